@@ -1,0 +1,38 @@
+"""infodyn: train spiking dynamical systems with local learning rules and measure what they encode.
+
+The pipeline: stimulus -> spiking network -> learning -> analysis -> energy model -> generation.
+Subpackages are imported lazily so that ``import infodyn as idn`` stays fast and the command line
+starts quickly; ``idn.network``, ``idn.learning``, ... load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from infodyn.errors import InputError
+
+__version__ = "0.1.0"
+
+_SUBPACKAGES = (
+    "network",
+    "learning",
+    "criticality",
+    "information",
+    "energy",
+    "data",
+    "experiments",
+)
+
+__all__ = ["InputError", "__version__", *_SUBPACKAGES]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from infodyn import criticality, data, energy, experiments, information, learning, network
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        module = importlib.import_module(f"infodyn.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'infodyn' has no attribute {name!r}")

@@ -1,0 +1,27 @@
+"""The typer application shared by every subcommand module."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import typer
+
+app = typer.Typer(
+    name="infodyn",
+    help="Train spiking dynamical systems with local learning rules and measure what they encode.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def fail(message: str) -> NoReturn:
+    """Print one error line to stderr and exit with code 2."""
+    print(f"infodyn: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+@app.callback()
+def _root() -> None:
+    """infodyn: spiking networks, e-prop, criticality, multivariate information, energy models."""

@@ -1,0 +1,1 @@
+"""infodyn.criticality (see DESIGN.md)."""

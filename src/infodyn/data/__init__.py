@@ -1,0 +1,15 @@
+"""Data: spike-file I/O (HDF5, NPZ, NWB), atomic writes, natural-image patches."""
+
+from infodyn.data.atomic import atomic_path, save_npz, write_json, write_text
+from infodyn.data.spikes import SpikeTrain, SpikeWriter, load_spikes, save_spikes
+
+__all__ = [
+    "SpikeTrain",
+    "SpikeWriter",
+    "atomic_path",
+    "load_spikes",
+    "save_npz",
+    "save_spikes",
+    "write_json",
+    "write_text",
+]

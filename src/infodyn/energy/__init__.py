@@ -1,0 +1,1 @@
+"""infodyn.energy (see DESIGN.md)."""

@@ -1,0 +1,40 @@
+"""Figures shared by several commands: raster and rate histogram."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from infodyn.plotting import pyplot
+
+
+def raster_figure(spikes: Any, max_steps: int = 2000, max_units: int = 200, trial: int = 0) -> Any:
+    """Raster of the first ``max_steps`` steps and ``max_units`` units of one trial, with the
+    population rate below."""
+    plt = pyplot()
+    sel = (spikes.trials == trial) & (spikes.times < max_steps) & (spikes.units < max_units)
+    t = spikes.times[sel] * spikes.dt
+    n_steps = min(spikes.n_steps, max_steps)
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(8, 5), sharex=True, height_ratios=[3, 1])
+    ax.plot(t, spikes.units[sel], "|", ms=3, color="k", alpha=0.7)
+    ax.set_ylabel("unit")
+    ax.set_title(f"raster ({min(spikes.n_units, max_units)} of {spikes.n_units} units)")
+    pop = np.bincount(spikes.times[sel], minlength=n_steps)[:n_steps]
+    width = max(1, int(round(10.0 / spikes.dt)))
+    rate = np.convolve(pop, np.ones(width) / width, mode="same") / min(spikes.n_units, max_units)
+    ax2.plot(np.arange(n_steps) * spikes.dt, rate * 1000.0 / spikes.dt, color="C0")
+    ax2.set_ylabel("rate (Hz)")
+    ax2.set_xlabel("time (ms)")
+    return fig
+
+
+def rate_histogram_figure(rates_hz: np.ndarray) -> Any:
+    """Histogram of per-unit firing rates."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.hist(rates_hz, bins=min(40, max(5, len(rates_hz) // 5)), color="C1", edgecolor="k", lw=0.3)
+    ax.set_xlabel("firing rate (Hz)")
+    ax.set_ylabel("units")
+    ax.set_title(f"rates: mean {np.mean(rates_hz):.2f} Hz")
+    return fig

@@ -1,0 +1,1 @@
+"""infodyn.information (see DESIGN.md)."""

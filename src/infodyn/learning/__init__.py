@@ -1,0 +1,1 @@
+"""infodyn.learning (see DESIGN.md)."""

@@ -1,0 +1,24 @@
+"""The spiking network: LIF/ALIF config, weights, encoders, and two engines (JAX, event-driven)."""
+
+from infodyn.network.encoders import (
+    adelson_bergen_kernel,
+    direct_current,
+    filtered_noise_rates,
+    filtered_noise_spikes,
+    poisson_spikes,
+)
+from infodyn.network.model import ALIF, LIF
+from infodyn.network.simulate import Trace, simulate, simulate_to_file
+
+__all__ = [
+    "ALIF",
+    "LIF",
+    "Trace",
+    "adelson_bergen_kernel",
+    "direct_current",
+    "filtered_noise_rates",
+    "filtered_noise_spikes",
+    "poisson_spikes",
+    "simulate",
+    "simulate_to_file",
+]

@@ -1,0 +1,268 @@
+"""Network configuration objects: validated LIF and ALIF recurrent networks with leaky readouts.
+
+Discrete-time dynamics (deck, "Leaky integrate and fire neurons"; REFERENCE §1), step ``dt`` ms,
+for t = 0..T-1 starting from ``v = z = a = y = 0``::
+
+    a[t] = rho * a[t-1] + z[t-1]                                   (ALIF units only)
+    v[t] = alpha * v[t-1] + W_rec^T z[t-1] + s_in * W_in^T x[t] - v_th * z[t-1]
+    A[t] = v_th + beta * a[t]                                      (A = v_th for LIF units)
+    z[t] = H(v[t] - A[t])        and 0 for n_ref steps after a spike (refractory period)
+    y[t] = kappa * y[t-1] + s_out * W_out^T z[t]
+
+with ``alpha = exp(-dt/tau_m)``, ``rho = exp(-dt/tau_a)``, ``kappa = exp(-dt/tau_out)``.
+``s_in`` is 1 (``input_scaling="none"``, the deck's convention, default) or ``1 - alpha``
+(``"one_minus_alpha"``, the e-prop reference code); ``s_out`` is 1 or ``1 - kappa``.
+The reset is subtractive and W_rec has a zero diagonal (no autapses).
+
+Weights are a dict of arrays: ``w_in`` (n_in, n_rec), ``w_rec`` (n_rec, n_rec) with
+``w_rec[i, j]`` the synapse from unit i onto unit j, and ``w_out`` (n_rec, n_out).
+
+Connectivity (``connectivity=``):
+
+- ``"dense"``: all-to-all without autapses; Gaussian weights ``N(0, rec_scale^2 / n_rec)``.
+- ``"sparse"``: each synapse present with probability ``p_connect``; Gaussian weights scaled by
+  ``1/sqrt(p_connect * n_rec)``.
+- ``"ei"``: the author's excitatory/inhibitory network: a fraction ``frac_exc`` (0.8) of units
+  excitatory, lognormal magnitudes (mu = -0.64, sigma = 0.5), inhibitory magnitudes times
+  ``inh_factor`` (5), connection probabilities ``p_ee, p_ei, p_ie, p_ii`` where ``p_xy`` is the
+  probability that a unit of type x projects onto a unit of type y (0.16, 0.244, 0.318, 0.343),
+  and Dale's law: every outgoing weight of an excitatory unit is >= 0, of an inhibitory unit <= 0.
+  Magnitudes are multiplied by ``rec_scale * v_th`` so they are in units of the threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from infodyn.errors import InputError
+
+Array = Any
+
+
+class LIF(BaseModel):
+    """A recurrent network of leaky integrate-and-fire units with leaky readouts.
+
+    Example::
+
+        net = idn.network.LIF(n_in=100, n_rec=100, n_out=1, tau_m=30.0, v_th=0.03)
+        params = net.init(seed=0)
+        trace = net.simulate(params, x)          # x: (T, n_in) or (B, T, n_in)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    n_in: int = Field(100, ge=1, description="number of input channels")
+    n_rec: int = Field(100, ge=1, description="number of recurrent units")
+    n_out: int = Field(1, ge=0, description="number of leaky readout units")
+    dt: float = Field(1.0, gt=0, description="time step in ms")
+    tau_m: float = Field(30.0, gt=0, description="membrane time constant in ms")
+    tau_out: float = Field(30.0, gt=0, description="readout time constant in ms")
+    v_th: float = Field(0.03, gt=0, description="spike threshold")
+    n_ref: int = Field(0, ge=0, description="refractory period in steps")
+    input_scaling: Literal["none", "one_minus_alpha"] = "none"
+    readout_scaling: Literal["none", "one_minus_kappa"] = "none"
+    surrogate: Literal["triangle", "fast_sigmoid", "arctan", "exponential"] = "triangle"
+    gamma: float = Field(0.3, gt=0, description="surrogate dampening factor")
+    connectivity: Literal["dense", "sparse", "ei"] = "dense"
+    p_connect: float = Field(1.0, gt=0, le=1, description="connection probability (sparse)")
+    in_scale: float = Field(1.0, ge=0, description="input weight scale (x v_th / sqrt(n_in))")
+    rec_scale: float = Field(1.0, ge=0, description="recurrent weight scale")
+    out_scale: float = Field(1.0, ge=0, description="readout weight scale")
+    frac_exc: float = Field(0.8, gt=0, lt=1)
+    ei_mu: float = -0.64
+    ei_sigma: float = Field(0.5, gt=0)
+    inh_factor: float = Field(5.0, gt=0)
+    p_ee: float = Field(0.16, ge=0, le=1)
+    p_ei: float = Field(0.244, ge=0, le=1)
+    p_ie: float = Field(0.318, ge=0, le=1)
+    p_ii: float = Field(0.343, ge=0, le=1)
+
+    @field_validator("tau_m", "tau_out", "v_th", "dt", "gamma", mode="before")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be finite")
+        return value
+
+    def __init__(self, **data: Any) -> None:
+        from pydantic import ValidationError
+
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise InputError(_format_validation(type(self).__name__, exc)) from None
+
+    # ------------------------------------------------------------------ derived constants
+    @property
+    def alpha(self) -> float:
+        return math.exp(-self.dt / self.tau_m)
+
+    @property
+    def kappa(self) -> float:
+        return math.exp(-self.dt / self.tau_out)
+
+    @property
+    def rho(self) -> float:
+        return 0.0
+
+    @property
+    def beta(self) -> float:
+        return 0.0
+
+    @property
+    def n_adaptive(self) -> int:
+        return 0
+
+    @property
+    def input_scale(self) -> float:
+        return 1.0 - self.alpha if self.input_scaling == "one_minus_alpha" else 1.0
+
+    @property
+    def readout_scale(self) -> float:
+        return 1.0 - self.kappa if self.readout_scaling == "one_minus_kappa" else 1.0
+
+    def beta_vector(self) -> np.ndarray:
+        """Per-unit adaptation strength: ``beta`` for the last ``n_adaptive`` units, else 0."""
+        b = np.zeros(self.n_rec)
+        if self.n_adaptive:
+            b[self.n_rec - self.n_adaptive :] = self.beta
+        return b
+
+    @property
+    def n_exc(self) -> int:
+        """Number of excitatory units (E/I networks: the first ``n_exc`` units)."""
+        if self.connectivity != "ei":
+            return self.n_rec
+        return int(round(self.frac_exc * self.n_rec))
+
+    def unit_signs(self) -> np.ndarray | None:
+        """+1 for excitatory and -1 for inhibitory units under Dale's law, else None."""
+        if self.connectivity != "ei":
+            return None
+        s = np.ones(self.n_rec)
+        s[self.n_exc :] = -1.0
+        return s
+
+    # ------------------------------------------------------------------ weights
+    def init(self, seed: int = 0) -> dict[str, np.ndarray]:
+        """Draw initial weights ``{"w_in", "w_rec", "w_out"}`` (float64 NumPy arrays).
+
+        ``w_in ~ N(0, (in_scale * v_th)^2 / n_in) * sqrt(n_in)`` scaled so that one input spike
+        moves v by about ``in_scale * v_th / sqrt(n_in)``; ``w_out ~ N(0, out_scale^2 / n_rec)``;
+        ``w_rec`` follows ``connectivity`` (module docstring). The diagonal of ``w_rec`` is 0.
+        """
+        rng = np.random.default_rng(seed)
+        n_in, n = self.n_in, self.n_rec
+        w_in = rng.standard_normal((n_in, n)) * self.in_scale * self.v_th / math.sqrt(n_in)
+        if self.input_scaling == "one_minus_alpha":
+            w_in = w_in / (1.0 - self.alpha)
+        w_rec = self._init_recurrent(rng)
+        w_out = rng.standard_normal((n, self.n_out)) * self.out_scale / math.sqrt(n)
+        return {"w_in": w_in, "w_rec": w_rec, "w_out": w_out}
+
+    def _init_recurrent(self, rng: np.random.Generator) -> np.ndarray:
+        n = self.n_rec
+        if self.connectivity == "ei":
+            n_e = self.n_exc
+            is_exc = np.arange(n) < n_e
+            p = np.where(
+                is_exc[:, None],
+                np.where(is_exc[None, :], self.p_ee, self.p_ei),
+                np.where(is_exc[None, :], self.p_ie, self.p_ii),
+            )
+            mask = rng.random((n, n)) < p
+            mag = rng.lognormal(self.ei_mu, self.ei_sigma, size=(n, n))
+            mag[~is_exc] *= self.inh_factor
+            w = mag * mask * self.unit_signs()[:, None] * self.rec_scale * self.v_th
+            # keep the mean input per unit independent of n: divide by the expected fan-in
+            w /= max(1.0, float(np.mean(mask.sum(axis=0))))
+        else:
+            p = self.p_connect if self.connectivity == "sparse" else 1.0
+            w = rng.standard_normal((n, n)) * self.rec_scale * self.v_th / math.sqrt(p * n)
+            if p < 1.0:
+                w *= rng.random((n, n)) < p
+        np.fill_diagonal(w, 0.0)
+        return w
+
+    def validate_params(self, params: dict[str, Array]) -> None:
+        """Raise :class:`InputError` unless ``params`` has the right keys, shapes and values."""
+        from infodyn.errors import require_finite
+
+        expected = {
+            "w_in": (self.n_in, self.n_rec),
+            "w_rec": (self.n_rec, self.n_rec),
+            "w_out": (self.n_rec, self.n_out),
+        }
+        missing = set(expected) - set(params)
+        if missing:
+            raise InputError(f"params is missing {sorted(missing)}")
+        for key, shape in expected.items():
+            got = tuple(np.shape(params[key]))
+            if got != shape:
+                raise InputError(f"params[{key!r}] must have shape {shape}, got {got}")
+            require_finite(f"params[{key!r}]", np.asarray(params[key]))
+
+    def constrain(self, params: dict[str, Array], mask: Array | None = None) -> dict[str, Array]:
+        """Project weights back onto the constraints: zero diagonal, connectivity ``mask`` and,
+        for E/I networks, Dale's law (clip wrong-signed outgoing weights to 0)."""
+        import jax.numpy as jnp
+
+        w = params["w_rec"]
+        w = w * (1.0 - jnp.eye(self.n_rec, dtype=w.dtype))
+        if mask is not None:
+            w = w * mask
+        signs = self.unit_signs()
+        if signs is not None:
+            s = jnp.asarray(signs, dtype=w.dtype)[:, None]
+            w = s * jnp.maximum(s * w, 0.0)
+        return {**params, "w_rec": w}
+
+    # ------------------------------------------------------------------ simulation
+    def simulate(self, params: dict[str, Array], x: Array, engine: str = "auto", **kwargs: Any):
+        """Run the network on input ``x`` ((T, n_in) or (B, T, n_in)); see
+        :func:`infodyn.network.simulate` for ``engine`` and options."""
+        from infodyn.network.simulate import simulate
+
+        return simulate(self, params, x, engine=engine, **kwargs)
+
+
+class ALIF(LIF):
+    """A LIF network whose last ``n_adaptive`` units have adaptive thresholds (ALIF).
+
+    ``a[t] = rho a[t-1] + z[t-1]``, ``A[t] = v_th + beta a[t]``, ``rho = exp(-dt/tau_a)``
+    (Bellec et al. 2018, 2020). ``n_adaptive=None`` makes every unit adaptive.
+    """
+
+    tau_a: float = Field(2000.0, gt=0, description="adaptation time constant in ms")
+    beta_a: float = Field(0.05, ge=0, description="threshold increase per spike (v units)")
+    n_alif: int | None = Field(None, ge=0, description="adaptive units (the last n_alif)")
+
+    @model_validator(mode="after")
+    def _check_alif(self) -> ALIF:
+        if self.n_alif is not None and self.n_alif > self.n_rec:
+            raise ValueError(f"n_alif={self.n_alif} exceeds n_rec={self.n_rec}")
+        return self
+
+    @property
+    def rho(self) -> float:
+        return math.exp(-self.dt / self.tau_a)
+
+    @property
+    def beta(self) -> float:
+        return self.beta_a
+
+    @property
+    def n_adaptive(self) -> int:
+        return self.n_rec if self.n_alif is None else self.n_alif
+
+
+def _format_validation(name: str, exc: Any) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or name
+        parts.append(f"{loc}: {err['msg']}")
+    return f"invalid {name} config: " + "; ".join(parts)
