@@ -27,7 +27,15 @@ _SUBPACKAGES = (
 __all__ = ["InputError", "__version__", *_SUBPACKAGES]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from infodyn import criticality, data, energy, experiments, information, learning, network
+    from infodyn import (  # noqa: F401
+        criticality,
+        data,
+        energy,
+        experiments,
+        information,
+        learning,
+        network,
+    )
 
 
 def __getattr__(name: str) -> Any:

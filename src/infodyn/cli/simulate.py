@@ -21,7 +21,9 @@ def simulate(
 
     cfg = load_config(config, SimulateConfig)
     if engine is not None:
-        cfg = cfg.model_copy(update={"simulation": cfg.simulation.model_copy(update={"engine": engine})})
+        cfg = cfg.model_copy(
+            update={"simulation": cfg.simulation.model_copy(update={"engine": engine})}
+        )
     results = run_simulation(cfg, out, progress=True)
     typer.echo(
         f"simulated {results['n_steps']} steps of {results['n_units']} units "

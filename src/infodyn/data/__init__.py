@@ -1,9 +1,31 @@
 """Data: spike-file I/O (HDF5, NPZ, NWB), atomic writes, natural-image patches."""
 
 from infodyn.data.atomic import atomic_path, save_npz, write_json, write_text
+from infodyn.data.images import (
+    BUILTIN_IMAGES,
+    Patches,
+    PatchSplit,
+    ZCAWhitener,
+    binarize_patches,
+    builtin_image,
+    dog_filter,
+    load_images,
+    natural_patches,
+    read_image,
+)
 from infodyn.data.spikes import SpikeTrain, SpikeWriter, load_spikes, save_spikes
 
 __all__ = [
+    "BUILTIN_IMAGES",
+    "PatchSplit",
+    "Patches",
+    "ZCAWhitener",
+    "binarize_patches",
+    "builtin_image",
+    "dog_filter",
+    "load_images",
+    "natural_patches",
+    "read_image",
     "SpikeTrain",
     "SpikeWriter",
     "atomic_path",

@@ -132,7 +132,9 @@ class SpikeTrain:
         out[self.trials, self.times, self.units] = 1
         return out
 
-    def iter_dense(self, chunk_steps: int, dtype: Any = np.uint8) -> Iterator[tuple[int, int, np.ndarray]]:
+    def iter_dense(
+        self, chunk_steps: int, dtype: Any = np.uint8
+    ) -> Iterator[tuple[int, int, np.ndarray]]:
         """Yield ``(trial, start, raster)`` chunks of at most ``chunk_steps`` steps, in order."""
         if chunk_steps < 1:
             raise InputError("chunk_steps must be >= 1")
@@ -169,8 +171,13 @@ class SpikeTrain:
         new = lookup[self.units]
         keep = new >= 0
         return SpikeTrain(
-            times=self.times[keep], units=new[keep], trials=self.trials[keep],
-            n_units=units.size, n_steps=self.n_steps, n_trials=self.n_trials, dt=self.dt,
+            times=self.times[keep],
+            units=new[keep],
+            trials=self.trials[keep],
+            n_units=units.size,
+            n_steps=self.n_steps,
+            n_trials=self.n_trials,
+            dt=self.dt,
             metadata=dict(self.metadata),
         )
 
@@ -196,10 +203,16 @@ def save_spikes(path: str | os.PathLike, spikes: SpikeTrain) -> Path:
             grp.create_dataset("times", data=spikes.times, **kw)
             grp.create_dataset("units", data=spikes.units, **kw)
             grp.create_dataset("trials", data=spikes.trials, **kw)
-            _write_attrs(h5, {
-                "dt": spikes.dt, "n_units": spikes.n_units, "n_steps": spikes.n_steps,
-                "n_trials": spikes.n_trials, "metadata": spikes.metadata,
-            })
+            _write_attrs(
+                h5,
+                {
+                    "dt": spikes.dt,
+                    "n_units": spikes.n_units,
+                    "n_steps": spikes.n_steps,
+                    "n_trials": spikes.n_trials,
+                    "metadata": spikes.metadata,
+                },
+            )
     return path
 
 
@@ -215,19 +228,34 @@ class SpikeWriter:
     """
 
     def __init__(
-        self, path: str | os.PathLike, n_units: int, dt: float = 1.0, n_steps: int | None = None,
-        n_trials: int = 1, metadata: dict[str, Any] | None = None,
+        self,
+        path: str | os.PathLike,
+        n_units: int,
+        dt: float = 1.0,
+        n_steps: int | None = None,
+        n_trials: int = 1,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
         import h5py
 
         self.path = Path(path)
-        self.n_units, self.dt, self.n_steps, self.n_trials = int(n_units), float(dt), n_steps, n_trials
+        self.n_units, self.dt, self.n_steps, self.n_trials = (
+            int(n_units),
+            float(dt),
+            n_steps,
+            n_trials,
+        )
         self.metadata = dict(metadata or {})
         self._ctx = atomic_path(self.path, ".h5")
         self._tmp = self._ctx.__enter__()
         self._h5 = h5py.File(self._tmp, "w")
         grp = self._h5.create_group("spikes")
-        opts = {"maxshape": (None,), "chunks": (65536,), "compression": "gzip", "compression_opts": 1}
+        opts = {
+            "maxshape": (None,),
+            "chunks": (65536,),
+            "compression": "gzip",
+            "compression_opts": 1,
+        }
         self._ds = {
             "times": grp.create_dataset("times", shape=(0,), dtype=np.int64, **opts),
             "units": grp.create_dataset("units", shape=(0,), dtype=np.int32, **opts),
@@ -245,7 +273,11 @@ class SpikeWriter:
         if times.size == 0:
             return
         n = times.size
-        for key, data in (("times", times), ("units", units), ("trials", np.full(n, trial, np.int32))):
+        for key, data in (
+            ("times", times),
+            ("units", units),
+            ("trials", np.full(n, trial, np.int32)),
+        ):
             ds = self._ds[key]
             ds.resize((self.n_spikes + n,))
             ds[self.n_spikes :] = data
@@ -254,10 +286,16 @@ class SpikeWriter:
 
     def close(self, n_steps: int | None = None, error: bool = False) -> None:
         n_steps = n_steps or self.n_steps or (self._last_time + 1) or 1
-        _write_attrs(self._h5, {
-            "dt": self.dt, "n_units": self.n_units, "n_steps": int(n_steps),
-            "n_trials": self.n_trials, "metadata": self.metadata,
-        })
+        _write_attrs(
+            self._h5,
+            {
+                "dt": self.dt,
+                "n_units": self.n_units,
+                "n_steps": int(n_steps),
+                "n_trials": self.n_trials,
+                "metadata": self.metadata,
+            },
+        )
         self._h5.close()
         if error:
             self._ctx.__exit__(RuntimeError, RuntimeError("aborted"), None)
@@ -287,7 +325,9 @@ def _load_h5(path: Path) -> SpikeTrain:
         raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
     with h5:
         if h5.attrs.get("format") != FORMAT_NAME or "spikes" not in h5:
-            raise InputError(f"{path}: not an infodyn spike file (missing format attribute or /spikes)")
+            raise InputError(
+                f"{path}: not an infodyn spike file (missing format attribute or /spikes)"
+            )
         try:
             grp = h5["spikes"]
             return SpikeTrain(
@@ -320,11 +360,21 @@ def _load_npz(path: Path) -> SpikeTrain:
             n_units = int(data["n_units"]) if "n_units" in keys else int(units.max(initial=-1)) + 1
             n_steps = int(data["n_steps"]) if "n_steps" in keys else int(times.max(initial=-1)) + 1
             trials = data["trials"] if "trials" in keys else None
-            n_trials = int(data["n_trials"]) if "n_trials" in keys else (
-                int(trials.max(initial=0)) + 1 if trials is not None else 1)
-            return SpikeTrain(times=times, units=units, trials=trials, n_units=max(n_units, 1),
-                              n_steps=max(n_steps, 1), n_trials=n_trials, dt=dt,
-                              metadata={"source": str(path)})
+            n_trials = (
+                int(data["n_trials"])
+                if "n_trials" in keys
+                else (int(trials.max(initial=0)) + 1 if trials is not None else 1)
+            )
+            return SpikeTrain(
+                times=times,
+                units=units,
+                trials=trials,
+                n_units=max(n_units, 1),
+                n_steps=max(n_steps, 1),
+                n_trials=n_trials,
+                dt=dt,
+                metadata={"source": str(path)},
+            )
     raise InputError(f"{path}: NPZ file needs a 'raster' array or 'times' and 'units' arrays")
 
 

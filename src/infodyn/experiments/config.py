@@ -7,14 +7,24 @@ every problem in one line.
 The ``[network]`` section takes the fields of :class:`infodyn.network.LIF` (``model = "alif"``
 adds those of :class:`infodyn.network.ALIF`); ``[input]`` describes the stimulus; ``[simulation]``
 the engine and seeds.
+
+Commands that run from a config are listed in :data:`COMMANDS` (:class:`CommandSpec`: config
+model, run function, seed keys, the metric a sweep summarises). ``infodyn config show`` and
+``infodyn sweep`` work for every registered command; adding a command is one
+:func:`register_command` line. :func:`resolved` gives a config with every default filled in (the
+network section included) and :func:`to_toml` prints it with units as comments.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
+import math
 import os
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -31,7 +41,9 @@ class InputConfig(Section):
     filtered Gaussian noise driving Poisson generators), or "current" (constant current)."""
 
     kind: Literal["poisson", "filtered_noise", "current"] = "poisson"
-    rate_hz: float = Field(50.0, ge=0, description="Poisson rate (mean rate for filtered_noise), Hz")
+    rate_hz: float = Field(
+        50.0, ge=0, description="Poisson rate (mean rate for filtered_noise), Hz"
+    )
     contrast: float = Field(0.5, ge=0, description="filtered_noise modulation depth")
     amplitude: float = Field(0.0, description="direct current amplitude (current)")
     n_steps: int = Field(1000, ge=1, description="simulation length in steps")
@@ -53,17 +65,41 @@ class SimulateConfig(Section):
     def build_network(self):
         return build_network(self.network)
 
+    def check_sections(self) -> None:
+        """Validate the free-form ``[network]`` section (called by :func:`validate`)."""
+        self.build_network()
 
-def build_network(section: dict[str, Any]):
-    """Build a LIF (or, with ``model = "alif"``, an ALIF) network from a config section."""
+    def resolved_sections(self) -> dict[str, Any]:
+        """``[network]`` with every default of the network model filled in."""
+        return {"network": network_section(self.build_network())}
+
+
+def _network_class(section: dict[str, Any]):
     from infodyn.network import ALIF, LIF
 
-    fields = dict(section)
-    model = str(fields.pop("model", "lif")).lower()
+    model = str(section.get("model", "lif")).lower()
     if model not in ("lif", "alif"):
-        raise InputError(f"[network] model must be 'lif' or 'alif', got {model!r}")
-    cls = ALIF if model == "alif" else LIF
-    return cls(**fields)
+        raise InputError(f"[network.model] must be 'lif' or 'alif', got {model!r}")
+    return ALIF if model == "alif" else LIF
+
+
+def build_network(section: dict[str, Any], prefix: str = "network"):
+    """Build a LIF (or, with ``model = "alif"``, an ALIF) network from a config section.
+
+    Errors name the key as ``[network.KEY]``; an unknown key is reported as such.
+    """
+    if not isinstance(section, dict):
+        raise InputError(f"[{prefix}] must be a table, got {type(section).__name__}")
+    cls = _network_class(section)
+    fields = {k: v for k, v in section.items() if k != "model"}
+    return validate(cls, fields, source="", prefix=prefix)
+
+
+def network_section(net: Any) -> dict[str, Any]:
+    """The config section that rebuilds ``net`` exactly (``model`` plus every field)."""
+    from infodyn.network import ALIF
+
+    return {"model": "alif" if isinstance(net, ALIF) else "lif", **net.model_dump(mode="json")}
 
 
 def make_input(cfg: InputConfig, n_in: int, dt: float) -> np.ndarray:
@@ -93,19 +129,209 @@ def read_toml(path: str | os.PathLike) -> dict[str, Any]:
         raise InputError(f"{path}: cannot read config ({exc})") from None
 
 
-def validate(model: type[BaseModel], data: dict[str, Any], source: str = "config") -> Any:
-    """Validate ``data`` against ``model``; errors name the offending key."""
+def validate(
+    model: type[BaseModel], data: dict[str, Any], source: str = "config", prefix: str = ""
+) -> Any:
+    """Validate ``data`` against ``model``; errors name the offending key as ``[section.key]``.
+
+    ``prefix`` is prepended to every key path (e.g. ``"network"``). A model with a
+    ``check_sections()`` method gets it called after validation, so free-form sections (the
+    network) are checked at load time too.
+    """
+    if not isinstance(data, dict):
+        where = f"{source}: " if source else ""
+        raise InputError(f"{where}expected a table of settings, got {type(data).__name__}")
     try:
-        return model.model_validate(data)
+        obj = model.model_validate(data)
     except ValidationError as exc:
         parts = []
         for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"])
+            loc = ".".join(str(p) for p in (*([prefix] if prefix else []), *err["loc"]))
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            if err["type"] == "missing":
+                msg = "required key is missing"
             parts.append(f"[{loc}] {msg}")
-        raise InputError(f"{source}: " + "; ".join(parts)) from None
+        message = "; ".join(parts)
+        raise InputError(f"{source}: {message}" if source else message) from None
+    if hasattr(obj, "check_sections"):
+        try:
+            obj.check_sections()
+        except InputError as exc:
+            raise InputError(f"{source}: {exc}" if source else str(exc)) from None
+    return obj
 
 
 def load_config(path: str | os.PathLike, model: type[BaseModel]) -> Any:
     """Read and validate a TOML config file."""
     return validate(model, read_toml(path), source=str(path))
+
+
+# ---------------------------------------------------------------------- resolved configs
+def resolved(cfg: BaseModel) -> dict[str, Any]:
+    """The config as a plain dict with every default filled in (JSON types).
+
+    Sections that are free-form tables in the model (``[network]``) are expanded through the
+    model's ``resolved_sections()``, so the result rebuilds exactly the same run.
+    """
+    data = cfg.model_dump(mode="json")
+    if hasattr(cfg, "resolved_sections"):
+        data.update(cfg.resolved_sections())
+    return data
+
+
+def describe_fields(cfg: BaseModel) -> dict[str, str]:
+    """Dotted key -> description (with units) for every documented field of ``cfg``."""
+    out: dict[str, str] = {}
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            key = f"{prefix}{name}"
+            ann = info.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                walk(ann, key + ".")
+            elif info.description:
+                out[key] = info.description
+            elif get_origin(ann) is Literal:
+                out[key] = "one of " + ", ".join(repr(a) for a in get_args(ann))
+
+    walk(type(cfg), "")
+    if hasattr(cfg, "build_network"):
+        net = cfg.build_network()
+        walk(type(net), "network.")
+    return out
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + inner + " }" if inner else "{}"
+    raise InputError(f"cannot write a {type(value).__name__} value to TOML")
+
+
+def _toml_key(key: str) -> str:
+    bare = key.replace("_", "").replace("-", "").isalnum() and key.isascii()
+    return key if bare else json.dumps(key)
+
+
+def to_toml(data: dict[str, Any], comments: dict[str, str] | None = None) -> str:
+    """Write a nested dict as TOML; ``comments`` maps dotted keys to trailing comments.
+
+    ``None`` values (unset optional settings) become commented-out lines, since TOML has no null.
+    """
+    comments = comments or {}
+    lines: list[str] = []
+
+    def emit(table: dict[str, Any], path: tuple[str, ...]) -> None:
+        scalars = {k: v for k, v in table.items() if not isinstance(v, dict) or not v}
+        tables = {k: v for k, v in table.items() if isinstance(v, dict) and v}
+        if path and (scalars or not tables):
+            if lines:
+                lines.append("")
+            lines.append("[" + ".".join(_toml_key(p) for p in path) + "]")
+        for key, value in scalars.items():
+            dotted = ".".join((*path, key))
+            note = comments.get(dotted)
+            if value is None:
+                line = f"# {_toml_key(key)} = (unset)"
+            else:
+                line = f"{_toml_key(key)} = {_toml_value(value)}"
+            lines.append(f"{line}  # {note}" if note else line)
+        for key, value in tables.items():
+            emit(value, (*path, key))
+
+    emit(data, ())
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------- command registry
+def _import(ref: str) -> Any:
+    module, _, attr = ref.partition(":")
+    try:
+        obj = importlib.import_module(module)
+    except ImportError as exc:
+        raise InputError(f"cannot import {module!r} ({exc})") from None
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A command that runs from a TOML config into a run directory.
+
+    ``config`` and ``run`` are ``"module:attribute"`` references (imported lazily, so the spec is
+    cheap to pickle to Dask workers): the pydantic config model and ``run(cfg, out) -> dict``.
+    ``seed_keys`` are the dotted keys a sweep's ``--seeds N`` offsets by 0..N-1;
+    ``summary_metric`` is the result a sweep plots; ``batch`` optionally names
+    ``run_batch(cfgs, outs) -> list[dict]`` that runs several points at once (``vmap``).
+    """
+
+    name: str
+    config: str
+    run: str
+    seed_keys: tuple[str, ...] = ()
+    summary_metric: str | None = None
+    batch: str | None = None
+
+    def config_model(self) -> type[BaseModel]:
+        return _import(self.config)
+
+    def runner(self) -> Any:
+        return _import(self.run)
+
+    def batch_runner(self) -> Any:
+        return _import(self.batch) if self.batch else None
+
+
+COMMANDS: dict[str, CommandSpec] = {}
+
+
+def register_command(spec: CommandSpec) -> CommandSpec:
+    """Make ``spec`` available to ``infodyn config show`` and ``infodyn sweep``."""
+    COMMANDS[spec.name] = spec
+    return spec
+
+
+def get_command(name: str) -> CommandSpec:
+    if name not in COMMANDS:
+        raise InputError(f"unknown command {name!r}; choose one of {sorted(COMMANDS)}")
+    return COMMANDS[name]
+
+
+def detect_command(data: dict[str, Any]) -> CommandSpec:
+    """The registered command whose config model accepts ``data`` (for ``config show``)."""
+    errors = {}
+    for spec in COMMANDS.values():
+        try:
+            validate(spec.config_model(), data)
+            return spec
+        except InputError as exc:
+            errors[spec.name] = str(exc)
+    detail = "; ".join(f"as {name}: {msg}" for name, msg in errors.items())
+    raise InputError(f"the config fits no command ({detail})")
+
+
+register_command(
+    CommandSpec(
+        name="simulate",
+        config="infodyn.experiments.config:SimulateConfig",
+        run="infodyn.experiments.simulate_run:run_simulation",
+        seed_keys=("simulation.seed", "input.seed"),
+        summary_metric="mean_rate_hz",
+        batch="infodyn.experiments.sweep:simulate_batch",
+    )
+)

@@ -35,12 +35,15 @@ class RunDir:
 
         if hasattr(config, "model_dump"):
             config = config.model_dump(mode="json")
-        return self.write_json("config.json", {
-            "command": command,
-            "infodyn_version": __version__,
-            "python": platform.python_version(),
-            "config": config,
-        })
+        return self.write_json(
+            "config.json",
+            {
+                "command": command,
+                "infodyn_version": __version__,
+                "python": platform.python_version(),
+                "config": config,
+            },
+        )
 
     def savefig(self, fig: Any, name: str, dpi: int = 110) -> Path:
         """Save a matplotlib figure as ``figures/NAME.png`` atomically and close it."""

@@ -13,7 +13,9 @@ from infodyn.experiments.config import SimulateConfig, make_input
 from infodyn.experiments.rundir import RunDir
 
 
-def run_simulation(cfg: SimulateConfig, out: str | os.PathLike, progress: bool = False) -> dict[str, Any]:
+def run_simulation(
+    cfg: SimulateConfig, out: str | os.PathLike, progress: bool = False
+) -> dict[str, Any]:
     """Run the simulation described by ``cfg`` into run directory ``out``; return results."""
     from infodyn.data.spikes import load_spikes
     from infodyn.network.simulate import simulate, simulate_to_file
@@ -30,14 +32,26 @@ def run_simulation(cfg: SimulateConfig, out: str | os.PathLike, progress: bool =
     spikes_path = run.file("spikes.h5")
     if engine == "event":
         with _progress(progress, cfg.input.n_steps) as advance:
-            simulate_to_file(net, params, x, cfg.input.n_steps, spikes_path,
-                             chunk_steps=cfg.simulation.chunk_steps, progress=advance,
-                             metadata={"seed": cfg.simulation.seed})
+            simulate_to_file(
+                net,
+                params,
+                x,
+                cfg.input.n_steps,
+                spikes_path,
+                chunk_steps=cfg.simulation.chunk_steps,
+                progress=advance,
+                metadata={"seed": cfg.simulation.seed},
+            )
         spikes = load_spikes(spikes_path)
     else:
         trace = simulate(net, params, x, engine="jax", precision=cfg.simulation.precision)
-        spikes = trace.spike_train(metadata={"network": net.model_dump(mode="json"),
-                                             "engine": "jax", "seed": cfg.simulation.seed})
+        spikes = trace.spike_train(
+            metadata={
+                "network": net.model_dump(mode="json"),
+                "engine": "jax",
+                "seed": cfg.simulation.seed,
+            }
+        )
         from infodyn.data.spikes import save_spikes
 
         save_spikes(spikes_path, spikes)
@@ -52,11 +66,17 @@ def run_simulation(cfg: SimulateConfig, out: str | os.PathLike, progress: bool =
         "dt_ms": net.dt,
         "n_spikes": spikes.n_spikes,
         "mean_rate_hz": float(rates.mean()),
-        "rate_hz_percentiles": {str(q): float(np.percentile(rates, q)) for q in (5, 25, 50, 75, 95)},
+        "rate_hz_percentiles": {
+            str(q): float(np.percentile(rates, q)) for q in (5, 25, 50, 75, 95)
+        },
         "fraction_silent": float(np.mean(rates == 0)),
         "activity_per_step": spikes.n_spikes / (net.n_rec * cfg.input.n_steps),
         "wall_seconds": elapsed,
-        "files": {"spikes": "spikes.h5", "raster": "figures/raster.png", "rates": "figures/rates.png"},
+        "files": {
+            "spikes": "spikes.h5",
+            "raster": "figures/raster.png",
+            "rates": "figures/rates.png",
+        },
     }
     from infodyn.experiments.figures import raster_figure, rate_histogram_figure
 
@@ -77,8 +97,13 @@ class _progress:
             return lambda done: None
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self._bar = Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
-                             TimeRemainingColumn(), transient=True)
+        self._bar = Progress(
+            TextColumn("simulating"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} steps"),
+            TimeRemainingColumn(),
+            transient=True,
+        )
         self._bar.__enter__()
         task = self._bar.add_task("sim", total=self.total)
         return lambda done: self._bar.update(task, completed=done)

@@ -31,9 +31,15 @@ class Constants(NamedTuple):
     @classmethod
     def of(cls, net) -> Constants:
         return cls(
-            alpha=net.alpha, rho=net.rho, kappa=net.kappa, v_th=net.v_th, n_ref=net.n_ref,
-            input_scale=net.input_scale, readout_scale=net.readout_scale,
-            surrogate=net.surrogate, gamma=net.gamma,
+            alpha=net.alpha,
+            rho=net.rho,
+            kappa=net.kappa,
+            v_th=net.v_th,
+            n_ref=net.n_ref,
+            input_scale=net.input_scale,
+            readout_scale=net.readout_scale,
+            surrogate=net.surrogate,
+            gamma=net.gamma,
         )
 
 

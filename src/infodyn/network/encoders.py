@@ -30,8 +30,13 @@ def _check_rates(rates: Any, dt: float) -> np.ndarray:
 
 
 def poisson_spikes(
-    rates: Any, n_steps: int, n_in: int | None = None, dt: float = 1.0, batch: int | None = None,
-    frozen: bool = True, seed: int = 0,
+    rates: Any,
+    n_steps: int,
+    n_in: int | None = None,
+    dt: float = 1.0,
+    batch: int | None = None,
+    frozen: bool = True,
+    seed: int = 0,
 ) -> np.ndarray:
     """Bernoulli-per-step (Poisson) spike trains.
 
@@ -84,8 +89,15 @@ def adelson_bergen_kernel(tau: Any, a: float = 1.0 / 15.0) -> np.ndarray:
 
 
 def filtered_noise_rates(
-    n_steps: int, n_in: int, dt: float = 1.0, mean_rate: float = 20.0, contrast: float = 0.5,
-    a: float = 1.0 / 15.0, kernel_ms: float = 300.0, shared: bool = False, seed: int = 0,
+    n_steps: int,
+    n_in: int,
+    dt: float = 1.0,
+    mean_rate: float = 20.0,
+    contrast: float = 0.5,
+    a: float = 1.0 / 15.0,
+    kernel_ms: float = 300.0,
+    shared: bool = False,
+    seed: int = 0,
 ) -> np.ndarray:
     """The author's stimulus: Gaussian white noise filtered by the Adelson-Bergen kernel.
 
@@ -112,8 +124,15 @@ def filtered_noise_rates(
 
 
 def filtered_noise_spikes(
-    n_steps: int, n_in: int, dt: float = 1.0, mean_rate: float = 20.0, contrast: float = 0.5,
-    batch: int | None = None, frozen: bool = True, seed: int = 0, **kwargs: Any,
+    n_steps: int,
+    n_in: int,
+    dt: float = 1.0,
+    mean_rate: float = 20.0,
+    contrast: float = 0.5,
+    batch: int | None = None,
+    frozen: bool = True,
+    seed: int = 0,
+    **kwargs: Any,
 ) -> np.ndarray:
     """Poisson generators driven by :func:`filtered_noise_rates` (the deck's stimulus)."""
     rates = filtered_noise_rates(n_steps, n_in, dt, mean_rate, contrast, seed=seed, **kwargs)

@@ -20,8 +20,33 @@ import numpy as np
 
 @numba.njit(cache=True, nogil=True)
 def _event_loop(
-    w_in, w_rec, w_out, x, t_start, alpha, rho, kappa, v_th, beta, n_ref, s_in, s_out,
-    v, z, a, r, y, active, n_active_arr, spk_t, spk_u, n_spk_arr, record, v_rec, thr_rec, y_rec,
+    w_in,
+    w_rec,
+    w_out,
+    x,
+    t_start,
+    alpha,
+    rho,
+    kappa,
+    v_th,
+    beta,
+    n_ref,
+    s_in,
+    s_out,
+    v,
+    z,
+    a,
+    r,
+    y,
+    active,
+    n_active_arr,
+    spk_t,
+    spk_u,
+    n_spk_arr,
+    record,
+    v_rec,
+    thr_rec,
+    y_rec,
 ):  # pragma: no cover - compiled
     n_rec = v.shape[0]
     n_in = x.shape[1]
@@ -102,14 +127,25 @@ class EventState:
     @classmethod
     def zeros(cls, n_rec: int, n_out: int) -> EventState:
         return cls(
-            v=np.zeros(n_rec), z=np.zeros(n_rec), a=np.zeros(n_rec), r=np.zeros(n_rec),
-            y=np.zeros(n_out), active=np.zeros(n_rec, np.int64), n_active=np.zeros(1, np.int64),
+            v=np.zeros(n_rec),
+            z=np.zeros(n_rec),
+            a=np.zeros(n_rec),
+            r=np.zeros(n_rec),
+            y=np.zeros(n_out),
+            active=np.zeros(n_rec, np.int64),
+            n_active=np.zeros(1, np.int64),
         )
 
 
 def run_event_chunk(
-    net, params, x: np.ndarray, state: EventState, record: bool = False,
-    capacity: int = 1 << 20, on_spikes=None, t_offset: int = 0,
+    net,
+    params,
+    x: np.ndarray,
+    state: EventState,
+    record: bool = False,
+    capacity: int = 1 << 20,
+    on_spikes=None,
+    t_offset: int = 0,
 ):
     """Advance ``state`` through input ``x`` (T, n_in), float64.
 
@@ -132,10 +168,33 @@ def run_event_chunk(
     t = 0
     while t < n_steps:
         t = _event_loop(
-            w_in, w_rec, w_out, x, t, net.alpha, net.rho, net.kappa, net.v_th, beta,
-            float(net.n_ref), net.input_scale, net.readout_scale,
-            state.v, state.z, state.a, state.r, state.y, state.active, state.n_active,
-            spk_t, spk_u, n_spk, record, v_rec, thr_rec, y_rec,
+            w_in,
+            w_rec,
+            w_out,
+            x,
+            t,
+            net.alpha,
+            net.rho,
+            net.kappa,
+            net.v_th,
+            beta,
+            float(net.n_ref),
+            net.input_scale,
+            net.readout_scale,
+            state.v,
+            state.z,
+            state.a,
+            state.r,
+            state.y,
+            state.active,
+            state.n_active,
+            spk_t,
+            spk_u,
+            n_spk,
+            record,
+            v_rec,
+            thr_rec,
+            y_rec,
         )
         k = int(n_spk[0])
         if on_spikes is not None and k:

@@ -70,7 +70,11 @@ def check_input(net, x: Any) -> tuple[np.ndarray, bool]:
 
 
 def simulate(
-    net, params: dict[str, Any], x: Any, engine: str = "auto", precision: str = "float32",
+    net,
+    params: dict[str, Any],
+    x: Any,
+    engine: str = "auto",
+    precision: str = "float32",
     record: bool = True,
 ) -> Trace:
     """Simulate ``net`` with weights ``params`` on input ``x``.
@@ -122,8 +126,13 @@ def _simulate_event_batch(net, params, xb: np.ndarray, record: bool):
 
 
 def simulate_to_file(
-    net, params: dict[str, Any], x: np.ndarray | Callable[[int, int], np.ndarray], n_steps: int,
-    path: str | os.PathLike, chunk_steps: int = 10_000, progress: Callable[[int], None] | None = None,
+    net,
+    params: dict[str, Any],
+    x: np.ndarray | Callable[[int, int], np.ndarray],
+    n_steps: int,
+    path: str | os.PathLike,
+    chunk_steps: int = 10_000,
+    progress: Callable[[int], None] | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> Path:
     """Run the event engine for ``n_steps`` and stream spikes to an HDF5 spike file.

@@ -1,0 +1,82 @@
+"""Input encoders: rate statistics, frozen/fresh draws, the Adelson-Bergen stimulus."""
+
+import math
+
+import numpy as np
+import pytest
+
+import infodyn as idn
+from infodyn import InputError
+
+
+def test_poisson_rate_statistics():
+    x = idn.network.poisson_spikes(50.0, 20000, n_in=50, dt=1.0, seed=0)
+    rate = x.mean() * 1000.0
+    # binomial standard error of the pooled mean: sqrt(p(1-p)/n) * 1000 ~ 1.5 Hz
+    assert abs(rate - 50.0) < 5 * 1000 * math.sqrt(0.05 * 0.95 / x.size)
+    # independent steps: lag-1 autocorrelation near 0
+    c = np.corrcoef(x[:-1].ravel(), x[1:].ravel())[0, 1]
+    assert abs(c) < 0.01
+
+
+def test_poisson_frozen_fresh_and_seeds():
+    frozen = idn.network.poisson_spikes(30.0, 500, n_in=8, batch=4, frozen=True, seed=1)
+    fresh = idn.network.poisson_spikes(30.0, 500, n_in=8, batch=4, frozen=False, seed=1)
+    assert all(np.array_equal(frozen[0], frozen[i]) for i in range(4))
+    assert not np.array_equal(fresh[0], fresh[1])
+    again = idn.network.poisson_spikes(30.0, 500, n_in=8, batch=4, frozen=False, seed=1)
+    np.testing.assert_array_equal(fresh, again)
+
+
+def test_time_varying_rates():
+    rates = np.zeros((1000, 2))
+    rates[500:, 1] = 500.0
+    x = idn.network.poisson_spikes(rates, 1000, seed=0)
+    assert x[:, 0].sum() == 0 and x[:500, 1].sum() == 0
+    assert 200 < x[500:, 1].sum() < 300
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(rates=-1.0, n_steps=10, n_in=2), ">= 0"),
+        (dict(rates=2000.0, n_steps=10, n_in=2), "one spike per step"),
+        (dict(rates=np.nan, n_steps=10, n_in=2), "NaN"),
+        (dict(rates=5.0, n_steps=10), "n_in"),
+        (dict(rates=np.ones((5, 2)), n_steps=10), "rows"),
+    ],
+)
+def test_poisson_bad_input(kwargs, match):
+    with pytest.raises(InputError, match=match):
+        idn.network.poisson_spikes(**kwargs)
+
+
+def test_adelson_bergen_kernel_values():
+    a = 1 / 15
+    tau = np.array([0.0, 15.0, 75.0, 150.0])
+    d = idn.network.adelson_bergen_kernel(tau, a)
+    at = a * tau
+    expected = a * np.exp(-at) * (at**5 / 120 - at**7 / 5040)
+    np.testing.assert_allclose(d, expected)
+    assert d[0] == 0.0
+    # biphasic: positive lobe then negative lobe; zero crossing where (a tau)^2 = 42
+    t = np.arange(0, 600.0)
+    k = idn.network.adelson_bergen_kernel(t, a)
+    crossing = t[np.argmax((k[:-1] > 0) & (k[1:] <= 0))]
+    assert abs(crossing - math.sqrt(42) / a) < 1.0
+
+
+def test_filtered_noise_rates_and_spikes():
+    r = idn.network.filtered_noise_rates(20000, 3, mean_rate=20.0, contrast=0.5, seed=2)
+    assert r.shape == (20000, 3) and np.all(r >= 0)
+    assert abs(r.mean() - 20.0) < 0.5
+    # temporally correlated (filtered), unlike white noise
+    c = np.corrcoef(r[:-5, 0], r[5:, 0])[0, 1]
+    assert c > 0.5
+    x = idn.network.filtered_noise_spikes(5000, 4, mean_rate=20.0, seed=3)
+    assert x.shape == (5000, 4) and set(np.unique(x)) <= {0.0, 1.0}
+
+
+def test_direct_current():
+    x = idn.network.direct_current([0.1, 0.2], 5)
+    assert x.shape == (5, 2) and np.allclose(x[:, 1], 0.2)

@@ -1,0 +1,91 @@
+"""The JAX and event-driven engines give exactly the same spikes in float64."""
+
+import numpy as np
+import pytest
+
+import infodyn as idn
+
+CONFIGS = [
+    dict(cls="LIF", n_ref=0, connectivity="dense"),
+    dict(cls="LIF", n_ref=3, connectivity="sparse", p_connect=0.2),
+    dict(cls="LIF", n_ref=1, connectivity="ei", input_scaling="one_minus_alpha"),
+    dict(cls="ALIF", n_ref=2, connectivity="dense", n_alif=30, beta_a=0.02, tau_a=200.0),
+]
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c['cls']}-{c['connectivity']}")
+@pytest.mark.parametrize("seed", [0, 1])
+def test_event_and_jax_spikes_identical(cfg, seed):
+    cfg = dict(cfg)
+    cls = getattr(idn.network, cfg.pop("cls"))
+    net = cls(n_in=30, n_rec=60, n_out=3, in_scale=4.0, rec_scale=1.5, **cfg)
+    params = net.init(seed=seed)
+    x = idn.network.poisson_spikes(40.0, 1500, n_in=30, seed=seed + 10)
+    tj = net.simulate(params, x, engine="jax", precision="float64")
+    te = net.simulate(params, x, engine="event")
+    assert 0.005 < tj.z.mean() < 0.5, "test network should be active but not saturated"
+    np.testing.assert_array_equal(tj.z, te.z)
+    np.testing.assert_allclose(tj.v, te.v, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(tj.thr, te.thr, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(tj.y, te.y, rtol=0, atol=1e-9)
+
+
+def test_batched_event_equals_per_sample_jax():
+    net = idn.network.LIF(n_in=10, n_rec=20, n_out=1, in_scale=4.0)
+    params = net.init(seed=3)
+    x = idn.network.poisson_spikes(50.0, 300, n_in=10, batch=3, frozen=False, seed=4)
+    tj = net.simulate(params, x, engine="jax", precision="float64")
+    te = net.simulate(params, x, engine="event")
+    assert tj.z.shape == te.z.shape == (3, 300, 20)
+    np.testing.assert_array_equal(tj.z, te.z)
+
+
+def test_float32_default_close_to_float64():
+    net = idn.network.LIF(n_in=10, n_rec=20, n_out=1, in_scale=4.0)
+    params = net.init(seed=3)
+    x = idn.network.poisson_spikes(50.0, 200, n_in=10, seed=4)
+    t32 = net.simulate(params, x, engine="jax")
+    t64 = net.simulate(params, x, engine="jax", precision="float64")
+    assert t32.v.dtype == np.float32
+    # identical until the first spike that a rounding difference could move
+    first = np.argmax(np.any(t32.z != t64.z, axis=1)) if np.any(t32.z != t64.z) else 200
+    assert first > 20
+
+
+def test_auto_engine_choice():
+    net = idn.network.LIF(n_in=5, n_rec=10, n_out=1)
+    params = net.init(seed=0)
+    short = net.simulate(params, np.zeros((100, 5)))
+    long = net.simulate(params, np.zeros((2500, 5)))
+    batched = net.simulate(params, np.zeros((2, 2500, 5)))
+    assert (short.engine, long.engine, batched.engine) == ("jax", "event", "jax")
+
+
+def test_simulate_to_file_streams_same_spikes(tmp_path):
+    net = idn.network.LIF(n_in=20, n_rec=40, n_out=1, in_scale=4.0, n_ref=1)
+    params = net.init(seed=5)
+    x = idn.network.poisson_spikes(40.0, 2300, n_in=20, seed=6)
+    path = idn.network.simulate_to_file(net, params, x, 2300, tmp_path / "s.h5", chunk_steps=500)
+    loaded = idn.data.load_spikes(path)
+    direct = net.simulate(params, x, engine="event")
+    np.testing.assert_array_equal(loaded.to_dense()[0], direct.z)
+    assert loaded.n_steps == 2300 and loaded.metadata["engine"] == "event"
+
+
+def test_simulate_to_file_accepts_generator_input(tmp_path):
+    net = idn.network.LIF(n_in=20, n_rec=40, n_out=1, in_scale=4.0)
+    params = net.init(seed=5)
+    x = idn.network.poisson_spikes(40.0, 1000, n_in=20, seed=6)
+    seen = []
+    path = idn.network.simulate_to_file(
+        net,
+        params,
+        lambda a, b: x[a:b],
+        1000,
+        tmp_path / "g.h5",
+        chunk_steps=300,
+        progress=seen.append,
+    )
+    assert seen == [300, 600, 900, 1000]
+    direct = net.simulate(params, x, engine="event")
+    np.testing.assert_array_equal(idn.data.load_spikes(path).to_dense()[0], direct.z)
