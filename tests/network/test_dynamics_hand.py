@@ -1,4 +1,4 @@
-"""Hand-computed 1-2 neuron cases for reset, refractoriness, ALIF and recurrence, on both engines."""
+"""Hand-computed 1-2 neuron cases: reset, refractoriness, ALIF and recurrence, both engines."""
 
 import math
 
@@ -21,7 +21,8 @@ def _single(net_cls=idn.network.LIF, **kw):
 def test_subtractive_reset_by_hand(engine):
     net, params = _single()
     trace = net.simulate(params, np.ones((8, 1)), engine=engine, precision="float64")
-    # v0=.6, v1=.9, v2=1.05 (spike), v3=.525+.6-1=.125, v4=.6625, v5=.93125, v6=1.065625 (spike), v7=.1328125
+    # v0=.6, v1=.9, v2=1.05 (spike), v3=.525+.6-1=.125, v4=.6625, v5=.93125,
+    # v6=1.065625 (spike), v7=.5328125+.6-1=.1328125
     expected_v = [0.6, 0.9, 1.05, 0.125, 0.6625, 0.93125, 1.065625, 0.1328125]
     np.testing.assert_allclose(trace.v[:, 0], expected_v, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(np.flatnonzero(trace.z[:, 0]), [2, 6])

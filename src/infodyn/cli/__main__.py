@@ -1,0 +1,5 @@
+"""``python -m infodyn.cli`` runs the command line."""
+
+from infodyn.cli import main
+
+main()

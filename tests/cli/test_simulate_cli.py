@@ -1,0 +1,93 @@
+"""The infodyn command through a subprocess: simulate, errors with exit code 2, help."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SMALL = """
+[network]
+n_in = 20
+n_rec = 50
+in_scale = 4.0
+n_ref = 2
+
+[input]
+kind = "poisson"
+rate_hz = 40.0
+n_steps = {n_steps}
+
+[simulation]
+engine = "{engine}"
+"""
+
+
+def run_cli(*args, cwd=None):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(
+        [sys.executable, "-m", "infodyn.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("engine, n_steps", [("jax", 300), ("event", 2500)])
+def test_simulate_writes_run_directory(tmp_path, engine, n_steps):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(SMALL.format(engine=engine, n_steps=n_steps))
+    out = tmp_path / "run"
+    res = run_cli("simulate", str(cfg), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["engine"] == engine and results["n_steps"] == n_steps
+    assert results["mean_rate_hz"] > 0
+    for name in ("spikes.h5", "config.json", "figures/raster.png", "figures/rates.png"):
+        assert (out / name).exists(), name
+    config = json.loads((out / "config.json").read_text())
+    assert config["command"] == "simulate" and "infodyn_version" in config
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("[network]\nv_th = -1.0\n", "v_th"),
+        ("[network]\ntau_m = 0\n", "tau_m"),
+        ("[network]\nbogus = 1\n", "bogus"),
+        ("[input]\nrate_hz = 'fast'\n", "rate_hz"),
+        ("[nonsense]\n", "nonsense"),
+        ("this is = = not toml", "invalid TOML"),
+    ],
+)
+def test_bad_configs_exit_2_with_one_line(tmp_path, content, message):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(content)
+    res = run_cli("simulate", str(cfg), "--out", str(tmp_path / "o"))
+    assert res.returncode == 2, res.stderr
+    assert message in res.stderr
+    assert "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_missing_config_exit_2(tmp_path):
+    res = run_cli("simulate", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "o"))
+    assert res.returncode == 2 and "no such" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_help_lists_commands():
+    res = run_cli("--help")
+    assert res.returncode == 0 and "simulate" in res.stdout
+
+
+def test_example_configs_are_valid():
+    from infodyn.experiments.config import SimulateConfig, load_config
+
+    root = Path(__file__).resolve().parents[2] / "examples"
+    for path in root.glob("simulate*.toml"):
+        cfg = load_config(path, SimulateConfig)
+        cfg.build_network()

@@ -1,0 +1,126 @@
+"""Spike trains and spike files: round trips, streaming, corrupt and bad input."""
+
+import numpy as np
+import pytest
+
+import infodyn as idn
+from infodyn import InputError
+from infodyn.data import SpikeTrain, SpikeWriter, load_spikes, save_spikes
+
+
+def _raster(seed=0, shape=(3, 200, 15), p=0.05):
+    return (np.random.default_rng(seed).random(shape) < p).astype(np.uint8)
+
+
+def test_dense_sparse_round_trip_and_views():
+    r = _raster()
+    s = SpikeTrain.from_dense(r, dt=0.5)
+    np.testing.assert_array_equal(s.to_dense(), r)
+    np.testing.assert_array_equal(s.population_activity(), r.sum(axis=2))
+    np.testing.assert_array_equal(s.spike_counts(), r.sum(axis=(0, 1)))
+    np.testing.assert_allclose(s.rates_hz(), r.mean(axis=(0, 1)) * 1000.0 / 0.5)
+    chunks = np.concatenate([c for _, _, c in s.iter_dense(64)], axis=0)
+    np.testing.assert_array_equal(chunks, r.reshape(-1, 15))
+    sub = s.select_units([3, 1])
+    np.testing.assert_array_equal(sub.to_dense(), r[:, :, [3, 1]])
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".hdf5"])
+def test_hdf5_round_trip_with_metadata(tmp_path, suffix):
+    s = SpikeTrain.from_dense(_raster(), dt=0.25, metadata={"animal": "m1", "area": "V1"})
+    path = save_spikes(tmp_path / f"s{suffix}", s)
+    back = load_spikes(path)
+    np.testing.assert_array_equal(back.to_dense(), s.to_dense())
+    assert (back.dt, back.n_trials, back.n_steps, back.n_units) == (0.25, 3, 200, 15)
+    assert back.metadata == {"animal": "m1", "area": "V1"}
+
+
+def test_npz_dense_and_sparse(tmp_path):
+    r = _raster(shape=(100, 6))
+    np.savez(tmp_path / "dense.npz", raster=r, dt=2.0)
+    s = load_spikes(tmp_path / "dense.npz")
+    assert s.dt == 2.0 and s.n_trials == 1
+    np.testing.assert_array_equal(s.to_dense()[0], r)
+    t, u = np.nonzero(r)
+    np.savez(tmp_path / "sparse.npz", times=t, units=u, n_units=6, n_steps=100)
+    np.testing.assert_array_equal(load_spikes(tmp_path / "sparse.npz").to_dense()[0], r)
+
+
+def test_spike_writer_streams_and_is_atomic(tmp_path):
+    path = tmp_path / "w.h5"
+    with SpikeWriter(path, n_units=4, dt=1.0, n_steps=10) as w:
+        w.append([0, 1], [2, 3])
+        assert not path.exists(), "the final file must not appear before the run completes"
+        w.append([5], [0])
+    s = load_spikes(path)
+    np.testing.assert_array_equal(s.times, [0, 1, 5])
+    assert s.n_steps == 10
+
+    failed = tmp_path / "failed.h5"
+    with pytest.raises(RuntimeError):
+        with SpikeWriter(failed, n_units=4) as w:
+            w.append([0], [1])
+            raise RuntimeError("simulated crash")
+    assert not failed.exists()
+    assert not list(tmp_path.glob(".failed.h5*")), "no temporary file may be left behind"
+
+
+@pytest.mark.parametrize(
+    "raster, match",
+    [
+        (np.array([[0, 2], [1, 0]]), "binary"),
+        (np.array([[0.0, np.nan]]), "NaN"),
+        (np.zeros((0, 3)), "empty"),
+        (np.zeros(5), "n_steps"),
+    ],
+)
+def test_bad_rasters(raster, match):
+    with pytest.raises(InputError, match=match):
+        SpikeTrain.from_dense(raster)
+
+
+def test_bad_sparse_fields():
+    with pytest.raises(InputError, match="lie in"):
+        SpikeTrain(times=[5], units=[0], n_units=1, n_steps=5)
+    with pytest.raises(InputError, match="lie in"):
+        SpikeTrain(times=[0], units=[-1], n_units=1, n_steps=5)
+    with pytest.raises(InputError, match="differ in length"):
+        SpikeTrain(times=[0, 1], units=[0], n_units=1, n_steps=5)
+    with pytest.raises(InputError, match="integers"):
+        SpikeTrain(times=[0.5], units=[0], n_units=1, n_steps=5)
+    with pytest.raises(InputError, match="dt"):
+        SpikeTrain(times=[], units=[], n_units=1, n_steps=5, dt=0.0)
+
+
+def test_missing_corrupt_and_unknown_files(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        load_spikes(tmp_path / "nope.h5")
+    (tmp_path / "bad.h5").write_bytes(b"not hdf5 at all")
+    with pytest.raises(InputError, match="not a readable HDF5"):
+        load_spikes(tmp_path / "bad.h5")
+    import h5py
+
+    with h5py.File(tmp_path / "other.h5", "w") as h5:
+        h5["x"] = [1, 2]
+    with pytest.raises(InputError, match="not an infodyn spike file"):
+        load_spikes(tmp_path / "other.h5")
+    (tmp_path / "bad.npz").write_bytes(b"PK garbage")
+    with pytest.raises(InputError, match="NPZ"):
+        load_spikes(tmp_path / "bad.npz")
+    np.savez(tmp_path / "keys.npz", something=np.zeros(3))
+    with pytest.raises(InputError, match="raster"):
+        load_spikes(tmp_path / "keys.npz")
+    (tmp_path / "s.csv").write_text("1,2")
+    with pytest.raises(InputError, match="unknown spike file type"):
+        load_spikes(tmp_path / "s.csv")
+    with pytest.raises(InputError, match="folder"):
+        load_spikes(tmp_path)
+
+
+def test_trace_to_spike_train():
+    net = idn.network.LIF(n_in=5, n_rec=8, n_out=1, in_scale=5.0)
+    x = idn.network.poisson_spikes(50.0, 100, n_in=5, batch=2, frozen=False, seed=0)
+    trace = net.simulate(net.init(seed=0), x, engine="jax")
+    s = trace.spike_train()
+    assert s.n_trials == 2 and s.n_steps == 100
+    np.testing.assert_array_equal(s.to_dense(), trace.z.astype(np.uint8))
