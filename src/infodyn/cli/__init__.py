@@ -13,6 +13,8 @@ from infodyn.cli.app import app, fail
 
 COMMAND_MODULES = (
     "simulate",
+    "config",
+    "sweep",
 )
 
 for _name in COMMAND_MODULES:

@@ -312,17 +312,24 @@ def get_command(name: str) -> CommandSpec:
     return COMMANDS[name]
 
 
-def detect_command(data: dict[str, Any]) -> CommandSpec:
-    """The registered command whose config model accepts ``data`` (for ``config show``)."""
-    errors = {}
+def detect_command(data: dict[str, Any], source: str = "config") -> CommandSpec:
+    """The registered command a config is for: the one whose model accepts ``data``, else the
+    one whose sections match best (its validation error is raised, naming the bad key)."""
+    if not COMMANDS:
+        raise InputError("no commands are registered")
+    best, best_score = None, -1
     for spec in COMMANDS.values():
+        model = spec.config_model()
         try:
-            validate(spec.config_model(), data)
+            validate(model, data)
             return spec
-        except InputError as exc:
-            errors[spec.name] = str(exc)
-    detail = "; ".join(f"as {name}: {msg}" for name, msg in errors.items())
-    raise InputError(f"the config fits no command ({detail})")
+        except InputError:
+            fields = set(model.model_fields)
+            score = len(set(data) & fields) - len(set(data) - fields)
+            if score > best_score:
+                best, best_score = spec, score
+    validate(best.config_model(), data, source=source)  # raises the informative error
+    return best
 
 
 register_command(

@@ -1,0 +1,697 @@
+"""Parameter sweeps on Dask distributed: grid expansion, retries, resume, one results table.
+
+A sweep runs a registered command (:data:`infodyn.experiments.config.COMMANDS`, e.g.
+``simulate``) at every point of a grid over dotted config keys (``network.rec_scale=0.5,1.0``)
+times ``seeds`` seeds. Each point is validated up front (a bad key fails before any work starts),
+gets its own run directory ``OUT/points/NAME/`` and, when its run returns, a done marker
+``DONE.json`` written atomically (temporary name, then rename) with its results. A rerun of the
+same sweep skips every point whose marker holds the same config hash, so an interrupted sweep
+loses no finished result; a point whose run was cut off (no marker) is run again.
+
+Execution is a Dask ``LocalCluster`` (``n_workers`` processes, one thread each) or an existing
+scheduler (``scheduler="tcp://host:8786"``, e.g. one started by dask-jobqueue on SLURM; see
+``docs/scale.md``). A point that raises is retried ``retries`` times by Dask; a worker that dies
+(killed, out of memory) has its points rescheduled on the remaining workers. Points still failing
+are reported in ``results.json`` and ``failures.json`` and marked ``failed`` in the table.
+
+``batch_size > 1`` groups points that share one compiled network (same shapes, time constants and
+length; they may differ in weights, seeds and input) and runs each group as one ``jax.vmap``-ed
+simulation inside a worker (:func:`simulate_batch`), writing the same per-point run directories.
+
+Outputs in ``OUT``: ``config.json`` (the sweep definition and package version), ``results.csv``
+(one row per point: grid values, seed, status, attempts and every scalar result),
+``results.parquet`` when pyarrow is installed, ``results.json`` (counts, failures, wall time) and
+``figures/summary.png`` (the summary metric against the first grid key, mean +- SD over seeds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import itertools
+import json
+import logging
+import math
+import os
+import re
+import socket
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infodyn.data.atomic import atomic_path, write_json
+from infodyn.errors import InputError
+from infodyn.experiments.config import CommandSpec, get_command, resolved, validate
+from infodyn.experiments.rundir import RunDir
+
+DONE_MARKER = "DONE.json"
+ATTEMPTS_LOG = "attempts.jsonl"
+
+
+# ---------------------------------------------------------------------- grid
+def parse_value(text: str) -> Any:
+    """A grid value: a TOML literal (``1``, ``0.5``, ``true``, ``"ei"``) or else a bare string."""
+    text = text.strip()
+    if not text:
+        raise InputError("empty value in --grid")
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_grid(items: list[str] | tuple[str, ...]) -> dict[str, list[Any]]:
+    """Parse ``["network.rec_scale=0.5,1.0", "input.rate_hz=20:80:4"]`` into key -> values.
+
+    ``a,b,c`` lists values; ``start:stop:num`` gives ``num`` evenly spaced values including both
+    ends (like ``numpy.linspace``).
+    """
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not values.strip():
+            raise InputError(f"--grid {item!r}: expected KEY=V1,V2,... or KEY=START:STOP:NUM")
+        if not re.fullmatch(r"[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*", key):
+            raise InputError(f"--grid {item!r}: {key!r} is not a dotted config key")
+        if key in grid:
+            raise InputError(f"--grid {key!r} is given twice")
+        span = values.split(":")
+        if len(span) == 3 and "," not in values:
+            start, stop, num = (parse_value(v) for v in span)
+            if not all(isinstance(v, int | float) for v in (start, stop)) or not (
+                isinstance(num, int) and num >= 1
+            ):
+                raise InputError(f"--grid {item!r}: START:STOP:NUM needs numbers and NUM >= 1")
+            grid[key] = [float(v) for v in np.linspace(start, stop, num)]
+        else:
+            grid[key] = [parse_value(v) for v in values.split(",")]
+    return grid
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``data["a"]["b"] = value`` for ``key="a.b"``, creating tables as needed."""
+    parts = key.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise InputError(f"--grid {key!r}: {'.'.join(parts[: i + 1])!r} is not a table")
+        node = child
+    node[parts[-1]] = value
+
+
+def get_dotted(data: dict[str, Any], key: str) -> Any:
+    node: Any = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(key)
+        node = node[part]
+    return node
+
+
+def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(data))
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One point: its grid values, seed index, full validated config and content hash."""
+
+    index: int
+    values: dict[str, Any]
+    seed: int | None
+    config: dict[str, Any]
+    key: str
+    name: str
+
+
+def config_hash(command: str, config: dict[str, Any]) -> str:
+    """SHA-256 of the command and its resolved config (canonical JSON)."""
+    text = json.dumps({"command": command, "config": config}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _slug(values: dict[str, Any], seed: int | None) -> str:
+    parts = [f"{k.rsplit('.', 1)[-1]}={v}" for k, v in values.items()]
+    if seed is not None:
+        parts.append(f"seed={seed}")
+    text = "_".join(parts) or "base"
+    return re.sub(r"[^A-Za-z0-9_.=+-]", "-", text)[:80]
+
+
+def expand_grid(
+    spec: CommandSpec,
+    base: dict[str, Any],
+    grid: dict[str, list[Any]],
+    seeds: int | None = None,
+) -> list[SweepPoint]:
+    """All points of ``grid`` x ``seeds``, each validated against the command's config model.
+
+    ``seeds=N`` runs every grid point with seed offsets 0..N-1 added to each of the command's
+    ``seed_keys`` (for ``simulate``: ``simulation.seed`` and ``input.seed``). Raises
+    :class:`InputError` naming the key for the first invalid point.
+    """
+    if seeds is not None and seeds < 1:
+        raise InputError(f"--seeds must be >= 1, got {seeds}")
+    if seeds is not None and not spec.seed_keys:
+        raise InputError(f"command {spec.name!r} declares no seed keys; --seeds cannot be used")
+    model = spec.config_model()
+    base_cfg = validate(model, base, source="base config")
+    base_full = resolved(base_cfg)
+    for key in grid:
+        if seeds is not None and key in spec.seed_keys:
+            raise InputError(f"--grid {key!r} is a seed key; use --seeds instead")
+    keys = list(grid)
+    points: list[SweepPoint] = []
+    seen: dict[str, int] = {}
+    seed_range: list[int | None] = list(range(seeds)) if seeds is not None else [None]
+    for combo in itertools.product(*(grid[k] for k in keys)):
+        for s in seed_range:
+            data = _deep_copy(base)
+            values = dict(zip(keys, combo, strict=True))
+            for key, value in values.items():
+                set_dotted(data, key, value)
+            if s is not None:
+                for key in spec.seed_keys:
+                    try:
+                        start = get_dotted(base_full, key)
+                    except KeyError:
+                        raise InputError(f"seed key {key!r} is not in the config") from None
+                    set_dotted(data, key, int(start) + s)
+            where = ", ".join(f"{k}={v!r}" for k, v in values.items()) or "base"
+            cfg = validate(model, data, source=f"sweep point {where}")
+            full = resolved(cfg)
+            digest = config_hash(spec.name, full)
+            if digest in seen:
+                raise InputError(
+                    f"sweep points {seen[digest]} and {len(points)} have identical configs "
+                    f"({where}); remove the duplicate grid value"
+                )
+            seen[digest] = len(points)
+            points.append(
+                SweepPoint(
+                    index=len(points),
+                    values=values,
+                    seed=s,
+                    config=full,
+                    key=digest,
+                    name=f"{len(points):04d}_{_slug(values, s)}_{digest[:8]}",
+                )
+            )
+    return points
+
+
+# ---------------------------------------------------------------------- one point (on a worker)
+def _log_attempt(out: Path, key: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(
+        {"key": key, "pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+    )
+    with open(out / ATTEMPTS_LOG, "a") as fh:
+        fh.write(line + "\n")
+
+
+def count_attempts(out: str | os.PathLike) -> int:
+    """How many times a point's run was started (one line per start in ``attempts.jsonl``)."""
+    path = Path(out) / ATTEMPTS_LOG
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def _mark_done(out: Path, key: str, results: dict[str, Any], wall: float) -> dict[str, Any]:
+    marker = {
+        "key": key,
+        "results": results,
+        "attempts": count_attempts(out),
+        "wall_seconds": wall,
+        "finished": time.time(),
+        "pid": os.getpid(),
+    }
+    write_json(out / DONE_MARKER, marker)
+    return json.loads((out / DONE_MARKER).read_text())
+
+
+def run_point(spec: CommandSpec, config: dict[str, Any], out: str, key: str) -> dict[str, Any]:
+    """Run one sweep point into ``out`` and write its done marker; returns the marker."""
+    out_path = Path(out)
+    _log_attempt(out_path, key)
+    t0 = time.perf_counter()
+    cfg = validate(spec.config_model(), config, source=str(out_path))
+    results = spec.runner()(cfg, out_path)
+    return _mark_done(out_path, key, results, time.perf_counter() - t0)
+
+
+def run_point_batch(
+    spec: CommandSpec, items: list[tuple[dict[str, Any], str, str]]
+) -> list[dict[str, Any]]:
+    """Run several points with the command's batched runner; one marker per point."""
+    outs = [Path(out) for _, out, _ in items]
+    for out, (_, _, key) in zip(outs, items, strict=True):
+        _log_attempt(out, key)
+    model = spec.config_model()
+    cfgs = [validate(model, c, source=str(o)) for (c, _, _), o in zip(items, outs, strict=True)]
+    t0 = time.perf_counter()
+    results = spec.batch_runner()(cfgs, outs)
+    wall = (time.perf_counter() - t0) / len(items)
+    return [
+        _mark_done(out, key, res, wall)
+        for out, (_, _, key), res in zip(outs, items, results, strict=True)
+    ]
+
+
+def read_marker(out: str | os.PathLike, key: str) -> dict[str, Any] | None:
+    """The done marker of a point if it exists and belongs to the same config, else None."""
+    path = Path(out) / DONE_MARKER
+    if not path.exists():
+        return None
+    try:
+        marker = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return marker if marker.get("key") == key else None
+
+
+# ---------------------------------------------------------------------- batching with vmap
+def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
+    """Run several ``simulate`` configs that share one network shape as one ``vmap``-ed scan.
+
+    All configs must give networks with equal :class:`~infodyn.network.dynamics.Constants`,
+    shapes, adaptation vector, step count and precision (:func:`batch_signature`); they may
+    differ in weights (seed, weight scales, connectivity) and input. Each point's run directory
+    gets the same files as :func:`infodyn.experiments.simulate_run.run_simulation` writes for the
+    JAX engine (spikes.h5, figures, config.json, results.json with ``engine = "jax-vmap"``).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from infodyn.data.spikes import save_spikes
+    from infodyn.experiments.config import make_input
+    from infodyn.network.dynamics import Constants
+    from infodyn.network.engine_jax import ensure_dtype, run
+
+    signatures = {batch_signature(c) for c in cfgs}
+    if len(signatures) != 1:
+        raise InputError("simulate_batch needs configs that share one network signature")
+    nets = [c.build_network() for c in cfgs]
+    net0, cfg0 = nets[0], cfgs[0]
+    dtype = ensure_dtype(cfg0.simulation.precision)
+    params = [n.init(seed=c.simulation.seed) for n, c in zip(nets, cfgs, strict=True)]
+    stacked = {k: jnp.asarray(np.stack([p[k] for p in params]), dtype) for k in params[0]}
+    xs = np.stack([make_input(c.input, n.n_in, n.dt) for n, c in zip(nets, cfgs, strict=True)])
+    consts = Constants.of(net0)
+    beta = jnp.asarray(net0.beta_vector(), dtype)
+    t0 = time.perf_counter()
+    batched = jax.vmap(lambda p, x: run(consts, p, beta, x[None])["z"][:, 0])
+    z = np.asarray(jax.jit(batched)(stacked, jnp.asarray(xs, dtype)))  # (P, T, n_rec)
+    elapsed = (time.perf_counter() - t0) / len(cfgs)
+    results = []
+    for i, (net, cfg, out) in enumerate(zip(nets, cfgs, outs, strict=True)):
+        from infodyn.data.spikes import SpikeTrain
+
+        run_dir = RunDir(out)
+        run_dir.write_config(cfg, command="simulate")
+        spikes = SpikeTrain.from_dense(
+            z[i].astype(np.uint8),
+            dt=net.dt,
+            metadata={
+                "network": net.model_dump(mode="json"),
+                "engine": "jax-vmap",
+                "seed": cfg.simulation.seed,
+            },
+        )
+        save_spikes(run_dir.file("spikes.h5"), spikes)
+        results.append(_simulate_results(run_dir, spikes, net.n_rec, elapsed, "jax-vmap"))
+    return results
+
+
+def _simulate_results(
+    run_dir: RunDir, spikes: Any, n_rec: int, elapsed: float, engine: str
+) -> dict[str, Any]:
+    """results.json and figures of a simulated point, with the keys ``run_simulation`` writes."""
+    from infodyn.experiments.figures import raster_figure, rate_histogram_figure
+
+    rates = spikes.rates_hz()
+    results = {
+        "engine": engine,
+        "n_units": n_rec,
+        "n_steps": spikes.n_steps,
+        "dt_ms": spikes.dt,
+        "n_spikes": spikes.n_spikes,
+        "mean_rate_hz": float(rates.mean()),
+        "rate_hz_percentiles": {
+            str(q): float(np.percentile(rates, q)) for q in (5, 25, 50, 75, 95)
+        },
+        "fraction_silent": float(np.mean(rates == 0)),
+        "activity_per_step": spikes.n_spikes / (n_rec * spikes.n_steps),
+        "wall_seconds": elapsed,
+        "files": {
+            "spikes": "spikes.h5",
+            "raster": "figures/raster.png",
+            "rates": "figures/rates.png",
+        },
+    }
+    run_dir.savefig(raster_figure(spikes), "raster")
+    run_dir.savefig(rate_histogram_figure(rates), "rates")
+    run_dir.write_json("results.json", results)
+    return results
+
+
+def batch_signature(cfg: Any) -> tuple | None:
+    """What must be equal for ``simulate`` points to share one vmapped scan (None: not batchable).
+
+    Points whose engine resolves to the event engine are not batched.
+    """
+    from infodyn.network.dynamics import Constants
+
+    if not hasattr(cfg, "build_network"):
+        return None
+    engine = cfg.simulation.engine
+    if engine == "event" or (engine == "auto" and cfg.input.n_steps >= 2000):
+        return None
+    net = cfg.build_network()
+    return (
+        Constants.of(net),
+        net.n_in,
+        net.n_rec,
+        net.n_out,
+        net.dt,
+        tuple(net.beta_vector().tolist()),
+        cfg.input.n_steps,
+        cfg.simulation.precision,
+    )
+
+
+def make_tasks(
+    spec: CommandSpec, points: list[SweepPoint], batch_size: int
+) -> list[list[SweepPoint]]:
+    """Group points into tasks: single points, or batches of compatible points."""
+    if batch_size <= 1 or spec.batch is None:
+        return [[p] for p in points]
+    model = spec.config_model()
+    groups: dict[Any, list[SweepPoint]] = {}
+    tasks: list[list[SweepPoint]] = []
+    for p in points:
+        sig = batch_signature(validate(model, p.config))
+        if sig is None:
+            tasks.append([p])
+        else:
+            groups.setdefault(sig, []).append(p)
+    for members in groups.values():
+        tasks.extend(members[i : i + batch_size] for i in range(0, len(members), batch_size))
+    return tasks
+
+
+# ---------------------------------------------------------------------- Dask
+@contextlib.contextmanager
+def dask_client(
+    scheduler: str | None = None, n_workers: int = 2, connect_timeout: float = 10.0
+) -> Iterator[Any]:
+    """A Dask client: to ``scheduler`` if given, else to a new ``LocalCluster`` of processes.
+
+    An unreachable scheduler raises :class:`InputError` after ``connect_timeout`` seconds.
+    """
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=f"{connect_timeout}s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(
+                f"cannot reach the Dask scheduler at {scheduler!r} within {connect_timeout:g} s "
+                f"({type(exc).__name__}); check the address or start one with `dask scheduler`"
+            ) from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    if n_workers < 1:
+        raise InputError(f"n_workers must be >= 1, got {n_workers}")
+    cluster = LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did: the table rows, failures and the paths of its outputs."""
+
+    out: Path
+    rows: list[dict[str, Any]]
+    failures: list[dict[str, Any]]
+    n_points: int
+    n_ran: int
+    n_skipped: int
+    wall_seconds: float
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n_failed(self) -> int:
+        return len(self.failures)
+
+
+def run_sweep(
+    command: str,
+    base: dict[str, Any],
+    grid: dict[str, list[Any]],
+    out: str | os.PathLike,
+    seeds: int | None = None,
+    scheduler: str | None = None,
+    n_workers: int = 2,
+    retries: int = 2,
+    batch_size: int = 1,
+    connect_timeout: float = 10.0,
+    metric: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepResult:
+    """Run ``command`` at every grid point on Dask; see the module docstring.
+
+    Parameters
+    ----------
+    command : a registered command name (``"simulate"``; ``infodyn config`` lists them).
+    base : the base config (a dict as read from TOML); grid values override dotted keys.
+    grid : dotted key -> list of values (:func:`parse_grid`).
+    seeds : run each grid point with ``seeds`` seeds (offsets of the command's seed keys).
+    scheduler : address of an existing Dask scheduler; None starts a local cluster.
+    retries : how often Dask reruns a point that raised before it counts as failed.
+    batch_size : > 1 batches compatible small networks with ``vmap`` inside a worker.
+    progress : called as ``progress(finished, total)`` after each finished task.
+    """
+    spec = get_command(command)
+    if retries < 0:
+        raise InputError(f"retries must be >= 0, got {retries}")
+    points = expand_grid(spec, base, grid, seeds)
+    out = Path(out)
+    sweep_dir = RunDir(out)
+    sweep_dir.write_config(
+        {
+            "command": command,
+            "base": base,
+            "grid": grid,
+            "seeds": seeds,
+            "retries": retries,
+            "batch_size": batch_size,
+        },
+        command="sweep",
+    )
+    point_dir = {p.key: out / "points" / p.name for p in points}
+    markers: dict[str, dict[str, Any]] = {}
+    for p in points:
+        marker = read_marker(point_dir[p.key], p.key)
+        if marker is not None:
+            markers[p.key] = marker
+    skipped = set(markers)
+    pending = [p for p in points if p.key not in markers]
+    failures: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    if pending:
+        tasks = make_tasks(spec, pending, batch_size)
+        with dask_client(scheduler, n_workers, connect_timeout) as client:
+            futures = {}
+            for task in tasks:
+                if len(task) == 1:
+                    p = task[0]
+                    fut = client.submit(
+                        run_point,
+                        spec,
+                        p.config,
+                        str(point_dir[p.key]),
+                        p.key,
+                        key=f"infodyn-point-{p.key[:16]}-{time.time_ns()}",
+                        retries=retries,
+                        pure=False,
+                    )
+                else:
+                    items = [(p.config, str(point_dir[p.key]), p.key) for p in task]
+                    fut = client.submit(
+                        run_point_batch,
+                        spec,
+                        items,
+                        key=f"infodyn-batch-{task[0].key[:16]}-{time.time_ns()}",
+                        retries=retries,
+                        pure=False,
+                    )
+                futures[fut] = task
+            from dask.distributed import as_completed
+
+            done = 0
+            for fut in as_completed(list(futures)):
+                task = futures[fut]
+                try:
+                    result = fut.result()
+                    results = [result] if len(task) == 1 else result
+                    for p, marker in zip(task, results, strict=True):
+                        markers[p.key] = marker
+                except Exception as exc:  # a point that failed after its retries
+                    for p in task:
+                        failures.append(
+                            {
+                                "index": p.index,
+                                "point": p.name,
+                                "values": p.values,
+                                "seed": p.seed,
+                                "error": f"{type(exc).__name__}: {exc}",
+                                "attempts": count_attempts(point_dir[p.key]),
+                            }
+                        )
+                done += 1
+                if progress is not None:
+                    progress(done, len(futures))
+    wall = time.perf_counter() - t0
+    failed = {f["point"] for f in failures}
+    rows = []
+    for p in points:
+        status = "failed" if p.name in failed else ("skipped" if p.key in skipped else "done")
+        row: dict[str, Any] = {"index": p.index, "point": p.name, "status": status}
+        row.update(p.values)
+        if p.seed is not None:
+            row["seed"] = p.seed
+        row["attempts"] = count_attempts(point_dir[p.key])
+        if p.key in markers:
+            row.update(flatten(markers[p.key]["results"]))
+        rows.append(row)
+    files = _write_outputs(sweep_dir, rows, failures, grid, metric or spec.summary_metric)
+    summary = {
+        "command": command,
+        "n_points": len(points),
+        "n_ran": len(pending) - len(failures),
+        "n_skipped": len(skipped),
+        "n_failed": len(failures),
+        "failures": failures,
+        "wall_seconds": wall,
+        "files": files,
+    }
+    write_json(out / "failures.json", failures)
+    sweep_dir.write_json("results.json", summary)
+    return SweepResult(
+        out=out,
+        rows=rows,
+        failures=failures,
+        n_points=len(points),
+        n_ran=summary["n_ran"],
+        n_skipped=len(skipped),
+        wall_seconds=wall,
+        files=files,
+    )
+
+
+def flatten(results: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Scalar entries of a nested results dict, keys joined by dots (lists are left out)."""
+    flat: dict[str, Any] = {}
+    for key, value in results.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, name + "."))
+        elif isinstance(value, bool | int | float | str) or value is None:
+            flat[name] = value
+    return flat
+
+
+# ---------------------------------------------------------------------- outputs
+def _write_outputs(
+    run: RunDir,
+    rows: list[dict[str, Any]],
+    failures: list[dict[str, Any]],
+    grid: dict[str, list[Any]],
+    metric: str | None,
+) -> dict[str, str]:
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(k for k in row if k not in columns)
+    with atomic_path(run.file("results.csv"), ".csv") as tmp:
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+    files = {"table": "results.csv"}
+    try:
+        import pandas as pd
+        import pyarrow  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        with atomic_path(run.file("results.parquet"), ".parquet") as tmp:
+            pd.DataFrame(rows, columns=columns).to_parquet(tmp, index=False)
+        files["parquet"] = "results.parquet"
+    if metric and any(metric in row for row in rows):
+        run.savefig(summary_figure(rows, grid, metric), "summary")
+        files["summary"] = "figures/summary.png"
+    return files
+
+
+def summary_figure(rows: list[dict[str, Any]], grid: dict[str, list[Any]], metric: str) -> Any:
+    """``metric`` against the first grid key, one line per combination of the other keys,
+    mean +- SD over seeds (a strip of values per point when there is no grid key)."""
+    from infodyn.plotting import pyplot
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ok = [r for r in rows if r.get(metric) is not None and r["status"] != "failed"]
+    keys = list(grid)
+    if not keys:
+        ax.plot([r.get("seed", 0) for r in ok], [r[metric] for r in ok], "o")
+        ax.set_xlabel("seed")
+    else:
+        xkey, others = keys[0], keys[1:]
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in grid[xkey])
+        xs = grid[xkey]
+        for combo in itertools.product(*(grid[k] for k in others)):
+            label = ", ".join(f"{k}={v}" for k, v in zip(others, combo, strict=True))
+            mean, sd = [], []
+            for x in xs:
+                vals = [
+                    float(r[metric])
+                    for r in ok
+                    if r.get(xkey) == x
+                    and all(r.get(k) == v for k, v in zip(others, combo, strict=True))
+                ]
+                mean.append(np.mean(vals) if vals else math.nan)
+                sd.append(np.std(vals) if len(vals) > 1 else 0.0)
+            pos = xs if numeric else list(range(len(xs)))
+            ax.errorbar(pos, mean, yerr=sd, marker="o", capsize=3, label=label or None)
+        if not numeric:
+            ax.set_xticks(range(len(xs)), [str(x) for x in xs])
+        ax.set_xlabel(xkey)
+        if others:
+            ax.legend(fontsize=7)
+    n_failed = sum(r["status"] == "failed" for r in rows)
+    ax.set_ylabel(metric)
+    ax.set_title(f"sweep: {len(ok)} points" + (f", {n_failed} failed" if n_failed else ""))
+    fig.tight_layout()
+    return fig
