@@ -1,0 +1,63 @@
+"""Backpropagation through time through the surrogate derivative (the reference for e-prop).
+
+``method="bptt"`` differentiates the loss through the whole network with ``jax.grad`` over a
+``lax.scan`` of :func:`infodyn.network.dynamics.step`; memory grows with T (the scan keeps
+every step's residuals). ``reset="through"`` (default) lets the gradient flow through the reset
+term ``-v_th z[t-1]`` as the forward model does; ``reset="detach"`` stops it there, the
+convention of the e-prop paper, which removes the negative self-feedback that the reset gives
+the gradient: with recurrence kept, detaching the reset can make the backward pass unstable
+(REFERENCE §2: norm 1e23 at T = 1000).
+
+``method="bptt_stopgrad"`` stops the gradient through z in both the recurrent input and the
+reset: the configuration in which e-prop is exact.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from infodyn.learning.losses import CompositeLoss
+from infodyn.network.dynamics import Constants, step, zero_state
+
+Array = Any
+
+
+@partial(jax.jit, static_argnames=("c", "loss", "dt", "detach_recurrent", "detach_reset"))
+def bptt_window(
+    c: Constants,
+    loss: CompositeLoss,
+    dt: float,
+    detach_recurrent: bool,
+    detach_reset: bool,
+    params: dict[str, Array],
+    beta: Array,
+    x: Array,
+    tgt: Array | None,
+):
+    """BPTT over ``x`` (T, B, n_in), time-major, from the zero state.
+
+    Returns ``(grads, stats, activity)`` like :func:`infodyn.learning.eprop.eprop_window`.
+    """
+    n_steps, batch = x.shape[0], x.shape[1]
+    n_rec, n_out = params["w_rec"].shape[0], params["w_out"].shape[1]
+
+    def objective(p):
+        state0 = zero_state(batch, n_rec, n_out, x.dtype)
+        stats0 = loss.zero_stats(state0.z, state0.y, None if tgt is None else tgt[0], dt)
+
+        def body(carry, inp):
+            st, stats = carry
+            x_t, tgt_t = inp
+            new, _ = step(c, p, beta, st, x_t, detach_recurrent, detach_reset)
+            inc = loss.step_stats(new.z, new.y, tgt_t, dt)
+            return (new, jax.tree_util.tree_map(jnp.add, stats, inc)), jnp.sum(new.z, axis=-1)
+
+        (_, stats), activity = jax.lax.scan(body, (state0, stats0), (x, tgt))
+        return loss.total(stats, n_steps, dt), (stats, activity)
+
+    grads, (stats, activity) = jax.grad(objective, has_aux=True)(params)
+    return grads, stats, activity

@@ -1,0 +1,171 @@
+"""e-prop (Bellec et al. 2020, Nat. Commun.): gradients from forward-only eligibility traces.
+
+The exact gradient factorises as ``dE/dW_ij = sum_t (dE/dz_j[t]) e_ij[t]``; e-prop replaces the
+total derivative by the learning signal ``L_j[t]`` (explicit dependence of E on z_j[t], plus the
+readout path through the feedback matrix). For this model (:mod:`infodyn.network.model`), with
+``psi_j[t]`` the pseudo-derivative (0 while refractory) and ``pre_i[t]`` the presynaptic drive of
+the synapse (``s_in x_i[t]`` for input weights, ``z_i[t-1]`` for recurrent ones)::
+
+    xbar_i[t]  = alpha xbar_i[t-1] + pre_i[t]                        (eligibility vector of v)
+    eps_ij[t]  = psi_j[t-1] xbar_i[t-1] + (rho - beta_j psi_j[t-1]) eps_ij[t-1]   (ALIF only)
+    e_ij[t]    = psi_j[t] (xbar_i[t] - beta_j eps_ij[t])                (eligibility trace)
+
+For LIF units ``e_ij = psi_j xbar_i`` factorises: the gradient is accumulated as
+``sum_b xbar^T (psi * L)`` without any per-synapse state. Per-synapse state (B x n_pre x n_rec)
+is kept only for ALIF (``eps``) and for the readout filter: the readout signal ``L^y`` reaches
+unit j through ``y[t] = kappa y[t-1] + s_out W_out^T z[t]``, so its trace is filtered,
+``ebar[t] = kappa ebar[t-1] + e[t]`` (exact). ``filter_readout=False`` applies ``L^y`` to the
+unfiltered trace instead (cheaper, factorised, not exact).
+
+The readout weights get ``dE/dW_out[j,k] = sum_t zout_j[t] L^y_k[t]`` with
+``zout[t] = kappa zout[t-1] + s_out z[t]``: identical to BPTT in every configuration.
+
+e-prop equals BPTT with the gradient through z stopped in the recurrent input and in the reset
+(``method="bptt_stopgrad"``), see ``tests/learning``.
+
+The scan carries a :class:`Carry` so a long run can be processed in windows with the state and
+traces kept between them (online e-prop).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from infodyn.learning.losses import CompositeLoss
+from infodyn.network.dynamics import Constants, State, step, zero_state
+from infodyn.network.surrogate import pseudo_derivative
+
+Array = Any
+
+
+class Carry(NamedTuple):
+    """Everything e-prop keeps between steps (and between windows of an online run)."""
+
+    state: State
+    psi: Array  # (B, N) pseudo-derivative at the previous step
+    xbar: Array  # (B, n_in) filtered input
+    zbar: Array  # (B, N) filtered recurrent spikes
+    eps_in: Array  # (B, n_in, N) ALIF threshold eligibility vectors (or an empty placeholder)
+    eps_rec: Array  # (B, N, N)
+    ebar_in: Array  # (B, n_in, N) kappa-filtered eligibility traces (or placeholder)
+    ebar_rec: Array  # (B, N, N)
+    zout: Array  # (B, N) kappa-filtered spikes for the readout gradient
+
+
+def zero_carry(
+    batch: int, n_in: int, n_rec: int, n_out: int, dtype, adaptive: bool, filtered: bool
+) -> Carry:
+    z = jnp.zeros
+    empty = z((0,), dtype)
+    return Carry(
+        state=zero_state(batch, n_rec, n_out, dtype),
+        psi=z((batch, n_rec), dtype),
+        xbar=z((batch, n_in), dtype),
+        zbar=z((batch, n_rec), dtype),
+        eps_in=z((batch, n_in, n_rec), dtype) if adaptive else empty,
+        eps_rec=z((batch, n_rec, n_rec), dtype) if adaptive else empty,
+        ebar_in=z((batch, n_in, n_rec), dtype) if filtered else empty,
+        ebar_rec=z((batch, n_rec, n_rec), dtype) if filtered else empty,
+        zout=z((batch, n_rec), dtype),
+    )
+
+
+def _forward_stats(c: Constants, loss: CompositeLoss, dt: float, params, beta, state, x, tgt):
+    """Forward pass only: the loss statistics of a window (first pass of two-pass e-prop)."""
+
+    def body(carry, inp):
+        st, stats = carry
+        x_t, tgt_t = inp
+        new, _ = step(c, params, beta, st, x_t)
+        stats = jax.tree_util.tree_map(jnp.add, stats, loss.step_stats(new.z, new.y, tgt_t, dt))
+        return (new, stats), None
+
+    stats0 = loss.zero_stats(state.z, state.y, None if tgt is None else tgt[0], dt)
+    (_, stats), _ = jax.lax.scan(body, (state, stats0), (x, tgt))
+    return stats
+
+
+@partial(
+    jax.jit,
+    static_argnames=("c", "loss", "dt", "adaptive", "filter_readout", "two_pass"),
+)
+def eprop_window(
+    c: Constants,
+    loss: CompositeLoss,
+    dt: float,
+    adaptive: bool,
+    filter_readout: bool,
+    two_pass: bool,
+    params: dict[str, Array],
+    beta: Array,
+    feedback: Array,
+    carry: Carry,
+    x: Array,
+    tgt: Array | None,
+):
+    """e-prop over one window ``x`` (T, B, n_in), time-major, starting from ``carry``.
+
+    Returns ``(grads, stats, activity, carry)``: gradients of the window's loss, its statistics,
+    the population spike count per step (T, B), and the carry at the end of the window.
+    """
+    n_steps = x.shape[0]
+    filtered = filter_readout and loss.uses_output
+    stats0 = loss.zero_stats(carry.state.z, carry.state.y, None if tgt is None else tgt[0], dt)
+    if two_pass:
+        s_final = _forward_stats(c, loss, dt, params, beta, carry.state, x, tgt)
+    else:
+        s_final = stats0  # the cotangent of a linear reduction does not depend on S
+    cot = jax.grad(lambda s: loss.total(s, n_steps, dt))(s_final)
+    s_out = c.readout_scale
+    beta_b = beta[None, :]
+
+    def body(cy: tuple[Carry, dict, Any], inp):
+        k, g, stats = cy
+        x_t, tgt_t = inp
+        st = k.state
+        free = (st.r <= 0).astype(x_t.dtype)
+        new, thr = step(c, params, beta, st, x_t)
+        psi = pseudo_derivative(c.surrogate, (new.v - thr) / c.v_th, c.gamma, c.v_th) * free
+        if adaptive:  # uses the previous step's psi and filtered presynaptic activity
+            decay = (c.rho - beta_b * k.psi)[:, None, :]
+            eps_in = k.psi[:, None, :] * k.xbar[:, :, None] + decay * k.eps_in
+            eps_rec = k.psi[:, None, :] * k.zbar[:, :, None] + decay * k.eps_rec
+        else:
+            eps_in, eps_rec = k.eps_in, k.eps_rec
+        xbar = c.alpha * k.xbar + c.input_scale * x_t
+        zbar = c.alpha * k.zbar + st.z
+        stats = jax.tree_util.tree_map(jnp.add, stats, loss.step_stats(new.z, new.y, tgt_t, dt))
+        lz, ly = loss.signal(cot, new.z, new.y, tgt_t, dt)
+        lr = s_out * (ly @ feedback.T)  # readout learning signal on the units (B, N)
+        zout = c.kappa * k.zout + s_out * new.z
+        g_out = g["w_out"] + zout.T @ ly
+        l_direct = lz if filtered else lz + lr
+        if adaptive:
+            e_in = psi[:, None, :] * (xbar[:, :, None] - beta_b[:, None, :] * eps_in)
+            e_rec = psi[:, None, :] * (zbar[:, :, None] - beta_b[:, None, :] * eps_rec)
+            g_in = g["w_in"] + jnp.einsum("bij,bj->ij", e_in, l_direct)
+            g_rec = g["w_rec"] + jnp.einsum("bij,bj->ij", e_rec, l_direct)
+        else:
+            pl = psi * l_direct
+            g_in = g["w_in"] + xbar.T @ pl
+            g_rec = g["w_rec"] + zbar.T @ pl
+        ebar_in, ebar_rec = k.ebar_in, k.ebar_rec
+        if filtered:
+            if not adaptive:
+                e_in = psi[:, None, :] * xbar[:, :, None]
+                e_rec = psi[:, None, :] * zbar[:, :, None]
+            ebar_in = c.kappa * ebar_in + e_in
+            ebar_rec = c.kappa * ebar_rec + e_rec
+            g_in = g_in + jnp.einsum("bij,bj->ij", ebar_in, lr)
+            g_rec = g_rec + jnp.einsum("bij,bj->ij", ebar_rec, lr)
+        k = Carry(new, psi, xbar, zbar, eps_in, eps_rec, ebar_in, ebar_rec, zout)
+        g = {"w_in": g_in, "w_rec": g_rec, "w_out": g_out}
+        return (k, g, stats), jnp.sum(new.z, axis=-1)
+
+    g0 = {key: jnp.zeros_like(params[key]) for key in ("w_in", "w_rec", "w_out")}
+    (carry, grads, stats), activity = jax.lax.scan(body, (carry, g0, stats0), (x, tgt))
+    return grads, stats, activity, carry

@@ -1,0 +1,204 @@
+"""``gradients``: one entry point over e-prop and BPTT.
+
+::
+
+    g = idn.learning.gradients(net, params, x, target, loss, method="eprop", feedback="symmetric")
+
+returns a dict with the keys of ``params`` (``w_in``, ``w_rec``, ``w_out``). The gradient of
+``w_rec`` is masked to the network's structure: zero diagonal (no autapses) and, when given, the
+connectivity ``mask``. :func:`evaluate` returns the same gradients with the loss, each term's
+value and the population activity, which the trainer logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+
+from infodyn.errors import InputError, require
+from infodyn.learning.losses import as_loss
+
+Array = Any
+
+METHODS = ("eprop", "bptt", "bptt_stopgrad")
+FEEDBACK = ("symmetric", "random", "adaptive")
+RESETS = ("through", "detach")
+
+
+class GradientExplosionError(InputError):
+    """The gradient is not finite or its norm exceeds the explosion threshold."""
+
+
+@dataclass
+class Evaluation:
+    """Loss value, per-term values, gradients and population activity of one sequence batch."""
+
+    loss: float
+    terms: dict[str, float]
+    grads: dict[str, Array]
+    activity: np.ndarray  # (B, T) population spike counts per step
+    grad_norm: float
+
+
+def random_feedback(n_rec: int, n_out: int, seed: int = 0, dtype=np.float64) -> np.ndarray:
+    """A fixed Gaussian feedback matrix B (n_rec, n_out) with entries N(0, 1/n_rec)."""
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n_rec, n_out)) / np.sqrt(n_rec)).astype(dtype)
+
+
+def _prepare(net, params, x, target, precision):
+    from infodyn.network.engine_jax import ensure_dtype
+    from infodyn.network.simulate import check_input
+
+    dtype = ensure_dtype(precision)
+    net.validate_params(params)
+    xb, batched = check_input(net, x)
+    tgt = None
+    if target is not None:
+        t = np.asarray(target, dtype=np.float64)
+        if t.ndim == 2 and not batched:
+            t = t[None]
+        require(
+            t.ndim == 3 and t.shape[:2] == xb.shape[:2] and t.shape[2] == net.n_out,
+            f"target must have shape {(xb.shape[0], xb.shape[1], net.n_out)} (batch, steps, "
+            f"n_out) to match x, got {t.shape}",
+        )
+        from infodyn.errors import require_finite
+
+        require_finite("target", t)
+        tgt = jnp.asarray(np.swapaxes(t, 0, 1), dtype)
+    p = {k: jnp.asarray(params[k], dtype) for k in ("w_in", "w_rec", "w_out")}
+    xt = jnp.asarray(np.swapaxes(xb, 0, 1), dtype)
+    return dtype, p, xt, tgt
+
+
+def _feedback_matrix(net, params, feedback, feedback_matrix, feedback_seed, dtype):
+    require(feedback in FEEDBACK, f"feedback must be one of {FEEDBACK}, got {feedback!r}")
+    if feedback == "symmetric":
+        require(feedback_matrix is None, "feedback_matrix is only used with random/adaptive")
+        return params["w_out"]
+    if feedback_matrix is None:
+        feedback_matrix = random_feedback(net.n_rec, net.n_out, feedback_seed)
+    fb = np.asarray(feedback_matrix, dtype=np.float64)
+    require(
+        fb.shape == (net.n_rec, net.n_out),
+        f"feedback_matrix must have shape {(net.n_rec, net.n_out)}, got {fb.shape}",
+    )
+    return jnp.asarray(fb, dtype)
+
+
+def evaluate(
+    net,
+    params: dict[str, Array],
+    x: Array,
+    target: Array | None,
+    loss: Any,
+    method: str = "eprop",
+    feedback: str = "symmetric",
+    feedback_matrix: Array | None = None,
+    feedback_seed: int = 0,
+    reset: str = "through",
+    filter_readout: bool = True,
+    mask: Array | None = None,
+    precision: str = "float32",
+    explode_threshold: float = 1e8,
+) -> Evaluation:
+    """Loss, per-term values, gradients and activity; see :func:`gradients` for the arguments."""
+    from infodyn.learning.bptt import bptt_window
+    from infodyn.learning.eprop import eprop_window, zero_carry
+    from infodyn.network.dynamics import Constants
+
+    require(method in METHODS, f"method must be one of {METHODS}, got {method!r}")
+    require(reset in RESETS, f"reset must be one of {RESETS}, got {reset!r}")
+    lossc = as_loss(loss)
+    require(
+        target is not None or not lossc.needs_target,
+        f"the loss {lossc.names()} needs a target",
+    )
+    require(
+        net.n_out > 0 or not lossc.uses_output,
+        "the loss uses readouts but the network has n_out=0",
+    )
+    dtype, p, xt, tgt = _prepare(net, params, x, target, precision)
+    beta = jnp.asarray(net.beta_vector(), dtype)
+    c = Constants.of(net)
+    n_steps, batch = xt.shape[0], xt.shape[1]
+    if method == "eprop":
+        fb = _feedback_matrix(net, p, feedback, feedback_matrix, feedback_seed, dtype)
+        adaptive = net.n_adaptive > 0
+        carry = zero_carry(
+            batch, net.n_in, net.n_rec, net.n_out, dtype, adaptive,
+            filter_readout and lossc.uses_output,
+        )
+        grads, stats, activity, _ = eprop_window(
+            c, lossc, net.dt, adaptive, filter_readout, not lossc.online,
+            p, beta, fb, carry, xt, tgt,
+        )
+    else:
+        detach_rec = method == "bptt_stopgrad"
+        detach_reset = detach_rec or reset == "detach"
+        grads, stats, activity = bptt_window(
+            c, lossc, net.dt, detach_rec, detach_reset, p, beta, xt, tgt
+        )
+    grads = mask_gradients(net, grads, mask)
+    values = lossc.term_values(stats, n_steps, net.dt)
+    total = float(sum(values))
+    norm = float(jnp.sqrt(sum(jnp.sum(g**2) for g in grads.values())))
+    if not np.isfinite(norm) or norm > explode_threshold:
+        raise GradientExplosionError(
+            f"{method} gradient exploded (norm {norm:.3g} > {explode_threshold:.3g}); "
+            "lower the learning rate or recurrent weights, shorten the sequence, use "
+            "reset='through', or train with method='eprop'"
+        )
+    return Evaluation(
+        loss=total,
+        terms={n: float(v) for n, v in zip(lossc.names(), values, strict=True)},
+        grads=grads,
+        activity=np.asarray(activity).T,
+        grad_norm=norm,
+    )
+
+
+def mask_gradients(net, grads: dict[str, Array], mask: Array | None = None) -> dict[str, Array]:
+    """Zero the gradient of absent synapses: the diagonal of ``w_rec`` and, if given, ``mask``."""
+    g = grads["w_rec"] * (1.0 - jnp.eye(net.n_rec, dtype=grads["w_rec"].dtype))
+    if mask is not None:
+        g = g * jnp.asarray(mask, g.dtype)
+    return {**grads, "w_rec": g}
+
+
+def gradients(
+    net,
+    params: dict[str, Array],
+    x: Array,
+    target: Array | None,
+    loss: Any = "mse",
+    method: str = "eprop",
+    feedback: str = "symmetric",
+    **options: Any,
+) -> dict[str, Array]:
+    """Gradients of ``loss`` for ``params`` on input ``x`` ((T, n_in) or (B, T, n_in)).
+
+    Arguments:
+
+    - ``target``: (T, n_out) or (B, T, n_out) (None for losses that need none).
+    - ``loss``: ``"mse"``, ``"xent"``, a loss term or a sum of terms (:mod:`.losses`).
+    - ``method``: ``"eprop"`` (forward-only eligibility traces; memory constant in T),
+      ``"bptt"`` (exact surrogate gradient), ``"bptt_stopgrad"`` (BPTT with the gradient
+      through z stopped in the recurrent input and the reset: what e-prop computes exactly).
+    - ``feedback`` (e-prop): ``"symmetric"`` (B = W_out), ``"random"`` or ``"adaptive"``
+      (``feedback_matrix=`` B of shape (n_rec, n_out), default a fixed Gaussian drawn with
+      ``feedback_seed``; the trainer updates an adaptive B like W_out).
+    - ``reset`` (BPTT): ``"through"`` (default) or ``"detach"`` (see :mod:`.bptt`).
+    - ``filter_readout`` (e-prop, default True): filter the traces by the readout's kappa
+      (exact); False applies the readout signal to the unfiltered trace.
+    - ``mask``: connectivity mask (n_rec, n_rec) for the ``w_rec`` gradient.
+    - ``precision``: ``"float32"`` (default) or ``"float64"``.
+    - ``explode_threshold``: raise :class:`GradientExplosionError` above this norm (1e8).
+
+    Returns a dict of JAX arrays with the keys ``w_in``, ``w_rec``, ``w_out``.
+    """
+    return evaluate(net, params, x, target, loss, method=method, feedback=feedback, **options).grads
