@@ -1,0 +1,76 @@
+"""Input checks shared by the information estimators.
+
+Every estimator takes ``(samples, variables)`` arrays of non-negative integer symbols (a 1-D
+array is one variable). Bad input raises :class:`infodyn.errors.InputError` with one sentence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from infodyn.errors import InputError
+
+ESTIMATORS = ("plugin", "miller_madow", "nsb")
+
+
+def as_symbols(x: Any, name: str = "X") -> np.ndarray:
+    """Return ``x`` as a 2-D ``(samples, variables)`` array of non-negative integers.
+
+    Booleans become ``uint8``; floats are accepted only when every value is a whole number.
+    The integer dtype of the input is kept (no int64 copy of a large uint8 raster).
+    """
+    a = np.asarray(x)
+    if a.dtype == object:
+        raise InputError(f"{name} must be a numeric array of integer symbols, got objects")
+    if a.ndim == 1:
+        a = a.reshape(-1, 1)
+    if a.ndim != 2:
+        raise InputError(f"{name} must be (samples, variables) or (samples,), got shape {a.shape}")
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise InputError(f"{name} is empty (shape {a.shape})")
+    if a.dtype == bool:
+        return a.view(np.uint8)
+    if a.dtype.kind == "f":
+        if not np.all(np.isfinite(a)):
+            raise InputError(f"{name} contains NaN or inf values; symbols must be integers")
+        if not np.all(a == np.round(a)):
+            raise InputError(f"{name} holds non-integer values; discretise (bin) the data first")
+        a = a.astype(np.int64)
+    elif a.dtype.kind not in "iu":
+        raise InputError(f"{name} must hold integer symbols, got dtype {a.dtype}")
+    if a.dtype.kind == "i" and a.min() < 0:
+        raise InputError(f"{name} holds negative symbols; symbols must be integers >= 0")
+    return a
+
+
+def same_samples(**arrays: np.ndarray) -> int:
+    """Check that all arrays have the same number of samples (rows); return it."""
+    sizes = {k: v.shape[0] for k, v in arrays.items()}
+    if len(set(sizes.values())) > 1:
+        detail = ", ".join(f"{k} has {n}" for k, n in sizes.items())
+        raise InputError(f"the inputs must have the same number of samples: {detail}")
+    return next(iter(sizes.values()))
+
+
+def check_estimator(estimator: str) -> str:
+    if estimator not in ESTIMATORS:
+        raise InputError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
+    return estimator
+
+
+def as_real(x: Any, name: str = "X") -> np.ndarray:
+    """Return ``x`` as a finite 2-D float64 ``(samples, variables)`` array."""
+    a = np.asarray(x, dtype=float) if np.asarray(x).dtype != object else None
+    if a is None:
+        raise InputError(f"{name} must be a numeric array")
+    if a.ndim == 1:
+        a = a.reshape(-1, 1)
+    if a.ndim != 2:
+        raise InputError(f"{name} must be (samples, variables) or (samples,), got shape {a.shape}")
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise InputError(f"{name} is empty (shape {a.shape})")
+    if not np.all(np.isfinite(a)):
+        raise InputError(f"{name} contains NaN or inf values")
+    return a

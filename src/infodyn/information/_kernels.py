@@ -1,0 +1,38 @@
+"""Numba kernels for word packing (one pass over the rows, no temporaries)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def pack_radix(x: np.ndarray, sizes: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Mixed-radix code ``(((x_0) s_1 + x_1) s_2 + x_2) ...`` of each row, in uint64.
+
+    The caller guarantees ``prod(sizes) <= 2**64`` so no code overflows.
+    """
+    n, m = x.shape
+    out = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        c = np.uint64(0)
+        for j in range(m):
+            c = c * np.uint64(sizes[j]) + np.uint64(x[i, j])
+        out[i] = c
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def pack_bits(x: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Binary rows (at most 64 columns) as uint64 codes, first column in the highest bit.
+
+    Equal to :func:`pack_radix` with all sizes 2, with shifts instead of multiplications.
+    """
+    n, m = x.shape
+    out = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        c = np.uint64(0)
+        for j in range(m):
+            c = (c << np.uint64(1)) | np.uint64(x[i, j] != 0)
+        out[i] = c
+    return out

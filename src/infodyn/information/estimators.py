@@ -1,0 +1,147 @@
+"""Entropy estimators on word counts: plug-in, Miller-Madow and NSB. Results in bits.
+
+* plug-in: ``H = log2 N - (1/N) sum_i n_i log2 n_i``; biased low by about
+  ``(K - 1) / (2 N ln 2)`` bits (Miller 1955; Panzeri & Treves 1996). Its standard error is the
+  delta-method value ``sqrt((sum_i p_i ln^2 p_i - H_nats^2) / N) / ln 2``.
+* Miller-Madow: plug-in plus ``(K_obs - 1) / (2 N ln 2)`` with ``K_obs`` the observed words.
+* NSB: the Bayesian estimator of Nemenman, Shafee & Bialek (2002) (see :mod:`.nsb`), with its
+  posterior standard deviation; it needs the alphabet size ``K`` (the number of possible words).
+
+A :class:`UndersampledWarning` is issued when there are fewer than two samples per observed
+word (plug-in and Miller-Madow are then strongly biased), or when NSB sees no coincidences.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from infodyn.errors import InputError
+from infodyn.information._inputs import as_symbols, check_estimator, same_samples
+from infodyn.information.nsb import nsb_entropy
+from infodyn.information.words import encode, join
+
+_LN2 = np.log(2.0)
+
+
+class UndersampledWarning(UserWarning):
+    """Too few samples for the number of words: the estimate is strongly biased."""
+
+
+class Estimate(float):
+    """An entropy in bits that behaves as a float, with its uncertainty and sampling details.
+
+    ``std`` is the standard error (plug-in, Miller-Madow: delta method) or the posterior standard
+    deviation (NSB). ``n_samples`` and ``n_words`` (observed distinct words) tell how well the
+    alphabet was sampled.
+    """
+
+    std: float
+    estimator: str
+    n_samples: int
+    n_words: int
+
+    def __new__(
+        cls, value: float, std: float, estimator: str, n_samples: int, n_words: int
+    ) -> Estimate:
+        obj = super().__new__(cls, value)
+        obj.std, obj.estimator = float(std), estimator
+        obj.n_samples, obj.n_words = int(n_samples), int(n_words)
+        return obj
+
+    def __reduce__(self) -> Any:
+        return (Estimate, (float(self), self.std, self.estimator, self.n_samples, self.n_words))
+
+    def __repr__(self) -> str:
+        return (
+            f"Estimate({float(self):.6g} bits, std={self.std:.3g}, {self.estimator}, "
+            f"N={self.n_samples}, words={self.n_words})"
+        )
+
+
+def _plugin_nats(counts: np.ndarray) -> tuple[float, float, float]:
+    """Plug-in entropy (nats), its delta-method standard error and N."""
+    n = counts[counts > 0]
+    big_n = float(n.sum())
+    p = n / big_n
+    logp = np.log(p)
+    h = float(-(p * logp).sum())
+    var = max(float((p * logp**2).sum()) - h * h, 0.0) / big_n
+    return max(h, 0.0), float(np.sqrt(var)), big_n
+
+
+def warn_if_undersampled(n_samples: float, n_words: int, what: str = "the words") -> None:
+    """Warn when fewer than two samples per observed word are available."""
+    if n_words > 1 and n_samples < 2 * n_words:
+        warnings.warn(
+            f"{what}: {int(n_samples)} samples for {n_words} distinct words (< 2 per word); "
+            "plug-in estimates are strongly biased. Use estimator='nsb', more data or fewer units.",
+            UndersampledWarning,
+            stacklevel=3,
+        )
+
+
+def entropy_from_counts(
+    counts: Any,
+    estimator: str = "plugin",
+    alphabet_size: float | None = None,
+    warn: bool = True,
+) -> Estimate:
+    """Entropy in bits from word counts with the chosen estimator (see module docstring)."""
+    check_estimator(estimator)
+    c = np.asarray(counts, dtype=float)
+    if c.ndim != 1 or c.size == 0 or not np.all(np.isfinite(c)) or np.any(c < 0):
+        raise InputError("counts must be a non-empty 1-D array of finite non-negative numbers")
+    c = c[c > 0]
+    if c.size == 0:
+        raise InputError("counts sum to zero")
+    k_obs = int(c.size)
+    h, se, big_n = _plugin_nats(c)
+    if estimator == "nsb":
+        k = float(alphabet_size) if alphabet_size is not None else float("nan")
+        if not np.isfinite(k):
+            raise InputError("estimator='nsb' needs the alphabet size (number of possible words)")
+        if warn and k_obs == big_n and k_obs > 1:
+            warnings.warn(
+                f"NSB: all {k_obs} samples are distinct (no coincidences); the estimate is "
+                "dominated by the prior",
+                UndersampledWarning,
+                stacklevel=2,
+            )
+        mean, std = nsb_entropy(c, k)
+        return Estimate(mean, std, "nsb", int(big_n), k_obs)
+    if warn:
+        warn_if_undersampled(big_n, k_obs)
+    if estimator == "miller_madow":
+        h += (k_obs - 1) / (2.0 * big_n)
+    return Estimate(h / _LN2, se / _LN2, estimator, int(big_n), k_obs)
+
+
+def entropy(
+    x: Any, estimator: str = "plugin", alphabet_size: float | None = None
+) -> Estimate:
+    """Entropy ``H(X)`` in bits of the words (rows) of a ``(samples, variables)`` array.
+
+    ``estimator`` is ``"plugin"``, ``"miller_madow"`` or ``"nsb"``. NSB uses ``alphabet_size``
+    when given, else the product over columns of ``max(2, max symbol + 1)`` (``2**n`` for ``n``
+    binary units). Returns an :class:`Estimate` (a float with ``.std``).
+    """
+    check_estimator(estimator)
+    a = as_symbols(x, "X")
+    w = encode(a, validated=True)
+    k = w.alphabet_size if alphabet_size is None else float(alphabet_size)
+    return entropy_from_counts(w.counts(), estimator, k)
+
+
+def conditional_entropy(x: Any, y: Any, estimator: str = "plugin") -> float:
+    """``H(X | Y) = H(X, Y) - H(Y)`` in bits."""
+    check_estimator(estimator)
+    a, b = as_symbols(x, "X"), as_symbols(y, "Y")
+    same_samples(X=a, Y=b)
+    wa, wb = encode(a, validated=True), encode(b, validated=True)
+    wab = join(wa, wb)
+    h_ab = entropy_from_counts(wab.counts(), estimator, wab.alphabet_size)
+    h_b = entropy_from_counts(wb.counts(), estimator, wb.alphabet_size, warn=False)
+    return float(h_ab) - float(h_b)

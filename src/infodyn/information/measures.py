@@ -1,0 +1,211 @@
+"""Mutual information and multivariate measures from word counts, in bits.
+
+With ``H`` any entropy estimator of :mod:`.estimators` (each entropy term gets its own bias
+correction for Miller-Madow and NSB):
+
+* ``I(X;Y) = H(X) + H(Y) - H(X,Y)``;  ``I(X;Y|Z) = H(X,Z) + H(Y,Z) - H(Z) - H(X,Y,Z)``
+* total correlation ``TC = sum_i H(X_i) - H(X)`` (Watanabe 1960)
+* dual total correlation ``DTC = H(X) - sum_i H(X_i | X_-i) = sum_i H(X_-i) - (n-1) H(X)``
+  (Han 1978)
+* O-information ``Omega = TC - DTC`` (> 0 redundancy-dominated, < 0 synergy-dominated) and
+  S-information ``Sigma = TC + DTC`` (Rosas, Mediano, Gastpar & Jensen 2019)
+* co-information ``I(X_1;...;X_n) = -sum_{S nonempty} (-1)^|S| H(X_S)`` (McGill 1954;
+  Bell 2003). For three variables ``I(X;Y;Z) = I(X;Y) - I(X;Y|Z)``: positive for redundancy
+  (giant bit: +1), negative for synergy (XOR: -1). ``dit.multivariate.coinformation`` uses this
+  sign; ``dit``'s ``interaction_information`` is ``(-1)^n`` times it (opposite for odd n).
+
+All multivariate measures treat each column of ``X`` as one variable and are computed on the
+table of distinct rows (:class:`.words.EmpiricalDistribution`), never on a ``2**n`` table.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from infodyn.errors import InputError
+from infodyn.information._inputs import as_symbols, check_estimator, same_samples
+from infodyn.information.estimators import entropy_from_counts, warn_if_undersampled
+from infodyn.information.words import EmpiricalDistribution, Words, encode, join
+
+
+def _h(words: Words, estimator: str, warn: bool = False) -> float:
+    return float(entropy_from_counts(words.counts(), estimator, words.alphabet_size, warn=warn))
+
+
+def mutual_information(x: Any, y: Any, estimator: str = "plugin") -> float:
+    """``I(X;Y)`` in bits between the words of two ``(samples, variables)`` arrays.
+
+    Fast for wide binary words (64+ units are bit-packed and counted by sorting). Warns
+    (:class:`.UndersampledWarning`) when the joint words are undersampled.
+    """
+    check_estimator(estimator)
+    a, b = as_symbols(x, "X"), as_symbols(y, "Y")
+    same_samples(X=a, Y=b)
+    wa, wb = encode(a, validated=True), encode(b, validated=True)
+    return _mi_words(wa, wb, estimator, warn=True)
+
+
+def _mi_words(wa: Words, wb: Words, estimator: str, warn: bool = False) -> float:
+    wab = join(wa, wb)
+    return _h(wa, estimator) + _h(wb, estimator) - _h(wab, estimator, warn=warn)
+
+
+def conditional_mutual_information(x: Any, y: Any, z: Any, estimator: str = "plugin") -> float:
+    """``I(X;Y|Z) = H(X,Z) + H(Y,Z) - H(Z) - H(X,Y,Z)`` in bits."""
+    check_estimator(estimator)
+    a, b, c = as_symbols(x, "X"), as_symbols(y, "Y"), as_symbols(z, "Z")
+    same_samples(X=a, Y=b, Z=c)
+    wa, wb, wc = (encode(v, validated=True) for v in (a, b, c))
+    return _cmi_words(wa, wb, wc, estimator, warn=True)
+
+
+def _cmi_words(wa: Words, wb: Words, wc: Words, estimator: str, warn: bool = False) -> float:
+    wac, wbc = join(wa, wc), join(wb, wc)
+    wabc = join(wac, wb)
+    return (
+        _h(wac, estimator)
+        + _h(wbc, estimator)
+        - _h(wc, estimator)
+        - _h(wabc, estimator, warn=warn)
+    )
+
+
+# ---------------------------------------------------------------------- multivariate
+class _Marginals:
+    """Entropies of column subsets of one data set, computed on its distinct rows."""
+
+    def __init__(self, x: Any, estimator: str, min_vars: int = 2) -> None:
+        check_estimator(estimator)
+        a = as_symbols(x, "X")
+        if a.shape[1] < min_vars:
+            raise InputError(f"X needs at least {min_vars} variables (columns), got {a.shape[1]}")
+        self.dist = EmpiricalDistribution.from_samples(a, validated=True)
+        self.n = a.shape[1]
+        self.estimator = estimator
+        self._cache: dict[tuple[int, ...], float] = {}
+        warn_if_undersampled(self.dist.n_samples, self.dist.counts.size, "X")
+
+    def h(self, cols: Any) -> float:
+        key = tuple(int(c) for c in cols)
+        if key not in self._cache:
+            counts, k = self.dist.marginal_counts(list(key))
+            self._cache[key] = float(entropy_from_counts(counts, self.estimator, k, warn=False))
+        return self._cache[key]
+
+    def full(self) -> float:
+        return self.h(range(self.n))
+
+    def singles(self) -> float:
+        return sum(self.h((i,)) for i in range(self.n))
+
+    def leave_one_out(self) -> float:
+        return sum(self.h([j for j in range(self.n) if j != i]) for i in range(self.n))
+
+
+def total_correlation(x: Any, estimator: str = "plugin") -> float:
+    """Total correlation ``TC = sum_i H(X_i) - H(X)`` in bits (columns are the variables)."""
+    m = _Marginals(x, estimator)
+    return m.singles() - m.full()
+
+
+def dual_total_correlation(x: Any, estimator: str = "plugin") -> float:
+    """Dual total correlation ``DTC = sum_i H(X_-i) - (n - 1) H(X)`` in bits."""
+    m = _Marginals(x, estimator)
+    return m.leave_one_out() - (m.n - 1) * m.full()
+
+
+def o_information(x: Any, estimator: str = "plugin") -> float:
+    """O-information ``TC - DTC = (n-2) H(X) + sum_i [H(X_i) - H(X_-i)]`` in bits.
+
+    Positive: redundancy dominates; negative: synergy dominates (Rosas et al. 2019). Needs
+    at least three variables.
+    """
+    m = _Marginals(x, estimator, min_vars=3)
+    return (m.n - 2) * m.full() + m.singles() - m.leave_one_out()
+
+
+def s_information(x: Any, estimator: str = "plugin") -> float:
+    """S-information ``TC + DTC = sum_i H(X_i) + sum_i H(X_-i) - n H(X)`` in bits."""
+    m = _Marginals(x, estimator)
+    return m.singles() + m.leave_one_out() - m.n * m.full()
+
+
+def multivariate_summary(x: Any, estimator: str = "plugin") -> dict[str, float]:
+    """Joint entropy, TC, DTC, O- and S-information of ``X`` from one pass over its marginals."""
+    m = _Marginals(x, estimator, min_vars=3)
+    h, s1, loo = m.full(), m.singles(), m.leave_one_out()
+    tc, dtc = s1 - h, loo - (m.n - 1) * h
+    return {
+        "joint_entropy": h,
+        "sum_entropies": s1,
+        "total_correlation": tc,
+        "dual_total_correlation": dtc,
+        "o_information": tc - dtc,
+        "s_information": tc + dtc,
+    }
+
+
+def co_information(x: Any, estimator: str = "plugin") -> float:
+    """Co-information ``-sum_{S nonempty} (-1)^|S| H(X_S)`` in bits (sign: see module docstring).
+
+    Two columns give ``I(X_1;X_2)``; three give ``I(X;Y) - I(X;Y|Z)`` (XOR: -1, giant bit: +1).
+    Enumerates all ``2**n - 1`` subsets, so ``n`` is limited to 20.
+    """
+    m = _Marginals(x, estimator)
+    if m.n > 20:
+        raise InputError(f"co-information enumerates 2**n subsets; n={m.n} columns is too many")
+    total = 0.0
+    for size in range(1, m.n + 1):
+        sign = -((-1) ** size)
+        for cols in itertools.combinations(range(m.n), size):
+            total += sign * m.h(cols)
+    return total
+
+
+# ---------------------------------------------------------------------- pairwise
+def pairwise_mutual_information(x: Any, estimator: str = "plugin") -> np.ndarray:
+    """Matrix ``M[i, j] = I(X_i; X_j)`` in bits of all column pairs; ``M[i, i] = H(X_i)``.
+
+    Binary columns use one matrix product for all pair counts (``O(N n^2)`` BLAS work); other
+    alphabets join the per-column labels pair by pair.
+    """
+    check_estimator(estimator)
+    a = as_symbols(x, "X")
+    n_samples, n = a.shape
+    if estimator == "plugin" or estimator == "miller_madow":
+        if a.max() <= 1:
+            return _pairwise_binary(a, estimator)
+    words = [encode(a[:, i], validated=True) for i in range(n)]
+    h = np.array([_h(w, estimator) for w in words])
+    out = np.diag(h)
+    for i in range(n):
+        for j in range(i + 1, n):
+            out[i, j] = out[j, i] = h[i] + h[j] - _h(join(words[i], words[j]), estimator)
+    return out
+
+
+def _pairwise_binary(a: np.ndarray, estimator: str) -> np.ndarray:
+    """All-pairs MI of binary columns from ``n11 = X^T X`` (plug-in or Miller-Madow)."""
+    f = a.astype(np.float64)
+    big_n = float(a.shape[0])
+    n1 = f.sum(axis=0)
+    n11 = f.T @ f
+    n10 = n1[:, None] - n11
+    n01 = n1[None, :] - n11
+    n00 = big_n - n1[:, None] - n1[None, :] + n11
+    cells = np.stack([n00, n01, n10, n11])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hj = np.log(big_n) - np.where(cells > 0, cells * np.log(cells), 0.0).sum(0) / big_n
+        marg = np.stack([big_n - n1, n1])
+        hm = np.log(big_n) - np.where(marg > 0, marg * np.log(marg), 0.0).sum(0) / big_n
+    if estimator == "miller_madow":
+        hj = hj + ((cells > 0).sum(0) - 1) / (2 * big_n)
+        hm = hm + ((marg > 0).sum(0) - 1) / (2 * big_n)
+    mi = hm[:, None] + hm[None, :] - hj
+    if estimator == "plugin":
+        mi = np.maximum(mi, 0.0)  # exact value is >= 0; remove rounding noise
+    np.fill_diagonal(mi, hm)
+    return mi / np.log(2.0)
