@@ -1,0 +1,556 @@
+"""Natural-image patches: grey-level images, seeded patch sampling, whitening, binarisation.
+
+Images
+    The built-in images ship inside installed packages, so nothing is downloaded:
+    scikit-image ``camera``, ``astronaut``, ``coffee``, ``chelsea``, ``rocket`` and the textures
+    ``grass``, ``gravel``, ``brick``; scikit-learn's sample images ``china`` and ``flower``.
+    Colour images become grey levels with the ITU-R BT.709 luminance weights
+    ``Y = 0.2125 R + 0.7154 G + 0.0721 B`` (as ``skimage.color.rgb2gray``); grey levels are
+    scaled to [0, 1] (uint8 / 255, uint16 / 65535; float images are taken as they are).
+    A user's own images are file paths (PNG, JPEG, TIFF, BMP, GIF, ``.npy`` arrays, anything
+    Pillow/imageio reads), folders (every non-hidden file in them, sorted by name) or arrays.
+
+Sampling
+    Patch positions are drawn uniformly over the valid top-left corners of all images, so each
+    image contributes in proportion to its area. The same ``seed`` gives the same patches.
+    ``min_contrast`` rejects patches whose grey-level standard deviation is below it (flat sky,
+    saturated regions).
+
+Held-out splits
+    ``split="region"``: each image is cut into a left part (training patches) and a right part
+    (held-out patches, the last ``held_out`` fraction of its columns); no patch crosses the cut,
+    and with difference-of-Gaussians whitening a guard band of ``ceil(3 sigma_surround)`` pixels
+    separates the two parts, so no held-out pixel influences a training patch.
+    ``split="image"``: whole images are held out (``round(held_out * n_images)``, at least one,
+    chosen with the seed; or the images named in ``held_out``).
+
+Whitening
+    ``"zca"``: ``W = U diag((lambda + eps)^-1/2) U^T`` from the eigen-decomposition
+    ``C = U diag(lambda) U^T`` of the training patches' pixel covariance (Bell & Sejnowski 1997);
+    ``eps = zca_epsilon * mean(lambda)`` regularises the weakest directions. Patches are centred
+    on the training pixel means; the held-out patches use the training ``W`` (no leakage).
+    The whitened training covariance is ``U diag(lambda / (lambda + eps)) U^T`` (identity as
+    ``eps -> 0``).
+    ``"dog"``: each image is filtered by a difference of Gaussians,
+    ``I * (G_sigma_c - G_sigma_s)`` (centre-surround, the retina's approximate whitening filter
+    for the 1/f^2 power spectrum of natural images; Atick & Redlich 1992), then divided by its
+    standard deviation; patches are cut from the filtered image. The default
+    ``dog_sigmas = (0.5, 1.5)`` pixels halves the correlation of neighbouring pixels (0.96 ->
+    0.49 in 4x4 patches) and removes it at a distance of two pixels (0.00).
+
+Binarisation (patterns ``x`` in {0,1}^(size*size) for the energy model)
+    ``"mean"``: ``x_i = 1`` where the grey level is above the patch's own mean (the whitened
+    value when a whitening is chosen). Every patch that is not flat has between 1 and
+    ``size^2 - 1`` ones; a flat patch is all zeros (use ``min_contrast > 0`` to exclude them).
+    On the default images (4x4, no whitening, seed 0, 10,000 patches) the fraction of ones is
+    0.489 and 1.2 % of patches are flat (0.501 and none with ``min_contrast=0.02``).
+    ``"sign"``: ``x_i = 1`` where the whitened value is positive; needs ``whiten``. The ones per
+    patch are no longer constrained. Whitened natural images are centred but skewed (sparse,
+    heavy-tailed responses), so the fraction of ones is a little below one half after ZCA
+    (0.444, every pixel between 0.43 and 0.46) and close to it after DoG (0.504).
+    ``tests/images/test_images.py`` checks these numbers.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+
+from infodyn.errors import InputError, require, require_finite
+
+SKIMAGE_IMAGES = ("camera", "astronaut", "coffee", "chelsea", "rocket", "grass", "gravel", "brick")
+SKLEARN_IMAGES = ("china", "flower")
+BUILTIN_IMAGES = SKIMAGE_IMAGES + SKLEARN_IMAGES
+
+ImageSpec = str | os.PathLike | np.ndarray
+_LUMA = np.array([0.2125, 0.7154, 0.0721])
+
+
+# ---------------------------------------------------------------------------------------------
+# loading
+# ---------------------------------------------------------------------------------------------
+
+
+def to_grey(image: np.ndarray, name: str = "image") -> np.ndarray:
+    """A 2-D float64 grey-level image in [0, 1] (for integer input) from grey, RGB or RGBA."""
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] in (3, 4):
+        scale = _integer_scale(a.dtype)
+        rgb = a[..., :3].astype(np.float64) / scale
+        grey = rgb @ _LUMA
+    elif a.ndim == 3 and a.shape[2] in (1, 2):
+        grey = a[..., 0].astype(np.float64) / _integer_scale(a.dtype)
+    elif a.ndim == 2:
+        grey = a.astype(np.float64) / _integer_scale(a.dtype)
+    else:
+        raise InputError(f"{name}: expected a 2-D grey or (H, W, 3|4) colour image, got {a.shape}")
+    require(a.dtype.kind in "uifb", f"{name}: image values must be numbers, got {a.dtype}")
+    require_finite(name, grey)
+    return grey
+
+
+def _integer_scale(dtype: np.dtype) -> float:
+    if dtype == np.bool_:
+        return 1.0
+    if dtype.kind == "u":
+        return float(np.iinfo(dtype).max)
+    if dtype.kind == "i":
+        return float(np.iinfo(dtype).max)
+    return 1.0
+
+
+@functools.cache
+def _builtin(name: str) -> np.ndarray:
+    if name in SKIMAGE_IMAGES:
+        import skimage.data
+
+        raw = getattr(skimage.data, name)()
+    else:
+        from sklearn.datasets import load_sample_image
+
+        raw = load_sample_image(f"{name}.jpg")
+    grey = to_grey(raw, name)
+    grey.setflags(write=False)
+    return grey
+
+
+def builtin_image(name: str) -> np.ndarray:
+    """One of :data:`BUILTIN_IMAGES` as a read-only grey-level float64 array in [0, 1]."""
+    require(
+        name in BUILTIN_IMAGES,
+        f"unknown built-in image {name!r}; choose from {', '.join(BUILTIN_IMAGES)}",
+    )
+    return _builtin(name)
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Read one image file as grey levels; an unreadable file raises InputError naming it."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such image file")
+    if path.suffix.lower() == ".npy":
+        try:
+            raw = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
+        return to_grey(raw, str(path))
+    try:
+        from PIL import Image, UnidentifiedImageError
+
+        with Image.open(path) as im:
+            im.load()
+            if im.mode not in ("L", "RGB", "RGBA", "I;16", "I", "F", "LA", "1"):
+                im = im.convert("RGB")
+            raw = np.asarray(im)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
+    if raw.dtype == np.int32:  # Pillow mode "I": 16-bit data in 32-bit ints
+        raw = raw.astype(np.float64) / (65535.0 if raw.max() > 255 else 255.0)
+    return to_grey(raw, str(path))
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:160] if text else type(exc).__name__
+
+
+def load_images(
+    images: ImageSpec | Sequence[ImageSpec] | None = None,
+) -> list[tuple[str, np.ndarray]]:
+    """Resolve an image specification into ``[(name, grey image), ...]``.
+
+    ``None`` gives every built-in image. Otherwise each item is a built-in name, an image file,
+    a folder (every non-hidden regular file in it, sorted; each must be a readable image) or an
+    array. Names are the built-in name, the file path, or ``array<i>``.
+    """
+    if images is None:
+        images = list(BUILTIN_IMAGES)
+    elif isinstance(images, (str, os.PathLike, np.ndarray)):
+        images = [images]
+    out: list[tuple[str, np.ndarray]] = []
+    for i, item in enumerate(images):
+        if isinstance(item, np.ndarray):
+            out.append((f"array{i}", to_grey(item, f"images[{i}]")))
+        elif isinstance(item, str) and item in BUILTIN_IMAGES:
+            out.append((item, builtin_image(item)))
+        elif isinstance(item, (str, os.PathLike)):
+            path = Path(item)
+            if path.is_dir():
+                files = sorted(
+                    p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
+                )
+                require(len(files) > 0, f"{path}: image folder is empty")
+                out.extend((str(p), read_image(p)) for p in files)
+            elif path.exists():
+                out.append((str(path), read_image(path)))
+            else:
+                raise InputError(
+                    f"{item}: neither a built-in image ({', '.join(BUILTIN_IMAGES)}) "
+                    "nor an existing file or folder"
+                )
+        else:
+            raise InputError(f"images[{i}]: expected a name, path or array, got {type(item)}")
+    require(len(out) > 0, "no images given")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# whitening
+# ---------------------------------------------------------------------------------------------
+
+
+def dog_filter(
+    image: np.ndarray, sigma_center: float = 0.5, sigma_surround: float = 1.5
+) -> np.ndarray:
+    """Difference-of-Gaussians filtered image ``I * (G_c - G_s)``, divided by its std.
+
+    Boundaries are reflected (``scipy.ndimage.gaussian_filter`` mode "reflect"). The filter has
+    zero response to a constant image, which therefore gives zeros.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    require(0 < sigma_center < sigma_surround, "dog_sigmas must satisfy 0 < centre < surround")
+    img = np.asarray(image, dtype=np.float64)
+    out = gaussian_filter(img, sigma_center, mode="reflect") - gaussian_filter(
+        img, sigma_surround, mode="reflect"
+    )
+    sd = out.std()
+    if sd <= 1e-12 * max(1.0, float(np.abs(img).max())):  # flat image: no contrast at all
+        return np.zeros_like(out)
+    return out / sd
+
+
+@dataclass(frozen=True)
+class ZCAWhitener:
+    """ZCA whitening ``y = W (x - mean)``, ``W = U diag((lambda + eps)^-1/2) U^T``."""
+
+    mean: np.ndarray
+    matrix: np.ndarray
+    eigenvalues: np.ndarray
+    epsilon: float
+
+    @classmethod
+    def fit(cls, X: np.ndarray, epsilon: float = 1e-2) -> ZCAWhitener:
+        """Fit on (samples, pixels) data; ``epsilon`` is relative to the mean eigenvalue."""
+        X = np.asarray(X, dtype=np.float64)
+        require(X.ndim == 2 and X.shape[0] > X.shape[1], "ZCA needs more patches than pixels")
+        require(epsilon >= 0, "zca_epsilon must be >= 0")
+        mean = X.mean(axis=0)
+        C = np.cov(X - mean, rowvar=False, bias=True)
+        lam, U = np.linalg.eigh(C)
+        lam = np.clip(lam, 0.0, None)
+        eps = epsilon * float(lam.mean())
+        require(np.all(lam + eps > 0), "ZCA: singular patch covariance; use zca_epsilon > 0")
+        W = (U / np.sqrt(lam + eps)) @ U.T
+        return cls(mean=mean, matrix=W, eigenvalues=lam, epsilon=eps)
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return (np.asarray(X, dtype=np.float64) - self.mean) @ self.matrix.T
+
+
+def binarize_patches(X: np.ndarray, method: Literal["mean", "sign"]) -> np.ndarray:
+    """Binary patterns (uint8) from (patches, pixels) values.
+
+    ``"mean"``: 1 where a pixel is above its own patch's mean; ``"sign"``: 1 where it is > 0.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if method == "mean":
+        return (X > X.mean(axis=1, keepdims=True)).astype(np.uint8)
+    if method == "sign":
+        return (X > 0).astype(np.uint8)
+    raise InputError(f"binarize must be None, 'mean' or 'sign', got {method!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# sampling
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Patches:
+    """Patches with their provenance. ``values`` is what :func:`natural_patches` returns."""
+
+    values: np.ndarray  # (n, size*size): binary uint8, whitened or grey float64
+    grey: np.ndarray  # (n, size*size) grey levels in [0, 1] at the same places
+    image: np.ndarray  # (n,) index into image_names
+    row: np.ndarray  # (n,) top-left row
+    col: np.ndarray  # (n,) top-left column
+    image_names: list[str]
+    size: int
+    whitened: np.ndarray | None = None  # (n, size*size) before binarisation, when whitened
+    whitener: ZCAWhitener | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def as_images(self, which: str = "values") -> np.ndarray:
+        """``values``/``grey``/``whitened`` reshaped to (n, size, size)."""
+        return np.asarray(getattr(self, which)).reshape(-1, self.size, self.size)
+
+
+class PatchSplit(NamedTuple):
+    """Training and held-out patches (arrays, or :class:`Patches` with ``details=True``)."""
+
+    train: Any
+    test: Any
+
+
+@dataclass
+class _Source:
+    index: int  # position in the loaded image list
+    grey: np.ndarray
+    work: np.ndarray  # what patches are cut from: grey, or DoG-filtered grey
+    col_lo: int  # allowed top-left columns [col_lo, col_hi]
+    col_hi: int
+    size: int
+
+    @property
+    def n_positions(self) -> int:
+        rows = self.grey.shape[0]
+        return max(0, rows - self.size + 1) * max(0, self.col_hi - self.col_lo + 1)
+
+
+def _draw(
+    sources: list[_Source], size: int, n: int, rng: np.random.Generator, min_contrast: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Draw ``n`` patches uniformly over all valid positions of ``sources``."""
+    counts = np.array([s.n_positions for s in sources], dtype=np.float64)
+    require(counts.sum() > 0, f"no room for {size}x{size} patches in the chosen images")
+    p = counts / counts.sum()
+    idx_out, r_out, c_out, g_out, w_out = [], [], [], [], []
+    have, tries = 0, 0
+    off = np.arange(size)
+    while have < n:
+        tries += 1
+        require(
+            tries <= 50,
+            f"could not find {n} patches with contrast >= {min_contrast}; lower min_contrast",
+        )
+        m = max(64, int(1.3 * (n - have)) + 16)
+        img = rng.choice(len(sources), size=m, p=p)
+        rows = np.empty(m, dtype=np.int64)
+        cols = np.empty(m, dtype=np.int64)
+        grey = np.empty((m, size * size))
+        work = np.empty((m, size * size))
+        for k, s in enumerate(sources):
+            sel = np.flatnonzero(img == k)
+            if sel.size == 0:
+                continue
+            rr = rng.integers(0, s.grey.shape[0] - size + 1, size=sel.size)
+            cc = rng.integers(s.col_lo, s.col_hi + 1, size=sel.size)
+            rows[sel], cols[sel] = rr, cc
+            ri = rr[:, None, None] + off[None, :, None]
+            ci = cc[:, None, None] + off[None, None, :]
+            grey[sel] = s.grey[ri, ci].reshape(sel.size, -1)
+            work[sel] = s.work[ri, ci].reshape(sel.size, -1)
+        keep = grey.std(axis=1) >= min_contrast if min_contrast > 0 else np.ones(m, bool)
+        keep_idx = np.flatnonzero(keep)[: n - have]
+        idx_out.append(img[keep_idx])
+        r_out.append(rows[keep_idx])
+        c_out.append(cols[keep_idx])
+        g_out.append(grey[keep_idx])
+        w_out.append(work[keep_idx])
+        have += keep_idx.size
+    return (
+        np.concatenate(idx_out),
+        np.concatenate(r_out),
+        np.concatenate(c_out),
+        np.concatenate(g_out),
+        np.concatenate(w_out),
+    )
+
+
+def natural_patches(
+    size: int = 4,
+    n: int = 10000,
+    seed: int = 0,
+    images: ImageSpec | Sequence[ImageSpec] | None = None,
+    whiten: Literal["zca", "dog"] | None = None,
+    binarize: Literal["mean", "sign"] | None = None,
+    held_out: float | Sequence[str] | None = None,
+    split: Literal["region", "image"] = "region",
+    n_test: int | None = None,
+    min_contrast: float = 0.0,
+    dog_sigmas: tuple[float, float] = (0.5, 1.5),
+    zca_epsilon: float = 1e-2,
+    details: bool = False,
+) -> Any:
+    """Square patches of natural images, flattened row by row to (n, size*size).
+
+    Parameters
+    ----------
+    size, n, seed
+        Patch side in pixels, number of (training) patches, random seed (same seed, same patches).
+    images
+        ``None`` (all :data:`BUILTIN_IMAGES`), or names / file paths / folders / arrays.
+    whiten
+        ``None``, ``"zca"`` (fitted on the training patches) or ``"dog"`` (difference of
+        Gaussians with ``dog_sigmas = (centre, surround)`` pixels, applied to whole images).
+    binarize
+        ``None`` (real values), ``"mean"`` (1 above the patch's own mean) or ``"sign"`` (1 where
+        the whitened value is positive; needs ``whiten``). Binary patches are uint8.
+    held_out
+        ``None``: return one array. A fraction in (0, 1): also return held-out patches from the
+        last ``held_out`` of each image's columns (``split="region"``) or from a fraction of
+        whole images (``split="image"``). A list of image names: hold out those images.
+    n_test
+        Number of held-out patches (default ``round(n * held_out)``, or ``n // 4`` for a list).
+    min_contrast
+        Reject patches whose grey-level standard deviation is below this.
+    details
+        Return :class:`Patches` objects (grey levels, positions, source images) instead of arrays.
+
+    Returns
+    -------
+    An (n, size*size) array, or ``PatchSplit(train, test)`` when ``held_out`` is given.
+    """
+    require(isinstance(size, (int, np.integer)) and size >= 1, "size must be a positive integer")
+    require(isinstance(n, (int, np.integer)) and n >= 1, "n must be a positive integer")
+    require(whiten in (None, "zca", "dog"), f"whiten must be None, 'zca' or 'dog', got {whiten!r}")
+    require(
+        binarize in (None, "mean", "sign"),
+        f"binarize must be None, 'mean' or 'sign', got {binarize!r}",
+    )
+    require(
+        not (binarize == "sign" and whiten is None),
+        "binarize='sign' needs whitening (whiten='zca' or 'dog'); use binarize='mean' otherwise",
+    )
+    require(split in ("region", "image"), f"split must be 'region' or 'image', got {split!r}")
+    require(min_contrast >= 0, "min_contrast must be >= 0")
+    loaded = load_images(images)
+    names = [name for name, _ in loaded]
+    work_imgs = [dog_filter(g, *dog_sigmas) if whiten == "dog" else g for _, g in loaded]
+    guard = int(math.ceil(3 * dog_sigmas[1])) if whiten == "dog" else 0
+
+    train_src, test_src = _split_sources(loaded, work_imgs, size, held_out, split, guard, seed)
+    if held_out is not None and n_test is None:
+        n_test = round(n * held_out) if isinstance(held_out, float) else max(1, n // 4)
+    if n_test is not None:
+        require(n_test >= 1, "n_test must be >= 1")
+
+    ss = np.random.SeedSequence(seed)
+    rng_train, rng_test = (np.random.default_rng(s) for s in ss.spawn(2))
+    train = _make(train_src, names, size, n, rng_train, min_contrast)
+    test = _make(test_src, names, size, n_test, rng_test, min_contrast) if test_src else None
+
+    if whiten == "zca":
+        zca = ZCAWhitener.fit(train.whitened, zca_epsilon)
+        for part in (train, test):
+            if part is not None:
+                part.whitened = zca.transform(part.whitened)
+                part.whitener = zca
+    for part in (train, test):
+        if part is None:
+            continue
+        if whiten is None:
+            part.whitened = None
+            base = part.grey
+        else:
+            base = part.whitened
+        part.values = binarize_patches(base, binarize) if binarize else base.copy()
+    if test is None:
+        return train if details else train.values
+    if details:
+        return PatchSplit(train, test)
+    return PatchSplit(train.values, test.values)
+
+
+def _make(
+    sources: list[_Source],
+    names: list[str],
+    size: int,
+    n: int,
+    rng: np.random.Generator,
+    min_contrast: float,
+) -> Patches:
+    idx, rows, cols, grey, work = _draw(sources, size, n, rng, min_contrast)
+    image = np.array([s.index for s in sources], dtype=np.int64)[idx]
+    return Patches(
+        values=work,
+        grey=grey,
+        image=image,
+        row=rows,
+        col=cols,
+        image_names=names,
+        size=size,
+        whitened=work,
+    )
+
+
+def _split_sources(
+    loaded: list[tuple[str, np.ndarray]],
+    work_imgs: list[np.ndarray],
+    size: int,
+    held_out: float | Sequence[str] | None,
+    split: str,
+    guard: int,
+    seed: int,
+) -> tuple[list[_Source], list[_Source]]:
+    def src(i: int, lo: int, hi: int) -> _Source:
+        return _Source(i, loaded[i][1], work_imgs[i], lo, hi, size)
+
+    def full(i: int) -> _Source:
+        return src(i, 0, loaded[i][1].shape[1] - size)
+
+    for name, g in loaded:
+        require(
+            g.shape[0] >= size and g.shape[1] >= size,
+            f"{name}: image {g.shape} is smaller than a {size}x{size} patch",
+        )
+    k = len(loaded)
+    if held_out is None:
+        return [full(i) for i in range(k)], []
+    if not isinstance(held_out, (float, int)):
+        wanted = list(held_out)
+        names = [n for n, _ in loaded]
+        missing = [w for w in wanted if w not in names]
+        require(not missing, f"held_out names {missing} are not among the images {names}")
+        test_ids = {names.index(w) for w in wanted}
+        require(0 < len(test_ids) < k, "held_out must leave at least one training image")
+        return (
+            [full(i) for i in range(k) if i not in test_ids],
+            [full(i) for i in sorted(test_ids)],
+        )
+    f = float(held_out)
+    require(0 < f < 1, f"held_out must be a fraction in (0, 1), got {held_out}")
+    if split == "image":
+        require(k >= 2, "split='image' needs at least two images")
+        n_test_imgs = min(k - 1, max(1, round(f * k)))
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+        test_ids = set(rng.choice(k, size=n_test_imgs, replace=False).tolist())
+        return (
+            [full(i) for i in range(k) if i not in test_ids],
+            [full(i) for i in sorted(test_ids)],
+        )
+    train, test = [], []
+    for i, (_name, g) in enumerate(loaded):
+        width = g.shape[1]
+        cut = int(round(width * (1.0 - f)))
+        # training patches end at or before the cut; held-out ones start guard px after it
+        if cut - size >= 0:
+            train.append(src(i, 0, cut - size))
+        if cut + guard <= width - size:
+            test.append(src(i, cut + guard, width - size))
+    require(train and test, f"held_out={f} leaves no room for {size}x{size} patches on one side")
+    return train, test
+
+
+def patch_grid(patches: np.ndarray, size: int, n_cols: int = 16, pad: int = 1) -> np.ndarray:
+    """Tile (k, size*size) patches into one image (for figures); padding is NaN."""
+    P = np.asarray(patches, dtype=np.float64).reshape(-1, size, size)
+    k = len(P)
+    n_rows = max(1, math.ceil(k / n_cols))
+    cols = min(n_cols, max(k, 1))
+    out = np.full((n_rows * (size + pad) + pad, cols * (size + pad) + pad), np.nan)
+    for j, p in enumerate(P):
+        r, c = divmod(j, cols)
+        y, x = pad + r * (size + pad), pad + c * (size + pad)
+        out[y : y + size, x : x + size] = p
+    return out

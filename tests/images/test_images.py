@@ -1,0 +1,219 @@
+"""Natural-image patches: reproducibility, provenance, splits, whitening, binarisation, files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infodyn.data import images as im
+from infodyn.errors import InputError
+
+
+def test_builtin_images_load_as_grey_in_unit_range():
+    for name in im.BUILTIN_IMAGES:
+        g = im.builtin_image(name)
+        assert g.ndim == 2 and g.shape[0] >= 300 and g.shape[1] >= 300, name
+        assert 0.0 <= g.min() and g.max() <= 1.0 and g.std() > 0.02, name
+        assert not g.flags.writeable
+
+
+def test_colour_to_grey_matches_skimage():
+    from skimage.color import rgb2gray
+    from skimage.data import astronaut
+
+    np.testing.assert_allclose(im.builtin_image("astronaut"), rgb2gray(astronaut()), atol=1e-12)
+
+
+def test_same_seed_same_patches_other_seed_other_patches():
+    a = im.natural_patches(size=4, n=500, seed=3, binarize="mean")
+    b = im.natural_patches(size=4, n=500, seed=3, binarize="mean")
+    c = im.natural_patches(size=4, n=500, seed=4, binarize="mean")
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (500, 16) and a.dtype == np.uint8
+    assert np.mean(a != c) > 0.3
+    s1 = im.natural_patches(size=8, n=300, seed=1, whiten="zca", held_out=0.25)
+    s2 = im.natural_patches(size=8, n=300, seed=1, whiten="zca", held_out=0.25)
+    np.testing.assert_array_equal(s1.train, s2.train)
+    np.testing.assert_array_equal(s1.test, s2.test)
+    assert s1.train.shape == (300, 64) and s1.test.shape == (75, 64)
+
+
+def test_patches_are_the_image_pixels_at_their_recorded_places():
+    p = im.natural_patches(size=5, n=200, seed=0, images=["camera", "china"], details=True)
+    for k in range(len(p)):
+        img = im.builtin_image(p.image_names[p.image[k]])
+        r, c = p.row[k], p.col[k]
+        np.testing.assert_array_equal(p.as_images("grey")[k], img[r : r + 5, c : c + 5])
+    np.testing.assert_array_equal(p.values, p.grey)
+    # both images are used, in proportion to their number of valid positions
+    n_cam = (512 - 4) ** 2
+    n_china = (427 - 4) * (640 - 4)
+    frac = np.mean(p.image == 0)
+    assert abs(frac - n_cam / (n_cam + n_china)) < 0.1
+
+
+def test_region_split_never_overlaps_and_dog_adds_a_guard_band():
+    for whiten, guard in ((None, 0), ("dog", 5)):
+        s = im.natural_patches(size=4, n=400, seed=2, held_out=0.3, whiten=whiten, details=True)
+        for k in range(len(s.train.image_names)):
+            width = im.builtin_image(s.train.image_names[k]).shape[1]
+            cut = round(width * 0.7)
+            tr = s.train.col[s.train.image == k]
+            te = s.test.col[s.test.image == k]
+            assert np.all(tr + 4 <= cut)
+            if te.size:
+                assert np.all(te >= cut + guard)
+
+
+def test_image_split_holds_out_whole_images():
+    s = im.natural_patches(size=4, n=300, seed=5, held_out=0.3, split="image", details=True)
+    train_imgs, test_imgs = set(s.train.image.tolist()), set(s.test.image.tolist())
+    assert train_imgs and test_imgs and not (train_imgs & test_imgs)
+    assert len(test_imgs) == 3  # round(0.3 * 10)
+    named = im.natural_patches(size=4, n=100, seed=0, held_out=["gravel"], details=True)
+    assert {named.test.image_names[i] for i in named.test.image} == {"gravel"}
+    assert "gravel" not in {named.train.image_names[i] for i in named.train.image}
+    assert len(named.test) == 25
+
+
+def test_mean_binarisation_statistics_as_documented():
+    p = im.natural_patches(size=4, n=10000, seed=0, binarize="mean", details=True)
+    X, G = p.values, p.grey
+    ref = (G > G.mean(axis=1, keepdims=True)).astype(np.uint8)
+    np.testing.assert_array_equal(X, ref)
+    ones = X.sum(axis=1)
+    flat = G.std(axis=1) == 0
+    assert np.all(ones[flat] == 0)
+    assert np.all((ones[~flat] >= 1) & (ones[~flat] <= 15))
+    assert abs(X.mean() - 0.489) < 0.005
+    assert abs(flat.mean() - 0.012) < 0.004
+    q = im.natural_patches(size=4, n=10000, seed=0, binarize="mean", min_contrast=0.02)
+    assert np.all(q.sum(axis=1) >= 1) and abs(q.mean() - 0.501) < 0.005
+
+
+def test_sign_binarisation_statistics_as_documented():
+    z = im.natural_patches(size=4, n=10000, seed=0, whiten="zca", binarize="sign")
+    assert abs(z.mean() - 0.444) < 0.005
+    assert 0.42 < z.mean(axis=0).min() and z.mean(axis=0).max() < 0.47
+    d = im.natural_patches(size=4, n=10000, seed=0, whiten="dog", binarize="sign")
+    assert abs(d.mean() - 0.504) < 0.005
+    w = im.natural_patches(size=4, n=2000, seed=0, whiten="zca", details=True)
+    np.testing.assert_array_equal(
+        im.binarize_patches(w.whitened, "sign"), (w.whitened > 0).astype(np.uint8)
+    )
+
+
+def test_zca_matches_pca_whitening_rotated_back_and_its_covariance():
+    from sklearn.decomposition import PCA
+
+    X = im.natural_patches(size=4, n=5000, seed=1)
+    zca = im.ZCAWhitener.fit(X, epsilon=0.0)
+    Y = zca.transform(X)
+    np.testing.assert_allclose(np.cov(Y, rowvar=False, bias=True), np.eye(16), atol=1e-8)
+    np.testing.assert_allclose(zca.matrix, zca.matrix.T, atol=1e-10)
+    # independent path: scikit-learn PCA whitening (unit variance with ddof=1), rotated back
+    pca = PCA(whiten=True).fit(X)
+    ref = pca.transform(X) @ pca.components_ * np.sqrt(len(X) / (len(X) - 1))
+    np.testing.assert_allclose(Y, ref, atol=1e-6)
+    # regularised: covariance U diag(lam / (lam + eps)) U^T
+    reg = im.ZCAWhitener.fit(X, epsilon=0.05)
+    lam, U = np.linalg.eigh(np.cov(X, rowvar=False, bias=True))
+    expect = (U * (lam / (lam + 0.05 * lam.mean()))) @ U.T
+    np.testing.assert_allclose(np.cov(reg.transform(X), rowvar=False, bias=True), expect, atol=1e-8)
+
+
+def test_whitening_decorrelates_neighbouring_pixels():
+    raw = im.natural_patches(size=4, n=5000, seed=0)
+    dog = im.natural_patches(size=4, n=5000, seed=0, whiten="dog")
+    zca = im.natural_patches(size=4, n=5000, seed=0, whiten="zca")
+
+    def neighbour_corr(P):
+        P = P.reshape(-1, 4, 4)
+        return np.corrcoef(P[:, :, 1].ravel(), P[:, :, 2].ravel())[0, 1]
+
+    assert neighbour_corr(raw) > 0.85
+    assert abs(neighbour_corr(zca)) < 0.15
+    assert neighbour_corr(dog) < 0.65 * neighbour_corr(raw)
+    far = dog.reshape(-1, 4, 4)
+    assert abs(np.corrcoef(far[:, :, 0].ravel(), far[:, :, 2].ravel())[0, 1]) < 0.1
+
+
+def test_dog_filter_equals_explicit_kernel_convolution():
+    from scipy.signal import fftconvolve
+
+    img = im.builtin_image("camera")
+    sc, ss = 0.5, 1.5
+    r = np.arange(-12, 13)
+    yy, xx = np.meshgrid(r, r, indexing="ij")
+
+    def gauss(s):
+        g = np.exp(-(xx**2 + yy**2) / (2 * s * s))
+        return g / g.sum()
+
+    inner = (slice(20, -20), slice(20, -20))
+    ref = fftconvolve(img, gauss(sc) - gauss(ss), mode="same")[inner]
+    ours = im.dog_filter(img, sc, ss)[inner]
+    # the filter output is divided by its whole-image std; compare up to that one scale
+    scale = np.dot(ours.ravel(), ref.ravel()) / np.dot(ref.ravel(), ref.ravel())
+    np.testing.assert_allclose(ours, scale * ref, atol=2e-2)
+    assert np.corrcoef(ours.ravel(), ref.ravel())[0, 1] > 0.999
+    assert np.all(im.dog_filter(np.full((40, 40), 0.3)) == 0)
+
+
+def test_user_files_and_folders(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    grey = (rng.random((40, 50)) * 255).astype(np.uint8)
+    rgb = (rng.random((30, 30, 3)) * 255).astype(np.uint8)
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    Image.fromarray(grey).save(folder / "a.png")
+    Image.fromarray(rgb).save(folder / "b.tif")
+    np.save(folder / "c.npy", grey.astype(np.float64) / 255.0)
+    (folder / ".hidden").write_text("ignored")
+    loaded = im.load_images([folder])
+    assert [n.rsplit("/", 1)[-1] for n, _ in loaded] == ["a.png", "b.tif", "c.npy"]
+    np.testing.assert_allclose(loaded[0][1], grey / 255.0)
+    np.testing.assert_allclose(loaded[1][1], (rgb / 255.0) @ [0.2125, 0.7154, 0.0721])
+    np.testing.assert_allclose(loaded[2][1], grey / 255.0)
+    X = im.natural_patches(size=4, n=50, seed=0, images=[folder, "camera"], binarize="mean")
+    assert X.shape == (50, 16)
+
+    (folder / "broken.png").write_bytes(b"\x89PNG not really")
+    with pytest.raises(InputError, match="broken.png: not a readable image"):
+        im.natural_patches(size=4, n=10, images=[folder])
+    (folder / "broken.png").unlink()
+    (folder / "notes.txt").write_text("hello")
+    with pytest.raises(InputError, match="notes.txt: not a readable image"):
+        im.load_images(folder)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(binarize="sign"), "needs whitening"),
+        (dict(whiten="pca"), "whiten must be"),
+        (dict(binarize="median"), "binarize must be"),
+        (dict(images=["nonexistent_picture"]), "neither a built-in image"),
+        (dict(size=600, images=["camera"]), "smaller than a 600x600 patch"),
+        (dict(held_out=1.5), "fraction in"),
+        (dict(held_out=["moon"]), "not among the images"),
+        (dict(images=["camera"], held_out=0.5, split="image"), "at least two images"),
+        (dict(min_contrast=0.9, n=10), "lower min_contrast"),
+        (dict(n=0), "n must be"),
+    ],
+)
+def test_bad_input_raises_one_clear_error(kwargs, message):
+    args = dict(size=4, n=100, seed=0) | kwargs
+    with pytest.raises(InputError, match=message):
+        im.natural_patches(**args)
+
+
+def test_patch_grid_tiles_patches():
+    P = np.arange(5 * 16).reshape(5, 16)
+    g = im.patch_grid(P, 4, n_cols=3)
+    assert g.shape == (2 * 5 + 1, 3 * 5 + 1)
+    np.testing.assert_array_equal(g[1:5, 1:5], P[0].reshape(4, 4))
+    np.testing.assert_array_equal(g[6:10, 6:10], P[4].reshape(4, 4))
+    assert np.isnan(g[6:10, 11:15]).all()
