@@ -1,1 +1,100 @@
-"""infodyn.energy (see DESIGN.md)."""
+"""infodyn.energy: an energy function over phase space (Ising / Hopfield model).
+
+``E(x) = -1/2 x^T J x + theta^T x`` on binary words x in {0,1}^n, read four ways (REFERENCE §6):
+as a dynamical system (descent to memories, ``dynamics``), a generative model (Gibbs/Metropolis,
+``sampling``), a code with a distance (``codes``) and a density with a partition function
+(``partition``, ``density``). Fitting by minimum probability flow, pseudolikelihood or exact
+maximum likelihood (``fit``).
+
+    model = idn.energy.fit(X, method="mpf")      # X in {0,1}^(M, n); "pl", "ml"
+    model.energy(X); model.descend(X); model.fixed_points(); model.sample(1000, seed=0)
+    model.log_partition(); model.log_likelihood(X_test)
+    idn.energy.minimum_distance(model.fixed_points())
+"""
+
+from infodyn.energy.codes import (
+    clique_code,
+    correction_radius,
+    corrupt,
+    denoising_curve,
+    hamming_distances,
+    minimum_distance,
+    outer_product_rule,
+    random_patterns,
+    recovery,
+    storage_fraction,
+    store,
+)
+from infodyn.energy.density import (
+    empirical_log_likelihood,
+    expected_kl,
+    generalisation_curve,
+    heldout_report,
+    n_parameters,
+)
+from infodyn.energy.dynamics import (
+    SyncResult,
+    descend,
+    exhaustive_fixed_points,
+    fixed_points,
+    flip_energies,
+    glauber,
+    is_fixed_point,
+    synchronous,
+)
+from infodyn.energy.fit import fit, unique_patterns
+from infodyn.energy.memories import (
+    MarkovChain,
+    basin_profile,
+    markov_chain,
+    memory_labels,
+    memory_triggered_average,
+)
+from infodyn.energy.model import IsingModel
+from infodyn.energy.partition import AISResult, ais_log_partition, all_states, exact_log_partition
+from infodyn.energy.sampling import compare_statistics, sample, sample_statistics
+from infodyn.energy.words import Words, binary_words
+
+__all__ = [
+    "AISResult",
+    "IsingModel",
+    "MarkovChain",
+    "SyncResult",
+    "Words",
+    "ais_log_partition",
+    "all_states",
+    "basin_profile",
+    "binary_words",
+    "clique_code",
+    "compare_statistics",
+    "correction_radius",
+    "corrupt",
+    "denoising_curve",
+    "descend",
+    "empirical_log_likelihood",
+    "exact_log_partition",
+    "exhaustive_fixed_points",
+    "expected_kl",
+    "fit",
+    "fixed_points",
+    "flip_energies",
+    "generalisation_curve",
+    "glauber",
+    "hamming_distances",
+    "heldout_report",
+    "is_fixed_point",
+    "markov_chain",
+    "memory_labels",
+    "memory_triggered_average",
+    "minimum_distance",
+    "n_parameters",
+    "outer_product_rule",
+    "random_patterns",
+    "recovery",
+    "sample",
+    "sample_statistics",
+    "storage_fraction",
+    "store",
+    "synchronous",
+    "unique_patterns",
+]

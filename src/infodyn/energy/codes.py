@@ -1,0 +1,161 @@
+"""The energy function as a code: memories as codewords, their distance, error correction and
+storage capacity.
+
+The code of a model is its set of strict fixed points. Its minimum Hamming distance ``d_min`` is
+at least 2 for a zero-diagonal network (two strict fixed points never differ in one bit); the
+code corrects every pattern of ``r = floor((d_min - 1) / 2)`` flips *by nearest codeword*, and
+descent corrects what lies in a memory's basin of attraction.
+
+Storage: MPF stores random patterns up to about 1.5 n (Hillar, Sohl-Dickstein & Koepsell 2012,
+"Efficient and optimal binary Hopfield associative memory storage using minimum probability
+flow"); the outer-product (Hebb) rule ``W = (1/n) sum_mu s^mu s^mu^T`` (Hopfield 1982) stores
+about ``n / (4 ln n)`` with all patterns exact (McEliece et al. 1987). Clique codes (Hillar &
+Tran 2018, "Robust exponential memory in Hopfield networks", J. Math. Neurosci. 8:1): bits are
+the edges of the complete graph on v vertices, codewords are the k-cliques; a network fitted by
+MPF to a small sample of cliques stores all C(v, k) of them with large basins.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from math import comb
+from typing import Any
+
+import numpy as np
+
+from infodyn.energy._checks import as_binary, positive_int, rng_seed
+from infodyn.errors import require
+
+
+def hamming_distances(A: Any, B: Any = None) -> np.ndarray:
+    """Pairwise Hamming distances between the rows of A and B (default B = A), int64."""
+    A = as_binary(A, "A")
+    B = A if B is None else as_binary(B, "B", n=A.shape[1])
+    a = A.astype(np.int64)
+    b = B.astype(np.int64)
+    return a @ (1 - b).T + (1 - a) @ b.T
+
+
+def minimum_distance(codewords: Any) -> int:
+    """Minimum Hamming distance between distinct codewords (rows; duplicates are merged).
+
+    Computed in chunks, so thousands of codewords of hundreds of bits are fine.
+    """
+    C = np.unique(as_binary(codewords, "codewords"), axis=0)
+    require(C.shape[0] >= 2, "minimum_distance needs at least two distinct codewords")
+    best = C.shape[1]
+    a = C.astype(np.int32)
+    chunk = max(1, 4_000_000 // C.shape[0])
+    for start in range(0, C.shape[0], chunk):
+        blk = a[start : start + chunk]
+        d = blk @ (1 - a).T + (1 - blk) @ a.T
+        rows = np.arange(blk.shape[0])
+        d[rows, start + rows] = C.shape[1] + 1
+        best = min(best, int(d.min()))
+    return best
+
+
+def correction_radius(codewords: Any) -> int:
+    """``floor((d_min - 1) / 2)``: flips always corrected by decoding to the nearest codeword."""
+    return (minimum_distance(codewords) - 1) // 2
+
+
+def corrupt(patterns: Any, k: int, seed: int = 0) -> np.ndarray:
+    """Flip exactly ``k`` distinct random bits of each row (seeded)."""
+    X = as_binary(patterns, "patterns")
+    require(0 <= k <= X.shape[1], f"k must be in [0, {X.shape[1]}], got {k}")
+    rng = np.random.default_rng(rng_seed(seed))
+    flips = np.argsort(rng.random(X.shape), axis=1)[:, :k]
+    out = X.copy()
+    rows = np.arange(X.shape[0])[:, None]
+    out[rows, flips] ^= 1
+    return out
+
+
+def recovery(
+    model: Any, patterns: Any, k: int, n_trials: int = 10, seed: int = 0
+) -> dict[str, Any]:
+    """Corrupt each pattern by ``k`` random flips ``n_trials`` times, descend, and compare.
+
+    Returns ``fraction_recovered`` (exactly back to the pattern), ``per_pattern`` (its fraction
+    per pattern), and the mean Hamming error before (= k) and after descent.
+    """
+    P = as_binary(patterns, "patterns", n=model.n)
+    n_trials = positive_int(n_trials, "n_trials")
+    rep = np.repeat(P, n_trials, axis=0)
+    noisy = corrupt(rep, k, seed=seed)
+    clean = model.descend(noisy)
+    err = np.sum(clean != rep, axis=1)
+    ok = (err == 0).reshape(P.shape[0], n_trials)
+    return {
+        "k": int(k),
+        "fraction_recovered": float(ok.mean()),
+        "per_pattern": ok.mean(1),
+        "bits_wrong_before": float(k),
+        "bits_wrong_after": float(err.mean()),
+    }
+
+
+def denoising_curve(
+    model: Any, patterns: Any, ks: Any, n_trials: int = 10, seed: int = 0
+) -> list[dict[str, Any]]:
+    """``recovery`` for each k in ``ks`` (without the per-pattern arrays)."""
+    out = []
+    for j, k in enumerate(ks):
+        r = recovery(model, patterns, int(k), n_trials=n_trials, seed=seed + j)
+        r.pop("per_pattern")
+        out.append(r)
+    return out
+
+
+def random_patterns(n_patterns: int, n: int, p: float = 0.5, seed: int = 0) -> np.ndarray:
+    """``n_patterns`` independent random binary patterns with P(x_i = 1) = p."""
+    n_patterns = positive_int(n_patterns, "n_patterns")
+    n = positive_int(n, "n")
+    require(0 < p < 1, "p must be in (0, 1)")
+    return (np.random.default_rng(rng_seed(seed)).random((n_patterns, n)) < p).astype(np.uint8)
+
+
+def outer_product_rule(patterns: Any) -> Any:
+    """The Hopfield (Hebb) network ``W = (1/n) sum_mu s^mu s^mu^T`` (zero diagonal, b = 0) over
+    spins s = 2x - 1, as an :class:`IsingModel`."""
+    from infodyn.energy.model import IsingModel
+
+    P = as_binary(patterns, "patterns")
+    S = 2.0 * P - 1.0
+    W = S.T @ S / P.shape[1]
+    np.fill_diagonal(W, 0.0)
+    return IsingModel.from_spin(W, np.zeros(P.shape[1]), {"method": "outer_product"})
+
+
+def store(patterns: Any, method: str = "mpf", **fit_kwargs: Any) -> Any:
+    """A network storing ``patterns``: ``"mpf"`` fits MPF to them (``fit_kwargs`` go to
+    ``fit``), ``"outer"`` uses the outer-product rule."""
+    require(method in ("mpf", "outer"), f"method must be 'mpf' or 'outer', got {method!r}")
+    if method == "outer":
+        return outer_product_rule(patterns)
+    from infodyn.energy.fit import fit
+
+    return fit(patterns, method="mpf", **fit_kwargs)
+
+
+def storage_fraction(model: Any, patterns: Any, strict: bool = True) -> float:
+    """Fraction of ``patterns`` that are (strict) fixed points of ``model``."""
+    return float(np.mean(model.is_fixed_point(patterns, strict=strict)))
+
+
+def clique_code(v: int, k: int | None = None) -> np.ndarray:
+    """All k-cliques of the complete graph on v vertices as edge-indicator vectors.
+
+    Bit ``e`` stands for edge ``combinations(range(v), 2)[e]``; there are ``C(v, k)`` codewords
+    of ``v(v-1)/2`` bits (default ``k = v // 2``, Hillar & Tran 2018).
+    """
+    v = positive_int(v, "v", 3)
+    k = v // 2 if k is None else positive_int(k, "k", 2)
+    require(k < v, "k must be smaller than v")
+    require(comb(v, k) <= 2_000_000, f"C({v}, {k}) cliques are too many to list")
+    edge_index = {e: i for i, e in enumerate(combinations(range(v), 2))}
+    out = np.zeros((comb(v, k), len(edge_index)), dtype=np.uint8)
+    for row, clique in enumerate(combinations(range(v), k)):
+        out[row, [edge_index[e] for e in combinations(clique, 2)]] = 1
+    return out

@@ -1,0 +1,210 @@
+"""The energy function as a dynamical system (Hopfield 1982): descent, synchronous updates,
+Glauber dynamics, and fixed points.
+
+With drive ``h = J x - theta``, the asynchronous update ``x_i <- H(h_i)`` changes the energy by
+``-|h_i|`` or 0, so it never raises ``E(x) = -1/2 x^T J x + theta^T x`` and ends in a fixed
+point (a "memory"). Synchronous updates of all units at once can instead end in a 2-cycle
+(Goles & Olivos 1980). Glauber dynamics at temperature T updates ``x_i = 1`` with probability
+``sigmoid(h_i / T)`` and samples ``p(x) ~ exp(-E(x)/T)``.
+
+A state is a fixed point when no single flip lowers the energy (``u_i(x) >= 0`` for all i, with
+``u_i`` the energy change of flipping bit i) and a *strict* fixed point when every flip raises it
+(``u_i > 0``). Two strict fixed points never differ in one bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from infodyn.energy._checks import as_binary, positive_int, rng_seed
+from infodyn.energy.kernels import TIE, descend_kernel, gibbs_kernel
+from infodyn.errors import require
+
+MAX_EXHAUSTIVE_N = 26
+
+
+def drive(model: Any, X: np.ndarray) -> np.ndarray:
+    """``h = X J - theta`` for a batch (M, n): ``h_i`` is the energy drop of setting x_i = 1."""
+    return X.astype(np.float64) @ model.J - model.theta
+
+
+def flip_energies(model: Any, X: Any) -> np.ndarray:
+    """``u_i(x) = E(x with bit i flipped) - E(x) = (2 x_i - 1) h_i``, shape (M, n)."""
+    X = as_binary(X, n=model.n)
+    return (2.0 * X - 1.0) * drive(model, X)
+
+
+def is_fixed_point(model: Any, X: Any, strict: bool = False) -> np.ndarray:
+    """Boolean (M,): whether each row is a fixed point (strict: every flip raises E)."""
+    u = flip_energies(model, X)
+    return np.all(u > TIE, axis=1) if strict else np.all(u >= -TIE, axis=1)
+
+
+def _orders(n: int, order: str, seed: int, k: int = 64) -> np.ndarray:
+    require(
+        order in ("sequential", "random"), f"order must be 'sequential' or 'random', got {order!r}"
+    )
+    if order == "sequential":
+        return np.arange(n, dtype=np.int64)[None, :]
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.permutation(n) for _ in range(k)]).astype(np.int64)
+
+
+def descend(
+    model: Any,
+    X: Any,
+    order: str = "sequential",
+    seed: int = 0,
+    max_sweeps: int = 1000,
+    return_sweeps: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Asynchronous descent from each row of ``X`` to the fixed point it reaches.
+
+    ``order="sequential"`` visits units 0..n-1 in every sweep; ``"random"`` uses a fresh
+    (seeded) permutation per sweep. Returns the fixed points (M, n) uint8, and with
+    ``return_sweeps`` also the sweeps each row took (-1: not converged in ``max_sweeps``).
+    """
+    X = as_binary(X, n=model.n).copy()
+    seed = rng_seed(seed)
+    max_sweeps = positive_int(max_sweeps, "max_sweeps")
+    sweeps = descend_kernel(X, model.J, model.theta, _orders(model.n, order, seed), max_sweeps)
+    return (X, sweeps) if return_sweeps else X
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """Final states of synchronous dynamics; ``period`` 1 = fixed point, 2 = two-cycle, ...,
+    0 = no repeat within ``max_steps``; ``steps`` = step at which the cycle was first entered."""
+
+    states: np.ndarray
+    period: np.ndarray
+    steps: np.ndarray
+
+
+def synchronous(model: Any, X: Any, max_steps: int = 200) -> SyncResult:
+    """Synchronous (parallel) updates ``x <- H(J x - theta)`` (ties keep the value) with cycle
+    detection: each row runs until it revisits a state; its period and entry step are reported.
+    """
+    X = as_binary(X, n=model.n)
+    max_steps = positive_int(max_steps, "max_steps")
+    M = X.shape[0]
+    history = [np.packbits(X, axis=1)]
+    period = np.zeros(M, dtype=np.int64)
+    entry = np.full(M, -1, dtype=np.int64)
+    final = X.copy()
+    x = X.copy()
+    active = np.ones(M, dtype=bool)
+    for t in range(1, max_steps + 1):
+        h = drive(model, x)
+        x = np.where(h > TIE, 1, np.where(h < -TIE, 0, x)).astype(np.uint8)
+        packed = np.packbits(x, axis=1)
+        for lag in range(1, t + 1):
+            same = active & np.all(packed == history[t - lag], axis=1)
+            if same.any():
+                period[same] = lag
+                entry[same] = t - lag
+                final[same] = x[same]
+                active &= ~same
+        history.append(packed)
+        if not active.any():
+            break
+    final[active] = x[active]
+    return SyncResult(final, period, entry)
+
+
+def glauber(
+    model: Any,
+    X: Any,
+    temperature: float = 1.0,
+    n_sweeps: int = 1,
+    order: str = "random",
+    seed: int = 0,
+) -> np.ndarray:
+    """Stochastic asynchronous (Glauber / heat-bath) dynamics at temperature T for ``n_sweeps``
+    sweeps from each row of ``X``; returns the final states. T -> 0 approaches descent."""
+    X = as_binary(X, n=model.n)
+    require(np.isfinite(temperature) and temperature > 0, "temperature must be > 0")
+    n_sweeps = positive_int(n_sweeps, "n_sweeps")
+    require(
+        order in ("sequential", "random"), f"order must be 'sequential' or 'random', got {order!r}"
+    )
+    out = gibbs_kernel(
+        X,
+        model.J,
+        model.theta,
+        1.0 / temperature,
+        n_sweeps - 1,
+        1,
+        1,
+        order == "random",
+        False,
+        rng_seed(seed),
+    )
+    return out[:, 0, :]
+
+
+def _unique_sorted(model: Any, states: np.ndarray) -> np.ndarray:
+    if states.shape[0] == 0:
+        return states.reshape(0, model.n).astype(np.uint8)
+    u = np.unique(states, axis=0)
+    e = model.energy(u)
+    return u[np.lexsort((np.arange(u.shape[0]), e))]
+
+
+def exhaustive_fixed_points(
+    model: Any, strict: bool = False, max_found: int = 1_000_000
+) -> np.ndarray:
+    """All fixed points by checking every one of the 2^n states (n <= 26), sorted by energy.
+
+    States are visited in Gray-code order so each step flips one unit and updates the drive in
+    O(n); n = 24 takes about a second.
+    """
+    from infodyn.energy.kernels import exhaustive_fixed_kernel
+
+    n = model.n
+    require(n <= MAX_EXHAUSTIVE_N, f"exhaustive search needs n <= {MAX_EXHAUSTIVE_N}, got {n}")
+    found, count = exhaustive_fixed_kernel(
+        model.J, model.theta, strict, positive_int(max_found, "max_found")
+    )
+    require(count <= max_found, f"more than max_found = {max_found} fixed points; raise max_found")
+    return _unique_sorted(model, found)
+
+
+def fixed_points(
+    model: Any,
+    X: Any = None,
+    method: str = "auto",
+    n_starts: int = 10000,
+    strict: bool = False,
+    seed: int = 0,
+    order: str = "sequential",
+) -> np.ndarray:
+    """Fixed points (memories) of ``model``, unique and sorted by energy (lowest first), uint8.
+
+    ``method``: ``"exhaustive"`` (all 2^n states, n <= 26), ``"data"`` (descend from the rows
+    of ``X``), ``"random"`` (descend from ``n_starts`` uniformly random states) or ``"auto"``:
+    data when ``X`` is given, else exhaustive for n <= 20, else random starts. ``strict`` keeps
+    only states where every flip raises the energy.
+    """
+    require(
+        method in ("auto", "exhaustive", "data", "random"),
+        f"method must be auto, exhaustive, data or random, got {method!r}",
+    )
+    if method == "auto":
+        method = "data" if X is not None else ("exhaustive" if model.n <= 20 else "random")
+    if method == "exhaustive":
+        return exhaustive_fixed_points(model, strict=strict)
+    if method == "data":
+        require(X is not None, "method='data' needs the data X")
+        starts = np.unique(as_binary(X, n=model.n), axis=0)
+    else:
+        n_starts = positive_int(n_starts, "n_starts")
+        rng = np.random.default_rng(rng_seed(seed))
+        starts = (rng.random((n_starts, model.n)) < 0.5).astype(np.uint8)
+    ends = descend(model, starts, order=order, seed=seed)
+    if strict:
+        ends = ends[is_fixed_point(model, ends, strict=True)]
+    return _unique_sorted(model, ends)

@@ -1,0 +1,197 @@
+"""Fit an Ising model to binary data: MPF (default), pseudolikelihood, exact maximum likelihood.
+
+The objectives (``objectives.py``) are jit-compiled JAX functions with autodiff gradients,
+minimised by SciPy's L-BFGS-B. Repeated patterns are merged into (pattern, count) pairs first, so
+spike words, which repeat a lot, cost only their distinct patterns. Early stopping: with
+``validation`` data, the unregularised objective on it is evaluated after every L-BFGS iteration
+and the fit stops ``patience`` iterations after its best value, returning the best parameters.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from infodyn.energy._checks import as_binary, check_trainable, positive_int, rng_seed
+from infodyn.energy.model import IsingModel
+from infodyn.energy.objectives import MAX_ML_N, METHODS, make_objective, pack, prepare_data
+from infodyn.energy.objectives import unpack_numpy as unpack
+from infodyn.errors import require
+
+
+def unique_patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a uint8 array and their counts (order: lexicographic on packed bits)."""
+    packed = np.packbits(X, axis=1)
+    _, first, counts = np.unique(packed, axis=0, return_index=True, return_counts=True)
+    return X[first], counts.astype(np.float64)
+
+
+def split_validation(X: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random split of the rows of X into (train, validation) with ``fraction`` held out."""
+    require(0 < fraction < 1, f"validation fraction must be in (0, 1), got {fraction}")
+    idx = np.random.default_rng(seed).permutation(X.shape[0])
+    k = max(1, int(round(fraction * X.shape[0])))
+    require(k < X.shape[0], "the validation split leaves no training data")
+    return X[idx[k:]], X[idx[:k]]
+
+
+class _EarlyStop(Exception):
+    pass
+
+
+def fit(
+    X: Any,
+    method: str = "mpf",
+    l2: float = 0.0,
+    l1: float = 0.0,
+    validation: Any = None,
+    patience: int = 20,
+    maxiter: int = 2000,
+    tol: float = 1e-10,
+    gtol: float = 1e-8,
+    init: IsingModel | None = None,
+    weights: Any = None,
+    seed: int = 0,
+    precision: str = "float64",
+) -> IsingModel:
+    """Fit ``E(x) = -1/2 x^T J x + theta^T x`` to the rows of ``X`` (M, n) in {0, 1}.
+
+    Parameters
+    ----------
+    method: ``"mpf"`` (minimum probability flow), ``"pl"`` (pseudolikelihood) or ``"ml"``
+        (exact maximum likelihood by enumeration, n <= 20).
+    l2, l1: penalties ``l2 sum_{i<j} J_ij^2 + l1 sum_{i<j} |J_ij|`` added to the per-pattern
+        objective (fields are not penalised).
+    validation: held-out patterns (array) or a fraction of X to hold out (seeded by ``seed``);
+        enables early stopping with ``patience`` iterations.
+    maxiter, tol, gtol: L-BFGS-B limits (iterations, relative objective change, gradient).
+    init: a model to start from (default: J = 0, fields of the independent model).
+    weights: optional non-negative weight per row of X.
+    precision: ``"float64"`` (default) or ``"float32"`` for the objective evaluations.
+
+    Returns an :class:`IsingModel` whose ``fit_info`` records the optimiser's run (iterations,
+    objective, convergence message, wall time, validation curve, best iteration).
+    """
+    from scipy.optimize import minimize
+
+    require(method in METHODS, f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    require(
+        precision in ("float32", "float64"),
+        f"precision must be float32 or float64, got {precision!r}",
+    )
+    require(np.isfinite(l1) and l1 >= 0 and np.isfinite(l2) and l2 >= 0, "l1 and l2 must be >= 0")
+    patience = positive_int(patience, "patience")
+    maxiter = positive_int(maxiter, "maxiter")
+    seed = rng_seed(seed)
+    X = as_binary(X, min_rows=2)
+    n = X.shape[1]
+    if method == "ml":
+        require(
+            n <= MAX_ML_N,
+            f"exact maximum likelihood needs n <= {MAX_ML_N} (got {n}); use mpf or pl",
+        )
+    X_val = None
+    if validation is not None:
+        if np.isscalar(validation):
+            require(weights is None, "weights cannot be combined with a validation fraction")
+            X, X_val = split_validation(X, float(validation), seed)
+        else:
+            X_val = as_binary(validation, "validation", n=n)
+    if weights is None:
+        Xu, w = unique_patterns(X)
+    else:
+        w = np.asarray(weights, dtype=np.float64).reshape(-1)
+        require(w.shape[0] == X.shape[0], "weights need one entry per row of X")
+        require(
+            bool(np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0),
+            "weights must be >= 0 and not all 0",
+        )
+        Xu = X
+    check_trainable(Xu[w > 0], 0)
+    check_trainable(X, n * (n + 1) // 2)
+    if init is None:
+        init = IsingModel.independent(X, pseudocount=0.5)
+    require(isinstance(init, IsingModel) and init.n == n, "init must be an IsingModel with n units")
+    split = l1 > 0
+    p0 = pack(init.J, init.theta, split)
+    m = n * (n - 1) // 2
+    bounds = [(0.0, None)] * (2 * m) + [(None, None)] * n if split else None
+
+    import jax
+
+    with jax.enable_x64(precision == "float64"):
+        dtype = np.float64 if precision == "float64" else np.float32
+        vg, value = make_objective(method, n, split)
+        data = prepare_data(method, Xu, w, dtype)
+        val_data = None
+        if X_val is not None:
+            Xv, wv = unique_patterns(X_val)
+            val_data = prepare_data(method, Xv, wv, dtype)
+        n_eval = [0]
+
+        def fun(p: np.ndarray) -> tuple[float, np.ndarray]:
+            n_eval[0] += 1
+            f, g = vg(np.asarray(p, dtype=dtype), data, l1, l2)
+            return float(f), np.asarray(g, dtype=np.float64)
+
+        curve: list[tuple[int, float]] = []
+        best = {"p": p0.copy(), "val": np.inf, "iter": 0}
+
+        def callback(intermediate_result: Any) -> None:
+            if val_data is None:
+                return
+            it = len(curve) + 1
+            v = float(value(np.asarray(intermediate_result.x, dtype=dtype), val_data))
+            curve.append((it, v))
+            if v < best["val"] - 1e-12 * max(1.0, abs(v)):
+                best.update(p=np.array(intermediate_result.x), val=v, iter=it)
+            elif it - best["iter"] >= patience:
+                raise StopIteration
+
+        t0 = time.perf_counter()
+        res = minimize(
+            fun,
+            p0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            callback=callback,
+            options={"maxiter": maxiter, "ftol": tol, "gtol": gtol, "maxcor": 20},
+        )
+        wall = time.perf_counter() - t0
+        p = res.x
+        stopped_early = False
+        if val_data is not None:
+            if best["val"] < np.inf:
+                stopped_early = best["iter"] < len(curve)
+                p = best["p"]
+            val_final = float(value(np.asarray(p, dtype=dtype), val_data))
+        train_obj = float(value(np.asarray(p, dtype=dtype), data))
+    J, theta = unpack(np.asarray(p, dtype=np.float64), n, split)
+    info = {
+        "method": method,
+        "n_units": n,
+        "n_samples": int(round(w.sum())) if weights is None else int(X.shape[0]),
+        "n_unique_patterns": int(Xu.shape[0]),
+        "n_params": n * (n + 1) // 2,
+        "l1": float(l1),
+        "l2": float(l2),
+        "precision": precision,
+        "objective": train_obj,
+        "n_iterations": int(res.nit),
+        "n_evaluations": int(n_eval[0]),
+        "converged": bool(res.success) or stopped_early,
+        "message": str(res.message),
+        "wall_seconds": wall,
+    }
+    if val_data is not None:
+        info.update(
+            validation_objective=val_final,
+            validation_curve=curve,
+            best_iteration=int(best["iter"]),
+            stopped_early=stopped_early,
+            n_validation=int(X_val.shape[0]),
+        )
+    return IsingModel(J, theta, info)

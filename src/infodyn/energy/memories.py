@@ -1,0 +1,128 @@
+"""Memories over a recording: labels, basins, the Markov chain of memories, triggered averages.
+
+Each word of a recording descends to a memory (fixed point); the sequence of memory labels is a
+coarse-grained trajectory (hdnet's "Markov chain of memories"). Its empirical transition matrix
+``P[a, b] = N(a -> b) / sum_c N(a -> c)``, stationary distribution pi and entropy rate
+``H = -sum_a pi_a sum_b P[a, b] log2 P[a, b]`` (bits per step) summarise the dynamics; the
+memory-triggered average is the mean stimulus around the times a memory is visited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from infodyn.energy._checks import as_binary, positive_int
+from infodyn.errors import require
+
+
+def memory_labels(model: Any, X: Any, memories: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Descend every row of X and label it by the memory it reaches.
+
+    With ``memories`` given, rows ending elsewhere get label -1; otherwise the memories are the
+    distinct end points, ordered by how often they are reached (most frequent first).
+    Returns ``(labels (M,), memories (K, n))``.
+    """
+    X = as_binary(X, n=model.n)
+    ends = model.descend(X)
+    if memories is None:
+        mem, inverse, counts = np.unique(ends, axis=0, return_inverse=True, return_counts=True)
+        order = np.argsort(-counts, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        return rank[inverse.reshape(-1)], mem[order]
+    mem = as_binary(memories, "memories", n=model.n)
+    lookup = {row.tobytes(): i for i, row in enumerate(mem)}
+    labels = np.array([lookup.get(row.tobytes(), -1) for row in ends], dtype=np.int64)
+    return labels, mem
+
+
+@dataclass(frozen=True)
+class MarkovChain:
+    """Transition statistics of a label sequence (labels 0..K-1)."""
+
+    counts: np.ndarray
+    transition: np.ndarray
+    stationary: np.ndarray
+    entropy_rate_bits: float
+    stationary_entropy_bits: float
+
+
+def markov_chain(labels: Any, n_states: int | None = None, segments: Any = None) -> MarkovChain:
+    """Transition counts and matrix of a label sequence.
+
+    Negative labels (unknown memories) break the chain; ``segments`` (same length as labels)
+    marks trials, and no transition is counted across a segment boundary. Rows never left have
+    a self-transition of 1. The stationary distribution is the empirical label frequency.
+    """
+    lab = np.asarray(labels).reshape(-1)
+    require(lab.size >= 2, "a Markov chain needs at least two labels")
+    require(lab.dtype.kind in "iu", "labels must be integers")
+    K = int(lab.max()) + 1 if n_states is None else positive_int(n_states, "n_states")
+    require(lab.max() < K, "a label exceeds n_states")
+    a, b = lab[:-1], lab[1:]
+    ok = (a >= 0) & (b >= 0)
+    if segments is not None:
+        seg = np.asarray(segments).reshape(-1)
+        require(seg.size == lab.size, "segments must match labels in length")
+        ok &= seg[:-1] == seg[1:]
+    counts = np.zeros((K, K), dtype=np.int64)
+    np.add.at(counts, (a[ok], b[ok]), 1)
+    rows = counts.sum(1, keepdims=True)
+    P = np.where(rows > 0, counts / np.maximum(rows, 1), np.eye(K))
+    freq = np.bincount(lab[lab >= 0], minlength=K).astype(np.float64)
+    pi = freq / max(freq.sum(), 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(P > 0, np.log2(P), 0.0)
+        h_rate = float(-np.sum(pi[:, None] * P * logs))
+        h_stat = float(-np.sum(np.where(pi > 0, pi * np.log2(pi), 0.0)))
+    return MarkovChain(counts, P, pi, h_rate, h_stat)
+
+
+def memory_triggered_average(
+    labels: Any,
+    stimulus: Any,
+    n_memories: int | None = None,
+    window: tuple[int, int] = (10, 0),
+    onsets_only: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean stimulus around visits of each memory.
+
+    ``stimulus`` is (T, ...) aligned with ``labels`` (T,); ``window = (pre, post)`` steps. A
+    visit is a step with that label (``onsets_only``: the first step of each run). Returns
+    ``(averages (K, pre + post + 1, ...), n_events (K,))``; memories without events get NaN.
+    """
+    lab = np.asarray(labels).reshape(-1)
+    stim = np.asarray(stimulus, dtype=np.float64)
+    require(stim.shape[0] == lab.size, "stimulus and labels differ in length")
+    pre, post = (int(window[0]), int(window[1]))
+    require(pre >= 0 and post >= 0, "window = (pre, post) must be non-negative")
+    K = int(lab.max()) + 1 if n_memories is None else positive_int(n_memories, "n_memories")
+    events = np.ones(lab.size, dtype=bool)
+    if onsets_only:
+        events[1:] = lab[1:] != lab[:-1]
+    lags = np.arange(-pre, post + 1)
+    out = np.full((K, lags.size, *stim.shape[1:]), np.nan)
+    n_events = np.zeros(K, dtype=np.int64)
+    for k in range(K):
+        t = np.flatnonzero(events & (lab == k))
+        t = t[(t - pre >= 0) & (t + post < lab.size)]
+        n_events[k] = t.size
+        if t.size:
+            out[k] = stim[t[:, None] + lags[None, :]].mean(0)
+    return out, n_events
+
+
+def basin_profile(
+    model: Any, memories: Any, ks: Any, n_trials: int = 20, seed: int = 0
+) -> np.ndarray:
+    """Fraction of ``k``-bit corruptions of each memory that descend back to it, (K, len(ks))."""
+    from infodyn.energy.codes import recovery
+
+    mem = as_binary(memories, "memories", n=model.n)
+    return np.stack(
+        [recovery(model, mem, int(k), n_trials, seed + j)["per_pattern"] for j, k in enumerate(ks)],
+        axis=1,
+    )

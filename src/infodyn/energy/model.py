@@ -1,0 +1,234 @@
+"""The Ising / Hopfield energy model over binary states.
+
+``E(x) = -1/2 x^T J x + theta^T x`` for ``x`` in {0,1}^n, J symmetric with zero diagonal,
+``p(x) = exp(-E(x)) / Z``. (theta is a threshold: a large positive theta_i makes unit i rarely
+active.)
+
+Spin convention. With ``s = 2x - 1`` in {-1,+1}^n the same energy reads
+``E = -1/2 s^T W s - b^T s + c`` with ``W = J/4``, ``b = J 1/4 - theta/2`` and
+``c = theta^T 1/2 - 1^T J 1/8`` (``to_spin``); conversely ``J = 4W``, ``theta = 2 W 1 - 2b``
+(``from_spin``). The constant c cancels in p(x).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infodyn.energy._checks import as_binary
+from infodyn.errors import InputError, require
+
+
+class IsingModel:
+    """An energy model ``E(x) = -1/2 x^T J x + theta^T x`` over {0,1}^n.
+
+    ``J`` must be square, symmetric (to 1e-10) with zero diagonal; ``theta`` has one entry per
+    unit. The arrays are stored read-only as float64. ``fit_info`` holds the fit's record.
+    """
+
+    def __init__(self, J: Any, theta: Any, fit_info: dict[str, Any] | None = None) -> None:
+        J = np.array(J, dtype=np.float64)
+        theta = np.array(theta, dtype=np.float64).reshape(-1)
+        require(J.ndim == 2 and J.shape[0] == J.shape[1], f"J must be square, got {J.shape}")
+        require(J.shape[0] >= 1, "J must have at least one unit")
+        require(
+            theta.shape[0] == J.shape[0], f"theta has {theta.size} entries for {J.shape[0]} units"
+        )
+        require(
+            bool(np.all(np.isfinite(J))) and bool(np.all(np.isfinite(theta))),
+            "J and theta must be finite",
+        )
+        scale = max(1.0, float(np.abs(J).max()))
+        require(bool(np.allclose(J, J.T, rtol=0, atol=1e-10 * scale)), "J must be symmetric")
+        require(bool(np.all(np.diag(J) == 0)), "J must have a zero diagonal")
+        J = 0.5 * (J + J.T)
+        J.flags.writeable = False
+        theta.flags.writeable = False
+        self.J = J
+        self.theta = theta
+        self.fit_info: dict[str, Any] = dict(fit_info or {})
+        self._log_z: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def n(self) -> int:
+        return int(self.theta.shape[0])
+
+    @property
+    def n_params(self) -> int:
+        """d = n(n+1)/2 free parameters (couplings i<j and fields)."""
+        return self.n * (self.n + 1) // 2
+
+    def __repr__(self) -> str:
+        method = self.fit_info.get("method")
+        extra = f", fit by {method}" if method else ""
+        return f"IsingModel(n={self.n}{extra})"
+
+    def energy(self, X: Any) -> np.ndarray:
+        """``E(x)`` for each row of X (M, n) -> (M,) float64 (a single state gives shape (1,))."""
+        Xf = as_binary(X, n=self.n).astype(np.float64)
+        return -0.5 * np.einsum("mi,mi->m", Xf @ self.J, Xf) + Xf @ self.theta
+
+    def drive(self, X: Any) -> np.ndarray:
+        """``h = X J - theta`` (M, n): h_i > 0 means setting x_i = 1 lowers the energy."""
+        from infodyn.energy.dynamics import drive
+
+        return drive(self, as_binary(X, n=self.n))
+
+    def flip_energies(self, X: Any) -> np.ndarray:
+        """``u_i(x) = E(x with bit i flipped) - E(x)`` (M, n)."""
+        from infodyn.energy.dynamics import flip_energies
+
+        return flip_energies(self, X)
+
+    def conditional(self, X: Any) -> np.ndarray:
+        """``p(x_i = 1 | x_rest) = sigmoid(h_i)`` (M, n)."""
+        return 1.0 / (1.0 + np.exp(-self.drive(X)))
+
+    # ------------------------------------------------------------------ conversions
+    def to_spin(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """``(W, b, c)`` of the {-1,+1} form ``E = -1/2 s^T W s - b^T s + c`` (module docstring)."""
+        W = self.J / 4.0
+        b = self.J.sum(1) / 4.0 - self.theta / 2.0
+        c = float(self.theta.sum() / 2.0 - self.J.sum() / 8.0)
+        return W, b, c
+
+    @classmethod
+    def from_spin(cls, W: Any, b: Any, fit_info: dict[str, Any] | None = None) -> IsingModel:
+        """The model with energy ``-1/2 s^T W s - b^T s`` over spins s = 2x - 1 (W symmetric,
+        zero diagonal): ``J = 4W``, ``theta = 2 W 1 - 2b``."""
+        W = np.asarray(W, dtype=np.float64)
+        b = np.asarray(b, dtype=np.float64).reshape(-1)
+        require(
+            W.ndim == 2 and W.shape[0] == W.shape[1] == b.shape[0], "W must be (n, n) and b (n,)"
+        )
+        return cls(4.0 * W, 2.0 * W.sum(1) - 2.0 * b, fit_info)
+
+    @classmethod
+    def independent(cls, X: Any, pseudocount: float = 0.5) -> IsingModel:
+        """The independent (J = 0) model matching the unit means of X, with ``pseudocount``
+        half-observations added to each outcome: ``theta_i = log((1 - m_i) / m_i)``."""
+        X = as_binary(X)
+        require(pseudocount >= 0, "pseudocount must be >= 0")
+        M = X.shape[0]
+        m = (X.sum(0) + pseudocount) / (M + 2 * pseudocount)
+        if np.any((m <= 0) | (m >= 1)):
+            raise InputError("a constant unit needs pseudocount > 0 for the independent model")
+        return cls(
+            np.zeros((X.shape[1], X.shape[1])), np.log((1 - m) / m), {"method": "independent"}
+        )
+
+    # ------------------------------------------------------------------ dynamics
+    def descend(
+        self, X: Any, order: str = "sequential", seed: int = 0, max_sweeps: int = 1000
+    ) -> np.ndarray:
+        """Asynchronous descent from each row of X; returns the fixed points reached (M, n)."""
+        from infodyn.energy.dynamics import descend
+
+        return descend(self, X, order=order, seed=seed, max_sweeps=max_sweeps)
+
+    def fixed_points(
+        self,
+        X: Any = None,
+        method: str = "auto",
+        n_starts: int = 10000,
+        strict: bool = False,
+        seed: int = 0,
+    ) -> np.ndarray:
+        """Fixed points (memories), unique, sorted by energy: see ``dynamics.fixed_points``."""
+        from infodyn.energy.dynamics import fixed_points
+
+        return fixed_points(self, X, method=method, n_starts=n_starts, strict=strict, seed=seed)
+
+    def is_fixed_point(self, X: Any, strict: bool = False) -> np.ndarray:
+        from infodyn.energy.dynamics import is_fixed_point
+
+        return is_fixed_point(self, X, strict=strict)
+
+    # ------------------------------------------------------------------ generation
+    def sample(self, n: int, seed: int = 0, **kwargs: Any) -> np.ndarray:
+        """``n`` samples (n, n_units) uint8 by Gibbs sampling; see ``sampling.sample``."""
+        from infodyn.energy.sampling import sample
+
+        return sample(self, n, seed=seed, **kwargs)
+
+    # ------------------------------------------------------------------ density
+    def log_partition(self, method: str = "auto", **kwargs: Any) -> float:
+        """``log Z`` in nats: ``"exact"`` (enumeration, n <= 34), ``"ais"`` (annealed importance
+        sampling; keyword options go to ``partition.ais_log_partition``) or ``"auto"`` (exact for
+        n <= 24). Results are cached per method and options."""
+        from infodyn.energy.partition import ais_log_partition, exact_log_partition
+
+        require(
+            method in ("auto", "exact", "ais"), f"method must be auto, exact or ais, got {method!r}"
+        )
+        if not np.any(self.J):  # independent model: log Z = sum_i log(1 + exp(-theta_i))
+            return float(np.sum(np.logaddexp(0.0, -self.theta)))
+        if method == "auto":
+            method = "exact" if self.n <= 24 else "ais"
+        key = method + repr(sorted(kwargs.items()))
+        if key not in self._log_z:
+            if method == "exact":
+                self._log_z[key] = exact_log_partition(self.J, self.theta, **kwargs)
+            else:
+                res = ais_log_partition(self.J, self.theta, **kwargs)
+                self._log_z[key] = res.log_z
+                self._log_z["ais_result"] = res
+        return float(self._log_z[key])
+
+    def log_likelihood(
+        self, X: Any, reduce: str = "mean", log_z: float | None = None, method: str = "auto"
+    ) -> float | np.ndarray:
+        """``log p(x) = -E(x) - log Z`` in nats: the mean over rows (``reduce="mean"``), their sum
+        (``"sum"``) or one value per row (``"none"``). ``log_z`` overrides the computed value."""
+        require(
+            reduce in ("mean", "sum", "none"), f"reduce must be mean, sum or none, got {reduce!r}"
+        )
+        lz = self.log_partition(method) if log_z is None else float(log_z)
+        ll = -self.energy(X) - lz
+        return float(ll.mean()) if reduce == "mean" else float(ll.sum()) if reduce == "sum" else ll
+
+    def probabilities(self) -> np.ndarray:
+        """Exact ``p(x)`` of all 2^n states (n <= 22), ordered as ``partition.all_states(n)``."""
+        from infodyn.energy.partition import all_states
+
+        e = -self.energy(all_states(self.n))
+        e -= e.max()
+        p = np.exp(e)
+        return p / p.sum()
+
+    # ------------------------------------------------------------------ storage
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write J, theta and the fit record to a ``.npz`` file atomically."""
+        import json
+
+        from infodyn.data.atomic import save_npz, to_jsonable
+
+        return save_npz(
+            path,
+            J=self.J,
+            theta=self.theta,
+            format=np.array("infodyn-ising-v1"),
+            fit_info=np.array(json.dumps(to_jsonable(self.fit_info))),
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> IsingModel:
+        """Read a model written by ``save``."""
+        import json
+
+        path = Path(path)
+        if not path.exists():
+            raise InputError(f"{path}: no such model file")
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                require("J" in f and "theta" in f, f"{path} is not an infodyn Ising model file")
+                info = json.loads(str(f["fit_info"])) if "fit_info" in f else {}
+                return cls(f["J"], f["theta"], info)
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise InputError(f"{path} could not be read as a model file ({exc})") from exc

@@ -1,0 +1,114 @@
+"""The log partition function ``log Z = log sum_x exp(-E(x))`` (nats): exact and by AIS.
+
+Exact: chunked enumeration. The units are split into a low block ``a`` and a high block ``b``;
+``E(a, b) = E_a(a) + E_b(b) - a^T J_ab b`` so each chunk of high-block states costs one small
+matrix product, and the sum is accumulated as a running log-sum-exp. n = 24 takes about a
+second; up to ``MAX_EXACT_N`` = 34 works with patience.
+
+AIS (annealed importance sampling, Neal 2001, "Annealed importance sampling", Stat. Comput.):
+anneal from the independent model with fields ``theta0`` to the target by scaling the couplings
+up (``E_b = -b/2 x^T J x + ((1-b) theta0 + b theta)^T x``), Gibbs transitions at each ``b``.
+``log Z = log Z_0 + log mean(w)``; its standard error is estimated by the delta method,
+``se = std(w) / (sqrt(K) mean(w))``, and the effective sample size is ``(sum w)^2 / sum w^2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from infodyn.energy._checks import positive_int, rng_seed
+from infodyn.errors import require
+
+MAX_EXACT_N = 34
+MAX_ENUMERATE_N = 22
+
+
+def all_states(n: int) -> np.ndarray:
+    """All 2^n binary states as a (2^n, n) uint8 array; row k is the binary expansion of k
+    (unit i is bit i)."""
+    require(0 <= n <= MAX_ENUMERATE_N, f"enumerating 2^{n} states is too large (n <= 22)")
+    idx = np.arange(2**n, dtype=np.int64)
+    return ((idx[:, None] >> np.arange(n)) & 1).astype(np.uint8)
+
+
+def _block_energies(states: np.ndarray, J: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    s = states.astype(np.float64)
+    return -0.5 * np.einsum("ki,ij,kj->k", s, J, s, optimize=True) + s @ theta
+
+
+def exact_log_partition(J: np.ndarray, theta: np.ndarray, max_entries: int = 1 << 22) -> float:
+    """Exact ``log Z`` by chunked enumeration of all 2^n states (float64 throughout)."""
+    n = theta.shape[0]
+    require(n <= MAX_EXACT_N, f"exact log Z needs n <= {MAX_EXACT_N} (got n = {n}); use AIS")
+    n_lo = (n + 1) // 2
+    n_hi = n - n_lo
+    lo = all_states(n_lo)
+    hi_idx = np.arange(2**n_hi, dtype=np.int64)
+    e_lo = _block_energies(lo, J[:n_lo, :n_lo], theta[:n_lo])
+    a_cross = lo.astype(np.float64) @ J[:n_lo, n_lo:]  # (2^n_lo, n_hi)
+    chunk = max(1, max_entries // lo.shape[0])
+    run_max, run_sum = -np.inf, 0.0
+    for start in range(0, hi_idx.size, chunk):
+        hb = ((hi_idx[start : start + chunk, None] >> np.arange(n_hi)) & 1).astype(np.float64)
+        e_hi = _block_energies(hb, J[n_lo:, n_lo:], theta[n_lo:])
+        neg_e = -(e_lo[:, None] + e_hi[None, :] - a_cross @ hb.T)
+        m = float(neg_e.max())
+        if m > run_max:
+            run_sum = run_sum * np.exp(run_max - m) if np.isfinite(run_max) else 0.0
+            run_max = m
+        run_sum += float(np.exp(neg_e - run_max).sum())
+    return float(run_max + np.log(run_sum))
+
+
+@dataclass(frozen=True)
+class AISResult:
+    """An AIS estimate of ``log Z`` (nats) with its delta-method standard error."""
+
+    log_z: float
+    stderr: float
+    ess: float
+    n_chains: int
+    n_betas: int
+    log_weights: np.ndarray
+
+    def __float__(self) -> float:
+        return self.log_z
+
+
+def ais_log_partition(
+    J: np.ndarray,
+    theta: np.ndarray,
+    n_chains: int = 1000,
+    n_betas: int = 2000,
+    sweeps_per_beta: int = 1,
+    theta0: np.ndarray | None = None,
+    seed: int = 0,
+) -> AISResult:
+    """Estimate ``log Z`` by annealed importance sampling from an independent model.
+
+    ``theta0`` are the base fields (default: the target's own ``theta``, i.e. the couplings
+    are scaled up from zero). ``n_betas`` evenly spaced inverse temperatures in [0, 1], with
+    ``sweeps_per_beta`` Gibbs sweeps at each; more of either lowers the bias and the variance.
+    """
+    from infodyn.energy.kernels import ais_kernel
+
+    n_chains = positive_int(n_chains, "n_chains", 2)
+    n_betas = positive_int(n_betas, "n_betas", 2)
+    sweeps_per_beta = positive_int(sweeps_per_beta, "sweeps_per_beta")
+    seed = rng_seed(seed)
+    theta = np.ascontiguousarray(theta, dtype=np.float64)
+    J = np.ascontiguousarray(J, dtype=np.float64)
+    t0 = theta.copy() if theta0 is None else np.ascontiguousarray(theta0, dtype=np.float64)
+    require(t0.shape == theta.shape, "theta0 must have one field per unit")
+    betas = np.linspace(0.0, 1.0, n_betas)
+    logw = ais_kernel(J, theta, t0, betas, n_chains, sweeps_per_beta, seed)
+    log_z0 = float(np.sum(np.logaddexp(0.0, -t0)))
+    top = logw.max()
+    w = np.exp(logw - top)
+    mean_w = w.mean()
+    log_z = log_z0 + float(top + np.log(mean_w))
+    stderr = float(w.std(ddof=1) / (np.sqrt(n_chains) * mean_w))
+    ess = float(w.sum() ** 2 / np.sum(w**2))
+    return AISResult(log_z, stderr, ess, n_chains, n_betas, logw)

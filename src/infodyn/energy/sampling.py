@@ -1,0 +1,156 @@
+"""The energy function as a generative model: seeded Gibbs and Metropolis chains, and the
+statistics of samples against data.
+
+Gibbs (heat bath): ``x_i ~ Bernoulli(sigmoid(h_i))`` with ``h = J x - theta``; Metropolis:
+flip x_i with probability ``min(1, exp(-u_i))``. Chains start from uniformly random states (or
+given states), run ``burn_in`` sweeps, then keep every ``thin``-th sweep. Several chains run side
+by side; samples are returned chain after chain.
+
+Statistics (``sample_statistics``): unit means, pairwise covariances ``<x_i x_j> - <x_i><x_j>``,
+connected triplet correlations
+``<x_i x_j x_k> - <x_i x_j><x_k> - <x_i x_k><x_j> - <x_j x_k><x_i> + 2<x_i><x_j><x_k>``,
+and the distribution of the number of active units per pattern (Tkacik et al. 2014).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from infodyn.energy._checks import as_binary, positive_int, rng_seed
+from infodyn.errors import require
+
+
+def sample(
+    model: Any,
+    n: int,
+    seed: int = 0,
+    method: str = "gibbs",
+    chains: int | None = None,
+    burn_in: int = 200,
+    thin: int = 2,
+    init: Any = None,
+    temperature: float = 1.0,
+    order: str = "random",
+) -> np.ndarray:
+    """Draw ``n`` samples (n, n_units) uint8 from ``p(x) ~ exp(-E(x)/T)``.
+
+    ``method``: ``"gibbs"`` or ``"metropolis"``; ``chains`` (default ``min(n, 64)``) independent
+    chains each keep ``ceil(n / chains)`` samples; ``init`` gives the start states of the chains
+    (default: uniform random); ``order``: ``"random"`` or ``"sequential"`` site order.
+    """
+    from infodyn.energy.kernels import gibbs_kernel
+
+    n = positive_int(n, "n")
+    seed = rng_seed(seed)
+    require(
+        method in ("gibbs", "metropolis"), f"method must be 'gibbs' or 'metropolis', got {method!r}"
+    )
+    require(
+        order in ("random", "sequential"), f"order must be 'random' or 'sequential', got {order!r}"
+    )
+    require(np.isfinite(temperature) and temperature > 0, "temperature must be > 0")
+    burn_in = positive_int(burn_in, "burn_in", 0)
+    thin = positive_int(thin, "thin")
+    chains = min(n, 64) if chains is None else positive_int(chains, "chains")
+    per_chain = -(-n // chains)
+    if init is None:
+        rng = np.random.default_rng(seed)
+        X0 = (rng.random((chains, model.n)) < 0.5).astype(np.uint8)
+    else:
+        X0 = as_binary(init, "init", n=model.n)
+        require(X0.shape[0] == chains, f"init must hold one state per chain ({chains})")
+    out = gibbs_kernel(
+        X0,
+        model.J,
+        model.theta,
+        1.0 / temperature,
+        burn_in,
+        thin,
+        per_chain,
+        order == "random",
+        method == "metropolis",
+        seed,
+    )
+    return out.reshape(-1, model.n)[:n]
+
+
+def pairwise_covariance(X: np.ndarray) -> np.ndarray:
+    """``<x_i x_j> - <x_i><x_j>`` (n, n)."""
+    Xf = X.astype(np.float64)
+    m = Xf.mean(0)
+    return Xf.T @ Xf / Xf.shape[0] - np.outer(m, m)
+
+
+def triplet_correlations(X: np.ndarray, max_triplets: int = 20000, seed: int = 0) -> np.ndarray:
+    """Connected third-order correlations for all triplets i<j<k (or a seeded random subset of
+    ``max_triplets`` when there are more), returned with their index triples as (T, 4)."""
+    n = X.shape[1]
+    Xf = X.astype(np.float64)
+    total = n * (n - 1) * (n - 2) // 6
+    if total == 0:
+        return np.zeros((0, 4))
+    if total <= max_triplets:
+        i, j, k = np.array(
+            [(a, b, c) for a in range(n) for b in range(a + 1, n) for c in range(b + 1, n)]
+        ).T
+    else:
+        rng = np.random.default_rng(seed)
+        trip = np.sort(
+            np.stack([rng.choice(n, 3, replace=False) for _ in range(max_triplets)]), axis=1
+        )
+        i, j, k = trip.T
+    m = Xf.mean(0)
+    pair = Xf.T @ Xf / Xf.shape[0]
+    third = np.mean(Xf[:, i] * Xf[:, j] * Xf[:, k], axis=0)
+    c3 = third - pair[i, j] * m[k] - pair[i, k] * m[j] - pair[j, k] * m[i] + 2 * m[i] * m[j] * m[k]
+    return np.column_stack([i, j, k, c3])
+
+
+def count_distribution(X: np.ndarray) -> np.ndarray:
+    """P(K) for K = 0..n active units per pattern."""
+    return np.bincount(X.sum(1).astype(np.int64), minlength=X.shape[1] + 1) / X.shape[0]
+
+
+def sample_statistics(X: Any, seed: int = 0) -> dict[str, np.ndarray]:
+    """Means, pairwise covariances (upper triangle), triplet correlations and P(K) of ``X``."""
+    X = as_binary(X)
+    iu = np.triu_indices(X.shape[1], 1)
+    return {
+        "means": X.mean(0),
+        "covariances": pairwise_covariance(X)[iu],
+        "triplets": triplet_correlations(X, seed=seed)[:, 3],
+        "count_distribution": count_distribution(X),
+    }
+
+
+def compare_statistics(data: Any, samples: Any, seed: int = 0) -> dict[str, float]:
+    """How well ``samples`` reproduce the statistics of ``data``: RMSE of means, covariances and
+    triplet correlations, the correlation of covariances, and the total-variation distance and
+    KL(data || samples) in bits of the count distribution P(K) (counts with no samples are
+    smoothed by half a count)."""
+    a = sample_statistics(data, seed=seed)
+    b = sample_statistics(samples, seed=seed)
+    require(a["means"].size == b["means"].size, "data and samples differ in their number of units")
+
+    def rmse(key: str) -> float:
+        return float(np.sqrt(np.mean((a[key] - b[key]) ** 2))) if a[key].size else 0.0
+
+    pk, qk = a["count_distribution"], b["count_distribution"]
+    n_s = as_binary(samples).shape[0]
+    q_s = (qk * n_s + 0.5) / (n_s + 0.5 * qk.size)
+    nz = pk > 0
+    cov_r = (
+        float(np.corrcoef(a["covariances"], b["covariances"])[0, 1])
+        if a["covariances"].size > 1 and a["covariances"].std() > 0 and b["covariances"].std() > 0
+        else float("nan")
+    )
+    return {
+        "rmse_means": rmse("means"),
+        "rmse_covariances": rmse("covariances"),
+        "rmse_triplets": rmse("triplets"),
+        "corr_covariances": cov_r,
+        "tv_count_distribution": float(0.5 * np.abs(pk - qk).sum()),
+        "kl_count_distribution_bits": float(np.sum(pk[nz] * np.log2(pk[nz] / q_s[nz]))),
+    }
