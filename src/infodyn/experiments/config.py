@@ -92,7 +92,14 @@ def build_network(section: dict[str, Any], prefix: str = "network"):
         raise InputError(f"[{prefix}] must be a table, got {type(section).__name__}")
     cls = _network_class(section)
     fields = {k: v for k, v in section.items() if k != "model"}
-    return validate(cls, fields, source="", prefix=prefix)
+    try:
+        return cls(**fields)
+    except InputError as exc:
+        # the network model reports its pydantic errors as one InputError; re-key them
+        inner = exc.__context__
+        if isinstance(inner, ValidationError):
+            raise InputError(_format_errors(inner, prefix)) from None
+        raise InputError(f"[{prefix}] {exc}") from None
 
 
 def network_section(net: Any) -> dict[str, Any]:
@@ -144,14 +151,7 @@ def validate(
     try:
         obj = model.model_validate(data)
     except ValidationError as exc:
-        parts = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in (*([prefix] if prefix else []), *err["loc"]))
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            if err["type"] == "missing":
-                msg = "required key is missing"
-            parts.append(f"[{loc}] {msg}")
-        message = "; ".join(parts)
+        message = _format_errors(exc, prefix)
         raise InputError(f"{source}: {message}" if source else message) from None
     if hasattr(obj, "check_sections"):
         try:
@@ -159,6 +159,20 @@ def validate(
         except InputError as exc:
             raise InputError(f"{source}: {exc}" if source else str(exc)) from None
     return obj
+
+
+def _format_errors(exc: ValidationError, prefix: str = "") -> str:
+    """One line naming every bad key as ``[section.key] problem``."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in (*([prefix] if prefix else []), *err["loc"]))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        parts.append(f"[{loc}] {msg}")
+    return "; ".join(parts)
 
 
 def load_config(path: str | os.PathLike, model: type[BaseModel]) -> Any:

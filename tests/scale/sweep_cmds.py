@@ -1,0 +1,39 @@
+"""A cheap test command for sweep tests (imported by Dask workers through sys.path).
+
+``run`` fails its first ``fail_times`` attempts in a run directory (counting them in a file),
+so retries can be checked; ``fail_times = -1`` always fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    x: float = 0.0
+    fail_times: int = Field(0, ge=-1)
+
+
+class Opts(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    seed: int = 0
+
+
+class ToyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    params: Params = Params()
+    opts: Opts = Opts()
+
+
+def run(cfg: ToyConfig, out: Path) -> dict:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tries = out / "tries"
+    n = int(tries.read_text()) + 1 if tries.exists() else 1
+    tries.write_text(str(n))
+    if cfg.params.fail_times < 0 or n <= cfg.params.fail_times:
+        raise RuntimeError(f"planned failure {n}")
+    return {"y": cfg.params.x**2 + cfg.opts.seed, "nested": {"n": n}}

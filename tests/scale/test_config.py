@@ -1,0 +1,115 @@
+"""Config validation errors name the bad key; resolved configs round-trip through TOML."""
+
+import tomllib
+
+import pytest
+from typer.testing import CliRunner
+
+from infodyn.errors import InputError
+from infodyn.experiments.config import (
+    SimulateConfig,
+    describe_fields,
+    detect_command,
+    load_config,
+    resolved,
+    to_toml,
+    validate,
+)
+
+
+def _write(tmp_path, text, name="c.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[input]\nfoo = 1\n", "[input.foo] unknown key"),
+        ("[network]\nn_rec = 10\nfoo = 1\n", "[network.foo] unknown key"),
+        ("[network]\nn_rec = -3\n", "[network.n_rec]"),
+        ("[network]\nmodel = 'izhikevich'\n", "[network.model]"),
+        ("[network]\nmodel = 'alif'\nn_rec = 4\nn_alif = 9\n", "n_alif=9 exceeds n_rec=4"),
+        ("[input]\nn_steps = 'long'\n", "[input.n_steps] Input should be a valid integer"),
+        ("[input]\nkind = 'sine'\n", "[input.kind]"),
+        ("[simulation]\nengine = 'gpu'\n", "[simulation.engine]"),
+        ("[bogus]\na = 1\n", "[bogus] unknown key"),
+        ("network = 3\n", "[network]"),
+    ],
+)
+def test_validation_errors_name_the_key(tmp_path, text, needle):
+    path = _write(tmp_path, text)
+    with pytest.raises(InputError) as err:
+        load_config(path, SimulateConfig)
+    assert needle in str(err.value)
+    assert str(path) in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(InputError, match="no such config file"):
+        load_config(tmp_path / "nope.toml", SimulateConfig)
+    with pytest.raises(InputError, match="invalid TOML"):
+        load_config(_write(tmp_path, "[network\n"), SimulateConfig)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[network]\nn_rec = 7\nrec_scale = 0.5\n",
+        "[network]\nmodel = 'alif'\nn_rec = 6\nn_alif = 3\n[input]\nkind = 'current'\n",
+        "",
+    ],
+)
+def test_resolved_toml_round_trip(text):
+    cfg = validate(SimulateConfig, tomllib.loads(text))
+    full = resolved(cfg)
+    shown = to_toml(full, describe_fields(cfg))
+    again = validate(SimulateConfig, tomllib.loads(shown))
+    assert resolved(again) == full
+    # every default of the network model is spelled out, with units where documented
+    assert full["network"]["tau_m"] == 30.0
+    assert "time step in ms" in shown
+    net, net2 = cfg.build_network(), again.build_network()
+    assert net == net2 and type(net) is type(net2)
+
+
+def test_to_toml_values():
+    text = to_toml({"a": 1, "b": {"s": 'q"x', "f": float("inf"), "l": [1, 2.5], "n": None}})
+    assert tomllib.loads(text) == {"a": 1, "b": {"s": 'q"x', "f": float("inf"), "l": [1, 2.5]}}
+    assert "# n = (unset)" in text
+
+
+def test_detect_command_reports_best_match(tmp_path):
+    assert detect_command({"network": {"n_rec": 5}}).name == "simulate"
+    with pytest.raises(InputError, match=r"\[input.rate_hz\]"):
+        detect_command({"input": {"rate_hz": -1.0}})
+
+
+def test_config_show_cli(tmp_path):
+    from infodyn.cli import app
+
+    path = _write(tmp_path, "[network]\nn_rec = 12\n[input]\nrate_hz = 20.0\n")
+    res = CliRunner().invoke(app, ["config", "show", str(path)])
+    assert res.exit_code == 0, res.output
+    data = tomllib.loads(res.output)
+    assert data["network"]["n_rec"] == 12 and data["input"]["rate_hz"] == 20.0
+    assert data["simulation"]["engine"] == "auto"
+    res = CliRunner().invoke(app, ["config", "show", str(path), "--json"])
+    assert '"command": "simulate"' in res.output
+
+
+def test_config_show_bad_key_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    path = _write(tmp_path, "[network]\nn_recc = 12\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", "from infodyn.cli import main; main()", "config", "show", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "[network.n_recc] unknown key" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

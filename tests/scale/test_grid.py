@@ -1,0 +1,72 @@
+"""Grid parsing and expansion: types, linspace, seeds, validation naming the key."""
+
+import pytest
+
+from infodyn.errors import InputError
+from infodyn.experiments.config import get_command
+from infodyn.experiments.sweep import expand_grid, flatten, parse_grid
+
+BASE = {"network": {"n_in": 5, "n_rec": 8}, "input": {"n_steps": 50, "seed": 10}}
+
+
+def test_parse_grid_types_and_ranges():
+    grid = parse_grid(
+        ["network.rec_scale=0.5,1", "network.connectivity=ei,dense", "a.b=true", "x=0:1:5"]
+    )
+    assert grid["network.rec_scale"] == [0.5, 1]
+    assert grid["network.connectivity"] == ["ei", "dense"]
+    assert grid["a.b"] == [True]
+    assert grid["x"] == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("item", "msg"),
+    [("nokey", "KEY=V1"), ("=1,2", "KEY=V1"), ("a..b=1", "dotted"), ("x=0:1:0", "NUM >= 1")],
+)
+def test_parse_grid_errors(item, msg):
+    with pytest.raises(InputError, match=msg):
+        parse_grid([item])
+    with pytest.raises(InputError, match="twice"):
+        parse_grid(["a=1", "a=2"])
+
+
+def test_expand_grid_seeds_and_names():
+    spec = get_command("simulate")
+    grid = {"network.rec_scale": [0.5, 1.0], "input.rate_hz": [10.0, 20.0, 30.0]}
+    points = expand_grid(spec, BASE, grid, seeds=2)
+    assert len(points) == 12
+    assert len({p.key for p in points}) == 12 and len({p.name for p in points}) == 12
+    p = points[5]  # rec_scale=0.5, rate 30, seed 1
+    assert p.values == {"network.rec_scale": 0.5, "input.rate_hz": 30.0} and p.seed == 1
+    assert p.config["network"]["rec_scale"] == 0.5 and p.config["input"]["rate_hz"] == 30.0
+    assert p.config["simulation"]["seed"] == 1 and p.config["input"]["seed"] == 11
+    # the base config is not mutated and every default is resolved
+    assert BASE["network"] == {"n_in": 5, "n_rec": 8}
+    assert p.config["network"]["tau_m"] == 30.0
+    # same config, same hash (resume depends on it)
+    again = expand_grid(spec, BASE, grid, seeds=2)
+    assert [q.key for q in again] == [q.key for q in points]
+
+
+@pytest.mark.parametrize(
+    ("grid", "seeds", "msg"),
+    [
+        ({"network.rec_scle": [1.0]}, None, r"\[network.rec_scle\] unknown key"),
+        ({"input.n_steps": [10, -1]}, None, r"input.n_steps=-1.*\[input.n_steps\]"),
+        ({"inputs.rate_hz": [1.0]}, None, r"\[inputs\] unknown key"),
+        ({"simulation.seed": [1, 2]}, 2, "seed key"),
+        ({"network.rec_scale": [1.0, 1]}, None, "identical configs"),
+        ({}, 0, "--seeds must be >= 1"),
+    ],
+)
+def test_expand_grid_errors(grid, seeds, msg):
+    with pytest.raises(InputError, match=msg):
+        expand_grid(get_command("simulate"), BASE, grid, seeds)
+
+
+def test_flatten():
+    assert flatten({"a": 1, "b": {"c": 2.0, "d": [1, 2]}, "e": "s"}) == {
+        "a": 1,
+        "b.c": 2.0,
+        "e": "s",
+    }

@@ -1,0 +1,189 @@
+"""Sweeps on a local Dask cluster: retries, failure reports, resume, a killed worker."""
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from infodyn.errors import InputError
+from infodyn.experiments.sweep import DONE_MARKER, count_attempts, run_sweep
+
+
+@pytest.fixture(scope="module")
+def cluster(toy_command):
+    """One 2-worker local cluster shared by the tests of this file (started after the toy
+    command's folder is on the workers' path)."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster:
+        yield cluster
+
+
+def _rows_by_values(result, *keys):
+    return {tuple(r.get(k) for k in keys): r for r in result.rows}
+
+
+def test_retries_failures_and_resume(tmp_path, toy_command, cluster):
+    pd = pytest.importorskip("pandas")
+    grid = {"params.x": [1.0, 2.0], "params.fail_times": [0, 1, -1]}
+    res = run_sweep("toy", {}, grid, tmp_path, retries=1, scheduler=cluster.scheduler_address)
+    rows = _rows_by_values(res, "params.x", "params.fail_times")
+    assert res.n_points == 6 and res.n_ran == 4 and res.n_failed == 2 and res.n_skipped == 0
+    for x in (1.0, 2.0):
+        assert rows[(x, 0)]["status"] == "done" and rows[(x, 0)]["attempts"] == 1
+        assert rows[(x, 1)]["status"] == "done" and rows[(x, 1)]["attempts"] == 2  # retried
+        assert rows[(x, 0)]["y"] == x**2 and rows[(x, 1)]["nested.n"] == 2
+        assert rows[(x, -1)]["status"] == "failed" and rows[(x, -1)]["attempts"] == 2
+    assert all("planned failure" in f["error"] for f in res.failures)
+    summary = json.loads((tmp_path / "results.json").read_text())
+    assert summary["n_failed"] == 2 and len(summary["failures"]) == 2
+    table = pd.read_csv(tmp_path / "results.csv")
+    assert len(table) == 6 and set(table["status"]) == {"done", "failed"}
+    if "parquet" in res.files:
+        assert (
+            pd.read_parquet(tmp_path / "results.parquet").equals(
+                pd.DataFrame(res.rows)[list(table.columns)]
+            )
+            or len(pd.read_parquet(tmp_path / "results.parquet")) == 6
+        )
+    assert (tmp_path / "figures" / "summary.png").stat().st_size > 1000
+
+    # resume (on a fresh default LocalCluster): finished points are skipped, failed ones rerun
+    res2 = run_sweep("toy", {}, grid, tmp_path, retries=0, n_workers=1)
+    assert res2.n_skipped == 4 and res2.n_failed == 2 and res2.n_ran == 0
+    rows2 = _rows_by_values(res2, "params.x", "params.fail_times")
+    assert rows2[(1.0, 1)]["attempts"] == 2 and rows2[(1.0, 1)]["status"] == "skipped"
+    assert rows2[(1.0, -1)]["attempts"] == 3
+    assert rows2[(2.0, 0)]["y"] == 4.0  # results of skipped points come from their markers
+
+    # a marker from a different config (same folder name) is not trusted
+    done = next(Path(tmp_path, "points").glob("*/" + DONE_MARKER))
+    marker = json.loads(done.read_text())
+    done.write_text(json.dumps({**marker, "key": "other"}))
+    res3 = run_sweep("toy", {}, grid, tmp_path, retries=0, scheduler=cluster.scheduler_address)
+    assert res3.n_skipped == 3 and res3.n_failed == 2
+    assert res3.n_ran == 1
+
+
+def test_simulate_sweep_survives_killed_worker_and_resumes(tmp_path, cluster):
+    from dask.distributed import Client
+
+    base = {
+        "network": {"n_in": 10, "n_rec": 20, "in_scale": 3.0},
+        "input": {"n_steps": 300, "rate_hz": 40.0},
+        "simulation": {"engine": "event"},
+    }
+    grid = {"network.rec_scale": [0.5, 1.5]}
+    killed: list[int] = []
+    with Client(cluster) as client:
+        worker_pids = set(client.run(os.getpid).values())
+
+        def kill_one_running_point():
+            deadline = time.time() + 60
+            while time.time() < deadline and not killed:
+                for log in Path(tmp_path, "points").glob("*/attempts.jsonl"):
+                    if (log.parent / DONE_MARKER).exists():
+                        continue
+                    pid = json.loads(log.read_text().splitlines()[-1])["pid"]
+                    if pid in worker_pids:
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
+                        return
+                time.sleep(0.02)
+
+        watcher = threading.Thread(target=kill_one_running_point, daemon=True)
+        watcher.start()
+        res = run_sweep(
+            "simulate", base, grid, tmp_path, seeds=2, scheduler=cluster.scheduler_address
+        )
+        watcher.join(timeout=1)
+    assert killed, "no running point was found to kill"
+    assert res.n_points == 4 and res.n_failed == 0 and res.n_ran == 4
+    attempts = [r["attempts"] for r in res.rows]
+    assert sorted(attempts) == [1, 1, 1, 2]  # only the killed point ran twice
+    from infodyn.data.spikes import load_spikes
+
+    for row in res.rows:
+        point = tmp_path / "points" / row["point"]
+        spikes = load_spikes(point / "spikes.h5")
+        assert row["n_spikes"] == spikes.n_spikes
+        assert np.isclose(row["mean_rate_hz"], spikes.rates_hz().mean())
+        cfg = json.loads((point / "config.json").read_text())["config"]
+        assert cfg["network"]["rec_scale"] == row["network.rec_scale"]
+        assert cfg["simulation"]["seed"] == row["seed"]
+    # stronger recurrence, more spikes (mean over seeds)
+    by = {}
+    for row in res.rows:
+        by.setdefault(row["network.rec_scale"], []).append(row["n_spikes"])
+    assert sum(by[1.5]) > sum(by[0.5])
+
+    # resume after the (simulated) interruption: nothing reruns, no cluster is started
+    t0 = time.perf_counter()
+    again = run_sweep("simulate", base, grid, tmp_path, seeds=2, scheduler="tcp://127.0.0.1:9")
+    assert again.n_skipped == 4 and again.n_ran == 0
+    assert [r["attempts"] for r in again.rows] == attempts
+    assert time.perf_counter() - t0 < 10
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path):
+    t0 = time.perf_counter()
+    with pytest.raises(InputError, match=r"cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
+        run_sweep(
+            "simulate",
+            {"network": {"n_rec": 5, "n_in": 3}},
+            {"network.rec_scale": [1.0]},
+            tmp_path,
+            scheduler="tcp://127.0.0.1:9",
+            connect_timeout=1.0,
+        )
+    assert time.perf_counter() - t0 < 15
+    assert count_attempts(tmp_path / "points") == 0
+
+
+def test_cli_sweep_bad_input(tmp_path):
+    import subprocess
+    import sys
+
+    from typer.testing import CliRunner
+
+    from infodyn.cli import app
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[network]\nn_rec = 5\nn_in = 3\n")
+    out = ["--out", str(tmp_path / "o")]
+    for args, needle in [
+        (["--grid", "network.bogus=1,2"], "[network.bogus] unknown key"),
+        (["--grid", "network.rec_scale"], "KEY=V1"),
+        (["--command", "nope"], "unknown command 'nope'"),
+    ]:
+        res = CliRunner().invoke(app, ["sweep", str(cfg), *out, *args])
+        assert isinstance(res.exception, InputError) and needle in str(res.exception)
+    # through the console entry point: one line on stderr, exit code 2
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from infodyn.cli import main; main()",
+            "sweep",
+            str(cfg),
+            *out,
+            "--grid",
+            "network.rec_scale=1",
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+            "--connect-timeout",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "cannot reach the Dask scheduler" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
