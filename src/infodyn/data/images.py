@@ -106,9 +106,28 @@ def _integer_scale(dtype: np.dtype) -> float:
     return 1.0
 
 
+def _package_file(package: str, *parts: str) -> Path | None:
+    """A data file inside an installed package, found without importing the package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations)), *parts)
+    return path if path.is_file() else None
+
+
 @functools.cache
 def _builtin(name: str) -> np.ndarray:
+    # read the files directly: importing sklearn.datasets costs seconds
     if name in SKIMAGE_IMAGES:
+        ext = "jpg" if name == "rocket" else "png"
+        path = _package_file("skimage", "data", f"{name}.{ext}")
+    else:
+        path = _package_file("sklearn", "datasets", "images", f"{name}.jpg")
+    if path is not None:
+        raw = _read_pil(path)
+    elif name in SKIMAGE_IMAGES:
         import skimage.data
 
         raw = getattr(skimage.data, name)()
@@ -141,19 +160,26 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
         return to_grey(raw, str(path))
-    try:
-        from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
-        with Image.open(path) as im:
-            im.load()
-            if im.mode not in ("L", "RGB", "RGBA", "I;16", "I", "F", "LA", "1"):
-                im = im.convert("RGB")
-            raw = np.asarray(im)
+    try:
+        raw = _read_pil(path)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
+    return to_grey(raw, str(path))
+
+
+def _read_pil(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.load()
+        if im.mode not in ("L", "RGB", "RGBA", "I;16", "I", "F", "LA", "1"):
+            im = im.convert("RGB")
+        raw = np.asarray(im)
     if raw.dtype == np.int32:  # Pillow mode "I": 16-bit data in 32-bit ints
         raw = raw.astype(np.float64) / (65535.0 if raw.max() > 255 else 255.0)
-    return to_grey(raw, str(path))
+    return raw
 
 
 def _short(exc: BaseException) -> str:
