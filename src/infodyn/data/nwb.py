@@ -1,0 +1,250 @@
+"""Spike trains in Neurodata Without Borders (NWB) files: the ``units`` table, via pynwb.
+
+Needs the optional extra: ``pip install infodyn[nwb]``.
+
+Reading (:func:`load_nwb_spikes`): spike times of the ``units`` table (seconds, NWB's unit) are
+binned into steps of ``dt`` ms: step ``k = floor((t - t_start) / dt + 1e-6)`` (the small tolerance
+keeps times written as exact multiples of ``dt`` in their own bin despite float rounding). With a
+``trials`` table, each trial ``[start_time, stop_time)`` becomes one trial of the
+:class:`~infodyn.data.SpikeTrain` (``n_steps`` = the longest trial) and spikes outside every trial
+are dropped; without one, the whole recording from t = 0 is one trial. Two spikes of one unit in
+one bin become one event (a binary raster); both cases are counted in the metadata and warned
+about, never silently. Files written by infodyn carry ``dt``, ``n_steps`` and the run metadata in
+a scratch entry ``infodyn`` and load back exactly.
+
+Writing (:func:`save_nwb_spikes`): unit ``i`` becomes row ``id = i`` of the units table with
+spike times ``(trial_start + step * dt) / 1000`` s, trial ``k`` spans ``[k, k + 1) * n_steps * dt``
+ms in the trials table, and the metadata (network config, seeds, engine, ...) is stored as JSON
+in the scratch entry. The file is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infodyn.data.atomic import atomic_path
+from infodyn.data.spikes import SpikeTrain
+from infodyn.errors import InputError
+
+SCRATCH_NAME = "infodyn"
+_BIN_TOL = 1e-6
+
+
+def _pynwb():
+    try:
+        import pynwb
+    except ImportError:
+        raise InputError(
+            "reading or writing NWB files needs pynwb: pip install 'infodyn[nwb]'"
+        ) from None
+    return pynwb
+
+
+def save_nwb_spikes(
+    path: str | os.PathLike,
+    spikes: SpikeTrain,
+    session_description: str = "spiking network activity simulated with infodyn",
+    identifier: str | None = None,
+    session_start_time: datetime | None = None,
+    experimenter: str | list[str] | None = None,
+    institution: str | None = None,
+    experiment_description: str | None = None,
+    unit_columns: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``spikes`` to an NWB file (units table, trials table, infodyn metadata).
+
+    ``unit_columns`` adds per-unit columns to the units table (e.g. ``{"cell_type": [...]}``,
+    one value per unit). Returns the path.
+    """
+    pynwb = _pynwb()
+    from pynwb import NWBHDF5IO, NWBFile
+
+    from infodyn import __version__
+
+    start = session_start_time or datetime.now(UTC)
+    if start.tzinfo is None:
+        raise InputError("session_start_time must carry a time zone (NWB requires one)")
+    nwb = NWBFile(
+        session_description=session_description,
+        identifier=identifier or str(uuid.uuid4()),
+        session_start_time=start,
+        experimenter=experimenter,
+        institution=institution,
+        experiment_description=experiment_description,
+        source_script=f"infodyn {__version__} (pynwb {pynwb.__version__})",
+        source_script_file_name="infodyn",
+    )
+    trial_ms = spikes.n_steps * spikes.dt
+    for k in range(spikes.n_trials):
+        nwb.add_trial(start_time=k * trial_ms / 1000.0, stop_time=(k + 1) * trial_ms / 1000.0)
+    columns = dict(unit_columns or {})
+    for name, values in columns.items():
+        if len(values) != spikes.n_units:
+            raise InputError(
+                f"unit column {name!r} has {len(values)} values for {spikes.n_units} units"
+            )
+        nwb.add_unit_column(name=name, description=f"{name} (infodyn)")
+    seconds = (spikes.trials * trial_ms + spikes.times * spikes.dt) / 1000.0
+    order = np.lexsort((seconds, spikes.units))
+    bounds = np.searchsorted(spikes.units[order], np.arange(spikes.n_units + 1))
+    for unit in range(spikes.n_units):
+        extra = {name: values[unit] for name, values in columns.items()}
+        nwb.add_unit(spike_times=seconds[order[bounds[unit] : bounds[unit + 1]]], id=unit, **extra)
+    info = {
+        "dt_ms": spikes.dt,
+        "n_steps": spikes.n_steps,
+        "n_trials": spikes.n_trials,
+        "n_units": spikes.n_units,
+        "metadata": spikes.metadata,
+        "infodyn_version": __version__,
+    }
+    nwb.add_scratch(
+        json.dumps(info, default=str),
+        name=SCRATCH_NAME,
+        description="infodyn spike-train attributes and run metadata (JSON)",
+    )
+    path = Path(path)
+    with atomic_path(path, ".nwb") as tmp, warnings.catch_warnings():
+        # the temporary name ends in .tmp; the final name is the caller's
+        warnings.filterwarnings("ignore", message=".*does not end in '.nwb'")
+        with NWBHDF5IO(str(tmp), "w") as io:
+            io.write(nwb)
+    return path
+
+
+def load_nwb_spikes(
+    path: str | os.PathLike, dt: float | None = None, units: Any = None
+) -> SpikeTrain:
+    """Read the ``units`` table of an NWB file as a :class:`~infodyn.data.SpikeTrain`.
+
+    Parameters
+    ----------
+    dt : bin width in ms; default: the file's own ``dt`` if infodyn wrote it, else 1 ms.
+    units : optional row indices of the units table to keep (in that order).
+    """
+    _pynwb()
+    from pynwb import NWBHDF5IO
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    try:
+        io = NWBHDF5IO(str(path), "r")
+        nwb = io.read()
+    except Exception as exc:  # pynwb/hdmf raise many types for unreadable files
+        raise InputError(f"{path}: not a readable NWB file ({type(exc).__name__}: {exc})") from None
+    with io:
+        table = nwb.units
+        if table is None or len(table) == 0:
+            raise InputError(f"{path}: the NWB file has no units table (no spike times to read)")
+        if "spike_times" not in table.colnames:
+            raise InputError(f"{path}: the NWB units table has no spike_times column")
+        flat = np.asarray(table.spike_times.data[:], dtype=np.float64)
+        ends = np.asarray(table.spike_times_index.data[:], dtype=np.int64)
+        ids = np.asarray(table.id.data[:])
+        info = _infodyn_info(nwb)
+        trials = None
+        if nwb.trials is not None and len(nwb.trials) > 0:
+            trials = (
+                np.asarray(nwb.trials["start_time"].data[:], dtype=np.float64),
+                np.asarray(nwb.trials["stop_time"].data[:], dtype=np.float64),
+            )
+        description = nwb.session_description
+        identifier = nwb.identifier
+        start_time = nwb.session_start_time.isoformat()
+    if dt is None:
+        dt = float(info.get("dt_ms", 1.0)) if info else 1.0
+    if not np.isfinite(dt) or dt <= 0:
+        raise InputError(f"dt must be a positive number of ms, got {dt}")
+    counts = np.diff(np.concatenate([[0], ends]))
+    unit_of = np.repeat(np.arange(ids.size), counts)
+    if units is not None:
+        keep_rows = np.asarray(units, dtype=np.int64)
+        if keep_rows.size == 0 or keep_rows.min() < 0 or keep_rows.max() >= ids.size:
+            raise InputError(f"units must be row indices in [0, {ids.size})")
+        lookup = -np.ones(ids.size, dtype=np.int64)
+        lookup[keep_rows] = np.arange(keep_rows.size)
+        unit_of = lookup[unit_of]
+        sel = unit_of >= 0
+        flat, unit_of, ids = flat[sel], unit_of[sel], ids[keep_rows]
+    if not np.all(np.isfinite(flat)):
+        raise InputError(f"{path}: the units table holds non-finite spike times")
+    dt_s = dt / 1000.0
+    if trials is None:
+        if info and float(info.get("dt_ms", -1.0)) == dt:
+            n_steps = int(info["n_steps"])
+        else:
+            n_steps = int(np.floor(flat.max(initial=0.0) / dt_s + _BIN_TOL)) + 1
+        starts, stops = np.zeros(1), np.array([n_steps * dt_s])
+    else:
+        starts, stops = trials
+        if np.any(stops <= starts):
+            raise InputError(f"{path}: a trial in the trials table has stop_time <= start_time")
+        n_steps = int(np.max(np.round((stops - starts) / dt_s)))
+    trial_of = np.searchsorted(starts, flat, side="right") - 1
+    inside = trial_of >= 0
+    inside[inside] &= flat[inside] < stops[trial_of[inside]]
+    steps = np.floor((flat - starts[np.maximum(trial_of, 0)]) / dt_s + _BIN_TOL).astype(np.int64)
+    inside &= (steps >= 0) & (steps < n_steps)
+    n_outside = int(np.count_nonzero(~inside))
+    key = np.stack([trial_of[inside], steps[inside], unit_of[inside]])
+    unique = np.unique(key, axis=1)
+    n_merged = key.shape[1] - unique.shape[1]
+    if n_outside:
+        warnings.warn(
+            f"{path}: {n_outside} spikes lie outside every trial and were dropped", stacklevel=2
+        )
+    if n_merged:
+        warnings.warn(
+            f"{path}: {n_merged} spikes share a {dt} ms bin with another spike of the same unit "
+            "and were merged (use a smaller dt)",
+            stacklevel=2,
+        )
+    metadata = dict(info.get("metadata", {})) if info else {}
+    metadata.setdefault(
+        "nwb",
+        {
+            "source": str(path),
+            "session_description": description,
+            "identifier": identifier,
+            "session_start_time": start_time,
+        },
+    )
+    if n_outside or n_merged:
+        metadata["nwb_binning"] = {"dropped_outside_trials": n_outside, "merged": n_merged}
+    if not np.array_equal(ids, np.arange(ids.size)):
+        metadata["nwb_unit_ids"] = ids.tolist()
+    return SpikeTrain(
+        times=unique[1],
+        units=unique[2],
+        trials=unique[0],
+        n_units=max(int(ids.size), 1),
+        n_steps=max(n_steps, 1),
+        n_trials=starts.size,
+        dt=dt,
+        metadata=metadata,
+    )
+
+
+def _infodyn_info(nwb: Any) -> dict[str, Any]:
+    try:
+        entry = nwb.scratch[SCRATCH_NAME]
+    except (KeyError, TypeError):
+        return {}
+    data = entry.data
+    if hasattr(data, "shape") and getattr(data, "shape", None) == ():
+        data = data[()]
+    if isinstance(data, bytes):
+        data = data.decode()
+    try:
+        return json.loads(str(data))
+    except json.JSONDecodeError:
+        return {}

@@ -1,0 +1,120 @@
+"""NWB round trip with metadata, foreign NWB files binned against NumPy, clear errors."""
+
+import warnings
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+pynwb = pytest.importorskip("pynwb", reason="the nwb extra (pynwb) is part of the test extra")
+
+from infodyn.data.nwb import load_nwb_spikes, save_nwb_spikes  # noqa: E402
+from infodyn.data.spikes import SpikeTrain, load_spikes  # noqa: E402
+from infodyn.errors import InputError  # noqa: E402
+
+START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def _spikes(seed=0, n_trials=3, n_steps=400, n_units=7, dt=0.5):
+    rng = np.random.default_rng(seed)
+    raster = rng.random((n_trials, n_steps, n_units)) < 0.03
+    raster[:, :, 3] = False  # a silent unit must survive the round trip
+    meta = {"network": {"n_rec": n_units, "tau_m": 30.0}, "seed": seed, "engine": "jax"}
+    return SpikeTrain.from_dense(raster, dt=dt, metadata=meta)
+
+
+def test_round_trip_with_metadata(tmp_path):
+    spikes = _spikes()
+    path = save_nwb_spikes(
+        tmp_path / "run.nwb",
+        spikes,
+        session_start_time=START,
+        experimenter="A. Tester",
+        unit_columns={"cell_type": ["exc"] * 5 + ["inh"] * 2},
+    )
+    back = load_spikes(path)  # dispatches .nwb to load_nwb_spikes
+    np.testing.assert_array_equal(back.times, spikes.times)
+    np.testing.assert_array_equal(back.units, spikes.units)
+    np.testing.assert_array_equal(back.trials, spikes.trials)
+    assert (back.n_units, back.n_steps, back.n_trials, back.dt) == (7, 400, 3, 0.5)
+    assert {k: v for k, v in back.metadata.items() if k != "nwb"} == spikes.metadata
+    assert back.metadata["nwb"]["session_start_time"].startswith("2024-05-01T12:00:00")
+
+    # independent check with pynwb itself: NWB conventions (seconds, trials, ids, columns)
+    with pynwb.NWBHDF5IO(str(path), "r") as io:
+        nwb = io.read()
+        assert list(nwb.units.id.data[:]) == list(range(7))
+        assert list(nwb.units["cell_type"].data[:]) == ["exc"] * 5 + ["inh"] * 2
+        assert nwb.experimenter == ("A. Tester",)
+        trials = nwb.trials.to_dataframe()
+        np.testing.assert_allclose(trials["start_time"], [0.0, 0.2, 0.4])
+        u0 = np.asarray(nwb.units.get_unit_spike_times(0))
+    sel = spikes.units == 0
+    expected = (spikes.trials[sel] * 400 + spikes.times[sel]) * 0.5 / 1000.0
+    np.testing.assert_allclose(np.sort(u0), np.sort(expected))
+
+
+def _foreign_file(path, unit_times, trials=None):
+    nwb = pynwb.NWBFile(
+        session_description="recorded", identifier="rec-1", session_start_time=START
+    )
+    if trials is not None:
+        for start, stop in trials:
+            nwb.add_trial(start_time=start, stop_time=stop)
+    for i, t in enumerate(unit_times):
+        nwb.add_unit(spike_times=t, id=100 + i)
+    with pynwb.NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    return path
+
+
+def test_foreign_file_binned_like_numpy_histogram(tmp_path):
+    rng = np.random.default_rng(3)
+    unit_times = [np.sort(rng.uniform(0.0, 2.0, size=n)) for n in (30, 0, 55)]
+    path = _foreign_file(tmp_path / "rec.nwb", unit_times)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a merge of two spikes in one bin is allowed here
+        spikes = load_nwb_spikes(path, dt=2.0)
+    assert spikes.n_units == 3 and spikes.n_trials == 1 and spikes.dt == 2.0
+    assert spikes.metadata["nwb_unit_ids"] == [100, 101, 102]
+    dense = spikes.to_dense()[0]
+    for u, t in enumerate(unit_times):
+        counts, _ = np.histogram(t, bins=np.arange(spikes.n_steps + 1) * 0.002)
+        np.testing.assert_array_equal(dense[:, u], np.minimum(counts, 1))
+
+
+def test_trials_merging_and_dropping_are_reported(tmp_path):
+    times = [np.array([0.0105, 0.0109, 0.5, 1.2]), np.array([1.05])]
+    path = _foreign_file(tmp_path / "tr.nwb", times, trials=[(0.0, 0.1), (1.0, 1.1)])
+    with pytest.warns(UserWarning) as rec:
+        spikes = load_nwb_spikes(path, dt=1.0)
+    messages = " ".join(str(w.message) for w in rec)
+    assert "outside every trial" in messages and "merged" in messages
+    assert spikes.n_trials == 2 and spikes.n_steps == 100
+    assert spikes.metadata["nwb_binning"] == {"dropped_outside_trials": 2, "merged": 1}
+    triples = zip(spikes.trials.tolist(), spikes.times.tolist(), spikes.units.tolist(), strict=True)
+    got = sorted(triples)
+    assert got == [(0, 10, 0), (1, 50, 1)]  # 0.5 s lies between the trials; 1.2 s after them
+
+
+def test_file_without_units_is_a_clear_error(tmp_path):
+    path = tmp_path / "empty.nwb"
+    nwb = pynwb.NWBFile(session_description="x", identifier="y", session_start_time=START)
+    with pynwb.NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    with pytest.raises(InputError, match="no units table"):
+        load_spikes(path)
+    bad = tmp_path / "bad.nwb"
+    bad.write_text("not hdf5")
+    with pytest.raises(InputError, match="not a readable NWB file"):
+        load_spikes(bad)
+
+
+def test_select_units_and_bad_column(tmp_path):
+    spikes = _spikes(n_trials=1)
+    path = save_nwb_spikes(tmp_path / "s.nwb", spikes, session_start_time=START)
+    sub = load_nwb_spikes(path, units=[4, 0])
+    ref = spikes.select_units([4, 0])
+    np.testing.assert_array_equal(sub.to_dense(), ref.to_dense())
+    with pytest.raises(InputError, match="unit column"):
+        save_nwb_spikes(tmp_path / "t.nwb", spikes, unit_columns={"x": [1, 2]})
