@@ -1,0 +1,210 @@
+"""Population activity: spike counts per time bin, trials kept separate.
+
+The population activity ``A_t`` is the number of spikes (events) of all recorded units in time
+bin ``t``. Avalanche analysis (Beggs & Plenz 2003) bins at the mean inter-event interval (IEI) of
+the pooled population; branching estimators usually use the simulation or recording step.
+
+Also here: the Fano factor of the population activity, ``F = Var(A) / <A>`` (``1/(1-m^2)`` for a
+driven Poisson branching process), and the deck's global-rate variance
+``s = (1/T) sum_t (r_t - mu_r)^2`` with ``r_t`` the population rate in bin ``t``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from infodyn.criticality._common import as_counts, warn
+from infodyn.errors import InputError, require
+
+
+@dataclass(frozen=True)
+class PopulationActivity:
+    """Counts per bin ``(n_trials, n_bins)`` with the bin width in ms.
+
+    ``np.asarray(activity)`` gives the counts, so it can be passed wherever an array is expected;
+    :func:`~infodyn.criticality.branching_ratio` and :func:`~infodyn.criticality.avalanches` also
+    read ``bin_ms`` from it.
+    """
+
+    counts: np.ndarray
+    bin_ms: float
+    bin_steps: int = 1
+    n_units: int | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.counts if dtype is None else self.counts.astype(dtype)
+
+    @property
+    def n_trials(self) -> int:
+        return int(self.counts.shape[0])
+
+    @property
+    def n_bins(self) -> int:
+        return int(self.counts.shape[1])
+
+
+def mean_interevent_interval(spikes: Any) -> float:
+    """Mean interval (ms) between successive events of the pooled population, within trials.
+
+    ``<IEI> = sum_trials (t_last - t_first) / sum_trials (n_events - 1)`` with event times in ms;
+    simultaneous events count as intervals of zero (events are pooled over units, as in
+    Beggs & Plenz 2003 and Priesemann et al. 2014).
+    """
+    times = np.asarray(spikes.times)
+    trials = np.asarray(spikes.trials)
+    require(times.size >= 2, "the mean inter-event interval needs at least two spikes")
+    counts = np.bincount(trials, minlength=spikes.n_trials)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    span = 0.0
+    n_int = 0
+    for i in range(spikes.n_trials):
+        lo, hi = bounds[i], bounds[i + 1]
+        if hi - lo >= 2:
+            span += float(times[hi - 1] - times[lo])
+            n_int += int(hi - lo - 1)
+    require(n_int > 0, "the mean inter-event interval needs two spikes within one trial")
+    return span * float(spikes.dt) / n_int
+
+
+def _rebin(counts: np.ndarray, k: int) -> np.ndarray:
+    """Sum consecutive groups of ``k`` columns; a trailing partial bin is dropped."""
+    if k == 1:
+        return counts
+    n = counts.shape[1] // k
+    require(n >= 1, f"a bin of {k} steps is longer than the recording ({counts.shape[1]} steps)")
+    return counts[:, : n * k].reshape(counts.shape[0], n, k).sum(axis=2)
+
+
+def population_activity(
+    data: Any,
+    bin_ms: float | str | None = None,
+    dt: float | None = None,
+    units: Any = None,
+) -> PopulationActivity:
+    """Population spike counts per bin, ``(n_trials, n_bins)``, trials kept separate.
+
+    Parameters
+    ----------
+    data
+        A :class:`~infodyn.data.spikes.SpikeTrain`, a path to a spike file readable by
+        :func:`infodyn.data.spikes.load_spikes`, a binary raster ``(T, N)`` or
+        ``(trials, T, N)`` given as ``raster=``-style 3-D array, or population counts ``(T,)`` /
+        ``(trials, T)``.
+    bin_ms
+        Bin width in ms, rounded to a whole number of steps (at least one step). ``"iei"`` uses
+        the mean inter-event interval of the pooled population (Beggs & Plenz 2003); ``None``
+        keeps one bin per step.
+    dt
+        Step in ms for array input (default 1); a SpikeTrain carries its own.
+    units
+        Optional subset of unit indices (SpikeTrain input only) - e.g. to emulate subsampling.
+    """
+    n_units = None
+    info: dict[str, Any] = {}
+    if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
+        from infodyn.data.spikes import load_spikes
+
+        data = load_spikes(data)
+    if hasattr(data, "population_activity") and hasattr(data, "n_units"):
+        spikes = data
+        if units is not None:
+            spikes = spikes.select_units(units)
+        step = float(spikes.dt)
+        require(dt is None or np.isclose(dt, step), "dt is given by the spike train; omit dt")
+        counts = spikes.population_activity().astype(np.int64)
+        n_units = int(spikes.n_units)
+        if isinstance(bin_ms, str):
+            require(bin_ms.lower() == "iei", f"bin_ms must be a number, 'iei' or None: {bin_ms!r}")
+            iei = mean_interevent_interval(spikes)
+            info["mean_iei_ms"] = iei
+            bin_ms = max(iei, step)
+    else:
+        require(units is None, "units= selects units of a SpikeTrain; arrays are already summed")
+        a = np.asarray(data)
+        if a.ndim == 3:  # binary raster (trials, T, N)
+            n_units = int(a.shape[2])
+            a = a.sum(axis=2)
+        counts, _ = as_counts(a)
+        if np.any(counts != np.round(counts)):
+            raise InputError("population counts must be whole numbers")
+        counts = counts.astype(np.int64)
+        step = 1.0 if dt is None else float(dt)
+        require(np.isfinite(step) and step > 0, f"dt must be a positive number of ms, got {dt}")
+        if isinstance(bin_ms, str):
+            require(bin_ms.lower() == "iei", f"bin_ms must be a number, 'iei' or None: {bin_ms!r}")
+            n_ev = counts.sum(axis=1)
+            t_idx = np.arange(counts.shape[1])
+            spans = []
+            for row, n in zip(counts, n_ev, strict=True):
+                nz = np.flatnonzero(row)
+                if n >= 2:
+                    spans.append(((t_idx[nz[-1]] - t_idx[nz[0]]) * step, n - 1))
+            require(spans, "the mean inter-event interval needs two events within one trial")
+            iei = sum(s for s, _ in spans) / sum(n for _, n in spans)
+            info["mean_iei_ms"] = float(iei)
+            bin_ms = max(iei, step)
+    if bin_ms is None:
+        k = 1
+    else:
+        b = float(bin_ms)
+        require(np.isfinite(b) and b > 0, f"bin_ms must be positive, got {bin_ms}")
+        k = max(1, int(round(b / step)))
+        if not np.isclose(k * step, b, rtol=1e-6):
+            info["requested_bin_ms"] = b
+    out = _rebin(counts, k)
+    if out.shape[1] < 2:
+        warn(f"only {out.shape[1]} bin(s) of {k * step:g} ms: too short for any analysis")
+    return PopulationActivity(out, bin_ms=k * step, bin_steps=k, n_units=n_units, info=info)
+
+
+def fano_factor(activity: Any, per_trial: bool = False) -> float | np.ndarray:
+    """Fano factor ``Var(A)/<A>`` of the population activity (population variance, ddof 0).
+
+    Pooled over trials with the grand mean by default (a stationary process); ``per_trial=True``
+    returns one value per trial. A driven Poisson branching process with branching ratio ``m``
+    has ``F = 1/(1-m^2)``. Returns NaN with a warning where the mean is zero.
+    """
+    a, _ = as_counts(activity)
+    if per_trial:
+        mu = a.mean(axis=1)
+        var = a.var(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = np.where(mu > 0, var / np.where(mu > 0, mu, 1.0), np.nan)
+        if np.any(mu == 0):
+            warn("some trials have no events: their Fano factor is undefined (NaN)")
+        return f
+    mu = a.mean()
+    if mu == 0:
+        warn("the activity has no events: the Fano factor is undefined (NaN)")
+        return float("nan")
+    return float(a.var() / mu)
+
+
+def global_rate_variance(
+    activity: Any,
+    n_units: int | None = None,
+    dt_ms: float | None = None,
+    per_trial: bool = False,
+) -> float | np.ndarray:
+    """The deck's global-rate variance ``s = (1/T) sum_t (r_t - mu_r)^2`` (ddof 0).
+
+    ``r_t`` is the population activity of bin ``t`` itself (counts) unless ``n_units`` and
+    ``dt_ms`` are given, in which case it is the mean single-unit rate in Hz,
+    ``r_t = A_t / (n_units * dt_ms / 1000)``. ``mu_r`` is the mean over the bins of each trial;
+    the result is averaged over trials (or returned per trial). The branching ratio approaches 1
+    as ``s`` approaches 0 at a fixed input, which is what the deck's rate constraint uses.
+    """
+    a, dt_known = as_counts(activity)
+    if n_units is not None or dt_ms is not None:
+        require(
+            n_units is not None and dt_ms is not None,
+            "give both n_units and dt_ms to express the rate in Hz (or neither for counts)",
+        )
+        require(n_units >= 1 and dt_ms > 0, "n_units must be >= 1 and dt_ms > 0")
+        a = a / (n_units * dt_ms / 1000.0)
+    s = a.var(axis=1)
+    return s if per_trial else float(s.mean())

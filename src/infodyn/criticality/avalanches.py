@@ -1,0 +1,166 @@
+"""Neuronal avalanches (Beggs & Plenz 2003) and the crackling-noise relation.
+
+An avalanche is a maximal run of consecutive bins whose population count exceeds ``threshold``
+(0 by default: non-empty bins) bounded by bins at or below it. Its **size** ``S`` is the number of
+events in the run (minus ``threshold`` per bin when a threshold is set) and its **duration**
+``D`` the number of bins. Runs touching the start or end of a trial are incomplete and dropped by
+default. At criticality ``P(S) ~ S^-alpha_S`` (3/2), ``P(D) ~ D^-alpha_D`` (2) and
+``<S>(D) ~ D^gamma`` with the crackling-noise relation
+``gamma = (alpha_D - 1)/(alpha_S - 1)`` (Sethna, Dahmen & Myers 2001; Friedman et al. 2012).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from infodyn.criticality._common import as_counts, warn
+from infodyn.errors import require
+
+
+@dataclass(frozen=True)
+class Avalanches:
+    """Avalanche sizes and durations (bins), with their trial and start bin."""
+
+    sizes: np.ndarray
+    durations: np.ndarray
+    trials: np.ndarray
+    starts: np.ndarray
+    truncated: np.ndarray
+    bin_ms: float = 1.0
+
+    def __len__(self) -> int:
+        return int(self.sizes.size)
+
+    @property
+    def n(self) -> int:
+        return int(self.sizes.size)
+
+    def mean_size_by_duration(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(D, <S>(D), count(D))`` for every observed duration ``D``."""
+        require(self.n > 0, "there are no avalanches")
+        d, inv, cnt = np.unique(self.durations, return_inverse=True, return_counts=True)
+        mean = np.bincount(inv, weights=self.sizes.astype(float)) / cnt
+        return d, mean, cnt
+
+
+def avalanches(
+    activity: Any, threshold: float = 0.0, drop_edges: bool = True
+) -> Avalanches:
+    """Segment population activity ``(T,)`` / ``(trials, T)`` into avalanches, trial by trial.
+
+    ``activity`` may be counts, a :class:`~infodyn.criticality.activity.PopulationActivity`
+    (e.g. binned at the mean inter-event interval) or a SpikeTrain (one bin per step).
+    """
+    a, dt = as_counts(activity)
+    require(np.isfinite(threshold) and threshold >= 0, "threshold must be >= 0")
+    n, t = a.shape
+    active = a > threshold
+    # a silent guard column after every trial keeps runs from crossing trials
+    padded = np.zeros((n, t + 2), dtype=np.int8)
+    padded[:, 1:-1] = active
+    flat = padded.ravel()
+    edges = np.diff(flat)
+    starts = np.flatnonzero(edges == 1)  # index in flat of the bin before the run -> +1
+    ends = np.flatnonzero(edges == -1)  # last active bin index in flat
+    first = starts + 1
+    trial = first // (t + 2)
+    start_bin = first % (t + 2) - 1
+    end_bin = ends % (t + 2) - 1
+    dur = end_bin - start_bin + 1
+    excess = np.zeros((n, t + 2))
+    excess[:, 1:-1] = np.where(active, a - threshold, 0.0)
+    csum = np.concatenate([[0.0], np.cumsum(excess.ravel())])
+    size = csum[ends + 1] - csum[first]
+    touches = (start_bin == 0) | (end_bin == t - 1)
+    if drop_edges:
+        keep = ~touches
+        trial, start_bin, dur, size, touches = (
+            trial[keep], start_bin[keep], dur[keep], size[keep], touches[keep]
+        )
+    sizes = np.rint(size).astype(np.int64) if np.all(size == np.rint(size)) else size
+    if sizes.size == 0:
+        warn("no complete avalanche found: the activity has no bounded run of active bins")
+    return Avalanches(
+        sizes=sizes,
+        durations=dur.astype(np.int64),
+        trials=trial.astype(np.int64),
+        starts=start_bin.astype(np.int64),
+        truncated=touches,
+        bin_ms=1.0 if dt is None else dt,
+    )
+
+
+@dataclass(frozen=True)
+class CracklingResult:
+    """Crackling-noise check: predicted ``gamma`` from the exponents vs the fitted slope."""
+
+    gamma_predicted: float
+    gamma_fitted: float
+    gamma_fitted_stderr: float
+    intercept: float
+    duration_range: tuple[int, int]
+    n_durations: int
+
+    @property
+    def difference(self) -> float:
+        return self.gamma_fitted - self.gamma_predicted
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "gamma_predicted": self.gamma_predicted,
+            "gamma_fitted": self.gamma_fitted,
+            "gamma_fitted_stderr": self.gamma_fitted_stderr,
+            "intercept_log10": self.intercept,
+            "duration_range": list(self.duration_range),
+            "n_durations": self.n_durations,
+        }
+        return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+                for k, v in out.items()}
+
+
+def fit_mean_size_by_duration(
+    av: Avalanches, d_min: int = 1, d_max: int | None = None, min_count: int = 5
+) -> tuple[float, float, float, tuple[int, int], int]:
+    """Slope of ``log10 <S>(D)`` on ``log10 D``; returns ``(gamma, stderr, intercept, range, n)``.
+
+    Ordinary least squares over durations in ``[d_min, d_max]`` seen at least ``min_count``
+    times (each duration one point, as in Friedman et al. 2012).
+    """
+    d, mean, cnt = av.mean_size_by_duration()
+    sel = (d >= d_min) & (cnt >= min_count)
+    if d_max is not None:
+        sel &= d <= d_max
+    nsel = int(sel.sum())
+    if nsel < 3:
+        warn(f"only {nsel} durations with >= {min_count} avalanches: <S>(D) slope not meaningful")
+        return float("nan"), float("nan"), float("nan"), (int(d_min), int(d_max or 0)), nsel
+    x, y = np.log10(d[sel]), np.log10(mean[sel])
+    A = np.column_stack([x, np.ones_like(x)])
+    coef, res, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ coef
+    s2 = float(resid @ resid) / max(nsel - 2, 1)
+    cov = s2 * np.linalg.inv(A.T @ A)
+    rng = (int(d[sel].min()), int(d[sel].max()))
+    return float(coef[0]), float(np.sqrt(cov[0, 0])), float(coef[1]), rng, nsel
+
+
+def crackling_relation(
+    av: Avalanches,
+    alpha_size: float,
+    alpha_duration: float,
+    d_min: int = 1,
+    d_max: int | None = None,
+    min_count: int = 5,
+) -> CracklingResult:
+    """Compare ``gamma = (alpha_D - 1)/(alpha_S - 1)`` with the fitted ``<S>(D) ~ D^gamma`` slope.
+
+    Use ``alpha_size``/``alpha_duration`` from :func:`~infodyn.criticality.fit_power_law`;
+    ``d_min`` is typically the duration fit's ``xmin``.
+    """
+    require(alpha_size > 1, f"alpha_size must be > 1, got {alpha_size}")
+    gp = (alpha_duration - 1.0) / (alpha_size - 1.0)
+    g, se, b, rng, nsel = fit_mean_size_by_duration(av, d_min, d_max, min_count)
+    return CracklingResult(gp, g, se, b, rng, nsel)

@@ -1,0 +1,157 @@
+"""Reference processes with known branching ratio.
+
+* **Driven branching process** (Zierenberg, Wilting & Priesemann 2018):
+  ``A_{t+1} ~ Poisson(m A_t + h)``; stationary mean ``h/(1-m)``, Fano factor ``1/(1-m^2)``,
+  autocorrelation ``m^k``. Observation by **binomial subsampling**: each event is seen with
+  probability ``a``, ``a_t ~ Binomial(A_t, a)`` (Wilting & Priesemann 2018).
+* **Galton-Watson avalanches**: one ancestor, each individual has ``Poisson(m)`` offspring;
+  size = all individuals, duration = number of generations. At ``m = 1`` sizes follow the Borel
+  law ``P(S=s) = e^-s s^(s-1) / s!`` (tail ``~ s^-3/2``) and durations ``P(D) ~ D^-2``.
+
+The loops are compiled with Numba; the same seed gives the same result.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from scipy import special
+
+from infodyn.criticality._common import warn
+from infodyn.errors import InputError, require
+
+_MAX_ACTIVITY = 2.0**52  # beyond this, counts lose integer precision in float64
+
+
+@numba.njit(cache=True)
+def _bp_kernel(m, h, T, trials, a, burn, start, seed):  # pragma: no cover - compiled
+    np.random.seed(seed)
+    full = np.empty((trials, T), dtype=np.int64)
+    obs = np.empty((trials, T), dtype=np.int64)
+    for i in range(trials):
+        x = np.random.poisson(start) if start > 0 else 0
+        for t in range(burn + T):
+            lam = m * x + h
+            if lam > _MAX_ACTIVITY:
+                return full, obs, False
+            x = np.random.poisson(lam) if lam > 0 else 0
+            if t >= burn:
+                full[i, t - burn] = x
+                obs[i, t - burn] = np.random.binomial(x, a) if a < 1.0 else x
+    return full, obs, True
+
+
+def simulate_branching_process(
+    m: float,
+    h: float,
+    T: int,
+    trials: int = 1,
+    subsample: float = 1.0,
+    seed: int = 0,
+    burn_in: int | None = None,
+    return_full: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Simulate ``A_{t+1} ~ Poisson(m A_t + h)``; return the observed counts ``(trials, T)``.
+
+    Parameters
+    ----------
+    m, h
+        Branching ratio (``>= 0``) and mean external drive per step (``>= 0``).
+    T, trials
+        Steps per trial and number of independent trials.
+    subsample
+        Fraction ``a`` in (0, 1] of events observed (binomial thinning per step).
+    seed
+        Seed of the Numba random stream.
+    burn_in
+        Steps discarded before recording. Default ``ceil(10 / (1 - m))`` for ``m < 1`` (ten
+        autocorrelation times), starting from a Poisson draw at the stationary mean; 0 for
+        ``m >= 1``, starting from zero.
+    return_full
+        Also return the full (unsubsampled) activity: ``(observed, full)``.
+    """
+    require(np.isfinite(m) and m >= 0, f"m must be a finite number >= 0, got {m}")
+    require(np.isfinite(h) and h >= 0, f"h must be a finite number >= 0, got {h}")
+    require(int(T) >= 1 and int(trials) >= 1, "T and trials must be >= 1")
+    require(0 < subsample <= 1, f"subsample must lie in (0, 1], got {subsample}")
+    if m < 1:
+        start = h / (1 - m)
+        burn = int(math.ceil(10.0 / (1.0 - m))) if burn_in is None else int(burn_in)
+    else:
+        start = 0.0
+        burn = 0 if burn_in is None else int(burn_in)
+        warn(f"m = {m} >= 1: the driven branching process has no stationary state")
+    require(burn >= 0, "burn_in must be >= 0")
+    if h == 0 and m < 1:
+        warn("h = 0: without drive the process dies out and stays silent")
+    full, obs, ok = _bp_kernel(
+        float(m), float(h), int(T), int(trials), float(subsample), burn, float(start), int(seed)
+    )
+    if not ok:
+        raise InputError(
+            f"the activity exceeded 2^52 events per step (m={m}): the run explodes; use a "
+            "smaller m or T"
+        )
+    return (obs, full) if return_full else obs
+
+
+@numba.njit(cache=True)
+def _gw_kernel(n, m, max_size, seed):  # pragma: no cover - compiled
+    np.random.seed(seed)
+    sizes = np.empty(n, dtype=np.int64)
+    durations = np.empty(n, dtype=np.int64)
+    truncated = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        current = 1
+        size = 1
+        dur = 1
+        while True:
+            current = np.random.poisson(m * current)
+            if current == 0:
+                break
+            size += current
+            dur += 1
+            if size >= max_size:
+                truncated[i] = True
+                break
+        sizes[i] = size
+        durations[i] = dur
+    return sizes, durations, truncated
+
+
+def galton_watson_avalanches(
+    n: int, m: float = 1.0, max_size: int = 10**7, seed: int = 0
+):
+    """``n`` avalanches of a Poisson(``m``) Galton-Watson process started by one ancestor.
+
+    Size = total number of individuals (ancestor included), duration = generations with at least
+    one individual. Avalanches reaching ``max_size`` are stopped and flagged in
+    ``.truncated`` (they are kept, with their size and duration at the stop, so the tail is
+    censored, not dropped). Returns an :class:`~infodyn.criticality.avalanches.Avalanches`.
+    """
+    from infodyn.criticality.avalanches import Avalanches
+
+    require(int(n) >= 1, "n must be >= 1")
+    require(np.isfinite(m) and m >= 0, f"m must be a finite number >= 0, got {m}")
+    require(int(max_size) >= 2, "max_size must be >= 2")
+    sizes, durations, truncated = _gw_kernel(int(n), float(m), int(max_size), int(seed))
+    if m > 1:
+        warn(f"m = {m} > 1: a fraction of avalanches never ends; they stop at max_size")
+    return Avalanches(
+        sizes=sizes,
+        durations=durations,
+        trials=np.zeros(n, dtype=np.int64),
+        starts=np.zeros(n, dtype=np.int64),
+        truncated=truncated,
+        bin_ms=1.0,
+    )
+
+
+def borel_pmf(s, mu: float = 1.0) -> np.ndarray:
+    """Borel law ``P(S=s) = e^(-mu s) (mu s)^(s-1) / s!``: total progeny of a Poisson(mu) tree."""
+    s = np.asarray(s, dtype=float)
+    if np.any(s < 1) or not (0 < mu <= 1):
+        raise InputError("borel_pmf needs s >= 1 and 0 < mu <= 1")
+    return np.exp(-mu * s + (s - 1) * np.log(mu * s) - special.gammaln(s + 1))

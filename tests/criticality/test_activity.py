@@ -1,0 +1,99 @@
+"""Population activity, Fano factor and global-rate variance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import infodyn.criticality as C
+from infodyn.data.spikes import SpikeTrain, save_spikes
+from infodyn.errors import InputError
+
+
+def _spikes() -> SpikeTrain:
+    # trial 0: steps 0,0,1,5 ; trial 1: steps 2,3,3,3
+    return SpikeTrain(
+        times=np.array([0, 0, 1, 5, 2, 3, 3, 3]),
+        units=np.array([0, 1, 2, 0, 0, 1, 2, 3]),
+        trials=np.array([0, 0, 0, 0, 1, 1, 1, 1]),
+        n_units=4, n_steps=8, n_trials=2, dt=0.5,
+    )
+
+
+def test_counts_per_step_and_bins_keep_trials_apart():
+    act = C.population_activity(_spikes())
+    np.testing.assert_array_equal(
+        act.counts, [[2, 1, 0, 0, 0, 1, 0, 0], [0, 0, 1, 3, 0, 0, 0, 0]]
+    )
+    assert act.bin_ms == 0.5 and act.n_units == 4
+    binned = C.population_activity(_spikes(), bin_ms=1.0)  # two steps per bin
+    np.testing.assert_array_equal(binned.counts, [[3, 0, 1, 0], [0, 4, 0, 0]])
+    assert binned.bin_ms == 1.0 and binned.bin_steps == 2
+    np.testing.assert_array_equal(np.asarray(binned), binned.counts)
+
+
+def test_iei_bin_width_from_spikes_and_arrays(tmp_path):
+    sp = _spikes()
+    # trial 0 spans 5 steps over 3 intervals, trial 1 spans 1 step over 3 intervals
+    iei = (5 + 1) * 0.5 / 6
+    assert C.mean_interevent_interval(sp) == pytest.approx(iei)
+    act = C.population_activity(sp, bin_ms="iei")
+    assert act.info["mean_iei_ms"] == pytest.approx(iei)
+    assert act.bin_ms == 0.5  # IEI < dt -> one step
+    counts = sp.population_activity()
+    arr = C.population_activity(counts, bin_ms="iei", dt=0.5)
+    assert arr.info["mean_iei_ms"] == pytest.approx(iei)
+    path = tmp_path / "s.h5"
+    save_spikes(path, sp)
+    np.testing.assert_array_equal(C.population_activity(path).counts, counts)
+
+
+def test_raster_and_unit_subset():
+    sp = _spikes()
+    dense = sp.to_dense()
+    np.testing.assert_array_equal(C.population_activity(dense).counts, sp.population_activity())
+    sub = C.population_activity(sp, units=[0])
+    np.testing.assert_array_equal(sub.counts.sum(axis=1), [2, 1])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.array([1, -1, 2]), np.array([1.0, np.nan]), np.zeros((0,)), np.zeros((2, 2, 2, 2)),
+     np.array([0.5, 1.0])],
+)
+def test_bad_arrays_raise(bad):
+    with pytest.raises(InputError):
+        C.population_activity(bad)
+
+
+def test_bad_bin_raises():
+    with pytest.raises(InputError):
+        C.population_activity(np.ones(10), bin_ms="median")
+    with pytest.raises(InputError):
+        C.population_activity(np.ones(10), bin_ms=-1.0)
+
+
+def test_fano_factor_matches_branching_theory():
+    m = 0.9
+    a = C.simulate_branching_process(m, 5.0, 50_000, trials=4, seed=2)
+    assert C.fano_factor(a) == pytest.approx(1 / (1 - m**2), rel=0.06)
+    # Poisson input alone (m = 0) has Fano factor 1
+    assert C.fano_factor(C.simulate_branching_process(0.0, 5.0, 50_000, seed=3)) == pytest.approx(
+        1.0, rel=0.03
+    )
+    with pytest.warns(C.CriticalityWarning):
+        assert np.isnan(C.fano_factor(np.zeros(10)))
+
+
+def test_global_rate_variance_is_the_deck_formula():
+    rng = np.random.default_rng(0)
+    a = rng.poisson(3.0, size=(3, 200))
+    s_trials = C.global_rate_variance(a, per_trial=True)
+    by_hand = [np.sum((row - row.mean()) ** 2) / row.size for row in a]
+    np.testing.assert_allclose(s_trials, by_hand)
+    assert C.global_rate_variance(a) == pytest.approx(np.mean(by_hand))
+    # in Hz: r = A / (N dt / 1000)
+    hz = C.global_rate_variance(a, n_units=50, dt_ms=2.0)
+    assert hz == pytest.approx(np.mean(by_hand) / (50 * 2.0 / 1000) ** 2)
+    with pytest.raises(InputError):
+        C.global_rate_variance(a, n_units=50)

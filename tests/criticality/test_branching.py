@@ -1,0 +1,161 @@
+"""Naive and multistep-regression branching estimators."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import infodyn.criticality as C
+from infodyn.errors import InputError
+
+
+def _slopes_by_hand(a: np.ndarray, kmax: int, method: str) -> np.ndarray:
+    """Direct per-lag regression slopes (the definitions, no FFT)."""
+    out = []
+    for k in range(1, kmax + 1):
+        x, y = a[:, :-k].astype(float), a[:, k:].astype(float)
+        if method == "ts":
+            r = [np.cov(xi, yi, bias=True)[0, 1] / np.var(xi) for xi, yi in zip(x, y, strict=True)]
+            out.append(np.mean(r))
+        else:
+            mx, my = x.mean(), y.mean()
+            out.append(np.mean((x - mx) * (y - my)) / np.mean((x - mx) ** 2))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("method", ["ts", "sm"])
+def test_slopes_match_direct_definition(method):
+    a = C.simulate_branching_process(0.9, 3.0, 3000, trials=4, subsample=0.3, seed=4)
+    k, r = C.regression_slopes(a, 40, method)
+    np.testing.assert_array_equal(k, np.arange(1, 41))
+    np.testing.assert_allclose(r, _slopes_by_hand(a, 40, method), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["ts", "sm"])
+def test_slopes_match_mrestimator(method):
+    mre = pytest.importorskip("mrestimator")
+    a = C.simulate_branching_process(0.95, 5.0, 2000, trials=3, subsample=0.1, seed=9)
+    _, r = C.regression_slopes(a, 30, method)
+    ref = mre.coefficients(a, steps=(1, 30), method=method, numboot=0)
+    np.testing.assert_allclose(r, ref.coefficients, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("m,a", [(0.9, 1.0), (0.9, 0.1), (0.98, 0.02)])
+def test_naive_slope_is_biased_by_subsampling_as_predicted(m, a):
+    act = C.simulate_branching_process(m, 10.0, 40_000, trials=5, subsample=a, seed=11)
+    res = C.branching_ratio(act, method="naive", n_boot=200)
+    expected = C.naive_subsampling_bias(m, a)
+    half_width = (res.m_ci[1] - res.m_ci[0]) / 2
+    assert abs(res.m - expected) < max(2.5 * half_width, 0.01)
+    assert res.m_ci[0] < res.m < res.m_ci[1]
+
+
+@pytest.mark.parametrize("a", [1.0, 0.1, 0.02])
+def test_mr_recovers_m_under_subsampling(a):
+    m = 0.98
+    act = C.simulate_branching_process(m, 10.0, 10_000, trials=10, subsample=a, seed=21)
+    res = C.branching_ratio(act, method="mr")
+    assert abs(res.m - m) < 0.01
+    assert res.m_ci[0] < m < res.m_ci[1]
+    assert res.tau == pytest.approx(-1.0 / np.log(res.m))
+    assert abs(res.fits["exp_offset"].m - m) < 0.015
+    assert res.meaningful and not res.fits_disagree
+    if a < 1:  # the naive slope is clearly biased on the same data
+        assert C.branching_ratio(act, method="naive", n_boot=0).m < m - 0.05
+
+
+def test_mr_agrees_with_mrestimator_within_its_errors():
+    mre = pytest.importorskip("mrestimator")
+    act = C.simulate_branching_process(0.97, 10.0, 8_000, trials=8, subsample=0.05, seed=3)
+    ours = C.branching_ratio(act, kmax=120, dt=2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rk = mre.coefficients(act, steps=(1, 120), method="ts", dt=2.0, numboot=40, seed=1)
+        fit = mre.fit(rk, fitfunc="exponential", numboot=40, seed=1)
+    # mrestimator reports tau with bootstrap quantiles; m = exp(-dt/tau)
+    lo, hi = (np.exp(-2.0 / np.array(fit.tauquantiles[i])) for i in (0, -1))
+    assert abs(ours.m - fit.mre) <= max(abs(hi - lo), 2e-3)
+    assert abs(ours.tau - fit.tau) / fit.tau < 0.05
+    assert ours.tau_ci[0] < fit.tau < ours.tau_ci[1]
+
+
+def test_dt_sets_tau_and_population_activity_carries_it():
+    act = C.simulate_branching_process(0.9, 5.0, 20_000, trials=2, seed=5)
+    r1 = C.branching_ratio(act, kmax=40, n_boot=0)
+    r4 = C.branching_ratio(act, kmax=40, n_boot=0, dt=4.0)
+    assert r4.m == r1.m and r4.tau == pytest.approx(4 * r1.tau)
+    pa = C.PopulationActivity(act, bin_ms=4.0)
+    assert C.branching_ratio(pa, kmax=40, n_boot=0).tau == pytest.approx(r4.tau)
+
+
+def test_single_trial_uses_block_bootstrap():
+    act = C.simulate_branching_process(0.95, 10.0, 40_000, trials=1, subsample=0.2, seed=8)
+    res = C.branching_ratio(act[0])
+    assert abs(res.m - 0.95) < 0.01
+    assert res.m_ci[0] < 0.95 < res.m_ci[1]
+
+
+def test_offset_fit_and_disagreement_flag_on_nonstationary_activity():
+    rng = np.random.default_rng(0)
+    act = C.simulate_branching_process(0.8, 20.0, 20_000, trials=4, seed=2)
+    # a slow square-wave modulation of the drive adds a long-lived offset to r_k
+    slow = (np.arange(20_000) // 2000) % 2 * 60
+    drift = rng.poisson(np.broadcast_to(slow, act.shape))
+    with pytest.warns(C.CriticalityWarning, match="disagree"):
+        res = C.branching_ratio(act + drift, kmax=60)
+    assert res.fits_disagree
+    assert abs(res.fits["exp_offset"].m - 0.8) < abs(res.fits["exp"].m - 0.8)
+
+
+def test_stationary_fits_agree_and_result_serialises():
+    act = C.simulate_branching_process(0.9, 5.0, 20_000, trials=4, seed=12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = C.branching_ratio(act, coefficient_method="sm")
+    d = res.to_dict()
+    assert d["m"] == res.m and len(d["r_k"]) == res.k.size and d["fits"]["exp"]["m"] > 0
+    np.testing.assert_allclose(res.fits["exp"].curve(res.k[:3]),
+                               res.fits["exp"].b * res.m ** res.k[:3])
+
+
+@pytest.mark.parametrize(
+    "act,msg",
+    [
+        (np.zeros((3, 500)), "all zero"),
+        (np.full(500, 4), "constant"),
+        (np.r_[np.zeros(200), 1, np.zeros(200)], "not meaningful"),
+        (np.array([1, 0, 2, 1, 0]), "too short"),
+    ],
+)
+@pytest.mark.parametrize("method", ["mr", "naive"])
+def test_degenerate_activity_warns_and_returns_nan(act, msg, method):
+    with pytest.warns(C.CriticalityWarning, match=msg):
+        res = C.branching_ratio(act, method=method)
+    assert np.isnan(res.m) and np.isnan(res.tau) and not res.meaningful
+
+
+def test_silent_trial_among_active_ones_is_dropped_with_a_warning():
+    act = C.simulate_branching_process(0.9, 5.0, 5000, trials=3, seed=1)
+    act[1] = 0
+    with pytest.warns(C.CriticalityWarning, match="constant"):
+        res = C.branching_ratio(act, method="naive")
+    assert res.n_trials == 2 and np.isfinite(res.m)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(kmax=495), dict(kmax=1), dict(method="ar"), dict(coefficient_method="x"),
+     dict(fit="power"), dict(ci=1.5), dict(method="naive", kmax=5), dict(dt=0.0)],
+)
+def test_bad_parameters_raise(kwargs):
+    act = C.simulate_branching_process(0.9, 5.0, 500, seed=1)
+    with pytest.raises(InputError):
+        C.branching_ratio(act, **kwargs)
+
+
+@pytest.mark.parametrize("bad", [-np.ones(100), np.array([1.0, np.inf] * 50), np.ones((2, 2, 2))])
+def test_malformed_activity_raises(bad):
+    with pytest.raises(InputError):
+        C.branching_ratio(bad)

@@ -1,0 +1,72 @@
+"""Reference processes: the driven branching process and Galton-Watson avalanches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import infodyn.criticality as C
+from infodyn.errors import InputError
+
+
+def test_branching_process_moments_and_subsampling():
+    m, h = 0.8, 4.0
+    obs, full = C.simulate_branching_process(m, h, 40_000, trials=3, subsample=0.25, seed=1,
+                                             return_full=True)
+    assert obs.shape == full.shape == (3, 40_000)
+    assert full.mean() == pytest.approx(h / (1 - m), rel=0.02)
+    assert obs.mean() == pytest.approx(0.25 * h / (1 - m), rel=0.02)
+    assert np.all(obs <= full)
+    # lag-1 autocorrelation of the full process is m
+    x = full - full.mean(axis=1, keepdims=True)
+    r1 = (x[:, 1:] * x[:, :-1]).sum() / (x * x).sum()
+    assert r1 == pytest.approx(m, abs=0.01)
+
+
+def test_same_seed_same_result():
+    a = C.simulate_branching_process(0.9, 2.0, 500, trials=2, subsample=0.5, seed=7)
+    b = C.simulate_branching_process(0.9, 2.0, 500, trials=2, subsample=0.5, seed=7)
+    c = C.simulate_branching_process(0.9, 2.0, 500, trials=2, subsample=0.5, seed=8)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_branching_process_bad_input():
+    with pytest.raises(InputError):
+        C.simulate_branching_process(-0.1, 1.0, 10)
+    with pytest.raises(InputError):
+        C.simulate_branching_process(0.5, 1.0, 10, subsample=0.0)
+    with pytest.raises(InputError), pytest.warns(C.CriticalityWarning):
+        C.simulate_branching_process(1.5, 1.0, 10_000)  # explodes
+
+
+def test_borel_law_for_poisson_one_galton_watson():
+    av = C.galton_watson_avalanches(200_000, 1.0, seed=5)
+    s = np.arange(1, 11)
+    p = C.borel_pmf(s)
+    # analytic values: P(1) = e^-1, P(2) = e^-2, P(3) = 3/2 e^-3
+    np.testing.assert_allclose(p[:3], [np.exp(-1), np.exp(-2), 1.5 * np.exp(-3)])
+    freq = np.array([(av.sizes == k).mean() for k in s])
+    se = np.sqrt(p * (1 - p) / av.n)
+    assert np.all(np.abs(freq - p) < 4.5 * se)
+    # subcritical Borel sums to one
+    assert C.borel_pmf(np.arange(1, 400), mu=0.5).sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_galton_watson_durations_follow_extinction_recursion():
+    m = 1.0
+    av = C.galton_watson_avalanches(200_000, m, seed=6)
+    q = [0.0]  # q_n = P(extinct by generation n) = exp(m (q_{n-1} - 1))
+    for _ in range(30):
+        q.append(np.exp(m * (q[-1] - 1.0)))
+    for d in (1, 2, 5, 10, 30):
+        emp = (av.durations <= d).mean()
+        se = np.sqrt(q[d] * (1 - q[d]) / av.n)
+        assert abs(emp - q[d]) < 4.5 * se
+
+
+def test_galton_watson_truncation_flag():
+    av = C.galton_watson_avalanches(2000, 1.0, max_size=100, seed=1)
+    assert np.all(av.sizes[av.truncated] >= 100)
+    assert np.all(av.sizes[~av.truncated] < 100)
+    assert av.truncated.any()
