@@ -5,12 +5,24 @@ variable); every result is in bits. Rows are packed into integer words (64 binar
 ``uint64``) and counted by sorting, never through a dense ``2**n`` table.
 """
 
+from infodyn.information.channel import (
+    ChannelCapacity,
+    binary_erasure_channel,
+    binary_symmetric_channel,
+    channel_capacity,
+)
 from infodyn.information.estimators import (
     Estimate,
     UndersampledWarning,
     conditional_entropy,
     entropy,
     entropy_from_counts,
+)
+from infodyn.information.gaussian import (
+    copula_normalize,
+    gaussian_entropy,
+    gaussian_mutual_information,
+    gaussian_total_correlation,
 )
 from infodyn.information.measures import (
     co_information,
@@ -22,6 +34,17 @@ from infodyn.information.measures import (
     pairwise_mutual_information,
     s_information,
     total_correlation,
+)
+from infodyn.information.pid import PIDResult, pid, pid_from_table
+from infodyn.information.significance import (
+    PermutationTest,
+    mi_permutation_test,
+    shuffle_corrected_mi,
+)
+from infodyn.information.temporal import (
+    active_information_storage,
+    entropy_rate,
+    transfer_entropy,
 )
 from infodyn.information.words import (
     EmpiricalDistribution,
@@ -36,27 +59,44 @@ from infodyn.information.words import (
 )
 
 __all__ = [
+    "ChannelCapacity",
     "EmpiricalDistribution",
     "Estimate",
+    "PIDResult",
+    "PermutationTest",
     "UndersampledWarning",
     "Words",
+    "active_information_storage",
+    "binary_erasure_channel",
+    "binary_symmetric_channel",
+    "channel_capacity",
     "co_information",
     "conditional_entropy",
     "conditional_mutual_information",
+    "copula_normalize",
     "dual_total_correlation",
     "encode",
     "entropy",
     "entropy_from_counts",
+    "entropy_rate",
+    "gaussian_entropy",
+    "gaussian_mutual_information",
+    "gaussian_total_correlation",
     "join",
     "lagged",
+    "mi_permutation_test",
     "multivariate_summary",
     "mutual_information",
     "o_information",
     "pack_words",
     "pairwise_mutual_information",
+    "pid",
+    "pid_from_table",
     "s_information",
+    "shuffle_corrected_mi",
     "spike_words",
     "total_correlation",
+    "transfer_entropy",
     "trial_view",
     "word_counts",
 ]

@@ -1,0 +1,87 @@
+"""Channel capacity by the Blahut-Arimoto algorithm (Blahut 1972; Arimoto 1972), in bits.
+
+For a channel ``P[x, y] = p(y | x)`` and an input distribution ``r``, with ``q = r P`` and
+``D_x = KL(P[x] || q)``, the update ``r_x <- r_x exp(D_x) / sum_x' r_x' exp(D_x')`` increases
+``I(X;Y)`` monotonically. After each step
+``log sum_x r_x exp(D_x) <= C <= max_x D_x``, so the loop stops when the gap is below ``tol``.
+Examples: BSC(0.1) 0.531004 bits; BEC(0.25) 0.75 bits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from infodyn.errors import InputError
+
+_LN2 = np.log(2.0)
+
+
+@dataclass(frozen=True)
+class ChannelCapacity:
+    """Capacity (bits), the capacity-achieving input and output distributions, the final
+    upper-minus-lower bound gap (bits) and the number of iterations."""
+
+    capacity: float
+    input_distribution: np.ndarray
+    output_distribution: np.ndarray
+    gap: float
+    n_iter: int
+
+    def __float__(self) -> float:
+        return self.capacity
+
+
+def _divergences(P: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``D_x = sum_y P[x, y] ln(P[x, y] / q[y])`` for every input x (nats)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(P > 0, P * np.log(P / q[None, :]), 0.0)
+    return terms.sum(axis=1)
+
+
+def channel_capacity(P: Any, tol: float = 1e-12, max_iter: int = 100_000) -> ChannelCapacity:
+    """Capacity of the discrete memoryless channel ``P[x, y] = p(y | x)`` by Blahut-Arimoto."""
+    m = np.asarray(P, dtype=float)
+    if m.ndim != 2 or m.size == 0:
+        raise InputError(f"P must be a 2-D matrix P[x, y] = p(y|x), got shape {m.shape}")
+    if not np.all(np.isfinite(m)) or np.any(m < 0):
+        raise InputError("P must hold finite non-negative probabilities")
+    if not np.allclose(m.sum(axis=1), 1.0, atol=1e-9):
+        raise InputError("each row of P must sum to 1 (P[x, y] = p(y|x))")
+    if tol <= 0 or max_iter < 1:
+        raise InputError("tol must be > 0 and max_iter >= 1")
+    r = np.full(m.shape[0], 1.0 / m.shape[0])
+    lower = upper = 0.0
+    n_iter = 0
+    while n_iter < max_iter:
+        n_iter += 1
+        q = r @ m
+        d = _divergences(m, q)
+        w = r * np.exp(d - d.max())
+        lower = float(np.log(w.sum()) + d.max())
+        upper = float(d.max())
+        r = w / w.sum()
+        if upper - lower < tol * _LN2:
+            break
+    q = r @ m
+    # the capacity is I(X;Y) under the final r (between the bounds)
+    cap = float(np.dot(r, _divergences(m, q)))
+    return ChannelCapacity(
+        capacity=float(max(cap, lower) / _LN2),
+        input_distribution=r,
+        output_distribution=q,
+        gap=float((upper - lower) / _LN2),
+        n_iter=n_iter,
+    )
+
+
+def binary_symmetric_channel(p: float) -> np.ndarray:
+    """``[[1-p, p], [p, 1-p]]``."""
+    return np.array([[1 - p, p], [p, 1 - p]], dtype=float)
+
+
+def binary_erasure_channel(e: float) -> np.ndarray:
+    """Outputs (0, erased, 1): ``[[1-e, e, 0], [0, e, 1-e]]``."""
+    return np.array([[1 - e, e, 0.0], [0.0, e, 1 - e]], dtype=float)
