@@ -15,6 +15,8 @@ COMMAND_MODULES = (
     "simulate",
     "config",
     "sweep",
+    "report",
+    "info",
 )
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,352 @@
+"""One self-contained ``report.html`` per run directory.
+
+The report reads what any command wrote with :class:`~infodyn.experiments.rundir.RunDir`:
+``config.json`` (the resolved config, shown verbatim), ``results.json`` (shown as tables; nested
+sections become their own tables) and every figure under ``figures/`` (embedded as base64 PNG,
+so the file can be mailed or archived alone). It needs nothing else: a run directory written by
+``simulate``, ``criticality``, ``info``, ``energy``, ``train``, ``images`` or a sweep all work.
+
+Optional keys in ``results.json`` that the report understands:
+
+``title``              the report's heading;
+``summary``            a short paragraph shown under the heading;
+``notes``              a list of strings shown as highlighted notes (e.g. stages left out);
+``figure_order``       figure names (without ``.png``) in the order to show them;
+``figure_captions``    ``{name: caption}``;
+``sections``           ``{result key: heading}`` to give a results section a readable heading.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from infodyn.data.atomic import write_text
+from infodyn.errors import InputError
+
+_META_KEYS = {"title", "summary", "notes", "figure_order", "figure_captions", "sections"}
+_FIGURE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".svg": "image/svg+xml",
+}
+_MAX_INLINE = 12  # numeric lists up to this length are shown in full
+_MAX_ROWS = 40  # rows of a list-of-records table
+
+_CSS = """
+:root { --ink:#1d2330; --muted:#5b6475; --line:#dde2ea; --band:#f5f7fa; --accent:#2f5d9e; }
+* { box-sizing: border-box; }
+body { margin:0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color: var(--ink); background: #fff; }
+header { padding: 22px 32px 14px; border-bottom: 3px solid var(--accent); background: var(--band); }
+header h1 { margin: 0 0 4px; font-size: 24px; }
+header .meta { color: var(--muted); font-size: 13px; }
+nav { padding: 8px 32px; border-bottom: 1px solid var(--line); font-size: 14px; }
+nav a { margin-right: 16px; color: var(--accent); text-decoration: none; }
+main { padding: 8px 32px 40px; max-width: 1280px; }
+h2 { margin: 28px 0 10px; font-size: 19px; border-bottom: 1px solid var(--line);
+     padding-bottom: 4px; }
+h3 { margin: 18px 0 6px; font-size: 16px; color: var(--accent); }
+p.summary { font-size: 15px; max-width: 70em; }
+.note { border-left: 4px solid #d08b1b; background: #fff7e8; padding: 8px 12px; margin: 8px 0;
+        max-width: 70em; }
+table { border-collapse: collapse; margin: 6px 0 14px; font-size: 13.5px; }
+th, td { border: 1px solid var(--line); padding: 3px 9px; text-align: left; vertical-align: top; }
+th { background: var(--band); font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.key { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px; }
+.figs { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 18px; }
+figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 10px;
+         background: #fff; }
+figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
+figcaption { font-size: 13px; color: var(--muted); margin-top: 6px; }
+figcaption b { color: var(--ink); font-family: ui-monospace, Menlo, Consolas, monospace; }
+pre { background: var(--band); border: 1px solid var(--line); padding: 10px 12px;
+      overflow-x: auto; font-size: 12.5px; max-height: 520px; }
+.tables { display: flex; flex-wrap: wrap; gap: 0 36px; align-items: flex-start; }
+footer { color: var(--muted); font-size: 12px; padding: 0 32px 24px; }
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# formatting
+# ---------------------------------------------------------------------------------------------
+
+
+def format_value(value: Any) -> str:
+    """A short, readable text for one result value (plain text, not yet escaped)."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        if value == 0:
+            return "0"
+        if 1e-3 <= abs(value) < 1e5:
+            return f"{value:.4g}"
+        return f"{value:.3e}"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        if value and all(_is_number(v) for v in value):
+            if len(value) <= _MAX_INLINE:
+                return "[" + ", ".join(format_value(v) for v in value) + "]"
+            nums = [float(v) for v in value if v is not None]
+            if not nums:
+                return f"{len(value)} values, all n/a"
+            return (
+                f"{len(value)} values: min {format_value(min(nums))}, "
+                f"mean {format_value(sum(nums) / len(nums))}, max {format_value(max(nums))}"
+            )
+        if len(value) <= 6 and all(isinstance(v, (str, int, float)) for v in value):
+            return ", ".join(format_value(v) for v in value)
+        return f"list of {len(value)} items"
+    if isinstance(value, dict):
+        return f"{len(value)} entries"
+    return str(value)
+
+
+def _is_number(v: Any) -> bool:
+    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+
+def _flatten(obj: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested dicts flattened to ``a.b.c`` keys (lists of records are kept whole)."""
+    rows: list[tuple[str, Any]] = []
+    for key, value in obj.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value and len(value) <= 60:
+            rows.extend(_flatten(value, name + "."))
+        else:
+            rows.append((name, value))
+    return rows
+
+
+def _records_table(records: list[dict[str, Any]]) -> str:
+    cols: list[str] = []
+    for r in records[:_MAX_ROWS]:
+        for k in r:
+            if k not in cols:
+                cols.append(k)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+    body = []
+    for r in records[:_MAX_ROWS]:
+        cells = "".join(_cell(r.get(c)) for c in cols)
+        body.append(f"<tr>{cells}</tr>")
+    more = ""
+    if len(records) > _MAX_ROWS:
+        more = f"<p class='meta'>first {_MAX_ROWS} of {len(records)} rows</p>"
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>{more}"
+
+
+def _cell(value: Any) -> str:
+    cls = "num" if _is_number(value) and value is not None else ""
+    text = html.escape(format_value(value if not isinstance(value, dict) else _compact(value)))
+    return f"<td class='{cls}'>{text}</td>" if cls else f"<td>{text}</td>"
+
+
+def _compact(d: dict[str, Any]) -> str:
+    return "; ".join(f"{k}={format_value(v)}" for k, v in d.items())
+
+
+def _kv_table(rows: list[tuple[str, Any]]) -> str:
+    body = []
+    for key, value in rows:
+        if _is_records(value):
+            inner = _records_table(value)
+            body.append(f"<tr><td class='key'>{html.escape(key)}</td><td>{inner}</td></tr>")
+        else:
+            body.append(f"<tr><td class='key'>{html.escape(key)}</td>{_cell(value)}</tr>")
+    return "<table><tr><th>quantity</th><th>value</th></tr>" + "".join(body) + "</table>"
+
+
+def _is_records(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) > 0
+        and all(isinstance(v, dict) for v in value)
+        and all(
+            not isinstance(x, (dict, list)) or _is_short_list(x) for v in value for x in v.values()
+        )
+    )
+
+
+def _is_short_list(x: Any) -> bool:
+    return isinstance(x, list) and len(x) <= _MAX_INLINE and all(_is_number(v) for v in x)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading a run directory
+# ---------------------------------------------------------------------------------------------
+
+
+def _read_json(path: Path) -> tuple[Any, str | None]:
+    if not path.exists():
+        return None, None
+    try:
+        return json.loads(path.read_text()), None
+    except (OSError, ValueError) as exc:
+        return None, f"{path.name} could not be read ({exc})"
+
+
+def _figures(run: Path, order: list[str]) -> list[Path]:
+    found = [
+        p
+        for p in sorted((run / "figures").rglob("*"))
+        if p.is_file() and p.suffix.lower() in _FIGURE_TYPES and not p.name.startswith(".")
+    ]
+    by_name = {p.relative_to(run / "figures").with_suffix("").as_posix(): p for p in found}
+    first = [by_name.pop(name) for name in order if name in by_name]
+    return first + list(by_name.values())
+
+
+def _files_table(run: Path) -> str:
+    rows = []
+    for p in sorted(run.rglob("*")):
+        if not p.is_file() or p.name.startswith(".") or p.name == "report.html":
+            continue
+        rel = p.relative_to(run).as_posix()
+        rows.append(
+            f"<tr><td class='key'>{html.escape(rel)}</td>"
+            f"<td class='num'>{_human_size(p.stat().st_size)}</td></tr>"
+        )
+    return "<table><tr><th>file</th><th>size</th></tr>" + "".join(rows) + "</table>"
+
+
+def _human_size(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def _anchor(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-") or "section"
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering
+# ---------------------------------------------------------------------------------------------
+
+
+def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
+    """The HTML text of the report for ``run_dir`` (see the module docstring)."""
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise InputError(f"{run}: no such run directory")
+    config, config_err = _read_json(run / "config.json")
+    results, results_err = _read_json(run / "results.json")
+    if results is not None and not isinstance(results, dict):
+        results = {"results": results}
+    results = results or {}
+    figs = _figures(run, list(results.get("figure_order", [])))
+    if config is None and not results and not figs and not (config_err or results_err):
+        raise InputError(
+            f"{run}: not a run directory (no config.json, results.json or figures/ found)"
+        )
+
+    command = config.get("command") if isinstance(config, dict) else None
+    version = config.get("infodyn_version") if isinstance(config, dict) else None
+    heading = (
+        title
+        or results.get("title")
+        or (f"infodyn {command}: {run.resolve().name}" if command else f"infodyn run {run.name}")
+    )
+    captions = results.get("figure_captions", {}) or {}
+    headings = results.get("sections", {}) or {}
+    notes = list(results.get("notes", []) or [])
+    notes += [e for e in (config_err, results_err) if e]
+    if config is None and not config_err:
+        notes.append("config.json is missing: the run's settings are unknown.")
+    if not results and not results_err:
+        notes.append("results.json is missing or empty.")
+
+    nav: list[tuple[str, str]] = []
+    parts: list[str] = []
+
+    if results.get("summary"):
+        parts.append(f"<p class='summary'>{html.escape(str(results['summary']))}</p>")
+    for note in notes:
+        parts.append(f"<div class='note'>{html.escape(str(note))}</div>")
+
+    # results: top-level scalars in one table, each nested section in its own table
+    body = {k: v for k, v in results.items() if k not in _META_KEYS}
+    scalars = [(k, v) for k, v in body.items() if not isinstance(v, dict)]
+    nested = [(k, v) for k, v in body.items() if isinstance(v, dict)]
+    if scalars or nested:
+        nav.append(("results", "Results"))
+        parts.append("<h2 id='results'>Results</h2><div class='tables'>")
+        if scalars:
+            parts.append(f"<div><h3>summary</h3>{_kv_table(scalars)}</div>")
+        for key, value in nested:
+            label = headings.get(key, key)
+            rows = _flatten(value) if value else [("(empty)", None)]
+            parts.append(
+                f"<div><h3 id='res-{_anchor(key)}'>{html.escape(str(label))}</h3>"
+                f"{_kv_table(rows)}</div>"
+            )
+        parts.append("</div>")
+
+    if figs:
+        nav.append(("figures", f"Figures ({len(figs)})"))
+        parts.append("<h2 id='figures'>Figures</h2><div class='figs'>")
+        for p in figs:
+            name = p.relative_to(run / "figures").with_suffix("").as_posix()
+            data = base64.b64encode(p.read_bytes()).decode("ascii")
+            mime = _FIGURE_TYPES[p.suffix.lower()]
+            caption = captions.get(name, "")
+            cap = f"<b>{html.escape(name)}</b>" + (
+                f": {html.escape(str(caption))}" if caption else ""
+            )
+            parts.append(
+                f"<figure id='fig-{_anchor(name)}'>"
+                f"<img src='data:{mime};base64,{data}' alt='{html.escape(name, quote=True)}'>"
+                f"<figcaption>{cap}</figcaption></figure>"
+            )
+        parts.append("</div>")
+
+    if config is not None:
+        nav.append(("config", "Config"))
+        text = json.dumps(config, indent=2, sort_keys=False)
+        parts.append(f"<h2 id='config'>Config used</h2><pre>{html.escape(text)}</pre>")
+
+    nav.append(("files", "Files"))
+    parts.append(f"<h2 id='files'>Files in the run directory</h2>{_files_table(run)}")
+
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    meta = [f"run directory <code>{html.escape(str(run))}</code>", f"report written {now}"]
+    if command:
+        meta.insert(0, f"command <code>{html.escape(str(command))}</code>")
+    if version:
+        meta.append(f"infodyn {html.escape(str(version))}")
+    nav_html = "".join(f"<a href='#{a}'>{html.escape(t)}</a>" for a, t in nav)
+    return (
+        "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
+        f"<title>{html.escape(heading)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<header><h1>{html.escape(heading)}</h1>"
+        f"<div class='meta'>{' &middot; '.join(meta)}</div></header>\n"
+        f"<nav>{nav_html}</nav>\n<main>\n" + "\n".join(parts) + "\n</main>\n"
+        "<footer>Self-contained report: figures are embedded; numbers come from "
+        "results.json; the config is config.json.</footer>\n</body>\n</html>\n"
+    )
+
+
+def write_report(run_dir: str | os.PathLike, title: str | None = None) -> Path:
+    """Write ``run_dir/report.html`` atomically and return its path."""
+    text = render_report(run_dir, title=title)
+    return write_text(Path(run_dir) / "report.html", text)

@@ -1,0 +1,99 @@
+"""Shared checks for reports: strict HTML well-formedness and embedded figures."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
+
+
+class StrictHTML(HTMLParser):
+    """Records every problem: an end tag that closes nothing or the wrong element, an element
+    left open, a repeated id, and the data URIs of <img> elements."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.ids: set[str] = set()
+        self.images: list[tuple[str, str]] = []  # (alt, src)
+        self.doctype = False
+
+    def handle_decl(self, decl: str) -> None:
+        self.doctype = self.doctype or decl.lower() == "doctype html"
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            if a["id"] in self.ids:
+                self.errors.append(f"duplicate id {a['id']}")
+            self.ids.add(a["id"])
+        if tag == "img":
+            self.images.append((a.get("alt", ""), a.get("src", "")))
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            self.errors.append(f"end tag for void element {tag}")
+        elif not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1] if self.stack else 'nothing'}")
+        else:
+            self.stack.pop()
+
+
+def parse_report(text: str) -> StrictHTML:
+    parser = StrictHTML()
+    parser.feed(text)
+    parser.close()
+    assert parser.doctype, "missing <!DOCTYPE html>"
+    assert not parser.errors, parser.errors[:5]
+    assert not parser.stack, f"unclosed elements {parser.stack}"
+    assert re.search(r"<html[^>]*>.*<head>.*<title>.*</title>.*</head>.*<body>", text, re.S)
+    return parser
+
+
+def assert_every_figure_embedded(run: Path, text: str) -> StrictHTML:
+    """Every figures/*.png of ``run`` is in the report as a base64 PNG equal to the file."""
+    parser = parse_report(text)
+    embedded = {}
+    for alt, src in parser.images:
+        assert src.startswith("data:image/png;base64,"), src[:40]
+        embedded[alt] = base64.b64decode(src.split(",", 1)[1])
+    figs = sorted((run / "figures").rglob("*.png"))
+    assert figs, "the run wrote no figures"
+    for f in figs:
+        name = f.relative_to(run / "figures").with_suffix("").as_posix()
+        assert name in embedded, f"figure {name} missing from the report"
+        assert embedded[name] == f.read_bytes(), f"figure {name} differs from its file"
+        assert embedded[name][:8] == b"\x89PNG\r\n\x1a\n"
+    return parser
+
+
+@pytest.fixture
+def report_checks():
+    return parse_report, assert_every_figure_embedded

@@ -1,0 +1,148 @@
+"""report.html for any run directory: valid HTML, every figure embedded, numbers and config."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from infodyn.experiments.report import format_value, render_report, write_report
+from infodyn.experiments.rundir import RunDir
+from infodyn.plotting import pyplot
+
+
+def _make_run(path):
+    run = RunDir(path)
+    run.write_config({"network": {"n_rec": 50, "tau_m": 30.0}, "seed": 3}, command="energy")
+    plt = pyplot()
+    for name in ("memories", "bits_per_patch"):
+        fig, ax = plt.subplots()
+        ax.plot(np.arange(5), np.arange(5) ** 2)
+        ax.set_title(name)
+        run.savefig(fig, name)
+    (run.path / "figures" / "extra").mkdir()
+    fig, ax = plt.subplots()
+    ax.imshow(np.eye(4))
+    run.savefig(fig, "extra/grid")
+    results = {
+        "title": "An energy run & <friends>",
+        "summary": "Fitted an Ising model.",
+        "notes": ["AIS was not run: n <= 20 uses the exact partition function."],
+        "figure_order": ["bits_per_patch"],
+        "figure_captions": {"memories": "fixed points of the fitted model"},
+        "sections": {"fit": "Model fit"},
+        "n_memories": 17,
+        "bits_per_patch": 11.23456,
+        "d_min": 2,
+        "failed": None,
+        "converged": True,
+        "loss_curve": list(np.linspace(1, 0, 200)),
+        "short": [1.0, 2.5, None],
+        "fit": {"method": "mpf", "objective": 0.1234, "nested": {"deep": 1e-7}},
+        "per_seed": [{"seed": 0, "m": 0.98}, {"seed": 1, "m": 0.97}],
+    }
+    run.write_json("results.json", results)
+    return run, results
+
+
+def test_report_is_valid_html_with_every_figure_numbers_and_config(tmp_path, report_checks):
+    _, assert_every_figure_embedded = report_checks
+    run, results = _make_run(tmp_path / "run")
+    path = write_report(run.path)
+    assert path == run.path / "report.html"
+    text = path.read_text()
+    parser = assert_every_figure_embedded(run.path, text)
+    assert [alt for alt, _ in parser.images][0] == "bits_per_patch"  # figure_order honoured
+    assert "An energy run &amp; &lt;friends&gt;" in text  # escaped
+    assert "fixed points of the fitted model" in text
+    assert "AIS was not run" in text
+    assert ">Model fit<" in text and ">nested.deep<" in text and "1.000e-07" in text
+    assert "11.23" in text and ">17<" in text and ">n/a<" in text and ">yes<" in text
+    assert "200 values: min 0, mean 0.5, max 1" in text
+    assert "[1, 2.5, n/a]" in text
+    assert "<th>seed</th><th>m</th>" in text  # list of records as a table
+    assert html_escaped_json(run.path / "config.json") in text
+    assert "figures/extra/grid.png" in text and "results.json" in text
+
+
+def html_escaped_json(path):
+    import html
+
+    return html.escape(json.dumps(json.loads(path.read_text()), indent=2))
+
+
+def test_report_of_a_real_simulate_run(tmp_path, report_checks):
+    from infodyn.experiments.config import SimulateConfig, validate
+    from infodyn.experiments.simulate_run import run_simulation
+
+    parse_report, assert_every_figure_embedded = report_checks
+    cfg = validate(
+        SimulateConfig,
+        {
+            "network": {"n_in": 10, "n_rec": 20, "in_scale": 4.0},
+            "input": {"n_steps": 200},
+            "simulation": {"engine": "jax"},
+        },
+    )
+    run_simulation(cfg, tmp_path / "sim")
+    text = write_report(tmp_path / "sim").read_text()
+    assert_every_figure_embedded(tmp_path / "sim", text)
+    assert "infodyn simulate: sim" in text and "mean_rate_hz" in text
+
+
+def test_report_without_results_or_config_still_renders_with_notes(tmp_path, report_checks):
+    parse_report, _ = report_checks
+    run = RunDir(tmp_path / "bare")
+    run.write_json("results.json", {"x": 1.5})
+    text = render_report(run.path)
+    parse_report(text)
+    assert "config.json is missing" in text
+    (run.path / "results.json").write_text("{broken")
+    run.write_config({}, command="info")
+    text = render_report(run.path)
+    parse_report(text)
+    assert "results.json could not be read" in text
+
+
+def test_format_value():
+    assert format_value(0.000123456) == "1.235e-04"
+    assert format_value(123456) == "123,456"
+    assert format_value(float("nan")) == "NaN"
+    assert format_value(-2.0) == "-2"
+    assert format_value(["a", "b"]) == "a, b"
+    assert format_value({"a": 1}) == "1 entries"
+
+
+def _cli(*args):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(
+        [sys.executable, "-m", "infodyn.cli", "report", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("case", ["ok", "missing", "empty"])
+def test_report_cli(tmp_path, case, report_checks):
+    parse_report, _ = report_checks
+    if case == "ok":
+        run, _ = _make_run(tmp_path / "run")
+        res = _cli(str(run.path), "--title", "My run")
+        assert res.returncode == 0, res.stderr
+        text = (run.path / "report.html").read_text()
+        parse_report(text)
+        assert "<title>My run</title>" in text
+    elif case == "missing":
+        res = _cli(str(tmp_path / "nope"))
+        assert res.returncode == 2
+        assert res.stderr.strip().count("\n") == 0 and "no such run directory" in res.stderr
+    else:
+        (tmp_path / "empty").mkdir()
+        res = _cli(str(tmp_path / "empty"))
+        assert res.returncode == 2 and "not a run directory" in res.stderr
