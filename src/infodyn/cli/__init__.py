@@ -16,7 +16,6 @@ COMMAND_MODULES = (
     "config",
     "sweep",
     "report",
-    "info",
 )
 
 for _name in COMMAND_MODULES:
