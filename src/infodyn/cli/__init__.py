@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "config",
     "sweep",
     "report",
+    "info",
 )
 
 for _name in COMMAND_MODULES:

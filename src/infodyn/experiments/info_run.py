@@ -1,0 +1,246 @@
+"""The ``info`` run: per-neuron entropies, pairwise MI and population TC / O-information of a
+spike file, with shuffle baselines, figures and ``results.json``."""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infodyn.errors import InputError
+from infodyn.experiments.rundir import RunDir
+
+ESTIMATORS = ("plugin", "miller_madow", "nsb")
+
+
+def _population_null(
+    words: np.ndarray, estimator: str, n_shuffles: int, seed: int
+) -> dict[str, float]:
+    """TC and O-information of words whose units were shuffled in time independently.
+
+    The shuffles keep every unit's rate and destroy all correlations, so their TC / O-information
+    is the estimator's bias at this sample size (the true value is 0).
+    """
+    from infodyn.information import multivariate_summary
+
+    rng = np.random.default_rng(seed)
+    tc, oi = [], []
+    for _ in range(n_shuffles):
+        shuffled = np.stack([rng.permutation(col) for col in words.T], axis=1)
+        s = multivariate_summary(shuffled, estimator)
+        tc.append(s["total_correlation"])
+        oi.append(s["o_information"])
+    return {
+        "total_correlation_mean": float(np.mean(tc)),
+        "total_correlation_std": float(np.std(tc)),
+        "o_information_mean": float(np.mean(oi)),
+        "o_information_std": float(np.std(oi)),
+    }
+
+
+def run_info(
+    spikes_path: str | os.PathLike,
+    out: str | os.PathLike,
+    bin_ms: float | None = None,
+    estimator: str = "plugin",
+    max_population: int = 16,
+    n_shuffles: int = 10,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Analyse the spike file at ``spikes_path`` into run directory ``out``; return results.
+
+    Spikes are binned into binary words (``bin_ms``, default one time step; a unit is 1 in a bin
+    when it spiked). Entropies and pairwise MI cover all units; TC, DTC, O- and S-information
+    use the ``max_population`` most active units (joint words of more units are undersampled).
+    """
+    from infodyn.data.spikes import load_spikes
+    from infodyn.information import (
+        entropy,
+        multivariate_summary,
+        pairwise_mutual_information,
+        spike_words,
+    )
+    from infodyn.information.estimators import UndersampledWarning
+
+    if estimator not in ESTIMATORS:
+        raise InputError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
+    if max_population < 3:
+        raise InputError("max_population must be >= 3 (O-information needs three units)")
+    if n_shuffles < 0:
+        raise InputError("n_shuffles must be >= 0")
+    spikes = load_spikes(spikes_path)
+    dt = spikes.dt
+    bin_ms = dt if bin_ms is None else float(bin_ms)
+    if not np.isfinite(bin_ms) or bin_ms <= 0:
+        raise InputError(f"--bin-ms must be a positive number of ms, got {bin_ms}")
+    bin_steps = int(round(bin_ms / dt))
+    if bin_steps < 1 or abs(bin_steps * dt - bin_ms) > 1e-6 * max(1.0, bin_ms):
+        raise InputError(f"--bin-ms={bin_ms} must be a whole multiple of the time step dt={dt} ms")
+    run = RunDir(out)
+    run.write_config(
+        {
+            "spikes": str(Path(spikes_path)),
+            "bin_ms": bin_ms,
+            "estimator": estimator,
+            "max_population": max_population,
+            "n_shuffles": n_shuffles,
+            "seed": seed,
+        },
+        command="info",
+    )
+    t0 = time.perf_counter()
+    words = spike_words(spikes, bin_steps)
+    n_samples, n_units = words.shape
+    # NSB per pair costs one 1-D integral per entropy: beyond 64 units use Miller-Madow
+    pair_estimator = "miller_madow" if estimator == "nsb" and n_units > 64 else estimator
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", UndersampledWarning)
+        h = np.array([float(entropy(words[:, i], estimator)) for i in range(n_units)])
+        mi = pairwise_mutual_information(words, pair_estimator)
+        activity = words.mean(axis=0)
+        pop_units = np.sort(np.argsort(-activity, kind="stable")[: min(max_population, n_units)])
+        pop = None
+        if pop_units.size >= 3:
+            pw = words[:, pop_units]
+            pop = multivariate_summary(pw, estimator)
+            n_words = int(np.unique(pw, axis=0).shape[0])
+            null = _population_null(pw, estimator, n_shuffles, seed) if n_shuffles else None
+        caught = sorted({str(w.message) for w in record if issubclass(w.category,
+                                                                    UndersampledWarning)})
+    upper = mi[np.triu_indices(n_units, 1)]
+    results: dict[str, Any] = {
+        "spikes": str(Path(spikes_path)),
+        "n_units": n_units,
+        "n_trials": spikes.n_trials,
+        "n_samples": n_samples,
+        "bin_ms": bin_ms,
+        "estimator": estimator,
+        "pairwise_estimator": pair_estimator,
+        "entropy_bits": {
+            "per_unit": h.tolist(),
+            "mean": float(h.mean()),
+            "max_possible_per_unit": 1.0,
+        },
+        "pairwise_mi_bits": {
+            "mean": float(upper.mean()) if upper.size else 0.0,
+            "max": float(upper.max()) if upper.size else 0.0,
+            "plugin_bias_under_independence": 1.0 / (2 * n_samples * np.log(2.0)),
+            "top_pairs": _top_pairs(mi, 10),
+        },
+        "population": None,
+        "warnings": caught,
+    }
+    if pop is not None:
+        results["population"] = {
+            "units": pop_units.tolist(),
+            "n_distinct_words": n_words,
+            "samples_per_word": n_samples / n_words,
+            **pop,
+            "shuffle_null": null,
+            "total_correlation_corrected": (
+                pop["total_correlation"] - null["total_correlation_mean"] if null else None
+            ),
+            "o_information_corrected": (
+                pop["o_information"] - null["o_information_mean"] if null else None
+            ),
+            "interpretation": "O-information > 0: redundancy dominates; < 0: synergy dominates",
+        }
+    results["wall_seconds"] = time.perf_counter() - t0
+    from infodyn.data.atomic import save_npz
+
+    save_npz(run.file("information.npz"), entropy_bits=h, pairwise_mi_bits=mi)
+    results["files"] = {
+        "arrays": "information.npz",
+        "entropies": "figures/entropies.png",
+        "pairwise_mi": "figures/pairwise_mi.png",
+        "population": "figures/population.png" if pop is not None else None,
+    }
+    run.savefig(entropy_figure(h, activity), "entropies")
+    run.savefig(pairwise_mi_figure(mi), "pairwise_mi")
+    if pop is not None:
+        run.savefig(population_figure(results["population"]), "population")
+    run.write_json("results.json", results)
+    return results
+
+
+def _top_pairs(mi: np.ndarray, k: int) -> list[dict[str, Any]]:
+    n = mi.shape[0]
+    iu = np.triu_indices(n, 1)
+    vals = mi[iu]
+    order = np.argsort(-vals, kind="stable")[:k]
+    return [{"i": int(iu[0][j]), "j": int(iu[1][j]), "mi_bits": float(vals[j])} for j in order]
+
+
+# ---------------------------------------------------------------------- figures
+def entropy_figure(h: np.ndarray, activity: np.ndarray) -> Any:
+    """Per-unit entropies (sorted) and entropy against spike probability per bin."""
+    from infodyn.plotting import pyplot
+
+    plt = pyplot()
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    order = np.argsort(-h, kind="stable")
+    ax.bar(np.arange(h.size), h[order], color="C0", width=1.0)
+    ax.set_xlabel("unit (sorted by entropy)")
+    ax.set_ylabel("H (bits per bin)")
+    ax.set_title(f"per-unit entropy: mean {h.mean():.3f} bits")
+    p = np.linspace(1e-4, 1 - 1e-4, 400)
+    ax2.plot(p, -(p * np.log2(p) + (1 - p) * np.log2(1 - p)), color="0.6", lw=1,
+             label="H_b(p) (independent bins)")
+    ax2.plot(activity, h, "o", ms=3, color="C0", label="units")
+    ax2.set_xlabel("P(spike in bin)")
+    ax2.set_ylabel("H (bits)")
+    ax2.set_xlim(0, max(0.05, min(1.0, 1.2 * float(activity.max()))))
+    ax2.legend(fontsize=8)
+    return fig
+
+
+def pairwise_mi_figure(mi: np.ndarray) -> Any:
+    """Heat map of the pairwise MI matrix (diagonal hidden) and the histogram of pair values."""
+    from infodyn.plotting import pyplot
+
+    plt = pyplot()
+    n = mi.shape[0]
+    shown = mi.copy()
+    np.fill_diagonal(shown, np.nan)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    im = ax.imshow(shown, cmap="viridis", interpolation="nearest")
+    fig.colorbar(im, ax=ax, label="I(X_i; X_j) (bits)")
+    ax.set_xlabel("unit j")
+    ax.set_ylabel("unit i")
+    ax.set_title("pairwise mutual information")
+    vals = mi[np.triu_indices(n, 1)]
+    if vals.size:
+        ax2.hist(vals, bins=min(50, max(5, vals.size // 5)), color="C2", edgecolor="k", lw=0.3)
+    ax2.set_xlabel("I (bits)")
+    ax2.set_ylabel("pairs")
+    ax2.set_yscale("log")
+    ax2.set_title(f"{vals.size} pairs")
+    return fig
+
+
+def population_figure(pop: dict[str, Any]) -> Any:
+    """TC, DTC, O- and S-information of the population with the shuffle baseline."""
+    from infodyn.plotting import pyplot
+
+    plt = pyplot()
+    names = ["total_correlation", "dual_total_correlation", "o_information", "s_information"]
+    labels = ["TC", "DTC", "O-info", "S-info"]
+    vals = [pop[k] for k in names]
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    colors = ["C0", "C1", "C3" if pop["o_information"] < 0 else "C2", "C4"]
+    ax.bar(labels, vals, color=colors)
+    null = pop.get("shuffle_null")
+    if null:
+        for x, key in ((0, "total_correlation"), (2, "o_information")):
+            ax.errorbar(x + 0.25, null[f"{key}_mean"], yerr=null[f"{key}_std"], fmt="o",
+                        color="k", ms=4, capsize=3, label="shuffled" if x == 0 else None)
+        ax.legend(fontsize=8)
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_ylabel("bits")
+    ax.set_title(f"population of {len(pop['units'])} units "
+                 f"({pop['samples_per_word']:.1f} samples per word)")
+    return fig
