@@ -40,7 +40,7 @@ def bptt_window(
 ):
     """BPTT over ``x`` (T, B, n_in), time-major, from the zero state.
 
-    Returns ``(grads, stats, activity)`` like :func:`infodyn.learning.eprop.eprop_window`.
+    Returns ``(grads, stats, activity, y)`` like :func:`infodyn.learning.eprop.eprop_window`.
     """
     n_steps, batch = x.shape[0], x.shape[1]
     n_rec, n_out = params["w_rec"].shape[0], params["w_out"].shape[1]
@@ -54,10 +54,11 @@ def bptt_window(
             x_t, tgt_t = inp
             new, _ = step(c, p, beta, st, x_t, detach_recurrent, detach_reset)
             inc = loss.step_stats(new.z, new.y, tgt_t, dt)
-            return (new, jax.tree_util.tree_map(jnp.add, stats, inc)), jnp.sum(new.z, axis=-1)
+            stats = jax.tree_util.tree_map(jnp.add, stats, inc)
+            return (new, stats), (jnp.sum(new.z, axis=-1), new.y)
 
-        (_, stats), activity = jax.lax.scan(body, (state0, stats0), (x, tgt))
-        return loss.total(stats, n_steps, dt), (stats, activity)
+        (_, stats), (activity, y) = jax.lax.scan(body, (state0, stats0), (x, tgt))
+        return loss.total(stats, n_steps, dt), (stats, activity, y)
 
-    grads, (stats, activity) = jax.grad(objective, has_aux=True)(params)
-    return grads, stats, activity
+    grads, (stats, activity, y) = jax.grad(objective, has_aux=True)(params)
+    return grads, stats, activity, y

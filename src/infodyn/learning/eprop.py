@@ -109,8 +109,9 @@ def eprop_window(
 ):
     """e-prop over one window ``x`` (T, B, n_in), time-major, starting from ``carry``.
 
-    Returns ``(grads, stats, activity, carry)``: gradients of the window's loss, its statistics,
-    the population spike count per step (T, B), and the carry at the end of the window.
+    Returns ``(grads, stats, activity, y, carry)``: gradients of the window's loss, its
+    statistics, the population spike count per step (T, B), the readouts (T, B, n_out) and the
+    carry at the end of the window.
     """
     n_steps = x.shape[0]
     filtered = filter_readout and loss.uses_output
@@ -164,8 +165,8 @@ def eprop_window(
             g_rec = g_rec + jnp.einsum("bij,bj->ij", ebar_rec, lr)
         k = Carry(new, psi, xbar, zbar, eps_in, eps_rec, ebar_in, ebar_rec, zout)
         g = {"w_in": g_in, "w_rec": g_rec, "w_out": g_out}
-        return (k, g, stats), jnp.sum(new.z, axis=-1)
+        return (k, g, stats), (jnp.sum(new.z, axis=-1), new.y)
 
     g0 = {key: jnp.zeros_like(params[key]) for key in ("w_in", "w_rec", "w_out")}
-    (carry, grads, stats), activity = jax.lax.scan(body, (carry, g0, stats0), (x, tgt))
-    return grads, stats, activity, carry
+    (carry, grads, stats), (activity, y) = jax.lax.scan(body, (carry, g0, stats0), (x, tgt))
+    return grads, stats, activity, y, carry

@@ -40,6 +40,7 @@ class Evaluation:
     terms: dict[str, float]
     grads: dict[str, Array]
     activity: np.ndarray  # (B, T) population spike counts per step
+    y: np.ndarray  # (B, T, n_out) readouts
     grad_norm: float
 
 
@@ -133,14 +134,14 @@ def evaluate(
             batch, net.n_in, net.n_rec, net.n_out, dtype, adaptive,
             filter_readout and lossc.uses_output,
         )
-        grads, stats, activity, _ = eprop_window(
+        grads, stats, activity, y, _ = eprop_window(
             c, lossc, net.dt, adaptive, filter_readout, not lossc.online,
             p, beta, fb, carry, xt, tgt,
         )
     else:
         detach_rec = method == "bptt_stopgrad"
         detach_reset = detach_rec or reset == "detach"
-        grads, stats, activity = bptt_window(
+        grads, stats, activity, y = bptt_window(
             c, lossc, net.dt, detach_rec, detach_reset, p, beta, xt, tgt
         )
     grads = mask_gradients(net, grads, mask)
@@ -158,6 +159,7 @@ def evaluate(
         terms={n: float(v) for n, v in zip(lossc.names(), values, strict=True)},
         grads=grads,
         activity=np.asarray(activity).T,
+        y=np.swapaxes(np.asarray(y), 0, 1),
         grad_norm=norm,
     )
 

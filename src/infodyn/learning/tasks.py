@@ -1,0 +1,142 @@
+"""Training tasks: the e-prop paper's published tasks and a rate-only task.
+
+A task has ``n_in``, ``n_out``, ``n_steps`` and two methods:
+``batch(rng, batch_size) -> (x, target)`` with ``x`` (B, T, n_in) and ``target`` (B, T, n_out)
+or None, and ``metrics(y, target) -> dict`` of task scores computed from the readouts.
+
+- :class:`PatternGeneration` (Bellec et al. 2020, Fig. 2): one readout reproduces a fixed
+  target, a sum of four sines with periods 1000, 500, 333 and 200 ms, amplitudes U(0.5, 2) and
+  random phases, from frozen Poisson input (100 channels at 50 Hz, T = 1000 ms).
+- :class:`EvidenceAccumulation` (Bellec et al. 2020, Fig. 3; Morcos & Harvey 2016): 40 input
+  channels in four groups of 10 (left cue, right cue, recall, background noise). Seven cues of
+  100 ms separated by 50 ms gaps, each on the left or right at random (40 Hz on that group), a
+  1050 ms delay, then a 150 ms recall cue (40 Hz); noise channels fire at 10 Hz throughout.
+  T = 2250 ms. Two readouts; the answer is the side with more cues, scored by softmax
+  cross-entropy over the recall window, and the error is the fraction of trials whose
+  recall-averaged readout picks the wrong side. Needs ALIF units; LIF-only networks stay near
+  chance.
+- :class:`RateTask`: Poisson input at ``rate_hz`` and no target, for rate/criticality losses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from infodyn.errors import require
+
+
+def _poisson(rng: np.random.Generator, rate_hz: np.ndarray | float, shape, dt: float):
+    p = np.clip(np.asarray(rate_hz, dtype=np.float64) * dt / 1000.0, 0.0, 1.0)
+    return (rng.random(shape) < p).astype(np.float64)
+
+
+@dataclass
+class PatternGeneration:
+    """Sum-of-four-sines pattern generation from frozen Poisson input (see module docstring)."""
+
+    n_in: int = 100
+    n_steps: int = 1000
+    rate_hz: float = 50.0
+    dt: float = 1.0
+    periods_ms: tuple[float, ...] = (1000.0, 500.0, 333.0, 200.0)
+    seed: int = 0
+    n_out: int = field(default=1, init=False)
+
+    def __post_init__(self) -> None:
+        require(self.n_in >= 1 and self.n_steps >= 2, "n_in >= 1 and n_steps >= 2 are needed")
+        rng = np.random.default_rng(self.seed)
+        self.x = _poisson(rng, self.rate_hz, (self.n_steps, self.n_in), self.dt)
+        t = np.arange(self.n_steps) * self.dt
+        amps = rng.uniform(0.5, 2.0, size=len(self.periods_ms))
+        phases = rng.uniform(0.0, 2 * np.pi, size=len(self.periods_ms))
+        self.target = sum(
+            a * np.sin(2 * np.pi * t / p + ph)
+            for a, p, ph in zip(amps, self.periods_ms, phases, strict=True)
+        )[:, None]
+
+    def batch(self, rng: np.random.Generator, batch_size: int):
+        x = np.broadcast_to(self.x, (batch_size, *self.x.shape)).copy()
+        y = np.broadcast_to(self.target, (batch_size, *self.target.shape)).copy()
+        return x, y
+
+    def metrics(self, y: np.ndarray, target: np.ndarray) -> dict[str, Any]:
+        mse = float(np.mean((y - target) ** 2))
+        return {"nmse": mse / float(np.var(target))}
+
+
+@dataclass
+class EvidenceAccumulation:
+    """The e-prop paper's evidence-accumulation task (see module docstring)."""
+
+    n_cues: int = 7
+    cue_ms: float = 100.0
+    gap_ms: float = 50.0
+    delay_ms: float = 1050.0
+    recall_ms: float = 150.0
+    channels_per_group: int = 10
+    cue_rate_hz: float = 40.0
+    noise_rate_hz: float = 10.0
+    dt: float = 1.0
+
+    def __post_init__(self) -> None:
+        require(self.n_cues >= 1 and self.n_cues % 2 == 1, "n_cues must be odd (no ties)")
+        s = lambda ms: int(round(ms / self.dt))  # noqa: E731
+        self._cue, self._gap = s(self.cue_ms), s(self.gap_ms)
+        self._recall_start = self.n_cues * (self._cue + self._gap) + s(self.delay_ms)
+        self.n_steps = self._recall_start + s(self.recall_ms)
+        self.n_in = 4 * self.channels_per_group
+        self.n_out = 2
+
+    def batch(self, rng: np.random.Generator, batch_size: int):
+        g, b, t = self.channels_per_group, batch_size, self.n_steps
+        sides = rng.integers(0, 2, size=(b, self.n_cues))  # 0 left, 1 right
+        rate = np.zeros((b, t, self.n_in))
+        rate[:, :, 3 * g :] = self.noise_rate_hz
+        for k in range(self.n_cues):
+            start = k * (self._cue + self._gap)
+            for side in (0, 1):
+                on = sides[:, k] == side
+                rate[on, start : start + self._cue, side * g : (side + 1) * g] = self.cue_rate_hz
+        rate[:, self._recall_start :, 2 * g : 3 * g] = self.cue_rate_hz
+        x = _poisson(rng, rate, rate.shape, self.dt)
+        label = (sides.sum(axis=1) > self.n_cues // 2).astype(int)
+        target = np.zeros((b, t, 2))
+        n_rec = t - self._recall_start
+        target[np.arange(b)[:, None], np.arange(self._recall_start, t)[None, :], label[:, None]] = (
+            1.0 / n_rec
+        )
+        return x, target
+
+    def labels(self, target: np.ndarray) -> np.ndarray:
+        return np.argmax(target[:, self._recall_start :, :].sum(axis=1), axis=-1)
+
+    def metrics(self, y: np.ndarray, target: np.ndarray) -> dict[str, Any]:
+        pred = np.argmax(y[:, self._recall_start :, :].mean(axis=1), axis=-1)
+        return {"error": float(np.mean(pred != self.labels(target)))}
+
+
+@dataclass
+class RateTask:
+    """Poisson input at ``rate_hz`` on ``n_in`` channels for ``n_steps``; no target."""
+
+    n_in: int = 100
+    n_steps: int = 1000
+    rate_hz: float = 5.0
+    n_out: int = 0
+    dt: float = 1.0
+
+    def batch(self, rng: np.random.Generator, batch_size: int):
+        return _poisson(rng, self.rate_hz, (batch_size, self.n_steps, self.n_in), self.dt), None
+
+    def metrics(self, y: np.ndarray, target: Any) -> dict[str, Any]:
+        return {}
+
+
+TASKS = {
+    "pattern_generation": PatternGeneration,
+    "evidence_accumulation": EvidenceAccumulation,
+    "rate": RateTask,
+}

@@ -1,0 +1,347 @@
+"""Training loop: optax optimisers, clipping, constraints, checkpoints with resume, metrics.
+
+::
+
+    trainer = Trainer(net, task, loss, TrainOptions(method="eprop", optimizer="adam", lr=5e-3))
+    history = trainer.fit(n_iterations=500, out="runs/x", progress=True)
+
+Each iteration draws a batch from the task (seeded by ``(seed, iteration)``, so a resumed run
+sees the same batches), computes gradients with :func:`infodyn.learning.evaluate` (or, with
+``online_window=K``, e-prop updates every K steps while the state and eligibility traces run on
+through the sequence), clips the global gradient norm, applies the optax update and projects the
+weights back onto the network's constraints (zero diagonal, connectivity mask, Dale's law) with
+``net.constrain``. Adaptive feedback (Kolen-Pollack) gives B the same update as W_out and decays
+both by ``feedback_decay``, so B converges to W_out.
+
+Metrics per iteration: the loss and each term, the mean rate (Hz), the branching ratio of the
+population activity (naive lag-1 regression, :func:`branching_estimate`), the gradient norm and
+the task's own metrics (for example the error rate). Checkpoints (``checkpoint.npz``, written
+atomically with ``metrics.json``) hold the weights, the optimizer state, the feedback matrix and
+the iteration; ``resume=True`` continues from them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from infodyn.errors import InputError, require
+from infodyn.learning.gradients import (
+    _feedback_matrix,
+    _prepare,
+    evaluate,
+    mask_gradients,
+    random_feedback,
+)
+from infodyn.learning.losses import as_loss
+
+KEYS = ("w_in", "w_rec", "w_out")
+
+
+@dataclass
+class TrainOptions:
+    """How to train. ``lr`` is the learning rate; ``clip_norm`` the global-norm clip (None: off);
+    ``train`` the weights that learn; ``online_window`` K steps per e-prop update (None: one
+    update per sequence batch); ``checkpoint_every`` iterations between checkpoints."""
+
+    method: Literal["eprop", "bptt", "bptt_stopgrad"] = "eprop"
+    feedback: Literal["symmetric", "random", "adaptive"] = "symmetric"
+    optimizer: Literal["sgd", "adam"] = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.0
+    clip_norm: float | None = None
+    batch_size: int = 1
+    train: tuple[str, ...] = KEYS
+    reset: Literal["through", "detach"] = "through"
+    filter_readout: bool = True
+    online_window: int | None = None
+    feedback_decay: float = 0.0
+    feedback_seed: int = 0
+    precision: Literal["float32", "float64"] = "float32"
+    seed: int = 0
+    checkpoint_every: int = 50
+    explode_threshold: float = 1e8
+
+    def __post_init__(self) -> None:
+        require(self.lr > 0 and math.isfinite(self.lr), f"lr must be > 0, got {self.lr}")
+        require(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
+        require(self.clip_norm is None or self.clip_norm > 0, "clip_norm must be > 0")
+        require(self.online_window is None or self.online_window >= 1, "online_window must be >= 1")
+        require(
+            self.online_window is None or self.method == "eprop",
+            "online_window (updates during a sequence) needs method='eprop'",
+        )
+        bad = set(self.train) - set(KEYS)
+        require(not bad, f"train may only name {KEYS}, got {sorted(bad)}")
+        self.train = tuple(self.train)
+
+
+def branching_estimate(activity: np.ndarray) -> float:
+    """Branching ratio of population counts ``activity`` (B, T) by the naive lag-1 regression
+    slope of A[t+1] on A[t] pooled over trials (criticality module's estimator when present)."""
+    a = np.asarray(activity, dtype=np.float64)
+    if a.shape[-1] < 3 or np.all(a == a.flat[0]):
+        return float("nan")
+    try:
+        from infodyn.criticality.branching import branching_ratio
+
+        return float(branching_ratio(a, method="naive", n_boot=0).m)
+    except Exception:  # noqa: BLE001 - the estimator refuses degenerate data; fall back
+        pass
+    prev, nxt = a[:, :-1].ravel(), a[:, 1:].ravel()
+    var = np.var(prev)
+    if var == 0:
+        return float("nan")
+    return float(np.mean((prev - prev.mean()) * (nxt - nxt.mean())) / var)
+
+
+@dataclass
+class TrainState:
+    params: dict[str, Any]
+    opt_state: Any
+    feedback: np.ndarray | None
+    iteration: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Trainer:
+    """Train ``net`` on ``task`` (see :mod:`infodyn.learning.tasks`) with ``loss``."""
+
+    def __init__(
+        self,
+        net,
+        task,
+        loss: Any,
+        options: TrainOptions | None = None,
+        params: dict[str, Any] | None = None,
+        mask: Any | None = None,
+    ) -> None:
+        self.net, self.task = net, task
+        self.loss = as_loss(loss)
+        self.opt = options or TrainOptions()
+        require(
+            task.n_in == net.n_in and task.n_out == net.n_out,
+            f"the task needs n_in={task.n_in}, n_out={task.n_out}; the network has "
+            f"n_in={net.n_in}, n_out={net.n_out}",
+        )
+        self.mask = None if mask is None else np.asarray(mask, dtype=np.float64)
+        from infodyn.network.engine_jax import ensure_dtype
+
+        self.dtype = ensure_dtype(self.opt.precision)
+        p0 = params if params is not None else net.init(seed=self.opt.seed)
+        net.validate_params(p0)
+        p0 = net.constrain({k: jnp.asarray(p0[k], self.dtype) for k in KEYS}, self.mask)
+        self.optimizer = self._optimizer()
+        fb = None
+        if self.opt.feedback != "symmetric":
+            fb = random_feedback(net.n_rec, net.n_out, self.opt.feedback_seed)
+        self.state = TrainState(params=p0, opt_state=self.optimizer.init(p0), feedback=fb)
+
+    # ------------------------------------------------------------------ optimisation
+    def _optimizer(self) -> optax.GradientTransformation:
+        o = self.opt
+        parts = []
+        if o.clip_norm is not None:
+            parts.append(optax.clip_by_global_norm(o.clip_norm))
+        if o.optimizer == "adam":
+            parts.append(optax.adam(o.lr))
+        else:
+            parts.append(optax.sgd(o.lr, momentum=o.momentum or None))
+        return optax.chain(*parts)
+
+    def _apply(self, grads: dict[str, Any]) -> None:
+        st, o = self.state, self.opt
+        grads = {k: (grads[k] if k in o.train else jnp.zeros_like(grads[k])) for k in KEYS}
+        updates, st.opt_state = self.optimizer.update(grads, st.opt_state, st.params)
+        new = optax.apply_updates(st.params, updates)
+        if o.feedback == "adaptive" and "w_out" in o.train:
+            decay = o.lr * o.feedback_decay
+            new["w_out"] = new["w_out"] - decay * st.params["w_out"]
+            st.feedback = np.asarray(
+                st.feedback + np.asarray(updates["w_out"]) - decay * st.feedback
+            )
+        st.params = self.net.constrain(new, None if self.mask is None else jnp.asarray(self.mask))
+
+    # ------------------------------------------------------------------ one iteration
+    def _batch(self, iteration: int):
+        rng = np.random.default_rng([self.opt.seed, iteration])
+        return self.task.batch(rng, self.opt.batch_size)
+
+    def step(self) -> dict[str, Any]:
+        """Run one training iteration and return its metrics."""
+        t0 = time.perf_counter()
+        it = self.state.iteration
+        x, target = self._batch(it)
+        if self.opt.online_window is None:
+            ev = evaluate(
+                self.net, self.state.params, x, target, self.loss,
+                method=self.opt.method, feedback=self.opt.feedback,
+                feedback_matrix=self.state.feedback, reset=self.opt.reset,
+                filter_readout=self.opt.filter_readout, mask=self.mask,
+                precision=self.opt.precision, explode_threshold=self.opt.explode_threshold,
+            )
+            self._apply(ev.grads)
+            loss, terms, activity, y, gnorm = ev.loss, ev.terms, ev.activity, ev.y, ev.grad_norm
+        else:
+            loss, terms, activity, y, gnorm = self._online_sequence(x, target)
+        self.state.iteration = it + 1
+        n_steps = activity.shape[1]
+        rec = {
+            "iteration": it + 1,
+            "loss": loss,
+            **{f"loss_{k}": v for k, v in terms.items()},
+            "mean_rate_hz": float(activity.sum() / (activity.shape[0] * n_steps * self.net.n_rec)
+                                  * 1000.0 / self.net.dt),
+            "branching": branching_estimate(activity),
+            "grad_norm": gnorm,
+            **self.task.metrics(y, target),
+            "seconds": time.perf_counter() - t0,
+        }
+        self.state.history.append(rec)
+        return rec
+
+    def _online_sequence(self, x, target):
+        """e-prop with an update every ``online_window`` steps within one sequence batch."""
+        from infodyn.learning.eprop import eprop_window, zero_carry
+        from infodyn.network.dynamics import Constants
+
+        net, o, lossc = self.net, self.opt, self.loss
+        _, _, xt, tgt = _prepare(net, self.state.params, x, target, o.precision)
+        c, beta = Constants.of(net), jnp.asarray(net.beta_vector(), self.dtype)
+        adaptive = net.n_adaptive > 0
+        n_steps, batch = xt.shape[0], xt.shape[1]
+        carry = zero_carry(batch, net.n_in, net.n_rec, net.n_out, self.dtype, adaptive,
+                           o.filter_readout and lossc.uses_output)
+        acts, ys, losses, terms_acc, norms = [], [], 0.0, None, []
+        k = o.online_window
+        for start in range(0, n_steps, k):
+            sl = slice(start, min(start + k, n_steps))
+            fb = _feedback_matrix(net, self.state.params, o.feedback, self.state.feedback,
+                                  o.feedback_seed, self.dtype)
+            grads, stats, act, y, carry = eprop_window(
+                c, lossc, net.dt, adaptive, o.filter_readout, not lossc.online,
+                self.state.params, beta, fb, carry, xt[sl], None if tgt is None else tgt[sl],
+            )
+            grads = mask_gradients(net, grads, self.mask)
+            norm = float(jnp.sqrt(sum(jnp.sum(g**2) for g in grads.values())))
+            if not np.isfinite(norm) or norm > o.explode_threshold:
+                raise InputError(f"e-prop gradient exploded (norm {norm:.3g}) at step {start}")
+            self._apply(grads)
+            vals = [float(v) for v in lossc.term_values(stats, sl.stop - sl.start, net.dt)]
+            w = (sl.stop - sl.start) / n_steps
+            terms_acc = [w * v for v in vals] if terms_acc is None else [
+                a + w * v for a, v in zip(terms_acc, vals, strict=True)]
+            norms.append(norm)
+            acts.append(np.asarray(act).T)
+            ys.append(np.swapaxes(np.asarray(y), 0, 1))
+        terms = dict(zip(lossc.names(), terms_acc, strict=True))
+        losses = float(sum(terms_acc))
+        return (losses, terms, np.concatenate(acts, axis=1), np.concatenate(ys, axis=1),
+                float(np.mean(norms)))
+
+    # ------------------------------------------------------------------ fit, checkpoints
+    def fit(
+        self,
+        n_iterations: int,
+        out: str | os.PathLike | None = None,
+        resume: bool = False,
+        progress: bool = False,
+        callback: Any = None,
+    ) -> list[dict[str, Any]]:
+        """Train until ``n_iterations`` iterations are done (counting resumed ones).
+
+        With ``out``, writes ``checkpoint.npz`` and ``metrics.json`` there every
+        ``checkpoint_every`` iterations and at the end; ``resume=True`` loads them first.
+        """
+        require(n_iterations >= 0, "n_iterations must be >= 0")
+        if resume:
+            require(out is not None, "resume needs a run directory")
+            self.load_checkpoint(Path(out) / "checkpoint.npz")
+        bar = _Progress(progress, n_iterations, self.state.iteration)
+        with bar:
+            while self.state.iteration < n_iterations:
+                rec = self.step()
+                bar.advance(rec)
+                if callback is not None:
+                    callback(self, rec)
+                due = self.state.iteration % self.opt.checkpoint_every == 0
+                if out is not None and (due or self.state.iteration == n_iterations):
+                    self.save_checkpoint(Path(out) / "checkpoint.npz")
+        return self.state.history
+
+    def save_checkpoint(self, path: str | os.PathLike) -> Path:
+        """Write weights, optimizer state, feedback, iteration (and metrics.json beside it)."""
+        from infodyn.data.atomic import save_npz, write_json
+
+        path = Path(path)
+        st = self.state
+        leaves = jax.tree_util.tree_leaves(st.opt_state)
+        arrays = {f"param_{k}": np.asarray(st.params[k]) for k in KEYS}
+        arrays.update({f"opt_{i}": np.asarray(v) for i, v in enumerate(leaves)})
+        if st.feedback is not None:
+            arrays["feedback"] = np.asarray(st.feedback)
+        arrays["iteration"] = np.asarray(st.iteration)
+        arrays["options"] = np.asarray(json.dumps(asdict(self.opt)))
+        write_json(path.with_name("metrics.json"), st.history)
+        return save_npz(path, **arrays)
+
+    def load_checkpoint(self, path: str | os.PathLike) -> None:
+        path = Path(path)
+        if not path.exists():
+            raise InputError(f"{path}: no checkpoint to resume from")
+        try:
+            data = np.load(path, allow_pickle=False)
+            params = {k: jnp.asarray(data[f"param_{k}"], self.dtype) for k in KEYS}
+            treedef = jax.tree_util.tree_structure(self.optimizer.init(params))
+            n = treedef.num_leaves
+            leaves = [jnp.asarray(data[f"opt_{i}"]) for i in range(n)]
+            opt_state = jax.tree_util.tree_unflatten(treedef, leaves)
+            feedback = np.asarray(data["feedback"]) if "feedback" in data else None
+            iteration = int(data["iteration"])
+        except (KeyError, ValueError, OSError) as exc:
+            raise InputError(f"{path}: not a checkpoint of this training setup ({exc})") from None
+        self.net.validate_params(params)
+        history: list[dict[str, Any]] = []
+        metrics = path.with_name("metrics.json")
+        if metrics.exists():
+            history = [r for r in json.loads(metrics.read_text()) if r["iteration"] <= iteration]
+        self.state = TrainState(params, opt_state, feedback, iteration, history)
+
+
+class _Progress:
+    """A rich progress bar over iterations showing the latest loss (no-op when disabled)."""
+
+    def __init__(self, enabled: bool, total: int, done: int) -> None:
+        self.enabled, self.total, self.done = enabled, total, done
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(
+                TextColumn("training"), BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(), transient=True,
+            )
+            self._bar.__enter__()
+            self._task = self._bar.add_task("train", total=self.total, completed=self.done,
+                                            loss="-")
+        return self
+
+    def advance(self, rec: dict[str, Any]) -> None:
+        if self.enabled:
+            self._bar.update(self._task, advance=1, loss=f"{rec['loss']:.4g}")
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.enabled:
+            self._bar.__exit__(*exc)
