@@ -4,13 +4,12 @@ import warnings
 from datetime import UTC, datetime
 
 import numpy as np
+import pynwb  # the nwb extra is part of the test extra: this check must run, not skip
 import pytest
 
-pynwb = pytest.importorskip("pynwb", reason="the nwb extra (pynwb) is part of the test extra")
-
-from infodyn.data.nwb import load_nwb_spikes, save_nwb_spikes  # noqa: E402
-from infodyn.data.spikes import SpikeTrain, load_spikes  # noqa: E402
-from infodyn.errors import InputError  # noqa: E402
+from infodyn.data.nwb import load_nwb_spikes, save_nwb_spikes
+from infodyn.data.spikes import SpikeTrain, load_spikes
+from infodyn.errors import InputError
 
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
