@@ -14,6 +14,7 @@ maximum likelihood (``fit``).
 
 from infodyn.energy.codes import (
     clique_code,
+    clique_network,
     correction_radius,
     corrupt,
     denoising_curve,
@@ -66,6 +67,7 @@ __all__ = [
     "basin_profile",
     "binary_words",
     "clique_code",
+    "clique_network",
     "compare_statistics",
     "correction_radius",
     "corrupt",

@@ -38,19 +38,22 @@ def as_binary(X: Any, name: str = "X", n: int | None = None, min_rows: int = 1) 
     return np.ascontiguousarray(a, dtype=np.uint8)
 
 
-def check_trainable(X: np.ndarray, n_params: int) -> None:
-    """Reject constant columns (their field diverges) and warn when M < number of parameters."""
+def check_trainable(
+    X: np.ndarray, n_samples: float, n_params: int, allow_constant: bool = False
+) -> None:
+    """Reject constant columns (their field diverges) unless ``allow_constant``; warn when there
+    are fewer samples than parameters."""
     m = X.mean(axis=0)
     const = np.flatnonzero((m == 0) | (m == 1))
-    if const.size:
+    if const.size and not allow_constant:
         shown = ", ".join(str(int(i)) for i in const[:10]) + (" ..." if const.size > 10 else "")
         raise InputError(
             f"{const.size} unit(s) never change in the data (constant columns: {shown}); "
-            "their fields would diverge, so remove them before fitting"
+            "their fields would diverge: remove them, or pass allow_constant=True"
         )
-    if X.shape[0] < n_params:
+    if n_samples < n_params:
         warnings.warn(
-            f"only {X.shape[0]} patterns for {n_params} parameters: the fit will overfit "
+            f"only {n_samples:g} patterns for {n_params} parameters: the fit will overfit "
             "(expected KL gap ~ d/(2M)); use l2 > 0 or more data",
             UserWarning,
             stacklevel=3,

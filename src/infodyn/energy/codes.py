@@ -130,13 +130,18 @@ def outer_product_rule(patterns: Any) -> Any:
 
 def store(patterns: Any, method: str = "mpf", **fit_kwargs: Any) -> Any:
     """A network storing ``patterns``: ``"mpf"`` fits MPF to them (``fit_kwargs`` go to
-    ``fit``), ``"outer"`` uses the outer-product rule."""
+    ``fit``; constant bits are allowed), ``"outer"`` uses the outer-product rule."""
     require(method in ("mpf", "outer"), f"method must be 'mpf' or 'outer', got {method!r}")
     if method == "outer":
         return outer_product_rule(patterns)
+    import warnings
+
     from infodyn.energy.fit import fit
 
-    return fit(patterns, method="mpf", **fit_kwargs)
+    fit_kwargs.setdefault("allow_constant", True)
+    with warnings.catch_warnings():  # storing few patterns in many parameters is the point
+        warnings.filterwarnings("ignore", message="only .* patterns for", category=UserWarning)
+        return fit(patterns, method="mpf", **fit_kwargs)
 
 
 def storage_fraction(model: Any, patterns: Any, strict: bool = True) -> float:
@@ -159,3 +164,44 @@ def clique_code(v: int, k: int | None = None) -> np.ndarray:
     for row, clique in enumerate(combinations(range(v), k)):
         out[row, [edge_index[e] for e in combinations(clique, 2)]] = 1
     return out
+
+
+def clique_network(
+    v: int,
+    k: int | None = None,
+    share: float = 1.0,
+    disjoint: float = -1.0,
+    threshold: float | None = None,
+) -> Any:
+    """The symmetric network on the edges of K_v that stores every k-clique (Hillar & Tran 2018).
+
+    Two edges are coupled by ``share`` when they meet at a vertex and by ``disjoint`` otherwise;
+    every threshold is ``threshold``. For a k-clique codeword the drives are, by counting edges:
+    inside the clique ``2(k-2) share + (C(k,2) - 2k + 3) disjoint - z`` (must be > 0), for an
+    outside edge touching the clique ``(k-1) share + (C(k,2) - k + 1) disjoint - z`` and for an
+    outside edge away from it ``C(k,2) disjoint - z`` (both must be < 0). The default
+    threshold is the midpoint of the admissible interval, which maximises the smallest margin;
+    an InputError says when no threshold works.
+    """
+    from infodyn.energy.model import IsingModel
+
+    v = positive_int(v, "v", 3)
+    k = v // 2 if k is None else positive_int(k, "k", 2)
+    require(k < v, "k must be smaller than v")
+    c = comb(k, 2)
+    inside = 2 * (k - 2) * share + (c - 2 * k + 3) * disjoint
+    outside = max((k - 1) * share + (c - k + 1) * disjoint, c * disjoint)
+    require(inside > outside, "no threshold stores the cliques with these couplings")
+    z = 0.5 * (inside + outside) if threshold is None else float(threshold)
+    edges = list(combinations(range(v), 2))
+    a = np.array(edges)
+    meet = (
+        (a[:, None, 0] == a[None, :, 0])
+        | (a[:, None, 0] == a[None, :, 1])
+        | (a[:, None, 1] == a[None, :, 0])
+        | (a[:, None, 1] == a[None, :, 1])
+    )
+    J = np.where(meet, share, disjoint)
+    np.fill_diagonal(J, 0.0)
+    info = {"method": "clique_network", "v": v, "k": k, "margin": 0.5 * (inside - outside)}
+    return IsingModel(J, np.full(len(edges), z), info)

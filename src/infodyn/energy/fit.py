@@ -55,6 +55,7 @@ def fit(
     weights: Any = None,
     seed: int = 0,
     precision: str = "float64",
+    allow_constant: bool = False,
 ) -> IsingModel:
     """Fit ``E(x) = -1/2 x^T J x + theta^T x`` to the rows of ``X`` (M, n) in {0, 1}.
 
@@ -70,6 +71,8 @@ def fit(
     init: a model to start from (default: J = 0, fields of the independent model).
     weights: optional non-negative weight per row of X.
     precision: ``"float64"`` (default) or ``"float32"`` for the objective evaluations.
+    allow_constant: fit even when a unit never changes (its field then grows until the
+        optimiser stops; fine for storing patterns, meaningless as a density).
 
     Returns an :class:`IsingModel` whose ``fit_info`` records the optimiser's run (iterations,
     objective, convergence message, wall time, validation curve, best iteration).
@@ -109,8 +112,7 @@ def fit(
             "weights must be >= 0 and not all 0",
         )
         Xu = X
-    check_trainable(Xu[w > 0], 0)
-    check_trainable(X, n * (n + 1) // 2)
+    check_trainable(Xu[w > 0], float(w.sum()), n * (n + 1) // 2, allow_constant)
     if init is None:
         init = IsingModel.independent(X, pseudocount=0.5)
     require(isinstance(init, IsingModel) and init.n == n, "init must be an IsingModel with n units")

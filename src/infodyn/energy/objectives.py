@@ -60,7 +60,7 @@ def make_objective(method: str, n: int, split: bool) -> tuple[Any, Any]:
     import jax
     import jax.numpy as jnp
 
-    iu = np.triu_indices(n, 1)
+    iu = tuple(a.astype(np.int32) for a in np.triu_indices(n, 1))
     m = n_couplings(n)
 
     def couplings(p):

@@ -1,0 +1,105 @@
+"""Dynamics: descent never raises E, fixed points, exhaustive search, synchronous cycles,
+Glauber."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import infodyn as idn
+from infodyn.energy import IsingModel, all_states, descend, is_fixed_point
+
+
+def _model(n, seed, scale=1.0):
+    rng = np.random.default_rng(seed)
+    J = np.triu(rng.normal(0, scale, (n, n)), 1)
+    return IsingModel(J + J.T, rng.normal(0.0, 1.0, n))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(2, 14),
+    order=st.sampled_from(["sequential", "random"]),
+)
+def test_descent_never_raises_energy(seed, n, order):
+    m = _model(n, seed)
+    X = (np.random.default_rng(seed + 1).random((20, n)) < 0.5).astype(np.uint8)
+    prev = m.energy(X)
+    for sweeps in range(1, 8):
+        Y = descend(m, X, order=order, seed=seed, max_sweeps=sweeps)
+        e = m.energy(Y)
+        assert np.all(e <= prev + 1e-12)
+        prev = e
+    final, used = descend(m, X, order=order, seed=seed, return_sweeps=True)
+    assert np.all(used > 0)
+    assert is_fixed_point(m, final).all()
+    assert np.all(m.energy(final) <= m.energy(X) + 1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_strict_fixed_points_never_differ_in_one_bit(seed):
+    m = _model(12, seed, scale=1.5)
+    fp = m.fixed_points(method="exhaustive", strict=True)
+    # brute force over all states as an independent check of the Gray-code search
+    S = all_states(12)
+    brute = S[is_fixed_point(m, S, strict=True)]
+    assert {r.tobytes() for r in fp} == {r.tobytes() for r in brute}
+    weak = m.fixed_points(method="exhaustive")
+    assert {r.tobytes() for r in weak} == {r.tobytes() for r in S[is_fixed_point(m, S)]}
+    if fp.shape[0] >= 2:
+        assert idn.energy.minimum_distance(fp) >= 2
+    assert np.all(np.diff(m.energy(fp)) >= 0)  # sorted by energy
+
+
+def test_fixed_points_from_data_and_random_starts_are_found_exhaustively():
+    m = _model(14, 3, scale=1.5)
+    every = {r.tobytes() for r in m.fixed_points(method="exhaustive")}
+    X = (np.random.default_rng(0).random((500, 14)) < 0.5).astype(np.uint8)
+    from_data = m.fixed_points(X)
+    from_random = m.fixed_points(method="random", n_starts=3000, seed=1)
+    assert {r.tobytes() for r in from_data} <= every
+    assert {r.tobytes() for r in from_random} <= every
+    # the lowest-energy memory has the largest basin here: found from random starts
+    assert from_random[0].tobytes() == m.fixed_points(method="exhaustive")[0].tobytes()
+
+
+def test_synchronous_two_cycle_and_goles_bound():
+    # two mutually inhibiting units that both want to fire: 00 <-> 11 in parallel updates
+    m = IsingModel([[0.0, -1.0], [-1.0, 0.0]], [-0.5, -0.5])
+    res = idn.energy.synchronous(m, [[0, 0]])
+    assert res.period[0] == 2 and res.steps[0] == 0
+    # asynchronous descent from the same state settles in one of the 1-unit states
+    assert m.descend([[0, 0]]).tolist() == [[1, 0]]
+    # symmetric J: synchronous dynamics ends in a fixed point or a 2-cycle (Goles & Olivos 1980)
+    big = _model(30, 5)
+    X = (np.random.default_rng(2).random((300, 30)) < 0.5).astype(np.uint8)
+    r = idn.energy.synchronous(big, X, max_steps=500)
+    assert set(np.unique(r.period)) <= {1, 2}
+    fixed = r.period == 1
+    assert is_fixed_point(big, r.states[fixed]).all()
+
+
+def test_glauber_cold_limit_is_descent_and_is_seeded():
+    m = _model(10, 8)
+    X = (np.random.default_rng(3).random((50, 10)) < 0.5).astype(np.uint8)
+    cold = idn.energy.glauber(m, X, temperature=1e-4, n_sweeps=30, seed=0)
+    assert is_fixed_point(m, cold).all()
+    a = idn.energy.glauber(m, X, temperature=1.0, n_sweeps=3, seed=4)
+    b = idn.energy.glauber(m, X, temperature=1.0, n_sweeps=3, seed=4)
+    c = idn.energy.glauber(m, X, temperature=1.0, n_sweeps=3, seed=5)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_dynamics_bad_input():
+    m = _model(4, 0)
+    with pytest.raises(idn.InputError):
+        descend(m, [[0, 1, 2, 0]])
+    with pytest.raises(idn.InputError):
+        descend(m, [[0, 1, 1, 0]], order="backwards")
+    with pytest.raises(idn.InputError):
+        idn.energy.glauber(m, [[0, 1, 1, 0]], temperature=0)
+    with pytest.raises(idn.InputError):
+        m.fixed_points(method="data")
+    with pytest.raises(idn.InputError, match="n <= 26"):
+        _model(27, 0).fixed_points(method="exhaustive")

@@ -1,0 +1,191 @@
+"""Fitting: objectives against finite differences and a NumPy reference, the published MPF form,
+planted-coupling recovery against d/(2M), agreement of MPF/PL/ML, regularisation, early stopping,
+bad input."""
+
+import jax
+import numpy as np
+import pytest
+
+import infodyn as idn
+from infodyn.energy import IsingModel, all_states, fit
+from infodyn.energy.objectives import make_objective, pack, prepare_data
+from infodyn.energy.reference import value_and_grad as numpy_value_and_grad
+
+N = 12
+
+
+def _planted(n=N, seed=0, scale=0.5):
+    rng = np.random.default_rng(seed)
+    J = np.triu(rng.normal(0, scale, (n, n)), 1)
+    return IsingModel(J + J.T, rng.normal(0.5, 0.5, n))
+
+
+def _exact_samples(model, M, seed):
+    S = all_states(model.n)
+    return S[np.random.default_rng(seed).choice(S.shape[0], M, p=model.probabilities())]
+
+
+def _kl(p, q):
+    return float(np.sum(p * np.log(p / q)))
+
+
+def _data(method, X, split=False):
+    rng = np.random.default_rng(5)
+    n = X.shape[1]
+    w = rng.integers(1, 4, X.shape[0]).astype(float)
+    p = pack(np.triu(rng.normal(0, 0.3, (n, n)), 1) * 2, rng.normal(0, 0.5, n), split)
+    if split:
+        p = np.abs(p)
+    return prepare_data(method, X, w, np.float64), p, w
+
+
+@pytest.mark.parametrize(
+    "method, split", [("mpf", False), ("pl", False), ("ml", False), ("mpf", True)]
+)
+def test_gradients_match_finite_differences(method, split):
+    X = (np.random.default_rng(1).random((40, 6)) < 0.4).astype(np.uint8)
+    with jax.enable_x64(True):
+        data, p, _ = _data(method, X, split)
+        vg, _ = make_objective(method, 6, split)
+        l1, l2 = (0.03, 0.02)
+        _, g = vg(p, data, l1, l2)
+        eps = 1e-6
+        fd = np.array(
+            [
+                (float(vg(p + eps * e, data, l1, l2)[0]) - float(vg(p - eps * e, data, l1, l2)[0]))
+                / (2 * eps)
+                for e in np.eye(p.size)
+            ]
+        )
+    np.testing.assert_allclose(np.asarray(g), fd, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["mpf", "pl"])
+def test_jax_objective_matches_numpy_reference(method):
+    X = (np.random.default_rng(2).random((50, 7)) < 0.3).astype(np.uint8)
+    with jax.enable_x64(True):
+        data, p, w = _data(method, X)
+        f, g = make_objective(method, 7, False)[0](p, data, 0.0, 0.05)
+    f_ref, g_ref = numpy_value_and_grad(p, X, w, method, l2=0.05)
+    assert float(f) == pytest.approx(f_ref, rel=1e-12)
+    np.testing.assert_allclose(np.asarray(g), g_ref, rtol=1e-10, atol=1e-12)
+
+
+def test_mpf_objective_is_the_published_one():
+    """K = (1/M) sum_x sum_i exp((E(x) - E(x_flip_i)) / 2), from energies alone."""
+    m = _planted(6, seed=3)
+    X = (np.random.default_rng(3).random((30, 6)) < 0.5).astype(np.uint8)
+    E = m.energy(X)
+    K = 0.0
+    for i in range(6):
+        Y = X.copy()
+        Y[:, i] ^= 1
+        K += np.exp(0.5 * (E - m.energy(Y))).sum()
+    K /= X.shape[0]
+    with jax.enable_x64(True):
+        vg, value = make_objective("mpf", 6, False)
+        got = value(pack(m.J, m.theta), prepare_data("mpf", X, np.ones(30), np.float64))
+    assert float(got) == pytest.approx(K, rel=1e-12)
+
+
+def test_planted_recovery_follows_d_over_2m():
+    """KL(true || fit) ~ d/(2M) and RMSE ~ M^-1/2 for exact ML; MPF and PL track ML."""
+    truth = _planted()
+    p_true = truth.probabilities()
+    iu = np.triu_indices(N, 1)
+    d = N * (N + 1) // 2
+    sizes = (2000, 32000)
+    kl_ratio, rmse = {}, {}
+    for M in sizes:
+        kls, errs = [], []
+        for seed in range(3):
+            X = _exact_samples(truth, M, seed=100 * M + seed)
+            ml = fit(X, method="ml")
+            kls.append(_kl(p_true, ml.probabilities()))
+            errs.append(np.sqrt(np.mean((ml.J - truth.J)[iu] ** 2)))
+        kl_ratio[M] = np.mean(kls) / (d / (2 * M))
+        rmse[M] = np.mean(errs)
+    for M in sizes:
+        assert 0.5 < kl_ratio[M] < 1.6, kl_ratio
+    assert 2.8 < rmse[2000] / rmse[32000] < 5.6, rmse  # sqrt(16) = 4
+
+
+def test_mpf_pl_ml_agree_on_large_exact_sample():
+    truth = _planted(seed=1)
+    X = _exact_samples(truth, 200_000, seed=9)
+    fits = {m: fit(X, method=m) for m in ("mpf", "pl", "ml")}
+    iu = np.triu_indices(N, 1)
+    scale = np.linalg.norm(truth.J[iu])
+    for m in ("mpf", "pl"):
+        diff = np.linalg.norm(fits[m].J[iu] - fits["ml"].J[iu]) / scale
+        assert diff < 0.04, (m, diff)
+        assert np.linalg.norm(fits[m].theta - fits["ml"].theta) / np.linalg.norm(truth.theta) < 0.04
+    # all close to the truth: no factor-2 drift in J
+    for m, f in fits.items():
+        assert np.linalg.norm(f.J[iu] - truth.J[iu]) / scale < 0.06, m
+        slope = float(f.J[iu] @ truth.J[iu] / (truth.J[iu] @ truth.J[iu]))
+        assert 0.95 < slope < 1.05, (m, slope)
+    assert all(f.fit_info["converged"] for f in fits.values())
+    assert fits["mpf"].fit_info["n_unique_patterns"] <= 2**N
+
+
+def test_l1_gives_exact_zeros_and_l2_shrinks():
+    rng = np.random.default_rng(4)
+    n = 10
+    J = np.zeros((n, n))
+    for i, j in [(0, 1), (2, 3), (4, 5), (1, 7)]:
+        J[i, j] = J[j, i] = 1.5
+    truth = IsingModel(J, rng.normal(1.0, 0.3, n))
+    X = _exact_samples(truth, 5000, seed=1)
+    plain = fit(X, method="pl")
+    sparse = fit(X, method="pl", l1=0.01)
+    ridge = fit(X, method="pl", l2=0.05)
+    iu = np.triu_indices(n, 1)
+    zero = truth.J[iu] == 0
+    assert np.mean(np.abs(sparse.J[iu][zero]) < 1e-8) > 0.6
+    assert np.mean(np.abs(plain.J[iu][zero]) < 1e-8) == 0
+    assert np.all(sparse.J[iu][~zero] > 0.8)
+    assert np.abs(ridge.J).sum() < np.abs(plain.J).sum()
+
+
+def test_early_stopping_on_held_out_data():
+    truth = _planted(seed=2)
+    X = _exact_samples(truth, 150, seed=0)  # 78 parameters, 120 training patterns: overfits
+    X_val = _exact_samples(truth, 5000, seed=1)
+    full = fit(X, method="pl", maxiter=500)
+    es = fit(X, method="pl", validation=X_val, patience=5, maxiter=500)
+    info = es.fit_info
+    assert info["stopped_early"] and info["best_iteration"] < full.fit_info["n_iterations"]
+    curve = np.array([v for _, v in info["validation_curve"]])
+    assert info["validation_objective"] == pytest.approx(curve.min())
+    # the early-stopped model generalises better than the fully fitted one
+    assert es.log_likelihood(X_val) > full.log_likelihood(X_val)
+    # a validation fraction splits X itself
+    frac = fit(X, method="pl", validation=0.2, patience=5)
+    assert frac.fit_info["n_validation"] == 30 and frac.fit_info["n_samples"] == 120
+
+
+def test_float32_precision_runs_and_is_close():
+    truth = _planted(seed=3)
+    X = _exact_samples(truth, 20000, seed=2)
+    a = fit(X, method="mpf")
+    b = fit(X, method="mpf", precision="float32")
+    assert np.abs(a.J - b.J).max() < 0.02
+
+
+def test_bad_input():
+    X = (np.random.default_rng(0).random((100, 5)) < 0.5).astype(np.uint8)
+    with pytest.raises(idn.InputError, match="binary"):
+        fit(X * 2)
+    const = X.copy()
+    const[:, 3] = 0
+    with pytest.raises(idn.InputError, match="constant"):
+        fit(const)
+    with pytest.warns(UserWarning, match="parameters"):
+        fit(X[:12], method="pl", maxiter=20)
+    with pytest.raises(idn.InputError, match="n <= 20"):
+        fit(np.tile(X, (1, 5))[:, :21], method="ml")
+    with pytest.raises(idn.InputError, match="method"):
+        fit(X, method="cd")
+    with pytest.raises(idn.InputError):
+        fit(X, l2=-1.0)

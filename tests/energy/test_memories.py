@@ -1,0 +1,100 @@
+"""Memory labels, Markov chains of memories, memory-triggered averages, basins, density
+reports, spike words."""
+
+import numpy as np
+import pytest
+
+import infodyn as idn
+from infodyn.data.spikes import SpikeTrain
+from infodyn.energy import (
+    IsingModel,
+    basin_profile,
+    binary_words,
+    empirical_log_likelihood,
+    heldout_report,
+    markov_chain,
+    memory_labels,
+    memory_triggered_average,
+)
+
+
+def test_markov_chain_by_hand():
+    mc = markov_chain([0, 0, 1, 0, 1, 1])
+    np.testing.assert_array_equal(mc.counts, [[1, 2], [1, 1]])
+    np.testing.assert_allclose(mc.transition, [[1 / 3, 2 / 3], [0.5, 0.5]])
+    np.testing.assert_allclose(mc.stationary, [0.5, 0.5])
+    h0 = -(1 / 3 * np.log2(1 / 3) + 2 / 3 * np.log2(2 / 3))
+    assert mc.entropy_rate_bits == pytest.approx(0.5 * h0 + 0.5 * 1.0)
+    assert mc.stationary_entropy_bits == pytest.approx(1.0)
+    # unknown labels and segment boundaries break transitions
+    mc2 = markov_chain([0, 1, -1, 1, 0, 0], segments=[0, 0, 0, 0, 1, 1])
+    np.testing.assert_array_equal(mc2.counts, [[1, 1], [0, 0]])
+    np.testing.assert_array_equal(mc2.transition[1], [0, 1])
+
+
+def test_memory_labels_and_triggered_average():
+    m = IsingModel([[0.0, 2.0, -2.0], [2.0, 0.0, -2.0], [-2.0, -2.0, 0.0]], [1.0, 1.0, 0.5])
+    mem = m.fixed_points()
+    assert mem.shape[0] >= 2
+    X = np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1], [0, 0, 0], [1, 1, 1]])
+    labels, found = memory_labels(m, X)
+    ends = m.descend(X)
+    np.testing.assert_array_equal(found[labels], ends)
+    labels2, _ = memory_labels(m, X, memories=found[:1])
+    assert set(labels2) <= {0, -1}
+    # stimulus pulses one step before each onset of label 1
+    lab = np.array([0, 0, 1, 1, 0, 0, 0, 1, 0, 0])
+    stim = np.zeros(10)
+    stim[[1, 6]] = 1.0
+    avg, n_ev = memory_triggered_average(lab, stim, window=(2, 1))
+    # onsets: label 0 at t = 0 (dropped: no 2 steps of history), 4, 8; label 1 at t = 2, 7
+    np.testing.assert_array_equal(n_ev, [2, 2])
+    np.testing.assert_allclose(avg[1], [0.0, 1.0, 0.0, 0.0])
+    np.testing.assert_allclose(avg[0], [0.5, 0.0, 0.0, 0.0])
+
+
+def test_basins_of_strict_memories():
+    P = idn.energy.random_patterns(5, 40, seed=0)
+    m = idn.energy.store(P)
+    prof = basin_profile(m, P, ks=[0, 1, 3], n_trials=4)
+    assert prof.shape == (5, 3)
+    np.testing.assert_array_equal(prof[:, 0], 1.0)
+    assert np.all(prof[:, 1] == 1.0)
+
+
+def test_heldout_report_and_empirical_likelihood():
+    rng = np.random.default_rng(0)
+    n = 8
+    J = np.triu(rng.normal(0, 0.8, (n, n)), 1)
+    truth = IsingModel(J + J.T, rng.normal(0.5, 0.5, n))
+    train = truth.sample(6000, seed=1)
+    test = truth.sample(6000, seed=2)
+    model = idn.energy.fit(train, method="mpf")
+    r = heldout_report(model, train, test)
+    assert r["model_test_bits"] > r["independent_test_bits"] + 0.05
+    assert r["gain_over_independent_bits"] > 0.05
+    assert r["expected_kl_nats"] == pytest.approx(36 / 12000)
+    # the true model scores the test set as well as the fit does, to within a few d/M
+    assert truth.log_likelihood(test) - model.log_likelihood(test) < 5 * r["expected_gap_nats"]
+    ll, unseen = empirical_log_likelihood([[0, 1], [0, 1], [1, 1], [0, 0]], [[0, 1], [1, 1]])
+    assert unseen == 0 and ll == pytest.approx(0.5 * (np.log(0.5) + np.log(0.25)))
+    ll, unseen = empirical_log_likelihood([[0, 1]], [[0, 1], [1, 1]])
+    assert ll is None and unseen == 0.5
+
+
+def test_binary_words_from_spikes():
+    raster = np.zeros((2, 6, 3), dtype=np.uint8)
+    raster[0, 0, 0] = raster[0, 1, 0] = raster[0, 3, 2] = raster[1, 5, 1] = 1
+    st = SpikeTrain.from_dense(raster, dt=1.0)
+    w = binary_words(st, bin_ms=2.0)
+    np.testing.assert_array_equal(
+        w.X, [[1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 1, 0]]
+    )
+    np.testing.assert_array_equal(w.trial, [0, 0, 0, 1, 1, 1])
+    w2 = binary_words(st, bin_ms=2.0, units=[2, 0], window=2)
+    np.testing.assert_array_equal(w2.X[:2], [[0, 1, 1, 0], [1, 0, 0, 0]])
+    assert w2.X.shape == (4, 4)
+    with pytest.raises(idn.InputError):
+        binary_words(st, bin_ms=1.5)
+    with pytest.raises(idn.InputError):
+        binary_words(st, units=[5])

@@ -1,0 +1,83 @@
+"""Gibbs and Metropolis chains against exact distributions; sample statistics."""
+
+import numpy as np
+import pytest
+
+import infodyn as idn
+from infodyn.energy import IsingModel, all_states, compare_statistics, sample_statistics
+from infodyn.energy.sampling import triplet_correlations
+
+
+def _model(n=8, seed=0):
+    rng = np.random.default_rng(seed)
+    J = np.triu(rng.normal(0, 0.6, (n, n)), 1)
+    return IsingModel(J + J.T, rng.normal(0.2, 0.6, n))
+
+
+def _histogram(X):
+    idx = X.astype(np.int64) @ (1 << np.arange(X.shape[1]))
+    return np.bincount(idx, minlength=2 ** X.shape[1]) / X.shape[0]
+
+
+@pytest.mark.parametrize("method", ["gibbs", "metropolis"])
+def test_chains_sample_the_exact_distribution(method):
+    m = _model()
+    p = m.probabilities()
+    X = m.sample(40000, seed=1, method=method, chains=40, burn_in=100, thin=1)
+    assert X.shape == (40000, 8) and X.dtype == np.uint8
+    tv = 0.5 * np.abs(_histogram(X) - p).sum()
+    assert tv < 0.04
+    S = all_states(8).astype(float)
+    np.testing.assert_allclose(X.mean(0), p @ S, atol=0.015)
+
+
+def test_temperature_and_sequential_order():
+    m = _model(6, seed=2)
+    S = all_states(6)
+    q = np.exp(-m.energy(S) / 2.0)
+    q /= q.sum()
+    X = m.sample(30000, seed=3, temperature=2.0, order="sequential", chains=30)
+    assert 0.5 * np.abs(_histogram(X) - q).sum() < 0.04
+
+
+def test_sampling_is_seeded():
+    m = _model()
+    a = m.sample(500, seed=7)
+    assert np.array_equal(a, m.sample(500, seed=7))
+    assert not np.array_equal(a, m.sample(500, seed=8))
+    init = np.ones((4, 8), dtype=np.uint8)
+    b = m.sample(40, seed=0, chains=4, init=init, burn_in=0, thin=1)
+    assert b.shape == (40, 8)
+    with pytest.raises(idn.InputError):
+        m.sample(10, seed=0, chains=3, init=init)
+    with pytest.raises(idn.InputError):
+        m.sample(10, seed=-1)
+
+
+def test_triplets_equal_third_central_moment():
+    X = (np.random.default_rng(0).random((3000, 5)) < 0.3).astype(np.uint8)
+    t = triplet_correlations(X)
+    Xc = X - X.mean(0)
+    for i, j, k, c3 in t:
+        assert c3 == pytest.approx(
+            np.mean(Xc[:, int(i)] * Xc[:, int(j)] * Xc[:, int(k)]), abs=1e-12
+        )
+    assert t.shape == (10, 4)
+
+
+def test_statistics_of_model_samples_match_data():
+    m = _model()
+    data = m.sample(20000, seed=0)
+    same = compare_statistics(data, data)
+    exact = ("rmse_means", "rmse_covariances", "rmse_triplets", "tv_count_distribution")
+    assert all(same[k] == pytest.approx(0.0, abs=1e-12) for k in exact)
+    assert same["corr_covariances"] == pytest.approx(1.0)
+    assert 0 <= same["kl_count_distribution_bits"] < 1e-3  # half-count smoothing only
+    good = compare_statistics(data, m.sample(20000, seed=1))
+    ind = IsingModel.independent(data)
+    bad = compare_statistics(data, ind.sample(20000, seed=1))
+    assert good["rmse_covariances"] < 0.3 * bad["rmse_covariances"]
+    assert good["corr_covariances"] > 0.95
+    stats = sample_statistics(data)
+    assert stats["count_distribution"].sum() == pytest.approx(1.0)
+    assert stats["covariances"].size == 28
