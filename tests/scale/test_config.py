@@ -113,3 +113,19 @@ def test_config_show_bad_key_exit_2(tmp_path):
     assert proc.returncode == 2
     assert "[network.n_recc] unknown key" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_registry_tolerates_a_missing_command_module():
+    from infodyn.experiments.config import COMMANDS, CommandSpec, get_command, register_command
+
+    register_command(CommandSpec("ghost", config="no_such_module:Cfg", run="no_such_module:run"))
+    try:
+        assert detect_command({"network": {"n_rec": 5}}).name == "simulate"
+        with pytest.raises(InputError, match="cannot import 'no_such_module'"):
+            get_command("ghost").config_model()
+        with pytest.raises(InputError, match="unknown command 'nope'"):
+            get_command("nope")
+    finally:
+        COMMANDS.pop("ghost")
+    with pytest.raises(InputError, match="has no attribute 'Nope'"):
+        CommandSpec("x", config="infodyn.experiments.config:Nope", run="").config_model()

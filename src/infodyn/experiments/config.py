@@ -279,6 +279,8 @@ def _import(ref: str) -> Any:
     except ImportError as exc:
         raise InputError(f"cannot import {module!r} ({exc})") from None
     for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise InputError(f"{module!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
     return obj
 
@@ -333,7 +335,10 @@ def detect_command(data: dict[str, Any], source: str = "config") -> CommandSpec:
         raise InputError("no commands are registered")
     best, best_score = None, -1
     for spec in COMMANDS.values():
-        model = spec.config_model()
+        try:
+            model = spec.config_model()
+        except InputError:  # a command whose module is not installed
+            continue
         try:
             validate(model, data)
             return spec
@@ -342,6 +347,8 @@ def detect_command(data: dict[str, Any], source: str = "config") -> CommandSpec:
             score = len(set(data) & fields) - len(set(data) - fields)
             if score > best_score:
                 best, best_score = spec, score
+    if best is None:
+        raise InputError("no registered command could be imported")
     validate(best.config_model(), data, source=source)  # raises the informative error
     return best
 
