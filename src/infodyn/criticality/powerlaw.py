@@ -392,26 +392,34 @@ def _ll_lognormal(x: np.ndarray, xmin: float, discrete: bool) -> tuple[np.ndarra
         edges_u = np.log(xu)
         cut = np.log(xmin)
 
+    # parameters (beta, ln s) with mu = cut - beta s^2: beta is the log-slope excess at xmin,
+    # which stays finite along the ridge where a lognormal approaches a power law (s -> inf)
     def negll(p: np.ndarray) -> tuple[float, np.ndarray]:
-        mu, ls = p
+        beta, ls = p
+        s2 = np.exp(2 * ls)
+        mu = cut - beta * s2
         with np.errstate(all="ignore"):
             lp, gm, gs = _lognormal_terms(mu, np.exp(ls), edges_u, cut, discrete)
         val = -(cnt * lp).sum()
         if not np.isfinite(val):
             return 1e300, np.zeros(2)
-        return float(val), -np.array([(cnt * gm).sum(), (cnt * gs).sum()])
+        dmu, dls = (cnt * gm).sum(), (cnt * gs).sum()
+        return float(val), -np.array([-s2 * dmu, dls - 2.0 * beta * s2 * dmu])
 
     lx = np.log(x)
     sd = float(np.std(lx)) or 1.0
+    slope = 1.0 + x.size / max(float(np.sum(lx - np.log(xmin))), 1e-12)  # continuous PL alpha
     best = None
-    for mu0 in (float(np.mean(lx)), float(np.mean(lx)) - 3 * sd):
+    for b0, s0 in (((cut - float(np.mean(lx))) / sd**2, sd), (slope - 1.0, 5.0)):
         res = optimize.minimize(
-            negll, np.array([mu0, np.log(sd)]), jac=True, method="L-BFGS-B",
-            bounds=[(-200.0, 200.0), (np.log(1e-3), np.log(50.0))],
+            negll, np.array([b0, np.log(s0)]), jac=True, method="L-BFGS-B",
+            bounds=[(-100.0, 100.0), (np.log(1e-3), np.log(100.0))],
+            options={"maxiter": 300},
         )
         if best is None or res.fun < best.fun:
             best = res
-    mu, ls = best.x
+    beta, ls = best.x
+    mu = cut - beta * np.exp(2 * ls)
     edges = (np.log(x - 0.5), np.log(x + 0.5)) if discrete else lx
     lp, _, _ = _lognormal_terms(mu, np.exp(ls), edges, cut, discrete)
     return lp, {"mu": float(mu), "sigma": float(np.exp(ls))}
@@ -478,7 +486,7 @@ def _ll_cutoff(
 
     mean = float(np.mean(x))
     best = None
-    for a0, l0 in ((alpha0, 1e-3 / mean), (max(alpha0 - 0.5, 0.1), 1.0 / mean), (1.0, 0.1 / mean)):
+    for a0, l0 in ((alpha0, 1e-3 / mean), (max(alpha0 - 0.5, 0.1), 1.0 / mean)):
         with np.errstate(all="ignore"):
             res = optimize.minimize(
                 negll, np.array([a0, np.log(l0)]), method="L-BFGS-B",

@@ -1,0 +1,96 @@
+"""Avalanche segmentation and the crackling-noise relation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import infodyn.criticality as C
+
+
+def test_hand_made_segmentation():
+    av = C.avalanches(np.array([0, 1, 2, 0, 0, 3, 0, 1, 1, 1, 0]))
+    np.testing.assert_array_equal(av.sizes, [3, 3, 3])
+    np.testing.assert_array_equal(av.durations, [2, 1, 3])
+    np.testing.assert_array_equal(av.starts, [1, 5, 7])
+    d, mean, cnt = av.mean_size_by_duration()
+    np.testing.assert_array_equal(d, [1, 2, 3])
+    np.testing.assert_array_equal(mean, [3, 3, 3])
+    np.testing.assert_array_equal(cnt, [1, 1, 1])
+
+
+def test_edges_and_trials():
+    act = np.array([[2, 1, 0, 4, 0, 0, 1], [0, 1, 0, 0, 2, 2, 0]])
+    av = C.avalanches(act)  # runs touching a trial edge are incomplete and dropped
+    np.testing.assert_array_equal(av.sizes, [4, 1, 4])
+    np.testing.assert_array_equal(av.trials, [0, 1, 1])
+    np.testing.assert_array_equal(av.starts, [3, 1, 4])
+    kept = C.avalanches(act, drop_edges=False)
+    np.testing.assert_array_equal(kept.sizes, [3, 4, 1, 1, 4])
+    np.testing.assert_array_equal(kept.truncated, [True, False, True, False, False])
+    # a run at the end of trial 0 does not merge with one at the start of trial 1
+    joined = C.avalanches(np.array([[0, 0, 1], [1, 0, 0]]), drop_edges=False)
+    np.testing.assert_array_equal(joined.sizes, [1, 1])
+
+
+def test_threshold_subtracts_per_bin():
+    av = C.avalanches(np.array([0, 1, 2, 0, 0, 3, 0, 1, 1, 1, 0]), threshold=1)
+    np.testing.assert_array_equal(av.sizes, [1, 2])
+    np.testing.assert_array_equal(av.durations, [1, 1])
+
+
+def test_no_avalanche_warns():
+    with pytest.warns(C.CriticalityWarning, match="no complete avalanche"):
+        av = C.avalanches(np.ones(20))
+    assert av.n == 0
+
+
+def test_matches_a_direct_loop_on_random_activity():
+    rng = np.random.default_rng(1)
+    act = rng.poisson(0.7, size=(3, 500))
+    av = C.avalanches(act)
+    sizes, durs = [], []
+    for row in act:
+        t = 0
+        while t < row.size:
+            if row[t] > 0:
+                s = t
+                while t < row.size and row[t] > 0:
+                    t += 1
+                if s > 0 and t < row.size:
+                    sizes.append(row[s:t].sum())
+                    durs.append(t - s)
+            t += 1
+    np.testing.assert_array_equal(av.sizes, sizes)
+    np.testing.assert_array_equal(av.durations, durs)
+
+
+def test_crackling_relation_on_critical_galton_watson():
+    av = C.galton_watson_avalanches(60_000, 1.0, max_size=10**6, seed=2)
+    keep = ~av.truncated
+    sub = C.Avalanches(av.sizes[keep], av.durations[keep], av.trials[keep], av.starts[keep],
+                       av.truncated[keep])
+    fs = C.fit_power_law(sub.sizes, compare=False)
+    fd = C.fit_power_law(sub.durations, compare=False)
+    assert fs.alpha == pytest.approx(1.5, abs=0.03)
+    assert fd.alpha == pytest.approx(2.0, abs=0.1)
+    cr = C.crackling_relation(sub, fs.alpha, fd.alpha, d_min=int(fd.xmin))
+    # gamma = 2 for the critical branching process; finite samples bend both estimates a little
+    assert cr.gamma_predicted == pytest.approx(2.0, abs=0.25)
+    assert cr.gamma_fitted == pytest.approx(2.0, abs=0.15)
+    assert abs(cr.difference) < 0.2
+    assert set(cr.to_dict()) >= {"gamma_predicted", "gamma_fitted", "gamma_fitted_stderr"}
+
+
+def test_avalanches_of_a_weakly_driven_branching_process_are_galton_watson_trees():
+    m = 0.5
+    act = C.simulate_branching_process(m, 0.01, 300_000, seed=3)
+    av = C.avalanches(act)
+    assert av.n > 2000
+    # separated avalanches are Poisson(m) trees: <S> = 1/(1-m), <D> = sum_n (1 - q_n)
+    assert av.sizes.mean() == pytest.approx(1 / (1 - m), rel=0.05)
+    q, mean_d = 0.0, 0.0
+    for _ in range(200):
+        mean_d += 1 - q
+        q = np.exp(m * (q - 1.0))
+    assert av.durations.mean() == pytest.approx(mean_d, rel=0.05)

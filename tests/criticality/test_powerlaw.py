@@ -1,0 +1,147 @@
+"""Power-law fits: Hurwitz zeta, MLE, xmin by KS, comparisons, bootstrap; powerlaw cross-check."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import special
+
+import infodyn.criticality as C
+from infodyn.criticality._zeta import hurwitz_zeta_array
+from infodyn.errors import InputError
+
+
+def test_hurwitz_zeta_matches_scipy():
+    s = np.repeat([1.001, 1.5, 2.0, 3.7, 8.0, 20.0, 30.0], 7)
+    q = np.tile([1.0, 2.0, 7.5, 10.0, 33.0, 1234.0, 1e7], 7)
+    np.testing.assert_allclose(hurwitz_zeta_array(s, q), special.zeta(s, q), rtol=1e-13)
+
+
+def test_discrete_sampler_matches_the_pmf():
+    x = C.sample_power_law(200_000, 2.5, 3, discrete=True, seed=1)
+    assert x.min() == 3
+    vals = np.arange(3, 10)
+    p = vals**-2.5 / special.zeta(2.5, 3)
+    freq = np.array([(x == v).mean() for v in vals])
+    assert np.all(np.abs(freq - p) < 4.5 * np.sqrt(p * (1 - p) / x.size))
+    # the far tail (beyond the table) follows the continuous approximation
+    y = C.sample_power_law(100_000, 1.5, 1, discrete=True, seed=2, table=100)
+    assert (y >= 1000).mean() == pytest.approx(special.zeta(1.5, 1000) / special.zeta(1.5, 1),
+                                               rel=0.08)
+
+
+@pytest.mark.parametrize("discrete", [True, False])
+def test_recovers_alpha_and_xmin_of_a_power_law_tail(discrete):
+    rng = np.random.default_rng(3)
+    xmin_true, alpha = 10, 2.2
+    tail = C.sample_power_law(4000, alpha, xmin_true, discrete=discrete, seed=4)
+    body = rng.integers(1, xmin_true, 3000) if discrete else rng.uniform(1, xmin_true, 3000)
+    fit = C.fit_power_law(np.concatenate([body, tail]), discrete=discrete, compare=False)
+    assert abs(fit.alpha - alpha) < 3 * fit.sigma
+    assert 0.9 * xmin_true <= fit.xmin <= 2 * xmin_true
+    assert fit.sigma == pytest.approx((fit.alpha - 1) / np.sqrt(fit.n_tail), rel=0.2)
+    assert 0 < fit.D < 0.05
+
+
+@pytest.mark.parametrize("discrete", [True, False])
+def test_agrees_with_the_powerlaw_package(discrete):
+    powerlaw = pytest.importorskip("powerlaw")
+    rng = np.random.default_rng(0)
+    body = rng.geometric(0.3, 800)
+    x = np.concatenate([body[body < 5], C.sample_power_law(800, 2.3, 5, True, 1)])
+    if not discrete:
+        x = x * rng.uniform(1.0, 1.001, x.size)
+    ours = C.fit_power_law(x, discrete=discrete, min_tail=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = powerlaw.Fit(x, discrete=discrete, estimate_discrete=False, verbose=False)
+        ref_cmp = {alt: ref.distribution_compare("power_law", alt, normalized_ratio=alt != "t")
+                   for alt in ("exponential", "lognormal")}
+    if discrete:  # same candidates, same KS statistic: identical choice
+        assert ours.xmin == pytest.approx(ref.xmin)
+        assert ours.alpha == pytest.approx(ref.alpha, abs=0.1 * ref.sigma)
+        assert ours.D == pytest.approx(ref.D, abs=1e-4)
+        assert ours.n_tail == ref.n_tail
+    else:  # two-sided vs one-sided KS on continuous data: neighbouring xmin can win
+        assert ours.xmin == pytest.approx(ref.xmin, rel=0.05)
+        assert ours.alpha == pytest.approx(ref.alpha, abs=ref.sigma)
+        assert ours.D == pytest.approx(ref.D, abs=5e-3)
+    assert ours.sigma == pytest.approx(ref.sigma, rel=0.1)
+    # exponential: same closed-form MLE, so the same normalised ratio and p-value
+    r_exp, p_exp = ref_cmp["exponential"]
+    if discrete:  # same tail
+        assert ours.comparisons["exponential"].normalized_R == pytest.approx(r_exp, rel=1e-3)
+        assert ours.comparisons["exponential"].p == pytest.approx(p_exp, rel=0.01, abs=1e-6)
+    else:
+        assert ours.comparisons["exponential"].normalized_R == pytest.approx(r_exp, rel=0.1)
+    # lognormal: the power law and lognormal are indistinguishable here for both packages
+    assert ours.comparisons["lognormal"].favored == "neither"
+    assert ref_cmp["lognormal"][1] > 0.1
+
+
+def test_comparisons_pick_the_generating_family():
+    rng = np.random.default_rng(7)
+    expo = np.floor(rng.exponential(20.0, 3000)) + 1
+    f = C.fit_power_law(expo, xmin=1)
+    assert f.comparisons["exponential"].favored == "exponential"
+    logn = np.floor(rng.lognormal(2.0, 0.6, 3000)) + 1
+    f = C.fit_power_law(logn, xmin=3)
+    assert f.comparisons["lognormal"].favored == "lognormal"
+    pl = C.sample_power_law(3000, 1.8, 1, discrete=True, seed=8)
+    f = C.fit_power_law(pl, xmin=1)
+    assert f.comparisons["exponential"].favored == "power_law"
+    assert f.comparisons["truncated_power_law"].favored == "neither"
+    # a power law with a clear exponential cutoff: thin by e^{-x/200}
+    cut = pl[rng.random(pl.size) < np.exp(-pl / 200.0)]
+    f = C.fit_power_law(cut, xmin=1)
+    tpl = f.comparisons["truncated_power_law"]
+    assert tpl.favored == "truncated_power_law" and tpl.nested
+    assert tpl.params["lambda"] == pytest.approx(1 / 200.0, rel=0.5)
+
+
+def test_truncated_normaliser_matches_brute_force_sum():
+    from infodyn.criticality.powerlaw import _log_z_cutoff
+
+    xs = np.arange(3, 3_000_003, dtype=float)
+    for a, lam in [(1.5, 1e-3), (0.5, 0.01), (3.0, 0.5), (2.0, 1e-4)]:
+        brute = np.log(np.sum(xs**-a * np.exp(-lam * xs)))
+        assert _log_z_cutoff(a, lam, 3.0, True, 1000) == pytest.approx(brute, abs=1e-7)
+
+
+def test_bootstrap_goodness_of_fit():
+    pl = C.sample_power_law(400, 2.5, 1, discrete=True, seed=5)
+    good = C.fit_power_law(pl, bootstrap=40, seed=1, compare=False, min_tail=20)
+    assert good.p_value > 0.1
+    rng = np.random.default_rng(2)
+    expo = np.floor(rng.exponential(8.0, 400)) + 1
+    bad = C.fit_power_law(expo, xmin=1, bootstrap=40, seed=1, compare=False)
+    assert bad.p_value < 0.1
+
+
+def test_to_dict_and_pdf():
+    pl = C.sample_power_law(2000, 2.0, 2, discrete=True, seed=1)
+    f = C.fit_power_law(pl)
+    d = f.to_dict()
+    assert d["alpha"] == f.alpha and set(d["comparisons"]) == {
+        "exponential", "lognormal", "truncated_power_law"}
+    k = np.arange(int(f.xmin), 100000)
+    assert f.pdf(k).sum() == pytest.approx(1.0, abs=0.01)
+    assert f.ccdf(f.xmin) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("values", [[5], [3, 3, 3, 3]])
+def test_too_little_data_warns_and_returns_nan(values):
+    with pytest.warns(C.CriticalityWarning, match="not meaningful"):
+        f = C.fit_power_law(values)
+    assert np.isnan(f.alpha) and not f.meaningful
+
+
+@pytest.mark.parametrize(
+    "values,kw",
+    [([0, 1, 2], {}), ([1.5, 2.0], {}), ([1.0, np.nan], {}), ([], {}), ([1, 2, 3], {"xmin": -1})],
+)
+def test_bad_values_raise(values, kw):
+    with pytest.raises(InputError):
+        C.fit_power_law(values, **kw)
