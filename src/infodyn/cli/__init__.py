@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "sweep",
     "report",
     "info",
+    "train",
+    "energy",
 )
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,234 @@
+"""The energy run: binary words of a spike file -> fitted Ising model -> memories, their
+probabilities and transitions, held-out likelihood, sample statistics, figures.
+
+Words are cut trial by trial (``idn.energy.binary_words``); bits that never change are dropped
+(and listed) because their fields diverge. The last ``test_fraction`` of the words of every trial
+is held out (a temporal split: no test word is interleaved with training words).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from infodyn.errors import InputError, require
+from infodyn.experiments.config import Section, validate
+from infodyn.experiments.rundir import RunDir
+
+
+class EnergyRunConfig(Section):
+    """Options of ``infodyn energy`` (units: ms)."""
+
+    spikes: str
+    bin_ms: float | None = Field(None, gt=0, description="bin width in ms (default: one step)")
+    units: list[int] | None = None
+    window: int = Field(1, ge=1, description="consecutive bins per word")
+    method: Literal["mpf", "pl", "ml"] = "mpf"
+    l2: float = Field(0.0, ge=0)
+    l1: float = Field(0.0, ge=0)
+    test_fraction: float = Field(0.2, gt=0, lt=1)
+    n_samples: int = Field(20000, ge=100)
+    n_memories: int = Field(20, ge=1, description="memories listed and plotted")
+    max_units: int = Field(128, ge=1, description="refuse words with more bits than this")
+    seed: int = Field(0, ge=0)
+
+
+def _split(words: Any, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    test = np.zeros(words.X.shape[0], dtype=bool)
+    for t in np.unique(words.trial):
+        idx = np.flatnonzero(words.trial == t)
+        k = int(round(test_fraction * idx.size))
+        if k:
+            test[idx[-k:]] = True
+    return ~test, test
+
+
+def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) -> dict[str, Any]:
+    """Run the energy analysis described by ``cfg`` into run directory ``out``; return results."""
+    import infodyn.energy as E
+    from infodyn.data.spikes import load_spikes
+
+    if isinstance(cfg, dict):
+        cfg = validate(EnergyRunConfig, cfg, source="energy")
+    spikes = load_spikes(cfg.spikes)
+    words = E.binary_words(spikes, bin_ms=cfg.bin_ms, units=cfg.units, window=cfg.window)
+    X_all = words.X
+    require(X_all.shape[0] >= 20, f"only {X_all.shape[0]} words: use more data or smaller bins")
+    m = X_all.mean(0)
+    keep = np.flatnonzero((m > 0) & (m < 1))
+    dropped = np.flatnonzero((m == 0) | (m == 1))
+    require(keep.size >= 2, "fewer than two bits ever change in these words: nothing to fit")
+    require(
+        keep.size <= cfg.max_units,
+        f"{keep.size} bits per word exceed max_units = {cfg.max_units}; select units",
+    )
+    X = np.ascontiguousarray(X_all[:, keep])
+    train_mask, test_mask = _split(words, cfg.test_fraction)
+    X_train, X_test = X[train_mask], X[test_mask]
+    const_train = np.flatnonzero(np.all(X_train == X_train[:1], axis=0))
+    if const_train.size:
+        raise InputError(
+            f"{const_train.size} bit(s) change only in the held-out part; lower test_fraction"
+        )
+    run = RunDir(out)
+    run.write_config(cfg, command="energy")
+
+    t0 = time.perf_counter()
+    model = E.fit(X_train, method=cfg.method, l2=cfg.l2, l1=cfg.l1, seed=cfg.seed)
+    fit_s = time.perf_counter() - t0
+    model.save(run.file("model.npz"))
+    n = model.n
+    if n <= 24:
+        log_z, log_z_se, log_z_method = model.log_partition("exact"), 0.0, "exact"
+    else:
+        ais = E.ais_log_partition(model.J, model.theta, seed=cfg.seed)
+        log_z, log_z_se, log_z_method = ais.log_z, ais.stderr, "ais"
+    report = E.heldout_report(model, X_train, X_test, log_z=log_z)
+
+    labels, memories = E.memory_labels(model, X)
+    counts = np.bincount(labels, minlength=memories.shape[0])
+    mem_energy = model.energy(memories)
+    top = np.arange(min(cfg.n_memories, memories.shape[0]))
+    segments = words.trial
+    chain = E.markov_chain(labels, n_states=memories.shape[0], segments=segments)
+    d_min = E.minimum_distance(memories) if memories.shape[0] >= 2 else None
+
+    samples = model.sample(cfg.n_samples, seed=cfg.seed)
+    ind = E.IsingModel.independent(X_train)
+    stats_model = E.compare_statistics(X_train, samples, seed=cfg.seed)
+    stats_ind = E.compare_statistics(
+        X_train, ind.sample(cfg.n_samples, seed=cfg.seed), seed=cfg.seed
+    )
+
+    results = {
+        "n_words": int(X.shape[0]),
+        "n_train": int(X_train.shape[0]),
+        "n_test": int(X_test.shape[0]),
+        "bits_per_word": int(n),
+        "bin_ms": words.bin_ms,
+        "window": words.window,
+        "units": words.units.tolist(),
+        "kept_bits": keep.tolist(),
+        "dropped_constant_bits": dropped.tolist(),
+        "fit": {**model.fit_info, "wall_seconds": fit_s},
+        "log_z": {"nats": log_z, "stderr": log_z_se, "method": log_z_method},
+        "heldout": report,
+        "memories": {
+            "n_distinct": int(memories.shape[0]),
+            "minimum_distance": d_min,
+            "correction_radius": None if d_min is None else (d_min - 1) // 2,
+            "top": [
+                {
+                    "rank": int(i),
+                    "pattern": "".join(str(b) for b in memories[i]),
+                    "active_bits": int(memories[i].sum()),
+                    "energy": float(mem_energy[i]),
+                    "model_probability": float(np.exp(-mem_energy[i] - log_z)),
+                    "fraction_of_words": float(counts[i] / X.shape[0]),
+                }
+                for i in top
+            ],
+        },
+        "markov_chain": {
+            "entropy_rate_bits": chain.entropy_rate_bits,
+            "stationary_entropy_bits": chain.stationary_entropy_bits,
+            "top_transition": chain.transition[np.ix_(top, top)].tolist(),
+            "fraction_self_transitions": float(np.trace(chain.counts) / max(chain.counts.sum(), 1)),
+        },
+        "sample_statistics": {"model": stats_model, "independent": stats_ind},
+        "files": {
+            "model": "model.npz",
+            "figures": [f"figures/{f}.png" for f in _FIGURES],
+        },
+    }
+    _figures(
+        run,
+        model,
+        X_train,
+        samples,
+        ind,
+        memories[top],
+        counts[top] / X.shape[0],
+        mem_energy[top],
+        log_z,
+        chain.transition[np.ix_(top, top)],
+    )
+    run.write_json("results.json", results)
+    return results
+
+
+_FIGURES = ("couplings", "memories", "transitions", "statistics")
+
+
+def _figures(run, model, X, samples, ind, memories, freq, energy, log_z, transition) -> None:
+    from infodyn.energy.sampling import count_distribution, pairwise_covariance
+    from infodyn.plotting import pyplot
+
+    plt = pyplot()
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.8), gridspec_kw={"width_ratios": [3, 1]})
+    lim = float(np.abs(model.J).max()) or 1.0
+    im = ax[0].imshow(model.J, cmap="RdBu_r", vmin=-lim, vmax=lim)
+    fig.colorbar(im, ax=ax[0], label="J_ij")
+    ax[0].set(title="couplings J", xlabel="bit j", ylabel="bit i")
+    ax[1].barh(np.arange(model.n), model.theta, color="0.4")
+    ax[1].invert_yaxis()
+    ax[1].set(title="thresholds theta", xlabel="theta_i")
+    run.savefig(fig, "couplings")
+
+    fig, ax = plt.subplots(
+        1, 2, figsize=(9, 0.3 * len(memories) + 1.8), gridspec_kw={"width_ratios": [2, 1]}
+    )
+    ax[0].imshow(memories, cmap="Greys", aspect="auto", interpolation="nearest")
+    ax[0].set(title="memories (rank by visits)", xlabel="bit", ylabel="rank")
+    y = np.arange(len(memories))
+    ax[1].barh(y - 0.2, freq, height=0.4, label="words descending here")
+    ax[1].barh(y + 0.2, np.exp(-energy - log_z), height=0.4, label="model p(memory)")
+    ax[1].invert_yaxis()
+    ax[1].set_xscale("log")
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    ax[1].xaxis.set_major_locator(LogLocator(numticks=4))
+    ax[1].xaxis.set_minor_formatter(NullFormatter())
+    for a in ax:
+        a.set_yticks(y)
+    ax[1].set(xlabel="probability")
+    ax[1].legend(fontsize=7, loc="lower right")
+    run.savefig(fig, "memories")
+
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    im = ax.imshow(transition, cmap="viridis", vmin=0, vmax=1)
+    fig.colorbar(im, ax=ax, label="P(next | current)")
+    ax.set(title="Markov chain of memories", xlabel="next memory", ylabel="current memory")
+    run.savefig(fig, "transitions")
+
+    iu = np.triu_indices(model.n, 1)
+    fig, ax = plt.subplots(1, 3, figsize=(12, 3.6))
+    ax[0].plot(X.mean(0), samples.mean(0), "o", ms=3)
+    ax[0].plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax[0].set(title="means", xlabel="data", ylabel="model samples")
+    cd, cm = pairwise_covariance(X)[iu], pairwise_covariance(samples)[iu]
+    ci = pairwise_covariance(ind.sample(samples.shape[0], seed=1))[iu]
+    ax[1].plot(cd, ci, ".", ms=3, color="0.6", label="independent")
+    ax[1].plot(cd, cm, ".", ms=3, label="pairwise model")
+    lo, hi = float(min(cd.min(), cm.min())), float(max(cd.max(), cm.max()))
+    ax[1].plot([lo, hi], [lo, hi], "k:", lw=0.8)
+    ax[1].set(title="covariances", xlabel="data")
+    ax[1].legend(fontsize=7)
+    k = np.arange(model.n + 1)
+    ax[2].semilogy(k, count_distribution(X), "k-", label="data")
+    ax[2].semilogy(k, count_distribution(samples), "o", ms=3, label="pairwise model")
+    ax[2].semilogy(
+        k,
+        count_distribution(ind.sample(samples.shape[0], seed=2)),
+        "x",
+        ms=3,
+        color="0.5",
+        label="independent",
+    )
+    ax[2].set(title="P(K active bits)", xlabel="K")
+    ax[2].legend(fontsize=7)
+    run.savefig(fig, "statistics")

@@ -1,0 +1,59 @@
+"""``infodyn energy`` through a subprocess: run directory, results, bad input with exit code 2."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from infodyn.energy import IsingModel
+
+
+def run_cli(*args):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(
+        [sys.executable, "-m", "infodyn.cli", "energy", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_energy_cli_writes_run_directory(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 8
+    J = np.triu(rng.normal(0.3, 0.6, (n, n)), 1)
+    truth = IsingModel(J + J.T, rng.normal(2.0, 0.5, n))
+    raster = truth.sample(6000, seed=1, chains=2).reshape(2, 3000, n)
+    raster = np.concatenate([raster, np.zeros((2, 3000, 1), np.uint8)], axis=2)  # a silent unit
+    path = tmp_path / "spikes.npz"
+    np.savez(path, raster=raster)
+    out = tmp_path / "run"
+    res = run_cli(str(path), "--out", str(out), "--samples", "2000")
+    assert res.returncode == 0, res.stderr
+    r = json.loads((out / "results.json").read_text())
+    assert r["bits_per_word"] == n and r["dropped_constant_bits"] == [n]
+    assert r["n_train"] == 4800 and r["n_test"] == 1200
+    h = r["heldout"]
+    assert h["model_test_bits"] > h["independent_test_bits"]
+    assert r["memories"]["n_distinct"] >= 1 and r["log_z"]["method"] == "exact"
+    assert sum(t["fraction_of_words"] for t in r["memories"]["top"]) <= 1.0 + 1e-12
+    for f in r["files"]["figures"] + ["model.npz", "config.json"]:
+        assert (out / f).exists(), f
+    model = IsingModel.load(out / "model.npz")
+    assert model.n == n and model.fit_info["method"] == "mpf"
+    assert json.loads((out / "config.json").read_text())["command"] == "energy"
+
+
+def test_energy_cli_bad_input(tmp_path):
+    res = run_cli(str(tmp_path / "missing.h5"), "--out", str(tmp_path / "o"))
+    assert res.returncode == 2 and "no such file" in res.stderr
+    path = tmp_path / "flat.npz"
+    np.savez(path, raster=np.zeros((200, 4), np.uint8))
+    res = run_cli(str(path), "--out", str(tmp_path / "o2"))
+    assert res.returncode == 2 and "nothing to fit" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    res = run_cli(str(path), "--out", str(tmp_path / "o3"), "--units", "a-b")
+    assert res.returncode == 2 and "--units" in res.stderr
