@@ -17,7 +17,6 @@ COMMAND_MODULES = (
     "sweep",
     "report",
     "info",
-    "train",
     "energy",
 )
 
