@@ -115,7 +115,11 @@ class TrainState:
 
 
 class Trainer:
-    """Train ``net`` on ``task`` (see :mod:`infodyn.learning.tasks`) with ``loss``."""
+    """Train ``net`` on ``task`` (see :mod:`infodyn.learning.tasks`) with ``loss``.
+
+    ``mask`` (n_rec, n_rec) fixes which recurrent synapses exist; ``"auto"`` (default) keeps
+    the initial connectivity of sparse and E/I networks and leaves dense ones unmasked.
+    """
 
     def __init__(
         self,
@@ -124,7 +128,7 @@ class Trainer:
         loss: Any,
         options: TrainOptions | None = None,
         params: dict[str, Any] | None = None,
-        mask: Any | None = None,
+        mask: Any | None = "auto",
     ) -> None:
         self.net, self.task = net, task
         self.loss = as_loss(loss)
@@ -134,12 +138,16 @@ class Trainer:
             f"the task needs n_in={task.n_in}, n_out={task.n_out}; the network has "
             f"n_in={net.n_in}, n_out={net.n_out}",
         )
-        self.mask = None if mask is None else np.asarray(mask, dtype=np.float64)
         from infodyn.network.engine_jax import ensure_dtype
 
         self.dtype = ensure_dtype(self.opt.precision)
         p0 = params if params is not None else net.init(seed=self.opt.seed)
         net.validate_params(p0)
+        if isinstance(mask, str) and mask == "auto":
+            # sparse and E/I networks keep their connectivity: absent synapses stay absent
+            sparse = net.connectivity != "dense"
+            mask = (np.asarray(p0["w_rec"]) != 0).astype(np.float64) if sparse else None
+        self.mask = None if mask is None else np.asarray(mask, dtype=np.float64)
         p0 = net.constrain({k: jnp.asarray(p0[k], self.dtype) for k in KEYS}, self.mask)
         self.optimizer = self._optimizer()
         fb = None

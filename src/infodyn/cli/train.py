@@ -1,0 +1,30 @@
+"""``infodyn train CONFIG.toml --out DIR [--resume]``: train a network with e-prop or BPTT."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from infodyn.cli.app import app
+
+
+@app.command()
+def train(
+    config: Path = typer.Argument(
+        ..., help="TOML config with [network], [task], [[loss]], [training]."
+    ),
+    out: Path = typer.Option(..., "--out", help="Run directory to write."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from DIR/checkpoint.npz."),
+) -> None:
+    """Train a LIF/ALIF network; writes checkpoints, metrics.json, results.json and figures."""
+    from infodyn.experiments.config import load_config
+    from infodyn.experiments.train_run import TrainConfig, run_training
+
+    cfg = load_config(config, TrainConfig)
+    res = run_training(cfg, out, resume=resume, progress=True)
+    typer.echo(
+        f"trained {res['iterations']} iterations ({res['method']}): loss "
+        f"{res['initial_loss']:.4g} -> {res['final_loss']:.4g}, mean rate "
+        f"{res['final']['mean_rate_hz']:.2f} Hz -> {out}"
+    )

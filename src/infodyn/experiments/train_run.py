@@ -1,0 +1,184 @@
+"""The train run: network, task, loss and optimiser from a TOML config; checkpoints and figures.
+
+Config sections::
+
+    [network]            # fields of infodyn.network.LIF / ALIF (model = "alif")
+    [task]               # kind = "pattern_generation" | "evidence_accumulation" | "rate", + options
+    [[loss]]             # one table per term: kind = "mse" | "xent" | "unit_rate" | "rate_reg" |
+                         #   "rate_variance" | "pop_rate_dev", weight = ..., term options
+    [training]           # method, feedback, optimizer, lr, iterations, batch_size, ...
+
+Writes ``config.json``, ``checkpoint.npz`` + ``metrics.json`` (atomic, resumable),
+``results.json`` and figures: loss curves, raster, rate histogram, output vs target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from infodyn.errors import InputError
+from infodyn.experiments.config import Section, build_network, network_section
+from infodyn.experiments.rundir import RunDir
+
+
+class TrainingSection(Section):
+    method: Literal["eprop", "bptt", "bptt_stopgrad"] = "eprop"
+    feedback: Literal["symmetric", "random", "adaptive"] = "symmetric"
+    optimizer: Literal["sgd", "adam"] = "adam"
+    lr: float = Field(1e-3, gt=0, description="learning rate")
+    momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum")
+    clip_norm: float | None = Field(None, gt=0, description="global gradient-norm clip")
+    iterations: int = Field(100, ge=0, description="training iterations")
+    batch_size: int = Field(1, ge=1)
+    train: list[Literal["w_in", "w_rec", "w_out"]] = ["w_in", "w_rec", "w_out"]
+    reset: Literal["through", "detach"] = "through"
+    filter_readout: bool = True
+    online_window: int | None = Field(None, ge=1, description="e-prop update every K steps")
+    feedback_decay: float = Field(0.0, ge=0, description="adaptive feedback weight decay")
+    feedback_seed: int = 0
+    precision: Literal["float32", "float64"] = "float32"
+    seed: int = Field(0, description="weight and batch seed")
+    checkpoint_every: int = Field(50, ge=1)
+    explode_threshold: float = Field(1e8, gt=0)
+
+
+class TrainConfig(Section):
+    network: dict[str, Any] = Field(default_factory=dict)
+    task: dict[str, Any] = Field(default_factory=lambda: {"kind": "pattern_generation"})
+    loss: list[dict[str, Any]] = Field(default_factory=lambda: [{"kind": "mse"}])
+    training: TrainingSection = TrainingSection()
+
+    def build_network(self):
+        return build_network(self.network)
+
+    def build_task(self, net):
+        return build_task(self.task, net)
+
+    def build_loss(self):
+        from infodyn.learning.losses import build_loss
+
+        return build_loss(self.loss)
+
+    def check_sections(self) -> None:
+        net = self.build_network()
+        self.build_task(net)
+        self.build_loss()
+
+    def resolved_sections(self) -> dict[str, Any]:
+        return {"network": network_section(self.build_network())}
+
+
+def build_task(section: dict[str, Any], net) -> Any:
+    """Build a task from ``[task]``; unknown kinds or options are errors naming the key."""
+    from infodyn.learning.tasks import TASKS
+
+    opts = dict(section)
+    kind = opts.pop("kind", "pattern_generation")
+    if kind not in TASKS:
+        raise InputError(f"[task.kind] must be one of {sorted(TASKS)}, got {kind!r}")
+    cls = TASKS[kind]
+    fields = {f.name for f in dataclasses.fields(cls) if f.init}
+    for key in opts:
+        if key not in fields:
+            raise InputError(f"[task.{key}] is not an option of task {kind!r}")
+    if "dt" in fields:
+        opts.setdefault("dt", net.dt)
+    if kind == "rate":
+        opts.setdefault("n_in", net.n_in)
+        opts.setdefault("n_out", net.n_out)
+    if kind == "pattern_generation":
+        opts.setdefault("n_in", net.n_in)
+    try:
+        return cls(**opts)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"[task] {exc}") from None
+
+
+def run_training(
+    cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progress: bool = False
+) -> dict[str, Any]:
+    """Train as ``cfg`` says into run directory ``out``; returns the results dict."""
+    from infodyn.learning.trainer import Trainer, TrainOptions
+
+    net = cfg.build_network()
+    task = cfg.build_task(net)
+    loss = cfg.build_loss()
+    t = cfg.training
+    opts = TrainOptions(
+        **{k: v for k, v in t.model_dump().items() if k not in ("iterations", "train")},
+        train=tuple(t.train),
+    )
+    run = RunDir(out)
+    if resume and not run.file("checkpoint.npz").exists():
+        raise InputError(f"{out}: no checkpoint.npz to resume from")
+    run.write_config(cfg, command="train")
+    trainer = Trainer(net, task, loss, opts)
+    t0 = time.perf_counter()
+    history = trainer.fit(t.iterations, out=run.path, resume=resume, progress=progress)
+    elapsed = time.perf_counter() - t0
+    if not history:
+        raise InputError("no training iterations were run (training.iterations = 0)")
+    params = {k: np.asarray(v) for k, v in trainer.state.params.items()}
+    last = history[-1]
+    first = history[0]
+    results = {
+        "iterations": trainer.state.iteration,
+        "method": t.method,
+        "initial_loss": first["loss"],
+        "final_loss": last["loss"],
+        "loss_ratio": first["loss"] / last["loss"] if last["loss"] else float("inf"),
+        "final": last,
+        "wall_seconds_this_run": elapsed,
+        "files": {
+            "checkpoint": "checkpoint.npz",
+            "metrics": "metrics.json",
+            "figures": ["loss", "raster", "rates", "output"],
+        },
+    }
+    _figures(run, net, task, params, history, opts)
+    run.write_json("results.json", results)
+    return results
+
+
+def _figures(run: RunDir, net, task, params, history, opts) -> None:
+    from infodyn.experiments.figures import raster_figure, rate_histogram_figure
+    from infodyn.plotting import pyplot
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    it = [r["iteration"] for r in history]
+    keys = ["loss"] + [k for k in history[0] if k.startswith("loss_")]
+    for k in keys:
+        vals = np.array([r[k] for r in history], dtype=float)
+        ax.plot(it, vals, label=k, lw=1.5 if k == "loss" else 1.0)
+    if all(np.all(np.array([r[k] for r in history], dtype=float) > 0) for k in keys):
+        ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss")
+    ax.legend(fontsize=7)
+    run.savefig(fig, "loss")
+
+    rng = np.random.default_rng([opts.seed, 10**9])
+    x, target = task.batch(rng, 1)
+    trace = net.simulate(params, x[0], engine="jax", precision=opts.precision)
+    run.savefig(raster_figure(trace.spike_train()), "raster")
+    run.savefig(rate_histogram_figure(trace.rates_hz()), "rates")
+    fig, ax = plt.subplots(figsize=(6, 3))
+    tt = np.arange(x.shape[1]) * net.dt
+    if net.n_out and trace.y is not None:
+        for k in range(net.n_out):
+            ax.plot(tt, trace.y[:, k], lw=1.0, label=f"y{k}")
+            if target is not None:
+                ax.plot(tt, target[0, :, k], "--", lw=1.0, label=f"target {k}")
+        ax.legend(fontsize=7)
+    else:
+        ax.plot(tt, trace.z.sum(axis=1), lw=0.8, label="population spikes")
+        ax.legend(fontsize=7)
+    ax.set_xlabel("time (ms)")
+    run.savefig(fig, "output")

@@ -1,0 +1,121 @@
+"""Trainer: target-rate training reaches r0, constraints survive, resume is exact; tasks; CLI."""
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import infodyn as idn
+from infodyn.learning import UnitRateTarget
+from infodyn.learning.tasks import EvidenceAccumulation, PatternGeneration, RateTask
+from infodyn.learning.trainer import Trainer, TrainOptions, branching_estimate
+
+NET = dict(n_in=20, n_rec=30, n_out=0, in_scale=3.0, surrogate="fast_sigmoid")
+TASK = RateTask(n_in=20, n_steps=200, rate_hz=20.0)
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def test_target_rate_training_reaches_r0():
+    net = idn.network.LIF(**NET)
+    tr = Trainer(net, TASK, UnitRateTarget(r0_hz=10.0, weight=1e-3),
+                 TrainOptions(optimizer="adam", lr=3e-4, batch_size=4, precision="float64"))
+    hist = tr.fit(100)
+    assert hist[0]["mean_rate_hz"] > 30.0  # starts far from the target
+    final = np.mean([r["mean_rate_hz"] for r in hist[-20:]])
+    assert abs(final - 10.0) <= 1.0, final
+
+
+def test_resume_is_exact_and_constraints_hold(tmp_path):
+    net = idn.network.LIF(**NET, connectivity="ei")
+    loss = UnitRateTarget(r0_hz=10.0, weight=1e-3)
+    opts = TrainOptions(optimizer="adam", lr=1e-3, batch_size=2, precision="float64",
+                        checkpoint_every=2, clip_norm=5.0)
+    full = Trainer(net, TASK, loss, opts)
+    full.fit(4)
+    part = Trainer(net, TASK, loss, opts)
+    part.fit(2, out=tmp_path)
+    resumed = Trainer(net, TASK, loss, opts)
+    resumed.fit(4, out=tmp_path, resume=True)
+    for k in ("w_in", "w_rec", "w_out"):
+        np.testing.assert_array_equal(np.asarray(full.state.params[k]),
+                                      np.asarray(resumed.state.params[k]))
+    assert [r["iteration"] for r in json.loads((tmp_path / "metrics.json").read_text())] == [
+        1, 2, 3, 4]
+    w = np.asarray(resumed.state.params["w_rec"])
+    signs = net.unit_signs()
+    assert np.all(np.diag(w) == 0)
+    assert np.all(w * signs[:, None] >= 0)  # Dale's law: outgoing weights keep their sign
+    w0 = net.init(seed=0)["w_rec"]
+    assert np.all(w[w0 == 0] == 0)  # absent synapses stay absent
+    assert not np.allclose(w, w0)
+
+
+def test_branching_estimate_recovers_a_branching_process():
+    rng = np.random.default_rng(0)
+    m, h, a = 0.8, 5.0, np.zeros((4, 4000))
+    for t in range(1, a.shape[1]):
+        a[:, t] = rng.poisson(m * a[:, t - 1] + h)
+    assert branching_estimate(a) == pytest.approx(m, abs=0.03)
+
+
+def test_tasks_follow_the_published_layout():
+    rng = np.random.default_rng(0)
+    ev = EvidenceAccumulation()
+    x, tgt = ev.batch(rng, 16)
+    assert x.shape == (16, 2250, 40) and tgt.shape == (16, 2250, 2)
+    assert np.allclose(tgt.sum(axis=(1, 2)), 1.0)  # one decision, averaged over the recall
+    assert np.all(tgt[:, :2100] == 0)
+    cue_counts = x[:, :1050, :20].reshape(16, 1050, 2, 10).sum(axis=(1, 3))
+    assert np.mean(np.argmax(cue_counts, axis=1) == ev.labels(tgt)) > 0.9
+    assert x[:, 2100:, 20:30].mean() == pytest.approx(0.04, abs=0.01)  # recall cue at 40 Hz
+    perfect = np.repeat(tgt[:, :, :], 1, axis=0)
+    assert ev.metrics(perfect, tgt)["error"] == 0.0
+    pg = PatternGeneration()
+    x, y = pg.batch(rng, 2)
+    assert x.shape == (2, 1000, 100) and y.shape == (2, 1000, 1)
+    assert x.mean() == pytest.approx(0.05, abs=0.005)
+    spec = np.abs(np.fft.rfft(y[0, :, 0]))
+    assert set(np.argsort(spec)[-4:]) == {1, 2, 3, 5}  # periods 1000, 500, 333, 200 ms
+
+
+def test_train_cli_writes_a_resumable_run(tmp_path):
+    from typer.testing import CliRunner
+
+    from infodyn.cli import app
+
+    cfg = tmp_path / "c.toml"
+    text = (
+        '[network]\nn_in = 10\nn_rec = 12\nn_out = 1\nin_scale = 3.0\n'
+        '[task]\nkind = "pattern_generation"\nn_steps = 60\n'
+        '[[loss]]\nkind = "mse"\n[[loss]]\nkind = "rate_reg"\nweight = 1e-5\n'
+        '[training]\niterations = 2\ncheckpoint_every = 1\nlr = 1e-3\n'
+    )
+    cfg.write_text(text)
+    out = tmp_path / "run"
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", str(cfg), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    for name in ("loss", "raster", "rates", "output"):
+        assert (out / "figures" / f"{name}.png").stat().st_size > 1000
+    cfg.write_text(text.replace("iterations = 2", "iterations = 3"))
+    res = runner.invoke(app, ["train", str(cfg), "--out", str(out), "--resume"])
+    assert res.exit_code == 0, res.output
+    results = json.loads((out / "results.json").read_text())
+    assert results["iterations"] == 3 and "loss_rate_reg" in results["final"]
+    assert set(results["final"]) >= {"loss_mse", "mean_rate_hz", "branching", "nmse"}
+    cfg.write_text(text.replace('kind = "mse"', 'kind = "hinge"'))
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("infodyn")
+    proc = subprocess.run([str(exe), "train", str(cfg), "--out",
+                           str(tmp_path / "bad")], capture_output=True, text=True)
+    assert proc.returncode == 2 and "hinge" in proc.stderr
