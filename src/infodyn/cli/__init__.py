@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "sweep",
     "report",
     "info",
+    "train",
     "energy",
 )
 
