@@ -331,6 +331,21 @@ def _auto_kmax(a: np.ndarray, method: str) -> tuple[int, list[str]]:
     return int(np.clip(kmax, min(10, k0), k0)), notes
 
 
+def _bootstrap_units(a: np.ndarray, kmax: int) -> tuple[np.ndarray | None, str]:
+    """Rows to resample: the trials, or contiguous blocks of them when there are < 10 trials."""
+    n, t = a.shape
+    if n >= 10:
+        return a, ""
+    pieces = int(np.ceil(10 / n))
+    blen = t // pieces
+    if blen >= max(4 * kmax, 20):
+        blocks = a[:, : pieces * blen].reshape(n * pieces, blen)
+        return blocks, ""
+    if n >= 2:
+        return a, f"bootstrap over only {n} trials: the intervals are unreliable"
+    return None, "a single trial too short to cut into 10 blocks of 4 kmax: no intervals"
+
+
 def _boot_weights(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
     """Trial multiplicities (n_boot, n) of resampling n trials with replacement."""
     idx = rng.integers(0, n, size=(n_boot, n))
@@ -371,6 +386,7 @@ def branching_ratio(
     n_boot: int = 100,
     ci: float = 0.95,
     min_events: int = 20,
+    weighted: bool = False,
     seed: int = 0,
 ) -> BranchingResult:
     """Estimate the branching ratio ``m`` and autocorrelation time ``tau = -dt / ln m``.
@@ -392,12 +408,17 @@ def branching_ratio(
     fit
         Which MR fit gives ``m``: ``"exp"`` (``b m^k``) or ``"exp_offset"`` (``b m^k + c``).
     n_boot
-        Bootstrap replicates over trials (over 10 contiguous blocks for a single trial); 0 skips
-        intervals and weights.
+        Bootstrap replicates: trials are resampled with replacement; with fewer than 10 trials
+        each trial is first cut into contiguous blocks (>= 4 kmax bins) so that at least 10
+        units are resampled. 0 skips the intervals.
     ci
         Confidence level of the percentile intervals.
     min_events
         Fewer non-empty bins than this (or constant activity) gives NaN and a warning.
+    weighted
+        Weight the fits by ``1/se_k^2`` from the bootstrap (floored at a tenth of the median
+        ``se``); the default is ordinary least squares, which is robust when few trials make
+        ``se_k`` noisy.
     seed
         Seed of the bootstrap.
 
@@ -467,20 +488,17 @@ def branching_ratio(
     # --- bootstrap replicates of the slopes
     rng = np.random.default_rng(seed)
     r_boot = np.empty((0, kmax_eff))
+    centred = False  # blocks shorter than the trials: centre the replicates on the estimate
     if n_boot > 0:
-        if n >= 2:
-            r_boot = slopes(sums, _boot_weights(n, n_boot, rng))
+        units, why = _bootstrap_units(a, kmax_eff)
+        if units is None:
+            notes.append(why)
         else:
-            nb = 10
-            blen = t // nb
-            if blen >= max(4 * kmax_eff, 20):
-                bsums = _lag_sums(a[0, : nb * blen].reshape(nb, blen), kmax_eff)
-                r_boot = slopes(bsums, _boot_weights(nb, n_boot, rng))
-            else:
-                notes.append(
-                    "a single trial too short to split into 10 blocks of 4 kmax: "
-                    "no bootstrap intervals"
-                )
+            if why:
+                notes.append(why)
+            centred = units is not a
+            usums = sums if units is a else _lag_sums(units, kmax_eff)
+            r_boot = slopes(usums, _boot_weights(units.shape[0], n_boot, rng))
     have_boot = r_boot.shape[0] >= 2
     if have_boot:
         se = np.nanstd(r_boot, axis=0, ddof=1)
@@ -495,7 +513,7 @@ def branching_ratio(
                 method, coefficient_method, dt, a, k, notes + ["the lag-1 slope is undefined"],
                 n_boot, ci, primary,
             )
-        m_ci = tuple(np.nanquantile(r_boot[:, 0], q)) if have_boot else (np.nan, np.nan)
+        m_ci = _interval(m, r_boot[:, 0], q, centred) if have_boot else (np.nan, np.nan)
         tau = float(_tau(np.log(m), dt)) if m > 0 else float("nan")
         tau_ci = _tau_interval(np.array(m_ci), dt)
         if m <= 0:
@@ -518,8 +536,8 @@ def branching_ratio(
             n_boot, ci, primary,
         )
     kf = k[ok].astype(float)
-    if have_boot and np.all(np.isfinite(se[ok])) and np.all(se[ok] > 0):
-        w = 1.0 / np.maximum(se[ok], 1e-3 * np.median(se[ok])) ** 2
+    if weighted and have_boot and np.all(np.isfinite(se[ok])) and np.all(se[ok] > 0):
+        w = 1.0 / np.maximum(se[ok], 0.1 * np.median(se[ok])) ** 2
         w = w / w.mean()
     else:
         w = np.ones(ok.sum())
@@ -534,7 +552,8 @@ def branching_ratio(
         else:
             xb = np.empty(0)
         mb = np.exp(xb)
-        m_ci = tuple(np.quantile(mb, q)) if mb.size >= 2 else (np.nan, np.nan)
+        m_hat = float(np.exp(x[0]))
+        m_ci = _interval(m_hat, mb, q, centred) if mb.size >= 2 else (np.nan, np.nan)
         fits[name] = ExpFit(
             name=name, m=float(np.exp(x[0])), tau=float(_tau(x[0], dt)), b=float(b[0]),
             c=float(c[0]), m_ci=_pair(m_ci), tau_ci=_tau_interval(np.array(m_ci), dt),
@@ -561,6 +580,18 @@ def branching_ratio(
         n_boot=n_boot, ci_level=ci, mean_activity=float(a.mean()), meaningful=main.b > 0,
         fits_disagree=disagree, warnings=notes,
     )
+
+
+def _interval(
+    est: float, boot: np.ndarray, q: tuple[float, float], centred: bool
+) -> tuple[float, float]:
+    """Percentile interval; ``centred`` shifts the replicates' median onto the estimate."""
+    boot = boot[np.isfinite(boot)]
+    lo, hi = np.quantile(boot, q)
+    if centred:
+        med = np.median(boot)
+        lo, hi = est + lo - med, est + hi - med
+    return float(lo), float(hi)
 
 
 def _pair(v: Any) -> tuple[float, float]:

@@ -1,0 +1,49 @@
+"""``infodyn criticality SPIKES --out DIR``: branching ratio, avalanches and power laws."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from infodyn.cli.app import app
+
+
+@app.command()
+def criticality(
+    spikes: Path = typer.Argument(..., help="Spike file (.h5, .npz or .nwb)."),
+    out: Path = typer.Option(..., "--out", help="Run directory to write."),
+    bin_ms: str = typer.Option(
+        "step", "--bin-ms", help="Bin for the branching estimators: ms, 'iei' or 'step'."
+    ),
+    avalanche_bin_ms: str = typer.Option(
+        "iei", "--avalanche-bin-ms", help="Bin for avalanches: ms, 'iei' or 'step'."
+    ),
+    kmax: int = typer.Option(None, "--kmax", help="Largest MR lag in bins (default: 5 tau)."),
+    method: str = typer.Option("ts", "--method", help="MR slopes: 'ts' or 'sm'."),
+    n_boot: int = typer.Option(100, "--n-boot", help="Bootstrap replicates for intervals."),
+    gof_bootstrap: int = typer.Option(
+        0, "--gof-bootstrap", help="Synthetic sets for the power-law goodness-of-fit p-value."
+    ),
+    min_tail: int = typer.Option(50, "--min-tail", help="Fewest points above xmin."),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+) -> None:
+    """Estimate m and tau (MR and naive), avalanche exponents, comparisons and crackling noise."""
+    from infodyn.experiments.criticality_run import run_criticality
+
+    res = run_criticality(
+        spikes, out, bin_ms=bin_ms, avalanche_bin_ms=avalanche_bin_ms, kmax=kmax,
+        coefficient_method=method, n_boot=n_boot, gof_bootstrap=gof_bootstrap,
+        min_tail=min_tail, seed=seed,
+    )
+    mr = res["branching"]["mr"]
+    sf = res["avalanches"]["size_fit"] or {}
+    m = "nan" if mr["m"] is None else f"{mr['m']:.4f}"
+    tau = "nan" if mr["tau_ms"] is None else f"{mr['tau_ms']:.3g}"
+    alpha = sf.get("alpha")
+    typer.echo(
+        f"MR m = {m}, tau = {tau} ms; {res['avalanches']['n']} avalanches, "
+        f"alpha_S = {'nan' if alpha is None else f'{alpha:.3f}'} -> {out}"
+    )
+    for w in res["warnings"]:
+        typer.echo(f"warning: {w}", err=True)

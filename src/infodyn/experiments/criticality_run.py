@@ -1,0 +1,204 @@
+"""The criticality run: spikes -> population activity -> branching ratio, avalanches, power laws.
+
+Writes ``config.json``, ``results.json`` and ``figures/`` (``branching`` with r_k and both fits,
+``sizes`` and ``durations`` with their power-law fits on log-log axes, ``size_vs_duration`` with
+the fitted and predicted crackling exponents).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from infodyn.errors import InputError, require
+from infodyn.experiments.rundir import RunDir
+from infodyn.plotting import pyplot
+
+
+def _parse_bin(value: Any) -> float | str | None:
+    if value is None or isinstance(value, float | int):
+        return value
+    text = str(value).strip().lower()
+    if text in ("iei", "step", "none"):
+        return None if text in ("step", "none") else "iei"
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(
+            f"a bin width must be a number of ms, 'iei' or 'step': {value!r}"
+        ) from None
+
+
+def run_criticality(
+    spikes: Any,
+    out: str | os.PathLike,
+    bin_ms: Any = None,
+    avalanche_bin_ms: Any = "iei",
+    kmax: int | None = None,
+    coefficient_method: str = "ts",
+    n_boot: int = 100,
+    gof_bootstrap: int = 0,
+    min_tail: int = 50,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Analyse a spike file (or SpikeTrain) into run directory ``out``; return the results."""
+    from infodyn.criticality import (
+        avalanches,
+        branching_ratio,
+        crackling_relation,
+        fano_factor,
+        fit_power_law,
+        global_rate_variance,
+        population_activity,
+    )
+    from infodyn.data.spikes import load_spikes
+
+    source = str(spikes) if not hasattr(spikes, "n_units") else "<SpikeTrain>"
+    if not hasattr(spikes, "n_units"):
+        spikes = load_spikes(spikes)
+    require(spikes.n_spikes > 0, "the spike file holds no spikes")
+    bin_ms, avalanche_bin_ms = _parse_bin(bin_ms), _parse_bin(avalanche_bin_ms)
+    cfg = {
+        "spikes": source,
+        "bin_ms": bin_ms,
+        "avalanche_bin_ms": avalanche_bin_ms,
+        "kmax": kmax,
+        "coefficient_method": coefficient_method,
+        "n_boot": n_boot,
+        "gof_bootstrap": gof_bootstrap,
+        "min_tail": min_tail,
+        "seed": seed,
+    }
+    run = RunDir(out)
+    run.write_config(cfg, command="criticality")
+    t0 = time.perf_counter()
+    caught: list[str] = []
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        act = population_activity(spikes, bin_ms=bin_ms)
+        mr = branching_ratio(act, method="mr", kmax=kmax, coefficient_method=coefficient_method,
+                             n_boot=n_boot, seed=seed)
+        naive = branching_ratio(act, method="naive", coefficient_method=coefficient_method,
+                                n_boot=n_boot, seed=seed)
+        av_act = population_activity(spikes, bin_ms=avalanche_bin_ms)
+        av = avalanches(av_act)
+        size_fit = dur_fit = crackle = None
+        if av.n >= 2:
+            size_fit = fit_power_law(av.sizes, discrete=True, min_tail=min_tail,
+                                     bootstrap=gof_bootstrap, seed=seed)
+            dur_fit = fit_power_law(av.durations, discrete=True, min_tail=min_tail,
+                                    bootstrap=gof_bootstrap, seed=seed)
+            if size_fit.meaningful and dur_fit.meaningful and size_fit.alpha > 1:
+                crackle = crackling_relation(av, size_fit.alpha, dur_fit.alpha,
+                                             d_min=int(dur_fit.xmin))
+        fano = fano_factor(act)
+        s_hz = global_rate_variance(act, n_units=spikes.n_units, dt_ms=act.bin_ms)
+    caught = [str(w.message) for w in record]
+    elapsed = time.perf_counter() - t0
+    results: dict[str, Any] = {
+        "n_units": spikes.n_units,
+        "n_trials": spikes.n_trials,
+        "n_steps": spikes.n_steps,
+        "dt_ms": spikes.dt,
+        "n_spikes": spikes.n_spikes,
+        "branching": {
+            "bin_ms": act.bin_ms,
+            "mr": mr.to_dict(),
+            "naive": naive.to_dict(),
+        },
+        "avalanches": {
+            "bin_ms": av_act.bin_ms,
+            "mean_iei_ms": av_act.info.get("mean_iei_ms"),
+            "n": av.n,
+            "mean_size": float(av.sizes.mean()) if av.n else None,
+            "mean_duration_bins": float(av.durations.mean()) if av.n else None,
+            "size_fit": size_fit.to_dict() if size_fit else None,
+            "duration_fit": dur_fit.to_dict() if dur_fit else None,
+            "crackling": crackle.to_dict() if crackle else None,
+        },
+        "fano_factor": None if not np.isfinite(fano) else fano,
+        "global_rate_variance_hz2": s_hz,
+        "warnings": caught,
+        "wall_seconds": elapsed,
+        "files": {k: f"figures/{k}.png" for k in
+                  ("branching", "sizes", "durations", "size_vs_duration")},
+    }
+    run.savefig(branching_figure(mr, naive), "branching")
+    run.savefig(distribution_figure(av.sizes, size_fit, "avalanche size S (events)"), "sizes")
+    run.savefig(distribution_figure(av.durations, dur_fit, "duration D (bins)"), "durations")
+    run.savefig(size_duration_figure(av, crackle), "size_vs_duration")
+    run.write_json("results.json", results)
+    return results
+
+
+# ----------------------------------------------------------------------------- figures
+
+def branching_figure(mr: Any, naive: Any) -> Any:
+    """r_k with bootstrap errors and the exp / exp_offset fits (semi-log)."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    if np.any(np.isfinite(mr.r_k)):
+        k = mr.k * mr.dt
+        ax.plot(k, mr.r_k, ".", ms=3, color="0.3", label="$r_k$")
+        if np.any(np.isfinite(mr.r_k_stderr)):
+            ax.fill_between(k, mr.r_k - mr.r_k_stderr, mr.r_k + mr.r_k_stderr, color="0.8")
+        for name, color in (("exp", "C0"), ("exp_offset", "C1")):
+            f = mr.fits.get(name)
+            if f is not None:
+                ax.plot(k, f.curve(mr.k), color=color,
+                        label=f"{name}: m={f.m:.4f}, tau={f.tau:.3g} ms")
+        pos = mr.r_k[np.isfinite(mr.r_k)]
+        if pos.size and np.all(pos > 0):
+            ax.set_yscale("log")
+    title = f"MR m={mr.m:.4f}" if np.isfinite(mr.m) else "MR: not meaningful"
+    if np.isfinite(naive.m):
+        title += f"; naive m={naive.m:.4f}"
+    ax.set(xlabel="lag k dt (ms)", ylabel="slope $r_k$", title=title)
+    _legend(ax)
+    return fig
+
+
+def distribution_figure(values: np.ndarray, fit: Any, xlabel: str) -> Any:
+    """Empirical P(X >= x) on log-log axes with the fitted power-law tail."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(4.8, 3.8))
+    if values.size:
+        u, c = np.unique(values, return_counts=True)
+        ccdf = np.cumsum(c[::-1])[::-1] / values.size
+        ax.loglog(u, ccdf, ".", ms=3, color="0.3", label=f"data (n={values.size})")
+        if fit is not None and fit.meaningful:
+            x = u[u >= fit.xmin]
+            scale = fit.n_tail / fit.n
+            ax.loglog(x, scale * fit.ccdf(x), "C3",
+                      label=f"alpha={fit.alpha:.3f}±{fit.sigma:.3f}, xmin={fit.xmin:g}")
+    ax.set(xlabel=xlabel, ylabel="P(X ≥ x)")
+    _legend(ax)
+    return fig
+
+
+def size_duration_figure(av: Any, crackle: Any) -> Any:
+    """<S>(D) on log-log axes with the fitted slope and the exponent-relation prediction."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(4.8, 3.8))
+    if av.n:
+        d, mean, _ = av.mean_size_by_duration()
+        ax.loglog(d, mean, ".", ms=3, color="0.3", label="<S>(D)")
+        if crackle is not None and np.isfinite(crackle.gamma_fitted):
+            lo, hi = crackle.duration_range
+            x = np.geomspace(lo, hi, 50)
+            y = 10**crackle.intercept * x**crackle.gamma_fitted
+            ax.loglog(x, y, "C3", label=f"fit gamma={crackle.gamma_fitted:.3f}")
+            ax.loglog(x, y[0] * (x / x[0]) ** crackle.gamma_predicted, "C0--",
+                      label=f"(aD-1)/(aS-1)={crackle.gamma_predicted:.3f}")
+    ax.set(xlabel="duration D (bins)", ylabel="mean size <S>")
+    _legend(ax)
+    return fig
+
+
+def _legend(ax: Any) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, frameon=False)
