@@ -19,6 +19,36 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
+def _add_rows(acc, w, idx, count):  # pragma: no cover - compiled
+    """``acc[j] += w[idx[k], j]`` for k = 0..count-1, in that order, for every j.
+
+    Four (then two, then one) rows are added per pass over ``acc``: the sum of each element is
+    formed in exactly the same order as row by row, so the result is bitwise the same, but
+    ``acc`` is loaded and stored a quarter as often and four rows stream from memory at once.
+    """
+    n = acc.shape[0]
+    k = 0
+    while k + 4 <= count:
+        r0 = w[idx[k]]
+        r1 = w[idx[k + 1]]
+        r2 = w[idx[k + 2]]
+        r3 = w[idx[k + 3]]
+        for j in range(n):
+            acc[j] = (((acc[j] + r0[j]) + r1[j]) + r2[j]) + r3[j]
+        k += 4
+    while k + 2 <= count:
+        r0 = w[idx[k]]
+        r1 = w[idx[k + 1]]
+        for j in range(n):
+            acc[j] = (acc[j] + r0[j]) + r1[j]
+        k += 2
+    if k < count:
+        r0 = w[idx[k]]
+        for j in range(n):
+            acc[j] += r0[j]
+
+
+@numba.njit(cache=True, nogil=True)
 def _event_loop(
     w_in,
     w_rec,
@@ -63,12 +93,9 @@ def _event_loop(
             n_active_arr[0] = n_active
             n_spk_arr[0] = n_spk
             return t
-        # recurrent input: rows of units that spiked at t-1
+        # recurrent input: rows of units that spiked at t-1 (summed in spike order)
         rec[:] = 0.0
-        for k in range(n_active):
-            row = w_rec[active[k]]
-            for j in range(n_rec):
-                rec[j] += row[j]
+        _add_rows(rec, w_rec, active, n_active)
         # external input: rows of non-zero inputs
         inp[:] = 0.0
         for i in range(n_in):
@@ -77,26 +104,29 @@ def _event_loop(
                 row = w_in[i]
                 for j in range(n_rec):
                     inp[j] += xi * row[j]
-        n_new = 0
+        # leak, input, reset, threshold and refractoriness: branch-free so that it vectorises
         for j in range(n_rec):
             zj = z[j]
             a[j] = rho * a[j] + zj
             v[j] = alpha * v[j] + rec[j] + inp[j] * s_in - v_th * zj
             thr = v_th + beta[j] * a[j]
-            if r[j] <= 0.0 and (v[j] - thr) / v_th > 0.0:
-                z[j] = 1.0
-                r[j] = n_ref
+            fire = (r[j] <= 0.0) & ((v[j] - thr) / v_th > 0.0)
+            z[j] = 1.0 if fire else 0.0
+            r[j] = n_ref if fire else max(r[j] - 1.0, 0.0)
+            rec[j] = thr  # rec is free now: keep A[t] for the record
+        if record:
+            for j in range(n_rec):
+                v_rec[t, j] = v[j]
+                thr_rec[t, j] = rec[j]
+        # the units that spiked: next step's active rows, and the sparse raster
+        n_new = 0
+        for j in range(n_rec):
+            if z[j] != 0.0:
                 active[n_new] = j
                 n_new += 1
                 spk_t[n_spk] = t
                 spk_u[n_spk] = j
                 n_spk += 1
-            else:
-                z[j] = 0.0
-                r[j] = max(r[j] - 1.0, 0.0)
-            if record:
-                v_rec[t, j] = v[j]
-                thr_rec[t, j] = thr
         n_active = n_new
         out[:] = 0.0
         for k in range(n_active):
