@@ -228,7 +228,7 @@ def report(case_info: dict, results: dict[str, dict], loads: tuple[str, str]) ->
         over = jax_r["cpu_median_s"] / sgemv
         lines.append("")
         lines.append(
-            f"JAX engine: first call of `net.simulate(..., engine=\"jax\")` in a fresh process, "
+            f'JAX engine: first call of `net.simulate(..., engine="jax")` in a fresh process, '
             f"compilation included: {jax_r['first_call_s']:.2f} s wall "
             f"({jax_r['first_call_cpu_s']:.2f} s CPU; `import jax` before it: "
             f"{jax_r['import_s']:.2f} s). One float32 sgemv (1000 x 1000) per step in a jitted "
