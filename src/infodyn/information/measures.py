@@ -178,7 +178,7 @@ def pairwise_mutual_information(x: Any, estimator: str = "plugin") -> np.ndarray
     if estimator == "plugin" or estimator == "miller_madow":
         if a.max() <= 1:
             return _pairwise_binary(a, estimator)
-    words = [encode(a[:, i], validated=True) for i in range(n)]
+    words = [encode(a[:, [i]], validated=True) for i in range(n)]
     h = np.array([_h(w, estimator) for w in words])
     out = np.diag(h)
     for i in range(n):

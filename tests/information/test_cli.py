@@ -1,0 +1,80 @@
+"""``infodyn info``: run directory contents and bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from infodyn.data.spikes import SpikeTrain, save_spikes
+
+
+@pytest.fixture
+def spike_file(tmp_path):
+    rng = np.random.default_rng(0)
+    t, n = 4000, 8
+    common = rng.random((2, t)) < 0.05
+    r = (rng.random((2, t, n)) < 0.03) | (common[..., None] & (rng.random((2, t, n)) < 0.6))
+    r[..., 2] = r[..., 0] ^ r[..., 1]  # a synergistic unit
+    path = tmp_path / "spikes.h5"
+    save_spikes(path, SpikeTrain.from_dense(r.astype(np.uint8), dt=0.5))
+    return path, r
+
+
+def _run(capsys, monkeypatch, *args):
+    """Run ``infodyn ARGS`` in-process; return (exit code, stdout, stderr)."""
+    from infodyn.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["infodyn", *args])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_info_run_directory(spike_file, tmp_path):
+    from infodyn.experiments.info_run import run_info
+    from infodyn.information import entropy, mutual_information, spike_words
+
+    path, _ = spike_file
+    res = run_info(path, tmp_path / "run", bin_ms=1.0, max_population=6, n_shuffles=3)
+    from infodyn.data.spikes import load_spikes
+
+    w = spike_words(load_spikes(path), 2)
+    assert res["n_samples"] == w.shape[0] == 4000
+    assert res["entropy_bits"]["per_unit"][3] == pytest.approx(float(entropy(w[:, 3])))
+    mi = np.load(tmp_path / "run" / "information.npz")["pairwise_mi_bits"]
+    assert mi[0, 5] == pytest.approx(mutual_information(w[:, 0], w[:, 5]))
+    pop = res["population"]
+    assert len(pop["units"]) == 6
+    assert pop["o_information"] == pytest.approx(
+        pop["total_correlation"] - pop["dual_total_correlation"])
+    for name in ("entropies", "pairwise_mi", "population"):
+        assert (tmp_path / "run" / "figures" / f"{name}.png").stat().st_size > 1000
+    saved = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert saved["population"]["units"] == pop["units"]
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["command"] == "info"
+
+
+def test_info_cli_and_bad_input(spike_file, tmp_path, capsys, monkeypatch):
+    path, _ = spike_file
+    code, out, err = _run(capsys, monkeypatch, "info", str(path), "--out", str(tmp_path / "r"),
+                          "--shuffles", "0", "--max-population", "4")
+    assert code in (0, None), err
+    assert "O-information" in out and (tmp_path / "r" / "results.json").exists()
+    code, _, err = _run(capsys, monkeypatch, "info", str(path), "--out", str(tmp_path / "r2"),
+                        "--bin-ms", "0.7")
+    assert code == 2 and "multiple of the time step" in err and "Traceback" not in err
+    code, _, err = _run(capsys, monkeypatch, "info", str(tmp_path / "nope.h5"), "--out",
+                        str(tmp_path / "r3"))
+    assert code == 2
+    code, _, err = _run(capsys, monkeypatch, "info", str(path), "--out", str(tmp_path / "r4"),
+                        "--estimator", "magic")
+    assert code == 2 and "estimator" in err
+
+
+def test_info_help_runs_as_a_subprocess():
+    done = subprocess.run([sys.executable, "-m", "infodyn.cli", "info", "--help"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "--bin-ms" in done.stdout

@@ -1,0 +1,108 @@
+"""Entropy estimators: exact values, Miller-Madow bias, NSB against independent computations."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+from scipy.optimize import brentq
+from scipy.special import digamma, gammaln
+
+from infodyn.information import Estimate, UndersampledWarning, entropy, entropy_from_counts
+from infodyn.information.nsb import dirichlet_entropy_moments
+
+pytestmark = pytest.mark.filterwarnings("ignore::infodyn.information.UndersampledWarning")
+
+
+def test_plugin_exact_on_equally_weighted_rows():
+    rows = np.arange(8)
+    h = entropy(rows)
+    assert isinstance(h, Estimate) and float(h) == pytest.approx(3.0, abs=1e-12)
+    assert h.n_samples == 8 and h.n_words == 8
+    x = np.array([0, 0, 0, 1])  # p = (3/4, 1/4)
+    assert float(entropy(x)) == pytest.approx(-(0.75 * np.log2(0.75) + 0.25 * np.log2(0.25)))
+
+
+def test_miller_madow_removes_the_plugin_bias_on_uniform_samples():
+    k, n, reps = 16, 200, 300
+    rng = np.random.default_rng(0)
+    samples = rng.integers(0, k, (reps, n))
+    plug = np.array([float(entropy(s)) for s in samples])
+    mm = np.array([float(entropy(s, "miller_madow")) for s in samples])
+    expected_bias = (k - 1) / (2 * n * np.log(2))
+    se = plug.std() / np.sqrt(reps)
+    assert np.log2(k) - plug.mean() == pytest.approx(expected_bias, rel=0.15)
+    assert abs(mm.mean() - np.log2(k)) < 4 * se + 0.01
+    assert abs(mm.mean() - np.log2(k)) < 0.25 * expected_bias
+
+
+def test_plugin_standard_error_matches_sampling_spread():
+    p = np.array([0.5, 0.25, 0.125, 0.125])
+    rng = np.random.default_rng(1)
+    est = [entropy(rng.choice(4, size=500, p=p)) for _ in range(300)]
+    spread = np.std([float(e) for e in est])
+    assert np.mean([e.std for e in est]) == pytest.approx(spread, rel=0.2)
+
+
+def test_undersampling_warns():
+    with pytest.warns(UndersampledWarning, match="distinct words"):
+        warnings.simplefilter("always")
+        entropy(np.arange(10))
+
+
+def test_dirichlet_entropy_moments_match_monte_carlo():
+    counts = np.array([5.0, 2.0, 1.0, 1.0])
+    k, beta = 7, 0.7
+    rng = np.random.default_rng(2)
+    alpha = np.concatenate([counts + beta, np.full(k - counts.size, beta)])
+    p = rng.dirichlet(alpha, size=200_000)
+    h = -(p * np.log(np.where(p > 0, p, 1.0))).sum(1)
+    m1, m2 = dirichlet_entropy_moments(counts, beta, k)
+    assert m1 == pytest.approx(h.mean(), abs=3 * h.std() / np.sqrt(h.size))
+    assert m2 == pytest.approx((h**2).mean(), rel=2e-3)
+
+
+def _nsb_by_quadrature(counts: np.ndarray, k: int) -> float:
+    """Independent NSB: integrate over xi (flat prior) with explicit sums over all K bins."""
+    n = np.concatenate([counts, np.zeros(k - counts.size)])
+    big_n = n.sum()
+
+    def beta_of(xi: float) -> float:
+        f = lambda lb: digamma(k * np.exp(lb) + 1) - digamma(np.exp(lb) + 1) - xi  # noqa: E731
+        return float(np.exp(brentq(f, -40, 40, xtol=1e-13)))
+
+    def log_ev(b: float) -> float:
+        return gammaln(k * b) - gammaln(big_n + k * b) + np.sum(gammaln(n + b) - gammaln(b))
+
+    def mean_h(b: float) -> float:
+        a = n + b
+        return digamma(big_n + k * b + 1) - np.sum(a / (big_n + k * b) * digamma(a + 1))
+
+    xs = np.linspace(1e-6, np.log(k) - 1e-6, 400)
+    ref = max(log_ev(beta_of(x)) for x in xs)
+    w = lambda x: np.exp(log_ev(beta_of(x)) - ref)  # noqa: E731
+    z = quad(w, 1e-9, np.log(k) - 1e-9, limit=400, points=xs[::40])[0]
+    num = quad(lambda x: w(x) * mean_h(beta_of(x)), 1e-9, np.log(k) - 1e-9, limit=400,
+               points=xs[::40])[0]
+    return num / z / np.log(2)
+
+
+@pytest.mark.parametrize("counts,k", [([4, 3, 2, 1, 1, 1], 20), ([10, 1, 1], 8), ([1, 1, 2], 50)])
+def test_nsb_matches_independent_quadrature(counts, k):
+    c = np.array(counts, dtype=float)
+    est = entropy_from_counts(c, "nsb", alphabet_size=k)
+    assert float(est) == pytest.approx(_nsb_by_quadrature(c, k), abs=2e-3)
+    assert 0 < est.std < np.log2(k)
+
+
+def test_nsb_beats_plugin_when_undersampled_and_handles_huge_alphabets():
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 1024, 300)  # true entropy 10 bits
+    nsb, plug = entropy(x, "nsb", alphabet_size=1024), entropy(x)
+    assert abs(float(nsb) - 10) < abs(float(plug) - 10) / 5
+    assert abs(float(nsb) - 10) < 3 * nsb.std + 0.1
+    words = (rng.random((4000, 64)) < 0.05).astype(np.uint8)  # K = 2**64 possible words
+    h = entropy(words, "nsb")
+    assert np.isfinite(float(h)) and float(h) > float(entropy(words))
+    with pytest.raises(Exception, match="alphabet"):
+        entropy_from_counts([1, 1, 1], "nsb", alphabet_size=2)

@@ -1,0 +1,158 @@
+"""MI, CMI, TC, DTC, O/S-information and co-information: analytic cases, dit, properties."""
+
+import itertools
+
+import dit
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from infodyn.information import (
+    co_information,
+    conditional_mutual_information,
+    dual_total_correlation,
+    entropy,
+    multivariate_summary,
+    mutual_information,
+    o_information,
+    pairwise_mutual_information,
+    s_information,
+    total_correlation,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::infodyn.information.UndersampledWarning")
+
+BITS2 = np.array(list(itertools.product([0, 1], repeat=2)))
+XOR = np.column_stack([BITS2, BITS2[:, 0] ^ BITS2[:, 1]])
+AND = np.column_stack([BITS2, BITS2[:, 0] & BITS2[:, 1]])
+COPY = np.column_stack([BITS2, 2 * BITS2[:, 0] + BITS2[:, 1]])
+
+
+def _parity(n: int) -> np.ndarray:
+    free = np.array(list(itertools.product([0, 1], repeat=n - 1)))
+    return np.column_stack([free, free.sum(1) % 2])
+
+
+def _giant_bit(n: int) -> np.ndarray:
+    return np.array([[0] * n, [1] * n])
+
+
+def test_two_variable_cases():
+    assert mutual_information(XOR[:, :2], XOR[:, 2]) == pytest.approx(1.0)
+    assert mutual_information(XOR[:, 0], XOR[:, 2]) == pytest.approx(0.0, abs=1e-12)
+    assert mutual_information(AND[:, :2], AND[:, 2]) == pytest.approx(0.811278124459, abs=1e-9)
+    assert mutual_information(COPY[:, :2], COPY[:, 2]) == pytest.approx(2.0)
+    assert conditional_mutual_information(XOR[:, 0], XOR[:, 2], XOR[:, 1]) == pytest.approx(1.0)
+    assert co_information(XOR) == pytest.approx(-1.0)  # synergy: negative
+    assert co_information(_giant_bit(3)) == pytest.approx(1.0)  # redundancy: positive
+
+
+@pytest.mark.parametrize("n", [3, 4, 6])
+def test_parity_and_giant_bit_closed_forms(n):
+    par = multivariate_summary(_parity(n))
+    assert par["joint_entropy"] == pytest.approx(n - 1)
+    assert par["total_correlation"] == pytest.approx(1.0)
+    assert par["dual_total_correlation"] == pytest.approx(n - 1)
+    assert par["o_information"] == pytest.approx(2 - n)
+    assert par["s_information"] == pytest.approx(n)
+    gb = _giant_bit(n)
+    assert total_correlation(gb) == pytest.approx(n - 1)
+    assert dual_total_correlation(gb) == pytest.approx(1.0)
+    assert o_information(gb) == pytest.approx(n - 2)
+    assert s_information(gb) == pytest.approx(n)
+
+
+def test_independent_bits_have_no_shared_information():
+    rows = np.array(list(itertools.product([0, 1], repeat=5)))
+    assert total_correlation(rows) == pytest.approx(0.0, abs=1e-12)
+    assert dual_total_correlation(rows) == pytest.approx(0.0, abs=1e-12)
+    assert o_information(rows) == pytest.approx(0.0, abs=1e-12)
+    assert co_information(rows) == pytest.approx(0.0, abs=1e-12)
+
+
+def _random_table(rng, shape, zeros=0.2):
+    counts = rng.integers(1, 12, size=shape) * (rng.random(shape) > zeros)
+    counts.flat[0] += 1
+    return counts
+
+
+def _rows_and_dit(counts):
+    idx = np.argwhere(counts > 0)
+    rows = np.repeat(idx, counts[counts > 0], axis=0)
+    outcomes = [tuple(int(v) for v in r) for r in idx]
+    d = dit.Distribution(outcomes, counts[counts > 0] / counts.sum())
+    return rows, d
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_against_dit_on_random_distributions(seed):
+    rng = np.random.default_rng(seed)
+    shape = [(2, 3, 2, 2), (3, 2, 2, 3), (2, 2, 2, 2), (4, 2, 3, 2)][seed]
+    rows, d = _rows_and_dit(_random_table(rng, shape))
+    v = list(range(4))
+    assert float(entropy(rows)) == pytest.approx(dit.shannon.entropy(d), abs=1e-10)
+    assert mutual_information(rows[:, :2], rows[:, 2:]) == pytest.approx(
+        dit.shannon.mutual_information(d, [0, 1], [2, 3]), abs=1e-10)
+    assert conditional_mutual_information(rows[:, 0], rows[:, 1], rows[:, 2:]) == pytest.approx(
+        dit.multivariate.coinformation(d, [[0], [1]], [2, 3]), abs=1e-10)
+    assert total_correlation(rows) == pytest.approx(
+        dit.multivariate.total_correlation(d, [[i] for i in v]), abs=1e-10)
+    assert dual_total_correlation(rows) == pytest.approx(
+        dit.multivariate.dual_total_correlation(d, [[i] for i in v]), abs=1e-10)
+    assert o_information(rows) == pytest.approx(
+        dit.multivariate.o_information(d, [[i] for i in v]), abs=1e-10)
+    assert co_information(rows) == pytest.approx(
+        dit.multivariate.coinformation(d, [[i] for i in v]), abs=1e-10)
+    assert co_information(rows[:, :3]) == pytest.approx(
+        -dit.multivariate.interaction_information(d, [[0], [1], [2]]), abs=1e-10)
+
+
+def test_pairwise_matrix_matches_pairwise_calls():
+    rng = np.random.default_rng(7)
+    common = rng.random(3000) < 0.2
+    x = ((rng.random((3000, 6)) < 0.1) | (common[:, None] & (rng.random((3000, 6)) < 0.6)))
+    x = x.astype(np.uint8)
+    for est in ("plugin", "miller_madow", "nsb"):
+        m = pairwise_mutual_information(x, est)
+        assert m[1, 4] == pytest.approx(mutual_information(x[:, 1], x[:, 4], est), abs=1e-10)
+        assert m[2, 2] == pytest.approx(float(entropy(x[:, 2], est)), abs=1e-10)
+        np.testing.assert_allclose(m, m.T)
+    tern = rng.integers(0, 3, (500, 4))
+    m = pairwise_mutual_information(tern)
+    assert m[0, 3] == pytest.approx(mutual_information(tern[:, 0], tern[:, 3]), abs=1e-12)
+
+
+def test_wide_words_mi_equals_entropy_for_copy():
+    rng = np.random.default_rng(8)
+    x = (rng.random((5000, 96)) < 0.1).astype(np.uint8)
+    assert mutual_information(x, x) == pytest.approx(float(entropy(x)), abs=1e-9)
+    assert mutual_information(x[:, :64], x[:, ::-1][:, 32:]) == pytest.approx(
+        float(entropy(x[:, :64])), abs=1e-9)
+
+
+symbols = arrays(np.int64, st.tuples(st.integers(5, 60), st.integers(3, 5)),
+                 elements=st.integers(0, 2))
+
+
+@settings(max_examples=40, deadline=None)
+@given(symbols, st.randoms(use_true_random=False))
+def test_properties(x, rnd):
+    cols = list(range(x.shape[1]))
+    rnd.shuffle(cols)
+    rows = list(range(x.shape[0]))
+    rnd.shuffle(rows)
+    tc, dtc, oi = total_correlation(x), dual_total_correlation(x), o_information(x)
+    # permutation invariance: of variables (columns) and of samples (rows)
+    assert total_correlation(x[:, cols]) == pytest.approx(tc, abs=1e-9)
+    assert o_information(x[:, cols]) == pytest.approx(oi, abs=1e-9)
+    assert dual_total_correlation(x[rows]) == pytest.approx(dtc, abs=1e-9)
+    # non-negativity where guaranteed
+    assert tc >= -1e-9 and dtc >= -1e-9
+    mi = mutual_information(x[:, :1], x[:, 1:])
+    assert mi >= -1e-9
+    assert conditional_mutual_information(x[:, 0], x[:, 1], x[:, 2]) >= -1e-9
+    # I(X;Y) <= min(H(X), H(Y))
+    assert mi <= min(float(entropy(x[:, :1])), float(entropy(x[:, 1:]))) + 1e-9
+    assert mutual_information(x[rows, :1], x[rows, 1:]) == pytest.approx(mi, abs=1e-9)

@@ -1,0 +1,109 @@
+"""PID: classic gates, Williams-Beer against dit, BROJA against an independent grid search."""
+
+import itertools
+
+import dit
+import numpy as np
+import pytest
+from dit.pid import PID_BROJA, PID_WB
+from scipy.optimize import minimize
+
+from infodyn.information import pid, pid_from_table
+
+BITS2 = np.array(list(itertools.product([0, 1], repeat=2)))
+X1, X2 = BITS2[:, 0], BITS2[:, 1]
+GATES = {
+    # name: (Y, WB (R, U1, U2, S), BROJA (R, U1, U2, S))
+    "xor": (X1 ^ X2, (0, 0, 0, 1), (0, 0, 0, 1)),
+    "and": (X1 & X2, (0.311278, 0, 0, 0.5), (0.311278, 0, 0, 0.5)),
+    "copy": (2 * X1 + X2, (1, 0, 0, 1), (0, 1, 1, 0)),
+    "unq": (X1, (0, 1, 0, 0), (0, 1, 0, 0)),
+}
+
+
+@pytest.mark.parametrize("name", GATES)
+@pytest.mark.parametrize("measure", ["wb", "broja"])
+def test_classic_gates(name, measure):
+    y, wb, broja = GATES[name]
+    res = pid(X1, X2, y, measure=measure)
+    np.testing.assert_allclose(list(res), wb if measure == "wb" else broja, atol=1e-5)
+    assert res.redundancy + res.unique1 + res.unique2 + res.synergy == pytest.approx(res.mi_joint)
+    assert res.redundancy + res.unique1 == pytest.approx(res.mi1)
+
+
+def _table(seed, shape=(2, 2, 2)):
+    p = np.random.default_rng(seed).dirichlet(np.full(int(np.prod(shape)), 0.7)).reshape(shape)
+    return p
+
+
+def _dit(p):
+    outs = [tuple(i) for i in itertools.product(*[range(s) for s in p.shape])]
+    return dit.Distribution(outs, p.ravel())
+
+
+def _atoms(res):
+    return [res.get_pi(k) for k in (((0,), (1,)), ((0,),), ((1,),), ((0, 1),))]
+
+
+@pytest.mark.parametrize("seed,shape", [(0, (2, 2, 2)), (1, (3, 2, 2)), (2, (2, 3, 3))])
+def test_williams_beer_matches_dit(seed, shape):
+    p = _table(seed, shape)
+    ref = _atoms(PID_WB(_dit(p), [[0], [1]], [2]))
+    np.testing.assert_allclose(list(pid_from_table(p, "wb")), ref, atol=1e-9)
+
+
+def _broja_grid(p):
+    """min I_Q(Y; X1X2) for binary tables: one free parameter q(0,0,y) per y, grid + polish."""
+    pa, pb, py = p.sum(1), p.sum(0), p.sum((0, 1))
+    lo = np.maximum(0, pa[0] + pb[0] - py)
+    hi = np.minimum(pa[0], pb[0])
+
+    def i_q(t0, t1):
+        """I_Q for arrays of parameters t0 (y = 0) and t1 (y = 1), broadcast together."""
+        t0, t1 = np.broadcast_arrays(np.asarray(t0, float), np.asarray(t1, float))
+        q = np.empty(t0.shape + (2, 2, 2))
+        for y, t in ((0, t0), (1, t1)):
+            q[..., 0, 0, y], q[..., 0, 1, y], q[..., 1, 0, y] = t, pa[0, y] - t, pb[0, y] - t
+            q[..., 1, 1, y] = py[y] - pa[0, y] - pb[0, y] + t
+        q = np.clip(q, 0, None)
+        qab = q.sum(-1, keepdims=True)
+        with np.errstate(all="ignore"):
+            terms = np.where(q > 0, q * np.log2(q / (qab * py)), 0.0)
+        return terms.sum((-1, -2, -3))
+
+    g0 = np.linspace(lo[0], hi[0], 801)[:, None]
+    g1 = np.linspace(lo[1], hi[1], 801)[None, :]
+    vals = i_q(g0, g1)
+    i, j = np.unravel_index(np.argmin(vals), vals.shape)
+    res = minimize(lambda t: float(i_q(*np.clip(t, lo, hi))), [g0[i, 0], g1[0, j]],
+                   method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-15})
+    return min(res.fun, vals[i, j])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_broja_matches_independent_grid_search(seed):
+    p = _table(10 + seed)
+    res = pid_from_table(p, "broja")
+    assert res.unique1 + res.mi2 == pytest.approx(_broja_grid(p), abs=1e-6)
+    for v in res:
+        assert v >= -1e-9
+
+
+def test_broja_at_least_as_good_as_dit():
+    p = _table(3, (3, 2, 2))
+    ours = pid_from_table(p, "broja")
+    ref = _atoms(PID_BROJA(_dit(p), [[0], [1]], [2]))
+    # BROJA minimises U1 + I(Y;X2) = I_Q(Y;X1X2): ours must not be worse than dit's optimiser
+    assert ours.unique1 <= ref[1] + 1e-6
+    np.testing.assert_allclose(list(ours), ref, atol=0.02)
+
+
+def test_pid_from_samples_equals_table():
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 2, (4000, 2))
+    y = (x[:, 0] | x[:, 1]) ^ (rng.random(4000) < 0.1)
+    p = np.zeros((2, 2, 2))
+    np.add.at(p, (x[:, 0], x[:, 1], y), 1)
+    a = pid(x[:, 0], x[:, 1], y, "wb")
+    b = pid_from_table(p / p.sum(), "wb")
+    np.testing.assert_allclose(list(a), list(b), atol=1e-12)
