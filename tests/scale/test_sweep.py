@@ -68,6 +68,12 @@ def test_retries_failures_and_resume(tmp_path, toy_command, cluster):
     assert res3.n_skipped == 3 and res3.n_failed == 2
     assert res3.n_ran == 1
 
+    # extending the grid (new value first) runs only the new point
+    wider = {"params.x": [0.5, 1.0, 2.0], "params.fail_times": [0]}
+    res4 = run_sweep("toy", {}, wider, tmp_path, scheduler=cluster.scheduler_address)
+    assert (res4.n_ran, res4.n_skipped, res4.n_failed) == (1, 2, 0)
+    assert [r["y"] for r in res4.rows] == [0.25, 1.0, 4.0]
+
 
 def test_simulate_sweep_survives_killed_worker_and_resumes(tmp_path, cluster):
     from dask.distributed import Client

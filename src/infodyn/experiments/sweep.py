@@ -202,7 +202,7 @@ def expand_grid(
                     seed=s,
                     config=full,
                     key=digest,
-                    name=f"{len(points):04d}_{_slug(values, s)}_{digest[:8]}",
+                    name=f"{_slug(values, s)}_{digest[:10]}",
                 )
             )
     return points
