@@ -129,3 +129,14 @@ def test_registry_tolerates_a_missing_command_module():
         COMMANDS.pop("ghost")
     with pytest.raises(InputError, match="has no attribute 'Nope'"):
         CommandSpec("x", config="infodyn.experiments.config:Nope", run="").config_model()
+
+
+def test_config_init_is_a_valid_default_config(tmp_path):
+    from infodyn.cli import app
+
+    res = CliRunner().invoke(app, ["config", "init", "simulate"])
+    assert res.exit_code == 0, res.output
+    data = tomllib.loads(res.output)
+    assert resolved(validate(SimulateConfig, data)) == resolved(validate(SimulateConfig, {}))
+    res = CliRunner().invoke(app, ["config", "list"])
+    assert "simulate: config infodyn.experiments.config:SimulateConfig" in res.output

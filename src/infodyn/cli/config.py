@@ -46,3 +46,33 @@ def show(
 
     header = f"# resolved config for `infodyn {spec.name}` (infodyn {__version__}) from {config}\n"
     typer.echo(header + to_toml(full, describe_fields(cfg)), nl=False)
+
+
+@config_app.command("init")
+def init(
+    command: str = typer.Argument("simulate", help="Command whose default config to print."),
+) -> None:
+    """Print COMMAND's complete default config (a starting point to copy and edit)."""
+    from infodyn import __version__
+    from infodyn.experiments.config import (
+        describe_fields,
+        get_command,
+        resolved,
+        to_toml,
+        validate,
+    )
+
+    spec = get_command(command)
+    cfg = validate(spec.config_model(), {}, source=f"default {command} config")
+    header = f"# default config for `infodyn {spec.name}` (infodyn {__version__})\n"
+    typer.echo(header + to_toml(resolved(cfg), describe_fields(cfg)), nl=False)
+
+
+@config_app.command("list")
+def list_commands() -> None:
+    """List the commands that run from a config (and so can be swept)."""
+    from infodyn.experiments.config import COMMANDS
+
+    for spec in COMMANDS.values():
+        seeds = ", ".join(spec.seed_keys) or "-"
+        typer.echo(f"{spec.name}: config {spec.config}; seed keys {seeds}")
