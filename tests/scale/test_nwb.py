@@ -117,3 +117,14 @@ def test_select_units_and_bad_column(tmp_path):
     np.testing.assert_array_equal(sub.to_dense(), ref.to_dense())
     with pytest.raises(InputError, match="unit column"):
         save_nwb_spikes(tmp_path / "t.nwb", spikes, unit_columns={"x": [1, 2]})
+
+
+def test_analyses_read_nwb_paths(tmp_path):
+    """An analysis given an .nwb path sees exactly the spikes that were saved."""
+    from infodyn.criticality import population_activity
+
+    spikes = _spikes(n_trials=2)
+    path = save_nwb_spikes(tmp_path / "a.nwb", spikes, session_start_time=START)
+    from_file = population_activity(path, bin_ms=2.0)
+    direct = population_activity(spikes, bin_ms=2.0)
+    np.testing.assert_array_equal(np.asarray(from_file.counts), np.asarray(direct.counts))
