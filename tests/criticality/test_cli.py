@@ -1,0 +1,94 @@
+"""``infodyn criticality SPIKES --out DIR`` end to end."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+
+import infodyn.criticality as C
+from infodyn.data.spikes import SpikeTrain, save_spikes
+
+
+def _spike_file(path, m=0.95, h=0.1, steps=30_000, trials=2, seed=1):
+    """Spikes of a branching process spread over 200 units (each event a random unit)."""
+    a = C.simulate_branching_process(m, h, steps, trials=trials, seed=seed)
+    rng = np.random.default_rng(seed)
+    trial, time = np.nonzero(a)
+    reps = a[trial, time]
+    trial, time = np.repeat(trial, reps), np.repeat(time, reps)
+    units = rng.integers(0, 200, trial.size)
+    # one spike per unit and step: keep unique (trial, time, unit) triples
+    key = np.unique(np.stack([trial, time, units], 1), axis=0)
+    sp = SpikeTrain(times=key[:, 1], units=key[:, 2], trials=key[:, 0], n_units=200,
+                    n_steps=steps, n_trials=trials, dt=1.0)
+    save_spikes(path, sp)
+    return sp
+
+
+class _Proc:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """Run ``infodyn ARGS`` in-process through the console entry point (exit code, output)."""
+    import infodyn.cli.criticality  # noqa: F401 - registers the command
+    from infodyn.cli import main
+
+    def run(*args):
+        monkeypatch.setattr(sys, "argv", ["infodyn", *map(str, args)])
+        capsys.readouterr()
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code or 0
+        out = capsys.readouterr()
+        return _Proc(code, out.out, out.err)
+
+    return run
+
+
+def test_cli_writes_results_and_figures(tmp_path, cli):
+    _spike_file(tmp_path / "s.h5")
+    out = tmp_path / "run"
+    proc = cli("criticality", tmp_path / "s.h5", "--out", out, "--n-boot", "30")
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((out / "results.json").read_text())
+    mr = res["branching"]["mr"]
+    assert abs(mr["m"] - 0.95) < 0.02
+    assert mr["m_ci"][0] < mr["m"] < mr["m_ci"][1]
+    assert set(mr["fits"]) == {"exp", "exp_offset"}
+    av = res["avalanches"]
+    assert av["n"] > 500 and av["size_fit"]["alpha"] > 1
+    assert set(av["size_fit"]["comparisons"]) == {
+        "exponential", "lognormal", "truncated_power_law"}
+    assert res["fano_factor"] > 1
+    for name in ("branching", "sizes", "durations", "size_vs_duration"):
+        assert (out / "figures" / f"{name}.png").stat().st_size > 1000
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["command"] == "criticality" and cfg["config"]["n_boot"] == 30
+
+
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, cli):
+    proc = cli("criticality", tmp_path / "missing.h5", "--out", tmp_path / "r")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    _spike_file(tmp_path / "s.h5", steps=2000)
+    proc = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "r2", "--bin-ms", "wide")
+    assert proc.returncode == 2 and "bin width" in proc.stderr
+    proc = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "r3", "--kmax", "5000")
+    assert proc.returncode == 2 and "kmax" in proc.stderr
+
+
+@pytest.mark.parametrize("suffix", [".npz"])
+def test_run_reads_npz_rasters(tmp_path, suffix):
+    from infodyn.experiments.criticality_run import run_criticality
+
+    sp = _spike_file(tmp_path / "s.h5", steps=5000, trials=1)
+    np.savez(tmp_path / f"r{suffix}", raster=sp.to_dense()[0])
+    res = run_criticality(tmp_path / f"r{suffix}", tmp_path / "run", n_boot=0)
+    assert res["n_units"] == 200 and np.isfinite(res["branching"]["naive"]["m"])
