@@ -100,6 +100,14 @@ def run_mode(mode: str, out: Path) -> float:
     return time.perf_counter() - t0
 
 
+def _children_cpu() -> float:
+    """User + system CPU seconds of all finished child processes (and their descendants)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
@@ -111,32 +119,47 @@ def main() -> None:
         print(json.dumps({"seconds": run_mode(args.one, Path(args.out))}))
         return
     times: dict[str, list[float]] = {m: [] for m in args.modes.split(",")}
+    cpu: dict[str, list[float]] = {m: [] for m in times}
     for rep in range(args.repeats):
         for mode in times:  # interleaved, so load changes hit every mode alike
             with tempfile.TemporaryDirectory() as tmp:
+                before = _children_cpu()
                 proc = subprocess.run(
                     [sys.executable, __file__, "--one", mode, "--out", tmp],
                     capture_output=True,
                     text=True,
                     check=False,
                 )
+                used = _children_cpu() - before
                 if proc.returncode:
                     raise SystemExit(f"{mode} failed:\n{proc.stderr[-3000:]}")
                 sec = json.loads(proc.stdout.strip().splitlines()[-1])["seconds"]
                 times[mode].append(sec)
-                print(f"repeat {rep + 1} {mode}: {sec:.2f} s", file=sys.stderr, flush=True)
+                cpu[mode].append(used)
+                print(
+                    f"repeat {rep + 1} {mode}: {sec:.2f} s wall, {used:.2f} s CPU",
+                    file=sys.stderr,
+                    flush=True,
+                )
     ref = statistics.median(times["sequential"]) if "sequential" in times else None
     n = len(_points())
     print(f"\n{n} networks, medians of {args.repeats} repeats (each a fresh process)\n")
-    print("| mode | wall (s), median | min | max | per network (ms) | speed-up vs sequential |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| mode | wall (s), median | min | max | per network (ms) | speed-up vs sequential "
+        "| CPU (s), median |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for mode, ts in times.items():
         med = statistics.median(ts)
         ratio = f"{ref / med:.2f}x" if ref and not mode.startswith("sim-") else "-"
         print(
             f"| {mode} | {med:.2f} | {min(ts):.2f} | {max(ts):.2f} | {1000 * med / n:.0f} | "
-            f"{ratio} |"
+            f"{ratio} | {statistics.median(cpu[mode]):.1f} |"
         )
+    print(
+        "\nwall: the timed section inside the process (sweep or loop, incl. cluster start and "
+        "JIT); CPU: user+sys of the whole process tree (incl. Python imports and Dask workers)"
+    )
     if "sim-loop" in times and "sim-vmap" in times:
         r = statistics.median(times["sim-loop"]) / statistics.median(times["sim-vmap"])
         print(f"\ncompute only: one vmap call is {r:.1f}x faster than the loop of 32 calls")
