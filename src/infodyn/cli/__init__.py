@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "info",
     "train",
     "energy",
+    "criticality",
 )
 
 for _name in COMMAND_MODULES:
