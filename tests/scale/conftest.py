@@ -23,6 +23,7 @@ def toy_command():
             run="sweep_cmds:run",
             seed_keys=("opts.seed",),
             summary_metric="y",
+            checkpoint="ckpt",
         )
     )
     yield spec

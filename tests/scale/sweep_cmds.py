@@ -28,12 +28,14 @@ class ToyConfig(BaseModel):
     opts: Opts = Opts()
 
 
-def run(cfg: ToyConfig, out: Path) -> dict:
+def run(cfg: ToyConfig, out: Path, resume: bool = False) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if resume and not (out / "ckpt").exists():
+        raise RuntimeError("resume without a checkpoint")
     tries = out / "tries"
     n = int(tries.read_text()) + 1 if tries.exists() else 1
     tries.write_text(str(n))
     if cfg.params.fail_times < 0 or n <= cfg.params.fail_times:
         raise RuntimeError(f"planned failure {n}")
-    return {"y": cfg.params.x**2 + cfg.opts.seed, "nested": {"n": n}}
+    return {"y": cfg.params.x**2 + cfg.opts.seed, "nested": {"n": n}, "resumed": resume}

@@ -70,3 +70,17 @@ def test_flatten():
         "b.c": 2.0,
         "e": "s",
     }
+
+
+def test_run_point_resumes_from_checkpoint(tmp_path, toy_command):
+    from infodyn.experiments.sweep import count_attempts, read_marker, run_point
+
+    points = expand_grid(toy_command, {}, {"params.x": [1.0, 3.0]})
+    fresh, cut = (tmp_path / p.name for p in points)
+    cut.mkdir()
+    (cut / "ckpt").write_text("state")  # left by an attempt that was killed
+    m1 = run_point(toy_command, points[0].config, str(fresh), points[0].key)
+    m2 = run_point(toy_command, points[1].config, str(cut), points[1].key)
+    assert m1["results"]["resumed"] is False and m2["results"]["resumed"] is True
+    assert m2["results"]["y"] == 9.0 and read_marker(cut, points[1].key) == m2
+    assert count_attempts(cut) == 1

@@ -294,6 +294,8 @@ class CommandSpec:
     ``seed_keys`` are the dotted keys a sweep's ``--seeds N`` offsets by 0..N-1;
     ``summary_metric`` is the result a sweep plots; ``batch`` optionally names
     ``run_batch(cfgs, outs) -> list[dict]`` that runs several points at once (``vmap``).
+    ``checkpoint`` names the file a resumable run leaves in its directory: when a sweep point is
+    rerun after an interruption and that file exists, ``run(cfg, out, resume=True)`` continues it.
     """
 
     name: str
@@ -302,6 +304,7 @@ class CommandSpec:
     seed_keys: tuple[str, ...] = ()
     summary_metric: str | None = None
     batch: str | None = None
+    checkpoint: str | None = None
 
     def config_model(self) -> type[BaseModel]:
         return _import(self.config)

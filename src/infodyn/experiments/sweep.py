@@ -238,12 +238,16 @@ def _mark_done(out: Path, key: str, results: dict[str, Any], wall: float) -> dic
 
 
 def run_point(spec: CommandSpec, config: dict[str, Any], out: str, key: str) -> dict[str, Any]:
-    """Run one sweep point into ``out`` and write its done marker; returns the marker."""
+    """Run one sweep point into ``out`` and write its done marker; returns the marker.
+
+    A point cut off earlier continues from its checkpoint when the command declares one.
+    """
     out_path = Path(out)
     _log_attempt(out_path, key)
     t0 = time.perf_counter()
     cfg = validate(spec.config_model(), config, source=str(out_path))
-    results = spec.runner()(cfg, out_path)
+    resume = spec.checkpoint is not None and (out_path / spec.checkpoint).exists()
+    results = spec.runner()(cfg, out_path, **({"resume": True} if resume else {}))
     return _mark_done(out_path, key, results, time.perf_counter() - t0)
 
 
