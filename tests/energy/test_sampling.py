@@ -81,3 +81,17 @@ def test_statistics_of_model_samples_match_data():
     stats = sample_statistics(data)
     assert stats["count_distribution"].sum() == pytest.approx(1.0)
     assert stats["covariances"].size == 28
+
+
+def test_pattern_rates_by_hand():
+    data = np.array([[0, 1], [0, 1], [1, 1], [0, 0]])
+    other = np.array([[0, 1], [1, 0], [0, 0], [0, 0]])
+    pats, fa, fb = idn.energy.pattern_rates(data, other)
+    np.testing.assert_array_equal(pats[0], [0, 1])
+    np.testing.assert_allclose(fa, [0.5, 0.25, 0.25])
+    got = {tuple(p): f for p, f in zip(pats.tolist(), fb, strict=True)}
+    assert got == {(0, 1): 0.25, (0, 0): 0.5, (1, 1): 0.0}
+    s = compare_statistics(data, other)
+    assert s["fraction_data_patterns_unsampled"] == pytest.approx(1 / 3)
+    # TV over the data's patterns plus the mass the samples put elsewhere ([1, 0]: 0.25)
+    assert s["tv_patterns_seen_in_data"] == pytest.approx(0.5 * (0.25 + 0.25 + 0.25) + 0.5 * 0.25)

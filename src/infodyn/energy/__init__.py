@@ -13,6 +13,7 @@ maximum likelihood (``fit``).
 """
 
 from infodyn.energy.codes import (
+    capacity_curve,
     clique_code,
     clique_network,
     correction_radius,
@@ -53,7 +54,12 @@ from infodyn.energy.memories import (
 )
 from infodyn.energy.model import IsingModel
 from infodyn.energy.partition import AISResult, ais_log_partition, all_states, exact_log_partition
-from infodyn.energy.sampling import compare_statistics, sample, sample_statistics
+from infodyn.energy.sampling import (
+    compare_statistics,
+    pattern_rates,
+    sample,
+    sample_statistics,
+)
 from infodyn.energy.words import Words, binary_words
 
 __all__ = [
@@ -65,6 +71,7 @@ __all__ = [
     "ais_log_partition",
     "all_states",
     "basin_profile",
+    "capacity_curve",
     "binary_words",
     "clique_code",
     "clique_network",
@@ -91,6 +98,7 @@ __all__ = [
     "minimum_distance",
     "n_parameters",
     "outer_product_rule",
+    "pattern_rates",
     "random_patterns",
     "recovery",
     "sample",

@@ -205,3 +205,16 @@ def clique_network(
     np.fill_diagonal(J, 0.0)
     info = {"method": "clique_network", "v": v, "k": k, "margin": 0.5 * (inside - outside)}
     return IsingModel(J, np.full(len(edges), z), info)
+
+
+def capacity_curve(
+    n: int, counts: Any, method: str = "mpf", seed: int = 0, **fit_kwargs: Any
+) -> list[dict[str, Any]]:
+    """Fraction of K random patterns (n bits, P = 1/2) stored as strict fixed points by
+    ``method`` ("mpf" or "outer"), for each K in ``counts``."""
+    out = []
+    for j, K in enumerate(counts):
+        P = random_patterns(int(K), n, seed=seed + j)
+        model = store(P, method=method, **fit_kwargs)
+        out.append({"n_patterns": int(K), "fraction_stored": storage_fraction(model, P)})
+    return out

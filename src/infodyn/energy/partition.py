@@ -80,8 +80,8 @@ class AISResult:
 def ais_log_partition(
     J: np.ndarray,
     theta: np.ndarray,
-    n_chains: int = 1000,
-    n_betas: int = 2000,
+    n_chains: int = 500,
+    n_betas: int = 1000,
     sweeps_per_beta: int = 1,
     theta0: np.ndarray | None = None,
     seed: int = 0,
@@ -111,4 +111,13 @@ def ais_log_partition(
     log_z = log_z0 + float(top + np.log(mean_w))
     stderr = float(w.std(ddof=1) / (np.sqrt(n_chains) * mean_w))
     ess = float(w.sum() ** 2 / np.sum(w**2))
+    if stderr > 0.05:
+        import warnings
+
+        warnings.warn(
+            f"AIS log Z has a standard error of {stderr:.3f} nats (effective sample size "
+            f"{ess:.0f} of {n_chains}); raise n_betas or n_chains",
+            UserWarning,
+            stacklevel=2,
+        )
     return AISResult(log_z, stderr, ess, n_chains, n_betas, logw)

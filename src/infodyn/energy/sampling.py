@@ -129,7 +129,8 @@ def compare_statistics(data: Any, samples: Any, seed: int = 0) -> dict[str, floa
     """How well ``samples`` reproduce the statistics of ``data``: RMSE of means, covariances and
     triplet correlations, the correlation of covariances, and the total-variation distance and
     KL(data || samples) in bits of the count distribution P(K) (counts with no samples are
-    smoothed by half a count)."""
+    smoothed by half a count), and over whole patterns the total-variation distance between the
+    two pattern histograms and the fraction of the data's patterns never sampled."""
     a = sample_statistics(data, seed=seed)
     b = sample_statistics(samples, seed=seed)
     require(a["means"].size == b["means"].size, "data and samples differ in their number of units")
@@ -146,6 +147,7 @@ def compare_statistics(data: Any, samples: Any, seed: int = 0) -> dict[str, floa
         if a["covariances"].size > 1 and a["covariances"].std() > 0 and b["covariances"].std() > 0
         else float("nan")
     )
+    _, fa, fb = pattern_rates(data, samples)
     return {
         "rmse_means": rmse("means"),
         "rmse_covariances": rmse("covariances"),
@@ -153,4 +155,21 @@ def compare_statistics(data: Any, samples: Any, seed: int = 0) -> dict[str, floa
         "corr_covariances": cov_r,
         "tv_count_distribution": float(0.5 * np.abs(pk - qk).sum()),
         "kl_count_distribution_bits": float(np.sum(pk[nz] * np.log2(pk[nz] / q_s[nz]))),
+        "fraction_data_patterns_unsampled": float(np.mean(fb == 0)),
+        "tv_patterns_seen_in_data": float(0.5 * np.abs(fa - fb).sum() + 0.5 * (1 - fb.sum())),
     }
+
+
+def pattern_rates(data: Any, other: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Frequencies of every distinct pattern of ``data`` in ``data`` and in ``other`` (samples),
+    most frequent first: ``(patterns (K, n), data_freq (K,), other_freq (K,))`` - the
+    observed-vs-predicted pattern-rate comparison of Schneidman et al. (2006)."""
+    A = as_binary(data, "data")
+    B = as_binary(other, "other", n=A.shape[1])
+    pa, pb = np.packbits(A, axis=1), np.packbits(B, axis=1)
+    ua, ia, ca = np.unique(pa, axis=0, return_index=True, return_counts=True)
+    ub, cb = np.unique(pb, axis=0, return_counts=True)
+    lookup = {row.tobytes(): c for row, c in zip(ub, cb, strict=True)}
+    other_c = np.array([lookup.get(row.tobytes(), 0) for row in ua], dtype=np.float64)
+    order = np.argsort(-ca, kind="stable")
+    return A[ia[order]], ca[order] / A.shape[0], other_c[order] / B.shape[0]

@@ -206,7 +206,7 @@ def _figures(run, model, X, samples, ind, memories, freq, energy, log_z, transit
     run.savefig(fig, "transitions")
 
     iu = np.triu_indices(model.n, 1)
-    fig, ax = plt.subplots(1, 3, figsize=(12, 3.6))
+    fig, ax = plt.subplots(1, 4, figsize=(16, 3.6))
     ax[0].plot(X.mean(0), samples.mean(0), "o", ms=3)
     ax[0].plot([0, 1], [0, 1], "k:", lw=0.8)
     ax[0].set(title="means", xlabel="data", ylabel="model samples")
@@ -231,4 +231,15 @@ def _figures(run, model, X, samples, ind, memories, freq, energy, log_z, transit
     )
     ax[2].set(title="P(K active bits)", xlabel="K")
     ax[2].legend(fontsize=7)
+    from infodyn.energy.sampling import pattern_rates
+
+    pats, f_data, _ = pattern_rates(X, samples)
+    p_model = np.exp(-model.energy(pats) - log_z)
+    p_ind = np.exp(ind.log_likelihood(pats, reduce="none"))
+    ax[3].loglog(f_data, p_ind, ".", ms=3, color="0.6", label="independent")
+    ax[3].loglog(f_data, p_model, ".", ms=3, label="pairwise model")
+    lo = float(min(f_data.min(), p_model.min()))
+    ax[3].plot([lo, 1], [lo, 1], "k:", lw=0.8)
+    ax[3].set(title="pattern rates (training words)", xlabel="observed", ylabel="predicted")
+    ax[3].legend(fontsize=7)
     run.savefig(fig, "statistics")
