@@ -145,3 +145,13 @@ def test_too_little_data_warns_and_returns_nan(values):
 def test_bad_values_raise(values, kw):
     with pytest.raises(InputError):
         C.fit_power_law(values, **kw)
+
+
+@pytest.mark.parametrize("discrete", [True, False])
+def test_fixed_xmin_reproduces_the_scan_choice(discrete):
+    x = C.sample_power_law(3000, 2.2, 4, discrete=discrete, seed=3)
+    f = C.fit_power_law(x, discrete=discrete, compare=False)
+    g = C.fit_power_law(x, discrete=discrete, xmin=f.xmin, compare=False)
+    assert g.xmin == f.xmin and g.n_tail == f.n_tail
+    assert g.alpha == pytest.approx(f.alpha, abs=1e-8)
+    assert g.D == pytest.approx(f.D, abs=1e-9)

@@ -132,11 +132,12 @@ def _scan_continuous(x, cand):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def _ks_discrete(u, c, j, a):  # pragma: no cover - compiled
+def _ks_discrete(u, c, j, a, xmin):  # pragma: no cover - compiled
+    """KS distance of the discrete power law (alpha ``a``, ``xmin``) to the uniques ``u[j:]``."""
     n = 0.0
     for i in range(j, u.size):
         n += c[i]
-    z0 = hurwitz_zeta(a, u[j])
+    z0 = hurwitz_zeta(a, xmin)
     cum = 0.0
     d = 0.0
     for i in range(j, u.size):
@@ -272,36 +273,35 @@ def _scan(x: np.ndarray, discrete: bool, min_tail: int, xmin: float | None,
     if discrete:
         u, c = np.unique(x, return_counts=True)
         c = c.astype(float)
-        if xmin is not None:
+        if xmin is not None:  # fixed xmin: MLE and KS distance at exactly that value
             j = int(np.searchsorted(u, xmin))
             require(j < u.size - 1, f"xmin={xmin} leaves fewer than two distinct values")
-            cand = np.array([j])
-        else:
-            tail = np.cumsum(c[::-1])[::-1]
-            cand = _candidates(tail, min_tail, u.size)
-            if cand.size == 0:
-                return np.nan, np.nan, np.nan, 0
+            n_t = float(c[j:].sum())
+            a = _alpha_discrete(float(xmin), float((c[j:] * np.log(u[j:])).sum() / n_t))
+            return float(xmin), float(a), float(_ks_discrete(u, c, j, a, float(xmin))), int(n_t)
+        tail = np.cumsum(c[::-1])[::-1]
+        cand = _candidates(tail, min_tail, u.size)
+        if cand.size == 0:
+            return np.nan, np.nan, np.nan, 0
         j, a, d = _scan_discrete(u, c, cand.astype(np.int64))
-        if xmin is not None:
-            u0 = float(xmin)
-            n_t = int(c[j:].sum())
-            mean_log = float((c[j:] * np.log(u[j:])).sum() / n_t)
-            a = _alpha_discrete(u0, mean_log) if u0 != u[j] else a
-            return u0, a, d, n_t
         return float(u[j]), float(a), float(d), int(c[j:].sum())
     # continuous
     starts = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
-    if xmin is not None:
-        cand = np.array([int(np.searchsorted(x, xmin))])
-    else:
-        starts = starts[(x.size - starts) >= min_tail]
-        starts = starts[starts < x.size - 1]
-        if starts.size == 0:
-            return np.nan, np.nan, np.nan, 0
-        if starts.size > max_candidates:
-            starts = starts[np.unique(np.linspace(0, starts.size - 1, max_candidates).astype(int))]
-        cand = starts
-    j, a, d = _scan_continuous(x, cand.astype(np.int64))
+    if xmin is not None:  # fixed xmin: closed-form MLE and the two-sided KS distance
+        t = x[x >= xmin]
+        require(t.size >= 2 and t[-1] > xmin, f"xmin={xmin} leaves fewer than two values")
+        a = 1.0 + t.size / float(np.sum(np.log(t / xmin)))
+        fit = 1.0 - (t / xmin) ** (1.0 - a)
+        i = np.arange(t.size)
+        d = float(max(np.max(np.abs((i + 1) / t.size - fit)), np.max(np.abs(i / t.size - fit))))
+        return float(xmin), float(a), d, int(t.size)
+    starts = starts[(x.size - starts) >= min_tail]
+    starts = starts[starts < x.size - 1]
+    if starts.size == 0:
+        return np.nan, np.nan, np.nan, 0
+    if starts.size > max_candidates:
+        starts = starts[np.unique(np.linspace(0, starts.size - 1, max_candidates).astype(int))]
+    j, a, d = _scan_continuous(x, starts.astype(np.int64))
     if j < 0:
         return np.nan, np.nan, np.nan, 0
     return float(x[j]), float(a), float(d), int(x.size - j)
