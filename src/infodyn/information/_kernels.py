@@ -36,3 +36,18 @@ def pack_bits(x: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
             c = (c << np.uint64(1)) | np.uint64(x[i, j] != 0)
         out[i] = c
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def column_max(x: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Largest value of each column in one pass over the rows; raises on negative values."""
+    n, m = x.shape
+    out = np.zeros(m, dtype=np.int64)
+    for i in range(n):
+        for j in range(m):
+            v = np.int64(x[i, j])
+            if v > out[j]:
+                out[j] = v
+            elif v < 0:
+                raise ValueError("negative symbol")
+    return out

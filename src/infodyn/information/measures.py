@@ -21,6 +21,7 @@ table of distinct rows (:class:`.words.EmpiricalDistribution`), never on a ``2**
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ import numpy as np
 from infodyn.errors import InputError
 from infodyn.information._inputs import as_symbols, check_estimator, same_samples
 from infodyn.information.estimators import entropy_from_counts, warn_if_undersampled
-from infodyn.information.words import EmpiricalDistribution, Words, encode, join
+from infodyn.information.words import EmpiricalDistribution, Words, count_table, encode, join
 
 
 def _h(words: Words, estimator: str, warn: bool = False) -> float:
@@ -75,34 +76,79 @@ def _cmi_words(wa: Words, wb: Words, wc: Words, estimator: str, warn: bool = Fal
 
 # ---------------------------------------------------------------------- multivariate
 class _Marginals:
-    """Entropies of column subsets of one data set, computed on its distinct rows."""
+    """Entropies of column subsets of one data set.
+
+    Small joint alphabets (at most ``max(2**16, 4 N)`` cells, capped at ``2**22``) use a count
+    table over all words, whose marginals are sums over axes; larger ones use the table of
+    distinct rows (:class:`.words.EmpiricalDistribution`), never a ``2**n`` table.
+    """
 
     def __init__(self, x: Any, estimator: str, min_vars: int = 2) -> None:
         check_estimator(estimator)
         a = as_symbols(x, "X")
         if a.shape[1] < min_vars:
             raise InputError(f"X needs at least {min_vars} variables (columns), got {a.shape[1]}")
-        self.dist = EmpiricalDistribution.from_samples(a, validated=True)
         self.n = a.shape[1]
         self.estimator = estimator
         self._cache: dict[tuple[int, ...], float] = {}
-        warn_if_undersampled(self.dist.n_samples, self.dist.counts.size, "X")
+        self.table = count_table(a, min(1 << 22, max(1 << 16, 4 * a.shape[0])))
+        self.dist = None
+        if self.table is None:
+            self.dist = EmpiricalDistribution.from_samples(a, validated=True)
+            n_words = self.dist.counts.size
+        else:
+            n_words = int(np.count_nonzero(self.table))
+        warn_if_undersampled(a.shape[0], n_words, "X")
 
     def h(self, cols: Any) -> float:
         key = tuple(int(c) for c in cols)
         if key not in self._cache:
-            counts, k = self.dist.marginal_counts(list(key))
+            if self.table is not None:
+                others = tuple(i for i in range(self.n) if i not in key)
+                marginal = self.table.sum(axis=others) if others else self.table
+                counts = marginal.ravel().astype(np.float64)
+                k = float(np.prod([self.table.shape[i] for i in key], dtype=np.float64))
+            else:
+                counts, k = self.dist.marginal_counts(list(key))
             self._cache[key] = float(entropy_from_counts(counts, self.estimator, k, warn=False))
         return self._cache[key]
 
     def full(self) -> float:
         return self.h(range(self.n))
 
+    def _batched(self) -> bool:
+        return self.table is not None and self.estimator != "nsb"
+
     def singles(self) -> float:
+        if self._batched():  # all one-unit marginals of the table in one pass
+            t = self.table
+            rows = [t.reshape(math.prod(t.shape[:i]), t.shape[i], -1).sum(axis=(0, 2))
+                    for i in range(self.n)]
+            return float(_rows_entropy(rows, self.estimator).sum())
         return sum(self.h((i,)) for i in range(self.n))
 
     def leave_one_out(self) -> float:
+        if self._batched():
+            t = self.table
+            rows = [t.reshape(math.prod(t.shape[:i]), t.shape[i], -1).sum(axis=1).ravel()
+                    for i in range(self.n)]
+            return float(_rows_entropy(rows, self.estimator).sum())
         return sum(self.h([j for j in range(self.n) if j != i]) for i in range(self.n))
+
+
+def _rows_entropy(rows: list[np.ndarray], estimator: str) -> np.ndarray:
+    """Plug-in or Miller-Madow entropies (bits) of several count vectors with equal totals."""
+    width = max(r.size for r in rows)
+    c = np.zeros((len(rows), width))
+    for i, r in enumerate(rows):
+        c[i, : r.size] = r
+    big_n = c[0].sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        clogc = np.where(c > 0, c * np.log(c), 0.0).sum(axis=1)
+    h = np.log(big_n) - clogc / big_n
+    if estimator == "miller_madow":
+        h += (np.count_nonzero(c, axis=1) - 1) / (2.0 * big_n)
+    return h / np.log(2.0)
 
 
 def total_correlation(x: Any, estimator: str = "plugin") -> float:
