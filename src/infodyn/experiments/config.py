@@ -366,3 +366,13 @@ register_command(
         batch="infodyn.experiments.sweep:simulate_batch",
     )
 )
+register_command(
+    CommandSpec(
+        name="train",
+        config="infodyn.experiments.train_run:TrainConfig",
+        run="infodyn.experiments.train_run:run_training",
+        seed_keys=("training.seed", "training.feedback_seed"),
+        summary_metric="final_loss",
+        checkpoint="checkpoint.npz",
+    )
+)
