@@ -60,7 +60,12 @@ def test_report_is_valid_html_with_every_figure_numbers_and_config(tmp_path, rep
     assert "An energy run &amp; &lt;friends&gt;" in text  # escaped
     assert "fixed points of the fitted model" in text
     assert "AIS was not run" in text
-    assert ">Model fit<" in text and ">nested.deep<" in text and "1.000e-07" in text
+    assert (
+        ">Model fit<" in text
+        and "<p class='tname'>nested</p>" in text
+        and ">deep<" in text
+        and "1.000e-07" in text
+    )
     assert "11.23" in text and ">17<" in text and ">n/a<" in text and ">yes<" in text
     assert "200 values: min 0, mean 0.5, max 1" in text
     assert "[1, 2.5, n/a]" in text

@@ -142,6 +142,49 @@ def demo_config() -> PipelineConfig:
     )
 
 
+def quick_config() -> PipelineConfig:
+    """A smaller pipeline (``infodyn demo --quick``): one patch size, short training."""
+    return PipelineConfig(
+        images=ImagesSection(sizes=[4], n_patches=10000),
+        energy=EnergySection(n_samples=1000, denoise_patterns=200),
+        training=TrainingSection(iterations=40, batch_size=8),
+        analysis=AnalysisSection(n_trials=120),
+    )
+
+
+def apply_overrides(
+    cfg: PipelineConfig,
+    images: list[str] | None = None,
+    sizes: str | list[int] | None = None,
+    iterations: int | None = None,
+    train: bool | None = None,
+    seed: int | None = None,
+) -> PipelineConfig:
+    """``cfg`` with command-line options applied (None leaves a value as it is)."""
+    from infodyn.experiments.config import validate
+
+    data = cfg.model_dump(mode="json")
+    if images:
+        data["images"]["images"] = list(images)
+    if sizes is not None:
+        if isinstance(sizes, str):
+            try:
+                sizes = [int(v) for v in sizes.split(",") if v.strip()]
+            except ValueError:
+                raise InputError(
+                    f"--sizes must be integers separated by commas, got {sizes!r}"
+                ) from None
+        data["images"]["sizes"] = list(sizes)
+    if iterations is not None:
+        data["training"]["iterations"] = int(iterations)
+    if train is not None:
+        data["training"]["enabled"] = bool(train)
+    if seed is not None:
+        data["images"]["seed"] = data["training"]["seed"] = int(seed)
+        data["stimulus"]["seed"] = int(seed) + 1
+    return validate(PipelineConfig, data, source="options")
+
+
 # ---------------------------------------------------------------------------------------------
 # progress
 # ---------------------------------------------------------------------------------------------
@@ -798,6 +841,38 @@ def run_pipeline(
         progress("writing report.html", 1.0)
         write_report(run.path)
     return results
+
+
+def summary_lines(results: dict[str, Any]) -> list[str]:
+    """A few lines of the headline numbers, for the terminal."""
+    lines = []
+    for key, res in results.items():
+        if key.startswith("image_energy_"):
+            t = key.removeprefix("image_energy_")
+            line = (
+                f"{t} patches: {res['bits_per_patch_model_test']:.2f} bits/patch held out "
+                f"(pairwise) vs {res['bits_per_patch_independent_test']:.2f} (independent), "
+                f"gain {res['gain_over_independent_bits']:.2f} bits; "
+                f"{res['n_memories']} memories, d_min {res['min_distance']}"
+            )
+            lines.append(line)
+    net = results.get("network")
+    if net:
+        for stage in ("before_training", "after_training"):
+            r = net.get(stage)
+            if not r:
+                continue
+            c, i = r["criticality"], r["information"]
+            m = c.get("m")
+            lines.append(
+                f"network {stage.replace('_', ' ')}: rate {r['mean_rate_hz']:.2f} Hz, "
+                f"m = {'n/a' if m is None else f'{m:.3f}'}, "
+                f"I(stimulus; decision) = {i['mi_stimulus_decision_bits_plugin']:.2f} bits "
+                f"of {i['stimulus_entropy_bits']:.2f}"
+            )
+    for note in results.get("notes", []):
+        lines.append(f"note: {note}")
+    return lines
 
 
 def _figure_order(sizes: list[int]) -> list[str]:

@@ -70,6 +70,9 @@ figcaption { font-size: 13px; color: var(--muted); margin-top: 6px; }
 figcaption b { color: var(--ink); font-family: ui-monospace, Menlo, Consolas, monospace; }
 pre { background: var(--band); border: 1px solid var(--line); padding: 10px 12px;
       overflow-x: auto; font-size: 12.5px; max-height: 520px; }
+.section { margin-bottom: 10px; }
+p.tname { margin: 10px 0 2px; font-weight: 600; font-size: 13.5px; color: var(--muted); }
+h4, h5 { margin: 14px 0 4px; font-size: 15px; }
 .tables { display: flex; flex-wrap: wrap; gap: 0 36px; align-items: flex-start; }
 footer { color: var(--muted); font-size: 12px; padding: 0 32px 24px; }
 """
@@ -163,14 +166,73 @@ def _compact(d: dict[str, Any]) -> str:
 
 
 def _kv_table(rows: list[tuple[str, Any]]) -> str:
-    body = []
+    """A quantity/value table; lists of records follow it as their own tables."""
+    body, extra = [], []
     for key, value in rows:
         if _is_records(value):
-            inner = _records_table(value)
-            body.append(f"<tr><td class='key'>{html.escape(key)}</td><td>{inner}</td></tr>")
+            extra.append(f"<p class='tname'>{html.escape(key)}</p>{_records_table(value)}")
         else:
             body.append(f"<tr><td class='key'>{html.escape(key)}</td>{_cell(value)}</tr>")
-    return "<table><tr><th>quantity</th><th>value</th></tr>" + "".join(body) + "</table>"
+    table = ""
+    if body:
+        table = "<table><tr><th>quantity</th><th>value</th></tr>" + "".join(body) + "</table>"
+    return table + "".join(extra)
+
+
+def _comparison_table(names: list[str], dicts: list[dict[str, Any]]) -> str:
+    """One row per quantity, one column per dict (e.g. before / after training)."""
+    flat = [dict(_flatten(d)) for d in dicts]
+    keys: list[str] = []
+    for f in flat:
+        keys.extend(k for k in f if k not in keys)
+    head = "<tr><th>quantity</th>" + "".join(f"<th>{html.escape(n)}</th>" for n in names)
+    rows = []
+    for k in keys:
+        vals = [f.get(k) for f in flat]
+        if any(_is_records(v) for v in vals):
+            continue
+        rows.append(
+            f"<tr><td class='key'>{html.escape(k)}</td>" + "".join(_cell(v) for v in vals) + "</tr>"
+        )
+    extra = []
+    for n, f in zip(names, flat, strict=True):
+        for k, v in f.items():
+            if _is_records(v):
+                extra.append(
+                    f"<p class='tname'>{html.escape(n)}: {html.escape(k)}</p>{_records_table(v)}"
+                )
+    return f"<table>{head}</tr>{''.join(rows)}</table>" + "".join(extra)
+
+
+def _section(key: str, value: dict[str, Any], label: str, level: int = 3) -> str:
+    """A results section: scalars in one table; sibling sub-dicts with the same keys side by
+    side in one comparison table; other sub-dicts as their own sub-sections."""
+    tag = f"h{min(level, 5)}"
+    parts = [f"<div class='section'><{tag} id='res-{_anchor(key)}'>{html.escape(label)}</{tag}>"]
+    scalars = [(k, v) for k, v in value.items() if not isinstance(v, dict)]
+    subs = [(k, v) for k, v in value.items() if isinstance(v, dict) and v]
+    if not scalars and not subs:
+        scalars = [("(empty)", None)]
+    if scalars:
+        parts.append(_kv_table(scalars))
+    groups: dict[tuple[str, ...], list[tuple[str, dict[str, Any]]]] = {}
+    for k, v in subs:
+        groups.setdefault(tuple(sorted(dict(_flatten(v)))), []).append((k, v))
+    for members in groups.values():
+        if len(members) >= 2:
+            names = [k for k, _ in members]
+            parts.append(
+                f"<p class='tname'>{html.escape(' vs '.join(names))}</p>"
+                + _comparison_table(names, [v for _, v in members])
+            )
+        else:
+            ((k, v),) = members
+            if level >= 4 or len(_flatten(v)) <= 8:
+                parts.append(f"<p class='tname'>{html.escape(k)}</p>{_kv_table(_flatten(v))}")
+            else:
+                parts.append(_section(f"{key}-{k}", v, k, level + 1))
+    parts.append("</div>")
+    return "".join(parts)
 
 
 def _is_records(value: Any) -> bool:
@@ -292,14 +354,9 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
         parts.append("<h2 id='results'>Results</h2><div class='tables'>")
         if scalars:
             parts.append(f"<div><h3>summary</h3>{_kv_table(scalars)}</div>")
-        for key, value in nested:
-            label = headings.get(key, key)
-            rows = _flatten(value) if value else [("(empty)", None)]
-            parts.append(
-                f"<div><h3 id='res-{_anchor(key)}'>{html.escape(str(label))}</h3>"
-                f"{_kv_table(rows)}</div>"
-            )
         parts.append("</div>")
+        for key, value in nested:
+            parts.append(_section(key, value, str(headings.get(key, key))))
 
     if figs:
         nav.append(("figures", f"Figures ({len(figs)})"))
