@@ -16,6 +16,8 @@ COMMAND_MODULES = (
     "config",
     "sweep",
     "report",
+    "images",
+    "demo",
     "info",
     "train",
     "energy",
