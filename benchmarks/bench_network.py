@@ -78,6 +78,9 @@ class Runner:
 
     @property
     def python(self) -> Path:
+        """The venv's interpreter; infodyn's own runners use the orchestrator's interpreter."""
+        if self.venv == ".venv":
+            return Path(sys.executable)
         return ROOT / self.venv / "bin" / "python"
 
 
@@ -271,15 +274,28 @@ def header(case_info: dict, repeats: int) -> str:
     )
 
 
+BEGIN, END = "<!-- bench_network: begin -->", "<!-- bench_network: end -->"
+
+
 def write_section(text: str) -> None:
-    """Replace the body of this benchmark's section of RESULTS.md (re-read just before)."""
+    """Write the table into this benchmark's section of RESULTS.md, between the BEGIN/END
+    markers (created at the top of the section the first time), so notes written below the
+    table by hand survive a rerun. The file is re-read just before writing."""
     from infodyn.data.atomic import write_text
 
     doc = RESULTS.read_text()
-    start = doc.index(SECTION) + len(SECTION)
-    nxt = re.search(r"^## ", doc[start:], flags=re.M)
-    end = start + nxt.start() if nxt else len(doc)
-    write_text(RESULTS, doc[:start] + "\n\n" + text.strip() + "\n\n" + doc[end:].lstrip("\n"))
+    block = f"{BEGIN}\n{text.strip()}\n{END}"
+    if BEGIN in doc and END in doc:
+        i, j = doc.index(BEGIN), doc.index(END) + len(END)
+        doc = doc[:i] + block + doc[j:]
+    else:
+        start = doc.index(SECTION) + len(SECTION)
+        nxt = re.search(r"^## ", doc[start:], flags=re.M)
+        end = start + nxt.start() if nxt else len(doc)
+        rest = doc[start:end].strip()
+        body = block + ("\n\n" + rest if rest else "")
+        doc = doc[:start] + "\n\n" + body + "\n\n" + doc[end:].lstrip("\n")
+    write_text(RESULTS, doc)
 
 
 def main(argv: list[str] | None = None) -> int:
