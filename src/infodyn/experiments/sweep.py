@@ -282,6 +282,9 @@ def read_marker(out: str | os.PathLike, key: str) -> dict[str, Any] | None:
 
 
 # ---------------------------------------------------------------------- batching with vmap
+_BATCHED: dict[Any, Any] = {}
+
+
 def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
     """Run several ``simulate`` configs that share one network shape as one ``vmap``-ed scan.
 
@@ -311,8 +314,14 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
     consts = Constants.of(net0)
     beta = jnp.asarray(net0.beta_vector(), dtype)
     t0 = time.perf_counter()
-    batched = jax.vmap(lambda p, x: run(consts, p, beta, x[None])["z"][:, 0])
-    z = np.asarray(jax.jit(batched)(stacked, jnp.asarray(xs, dtype)))  # (P, T, n_rec)
+    fn = _BATCHED.get(consts)
+    if fn is None:  # one compiled function per network constants (jit caches shapes/dtypes)
+
+        def one(p, b, x):
+            return run(consts, p, b, x[None])["z"][:, 0]
+
+        fn = _BATCHED[consts] = jax.jit(jax.vmap(one, in_axes=(0, None, 0)))
+    z = np.asarray(fn(stacked, beta, jnp.asarray(xs, dtype)))  # (P, T, n_rec)
     elapsed = (time.perf_counter() - t0) / len(cfgs)
     results = []
     for i, (net, cfg, out) in enumerate(zip(nets, cfgs, outs, strict=True)):
