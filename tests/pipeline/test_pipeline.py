@@ -202,3 +202,14 @@ def test_posterior_descent_reaches_a_local_map_and_lowers_posterior_energy():
         F = X.copy()
         F[:, i] ^= 1
         assert np.all(post_energy(F) >= post_energy(X) - 1e-12)
+
+
+def test_example_configs_are_valid_and_images_toml_is_the_demo():
+    from pathlib import Path
+
+    from infodyn.experiments.config import load_config
+
+    root = Path(__file__).resolve().parents[2] / "examples"
+    full = load_config(root / "images.toml", pl.PipelineConfig)
+    assert full == pl.demo_config()
+    load_config(root / "images_quick.toml", pl.PipelineConfig)
