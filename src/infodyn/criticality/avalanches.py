@@ -136,7 +136,8 @@ def fit_mean_size_by_duration(
     nsel = int(sel.sum())
     if nsel < 3:
         warn(f"only {nsel} durations with >= {min_count} avalanches: <S>(D) slope not meaningful")
-        return float("nan"), float("nan"), float("nan"), (int(d_min), int(d_max or 0)), nsel
+        top = int(d_max) if d_max is not None else int(d.max())
+        return float("nan"), float("nan"), float("nan"), (int(d_min), top), nsel
     x, y = np.log10(d[sel]), np.log10(mean[sel])
     A = np.column_stack([x, np.ones_like(x)])
     coef, res, *_ = np.linalg.lstsq(A, y, rcond=None)

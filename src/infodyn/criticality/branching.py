@@ -29,6 +29,7 @@ section, vectorised over replicates. Confidence intervals are bootstrap percenti
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -221,12 +222,15 @@ def regression_slopes(
 
 
 # ----------------------------------------------------------------------------- fits
+@lru_cache(maxsize=64)
 def _lnm_grid(kmax: int) -> np.ndarray:
     """Grid of ``ln m``: tau from 0.05 to 1e7 bins (m < 1) and a short supercritical range."""
     sub = -np.geomspace(20.0, 1e-7, 500)
     top = min(np.log(1.5), 30.0 / max(kmax, 1))
     sup = np.geomspace(1e-7, top, 60)
-    return np.concatenate([sub, sup])
+    grid = np.concatenate([sub, sup])
+    grid.flags.writeable = False
+    return grid
 
 
 def _profile_sse(
