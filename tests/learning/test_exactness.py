@@ -116,29 +116,32 @@ def test_exploding_bptt_is_caught():
     assert np.isfinite(e.grad_norm) and e.grad_norm < 1e8
 
 
-def test_online_windows_sum_to_the_sequence_gradient():
-    """Traces carried across windows: the window gradients of an online loss add up exactly."""
+@pytest.mark.parametrize("adaptive", [True, False])
+def test_online_windows_sum_to_the_sequence_gradient(adaptive):
+    """Traces carried across windows: the window gradients of an online loss add up exactly
+    (LIF: also across the chunks of the chunked accumulation, CHUNK = 50 > window)."""
     from infodyn.learning.eprop import eprop_window, zero_carry
     from infodyn.learning.losses import as_loss
     from infodyn.network.dynamics import Constants
 
     net = idn.network.ALIF(n_in=5, n_rec=8, n_out=1, in_scale=3.0, rec_scale=2.0, tau_a=40.0,
-                           beta_a=0.02, n_alif=4)
+                           beta_a=0.02, n_alif=4 if adaptive else 0)
     params = {k: jax.numpy.asarray(v) for k, v in net.init(seed=4).items()}
-    x, tgt = _data(net.n_in, net.n_out, steps=60, batch=2)
+    x, tgt = _data(net.n_in, net.n_out, steps=120, batch=2)
     xt, tt = np.swapaxes(x, 0, 1), np.swapaxes(tgt, 0, 1)
     loss = as_loss("mse")
     c, beta = Constants.of(net), jax.numpy.asarray(net.beta_vector())
     fb = params["w_out"]
 
     def carry():
-        return zero_carry(2, 5, 8, 1, np.float64, True, True)
+        return zero_carry(2, 5, 8, 1, np.float64, adaptive, True)
 
-    full, *_ = eprop_window(c, loss, 1.0, True, True, False, params, beta, fb, carry(), xt, tt)
+    full, *_ = eprop_window(c, loss, 1.0, adaptive, True, False, params, beta, fb, carry(), xt,
+                            tt)
     k, total = carry(), {key: 0.0 for key in full}
-    for start in (0, 20, 40):
-        g, _, _, _, k = eprop_window(c, loss, 1.0, True, True, False, params, beta, fb, k,
-                                     xt[start : start + 20], tt[start : start + 20])
-        total = {key: total[key] + np.asarray(g[key]) * 20 / 60 for key in g}
+    for start in (0, 40, 80):
+        g, _, _, _, k = eprop_window(c, loss, 1.0, adaptive, True, False, params, beta, fb, k,
+                                     xt[start : start + 40], tt[start : start + 40])
+        total = {key: total[key] + np.asarray(g[key]) * 40 / 120 for key in g}
     for key in full:
         assert max_rel(total[key], full[key]) <= 1e-10

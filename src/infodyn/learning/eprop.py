@@ -168,5 +168,97 @@ def eprop_window(
         return (k, g, stats), (jnp.sum(new.z, axis=-1), new.y)
 
     g0 = {key: jnp.zeros_like(params[key]) for key in ("w_in", "w_rec", "w_out")}
+    if not adaptive:
+        return _lif_chunked(c, loss, dt, filtered, params, beta, feedback, carry, x, tgt, cot,
+                            stats0, g0)
     (carry, grads, stats), (activity, y) = jax.lax.scan(body, (carry, g0, stats0), (x, tgt))
     return grads, stats, activity, y, carry
+
+
+CHUNK = 50
+
+
+def _lif_chunked(c, loss, dt, filtered, params, beta, feedback, carry, x, tgt, cot, stats0, g0):
+    """LIF e-prop in chunks of ``CHUNK`` steps: per-step forward and factorised traces, then
+    one matrix product per chunk for the weight gradients.
+
+    Within a chunk (steps k = 1..K after t0), with ``G[s] = sum_{k>=s} kappa^(k-s) L^y[k]`` the
+    readout signal filtered backwards inside the chunk, the exact readout-filtered gradient is::
+
+        sum_k L^y[k] ebar[k] = kappa-weighted ebar[t0] . sum_k kappa^k L^y[k] + sum_s e[s] G[s]
+        ebar[t0+K] = kappa^K ebar[t0] + sum_s kappa^(K-s) e[s],      e[s] = psi[s] xbar[s]
+
+    so the per-synapse trace ``ebar`` is touched once per chunk, not once per step.
+    """
+    n_steps = x.shape[0]
+    s_out = c.readout_scale
+    dtype = x.dtype
+
+    def step_fn(cy, inp):
+        k, stats, g_out = cy
+        x_t, tgt_t = inp
+        st = k.state
+        free = (st.r <= 0).astype(dtype)
+        new, thr = step(c, params, beta, st, x_t)
+        psi = pseudo_derivative(c.surrogate, (new.v - thr) / c.v_th, c.gamma, c.v_th) * free
+        xbar = c.alpha * k.xbar + c.input_scale * x_t
+        zbar = c.alpha * k.zbar + st.z
+        stats = jax.tree_util.tree_map(jnp.add, stats, loss.step_stats(new.z, new.y, tgt_t, dt))
+        lz, ly = loss.signal(cot, new.z, new.y, tgt_t, dt)
+        lr = s_out * (ly @ feedback.T)
+        zout = c.kappa * k.zout + s_out * new.z
+        g_out = g_out + zout.T @ ly
+        k = k._replace(state=new, psi=psi, xbar=xbar, zbar=zbar, zout=zout)
+        return (k, stats, g_out), (xbar, zbar, psi, lz, lr, jnp.sum(new.z, axis=-1), new.y)
+
+    def chunk_fn(cy, inp):
+        k, g, stats = cy
+        (k, stats, g_out), (xb, zb, psi, lz, lr, act, y) = jax.lax.scan(
+            step_fn, (k, stats, g["w_out"]), inp
+        )
+        if filtered:
+            n = xb.shape[0]
+
+            def back(acc, l_t):
+                acc = c.kappa * acc + l_t
+                return acc, acc
+
+            _, gsig = jax.lax.scan(back, jnp.zeros_like(lr[0]), lr, reverse=True)
+            pl = psi * (lz + gsig)
+            powers = c.kappa ** jnp.arange(1, n + 1, dtype=dtype)  # kappa^k, k = 1..K
+            h = jnp.einsum("k,kbj->bj", powers, lr)
+            w_end = (c.kappa ** jnp.arange(n - 1, -1, -1, dtype=dtype))[:, None, None] * psi
+            g_in = g["w_in"] + jnp.einsum("kbi,kbj->ij", xb, pl) + jnp.einsum(
+                "bij,bj->ij", k.ebar_in, h)
+            g_rec = g["w_rec"] + jnp.einsum("kbi,kbj->ij", zb, pl) + jnp.einsum(
+                "bij,bj->ij", k.ebar_rec, h)
+            decay = c.kappa**n
+            ebar_in = decay * k.ebar_in + jnp.einsum("kbi,kbj->bij", xb, w_end)
+            ebar_rec = decay * k.ebar_rec + jnp.einsum("kbi,kbj->bij", zb, w_end)
+            k = k._replace(ebar_in=ebar_in, ebar_rec=ebar_rec)
+        else:
+            pl = psi * (lz + lr)
+            g_in = g["w_in"] + jnp.einsum("kbi,kbj->ij", xb, pl)
+            g_rec = g["w_rec"] + jnp.einsum("kbi,kbj->ij", zb, pl)
+        return (k, {"w_in": g_in, "w_rec": g_rec, "w_out": g_out}, stats), (act, y)
+
+    def split(a, n_chunks, size):
+        if a is None:
+            return None
+        return a.reshape(n_chunks, size, *a.shape[1:])
+
+    size = min(CHUNK, n_steps)
+    n_main = n_steps // size
+    main = n_main * size
+    cy = (carry, g0, stats0)
+    acts, ys = [], []
+    xs = (split(x[:main], n_main, size), split(None if tgt is None else tgt[:main], n_main, size))
+    cy, (act, y) = jax.lax.scan(chunk_fn, cy, xs)
+    acts.append(act.reshape(main, *act.shape[2:]))
+    ys.append(y.reshape(main, *y.shape[2:]))
+    if main < n_steps:  # the remainder as one shorter chunk
+        cy, (act, y) = chunk_fn(cy, (x[main:], None if tgt is None else tgt[main:]))
+        acts.append(act)
+        ys.append(y)
+    carry, grads, stats = cy
+    return grads, stats, jnp.concatenate(acts), jnp.concatenate(ys), carry
