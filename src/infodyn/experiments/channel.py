@@ -365,8 +365,9 @@ def run_one(cfg: ChannelConfig, strength: float, seed: int) -> list[dict[str, An
     return rows
 
 
-def summarize(rows: list[dict[str, Any]], keys=("mi_bits", "m", "tc_bits", "tc_gauss_bits",
-                                                 "rate_hz")) -> list[dict[str, Any]]:
+def summarize(rows: list[dict[str, Any]], keys=("mi_bits", "m", "m_naive", "tc_bits",
+                                                 "tc_gauss_bits", "rate_hz")
+              ) -> list[dict[str, Any]]:
     """Mean and 95 % t-interval over seeds for each (strength, condition)."""
     from scipy.stats import t as student_t
 
@@ -374,7 +375,8 @@ def summarize(rows: list[dict[str, Any]], keys=("mi_bits", "m", "tc_bits", "tc_g
     for r in rows:
         groups.setdefault((r["strength"], r["condition"]), []).append(r)
     out = []
-    for (g, cond), rs in sorted(groups.items()):
+    order = {"untrained": 0, "rate": 1, "info": 2}
+    for (g, cond), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9))):
         rec: dict[str, Any] = {"strength": g, "condition": cond, "n_seeds": len(rs)}
         for k in keys:
             v = np.array([r[k] for r in rs], dtype=float)
@@ -400,10 +402,11 @@ def channel_figures(summary: list[dict[str, Any]]):
             continue
         for a, key, lab in ((ax[0], "mi_bits", "I(stimulus; response) [bits]"),
                             (ax[1], "tc_bits", "total correlation [bits]")):
-            a.errorbar([r["m"] for r in rs], [r[key] for r in rs],
-                       xerr=[r["m_ci95"] for r in rs], yerr=[r[f"{key}_ci95"] for r in rs],
+            a.errorbar([r["m_naive"] for r in rs], [r[key] for r in rs],
+                       xerr=[r["m_naive_ci95"] for r in rs],
+                       yerr=[r[f"{key}_ci95"] for r in rs],
                        fmt="o-", color=colors[cond], label=cond, capsize=3)
-            a.set_xlabel("branching parameter m (MR estimate)")
+            a.set_xlabel("branching parameter m (lag-1 regression, all units observed)")
             a.set_ylabel(lab)
     ax[0].legend()
     ax[0].set_title("information vs branching (95 % CI over seeds)")
@@ -416,7 +419,7 @@ def channel_figures(summary: list[dict[str, Any]]):
         rs = {r["strength"]: r for r in summary if r["condition"] == cond}
         xs = np.arange(len(strengths)) + i * width
         for a, key, lab in ((bx[0], "mi_bits", "I(S;R) [bits]"), (bx[1], "rate_hz", "rate [Hz]"),
-                            (bx[2], "m", "branching m")):
+                            (bx[2], "m_naive", "branching m")):
             a.bar(xs, [rs[g][key] if g in rs else np.nan for g in strengths], width,
                   yerr=[rs[g][f"{key}_ci95"] if g in rs else np.nan for g in strengths],
                   color=colors[cond], label=cond, capsize=2)
@@ -457,7 +460,8 @@ def run_channel(cfg: ChannelConfig, out: str | os.PathLike, progress: bool = Fal
     run.savefig(fig1, "info_vs_branching")
     run.savefig(fig2, "before_after")
     with open(run.file("table.csv"), "w", newline="") as fh:
-        wr = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+        wr = csv.DictWriter(fh, fieldnames=fields, restval="")
         wr.writeheader()
         wr.writerows(rows)
     results = {"rows": rows, "summary": summary, "wall_seconds": time.perf_counter() - t0,
