@@ -5,7 +5,8 @@ compilation and host transfers included; (b) the steady-state time of the compil
 (:func:`infodyn.network.engine_jax.run`, device arrays, ``block_until_ready``); (c) the reference
 bound "one sgemv per step": T steps of a jitted ``lax.scan`` whose body is one float32
 (1 x n) @ (n x n) product plus a threshold (so each step depends on the last and nothing can be
-hoisted or batched across steps).
+hoisted or batched across steps); (d) the time of an ahead-of-time ``lower().compile()`` of
+the engine call, the compilation share of (a).
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ def main() -> None:
         s_wall.append(w)
         s_cpu.append(cp)
 
+    # compilation alone (ahead-of-time lower + compile of the same engine call)
+    _, compile_wall, compile_cpu = timed(lambda: run.lower(c, p, beta, xb, False, False).compile())
+
     save_spikes(args.spikes_out, times, units)
     emit(
         "infodyn JAX engine (XLA, float32)",
@@ -80,6 +84,8 @@ def main() -> None:
         first_call_s=first_wall,
         first_call_cpu_s=first_cpu,
         import_s=import_s,
+        compile_s=compile_wall,
+        compile_cpu_s=compile_cpu,
         sgemv_wall_s=s_wall,
         sgemv_cpu_s=s_cpu,
         jax_version=jax.__version__,
