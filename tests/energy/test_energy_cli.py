@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from infodyn.energy import IsingModel
 
@@ -47,13 +48,29 @@ def test_energy_cli_writes_run_directory(tmp_path):
     assert json.loads((out / "config.json").read_text())["command"] == "energy"
 
 
-def test_energy_cli_bad_input(tmp_path):
-    res = run_cli(str(tmp_path / "missing.h5"), "--out", str(tmp_path / "o"))
-    assert res.returncode == 2 and "no such file" in res.stderr
+def _main(monkeypatch, capsys, *args):
+    """Run the console entry point in-process; return (exit code, stderr)."""
+    from infodyn.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["infodyn", "energy", *args])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    return exc.value.code, capsys.readouterr().err
+
+
+def test_energy_cli_bad_input(tmp_path, monkeypatch, capsys):
+    code, err = _main(monkeypatch, capsys, str(tmp_path / "missing.h5"), "--out", str(tmp_path))
+    assert code == 2 and "no such file" in err
     path = tmp_path / "flat.npz"
     np.savez(path, raster=np.zeros((200, 4), np.uint8))
-    res = run_cli(str(path), "--out", str(tmp_path / "o2"))
-    assert res.returncode == 2 and "nothing to fit" in res.stderr
-    assert len(res.stderr.strip().splitlines()) == 1
-    res = run_cli(str(path), "--out", str(tmp_path / "o3"), "--units", "a-b")
-    assert res.returncode == 2 and "--units" in res.stderr
+    code, err = _main(monkeypatch, capsys, str(path), "--out", str(tmp_path / "o2"))
+    assert code == 2 and "nothing to fit" in err
+    assert len(err.strip().splitlines()) == 1
+    code, err = _main(
+        monkeypatch, capsys, str(path), "--out", str(tmp_path / "o3"), "--units", "a-b"
+    )
+    assert code == 2 and "--units" in err
+    code, err = _main(
+        monkeypatch, capsys, str(path), "--out", str(tmp_path / "o4"), "--method", "x"
+    )
+    assert code == 2 and "method" in err
