@@ -30,12 +30,12 @@ def _grid_ax(
 def patches_figure(train: Any, samples: np.ndarray, ind_samples: np.ndarray, size: int) -> Any:
     plt = pyplot()
     n, cols = (64, 8) if size <= 4 else (36, 6)
-    fig, axes = plt.subplots(1, 4, figsize=(13, 3.8))
-    _grid_ax(axes[0], train.grey, size, "natural patches (grey)", n, cols)
-    _grid_ax(axes[1], train.values, size, "binarised", n, cols)
-    _grid_ax(axes[2], samples, size, "samples: pairwise model", n, cols)
-    _grid_ax(axes[3], ind_samples, size, "samples: independent model", n, cols)
-    fig.suptitle(f"{size}x{size} patches: data and samples drawn from the energy models", y=1.02)
+    fig, axes = plt.subplots(2, 2, figsize=(8, 8.4))
+    _grid_ax(axes[0, 0], train.grey, size, "natural patches (grey)", n, cols)
+    _grid_ax(axes[0, 1], train.values, size, "binarised at each patch's mean", n, cols)
+    _grid_ax(axes[1, 0], samples, size, "samples: pairwise energy model", n, cols)
+    _grid_ax(axes[1, 1], ind_samples, size, "samples: independent model", n, cols)
+    fig.suptitle(f"{size}x{size} patches: data and samples drawn from the energy models")
     return fig
 
 

@@ -65,6 +65,7 @@ td.key { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5p
 .figs { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 18px; }
 figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 10px;
          background: #fff; }
+figure.wide { grid-column: 1 / -1; }
 figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
 figcaption { font-size: 13px; color: var(--muted); margin-top: 6px; }
 figcaption b { color: var(--ink); font-family: ui-monospace, Menlo, Consolas, monospace; }
@@ -296,6 +297,18 @@ def _human_size(n: int) -> str:
     return f"{n} B"
 
 
+def _aspect(path: Path) -> float:
+    """Width / height of a PNG from its header (1.0 for other formats or a short file)."""
+    if path.suffix.lower() != ".png":
+        return 1.0
+    with open(path, "rb") as fh:
+        head = fh.read(24)
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n":
+        return 1.0
+    w, h = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    return w / h if h else 1.0
+
+
 def _anchor(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-") or "section"
 
@@ -369,8 +382,9 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
             cap = f"<b>{html.escape(name)}</b>" + (
                 f": {html.escape(str(caption))}" if caption else ""
             )
+            wide = " class='wide'" if _aspect(p) > 2.2 else ""
             parts.append(
-                f"<figure id='fig-{_anchor(name)}'>"
+                f"<figure id='fig-{_anchor(name)}'{wide}>"
                 f"<img src='data:{mime};base64,{data}' alt='{html.escape(name, quote=True)}'>"
                 f"<figcaption>{cap}</figcaption></figure>"
             )
