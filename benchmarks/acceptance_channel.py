@@ -74,16 +74,37 @@ def markdown(results: dict, cfg, command: str) -> str:
     return "\n".join(lines)
 
 
+def rebuild(out: Path) -> dict:
+    """Recompute summary and figures from the rows of a finished run (same measurements)."""
+    from infodyn.data.atomic import write_json
+    from infodyn.experiments.channel import channel_figures, summarize
+    from infodyn.experiments.rundir import RunDir
+
+    results = json.loads((out / "results.json").read_text())
+    results["summary"] = summarize(results["rows"])
+    run = RunDir(out)
+    fig1, fig2 = channel_figures(results["summary"])
+    run.savefig(fig1, "info_vs_branching")
+    run.savefig(fig2, "before_after")
+    write_json(out / "results.json", results)
+    return results
+
+
 def main() -> None:
     from infodyn.experiments.channel import run_channel
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default="benchmarks/results/channel")
+    ap.add_argument("--from-results", action="store_true",
+                    help="rebuild the summary, figures and table from OUT/results.json")
     args = ap.parse_args()
     cfg = config(args.quick)
     t0 = time.perf_counter()
-    results = run_channel(cfg, args.out, progress=True)
+    if args.from_results:
+        results = rebuild(Path(args.out))
+    else:
+        results = run_channel(cfg, args.out, progress=True)
     cmd = "python benchmarks/acceptance_channel.py" + (" --quick" if args.quick else "")
     md = markdown(results, cfg, cmd)
     Path(args.out).parent.joinpath(Path(args.out).name + ".md").write_text(md)

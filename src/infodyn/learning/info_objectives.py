@@ -5,8 +5,9 @@ time, then a reduction (see :mod:`infodyn.learning.losses`), so ``gradients(...,
 and ``method="bptt"`` optimise the same number. Each overrides ``signal`` with its learning
 signal in closed form (derived below; the tests check it against ``jax.vjp`` and check the
 e-prop gradient against BPTT with the gradient through z stopped, where e-prop is exact).
-Values are in **bits**. All three need the whole sequence's statistics (``online = False``):
-e-prop runs a forward pass for the statistics and a second one with eligibility traces.
+Values are in **bits**. The bound's reduction is linear (one e-prop pass); the other two need
+the whole sequence's statistics (``online = False``): e-prop runs a forward pass for the
+statistics and a second one with eligibility traces.
 
 Notation: batch entries b = 1..B are trials; ``s_b`` the stimulus of trial b; ``w_bt >= 0`` the
 weight of step t (1/n_scored on the scored response window, 0 elsewhere); ``y_bt`` the leaky
@@ -135,7 +136,7 @@ class InfoMaxBound(LossTerm):
     1/n_scored on the response window). Report ``bound_bits(value, labels)``."""
 
     name: ClassVar[str] = "infomax_xent_bits"
-    online: ClassVar[bool] = False  # linear reduction, but keep one convention for all three
+    online: ClassVar[bool] = True  # the reduction is linear: the signal is known at every step
     uses_output: ClassVar[bool] = True
     needs_target: ClassVar[bool] = True
 
