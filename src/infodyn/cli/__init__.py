@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "train",
     "energy",
     "criticality",
+    "channel",
 )
 
 for _name in COMMAND_MODULES:
