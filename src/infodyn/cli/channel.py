@@ -11,7 +11,9 @@ from infodyn.cli.app import app
 
 @app.command()
 def channel(
-    config: Path = typer.Argument(..., help="TOML config; its 'channel' table holds the settings (all optional)."),
+    config: Path = typer.Argument(
+        ..., help="TOML config; its 'channel' table holds the settings (all optional)."
+    ),
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
     quiet: bool = typer.Option(False, "--quiet", help="No per-network progress lines."),
 ) -> None:
