@@ -98,3 +98,17 @@ def test_binary_words_from_spikes():
         binary_words(st, bin_ms=1.5)
     with pytest.raises(idn.InputError):
         binary_words(st, units=[5])
+
+
+def test_generalisation_gap_matches_d_over_m():
+    """Train - test log-likelihood gap of an exact ML fit ~ d/M (d = 21 parameters, M = 300)."""
+    rng = np.random.default_rng(0)
+    n = 6
+    J = np.triu(rng.normal(0, 0.8, (n, n)), 1)
+    truth = IsingModel(J + J.T, rng.normal(0.3, 0.5, n))
+    S = idn.energy.all_states(n)
+    X = S[rng.choice(64, 40000, p=truth.probabilities())]
+    gaps = [idn.energy.generalisation_curve(X, [300], method="ml", seed=s)[0] for s in range(4)]
+    ratio = np.mean([g["gap_nats"] for g in gaps]) / gaps[0]["expected_gap_nats"]
+    assert gaps[0]["expected_gap_nats"] == pytest.approx(21 / 300)
+    assert 0.3 < ratio < 1.7, ratio
