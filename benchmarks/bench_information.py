@@ -7,8 +7,10 @@ it stores a dense table, and 128 binary variables exceed numpy's 64 dimensions).
 is compared across packages (they must agree) and the median of repeated timings is reported
 with the ratio to each peer.
 
-dit is timed on a ``dit.Distribution`` already built from the sample counts (building it is not
-counted, which favours dit); hoi is timed after a warm-up call (JIT compilation not counted).
+dit needs a ``Distribution`` before any measure: it is built from the samples with dit's own
+``distribution_from_data`` and reported both ways (build + measure, and the measure alone on the
+built distribution, which favours dit). hoi is timed after a warm-up call (JIT compilation not
+counted). infodyn always starts from the samples.
 Run: ``.venv/bin/python benchmarks/bench_information.py`` (``--quick`` for fewer repeats).
 """
 
@@ -50,11 +52,19 @@ def population(n_samples: int, n_units: int, seed: int = 0) -> np.ndarray:
 
 
 def dit_distribution(x: np.ndarray):
-    import dit
+    """dit's own route from samples: ``distribution_from_data`` on the rows as tuples."""
+    from dit.inference.counts import distribution_from_data
 
-    rows, counts = np.unique(x, axis=0, return_counts=True)
-    outcomes = [tuple(int(v) for v in r) for r in rows]
-    return dit.Distribution(outcomes, counts / counts.sum())
+    return distribution_from_data([tuple(int(v) for v in r) for r in x], L=1)
+
+
+def dit_timed(x: np.ndarray, measure) -> tuple[float, float, object]:
+    """(seconds to build the Distribution from samples, seconds for the measure, value)."""
+    t0 = time.perf_counter()
+    d = dit_distribution(x)
+    t_build = time.perf_counter() - t0
+    t_measure, value = _time(lambda: measure(d), 1, warmup=0)
+    return t_build, t_measure, value
 
 
 def main() -> None:
@@ -77,12 +87,11 @@ def main() -> None:
 
     # ------------------------------------------------ O-information and TC, 12 units
     x = population(100_000, 12)
-    d = dit_distribution(x)
     cols = [[i] for i in range(12)]
     t_o, ours_o = _time(lambda: info.o_information(x), rep)
     t_tc, ours_tc = _time(lambda: info.total_correlation(x), rep)
-    t_dit_o, dit_o = _time(lambda: dit.multivariate.o_information(d, cols), 1, warmup=0)
-    t_dit_tc, dit_tc = _time(lambda: dit.multivariate.total_correlation(d, cols), 1, warmup=0)
+    dit_o = dit_timed(x, lambda d: dit.multivariate.o_information(d, cols))
+    dit_tc = dit_timed(x, lambda d: dit.multivariate.total_correlation(d, cols))
 
     def hoi_o():
         return float(np.asarray(Oinfo(x, verbose=False).fit(minsize=12, maxsize=12,
@@ -94,10 +103,10 @@ def main() -> None:
 
     t_hoi_o, hoi_o_val = _time(hoi_o, max(rep // 2, 2))
     t_hoi_tc, hoi_tc_val = _time(hoi_tc, max(rep // 2, 2))
-    rows.append(("O-information, 12 binary units, 1e5 samples", t_o, t_dit_o, t_hoi_o,
-                 ours_o, dit_o, hoi_o_val))
-    rows.append(("total correlation, 12 binary units, 1e5 samples", t_tc, t_dit_tc, t_hoi_tc,
-                 ours_tc, dit_tc, hoi_tc_val))
+    rows.append(("O-information, 12 binary units, 1e5 samples", t_o, dit_o, t_hoi_o,
+                 ours_o, hoi_o_val))
+    rows.append(("total correlation, 12 binary units, 1e5 samples", t_tc, dit_tc, t_hoi_tc,
+                 ours_tc, hoi_tc_val))
 
     # ------------------------------------------------ MI between binary words
     rng = np.random.default_rng(1)
@@ -109,50 +118,56 @@ def main() -> None:
         ja, jb = jnp.asarray(a.T), jnp.asarray(b.T)
         t_hoi_mi, hoi_mi = _time(lambda ja=ja, jb=jb: float(mi_bin(ja, jb)), max(rep // 2, 2))
         if 2 * units <= 64:
-            dab = dit_distribution(np.hstack([a, b]))
-            t_dit_mi, dit_mi = _time(
-                lambda dab=dab, u=units: dit.shannon.mutual_information(
-                    dab, list(range(u)), list(range(u, 2 * u))), 1, warmup=0)
+            dit_mi = dit_timed(np.hstack([a, b]), lambda d, u=units: dit.shannon.mutual_information(
+                d, list(range(u)), list(range(u, 2 * u))))
         else:  # dit 2.3 stores a dense table: 128 binary variables exceed numpy's 64 dims
-            t_dit_mi, dit_mi = None, None
-        rows.append((f"MI of two {units}-unit words, 1e5 samples", t_mi, t_dit_mi, t_hoi_mi,
-                     ours_mi, dit_mi, hoi_mi))
+            dit_mi = None
+        rows.append((f"MI of two {units}-unit words, 1e5 samples", t_mi, dit_mi, t_hoi_mi,
+                     ours_mi, hoi_mi))
 
     # ------------------------------------------------ PID of 3 binary variables
     s = rng.integers(0, 2, (100_000, 2))
     y = (s[:, 0] & s[:, 1]) ^ (rng.random(100_000) < 0.1)
-    dp = dit_distribution(np.column_stack([s, y]))
+    keys = (((0,), (1,)), ((0,),), ((1,),), ((0, 1),))
     for measure, peer in (("wb", PID_WB), ("broja", PID_BROJA)):
         t_p, ours_p = _time(lambda m=measure: info.pid(s[:, 0], s[:, 1], y, measure=m), rep)
-        t_dp, dit_p = _time(lambda p=peer: p(dp, [[0], [1]], [2]), 1, warmup=0)
-        keys = (((0,), (1,)), ((0,),), ((1,),), ((0, 1),))
-        rows.append((f"PID ({measure}) of 3 binary variables, 1e5 samples", t_p, t_dp, None,
-                     list(ours_p), [dit_p.get_pi(k) for k in keys], None))
+        dit_p = dit_timed(np.column_stack([s, y]), lambda d, p=peer: [
+            p(d, [[0], [1]], [2]).get_pi(k) for k in keys])
+        rows.append((f"PID ({measure}) of 3 binary variables, 1e5 samples", t_p, dit_p, None,
+                     list(ours_p), None))
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
           f"(shared and loaded while measured); python {platform.python_version()}, "
           f"dit {dit.__version__}, hoi {hoi.__version__}")
     print()
-    print("| case | infodyn (ms) | dit (ms) | hoi binning (ms) | dit / infodyn | "
+    print("| case | infodyn (ms) | dit: build from samples + measure (ms) | dit: measure only "
+          "(ms) | hoi binning (ms) | dit total / infodyn | dit measure / infodyn | "
           "hoi / infodyn | values (infodyn / dit / hoi, bits) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     ok = True
-    for name, t, td, th, v, vd, vh in rows:
-        def fmt(val):
-            if val is None:
-                return "-"
-            if isinstance(val, list):
-                return "(" + ", ".join(f"{u:.4f}" for u in val) + ")"
-            return f"{float(val):.5f}"
 
+    def fmt(val):
+        if val is None:
+            return "-"
+        if isinstance(val, list):
+            return "(" + ", ".join(f"{float(u):.4f}" for u in val) + ")"
+        return f"{float(val):.5f}"
+
+    for name, t, dt, th, v, vh in rows:
+        vd = None if dt is None else dt[2]
         agree = (vd is None or np.allclose(np.ravel(v), np.ravel(vd), atol=2e-3)) and (
             vh is None or abs(float(vh) - float(v)) < 2e-3)
         ok &= agree
-        print(f"| {name} | {t * 1e3:.2f} | {'n/a' if td is None else f'{td * 1e3:.0f}'} | "
-              f"{'-' if th is None else f'{th * 1e3:.1f}'} | "
-              f"{'n/a' if td is None else f'{td / t:.0f}x'} | "
-              f"{'-' if th is None else f'{th / t:.1f}x'} | "
-              f"{fmt(v)} / {fmt(vd)} / {fmt(vh)}{'' if agree else ' MISMATCH'} |")
+        if dt is None:
+            dit_cols = "n/a | n/a"
+            dit_ratios = "n/a | n/a"
+        else:
+            dit_cols = f"{(dt[0] + dt[1]) * 1e3:.0f} | {dt[1] * 1e3:.0f}"
+            dit_ratios = f"{(dt[0] + dt[1]) / t:.0f}x | {dt[1] / t:.1f}x"
+        hoi_cols = "-" if th is None else f"{th * 1e3:.0f}"
+        hoi_ratio = "-" if th is None else f"{th / t:.0f}x"
+        print(f"| {name} | {t * 1e3:.2f} | {dit_cols} | {hoi_cols} | {dit_ratios} | "
+              f"{hoi_ratio} | {fmt(v)} / {fmt(vd)} / {fmt(vh)}{'' if agree else ' MISMATCH'} |")
     print()
     print("all values agree (|diff| < 2e-3 bits)" if ok else "VALUES DISAGREE")
 

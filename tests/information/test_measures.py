@@ -156,3 +156,18 @@ def test_properties(x, rnd):
     # I(X;Y) <= min(H(X), H(Y))
     assert mi <= min(float(entropy(x[:, :1])), float(entropy(x[:, 1:]))) + 1e-9
     assert mutual_information(x[rows, :1], x[rows, 1:]) == pytest.approx(mi, abs=1e-9)
+
+
+def test_wide_populations_use_distinct_rows_and_agree_with_entropies():
+    # 24 binary units over 3000 samples: 2**24 cells, so the distinct-row path is used
+    rng = np.random.default_rng(9)
+    latent = rng.random((3000, 1)) < 0.3
+    x = ((rng.random((3000, 24)) < 0.1) | (latent & (rng.random((3000, 24)) < 0.5))).astype(int)
+    h = float(entropy(x))
+    singles = sum(float(entropy(x[:, i])) for i in range(24))
+    loo = sum(float(entropy(np.delete(x, i, axis=1))) for i in range(24))
+    s = multivariate_summary(x)
+    assert s["total_correlation"] == pytest.approx(singles - h, abs=1e-9)
+    assert s["dual_total_correlation"] == pytest.approx(loo - 23 * h, abs=1e-9)
+    assert o_information(x, "miller_madow") == pytest.approx(
+        o_information(x[:, ::-1], "miller_madow"), abs=1e-9)

@@ -26,6 +26,7 @@ from scipy.optimize import minimize
 
 from infodyn.errors import InputError
 from infodyn.information._inputs import as_symbols, same_samples
+from infodyn.information.words import encode
 
 _MEASURES = ("wb", "broja")
 
@@ -54,15 +55,18 @@ def joint_table(x1: Any, x2: Any, y: Any) -> np.ndarray:
     """Plug-in distribution ``p[a, b, c]`` of the (relabelled) words of X1, X2 and Y."""
     a, b, c = as_symbols(x1, "X1"), as_symbols(x2, "X2"), as_symbols(y, "Y")
     same_samples(X1=a, X2=b, Y=c)
-    labs = []
+    labs, shape = [], []
     for v in (a, b, c):
-        _, inv = np.unique(v, axis=0, return_inverse=True)
-        labs.append(inv.reshape(-1))
-    shape = tuple(int(lab.max()) + 1 for lab in labs)
+        w = encode(v, validated=True)
+        used = np.flatnonzero(np.bincount(w.labels, minlength=w.n_labels))
+        relabel = np.zeros(w.n_labels, dtype=np.int64)
+        relabel[used] = np.arange(used.size)  # observed words -> 0..k-1
+        labs.append(relabel[w.labels])
+        shape.append(int(used.size))
     if np.prod(shape, dtype=float) > 5e6:
-        raise InputError(f"PID alphabets {shape} are too large for a joint table (max 5e6 cells)")
-    p = np.zeros(shape)
-    np.add.at(p, tuple(labs), 1.0)
+        raise InputError(f"PID alphabets {tuple(shape)} are too large for a joint table (max 5e6)")
+    flat = (labs[0] * shape[1] + labs[1]) * shape[2] + labs[2]
+    p = np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape).astype(np.float64)
     return p / p.sum()
 
 

@@ -50,7 +50,8 @@ class Words:
 
 def _radix_sizes(x: np.ndarray) -> np.ndarray:
     """Per-column alphabet size ``max + 1``, at least 2 (a silent binary unit is still binary)."""
-    return np.maximum(column_max(x) + 1, 2)
+    top = x.max(axis=0).astype(np.int64) if x.shape[1] <= 4 else column_max(x)
+    return np.maximum(top + 1, 2)
 
 
 def _compact(code: np.ndarray, n_codes: int) -> tuple[np.ndarray, int]:
@@ -87,7 +88,9 @@ def encode(x: Any, name: str = "X", validated: bool = False) -> Words:
     n_labels = 1
     for lo, hi, span in _chunks(sizes):
         sub = a[:, lo:hi]
-        if span == 1 << (hi - lo):
+        if hi - lo == 1:
+            code = sub[:, 0]  # one column: the symbol is its own code
+        elif span == 1 << (hi - lo):
             code = pack_bits(sub)
         else:
             code = pack_radix(sub, sizes[lo:hi].astype(np.uint64))
@@ -118,7 +121,9 @@ def count_table(a: np.ndarray, max_cells: int) -> np.ndarray | None:
         total *= int(v)
         if total > max_cells:
             return None
-    if total == 1 << a.shape[1]:
+    if a.shape[1] == 1:
+        code = a[:, 0]
+    elif total == 1 << a.shape[1]:
         code = pack_bits(a)
     else:
         code = pack_radix(a, sizes.astype(np.uint64))
