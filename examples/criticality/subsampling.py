@@ -51,12 +51,35 @@ def part1(trials: int, steps: int) -> tuple[list[dict], str]:
             f"{r['kmax']} | {r['seconds']:.2f} | {'yes' if inside else 'no'} |"
         )
     n_in = sum(r["mr_ci"][0] <= r["m"] <= r["mr_ci"][1] for r in rows)
-    lines += ["", f"{n_in} of {len(rows)} MR intervals contain the true m. The percentile "
-              "bootstrap over 10 trials is somewhat too narrow (it resamples only 10 units and "
-              "ignores the O(tau/T) bias of trial-separated slopes), so read the interval as a "
-              "lower bound on the uncertainty. The naive slope follows the subsampling "
-              "prediction at every a."]
+    cov = coverage(trials, steps)
+    lines += ["", f"{n_in} of {len(rows)} MR intervals (95 %, small-sample corrected bootstrap "
+              f"over {trials} trials) contain the true m. The bootstrap does not see the "
+              "O(tau/T) bias of trial-separated ('ts') slopes, which matters most at m = 0.995. "
+              f"Coverage over {cov['n']} runs (the 15 settings x 2 more seeds): 'ts' "
+              f"{cov['ts']:.0%}, stationary-mean 'sm' {cov['sm']:.0%}; mean error 'ts' "
+              f"{cov['ts_err']:+.4f}, 'sm' {cov['sm_err']:+.4f}. The naive slope follows the "
+              "subsampling prediction at every a."]
     return rows, "\n".join(lines)
+
+
+def coverage(trials: int, steps: int) -> dict:
+    """Fraction of MR intervals containing m, for 'ts' and 'sm', over fresh seeds."""
+    hits: dict[str, list] = {"ts": [], "sm": []}
+    errs: dict[str, list] = {"ts": [], "sm": []}
+    for m in (0.9, 0.98, 0.995):
+        for a in (1.0, 0.3, 0.1, 0.03, 0.01):
+            for seed in (1, 2):
+                act = C.simulate_branching_process(m, 10.0, steps, trials=trials, subsample=a,
+                                                   seed=seed * 7 + int(1000 * m + 100 * a))
+                for cm in hits:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        r = C.branching_ratio(act, coefficient_method=cm)
+                    hits[cm].append(r.m_ci[0] <= m <= r.m_ci[1])
+                    errs[cm].append(r.m - m)
+    return {"n": len(hits["ts"]), "ts": float(np.mean(hits["ts"])),
+            "sm": float(np.mean(hits["sm"])), "ts_err": float(np.mean(errs["ts"])),
+            "sm_err": float(np.mean(errs["sm"]))}
 
 
 def part2(steps: int) -> tuple[dict, str]:
