@@ -119,3 +119,24 @@ def test_train_cli_writes_a_resumable_run(tmp_path):
     proc = subprocess.run([str(exe), "train", str(cfg), "--out",
                            str(tmp_path / "bad")], capture_output=True, text=True)
     assert proc.returncode == 2 and "hinge" in proc.stderr
+
+
+def test_adaptive_feedback_gets_the_readout_update_and_converges():
+    """Kolen-Pollack: B and W_out get the same update and both decay, so W_out - B shrinks by
+    (1 - lr * decay) per step whatever the gradients are."""
+    import jax.numpy as jnp
+
+    net = idn.network.LIF(n_in=3, n_rec=6, n_out=2)
+    task = PatternGeneration(n_in=3, n_steps=10)
+    task.n_out = 2
+    lr, decay = 0.1, 0.5
+    tr = Trainer(net, task, "mse", TrainOptions(feedback="adaptive", optimizer="sgd", lr=lr,
+                                                feedback_decay=decay, precision="float64"))
+    rng = np.random.default_rng(0)
+    gap0 = np.asarray(tr.state.params["w_out"]) - tr.state.feedback
+    for _ in range(5):
+        grads = {k: jnp.asarray(rng.standard_normal(np.shape(v)))
+                 for k, v in tr.state.params.items()}
+        tr._apply(grads)
+    gap = np.asarray(tr.state.params["w_out"]) - tr.state.feedback
+    np.testing.assert_allclose(gap, gap0 * (1 - lr * decay) ** 5, rtol=1e-12)
