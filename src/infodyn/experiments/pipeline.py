@@ -504,6 +504,10 @@ def analyse_responses(
             )
             nv = idn.criticality.branching_ratio(counts, method="naive", n_boot=0)
             crit["m_naive"] = nv.m
+            rk = np.asarray(br.r_k)
+            crit["fraction_negative_r_k"] = float(np.mean(rk < 0))
+            # r_k = b m^k is positive and decays; sign changes mean an oscillation instead
+            crit["exponential_decay_plausible"] = bool(rk[0] > 0 and np.mean(rk < 0) < 0.2)
         except (InputError, ValueError, FloatingPointError) as exc:
             br = None
             crit["branching_error"] = str(exc)
@@ -638,6 +642,19 @@ def _response_energy(words, labels, stim_grey, cfg, tag, run) -> dict[str, Any]:
     return out
 
 
+def _criticality_notes(res: dict[str, Any], when: str) -> list[str]:
+    c = res["criticality"]
+    if c.get("m") is None or c.get("exponential_decay_plausible", True):
+        return []
+    return [
+        f"Network {when}: the regression slopes r_k of the population activity change sign "
+        f"({100 * c['fraction_negative_r_k']:.0f} % of lags negative; r_1 = "
+        f"{'negative' if c.get('m_naive', 0) < 0 else 'positive'}), i.e. the activity "
+        f"oscillates; the exponential multistep-regression fit (m = {c['m']:.3f}) does not "
+        "describe it and is not a branching ratio here."
+    ]
+
+
 def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[str, Any]:
     """Stimuli, training, and the analysis of responses before and after training."""
     import infodyn as idn
@@ -679,9 +696,12 @@ def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[
         "stimulus_patches": st.n_stimuli,
         "trial_ms": st.trial_ms,
     }
+    notes: list[str] = []
+    res["notes"] = notes
     progress("analysing the untrained network", 0.0)
     before, rates_before = analyse_responses(net, params0, task, stim_grey, cfg, "before", run)
     res["before_training"] = before
+    notes.extend(_criticality_notes(before, "before training"))
     params = params0
     history: list[dict[str, Any]] = []
     if tr.enabled and tr.iterations > 0:
@@ -743,6 +763,7 @@ def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[
         progress("analysing the trained network", 1.0)
         after, rates_after = analyse_responses(net, params, task, stim_grey, cfg, "after", run)
         res["after_training"] = after
+        notes.extend(_criticality_notes(after, "after training"))
         run.savefig(
             pf.rates_figure(rates_before, rates_after, tr.rate_target_hz),
             "network_rates_before_after",
@@ -832,6 +853,7 @@ def run_pipeline(
         notes.append("The energy model of image patches was switched off ([stages]).")
     if "network" in cfg.stages:
         res = network_stage(cfg, run, progress)
+        notes.extend(res.pop("notes", []))
         results["network"] = res
         if not cfg.training.enabled or cfg.training.iterations == 0:
             notes.append(
@@ -894,6 +916,9 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         c, i, e = r["criticality"], r["information"], r["response_energy"]
         out[f"network {s}: mean rate (Hz)"] = r["mean_rate_hz"]
         out[f"network {s}: branching ratio m (MR estimator)"] = c.get("m")
+        out[f"network {s}: r_k decay exponentially (m meaningful)"] = c.get(
+            "exponential_decay_plausible"
+        )
         out[f"network {s}: autocorrelation time (ms)"] = c.get("tau_ms")
         out[f"network {s}: avalanche size exponent"] = c.get("alpha_sizes")
         out[f"network {s}: I(stimulus; readout decision) (bits)"] = (
