@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import infodyn.criticality as C
 
@@ -94,3 +97,17 @@ def test_avalanches_of_a_weakly_driven_branching_process_are_galton_watson_trees
         mean_d += 1 - q
         q = np.exp(m * (q - 1.0))
     assert av.durations.mean() == pytest.approx(mean_d, rel=0.05)
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.int64, st.tuples(st.integers(1, 4), st.integers(1, 60)),
+              elements=st.integers(0, 3)))
+def test_segmentation_conserves_events_and_active_bins(act):
+    av = C.avalanches(act, drop_edges=False) if act.any() else None
+    if av is None:
+        return
+    assert av.sizes.sum() == act.sum()
+    assert av.durations.sum() == np.count_nonzero(act)
+    kept = C.avalanches(act) if (~av.truncated).any() else None
+    if kept is not None:
+        assert kept.n == int((~av.truncated).sum())
