@@ -1,0 +1,285 @@
+"""Benchmark of issue 3: e-prop and BPTT in infodyn against snnTorch BPTT.
+
+One training step (loss + gradients of every weight) of a LIF network with B = 32 sequences,
+N = 256 recurrent units, 80 Poisson inputs (20 Hz), one leaky readout and an MSE loss on a sine
+target, for T in {250, 1000, 4000} steps. Rows:
+
+- ``forward``: the JAX engine's forward pass only (no gradients): the reference for e-prop.
+- ``eprop``: e-prop with factorised LIF traces (``filter_readout=False``: no per-synapse state).
+- ``eprop_filtered``: exact e-prop with the readout filter (per-synapse B x n_pre x N traces).
+- ``bptt``: ``jax.grad`` through the surrogate (memory grows with T).
+- ``snntorch``: snnTorch ``RLeaky`` + a leaky readout, ``loss.backward()`` (PyTorch CPU).
+
+Every measurement runs in its own process (``--worker``), so its peak resident memory (minus the
+peak before the first call) is its own; time is the median wall time of ``--repeats`` calls after
+one warm-up call (compilation excluded). infodyn runs in ``.venv`` (float32), snnTorch in
+``.venv-bench``; both use one thread (with two threads, torch's thread pool collapsed under
+the shared machine's load: 8x slower than one thread). The machine is shared: absolute times
+move with its load; the ratios in the same run are what the issue's targets are about.
+
+Run (from the repository root)::
+
+    .venv/bin/python benchmarks/bench_learning.py --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+SECTION = "## Learning: e-prop and BPTT (issue 3)"
+COMMAND = ".venv/bin/python benchmarks/bench_learning.py --write"
+B, N, N_IN = 32, 256, 80
+TAU_M, TAU_OUT, V_TH = 30.0, 30.0, 0.03
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _data(steps: int):
+    rng = np.random.default_rng(0)
+    x = (rng.random((B, steps, N_IN)) < 0.02).astype(np.float32)
+    tgt = np.sin(2 * np.pi * np.arange(steps) / 200.0)[None, :, None] * np.ones((B, 1, 1))
+    return x, tgt.astype(np.float32)
+
+
+def _timeit(fn, repeats: int) -> tuple[float, float]:
+    base = _peak_mb()
+    fn()  # warm-up (compilation)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)), _peak_mb() - base
+
+
+def worker_infodyn(method: str, steps: int, repeats: int) -> dict:
+    import jax
+    import jax.numpy as jnp
+
+    import infodyn as idn
+    from infodyn.learning.bptt import bptt_window
+    from infodyn.learning.eprop import eprop_window, zero_carry
+    from infodyn.learning.losses import as_loss
+    from infodyn.network.dynamics import Constants
+    from infodyn.network.engine_jax import run
+
+    net = idn.network.LIF(n_in=N_IN, n_rec=N, n_out=1, tau_m=TAU_M, tau_out=TAU_OUT, v_th=V_TH,
+                          in_scale=3.0)
+    p = {k: jnp.asarray(v, jnp.float32) for k, v in net.init(seed=0).items()}
+    x, tgt = _data(steps)
+    xt, tt = jnp.asarray(np.swapaxes(x, 0, 1)), jnp.asarray(np.swapaxes(tgt, 0, 1))
+    c, beta, loss = Constants.of(net), jnp.zeros(N, jnp.float32), as_loss("mse")
+    activity = []
+
+    if method == "forward":
+        def fn():
+            out = run(c, p, beta, jnp.asarray(x))
+            jax.block_until_ready(out)
+            activity.append(float(out["z"].mean()))
+    elif method.startswith("eprop"):
+        filt = method == "eprop_filtered"
+
+        def fn():
+            carry = zero_carry(B, N_IN, N, 1, jnp.float32, False, filt)
+            g, _, act, _, _ = eprop_window(c, loss, net.dt, False, filt, False, p, beta,
+                                           p["w_out"], carry, xt, tt)
+            jax.block_until_ready(g)
+            activity.append(float(act.mean()) / N)
+    else:
+        def fn():
+            g, _, act, _ = bptt_window(c, loss, net.dt, False, False, p, beta, xt, tt)
+            jax.block_until_ready(g)
+            activity.append(float(act.mean()) / N)
+
+    sec, mem = _timeit(fn, repeats)
+    return {"seconds": sec, "peak_mb": mem, "activity": activity[-1]}
+
+
+def worker_snntorch(steps: int, repeats: int) -> dict:
+    import snntorch as snn
+    import torch
+    from snntorch import surrogate
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    alpha, kappa = float(np.exp(-1.0 / TAU_M)), float(np.exp(-1.0 / TAU_OUT))
+    fc_in = torch.nn.Linear(N_IN, N, bias=False)
+    lif = snn.RLeaky(beta=alpha, linear_features=N, threshold=V_TH, reset_mechanism="subtract",
+                     spike_grad=surrogate.fast_sigmoid(slope=25))
+    w = np.load(os.environ["BENCH_LEARNING_WEIGHTS"])  # the same weights as infodyn's rows
+    w_out = torch.nn.Parameter(torch.from_numpy(w["w_out"]))
+    with torch.no_grad():
+        fc_in.weight.copy_(torch.from_numpy(w["w_in"].T.copy()))
+        lif.recurrent.weight.copy_(torch.from_numpy(w["w_rec"].T.copy()))
+        lif.recurrent.bias.zero_()
+    x, tgt = _data(steps)
+    xt = torch.from_numpy(np.swapaxes(x, 0, 1).copy())
+    tt = torch.from_numpy(np.swapaxes(tgt, 0, 1).copy())
+    params = [*fc_in.parameters(), *lif.parameters(), w_out]
+    activity = []
+
+    def fn():
+        for q in params:
+            q.grad = None
+        spk, mem = lif.init_rleaky()
+        cur = fc_in(xt)  # (T, B, N): all input currents at once, indexed per step below
+        y = torch.zeros(B, 1)
+        loss, count = 0.0, 0.0
+        for t in range(steps):
+            spk, mem = lif(cur[t], spk, mem)
+            y = kappa * y + spk @ w_out
+            loss = loss + 0.5 * ((y - tt[t]) ** 2).sum(-1).mean()
+            count += float(spk.detach().mean())
+        (loss / steps).backward()
+        activity.append(count / steps)
+
+    sec, mem = _timeit(fn, repeats)
+    return {"seconds": sec, "peak_mb": mem, "activity": activity[-1]}
+
+
+def _run_worker(python: str, method: str, steps: int, repeats: int, weights: str) -> dict:
+    env = {**os.environ, "BENCH_LEARNING_WEIGHTS": weights, "OMP_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1",
+           "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"}
+    cmd = [python, str(Path(__file__).resolve()), "--worker", method, "--steps", str(steps),
+           "--repeats", str(repeats)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--worker", default=None)
+    ap.add_argument("--steps", type=int, nargs="+", default=[250, 1000, 4000])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--methods", nargs="+",
+                    default=["forward", "eprop", "eprop_filtered", "bptt", "snntorch"])
+    ap.add_argument("--write", action="store_true", help="write the table into RESULTS.md")
+    ap.add_argument("--peer-max-steps", type=int, default=None,
+                    help="skip snnTorch above this T (one T = 4000 call took ~15 min under load)")
+    ap.add_argument("--from-log", nargs="+", default=None,
+                    help="build the table from the JSON lines earlier runs printed")
+    args = ap.parse_args()
+    if args.from_log:
+        rows = _read_logs(args.from_log)
+        steps_list = sorted({s for _, s in rows})
+        table = _table(rows, steps_list, args.methods)
+        print(table)
+        if args.write:
+            _write(table)
+        return
+    if args.worker:
+        steps = args.steps[0]
+        if args.worker == "snntorch":
+            res = worker_snntorch(steps, args.repeats)
+        else:
+            res = worker_infodyn(args.worker, steps, args.repeats)
+        print(json.dumps(res))
+        return
+
+    bench_python = ROOT / ".venv-bench" / "bin" / "python"
+    import tempfile
+
+    import infodyn as idn
+
+    net = idn.network.LIF(n_in=N_IN, n_rec=N, n_out=1, tau_m=TAU_M, tau_out=TAU_OUT, v_th=V_TH,
+                          in_scale=3.0)
+    w = {k: v.astype(np.float32) for k, v in net.init(seed=0).items()}
+    tmp = tempfile.mkdtemp(prefix="bench_learning_")
+    weights = os.path.join(tmp, "weights.npz")
+    np.savez(weights, **w)
+    rows = {}
+    for steps in args.steps:
+        for m in args.methods:
+            py = str(bench_python) if m == "snntorch" else sys.executable
+            if m == "snntorch" and not bench_python.exists():
+                rows[(m, steps)] = {"error": ".venv-bench is missing"}
+                continue
+            if m == "snntorch" and args.peer_max_steps and steps > args.peer_max_steps:
+                rows[(m, steps)] = {"error": "skipped (--peer-max-steps)"}
+                continue
+            res = _run_worker(py, m, steps, args.repeats, weights)
+            rows[(m, steps)] = res
+            print(json.dumps({"method": m, "steps": steps, **res}), flush=True)
+    table = _table(rows, args.steps, args.methods)
+    print(table)
+    if args.write:
+        _write(table)
+
+
+def _read_logs(paths) -> dict:
+    """Rows from logs of earlier runs: JSON lines ``{"method", "steps", ...}`` (lines in the
+    older ``METHOD T {dict}`` form are read too)."""
+    import ast
+
+    rows = {}
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            line = line.strip()
+            if line.startswith("{"):
+                d = json.loads(line)
+                rows[(d.pop("method"), int(d.pop("steps")))] = d
+            elif line and line.split()[0] in ("forward", "eprop", "eprop_filtered", "bptt",
+                                              "snntorch") and "{" in line:
+                m, steps, rest = line.split(" ", 2)
+                rows[(m, int(steps))] = ast.literal_eval(rest)
+    return rows
+
+
+def _table(rows, steps_list, methods) -> str:
+    lines = [
+        f"B = {B}, N = {N}, {N_IN} inputs, one readout, MSE; one loss+gradient call, median of "
+        "repeats, wall seconds; memory = peak RSS growth during the calls (MB).",
+        "",
+        "| method | T | time (s) | x forward | x snnTorch | memory (MB) | x snnTorch mem |"
+        " activity |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for steps in steps_list:
+        fwd = rows.get(("forward", steps), {}).get("seconds")
+        snn = rows.get(("snntorch", steps), {})
+        for m in methods:
+            r = rows.get((m, steps), {"error": "not run"})
+            if "error" in r:
+                lines.append(f"| {m} | {steps} | error: {r['error'][:60]} | | | | | |")
+                continue
+            xf = f"{r['seconds'] / fwd:.2f}" if fwd else ""
+            xs = f"{r['seconds'] / snn['seconds']:.2f}" if "seconds" in snn else ""
+            xm = (f"{r['peak_mb'] / snn['peak_mb']:.2f}"
+                  if "peak_mb" in snn and snn["peak_mb"] > 0 else "")
+            lines.append(
+                f"| {m} | {steps} | {r['seconds']:.3f} | {xf} | {xs} | {r['peak_mb']:.1f} | {xm} |"
+                f" {r['activity']:.3f} |"
+            )
+    lines.append("")
+    lines.append(f"Machine: {platform.processor() or platform.machine()}, "
+                 f"{os.cpu_count()} CPUs, shared with other jobs (load varies).")
+    return "\n".join(lines)
+
+
+def _write(table: str) -> None:
+    text = RESULTS.read_text()
+    start = text.index(SECTION) + len(SECTION)
+    nxt = text.find("\n## ", start)
+    nxt = len(text) if nxt < 0 else nxt
+    body = f"\n\nCommand: `{COMMAND}`\n\n{table}\n"
+    RESULTS.write_text(text[:start] + body + text[nxt:])
+
+
+if __name__ == "__main__":
+    main()
