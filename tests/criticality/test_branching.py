@@ -159,3 +159,17 @@ def test_bad_parameters_raise(kwargs):
 def test_malformed_activity_raises(bad):
     with pytest.raises(InputError):
         C.branching_ratio(bad)
+
+
+def test_weighted_fit_agrees_with_ordinary_least_squares_on_clean_data():
+    act = C.simulate_branching_process(0.95, 10.0, 10_000, trials=10, subsample=0.2, seed=17)
+    ols = C.branching_ratio(act, kmax=100)
+    wls = C.branching_ratio(act, kmax=100, weighted=True)
+    assert abs(wls.m - 0.95) < 0.01 and abs(wls.m - ols.m) < 0.005
+    assert np.all(np.isfinite(wls.r_k_stderr)) and np.all(wls.r_k_stderr > 0)
+
+
+def test_without_bootstrap_there_are_no_intervals_but_an_estimate():
+    act = C.simulate_branching_process(0.95, 10.0, 5_000, trials=3, seed=18)
+    res = C.branching_ratio(act, n_boot=0)
+    assert np.isfinite(res.m) and np.all(np.isnan(res.m_ci)) and res.n_boot == 0
