@@ -113,6 +113,12 @@ class TrainingSection(Section):
 
 class AnalysisSection(Section):
     n_trials: int = Field(200, ge=10, description="fresh trials simulated for the analysis")
+    branching_bin_ms: float | None = Field(
+        None,
+        gt=0,
+        description="bin of the branching-ratio estimate; None: (n_ref + 1) steps, "
+        "so that refractoriness does not make the regression slopes oscillate",
+    )
     seed: int = 7
 
 
@@ -488,12 +494,18 @@ def analyse_responses(
     }
     spikes = trace.spike_train(metadata={"stage": tag})
     # --- criticality
-    counts = z.sum(axis=2).astype(np.float64)  # (B, T) population activity per 1-ms step
-    crit: dict[str, Any] = {}
+    # population activity in bins of at least the refractory period + 1 step: at finer bins
+    # every unit's own refractoriness shows up as negative, oscillating slopes r_k
+    bin_ms = an.branching_bin_ms or (getattr(net, "n_ref", 0) + 1) * net.dt
+    b = max(1, int(round(bin_ms / net.dt)))
+    n_bins = z.shape[1] // b
+    counts = z[:, : n_bins * b].sum(axis=2).reshape(z.shape[0], n_bins, b).sum(axis=2)
+    counts = counts.astype(np.float64)  # (B, bins)
+    crit: dict[str, Any] = {"branching_bin_ms": b * net.dt}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            br = idn.criticality.branching_ratio(counts, method="mr", dt=net.dt, seed=an.seed)
+            br = idn.criticality.branching_ratio(counts, method="mr", dt=b * net.dt, seed=an.seed)
             crit.update(
                 m=br.m,
                 tau_ms=br.tau,
@@ -513,7 +525,7 @@ def analyse_responses(
             crit["branching_error"] = str(exc)
         crit["fano_factor"] = float(idn.criticality.fano_factor(counts))
         crit["global_rate_variance_hz2"] = float(
-            idn.criticality.global_rate_variance(counts, n_units=net.n_rec, dt_ms=net.dt)
+            idn.criticality.global_rate_variance(counts, n_units=net.n_rec, dt_ms=b * net.dt)
         )
         av_fits: dict[str, Any] = {}
         try:

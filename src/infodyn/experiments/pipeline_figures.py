@@ -196,7 +196,7 @@ def branching_figure(br: Any, tag: str) -> Any:
     kk = np.linspace(k.min(), k.max(), 200)
     for name, f in br.fits.items():
         ax.plot(kk, f.b * f.m**kk + f.c, label=f"{name}: m = {f.m:.4f}, tau = {f.tau:.1f} ms")
-    ax.set_xlabel("lag k (bins)")
+    ax.set_xlabel(f"lag k (bins of {br.dt:g} ms)")
     ax.set_ylabel("regression slope r_k")
     ax.set_title(f"multistep regression ({tag} training)")
     ax.legend(fontsize=8)
