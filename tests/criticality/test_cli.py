@@ -92,3 +92,21 @@ def test_run_reads_npz_rasters(tmp_path, suffix):
     np.savez(tmp_path / f"r{suffix}", raster=sp.to_dense()[0])
     res = run_criticality(tmp_path / f"r{suffix}", tmp_path / "run", n_boot=0)
     assert res["n_units"] == 200 and np.isfinite(res["branching"]["naive"]["m"])
+
+
+def test_unit_selection_and_subsampling(tmp_path, cli):
+    from infodyn.experiments.criticality_run import parse_units, run_criticality
+
+    assert parse_units("0-3,7", 10) == [0, 1, 2, 3, 7]
+    assert parse_units(None, 10) is None
+    sp = _spike_file(tmp_path / "s.h5", m=0.95, h=2.0, steps=10_000, trials=2)
+    full = run_criticality(sp, tmp_path / "full", n_boot=0)
+    sub = run_criticality(sp, tmp_path / "sub", n_boot=0, sample_fraction=0.1)
+    assert sub["n_units"] == 20 and sub["n_spikes"] < full["n_spikes"]
+    nf, ns = full["branching"]["naive"]["m"], sub["branching"]["naive"]["m"]
+    assert ns < nf - 0.1  # the naive slope collapses under 10 % subsampling ...
+    assert abs(sub["branching"]["mr"]["m"] - full["branching"]["mr"]["m"]) < 0.02  # MR does not
+    cfg = json.loads((tmp_path / "sub" / "config.json").read_text())["config"]
+    assert cfg["n_units_analysed"] == 20
+    proc = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "r", "--units", "0-300")
+    assert proc.returncode == 2 and "units" in proc.stderr

@@ -26,7 +26,11 @@ def criticality(
         0, "--gof-bootstrap", help="Synthetic sets for the power-law goodness-of-fit p-value."
     ),
     min_tail: int = typer.Option(50, "--min-tail", help="Fewest points above xmin."),
-    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap (and unit sampling) seed."),
+    units: str = typer.Option(None, "--units", help="Analyse only these units, e.g. '0-19,25'."),
+    sample_fraction: float = typer.Option(
+        None, "--sample-fraction", help="Analyse a random fraction of the units (subsampling)."
+    ),
 ) -> None:
     """Estimate m and tau (MR and naive), avalanche exponents, comparisons and crackling noise."""
     from infodyn.experiments.criticality_run import run_criticality
@@ -34,7 +38,7 @@ def criticality(
     res = run_criticality(
         spikes, out, bin_ms=bin_ms, avalanche_bin_ms=avalanche_bin_ms, kmax=kmax,
         coefficient_method=method, n_boot=n_boot, gof_bootstrap=gof_bootstrap,
-        min_tail=min_tail, seed=seed,
+        min_tail=min_tail, seed=seed, units=units, sample_fraction=sample_fraction,
     )
     mr = res["branching"]["mr"]
     sf = res["avalanches"]["size_fit"] or {}

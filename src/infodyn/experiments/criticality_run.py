@@ -33,6 +33,23 @@ def _parse_bin(value: Any) -> float | str | None:
         ) from None
 
 
+def parse_units(text: str | None, n_units: int) -> list[int] | None:
+    """``"0-19,25"`` -> unit indices (validated against ``n_units``); None keeps all units."""
+    if text is None or str(text).strip() == "":
+        return None
+    units: list[int] = []
+    try:
+        for part in str(text).split(","):
+            lo, _, hi = part.strip().partition("-")
+            units += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
+    except ValueError:
+        raise InputError(f"units must look like '0-19,25', got {text!r}") from None
+    require(len(units) > 0, "no units selected")
+    require(min(units) >= 0 and max(units) < n_units,
+            f"units must lie in [0, {n_units - 1}], got {text!r}")
+    return sorted(set(units))
+
+
 def run_criticality(
     spikes: Any,
     out: str | os.PathLike,
@@ -44,8 +61,15 @@ def run_criticality(
     gof_bootstrap: int = 0,
     min_tail: int = 50,
     seed: int = 0,
+    units: str | None = None,
+    sample_fraction: float | None = None,
 ) -> dict[str, Any]:
-    """Analyse a spike file (or SpikeTrain) into run directory ``out``; return the results."""
+    """Analyse a spike file (or SpikeTrain) into run directory ``out``; return the results.
+
+    ``units`` ("0-19,25") or ``sample_fraction`` (a random subset of that fraction of the units,
+    drawn with ``seed``) restrict the analysis to some units, e.g. to see how the naive estimate
+    degrades under subsampling while MR does not.
+    """
     from infodyn.criticality import (
         avalanches,
         branching_ratio,
@@ -61,6 +85,17 @@ def run_criticality(
     if not hasattr(spikes, "n_units"):
         spikes = load_spikes(spikes)
     require(spikes.n_spikes > 0, "the spike file holds no spikes")
+    selected = parse_units(units, spikes.n_units)
+    if sample_fraction is not None:
+        require(selected is None, "give either units or sample_fraction, not both")
+        require(0 < sample_fraction <= 1,
+                f"sample_fraction must lie in (0, 1], got {sample_fraction}")
+        k = max(1, int(round(sample_fraction * spikes.n_units)))
+        rng = np.random.default_rng(seed)
+        selected = sorted(rng.choice(spikes.n_units, size=k, replace=False).tolist())
+    if selected is not None:
+        spikes = spikes.select_units(selected)
+        require(spikes.n_spikes > 0, "the selected units hold no spikes")
     bin_ms, avalanche_bin_ms = _parse_bin(bin_ms), _parse_bin(avalanche_bin_ms)
     cfg = {
         "spikes": source,
@@ -72,6 +107,9 @@ def run_criticality(
         "gof_bootstrap": gof_bootstrap,
         "min_tail": min_tail,
         "seed": seed,
+        "units": units,
+        "sample_fraction": sample_fraction,
+        "n_units_analysed": spikes.n_units,
     }
     run = RunDir(out)
     run.write_config(cfg, command="criticality")
