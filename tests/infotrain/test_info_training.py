@@ -4,6 +4,7 @@ import numpy as np
 
 from infodyn.experiments.channel import (
     StimulusSet,
+    gaussian_total_correlation,
     make_loss,
     response_information,
     train_network,
@@ -39,3 +40,35 @@ def test_infomax_training_beats_untrained_and_rate_only_at_the_same_rate():
     assert abs(r_info - r_rate) < 0.3 * r_rate, (r_info, r_rate)
     # ... but more information about the stimulus (shuffle-corrected plug-in, bits)
     assert mi_info > 1.5 * max(mi0, mi_rate), (mi0, mi_rate, mi_info)
+
+
+def test_decorrelation_training_lowers_total_correlation_at_the_same_rate():
+    net = LIF(n_in=12, n_rec=8, n_out=4, tau_m=20.0, tau_out=20.0, n_ref=2, in_scale=2.0,
+              rec_scale=1.5)
+    stim = StimulusSet.constant(4, 60, 12, max_rate=40.0, seed=1)
+    p0 = net.init(seed=1)
+    x_test, lab_test = stim.trials(100, seed=999)
+
+    def measure(params):
+        z = net.simulate(params, x_test, engine="jax").z
+        info = response_information(z, lab_test, start=20, bin_steps=5, n_shuffles=1)
+        tc_g = gaussian_total_correlation(z, start=20)
+        return info["tc_bits"], tc_g, float(z[:, 20:].mean() * 1000.0)
+
+    _, _, r_untrained = measure(p0)
+    out = {}
+    for cond in ("rate", "info"):
+        params, _ = train_network(
+            net, p0, stim,
+            lambda labels, c=cond: make_loss(c, r_untrained, 3e-2, 20.0, "decorrelation",
+                                             labels),
+            n_iterations=80, trials_per_stimulus=8, response_start=20, lr=3e-3,
+            train=("w_in", "w_rec"), seed=1,
+        )
+        out[cond] = measure(params)
+    (tc_rate, tcg_rate, r_rate), (tc_info, tcg_info, r_info) = out["rate"], out["info"]
+    assert abs(r_info - r_rate) < 0.3 * r_rate, (r_info, r_rate)
+    # the trained quantity (Gaussian TC of 1-ms spike vectors) on held-out trials ...
+    assert tcg_info < 0.5 * tcg_rate, (tcg_rate, tcg_info)
+    # ... and the plug-in TC of 8-unit words in 5-ms bins, which the penalty never sees
+    assert tc_info < 0.85 * tc_rate, (tc_rate, tc_info)
