@@ -15,11 +15,13 @@ from infodyn.errors import InputError
 ESTIMATORS = ("plugin", "miller_madow", "nsb")
 
 
-def as_symbols(x: Any, name: str = "X") -> np.ndarray:
+def as_symbols(x: Any, name: str = "X", check_sign: bool = True) -> np.ndarray:
     """Return ``x`` as a 2-D ``(samples, variables)`` array of non-negative integers.
 
     Booleans become ``uint8``; floats are accepted only when every value is a whole number.
     The integer dtype of the input is kept (no int64 copy of a large uint8 raster).
+    ``check_sign=False`` skips the scan for negative values, for callers that count the words
+    next (their one pass over the data rejects negative symbols).
     """
     a = np.asarray(x)
     if a.dtype == object:
@@ -40,7 +42,7 @@ def as_symbols(x: Any, name: str = "X") -> np.ndarray:
         a = a.astype(np.int64)
     elif a.dtype.kind not in "iu":
         raise InputError(f"{name} must hold integer symbols, got dtype {a.dtype}")
-    if a.dtype.kind == "i" and a.min() < 0:
+    if check_sign and a.dtype.kind == "i" and a.min() < 0:
         raise InputError(f"{name} holds negative symbols; symbols must be integers >= 0")
     return a
 

@@ -43,11 +43,25 @@ def column_max(x: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     """Largest value of each column in one pass over the rows; raises on negative values."""
     n, m = x.shape
     out = np.zeros(m, dtype=np.int64)
+    low = np.int64(0)
     for i in range(n):
         for j in range(m):
             v = np.int64(x[i, j])
-            if v > out[j]:
-                out[j] = v
-            elif v < 0:
-                raise ValueError("negative symbol")
+            out[j] = max(out[j], v)
+            low = min(low, v)
+    if low < 0:
+        raise ValueError("negative symbol")
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def count_codes(x: np.ndarray, sizes: np.ndarray, total: int) -> np.ndarray:  # pragma: no cover
+    """Counts of the mixed-radix codes of the rows (``total = prod(sizes)`` bins), one pass."""
+    n, m = x.shape
+    out = np.zeros(total, dtype=np.int64)
+    for i in range(n):
+        c = np.int64(0)
+        for j in range(m):
+            c = c * sizes[j] + np.int64(x[i, j])
+        out[c] += 1
     return out

@@ -85,7 +85,7 @@ class _Marginals:
 
     def __init__(self, x: Any, estimator: str, min_vars: int = 2) -> None:
         check_estimator(estimator)
-        a = as_symbols(x, "X")
+        a = as_symbols(x, "X", check_sign=False)  # the counting pass rejects negative symbols
         if a.shape[1] < min_vars:
             raise InputError(f"X needs at least {min_vars} variables (columns), got {a.shape[1]}")
         self.n = a.shape[1]

@@ -20,7 +20,7 @@ import numpy as np
 
 from infodyn.errors import InputError
 from infodyn.information._inputs import as_symbols
-from infodyn.information._kernels import column_max, pack_bits, pack_radix
+from infodyn.information._kernels import column_max, count_codes, pack_bits, pack_radix
 
 _DIRECT_RANGE = 1 << 20
 
@@ -50,7 +50,15 @@ class Words:
 
 def _radix_sizes(x: np.ndarray) -> np.ndarray:
     """Per-column alphabet size ``max + 1``, at least 2 (a silent binary unit is still binary)."""
-    top = x.max(axis=0).astype(np.int64) if x.shape[1] <= 4 else column_max(x)
+    if x.shape[1] <= 4 or x.dtype.kind != "i":
+        top = x.max(axis=0).astype(np.int64)
+        if x.dtype.kind == "i" and top.size and x.min() < 0:
+            raise InputError("the symbols must be integers >= 0; found negative values")
+    else:
+        try:
+            top = column_max(x)  # one pass; also rejects negative symbols
+        except ValueError:
+            raise InputError("the symbols must be integers >= 0; found negative values") from None
     return np.maximum(top + 1, 2)
 
 
@@ -113,7 +121,8 @@ def count_table(a: np.ndarray, max_cells: int) -> np.ndarray | None:
 
     Only for small joint alphabets (``prod(sizes) <= max_cells``; else ``None``): then every
     marginal is a sum over axes, which is the fastest way to get many marginals of few units
-    (12 binary units: 4096 cells). ``a`` must already be validated.
+    (12 binary units: 4096 cells). Codes are counted as they are computed, in one pass;
+    ``a`` must be a validated symbol array (its sign is checked here).
     """
     sizes = _radix_sizes(a)
     total = 1
@@ -121,13 +130,8 @@ def count_table(a: np.ndarray, max_cells: int) -> np.ndarray | None:
         total *= int(v)
         if total > max_cells:
             return None
-    if a.shape[1] == 1:
-        code = a[:, 0]
-    elif total == 1 << a.shape[1]:
-        code = pack_bits(a)
-    else:
-        code = pack_radix(a, sizes.astype(np.uint64))
-    return np.bincount(code.astype(np.int64), minlength=total).reshape(tuple(int(v) for v in sizes))
+    counts = count_codes(a, sizes.astype(np.int64), total)
+    return counts.reshape(tuple(int(v) for v in sizes))
 
 
 def join(*words: Words) -> Words:
