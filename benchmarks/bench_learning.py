@@ -10,12 +10,13 @@ target, for T in {250, 1000, 4000} steps. Rows:
 - ``bptt``: ``jax.grad`` through the surrogate (memory grows with T).
 - ``snntorch``: snnTorch ``RLeaky`` + a leaky readout, ``loss.backward()`` (PyTorch CPU).
 
-Every measurement runs in its own process (``--worker``), so its peak resident memory (minus the
-peak before the first call) is its own; time is the median wall time of ``--repeats`` calls after
-one warm-up call (compilation excluded). infodyn runs in ``.venv`` (float32), snnTorch in
-``.venv-bench``; both use one thread (with two threads, torch's thread pool collapsed under
-the shared machine's load: 8x slower than one thread). The machine is shared: absolute times
-move with its load; the ratios in the same run are what the issue's targets are about.
+Every measurement runs in its own process (``--worker``); time is the median wall time of
+``--repeats`` calls after one warm-up call, memory the growth of the resident set's high-water
+mark during those calls (reset after the warm-up, so compilation is excluded). infodyn runs in
+``.venv`` (float32), snnTorch in ``.venv-bench``; both use one thread (with two threads,
+torch's thread pool collapsed under the shared machine's load: 8x slower than one thread).
+The machine is shared: absolute times move with its load; the ratios in the same run are what
+the issue's targets are about.
 
 Run (from the repository root)::
 
@@ -55,15 +56,41 @@ def _data(steps: int):
     return x, tgt.astype(np.float32)
 
 
+def _status_mb(field: str) -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak() -> bool:
+    """Reset the kernel's resident-set high-water mark (Linux ``clear_refs`` 5)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
 def _timeit(fn, repeats: int) -> tuple[float, float]:
+    """Median wall time of ``repeats`` calls after a warm-up call, and the peak resident memory
+    growth during those calls (compilation excluded: the high-water mark is reset after the
+    warm-up; without that kernel feature, the growth since before the warm-up)."""
     base = _peak_mb()
     fn()  # warm-up (compilation)
+    if _reset_peak() and _status_mb("VmRSS") is not None:
+        base, peak = _status_mb("VmRSS"), lambda: _status_mb("VmHWM")
+    else:
+        peak = _peak_mb
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return float(np.median(times)), _peak_mb() - base
+    return float(np.median(times)), peak() - base
 
 
 def worker_infodyn(method: str, steps: int, repeats: int) -> dict:
@@ -244,7 +271,8 @@ def _read_logs(paths) -> dict:
 def _table(rows, steps_list, methods) -> str:
     lines = [
         f"B = {B}, N = {N}, {N_IN} inputs, one readout, MSE; one loss+gradient call, median of "
-        "repeats, wall seconds; memory = peak RSS growth during the calls (MB).",
+        "repeats, wall seconds; memory = peak RSS growth during the timed calls after a "
+        "warm-up call (compilation excluded), MB.",
         "",
         "| method | T | time (s) | x forward | x snnTorch | memory (MB) | x snnTorch mem |"
         " activity |",
