@@ -20,6 +20,9 @@ def energy(
     l2: float = typer.Option(0.0, "--l2", help="L2 penalty on the couplings."),
     l1: float = typer.Option(0.0, "--l1", help="L1 penalty on the couplings."),
     test_fraction: float = typer.Option(0.2, "--test-fraction", help="Held-out end of each trial."),
+    validation: float = typer.Option(
+        0.1, "--validation", help="Fraction of training words for early stopping (0: off)."
+    ),
     n_samples: int = typer.Option(20000, "--samples", help="Gibbs samples for statistics."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
@@ -37,6 +40,7 @@ def energy(
         "l2": l2,
         "l1": l1,
         "test_fraction": test_fraction,
+        "validation": validation,
         "n_samples": n_samples,
         "seed": seed,
     }
