@@ -109,7 +109,7 @@ def test_pipeline_end_to_end_through_the_cli(tmp_path, report_checks):
     assert_every_figure_embedded(out, text)
     results = json.loads((out / "results.json").read_text())
     # no stage left out; notes may only flag an oscillating population activity
-    assert all("oscillates" in n for n in results["notes"]), results["notes"]
+    assert all("do not decay" in n for n in results["notes"]), results["notes"]
     img = results["image_energy_4x4"]
     assert img["n_units"] == 16 and img["log_z_method"] == "exact"
     assert img["bits_per_patch_model_test"] > img["bits_per_patch_independent_test"]

@@ -518,8 +518,11 @@ def analyse_responses(
             crit["m_naive"] = nv.m
             rk = np.asarray(br.r_k)
             crit["fraction_negative_r_k"] = float(np.mean(rk < 0))
-            # r_k = b m^k is positive and decays; sign changes mean an oscillation instead
-            crit["exponential_decay_plausible"] = bool(rk[0] > 0 and np.mean(rk < 0) < 0.2)
+            # r_k = b m^k is positive and decays; a negative r_1, a later slope above r_1 or a
+            # clearly negative one (below -r_1 / 4; small ones are noise) mean it does not
+            crit["exponential_decay_plausible"] = bool(
+                rk[0] > 0 and np.all(rk[1:] <= rk[0]) and rk.min() >= -0.25 * rk[0]
+            )
         except (InputError, ValueError, FloatingPointError) as exc:
             br = None
             crit["branching_error"] = str(exc)
@@ -659,11 +662,10 @@ def _criticality_notes(res: dict[str, Any], when: str) -> list[str]:
     if c.get("m") is None or c.get("exponential_decay_plausible", True):
         return []
     return [
-        f"Network {when}: the regression slopes r_k of the population activity change sign "
-        f"({100 * c['fraction_negative_r_k']:.0f} % of lags negative; r_1 = "
-        f"{'negative' if c.get('m_naive', 0) < 0 else 'positive'}), i.e. the activity "
-        f"oscillates; the exponential multistep-regression fit (m = {c['m']:.3f}) does not "
-        "describe it and is not a branching ratio here."
+        f"Network {when}: the regression slopes r_k of the population activity do not decay "
+        f"exponentially ({100 * c['fraction_negative_r_k']:.0f} % of lags negative, or rising "
+        "again: the activity oscillates); the multistep-regression fit "
+        f"(m = {c['m']:.3f}) does not describe it and is not a branching ratio here."
     ]
 
 
