@@ -13,6 +13,7 @@ Modes:
 and, separating compute from file and figure output,
   sim-loop      32 ``simulate(engine="jax")`` calls in a loop (no files)
   sim-vmap      one ``vmap``-ed call over the 32 networks (no files)
+  sim-*-warm    the same, timing a second pass (JIT compilation excluded)
 
 Run:  .venv/bin/python benchmarks/bench_sweep.py --repeats 3
 """
@@ -35,7 +36,16 @@ BASE = {
 }
 GRID = {"network.rec_scale": [0.5, 1.0, 1.5, 2.0], "input.rate_hz": [20.0, 40.0]}
 SEEDS = 4
-MODES = ("sequential", "dask-2", "dask-2+vmap", "vmap-1proc", "sim-loop", "sim-vmap")
+MODES = (
+    "sequential",
+    "dask-2",
+    "dask-2+vmap",
+    "vmap-1proc",
+    "sim-loop",
+    "sim-vmap",
+    "sim-loop-warm",
+    "sim-vmap-warm",
+)
 
 
 def _points():
@@ -72,7 +82,7 @@ def run_mode(mode: str, out: Path) -> float:
         assert res.n_ran == len(points) and not res.failures
     elif mode == "vmap-1proc":
         run_point_batch(spec, [(p.config, str(out / p.name), p.key) for p in points])
-    elif mode in ("sim-loop", "sim-vmap"):
+    elif mode.startswith(("sim-loop", "sim-vmap")):
         import jax
         import jax.numpy as jnp
 
@@ -84,17 +94,17 @@ def run_mode(mode: str, out: Path) -> float:
         nets = [c.build_network() for c in cfgs]
         params = [n.init(seed=c.simulation.seed) for n, c in zip(nets, cfgs, strict=True)]
         xs = [make_input(c.input, n.n_in, n.dt) for n, c in zip(nets, cfgs, strict=True)]
-        t0 = time.perf_counter()  # compute only: configs, weights and inputs are ready
-        if mode == "sim-loop":
-            for n, p, x in zip(nets, params, xs, strict=True):
-                simulate(n, p, x, engine="jax").z.sum()
-        else:
-            stacked = {
-                k: jnp.asarray(np.stack([p[k] for p in params]), jnp.float32) for k in params[0]
-            }
-            c, beta = Constants.of(nets[0]), jnp.asarray(nets[0].beta_vector(), jnp.float32)
-            f = jax.jit(jax.vmap(lambda p, x: run(c, p, beta, x[None])["z"]))
-            np.asarray(f(stacked, jnp.asarray(np.stack(xs), jnp.float32))).sum()
+        stacked = {k: jnp.asarray(np.stack([p[k] for p in params]), jnp.float32) for k in params[0]}
+        c, beta = Constants.of(nets[0]), jnp.asarray(nets[0].beta_vector(), jnp.float32)
+        f = jax.jit(jax.vmap(lambda p, x: run(c, p, beta, x[None])["z"]))
+        x_all = jnp.asarray(np.stack(xs), jnp.float32)
+        for _ in range(2 if mode.endswith("-warm") else 1):  # -warm: time a second pass
+            t0 = time.perf_counter()  # compute only: configs, weights and inputs are ready
+            if mode.startswith("sim-loop"):
+                for n, p, x in zip(nets, params, xs, strict=True):
+                    simulate(n, p, x, engine="jax").z.sum()
+            else:
+                np.asarray(f(stacked, x_all)).sum()
     else:
         raise SystemExit(f"unknown mode {mode}")
     return time.perf_counter() - t0
@@ -160,9 +170,12 @@ def main() -> None:
         "\nwall: the timed section inside the process (sweep or loop, incl. cluster start and "
         "JIT); CPU: user+sys of the whole process tree (incl. Python imports and Dask workers)"
     )
-    if "sim-loop" in times and "sim-vmap" in times:
-        r = statistics.median(times["sim-loop"]) / statistics.median(times["sim-vmap"])
-        print(f"\ncompute only: one vmap call is {r:.1f}x faster than the loop of 32 calls")
+    for suffix in ("", "-warm"):
+        loop, vm = f"sim-loop{suffix}", f"sim-vmap{suffix}"
+        if loop in times and vm in times:
+            r = statistics.median(times[loop]) / statistics.median(times[vm])
+            what = "warm (compiled)" if suffix else "cold (incl. JIT)"
+            print(f"\ncompute only, {what}: loop / one vmap call = {r:.2f}")
 
 
 if __name__ == "__main__":
