@@ -27,7 +27,7 @@ def test_descent_never_raises_energy(seed, n, order):
     X = (np.random.default_rng(seed + 1).random((20, n)) < 0.5).astype(np.uint8)
     prev = m.energy(X)
     for sweeps in range(1, 8):
-        Y = descend(m, X, order=order, seed=seed, max_sweeps=sweeps)
+        Y, _ = descend(m, X, order=order, seed=seed, max_sweeps=sweeps, return_sweeps=True)
         e = m.energy(Y)
         assert np.all(e <= prev + 1e-12)
         prev = e
@@ -101,5 +101,7 @@ def test_dynamics_bad_input():
         idn.energy.glauber(m, [[0, 1, 1, 0]], temperature=0)
     with pytest.raises(idn.InputError):
         m.fixed_points(method="data")
+    with pytest.warns(UserWarning, match="did not reach a fixed point"):
+        descend(_model(12, 1, scale=2.0), np.ones((50, 12), np.uint8), max_sweeps=1)
     with pytest.raises(idn.InputError, match="n <= 26"):
         _model(27, 0).fixed_points(method="exhaustive")

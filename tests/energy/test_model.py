@@ -46,7 +46,8 @@ def test_three_unit_single_sweep_by_hand():
         (1, 1, 0): (1, 1, 0),
     }
     X = np.array(list(starts))
-    one = idn.energy.descend(m, X, max_sweeps=1)
+    one, sweeps = idn.energy.descend(m, X, max_sweeps=1, return_sweeps=True)
+    np.testing.assert_array_equal(sweeps, [-1, -1, -1, -1, -1, 1])  # only 110 is already fixed
     np.testing.assert_array_equal(one, np.array(list(starts.values())))
     # the second sweep takes 010 to the only fixed point, 110 (the global minimum)
     np.testing.assert_array_equal(m.descend(X), np.tile([1, 1, 0], (len(starts), 1)))

@@ -63,15 +63,28 @@ def descend(
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Asynchronous descent from each row of ``X`` to the fixed point it reaches.
 
-    ``order="sequential"`` visits units 0..n-1 in every sweep; ``"random"`` uses a fresh
-    (seeded) permutation per sweep. Returns the fixed points (M, n) uint8, and with
-    ``return_sweeps`` also the sweeps each row took (-1: not converged in ``max_sweeps``).
+    ``order="sequential"`` visits units 0..n-1 in every sweep; ``"random"`` visits them in a
+    seeded random permutation that changes from sweep to sweep (64 permutations, cycled; the
+    same for every row). Returns the fixed points (M, n) uint8, and with ``return_sweeps`` also
+    the sweeps each row took (-1: not converged in ``max_sweeps``). Without ``return_sweeps``
+    a row that has not converged raises a warning (its state is not a fixed point).
     """
     X = as_binary(X, n=model.n).copy()
     seed = rng_seed(seed)
     max_sweeps = positive_int(max_sweeps, "max_sweeps")
     sweeps = descend_kernel(X, model.J, model.theta, _orders(model.n, order, seed), max_sweeps)
-    return (X, sweeps) if return_sweeps else X
+    if return_sweeps:
+        return X, sweeps
+    if np.any(sweeps < 0):
+        import warnings
+
+        warnings.warn(
+            f"{int(np.sum(sweeps < 0))} state(s) did not reach a fixed point in "
+            f"max_sweeps = {max_sweeps} sweeps",
+            UserWarning,
+            stacklevel=2,
+        )
+    return X
 
 
 @dataclass(frozen=True)
