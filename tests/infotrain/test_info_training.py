@@ -27,14 +27,14 @@ def test_infomax_training_beats_untrained_and_rate_only_at_the_same_rate():
     mi0, r_untrained = measure(p0)
     out = {}
     for cond in ("rate", "info"):
-        params, hist = train_network(
+        res = train_network(
             net, p0, stim,
             lambda labels, c=cond: make_loss(c, r_untrained, 3e-2, 1.0, "infomax", labels),
             n_iterations=80, trials_per_stimulus=8, response_start=20, lr=3e-3,
             train=("w_in", "w_rec", "w_out"), seed=1,
         )
-        out[cond] = measure(params)
-        assert np.isfinite(hist[-1]["loss"])
+        out[cond] = measure(res.params)
+        assert np.isfinite(res.history[-1]["loss"])
     (mi_rate, r_rate), (mi_info, r_info) = out["rate"], out["info"]
     # same mean rate (both trained to the untrained network's rate) ...
     assert abs(r_info - r_rate) < 0.3 * r_rate, (r_info, r_rate)
@@ -58,17 +58,48 @@ def test_decorrelation_training_lowers_total_correlation_at_the_same_rate():
     _, _, r_untrained = measure(p0)
     out = {}
     for cond in ("rate", "info"):
-        params, _ = train_network(
+        res = train_network(
             net, p0, stim,
             lambda labels, c=cond: make_loss(c, r_untrained, 3e-2, 20.0, "decorrelation",
                                              labels),
             n_iterations=80, trials_per_stimulus=8, response_start=20, lr=3e-3,
             train=("w_in", "w_rec"), seed=1,
         )
-        out[cond] = measure(params)
+        out[cond] = measure(res.params)
     (tc_rate, tcg_rate, r_rate), (tc_info, tcg_info, r_info) = out["rate"], out["info"]
     assert abs(r_info - r_rate) < 0.3 * r_rate, (r_info, r_rate)
     # the trained quantity (Gaussian TC of 1-ms spike vectors) on held-out trials ...
     assert tcg_info < 0.5 * tcg_rate, (tcg_rate, tcg_info)
     # ... and the plug-in TC of 8-unit words in 5-ms bins, which the penalty never sees
     assert tc_info < 0.85 * tc_rate, (tc_rate, tc_info)
+
+
+def test_lif_adaptation_runs_alongside_eprop_and_holds_the_rate():
+    """Infomax alone (no rate term) with threshold/gain homeostasis running beside e-prop: the
+    adapted network ends near the target rate; the same training without it does not. (The
+    threshold rule is an integral controller; e-prop keeps pushing the rate up, a ramp, so a
+    faster controller, eta_theta = 1, keeps the offset small.)"""
+    from infodyn.learning.adaptation import LIFAdaptationConfig
+    from infodyn.learning.info_objectives import InfoMaxBound
+
+    net = LIF(n_in=12, n_rec=8, n_out=4, tau_m=20.0, tau_out=20.0, n_ref=2, in_scale=2.0,
+              rec_scale=0.5)
+    stim = StimulusSet.constant(4, 60, 12, max_rate=40.0, seed=2)
+    p0 = net.init(seed=2)
+    x_test, _ = stim.trials(50, seed=999)
+    target = 25.0
+    rates = {}
+    for name, adaptation in (("plain", None),
+                             ("adapted", LIFAdaptationConfig(target_rate_hz=target,
+                                                             window_ms=20.0, eta_theta=1.0,
+                                                             max_step=0.5))):
+        res = train_network(net, p0, stim, lambda labels: InfoMaxBound(), n_iterations=40,
+                            trials_per_stimulus=4, response_start=20, lr=3e-3,
+                            train=("w_in", "w_rec", "w_out"), seed=2, adaptation=adaptation)
+        net_m, params_m, prep = res.network(net)
+        z = net_m.simulate(params_m, prep(x_test), engine="jax").z
+        rates[name] = float(z.mean() * 1000.0)
+        if adaptation is not None:
+            assert res.adaptation["n_updates"] == 40
+    assert abs(rates["adapted"] - target) < 0.25 * target, rates
+    assert abs(rates["plain"] - target) > 2 * abs(rates["adapted"] - target), rates

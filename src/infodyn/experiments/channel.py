@@ -231,6 +231,25 @@ def make_loss(condition: str, r0_hz: float, rate_weight: float, info_weight: flo
     return as_loss([rate, term])
 
 
+@dataclass
+class TrainResult:
+    """Trained weights, per-iteration history (loss, terms, rate) and, when the LIF
+    threshold/gain adaptation ran alongside, its final state (else None)."""
+
+    params: dict[str, np.ndarray]
+    history: list[dict[str, float]]
+    adaptation: dict[str, np.ndarray] | None = None
+
+    def network(self, net: Any) -> tuple[Any, dict[str, np.ndarray], Callable[[Any], Any]]:
+        """``(net, params, prepare_input)`` of the trained network, adaptation included."""
+        if self.adaptation is None:
+            return net, self.params, lambda x: x
+        from infodyn.learning.adaptation import adapted_input, adapted_network
+
+        net_a, params_a = adapted_network(net, self.params, self.adaptation)
+        return net_a, params_a, adapted_input
+
+
 def train_network(
     net: Any,
     params: dict[str, np.ndarray],
@@ -245,27 +264,58 @@ def train_network(
     clip_norm: float = 10.0,
     seed: int = 0,
     precision: str = "float32",
-) -> tuple[dict[str, np.ndarray], list[dict[str, float]]]:
+    adaptation: Any = None,
+    adapt_every: int = 1,
+) -> TrainResult:
     """Adam on the chosen weights with ``idn.learning.evaluate`` gradients; every iteration
-    draws fresh noisy trials of all stimuli. ``loss_for(labels)`` builds the loss. Returns the
-    trained weights and a per-iteration history (loss, terms, rate)."""
+    draws fresh noisy trials of all stimuli. ``loss_for(labels)`` builds the loss.
+
+    ``adaptation`` (a :class:`~infodyn.learning.adaptation.LIFAdaptationConfig`) runs the LIF
+    threshold/gain homeostasis alongside: gradients are taken on the adapted network
+    (:func:`~infodyn.learning.adaptation.adapted_network`; the input-weight gradient is mapped
+    back to the raw weights by the chain rule, ``dE/dw_in = g * dE/dw_in_eff``), and every
+    ``adapt_every`` iterations the adaptation state is updated from the spikes of that batch.
+    """
     import optax
 
     from infodyn.learning.gradients import evaluate
     from infodyn.learning.info_objectives import window_target
 
     require(n_iterations >= 0, "n_iterations must be >= 0")
+    require(adapt_every >= 1, "adapt_every must be >= 1")
     opt = optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(lr))
     dtype = np.float64 if precision == "float64" else np.float32
     p = {k: np.asarray(v, dtype=dtype) for k, v in params.items()}
     trainable = {k: p[k] for k in train}
     state = opt.init(trainable)
+    ad_state = None
+    if adaptation is not None:
+        from infodyn.learning.adaptation import (
+            adapted_input,
+            adapted_network,
+            init_lif_adaptation,
+            lif_adaptation_update,
+        )
+
+        ad_state = init_lif_adaptation(net.n_rec)
     history = []
     for it in range(n_iterations):
         x, labels = stimuli.trials(trials_per_stimulus, seed=seed * 100_003 + it)
         tgt = window_target(labels, stimuli.n_steps, net.n_out, response_start)
-        ev = evaluate(net, p, x, tgt, loss_for(labels), method=method, precision=precision)
-        grads = {k: np.asarray(ev.grads[k], dtype=dtype) for k in train}
+        if ad_state is None:
+            ev = evaluate(net, p, x, tgt, loss_for(labels), method=method, precision=precision)
+            grads = {k: np.asarray(ev.grads[k], dtype=dtype) for k in train}
+        else:
+            net_a, p_a = adapted_network(net, p, ad_state)
+            x_a = adapted_input(x)
+            ev = evaluate(net_a, p_a, x_a, tgt, loss_for(labels), method=method,
+                          precision=precision)
+            g = {k: np.asarray(v, dtype=dtype) for k, v in ev.grads.items()}
+            g["w_in"] = g["w_in"][:-1] * ad_state["gain"][None, :].astype(dtype)
+            grads = {k: g[k] for k in train}
+            if it % adapt_every == 0:
+                z = net_a.simulate(p_a, x_a, engine="jax", precision=precision).z
+                ad_state = lif_adaptation_update(ad_state, z, net.dt, adaptation)
         upd, state = opt.update(grads, state, trainable)
         trainable = optax.apply_updates(trainable, upd)
         p.update({k: np.asarray(v, dtype=dtype) for k, v in trainable.items()})
@@ -273,7 +323,7 @@ def train_network(
         trainable = {k: p[k] for k in train}
         rate = float(np.mean(ev.activity) / net.n_rec * 1000.0 / net.dt)
         history.append({"loss": ev.loss, **ev.terms, "rate_hz": rate})
-    return p, history
+    return TrainResult(p, history, ad_state)
 
 
 # --------------------------------------------------------------------------- the experiment
@@ -309,6 +359,9 @@ class ChannelConfig(Section):
     test_trials_per_stimulus: int = Field(50, ge=2)
     lr: float = Field(5e-3, gt=0)
     method: Literal["eprop", "bptt", "bptt_stopgrad"] = "eprop"
+    adaptation: bool = Field(False, description="run LIF threshold/gain homeostasis alongside")
+    adaptation_rule: Literal["rate", "max_entropy"] = "max_entropy"
+    adapt_window_ms: float = Field(20.0, gt=0, description="count window of the adaptation")
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
     bin_steps: int = Field(10, ge=1, description="bin of the response words")
     subset_size: int = Field(8, ge=1, le=20, description="units per response word")
@@ -342,25 +395,32 @@ def run_one(cfg: ChannelConfig, strength: float, seed: int) -> list[dict[str, An
     info_opts = {"bin_steps": cfg.bin_steps, "subset_size": cfg.subset_size,
                  "n_subsets": cfg.n_subsets, "n_shuffles": cfg.n_shuffles, "seed": seed}
 
-    def measure(params) -> dict[str, Any]:
-        tr = net.simulate(params, x_test, engine="jax")
+    def measure(result: TrainResult) -> dict[str, Any]:
+        net_m, params_m, prep = result.network(net)
+        tr = net_m.simulate(params_m, prep(x_test), engine="jax")
         return network_measures(tr.z, lab_test, net.dt, cfg.response_start, info_opts)
 
+    adaptation = None
+    if cfg.adaptation:
+        from infodyn.learning.adaptation import LIFAdaptationConfig
+
+        adaptation = LIFAdaptationConfig(target_rate_hz=cfg.r0_hz, window_ms=cfg.adapt_window_ms,
+                                         rule=cfg.adaptation_rule)
     rows = [{"strength": strength, "seed": seed, "condition": "untrained",
-             **measure(params0), "train_seconds": 0.0}]
+             **measure(TrainResult(params0, [])), "train_seconds": 0.0}]
     for cond in cfg.conditions:
         t0 = time.perf_counter()
-        params, hist = train_network(
+        result = train_network(
             net, params0, stim,
             lambda labels, cond=cond: make_loss(cond, cfg.r0_hz, cfg.rate_weight,
                                                 cfg.info_weight, cfg.objective, labels,
                                                 cfg.gamma),
             cfg.n_iterations, cfg.trials_per_stimulus, cfg.response_start, lr=cfg.lr,
-            method=cfg.method, seed=seed,
+            method=cfg.method, seed=seed, adaptation=adaptation,
         )
-        row = {"strength": strength, "seed": seed, "condition": cond, **measure(params),
+        row = {"strength": strength, "seed": seed, "condition": cond, **measure(result),
                "train_seconds": time.perf_counter() - t0,
-               "final_loss": hist[-1]["loss"] if hist else float("nan")}
+               "final_loss": result.history[-1]["loss"] if result.history else float("nan")}
         rows.append(row)
     return rows
 
