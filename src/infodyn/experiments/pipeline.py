@@ -68,7 +68,8 @@ class ImagesSection(Section):
 
 
 class EnergySection(Section):
-    """Energy-model fits (both of image patches and of response words)."""
+    """Energy-model fits (both of image patches and of response words; the response-word fit
+    uses ``l2 >= 1e-4`` because rarely active units otherwise get unbounded fields)."""
 
     method: Literal["mpf", "pl", "ml"] = "mpf"
     l2: float = Field(0.0, ge=0)
@@ -285,7 +286,7 @@ def image_energy_stage(cfg: PipelineConfig, size: int, run: RunDir) -> dict[str,
     )
     res["n_memories"] = int(len(memories))
     res["min_distance"] = int(idn.energy.minimum_distance(memories)) if len(memories) > 1 else None
-    labels, reached = idn.energy.memory_labels(model, test.values, memories=memories)
+    labels, _ = idn.energy.memory_labels(model, test.values, memories=memories)
     counts = np.bincount(labels[labels >= 0], minlength=len(memories))
     res["fraction_test_in_top_memory_basins"] = {
         str(k): float(np.sort(counts)[::-1][:k].sum() / len(labels)) for k in (1, 5, 10)
@@ -312,7 +313,6 @@ def image_energy_stage(cfg: PipelineConfig, size: int, run: RunDir) -> dict[str,
     run.savefig(pf.couplings_figure(model, size), f"image_{tag}_couplings")
     run.savefig(pf.denoising_figure(res["denoising"], size), f"image_{tag}_denoising")
     model.save(run.file(f"image_{tag}_model.npz"))
-    del reached
     return res
 
 
@@ -751,7 +751,6 @@ def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[
             if "loss_infomax_xent_bits" in rec:
                 rec["info_bound_bits"] = h_s - rec["loss_infomax_xent_bits"]
         run.write_json("training_history.json", history)
-        first, last = history[0], history[-1]
         k = max(1, len(history) // 10)
 
         def avg(key: str, part: list[dict[str, Any]]) -> float | None:
@@ -772,7 +771,6 @@ def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[
                 for key in ("loss", "mean_rate_hz", "branching", "info_bound_bits", "error_rate")
             },
         }
-        del first, last
         run.savefig(pf.training_figure(history, tr), "network_training")
         progress("analysing the trained network", 1.0)
         after, rates_after = analyse_responses(net, params, task, stim_grey, cfg, "after", run)
@@ -800,8 +798,9 @@ _CAPTIONS = {
     "the fitted pairwise energy model and from the independent model ({t})",
     "image_{t}_memories": "memories (fixed points of asynchronous descent) of the {t} patch "
     "model, lowest energy first, with the fraction of held-out patches descending to each",
-    "image_{t}_couplings": "couplings J_ij and fields theta_i of the {t} model",
-    "image_{t}_denoising": "held-out {t} patches corrupted by k flips and cleaned by descent",
+    "image_{t}_couplings": "couplings J_ij of the {t} model and their mean by pixel offset",
+    "image_{t}_denoising": "held-out {t} patches corrupted by k flips, cleaned by descent of "
+    "the posterior energy (pairwise or independent prior) or by descent to a memory",
     "network_stimuli": "the stimulus patches and the ON/OFF Poisson rates that encode them",
     "network_training": "e-prop training: loss terms, mean rate, branching (lag-1), information "
     "bound H(S) - CE, decoding error",

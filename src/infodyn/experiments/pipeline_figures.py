@@ -284,11 +284,10 @@ def energy_trajectory_figure(
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.8), width_ratios=[2, 1])
     t = np.arange(len(E)) * bin_ms
     a1.plot(t, E, color="0.6", lw=1)
-    sc = a1.scatter(t, E, c=np.where(labels >= 0, labels, -1), cmap="tab20", s=14, zorder=3)
+    a1.scatter(t, E, c=np.where(labels >= 0, labels, -1), cmap="tab20", s=14, zorder=3)
     a1.set_xlabel("time in trial (ms)")
     a1.set_ylabel("energy E(word)")
     a1.set_title("energy along a trajectory (colour: memory reached)")
-    del sc
     if transition is not None and len(transition):
         im = a2.imshow(transition, cmap="magma", vmin=0, vmax=1)
         fig.colorbar(im, ax=a2, shrink=0.8)
