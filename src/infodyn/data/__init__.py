@@ -3,6 +3,7 @@
 from infodyn.data.atomic import atomic_path, save_npz, write_json, write_text
 from infodyn.data.images import (
     BUILTIN_IMAGES,
+    GazePath,
     Patches,
     PatchSplit,
     ZCAWhitener,
@@ -12,11 +13,13 @@ from infodyn.data.images import (
     load_images,
     natural_patches,
     read_image,
+    saccade_path,
 )
 from infodyn.data.spikes import SpikeTrain, SpikeWriter, load_spikes, save_spikes
 
 __all__ = [
     "BUILTIN_IMAGES",
+    "GazePath",
     "PatchSplit",
     "Patches",
     "ZCAWhitener",
@@ -26,6 +29,7 @@ __all__ = [
     "load_images",
     "natural_patches",
     "read_image",
+    "saccade_path",
     "SpikeTrain",
     "SpikeWriter",
     "atomic_path",
