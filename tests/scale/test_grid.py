@@ -84,3 +84,16 @@ def test_run_point_resumes_from_checkpoint(tmp_path, toy_command):
     assert m1["results"]["resumed"] is False and m2["results"]["resumed"] is True
     assert m2["results"]["y"] == 9.0 and read_marker(cut, points[1].key) == m2
     assert count_attempts(cut) == 1
+
+
+def test_energy_command_is_sweepable(tmp_path):
+    """Analysis commands with a config model sweep too: here the energy fit's hyperparameters."""
+    spec = get_command("energy")
+    base = {"spikes": str(tmp_path / "s.h5"), "bin_ms": 5.0}
+    points = expand_grid(spec, base, {"l2": [0.0, 0.01], "method": ["mpf", "pl"]}, seeds=2)
+    assert len(points) == 8
+    assert {(p.config["l2"], p.config["method"], p.config["seed"]) for p in points} == {
+        (l2, m, s) for l2 in (0.0, 0.01) for m in ("mpf", "pl") for s in (0, 1)
+    }
+    with pytest.raises(InputError, match=r"\[method\]"):
+        expand_grid(spec, base, {"method": ["gibbs"]})

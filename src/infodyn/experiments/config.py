@@ -376,3 +376,12 @@ register_command(
         checkpoint="checkpoint.npz",
     )
 )
+register_command(
+    CommandSpec(
+        name="energy",
+        config="infodyn.experiments.energy_run:EnergyRunConfig",
+        run="infodyn.experiments.energy_run:run_energy",
+        seed_keys=("seed",),
+        summary_metric="heldout.model_test_bits",
+    )
+)
