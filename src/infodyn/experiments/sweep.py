@@ -704,7 +704,8 @@ def summary_figure(rows: list[dict[str, Any]], grid: dict[str, list[Any]], metri
         if others:
             ax.legend(fontsize=7)
     n_failed = sum(r["status"] == "failed" for r in rows)
-    ax.set_ylabel(metric)
+    n_seeds = len({r.get("seed") for r in ok})
+    ax.set_ylabel(metric + (f" (mean ± SD over {n_seeds} seeds)" if n_seeds > 1 and keys else ""))
     ax.set_title(f"sweep: {len(ok)} points" + (f", {n_failed} failed" if n_failed else ""))
     fig.tight_layout()
     return fig
