@@ -1,7 +1,6 @@
 """``infodyn info``: run directory contents and bad input."""
 
 import json
-import subprocess
 import sys
 
 import numpy as np
@@ -72,9 +71,3 @@ def test_info_cli_and_bad_input(spike_file, tmp_path, capsys, monkeypatch):
     code, _, err = _run(capsys, monkeypatch, "info", str(path), "--out", str(tmp_path / "r4"),
                         "--estimator", "magic")
     assert code == 2 and "estimator" in err
-
-
-def test_info_help_runs_as_a_subprocess():
-    done = subprocess.run([sys.executable, "-m", "infodyn.cli", "info", "--help"],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0 and "--bin-ms" in done.stdout

@@ -71,8 +71,8 @@ def _broja_grid(p):
             terms = np.where(q > 0, q * np.log2(q / (qab * py)), 0.0)
         return terms.sum((-1, -2, -3))
 
-    g0 = np.linspace(lo[0], hi[0], 801)[:, None]
-    g1 = np.linspace(lo[1], hi[1], 801)[None, :]
+    g0 = np.linspace(lo[0], hi[0], 401)[:, None]
+    g1 = np.linspace(lo[1], hi[1], 401)[None, :]
     vals = i_q(g0, g1)
     i, j = np.unravel_index(np.argmin(vals), vals.shape)
     res = minimize(lambda t: float(i_q(*np.clip(t, lo, hi))), [g0[i, 0], g1[0, j]],

@@ -65,3 +65,21 @@ def count_codes(x: np.ndarray, sizes: np.ndarray, total: int) -> np.ndarray:  # 
             c = c * sizes[j] + np.int64(x[i, j])
         out[c] += 1
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def count_joint_codes(
+    x: np.ndarray, sx: np.ndarray, y: np.ndarray, sy: np.ndarray, total: int
+) -> np.ndarray:  # pragma: no cover - compiled
+    """Counts of the joint codes ``code(x_row) * prod(sy) + code(y_row)``, one pass, no copy."""
+    n, mx = x.shape
+    my = y.shape[1]
+    out = np.zeros(total, dtype=np.int64)
+    for i in range(n):
+        c = np.int64(0)
+        for j in range(mx):
+            c = c * sx[j] + np.int64(x[i, j])
+        for j in range(my):
+            c = c * sy[j] + np.int64(y[i, j])
+        out[c] += 1
+    return out

@@ -29,7 +29,14 @@ import numpy as np
 from infodyn.errors import InputError
 from infodyn.information._inputs import as_symbols, check_estimator, same_samples
 from infodyn.information.estimators import entropy_from_counts, warn_if_undersampled
-from infodyn.information.words import EmpiricalDistribution, Words, count_table, encode, join
+from infodyn.information.words import (
+    EmpiricalDistribution,
+    Words,
+    count_table,
+    encode,
+    join,
+    joint_count_table,
+)
 
 
 def _h(words: Words, estimator: str, warn: bool = False) -> float:
@@ -43,8 +50,15 @@ def mutual_information(x: Any, y: Any, estimator: str = "plugin") -> float:
     (:class:`.UndersampledWarning`) when the joint words are undersampled.
     """
     check_estimator(estimator)
-    a, b = as_symbols(x, "X"), as_symbols(y, "Y")
+    a, b = as_symbols(x, "X", check_sign=False), as_symbols(y, "Y", check_sign=False)
     same_samples(X=a, Y=b)
+    table = joint_count_table(a, b, min(1 << 22, max(1 << 16, 4 * a.shape[0])))
+    if table is not None:  # small alphabets: one counting pass, marginals by summation
+        ka, kb = (float(v) for v in table.shape)
+        h_a = entropy_from_counts(table.sum(1), estimator, ka, warn=False)
+        h_b = entropy_from_counts(table.sum(0), estimator, kb, warn=False)
+        h_ab = entropy_from_counts(table.ravel(), estimator, ka * kb)
+        return float(h_a) + float(h_b) - float(h_ab)
     wa, wb = encode(a, validated=True), encode(b, validated=True)
     return _mi_words(wa, wb, estimator, warn=True)
 

@@ -20,7 +20,13 @@ import numpy as np
 
 from infodyn.errors import InputError
 from infodyn.information._inputs import as_symbols
-from infodyn.information._kernels import column_max, count_codes, pack_bits, pack_radix
+from infodyn.information._kernels import (
+    column_max,
+    count_codes,
+    count_joint_codes,
+    pack_bits,
+    pack_radix,
+)
 
 _DIRECT_RANGE = 1 << 20
 
@@ -132,6 +138,21 @@ def count_table(a: np.ndarray, max_cells: int) -> np.ndarray | None:
             return None
     counts = count_codes(a, sizes.astype(np.int64), total)
     return counts.reshape(tuple(int(v) for v in sizes))
+
+
+def joint_count_table(a: np.ndarray, b: np.ndarray, max_cells: int) -> np.ndarray | None:
+    """Counts ``T[word_a, word_b]`` of the joint words of two arrays, when ``T`` has at most
+    ``max_cells`` cells (else ``None``); one pass over both arrays (signs checked here)."""
+    sa, sb = _radix_sizes(a), _radix_sizes(b)
+    ka = kb = 1
+    for v in sa:
+        ka *= int(v)
+    for v in sb:
+        kb *= int(v)
+    if ka * kb > max_cells:
+        return None
+    counts = count_joint_codes(a, sa.astype(np.int64), b, sb.astype(np.int64), ka * kb)
+    return counts.reshape(ka, kb)
 
 
 def join(*words: Words) -> Words:
