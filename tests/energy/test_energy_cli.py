@@ -41,6 +41,7 @@ def test_energy_cli_writes_run_directory(tmp_path):
     assert h["model_test_bits"] > h["independent_test_bits"]
     assert r["memories"]["n_distinct"] >= 1 and r["log_z"]["method"] == "exact"
     assert sum(t["fraction_of_words"] for t in r["memories"]["top"]) <= 1.0 + 1e-12
+    assert all(0 <= t["basin"]["1_flips"] <= 1 for t in r["memories"]["top"])
     for f in r["files"]["figures"] + ["model.npz", "config.json"]:
         assert (out / f).exists(), f
     model = IsingModel.load(out / "model.npz")

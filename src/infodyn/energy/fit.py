@@ -70,7 +70,9 @@ def fit(
     maxiter, tol, gtol: L-BFGS-B limits (iterations, relative objective change, gradient).
     init: a model to start from (default: J = 0, fields of the independent model).
     weights: optional non-negative weight per row of X.
-    precision: ``"float64"`` (default) or ``"float32"`` for the objective evaluations.
+    precision: ``"float64"`` (default: L-BFGS line searches need an objective accurate to
+        well below its changes near the optimum) or ``"float32"`` (about 2x faster, see
+        benchmarks/RESULTS.md; fine for large n when a slightly looser optimum will do).
     allow_constant: fit even when a unit never changes (its field then grows until the
         optimiser stops; fine for storing patterns, meaningless as a density).
 

@@ -105,6 +105,8 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     segments = words.trial
     chain = E.markov_chain(labels, n_states=memories.shape[0], segments=segments)
     d_min = E.minimum_distance(memories) if memories.shape[0] >= 2 else None
+    basin_ks = [k for k in (1, 2, 3) if k <= n]
+    basins = E.basin_profile(model, memories[top], basin_ks, n_trials=20, seed=cfg.seed)
 
     samples = model.sample(cfg.n_samples, seed=cfg.seed)
     ind = E.IsingModel.independent(X_train)
@@ -138,6 +140,7 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
                     "energy": float(mem_energy[i]),
                     "model_probability": float(np.exp(-mem_energy[i] - log_z)),
                     "fraction_of_words": float(counts[i] / X.shape[0]),
+                    "basin": {f"{k}_flips": float(basins[i, j]) for j, k in enumerate(basin_ks)},
                 }
                 for i in top
             ],
