@@ -69,9 +69,8 @@ def _random_trajectory(seed=0, n=5, n_out=K):
     "loss",
     [InfoMaxBound(weight=0.7), TotalCorrelationPenalty(estimator="gaussian"),
      TotalCorrelationPenalty(estimator="pairwise", weight=2.0),
-     InformationBottleneck(labels=tuple(LABELS), gamma=0.5),
-     InformationBottleneck(labels=tuple(LABELS), gamma=0.0)],
-    ids=["infomax", "tc_gauss", "tc_pair", "ib", "ib_gamma0"],
+     InformationBottleneck(labels=tuple(LABELS), gamma=0.5)],
+    ids=["infomax", "tc_gauss", "tc_pair", "ib"],
 )
 def test_closed_form_signal_equals_gradient_of_the_loss(loss):
     """The closed-form learning signal of each objective == jax.grad of E(z, y) (float64)."""
@@ -80,16 +79,10 @@ def test_closed_form_signal_equals_gradient_of_the_loss(loss):
     lz, ly = objective_learning_signals(loss, z, y, tgt)
     lossc = as_loss(loss)
 
-    @jax.jit
-    def energy_grad(zz, yy):
-        def energy(zz, yy):
-            per = [lossc.step_stats(zz[:, t], yy[:, t], jnp.asarray(tgt[:, t]), 1.0)
-                   for t in range(TS)]
-            stats = jax.tree_util.tree_map(lambda *a: sum(a), *per)
-            return lossc.total(stats, TS, 1.0)
+    def energy(zz, yy):  # E(z, y) = F(sum_t phi_t): differentiated by autodiff
+        return lossc.total(sequence_statistics(lossc, zz, yy, tgt), TS, 1.0)
 
-        return jax.grad(energy, (0, 1))(zz, yy)
-
+    energy_grad = jax.jit(jax.grad(energy, (0, 1)))
     gz, gy = energy_grad(jnp.asarray(z), jnp.asarray(y))
     np.testing.assert_allclose(np.asarray(lz), np.asarray(gz), atol=1e-12)
     np.testing.assert_allclose(np.asarray(ly), np.asarray(gy), atol=1e-12)
