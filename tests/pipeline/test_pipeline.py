@@ -31,6 +31,7 @@ max_words_units = 8
 n_stimuli = 3
 trial_ms = 60
 response_start_ms = 20
+drift = 0.1
 
 [network]
 n_rec = 20
@@ -154,6 +155,47 @@ def test_overrides_and_defaults():
     with pytest.raises(ValueError, match="--sizes"):
         pl.apply_overrides(pl.PipelineConfig(), sizes="4,x")
     assert pl.demo_config().images.sizes == [4, 8]
+
+
+def test_patch_task_with_drift_follows_the_gaze():
+    import infodyn as idn
+
+    img = idn.data.builtin_image("camera")
+    rows, cols = np.array([100, 300]), np.array([50, 200])
+    grey = np.stack([img[r : r + 4, c : c + 4].ravel() for r, c in zip(rows, cols, strict=True)])
+    rates = pl.encode_patches(grey, 2.0, 60.0)
+    gaze = {
+        "images": [img, img],
+        "rows": rows,
+        "cols": cols,
+        "size": 4,
+        "drift": 1.0,
+        "base_hz": 2.0,
+        "gain_hz": 60.0,
+    }
+    still = pl.PatchTask(rates, 400, 50)
+    moving = pl.PatchTask(rates, 400, 50, gaze=gaze)
+    labels = np.array([0, 1, 1, 0])
+    r_still = still.rates(np.random.default_rng(0), labels)
+    np.testing.assert_array_equal(r_still, np.broadcast_to(rates[labels][:, None], (4, 400, 32)))
+    r = moving.rates(np.random.default_rng(0), labels)
+    np.testing.assert_allclose(r[:, 0], rates[labels])  # the gaze starts on the stimulus
+    # every step shows a patch within 2 pixels of the stimulus, and the gaze does move
+    for b, k in enumerate(labels):
+        near = [
+            pl.encode_patches(
+                img[rows[k] + dr : rows[k] + dr + 4, cols[k] + dc : cols[k] + dc + 4].ravel()[None],
+                2.0,
+                60.0,
+            )[0]
+            for dr in range(-2, 3)
+            for dc in range(-2, 3)
+        ]
+        d = np.min([np.abs(r[b] - n).max(axis=1) for n in near], axis=0)
+        assert np.all(d < 1e-9)
+        assert len(np.unique(r[b], axis=0)) > 3
+    x, lab = moving.draw(np.random.default_rng(0), 8)
+    assert x.shape == (8, 400, 32) and set(np.unique(x)) <= {0.0, 1.0}
 
 
 def test_encode_patches_on_off_rates():

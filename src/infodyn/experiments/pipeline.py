@@ -92,6 +92,13 @@ class StimulusSection(Section):
     response_start_ms: int = Field(50, ge=0, description="start of the scored response window")
     base_rate_hz: float = Field(2.0, ge=0)
     gain_hz: float = Field(60.0, ge=0)
+    drift: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="fixational drift: probability per step that the gaze "
+        "moves one pixel (within size // 2 of the stimulus patch); 0: a still patch",
+    )
     seed: int = 1
 
 
@@ -420,15 +427,48 @@ class PatchTask:
     :func:`~infodyn.learning.info_objectives.window_target` of the information objective.
     """
 
-    def __init__(self, rates_hz: np.ndarray, n_steps: int, start: int, dt: float = 1.0) -> None:
+    def __init__(
+        self,
+        rates_hz: np.ndarray,
+        n_steps: int,
+        start: int,
+        dt: float = 1.0,
+        gaze: dict[str, Any] | None = None,
+    ) -> None:
         self.rates_hz = np.asarray(rates_hz, dtype=np.float64)
         self.n_out = self.rates_hz.shape[0]
         self.n_in = self.rates_hz.shape[1]
         self.n_steps, self.start, self.dt = int(n_steps), int(start), float(dt)
+        # gaze: {"images": [grey arrays per stimulus], "rows", "cols", "size", "drift",
+        # "base_hz", "gain_hz"}: each trial drifts around its stimulus patch (saccade_path)
+        self.gaze = gaze if gaze and gaze["drift"] > 0 else None
+
+    def rates(self, rng: np.random.Generator, labels: np.ndarray) -> np.ndarray:
+        """Input rates (B, T, n_in) in Hz of trials showing ``labels``."""
+        if self.gaze is None:
+            return np.broadcast_to(
+                self.rates_hz[labels][:, None, :], (len(labels), self.n_steps, self.n_in)
+            )
+        from infodyn.data.images import saccade_path
+
+        g = self.gaze
+        out = np.empty((len(labels), self.n_steps, self.n_in))
+        for b, k in enumerate(labels):
+            path = saccade_path(
+                g["images"][k],
+                g["size"],
+                n_fixations=1,
+                fixation_steps=self.n_steps,
+                drift=g["drift"],
+                seed=int(rng.integers(2**31)),
+                start=(int(g["rows"][k]), int(g["cols"][k])),
+            )
+            out[b] = encode_patches(path.grey, g["base_hz"], g["gain_hz"])
+        return out
 
     def draw(self, rng: np.random.Generator, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
         labels = rng.integers(0, self.n_out, size=batch_size)
-        p = np.clip(self.rates_hz[labels] * self.dt / 1000.0, 0.0, 1.0)[:, None, :]
+        p = np.clip(self.rates(rng, labels) * self.dt / 1000.0, 0.0, 1.0)
         x = (rng.random((batch_size, self.n_steps, self.n_in)) < p).astype(np.float32)
         return x, labels
 
@@ -700,7 +740,23 @@ def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[
     )
     net = build_network(net_fields)
     dt = float(net.dt)
-    task = PatchTask(rates, int(round(st.trial_ms / dt)), int(round(st.response_start_ms / dt)), dt)
+    gaze = {
+        "images": [
+            idn.data.builtin_image(pool.image_names[i])
+            if pool.image_names[i] in idn.data.BUILTIN_IMAGES
+            else idn.data.load_images([pool.image_names[i]])[0][1]
+            for i in pool.image[pick]
+        ],
+        "rows": pool.row[pick],
+        "cols": pool.col[pick],
+        "size": st.size,
+        "drift": st.drift,
+        "base_hz": st.base_rate_hz,
+        "gain_hz": st.gain_hz,
+    }
+    task = PatchTask(
+        rates, int(round(st.trial_ms / dt)), int(round(st.response_start_ms / dt)), dt, gaze
+    )
     run.savefig(pf.stimuli_figure(stim_grey, rates, st.size), "network_stimuli")
     params0 = net.init(seed=tr.seed)
     res: dict[str, Any] = {
