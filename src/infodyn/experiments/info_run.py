@@ -206,7 +206,7 @@ def pairwise_mi_figure(mi: np.ndarray) -> Any:
     n = mi.shape[0]
     shown = mi.copy()
     np.fill_diagonal(shown, np.nan)
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     im = ax.imshow(shown, cmap="viridis", interpolation="nearest")
     fig.colorbar(im, ax=ax, label="I(X_i; X_j) (bits)")
     ax.set_xlabel("unit j")
