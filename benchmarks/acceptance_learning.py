@@ -143,7 +143,7 @@ def run_critical(iterations: int, max_minutes: float, seed: int) -> None:
     from infodyn.learning.trainer import Trainer, TrainOptions, branching_estimate
     from infodyn.plotting import pyplot
 
-    n, n_in, r0, in_rate = 100, 50, 10.0, 2.0
+    n, n_in, r0, in_rate = 100, 50, 10.0, 0.2
     net = idn.network.LIF(n_in=n_in, n_rec=n, n_out=0, tau_m=20.0, v_th=0.03, in_scale=6.0,
                           rec_scale=0.5, surrogate="fast_sigmoid", n_ref=2)
     task = RateTask(n_in=n_in, n_steps=1000, rate_hz=in_rate)
@@ -159,9 +159,9 @@ def run_critical(iterations: int, max_minutes: float, seed: int) -> None:
     no_rec = {**params, "w_rec": np.zeros_like(params["w_rec"])}
     h_hz, _, _ = measure(no_rec)
     r_init, m_init, act_init = measure(params)
-    loss = UnitRateTarget(r0_hz=r0, weight=1e-3) + PopulationRateVariance(weight=1e-5,
+    loss = UnitRateTarget(r0_hz=r0, weight=1e-3) + PopulationRateVariance(weight=1e-6,
                                                                           s_target=0.0)
-    tr = Trainer(net, task, loss, TrainOptions(method="eprop", optimizer="adam", lr=5e-4,
+    tr = Trainer(net, task, loss, TrainOptions(method="eprop", optimizer="adam", lr=1e-3,
                                                batch_size=4, seed=seed, train=("w_rec",)),
                  params=params)
     t0 = time.time()
@@ -170,7 +170,7 @@ def run_critical(iterations: int, max_minutes: float, seed: int) -> None:
     m_pred = 1.0 - h_hz / r0
     result = {
         "setup": f"{n} LIF, {n_in} Poisson inputs at {in_rate} Hz, r0 = {r0} Hz, e-prop on "
-                 "W_rec with unit-rate + rate-variance losses, Adam lr 5e-4, batch 4, T = 1000",
+                 "W_rec with unit-rate + rate-variance losses, Adam lr 1e-3, batch 4, T = 1000",
         "input_evoked_rate_h_hz": h_hz, "predicted_m": m_pred,
         "initial": {"rate_hz": r_init, "m": m_init},
         "final": {"rate_hz": r_fin, "m": m_fin},
@@ -195,10 +195,49 @@ def run_critical(iterations: int, max_minutes: float, seed: int) -> None:
     print(json.dumps(result, indent=1))
 
 
+def _verdicts() -> list[str]:
+    """One line per run: the issue's target and what the recorded run reached."""
+    rows = ["| run | target | recorded | verdict |", "| --- | --- | --- | --- |"]
+
+    def load(name):
+        f = OUT / f"acceptance_learning_{name}.json"
+        return json.loads(f.read_text()) if f.exists() else None
+
+    r = load("pattern")
+    if r:
+        rows.append(f"| pattern | loss falls >= 10x | {r['reduction']:.1f}x in {r['iterations']} "
+                    f"iterations | {'met' if r['passed'] else 'not met'} |")
+    r = load("evidence")
+    if r:
+        a, lif = r["alif"], r["lif"]
+        rows.append(
+            f"| evidence | ALIF <= 10 % error in 2000 it.; LIF near 50 % | ALIF "
+            f"{100 * a['error_last10']:.0f} % after {a['iterations']} it. (batch {r['batch']}, "
+            f"time limit); LIF {100 * lif['error_last10']:.0f} % after {lif['iterations']} it. | "
+            f"{'met' if r['passed'] else 'not met within the time limit'} |")
+    r = load("critical")
+    if r:
+        rows.append(
+            f"| critical | m -> 1 - h/r0 = {r['predicted_m']:.3f} | m {r['initial']['m']:.3f} -> "
+            f"{r['final']['m']:.3f}, rate {r['initial']['rate_hz']:.2f} -> "
+            f"{r['final']['rate_hz']:.2f} Hz (r0 = 10) in {r['iterations']} it. | "
+            f"{'moved toward, not reached' if r['moved_toward_prediction'] else 'not met'} |")
+    return rows
+
+
 def summary() -> None:
     lines = ["# Acceptance runs: learning (issue 3)", "",
              "Produced by `benchmarks/acceptance_learning.py` on a shared 2-core machine under "
              "heavy load; runs were cut by a wall-clock limit where noted.", ""]
+    lines += _verdicts() + [""] + [
+        "Notes. Evidence accumulation: one ALIF iteration (batch 16, T = 2250, per-synapse "
+        "ALIF and readout-filtered traces) took about 7 s here, so 2000 iterations at batch 64 "
+        "(the published set-up) did not fit; the recorded run is far too short to judge the "
+        "task (published: < 7 % after 200-500 iterations at batch 64). Low-rate critical: "
+        "earlier runs of the same script with Adam lr 1e-4 (400 it.) and 3e-4 (1000 it.) gave "
+        "m = 0.25 (rate 1.75 Hz) and m = 0.48 (rate 3.16 Hz); the rate loss raises the rate "
+        "slowly because silent units get little pseudo-derivative, and m rose with the rate "
+        "but stayed well below 1 - h/r0 in every run.", ""]
     for name in ("pattern", "evidence", "critical"):
         f = OUT / f"acceptance_learning_{name}.json"
         if not f.exists():
