@@ -17,6 +17,7 @@ S = 1, BROJA U1 = U2 = 1.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -24,7 +25,8 @@ import numpy as np
 
 from infodyn.errors import InputError
 from infodyn.information._inputs import as_symbols, same_samples
-from infodyn.information.words import encode
+from infodyn.information._kernels import count_codes
+from infodyn.information.words import _radix_sizes, encode
 
 _MEASURES = ("wb", "broja")
 
@@ -51,8 +53,20 @@ class PIDResult:
 
 def joint_table(x1: Any, x2: Any, y: Any) -> np.ndarray:
     """Plug-in distribution ``p[a, b, c]`` of the (relabelled) words of X1, X2 and Y."""
-    a, b, c = as_symbols(x1, "X1"), as_symbols(x2, "X2"), as_symbols(y, "Y")
+    a = as_symbols(x1, "X1", check_sign=False)
+    b = as_symbols(x2, "X2", check_sign=False)
+    c = as_symbols(y, "Y", check_sign=False)
     same_samples(X1=a, X2=b, Y=c)
+    sizes = [_radix_sizes(v) for v in (a, b, c)]  # one pass each; rejects negative symbols
+    shape = [math.prod(int(v) for v in sz) for sz in sizes]
+    if math.prod(shape) <= 5_000_000:  # count all words in one pass, then drop unseen ones
+        flat = count_codes(np.hstack([a, b, c]).astype(np.int64),
+                           np.concatenate(sizes).astype(np.int64), math.prod(shape))
+        p = flat.reshape(shape).astype(np.float64)
+        for axis in range(3):
+            seen = np.flatnonzero(p.sum(axis=tuple(i for i in range(3) if i != axis)))
+            p = np.take(p, seen, axis=axis)
+        return p / p.sum()
     labs, shape = [], []
     for v in (a, b, c):
         w = encode(v, validated=True)
