@@ -82,6 +82,8 @@ def test_loss_composition_and_config_errors():
     assert loss.names() == ["mse", "unit_rate"]
     assert not loss.online and loss.uses_output
     assert (MeanSquaredError() + MeanSquaredError()).names() == ["mse", "mse_2"]
+    total = sum([UnitRateTarget(), MeanSquaredError(weight=0.5)])
+    assert total.names() == ["unit_rate", "mse"] and total.terms[1].weight == 0.5
     built = build_loss([{"kind": "rate_variance", "weight": 0.5, "s_target": 4.0}])
     assert built.terms[0] == PopulationRateVariance(weight=0.5, s_target=4.0)
     with pytest.raises(InputError, match="no option 'r0'"):

@@ -73,6 +73,9 @@ class LossTerm:
     def __add__(self, other: Any) -> CompositeLoss:
         return as_loss(self) + other
 
+    def __radd__(self, other: Any) -> CompositeLoss:
+        return as_loss(self) if isinstance(other, int) and other == 0 else as_loss(other) + self
+
     def __mul__(self, factor: float) -> LossTerm:
         return dataclasses.replace(self, weight=self.weight * float(factor))
 
@@ -273,7 +276,10 @@ class CompositeLoss:
     def __add__(self, other: Any) -> CompositeLoss:
         return CompositeLoss(self.terms + as_loss(other).terms)
 
-    __radd__ = __add__
+    def __radd__(self, other: Any) -> CompositeLoss:
+        if isinstance(other, int) and other == 0:  # sum([...]) starts from 0
+            return self
+        return CompositeLoss(as_loss(other).terms + self.terms)
 
     def __mul__(self, factor: float) -> CompositeLoss:
         return CompositeLoss(tuple(t * factor for t in self.terms))

@@ -37,6 +37,7 @@ import optax
 
 from infodyn.errors import InputError, require
 from infodyn.learning.gradients import (
+    GradientExplosionError,
     _feedback_matrix,
     _prepare,
     evaluate,
@@ -243,7 +244,10 @@ class Trainer:
             grads = mask_gradients(net, grads, self.mask)
             norm = float(jnp.sqrt(sum(jnp.sum(g**2) for g in grads.values())))
             if not np.isfinite(norm) or norm > o.explode_threshold:
-                raise InputError(f"e-prop gradient exploded (norm {norm:.3g}) at step {start}")
+                raise GradientExplosionError(
+                    f"e-prop gradient exploded (norm {norm:.3g} > {o.explode_threshold:.3g}) in "
+                    f"the window starting at step {start}; lower the learning rate"
+                )
             self._apply(grads)
             vals = [float(v) for v in lossc.term_values(stats, sl.stop - sl.start, net.dt)]
             w = (sl.stop - sl.start) / n_steps
