@@ -140,3 +140,19 @@ def test_adaptive_feedback_gets_the_readout_update_and_converges():
         tr._apply(grads)
     gap = np.asarray(tr.state.params["w_out"]) - tr.state.feedback
     np.testing.assert_allclose(gap, gap0 * (1 - lr * decay) ** 5, rtol=1e-12)
+
+
+def test_online_mode_updates_within_the_sequence():
+    """online_window=K: four weight updates per 200-step sequence while state and traces run
+    on; the rate moves toward the target within the first sequences."""
+    net = idn.network.LIF(**NET)
+    tr = Trainer(net, TASK, UnitRateTarget(r0_hz=10.0, weight=1e-3),
+                 TrainOptions(optimizer="adam", lr=3e-4, batch_size=4, precision="float64",
+                              online_window=50))
+    p0 = np.asarray(tr.state.params["w_in"]).copy()
+    hist = tr.fit(6)
+    assert len(hist) == 6 and hist[0]["mean_rate_hz"] > 30.0
+    assert hist[-1]["mean_rate_hz"] < 0.8 * hist[0]["mean_rate_hz"]
+    # Adam moves each weight by about lr per update: 6 sequences x 4 windows = 24 updates
+    step = np.max(np.abs(np.asarray(tr.state.params["w_in"]) - p0))
+    assert 6 * 3e-4 < step <= 24 * 3e-4 * 1.01
