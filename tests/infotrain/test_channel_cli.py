@@ -11,9 +11,9 @@ def test_channel_cli_tiny_run(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text(
         "[channel]\nn_in = 10\nn_rec = 6\nn_stimuli = 2\nn_steps = 40\nresponse_start = 10\n"
-        "input_strengths = [2.0]\nseeds = [0]\nconditions = ['info']\nn_iterations = 2\n"
-        "trials_per_stimulus = 2\ntest_trials_per_stimulus = 10\nbin_steps = 10\n"
-        "n_subsets = 2\nn_shuffles = 2\nlr = 1e-3\n"
+        "input_strengths = [2.0]\nseeds = [0]\nconditions = ['info']\nn_iterations = 1\n"
+        "trials_per_stimulus = 2\ntest_trials_per_stimulus = 6\nbin_steps = 10\n"
+        "n_subsets = 1\nn_shuffles = 1\nlr = 1e-3\n"
     )
     out = tmp_path / "run"
     res = CliRunner().invoke(app, ["channel", str(cfg), "--out", str(out), "--quiet"])
