@@ -21,5 +21,15 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks examples
 
+# Side-by-side benchmarks (long; not part of `make test`). Peer simulators for bench_network and
+# bench_learning live in their own venvs: see the docstrings of those scripts.
+bench: $(STAMP)
+	$(PY) benchmarks/bench_criticality.py
+	$(PY) benchmarks/bench_information.py
+	$(PY) benchmarks/bench_energy.py
+	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_network.py
+	$(PY) benchmarks/bench_learning.py
+
 clean:
 	rm -rf $(VENV) runs .pytest_cache
