@@ -56,21 +56,30 @@ def run_simulation(
 
         save_spikes(spikes_path, spikes)
     elapsed = time.perf_counter() - t0
+    return write_simulation_results(run, spikes, net.n_rec, elapsed, engine)
+
+
+def write_simulation_results(
+    run: RunDir, spikes: Any, n_rec: int, elapsed: float, engine: str
+) -> dict[str, Any]:
+    """Write results.json, a raster and a rate histogram of simulated ``spikes``; return them."""
+    from infodyn.experiments.figures import raster_figure, rate_histogram_figure
+
     rates = spikes.rates_hz()
     if not np.all(np.isfinite(rates)):
         raise InputError("simulation produced non-finite rates")
     results = {
         "engine": engine,
-        "n_units": net.n_rec,
-        "n_steps": cfg.input.n_steps,
-        "dt_ms": net.dt,
+        "n_units": n_rec,
+        "n_steps": spikes.n_steps,
+        "dt_ms": spikes.dt,
         "n_spikes": spikes.n_spikes,
         "mean_rate_hz": float(rates.mean()),
         "rate_hz_percentiles": {
             str(q): float(np.percentile(rates, q)) for q in (5, 25, 50, 75, 95)
         },
         "fraction_silent": float(np.mean(rates == 0)),
-        "activity_per_step": spikes.n_spikes / (net.n_rec * cfg.input.n_steps),
+        "activity_per_step": spikes.n_spikes / (n_rec * spikes.n_steps * spikes.n_trials),
         "wall_seconds": elapsed,
         "files": {
             "spikes": "spikes.h5",
@@ -78,8 +87,6 @@ def run_simulation(
             "rates": "figures/rates.png",
         },
     }
-    from infodyn.experiments.figures import raster_figure, rate_histogram_figure
-
     run.savefig(raster_figure(spikes), "raster")
     run.savefig(rate_histogram_figure(rates), "rates")
     run.write_json("results.json", results)

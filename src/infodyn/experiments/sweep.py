@@ -297,8 +297,9 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
     import jax
     import jax.numpy as jnp
 
-    from infodyn.data.spikes import save_spikes
+    from infodyn.data.spikes import SpikeTrain, save_spikes
     from infodyn.experiments.config import make_input
+    from infodyn.experiments.simulate_run import write_simulation_results
     from infodyn.network.dynamics import Constants
     from infodyn.network.engine_jax import ensure_dtype, run
 
@@ -325,8 +326,6 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
     elapsed = (time.perf_counter() - t0) / len(cfgs)
     results = []
     for i, (net, cfg, out) in enumerate(zip(nets, cfgs, outs, strict=True)):
-        from infodyn.data.spikes import SpikeTrain
-
         run_dir = RunDir(out)
         run_dir.write_config(cfg, command="simulate")
         spikes = SpikeTrain.from_dense(
@@ -339,39 +338,9 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
             },
         )
         save_spikes(run_dir.file("spikes.h5"), spikes)
-        results.append(_simulate_results(run_dir, spikes, net.n_rec, elapsed, "jax-vmap"))
-    return results
-
-
-def _simulate_results(
-    run_dir: RunDir, spikes: Any, n_rec: int, elapsed: float, engine: str
-) -> dict[str, Any]:
-    """results.json and figures of a simulated point, with the keys ``run_simulation`` writes."""
-    from infodyn.experiments.figures import raster_figure, rate_histogram_figure
-
-    rates = spikes.rates_hz()
-    results = {
-        "engine": engine,
-        "n_units": n_rec,
-        "n_steps": spikes.n_steps,
-        "dt_ms": spikes.dt,
-        "n_spikes": spikes.n_spikes,
-        "mean_rate_hz": float(rates.mean()),
-        "rate_hz_percentiles": {
-            str(q): float(np.percentile(rates, q)) for q in (5, 25, 50, 75, 95)
-        },
-        "fraction_silent": float(np.mean(rates == 0)),
-        "activity_per_step": spikes.n_spikes / (n_rec * spikes.n_steps),
-        "wall_seconds": elapsed,
-        "files": {
-            "spikes": "spikes.h5",
-            "raster": "figures/raster.png",
-            "rates": "figures/rates.png",
-        },
-    }
-    run_dir.savefig(raster_figure(spikes), "raster")
-    run_dir.savefig(rate_histogram_figure(rates), "rates")
-    run_dir.write_json("results.json", results)
+        results.append(
+            write_simulation_results(run_dir, spikes, net.n_rec, elapsed, "jax-vmap")
+        )
     return results
 
 
