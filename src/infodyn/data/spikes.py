@@ -138,7 +138,7 @@ class SpikeTrain:
         """Yield ``(trial, start, raster)`` chunks of at most ``chunk_steps`` steps, in order."""
         if chunk_steps < 1:
             raise InputError("chunk_steps must be >= 1")
-        bounds = np.searchsorted(self.trials, np.arange(self.n_trials + 1))
+        bounds = np.searchsorted(self.trials, np.arange(self.n_trials + 1, dtype=self.trials.dtype))
         for trial in range(self.n_trials):
             t = self.times[bounds[trial] : bounds[trial + 1]]
             u = self.units[bounds[trial] : bounds[trial + 1]]

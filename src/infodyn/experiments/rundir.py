@@ -34,7 +34,9 @@ class RunDir:
         from infodyn import __version__
 
         if hasattr(config, "model_dump"):
-            config = config.model_dump(mode="json")
+            from infodyn.experiments.config import resolved
+
+            config = resolved(config)  # every default filled in, so the run can be repeated
         return self.write_json(
             "config.json",
             {
