@@ -1033,7 +1033,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             lines.append(
                 f"network {stage.replace('_', ' ')}: rate {r['mean_rate_hz']:.2f} Hz, "
                 f"m = {'n/a' if m is None else f'{m:.3f}'}, "
-                f"I(stimulus; decision) = {i['mi_stimulus_decision_bits_plugin']:.2f} bits "
+                f"I(stimulus; decision) = "
+                f"{i['mi_stimulus_decision_bits_shuffle_corrected']:.2f} bits (shuffle-corrected) "
                 f"of {i['stimulus_entropy_bits']:.2f}"
             )
     for note in results.get("notes", []):
