@@ -5,8 +5,28 @@
 - Losses (:mod:`infodyn.learning.losses`): :class:`MeanSquaredError`,
   :class:`SoftmaxCrossEntropy`, :class:`UnitRateTarget`, :class:`FiringRateRegularizer`,
   :class:`PopulationRateVariance`, :class:`PopulationRateDeviation`; combine with ``+``/``*``.
+- Information objectives (:mod:`infodyn.learning.info_objectives`): :class:`InfoMaxBound`,
+  :class:`TotalCorrelationPenalty`, :class:`InformationBottleneck`, loss terms like the above.
+- Transfer-function adaptation (:mod:`infodyn.learning.adaptation`): intrinsic plasticity,
+  histogram matching, and the LIF threshold/gain rule that runs beside e-prop.
+- :mod:`infodyn.learning.trainer` (``Trainer``) and :mod:`infodyn.learning.tasks`.
 """
 
+from infodyn.learning.adaptation import (
+    IPResult,
+    LIFAdaptationConfig,
+    TransferFit,
+    adapt_lif,
+    adapted_input,
+    adapted_network,
+    count_distribution_kl,
+    infer_transfer_function,
+    init_lif_adaptation,
+    intrinsic_plasticity,
+    ip_update,
+    lif_adaptation_update,
+    sigmoid_transfer,
+)
 from infodyn.learning.gradients import (
     Evaluation,
     GradientExplosionError,
@@ -14,6 +34,15 @@ from infodyn.learning.gradients import (
     gradients,
     mask_gradients,
     random_feedback,
+)
+from infodyn.learning.info_objectives import (
+    InfoMaxBound,
+    InformationBottleneck,
+    TotalCorrelationPenalty,
+    decorrelation_objective,
+    objective_learning_signals,
+    stimulus_entropy_bits,
+    window_target,
 )
 from infodyn.learning.losses import (
     CompositeLoss,
@@ -33,16 +62,36 @@ __all__ = [
     "Evaluation",
     "FiringRateRegularizer",
     "GradientExplosionError",
+    "IPResult",
+    "InfoMaxBound",
+    "InformationBottleneck",
+    "LIFAdaptationConfig",
     "LossTerm",
     "MeanSquaredError",
     "PopulationRateDeviation",
     "PopulationRateVariance",
     "SoftmaxCrossEntropy",
+    "TotalCorrelationPenalty",
+    "TransferFit",
     "UnitRateTarget",
+    "adapt_lif",
+    "adapted_input",
+    "adapted_network",
     "as_loss",
     "build_loss",
+    "count_distribution_kl",
+    "decorrelation_objective",
     "evaluate",
     "gradients",
+    "infer_transfer_function",
+    "init_lif_adaptation",
+    "intrinsic_plasticity",
+    "ip_update",
+    "lif_adaptation_update",
     "mask_gradients",
+    "objective_learning_signals",
     "random_feedback",
+    "sigmoid_transfer",
+    "stimulus_entropy_bits",
+    "window_target",
 ]
