@@ -111,6 +111,10 @@ def test_train_cli_writes_a_resumable_run(tmp_path):
     results = json.loads((out / "results.json").read_text())
     assert results["iterations"] == 3 and "loss_rate_reg" in results["final"]
     assert set(results["final"]) >= {"loss_mse", "mean_rate_hz", "branching", "nmse"}
+    before = (out / "checkpoint.npz").read_bytes()
+    res = runner.invoke(app, ["train", str(cfg), "--out", str(out)])  # no --resume
+    assert res.exit_code == 2 and "--resume" in res.output
+    assert (out / "checkpoint.npz").read_bytes() == before, "the checkpoint must survive"
     cfg.write_text(text.replace('kind = "mse"', 'kind = "hinge"'))
     import subprocess
     import sys

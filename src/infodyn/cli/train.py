@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from infodyn.cli.app import app
+from infodyn.cli.app import app, fail
 
 
 @app.command()
@@ -22,6 +22,11 @@ def train(
     from infodyn.experiments.train_run import TrainConfig, run_training
 
     cfg = load_config(config, TrainConfig)
+    if not resume and (out / "checkpoint.npz").exists():
+        fail(
+            f"{out} already holds a training checkpoint: pass --resume to continue it, "
+            "or choose another --out (nothing was overwritten)"
+        )
     res = run_training(cfg, out, resume=resume, progress=True)
     typer.echo(
         f"trained {res['iterations']} iterations ({res['method']}): loss "
