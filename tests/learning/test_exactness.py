@@ -145,3 +145,21 @@ def test_online_windows_sum_to_the_sequence_gradient(adaptive):
         total = {key: total[key] + np.asarray(g[key]) * 40 / 120 for key in g}
     for key in full:
         assert max_rel(total[key], full[key]) <= 1e-10
+
+
+def test_alif_rate_losses_without_readout_equal_stopgrad_bptt():
+    """ALIF traces on the unfiltered path (no readout term: the deck's rate and variance
+    losses), across a chunk boundary (130 steps: chunks of 50, 50 and 30)."""
+    from infodyn.learning import UnitRateTarget
+
+    net = idn.network.ALIF(n_in=6, n_rec=10, n_out=1, n_ref=1, rec_scale=2.0, in_scale=3.0,
+                           tau_a=60.0, beta_a=0.05, n_alif=6)
+    params = net.init(seed=2)
+    x, tgt = _data(net.n_in, net.n_out, steps=130)
+    loss = UnitRateTarget(r0_hz=20.0, weight=1e-3) + PopulationRateVariance(weight=1e-6)
+    e = evaluate(net, params, x, tgt, loss, method="eprop", precision="float64")
+    s = evaluate(net, params, x, tgt, loss, method="bptt_stopgrad", precision="float64")
+    assert 0.02 < e.activity.mean() / net.n_rec < 0.5
+    for key in ("w_in", "w_rec"):
+        assert np.max(np.abs(np.asarray(s.grads[key]))) > 0
+        assert max_rel(e.grads[key], s.grads[key]) <= 1e-10, key
