@@ -7,7 +7,9 @@ target, for T in {250, 1000, 4000} steps. Rows:
 - ``forward``: the JAX engine's forward pass only (no gradients): the reference for e-prop.
 - ``eprop``: e-prop with factorised LIF traces (``filter_readout=False``: no per-synapse state).
 - ``eprop_filtered``: exact e-prop with the readout filter (per-synapse B x n_pre x N traces).
-- ``bptt``: ``jax.grad`` through the surrogate (memory grows with T).
+- ``bptt``: ``jax.grad`` through the surrogate, forward recomputed in ceil(sqrt(T))-step chunks
+  in the backward pass (the default of ``idn.learning.gradients``; memory grows like sqrt(T)).
+- ``bptt_plain``: the same without recomputation (``remat=False``; memory grows with T).
 - ``snntorch``: snnTorch ``RLeaky`` + a leaky readout, ``loss.backward()`` (PyTorch CPU).
 
 Every measurement runs in its own process (``--worker``); time is the median wall time of
@@ -76,6 +78,19 @@ def _reset_peak() -> bool:
         return False
 
 
+def _trim_heap() -> None:
+    """Give freed heap memory back to the OS (glibc ``malloc_trim``), so that memory the warm-up
+    freed but malloc kept (PyTorch's CPU tensors) is allocated again, and counted, in the timed
+    calls, as XLA's buffers are."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _timeit(fn, repeats: int) -> tuple[float, float, float]:
     """Median wall time of ``repeats`` calls after a warm-up call; the peak resident memory
     growth during the first call (from a fresh process: JAX's compilation included, and no
@@ -84,6 +99,7 @@ def _timeit(fn, repeats: int) -> tuple[float, float, float]:
     base = _peak_mb()
     fn()  # warm-up (compilation)
     first = _peak_mb() - base
+    _trim_heap()
     if _reset_peak() and _status_mb("VmRSS") is not None:
         base, peak = _status_mb("VmRSS"), lambda: _status_mb("VmHWM")
     else:
@@ -130,8 +146,11 @@ def worker_infodyn(method: str, steps: int, repeats: int) -> dict:
             jax.block_until_ready(g)
             activity.append(float(act.mean()) / N)
     else:
+        # the default of idn.learning.gradients: forward recomputed in ceil(sqrt(T))-step chunks
+        remat = 0 if method == "bptt_plain" else int(np.ceil(np.sqrt(steps)))
+
         def fn():
-            g, _, act, _ = bptt_window(c, loss, net.dt, False, False, p, beta, xt, tt)
+            g, _, act, _ = bptt_window(c, loss, net.dt, False, False, p, beta, xt, tt, remat)
             jax.block_until_ready(g)
             activity.append(float(act.mean()) / N)
 
@@ -199,7 +218,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, nargs="+", default=[250, 1000, 4000])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--methods", nargs="+",
-                    default=["forward", "eprop", "eprop_filtered", "bptt", "snntorch"])
+                    default=["forward", "eprop", "eprop_filtered", "bptt", "bptt_plain",
+                             "snntorch"])
     ap.add_argument("--write", action="store_true", help="write the table into RESULTS.md")
     ap.add_argument("--peer-max-steps", type=int, default=None,
                     help="skip snnTorch above this T (one T = 4000 call took ~15 min under load)")
@@ -266,7 +286,7 @@ def _read_logs(paths) -> dict:
                 d = json.loads(line)
                 rows[(d.pop("method"), int(d.pop("steps")))] = d
             elif line and line.split()[0] in ("forward", "eprop", "eprop_filtered", "bptt",
-                                              "snntorch") and "{" in line:
+                                              "bptt_plain", "snntorch") and "{" in line:
                 m, steps, rest = line.split(" ", 2)
                 rows[(m, int(steps))] = ast.literal_eval(rest)
     return rows
@@ -277,12 +297,12 @@ def _table(rows, steps_list, methods) -> str:
         f"B = {B}, N = {N}, {N_IN} inputs, one readout, MSE; one loss+gradient call, median of "
         "repeats after a warm-up call, wall seconds. First-call memory: peak RSS growth during "
         "the first call of a fresh process (JAX compilation included); steady memory: growth "
-        "of the high-water mark during the timed calls (allocator caches can hide memory the "
-        "warm-up reserved, as they do for PyTorch).",
+        "of the resident high-water mark during the timed calls, after `malloc_trim` gave the "
+        "heap the warm-up freed back to the OS (what one compiled call needs).",
         "",
         "| method | T | time (s) | x forward | x snnTorch | first-call memory (MB) |"
-        " x snnTorch | steady memory (MB) | activity |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        " x snnTorch | steady memory (MB) | x snnTorch | activity |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for steps in steps_list:
         fwd = rows.get(("forward", steps), {}).get("seconds")
@@ -290,16 +310,17 @@ def _table(rows, steps_list, methods) -> str:
         for m in methods:
             r = rows.get((m, steps), {"error": "not run"})
             if "error" in r:
-                lines.append(f"| {m} | {steps} | error: {r['error'][:60]} | | | | | | |")
+                lines.append(f"| {m} | {steps} | error: {r['error'][:60]} | | | | | | | |")
                 continue
             xf = f"{r['seconds'] / fwd:.2f}" if fwd else ""
             xs = f"{r['seconds'] / snn['seconds']:.2f}" if "seconds" in snn else ""
             fc = r.get("first_call_mb", float("nan"))
             xm = (f"{fc / snn['first_call_mb']:.2f}"
                   if snn.get("first_call_mb", 0) > 0 else "")
+            xp = (f"{r['peak_mb'] / snn['peak_mb']:.2f}" if snn.get("peak_mb", 0) > 0 else "")
             lines.append(
                 f"| {m} | {steps} | {r['seconds']:.3f} | {xf} | {xs} | {fc:.1f} | {xm} |"
-                f" {r['peak_mb']:.1f} | {r['activity']:.3f} |"
+                f" {r['peak_mb']:.1f} | {xp} | {r['activity']:.3f} |"
             )
     lines.append("")
     lines.append(f"Machine: {platform.processor() or platform.machine()}, "

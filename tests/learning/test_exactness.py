@@ -163,3 +163,19 @@ def test_alif_rate_losses_without_readout_equal_stopgrad_bptt():
     for key in ("w_in", "w_rec"):
         assert np.max(np.abs(np.asarray(s.grads[key]))) > 0
         assert max_rel(e.grads[key], s.grads[key]) <= 1e-10, key
+
+
+@pytest.mark.parametrize("method", ["bptt", "bptt_stopgrad"])
+def test_checkpointed_bptt_equals_plain_bptt(method):
+    """Rematerialised chunks (T = 80: eight chunks of 9 steps and a remainder of 8) give the
+    gradients of the plain scan."""
+    cfg, loss, onehot = CONFIGS["alif"]
+    net = _net(cfg)
+    params = net.init(seed=3)
+    x, tgt = _data(net.n_in, net.n_out, onehot=onehot)
+    a = evaluate(net, params, x, tgt, loss, method=method, precision="float64")
+    b = evaluate(net, params, x, tgt, loss, method=method, precision="float64", remat=False)
+    assert a.loss == pytest.approx(b.loss, rel=1e-13)
+    np.testing.assert_array_equal(a.activity, b.activity)
+    for key in ("w_in", "w_rec", "w_out"):
+        assert max_rel(a.grads[key], b.grads[key]) <= 1e-12, key

@@ -10,6 +10,13 @@ the gradient: with recurrence kept, detaching the reset can make the backward pa
 
 ``method="bptt_stopgrad"`` stops the gradient through z in both the recurrent input and the
 reset: the configuration in which e-prop is exact.
+
+Memory. With ``remat_chunk=K`` the scan runs as an outer scan over chunks of K steps whose body
+is wrapped in ``jax.checkpoint``: the backward pass keeps only the state at each chunk boundary
+and recomputes a chunk's steps when it reaches it (gradient checkpointing, Griewank & Walther
+2000), so memory grows like ``T/K + K`` states instead of ``T`` steps' residuals, for about one
+extra forward pass of time. :func:`infodyn.learning.evaluate` uses ``K = ceil(sqrt(T))`` by
+default (``remat=False`` keeps every residual). The numbers are the same either way.
 """
 
 from __future__ import annotations
@@ -26,7 +33,10 @@ from infodyn.network.dynamics import Constants, step, zero_state
 Array = Any
 
 
-@partial(jax.jit, static_argnames=("c", "loss", "dt", "detach_recurrent", "detach_reset"))
+@partial(
+    jax.jit,
+    static_argnames=("c", "loss", "dt", "detach_recurrent", "detach_reset", "remat_chunk"),
+)
 def bptt_window(
     c: Constants,
     loss: CompositeLoss,
@@ -37,9 +47,12 @@ def bptt_window(
     beta: Array,
     x: Array,
     tgt: Array | None,
+    remat_chunk: int = 0,
 ):
     """BPTT over ``x`` (T, B, n_in), time-major, from the zero state.
 
+    ``remat_chunk`` > 0 recomputes the forward pass in chunks of that many steps during the
+    backward pass (see the module docstring); 0 keeps every step's residuals.
     Returns ``(grads, stats, activity, y)`` like :func:`infodyn.learning.eprop.eprop_window`.
     """
     n_steps, batch = x.shape[0], x.shape[1]
@@ -57,8 +70,35 @@ def bptt_window(
             stats = jax.tree_util.tree_map(jnp.add, stats, inc)
             return (new, stats), (jnp.sum(new.z, axis=-1), new.y)
 
-        (_, stats), (activity, y) = jax.lax.scan(body, (state0, stats0), (x, tgt))
+        carry = (state0, stats0)
+        if 0 < remat_chunk < n_steps:
+            carry, (activity, y) = _checkpointed_scan(body, carry, x, tgt, remat_chunk)
+        else:
+            carry, (activity, y) = jax.lax.scan(body, carry, (x, tgt))
+        stats = carry[1]
         return loss.total(stats, n_steps, dt), (stats, activity, y)
 
     grads, (stats, activity, y) = jax.grad(objective, has_aux=True)(params)
     return grads, stats, activity, y
+
+
+def _checkpointed_scan(body, carry, x: Array, tgt: Array | None, size: int):
+    """``lax.scan(body, carry, (x, tgt))`` as chunks of ``size`` steps, each rematerialised in
+    the backward pass; the remainder (T mod size steps) runs as one last, shorter chunk."""
+
+    @jax.checkpoint
+    def chunk(cy, inp):
+        return jax.lax.scan(body, cy, inp)
+
+    def split(a, n):
+        return None if a is None else a[: n * size].reshape(n, size, *a.shape[1:])
+
+    n_main = x.shape[0] // size
+    carry, (act, y) = jax.lax.scan(chunk, carry, (split(x, n_main), split(tgt, n_main)))
+    acts, ys = [act.reshape(-1, *act.shape[2:])], [y.reshape(-1, *y.shape[2:])]
+    if n_main * size < x.shape[0]:
+        rest = n_main * size
+        carry, (act, y) = chunk(carry, (x[rest:], None if tgt is None else tgt[rest:]))
+        acts.append(act)
+        ys.append(y)
+    return carry, (jnp.concatenate(acts), jnp.concatenate(ys))

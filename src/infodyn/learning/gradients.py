@@ -12,6 +12,7 @@ value and the population activity, which the trainer logs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +107,7 @@ def evaluate(
     mask: Array | None = None,
     precision: str = "float32",
     explode_threshold: float = 1e8,
+    remat: bool = True,
 ) -> Evaluation:
     """Loss, per-term values, gradients and activity; see :func:`gradients` for the arguments."""
     from infodyn.learning.bptt import bptt_window
@@ -141,8 +143,9 @@ def evaluate(
     else:
         detach_rec = method == "bptt_stopgrad"
         detach_reset = detach_rec or reset == "detach"
+        chunk = math.ceil(math.sqrt(n_steps)) if remat else 0
         grads, stats, activity, y = bptt_window(
-            c, lossc, net.dt, detach_rec, detach_reset, p, beta, xt, tgt
+            c, lossc, net.dt, detach_rec, detach_reset, p, beta, xt, tgt, chunk
         )
     grads = mask_gradients(net, grads, mask)
     values = lossc.term_values(stats, n_steps, net.dt)
@@ -200,6 +203,8 @@ def gradients(
     - ``mask``: connectivity mask (n_rec, n_rec) for the ``w_rec`` gradient.
     - ``precision``: ``"float32"`` (default) or ``"float64"``.
     - ``explode_threshold``: raise :class:`GradientExplosionError` above this norm (1e8).
+    - ``remat`` (BPTT, default True): recompute the forward pass in chunks of ceil(sqrt(T))
+      steps during the backward pass, so memory grows like sqrt(T) (see :mod:`.bptt`).
 
     Returns a dict of JAX arrays with the keys ``w_in``, ``w_rec``, ``w_out``.
     """
