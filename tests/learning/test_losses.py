@@ -86,6 +86,12 @@ def test_loss_composition_and_config_errors():
     assert total.names() == ["unit_rate", "mse"] and total.terms[1].weight == 0.5
     built = build_loss([{"kind": "rate_variance", "weight": 0.5, "s_target": 4.0}])
     assert built.terms[0] == PopulationRateVariance(weight=0.5, s_target=4.0)
+    from infodyn.learning.info_objectives import InfoMaxBound, TotalCorrelationPenalty
+
+    info = build_loss([{"kind": "infomax"},
+                       {"kind": "total_correlation", "estimator": "pairwise", "weight": 0.1}])
+    assert info.terms == (InfoMaxBound(), TotalCorrelationPenalty(estimator="pairwise",
+                                                                  weight=0.1))
     with pytest.raises(InputError, match="no option 'r0'"):
         build_loss([{"kind": "unit_rate", "r0": 5.0}])
     with pytest.raises(InputError, match="unknown loss"):

@@ -160,3 +160,26 @@ def test_online_mode_updates_within_the_sequence():
     # Adam moves each weight by about lr per update: 6 sequences x 4 windows = 24 updates
     step = np.max(np.abs(np.asarray(tr.state.params["w_in"]) - p0))
     assert 6 * 3e-4 < step <= 24 * 3e-4 * 1.01
+
+
+def test_train_cli_takes_the_information_objectives(tmp_path):
+    """``infomax`` (the decoder bound, on the evidence task's one-hot recall window) and
+    ``total_correlation`` are config kinds; their terms are logged in bits."""
+    from typer.testing import CliRunner
+
+    from infodyn.cli import app
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[network]\nmodel = "alif"\nn_in = 40\nn_rec = 12\nn_out = 2\nn_alif = 6\n'
+        '[task]\nkind = "evidence_accumulation"\nn_cues = 1\ndelay_ms = 20.0\n'
+        'recall_ms = 20.0\n'
+        '[[loss]]\nkind = "infomax"\n'
+        '[[loss]]\nkind = "total_correlation"\nestimator = "pairwise"\nweight = 0.1\n'
+        '[training]\niterations = 2\nbatch_size = 4\nlr = 1e-3\n'
+    )
+    res = CliRunner().invoke(app, ["train", str(cfg), "--out", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    final = json.loads((tmp_path / "run" / "results.json").read_text())["final"]
+    assert np.isfinite(final["loss_infomax_xent_bits"])
+    assert final["loss_total_correlation_bits"] >= 0

@@ -5,7 +5,8 @@ Config sections::
     [network]            # fields of infodyn.network.LIF / ALIF (model = "alif")
     [task]               # kind = "pattern_generation" | "evidence_accumulation" | "rate", + options
     [[loss]]             # one table per term: kind = "mse" | "xent" | "unit_rate" | "rate_reg" |
-                         #   "rate_variance" | "pop_rate_dev", weight = ..., term options
+                         #   "rate_variance" | "pop_rate_dev" | "infomax" | "total_correlation",
+                         #   weight = ..., term options
     [training]           # method, feedback, optimizer, lr, iterations, batch_size, ...
 
 Writes ``config.json``, ``checkpoint.npz`` + ``metrics.json`` (atomic, resumable),
