@@ -6,7 +6,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from infodyn.data.spikes import load_spikes
+from infodyn.data.spikes import iter_spike_file, load_spikes
 from infodyn.network import LIF, poisson_spikes, simulate, simulate_to_file
 
 
@@ -24,6 +24,12 @@ def test_streamed_file_equals_in_memory_run(tmp_path, small_net):
         path = simulate_to_file(net, params, x, 3000, tmp_path / f"s{chunk}.h5", chunk_steps=chunk)
         spikes = load_spikes(path)
         np.testing.assert_array_equal(spikes.to_dense()[0], trace.z.astype(np.uint8))
+        # the run's file is in time order, so it streams back in windows without loading it
+        for (_, a, c), (_, b, d) in zip(
+            spikes.iter_dense(251), iter_spike_file(path, 251, block_spikes=64), strict=True
+        ):
+            assert a == b
+            np.testing.assert_array_equal(c, d)
     # the same with the input generated chunk by chunk (nothing of length T in memory)
     path = simulate_to_file(
         net, params, lambda a, b: x[a:b], 3000, tmp_path / "cb.h5", chunk_steps=500

@@ -1,0 +1,227 @@
+"""Streaming reads of HDF5 spike files (``iter_spike_file`` / ``SpikeReader``): windows equal
+``load_spikes(path).iter_dense``, only slices of the datasets are read, and bad input is a clear
+``InputError``."""
+
+import tracemalloc
+
+import h5py
+import numpy as np
+import pytest
+
+from infodyn.data.spikes import (
+    SpikeReader,
+    SpikeTrain,
+    SpikeWriter,
+    iter_spike_file,
+    load_spikes,
+    save_spikes,
+)
+from infodyn.errors import InputError
+
+
+def _train(seed=0, shape=(3, 1000, 17), p=0.05, silent_trial=None):
+    r = (np.random.default_rng(seed).random(shape) < p).astype(np.uint8)
+    if silent_trial is not None:
+        r[silent_trial] = 0
+    return SpikeTrain.from_dense(r, dt=0.5, metadata={"k": 1})
+
+
+def _assert_same(expected, streamed):
+    expected, streamed = list(expected), list(streamed)
+    assert [w[:2] for w in streamed] == [w[:2] for w in expected]
+    for (_, _, a), (_, _, b) in zip(expected, streamed, strict=True):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+
+
+def _written(path, spikes, chunk=97):
+    """Write ``spikes`` with SpikeWriter, trial by trial in chunks of ``chunk`` spikes."""
+    with SpikeWriter(
+        path, n_units=spikes.n_units, dt=spikes.dt, n_steps=spikes.n_steps, n_trials=spikes.n_trials
+    ) as w:
+        for a in range(0, spikes.n_spikes, chunk):
+            b = min(a + chunk, spikes.n_spikes)
+            for tr in np.unique(spikes.trials[a:b]):
+                m = spikes.trials[a:b] == tr
+                w.append(spikes.times[a:b][m], spikes.units[a:b][m], trial=int(tr))
+    return path
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 333, 1000, 4096])
+@pytest.mark.parametrize("writer", ["save_spikes", "SpikeWriter"])
+def test_streamed_windows_equal_iter_dense(tmp_path, chunk, writer):
+    s = _train(silent_trial=1)  # three trials, the middle one without spikes
+    path = tmp_path / "s.h5"
+    save_spikes(path, s) if writer == "save_spikes" else _written(path, s)
+    expected = list(load_spikes(path).iter_dense(chunk))
+    # several blocks per window and several windows per block
+    for block in (5, 1 << 20):
+        _assert_same(expected, iter_spike_file(path, chunk, block_spikes=block))
+    # one trial only, a bool raster, and the sparse form
+    _assert_same(
+        [w for w in load_spikes(path).iter_dense(chunk, dtype=bool) if w[0] == 2],
+        iter_spike_file(path, chunk, trial=2, dtype=bool, block_spikes=5),
+    )
+    for (tr, w0, raster), (tr2, w02, t, u) in zip(
+        expected, iter_spike_file(path, chunk, dense=False, block_spikes=5), strict=True
+    ):
+        assert (tr, w0) == (tr2, w02)
+        assert np.all((t >= w0) & (t < w0 + len(raster)))
+        rt, ru = np.nonzero(raster)
+        np.testing.assert_array_equal(t, rt + w0)  # sorted by time, then unit
+        np.testing.assert_array_equal(u, ru)
+
+
+def test_reader_header_window_and_ranges(tmp_path):
+    s = _train(seed=3, shape=(2, 500, 9), p=0.1)
+    path = save_spikes(tmp_path / "s.hdf5", s)
+    with SpikeReader(path, block_spikes=11) as rd:
+        assert (rd.n_units, rd.n_steps, rd.n_trials, rd.dt) == (9, 500, 2, 0.5)
+        assert rd.n_spikes == s.n_spikes and rd.metadata == {"k": 1}
+        for trial, a, b in [(0, 0, 500), (1, 123, 124), (1, 40, 333), (0, 499, 500)]:
+            t, u = rd.window(trial, a, b)
+            m = (s.trials == trial) & (s.times >= a) & (s.times < b)
+            np.testing.assert_array_equal(t, s.times[m])
+            np.testing.assert_array_equal(u, s.units[m])
+        # start/stop restrict the windows: same rasters as slicing the full ones
+        got = list(rd.iter_dense(50, trial=1, start=130, stop=421))
+        assert [w[1] for w in got] == list(range(130, 421, 50))
+        full = s.to_dense()[1]
+        for _, w0, raster in got:
+            np.testing.assert_array_equal(raster, full[w0 : w0 + len(raster)])
+        assert sum(len(w[2]) for w in got) == 421 - 130
+
+
+def test_empty_file_and_order_checks(tmp_path):
+    with SpikeWriter(tmp_path / "empty.h5", n_units=3, n_steps=10) as w:
+        pass
+    got = list(iter_spike_file(tmp_path / "empty.h5", 4))
+    assert [g[1] for g in got] == [0, 4, 8] and all(not g[2].any() for g in got)
+
+    # SpikeWriter records whether its appends were in (trial, time) order
+    with SpikeWriter(tmp_path / "late.h5", n_units=3, n_steps=10) as w:
+        w.append([5, 6], [0, 1])
+        w.append([1], [2])
+    with SpikeWriter(tmp_path / "trials.h5", n_units=3, n_steps=10, n_trials=2) as w:
+        w.append([5], [0], trial=1)
+        w.append([6], [0], trial=0)
+    with SpikeWriter(tmp_path / "ok.h5", n_units=3, n_steps=10, n_trials=2) as w:
+        w.append([1, 5], [0, 1], trial=0)
+        w.append([5, 9], [0, 0], trial=0)
+        w.append([0], [2], trial=1)
+    for name, flag in (("late", 0), ("trials", 0), ("ok", 1)):
+        with h5py.File(tmp_path / f"{name}.h5", "r") as h5:
+            assert int(h5.attrs["sorted"]) == flag
+    for name in ("late", "trials"):
+        with pytest.raises(InputError, match="not stored in \\(trial, time\\) order"):
+            iter_spike_file(tmp_path / f"{name}.h5", 4)  # raised on the call, not on iteration
+        load_spikes(tmp_path / f"{name}.h5")  # still readable whole
+    _assert_same(
+        load_spikes(tmp_path / "ok.h5").iter_dense(3), iter_spike_file(tmp_path / "ok.h5", 3)
+    )
+
+    # files from before the attribute existed are checked in one pass
+    s = _train(seed=5)
+    for name, times in (("legacy", s.times), ("legacy_bad", s.times[::-1])):
+        path = save_spikes(tmp_path / f"{name}.h5", s)
+        with h5py.File(path, "r+") as h5:
+            del h5.attrs["sorted"]
+            h5["spikes/times"][...] = times
+    _assert_same(s.iter_dense(100), iter_spike_file(tmp_path / "legacy.h5", 100, block_spikes=64))
+    with pytest.raises(InputError, match="order"):
+        iter_spike_file(tmp_path / "legacy_bad.h5", 100, block_spikes=64)
+    # a file that claims order but is not: a clear error while reading, never wrong windows
+    with h5py.File(tmp_path / "legacy_bad.h5", "r+") as h5:
+        h5.attrs["sorted"] = np.int8(1)
+    with pytest.raises(InputError, match="corrupt"):
+        list(iter_spike_file(tmp_path / "legacy_bad.h5", 100, block_spikes=64))
+
+
+def test_bad_input(tmp_path):
+    path = save_spikes(tmp_path / "s.h5", _train())
+    with pytest.raises(InputError, match="no such file"):
+        iter_spike_file(tmp_path / "nope.h5", 10)
+    with pytest.raises(InputError, match="folder"):
+        iter_spike_file(tmp_path, 10)
+    (tmp_path / "bad.h5").write_bytes(b"not hdf5 at all")
+    with pytest.raises(InputError, match="not a readable HDF5"):
+        iter_spike_file(tmp_path / "bad.h5", 10)
+    with h5py.File(tmp_path / "other.h5", "w") as h5:
+        h5["x"] = np.arange(3)
+    with pytest.raises(InputError, match="not an infodyn spike file"):
+        iter_spike_file(tmp_path / "other.h5", 10)
+    np.savez(tmp_path / "s.npz", raster=np.zeros((5, 2)))
+    with pytest.raises(InputError, match="load_spikes"):
+        iter_spike_file(tmp_path / "s.npz", 10)
+    for bad in (0, -3, 2.5, True, "10", None):
+        with pytest.raises(InputError, match="chunk_steps"):
+            iter_spike_file(path, bad)
+    with pytest.raises(InputError, match="trial"):
+        iter_spike_file(path, 10, trial=3)
+    with pytest.raises(InputError, match="start"):
+        iter_spike_file(path, 10, start=500, stop=400)
+    with pytest.raises(InputError, match="stop"):
+        iter_spike_file(path, 10, stop=1001)
+    with pytest.raises(InputError, match="block_spikes"):
+        iter_spike_file(path, 10, block_spikes=0)
+    with h5py.File(path, "r+") as h5:  # truncated datasets
+        del h5["spikes/units"]
+        h5["spikes/units"] = np.zeros(3, np.int32)
+    with pytest.raises(InputError, match="differ in length"):
+        iter_spike_file(path, 10)
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory):
+    """A file of 10^6 spikes (16 MB of datasets) over 10^5 steps, written by SpikeWriter."""
+    rng = np.random.default_rng(1)
+    n_steps, n_units = 100_000, 200
+    flat = np.unique(rng.integers(0, n_steps * n_units, 1_030_000))[:1_000_000]  # distinct, sorted
+    times, units = flat // n_units, flat % n_units
+    n = flat.size
+    path = tmp_path_factory.mktemp("big") / "big.h5"
+    with SpikeWriter(path, n_units=n_units, n_steps=n_steps) as w:
+        for a in range(0, n, 250_000):
+            w.append(times[a : a + 250_000], units[a : a + 250_000])
+    return path, n, n_steps
+
+
+def test_reads_slices_never_the_whole_dataset(big_file, monkeypatch):
+    path, n, n_steps = big_file
+    reads = []
+    original = h5py.Dataset.__getitem__
+
+    def counting(self, key):
+        out = original(self, key)
+        reads.append(np.size(out))
+        return out
+
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", counting)
+    with SpikeReader(path, block_spikes=50_000) as rd:
+        block = rd.block_spikes  # rounded up to whole 65536-spike storage chunks
+        assert block < n // 10
+        total = sum(int(np.count_nonzero(r)) for _, _, r in rd.iter_dense(7_000))
+        assert total == n
+        # every spike read once from times, units and trials, plus a few binary-search probes
+        assert max(reads) <= block and sum(reads) <= 3 * n + 4 * block, (max(reads), sum(reads))
+        # a tenth of the run reads about a tenth of the file
+        reads.clear()
+        got = list(rd.iter_sparse(1_000, start=40_000, stop=50_000))
+        assert sum(len(t) for _, _, t, _ in got) == pytest.approx(n / 10, rel=0.02)
+        assert max(reads) <= block and sum(reads) <= 3 * (n / 10 + 2 * block) + 4 * block
+
+
+def test_streaming_memory_is_bounded_by_block_and_window(big_file):
+    path, n, _ = big_file
+    tracemalloc.start()
+    try:
+        count = 0
+        for _, _, raster in iter_spike_file(path, 2_000, block_spikes=50_000):  # 400 kB windows
+            count += int(np.count_nonzero(raster))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == n
+    # one 65536-spike block of times/units/trials (1 MB), its temporaries and a window (about
+    # 3 MB in all), far below the 16 MB that load_spikes would hold
+    assert peak < 16 * n / 4, peak
