@@ -183,3 +183,20 @@ def test_train_cli_takes_the_information_objectives(tmp_path):
     final = json.loads((tmp_path / "run" / "results.json").read_text())["final"]
     assert np.isfinite(final["loss_infomax_xent_bits"])
     assert final["loss_total_correlation_bits"] >= 0
+
+
+@pytest.mark.parametrize(("p_group", "close_fraction"), [(0.3, 0.3241), (0.5, 0.5469)])
+def test_evidence_cues_follow_the_published_bias(p_group, close_fraction):
+    """Each trial favours one side; a cue comes from it with probability 1 - p_group. The
+    fraction of 4:3 trials is 2 * C(7,3)/2^7 = 0.547 for unbiased cues and
+    C(7,3) (0.3^3 0.7^4 + 0.3^4 0.7^3) = 0.324 for p_group = 0.3 (the published task)."""
+    ev = EvidenceAccumulation(p_group=p_group)
+    x, _ = ev.batch(np.random.default_rng(1), 3000)
+    starts = np.arange(ev.n_cues) * 150
+    per_cue = np.stack([x[:, s : s + 100, :20].reshape(-1, 100, 2, 10).sum(axis=(1, 3))
+                        for s in starts], axis=1)  # (B, cue, side) spike counts
+    left = np.sum(per_cue[:, :, 0] > per_cue[:, :, 1], axis=1)
+    close = np.mean((left == 3) | (left == 4))
+    assert close == pytest.approx(close_fraction, abs=0.03)
+    with pytest.raises(Exception, match="p_group"):
+        EvidenceAccumulation(p_group=0.7)

@@ -9,8 +9,11 @@ or None, and ``metrics(y, target) -> dict`` of task scores computed from the rea
   random phases, from frozen Poisson input (100 channels at 50 Hz, T = 1000 ms).
 - :class:`EvidenceAccumulation` (Bellec et al. 2020, Fig. 3; Morcos & Harvey 2016): 40 input
   channels in four groups of 10 (left cue, right cue, recall, background noise). Seven cues of
-  100 ms separated by 50 ms gaps, each on the left or right at random (40 Hz on that group), a
-  1050 ms delay, then a 150 ms recall cue (40 Hz); noise channels fire at 10 Hz throughout.
+  100 ms separated by 50 ms gaps (40 Hz on the cue's group), a 1050 ms delay, then a 150 ms
+  recall cue (40 Hz); noise channels fire at 10 Hz throughout. As in the published code, each
+  trial first draws a favoured side (left or right with probability 1/2) and each cue then comes
+  from the favoured side with probability ``1 - p_group`` (``p_group = 0.3``); ``p_group = 0.5``
+  draws every cue independently at 1/2, a harder task (more 4:3 trials).
   T = 2250 ms. Two readouts; the answer is the side with more cues, scored by softmax
   cross-entropy over the recall window, and the error is the fraction of trials whose
   recall-averaged readout picks the wrong side. Needs ALIF units; LIF-only networks stay near
@@ -79,10 +82,12 @@ class EvidenceAccumulation:
     channels_per_group: int = 10
     cue_rate_hz: float = 40.0
     noise_rate_hz: float = 10.0
+    p_group: float = 0.3
     dt: float = 1.0
 
     def __post_init__(self) -> None:
         require(self.n_cues >= 1 and self.n_cues % 2 == 1, "n_cues must be odd (no ties)")
+        require(0.0 <= self.p_group <= 0.5, f"p_group must be in [0, 0.5], got {self.p_group}")
         s = lambda ms: int(round(ms / self.dt))  # noqa: E731
         self._cue, self._gap = s(self.cue_ms), s(self.gap_ms)
         self._recall_start = self.n_cues * (self._cue + self._gap) + s(self.delay_ms)
@@ -92,7 +97,9 @@ class EvidenceAccumulation:
 
     def batch(self, rng: np.random.Generator, batch_size: int):
         g, b, t = self.channels_per_group, batch_size, self.n_steps
-        sides = rng.integers(0, 2, size=(b, self.n_cues))  # 0 left, 1 right
+        favoured = rng.integers(0, 2, size=(b, 1))  # 0 left, 1 right
+        against = rng.random((b, self.n_cues)) < self.p_group
+        sides = np.where(against, 1 - favoured, favoured)  # side of each cue
         rate = np.zeros((b, t, self.n_in))
         rate[:, :, 3 * g :] = self.noise_rate_hz
         for k in range(self.n_cues):
