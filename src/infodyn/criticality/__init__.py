@@ -12,10 +12,12 @@ from __future__ import annotations
 from infodyn.criticality._common import CriticalityWarning
 from infodyn.criticality.activity import (
     PopulationActivity,
+    StepCounts,
     fano_factor,
     global_rate_variance,
     mean_interevent_interval,
     population_activity,
+    step_counts,
 )
 from infodyn.criticality.avalanches import (
     Avalanches,
@@ -52,6 +54,7 @@ __all__ = [
     "ExpFit",
     "PopulationActivity",
     "PowerLawFit",
+    "StepCounts",
     "avalanches",
     "borel_pmf",
     "branching_ratio",
@@ -67,4 +70,5 @@ __all__ = [
     "regression_slopes",
     "sample_power_law",
     "simulate_branching_process",
+    "step_counts",
 ]

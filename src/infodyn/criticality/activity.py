@@ -11,7 +11,9 @@ driven Poisson branching process), and the deck's global-rate variance
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,13 +49,100 @@ class PopulationActivity:
         return int(self.counts.shape[1])
 
 
+@dataclass(frozen=True)
+class StepCounts:
+    """Population spike counts per step, ``(n_trials, n_steps)`` int64, of ``n_units`` units at
+    a step of ``dt`` ms: all that :func:`population_activity` (every ``bin_ms``, ``"iei"``
+    included) needs of a spike train. :func:`step_counts` reads them from a spike file in one
+    streamed pass; pass the result to :func:`population_activity` as often as needed."""
+
+    counts: np.ndarray
+    n_units: int
+    dt: float = 1.0
+
+    @property
+    def n_trials(self) -> int:
+        return int(self.counts.shape[0])
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.counts.shape[1])
+
+    @property
+    def n_spikes(self) -> int:
+        return int(self.counts.sum())
+
+    def population_activity(self) -> np.ndarray:
+        """The counts, like :meth:`SpikeTrain.population_activity`."""
+        return self.counts
+
+
+BLOCK_SPIKES = 1 << 20  # spikes read at a time when a spike file is streamed (16 MiB)
+
+
+def _is_h5_path(data: Any) -> bool:
+    return Path(os.fsdecode(data)).suffix.lower() in (".h5", ".hdf5")
+
+
+def step_counts(data: Any, units: Any = None, block_spikes: int | None = None) -> StepCounts:
+    """Population counts per step of a spike file or :class:`~infodyn.data.spikes.SpikeTrain`.
+
+    An infodyn HDF5 file (``.h5``/``.hdf5``) is read in one streamed pass
+    (:meth:`infodyn.data.spikes.SpikeReader.step_counts`), ``block_spikes`` spikes (default
+    :data:`BLOCK_SPIKES`) at a time, so memory is the counts (8 bytes a step and trial) plus one
+    block (16 bytes a spike), however many spikes the file holds, and the file's spikes need not
+    be in order. Other files are loaded with :func:`~infodyn.data.spikes.load_spikes`. ``units``
+    counts only those units (``n_units`` is then their number). The counts equal
+    ``load_spikes(path).select_units(units).population_activity()``.
+    """
+    from infodyn.data.spikes import SpikeReader, load_spikes, unit_subset
+
+    if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
+        if _is_h5_path(data):
+            block = BLOCK_SPIKES if block_spikes is None else block_spikes
+            with SpikeReader(data, block_spikes=block) as reader:
+                n_units = reader.n_units
+                if units is not None:
+                    n_units = int(unit_subset(units, reader.n_units).size)
+                return StepCounts(reader.step_counts(units), n_units=n_units, dt=reader.dt)
+        data = load_spikes(data)
+    require(
+        hasattr(data, "population_activity") and hasattr(data, "select_units"),
+        "step_counts needs a spike file or a SpikeTrain",
+    )
+    if units is not None:
+        data = data.select_units(unit_subset(units, data.n_units))
+    return StepCounts(
+        data.population_activity().astype(np.int64), n_units=int(data.n_units), dt=float(data.dt)
+    )
+
+
+def _step_counts_iei(counts: np.ndarray, dt: float) -> float:
+    """:func:`mean_interevent_interval` from counts per step (the same sums, in the same order:
+    a trial's first and last events are its first and last non-empty steps)."""
+    n = counts.sum(axis=1)
+    require(int(n.sum()) >= 2, "the mean inter-event interval needs at least two spikes")
+    span = 0.0
+    n_int = 0
+    for row, k in zip(counts, n, strict=True):
+        if k >= 2:
+            nz = np.flatnonzero(row)
+            span += float(nz[-1] - nz[0])
+            n_int += int(k - 1)
+    require(n_int > 0, "the mean inter-event interval needs two spikes within one trial")
+    return span * float(dt) / n_int
+
+
 def mean_interevent_interval(spikes: Any) -> float:
     """Mean interval (ms) between successive events of the pooled population, within trials.
 
     ``<IEI> = sum_trials (t_last - t_first) / sum_trials (n_events - 1)`` with event times in ms;
     simultaneous events count as intervals of zero (events are pooled over units, as in
-    Beggs & Plenz 2003 and Priesemann et al. 2014).
+    Beggs & Plenz 2003 and Priesemann et al. 2014). ``spikes`` is a SpikeTrain or
+    :class:`StepCounts`.
     """
+    if isinstance(spikes, StepCounts):
+        return _step_counts_iei(spikes.counts, spikes.dt)
     times = np.asarray(spikes.times)
     trials = np.asarray(spikes.trials)
     require(times.size >= 2, "the mean inter-event interval needs at least two spikes")
@@ -91,9 +180,11 @@ def population_activity(
     ----------
     data
         A :class:`~infodyn.data.spikes.SpikeTrain`, a path to a spike file readable by
-        :func:`infodyn.data.spikes.load_spikes`, a binary raster ``(T, N)`` or
-        ``(trials, T, N)`` given as ``raster=``-style 3-D array, or population counts ``(T,)`` /
-        ``(trials, T)``.
+        :func:`infodyn.data.spikes.load_spikes`, :class:`StepCounts`, a binary raster ``(T, N)``
+        or ``(trials, T, N)`` given as ``raster=``-style 3-D array, or population counts
+        ``(T,)`` / ``(trials, T)``. An infodyn HDF5 file (``.h5``/``.hdf5``) is not loaded but
+        read in one streamed pass (:func:`step_counts`): memory is the counts per step, not the
+        spikes; the result equals that of the loaded SpikeTrain.
     bin_ms
         Bin width in ms, rounded to a whole number of steps (at least one step). ``"iei"`` uses
         the mean inter-event interval of the pooled population (Beggs & Plenz 2003); ``None``
@@ -101,18 +192,28 @@ def population_activity(
     dt
         Step in ms for array input (default 1); a SpikeTrain carries its own.
     units
-        Optional subset of unit indices (SpikeTrain input only) - e.g. to emulate subsampling.
+        Optional subset of unit indices in ``[0, n_units)`` (spike-train or spike-file input
+        only) - e.g. to emulate subsampling.
     """
     n_units = None
     info: dict[str, Any] = {}
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
-        from infodyn.data.spikes import load_spikes
+        if _is_h5_path(data):
+            data, units = step_counts(data, units=units), None
+        else:
+            from infodyn.data.spikes import load_spikes
 
-        data = load_spikes(data)
+            data = load_spikes(data)
     if hasattr(data, "population_activity") and hasattr(data, "n_units"):
         spikes = data
         if units is not None:
-            spikes = spikes.select_units(units)
+            require(
+                hasattr(spikes, "select_units"),
+                "units= selects units of a SpikeTrain or file; these counts are already summed",
+            )
+            from infodyn.data.spikes import unit_subset
+
+            spikes = spikes.select_units(unit_subset(units, spikes.n_units))
         step = float(spikes.dt)
         require(dt is None or np.isclose(dt, step), "dt is given by the spike train; omit dt")
         counts = spikes.population_activity().astype(np.int64)

@@ -15,7 +15,14 @@ from infodyn.data.images import (
     read_image,
     saccade_path,
 )
-from infodyn.data.spikes import SpikeTrain, SpikeWriter, load_spikes, save_spikes
+from infodyn.data.spikes import (
+    SpikeReader,
+    SpikeTrain,
+    SpikeWriter,
+    iter_spike_file,
+    load_spikes,
+    save_spikes,
+)
 
 __all__ = [
     "BUILTIN_IMAGES",
@@ -30,9 +37,11 @@ __all__ = [
     "natural_patches",
     "read_image",
     "saccade_path",
+    "SpikeReader",
     "SpikeTrain",
     "SpikeWriter",
     "atomic_path",
+    "iter_spike_file",
     "load_spikes",
     "save_npz",
     "save_spikes",

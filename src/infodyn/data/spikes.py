@@ -16,7 +16,9 @@ HDF5 layout (``.h5``/``.hdf5``), written atomically (temporary name, then rename
 the order they were appended and records in ``sorted`` whether that order was (trial, time).
 Files written before ``sorted`` was recorded lack it; :class:`SpikeReader` then checks the order
 in one bounded-memory pass. :class:`SpikeReader` / :func:`iter_spike_file` stream a sorted file
-in time windows, reading only slices of the datasets, for runs whose spikes do not fit in memory.
+in time windows, reading only slices of the datasets, for runs whose spikes do not fit in memory;
+:meth:`SpikeReader.step_counts` / :meth:`SpikeReader.unit_counts` count spikes per step or per unit
+in one streamed pass over any file.
 
 NPZ import: either the same sparse keys (``times``, ``units``, optional ``trials``, ``n_units``,
 ``n_steps``, ``dt``) or a dense binary raster under ``raster`` (or ``spikes``) shaped
@@ -380,6 +382,26 @@ def _whole_number(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def unit_subset(units: Any, n_units: int) -> np.ndarray:
+    """Check a subset of unit indices: a non-empty 1-D list of whole numbers in
+    ``[0, n_units)``; returned as int64 (order and repeats kept)."""
+    try:
+        a = np.asarray(units)
+    except Exception as exc:  # pragma: no cover - exotic objects
+        raise InputError(f"units must be a list of unit indices ({exc})") from None
+    if a.ndim == 0:
+        a = a[None]
+    if a.ndim != 1 or a.size == 0:
+        raise InputError(f"units must be a non-empty list of unit indices, got shape {a.shape}")
+    if a.dtype.kind not in "iu":
+        if not (a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a))):
+            raise InputError(f"units must be whole numbers (unit indices), got {a.dtype}")
+    a = a.astype(np.int64)
+    if a.min() < 0 or a.max() >= n_units:
+        raise InputError(f"units must lie in [0, n_units={n_units}), got {a.min()}..{a.max()}")
+    return a
+
+
 class _Cursor:
     """Forward cursor over the (time, unit) blocks of one trial, for consecutive windows."""
 
@@ -431,6 +453,10 @@ class SpikeReader:
     (1 MiB a dataset) - independent of the number of spikes or steps in the file. Each spike of
     the range asked for is read once (locating a range reads about one storage chunk more), and
     blocks are checked (trial, order, time and unit ranges) as they are read.
+
+    Whole-file passes that need no order - :meth:`step_counts` (population counts per step,
+    optionally of a subset of units), :meth:`unit_counts` and :meth:`rates_hz` - read the file
+    once, block by block (:meth:`iter_blocks`), and equal the loaded :class:`SpikeTrain`'s.
     """
 
     def __init__(self, path: str | os.PathLike, block_spikes: int = 1 << 20) -> None:
@@ -671,6 +697,79 @@ class SpikeReader:
                 yield tr, w0, t, u
 
         return gen()
+
+    # ------------------------------------------------------------------ whole-file passes
+    def iter_blocks(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Yield ``(trials, times, units)`` of all spikes, one block of ``block_spikes`` spikes at
+        a time in file order (trials int32, times int64, units int32), each block checked against
+        the header's ranges. For passes that need no order - counts per step or per unit - so it
+        works on files not stored in (trial, time) order too. Memory: one block."""
+
+        def gen() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+            for a in range(0, self.n_spikes, self.block_spikes):
+                b = min(a + self.block_spikes, self.n_spikes)
+                block = []
+                for name, x, n, dtype in (
+                    ("trials", self._read_trials(a, b), self.n_trials, np.int32),
+                    ("times", self._read(self._times, a, b), self.n_steps, np.int64),
+                    ("units", self._read(self._units, a, b), self.n_units, np.int32),
+                ):
+                    if x.dtype.kind not in "iu" and not bool(np.all(x == np.round(x))):
+                        raise InputError(f"{self.path}: spike {name} must be whole numbers")
+                    if x.min() < 0 or x.max() >= n:  # checked before the cast
+                        raise InputError(f"{self.path}: spike {name} must lie in [0, {n})")
+                    block.append(x.astype(dtype, copy=False))
+                    del x
+                tr, t, u = block
+                del block
+                yield tr, t, u
+                del tr, t, u  # free this block before reading the next
+
+        return gen()
+
+    def step_counts(self, units: Any = None) -> np.ndarray:
+        """Spike counts per step summed over units, ``(n_trials, n_steps)`` int64 - equal to
+        ``load_spikes(path).population_activity()`` (of ``.select_units(units)`` when ``units``
+        is given) - from one pass over the file (:meth:`iter_blocks`): memory is one block plus
+        the result (8 bytes a step and trial)."""
+        keep = None
+        if units is not None:
+            keep = np.zeros(self.n_units, dtype=bool)
+            keep[unit_subset(units, self.n_units)] = True
+        counts = np.zeros((self.n_trials, self.n_steps), dtype=np.int64)
+        flat = counts.reshape(-1)
+        for tr, t, u in self.iter_blocks():
+            idx = tr.astype(np.int64)  # flat (trial, step) index, in place
+            idx *= self.n_steps
+            idx += t
+            del tr, t
+            if keep is not None:
+                idx = idx[keep[u]]
+            del u
+            if idx.size:
+                lo, hi = int(idx.min()), int(idx.max()) + 1  # one block spans few steps
+                idx -= lo
+                flat[lo:hi] += np.bincount(idx, minlength=hi - lo)
+            del idx
+        return counts
+
+    def unit_counts(self) -> np.ndarray:
+        """Total spikes per unit, ``(n_units,)`` int64 - equal to ``SpikeTrain.spike_counts`` of
+        the loaded file - from one pass over the file."""
+        counts = np.zeros(self.n_units, dtype=np.int64)
+        for block in self.iter_blocks():
+            counts += np.bincount(block[2], minlength=self.n_units)
+            del block  # free this block before the next is read
+        return counts
+
+    @property
+    def duration_ms(self) -> float:
+        """Total recorded time over all trials, in ms."""
+        return self.n_trials * self.n_steps * self.dt
+
+    def rates_hz(self) -> np.ndarray:
+        """Mean firing rate of each unit in Hz (equal to ``SpikeTrain.rates_hz``), streamed."""
+        return self.unit_counts() / (self.duration_ms / 1000.0)
 
 
 @overload

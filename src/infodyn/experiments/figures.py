@@ -8,8 +8,12 @@ import numpy as np
 
 from infodyn.plotting import pyplot
 
+RASTER_MAX_STEPS = 2000  # steps shown by default in raster_figure
 
-def raster_figure(spikes: Any, max_steps: int = 2000, max_units: int = 200, trial: int = 0) -> Any:
+
+def raster_figure(
+    spikes: Any, max_steps: int = RASTER_MAX_STEPS, max_units: int = 200, trial: int = 0
+) -> Any:
     """Raster of the first ``max_steps`` steps and ``max_units`` units of one trial, with the
     population rate below."""
     plt = pyplot()

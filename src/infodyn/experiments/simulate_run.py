@@ -17,7 +17,6 @@ def run_simulation(
     cfg: SimulateConfig, out: str | os.PathLike, progress: bool = False
 ) -> dict[str, Any]:
     """Run the simulation described by ``cfg`` into run directory ``out``; return results."""
-    from infodyn.data.spikes import load_spikes
     from infodyn.network.simulate import simulate, simulate_to_file
 
     net = cfg.build_network()
@@ -42,7 +41,7 @@ def run_simulation(
                 progress=advance,
                 metadata={"seed": cfg.simulation.seed},
             )
-        spikes = load_spikes(spikes_path)
+        spikes = spikes_path  # not loaded back: results and figures stream the file
     else:
         trace = simulate(net, params, x, engine="jax", precision=cfg.simulation.precision)
         spikes = trace.spike_train(
@@ -62,24 +61,37 @@ def run_simulation(
 def write_simulation_results(
     run: RunDir, spikes: Any, n_rec: int, elapsed: float, engine: str
 ) -> dict[str, Any]:
-    """Write results.json, a raster and a rate histogram of simulated ``spikes``; return them."""
+    """Write results.json, a raster and a rate histogram of simulated ``spikes``; return them.
+
+    ``spikes`` is a SpikeTrain or the path of an HDF5 spike file, which is then not loaded: the
+    rates come from one streamed pass (:meth:`SpikeReader.rates_hz`) and the raster reads only
+    the window it shows (:meth:`SpikeReader.window`), so memory does not grow with the run.
+    """
     from infodyn.experiments.figures import raster_figure, rate_histogram_figure
 
-    rates = spikes.rates_hz()
+    if isinstance(spikes, (str, os.PathLike)):
+        from infodyn.data.spikes import SpikeReader
+
+        with SpikeReader(spikes) as reader:
+            rates = reader.rates_hz()
+            raster = _raster_of_window(reader)
+            header = reader
+    else:
+        rates, raster, header = spikes.rates_hz(), raster_figure(spikes), spikes
     if not np.all(np.isfinite(rates)):
         raise InputError("simulation produced non-finite rates")
     results = {
         "engine": engine,
         "n_units": n_rec,
-        "n_steps": spikes.n_steps,
-        "dt_ms": spikes.dt,
-        "n_spikes": spikes.n_spikes,
+        "n_steps": header.n_steps,
+        "dt_ms": header.dt,
+        "n_spikes": header.n_spikes,
         "mean_rate_hz": float(rates.mean()),
         "rate_hz_percentiles": {
             str(q): float(np.percentile(rates, q)) for q in (5, 25, 50, 75, 95)
         },
         "fraction_silent": float(np.mean(rates == 0)),
-        "activity_per_step": spikes.n_spikes / (n_rec * spikes.n_steps * spikes.n_trials),
+        "activity_per_step": header.n_spikes / (n_rec * header.n_steps * header.n_trials),
         "wall_seconds": elapsed,
         "files": {
             "spikes": "spikes.h5",
@@ -87,10 +99,27 @@ def write_simulation_results(
             "rates": "figures/rates.png",
         },
     }
-    run.savefig(raster_figure(spikes), "raster")
+    run.savefig(raster, "raster")
     run.savefig(rate_histogram_figure(rates), "rates")
     run.write_json("results.json", results)
     return results
+
+
+def _raster_of_window(reader: Any) -> Any:
+    """The raster figure of a spike file, reading only the steps it shows (of trial 0)."""
+    from infodyn.data.spikes import SpikeTrain
+    from infodyn.experiments.figures import RASTER_MAX_STEPS, raster_figure
+
+    times, units = reader.window(0, 0, min(reader.n_steps, RASTER_MAX_STEPS))
+    shown = SpikeTrain(  # the shown window of trial 0, with the whole file's sizes
+        times=times,
+        units=units,
+        n_units=reader.n_units,
+        n_steps=reader.n_steps,
+        n_trials=reader.n_trials,
+        dt=reader.dt,
+    )
+    return raster_figure(shown, max_steps=RASTER_MAX_STEPS)
 
 
 class _progress:
