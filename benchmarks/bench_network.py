@@ -109,6 +109,8 @@ def make_case(args: argparse.Namespace, path: Path) -> dict:
         rec_scale=args.rec_scale,
     )
     params = net.init(seed=args.seed)
+    if args.float32_weights:  # weights as a float32-trained network has them (exact float32)
+        params = {k: v.astype(np.float32).astype(np.float64) for k, v in params.items()}
     x = poisson_spikes(args.rate, args.n_steps, n_in=args.n_in, dt=net.dt, seed=args.seed + 1)
     x[0] = 0.0  # lets Brian2 deliver x[t] at step t (see peers/run_brian2.py)
     np.savez(
@@ -131,6 +133,7 @@ def make_case(args: argparse.Namespace, path: Path) -> dict:
         "in_scale": args.in_scale,
         "rec_scale": args.rec_scale,
         "seed": args.seed,
+        "float32_weights": bool(args.float32_weights),
     }
 
 
@@ -272,7 +275,8 @@ def header(case_info: dict, repeats: int) -> str:
     return (
         f"N = {c['n_rec']} LIF units, dense W_rec (no autapses), {c['n_in']} Poisson inputs at "
         f"{c['input_rate_hz']:g} Hz, tau_m = {c['tau_m']:g} ms, dt = 1 ms, v_th = 1, subtractive "
-        f"reset, in_scale = {c['in_scale']:g}, rec_scale = {c['rec_scale']:g}, seed {c['seed']}; "
+        f"reset, in_scale = {c['in_scale']:g}, rec_scale = {c['rec_scale']:g}, seed {c['seed']}"
+        f"{'; weights rounded to float32 values' if c.get('float32_weights') else ''}; "
         f"T = {c['n_steps']:,} steps, batch 1, one thread per simulator, {repeats} repeats. "
         f"Machine: {platform.machine()} {os.cpu_count()} cores, shared with other engineers "
         f"while this ran (see the load), {time.strftime('%Y-%m-%d %H:%M %Z')}."
@@ -280,19 +284,24 @@ def header(case_info: dict, repeats: int) -> str:
 
 
 BEGIN, END = "<!-- bench_network: begin -->", "<!-- bench_network: end -->"
+BEGIN32, END32 = "<!-- bench_network_f32: begin -->", "<!-- bench_network_f32: end -->"
 
 
-def write_section(text: str) -> None:
-    """Write the table into this benchmark's section of RESULTS.md, between the BEGIN/END
-    markers (created at the top of the section the first time), so notes written below the
-    table by hand survive a rerun. The file is re-read just before writing."""
+def write_section(text: str, begin: str = BEGIN, end: str = END) -> None:
+    """Write the table into this benchmark's section of RESULTS.md, between the begin/end
+    markers (created at the top of the section the first time; the float32-weights block right
+    after the main one), so notes written below the table by hand survive a rerun. The file is
+    re-read just before writing."""
     from infodyn.data.atomic import write_text
 
     doc = RESULTS.read_text()
-    block = f"{BEGIN}\n{text.strip()}\n{END}"
-    if BEGIN in doc and END in doc:
-        i, j = doc.index(BEGIN), doc.index(END) + len(END)
+    block = f"{begin}\n{text.strip()}\n{end}"
+    if begin in doc and end in doc:
+        i, j = doc.index(begin), doc.index(end) + len(end)
         doc = doc[:i] + block + doc[j:]
+    elif begin != BEGIN and END in doc:
+        j = doc.index(END) + len(END)
+        doc = doc[:j] + "\n\n" + block + doc[j:]
     else:
         start = doc.index(SECTION) + len(SECTION)
         nxt = re.search(r"^## ", doc[start:], flags=re.M)
@@ -317,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=1800.0, help="per simulator (s)")
     p.add_argument("--only", nargs="*", choices=[r.key for r in RUNNERS], help="subset to run")
     p.add_argument("--write", action="store_true", help="write the table to RESULTS.md")
+    p.add_argument("--float32-weights", action="store_true",
+                   help="round the weights to float32 values (a float32-trained network); "
+                   "the event engine then reads float32 rows; written to its own block")
     p.add_argument("--json", type=Path, help="also save all numbers here")
     args = p.parse_args(argv)
     if args.repeats < 3:
@@ -346,7 +358,10 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({"case": case_info, "results": slim}, indent=1))
     if args.write:
         cmd = COMMAND if not args.only else f"{COMMAND} --only {' '.join(args.only)}"
-        write_section(f"Command: `{cmd}`\n\n{text}")
+        if args.float32_weights:
+            write_section(f"Command: `{cmd} --float32-weights`\n\n{text}", BEGIN32, END32)
+        else:
+            write_section(f"Command: `{cmd}`\n\n{text}")
         print(f"wrote {RESULTS.relative_to(ROOT)}", file=sys.stderr)
     return 0
 

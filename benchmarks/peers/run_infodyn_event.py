@@ -51,8 +51,12 @@ def main() -> None:
         wall.append(w)
         cpu.append(c)
     save_spikes(args.spikes_out, times, units)
+    from infodyn.network.engine_event import row_storage
+
+    rows = "float32 rows, float64 sums" if row_storage(params["w_rec"]).dtype == np.float32 \
+        else "float64"
     emit(
-        "infodyn event engine (Numba, float64)",
+        f"infodyn event engine (Numba, {rows})",
         x.shape[0],
         wall,
         cpu,
