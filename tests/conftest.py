@@ -10,3 +10,24 @@ os.environ.setdefault(
 import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def h5_read_sizes(monkeypatch):
+    """The number of elements of every ``h5py.Dataset`` read made during the test, in order."""
+    import h5py
+    import numpy as np
+
+    reads: list[int] = []
+    original = h5py.Dataset.__getitem__
+
+    def counting(self, key):
+        out = original(self, key)
+        reads.append(int(np.size(out)))
+        return out
+
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", counting)
+    return reads

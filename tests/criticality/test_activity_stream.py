@@ -138,18 +138,11 @@ def big_file(tmp_path_factory):
     return path, flat.size
 
 
-def test_population_activity_of_a_path_reads_blocks_not_the_file(big_file, monkeypatch, no_load):
+def test_population_activity_of_a_path_reads_blocks_not_the_file(big_file, monkeypatch, no_load,
+                                                                   h5_read_sizes):
     path, n = big_file
     monkeypatch.setattr(activity_mod, "BLOCK_SPIKES", 50_000)
-    reads = []
-    original = h5py.Dataset.__getitem__
-
-    def counting(self, key):
-        out = original(self, key)
-        reads.append(np.size(out))
-        return out
-
-    monkeypatch.setattr(h5py.Dataset, "__getitem__", counting)
+    reads = h5_read_sizes
     act = C.population_activity(path, bin_ms="iei", units=np.arange(0, 400, 2))
     assert act.n_trials == 2 and act.n_units == 200
     with SpikeReader(path, block_spikes=50_000) as rd:

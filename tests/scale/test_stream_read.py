@@ -186,17 +186,9 @@ def big_file(tmp_path_factory):
     return path, n, n_steps
 
 
-def test_reads_slices_never_the_whole_dataset(big_file, monkeypatch):
+def test_reads_slices_never_the_whole_dataset(big_file, h5_read_sizes):
     path, n, n_steps = big_file
-    reads = []
-    original = h5py.Dataset.__getitem__
-
-    def counting(self, key):
-        out = original(self, key)
-        reads.append(np.size(out))
-        return out
-
-    monkeypatch.setattr(h5py.Dataset, "__getitem__", counting)
+    reads = h5_read_sizes
     with SpikeReader(path, block_spikes=50_000) as rd:
         block = rd.block_spikes  # rounded up to whole 65536-spike storage chunks
         assert block < n // 10
