@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -41,6 +42,7 @@ def _save(name: str, result: dict, fig) -> None:
 
     OUT.mkdir(parents=True, exist_ok=True)
     result["machine"] = f"{platform.machine()}, shared 2-core machine under load"
+    result["command"] = " ".join([COMMAND, *sys.argv[1:]])
     write_json(OUT / f"acceptance_learning_{name}.json", result)
     fig.savefig(OUT / f"acceptance_learning_{name}.png", dpi=100, bbox_inches="tight")
 
@@ -50,6 +52,12 @@ def _deadline_fit(trainer, iterations: int, max_minutes: float):
     t0 = time.time()
     while trainer.state.iteration < iterations:
         trainer.step()
+        if trainer.state.iteration % 50 == 0:  # progress: the last 50 iterations' means
+            last = trainer.state.history[-50:]
+            means = {k: float(np.mean([r[k] for r in last])) for k in ("loss", "mean_rate_hz",
+                                                                        "error") if k in last[0]}
+            print(f"  it. {trainer.state.iteration}: {means} ({time.time() - t0:.0f} s)",
+                  flush=True)
         if (time.time() - t0) / 60.0 > max_minutes:
             return trainer.state.history, True
     return trainer.state.history, False
@@ -94,22 +102,52 @@ def run_pattern(iterations: int, max_minutes: float, seed: int) -> None:
     print(json.dumps(result, indent=1))
 
 
-def run_evidence(iterations: int, max_minutes: float, seed: int, batch: int) -> None:
+def published_beta_a(v_th: float = 0.03, tau_m: float = 20.0, tau_a: float = 2000.0,
+                     dt: float = 1.0) -> float:
+    """The published code's adaptation strength in this model's units.
+
+    Bellec et al.'s evidence-accumulation code uses thr = 0.6, unscaled input and
+    ``beta = 1.7 (1 - rho) / (1 - alpha)`` with the same ``a <- rho a + z``; our
+    ``input_scaling="one_minus_alpha"`` with v_th = 0.03 is that model with v scaled by
+    (1 - alpha) (0.6 (1 - alpha) = 0.029), so beta scales by v_th / 0.6: 8.7e-4 (each spike
+    raises the threshold by 2.9 % of v_th; at 10 Hz for 2 s by 58 %).
+    """
+    import math
+
+    rho, alpha = math.exp(-dt / tau_a), math.exp(-dt / tau_m)
+    return 1.7 * (1.0 - rho) / (1.0 - alpha) * v_th / 0.6
+
+
+def run_evidence(iterations: int, max_minutes: float, seed: int, batch: int,
+                 p_group: float = 0.3, beta_a: float = 0.0025, readout_scaling: str = "none",
+                 rate_reg: float = 1e-4) -> None:
+    """Evidence accumulation, ALIF then the LIF-only control.
+
+    Defaults: beta_a = 0.0025 (a threshold rise of 1.7 v_th at 10 Hz for tau_a = 2 s, 3x the
+    published strength, :func:`published_beta_a`), unscaled readout and regulariser 1e-4: with
+    the published values (8.7e-4, (1 - kappa) readout, 2e-6) the readout stayed at chance here
+    (loss ln 2 after 400 iterations), see the notes in the results file.
+    """
     import infodyn as idn
     from infodyn.learning import FiringRateRegularizer, SoftmaxCrossEntropy
     from infodyn.learning.tasks import EvidenceAccumulation
     from infodyn.learning.trainer import Trainer, TrainOptions
     from infodyn.plotting import pyplot
 
-    task = EvidenceAccumulation()
-    loss = SoftmaxCrossEntropy() + FiringRateRegularizer(weight=1e-4, f_target_hz=10.0)
+    task = EvidenceAccumulation(p_group=p_group)
+    # the published code's regulariser, sum_j (f_j[kHz] - 0.01)^2, is c/2 sum_j (f_j[Hz] - 10)^2
+    # with c = 2e-6
+    loss = SoftmaxCrossEntropy() + FiringRateRegularizer(weight=rate_reg, f_target_hz=10.0)
     common = dict(n_in=40, n_rec=100, n_out=2, tau_m=20.0, tau_out=20.0, v_th=0.03, n_ref=5,
-                  input_scaling="one_minus_alpha")
+                  input_scaling="one_minus_alpha", readout_scaling=readout_scaling)
     nets = {
-        "alif": idn.network.ALIF(**common, n_alif=50, tau_a=2000.0, beta_a=0.0025),
+        "alif": idn.network.ALIF(**common, n_alif=50, tau_a=2000.0, beta_a=beta_a),
         "lif": idn.network.LIF(**common),
     }
-    result, curves = {"task": "evidence accumulation, e-prop, Adam lr 5e-3", "batch": batch}, {}
+    result, curves = {"task": f"evidence accumulation (p_group {p_group}), e-prop, Adam lr 5e-3, "
+                              f"beta_a {beta_a:.3g}, rate regulariser {rate_reg:g}, readout "
+                              f"scaling {readout_scaling!r}",
+                      "batch": batch}, {}
     for name, net in nets.items():
         t0 = time.time()
         tr = Trainer(net, task, loss, TrainOptions(method="eprop", optimizer="adam", lr=5e-3,
@@ -137,11 +175,61 @@ def run_evidence(iterations: int, max_minutes: float, seed: int, batch: int) -> 
     _save("evidence", result, fig)
 
 
-def run_critical(iterations: int, max_minutes: float, seed: int) -> None:
+def _critical_measure(net, task, params, bin_steps: int, n_trials: int = 20,
+                      n_steps: int = 2000, seed: int = 123) -> dict:
+    """Rate (Hz per unit) and branching ratio of the population activity on fresh inputs.
+
+    ``n_trials`` independent Poisson inputs of ``n_steps`` steps (the training condition: each
+    trial starts from rest); population counts in bins of ``bin_steps`` steps (n_ref + 1, so the
+    refractory oscillation at lag 1 step does not bias the slope, as in the experiments
+    pipeline); ``m`` by the criticality module's MR estimator (trial-separated, bootstrap CI over
+    trials) and the naive lag-1 slope. ``events_per_bin`` is the population's mean count per bin.
+    """
+    from infodyn.criticality.branching import branching_ratio
+
+    rng = np.random.default_rng(seed)
+    p = {k: np.asarray(v) for k, v in params.items()}
+    counts, rates = [], []
+    for _ in range(n_trials):
+        x = np.concatenate([task.batch(rng, 1)[0][0] for _ in range(n_steps // task.n_steps)])
+        z = np.asarray(net.simulate(p, x, engine="event").z, dtype=np.float64)
+        nb = z.shape[0] // bin_steps
+        counts.append(z[: nb * bin_steps].sum(axis=1).reshape(nb, bin_steps).sum(axis=1))
+        rates.append(z.mean() * 1000.0 / net.dt)
+    act = np.asarray(counts)
+    out = {"rate_hz": float(np.mean(rates)),
+           "rate_hz_ci95": [float(np.percentile(rates, 2.5)), float(np.percentile(rates, 97.5))],
+           "events_per_bin": float(act.mean()), "bin_ms": bin_steps * net.dt}
+    for method in ("mr", "naive"):
+        try:
+            r = branching_ratio(act, method=method, dt=bin_steps * net.dt, n_boot=100, seed=0)
+            out[f"m_{method}"] = float(r.m)
+            out[f"m_{method}_ci95"] = [float(c) for c in r.m_ci]
+            out[f"tau_ms_{method}"] = float(r.tau)
+        except Exception as e:  # noqa: BLE001 - record why the estimator refused
+            out[f"m_{method}"], out[f"m_{method}_error"] = float("nan"), str(e)
+    out["m"] = out["m_mr"]
+    return out, act[0]
+
+
+def run_critical(iterations: int, max_minutes: float, seed: int, lr: float = 1e-2,
+                 batch: int = 8, var_weight: float = 1e-7, fine_iterations: int = 0) -> None:
+    """Low-rate critical regime: e-prop with the unit-rate and rate-variance losses.
+
+    Theory (REFERENCE section 3, Zierenberg et al. 2018): a branching process driven by ``h``
+    external events per bin and held by homeostasis at ``r*`` events per bin has ``m = 1 -
+    h/r*``. Both are counted in the same units here: ``h`` is the population's events per bin
+    with W_rec = 0 (input-driven), ``r*`` its events per bin at the target rate r0 (Hz per unit)
+    = r0 * n * bin / 1000; their ratio equals h_hz / r0. The variance target is the stationary
+    variance of that driven process at the 1-step resolution of the loss, ``Var A = r*/(1-m^2)``
+    (Poisson offspring and immigration), in the loss's units (Hz^2 of the population rate).
+    Adam at ``lr`` then ``fine_iterations`` at lr/10 (smaller weight steps near the critical
+    point, where the rate is very sensitive to W_rec).
+    """
     import infodyn as idn
     from infodyn.learning import PopulationRateVariance, UnitRateTarget
     from infodyn.learning.tasks import RateTask
-    from infodyn.learning.trainer import Trainer, TrainOptions, branching_estimate
+    from infodyn.learning.trainer import Trainer, TrainOptions
     from infodyn.plotting import pyplot
 
     n, n_in, r0, in_rate = 100, 50, 10.0, 0.2
@@ -149,48 +237,63 @@ def run_critical(iterations: int, max_minutes: float, seed: int) -> None:
                           rec_scale=0.5, surrogate="fast_sigmoid", n_ref=2)
     task = RateTask(n_in=n_in, n_steps=1000, rate_hz=in_rate)
     params = net.init(seed=seed)
-
-    def measure(p, steps=20000):
-        x = task.batch(np.random.default_rng(123), 1)[0][0]
-        x = np.concatenate([x] * (steps // task.n_steps))
-        tr = net.simulate({k: np.asarray(v) for k, v in p.items()}, x, engine="event")
-        act = tr.z.sum(axis=1)[None].astype(float)
-        return float(tr.z.mean() * 1000.0 / net.dt), branching_estimate(act), act[0]
+    bin_steps = net.n_ref + 1
 
     no_rec = {**params, "w_rec": np.zeros_like(params["w_rec"])}
-    h_hz, _, _ = measure(no_rec)
-    r_init, m_init, act_init = measure(params)
-    loss = UnitRateTarget(r0_hz=r0, weight=1e-3) + PopulationRateVariance(weight=1e-6,
-                                                                          s_target=0.0)
-    tr = Trainer(net, task, loss, TrainOptions(method="eprop", optimizer="adam", lr=1e-3,
-                                               batch_size=4, seed=seed, train=("w_rec",)),
-                 params=params)
+    drive, _ = _critical_measure(net, task, no_rec, bin_steps)
+    h_bin = drive["events_per_bin"]                       # input-driven events per bin
+    r_bin = r0 * n * bin_steps * net.dt / 1000.0          # target events per bin
+    m_pred = 1.0 - h_bin / r_bin
+    # driven-BP variance of the population rate at 1-step resolution, in Hz^2
+    r_step = r0 * n * net.dt / 1000.0
+    s_target = r_step / (1.0 - m_pred**2) * (1000.0 / (net.dt * n)) ** 2
+    init, act_init = _critical_measure(net, task, params, bin_steps)
+    loss = UnitRateTarget(r0_hz=r0, weight=1e-3) + PopulationRateVariance(
+        weight=var_weight, s_target=s_target)
     t0 = time.time()
+    tr = Trainer(net, task, loss, TrainOptions(method="eprop", optimizer="adam", lr=lr,
+                                               batch_size=batch, seed=seed, train=("w_rec",)),
+                 params=params)
     hist, stopped = _deadline_fit(tr, iterations, max_minutes)
-    r_fin, m_fin, act_fin = measure(tr.state.params)
-    m_pred = 1.0 - h_hz / r0
+    hist = list(hist)
+    if fine_iterations and not stopped:
+        tr2 = Trainer(net, task, loss, TrainOptions(
+            method="eprop", optimizer="adam", lr=lr / 10, batch_size=batch, seed=seed + 1,
+            train=("w_rec",)), params=tr.state.params)
+        left = max_minutes - (time.time() - t0) / 60
+        h2, stopped = _deadline_fit(tr2, fine_iterations, left)
+        hist += list(h2)
+        tr = tr2
+    fin, act_fin = _critical_measure(net, task, tr.state.params, bin_steps)
+    m_at_rate = 1.0 - h_bin / fin["events_per_bin"]
     result = {
-        "setup": f"{n} LIF, {n_in} Poisson inputs at {in_rate} Hz, r0 = {r0} Hz, e-prop on "
-                 "W_rec with unit-rate + rate-variance losses, Adam lr 1e-3, batch 4, T = 1000",
-        "input_evoked_rate_h_hz": h_hz, "predicted_m": m_pred,
-        "initial": {"rate_hz": r_init, "m": m_init},
-        "final": {"rate_hz": r_fin, "m": m_fin},
+        "setup": f"{n} LIF (n_ref 2), {n_in} Poisson inputs at {in_rate} Hz, r0 = {r0} Hz, "
+                 f"e-prop on W_rec, unit-rate (weight 1e-3) + rate-variance (weight "
+                 f"{var_weight:g}, s_target {s_target:.0f} Hz^2) losses, Adam lr {lr:g} "
+                 f"({len(hist) - min(len(hist), iterations)} it. at lr/10), batch {batch}, "
+                 "T = 1000; measured on 20 fresh 2000-step trials",
+        "bin_ms": bin_steps * net.dt,
+        "input_driven": drive, "h_events_per_bin": h_bin, "r0_events_per_bin": r_bin,
+        "input_evoked_rate_h_hz": drive["rate_hz"], "predicted_m": m_pred,
+        "predicted_m_at_final_rate": m_at_rate, "s_target_hz2": s_target,
+        "initial": init, "final": fin,
         "iterations": len(hist), "stopped_by_time_limit": stopped,
-        "moved_toward_prediction": abs(m_fin - m_pred) < abs(m_init - m_pred),
+        "moved_toward_prediction": abs(fin["m"] - m_pred) < abs(init["m"] - m_pred),
         "minutes": (time.time() - t0) / 60,
     }
     plt = pyplot()
     fig, ax = plt.subplots(1, 2, figsize=(10, 3))
-    ax[0].plot([r["mean_rate_hz"] for r in hist], label="rate (Hz)")
-    ax[0].plot([100 * r["branching"] for r in hist], label="100 x m (training batches)")
-    ax[0].axhline(r0, color="k", ls=":")
-    ax[0].axhline(100 * m_pred, color="r", ls=":")
+    ax[0].plot([r["mean_rate_hz"] for r in hist], lw=0.6, label="rate (Hz, training batch)")
+    ax[0].axhline(r0, color="k", ls=":", label="r0")
+    ax[0].axhline(fin["rate_hz"], color="b", ls="--", lw=0.8, label="final rate (20 trials)")
+    ax[0].set_ylim(0, 3 * r0)  # the first Adam steps overshoot to ~300 Hz for a few iterations
     ax[0].legend(fontsize=7)
     ax[0].set_xlabel("iteration")
-    ax[1].plot(act_init[:2000], lw=0.6, label=f"initial m={m_init:.3f}")
-    ax[1].plot(act_fin[:2000], lw=0.6, label=f"trained m={m_fin:.3f}")
-    ax[1].set_xlabel("time (ms)")
-    ax[1].set_ylabel("population spikes")
+    ax[1].plot(act_init[:700], lw=0.6, label=f"initial m_MR={init['m']:.3f}")
+    ax[1].plot(act_fin[:700], lw=0.6, label=f"trained m_MR={fin['m']:.3f} "
+               f"(pred {m_pred:.3f})")
+    ax[1].set_xlabel(f"bin ({bin_steps * net.dt:g} ms)")
+    ax[1].set_ylabel("population spikes per bin")
     ax[1].legend(fontsize=7)
     _save("critical", result, fig)
     print(json.dumps(result, indent=1))
@@ -218,11 +321,20 @@ def _verdicts() -> list[str]:
             f"{'met' if r['passed'] else 'not met within the time limit'} |")
     r = load("critical")
     if r:
+        i, f = r["initial"], r["final"]
+        ci = f.get("m_mr_ci95") or [float("nan")] * 2
+        gap0, gap = abs(i["m"] - r["predicted_m"]), abs(f["m"] - r["predicted_m"])
+        met = gap <= gap0 / 5 and abs(f["rate_hz"] - 10.0) <= 2.0
+        verdict = ("met" if met else "moved toward, not reached"
+                   if r["moved_toward_prediction"] else "not met")
         rows.append(
-            f"| critical | m -> 1 - h/r0 = {r['predicted_m']:.3f} | m {r['initial']['m']:.3f} -> "
-            f"{r['final']['m']:.3f}, rate {r['initial']['rate_hz']:.2f} -> "
-            f"{r['final']['rate_hz']:.2f} Hz (r0 = 10) in {r['iterations']} it. | "
-            f"{'moved toward, not reached' if r['moved_toward_prediction'] else 'not met'} |")
+            f"| critical | m -> 1 - h/r0 = {r['predicted_m']:.3f} (|m - 1 + h/r0| shrinks >= 5x, "
+            f"rate within 20 % of r0) | m_MR "
+            f"({r.get('bin_ms', 1):g} ms bins) {i['m']:.3f} -> {f['m']:.3f} "
+            f"[{ci[0]:.3f}, {ci[1]:.3f}], naive "
+            f"{i.get('m_naive', float('nan')):.3f} -> {f.get('m_naive', float('nan')):.3f}; rate "
+            f"{i['rate_hz']:.2f} -> {f['rate_hz']:.2f} Hz (r0 = 10) in {r['iterations']} it. | "
+            f"{verdict} |")
     return rows
 
 
@@ -231,25 +343,37 @@ def summary() -> None:
              "Produced by `benchmarks/acceptance_learning.py` on a shared 2-core machine under "
              "heavy load; runs were cut by a wall-clock limit where noted.", ""]
     lines += _verdicts() + [""] + [
-        "Notes. Evidence accumulation: one ALIF iteration (batch 16, T = 2250, per-synapse "
-        "ALIF and readout-filtered traces) took 1.5-7 s here depending on the machine's load, "
-        "so the published set-up (batch 64, 2000 iterations) did not fit. A first run (batch "
-        "16, 15 min per network) reached 121 ALIF iterations at 48 % error; the recorded one "
-        "gave ALIF 22.5 min (923 iterations): the error stayed near chance on average (the "
-        "best single batch of 16 was at 6 %), so with these hyperparameters (beta_a = 0.0025, "
-        "Adam 5e-3, batch 16) the network did not learn the task in the time available; the "
-        "adaptation strength and batch size are the first things to revisit. Low-rate critical: "
-        "earlier runs of the same script with Adam lr 1e-4 (400 it.) and 3e-4 (1000 it.) gave "
-        "m = 0.25 (rate 1.75 Hz) and m = 0.48 (rate 3.16 Hz); the rate loss raises the rate "
-        "slowly because silent units get little pseudo-derivative, and m rose with the rate "
-        "but stayed well below 1 - h/r0 in every run.", ""]
+        "Notes. Evidence accumulation: e-prop's ALIF traces are now accumulated by chunks "
+        "(backward per-unit scan plus batched matrix products, same numbers), so one iteration "
+        "at the published batch of 64 takes ~0.9 s here instead of ~3 s, and the published "
+        "2000 iterations fit. The task now draws cues as the published code does (a favoured "
+        "side per trial, each cue against it with p_group = 0.3). Runs at batch 64, 2000 "
+        "iterations: with the published adaptation strength and readout (beta 8.7e-4 = 1.7 "
+        "(1 - rho)/(1 - alpha) scaled to v_th = 0.03, (1 - kappa) readout, regulariser 2e-6) the "
+        "readout stayed at chance (loss ln 2, error 0.44-0.51 after 400 iterations; stopped); "
+        "with beta 0.0025, an unscaled readout and regulariser 1e-4 (the recorded run) the "
+        "error fell to ~0.19 around iteration 1300-1400 and drifted back to ~0.25; with the "
+        "same network on unbiased cues (p_group = 0.5) it reached 0.29 after 700 iterations "
+        "(stopped). Not met: the published < 7 % is not reproduced; what differs from the "
+        "published code and is left to try: initial weight scales (ours 0.6x), no gradient "
+        "clipping there (we clip at 10), validation on fresh batches. "
+        "Low-rate critical: h (the input-driven events per 3 ms bin with W_rec = 0) is 0.40 "
+        "and r* at 10 Hz is 3.0, so m should go to 1 - h/r* = 0.868; e-prop on W_rec with the "
+        "unit-rate and variance losses (Adam 1e-2 then 1e-3) brought the rate from 1.5 to 9.9 Hz "
+        "and the MR branching ratio from 0 to 0.924 [0.910, 0.936]: 94 % of the way, "
+        "overshooting by 0.056 (the membrane's 20 ms memory lengthens the autocorrelation beyond "
+        "the pure branching process the prediction assumes; the naive lag-1 slope, 0.51, is "
+        "biased by the Poisson spiking noise, which the MR fit's b = 0.55 absorbs). Earlier "
+        "runs at lower learning rates (1e-4, 3e-4, 1e-3) stopped at 1.8-4.2 Hz with m 0.25-0.48: "
+        "the rate loss raises silent units slowly.", ""]
     for name in ("pattern", "evidence", "critical"):
         f = OUT / f"acceptance_learning_{name}.json"
         if not f.exists():
             lines += [f"## {name}", "", "not run", ""]
             continue
         res = json.loads(f.read_text())
-        lines += [f"## {name}", "", f"Command: `{COMMAND} {name} ...` (see the JSON for settings)",
+        cmd = res.get("command", f"{COMMAND} {name} ... (see the JSON for settings)")
+        lines += [f"## {name}", "", f"Command: `{cmd}`",
                   "", "```json", json.dumps(res, indent=1), "```", "",
                   f"![{name}](acceptance_learning_{name}.png)", ""]
     (OUT / "acceptance_learning.md").write_text("\n".join(lines))
@@ -262,15 +386,30 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--max-minutes", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--lr", type=float, default=1e-2, help="critical: Adam learning rate")
+    ap.add_argument("--var-weight", type=float, default=1e-7, help="critical: variance loss")
+    ap.add_argument("--fine-iterations", type=int, default=0,
+                    help="critical: extra iterations at lr/10")
+    ap.add_argument("--p-group", type=float, default=0.3,
+                    help="evidence: probability that a cue is against the trial's favoured side")
+    ap.add_argument("--beta-a", type=float, default=0.0025,
+                    help="evidence: ALIF adaptation strength (published: 8.7e-4)")
+    ap.add_argument("--readout-scaling", default="none",
+                    help="evidence: 'none' or 'one_minus_kappa' (published)")
+    ap.add_argument("--rate-reg", type=float, default=1e-4,
+                    help="evidence: firing-rate regulariser weight (published: 2e-6)")
     ap.add_argument("--summary", action="store_true")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     if args.run == "pattern":
         run_pattern(args.iterations, args.max_minutes, args.seed)
     elif args.run == "evidence":
-        run_evidence(args.iterations, args.max_minutes, args.seed, args.batch)
+        run_evidence(args.iterations, args.max_minutes, args.seed, args.batch,
+                     p_group=args.p_group, beta_a=args.beta_a,
+                     readout_scaling=args.readout_scaling, rate_reg=args.rate_reg)
     elif args.run == "critical":
-        run_critical(args.iterations, args.max_minutes, args.seed)
+        run_critical(args.iterations, args.max_minutes, args.seed, lr=args.lr, batch=args.batch,
+                     var_weight=args.var_weight, fine_iterations=args.fine_iterations)
     if args.summary or args.run:
         summary()
 
