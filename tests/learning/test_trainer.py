@@ -200,3 +200,24 @@ def test_evidence_cues_follow_the_published_bias(p_group, close_fraction):
     assert close == pytest.approx(close_fraction, abs=0.03)
     with pytest.raises(Exception, match="p_group"):
         EvidenceAccumulation(p_group=0.7)
+
+
+def test_lr_scale_multiplies_each_weights_step():
+    """Adam's first step is lr * sign(g) per entry; a factor 0.05 on w_rec scales exactly that
+    weight's step, leaves the others, and bad keys or values are refused."""
+    net = idn.network.LIF(n_in=10, n_rec=12, n_out=1, in_scale=3.0)
+    task = PatternGeneration(n_in=10, n_steps=60)
+    steps = {}
+    for name, scale in (("plain", {}), ("scaled", {"w_rec": 0.05})):
+        tr = Trainer(net, task, "mse", TrainOptions(lr=1e-3, lr_scale=scale, seed=1))
+        before = {k: np.asarray(v) for k, v in tr.state.params.items()}
+        tr.step()
+        steps[name] = {k: np.asarray(tr.state.params[k]) - before[k] for k in before}
+    np.testing.assert_allclose(steps["scaled"]["w_rec"], 0.05 * steps["plain"]["w_rec"],  # float32
+                               rtol=1e-4, atol=1e-12)
+    np.testing.assert_array_equal(steps["scaled"]["w_in"], steps["plain"]["w_in"])
+    assert np.abs(steps["plain"]["w_rec"]).max() > 0
+    with pytest.raises(Exception, match="lr_scale"):
+        TrainOptions(lr_scale={"w_hid": 0.1})
+    with pytest.raises(Exception, match="lr_scale"):
+        TrainOptions(lr_scale={"w_rec": 0.0})

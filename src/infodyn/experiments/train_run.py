@@ -33,6 +33,8 @@ class TrainingSection(Section):
     feedback: Literal["symmetric", "random", "adaptive"] = "symmetric"
     optimizer: Literal["sgd", "adam"] = "adam"
     lr: float = Field(1e-3, gt=0, description="learning rate")
+    lr_scale: dict[Literal["w_in", "w_rec", "w_out"], float] = Field(
+        default_factory=dict, description="per-weight learning-rate factors, e.g. {w_rec = 0.05}")
     momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum")
     clip_norm: float | None = Field(None, gt=0, description="global gradient-norm clip")
     iterations: int = Field(100, ge=0, description="training iterations")

@@ -51,14 +51,19 @@ KEYS = ("w_in", "w_rec", "w_out")
 
 @dataclass
 class TrainOptions:
-    """How to train. ``lr`` is the learning rate; ``clip_norm`` the global-norm clip (None: off);
-    ``train`` the weights that learn; ``online_window`` K steps per e-prop update (None: one
-    update per sequence batch); ``checkpoint_every`` iterations between checkpoints."""
+    """How to train. ``lr`` is the learning rate; ``lr_scale`` multiplies it per weight, e.g.
+    ``{"w_rec": 0.05}`` (Adam's steps have the size of the learning rate whatever the weight's
+    scale, so weights kept in different units need different rates: with
+    ``input_scaling="one_minus_alpha"`` the input weights carry a 1/(1 - alpha) factor that the
+    recurrent ones do not); ``clip_norm`` the global-norm clip (None: off); ``train`` the weights
+    that learn; ``online_window`` K steps per e-prop update (None: one update per sequence batch);
+    ``checkpoint_every`` iterations between checkpoints."""
 
     method: Literal["eprop", "bptt", "bptt_stopgrad"] = "eprop"
     feedback: Literal["symmetric", "random", "adaptive"] = "symmetric"
     optimizer: Literal["sgd", "adam"] = "adam"
     lr: float = 1e-3
+    lr_scale: dict[str, float] = field(default_factory=dict)
     momentum: float = 0.0
     clip_norm: float | None = None
     batch_size: int = 1
@@ -84,6 +89,11 @@ class TrainOptions:
         )
         bad = set(self.train) - set(KEYS)
         require(not bad, f"train may only name {KEYS}, got {sorted(bad)}")
+        self.lr_scale = dict(self.lr_scale or {})
+        bad = set(self.lr_scale) - set(KEYS)
+        require(not bad, f"lr_scale may only name {KEYS}, got {sorted(bad)}")
+        require(all(v > 0 and math.isfinite(v) for v in self.lr_scale.values()),
+                f"lr_scale values must be > 0, got {self.lr_scale}")
         self.train = tuple(self.train)
 
 
@@ -166,6 +176,10 @@ class Trainer:
             parts.append(optax.adam(o.lr))
         else:
             parts.append(optax.sgd(o.lr, momentum=o.momentum or None))
+        if o.lr_scale:
+            scale = {k: float(o.lr_scale.get(k, 1.0)) for k in KEYS}
+            parts.append(optax.stateless(
+                lambda updates, params=None: {k: u * scale[k] for k, u in updates.items()}))
         return optax.chain(*parts)
 
     def _apply(self, grads: dict[str, Any]) -> None:
