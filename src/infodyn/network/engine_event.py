@@ -181,6 +181,13 @@ def row_storage(w) -> np.ndarray:
     return w32 if np.array_equal(w32, w64) else w64
 
 
+def event_weights(params) -> dict[str, np.ndarray]:
+    """The weight arrays the loop reads (:func:`row_storage` for ``w_in``/``w_rec``, float64
+    ``w_out``); prepare them once for a run of many chunks and pass them as ``weights=``."""
+    return {"w_in": row_storage(params["w_in"]), "w_rec": row_storage(params["w_rec"]),
+            "w_out": np.ascontiguousarray(params["w_out"], dtype=np.float64)}
+
+
 @dataclass
 class EventState:
     """State carried between chunks of an event-driven run."""
@@ -215,15 +222,17 @@ def run_event_chunk(
     capacity: int = 1 << 20,
     on_spikes=None,
     t_offset: int = 0,
+    weights: dict[str, np.ndarray] | None = None,
 ):
     """Advance ``state`` through input ``x`` (T, n_in), float64.
 
     Spikes are passed to ``on_spikes(times, units)`` (times offset by ``t_offset``) whenever the
     buffer of ``capacity`` spikes fills and at the end; returns recorded (v, thr, y) or Nones.
+    ``weights``: :func:`event_weights` of ``params``, prepared once by callers that run many
+    chunks (otherwise prepared here, an O(n_rec^2) check per call).
     """
-    w_in = row_storage(params["w_in"])
-    w_rec = row_storage(params["w_rec"])
-    w_out = np.ascontiguousarray(params["w_out"], dtype=np.float64)
+    w = event_weights(params) if weights is None else weights
+    w_in, w_rec, w_out = w["w_in"], w["w_rec"], w["w_out"]
     x = np.ascontiguousarray(x, dtype=np.float64)
     n_steps = x.shape[0]
     capacity = max(capacity, 2 * net.n_rec)

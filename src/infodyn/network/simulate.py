@@ -105,8 +105,9 @@ def simulate(
 
 
 def _simulate_event_batch(net, params, xb: np.ndarray, record: bool):
-    from infodyn.network.engine_event import EventState, run_event_chunk
+    from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
 
+    weights = event_weights(params)
     n_b, n_t = xb.shape[:2]
     z = np.zeros((n_b, n_t, net.n_rec), np.float64)
     vs, thrs, ys = [], [], []
@@ -116,7 +117,8 @@ def _simulate_event_batch(net, params, xb: np.ndarray, record: bool):
         def collect(times, units, b=b):
             z[b, times, units] = 1.0
 
-        v, thr, y = run_event_chunk(net, params, xb[b], state, record=record, on_spikes=collect)
+        v, thr, y = run_event_chunk(net, params, xb[b], state, record=record, on_spikes=collect,
+                                    weights=weights)
         vs.append(v)
         thrs.append(thr)
         ys.append(y)
@@ -142,11 +144,12 @@ def simulate_to_file(
     after each chunk. The file appears only when the run completes.
     """
     from infodyn.data.spikes import SpikeWriter
-    from infodyn.network.engine_event import EventState, run_event_chunk
+    from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
 
     net.validate_params(params)
     if n_steps < 1:
         raise InputError("n_steps must be >= 1")
+    weights = event_weights(params)
     state = EventState.zeros(net.n_rec, net.n_out)
     meta = {"network": net.model_dump(mode="json"), "engine": "event", **(metadata or {})}
     with SpikeWriter(path, n_units=net.n_rec, dt=net.dt, n_steps=n_steps, metadata=meta) as writer:
@@ -154,7 +157,8 @@ def simulate_to_file(
             stop = min(start + chunk_steps, n_steps)
             chunk = x(start, stop) if callable(x) else x[start:stop]
             chunk, _ = check_input(net, chunk)
-            run_event_chunk(net, params, chunk[0], state, t_offset=start, on_spikes=writer.append)
+            run_event_chunk(net, params, chunk[0], state, t_offset=start, on_spikes=writer.append,
+                            weights=weights)
             if progress is not None:
                 progress(stop)
     return Path(path)
