@@ -27,6 +27,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from infodyn.learning.eprop import scan_in_chunks
 from infodyn.learning.losses import CompositeLoss
 from infodyn.network.dynamics import Constants, step, zero_state
 
@@ -84,21 +85,10 @@ def bptt_window(
 
 def _checkpointed_scan(body, carry, x: Array, tgt: Array | None, size: int):
     """``lax.scan(body, carry, (x, tgt))`` as chunks of ``size`` steps, each rematerialised in
-    the backward pass; the remainder (T mod size steps) runs as one last, shorter chunk."""
+    the backward pass (the last, shorter chunk too)."""
 
     @jax.checkpoint
     def chunk(cy, inp):
         return jax.lax.scan(body, cy, inp)
 
-    def split(a, n):
-        return None if a is None else a[: n * size].reshape(n, size, *a.shape[1:])
-
-    n_main = x.shape[0] // size
-    carry, (act, y) = jax.lax.scan(chunk, carry, (split(x, n_main), split(tgt, n_main)))
-    acts, ys = [act.reshape(-1, *act.shape[2:])], [y.reshape(-1, *y.shape[2:])]
-    if n_main * size < x.shape[0]:
-        rest = n_main * size
-        carry, (act, y) = chunk(carry, (x[rest:], None if tgt is None else tgt[rest:]))
-        acts.append(act)
-        ys.append(y)
-    return carry, (jnp.concatenate(acts), jnp.concatenate(ys))
+    return scan_in_chunks(chunk, carry, x, tgt, size)

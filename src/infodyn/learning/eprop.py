@@ -236,26 +236,29 @@ def _chunked(c, loss, dt, adaptive, filtered, params, beta, feedback, carry, x, 
             k = k._replace(ebar_in=ebar_in, ebar_rec=ebar_rec)
         return (k, {"w_in": g_in, "w_rec": g_rec, "w_out": g_out}, stats), (act, y)
 
-    def split(a, n_chunks, size):
-        if a is None:
-            return None
-        return a.reshape(n_chunks, size, *a.shape[1:])
+    cy, (act, y) = scan_in_chunks(chunk_fn, (carry, g0, stats0), x, tgt, min(CHUNK, n_steps))
+    carry, grads, stats = cy
+    return grads, stats, act, y, carry
 
-    size = min(CHUNK, n_steps)
-    n_main = n_steps // size
+
+def scan_in_chunks(chunk_fn, carry, x: Array, tgt: Array | None, size: int):
+    """Run ``chunk_fn(carry, (x_chunk, tgt_chunk)) -> (carry, (act, y))`` over consecutive chunks
+    of ``size`` steps of ``x`` (T, ...) and ``tgt`` (or None) with ``lax.scan``; the remainder
+    (T mod size steps) runs as one last, shorter chunk. Returns the final carry and ``act``,
+    ``y`` concatenated over time. Shared by e-prop's chunked traces and checkpointed BPTT."""
+
+    def split(a, n):
+        return None if a is None else a[: n * size].reshape(n, size, *a.shape[1:])
+
+    n_main = x.shape[0] // size
     main = n_main * size
-    cy = (carry, g0, stats0)
-    acts, ys = [], []
-    xs = (split(x[:main], n_main, size), split(None if tgt is None else tgt[:main], n_main, size))
-    cy, (act, y) = jax.lax.scan(chunk_fn, cy, xs)
-    acts.append(act.reshape(main, *act.shape[2:]))
-    ys.append(y.reshape(main, *y.shape[2:]))
-    if main < n_steps:  # the remainder as one shorter chunk
-        cy, (act, y) = chunk_fn(cy, (x[main:], None if tgt is None else tgt[main:]))
+    carry, (act, y) = jax.lax.scan(chunk_fn, carry, (split(x, n_main), split(tgt, n_main)))
+    acts, ys = [act.reshape(main, *act.shape[2:])], [y.reshape(main, *y.shape[2:])]
+    if main < x.shape[0]:  # the remainder as one shorter chunk
+        carry, (act, y) = chunk_fn(carry, (x[main:], None if tgt is None else tgt[main:]))
         acts.append(act)
         ys.append(y)
-    carry, grads, stats = cy
-    return grads, stats, jnp.concatenate(acts), jnp.concatenate(ys), carry
+    return carry, (jnp.concatenate(acts), jnp.concatenate(ys))
 
 
 def _eps_trace(eps0, d1, pre_prev, psi_prev, coef):
