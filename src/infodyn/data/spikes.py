@@ -338,29 +338,43 @@ class SpikeWriter:
                 pass
 
 
-def _load_h5(path: Path) -> SpikeTrain:
+def _open_h5(path: Path) -> Any:
+    """Open an infodyn HDF5 spike file for reading (format checked), or raise InputError."""
     import h5py
 
     try:
         h5 = h5py.File(path, "r")
     except OSError as exc:
         raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
-    with h5:
-        if h5.attrs.get("format") != FORMAT_NAME or "spikes" not in h5:
-            raise InputError(
-                f"{path}: not an infodyn spike file (missing format attribute or /spikes)"
-            )
+    if h5.attrs.get("format") != FORMAT_NAME or "spikes" not in h5:
+        h5.close()
+        raise InputError(
+            f"{path}: not an infodyn spike file (missing format attribute or /spikes)"
+        )
+    return h5
+
+
+def _h5_header(h5: Any) -> dict[str, Any]:
+    """``n_units``, ``n_steps``, ``n_trials``, ``dt`` and ``metadata`` of an open spike file
+    (KeyError when one is missing)."""
+    return {
+        "n_units": int(h5.attrs["n_units"]),
+        "n_steps": int(h5.attrs["n_steps"]),
+        "n_trials": int(h5.attrs.get("n_trials", 1)),
+        "dt": float(h5.attrs["dt"]),
+        "metadata": json.loads(h5.attrs.get("metadata", "{}")),
+    }
+
+
+def _load_h5(path: Path) -> SpikeTrain:
+    with _open_h5(path) as h5:
         try:
             grp = h5["spikes"]
             return SpikeTrain(
                 times=grp["times"][...],
                 units=grp["units"][...],
                 trials=grp["trials"][...] if "trials" in grp else None,
-                n_units=int(h5.attrs["n_units"]),
-                n_steps=int(h5.attrs["n_steps"]),
-                n_trials=int(h5.attrs.get("n_trials", 1)),
-                dt=float(h5.attrs["dt"]),
-                metadata=json.loads(h5.attrs.get("metadata", "{}")),
+                **_h5_header(h5),
             )
         except KeyError as exc:
             raise InputError(f"{path}: spike file is missing {exc}") from None
@@ -460,8 +474,6 @@ class SpikeReader:
     """
 
     def __init__(self, path: str | os.PathLike, block_spikes: int = 1 << 20) -> None:
-        import h5py
-
         path = _existing_file(path)
         if path.suffix.lower() not in (".h5", ".hdf5"):
             raise InputError(
@@ -470,10 +482,7 @@ class SpikeReader:
             )
         block_spikes = _whole_number(block_spikes, "block_spikes")
         self.path = path
-        try:
-            self._h5 = h5py.File(path, "r")
-        except OSError as exc:
-            raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
+        self._h5 = _open_h5(path)
         try:
             self._open(block_spikes)
         except BaseException:
@@ -482,19 +491,14 @@ class SpikeReader:
 
     def _open(self, block_spikes: int) -> None:
         h5, path = self._h5, self.path
-        if h5.attrs.get("format") != FORMAT_NAME or "spikes" not in h5:
-            raise InputError(
-                f"{path}: not an infodyn spike file (missing format attribute or /spikes)"
-            )
         try:
             grp = h5["spikes"]
             self._times, self._units = grp["times"], grp["units"]
             self._trials = grp["trials"] if "trials" in grp else None
-            self.n_units = int(h5.attrs["n_units"])
-            self.n_steps = int(h5.attrs["n_steps"])
-            self.n_trials = int(h5.attrs.get("n_trials", 1))
-            self.dt = float(h5.attrs["dt"])
-            self.metadata: dict[str, Any] = json.loads(h5.attrs.get("metadata", "{}"))
+            header = _h5_header(h5)
+            self.n_units, self.n_steps = header["n_units"], header["n_steps"]
+            self.n_trials, self.dt = header["n_trials"], header["dt"]
+            self.metadata: dict[str, Any] = header["metadata"]
             flag = h5.attrs.get("sorted")
         except KeyError as exc:
             raise InputError(f"{path}: spike file is missing {exc}") from None
