@@ -118,8 +118,8 @@ def step_counts(data: Any, units: Any = None, block_spikes: int | None = None) -
 
 
 def _step_counts_iei(counts: np.ndarray, dt: float) -> float:
-    """:func:`mean_interevent_interval` from counts per step (the same sums, in the same order:
-    a trial's first and last events are its first and last non-empty steps)."""
+    """:func:`mean_interevent_interval` from population counts per step ``(trials, steps)``: a
+    trial's first and last events are its first and last non-empty steps."""
     n = counts.sum(axis=1)
     require(int(n.sum()) >= 2, "the mean inter-event interval needs at least two spikes")
     span = 0.0
@@ -141,22 +141,7 @@ def mean_interevent_interval(spikes: Any) -> float:
     Beggs & Plenz 2003 and Priesemann et al. 2014). ``spikes`` is a SpikeTrain or
     :class:`StepCounts`.
     """
-    if isinstance(spikes, StepCounts):
-        return _step_counts_iei(spikes.counts, spikes.dt)
-    times = np.asarray(spikes.times)
-    trials = np.asarray(spikes.trials)
-    require(times.size >= 2, "the mean inter-event interval needs at least two spikes")
-    counts = np.bincount(trials, minlength=spikes.n_trials)
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    span = 0.0
-    n_int = 0
-    for i in range(spikes.n_trials):
-        lo, hi = bounds[i], bounds[i + 1]
-        if hi - lo >= 2:
-            span += float(times[hi - 1] - times[lo])
-            n_int += int(hi - lo - 1)
-    require(n_int > 0, "the mean inter-event interval needs two spikes within one trial")
-    return span * float(spikes.dt) / n_int
+    return _step_counts_iei(np.asarray(spikes.population_activity()), spikes.dt)
 
 
 def _rebin(counts: np.ndarray, k: int) -> np.ndarray:
