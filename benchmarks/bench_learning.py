@@ -6,7 +6,11 @@ target, for T in {250, 1000, 4000} steps. Rows:
 
 - ``forward``: the JAX engine's forward pass only (no gradients): the reference for e-prop.
 - ``eprop``: e-prop with factorised LIF traces (``filter_readout=False``: no per-synapse state).
-- ``eprop_filtered``: exact e-prop with the readout filter (per-synapse B x n_pre x N traces).
+- ``eprop_filtered``: exact e-prop with the readout filter, as ``idn.learning.gradients``
+  computes it for a whole sequence (``lookahead``: one extra forward pass records the readout
+  error, filtered backwards; the traces stay factorised).
+- ``eprop_filtered_carried``: the same gradient with per-synapse B x n_pre x N filtered traces
+  carried forward (what an online run with weight updates inside a sequence needs).
 - ``bptt``: ``jax.grad`` through the surrogate, forward recomputed in ceil(sqrt(T))-step chunks
   in the backward pass (the default of ``idn.learning.gradients``; memory grows like sqrt(T)).
 - ``bptt_plain``: the same without recomputation (``remat=False``; memory grows with T).
@@ -137,12 +141,13 @@ def worker_infodyn(method: str, steps: int, repeats: int) -> dict:
             jax.block_until_ready(out)
             activity.append(float(out["z"].mean()))
     elif method.startswith("eprop"):
-        filt = method == "eprop_filtered"
+        filt = method.startswith("eprop_filtered")
+        carried = method == "eprop_filtered_carried"
 
         def fn():
-            carry = zero_carry(B, N_IN, N, 1, jnp.float32, False, filt)
+            carry = zero_carry(B, N_IN, N, 1, jnp.float32, False, carried)
             g, _, act, _, _ = eprop_window(c, loss, net.dt, False, filt, False, p, beta,
-                                           p["w_out"], carry, xt, tt)
+                                           p["w_out"], carry, xt, tt, lookahead=not carried)
             jax.block_until_ready(g)
             activity.append(float(act.mean()) / N)
     else:
@@ -218,8 +223,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, nargs="+", default=[250, 1000, 4000])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--methods", nargs="+",
-                    default=["forward", "eprop", "eprop_filtered", "bptt", "bptt_plain",
-                             "snntorch"])
+                    default=["forward", "eprop", "eprop_filtered", "eprop_filtered_carried",
+                             "bptt", "bptt_plain", "snntorch"])
     ap.add_argument("--write", action="store_true", help="write the table into RESULTS.md")
     ap.add_argument("--peer-max-steps", type=int, default=None,
                     help="skip snnTorch above this T (one T = 4000 call took ~15 min under load)")

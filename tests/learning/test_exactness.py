@@ -179,3 +179,30 @@ def test_checkpointed_bptt_equals_plain_bptt(method):
     np.testing.assert_array_equal(a.activity, b.activity)
     for key in ("w_in", "w_rec", "w_out"):
         assert max_rel(a.grads[key], b.grads[key]) <= 1e-12, key
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_lookahead_readout_filter_equals_carried_filtered_traces(name):
+    """The two exact readout filters agree: ``G`` filtered backwards from the recorded readout
+    error (one window = the sequence) and per-synapse ``ebar`` carried forward (online), across
+    chunk boundaries (130 steps), with ALIF threshold traces and a two-pass loss."""
+    from infodyn.learning.eprop import eprop_window, zero_carry
+    from infodyn.learning.losses import as_loss
+    from infodyn.network.dynamics import Constants
+
+    kwargs, loss, onehot = CONFIGS[name]
+    net = _net(kwargs)
+    params = {k: jax.numpy.asarray(v) for k, v in net.init(seed=3).items()}
+    x, tgt = _data(net.n_in, net.n_out, steps=130, onehot=onehot)
+    xt, tt = np.swapaxes(x, 0, 1), np.swapaxes(tgt, 0, 1)
+    lossc = as_loss(loss)
+    c, beta = Constants.of(net), jax.numpy.asarray(net.beta_vector())
+    adaptive = net.n_adaptive > 0
+    out = {}
+    for ahead in (True, False):
+        carry = zero_carry(3, net.n_in, net.n_rec, net.n_out, np.float64, adaptive, not ahead)
+        out[ahead], *_ = eprop_window(c, lossc, net.dt, adaptive, True, not lossc.online, params,
+                                      beta, params["w_out"], carry, xt, tt, lookahead=ahead)
+    for key in ("w_in", "w_rec", "w_out"):
+        assert np.max(np.abs(np.asarray(out[False][key]))) > 1e-8
+        assert max_rel(out[True][key], out[False][key]) <= 1e-12

@@ -91,4 +91,4 @@ def _checkpointed_scan(body, carry, x: Array, tgt: Array | None, size: int):
     def chunk(cy, inp):
         return jax.lax.scan(body, cy, inp)
 
-    return scan_in_chunks(chunk, carry, x, tgt, size)
+    return scan_in_chunks(chunk, carry, (x, tgt), size)

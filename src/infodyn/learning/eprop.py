@@ -12,10 +12,19 @@ the synapse (``s_in x_i[t]`` for input weights, ``z_i[t-1]`` for recurrent ones)
 
 For LIF units ``e_ij = psi_j xbar_i`` factorises: the gradient is accumulated as
 ``sum_b xbar^T (psi * L)`` without any per-synapse state. Per-synapse state (B x n_pre x n_rec)
-is kept only for ALIF (``eps``) and for the readout filter: the readout signal ``L^y`` reaches
-unit j through ``y[t] = kappa y[t-1] + s_out W_out^T z[t]``, so its trace is filtered,
-``ebar[t] = kappa ebar[t-1] + e[t]`` (exact). ``filter_readout=False`` applies ``L^y`` to the
-unfiltered trace instead (cheaper, factorised, not exact).
+is kept for ALIF (``eps``). The readout signal ``L^y`` reaches unit j through
+``y[t] = kappa y[t-1] + s_out W_out^T z[t]``, so its trace is filtered,
+``ebar[t] = kappa ebar[t-1] + e[t]`` (exact). Two exact ways to apply it:
+
+- ``lookahead=True`` (a whole sequence with fixed weights; what :func:`.gradients` uses): a first
+  forward pass records ``dE/dy[t]`` (T, B, n_out), filtered backwards into
+  ``G[t] = sum_{k>=t} kappa^(k-t) dE/dy[k]``; then ``sum_t L^y[t] ebar[t] = sum_t e[t] G[t]``
+  (exchange of the two sums), the traces stay factorised and the extra memory is that of the
+  readout trajectory. Costs one forward pass.
+- carried (online windows, weights changing inside a sequence): ``ebar`` is per-synapse state,
+  updated once per chunk (:func:`_chunked`). Costs ~ one more gradient product per chunk.
+
+``filter_readout=False`` applies ``L^y`` to the unfiltered trace instead (not exact).
 
 The readout weights get ``dE/dW_out[j,k] = sum_t zout_j[t] L^y_k[t]`` with
 ``zout[t] = kappa zout[t-1] + s_out z[t]``: identical to BPTT in every configuration.
@@ -74,24 +83,27 @@ def zero_carry(
     )
 
 
-def _forward_stats(c: Constants, loss: CompositeLoss, dt: float, params, beta, state, x, tgt):
-    """Forward pass only: the loss statistics of a window (first pass of two-pass e-prop)."""
+def _forward_pass(c: Constants, loss: CompositeLoss, dt: float, params, beta, state, x, tgt,
+                  cot=None):
+    """Forward pass only (the first pass of two-pass e-prop): the window's loss statistics and,
+    for a cotangent ``cot``, the readout errors ``dE/dy[t]`` (T, B, n_out), else None."""
 
     def body(carry, inp):
         st, stats = carry
         x_t, tgt_t = inp
         new, _ = step(c, params, beta, st, x_t)
         stats = jax.tree_util.tree_map(jnp.add, stats, loss.step_stats(new.z, new.y, tgt_t, dt))
-        return (new, stats), None
+        ly = None if cot is None else loss.signal(cot, new.z, new.y, tgt_t, dt)[1]
+        return (new, stats), ly
 
     stats0 = loss.zero_stats(state.z, state.y, None if tgt is None else tgt[0], dt)
-    (_, stats), _ = jax.lax.scan(body, (state, stats0), (x, tgt))
-    return stats
+    (_, stats), ly = jax.lax.scan(body, (state, stats0), (x, tgt))
+    return stats, ly
 
 
 @partial(
     jax.jit,
-    static_argnames=("c", "loss", "dt", "adaptive", "filter_readout", "two_pass"),
+    static_argnames=("c", "loss", "dt", "adaptive", "filter_readout", "two_pass", "lookahead"),
 )
 def eprop_window(
     c: Constants,
@@ -106,24 +118,47 @@ def eprop_window(
     carry: Carry,
     x: Array,
     tgt: Array | None,
+    *,
+    lookahead: bool = False,
 ):
     """e-prop over one window ``x`` (T, B, n_in), time-major, starting from ``carry``.
 
     Returns ``(grads, stats, activity, y, carry)``: gradients of the window's loss, its
     statistics, the population spike count per step (T, B), the readouts (T, B, n_out) and the
     carry at the end of the window.
+
+    ``lookahead=True`` (a window that is a whole sequence, the weights fixed during it) applies
+    the readout filter to the learning signal instead of the traces: with
+    ``G[t] = sum_{k>=t} kappa^(k-t) dE/dy[k]`` (a backward filter of the (T, B, n_out) readout
+    error, recorded by one extra forward pass), ``sum_t L^y[t] ebar[t] = sum_t e[t] G[t]``
+    exactly, so LIF traces stay factorised and no B x n_pre x N filtered trace exists. The carry
+    returned then holds no filtered traces (``zero_carry(..., filtered=False)``): do not continue
+    it into a next window.
     """
     n_steps = x.shape[0]
     filtered = filter_readout and loss.uses_output
     stats0 = loss.zero_stats(carry.state.z, carry.state.y, None if tgt is None else tgt[0], dt)
-    if two_pass:
-        s_final = _forward_stats(c, loss, dt, params, beta, carry.state, x, tgt)
-    else:
-        s_final = stats0  # the cotangent of a linear reduction does not depend on S
-    cot = jax.grad(lambda s: loss.total(s, n_steps, dt))(s_final)
+
+    def cotangent(stats):
+        return jax.grad(lambda s: loss.total(s, n_steps, dt))(stats)
+
+    cot = cotangent(stats0)  # the cotangent of a linear reduction does not depend on S
+    ahead = None
+    if two_pass or (filtered and lookahead):
+        # dE/dy is recorded in the first pass when its cotangent is already known
+        early = filtered and lookahead and (loss.output_online or not two_pass)
+        s_final, ly = _forward_pass(c, loss, dt, params, beta, carry.state, x, tgt,
+                                    cot if early else None)
+        if two_pass:
+            cot = cotangent(s_final)
+        if filtered and lookahead:
+            if not early:
+                _, ly = _forward_pass(c, loss, dt, params, beta, carry.state, x, tgt, cot)
+            ahead = _reverse_filter(jnp.full((n_steps, 1, 1), c.kappa, x.dtype), ly)
+            filtered = False  # the filter is in the signal now: factorised traces
     g0 = {key: jnp.zeros_like(params[key]) for key in ("w_in", "w_rec", "w_out")}
-    return _chunked(c, loss, dt, adaptive, filtered, params, beta, feedback, carry, x, tgt, cot,
-                    stats0, g0)
+    return _chunked(c, loss, dt, adaptive, filtered, params, beta, feedback, carry, x, tgt, ahead,
+                    cot, stats0, g0)
 
 
 def _reverse_filter(coef: Array, q: Array) -> Array:
@@ -141,8 +176,8 @@ def _reverse_filter(coef: Array, q: Array) -> Array:
 CHUNK = 50
 
 
-def _chunked(c, loss, dt, adaptive, filtered, params, beta, feedback, carry, x, tgt, cot, stats0,
-             g0):
+def _chunked(c, loss, dt, adaptive, filtered, params, beta, feedback, carry, x, tgt, ahead, cot,
+             stats0, g0):
     """e-prop in chunks of ``CHUNK`` steps: the per-step forward pass keeps only per-unit state;
     the per-synapse sums are matrix products, once per chunk.
 
@@ -176,7 +211,7 @@ def _chunked(c, loss, dt, adaptive, filtered, params, beta, feedback, carry, x, 
 
     def step_fn(cy, inp):
         k, stats, g_out = cy
-        x_t, tgt_t = inp
+        x_t, tgt_t, ahead_t = inp
         st = k.state
         free = (st.r <= 0).astype(dtype)
         new, thr = step(c, params, beta, st, x_t)
@@ -185,7 +220,7 @@ def _chunked(c, loss, dt, adaptive, filtered, params, beta, feedback, carry, x, 
         zbar = c.alpha * k.zbar + st.z
         stats = jax.tree_util.tree_map(jnp.add, stats, loss.step_stats(new.z, new.y, tgt_t, dt))
         lz, ly = loss.signal(cot, new.z, new.y, tgt_t, dt)
-        lr = s_out * (ly @ feedback.T)
+        lr = s_out * ((ly if ahead_t is None else ahead_t) @ feedback.T)
         zout = c.kappa * k.zout + s_out * new.z
         g_out = g_out + zout.T @ ly
         prev = (k.psi, k.xbar, k.zbar) if adaptive else ()
@@ -236,26 +271,29 @@ def _chunked(c, loss, dt, adaptive, filtered, params, beta, feedback, carry, x, 
             k = k._replace(ebar_in=ebar_in, ebar_rec=ebar_rec)
         return (k, {"w_in": g_in, "w_rec": g_rec, "w_out": g_out}, stats), (act, y)
 
-    cy, (act, y) = scan_in_chunks(chunk_fn, (carry, g0, stats0), x, tgt, min(CHUNK, n_steps))
+    cy, (act, y) = scan_in_chunks(chunk_fn, (carry, g0, stats0), (x, tgt, ahead),
+                                  min(CHUNK, n_steps))
     carry, grads, stats = cy
     return grads, stats, act, y, carry
 
 
-def scan_in_chunks(chunk_fn, carry, x: Array, tgt: Array | None, size: int):
-    """Run ``chunk_fn(carry, (x_chunk, tgt_chunk)) -> (carry, (act, y))`` over consecutive chunks
-    of ``size`` steps of ``x`` (T, ...) and ``tgt`` (or None) with ``lax.scan``; the remainder
-    (T mod size steps) runs as one last, shorter chunk. Returns the final carry and ``act``,
-    ``y`` concatenated over time. Shared by e-prop's chunked traces and checkpointed BPTT."""
-
-    def split(a, n):
-        return None if a is None else a[: n * size].reshape(n, size, *a.shape[1:])
-
-    n_main = x.shape[0] // size
+def scan_in_chunks(chunk_fn, carry, xs: tuple, size: int):
+    """Run ``chunk_fn(carry, xs_chunk) -> (carry, (act, y))`` over consecutive chunks of
+    ``size`` steps of the time-major arrays in the tuple ``xs`` (entries may be None) with
+    ``lax.scan``; the remainder (T mod size steps) runs as one last, shorter chunk. Returns the
+    final carry and ``act``, ``y`` concatenated over time. Shared by e-prop's chunked traces and
+    checkpointed BPTT."""
+    n_total = xs[0].shape[0]
+    n_main = n_total // size
     main = n_main * size
-    carry, (act, y) = jax.lax.scan(chunk_fn, carry, (split(x, n_main), split(tgt, n_main)))
+
+    def split(a):
+        return a[:main].reshape(n_main, size, *a.shape[1:])
+
+    carry, (act, y) = jax.lax.scan(chunk_fn, carry, jax.tree_util.tree_map(split, xs))
     acts, ys = [act.reshape(main, *act.shape[2:])], [y.reshape(main, *y.shape[2:])]
-    if main < x.shape[0]:  # the remainder as one shorter chunk
-        carry, (act, y) = chunk_fn(carry, (x[main:], None if tgt is None else tgt[main:]))
+    if main < n_total:  # the remainder as one shorter chunk
+        carry, (act, y) = chunk_fn(carry, jax.tree_util.tree_map(lambda a: a[main:], xs))
         acts.append(act)
         ys.append(y)
     return carry, (jnp.concatenate(acts), jnp.concatenate(ys))

@@ -132,13 +132,11 @@ def evaluate(
     if method == "eprop":
         fb = _feedback_matrix(net, p, feedback, feedback_matrix, feedback_seed, dtype)
         adaptive = net.n_adaptive > 0
-        carry = zero_carry(
-            batch, net.n_in, net.n_rec, net.n_out, dtype, adaptive,
-            filter_readout and lossc.uses_output,
-        )
+        # one window = the whole sequence: the readout filter looks ahead (no filtered traces)
+        carry = zero_carry(batch, net.n_in, net.n_rec, net.n_out, dtype, adaptive, False)
         grads, stats, activity, y, _ = eprop_window(
             c, lossc, net.dt, adaptive, filter_readout, not lossc.online,
-            p, beta, fb, carry, xt, tgt,
+            p, beta, fb, carry, xt, tgt, lookahead=True,
         )
     else:
         detach_rec = method == "bptt_stopgrad"
@@ -198,8 +196,10 @@ def gradients(
       (``feedback_matrix=`` B of shape (n_rec, n_out), default a fixed Gaussian drawn with
       ``feedback_seed``; the trainer updates an adaptive B like W_out).
     - ``reset`` (BPTT): ``"through"`` (default) or ``"detach"`` (see :mod:`.bptt`).
-    - ``filter_readout`` (e-prop, default True): filter the traces by the readout's kappa
-      (exact); False applies the readout signal to the unfiltered trace.
+    - ``filter_readout`` (e-prop, default True): the readout's kappa filter enters exactly; the
+      sequence is one window, so the readout error is recorded by a first forward pass and
+      filtered backwards (no per-synapse filtered traces; see :func:`.eprop.eprop_window`).
+      False applies the readout signal to the unfiltered trace (one pass fewer, not exact).
     - ``mask``: connectivity mask (n_rec, n_rec) for the ``w_rec`` gradient.
     - ``precision``: ``"float32"`` (default) or ``"float64"``.
     - ``explode_threshold``: raise :class:`GradientExplosionError` above this norm (1e8).

@@ -237,6 +237,11 @@ class CompositeLoss:
         return any(t.uses_output for t in self.terms)
 
     @property
+    def output_online(self) -> bool:
+        """``dE/dy[t]`` is known at every step: every term that reads the readouts is online."""
+        return all(t.online for t in self.terms if t.uses_output)
+
+    @property
     def needs_target(self) -> bool:
         return any(t.needs_target for t in self.terms)
 
