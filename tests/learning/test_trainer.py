@@ -125,17 +125,22 @@ def test_train_cli_writes_a_resumable_run(tmp_path):
     assert proc.returncode == 2 and "hinge" in proc.stderr
 
 
-def test_adaptive_feedback_gets_the_readout_update_and_converges():
+@pytest.mark.parametrize("out_scale", [None, 0.4])
+def test_adaptive_feedback_gets_the_readout_update_and_converges(out_scale):
     """Kolen-Pollack: B and W_out get the same update and both decay, so W_out - B shrinks by
-    (1 - lr * decay) per step whatever the gradients are."""
+    (1 - lr_out * decay) per step whatever the gradients are (lr_out: W_out's learning rate,
+    ``lr`` times its ``lr_scale``)."""
     import jax.numpy as jnp
 
     net = idn.network.LIF(n_in=3, n_rec=6, n_out=2)
     task = PatternGeneration(n_in=3, n_steps=10)
     task.n_out = 2
     lr, decay = 0.1, 0.5
+    scale = {} if out_scale is None else {"w_out": out_scale, "w_rec": 3.0}
     tr = Trainer(net, task, "mse", TrainOptions(feedback="adaptive", optimizer="sgd", lr=lr,
-                                                feedback_decay=decay, precision="float64"))
+                                                lr_scale=scale, feedback_decay=decay,
+                                                precision="float64"))
+    lr = lr * (out_scale or 1.0)
     rng = np.random.default_rng(0)
     gap0 = np.asarray(tr.state.params["w_out"]) - tr.state.feedback
     for _ in range(5):

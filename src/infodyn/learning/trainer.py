@@ -188,7 +188,7 @@ class Trainer:
         updates, st.opt_state = self.optimizer.update(grads, st.opt_state, st.params)
         new = optax.apply_updates(st.params, updates)
         if o.feedback == "adaptive" and "w_out" in o.train:
-            decay = o.lr * o.feedback_decay
+            decay = o.lr * o.lr_scale.get("w_out", 1.0) * o.feedback_decay  # W_out's own rate
             new["w_out"] = new["w_out"] - decay * st.params["w_out"]
             st.feedback = np.asarray(
                 st.feedback + np.asarray(updates["w_out"]) - decay * st.feedback
@@ -241,7 +241,7 @@ class Trainer:
         net, o, lossc = self.net, self.opt, self.loss
         _, _, xt, tgt = _prepare(net, self.state.params, x, target, o.precision)
         c, beta = Constants.of(net), jnp.asarray(net.beta_vector(), self.dtype)
-        adaptive = net.n_adaptive > 0
+        adaptive = net.n_adaptive  # the last n_adaptive units (0: LIF)
         n_steps, batch = xt.shape[0], xt.shape[1]
         carry = zero_carry(batch, net.n_in, net.n_rec, net.n_out, self.dtype, adaptive,
                            o.filter_readout and lossc.uses_output)
