@@ -145,8 +145,8 @@ def worker_infodyn(method: str, steps: int, repeats: int) -> dict:
         carried = method == "eprop_filtered_carried"
 
         def fn():
-            carry = zero_carry(B, N_IN, N, 1, jnp.float32, False, carried)
-            g, _, act, _, _ = eprop_window(c, loss, net.dt, False, filt, False, p, beta,
+            carry = zero_carry(B, N_IN, N, 1, jnp.float32, 0, carried)
+            g, _, act, _, _ = eprop_window(c, loss, net.dt, 0, filt, False, p, beta,
                                            p["w_out"], carry, xt, tt, lookahead=not carried)
             jax.block_until_ready(g)
             activity.append(float(act.mean()) / N)

@@ -134,13 +134,13 @@ def test_online_windows_sum_to_the_sequence_gradient(adaptive):
     fb = params["w_out"]
 
     def carry():
-        return zero_carry(2, 5, 8, 1, np.float64, adaptive, True)
+        return zero_carry(2, 5, 8, 1, np.float64, net.n_adaptive, True)
 
-    full, *_ = eprop_window(c, loss, 1.0, adaptive, True, False, params, beta, fb, carry(), xt,
-                            tt)
+    na = net.n_adaptive
+    full, *_ = eprop_window(c, loss, 1.0, na, True, False, params, beta, fb, carry(), xt, tt)
     k, total = carry(), {key: 0.0 for key in full}
     for start in (0, 40, 80):
-        g, _, _, _, k = eprop_window(c, loss, 1.0, adaptive, True, False, params, beta, fb, k,
+        g, _, _, _, k = eprop_window(c, loss, 1.0, na, True, False, params, beta, fb, k,
                                      xt[start : start + 40], tt[start : start + 40])
         total = {key: total[key] + np.asarray(g[key]) * 40 / 120 for key in g}
     for key in full:
@@ -197,7 +197,7 @@ def test_lookahead_readout_filter_equals_carried_filtered_traces(name):
     xt, tt = np.swapaxes(x, 0, 1), np.swapaxes(tgt, 0, 1)
     lossc = as_loss(loss)
     c, beta = Constants.of(net), jax.numpy.asarray(net.beta_vector())
-    adaptive = net.n_adaptive > 0
+    adaptive = net.n_adaptive
     out = {}
     for ahead in (True, False):
         carry = zero_carry(3, net.n_in, net.n_rec, net.n_out, np.float64, adaptive, not ahead)

@@ -11,8 +11,9 @@ the synapse (``s_in x_i[t]`` for input weights, ``z_i[t-1]`` for recurrent ones)
     e_ij[t]    = psi_j[t] (xbar_i[t] - beta_j eps_ij[t])                (eligibility trace)
 
 For LIF units ``e_ij = psi_j xbar_i`` factorises: the gradient is accumulated as
-``sum_b xbar^T (psi * L)`` without any per-synapse state. Per-synapse state (B x n_pre x n_rec)
-is kept for ALIF (``eps``). The readout signal ``L^y`` reaches unit j through
+``sum_b xbar^T (psi * L)`` without any per-synapse state. Per-synapse state
+(B x n_pre x n_adaptive) is kept for the adaptive units of ALIF (``eps``; the others have
+``beta_j = 0``). The readout signal ``L^y`` reaches unit j through
 ``y[t] = kappa y[t-1] + s_out W_out^T z[t]``, so its trace is filtered,
 ``ebar[t] = kappa ebar[t-1] + e[t]`` (exact). Two exact ways to apply it:
 
@@ -58,25 +59,28 @@ class Carry(NamedTuple):
     psi: Array  # (B, N) pseudo-derivative at the previous step
     xbar: Array  # (B, n_in) filtered input
     zbar: Array  # (B, N) filtered recurrent spikes
-    eps_in: Array  # (B, n_in, N) ALIF threshold eligibility vectors (or an empty placeholder)
-    eps_rec: Array  # (B, N, N)
+    eps_in: Array  # (B, n_in, n_adaptive) ALIF threshold eligibility vectors (or placeholder)
+    eps_rec: Array  # (B, N, n_adaptive)
     ebar_in: Array  # (B, n_in, N) kappa-filtered eligibility traces (or placeholder)
     ebar_rec: Array  # (B, N, N)
     zout: Array  # (B, N) kappa-filtered spikes for the readout gradient
 
 
 def zero_carry(
-    batch: int, n_in: int, n_rec: int, n_out: int, dtype, adaptive: bool, filtered: bool
+    batch: int, n_in: int, n_rec: int, n_out: int, dtype, n_adaptive: int, filtered: bool
 ) -> Carry:
+    """The carry at rest; threshold traces for the last ``n_adaptive`` units (ALIF), filtered
+    traces when ``filtered`` (online windows with the readout filter)."""
     z = jnp.zeros
+    n_adaptive = _count(n_adaptive)
     empty = z((0,), dtype)
     return Carry(
         state=zero_state(batch, n_rec, n_out, dtype),
         psi=z((batch, n_rec), dtype),
         xbar=z((batch, n_in), dtype),
         zbar=z((batch, n_rec), dtype),
-        eps_in=z((batch, n_in, n_rec), dtype) if adaptive else empty,
-        eps_rec=z((batch, n_rec, n_rec), dtype) if adaptive else empty,
+        eps_in=z((batch, n_in, n_adaptive), dtype) if n_adaptive else empty,
+        eps_rec=z((batch, n_rec, n_adaptive), dtype) if n_adaptive else empty,
         ebar_in=z((batch, n_in, n_rec), dtype) if filtered else empty,
         ebar_rec=z((batch, n_rec, n_rec), dtype) if filtered else empty,
         zout=z((batch, n_rec), dtype),
@@ -103,13 +107,13 @@ def _forward_pass(c: Constants, loss: CompositeLoss, dt: float, params, beta, st
 
 @partial(
     jax.jit,
-    static_argnames=("c", "loss", "dt", "adaptive", "filter_readout", "two_pass", "lookahead"),
+    static_argnames=("c", "loss", "dt", "n_adaptive", "filter_readout", "two_pass", "lookahead"),
 )
 def eprop_window(
     c: Constants,
     loss: CompositeLoss,
     dt: float,
-    adaptive: bool,
+    n_adaptive: int,
     filter_readout: bool,
     two_pass: bool,
     params: dict[str, Array],
@@ -157,8 +161,8 @@ def eprop_window(
             ahead = _reverse_filter(jnp.full((n_steps, 1, 1), c.kappa, x.dtype), ly)
             filtered = False  # the filter is in the signal now: factorised traces
     g0 = {key: jnp.zeros_like(params[key]) for key in ("w_in", "w_rec", "w_out")}
-    return _chunked(c, loss, dt, adaptive, filtered, params, beta, feedback, carry, x, tgt, ahead,
-                    cot, stats0, g0)
+    return _chunked(c, loss, dt, _count(n_adaptive), filtered, params, beta, feedback, carry, x,
+                    tgt, ahead, cot, stats0, g0)
 
 
 def _reverse_filter(coef: Array, q: Array) -> Array:
@@ -176,7 +180,7 @@ def _reverse_filter(coef: Array, q: Array) -> Array:
 CHUNK = 50
 
 
-def _chunked(c, loss, dt, adaptive, filtered, params, beta, feedback, carry, x, tgt, ahead, cot,
+def _chunked(c, loss, dt, n_adaptive, filtered, params, beta, feedback, carry, x, tgt, ahead, cot,
              stats0, g0):
     """e-prop in chunks of ``CHUNK`` steps: the per-step forward pass keeps only per-unit state;
     the per-synapse sums are matrix products, once per chunk.
@@ -207,7 +211,8 @@ def _chunked(c, loss, dt, adaptive, filtered, params, beta, feedback, carry, x, 
     n_steps = x.shape[0]
     s_out = c.readout_scale
     dtype = x.dtype
-    beta_b = beta[None, :]
+    tail = slice(params["w_rec"].shape[0] - n_adaptive, None)  # the adaptive units
+    beta_a = beta[tail][None, :]
 
     def step_fn(cy, inp):
         k, stats, g_out = cy
@@ -223,7 +228,7 @@ def _chunked(c, loss, dt, adaptive, filtered, params, beta, feedback, carry, x, 
         lr = s_out * ((ly if ahead_t is None else ahead_t) @ feedback.T)
         zout = c.kappa * k.zout + s_out * new.z
         g_out = g_out + zout.T @ ly
-        prev = (k.psi, k.xbar, k.zbar) if adaptive else ()
+        prev = (k.psi, k.xbar, k.zbar) if n_adaptive else ()
         k = k._replace(state=new, psi=psi, xbar=xbar, zbar=zbar, zout=zout)
         return (k, stats, g_out), (xbar, zbar, psi, lz, lr, prev, jnp.sum(new.z, axis=-1), new.y)
 
@@ -252,17 +257,20 @@ def _chunked(c, loss, dt, adaptive, filtered, params, beta, feedback, carry, x, 
             g_rec = g_rec + jnp.einsum("bij,bj->ij", k0.ebar_rec, h)
             ebar_in = c.kappa**n * k0.ebar_in + jnp.einsum("kbi,kbj->bij", xb, w_end)
             ebar_rec = c.kappa**n * k0.ebar_rec + jnp.einsum("kbi,kbj->bij", zb, w_end)
-        if adaptive:
-            psi_prev, xb_prev, zb_prev = prev
-            d = c.rho - beta_b * psi_prev  # d[s], s = 1..K
+        if n_adaptive:  # the threshold traces of the adaptive units, the last n_adaptive
+            psi_all, xb_prev, zb_prev = prev
+            psi_prev = psi_all[..., tail]
+            d = c.rho - beta_a * psi_prev  # d[s], s = 1..K
             d_next = jnp.concatenate([d[1:], jnp.ones_like(d[:1])])  # d[u+1]; 1 past the end
-            lam = _reverse_filter(d_next, beta_b * pl)
-            g_in = g_in - eps_sum(k0.eps_in, d[0], xb_prev, psi_prev, lam)
-            g_rec = g_rec - eps_sum(k0.eps_rec, d[0], zb_prev, psi_prev, lam)
+            lam = _reverse_filter(d_next, beta_a * pl[..., tail])
+            g_in = g_in.at[:, tail].add(-eps_sum(k0.eps_in, d[0], xb_prev, psi_prev, lam))
+            g_rec = g_rec.at[:, tail].add(-eps_sum(k0.eps_rec, d[0], zb_prev, psi_prev, lam))
             if filtered:
-                lam_end = _reverse_filter(d_next, beta_b * w_end)
-                ebar_in = ebar_in - _eps_trace(k0.eps_in, d[0], xb_prev, psi_prev, lam_end)
-                ebar_rec = ebar_rec - _eps_trace(k0.eps_rec, d[0], zb_prev, psi_prev, lam_end)
+                lam_end = _reverse_filter(d_next, beta_a * w_end[..., tail])
+                ebar_in = ebar_in.at[..., tail].add(
+                    -_eps_trace(k0.eps_in, d[0], xb_prev, psi_prev, lam_end))
+                ebar_rec = ebar_rec.at[..., tail].add(
+                    -_eps_trace(k0.eps_rec, d[0], zb_prev, psi_prev, lam_end))
             r = jnp.cumprod(d_next[::-1], axis=0)[::-1]  # R[u] = prod_{w>u} d[w]
             eps_in = _eps_trace(k0.eps_in, d[0], xb_prev, psi_prev, r)
             eps_rec = _eps_trace(k0.eps_rec, d[0], zb_prev, psi_prev, r)
@@ -297,6 +305,13 @@ def scan_in_chunks(chunk_fn, carry, xs: tuple, size: int):
         acts.append(act)
         ys.append(y)
     return carry, (jnp.concatenate(acts), jnp.concatenate(ys))
+
+
+def _count(n_adaptive) -> int:
+    """The number of adaptive units as an int (a bool would silently mean 0 or 1 unit)."""
+    if isinstance(n_adaptive, bool):
+        raise TypeError("n_adaptive is the number of adaptive units (net.n_adaptive), not a bool")
+    return int(n_adaptive)
 
 
 def _eps_trace(eps0, d1, pre_prev, psi_prev, coef):

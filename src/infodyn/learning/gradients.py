@@ -131,7 +131,7 @@ def evaluate(
     n_steps, batch = xt.shape[0], xt.shape[1]
     if method == "eprop":
         fb = _feedback_matrix(net, p, feedback, feedback_matrix, feedback_seed, dtype)
-        adaptive = net.n_adaptive > 0
+        adaptive = net.n_adaptive  # the last n_adaptive units (0: LIF)
         # one window = the whole sequence: the readout filter looks ahead (no filtered traces)
         carry = zero_carry(batch, net.n_in, net.n_rec, net.n_out, dtype, adaptive, False)
         grads, stats, activity, y, _ = eprop_window(
