@@ -136,31 +136,41 @@ def worker_infodyn(method: str, steps: int, repeats: int) -> dict:
     activity = []
 
     if method == "forward":
+        call, args, kw = run, (c, p, beta, jnp.asarray(x)), {}
+
         def fn():
-            out = run(c, p, beta, jnp.asarray(x))
+            out = run(*args)
             jax.block_until_ready(out)
             activity.append(float(out["z"].mean()))
     elif method.startswith("eprop"):
         filt = method.startswith("eprop_filtered")
         carried = method == "eprop_filtered_carried"
+        carry = zero_carry(B, N_IN, N, 1, jnp.float32, 0, carried)
+        call = eprop_window
+        args = (c, loss, net.dt, 0, filt, False, p, beta, p["w_out"], carry, xt, tt)
+        kw = {"lookahead": not carried}
 
         def fn():
-            carry = zero_carry(B, N_IN, N, 1, jnp.float32, 0, carried)
-            g, _, act, _, _ = eprop_window(c, loss, net.dt, 0, filt, False, p, beta,
-                                           p["w_out"], carry, xt, tt, lookahead=not carried)
+            g, _, act, _, _ = eprop_window(*args, **kw)
             jax.block_until_ready(g)
             activity.append(float(act.mean()) / N)
     else:
         # the default of idn.learning.gradients: forward recomputed in ceil(sqrt(T))-step chunks
         remat = 0 if method == "bptt_plain" else int(np.ceil(np.sqrt(steps)))
+        call, args, kw = bptt_window, (c, loss, net.dt, False, False, p, beta, xt, tt, remat), {}
 
         def fn():
-            g, _, act, _ = bptt_window(c, loss, net.dt, False, False, p, beta, xt, tt, remat)
+            g, _, act, _ = bptt_window(*args)
             jax.block_until_ready(g)
             activity.append(float(act.mean()) / N)
 
     sec, mem, first = _timeit(fn, repeats)
-    return {"seconds": sec, "peak_mb": mem, "first_call_mb": first, "activity": activity[-1]}
+    # XLA's buffer assignment of the compiled call: working buffers + results, inputs excluded
+    # (deterministic, unlike the resident-memory measures)
+    ma = call.lower(*args, **kw).compile().memory_analysis()
+    xla = (ma.temp_size_in_bytes + ma.output_size_in_bytes) / 2**20 if ma is not None else None
+    return {"seconds": sec, "peak_mb": mem, "first_call_mb": first, "xla_mb": xla,
+            "activity": activity[-1]}
 
 
 def worker_snntorch(steps: int, repeats: int) -> dict:
@@ -290,8 +300,9 @@ def _read_logs(paths) -> dict:
             if line.startswith("{"):
                 d = json.loads(line)
                 rows[(d.pop("method"), int(d.pop("steps")))] = d
-            elif line and line.split()[0] in ("forward", "eprop", "eprop_filtered", "bptt",
-                                              "bptt_plain", "snntorch") and "{" in line:
+            elif line and line.split()[0] in ("forward", "eprop", "eprop_filtered",
+                                              "eprop_filtered_carried", "bptt", "bptt_plain",
+                                              "snntorch") and "{" in line:
                 m, steps, rest = line.split(" ", 2)
                 rows[(m, int(steps))] = ast.literal_eval(rest)
     return rows
@@ -303,11 +314,13 @@ def _table(rows, steps_list, methods) -> str:
         "repeats after a warm-up call, wall seconds. First-call memory: peak RSS growth during "
         "the first call of a fresh process (JAX compilation included); steady memory: growth "
         "of the resident high-water mark during the timed calls, after `malloc_trim` gave the "
-        "heap the warm-up freed back to the OS (what one compiled call needs).",
+        "heap the warm-up freed back to the OS (what one compiled call needs); XLA buffers: "
+        "working buffers + results of the compiled call from XLA's buffer assignment "
+        "(`memory_analysis()`; inputs excluded; deterministic).",
         "",
         "| method | T | time (s) | x forward | x snnTorch | first-call memory (MB) |"
-        " x snnTorch | steady memory (MB) | x snnTorch | activity |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        " x snnTorch | steady memory (MB) | x snnTorch | XLA buffers (MB) | activity |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for steps in steps_list:
         fwd = rows.get(("forward", steps), {}).get("seconds")
@@ -315,7 +328,7 @@ def _table(rows, steps_list, methods) -> str:
         for m in methods:
             r = rows.get((m, steps), {"error": "not run"})
             if "error" in r:
-                lines.append(f"| {m} | {steps} | error: {r['error'][:60]} | | | | | | | |")
+                lines.append(f"| {m} | {steps} | error: {r['error'][:60]} | | | | | | | | |")
                 continue
             xf = f"{r['seconds'] / fwd:.2f}" if fwd else ""
             xs = f"{r['seconds'] / snn['seconds']:.2f}" if "seconds" in snn else ""
@@ -323,9 +336,10 @@ def _table(rows, steps_list, methods) -> str:
             xm = (f"{fc / snn['first_call_mb']:.2f}"
                   if snn.get("first_call_mb", 0) > 0 else "")
             xp = (f"{r['peak_mb'] / snn['peak_mb']:.2f}" if snn.get("peak_mb", 0) > 0 else "")
+            xla = f"{r['xla_mb']:.1f}" if r.get("xla_mb") is not None else ""
             lines.append(
                 f"| {m} | {steps} | {r['seconds']:.3f} | {xf} | {xs} | {fc:.1f} | {xm} |"
-                f" {r['peak_mb']:.1f} | {xp} | {r['activity']:.3f} |"
+                f" {r['peak_mb']:.1f} | {xp} | {xla} | {r['activity']:.3f} |"
             )
     lines.append("")
     lines.append(f"Machine: {platform.processor() or platform.machine()}, "
