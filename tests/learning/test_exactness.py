@@ -206,3 +206,31 @@ def test_lookahead_readout_filter_equals_carried_filtered_traces(name):
     for key in ("w_in", "w_rec", "w_out"):
         assert np.max(np.abs(np.asarray(out[False][key]))) > 1e-8
         assert max_rel(out[True][key], out[False][key]) <= 1e-12
+
+
+def test_lookahead_first_pass_replays_the_same_trajectory_in_float32():
+    """The look-ahead filter is exact only if its first (readout-error) pass sees the spikes of
+    the main pass: compiled separately, the two must agree bitwise (float32, 400 steps)."""
+    import jax.numpy as jnp
+
+    from infodyn.learning.eprop import _forward_pass, eprop_window, zero_carry
+    from infodyn.learning.losses import as_loss
+    from infodyn.network.dynamics import Constants
+
+    net = idn.network.LIF(n_in=20, n_rec=64, n_out=2, in_scale=3.0, rec_scale=2.0)
+    params = {k: jnp.asarray(v, jnp.float32) for k, v in net.init(seed=5).items()}
+    x, tgt = _data(net.n_in, net.n_out, steps=400, batch=4)
+    xt, tt = (jnp.asarray(np.swapaxes(a, 0, 1), jnp.float32) for a in (x, tgt))
+    loss, c = as_loss("mse"), Constants.of(net)
+    beta = jnp.zeros(net.n_rec, jnp.float32)
+    carry = zero_carry(4, net.n_in, net.n_rec, net.n_out, jnp.float32, 0, False)
+    cot = jax.grad(lambda s: loss.total(s, 400, net.dt))(
+        loss.zero_stats(carry.state.z, carry.state.y, tt[0], net.dt))
+    _, ly = jax.jit(lambda: _forward_pass(c, loss, net.dt, params, beta, carry.state, xt, tt,
+                                          cot))()
+    *_, act, y, _ = eprop_window(c, loss, net.dt, 0, True, False, params, beta,
+                                 params["w_out"], carry, xt, tt, lookahead=True)
+    assert float(jnp.mean(act)) > 0.5  # spikes happen
+    z0 = jnp.zeros((4, net.n_rec), jnp.float32)  # MSE: dE/dy does not read z
+    ly_main = jax.vmap(lambda y_t, t_t: loss.signal(cot, z0, y_t, t_t, net.dt)[1])(y, tt)
+    np.testing.assert_array_equal(np.asarray(ly), np.asarray(ly_main))
