@@ -116,7 +116,10 @@ def _timeit(fn, repeats: int) -> tuple[float, float, float]:
     return float(np.median(times)), peak() - base, first
 
 
-def worker_infodyn(method: str, steps: int, repeats: int) -> dict:
+def _infodyn_case(method: str, steps: int):
+    """``(fn, xla_mb)`` for one infodyn row: ``fn()`` runs one call and returns the activity;
+    ``xla_mb()`` is XLA's buffer assignment of the compiled call (working buffers + results,
+    inputs excluded; deterministic, unlike the resident-memory measures)."""
     import jax
     import jax.numpy as jnp
 
@@ -133,15 +136,13 @@ def worker_infodyn(method: str, steps: int, repeats: int) -> dict:
     x, tgt = _data(steps)
     xt, tt = jnp.asarray(np.swapaxes(x, 0, 1)), jnp.asarray(np.swapaxes(tgt, 0, 1))
     c, beta, loss = Constants.of(net), jnp.zeros(N, jnp.float32), as_loss("mse")
-    activity = []
 
     if method == "forward":
         call, args, kw = run, (c, p, beta, jnp.asarray(x)), {}
 
         def fn():
-            out = run(*args)
-            jax.block_until_ready(out)
-            activity.append(float(out["z"].mean()))
+            out = jax.block_until_ready(run(*args))
+            return float(out["z"].mean())
     elif method.startswith("eprop"):
         filt = method.startswith("eprop_filtered")
         carried = method == "eprop_filtered_carried"
@@ -151,26 +152,52 @@ def worker_infodyn(method: str, steps: int, repeats: int) -> dict:
         kw = {"lookahead": not carried}
 
         def fn():
-            g, _, act, _, _ = eprop_window(*args, **kw)
-            jax.block_until_ready(g)
-            activity.append(float(act.mean()) / N)
+            g, _, act, _, _ = jax.block_until_ready(eprop_window(*args, **kw))
+            return float(act.mean()) / N
     else:
         # the default of idn.learning.gradients: forward recomputed in ceil(sqrt(T))-step chunks
         remat = 0 if method == "bptt_plain" else int(np.ceil(np.sqrt(steps)))
         call, args, kw = bptt_window, (c, loss, net.dt, False, False, p, beta, xt, tt, remat), {}
 
         def fn():
-            g, _, act, _ = bptt_window(*args)
-            jax.block_until_ready(g)
-            activity.append(float(act.mean()) / N)
+            g, _, act, _ = jax.block_until_ready(bptt_window(*args))
+            return float(act.mean()) / N
 
-    sec, mem, first = _timeit(fn, repeats)
-    # XLA's buffer assignment of the compiled call: working buffers + results, inputs excluded
-    # (deterministic, unlike the resident-memory measures)
-    ma = call.lower(*args, **kw).compile().memory_analysis()
-    xla = (ma.temp_size_in_bytes + ma.output_size_in_bytes) / 2**20 if ma is not None else None
-    return {"seconds": sec, "peak_mb": mem, "first_call_mb": first, "xla_mb": xla,
+    def xla_mb():
+        ma = call.lower(*args, **kw).compile().memory_analysis()
+        return None if ma is None else (ma.temp_size_in_bytes + ma.output_size_in_bytes) / 2**20
+
+    return fn, xla_mb
+
+
+def worker_infodyn(method: str, steps: int, repeats: int) -> dict:
+    fn, xla_mb = _infodyn_case(method, steps)
+    activity = []
+    sec, mem, first = _timeit(lambda: activity.append(fn()), repeats)
+    return {"seconds": sec, "peak_mb": mem, "first_call_mb": first, "xla_mb": xla_mb(),
             "activity": activity[-1]}
+
+
+def worker_interleaved(steps: int, repeats: int) -> dict:
+    """Time ratios to the forward pass with the calls interleaved in one process (round r times
+    every method once), so that a change of the shared machine's load hits all of them: the
+    median over rounds of each method's time divided by the forward time of the same round."""
+    fns = {m: _infodyn_case(m, steps)[0] for m in INTERLEAVED}
+    for fn in fns.values():
+        fn()  # compile
+    per_round = []
+    for _ in range(repeats):
+        t = {}
+        for m, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            t[m] = time.perf_counter() - t0
+        per_round.append(t)
+    return {m: {"ratio": float(np.median([r[m] / r["forward"] for r in per_round])),
+                "seconds": float(np.median([r[m] for r in per_round]))} for m in INTERLEAVED}
+
+
+INTERLEAVED = ("forward", "eprop", "eprop_filtered", "eprop_filtered_carried")
 
 
 def worker_snntorch(steps: int, repeats: int) -> dict:
@@ -238,6 +265,8 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="write the table into RESULTS.md")
     ap.add_argument("--peer-max-steps", type=int, default=None,
                     help="skip snnTorch above this T (one T = 4000 call took ~15 min under load)")
+    ap.add_argument("--no-interleaved", action="store_true",
+                    help="skip the interleaved time-ratio worker (second table)")
     ap.add_argument("--from-log", nargs="+", default=None,
                     help="build the table from the JSON lines earlier runs printed")
     args = ap.parse_args()
@@ -253,6 +282,8 @@ def main() -> None:
         steps = args.steps[0]
         if args.worker == "snntorch":
             res = worker_snntorch(steps, args.repeats)
+        elif args.worker == "interleaved":
+            res = worker_interleaved(steps, args.repeats)
         else:
             res = worker_infodyn(args.worker, steps, args.repeats)
         print(json.dumps(res))
@@ -282,6 +313,10 @@ def main() -> None:
             res = _run_worker(py, m, steps, args.repeats, weights)
             rows[(m, steps)] = res
             print(json.dumps({"method": m, "steps": steps, **res}), flush=True)
+        if not args.no_interleaved:
+            res = _run_worker(sys.executable, "interleaved", steps, max(args.repeats, 7), weights)
+            rows[("interleaved", steps)] = res
+            print(json.dumps({"method": "interleaved", "steps": steps, **res}), flush=True)
     table = _table(rows, args.steps, args.methods)
     print(table)
     if args.write:
@@ -341,6 +376,21 @@ def _table(rows, steps_list, methods) -> str:
                 f"| {m} | {steps} | {r['seconds']:.3f} | {xf} | {xs} | {fc:.1f} | {xm} |"
                 f" {r['peak_mb']:.1f} | {xp} | {xla} | {r['activity']:.3f} |"
             )
+    inter = [(st, rows[("interleaved", st)]) for st in steps_list
+             if "error" not in rows.get(("interleaved", st), {"error": ""})]
+    if inter:
+        lines += [
+            "",
+            "Time relative to the forward pass with the calls interleaved in one process (each "
+            "round runs every method once; median over rounds of time / that round's forward "
+            "time), so a change of the machine's load hits all of them alike:",
+            "",
+            "| T | " + " | ".join(INTERLEAVED[1:]) + " |",
+            "| ---: |" + " ---: |" * (len(INTERLEAVED) - 1),
+        ]
+        for st, r in inter:
+            lines.append(f"| {st} | " + " | ".join(f"{r[m]['ratio']:.2f}"
+                                                    for m in INTERLEAVED[1:]) + " |")
     lines.append("")
     lines.append(f"Machine: {platform.processor() or platform.machine()}, "
                  f"{os.cpu_count()} CPUs, shared with other jobs (load varies).")
