@@ -258,7 +258,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--worker", default=None)
     ap.add_argument("--steps", type=int, nargs="+", default=[250, 1000, 4000])
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--methods", nargs="+",
                     default=["forward", "eprop", "eprop_filtered", "eprop_filtered_carried",
                              "bptt", "bptt_plain", "snntorch"])
