@@ -146,11 +146,13 @@ def eprop_window(
     def cotangent(stats):
         return jax.grad(lambda s: loss.total(s, n_steps, dt))(stats)
 
-    cot = cotangent(stats0)  # the cotangent of a linear reduction does not depend on S
+    # dE/dy is recorded in the first pass when its cotangent is already known
+    early = filtered and lookahead and (loss.output_online or not two_pass)
+    # the cotangent of a linear reduction does not depend on S (not evaluated at S = 0 when it
+    # is not needed: a nonlinear reduction may be undefined there)
+    cot = cotangent(stats0) if early or not two_pass else None
     ahead = None
     if two_pass or (filtered and lookahead):
-        # dE/dy is recorded in the first pass when its cotangent is already known
-        early = filtered and lookahead and (loss.output_online or not two_pass)
         s_final, ly = _forward_pass(c, loss, dt, params, beta, carry.state, x, tgt,
                                     cot if early else None)
         if two_pass:
