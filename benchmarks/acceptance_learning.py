@@ -63,7 +63,7 @@ def _deadline_fit(trainer, iterations: int, max_minutes: float):
     return trainer.state.history, False
 
 
-def run_pattern(iterations: int, max_minutes: float, seed: int) -> None:
+def run_pattern(iterations: int, max_minutes: float, seed: int, n_seeds: int = 3) -> None:
     import infodyn as idn
     from infodyn.learning import FiringRateRegularizer, MeanSquaredError
     from infodyn.learning.tasks import PatternGeneration
@@ -72,12 +72,23 @@ def run_pattern(iterations: int, max_minutes: float, seed: int) -> None:
 
     net = idn.network.LIF(n_in=100, n_rec=100, n_out=1, tau_m=30.0, tau_out=30.0, v_th=0.03,
                           input_scaling="one_minus_alpha")
-    task = PatternGeneration(seed=seed)
     loss = MeanSquaredError() + FiringRateRegularizer(weight=1e-4, f_target_hz=10.0)
-    tr = Trainer(net, task, loss, TrainOptions(method="eprop", optimizer="adam", lr=3e-3,
-                                               seed=seed))
+    # the published learning rate of w_rec in this model's units (see run_evidence)
+    options = dict(method="eprop", optimizer="adam", lr=3e-3,
+                   lr_scale={"w_rec": 1.0 - net.alpha})
     t0 = time.time()
-    hist, stopped = _deadline_fit(tr, iterations, max_minutes)
+    seeds = {}
+    for s in range(seed, seed + n_seeds):  # other targets (phases, amplitudes) and inputs
+        task = PatternGeneration(seed=s)
+        tr = Trainer(net, task, loss, TrainOptions(**options, seed=s))
+        hist_s, stopped_s = _deadline_fit(tr, iterations, max_minutes / n_seeds)
+        mse = [r["loss_mse"] for r in hist_s]
+        seeds[s] = {"initial_mse": mse[0], "final_mse_last10": float(np.mean(mse[-10:])),
+                    "reduction": mse[0] / float(np.mean(mse[-10:])),
+                    "iterations": len(hist_s), "stopped_by_time_limit": stopped_s}
+        if s == seed:  # the first seed is plotted
+            hist, stopped, first_task, first_tr = hist_s, stopped_s, task, tr
+    task, tr = first_task, first_tr
     first, last = hist[0]["loss_mse"], float(np.mean([r["loss_mse"] for r in hist[-10:]]))
     x, target = task.batch(np.random.default_rng(0), 1)
     trace = net.simulate({k: np.asarray(v) for k, v in tr.state.params.items()}, x[0],
@@ -91,11 +102,14 @@ def run_pattern(iterations: int, max_minutes: float, seed: int) -> None:
     ax[1].plot(trace.y[:, 0], label="e-prop output")
     ax[1].set_xlabel("time (ms)")
     ax[1].legend()
+    worst = min(r["reduction"] for r in seeds.values())
     result = {
-        "task": "pattern generation, 100 LIF, e-prop (symmetric), Adam lr 3e-3",
+        "task": "pattern generation, 100 LIF, e-prop (symmetric), Adam lr 3e-3, lr scale on "
+                f"w_rec {1.0 - net.alpha:.4f} (1 - alpha)",
         "iterations": len(hist), "stopped_by_time_limit": stopped,
         "initial_mse": first, "final_mse_last10": last, "reduction": first / last,
-        "target": ">= 10x reduction", "passed": first / last >= 10.0,
+        "seeds": seeds, "worst_reduction": worst,
+        "target": ">= 10x reduction (every seed)", "passed": worst >= 10.0,
         "final_rate_hz": hist[-1]["mean_rate_hz"], "minutes": (time.time() - t0) / 60,
     }
     _save("pattern", result, fig)
@@ -322,8 +336,10 @@ def _verdicts() -> list[str]:
 
     r = load("pattern")
     if r:
+        each = ", ".join(f"{v['reduction']:.0f}x" for v in r.get("seeds", {}).values())
         rows.append(f"| pattern | loss falls >= 10x | {r['reduction']:.1f}x in {r['iterations']} "
-                    f"iterations | {'met' if r['passed'] else 'not met'} |")
+                    f"iterations" + (f" (seeds: {each})" if each else "") +
+                    f" | {'met' if r['passed'] else 'not met'} |")
     r = load("evidence")
     if r:
         a, lif = r["alif"], r["lif"]
@@ -365,10 +381,18 @@ def summary() -> None:
              "Produced by `benchmarks/acceptance_learning.py` on a shared 2-core machine under "
              "heavy load; runs were cut by a wall-clock limit where noted.", ""]
     lines += _verdicts() + [""] + [
-        "Notes. Evidence accumulation: e-prop's ALIF traces are now accumulated by chunks "
-        "(backward per-unit scan plus batched matrix products, same numbers), so one iteration "
-        "at the published batch of 64 takes ~0.9 s here instead of ~3 s and the published 2000 "
-        "iterations fit. The recorded run uses the published code's settings translated to this "
+        "Notes. Pattern generation: the run recorded on 2026-11-27 (19.5x, one learning rate "
+        "for all weights) did not reproduce: the same commit gave 3.6x on 2026-12-01, and seeds "
+        "0-2 gave 1x, 10x and 10x (the recurrent steps were 30x the published ones, see below; "
+        "training was erratic and the outcome hung on float32 rounding). With the learning rate "
+        "of w_rec scaled by 1 - alpha (published units) every seed learns (table). ",
+        "Evidence accumulation: e-prop's ALIF traces are accumulated by chunks "
+        "(backward per-unit scan plus batched matrix products, same numbers), kept for the "
+        "adaptive units only, and the readout filter looks ahead (one extra forward pass "
+        "instead of per-synapse filtered traces), so one iteration at the published batch of 64 "
+        "takes ~0.55 s here (~3 s before the chunking, ~0.9 s before the last two changes; the "
+        "recorded run, 2026-12-01: 18.7 min for 2000 ALIF iterations, 10.9 min for the LIF "
+        "control). The recorded run uses the published code's settings translated to this "
         "model's units: cues drawn as published (a favoured side per trial, each cue against it "
         "with p_group = 0.3), beta_a = 8.7e-4 (1.7 (1 - rho)/(1 - alpha) at thr 0.6, scaled by "
         "v_th/0.6), a (1 - kappa) readout, the regulariser 2e-6, Adam 5e-3 without clipping, and "
@@ -381,7 +405,8 @@ def summary() -> None:
         "(runs with beta 0.0025, unscaled readout, regulariser 1e-4, clip 10: 28 % after 2000 "
         "iterations; with the published beta but one learning rate: chance after 400). With the "
         "scaled rate the error fell below 10 % within ~450 iterations (published: < 7 % after "
-        "about 200-500). ",
+        "about 200-500): 4.4 % (last 10 batches) after 2000 in the recorded run, 3.3 % in the "
+        "run before the last e-prop changes (same maths, other float32 rounding). ",
         "Low-rate critical: h (the input-driven events per 3 ms bin with W_rec = 0) is 0.40 "
         "and r* at 10 Hz is 3.0, so m should go to 1 - h/r* = 0.868; e-prop on W_rec with the "
         "unit-rate and variance losses (Adam 1e-2 then 1e-3) brought the rate from 1.5 to 9.9 Hz "
