@@ -206,9 +206,12 @@ def _chunked(c, loss, dt, n_adaptive, filtered, params, beta, feedback, carry, x
       trace at the chunk's end), and ``eps[K] = d[1] R[1] eps[0] + sum_u pre[u-1]^T (psi[u-1]
       R[u])``, ``R[u] = prod_{w>u} d[w]``.
 
-    Every per-synapse array (``eps``, ``ebar``: B x n_pre x N) is touched once per chunk, not
-    once per step, and the sums are batched matrix products: the same numbers as the step-by-step
-    recursion (float64 tests against BPTT with stopped gradients), several times faster.
+    Every per-synapse array (``eps``: B x n_pre x n_adaptive, ``ebar``: B x n_pre x N) is
+    touched once per chunk, not once per step, and the sums are batched matrix products: the same
+    numbers as the step-by-step recursion (float64 tests against BPTT with stopped gradients),
+    several times faster. ``ahead`` (T, B, n_out), when given, is the look-ahead-filtered readout
+    error ``G`` of :func:`eprop_window`: it replaces ``L^y`` in the learning signal, and
+    ``filtered`` is then False (no ``ebar``).
     """
     n_steps = x.shape[0]
     s_out = c.readout_scale
