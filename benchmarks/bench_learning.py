@@ -4,7 +4,10 @@ One training step (loss + gradients of every weight) of a LIF network with B = 3
 N = 256 recurrent units, 80 Poisson inputs (20 Hz), one leaky readout and an MSE loss on a sine
 target, for T in {250, 1000, 4000} steps. Rows:
 
-- ``forward``: the JAX engine's forward pass only (no gradients): the reference for e-prop.
+- ``forward``: the JAX engine's forward pass only (no gradients; ``engine_jax.run``, which
+  returns v, z, thr and y at every step): the reference for e-prop.
+- ``forward_loss``: the bare forward pass that only sums the loss statistics (e-prop's first
+  pass; no per-step outputs): the lower bound of any forward pass.
 - ``eprop``: e-prop with factorised LIF traces (``filter_readout=False``: no per-synapse state).
 - ``eprop_filtered``: exact e-prop with the readout filter, as ``idn.learning.gradients``
   computes it for a whole sequence (``lookahead``: one extra forward pass records the readout
@@ -137,7 +140,17 @@ def _infodyn_case(method: str, steps: int):
     xt, tt = jnp.asarray(np.swapaxes(x, 0, 1)), jnp.asarray(np.swapaxes(tgt, 0, 1))
     c, beta, loss = Constants.of(net), jnp.zeros(N, jnp.float32), as_loss("mse")
 
-    if method == "forward":
+    if method == "forward_loss":
+        from infodyn.learning.eprop import _forward_pass
+
+        state0 = zero_carry(B, N_IN, N, 1, jnp.float32, 0, False).state
+        call = jax.jit(lambda *a: _forward_pass(c, loss, net.dt, *a))
+        args, kw = (p, beta, state0, xt, tt), {}
+
+        def fn():
+            jax.block_until_ready(call(*args))
+            return float("nan")
+    elif method == "forward":
         call, args, kw = run, (c, p, beta, jnp.asarray(x)), {}
 
         def fn():
@@ -197,7 +210,7 @@ def worker_interleaved(steps: int, repeats: int) -> dict:
                 "seconds": float(np.median([r[m] for r in per_round]))} for m in INTERLEAVED}
 
 
-INTERLEAVED = ("forward", "eprop", "eprop_filtered", "eprop_filtered_carried")
+INTERLEAVED = ("forward", "forward_loss", "eprop", "eprop_filtered", "eprop_filtered_carried")
 
 
 def worker_snntorch(steps: int, repeats: int) -> dict:
@@ -260,7 +273,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, nargs="+", default=[250, 1000, 4000])
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--methods", nargs="+",
-                    default=["forward", "eprop", "eprop_filtered", "eprop_filtered_carried",
+                    default=["forward", "forward_loss", "eprop", "eprop_filtered",
+                             "eprop_filtered_carried",
                              "bptt", "bptt_plain", "snntorch"])
     ap.add_argument("--write", action="store_true", help="write the table into RESULTS.md")
     ap.add_argument("--peer-max-steps", type=int, default=None,
@@ -335,7 +349,7 @@ def _read_logs(paths) -> dict:
             if line.startswith("{"):
                 d = json.loads(line)
                 rows[(d.pop("method"), int(d.pop("steps")))] = d
-            elif line and line.split()[0] in ("forward", "eprop", "eprop_filtered",
+            elif line and line.split()[0] in ("forward", "forward_loss", "eprop", "eprop_filtered",
                                               "eprop_filtered_carried", "bptt", "bptt_plain",
                                               "snntorch") and "{" in line:
                 m, steps, rest = line.split(" ", 2)
@@ -372,9 +386,10 @@ def _table(rows, steps_list, methods) -> str:
                   if snn.get("first_call_mb", 0) > 0 else "")
             xp = (f"{r['peak_mb'] / snn['peak_mb']:.2f}" if snn.get("peak_mb", 0) > 0 else "")
             xla = f"{r['xla_mb']:.1f}" if r.get("xla_mb") is not None else ""
+            act = "" if np.isnan(r["activity"]) else f"{r['activity']:.3f}"  # forward_loss: none
             lines.append(
                 f"| {m} | {steps} | {r['seconds']:.3f} | {xf} | {xs} | {fc:.1f} | {xm} |"
-                f" {r['peak_mb']:.1f} | {xp} | {xla} | {r['activity']:.3f} |"
+                f" {r['peak_mb']:.1f} | {xp} | {xla} | {act} |"
             )
     inter = [(st, rows[("interleaved", st)]) for st in steps_list
              if "error" not in rows.get(("interleaved", st), {"error": ""})]
