@@ -1,5 +1,8 @@
 """e-prop against float64 autodiff: exact where theory says so, different where it must be."""
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import jax
 import numpy as np
 import pytest
@@ -11,8 +14,10 @@ from infodyn.learning import (
     PopulationRateVariance,
     SoftmaxCrossEntropy,
     evaluate,
+    gradients,
     random_feedback,
 )
+from infodyn.learning.losses import LossTerm
 
 
 def max_rel(a, b):
@@ -234,3 +239,81 @@ def test_lookahead_first_pass_replays_the_same_trajectory_in_float32():
     z0 = jnp.zeros((4, net.n_rec), jnp.float32)  # MSE: dE/dy does not read z
     ly_main = jax.vmap(lambda y_t, t_t: loss.signal(cot, z0, y_t, t_t, net.dt)[1])(y, tt)
     np.testing.assert_array_equal(np.asarray(ly), np.asarray(ly_main))
+    # and inside eprop_window (its first pass compiled with the rest): the carried filter, which
+    # has no first pass, sees the same spikes and gives the same gradient to float32 rounding
+    g_look, _, act_look, _, _ = eprop_window(c, loss, net.dt, 0, True, False, params, beta,
+                                             params["w_out"], carry, xt, tt, lookahead=True)
+    filt = zero_carry(4, net.n_in, net.n_rec, net.n_out, jnp.float32, 0, True)
+    g_car, _, act_car, _, _ = eprop_window(c, loss, net.dt, 0, True, False, params, beta,
+                                           params["w_out"], filt, xt, tt)
+    np.testing.assert_array_equal(np.asarray(act_look), np.asarray(act_car))
+    for key in ("w_in", "w_rec", "w_out"):
+        assert max_rel(g_look[key], g_car[key]) <= 1e-5
+
+
+def test_lookahead_refuses_a_carry_with_filtered_traces():
+    """A look-ahead window starts a sequence: silently dropping carried filtered traces would
+    lose their contribution, so such a carry is refused."""
+    from infodyn.learning.eprop import eprop_window, zero_carry
+    from infodyn.learning.losses import as_loss
+    from infodyn.network.dynamics import Constants
+
+    net = idn.network.LIF(n_in=3, n_rec=4, n_out=1)
+    params = {k: jax.numpy.asarray(v) for k, v in net.init(seed=0).items()}
+    x, tgt = _data(3, 1, steps=10, batch=2)
+    carry = zero_carry(2, 3, 4, 1, np.float64, 0, True)
+    with pytest.raises(ValueError, match="lookahead"):
+        eprop_window(Constants.of(net), as_loss("mse"), 1.0, 0, True, False, params,
+                     jax.numpy.zeros(4), params["w_out"], carry, np.swapaxes(x, 0, 1),
+                     np.swapaxes(tgt, 0, 1), lookahead=True)
+
+
+@dataclass(frozen=True)
+class SquaredMeanReadout(LossTerm):
+    """``(mean_{b,t} sum_k y_k - c)^2``: a readout term whose reduction is not linear, so its
+    learning signal is known only after the sequence (three-pass look-ahead e-prop)."""
+
+    c0: float = 0.3
+    name: ClassVar[str] = "squared_mean_readout"
+    online: ClassVar[bool] = False
+    uses_output: ClassVar[bool] = True
+
+    def step_stats(self, z_t, y_t, target_t, dt):
+        return jax.numpy.sum(y_t, axis=-1)
+
+    def reduce(self, stats, n_steps, dt):
+        return (jax.numpy.mean(stats) / n_steps - self.c0) ** 2
+
+
+def test_nonlinear_readout_term_and_all_adaptive_alif_equal_stopgrad_bptt():
+    """The look-ahead pass of its own (a readout term with a nonlinear reduction, beside a
+    two-pass rate term) on an ALIF network whose every unit adapts, across chunk boundaries."""
+    net = idn.network.ALIF(n_in=6, n_rec=8, n_out=2, n_ref=1, rec_scale=2.0, in_scale=3.0,
+                           tau_a=60.0, beta_a=0.05, n_alif=None)
+    assert net.n_adaptive == net.n_rec
+    params = net.init(seed=6)
+    x, tgt = _data(net.n_in, net.n_out, steps=130)
+    loss = (MeanSquaredError() + SquaredMeanReadout(weight=2.0)
+            + PopulationRateVariance(weight=1e-8, s_target=10.0))
+    e = evaluate(net, params, x, tgt, loss, method="eprop", precision="float64")
+    b = evaluate(net, params, x, tgt, loss, method="bptt_stopgrad", precision="float64")
+    for key in ("w_in", "w_rec", "w_out"):
+        assert np.max(np.abs(np.asarray(b.grads[key]))) > 1e-8
+        assert max_rel(e.grads[key], b.grads[key]) <= 1e-10, key
+
+
+def test_unfiltered_readout_signal_is_exact_only_without_readout_memory():
+    """``filter_readout=False`` drops the kappa filter from the readout's learning signal: exact
+    when the readout has no memory (tau_out -> 0, kappa = 0), different when it has."""
+    grads = {}
+    for tau_out in (1e-3, 30.0):
+        net = idn.network.LIF(n_in=6, n_rec=10, n_out=2, rec_scale=2.0, in_scale=3.0,
+                              tau_out=tau_out)
+        params = net.init(seed=7)
+        x, tgt = _data(net.n_in, net.n_out, steps=90)
+        grads[tau_out] = [gradients(net, params, x, tgt, "mse", method="eprop",
+                                    filter_readout=f, precision="float64") for f in (True, False)]
+    exact, plain = grads[1e-3]
+    assert max_rel(plain["w_rec"], exact["w_rec"]) <= 1e-12
+    exact, plain = grads[30.0]
+    assert max_rel(plain["w_rec"], exact["w_rec"]) > 1e-2

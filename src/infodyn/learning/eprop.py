@@ -21,7 +21,10 @@ For LIF units ``e_ij = psi_j xbar_i`` factorises: the gradient is accumulated as
   forward pass records ``dE/dy[t]`` (T, B, n_out), filtered backwards into
   ``G[t] = sum_{k>=t} kappa^(k-t) dE/dy[k]``; then ``sum_t L^y[t] ebar[t] = sum_t e[t] G[t]``
   (exchange of the two sums), the traces stay factorised and the extra memory is that of the
-  readout trajectory. Costs one forward pass.
+  readout trajectory. Costs one forward pass, none when the loss already runs two passes and its
+  readout terms are online (dE/dy is recorded in the pass that sums the statistics); a loss with
+  a nonlinear readout term runs three. Exact as long as that pass replays the main pass's
+  trajectory: bitwise in float32 on the CPU (tested); other backends are not checked.
 - carried (online windows, weights changing inside a sequence): ``ebar`` is per-synapse state,
   updated once per chunk (:func:`_chunked`). Costs ~ one more gradient product per chunk.
 
@@ -89,8 +92,9 @@ def zero_carry(
 
 def _forward_pass(c: Constants, loss: CompositeLoss, dt: float, params, beta, state, x, tgt,
                   cot=None):
-    """Forward pass only (the first pass of two-pass e-prop): the window's loss statistics and,
-    for a cotangent ``cot``, the readout errors ``dE/dy[t]`` (T, B, n_out), else None."""
+    """Forward pass only (the first pass of two-pass e-prop, and the look-ahead filter's
+    readout pass): the window's loss statistics and, for a cotangent ``cot``, the readout errors
+    ``dE/dy[t]`` (T, B, n_out), else None."""
 
     def body(carry, inp):
         st, stats = carry
@@ -143,21 +147,30 @@ def eprop_window(
     filtered = filter_readout and loss.uses_output
     stats0 = loss.zero_stats(carry.state.z, carry.state.y, None if tgt is None else tgt[0], dt)
 
-    def cotangent(stats):
-        return jax.grad(lambda s: loss.total(s, n_steps, dt))(stats)
+    def cotangent(stats, readout_only=False):
+        """``dE/dS`` term by term; ``readout_only``: zeros for the terms that do not read the
+        readouts (their reductions, perhaps undefined at S = 0, are then not evaluated)."""
+        return tuple(
+            jax.grad(lambda s, t=t: t.weight * t.reduce(s, n_steps, dt))(s_t)
+            if t.uses_output or not readout_only else jax.tree_util.tree_map(jnp.zeros_like, s_t)
+            for t, s_t in zip(loss.terms, stats, strict=True))
 
-    # dE/dy is recorded in the first pass when its cotangent is already known
-    early = filtered and lookahead and (loss.output_online or not two_pass)
-    # the cotangent of a linear reduction does not depend on S (not evaluated at S = 0 when it
-    # is not needed: a nonlinear reduction may be undefined there)
-    cot = cotangent(stats0) if early or not two_pass else None
+    look = filtered and lookahead
+    if look and carry.ebar_in.size:
+        raise ValueError("lookahead=True starts a sequence: pass a carry without filtered traces "
+                         "(zero_carry(..., filtered=False)); online windows use lookahead=False")
+    # the look-ahead filter needs dE/dy[t] before the main pass: recorded in the first pass when
+    # every readout term is online (its cotangent does not depend on S), else in a pass of its own
+    # once the statistics, and so the cotangent, are known
+    early = look and loss.output_online
+    cot = None if two_pass else cotangent(stats0)  # linear reductions: dE/dS is a constant
     ahead = None
-    if two_pass or (filtered and lookahead):
-        s_final, ly = _forward_pass(c, loss, dt, params, beta, carry.state, x, tgt,
-                                    cot if early else None)
+    if two_pass or look:
+        cot_y = (cotangent(stats0, readout_only=True) if two_pass else cot) if early else None
+        s_final, ly = _forward_pass(c, loss, dt, params, beta, carry.state, x, tgt, cot_y)
         if two_pass:
             cot = cotangent(s_final)
-        if filtered and lookahead:
+        if look:
             if not early:
                 _, ly = _forward_pass(c, loss, dt, params, beta, carry.state, x, tgt, cot)
             ahead = _reverse_filter(jnp.full((n_steps, 1, 1), c.kappa, x.dtype), ly)
@@ -292,7 +305,8 @@ def _chunked(c, loss, dt, n_adaptive, filtered, params, beta, feedback, carry, x
 
 def scan_in_chunks(chunk_fn, carry, xs: tuple, size: int):
     """Run ``chunk_fn(carry, xs_chunk) -> (carry, (act, y))`` over consecutive chunks of
-    ``size`` steps of the time-major arrays in the tuple ``xs`` (entries may be None) with
+    ``size`` steps of the time-major arrays in the tuple ``xs`` (entries after the first may be
+    None) with
     ``lax.scan``; the remainder (T mod size steps) runs as one last, shorter chunk. Returns the
     final carry and ``act``, ``y`` concatenated over time. Shared by e-prop's chunked traces and
     checkpointed BPTT."""

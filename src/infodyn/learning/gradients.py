@@ -131,11 +131,11 @@ def evaluate(
     n_steps, batch = xt.shape[0], xt.shape[1]
     if method == "eprop":
         fb = _feedback_matrix(net, p, feedback, feedback_matrix, feedback_seed, dtype)
-        adaptive = net.n_adaptive  # the last n_adaptive units (0: LIF)
+        n_adaptive = net.n_adaptive  # the last n_adaptive units (0: LIF)
         # one window = the whole sequence: the readout filter looks ahead (no filtered traces)
-        carry = zero_carry(batch, net.n_in, net.n_rec, net.n_out, dtype, adaptive, False)
+        carry = zero_carry(batch, net.n_in, net.n_rec, net.n_out, dtype, n_adaptive, False)
         grads, stats, activity, y, _ = eprop_window(
-            c, lossc, net.dt, adaptive, filter_readout, not lossc.online,
+            c, lossc, net.dt, n_adaptive, filter_readout, not lossc.online,
             p, beta, fb, carry, xt, tgt, lookahead=True,
         )
     else:
@@ -199,7 +199,7 @@ def gradients(
     - ``filter_readout`` (e-prop, default True): the readout's kappa filter enters exactly; the
       sequence is one window, so the readout error is recorded by a first forward pass and
       filtered backwards (no per-synapse filtered traces; see :func:`.eprop.eprop_window`).
-      False applies the readout signal to the unfiltered trace (one pass fewer, not exact).
+      False applies the readout signal to the unfiltered trace (not exact; saves that pass).
     - ``mask``: connectivity mask (n_rec, n_rec) for the ``w_rec`` gradient.
     - ``precision``: ``"float32"`` (default) or ``"float64"``.
     - ``explode_threshold``: raise :class:`GradientExplosionError` above this norm (1e8).

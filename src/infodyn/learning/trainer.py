@@ -241,9 +241,9 @@ class Trainer:
         net, o, lossc = self.net, self.opt, self.loss
         _, _, xt, tgt = _prepare(net, self.state.params, x, target, o.precision)
         c, beta = Constants.of(net), jnp.asarray(net.beta_vector(), self.dtype)
-        adaptive = net.n_adaptive  # the last n_adaptive units (0: LIF)
+        n_adaptive = net.n_adaptive  # the last n_adaptive units (0: LIF)
         n_steps, batch = xt.shape[0], xt.shape[1]
-        carry = zero_carry(batch, net.n_in, net.n_rec, net.n_out, self.dtype, adaptive,
+        carry = zero_carry(batch, net.n_in, net.n_rec, net.n_out, self.dtype, n_adaptive,
                            o.filter_readout and lossc.uses_output)
         acts, ys, losses, terms_acc, norms = [], [], 0.0, None, []
         k = o.online_window
@@ -252,7 +252,7 @@ class Trainer:
             fb = _feedback_matrix(net, self.state.params, o.feedback, self.state.feedback,
                                   o.feedback_seed, self.dtype)
             grads, stats, act, y, carry = eprop_window(
-                c, lossc, net.dt, adaptive, o.filter_readout, not lossc.online,
+                c, lossc, net.dt, n_adaptive, o.filter_readout, not lossc.online,
                 self.state.params, beta, fb, carry, xt[sl], None if tgt is None else tgt[sl],
             )
             grads = mask_gradients(net, grads, self.mask)
