@@ -11,9 +11,7 @@ driven Poisson branching process), and the deck's global-rate variance
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,10 +78,6 @@ class StepCounts:
 BLOCK_SPIKES = 1 << 20  # spikes read at a time when a spike file is streamed (16 MiB)
 
 
-def _is_h5_path(data: Any) -> bool:
-    return Path(os.fsdecode(data)).suffix.lower() in (".h5", ".hdf5")
-
-
 def step_counts(data: Any, units: Any = None, block_spikes: int | None = None) -> StepCounts:
     """Population counts per step of a spike file or :class:`~infodyn.data.spikes.SpikeTrain`.
 
@@ -95,10 +89,10 @@ def step_counts(data: Any, units: Any = None, block_spikes: int | None = None) -
     counts only those units (``n_units`` is then their number). The counts equal
     ``load_spikes(path).select_units(units).population_activity()``.
     """
-    from infodyn.data.spikes import SpikeReader, load_spikes, unit_subset
+    from infodyn.data.spikes import SpikeReader, is_h5_path, load_spikes, unit_subset
 
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
-        if _is_h5_path(data):
+        if is_h5_path(data):
             block = BLOCK_SPIKES if block_spikes is None else block_spikes
             with SpikeReader(data, block_spikes=block) as reader:
                 n_units = reader.n_units
@@ -183,11 +177,11 @@ def population_activity(
     n_units = None
     info: dict[str, Any] = {}
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
-        if _is_h5_path(data):
+        from infodyn.data.spikes import is_h5_path, load_spikes
+
+        if is_h5_path(data):
             data, units = step_counts(data, units=units), None
         else:
-            from infodyn.data.spikes import load_spikes
-
             data = load_spikes(data)
     if hasattr(data, "population_activity") and hasattr(data, "n_units"):
         spikes = data

@@ -444,6 +444,15 @@ class _Cursor:
             self._t, self._u = np.empty(0, np.int64), np.empty(0, np.int32)
 
 
+H5_SUFFIXES = (".h5", ".hdf5")  # infodyn HDF5 spike files
+
+
+def is_h5_path(path: Any) -> bool:
+    """Whether ``path`` (str, bytes or path-like) names an infodyn HDF5 spike file by its suffix:
+    the files :class:`SpikeReader` streams (other spike files are loaded whole)."""
+    return Path(os.fsdecode(path)).suffix.lower() in H5_SUFFIXES
+
+
 class SpikeReader:
     """Read an infodyn HDF5 spike file in time windows, never loading its datasets whole.
 
@@ -475,7 +484,7 @@ class SpikeReader:
 
     def __init__(self, path: str | os.PathLike, block_spikes: int = 1 << 20) -> None:
         path = _existing_file(path)
-        if path.suffix.lower() not in (".h5", ".hdf5"):
+        if not is_h5_path(path):
             raise InputError(
                 f"{path}: only infodyn HDF5 spike files (.h5/.hdf5) can be read in windows; "
                 f"use load_spikes for {path.suffix or 'this'} files"
@@ -902,7 +911,7 @@ def load_spikes(path: str | os.PathLike) -> SpikeTrain:
     """Read a spike file: infodyn HDF5 (``.h5``/``.hdf5``), NPZ, or NWB (``.nwb``, needs pynwb)."""
     path = _existing_file(path)
     suffix = path.suffix.lower()
-    if suffix in (".h5", ".hdf5"):
+    if is_h5_path(path):
         return _load_h5(path)
     if suffix == ".npz":
         return _load_npz(path)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,10 +85,10 @@ def run_criticality(
         population_activity,
         step_counts,
     )
-    from infodyn.data.spikes import SpikeReader, load_spikes
+    from infodyn.data.spikes import SpikeReader, is_h5_path, load_spikes
 
     source = str(spikes) if not hasattr(spikes, "n_units") else "<SpikeTrain>"
-    stream = not hasattr(spikes, "n_units") and Path(spikes).suffix.lower() in (".h5", ".hdf5")
+    stream = not hasattr(spikes, "n_units") and is_h5_path(spikes)
     if stream:
         path = spikes
         with SpikeReader(path) as reader:  # the header (n_units, n_spikes); counted below
