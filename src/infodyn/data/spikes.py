@@ -553,6 +553,24 @@ class SpikeReader:
             return np.zeros(b - a, np.int32)
         return self._read(self._trials, a, b)
 
+    def _checked_block(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(trials, times, units)`` of spikes ``a:b`` as int32, int64, int32, each checked to be
+        whole numbers within the header's ranges (before the cast)."""
+        block = []
+        for name, x, n, dtype in (
+            ("trials", self._read_trials(a, b), self.n_trials, np.int32),
+            ("times", self._read(self._times, a, b), self.n_steps, np.int64),
+            ("units", self._read(self._units, a, b), self.n_units, np.int32),
+        ):
+            if x.dtype.kind not in "iu" and not bool(np.all(x == np.round(x))):
+                raise InputError(f"{self.path}: spike {name} must be whole numbers")
+            if x.min() < 0 or x.max() >= n:
+                raise InputError(f"{self.path}: spike {name} must lie in [0, {n})")
+            block.append(x.astype(dtype, copy=False))
+            del x
+        tr, t, u = block
+        return tr, t, u
+
     def _require_order(self) -> None:
         """Check (once, block by block) that the spikes are in (trial, time) order."""
         if self._sorted is None:
@@ -599,18 +617,12 @@ class SpikeReader:
         pos = lo
         while pos < hi:
             end = min(hi, (pos // self.block_spikes + 1) * self.block_spikes)
-            t = self._read(self._times, pos, end).astype(np.int64, copy=False)
-            u = self._read(self._units, pos, end).astype(np.int32, copy=False)
-            tr = self._read_trials(pos, end)
+            tr, t, u = self._checked_block(pos, end)
             if not (bool(np.all(tr == trial)) and t[0] >= last and bool(np.all(t[1:] >= t[:-1]))):
                 raise InputError(
                     f"{self.path}: spikes {pos}..{end} are not in (trial, time) order although "
                     f"the file says so; the file is corrupt (load_spikes reads it whole)"
                 )
-            if t[0] < 0 or t[-1] >= self.n_steps:
-                raise InputError(f"{self.path}: spike times must lie in [0, {self.n_steps})")
-            if u.min() < 0 or u.max() >= self.n_units:
-                raise InputError(f"{self.path}: spike units must lie in [0, {self.n_units})")
             last = int(t[-1])
             pos = end
             yield t, u
@@ -720,21 +732,7 @@ class SpikeReader:
 
         def gen() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
             for a in range(0, self.n_spikes, self.block_spikes):
-                b = min(a + self.block_spikes, self.n_spikes)
-                block = []
-                for name, x, n, dtype in (
-                    ("trials", self._read_trials(a, b), self.n_trials, np.int32),
-                    ("times", self._read(self._times, a, b), self.n_steps, np.int64),
-                    ("units", self._read(self._units, a, b), self.n_units, np.int32),
-                ):
-                    if x.dtype.kind not in "iu" and not bool(np.all(x == np.round(x))):
-                        raise InputError(f"{self.path}: spike {name} must be whole numbers")
-                    if x.min() < 0 or x.max() >= n:  # checked before the cast
-                        raise InputError(f"{self.path}: spike {name} must lie in [0, {n})")
-                    block.append(x.astype(dtype, copy=False))
-                    del x
-                tr, t, u = block
-                del block
+                tr, t, u = self._checked_block(a, min(a + self.block_spikes, self.n_spikes))
                 yield tr, t, u
                 del tr, t, u  # free this block before reading the next
 
