@@ -211,6 +211,7 @@ def worker_interleaved(steps: int, repeats: int) -> dict:
 
 
 INTERLEAVED = ("forward", "forward_loss", "eprop", "eprop_filtered", "eprop_filtered_carried")
+METHODS = (*INTERLEAVED, "bptt", "bptt_plain", "snntorch")  # the rows, in table order
 
 
 def worker_snntorch(steps: int, repeats: int) -> dict:
@@ -272,10 +273,7 @@ def main() -> None:
     ap.add_argument("--worker", default=None)
     ap.add_argument("--steps", type=int, nargs="+", default=[250, 1000, 4000])
     ap.add_argument("--repeats", type=int, default=7)
-    ap.add_argument("--methods", nargs="+",
-                    default=["forward", "forward_loss", "eprop", "eprop_filtered",
-                             "eprop_filtered_carried",
-                             "bptt", "bptt_plain", "snntorch"])
+    ap.add_argument("--methods", nargs="+", default=list(METHODS))
     ap.add_argument("--write", action="store_true", help="write the table into RESULTS.md")
     ap.add_argument("--peer-max-steps", type=int, default=None,
                     help="skip snnTorch above this T (one T = 4000 call took ~15 min under load)")
@@ -349,9 +347,7 @@ def _read_logs(paths) -> dict:
             if line.startswith("{"):
                 d = json.loads(line)
                 rows[(d.pop("method"), int(d.pop("steps")))] = d
-            elif line and line.split()[0] in ("forward", "forward_loss", "eprop", "eprop_filtered",
-                                              "eprop_filtered_carried", "bptt", "bptt_plain",
-                                              "snntorch") and "{" in line:
+            elif line and line.split()[0] in METHODS and "{" in line:
                 m, steps, rest = line.split(" ", 2)
                 rows[(m, int(steps))] = ast.literal_eval(rest)
     return rows
