@@ -212,6 +212,7 @@ def _critical_measure(net, task, params, bin_steps: int, n_trials: int = 20,
     pipeline); ``m`` by the criticality module's MR estimator (trial-separated, bootstrap CI over
     trials) and the naive lag-1 slope. ``events_per_bin`` is the population's mean count per bin.
     """
+    from infodyn.criticality import population_activity
     from infodyn.criticality.branching import branching_ratio
 
     rng = np.random.default_rng(seed)
@@ -220,8 +221,8 @@ def _critical_measure(net, task, params, bin_steps: int, n_trials: int = 20,
     for _ in range(n_trials):
         x = np.concatenate([task.batch(rng, 1)[0][0] for _ in range(n_steps // task.n_steps)])
         z = np.asarray(net.simulate(p, x, engine="event").z, dtype=np.float64)
-        nb = z.shape[0] // bin_steps
-        counts.append(z[: nb * bin_steps].sum(axis=1).reshape(nb, bin_steps).sum(axis=1))
+        pa = population_activity(z[None], bin_ms=bin_steps * net.dt, dt=net.dt)
+        counts.append(pa.counts[0])
         rates.append(z.mean() * 1000.0 / net.dt)
     act = np.asarray(counts)
     out = {"rate_hz": float(np.mean(rates)),
