@@ -121,32 +121,40 @@ def test_exploding_bptt_is_caught():
     assert np.isfinite(e.grad_norm) and e.grad_norm < 1e8
 
 
+def _window(net, params, loss, xt, tt, *, filtered=False, lookahead=False, carry=None,
+            dtype=np.float64):
+    """``eprop_window`` (readout filter on, symmetric feedback) over time-major ``xt``, ``tt``
+    from rest with filtered traces when ``filtered``, or from ``carry``."""
+    from infodyn.learning.eprop import eprop_window, zero_carry
+    from infodyn.learning.losses import as_loss
+    from infodyn.network.dynamics import Constants
+
+    lossc = as_loss(loss)
+    if carry is None:
+        carry = zero_carry(xt.shape[1], net.n_in, net.n_rec, net.n_out, dtype, net.n_adaptive,
+                           filtered)
+    beta = jax.numpy.asarray(net.beta_vector(), dtype)
+    return eprop_window(Constants.of(net), lossc, net.dt, net.n_adaptive, True, not lossc.online,
+                        params, beta, params["w_out"], carry, xt, tt, lookahead=lookahead)
+
+
 @pytest.mark.parametrize("adaptive", [True, False])
 def test_online_windows_sum_to_the_sequence_gradient(adaptive):
     """Traces carried across windows: the window gradients of an online loss add up exactly
     (LIF: also across the chunks of the chunked accumulation, CHUNK = 50 > window)."""
-    from infodyn.learning.eprop import eprop_window, zero_carry
-    from infodyn.learning.losses import as_loss
-    from infodyn.network.dynamics import Constants
+    from infodyn.learning.eprop import zero_carry
 
     net = idn.network.ALIF(n_in=5, n_rec=8, n_out=1, in_scale=3.0, rec_scale=2.0, tau_a=40.0,
                            beta_a=0.02, n_alif=4 if adaptive else 0)
     params = {k: jax.numpy.asarray(v) for k, v in net.init(seed=4).items()}
     x, tgt = _data(net.n_in, net.n_out, steps=120, batch=2)
     xt, tt = np.swapaxes(x, 0, 1), np.swapaxes(tgt, 0, 1)
-    loss = as_loss("mse")
-    c, beta = Constants.of(net), jax.numpy.asarray(net.beta_vector())
-    fb = params["w_out"]
-
-    def carry():
-        return zero_carry(2, 5, 8, 1, np.float64, net.n_adaptive, True)
-
-    na = net.n_adaptive
-    full, *_ = eprop_window(c, loss, 1.0, na, True, False, params, beta, fb, carry(), xt, tt)
-    k, total = carry(), {key: 0.0 for key in full}
+    full, *_ = _window(net, params, "mse", xt, tt, filtered=True)
+    k = zero_carry(2, 5, 8, 1, np.float64, net.n_adaptive, True)
+    total = {key: 0.0 for key in full}
     for start in (0, 40, 80):
-        g, _, _, _, k = eprop_window(c, loss, 1.0, na, True, False, params, beta, fb, k,
-                                     xt[start : start + 40], tt[start : start + 40])
+        g, _, _, _, k = _window(net, params, "mse", xt[start : start + 40],
+                                tt[start : start + 40], carry=k)
         total = {key: total[key] + np.asarray(g[key]) * 40 / 120 for key in g}
     for key in full:
         assert max_rel(total[key], full[key]) <= 1e-10
@@ -191,23 +199,14 @@ def test_lookahead_readout_filter_equals_carried_filtered_traces(name):
     """The two exact readout filters agree: ``G`` filtered backwards from the recorded readout
     error (one window = the sequence) and per-synapse ``ebar`` carried forward (online), across
     chunk boundaries (130 steps), with ALIF threshold traces and a two-pass loss."""
-    from infodyn.learning.eprop import eprop_window, zero_carry
-    from infodyn.learning.losses import as_loss
-    from infodyn.network.dynamics import Constants
-
     kwargs, loss, onehot = CONFIGS[name]
     net = _net(kwargs)
     params = {k: jax.numpy.asarray(v) for k, v in net.init(seed=3).items()}
     x, tgt = _data(net.n_in, net.n_out, steps=130, onehot=onehot)
     xt, tt = np.swapaxes(x, 0, 1), np.swapaxes(tgt, 0, 1)
-    lossc = as_loss(loss)
-    c, beta = Constants.of(net), jax.numpy.asarray(net.beta_vector())
-    adaptive = net.n_adaptive
     out = {}
     for ahead in (True, False):
-        carry = zero_carry(3, net.n_in, net.n_rec, net.n_out, np.float64, adaptive, not ahead)
-        out[ahead], *_ = eprop_window(c, lossc, net.dt, adaptive, True, not lossc.online, params,
-                                      beta, params["w_out"], carry, xt, tt, lookahead=ahead)
+        out[ahead], *_ = _window(net, params, loss, xt, tt, filtered=not ahead, lookahead=ahead)
     for key in ("w_in", "w_rec", "w_out"):
         assert np.max(np.abs(np.asarray(out[False][key]))) > 1e-8
         assert max_rel(out[True][key], out[False][key]) <= 1e-12
@@ -218,7 +217,7 @@ def test_lookahead_first_pass_replays_the_same_trajectory_in_float32():
     the main pass: compiled separately, the two must agree bitwise (float32, 400 steps)."""
     import jax.numpy as jnp
 
-    from infodyn.learning.eprop import _forward_pass, eprop_window, zero_carry
+    from infodyn.learning.eprop import _forward_pass, zero_carry
     from infodyn.learning.losses import as_loss
     from infodyn.network.dynamics import Constants
 
@@ -226,26 +225,23 @@ def test_lookahead_first_pass_replays_the_same_trajectory_in_float32():
     params = {k: jnp.asarray(v, jnp.float32) for k, v in net.init(seed=5).items()}
     x, tgt = _data(net.n_in, net.n_out, steps=400, batch=4)
     xt, tt = (jnp.asarray(np.swapaxes(a, 0, 1), jnp.float32) for a in (x, tgt))
-    loss, c = as_loss("mse"), Constants.of(net)
-    beta = jnp.zeros(net.n_rec, jnp.float32)
-    carry = zero_carry(4, net.n_in, net.n_rec, net.n_out, jnp.float32, 0, False)
+    loss = as_loss("mse")
+    state0 = zero_carry(4, net.n_in, net.n_rec, net.n_out, jnp.float32, 0, False).state
     cot = jax.grad(lambda s: loss.total(s, 400, net.dt))(
-        loss.zero_stats(carry.state.z, carry.state.y, tt[0], net.dt))
-    _, ly = jax.jit(lambda: _forward_pass(c, loss, net.dt, params, beta, carry.state, xt, tt,
+        loss.zero_stats(state0.z, state0.y, tt[0], net.dt))
+    _, ly = jax.jit(lambda: _forward_pass(Constants.of(net), loss, net.dt, params,
+                                          jnp.zeros(net.n_rec, jnp.float32), state0, xt, tt,
                                           cot))()
-    *_, act, y, _ = eprop_window(c, loss, net.dt, 0, True, False, params, beta,
-                                 params["w_out"], carry, xt, tt, lookahead=True)
-    assert float(jnp.mean(act)) > 0.5  # spikes happen
+    g_look, _, act_look, y, _ = _window(net, params, loss, xt, tt, lookahead=True,
+                                        dtype=jnp.float32)
+    assert float(jnp.mean(act_look)) > 0.5  # spikes happen
     z0 = jnp.zeros((4, net.n_rec), jnp.float32)  # MSE: dE/dy does not read z
     ly_main = jax.vmap(lambda y_t, t_t: loss.signal(cot, z0, y_t, t_t, net.dt)[1])(y, tt)
     np.testing.assert_array_equal(np.asarray(ly), np.asarray(ly_main))
     # and inside eprop_window (its first pass compiled with the rest): the carried filter, which
     # has no first pass, sees the same spikes and gives the same gradient to float32 rounding
-    g_look, _, act_look, _, _ = eprop_window(c, loss, net.dt, 0, True, False, params, beta,
-                                             params["w_out"], carry, xt, tt, lookahead=True)
-    filt = zero_carry(4, net.n_in, net.n_rec, net.n_out, jnp.float32, 0, True)
-    g_car, _, act_car, _, _ = eprop_window(c, loss, net.dt, 0, True, False, params, beta,
-                                           params["w_out"], filt, xt, tt)
+    g_car, _, act_car, _, _ = _window(net, params, loss, xt, tt, filtered=True,
+                                      dtype=jnp.float32)
     np.testing.assert_array_equal(np.asarray(act_look), np.asarray(act_car))
     for key in ("w_in", "w_rec", "w_out"):
         assert max_rel(g_look[key], g_car[key]) <= 1e-5
@@ -254,18 +250,12 @@ def test_lookahead_first_pass_replays_the_same_trajectory_in_float32():
 def test_lookahead_refuses_a_carry_with_filtered_traces():
     """A look-ahead window starts a sequence: silently dropping carried filtered traces would
     lose their contribution, so such a carry is refused."""
-    from infodyn.learning.eprop import eprop_window, zero_carry
-    from infodyn.learning.losses import as_loss
-    from infodyn.network.dynamics import Constants
-
     net = idn.network.LIF(n_in=3, n_rec=4, n_out=1)
     params = {k: jax.numpy.asarray(v) for k, v in net.init(seed=0).items()}
     x, tgt = _data(3, 1, steps=10, batch=2)
-    carry = zero_carry(2, 3, 4, 1, np.float64, 0, True)
     with pytest.raises(ValueError, match="lookahead"):
-        eprop_window(Constants.of(net), as_loss("mse"), 1.0, 0, True, False, params,
-                     jax.numpy.zeros(4), params["w_out"], carry, np.swapaxes(x, 0, 1),
-                     np.swapaxes(tgt, 0, 1), lookahead=True)
+        _window(net, params, "mse", np.swapaxes(x, 0, 1), np.swapaxes(tgt, 0, 1), filtered=True,
+                lookahead=True)
 
 
 @dataclass(frozen=True)
