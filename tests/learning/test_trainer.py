@@ -242,10 +242,7 @@ def test_pattern_generation_example_config_learns(seed):
     cfg = load_config(path, TrainConfig)
     net = cfg.build_network()
     task = build_task({**cfg.task, "seed": seed}, net)  # another target (phases, amplitudes)
-    t = cfg.training
-    opts = TrainOptions(**{k: v for k, v in t.model_dump().items()  # as train_run builds them
-                           if k not in ("iterations", "train", "seed")},
-                        train=tuple(t.train), seed=seed)
-    hist = Trainer(net, task, cfg.build_loss(), opts).fit(t.iterations)
+    opts = cfg.train_options(seed=seed)  # as infodyn train builds them
+    hist = Trainer(net, task, cfg.build_loss(), opts).fit(cfg.training.iterations)
     mse = [r["loss_mse"] for r in hist]
     assert mse[0] / np.mean(mse[-10:]) >= 10.0

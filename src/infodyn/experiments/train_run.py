@@ -68,6 +68,15 @@ class TrainConfig(Section):
 
         return build_loss(self.loss)
 
+    def train_options(self, **overrides: Any) -> Any:
+        """The :class:`~infodyn.learning.trainer.TrainOptions` of ``[training]`` (everything but
+        ``iterations``), with ``overrides`` applied."""
+        from infodyn.learning.trainer import TrainOptions
+
+        t = self.training
+        fields = {k: v for k, v in t.model_dump().items() if k not in ("iterations", "train")}
+        return TrainOptions(**{**fields, "train": tuple(t.train), **overrides})
+
     def check_sections(self) -> None:
         net = self.build_network()
         self.build_task(net)
@@ -107,16 +116,13 @@ def run_training(
     cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progress: bool = False
 ) -> dict[str, Any]:
     """Train as ``cfg`` says into run directory ``out``; returns the results dict."""
-    from infodyn.learning.trainer import Trainer, TrainOptions
+    from infodyn.learning.trainer import Trainer
 
     net = cfg.build_network()
     task = cfg.build_task(net)
     loss = cfg.build_loss()
     t = cfg.training
-    opts = TrainOptions(
-        **{k: v for k, v in t.model_dump().items() if k not in ("iterations", "train")},
-        train=tuple(t.train),
-    )
+    opts = cfg.train_options()
     run = RunDir(out)
     if resume and not run.file("checkpoint.npz").exists():
         raise InputError(f"{out}: no checkpoint.npz to resume from")
