@@ -9,10 +9,12 @@ from infodyn.network.encoders import (
 )
 from infodyn.network.model import ALIF, LIF
 from infodyn.network.simulate import Trace, simulate, simulate_to_file
+from infodyn.network.sparse import SparseWeights
 
 __all__ = [
     "ALIF",
     "LIF",
+    "SparseWeights",
     "Trace",
     "adelson_bergen_kernel",
     "direct_current",

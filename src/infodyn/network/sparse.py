@@ -1,0 +1,238 @@
+"""``SparseWeights``: a recurrent weight matrix that stores only its existing synapses.
+
+Layout: compressed sparse rows by **presynaptic** unit (CSR), the convention of
+``w_rec[i, j]`` = synapse from unit i onto unit j. The synapses of unit i are::
+
+    values[indptr[i]:indptr[i+1]]    (float32 or float64)  their weights
+    indices[indptr[i]:indptr[i+1]]   (int32)               their postsynaptic units, ascending
+
+so a synapse costs 4 + 4 bytes in float32 (8 + 4 in float64) and the row pointer ``indptr``
+(int64, n_pre + 1 entries) is the O(N) part. The presynaptic layout is what the event engine wants
+(a spike of unit i adds the row i), and the JAX product below gathers and segment-sums without ever
+forming an N x N array.
+
+``SparseWeights`` is a registered JAX pytree whose children are ``(values, indices, indptr)`` and
+whose static part is ``shape``. Only ``values`` is a parameter: learning code and optimizers must
+pass the integer leaves through unchanged (:func:`float_leaves` splits them off).
+
+The recurrent current of a step, ``I[j] = sum_i z[i] w[i, j]`` (the ``z^T W_rec`` of
+:mod:`infodyn.network.model`), is :func:`recurrent_current`: a dense matmul for arrays and, for
+``SparseWeights``, ``segment_sum_j(values_s * z[pre_s])`` over the synapses s.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from infodyn.errors import InputError
+
+Array = Any
+
+
+@jax.tree_util.register_pytree_node_class
+class SparseWeights:
+    """A (n_pre, n_post) weight matrix holding only its existing synapses (module docstring).
+
+    Example::
+
+        w = SparseWeights.from_dense(W)       # keeps the non-zero entries of W
+        w.nnz, w.shape, w.to_dense()
+        w.with_values(w.values * 0.5)         # same pattern, new weights
+    """
+
+    __slots__ = ("values", "indices", "indptr", "shape")
+
+    def __init__(self, values: Array, indices: Array, indptr: Array, shape: tuple[int, int]):
+        self.values = values
+        self.indices = indices
+        self.indptr = indptr
+        self.shape = (int(shape[0]), int(shape[1]))
+
+    # ------------------------------------------------------------------ pytree
+    def tree_flatten(self):
+        return (self.values, self.indices, self.indptr), self.shape
+
+    @classmethod
+    def tree_unflatten(cls, shape, children):
+        values, indices, indptr = children
+        obj = object.__new__(cls)
+        obj.values, obj.indices, obj.indptr, obj.shape = values, indices, indptr, shape
+        return obj
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_dense(cls, w: Array, dtype: Any = None) -> SparseWeights:
+        """The non-zero entries of a dense (n_pre, n_post) matrix ``w``."""
+        w = np.asarray(w)
+        if w.ndim != 2:
+            raise InputError(f"SparseWeights.from_dense needs a 2-D matrix, got shape {w.shape}")
+        pre, post = np.nonzero(w)
+        return cls.from_coo(pre, post, w[pre, post], w.shape, dtype=dtype)
+
+    @classmethod
+    def from_coo(
+        cls, pre: Array, post: Array, values: Array, shape: tuple[int, int], dtype: Any = None
+    ) -> SparseWeights:
+        """Build from synapse lists ``(pre[s], post[s], values[s])`` (any order, no duplicates)."""
+        pre = np.asarray(pre, dtype=np.int64)
+        post = np.asarray(post, dtype=np.int64)
+        values = np.asarray(values)
+        n_pre, n_post = int(shape[0]), int(shape[1])
+        if not (pre.shape == post.shape == values.shape and pre.ndim == 1):
+            raise InputError("pre, post and values must be 1-D arrays of one length")
+        if pre.size and (pre.min() < 0 or pre.max() >= n_pre or post.min() < 0
+                         or post.max() >= n_post):
+            raise InputError(f"synapse indices out of range for shape {(n_pre, n_post)}")
+        order = np.lexsort((post, pre))
+        pre, post, values = pre[order], post[order], values[order]
+        if pre.size > 1 and np.any((np.diff(pre) == 0) & (np.diff(post) == 0)):
+            raise InputError("duplicate synapses (the same (pre, post) pair twice)")
+        indptr = np.zeros(n_pre + 1, np.int64)
+        np.cumsum(np.bincount(pre, minlength=n_pre), out=indptr[1:])
+        dtype = values.dtype if dtype is None else np.dtype(dtype)
+        if dtype.kind != "f":
+            dtype = np.dtype(np.float64)
+        return cls(values.astype(dtype), post.astype(np.int32), indptr, (n_pre, n_post))
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def nnz(self) -> int:
+        """Number of stored synapses."""
+        return int(self.values.shape[0])
+
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the three arrays."""
+        return sum(int(np.dtype(a.dtype).itemsize) * int(a.size)
+                   for a in (self.values, self.indices, self.indptr))
+
+    def pre_indices(self) -> np.ndarray:
+        """The presynaptic unit of each synapse (int32, length nnz), expanded from ``indptr``."""
+        counts = np.diff(np.asarray(self.indptr))
+        return np.repeat(np.arange(self.shape[0], dtype=np.int32), counts)
+
+    def in_degrees(self) -> np.ndarray:
+        """Number of synapses onto each postsynaptic unit."""
+        return np.bincount(np.asarray(self.indices), minlength=self.shape[1])
+
+    def out_degrees(self) -> np.ndarray:
+        """Number of synapses from each presynaptic unit."""
+        return np.diff(np.asarray(self.indptr))
+
+    # ------------------------------------------------------------------ conversion
+    def to_dense(self) -> np.ndarray:
+        """The (n_pre, n_post) dense matrix (zeros where there is no synapse)."""
+        out = np.zeros(self.shape, dtype=np.asarray(self.values).dtype)
+        out[self.pre_indices(), np.asarray(self.indices)] = np.asarray(self.values)
+        return out
+
+    def mask_dense(self, w: Array) -> np.ndarray:
+        """The entries of a dense (n_pre, n_post) matrix at this pattern's synapses (length nnz)."""
+        return np.asarray(w)[self.pre_indices(), np.asarray(self.indices)]
+
+    def with_values(self, values: Array) -> SparseWeights:
+        """The same pattern with new synapse values (length nnz)."""
+        if tuple(np.shape(values)) != (self.nnz,):
+            raise InputError(f"values must have shape ({self.nnz},), got {np.shape(values)}")
+        return SparseWeights(values, self.indices, self.indptr, self.shape)
+
+    def astype(self, dtype: Any) -> SparseWeights:
+        """Values cast to ``dtype`` (a JAX array if the values are, else NumPy)."""
+        v = self.values
+        v = v.astype(dtype) if hasattr(v, "astype") else np.asarray(v, dtype)
+        return SparseWeights(v, self.indices, self.indptr, self.shape)
+
+    def to_numpy(self) -> SparseWeights:
+        """All three arrays as NumPy arrays (for files and the event engine)."""
+        return SparseWeights(np.asarray(self.values), np.asarray(self.indices, np.int32),
+                             np.asarray(self.indptr, np.int64), self.shape)
+
+    def same_pattern(self, other: SparseWeights) -> bool:
+        """True when ``other`` has the same shape and the same synapses (values may differ)."""
+        return (isinstance(other, SparseWeights) and other.shape == self.shape
+                and other.nnz == self.nnz
+                and np.array_equal(np.asarray(other.indptr), np.asarray(self.indptr))
+                and np.array_equal(np.asarray(other.indices), np.asarray(self.indices)))
+
+    def __repr__(self) -> str:
+        return (f"SparseWeights(shape={self.shape}, nnz={self.nnz}, "
+                f"dtype={np.dtype(self.values.dtype).name})")
+
+
+def is_sparse(w: Any) -> bool:
+    """True for :class:`SparseWeights`."""
+    return isinstance(w, SparseWeights)
+
+
+def pre_indices_jax(w: SparseWeights) -> jax.Array:
+    """The presynaptic unit of each synapse, computed inside JAX from ``indptr`` (jit-safe)."""
+    counts = jnp.diff(jnp.asarray(w.indptr))
+    return jnp.repeat(jnp.arange(w.shape[0], dtype=jnp.int32), counts,
+                      total_repeat_length=w.nnz)
+
+
+def recurrent_current(z: Array, w: Array, pre: Array | None = None) -> Array:
+    """``I[..., j] = sum_i z[..., i] w[i, j]`` for a dense array or a :class:`SparseWeights`.
+
+    For sparse ``w`` the product is a gather of the presynaptic activity onto the synapses and a
+    segment sum onto the postsynaptic units: O(nnz) work and memory, no N x N array; it works
+    under ``jit``, ``lax.scan``, ``vmap`` and ``grad`` (with respect to ``z`` and ``w.values``).
+    ``pre`` may pass the precomputed presynaptic indices (:func:`pre_indices_jax`) so that a scan
+    does not rebuild them every step.
+    """
+    if not isinstance(w, SparseWeights):
+        return z @ w
+    if pre is None:
+        pre = pre_indices_jax(w)
+    contrib = jnp.take(z, pre, axis=-1) * w.values  # (..., nnz)
+    moved = jnp.moveaxis(contrib, -1, 0)
+    summed = jax.ops.segment_sum(moved, jnp.asarray(w.indices), num_segments=w.shape[1])
+    return jnp.moveaxis(summed, 0, -1)
+
+
+def sampled_outer(a: Array, b: Array, w: SparseWeights, pre: Array | None = None) -> Array:
+    """``g[s] = sum_k a[k, pre_s] b[k, post_s]`` over the leading axes: the entries of
+    ``a^T b`` at the synapses of ``w`` only (a sampled dense-dense product, O(K nnz) work).
+
+    ``a`` and ``b`` are (..., n_pre) and (..., n_post); leading axes are summed. This is the
+    per-synapse product of a factorised gradient (e-prop: presynaptic trace times postsynaptic
+    learning signal) formed for existing synapses only.
+    """
+    if pre is None:
+        pre = pre_indices_jax(w)
+    a2 = jnp.reshape(a, (-1, a.shape[-1]))
+    b2 = jnp.reshape(b, (-1, b.shape[-1]))
+    return jnp.sum(jnp.take(a2, pre, axis=1) * jnp.take(b2, jnp.asarray(w.indices), axis=1),
+                   axis=0)
+
+
+def sparse_bytes(n_pre: int, nnz: int, dtype: Any = np.float32) -> int:
+    """Bytes a :class:`SparseWeights` of ``nnz`` synapses needs (values + indices + indptr)."""
+    return nnz * (np.dtype(dtype).itemsize + 4) + (n_pre + 1) * 8
+
+
+def float_leaves(tree: Any) -> tuple[list[Any], Any]:
+    """Split a pytree into its floating-point leaves (the trainable ones) and a rebuild function.
+
+    ``leaves, rebuild = float_leaves(params)``; ``rebuild(new_leaves)`` returns the tree with the
+    floating leaves replaced and integer leaves (sparse indices) untouched.
+    """
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    where = [i for i, leaf in enumerate(leaves) if jnp.issubdtype(jnp.result_type(leaf),
+                                                                   jnp.floating)]
+
+    def rebuild(new: list[Any]) -> Any:
+        out = list(leaves)
+        for i, leaf in zip(where, new, strict=True):
+            out[i] = leaf
+        return jax.tree_util.tree_unflatten(treedef, out)
+
+    return [leaves[i] for i in where], rebuild
