@@ -84,8 +84,9 @@ class SparseWeights:
         n_pre, n_post = int(shape[0]), int(shape[1])
         if not (pre.shape == post.shape == values.shape and pre.ndim == 1):
             raise InputError("pre, post and values must be 1-D arrays of one length")
-        if pre.size and (pre.min() < 0 or pre.max() >= n_pre or post.min() < 0
-                         or post.max() >= n_post):
+        if pre.size and (
+            pre.min() < 0 or pre.max() >= n_pre or post.min() < 0 or post.max() >= n_post
+        ):
             raise InputError(f"synapse indices out of range for shape {(n_pre, n_post)}")
         order = np.lexsort((post, pre))
         pre, post, values = pre[order], post[order], values[order]
@@ -111,8 +112,10 @@ class SparseWeights:
     @property
     def nbytes(self) -> int:
         """Bytes held by the three arrays."""
-        return sum(int(np.dtype(a.dtype).itemsize) * int(a.size)
-                   for a in (self.values, self.indices, self.indptr))
+        return sum(
+            int(np.dtype(a.dtype).itemsize) * int(a.size)
+            for a in (self.values, self.indices, self.indptr)
+        )
 
     def pre_indices(self) -> np.ndarray:
         """The presynaptic unit of each synapse (int32, length nnz), expanded from ``indptr``."""
@@ -152,19 +155,28 @@ class SparseWeights:
 
     def to_numpy(self) -> SparseWeights:
         """All three arrays as NumPy arrays (for files and the event engine)."""
-        return SparseWeights(np.asarray(self.values), np.asarray(self.indices, np.int32),
-                             np.asarray(self.indptr, np.int64), self.shape)
+        return SparseWeights(
+            np.asarray(self.values),
+            np.asarray(self.indices, np.int32),
+            np.asarray(self.indptr, np.int64),
+            self.shape,
+        )
 
     def same_pattern(self, other: SparseWeights) -> bool:
         """True when ``other`` has the same shape and the same synapses (values may differ)."""
-        return (isinstance(other, SparseWeights) and other.shape == self.shape
-                and other.nnz == self.nnz
-                and np.array_equal(np.asarray(other.indptr), np.asarray(self.indptr))
-                and np.array_equal(np.asarray(other.indices), np.asarray(self.indices)))
+        return (
+            isinstance(other, SparseWeights)
+            and other.shape == self.shape
+            and other.nnz == self.nnz
+            and np.array_equal(np.asarray(other.indptr), np.asarray(self.indptr))
+            and np.array_equal(np.asarray(other.indices), np.asarray(self.indices))
+        )
 
     def __repr__(self) -> str:
-        return (f"SparseWeights(shape={self.shape}, nnz={self.nnz}, "
-                f"dtype={np.dtype(self.values.dtype).name})")
+        return (
+            f"SparseWeights(shape={self.shape}, nnz={self.nnz}, "
+            f"dtype={np.dtype(self.values.dtype).name})"
+        )
 
 
 def is_sparse(w: Any) -> bool:
@@ -175,8 +187,7 @@ def is_sparse(w: Any) -> bool:
 def pre_indices_jax(w: SparseWeights) -> jax.Array:
     """The presynaptic unit of each synapse, computed inside JAX from ``indptr`` (jit-safe)."""
     counts = jnp.diff(jnp.asarray(w.indptr))
-    return jnp.repeat(jnp.arange(w.shape[0], dtype=jnp.int32), counts,
-                      total_repeat_length=w.nnz)
+    return jnp.repeat(jnp.arange(w.shape[0], dtype=jnp.int32), counts, total_repeat_length=w.nnz)
 
 
 def recurrent_current(z: Array, w: Array, pre: Array | None = None) -> Array:
@@ -210,8 +221,7 @@ def sampled_outer(a: Array, b: Array, w: SparseWeights, pre: Array | None = None
         pre = pre_indices_jax(w)
     a2 = jnp.reshape(a, (-1, a.shape[-1]))
     b2 = jnp.reshape(b, (-1, b.shape[-1]))
-    return jnp.sum(jnp.take(a2, pre, axis=1) * jnp.take(b2, jnp.asarray(w.indices), axis=1),
-                   axis=0)
+    return jnp.sum(jnp.take(a2, pre, axis=1) * jnp.take(b2, jnp.asarray(w.indices), axis=1), axis=0)
 
 
 def sparse_bytes(n_pre: int, nnz: int, dtype: Any = np.float32) -> int:
@@ -226,8 +236,9 @@ def float_leaves(tree: Any) -> tuple[list[Any], Any]:
     floating leaves replaced and integer leaves (sparse indices) untouched.
     """
     leaves, treedef = jax.tree_util.tree_flatten(tree)
-    where = [i for i, leaf in enumerate(leaves) if jnp.issubdtype(jnp.result_type(leaf),
-                                                                   jnp.floating)]
+    where = [
+        i for i, leaf in enumerate(leaves) if jnp.issubdtype(jnp.result_type(leaf), jnp.floating)
+    ]
 
     def rebuild(new: list[Any]) -> Any:
         out = list(leaves)
