@@ -1,0 +1,87 @@
+"""Memory preflight: estimate what an allocation needs and refuse, with the numbers, before it.
+
+Large runs (networks of 10^5 units, long traces, big batches, image sets, word tables) should not
+die in ``MemoryError`` half-way: the code that is about to allocate calls :func:`require_memory`
+with its estimate, and gets one clear :class:`MemoryPreflightError` (an :class:`InputError`, so
+the CLI prints one line and exits with 2) naming the need, what is free and what to change.
+
+What counts as free: ``MemAvailable`` of ``/proc/meminfo`` (Linux), else the physical memory
+reported by ``os.sysconf``. The environment variable ``INFODYN_MEMORY_LIMIT`` (bytes, or with a
+suffix K, M, G, T) caps it, e.g. for a job that must stay inside a SLURM allocation, and makes
+the check testable.
+"""
+
+from __future__ import annotations
+
+import os
+
+from infodyn.errors import InputError
+
+#: fraction of the free memory one allocation may claim
+HEADROOM = 0.9
+
+_SUFFIX = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+class MemoryPreflightError(InputError):
+    """An allocation would not fit in the memory that is free."""
+
+
+def format_bytes(n: float) -> str:
+    """``1536 -> '1.5 KiB'``: a byte count in binary units, three significant digits."""
+    n = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} TiB"  # pragma: no cover
+
+
+def _parse_limit(text: str) -> int:
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    suffix = t[-1] if t and t[-1] in _SUFFIX else ""
+    number = t[: len(t) - len(suffix)] if suffix else t
+    try:
+        value = float(number) * _SUFFIX[suffix]
+    except ValueError:
+        raise InputError(f"INFODYN_MEMORY_LIMIT={text!r} is not a size (e.g. 8G, 512M)") from None
+    if value <= 0:
+        raise InputError(f"INFODYN_MEMORY_LIMIT={text!r} must be positive")
+    return int(value)
+
+
+def available_bytes() -> int:
+    """Bytes free for new allocations (module docstring), capped by ``INFODYN_MEMORY_LIMIT``."""
+    free = None
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    free = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        pass
+    if free is None:
+        try:
+            free = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            free = 1 << 62
+    limit = os.environ.get("INFODYN_MEMORY_LIMIT")
+    if limit:
+        free = min(free, _parse_limit(limit))
+    return int(free)
+
+
+def require_memory(need: float, what: str, advice: str) -> None:
+    """Raise :class:`MemoryPreflightError` when ``need`` bytes exceed the free memory.
+
+    ``what`` names the allocation ("a dense w_rec of 100000 x 100000 float64"), ``advice`` what to
+    change ("use connectivity='sparse' with k_in=100"). The message reads::
+
+        a dense w_rec of 100000 x 100000 float64 needs 74.5 GiB but 20.1 GiB is free; use ...
+    """
+    free = available_bytes()
+    if need > HEADROOM * free:
+        raise MemoryPreflightError(
+            f"{what} needs {format_bytes(need)} but {format_bytes(free)} is free; {advice}"
+        )
