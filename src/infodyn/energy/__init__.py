@@ -10,6 +10,7 @@ maximum likelihood (``fit``).
     model.energy(X); model.descend(X); model.fixed_points(); model.sample(1000, seed=0)
     model.log_partition(); model.log_likelihood(X_test)
     idn.energy.minimum_distance(model.fixed_points())
+    idn.energy.heat_capacity(model, np.geomspace(0.5, 3, 30), method="mcmc", seed=0)  # C(T)/n
 """
 
 from infodyn.energy.codes import (
@@ -60,10 +61,13 @@ from infodyn.energy.sampling import (
     sample,
     sample_statistics,
 )
+from infodyn.energy.thermo import Entropy, HeatCapacity, entropy, heat_capacity
 from infodyn.energy.words import Words, binary_words
 
 __all__ = [
     "AISResult",
+    "Entropy",
+    "HeatCapacity",
     "IsingModel",
     "MarkovChain",
     "SyncResult",
@@ -81,6 +85,7 @@ __all__ = [
     "denoising_curve",
     "descend",
     "empirical_log_likelihood",
+    "entropy",
     "exact_log_partition",
     "exhaustive_fixed_points",
     "expected_kl",
@@ -90,6 +95,7 @@ __all__ = [
     "generalisation_curve",
     "glauber",
     "hamming_distances",
+    "heat_capacity",
     "heldout_report",
     "is_fixed_point",
     "markov_chain",

@@ -58,6 +58,12 @@ class IsingModel:
         return int(self.theta.shape[0])
 
     @property
+    def potential(self) -> np.ndarray:
+        """The potential ``V(K)`` on the number of active units, K = 0..n: zero for a pairwise
+        model (``KPairwiseModel`` has its own)."""
+        return np.zeros(self.n + 1)
+
+    @property
     def n_params(self) -> int:
         """d = n(n+1)/2 free parameters (couplings i<j and fields)."""
         return self.n * (self.n + 1) // 2
