@@ -63,6 +63,7 @@ from infodyn.energy.sampling import (
 )
 from infodyn.energy.thermo import Entropy, HeatCapacity, entropy, heat_capacity
 from infodyn.energy.words import Words, binary_words
+from infodyn.energy.zipf import ZipfFit, rank_frequency, zipf_slope
 
 __all__ = [
     "AISResult",
@@ -72,6 +73,7 @@ __all__ = [
     "MarkovChain",
     "SyncResult",
     "Words",
+    "ZipfFit",
     "ais_log_partition",
     "all_states",
     "basin_profile",
@@ -106,6 +108,7 @@ __all__ = [
     "outer_product_rule",
     "pattern_rates",
     "random_patterns",
+    "rank_frequency",
     "recovery",
     "sample",
     "sample_statistics",
@@ -113,4 +116,5 @@ __all__ = [
     "store",
     "synchronous",
     "unique_patterns",
+    "zipf_slope",
 ]
