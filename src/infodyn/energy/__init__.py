@@ -10,6 +10,7 @@ maximum likelihood (``fit``).
     model.energy(X); model.descend(X); model.fixed_points(); model.sample(1000, seed=0)
     model.log_partition(); model.log_likelihood(X_test)
     idn.energy.minimum_distance(model.fixed_points())
+    idn.energy.fit(X, method="mpf", model="k_pairwise")   # + a potential V(K), K = sum(x)
     idn.energy.heat_capacity(model, np.geomspace(0.5, 3, 30), method="mcmc", seed=0)  # C(T)/n
 """
 
@@ -46,6 +47,7 @@ from infodyn.energy.dynamics import (
     synchronous,
 )
 from infodyn.energy.fit import fit, unique_patterns
+from infodyn.energy.kpairwise import KPairwiseModel
 from infodyn.energy.memories import (
     MarkovChain,
     basin_profile,
@@ -70,6 +72,7 @@ __all__ = [
     "Entropy",
     "HeatCapacity",
     "IsingModel",
+    "KPairwiseModel",
     "MarkovChain",
     "SyncResult",
     "Words",
