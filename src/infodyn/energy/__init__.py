@@ -56,6 +56,13 @@ from infodyn.energy.memories import (
     memory_triggered_average,
 )
 from infodyn.energy.model import IsingModel
+from infodyn.energy.nulls import (
+    dichotomised_gaussian,
+    independent_null,
+    latent_null,
+    null_words,
+    shuffle_null,
+)
 from infodyn.energy.partition import AISResult, ais_log_partition, all_states, exact_log_partition
 from infodyn.energy.sampling import (
     compare_statistics,
@@ -89,6 +96,7 @@ __all__ = [
     "corrupt",
     "denoising_curve",
     "descend",
+    "dichotomised_gaussian",
     "empirical_log_likelihood",
     "entropy",
     "exact_log_partition",
@@ -99,15 +107,18 @@ __all__ = [
     "flip_energies",
     "generalisation_curve",
     "glauber",
+    "independent_null",
     "hamming_distances",
     "heat_capacity",
     "heldout_report",
     "is_fixed_point",
+    "latent_null",
     "markov_chain",
     "memory_labels",
     "memory_triggered_average",
     "minimum_distance",
     "n_parameters",
+    "null_words",
     "outer_product_rule",
     "pattern_rates",
     "random_patterns",
@@ -116,6 +127,7 @@ __all__ = [
     "sample",
     "sample_statistics",
     "storage_fraction",
+    "shuffle_null",
     "store",
     "synchronous",
     "unique_patterns",
