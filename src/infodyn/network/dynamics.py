@@ -12,6 +12,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from infodyn.network.sparse import recurrent_current
 from infodyn.network.surrogate import spike
 
 
@@ -74,7 +75,7 @@ def step(
     a = c.rho * state.a + z_prev
     v = (
         c.alpha * state.v
-        + z_rec @ params["w_rec"]
+        + recurrent_current(z_rec, params["w_rec"])
         + (x_t @ params["w_in"]) * c.input_scale
         - c.v_th * z_reset
     )

@@ -200,18 +200,25 @@ class LIF(BaseModel):
         missing = set(expected) - set(params)
         if missing:
             raise InputError(f"params is missing {sorted(missing)}")
+        from infodyn.network.sparse import is_sparse
+
         for key, shape in expected.items():
-            got = tuple(np.shape(params[key]))
+            w = params[key]
+            got = tuple(w.shape) if is_sparse(w) else tuple(np.shape(w))
             if got != shape:
                 raise InputError(f"params[{key!r}] must have shape {shape}, got {got}")
-            require_finite(f"params[{key!r}]", np.asarray(params[key]))
+            require_finite(f"params[{key!r}]", np.asarray(w.values if is_sparse(w) else w))
 
     def constrain(self, params: dict[str, Array], mask: Array | None = None) -> dict[str, Array]:
         """Project weights back onto the constraints: zero diagonal, connectivity ``mask`` and,
         for E/I networks, Dale's law (clip wrong-signed outgoing weights to 0)."""
         import jax.numpy as jnp
 
+        from infodyn.network.sparse import constrain_sparse, is_sparse
+
         w = params["w_rec"]
+        if is_sparse(w):
+            return {**params, "w_rec": constrain_sparse(w, self.unit_signs(), mask)}
         w = w * (1.0 - jnp.eye(self.n_rec, dtype=w.dtype))
         if mask is not None:
             w = w * mask

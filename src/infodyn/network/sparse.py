@@ -247,3 +247,20 @@ def float_leaves(tree: Any) -> tuple[list[Any], Any]:
         return jax.tree_util.tree_unflatten(treedef, out)
 
     return [leaves[i] for i in where], rebuild
+
+
+def constrain_sparse(
+    w: SparseWeights, signs: Array | None = None, mask: Array | None = None
+) -> SparseWeights:
+    """Project sparse weights onto the model's constraints, synapse by synapse: autapses
+    (``pre == post``) to 0, an optional per-synapse ``mask`` (length nnz) and, with unit
+    ``signs`` (+1 excitatory, -1 inhibitory), Dale's law (wrong-signed weights clipped to 0).
+    The pattern itself is the connectivity: absent synapses stay absent."""
+    pre = pre_indices_jax(w)
+    v = w.values * (pre != jnp.asarray(w.indices)).astype(w.values.dtype)
+    if mask is not None:
+        v = v * jnp.asarray(mask, v.dtype)
+    if signs is not None:
+        s = jnp.take(jnp.asarray(signs, v.dtype), pre)
+        v = s * jnp.maximum(s * v, 0.0)
+    return SparseWeights(v, w.indices, w.indptr, w.shape)
