@@ -32,7 +32,7 @@ import jax.numpy as jnp
 
 from infodyn.learning.eprop import scan_in_chunks
 from infodyn.learning.losses import CompositeLoss
-from infodyn.learning.synapse_ops import trainable_arrays, with_trainable
+from infodyn.learning.synapse_ops import pre_of, trainable_arrays, with_trainable
 from infodyn.network.dynamics import Constants, step, zero_state
 
 Array = Any
@@ -63,6 +63,8 @@ def bptt_window(
     n_steps, batch = x.shape[0], x.shape[1]
     n_rec, n_out = params["w_rec"].shape[0], params["w_out"].shape[1]
 
+    pre = pre_of(params["w_rec"])  # sparse: presynaptic indices, once per scan
+
     def objective(trainable):
         p = with_trainable(params, trainable)
         state0 = zero_state(batch, n_rec, n_out, x.dtype)
@@ -71,7 +73,7 @@ def bptt_window(
         def body(carry, inp):
             st, stats = carry
             x_t, tgt_t = inp
-            new, _ = step(c, p, beta, st, x_t, detach_recurrent, detach_reset)
+            new, _ = step(c, p, beta, st, x_t, detach_recurrent, detach_reset, pre)
             inc = loss.step_stats(new.z, new.y, tgt_t, dt)
             stats = jax.tree_util.tree_map(jnp.add, stats, inc)
             return (new, stats), (jnp.sum(new.z, axis=-1), new.y)

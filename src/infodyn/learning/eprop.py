@@ -49,7 +49,7 @@ import jax
 import jax.numpy as jnp
 
 from infodyn.learning.losses import CompositeLoss
-from infodyn.learning.synapse_ops import adaptive_synapses, ops_for, values_of
+from infodyn.learning.synapse_ops import adaptive_synapses, ops_for, pre_of, values_of
 from infodyn.network.dynamics import Constants, State, step, zero_state
 from infodyn.network.sparse import is_sparse
 from infodyn.network.surrogate import pseudo_derivative
@@ -107,10 +107,12 @@ def _forward_pass(c: Constants, loss: CompositeLoss, dt: float, params, beta, st
     readout pass): the window's loss statistics and, for a cotangent ``cot``, the readout errors
     ``dE/dy[t]`` (T, B, n_out), else None."""
 
+    pre = pre_of(params["w_rec"])  # sparse: presynaptic indices, once per scan
+
     def body(carry, inp):
         st, stats = carry
         x_t, tgt_t = inp
-        new, _ = step(c, params, beta, st, x_t)
+        new, _ = step(c, params, beta, st, x_t, pre=pre)
         stats = jax.tree_util.tree_map(jnp.add, stats, loss.step_stats(new.z, new.y, tgt_t, dt))
         ly = None if cot is None else loss.signal(cot, new.z, new.y, tgt_t, dt)[1]
         return (new, stats), ly
@@ -258,7 +260,7 @@ def _chunked(c, loss, dt, n_adaptive, filtered, params, beta, feedback, carry, x
         x_t, tgt_t, ahead_t = inp
         st = k.state
         free = (st.r <= 0).astype(dtype)
-        new, thr = step(c, params, beta, st, x_t)
+        new, thr = step(c, params, beta, st, x_t, pre=ops_rec.pre)
         psi = pseudo_derivative(c.surrogate, (new.v - thr) / c.v_th, c.gamma, c.v_th) * free
         xbar = c.alpha * k.xbar + c.input_scale * x_t
         zbar = c.alpha * k.zbar + st.z

@@ -22,7 +22,7 @@ import numpy as np
 from infodyn.errors import InputError, require
 from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import values_of
-from infodyn.network.sparse import SparseWeights, constrain_sparse, is_sparse
+from infodyn.network.sparse import constrain_sparse, is_sparse, to_jax
 
 Array = Any
 
@@ -74,7 +74,7 @@ def _prepare(net, params, x, target, precision):
 
         require_finite("target", t)
         tgt = jnp.asarray(np.swapaxes(t, 0, 1), dtype)
-    p = {k: as_jax(params[k], dtype) for k in ("w_in", "w_rec", "w_out")}
+    p = {k: to_jax(params[k], dtype) for k in ("w_in", "w_rec", "w_out")}
     xt = jnp.asarray(np.swapaxes(xb, 0, 1), dtype)
     return dtype, p, xt, tgt
 
@@ -166,14 +166,6 @@ def evaluate(
         y=np.swapaxes(np.asarray(y), 0, 1),
         grad_norm=norm,
     )
-
-
-def as_jax(w: Any, dtype) -> Any:
-    """A weight as JAX arrays of ``dtype`` (sparse weights: values cast, indices kept)."""
-    if is_sparse(w):
-        return SparseWeights(jnp.asarray(w.values, dtype), jnp.asarray(w.indices),
-                             jnp.asarray(w.indptr), w.shape)
-    return jnp.asarray(w, dtype)
 
 
 def grad_norm(grads: dict[str, Any]) -> float:

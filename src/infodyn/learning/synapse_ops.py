@@ -34,6 +34,8 @@ Array = Any
 class DenseOps:
     """Per-synapse sums for a dense (n_pre, n_post) matrix; adaptive units are ``tail``."""
 
+    pre = None  # no presynaptic index array: the dense product
+
     def __init__(self, n_post: int, n_adaptive: int):
         self.tail = slice(n_post - n_adaptive, None)
 
@@ -136,6 +138,11 @@ def adaptive_synapses(w: SparseWeights, n_adaptive: int) -> int:
     if not n_adaptive:
         return 0
     return int(np.count_nonzero(np.asarray(w.indices) >= w.shape[1] - n_adaptive))
+
+
+def pre_of(w: Any) -> Array | None:
+    """The presynaptic index of each synapse of sparse ``w`` (for ``dynamics.step``), else None."""
+    return pre_indices_jax(w) if is_sparse(w) else None
 
 
 def values_of(w: Any) -> Array:

@@ -45,7 +45,6 @@ from infodyn.learning.gradients import (
     GradientExplosionError,
     _feedback_matrix,
     _prepare,
-    as_jax,
     evaluate,
     grad_norm,
     mask_gradients,
@@ -53,7 +52,7 @@ from infodyn.learning.gradients import (
 )
 from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import trainable_arrays, with_trainable
-from infodyn.network.sparse import SparseWeights, is_sparse
+from infodyn.network.sparse import SparseWeights, is_sparse, to_jax
 
 KEYS = ("w_in", "w_rec", "w_out")
 
@@ -172,7 +171,7 @@ class Trainer:
         if mask is not None and is_sparse(w0) and np.ndim(mask) == 2:
             mask = w0.mask_dense(mask)  # a dense mask, taken at the stored synapses
         self.mask = None if mask is None else np.asarray(mask, dtype=np.float64)
-        p0 = net.constrain({k: as_jax(p0[k], self.dtype) for k in KEYS}, self.mask)
+        p0 = net.constrain({k: to_jax(p0[k], self.dtype) for k in KEYS}, self.mask)
         self.optimizer = self._optimizer()
         fb = None
         if self.opt.feedback != "symmetric":
@@ -350,7 +349,7 @@ class Trainer:
             params = {k: jnp.asarray(data[f"param_{k}"], self.dtype) for k in KEYS}
             treedef = jax.tree_util.tree_structure(self.optimizer.init(params))
             if "w_rec_indices" in data:
-                params["w_rec"] = as_jax(SparseWeights(
+                params["w_rec"] = to_jax(SparseWeights(
                     params["w_rec"], data["w_rec_indices"], data["w_rec_indptr"],
                     tuple(data["w_rec_shape"])), self.dtype)
             n = treedef.num_leaves
