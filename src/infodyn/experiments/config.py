@@ -175,6 +175,24 @@ def _format_errors(exc: ValidationError, prefix: str = "") -> str:
     return "; ".join(parts)
 
 
+def with_overrides(cfg: BaseModel, updates: dict[str, Any], source: str = "options") -> Any:
+    """``cfg`` with dotted keys replaced (``None`` values are left out) and validated again.
+
+    Command-line options that override a config go through here, so the model's declaration
+    (its ``Literal`` choices and bounds) is the one check of both the file and the option.
+    """
+    data = cfg.model_dump(mode="json")
+    for key, value in updates.items():
+        if value is None:
+            continue
+        *parents, leaf = key.split(".")
+        table = data
+        for part in parents:
+            table = table.setdefault(part, {})
+        table[leaf] = value
+    return validate(type(cfg), data, source=source)
+
+
 def load_config(path: str | os.PathLike, model: type[BaseModel]) -> Any:
     """Read and validate a TOML config file."""
     return validate(model, read_toml(path), source=str(path))
