@@ -323,6 +323,9 @@ class CommandSpec:
     summary_metric: str | None = None
     batch: str | None = None
     checkpoint: str | None = None
+    #: values for the keys that have no default (``infodyn config init`` shows them), e.g.
+    #: ``(("spikes", "spikes.h5"),)``
+    required_example: tuple[tuple[str, Any], ...] = ()
 
     def config_model(self) -> type[BaseModel]:
         return _import(self.config)
@@ -354,7 +357,7 @@ def detect_command(data: dict[str, Any], source: str = "config") -> CommandSpec:
     one whose sections match best (its validation error is raised, naming the bad key)."""
     if not COMMANDS:
         raise InputError("no commands are registered")
-    best, best_score = None, -1
+    best, best_score = None, -math.inf
     for spec in COMMANDS.values():
         try:
             model = spec.config_model()
@@ -401,5 +404,21 @@ register_command(
         run="infodyn.experiments.energy_run:run_energy",
         seed_keys=("seed",),
         summary_metric="heldout.model_test_bits",
+        required_example=(("spikes", "spikes.h5"),),
+    )
+)
+register_command(
+    CommandSpec(
+        name="images",
+        config="infodyn.experiments.pipeline:PipelineConfig",
+        run="infodyn.experiments.pipeline:run_pipeline",
+        seed_keys=("images.seed", "training.seed", "stimulus.seed"),
+    )
+)
+register_command(
+    CommandSpec(
+        name="channel",
+        config="infodyn.experiments.channel:ChannelFile",
+        run="infodyn.experiments.channel:run_channel_file",
     )
 )

@@ -142,8 +142,40 @@ class StepJournal:
     def get(self, step: str) -> Any:
         return self.steps.get(step)
 
-    def put(self, step: str, result: Any) -> None:
-        from infodyn.data.atomic import write_json
+    def put(self, step: str, result: Any) -> Any:
+        """Record ``step``'s ``result`` (NaN kept as NaN) and return it."""
+        from infodyn.data.atomic import _json_default, write_text
 
         self.steps[step] = result
-        write_json(self.path, {"config": self.digest, "steps": self.steps})
+        text = json.dumps({"config": self.digest, "steps": self.steps}, default=_json_default)
+        write_text(self.path, text)
+        return result
+
+    def refuse_fresh_start(self, resume: bool, command: str) -> None:
+        """Refuse to start afresh over an interrupted run of ``command`` (without ``--resume``)."""
+        if not resume and self.path.exists():
+            raise InputError(
+                f"{self.path.parent} holds an interrupted {command} run ({self.NAME}): pass "
+                "--resume to continue it, or choose another --out (nothing was overwritten)"
+            )
+
+    def finish(self) -> None:
+        """The run completed: its results are in place, the journal is no longer needed."""
+        self.path.unlink(missing_ok=True)
+
+
+def resumable_iterations(trainer: Any, n: int, checkpoint: str | os.PathLike, resume: bool):
+    """Iteration numbers ``start .. n - 1`` for a loop that calls ``trainer.step()`` itself.
+
+    With ``resume`` and an existing ``checkpoint``, the trainer is loaded from it first (``start``
+    is its iteration). When a signal arrived during an iteration, the checkpoint is written after
+    that iteration and :class:`Interrupted` is raised.
+    """
+    checkpoint = Path(checkpoint)
+    if resume and checkpoint.exists():
+        trainer.load_checkpoint(checkpoint)
+    for i in range(trainer.state.iteration, n):
+        yield i
+        if requested() is not None:
+            trainer.save_checkpoint(checkpoint)
+            check(f"training iteration {i + 1} of {n} finished and checkpointed in {checkpoint}")

@@ -414,6 +414,9 @@ def dask_client(
         return
     if n_workers < 1:
         raise InputError(f"n_workers must be >= 1, got {n_workers}")
+    from infodyn.experiments.mainguard import require_main_guard
+
+    require_main_guard()  # spawned workers re-import the script: it needs a main guard
     cluster = LocalCluster(
         n_workers=n_workers,
         threads_per_worker=1,
