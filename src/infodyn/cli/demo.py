@@ -37,6 +37,11 @@ def run_with_progress(
 
     from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.pipeline import run_pipeline, summary_lines
+    from infodyn.experiments.preflight import check_pipeline_memory
+    from infodyn.experiments.rundir import RunDir
+
+    check_pipeline_memory(cfg)  # refuse before the progress display starts: one clean line
+    RunDir(out)
 
     console = Console(stderr=True)
     t0 = time.perf_counter()

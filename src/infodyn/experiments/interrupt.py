@@ -94,8 +94,10 @@ def checkpoint_on_signal(path: str | os.PathLike, total: int) -> Any:
     def callback(trainer: Any, record: dict[str, Any]) -> None:
         if requested() is not None:
             trainer.save_checkpoint(path)
-            check(f"iteration {trainer.state.iteration} of {total} finished and checkpointed in "
-                  f"{path}")
+            check(
+                f"iteration {trainer.state.iteration} of {total} finished and checkpointed in "
+                f"{path}"
+            )
 
     return callback
 

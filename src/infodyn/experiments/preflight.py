@@ -31,7 +31,6 @@ def check_pipeline_memory(cfg: Any) -> None:
     size = max(im.sizes)
     require_memory(
         image_energy_bytes(size, im.n_patches, im.held_out),
-        f"the energy model of {size}x{size} patches ({size * size} pixels, "
-        f"{im.n_patches} patches)",
+        f"the energy model of {size}x{size} patches ({size * size} pixels, {im.n_patches} patches)",
         "use smaller [images] sizes (4 to 16 pixels a side) or fewer n_patches",
     )

@@ -64,8 +64,9 @@ def check_resume_config(
     changes = {k: [_get(old, k), _get(new, k)] for k in keys}
     blocking = [k for k in keys if k not in EXTENDABLE]
     if blocking and not allow_changes:
-        shown = ", ".join(f"{k} ({_short(changes[k][0])} -> {_short(changes[k][1])})"
-                          for k in blocking[:6])
+        shown = ", ".join(
+            f"{k} ({_short(changes[k][0])} -> {_short(changes[k][1])})" for k in blocking[:6]
+        )
         more = f" and {len(blocking) - 6} more" if len(blocking) > 6 else ""
         raise InputError(
             f"{Path(run_dir) / 'config.json'}: the config differs from the one this run started "
