@@ -21,6 +21,7 @@ import numpy as np
 
 from infodyn.energy._checks import positive_int, rng_seed
 from infodyn.errors import require
+from infodyn.memory import require_memory
 
 MAX_EXACT_N = 34
 MAX_ENUMERATE_N = 22
@@ -30,6 +31,10 @@ def all_states(n: int) -> np.ndarray:
     """All 2^n binary states as a (2^n, n) uint8 array; row k is the binary expansion of k
     (unit i is bit i)."""
     require(0 <= n <= MAX_ENUMERATE_N, f"enumerating 2^{n} states is too large (n <= 22)")
+    require_memory(  # the int64 shift table and the uint8 result
+        9.0 * n * 2**n, f"the table of all 2^{n} states of {n} units",
+        "use fewer units, or AIS (infodyn.energy.ais_log_partition)",
+    )
     idx = np.arange(2**n, dtype=np.int64)
     return ((idx[:, None] >> np.arange(n)) & 1).astype(np.uint8)
 
