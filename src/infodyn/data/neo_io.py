@@ -3,7 +3,7 @@
 Needs the optional extra: ``pip install infodyn[neo]``.
 
 Neo reads some fifty formats (Plexon, Blackrock, Spike2, NeuroExplorer, NIX, Neo's MATLAB
-files, ...) into ``Block``\\ s of ``Segment``\\ s, each holding ``SpikeTrain``\\ s. Here every
+files, ...) into ``Block`` objects of ``Segment`` objects holding ``SpikeTrain`` objects. Each
 segment that holds spike trains becomes one trial spanning ``[t_start, t_stop)`` of its spike
 trains (up to its last spike when one lies on ``t_stop``, which Neo allows), and spike train
 ``i`` of a segment becomes unit ``i`` - or, when every spike train has a distinct name, the
@@ -32,20 +32,6 @@ def _neo() -> Any:
     except ImportError:
         raise InputError("reading this format needs Neo: pip install 'infodyn[neo]'") from None
     return neo
-
-
-def neo_reader_name(path: str | os.PathLike) -> str | None:
-    """The name of the Neo IO class that would read ``path`` (by its suffix), or None when Neo is
-    not installed or knows no reader for it."""
-    try:
-        from neo.io import list_candidate_ios
-    except ImportError:
-        return None
-    try:
-        ios = list_candidate_ios(str(path))
-    except Exception:  # Neo raises several types for names it cannot place
-        return None
-    return ios[0].__name__ if ios else None
 
 
 def load_neo_spikes(path: str | os.PathLike, dt: float | None = None) -> SpikeTrain:

@@ -1,0 +1,5 @@
+# %% [markdown]
+# # 01_train_eprop
+
+# %%
+print("stub")

@@ -1,0 +1,5 @@
+# %% [markdown]
+# # 02_low_rate_criticality
+
+# %%
+print("stub")

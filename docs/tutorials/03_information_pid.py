@@ -1,0 +1,5 @@
+# %% [markdown]
+# # 03_information_pid
+
+# %%
+print("stub")

@@ -1,0 +1,5 @@
+# %% [markdown]
+# # 04_energy_image_patches
+
+# %%
+print("stub")

@@ -1,0 +1,5 @@
+# %% [markdown]
+# # 05_sweep_dask
+
+# %%
+print("stub")

@@ -1,0 +1,5 @@
+# %% [markdown]
+# # 06_your_recording
+
+# %%
+print("stub")
