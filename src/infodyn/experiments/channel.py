@@ -250,6 +250,35 @@ class TrainResult:
         return net_a, params_a, adapted_input
 
 
+class StimulusTrials:
+    """The channel experiment's task for :class:`~infodyn.learning.trainer.Trainer`: every
+    batch holds ``n_per_stimulus`` fresh noisy trials of each stimulus (labels in stimulus
+    order), with the :func:`~infodyn.learning.info_objectives.window_target` of the response
+    window from ``start``. :meth:`sample` gives iteration ``i``'s batch for a run ``seed``."""
+
+    def __init__(self, stimuli: StimulusSet, n_out: int, n_per_stimulus: int, start: int) -> None:
+        self.stimuli, self.n_per_stimulus, self.start = stimuli, int(n_per_stimulus), int(start)
+        self.n_in, self.n_out = stimuli.rates_hz.shape[2], int(n_out)
+        self.n_steps = stimuli.n_steps
+        self.labels = np.repeat(np.arange(stimuli.n_stimuli), self.n_per_stimulus)
+
+    def _batch(self, seed: int):
+        from infodyn.learning.info_objectives import window_target
+
+        x, labels = self.stimuli.trials(self.n_per_stimulus, seed=seed)
+        return x, window_target(labels, self.n_steps, self.n_out, self.start)
+
+    def batch(self, rng: np.random.Generator, batch_size: int):
+        return self._batch(int(rng.integers(2**31)))
+
+    def sampler(self, seed: int) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
+        """Iteration ``i`` draws its trials with seed ``seed * 100003 + i``."""
+        return lambda i: self._batch(seed * 100_003 + i)
+
+    def metrics(self, y: np.ndarray, target: np.ndarray) -> dict[str, Any]:
+        return {}
+
+
 def train_network(
     net: Any,
     params: dict[str, np.ndarray],
@@ -267,63 +296,36 @@ def train_network(
     adaptation: Any = None,
     adapt_every: int = 1,
 ) -> TrainResult:
-    """Adam on the chosen weights with ``idn.learning.evaluate`` gradients; every iteration
-    draws fresh noisy trials of all stimuli. ``loss_for(labels)`` builds the loss.
+    """Adam (after global-norm clipping) on the chosen weights, by
+    :class:`~infodyn.learning.trainer.Trainer`; every iteration draws fresh noisy trials of all
+    stimuli (:class:`StimulusTrials`). ``loss_for(labels)`` builds the loss from the trial
+    labels, which are the same in every batch.
 
     ``adaptation`` (a :class:`~infodyn.learning.adaptation.LIFAdaptationConfig`) runs the LIF
-    threshold/gain homeostasis alongside: gradients are taken on the adapted network
-    (:func:`~infodyn.learning.adaptation.adapted_network`; the input-weight gradient is mapped
-    back to the raw weights by the chain rule, ``dE/dw_in = g * dE/dw_in_eff``), and every
-    ``adapt_every`` iterations the adaptation state is updated from the spikes of that batch.
+    threshold/gain homeostasis alongside (:func:`~infodyn.learning.hooks.lif_adaptation_hook`,
+    updated every ``adapt_every`` iterations).
     """
-    import optax
-
-    from infodyn.learning.gradients import evaluate
-    from infodyn.learning.info_objectives import window_target
+    from infodyn.learning.hooks import lif_adaptation_hook
+    from infodyn.learning.trainer import Trainer, TrainOptions
 
     require(n_iterations >= 0, "n_iterations must be >= 0")
     require(adapt_every >= 1, "adapt_every must be >= 1")
-    opt = optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(lr))
+    task = StimulusTrials(stimuli, net.n_out, trials_per_stimulus, response_start)
+    hooks = () if adaptation is None else (
+        lif_adaptation_hook(adaptation, adapt_every, precision),)
+    trainer = Trainer(
+        net, task, loss_for(task.labels),
+        TrainOptions(method=method, optimizer="adam", lr=lr, clip_norm=clip_norm, train=train,
+                     precision=precision, seed=seed, checkpoint_every=10**9),
+        params=params, mask=None, hooks=hooks, sampler=task.sampler(seed),
+    )
+    history = trainer.fit(n_iterations)
     dtype = np.float64 if precision == "float64" else np.float32
-    p = {k: np.asarray(v, dtype=dtype) for k, v in params.items()}
-    trainable = {k: p[k] for k in train}
-    state = opt.init(trainable)
-    ad_state = None
-    if adaptation is not None:
-        from infodyn.learning.adaptation import (
-            adapted_input,
-            adapted_network,
-            init_lif_adaptation,
-            lif_adaptation_update,
-        )
-
-        ad_state = init_lif_adaptation(net.n_rec)
-    history = []
-    for it in range(n_iterations):
-        x, labels = stimuli.trials(trials_per_stimulus, seed=seed * 100_003 + it)
-        tgt = window_target(labels, stimuli.n_steps, net.n_out, response_start)
-        if ad_state is None:
-            ev = evaluate(net, p, x, tgt, loss_for(labels), method=method, precision=precision)
-            grads = {k: np.asarray(ev.grads[k], dtype=dtype) for k in train}
-        else:
-            net_a, p_a = adapted_network(net, p, ad_state)
-            x_a = adapted_input(x)
-            ev = evaluate(net_a, p_a, x_a, tgt, loss_for(labels), method=method,
-                          precision=precision)
-            g = {k: np.asarray(v, dtype=dtype) for k, v in ev.grads.items()}
-            g["w_in"] = g["w_in"][:-1] * ad_state["gain"][None, :].astype(dtype)
-            grads = {k: g[k] for k in train}
-            if it % adapt_every == 0:
-                z = net_a.simulate(p_a, x_a, engine="jax", precision=precision).z
-                ad_state = lif_adaptation_update(ad_state, z, net.dt, adaptation)
-        upd, state = opt.update(grads, state, trainable)
-        trainable = optax.apply_updates(trainable, upd)
-        p.update({k: np.asarray(v, dtype=dtype) for k, v in trainable.items()})
-        p = {k: np.asarray(v, dtype=dtype) for k, v in net.constrain(p).items()}
-        trainable = {k: p[k] for k in train}
-        rate = float(np.mean(ev.activity) / net.n_rec * 1000.0 / net.dt)
-        history.append({"loss": ev.loss, **ev.terms, "rate_hz": rate})
-    return TrainResult(p, history, ad_state)
+    p = {k: np.asarray(trainer.state.params[k], dtype=dtype) for k in params}
+    hist = [{"loss": r["loss"], **{k.removeprefix("loss_"): v for k, v in r.items()
+                                  if k.startswith("loss_")}, "rate_hz": r["mean_rate_hz"]}
+            for r in history]
+    return TrainResult(p, hist, trainer.state.hook_states[0] if hooks else None)
 
 
 # --------------------------------------------------------------------------- the experiment

@@ -775,6 +775,7 @@ def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[
     params = params0
     history: list[dict[str, Any]] = []
     if tr.enabled and tr.iterations > 0:
+        from infodyn.experiments.hooks import branching_hook
         from infodyn.learning.trainer import Trainer, TrainOptions
 
         trainer = Trainer(
@@ -790,17 +791,18 @@ def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[
                 checkpoint_every=10**9,
             ),
             params=params0,
+            hooks=(branching_hook(),),
         )
         t0 = time.perf_counter()
+
+        def report(trainer: Trainer, rec: dict[str, Any]) -> None:
+            i = rec["iteration"]
+            progress(f"training {i}/{tr.iterations}: rate {rec['mean_rate_hz']:.1f} Hz",
+                     i / tr.iterations)
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for i in range(tr.iterations):
-                rec = trainer.step()
-                history.append(rec)
-                progress(
-                    f"training {i + 1}/{tr.iterations}: rate {rec['mean_rate_hz']:.1f} Hz",
-                    (i + 1) / tr.iterations,
-                )
+            history = trainer.fit(tr.iterations, callback=report)
         params = {k: np.asarray(v) for k, v in trainer.state.params.items()}
         h_s = math.log2(st.n_stimuli)
         for rec in history:

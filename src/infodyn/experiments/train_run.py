@@ -116,6 +116,7 @@ def run_training(
     cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progress: bool = False
 ) -> dict[str, Any]:
     """Train as ``cfg`` says into run directory ``out``; returns the results dict."""
+    from infodyn.experiments.hooks import branching_hook
     from infodyn.learning.trainer import Trainer
 
     net = cfg.build_network()
@@ -127,7 +128,7 @@ def run_training(
     if resume and not run.file("checkpoint.npz").exists():
         raise InputError(f"{out}: no checkpoint.npz to resume from")
     run.write_config(cfg, command="train")
-    trainer = Trainer(net, task, loss, opts)
+    trainer = Trainer(net, task, loss, opts, hooks=(branching_hook(),))
     t0 = time.perf_counter()
     history = trainer.fit(t.iterations, out=run.path, resume=resume, progress=progress)
     elapsed = time.perf_counter() - t0
