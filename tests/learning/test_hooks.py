@@ -44,8 +44,13 @@ def test_metric_hook_sees_the_iteration_and_adds_its_metric():
         seen.append(info.iteration)
         return float(info.activity.sum())
 
-    tr = Trainer(net, TASK, UnitRateTarget(r0_hz=5.0), TrainOptions(precision="float64"),
-                 hooks=(metric_hook("spikes", spikes),))
+    tr = Trainer(
+        net,
+        TASK,
+        UnitRateTarget(r0_hz=5.0),
+        TrainOptions(precision="float64"),
+        hooks=(metric_hook("spikes", spikes),),
+    )
     hist = tr.fit(3)
     assert seen == [1, 2, 3]
     rates = [r["spikes"] / (40 * 5) * 1000.0 for r in hist]  # batch of 1, 40 steps, 5 units
@@ -68,14 +73,28 @@ def test_early_stopping_stops_after_patience_without_improvement():
 
 def test_trainer_stops_when_a_hook_asks():
     net = idn.network.LIF(**NET)
-    tr = Trainer(net, TASK, UnitRateTarget(r0_hz=5.0), TrainOptions(precision="float64"),
-                 hooks=(early_stopping("never_better", patience=3),
-                        metric_hook("never_better", lambda info: 1.0)))
+    tr = Trainer(
+        net,
+        TASK,
+        UnitRateTarget(r0_hz=5.0),
+        TrainOptions(precision="float64"),
+        hooks=(
+            early_stopping("never_better", patience=3),
+            metric_hook("never_better", lambda info: 1.0),
+        ),
+    )
     with pytest.raises(idn.InputError, match="never_better"):
         tr.fit(10)  # the metric comes after the early stop: its name is not yet recorded
-    tr = Trainer(net, TASK, UnitRateTarget(r0_hz=5.0), TrainOptions(precision="float64"),
-                 hooks=(metric_hook("never_better", lambda info: 1.0),
-                        early_stopping("never_better", patience=3)))
+    tr = Trainer(
+        net,
+        TASK,
+        UnitRateTarget(r0_hz=5.0),
+        TrainOptions(precision="float64"),
+        hooks=(
+            metric_hook("never_better", lambda info: 1.0),
+            early_stopping("never_better", patience=3),
+        ),
+    )
     hist = tr.fit(10)
     assert len(hist) == 4 and tr.state.stop  # 1 improvement, then 3 iterations without
 
@@ -87,8 +106,9 @@ def test_lif_adaptation_hook_matches_a_hand_written_loop():
     cfg = LIFAdaptationConfig(target_rate_hz=10.0, window_ms=10.0)
     loss = UnitRateTarget(r0_hz=5.0, weight=1e-2)
     opts = TrainOptions(optimizer="sgd", lr=1e-2, precision="float64", clip_norm=None)
-    tr = Trainer(net, TASK, loss, opts, hooks=(lif_adaptation_hook(cfg, every=2,
-                                                                   precision="float64"),))
+    tr = Trainer(
+        net, TASK, loss, opts, hooks=(lif_adaptation_hook(cfg, every=2, precision="float64"),)
+    )
     tr.fit(4)
     # by hand
     p = {k: np.asarray(v, dtype=np.float64) for k, v in net.init(seed=0).items()}
@@ -117,5 +137,10 @@ def test_lif_adaptation_hook_matches_a_hand_written_loop():
 def test_a_view_hook_needs_whole_sequence_updates():
     net = idn.network.LIF(**NET)
     with pytest.raises(idn.InputError, match="online_window"):
-        Trainer(net, TASK, UnitRateTarget(), TrainOptions(online_window=10),
-                hooks=(lif_adaptation_hook(LIFAdaptationConfig()),))
+        Trainer(
+            net,
+            TASK,
+            UnitRateTarget(),
+            TrainOptions(online_window=10),
+            hooks=(lif_adaptation_hook(LIFAdaptationConfig()),),
+        )

@@ -41,9 +41,43 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from infodyn.criticality import (
+    avalanches,
+    branching_ratio,
+    fano_factor,
+    fit_power_law,
+    global_rate_variance,
+    population_activity,
+)
+from infodyn.data import (
+    BUILTIN_IMAGES,
+    builtin_image,
+    load_images,
+    natural_patches,
+)
+from infodyn.energy import (
+    IsingModel,
+    ais_log_partition,
+    binary_words,
+    compare_statistics,
+    corrupt,
+    heldout_report,
+    markov_chain,
+    memory_labels,
+    memory_triggered_average,
+    minimum_distance,
+)
+from infodyn.energy import (
+    fit as fit_energy,
+)
 from infodyn.errors import InputError, require
 from infodyn.experiments.config import Section
 from infodyn.experiments.rundir import RunDir
+from infodyn.information import (
+    multivariate_summary,
+    mutual_information,
+    shuffle_corrected_mi,
+)
 
 LOG2E = 1.0 / math.log(2.0)
 
@@ -227,11 +261,10 @@ def _smoothed_histogram_bits(train: np.ndarray, test: np.ndarray, a: float) -> f
 
 def image_energy_stage(cfg: PipelineConfig, size: int, run: RunDir) -> dict[str, Any]:
     """Fit, evaluate and sample the energy model of binarised ``size x size`` patches."""
-    import infodyn as idn
     from infodyn.experiments import pipeline_figures as pf
 
     im, en = cfg.images, cfg.energy
-    split = idn.data.natural_patches(
+    split = natural_patches(
         size=size,
         n=im.n_patches,
         seed=im.seed,
@@ -246,13 +279,13 @@ def image_energy_stage(cfg: PipelineConfig, size: int, run: RunDir) -> dict[str,
     train, test = split.train, split.test
     n = size * size
     t0 = time.perf_counter()
-    model = idn.energy.fit(train.values, method=en.method, l2=en.l2, seed=im.seed)
+    model = fit_energy(train.values, method=en.method, l2=en.l2, seed=im.seed)
     fit_s = time.perf_counter() - t0
     if n <= 24:
         log_z, log_z_method = model.log_partition("exact"), "exact"
         log_z_std = 0.0
     else:
-        ais = idn.energy.ais_log_partition(
+        ais = ais_log_partition(
             model.J, model.theta, n_chains=en.ais_chains, n_betas=en.ais_betas, seed=im.seed
         )
         log_z, log_z_method = float(ais.log_z), "ais"
@@ -262,7 +295,7 @@ def image_energy_stage(cfg: PipelineConfig, size: int, run: RunDir) -> dict[str,
             "ais_betas": ais.n_betas,
             "ais_effective_sample_size": float(ais.ess),
         }
-    rep = idn.energy.heldout_report(model, train.values, test.values, log_z=log_z)
+    rep = heldout_report(model, train.values, test.values, log_z=log_z)
     res: dict[str, Any] = {
         "n_units": n,
         "n_train": len(train),
@@ -292,15 +325,15 @@ def image_energy_stage(cfg: PipelineConfig, size: int, run: RunDir) -> dict[str,
         method="exhaustive" if n <= 20 else "random", n_starts=20000, seed=im.seed
     )
     res["n_memories"] = int(len(memories))
-    res["min_distance"] = int(idn.energy.minimum_distance(memories)) if len(memories) > 1 else None
-    labels, _ = idn.energy.memory_labels(model, test.values, memories=memories)
+    res["min_distance"] = int(minimum_distance(memories)) if len(memories) > 1 else None
+    labels, _ = memory_labels(model, test.values, memories=memories)
     counts = np.bincount(labels[labels >= 0], minlength=len(memories))
     res["fraction_test_in_top_memory_basins"] = {
         str(k): float(np.sort(counts)[::-1][:k].sum() / len(labels)) for k in (1, 5, 10)
     }
     # denoising of held-out patches
     pats = test.values[: en.denoise_patterns]
-    ind = idn.energy.IsingModel.independent(train.values)
+    ind = IsingModel.independent(train.values)
     res["denoising"] = denoising_rows(model, ind, pats, en.denoise_flips, seed=im.seed)
     # samples, compared with the data statistics
     samples = model.sample(en.n_samples, seed=im.seed)
@@ -326,11 +359,10 @@ def image_energy_stage(cfg: PipelineConfig, size: int, run: RunDir) -> dict[str,
 def _compare(data: np.ndarray, samples: np.ndarray, seed: int) -> dict[str, float]:
     """How well samples reproduce held-out statistics (:func:`infodyn.energy.compare_statistics`
     for n <= 16; above, means, pairwise covariances and P(K) only: all triplets are costly)."""
-    import infodyn as idn
     from infodyn.energy.sampling import count_distribution, pairwise_covariance
 
     if data.shape[1] <= 16:
-        return {k: float(v) for k, v in idn.energy.compare_statistics(data, samples, seed).items()}
+        return {k: float(v) for k, v in compare_statistics(data, samples, seed).items()}
     iu = np.triu_indices(data.shape[1], 1)
     ca, cb = pairwise_covariance(data)[iu], pairwise_covariance(samples)[iu]
     pa, pb = count_distribution(data), count_distribution(samples)
@@ -369,13 +401,12 @@ def posterior_descent(model: Any, Y: np.ndarray, flip_prob: float, max_sweeps: i
 def denoising_rows(model: Any, ind: Any, patterns: np.ndarray, flips: list[int], seed: int):
     """Bits wrong after corrupting by k flips: posterior descent under the pairwise and the
     independent prior, and plain descent to a memory (the code view)."""
-    import infodyn as idn
 
     n = patterns.shape[1]
     rows = []
     for j, k in enumerate(flips):
         require(0 < k < n / 2, f"denoise_flips must be in (0, {n / 2})")
-        noisy = idn.energy.corrupt(patterns, int(k), seed=seed + j)
+        noisy = corrupt(patterns, int(k), seed=seed + j)
         eps = k / n
         clean = {
             name: posterior_descent(m, noisy, eps)
@@ -518,7 +549,6 @@ def analyse_responses(
     run: RunDir,
 ) -> tuple[dict[str, Any], Any]:
     """Rates, criticality, information and the response-word energy model of fresh trials."""
-    import infodyn as idn
     from infodyn.experiments import pipeline_figures as pf
 
     an, en = cfg.analysis, cfg.energy
@@ -545,7 +575,7 @@ def analyse_responses(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            br = idn.criticality.branching_ratio(counts, method="mr", dt=b * net.dt, seed=an.seed)
+            br = branching_ratio(counts, method="mr", dt=b * net.dt, seed=an.seed)
             crit.update(
                 m=br.m,
                 tau_ms=br.tau,
@@ -554,7 +584,7 @@ def analyse_responses(
                 fits={k: {"m": f.m, "tau_ms": f.tau} for k, f in br.fits.items()},
                 fits_disagree=br.fits_disagree,
             )
-            nv = idn.criticality.branching_ratio(counts, method="naive", n_boot=0)
+            nv = branching_ratio(counts, method="naive", n_boot=0)
             crit["m_naive"] = nv.m
             rk = np.asarray(br.r_k)
             crit["fraction_negative_r_k"] = float(np.mean(rk < 0))
@@ -566,19 +596,19 @@ def analyse_responses(
         except (InputError, ValueError, FloatingPointError) as exc:
             br = None
             crit["branching_error"] = str(exc)
-        crit["fano_factor"] = float(idn.criticality.fano_factor(counts))
+        crit["fano_factor"] = float(fano_factor(counts))
         crit["global_rate_variance_hz2"] = float(
-            idn.criticality.global_rate_variance(counts, n_units=net.n_rec, dt_ms=b * net.dt)
+            global_rate_variance(counts, n_units=net.n_rec, dt_ms=b * net.dt)
         )
         av_fits: dict[str, Any] = {}
         try:
-            act = idn.criticality.population_activity(spikes, bin_ms="iei")
-            av = idn.criticality.avalanches(act)
+            act = population_activity(spikes, bin_ms="iei")
+            av = avalanches(act)
             crit["avalanche_bin_ms"] = float(act.bin_ms)
             crit["n_avalanches"] = int(len(av.sizes))
             for name, vals in (("sizes", av.sizes), ("durations", av.durations)):
                 try:
-                    fit = idn.criticality.fit_power_law(vals, discrete=True, min_tail=30)
+                    fit = fit_power_law(vals, discrete=True, min_tail=30)
                     av_fits[name] = fit
                     crit[f"alpha_{name}"] = fit.alpha
                     crit[f"xmin_{name}"] = fit.xmin
@@ -602,10 +632,10 @@ def analyse_responses(
     info["decoder_accuracy"] = float(np.mean(decisions == labels))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mi = float(idn.information.mutual_information(labels[:, None], decisions[:, None]))
+        mi = float(mutual_information(labels[:, None], decisions[:, None]))
         info["mi_stimulus_decision_bits_plugin"] = mi
         try:
-            sc = idn.information.shuffle_corrected_mi(
+            sc = shuffle_corrected_mi(
                 labels[:, None], decisions[:, None], n_shuffles=50, seed=an.seed
             )
             info["mi_stimulus_decision_bits_shuffle_corrected"] = float(sc)
@@ -615,8 +645,8 @@ def analyse_responses(
         # spike-count response of the most active units in the response window
         order = np.argsort(rates)[::-1]
         top = np.sort(order[: min(en.max_words_units, net.n_rec)])
-        words = idn.energy.binary_words(spikes, bin_ms=en.word_bin_ms, units=top)
-        summ = idn.information.multivariate_summary(words.X)
+        words = binary_words(spikes, bin_ms=en.word_bin_ms, units=top)
+        summ = multivariate_summary(words.X)
         info["response_words"] = {
             "n_units": int(len(top)),
             "bin_ms": en.word_bin_ms,
@@ -637,7 +667,6 @@ def analyse_responses(
 
 
 def _response_energy(words, labels, stim_grey, cfg, tag, run) -> dict[str, Any]:
-    import infodyn as idn
     from infodyn.experiments import pipeline_figures as pf
 
     en = cfg.energy
@@ -649,8 +678,8 @@ def _response_energy(words, labels, stim_grey, cfg, tag, run) -> dict[str, Any]:
     # held-out by trial: first 3/4 of trials train, last 1/4 test
     cut = int(np.quantile(np.unique(words.trial), 0.75))
     tr, te = X[words.trial <= cut], X[words.trial > cut]
-    model = idn.energy.fit(tr, method=en.method, l2=max(en.l2, 1e-4), allow_constant=True)
-    rep = idn.energy.heldout_report(model, tr, te)
+    model = fit_energy(tr, method=en.method, l2=max(en.l2, 1e-4), allow_constant=True)
+    rep = heldout_report(model, tr, te)
     out.update(
         bits_per_word_model_test=rep["model_test_bits"],
         bits_per_word_independent_test=rep["independent_test_bits"],
@@ -658,8 +687,8 @@ def _response_energy(words, labels, stim_grey, cfg, tag, run) -> dict[str, Any]:
     )
     memories = model.fixed_points(method="exhaustive" if X.shape[1] <= 20 else "random")
     out["n_memories"] = int(len(memories))
-    out["min_distance"] = int(idn.energy.minimum_distance(memories)) if len(memories) > 1 else None
-    lab, mem = idn.energy.memory_labels(model, X, memories=memories)
+    out["min_distance"] = int(minimum_distance(memories)) if len(memories) > 1 else None
+    lab, mem = memory_labels(model, X, memories=memories)
     freq = np.bincount(lab[lab >= 0], minlength=len(mem)) / len(lab)
     keep = np.argsort(freq)[::-1][: min(12, len(mem))]
     out["memory_frequencies_top"] = [float(freq[k]) for k in keep]
@@ -668,7 +697,7 @@ def _response_energy(words, labels, stim_grey, cfg, tag, run) -> dict[str, Any]:
     remap = -np.ones(len(mem), dtype=np.int64)
     remap[keep] = np.arange(len(keep))
     lab_top = np.where(lab >= 0, remap[np.maximum(lab, 0)], -1)
-    mta, n_ev = idn.energy.memory_triggered_average(
+    mta, n_ev = memory_triggered_average(
         lab_top, stim, n_memories=len(keep), window=(0, 0)
     )
     out["memory_triggered_events"] = [int(v) for v in n_ev]
@@ -677,9 +706,9 @@ def _response_energy(words, labels, stim_grey, cfg, tag, run) -> dict[str, Any]:
         warnings.simplefilter("ignore")
         ok = lab >= 0
         out["mi_memory_stimulus_bits_plugin"] = float(
-            idn.information.mutual_information(lab[ok][:, None], labels[words.trial][ok][:, None])
+            mutual_information(lab[ok][:, None], labels[words.trial][ok][:, None])
         )
-    chain = idn.energy.markov_chain(lab_top, n_states=len(keep), segments=words.trial)
+    chain = markov_chain(lab_top, n_states=len(keep), segments=words.trial)
     out["memory_chain_entropy_rate_bits"] = float(chain.entropy_rate_bits)
     out["memory_stationary_entropy_bits"] = float(chain.stationary_entropy_bits)
     size = int(round(math.sqrt(stim_grey.shape[1])))
@@ -711,14 +740,13 @@ def _criticality_notes(res: dict[str, Any], when: str) -> list[str]:
 
 def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[str, Any]:
     """Stimuli, training, and the analysis of responses before and after training."""
-    import infodyn as idn
     from infodyn.experiments import pipeline_figures as pf
     from infodyn.experiments.config import build_network
 
     st, tr = cfg.stimulus, cfg.training
     im = cfg.images
     require(st.response_start_ms < st.trial_ms, "[stimulus] response_start_ms >= trial_ms")
-    pool = idn.data.natural_patches(
+    pool = natural_patches(
         size=st.size,
         n=max(20 * st.n_stimuli, 200),
         seed=st.seed,
@@ -742,9 +770,9 @@ def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[
     dt = float(net.dt)
     gaze = {
         "images": [
-            idn.data.builtin_image(pool.image_names[i])
-            if pool.image_names[i] in idn.data.BUILTIN_IMAGES
-            else idn.data.load_images([pool.image_names[i]])[0][1]
+            builtin_image(pool.image_names[i])
+            if pool.image_names[i] in BUILTIN_IMAGES
+            else load_images([pool.image_names[i]])[0][1]
             for i in pool.image[pick]
         ],
         "rows": pool.row[pick],

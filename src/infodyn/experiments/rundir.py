@@ -31,7 +31,7 @@ class RunDir:
 
     def write_config(self, config: Any, command: str) -> Path:
         """Store the resolved config with the package version, so the run can be repeated."""
-        from infodyn import __version__
+        from infodyn._version import __version__
 
         if hasattr(config, "model_dump"):
             from infodyn.experiments.config import resolved

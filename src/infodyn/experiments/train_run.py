@@ -64,7 +64,7 @@ class TrainConfig(Section):
         return build_task(self.task, net)
 
     def build_loss(self):
-        from infodyn.learning.losses import build_loss
+        from infodyn.learning.registry import build_loss
 
         return build_loss(self.loss)
 

@@ -66,8 +66,8 @@ from infodyn.learning.losses import (
     SoftmaxCrossEntropy,
     UnitRateTarget,
     as_loss,
-    build_loss,
 )
+from infodyn.learning.registry import build_loss, config_kinds
 from infodyn.learning.trainer import Trainer, TrainOptions, TrainState
 
 __all__ = [
@@ -103,6 +103,7 @@ __all__ = [
     "adapted_network",
     "as_loss",
     "build_loss",
+    "config_kinds",
     "count_distribution_kl",
     "decorrelation_objective",
     "evaluate",

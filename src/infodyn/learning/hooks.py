@@ -133,8 +133,11 @@ def early_stopping(
         return EarlyStoppingState(best=math.inf, wait=0)
 
     def update(info: StepInfo, state: EarlyStoppingState) -> HookOutput:
-        require(key in info.record, f"early stopping watches {key!r}, which is not a metric of "
-                f"this training (metrics: {sorted(info.record)})")
+        require(
+            key in info.record,
+            f"early stopping watches {key!r}, which is not a metric of "
+            f"this training (metrics: {sorted(info.record)})",
+        )
         value = sign * float(info.record[key])
         if math.isfinite(value) and value < state.best - min_delta:
             new = EarlyStoppingState(value, 0)
@@ -145,8 +148,9 @@ def early_stopping(
     return TrainHook(init, update)
 
 
-def lif_adaptation_hook(cfg: LIFAdaptationConfig, every: int = 1,
-                        precision: str = "float32") -> TrainHook:
+def lif_adaptation_hook(
+    cfg: LIFAdaptationConfig, every: int = 1, precision: str = "float32"
+) -> TrainHook:
     """LIF threshold/gain homeostasis (:func:`~infodyn.learning.adaptation.lif_adaptation_update`)
     beside gradient descent.
 
