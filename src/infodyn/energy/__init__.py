@@ -27,12 +27,14 @@ from infodyn.energy.codes import (
     storage_fraction,
     store,
 )
+from infodyn.energy.denoise import denoising_rows, posterior_descent
 from infodyn.energy.density import (
     empirical_log_likelihood,
     expected_kl,
     generalisation_curve,
     heldout_report,
     n_parameters,
+    smoothed_histogram_bits,
 )
 from infodyn.energy.dynamics import (
     SyncResult,
@@ -79,6 +81,7 @@ __all__ = [
     "correction_radius",
     "corrupt",
     "denoising_curve",
+    "denoising_rows",
     "descend",
     "empirical_log_likelihood",
     "exact_log_partition",
@@ -99,10 +102,12 @@ __all__ = [
     "n_parameters",
     "outer_product_rule",
     "pattern_rates",
+    "posterior_descent",
     "random_patterns",
     "recovery",
     "sample",
     "sample_statistics",
+    "smoothed_histogram_bits",
     "storage_fraction",
     "store",
     "synchronous",

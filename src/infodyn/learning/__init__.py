@@ -68,12 +68,24 @@ from infodyn.learning.losses import (
     as_loss,
 )
 from infodyn.learning.registry import build_loss, config_kinds
+from infodyn.learning.tasks import (
+    EvidenceAccumulation,
+    PatchTask,
+    PatternGeneration,
+    RateTask,
+    StimulusTrials,
+)
 from infodyn.learning.trainer import Trainer, TrainOptions, TrainState
 
 __all__ = [
     "CompositeLoss",
     "EarlyStoppingState",
+    "EvidenceAccumulation",
     "HookOutput",
+    "PatchTask",
+    "PatternGeneration",
+    "RateTask",
+    "StimulusTrials",
     "StepInfo",
     "TrainHook",
     "TrainOptions",
