@@ -10,9 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from infodyn._version import __version__
 from infodyn.errors import InputError
-
-__version__ = "0.1.0"
 
 _SUBPACKAGES = (
     "network",

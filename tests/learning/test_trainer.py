@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 import infodyn as idn
+from infodyn.experiments.hooks import branching_estimate
 from infodyn.learning import UnitRateTarget
 from infodyn.learning.tasks import EvidenceAccumulation, PatternGeneration, RateTask
-from infodyn.learning.trainer import Trainer, TrainOptions, branching_estimate
+from infodyn.learning.trainer import Trainer, TrainOptions
 
 NET = dict(n_in=20, n_rec=30, n_out=0, in_scale=3.0, surrogate="fast_sigmoid")
 TASK = RateTask(n_in=20, n_steps=200, rate_hz=20.0)

@@ -80,3 +80,28 @@ def test_filtered_noise_rates_and_spikes():
 def test_direct_current():
     x = idn.network.direct_current([0.1, 0.2], 5)
     assert x.shape == (5, 2) and np.allclose(x[:, 1], 0.2)
+
+
+def test_encode_patches_on_off_rates():
+    g = np.array([[0.0, 1.0, 0.5, 0.5], [0.3, 0.3, 0.3, 0.3]])
+    r = idn.network.encode_patches(g, base_hz=2.0, gain_hz=60.0)
+    c = (g[0] - g[0].mean()) / g[0].std()  # [-sqrt2, sqrt2, 0, 0]
+    np.testing.assert_allclose(r[0, :4], 2 + 60 * np.clip(c, 0, 2) / 2)
+    np.testing.assert_allclose(r[0, 4:], 2 + 60 * np.clip(-c, 0, 2) / 2)
+    np.testing.assert_allclose(r[1], 2.0)  # a flat patch drives only the base rate
+
+
+def test_stimulus_set_trials_are_poisson_draws_of_frozen_patterns():
+    s = idn.network.StimulusSet.constant(3, 2000, 4, max_rate=40.0, seed=0)
+    assert s.n_stimuli == 3 and s.n_steps == 2000 and s.n_in == 4
+    x, labels = s.trials(5, seed=1)
+    np.testing.assert_array_equal(labels, np.repeat(np.arange(3), 5))
+    # each trial's per-channel rate matches its pattern (binomial tolerance, 5 trials pooled)
+    for k in range(3):
+        rate = x[labels == k].mean(axis=(0, 1)) * 1000.0
+        p = s.rates_hz[k, 0] / 1000.0
+        assert np.all(np.abs(rate - s.rates_hz[k, 0]) < 5 * 1000 * np.sqrt(p * (1 - p) / 10000) + 1)
+    x2, _ = s.trials(5, seed=2)
+    assert not np.array_equal(x, x2)  # fresh noise, same patterns
+    with pytest.raises(InputError):
+        idn.network.StimulusSet.constant(1, 10, 4)

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from infodyn.experiments import pipeline as pl
@@ -155,96 +154,6 @@ def test_overrides_and_defaults():
     with pytest.raises(ValueError, match="--sizes"):
         pl.apply_overrides(pl.PipelineConfig(), sizes="4,x")
     assert pl.demo_config().images.sizes == [4, 8]
-
-
-def test_patch_task_with_drift_follows_the_gaze():
-    import infodyn as idn
-
-    img = idn.data.builtin_image("camera")
-    rows, cols = np.array([100, 300]), np.array([50, 200])
-    grey = np.stack([img[r : r + 4, c : c + 4].ravel() for r, c in zip(rows, cols, strict=True)])
-    rates = pl.encode_patches(grey, 2.0, 60.0)
-    gaze = {
-        "images": [img, img],
-        "rows": rows,
-        "cols": cols,
-        "size": 4,
-        "drift": 1.0,
-        "base_hz": 2.0,
-        "gain_hz": 60.0,
-    }
-    still = pl.PatchTask(rates, 400, 50)
-    moving = pl.PatchTask(rates, 400, 50, gaze=gaze)
-    labels = np.array([0, 1, 1, 0])
-    r_still = still.rates(np.random.default_rng(0), labels)
-    np.testing.assert_array_equal(r_still, np.broadcast_to(rates[labels][:, None], (4, 400, 32)))
-    r = moving.rates(np.random.default_rng(0), labels)
-    np.testing.assert_allclose(r[:, 0], rates[labels])  # the gaze starts on the stimulus
-    # every step shows a patch within 2 pixels of the stimulus, and the gaze does move
-    for b, k in enumerate(labels):
-        near = [
-            pl.encode_patches(
-                img[rows[k] + dr : rows[k] + dr + 4, cols[k] + dc : cols[k] + dc + 4].ravel()[None],
-                2.0,
-                60.0,
-            )[0]
-            for dr in range(-2, 3)
-            for dc in range(-2, 3)
-        ]
-        d = np.min([np.abs(r[b] - n).max(axis=1) for n in near], axis=0)
-        assert np.all(d < 1e-9)
-        assert len(np.unique(r[b], axis=0)) > 3
-    x, lab = moving.draw(np.random.default_rng(0), 8)
-    assert x.shape == (8, 400, 32) and set(np.unique(x)) <= {0.0, 1.0}
-
-
-def test_encode_patches_on_off_rates():
-    g = np.array([[0.0, 1.0, 0.5, 0.5], [0.3, 0.3, 0.3, 0.3]])
-    r = pl.encode_patches(g, base_hz=2.0, gain_hz=60.0)
-    c = (g[0] - g[0].mean()) / g[0].std()  # [-sqrt2, sqrt2, 0, 0]
-    np.testing.assert_allclose(r[0, :4], 2 + 60 * np.clip(c, 0, 2) / 2)
-    np.testing.assert_allclose(r[0, 4:], 2 + 60 * np.clip(-c, 0, 2) / 2)
-    np.testing.assert_allclose(r[1], 2.0)  # a flat patch drives only the base rate
-
-
-def test_posterior_descent_independent_prior_is_exact_map():
-    from infodyn.energy import IsingModel
-
-    rng = np.random.default_rng(0)
-    n = 6
-    theta = np.array([-3.0, -1.0, 0.0, 0.5, 2.0, 4.0])
-    model = IsingModel(np.zeros((n, n)), theta)
-    Y = (rng.random((200, n)) < 0.5).astype(np.int64)
-    eps = 0.1
-    L = math.log((1 - eps) / eps)
-    got = pl.posterior_descent(model, Y, eps)
-    # bitwise MAP: x_i = 1 iff L (2 y_i - 1) - theta_i > 0
-    np.testing.assert_array_equal(got, (L * (2 * Y - 1) - theta > 0).astype(np.uint8))
-
-
-def test_posterior_descent_reaches_a_local_map_and_lowers_posterior_energy():
-    from infodyn.energy import IsingModel
-
-    rng = np.random.default_rng(1)
-    n = 10
-    J = rng.normal(0, 1, (n, n))
-    J = (J + J.T) / 2
-    np.fill_diagonal(J, 0)
-    model = IsingModel(J, rng.normal(0, 1, n))
-    Y = (rng.random((300, n)) < 0.5).astype(np.int64)
-    eps = 0.2
-    L = math.log((1 - eps) / eps)
-    X = pl.posterior_descent(model, Y, eps)
-
-    def post_energy(X):
-        return model.energy(X) - L * np.sum(X * (2 * Y - 1), axis=1)
-
-    assert np.all(post_energy(X) <= post_energy(Y) + 1e-12)
-    # no single flip lowers the posterior energy
-    for i in range(n):
-        F = X.copy()
-        F[:, i] ^= 1
-        assert np.all(post_energy(F) >= post_energy(X) - 1e-12)
 
 
 def test_example_configs_are_valid_and_images_toml_is_the_demo():

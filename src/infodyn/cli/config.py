@@ -42,7 +42,7 @@ def show(
     if as_json:
         typer.echo(json.dumps({"command": spec.name, "config": full}, indent=2))
         return
-    from infodyn import __version__
+    from infodyn._version import __version__
 
     header = f"# resolved config for `infodyn {spec.name}` (infodyn {__version__}) from {config}\n"
     typer.echo(header + to_toml(full, describe_fields(cfg)), nl=False)
@@ -53,7 +53,7 @@ def init(
     command: str = typer.Argument("simulate", help="Command whose default config to print."),
 ) -> None:
     """Print COMMAND's complete default config (a starting point to copy and edit)."""
-    from infodyn import __version__
+    from infodyn._version import __version__
     from infodyn.experiments.config import (
         describe_fields,
         get_command,

@@ -68,7 +68,7 @@ def save_nwb_spikes(
     pynwb = _pynwb()
     from pynwb import NWBHDF5IO, NWBFile
 
-    from infodyn import __version__
+    from infodyn._version import __version__
 
     start = session_start_time or datetime.now(UTC)
     if start.tzinfo is None:

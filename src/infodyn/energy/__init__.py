@@ -29,12 +29,14 @@ from infodyn.energy.codes import (
     storage_fraction,
     store,
 )
+from infodyn.energy.denoise import denoising_rows, posterior_descent
 from infodyn.energy.density import (
     empirical_log_likelihood,
     expected_kl,
     generalisation_curve,
     heldout_report,
     n_parameters,
+    smoothed_histogram_bits,
 )
 from infodyn.energy.dynamics import (
     SyncResult,
@@ -95,6 +97,7 @@ __all__ = [
     "correction_radius",
     "corrupt",
     "denoising_curve",
+    "denoising_rows",
     "descend",
     "dichotomised_gaussian",
     "empirical_log_likelihood",
@@ -121,11 +124,13 @@ __all__ = [
     "null_words",
     "outer_product_rule",
     "pattern_rates",
+    "posterior_descent",
     "random_patterns",
     "rank_frequency",
     "recovery",
     "sample",
     "sample_statistics",
+    "smoothed_histogram_bits",
     "storage_fraction",
     "shuffle_null",
     "store",

@@ -384,7 +384,7 @@ register_command(
         run="infodyn.experiments.simulate_run:run_simulation",
         seed_keys=("simulation.seed", "input.seed"),
         summary_metric="mean_rate_hz",
-        batch="infodyn.experiments.sweep:simulate_batch",
+        batch="infodyn.experiments.simulate_batch:simulate_batch",
     )
 )
 register_command(

@@ -32,7 +32,7 @@ class RunDir:
     def write_config(self, config: Any, command: str, extra: dict[str, Any] | None = None) -> Path:
         """Store the resolved config with the package version, so the run can be repeated;
         ``extra`` entries (e.g. ``resumed_with_changes``) are stored beside it."""
-        from infodyn import __version__
+        from infodyn._version import __version__
 
         if hasattr(config, "model_dump"):
             from infodyn.experiments.config import resolved

@@ -16,7 +16,8 @@ are reported in ``results.json`` and ``failures.json`` and marked ``failed`` in 
 
 ``batch_size > 1`` groups points that share one compiled network (same shapes, time constants and
 length; they may differ in weights, seeds and input) and runs each group as one ``jax.vmap``-ed
-simulation inside a worker (:func:`simulate_batch`), writing the same per-point run directories.
+simulation inside a worker (:mod:`infodyn.experiments.simulate_batch`), writing the same
+per-point run directories. The grid logic is in :mod:`infodyn.experiments.grid`.
 
 Outputs in ``OUT``: ``config.json`` (the sweep definition and package version), ``results.csv``
 (one row per point: grid values, seed, status, attempts and every scalar result),
@@ -27,16 +28,13 @@ Outputs in ``OUT``: ``config.json`` (the sweep definition and package version), 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import json
 import logging
 import math
 import os
-import re
 import socket
 import time
-import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,165 +44,21 @@ import numpy as np
 
 from infodyn.data.atomic import atomic_path, remove_temporaries, write_csv, write_json
 from infodyn.errors import InputError
-from infodyn.experiments.config import CommandSpec, get_command, resolved, validate
+from infodyn.experiments.config import CommandSpec, get_command, validate
+from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-exported
+    SweepPoint,
+    config_hash,
+    expand_grid,
+    get_dotted,
+    parse_grid,
+    parse_value,
+    set_dotted,
+)
 from infodyn.experiments.rundir import RunDir
+from infodyn.experiments.simulate_batch import batch_signature, simulate_batch  # noqa: F401
 
 DONE_MARKER = "DONE.json"
 ATTEMPTS_LOG = "attempts.jsonl"
-
-
-# ---------------------------------------------------------------------- grid
-def parse_value(text: str) -> Any:
-    """A grid value: a TOML literal (``1``, ``0.5``, ``true``, ``"ei"``) or else a bare string."""
-    text = text.strip()
-    if not text:
-        raise InputError("empty value in --grid")
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def parse_grid(items: list[str] | tuple[str, ...]) -> dict[str, list[Any]]:
-    """Parse ``["network.rec_scale=0.5,1.0", "input.rate_hz=20:80:4"]`` into key -> values.
-
-    ``a,b,c`` lists values; ``start:stop:num`` gives ``num`` evenly spaced values including both
-    ends (like ``numpy.linspace``).
-    """
-    grid: dict[str, list[Any]] = {}
-    for item in items:
-        key, sep, values = item.partition("=")
-        key = key.strip()
-        if not sep or not key or not values.strip():
-            raise InputError(f"--grid {item!r}: expected KEY=V1,V2,... or KEY=START:STOP:NUM")
-        if not re.fullmatch(r"[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*", key):
-            raise InputError(f"--grid {item!r}: {key!r} is not a dotted config key")
-        if key in grid:
-            raise InputError(f"--grid {key!r} is given twice")
-        span = values.split(":")
-        if len(span) == 3 and "," not in values:
-            start, stop, num = (parse_value(v) for v in span)
-            if not all(isinstance(v, int | float) for v in (start, stop)) or not (
-                isinstance(num, int) and num >= 1
-            ):
-                raise InputError(f"--grid {item!r}: START:STOP:NUM needs numbers and NUM >= 1")
-            grid[key] = [float(v) for v in np.linspace(start, stop, num)]
-        else:
-            grid[key] = [parse_value(v) for v in values.split(",")]
-    return grid
-
-
-def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``data["a"]["b"] = value`` for ``key="a.b"``, creating tables as needed."""
-    parts = key.split(".")
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise InputError(f"--grid {key!r}: {'.'.join(parts[: i + 1])!r} is not a table")
-        node = child
-    node[parts[-1]] = value
-
-
-def get_dotted(data: dict[str, Any], key: str) -> Any:
-    node: Any = data
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise KeyError(key)
-        node = node[part]
-    return node
-
-
-def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(data))
-
-
-@dataclass(frozen=True)
-class SweepPoint:
-    """One point: its grid values, seed index, full validated config and content hash."""
-
-    index: int
-    values: dict[str, Any]
-    seed: int | None
-    config: dict[str, Any]
-    key: str
-    name: str
-
-
-def config_hash(command: str, config: dict[str, Any]) -> str:
-    """SHA-256 of the command and its resolved config (canonical JSON)."""
-    text = json.dumps({"command": command, "config": config}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _slug(values: dict[str, Any], seed: int | None) -> str:
-    parts = [f"{k.rsplit('.', 1)[-1]}={v}" for k, v in values.items()]
-    if seed is not None:
-        parts.append(f"seed={seed}")
-    text = "_".join(parts) or "base"
-    return re.sub(r"[^A-Za-z0-9_.=+-]", "-", text)[:80]
-
-
-def expand_grid(
-    spec: CommandSpec,
-    base: dict[str, Any],
-    grid: dict[str, list[Any]],
-    seeds: int | None = None,
-) -> list[SweepPoint]:
-    """All points of ``grid`` x ``seeds``, each validated against the command's config model.
-
-    ``seeds=N`` runs every grid point with seed offsets 0..N-1 added to each of the command's
-    ``seed_keys`` (for ``simulate``: ``simulation.seed`` and ``input.seed``). Raises
-    :class:`InputError` naming the key for the first invalid point.
-    """
-    if seeds is not None and seeds < 1:
-        raise InputError(f"--seeds must be >= 1, got {seeds}")
-    if seeds is not None and not spec.seed_keys:
-        raise InputError(f"command {spec.name!r} declares no seed keys; --seeds cannot be used")
-    model = spec.config_model()
-    base_cfg = validate(model, base, source="base config")
-    base_full = resolved(base_cfg)
-    for key in grid:
-        if seeds is not None and key in spec.seed_keys:
-            raise InputError(f"--grid {key!r} is a seed key; use --seeds instead")
-    keys = list(grid)
-    points: list[SweepPoint] = []
-    seen: dict[str, int] = {}
-    seed_range: list[int | None] = list(range(seeds)) if seeds is not None else [None]
-    for combo in itertools.product(*(grid[k] for k in keys)):
-        for s in seed_range:
-            data = _deep_copy(base)
-            values = dict(zip(keys, combo, strict=True))
-            for key, value in values.items():
-                set_dotted(data, key, value)
-            if s is not None:
-                for key in spec.seed_keys:
-                    try:
-                        start = get_dotted(base_full, key)
-                    except KeyError:
-                        raise InputError(f"seed key {key!r} is not in the config") from None
-                    set_dotted(data, key, int(start) + s)
-            where = ", ".join(f"{k}={v!r}" for k, v in values.items()) or "base"
-            cfg = validate(model, data, source=f"sweep point {where}")
-            full = resolved(cfg)
-            digest = config_hash(spec.name, full)
-            if digest in seen:
-                raise InputError(
-                    f"sweep points {seen[digest]} and {len(points)} have identical configs "
-                    f"({where}); remove the duplicate grid value"
-                )
-            seen[digest] = len(points)
-            points.append(
-                SweepPoint(
-                    index=len(points),
-                    values=values,
-                    seed=s,
-                    config=full,
-                    key=digest,
-                    name=f"{_slug(values, s)}_{digest[:10]}",
-                )
-            )
-    return points
 
 
 # ---------------------------------------------------------------------- one point (on a worker)
@@ -278,97 +132,6 @@ def read_marker(out: str | os.PathLike, key: str) -> dict[str, Any] | None:
     except (OSError, json.JSONDecodeError):
         return None
     return marker if marker.get("key") == key else None
-
-
-# ---------------------------------------------------------------------- batching with vmap
-_BATCHED: dict[Any, Any] = {}
-
-
-def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
-    """Run several ``simulate`` configs that share one network shape as one ``vmap``-ed scan.
-
-    All configs must give networks with equal :class:`~infodyn.network.dynamics.Constants`,
-    shapes, adaptation vector, step count and precision (:func:`batch_signature`); they may
-    differ in weights (seed, weight scales, connectivity) and input. Each point's run directory
-    gets the same files as :func:`infodyn.experiments.simulate_run.run_simulation` writes for the
-    JAX engine (spikes.h5, figures, config.json, results.json with ``engine = "jax-vmap"``).
-    """
-    import jax
-    import jax.numpy as jnp
-
-    from infodyn.data.spikes import SpikeTrain, save_spikes
-    from infodyn.experiments.config import make_input
-    from infodyn.experiments.simulate_run import write_simulation_results
-    from infodyn.network.dynamics import Constants
-    from infodyn.network.engine_jax import ensure_dtype, run
-
-    signatures = {batch_signature(c) for c in cfgs}
-    if len(signatures) != 1:
-        raise InputError("simulate_batch needs configs that share one network signature")
-    nets = [c.build_network() for c in cfgs]
-    net0, cfg0 = nets[0], cfgs[0]
-    dtype = ensure_dtype(cfg0.simulation.precision)
-    params = [n.init(seed=c.simulation.seed) for n, c in zip(nets, cfgs, strict=True)]
-    stacked = {k: jnp.asarray(np.stack([p[k] for p in params]), dtype) for k in params[0]}
-    xs = np.stack([make_input(c.input, n.n_in, n.dt) for n, c in zip(nets, cfgs, strict=True)])
-    consts = Constants.of(net0)
-    beta = jnp.asarray(net0.beta_vector(), dtype)
-    t0 = time.perf_counter()
-    fn = _BATCHED.get(consts)
-    if fn is None:  # one compiled function per network constants (jit caches shapes/dtypes)
-
-        def one(p, b, x):
-            return run(consts, p, b, x[None])["z"][:, 0]
-
-        fn = _BATCHED[consts] = jax.jit(jax.vmap(one, in_axes=(0, None, 0)))
-    z = np.asarray(fn(stacked, beta, jnp.asarray(xs, dtype)))  # (P, T, n_rec)
-    elapsed = (time.perf_counter() - t0) / len(cfgs)
-    results = []
-    for i, (net, cfg, out) in enumerate(zip(nets, cfgs, outs, strict=True)):
-        run_dir = RunDir(out)
-        run_dir.write_config(cfg, command="simulate")
-        spikes = SpikeTrain.from_dense(
-            z[i].astype(np.uint8),
-            dt=net.dt,
-            metadata={
-                "network": net.model_dump(mode="json"),
-                "engine": "jax-vmap",
-                "seed": cfg.simulation.seed,
-            },
-        )
-        save_spikes(run_dir.file("spikes.h5"), spikes)
-        results.append(
-            write_simulation_results(run_dir, spikes, net.n_rec, elapsed, "jax-vmap")
-        )
-    return results
-
-
-def batch_signature(cfg: Any) -> tuple | None:
-    """What must be equal for ``simulate`` points to share one vmapped scan (None: not batchable).
-
-    Points whose engine resolves to the event engine, and networks with sparse recurrent weights
-    (each point has its own synapse pattern), are not batched.
-    """
-    from infodyn.network.dynamics import Constants
-
-    if not hasattr(cfg, "build_network"):
-        return None
-    engine = cfg.simulation.engine
-    if engine == "event" or (engine == "auto" and cfg.input.n_steps >= 2000):
-        return None
-    net = cfg.build_network()
-    if net.sparse_weights:
-        return None
-    return (
-        Constants.of(net),
-        net.n_in,
-        net.n_rec,
-        net.n_out,
-        net.dt,
-        tuple(net.beta_vector().tolist()),
-        cfg.input.n_steps,
-        cfg.simulation.precision,
-    )
 
 
 def make_tasks(

@@ -64,7 +64,7 @@ class TrainConfig(Section):
         return build_task(self.task, net)
 
     def build_loss(self):
-        from infodyn.learning.losses import build_loss
+        from infodyn.learning.registry import build_loss
 
         return build_loss(self.loss)
 
@@ -127,6 +127,7 @@ def run_training(
     SIGTERM ends the run after the current iteration with a checkpoint.
     """
     from infodyn.experiments.config import resolved
+    from infodyn.experiments.hooks import branching_hook
     from infodyn.experiments.interrupt import checkpoint_on_signal
     from infodyn.experiments.resume import check_resume_config
     from infodyn.learning.trainer import Trainer
@@ -142,7 +143,7 @@ def run_training(
     changes = check_resume_config(run.path, resolved(cfg), allow_config_change) if resume else {}
     if not resume or changes:
         run.write_config(cfg, "train", {"resumed_with_changes": changes} if changes else None)
-    trainer = Trainer(net, task, loss, opts)
+    trainer = Trainer(net, task, loss, opts, hooks=(branching_hook(),))
     t0 = time.perf_counter()
     stop = checkpoint_on_signal(run.file("checkpoint.npz"), t.iterations)
     history = trainer.fit(

@@ -36,6 +36,11 @@ from infodyn.information.measures import (
     total_correlation,
 )
 from infodyn.information.pid import PIDResult, pid, pid_from_table
+from infodyn.information.responses import (
+    response_gaussian_tc,
+    response_information,
+    response_words,
+)
 from infodyn.information.significance import (
     PermutationTest,
     mi_permutation_test,
@@ -59,6 +64,9 @@ from infodyn.information.words import (
 )
 
 __all__ = [
+    "response_gaussian_tc",
+    "response_information",
+    "response_words",
     "ChannelCapacity",
     "EmpiricalDistribution",
     "Estimate",

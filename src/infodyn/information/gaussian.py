@@ -77,10 +77,27 @@ def gaussian_mutual_information(
     return 0.5 * (ld[0] + ld[1] - ld[2]) / _LN2
 
 
-def gaussian_total_correlation(x: Any, copula: bool = False, bias_correct: bool = False) -> float:
-    """Total correlation ``sum_i H(X_i) - H(X)`` in bits under a Gaussian model."""
+def gaussian_total_correlation(
+    x: Any, copula: bool = False, bias_correct: bool = False, ridge: float = 0.0, ddof: int = 1
+) -> float:
+    """Total correlation ``sum_i H(X_i) - H(X)`` in bits under a Gaussian model:
+    ``1/2 log2(prod_i S_ii / det S)`` (Watanabe 1960, IBM J. Res. Dev. 4:66; Cover & Thomas
+    2006, eq. 8.56 for the Gaussian entropies).
+
+    ``ridge`` adds ``ridge * I`` to the sample covariance ``S`` (``ddof``: its divisor is
+    ``N - ddof``) so that units that rarely fire cannot make it singular; with ``ridge > 0`` the
+    small-sample correction is not available.
+    """
     a = _prep(x, "X", copula)
     if a.shape[1] < 2:
         raise InputError("total correlation needs at least two variables (columns)")
-    singles = sum(_logdet_cov(a[:, [i]], bias_correct) for i in range(a.shape[1]))
-    return 0.5 * (singles - _logdet_cov(a, bias_correct)) / _LN2
+    if ridge == 0.0 and ddof == 1:
+        singles = sum(_logdet_cov(a[:, [i]], bias_correct) for i in range(a.shape[1]))
+        return 0.5 * (singles - _logdet_cov(a, bias_correct)) / _LN2
+    if ridge < 0 or bias_correct:
+        raise InputError("ridge must be >= 0, and bias_correct needs ridge=0 and ddof=1")
+    cov = np.atleast_2d(np.cov(a, rowvar=False, ddof=ddof)) + ridge * np.eye(a.shape[1])
+    sign, logdet = np.linalg.slogdet(cov)
+    if sign <= 0 or not np.isfinite(logdet):
+        raise InputError("the covariance is singular: a variable is constant (use ridge > 0)")
+    return 0.5 * (float(np.sum(np.log(np.diag(cov)))) - logdet) / _LN2

@@ -9,7 +9,9 @@
   :class:`TotalCorrelationPenalty`, :class:`InformationBottleneck`, loss terms like the above.
 - Transfer-function adaptation (:mod:`infodyn.learning.adaptation`): intrinsic plasticity,
   histogram matching, and the LIF threshold/gain rule that runs beside e-prop.
-- :mod:`infodyn.learning.trainer` (``Trainer``) and :mod:`infodyn.learning.tasks`.
+- :class:`Trainer` (:mod:`infodyn.learning.trainer`) with its hooks
+  (:mod:`infodyn.learning.hooks`: metrics, adaptation beside gradient descent, early stop) and
+  the tasks of :mod:`infodyn.learning.tasks`.
 """
 
 from infodyn.learning.adaptation import (
@@ -35,6 +37,16 @@ from infodyn.learning.gradients import (
     mask_gradients,
     random_feedback,
 )
+from infodyn.learning.hooks import (
+    EarlyStoppingState,
+    HookOutput,
+    StepInfo,
+    TrainHook,
+    View,
+    early_stopping,
+    lif_adaptation_hook,
+    metric_hook,
+)
 from infodyn.learning.info_objectives import (
     InfoMaxBound,
     InformationBottleneck,
@@ -54,11 +66,35 @@ from infodyn.learning.losses import (
     SoftmaxCrossEntropy,
     UnitRateTarget,
     as_loss,
-    build_loss,
 )
+from infodyn.learning.registry import build_loss, config_kinds
+from infodyn.learning.tasks import (
+    EvidenceAccumulation,
+    PatchTask,
+    PatternGeneration,
+    RateTask,
+    StimulusTrials,
+)
+from infodyn.learning.trainer import Trainer, TrainOptions, TrainState
 
 __all__ = [
     "CompositeLoss",
+    "EarlyStoppingState",
+    "EvidenceAccumulation",
+    "HookOutput",
+    "PatchTask",
+    "PatternGeneration",
+    "RateTask",
+    "StimulusTrials",
+    "StepInfo",
+    "TrainHook",
+    "TrainOptions",
+    "TrainState",
+    "Trainer",
+    "View",
+    "early_stopping",
+    "lif_adaptation_hook",
+    "metric_hook",
     "Evaluation",
     "FiringRateRegularizer",
     "GradientExplosionError",
@@ -79,6 +115,7 @@ __all__ = [
     "adapted_network",
     "as_loss",
     "build_loss",
+    "config_kinds",
     "count_distribution_kl",
     "decorrelation_objective",
     "evaluate",

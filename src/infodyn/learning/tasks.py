@@ -19,16 +19,25 @@ or None, and ``metrics(y, target) -> dict`` of task scores computed from the rea
   recall-averaged readout picks the wrong side. Needs ALIF units; LIF-only networks stay near
   chance.
 - :class:`RateTask`: Poisson input at ``rate_hz`` and no target, for rate/criticality losses.
+- :class:`PatchTask`: trials of one natural-image patch each, ON/OFF Poisson input
+  (:func:`~infodyn.network.encoders.encode_patches`), optionally with fixational drift; the target
+  is the response window of the information objective.
+- :class:`StimulusTrials`: every batch holds fresh noisy trials of each stimulus of a frozen
+  :class:`~infodyn.network.encoders.StimulusSet`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from infodyn.data.images import saccade_path
 from infodyn.errors import require
+from infodyn.learning.info_objectives import window_target
+from infodyn.network.encoders import StimulusSet, encode_patches
 
 
 def _poisson(rng: np.random.Generator, rate_hz: np.ndarray | float, shape, dt: float):
@@ -147,3 +156,97 @@ TASKS = {
     "evidence_accumulation": EvidenceAccumulation,
     "rate": RateTask,
 }
+
+
+class PatchTask:
+    """Trials of one image patch each, as a task for :class:`infodyn.learning.Trainer`.
+
+    ``batch(rng, B)`` draws B stimulus labels uniformly, Poisson inputs from their rates and the
+    :func:`~infodyn.learning.info_objectives.window_target` of the information objective.
+    ``gaze``: ``{"images": [grey arrays per stimulus], "rows", "cols", "size", "drift",
+    "base_hz", "gain_hz"}``; with ``drift > 0`` each trial drifts around its stimulus patch
+    (:func:`~infodyn.data.images.saccade_path`).
+    """
+
+    def __init__(
+        self,
+        rates_hz: np.ndarray,
+        n_steps: int,
+        start: int,
+        dt: float = 1.0,
+        gaze: dict[str, Any] | None = None,
+    ) -> None:
+        self.rates_hz = np.asarray(rates_hz, dtype=np.float64)
+        self.n_out = self.rates_hz.shape[0]
+        self.n_in = self.rates_hz.shape[1]
+        self.n_steps, self.start, self.dt = int(n_steps), int(start), float(dt)
+        self.gaze = gaze if gaze and gaze["drift"] > 0 else None
+
+    def rates(self, rng: np.random.Generator, labels: np.ndarray) -> np.ndarray:
+        """Input rates (B, T, n_in) in Hz of trials showing ``labels``."""
+        if self.gaze is None:
+            return np.broadcast_to(
+                self.rates_hz[labels][:, None, :], (len(labels), self.n_steps, self.n_in)
+            )
+        g = self.gaze
+        out = np.empty((len(labels), self.n_steps, self.n_in))
+        for b, k in enumerate(labels):
+            path = saccade_path(
+                g["images"][k],
+                g["size"],
+                n_fixations=1,
+                fixation_steps=self.n_steps,
+                drift=g["drift"],
+                seed=int(rng.integers(2**31)),
+                start=(int(g["rows"][k]), int(g["cols"][k])),
+            )
+            out[b] = encode_patches(path.grey, g["base_hz"], g["gain_hz"])
+        return out
+
+    def draw(self, rng: np.random.Generator, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(x, labels)``: Poisson spikes (B, T, n_in) and the stimulus of each trial."""
+        labels = rng.integers(0, self.n_out, size=batch_size)
+        p = np.clip(self.rates(rng, labels) * self.dt / 1000.0, 0.0, 1.0)
+        x = (rng.random((batch_size, self.n_steps, self.n_in)) < p).astype(np.float32)
+        return x, labels
+
+    def batch(self, rng: np.random.Generator, batch_size: int):
+        x, labels = self.draw(rng, batch_size)
+        return x, window_target(labels, self.n_steps, self.n_out, self.start)
+
+    def metrics(self, y: np.ndarray, target: np.ndarray) -> dict[str, Any]:
+        """The decoding error: the readout summed over the response window picks the wrong
+        stimulus."""
+        y = np.asarray(y)
+        w = np.asarray(target).sum(axis=-1)  # (B, T) response-window weights
+        labels = np.asarray(target).sum(axis=1).argmax(axis=-1)
+        score = np.einsum("bt,btk->bk", w, y)
+        return {"error_rate": float(np.mean(score.argmax(axis=-1) != labels))}
+
+
+class StimulusTrials:
+    """Every batch holds ``n_per_stimulus`` fresh noisy trials of each stimulus of ``stimuli``
+    (labels in stimulus order, the same in every batch: :attr:`labels`), with the
+    :func:`~infodyn.learning.info_objectives.window_target` of the response window from
+    ``start``. :meth:`sampler` gives the batches of a run seeded by ``seed``."""
+
+    def __init__(self, stimuli: StimulusSet, n_out: int, n_per_stimulus: int, start: int) -> None:
+        self.stimuli, self.n_per_stimulus, self.start = stimuli, int(n_per_stimulus), int(start)
+        self.n_in, self.n_out = stimuli.n_in, int(n_out)
+        self.n_steps = stimuli.n_steps
+        self.labels = np.repeat(np.arange(stimuli.n_stimuli), self.n_per_stimulus)
+
+    def _batch(self, seed: int):
+        x, labels = self.stimuli.trials(self.n_per_stimulus, seed=seed)
+        return x, window_target(labels, self.n_steps, self.n_out, self.start)
+
+    def batch(self, rng: np.random.Generator, batch_size: int):
+        """One batch (``batch_size`` is fixed by the stimuli: ``n_per_stimulus`` each)."""
+        return self._batch(int(rng.integers(2**31)))
+
+    def sampler(self, seed: int) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
+        """Iteration ``i`` draws its trials with seed ``seed * 100003 + i``."""
+        return lambda i: self._batch(seed * 100_003 + i)
+
+    def metrics(self, y: np.ndarray, target: np.ndarray) -> dict[str, Any]:
+        return {}

@@ -13,11 +13,12 @@ weights back onto the network's constraints (zero diagonal, connectivity mask, D
 ``net.constrain``. Adaptive feedback (Kolen-Pollack) gives B the same update as W_out and decays
 both by ``feedback_decay``, so B converges to W_out.
 
-Metrics per iteration: the loss and each term, the mean rate (Hz), the branching ratio of the
-population activity (naive lag-1 regression, :func:`branching_estimate`), the gradient norm and
-the task's own metrics (for example the error rate). Checkpoints (``checkpoint.npz``, written
-atomically with ``metrics.json``) hold the weights, the optimizer state, the feedback matrix and
-the iteration; ``resume=True`` continues from them.
+Metrics per iteration: the loss and each term, the mean rate (Hz), the gradient norm, the
+task's own metrics (for example the error rate) and those of the ``hooks``
+(:mod:`infodyn.learning.hooks`: extra metrics such as a branching ratio, adaptation steps beside
+gradient descent, early stop). Checkpoints (``checkpoint.npz``, written atomically with
+``metrics.json``) hold the weights, the optimizer state, the feedback matrix and the iteration;
+``resume=True`` continues from them (hook states start afresh).
 
 Sparse recurrent weights (``params["w_rec"]`` a :class:`~infodyn.network.sparse.SparseWeights`)
 train unchanged: the optimizer sees only the synapse values (the pattern is the mask), Dale's
@@ -31,6 +32,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +52,7 @@ from infodyn.learning.gradients import (
     mask_gradients,
     random_feedback,
 )
+from infodyn.learning.hooks import StepInfo, TrainHook, View
 from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import trainable_arrays, with_trainable
 from infodyn.network.sparse import SparseWeights, is_sparse, to_jax
@@ -106,29 +109,6 @@ class TrainOptions:
         self.train = tuple(self.train)
 
 
-def branching_estimate(activity: np.ndarray) -> float:
-    """Branching ratio of population counts ``activity`` (B, T) by the naive lag-1 regression
-    slope of A[t+1] on A[t] pooled over trials (criticality module's estimator when present)."""
-    a = np.asarray(activity, dtype=np.float64)
-    if a.shape[-1] < 3 or np.all(a == a.flat[0]):
-        return float("nan")
-    try:
-        import warnings
-
-        from infodyn.criticality.branching import branching_ratio
-
-        with warnings.catch_warnings():  # a metric: NaN says "not meaningful" per iteration
-            warnings.simplefilter("ignore")
-            return float(branching_ratio(a, method="naive", n_boot=0).m)
-    except Exception:  # noqa: BLE001 - the estimator refuses degenerate data; fall back
-        pass
-    prev, nxt = a[:, :-1].ravel(), a[:, 1:].ravel()
-    var = np.var(prev)
-    if var == 0:
-        return float("nan")
-    return float(np.mean((prev - prev.mean()) * (nxt - nxt.mean())) / var)
-
-
 @dataclass
 class TrainState:
     params: dict[str, Any]
@@ -136,6 +116,8 @@ class TrainState:
     feedback: np.ndarray | None
     iteration: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
+    hook_states: tuple[Any, ...] = ()
+    stop: bool = False
 
 
 class Trainer:
@@ -143,6 +125,9 @@ class Trainer:
 
     ``mask`` (n_rec, n_rec) fixes which recurrent synapses exist; ``"auto"`` (default) keeps
     the initial connectivity of sparse and E/I networks and leaves dense ones unmasked.
+    ``hooks``: :class:`~infodyn.learning.hooks.TrainHook` s run after every iteration, in order.
+    ``sampler(iteration) -> (x, target)`` replaces the task's batches (default: ``task.batch``
+    with a generator seeded by ``(seed, iteration)``).
     """
 
     def __init__(
@@ -153,6 +138,8 @@ class Trainer:
         options: TrainOptions | None = None,
         params: dict[str, Any] | None = None,
         mask: Any | None = "auto",
+        hooks: Sequence[TrainHook] = (),
+        sampler: Callable[[int], tuple[Any, Any]] | None = None,
     ) -> None:
         self.net, self.task = net, task
         self.loss = as_loss(loss)
@@ -181,8 +168,16 @@ class Trainer:
         fb = None
         if self.opt.feedback != "symmetric":
             fb = random_feedback(net.n_rec, net.n_out, self.opt.feedback_seed)
+        self.hooks, self.sampler = tuple(hooks), sampler
+        require(
+            self.opt.online_window is None or all(h.view is None for h in self.hooks),
+            "a hook that changes the network the gradients see needs online_window=None",
+        )
         self.state = TrainState(params=p0, opt_state=self.optimizer.init(trainable_arrays(p0)),
-                                feedback=fb)
+                                feedback=fb, hook_states=self._init_hooks(p0))
+
+    def _init_hooks(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(h.init(self.net, params) for h in self.hooks)
 
     # ------------------------------------------------------------------ optimisation
     def _optimizer(self) -> optax.GradientTransformation:
@@ -217,23 +212,36 @@ class Trainer:
 
     # ------------------------------------------------------------------ one iteration
     def _batch(self, iteration: int):
+        if self.sampler is not None:
+            return self.sampler(iteration)
         rng = np.random.default_rng([self.opt.seed, iteration])
         return self.task.batch(rng, self.opt.batch_size)
 
+    def _view(self, x: Any) -> View:
+        """The network, weights and input the gradients are taken on (hooks may adapt them)."""
+        view = View(self.net, self.state.params, x)
+        for hook, hs in zip(self.hooks, self.state.hook_states, strict=True):
+            if hook.view is not None:
+                inner = hook.view(hs, view.net, view.params, view.x)
+                outer = view.pullback
+                view = inner._replace(pullback=lambda g, i=inner, o=outer: o(i.pullback(g)))
+        return view
+
     def step(self) -> dict[str, Any]:
-        """Run one training iteration and return its metrics."""
+        """Run one training iteration, then the hooks; return the iteration's metrics."""
         t0 = time.perf_counter()
         it = self.state.iteration
         x, target = self._batch(it)
+        view = self._view(x)
         if self.opt.online_window is None:
             ev = evaluate(
-                self.net, self.state.params, x, target, self.loss,
+                view.net, view.params, view.x, target, self.loss,
                 method=self.opt.method, feedback=self.opt.feedback,
                 feedback_matrix=self.state.feedback, reset=self.opt.reset,
                 filter_readout=self.opt.filter_readout, mask=self.mask,
                 precision=self.opt.precision, explode_threshold=self.opt.explode_threshold,
             )
-            self._apply(ev.grads)
+            self._apply(view.pullback(ev.grads))
             loss, terms, activity, y, gnorm = ev.loss, ev.terms, ev.activity, ev.y, ev.grad_norm
         else:
             loss, terms, activity, y, gnorm = self._online_sequence(x, target)
@@ -245,11 +253,18 @@ class Trainer:
             **{f"loss_{k}": v for k, v in terms.items()},
             "mean_rate_hz": float(activity.sum() / (activity.shape[0] * n_steps * self.net.n_rec)
                                   * 1000.0 / self.net.dt),
-            "branching": branching_estimate(activity),
             "grad_norm": gnorm,
             **self.task.metrics(y, target),
-            "seconds": time.perf_counter() - t0,
         }
+        info = StepInfo(it + 1, x, target, activity, y, loss, terms, gnorm, view, rec)
+        states = []
+        for hook, hs in zip(self.hooks, self.state.hook_states, strict=True):
+            out = hook.update(info, hs)
+            rec.update(out.metrics)
+            states.append(out.state)
+            self.state.stop = self.state.stop or bool(out.stop)
+        self.state.hook_states = tuple(states)
+        rec["seconds"] = time.perf_counter() - t0
         self.state.history.append(rec)
         return rec
 
@@ -304,7 +319,8 @@ class Trainer:
         progress: bool = False,
         callback: Any = None,
     ) -> list[dict[str, Any]]:
-        """Train until ``n_iterations`` iterations are done (counting resumed ones).
+        """Train until ``n_iterations`` iterations are done (counting resumed ones) or a hook
+        asks to stop.
 
         With ``out``, writes ``checkpoint.npz`` and ``metrics.json`` there every
         ``checkpoint_every`` iterations and at the end; ``resume=True`` loads them first.
@@ -315,13 +331,14 @@ class Trainer:
             self.load_checkpoint(Path(out) / "checkpoint.npz")
         bar = _Progress(progress, n_iterations, self.state.iteration)
         with bar:
-            while self.state.iteration < n_iterations:
+            while self.state.iteration < n_iterations and not self.state.stop:
                 rec = self.step()
                 bar.advance(rec)
                 if callback is not None:
                     callback(self, rec)
                 due = self.state.iteration % self.opt.checkpoint_every == 0
-                if out is not None and (due or self.state.iteration == n_iterations):
+                last = self.state.iteration == n_iterations or self.state.stop
+                if out is not None and (due or last):
                     self.save_checkpoint(Path(out) / "checkpoint.npz")
         return self.state.history
 
@@ -370,7 +387,8 @@ class Trainer:
             with reading(metrics, "metrics file", advice):
                 rows = json.loads(metrics.read_text())
                 history = [r for r in rows if r["iteration"] <= iteration]
-        self.state = TrainState(params, opt_state, feedback, iteration, history)
+        self.state = TrainState(params, opt_state, feedback, iteration, history,
+                                self._init_hooks(params))
 
 
 class _Progress:

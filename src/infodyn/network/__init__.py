@@ -1,8 +1,10 @@
 """The spiking network: LIF/ALIF config, weights, encoders, and two engines (JAX, event-driven)."""
 
 from infodyn.network.encoders import (
+    StimulusSet,
     adelson_bergen_kernel,
     direct_current,
+    encode_patches,
     filtered_noise_rates,
     filtered_noise_spikes,
     poisson_spikes,
@@ -16,9 +18,11 @@ __all__ = [
     "ALIF",
     "LIF",
     "SparseWeights",
+    "StimulusSet",
     "Trace",
     "adelson_bergen_kernel",
     "direct_current",
+    "encode_patches",
     "filtered_noise_rates",
     "filtered_noise_spikes",
     "load_params",

@@ -7,11 +7,12 @@ Every function takes ``seed``; the same seed gives the same input.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError, require_finite
+from infodyn.errors import InputError, require, require_finite
 
 
 def _check_rates(rates: Any, dt: float) -> np.ndarray:
@@ -137,3 +138,74 @@ def filtered_noise_spikes(
     """Poisson generators driven by :func:`filtered_noise_rates` (the deck's stimulus)."""
     rates = filtered_noise_rates(n_steps, n_in, dt, mean_rate, contrast, seed=seed, **kwargs)
     return poisson_spikes(rates, n_steps, dt=dt, batch=batch, frozen=frozen, seed=seed + 1)
+
+
+def encode_patches(grey: np.ndarray, base_hz: float, gain_hz: float) -> np.ndarray:
+    """ON/OFF Poisson rates (K, 2 n) in Hz from grey patches (K, n).
+
+    ``c = (g - mean g) / std g`` per patch (0 for a flat patch); ON channel ``base + gain *
+    clip(c, 0, 2) / 2``, OFF channel ``base + gain * clip(-c, 0, 2) / 2``: the contrast split
+    into rectified ON and OFF pathways as in retinal ganglion cells (Kuffler 1953,
+    J. Neurophysiol. 16:37), each a rate code saturating at two standard deviations.
+    """
+    g = np.asarray(grey, dtype=np.float64)
+    sd = g.std(axis=1, keepdims=True)
+    c = np.where(sd > 0, (g - g.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0), 0.0)
+    on = base_hz + gain_hz * np.clip(c, 0.0, 2.0) / 2.0
+    off = base_hz + gain_hz * np.clip(-c, 0.0, 2.0) / 2.0
+    return np.concatenate([on, off], axis=1)
+
+
+@dataclass(frozen=True)
+class StimulusSet:
+    """K frozen rate patterns (K, T, n_in) in Hz; trials are fresh Poisson draws, so trials of
+    one stimulus differ by noise only."""
+
+    rates_hz: np.ndarray
+    dt: float = 1.0
+
+    @property
+    def n_stimuli(self) -> int:
+        return self.rates_hz.shape[0]
+
+    @property
+    def n_steps(self) -> int:
+        return self.rates_hz.shape[1]
+
+    @property
+    def n_in(self) -> int:
+        return self.rates_hz.shape[2]
+
+    @classmethod
+    def filtered_noise(
+        cls, n_stimuli: int, n_steps: int, n_in: int, mean_rate: float = 20.0,
+        contrast: float = 1.0, dt: float = 1.0, seed: int = 0,
+    ) -> StimulusSet:
+        """K independent filtered-noise rate patterns (:func:`filtered_noise_rates`)."""
+        require(n_stimuli >= 2, "need at least 2 stimuli")
+        pats = [filtered_noise_rates(n_steps, n_in, dt=dt, mean_rate=mean_rate,
+                                     contrast=contrast, seed=seed * 1000 + k)
+                for k in range(n_stimuli)]
+        return cls(np.stack(pats), dt)
+
+    @classmethod
+    def constant(
+        cls, n_stimuli: int, n_steps: int, n_in: int, max_rate: float = 40.0, dt: float = 1.0,
+        seed: int = 0,
+    ) -> StimulusSet:
+        """K constant rate patterns, each channel's rate drawn uniformly from [0, max_rate]."""
+        require(n_stimuli >= 2, "need at least 2 stimuli")
+        require(max_rate > 0 and max_rate * dt / 1000.0 <= 1.0,
+                "max_rate must be > 0 and at most one spike per step")
+        rng = np.random.default_rng(seed)
+        pats = rng.uniform(0.0, max_rate, (n_stimuli, 1, n_in)) * np.ones((1, n_steps, 1))
+        return cls(pats, dt)
+
+    def trials(self, n_per_stimulus: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(x, labels)``: (K n, T, n_in) Poisson spikes and the stimulus of each trial
+        (labels in stimulus order, ``n_per_stimulus`` each)."""
+        require(n_per_stimulus >= 1, "n_per_stimulus must be >= 1")
+        rng = np.random.default_rng(seed)
+        labels = np.repeat(np.arange(self.n_stimuli), n_per_stimulus)
+        p = np.clip(self.rates_hz[labels] * self.dt / 1000.0, 0.0, 1.0)
+        return (rng.random(p.shape) < p).astype(np.float32), labels

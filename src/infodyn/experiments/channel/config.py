@@ -1,0 +1,55 @@
+"""The channel experiment's configuration (TOML ``[channel]`` table)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from infodyn.experiments.config import Section
+
+
+class ChannelConfig(Section):
+    """``infodyn channel`` config (TOML ``[channel]`` table; every key optional)."""
+
+    n_in: int = Field(100, ge=1, description="input channels")
+    n_rec: int = Field(100, ge=2, description="recurrent LIF units")
+    n_stimuli: int = Field(4, ge=2, description="stimuli in the frozen set")
+    n_steps: int = Field(300, ge=20, description="steps per trial (ms at dt = 1)")
+    response_start: int = Field(50, ge=0, description="first scored step of each trial")
+    stimulus: Literal["constant", "filtered_noise"] = Field(
+        "constant", description="constant rate patterns or filtered-noise rate patterns"
+    )
+    input_rate_hz: float = Field(20.0, gt=0, description="mean input rate")
+    contrast: float = Field(1.0, ge=0, description="filtered-noise modulation depth")
+    input_strengths: list[float] = Field(
+        default_factory=lambda: [0.5, 1.0, 2.0, 4.0],
+        description="input weight scales swept (in_scale of the network)",
+    )
+    rec_scale: float = Field(0.5, ge=0, description="initial recurrent weight scale")
+    tau_m: float = Field(20.0, gt=0)
+    v_th: float = Field(0.03, gt=0)
+    n_ref: int = Field(2, ge=0, description="refractory steps")
+    r0_hz: float = Field(10.0, gt=0, description="target mean rate")
+    rate_weight: float = Field(1e-2, gt=0)
+    info_weight: float = Field(1.0, gt=0)
+    objective: Literal["infomax", "bottleneck", "decorrelation"] = "infomax"
+    gamma: float = Field(0.1, ge=0, description="bottleneck compression weight")
+    conditions: list[Literal["rate", "info"]] = Field(default_factory=lambda: ["rate", "info"])
+    n_iterations: int = Field(150, ge=0)
+    trials_per_stimulus: int = Field(8, ge=1, description="training trials per stimulus")
+    test_trials_per_stimulus: int = Field(50, ge=2)
+    lr: float = Field(5e-3, gt=0)
+    method: Literal["eprop", "bptt", "bptt_stopgrad"] = "eprop"
+    adaptation: bool = Field(False, description="run LIF threshold/gain homeostasis alongside")
+    adaptation_rule: Literal["rate", "max_entropy"] = "max_entropy"
+    adapt_window_ms: float = Field(20.0, gt=0, description="count window of the adaptation")
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
+    bin_steps: int = Field(10, ge=1, description="bin of the response words")
+    subset_size: int = Field(8, ge=1, le=20, description="units per response word")
+    n_subsets: int = Field(20, ge=1)
+    n_shuffles: int = Field(20, ge=1)
+
+
+class ChannelFile(Section):
+    channel: ChannelConfig = ChannelConfig()

@@ -1,0 +1,171 @@
+"""The grid of a parameter sweep: ``--grid key=v1,v2`` values, dotted config keys, and the
+expansion of a grid times seeds into validated points, each with the hash of its resolved config
+(the key of its done marker)."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from infodyn.errors import InputError
+from infodyn.experiments.config import CommandSpec, resolved, validate
+
+
+def parse_value(text: str) -> Any:
+    """A grid value: a TOML literal (``1``, ``0.5``, ``true``, ``"ei"``) or else a bare string."""
+    text = text.strip()
+    if not text:
+        raise InputError("empty value in --grid")
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_grid(items: list[str] | tuple[str, ...]) -> dict[str, list[Any]]:
+    """Parse ``["network.rec_scale=0.5,1.0", "input.rate_hz=20:80:4"]`` into key -> values.
+
+    ``a,b,c`` lists values; ``start:stop:num`` gives ``num`` evenly spaced values including both
+    ends (like ``numpy.linspace``).
+    """
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not values.strip():
+            raise InputError(f"--grid {item!r}: expected KEY=V1,V2,... or KEY=START:STOP:NUM")
+        if not re.fullmatch(r"[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*", key):
+            raise InputError(f"--grid {item!r}: {key!r} is not a dotted config key")
+        if key in grid:
+            raise InputError(f"--grid {key!r} is given twice")
+        span = values.split(":")
+        if len(span) == 3 and "," not in values:
+            start, stop, num = (parse_value(v) for v in span)
+            if not all(isinstance(v, int | float) for v in (start, stop)) or not (
+                isinstance(num, int) and num >= 1
+            ):
+                raise InputError(f"--grid {item!r}: START:STOP:NUM needs numbers and NUM >= 1")
+            grid[key] = [float(v) for v in np.linspace(start, stop, num)]
+        else:
+            grid[key] = [parse_value(v) for v in values.split(",")]
+    return grid
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``data["a"]["b"] = value`` for ``key="a.b"``, creating tables as needed."""
+    parts = key.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise InputError(f"--grid {key!r}: {'.'.join(parts[: i + 1])!r} is not a table")
+        node = child
+    node[parts[-1]] = value
+
+
+def get_dotted(data: dict[str, Any], key: str) -> Any:
+    node: Any = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(key)
+        node = node[part]
+    return node
+
+
+def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(data))
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One point: its grid values, seed index, full validated config and content hash."""
+
+    index: int
+    values: dict[str, Any]
+    seed: int | None
+    config: dict[str, Any]
+    key: str
+    name: str
+
+
+def config_hash(command: str, config: dict[str, Any]) -> str:
+    """SHA-256 of the command and its resolved config (canonical JSON)."""
+    text = json.dumps({"command": command, "config": config}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _slug(values: dict[str, Any], seed: int | None) -> str:
+    parts = [f"{k.rsplit('.', 1)[-1]}={v}" for k, v in values.items()]
+    if seed is not None:
+        parts.append(f"seed={seed}")
+    text = "_".join(parts) or "base"
+    return re.sub(r"[^A-Za-z0-9_.=+-]", "-", text)[:80]
+
+
+def expand_grid(
+    spec: CommandSpec,
+    base: dict[str, Any],
+    grid: dict[str, list[Any]],
+    seeds: int | None = None,
+) -> list[SweepPoint]:
+    """All points of ``grid`` x ``seeds``, each validated against the command's config model.
+
+    ``seeds=N`` runs every grid point with seed offsets 0..N-1 added to each of the command's
+    ``seed_keys`` (for ``simulate``: ``simulation.seed`` and ``input.seed``). Raises
+    :class:`InputError` naming the key for the first invalid point.
+    """
+    if seeds is not None and seeds < 1:
+        raise InputError(f"--seeds must be >= 1, got {seeds}")
+    if seeds is not None and not spec.seed_keys:
+        raise InputError(f"command {spec.name!r} declares no seed keys; --seeds cannot be used")
+    model = spec.config_model()
+    base_cfg = validate(model, base, source="base config")
+    base_full = resolved(base_cfg)
+    for key in grid:
+        if seeds is not None and key in spec.seed_keys:
+            raise InputError(f"--grid {key!r} is a seed key; use --seeds instead")
+    keys = list(grid)
+    points: list[SweepPoint] = []
+    seen: dict[str, int] = {}
+    seed_range: list[int | None] = list(range(seeds)) if seeds is not None else [None]
+    for combo in itertools.product(*(grid[k] for k in keys)):
+        for s in seed_range:
+            data = _deep_copy(base)
+            values = dict(zip(keys, combo, strict=True))
+            for key, value in values.items():
+                set_dotted(data, key, value)
+            if s is not None:
+                for key in spec.seed_keys:
+                    try:
+                        start = get_dotted(base_full, key)
+                    except KeyError:
+                        raise InputError(f"seed key {key!r} is not in the config") from None
+                    set_dotted(data, key, int(start) + s)
+            where = ", ".join(f"{k}={v!r}" for k, v in values.items()) or "base"
+            cfg = validate(model, data, source=f"sweep point {where}")
+            full = resolved(cfg)
+            digest = config_hash(spec.name, full)
+            if digest in seen:
+                raise InputError(
+                    f"sweep points {seen[digest]} and {len(points)} have identical configs "
+                    f"({where}); remove the duplicate grid value"
+                )
+            seen[digest] = len(points)
+            points.append(
+                SweepPoint(
+                    index=len(points),
+                    values=values,
+                    seed=s,
+                    config=full,
+                    key=digest,
+                    name=f"{_slug(values, s)}_{digest[:10]}",
+                )
+            )
+    return points

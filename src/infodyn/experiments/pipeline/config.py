@@ -1,0 +1,158 @@
+"""The pipeline's configuration: one section per stage, every field with a default.
+
+``infodyn images CONFIG.toml`` reads a :class:`PipelineConfig`; :func:`demo_config` and
+:func:`quick_config` are the built-in runs of ``infodyn demo``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from infodyn.errors import InputError
+from infodyn.experiments.config import Section, validate
+
+
+class ImagesSection(Section):
+    """Which images and patches. ``images``: built-in names, files or folders (empty: all)."""
+
+    images: list[str] = Field(default_factory=list)
+    sizes: list[int] = Field(default_factory=lambda: [4, 8], description="patch sides (pixels)")
+    n_patches: int = Field(20000, ge=100, description="training patches per size")
+    held_out: float = Field(0.25, gt=0, lt=1, description="held-out fraction (by image region)")
+    split: Literal["region", "image"] = "region"
+    whiten: Literal["none", "zca", "dog"] = "none"
+    binarize: Literal["mean", "sign"] = "mean"
+    min_contrast: float = Field(0.02, ge=0, description="reject flatter patches (grey std)")
+    seed: int = 0
+
+
+class EnergySection(Section):
+    """Energy-model fits (both of image patches and of response words; the response-word fit
+    uses ``l2 >= 1e-4`` because rarely active units otherwise get unbounded fields)."""
+
+    method: Literal["mpf", "pl", "ml"] = "mpf"
+    l2: float = Field(0.0, ge=0)
+    n_samples: int = Field(2000, ge=10, description="Gibbs samples drawn from each model")
+    denoise_flips: list[int] = Field(default_factory=lambda: [1, 2, 3])
+    denoise_patterns: int = Field(300, ge=1, description="held-out patches corrupted")
+    pseudocount: float = Field(0.5, gt=0, description="histogram smoothing (4x4 only)")
+    ais_chains: int = Field(300, ge=10, description="AIS chains for n > 24")
+    ais_betas: int = Field(3000, ge=10, description="AIS temperatures for n > 24")
+    max_words_units: int = Field(16, ge=2, le=24, description="units in a response word")
+    word_bin_ms: float = Field(5.0, gt=0, description="response-word bin (ms)")
+
+
+class StimulusSection(Section):
+    """Image patches as Poisson input."""
+
+    size: int = Field(4, ge=2, le=12)
+    n_stimuli: int = Field(8, ge=2, le=64)
+    trial_ms: int = Field(200, ge=20, description="steps (ms) per trial")
+    response_start_ms: int = Field(50, ge=0, description="start of the scored response window")
+    base_rate_hz: float = Field(2.0, ge=0)
+    gain_hz: float = Field(60.0, ge=0)
+    drift: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="fixational drift: probability per step that the gaze "
+        "moves one pixel (within size // 2 of the stimulus patch); 0: a still patch",
+    )
+    seed: int = 1
+
+
+class TrainingSection(Section):
+    """e-prop training toward the target rate, the variance constraint and information."""
+
+    enabled: bool = True
+    iterations: int = Field(100, ge=0)
+    batch_size: int = Field(16, ge=1)
+    lr: float = Field(3e-3, gt=0)
+    method: Literal["eprop", "bptt", "bptt_stopgrad"] = "eprop"
+    rate_target_hz: float = Field(5.0, gt=0)
+    rate_weight: float = Field(1e-3, ge=0)
+    variance_target: float = Field(0.0, ge=0, description="target global-rate variance (Hz^2)")
+    variance_weight: float = Field(1e-6, ge=0)
+    info_weight: float = Field(1.0, ge=0)
+    clip_norm: float = Field(10.0, gt=0)
+    seed: int = 0
+
+
+class AnalysisSection(Section):
+    n_trials: int = Field(200, ge=10, description="fresh trials simulated for the analysis")
+    branching_bin_ms: float | None = Field(
+        None,
+        gt=0,
+        description="bin of the branching-ratio estimate; None: (n_ref + 1) steps, "
+        "so that refractoriness does not make the regression slopes oscillate",
+    )
+    seed: int = 7
+
+
+class PipelineConfig(Section):
+    """The ``infodyn images`` config: every section has defaults."""
+
+    images: ImagesSection = ImagesSection()
+    energy: EnergySection = EnergySection()
+    stimulus: StimulusSection = StimulusSection()
+    network: dict[str, Any] = Field(
+        default_factory=lambda: {"n_rec": 100, "tau_m": 20.0, "v_th": 0.03, "n_ref": 2}
+    )
+    training: TrainingSection = TrainingSection()
+    analysis: AnalysisSection = AnalysisSection()
+    stages: list[Literal["image_energy", "network", "report"]] = Field(
+        default_factory=lambda: ["image_energy", "network", "report"]
+    )
+
+
+def demo_config() -> PipelineConfig:
+    """The short built-in pipeline of ``infodyn demo`` (a few minutes on 2 cores)."""
+    return PipelineConfig(
+        images=ImagesSection(sizes=[4, 8], n_patches=20000),
+        energy=EnergySection(n_samples=2000),
+        training=TrainingSection(iterations=150, batch_size=16),
+        analysis=AnalysisSection(n_trials=240),
+    )
+
+
+def quick_config() -> PipelineConfig:
+    """A smaller pipeline (``infodyn demo --quick``): one patch size, short training."""
+    return PipelineConfig(
+        images=ImagesSection(sizes=[4], n_patches=10000),
+        energy=EnergySection(n_samples=1000, denoise_patterns=200),
+        training=TrainingSection(iterations=40, batch_size=8),
+        analysis=AnalysisSection(n_trials=120),
+    )
+
+
+def apply_overrides(
+    cfg: PipelineConfig,
+    images: list[str] | None = None,
+    sizes: str | list[int] | None = None,
+    iterations: int | None = None,
+    train: bool | None = None,
+    seed: int | None = None,
+) -> PipelineConfig:
+    """``cfg`` with command-line options applied (None leaves a value as it is)."""
+    data = cfg.model_dump(mode="json")
+    if images:
+        data["images"]["images"] = list(images)
+    if sizes is not None:
+        if isinstance(sizes, str):
+            try:
+                sizes = [int(v) for v in sizes.split(",") if v.strip()]
+            except ValueError:
+                raise InputError(
+                    f"--sizes must be integers separated by commas, got {sizes!r}"
+                ) from None
+        data["images"]["sizes"] = list(sizes)
+    if iterations is not None:
+        data["training"]["iterations"] = int(iterations)
+    if train is not None:
+        data["training"]["enabled"] = bool(train)
+    if seed is not None:
+        data["images"]["seed"] = data["training"]["seed"] = int(seed)
+        data["stimulus"]["seed"] = int(seed) + 1
+    return validate(PipelineConfig, data, source="options")

@@ -1,0 +1,99 @@
+"""The whole run: every stage of a :class:`PipelineConfig` into one run directory, then
+``results.json`` and ``report.html``. No number is made up: a stage that fails or is switched off
+is listed in ``results["notes"]``."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from infodyn.experiments.interrupt import StepJournal, check, config_digest
+from infodyn.experiments.pipeline.config import PipelineConfig
+from infodyn.experiments.pipeline.image_stage import image_energy_stage
+from infodyn.experiments.pipeline.network_stage import network_stage
+from infodyn.experiments.pipeline.summary import captions, figure_order, headline
+from infodyn.experiments.pipeline.training_stage import Progress
+from infodyn.experiments.preflight import check_pipeline_memory
+from infodyn.experiments.report import write_report
+from infodyn.experiments.rundir import RunDir
+
+
+def _no_progress(stage: str, fraction: float) -> None:
+    return None
+
+
+def run_pipeline(
+    cfg: PipelineConfig,
+    out: str | os.PathLike,
+    progress: Progress | None = None,
+    command: str = "images",
+    resume: bool = False,
+) -> dict[str, Any]:
+    """Run every stage of ``cfg`` into run directory ``out``; return the results dict.
+
+    Finished stages are kept in ``out/progress.json``; after SIGINT/SIGTERM
+    (:mod:`infodyn.experiments.interrupt`) ``resume=True`` continues from them.
+    """
+    check_pipeline_memory(cfg)  # before any stage (or the run directory) is made
+    progress = progress or _no_progress
+    run = RunDir(out)
+    journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume)
+    journal.refuse_fresh_start(resume, command)
+    run.write_config(cfg, command=command)
+    t_start = time.perf_counter()
+    notes: list[str] = []
+    results: dict[str, Any] = {
+        "title": "infodyn: natural image statistics, end to end",
+        "summary": (
+            "Binarised natural-image patches are modelled by a pairwise energy function (bits "
+            "per patch on held-out patches, memories, denoising, samples). Patches then drive a "
+            "LIF network through ON/OFF Poisson channels; the network is trained with e-prop "
+            "toward a target rate, a global-rate variance constraint and an information "
+            "objective, and its responses are analysed (criticality, information) and modelled "
+            "by an energy function whose memories are related back to the patches."
+        ),
+    }
+    if "image_energy" in cfg.stages:
+        for size in cfg.images.sizes:
+            progress(f"energy model of {size}x{size} patches", 0.0)
+            key = f"image_energy_{size}x{size}"
+            results[key] = journal.get(key) or journal.put(
+                key, image_energy_stage(cfg, size, run).numbers
+            )
+            run.write_json("results.json", results)
+            check(f"the {size}x{size} energy model is done and kept in {journal.path}")
+    else:
+        notes.append("The energy model of image patches was switched off ([stages]).")
+    if "network" in cfg.stages:
+        res = journal.get("network") or journal.put(
+            "network", network_stage(cfg, run, progress, resume)
+        )
+        notes.extend(res.pop("notes", []))
+        results["network"] = res
+        if not cfg.training.enabled or cfg.training.iterations == 0:
+            notes.append(
+                "Training was switched off: the network results are those of the untrained "
+                "network only."
+            )
+    else:
+        notes.append("The network stages were switched off ([stages]).")
+    results["wall_seconds"] = time.perf_counter() - t_start
+    results = {"headline": headline(results), **results}
+    results["notes"] = notes
+    results["figure_captions"] = captions(cfg.images.sizes)
+    results["figure_order"] = figure_order(cfg.images.sizes)
+    results["sections"] = {
+        "headline": "Key numbers",
+        **{
+            f"image_energy_{s}x{s}": f"Energy model of binarised {s}x{s} patches"
+            for s in cfg.images.sizes
+        },
+        "network": "Network driven by image patches",
+    }
+    run.write_json("results.json", results)
+    if "report" in cfg.stages:
+        progress("writing report.html", 1.0)
+        write_report(run.path)
+    journal.finish()
+    return results

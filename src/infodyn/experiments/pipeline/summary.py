@@ -1,0 +1,158 @@
+"""Stage 5, the summary: the headline numbers of a run, lines for the terminal, and the captions
+and order of the report's figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_CAPTIONS = {
+    "image_{t}_patches_and_samples": "held-out grey patches, their binarisation, samples from "
+    "the fitted pairwise energy model and from the independent model ({t})",
+    "image_{t}_memories": "memories (fixed points of asynchronous descent) of the {t} patch "
+    "model, lowest energy first, with the fraction of held-out patches descending to each",
+    "image_{t}_couplings": "couplings J_ij of the {t} model and their mean by pixel offset",
+    "image_{t}_denoising": "held-out {t} patches corrupted by k flips, cleaned by descent of "
+    "the posterior energy (pairwise or independent prior) or by descent to a memory",
+    "network_stimuli": "the stimulus patches and the ON/OFF Poisson rates that encode them",
+    "network_training": "e-prop training: loss terms, mean rate, branching (lag-1), information "
+    "bound H(S) - CE, decoding error",
+    "network_{s}_raster": "spikes on fresh trials {s} training, with the population rate",
+    "network_{s}_branching": "multistep regression r_k = b m^k of the population activity "
+    "{s} training",
+    "network_{s}_avalanches": "avalanche size and duration distributions with discrete power-law "
+    "fits ({s} training)",
+    "network_{s}_decoding": "stimulus vs readout decision on fresh trials ({s} training)",
+    "network_{s}_memories_and_triggered_patches": "memories of the response-word energy model "
+    "and the mean stimulus patch when each memory is visited ({s} training)",
+    "network_{s}_energy_trajectory": "energy of the response words along one trial, coloured by "
+    "the memory each descends to, and the memory transition matrix ({s} training)",
+    "network_rates_before_after": "per-unit rates before and after training (target dashed)",
+    "network_rates": "per-unit rates (untrained network)",
+}
+
+
+def captions(sizes: list[int]) -> dict[str, str]:
+    out = {}
+    for key, text in _CAPTIONS.items():
+        if "{t}" in key:
+            for s in sizes:
+                t = f"{s}x{s}"
+                out[key.format(t=t)] = text.format(t=t)
+        elif "{s}" in key:
+            for s in ("before", "after"):
+                out[key.format(s=s)] = text.format(s=s)
+        else:
+            out[key] = text
+    return out
+
+
+def headline(results: dict[str, Any]) -> dict[str, Any]:
+    """The key numbers of a pipeline run, with readable names (the report's first table)."""
+    out: dict[str, Any] = {}
+    for key, res in results.items():
+        if not key.startswith("image_energy_"):
+            continue
+        t = key.removeprefix("image_energy_")
+        out[f"{t} patches: held-out bits/patch, pairwise model"] = res["bits_per_patch_model_test"]
+        out[f"{t} patches: held-out bits/patch, independent model"] = res[
+            "bits_per_patch_independent_test"
+        ]
+        if "bits_per_patch_histogram_test" in res:
+            out[f"{t} patches: held-out bits/patch, smoothed histogram"] = res[
+                "bits_per_patch_histogram_test"
+            ]
+        out[f"{t} patches: gain of the pairwise model (bits)"] = res["gain_over_independent_bits"]
+        out[f"{t} patches: memories"] = res["n_memories"]
+        out[f"{t} patches: minimum distance between memories"] = res["min_distance"]
+        if res.get("denoising"):
+            r = res["denoising"][0]
+            out[f"{t} patches: bits wrong after {r['k']} flip(s) + posterior descent"] = r[
+                "bits_wrong_after_posterior_pairwise"
+            ]
+    net = results.get("network", {})
+    for stage in ("before_training", "after_training"):
+        r = net.get(stage)
+        if not r:
+            continue
+        s = stage.replace("_", " ")
+        c, i, e = r["criticality"], r["information"], r["response_energy"]
+        out[f"network {s}: mean rate (Hz)"] = r["mean_rate_hz"]
+        out[f"network {s}: branching ratio m (MR estimator)"] = c.get("m")
+        out[f"network {s}: r_k decay exponentially (m meaningful)"] = c.get(
+            "exponential_decay_plausible"
+        )
+        out[f"network {s}: autocorrelation time (ms)"] = c.get("tau_ms")
+        out[f"network {s}: avalanche size exponent"] = c.get("alpha_sizes")
+        out[f"network {s}: I(stimulus; readout decision) (bits)"] = (
+            i["mi_stimulus_decision_bits_shuffle_corrected"]
+            if "mi_stimulus_decision_bits_shuffle_corrected" in i
+            else i["mi_stimulus_decision_bits_plugin"]
+        )
+        out[f"network {s}: total correlation of response words (bits)"] = i["response_words"][
+            "total_correlation"
+        ]
+        out[f"network {s}: response-word memories"] = e["n_memories"]
+        out[f"network {s}: I(memory; stimulus) (bits)"] = e["mi_memory_stimulus_bits_plugin"]
+    if net.get("before_training"):
+        out["stimulus entropy H(S) (bits)"] = net["before_training"]["information"][
+            "stimulus_entropy_bits"
+        ]
+    if "training" in net and net["training"].get("iterations"):
+        out["e-prop training iterations"] = net["training"]["iterations"]
+    return out
+
+
+def summary_lines(results: dict[str, Any]) -> list[str]:
+    """A few lines of the headline numbers, for the terminal."""
+    lines = []
+    for key, res in results.items():
+        if key.startswith("image_energy_"):
+            t = key.removeprefix("image_energy_")
+            line = (
+                f"{t} patches: {res['bits_per_patch_model_test']:.2f} bits/patch held out "
+                f"(pairwise) vs {res['bits_per_patch_independent_test']:.2f} (independent), "
+                f"gain {res['gain_over_independent_bits']:.2f} bits; "
+                f"{res['n_memories']} memories, d_min {res['min_distance']}"
+            )
+            lines.append(line)
+    net = results.get("network")
+    if net:
+        for stage in ("before_training", "after_training"):
+            r = net.get(stage)
+            if not r:
+                continue
+            c, i = r["criticality"], r["information"]
+            m = c.get("m")
+            lines.append(
+                f"network {stage.replace('_', ' ')}: rate {r['mean_rate_hz']:.2f} Hz, "
+                f"m = {'n/a' if m is None else f'{m:.3f}'}, "
+                f"I(stimulus; decision) = "
+                f"{i['mi_stimulus_decision_bits_shuffle_corrected']:.2f} bits (shuffle-corrected) "
+                f"of {i['stimulus_entropy_bits']:.2f}"
+            )
+    for note in results.get("notes", []):
+        lines.append(f"note: {note}")
+    return lines
+
+
+def figure_order(sizes: list[int]) -> list[str]:
+    order = []
+    for s in sizes:
+        t = f"{s}x{s}"
+        order += [
+            f"image_{t}_patches_and_samples",
+            f"image_{t}_memories",
+            f"image_{t}_denoising",
+            f"image_{t}_couplings",
+        ]
+    order += ["network_stimuli", "network_training", "network_rates_before_after", "network_rates"]
+    for s in ("before", "after"):
+        order += [
+            f"network_{s}_raster",
+            f"network_{s}_branching",
+            f"network_{s}_avalanches",
+            f"network_{s}_decoding",
+            f"network_{s}_memories_and_triggered_patches",
+            f"network_{s}_energy_trajectory",
+        ]
+    return order

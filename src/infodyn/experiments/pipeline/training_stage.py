@@ -1,0 +1,115 @@
+"""Stage 2b, learning: e-prop (Bellec et al. 2020, Nat. Commun. 11:3625) toward a per-unit target
+rate, a global-rate variance constraint and a variational lower bound on I(stimulus; response)
+through a softmax readout (``H(S) - CE``; Barber & Agakov 2003, NIPS 16), by
+:class:`~infodyn.learning.Trainer` with the branching ratio recorded as a hook."""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from infodyn.errors import require
+from infodyn.experiments.hooks import branching_hook
+from infodyn.experiments.interrupt import checkpoint_on_signal
+from infodyn.experiments.pipeline import figures as pf
+from infodyn.experiments.pipeline.config import TrainingSection
+from infodyn.experiments.pipeline.stimulus_stage import Stimuli
+from infodyn.experiments.rundir import RunDir
+from infodyn.learning.info_objectives import InfoMaxBound
+from infodyn.learning.losses import CompositeLoss, PopulationRateVariance, UnitRateTarget
+from infodyn.learning.trainer import Trainer, TrainOptions
+
+Progress = Callable[[str, float], None]
+SUMMARY_KEYS = ("loss", "mean_rate_hz", "branching", "info_bound_bits", "error_rate")
+
+
+@dataclass
+class TrainingOutcome:
+    """Trained weights, the per-iteration history and its summary for ``results.json``."""
+
+    params: dict[str, np.ndarray]
+    history: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+
+def training_loss(tr: TrainingSection) -> CompositeLoss:
+    """The loss of ``[training]``: the terms whose weight is above zero."""
+    terms = []
+    if tr.rate_weight > 0:
+        terms.append(UnitRateTarget(weight=tr.rate_weight, r0_hz=tr.rate_target_hz))
+    if tr.variance_weight > 0:
+        terms.append(PopulationRateVariance(weight=tr.variance_weight, s_target=tr.variance_target))
+    if tr.info_weight > 0:
+        terms.append(InfoMaxBound(weight=tr.info_weight))
+    require(terms, "[training] every loss weight is zero")
+    return CompositeLoss(tuple(terms))
+
+
+def _avg(key: str, part: list[dict[str, Any]]) -> float | None:
+    vals = [r[key] for r in part if r.get(key) is not None]
+    return float(np.mean(vals)) if vals else None
+
+
+def training_stage(
+    tr: TrainingSection, stimuli: Stimuli, run: RunDir, progress: Progress, resume: bool = False
+) -> TrainingOutcome:
+    """Train the network on its patch task; write ``training_history.json`` and the training
+    figure. The summary holds the means of the first and last tenth of the iterations.
+
+    On SIGINT/SIGTERM (:mod:`infodyn.experiments.interrupt`) training stops after the current
+    iteration with ``training/checkpoint.npz``; ``resume=True`` continues from it."""
+    loss = training_loss(tr)
+    trainer = Trainer(
+        stimuli.net,
+        stimuli.task,
+        loss,
+        TrainOptions(
+            method=tr.method,
+            lr=tr.lr,
+            batch_size=tr.batch_size,
+            clip_norm=tr.clip_norm,
+            seed=tr.seed,
+            checkpoint_every=10**9,
+        ),
+        params=stimuli.params0,
+        hooks=(branching_hook(),),
+    )
+    t0 = time.perf_counter()
+    ckpt = run.file("training/checkpoint.npz")
+    if resume and ckpt.exists():
+        trainer.load_checkpoint(ckpt)
+    stop = checkpoint_on_signal(ckpt, tr.iterations)
+
+    def report(trainer: Trainer, rec: dict[str, Any]) -> None:
+        i = rec["iteration"]
+        progress(
+            f"training {i}/{tr.iterations}: rate {rec['mean_rate_hz']:.1f} Hz", i / tr.iterations
+        )
+        stop(trainer, rec)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = trainer.fit(tr.iterations, callback=report)
+    params = {k: np.asarray(v) for k, v in trainer.state.params.items()}
+    h_s = math.log2(stimuli.task.n_out)
+    for rec in history:
+        if "loss_infomax_xent_bits" in rec:
+            rec["info_bound_bits"] = h_s - rec["loss_infomax_xent_bits"]
+    run.write_json("training_history.json", history)
+    k = max(1, len(history) // 10)
+    summary = {
+        "method": tr.method,
+        "iterations": tr.iterations,
+        "seconds": time.perf_counter() - t0,
+        "loss_terms": [t.name for t in loss.terms],
+        **{f"{key}_first_{k}": _avg(key, history[:k]) for key in SUMMARY_KEYS},
+        **{f"{key}_last_{k}": _avg(key, history[-k:]) for key in SUMMARY_KEYS},
+    }
+    run.savefig(pf.training_figure(history, tr), "network_training")
+    return TrainingOutcome(params, history, summary)

@@ -1,0 +1,98 @@
+"""Several ``simulate`` points as one ``jax.vmap``-ed simulation (the sweep's ``batch_size``):
+points that share one compiled network (same shapes, time constants and length; they may differ
+in weights, seeds and input) run together and write the same run directories as
+:func:`infodyn.experiments.simulate_run.run_simulation`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from infodyn.data.spikes import SpikeTrain, save_spikes
+from infodyn.errors import InputError
+from infodyn.experiments.config import make_input
+from infodyn.experiments.rundir import RunDir
+from infodyn.experiments.simulate_run import write_simulation_results
+from infodyn.network.dynamics import Constants
+from infodyn.network.engine_jax import ensure_dtype, run
+
+_BATCHED: dict[Any, Any] = {}
+
+
+def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
+    """Run several ``simulate`` configs that share one network shape as one ``vmap``-ed scan.
+
+    All configs must give networks with equal :class:`~infodyn.network.dynamics.Constants`,
+    shapes, adaptation vector, step count and precision (:func:`batch_signature`); they may
+    differ in weights (seed, weight scales, connectivity) and input. Each point's run directory
+    gets the same files as :func:`infodyn.experiments.simulate_run.run_simulation` writes for the
+    JAX engine (spikes.h5, figures, config.json, results.json with ``engine = "jax-vmap"``).
+    """
+    signatures = {batch_signature(c) for c in cfgs}
+    if len(signatures) != 1:
+        raise InputError("simulate_batch needs configs that share one network signature")
+    nets = [c.build_network() for c in cfgs]
+    net0, cfg0 = nets[0], cfgs[0]
+    dtype = ensure_dtype(cfg0.simulation.precision)
+    params = [n.init(seed=c.simulation.seed) for n, c in zip(nets, cfgs, strict=True)]
+    stacked = {k: jnp.asarray(np.stack([p[k] for p in params]), dtype) for k in params[0]}
+    xs = np.stack([make_input(c.input, n.n_in, n.dt) for n, c in zip(nets, cfgs, strict=True)])
+    consts = Constants.of(net0)
+    beta = jnp.asarray(net0.beta_vector(), dtype)
+    t0 = time.perf_counter()
+    fn = _BATCHED.get(consts)
+    if fn is None:  # one compiled function per network constants (jit caches shapes/dtypes)
+
+        def one(p, b, x):
+            return run(consts, p, b, x[None])["z"][:, 0]
+
+        fn = _BATCHED[consts] = jax.jit(jax.vmap(one, in_axes=(0, None, 0)))
+    z = np.asarray(fn(stacked, beta, jnp.asarray(xs, dtype)))  # (P, T, n_rec)
+    elapsed = (time.perf_counter() - t0) / len(cfgs)
+    results = []
+    for i, (net, cfg, out) in enumerate(zip(nets, cfgs, outs, strict=True)):
+        run_dir = RunDir(out)
+        run_dir.write_config(cfg, command="simulate")
+        spikes = SpikeTrain.from_dense(
+            z[i].astype(np.uint8),
+            dt=net.dt,
+            metadata={
+                "network": net.model_dump(mode="json"),
+                "engine": "jax-vmap",
+                "seed": cfg.simulation.seed,
+            },
+        )
+        save_spikes(run_dir.file("spikes.h5"), spikes)
+        results.append(write_simulation_results(run_dir, spikes, net.n_rec, elapsed, "jax-vmap"))
+    return results
+
+
+def batch_signature(cfg: Any) -> tuple | None:
+    """What must be equal for ``simulate`` points to share one vmapped scan (None: not batchable).
+
+    Points whose engine resolves to the event engine, and networks with sparse recurrent weights
+    (each point has its own synapse pattern), are not batched.
+    """
+    if not hasattr(cfg, "build_network"):
+        return None
+    engine = cfg.simulation.engine
+    if engine == "event" or (engine == "auto" and cfg.input.n_steps >= 2000):
+        return None
+    net = cfg.build_network()
+    if net.sparse_weights:
+        return None
+    return (
+        Constants.of(net),
+        net.n_in,
+        net.n_rec,
+        net.n_out,
+        net.dt,
+        tuple(net.beta_vector().tolist()),
+        cfg.input.n_steps,
+        cfg.simulation.precision,
+    )

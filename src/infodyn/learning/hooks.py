@@ -1,0 +1,188 @@
+"""Training hooks: per-iteration metrics, adaptation steps beside gradient descent, early stop.
+
+A hook is a pair of pure functions in the style of optax's ``GradientTransformation``
+(Babuschkin et al. 2020, "The DeepMind JAX Ecosystem"): ``init(net, params) -> state`` and
+``update(info, state) -> HookOutput(metrics, state, stop)``, called after every iteration with the
+:class:`StepInfo` of that iteration. Its state is a NamedTuple or another pytree held by the
+trainer, never by the hook, so a hook can be shared by several trainers. A hook may also give a
+``view``: the network, parameters and input on which the gradients are taken (an adapted network,
+for example), with the ``pullback`` that maps their gradients back to the trained weights.
+
+::
+
+    hooks = (metric_hook("spikes", lambda info: float(info.activity.sum())),
+             early_stopping("loss", patience=20))
+    Trainer(net, task, loss, options, hooks=hooks).fit(500)
+
+Hooks given here: :func:`metric_hook` (a per-iteration metric), :func:`early_stopping`,
+:func:`lif_adaptation_hook` (the LIF threshold/gain homeostasis of
+:mod:`infodyn.learning.adaptation` running beside e-prop or BPTT).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from infodyn.errors import require
+from infodyn.learning.adaptation import (
+    LIFAdaptationConfig,
+    adapted_input,
+    adapted_network,
+    init_lif_adaptation,
+    lif_adaptation_update,
+)
+
+
+def _same(grads: dict[str, Any]) -> dict[str, Any]:
+    return grads
+
+
+class View(NamedTuple):
+    """What the gradients of one iteration are taken on: ``net`` and ``params`` driven by ``x``;
+    ``pullback(grads)`` maps the gradients with respect to ``params`` back to the trained
+    weights (the identity when the view is the trained network itself)."""
+
+    net: Any
+    params: dict[str, Any]
+    x: Any
+    pullback: Callable[[dict[str, Any]], dict[str, Any]] = _same
+
+
+class StepInfo(NamedTuple):
+    """One finished iteration as hooks see it.
+
+    ``iteration`` counts the iterations done, this one included; ``activity`` is the population
+    spike count (B, T); ``y`` the readout (B, T, n_out); ``view`` the network, weights (before
+    this iteration's update) and input the gradients were taken on; ``record`` the metrics of the
+    iteration gathered so far.
+    """
+
+    iteration: int
+    x: Any
+    target: Any
+    activity: np.ndarray
+    y: np.ndarray
+    loss: float
+    terms: dict[str, float]
+    grad_norm: float
+    view: View
+    record: dict[str, Any]
+
+
+class HookOutput(NamedTuple):
+    """What a hook's ``update`` returns: metrics to add to the iteration's record, its new state,
+    and whether training should stop after this iteration."""
+
+    metrics: dict[str, Any]
+    state: Any
+    stop: bool = False
+
+
+class TrainHook(NamedTuple):
+    """A training hook: ``init(net, params) -> state``; ``update(info, state) -> HookOutput``;
+    optional ``view(state, net, params, x) -> View`` (module docstring)."""
+
+    init: Callable[[Any, dict[str, Any]], Any]
+    update: Callable[[StepInfo, Any], HookOutput]
+    view: Callable[[Any, Any, dict[str, Any], Any], View] | None = None
+
+
+class EmptyState(NamedTuple):
+    """The state of a stateless hook."""
+
+
+def _empty(net: Any, params: dict[str, Any]) -> EmptyState:
+    return EmptyState()
+
+
+def metric_hook(name: str, fn: Callable[[StepInfo], Any]) -> TrainHook:
+    """A stateless hook adding ``record[name] = fn(info)`` to every iteration's metrics."""
+    require(bool(name), "a metric needs a name")
+
+    def update(info: StepInfo, state: EmptyState) -> HookOutput:
+        return HookOutput({name: fn(info)}, state)
+
+    return TrainHook(_empty, update)
+
+
+class EarlyStoppingState(NamedTuple):
+    """Best value of the watched metric so far and the iterations since it improved."""
+
+    best: float
+    wait: int
+
+
+def early_stopping(
+    key: str = "loss", patience: int = 10, min_delta: float = 0.0, mode: str = "min"
+) -> TrainHook:
+    """Stop when ``record[key]`` has not improved by more than ``min_delta`` for ``patience``
+    iterations (``mode="min"``: lower is better; ``"max"``: higher is better).
+
+    A non-finite value never counts as an improvement.
+    """
+    require(patience >= 1, f"patience must be >= 1, got {patience}")
+    require(min_delta >= 0, f"min_delta must be >= 0, got {min_delta}")
+    require(mode in ("min", "max"), f"mode must be 'min' or 'max', got {mode!r}")
+    sign = 1.0 if mode == "min" else -1.0
+
+    def init(net: Any, params: dict[str, Any]) -> EarlyStoppingState:
+        return EarlyStoppingState(best=math.inf, wait=0)
+
+    def update(info: StepInfo, state: EarlyStoppingState) -> HookOutput:
+        require(
+            key in info.record,
+            f"early stopping watches {key!r}, which is not a metric of "
+            f"this training (metrics: {sorted(info.record)})",
+        )
+        value = sign * float(info.record[key])
+        if math.isfinite(value) and value < state.best - min_delta:
+            new = EarlyStoppingState(value, 0)
+        else:
+            new = EarlyStoppingState(state.best, state.wait + 1)
+        return HookOutput({}, new, stop=new.wait >= patience)
+
+    return TrainHook(init, update)
+
+
+def lif_adaptation_hook(
+    cfg: LIFAdaptationConfig, every: int = 1, precision: str = "float32"
+) -> TrainHook:
+    """LIF threshold/gain homeostasis (:func:`~infodyn.learning.adaptation.lif_adaptation_update`)
+    beside gradient descent.
+
+    Gradients are taken on the adapted network (:func:`~infodyn.learning.adaptation.
+    adapted_network`); the input-weight gradient is mapped back to the raw weights by the chain
+    rule, ``dE/dw_in = g * dE/dw_in_eff`` (the bias row has no raw weight). Every ``every``
+    iterations the adapted network is simulated on the iteration's input and the adaptation
+    state (a pytree of per-unit arrays) is updated from its spikes.
+    """
+    require(every >= 1, f"every must be >= 1, got {every}")
+    dtype = np.float64 if precision == "float64" else np.float32
+
+    def init(net: Any, params: dict[str, Any]) -> dict[str, np.ndarray]:
+        return init_lif_adaptation(net.n_rec)
+
+    def view(state: dict[str, Any], net: Any, params: dict[str, Any], x: Any) -> View:
+        raw = {k: np.asarray(v, dtype=dtype) for k, v in params.items()}
+        net_a, params_a = adapted_network(net, raw, state)
+        gain = np.asarray(state["gain"]).astype(dtype)
+
+        def pullback(grads: dict[str, Any]) -> dict[str, Any]:
+            g = {k: np.asarray(v, dtype=dtype) for k, v in grads.items()}
+            g["w_in"] = g["w_in"][:-1] * gain[None, :]
+            return g
+
+        return View(net_a, params_a, adapted_input(x), pullback)
+
+    def update(info: StepInfo, state: dict[str, Any]) -> HookOutput:
+        if (info.iteration - 1) % every != 0:
+            return HookOutput({}, state)
+        v = info.view
+        z = v.net.simulate(v.params, v.x, engine="jax", precision=precision).z
+        return HookOutput({}, lif_adaptation_update(state, z, v.net.dt, cfg))
+
+    return TrainHook(init, update, view)

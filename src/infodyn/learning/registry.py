@@ -1,0 +1,45 @@
+"""The loss kinds a config may name, and :func:`build_loss`, which builds a loss from them.
+
+A registry of its own so that :mod:`infodyn.learning.losses` and
+:mod:`infodyn.learning.info_objectives` (whose terms are built on the losses) need not import
+each other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from infodyn.errors import InputError
+from infodyn.learning.info_objectives import InfoMaxBound, TotalCorrelationPenalty
+from infodyn.learning.losses import NAMED, CompositeLoss, LossTerm
+
+
+def config_kinds() -> dict[str, type[LossTerm]]:
+    """Loss kinds a config can name: :data:`NAMED` plus the information objectives that need no
+    per-batch labels, ``infomax`` (:class:`~infodyn.learning.info_objectives.InfoMaxBound`, with
+    a task whose target is a one-hot response window, e.g. evidence accumulation) and
+    ``total_correlation`` (:class:`~infodyn.learning.info_objectives.TotalCorrelationPenalty`)."""
+    return {**NAMED, "infomax": InfoMaxBound, "total_correlation": TotalCorrelationPenalty}
+
+
+def build_loss(entries: list[dict[str, Any]]) -> CompositeLoss:
+    """Build a loss from config entries, e.g. ``{"kind": "unit_rate", "weight": 0.1, "r0_hz": 5}``
+    (kinds: :func:`config_kinds`).
+    """
+    kinds = config_kinds()
+    terms = []
+    for entry in entries:
+        entry = dict(entry)
+        kind = entry.pop("kind", None)
+        if kind not in kinds:
+            raise InputError(f"loss kind must be one of {sorted(kinds)}, got {kind!r}")
+        cls = kinds[kind]
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(entry) - fields
+        if unknown:
+            raise InputError(f"loss {kind!r} has no option {sorted(unknown)[0]!r}")
+        terms.append(cls(**entry))
+    if not terms:
+        raise InputError("the loss needs at least one term")
+    return CompositeLoss(tuple(terms))

@@ -1,0 +1,146 @@
+"""Trainer hooks: metrics, early stop, the LIF adaptation view against a hand-written loop."""
+
+import warnings
+
+import numpy as np
+import optax
+import pytest
+
+import infodyn as idn
+from infodyn.learning import UnitRateTarget
+from infodyn.learning.adaptation import (
+    LIFAdaptationConfig,
+    adapted_input,
+    adapted_network,
+    init_lif_adaptation,
+    lif_adaptation_update,
+)
+from infodyn.learning.gradients import evaluate
+from infodyn.learning.hooks import (
+    EarlyStoppingState,
+    early_stopping,
+    lif_adaptation_hook,
+    metric_hook,
+)
+from infodyn.learning.tasks import RateTask
+from infodyn.learning.trainer import Trainer, TrainOptions
+
+NET = dict(n_in=6, n_rec=5, n_out=0, in_scale=3.0)
+TASK = RateTask(n_in=6, n_steps=40, rate_hz=30.0)
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def test_metric_hook_sees_the_iteration_and_adds_its_metric():
+    net = idn.network.LIF(**NET)
+    seen = []
+
+    def spikes(info):
+        seen.append(info.iteration)
+        return float(info.activity.sum())
+
+    tr = Trainer(
+        net,
+        TASK,
+        UnitRateTarget(r0_hz=5.0),
+        TrainOptions(precision="float64"),
+        hooks=(metric_hook("spikes", spikes),),
+    )
+    hist = tr.fit(3)
+    assert seen == [1, 2, 3]
+    rates = [r["spikes"] / (40 * 5) * 1000.0 for r in hist]  # batch of 1, 40 steps, 5 units
+    np.testing.assert_allclose(rates, [r["mean_rate_hz"] for r in hist])
+
+
+def test_early_stopping_stops_after_patience_without_improvement():
+    hook = early_stopping("loss", patience=2)
+    state = hook.init(None, {})
+    outs = []
+    for v in (3.0, 2.0, 2.5, 2.0, 1.0):
+        info = type("Info", (), {"record": {"loss": v}})()
+        out = hook.update(info, state)
+        state = out.state
+        outs.append(out.stop)
+    # improvements at 3.0 and 2.0; 2.5 and 2.0 (no strict improvement) make two waits: stop
+    assert outs == [False, False, False, True, False]
+    assert state == EarlyStoppingState(best=1.0, wait=0)
+
+
+def test_trainer_stops_when_a_hook_asks():
+    net = idn.network.LIF(**NET)
+    tr = Trainer(
+        net,
+        TASK,
+        UnitRateTarget(r0_hz=5.0),
+        TrainOptions(precision="float64"),
+        hooks=(
+            early_stopping("never_better", patience=3),
+            metric_hook("never_better", lambda info: 1.0),
+        ),
+    )
+    with pytest.raises(idn.InputError, match="never_better"):
+        tr.fit(10)  # the metric comes after the early stop: its name is not yet recorded
+    tr = Trainer(
+        net,
+        TASK,
+        UnitRateTarget(r0_hz=5.0),
+        TrainOptions(precision="float64"),
+        hooks=(
+            metric_hook("never_better", lambda info: 1.0),
+            early_stopping("never_better", patience=3),
+        ),
+    )
+    hist = tr.fit(10)
+    assert len(hist) == 4 and tr.state.stop  # 1 improvement, then 3 iterations without
+
+
+def test_lif_adaptation_hook_matches_a_hand_written_loop():
+    """Gradients on the adapted network, w_in pulled back by the gains, state updated every
+    2nd iteration from the spikes of the adapted network: the same as written out by hand."""
+    net = idn.network.LIF(**NET)
+    cfg = LIFAdaptationConfig(target_rate_hz=10.0, window_ms=10.0)
+    loss = UnitRateTarget(r0_hz=5.0, weight=1e-2)
+    opts = TrainOptions(optimizer="sgd", lr=1e-2, precision="float64", clip_norm=None)
+    tr = Trainer(
+        net, TASK, loss, opts, hooks=(lif_adaptation_hook(cfg, every=2, precision="float64"),)
+    )
+    tr.fit(4)
+    # by hand
+    p = {k: np.asarray(v, dtype=np.float64) for k, v in net.init(seed=0).items()}
+    st = init_lif_adaptation(net.n_rec)
+    opt = optax.sgd(1e-2)
+    ost = opt.init(p)
+    for it in range(4):
+        x, tgt = TASK.batch(np.random.default_rng([0, it]), 1)
+        net_a, p_a = adapted_network(net, p, st)
+        ev = evaluate(net_a, p_a, adapted_input(x), tgt, loss, precision="float64")
+        g = {k: np.asarray(v) for k, v in ev.grads.items()}
+        g["w_in"] = g["w_in"][:-1] * st["gain"][None, :]
+        if it % 2 == 0:
+            z = net_a.simulate(p_a, adapted_input(x), engine="jax", precision="float64").z
+            st = lif_adaptation_update(st, z, net.dt, cfg)
+        upd, ost = opt.update(g, ost, p)
+        p = {k: np.asarray(v) for k, v in net.constrain(optax.apply_updates(p, upd)).items()}
+    for k in p:
+        np.testing.assert_allclose(np.asarray(tr.state.params[k]), p[k], rtol=1e-12, atol=1e-14)
+    (hook_state,) = tr.state.hook_states
+    assert int(hook_state["n_updates"]) == 2
+    np.testing.assert_allclose(hook_state["theta"], st["theta"], rtol=1e-12)
+    assert not np.allclose(st["theta"], 1.0)  # the adaptation did move
+
+
+def test_a_view_hook_needs_whole_sequence_updates():
+    net = idn.network.LIF(**NET)
+    with pytest.raises(idn.InputError, match="online_window"):
+        Trainer(
+            net,
+            TASK,
+            UnitRateTarget(),
+            TrainOptions(online_window=10),
+            hooks=(lif_adaptation_hook(LIFAdaptationConfig()),),
+        )

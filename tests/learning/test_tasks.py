@@ -1,0 +1,74 @@
+"""Tasks built on stimulus sets: natural-image patches with fixational drift, frozen stimuli."""
+
+import numpy as np
+
+import infodyn as idn
+from infodyn.learning.tasks import PatchTask, StimulusTrials
+from infodyn.network.encoders import StimulusSet, encode_patches
+
+
+def test_patch_task_with_drift_follows_the_gaze():
+    img = idn.data.builtin_image("camera")
+    rows, cols = np.array([100, 300]), np.array([50, 200])
+    grey = np.stack([img[r : r + 4, c : c + 4].ravel() for r, c in zip(rows, cols, strict=True)])
+    rates = encode_patches(grey, 2.0, 60.0)
+    gaze = {
+        "images": [img, img],
+        "rows": rows,
+        "cols": cols,
+        "size": 4,
+        "drift": 1.0,
+        "base_hz": 2.0,
+        "gain_hz": 60.0,
+    }
+    still = PatchTask(rates, 400, 50)
+    moving = PatchTask(rates, 400, 50, gaze=gaze)
+    labels = np.array([0, 1, 1, 0])
+    r_still = still.rates(np.random.default_rng(0), labels)
+    np.testing.assert_array_equal(r_still, np.broadcast_to(rates[labels][:, None], (4, 400, 32)))
+    r = moving.rates(np.random.default_rng(0), labels)
+    np.testing.assert_allclose(r[:, 0], rates[labels])  # the gaze starts on the stimulus
+    # every step shows a patch within 2 pixels of the stimulus, and the gaze does move
+    for b, k in enumerate(labels):
+        near = [
+            encode_patches(
+                img[rows[k] + dr : rows[k] + dr + 4, cols[k] + dc : cols[k] + dc + 4].ravel()[None],
+                2.0,
+                60.0,
+            )[0]
+            for dr in range(-2, 3)
+            for dc in range(-2, 3)
+        ]
+        d = np.min([np.abs(r[b] - n).max(axis=1) for n in near], axis=0)
+        assert np.all(d < 1e-9)
+        assert len(np.unique(r[b], axis=0)) > 3
+    x, lab = moving.draw(np.random.default_rng(0), 8)
+    assert x.shape == (8, 400, 32) and set(np.unique(x)) <= {0.0, 1.0}
+
+
+def test_patch_task_target_and_error_rate():
+    rates = np.array([[10.0, 20.0], [20.0, 10.0], [15.0, 15.0]])
+    task = PatchTask(rates, 30, 10)
+    x, target = task.batch(np.random.default_rng(0), 6)
+    assert x.shape == (6, 30, 2) and target.shape == (6, 30, 3)
+    assert np.all(target[:, :10] == 0)  # only the response window is scored
+    labels = target.sum(axis=1).argmax(axis=-1)
+    y = np.zeros((6, 30, 3))
+    y[np.arange(6), :, labels] = 1.0  # a perfect readout
+    assert task.metrics(y, target)["error_rate"] == 0.0
+    y[0, :, labels[0]] = 0.0
+    y[0, :, (labels[0] + 1) % 3] = 1.0
+    assert task.metrics(y, target)["error_rate"] == 1 / 6
+
+
+def test_stimulus_trials_batches_repeat_the_stimuli_with_fresh_noise():
+    stim = StimulusSet.constant(3, 40, 5, seed=0)
+    task = StimulusTrials(stim, n_out=3, n_per_stimulus=2, start=10)
+    draw = task.sampler(seed=4)
+    (x0, t0), (x1, t1) = draw(0), draw(1)
+    np.testing.assert_array_equal(task.labels, [0, 0, 1, 1, 2, 2])
+    np.testing.assert_array_equal(t0, t1)  # same stimuli every iteration ...
+    assert not np.array_equal(x0, x1)  # ... fresh noise
+    np.testing.assert_array_equal(x0, stim.trials(2, seed=4 * 100_003)[0])
+    assert t0.sum(axis=1).argmax(axis=-1).tolist() == task.labels.tolist()
+    assert task.metrics(None, t0) == {}
