@@ -84,7 +84,7 @@ def test_checkpoint_and_journal_faults(tmp_path):
 
 
 def test_declared_choices_are_checked():
-    from infodyn.learning.losses import build_loss
+    from infodyn.learning.registry import build_loss
     from infodyn.learning.trainer import TrainOptions
 
     for field in ("optimizer", "method", "feedback", "reset", "precision"):
