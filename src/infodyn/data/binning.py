@@ -1,134 +1,122 @@
-"""Bin spike times in seconds (recordings) into a step-indexed :class:`~infodyn.data.SpikeTrain`.
+"""Spike counts per bin and unit, from a loaded spike train or streamed from a file.
 
-Recordings store spike times in seconds; infodyn analyses spikes as step indices of ``dt`` ms.
-Each trial ``r`` is given in its own time frame with a start ``t0_r`` and an optional stop; a
-spike at time ``t`` of that trial falls in step
+``binned[trial, b, k]`` counts the spikes of unit ``units[k]`` in steps ``b*bin_steps ..
+(b+1)*bin_steps - 1`` of ``trial`` (a trailing partial bin is dropped); ``binary=True`` keeps only
+whether the unit spiked (0/1, uint8). This is the raster that word-based analyses (entropies,
+mutual information, energy models) start from.
 
-    k = floor((t - t0_r) / dt + 1e-6)        (dt in seconds here)
-
-(the small tolerance keeps spikes written as exact multiples of ``dt`` in their own bin despite
-float rounding). ``n_steps`` is the longest trial: ``ceil((stop - t0) / dt - 1e-6)`` steps, or up
-to the last spike when a trial has no stop. Spikes before ``t0`` or at or after the stop are
-dropped; two spikes of one unit in one bin become one event (infodyn rasters are binary). Both
-are counted in ``metadata["binning"]`` and warned about, never silently.
+An infodyn HDF5 spike file is not loaded: :func:`spike_source` reads it block by block
+(:meth:`~infodyn.data.spikes.SpikeReader.iter_blocks`, ``block_spikes`` spikes at a time, in any
+order) and adds each block's spikes of the selected units to the result. Memory is the result
+(``n_trials * n_bins * len(units)`` bytes when binary) plus one block (16 bytes a spike) and an
+O(n_units) lookup, however many units and spikes the file holds, and the numbers equal those of
+the loaded file. Other files are loaded with :func:`~infodyn.data.spikes.load_spikes`.
 """
 
 from __future__ import annotations
 
-import math
-import warnings
-from collections.abc import Sequence
+import contextlib
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 
-_BIN_TOL = 1e-6
-DEFAULT_DT_MS = 1.0
+BLOCK_SPIKES = 1 << 20  # spikes read at a time from a file (16 MiB)
+
+Blocks = Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
-@dataclass(frozen=True)
-class TimedTrial:
-    """Spikes of one trial in seconds: ``seconds[i]`` is a spike of unit ``units[i]``; the trial
-    spans ``[start, stop)`` seconds (``stop=None``: up to its last spike)."""
+@dataclass
+class SpikeSource:
+    """The header of a spike train or file and a pass over its spikes in blocks.
 
-    seconds: Any
-    units: Any
-    start: float = 0.0
-    stop: float | None = None
-
-
-def check_dt(dt: float | None) -> float:
-    """The bin width in ms: ``dt`` (checked positive and finite) or 1 ms when None."""
-    if dt is None:
-        return DEFAULT_DT_MS
-    try:
-        value = float(dt)
-    except (TypeError, ValueError):
-        raise InputError(f"dt must be a positive number of ms, got {dt!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"dt must be a positive number of ms, got {dt!r}")
-    return value
-
-
-def bin_trials(
-    trials: Sequence[TimedTrial],
-    n_units: int,
-    dt: float | None,
-    *,
-    source: str,
-    metadata: dict[str, Any] | None = None,
-) -> SpikeTrain:
-    """Bin ``trials`` of spike times (seconds) into steps of ``dt`` ms (see the module docstring).
-
-    ``source`` names the recording in warnings and error messages; ``metadata`` is stored with
-    the spikes, plus ``binning`` (spikes dropped outside their trial, spikes merged in a bin).
+    ``blocks()`` yields ``(trials, times, units)`` arrays (one block for a loaded train);
+    ``unit_counts()`` is the number of spikes of each unit.
     """
-    dt = check_dt(dt)
-    dt_s = dt / 1000.0
-    if n_units < 1:
-        raise InputError(f"{source}: the recording has no units")
-    if not trials:
-        raise InputError(f"{source}: the recording has no trials (segments)")
-    parts = []
-    for r, trial in enumerate(trials):
-        t = np.asarray(trial.seconds, dtype=np.float64).reshape(-1)
-        u = np.asarray(trial.units, dtype=np.int64).reshape(-1)
-        if t.shape != u.shape:
-            raise InputError(f"{source}: spike times and units of trial {r} differ in length")
-        if not np.all(np.isfinite(t)):
-            raise InputError(f"{source}: trial {r} holds non-finite spike times")
-        start = float(trial.start)
-        if trial.stop is None:
-            steps_r = int(np.floor((t.max(initial=start) - start) / dt_s + _BIN_TOL)) + 1
-        else:
-            if not float(trial.stop) > start:
-                raise InputError(f"{source}: trial {r} stops at or before it starts")
-            steps_r = max(math.ceil((float(trial.stop) - start) / dt_s - _BIN_TOL), 1)
-        parts.append((t, u, start, trial.stop, steps_r))
-    n_steps = max(p[4] for p in parts)
-    keys, n_outside = [], 0
-    for r, (t, u, start, stop, steps_r) in enumerate(parts):
-        steps = np.floor((t - start) / dt_s + _BIN_TOL).astype(np.int64)
-        inside = (steps >= 0) & (steps < steps_r)
-        if stop is not None:
-            inside &= t < float(stop) - _BIN_TOL * dt_s
-        n_outside += int(np.count_nonzero(~inside))
-        keys.append(np.stack([np.full(int(inside.sum()), r), steps[inside], u[inside]]))
-    key = np.concatenate(keys, axis=1)
-    if key.size and (key[2].min() < 0 or key[2].max() >= n_units):
-        raise InputError(f"{source}: spike unit indices must lie in [0, {n_units})")
-    unique = np.unique(key, axis=1)
-    n_merged = key.shape[1] - unique.shape[1]
-    warn_binning(source, dt, n_outside, n_merged, stacklevel=4)
-    meta = dict(metadata or {})
-    meta["binning"] = {"dt_ms": dt, "dropped_outside_trials": n_outside, "merged": n_merged}
-    return SpikeTrain(
-        times=unique[1],
-        units=unique[2],
-        trials=unique[0],
-        n_units=n_units,
-        n_steps=n_steps,
-        n_trials=len(parts),
-        dt=dt,
-        metadata=meta,
+
+    n_units: int
+    n_steps: int
+    n_trials: int
+    dt: float
+    blocks: Callable[[], Blocks]
+    streamed: bool
+
+    def unit_counts(self) -> np.ndarray:
+        """Spikes per unit, ``(n_units,)`` int64, from one pass."""
+        counts = np.zeros(self.n_units, np.int64)
+        for _, _, u in self.blocks():
+            counts += np.bincount(u, minlength=self.n_units)
+        return counts
+
+    def binned(self, bin_steps: int, units: Any = None, binary: bool = True) -> np.ndarray:
+        """``(n_trials, n_bins, len(units))`` counts per bin (module docstring): uint8 0/1 when
+        ``binary``, else int64; ``units`` (default all) selects and orders the columns."""
+        from infodyn.memory import require_memory
+
+        b = int(bin_steps)
+        if b < 1:
+            raise InputError(f"bin_steps must be >= 1, got {bin_steps}")
+        n_bins = self.n_steps // b
+        if n_bins == 0:
+            raise InputError(f"bin_steps={b} is longer than a trial ({self.n_steps} steps)")
+        sel = np.arange(self.n_units) if units is None else np.asarray(units, np.int64).ravel()
+        if sel.size == 0 or sel.min() < 0 or sel.max() >= self.n_units:
+            raise InputError(f"units must be a non-empty list in [0, {self.n_units})")
+        uniq, inverse = np.unique(sel, return_inverse=True)
+        dtype = np.uint8 if binary else np.int64
+        require_memory(
+            self.n_trials * n_bins * uniq.size * np.dtype(dtype).itemsize,
+            f"words of {uniq.size} units x {self.n_trials * n_bins} bins",
+            "select fewer units or use larger bins",
+        )
+        lookup = np.full(self.n_units, -1, np.int64)
+        lookup[uniq] = np.arange(uniq.size)
+        out = np.zeros((self.n_trials, n_bins, uniq.size), dtype)
+        for tr, t, u in self.blocks():
+            col = lookup[u]
+            keep = (col >= 0) & (t < n_bins * b)
+            idx = (tr[keep], t[keep] // b, col[keep])
+            if binary:
+                out[idx] = 1
+            else:
+                np.add.at(out, idx, 1)
+        return out if np.array_equal(uniq, sel) else out[:, :, inverse]
+
+
+@contextlib.contextmanager
+def spike_source(source: Any, block_spikes: int | None = None) -> Iterator[SpikeSource]:
+    """A :class:`SpikeSource` over a :class:`~infodyn.data.spikes.SpikeTrain` or a spike file
+    (HDF5 files streamed, ``block_spikes`` spikes at a time; others loaded)."""
+    from infodyn.data.spikes import SpikeReader, is_h5_path, load_spikes
+
+    if isinstance(source, (str, bytes, os.PathLike)):
+        if is_h5_path(source):
+            block = BLOCK_SPIKES if block_spikes is None else block_spikes
+            with SpikeReader(os.fsdecode(source), block_spikes=block) as reader:
+                yield SpikeSource(
+                    reader.n_units,
+                    reader.n_steps,
+                    reader.n_trials,
+                    reader.dt,
+                    reader.iter_blocks,
+                    streamed=True,
+                )
+            return
+        source = load_spikes(source)
+    if not all(hasattr(source, a) for a in ("times", "units", "trials", "n_units", "dt")):
+        raise InputError("expected a SpikeTrain or the path of a spike file")
+    train = source
+    yield SpikeSource(
+        int(train.n_units),
+        int(train.n_steps),
+        int(train.n_trials),
+        float(train.dt),
+        lambda: iter(
+            [(np.asarray(train.trials), np.asarray(train.times), np.asarray(train.units))]
+        ),
+        streamed=False,
     )
-
-
-def warn_binning(source: str, dt: float, n_outside: int, n_merged: int, stacklevel: int) -> None:
-    """Warn that binning dropped ``n_outside`` spikes outside every trial and merged
-    ``n_merged`` spikes into a bin already holding a spike of the same unit."""
-    if n_outside:
-        warnings.warn(
-            f"{source}: {n_outside} spikes lie outside every trial and were dropped",
-            stacklevel=stacklevel,
-        )
-    if n_merged:
-        warnings.warn(
-            f"{source}: {n_merged} spikes share a {dt} ms bin with another spike of the same "
-            "unit and were merged (use a smaller dt)",
-            stacklevel=stacklevel,
-        )

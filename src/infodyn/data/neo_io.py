@@ -9,7 +9,7 @@ trains (up to its last spike when one lies on ``t_stop``, which Neo allows), and
 ``i`` of a segment becomes unit ``i`` - or, when every spike train has a distinct name, the
 units are the names (in order of first appearance), so a unit keeps its index across segments
 that list it in another order. Times are binned into steps of ``dt`` ms
-(:func:`infodyn.data.binning.bin_trials`).
+(:func:`infodyn.data.timebins.bin_trials`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.data.binning import TimedTrial, bin_trials
+from infodyn.data.timebins import TimedTrial, bin_trials
 from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 

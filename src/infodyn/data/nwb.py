@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.atomic import atomic_path
-from infodyn.data.binning import warn_binning
+from infodyn.data.timebins import warn_binning
 from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 

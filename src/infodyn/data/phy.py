@@ -15,7 +15,7 @@ leaves a folder with
 ``"all"``), orders them by cluster id as units ``0..n-1`` (the ids are kept in
 ``metadata["unit_ids"]``) and bins the times (``t = sample / sample_rate``) into steps of ``dt``
 ms from t = 0 to the end of the last sample holding a spike of any cluster (so the steps do not
-depend on the labels kept) (:func:`infodyn.data.binning.bin_trials`).
+depend on the labels kept) (:func:`infodyn.data.timebins.bin_trials`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.data.binning import TimedTrial, bin_trials
+from infodyn.data.timebins import TimedTrial, bin_trials
 from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 

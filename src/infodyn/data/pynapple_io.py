@@ -6,7 +6,7 @@ A ``TsGroup`` maps unit ids to ``Ts`` spike-time series (seconds) over a ``time_
 ``IntervalSet``. :func:`from_tsgroup` makes unit ``i`` of the keys in sorted order (the ids are
 kept in ``metadata["unit_ids"]``) and one trial per interval of the time support (or of
 ``epochs``), binned into steps of ``dt`` ms from the interval's start
-(:func:`infodyn.data.binning.bin_trials`). :func:`to_tsgroup` lays trials one after another with
+(:func:`infodyn.data.timebins.bin_trials`). :func:`to_tsgroup` lays trials one after another with
 a one-step gap (pynapple merges touching intervals) - trial ``k`` spans ``k * (n_steps + 1) * dt``
 ms to ``n_steps * dt`` ms later, one interval of the time support - with each spike at the start
 of its step, so ``from_tsgroup(to_tsgroup(s), dt=s.dt)`` gives ``s`` back.
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.data.binning import TimedTrial, bin_trials
+from infodyn.data.timebins import TimedTrial, bin_trials
 from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 

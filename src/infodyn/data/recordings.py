@@ -8,7 +8,7 @@ file (:func:`is_recording`):
 - an object: a pynapple ``TsGroup`` (:mod:`infodyn.data.pynapple_io`) or Neo ``Block``,
   ``Segment`` or ``SpikeTrain`` objects.
 
-Spike times are binned into steps of ``dt`` ms (default 1 ms; :mod:`infodyn.data.binning`).
+Spike times are binned into steps of ``dt`` ms (default 1 ms; :mod:`infodyn.data.timebins`).
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from infodyn.data.atomic import atomic_path
-from infodyn.errors import InputError
+from infodyn.errors import InputError, reading
 
 FORMAT_NAME = "infodyn-spikes"
 FORMAT_VERSION = 1
@@ -491,12 +491,13 @@ class SpikeReader:
             )
         block_spikes = _whole_number(block_spikes, "block_spikes")
         self.path = path
-        self._h5 = _open_h5(path)
-        try:
-            self._open(block_spikes)
-        except BaseException:
-            self._h5.close()
-            raise
+        with reading(path, "spike file"):
+            self._h5 = _open_h5(path)
+            try:
+                self._open(block_spikes)
+            except BaseException:
+                self._h5.close()
+                raise
 
     def _open(self, block_spikes: int) -> None:
         h5, path = self._h5, self.path
@@ -918,12 +919,13 @@ def load_spikes(
         return load_recording(path, dt=dt, groups=groups)
     path = _existing_file(path)
     suffix = path.suffix.lower()
-    if is_h5_path(path):
-        return _load_h5(path)
-    if suffix == ".npz":
-        return _load_npz(path)
-    if suffix == ".nwb":
-        from infodyn.data.nwb import load_nwb_spikes  # optional extra
+    with reading(path, "spike file"):  # truncated, unreadable or too large: one InputError
+        if is_h5_path(path):
+            return _load_h5(path)
+        if suffix == ".npz":
+            return _load_npz(path)
+        if suffix == ".nwb":
+            from infodyn.data.nwb import load_nwb_spikes  # optional extra
 
-        return load_nwb_spikes(path, dt=dt)
+            return load_nwb_spikes(path, dt=dt)
     raise InputError(f"{path}: unknown spike file type {suffix!r} (use .h5, .npz or .nwb)")
