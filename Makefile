@@ -25,11 +25,12 @@ $(DOCS_STAMP): pyproject.toml $(STAMP)
 	@touch $(DOCS_STAMP)
 
 # The documentation site, built offline into site/. Tutorials execute on every build (their
-# cached outputs are dropped first); any warning (broken link, missing reference, docstring that
-# does not render) fails it.
+# cached outputs are dropped first) with matplotlib's inline backend, so their figures are embedded
+# (an MPLBACKEND set outside would replace it); any warning (broken link, missing reference,
+# docstring that does not render) fails the build.
 docs: $(DOCS_STAMP)
 	rm -rf .cache/mkdocs-jupyter
-	MPLBACKEND=Agg NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+	env -u MPLBACKEND NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks examples

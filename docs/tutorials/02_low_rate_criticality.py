@@ -8,7 +8,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Low-rate criticality: drive a network there and measure it
 #

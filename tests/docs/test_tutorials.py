@@ -41,6 +41,7 @@ def test_there_are_tutorials():
 def test_tutorial_runs_in_fast_mode(path, tmp_path):
     text = path.read_text()
     assert text.startswith("# ---\n# jupyter:") and "# %% [markdown]" in text  # jupytext percent
+    assert "# ---\n\n\n" not in text  # two blank lines after the header make an empty cell
     assert "INFODYN_TUTORIAL_FAST" in text
     r = run_fast(path, tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]

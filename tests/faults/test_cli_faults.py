@@ -43,6 +43,7 @@ SPIKE_COMMANDS = {
     "energy": ["energy", "{}", "--out", "o_{id}"],
     "criticality": ["criticality", "{}", "--out", "o_{id}"],
     "info": ["info", "{}", "--out", "o_{id}"],
+    "convert": ["convert", "{}", "o_{id}/spikes.h5"],
 }
 
 
@@ -54,6 +55,12 @@ def _cases(unwritable: str) -> list[tuple]:
             (f"{cmd}-unwritable-out", [*head, "--out", f"{unwritable}/out"], {}, None, [unwritable])
         )
         cases.append((f"{cmd}-out-is-a-file", [*head, "--out", "afile"], {}, None, ["afile"]))
+    cases += [  # convert writes one file, not a run directory
+        ("convert-unwritable-out", ["convert", "spikes.h5", f"{unwritable}/x.h5"], {}, None,
+         [unwritable]),
+        ("convert-out-is-a-file", ["convert", "spikes.h5", "afile/x.h5"], {}, None, ["afile"]),
+        ("convert-out-not-h5", ["convert", "spikes.h5", "x.npz"], {}, None, [".h5 or .hdf5"]),
+    ]
     for cmd, argv in CONFIG_COMMANDS.items():
         for fault, path in (
             ("missing", "sim_missing.toml"),

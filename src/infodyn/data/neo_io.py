@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.data.timebins import TimedTrial, bin_trials
 from infodyn.data.spikes import SpikeTrain
+from infodyn.data.timebins import TimedTrial, bin_trials
 from infodyn.errors import InputError
 
 

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.atomic import atomic_path
-from infodyn.data.timebins import warn_binning
 from infodyn.data.spikes import SpikeTrain
+from infodyn.data.timebins import warn_binning
 from infodyn.errors import InputError
 
 SCRATCH_NAME = "infodyn"

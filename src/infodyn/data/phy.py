@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.data.timebins import TimedTrial, bin_trials
 from infodyn.data.spikes import SpikeTrain
+from infodyn.data.timebins import TimedTrial, bin_trials
 from infodyn.errors import InputError
 
 LABEL_FILES = (("cluster_group.tsv", "group"), ("cluster_KSLabel.tsv", "KSLabel"))
