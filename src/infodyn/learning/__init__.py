@@ -10,6 +10,8 @@
 - Transfer-function adaptation (:mod:`infodyn.learning.adaptation`): intrinsic plasticity,
   histogram matching, and the LIF threshold/gain rule that runs beside e-prop.
 - :mod:`infodyn.learning.trainer` (``Trainer``) and :mod:`infodyn.learning.tasks`.
+- :func:`from_nest` (:mod:`infodyn.learning.nest`): NEST's e-prop models translated (network,
+  loss, weights, optimiser), reproducing NEST's reference losses (``docs/conventions.md``).
 """
 
 from infodyn.learning.adaptation import (
@@ -56,6 +58,7 @@ from infodyn.learning.losses import (
     as_loss,
     build_loss,
 )
+from infodyn.learning.nest import NestEprop, NestOptimizer, from_nest
 
 __all__ = [
     "CompositeLoss",
@@ -68,6 +71,8 @@ __all__ = [
     "LIFAdaptationConfig",
     "LossTerm",
     "MeanSquaredError",
+    "NestEprop",
+    "NestOptimizer",
     "PopulationRateDeviation",
     "PopulationRateVariance",
     "SoftmaxCrossEntropy",
@@ -82,6 +87,7 @@ __all__ = [
     "count_distribution_kl",
     "decorrelation_objective",
     "evaluate",
+    "from_nest",
     "gradients",
     "infer_transfer_function",
     "init_lif_adaptation",
