@@ -32,6 +32,7 @@ import numpy as np
 
 _ITERATIONS = 12
 _TOL = 1e-6  # in ln m: far below any interval's width
+_MAX = 0.25  # largest correction of a slope for which the first-order expansion is trusted
 
 
 def _geom(m: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -96,15 +97,23 @@ def fit_corrected(
     ``fit(rows)`` is the plain least-squares fit of ``b m^k (+ c)``; it is re-run on
     ``r - (E[r_k] - b m^k)`` at the current ``(b, m)`` until the correction settles
     (at most :data:`_ITERATIONS` steps, until ``ln m`` moves by less than :data:`_TOL`; the
-    correction is ``O(tau / T)`` and each step shrinks the change about fourfold).
+    correction is ``O(tau / T)`` and each step shrinks the change about fourfold). Rows whose
+    correction exceeds :data:`_MAX` (tau not small against T, typically m close to 1) are
+    returned as NaN: the expansion does not hold there.
     """
     x, b, c, sse = fit(r)
+    failed = ~np.isfinite(x)
     for _ in range(_ITERATIONS):
         m = np.exp(x)
-        delta = expected_slopes(b, m, k, T, n_pool) - b[:, None] * m[:, None] ** k
-        delta = np.where(np.isfinite(delta), delta, 0.0)
+        with np.errstate(all="ignore"):
+            delta = expected_slopes(b, m, k, T, n_pool) - b[:, None] * m[:, None] ** k
+        # the expansion holds while the correction is small; near m = 1 it is not (and the
+        # iteration would run away towards m = 1): such rows get NaN
+        failed |= ~np.all(np.isfinite(delta), axis=1) | (np.max(np.abs(delta), axis=1) > _MAX)
+        delta[failed] = 0.0
         x_old = x
         x, b, c, sse = fit(r - delta)
-        if np.all(np.abs(x - x_old) < _TOL):
+        if np.all(np.abs(x - x_old)[~failed] < _TOL):
             break
-    return x, b, c, sse
+    nan = np.where(failed, np.nan, 1.0)
+    return x * nan, b * nan, c * nan, sse * nan

@@ -614,6 +614,11 @@ def branching_ratio(
             "fit window kmax inadequate"
         )
     main = fits[fit]
+    if bias_correction and not np.isfinite(main.m):
+        notes.append(
+            f"the finite-trial bias correction does not hold here (tau not small against "
+            f"{t} bins per trial, or m close to 1): no bias-corrected estimate"
+        )
     if main.m >= 1:
         notes.append(f"m = {main.m:.4g} >= 1 (supercritical or non-stationary): tau is negative")
     if main.b <= 0:
@@ -660,7 +665,7 @@ def _naive_corrected(r1: np.ndarray, length: int, n_pool: int) -> np.ndarray:
     for _ in range(20):
         e = expected_slopes(np.ones_like(m), m, one, float(length), float(n_pool))[:, 0]
         m = np.where(np.isfinite(e), r1 - (e - m), m)
-    return m
+    return np.where(np.abs(r1 - m) > 0.25, np.nan, m)  # the expansion needs a small correction
 
 
 def _pair(v: Any) -> tuple[float, float]:
