@@ -19,13 +19,15 @@ def warn(message: str) -> None:
     warnings.warn(message, CriticalityWarning, stacklevel=3)
 
 
-def as_counts(activity: Any, name: str = "activity") -> tuple[np.ndarray, float | None]:
+def as_counts(
+    activity: Any, name: str = "activity", allow_negative: bool = False
+) -> tuple[np.ndarray, float | None]:
     """Return ``(counts, dt)``: counts as float64 ``(trials, T)`` and the bin width if known.
 
     Accepts a :class:`~infodyn.criticality.activity.PopulationActivity`, a
     :class:`~infodyn.data.spikes.SpikeTrain` (one bin per step), or an array shaped ``(T,)`` or
-    ``(trials, T)`` of non-negative counts. Negative, non-finite or empty input raises
-    :class:`InputError`.
+    ``(trials, T)`` of non-negative counts (any real values with ``allow_negative``).
+    Negative (unless allowed), non-finite or empty input raises :class:`InputError`.
     """
     dt = None
     if hasattr(activity, "counts") and hasattr(activity, "bin_ms"):
@@ -49,5 +51,8 @@ def as_counts(activity: Any, name: str = "activity") -> tuple[np.ndarray, float 
     a = a.astype(np.float64, copy=False)
     if not np.all(np.isfinite(a)):
         raise InputError(f"{name} contains NaN or inf values")
-    require(bool(np.all(a >= 0)), f"{name} contains negative counts; activity must be >= 0")
+    require(
+        allow_negative or bool(np.all(a >= 0)),
+        f"{name} contains negative counts; activity must be >= 0",
+    )
     return a, dt

@@ -12,6 +12,9 @@
 - :class:`Trainer` (:mod:`infodyn.learning.trainer`) with its hooks
   (:mod:`infodyn.learning.hooks`: metrics, adaptation beside gradient descent, early stop) and
   the tasks of :mod:`infodyn.learning.tasks`.
+- :mod:`infodyn.learning.trainer` (``Trainer``) and :mod:`infodyn.learning.tasks`.
+- :func:`from_nest` (:mod:`infodyn.learning.nest`): NEST's e-prop models translated (network,
+  loss, weights, optimiser), reproducing NEST's reference losses (``docs/conventions.md``).
 """
 
 from infodyn.learning.adaptation import (
@@ -76,6 +79,7 @@ from infodyn.learning.tasks import (
     StimulusTrials,
 )
 from infodyn.learning.trainer import Trainer, TrainOptions, TrainState
+from infodyn.learning.nest import NestEprop, NestOptimizer, from_nest
 
 __all__ = [
     "CompositeLoss",
@@ -104,6 +108,8 @@ __all__ = [
     "LIFAdaptationConfig",
     "LossTerm",
     "MeanSquaredError",
+    "NestEprop",
+    "NestOptimizer",
     "PopulationRateDeviation",
     "PopulationRateVariance",
     "SoftmaxCrossEntropy",
@@ -119,6 +125,7 @@ __all__ = [
     "count_distribution_kl",
     "decorrelation_objective",
     "evaluate",
+    "from_nest",
     "gradients",
     "infer_transfer_function",
     "init_lif_adaptation",

@@ -159,9 +159,12 @@ class FiringRateRegularizer(LossTerm):
 
     ``fbar_j`` is unit j's mean rate in Hz over batch and time, ``f*`` the target (Hz), ``c`` the
     ``weight``. Its e-prop gradient is ``c (fbar_j - f*) * mean_{b,t} e_ji[t]`` (x 1000/dt).
+    ``per_sequence=True`` takes each sequence's own rates instead of pooling the batch,
+    ``E = c/2 * mean_b sum_j (f_bj - f*)^2`` (NEST's e-prop models; the same for batch 1).
     """
 
     f_target_hz: float = 10.0
+    per_sequence: bool = False
     name: ClassVar[str] = "rate_reg"
     online: ClassVar[bool] = False
 
@@ -169,6 +172,9 @@ class FiringRateRegularizer(LossTerm):
         return z_t
 
     def reduce(self, stats, n_steps, dt):
+        if self.per_sequence:
+            f = stats / n_steps * _hz(dt)
+            return 0.5 * jnp.mean(jnp.sum((f - self.f_target_hz) ** 2, axis=-1))
         f = jnp.mean(stats, axis=0) / n_steps * _hz(dt)
         return 0.5 * jnp.sum((f - self.f_target_hz) ** 2)
 

@@ -1,0 +1,115 @@
+"""MR bias correction: the finite-trial expectation of the slopes, interval coverage on
+simulated branching processes, kmin, signed signals."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import infodyn.criticality as C
+from infodyn.criticality import branching as B
+from infodyn.criticality._mr_bias import _block, _cross, expected_slopes, fit_corrected
+from infodyn.errors import InputError
+
+
+def test_closed_form_sums_match_direct_double_sums():
+    for m in (0.3, 0.9, 0.995):
+        for L in (1, 7, 40):
+            i = np.arange(L)
+            assert _block(np.array(m), np.array(float(L))) == pytest.approx(
+                (m ** np.abs(i[:, None] - i[None, :])).sum(), rel=1e-10
+            )
+            for k in (1, 5, 39, 60):
+                ref = (m ** np.abs(np.arange(k, k + L)[:, None] - i[None, :])).sum()
+                got = _cross(np.array([[m]]), np.array([float(k)]), np.array([float(L)]))
+                assert got[0, 0] == pytest.approx(ref, rel=1e-10)
+
+
+def test_marriott_pope_lag_one_bias():
+    # first-order autoregression, fully observed (b = 1): E[r_1] = rho - (1 + 3 rho) / T + O(T^-2)
+    for rho, T in ((0.5, 2000.0), (0.9, 5000.0)):
+        e = expected_slopes(np.ones(1), np.array([rho]), np.array([1.0]), T, 1.0)[0, 0]
+        assert e - rho == pytest.approx(-(1 + 3 * rho) / (T - 1), rel=0.02)
+
+
+def test_expected_slopes_match_simulated_means():
+    # 3000 trials of 300 bins, subsampled: the raw slopes are biased by up to -0.09, the
+    # first-order expectation leaves <= 0.01 at the lags of a typical fit window (k <= 15)
+    m, a, T = 0.95, 0.2, 300
+    act = C.simulate_branching_process(m, 20.0, T, trials=3000, subsample=a, seed=2)
+    k, r = C.regression_slopes(act, 15, "ts")
+    b = 1.0 / (1.0 + (1.0 - a) * (1.0 - m * m) / a)
+    e = expected_slopes(np.array([b]), np.array([m]), k.astype(float), T, 1.0)[0]
+    assert np.max(np.abs(r - b * m**k)) > 0.05
+    assert np.max(np.abs(r - e)) < 0.012
+
+
+def test_bias_corrected_intervals_cover_at_the_nominal_rate():
+    # 240 simulated runs (10 trials x 300 bins, m = 0.9, tau ~ 9.5 bins), each with 40
+    # bootstrap replicates over trials, fitted at once through the estimator's own pieces
+    m, T, N, kmax, n_runs, n_boot = 0.9, 300, 10, 30, 240, 40
+    rows, rng = [], np.random.default_rng(0)
+    for i in range(n_runs):
+        sums = B._lag_sums(C.simulate_branching_process(m, 10.0, T, trials=N, seed=i), kmax)
+        rows.append(
+            np.vstack([B._slopes_ts(sums), B._slopes_ts(sums, B._boot_weights(N, n_boot, rng))])
+        )
+    r = np.vstack(rows)
+    k = np.arange(1, kmax + 1, dtype=float)
+    w = np.ones(kmax)
+
+    def plain(x):
+        return B._fit_lnm(x, k, w, False)
+
+    for corrected, (lo_cov, hi_cov) in ((False, (0.0, 0.8)), (True, (0.9, 0.985))):
+        x = fit_corrected(plain, r, k, T, 1.0)[0] if corrected else plain(r)[0]
+        mm = np.exp(x).reshape(n_runs, n_boot + 1)
+        ci = np.array([B._interval(row[0], row[1:], 0.95, N) for row in mm])
+        covered = np.mean((ci[:, 0] <= m) & (m <= ci[:, 1]))
+        assert lo_cov <= covered <= hi_cov, (corrected, covered)
+        if corrected:
+            assert abs(mm[:, 0].mean() - m) < 0.003
+
+
+def test_branching_ratio_bias_correction_on_short_trials():
+    m = 0.95  # tau ~ 19.5 bins, trials of 400 bins
+    act = C.simulate_branching_process(m, 10.0, 400, trials=10, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        raw = C.branching_ratio(act, kmax=50, n_boot=60)
+        bc = C.branching_ratio(act, kmax=50, n_boot=60, bias_correction=True)
+    assert raw.m_ci[1] < m  # the uncorrected interval misses m = 0.95 here
+    assert bc.m_ci[0] < m < bc.m_ci[1] and abs(bc.m - m) < 0.01
+    # the naive slope, fully observed, corrected the same way
+    full = C.simulate_branching_process(0.9, 10.0, 200, trials=40, seed=6)
+    nv = C.branching_ratio(full, method="naive", n_boot=0)
+    nvc = C.branching_ratio(full, method="naive", n_boot=0, bias_correction=True)
+    assert nvc.m - nv.m == pytest.approx((1 + 3 * 0.9) / 199, rel=0.25)
+
+
+def test_kmin_fits_from_lag_kmin_like_mrestimator():
+    mre = pytest.importorskip("mrestimator")
+    act = C.simulate_branching_process(0.97, 10.0, 6_000, trials=6, subsample=0.1, seed=3)
+    ours = C.branching_ratio(act, kmin=5, kmax=100, n_boot=0)
+    assert ours.k[0] == 1  # slopes are still reported from lag 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rk = mre.coefficients(act, steps=(5, 100), method="ts", numboot=0)
+        fit = mre.fit(rk, fitfunc="exponential", numboot=0)
+    assert ours.m == pytest.approx(fit.mre, abs=2e-4)
+    np.testing.assert_allclose(ours.r_k[4:], rk.coefficients, rtol=1e-8, atol=1e-10)
+    with pytest.raises(InputError):
+        C.branching_ratio(act, kmin=99, kmax=100)
+
+
+def test_signed_signals_are_accepted_and_shift_invariant():
+    act = C.simulate_branching_process(0.9, 5.0, 2_000, trials=4, seed=7).astype(float)
+    centred = act - act.mean()
+    with pytest.raises(InputError, match="negative"):
+        C.branching_ratio(centred, kmax=30, n_boot=0)
+    a = C.branching_ratio(act, kmax=30, n_boot=0)
+    b = C.branching_ratio(centred, kmax=30, n_boot=0, signed=True)
+    assert b.m == pytest.approx(a.m, abs=1e-7)  # the golden section stops at ~1e-7
+    np.testing.assert_allclose(b.r_k, a.r_k, atol=1e-10)

@@ -1,0 +1,237 @@
+"""NEST's e-prop regression tests reproduced in infodyn (float64) through ``from_nest``.
+
+The expected losses are the hard-coded reference values of NEST 3.10's
+``testsuite/pytests/synapses/test_eprop_bsshslm_2020_plasticity.py`` (``test_eprop_regression``:
+LIF pattern generation, MSE, gradient descent; ``test_eprop_classification``: 50 LIF + 50 ALIF
+units, refractoriness, cross-entropy on a recall window, Adam, batch 1 and 2). The networks,
+weights, inputs and targets are drawn with NumPy's legacy generator in the order NEST's tests
+draw them; NEST simulates them with its kernel, infodyn with its own e-prop. Nothing of NEST runs
+here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infodyn.errors import InputError
+from infodyn.learning.gradients import evaluate
+from infodyn.learning.nest import from_nest
+
+NEST_REGRESSION = [
+    101.964356999041,
+    103.466731126205,
+    103.340607074771,
+    103.680244037686,
+    104.412775748752,
+]
+NEST_CLASSIFICATION = {
+    1: [0.741152550006, 0.740388187700, 0.665785233177, 0.663644193322, 0.729428962844],
+    2: [0.702163370672, 0.735555303152, 0.740354864111, 0.683882815282, 0.707841122268],
+}
+
+
+def _readout(loss: str, tau_m: float) -> dict:
+    return {
+        "C_m": 1.0,
+        "E_L": 0.0,
+        "I_e": 0.0,
+        "loss": loss,
+        "regular_spike_arrival": False,
+        "tau_m": tau_m,
+        "V_m": 0.0,
+    }
+
+
+def _input_and_recurrent(rs: np.random.RandomState, n_in: int, n_rec: int):
+    """NEST's tests: float32 N(0, 1/n) matrices [target, source], no autapses."""
+    w_in = np.array(rs.randn(n_in, n_rec).T / np.sqrt(n_in), dtype=np.float32)
+    w_rec = np.array(rs.randn(n_rec, n_rec).T / np.sqrt(n_rec), dtype=np.float32)
+    np.fill_diagonal(w_rec, 0.0)
+    return w_in, w_rec
+
+
+def _surrogate(params: dict) -> dict:
+    params["surrogate_gradient_height"] /= params["V_th"]
+    params["surrogate_gradient_width"] *= abs(params["V_th"])
+    return params
+
+
+@pytest.mark.slow
+def test_nest_eprop_regression_losses():
+    rs = np.random.RandomState(1)  # NEST's test: np.random.seed(1), legacy draws in this order
+    n_in, n_rec, n_out, T = 100, 100, 1, 1000
+    rec = _surrogate(
+        {
+            "C_m": 1.0,
+            "c_reg": 300.0,
+            "E_L": 0.0,
+            "f_target": 10.0,
+            "I_e": 0.0,
+            "regular_spike_arrival": False,
+            "surrogate_gradient_function": "piecewise_linear",
+            "surrogate_gradient_height": 0.3,
+            "surrogate_gradient_width": 1.0,
+            "t_ref": 0.0,
+            "tau_m": 30.0,
+            "V_m": 0.0,
+            "V_th": 0.03,
+        }
+    )
+    out = _readout("mean_squared_error", 30.0)
+    f32 = np.float32
+    w_in, w_rec = _input_and_recurrent(rs, n_in, n_rec)
+    w_out = np.array(rs.randn(n_rec, n_out).T / np.sqrt(n_rec), dtype=f32)
+    feedback = np.array(rs.randn(n_rec, n_out) / np.sqrt(n_rec), dtype=f32)
+    x = (rs.rand(T, n_in) < 0.05).astype(np.float64)
+    x[0] = 0
+    amp, phase = rs.uniform(0.5, 2.0, 4), rs.uniform(0.0, 2.0 * np.pi, 4)
+    sines = sum(
+        a * np.sin(np.linspace(p, p + 2.0 * np.pi * (T // per), T))
+        for a, p, per in zip(amp, phase, [1000, 500, 333, 200], strict=True)
+    )
+    sines -= sines[0]
+    sines /= max(np.abs(sines).max(), 1e-6)
+
+    setup = from_nest(
+        n_in,
+        rec,
+        n_rec,
+        out,
+        n_out,
+        sequence_steps=T,
+        optimizer={"type": "gradient_descent", "eta": 1e-4},
+    )
+    assert setup.net.n_ref == 0 and setup.net.input_scaling == "one_minus_alpha"
+    params = setup.params(w_in, w_rec, w_out)
+    opt = setup.optimizer()
+    target = setup.regression_target(sines[None])
+    for expected in NEST_REGRESSION:
+        ev = evaluate(
+            setup.net,
+            params,
+            x,
+            target,
+            setup.loss,
+            feedback="random",
+            feedback_matrix=feedback.astype(np.float64),
+            precision="float64",
+        )
+        assert ev.terms["mse"] == pytest.approx(expected, rel=1e-10, abs=0)
+        params = opt.step(params, ev.grads)
+
+
+def _evidence_accumulation(rs, batch_size: int, n_in: int, T: int):
+    n_pop, n_cues, cue, spacing, recall = n_in // 4, 7, 100, 50, 150
+    choices = np.array([0.3, 0.7], dtype=np.float32)
+    idx = rs.choice([0, 1], batch_size)
+    probs = np.zeros((batch_size, 2), dtype=np.float32)
+    probs[:, 0], probs[:, 1] = choices[idx], choices[1 - idx]
+    cues = np.zeros((batch_size, n_cues), dtype=int)
+    for b in range(batch_size):
+        cues[b] = rs.choice([0, 1], n_cues, p=probs[b])
+    p = np.zeros((batch_size, T, n_in))
+    for b in range(batch_size):
+        for c in range(n_cues):
+            start = c * (cue + spacing) + spacing
+            p[b, start : start + cue, cues[b, c] * n_pop : (cues[b, c] + 1) * n_pop] = 0.04
+    p[:, -recall:, 2 * n_pop : 3 * n_pop] = 0.04
+    p[:, :, 3 * n_pop :] = 0.01
+    spikes = p > rs.rand(p.size).reshape(p.shape)
+    spikes[:, 0, :] = 0
+    return spikes.astype(np.float64), (cues.sum(axis=1) > n_cues // 2).astype(int)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_nest_eprop_classification_losses(batch_size):
+    rs = np.random.RandomState(1)
+    n_in, n_rec, n_out, n_ad, T, recall = 40, 100, 2, 50, 2250, 150
+    reg = _surrogate(
+        {
+            "C_m": 1.0,
+            "c_reg": 300.0,
+            "E_L": 0.0,
+            "f_target": 10.0,
+            "I_e": 0.0,
+            "regular_spike_arrival": True,
+            "surrogate_gradient_function": "piecewise_linear",
+            "surrogate_gradient_height": 0.3,
+            "surrogate_gradient_width": 1.0,
+            "t_ref": 5.0,
+            "tau_m": 20.0,
+            "V_m": 0.0,
+            "V_th": 0.6,
+        }
+    )
+    ad = {
+        **reg,
+        "adapt_tau": 2000.0,
+        "adaptation": 0.0,
+        "adapt_beta": 1.7 * (1.0 - np.exp(-1.0 / 2000.0)) / (1.0 - np.exp(-1.0 / 20.0)),
+    }
+    out = _readout("cross_entropy", 20.0)
+    f32 = np.float32
+    w_in, w_rec = _input_and_recurrent(rs, n_in, n_rec)
+    limit = np.sqrt(3.0 / max(1.0, (n_rec + n_out) / 2.0))  # Glorot uniform
+    w_out = np.array(rs.uniform(-limit, limit, size=(n_rec, n_out)).T, dtype=f32)
+    feedback = np.array(rs.randn(n_rec, n_out), dtype=f32).astype(np.float64)
+    data = [_evidence_accumulation(rs, batch_size, n_in, T) for _ in range(5)]
+
+    setup = from_nest(
+        n_in,
+        reg,
+        n_rec,
+        out,
+        n_out,
+        adaptive=ad,
+        n_adaptive=n_ad,
+        sequence_steps=T,
+        learning_window=recall,
+        average_gradient=True,
+        optimizer={
+            "type": "adam",
+            "beta_1": 0.9,
+            "beta_2": 0.999,
+            "epsilon": 1e-8,
+            "eta": 5e-3,
+            "Wmin": -100.0,
+            "Wmax": 100.0,
+        },
+    )
+    assert setup.net.n_ref == 4 and setup.net.n_adaptive == n_ad  # t_ref = 5 steps blocks 4
+    params = setup.params(w_in, w_rec, w_out)
+    opt = setup.optimizer()
+    for (x, labels), expected in zip(data, NEST_CLASSIFICATION[batch_size], strict=True):
+        ev = evaluate(
+            setup.net,
+            params,
+            x,
+            setup.classification_target(labels),
+            setup.loss,
+            feedback="random",
+            feedback_matrix=feedback,
+            precision="float64",
+        )
+        assert ev.terms["xent"] == pytest.approx(expected, rel=1e-10, abs=0)
+        params = opt.step(params, ev.grads)
+
+
+def test_untranslatable_settings_raise():
+    rec = {
+        "tau_m": 20.0,
+        "V_th": 0.6,
+        "surrogate_gradient_height": 0.5,
+        "surrogate_gradient_width": 1.0,
+    }
+    out = {"tau_m": 20.0, "regular_spike_arrival": False}
+    with pytest.raises(InputError, match="width"):
+        from_nest(2, rec, 3, out, 1, sequence_steps=10)
+    with pytest.raises(InputError, match="E_L"):
+        from_nest(
+            2, {**rec, "surrogate_gradient_width": 0.6, "E_L": -70.0}, 3, out, 1, sequence_steps=10
+        )
+    with pytest.raises(InputError, match="regular_spike_arrival"):
+        from_nest(
+            2, {**rec, "surrogate_gradient_width": 0.6}, 3, {"tau_m": 20.0}, 1, sequence_steps=10
+        )
