@@ -11,7 +11,7 @@ from infodyn.cli.app import app
 
 @app.command()
 def info(
-    spikes: Path = typer.Argument(..., help="Spike file (.h5, .npz or .nwb)."),
+    spikes: Path = typer.Argument(..., help="Spike file (.h5, .npz, .nwb, Neo) or phy folder."),
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
     bin_ms: float = typer.Option(None, "--bin-ms", help="Bin width in ms (default: one step)."),
     estimator: str = typer.Option(
@@ -41,6 +41,11 @@ def info(
             f"mean H {r['entropy_bits']['mean']:.3f} bits, mean pairwise MI "
             f"{r['pairwise_mi_bits']['mean']:.4f} bits")
     if pop is not None:
-        line += (f"; {len(pop['units'])}-unit TC {pop['total_correlation']:.3f}, "
-                 f"O-information {pop['o_information']:.3f} bits")
+        tc, oi = pop["total_correlation_corrected"], pop["o_information_corrected"]
+        if tc is not None:  # the numbers results.json reports: minus the shuffle baseline
+            line += (f"; {len(pop['units'])}-unit TC {tc:.3f}, O-information {oi:.3f} bits "
+                     f"(shuffle-corrected)")
+        else:
+            line += (f"; {len(pop['units'])}-unit TC {pop['total_correlation']:.3f}, "
+                     f"O-information {pop['o_information']:.3f} bits (uncorrected: --shuffles 0)")
     typer.echo(f"{line} -> {out}")
