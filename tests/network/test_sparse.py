@@ -191,6 +191,24 @@ def test_sparse_and_dense_engines_identical_spikes(cfg):
         np.testing.assert_array_equal(getattr(es, name), getattr(ed, name))
 
 
+def test_sparse_input_weights_in_both_engines():
+    """A sparse ``w_in`` (here: some channels drive a few units) gives the dense run's spikes."""
+    net = _net(NETS[3])
+    params = net.init(seed=2)
+    w_in = params["w_in"] * (np.random.default_rng(0).random(params["w_in"].shape) < 0.3)
+    sp = {**params, "w_in": SparseWeights.from_dense(w_in)}
+    dense = {**params, "w_rec": params["w_rec"].to_dense(), "w_in": w_in}
+    x = idn.network.poisson_spikes(60.0, 800, n_in=30, seed=3)
+    es, ed = net.simulate(sp, x, engine="event"), net.simulate(dense, x, engine="event")
+    js = net.simulate(sp, x, engine="jax", precision="float64")
+    assert 0.005 < es.z.mean() < 0.5
+    for name in ("z", "v", "thr", "y"):
+        np.testing.assert_array_equal(getattr(es, name), getattr(ed, name))
+    np.testing.assert_array_equal(js.z, es.z)
+    with pytest.raises(InputError, match="w_out"):
+        net.validate_params({**params, "w_out": SparseWeights.from_dense(params["w_out"])})
+
+
 def test_jax_sparse_batched_and_vmapped():
     import jax
     import jax.numpy as jnp

@@ -289,7 +289,7 @@ class LIF(BaseModel):
 
     def validate_params(self, params: dict[str, Array]) -> None:
         """Raise :class:`InputError` unless ``params`` has the right keys, shapes and values
-        (``w_rec`` may be dense or a :class:`SparseWeights`)."""
+        (``w_rec`` and ``w_in`` may be dense or :class:`SparseWeights`)."""
         from infodyn.errors import require_finite
         from infodyn.network.sparse import SparseWeights, check_sparse
 
@@ -303,6 +303,8 @@ class LIF(BaseModel):
             raise InputError(f"params is missing {sorted(missing)}")
         for key, shape in expected.items():
             if isinstance(params[key], SparseWeights):
+                if key == "w_out":
+                    raise InputError("params['w_out'] must be a dense array")
                 check_sparse(params[key], shape, f"params[{key!r}]")
                 continue
             got = tuple(np.shape(params[key]))
