@@ -176,7 +176,7 @@ def test_sparse_and_dense_engines_identical_spikes(cfg):
     params = net.init(seed=0)
     assert isinstance(params["w_rec"], SparseWeights)
     dense = {**params, "w_rec": params["w_rec"].to_dense()}
-    x = idn.network.poisson_spikes(40.0, 1200, n_in=30, seed=10)
+    x = idn.network.poisson_spikes(40.0, 800, n_in=30, seed=10)
     js = net.simulate(params, x, engine="jax", precision="float64")
     jd = net.simulate(dense, x, engine="jax", precision="float64")
     es = net.simulate(params, x, engine="event")
