@@ -123,8 +123,8 @@ class LIF(BaseModel):
             n_e = self.n_exc
             if k_e > n_e - 1 or k_i > max(self.n_rec - n_e - 1, 0):
                 raise ValueError(
-                    f"k_in={self.k_in} splits into {k_e} excitatory + {k_i} inhibitory inputs, "
-                    f"more than the {n_e} excitatory / {self.n_rec - n_e} inhibitory units allow"
+                    f"k_in={self.k_in} needs {k_e} excitatory + {k_i} inhibitory inputs from "
+                    f"other units; there are {n_e} excitatory and {self.n_rec - n_e} inhibitory"
                 )
         return self
 
