@@ -209,6 +209,22 @@ def test_sparse_input_weights_in_both_engines():
         net.validate_params({**params, "w_out": SparseWeights.from_dense(params["w_out"])})
 
 
+def test_float32_sparse_weights_in_the_event_engine():
+    """float32 synapse values are read as they are and summed in float64: bitwise the run of the
+    same values stored in float64."""
+    from infodyn.network.engine_event import sparse_storage
+
+    net = _net(NETS[2])
+    p32 = net.init(seed=4, precision="float32")
+    p64 = {k: v.astype(np.float64) for k, v in p32.items()}  # SparseWeights.astype too
+    assert sparse_storage(p64["w_rec"])[0].dtype == np.float32  # exactly float32: read as such
+    x = idn.network.poisson_spikes(40.0, 600, n_in=30, seed=5)
+    a, b = net.simulate(p32, x, engine="event"), net.simulate(p64, x, engine="event")
+    assert a.z.mean() > 0.005
+    for name in ("z", "v", "thr", "y"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
 def test_jax_sparse_batched_and_vmapped():
     import jax
     import jax.numpy as jnp
