@@ -121,6 +121,27 @@ def test_memory_is_8_bytes_a_synapse_in_float32():
     assert w.nbytes <= 8 * w.nnz + 8 * (n + 1)
 
 
+def test_no_n_by_n_array_when_drawing_or_running_a_large_network():
+    """N = 20000: an N x N float64 array would be 3.2 GB; drawing the k_in network and an
+    event-engine run allocate a few MB (NumPy allocations, traced)."""
+    import tracemalloc
+
+    net = idn.network.LIF(n_in=4, n_rec=20_000, n_out=1, connectivity="ei", k_in=10)
+    net.init(seed=0, precision="float32")  # compile the kernels outside the trace
+    tracemalloc.start()
+    try:
+        params = net.init(seed=1, precision="float32")
+        drawn = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        x = np.ones((20, 4))
+        net.simulate(params, x, engine="event", record=False)
+        ran = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert params["w_rec"].nnz == 200_000
+    assert drawn < 40e6 and ran < 40e6, (drawn, ran)
+
+
 # ---------------------------------------------------------------------- params
 def test_validate_and_constrain_sparse():
     net = idn.network.LIF(n_rec=60, connectivity="ei", k_in=10)
