@@ -105,6 +105,8 @@ def run_case(case, sims, args, tmp: Path) -> dict:
         spikes = tmp / f"{key}.npz"
         runner = runners(args)[key]
         repeats = args.repeats if case.n < 100_000 else args.repeats_large
+        if key == "nest" and args.nest_repeats:
+            repeats = min(repeats, args.nest_repeats)
         cmd = [str(path), "--spikes-out", str(spikes), "--repeats", str(repeats), *runner.args]
         print(f"  {key} ...", file=sys.stderr, flush=True)
         r = run_worker(runner.python_in(ROOT), PEERS / runner.script, cmd, args.timeout)
@@ -237,10 +239,33 @@ def targets(records: list[dict], jax_rec: dict | None) -> str:
     return "\n".join(lines)
 
 
+def merge(paths, records: list[dict], jax_rec: dict | None) -> tuple[list[dict], dict | None]:
+    """Join the records of earlier runs (``--json`` files, in order) with this run's: a case is
+    keyed by (regime, N, K); a simulator's result from a later source replaces an earlier one."""
+    merged: dict[tuple, dict] = {}
+    jax_out = None
+    sources = [json.loads(Path(p).read_text()) for p in paths]
+    sources.append({"records": records, "jax": jax_rec})
+    for src in sources:
+        for rec in src["records"]:
+            c = rec["case"]
+            key = (c["regime"], c["n"], c["k"])
+            old = merged.setdefault(key, {"case": c, "results": {}})
+            old["results"].update(rec["results"])
+        jax_out = src.get("jax") or jax_out
+    order = {"ai": 0, "critical": 1}
+    keys = sorted(merged, key=lambda k: (order.get(k[0], 9), k[1], k[2]))
+    recs = [merged[k] for k in keys]
+    for rec in recs:  # simulators in the benchmark's order
+        rec["results"] = {s: rec["results"][s] for s in ORDER if s in rec["results"]}
+    return recs, jax_out
+
+
 def header(args, loads: tuple[str, str]) -> str:
     return (
         f"T = {args.n_steps:,} steps of dt = 1 ms (10 s at the default), batch 1, one thread per "
-        f"simulator, medians of {args.repeats} repeats ({args.repeats_large} at N = 10^5). "
+        f"simulator, medians of {args.repeats} repeats ({args.repeats_large} at N = 10^5"
+        f"{f', NEST {args.nest_repeats}' if args.nest_repeats else ''}). "
         f"Machine: {platform.machine()} {os.cpu_count()} cores shared with other engineers "
         f"(load average before: {loads[0]}, after: {loads[1]}), "
         f"{time.strftime('%Y-%m-%d %H:%M %Z')}."
@@ -265,13 +290,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--brian2-venv", default=os.environ.get("INFODYN_BRIAN2_VENV", ".venv-brian2"))
     p.add_argument("--nest-venv", default=os.environ.get("INFODYN_NEST_VENV", ".venv-nest"))
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--json", type=Path, help="also save all numbers here")
+    p.add_argument("--json", type=Path, help="save all numbers here (after every case)")
+    p.add_argument(
+        "--merge",
+        nargs="*",
+        type=Path,
+        default=(),
+        help="earlier --json files: their cases (and simulators) not rerun here join the tables",
+    )
+    p.add_argument(
+        "--nest-repeats", type=int, default=None, help="repeats of NEST (default: --repeats)"
+    )
     p.add_argument("--write", action="store_true", help="write the tables to RESULTS.md")
     args = p.parse_args(argv)
     sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
     sims = [s for s in ORDER if not args.only or s in args.only]
     loads = [load_average()]
     records, jax_rec = [], None
+
+    def save() -> None:
+        if args.json:
+            args.json.write_text(json.dumps({"records": records, "jax": jax_rec}, indent=1))
+
     with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
         for regime in args.regimes:
             for n, k in map(parse_size, sizes):
@@ -281,19 +321,20 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  skipped: {case.check()}", file=sys.stderr)
                     continue
                 records.append(run_case(case, sims, args, Path(tmp)))
+                save()
         if not args.no_jax_case and "jax" in sims and "event" in sims:
             n, k = parse_size(args.jax_case)
             case = regime_case("active", n, k, n_steps=args.jax_steps, seed=args.seed)
             print(f"JAX case: {case.regime} N={n} K={k}", file=sys.stderr, flush=True)
             jax_args = argparse.Namespace(**{**vars(args), "force_jax": True})
             jax_rec = run_case(case, ["event", "jax"], jax_args, Path(tmp))
+            save()
     loads.append(load_average())
+    records, jax_rec = merge(args.merge, records, jax_rec)
     text = "\n\n".join(
         [header(args, (loads[0], loads[1])), table(records), targets(records, jax_rec)]
     )
     print(text)
-    if args.json:
-        args.json.write_text(json.dumps({"records": records, "jax": jax_rec}, indent=1))
     if args.write:
         cmd = COMMAND + " " + " ".join(argv if argv is not None else sys.argv[1:])
         write_block(RESULTS, SECTION, f"Command: `{cmd.strip()}`\n\n{text}", BEGIN, END)

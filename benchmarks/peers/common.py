@@ -90,7 +90,6 @@ def emit(name: str, n_steps: int, wall: list[float], cpu: list[float], **extra: 
         "cpu_s": cpu,
         "wall_median_s": statistics.median(wall) if wall else None,
         "cpu_median_s": statistics.median(cpu) if cpu else None,
-        **peak_rss_mb(),
-        **extra,
+        **{**peak_rss_mb(), **extra},
     }
     print("RESULT " + json.dumps(result), flush=True)

@@ -2,9 +2,9 @@
 weights) or the JAX engine (``lax.scan``, float32, batch 1), one thread.
 
 The recurrent weights are the case's CSR arrays wrapped as :class:`infodyn.network.SparseWeights`
-without a copy, the input weights ``W_in = J_ext I`` as a diagonal ``SparseWeights``. When the
-engine in this checkout does not take ``SparseWeights`` yet, small networks (``n <=
-DENSE_FALLBACK_MAX``) run on the dense matrices instead and the result says so.
+without a copy, the input weights ``W_in = J_ext I`` as a diagonal ``SparseWeights``. The time
+infodyn takes to draw a network of the same size itself (``LIF(connectivity="ei", k_in=K).init``)
+is reported as ``init_s`` (after the timed runs and the peak-memory reading).
 
 Event engine: :func:`infodyn.network.engine_event.run_event_chunk` over chunks of input (dense
 0/1 rows built from the case's sparse input spikes; the time spent building them is reported
@@ -19,29 +19,33 @@ import dataclasses
 import time
 
 import numpy as np
-from common import current_rss_mb, emit, parser, save_spikes, timed
+from common import current_rss_mb, emit, parser, peak_rss_mb, save_spikes, timed
 from scale_case import input_chunk, read_case, synaptic_events
 
 from infodyn.network import LIF, SparseWeights
 
-DENSE_FALLBACK_MAX = 4000
 
-
-def build_params(case, arrays: dict, sparse: bool = True) -> dict:
-    """The infodyn params of the case: sparse (no copy of the synapse arrays) or dense."""
+def build_params(case, arrays: dict) -> dict:
+    """The infodyn params of the case: ``SparseWeights`` around the case's arrays (no copy)."""
     n = case.n
     w_rec = SparseWeights(arrays["values"], arrays["indices"], arrays["indptr"], (n, n))
     diag = np.arange(n, dtype=np.int32)
     w_in = SparseWeights(
         np.full(n, arrays["j_ext"], np.float32), diag, np.arange(n + 1, dtype=np.int64), (n, n)
     )
-    if not sparse:
-        w_rec, w_in = w_rec.to_dense(), w_in.to_dense()
     return {"w_in": w_in, "w_rec": w_rec, "w_out": np.zeros((n, 0), np.float32)}
 
 
 def network(case) -> LIF:
     return LIF(n_in=case.n, n_rec=case.n, n_out=0, tau_m=case.tau_m, dt=case.dt, v_th=case.v_th)
+
+
+def time_init(case) -> float:
+    """Seconds infodyn takes to draw a network of this size itself: ``LIF(connectivity="ei",
+    k_in=K).init`` in float32 (fixed in-degree E/I; its own weight distribution; one input)."""
+    net = LIF(n_in=1, n_rec=case.n, n_out=0, connectivity="ei", k_in=case.k, tau_m=case.tau_m)
+    _, wall, _ = timed(lambda: net.init(seed=case.seed, precision="float32"))
+    return wall
 
 
 def chunk_steps(n: int) -> int:
@@ -94,38 +98,32 @@ def event_main(net, case, arrays, params, repeats):
     )
 
 
-def _to_jax(w, dtype):
-    import jax.numpy as jnp
-
-    if isinstance(w, SparseWeights):
-        return SparseWeights(
-            jnp.asarray(w.values, dtype), jnp.asarray(w.indices), jnp.asarray(w.indptr), w.shape
-        )
-    return jnp.asarray(w, dtype)
-
-
 def jax_main(net, case, arrays, params, repeats):
     import jax
     import jax.numpy as jnp
 
     from infodyn.network.dynamics import Constants
-    from infodyn.network.engine_jax import run
+    from infodyn.network.engine_jax import cast_params, run
 
     dtype = jnp.float32
-    p = {k: _to_jax(v, dtype) for k, v in params.items()}
+    p = cast_params(params, dtype)
     c = Constants.of(net)
     beta = jnp.asarray(net.beta_vector(), dtype)
     x = input_chunk(arrays["in_t"], arrays["in_u"], 0, case.n_steps, case.n).astype(np.float32)
     xb = jnp.asarray(x[None])
     del x
-    out, compile_wall, _ = timed(lambda: jax.block_until_ready(run(c, p, beta, xb)))
+
+    def go():
+        return jax.block_until_ready(run(c, p, beta, xb, record=False))
+
+    out, compile_wall, _ = timed(go)
     z = np.asarray(out["z"][:, 0])
     del out
     times, units = np.nonzero(z)
     del z
     wall, cpu = [], []
     for _ in range(repeats):
-        _, w, cp = timed(lambda: jax.block_until_ready(run(c, p, beta, xb)))
+        _, w, cp = timed(go)
         wall.append(w)
         cpu.append(cp)
     return times, units, wall, cpu, {"first_call_s": compile_wall, "jax_version": jax.__version__}
@@ -134,29 +132,23 @@ def jax_main(net, case, arrays, params, repeats):
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--engine", choices=["event", "jax"], default="event")
+    p.add_argument("--no-init", action="store_true", help="do not time LIF(k_in=K).init")
     args = p.parse_args()
     rss0 = current_rss_mb()
     case, arrays = read_case(args.case)
     net = network(case)
-    params, build_wall, build_cpu = timed(lambda: build_params(case, arrays, sparse=True))
+    params, build_wall, build_cpu = timed(lambda: build_params(case, arrays))
     rss_run = current_rss_mb()
     runner = event_main if args.engine == "event" else jax_main
-    layout = "sparse W"
-    try:
-        times, units, wall, cpu, extra = runner(net, case, arrays, params, args.repeats)
-    except Exception as exc:  # this checkout's engine does not take SparseWeights yet
-        if case.n > DENSE_FALLBACK_MAX:
-            raise
-        layout = f"dense W fallback ({type(exc).__name__})"
-        params, build_wall, build_cpu = timed(lambda: build_params(case, arrays, sparse=False))
-        times, units, wall, cpu, extra = runner(net, case, arrays, params, args.repeats)
+    times, units, wall, cpu, extra = runner(net, case, arrays, params, args.repeats)
+    peak = peak_rss_mb()
     save_spikes(args.spikes_out, times, units)
-    w_rec = params["w_rec"]
-    weight_bytes = w_rec.nbytes if isinstance(w_rec, SparseWeights) else w_rec.nbytes
+    if args.engine == "event" and not args.no_init:
+        extra["init_s"] = time_init(case)
     name = (
-        f"infodyn event engine (Numba, {layout})"
+        "infodyn event engine (Numba, SparseWeights)"
         if args.engine == "event"
-        else f"infodyn JAX engine (XLA float32, {layout})"
+        else "infodyn JAX engine (XLA float32, SparseWeights)"
     )
     emit(
         name,
@@ -169,9 +161,9 @@ def main() -> None:
         build_cpu_s=build_cpu,
         rss_before_case_mb=rss0,
         rss_before_run_mb=rss_run,
-        w_rec_bytes=int(weight_bytes),
-        layout=layout,
+        w_rec_bytes=int(params["w_rec"].nbytes),
         **extra,
+        **peak,
     )
 
 

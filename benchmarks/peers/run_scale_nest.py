@@ -35,6 +35,17 @@ from common import emit, parser, save_spikes, timed
 from scale_case import pre_of, read_case, synaptic_events
 
 
+def nest_input_times(case, arrays: dict) -> list[np.ndarray]:
+    """Each unit's input spike times for its ``spike_generator`` (ms): the input of step t is
+    emitted at time t dt and, through a synapse of delay dt, reaches the neuron in the update
+    that ends at (t + 1) dt, NEST's time of step t (module docstring)."""
+    in_t, in_u = arrays["in_t"], arrays["in_u"]
+    order = np.argsort(in_u, kind="stable")
+    bounds = np.searchsorted(in_u[order], np.arange(case.n + 1))
+    times = in_t[order].astype(np.float64) * case.dt
+    return [times[bounds[j] : bounds[j + 1]] for j in range(case.n)]
+
+
 def build(nest, case, arrays: dict):
     """Create and connect the network; returns the spike recorder."""
     n = case.n
@@ -53,14 +64,10 @@ def build(nest, case, arrays: dict):
         },
     )
     first = neurons[0].global_id
-    in_t, in_u = arrays["in_t"], arrays["in_u"]
-    order = np.argsort(in_u, kind="stable")
-    bounds = np.searchsorted(in_u[order], np.arange(n + 1))
-    times = in_t[order].astype(np.float64) * case.dt
     gens = nest.Create(
         "spike_generator",
         n,
-        params=[{"spike_times": times[bounds[j] : bounds[j + 1]]} for j in range(n)],
+        params=[{"spike_times": ts} for ts in nest_input_times(case, arrays)],
     )
     nest.Connect(gens, neurons, "one_to_one", {"weight": float(arrays["j_ext"]), "delay": case.dt})
     pre = pre_of(arrays["indptr"]).astype(np.int64) + first

@@ -70,6 +70,7 @@ from infodyn.learning.losses import (
     UnitRateTarget,
     as_loss,
 )
+from infodyn.learning.nest import NestEprop, NestOptimizer, from_nest
 from infodyn.learning.registry import build_loss, config_kinds
 from infodyn.learning.tasks import (
     EvidenceAccumulation,
@@ -79,7 +80,6 @@ from infodyn.learning.tasks import (
     StimulusTrials,
 )
 from infodyn.learning.trainer import Trainer, TrainOptions, TrainState
-from infodyn.learning.nest import NestEprop, NestOptimizer, from_nest
 
 __all__ = [
     "CompositeLoss",

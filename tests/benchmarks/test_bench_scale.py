@@ -1,0 +1,162 @@
+"""The scale benchmark's network builder, its conversions, and infodyn's engines on its network.
+
+Tiny networks (N = 120, K = 20): the case file holds exactly the graph the benchmark promises
+(fixed in-degree split into excitatory and inhibitory inputs, no autapses or multapses, Dale's
+law), the conversions to the peers' forms reproduce it, infodyn's event and JAX engines (float64)
+and the benchmark's independent bare Numba loop give the same raster on it, and the orchestrator
+runs end to end. Brian2 and NEST need their own venvs and are checked by the benchmark itself.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PEERS = ROOT / "benchmarks" / "peers"
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod  # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def peers():
+    sys.path.insert(0, str(PEERS))
+    try:
+        yield {
+            "case": _load("scale_case", PEERS / "scale_case.py"),
+            "floor": _load("run_scale_floor", PEERS / "run_scale_floor.py"),
+            "infodyn": _load("run_scale_infodyn", PEERS / "run_scale_infodyn.py"),
+            "nest": _load("run_scale_nest", PEERS / "run_scale_nest.py"),
+        }
+    finally:
+        sys.path.remove(str(PEERS))
+
+
+@pytest.fixture(scope="module")
+def tiny(peers, tmp_path_factory):
+    sc = peers["case"]
+    case = sc.regime_case("ai", 120, 20, n_steps=300, seed=3)
+    path = tmp_path_factory.mktemp("scale") / "case.npz"
+    sc.write_case(case, str(path))
+    return sc.read_case(str(path))
+
+
+def test_case_is_fixed_in_degree_ei_without_autapses(peers, tiny):
+    sc = peers["case"]
+    case, a = tiny
+    pre, post, w = sc.pre_of(a["indptr"]), a["indices"], a["values"]
+    assert a["values"].dtype == np.float32 and post.dtype == np.int32 and pre.size == case.nnz
+    assert not np.any(pre == post)
+    assert np.unique(pre.astype(np.int64) * case.n + post).size == pre.size  # no multapses
+    exc = pre < case.n_exc
+    np.testing.assert_array_equal(np.bincount(post[exc], minlength=case.n), case.k_exc)
+    np.testing.assert_array_equal(np.bincount(post[~exc], minlength=case.n), case.k - case.k_exc)
+    assert np.all(w[exc] == np.float32(case.j)) and np.all(w[~exc] == np.float32(-case.g * case.j))
+    for i in range(case.n):  # posts ascending within each presynaptic row (CSR)
+        row = post[a["indptr"][i] : a["indptr"][i + 1]]
+        assert np.all(np.diff(row) > 0)
+    t, u = a["in_t"], a["in_u"]
+    assert t.min() >= 1 and np.all(np.diff(t) >= 0) and u.max() < case.n
+    p_hat = t.size / (case.n * (case.n_steps - 1))
+    assert abs(p_hat - case.p_ext) < 5 * np.sqrt(case.p_ext / (case.n * case.n_steps))
+
+
+def test_impossible_size_is_refused(peers):
+    sc = peers["case"]
+    assert "needs more than" in sc.regime_case("ai", 1000, 1000).check()
+    with pytest.raises(ValueError):
+        sc.build_synapses(sc.regime_case("ai", 1000, 1000))
+
+
+def test_conversions_reproduce_the_network(peers, tiny):
+    from infodyn.network import SparseWeights
+
+    sc = peers["case"]
+    case, a = tiny
+    params = peers["infodyn"].build_params(case, a)
+    dense = np.zeros((case.n, case.n), np.float32)
+    dense[sc.pre_of(a["indptr"]), a["indices"]] = a["values"]  # Brian2's and NEST's (i, j, w)
+    np.testing.assert_array_equal(params["w_rec"].to_dense(), dense)
+    assert params["w_rec"].values is a["values"]  # wrapped, not copied
+    assert isinstance(params["w_in"], SparseWeights)
+    np.testing.assert_array_equal(
+        params["w_in"].to_dense(), np.float32(a["j_ext"]) * np.eye(case.n)
+    )
+    # NEST: per-unit generator times; step t's input at time t (ms) reaches step t
+    times = peers["nest"].nest_input_times(case, a)
+    back_t = np.concatenate([np.rint(ts).astype(int) for ts in times])
+    back_u = np.concatenate([np.full(ts.size, j) for j, ts in enumerate(times)])
+    order = np.lexsort((back_u, back_t))
+    np.testing.assert_array_equal(back_t[order], a["in_t"])
+    np.testing.assert_array_equal(back_u[order], a["in_u"])
+    x = sc.input_chunk(a["in_t"], a["in_u"], 0, case.n_steps, case.n)
+    assert x.sum() == a["in_t"].size and x[0].sum() == 0
+
+
+def test_event_jax_and_bare_loop_agree_spike_for_spike(peers, tiny):
+    """Event engine (sparse W_rec and W_in), JAX engine (float64) and the benchmark's own bare
+    Numba loop: identical rasters on the benchmark network."""
+    from infodyn.network.engine_jax import simulate_jax
+
+    case, a = tiny
+    inf = peers["infodyn"]
+    params = inf.build_params(case, a)
+    net = inf.network(case)
+    from infodyn.network.engine_event import event_weights
+
+    t_ev, u_ev, _ = inf.run_event(net, case, a, params, event_weights(params))
+    assert 0.005 * case.n * case.n_steps < t_ev.size < 0.5 * case.n * case.n_steps
+    x = peers["case"].input_chunk(a["in_t"], a["in_u"], 0, case.n_steps, case.n)
+    z = simulate_jax(net, params, x[None], precision="float64", record=False)["z"][0]
+    t_jx, u_jx = np.nonzero(z)
+    np.testing.assert_array_equal(t_jx, t_ev)
+    np.testing.assert_array_equal(u_jx, u_ev)
+    t_ref, u_ref = peers["floor"].reference(
+        a["values"],
+        a["indices"],
+        a["indptr"],
+        float(a["j_ext"]),
+        a["in_t"],
+        a["in_u"],
+        case.n_steps,
+        case.alpha,
+        case.v_th,
+    )
+    np.testing.assert_array_equal(t_ref, t_ev)
+    np.testing.assert_array_equal(u_ref, u_ev)
+    # the sparse input weights give bitwise the dense input's raster in both engines
+    dense_in = {**params, "w_in": params["w_in"].to_dense().astype(np.float64)}
+    t_d, u_d, _ = inf.run_event(net, case, a, dense_in, event_weights(dense_in))
+    np.testing.assert_array_equal(t_d, t_ev)
+    np.testing.assert_array_equal(u_d, u_ev)
+    z_d = simulate_jax(net, dense_in, x[None], precision="float64", record=False)["z"][0]
+    np.testing.assert_array_equal(z_d, z)
+
+
+def test_orchestrator_runs_and_reports(tmp_path, capsys):
+    bench = _load("bench_scale", ROOT / "benchmarks" / "bench_scale.py")
+    out = tmp_path / "r.json"
+    argv = ["--sizes", "150:20", "1000:1000", "--regimes", "ai", "--n-steps", "300"]
+    argv += ["--only", "event", "floor", "--json", str(out)]
+    assert bench.main(argv) == 0
+    text = capsys.readouterr().out
+    rec = json.loads(out.read_text())["records"]
+    assert len(rec) == 1  # (1000, 1000) cannot exist and is skipped
+    res = rec[0]["results"]
+    assert res["floor"]["vs_event"] == "identical"
+    assert res["event"]["syn_events"] == res["floor"]["syn_events"] > 0
+    assert "| ai | 150 | 20 | infodyn event engine" in text and "event / floor" in text
+    # a merged earlier run keeps its simulators; this run's results win
+    merged, _ = bench.merge([out], [{"case": rec[0]["case"], "results": {"event": {"x": 1}}}], None)
+    assert merged[0]["results"]["event"] == {"x": 1} and "floor" in merged[0]["results"]
