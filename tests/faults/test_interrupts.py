@@ -125,6 +125,7 @@ def test_images_sigterm_then_resume_completes(tmp_path):
     proc = start_cli(["images", "im.toml", "--out", "im"], tmp_path)
     rc, err = signal_when(proc, (out / "progress.json").exists, signal.SIGTERM)
     assert_clean_interrupt(rc, err, out, "--resume")
+    assert not (out / "results.json").exists()
     assert (out / "training" / "checkpoint.npz").exists() or "network" in json.loads(
         (out / "progress.json").read_text()
     )["steps"]
