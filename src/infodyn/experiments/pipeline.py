@@ -145,6 +145,14 @@ class PipelineConfig(Section):
         default_factory=lambda: ["image_energy", "network", "report"]
     )
 
+    def check_sections(self) -> None:
+        """Validate the free-form ``[network]`` at load time (n_in and n_out default to the
+        ON/OFF channels of a stimulus patch and the number of stimuli)."""
+        from infodyn.experiments.config import build_network
+
+        st = self.stimulus
+        build_network({"n_in": 2 * st.size**2, "n_out": st.n_stimuli, **self.network})
+
 
 def demo_config() -> PipelineConfig:
     """The short built-in pipeline of ``infodyn demo`` (a few minutes on 2 cores)."""
