@@ -25,6 +25,7 @@ REPORT_BUGS = "the infodyn issue tracker (see README.md, 'Reporting problems')"
 #: exit codes: 2 for an expected failure (as click's usage errors), 130 for an interrupt
 EXIT_ERROR, EXIT_INTERRUPT, EXIT_BUG = 2, 130, 1
 
+
 def explain(exc: BaseException) -> str | None:
     """The one line an expected failure prints, or ``None`` when ``exc`` is a bug."""
     if isinstance(exc, InputError):
@@ -94,7 +95,11 @@ def run(app: Any, argv: list[str] | None = None) -> int:
         print(f"infodyn: interrupted: {exc}", file=sys.stderr)
         return EXIT_INTERRUPT
     except KeyboardInterrupt:
-        print("infodyn: interrupted (nothing was checkpointed)", file=sys.stderr)
+        print(
+            "infodyn: interrupted at once: every file written so far is complete (atomic "
+            "writes); the last checkpoint, if any, is kept",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPT
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
