@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "energy",
     "criticality",
     "channel",
+    "convert",
 )
 
 for _name in COMMAND_MODULES:

@@ -427,10 +427,13 @@ def branching_ratio(
     seed
         Seed of the bootstrap.
 
-    Returns a :class:`BranchingResult`. Degenerate activity (all zero, constant, almost no
-    events) never raises: the result is NaN, ``meaningful`` False, and a
-    :class:`~infodyn.criticality.CriticalityWarning` says why. Malformed input (negative counts,
-    NaN, wrong shape) and impossible parameters raise :class:`~infodyn.InputError`.
+    Returns
+    -------
+    BranchingResult
+        Degenerate activity (all zero, constant, almost no events) never raises: the result
+        is NaN, ``meaningful`` False, and a :class:`~infodyn.criticality.CriticalityWarning`
+        says why. Malformed input (negative counts, NaN, wrong shape) and impossible
+        parameters raise :class:`~infodyn.InputError`.
     """
     a, dt_known = as_counts(activity)
     require(method in ("mr", "naive"), f"method must be 'mr' or 'naive', got {method!r}")

@@ -108,9 +108,10 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
-def save_npz(path: str | os.PathLike, **arrays: Any) -> Path:
-    """Atomically write a compressed ``.npz`` archive."""
+def save_npz(path: str | os.PathLike, *, compress: bool = True, **arrays: Any) -> Path:
+    """Atomically write an ``.npz`` archive (zlib-compressed unless ``compress=False``)."""
+    write = np.savez_compressed if compress else np.savez
     with atomic_path(path, ".npz") as tmp:
         with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+            write(fh, **{k: np.asarray(v) for k, v in arrays.items()})
     return Path(path)
