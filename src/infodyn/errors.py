@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import math
 import os
 import typing
@@ -117,3 +118,43 @@ def reading(path: str | os.PathLike, what: str = "file", advice: str = "") -> ty
             problem = f"corrupt or not in the expected format ({type(exc).__name__}: {exc})"
         tail = f"; {advice}" if advice else ""
         raise InputError(f"{path}: cannot read this {what}: {problem}{tail}") from None
+
+
+_OS_ADVICE = {
+    errno.EACCES: "permission denied; choose a location you can write to (--out) or fix its "
+    "permissions",
+    errno.EPERM: "operation not permitted; choose another location or fix its permissions",
+    errno.EROFS: "read-only file system; choose a writable location (--out)",
+    errno.ENOSPC: "no space left on the device; free some space or choose another location",
+    errno.EDQUOT: "disk quota exceeded; free some space or choose another location",
+    errno.EEXIST: "a file is in the way of a directory that must be created there; choose "
+    "another --out or move the file",
+    errno.ENOTDIR: "a file is in the way where a directory is needed; choose another --out or "
+    "move the file",
+    errno.EISDIR: "is a directory where a file is expected; name a file",
+    errno.ENOENT: "no such file or directory; check the path",
+    errno.ENAMETOOLONG: "the path is too long; choose a shorter one",
+}
+
+
+def os_error_line(exc: OSError) -> str:
+    """``PATH: what went wrong; what to do`` for a file-system error (by its errno)."""
+    where = exc.filename if exc.filename is not None else None
+    advice = _OS_ADVICE.get(exc.errno or -1)
+    if advice is None:
+        advice = f"{exc.strerror or exc}; check the path and the file system"
+    return f"{where}: {advice}" if where is not None else advice
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike) -> typing.Iterator[None]:
+    """Turn a file-system error while creating ``path`` (or its folder) into one
+    :class:`InputError` naming the path and what to do (:func:`os_error_line`)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        if exc.filename is None:
+            exc.filename = str(path)
+        raise InputError(os_error_line(exc)) from None

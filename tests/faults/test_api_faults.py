@@ -251,3 +251,18 @@ def test_branching_fit_at_grid_edge_is_not_meaningful():
         warnings.simplefilter("ignore")
         res = branching_ratio(a, method="mr", n_boot=0, kmax=20)
     assert not res.meaningful and np.isnan(res.m)
+
+
+def test_writing_where_one_cannot_is_an_input_error(tmp_path):
+    from faultkit import unwritable_dir
+
+    from infodyn.data.atomic import write_json
+    from infodyn.experiments.rundir import RunDir
+
+    with pytest.raises(InputError, match="permission denied|not permitted"):
+        write_json(unwritable_dir(tmp_path) / "x" / "a.json", {})
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(InputError, match="/f: a file is in the way"):
+        write_json(tmp_path / "f" / "a.json", {})
+    with pytest.raises(InputError, match="f: a file is in the way"):
+        RunDir(tmp_path / "f")

@@ -270,7 +270,7 @@ def cli_results(workspace):
     _extra_inputs(workspace)
     cases = _cases(str(unwritable_dir(workspace)))
     payload = [{"id": c[0], "argv": c[1], "env": c[2]} for c in cases]
-    payload.append({"id": "report-corrupt-results", "argv": ["report", "bad_run"], "env": {}})
+    payload += [{"id": cid, "argv": argv, "env": {}} for cid, argv, _ in OK_CASES]
     return run_driver(payload, workspace)
 
 
@@ -322,6 +322,38 @@ def test_jax_platform_without_device_is_one_line(tmp_path):
     )
     res = {"rc": proc.returncode, "stderr": proc.stderr}
     assert_one_line_error(res, "JAX_PLATFORMS='cuda'")
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+OK_CASES = [  # (id, argv, words stdout must hold): output that used to mislead
+    ("report-corrupt-results", ["report", "bad_run"], ["report.html"]),
+    ("help-keeps-brackets", ["simulate", "--help"], ["[network], [input], [simulation]"]),
+    ("config-init-energy", ["config", "init", "energy"], ['spikes = "spikes.h5"']),
+    ("config-show-images", ["config", "show", str(EXAMPLES / "images.toml")], ["infodyn images"]),
+    ("config-show-channel", ["config", "show", str(EXAMPLES / "channel.toml")], ["[channel]"]),
+    (
+        "info-summary",
+        ["info", "spikes.h5", "--out", "o_info", "--shuffles", "2"],
+        ["(shuffle-corrected)"],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", OK_CASES, ids=[c[0] for c in OK_CASES])
+def test_cli_output_is_not_misleading(case, cli_results):
+    cid, _, words = case
+    res = cli_results[cid]
+    assert res["rc"] == 0 and "Traceback" not in res["stderr"], res
+    for w in words:
+        assert w in res["stdout"], (w, res["stdout"][-2000:])
+
+
+def test_info_summary_line_matches_results(cli_results, workspace):
+    import json
+
+    pop = json.loads((workspace / "o_info" / "results.json").read_text())["population"]
+    line = cli_results["info-summary"]["stdout"]
+    assert f"TC {pop['total_correlation_corrected']:.3f}" in line, line
 
 
 def test_report_of_a_corrupt_run_says_so(cli_results, workspace):

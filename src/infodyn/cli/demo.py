@@ -14,7 +14,9 @@ from infodyn.cli.app import app
 @app.command()
 def demo(
     out: Path = typer.Option(Path("runs/demo"), "--out", help="Run directory to write."),
-    quick: bool = typer.Option(False, "--quick", help="A smaller run (about a minute)."),
+    quick: bool = typer.Option(
+        False, "--quick", help="A quick look: every stage on a small scale (seconds, not minutes)."
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in DIR."),
 ) -> None:
     """Run the main pipeline on built-in images and write DIR/report.html."""

@@ -12,43 +12,18 @@ to its one line, or ``None`` for a bug), kept separate so tests can check it dir
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 import traceback
 from typing import Any
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, os_error_line
 
 #: where bugs are reported (printed under the traceback of an unexpected exception)
 REPORT_BUGS = "the infodyn issue tracker (see README.md, 'Reporting problems')"
 
 #: exit codes: 2 for an expected failure (as click's usage errors), 130 for an interrupt
 EXIT_ERROR, EXIT_INTERRUPT, EXIT_BUG = 2, 130, 1
-
-_OS_ADVICE = {
-    errno.EACCES: "permission denied; choose a location you can write to (--out) or fix its "
-    "permissions",
-    errno.EPERM: "operation not permitted; choose another location or fix its permissions",
-    errno.EROFS: "read-only file system; choose a writable location (--out)",
-    errno.ENOSPC: "no space left on the device; free some space or choose another location",
-    errno.EDQUOT: "disk quota exceeded; free some space or choose another location",
-    errno.EEXIST: "a file is in the way of a directory that must be created there; choose "
-    "another --out or move the file",
-    errno.ENOTDIR: "a file is in the way where a directory is needed; choose another --out or "
-    "move the file",
-    errno.EISDIR: "is a directory where a file is expected; name a file",
-    errno.ENOENT: "no such file or directory; check the path",
-    errno.ENAMETOOLONG: "the path is too long; choose a shorter one",
-}
-
-
-def _os_line(exc: OSError) -> str:
-    where = exc.filename if exc.filename is not None else None
-    advice = _OS_ADVICE.get(exc.errno or -1)
-    if advice is None:
-        advice = f"{exc.strerror or exc}; check the path and the file system"
-    return f"{where}: {advice}" if where is not None else advice
 
 
 def explain(exc: BaseException) -> str | None:
@@ -62,7 +37,7 @@ def explain(exc: BaseException) -> str | None:
             "machine with more memory"
         )
     if isinstance(exc, OSError) and exc.errno is not None:
-        return _os_line(exc)
+        return os_error_line(exc)
     return None
 
 
@@ -120,7 +95,11 @@ def run(app: Any, argv: list[str] | None = None) -> int:
         print(f"infodyn: interrupted: {exc}", file=sys.stderr)
         return EXIT_INTERRUPT
     except KeyboardInterrupt:
-        print("infodyn: interrupted (nothing was checkpointed)", file=sys.stderr)
+        print(
+            "infodyn: interrupted at once: every file written so far is complete (atomic "
+            "writes); the last checkpoint, if any, is kept",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPT
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

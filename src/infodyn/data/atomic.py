@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.errors import writing
+
 
 def _umask() -> int:
     """The process umask (read by setting and restoring it; there is no read-only call)."""
@@ -31,8 +33,11 @@ def _umask() -> int:
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds."""
     final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix + ".tmp", dir=final.parent)
+    with writing(final):  # permission denied, a file in the way, read-only, disk full
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{final.name}.", suffix=suffix + ".tmp", dir=final.parent
+        )
     os.close(fd)
     tmp_path = Path(tmp)
     try:

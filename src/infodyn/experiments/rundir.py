@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from infodyn.data.atomic import atomic_path, write_json
+from infodyn.errors import writing
 
 
 class RunDir:
@@ -20,8 +21,9 @@ class RunDir:
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
-        (self.path / "figures").mkdir(exist_ok=True)
+        with writing(self.path):  # unwritable, or a file in the way: one InputError
+            self.path.mkdir(parents=True, exist_ok=True)
+            (self.path / "figures").mkdir(exist_ok=True)
 
     def file(self, name: str) -> Path:
         return self.path / name
