@@ -319,6 +319,11 @@ def image_energy_stage(cfg: PipelineConfig, size: int, run: RunDir) -> dict[str,
     )
     run.savefig(pf.couplings_figure(model, size), f"image_{tag}_couplings")
     run.savefig(pf.denoising_figure(res["denoising"], size), f"image_{tag}_denoising")
+    from infodyn.experiments.thermo_report import thermo_section  # C(T)/N and Zipf (issue 17)
+
+    res["thermodynamics"] = thermo_section(
+        run, model, train.values, samples, im.seed, f"image_{tag}_thermodynamics"
+    )
     model.save(run.file(f"image_{tag}_model.npz"))
     return res
 
@@ -857,6 +862,8 @@ _CAPTIONS = {
     "image_{t}_couplings": "couplings J_ij of the {t} model and their mean by pixel offset",
     "image_{t}_denoising": "held-out {t} patches corrupted by k flips, cleaned by descent of "
     "the posterior energy (pairwise or independent prior) or by descent to a memory",
+    "image_{t}_thermodynamics": "heat capacity per unit C(T)/N of the {t} model (E -> E/T) and "
+    "the rank-frequency (Zipf) plot of patch words and model samples",
     "network_stimuli": "the stimulus patches and the ON/OFF Poisson rates that encode them",
     "network_training": "e-prop training: loss terms, mean rate, branching (lag-1), information "
     "bound H(S) - CE, decoding error",
@@ -1051,6 +1058,7 @@ def _figure_order(sizes: list[int]) -> list[str]:
             f"image_{t}_memories",
             f"image_{t}_denoising",
             f"image_{t}_couplings",
+            f"image_{t}_thermodynamics",
         ]
     order += ["network_stimuli", "network_training", "network_rates_before_after", "network_rates"]
     for s in ("before", "after"):

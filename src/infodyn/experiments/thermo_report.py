@@ -65,7 +65,8 @@ def thermo_figure(hc: Any, X: np.ndarray, samples: np.ndarray, res: dict[str, An
         slope = res[key]["slope"]
         ax[1].loglog(r, f, ".", ms=3, label=f"{label} (slope {slope:.2f})")
     r = np.arange(1, 1001)
-    ax[1].loglog(r, 0.5 * r**-1.0, "k:", lw=0.8, label="Zipf, slope -1")
+    f1 = rank_frequency(X)[1][0]
+    ax[1].loglog(r, f1 / r, "k:", lw=0.8, label="Zipf, slope -1")
     ax[1].set(xlabel="rank", ylabel="frequency", title="rank-frequency of words")
     ax[1].legend(fontsize=7)
     fig.tight_layout()
