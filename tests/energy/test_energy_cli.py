@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from infodyn.energy import IsingModel
+from infodyn.energy import IsingModel, KPairwiseModel, all_states
 
 
 def run_cli(*args):
@@ -47,6 +47,25 @@ def test_energy_cli_writes_run_directory(tmp_path):
     model = IsingModel.load(out / "model.npz")
     assert model.n == n and model.fit_info["method"] == "mpf"
     assert json.loads((out / "config.json").read_text())["command"] == "energy"
+    # the thermodynamics section: C(T)/N of the saved model, by brute force at one temperature
+    th = r["thermodynamics"]
+    hc = th["heat_capacity"]
+    T = hc["temperatures"][10]
+    e = model.energy(all_states(n))
+    p = np.exp(-(e - e.min()) / T)
+    p /= p.sum()
+    assert hc["c_per_unit"][10] == pytest.approx((p @ e**2 - (p @ e) ** 2) / T**2 / n, rel=1e-8)
+    assert hc["method"] == "exact" and min(hc["temperatures"]) <= hc["peak_temperature"]
+    assert 0 < th["entropy_bits_per_unit_T1"] < 1
+    assert th["zipf_data"]["slope"] < 0 and th["zipf_model"]["n_words"] == 2000
+    # the K-pairwise model through the same command
+    out2 = tmp_path / "run_k"
+    res = run_cli(str(path), "--out", str(out2), "--samples", "2000", "--model", "k_pairwise")
+    assert res.returncode == 0, res.stderr
+    r2 = json.loads((out2 / "results.json").read_text())
+    assert isinstance(IsingModel.load(out2 / "model.npz"), KPairwiseModel)
+    assert r2["fit"]["model"] == "k_pairwise"
+    assert r2["heldout"]["model_test_bits"] > r2["heldout"]["independent_test_bits"]
 
 
 def _main(monkeypatch, capsys, *args):

@@ -51,6 +51,7 @@ EXPECTED_FIGURES = {
     "image_4x4_memories",
     "image_4x4_couplings",
     "image_4x4_denoising",
+    "image_4x4_thermodynamics",
     "network_stimuli",
     "network_training",
     "network_rates_before_after",

@@ -17,6 +17,9 @@ def energy(
     units: str = typer.Option(None, "--units", help="Units to use: '0,3,5' or '0-19'."),
     window: int = typer.Option(1, "--window", help="Consecutive bins per word."),
     method: str = typer.Option("mpf", "--method", help="mpf, pl or ml."),
+    model: str = typer.Option(
+        "pairwise", "--model", help="pairwise, or k_pairwise (+ a potential V(K) on the count)."
+    ),
     l2: float = typer.Option(0.0, "--l2", help="L2 penalty on the couplings."),
     l1: float = typer.Option(0.0, "--l1", help="L1 penalty on the couplings."),
     test_fraction: float = typer.Option(0.2, "--test-fraction", help="Held-out end of each trial."),
@@ -26,7 +29,8 @@ def energy(
     n_samples: int = typer.Option(20000, "--samples", help="Gibbs samples for statistics."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
-    """Fit an Ising model to binary words; report memories, transitions, likelihood, samples."""
+    """Fit an Ising model to binary words; report memories, transitions, likelihood, samples,
+    the heat capacity C(T)/N and the Zipf plot."""
     from infodyn.experiments.energy_run import run_energy
 
     if not spikes.exists():
@@ -37,6 +41,7 @@ def energy(
         "units": _parse_units(units),
         "window": window,
         "method": method,
+        "model": model,
         "l2": l2,
         "l1": l1,
         "test_fraction": test_fraction,
@@ -50,7 +55,8 @@ def energy(
         f"{r['bits_per_word']}-bit words ({r['n_train']} train, {r['n_test']} test): held-out "
         f"log-likelihood {h['model_test_bits']:.3f} bits/word vs "
         f"{h['independent_test_bits']:.3f} independent; "
-        f"{r['memories']['n_distinct']} memories -> {out}"
+        f"{r['memories']['n_distinct']} memories; C(T)/N peaks at T = "
+        f"{r['thermodynamics']['heat_capacity']['peak_temperature']:.2f} -> {out}"
     )
 
 

@@ -230,7 +230,6 @@ def heat_capacity(
         c, c_err = betas**2 * mom["var"], np.zeros(betas.size)
         mean, mean_err = mom["mean"], np.zeros(betas.size)
     else:
-        require(T.size >= 1, "give at least one temperature")
         mom = tempering_moments(model, betas, n_sweeps, burn_in, n_blocks, seed)
         c, c_err, mean, mean_err, acc = (
             mom["c"],

@@ -1,5 +1,6 @@
-"""The energy run: binary words of a spike file -> fitted Ising model -> memories, their
-probabilities and transitions, held-out likelihood, sample statistics, figures.
+"""The energy run: binary words of a spike file -> fitted Ising model (pairwise or K-pairwise)
+-> memories, their probabilities and transitions, held-out likelihood, sample statistics, the
+heat capacity C(T)/N and the Zipf plot of words (``thermo_report``), figures.
 
 Words are cut trial by trial (``idn.energy.binary_words``); bits that never change in the
 training words are dropped (and listed) because their fields diverge; all statistics, including
@@ -19,6 +20,7 @@ from pydantic import Field
 from infodyn.errors import require
 from infodyn.experiments.config import Section, validate
 from infodyn.experiments.rundir import RunDir
+from infodyn.experiments.thermo_report import thermo_section
 
 
 class EnergyRunConfig(Section):
@@ -29,6 +31,7 @@ class EnergyRunConfig(Section):
     units: list[int] | None = None
     window: int = Field(1, ge=1, description="consecutive bins per word")
     method: Literal["mpf", "pl", "ml"] = "mpf"
+    model: Literal["pairwise", "k_pairwise"] = "pairwise"
     l2: float = Field(0.0, ge=0)
     l1: float = Field(0.0, ge=0)
     test_fraction: float = Field(0.2, gt=0, lt=1)
@@ -97,6 +100,7 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
         seed=cfg.seed,
         validation=cfg.validation or None,
         patience=cfg.patience,
+        model=cfg.model,
     )
     fit_s = time.perf_counter() - t0
     model.save(run.file("model.npz"))
@@ -104,7 +108,7 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     if n <= 24:
         log_z, log_z_se, log_z_method = model.log_partition("exact"), 0.0, "exact"
     else:
-        ais = E.ais_log_partition(model.J, model.theta, seed=cfg.seed)
+        ais = E.ais_log_partition(model.J, model.theta, seed=cfg.seed, V=model.potential)
         log_z, log_z_se, log_z_method = ais.log_z, ais.stderr, "ais"
     report = E.heldout_report(model, X_train, X_test, log_z=log_z)
 
@@ -179,11 +183,14 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
         log_z,
         chain.transition[np.ix_(top, top)],
     )
+    results["thermodynamics"] = thermo_section(
+        run, model, X_train, samples, cfg.seed, "thermodynamics"
+    )
     run.write_json("results.json", results)
     return results
 
 
-_FIGURES = ("couplings", "memories", "transitions", "statistics")
+_FIGURES = ("couplings", "memories", "transitions", "statistics", "thermodynamics")
 
 
 def _figures(run, model, X, samples, ind, memories, freq, energy, log_z, transition) -> None:

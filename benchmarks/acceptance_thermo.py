@@ -1,0 +1,307 @@
+"""Acceptance experiment of issue 17 (not in CI): thermodynamics of learned energy functions.
+
+Question: does the thermodynamic signature of criticality of Tkacik et al. (2015) - a peak of
+the heat capacity per unit C(T)/N that grows with N and moves toward T = 1 - appear only for
+networks near dynamical criticality, or also for subcritical networks and for null models
+(latent common input, dichotomised Gaussian, independent, time-shuffled)?
+
+(a) Networks: unit-resolved stochastic branching networks (Haldeman & Beggs 2005, PRL 94:058101;
+    Kinouchi & Copelli 2006, Nat. Phys. 2:348): 300 units, each with k = 10 random outgoing
+    edges; an active unit activates each target in the next step with probability m/k, and each
+    unit also fires spontaneously with probability h = r0 max(1 - m, 0.01). This is
+    the cheap, unit-resolved stand-in for the trained LIF networks (training five LIF networks
+    to set branching ratios with e-prop does not fit this shared 2-core machine); the branching
+    ratio reached is measured on the recorded units with the MR estimator
+    (idn.criticality.branching_ratio). 120 of the 300 units are recorded; nested subsets of
+    N = 10, 20, 40, 80, 120 of them are analysed. The null models are built from the m = 0.95
+    network's words.
+(b) Binarised natural-image patches (idn.data.natural_patches, binarised at the patch mean, as
+    the images report does), 2x2 to 12x12.
+
+For every data set and N: pairwise and K-pairwise fits (L2 = 1e-3; pseudolikelihood for the
+networks: MPF with this L2 put > 99.99 % of the mass of the m = 1.0 network's N = 20 pairwise
+model at K >= 10 active units, never seen in the data, and lost 18 bits/word against the
+independent model, where PL gains 0.04 bits/unit; MPF for the image patches, as in the images
+report), C(T)/N over 30
+temperatures (exact for N <= 20, replica exchange otherwise), peak location and height, S(1)/N,
+the Zipf slope of the data and of model samples, the P(K) fit of both models (total variation
+against held-out P(K)), and held-out likelihood gains over the independent model (exact log Z
+for N <= 20, AIS above).
+
+    PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py network
+    PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py images
+    PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py bench
+    PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py summary
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+import infodyn as idn
+
+OUT = Path(__file__).resolve().parent / "results"
+NS = (10, 20, 40, 80, 120)
+MS = (0.5, 0.8, 0.95, 1.0)
+NULL_BASE = 1.0
+NULLS = ("independent", "shuffle", "dichotomised_gaussian", "latent")
+SIZES = (2, 3, 4, 6, 8, 10, 12)
+TEMPS = np.geomspace(0.5, 3.0, 30)
+
+
+@njit(cache=True)
+def _branching_network(targets, p, h, T, seed):
+    np.random.seed(seed)
+    N, k = targets.shape
+    X = np.zeros((T, N), dtype=np.uint8)
+    for t in range(1, T):
+        for i in range(N):
+            if np.random.random() < h:
+                X[t, i] = 1
+        for j in range(N):
+            if X[t - 1, j]:
+                for e in range(k):
+                    if np.random.random() < p:
+                        X[t, targets[j, e]] = 1
+    return X
+
+
+def network_words(m: float, T: int, seed: int, n_net: int = 300, k: int = 10, r0: float = 0.03):
+    """Words (T, 120) of 120 recorded units of a branching network with ratio m, and m_MR."""
+    rng = np.random.default_rng(seed)
+    targets = np.stack([rng.choice(n_net, k, replace=False) for _ in range(n_net)])
+    X = _branching_network(targets, m / k, r0 * max(1 - m, 0.01), T + 2000, seed)[2000:]
+    rec = rng.choice(n_net, 120, replace=False)
+    br = idn.criticality.branching_ratio(X[:, rec].sum(1)[None, :].astype(float), n_boot=50)
+    return X[:, rec], {"m_target": m, "m_mr": float(br.m), "m_mr_ci": list(map(float, br.m_ci))}
+
+
+def _pk(X: np.ndarray) -> np.ndarray:
+    return np.bincount(X.sum(1), minlength=X.shape[1] + 1) / X.shape[0]
+
+
+def analyse(
+    train: np.ndarray, test: np.ndarray, seed: int, fast: bool = False, method: str = "pl"
+) -> dict:
+    """Every measure of the module docstring for one data set (train/test words)."""
+    E = idn.energy
+    n = train.shape[1]
+    keep = (train.mean(0) > 0) & (train.mean(0) < 1)
+    train, test = train[:, keep], test[:, keep]
+    n = train.shape[1]
+    allw = np.concatenate([train, test])
+    res: dict = {"n": n, "n_train": len(train), "n_test": len(test), "rate": float(train.mean())}
+    res["zipf_data"] = E.zipf_slope(allw, n_boot=100, seed=seed).to_dict()
+    pk_test = _pk(test)
+    res["pk_data"] = pk_test.tolist()
+    for kind in ("pairwise", "k_pairwise"):
+        t0 = time.perf_counter()
+        model = E.fit(
+            train, method=method, model=kind, l2=1e-3, maxiter=200 if fast else 500, seed=seed
+        )
+        r: dict = {
+            "fit_seconds": time.perf_counter() - t0,
+            "converged": model.fit_info["converged"],
+        }
+        if n <= 20:
+            lz, lz_err = model.log_partition("exact"), 0.0
+        else:
+            a = E.ais_log_partition(
+                model.J,
+                model.theta,
+                n_chains=100,
+                n_betas=1000 if fast else 3000,
+                seed=seed,
+                V=model.potential,
+            )
+            lz, lz_err = a.log_z, a.stderr
+        rep = E.heldout_report(model, train, test, log_z=lz)
+        r.update(
+            log_z=lz,
+            log_z_err=lz_err,
+            test_bits=rep["model_test_bits"],
+            gain_bits=rep["gain_over_independent_bits"],
+            gain_bits_per_unit=rep["gain_over_independent_bits"] / n,
+        )
+        starts = train[np.random.default_rng(seed).choice(len(train), 64)]  # chains start at data
+        samples = model.sample(len(allw), seed=seed, burn_in=300, thin=3, chains=64, init=starts)
+        pk_model = _pk(samples)
+        r["pk_model"] = pk_model.tolist()
+        r["pk_tv"] = float(0.5 * np.abs(pk_model - pk_test).sum())
+        r["zipf_model"] = E.zipf_slope(samples, n_boot=50, seed=seed).to_dict()
+        sweeps = dict(n_sweeps=1500, burn_in=400) if fast else dict(n_sweeps=4000, burn_in=1000)
+        hc = E.heat_capacity(
+            model, TEMPS, method="exact" if n <= 20 else "mcmc", seed=seed, **sweeps
+        )
+        r["heat_capacity"] = hc.to_dict()
+        s = E.entropy(
+            model, 1.0, method="exact" if n <= 20 else "mcmc", n_betas=31, seed=seed, **sweeps
+        )
+        r["entropy_bits_per_unit"] = float(s.s_bits[0])
+        r["entropy_err"] = float(s.s_err_bits[0])
+        if kind == "k_pairwise":
+            r["V"] = model.centred().V.tolist()
+        res[kind] = r
+    return res
+
+
+def _split(X: np.ndarray, seed: int, frac: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """Hold out the last ``frac`` of the time series (contiguous: no leakage by autocorrelation)."""
+    k = int(len(X) * (1 - frac))
+    return X[:k], X[k:]
+
+
+def _dump(name: str, obj: dict) -> None:
+    OUT.mkdir(exist_ok=True)
+    (OUT / f"acceptance_thermo_{name}.json").write_text(json.dumps(obj, indent=1))
+
+
+def _dataset(label: str, T: int, seed: int) -> tuple[np.ndarray, dict]:
+    """Words (T, 120) of one data set: ``m=0.5`` (a branching network) or ``null:KIND`` (a null
+    model of the m = 1.0 network's words, each subset's null built from that subset)."""
+    order = np.random.default_rng(seed).permutation(120)
+    if label.startswith("m="):
+        X, info = network_words(float(label[2:]), T, seed)
+        return X[:, order], info
+    base, _ = network_words(NULL_BASE, T, seed)
+    return base[:, order], {"null_of": f"m={NULL_BASE}", "kind": label[5:]}
+
+
+def run_network(labels: list[str], T: int, seed: int, fast: bool, method: str) -> None:
+    """Each data set to its own results file (several processes can share the list)."""
+    for label in labels:
+        X, info = _dataset(label, T, seed)
+        out: dict = {"label": label, "T": T, "seed": seed, "temperatures": TEMPS.tolist()}
+        out["fit_method"] = method
+        out["dynamics"], out["subsets"] = info, {}
+        for N in NS:
+            t0 = time.perf_counter()
+            Y = X[:, :N]
+            if label.startswith("null:"):
+                Y = idn.energy.null_words(Y, label[5:], seed=seed)
+            out["subsets"][str(N)] = analyse(*_split(Y, seed), seed, fast, method)
+            print(f"{label} N={N} done in {time.perf_counter() - t0:.0f}s", flush=True)
+            _dump(f"network_{label.replace(':', '_')}", out)
+
+
+def run_images(n: int, seed: int, fast: bool) -> None:
+    out: dict = {"n_patches": n, "seed": seed, "temperatures": TEMPS.tolist(), "sizes": {}}
+    for size in SIZES:
+        split = idn.data.natural_patches(
+            size=size,
+            n=n,
+            seed=seed,
+            binarize="mean",
+            held_out=0.2,
+            min_contrast=0.02,
+            details=True,
+        )
+        t0 = time.perf_counter()
+        out["sizes"][str(size * size)] = analyse(
+            split.train.values, split.test.values, seed, fast, "mpf"
+        )
+        print(f"patch {size}x{size} done in {time.perf_counter() - t0:.0f}s", flush=True)
+        _dump("images", out)
+
+
+def _gibbs_baseline(model, sweeps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The peer without exchanges: one Gibbs chain per temperature, same sweeps and burn-in;
+    C(T)/n and its jackknife error from the energies of the kept sweeps."""
+    from infodyn.energy.thermo import _jackknife
+
+    c, err = [], []
+    for T in TEMPS:
+        S = model.sample(sweeps, seed=seed, chains=1, burn_in=sweeps // 4, thin=1, temperature=T)
+        e = model.energy(S)[:, None]
+        cc, ce, _, _ = _jackknife(e, np.array([1.0 / T]), 20)
+        c.append(cc[0] / model.n)
+        err.append(ce[0] / model.n)
+    return np.array(c), np.array(err)
+
+
+def run_bench(seed: int) -> None:
+    """C(T) over 30 temperatures for n = 120: replica exchange against independent Gibbs chains
+    (the same sweeps per temperature), CPU time and error bars."""
+    X, info = network_words(0.95, 40000, seed)
+    train, _ = _split(X, seed)
+    train = train[:, (train.mean(0) > 0) & (train.mean(0) < 1)]
+    model = idn.energy.fit(train, method="pl", l2=1e-3, maxiter=500, seed=seed)
+    idn.energy.heat_capacity(model, TEMPS[:3], method="mcmc", n_sweeps=40, burn_in=0)  # compile
+    model.sample(10, seed=0)
+    rows = []
+    for sweeps in (2000, 8000):
+        for method in ("replica exchange", "Gibbs per temperature"):
+            t0, c0 = time.perf_counter(), time.process_time()
+            if method == "replica exchange":
+                hc = idn.energy.heat_capacity(
+                    model, TEMPS, method="mcmc", seed=seed, n_sweeps=sweeps, burn_in=sweeps // 4
+                )
+                c, err, acc = hc.c, hc.c_err, float(hc.swap_acceptance.min())
+            else:
+                c, err = _gibbs_baseline(model, sweeps, seed)
+                acc = None
+            cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+            from infodyn.energy.thermo import peak
+
+            tp, hp = peak(TEMPS, c)
+            rows.append(
+                {
+                    "method": method,
+                    "n": model.n,
+                    "n_temperatures": TEMPS.size,
+                    "n_sweeps": sweeps,
+                    "burn_in": sweeps // 4,
+                    "cpu_seconds": cpu,
+                    "wall_seconds": wall,
+                    "peak_temperature": tp,
+                    "peak_height": hp,
+                    "err_at_peak": float(err[np.argmax(c)]),
+                    "median_rel_err": float(np.median(err / c)),
+                    "min_swap_acceptance": acc,
+                }
+            )
+            print(rows[-1], flush=True)
+    _dump(
+        "bench",
+        {
+            "rows": rows,
+            "model": "pairwise PL fit to 120 units of the m = 0.95 branching network",
+            "load_average": list(__import__("os").getloadavg()),
+        },
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("run", choices=["network", "images", "bench", "summary"])
+    ap.add_argument("--T", type=int, default=30000, help="network: words (steps) per network")
+    ap.add_argument("--patches", type=int, default=30000, help="images: patches per size")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--method", default="pl", help="network: fit method (images: mpf)")
+    ap.add_argument("--fast", action="store_true", help="fewer sweeps, iterations and AIS steps")
+    ap.add_argument(
+        "--only",
+        default=",".join([f"m={m}" for m in MS] + [f"null:{k}" for k in NULLS]),
+        help="network: data sets, e.g. m=0.5,null:latent",
+    )
+    a = ap.parse_args()
+    if a.run == "network":
+        run_network(a.only.split(","), a.T, a.seed, a.fast, a.method)
+    elif a.run == "images":
+        run_images(a.patches, a.seed, a.fast)
+    elif a.run == "bench":
+        run_bench(a.seed)
+    else:
+        from acceptance_thermo_report import summary
+
+        summary()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""Figures, tables and the verdict of benchmarks/acceptance_thermo.py (reads its JSON results).
+
+PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py summary
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parent / "results"
+MODELS = ("pairwise", "k_pairwise")
+
+
+def _load(name: str) -> dict | None:
+    p = OUT / f"acceptance_thermo_{name}.json"
+    return json.loads(p.read_text()) if p.exists() else None
+
+
+def _datasets() -> dict[str, dict[str, dict]]:
+    """{label: {N: analysis}} for every network, null and image data set found."""
+    out: dict[str, dict[str, dict]] = {}
+    runs = [json.loads(p.read_text()) for p in OUT.glob("acceptance_thermo_network_*.json")]
+    runs.sort(key=lambda r: (r["label"].startswith("null"), r["label"]))
+    for run in runs:
+        label, d = run["label"], run["dynamics"]
+        if "m_mr" in d:
+            label = f"{label} (m_MR {d['m_mr']:.3f})"
+        out[label] = run["subsets"]
+    img = _load("images")
+    if img:
+        out["image patches"] = img["sizes"]
+    return out
+
+
+def signature(subsets: dict[str, dict], model: str) -> dict:
+    """Peak location/height at the smallest and largest N, and their trend with log N."""
+    Ns = sorted(int(k) for k in subsets)
+    hc = [subsets[str(n)][model]["heat_capacity"] for n in Ns]
+    Tp = np.array([h["peak_temperature"] for h in hc])
+    Cp = np.array([h["peak_height"] for h in hc])
+    logn = np.log(Ns)
+    return {
+        "Ns": Ns,
+        "T_peak": Tp.tolist(),
+        "C_peak": Cp.tolist(),
+        "height_slope_per_ln_N": float(np.polyfit(logn, Cp, 1)[0]) if len(Ns) > 1 else None,
+        "distance_to_1_first_last": [float(abs(np.log(Tp[0]))), float(abs(np.log(Tp[-1])))],
+        "grows": bool(len(Ns) > 1 and Cp[-1] > 1.2 * Cp[0]),
+        "moves_toward_1": bool(len(Ns) > 1 and abs(np.log(Tp[-1])) < abs(np.log(Tp[0]))),
+    }
+
+
+def _fig_curves(data: dict, model: str, name: str) -> None:
+    from infodyn.plotting import pyplot
+
+    plt = pyplot()
+    k = len(data)
+    cols = min(4, k)
+    rows = -(-k // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
+    for ax, (label, subsets) in zip(axes.ravel(), data.items(), strict=False):
+        for j, n in enumerate(sorted(subsets, key=int)):
+            h = subsets[n][model]["heat_capacity"]
+            ax.errorbar(
+                h["temperatures"],
+                h["c_per_unit"],
+                yerr=h["c_per_unit_err"],
+                ms=2,
+                fmt="o-",
+                lw=1,
+                color=plt.cm.viridis(j / max(1, len(subsets) - 1)),
+                label=f"N={subsets[n]['n']}",
+            )
+        ax.axvline(1, color="k", ls=":", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_title(label, fontsize=8)
+        ax.set_xlabel("T")
+        ax.set_ylabel("C(T)/N")
+    axes.ravel()[0].legend(fontsize=6)
+    for ax in axes.ravel()[k:]:
+        ax.axis("off")
+    fig.suptitle(f"heat capacity per unit, {model} fits")
+    fig.tight_layout()
+    fig.savefig(OUT / f"acceptance_thermo_{name}.png", dpi=100)
+    plt.close(fig)
+
+
+def _fig_trends(data: dict) -> None:
+    from infodyn.plotting import pyplot
+
+    plt = pyplot()
+    fig, ax = plt.subplots(2, 3, figsize=(15, 7.5))
+    for i, (label, subsets) in enumerate(data.items()):
+        Ns = sorted(int(k) for k in subsets)
+        c = f"C{i % 10}"
+        ls = "--" if label.startswith("null") else ":" if label.startswith("image") else "-"
+        for r, model in enumerate(MODELS):
+            s = signature(subsets, model)
+            ax[r, 0].plot(Ns, s["T_peak"], "o" + ls, color=c, ms=3, label=label)
+            ax[r, 1].plot(Ns, s["C_peak"], "o" + ls, color=c, ms=3)
+            g = [subsets[str(n)][model]["gain_bits_per_unit"] for n in Ns]
+            ax[r, 2].plot(Ns, g, "o" + ls, color=c, ms=3)
+            ax[r, 0].set(xscale="log", ylabel=f"{model}: T of C(T)/N peak", xlabel="N")
+            ax[r, 1].set(xscale="log", ylabel=f"{model}: peak C/N", xlabel="N")
+            ax[r, 2].set(xscale="log", ylabel=f"{model}: held-out gain (bits/unit)", xlabel="N")
+        ax[0, 0].axhline(1, color="k", lw=0.6)
+    ax[0, 0].legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(OUT / "acceptance_thermo_trends.png", dpi=100)
+    plt.close(fig)
+
+
+def _fig_pk_zipf(data: dict) -> None:
+    from infodyn.plotting import pyplot
+
+    plt = pyplot()
+    k = len(data)
+    fig, ax = plt.subplots(2, k, figsize=(3.2 * k, 6.2), squeeze=False)
+    for j, (label, subsets) in enumerate(data.items()):
+        top = subsets[max(subsets, key=int)]
+        K = np.arange(len(top["pk_data"]))
+        ax[0, j].semilogy(K, top["pk_data"], "k-", label="held-out data")
+        for model, mk in zip(MODELS, ("o", "x"), strict=True):
+            ax[0, j].semilogy(
+                K, top[model]["pk_model"], mk, ms=3, label=f"{model} (TV {top[model]['pk_tv']:.3f})"
+            )
+        ax[0, j].set_title(f"{label}, N={top['n']}", fontsize=7)
+        ax[0, j].set_xlabel("K active")
+        ax[0, j].legend(fontsize=5)
+        Ns = sorted(int(n) for n in subsets)
+        for key, mk, lab in (("zipf_data", "ko-", "data"),):
+            z = [subsets[str(n)][key] for n in Ns]
+            ax[1, j].errorbar(
+                Ns,
+                [q["slope"] for q in z],
+                yerr=np.abs(
+                    np.array(
+                        [[q["slope"] - q["interval"][0], q["interval"][1] - q["slope"]] for q in z]
+                    ).T
+                ),
+                fmt=mk,
+                ms=3,
+                capsize=2,
+                label=lab,
+            )
+        for model, mk in zip(MODELS, ("s--", "x:"), strict=True):
+            ax[1, j].plot(
+                Ns,
+                [subsets[str(n)][model]["zipf_model"]["slope"] for n in Ns],
+                mk,
+                ms=3,
+                label=model,
+            )
+        ax[1, j].axhline(-1, color="k", lw=0.6)
+        ax[1, j].set(xscale="log", xlabel="N", ylabel="Zipf slope")
+        ax[1, j].legend(fontsize=5)
+    fig.tight_layout()
+    fig.savefig(OUT / "acceptance_thermo_pk_zipf.png", dpi=90)
+    plt.close(fig)
+
+
+def _table(data: dict) -> list[str]:
+    lines = [
+        "| data | model | N | T_peak | C_peak/N | S(1)/N (bits) | Zipf data | gain (bits/unit) "
+        "| P(K) TV |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for label, subsets in data.items():
+        for model in MODELS:
+            for n in sorted(subsets, key=int):
+                a = subsets[n]
+                r = a[model]
+                h = r["heat_capacity"]
+                z = a["zipf_data"]
+                lines.append(
+                    f"| {label} | {model} | {a['n']} | {h['peak_temperature']:.2f} | "
+                    f"{h['peak_height']:.3f} | {r['entropy_bits_per_unit']:.3f} | "
+                    f"{z['slope']:.2f} [{z['interval'][0]:.2f}, {z['interval'][1]:.2f}] | "
+                    f"{r['gain_bits_per_unit']:.4f} | {r['pk_tv']:.3f} |"
+                )
+    return lines
+
+
+def summary() -> None:
+    data = _datasets()
+    if not data:
+        print("no results yet")
+        return
+    nets = {k: v for k, v in data.items() if not k.startswith("image")}
+    if nets:
+        for model in MODELS:
+            _fig_curves(nets, model, f"network_{model}")
+    if "image patches" in data:
+        _fig_curves({"image patches": data["image patches"]}, "pairwise", "images_curves")
+    _fig_trends(data)
+    _fig_pk_zipf(data)
+    sig = {label: {m: signature(s, m) for m in MODELS} for label, s in data.items()}
+    (OUT / "acceptance_thermo_signature.json").write_text(json.dumps(sig, indent=1))
+    lines = ["# Acceptance: thermodynamics of learned energy functions (issue 17)", ""]
+    lines += [
+        "Signature per data set (peak of C(T)/N vs N; 'grows': C_peak at the largest N "
+        "> 1.2x the smallest; 'toward 1': |log T_peak| shrinks from the smallest to the "
+        "largest N):",
+        "",
+        "| data | model | T_peak by N | C_peak/N by N | grows | toward 1 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, by in sig.items():
+        for m, s in by.items():
+            lines.append(
+                f"| {label} | {m} | {', '.join(f'{t:.2f}' for t in s['T_peak'])} | "
+                f"{', '.join(f'{c:.3f}' for c in s['C_peak'])} | {s['grows']} | "
+                f"{s['moves_toward_1']} |"
+            )
+    lines += ["", "All measures:", ""] + _table(data)
+    (OUT / "acceptance_thermo.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines[:40]))
