@@ -621,6 +621,8 @@ def fit_power_law(
         Number of synthetic data sets for the goodness-of-fit p-value (0: none; Clauset et al.
         recommend ~2500 for two-digit precision).
 
+    Notes
+    -----
     Too few values (fewer than ``min_tail`` or fewer than two distinct ones) give a NaN fit with
     a warning that the estimate is not meaningful.
     """
