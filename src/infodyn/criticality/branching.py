@@ -617,6 +617,11 @@ def branching_ratio(
             "fit window kmax inadequate"
         )
     main = fits[fit]
+    if bias_correction and not np.isfinite(main.m):
+        notes.append(
+            f"the finite-trial bias correction does not hold here (tau not small against "
+            f"{t} bins per trial, or m close to 1): no bias-corrected estimate"
+        )
     grid = _lnm_grid(int(kf[-1]))
     edge = main.b > 0 and np.isfinite(main.m) and not grid[1] <= np.log(main.m) <= grid[-2]
     if edge:  # the least-squares m sits on the end of the searched range: not an estimate
@@ -624,11 +629,6 @@ def branching_ratio(
             f"the fitted m = {main.m:.3g} (tau = {main.tau:.3g} ms) lies at the edge of the fit "
             "range: r_k decays within about one lag (or grows), so m and tau are not resolved; "
             "use a finer bin or check the activity"
-        )
-    if bias_correction and not np.isfinite(main.m):
-        notes.append(
-            f"the finite-trial bias correction does not hold here (tau not small against "
-            f"{t} bins per trial, or m close to 1): no bias-corrected estimate"
         )
     if main.m >= 1:
         notes.append(f"m = {main.m:.4g} >= 1 (supercritical or non-stationary): tau is negative")
