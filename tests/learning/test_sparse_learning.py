@@ -284,3 +284,35 @@ def test_sparse_trainer_matches_dense_and_resumes_exactly(tmp_path, online_windo
     assert not np.allclose(w.values, sparse["w_rec"].values)  # it learned
     signs = net.unit_signs()[w.pre_indices()]
     assert np.all(np.asarray(w.values) * signs >= 0)  # Dale's law on the values
+
+
+def test_train_cli_trains_and_resumes_a_sparse_network(tmp_path):
+    """``infodyn train`` with ``k_in`` and sparse storage: the checkpoint keeps the pattern
+    (``param_w_rec.values/indices/indptr/shape``) and ``--resume`` continues from it."""
+    from typer.testing import CliRunner
+
+    from infodyn.cli import app
+
+    cfg = tmp_path / "c.toml"
+    text = (
+        "[network]\nn_in = 8\nn_rec = 20\nn_out = 0\nin_scale = 3.0\n"
+        'connectivity = "ei"\nk_in = 5\nweights = "sparse"\n'
+        '[task]\nkind = "rate"\nn_steps = 60\n'
+        '[[loss]]\nkind = "unit_rate"\nweight = 1e-3\n'
+        "[training]\niterations = 2\ncheckpoint_every = 1\nlr = 1e-3\n"
+    )
+    cfg.write_text(text)
+    out = tmp_path / "run"
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", str(cfg), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    with np.load(out / "checkpoint.npz") as data:
+        assert {"param_w_rec.values", "param_w_rec.indices", "param_w_rec.indptr"} <= set(data)
+        assert data["param_w_rec.values"].shape == (20 * 5,)
+        values2 = data["param_w_rec.values"].copy()
+    cfg.write_text(text.replace("iterations = 2", "iterations = 3"))
+    res = runner.invoke(app, ["train", str(cfg), "--out", str(out), "--resume"])
+    assert res.exit_code == 0, res.output
+    with np.load(out / "checkpoint.npz") as data:
+        assert int(data["iteration"]) == 3
+        assert not np.array_equal(data["param_w_rec.values"], values2)
