@@ -201,7 +201,7 @@ def train(net, task, params, a, loss, run: Path, minutes: float):
             train=("w_rec",),
             online_window=a.window,
             checkpoint_every=1,
-            clip_norm=None,
+            clip_norm=a.clip_norm,
             precision="float32",
         )
         tr = Trainer(net, task, loss, opts, params=params)
@@ -210,6 +210,13 @@ def train(net, task, params, a, loss, run: Path, minutes: float):
         return tr
 
     tr = trainer(a.lr if sched["fine_from"] is None else a.fine_lr)
+    if a.reset_optimizer:  # a fresh Adam state (moments) from the current weights
+        from infodyn.learning.synapse_ops import trainable_arrays
+
+        tr.state.opt_state = tr.optimizer.init(trainable_arrays(tr.state.params))
+        sched.setdefault("optimizer_reset_at", []).append(tr.state.iteration)
+        sched.setdefault("clip_norm_from", {})[str(tr.state.iteration)] = a.clip_norm
+        write_json(sched_file, sched)
     t0 = time.time()
     while tr.state.iteration < a.iterations and (time.time() - t0) / 60 < minutes:
         rec = tr.step()
@@ -389,6 +396,12 @@ def main(argv=None) -> None:
     ap.add_argument("--window", type=int, default=200, help="e-prop update every W steps")
     ap.add_argument("--lr", type=float, default=2e-5)
     ap.add_argument("--fine-lr", type=float, default=2e-5)
+    ap.add_argument("--clip-norm", type=float, default=None)
+    ap.add_argument(
+        "--reset-optimizer",
+        action="store_true",
+        help="with --resume: start Adam's moments afresh from the checkpoint",
+    )
     ap.add_argument("--var-weight", type=float, default=1e-7)
     ap.add_argument("--iterations", type=int, default=200)
     ap.add_argument("--max-minutes", type=float, default=40.0)
@@ -491,6 +504,7 @@ def main(argv=None) -> None:
         "iterations": tr.state.iteration,
         "stopped_by_time_limit": stopped,
         "fine_lr_from_iteration": sched.get("fine_from"),
+        "schedule": sched,
         "history": [
             {k: r[k] for k in ("iteration", "loss", "mean_rate_hz", "branching", "seconds")}
             for r in hist

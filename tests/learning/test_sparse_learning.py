@@ -61,13 +61,14 @@ LOSS = (
 @pytest.mark.parametrize("name", sorted(NETS))
 def test_sparse_eprop_equals_stopgrad_bptt_and_dense_masked(name):
     """Refractory LIF / ALIF, readout filter by look-ahead, a two-pass loss; every method's
-    sparse gradient is a SparseWeights of the same pattern equal to the dense one at it."""
+    sparse gradient is a SparseWeights of the same pattern equal to the dense one at it (full
+    BPTT, the slowest to compile, on LIF only)."""
     net = NETS[name]()
     dense, sparse = _sparse_params(net, seed=1)
     w = sparse["w_rec"]
     x, tgt = _data(net.n_in, net.n_out)
     ev = {}
-    for method in ("eprop", "bptt_stopgrad", "bptt"):
+    for method in ("eprop", "bptt_stopgrad") + (("bptt",) if name == "lif" else ()):
         d = evaluate(net, dense, x, tgt, LOSS, method=method, precision="float64")
         s = evaluate(net, sparse, x, tgt, LOSS, method=method, precision="float64")
         g = s.grads["w_rec"]
@@ -85,7 +86,8 @@ def test_sparse_eprop_equals_stopgrad_bptt_and_dense_masked(name):
     for key in ("w_in", "w_out"):
         assert max_rel(e[key], b[key]) <= 1e-10, key
     # negative control: full BPTT differs from e-prop on the recurrent weights
-    assert max_rel(e["w_rec"].values, ev["bptt"].grads["w_rec"].values) > 1e-3
+    if "bptt" in ev:
+        assert max_rel(e["w_rec"].values, ev["bptt"].grads["w_rec"].values) > 1e-3
 
 
 @pytest.mark.parametrize("name", sorted(NETS))
@@ -225,10 +227,12 @@ def test_sparse_eprop_memory_scales_with_nnz_not_n_squared():
     assert large / small < 2.3
 
 
-@pytest.mark.parametrize("online_window", [None, 70])
-def test_sparse_trainer_matches_dense_and_resumes_exactly(tmp_path, online_window):
-    """Adam + lr_scale + clipping + Dale's law on a sparse E/I network: the same weights as the
-    dense run at the stored synapses, and a checkpointed run resumed == an uninterrupted one."""
+def test_sparse_trainer_matches_dense_and_resumes_exactly(tmp_path):
+    """Adam + lr_scale + clipping + Dale's law on a sparse E/I network, e-prop updates every 70
+    steps within 150-step sequences: the same weights as the dense run at the stored synapses,
+    and a checkpointed run resumed == an uninterrupted one (the whole-sequence path is run by
+    the CLI test below)."""
+    online_window = 70
     from infodyn.learning.tasks import RateTask
     from infodyn.learning.trainer import Trainer, TrainOptions
 
