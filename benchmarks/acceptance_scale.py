@@ -180,25 +180,43 @@ def input_drive(net, task, params, a):
 
 
 def train(net, task, params, a, loss, run: Path, minutes: float):
-    """e-prop with online windows; one checkpoint per iteration. Returns the trainer, whether the
-    time limit stopped it."""
+    """e-prop with online windows; one checkpoint per iteration. Adam at ``--lr`` until the
+    training rate first exceeds ``r0 / 2``, then at ``--fine-lr`` (smaller weight steps near the
+    critical point, where the rate is very sensitive to W_rec; the switch is kept in
+    ``schedule.json`` so a resumed run continues at the same rate). Returns the trainer and
+    whether the time limit stopped it."""
+    from infodyn.data.atomic import write_json
     from infodyn.learning.trainer import Trainer, TrainOptions
 
-    opts = TrainOptions(
-        method="eprop",
-        optimizer="adam",
-        lr=a.lr,
-        batch_size=1,
-        seed=a.seed,
-        train=("w_rec",),
-        online_window=a.window,
-        checkpoint_every=1,
-        clip_norm=None,
-        precision="float32",
-    )
-    tr = Trainer(net, task, loss, opts, params=params)
-    if a.resume and (run / "checkpoint.npz").exists():
-        tr.load_checkpoint(run / "checkpoint.npz")
+    sched_file = run / "schedule.json"
+    sched = json.loads(sched_file.read_text()) if sched_file.exists() else {"fine_from": None}
+
+    def trainer(lr):
+        opts = TrainOptions(
+            method="eprop",
+            optimizer="adam",
+            lr=lr,
+            batch_size=1,
+            seed=a.seed,
+            train=("w_rec",),
+            online_window=a.window,
+            checkpoint_every=1,
+            clip_norm=a.clip_norm,
+            precision="float32",
+        )
+        tr = Trainer(net, task, loss, opts, params=params)
+        if (run / "checkpoint.npz").exists() and (a.resume or lr != a.lr):
+            tr.load_checkpoint(run / "checkpoint.npz")
+        return tr
+
+    tr = trainer(a.lr if sched["fine_from"] is None else a.fine_lr)
+    if a.reset_optimizer:  # a fresh Adam state (moments) from the current weights
+        from infodyn.learning.synapse_ops import trainable_arrays
+
+        tr.state.opt_state = tr.optimizer.init(trainable_arrays(tr.state.params))
+        sched.setdefault("optimizer_reset_at", []).append(tr.state.iteration)
+        sched.setdefault("clip_norm_from", {})[str(tr.state.iteration)] = a.clip_norm
+        write_json(sched_file, sched)
     t0 = time.time()
     while tr.state.iteration < a.iterations and (time.time() - t0) / 60 < minutes:
         rec = tr.step()
@@ -208,7 +226,12 @@ def train(net, task, params, a, loss, run: Path, minutes: float):
             f"{rec['loss']:.4g}, naive m {rec['branching']:.3f} ({rec['seconds']:.0f} s)",
             flush=True,
         )
-    return tr, tr.state.iteration < a.iterations
+        if sched["fine_from"] is None and rec["mean_rate_hz"] > a.r0 / 2:
+            sched["fine_from"] = rec["iteration"]
+            write_json(sched_file, sched)
+            print(f"  lr -> {a.fine_lr:g} from iteration {rec['iteration']}", flush=True)
+            tr = trainer(a.fine_lr)
+    return tr, tr.state.iteration < a.iterations, sched
 
 
 def figures(before, after, hist, r0, prefix):
@@ -267,6 +290,98 @@ def figures(before, after, hist, r0, prefix):
     fig2.savefig(f"{prefix}_training.png", dpi=100)
 
 
+def _fmt(x, f=".3f"):
+    return "-" if x is None or (isinstance(x, float) and not np.isfinite(x)) else format(x, f)
+
+
+def _aval_rows(name, res):
+    """Markdown rows of one avalanche analysis (sizes, durations, crackling)."""
+    av = res.get(name, {})
+    if "size" not in av:
+        return [f"| {name} | {av.get('error', 'not measured')} | | | | |"]
+    rows = []
+    for key in ("size", "duration"):
+        f = av[key]
+        comp = f.get("comparisons", {})
+        rows.append(
+            f"| {name}: {key} (n = {av['n_avalanches']}, bin {av['bin_ms']:g} ms) | "
+            f"{_fmt(f.get('alpha'))} +- {_fmt(f.get('sigma'))} | {_fmt(f.get('xmin'), '.0f')} | "
+            f"{_fmt(f.get('decades'), '.2f')} | "
+            f"{comp.get('exponential', {}).get('favored', '-')} "
+            f"(R {_fmt(comp.get('exponential', {}).get('R'), '.1f')}) | "
+            f"{comp.get('lognormal', {}).get('favored', '-')} "
+            f"(R {_fmt(comp.get('lognormal', {}).get('R'), '.1f')}) |"
+        )
+    cr = av.get("crackling", {})
+    rows.append(
+        f"| {name}: crackling | gamma predicted {_fmt(cr.get('gamma_predicted'))}, fitted "
+        f"{_fmt(cr.get('gamma_fitted'))} +- {_fmt(cr.get('gamma_fitted_stderr'))} | | | | |"
+    )
+    return rows
+
+
+def summary(notes: str = "") -> None:
+    """Write ``acceptance_scale.md`` from ``acceptance_scale.json``."""
+    r = json.loads((OUT / "acceptance_scale.json").read_text())
+    a = r["setup"]
+    lines = [
+        "# Acceptance experiment (issue 13): a trained 10^4-unit sparse network near criticality",
+        "",
+        f"Command (last call): `{r['command']}`",
+        "",
+        f"Setup: {a['n']} LIF units, E/I with Dale's law, fixed in-degree K = {a['k']} "
+        f"(nnz = {a['nnz']}), SparseWeights float32; {a['n_in']} Poisson inputs at "
+        f"{a['in_rate']} Hz (in_scale {a['in_scale']}); input-evoked rate h = {r['h_hz']:.4f} Hz; "
+        f"target r0 = {a['r0']} Hz, so m -> 1 - h/r0 = {r['predicted_m']:.4f}. Loss: {a['loss']}. "
+        f"e-prop on w_rec, Adam lr {a['lr']:g} (then {a.get('fine_lr', 0):g} from iteration "
+        f"{r.get('fine_lr_from_iteration')}), sequences of {a['steps']} steps with an update "
+        f"every {a['window']} steps; {r['iterations']} iterations"
+        f"{' (stopped by the time limit)' if r['stopped_by_time_limit'] else ''}. Measured on "
+        f"{a['trials']} fresh trials of {a['trial_steps']} steps (first {a['discard']} dropped), "
+        "event engine.",
+        "",
+        "| measure | before | after |",
+        "| --- | --- | --- |",
+    ]
+    b, f = r["before"], r["after"]
+    lines.append(f"| rate (Hz) | {_fmt(b['rate_hz'])} | {_fmt(f['rate_hz'])} |")
+    for m in ("mr", "naive"):
+        cb, cf = b.get(f"m_{m}_ci95", [None, None]), f.get(f"m_{m}_ci95", [None, None])
+        lines.append(
+            f"| m_{m.upper()} ({b['bin_ms']:g} ms bins) [95 % CI] | {_fmt(b.get(f'm_{m}'), '.4f')} "
+            f"[{_fmt(cb[0], '.4f')}, {_fmt(cb[1], '.4f')}] | {_fmt(f.get(f'm_{m}'), '.4f')} "
+            f"[{_fmt(cf[0], '.4f')}, {_fmt(cf[1], '.4f')}] |"
+        )
+    lines += [
+        "",
+        "Avalanches (power law fits, Clauset et al. 2009; LR verdicts vs exponential "
+        "and lognormal, p < 0.1):",
+        "",
+    ]
+    for label, res in (("before", b), ("after", f)):
+        lines += [
+            f"{label}:",
+            "",
+            "| analysis | alpha | xmin | decades | vs exponential | vs lognormal |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        lines += _aval_rows("avalanches_subsampled", res) + _aval_rows("avalanches_full", res)
+        lines.append("")
+    t = r["targets_met"]
+    lines += [
+        "Targets (after training): "
+        + ", ".join(f"{k}: {'met' if v else 'not met'}" for k, v in t.items()),
+        "",
+        "Figures: `acceptance_scale_activity.png` (raster, population activity, avalanche "
+        "distributions with fits), `acceptance_scale_training.png` (rate and naive m during "
+        "training).",
+        "",
+    ]
+    if notes:
+        lines += [notes, ""]
+    (OUT / "acceptance_scale.md").write_text("\n".join(lines))
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000)
@@ -280,6 +395,13 @@ def main(argv=None) -> None:
     ap.add_argument("--steps", type=int, default=1000, help="training sequence length")
     ap.add_argument("--window", type=int, default=200, help="e-prop update every W steps")
     ap.add_argument("--lr", type=float, default=2e-5)
+    ap.add_argument("--fine-lr", type=float, default=2e-5)
+    ap.add_argument("--clip-norm", type=float, default=None)
+    ap.add_argument(
+        "--reset-optimizer",
+        action="store_true",
+        help="with --resume: start Adam's moments afresh from the checkpoint",
+    )
     ap.add_argument("--var-weight", type=float, default=1e-7)
     ap.add_argument("--iterations", type=int, default=200)
     ap.add_argument("--max-minutes", type=float, default=40.0)
@@ -291,7 +413,12 @@ def main(argv=None) -> None:
     ap.add_argument("--run-dir", default="runs/acceptance_scale")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--measure", action="store_true", help="only measure the latest checkpoint")
+    ap.add_argument("--summary", action="store_true", help="only rewrite the markdown record")
     a = ap.parse_args(argv)
+    if a.summary:
+        notes = OUT / "acceptance_scale_notes.md"
+        summary(notes.read_text() if notes.exists() else "")
+        return
     warnings.simplefilter("ignore")
     from infodyn.data.atomic import write_json
     from infodyn.learning import PopulationRateVariance, UnitRateTarget
@@ -338,8 +465,10 @@ def main(argv=None) -> None:
         )
         tr.load_checkpoint(run / "checkpoint.npz")
         stopped = tr.state.iteration < a.iterations
+        sched_file = run / "schedule.json"
+        sched = json.loads(sched_file.read_text()) if sched_file.exists() else {}
     else:
-        tr, stopped = train(net, task, params, a, loss, run, a.max_minutes)
+        tr, stopped, sched = train(net, task, params, a, loss, run, a.max_minutes)
     hist = tr.state.history
     after, after_raw = measure(net, task, tr.state.params, a)
     for raw, res in ((before_raw, pre["before"]), (after_raw, after)):
@@ -374,6 +503,8 @@ def main(argv=None) -> None:
         "after": after,
         "iterations": tr.state.iteration,
         "stopped_by_time_limit": stopped,
+        "fine_lr_from_iteration": sched.get("fine_from"),
+        "schedule": sched,
         "history": [
             {k: r[k] for k in ("iteration", "loss", "mean_rate_hz", "branching", "seconds")}
             for r in hist

@@ -61,13 +61,14 @@ LOSS = (
 @pytest.mark.parametrize("name", sorted(NETS))
 def test_sparse_eprop_equals_stopgrad_bptt_and_dense_masked(name):
     """Refractory LIF / ALIF, readout filter by look-ahead, a two-pass loss; every method's
-    sparse gradient is a SparseWeights of the same pattern equal to the dense one at it."""
+    sparse gradient is a SparseWeights of the same pattern equal to the dense one at it (full
+    BPTT, the slowest to compile, on LIF only)."""
     net = NETS[name]()
     dense, sparse = _sparse_params(net, seed=1)
     w = sparse["w_rec"]
     x, tgt = _data(net.n_in, net.n_out)
     ev = {}
-    for method in ("eprop", "bptt_stopgrad", "bptt"):
+    for method in ("eprop", "bptt_stopgrad") + (("bptt",) if name == "lif" else ()):
         d = evaluate(net, dense, x, tgt, LOSS, method=method, precision="float64")
         s = evaluate(net, sparse, x, tgt, LOSS, method=method, precision="float64")
         g = s.grads["w_rec"]
@@ -85,7 +86,8 @@ def test_sparse_eprop_equals_stopgrad_bptt_and_dense_masked(name):
     for key in ("w_in", "w_out"):
         assert max_rel(e[key], b[key]) <= 1e-10, key
     # negative control: full BPTT differs from e-prop on the recurrent weights
-    assert max_rel(e["w_rec"].values, ev["bptt"].grads["w_rec"].values) > 1e-3
+    if "bptt" in ev:
+        assert max_rel(e["w_rec"].values, ev["bptt"].grads["w_rec"].values) > 1e-3
 
 
 @pytest.mark.parametrize("name", sorted(NETS))
@@ -225,10 +227,12 @@ def test_sparse_eprop_memory_scales_with_nnz_not_n_squared():
     assert large / small < 2.3
 
 
-@pytest.mark.parametrize("online_window", [None, 70])
-def test_sparse_trainer_matches_dense_and_resumes_exactly(tmp_path, online_window):
-    """Adam + lr_scale + clipping + Dale's law on a sparse E/I network: the same weights as the
-    dense run at the stored synapses, and a checkpointed run resumed == an uninterrupted one."""
+def test_sparse_trainer_matches_dense_and_resumes_exactly(tmp_path):
+    """Adam + lr_scale + clipping + Dale's law on a sparse E/I network, e-prop updates every 70
+    steps within 150-step sequences: the same weights as the dense run at the stored synapses,
+    and a checkpointed run resumed == an uninterrupted one (the whole-sequence path is run by
+    the CLI test below)."""
+    online_window = 70
     from infodyn.learning.tasks import RateTask
     from infodyn.learning.trainer import Trainer, TrainOptions
 
@@ -284,3 +288,35 @@ def test_sparse_trainer_matches_dense_and_resumes_exactly(tmp_path, online_windo
     assert not np.allclose(w.values, sparse["w_rec"].values)  # it learned
     signs = net.unit_signs()[w.pre_indices()]
     assert np.all(np.asarray(w.values) * signs >= 0)  # Dale's law on the values
+
+
+def test_train_cli_trains_and_resumes_a_sparse_network(tmp_path):
+    """``infodyn train`` with ``k_in`` and sparse storage: the checkpoint keeps the pattern
+    (``param_w_rec.values/indices/indptr/shape``) and ``--resume`` continues from it."""
+    from typer.testing import CliRunner
+
+    from infodyn.cli import app
+
+    cfg = tmp_path / "c.toml"
+    text = (
+        "[network]\nn_in = 8\nn_rec = 20\nn_out = 0\nin_scale = 3.0\n"
+        'connectivity = "ei"\nk_in = 5\nweights = "sparse"\n'
+        '[task]\nkind = "rate"\nn_steps = 60\n'
+        '[[loss]]\nkind = "unit_rate"\nweight = 1e-3\n'
+        "[training]\niterations = 2\ncheckpoint_every = 1\nlr = 1e-3\n"
+    )
+    cfg.write_text(text)
+    out = tmp_path / "run"
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", str(cfg), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    with np.load(out / "checkpoint.npz") as data:
+        assert {"param_w_rec.values", "param_w_rec.indices", "param_w_rec.indptr"} <= set(data)
+        assert data["param_w_rec.values"].shape == (20 * 5,)
+        values2 = data["param_w_rec.values"].copy()
+    cfg.write_text(text.replace("iterations = 2", "iterations = 3"))
+    res = runner.invoke(app, ["train", str(cfg), "--out", str(out), "--resume"])
+    assert res.exit_code == 0, res.output
+    with np.load(out / "checkpoint.npz") as data:
+        assert int(data["iteration"]) == 3
+        assert not np.array_equal(data["param_w_rec.values"], values2)

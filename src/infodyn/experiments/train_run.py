@@ -152,7 +152,8 @@ def run_training(
     elapsed = time.perf_counter() - t0
     if not history:
         raise InputError("no training iterations were run (training.iterations = 0)")
-    params = {k: np.asarray(v) for k, v in trainer.state.params.items()}
+    params = {k: (v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v))
+              for k, v in trainer.state.params.items()}  # a sparse w_rec stays sparse
     last = history[-1]
     first = history[0]
     results = {

@@ -22,8 +22,8 @@ gradient descent, early stop). Checkpoints (``checkpoint.npz``, written atomical
 
 Sparse recurrent weights (``params["w_rec"]`` a :class:`~infodyn.network.sparse.SparseWeights`)
 train unchanged: the optimizer sees only the synapse values (the pattern is the mask), Dale's
-law clips values, and the checkpoint stores the values with the pattern (``w_rec_indices``,
-``w_rec_indptr``, ``w_rec_shape``).
+law clips values, and the checkpoint stores the values with the pattern (``param_w_rec.values``,
+``.indices``, ``.indptr``, ``.shape``: :func:`infodyn.network.params_file.params_to_arrays`).
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ from infodyn.learning.gradients import (
 from infodyn.learning.hooks import StepInfo, TrainHook, View
 from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import trainable_arrays, with_trainable
-from infodyn.network.sparse import SparseWeights, is_sparse, to_jax
+from infodyn.network.params_file import params_from_arrays, params_to_arrays
+from infodyn.network.sparse import is_sparse, to_jax
 
 KEYS = ("w_in", "w_rec", "w_out")
 
@@ -349,11 +350,7 @@ class Trainer:
         path = Path(path)
         st = self.state
         leaves = jax.tree_util.tree_leaves(st.opt_state)
-        arrays = {f"param_{k}": np.asarray(v) for k, v in trainable_arrays(st.params).items()}
-        w = st.params["w_rec"]
-        if is_sparse(w):  # the pattern beside the values
-            arrays.update(w_rec_indices=np.asarray(w.indices), w_rec_indptr=np.asarray(w.indptr),
-                          w_rec_shape=np.asarray(w.shape))
+        arrays = params_to_arrays(st.params, prefix="param_")  # sparse: values + pattern
         arrays.update({f"opt_{i}": np.asarray(v) for i, v in enumerate(leaves)})
         if st.feedback is not None:
             arrays["feedback"] = np.asarray(st.feedback)
@@ -369,12 +366,9 @@ class Trainer:
         advice = "restore it, or train afresh without --resume into another directory"
         with reading(path, "checkpoint", advice):
             data = np.load(path, allow_pickle=False)
-            params = {k: jnp.asarray(data[f"param_{k}"], self.dtype) for k in KEYS}
-            treedef = jax.tree_util.tree_structure(self.optimizer.init(params))
-            if "w_rec_indices" in data:
-                params["w_rec"] = to_jax(SparseWeights(
-                    params["w_rec"], data["w_rec_indices"], data["w_rec_indptr"],
-                    tuple(data["w_rec_shape"])), self.dtype)
+            stored = params_from_arrays(data, prefix="param_")
+            params = {k: to_jax(stored[k], self.dtype) for k in KEYS}
+            treedef = jax.tree_util.tree_structure(self.optimizer.init(trainable_arrays(params)))
             n = treedef.num_leaves
             leaves = [jnp.asarray(data[f"opt_{i}"]) for i in range(n)]
             opt_state = jax.tree_util.tree_unflatten(treedef, leaves)
