@@ -108,12 +108,18 @@ def run_case(case, sims, args, tmp: Path) -> dict:
         if key == "nest" and args.nest_repeats:
             repeats = min(repeats, args.nest_repeats)
         cmd = [str(path), "--spikes-out", str(spikes), "--repeats", str(repeats), *runner.args]
+        steps = case.n_steps
+        if key == "nest" and args.nest_max_steps and case.n >= args.nest_max_steps_from:
+            steps = min(steps, args.nest_max_steps)
+            cmd += ["--max-steps", str(steps)]
+        if key == "brian2":
+            cmd += ["--workdir", str(Path(tempfile.gettempdir()) / "bench_scale_brian2")]
         print(f"  {key} ...", file=sys.stderr, flush=True)
         r = run_worker(runner.python_in(ROOT), PEERS / runner.script, cmd, args.timeout)
         if "error" not in r:
             with np.load(spikes) as f:
                 t, u = f["times"], f["units"]
-            r["stats"] = raster_stats(t, u, case.n, case.n_steps, case.dt)
+            r["stats"] = raster_stats(t, u, case.n, steps, case.dt)
             if key == "event":
                 ref = (t, u)
             elif ref is not None:
@@ -182,8 +188,11 @@ def table(records: list[dict]) -> str:
                 vs = "reference loop: " + r.get("vs_event", "—")
             else:
                 vs = "reference" if key == "event" else r.get("vs_event", "—")
+            name = r["name"]
+            if r.get("steps_run", c["n_steps"]) < c["n_steps"]:
+                name += f" (first {r['steps_run']:,} steps)"
             lines.append(
-                f"{head}| {r['name']} | {events_per_s(r) / 1e6:,.1f} | {r['cpu_median_s']:.2f} "
+                f"{head}| {name} | {events_per_s(r) / 1e6:,.1f} | {r['cpu_median_s']:.2f} "
                 f"| {r['wall_median_s']:.2f} | {'—' if build is None else f'{build:.2f}'} "
                 f"| {rss:,.0f} | {stats_text(r)} | {vs} |"
             )
@@ -290,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--brian2-venv", default=os.environ.get("INFODYN_BRIAN2_VENV", ".venv-brian2"))
     p.add_argument("--nest-venv", default=os.environ.get("INFODYN_NEST_VENV", ".venv-nest"))
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--nest-max-steps", type=int, help="NEST simulates only this many steps ...")
+    p.add_argument("--nest-max-steps-from", type=int, default=100_000, help="... from this N on")
     p.add_argument("--json", type=Path, help="save all numbers here (after every case)")
     p.add_argument(
         "--merge",

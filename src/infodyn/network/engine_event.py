@@ -96,6 +96,25 @@ def _add_scaled_sparse_rows(acc, values, indices, indptr, idx, scale, count):  #
 
 
 @numba.njit(cache=True, nogil=True)
+def _lif_update(v, z, rec, inp, alpha, v_th, s_in, active):  # pragma: no cover - compiled
+    """The neuron update of plain LIF units (no adaptation, no refractory period, nothing
+    recorded): ``v = alpha v + rec + s_in inp - v_th z``, ``z = H((v - v_th) / v_th)``, the same
+    operations as the general update with ``beta = 0`` and ``n_ref = 0`` (so the same spikes),
+    in one pass over v, z, rec and inp that also writes the ids of the units that fired to
+    ``active`` (branch-free); returns how many fired. The general update's ``a`` and ``r``
+    (unused by such units) are not touched."""
+    n_new = 0
+    for j in range(v.shape[0]):
+        vj = alpha * v[j] + rec[j] + inp[j] * s_in - v_th * z[j]
+        v[j] = vj
+        fire = (vj - v_th) / v_th > 0.0
+        z[j] = 1.0 if fire else 0.0
+        active[n_new] = j
+        n_new += 1 if fire else 0
+    return n_new
+
+
+@numba.njit(cache=True, nogil=True)
 def _event_loop(
     w_in,
     w_rec,
@@ -107,6 +126,7 @@ def _event_loop(
     in_values,
     in_indices,
     in_indptr,
+    lif_fast,
     w_out,
     x,
     t_start,
@@ -169,29 +189,36 @@ def _event_loop(
             _add_scaled_sparse_rows(inp, in_values, in_indices, in_indptr, in_idx, in_val, n_x)
         else:
             _add_scaled_rows(inp, w_in, in_idx, in_val, n_x)
-        # leak, input, reset, threshold and refractoriness: branch-free so that it vectorises
-        for j in range(n_rec):
-            zj = z[j]
-            a[j] = rho * a[j] + zj
-            v[j] = alpha * v[j] + rec[j] + inp[j] * s_in - v_th * zj
-            thr = v_th + beta[j] * a[j]
-            fire = (r[j] <= 0.0) & ((v[j] - thr) / v_th > 0.0)
-            z[j] = 1.0 if fire else 0.0
-            r[j] = n_ref if fire else max(r[j] - 1.0, 0.0)
-            rec[j] = thr  # rec is free now: keep A[t] for the record
-        if record:
-            for j in range(n_rec):
-                v_rec[t, j] = v[j]
-                thr_rec[t, j] = rec[j]
-        # the units that spiked: next step's active rows, and the sparse raster
-        n_new = 0
-        for j in range(n_rec):
-            if z[j] != 0.0:
-                active[n_new] = j
-                n_new += 1
+        if lif_fast:
+            n_new = _lif_update(v, z, rec, inp, alpha, v_th, s_in, active)
+            for k in range(n_new):
                 spk_t[n_spk] = t
-                spk_u[n_spk] = j
+                spk_u[n_spk] = active[k]
                 n_spk += 1
+        else:
+            # leak, input, reset, threshold and refractoriness: branch-free so that it vectorises
+            for j in range(n_rec):
+                zj = z[j]
+                a[j] = rho * a[j] + zj
+                v[j] = alpha * v[j] + rec[j] + inp[j] * s_in - v_th * zj
+                thr = v_th + beta[j] * a[j]
+                fire = (r[j] <= 0.0) & ((v[j] - thr) / v_th > 0.0)
+                z[j] = 1.0 if fire else 0.0
+                r[j] = n_ref if fire else max(r[j] - 1.0, 0.0)
+                rec[j] = thr  # rec is free now: keep A[t] for the record
+            if record:
+                for j in range(n_rec):
+                    v_rec[t, j] = v[j]
+                    thr_rec[t, j] = rec[j]
+            # the units that spiked: next step's active rows, and the sparse raster
+            n_new = 0
+            for j in range(n_rec):
+                if z[j] != 0.0:
+                    active[n_new] = j
+                    n_new += 1
+                    spk_t[n_spk] = t
+                    spk_u[n_spk] = j
+                    n_spk += 1
         n_active = n_new
         out[:] = 0.0
         for k in range(n_active):
@@ -319,6 +346,7 @@ def run_event_chunk(
     v_rec, thr_rec = np.zeros(shape_v), np.zeros(shape_v)
     y_rec = np.zeros((n_steps, net.n_out) if record else (0, net.n_out))
     beta = np.ascontiguousarray(net.beta_vector(), dtype=np.float64)
+    lif_fast = not record and net.n_ref == 0 and not beta.any()  # plain LIF: _lif_update
     t = 0
     while t < n_steps:
         t = _event_loop(
@@ -332,6 +360,7 @@ def run_event_chunk(
             in_values,
             in_indices,
             in_indptr,
+            lif_fast,
             w_out,
             x,
             t,
