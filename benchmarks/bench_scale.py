@@ -44,6 +44,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -117,6 +118,9 @@ def run_case(case, sims, args, tmp: Path) -> dict:
         print(f"  {key} ...", file=sys.stderr, flush=True)
         r = run_worker(runner.python_in(ROOT), PEERS / runner.script, cmd, args.timeout)
         if "error" not in r:
+            if args.keep_spikes:
+                args.keep_spikes.mkdir(parents=True, exist_ok=True)
+                shutil.copy(spikes, args.keep_spikes / spikes_name(case.__dict__, key))
             with np.load(spikes) as f:
                 t, u = f["times"], f["units"]
             r["stats"] = raster_stats(t, u, case.n, steps, case.dt)
@@ -130,6 +134,26 @@ def run_case(case, sims, args, tmp: Path) -> dict:
         out["results"][key] = r
     path.unlink()
     return out
+
+
+def spikes_name(case: dict, key: str) -> str:
+    return f"{case['regime']}_{case['n']}_{case['k']}_{case['n_steps']}_{key}.npz"
+
+
+def compare_kept(recs: list[dict], where: Path) -> None:
+    """Compare every kept raster with the kept event-engine raster of its case (cases whose
+    simulators ran in different invocations)."""
+    for rec in recs:
+        ev = where / spikes_name(rec["case"], "event")
+        if not ev.exists():
+            continue
+        with np.load(ev) as f:
+            ref = (f["times"], f["units"])
+        for key, r in rec["results"].items():
+            path = where / spikes_name(rec["case"], key)
+            if key != "event" and path.exists() and "error" not in r and "skipped" not in r:
+                with np.load(path) as f:
+                    r["vs_event"] = compare(ref, (f["times"], f["units"]))
 
 
 def compare(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> str:
@@ -299,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--brian2-venv", default=os.environ.get("INFODYN_BRIAN2_VENV", ".venv-brian2"))
     p.add_argument("--nest-venv", default=os.environ.get("INFODYN_NEST_VENV", ".venv-nest"))
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--keep-spikes", type=Path, help="keep every raster here (for --merge)")
     p.add_argument("--nest-max-steps", type=int, help="NEST simulates only this many steps ...")
     p.add_argument("--nest-max-steps-from", type=int, default=100_000, help="... from this N on")
     p.add_argument("--json", type=Path, help="save all numbers here (after every case)")
@@ -342,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
             save()
     loads.append(load_average())
     records, jax_rec = merge(args.merge, records, jax_rec)
+    if args.keep_spikes:
+        compare_kept(records, args.keep_spikes)
     text = "\n\n".join(
         [header(args, (loads[0], loads[1])), table(records), targets(records, jax_rec)]
     )
