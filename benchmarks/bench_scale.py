@@ -44,6 +44,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -108,12 +109,21 @@ def run_case(case, sims, args, tmp: Path) -> dict:
         if key == "nest" and args.nest_repeats:
             repeats = min(repeats, args.nest_repeats)
         cmd = [str(path), "--spikes-out", str(spikes), "--repeats", str(repeats), *runner.args]
+        steps = case.n_steps
+        if key == "nest" and args.nest_max_steps and case.n >= args.nest_max_steps_from:
+            steps = min(steps, args.nest_max_steps)
+            cmd += ["--max-steps", str(steps)]
+        if key == "brian2":
+            cmd += ["--workdir", str(Path(tempfile.gettempdir()) / "bench_scale_brian2")]
         print(f"  {key} ...", file=sys.stderr, flush=True)
         r = run_worker(runner.python_in(ROOT), PEERS / runner.script, cmd, args.timeout)
         if "error" not in r:
+            if args.keep_spikes:
+                args.keep_spikes.mkdir(parents=True, exist_ok=True)
+                shutil.copy(spikes, args.keep_spikes / spikes_name(case.__dict__, key))
             with np.load(spikes) as f:
                 t, u = f["times"], f["units"]
-            r["stats"] = raster_stats(t, u, case.n, case.n_steps, case.dt)
+            r["stats"] = raster_stats(t, u, case.n, steps, case.dt)
             if key == "event":
                 ref = (t, u)
             elif ref is not None:
@@ -124,6 +134,26 @@ def run_case(case, sims, args, tmp: Path) -> dict:
         out["results"][key] = r
     path.unlink()
     return out
+
+
+def spikes_name(case: dict, key: str) -> str:
+    return f"{case['regime']}_{case['n']}_{case['k']}_{case['n_steps']}_{key}.npz"
+
+
+def compare_kept(recs: list[dict], where: Path) -> None:
+    """Compare every kept raster with the kept event-engine raster of its case (cases whose
+    simulators ran in different invocations)."""
+    for rec in recs:
+        ev = where / spikes_name(rec["case"], "event")
+        if not ev.exists():
+            continue
+        with np.load(ev) as f:
+            ref = (f["times"], f["units"])
+        for key, r in rec["results"].items():
+            path = where / spikes_name(rec["case"], key)
+            if key != "event" and path.exists() and "error" not in r and "skipped" not in r:
+                with np.load(path) as f:
+                    r["vs_event"] = compare(ref, (f["times"], f["units"]))
 
 
 def compare(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> str:
@@ -182,8 +212,11 @@ def table(records: list[dict]) -> str:
                 vs = "reference loop: " + r.get("vs_event", "—")
             else:
                 vs = "reference" if key == "event" else r.get("vs_event", "—")
+            name = r["name"]
+            if r.get("steps_run", c["n_steps"]) < c["n_steps"]:
+                name += f" (first {r['steps_run']:,} steps)"
             lines.append(
-                f"{head}| {r['name']} | {events_per_s(r) / 1e6:,.1f} | {r['cpu_median_s']:.2f} "
+                f"{head}| {name} | {events_per_s(r) / 1e6:,.1f} | {r['cpu_median_s']:.2f} "
                 f"| {r['wall_median_s']:.2f} | {'—' if build is None else f'{build:.2f}'} "
                 f"| {rss:,.0f} | {stats_text(r)} | {vs} |"
             )
@@ -290,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--brian2-venv", default=os.environ.get("INFODYN_BRIAN2_VENV", ".venv-brian2"))
     p.add_argument("--nest-venv", default=os.environ.get("INFODYN_NEST_VENV", ".venv-nest"))
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--keep-spikes", type=Path, help="keep every raster here (for --merge)")
+    p.add_argument("--nest-max-steps", type=int, help="NEST simulates only this many steps ...")
+    p.add_argument("--nest-max-steps-from", type=int, default=100_000, help="... from this N on")
     p.add_argument("--json", type=Path, help="save all numbers here (after every case)")
     p.add_argument(
         "--merge",
@@ -331,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
             save()
     loads.append(load_average())
     records, jax_rec = merge(args.merge, records, jax_rec)
+    if args.keep_spikes:
+        compare_kept(records, args.keep_spikes)
     text = "\n\n".join(
         [header(args, (loads[0], loads[1])), table(records), targets(records, jax_rec)]
     )

@@ -90,13 +90,18 @@ def run_runtime(case: dict, repeats: int) -> dict:
     )
 
 
-def standalone(make, duration_ms: float, dt_ms: float, repeats: int) -> dict:
+def standalone(
+    make, duration_ms: float, dt_ms: float, repeats: int, workdir: str | None = None
+) -> dict:
     """Build ``make(b2)`` (-> (Network, SpikeMonitor)) as a C++ standalone project, compile it
     once and run the binary ``repeats`` times, one thread; returns the timings and the raster
-    (times as step indices) of the last run."""
+    (times as step indices) of the last run. ``workdir``: a project directory kept between
+    calls, so that ``make`` recompiles only the files that changed (default: a fresh temporary
+    directory, removed afterwards)."""
     import brian2 as b2
 
-    workdir = tempfile.mkdtemp(prefix="bench_brian2_")
+    keep = workdir is not None
+    workdir = workdir or tempfile.mkdtemp(prefix="bench_brian2_")
     b2.set_device("cpp_standalone", directory=workdir, build_on_run=False)
     b2.prefs.devices.cpp_standalone.openmp_threads = 0
     (net, mon), objects_s, _ = timed(lambda: make(b2))
@@ -112,7 +117,8 @@ def standalone(make, duration_ms: float, dt_ms: float, repeats: int) -> dict:
         cpu.append(float(b2.device._last_run_time))
     steps = np.rint(np.asarray(mon.t / b2.ms) / dt_ms).astype(np.int64)
     units = np.asarray(mon.i)
-    shutil.rmtree(workdir, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
     return dict(
         name="Brian2 C++ standalone",
         wall=wall,

@@ -63,11 +63,17 @@ def build(case, arrays: dict, b2):
 
 
 def main() -> None:
-    args = parser(__doc__).parse_args()
+    p = parser(__doc__)
+    p.add_argument("--workdir", help="Brian2 project directory kept between runs (recompiles less)")
+    args = p.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     case, arrays = read_case(args.case)
     res = standalone(
-        lambda b2: build(case, arrays, b2), case.n_steps * case.dt, case.dt, args.repeats
+        lambda b2: build(case, arrays, b2),
+        case.n_steps * case.dt,
+        case.dt,
+        args.repeats,
+        workdir=args.workdir,
     )
     times, units = res.pop("times"), res.pop("units")
     save_spikes(args.spikes_out, times, units)

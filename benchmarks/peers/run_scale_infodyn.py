@@ -6,9 +6,9 @@ without a copy, the input weights ``W_in = J_ext I`` as a diagonal ``SparseWeigh
 infodyn takes to draw a network of the same size itself (``LIF(connectivity="ei", k_in=K).init``)
 is reported as ``init_s`` (after the timed runs and the peak-memory reading).
 
-Event engine: :func:`infodyn.network.engine_event.run_event_chunk` over chunks of input (dense
-0/1 rows built from the case's sparse input spikes; the time spent building them is reported
-apart, ``input_prep_s``), spikes collected through ``on_spikes``. JAX engine:
+Event engine: :func:`infodyn.network.engine_event.run_event_chunk` over chunks of 1,000 steps of
+input given as SciPy CSR arrays built from the case's input spikes (the time spent building them
+is reported apart, ``input_prep_s``), spikes collected through ``on_spikes``. JAX engine:
 :func:`infodyn.network.engine_jax.run` on the whole input at once (device arrays,
 ``block_until_ready``), compiled before the timed repeats.
 """
@@ -53,8 +53,18 @@ def chunk_steps(n: int) -> int:
     return max(1, min(1000, 2_000_000 // n))
 
 
-def run_event(net, case, arrays, params, weights) -> tuple[np.ndarray, np.ndarray, float]:
-    """One event-engine run; returns (times, units, seconds spent building input chunks)."""
+def input_csr(in_t: np.ndarray, in_u: np.ndarray, t0: int, t1: int, n: int):
+    """The input ``x[t0:t1]`` as a SciPy CSR array of 0/1 (rows sorted by unit)."""
+    import scipy.sparse as sp
+
+    a, b = np.searchsorted(in_t, [t0, t1])
+    indptr = np.searchsorted(in_t[a:b], np.arange(t0, t1 + 1))
+    return sp.csr_array((np.ones(b - a), in_u[a:b], indptr), shape=(t1 - t0, n))
+
+
+def run_event(net, case, arrays, params, weights, sparse_x: bool = True):
+    """One event-engine run; returns (times, units, seconds spent building input chunks).
+    The input goes in as SciPy CSR chunks (``sparse_x``) or as dense 0/1 chunks."""
     from infodyn.network.engine_event import EventState, run_event_chunk
 
     state = EventState.zeros(net.n_rec, net.n_out)
@@ -65,11 +75,12 @@ def run_event(net, case, arrays, params, weights) -> tuple[np.ndarray, np.ndarra
         times.append(t.copy())
         units.append(u)
 
-    step = chunk_steps(case.n)
+    step = 1000 if sparse_x else chunk_steps(case.n)
+    make = input_csr if sparse_x else input_chunk
     for t0 in range(0, case.n_steps, step):
         t1 = min(case.n_steps, t0 + step)
         c0 = time.process_time()
-        x = input_chunk(arrays["in_t"], arrays["in_u"], t0, t1, case.n)
+        x = make(arrays["in_t"], arrays["in_u"], t0, t1, case.n)
         prep += time.process_time() - c0
         run_event_chunk(net, params, x, state, on_spikes=collect, t_offset=t0, weights=weights)
     t = np.concatenate(times or [np.zeros(0, np.int64)])

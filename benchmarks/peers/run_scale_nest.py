@@ -30,6 +30,8 @@ nodes and connecting from the arrays.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from common import emit, parser, save_spikes, timed
 from scale_case import pre_of, read_case, synaptic_events
@@ -91,11 +93,17 @@ def build(nest, case, arrays: dict):
 
 
 def main() -> None:
-    args = parser(__doc__).parse_args()
+    p = parser(__doc__)
+    p.add_argument("--max-steps", type=int, help="simulate only the first steps of the case")
+    args = p.parse_args()
     import nest
 
     nest.verbosity = nest.VerbosityLevel.ERROR
     case, arrays = read_case(args.case)
+    if args.max_steps and args.max_steps < case.n_steps:  # same network, the first steps
+        case = dataclasses.replace(case, n_steps=args.max_steps)
+        keep = arrays["in_t"] < case.n_steps
+        arrays = {**arrays, "in_t": arrays["in_t"][keep], "in_u": arrays["in_u"][keep]}
     wall, cpu, builds = [], [], []
     for _ in range(args.repeats):
         nest.ResetKernel()
@@ -119,6 +127,7 @@ def main() -> None:
         n_spikes=int(times.size),
         syn_events=synaptic_events(times, units, arrays["indptr"], case.n_steps),
         build_s=float(np.median(builds)),
+        steps_run=case.n_steps,
         version=nest.__version__,
     )
 

@@ -135,6 +135,17 @@ def test_event_jax_and_bare_loop_agree_spike_for_spike(peers, tiny):
     )
     np.testing.assert_array_equal(t_ref, t_ev)
     np.testing.assert_array_equal(u_ref, u_ev)
+    # the plain-LIF update (record=False) and the general one (record=True): the same spikes
+    from infodyn.network.engine_event import EventState, run_event_chunk
+
+    state, got = EventState.zeros(case.n, 0), []
+    run_event_chunk(net, params, x, state, record=True, on_spikes=lambda t, u: got.append((t, u)))
+    np.testing.assert_array_equal(np.concatenate([g[0] for g in got]), t_ev)
+    np.testing.assert_array_equal(np.concatenate([g[1] for g in got]), u_ev)
+    # dense 0/1 input rows instead of CSR rows: the same spikes
+    t_dx, u_dx, _ = inf.run_event(net, case, a, params, event_weights(params), sparse_x=False)
+    np.testing.assert_array_equal(t_dx, t_ev)
+    np.testing.assert_array_equal(u_dx, u_ev)
     # the sparse input weights give bitwise the dense input's raster in both engines
     dense_in = {**params, "w_in": params["w_in"].to_dense().astype(np.float64)}
     t_d, u_d, _ = inf.run_event(net, case, a, dense_in, event_weights(dense_in))

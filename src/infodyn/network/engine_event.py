@@ -85,9 +85,9 @@ def _add_sparse_rows(acc, values, indices, indptr, idx, count):  # pragma: no co
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_sparse_scaled_rows(acc, values, indices, indptr, idx, scale, count):  # pragma: no cover
+def _add_scaled_sparse_rows(acc, values, indices, indptr, idx, scale, count):  # pragma: no cover
     """``acc[indices[s]] += scale[k] * values[s]`` for the synapses s of rows ``idx[k]``, k in
-    order: bitwise the sums of :func:`_add_scaled_rows` on the dense rows."""
+    order: :func:`_add_scaled_rows` without the zeros (bitwise the same sums)."""
     for k in range(count):
         i = idx[k]
         sk = scale[k]
@@ -96,17 +96,42 @@ def _add_sparse_scaled_rows(acc, values, indices, indptr, idx, scale, count):  #
 
 
 @numba.njit(cache=True, nogil=True)
+def _lif_update(v, z, rec, inp, alpha, v_th, s_in, active):  # pragma: no cover - compiled
+    """The neuron update of plain LIF units (no adaptation, no refractory period, nothing
+    recorded): ``v = alpha v + rec + s_in inp - v_th z``, ``z = H((v - v_th) / v_th)``, the same
+    operations as the general update with ``beta = 0`` and ``n_ref = 0`` (so the same spikes),
+    in one pass over v, z, rec and inp that also writes the ids of the units that fired to
+    ``active`` (branch-free); returns how many fired. The general update's ``a`` and ``r``
+    (unused by such units) are not touched."""
+    n_new = 0
+    for j in range(v.shape[0]):
+        vj = alpha * v[j] + rec[j] + inp[j] * s_in - v_th * z[j]
+        v[j] = vj
+        fire = (vj - v_th) / v_th > 0.0
+        z[j] = 1.0 if fire else 0.0
+        active[n_new] = j
+        n_new += 1 if fire else 0
+    return n_new
+
+
+@numba.njit(cache=True, nogil=True)
 def _event_loop(
     w_in,
-    in_sparse,
-    in_values,
-    in_indices,
-    in_indptr,
     w_rec,
     sparse,
     values,
     indices,
     indptr,
+    sparse_in,
+    in_values,
+    in_indices,
+    in_indptr,
+    lif_fast,
+    x_sparse,
+    x_indptr,
+    x_indices,
+    x_data,
+    n_in_buf,
     w_out,
     x,
     t_start,
@@ -141,8 +166,8 @@ def _event_loop(
     rec = np.zeros(n_rec)
     inp = np.zeros(n_rec)
     out = np.zeros(n_out)
-    in_idx = np.zeros(n_in, np.int64)
-    in_val = np.zeros(n_in)
+    in_idx = np.zeros(n_in_buf, np.int64)
+    in_val = np.zeros(n_in_buf)
     n_active = n_active_arr[0]
     n_spk = n_spk_arr[0]
     for t in range(t_start, n_steps):
@@ -158,40 +183,55 @@ def _event_loop(
             _add_rows(rec, w_rec, active, n_active)
         # external input: rows of non-zero inputs, scaled by their value, in input order
         n_x = 0
-        for i in range(n_in):
-            xi = x[t, i]
-            if xi != 0.0:
-                in_idx[n_x] = i
-                in_val[n_x] = xi
-                n_x += 1
+        if x_sparse:  # row t of a CSR input: its non-zeros in ascending input order
+            for p in range(x_indptr[t], x_indptr[t + 1]):
+                xi = x_data[p]
+                if xi != 0.0:
+                    in_idx[n_x] = x_indices[p]
+                    in_val[n_x] = xi
+                    n_x += 1
+        else:
+            for i in range(n_in):
+                xi = x[t, i]
+                if xi != 0.0:
+                    in_idx[n_x] = i
+                    in_val[n_x] = xi
+                    n_x += 1
         inp[:] = 0.0
-        if in_sparse:
-            _add_sparse_scaled_rows(inp, in_values, in_indices, in_indptr, in_idx, in_val, n_x)
+        if sparse_in:
+            _add_scaled_sparse_rows(inp, in_values, in_indices, in_indptr, in_idx, in_val, n_x)
         else:
             _add_scaled_rows(inp, w_in, in_idx, in_val, n_x)
-        # leak, input, reset, threshold and refractoriness: branch-free so that it vectorises
-        for j in range(n_rec):
-            zj = z[j]
-            a[j] = rho * a[j] + zj
-            v[j] = alpha * v[j] + rec[j] + inp[j] * s_in - v_th * zj
-            thr = v_th + beta[j] * a[j]
-            fire = (r[j] <= 0.0) & ((v[j] - thr) / v_th > 0.0)
-            z[j] = 1.0 if fire else 0.0
-            r[j] = n_ref if fire else max(r[j] - 1.0, 0.0)
-            rec[j] = thr  # rec is free now: keep A[t] for the record
-        if record:
-            for j in range(n_rec):
-                v_rec[t, j] = v[j]
-                thr_rec[t, j] = rec[j]
-        # the units that spiked: next step's active rows, and the sparse raster
-        n_new = 0
-        for j in range(n_rec):
-            if z[j] != 0.0:
-                active[n_new] = j
-                n_new += 1
+        if lif_fast:
+            n_new = _lif_update(v, z, rec, inp, alpha, v_th, s_in, active)
+            for k in range(n_new):
                 spk_t[n_spk] = t
-                spk_u[n_spk] = j
+                spk_u[n_spk] = active[k]
                 n_spk += 1
+        else:
+            # leak, input, reset, threshold and refractoriness: branch-free so that it vectorises
+            for j in range(n_rec):
+                zj = z[j]
+                a[j] = rho * a[j] + zj
+                v[j] = alpha * v[j] + rec[j] + inp[j] * s_in - v_th * zj
+                thr = v_th + beta[j] * a[j]
+                fire = (r[j] <= 0.0) & ((v[j] - thr) / v_th > 0.0)
+                z[j] = 1.0 if fire else 0.0
+                r[j] = n_ref if fire else max(r[j] - 1.0, 0.0)
+                rec[j] = thr  # rec is free now: keep A[t] for the record
+            if record:
+                for j in range(n_rec):
+                    v_rec[t, j] = v[j]
+                    thr_rec[t, j] = rec[j]
+            # the units that spiked: next step's active rows, and the sparse raster
+            n_new = 0
+            for j in range(n_rec):
+                if z[j] != 0.0:
+                    active[n_new] = j
+                    n_new += 1
+                    spk_t[n_spk] = t
+                    spk_u[n_spk] = j
+                    n_spk += 1
         n_active = n_new
         out[:] = 0.0
         for k in range(n_active):
@@ -239,19 +279,23 @@ _NO_SPARSE = (np.zeros(1, np.float32), np.zeros(1, np.int32), np.zeros(2, np.int
 
 def event_weights(params) -> dict[str, np.ndarray]:
     """The weight arrays the loop reads (:func:`row_storage` for ``w_in``/``w_rec``, float64
-    ``w_out``; for a :class:`SparseWeights` ``w_rec`` or ``w_in``, :func:`sparse_storage` under
-    ``"sparse"`` or ``"in_sparse"``); prepare them once for a run of many chunks and pass them as
-    ``weights=``."""
+    ``w_out``; :func:`sparse_storage` under ``"sparse"`` for a :class:`SparseWeights` ``w_rec``
+    and under ``"sparse_in"`` for a :class:`SparseWeights` ``w_in``); prepare them once for a
+    run of many chunks and pass them as ``weights=``."""
     from infodyn.network.sparse import SparseWeights
 
+    w_rec, w_in = params["w_rec"], params["w_in"]
     out = {"w_out": np.ascontiguousarray(params["w_out"], dtype=np.float64)}
-    for key, tag in (("w_rec", "sparse"), ("w_in", "in_sparse")):
-        w = params[key]
-        if isinstance(w, SparseWeights):
-            out[key] = np.zeros((1, 1), np.float32)
-            out[tag] = sparse_storage(w)
-        else:
-            out[key] = row_storage(w)
+    if isinstance(w_in, SparseWeights):
+        out["w_in"] = np.zeros((1, 1), np.float32)
+        out["sparse_in"] = sparse_storage(w_in)
+    else:
+        out["w_in"] = row_storage(w_in)
+    if isinstance(w_rec, SparseWeights):
+        out["w_rec"] = np.zeros((1, 1), np.float32)
+        out["sparse"] = sparse_storage(w_rec)
+    else:
+        out["w_rec"] = row_storage(w_rec)
     return out
 
 
@@ -280,6 +324,27 @@ class EventState:
         )
 
 
+def sparse_input(x) -> bool:
+    """True for a SciPy sparse input matrix (which :func:`run_event_chunk` reads row by row)."""
+    import scipy.sparse as sp
+
+    return sp.issparse(x)
+
+
+def _csr_input(x, n_in: int):
+    """``x`` as a canonical CSR array (sorted indices, duplicates summed, float64 data)."""
+    import scipy.sparse as sp
+
+    xs = sp.csr_array(x, dtype=np.float64)
+    if xs.ndim != 2 or xs.shape[1] != n_in:
+        from infodyn.errors import InputError
+
+        raise InputError(f"sparse input must have shape (T, {n_in}), got {xs.shape}")
+    xs.sum_duplicates()
+    xs.sort_indices()
+    return xs
+
+
 def run_event_chunk(
     net,
     params,
@@ -293,19 +358,31 @@ def run_event_chunk(
 ):
     """Advance ``state`` through input ``x`` (T, n_in), float64.
 
+    ``x`` may also be a SciPy sparse matrix (T, n_in): its rows are then read as lists of
+    non-zero inputs, in ascending input order, so the sums (and spikes) are bitwise those of
+    the dense ``x``, without an O(n_in) scan of each step or a dense (T, n_in) array (inputs of
+    10^5 channels, one per unit).
+
     Spikes are passed to ``on_spikes(times, units)`` (times offset by ``t_offset``) whenever the
     buffer of ``capacity`` spikes fills and at the end; returns recorded (v, thr, y) or Nones.
     ``weights``: :func:`event_weights` of ``params``, prepared once by callers that run many
     chunks (otherwise prepared here, an O(n_rec^2) (dense) or O(nnz) (sparse) check per call).
-    A sparse ``w_rec`` adds, for each unit that spiked, only its outgoing synapses; a sparse
-    ``w_in``, for each non-zero input, only its synapses.
+    A sparse ``w_rec`` adds, for each unit that spiked, only its outgoing synapses.
     """
     w = event_weights(params) if weights is None else weights
     w_in, w_rec, w_out = w["w_in"], w["w_rec"], w["w_out"]
-    sparse, in_sparse = "sparse" in w, "in_sparse" in w
+    sparse = "sparse" in w
     values, indices, indptr = w["sparse"] if sparse else _NO_SPARSE
-    in_values, in_indices, in_indptr = w["in_sparse"] if in_sparse else _NO_SPARSE
-    x = np.ascontiguousarray(x, dtype=np.float64)
+    sparse_in = "sparse_in" in w
+    in_values, in_indices, in_indptr = w["sparse_in"] if sparse_in else _NO_SPARSE
+    x_sparse = sparse_input(x)
+    if x_sparse:
+        xs = _csr_input(x, net.n_in)
+        x_indptr, x_indices, x_data = xs.indptr.astype(np.int64), xs.indices, xs.data
+        x = np.zeros((xs.shape[0], 0))
+    else:
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        x_indptr, x_indices, x_data = _NO_SPARSE[2], _NO_SPARSE[1], np.zeros(1)
     n_steps = x.shape[0]
     capacity = max(capacity, 2 * net.n_rec)
     spk_t = np.empty(capacity, np.int64)
@@ -315,19 +392,26 @@ def run_event_chunk(
     v_rec, thr_rec = np.zeros(shape_v), np.zeros(shape_v)
     y_rec = np.zeros((n_steps, net.n_out) if record else (0, net.n_out))
     beta = np.ascontiguousarray(net.beta_vector(), dtype=np.float64)
+    lif_fast = not record and net.n_ref == 0 and not beta.any()  # plain LIF: _lif_update
     t = 0
     while t < n_steps:
         t = _event_loop(
             w_in,
-            in_sparse,
-            in_values,
-            in_indices,
-            in_indptr,
             w_rec,
             sparse,
             values,
             indices,
             indptr,
+            sparse_in,
+            in_values,
+            in_indices,
+            in_indptr,
+            lif_fast,
+            x_sparse,
+            x_indptr,
+            x_indices,
+            x_data,
+            net.n_in,
             w_out,
             x,
             t,
