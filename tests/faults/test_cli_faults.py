@@ -78,6 +78,29 @@ def _cases(unwritable: str) -> list[tuple]:
         cases.append(
             (cid, [a.format("empty_dir", id=cid) for a in argv], {}, f"o_{cid}", ["empty_dir"])
         )
+    for fault in ("missing", "empty", "truncated", "garbage"):  # convert IN OUT.h5
+        path = f"spikes_{fault}.h5"
+        cases.append(
+            (f"convert-input-{fault}", ["convert", path, f"o_conv_{fault}.h5"], {}, None, [path])
+        )
+    cases += [
+        ("convert-input-folder", ["convert", "empty_dir", "o_conv.h5"], {}, None, ["empty_dir"]),
+        (
+            "convert-unwritable-out",
+            ["convert", "spikes.h5", f"{unwritable}/out.h5"],
+            {},
+            None,
+            [unwritable],
+        ),
+        (
+            "convert-out-folder-is-a-file",
+            ["convert", "spikes.h5", "afile/out.h5"],
+            {},
+            None,
+            ["afile"],
+        ),
+        ("convert-out-not-h5", ["convert", "spikes.h5", "out.txt"], {}, None, ["out.txt"]),
+    ]
     cases += [
         # choices and bounds, checked where they enter
         (

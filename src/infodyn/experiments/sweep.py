@@ -333,6 +333,9 @@ def run_sweep(
                     progress(done, len(futures))
         if scheduler is None:
             remove_temporaries(out)  # the local workers are gone: nothing writes there now
+        for p in pending:  # points a worker finished after an interrupt stopped the loop
+            if p.key not in markers and (m := read_marker(point_dir[p.key], p.key)) is not None:
+                markers[p.key] = m
     wall = time.perf_counter() - t0
     failed = {f["point"] for f in failures}
     rows = []
