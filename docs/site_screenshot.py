@@ -27,7 +27,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--site", type=Path, default=Path("site"))
     ap.add_argument("--out", type=Path, default=Path("docs/screenshots"))
-    ap.add_argument("--height", type=int, default=2000)
+    ap.add_argument("--height", type=int, default=3200)
     args = ap.parse_args()
     for name, page in PAGES.items():
         path = args.site / page

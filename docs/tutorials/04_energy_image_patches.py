@@ -49,7 +49,8 @@ print(X_train.shape, X_test.shape, f"fraction of ones {X_train.mean():.3f}")
 fig, ax = plt.subplots(1, 8, figsize=(10, 1.6))
 for a, patch in zip(ax, X_train[:8], strict=True):
     a.imshow(patch.reshape(4, 4), cmap="grey", vmin=0, vmax=1)
-    a.axis("off")
+    a.set(xticks=[], yticks=[])  # a frame: white pixels stay visible
+fig.subplots_adjust(wspace=0.3)
 fig.suptitle("training patches (binary)")
 plt.show()
 
@@ -85,23 +86,24 @@ print(
     f"{stats['corr_covariances']:.3f}"
 )
 
-fig, ax = plt.subplots(1, 3, figsize=(12, 3.4), gridspec_kw={"width_ratios": [1.2, 1.5, 1.5]})
-im = ax[0].imshow(J, cmap="RdBu_r", vmin=-np.abs(J).max(), vmax=np.abs(J).max())
-ax[0].set(title="couplings J (pixel x pixel)")
-fig.colorbar(im, ax=ax[0])
-grid = np.ones((4, 4 * 8 + 7)) * 0.5
-for k, m in enumerate(memories[:8]):
-    grid[:, 5 * k : 5 * k + 4] = m.reshape(4, 4)
-ax[1].imshow(grid, cmap="grey", vmin=0, vmax=1)
-ax[1].set(title=f"memories (first {min(8, len(memories))})")
-ax[1].axis("off")
-grid = np.ones((4, 4 * 8 + 7)) * 0.5
-for k, s in enumerate(samples[:8]):
-    grid[:, 5 * k : 5 * k + 4] = s.reshape(4, 4)
-ax[2].imshow(grid, cmap="grey", vmin=0, vmax=1)
-ax[2].set(title="Gibbs samples")
-ax[2].axis("off")
-fig.tight_layout()
+fig, ax = plt.subplots(figsize=(4.6, 3.6))
+im = ax.imshow(J, cmap="RdBu_r", vmin=-np.abs(J).max(), vmax=np.abs(J).max())
+ax.set(title="couplings J", xlabel="pixel", ylabel="pixel")
+fig.colorbar(im, ax=ax)
+plt.show()
+
+fig, ax = plt.subplots(2, 8, figsize=(10, 3.0))
+for k in range(8):
+    for row, (name, words) in enumerate((("memories", memories), ("samples", samples))):
+        a = ax[row, k]
+        a.set(xticks=[], yticks=[])
+        if k < len(words):
+            a.imshow(words[k].reshape(4, 4), cmap="grey", vmin=0, vmax=1)
+        else:
+            a.axis("off")
+        if k == 0:
+            a.set_title(name, loc="left", fontsize=10)
+fig.suptitle("memories (fixed points) and Gibbs samples of the pairwise model")
 plt.show()
 
 # %% [markdown]

@@ -30,6 +30,7 @@ def run_fast(path: Path, tmp_path: Path) -> subprocess.CompletedProcess:
         env=env,
         cwd=tmp_path,
         timeout=600,
+        start_new_session=True,  # the Dask tutorial's cluster signals its process group on exit
     )
 
 
