@@ -56,7 +56,7 @@ def test_retries_failures_and_resume(tmp_path, toy_command, cluster):
     res2 = run_sweep("toy", {}, grid, tmp_path, retries=0, n_workers=1)
     assert res2.n_skipped == 4 and res2.n_failed == 2 and res2.n_ran == 0
     rows2 = _rows_by_values(res2, "params.x", "params.fail_times")
-    assert rows2[(1.0, 1)]["attempts"] == 2 and rows2[(1.0, 1)]["status"] == "skipped"
+    assert rows2[(1.0, 1)]["attempts"] == 2 and rows2[(1.0, 1)]["status"] == "done"
     assert rows2[(1.0, -1)]["attempts"] == 3
     assert rows2[(2.0, 0)]["y"] == 4.0  # results of skipped points come from their markers
 
@@ -111,7 +111,7 @@ def test_simulate_sweep_survives_killed_worker_and_resumes(tmp_path, cluster):
     assert res.n_points == 4 and res.n_failed == 0 and res.n_ran == 4
     attempts = [r["attempts"] for r in res.rows]
     assert sorted(attempts) == [1, 1, 1, 2]  # only the killed point ran twice
-    from infodyn.data.spikes import load_spikes
+    from infodyn.data.io import load_spikes
 
     for row in res.rows:
         point = tmp_path / "points" / row["point"]

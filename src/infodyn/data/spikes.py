@@ -37,7 +37,7 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from infodyn.data.atomic import atomic_path
-from infodyn.errors import InputError
+from infodyn.errors import InputError, reading
 
 FORMAT_NAME = "infodyn-spikes"
 FORMAT_VERSION = 1
@@ -491,12 +491,13 @@ class SpikeReader:
             )
         block_spikes = _whole_number(block_spikes, "block_spikes")
         self.path = path
-        self._h5 = _open_h5(path)
-        try:
-            self._open(block_spikes)
-        except BaseException:
-            self._h5.close()
-            raise
+        with reading(path, "spike file"):
+            self._h5 = _open_h5(path)
+            try:
+                self._open(block_spikes)
+            except BaseException:
+                self._h5.close()
+                raise
 
     def _open(self, block_spikes: int) -> None:
         h5, path = self._h5, self.path
@@ -903,18 +904,3 @@ def _load_npz(path: Path) -> SpikeTrain:
                 metadata={"source": str(path)},
             )
     raise InputError(f"{path}: NPZ file needs a 'raster' array or 'times' and 'units' arrays")
-
-
-def load_spikes(path: str | os.PathLike) -> SpikeTrain:
-    """Read a spike file: infodyn HDF5 (``.h5``/``.hdf5``), NPZ, or NWB (``.nwb``, needs pynwb)."""
-    path = _existing_file(path)
-    suffix = path.suffix.lower()
-    if is_h5_path(path):
-        return _load_h5(path)
-    if suffix == ".npz":
-        return _load_npz(path)
-    if suffix == ".nwb":
-        from infodyn.data.nwb import load_nwb_spikes  # optional extra
-
-        return load_nwb_spikes(path)
-    raise InputError(f"{path}: unknown spike file type {suffix!r} (use .h5, .npz or .nwb)")

@@ -75,7 +75,8 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
 def batch_signature(cfg: Any) -> tuple | None:
     """What must be equal for ``simulate`` points to share one vmapped scan (None: not batchable).
 
-    Points whose engine resolves to the event engine are not batched.
+    Points whose engine resolves to the event engine, and networks with sparse recurrent weights
+    (each point has its own synapse pattern), are not batched.
     """
     if not hasattr(cfg, "build_network"):
         return None
@@ -83,6 +84,8 @@ def batch_signature(cfg: Any) -> tuple | None:
     if engine == "event" or (engine == "auto" and cfg.input.n_steps >= 2000):
         return None
     net = cfg.build_network()
+    if net.sparse_weights:
+        return None
     return (
         Constants.of(net),
         net.n_in,

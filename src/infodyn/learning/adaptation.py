@@ -1,4 +1,4 @@
-"""Unsupervised adaptation of a neuron's transfer function (REFERENCE §5).
+"""Unsupervised adaptation of a neuron's transfer function (Triesch 2005; Pereira & Brunel 2018).
 
 Three tools, one per question "how does a transfer function fit its stimuli without a teacher?":
 
@@ -11,7 +11,7 @@ Three tools, one per question "how does a transfer function fit its stimuli with
        da = eta / a + x * db
 
    It drives each unit's output toward the exponential distribution of mean ``mu``: the
-   maximum-entropy distribution on [0, inf) at a fixed mean (the deck's fixed expected spike
+   maximum-entropy distribution on [0, inf) at a fixed mean (the fixed expected spike
    count). :func:`intrinsic_plasticity` runs it online; :func:`ip_update` is one pure step.
 
 2. **Histogram matching** (Pereira & Brunel 2018, Neuron): if the input currents are Gaussian,

@@ -10,8 +10,9 @@ from infodyn.network.encoders import (
     poisson_spikes,
 )
 from infodyn.network.model import ALIF, LIF
+from infodyn.network.params_file import load_params, save_params
 from infodyn.network.simulate import Trace, simulate, simulate_to_file
-from infodyn.network.sparse import SparseWeights
+from infodyn.network.sparse import SparseWeights, recurrent_current
 
 __all__ = [
     "ALIF",
@@ -24,7 +25,10 @@ __all__ = [
     "encode_patches",
     "filtered_noise_rates",
     "filtered_noise_spikes",
+    "load_params",
     "poisson_spikes",
+    "recurrent_current",
+    "save_params",
     "simulate",
     "simulate_to_file",
 ]

@@ -2,7 +2,8 @@
 
 See :mod:`infodyn.network.model` for the equations. ``detach_recurrent`` and ``detach_reset``
 stop the gradient through ``z[t-1]`` in the recurrent input and in the reset respectively; with
-both set, BPTT computes exactly what e-prop computes (REFERENCE §2).
+both set, BPTT computes exactly what e-prop computes (Bellec et al. 2020, Nat. Commun. 11:3625, eq.
+1 with the pseudo-derivative treated as e-prop does).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from infodyn.network.sparse import recurrent_current
 from infodyn.network.surrogate import spike
 
 
@@ -66,15 +68,20 @@ def step(
     x_t: jax.Array,
     detach_recurrent: bool = False,
     detach_reset: bool = False,
+    pre: jax.Array | None = None,
 ) -> tuple[State, jax.Array]:
-    """Advance one step. Returns the new state and the threshold ``A[t]`` (B, n_rec)."""
+    """Advance one step. Returns the new state and the threshold ``A[t]`` (B, n_rec).
+
+    ``params["w_rec"]`` may be a :class:`~infodyn.network.sparse.SparseWeights`; ``pre`` then
+    passes its presynaptic indices (:func:`~infodyn.network.sparse.pre_indices_jax`, computed
+    once per scan rather than every step)."""
     z_prev = state.z
     z_rec = jax.lax.stop_gradient(z_prev) if detach_recurrent else z_prev
     z_reset = jax.lax.stop_gradient(z_prev) if detach_reset else z_prev
     a = c.rho * state.a + z_prev
     v = (
         c.alpha * state.v
-        + z_rec @ params["w_rec"]
+        + recurrent_current(z_rec, params["w_rec"], pre)
         + (x_t @ params["w_in"]) * c.input_scale
         - c.v_th * z_reset
     )

@@ -3,7 +3,10 @@
 Per step it touches only the rows of ``w_rec``/``w_out`` of units that spiked on the previous
 step and the rows of ``w_in`` of inputs that are non-zero, plus O(n_rec) work for leak and
 threshold. With a few per cent of units active this is far cheaper than a dense matrix-vector
-product per step. Semantics are those of :mod:`infodyn.network.model`, operation for operation
+product per step. With a sparse ``w_rec`` (:class:`~infodyn.network.sparse.SparseWeights`) a
+spike of unit i adds only its outgoing synapses ``values[indptr[i]:indptr[i+1]]`` onto units
+``indices[indptr[i]:indptr[i+1]]``: O(K) per spike, bitwise the sums of the dense rows.
+Semantics are those of :mod:`infodyn.network.model`, operation for operation
 as the JAX engine evaluates them, so in float64 both give the same spikes.
 
 Spikes are returned (or streamed to an HDF5 file) sparsely as (times, units); dense voltage
@@ -71,9 +74,24 @@ def _add_scaled_rows(acc, w, idx, scale, count):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def _add_sparse_rows(acc, values, indices, indptr, idx, count):  # pragma: no cover - compiled
+    """``acc[indices[s]] += values[s]`` for the synapses s of units ``idx[0..count-1]``, in that
+    order: the additions each ``acc[j]`` receives are those of :func:`_add_rows` without the
+    zeros, in the same order, so sparse and dense rows give bitwise the same sums."""
+    for k in range(count):
+        i = idx[k]
+        for s in range(indptr[i], indptr[i + 1]):
+            acc[indices[s]] += values[s]
+
+
+@numba.njit(cache=True, nogil=True)
 def _event_loop(
     w_in,
     w_rec,
+    sparse,
+    values,
+    indices,
+    indptr,
     w_out,
     x,
     t_start,
@@ -119,7 +137,10 @@ def _event_loop(
             return t
         # recurrent input: rows of units that spiked at t-1 (summed in spike order)
         rec[:] = 0.0
-        _add_rows(rec, w_rec, active, n_active)
+        if sparse:
+            _add_sparse_rows(rec, values, indices, indptr, active, n_active)
+        else:
+            _add_rows(rec, w_rec, active, n_active)
         # external input: rows of non-zero inputs, scaled by their value, in input order
         n_x = 0
         for i in range(n_in):
@@ -181,11 +202,38 @@ def row_storage(w) -> np.ndarray:
     return w32 if np.array_equal(w32, w64) else w64
 
 
+def sparse_storage(w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(values, indices int32, indptr int64)`` of a :class:`SparseWeights` as the loop reads
+    them; float64 values that are all exactly float32 are read as float32 (:func:`row_storage`)."""
+    values = np.ascontiguousarray(np.asarray(w.values))
+    if values.dtype != np.float32:
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        v32 = values.astype(np.float32)
+        if np.array_equal(v32, values):
+            values = v32
+    indices = np.ascontiguousarray(np.asarray(w.indices), dtype=np.int32)
+    indptr = np.ascontiguousarray(np.asarray(w.indptr), dtype=np.int64)
+    return values, indices, indptr
+
+
+_NO_SPARSE = (np.zeros(1, np.float32), np.zeros(1, np.int32), np.zeros(2, np.int64))
+
+
 def event_weights(params) -> dict[str, np.ndarray]:
     """The weight arrays the loop reads (:func:`row_storage` for ``w_in``/``w_rec``, float64
-    ``w_out``); prepare them once for a run of many chunks and pass them as ``weights=``."""
-    return {"w_in": row_storage(params["w_in"]), "w_rec": row_storage(params["w_rec"]),
-            "w_out": np.ascontiguousarray(params["w_out"], dtype=np.float64)}
+    ``w_out``; :func:`sparse_storage` under ``"sparse"`` for a :class:`SparseWeights` ``w_rec``);
+    prepare them once for a run of many chunks and pass them as ``weights=``."""
+    from infodyn.network.sparse import SparseWeights
+
+    w_rec = params["w_rec"]
+    out = {"w_in": row_storage(params["w_in"]),
+           "w_out": np.ascontiguousarray(params["w_out"], dtype=np.float64)}
+    if isinstance(w_rec, SparseWeights):
+        out["w_rec"] = np.zeros((1, 1), np.float32)
+        out["sparse"] = sparse_storage(w_rec)
+    else:
+        out["w_rec"] = row_storage(w_rec)
+    return out
 
 
 @dataclass
@@ -229,10 +277,13 @@ def run_event_chunk(
     Spikes are passed to ``on_spikes(times, units)`` (times offset by ``t_offset``) whenever the
     buffer of ``capacity`` spikes fills and at the end; returns recorded (v, thr, y) or Nones.
     ``weights``: :func:`event_weights` of ``params``, prepared once by callers that run many
-    chunks (otherwise prepared here, an O(n_rec^2) check per call).
+    chunks (otherwise prepared here, an O(n_rec^2) (dense) or O(nnz) (sparse) check per call).
+    A sparse ``w_rec`` adds, for each unit that spiked, only its outgoing synapses.
     """
     w = event_weights(params) if weights is None else weights
     w_in, w_rec, w_out = w["w_in"], w["w_rec"], w["w_out"]
+    sparse = "sparse" in w
+    values, indices, indptr = w["sparse"] if sparse else _NO_SPARSE
     x = np.ascontiguousarray(x, dtype=np.float64)
     n_steps = x.shape[0]
     capacity = max(capacity, 2 * net.n_rec)
@@ -248,6 +299,10 @@ def run_event_chunk(
         t = _event_loop(
             w_in,
             w_rec,
+            sparse,
+            values,
+            indices,
+            indptr,
             w_out,
             x,
             t,

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from infodyn.network.dynamics import Constants, State, step, zero_state
+from infodyn.network.sparse import SparseWeights, pre_indices_jax, to_jax
 
 
 def ensure_dtype(precision: str):
@@ -28,7 +29,7 @@ def ensure_dtype(precision: str):
     raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
 
 
-@partial(jax.jit, static_argnames=("c", "detach_recurrent", "detach_reset"))
+@partial(jax.jit, static_argnames=("c", "detach_recurrent", "detach_reset", "record"))
 def run(
     c: Constants,
     params: dict[str, jax.Array],
@@ -36,24 +37,60 @@ def run(
     x: jax.Array,
     detach_recurrent: bool = False,
     detach_reset: bool = False,
+    record: bool = True,
 ) -> dict[str, jax.Array]:
-    """Simulate ``x`` (B, T, n_in); returns time-major arrays v, z, thr, y of shape (T, B, .)."""
+    """Simulate ``x`` (B, T, n_in); returns time-major arrays v, z, thr, y of shape (T, B, .)
+    (only z with ``record=False``). ``params["w_rec"]`` may be a :class:`SparseWeights`."""
     batch = x.shape[0]
     n_rec = params["w_rec"].shape[0]
     n_out = params["w_out"].shape[1]
     state0 = zero_state(batch, n_rec, n_out, x.dtype)
+    w_rec = params["w_rec"]
+    pre = pre_indices_jax(w_rec) if isinstance(w_rec, SparseWeights) else None  # once per scan
 
     def body(state: State, x_t: jax.Array):
-        new, thr = step(c, params, beta, state, x_t, detach_recurrent, detach_reset)
+        new, thr = step(c, params, beta, state, x_t, detach_recurrent, detach_reset, pre)
+        if not record:
+            return new, new.z
         return new, (new.v, new.z, thr, new.y)
 
-    _, (v, z, thr, y) = jax.lax.scan(body, state0, jnp.swapaxes(x, 0, 1))
+    _, out = jax.lax.scan(body, state0, jnp.swapaxes(x, 0, 1))
+    if not record:
+        return {"z": out}
+    v, z, thr, y = out
     return {"v": v, "z": z, "thr": thr, "y": y}
 
 
-def simulate_jax(net, params, x: np.ndarray, precision: str = "float32") -> dict[str, np.ndarray]:
-    """Run the JAX engine on batched input ``x`` (B, T, n_in); returns (B, T, .) NumPy arrays."""
+def cast_params(params, dtype) -> dict[str, jax.Array]:
+    """``{"w_in", "w_rec", "w_out"}`` as JAX arrays of ``dtype`` (a sparse ``w_rec`` stays
+    sparse: :func:`~infodyn.network.sparse.to_jax`)."""
+    return {k: to_jax(params[k], dtype) for k in ("w_in", "w_rec", "w_out")}
+
+
+def trace_bytes(net, batch: int, n_steps: int, precision: str, record: bool = True) -> int:
+    """Bytes of the traces a JAX run returns: z (and v, thr, y when recording), on the device
+    and again on the host."""
+    width = (3 * net.n_rec + net.n_out) if record else net.n_rec
+    return 2 * batch * n_steps * width * np.dtype(precision).itemsize
+
+
+def simulate_jax(
+    net, params, x: np.ndarray, precision: str = "float32", record: bool = True
+) -> dict[str, np.ndarray]:
+    """Run the JAX engine on batched input ``x`` (B, T, n_in); returns (B, T, .) NumPy arrays
+    (z only with ``record=False``). Refuses, before running, traces that do not fit in memory."""
+    from infodyn.memory import require_memory
+
+    batch, n_steps = x.shape[:2]
+    what = "z, v, thr and y" if record else "z"
+    require_memory(
+        trace_bytes(net, batch, n_steps, precision, record),
+        f"the JAX engine's {what} traces of {batch} x {n_steps} steps x {net.n_rec} units",
+        "record=False (spikes only), fewer steps or trials, or stream spikes to HDF5 with "
+        "`infodyn simulate` / simulate_to_file",
+    )
     dtype = ensure_dtype(precision)
-    p = {k: jnp.asarray(params[k], dtype) for k in ("w_in", "w_rec", "w_out")}
-    out = run(Constants.of(net), p, jnp.asarray(net.beta_vector(), dtype), jnp.asarray(x, dtype))
+    p = cast_params(params, dtype)
+    out = run(Constants.of(net), p, jnp.asarray(net.beta_vector(), dtype), jnp.asarray(x, dtype),
+              record=record)
     return {k: np.swapaxes(np.asarray(v), 0, 1) for k, v in out.items()}

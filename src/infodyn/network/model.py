@@ -1,6 +1,7 @@
 """Network configuration objects: validated LIF and ALIF recurrent networks with leaky readouts.
 
-Discrete-time dynamics (deck, "Leaky integrate and fire neurons"; REFERENCE §1), step ``dt`` ms,
+Discrete-time dynamics (Seitz 2021, "Leaky integrate and fire neurons"; Bellec et al. 2020, Nat.
+Commun. 11:3625, eqs. 4-5), step ``dt`` ms,
 for t = 0..T-1 starting from ``v = z = a = y = 0``::
 
     a[t] = rho * a[t-1] + z[t-1]                                   (ALIF units only)
@@ -10,7 +11,7 @@ for t = 0..T-1 starting from ``v = z = a = y = 0``::
     y[t] = kappa * y[t-1] + s_out * W_out^T z[t]
 
 with ``alpha = exp(-dt/tau_m)``, ``rho = exp(-dt/tau_a)``, ``kappa = exp(-dt/tau_out)``.
-``s_in`` is 1 (``input_scaling="none"``, the deck's convention, default) or ``1 - alpha``
+``s_in`` is 1 (``input_scaling="none"``, the convention of Seitz 2021, default) or ``1 - alpha``
 (``"one_minus_alpha"``, the e-prop reference code); ``s_out`` is 1 or ``1 - kappa``.
 The reset is subtractive and W_rec has a zero diagonal (no autapses).
 
@@ -28,6 +29,21 @@ Connectivity (``connectivity=``):
   probability that a unit of type x projects onto a unit of type y (0.16, 0.244, 0.318, 0.343),
   and Dale's law: every outgoing weight of an excitatory unit is >= 0, of an inhibitory unit <= 0.
   Magnitudes are multiplied by ``rec_scale * v_th`` so they are in units of the threshold.
+
+Fixed in-degree (``k_in=K``, with ``"sparse"`` or ``"ei"``; Brunel 2000): every unit receives
+exactly K recurrent synapses from K distinct other units (E/I: ``round(frac_exc K)`` from
+excitatory and the rest from inhibitory units); Gaussian weights ``N(0, rec_scale^2 v_th^2 / K)``,
+or E/I magnitudes divided by K. See :mod:`infodyn.network.connectivity` for how the graphs are
+drawn.
+
+Storage of ``w_rec`` (``weights=``): ``"dense"`` an (n_rec, n_rec) array; ``"sparse"`` a
+:class:`~infodyn.network.sparse.SparseWeights` holding only the synapses (8 bytes a synapse in
+float32, never an N x N array); ``"auto"`` (default) is sparse when ``k_in`` is given or when a
+``"sparse"``/``"ei"`` network has more than ``AUTO_SPARSE_MIN_UNITS`` (4096) units, dense
+otherwise. Dense and all-to-all networks therefore keep their historic draw, number for number.
+The sparse draw of a Bernoulli (``p_connect`` or ``p_xy``) graph is a different realisation of
+the same distribution than the dense draw; a ``k_in`` graph is the same in both storages
+(``weights="dense"`` densifies it).
 """
 
 from __future__ import annotations
@@ -41,6 +57,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from infodyn.errors import InputError
 
 Array = Any
+
+#: with ``weights="auto"``, sparse and E/I networks of more units than this get SparseWeights
+#: (a dense float64 w_rec of 4096 units is 128 MiB); smaller ones keep the dense draw
+AUTO_SPARSE_MIN_UNITS = 4096
 
 
 class LIF(BaseModel):
@@ -69,6 +89,12 @@ class LIF(BaseModel):
     gamma: float = Field(0.3, gt=0, description="surrogate dampening factor")
     connectivity: Literal["dense", "sparse", "ei"] = "dense"
     p_connect: float = Field(1.0, gt=0, le=1, description="connection probability (sparse)")
+    k_in: int | None = Field(
+        None, ge=1, description="fixed in-degree: recurrent synapses onto each unit (sparse, ei)"
+    )
+    weights: Literal["auto", "dense", "sparse"] = Field(
+        "auto", description="storage of w_rec from init: dense array or SparseWeights"
+    )
     in_scale: float = Field(1.0, ge=0, description="input weight scale (x v_th / sqrt(n_in))")
     rec_scale: float = Field(1.0, ge=0, description="recurrent weight scale")
     out_scale: float = Field(1.0, ge=0, description="readout weight scale")
@@ -80,6 +106,28 @@ class LIF(BaseModel):
     p_ei: float = Field(0.244, ge=0, le=1)
     p_ie: float = Field(0.318, ge=0, le=1)
     p_ii: float = Field(0.343, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check_k_in(self) -> LIF:
+        if self.k_in is None:
+            return self
+        if self.connectivity == "dense":
+            raise ValueError("k_in needs connectivity 'sparse' or 'ei'")
+        if self.p_connect != 1.0:
+            raise ValueError("give p_connect or k_in, not both")
+        if self.connectivity == "sparse" and self.k_in > self.n_rec - 1:
+            raise ValueError(f"k_in={self.k_in} exceeds the n_rec - 1 = {self.n_rec - 1} others")
+        if self.connectivity == "ei":
+            from infodyn.network.connectivity import ei_split
+
+            k_e, k_i = ei_split(self.k_in, self.frac_exc)
+            n_e = self.n_exc
+            if k_e > n_e - 1 or k_i > max(self.n_rec - n_e - 1, 0):
+                raise ValueError(
+                    f"k_in={self.k_in} splits into {k_e} excitatory + {k_i} inhibitory inputs, "
+                    f"more than the {n_e} excitatory / {self.n_rec - n_e} inhibitory units allow"
+                )
+        return self
 
     @field_validator("tau_m", "tau_out", "v_th", "dt", "gamma", mode="before")
     @classmethod
@@ -148,23 +196,75 @@ class LIF(BaseModel):
         return s
 
     # ------------------------------------------------------------------ weights
-    def init(self, seed: int = 0) -> dict[str, np.ndarray]:
-        """Draw initial weights ``{"w_in", "w_rec", "w_out"}`` (float64 NumPy arrays).
+    @property
+    def sparse_weights(self) -> bool:
+        """Whether :meth:`init` returns ``w_rec`` as :class:`SparseWeights` (module docstring):
+        ``weights="sparse"``, or ``"auto"`` with ``k_in`` given or with a ``"sparse"``/``"ei"``
+        network of more than :data:`AUTO_SPARSE_MIN_UNITS` units."""
+        if self.weights != "auto":
+            return self.weights == "sparse"
+        if self.k_in is not None:
+            return True
+        return self.connectivity != "dense" and self.n_rec > AUTO_SPARSE_MIN_UNITS
+
+    def init(self, seed: int = 0, precision: str = "float64") -> dict[str, Any]:
+        """Draw initial weights ``{"w_in", "w_rec", "w_out"}`` (NumPy arrays of ``precision``).
 
         ``w_in ~ N(0, (in_scale * v_th)^2 / n_in) * sqrt(n_in)`` scaled so that one input spike
         moves v by about ``in_scale * v_th / sqrt(n_in)``; ``w_out ~ N(0, out_scale^2 / n_rec)``;
-        ``w_rec`` follows ``connectivity`` (module docstring). The diagonal of ``w_rec`` is 0.
+        ``w_rec`` follows ``connectivity`` (module docstring) and has no autapses; it is a
+        :class:`SparseWeights` when :attr:`sparse_weights` holds. Before drawing, the memory the
+        weights need is checked (:func:`infodyn.memory.require_memory`).
         """
+        if precision not in ("float32", "float64"):
+            raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
+        dtype = np.dtype(precision)
+        self._preflight(dtype)
         rng = np.random.default_rng(seed)
         n_in, n = self.n_in, self.n_rec
         w_in = rng.standard_normal((n_in, n)) * self.in_scale * self.v_th / math.sqrt(n_in)
         if self.input_scaling == "one_minus_alpha":
             w_in = w_in / (1.0 - self.alpha)
-        w_rec = self._init_recurrent(rng)
+        if self.sparse_weights or self.k_in is not None:
+            from infodyn.network.connectivity import sparse_recurrent
+
+            w_rec = sparse_recurrent(self, rng, dtype)
+            if not self.sparse_weights:
+                w_rec = w_rec.to_dense()
+        else:
+            w_rec = self._init_recurrent(rng).astype(dtype, copy=False)
         w_out = rng.standard_normal((n, self.n_out)) * self.out_scale / math.sqrt(n)
-        return {"w_in": w_in, "w_rec": w_rec, "w_out": w_out}
+        return {"w_in": w_in.astype(dtype, copy=False), "w_rec": w_rec,
+                "w_out": w_out.astype(dtype, copy=False)}
+
+    def _preflight(self, dtype: np.dtype) -> None:
+        """Refuse, before drawing, weights that do not fit in the free memory."""
+        from infodyn.memory import require_memory
+        from infodyn.network.connectivity import CHUNK_SYNAPSES, expected_nnz
+        from infodyn.network.sparse import sparse_bytes
+
+        n = self.n_rec
+        small = (2 * self.n_in + self.n_out) * n * 8
+        if self.sparse_weights:
+            nnz = expected_nnz(self)
+            # values + indices + indptr, the column-ordered presynaptic ids, one uniform chunk
+            need = sparse_bytes(n, int(nnz), dtype) + 4 * nnz + 8 * CHUNK_SYNAPSES + small
+            require_memory(
+                need, f"sparse w_rec with {nnz:.3g} synapses",
+                "use a smaller k_in or p_connect, or fewer units",
+            )
+            return
+        # dense draws: N x N float64 normals, uniforms and their product (more for E/I)
+        copies = 5 if self.connectivity == "ei" else 3
+        need = copies * 8 * n * n + small
+        hint = "connectivity='sparse' with k_in=100" if self.connectivity != "ei" else "k_in=1000"
+        require_memory(
+            need, f"a dense w_rec of {n} x {n} (drawn as {copies} float64 arrays)",
+            f"use {hint} (sparse weights, about 8 bytes a synapse in float32)",
+        )
 
     def _init_recurrent(self, rng: np.random.Generator) -> np.ndarray:
+        """The dense draw (``weights="dense"`` without ``k_in``, and small networks)."""
         n = self.n_rec
         if self.connectivity == "ei":
             n_e = self.n_exc
@@ -189,8 +289,10 @@ class LIF(BaseModel):
         return w
 
     def validate_params(self, params: dict[str, Array]) -> None:
-        """Raise :class:`InputError` unless ``params`` has the right keys, shapes and values."""
+        """Raise :class:`InputError` unless ``params`` has the right keys, shapes and values
+        (``w_rec`` may be dense or a :class:`SparseWeights`)."""
         from infodyn.errors import require_finite
+        from infodyn.network.sparse import SparseWeights, check_sparse
 
         expected = {
             "w_in": (self.n_in, self.n_rec),
@@ -201,6 +303,9 @@ class LIF(BaseModel):
         if missing:
             raise InputError(f"params is missing {sorted(missing)}")
         for key, shape in expected.items():
+            if isinstance(params[key], SparseWeights):
+                check_sparse(params[key], shape, f"params[{key!r}]")
+                continue
             got = tuple(np.shape(params[key]))
             if got != shape:
                 raise InputError(f"params[{key!r}] must have shape {shape}, got {got}")
@@ -208,10 +313,18 @@ class LIF(BaseModel):
 
     def constrain(self, params: dict[str, Array], mask: Array | None = None) -> dict[str, Array]:
         """Project weights back onto the constraints: zero diagonal, connectivity ``mask`` and,
-        for E/I networks, Dale's law (clip wrong-signed outgoing weights to 0)."""
+        for E/I networks, Dale's law (clip wrong-signed outgoing weights to 0).
+
+        For a :class:`SparseWeights` ``w_rec`` only its values change (the pattern is the
+        connectivity); ``mask``, if given, is then a (nnz,) array multiplying the values.
+        """
         import jax.numpy as jnp
 
+        from infodyn.network.sparse import SparseWeights, constrain_sparse
+
         w = params["w_rec"]
+        if isinstance(w, SparseWeights):
+            return {**params, "w_rec": constrain_sparse(w, self.unit_signs(), mask)}
         w = w * (1.0 - jnp.eye(self.n_rec, dtype=w.dtype))
         if mask is not None:
             w = w * mask

@@ -84,7 +84,13 @@ def simulate(
     x : (T, n_in) or (B, T, n_in) array of input spikes or currents.
     engine : "auto", "jax" or "event" (module docstring).
     precision : "float32" (default) or "float64" (JAX engine; the event engine is always float64).
-    record : event engine only: also record v, thr and y (dense arrays); spikes always recorded.
+    record : also record v, thr and y (dense arrays); spikes are always recorded. With
+        ``record=False`` the trace holds z only (``v``, ``thr``, ``y`` are None).
+
+    ``params["w_rec"]`` may be dense or a :class:`~infodyn.network.SparseWeights`; both engines
+    run it without an N x N array. Before allocating the dense (B, T, .) traces the memory they
+    need is checked (:func:`infodyn.memory.require_memory`); for runs too long to hold, stream
+    spikes to a file with :func:`simulate_to_file`.
     """
     net.validate_params(params)
     xb, batched = check_input(net, x)
@@ -93,8 +99,8 @@ def simulate(
     if engine == "jax":
         from infodyn.network.engine_jax import simulate_jax
 
-        out = simulate_jax(net, params, xb, precision)
-        z, v, thr, y = out["z"], out["v"], out["thr"], out["y"]
+        out = simulate_jax(net, params, xb, precision, record=record)
+        z, v, thr, y = out["z"], out.get("v"), out.get("thr"), out.get("y")
     elif engine == "event":
         z, v, thr, y = _simulate_event_batch(net, params, xb, record)
     else:
@@ -105,10 +111,19 @@ def simulate(
 
 
 def _simulate_event_batch(net, params, xb: np.ndarray, record: bool):
+    from infodyn.memory import require_memory
     from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
 
-    weights = event_weights(params)
     n_b, n_t = xb.shape[:2]
+    width = net.n_rec + (2 * (2 * net.n_rec + net.n_out) if record else 0)  # z; v, thr, y twice
+    require_memory(
+        8 * n_b * n_t * width,
+        f"the event engine's dense {'z, v, thr and y' if record else 'z'} traces of "
+        f"{n_b} x {n_t} steps x {net.n_rec} units",
+        "record=False (spikes only), fewer steps, or stream spikes to HDF5 with "
+        "`infodyn simulate` / simulate_to_file",
+    )
+    weights = event_weights(params)
     z = np.zeros((n_b, n_t, net.n_rec), np.float64)
     vs, thrs, ys = [], [], []
     for b in range(n_b):

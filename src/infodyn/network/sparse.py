@@ -224,6 +224,64 @@ def sampled_outer(a: Array, b: Array, w: SparseWeights, pre: Array | None = None
     return jnp.sum(jnp.take(a2, pre, axis=1) * jnp.take(b2, jnp.asarray(w.indices), axis=1), axis=0)
 
 
+def check_sparse(w: SparseWeights, shape: tuple[int, int], name: str = "w_rec") -> None:
+    """Raise :class:`InputError` unless ``w`` is a well-formed :class:`SparseWeights` of
+    ``shape``: float values, int indices in range and ascending within each row, a
+    non-decreasing ``indptr`` from 0 to nnz, finite values (O(nnz) checks)."""
+    from infodyn.errors import require_finite
+
+    if tuple(w.shape) != tuple(shape):
+        raise InputError(f"{name} must have shape {tuple(shape)}, got {tuple(w.shape)}")
+    values, indices, indptr = (np.asarray(a) for a in (w.values, w.indices, w.indptr))
+    nnz = values.shape[0] if values.ndim == 1 else -1
+    if values.dtype.kind != "f" or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+        raise InputError(f"{name}: values must be float and indices, indptr integers")
+    if indices.shape != (nnz,) or indptr.shape != (shape[0] + 1,):
+        raise InputError(
+            f"{name}: values {values.shape}, indices {indices.shape} and indptr {indptr.shape} "
+            f"do not describe a ({shape[0]}, {shape[1]}) matrix"
+        )
+    if indptr[0] != 0 or indptr[-1] != nnz or np.any(np.diff(indptr) < 0):
+        raise InputError(f"{name}: indptr must rise from 0 to nnz={nnz}")
+    if nnz and (indices.min() < 0 or indices.max() >= shape[1]):
+        raise InputError(f"{name}: postsynaptic indices out of range 0..{shape[1] - 1}")
+    if nnz > 1:
+        row_start = np.zeros(nnz, bool)
+        row_start[indptr[:-1][indptr[:-1] < nnz]] = True
+        if np.any((np.diff(indices.astype(np.int64)) <= 0) & ~row_start[1:]):
+            raise InputError(f"{name}: indices must ascend within each row (no duplicates)")
+    require_finite(name, values)
+
+
+def constrain_sparse(w: SparseWeights, signs: Array | None = None, mask: Array | None = None):
+    """The values projected onto the constraints (JAX, jit-safe): synapses on the diagonal
+    zeroed, times ``mask`` (nnz,) if given, and Dale's law ``s_i max(s_i w_s, 0)`` with ``s_i``
+    the sign of the presynaptic unit i when ``signs`` (n_pre,) is given."""
+    pre = pre_indices_jax(w)
+    v = jnp.asarray(w.values)
+    v = v * (pre != jnp.asarray(w.indices)).astype(v.dtype)
+    if mask is not None:
+        v = v * jnp.asarray(mask, v.dtype)
+    if signs is not None:
+        s = jnp.take(jnp.asarray(signs, v.dtype), pre)
+        v = s * jnp.maximum(s * v, 0.0)
+    return w.with_values(v)
+
+
+def to_jax(w: Array, dtype: Any) -> Array:
+    """``w`` as JAX arrays of float ``dtype``: a dense array, or a :class:`SparseWeights` with
+    its values cast and int32 indices (int64 ``indptr`` only beyond 2^31 synapses)."""
+    if not isinstance(w, SparseWeights):
+        return jnp.asarray(w, dtype)
+    ptr_dtype = jnp.int32 if w.nnz < 2**31 - 1 else jnp.int64
+    return SparseWeights(
+        jnp.asarray(w.values, dtype),
+        jnp.asarray(w.indices, jnp.int32),
+        jnp.asarray(np.asarray(w.indptr).astype(ptr_dtype)),
+        w.shape,
+    )
+
+
 def sparse_bytes(n_pre: int, nnz: int, dtype: Any = np.float32) -> int:
     """Bytes a :class:`SparseWeights` of ``nnz`` synapses needs (values + indices + indptr)."""
     return nnz * (np.dtype(dtype).itemsize + 4) + (n_pre + 1) * 8

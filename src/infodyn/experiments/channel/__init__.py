@@ -32,7 +32,12 @@ One module per stage: :mod:`.config` (:class:`ChannelConfig`), :mod:`.training`
 
 from infodyn.experiments.channel.config import ChannelConfig, ChannelFile
 from infodyn.experiments.channel.measures import gaussian_total_correlation, network_measures
-from infodyn.experiments.channel.run import build_channel_network, run_channel, run_one
+from infodyn.experiments.channel.run import (
+    build_channel_network,
+    run_channel,
+    run_channel_file,
+    run_one,
+)
 from infodyn.experiments.channel.summary import channel_figures, summarize
 from infodyn.experiments.channel.training import TrainResult, make_loss, train_network
 from infodyn.information.responses import response_information
@@ -52,6 +57,7 @@ __all__ = [
     "network_measures",
     "response_information",
     "run_channel",
+    "run_channel_file",
     "run_one",
     "summarize",
     "train_network",

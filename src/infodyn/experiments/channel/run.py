@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import time
 from typing import Any
 
+from infodyn.data.atomic import write_csv
 from infodyn.errors import require
-from infodyn.experiments.channel.config import ChannelConfig
+from infodyn.experiments.channel.config import ChannelConfig, ChannelFile
 from infodyn.experiments.channel.measures import network_measures
 from infodyn.experiments.channel.summary import channel_figures, summarize
 from infodyn.experiments.channel.training import TrainResult, make_loss, train_network
+from infodyn.experiments.interrupt import StepJournal, check, config_digest
 from infodyn.experiments.rundir import RunDir
 from infodyn.learning.adaptation import LIFAdaptationConfig
 from infodyn.network import LIF
@@ -102,10 +103,23 @@ def run_one(cfg: ChannelConfig, strength: float, seed: int) -> list[dict[str, An
     return rows
 
 
+def run_channel_file(cfg: ChannelFile, out: str | os.PathLike, resume: bool = False):
+    """:func:`run_channel` for a whole ``infodyn channel`` config file (its ``[channel]``)."""
+    return run_channel(cfg.channel, out, config_source=cfg, resume=resume)
+
+
 def run_channel(
-    cfg: ChannelConfig, out: str | os.PathLike, progress: bool = False, config_source: Any = None
+    cfg: ChannelConfig,
+    out: str | os.PathLike,
+    progress: bool = False,
+    config_source: Any = None,
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Run the sweep into run directory ``out``; returns the results dict."""
+    """Run the sweep into run directory ``out``; returns the results dict.
+
+    Each finished (strength, seed) is kept in ``out/progress.json``; after SIGINT/SIGTERM
+    (:mod:`infodyn.experiments.interrupt`) the run stops there and ``resume=True`` continues.
+    """
     require(
         cfg.response_start + cfg.bin_steps <= cfg.n_steps,
         "response_start + bin_steps must fit in n_steps",
@@ -116,12 +130,19 @@ def run_channel(
     )
     require(len(cfg.seeds) >= 1, "give at least one seed")
     run = RunDir(out)
+    journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume)
+    journal.refuse_fresh_start(resume, "channel")
     run.write_config(config_source if config_source is not None else cfg, command="channel")
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     for g in cfg.input_strengths:
         for s in cfg.seeds:
-            rows.extend(run_one(cfg, g, s))
+            step = f"strength={g!r} seed={s}"
+            rows.extend(journal.get(step) or journal.put(step, run_one(cfg, g, s)))
+            check(
+                f"{len(journal.steps)} of {len(cfg.input_strengths) * len(cfg.seeds)} "
+                f"networks done and kept in {journal.path}"
+            )
             if progress:
                 last = rows[-1]
                 print(
@@ -134,11 +155,7 @@ def run_channel(
     fig1, fig2 = channel_figures(summary)
     run.savefig(fig1, "info_vs_branching")
     run.savefig(fig2, "before_after")
-    with open(run.file("table.csv"), "w", newline="") as fh:
-        fields = list(dict.fromkeys(k for r in rows for k in r))
-        wr = csv.DictWriter(fh, fieldnames=fields, restval="")
-        wr.writeheader()
-        wr.writerows(rows)
+    write_csv(run.file("table.csv"), rows)
     results = {
         "rows": rows,
         "summary": summary,
@@ -149,4 +166,5 @@ def run_channel(
         },
     }
     run.write_json("results.json", results)
+    journal.finish()
     return results

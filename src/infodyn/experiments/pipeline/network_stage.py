@@ -14,9 +14,12 @@ from infodyn.experiments.pipeline.training_stage import Progress, training_stage
 from infodyn.experiments.rundir import RunDir
 
 
-def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[str, Any]:
+def network_stage(
+    cfg: PipelineConfig, run: RunDir, progress: Progress, resume: bool = False
+) -> dict[str, Any]:
     """Stimuli, training, and the analysis of responses before and after training; returns the
-    ``network`` section of ``results.json`` (with its ``notes``)."""
+    ``network`` section of ``results.json`` (with its ``notes``). Training stops after an
+    iteration on SIGINT/SIGTERM with ``training/checkpoint.npz`` (``resume`` continues)."""
     tr = cfg.training
     stim = stimulus_stage(cfg, run)
     res: dict[str, Any] = {**stim.summary(), "trial_ms": cfg.stimulus.trial_ms}
@@ -30,7 +33,7 @@ def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[
         res["training"] = {"enabled": False}
         run.savefig(pf.rates_figure(before.rates, None, tr.rate_target_hz), "network_rates")
         return res
-    trained = training_stage(tr, stim, run, progress)
+    trained = training_stage(tr, stim, run, progress, resume)
     res["training"] = trained.summary
     progress("analysing the trained network", 1.0)
     after = analyse_responses(stim.net, trained.params, stim.task, stim.grey, cfg, "after", run)

@@ -8,11 +8,13 @@ import os
 import time
 from typing import Any
 
+from infodyn.experiments.interrupt import StepJournal, check, config_digest
 from infodyn.experiments.pipeline.config import PipelineConfig
 from infodyn.experiments.pipeline.image_stage import image_energy_stage
 from infodyn.experiments.pipeline.network_stage import network_stage
 from infodyn.experiments.pipeline.summary import captions, figure_order, headline
 from infodyn.experiments.pipeline.training_stage import Progress
+from infodyn.experiments.preflight import check_pipeline_memory
 from infodyn.experiments.report import write_report
 from infodyn.experiments.rundir import RunDir
 
@@ -26,10 +28,18 @@ def run_pipeline(
     out: str | os.PathLike,
     progress: Progress | None = None,
     command: str = "images",
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Run every stage of ``cfg`` into run directory ``out``; return the results dict."""
+    """Run every stage of ``cfg`` into run directory ``out``; return the results dict.
+
+    Finished stages are kept in ``out/progress.json``; after SIGINT/SIGTERM
+    (:mod:`infodyn.experiments.interrupt`) ``resume=True`` continues from them.
+    """
+    check_pipeline_memory(cfg)  # before any stage (or the run directory) is made
     progress = progress or _no_progress
     run = RunDir(out)
+    journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume)
+    journal.refuse_fresh_start(resume, command)
     run.write_config(cfg, command=command)
     t_start = time.perf_counter()
     notes: list[str] = []
@@ -47,12 +57,18 @@ def run_pipeline(
     if "image_energy" in cfg.stages:
         for size in cfg.images.sizes:
             progress(f"energy model of {size}x{size} patches", 0.0)
-            results[f"image_energy_{size}x{size}"] = image_energy_stage(cfg, size, run).numbers
+            key = f"image_energy_{size}x{size}"
+            results[key] = journal.get(key) or journal.put(
+                key, image_energy_stage(cfg, size, run).numbers
+            )
             run.write_json("results.json", results)
+            check(f"the {size}x{size} energy model is done and kept in {journal.path}")
     else:
         notes.append("The energy model of image patches was switched off ([stages]).")
     if "network" in cfg.stages:
-        res = network_stage(cfg, run, progress)
+        res = journal.get("network") or journal.put(
+            "network", network_stage(cfg, run, progress, resume)
+        )
         notes.extend(res.pop("notes", []))
         results["network"] = res
         if not cfg.training.enabled or cfg.training.iterations == 0:
@@ -79,4 +95,5 @@ def run_pipeline(
     if "report" in cfg.stages:
         progress("writing report.html", 1.0)
         write_report(run.path)
+    journal.finish()
     return results

@@ -16,6 +16,7 @@ import numpy as np
 
 from infodyn.errors import require
 from infodyn.experiments.hooks import branching_hook
+from infodyn.experiments.interrupt import checkpoint_on_signal
 from infodyn.experiments.pipeline import figures as pf
 from infodyn.experiments.pipeline.config import TrainingSection
 from infodyn.experiments.pipeline.stimulus_stage import Stimuli
@@ -56,10 +57,12 @@ def _avg(key: str, part: list[dict[str, Any]]) -> float | None:
 
 
 def training_stage(
-    tr: TrainingSection, stimuli: Stimuli, run: RunDir, progress: Progress
+    tr: TrainingSection, stimuli: Stimuli, run: RunDir, progress: Progress, resume: bool = False
 ) -> TrainingOutcome:
     """Train the network on its patch task; write ``training_history.json`` and the training
-    figure. The summary holds the means of the first and last tenth of the iterations."""
+    figure. The summary holds the means of the first and last tenth of the iterations. On
+    SIGINT/SIGTERM training stops after the iteration with ``training/checkpoint.npz``, from
+    which ``resume`` continues."""
     loss = training_loss(tr)
     trainer = Trainer(
         stimuli.net,
@@ -77,12 +80,17 @@ def training_stage(
         hooks=(branching_hook(),),
     )
     t0 = time.perf_counter()
+    ckpt = run.file("training/checkpoint.npz")
+    if resume and ckpt.exists():
+        trainer.load_checkpoint(ckpt)
+    stop = checkpoint_on_signal(ckpt, tr.iterations)
 
     def report(trainer: Trainer, rec: dict[str, Any]) -> None:
         i = rec["iteration"]
         progress(
             f"training {i}/{tr.iterations}: rate {rec['mean_rate_hz']:.1f} Hz", i / tr.iterations
         )
+        stop(trainer, rec)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

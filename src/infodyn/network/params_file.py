@@ -1,0 +1,90 @@
+"""Network weights to and from ``.npz`` files, sparse recurrent weights included.
+
+A params dict ``{"w_in", "w_rec", "w_out"}`` is stored as one array per dense weight under its
+name and, for a :class:`SparseWeights`, as ``NAME.values``, ``NAME.indices``, ``NAME.indptr``
+and ``NAME.shape``; the dtype of every array is kept. :func:`params_to_arrays` and
+:func:`params_from_arrays` are the same mapping for callers that add arrays of their own
+(training checkpoints).
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infodyn.errors import InputError
+from infodyn.network.sparse import SparseWeights
+
+_PARTS = ("values", "indices", "indptr", "shape")
+
+
+def params_to_arrays(params: Mapping[str, Any], prefix: str = "") -> dict[str, np.ndarray]:
+    """Flat ``{name: array}`` of ``params`` (module docstring), names prefixed by ``prefix``."""
+    out: dict[str, np.ndarray] = {}
+    for key, w in params.items():
+        if isinstance(w, SparseWeights):
+            w = w.to_numpy()
+            for part, arr in zip(
+                _PARTS, (w.values, w.indices, w.indptr, np.asarray(w.shape)), strict=True
+            ):
+                out[f"{prefix}{key}.{part}"] = arr
+        else:
+            out[f"{prefix}{key}"] = np.asarray(w)
+    return out
+
+
+def params_from_arrays(arrays: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The params dict that :func:`params_to_arrays` flattened (other names are ignored)."""
+    out: dict[str, Any] = {}
+    for name in arrays:
+        if not name.startswith(prefix):
+            continue
+        key, _, part = name[len(prefix) :].partition(".")
+        if not part:
+            out[key] = np.asarray(arrays[name])
+        elif part == "values":
+            shape = tuple(int(s) for s in np.asarray(arrays[f"{prefix}{key}.shape"]))
+            out[key] = SparseWeights(
+                np.asarray(arrays[name]),
+                np.asarray(arrays[f"{prefix}{key}.indices"]),
+                np.asarray(arrays[f"{prefix}{key}.indptr"]),
+                shape,
+            )
+    return out
+
+
+def save_params(
+    path: str | os.PathLike, params: Mapping[str, Any], compress: bool | None = None
+) -> Path:
+    """Write ``params`` atomically to an ``.npz`` file; returns its path.
+
+    ``compress``: zlib-compress the archive; default: only when it holds fewer than 10^7
+    numbers (random weights barely compress, and compressing 10^8 synapses takes minutes).
+    """
+    from infodyn.data.atomic import save_npz
+
+    arrays = params_to_arrays(params)
+    if compress is None:
+        compress = sum(a.size for a in arrays.values()) < 10**7
+    return save_npz(path, compress=compress, **arrays)
+
+
+def load_params(path: str | os.PathLike) -> dict[str, Any]:
+    """Read weights written by :func:`save_params` (NumPy arrays; a sparse ``w_rec`` comes back
+    as :class:`SparseWeights`). Check them against a network with ``net.validate_params``."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such params file")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            params = params_from_arrays({k: data[k] for k in data.files})
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{path}: not a params file ({exc})") from None
+    if not params:
+        raise InputError(f"{path}: holds no weights")
+    return params

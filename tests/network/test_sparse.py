@@ -1,0 +1,253 @@
+"""Sparse recurrent weights: the drawn graphs, and both engines on SparseWeights (float64)."""
+
+import numpy as np
+import pytest
+
+import infodyn as idn
+from infodyn import InputError
+from infodyn.network import SparseWeights
+
+NETS = [
+    dict(cls="LIF", n_ref=0, connectivity="sparse", k_in=12),
+    dict(cls="LIF", n_ref=3, connectivity="sparse", p_connect=0.2, weights="sparse"),
+    dict(cls="LIF", n_ref=1, connectivity="ei", k_in=15, input_scaling="one_minus_alpha"),
+    dict(cls="ALIF", n_ref=2, connectivity="sparse", k_in=10, n_alif=30, beta_a=0.02, tau_a=200.0),
+    dict(cls="ALIF", n_ref=1, connectivity="ei", weights="sparse", n_alif=20, beta_a=0.02),
+]
+
+
+def _net(cfg):
+    cfg = dict(cfg)
+    cls = getattr(idn.network, cfg.pop("cls"))
+    return cls(n_in=30, n_rec=60, n_out=3, in_scale=4.0, rec_scale=1.5, **cfg)
+
+
+def _ids(c):
+    return f"{c['cls']}-{c['connectivity']}-{'k' if 'k_in' in c else 'p'}"
+
+
+# ---------------------------------------------------------------------- the graphs
+@pytest.mark.parametrize("conn", ["sparse", "ei"])
+def test_fixed_in_degree_is_exact_without_autapses(conn):
+    net = idn.network.LIF(n_rec=300, connectivity=conn, k_in=40)
+    w = net.init(seed=3)["w_rec"]
+    assert isinstance(w, SparseWeights) and w.shape == (300, 300) and w.nnz == 300 * 40
+    dense = w.to_dense()
+    assert np.all(np.count_nonzero(dense, axis=0) == 40)  # every column receives exactly K
+    assert np.all(w.in_degrees() == 40)
+    assert np.all(np.diag(dense) == 0) and not np.any(w.pre_indices() == w.indices)
+    # rows: postsynaptic ids strictly ascending (distinct synapses)
+    for i in range(0, 300, 37):
+        row = w.indices[w.indptr[i] : w.indptr[i + 1]]
+        assert np.all(np.diff(row) > 0)
+    if conn == "ei":
+        n_e = net.n_exc
+        assert np.all(np.count_nonzero(dense[:n_e], axis=0) == 32)  # round(0.8 * 40)
+        assert np.all(dense[:n_e] >= 0) and np.all(dense[n_e:] <= 0)  # Dale's law
+    else:  # N(0, (rec_scale v_th)^2 / K)
+        assert abs(np.std(w.values) * np.sqrt(40) / net.v_th - 1.0) < 0.05
+
+
+def test_presynaptic_units_are_uniform():
+    """Each unit is a presynaptic partner with probability K/(N-1): out-degrees are binomial."""
+    n, k = 400, 50
+    w = idn.network.LIF(n_rec=n, connectivity="sparse", k_in=k).init(seed=0)["w_rec"]
+    out = w.out_degrees()
+    assert out.sum() == n * k
+    assert abs(out.mean() - k) < 1e-9
+    p = k / (n - 1)
+    assert abs(out.var() / (n * p * (1 - p)) - 1.0) < 0.2
+
+
+def test_bernoulli_sparse_density_and_ei_blocks():
+    w = idn.network.LIF(n_rec=400, connectivity="sparse", p_connect=0.1, weights="sparse").init(
+        seed=0
+    )["w_rec"]
+    assert abs(w.nnz / (400 * 399) - 0.1) < 0.01
+    assert not np.any(w.pre_indices() == w.indices)
+    net = idn.network.LIF(n_rec=1000, connectivity="ei", weights="sparse")
+    d = net.init(seed=0)["w_rec"].to_dense()
+    n_e = net.n_exc
+    assert np.all(d[:n_e] >= 0) and np.all(d[n_e:] <= 0)
+    for block, p in [
+        (d[:n_e, :n_e], 0.16),
+        (d[:n_e, n_e:], 0.244),
+        (d[n_e:, :n_e], 0.318),
+        (d[n_e:, n_e:], 0.343),
+    ]:
+        assert abs(np.count_nonzero(block) / block.size - p) < 0.02
+
+
+def test_storage_choice_and_determinism():
+    assert not idn.network.LIF(n_rec=100, connectivity="sparse", p_connect=0.2).sparse_weights
+    assert not idn.network.LIF(n_rec=100, connectivity="ei").sparse_weights
+    assert idn.network.LIF(n_rec=5000, connectivity="ei").sparse_weights
+    assert not idn.network.LIF(n_rec=5000).sparse_weights  # dense connectivity stays dense
+    net = idn.network.LIF(n_rec=80, connectivity="sparse", k_in=9)
+    a, b = net.init(seed=4), net.init(seed=4)
+    np.testing.assert_array_equal(a["w_rec"].values, b["w_rec"].values)
+    np.testing.assert_array_equal(a["w_rec"].indices, b["w_rec"].indices)
+    # the same k_in graph, densified by weights="dense"; float32 is the float64 draw rounded
+    d = idn.network.LIF(n_rec=80, connectivity="sparse", k_in=9, weights="dense").init(seed=4)
+    np.testing.assert_array_equal(d["w_rec"], a["w_rec"].to_dense())
+    np.testing.assert_array_equal(d["w_in"], a["w_in"])
+    f = net.init(seed=4, precision="float32")
+    assert f["w_rec"].values.dtype == np.float32 and f["w_in"].dtype == np.float32
+    np.testing.assert_array_equal(f["w_rec"].values, a["w_rec"].values.astype(np.float32))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(k_in=5),
+        dict(connectivity="sparse", k_in=5, p_connect=0.5),
+        dict(connectivity="sparse", k_in=20),
+        dict(connectivity="ei", k_in=19),
+        dict(connectivity="sparse", k_in=0),
+        dict(weights="csr"),
+    ],
+)
+def test_bad_k_in_configs(bad):
+    with pytest.raises(InputError, match="invalid LIF config"):
+        idn.network.LIF(n_rec=20, **bad)
+
+
+def test_memory_is_8_bytes_a_synapse_in_float32():
+    n, k = 2000, 100
+    w = idn.network.LIF(n_rec=n, connectivity="sparse", k_in=k).init(seed=0, precision="float32")[
+        "w_rec"
+    ]
+    assert w.values.dtype == np.float32 and w.indices.dtype == np.int32
+    assert w.nbytes <= 8 * w.nnz + 8 * (n + 1)
+
+
+# ---------------------------------------------------------------------- params
+def test_validate_and_constrain_sparse():
+    net = idn.network.LIF(n_rec=60, connectivity="ei", k_in=10)
+    p = net.init(seed=1)
+    net.validate_params(p)
+    w = p["w_rec"]
+    bad_idx = w.indices.copy()
+    bad_idx[0] = 60
+    for bad in (
+        SparseWeights(w.values, bad_idx, w.indptr, w.shape),
+        SparseWeights(w.values, w.indices, w.indptr, (60, 61)),
+        w.with_values(np.where(np.arange(w.nnz) == 3, np.nan, w.values)),
+    ):
+        with pytest.raises(InputError, match="w_rec"):
+            net.validate_params({**p, "w_rec": bad})
+    noisy = w.with_values(w.values + np.random.default_rng(0).normal(0, 1, w.nnz))
+    fixed = net.constrain({**p, "w_rec": noisy})["w_rec"]
+    assert isinstance(fixed, SparseWeights) and fixed.same_pattern(w)
+    d = fixed.to_numpy().to_dense()
+    assert np.all(d[: net.n_exc] >= 0) and np.all(d[net.n_exc :] <= 0)
+    # the dense projection of the same matrix, masked to the pattern, agrees
+    dense = np.asarray(
+        net.constrain({**p, "w_rec": noisy.to_dense()}, mask=w.to_dense() != 0)["w_rec"]
+    )
+    np.testing.assert_array_equal(d, dense)
+    diag = SparseWeights.from_dense(np.eye(60) + w.to_dense())
+    assert np.all(np.diag(net.constrain({**p, "w_rec": diag})["w_rec"].to_numpy().to_dense()) == 0)
+
+
+def test_save_and_load_params_round_trip(tmp_path):
+    net = idn.network.LIF(n_in=4, n_rec=50, connectivity="sparse", k_in=7)
+    p = net.init(seed=2, precision="float32")
+    path = idn.network.save_params(tmp_path / "p.npz", p)
+    q = idn.network.load_params(path)
+    assert isinstance(q["w_rec"], SparseWeights) and q["w_rec"].same_pattern(p["w_rec"])
+    np.testing.assert_array_equal(q["w_rec"].values, p["w_rec"].values)
+    assert q["w_rec"].values.dtype == np.float32
+    np.testing.assert_array_equal(q["w_in"], p["w_in"])
+    net.validate_params(q)
+    dense = idn.network.LIF(n_in=4, n_rec=5).init(seed=0)
+    r = idn.network.load_params(idn.network.save_params(tmp_path / "d.npz", dense))
+    np.testing.assert_array_equal(r["w_rec"], dense["w_rec"])
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(InputError, match="junk.npz"):
+        idn.network.load_params(tmp_path / "junk.npz")
+
+
+# ---------------------------------------------------------------------- engines
+@pytest.mark.parametrize("cfg", NETS, ids=_ids)
+def test_sparse_and_dense_engines_identical_spikes(cfg):
+    """JAX and event engines on SparseWeights equal each other and their dense runs (float64)."""
+    net = _net(cfg)
+    params = net.init(seed=0)
+    assert isinstance(params["w_rec"], SparseWeights)
+    dense = {**params, "w_rec": params["w_rec"].to_dense()}
+    x = idn.network.poisson_spikes(40.0, 1200, n_in=30, seed=10)
+    js = net.simulate(params, x, engine="jax", precision="float64")
+    jd = net.simulate(dense, x, engine="jax", precision="float64")
+    es = net.simulate(params, x, engine="event")
+    ed = net.simulate(dense, x, engine="event")
+    assert 0.005 < js.z.mean() < 0.5, "test network should be active but not saturated"
+    np.testing.assert_array_equal(js.z, jd.z)
+    np.testing.assert_array_equal(es.z, js.z)
+    np.testing.assert_array_equal(es.z, ed.z)
+    np.testing.assert_allclose(js.v, jd.v, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(es.v, js.v, rtol=0, atol=1e-10)
+    for name in ("v", "thr", "y"):  # the event engine's sparse sums are bitwise the dense ones
+        np.testing.assert_array_equal(getattr(es, name), getattr(ed, name))
+
+
+def test_jax_sparse_batched_and_vmapped():
+    import jax
+    import jax.numpy as jnp
+
+    from infodyn.network.dynamics import Constants
+    from infodyn.network.engine_jax import cast_params, ensure_dtype, run
+
+    net = _net(NETS[0])
+    params = net.init(seed=1)
+    x = idn.network.poisson_spikes(40.0, 200, n_in=30, batch=3, frozen=False, seed=2)
+    batched = net.simulate(params, x, engine="jax", precision="float64")
+    single = net.simulate(params, x[1], engine="jax", precision="float64")
+    np.testing.assert_array_equal(batched.z[1], single.z)
+    spikes_only = net.simulate(params, x, engine="jax", precision="float64", record=False)
+    assert spikes_only.v is None and spikes_only.y is None
+    np.testing.assert_array_equal(spikes_only.z, batched.z)
+    dt = ensure_dtype("float64")
+    p = cast_params(params, dt)
+    values = jnp.stack([p["w_rec"].values, 0.5 * p["w_rec"].values])
+
+    def one(v):  # vmap over the synapse values of one pattern
+        q = {**p, "w_rec": p["w_rec"].with_values(v)}
+        beta = jnp.asarray(net.beta_vector(), dt)
+        return run(Constants.of(net), q, beta, jnp.asarray(x[:1], dt))["z"][:, 0]
+
+    z = np.asarray(jax.vmap(one)(values))
+    np.testing.assert_array_equal(z[0], batched.z[0])
+    assert z[1].sum() != z[0].sum()
+
+
+def test_simulate_to_file_with_sparse_weights(tmp_path):
+    net = _net(NETS[2])
+    params = net.init(seed=3)
+    x = idn.network.poisson_spikes(40.0, 1500, n_in=30, seed=6)
+    path = idn.network.simulate_to_file(net, params, x, 1500, tmp_path / "s.h5", chunk_steps=400)
+    direct = net.simulate({**params, "w_rec": params["w_rec"].to_dense()}, x, engine="event")
+    np.testing.assert_array_equal(idn.data.load_spikes(path).to_dense()[0], direct.z)
+
+
+# ---------------------------------------------------------------------- memory preflight
+def test_preflight_refuses_a_dense_network_that_does_not_fit(monkeypatch):
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "2G")
+    with pytest.raises(InputError) as err:
+        idn.network.LIF(n_in=5, n_rec=10**5).init(seed=0)
+    msg = str(err.value)
+    assert "\n" not in msg and "needs" in msg and "is free" in msg and "k_in" in msg
+    with pytest.raises(InputError, match="smaller k_in"):
+        idn.network.LIF(n_in=5, n_rec=10**5, connectivity="sparse", k_in=10_000).init(seed=0)
+
+
+def test_preflight_refuses_traces_that_do_not_fit(monkeypatch):
+    net = idn.network.LIF(n_in=2, n_rec=1000, connectivity="sparse", k_in=5)
+    params = net.init(seed=0)
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "20M")
+    x = np.zeros((2, 2000, 2))
+    with pytest.raises(InputError, match="record=False"):
+        net.simulate(params, x, engine="jax")
+    with pytest.raises(InputError, match="simulate_to_file"):
+        net.simulate(params, x[0], engine="event")
+    net.simulate(params, x[0, :200], engine="event", record=False)  # small enough: runs
