@@ -45,7 +45,7 @@ def test_load_spikes_faults_name_the_path(fault, suffix, tmp_path, spike_file):
 
 
 def test_raw_os_and_memory_errors_become_input_errors(monkeypatch, spike_file, tmp_path):
-    from infodyn.data import images as images_mod
+    from infodyn.data import image_files as images_mod
     from infodyn.data.io import load_spikes
 
     for exc in (MemoryError(), PermissionError(13, "Permission denied"), EOFError("cut")):

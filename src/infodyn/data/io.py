@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from infodyn.data import spikes as _spikes
 from infodyn.data.nwb import load_nwb_spikes
 from infodyn.data.recordings import is_recording, load_recording
-from infodyn.data.spikes import SpikeTrain, _existing_file, _load_h5, _load_npz, is_h5_path
+from infodyn.data.spikes import SpikeTrain, is_h5_path
 from infodyn.errors import InputError, reading
 
 
@@ -26,13 +27,13 @@ def load_spikes(
     recordings; default 1 ms or the NWB file's own); ``groups``: phy cluster labels kept."""
     if is_recording(path):
         return load_recording(path, dt=dt, groups=groups)
-    path = _existing_file(path)
+    path = _spikes._existing_file(path)
     suffix = path.suffix.lower()
     with reading(path, "spike file"):  # truncated, unreadable or too large: one InputError
         if is_h5_path(path):
-            return _load_h5(path)
+            return _spikes._load_h5(path)
         if suffix == ".npz":
-            return _load_npz(path)
+            return _spikes._load_npz(path)
         if suffix == ".nwb":
             return load_nwb_spikes(path, dt=dt)
     raise InputError(f"{path}: unknown spike file type {suffix!r} (use .h5, .npz or .nwb)")
