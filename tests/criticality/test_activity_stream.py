@@ -16,7 +16,8 @@ import infodyn as idn
 import infodyn.criticality as C
 import infodyn.data.spikes as spikes_mod
 from infodyn.criticality import activity as activity_mod
-from infodyn.data.spikes import SpikeReader, SpikeTrain, SpikeWriter, load_spikes, save_spikes
+from infodyn.data.io import load_spikes
+from infodyn.data.spikes import SpikeReader, SpikeTrain, SpikeWriter, save_spikes
 from infodyn.errors import InputError
 
 

@@ -28,7 +28,8 @@ def spike_file(tmp_path):
 def test_load_spikes_faults_name_the_path(fault, suffix, tmp_path, spike_file):
     from faultkit import breakages
 
-    from infodyn.data.spikes import SpikeTrain, load_spikes
+    from infodyn.data.io import load_spikes
+    from infodyn.data.spikes import SpikeTrain
 
     good = spike_file
     if suffix == ".npz":
@@ -44,8 +45,8 @@ def test_load_spikes_faults_name_the_path(fault, suffix, tmp_path, spike_file):
 
 
 def test_raw_os_and_memory_errors_become_input_errors(monkeypatch, spike_file, tmp_path):
-    from infodyn.data import images as images_mod
-    from infodyn.data.spikes import load_spikes
+    from infodyn.data import image_files as images_mod
+    from infodyn.data.io import load_spikes
 
     for exc in (MemoryError(), PermissionError(13, "Permission denied"), EOFError("cut")):
 

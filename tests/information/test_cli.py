@@ -38,7 +38,7 @@ def test_info_run_directory(spike_file, tmp_path):
 
     path, _ = spike_file
     res = run_info(path, tmp_path / "run", bin_ms=1.0, max_population=6, n_shuffles=3)
-    from infodyn.data.spikes import load_spikes
+    from infodyn.data.io import load_spikes
 
     w = spike_words(load_spikes(path), 2)
     assert res["n_samples"] == w.shape[0] == 4000

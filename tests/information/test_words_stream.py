@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from infodyn.data import binning
-from infodyn.data.spikes import SpikeTrain, load_spikes, save_spikes
+from infodyn.data.io import load_spikes
+from infodyn.data.spikes import SpikeTrain, save_spikes
 
 
 @pytest.fixture

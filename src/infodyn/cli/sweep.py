@@ -33,17 +33,15 @@ def sweep(
     import shlex
     import sys
 
-    from rich.progress import Progress
-
     from infodyn.experiments.config import read_toml
     from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.sweep import parse_grid, run_sweep
+    from infodyn.progress import ProgressBar
 
     base = read_toml(config)
     parsed = parse_grid(grid)
     again = shlex.join(["infodyn", *sys.argv[1:]]) + " (the same command)"
-    with graceful(resume=again), Progress(transient=True) as bar:
-        task = bar.add_task("sweep", total=None)
+    with graceful(resume=again), ProgressBar("sweep", None, unit="tasks") as bar:
         result = run_sweep(
             command,
             base,
@@ -56,7 +54,7 @@ def sweep(
             batch_size=batch,
             connect_timeout=connect_timeout,
             metric=metric,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            progress=lambda done, total: bar.update(done=done, total=total),
         )
     typer.echo(
         f"sweep of {result.n_points} points: {result.n_ran} ran, {result.n_skipped} done "

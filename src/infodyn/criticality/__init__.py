@@ -4,7 +4,9 @@ Population activity (:func:`population_activity`), the naive and multistep-regre
 estimators (:func:`branching_ratio`), reference processes (:func:`simulate_branching_process`,
 :func:`galton_watson_avalanches`), avalanches (:func:`avalanches`), discrete and continuous
 power-law fits with model comparison (:func:`fit_power_law`), the crackling-noise relation, the
-Fano factor and the deck's global-rate variance. See ``docs/criticality.md`` and REFERENCE §3.
+Fano factor and the global-rate variance (Seitz 2021). See ``docs/criticality.md``; the
+estimators follow Wilting & Priesemann 2018 (Nat. Commun. 9:2325) and Clauset, Shalizi & Newman
+2009 (SIAM Rev. 51:661).
 """
 
 from __future__ import annotations

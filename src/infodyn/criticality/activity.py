@@ -5,7 +5,7 @@ bin ``t``. Avalanche analysis (Beggs & Plenz 2003) bins at the mean inter-event 
 the pooled population; branching estimators usually use the simulation or recording step.
 
 Also here: the Fano factor of the population activity, ``F = Var(A) / <A>`` (``1/(1-m^2)`` for a
-driven Poisson branching process), and the deck's global-rate variance
+driven Poisson branching process), and the global-rate variance of Seitz 2021
 ``s = (1/T) sum_t (r_t - mu_r)^2`` with ``r_t`` the population rate in bin ``t``.
 """
 
@@ -85,11 +85,12 @@ def step_counts(data: Any, units: Any = None, block_spikes: int | None = None) -
     (:meth:`infodyn.data.spikes.SpikeReader.step_counts`), ``block_spikes`` spikes (default
     :data:`BLOCK_SPIKES`) at a time, so memory is the counts (8 bytes a step and trial) plus one
     block (16 bytes a spike), however many spikes the file holds, and the file's spikes need not
-    be in order. Other files are loaded with :func:`~infodyn.data.spikes.load_spikes`. ``units``
+    be in order. Other files are loaded with :func:`~infodyn.data.io.load_spikes`. ``units``
     counts only those units (``n_units`` is then their number). The counts equal
     ``load_spikes(path).select_units(units).population_activity()``.
     """
-    from infodyn.data.spikes import SpikeReader, is_h5_path, load_spikes, unit_subset
+    from infodyn.data.io import load_spikes
+    from infodyn.data.spikes import SpikeReader, is_h5_path, unit_subset
 
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
         if is_h5_path(data):
@@ -159,7 +160,7 @@ def population_activity(
     ----------
     data
         A :class:`~infodyn.data.spikes.SpikeTrain`, a path to a spike file readable by
-        :func:`infodyn.data.spikes.load_spikes`, :class:`StepCounts`, a binary raster ``(T, N)``
+        :func:`infodyn.data.io.load_spikes`, :class:`StepCounts`, a binary raster ``(T, N)``
         or ``(trials, T, N)`` given as ``raster=``-style 3-D array, or population counts
         ``(T,)`` / ``(trials, T)``. An infodyn HDF5 file (``.h5``/``.hdf5``) is not loaded but
         read in one streamed pass (:func:`step_counts`): memory is the counts per step, not the
@@ -177,7 +178,8 @@ def population_activity(
     n_units = None
     info: dict[str, Any] = {}
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
-        from infodyn.data.spikes import is_h5_path, load_spikes
+        from infodyn.data.io import load_spikes
+        from infodyn.data.spikes import is_h5_path
 
         if is_h5_path(data):
             data, units = step_counts(data, units=units), None
@@ -270,13 +272,13 @@ def global_rate_variance(
     dt_ms: float | None = None,
     per_trial: bool = False,
 ) -> float | np.ndarray:
-    """The deck's global-rate variance ``s = (1/T) sum_t (r_t - mu_r)^2`` (ddof 0).
+    """The global-rate variance (Seitz 2021) ``s = (1/T) sum_t (r_t - mu_r)^2`` (ddof 0).
 
     ``r_t`` is the population activity of bin ``t`` itself (counts) unless ``n_units`` and
     ``dt_ms`` are given, in which case it is the mean single-unit rate in Hz,
     ``r_t = A_t / (n_units * dt_ms / 1000)``. ``mu_r`` is the mean over the bins of each trial;
     the result is averaged over trials (or returned per trial). The branching ratio approaches 1
-    as ``s`` approaches 0 at a fixed input, which is what the deck's rate constraint uses.
+    as ``s`` approaches 0 at a fixed input, which is what the rate constraint of Seitz 2021 uses.
     """
     a, dt_known = as_counts(activity)
     if n_units is not None or dt_ms is not None:

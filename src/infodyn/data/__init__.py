@@ -15,12 +15,12 @@ from infodyn.data.images import (
     read_image,
     saccade_path,
 )
+from infodyn.data.io import load_spikes
 from infodyn.data.spikes import (
     SpikeReader,
     SpikeTrain,
     SpikeWriter,
     iter_spike_file,
-    load_spikes,
     save_spikes,
 )
 

@@ -10,7 +10,7 @@ An infodyn HDF5 spike file is not loaded: :func:`spike_source` reads it block by
 order) and adds each block's spikes of the selected units to the result. Memory is the result
 (``n_trials * n_bins * len(units)`` bytes when binary) plus one block (16 bytes a spike) and an
 O(n_units) lookup, however many units and spikes the file holds, and the numbers equal those of
-the loaded file. Other files are loaded with :func:`~infodyn.data.spikes.load_spikes`.
+the loaded file. Other files are loaded with :func:`~infodyn.data.io.load_spikes`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,27 @@ import numpy as np
 from infodyn.errors import InputError
 
 BLOCK_SPIKES = 1 << 20  # spikes read at a time from a file (16 MiB)
+
+
+def bin_raster(raster: Any, bin_steps: int) -> np.ndarray:
+    """Spike counts per bin of a dense raster: ``(trials, T, n)`` (or ``(T, n)``, one trial) ->
+    ``(trials, T // bin_steps, n)`` int64, bin ``b`` summing steps ``b*bin_steps ..
+    (b+1)*bin_steps - 1`` of its trial (a trailing partial bin is dropped). The one binning of
+    step rasters in the package: response words, count windows and population activity start
+    from it."""
+    r = np.asarray(raster)
+    if r.ndim == 2:
+        r = r[None]
+    if r.ndim != 3:
+        raise InputError(f"a raster must be (T, n) or (trials, T, n), got shape {r.shape}")
+    if int(bin_steps) < 1:
+        raise InputError(f"bin_steps must be >= 1, got {bin_steps}")
+    b = int(bin_steps)
+    n_tr, n_st, n_u = r.shape
+    n_bins = n_st // b
+    if n_bins == 0:
+        raise InputError(f"bin_steps={b} is longer than a trial ({n_st} steps)")
+    return r[:, : n_bins * b].reshape(n_tr, n_bins, b, n_u).sum(axis=2, dtype=np.int64)
 
 Blocks = Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -91,7 +112,8 @@ class SpikeSource:
 def spike_source(source: Any, block_spikes: int | None = None) -> Iterator[SpikeSource]:
     """A :class:`SpikeSource` over a :class:`~infodyn.data.spikes.SpikeTrain` or a spike file
     (HDF5 files streamed, ``block_spikes`` spikes at a time; others loaded)."""
-    from infodyn.data.spikes import SpikeReader, is_h5_path, load_spikes
+    from infodyn.data.io import load_spikes
+    from infodyn.data.spikes import SpikeReader, is_h5_path
 
     if isinstance(source, (str, bytes, os.PathLike)):
         if is_h5_path(source):

@@ -48,188 +48,29 @@ Binarisation (patterns ``x`` in {0,1}^(size*size) for the energy model)
     patch are no longer constrained. Whitened natural images are centred but skewed (sparse,
     heavy-tailed responses), so the fraction of ones is a little below one half after ZCA
     (0.444, every pixel between 0.43 and 0.46) and close to it after DoG (0.504).
-    ``tests/images/test_images.py`` checks these numbers.
+    ``tests/data/test_images.py`` checks these numbers.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from infodyn.errors import InputError, reading, require, require_finite
-
-SKIMAGE_IMAGES = ("camera", "astronaut", "coffee", "chelsea", "rocket", "grass", "gravel", "brick")
-SKLEARN_IMAGES = ("china", "flower")
-BUILTIN_IMAGES = SKIMAGE_IMAGES + SKLEARN_IMAGES
-
-ImageSpec = str | os.PathLike | np.ndarray
-_LUMA = np.array([0.2125, 0.7154, 0.0721])
-
-
-# ---------------------------------------------------------------------------------------------
-# loading
-# ---------------------------------------------------------------------------------------------
-
-
-def to_grey(image: np.ndarray, name: str = "image") -> np.ndarray:
-    """A 2-D float64 grey-level image in [0, 1] (for integer input) from grey, RGB or RGBA."""
-    a = np.asarray(image)
-    if a.ndim == 3 and a.shape[2] in (3, 4):
-        scale = _integer_scale(a.dtype)
-        rgb = a[..., :3].astype(np.float64) / scale
-        grey = rgb @ _LUMA
-    elif a.ndim == 3 and a.shape[2] in (1, 2):
-        grey = a[..., 0].astype(np.float64) / _integer_scale(a.dtype)
-    elif a.ndim == 2:
-        grey = a.astype(np.float64) / _integer_scale(a.dtype)
-    else:
-        raise InputError(f"{name}: expected a 2-D grey or (H, W, 3|4) colour image, got {a.shape}")
-    require(a.dtype.kind in "uifb", f"{name}: image values must be numbers, got {a.dtype}")
-    require_finite(name, grey)
-    return grey
-
-
-def _integer_scale(dtype: np.dtype) -> float:
-    if dtype == np.bool_:
-        return 1.0
-    if dtype.kind == "u":
-        return float(np.iinfo(dtype).max)
-    if dtype.kind == "i":
-        return float(np.iinfo(dtype).max)
-    return 1.0
-
-
-def _package_file(package: str, *parts: str) -> Path | None:
-    """A data file inside an installed package, found without importing the package."""
-    import importlib.util
-
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations)), *parts)
-    return path if path.is_file() else None
-
-
-@functools.cache
-def _builtin(name: str) -> np.ndarray:
-    # read the files directly: importing sklearn.datasets costs seconds
-    if name in SKIMAGE_IMAGES:
-        ext = "jpg" if name == "rocket" else "png"
-        path = _package_file("skimage", "data", f"{name}.{ext}")
-    else:
-        path = _package_file("sklearn", "datasets", "images", f"{name}.jpg")
-    if path is not None:
-        raw = _read_pil(path)
-    elif name in SKIMAGE_IMAGES:
-        import skimage.data
-
-        raw = getattr(skimage.data, name)()
-    else:
-        from sklearn.datasets import load_sample_image
-
-        raw = load_sample_image(f"{name}.jpg")
-    grey = to_grey(raw, name)
-    grey.setflags(write=False)
-    return grey
-
-
-def builtin_image(name: str) -> np.ndarray:
-    """One of :data:`BUILTIN_IMAGES` as a read-only grey-level float64 array in [0, 1]."""
-    require(
-        name in BUILTIN_IMAGES,
-        f"unknown built-in image {name!r}; choose from {', '.join(BUILTIN_IMAGES)}",
-    )
-    return _builtin(name)
-
-
-def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Read one image file as grey levels; an unreadable file raises InputError naming it."""
-    with reading(path, "image"):  # cut short, unreadable or too large: one InputError
-        return _read_image(Path(path))
-
-
-def _read_image(path: Path) -> np.ndarray:
-    if not path.exists():
-        raise InputError(f"{path}: no such image file")
-    if path.suffix.lower() == ".npy":
-        try:
-            raw = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
-        return to_grey(raw, str(path))
-    from PIL import UnidentifiedImageError
-
-    try:
-        raw = _read_pil(path)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
-    return to_grey(raw, str(path))
-
-
-def _read_pil(path: Path) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        im.load()
-        if im.mode not in ("L", "RGB", "RGBA", "I;16", "I", "F", "LA", "1"):
-            im = im.convert("RGB")
-        raw = np.asarray(im)
-    if raw.dtype == np.int32:  # Pillow mode "I": 16-bit data in 32-bit ints
-        raw = raw.astype(np.float64) / (65535.0 if raw.max() > 255 else 255.0)
-    return raw
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:160] if text else type(exc).__name__
-
-
-def load_images(
-    images: ImageSpec | Sequence[ImageSpec] | None = None,
-) -> list[tuple[str, np.ndarray]]:
-    """Resolve an image specification into ``[(name, grey image), ...]``.
-
-    ``None`` gives every built-in image. Otherwise each item is a built-in name, an image file,
-    a folder (every non-hidden regular file in it, sorted; each must be a readable image) or an
-    array. Names are the built-in name, the file path, or ``array<i>``.
-    """
-    if images is None:
-        images = list(BUILTIN_IMAGES)
-    elif isinstance(images, (str, os.PathLike, np.ndarray)):
-        images = [images]
-    out: list[tuple[str, np.ndarray]] = []
-    for i, item in enumerate(images):
-        if isinstance(item, np.ndarray):
-            out.append((f"array{i}", to_grey(item, f"images[{i}]")))
-        elif isinstance(item, str) and item in BUILTIN_IMAGES:
-            out.append((item, builtin_image(item)))
-        elif isinstance(item, (str, os.PathLike)):
-            path = Path(item)
-            if path.is_dir():
-                files = sorted(
-                    p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
-                )
-                require(len(files) > 0, f"{path}: image folder is empty")
-                out.extend((str(p), read_image(p)) for p in files)
-            elif path.exists():
-                out.append((str(path), read_image(path)))
-            else:
-                raise InputError(
-                    f"{item}: neither a built-in image ({', '.join(BUILTIN_IMAGES)}) "
-                    "nor an existing file or folder"
-                )
-        else:
-            raise InputError(f"images[{i}]: expected a name, path or array, got {type(item)}")
-    require(len(out) > 0, "no images given")
-    return out
-
+from infodyn.data.image_files import (  # noqa: F401 - re-exported: the old home of these names
+    BUILTIN_IMAGES,
+    SKIMAGE_IMAGES,
+    SKLEARN_IMAGES,
+    ImageSpec,
+    builtin_image,
+    load_images,
+    read_image,
+    to_grey,
+)
+from infodyn.errors import InputError, require
 
 # ---------------------------------------------------------------------------------------------
 # whitening

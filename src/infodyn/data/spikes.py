@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -904,28 +904,3 @@ def _load_npz(path: Path) -> SpikeTrain:
                 metadata={"source": str(path)},
             )
     raise InputError(f"{path}: NPZ file needs a 'raster' array or 'times' and 'units' arrays")
-
-
-def load_spikes(
-    path: Any, dt: float | None = None, groups: str | Sequence[str] = "good"
-) -> SpikeTrain:
-    """Read spikes: infodyn HDF5 (``.h5``/``.hdf5``), NPZ, NWB (``.nwb``, needs pynwb), a
-    Kilosort/phy folder, any file Neo reads, or a pynapple ``TsGroup`` / Neo object
-    (:mod:`infodyn.data.recordings`). ``dt``: bin in ms for spike times in seconds (NWB and
-    recordings; default 1 ms or the NWB file's own); ``groups``: phy cluster labels kept."""
-    from infodyn.data.recordings import is_recording, load_recording
-
-    if is_recording(path):
-        return load_recording(path, dt=dt, groups=groups)
-    path = _existing_file(path)
-    suffix = path.suffix.lower()
-    with reading(path, "spike file"):  # truncated, unreadable or too large: one InputError
-        if is_h5_path(path):
-            return _load_h5(path)
-        if suffix == ".npz":
-            return _load_npz(path)
-        if suffix == ".nwb":
-            from infodyn.data.nwb import load_nwb_spikes  # optional extra
-
-            return load_nwb_spikes(path, dt=dt)
-    raise InputError(f"{path}: unknown spike file type {suffix!r} (use .h5, .npz or .nwb)")

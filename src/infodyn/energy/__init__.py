@@ -1,6 +1,7 @@
 """infodyn.energy: an energy function over phase space (Ising / Hopfield model).
 
-``E(x) = -1/2 x^T J x + theta^T x`` on binary words x in {0,1}^n, read four ways (REFERENCE §6):
+``E(x) = -1/2 x^T J x + theta^T x`` on binary words x in {0,1}^n, read four ways (Hopfield 1982,
+PNAS 79:2554; Schneidman et al. 2006, Nature 440:1007):
 as a dynamical system (descent to memories, ``dynamics``), a generative model (Gibbs/Metropolis,
 ``sampling``), a code with a distance (``codes``) and a density with a partition function
 (``partition``, ``density``). Fitting by minimum probability flow, pseudolikelihood or exact

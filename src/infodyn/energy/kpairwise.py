@@ -24,7 +24,7 @@ from infodyn.energy.model import IsingModel
 from infodyn.errors import require
 
 
-class KPairwiseModel(IsingModel):
+class KPairwiseModel(IsingModel, file_key="V"):
     """``E(x) = -1/2 x^T J x + theta^T x + V(K)`` over {0,1}^n; ``V`` holds V(0..n)."""
 
     def __init__(self, J: Any, theta: Any, V: Any, fit_info: dict[str, Any] | None = None) -> None:

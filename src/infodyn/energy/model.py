@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -28,6 +28,15 @@ class IsingModel:
     ``J`` must be square, symmetric (to 1e-10) with zero diagonal; ``theta`` has one entry per
     unit. The arrays are stored read-only as float64. ``fit_info`` holds the fit's record.
     """
+
+    #: Subclasses whose files hold one extra array, by its name (``V``: K-pairwise): filled by
+    #: ``class Sub(IsingModel, file_key="V")`` so that :meth:`load` needs no import of them.
+    _file_kinds: ClassVar[dict[str, type]] = {}
+
+    def __init_subclass__(cls, file_key: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if file_key is not None:
+            IsingModel._file_kinds[file_key] = cls
 
     def __init__(self, J: Any, theta: Any, fit_info: dict[str, Any] | None = None) -> None:
         J = np.array(J, dtype=np.float64)
@@ -239,10 +248,9 @@ class IsingModel:
             with np.load(path, allow_pickle=False) as f:
                 require("J" in f and "theta" in f, f"{path} is not an infodyn Ising model file")
                 info = json.loads(str(f["fit_info"])) if "fit_info" in f else {}
-                if "V" in f:  # a K-pairwise model
-                    from infodyn.energy.kpairwise import KPairwiseModel
-
-                    return KPairwiseModel(f["J"], f["theta"], f["V"], info)
+                for key, kind in IsingModel._file_kinds.items():  # e.g. a K-pairwise model
+                    if key in f:
+                        return kind(f["J"], f["theta"], f[key], info)
                 return cls(f["J"], f["theta"], info)
         except (OSError, ValueError) as exc:
             if isinstance(exc, InputError):

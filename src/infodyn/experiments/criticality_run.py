@@ -85,7 +85,8 @@ def run_criticality(
         population_activity,
         step_counts,
     )
-    from infodyn.data.spikes import SpikeReader, is_h5_path, load_spikes
+    from infodyn.data.io import load_spikes
+    from infodyn.data.spikes import SpikeReader, is_h5_path
 
     source = str(spikes) if not hasattr(spikes, "n_units") else "<SpikeTrain>"
     stream = not hasattr(spikes, "n_units") and is_h5_path(spikes)

@@ -6,6 +6,8 @@ the trainer's metrics; :func:`branching_estimate` is that estimate on its own.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from infodyn.criticality.branching import branching_ratio
@@ -17,12 +19,15 @@ def branching_estimate(activity: np.ndarray) -> float:
     ``m`` of ``A[t+1]`` on ``A[t]`` (Wilting & Priesemann 2018, Nat. Commun. 9:2325, eq. 2),
     trial-separated (:func:`infodyn.criticality.branching_ratio` with ``method="naive"``).
 
-    NaN for fewer than 3 steps or constant activity.
+    NaN for fewer than 3 steps, constant activity or whatever else makes the estimate not
+    meaningful (its warning is not repeated: a metric of every iteration).
     """
     a = np.asarray(activity, dtype=np.float64)
     if a.shape[-1] < 3 or np.all(a == a.flat[0]):
         return float("nan")
-    return float(branching_ratio(a, method="naive", n_boot=0).m)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(branching_ratio(a, method="naive", n_boot=0).m)
 
 
 def _branching(info: StepInfo) -> float:

@@ -11,6 +11,7 @@ import numpy as np
 from infodyn.errors import InputError
 from infodyn.experiments.config import SimulateConfig, make_input
 from infodyn.experiments.rundir import RunDir
+from infodyn.progress import ProgressBar
 
 
 def run_simulation(
@@ -30,7 +31,7 @@ def run_simulation(
     t0 = time.perf_counter()
     spikes_path = run.file("spikes.h5")
     if engine == "event":
-        with _progress(progress, cfg.input.n_steps) as advance:
+        with ProgressBar("simulating", cfg.input.n_steps, enabled=progress, unit="steps") as bar:
             simulate_to_file(
                 net,
                 params,
@@ -38,7 +39,7 @@ def run_simulation(
                 cfg.input.n_steps,
                 spikes_path,
                 chunk_steps=cfg.simulation.chunk_steps,
-                progress=advance,
+                progress=lambda done: bar.update(done=done),
                 metadata={"seed": cfg.simulation.seed},
             )
         spikes = spikes_path  # not loaded back: results and figures stream the file
@@ -122,30 +123,3 @@ def _raster_of_window(reader: Any) -> Any:
         dt=reader.dt,
     )
     return raster_figure(shown, max_steps=RASTER_MAX_STEPS)
-
-
-class _progress:
-    """A rich progress bar over simulation steps (a no-op when disabled)."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total = enabled, total
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda done: None
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self._bar = Progress(
-            TextColumn("simulating"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} steps"),
-            TimeRemainingColumn(),
-            transient=True,
-        )
-        self._bar.__enter__()
-        task = self._bar.add_task("sim", total=self.total)
-        return lambda done: self._bar.update(task, completed=done)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.enabled:
-            self._bar.__exit__(*exc)

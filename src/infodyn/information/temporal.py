@@ -4,7 +4,8 @@ entropy rate (Schreiber 2000; Lizier, Prokopenko & Zomaya 2012), in bits.
 With ``x_t^(k) = (x_{t-1}, ..., x_{t-k})`` the k-step history:
 
 * ``TE(X -> Y) = I(Y_t ; X_{t-d}^(l) | Y_t^(k))`` with source history ``(x_{t-d}, ...,
-  x_{t-d-l+1})`` (``d = delay``, default 1; ``l = 1`` gives the REFERENCE form
+  x_{t-d-l+1})`` (``d = delay``, default 1; ``l = 1`` gives Schreiber's form (Schreiber 2000, Phys.
+  Rev. Lett. 85:461, eq. 4)
   ``I(Y_t; X_{t-1} | Y_{t-1}^(k))``).
 * conditional TE: also condition on ``Z_t^(m)`` (``m = condition_k``): ``I(Y_t; X_past | Y_past,
   Z_past)`` removes what a third process Z explains.

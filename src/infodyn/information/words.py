@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.data.binning import bin_raster
 from infodyn.errors import InputError
 from infodyn.information._inputs import as_symbols
 from infodyn.information._kernels import (
@@ -235,17 +236,9 @@ def spike_words(raster: Any, bin_steps: int = 1, binary: bool = True) -> np.ndar
     bin is dropped). ``binary=True`` clips counts to 0/1 (spike / no spike in the bin).
     Trials are concatenated in order; use :func:`trial_view` to keep them apart.
     """
-    r = trial_view(raster)
-    if int(bin_steps) < 1:
-        raise InputError(f"bin_steps must be >= 1, got {bin_steps}")
-    b = int(bin_steps)
-    n_tr, n_st, n_u = r.shape
-    n_bins = n_st // b
-    if n_bins == 0:
-        raise InputError(f"bin_steps={b} is longer than a trial ({n_st} steps)")
-    counts = r[:, : n_bins * b].reshape(n_tr, n_bins, b, n_u).sum(axis=2, dtype=np.int64)
+    counts = bin_raster(trial_view(raster), bin_steps)  # (trials, bins, units)
     out = (counts > 0).astype(np.uint8) if binary else counts
-    return out.reshape(n_tr * n_bins, n_u)
+    return out.reshape(-1, counts.shape[2])
 
 
 def trial_view(x: Any) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Unsupervised adaptation of a neuron's transfer function (REFERENCE §5).
+"""Unsupervised adaptation of a neuron's transfer function (Triesch 2005; Pereira & Brunel 2018).
 
 Three tools, one per question "how does a transfer function fit its stimuli without a teacher?":
 
@@ -11,7 +11,7 @@ Three tools, one per question "how does a transfer function fit its stimuli with
        da = eta / a + x * db
 
    It drives each unit's output toward the exponential distribution of mean ``mu``: the
-   maximum-entropy distribution on [0, inf) at a fixed mean (the deck's fixed expected spike
+   maximum-entropy distribution on [0, inf) at a fixed mean (the fixed expected spike
    count). :func:`intrinsic_plasticity` runs it online; :func:`ip_update` is one pure step.
 
 2. **Histogram matching** (Pereira & Brunel 2018, Neuron): if the input currents are Gaussian,
@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.data.binning import bin_raster
 from infodyn.errors import InputError, require, require_finite
 
 # --------------------------------------------------------------------------- intrinsic plasticity
@@ -382,13 +383,11 @@ def window_counts(z: Any, window_steps: int) -> np.ndarray:
     Trailing steps that do not fill a window are dropped.
     """
     z = np.asarray(z, dtype=np.float64)
-    if z.ndim == 2:
-        z = z[None]
-    require(z.ndim == 3, f"spikes must be (T, n) or (B, T, n), got shape {z.shape}")
-    n_b, n_t, n = z.shape
-    k = n_t // window_steps
-    require(k >= 1, f"need at least one window of {window_steps} steps, got T = {n_t}")
-    return z[:, : k * window_steps].reshape(n_b, k, window_steps, n).sum(axis=2).reshape(-1, n)
+    require(z.ndim in (2, 3), f"spikes must be (T, n) or (B, T, n), got shape {z.shape}")
+    require(z.shape[-2] // window_steps >= 1,
+            f"need at least one window of {window_steps} steps, got T = {z.shape[-2]}")
+    counts = bin_raster(z, window_steps)
+    return counts.reshape(-1, counts.shape[2]).astype(np.float64)
 
 
 def lif_adaptation_update(

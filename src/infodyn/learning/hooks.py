@@ -35,6 +35,7 @@ from infodyn.learning.adaptation import (
     init_lif_adaptation,
     lif_adaptation_update,
 )
+from infodyn.network.sparse import is_sparse
 
 
 def _same(grads: dict[str, Any]) -> dict[str, Any]:
@@ -148,6 +149,11 @@ def early_stopping(
     return TrainHook(init, update)
 
 
+def _numpy(value: Any, dtype: Any) -> Any:
+    """A dense weight as a NumPy array of ``dtype``; sparse weights stay as they are."""
+    return value if is_sparse(value) else np.asarray(value, dtype=dtype)
+
+
 def lif_adaptation_hook(
     cfg: LIFAdaptationConfig, every: int = 1, precision: str = "float32"
 ) -> TrainHook:
@@ -167,12 +173,12 @@ def lif_adaptation_hook(
         return init_lif_adaptation(net.n_rec)
 
     def view(state: dict[str, Any], net: Any, params: dict[str, Any], x: Any) -> View:
-        raw = {k: np.asarray(v, dtype=dtype) for k, v in params.items()}
+        raw = {k: _numpy(v, dtype) for k, v in params.items()}
         net_a, params_a = adapted_network(net, raw, state)
         gain = np.asarray(state["gain"]).astype(dtype)
 
         def pullback(grads: dict[str, Any]) -> dict[str, Any]:
-            g = {k: np.asarray(v, dtype=dtype) for k, v in grads.items()}
+            g = {k: _numpy(v, dtype) for k, v in grads.items()}
             g["w_in"] = g["w_in"][:-1] * gain[None, :]
             return g
 

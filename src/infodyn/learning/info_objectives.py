@@ -1,4 +1,4 @@
-"""Information objectives as loss terms for e-prop and BPTT (REFERENCE §4; issue 6).
+"""Information objectives as loss terms for e-prop and BPTT (Seitz 2021; Barber & Agakov 2003).
 
 Each objective is a :class:`~infodyn.learning.losses.LossTerm`: per-step statistics summed over
 time, then a reduction (see :mod:`infodyn.learning.losses`), so ``gradients(..., method="eprop")``
@@ -30,7 +30,8 @@ readout (n_out units); ``z_bt`` the spikes.
 2. :class:`TotalCorrelationPenalty`: decorrelation of the population at a fixed mean rate (add a
    rate target: :func:`decorrelation_objective`). At fixed rates the binary marginal entropies
    ``H(r_k)`` are fixed, so maximising ``H(R) = sum_k H(r_k) - TC`` is minimising the total
-   correlation TC; at low noise that maximises ``I(X; R) = H(R) - H(R | X)`` (the deck). TC is
+   correlation TC; at low noise that maximises ``I(X; R) = H(R) - H(R | X)`` (Seitz 2021; Linsker
+   1988, Computer 21:105). TC is
    estimated from the pooled covariance C of the spike vectors z_bt (one bin = one step; pooled
    over trials and time, so signal and noise correlations both count)::
 
@@ -241,7 +242,7 @@ def decorrelation_objective(
     eps: float = 1e-4,
 ) -> CompositeLoss:
     """Decorrelation at a fixed mean rate: ``tc_weight * TC + rate_weight * mean_j (r_j - r0)^2``
-    (:class:`TotalCorrelationPenalty` plus the deck's per-unit rate target)."""
+    (:class:`TotalCorrelationPenalty` plus the per-unit rate target of Seitz 2021)."""
     return as_loss([
         TotalCorrelationPenalty(weight=tc_weight, estimator=estimator, eps=eps),
         UnitRateTarget(weight=rate_weight, r0_hz=r0_hz),

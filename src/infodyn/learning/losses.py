@@ -7,7 +7,8 @@ over time, then a reduction ``F``::
     E = weight * F(S, T)
 
 BPTT differentiates ``E`` through the whole trajectory. e-prop needs the *learning signal*, the
-partial derivative of ``E`` with respect to the spikes and readouts at one step (REFERENCE §2)::
+partial derivative of ``E`` with respect to the spikes and readouts at one step (Bellec et al.
+2020, Nat. Commun. 11:3625, eq. 4)::
 
     L_z[t] = dE/dz[t] (explicit)  = <dF/dS, d phi/d z[t]>      shape (B, n_rec)
     L_y[t] = dE/dy[t] (explicit)  = <dF/dS, d phi/d y[t]>      shape (B, n_out)
@@ -112,7 +113,8 @@ class SoftmaxCrossEntropy(LossTerm):
 
     ``target`` (B, T, n_out) holds per-step class weights: one-hot rows on the steps that are
     scored and zero rows elsewhere (scale a row by ``1/n_scored`` to average over a decision
-    window). With ``w = onehot`` the learning signal is ``softmax(y) - onehot`` (REFERENCE §2).
+    window). With ``w = onehot`` the learning signal is ``softmax(y) - onehot`` (Bellec et al.
+    2020, Nat. Commun. 11:3625, Methods).
     """
 
     name: ClassVar[str] = "xent"
@@ -134,7 +136,7 @@ def _hz(dt: float) -> float:
 
 @dataclass(frozen=True)
 class UnitRateTarget(LossTerm):
-    """The deck's per-unit target rate: ``E = a * mean_j (r_j - r0)^2``.
+    """The per-unit target rate of Seitz 2021: ``E = a * mean_j (r_j - r0)^2``.
 
     ``r_j`` is unit j's rate in Hz over the sequence (mean over batch and time), ``r0`` the
     target in Hz, ``a`` the ``weight``. Learning signal ``dE/dz_j[t] = 2a (r_j - r0) (1000/dt) /
@@ -181,13 +183,13 @@ class FiringRateRegularizer(LossTerm):
 
 @dataclass(frozen=True)
 class PopulationRateVariance(LossTerm):
-    """The deck's global-rate variance loss: ``E = b * mean_b (s - s_r)^2``.
+    """The global-rate variance loss of Seitz 2021: ``E = b * mean_b (s - s_r)^2``.
 
     ``r_t = mean_j z_j[t] * 1000/dt`` is the population rate (Hz) of one batch entry,
     ``mu_r = mean_t r_t`` and ``s = (1/T) sum_t (r_t - mu_r)^2`` its variance over time (Hz^2);
     ``s_r`` is the target variance and ``b`` the ``weight``. Because the variance constrains the
     fluctuations of the population activity, ``s -> 0`` drives the branching parameter toward
-    its driven, subcritical value. The learning signal is the deck's push-pull form::
+    its driven, subcritical value. The learning signal is the push-pull form of Seitz 2021::
 
         dE/dz_j[t] = 2b (s - s_r) * 2 (r_t - mu_r) / T * (1000/dt) / (n_rec B)
 

@@ -57,6 +57,7 @@ from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import trainable_arrays, with_trainable
 from infodyn.network.params_file import params_from_arrays, params_to_arrays
 from infodyn.network.sparse import is_sparse, to_jax
+from infodyn.progress import ProgressBar
 
 KEYS = ("w_in", "w_rec", "w_out")
 
@@ -330,11 +331,11 @@ class Trainer:
         if resume:
             require(out is not None, "resume needs a run directory")
             self.load_checkpoint(Path(out) / "checkpoint.npz")
-        bar = _Progress(progress, n_iterations, self.state.iteration)
+        bar = ProgressBar("training", n_iterations, self.state.iteration, enabled=progress)
         with bar:
             while self.state.iteration < n_iterations and not self.state.stop:
                 rec = self.step()
-                bar.advance(rec)
+                bar.update(advance=1, status=f"loss {rec['loss']:.4g}")
                 if callback is not None:
                     callback(self, rec)
                 due = self.state.iteration % self.opt.checkpoint_every == 0
@@ -383,32 +384,3 @@ class Trainer:
                 history = [r for r in rows if r["iteration"] <= iteration]
         self.state = TrainState(params, opt_state, feedback, iteration, history,
                                 self._init_hooks(params))
-
-
-class _Progress:
-    """A rich progress bar over iterations showing the latest loss (no-op when disabled)."""
-
-    def __init__(self, enabled: bool, total: int, done: int) -> None:
-        self.enabled, self.total, self.done = enabled, total, done
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self._bar = Progress(
-                TextColumn("training"), BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
-                TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(), transient=True,
-            )
-            self._bar.__enter__()
-            self._task = self._bar.add_task("train", total=self.total, completed=self.done,
-                                            loss="-")
-        return self
-
-    def advance(self, rec: dict[str, Any]) -> None:
-        if self.enabled:
-            self._bar.update(self._task, advance=1, loss=f"{rec['loss']:.4g}")
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.enabled:
-            self._bar.__exit__(*exc)

@@ -2,7 +2,8 @@
 
 See :mod:`infodyn.network.model` for the equations. ``detach_recurrent`` and ``detach_reset``
 stop the gradient through ``z[t-1]`` in the recurrent input and in the reset respectively; with
-both set, BPTT computes exactly what e-prop computes (REFERENCE §2).
+both set, BPTT computes exactly what e-prop computes (Bellec et al. 2020, Nat. Commun. 11:3625, eq.
+1 with the pseudo-derivative treated as e-prop does).
 """
 
 from __future__ import annotations

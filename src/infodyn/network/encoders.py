@@ -135,7 +135,8 @@ def filtered_noise_spikes(
     seed: int = 0,
     **kwargs: Any,
 ) -> np.ndarray:
-    """Poisson generators driven by :func:`filtered_noise_rates` (the deck's stimulus)."""
+    """Poisson generators driven by :func:`filtered_noise_rates` (the filtered-noise stimulus of
+    Seitz 2021)."""
     rates = filtered_noise_rates(n_steps, n_in, dt, mean_rate, contrast, seed=seed, **kwargs)
     return poisson_spikes(rates, n_steps, dt=dt, batch=batch, frozen=frozen, seed=seed + 1)
 

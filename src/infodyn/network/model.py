@@ -1,6 +1,7 @@
 """Network configuration objects: validated LIF and ALIF recurrent networks with leaky readouts.
 
-Discrete-time dynamics (deck, "Leaky integrate and fire neurons"; REFERENCE §1), step ``dt`` ms,
+Discrete-time dynamics (Seitz 2021, "Leaky integrate and fire neurons"; Bellec et al. 2020, Nat.
+Commun. 11:3625, eqs. 4-5), step ``dt`` ms,
 for t = 0..T-1 starting from ``v = z = a = y = 0``::
 
     a[t] = rho * a[t-1] + z[t-1]                                   (ALIF units only)
@@ -10,7 +11,7 @@ for t = 0..T-1 starting from ``v = z = a = y = 0``::
     y[t] = kappa * y[t-1] + s_out * W_out^T z[t]
 
 with ``alpha = exp(-dt/tau_m)``, ``rho = exp(-dt/tau_a)``, ``kappa = exp(-dt/tau_out)``.
-``s_in`` is 1 (``input_scaling="none"``, the deck's convention, default) or ``1 - alpha``
+``s_in`` is 1 (``input_scaling="none"``, the convention of Seitz 2021, default) or ``1 - alpha``
 (``"one_minus_alpha"``, the e-prop reference code); ``s_out`` is 1 or ``1 - kappa``.
 The reset is subtractive and W_rec has a zero diagonal (no autapses).
 

@@ -21,6 +21,7 @@ from infodyn.criticality import (
     global_rate_variance,
     population_activity,
 )
+from infodyn.data.binning import bin_raster
 from infodyn.energy import binary_words
 from infodyn.errors import InputError
 from infodyn.experiments.pipeline import figures as pf
@@ -58,9 +59,7 @@ def criticality_analysis(z: np.ndarray, spikes: Any, net: Any, an: AnalysisSecti
     # every unit's own refractoriness shows up as negative, oscillating slopes r_k
     bin_ms = an.branching_bin_ms or (getattr(net, "n_ref", 0) + 1) * net.dt
     b = max(1, int(round(bin_ms / net.dt)))
-    n_bins = z.shape[1] // b
-    counts = z[:, : n_bins * b].sum(axis=2).reshape(z.shape[0], n_bins, b).sum(axis=2)
-    counts = counts.astype(np.float64)  # (B, bins)
+    counts = bin_raster(z, b).sum(axis=2).astype(np.float64)  # (B, bins)
     crit: dict[str, Any] = {"branching_bin_ms": b * net.dt}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -8,12 +8,12 @@ import h5py
 import numpy as np
 import pytest
 
+from infodyn.data.io import load_spikes
 from infodyn.data.spikes import (
     SpikeReader,
     SpikeTrain,
     SpikeWriter,
     iter_spike_file,
-    load_spikes,
     save_spikes,
 )
 from infodyn.errors import InputError

@@ -1,9 +1,13 @@
-"""Shared checks for reports: strict HTML well-formedness and embedded figures."""
+"""Fixtures of the experiments' tests: strict checks of report HTML (well-formed, every figure
+embedded) and a toy command for sweeps (tests/experiments/sweep_cmds.py, importable here and in
+spawned Dask workers)."""
 
 from __future__ import annotations
 
 import base64
+import os
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -97,3 +101,31 @@ def assert_every_figure_embedded(run: Path, text: str) -> StrictHTML:
 @pytest.fixture
 def report_checks():
     return parse_report, assert_every_figure_embedded
+
+HERE = str(Path(__file__).parent)
+
+
+@pytest.fixture(scope="module")
+def toy_command():
+    from infodyn.experiments.config import COMMANDS, CommandSpec, register_command
+
+    old_path, old_env = list(sys.path), os.environ.get("PYTHONPATH")
+    sys.path.insert(0, HERE)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [HERE, old_env]))
+    spec = register_command(
+        CommandSpec(
+            name="toy",
+            config="sweep_cmds:ToyConfig",
+            run="sweep_cmds:run",
+            seed_keys=("opts.seed",),
+            summary_metric="y",
+            checkpoint="ckpt",
+        )
+    )
+    yield spec
+    COMMANDS.pop("toy", None)
+    sys.path[:] = old_path
+    if old_env is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = old_env

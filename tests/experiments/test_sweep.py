@@ -111,7 +111,7 @@ def test_simulate_sweep_survives_killed_worker_and_resumes(tmp_path, cluster):
     assert res.n_points == 4 and res.n_failed == 0 and res.n_ran == 4
     attempts = [r["attempts"] for r in res.rows]
     assert sorted(attempts) == [1, 1, 1, 2]  # only the killed point ran twice
-    from infodyn.data.spikes import load_spikes
+    from infodyn.data.io import load_spikes
 
     for row in res.rows:
         point = tmp_path / "points" / row["point"]

@@ -6,7 +6,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from infodyn.data.spikes import iter_spike_file, load_spikes
+from infodyn.data.io import load_spikes
+from infodyn.data.spikes import iter_spike_file
 from infodyn.network import LIF, poisson_spikes, simulate, simulate_to_file
 
 

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from infodyn.data.spikes import load_spikes
+from infodyn.data.io import load_spikes
 from infodyn.experiments.config import SimulateConfig, get_command, validate
 from infodyn.experiments.simulate_run import run_simulation
 from infodyn.experiments.sweep import expand_grid, make_tasks, read_marker, run_point_batch

@@ -7,8 +7,9 @@ import numpy as np
 import pynwb  # the nwb extra is part of the test extra: this check must run, not skip
 import pytest
 
+from infodyn.data.io import load_spikes
 from infodyn.data.nwb import load_nwb_spikes, save_nwb_spikes
-from infodyn.data.spikes import SpikeTrain, load_spikes
+from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

@@ -1,0 +1,39 @@
+"""Read any spike source: the format dispatcher :func:`load_spikes`.
+
+It sits above the readers (:mod:`infodyn.data.spikes` for infodyn HDF5 and NPZ,
+:mod:`infodyn.data.nwb`, :mod:`infodyn.data.recordings` for Kilosort/phy, Neo and pynapple), so
+that none of them imports another through it. Optional dependencies (pynwb, neo, pynapple) are
+imported by the readers only when a file needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from infodyn.data import spikes as _spikes
+from infodyn.data.nwb import load_nwb_spikes
+from infodyn.data.recordings import is_recording, load_recording
+from infodyn.data.spikes import SpikeTrain, is_h5_path
+from infodyn.errors import InputError, reading
+
+
+def load_spikes(
+    path: Any, dt: float | None = None, groups: str | Sequence[str] = "good"
+) -> SpikeTrain:
+    """Read spikes: infodyn HDF5 (``.h5``/``.hdf5``), NPZ, NWB (``.nwb``, needs pynwb), a
+    Kilosort/phy folder, any file Neo reads, or a pynapple ``TsGroup`` / Neo object
+    (:mod:`infodyn.data.recordings`). ``dt``: bin in ms for spike times in seconds (NWB and
+    recordings; default 1 ms or the NWB file's own); ``groups``: phy cluster labels kept."""
+    if is_recording(path):
+        return load_recording(path, dt=dt, groups=groups)
+    path = _spikes._existing_file(path)
+    suffix = path.suffix.lower()
+    with reading(path, "spike file"):  # truncated, unreadable or too large: one InputError
+        if is_h5_path(path):
+            return _spikes._load_h5(path)
+        if suffix == ".npz":
+            return _spikes._load_npz(path)
+        if suffix == ".nwb":
+            return load_nwb_spikes(path, dt=dt)
+    raise InputError(f"{path}: unknown spike file type {suffix!r} (use .h5, .npz or .nwb)")
