@@ -232,8 +232,8 @@ def targets(records: list[dict], jax_rec: dict | None) -> str:
     """The issue's targets as measured ratios, one row per case."""
     lines = [
         "| regime | N | K | event / Brian2 (> 1) | event / NEST (>= 10) "
-        "| event / floor (>= 0.5) | event weights B/syn (<= 8 + O(N)) | run RSS growth B/syn |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| event / floor (>= 0.5) | event weights B/syn (<= 8 + O(N)) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
 
     def fmt(x: float | None, good: float) -> str:
@@ -243,18 +243,13 @@ def targets(records: list[dict], jax_rec: dict | None) -> str:
 
     for rec in records:
         c, ev = rec["case"], rec["results"].get("event", {})
-        syn = "—"
-        grow = "—"
-        if events_per_s(ev):
-            syn = f"{ev['w_rec_bytes'] / c['nnz']:.2f}"
-            before = ev.get("rss_before_run_mb", ev.get("rss_before_case_mb", 0.0))
-            grow = f"{max(0.0, ev['maxrss_mb'] - before) * 2**20 / c['nnz']:.2f}"
+        syn = f"{ev['w_rec_bytes'] / c['nnz']:.2f}" if events_per_s(ev) else "—"
         vs_b2 = fmt(ratio_of(rec, "event", "brian2"), 1)
         vs_nest = fmt(ratio_of(rec, "event", "nest"), 10)
         vs_floor = fmt(ratio_of(rec, "event", "floor"), 0.5)
         lines.append(
             f"| {c['regime']} | {c['n']:,} | {c['k']:,} | {vs_b2} | {vs_nest} | {vs_floor} "
-            f"| {syn} | {grow} |"
+            f"| {syn} |"
         )
     if jax_rec is not None:
         c = jax_rec["case"]
@@ -323,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--brian2-venv", default=os.environ.get("INFODYN_BRIAN2_VENV", ".venv-brian2"))
     p.add_argument("--nest-venv", default=os.environ.get("INFODYN_NEST_VENV", ".venv-nest"))
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--no-run", action="store_true", help="only make the tables of --merge files")
     p.add_argument("--keep-spikes", type=Path, help="keep every raster here (for --merge)")
     p.add_argument("--nest-max-steps", type=int, help="NEST simulates only this many steps ...")
     p.add_argument("--nest-max-steps-from", type=int, default=100_000, help="... from this N on")
@@ -349,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             args.json.write_text(json.dumps({"records": records, "jax": jax_rec}, indent=1))
 
     with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
-        for regime in args.regimes:
+        for regime in [] if args.no_run else args.regimes:
             for n, k in map(parse_size, sizes):
                 case = regime_case(regime, n, k, n_steps=args.n_steps, seed=args.seed)
                 print(f"{regime} N={n} K={k}", file=sys.stderr, flush=True)
@@ -358,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 records.append(run_case(case, sims, args, Path(tmp)))
                 save()
-        if not args.no_jax_case and "jax" in sims and "event" in sims:
+        if not (args.no_jax_case or args.no_run) and "jax" in sims and "event" in sims:
             n, k = parse_size(args.jax_case)
             case = regime_case("active", n, k, n_steps=args.jax_steps, seed=args.seed)
             print(f"JAX case: {case.regime} N={n} K={k}", file=sys.stderr, flush=True)
