@@ -48,7 +48,8 @@ def signature(subsets: dict[str, dict], model: str) -> dict:
         "C_peak": Cp.tolist(),
         "height_slope_per_ln_N": float(np.polyfit(logn, Cp, 1)[0]) if len(Ns) > 1 else None,
         "distance_to_1_first_last": [float(abs(np.log(Tp[0]))), float(abs(np.log(Tp[-1])))],
-        "grows": bool(len(Ns) > 1 and Cp[-1] > 1.2 * Cp[0]),
+        "growth": float(Cp[-1] / Cp[0]),
+        "grows": bool(len(Ns) > 1 and Cp[-1] > 1.5 * Cp[0]),
         "moves_toward_1": bool(len(Ns) > 1 and abs(np.log(Tp[-1])) < abs(np.log(Tp[0]))),
     }
 
@@ -88,6 +89,15 @@ def _fig_curves(data: dict, model: str, name: str) -> None:
     plt.close(fig)
 
 
+def _n_ticks(axes) -> None:
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    for a in axes:
+        a.set_xticks([4, 10, 20, 40, 80, 144])
+        a.xaxis.set_major_formatter(ScalarFormatter())
+        a.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _fig_trends(data: dict) -> None:
     from infodyn.plotting import pyplot
 
@@ -107,6 +117,7 @@ def _fig_trends(data: dict) -> None:
             ax[r, 1].set(xscale="log", ylabel=f"{model}: peak C/N", xlabel="N")
             ax[r, 2].set(xscale="log", ylabel=f"{model}: held-out gain (bits/unit)", xlabel="N")
         ax[0, 0].axhline(1, color="k", lw=0.6)
+    _n_ticks(ax.ravel())
     ax[0, 0].legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(OUT / "acceptance_thermo_trends.png", dpi=100)
@@ -152,6 +163,7 @@ def _fig_pk_zipf(data: dict) -> None:
             )
         ax[1, j].axhline(-1, color="k", lw=0.6)
         ax[1, j].set(xscale="log", xlabel="N", ylabel="Zipf slope")
+        _n_ticks([ax[1, j]])
         ax[1, j].legend(fontsize=5)
     fig.tight_layout()
     fig.savefig(OUT / "acceptance_thermo_pk_zipf.png", dpi=90)
@@ -198,18 +210,19 @@ def summary() -> None:
     (OUT / "acceptance_thermo_signature.json").write_text(json.dumps(sig, indent=1))
     lines = ["# Acceptance: thermodynamics of learned energy functions (issue 17)", ""]
     lines += [
-        "Signature per data set (peak of C(T)/N vs N; 'grows': C_peak at the largest N "
-        "> 1.2x the smallest; 'toward 1': |log T_peak| shrinks from the smallest to the "
-        "largest N):",
+        "Signature per data set (peak of C(T)/N vs N; growth: C_peak at the largest N over "
+        "C_peak at the smallest; 'grows': growth > 1.5; 'toward 1': |log T_peak| shrinks "
+        "from the smallest to the largest N):",
         "",
-        "| data | model | T_peak by N | C_peak/N by N | grows | toward 1 |",
-        "|---|---|---|---|---|---|",
+        "| data | model | T_peak by N | C_peak/N by N | growth | grows | toward 1 |",
+        "|---|---|---|---|---|---|---|",
     ]
     for label, by in sig.items():
         for m, s in by.items():
             lines.append(
                 f"| {label} | {m} | {', '.join(f'{t:.2f}' for t in s['T_peak'])} | "
-                f"{', '.join(f'{c:.3f}' for c in s['C_peak'])} | {s['grows']} | "
+                f"{', '.join(f'{c:.3f}' for c in s['C_peak'])} | {s['growth']:.2f} | "
+                f"{s['grows']} | "
                 f"{s['moves_toward_1']} |"
             )
     lines += [
