@@ -13,8 +13,9 @@ networks near dynamical criticality, or also for subcritical networks and for nu
     to set branching ratios with e-prop does not fit this shared 2-core machine); the branching
     ratio reached is measured on the recorded units with the MR estimator
     (idn.criticality.branching_ratio). 120 of the 300 units are recorded; nested subsets of
-    N = 10, 20, 40, 80, 120 of them are analysed. The null models are built from the m = 0.95
-    network's words.
+    N = 10, 20, 40, 80, 120 of them are analysed. The null models are built from the m = 1.0
+    network's words (m_MR 0.96), each N's null from that subset. Datasets: m = 0.5, 0.8, 0.95,
+    1.0 (nominal; the MR estimate is recorded) and the four nulls.
 (b) Binarised natural-image patches (idn.data.natural_patches, binarised at the patch mean, as
     the images report does), 2x2 to 12x12.
 
