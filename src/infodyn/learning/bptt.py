@@ -8,6 +8,9 @@ convention of the e-prop paper, which removes the negative self-feedback that th
 the gradient: with recurrence kept, detaching the reset can make the backward pass unstable
 (REFERENCE §2: norm 1e23 at T = 1000).
 
+With a sparse ``w_rec`` (:class:`~infodyn.network.sparse.SparseWeights`) the gradient is taken
+with respect to the stored synapse values only and returned as weights of the same pattern.
+
 ``method="bptt_stopgrad"`` stops the gradient through z in both the recurrent input and the
 reset: the configuration in which e-prop is exact.
 
@@ -29,6 +32,7 @@ import jax.numpy as jnp
 
 from infodyn.learning.eprop import scan_in_chunks
 from infodyn.learning.losses import CompositeLoss
+from infodyn.learning.synapse_ops import pre_of, trainable_arrays, with_trainable
 from infodyn.network.dynamics import Constants, step, zero_state
 
 Array = Any
@@ -59,14 +63,17 @@ def bptt_window(
     n_steps, batch = x.shape[0], x.shape[1]
     n_rec, n_out = params["w_rec"].shape[0], params["w_out"].shape[1]
 
-    def objective(p):
+    pre = pre_of(params["w_rec"])  # sparse: presynaptic indices, once per scan
+
+    def objective(trainable):
+        p = with_trainable(params, trainable)
         state0 = zero_state(batch, n_rec, n_out, x.dtype)
         stats0 = loss.zero_stats(state0.z, state0.y, None if tgt is None else tgt[0], dt)
 
         def body(carry, inp):
             st, stats = carry
             x_t, tgt_t = inp
-            new, _ = step(c, p, beta, st, x_t, detach_recurrent, detach_reset)
+            new, _ = step(c, p, beta, st, x_t, detach_recurrent, detach_reset, pre)
             inc = loss.step_stats(new.z, new.y, tgt_t, dt)
             stats = jax.tree_util.tree_map(jnp.add, stats, inc)
             return (new, stats), (jnp.sum(new.z, axis=-1), new.y)
@@ -79,8 +86,8 @@ def bptt_window(
         stats = carry[1]
         return loss.total(stats, n_steps, dt), (stats, activity, y)
 
-    grads, (stats, activity, y) = jax.grad(objective, has_aux=True)(params)
-    return grads, stats, activity, y
+    grads, (stats, activity, y) = jax.grad(objective, has_aux=True)(trainable_arrays(params))
+    return with_trainable(params, grads), stats, activity, y
 
 
 def _checkpointed_scan(body, carry, x: Array, tgt: Array | None, size: int):

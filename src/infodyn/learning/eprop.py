@@ -49,7 +49,9 @@ import jax
 import jax.numpy as jnp
 
 from infodyn.learning.losses import CompositeLoss
+from infodyn.learning.synapse_ops import adaptive_synapses, ops_for, pre_of, values_of
 from infodyn.network.dynamics import Constants, State, step, zero_state
+from infodyn.network.sparse import is_sparse
 from infodyn.network.surrogate import pseudo_derivative
 
 Array = Any
@@ -63,20 +65,29 @@ class Carry(NamedTuple):
     xbar: Array  # (B, n_in) filtered input
     zbar: Array  # (B, N) filtered recurrent spikes
     eps_in: Array  # (B, n_in, n_adaptive) ALIF threshold eligibility vectors (or placeholder)
-    eps_rec: Array  # (B, N, n_adaptive)
+    eps_rec: Array  # (B, N, n_adaptive); sparse W_rec: (B, nnz_a) per synapse onto adaptive units
     ebar_in: Array  # (B, n_in, N) kappa-filtered eligibility traces (or placeholder)
-    ebar_rec: Array  # (B, N, N)
+    ebar_rec: Array  # (B, N, N); sparse W_rec: (B, nnz)
     zout: Array  # (B, N) kappa-filtered spikes for the readout gradient
 
 
 def zero_carry(
-    batch: int, n_in: int, n_rec: int, n_out: int, dtype, n_adaptive: int, filtered: bool
+    batch: int, n_in: int, n_rec: int, n_out: int, dtype, n_adaptive: int, filtered: bool,
+    w_rec: Any = None,
 ) -> Carry:
     """The carry at rest; threshold traces for the last ``n_adaptive`` units (ALIF), filtered
-    traces when ``filtered`` (online windows with the readout filter)."""
+    traces when ``filtered`` (online windows with the readout filter). With a sparse ``w_rec``
+    (:class:`~infodyn.network.sparse.SparseWeights`) the recurrent traces are per synapse: the
+    threshold traces (B, nnz_a) for the synapses onto adaptive units, the filtered ones (B, nnz)."""
     z = jnp.zeros
     n_adaptive = _count(n_adaptive)
     empty = z((0,), dtype)
+    if is_sparse(w_rec):
+        nnz_a = adaptive_synapses(w_rec, n_adaptive)
+        return zero_carry(batch, n_in, n_rec, n_out, dtype, n_adaptive, filtered)._replace(
+            eps_rec=z((batch, nnz_a), dtype) if n_adaptive else empty,
+            ebar_rec=z((batch, w_rec.nnz), dtype) if filtered else empty,
+        )
     return Carry(
         state=zero_state(batch, n_rec, n_out, dtype),
         psi=z((batch, n_rec), dtype),
@@ -96,10 +107,12 @@ def _forward_pass(c: Constants, loss: CompositeLoss, dt: float, params, beta, st
     readout pass): the window's loss statistics and, for a cotangent ``cot``, the readout errors
     ``dE/dy[t]`` (T, B, n_out), else None."""
 
+    pre = pre_of(params["w_rec"])  # sparse: presynaptic indices, once per scan
+
     def body(carry, inp):
         st, stats = carry
         x_t, tgt_t = inp
-        new, _ = step(c, params, beta, st, x_t)
+        new, _ = step(c, params, beta, st, x_t, pre=pre)
         stats = jax.tree_util.tree_map(jnp.add, stats, loss.step_stats(new.z, new.y, tgt_t, dt))
         ly = None if cot is None else loss.signal(cot, new.z, new.y, tgt_t, dt)[1]
         return (new, stats), ly
@@ -175,9 +188,14 @@ def eprop_window(
                 _, ly = _forward_pass(c, loss, dt, params, beta, carry.state, x, tgt, cot)
             ahead = _reverse_filter(jnp.full((n_steps, 1, 1), c.kappa, x.dtype), ly)
             filtered = False  # the filter is in the signal now: factorised traces
-    g0 = {key: jnp.zeros_like(params[key]) for key in ("w_in", "w_rec", "w_out")}
-    return _chunked(c, loss, dt, _count(n_adaptive), filtered, params, beta, feedback, carry, x,
-                    tgt, ahead, cot, stats0, g0)
+    w_rec = params["w_rec"]
+    g0 = {key: jnp.zeros_like(values_of(params[key])) for key in ("w_in", "w_rec", "w_out")}
+    grads, *rest = _chunked(c, loss, dt, _count(n_adaptive), filtered, params, beta, feedback,
+                            carry, x, tgt, ahead, cot, stats0, g0)
+    if is_sparse(w_rec):  # the gradient of the stored synapses, as weights of the same pattern
+        grads["w_rec"] = w_rec.with_values(grads["w_rec"])
+    return grads, *rest
+
 
 
 def _reverse_filter(coef: Array, q: Array) -> Array:
@@ -219,25 +237,30 @@ def _chunked(c, loss, dt, n_adaptive, filtered, params, beta, feedback, carry, x
       trace at the chunk's end), and ``eps[K] = d[1] R[1] eps[0] + sum_u pre[u-1]^T (psi[u-1]
       R[u])``, ``R[u] = prod_{w>u} d[w]``.
 
-    Every per-synapse array (``eps``: B x n_pre x n_adaptive, ``ebar``: B x n_pre x N) is
-    touched once per chunk, not once per step, and the sums are batched matrix products: the same
-    numbers as the step-by-step recursion (float64 tests against BPTT with stopped gradients),
-    several times faster. ``ahead`` (T, B, n_out), when given, is the look-ahead-filtered readout
-    error ``G`` of :func:`eprop_window`: it replaces ``L^y`` in the learning signal, and
-    ``filtered`` is then False (no ``ebar``).
+    Every per-synapse array (``eps``: B x n_pre x n_adaptive, ``ebar``: B x n_pre x N; for
+    sparse W_rec B x nnz_a and B x nnz, :mod:`.synapse_ops`) is touched once per chunk, not once
+    per step, and the sums are batched matrix products (sampled at the synapses for sparse
+    weights): the same numbers as the step-by-step recursion (float64 tests against BPTT with
+    stopped gradients), several times faster. ``ahead`` (T, B, n_out), when given, is the
+    look-ahead-filtered readout error ``G`` of :func:`eprop_window`: it replaces ``L^y`` in the
+    learning signal, and ``filtered`` is then False (no ``ebar``).
     """
     n_steps = x.shape[0]
     s_out = c.readout_scale
     dtype = x.dtype
-    tail = slice(params["w_rec"].shape[0] - n_adaptive, None)  # the adaptive units
+    n_rec = params["w_rec"].shape[0]
+    tail = slice(n_rec - n_adaptive, None)  # the adaptive units
     beta_a = beta[tail][None, :]
+    ops_in = ops_for(params["w_in"], n_adaptive)
+    nnz_a = carry.eps_rec.shape[-1] if n_adaptive else 0
+    ops_rec = ops_for(params["w_rec"], n_adaptive, nnz_a)
 
     def step_fn(cy, inp):
         k, stats, g_out = cy
         x_t, tgt_t, ahead_t = inp
         st = k.state
         free = (st.r <= 0).astype(dtype)
-        new, thr = step(c, params, beta, st, x_t)
+        new, thr = step(c, params, beta, st, x_t, pre=ops_rec.pre)
         psi = pseudo_derivative(c.surrogate, (new.v - thr) / c.v_th, c.gamma, c.v_th) * free
         xbar = c.alpha * k.xbar + c.input_scale * x_t
         zbar = c.alpha * k.zbar + st.z
@@ -249,11 +272,6 @@ def _chunked(c, loss, dt, n_adaptive, filtered, params, beta, feedback, carry, x
         prev = (k.psi, k.xbar, k.zbar) if n_adaptive else ()
         k = k._replace(state=new, psi=psi, xbar=xbar, zbar=zbar, zout=zout)
         return (k, stats, g_out), (xbar, zbar, psi, lz, lr, prev, jnp.sum(new.z, axis=-1), new.y)
-
-    def eps_sum(eps0, d1, pre_prev, psi_prev, lam):
-        """``sum_s q[s] eps[s]`` summed over the batch, from ``lam`` = Lam (K, B, N)."""
-        return jnp.einsum("bij,bj->ij", eps0, d1 * lam[0]) + jnp.einsum(
-            "kbi,kbj->ij", pre_prev, psi_prev * lam)
 
     def chunk_fn(cy, inp):
         k0, g, stats = cy
@@ -268,30 +286,31 @@ def _chunked(c, loss, dt, n_adaptive, filtered, params, beta, feedback, carry, x
             w_end = (c.kappa ** jnp.arange(n - 1, -1, -1, dtype=dtype))[:, None, None] * psi
         else:
             pl = psi * (lz + lr)
-        g_in = g["w_in"] + jnp.einsum("kbi,kbj->ij", xb, pl)
-        g_rec = g["w_rec"] + jnp.einsum("kbi,kbj->ij", zb, pl)
+        g_in = g["w_in"] + ops_in.outer(xb, pl)
+        g_rec = g["w_rec"] + ops_rec.outer(zb, pl)
         if filtered:
-            g_in = g_in + jnp.einsum("bij,bj->ij", k0.ebar_in, h)
-            g_rec = g_rec + jnp.einsum("bij,bj->ij", k0.ebar_rec, h)
-            ebar_in = c.kappa**n * k0.ebar_in + jnp.einsum("kbi,kbj->bij", xb, w_end)
-            ebar_rec = c.kappa**n * k0.ebar_rec + jnp.einsum("kbi,kbj->bij", zb, w_end)
+            g_in = g_in + ops_in.trace_dot(k0.ebar_in, h)
+            g_rec = g_rec + ops_rec.trace_dot(k0.ebar_rec, h)
+            ebar_in = c.kappa**n * k0.ebar_in + ops_in.outer_batch(xb, w_end)
+            ebar_rec = c.kappa**n * k0.ebar_rec + ops_rec.outer_batch(zb, w_end)
         if n_adaptive:  # the threshold traces of the adaptive units, the last n_adaptive
             psi_all, xb_prev, zb_prev = prev
             psi_prev = psi_all[..., tail]
             d = c.rho - beta_a * psi_prev  # d[s], s = 1..K
             d_next = jnp.concatenate([d[1:], jnp.ones_like(d[:1])])  # d[u+1]; 1 past the end
             lam = _reverse_filter(d_next, beta_a * pl[..., tail])
-            g_in = g_in.at[:, tail].add(-eps_sum(k0.eps_in, d[0], xb_prev, psi_prev, lam))
-            g_rec = g_rec.at[:, tail].add(-eps_sum(k0.eps_rec, d[0], zb_prev, psi_prev, lam))
+            g_in = ops_in.add_tail(g_in, -ops_in.eps_sum(k0.eps_in, d[0], xb_prev, psi_prev, lam))
+            g_rec = ops_rec.add_tail(
+                g_rec, -ops_rec.eps_sum(k0.eps_rec, d[0], zb_prev, psi_prev, lam))
             if filtered:
                 lam_end = _reverse_filter(d_next, beta_a * w_end[..., tail])
-                ebar_in = ebar_in.at[..., tail].add(
-                    -_eps_trace(k0.eps_in, d[0], xb_prev, psi_prev, lam_end))
-                ebar_rec = ebar_rec.at[..., tail].add(
-                    -_eps_trace(k0.eps_rec, d[0], zb_prev, psi_prev, lam_end))
+                ebar_in = ops_in.add_tail_batch(
+                    ebar_in, -ops_in.eps_trace(k0.eps_in, d[0], xb_prev, psi_prev, lam_end))
+                ebar_rec = ops_rec.add_tail_batch(
+                    ebar_rec, -ops_rec.eps_trace(k0.eps_rec, d[0], zb_prev, psi_prev, lam_end))
             r = jnp.cumprod(d_next[::-1], axis=0)[::-1]  # R[u] = prod_{w>u} d[w]
-            eps_in = _eps_trace(k0.eps_in, d[0], xb_prev, psi_prev, r)
-            eps_rec = _eps_trace(k0.eps_rec, d[0], zb_prev, psi_prev, r)
+            eps_in = ops_in.eps_trace(k0.eps_in, d[0], xb_prev, psi_prev, r)
+            eps_rec = ops_rec.eps_trace(k0.eps_rec, d[0], zb_prev, psi_prev, r)
             k = k._replace(eps_in=eps_in, eps_rec=eps_rec)
         if filtered:
             k = k._replace(ebar_in=ebar_in, ebar_rec=ebar_rec)
@@ -331,9 +350,3 @@ def _count(n_adaptive) -> int:
     if isinstance(n_adaptive, bool):
         raise TypeError("n_adaptive is the number of adaptive units (net.n_adaptive), not a bool")
     return int(n_adaptive)
-
-
-def _eps_trace(eps0, d1, pre_prev, psi_prev, coef):
-    """Per-synapse ``eps[0] d[1] coef[1] + sum_u pre[u-1] psi[u-1] coef[u]`` (B, n_pre, N)."""
-    return (d1 * coef[0])[:, None, :] * eps0 + jnp.einsum(
-        "kbi,kbj->bij", pre_prev, psi_prev * coef)

@@ -21,6 +21,8 @@ import numpy as np
 
 from infodyn.errors import InputError, require
 from infodyn.learning.losses import as_loss
+from infodyn.learning.synapse_ops import values_of
+from infodyn.network.sparse import constrain_sparse, is_sparse, to_jax
 
 Array = Any
 
@@ -72,7 +74,7 @@ def _prepare(net, params, x, target, precision):
 
         require_finite("target", t)
         tgt = jnp.asarray(np.swapaxes(t, 0, 1), dtype)
-    p = {k: jnp.asarray(params[k], dtype) for k in ("w_in", "w_rec", "w_out")}
+    p = {k: to_jax(params[k], dtype) for k in ("w_in", "w_rec", "w_out")}
     xt = jnp.asarray(np.swapaxes(xb, 0, 1), dtype)
     return dtype, p, xt, tgt
 
@@ -133,7 +135,8 @@ def evaluate(
         fb = _feedback_matrix(net, p, feedback, feedback_matrix, feedback_seed, dtype)
         n_adaptive = net.n_adaptive  # the last n_adaptive units (0: LIF)
         # one window = the whole sequence: the readout filter looks ahead (no filtered traces)
-        carry = zero_carry(batch, net.n_in, net.n_rec, net.n_out, dtype, n_adaptive, False)
+        carry = zero_carry(batch, net.n_in, net.n_rec, net.n_out, dtype, n_adaptive, False,
+                           p["w_rec"])
         grads, stats, activity, y, _ = eprop_window(
             c, lossc, net.dt, n_adaptive, filter_readout, not lossc.online,
             p, beta, fb, carry, xt, tgt, lookahead=True,
@@ -148,7 +151,7 @@ def evaluate(
     grads = mask_gradients(net, grads, mask)
     values = lossc.term_values(stats, n_steps, net.dt)
     total = float(sum(values))
-    norm = float(jnp.sqrt(sum(jnp.sum(g**2) for g in grads.values())))
+    norm = grad_norm(grads)
     if not np.isfinite(norm) or norm > explode_threshold:
         raise GradientExplosionError(
             f"{method} gradient exploded (norm {norm:.3g} > {explode_threshold:.3g}); "
@@ -165,8 +168,18 @@ def evaluate(
     )
 
 
+def grad_norm(grads: dict[str, Any]) -> float:
+    """Global L2 norm of the gradients (of the stored synapses only, for sparse weights)."""
+    return float(jnp.sqrt(sum(jnp.sum(values_of(g) ** 2) for g in grads.values())))
+
+
 def mask_gradients(net, grads: dict[str, Array], mask: Array | None = None) -> dict[str, Array]:
-    """Zero the gradient of absent synapses: the diagonal of ``w_rec`` and, if given, ``mask``."""
+    """Zero the gradient of absent synapses: the diagonal of ``w_rec`` and, if given, ``mask``.
+
+    For sparse ``w_rec`` the pattern is the mask (absent synapses have no gradient); only
+    autapses in the pattern are zeroed and ``mask``, if given, is per synapse (length nnz)."""
+    if is_sparse(grads["w_rec"]):
+        return {**grads, "w_rec": constrain_sparse(grads["w_rec"], None, mask)}
     g = grads["w_rec"] * (1.0 - jnp.eye(net.n_rec, dtype=grads["w_rec"].dtype))
     if mask is not None:
         g = g * jnp.asarray(mask, g.dtype)
@@ -200,12 +213,16 @@ def gradients(
       sequence is one window, so the readout error is recorded by a first forward pass and
       filtered backwards (no per-synapse filtered traces; see :func:`.eprop.eprop_window`).
       False applies the readout signal to the unfiltered trace (not exact; saves that pass).
-    - ``mask``: connectivity mask (n_rec, n_rec) for the ``w_rec`` gradient.
+    - ``mask``: connectivity mask (n_rec, n_rec) for the ``w_rec`` gradient (sparse ``w_rec``:
+      none needed, the pattern is the mask; a per-synapse mask of length nnz may be given).
     - ``precision``: ``"float32"`` (default) or ``"float64"``.
     - ``explode_threshold``: raise :class:`GradientExplosionError` above this norm (1e8).
     - ``remat`` (BPTT, default True): recompute the forward pass in chunks of ceil(sqrt(T))
       steps during the backward pass, so memory grows like sqrt(T) (see :mod:`.bptt`).
 
-    Returns a dict of JAX arrays with the keys ``w_in``, ``w_rec``, ``w_out``.
+    Returns a dict of JAX arrays with the keys ``w_in``, ``w_rec``, ``w_out``. When
+    ``params["w_rec"]`` is a :class:`~infodyn.network.sparse.SparseWeights`, ``w_rec``'s gradient
+    is a ``SparseWeights`` of the same pattern whose values are the gradients of the stored
+    synapses (e-prop forms the per-synapse products at those synapses only; memory O(nnz)).
     """
     return evaluate(net, params, x, target, loss, method=method, feedback=feedback, **options).grads

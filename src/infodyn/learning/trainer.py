@@ -18,6 +18,11 @@ population activity (naive lag-1 regression, :func:`branching_estimate`), the gr
 the task's own metrics (for example the error rate). Checkpoints (``checkpoint.npz``, written
 atomically with ``metrics.json``) hold the weights, the optimizer state, the feedback matrix and
 the iteration; ``resume=True`` continues from them.
+
+Sparse recurrent weights (``params["w_rec"]`` a :class:`~infodyn.network.sparse.SparseWeights`)
+train unchanged: the optimizer sees only the synapse values (the pattern is the mask), Dale's
+law clips values, and the checkpoint stores the values with the pattern (``w_rec_indices``,
+``w_rec_indptr``, ``w_rec_shape``).
 """
 
 from __future__ import annotations
@@ -35,16 +40,19 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from infodyn.errors import InputError, require
+from infodyn.errors import InputError, reading, require, require_choices
 from infodyn.learning.gradients import (
     GradientExplosionError,
     _feedback_matrix,
     _prepare,
     evaluate,
+    grad_norm,
     mask_gradients,
     random_feedback,
 )
 from infodyn.learning.losses import as_loss
+from infodyn.learning.synapse_ops import trainable_arrays, with_trainable
+from infodyn.network.sparse import SparseWeights, is_sparse, to_jax
 
 KEYS = ("w_in", "w_rec", "w_out")
 
@@ -79,6 +87,7 @@ class TrainOptions:
     explode_threshold: float = 1e8
 
     def __post_init__(self) -> None:
+        require_choices(self)  # method, feedback, optimizer, reset, precision: their Literal
         require(self.lr > 0 and math.isfinite(self.lr), f"lr must be > 0, got {self.lr}")
         require(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
         require(self.clip_norm is None or self.clip_norm > 0, "clip_norm must be > 0")
@@ -104,9 +113,13 @@ def branching_estimate(activity: np.ndarray) -> float:
     if a.shape[-1] < 3 or np.all(a == a.flat[0]):
         return float("nan")
     try:
+        import warnings
+
         from infodyn.criticality.branching import branching_ratio
 
-        return float(branching_ratio(a, method="naive", n_boot=0).m)
+        with warnings.catch_warnings():  # a metric: NaN says "not meaningful" per iteration
+            warnings.simplefilter("ignore")
+            return float(branching_ratio(a, method="naive", n_boot=0).m)
     except Exception:  # noqa: BLE001 - the estimator refuses degenerate data; fall back
         pass
     prev, nxt = a[:, :-1].ravel(), a[:, 1:].ravel()
@@ -154,17 +167,22 @@ class Trainer:
         self.dtype = ensure_dtype(self.opt.precision)
         p0 = params if params is not None else net.init(seed=self.opt.seed)
         net.validate_params(p0)
+        w0 = p0["w_rec"]
         if isinstance(mask, str) and mask == "auto":
             # sparse and E/I networks keep their connectivity: absent synapses stay absent
-            sparse = net.connectivity != "dense"
-            mask = (np.asarray(p0["w_rec"]) != 0).astype(np.float64) if sparse else None
+            # (SparseWeights: the pattern is the mask, nothing to mask)
+            sparse = net.connectivity != "dense" and not is_sparse(w0)
+            mask = (np.asarray(w0) != 0).astype(np.float64) if sparse else None
+        if mask is not None and is_sparse(w0) and np.ndim(mask) == 2:
+            mask = w0.mask_dense(mask)  # a dense mask, taken at the stored synapses
         self.mask = None if mask is None else np.asarray(mask, dtype=np.float64)
-        p0 = net.constrain({k: jnp.asarray(p0[k], self.dtype) for k in KEYS}, self.mask)
+        p0 = net.constrain({k: to_jax(p0[k], self.dtype) for k in KEYS}, self.mask)
         self.optimizer = self._optimizer()
         fb = None
         if self.opt.feedback != "symmetric":
             fb = random_feedback(net.n_rec, net.n_out, self.opt.feedback_seed)
-        self.state = TrainState(params=p0, opt_state=self.optimizer.init(p0), feedback=fb)
+        self.state = TrainState(params=p0, opt_state=self.optimizer.init(trainable_arrays(p0)),
+                                feedback=fb)
 
     # ------------------------------------------------------------------ optimisation
     def _optimizer(self) -> optax.GradientTransformation:
@@ -184,15 +202,17 @@ class Trainer:
 
     def _apply(self, grads: dict[str, Any]) -> None:
         st, o = self.state, self.opt
+        grads, params = trainable_arrays(grads), trainable_arrays(st.params)  # sparse: values
         grads = {k: (grads[k] if k in o.train else jnp.zeros_like(grads[k])) for k in KEYS}
-        updates, st.opt_state = self.optimizer.update(grads, st.opt_state, st.params)
-        new = optax.apply_updates(st.params, updates)
+        updates, st.opt_state = self.optimizer.update(grads, st.opt_state, params)
+        new = optax.apply_updates(params, updates)
         if o.feedback == "adaptive" and "w_out" in o.train:
             decay = o.lr * o.lr_scale.get("w_out", 1.0) * o.feedback_decay  # W_out's own rate
             new["w_out"] = new["w_out"] - decay * st.params["w_out"]
             st.feedback = np.asarray(
                 st.feedback + np.asarray(updates["w_out"]) - decay * st.feedback
             )
+        new = with_trainable(st.params, new)
         st.params = self.net.constrain(new, None if self.mask is None else jnp.asarray(self.mask))
 
     # ------------------------------------------------------------------ one iteration
@@ -244,7 +264,7 @@ class Trainer:
         n_adaptive = net.n_adaptive  # the last n_adaptive units (0: LIF)
         n_steps, batch = xt.shape[0], xt.shape[1]
         carry = zero_carry(batch, net.n_in, net.n_rec, net.n_out, self.dtype, n_adaptive,
-                           o.filter_readout and lossc.uses_output)
+                           o.filter_readout and lossc.uses_output, self.state.params["w_rec"])
         acts, ys, losses, terms_acc, norms = [], [], 0.0, None, []
         k = o.online_window
         for start in range(0, n_steps, k):
@@ -256,7 +276,7 @@ class Trainer:
                 self.state.params, beta, fb, carry, xt[sl], None if tgt is None else tgt[sl],
             )
             grads = mask_gradients(net, grads, self.mask)
-            norm = float(jnp.sqrt(sum(jnp.sum(g**2) for g in grads.values())))
+            norm = grad_norm(grads)
             if not np.isfinite(norm) or norm > o.explode_threshold:
                 raise GradientExplosionError(
                     f"e-prop gradient exploded (norm {norm:.3g} > {o.explode_threshold:.3g}) in "
@@ -312,7 +332,11 @@ class Trainer:
         path = Path(path)
         st = self.state
         leaves = jax.tree_util.tree_leaves(st.opt_state)
-        arrays = {f"param_{k}": np.asarray(st.params[k]) for k in KEYS}
+        arrays = {f"param_{k}": np.asarray(v) for k, v in trainable_arrays(st.params).items()}
+        w = st.params["w_rec"]
+        if is_sparse(w):  # the pattern beside the values
+            arrays.update(w_rec_indices=np.asarray(w.indices), w_rec_indptr=np.asarray(w.indptr),
+                          w_rec_shape=np.asarray(w.shape))
         arrays.update({f"opt_{i}": np.asarray(v) for i, v in enumerate(leaves)})
         if st.feedback is not None:
             arrays["feedback"] = np.asarray(st.feedback)
@@ -325,22 +349,27 @@ class Trainer:
         path = Path(path)
         if not path.exists():
             raise InputError(f"{path}: no checkpoint to resume from")
-        try:
+        advice = "restore it, or train afresh without --resume into another directory"
+        with reading(path, "checkpoint", advice):
             data = np.load(path, allow_pickle=False)
             params = {k: jnp.asarray(data[f"param_{k}"], self.dtype) for k in KEYS}
             treedef = jax.tree_util.tree_structure(self.optimizer.init(params))
+            if "w_rec_indices" in data:
+                params["w_rec"] = to_jax(SparseWeights(
+                    params["w_rec"], data["w_rec_indices"], data["w_rec_indptr"],
+                    tuple(data["w_rec_shape"])), self.dtype)
             n = treedef.num_leaves
             leaves = [jnp.asarray(data[f"opt_{i}"]) for i in range(n)]
             opt_state = jax.tree_util.tree_unflatten(treedef, leaves)
             feedback = np.asarray(data["feedback"]) if "feedback" in data else None
             iteration = int(data["iteration"])
-        except (KeyError, ValueError, OSError) as exc:
-            raise InputError(f"{path}: not a checkpoint of this training setup ({exc})") from None
         self.net.validate_params(params)
         history: list[dict[str, Any]] = []
         metrics = path.with_name("metrics.json")
         if metrics.exists():
-            history = [r for r in json.loads(metrics.read_text()) if r["iteration"] <= iteration]
+            with reading(metrics, "metrics file", advice):
+                rows = json.loads(metrics.read_text())
+                history = [r for r in rows if r["iteration"] <= iteration]
         self.state = TrainState(params, opt_state, feedback, iteration, history)
 
 

@@ -72,9 +72,10 @@ def step(
 ) -> tuple[State, jax.Array]:
     """Advance one step. Returns the new state and the threshold ``A[t]`` (B, n_rec).
 
-    ``params["w_rec"]`` may be a :class:`~infodyn.network.sparse.SparseWeights`; ``pre`` then
-    passes its presynaptic indices (:func:`~infodyn.network.sparse.pre_indices_jax`, computed
-    once per scan rather than every step); likewise ``params["w_in"]`` and ``pre_in``."""
+    ``params["w_rec"]`` and ``params["w_in"]`` may be
+    :class:`~infodyn.network.sparse.SparseWeights`; ``pre`` and ``pre_in`` then pass their
+    presynaptic indices (:func:`~infodyn.network.sparse.pre_indices_jax`, computed once per scan
+    rather than every step)."""
     z_prev = state.z
     z_rec = jax.lax.stop_gradient(z_prev) if detach_recurrent else z_prev
     z_reset = jax.lax.stop_gradient(z_prev) if detach_reset else z_prev

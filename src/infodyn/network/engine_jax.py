@@ -46,15 +46,13 @@ def run(
     n_rec = params["w_rec"].shape[0]
     n_out = params["w_out"].shape[1]
     state0 = zero_state(batch, n_rec, n_out, x.dtype)
-    w_rec = params["w_rec"]
-    pre = pre_indices_jax(w_rec) if isinstance(w_rec, SparseWeights) else None  # once per scan
-    w_in = params["w_in"]
-    pre_in = pre_indices_jax(w_in) if isinstance(w_in, SparseWeights) else None
+    pre, pre_in = (  # presynaptic ids of sparse weights: once per scan
+        pre_indices_jax(w) if isinstance(w, SparseWeights) else None
+        for w in (params["w_rec"], params["w_in"])
+    )
 
     def body(state: State, x_t: jax.Array):
-        new, thr = step(
-            c, params, beta, state, x_t, detach_recurrent, detach_reset, pre, pre_in
-        )
+        new, thr = step(c, params, beta, state, x_t, detach_recurrent, detach_reset, pre, pre_in)
         if not record:
             return new, new.z
         return new, (new.v, new.z, thr, new.y)
