@@ -365,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     records, jax_rec = merge(args.merge, records, jax_rec)
     if args.keep_spikes:
         compare_kept(records, args.keep_spikes)
+    save()  # the merged records
     text = "\n\n".join(
         [header(args, (loads[0], loads[1])), table(records), targets(records, jax_rec)]
     )

@@ -85,9 +85,9 @@ def _add_sparse_rows(acc, values, indices, indptr, idx, count):  # pragma: no co
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_scaled_sparse_rows(acc, values, indices, indptr, idx, scale, count):  # pragma: no cover
+def _add_sparse_scaled_rows(acc, values, indices, indptr, idx, scale, count):  # pragma: no cover
     """``acc[indices[s]] += scale[k] * values[s]`` for the synapses s of rows ``idx[k]``, k in
-    order: :func:`_add_scaled_rows` without the zeros (bitwise the same sums)."""
+    order: bitwise the sums of :func:`_add_scaled_rows` on the dense rows."""
     for k in range(count):
         i = idx[k]
         sk = scale[k]
@@ -117,15 +117,15 @@ def _lif_update(v, z, rec, inp, alpha, v_th, s_in, active):  # pragma: no cover 
 @numba.njit(cache=True, nogil=True)
 def _event_loop(
     w_in,
+    in_sparse,
+    in_values,
+    in_indices,
+    in_indptr,
     w_rec,
     sparse,
     values,
     indices,
     indptr,
-    sparse_in,
-    in_values,
-    in_indices,
-    in_indptr,
     lif_fast,
     x_sparse,
     x_indptr,
@@ -198,8 +198,8 @@ def _event_loop(
                     in_val[n_x] = xi
                     n_x += 1
         inp[:] = 0.0
-        if sparse_in:
-            _add_scaled_sparse_rows(inp, in_values, in_indices, in_indptr, in_idx, in_val, n_x)
+        if in_sparse:
+            _add_sparse_scaled_rows(inp, in_values, in_indices, in_indptr, in_idx, in_val, n_x)
         else:
             _add_scaled_rows(inp, w_in, in_idx, in_val, n_x)
         if lif_fast:
@@ -279,23 +279,19 @@ _NO_SPARSE = (np.zeros(1, np.float32), np.zeros(1, np.int32), np.zeros(2, np.int
 
 def event_weights(params) -> dict[str, np.ndarray]:
     """The weight arrays the loop reads (:func:`row_storage` for ``w_in``/``w_rec``, float64
-    ``w_out``; :func:`sparse_storage` under ``"sparse"`` for a :class:`SparseWeights` ``w_rec``
-    and under ``"sparse_in"`` for a :class:`SparseWeights` ``w_in``); prepare them once for a
-    run of many chunks and pass them as ``weights=``."""
+    ``w_out``; for a :class:`SparseWeights` ``w_rec`` or ``w_in``, :func:`sparse_storage` under
+    ``"sparse"`` or ``"in_sparse"``); prepare them once for a run of many chunks and pass them as
+    ``weights=``."""
     from infodyn.network.sparse import SparseWeights
 
-    w_rec, w_in = params["w_rec"], params["w_in"]
     out = {"w_out": np.ascontiguousarray(params["w_out"], dtype=np.float64)}
-    if isinstance(w_in, SparseWeights):
-        out["w_in"] = np.zeros((1, 1), np.float32)
-        out["sparse_in"] = sparse_storage(w_in)
-    else:
-        out["w_in"] = row_storage(w_in)
-    if isinstance(w_rec, SparseWeights):
-        out["w_rec"] = np.zeros((1, 1), np.float32)
-        out["sparse"] = sparse_storage(w_rec)
-    else:
-        out["w_rec"] = row_storage(w_rec)
+    for key, tag in (("w_rec", "sparse"), ("w_in", "in_sparse")):
+        w = params[key]
+        if isinstance(w, SparseWeights):
+            out[key] = np.zeros((1, 1), np.float32)
+            out[tag] = sparse_storage(w)
+        else:
+            out[key] = row_storage(w)
     return out
 
 
@@ -361,20 +357,21 @@ def run_event_chunk(
     ``x`` may also be a SciPy sparse matrix (T, n_in): its rows are then read as lists of
     non-zero inputs, in ascending input order, so the sums (and spikes) are bitwise those of
     the dense ``x``, without an O(n_in) scan of each step or a dense (T, n_in) array (inputs of
-    10^5 channels, one per unit).
+    10^5 channels, one per unit). Plain LIF networks (no adaptation, no refractory period,
+    nothing recorded) use :func:`_lif_update`.
 
     Spikes are passed to ``on_spikes(times, units)`` (times offset by ``t_offset``) whenever the
     buffer of ``capacity`` spikes fills and at the end; returns recorded (v, thr, y) or Nones.
     ``weights``: :func:`event_weights` of ``params``, prepared once by callers that run many
     chunks (otherwise prepared here, an O(n_rec^2) (dense) or O(nnz) (sparse) check per call).
-    A sparse ``w_rec`` adds, for each unit that spiked, only its outgoing synapses.
+    A sparse ``w_rec`` adds, for each unit that spiked, only its outgoing synapses; a sparse
+    ``w_in``, for each non-zero input, only its synapses.
     """
     w = event_weights(params) if weights is None else weights
     w_in, w_rec, w_out = w["w_in"], w["w_rec"], w["w_out"]
-    sparse = "sparse" in w
+    sparse, in_sparse = "sparse" in w, "in_sparse" in w
     values, indices, indptr = w["sparse"] if sparse else _NO_SPARSE
-    sparse_in = "sparse_in" in w
-    in_values, in_indices, in_indptr = w["sparse_in"] if sparse_in else _NO_SPARSE
+    in_values, in_indices, in_indptr = w["in_sparse"] if in_sparse else _NO_SPARSE
     x_sparse = sparse_input(x)
     if x_sparse:
         xs = _csr_input(x, net.n_in)
@@ -397,15 +394,15 @@ def run_event_chunk(
     while t < n_steps:
         t = _event_loop(
             w_in,
+            in_sparse,
+            in_values,
+            in_indices,
+            in_indptr,
             w_rec,
             sparse,
             values,
             indices,
             indptr,
-            sparse_in,
-            in_values,
-            in_indices,
-            in_indptr,
             lif_fast,
             x_sparse,
             x_indptr,
