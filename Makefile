@@ -1,11 +1,13 @@
-# Two commands do all set-up from a fresh clone: `make demo` and `make test`.
+# Two commands do all set-up from a fresh clone: `make demo` and `make test` (`make docs`: the site).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.infodyn-installed
 PYTHON ?= python3
 DEMO_OUT ?= runs/demo
 
-.PHONY: demo test lint bench clean
+DOCS_STAMP := $(VENV)/.infodyn-docs-installed
+
+.PHONY: demo test lint bench clean docs
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +19,17 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
+
+$(DOCS_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[test,docs]"
+	@touch $(DOCS_STAMP)
+
+# The documentation site, built offline into site/. Tutorials execute on every build (their
+# cached outputs are dropped first); any warning (broken link, missing reference, docstring that
+# does not render) fails it.
+docs: $(DOCS_STAMP)
+	rm -rf .cache/mkdocs-jupyter
+	MPLBACKEND=Agg NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks examples
@@ -32,4 +45,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_learning.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache site .cache

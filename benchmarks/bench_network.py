@@ -40,49 +40,21 @@ import argparse
 import json
 import os
 import platform
-import re
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import Runner, load_average, run_worker, write_block  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PEERS = Path(__file__).resolve().parent / "peers"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SECTION = "## Network engines (issue 2)"
 COMMAND = ".venv/bin/python benchmarks/bench_network.py --write"
-
-ONE_THREAD_ENV = {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "NUMBA_NUM_THREADS": "1",
-    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
-    "JAX_PLATFORMS": "cpu",
-    "PYTHONUNBUFFERED": "1",
-}
-
-
-@dataclass(frozen=True)
-class Runner:
-    """One simulator: its key, the venv it runs in, its script and extra arguments."""
-
-    key: str
-    venv: str
-    script: str
-    args: tuple[str, ...] = ()
-
-    @property
-    def python(self) -> Path:
-        """The venv's interpreter; infodyn's own runners use the orchestrator's interpreter."""
-        if self.venv == ".venv":
-            return Path(sys.executable)
-        return ROOT / self.venv / "bin" / "python"
-
 
 RUNNERS = (
     Runner("event", ".venv", "run_infodyn_event.py"),
@@ -139,25 +111,12 @@ def make_case(args: argparse.Namespace, path: Path) -> dict:
 
 def run_one(runner: Runner, case: Path, out_dir: Path, repeats: int, timeout: float) -> dict:
     """Start one runner; return its parsed result or {"error": ...}."""
-    if not runner.python.exists():
-        return {"error": f"venv {runner.venv} missing (see the set-up in this script's docstring)"}
     spikes = out_dir / f"{runner.key}.npz"
-    cmd = [str(runner.python), str(PEERS / runner.script), str(case), "--spikes-out", str(spikes)]
-    cmd += ["--repeats", str(repeats), *runner.args]
-    env = {**os.environ, **ONE_THREAD_ENV}
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:.0f} s"}
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-        return {"error": f"exit {proc.returncode}: " + " | ".join(tail)}
-    result = json.loads(lines[-1][len("RESULT ") :])
-    result["process_s"] = time.perf_counter() - t0
-    with np.load(spikes) as f:
-        result["times"], result["units"] = f["times"], f["units"]
+    args = [str(case), "--spikes-out", str(spikes), "--repeats", str(repeats), *runner.args]
+    result = run_worker(runner.python_in(ROOT), PEERS / runner.script, args, timeout)
+    if "error" not in result:
+        with np.load(spikes) as f:
+            result["times"], result["units"] = f["times"], f["units"]
     return result
 
 
@@ -169,13 +128,6 @@ def first_divergence(a: dict, b: dict, n_steps: int, n_units: int) -> int | None
     rb[b["times"], b["units"]] = True
     diff = np.nonzero((ra != rb).any(axis=1))[0]
     return int(diff[0]) if diff.size else None
-
-
-def load_average() -> str:
-    try:
-        return " / ".join(f"{v:.1f}" for v in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def fmt_rate(steps_per_s: float | None) -> str:
@@ -288,28 +240,9 @@ BEGIN32, END32 = "<!-- bench_network_f32: begin -->", "<!-- bench_network_f32: e
 
 
 def write_section(text: str, begin: str = BEGIN, end: str = END) -> None:
-    """Write the table into this benchmark's section of RESULTS.md, between the begin/end
-    markers (created at the top of the section the first time; the float32-weights block right
-    after the main one), so notes written below the table by hand survive a rerun. The file is
-    re-read just before writing."""
-    from infodyn.data.atomic import write_text
-
-    doc = RESULTS.read_text()
-    block = f"{begin}\n{text.strip()}\n{end}"
-    if begin in doc and end in doc:
-        i, j = doc.index(begin), doc.index(end) + len(end)
-        doc = doc[:i] + block + doc[j:]
-    elif begin != BEGIN and END in doc:
-        j = doc.index(END) + len(END)
-        doc = doc[:j] + "\n\n" + block + doc[j:]
-    else:
-        start = doc.index(SECTION) + len(SECTION)
-        nxt = re.search(r"^## ", doc[start:], flags=re.M)
-        end = start + nxt.start() if nxt else len(doc)
-        rest = doc[start:end].strip()
-        body = block + ("\n\n" + rest if rest else "")
-        doc = doc[:start] + "\n\n" + body + "\n\n" + doc[end:].lstrip("\n")
-    write_text(RESULTS, doc)
+    """Write the table into this benchmark's block of RESULTS.md (:func:`harness.write_block`;
+    the float32-weights block goes right after the main one)."""
+    write_block(RESULTS, SECTION, text, begin, end, after=None if begin == BEGIN else END)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -61,8 +62,27 @@ def save_spikes(path: str, times: np.ndarray, units: np.ndarray) -> None:
     np.savez(path, times=times[order], units=units[order])
 
 
+def current_rss_mb() -> float:
+    """The resident set size of this process now (MiB), from /proc (0 where there is none)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+    except OSError:
+        return 0.0
+
+
+def peak_rss_mb() -> dict[str, float]:
+    """Peak resident set size (``getrusage().ru_maxrss``, MiB) of this process and of its
+    waited-for children (a simulator binary it ran)."""
+    to_mb = 1 / 1024  # ru_maxrss is in KiB on Linux
+    return {
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * to_mb,
+        "maxrss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * to_mb,
+    }
+
+
 def emit(name: str, n_steps: int, wall: list[float], cpu: list[float], **extra: Any) -> None:
-    """Print the runner's result line (medians and all repeats)."""
+    """Print the runner's result line (medians and all repeats, and the peak memory)."""
     result = {
         "name": name,
         "n_steps": n_steps,
@@ -70,6 +90,7 @@ def emit(name: str, n_steps: int, wall: list[float], cpu: list[float], **extra: 
         "cpu_s": cpu,
         "wall_median_s": statistics.median(wall) if wall else None,
         "cpu_median_s": statistics.median(cpu) if cpu else None,
+        **peak_rss_mb(),
         **extra,
     }
     print("RESULT " + json.dumps(result), flush=True)

@@ -18,6 +18,7 @@ wall time of the whole binary (loading the synapses included) is reported beside
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 
@@ -89,15 +90,17 @@ def run_runtime(case: dict, repeats: int) -> dict:
     )
 
 
-def run_standalone(case: dict, repeats: int) -> dict:
+def standalone(make, duration_ms: float, dt_ms: float, repeats: int) -> dict:
+    """Build ``make(b2)`` (-> (Network, SpikeMonitor)) as a C++ standalone project, compile it
+    once and run the binary ``repeats`` times, one thread; returns the timings and the raster
+    (times as step indices) of the last run."""
     import brian2 as b2
 
     workdir = tempfile.mkdtemp(prefix="bench_brian2_")
     b2.set_device("cpp_standalone", directory=workdir, build_on_run=False)
     b2.prefs.devices.cpp_standalone.openmp_threads = 0
-    net, mon = build(case, b2)
-    n_steps = case["x"].shape[0]
-    net.run(n_steps * case["dt"] * b2.ms)
+    (net, mon), objects_s, _ = timed(lambda: make(b2))
+    net.run(duration_ms * b2.ms)
     t0 = time.perf_counter()
     b2.device.build(directory=workdir, compile=True, run=False, with_output=False)
     build_s = time.perf_counter() - t0
@@ -107,17 +110,25 @@ def run_standalone(case: dict, repeats: int) -> dict:
         b2.device.run(directory=workdir, with_output=False)
         wall.append(time.perf_counter() - t0)
         cpu.append(float(b2.device._last_run_time))
-    steps = np.rint(np.asarray(mon.t / b2.ms) / case["dt"]).astype(np.int64)
+    steps = np.rint(np.asarray(mon.t / b2.ms) / dt_ms).astype(np.int64)
+    units = np.asarray(mon.i)
+    shutil.rmtree(workdir, ignore_errors=True)
     return dict(
         name="Brian2 C++ standalone",
         wall=wall,
         cpu=cpu,
         times=steps,
-        units=np.asarray(mon.i),
+        units=units,
         first_call_s=build_s,
+        objects_s=objects_s,
         wall_includes="whole binary (synapse loading + run)",
         version=b2.__version__,
     )
+
+
+def run_standalone(case: dict, repeats: int) -> dict:
+    n_steps = case["x"].shape[0]
+    return standalone(lambda b2: build(case, b2), n_steps * case["dt"], case["dt"], repeats)
 
 
 def main() -> None:

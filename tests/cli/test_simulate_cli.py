@@ -25,8 +25,8 @@ engine = "{engine}"
 """
 
 
-def run_cli(*args, cwd=None):
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+def run_cli(*args, cwd=None, env=None):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "infodyn.cli", *args],
         capture_output=True,
@@ -62,6 +62,7 @@ def test_simulate_writes_run_directory(tmp_path, engine, n_steps):
         ("[input]\nrate_hz = 'fast'\n", "rate_hz"),
         ("[nonsense]\n", "nonsense"),
         ("this is = = not toml", "invalid TOML"),
+        ("[network]\nk_in = 5\n", "k_in needs connectivity"),
     ],
 )
 def test_bad_configs_exit_2_with_one_line(tmp_path, content, message):
@@ -91,3 +92,30 @@ def test_example_configs_are_valid():
     for path in root.glob("simulate*.toml"):
         cfg = load_config(path, SimulateConfig)
         cfg.build_network()
+
+
+def test_simulate_sparse_k_in_network(tmp_path):
+    """``[network] k_in`` builds a sparse network that the event engine streams to HDF5."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        SMALL.format(engine="event", n_steps=2500).replace(
+            "n_rec = 50", 'n_rec = 300\nconnectivity = "ei"\nk_in = 40\nrec_scale = 2.0'
+        )
+    )
+    out = tmp_path / "run"
+    res = run_cli("simulate", str(cfg), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["n_units"] == 300 and results["mean_rate_hz"] > 0
+    network = json.loads((out / "config.json").read_text())["config"]["network"]
+    assert network["k_in"] == 40 and network["weights"] == "auto"
+
+
+def test_simulate_refuses_a_dense_network_larger_than_memory(tmp_path):
+    cfg = tmp_path / "big.toml"
+    cfg.write_text("[network]\nn_in = 5\nn_rec = 100000\n")
+    res = run_cli("simulate", str(cfg), "--out", str(tmp_path / "o"),
+                  env={"INFODYN_MEMORY_LIMIT": "4G"})
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert "needs" in res.stderr and "is free" in res.stderr and "k_in" in res.stderr

@@ -121,6 +121,27 @@ def test_memory_is_8_bytes_a_synapse_in_float32():
     assert w.nbytes <= 8 * w.nnz + 8 * (n + 1)
 
 
+def test_no_n_by_n_array_when_drawing_or_running_a_large_network():
+    """N = 20000: an N x N float64 array would be 3.2 GB; drawing the k_in network and an
+    event-engine run allocate a few MB (NumPy allocations, traced)."""
+    import tracemalloc
+
+    net = idn.network.LIF(n_in=4, n_rec=20_000, n_out=1, connectivity="ei", k_in=10)
+    net.init(seed=0, precision="float32")  # compile the kernels outside the trace
+    tracemalloc.start()
+    try:
+        params = net.init(seed=1, precision="float32")
+        drawn = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        x = np.ones((20, 4))
+        net.simulate(params, x, engine="event", record=False)
+        ran = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert params["w_rec"].nnz == 200_000
+    assert drawn < 40e6 and ran < 40e6, (drawn, ran)
+
+
 # ---------------------------------------------------------------------- params
 def test_validate_and_constrain_sparse():
     net = idn.network.LIF(n_rec=60, connectivity="ei", k_in=10)
@@ -176,7 +197,7 @@ def test_sparse_and_dense_engines_identical_spikes(cfg):
     params = net.init(seed=0)
     assert isinstance(params["w_rec"], SparseWeights)
     dense = {**params, "w_rec": params["w_rec"].to_dense()}
-    x = idn.network.poisson_spikes(40.0, 1200, n_in=30, seed=10)
+    x = idn.network.poisson_spikes(40.0, 800, n_in=30, seed=10)
     js = net.simulate(params, x, engine="jax", precision="float64")
     jd = net.simulate(dense, x, engine="jax", precision="float64")
     es = net.simulate(params, x, engine="event")
@@ -189,6 +210,40 @@ def test_sparse_and_dense_engines_identical_spikes(cfg):
     np.testing.assert_allclose(es.v, js.v, rtol=0, atol=1e-10)
     for name in ("v", "thr", "y"):  # the event engine's sparse sums are bitwise the dense ones
         np.testing.assert_array_equal(getattr(es, name), getattr(ed, name))
+
+
+def test_sparse_input_weights_in_both_engines():
+    """A sparse ``w_in`` (here: some channels drive a few units) gives the dense run's spikes."""
+    net = _net(NETS[3])
+    params = net.init(seed=2)
+    w_in = params["w_in"] * (np.random.default_rng(0).random(params["w_in"].shape) < 0.3)
+    sp = {**params, "w_in": SparseWeights.from_dense(w_in)}
+    dense = {**params, "w_rec": params["w_rec"].to_dense(), "w_in": w_in}
+    x = idn.network.poisson_spikes(60.0, 800, n_in=30, seed=3)
+    es, ed = net.simulate(sp, x, engine="event"), net.simulate(dense, x, engine="event")
+    js = net.simulate(sp, x, engine="jax", precision="float64")
+    assert 0.005 < es.z.mean() < 0.5
+    for name in ("z", "v", "thr", "y"):
+        np.testing.assert_array_equal(getattr(es, name), getattr(ed, name))
+    np.testing.assert_array_equal(js.z, es.z)
+    with pytest.raises(InputError, match="w_out"):
+        net.validate_params({**params, "w_out": SparseWeights.from_dense(params["w_out"])})
+
+
+def test_float32_sparse_weights_in_the_event_engine():
+    """float32 synapse values are read as they are and summed in float64: bitwise the run of the
+    same values stored in float64."""
+    from infodyn.network.engine_event import sparse_storage
+
+    net = _net(NETS[2])
+    p32 = net.init(seed=4, precision="float32")
+    p64 = {k: v.astype(np.float64) for k, v in p32.items()}  # SparseWeights.astype too
+    assert sparse_storage(p64["w_rec"])[0].dtype == np.float32  # exactly float32: read as such
+    x = idn.network.poisson_spikes(40.0, 600, n_in=30, seed=5)
+    a, b = net.simulate(p32, x, engine="event"), net.simulate(p64, x, engine="event")
+    assert a.z.mean() > 0.005
+    for name in ("z", "v", "thr", "y"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 
 
 def test_jax_sparse_batched_and_vmapped():

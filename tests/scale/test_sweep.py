@@ -56,7 +56,7 @@ def test_retries_failures_and_resume(tmp_path, toy_command, cluster):
     res2 = run_sweep("toy", {}, grid, tmp_path, retries=0, n_workers=1)
     assert res2.n_skipped == 4 and res2.n_failed == 2 and res2.n_ran == 0
     rows2 = _rows_by_values(res2, "params.x", "params.fail_times")
-    assert rows2[(1.0, 1)]["attempts"] == 2 and rows2[(1.0, 1)]["status"] == "skipped"
+    assert rows2[(1.0, 1)]["attempts"] == 2 and rows2[(1.0, 1)]["status"] == "done"
     assert rows2[(1.0, -1)]["attempts"] == 3
     assert rows2[(2.0, 0)]["y"] == 4.0  # results of skipped points come from their markers
 

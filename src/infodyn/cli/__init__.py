@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "energy",
     "criticality",
     "channel",
+    "convert",
 )
 
 for _name in COMMAND_MODULES:
@@ -31,16 +32,9 @@ for _name in COMMAND_MODULES:
 __all__ = ["COMMAND_MODULES", "app", "fail", "main"]
 
 
-def main() -> None:
-    """Console-script entry point."""
-    from infodyn.errors import InputError
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: one line and exit 2 for every expected failure
+    (:mod:`infodyn.cli.errors`)."""
+    from infodyn.cli.errors import run
 
-    try:
-        app()
-    except InputError as exc:
-        fail(str(exc))
-    except FileNotFoundError as exc:
-        fail(f"{exc.filename or exc}: no such file")
-    except KeyboardInterrupt:
-        print("infodyn: interrupted", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(run(app, argv))

@@ -16,14 +16,21 @@ def channel(
     ),
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
     quiet: bool = typer.Option(False, "--quiet", help="No per-network progress lines."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue an interrupted run in DIR (its progress.json)."
+    ),
 ) -> None:
     """Train networks at several input strengths (rate target, with and without an
     information objective) and measure I(stimulus; response), total correlation, rate and
     branching parameter; writes results.json, table.csv and figures."""
     from infodyn.experiments.channel import ChannelFile, run_channel
     from infodyn.experiments.config import load_config
+    from infodyn.experiments.interrupt import graceful
 
     cfg = load_config(config, ChannelFile)
-    results = run_channel(cfg.channel, out, progress=not quiet, config_source=cfg)
+    with graceful(resume=f"infodyn channel {config} --out {out} --resume"):
+        results = run_channel(
+            cfg.channel, out, progress=not quiet, config_source=cfg, resume=resume
+        )
     typer.echo(f"channel: {len(results['rows'])} networks in {results['wall_seconds']:.0f} s "
                f"-> {out}")

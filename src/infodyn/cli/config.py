@@ -63,7 +63,8 @@ def init(
     )
 
     spec = get_command(command)
-    cfg = validate(spec.config_model(), {}, source=f"default {command} config")
+    example = dict(spec.required_example)  # placeholders for the keys without a default
+    cfg = validate(spec.config_model(), example, source=f"default {command} config")
     header = f"# default config for `infodyn {spec.name}` (infodyn {__version__})\n"
     typer.echo(header + to_toml(resolved(cfg), describe_fields(cfg)), nl=False)
 

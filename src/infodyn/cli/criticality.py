@@ -11,7 +11,7 @@ from infodyn.cli.app import app
 
 @app.command()
 def criticality(
-    spikes: Path = typer.Argument(..., help="Spike file (.h5, .npz or .nwb)."),
+    spikes: Path = typer.Argument(..., help="Spike file (.h5, .npz, .nwb, Neo) or phy folder."),
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
     bin_ms: str = typer.Option(
         "step", "--bin-ms", help="Bin for the branching estimators: ms, 'iei' or 'step'."

@@ -15,23 +15,37 @@ from infodyn.cli.app import app
 def demo(
     out: Path = typer.Option(Path("runs/demo"), "--out", help="Run directory to write."),
     quick: bool = typer.Option(False, "--quick", help="A smaller run (about a minute)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in DIR."),
 ) -> None:
     """Run the main pipeline on built-in images and write DIR/report.html."""
     from infodyn.experiments.pipeline import demo_config, quick_config
 
-    run_with_progress(quick_config() if quick else demo_config(), out, command="demo")
+    again = f"infodyn demo --out {out}{' --quick' if quick else ''} --resume"
+    cfg = quick_config() if quick else demo_config()
+    run_with_progress(cfg, out, command="demo", resume=resume, again=again)
 
 
-def run_with_progress(cfg: Any, out: Path, command: str) -> dict[str, Any]:
-    """Run the pipeline with a live stage line, bar and elapsed time; print the summary."""
+def run_with_progress(
+    cfg: Any, out: Path, command: str, resume: bool = False, again: str | None = None
+) -> dict[str, Any]:
+    """Run the pipeline with a live stage line, bar and elapsed time; print the summary.
+
+    SIGINT/SIGTERM stop it after the current step (:mod:`infodyn.experiments.interrupt`);
+    ``again`` is the command line that resumes it."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.pipeline import run_pipeline, summary_lines
+    from infodyn.experiments.preflight import check_pipeline_memory
+    from infodyn.experiments.rundir import RunDir
+
+    check_pipeline_memory(cfg)  # refuse before the progress display starts: one clean line
+    RunDir(out)
 
     console = Console(stderr=True)
     t0 = time.perf_counter()
-    with Progress(
+    with graceful(resume=again), Progress(
         TextColumn("[bold blue]{task.description}"),
         BarColumn(),
         TimeElapsedColumn(),
@@ -48,7 +62,7 @@ def run_with_progress(cfg: Any, out: Path, command: str) -> dict[str, Any]:
             last["stage"] = key
             bar.update(task, description=stage, completed=fraction)
 
-        results = run_pipeline(cfg, out, progress=progress, command=command)
+        results = run_pipeline(cfg, out, progress=progress, command=command, resume=resume)
     for line in summary_lines(results):
         typer.echo(line)
     typer.echo(f"report: {Path(out) / 'report.html'}  ({time.perf_counter() - t0:.0f} s)")

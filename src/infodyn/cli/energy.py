@@ -11,7 +11,7 @@ from infodyn.cli.app import app
 
 @app.command()
 def energy(
-    spikes: Path = typer.Argument(..., help="Spike file (.h5, .npz or .nwb)."),
+    spikes: Path = typer.Argument(..., help="Spike file (.h5, .npz, .nwb, Neo) or phy folder."),
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
     bin_ms: float = typer.Option(None, "--bin-ms", help="Bin width in ms (default: one step)."),
     units: str = typer.Option(None, "--units", help="Units to use: '0,3,5' or '0-19'."),

@@ -26,6 +26,7 @@ def images(
     iterations: int = typer.Option(None, "--iterations", help="e-prop training iterations."),
     no_train: bool = typer.Option(False, "--no-train", help="Analyse the untrained network only."),
     seed: int = typer.Option(None, "--seed", help="Seed of the patches and the network."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in DIR."),
 ) -> None:
     """Energy models of image patches, an image-driven network trained with e-prop, its
     criticality, information and phase-space energy model; writes report.html."""
@@ -44,4 +45,9 @@ def images(
         train=False if no_train else None,
         seed=seed,
     )
-    run_with_progress(cfg, out, command="images")
+    import shlex
+    import sys
+
+    argv = [a for a in sys.argv[1:] if a != "--resume"]
+    again = shlex.join(["infodyn", *argv, "--resume"])
+    run_with_progress(cfg, out, command="images", resume=resume, again=again)

@@ -11,7 +11,7 @@ from infodyn.cli.app import app
 
 @app.command()
 def info(
-    spikes: Path = typer.Argument(..., help="Spike file (.h5, .npz or .nwb)."),
+    spikes: Path = typer.Argument(..., help="Spike file (.h5, .npz, .nwb, Neo) or phy folder."),
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
     bin_ms: float = typer.Option(None, "--bin-ms", help="Bin width in ms (default: one step)."),
     estimator: str = typer.Option(
@@ -22,17 +22,30 @@ def info(
     ),
     n_shuffles: int = typer.Option(10, "--shuffles", help="Shuffled surrogates for the baseline."),
     seed: int = typer.Option(0, help="Seed of the shuffles."),
+    units: str = typer.Option(None, "--units", help="Units to analyse: '0,3,5' or '0-19'."),
+    max_units: int = typer.Option(
+        256, "--max-units", help="Without --units, larger files use their most active units."
+    ),
 ) -> None:
-    """Per-neuron entropies, pairwise MI matrix, total correlation and O-information."""
+    """Per-neuron entropies, pairwise MI matrix, total correlation and O-information.
+
+    HDF5 spike files are streamed: only the analysed units' binned words are held in memory."""
+    from infodyn.cli.energy import _parse_units
     from infodyn.experiments.info_run import run_info
 
     r = run_info(spikes, out, bin_ms=bin_ms, estimator=estimator,
-                 max_population=max_population, n_shuffles=n_shuffles, seed=seed)
+                 max_population=max_population, n_shuffles=n_shuffles, seed=seed,
+                 units=_parse_units(units), max_units=max_units)
     pop = r["population"]
     line = (f"{r['n_units']} units, {r['n_samples']} bins of {r['bin_ms']:g} ms: "
             f"mean H {r['entropy_bits']['mean']:.3f} bits, mean pairwise MI "
             f"{r['pairwise_mi_bits']['mean']:.4f} bits")
     if pop is not None:
-        line += (f"; {len(pop['units'])}-unit TC {pop['total_correlation']:.3f}, "
-                 f"O-information {pop['o_information']:.3f} bits")
+        tc, oi = pop["total_correlation_corrected"], pop["o_information_corrected"]
+        if tc is not None:  # the numbers results.json reports: minus the shuffle baseline
+            line += (f"; {len(pop['units'])}-unit TC {tc:.3f}, O-information {oi:.3f} bits "
+                     f"(shuffle-corrected)")
+        else:
+            line += (f"; {len(pop['units'])}-unit TC {pop['total_correlation']:.3f}, "
+                     f"O-information {pop['o_information']:.3f} bits (uncorrected: --shuffles 0)")
     typer.echo(f"{line} -> {out}")

@@ -16,14 +16,11 @@ def simulate(
     engine: str = typer.Option(None, help="Override [simulation] engine: auto, jax or event."),
 ) -> None:
     """Simulate a LIF/ALIF network; writes spikes.h5, a raster, rates and results.json."""
-    from infodyn.experiments.config import SimulateConfig, load_config
+    from infodyn.experiments.config import SimulateConfig, load_config, with_overrides
     from infodyn.experiments.simulate_run import run_simulation
 
     cfg = load_config(config, SimulateConfig)
-    if engine is not None:
-        cfg = cfg.model_copy(
-            update={"simulation": cfg.simulation.model_copy(update={"engine": engine})}
-        )
+    cfg = with_overrides(cfg, {"simulation.engine": engine}, source="--engine")
     results = run_simulation(cfg, out, progress=True)
     typer.echo(
         f"simulated {results['n_steps']} steps of {results['n_units']} units "

@@ -15,29 +15,34 @@ def sweep(
     grid: list[str] = typer.Option(
         [], "--grid", help="KEY=V1,V2,... or KEY=START:STOP:NUM over a dotted config key; repeat."
     ),
-    seeds: int = typer.Option(None, "--seeds", help="Run every grid point with N seeds."),
+    seeds: int = typer.Option(None, "--seeds", min=1, help="Run every grid point with N seeds."),
     out: Path = typer.Option(..., "--out", help="Sweep directory (rerun to resume)."),
     command: str = typer.Option("simulate", "--command", help="Command to run at each point."),
     scheduler: str = typer.Option(
         None, "--scheduler", help="Address of a running Dask scheduler (default: local cluster)."
     ),
-    workers: int = typer.Option(2, "--workers", help="Local cluster worker processes."),
-    retries: int = typer.Option(2, "--retries", help="Retries of a point that raised."),
+    workers: int = typer.Option(2, "--workers", min=1, help="Local cluster worker processes."),
+    retries: int = typer.Option(2, "--retries", min=0, help="Retries of a point that raised."),
     batch: int = typer.Option(
-        1, "--batch", help="vmap up to N compatible small networks in one task (simulate)."
+        1, "--batch", min=1, help="vmap up to N compatible small networks in one task (simulate)."
     ),
     metric: str = typer.Option(None, "--metric", help="Result plotted in the summary figure."),
-    connect_timeout: float = typer.Option(10.0, help="Seconds to wait for --scheduler."),
+    connect_timeout: float = typer.Option(10.0, min=0.0, help="Seconds to wait for --scheduler."),
 ) -> None:
-    """Run COMMAND at every grid point on Dask; finished points are skipped on rerun."""
+    """Run COMMAND at every grid point on Dask; finished points are reused on rerun."""
+    import shlex
+    import sys
+
     from rich.progress import Progress
 
     from infodyn.experiments.config import read_toml
+    from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.sweep import parse_grid, run_sweep
 
     base = read_toml(config)
     parsed = parse_grid(grid)
-    with Progress(transient=True) as bar:
+    again = shlex.join(["infodyn", *sys.argv[1:]]) + " (the same command)"
+    with graceful(resume=again), Progress(transient=True) as bar:
         task = bar.add_task("sweep", total=None)
         result = run_sweep(
             command,
@@ -54,8 +59,8 @@ def sweep(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     typer.echo(
-        f"sweep of {result.n_points} points: {result.n_ran} ran, {result.n_skipped} already "
-        f"done, {result.n_failed} failed ({result.wall_seconds:.1f} s) -> {out}/results.csv"
+        f"sweep of {result.n_points} points: {result.n_ran} ran, {result.n_skipped} done "
+        f"earlier, {result.n_failed} failed ({result.wall_seconds:.1f} s) -> {out}/results.csv"
     )
     for f in result.failures:
         typer.echo(f"  failed: {f['point']}: {f['error']}", err=True)

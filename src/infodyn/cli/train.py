@@ -16,9 +16,15 @@ def train(
     ),
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
     resume: bool = typer.Option(False, "--resume", help="Continue from DIR/checkpoint.npz."),
+    allow_config_change: bool = typer.Option(
+        False,
+        "--allow-config-change",
+        help="With --resume: continue although CONFIG differs from DIR/config.json.",
+    ),
 ) -> None:
     """Train a LIF/ALIF network; writes checkpoints, metrics.json, results.json and figures."""
     from infodyn.experiments.config import load_config
+    from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.train_run import TrainConfig, run_training
 
     cfg = load_config(config, TrainConfig)
@@ -27,7 +33,10 @@ def train(
             f"{out} already holds a training checkpoint: pass --resume to continue it, "
             "or choose another --out (nothing was overwritten)"
         )
-    res = run_training(cfg, out, resume=resume, progress=True)
+    with graceful(resume=f"infodyn train {config} --out {out} --resume"):
+        res = run_training(
+            cfg, out, resume=resume, progress=True, allow_config_change=allow_config_change
+        )
     typer.echo(
         f"trained {res['iterations']} iterations ({res['method']}): loss "
         f"{res['initial_loss']:.4g} -> {res['final_loss']:.4g}, mean rate "

@@ -427,10 +427,13 @@ def branching_ratio(
     seed
         Seed of the bootstrap.
 
-    Returns a :class:`BranchingResult`. Degenerate activity (all zero, constant, almost no
-    events) never raises: the result is NaN, ``meaningful`` False, and a
-    :class:`~infodyn.criticality.CriticalityWarning` says why. Malformed input (negative counts,
-    NaN, wrong shape) and impossible parameters raise :class:`~infodyn.InputError`.
+    Returns
+    -------
+    BranchingResult
+        Degenerate activity (all zero, constant, almost no events) never raises: the result
+        is NaN, ``meaningful`` False, and a :class:`~infodyn.criticality.CriticalityWarning`
+        says why. Malformed input (negative counts, NaN, wrong shape) and impossible
+        parameters raise :class:`~infodyn.InputError`.
     """
     a, dt_known = as_counts(activity)
     require(method in ("mr", "naive"), f"method must be 'mr' or 'naive', got {method!r}")
@@ -571,6 +574,14 @@ def branching_ratio(
             "fit window kmax inadequate"
         )
     main = fits[fit]
+    grid = _lnm_grid(int(kf[-1]))
+    edge = main.b > 0 and not grid[1] <= np.log(main.m) <= grid[-2]
+    if edge:  # the least-squares m sits on the end of the searched range: not an estimate
+        notes.append(
+            f"the fitted m = {main.m:.3g} (tau = {main.tau:.3g} ms) lies at the edge of the fit "
+            "range: r_k decays within about one lag (or grows), so m and tau are not resolved; "
+            "use a finer bin or check the activity"
+        )
     if main.m >= 1:
         notes.append(f"m = {main.m:.4g} >= 1 (supercritical or non-stationary): tau is negative")
     if main.b <= 0:
@@ -578,10 +589,12 @@ def branching_ratio(
     for s in notes:
         warn(s)
     return BranchingResult(
-        m=main.m if main.b > 0 else float("nan"), tau=main.tau if main.b > 0 else float("nan"),
+        m=main.m if main.b > 0 and not edge else float("nan"),
+        tau=main.tau if main.b > 0 and not edge else float("nan"),
         m_ci=main.m_ci, tau_ci=main.tau_ci, method=method, coefficient_method=coefficient_method,
         dt=dt, k=k, r_k=r, r_k_stderr=se, fits=fits, primary=primary, n_trials=n, n_bins=t,
-        n_boot=n_boot, ci_level=ci, mean_activity=float(a.mean()), meaningful=main.b > 0,
+        n_boot=n_boot, ci_level=ci, mean_activity=float(a.mean()),
+        meaningful=bool(main.b > 0 and not edge),
         fits_disagree=disagree, warnings=notes,
     )
 

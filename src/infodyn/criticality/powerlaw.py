@@ -6,8 +6,14 @@ Method of Clauset, Shalizi & Newman (2009, SIAM Review 51:661):
   Hurwitz zeta; ``alpha`` maximises ``-alpha sum ln x_i - n ln zeta(alpha, xmin)`` (exact, by
   golden section on this concave function - not the ``estimate_discrete`` shortcut);
 * **continuous** data: ``alpha = 1 + n / sum ln(x_i / xmin)`` (closed form);
-* ``xmin`` minimises the Kolmogorov-Smirnov distance ``D = max |F_emp - F_fit|`` over the tail,
-  scanning every distinct value that leaves at least ``min_tail`` points;
+* ``xmin`` minimises the Kolmogorov-Smirnov distance ``D = sup_x |F_emp(x) - F_fit(x)|`` over
+  the tail (Clauset et al. 2009, eq. 3.9), scanning every distinct value that leaves at least
+  ``min_tail`` points (continuous data: at most ``max_candidates`` of them unless
+  ``max_candidates=None``, the exhaustive scan; a truncated scan says so in ``warnings``).
+  One convention for both kinds of data: the supremum over all x. Continuous data: both sides
+  of every step of F_emp; discrete data: every integer >= xmin, i.e. each observed value and the
+  integer just before the next one (the powerlaw package evaluates discrete data at observed
+  values only, which on sparse integer tails gives a smaller D and can move xmin);
 * standard error of ``alpha`` from the Fisher information
   (``1/sqrt(n d^2 ln zeta / d alpha^2)``, resp. ``(alpha-1)/sqrt(n)``);
 * likelihood-ratio comparisons on the tail against an exponential, a lognormal and a power law
@@ -39,6 +45,7 @@ from infodyn.criticality._zeta import hurwitz_zeta
 from infodyn.errors import InputError, require
 
 ALPHA_MAX = 20.0
+_LOGNORMAL_SIGMA_MAX = 100.0  # sigma -> inf is the power law itself (in log x, a flat parabola)
 _ALPHA_LO = 1.0 + 1e-7
 
 
@@ -82,17 +89,7 @@ def _scan_discrete(u, c, cand):  # pragma: no cover - compiled
         j = cand[jj]
         n = tail_n[j]
         a = _alpha_discrete(u[j], tail_l[j] / n)
-        z0 = hurwitz_zeta(a, u[j])
-        cum = 0.0
-        d = 0.0
-        for i in range(j, nu):
-            cum += c[i]
-            fit = 1.0 - hurwitz_zeta(a, u[i] + 1.0) / z0
-            diff = abs(cum / n - fit)
-            if diff > d:
-                d = diff
-                if d >= best_d:
-                    break
+        d = _sup_discrete(u, c, j, a, u[j], n, best_d)
         if d < best_d:
             best_d, best_j, best_a = d, j, a
     return best_j, best_a, best_d
@@ -132,18 +129,36 @@ def _scan_continuous(x, cand):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
+def _sup_discrete(u, c, j, a, xmin, n, stop):  # pragma: no cover - compiled
+    """``sup_x |F_emp(x) - F(x)|`` over all integers ``x >= xmin`` (tail values ``u[j:]``).
+
+    Between observed values ``u[i] < u[i+1]`` the empirical CDF is constant while the fitted
+    one rises, so the supremum is attained at ``u[i]`` or at ``u[i+1] - 1``; both are checked
+    (Clauset et al. 2009 evaluate every integer). Returns early once the distance is ``>= stop``.
+    """
+    z0 = hurwitz_zeta(a, xmin)
+    cum = 0.0
+    d = 1.0 - hurwitz_zeta(a, u[j]) / z0  # F(u[j] - 1): 0 unless xmin is not observed
+    for i in range(j, u.size):
+        cum += c[i]
+        e = cum / n
+        diff = abs(e - 1.0 + hurwitz_zeta(a, u[i] + 1.0) / z0)
+        if i + 1 < u.size and u[i + 1] > u[i] + 1.0:  # a gap: F just before the next value
+            diff = max(diff, abs(e - 1.0 + hurwitz_zeta(a, u[i + 1]) / z0))
+        if diff > d:
+            d = diff
+            if d >= stop:
+                break
+    return d
+
+
+@numba.njit(cache=True)
 def _ks_discrete(u, c, j, a, xmin):  # pragma: no cover - compiled
-    """KS distance of the discrete power law (alpha ``a``, ``xmin``) to the uniques ``u[j:]``."""
+    """KS distance (supremum) of the discrete power law (``a``, ``xmin``) to the tail ``u[j:]``."""
     n = 0.0
     for i in range(j, u.size):
         n += c[i]
-    z0 = hurwitz_zeta(a, xmin)
-    cum = 0.0
-    d = 0.0
-    for i in range(j, u.size):
-        cum += c[i]
-        d = max(d, abs(cum / n - 1.0 + hurwitz_zeta(a, u[i] + 1.0) / z0))
-    return d
+    return _sup_discrete(u, c, j, a, xmin, n, np.inf)
 
 
 @numba.njit(cache=True)
@@ -167,11 +182,13 @@ class Comparison:
     normalized_R: float
     nested: bool
     params: dict[str, float]
+    at_bound: bool = False
 
     @property
     def favored(self) -> str:
-        """``"power_law"``, the alternative, or ``"neither"`` (p >= 0.1)."""
-        if not np.isfinite(self.p) or self.p >= 0.1:
+        """``"power_law"``, the alternative, or ``"neither"`` (p >= 0.1, or the alternative's
+        fit stopped at a bound of its parameters, so the ratio compares with a truncated fit)."""
+        if self.at_bound or not np.isfinite(self.p) or self.p >= 0.1:
             return "neither"
         return "power_law" if self.R > 0 else self.alternative
 
@@ -182,6 +199,7 @@ class Comparison:
             "normalized_R": _j(self.normalized_R),
             "nested": self.nested,
             "favored": self.favored,
+            "at_bound": self.at_bound,
             "params": {k: _j(v) for k, v in self.params.items()},
         }
 
@@ -268,7 +286,7 @@ def _candidates(counts_tail: np.ndarray, min_tail: int, n_unique: int) -> np.nda
 
 
 def _scan(x: np.ndarray, discrete: bool, min_tail: int, xmin: float | None,
-          max_candidates: int) -> tuple[float, float, float, int]:
+          max_candidates: int | None) -> tuple[float, float, float, int]:
     """``(xmin, alpha, D, n_tail)`` for sorted data ``x``."""
     if discrete:
         u, c = np.unique(x, return_counts=True)
@@ -286,7 +304,6 @@ def _scan(x: np.ndarray, discrete: bool, min_tail: int, xmin: float | None,
         j, a, d = _scan_discrete(u, c, cand.astype(np.int64))
         return float(u[j]), float(a), float(d), int(c[j:].sum())
     # continuous
-    starts = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
     if xmin is not None:  # fixed xmin: closed-form MLE and the two-sided KS distance
         t = x[x >= xmin]
         require(t.size >= 2 and t[-1] > xmin, f"xmin={xmin} leaves fewer than two values")
@@ -295,16 +312,22 @@ def _scan(x: np.ndarray, discrete: bool, min_tail: int, xmin: float | None,
         i = np.arange(t.size)
         d = float(max(np.max(np.abs((i + 1) / t.size - fit)), np.max(np.abs(i / t.size - fit))))
         return float(xmin), float(a), d, int(t.size)
-    starts = starts[(x.size - starts) >= min_tail]
-    starts = starts[starts < x.size - 1]
+    starts = _continuous_starts(x, min_tail)
     if starts.size == 0:
         return np.nan, np.nan, np.nan, 0
-    if starts.size > max_candidates:
+    if max_candidates is not None and starts.size > max_candidates:
         starts = starts[np.unique(np.linspace(0, starts.size - 1, max_candidates).astype(int))]
     j, a, d = _scan_continuous(x, starts.astype(np.int64))
     if j < 0:
         return np.nan, np.nan, np.nan, 0
     return float(x[j]), float(a), float(d), int(x.size - j)
+
+
+def _continuous_starts(x: np.ndarray, min_tail: int) -> np.ndarray:
+    """Start indices of the continuous xmin candidates in sorted ``x`` (distinct values that
+    leave ``>= min_tail`` points, not the largest)."""
+    starts = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
+    return starts[((x.size - starts) >= min_tail) & (starts < x.size - 1)]
 
 
 def _loglik_pl(x: np.ndarray, alpha: float, xmin: float, discrete: bool) -> np.ndarray:
@@ -413,7 +436,7 @@ def _ll_lognormal(x: np.ndarray, xmin: float, discrete: bool) -> tuple[np.ndarra
     for b0, s0 in (((cut - float(np.mean(lx))) / sd**2, sd), (slope - 1.0, 5.0)):
         res = optimize.minimize(
             negll, np.array([b0, np.log(s0)]), jac=True, method="L-BFGS-B",
-            bounds=[(-100.0, 100.0), (np.log(1e-3), np.log(100.0))],
+            bounds=[(-100.0, 100.0), (np.log(1e-3), np.log(_LOGNORMAL_SIGMA_MAX))],
             options={"maxiter": 300},
         )
         if best is None or res.fun < best.fun:
@@ -422,7 +445,8 @@ def _ll_lognormal(x: np.ndarray, xmin: float, discrete: bool) -> tuple[np.ndarra
     mu = cut - beta * np.exp(2 * ls)
     edges = (np.log(x - 0.5), np.log(x + 0.5)) if discrete else lx
     lp, _, _ = _lognormal_terms(mu, np.exp(ls), edges, cut, discrete)
-    return lp, {"mu": float(mu), "sigma": float(np.exp(ls))}
+    at_bound = ls >= np.log(_LOGNORMAL_SIGMA_MAX) - 1e-6 or abs(beta) >= 100.0 - 1e-6
+    return lp, {"mu": float(mu), "sigma": float(np.exp(ls)), "_at_bound": bool(at_bound)}
 
 
 def _upper_gamma(s: float, z: float) -> float:
@@ -521,6 +545,7 @@ def _compare(
         except _Degenerate as exc:
             warn(f"comparison with {name} skipped: {exc}")
             continue
+        at_bound = bool(par.pop("_at_bound", False))
         d = ll_pl - ll
         R = float(d.sum())
         sd = float(np.std(d))
@@ -532,7 +557,7 @@ def _compare(
         else:
             nR = R / (sd * np.sqrt(n)) if sd > 0 else 0.0
             p = float(special.erfc(abs(nR) / np.sqrt(2.0))) if sd > 0 else 1.0
-        out[name] = Comparison(name, R, p, nR, nested, par)
+        out[name] = Comparison(name, R, p, nR, nested, par, at_bound)
     return out
 
 
@@ -575,7 +600,7 @@ def fit_power_law(
     compare: bool = True,
     bootstrap: int = 0,
     seed: int = 0,
-    max_candidates: int = 2000,
+    max_candidates: int | None = 2000,
 ) -> PowerLawFit:
     """Fit ``P(x) ~ x^-alpha`` for ``x >= xmin`` (Clauset, Shalizi & Newman 2009).
 
@@ -587,13 +612,17 @@ def fit_power_law(
         Discrete (Hurwitz-zeta normalised) or continuous power law.
     xmin
         Fix ``xmin``; ``None`` scans all distinct values leaving ``>= min_tail`` points
-        (continuous data: at most ``max_candidates`` of them, evenly spaced in rank).
+        (continuous data: at most ``max_candidates`` of them, evenly spaced in rank;
+        ``max_candidates=None`` is the exhaustive scan, and a truncated scan adds a note to
+        ``warnings`` giving the number of candidates it skipped).
     compare
         Likelihood-ratio tests against exponential, lognormal and truncated power law.
     bootstrap
         Number of synthetic data sets for the goodness-of-fit p-value (0: none; Clauset et al.
         recommend ~2500 for two-digit precision).
 
+    Notes
+    -----
     Too few values (fewer than ``min_tail`` or fewer than two distinct ones) give a NaN fit with
     a warning that the estimate is not meaningful.
     """
@@ -614,7 +643,10 @@ def fit_power_law(
         warn(msg)
         return PowerLawFit(nan, nan, nan, nan, 0, n, discrete, nan, meaningful=False,
                            warnings=[msg])
-    xm, alpha, D, n_tail = _scan(x, discrete, int(min_tail), xmin, int(max_candidates))
+    if max_candidates is not None:
+        max_candidates = int(max_candidates)
+        require(max_candidates >= 1, "max_candidates must be >= 1 (None: exhaustive scan)")
+    xm, alpha, D, n_tail = _scan(x, discrete, int(min_tail), xmin, max_candidates)
     notes: list[str] = []
     if not np.isfinite(alpha):
         msg = "no xmin candidate leaves enough points: the fit is not meaningful"
@@ -626,11 +658,22 @@ def fit_power_law(
     tail = x[x >= xm]
     ll = float(_loglik_pl(tail, alpha, xm, discrete).sum())
     sigma = _sigma(alpha, xm, n_tail, discrete)
+    n_cand = _continuous_starts(x, int(min_tail)).size if not discrete and xmin is None else 0
+    if max_candidates is not None and n_cand > max_candidates:
+        notes.append(
+            f"the xmin scan tried {max_candidates} of {n_cand} candidates (evenly spaced in "
+            "rank) and may have missed the optimum; max_candidates=None scans them all"
+        )
     comparisons = _compare(tail, alpha, xm, discrete) if compare else {}
+    notes += [
+        f"the {c.alternative} fit stopped at a bound of its parameters ({c.params}), where it "
+        "approaches the power law: that comparison is reported as 'neither'"
+        for c in comparisons.values() if c.at_bound
+    ]
     p_value = None
     if bootstrap:
         p_value = _bootstrap_p(x, xm, alpha, D, discrete, int(min_tail), xmin is not None,
-                               int(bootstrap), seed, int(max_candidates))
+                               int(bootstrap), seed, max_candidates)
     for s in notes:
         warn(s)
     return PowerLawFit(alpha, sigma, xm, D, n_tail, n, discrete, ll, comparisons, p_value,
@@ -638,7 +681,8 @@ def fit_power_law(
 
 
 def _bootstrap_p(x: np.ndarray, xm: float, alpha: float, D: float, discrete: bool,
-                 min_tail: int, fixed: bool, n_boot: int, seed: int, max_cand: int) -> float:
+                 min_tail: int, fixed: bool, n_boot: int, seed: int,
+                 max_cand: int | None) -> float:
     """Fraction of semi-parametric synthetic sets whose refitted KS distance is >= ``D``."""
     rng = np.random.default_rng(seed)
     body = x[x < xm]

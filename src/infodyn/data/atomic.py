@@ -1,6 +1,10 @@
 """Atomic file writes: write to a temporary name in the same folder, then rename.
 
-An interrupted run therefore never leaves a half-written file under the final name.
+An interrupted run therefore never leaves a half-written file under the final name, and the
+temporary file is removed whatever stops the block (an exception, ``KeyboardInterrupt``). The
+final file gets the mode a plain ``open(path, "w")`` would give it (``0o666`` minus the umask),
+not the private ``0o600`` of :func:`tempfile.mkstemp`, so a group on shared storage can read
+results when its umask allows.
 """
 
 from __future__ import annotations
@@ -16,6 +20,13 @@ from typing import Any
 import numpy as np
 
 
+def _umask() -> int:
+    """The process umask (read by setting and restoring it; there is no read-only call)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds."""
@@ -26,10 +37,38 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, final)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def remove_temporaries(folder: str | os.PathLike) -> int:
+    """Delete the temporary files :func:`atomic_path` leaves below ``folder`` when its process
+    is killed mid-write (``.NAME.XXXX.tmp``); returns how many. Call it only while no process
+    writes there (before a run starts, after its workers stopped)."""
+    count = 0
+    root = Path(folder)
+    if root.is_dir():
+        for path in root.rglob(".*.tmp"):
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                count += 1
+    return count
+
+
+def write_csv(path: str | os.PathLike, rows: list[dict[str, Any]]) -> Path:
+    """Atomically write ``rows`` as CSV; the columns are every key, in order of appearance."""
+    import csv
+
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    with atomic_path(path, ".csv") as tmp:
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns, restval="")
+            writer.writeheader()
+            writer.writerows(rows)
+    return Path(path)
 
 
 def _json_default(obj: Any) -> Any:

@@ -63,7 +63,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from infodyn.errors import InputError, require, require_finite
+from infodyn.errors import InputError, reading, require, require_finite
 
 SKIMAGE_IMAGES = ("camera", "astronaut", "coffee", "chelsea", "rocket", "grass", "gravel", "brick")
 SKLEARN_IMAGES = ("china", "flower")
@@ -151,7 +151,11 @@ def builtin_image(name: str) -> np.ndarray:
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read one image file as grey levels; an unreadable file raises InputError naming it."""
-    path = Path(path)
+    with reading(path, "image"):  # cut short, unreadable or too large: one InputError
+        return _read_image(Path(path))
+
+
+def _read_image(path: Path) -> np.ndarray:
     if not path.exists():
         raise InputError(f"{path}: no such image file")
     if path.suffix.lower() == ".npy":

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.atomic import atomic_path
+from infodyn.data.timebins import warn_binning
 from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 
@@ -198,16 +199,7 @@ def load_nwb_spikes(
     key = np.stack([trial_of[inside], steps[inside], unit_of[inside]])
     unique = np.unique(key, axis=1)
     n_merged = key.shape[1] - unique.shape[1]
-    if n_outside:
-        warnings.warn(
-            f"{path}: {n_outside} spikes lie outside every trial and were dropped", stacklevel=2
-        )
-    if n_merged:
-        warnings.warn(
-            f"{path}: {n_merged} spikes share a {dt} ms bin with another spike of the same unit "
-            "and were merged (use a smaller dt)",
-            stacklevel=2,
-        )
+    warn_binning(str(path), dt, n_outside, n_merged, stacklevel=3)
     metadata = dict(info.get("metadata", {})) if info else {}
     metadata.setdefault(
         "nwb",

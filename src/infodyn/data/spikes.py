@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -37,7 +37,7 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from infodyn.data.atomic import atomic_path
-from infodyn.errors import InputError
+from infodyn.errors import InputError, reading
 
 FORMAT_NAME = "infodyn-spikes"
 FORMAT_VERSION = 1
@@ -491,12 +491,13 @@ class SpikeReader:
             )
         block_spikes = _whole_number(block_spikes, "block_spikes")
         self.path = path
-        self._h5 = _open_h5(path)
-        try:
-            self._open(block_spikes)
-        except BaseException:
-            self._h5.close()
-            raise
+        with reading(path, "spike file"):
+            self._h5 = _open_h5(path)
+            try:
+                self._open(block_spikes)
+            except BaseException:
+                self._h5.close()
+                raise
 
     def _open(self, block_spikes: int) -> None:
         h5, path = self._h5, self.path
@@ -905,16 +906,26 @@ def _load_npz(path: Path) -> SpikeTrain:
     raise InputError(f"{path}: NPZ file needs a 'raster' array or 'times' and 'units' arrays")
 
 
-def load_spikes(path: str | os.PathLike) -> SpikeTrain:
-    """Read a spike file: infodyn HDF5 (``.h5``/``.hdf5``), NPZ, or NWB (``.nwb``, needs pynwb)."""
+def load_spikes(
+    path: Any, dt: float | None = None, groups: str | Sequence[str] = "good"
+) -> SpikeTrain:
+    """Read spikes: infodyn HDF5 (``.h5``/``.hdf5``), NPZ, NWB (``.nwb``, needs pynwb), a
+    Kilosort/phy folder, any file Neo reads, or a pynapple ``TsGroup`` / Neo object
+    (:mod:`infodyn.data.recordings`). ``dt``: bin in ms for spike times in seconds (NWB and
+    recordings; default 1 ms or the NWB file's own); ``groups``: phy cluster labels kept."""
+    from infodyn.data.recordings import is_recording, load_recording
+
+    if is_recording(path):
+        return load_recording(path, dt=dt, groups=groups)
     path = _existing_file(path)
     suffix = path.suffix.lower()
-    if is_h5_path(path):
-        return _load_h5(path)
-    if suffix == ".npz":
-        return _load_npz(path)
-    if suffix == ".nwb":
-        from infodyn.data.nwb import load_nwb_spikes  # optional extra
+    with reading(path, "spike file"):  # truncated, unreadable or too large: one InputError
+        if is_h5_path(path):
+            return _load_h5(path)
+        if suffix == ".npz":
+            return _load_npz(path)
+        if suffix == ".nwb":
+            from infodyn.data.nwb import load_nwb_spikes  # optional extra
 
-        return load_nwb_spikes(path)
+            return load_nwb_spikes(path, dt=dt)
     raise InputError(f"{path}: unknown spike file type {suffix!r} (use .h5, .npz or .nwb)")

@@ -10,6 +10,8 @@ maximum likelihood (``fit``).
     model.energy(X); model.descend(X); model.fixed_points(); model.sample(1000, seed=0)
     model.log_partition(); model.log_likelihood(X_test)
     idn.energy.minimum_distance(model.fixed_points())
+    idn.energy.fit(X, method="mpf", model="k_pairwise")   # + a potential V(K), K = sum(x)
+    idn.energy.heat_capacity(model, np.geomspace(0.5, 3, 30), method="mcmc", seed=0)  # C(T)/n
 """
 
 from infodyn.energy.codes import (
@@ -45,6 +47,7 @@ from infodyn.energy.dynamics import (
     synchronous,
 )
 from infodyn.energy.fit import fit, unique_patterns
+from infodyn.energy.kpairwise import KPairwiseModel
 from infodyn.energy.memories import (
     MarkovChain,
     basin_profile,
@@ -53,6 +56,13 @@ from infodyn.energy.memories import (
     memory_triggered_average,
 )
 from infodyn.energy.model import IsingModel
+from infodyn.energy.nulls import (
+    dichotomised_gaussian,
+    independent_null,
+    latent_null,
+    null_words,
+    shuffle_null,
+)
 from infodyn.energy.partition import AISResult, ais_log_partition, all_states, exact_log_partition
 from infodyn.energy.sampling import (
     compare_statistics,
@@ -60,14 +70,20 @@ from infodyn.energy.sampling import (
     sample,
     sample_statistics,
 )
+from infodyn.energy.thermo import Entropy, HeatCapacity, entropy, heat_capacity
 from infodyn.energy.words import Words, binary_words
+from infodyn.energy.zipf import ZipfFit, rank_frequency, zipf_slope
 
 __all__ = [
     "AISResult",
+    "Entropy",
+    "HeatCapacity",
     "IsingModel",
+    "KPairwiseModel",
     "MarkovChain",
     "SyncResult",
     "Words",
+    "ZipfFit",
     "ais_log_partition",
     "all_states",
     "basin_profile",
@@ -80,7 +96,9 @@ __all__ = [
     "corrupt",
     "denoising_curve",
     "descend",
+    "dichotomised_gaussian",
     "empirical_log_likelihood",
+    "entropy",
     "exact_log_partition",
     "exhaustive_fixed_points",
     "expected_kl",
@@ -89,22 +107,29 @@ __all__ = [
     "flip_energies",
     "generalisation_curve",
     "glauber",
+    "independent_null",
     "hamming_distances",
+    "heat_capacity",
     "heldout_report",
     "is_fixed_point",
+    "latent_null",
     "markov_chain",
     "memory_labels",
     "memory_triggered_average",
     "minimum_distance",
     "n_parameters",
+    "null_words",
     "outer_product_rule",
     "pattern_rates",
     "random_patterns",
+    "rank_frequency",
     "recovery",
     "sample",
     "sample_statistics",
     "storage_fraction",
+    "shuffle_null",
     "store",
     "synchronous",
     "unique_patterns",
+    "zipf_slope",
 ]

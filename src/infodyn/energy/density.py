@@ -64,7 +64,7 @@ def heldout_report(
     ll_tr = model.log_likelihood(A, log_z=lz)
     ll_te = model.log_likelihood(B, log_z=lz)
     emp, unseen = empirical_log_likelihood(A, B)
-    d, M = n_parameters(model.n), A.shape[0]
+    d, M = model.n_params, A.shape[0]
     return {
         "n_train": int(M),
         "n_test": int(B.shape[0]),

@@ -27,8 +27,16 @@ MAX_EXHAUSTIVE_N = 26
 
 
 def drive(model: Any, X: np.ndarray) -> np.ndarray:
-    """``h = X J - theta`` for a batch (M, n): ``h_i`` is the energy drop of setting x_i = 1."""
-    return X.astype(np.float64) @ model.J - model.theta
+    """``h = X J - theta`` for a batch (M, n): ``h_i`` is the energy drop of setting x_i = 1.
+
+    With a potential V(K) on the count of active units (K-pairwise model) the drop also holds
+    ``-(V(K_i + 1) - V(K_i))`` with ``K_i`` the count of the other units."""
+    h = X.astype(np.float64) @ model.J - model.theta
+    V = model.potential
+    if np.any(V):
+        Ki = X.sum(1, keepdims=True).astype(np.int64) - X
+        h = h - (V[Ki + 1] - V[Ki])
+    return h
 
 
 def flip_energies(model: Any, X: Any) -> np.ndarray:
@@ -72,7 +80,9 @@ def descend(
     X = as_binary(X, n=model.n).copy()
     seed = rng_seed(seed)
     max_sweeps = positive_int(max_sweeps, "max_sweeps")
-    sweeps = descend_kernel(X, model.J, model.theta, _orders(model.n, order, seed), max_sweeps)
+    sweeps = descend_kernel(
+        X, model.J, model.theta, model.potential, _orders(model.n, order, seed), max_sweeps
+    )
     if return_sweeps:
         return X, sweeps
     if np.any(sweeps < 0):
@@ -148,6 +158,7 @@ def glauber(
         X,
         model.J,
         model.theta,
+        model.potential,
         1.0 / temperature,
         n_sweeps - 1,
         1,
@@ -180,7 +191,7 @@ def exhaustive_fixed_points(
     n = model.n
     require(n <= MAX_EXHAUSTIVE_N, f"exhaustive search needs n <= {MAX_EXHAUSTIVE_N}, got {n}")
     found, count = exhaustive_fixed_kernel(
-        model.J, model.theta, strict, positive_int(max_found, "max_found")
+        model.J, model.theta, model.potential, strict, positive_int(max_found, "max_found")
     )
     require(count <= max_found, f"more than max_found = {max_found} fixed points; raise max_found")
     return _unique_sorted(model, found)

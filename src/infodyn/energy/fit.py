@@ -1,4 +1,5 @@
-"""Fit an Ising model to binary data: MPF (default), pseudolikelihood, exact maximum likelihood.
+"""Fit an Ising model to binary data: MPF (default), pseudolikelihood, exact maximum likelihood;
+``model="k_pairwise"`` adds a potential V(K) on the count of active units (``kpairwise``).
 
 The objectives (``objectives.py``) are jit-compiled JAX functions with autodiff gradients,
 minimised by SciPy's L-BFGS-B. Repeated patterns are merged into (pattern, count) pairs first, so
@@ -10,11 +11,14 @@ and the fit stops ``patience`` iterations after its best value, returning the be
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import numpy as np
 
 from infodyn.energy._checks import as_binary, check_trainable, positive_int, rng_seed
+from infodyn.energy.kobjectives import full_potential, make_k_objective, n_potential, prepare_k_data
+from infodyn.energy.kpairwise import KPairwiseModel
 from infodyn.energy.model import IsingModel
 from infodyn.energy.objectives import MAX_ML_N, METHODS, make_objective, pack, prepare_data
 from infodyn.energy.objectives import unpack_numpy as unpack
@@ -56,6 +60,8 @@ def fit(
     seed: int = 0,
     precision: str = "float64",
     allow_constant: bool = False,
+    model: str = "pairwise",
+    l2_potential: float = 1e-3,
 ) -> IsingModel:
     """Fit ``E(x) = -1/2 x^T J x + theta^T x`` to the rows of ``X`` (M, n) in {0, 1}.
 
@@ -75,13 +81,22 @@ def fit(
         benchmarks/RESULTS.md; fine for large n when a slightly looser optimum will do).
     allow_constant: fit even when a unit never changes (its field then grows until the
         optimiser stops; fine for storing patterns, meaningless as a density).
+    model: ``"pairwise"`` (an :class:`IsingModel`) or ``"k_pairwise"`` (a
+        :class:`~infodyn.energy.kpairwise.KPairwiseModel`, pairwise plus V(K), Tkacik et al.
+        2014), whose potential has the curvature penalty ``l2_potential`` (``kobjectives``).
 
     Returns an :class:`IsingModel` whose ``fit_info`` records the optimiser's run (iterations,
     objective, convergence message, wall time, validation curve, best iteration).
     """
     from scipy.optimize import minimize
+    from threadpoolctl import threadpool_limits
 
     require(method in METHODS, f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    require(
+        model in ("pairwise", "k_pairwise"),
+        f"model must be 'pairwise' or 'k_pairwise', got {model!r}",
+    )
+    require(np.isfinite(l2_potential) and l2_potential >= 0, "l2_potential must be >= 0")
     require(
         precision in ("float32", "float64"),
         f"precision must be float32 or float64, got {precision!r}",
@@ -114,25 +129,40 @@ def fit(
             "weights must be >= 0 and not all 0",
         )
         Xu = X
-    check_trainable(Xu[w > 0], float(w.sum()), n * (n + 1) // 2, allow_constant)
+    kp = model == "k_pairwise"
+    n_v = n_potential(n) if kp else 0
+    check_trainable(Xu[w > 0], float(w.sum()), n * (n + 1) // 2 + n_v, allow_constant)
     if init is None:
         init = IsingModel.independent(X, pseudocount=0.5)
     require(isinstance(init, IsingModel) and init.n == n, "init must be an IsingModel with n units")
     split = l1 > 0
+    if kp:
+        init = KPairwiseModel.from_pairwise(init, init.potential).canonical()
     p0 = pack(init.J, init.theta, split)
+    if kp:
+        p0 = np.concatenate([p0, init.potential[n + 1 - n_v :]])
     m = n * (n - 1) // 2
-    bounds = [(0.0, None)] * (2 * m) + [(None, None)] * n if split else None
+    bounds = [(0.0, None)] * (2 * m) + [(None, None)] * (n + n_v) if split else None
 
     import jax
 
     with jax.enable_x64(precision == "float64"):
         dtype = np.float64 if precision == "float64" else np.float32
-        vg, value = make_objective(method, n, split)
-        data = prepare_data(method, Xu, w, dtype)
+        if kp:
+            vgk, value = make_k_objective(method, n, split)
+            prepare = prepare_k_data
+
+            def vg(p: Any, d: Any, a: float, b: float) -> Any:
+                return vgk(p, d, a, b, l2_potential)
+
+        else:
+            vg, value = make_objective(method, n, split)
+            prepare = prepare_data
+        data = prepare(method, Xu, w, dtype)
         val_data = None
         if X_val is not None:
             Xv, wv = unique_patterns(X_val)
-            val_data = prepare_data(method, Xv, wv, dtype)
+            val_data = prepare(method, Xv, wv, dtype)
         n_eval = [0]
 
         def fun(p: np.ndarray) -> tuple[float, np.ndarray]:
@@ -155,15 +185,18 @@ def fit(
                 raise StopIteration
 
         t0 = time.perf_counter()
-        res = minimize(
-            fun,
-            p0,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            callback=callback,
-            options={"maxiter": maxiter, "ftol": tol, "gtol": gtol, "maxcor": 20},
-        )
+        # L-BFGS-B's own steps are vector operations of a few thousand entries: BLAS threads
+        # only contend there (50x slower per iteration on a loaded 2-core machine).
+        with threadpool_limits(limits=1, user_api="blas"):
+            res = minimize(
+                fun,
+                p0,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                callback=callback,
+                options={"maxiter": maxiter, "ftol": tol, "gtol": gtol, "maxcor": 20},
+            )
         wall = time.perf_counter() - t0
         p = res.x
         stopped_early = False
@@ -173,13 +206,22 @@ def fit(
                 p = best["p"]
             val_final = float(value(np.asarray(p, dtype=dtype), val_data))
         train_obj = float(value(np.asarray(p, dtype=dtype), data))
-    J, theta = unpack(np.asarray(p, dtype=np.float64), n, split)
+    if not np.isfinite(train_obj) or str(res.message).startswith("ABNORMAL"):
+        warnings.warn(
+            f"{method} fit stopped abnormally after {res.nit} iterations "
+            f"(L-BFGS-B: {str(res.message).strip()}; objective {train_obj:.6g})",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    p = np.asarray(p, dtype=np.float64)
+    J, theta = unpack(p[: p.size - n_v], n, split)
     info = {
         "method": method,
+        "model": model,
         "n_units": n,
         "n_samples": int(round(w.sum())) if weights is None else int(X.shape[0]),
         "n_unique_patterns": int(Xu.shape[0]),
-        "n_params": n * (n + 1) // 2,
+        "n_params": n * (n + 1) // 2 + n_v,
         "l1": float(l1),
         "l2": float(l2),
         "precision": precision,
@@ -198,4 +240,7 @@ def fit(
             stopped_early=stopped_early,
             n_validation=int(X_val.shape[0]),
         )
+    if kp:
+        info["l2_potential"] = float(l2_potential)
+        return KPairwiseModel(J, theta, full_potential(p[p.size - n_v :], n), info)
     return IsingModel(J, theta, info)

@@ -4,9 +4,12 @@ All kernels keep the local drive ``h = J x - theta`` of each chain and update it
 when a unit flips (O(n) per flip instead of O(n^2) per update). Random numbers come from Numba's
 own generator, seeded once per call, so the same seed gives the same result.
 
-Conventions: ``x`` in {0,1}^n, ``E(x) = -1/2 x^T J x + theta^T x``. Setting unit i to 1 instead
-of 0 changes the energy by ``-h_i``, so ``p(x_i = 1 | rest) = sigmoid(beta h_i)`` and
-asynchronous descent sets ``x_i = H(h_i)`` (ties keep the current value).
+Conventions: ``x`` in {0,1}^n, ``E(x) = -1/2 x^T J x + theta^T x + V(K)`` with ``K = sum_i x_i``
+and ``V`` a potential on the population count (n + 1 values; all zero for a pairwise model, and
+then every kernel does exactly the arithmetic of the pairwise case, since ``h - 0.0 == h``).
+Setting unit i to 1 instead of 0 changes the energy by ``-g_i`` with
+``g_i = h_i - (V(K_i + 1) - V(K_i))`` and ``K_i = K - x_i``, so ``p(x_i = 1 | rest) =
+sigmoid(beta g_i)`` and asynchronous descent sets ``x_i = H(g_i)`` (ties keep the current value).
 """
 
 from __future__ import annotations
@@ -38,7 +41,22 @@ def _flip(x, h, J, i, new):
 
 
 @njit(cache=True)
-def descend_kernel(X, J, theta, orders, max_sweeps):
+def _count(x):
+    k = 0
+    for i in range(x.shape[0]):
+        k += x[i]
+    return k
+
+
+@njit(cache=True)
+def _gain(h, V, x, i, k):
+    """``g_i``: the energy drop of setting x_i = 1 instead of 0 (module docstring)."""
+    ki = k - x[i]
+    return h[i] - (V[ki + 1] - V[ki])
+
+
+@njit(cache=True)
+def descend_kernel(X, J, theta, V, orders, max_sweeps):
     """Asynchronous descent of every row of ``X`` in place.
 
     ``orders`` is (k, n): sweep s visits units in ``orders[s % k]``. Returns the number of
@@ -50,16 +68,20 @@ def descend_kernel(X, J, theta, orders, max_sweeps):
     for b in range(B):
         x = X[b]
         h = _drive(x, J, theta)
+        K = _count(x)
         for s in range(max_sweeps):
             changed = False
             o = orders[s % k]
             for t in range(n):
                 i = o[t]
-                if x[i] == 0 and h[i] > TIE:
+                g = _gain(h, V, x, i, K)
+                if x[i] == 0 and g > TIE:
                     _flip(x, h, J, i, 1)
+                    K += 1
                     changed = True
-                elif x[i] == 1 and h[i] < -TIE:
+                elif x[i] == 1 and g < -TIE:
                     _flip(x, h, J, i, 0)
+                    K -= 1
                     changed = True
             if not changed:
                 sweeps[b] = s + 1
@@ -68,7 +90,7 @@ def descend_kernel(X, J, theta, orders, max_sweeps):
 
 
 @njit(cache=True)
-def gibbs_kernel(X0, J, theta, beta, burn_in, thin, n_keep, random_order, metropolis, seed):
+def gibbs_kernel(X0, J, theta, V, beta, burn_in, thin, n_keep, random_order, metropolis, seed):
     """Run one chain per row of ``X0``; keep every ``thin``-th sweep after ``burn_in`` sweeps.
 
     A sweep is n single-site updates, in a fresh random order or in index order. Gibbs
@@ -82,6 +104,7 @@ def gibbs_kernel(X0, J, theta, beta, burn_in, thin, n_keep, random_order, metrop
     for c in range(C):
         x = X0[c].copy()
         h = _drive(x, J, theta)
+        K = _count(x)
         kept = 0
         total = burn_in + n_keep * thin
         for s in range(total):
@@ -89,14 +112,17 @@ def gibbs_kernel(X0, J, theta, beta, burn_in, thin, n_keep, random_order, metrop
                 order = np.random.permutation(n)
             for t in range(n):
                 i = order[t]
+                g = _gain(h, V, x, i, K)
                 if metropolis:
-                    dE = h[i] if x[i] == 1 else -h[i]
+                    dE = g if x[i] == 1 else -g
                     if dE <= 0.0 or np.random.random() < np.exp(-beta * dE):
+                        K += 1 - 2 * x[i]
                         _flip(x, h, J, i, 1 - x[i])
                 else:
-                    p1 = 1.0 / (1.0 + np.exp(-beta * h[i]))
+                    p1 = 1.0 / (1.0 + np.exp(-beta * g))
                     new = 1 if np.random.random() < p1 else 0
                     if new != x[i]:
+                        K += 1 - 2 * x[i]
                         _flip(x, h, J, i, new)
             if s >= burn_in and (s - burn_in) % thin == thin - 1:
                 out[c, kept] = x
@@ -105,12 +131,13 @@ def gibbs_kernel(X0, J, theta, beta, burn_in, thin, n_keep, random_order, metrop
 
 
 @njit(cache=True)
-def ais_kernel(J, theta, theta0, betas, n_chains, sweeps_per_beta, seed):
+def ais_kernel(J, theta, V, theta0, betas, n_chains, sweeps_per_beta, seed):
     """Annealed importance sampling log weights (Neal 2001), one chain per weight.
 
-    Intermediate energies ``E_b(x) = -b/2 x^T J x + ((1-b) theta0 + b theta)^T x``: at b = 0 the
-    independent model with fields ``theta0`` (sampled exactly), at b = 1 the target. The weight
-    accumulates ``-(b_k - b_{k-1}) (E(x) - theta0^T x)`` before each Gibbs transition at ``b_k``.
+    Intermediate energies ``E_b(x) = b (-1/2 x^T J x + V(K)) + ((1-b) theta0 + b theta)^T x``:
+    at b = 0 the independent model with fields ``theta0`` (sampled exactly), at b = 1 the
+    target. The weight accumulates ``-(b_k - b_{k-1}) (E(x) - theta0^T x)`` before each Gibbs
+    transition at ``b_k``.
     """
     np.random.seed(seed)
     n = J.shape[0]
@@ -126,8 +153,9 @@ def ais_kernel(J, theta, theta0, betas, n_chains, sweeps_per_beta, seed):
             if x[j]:
                 for i in range(n):
                     g[i] += J[j, i]
-        # e_int = -1/2 x^T J x + (theta - theta0)^T x
-        e_int = 0.0
+        # e_int = -1/2 x^T J x + V(K) + (theta - theta0)^T x
+        cnt = _count(x)
+        e_int = V[cnt]
         for i in range(n):
             if x[i]:
                 e_int += -0.5 * g[i] + theta[i] - theta0[i]
@@ -139,12 +167,15 @@ def ais_kernel(J, theta, theta0, betas, n_chains, sweeps_per_beta, seed):
                 break
             for _ in range(sweeps_per_beta):
                 for i in range(n):
-                    hb = b * g[i] - ((1.0 - b) * theta0[i] + b * theta[i])
+                    ki = cnt - x[i]
+                    dv = V[ki + 1] - V[ki]
+                    hb = b * (g[i] - dv) - ((1.0 - b) * theta0[i] + b * theta[i])
                     p1 = 1.0 / (1.0 + np.exp(-hb))
                     new = 1 if np.random.random() < p1 else 0
                     if new != x[i]:
                         d = 1.0 if new else -1.0
-                        e_int += d * (-g[i] + theta[i] - theta0[i])
+                        e_int += d * (-g[i] + dv + theta[i] - theta0[i])
+                        cnt += 1 if new else -1
                         x[i] = new
                         for j in range(n):
                             g[j] += d * J[i, j]
@@ -153,12 +184,13 @@ def ais_kernel(J, theta, theta0, betas, n_chains, sweeps_per_beta, seed):
 
 
 @njit(cache=True)
-def exhaustive_fixed_kernel(J, theta, strict, max_found):
+def exhaustive_fixed_kernel(J, theta, V, strict, max_found):
     """Visit all 2^n states in Gray-code order (one flip per step, O(n) drive update) and return
     the fixed points found (at most ``max_found``) and their count (which may exceed it)."""
     n = theta.shape[0]
     x = np.zeros(n, dtype=np.uint8)
     h = -theta.copy()
+    K = 0
     found = np.zeros((max_found, n), dtype=np.uint8)
     count = 0
     total = np.int64(1) << n
@@ -170,10 +202,12 @@ def exhaustive_fixed_kernel(J, theta, strict, max_found):
             while (kk & 1) == 0:
                 kk >>= 1
                 i += 1
+            K += 1 - 2 * x[i]
             _flip(x, h, J, i, 1 - x[i])
         ok = True
         for i in range(n):
-            u = h[i] if x[i] == 1 else -h[i]
+            g = _gain(h, V, x, i, K)
+            u = g if x[i] == 1 else -g
             if strict:
                 if u <= TIE:
                     ok = False

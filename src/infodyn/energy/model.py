@@ -58,6 +58,12 @@ class IsingModel:
         return int(self.theta.shape[0])
 
     @property
+    def potential(self) -> np.ndarray:
+        """The potential ``V(K)`` on the number of active units, K = 0..n: zero for a pairwise
+        model (``KPairwiseModel`` has its own)."""
+        return np.zeros(self.n + 1)
+
+    @property
     def n_params(self) -> int:
         """d = n(n+1)/2 free parameters (couplings i<j and fields)."""
         return self.n * (self.n + 1) // 2
@@ -157,24 +163,26 @@ class IsingModel:
 
     # ------------------------------------------------------------------ density
     def log_partition(self, method: str = "auto", **kwargs: Any) -> float:
-        """``log Z`` in nats: ``"exact"`` (enumeration, n <= 34), ``"ais"`` (annealed importance
-        sampling; keyword options go to ``partition.ais_log_partition``) or ``"auto"`` (exact for
-        n <= 24). Results are cached per method and options."""
+        """``log Z`` in nats (with the potential V(K) of a K-pairwise model): ``"exact"``
+        (enumeration, n <= 34), ``"ais"`` (annealed importance sampling; keyword options go to
+        ``partition.ais_log_partition``) or ``"auto"`` (exact for n <= 24). Results are cached
+        per method and options."""
         from infodyn.energy.partition import ais_log_partition, exact_log_partition
 
         require(
             method in ("auto", "exact", "ais"), f"method must be auto, exact or ais, got {method!r}"
         )
-        if not np.any(self.J):  # independent model: log Z = sum_i log(1 + exp(-theta_i))
+        V = self.potential if np.any(self.potential) else None
+        if not np.any(self.J) and V is None:  # independent: log Z = sum log(1 + exp(-theta))
             return float(np.sum(np.logaddexp(0.0, -self.theta)))
         if method == "auto":
             method = "exact" if self.n <= 24 else "ais"
         key = method + repr(sorted(kwargs.items()))
         if key not in self._log_z:
             if method == "exact":
-                self._log_z[key] = exact_log_partition(self.J, self.theta, **kwargs)
+                self._log_z[key] = exact_log_partition(self.J, self.theta, V=V, **kwargs)
             else:
-                res = ais_log_partition(self.J, self.theta, **kwargs)
+                res = ais_log_partition(self.J, self.theta, V=V, **kwargs)
                 self._log_z[key] = res.log_z
                 self._log_z["ais_result"] = res
         return float(self._log_z[key])
@@ -213,7 +221,11 @@ class IsingModel:
             theta=self.theta,
             format=np.array("infodyn-ising-v1"),
             fit_info=np.array(json.dumps(to_jsonable(self.fit_info))),
+            **self._extra_arrays(),
         )
+
+    def _extra_arrays(self) -> dict[str, np.ndarray]:
+        return {}
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> IsingModel:
@@ -227,6 +239,10 @@ class IsingModel:
             with np.load(path, allow_pickle=False) as f:
                 require("J" in f and "theta" in f, f"{path} is not an infodyn Ising model file")
                 info = json.loads(str(f["fit_info"])) if "fit_info" in f else {}
+                if "V" in f:  # a K-pairwise model
+                    from infodyn.energy.kpairwise import KPairwiseModel
+
+                    return KPairwiseModel(f["J"], f["theta"], f["V"], info)
                 return cls(f["J"], f["theta"], info)
         except (OSError, ValueError) as exc:
             if isinstance(exc, InputError):

@@ -107,10 +107,14 @@ def prepare_data(method: str, X: np.ndarray, w: np.ndarray, dtype: Any) -> tuple
         S = all_states(X.shape[1]).astype(dtype)
         return (jnp.asarray(C, dtype=dtype), jnp.asarray(mean, dtype=dtype), jnp.asarray(S))
     # Pad to a power-of-two row count with zero-weight rows so that data sets of similar size
-    # share one compiled objective (jit specialises on shapes).
+    # share one compiled objective (jit specialises on shapes). The padding repeats the first
+    # data row: an all-zero row has u_i = theta_i, and once a field falls below about -1419.6,
+    # exp(-theta_i / 2) overflows and 0 * inf makes the objective NaN (issue 16); a copy of a
+    # real row is finite whenever the objective itself is.
     rows = 1 << max(0, int(np.ceil(np.log2(max(1, X.shape[0])))))
-    Xp = np.zeros((rows, X.shape[1]), dtype=dtype)
+    Xp = np.empty((rows, X.shape[1]), dtype=dtype)
     Xp[: X.shape[0]] = X
+    Xp[X.shape[0] :] = X[0]
     wp = np.zeros(rows, dtype=dtype)
     wp[: X.shape[0]] = w
     return (jnp.asarray(Xp), jnp.asarray(wp))

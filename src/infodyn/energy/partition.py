@@ -14,12 +14,14 @@ up (``E_b = -b/2 x^T J x + ((1-b) theta0 + b theta)^T x``), Gibbs transitions at
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from infodyn.energy._checks import positive_int, rng_seed
 from infodyn.errors import require
+from infodyn.memory import require_memory
 
 MAX_EXACT_N = 34
 MAX_ENUMERATE_N = 22
@@ -29,6 +31,10 @@ def all_states(n: int) -> np.ndarray:
     """All 2^n binary states as a (2^n, n) uint8 array; row k is the binary expansion of k
     (unit i is bit i)."""
     require(0 <= n <= MAX_ENUMERATE_N, f"enumerating 2^{n} states is too large (n <= 22)")
+    require_memory(  # the int64 shift table and the uint8 result
+        9.0 * n * 2**n, f"the table of all 2^{n} states of {n} units",
+        "use fewer units, or AIS (infodyn.energy.ais_log_partition)",
+    )
     idx = np.arange(2**n, dtype=np.int64)
     return ((idx[:, None] >> np.arange(n)) & 1).astype(np.uint8)
 
@@ -38,22 +44,42 @@ def _block_energies(states: np.ndarray, J: np.ndarray, theta: np.ndarray) -> np.
     return -0.5 * np.einsum("ki,ij,kj->k", s, J, s, optimize=True) + s @ theta
 
 
-def exact_log_partition(J: np.ndarray, theta: np.ndarray, max_entries: int = 1 << 22) -> float:
-    """Exact ``log Z`` by chunked enumeration of all 2^n states (float64 throughout)."""
+def neg_energy_blocks(
+    J: np.ndarray,
+    theta: np.ndarray,
+    max_entries: int = 1 << 22,
+    V: np.ndarray | None = None,
+) -> Iterator[np.ndarray]:
+    """``-E`` of all 2^n states in blocks of at most about ``max_entries`` (float64): block
+    ``[a, b]`` is the state whose low ``ceil(n/2)`` units spell ``a`` and high units ``b``. ``V``
+    (n + 1 values) adds a potential ``V(K)`` on the count of active units."""
     n = theta.shape[0]
-    require(n <= MAX_EXACT_N, f"exact log Z needs n <= {MAX_EXACT_N} (got n = {n}); use AIS")
     n_lo = (n + 1) // 2
     n_hi = n - n_lo
     lo = all_states(n_lo)
     hi_idx = np.arange(2**n_hi, dtype=np.int64)
     e_lo = _block_energies(lo, J[:n_lo, :n_lo], theta[:n_lo])
     a_cross = lo.astype(np.float64) @ J[:n_lo, n_lo:]  # (2^n_lo, n_hi)
+    k_lo = lo.sum(1, dtype=np.int64)
     chunk = max(1, max_entries // lo.shape[0])
-    run_max, run_sum = -np.inf, 0.0
     for start in range(0, hi_idx.size, chunk):
         hb = ((hi_idx[start : start + chunk, None] >> np.arange(n_hi)) & 1).astype(np.float64)
         e_hi = _block_energies(hb, J[n_lo:, n_lo:], theta[n_lo:])
         neg_e = -(e_lo[:, None] + e_hi[None, :] - a_cross @ hb.T)
+        if V is not None:
+            neg_e -= V[k_lo[:, None] + hb.sum(1).astype(np.int64)[None, :]]
+        yield neg_e
+
+
+def exact_log_partition(
+    J: np.ndarray, theta: np.ndarray, max_entries: int = 1 << 22, V: np.ndarray | None = None
+) -> float:
+    """Exact ``log Z`` by chunked enumeration of all 2^n states (float64 throughout); ``V``
+    adds a potential on the count of active units (K-pairwise model)."""
+    n = theta.shape[0]
+    require(n <= MAX_EXACT_N, f"exact log Z needs n <= {MAX_EXACT_N} (got n = {n}); use AIS")
+    run_max, run_sum = -np.inf, 0.0
+    for neg_e in neg_energy_blocks(J, theta, max_entries, V):
         m = float(neg_e.max())
         if m > run_max:
             run_sum = run_sum * np.exp(run_max - m) if np.isfinite(run_max) else 0.0
@@ -85,12 +111,15 @@ def ais_log_partition(
     sweeps_per_beta: int = 1,
     theta0: np.ndarray | None = None,
     seed: int = 0,
+    V: np.ndarray | None = None,
 ) -> AISResult:
     """Estimate ``log Z`` by annealed importance sampling from an independent model.
 
     ``theta0`` are the base fields (default: the target's own ``theta``, i.e. the couplings
-    are scaled up from zero). ``n_betas`` evenly spaced inverse temperatures in [0, 1], with
-    ``sweeps_per_beta`` Gibbs sweeps at each; more of either lowers the bias and the variance.
+    are scaled up from zero). ``V`` (n + 1 values) is a potential on the count of active units,
+    scaled up with the couplings (K-pairwise model). ``n_betas`` evenly spaced inverse
+    temperatures in [0, 1], with ``sweeps_per_beta`` Gibbs sweeps at each; more of either lowers
+    the bias and the variance.
     """
     from infodyn.energy.kernels import ais_kernel
 
@@ -103,7 +132,9 @@ def ais_log_partition(
     t0 = theta.copy() if theta0 is None else np.ascontiguousarray(theta0, dtype=np.float64)
     require(t0.shape == theta.shape, "theta0 must have one field per unit")
     betas = np.linspace(0.0, 1.0, n_betas)
-    logw = ais_kernel(J, theta, t0, betas, n_chains, sweeps_per_beta, seed)
+    V = np.zeros(theta.shape[0] + 1) if V is None else np.ascontiguousarray(V, dtype=np.float64)
+    require(V.shape == (theta.shape[0] + 1,), "V must hold n + 1 values")
+    logw = ais_kernel(J, theta, V, t0, betas, n_chains, sweeps_per_beta, seed)
     log_z0 = float(np.sum(np.logaddexp(0.0, -t0)))
     top = logw.max()
     w = np.exp(logw - top)

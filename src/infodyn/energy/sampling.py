@@ -65,6 +65,7 @@ def sample(
         X0,
         model.J,
         model.theta,
+        model.potential,
         1.0 / temperature,
         burn_in,
         thin,

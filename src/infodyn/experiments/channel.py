@@ -23,7 +23,6 @@ Pipeline, per input strength ``g`` (the sweep axis), seed and training condition
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import time
@@ -34,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from infodyn.data.atomic import write_csv
 from infodyn.errors import InputError, require
 from infodyn.experiments.config import Section
 
@@ -373,6 +373,11 @@ class ChannelFile(Section):
     channel: ChannelConfig = ChannelConfig()
 
 
+def run_channel_file(cfg: ChannelFile, out: str | os.PathLike, resume: bool = False):
+    """:func:`run_channel` for a whole ``infodyn channel`` config file (its ``[channel]``)."""
+    return run_channel(cfg.channel, out, config_source=cfg, resume=resume)
+
+
 def build_channel_network(cfg: ChannelConfig, strength: float):
     from infodyn.network import LIF
 
@@ -494,8 +499,13 @@ def channel_figures(summary: list[dict[str, Any]]):
 
 
 def run_channel(cfg: ChannelConfig, out: str | os.PathLike, progress: bool = False,
-                config_source: Any = None) -> dict[str, Any]:
-    """Run the sweep into run directory ``out``; returns the results dict."""
+                config_source: Any = None, resume: bool = False) -> dict[str, Any]:
+    """Run the sweep into run directory ``out``; returns the results dict.
+
+    Each finished (strength, seed) is kept in ``out/progress.json``; after SIGINT/SIGTERM
+    (:mod:`infodyn.experiments.interrupt`) the run stops there and ``resume=True`` continues.
+    """
+    from infodyn.experiments.interrupt import StepJournal, check, config_digest
     from infodyn.experiments.rundir import RunDir
 
     require(cfg.response_start + cfg.bin_steps <= cfg.n_steps,
@@ -504,12 +514,17 @@ def run_channel(cfg: ChannelConfig, out: str | os.PathLike, progress: bool = Fal
             "input_strengths must be a non-empty list of values >= 0")
     require(len(cfg.seeds) >= 1, "give at least one seed")
     run = RunDir(out)
+    journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume)
+    journal.refuse_fresh_start(resume, "channel")
     run.write_config(config_source if config_source is not None else cfg, command="channel")
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     for g in cfg.input_strengths:
         for s in cfg.seeds:
-            rows.extend(run_one(cfg, g, s))
+            step = f"strength={g!r} seed={s}"
+            rows.extend(journal.get(step) or journal.put(step, run_one(cfg, g, s)))
+            check(f"{len(journal.steps)} of {len(cfg.input_strengths) * len(cfg.seeds)} "
+                  f"networks done and kept in {journal.path}")
             if progress:
                 last = rows[-1]
                 print(f"strength {g:g} seed {s}: m={last['m']:.3f} "
@@ -519,14 +534,11 @@ def run_channel(cfg: ChannelConfig, out: str | os.PathLike, progress: bool = Fal
     fig1, fig2 = channel_figures(summary)
     run.savefig(fig1, "info_vs_branching")
     run.savefig(fig2, "before_after")
-    with open(run.file("table.csv"), "w", newline="") as fh:
-        fields = list(dict.fromkeys(k for r in rows for k in r))
-        wr = csv.DictWriter(fh, fieldnames=fields, restval="")
-        wr.writeheader()
-        wr.writerows(rows)
+    write_csv(run.file("table.csv"), rows)
     results = {"rows": rows, "summary": summary, "wall_seconds": time.perf_counter() - t0,
                "files": {"table": "table.csv",
                          "figures": ["figures/info_vs_branching.png",
                                      "figures/before_after.png"]}}
     run.write_json("results.json", results)
+    journal.finish()
     return results

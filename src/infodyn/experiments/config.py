@@ -175,6 +175,24 @@ def _format_errors(exc: ValidationError, prefix: str = "") -> str:
     return "; ".join(parts)
 
 
+def with_overrides(cfg: BaseModel, updates: dict[str, Any], source: str = "options") -> Any:
+    """``cfg`` with dotted keys replaced (``None`` values are left out) and validated again.
+
+    Command-line options that override a config go through here, so the model's declaration
+    (its ``Literal`` choices and bounds) is the one check of both the file and the option.
+    """
+    data = cfg.model_dump(mode="json")
+    for key, value in updates.items():
+        if value is None:
+            continue
+        *parents, leaf = key.split(".")
+        table = data
+        for part in parents:
+            table = table.setdefault(part, {})
+        table[leaf] = value
+    return validate(type(cfg), data, source=source)
+
+
 def load_config(path: str | os.PathLike, model: type[BaseModel]) -> Any:
     """Read and validate a TOML config file."""
     return validate(model, read_toml(path), source=str(path))
@@ -305,6 +323,9 @@ class CommandSpec:
     summary_metric: str | None = None
     batch: str | None = None
     checkpoint: str | None = None
+    #: values for the keys that have no default (``infodyn config init`` shows them), e.g.
+    #: ``(("spikes", "spikes.h5"),)``
+    required_example: tuple[tuple[str, Any], ...] = ()
 
     def config_model(self) -> type[BaseModel]:
         return _import(self.config)
@@ -336,7 +357,7 @@ def detect_command(data: dict[str, Any], source: str = "config") -> CommandSpec:
     one whose sections match best (its validation error is raised, naming the bad key)."""
     if not COMMANDS:
         raise InputError("no commands are registered")
-    best, best_score = None, -1
+    best, best_score = None, -math.inf
     for spec in COMMANDS.values():
         try:
             model = spec.config_model()
@@ -383,5 +404,21 @@ register_command(
         run="infodyn.experiments.energy_run:run_energy",
         seed_keys=("seed",),
         summary_metric="heldout.model_test_bits",
+        required_example=(("spikes", "spikes.h5"),),
+    )
+)
+register_command(
+    CommandSpec(
+        name="images",
+        config="infodyn.experiments.pipeline:PipelineConfig",
+        run="infodyn.experiments.pipeline:run_pipeline",
+        seed_keys=("images.seed", "training.seed", "stimulus.seed"),
+    )
+)
+register_command(
+    CommandSpec(
+        name="channel",
+        config="infodyn.experiments.channel:ChannelFile",
+        run="infodyn.experiments.channel:run_channel_file",
     )
 )

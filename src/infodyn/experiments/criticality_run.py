@@ -151,6 +151,9 @@ def run_criticality(
         fano = fano_factor(act)
         s_hz = global_rate_variance(act, n_units=spikes.n_units, dt_ms=act.bin_ms)
     caught = [str(w.message) for w in record]
+    no_avalanches = _no_avalanches_note(av_act, av.n)
+    if no_avalanches:
+        caught.append(no_avalanches)
     elapsed = time.perf_counter() - t0
     results: dict[str, Any] = {
         "n_units": spikes.n_units,
@@ -172,6 +175,7 @@ def run_criticality(
             "size_fit": size_fit.to_dict() if size_fit else None,
             "duration_fit": dur_fit.to_dict() if dur_fit else None,
             "crackling": crackle.to_dict() if crackle else None,
+            "note": no_avalanches,
         },
         "fano_factor": None if not np.isfinite(fano) else fano,
         "global_rate_variance_hz2": s_hz,
@@ -181,11 +185,39 @@ def run_criticality(
                   ("branching", "sizes", "durations", "size_vs_duration")},
     }
     run.savefig(branching_figure(mr, naive), "branching")
-    run.savefig(distribution_figure(av.sizes, size_fit, "avalanche size S (events)"), "sizes")
-    run.savefig(distribution_figure(av.durations, dur_fit, "duration D (bins)"), "durations")
-    run.savefig(size_duration_figure(av, crackle), "size_vs_duration")
+    figs = {
+        "sizes": distribution_figure(av.sizes, size_fit, "avalanche size S (events)"),
+        "durations": distribution_figure(av.durations, dur_fit, "duration D (bins)"),
+        "size_vs_duration": size_duration_figure(av, crackle),
+    }
+    for name, fig in figs.items():
+        if no_avalanches:
+            _say_on_figure(fig, no_avalanches)
+        run.savefig(fig, name)
     run.write_json("results.json", results)
     return results
+
+
+def _no_avalanches_note(av_act: Any, n_avalanches: int) -> str | None:
+    """What to change when there are too few avalanches to fit (None when there are enough)."""
+    if n_avalanches >= 2:
+        return None
+    counts = np.asarray(av_act.counts)
+    silent = float(np.mean(counts == 0)) if counts.size else 0.0
+    return (
+        f"{'no' if n_avalanches == 0 else 'only one'} avalanche: {100 * silent:.0f} % of the "
+        f"{av_act.bin_ms:g} ms bins are silent and an avalanche needs silent bins around it; "
+        "use a smaller --avalanche-bin-ms (or 'step'), fewer units (--units, --sample-fraction) "
+        "or a longer recording"
+    )
+
+
+def _say_on_figure(fig: Any, text: str) -> None:
+    """Write ``text`` across an empty figure, so a blank plot is never mistaken for a result."""
+    import textwrap
+
+    fig.axes[0].text(0.5, 0.5, textwrap.fill(text, 48), ha="center", va="center", fontsize=8,
+                     transform=fig.axes[0].transAxes, color="C3")
 
 
 # ----------------------------------------------------------------------------- figures

@@ -55,12 +55,22 @@ def _split(words: Any, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
 def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) -> dict[str, Any]:
     """Run the energy analysis described by ``cfg`` into run directory ``out``; return results."""
     import infodyn.energy as E
-    from infodyn.data.spikes import load_spikes
 
     if isinstance(cfg, dict):
         cfg = validate(EnergyRunConfig, cfg, source="energy")
-    spikes = load_spikes(cfg.spikes)
-    words = E.binary_words(spikes, bin_ms=cfg.bin_ms, units=cfg.units, window=cfg.window)
+    if cfg.units is None:  # a large file: refuse before binning every unit
+        from infodyn.data.binning import spike_source
+
+        with spike_source(cfg.spikes) as src:
+            if src.n_units > cfg.max_units:
+                active = int(np.count_nonzero(src.unit_counts()))
+                require(
+                    active <= cfg.max_units,
+                    f"{active} of the file's {src.n_units} units spike, more than max_units = "
+                    f"{cfg.max_units}; select units (--units)",
+                )
+    # an HDF5 file is streamed: only the selected units' words are held, never the file
+    words = E.binary_words(cfg.spikes, bin_ms=cfg.bin_ms, units=cfg.units, window=cfg.window)
     X_all = words.X
     require(X_all.shape[0] >= 20, f"only {X_all.shape[0]} words: use more data or smaller bins")
     train_mask, test_mask = _split(words, cfg.test_fraction)

@@ -15,6 +15,9 @@ from infodyn.errors import InputError
 from infodyn.experiments.rundir import RunDir
 
 ESTIMATORS = ("plugin", "miller_madow", "nsb")
+#: files with more units are analysed on their MAX_UNITS most active units (pairwise MI is
+#: quadratic in the number of units)
+MAX_UNITS = 256
 
 
 def _population_null(
@@ -50,20 +53,20 @@ def run_info(
     max_population: int = 16,
     n_shuffles: int = 10,
     seed: int = 0,
+    units: list[int] | None = None,
+    max_units: int = MAX_UNITS,
 ) -> dict[str, Any]:
     """Analyse the spike file at ``spikes_path`` into run directory ``out``; return results.
 
     Spikes are binned into binary words (``bin_ms``, default one time step; a unit is 1 in a bin
-    when it spiked). Entropies and pairwise MI cover all units; TC, DTC, O- and S-information
-    use the ``max_population`` most active units (joint words of more units are undersampled).
+    when it spiked). Entropies and pairwise MI cover the analysed units: ``units`` if given, all
+    units of files with at most ``max_units`` units, else the ``max_units`` most active ones
+    (ties to the lower index). TC, DTC, O- and S-information use the ``max_population`` most
+    active of those (joint words of more units are undersampled). An HDF5 file is streamed, block
+    by block, and only the analysed units' words are held (:mod:`infodyn.data.binning`).
     """
-    from infodyn.data.spikes import load_spikes
-    from infodyn.information import (
-        entropy,
-        multivariate_summary,
-        pairwise_mutual_information,
-        spike_words,
-    )
+    from infodyn.data.binning import spike_source
+    from infodyn.information import entropy, multivariate_summary, pairwise_mutual_information
     from infodyn.information.estimators import UndersampledWarning
 
     if estimator not in ESTIMATORS:
@@ -72,14 +75,29 @@ def run_info(
         raise InputError("max_population must be >= 3 (O-information needs three units)")
     if n_shuffles < 0:
         raise InputError("n_shuffles must be >= 0")
-    spikes = load_spikes(spikes_path)
-    dt = spikes.dt
-    bin_ms = dt if bin_ms is None else float(bin_ms)
-    if not np.isfinite(bin_ms) or bin_ms <= 0:
-        raise InputError(f"--bin-ms must be a positive number of ms, got {bin_ms}")
-    bin_steps = int(round(bin_ms / dt))
-    if bin_steps < 1 or abs(bin_steps * dt - bin_ms) > 1e-6 * max(1.0, bin_ms):
-        raise InputError(f"--bin-ms={bin_ms} must be a whole multiple of the time step dt={dt} ms")
+    if max_units < 3:
+        raise InputError("max_units must be >= 3")
+    with spike_source(spikes_path) as src:
+        dt = src.dt
+        bin_ms = dt if bin_ms is None else float(bin_ms)
+        if not np.isfinite(bin_ms) or bin_ms <= 0:
+            raise InputError(f"--bin-ms must be a positive number of ms, got {bin_ms}")
+        bin_steps = int(round(bin_ms / dt))
+        if bin_steps < 1 or abs(bin_steps * dt - bin_ms) > 1e-6 * max(1.0, bin_ms):
+            raise InputError(
+                f"--bin-ms={bin_ms} must be a whole multiple of the time step dt={dt} ms"
+            )
+        n_units_file, n_trials = src.n_units, src.n_trials
+        if units is not None:
+            sel = np.asarray(units, np.int64).ravel()
+            if sel.size == 0 or np.unique(sel).size != sel.size:
+                raise InputError("--units must list distinct units")
+        elif n_units_file > max_units:  # the most active units (one streamed pass)
+            sel = np.sort(np.argsort(-src.unit_counts(), kind="stable")[:max_units])
+        else:
+            sel = np.arange(n_units_file)
+        t0 = time.perf_counter()
+        binned = src.binned(bin_steps, sel, binary=True)
     run = RunDir(out)
     run.write_config(
         {
@@ -89,11 +107,13 @@ def run_info(
             "max_population": max_population,
             "n_shuffles": n_shuffles,
             "seed": seed,
+            "units": None if units is None else [int(u) for u in sel],
+            "max_units": max_units,
         },
         command="info",
     )
-    t0 = time.perf_counter()
-    words = spike_words(spikes, bin_steps)
+    words = binned.reshape(-1, sel.size)
+    del binned
     n_samples, n_units = words.shape
     # NSB per pair costs one 1-D integral per entropy: beyond 64 units use Miller-Madow
     pair_estimator = "miller_madow" if estimator == "nsb" and n_units > 64 else estimator
@@ -115,7 +135,9 @@ def run_info(
     results: dict[str, Any] = {
         "spikes": str(Path(spikes_path)),
         "n_units": n_units,
-        "n_trials": spikes.n_trials,
+        "n_units_file": n_units_file,
+        "units": "all" if n_units == n_units_file and units is None else sel.tolist(),
+        "n_trials": n_trials,
         "n_samples": n_samples,
         "bin_ms": bin_ms,
         "estimator": estimator,
@@ -129,14 +151,14 @@ def run_info(
             "mean": float(upper.mean()) if upper.size else 0.0,
             "max": float(upper.max()) if upper.size else 0.0,
             "plugin_bias_under_independence": 1.0 / (2 * n_samples * np.log(2.0)),
-            "top_pairs": _top_pairs(mi, 10),
+            "top_pairs": _top_pairs(mi, 10, sel),
         },
         "population": None,
         "warnings": caught,
     }
     if pop is not None:
         results["population"] = {
-            "units": pop_units.tolist(),
+            "units": sel[pop_units].tolist(),
             "n_distinct_words": n_words,
             "samples_per_word": n_samples / n_words,
             **pop,
@@ -152,7 +174,7 @@ def run_info(
     results["wall_seconds"] = time.perf_counter() - t0
     from infodyn.data.atomic import save_npz
 
-    save_npz(run.file("information.npz"), entropy_bits=h, pairwise_mi_bits=mi)
+    save_npz(run.file("information.npz"), entropy_bits=h, pairwise_mi_bits=mi, units=sel)
     results["files"] = {
         "arrays": "information.npz",
         "entropies": "figures/entropies.png",
@@ -167,12 +189,14 @@ def run_info(
     return results
 
 
-def _top_pairs(mi: np.ndarray, k: int) -> list[dict[str, Any]]:
+def _top_pairs(mi: np.ndarray, k: int, units: np.ndarray) -> list[dict[str, Any]]:
+    """The ``k`` pairs of largest MI, named by their unit ids in the file."""
     n = mi.shape[0]
     iu = np.triu_indices(n, 1)
     vals = mi[iu]
     order = np.argsort(-vals, kind="stable")[:k]
-    return [{"i": int(iu[0][j]), "j": int(iu[1][j]), "mi_bits": float(vals[j])} for j in order]
+    return [{"i": int(units[iu[0][j]]), "j": int(units[iu[1][j]]), "mi_bits": float(vals[j])}
+            for j in order]
 
 
 # ---------------------------------------------------------------------- figures

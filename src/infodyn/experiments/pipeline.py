@@ -709,8 +709,11 @@ def _criticality_notes(res: dict[str, Any], when: str) -> list[str]:
     ]
 
 
-def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[str, Any]:
-    """Stimuli, training, and the analysis of responses before and after training."""
+def network_stage(
+    cfg: PipelineConfig, run: RunDir, progress: Progress, resume: bool = False
+) -> dict[str, Any]:
+    """Stimuli, training, and the analysis of responses before and after training; training
+    stops after an iteration on SIGINT/SIGTERM with ``training/checkpoint.npz`` (``resume``)."""
     import infodyn as idn
     from infodyn.experiments import pipeline_figures as pf
     from infodyn.experiments.config import build_network
@@ -775,6 +778,7 @@ def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[
     params = params0
     history: list[dict[str, Any]] = []
     if tr.enabled and tr.iterations > 0:
+        from infodyn.experiments.interrupt import resumable_iterations
         from infodyn.learning.trainer import Trainer, TrainOptions
 
         trainer = Trainer(
@@ -794,13 +798,14 @@ def network_stage(cfg: PipelineConfig, run: RunDir, progress: Progress) -> dict[
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for i in range(tr.iterations):
+            ckpt = run.file("training/checkpoint.npz")
+            for i in resumable_iterations(trainer, tr.iterations, ckpt, resume):
                 rec = trainer.step()
-                history.append(rec)
                 progress(
                     f"training {i + 1}/{tr.iterations}: rate {rec['mean_rate_hz']:.1f} Hz",
                     (i + 1) / tr.iterations,
                 )
+        history = trainer.state.history
         params = {k: np.asarray(v) for k, v in trainer.state.params.items()}
         h_s = math.log2(st.n_stimuli)
         for rec in history:
@@ -895,10 +900,21 @@ def run_pipeline(
     out: str | os.PathLike,
     progress: Progress | None = None,
     command: str = "images",
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Run every stage of ``cfg`` into run directory ``out``; return the results dict."""
+    """Run every stage of ``cfg`` into run directory ``out``; return the results dict.
+
+    Finished stages are kept in ``out/progress.json``; after SIGINT/SIGTERM
+    (:mod:`infodyn.experiments.interrupt`) ``resume=True`` continues from them.
+    """
+    from infodyn.experiments.interrupt import StepJournal, check, config_digest
+    from infodyn.experiments.preflight import check_pipeline_memory
+
+    check_pipeline_memory(cfg)  # before any stage (or the run directory) is made
     progress = progress or _no_progress
     run = RunDir(out)
+    journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume)
+    journal.refuse_fresh_start(resume, command)
     run.write_config(cfg, command=command)
     t_start = time.perf_counter()
     notes: list[str] = []
@@ -916,12 +932,16 @@ def run_pipeline(
     if "image_energy" in cfg.stages:
         for size in cfg.images.sizes:
             progress(f"energy model of {size}x{size} patches", 0.0)
-            results[f"image_energy_{size}x{size}"] = image_energy_stage(cfg, size, run)
+            key = f"image_energy_{size}x{size}"
+            results[key] = journal.get(key) or journal.put(key, image_energy_stage(cfg, size, run))
             run.write_json("results.json", results)
+            check(f"the {size}x{size} energy model is done and kept in {journal.path}")
     else:
         notes.append("The energy model of image patches was switched off ([stages]).")
     if "network" in cfg.stages:
-        res = network_stage(cfg, run, progress)
+        res = journal.get("network") or journal.put(
+            "network", network_stage(cfg, run, progress, resume)
+        )
         notes.extend(res.pop("notes", []))
         results["network"] = res
         if not cfg.training.enabled or cfg.training.iterations == 0:
@@ -950,6 +970,7 @@ def run_pipeline(
 
         progress("writing report.html", 1.0)
         write_report(run.path)
+    journal.finish()
     return results
 
 

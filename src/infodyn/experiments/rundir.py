@@ -29,8 +29,9 @@ class RunDir:
     def write_json(self, name: str, obj: Any) -> Path:
         return write_json(self.path / name, obj)
 
-    def write_config(self, config: Any, command: str) -> Path:
-        """Store the resolved config with the package version, so the run can be repeated."""
+    def write_config(self, config: Any, command: str, extra: dict[str, Any] | None = None) -> Path:
+        """Store the resolved config with the package version, so the run can be repeated;
+        ``extra`` entries (e.g. ``resumed_with_changes``) are stored beside it."""
         from infodyn import __version__
 
         if hasattr(config, "model_dump"):
@@ -44,6 +45,7 @@ class RunDir:
                 "infodyn_version": __version__,
                 "python": platform.python_version(),
                 "config": config,
+                **(extra or {}),
             },
         )
 

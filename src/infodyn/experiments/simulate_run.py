@@ -43,7 +43,9 @@ def run_simulation(
             )
         spikes = spikes_path  # not loaded back: results and figures stream the file
     else:
-        trace = simulate(net, params, x, engine="jax", precision=cfg.simulation.precision)
+        trace = simulate(
+            net, params, x, engine="jax", precision=cfg.simulation.precision, record=False
+        )
         spikes = trace.spike_train(
             metadata={
                 "network": net.model_dump(mode="json"),

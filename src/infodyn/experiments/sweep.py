@@ -27,7 +27,6 @@ Outputs in ``OUT``: ``config.json`` (the sweep definition and package version), 
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import itertools
 import json
@@ -45,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.data.atomic import atomic_path, write_json
+from infodyn.data.atomic import atomic_path, remove_temporaries, write_csv, write_json
 from infodyn.errors import InputError
 from infodyn.experiments.config import CommandSpec, get_command, resolved, validate
 from infodyn.experiments.rundir import RunDir
@@ -347,7 +346,8 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
 def batch_signature(cfg: Any) -> tuple | None:
     """What must be equal for ``simulate`` points to share one vmapped scan (None: not batchable).
 
-    Points whose engine resolves to the event engine are not batched.
+    Points whose engine resolves to the event engine, and networks with sparse recurrent weights
+    (each point has its own synapse pattern), are not batched.
     """
     from infodyn.network.dynamics import Constants
 
@@ -357,6 +357,8 @@ def batch_signature(cfg: Any) -> tuple | None:
     if engine == "event" or (engine == "auto" and cfg.input.n_steps >= 2000):
         return None
     net = cfg.build_network()
+    if net.sparse_weights:
+        return None
     return (
         Constants.of(net),
         net.n_in,
@@ -415,6 +417,9 @@ def dask_client(
         return
     if n_workers < 1:
         raise InputError(f"n_workers must be >= 1, got {n_workers}")
+    from infodyn.experiments.mainguard import require_main_guard
+
+    require_main_guard()  # spawned workers re-import the script: it needs a main guard
     cluster = LocalCluster(
         n_workers=n_workers,
         threads_per_worker=1,
@@ -475,9 +480,13 @@ def run_sweep(
     batch_size : > 1 batches compatible small networks with ``vmap`` inside a worker.
     progress : called as ``progress(finished, total)`` after each finished task.
     """
+    from infodyn.experiments import interrupt
+
     spec = get_command(command)
     if retries < 0:
         raise InputError(f"retries must be >= 0, got {retries}")
+    if batch_size < 1:
+        raise InputError(f"batch_size must be >= 1, got {batch_size}")
     points = expand_grid(spec, base, grid, seeds)
     out = Path(out)
     sweep_dir = RunDir(out)
@@ -492,6 +501,7 @@ def run_sweep(
         },
         command="sweep",
     )
+    remove_temporaries(out)  # left by workers killed mid-write in an earlier run
     point_dir = {p.key: out / "points" / p.name for p in points}
     markers: dict[str, dict[str, Any]] = {}
     for p in points:
@@ -534,6 +544,9 @@ def run_sweep(
 
             done = 0
             for fut in as_completed(list(futures)):
+                if interrupt.requested():  # SIGINT/SIGTERM: keep what finished, stop the rest
+                    client.cancel(list(futures))
+                    break
                 task = futures[fut]
                 try:
                     result = fut.result()
@@ -555,11 +568,15 @@ def run_sweep(
                 done += 1
                 if progress is not None:
                     progress(done, len(futures))
+        if scheduler is None:
+            remove_temporaries(out)  # the local workers are gone: nothing writes there now
     wall = time.perf_counter() - t0
     failed = {f["point"] for f in failures}
     rows = []
     for p in points:
-        status = "failed" if p.name in failed else ("skipped" if p.key in skipped else "done")
+        # a point finished in an earlier run is "done" like one finished now (its results come
+        # from its marker); one cut off by an interrupt is "interrupted"
+        status = "failed" if p.name in failed else "done" if p.key in markers else "interrupted"
         row: dict[str, Any] = {"index": p.index, "point": p.name, "status": status}
         row.update(p.values)
         if p.seed is not None:
@@ -572,15 +589,20 @@ def run_sweep(
     summary = {
         "command": command,
         "n_points": len(points),
-        "n_ran": len(pending) - len(failures),
+        "n_ran": len(markers) - len(skipped),
         "n_skipped": len(skipped),
         "n_failed": len(failures),
         "failures": failures,
         "wall_seconds": wall,
         "files": files,
     }
+    n_left = sum(r["status"] == "interrupted" for r in rows)
+    summary["n_interrupted"] = n_left
     write_json(out / "failures.json", failures)
     sweep_dir.write_json("results.json", summary)
+    if n_left:
+        interrupt.check(f"{len(points) - n_left} of {len(points)} points done, {n_left} left "
+                        f"(marked 'interrupted' in {out}/results.csv)")
     return SweepResult(
         out=out,
         rows=rows,
@@ -613,14 +635,8 @@ def _write_outputs(
     grid: dict[str, list[Any]],
     metric: str | None,
 ) -> dict[str, str]:
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(k for k in row if k not in columns)
-    with atomic_path(run.file("results.csv"), ".csv") as tmp:
-        with open(tmp, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
+    write_csv(run.file("results.csv"), rows)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
     files = {"table": "results.csv"}
     try:
         import pandas as pd

@@ -113,9 +113,22 @@ def build_task(section: dict[str, Any], net) -> Any:
 
 
 def run_training(
-    cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progress: bool = False
+    cfg: TrainConfig,
+    out: str | os.PathLike,
+    resume: bool = False,
+    progress: bool = False,
+    allow_config_change: bool = False,
 ) -> dict[str, Any]:
-    """Train as ``cfg`` says into run directory ``out``; returns the results dict."""
+    """Train as ``cfg`` says into run directory ``out``; returns the results dict.
+
+    ``resume`` continues from ``out/checkpoint.npz`` and refuses a config that differs from the
+    stored one (:func:`~infodyn.experiments.resume.check_resume_config`) unless
+    ``allow_config_change``. Inside :func:`~infodyn.experiments.interrupt.graceful`, SIGINT or
+    SIGTERM ends the run after the current iteration with a checkpoint.
+    """
+    from infodyn.experiments.config import resolved
+    from infodyn.experiments.interrupt import checkpoint_on_signal
+    from infodyn.experiments.resume import check_resume_config
     from infodyn.learning.trainer import Trainer
 
     net = cfg.build_network()
@@ -126,10 +139,15 @@ def run_training(
     run = RunDir(out)
     if resume and not run.file("checkpoint.npz").exists():
         raise InputError(f"{out}: no checkpoint.npz to resume from")
-    run.write_config(cfg, command="train")
+    changes = check_resume_config(run.path, resolved(cfg), allow_config_change) if resume else {}
+    if not resume or changes:
+        run.write_config(cfg, "train", {"resumed_with_changes": changes} if changes else None)
     trainer = Trainer(net, task, loss, opts)
     t0 = time.perf_counter()
-    history = trainer.fit(t.iterations, out=run.path, resume=resume, progress=progress)
+    stop = checkpoint_on_signal(run.file("checkpoint.npz"), t.iterations)
+    history = trainer.fit(
+        t.iterations, out=run.path, resume=resume, progress=progress, callback=stop
+    )
     elapsed = time.perf_counter() - t0
     if not history:
         raise InputError("no training iterations were run (training.iterations = 0)")

@@ -99,6 +99,14 @@ def entropy_from_counts(
         raise InputError("counts sum to zero")
     k_obs = int(c.size)
     h, se, big_n = _plugin_nats(c)
+    if warn and big_n < 2:
+        warnings.warn(
+            f"only {big_n:g} sample: the estimate (0 bits plug-in, the prior's mean for NSB) says "
+            "nothing about the source; use at least a few samples per possible word",
+            UndersampledWarning,
+            stacklevel=2,
+        )
+        warn = False
     if estimator == "nsb":
         k = float(alphabet_size) if alphabet_size is not None else float("nan")
         if not np.isfinite(k):

@@ -205,6 +205,7 @@ class TotalCorrelationPenalty(LossTerm):
     online: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         require(self.estimator in ("gaussian", "pairwise"),
                 f"estimator must be 'gaussian' or 'pairwise', got {self.estimator!r}")
         require(self.eps > 0, "eps must be > 0 (it keeps silent units finite)")
@@ -264,6 +265,7 @@ class InformationBottleneck(LossTerm):
     needs_target: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         require(len(self.labels) > 0,
                 "InformationBottleneck needs the stimulus labels of the batch")
         require(all(int(s) >= 0 for s in self.labels), "labels must be integers >= 0")

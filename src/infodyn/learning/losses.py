@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, require_choices, require_finite_number
 
 Array = Any
 
@@ -56,6 +56,10 @@ class LossTerm:
     online: ClassVar[bool] = True  # F linear in S: learning signal known at every step
     uses_output: ClassVar[bool] = False  # depends on the readouts y
     needs_target: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        require_finite_number(f"the weight of loss term {self.name!r}", self.weight)
+        require_choices(self)
 
     def step_stats(self, z_t: Array, y_t: Array, target_t: Array | None, dt: float) -> Any:
         raise NotImplementedError

@@ -40,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from infodyn.errors import InputError, require
+from infodyn.errors import InputError, reading, require, require_choices
 from infodyn.learning.gradients import (
     GradientExplosionError,
     _feedback_matrix,
@@ -88,6 +88,7 @@ class TrainOptions:
     explode_threshold: float = 1e8
 
     def __post_init__(self) -> None:
+        require_choices(self)  # method, feedback, optimizer, reset, precision: their Literal
         require(self.lr > 0 and math.isfinite(self.lr), f"lr must be > 0, got {self.lr}")
         require(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
         require(self.clip_norm is None or self.clip_norm > 0, "clip_norm must be > 0")
@@ -113,9 +114,13 @@ def branching_estimate(activity: np.ndarray) -> float:
     if a.shape[-1] < 3 or np.all(a == a.flat[0]):
         return float("nan")
     try:
+        import warnings
+
         from infodyn.criticality.branching import branching_ratio
 
-        return float(branching_ratio(a, method="naive", n_boot=0).m)
+        with warnings.catch_warnings():  # a metric: NaN says "not meaningful" per iteration
+            warnings.simplefilter("ignore")
+            return float(branching_ratio(a, method="naive", n_boot=0).m)
     except Exception:  # noqa: BLE001 - the estimator refuses degenerate data; fall back
         pass
     prev, nxt = a[:, :-1].ravel(), a[:, 1:].ravel()
@@ -341,7 +346,8 @@ class Trainer:
         path = Path(path)
         if not path.exists():
             raise InputError(f"{path}: no checkpoint to resume from")
-        try:
+        advice = "restore it, or train afresh without --resume into another directory"
+        with reading(path, "checkpoint", advice):
             data = np.load(path, allow_pickle=False)
             stored = params_from_arrays(data, prefix="param_")
             params = {k: to_jax(stored[k], self.dtype) for k in KEYS}
@@ -351,13 +357,13 @@ class Trainer:
             opt_state = jax.tree_util.tree_unflatten(treedef, leaves)
             feedback = np.asarray(data["feedback"]) if "feedback" in data else None
             iteration = int(data["iteration"])
-        except (KeyError, ValueError, OSError) as exc:
-            raise InputError(f"{path}: not a checkpoint of this training setup ({exc})") from None
         self.net.validate_params(params)
         history: list[dict[str, Any]] = []
         metrics = path.with_name("metrics.json")
         if metrics.exists():
-            history = [r for r in json.loads(metrics.read_text()) if r["iteration"] <= iteration]
+            with reading(metrics, "metrics file", advice):
+                rows = json.loads(metrics.read_text())
+                history = [r for r in rows if r["iteration"] <= iteration]
         self.state = TrainState(params, opt_state, feedback, iteration, history)
 
 

@@ -13,15 +13,15 @@ Two random graphs, both without autapses, returned as :class:`SparseWeights` pat
 
 The ``K_j`` distinct presynaptic units of column j are drawn with Floyd's algorithm (Bentley and
 Floyd 1987, "Programming pearls: a sample of brilliance", Commun. ACM 30:754): O(K_j) work and
-one O(N) marker array however large K_j is relative to N. Uniform numbers come from a NumPy
-``Generator`` in chunks of columns, so the graph is reproducible from the seed and the memory of
-the random numbers stays bounded. A counting sort (a stable scatter by presynaptic unit, columns
-in ascending order) then writes the compressed presynaptic layout, whose postsynaptic indices are
-therefore ascending within each row.
+one O(N) marker array however large K_j is relative to N. The random integers come from Numba's
+generator seeded from the caller's NumPy ``Generator``, so the graph is reproducible from the
+seed and no array of random numbers is held. A counting sort (a stable scatter by presynaptic
+unit, columns in ascending order) then writes the compressed presynaptic layout, whose
+postsynaptic indices are therefore ascending within each row.
 
 Memory: the result (``indices`` int32 plus the caller's values) and, transiently, the
-column-ordered presynaptic ids (4 bytes a synapse) and one chunk of uniforms (8 bytes a synapse
-of at most :data:`CHUNK_SYNAPSES` synapses). Time: O(nnz) (about 1-3 s per 10^8 synapses).
+column-ordered presynaptic ids (4 bytes a synapse) and one chunk of values being drawn (8 bytes
+a synapse of at most :data:`CHUNK_SYNAPSES` synapses). Time: O(nnz).
 """
 
 from __future__ import annotations
@@ -31,28 +31,24 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-#: synapses whose uniforms are drawn at once (bounds the transient float64 buffer to 32 MiB)
+#: synapse values drawn at once (bounds the transient float64 buffer to 32 MiB)
 CHUNK_SYNAPSES = 1 << 22
 
 
 @numba.njit(cache=True, nogil=True)
-def _floyd_columns(counts, col0, lo, hi, u, out, out0, marked):  # pragma: no cover - compiled
-    """For columns j = col0 .. col0+len(counts)-1 draw ``counts[c]`` distinct presynaptic units
-    from ``[lo, hi)`` minus ``{j}`` (Floyd's algorithm on the uniforms ``u``), written to
-    ``out[out0:]`` column after column."""
-    pos = out0
-    k = 0
-    for c in range(counts.shape[0]):
-        j = col0 + c
+def _floyd_columns(counts, lo, hi, seed, out, row_counts):  # pragma: no cover - compiled
+    """For every column j draw ``counts[j]`` distinct presynaptic units from ``[lo, hi)`` minus
+    ``{j}`` (Floyd's algorithm), written to ``out`` column after column; ``row_counts[i]`` counts
+    the synapses of each presynaptic unit. Random numbers: Numba's generator seeded by ``seed``."""
+    np.random.seed(seed)
+    marked = np.zeros(max(hi - lo, 1), np.bool_)
+    pos = 0
+    for j in range(counts.shape[0]):
         excl = 1 if (lo <= j) and (j < hi) else 0
         m = hi - lo - excl  # number of candidates
-        kc = counts[c]
         start = pos
-        for jj in range(m - kc, m):
-            r = int(u[k] * (jj + 1))
-            k += 1
-            if r > jj:
-                r = jj
+        for jj in range(m - counts[j], m):
+            r = np.random.randint(0, jj + 1)
             if marked[r]:
                 r = jj
             marked[r] = True
@@ -65,7 +61,7 @@ def _floyd_columns(counts, col0, lo, hi, u, out, out0, marked):  # pragma: no co
             if excl and unit >= j:
                 unit += 1
             out[s] = unit
-    return pos
+            row_counts[unit] += 1
 
 
 @numba.njit(cache=True, nogil=True)
@@ -79,24 +75,6 @@ def _scatter_rows(pre, colptr, fill, indices):  # pragma: no cover - compiled
             fill[i] += 1
 
 
-def _draw_block(rng: np.random.Generator, counts: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Column-ordered presynaptic ids: ``counts[j]`` distinct units of ``[lo, hi)`` minus j."""
-    counts = np.asarray(counts, np.int64)
-    out = np.empty(int(counts.sum()), np.int32)
-    marked = np.zeros(max(hi - lo, 1), np.bool_)
-    csum = np.concatenate(([0], np.cumsum(counts)))
-    col = 0
-    n_post = counts.shape[0]
-    while col < n_post:
-        # as many columns as fit in one chunk of uniforms (at least one)
-        stop = int(np.searchsorted(csum, csum[col] + CHUNK_SYNAPSES, side="right")) - 1
-        stop = min(max(stop, col + 1), n_post)
-        u = rng.random(int(csum[stop] - csum[col]))
-        _floyd_columns(counts[col:stop], col, lo, hi, u, out, int(csum[col]), marked)
-        col = stop
-    return out
-
-
 def draw_pattern(
     rng: np.random.Generator,
     n: int,
@@ -106,12 +84,16 @@ def draw_pattern(
 
     ``blocks`` lists presynaptic populations ``(lo, hi, counts)``: column j receives
     ``counts[j]`` distinct synapses from units ``lo..hi-1`` other than j. The populations must be
-    disjoint ranges (each presynaptic row then gets its synapses from one block).
+    disjoint ranges (each presynaptic row then gets its synapses from one block). Each block's
+    draw is seeded from ``rng``.
     """
-    pres = [_draw_block(rng, counts, lo, hi) for lo, hi, counts in blocks]
     row_counts = np.zeros(n, np.int64)
-    for pre in pres:
-        row_counts += np.bincount(pre, minlength=n)
+    pres = []
+    for lo, hi, counts in blocks:
+        counts = np.asarray(counts, np.int64)
+        pre = np.empty(int(counts.sum()), np.int32)
+        _floyd_columns(counts, lo, hi, int(rng.integers(0, 2**32 - 1)), pre, row_counts)
+        pres.append(pre)
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(row_counts, out=indptr[1:])
     indices = np.empty(int(indptr[-1]), np.int32)

@@ -68,12 +68,14 @@ def step(
     detach_recurrent: bool = False,
     detach_reset: bool = False,
     pre: jax.Array | None = None,
+    pre_in: jax.Array | None = None,
 ) -> tuple[State, jax.Array]:
     """Advance one step. Returns the new state and the threshold ``A[t]`` (B, n_rec).
 
-    ``params["w_rec"]`` may be a :class:`~infodyn.network.sparse.SparseWeights`; ``pre`` then
-    passes its presynaptic indices (:func:`~infodyn.network.sparse.pre_indices_jax`, computed
-    once per scan rather than every step)."""
+    ``params["w_rec"]`` and ``params["w_in"]`` may be
+    :class:`~infodyn.network.sparse.SparseWeights`; ``pre`` and ``pre_in`` then pass their
+    presynaptic indices (:func:`~infodyn.network.sparse.pre_indices_jax`, computed once per scan
+    rather than every step)."""
     z_prev = state.z
     z_rec = jax.lax.stop_gradient(z_prev) if detach_recurrent else z_prev
     z_reset = jax.lax.stop_gradient(z_prev) if detach_reset else z_prev
@@ -81,7 +83,7 @@ def step(
     v = (
         c.alpha * state.v
         + recurrent_current(z_rec, params["w_rec"], pre)
-        + (x_t @ params["w_in"]) * c.input_scale
+        + recurrent_current(x_t, params["w_in"], pre_in) * c.input_scale
         - c.v_th * z_reset
     )
     thr = c.v_th + beta * a

@@ -85,8 +85,23 @@ def _add_sparse_rows(acc, values, indices, indptr, idx, count):  # pragma: no co
 
 
 @numba.njit(cache=True, nogil=True)
+def _add_sparse_scaled_rows(acc, values, indices, indptr, idx, scale, count):  # pragma: no cover
+    """``acc[indices[s]] += scale[k] * values[s]`` for the synapses s of rows ``idx[k]``, k in
+    order: bitwise the sums of :func:`_add_scaled_rows` on the dense rows."""
+    for k in range(count):
+        i = idx[k]
+        sk = scale[k]
+        for s in range(indptr[i], indptr[i + 1]):
+            acc[indices[s]] += sk * values[s]
+
+
+@numba.njit(cache=True, nogil=True)
 def _event_loop(
     w_in,
+    in_sparse,
+    in_values,
+    in_indices,
+    in_indptr,
     w_rec,
     sparse,
     values,
@@ -150,7 +165,10 @@ def _event_loop(
                 in_val[n_x] = xi
                 n_x += 1
         inp[:] = 0.0
-        _add_scaled_rows(inp, w_in, in_idx, in_val, n_x)
+        if in_sparse:
+            _add_sparse_scaled_rows(inp, in_values, in_indices, in_indptr, in_idx, in_val, n_x)
+        else:
+            _add_scaled_rows(inp, w_in, in_idx, in_val, n_x)
         # leak, input, reset, threshold and refractoriness: branch-free so that it vectorises
         for j in range(n_rec):
             zj = z[j]
@@ -221,18 +239,19 @@ _NO_SPARSE = (np.zeros(1, np.float32), np.zeros(1, np.int32), np.zeros(2, np.int
 
 def event_weights(params) -> dict[str, np.ndarray]:
     """The weight arrays the loop reads (:func:`row_storage` for ``w_in``/``w_rec``, float64
-    ``w_out``; :func:`sparse_storage` under ``"sparse"`` for a :class:`SparseWeights` ``w_rec``);
-    prepare them once for a run of many chunks and pass them as ``weights=``."""
+    ``w_out``; for a :class:`SparseWeights` ``w_rec`` or ``w_in``, :func:`sparse_storage` under
+    ``"sparse"`` or ``"in_sparse"``); prepare them once for a run of many chunks and pass them as
+    ``weights=``."""
     from infodyn.network.sparse import SparseWeights
 
-    w_rec = params["w_rec"]
-    out = {"w_in": row_storage(params["w_in"]),
-           "w_out": np.ascontiguousarray(params["w_out"], dtype=np.float64)}
-    if isinstance(w_rec, SparseWeights):
-        out["w_rec"] = np.zeros((1, 1), np.float32)
-        out["sparse"] = sparse_storage(w_rec)
-    else:
-        out["w_rec"] = row_storage(w_rec)
+    out = {"w_out": np.ascontiguousarray(params["w_out"], dtype=np.float64)}
+    for key, tag in (("w_rec", "sparse"), ("w_in", "in_sparse")):
+        w = params[key]
+        if isinstance(w, SparseWeights):
+            out[key] = np.zeros((1, 1), np.float32)
+            out[tag] = sparse_storage(w)
+        else:
+            out[key] = row_storage(w)
     return out
 
 
@@ -278,12 +297,14 @@ def run_event_chunk(
     buffer of ``capacity`` spikes fills and at the end; returns recorded (v, thr, y) or Nones.
     ``weights``: :func:`event_weights` of ``params``, prepared once by callers that run many
     chunks (otherwise prepared here, an O(n_rec^2) (dense) or O(nnz) (sparse) check per call).
-    A sparse ``w_rec`` adds, for each unit that spiked, only its outgoing synapses.
+    A sparse ``w_rec`` adds, for each unit that spiked, only its outgoing synapses; a sparse
+    ``w_in``, for each non-zero input, only its synapses.
     """
     w = event_weights(params) if weights is None else weights
     w_in, w_rec, w_out = w["w_in"], w["w_rec"], w["w_out"]
-    sparse = "sparse" in w
+    sparse, in_sparse = "sparse" in w, "in_sparse" in w
     values, indices, indptr = w["sparse"] if sparse else _NO_SPARSE
+    in_values, in_indices, in_indptr = w["in_sparse"] if in_sparse else _NO_SPARSE
     x = np.ascontiguousarray(x, dtype=np.float64)
     n_steps = x.shape[0]
     capacity = max(capacity, 2 * net.n_rec)
@@ -298,6 +319,10 @@ def run_event_chunk(
     while t < n_steps:
         t = _event_loop(
             w_in,
+            in_sparse,
+            in_values,
+            in_indices,
+            in_indptr,
             w_rec,
             sparse,
             values,

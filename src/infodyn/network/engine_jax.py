@@ -40,16 +40,19 @@ def run(
     record: bool = True,
 ) -> dict[str, jax.Array]:
     """Simulate ``x`` (B, T, n_in); returns time-major arrays v, z, thr, y of shape (T, B, .)
-    (only z with ``record=False``). ``params["w_rec"]`` may be a :class:`SparseWeights`."""
+    (only z with ``record=False``). ``params["w_rec"]`` and ``params["w_in"]`` may be
+    :class:`SparseWeights`."""
     batch = x.shape[0]
     n_rec = params["w_rec"].shape[0]
     n_out = params["w_out"].shape[1]
     state0 = zero_state(batch, n_rec, n_out, x.dtype)
-    w_rec = params["w_rec"]
-    pre = pre_indices_jax(w_rec) if isinstance(w_rec, SparseWeights) else None  # once per scan
+    pre, pre_in = (  # presynaptic ids of sparse weights: once per scan
+        pre_indices_jax(w) if isinstance(w, SparseWeights) else None
+        for w in (params["w_rec"], params["w_in"])
+    )
 
     def body(state: State, x_t: jax.Array):
-        new, thr = step(c, params, beta, state, x_t, detach_recurrent, detach_reset, pre)
+        new, thr = step(c, params, beta, state, x_t, detach_recurrent, detach_reset, pre, pre_in)
         if not record:
             return new, new.z
         return new, (new.v, new.z, thr, new.y)

@@ -123,8 +123,8 @@ class LIF(BaseModel):
             n_e = self.n_exc
             if k_e > n_e - 1 or k_i > max(self.n_rec - n_e - 1, 0):
                 raise ValueError(
-                    f"k_in={self.k_in} splits into {k_e} excitatory + {k_i} inhibitory inputs, "
-                    f"more than the {n_e} excitatory / {self.n_rec - n_e} inhibitory units allow"
+                    f"k_in={self.k_in} needs {k_e} excitatory + {k_i} inhibitory inputs from "
+                    f"other units; there are {n_e} excitatory and {self.n_rec - n_e} inhibitory"
                 )
         return self
 
@@ -289,7 +289,7 @@ class LIF(BaseModel):
 
     def validate_params(self, params: dict[str, Array]) -> None:
         """Raise :class:`InputError` unless ``params`` has the right keys, shapes and values
-        (``w_rec`` may be dense or a :class:`SparseWeights`)."""
+        (``w_rec`` and ``w_in`` may be dense or :class:`SparseWeights`)."""
         from infodyn.errors import require_finite
         from infodyn.network.sparse import SparseWeights, check_sparse
 
@@ -303,6 +303,8 @@ class LIF(BaseModel):
             raise InputError(f"params is missing {sorted(missing)}")
         for key, shape in expected.items():
             if isinstance(params[key], SparseWeights):
+                if key == "w_out":
+                    raise InputError("params['w_out'] must be a dense array")
                 check_sparse(params[key], shape, f"params[{key!r}]")
                 continue
             got = tuple(np.shape(params[key]))

@@ -257,6 +257,11 @@ def constrain_sparse(w: SparseWeights, signs: Array | None = None, mask: Array |
     """The values projected onto the constraints (JAX, jit-safe): synapses on the diagonal
     zeroed, times ``mask`` (nnz,) if given, and Dale's law ``s_i max(s_i w_s, 0)`` with ``s_i``
     the sign of the presynaptic unit i when ``signs`` (n_pre,) is given."""
+    return w.with_values(_constrained_values(w, signs, mask))  # the pattern arrays unchanged
+
+
+@jax.jit
+def _constrained_values(w: SparseWeights, signs: Array | None, mask: Array | None) -> Array:
     pre = pre_indices_jax(w)
     v = jnp.asarray(w.values)
     v = v * (pre != jnp.asarray(w.indices)).astype(v.dtype)
@@ -265,7 +270,7 @@ def constrain_sparse(w: SparseWeights, signs: Array | None = None, mask: Array |
     if signs is not None:
         s = jnp.take(jnp.asarray(signs, v.dtype), pre)
         v = s * jnp.maximum(s * v, 0.0)
-    return w.with_values(v)
+    return v
 
 
 def to_jax(w: Array, dtype: Any) -> Array:

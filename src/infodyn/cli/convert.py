@@ -1,0 +1,36 @@
+"""``infodyn convert IN OUT.h5``: any spike source infodyn reads, written as infodyn's HDF5."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from infodyn.cli.app import app
+
+
+@app.command()
+def convert(
+    source: Path = typer.Argument(
+        ..., help="Spike file or recording: .h5, .npz, .nwb, a Kilosort/phy folder, or a Neo file."
+    ),
+    out: Path = typer.Argument(..., help="infodyn HDF5 spike file to write (.h5)."),
+    dt: float = typer.Option(
+        None, "--dt", help="Bin in ms for spike times in seconds (default 1, or the NWB file's)."
+    ),
+    groups: str = typer.Option(
+        "good", "--groups", help="phy cluster labels to keep, e.g. 'good,mua', or 'all'."
+    ),
+) -> None:
+    """Read SOURCE (binning spike times into DT ms steps) and write OUT in infodyn's format."""
+    from infodyn.data.spikes import is_h5_path, load_spikes, save_spikes
+    from infodyn.errors import InputError
+
+    if not is_h5_path(out):
+        raise InputError(f"{out}: the output must be an infodyn HDF5 file (.h5 or .hdf5)")
+    spikes = load_spikes(source, dt=dt, groups=groups)
+    save_spikes(out, spikes)
+    typer.echo(
+        f"{spikes.n_units} units, {spikes.n_spikes} spikes, {spikes.n_trials} trial(s) of "
+        f"{spikes.n_steps} steps of {spikes.dt:g} ms -> {out}"
+    )

@@ -1,0 +1,144 @@
+"""The one error path of the ``infodyn`` command.
+
+Every failure a user can cause or fix (bad input, the file system, memory, the platform) ends as
+one line on stderr, ``infodyn: error: <file or key>: <what is wrong>; <what to do>``, and exit
+code 2. An interrupt (Ctrl-C, SIGTERM) ends with the line the interrupted command left (which
+checkpoint it wrote and how to resume) and exit code 130. Anything else is a bug: its traceback
+is printed, followed by one line saying so and where to report it, and the exit code is 1.
+
+:func:`run` wraps the typer application; :func:`explain` is the classification (an exception
+to its one line, or ``None`` for a bug), kept separate so tests can check it directly.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+import traceback
+from typing import Any
+
+from infodyn.errors import InputError
+
+#: where bugs are reported (printed under the traceback of an unexpected exception)
+REPORT_BUGS = "the infodyn issue tracker (see README.md, 'Reporting problems')"
+
+#: exit codes: 2 for an expected failure (as click's usage errors), 130 for an interrupt
+EXIT_ERROR, EXIT_INTERRUPT, EXIT_BUG = 2, 130, 1
+
+_OS_ADVICE = {
+    errno.EACCES: "permission denied; choose a location you can write to (--out) or fix its "
+    "permissions",
+    errno.EPERM: "operation not permitted; choose another location or fix its permissions",
+    errno.EROFS: "read-only file system; choose a writable location (--out)",
+    errno.ENOSPC: "no space left on the device; free some space or choose another location",
+    errno.EDQUOT: "disk quota exceeded; free some space or choose another location",
+    errno.EEXIST: "a file is in the way of a directory that must be created there; choose "
+    "another --out or move the file",
+    errno.ENOTDIR: "a file is in the way where a directory is needed; choose another --out or "
+    "move the file",
+    errno.EISDIR: "is a directory where a file is expected; name a file",
+    errno.ENOENT: "no such file or directory; check the path",
+    errno.ENAMETOOLONG: "the path is too long; choose a shorter one",
+}
+
+
+def _os_line(exc: OSError) -> str:
+    where = exc.filename if exc.filename is not None else None
+    advice = _OS_ADVICE.get(exc.errno or -1)
+    if advice is None:
+        advice = f"{exc.strerror or exc}; check the path and the file system"
+    return f"{where}: {advice}" if where is not None else advice
+
+
+def explain(exc: BaseException) -> str | None:
+    """The one line an expected failure prints, or ``None`` when ``exc`` is a bug."""
+    if isinstance(exc, InputError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        what = f" ({exc})" if str(exc) else ""
+        return (
+            f"out of memory{what}; use smaller sizes (units, steps, patches, batch) or a "
+            "machine with more memory"
+        )
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return _os_line(exc)
+    return None
+
+
+def platform_preflight() -> None:
+    """Refuse, in one line, a ``JAX_PLATFORMS`` that JAX cannot start on this machine.
+
+    JAX fails late and obscurely there (an ``AssertionError`` deep in its dispatch), so when the
+    variable is set the backend is started once here, before any work.
+    """
+    wanted = os.environ.get("JAX_PLATFORMS", "").strip()
+    if not wanted or wanted == "cpu":
+        return
+    import jax
+
+    try:
+        jax.devices()
+    except Exception as exc:  # noqa: BLE001 - any failure to start the backend is the same fault
+        detail = f" ({type(exc).__name__}: {exc})" if str(exc) else ""
+        raise InputError(
+            f"JAX_PLATFORMS={wanted!r}: JAX cannot start that backend on this machine{detail}; "
+            "unset JAX_PLATFORMS (or set it to 'cpu'), or install the matching jax plugin "
+            "(e.g. jax[cuda12]) on a machine with that accelerator"
+        ) from None
+
+
+def _say(line: str) -> None:
+    print(f"infodyn: error: {line}", file=sys.stderr)
+
+
+def _is(exc: BaseException, name: str) -> bool:
+    """Whether ``exc`` is click's exception ``name`` (click, or the copy vendored by typer)."""
+    return any(k.__name__ == name and "click" in k.__module__ for k in type(exc).__mro__)
+
+
+def _usage_error(exc: Any) -> int:
+    """A command-line usage error as one line naming the command and its ``--help``."""
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" or ctx is None:
+        exc.show()  # the help text itself (``infodyn`` alone)
+        return int(exc.exit_code)
+    where = ctx.command_path
+    _say(f"{where}: {exc.format_message().rstrip('.')}; see '{where} --help'")
+    return int(exc.exit_code)
+
+
+def run(app: Any, argv: list[str] | None = None) -> int:
+    """Run the typer ``app`` and return the process exit code (see the module docstring)."""
+    from infodyn.experiments.interrupt import Interrupted
+
+    try:
+        platform_preflight()
+        rc = app(args=argv, standalone_mode=False, prog_name="infodyn")
+        return rc if isinstance(rc, int) else 0
+    except Interrupted as exc:
+        print(f"infodyn: interrupted: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPT
+    except KeyboardInterrupt:
+        print("infodyn: interrupted (nothing was checkpointed)", file=sys.stderr)
+        return EXIT_INTERRUPT
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException as exc:  # noqa: BLE001 - the single place that classifies failures
+        if _is(exc, "Abort"):
+            print("infodyn: aborted", file=sys.stderr)
+            return EXIT_INTERRUPT
+        if _is(exc, "ClickException"):
+            return _usage_error(exc)
+        line = explain(exc)
+        if line is not None:
+            _say(line)
+            return EXIT_ERROR
+        traceback.print_exc()
+        print(
+            f"infodyn: internal error ({type(exc).__name__}): this is a bug in infodyn, not in "
+            f"your input; please report it, with the command, its config and the traceback "
+            f"above, to {REPORT_BUGS}",
+            file=sys.stderr,
+        )
+        return EXIT_BUG

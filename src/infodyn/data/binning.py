@@ -1,0 +1,122 @@
+"""Spike counts per bin and unit, from a loaded spike train or streamed from a file.
+
+``binned[trial, b, k]`` counts the spikes of unit ``units[k]`` in steps ``b*bin_steps ..
+(b+1)*bin_steps - 1`` of ``trial`` (a trailing partial bin is dropped); ``binary=True`` keeps only
+whether the unit spiked (0/1, uint8). This is the raster that word-based analyses (entropies,
+mutual information, energy models) start from.
+
+An infodyn HDF5 spike file is not loaded: :func:`spike_source` reads it block by block
+(:meth:`~infodyn.data.spikes.SpikeReader.iter_blocks`, ``block_spikes`` spikes at a time, in any
+order) and adds each block's spikes of the selected units to the result. Memory is the result
+(``n_trials * n_bins * len(units)`` bytes when binary) plus one block (16 bytes a spike) and an
+O(n_units) lookup, however many units and spikes the file holds, and the numbers equal those of
+the loaded file. Other files are loaded with :func:`~infodyn.data.spikes.load_spikes`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from infodyn.errors import InputError
+
+BLOCK_SPIKES = 1 << 20  # spikes read at a time from a file (16 MiB)
+
+Blocks = Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+@dataclass
+class SpikeSource:
+    """The header of a spike train or file and a pass over its spikes in blocks.
+
+    ``blocks()`` yields ``(trials, times, units)`` arrays (one block for a loaded train);
+    ``unit_counts()`` is the number of spikes of each unit.
+    """
+
+    n_units: int
+    n_steps: int
+    n_trials: int
+    dt: float
+    blocks: Callable[[], Blocks]
+    streamed: bool
+
+    def unit_counts(self) -> np.ndarray:
+        """Spikes per unit, ``(n_units,)`` int64, from one pass."""
+        counts = np.zeros(self.n_units, np.int64)
+        for _, _, u in self.blocks():
+            counts += np.bincount(u, minlength=self.n_units)
+        return counts
+
+    def binned(self, bin_steps: int, units: Any = None, binary: bool = True) -> np.ndarray:
+        """``(n_trials, n_bins, len(units))`` counts per bin (module docstring): uint8 0/1 when
+        ``binary``, else int64; ``units`` (default all) selects and orders the columns."""
+        from infodyn.memory import require_memory
+
+        b = int(bin_steps)
+        if b < 1:
+            raise InputError(f"bin_steps must be >= 1, got {bin_steps}")
+        n_bins = self.n_steps // b
+        if n_bins == 0:
+            raise InputError(f"bin_steps={b} is longer than a trial ({self.n_steps} steps)")
+        sel = np.arange(self.n_units) if units is None else np.asarray(units, np.int64).ravel()
+        if sel.size == 0 or sel.min() < 0 or sel.max() >= self.n_units:
+            raise InputError(f"units must be a non-empty list in [0, {self.n_units})")
+        uniq, inverse = np.unique(sel, return_inverse=True)
+        dtype = np.uint8 if binary else np.int64
+        require_memory(
+            self.n_trials * n_bins * uniq.size * np.dtype(dtype).itemsize,
+            f"words of {uniq.size} units x {self.n_trials * n_bins} bins",
+            "select fewer units or use larger bins",
+        )
+        lookup = np.full(self.n_units, -1, np.int64)
+        lookup[uniq] = np.arange(uniq.size)
+        out = np.zeros((self.n_trials, n_bins, uniq.size), dtype)
+        for tr, t, u in self.blocks():
+            col = lookup[u]
+            keep = (col >= 0) & (t < n_bins * b)
+            idx = (tr[keep], t[keep] // b, col[keep])
+            if binary:
+                out[idx] = 1
+            else:
+                np.add.at(out, idx, 1)
+        return out if np.array_equal(uniq, sel) else out[:, :, inverse]
+
+
+@contextlib.contextmanager
+def spike_source(source: Any, block_spikes: int | None = None) -> Iterator[SpikeSource]:
+    """A :class:`SpikeSource` over a :class:`~infodyn.data.spikes.SpikeTrain` or a spike file
+    (HDF5 files streamed, ``block_spikes`` spikes at a time; others loaded)."""
+    from infodyn.data.spikes import SpikeReader, is_h5_path, load_spikes
+
+    if isinstance(source, (str, bytes, os.PathLike)):
+        if is_h5_path(source):
+            block = BLOCK_SPIKES if block_spikes is None else block_spikes
+            with SpikeReader(os.fsdecode(source), block_spikes=block) as reader:
+                yield SpikeSource(
+                    reader.n_units,
+                    reader.n_steps,
+                    reader.n_trials,
+                    reader.dt,
+                    reader.iter_blocks,
+                    streamed=True,
+                )
+            return
+        source = load_spikes(source)
+    if not all(hasattr(source, a) for a in ("times", "units", "trials", "n_units", "dt")):
+        raise InputError("expected a SpikeTrain or the path of a spike file")
+    train = source
+    yield SpikeSource(
+        int(train.n_units),
+        int(train.n_steps),
+        int(train.n_trials),
+        float(train.dt),
+        lambda: iter(
+            [(np.asarray(train.trials), np.asarray(train.times), np.asarray(train.units))]
+        ),
+        streamed=False,
+    )

@@ -1,0 +1,130 @@
+"""Spike trains of any file Neo reads (Garcia et al. 2014), as a :class:`~infodyn.data.SpikeTrain`.
+
+Needs the optional extra: ``pip install infodyn[neo]``.
+
+Neo reads some fifty formats (Plexon, Blackrock, Spike2, NeuroExplorer, NIX, Neo's MATLAB
+files, ...) into ``Block`` objects of ``Segment`` objects holding ``SpikeTrain`` objects. Each
+segment that holds spike trains becomes one trial spanning ``[t_start, t_stop)`` of its spike
+trains (up to its last spike when one lies on ``t_stop``, which Neo allows), and spike train
+``i`` of a segment becomes unit ``i`` - or, when every spike train has a distinct name, the
+units are the names (in order of first appearance), so a unit keeps its index across segments
+that list it in another order. Times are binned into steps of ``dt`` ms
+(:func:`infodyn.data.timebins.bin_trials`).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infodyn.data.timebins import TimedTrial, bin_trials
+from infodyn.data.spikes import SpikeTrain
+from infodyn.errors import InputError
+
+
+def _neo() -> Any:
+    try:
+        import neo
+    except ImportError:
+        raise InputError("reading this format needs Neo: pip install 'infodyn[neo]'") from None
+    return neo
+
+
+def load_neo_spikes(path: str | os.PathLike, dt: float | None = None) -> SpikeTrain:
+    """Read the spike trains of a file Neo can read; ``dt`` is the bin in ms (default 1 ms).
+
+    Neo's readers for the file's suffix are tried in Neo's order until one finds spike trains
+    (``.txt``, for instance, may hold signals or spike times). All blocks are read; their
+    segments become trials (module docstring)."""
+    neo = _neo()
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    try:
+        candidates = neo.io.list_candidate_ios(str(path))
+    except Exception:  # Neo raises several types for names it cannot place
+        candidates = []
+    tried = []
+    for cls in candidates:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                io = cls(str(path))
+                blocks = io.read(lazy=False)
+            except Exception as exc:  # each Neo IO raises its own types for unreadable files
+                tried.append(f"{cls.__name__} failed ({type(exc).__name__}: {exc})")
+                continue
+            finally:
+                close = getattr(locals().get("io"), "close", None)
+                if callable(close):
+                    close()
+        segments = [seg for seg in _segments(blocks, neo) if seg]
+        if not segments:
+            tried.append(f"{cls.__name__} finds no spike trains")
+            continue
+        for w in caught:  # the warnings of the reader that is used, not of those tried before
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return spikes_from_neo(blocks, dt, source=str(path))
+    if not tried:
+        raise InputError(
+            f"{path}: unknown spike file type {path.suffix!r}: neither infodyn nor Neo has a "
+            f"reader for it (infodyn reads .h5, .npz, .nwb and Kilosort/phy folders)"
+        )
+    raise InputError(f"{path}: unknown spike file type {path.suffix!r}: " + "; ".join(tried))
+
+
+def spikes_from_neo(obj: Any, dt: float | None = None, *, source: str = "neo") -> SpikeTrain:
+    """Bin Neo objects: a ``Block``, a ``Segment``, a ``SpikeTrain``, or a list of any of these
+    (a list of spike trains is one trial; a list of blocks or segments, consecutive trials)."""
+    neo = _neo()
+    segments = [seg for seg in _segments(obj, neo) if seg]
+    if not segments:
+        raise InputError(f"{source}: holds no spike trains")
+    names = [st.name for seg in segments for st in seg]
+    by_name = all(isinstance(n, str) and n for n in names) and all(
+        len({st.name for st in seg}) == len(seg) for seg in segments
+    )
+    unit_ids: list[Any] = []
+    if by_name:
+        for n in names:
+            if n not in unit_ids:
+                unit_ids.append(n)
+    else:
+        unit_ids = list(range(max(len(seg) for seg in segments)))
+    index = {u: i for i, u in enumerate(unit_ids)}
+    trials = []
+    for seg in segments:
+        seconds, units = [], []
+        for i, st in enumerate(seg):
+            seconds.append(np.asarray(st.times.rescale("s").magnitude, dtype=np.float64))
+            units.append(np.full(len(st), index[st.name if by_name else i], dtype=np.int64))
+        start = min(float(st.t_start.rescale("s").magnitude) for st in seg)
+        stop: float | None = max(float(st.t_stop.rescale("s").magnitude) for st in seg)
+        t = np.concatenate(seconds)
+        if t.size and t.max() >= stop:
+            stop = None  # Neo's t_stop is inclusive: a spike on it ends the trial in its bin
+        trials.append(TimedTrial(t, np.concatenate(units), start, stop))
+    metadata = {"source": source, "format": "neo", "unit_ids": [str(u) for u in unit_ids]}
+    return bin_trials(trials, len(unit_ids), dt, source=source, metadata=metadata)
+
+
+def _segments(obj: Any, neo: Any) -> list[list[Any]]:
+    """The spike trains of ``obj``, one list per segment."""
+    if isinstance(obj, neo.Block):
+        return [list(seg.spiketrains) for seg in obj.segments]
+    if isinstance(obj, neo.Segment):
+        return [list(obj.spiketrains)]
+    if isinstance(obj, neo.SpikeTrain):
+        return [[obj]]
+    if isinstance(obj, (list, tuple)) or type(obj).__name__ == "SpikeTrainList":
+        items = list(obj)
+        if items and all(isinstance(o, neo.SpikeTrain) for o in items):
+            return [items]
+        return [seg for o in items for seg in _segments(o, neo)]
+    raise InputError(
+        f"expected a Neo Block, Segment or SpikeTrain (or a list of them), got {type(obj).__name__}"
+    )

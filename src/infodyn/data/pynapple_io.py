@@ -1,0 +1,87 @@
+"""pynapple ``TsGroup`` objects (Viejo et al. 2023) to and from :class:`~infodyn.data.SpikeTrain`.
+
+Needs the optional extra: ``pip install infodyn[pynapple]``.
+
+A ``TsGroup`` maps unit ids to ``Ts`` spike-time series (seconds) over a ``time_support``
+``IntervalSet``. :func:`from_tsgroup` makes unit ``i`` of the keys in sorted order (the ids are
+kept in ``metadata["unit_ids"]``) and one trial per interval of the time support (or of
+``epochs``), binned into steps of ``dt`` ms from the interval's start
+(:func:`infodyn.data.timebins.bin_trials`). :func:`to_tsgroup` lays trials one after another with
+a one-step gap (pynapple merges touching intervals) - trial ``k`` spans ``k * (n_steps + 1) * dt``
+ms to ``n_steps * dt`` ms later, one interval of the time support - with each spike at the start
+of its step, so ``from_tsgroup(to_tsgroup(s), dt=s.dt)`` gives ``s`` back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from infodyn.data.timebins import TimedTrial, bin_trials
+from infodyn.data.spikes import SpikeTrain
+from infodyn.errors import InputError
+
+
+def _nap() -> Any:
+    try:
+        import pynapple
+    except ImportError:
+        raise InputError(
+            "converting pynapple objects needs pynapple: pip install 'infodyn[pynapple]'"
+        ) from None
+    return pynapple
+
+
+def is_tsgroup(obj: Any) -> bool:
+    """Whether ``obj`` is a pynapple ``TsGroup`` (False when pynapple is not installed)."""
+    cls = type(obj)
+    if cls.__name__ != "TsGroup" or not cls.__module__.startswith("pynapple"):
+        return False
+    return True
+
+
+def from_tsgroup(group: Any, dt: float | None = None, epochs: Any = None) -> SpikeTrain:
+    """Bin a pynapple ``TsGroup`` into a :class:`~infodyn.data.SpikeTrain` of ``dt`` ms steps
+    (default 1 ms): one trial per interval of ``epochs`` (an ``IntervalSet``; default the
+    group's time support)."""
+    nap = _nap()
+    if not isinstance(group, nap.TsGroup):
+        raise InputError(f"expected a pynapple TsGroup, got {type(group).__name__}")
+    keys = sorted(group.keys())
+    if not keys:
+        raise InputError("the TsGroup holds no units")
+    support = group.time_support if epochs is None else epochs
+    if not isinstance(support, nap.IntervalSet):
+        raise InputError(f"epochs must be a pynapple IntervalSet, got {type(support).__name__}")
+    starts = np.asarray(support.start, dtype=np.float64)
+    ends = np.asarray(support.end, dtype=np.float64)
+    if starts.size == 0:
+        raise InputError("the TsGroup's time support (or epochs) holds no interval")
+    seconds = [np.asarray(group[k].t, dtype=np.float64) for k in keys]
+    units = [np.full(s.size, i, dtype=np.int64) for i, s in enumerate(seconds)]
+    t, u = np.concatenate(seconds), np.concatenate(units)
+    trials = []
+    for a, b in zip(starts, ends, strict=True):
+        inside = (t >= a) & (t < b)
+        trials.append(TimedTrial(t[inside], u[inside], float(a), float(b)))
+    metadata = {"source": "pynapple.TsGroup", "format": "pynapple", "unit_ids": list(keys)}
+    return bin_trials(trials, len(keys), dt, source="TsGroup", metadata=metadata)
+
+
+def to_tsgroup(spikes: SpikeTrain) -> Any:
+    """A pynapple ``TsGroup`` of ``spikes``: unit ``i`` under key ``i``, trials one after another
+    (see the module docstring), times in seconds."""
+    nap = _nap()
+    dt_s = spikes.dt / 1000.0
+    period = (spikes.n_steps + 1) * dt_s
+    seconds = spikes.trials * period + spikes.times * dt_s
+    starts = np.arange(spikes.n_trials) * period
+    support = nap.IntervalSet(start=starts, end=starts + spikes.n_steps * dt_s)
+    return nap.TsGroup(
+        {
+            i: nap.Ts(t=np.sort(seconds[spikes.units == i]), time_support=support)
+            for i in range(spikes.n_units)
+        },
+        time_support=support,
+    )

@@ -1,0 +1,134 @@
+"""Bin spike times in seconds (recordings) into a step-indexed :class:`~infodyn.data.SpikeTrain`.
+
+Recordings store spike times in seconds; infodyn analyses spikes as step indices of ``dt`` ms.
+Each trial ``r`` is given in its own time frame with a start ``t0_r`` and an optional stop; a
+spike at time ``t`` of that trial falls in step
+
+    k = floor((t - t0_r) / dt + 1e-6)        (dt in seconds here)
+
+(the small tolerance keeps spikes written as exact multiples of ``dt`` in their own bin despite
+float rounding). ``n_steps`` is the longest trial: ``ceil((stop - t0) / dt - 1e-6)`` steps, or up
+to the last spike when a trial has no stop. Spikes before ``t0`` or at or after the stop are
+dropped; two spikes of one unit in one bin become one event (infodyn rasters are binary). Both
+are counted in ``metadata["binning"]`` and warned about, never silently.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from infodyn.data.spikes import SpikeTrain
+from infodyn.errors import InputError
+
+_BIN_TOL = 1e-6
+DEFAULT_DT_MS = 1.0
+
+
+@dataclass(frozen=True)
+class TimedTrial:
+    """Spikes of one trial in seconds: ``seconds[i]`` is a spike of unit ``units[i]``; the trial
+    spans ``[start, stop)`` seconds (``stop=None``: up to its last spike)."""
+
+    seconds: Any
+    units: Any
+    start: float = 0.0
+    stop: float | None = None
+
+
+def check_dt(dt: float | None) -> float:
+    """The bin width in ms: ``dt`` (checked positive and finite) or 1 ms when None."""
+    if dt is None:
+        return DEFAULT_DT_MS
+    try:
+        value = float(dt)
+    except (TypeError, ValueError):
+        raise InputError(f"dt must be a positive number of ms, got {dt!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"dt must be a positive number of ms, got {dt!r}")
+    return value
+
+
+def bin_trials(
+    trials: Sequence[TimedTrial],
+    n_units: int,
+    dt: float | None,
+    *,
+    source: str,
+    metadata: dict[str, Any] | None = None,
+) -> SpikeTrain:
+    """Bin ``trials`` of spike times (seconds) into steps of ``dt`` ms (see the module docstring).
+
+    ``source`` names the recording in warnings and error messages; ``metadata`` is stored with
+    the spikes, plus ``binning`` (spikes dropped outside their trial, spikes merged in a bin).
+    """
+    dt = check_dt(dt)
+    dt_s = dt / 1000.0
+    if n_units < 1:
+        raise InputError(f"{source}: the recording has no units")
+    if not trials:
+        raise InputError(f"{source}: the recording has no trials (segments)")
+    parts = []
+    for r, trial in enumerate(trials):
+        t = np.asarray(trial.seconds, dtype=np.float64).reshape(-1)
+        u = np.asarray(trial.units, dtype=np.int64).reshape(-1)
+        if t.shape != u.shape:
+            raise InputError(f"{source}: spike times and units of trial {r} differ in length")
+        if not np.all(np.isfinite(t)):
+            raise InputError(f"{source}: trial {r} holds non-finite spike times")
+        start = float(trial.start)
+        if trial.stop is None:
+            steps_r = int(np.floor((t.max(initial=start) - start) / dt_s + _BIN_TOL)) + 1
+        else:
+            if not float(trial.stop) > start:
+                raise InputError(f"{source}: trial {r} stops at or before it starts")
+            steps_r = max(math.ceil((float(trial.stop) - start) / dt_s - _BIN_TOL), 1)
+        parts.append((t, u, start, trial.stop, steps_r))
+    n_steps = max(p[4] for p in parts)
+    keys, n_outside = [], 0
+    for r, (t, u, start, stop, steps_r) in enumerate(parts):
+        steps = np.floor((t - start) / dt_s + _BIN_TOL).astype(np.int64)
+        inside = (steps >= 0) & (steps < steps_r)
+        if stop is not None:
+            inside &= t < float(stop) - _BIN_TOL * dt_s
+        n_outside += int(np.count_nonzero(~inside))
+        keys.append(np.stack([np.full(int(inside.sum()), r), steps[inside], u[inside]]))
+    key = np.concatenate(keys, axis=1)
+    if key.size and (key[2].min() < 0 or key[2].max() >= n_units):
+        raise InputError(f"{source}: spike unit indices must lie in [0, {n_units})")
+    unique = np.unique(key, axis=1)
+    n_merged = key.shape[1] - unique.shape[1]
+    warn_binning(source, dt, n_outside, n_merged, stacklevel=4)
+    meta = dict(metadata or {})
+    meta["binning"] = {"dt_ms": dt, "dropped_outside_trials": n_outside, "merged": n_merged}
+    return SpikeTrain(
+        times=unique[1],
+        units=unique[2],
+        trials=unique[0],
+        n_units=n_units,
+        n_steps=n_steps,
+        n_trials=len(parts),
+        dt=dt,
+        metadata=meta,
+    )
+
+
+def warn_binning(source: str, dt: float, n_outside: int, n_merged: int, stacklevel: int) -> None:
+    """Warn that binning dropped ``n_outside`` spikes outside every trial and merged
+    ``n_merged`` spikes into a bin already holding a spike of the same unit."""
+    if n_outside:
+        warnings.warn(
+            f"{source}: {n_outside} spikes lie outside every trial and were dropped",
+            stacklevel=stacklevel,
+        )
+    if n_merged:
+        warnings.warn(
+            f"{source}: {n_merged} spikes share a {dt} ms bin with another spike of the same "
+            "unit and were merged (use a smaller dt)",
+            stacklevel=stacklevel,
+        )

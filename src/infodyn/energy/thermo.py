@@ -1,0 +1,298 @@
+"""Thermodynamics of a learned energy function: heat capacity, entropy, and the peak of C(T).
+
+A fitted model ``p(x) ~ exp(-E(x))`` is read as a Boltzmann distribution at T = 1 and embedded
+in the family ``p_T(x) = exp(-E(x)/T) / Z(T)`` (Tkacik et al. 2015, PNAS 112:11508, eq. 2).
+With ``beta = 1/T``:
+
+* heat capacity ``C(T) = Var_T(E) / T^2`` (eq. 3), reported per unit as ``C(T)/n``;
+* entropy ``S(T) = beta <E>_T + log Z(T)`` (nats), and by thermodynamic integration from
+  ``S(T = inf) = n log 2``: ``S(beta) = n log 2 - int_0^beta b Var_b(E) db`` (since
+  ``dS/dT = C/T``, ``S(1) = n log 2 - int_1^inf C(T)/T dT``, the integral that Tkacik et al.
+  use); reported per unit in bits.
+
+A peak of C(T)/n that grows with n and moves toward T = 1 is the thermodynamic signature of
+criticality of those papers. ``method="exact"`` enumerates all 2^n states (n <= 24);
+``method="mcmc"`` runs replica exchange (``tempering``) with the temperatures as the ladder and
+gives errors by the jackknife over blocks of sweeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from infodyn.energy._checks import positive_int, rng_seed
+from infodyn.errors import require
+
+MAX_EXACT_N = 24
+LN2 = float(np.log(2.0))
+
+
+@dataclass(frozen=True)
+class HeatCapacity:
+    """C(T)/n at each temperature with its standard error (0 when exact), the mean energy per
+    unit, the peak (grid maximum refined by a parabola in log T through its neighbours) and,
+    for MCMC, the acceptance rate of replica exchanges between neighbouring temperatures."""
+
+    temperatures: np.ndarray
+    c: np.ndarray
+    c_err: np.ndarray
+    energy: np.ndarray
+    energy_err: np.ndarray
+    n: int
+    method: str
+    peak_temperature: float
+    peak_height: float
+    swap_acceptance: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    n_sweeps: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "method": self.method,
+            "temperatures": self.temperatures.tolist(),
+            "c_per_unit": self.c.tolist(),
+            "c_per_unit_err": self.c_err.tolist(),
+            "energy_per_unit": self.energy.tolist(),
+            "peak_temperature": self.peak_temperature,
+            "peak_height": self.peak_height,
+            "min_swap_acceptance": float(self.swap_acceptance.min())
+            if self.swap_acceptance.size
+            else None,
+            "n_sweeps": self.n_sweeps,
+        }
+
+
+@dataclass(frozen=True)
+class Entropy:
+    """S(T)/n in bits by thermodynamic integration, with its standard error (MCMC only)."""
+
+    temperatures: np.ndarray
+    s_bits: np.ndarray
+    s_err_bits: np.ndarray
+    n: int
+    method: str
+    n_betas: int
+
+
+def _temperatures(temperatures: Any) -> np.ndarray:
+    T = np.atleast_1d(np.asarray(temperatures, dtype=np.float64)).reshape(-1)
+    require(T.size >= 1, "give at least one temperature")
+    require(bool(np.all(np.isfinite(T)) and np.all(T > 0)), "temperatures must be finite and > 0")
+    return T
+
+
+def _method(model: Any, method: str) -> str:
+    require(
+        method in ("auto", "exact", "mcmc"), f"method must be auto, exact or mcmc, got {method!r}"
+    )
+    if method == "auto":
+        return "exact" if model.n <= 20 else "mcmc"
+    if method == "exact":
+        require(
+            model.n <= MAX_EXACT_N,
+            f"exact thermodynamics needs n <= {MAX_EXACT_N} (got {model.n}); use method='mcmc'",
+        )
+    return method
+
+
+def exact_moments(model: Any, betas: Any) -> dict[str, np.ndarray]:
+    """``<E>``, ``Var(E)`` and ``log Z`` at each inverse temperature by enumeration of all 2^n
+    states (n <= 24), accumulated block by block with a running log-sum-exp per beta."""
+    from infodyn.energy.partition import neg_energy_blocks
+
+    b = np.asarray(betas, dtype=np.float64).reshape(-1)
+    require(model.n <= MAX_EXACT_N, f"exact moments need n <= {MAX_EXACT_N} (got {model.n})")
+    V = model.potential
+    blocks = neg_energy_blocks(model.J, model.theta, V=V if np.any(V) else None)
+    top = np.full(b.size, -np.inf)
+    s0, s1, s2 = np.zeros(b.size), np.zeros(b.size), np.zeros(b.size)
+    ref = None
+    for neg_e in blocks:
+        e = -neg_e.ravel()
+        if ref is None:
+            ref = float(e.mean())  # shift energies for the second moment
+        d = e - ref
+        for k, beta in enumerate(b):
+            a = -beta * e
+            m = float(a.max())
+            if m > top[k]:
+                scale = np.exp(top[k] - m) if np.isfinite(top[k]) else 0.0
+                s0[k] *= scale
+                s1[k] *= scale
+                s2[k] *= scale
+                top[k] = m
+            w = np.exp(a - top[k])
+            s0[k] += w.sum()
+            s1[k] += w @ d
+            s2[k] += w @ (d * d)
+    mean_d = s1 / s0
+    var = np.maximum(s2 / s0 - mean_d**2, 0.0)
+    return {"mean": mean_d + ref, "var": var, "log_z": top + np.log(s0)}
+
+
+def _jackknife(e: np.ndarray, betas: np.ndarray, n_blocks: int) -> tuple[np.ndarray, ...]:
+    """C = beta^2 Var(E) and <E> per column of ``e`` (sweeps, R) with jackknife errors over
+    ``n_blocks`` contiguous blocks of sweeps."""
+    nb = n_blocks
+    L = e.shape[0] // nb
+    d = e[: nb * L] - e[: nb * L].mean(0)
+    blk = d.reshape(nb, L, -1)
+    m1b, m2b = blk.mean(1), (blk**2).mean(1)
+    m1, m2 = m1b.mean(0), m2b.mean(0)
+    c = betas**2 * (m2 - m1**2)
+    m1j = (nb * m1 - m1b) / (nb - 1)
+    m2j = (nb * m2 - m2b) / (nb - 1)
+    cj = betas**2 * (m2j - m1j**2)
+    c_err = np.sqrt((nb - 1) / nb * np.sum((cj - cj.mean(0)) ** 2, axis=0))
+    mean = e[: nb * L].mean(0)
+    mean_err = m1b.std(0, ddof=1) / np.sqrt(nb)
+    return c, c_err, mean, mean_err
+
+
+def tempering_moments(
+    model: Any,
+    betas: np.ndarray,
+    n_sweeps: int = 4000,
+    burn_in: int = 1000,
+    n_blocks: int = 20,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """``beta^2 Var(E)`` and ``<E>`` with jackknife errors at each inverse temperature (sorted
+    ascending) by replica exchange; also the exchange acceptance of each neighbouring pair."""
+    from infodyn.energy.tempering import tempering_kernel
+
+    n_sweeps = positive_int(n_sweeps, "n_sweeps", 2)
+    burn_in = positive_int(burn_in, "burn_in", 0)
+    n_blocks = positive_int(n_blocks, "n_blocks", 2)
+    require(n_sweeps >= 2 * n_blocks, "n_sweeps must be at least 2 * n_blocks")
+    rng = np.random.default_rng(rng_seed(seed))
+    X0 = (rng.random((betas.size, model.n)) < 0.5).astype(np.uint8)
+    V = np.ascontiguousarray(model.potential, dtype=np.float64)
+    e, acc, tried = tempering_kernel(
+        model.J, model.theta, V, betas, X0, burn_in + n_sweeps, rng_seed(seed)
+    )
+    c, c_err, mean, mean_err = _jackknife(e[burn_in:], betas, n_blocks)
+    return {
+        "c": c,
+        "c_err": c_err,
+        "mean": mean,
+        "mean_err": mean_err,
+        "acceptance": acc / np.maximum(tried, 1),
+    }
+
+
+def peak(temperatures: np.ndarray, values: np.ndarray) -> tuple[float, float]:
+    """Location and height of the maximum of ``values`` over ``temperatures``: the grid maximum,
+    refined by the parabola in log T through it and its two neighbours when it is interior."""
+    T = np.asarray(temperatures, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    order = np.argsort(T)
+    T, v = T[order], v[order]
+    k = int(np.argmax(v))
+    if 0 < k < T.size - 1:
+        x = np.log(T[k - 1 : k + 2])
+        a, b, c0 = np.polyfit(x, v[k - 1 : k + 2], 2)
+        if a < 0:
+            xm = float(np.clip(-b / (2 * a), x[0], x[2]))
+            return float(np.exp(xm)), float(a * xm * xm + b * xm + c0)
+    return float(T[k]), float(v[k])
+
+
+def heat_capacity(
+    model: Any,
+    temperatures: Any,
+    method: str = "auto",
+    seed: int = 0,
+    n_sweeps: int = 4000,
+    burn_in: int = 1000,
+    n_blocks: int = 20,
+) -> HeatCapacity:
+    """Heat capacity per unit ``C(T)/n = Var_T(E) / (n T^2)`` of ``p_T(x) ~ exp(-E(x)/T)``
+    (Tkacik et al. 2015, eq. 3) at each temperature.
+
+    ``method``: ``"exact"`` (enumeration, n <= 24), ``"mcmc"`` (replica exchange over the given
+    temperatures, ``n_sweeps`` sweeps after ``burn_in``, jackknife errors over ``n_blocks``
+    blocks; space the temperatures so that neighbouring exchanges are accepted, see
+    ``swap_acceptance``) or ``"auto"`` (exact for n <= 20). Works for any model with ``J``,
+    ``theta`` and ``potential`` (pairwise and K-pairwise).
+    """
+    T = _temperatures(temperatures)
+    method = _method(model, method)
+    order = np.argsort(-T)  # ascending beta
+    betas = 1.0 / T[order]
+    n = model.n
+    acc = np.zeros(0)
+    if method == "exact":
+        mom = exact_moments(model, betas)
+        c, c_err = betas**2 * mom["var"], np.zeros(betas.size)
+        mean, mean_err = mom["mean"], np.zeros(betas.size)
+    else:
+        require(T.size >= 1, "give at least one temperature")
+        mom = tempering_moments(model, betas, n_sweeps, burn_in, n_blocks, seed)
+        c, c_err, mean, mean_err, acc = (
+            mom["c"],
+            mom["c_err"],
+            mom["mean"],
+            mom["mean_err"],
+            mom["acceptance"],
+        )
+    inv = np.empty_like(order)
+    inv[order] = np.arange(order.size)
+    c, c_err, mean, mean_err = (a[inv] / n for a in (c, c_err, mean, mean_err))
+    t_peak, h_peak = peak(T, c)
+    return HeatCapacity(
+        T, c, c_err, mean, mean_err, n, method, t_peak, h_peak, acc,
+        0 if method == "exact" else int(n_sweeps),
+    )  # fmt: skip
+
+
+def entropy(
+    model: Any,
+    temperatures: Any = 1.0,
+    method: str = "auto",
+    n_betas: int = 61,
+    seed: int = 0,
+    **mcmc: Any,
+) -> Entropy:
+    """Entropy per unit ``S(T)/n`` in bits by thermodynamic integration from infinite
+    temperature: ``S(beta) = n log 2 - int_0^beta b Var_b(E) db`` (trapezoid rule on ``n_betas``
+    evenly spaced inverse temperatures from 0 to the largest needed, plus the requested ones).
+
+    ``method`` as in :func:`heat_capacity` (``mcmc`` keyword options go to it); the error adds
+    the jackknife errors of the integrand in quadrature (MCMC only; the grid error is not
+    included: compare two ``n_betas`` to see it).
+    """
+    T = _temperatures(temperatures)
+    method = _method(model, method)
+    n_betas = positive_int(n_betas, "n_betas", 3)
+    targets = 1.0 / T
+    grid = np.unique(np.concatenate([np.linspace(0.0, targets.max(), n_betas), targets]))
+    if method == "exact":
+        var_b, err_b = grid * exact_moments(model, grid)["var"], np.zeros(grid.size)
+    else:
+        mom = tempering_moments(model, grid, seed=seed, **mcmc)
+        safe = np.where(grid > 0, grid, 1.0)
+        var_b = np.where(grid > 0, mom["c"] / safe, 0.0)  # beta Var = C / beta
+        err_b = np.where(grid > 0, mom["c_err"] / safe, 0.0)
+    w = np.zeros((grid.size, grid.size))  # cumulative trapezoid weights
+    for k in range(1, grid.size):
+        w[k] = w[k - 1]
+        h = grid[k] - grid[k - 1]
+        w[k, k - 1] += h / 2
+        w[k, k] += h / 2
+    s = model.n * LN2 - w @ var_b
+    s_err = np.sqrt((w**2) @ (err_b**2))
+    idx = np.searchsorted(grid, targets)
+    return Entropy(
+        T, s[idx] / (model.n * LN2), s_err[idx] / (model.n * LN2), model.n, method, n_betas
+    )
+
+
+def exact_entropy(model: Any, temperatures: Any = 1.0) -> np.ndarray:
+    """``S(T)/n = (beta <E> + log Z) / n`` in bits by enumeration (n <= 24)."""
+    T = _temperatures(temperatures)
+    mom = exact_moments(model, 1.0 / T)
+    return (mom["mean"] / T + mom["log_z"]) / (model.n * LN2)

@@ -1,0 +1,183 @@
+"""Stopping long commands cleanly on SIGINT (Ctrl-C) and SIGTERM (``kill``, a batch scheduler).
+
+Inside :func:`graceful`, the first SIGINT or SIGTERM only records the signal and says so on
+stderr; the running command finishes its current step (a training iteration, a sweep point, a
+pipeline stage, one channel network), writes its checkpoint and raises :class:`Interrupted`
+whose message says what was kept and how to resume. The CLI prints that line and exits with
+130. A second signal stops at once (``KeyboardInterrupt``; files are still written atomically,
+so nothing half-written is left under a final name).
+
+Long loops poll :func:`requested` (or call :func:`check`) at their step boundaries; outside
+:func:`graceful` (library use) :func:`requested` is always ``None`` and Ctrl-C behaves as usual.
+
+:class:`StepJournal` keeps the finished steps of a command that has no checkpoint of its own
+(the channel experiment, the image pipeline) in ``DIR/progress.json``, keyed by a hash of the
+config, so a rerun with ``--resume`` continues where the interrupted run stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from infodyn.errors import InputError
+
+_state: dict[str, Any] = {"active": False, "signal": None}
+
+
+class Interrupted(Exception):  # noqa: N818 - reads as what happened, like KeyboardInterrupt
+    """A long command stopped at a step boundary after SIGINT/SIGTERM (checkpoint written)."""
+
+
+def requested() -> str | None:
+    """The name of the signal received inside :func:`graceful` (``"SIGINT"``), else ``None``."""
+    return _state["signal"]
+
+
+def check(message: str) -> None:
+    """Raise :class:`Interrupted` with ``message`` if a stop was requested."""
+    if _state["signal"] is not None:
+        raise Interrupted(f"{message} (stopped on {_state['signal']})")
+
+
+def _handler(signum: int, frame: Any) -> None:
+    name = signal.Signals(signum).name
+    if _state["signal"] is not None:  # the second signal: stop now
+        raise KeyboardInterrupt
+    _state["signal"] = name
+    print(
+        f"infodyn: got {name}: finishing the current step and writing a checkpoint "
+        "(send it again to stop at once)",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+@contextlib.contextmanager
+def graceful(resume: str | None = None) -> Iterator[None]:
+    """Handle SIGINT and SIGTERM as described in the module docstring while the block runs.
+
+    ``resume`` is the command line that continues the run; it is appended to the message of an
+    :class:`Interrupted` leaving the block.
+    """
+    if threading.current_thread() is not threading.main_thread() or _state["active"]:
+        yield  # signal handlers can only be set from the main thread; nested: already set
+        return
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    _state.update(active=True, signal=None)
+    try:
+        for s in old:
+            signal.signal(s, _handler)
+        yield
+    except Interrupted as exc:
+        if resume is None:
+            raise
+        raise Interrupted(f"{exc}; resume with: {resume}") from None
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        _state.update(active=False, signal=None)
+
+
+def checkpoint_on_signal(path: str | os.PathLike, total: int) -> Any:
+    """A :meth:`Trainer.fit <infodyn.learning.trainer.Trainer.fit>` callback: after the
+    iteration during which a signal arrived, write the checkpoint to ``path`` and stop."""
+
+    def callback(trainer: Any, record: dict[str, Any]) -> None:
+        if requested() is not None:
+            trainer.save_checkpoint(path)
+            check(
+                f"iteration {trainer.state.iteration} of {total} finished and checkpointed in "
+                f"{path}"
+            )
+
+    return callback
+
+
+def config_digest(config: Any) -> str:
+    """A stable hash of a JSON-able config (what a resumed run must share with the first)."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class StepJournal:
+    """Finished steps of one run, kept atomically in ``DIR/progress.json``.
+
+    ``resume=False`` starts afresh (an old journal is replaced on the first :meth:`put`);
+    ``resume=True`` reuses the steps recorded under the same ``digest`` and refuses a journal
+    written for another config, naming the file.
+    """
+
+    NAME = "progress.json"
+
+    def __init__(self, run_dir: str | os.PathLike, digest: str, resume: bool) -> None:
+        self.path = Path(run_dir) / self.NAME
+        self.digest = digest
+        self.steps: dict[str, Any] = {}
+        if resume and self.path.exists():
+            try:
+                data = json.loads(self.path.read_text())
+                steps, old = data["steps"], data["config"]
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise InputError(
+                    f"{self.path}: corrupt progress file ({type(exc).__name__}); delete it to "
+                    "start the run again"
+                ) from None
+            if old != digest:
+                raise InputError(
+                    f"{self.path}: written for a different config; rerun with the original "
+                    "config, or without --resume (and another --out) to start afresh"
+                )
+            self.steps = dict(steps)
+
+    def __contains__(self, step: str) -> bool:
+        return step in self.steps
+
+    def get(self, step: str) -> Any:
+        return self.steps.get(step)
+
+    def put(self, step: str, result: Any) -> Any:
+        """Record ``step``'s ``result`` (NaN kept as NaN) and return it."""
+        from infodyn.data.atomic import _json_default, write_text
+
+        self.steps[step] = result
+        text = json.dumps({"config": self.digest, "steps": self.steps}, default=_json_default)
+        write_text(self.path, text)
+        return result
+
+    def refuse_fresh_start(self, resume: bool, command: str) -> None:
+        """Refuse to start afresh over an interrupted run of ``command`` (without ``--resume``)."""
+        if not resume and self.path.exists():
+            raise InputError(
+                f"{self.path.parent} holds an interrupted {command} run ({self.NAME}): pass "
+                "--resume to continue it, or choose another --out (nothing was overwritten)"
+            )
+
+    def finish(self) -> None:
+        """The run completed: its results are in place, the journal is no longer needed."""
+        self.path.unlink(missing_ok=True)
+
+
+def resumable_iterations(trainer: Any, n: int, checkpoint: str | os.PathLike, resume: bool):
+    """Iteration numbers ``start .. n - 1`` for a loop that calls ``trainer.step()`` itself.
+
+    With ``resume`` and an existing ``checkpoint``, the trainer is loaded from it first (``start``
+    is its iteration). When a signal arrived during an iteration, the checkpoint is written after
+    that iteration and :class:`Interrupted` is raised.
+    """
+    checkpoint = Path(checkpoint)
+    if resume and checkpoint.exists():
+        trainer.load_checkpoint(checkpoint)
+    for i in range(trainer.state.iteration, n):
+        yield i
+        if requested() is not None:
+            trainer.save_checkpoint(checkpoint)
+            check(f"training iteration {i + 1} of {n} finished and checkpointed in {checkpoint}")

@@ -1,0 +1,89 @@
+"""Resuming a run only with the config it was started with.
+
+A resumed run continues from a checkpoint made under the settings stored in ``DIR/config.json``.
+Continuing with an edited config would mix two runs and then record settings that part of the
+run never used, so :func:`check_resume_config` refuses, naming every changed key, unless the
+caller passes ``allow_changes=True`` (the CLI's ``--allow-config-change``); the changes are then
+kept in ``config.json`` under ``"resumed_with_changes"``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from infodyn.errors import InputError, reading
+
+#: keys that may differ on resume without changing what was computed (how long to train)
+EXTENDABLE = frozenset({"training.iterations"})
+
+
+def changed_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two nested dicts (added and removed keys too)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for key in list(old) + [k for k in new if k not in old]:
+            name = f"{prefix}{key}"
+            if key not in old or key not in new:
+                out.append(name)
+            else:
+                out.extend(changed_keys(old[key], new[key], name + "."))
+        return out
+    return [] if old == new else [prefix.rstrip(".") or "(the whole config)"]
+
+
+def stored_config(run_dir: str | Path) -> dict[str, Any] | None:
+    """The ``config.json`` of a run directory (``None`` when there is none)."""
+    path = Path(run_dir) / "config.json"
+    if not path.exists():
+        return None
+    advice = "restore it, or start afresh without --resume in another directory"
+    with reading(path, "run config", advice):
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+            raise ValueError("no 'config' table")
+    return data
+
+
+def check_resume_config(
+    run_dir: str | Path, new: dict[str, Any], allow_changes: bool = False
+) -> dict[str, list[Any]]:
+    """Compare the resolved config ``new`` with the one the run in ``run_dir`` started with.
+
+    Returns the changes ``{key: [old, new]}`` (empty when none or when there is no stored
+    config). Raises :class:`InputError` naming the changed keys unless they are all in
+    :data:`EXTENDABLE` or ``allow_changes`` is true.
+    """
+    stored = stored_config(run_dir)
+    if stored is None:
+        return {}
+    old = stored["config"]
+    new = json.loads(json.dumps(new))  # the JSON types the stored copy has
+    keys = changed_keys(old, new)
+    changes = {k: [_get(old, k), _get(new, k)] for k in keys}
+    blocking = [k for k in keys if k not in EXTENDABLE]
+    if blocking and not allow_changes:
+        shown = ", ".join(
+            f"{k} ({_short(changes[k][0])} -> {_short(changes[k][1])})" for k in blocking[:6]
+        )
+        more = f" and {len(blocking) - 6} more" if len(blocking) > 6 else ""
+        raise InputError(
+            f"{Path(run_dir) / 'config.json'}: the config differs from the one this run started "
+            f"with: {shown}{more}; resume with the original config, or pass "
+            "--allow-config-change to continue under the new settings (recorded in config.json)"
+        )
+    return changes
+
+
+def _get(data: Any, key: str) -> Any:
+    for part in key.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 30 else text[:27] + "..."

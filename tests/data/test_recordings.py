@@ -1,0 +1,278 @@
+"""Recordings users already have: Kilosort/phy folders, Neo files and objects, pynapple TsGroups,
+and ``infodyn convert``. Each file is written by the format's own writer (Neo's IO classes,
+NumPy for phy's .npy/.tsv files, pynapple's constructors) and read back through load_spikes."""
+
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from infodyn.data import SpikeTrain, load_spikes
+from infodyn.errors import InputError
+
+RATE = 30000.0  # samples per second of the phy recordings
+
+
+def _random_spikes(seed=0, n_units=5, n_steps=200, n_trials=2, dt=0.5, p=0.05):
+    rng = np.random.default_rng(seed)
+    return SpikeTrain.from_dense(rng.random((n_trials, n_steps, n_units)) < p, dt=dt)
+
+
+def _same(a: SpikeTrain, b: SpikeTrain):
+    assert (a.n_units, a.n_steps, a.n_trials, a.dt) == (b.n_units, b.n_steps, b.n_trials, b.dt)
+    np.testing.assert_array_equal(a.times, b.times)
+    np.testing.assert_array_equal(a.units, b.units)
+    np.testing.assert_array_equal(a.trials, b.trials)
+
+
+# ---------------------------------------------------------------------- phy / Kilosort
+def _write_phy(folder, spikes_by_cluster, labels, dt_ms, params=True, seed=1):
+    """A phy folder: spikes_by_cluster maps cluster id -> step indices (one trial); each spike
+    lies at a random sample inside its step."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir()
+    per_step = RATE * dt_ms / 1000.0
+    times, clusters = [], []
+    for cid, steps in spikes_by_cluster.items():
+        steps = np.asarray(steps)
+        times.append(np.floor(steps * per_step + rng.uniform(0, per_step - 1, steps.size)))
+        clusters.append(np.full(steps.size, cid))
+    t, c = np.concatenate(times), np.concatenate(clusters)
+    order = np.argsort(t, kind="stable")
+    np.save(folder / "spike_times.npy", t[order].astype(np.uint64)[:, None])  # Kilosort: (n, 1)
+    np.save(folder / "spike_clusters.npy", c[order].astype(np.int32))
+    if labels is not None:
+        lines = ["cluster_id\tgroup"] + [f"{cid}\t{g}" for cid, g in labels.items()]
+        (folder / "cluster_group.tsv").write_text("\n".join(lines) + "\n")
+    if params:
+        (folder / "params.py").write_text(
+            "dat_path = 'recording.bin'\nn_channels_dat = 64\ndtype = 'int16'\noffset = 0\n"
+            f"sample_rate = {RATE}\nhp_filtered = False\n"
+        )
+    return folder
+
+
+PHY_SPIKES = {3: [0, 5, 9, 40], 7: [1, 2, 3, 99], 12: [7, 8], 20: [50, 60, 70]}
+PHY_LABELS = {3: "good", 7: "mua", 12: "good", 20: "noise", 30: "good"}  # 30 has no spikes
+
+
+def _expected(ids, n_steps=100, dt=1.0):
+    times = np.concatenate([PHY_SPIKES[c] for c in ids])
+    units = np.concatenate([np.full(len(PHY_SPIKES[c]), i) for i, c in enumerate(ids)])
+    return SpikeTrain(times=times, units=units, n_units=len(ids), n_steps=n_steps, dt=dt)
+
+
+def test_phy_folder_good_units_by_default(tmp_path):
+    folder = _write_phy(tmp_path / "ks", PHY_SPIKES, PHY_LABELS, dt_ms=1.0)
+    s = load_spikes(folder)
+    _same(s, _expected([3, 12]))
+    assert s.metadata["unit_ids"] == [3, 12] and s.metadata["sample_rate"] == RATE
+    _same(load_spikes(folder, groups=("good", "mua")), _expected([3, 7, 12]))
+    _same(load_spikes(folder, groups="good,mua"), _expected([3, 7, 12]))
+    _same(load_spikes(folder, groups="all"), _expected([3, 7, 12, 20]))
+
+
+def test_phy_folder_bin_width(tmp_path):
+    folder = _write_phy(tmp_path / "ks", PHY_SPIKES, PHY_LABELS, dt_ms=0.25)
+    s = load_spikes(folder, dt=0.25)
+    _same(s, _expected([3, 12], dt=0.25))
+
+
+def test_phy_kilosort_labels_and_templates(tmp_path):
+    """Without phy curation: clusters from spike_templates.npy, labels from cluster_KSLabel.tsv."""
+    folder = _write_phy(tmp_path / "ks", PHY_SPIKES, None, dt_ms=1.0)
+    (folder / "spike_clusters.npy").rename(folder / "spike_templates.npy")
+    with pytest.raises(InputError, match="no cluster labels.*groups='all'"):
+        load_spikes(folder)
+    (folder / "cluster_KSLabel.tsv").write_text("cluster_id\tKSLabel\n3\tgood\n7\tmua\n12\tmua\n")
+    _same(load_spikes(folder), _expected([3]))
+    assert load_spikes(folder).metadata["cluster_file"] == "spike_templates.npy"
+
+
+def test_phy_merged_spikes_are_counted(tmp_path):
+    folder = _write_phy(tmp_path / "ks", {1: [4]}, {1: "good"}, dt_ms=1.0)
+    np.save(folder / "spike_times.npy", np.array([120, 121], np.uint64))  # both in step 4
+    np.save(folder / "spike_clusters.npy", np.array([1, 1]))
+    with pytest.warns(UserWarning, match="1 spikes share a 1.0 ms bin"):
+        s = load_spikes(folder)
+    assert s.n_spikes == 1 and s.metadata["binning"]["merged"] == 1
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda f: (f / "spike_times.npy").unlink(), "not a Kilosort/phy output folder"),
+        (lambda f: (f / "spike_clusters.npy").unlink(), "neither spike_clusters.npy"),
+        (lambda f: (f / "params.py").unlink(), "no sample_rate"),
+        (lambda f: (f / "params.py").write_text("sample_rate = -3\n"), "sample_rate must be"),
+        (lambda f: (f / "params.py").write_text("sample_rate = (\n"), "not a readable params"),
+        (lambda f: np.save(f / "spike_clusters.npy", np.zeros(2)), "has 13 spikes but"),
+        (lambda f: (f / "spike_times.npy").write_bytes(b"junk"), "not a readable .npy"),
+        (lambda f: (f / "cluster_group.tsv").write_text("id\tlabel\n1\tgood\n"), "columns"),
+        (
+            lambda f: (f / "cluster_group.tsv").write_text("cluster_id\tgroup\n3\tmua\n"),
+            "no cluster with spikes is labelled good.*labels found: mua",
+        ),
+    ],
+)
+def test_phy_bad_folders(tmp_path, damage, message):
+    folder = _write_phy(tmp_path / "ks", PHY_SPIKES, PHY_LABELS, dt_ms=1.0)
+    damage(folder)
+    with pytest.raises(InputError, match=message):
+        load_spikes(folder)
+
+
+def test_plain_folder_is_refused(tmp_path):
+    with pytest.raises(InputError, match="is a folder, but not a Kilosort/phy"):
+        load_spikes(tmp_path)
+
+
+# ---------------------------------------------------------------------- Neo
+neo = pytest.importorskip("neo")  # in the test extra; skipped only outside `make test`
+pq = pytest.importorskip("quantities")
+
+
+def _neo_block(spikes: SpikeTrain, offsets_s=(0.0, 10.0), shuffle_second=True):
+    """One neo Segment per trial, trial r starting at offsets_s[r] seconds, with named
+    SpikeTrains in ms; the second segment lists its trains in reverse order."""
+    block = neo.Block(name="test")
+    for r in range(spikes.n_trials):
+        seg = neo.Segment(name=f"trial {r}")
+        t0 = offsets_s[r] * 1000.0
+        trains = []
+        for i in range(spikes.n_units):
+            sel = (spikes.trials == r) & (spikes.units == i)
+            trains.append(
+                neo.SpikeTrain(
+                    spikes.times[sel] * spikes.dt + t0,
+                    units="ms",
+                    t_start=t0 * pq.ms,
+                    t_stop=(t0 + spikes.n_steps * spikes.dt) * pq.ms,
+                    name=f"unit{i}",
+                )
+            )
+        if shuffle_second and r == 1:
+            trains = trains[::-1]
+        seg.spiketrains.extend(trains)
+        block.segments.append(seg)
+    return block
+
+
+def test_neo_matlab_file_round_trip(tmp_path):
+    s = _random_spikes()
+    path = tmp_path / "rec.mat"
+    neo.io.NeoMatlabIO(str(path)).write_block(_neo_block(s))
+    back = load_spikes(path, dt=s.dt)
+    _same(back, s)
+    assert back.metadata["unit_ids"] == [f"unit{i}" for i in range(s.n_units)]
+
+
+def test_neo_text_file_tries_the_next_reader(tmp_path):
+    """A .txt file of spike times (one line of seconds per unit, as Neo's AsciiSpikeTrainIO
+    reads them): Neo's first candidate for .txt (AsciiSignalIO) finds no spike trains, the next
+    one does. Written by hand: Neo 0.14's AsciiSpikeTrainIO writer appends units ('4.0 ms')
+    that its own reader cannot parse."""
+    s = _random_spikes(seed=3, n_trials=1, dt=1.0)
+    lines = [
+        # mid-bin times: the reader parses float32 seconds (about 1e-8 s off)
+        "\t".join(f"{(t + 0.5) / 1000.0:.5f}" for t in s.times[s.units == i])
+        for i in range(s.n_units)
+    ]
+    path = tmp_path / "rec.txt"
+    path.write_text("\n".join(lines) + "\n")
+    back = load_spikes(path)
+    # the text format carries no t_stop: the trial runs to the last spike
+    assert back.n_steps == int(s.times.max()) + 1
+    np.testing.assert_array_equal(back.times, s.times)
+    np.testing.assert_array_equal(back.units, s.units)
+
+
+def test_neo_objects_in_the_api():
+    s = _random_spikes(seed=2, dt=2.0)
+    block = _neo_block(s)
+    _same(load_spikes(block, dt=2.0), s)
+    one = load_spikes(block.segments[0].spiketrains, dt=2.0)
+    _same(
+        one,
+        s.select_units(range(s.n_units)).__class__(
+            times=s.times[s.trials == 0],
+            units=s.units[s.trials == 0],
+            n_units=s.n_units,
+            n_steps=s.n_steps,
+            dt=2.0,
+        ),
+    )
+
+
+def test_neo_file_without_spikes_and_unknown_types(tmp_path):
+    (tmp_path / "s.csv").write_text("1,2\n3,4\n")  # Neo reads it as a signal, not spikes
+    with pytest.raises(InputError, match="unknown spike file type.*no spike trains"):
+        load_spikes(tmp_path / "s.csv")
+    (tmp_path / "s.zzz").write_text("?")
+    with pytest.raises(InputError, match="unknown spike file type '.zzz'"):
+        load_spikes(tmp_path / "s.zzz")
+    with pytest.raises(InputError, match="cannot read spikes from a dict"):
+        load_spikes({"a": 1})
+
+
+# ---------------------------------------------------------------------- pynapple
+def test_pynapple_round_trip_and_independent_group():
+    nap = pytest.importorskip("pynapple")
+    from infodyn.data.pynapple_io import from_tsgroup, to_tsgroup
+
+    s = _random_spikes(seed=4, n_trials=3, dt=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no pynapple interval fix-ups
+        group = to_tsgroup(s)
+    _same(load_spikes(group, dt=0.5), s)
+    # a group built by hand: units 10 and 2 (sorted keys -> 2 is unit 0), two epochs
+    support = nap.IntervalSet(start=[1.0, 5.0], end=[1.010, 5.010])
+    group = nap.TsGroup(
+        {
+            10: nap.Ts(t=np.array([1.0005, 1.0091, 5.0])),
+            2: nap.Ts(t=np.array([1.003, 5.0042, 5.0099])),
+        },
+        time_support=support,
+    )
+    got = from_tsgroup(group, dt=1.0)
+    want = SpikeTrain(
+        times=[0, 9, 0, 3, 4, 9],
+        units=[1, 1, 1, 0, 0, 0],
+        trials=[0, 0, 1, 0, 1, 1],
+        n_units=2,
+        n_steps=10,
+        n_trials=2,
+        dt=1.0,
+    )
+    _same(got, want)
+    assert got.metadata["unit_ids"] == [2, 10]
+
+
+# ---------------------------------------------------------------------- infodyn convert
+def _cli(*args):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(
+        [sys.executable, "-m", "infodyn.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_convert_cli(tmp_path):
+    folder = _write_phy(tmp_path / "ks", PHY_SPIKES, PHY_LABELS, dt_ms=0.5)
+    out = tmp_path / "spikes.h5"
+    r = _cli("convert", folder, out, "--dt", "0.5", "--groups", "good,mua")
+    assert r.returncode == 0, r.stderr
+    assert "3 units" in r.stdout
+    _same(load_spikes(out), _expected([3, 7, 12], dt=0.5))
+    r = _cli("convert", tmp_path / "ks", tmp_path / "x.npz")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and ".h5 or .hdf5" in r.stderr
+    (folder / "spike_clusters.npy").unlink()
+    r = _cli("info", folder, "--out", tmp_path / "run")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "neither spike_clusters.npy" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,119 @@
+"""K-pairwise model: energy, gauge, kernels with the potential, log Z, and planted recovery."""
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+
+from infodyn.energy import (
+    IsingModel,
+    KPairwiseModel,
+    all_states,
+    exhaustive_fixed_points,
+    fit,
+    heat_capacity,
+    heldout_report,
+)
+from infodyn.energy.sampling import count_distribution
+from infodyn.errors import InputError
+
+
+def _planted(n, seed=0):
+    rng = np.random.default_rng(seed)
+    J = np.triu(rng.normal(0, 0.4, (n, n)) * (rng.random((n, n)) < 0.5), 1)
+    K = np.arange(n + 1)
+    V = 0.6 * np.sin(K / 1.5) + 0.02 * K**2
+    return KPairwiseModel(J + J.T, rng.normal(1.2, 0.4, n), V).canonical()
+
+
+def _exact_samples(model, M, seed):
+    p = model.probabilities()
+    idx = np.random.default_rng(seed).choice(p.size, size=M, p=p)
+    return all_states(model.n)[idx]
+
+
+def test_energy_gauge_and_flip_energies():
+    m = KPairwiseModel(np.zeros((6, 6)), np.zeros(6), np.arange(7.0) ** 1.5)
+    S = all_states(6)
+    np.testing.assert_allclose(m.energy(S), np.arange(7.0)[S.sum(1)] ** 1.5)
+    c = m.canonical()
+    np.testing.assert_allclose(c.V[:3], 0)
+    np.testing.assert_allclose(c.probabilities(), m.probabilities(), rtol=1e-12)
+    np.testing.assert_allclose(c.energy(S) - m.energy(S), -m.V[0], atol=1e-12)
+    pm = _planted(6)
+    u = pm.flip_energies(S)
+    for i in range(6):
+        F = S.copy()
+        F[:, i] ^= 1
+        np.testing.assert_allclose(u[:, i], pm.energy(F) - pm.energy(S), atol=1e-12)
+    with pytest.raises(InputError):
+        KPairwiseModel(np.zeros((3, 3)), np.zeros(3), np.zeros(3))
+
+
+def test_zero_potential_is_the_pairwise_model():
+    rng = np.random.default_rng(1)
+    J = np.triu(rng.normal(0, 0.5, (8, 8)), 1)
+    a = IsingModel(J + J.T, rng.normal(0.5, 0.5, 8))
+    b = KPairwiseModel.from_pairwise(a)
+    np.testing.assert_array_equal(a.sample(200, seed=2), b.sample(200, seed=2))
+    X = (rng.random((50, 8)) < 0.5).astype(np.uint8)
+    np.testing.assert_array_equal(a.descend(X), b.descend(X))
+    assert a.log_partition("exact") == b.log_partition("exact")
+
+
+def test_log_partition_sampling_memories_and_thermo():
+    m = _planted(12, 2)
+    S = all_states(12)
+    assert m.log_partition("exact") == pytest.approx(logsumexp(-m.energy(S)), abs=1e-10)
+    ais = m.log_partition("ais", n_chains=300, n_betas=1000, seed=0)
+    assert abs(ais - m.log_partition("exact")) < 0.05
+    p = m.probabilities()
+    pk = np.bincount(S.sum(1), weights=p, minlength=13)
+    X = m.sample(20000, seed=0)
+    assert 0.5 * np.abs(count_distribution(X) - pk).sum() < 0.02
+    # exhaustive fixed points against the definition (no single flip lowers E)
+    fp = exhaustive_fixed_points(m)
+    ok = np.all(m.flip_energies(S) >= -1e-12, axis=1)
+    assert {r.tobytes() for r in fp} == {r.tobytes() for r in S[ok]}
+    ends = m.descend(X[:200])
+    assert np.all(m.is_fixed_point(ends))
+    e = m.energy(S)
+    hc = heat_capacity(m, [1.0], method="exact")
+    assert hc.c[0] == pytest.approx((p @ e**2 - (p @ e) ** 2) / 12, rel=1e-9)
+    r = heldout_report(m, X[:10000], X[10000:])
+    assert r["model_test_bits"] == pytest.approx(
+        np.mean(m.log_likelihood(X[10000:], reduce="none")) / np.log(2)
+    )
+
+
+def test_save_load_roundtrip(tmp_path):
+    m = _planted(6, 3)
+    m.save(tmp_path / "k.npz")
+    back = IsingModel.load(tmp_path / "k.npz")
+    assert isinstance(back, KPairwiseModel)
+    np.testing.assert_array_equal(back.V, m.V)
+
+
+@pytest.mark.parametrize("method", ["ml", "mpf", "pl"])
+def test_planted_recovery(method):
+    n = 10
+    m = _planted(n, 0)
+    X = _exact_samples(m, 40000, 1)
+    f = fit(X, method=method, model="k_pairwise")
+    assert isinstance(f, KPairwiseModel) and f.fit_info["model"] == "k_pairwise"
+    assert f.n_params == n * (n + 1) // 2 + n - 2 == f.fit_info["n_params"]
+    iu = np.triu_indices(n, 1)
+    seen = count_distribution(X) > 2e-3
+    a, b = f.centred(), m.centred()  # the gauge the data pin down (KPairwiseModel.centred)
+    np.testing.assert_allclose(a.probabilities(), f.probabilities(), rtol=1e-9)
+    assert np.sqrt(np.mean((a.J[iu] - b.J[iu]) ** 2)) < 0.04
+    assert np.sqrt(np.mean((a.theta - b.theta) ** 2)) < 0.04
+    assert np.max(np.abs(a.V[seen] - b.V[seen])) < 0.1
+    # the pairwise model misses P(K); the K-pairwise model does not
+    pw = fit(X, method=method)
+    p_true = np.bincount(all_states(n).sum(1), weights=m.probabilities(), minlength=n + 1)
+
+    def tv(model):
+        q = np.bincount(all_states(n).sum(1), weights=model.probabilities(), minlength=n + 1)
+        return 0.5 * np.abs(q - p_true).sum()
+
+    assert tv(f) < 0.01 < tv(pw)

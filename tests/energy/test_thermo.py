@@ -1,0 +1,104 @@
+"""Heat capacity and entropy: exact enumeration against brute force and the closed form of the
+1-D Ising ring; replica exchange against exact; thermodynamic integration against exact."""
+
+import numpy as np
+import pytest
+
+from infodyn.energy import IsingModel, all_states, entropy, heat_capacity
+from infodyn.energy.thermo import exact_entropy, peak
+from infodyn.errors import InputError
+
+
+def _model(n, seed, scale=0.6):
+    rng = np.random.default_rng(seed)
+    J = np.triu(rng.normal(0, scale, (n, n)), 1)
+    return IsingModel(J + J.T, rng.normal(0.8, 0.6, n))
+
+
+def _brute(model, T):
+    e = model.energy(all_states(model.n))
+    a = -e / T
+    p = np.exp(a - a.max())
+    p /= p.sum()
+    mean = p @ e
+    var = p @ (e - mean) ** 2
+    s = -np.sum(p * np.log(p))
+    return var / T**2 / model.n, mean / model.n, s / model.n / np.log(2)
+
+
+def test_exact_heat_capacity_and_entropy_match_brute_force():
+    m = _model(9, 1)
+    T = np.array([0.4, 0.7, 1.0, 1.6, 3.0])
+    hc = heat_capacity(m, T, method="exact")
+    s = exact_entropy(m, T)
+    for k, t in enumerate(T):
+        c, e, sb = _brute(m, t)
+        assert hc.c[k] == pytest.approx(c, rel=1e-10)
+        assert hc.energy[k] == pytest.approx(e, rel=1e-10, abs=1e-12)
+        assert s[k] == pytest.approx(sb, rel=1e-10)
+    assert np.all(hc.c_err == 0)
+    # the grid maximum is where the peak is reported
+    assert hc.peak_height >= hc.c.max() - 1e-12
+
+
+def _ring_log_z(N, Js, beta):
+    return np.log((2 * np.cosh(beta * Js)) ** N + (2 * np.sinh(beta * Js)) ** N)
+
+
+def test_ising_ring_closed_form():
+    """Periodic 1-D chain with spin coupling Js and no field: Z = (2 cosh bJ)^N + (2 sinh bJ)^N,
+    C = beta^2 d^2 log Z / d beta^2, S = log Z - beta d log Z / d beta."""
+    N, Js = 10, 0.8
+    W = np.zeros((N, N))
+    for i in range(N):
+        W[i, (i + 1) % N] = W[(i + 1) % N, i] = Js
+    m = IsingModel.from_spin(W, np.zeros(N))
+    T = np.array([0.5, 0.8, 1.0, 1.5])
+    hc = heat_capacity(m, T, method="exact")
+    s = exact_entropy(m, T)
+    h = 1e-4
+    for k, t in enumerate(T):
+        b = 1 / t
+        f = [_ring_log_z(N, Js, b + d * h) for d in (-1, 0, 1)]
+        d2 = (f[0] - 2 * f[1] + f[2]) / h**2
+        d1 = (f[2] - f[0]) / (2 * h)
+        assert hc.c[k] == pytest.approx(b**2 * d2 / N, rel=1e-5)
+        assert s[k] == pytest.approx((f[1] - b * d1) / N / np.log(2), rel=1e-7)
+
+
+def test_mcmc_matches_exact_n14():
+    m = _model(14, 2, scale=0.9)
+    T = np.geomspace(0.5, 2.5, 10)
+    ex = heat_capacity(m, T, method="exact")
+    mc = heat_capacity(m, T, method="mcmc", seed=1, n_sweeps=6000, burn_in=500)
+    assert np.all(mc.c_err > 0) and np.all(mc.c_err < 0.1 * ex.c.max())
+    z = (mc.c - ex.c) / mc.c_err
+    assert np.all(np.abs(z) < 4.5), z
+    assert np.all(np.abs(mc.energy - ex.energy) < 5 * mc.energy_err + 1e-3)
+    assert mc.swap_acceptance.min() > 0.2
+    # same seed, same result
+    again = heat_capacity(m, T, method="mcmc", seed=1, n_sweeps=6000, burn_in=500)
+    np.testing.assert_array_equal(mc.c, again.c)
+
+
+def test_entropy_by_integration_matches_exact():
+    m = _model(10, 3, scale=0.9)
+    T = np.array([1.0, 0.7])
+    ex = exact_entropy(m, T)
+    ti = entropy(m, T, method="exact", n_betas=201)
+    np.testing.assert_allclose(ti.s_bits, ex, atol=2e-4)
+    mc = entropy(m, 1.0, method="mcmc", n_betas=21, seed=0, n_sweeps=3000, burn_in=300)
+    assert abs(mc.s_bits[0] - ex[0]) < 4 * mc.s_err_bits[0] + 5e-3
+
+
+def test_peak_refinement_and_errors():
+    T = np.geomspace(0.5, 2.0, 9)
+    v = 1.0 - (np.log(T) - np.log(1.1)) ** 2
+    tp, hp = peak(T, v)
+    assert tp == pytest.approx(1.1, rel=1e-9) and hp == pytest.approx(1.0, rel=1e-9)
+    with pytest.raises(InputError):
+        heat_capacity(_model(4, 0), [1.0, -1.0])
+    with pytest.raises(InputError):
+        heat_capacity(_model(4, 0), [1.0], method="magic")
+    with pytest.raises(InputError):
+        heat_capacity(_model(26, 0), [1.0], method="exact")

@@ -1,0 +1,147 @@
+"""Helpers and tiny inputs of the fault-injection suite (tests/faults).
+
+:func:`run_driver` runs many command lines through ``cli_driver.py`` in ONE subprocess (so JAX
+is imported once) and returns the outcome by case id; :func:`assert_one_line_error` is the
+promise every expected failure keeps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).parent
+
+SIM = "[network]\nn_in = 3\nn_rec = 8\n[input]\nn_steps = 60\n"
+TRAIN = (
+    "[network]\nn_in = 3\nn_rec = 8\nn_out = 1\n"
+    '[task]\nkind = "pattern_generation"\nn_steps = 30\n'
+    '[[loss]]\nkind = "mse"\n'
+    '[training]\niterations = 3\ncheckpoint_every = 2\nprecision = "float64"\nlr = 0.003\n'
+)
+CHANNEL = (
+    "[channel]\nn_in = 6\nn_rec = 6\nn_stimuli = 2\nn_steps = 30\nresponse_start = 10\n"
+    "input_strengths = [1.0, 2.0]\nseeds = [0]\nconditions = ['rate']\nn_iterations = 1\n"
+    "trials_per_stimulus = 2\ntest_trials_per_stimulus = 4\nbin_steps = 10\n"
+    "n_subsets = 1\nn_shuffles = 1\nlr = 1e-3\n"
+)
+IMAGES = (
+    'stages = ["image_energy", "network"]\n'
+    "[images]\nsizes = [3]\nn_patches = 150\n"
+    "[energy]\nn_samples = 10\ndenoise_patterns = 4\ndenoise_flips = [1]\n"
+    "[stimulus]\nsize = 2\nn_stimuli = 2\ntrial_ms = 30\nresponse_start_ms = 10\n"
+    "[network]\nn_rec = 8\ntau_m = 20.0\nv_th = 0.03\nn_ref = 2\n"
+    "[training]\niterations = 3\nbatch_size = 2\n"
+    "[analysis]\nn_trials = 10\n"
+)
+
+
+def unwritable_dir(root: Path) -> Path:
+    """A folder the test process cannot create files in (root ignores modes: use /sys)."""
+    if os.geteuid() == 0:
+        return Path("/sys/infodyn-fault-test")
+    path = root / "readonly"
+    path.mkdir(exist_ok=True)
+    path.chmod(0o555)
+    return path
+
+
+def tiny_spikes(path: Path) -> Path:
+    from infodyn.data.spikes import SpikeTrain, save_spikes
+
+    rng = np.random.default_rng(0)
+    dense = (rng.random((400, 10)) < 0.05).astype(np.uint8)
+    save_spikes(path, SpikeTrain.from_dense(dense, dt=1.0))
+    return path
+
+
+def breakages(good: Path, folder: Path, stem: str, suffix: str) -> dict[str, Path]:
+    """Missing, empty, truncated and garbage versions of ``good`` in ``folder``."""
+    data = good.read_bytes()
+    out = {
+        "missing": folder / f"{stem}_missing{suffix}",
+        "empty": folder / f"{stem}_empty{suffix}",
+        "truncated": folder / f"{stem}_truncated{suffix}",
+        "garbage": folder / f"{stem}_garbage{suffix}",
+    }
+    out["empty"].write_bytes(b"")
+    out["truncated"].write_bytes(data[: max(1, len(data) // 3)])
+    out["garbage"].write_bytes(bytes(np.random.default_rng(1).integers(0, 256, 300, np.uint8)))
+    return out
+
+
+def run_driver(cases: list[dict], cwd: Path, timeout: float = 600) -> dict[str, dict]:
+    """Run ``cases`` through cli_driver.py in one subprocess; results by case id."""
+    cases_file, results_file = cwd / "_cases.json", cwd / "_results.json"
+    cases_file.write_text(json.dumps(cases))
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "cli_driver.py"), str(cases_file), str(results_file)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return {r["id"]: r for r in json.loads(results_file.read_text())}
+
+
+def assert_one_line_error(res: dict, *must_contain: str) -> str:
+    """Exit 2, no traceback, and stderr is exactly one line ``infodyn: error: ...``."""
+    err = res["stderr"]
+    assert "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert res["rc"] == 2, (res["rc"], err)
+    assert len(lines) == 1 and lines[0].startswith("infodyn: error: "), err
+    for text in must_contain:
+        assert text in lines[0], (text, lines[0])
+    return lines[0]
+
+
+def no_complete_looking_output(out: Path) -> None:
+    """A failed run leaves nothing that reads as a finished result."""
+    if out.is_dir():
+        assert not (out / "results.json").exists(), f"{out}/results.json after a failure"
+        assert not list(out.rglob(".*.tmp")), list(out.rglob(".*.tmp"))
+
+
+def start_cli(args: list[str], cwd: Path) -> subprocess.Popen:
+    """``python -m infodyn.cli ARGS`` as a real process (for signal tests)."""
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "infodyn.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def signal_when(proc: subprocess.Popen, ready, sig: int, timeout: float = 300) -> tuple[int, str]:
+    """Send ``sig`` once ``ready()`` is true; return (exit code, stderr)."""
+    import time
+
+    t0 = time.monotonic()
+    while not ready():
+        assert proc.poll() is None, f"ended before the signal: {proc.communicate()[1][-2000:]}"
+        assert time.monotonic() - t0 < timeout, "the run never got ready"
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=timeout)
+    return proc.returncode, err
+
+
+def assert_clean_interrupt(rc: int, err: str, out: Path, resume_hint: str) -> None:
+    """Exit 130, the checkpoint line with the resume command last, no traceback, no temp files."""
+    assert rc == 130, (rc, err[-2000:])
+    assert "Traceback" not in err, err[-3000:]
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("infodyn: interrupted: ") and resume_hint in last, last
+    assert not list(out.rglob(".*.tmp")), list(out.rglob(".*.tmp"))

@@ -1,0 +1,325 @@
+"""Every CLI command against every fault class: one line on stderr, exit 2, no traceback, and no
+output that looks complete (issue 15). All cases run in ONE driver subprocess (see conftest).
+
+Fault classes: unwritable output folder, output path is a file, input missing / empty /
+truncated / garbage / a folder, a bad value or choice, absurd sizes (memory preflight),
+corrupt checkpoint / metrics / run config, an edited config on resume, resuming what is not
+there, starting afresh over an interrupted run. Interrupts: test_interrupts.py.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from faultkit import (
+    assert_one_line_error,
+    no_complete_looking_output,
+    run_driver,
+    unwritable_dir,
+)
+
+OUT_COMMANDS = {  # command -> its arguments before --out (a valid, tiny input)
+    "simulate": ["simulate", "sim.toml"],
+    "train": ["train", "train.toml"],
+    "channel": ["channel", "channel.toml", "--quiet"],
+    "images": ["images", "images.toml"],
+    "demo": ["demo", "--quick"],
+    "sweep": ["sweep", "sim.toml", "--grid", "network.rec_scale=1.0"],
+    "energy": ["energy", "spikes.h5"],
+    "criticality": ["criticality", "spikes.h5", "--n-boot", "0"],
+    "info": ["info", "spikes.h5", "--shuffles", "0"],
+}
+CONFIG_COMMANDS = {  # command -> argv with CONFIG as {}
+    "simulate": ["simulate", "{}", "--out", "o_{id}"],
+    "train": ["train", "{}", "--out", "o_{id}"],
+    "channel": ["channel", "{}", "--out", "o_{id}"],
+    "images": ["images", "{}", "--out", "o_{id}"],
+    "sweep": ["sweep", "{}", "--grid", "network.rec_scale=1.0", "--out", "o_{id}"],
+    "config-show": ["config", "show", "{}"],
+}
+SPIKE_COMMANDS = {
+    "energy": ["energy", "{}", "--out", "o_{id}"],
+    "criticality": ["criticality", "{}", "--out", "o_{id}"],
+    "info": ["info", "{}", "--out", "o_{id}"],
+}
+
+
+def _cases(unwritable: str) -> list[tuple]:
+    """(id, argv, env, out folder or None, words the error line must contain[, marks])."""
+    cases = []
+    for cmd, head in OUT_COMMANDS.items():
+        cases.append(
+            (f"{cmd}-unwritable-out", [*head, "--out", f"{unwritable}/out"], {}, None, [unwritable])
+        )
+        cases.append((f"{cmd}-out-is-a-file", [*head, "--out", "afile"], {}, None, ["afile"]))
+    for cmd, argv in CONFIG_COMMANDS.items():
+        for fault, path in (
+            ("missing", "sim_missing.toml"),
+            ("truncated", "train_truncated.toml"),
+            ("garbage", "sim_garbage.toml"),
+            ("folder", "empty_dir"),
+        ):
+            cid = f"{cmd}-config-{fault}"
+            cases.append((cid, [a.format(path, id=cid) for a in argv], {}, f"o_{cid}", [path]))
+    for cmd, argv in SPIKE_COMMANDS.items():
+        for fault in ("missing", "empty", "truncated", "garbage"):
+            cid, path = f"{cmd}-spikes-{fault}", f"spikes_{fault}.h5"
+            cases.append((cid, [a.format(path, id=cid) for a in argv], {}, f"o_{cid}", [path]))
+        cid = f"{cmd}-spikes-folder"
+        cases.append(
+            (cid, [a.format("empty_dir", id=cid) for a in argv], {}, f"o_{cid}", ["empty_dir"])
+        )
+    cases += [
+        # choices and bounds, checked where they enter
+        (
+            "simulate-bad-engine",
+            ["simulate", "sim.toml", "--out", "o_eng", "--engine", "foo"],
+            {},
+            "o_eng",
+            ["engine", "'auto'"],
+        ),
+        (
+            "sweep-batch-0",
+            ["sweep", "sim.toml", "--grid", "network.rec_scale=1", "--out", "o_b0", "--batch", "0"],
+            {},
+            "o_b0",
+            ["--batch"],
+        ),
+        (
+            "sweep-unknown-command",
+            ["sweep", "sim.toml", "--out", "o_uc", "--command", "nope"],
+            {},
+            "o_uc",
+            ["nope"],
+        ),
+        (
+            "sweep-unknown-key",
+            ["sweep", "sim.toml", "--grid", "network.bogus=1", "--out", "o_uk"],
+            {},
+            "o_uk",
+            ["bogus"],
+        ),
+        (
+            "info-bad-estimator",
+            ["info", "spikes.h5", "--out", "o_est", "--estimator", "foo"],
+            {},
+            "o_est",
+            ["estimator"],
+        ),
+        (
+            "criticality-bad-method",
+            ["criticality", "spikes.h5", "--out", "o_cm", "--method", "x"],
+            {},
+            "o_cm",
+            ["'ts'"],
+        ),
+        (
+            "energy-bad-method",
+            ["energy", "spikes.h5", "--out", "o_em", "--method", "foo"],
+            {},
+            "o_em",
+            ["method"],
+        ),
+        (
+            "images-bad-sizes",
+            ["images", "images.toml", "--out", "o_sz", "--sizes", "4,x"],
+            {},
+            "o_sz",
+            ["--sizes"],
+        ),
+        ("config-init-unknown", ["config", "init", "nope"], {}, None, ["nope"]),
+        (
+            "train-bad-optimizer",
+            ["train", "train_optimizer.toml", "--out", "o_opt"],
+            {},
+            "o_opt",
+            ["training.optimizer"],
+        ),
+        (
+            "train-nan-loss-weight",
+            ["train", "train_nan.toml", "--out", "o_nan"],
+            {},
+            "o_nan",
+            ["weight", "nan"],
+        ),
+        ("report-missing-dir", ["report", "no_such_run"], {}, None, ["no_such_run"]),
+        (
+            "unknown-option",
+            ["simulate", "sim.toml", "--out", "o_opt2", "--bogus"],
+            {},
+            "o_opt2",
+            ["--bogus"],
+        ),
+        # absurd sizes: refused by the memory preflight with the numbers
+        (
+            "images-sizes-100",
+            ["images", "images.toml", "--out", "o_big", "--sizes", "100"],
+            {"INFODYN_MEMORY_LIMIT": "2G"},
+            "o_big",
+            ["100x100", "GiB"],
+        ),
+        (
+            "simulate-n-rec-1e5",
+            ["simulate", "sim_huge.toml", "--out", "o_huge"],
+            {"INFODYN_MEMORY_LIMIT": "2G"},
+            "o_huge",
+            ["GiB"],
+        ),
+        (
+            "train-n-rec-1e5",
+            ["train", "train_huge.toml", "--out", "o_thuge"],
+            {"INFODYN_MEMORY_LIMIT": "2G"},
+            "o_thuge",
+            ["GiB"],
+        ),
+        # checkpoints and resume
+        (
+            "train-resume-truncated-checkpoint",
+            ["train", "train.toml", "--out", "ck_truncated", "--resume"],
+            {},
+            None,
+            ["checkpoint.npz"],
+        ),
+        (
+            "train-resume-empty-checkpoint",
+            ["train", "train.toml", "--out", "ck_empty", "--resume"],
+            {},
+            None,
+            ["checkpoint.npz"],
+        ),
+        (
+            "train-resume-corrupt-metrics",
+            ["train", "train.toml", "--out", "ck_metrics", "--resume"],
+            {},
+            None,
+            ["metrics.json"],
+        ),
+        (
+            "train-resume-corrupt-config",
+            ["train", "train.toml", "--out", "ck_config", "--resume"],
+            {},
+            None,
+            ["config.json"],
+        ),
+        (
+            "train-resume-edited-config",
+            ["train", "train_edited.toml", "--out", "ck_edited", "--resume"],
+            {},
+            None,
+            ["training.lr", "--allow-config-change"],
+        ),
+        (
+            "train-resume-nothing",
+            ["train", "train.toml", "--out", "empty_dir", "--resume"],
+            {},
+            None,
+            ["checkpoint"],
+        ),
+        (
+            "train-over-checkpoint",
+            ["train", "train.toml", "--out", "trained"],
+            {},
+            None,
+            ["--resume"],
+        ),
+        (
+            "channel-resume-other-config",
+            ["channel", "channel.toml", "--out", "ch_other", "--resume"],
+            {},
+            None,
+            ["progress.json", "different"],
+        ),
+        (
+            "channel-resume-corrupt-journal",
+            ["channel", "channel.toml", "--out", "ch_corrupt", "--resume"],
+            {},
+            None,
+            ["progress.json"],
+        ),
+        (
+            "channel-fresh-over-interrupted",
+            ["channel", "channel.toml", "--out", "ch_other"],
+            {},
+            None,
+            ["--resume"],
+        ),
+    ]
+    return cases
+
+
+def _extra_inputs(ws: Path) -> None:
+    train = (ws / "train.toml").read_text()
+    (ws / "train_optimizer.toml").write_text(train + 'optimizer = "foo"\n')
+    (ws / "train_nan.toml").write_text(train + '[[loss]]\nkind = "rate_reg"\nweight = nan\n')
+    huge = "[network]\nn_in = 3\nn_rec = 100000\n[input]\nn_steps = 10\n"
+    (ws / "sim_huge.toml").write_text(huge)
+    (ws / "train_huge.toml").write_text(train.replace("n_rec = 8", "n_rec = 100000"))
+
+
+@pytest.fixture(scope="module")
+def cli_results(workspace):
+    _extra_inputs(workspace)
+    cases = _cases(str(unwritable_dir(workspace)))
+    payload = [{"id": c[0], "argv": c[1], "env": c[2]} for c in cases]
+    payload.append({"id": "report-corrupt-results", "argv": ["report", "bad_run"], "env": {}})
+    return run_driver(payload, workspace)
+
+
+def _params():
+    out = []
+    for case in _cases("UNWRITABLE"):
+        marks = case[5] if len(case) > 5 else ()
+        out.append(pytest.param(case, id=case[0], marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("case", _params())
+def test_cli_fault_is_one_line_exit_2(case, cli_results, workspace):
+    cid, argv, env, out, words = case[:5]
+    unwritable = str(unwritable_dir(workspace))
+    words = [w.replace("UNWRITABLE", unwritable) for w in words]
+    assert_one_line_error(cli_results[cid], *words)
+    if out is not None:
+        no_complete_looking_output(workspace / out)
+
+
+def test_every_command_is_covered():
+    """Each registered CLI command meets at least the output faults or input faults."""
+    from infodyn.cli import COMMAND_MODULES
+
+    covered = {c[0].split("-")[0] for c in _cases("x")}
+    assert set(COMMAND_MODULES) <= covered | {"config"}, set(COMMAND_MODULES) - covered
+
+
+def test_jax_platform_without_device_is_one_line(tmp_path):
+    """``JAX_PLATFORMS=cuda`` on a machine without a GPU: one line, exit 2 (a real process)."""
+    import subprocess
+    import sys
+
+    import jax
+
+    try:
+        jax.devices("cuda")
+        pytest.skip("this machine has a CUDA device")
+    except RuntimeError:
+        pass
+    env = {**os.environ, "JAX_PLATFORMS": "cuda"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "infodyn.cli", "simulate", "x.toml", "--out", str(tmp_path / "o")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    res = {"rc": proc.returncode, "stderr": proc.stderr}
+    assert_one_line_error(res, "JAX_PLATFORMS='cuda'")
+
+
+def test_report_of_a_corrupt_run_says_so(cli_results, workspace):
+    """A report is still written for a run whose results.json is corrupt, and it says so."""
+    res = cli_results["report-corrupt-results"]
+    assert res["rc"] == 0 and "Traceback" not in res["stderr"], res
+    html = (workspace / "bad_run" / "report.html").read_text()
+    assert "results.json could not be read" in html

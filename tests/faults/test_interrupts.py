@@ -1,0 +1,138 @@
+"""SIGINT / SIGTERM in the middle of long commands (real processes): the current step finishes,
+a checkpoint is written, the last line says how to resume, the exit code is 130, no temporary
+file is left, and the resumed run reaches the result of an uninterrupted one (issue 15).
+
+Covered: train (both signals), sweep (SIGTERM), channel (SIGINT), images (SIGTERM). ``demo``
+runs the same pipeline code as ``images`` (infodyn.cli.demo.run_with_progress).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+
+import numpy as np
+import pytest
+from faultkit import CHANNEL, IMAGES, SIM, TRAIN, assert_clean_interrupt, signal_when, start_cli
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_train_interrupt_then_resume_equals_uninterrupted(sig, tmp_path):
+    from infodyn.experiments.config import load_config
+    from infodyn.experiments.train_run import TrainConfig, run_training
+
+    long = TRAIN.replace("iterations = 3", "iterations = 100000")
+    (tmp_path / "long.toml").write_text(long)
+    out = tmp_path / "run"
+    proc = start_cli(["train", "long.toml", "--out", "run"], tmp_path)
+    rc, err = signal_when(proc, (out / "config.json").exists, sig)
+    assert_clean_interrupt(rc, err, out, "infodyn train long.toml --out run --resume")
+    assert not (out / "results.json").exists()
+    k = int(np.load(out / "checkpoint.npz")["iteration"])
+    assert k >= 1
+    # continue to k + 2 iterations (more iterations is the one change a resume accepts)
+    (tmp_path / "more.toml").write_text(
+        long.replace("iterations = 100000", f"iterations = {k + 2}")
+    )
+    proc = start_cli(["train", "more.toml", "--out", "run", "--resume"], tmp_path)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-2000:]
+    ref = tmp_path / "ref"
+    (tmp_path / "more_ref.toml").write_text((tmp_path / "more.toml").read_text())
+    run_training(load_config(tmp_path / "more_ref.toml", TrainConfig), ref)
+    a, b = np.load(out / "checkpoint.npz"), np.load(ref / "checkpoint.npz")
+    assert int(a["iteration"]) == int(b["iteration"]) == k + 2
+    for key in ("param_w_in", "param_w_rec", "param_w_out"):
+        np.testing.assert_array_equal(a[key], b[key])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [r["iteration"] for r in metrics] == list(range(1, k + 3))
+
+
+def _rows(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_sweep_sigterm_keeps_finished_points_and_resume_marks_all_done(tmp_path):
+    from infodyn.experiments.config import SimulateConfig, validate
+    from infodyn.experiments.simulate_run import run_simulation
+
+    (tmp_path / "sim.toml").write_text(SIM + '[simulation]\nengine = "jax"\n')
+    steps = ["400", "401", "402", "403", "404"]  # each length compiles anew: points take a while
+    args = [
+        "sweep",
+        "sim.toml",
+        "--grid",
+        f"input.n_steps={','.join(steps)}",
+        "--workers",
+        "1",
+        "--out",
+        "sw",
+    ]
+    out = tmp_path / "sw"
+    proc = start_cli(args, tmp_path)
+    rc, err = signal_when(proc, lambda: any(out.glob("points/*/DONE.json")), signal.SIGTERM)
+    assert_clean_interrupt(rc, err, out, "infodyn sweep sim.toml")
+    status = [r["status"] for r in _rows(out / "results.csv")]
+    assert "done" in status and "interrupted" in status, status
+    proc = start_cli(args, tmp_path)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-2000:]
+    rows = _rows(out / "results.csv")
+    assert [r["status"] for r in rows] == ["done"] * len(steps)
+    assert not list(out.rglob(".*.tmp"))
+    for row in rows:  # the same numbers as uninterrupted single runs
+        data = {
+            "network": {"n_in": 3, "n_rec": 8},
+            "input": {"n_steps": int(row["input.n_steps"])},
+            "simulation": {"engine": "jax"},
+        }
+        ref = run_simulation(validate(SimulateConfig, data), tmp_path / f"ref{row['index']}")
+        assert float(row["mean_rate_hz"]) == pytest.approx(ref["mean_rate_hz"], rel=1e-12)
+
+
+def test_channel_sigint_then_resume_equals_uninterrupted(tmp_path):
+    from infodyn.experiments.channel import ChannelFile, run_channel
+    from infodyn.experiments.config import load_config
+
+    text = CHANNEL.replace("input_strengths = [1.0, 2.0]", "input_strengths = [1.0, 2.0, 3.0]")
+    (tmp_path / "ch.toml").write_text(text)
+    out = tmp_path / "ch"
+    proc = start_cli(["channel", "ch.toml", "--out", "ch", "--quiet"], tmp_path)
+    rc, err = signal_when(proc, (out / "progress.json").exists, signal.SIGINT)
+    assert_clean_interrupt(rc, err, out, "infodyn channel ch.toml --out ch --resume")
+    assert not (out / "results.json").exists()
+    done = json.loads((out / "progress.json").read_text())["steps"]
+    assert 1 <= len(done) < 3
+    proc = start_cli(["channel", "ch.toml", "--out", "ch", "--quiet", "--resume"], tmp_path)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-2000:]
+    assert not (out / "progress.json").exists()
+    got = json.loads((out / "results.json").read_text())["rows"]
+    cfg = load_config(tmp_path / "ch.toml", ChannelFile)
+    ref = run_channel(cfg.channel, tmp_path / "ref")["rows"]
+    ref = json.loads(json.dumps(ref, default=float).replace("NaN", "null"))
+    drop = ("train_seconds",)
+    assert [{k: v for k, v in r.items() if k not in drop} for r in got] == [
+        {k: v for k, v in r.items() if k not in drop} for r in ref
+    ]
+
+
+def test_images_sigterm_then_resume_completes(tmp_path):
+    (tmp_path / "im.toml").write_text(IMAGES)
+    out = tmp_path / "im"
+    proc = start_cli(["images", "im.toml", "--out", "im"], tmp_path)
+    rc, err = signal_when(proc, (out / "progress.json").exists, signal.SIGTERM)
+    assert_clean_interrupt(rc, err, out, "--resume")
+    assert (out / "training" / "checkpoint.npz").exists() or "network" in json.loads(
+        (out / "progress.json").read_text()
+    )["steps"]
+    proc = start_cli(["images", "im.toml", "--out", "im", "--resume"], tmp_path)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-2000:]
+    res = json.loads((out / "results.json").read_text())
+    assert res["network"]["training"]["iterations"] == 3
+    history = json.loads((out / "training_history.json").read_text())
+    assert [r["iteration"] for r in history] == [1, 2, 3]
+    assert not (out / "progress.json").exists() and not list(out.rglob(".*.tmp"))
