@@ -320,3 +320,12 @@ def test_train_cli_trains_and_resumes_a_sparse_network(tmp_path):
     with np.load(out / "checkpoint.npz") as data:
         assert int(data["iteration"]) == 3
         assert not np.array_equal(data["param_w_rec.values"], values2)
+
+
+def test_sparse_input_weights_are_refused_with_one_line():
+    net = NETS["lif"]()
+    dense, sparse = _sparse_params(net, seed=1)
+    x, tgt = _data(net.n_in, net.n_out)
+    bad = {**sparse, "w_in": SparseWeights.from_dense(dense["w_in"])}
+    with pytest.raises(idn.errors.InputError, match="dense"):
+        evaluate(net, bad, x, tgt, "mse", precision="float64")

@@ -59,6 +59,11 @@ def _prepare(net, params, x, target, precision):
 
     dtype = ensure_dtype(precision)
     net.validate_params(params)
+    require(
+        not is_sparse(params["w_in"]) and not is_sparse(params["w_out"]),
+        "learning takes sparse recurrent weights only: give w_in and w_out as dense arrays "
+        "(w_in.to_dense())",
+    )
     xb, batched = check_input(net, x)
     tgt = None
     if target is not None:
