@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from infodyn.errors import InputError
-from infodyn.experiments.config import Section, validate
+from infodyn.experiments.config import Section, build_network, validate
 
 
 class ImagesSection(Section):
@@ -106,6 +106,12 @@ class PipelineConfig(Section):
         default_factory=lambda: ["image_energy", "network", "report"]
     )
 
+    def check_sections(self) -> None:
+        """Validate the free-form ``[network]`` at load time (n_in and n_out default to the
+        ON/OFF channels of a stimulus patch and the number of stimuli)."""
+        st = self.stimulus
+        build_network({"n_in": 2 * st.size**2, "n_out": st.n_stimuli, **self.network})
+
 
 def demo_config() -> PipelineConfig:
     """The short built-in pipeline of ``infodyn demo`` (a few minutes on 2 cores)."""
@@ -118,12 +124,15 @@ def demo_config() -> PipelineConfig:
 
 
 def quick_config() -> PipelineConfig:
-    """A smaller pipeline (``infodyn demo --quick``): one patch size, short training."""
+    """A quick look (``infodyn demo --quick``): every stage and figure of the demo on a small
+    scale (one patch size, 4 stimuli, 40 units, 15 iterations); about 18 s of CPU time."""
     return PipelineConfig(
-        images=ImagesSection(sizes=[4], n_patches=10000),
-        energy=EnergySection(n_samples=1000, denoise_patterns=200),
-        training=TrainingSection(iterations=40, batch_size=8),
-        analysis=AnalysisSection(n_trials=120),
+        images=ImagesSection(sizes=[4], n_patches=2000),
+        energy=EnergySection(n_samples=200, denoise_patterns=30, max_words_units=8),
+        stimulus=StimulusSection(n_stimuli=4, trial_ms=80, response_start_ms=20),
+        network={"n_rec": 40, "tau_m": 20.0, "v_th": 0.03, "n_ref": 2},
+        training=TrainingSection(iterations=15, batch_size=8),
+        analysis=AnalysisSection(n_trials=32),
     )
 
 

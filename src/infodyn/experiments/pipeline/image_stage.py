@@ -28,6 +28,7 @@ from infodyn.energy.sampling import count_distribution, pairwise_covariance
 from infodyn.experiments.pipeline import figures as pf
 from infodyn.experiments.pipeline.config import PipelineConfig
 from infodyn.experiments.rundir import RunDir
+from infodyn.experiments.thermo_report import thermo_section
 
 
 @dataclass
@@ -133,6 +134,9 @@ def image_energy_stage(cfg: PipelineConfig, size: int, run: RunDir) -> ImageEner
     )
     run.savefig(pf.couplings_figure(model, size), f"image_{tag}_couplings")
     run.savefig(pf.denoising_figure(res["denoising"], size), f"image_{tag}_denoising")
+    res["thermodynamics"] = thermo_section(  # C(T)/N and Zipf
+        run, model, train.values, samples, im.seed, f"image_{tag}_thermodynamics"
+    )
     model.save(run.file(f"image_{tag}_model.npz"))
     return ImageEnergyResult(size, model, memories, res)
 

@@ -61,7 +61,6 @@ def run_pipeline(
             results[key] = journal.get(key) or journal.put(
                 key, image_energy_stage(cfg, size, run).numbers
             )
-            run.write_json("results.json", results)
             check(f"the {size}x{size} energy model is done and kept in {journal.path}")
     else:
         notes.append("The energy model of image patches was switched off ([stages]).")

@@ -13,6 +13,8 @@ _CAPTIONS = {
     "image_{t}_couplings": "couplings J_ij of the {t} model and their mean by pixel offset",
     "image_{t}_denoising": "held-out {t} patches corrupted by k flips, cleaned by descent of "
     "the posterior energy (pairwise or independent prior) or by descent to a memory",
+    "image_{t}_thermodynamics": "heat capacity per unit C(T)/N of the {t} model (E -> E/T) and "
+    "the rank-frequency (Zipf) plot of patch words and model samples",
     "network_stimuli": "the stimulus patches and the ON/OFF Poisson rates that encode them",
     "network_training": "e-prop training: loss terms, mean rate, branching (lag-1), information "
     "bound H(S) - CE, decoding error",
@@ -144,6 +146,7 @@ def figure_order(sizes: list[int]) -> list[str]:
             f"image_{t}_memories",
             f"image_{t}_denoising",
             f"image_{t}_couplings",
+            f"image_{t}_thermodynamics",
         ]
     order += ["network_stimuli", "network_training", "network_rates_before_after", "network_rates"]
     for s in ("before", "after"):
