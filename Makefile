@@ -33,7 +33,8 @@ docs: $(DOCS_STAMP)
 	env -u MPLBACKEND NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/ruff check src tests benchmarks examples docs
+	$(VENV)/bin/ruff format --check src tests benchmarks examples docs
 
 # Side-by-side benchmarks (long; not part of `make test`). Peer simulators for bench_network and
 # bench_learning live in their own venvs: see the docstrings of those scripts.

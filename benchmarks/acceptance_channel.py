@@ -24,24 +24,59 @@ def config(quick: bool, objective: str = "infomax"):
     from infodyn.experiments.channel import ChannelConfig
 
     if objective != "infomax":  # a second objective: the info condition only, 3 strengths
-        return ChannelConfig(n_in=100, n_rec=100, n_steps=120, response_start=30,
-                             input_strengths=[0.75, 1.5, 2.5], rec_scale=1.0, seeds=[0, 1, 2],
-                             n_iterations=120, trials_per_stimulus=4,
-                             test_trials_per_stimulus=40, lr=3e-4, rate_weight=3e-2,
-                             r0_hz=10.0, bin_steps=30, n_subsets=10, n_shuffles=10,
-                             objective=objective, conditions=["info"])
+        return ChannelConfig(
+            n_in=100,
+            n_rec=100,
+            n_steps=120,
+            response_start=30,
+            input_strengths=[0.75, 1.5, 2.5],
+            rec_scale=1.0,
+            seeds=[0, 1, 2],
+            n_iterations=120,
+            trials_per_stimulus=4,
+            test_trials_per_stimulus=40,
+            lr=3e-4,
+            rate_weight=3e-2,
+            r0_hz=10.0,
+            bin_steps=30,
+            n_subsets=10,
+            n_shuffles=10,
+            objective=objective,
+            conditions=["info"],
+        )
 
     if quick:
-        return ChannelConfig(n_in=100, n_rec=100, n_steps=80, response_start=20,
-                             input_strengths=[1.0, 3.0], seeds=[0, 1], n_iterations=5,
-                             trials_per_stimulus=4, test_trials_per_stimulus=20, n_subsets=4,
-                             n_shuffles=4)
-    return ChannelConfig(n_in=100, n_rec=100, n_steps=120, response_start=30,
-                         input_strengths=[0.5, 0.75, 1.0, 1.5, 2.5], rec_scale=1.0,
-                         seeds=[0, 1, 2], n_iterations=120, trials_per_stimulus=4,
-                         test_trials_per_stimulus=40,
-                         lr=3e-4, rate_weight=3e-2, r0_hz=10.0, bin_steps=30, n_subsets=10,
-                         n_shuffles=10)
+        return ChannelConfig(
+            n_in=100,
+            n_rec=100,
+            n_steps=80,
+            response_start=20,
+            input_strengths=[1.0, 3.0],
+            seeds=[0, 1],
+            n_iterations=5,
+            trials_per_stimulus=4,
+            test_trials_per_stimulus=20,
+            n_subsets=4,
+            n_shuffles=4,
+        )
+    return ChannelConfig(
+        n_in=100,
+        n_rec=100,
+        n_steps=120,
+        response_start=30,
+        input_strengths=[0.5, 0.75, 1.0, 1.5, 2.5],
+        rec_scale=1.0,
+        seeds=[0, 1, 2],
+        n_iterations=120,
+        trials_per_stimulus=4,
+        test_trials_per_stimulus=40,
+        lr=3e-4,
+        rate_weight=3e-2,
+        r0_hz=10.0,
+        bin_steps=30,
+        n_subsets=10,
+        n_shuffles=10,
+    )
 
 
 def markdown(results: dict, cfg, command: str, name: str = "channel") -> str:
@@ -71,14 +106,23 @@ def markdown(results: dict, cfg, command: str, name: str = "channel") -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results["summary"]:
+
         def f(k, r=r):
             return f"{r[k]:.3f} +- {r[k + '_ci95']:.3f}"
-        lines.append(f"| {r['strength']:g} | {r['condition']} | {f('m_naive')} | {f('m')} | "
-                     f"{f('mi_bits')} | "
-                     f"{f('tc_bits')} | {f('tc_gauss_bits')} | {f('rate_hz')} |")
-    lines += ["", f"Wall time: {results['wall_seconds']:.0f} s.", "",
-              f"![info vs branching]({name}/figures/info_vs_branching.png)",
-              f"![before/after]({name}/figures/before_after.png)", ""]
+
+        lines.append(
+            f"| {r['strength']:g} | {r['condition']} | {f('m_naive')} | {f('m')} | "
+            f"{f('mi_bits')} | "
+            f"{f('tc_bits')} | {f('tc_gauss_bits')} | {f('rate_hz')} |"
+        )
+    lines += [
+        "",
+        f"Wall time: {results['wall_seconds']:.0f} s.",
+        "",
+        f"![info vs branching]({name}/figures/info_vs_branching.png)",
+        f"![before/after]({name}/figures/before_after.png)",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -103,24 +147,33 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", default=None,
-                    help="run directory (default benchmarks/results/channel[_OBJECTIVE])")
-    ap.add_argument("--objective", default="infomax",
-                    choices=["infomax", "bottleneck", "decorrelation"])
-    ap.add_argument("--from-results", action="store_true",
-                    help="rebuild the summary, figures and table from OUT/results.json")
+    ap.add_argument(
+        "--out", default=None, help="run directory (default benchmarks/results/channel[_OBJECTIVE])"
+    )
+    ap.add_argument(
+        "--objective", default="infomax", choices=["infomax", "bottleneck", "decorrelation"]
+    )
+    ap.add_argument(
+        "--from-results",
+        action="store_true",
+        help="rebuild the summary, figures and table from OUT/results.json",
+    )
     args = ap.parse_args()
     if args.out is None:
         args.out = "benchmarks/results/channel" + (
-            "" if args.objective == "infomax" else f"_{args.objective}")
+            "" if args.objective == "infomax" else f"_{args.objective}"
+        )
     cfg = config(args.quick, args.objective)
     t0 = time.perf_counter()
     if args.from_results:
         results = rebuild(Path(args.out))
     else:
         results = run_channel(cfg, args.out, progress=True)
-    cmd = "python benchmarks/acceptance_channel.py" + (" --quick" if args.quick else "") + (
-        "" if args.objective == "infomax" else f" --objective {args.objective}")
+    cmd = (
+        "python benchmarks/acceptance_channel.py"
+        + (" --quick" if args.quick else "")
+        + ("" if args.objective == "infomax" else f" --objective {args.objective}")
+    )
     md = markdown(results, cfg, cmd, Path(args.out).name)
     Path(args.out).parent.joinpath(Path(args.out).name + ".md").write_text(md)
     print(md)

@@ -50,8 +50,9 @@ def timed(fn, repeats: int):
 def bench_mr(args) -> list[dict]:
     import mrestimator as mre
 
-    act = C.simulate_branching_process(0.98, 10.0, args.steps, trials=args.trials,
-                                       subsample=0.1, seed=1)
+    act = C.simulate_branching_process(
+        0.98, 10.0, args.steps, trials=args.trials, subsample=0.1, seed=1
+    )
 
     def ours():
         return C.branching_ratio(act, kmax=args.kmax, n_boot=args.n_boot, seed=1)
@@ -59,8 +60,9 @@ def bench_mr(args) -> list[dict]:
     def peer():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            rk = mre.coefficients(act, steps=(1, args.kmax), method="ts", numboot=args.n_boot,
-                                  seed=1)
+            rk = mre.coefficients(
+                act, steps=(1, args.kmax), method="ts", numboot=args.n_boot, seed=1
+            )
             f1 = mre.fit(rk, fitfunc="exponential", numboot=args.n_boot, seed=1)
             f2 = mre.fit(rk, fitfunc="exponential_offset", numboot=args.n_boot, seed=1)
         return rk, f1, f2
@@ -76,28 +78,41 @@ def bench_mr(args) -> list[dict]:
     lo2, hi2 = (float(np.exp(-1.0 / q)) for q in (f2.tauquantiles[0], f2.tauquantiles[-1]))
     e, o = r.fits["exp"], r.fits["exp_offset"]
     return [
-        dict(task=f"MR exp: {args.trials}x{args.steps} steps, kmax {args.kmax}, "
-                  f"{args.n_boot} boot (both fits)",
-             ours_s=t_ours, peer="mrestimator", peer_s=t_peer,
-             ours_est=f"m={e.m:.5f} [{e.m_ci[0]:.5f}, {e.m_ci[1]:.5f}]",
-             peer_est=f"m={f1.mre:.5f} [{min(lo, hi):.5f}, {max(lo, hi):.5f}]",
-             within=bool(min(lo, hi) <= e.m <= max(lo, hi))),
-        dict(task="MR exp_offset (same run)", ours_s=float("nan"), peer="mrestimator",
-             peer_s=float("nan"),
-             ours_est=f"m={o.m:.5f} [{o.m_ci[0]:.5f}, {o.m_ci[1]:.5f}]",
-             peer_est=f"m={f2.mre:.5f} [{min(lo2, hi2):.5f}, {max(lo2, hi2):.5f}]",
-             within=bool(min(lo2, hi2) <= o.m <= max(lo2, hi2))),
-        dict(task="max |r_k(ours) - r_k(mrestimator)|", ours_s=float("nan"), peer="mrestimator",
-             peer_s=float("nan"), ours_est=f"{np.max(np.abs(r.r_k - rk.coefficients)):.2e}",
-             peer_est="", within=True),
+        dict(
+            task=f"MR exp: {args.trials}x{args.steps} steps, kmax {args.kmax}, "
+            f"{args.n_boot} boot (both fits)",
+            ours_s=t_ours,
+            peer="mrestimator",
+            peer_s=t_peer,
+            ours_est=f"m={e.m:.5f} [{e.m_ci[0]:.5f}, {e.m_ci[1]:.5f}]",
+            peer_est=f"m={f1.mre:.5f} [{min(lo, hi):.5f}, {max(lo, hi):.5f}]",
+            within=bool(min(lo, hi) <= e.m <= max(lo, hi)),
+        ),
+        dict(
+            task="MR exp_offset (same run)",
+            ours_s=float("nan"),
+            peer="mrestimator",
+            peer_s=float("nan"),
+            ours_est=f"m={o.m:.5f} [{o.m_ci[0]:.5f}, {o.m_ci[1]:.5f}]",
+            peer_est=f"m={f2.mre:.5f} [{min(lo2, hi2):.5f}, {max(lo2, hi2):.5f}]",
+            within=bool(min(lo2, hi2) <= o.m <= max(lo2, hi2)),
+        ),
+        dict(
+            task="max |r_k(ours) - r_k(mrestimator)|",
+            ours_s=float("nan"),
+            peer="mrestimator",
+            peer_s=float("nan"),
+            ours_est=f"{np.max(np.abs(r.r_k - rk.coefficients)):.2e}",
+            peer_est="",
+            within=True,
+        ),
     ]
 
 
 def bench_powerlaw(args) -> list[dict]:
     import powerlaw
 
-    av = C.galton_watson_avalanches(int(args.avalanches * 1.01) + 100, 1.0, max_size=10**6,
-                                    seed=2)
+    av = C.galton_watson_avalanches(int(args.avalanches * 1.01) + 100, 1.0, max_size=10**6, seed=2)
     sizes = av.sizes[~av.truncated][: args.avalanches]
 
     def ours_fit():
@@ -120,29 +135,44 @@ def bench_powerlaw(args) -> list[dict]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for alt in ("exponential", "lognormal", "truncated_power_law"):
-            peer_cmp[alt] = pf.distribution_compare("power_law", alt,
-                                                    normalized_ratio=alt != "truncated_power_law")
+            peer_cmp[alt] = pf.distribution_compare(
+                "power_law", alt, normalized_ratio=alt != "truncated_power_law"
+            )
     t_pcmp = time.perf_counter() - t0
     rows = [
-        dict(task=f"power law: xmin scan + discrete MLE, {sizes.size} sizes",
-             ours_s=t_fit, peer="powerlaw", peer_s=t_pfit,
-             ours_est=f"alpha={f.alpha:.4f}+-{f.sigma:.4f}, xmin={f.xmin:g}",
-             peer_est=f"alpha={pf.alpha:.4f}+-{pf.sigma:.4f}, xmin={pf.xmin:g}",
-             within=bool(abs(f.alpha - pf.alpha) <= pf.sigma)),
-        dict(task="power law: 3 likelihood-ratio comparisons", ours_s=t_cmp - t_fit,
-             peer="powerlaw", peer_s=t_pcmp,
-             ours_est="; ".join(f"{k[:5]} {v.favored}" for k, v in fc.comparisons.items()),
-             peer_est="; ".join(
-                 f"{k[:5]} R={r:.3g} p={p:.2g}" for k, (r, p) in peer_cmp.items()),
-             within=True),
+        dict(
+            task=f"power law: xmin scan + discrete MLE, {sizes.size} sizes",
+            ours_s=t_fit,
+            peer="powerlaw",
+            peer_s=t_pfit,
+            ours_est=f"alpha={f.alpha:.4f}+-{f.sigma:.4f}, xmin={f.xmin:g}",
+            peer_est=f"alpha={pf.alpha:.4f}+-{pf.sigma:.4f}, xmin={pf.xmin:g}",
+            within=bool(abs(f.alpha - pf.alpha) <= pf.sigma),
+        ),
+        dict(
+            task="power law: 3 likelihood-ratio comparisons",
+            ours_s=t_cmp - t_fit,
+            peer="powerlaw",
+            peer_s=t_pcmp,
+            ours_est="; ".join(f"{k[:5]} {v.favored}" for k, v in fc.comparisons.items()),
+            peer_est="; ".join(f"{k[:5]} R={r:.3g} p={p:.2g}" for k, (r, p) in peer_cmp.items()),
+            within=True,
+        ),
     ]
     for k, v in fc.comparisons.items():
         r, p = peer_cmp[k]
         ours_r = v.R if v.nested else v.normalized_R
-        rows.append(dict(task=f"  vs {k}: R (normalised for non-nested), p", ours_s=float("nan"),
-                         peer="powerlaw", peer_s=float("nan"),
-                         ours_est=f"R={ours_r:.4g} p={v.p:.3g}", peer_est=f"R={r:.4g} p={p:.3g}",
-                         within=bool(np.sign(ours_r) == np.sign(r) or min(v.p, p) > 0.1)))
+        rows.append(
+            dict(
+                task=f"  vs {k}: R (normalised for non-nested), p",
+                ours_s=float("nan"),
+                peer="powerlaw",
+                peer_s=float("nan"),
+                ours_est=f"R={ours_r:.4g} p={v.p:.3g}",
+                peer_est=f"R={r:.4g} p={p:.3g}",
+                within=bool(np.sign(ours_r) == np.sign(r) or min(v.p, p) > 0.1),
+            )
+        )
     return rows
 
 
@@ -151,8 +181,11 @@ def fmt(v: float) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| task | infodyn s | peer | peer s | ratio | infodyn estimate | peer estimate "
-             "| inside peer error |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| task | infodyn s | peer | peer s | ratio | infodyn estimate | peer estimate "
+        "| inside peer error |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         ratio = r["peer_s"] / r["ours_s"] if np.isfinite(r["ours_s"] * r["peer_s"]) else None
         lines.append(

@@ -100,19 +100,34 @@ def main() -> None:
     dit_tc = dit_timed(x, lambda d: dit.multivariate.total_correlation(d, cols))
 
     def hoi_o():
-        return float(np.asarray(Oinfo(x, verbose=False).fit(minsize=12, maxsize=12,
-                                                            method="binning")).ravel()[0])
+        return float(
+            np.asarray(
+                Oinfo(x, verbose=False).fit(minsize=12, maxsize=12, method="binning")
+            ).ravel()[0]
+        )
 
     def hoi_tc():
-        return float(np.asarray(TC(x, verbose=False).fit(minsize=12, maxsize=12,
-                                                         method="binning")).ravel()[0])
+        return float(
+            np.asarray(TC(x, verbose=False).fit(minsize=12, maxsize=12, method="binning")).ravel()[
+                0
+            ]
+        )
 
     t_hoi_o, hoi_o_val = _time(hoi_o, max(rep // 2, 2))
     t_hoi_tc, hoi_tc_val = _time(hoi_tc, max(rep // 2, 2))
-    rows.append(("O-information, 12 binary units, 1e5 samples", t_o, dit_o, t_hoi_o,
-                 ours_o, hoi_o_val))
-    rows.append(("total correlation, 12 binary units, 1e5 samples", t_tc, dit_tc, t_hoi_tc,
-                 ours_tc, hoi_tc_val))
+    rows.append(
+        ("O-information, 12 binary units, 1e5 samples", t_o, dit_o, t_hoi_o, ours_o, hoi_o_val)
+    )
+    rows.append(
+        (
+            "total correlation, 12 binary units, 1e5 samples",
+            t_tc,
+            dit_tc,
+            t_hoi_tc,
+            ours_tc,
+            hoi_tc_val,
+        )
+    )
 
     # ------------------------------------------------ MI between binary words
     rng = np.random.default_rng(1)
@@ -124,12 +139,17 @@ def main() -> None:
         ja, jb = jnp.asarray(a.T), jnp.asarray(b.T)
         t_hoi_mi, hoi_mi = _time(lambda ja=ja, jb=jb: float(mi_bin(ja, jb)), max(rep // 2, 2))
         if 2 * units <= 64:
-            dit_mi = dit_timed(np.hstack([a, b]), lambda d, u=units: dit.shannon.mutual_information(
-                d, list(range(u)), list(range(u, 2 * u))))
+            dit_mi = dit_timed(
+                np.hstack([a, b]),
+                lambda d, u=units: dit.shannon.mutual_information(
+                    d, list(range(u)), list(range(u, 2 * u))
+                ),
+            )
         else:  # dit 2.3 stores a dense table: 128 binary variables exceed numpy's 64 dims
             dit_mi = None
-        rows.append((f"MI of two {units}-unit words, 1e5 samples", t_mi, dit_mi, t_hoi_mi,
-                     ours_mi, hoi_mi))
+        rows.append(
+            (f"MI of two {units}-unit words, 1e5 samples", t_mi, dit_mi, t_hoi_mi, ours_mi, hoi_mi)
+        )
 
     # ------------------------------------------------ PID of 3 binary variables
     s = rng.integers(0, 2, (100_000, 2))
@@ -137,18 +157,32 @@ def main() -> None:
     keys = (((0,), (1,)), ((0,),), ((1,),), ((0, 1),))
     for measure, peer in (("wb", PID_WB), ("broja", PID_BROJA)):
         t_p, ours_p = _time(lambda m=measure: info.pid(s[:, 0], s[:, 1], y, measure=m), rep)
-        dit_p = dit_timed(np.column_stack([s, y]), lambda d, p=peer: [
-            p(d, [[0], [1]], [2]).get_pi(k) for k in keys])
-        rows.append((f"PID ({measure}) of 3 binary variables, 1e5 samples", t_p, dit_p, None,
-                     list(ours_p), None))
+        dit_p = dit_timed(
+            np.column_stack([s, y]),
+            lambda d, p=peer: [p(d, [[0], [1]], [2]).get_pi(k) for k in keys],
+        )
+        rows.append(
+            (
+                f"PID ({measure}) of 3 binary variables, 1e5 samples",
+                t_p,
+                dit_p,
+                None,
+                list(ours_p),
+                None,
+            )
+        )
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
-          f"(shared and loaded while measured); python {platform.python_version()}, "
-          f"dit {dit.__version__}, hoi {hoi.__version__}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
+        f"(shared and loaded while measured); python {platform.python_version()}, "
+        f"dit {dit.__version__}, hoi {hoi.__version__}"
+    )
     print()
-    print("| case | infodyn (ms) | dit: build from samples + measure (ms) | dit: measure only "
-          "(ms) | hoi binning (ms) | dit total / infodyn | dit measure / infodyn | "
-          "hoi / infodyn | values (infodyn / dit / hoi, bits) |")
+    print(
+        "| case | infodyn (ms) | dit: build from samples + measure (ms) | dit: measure only "
+        "(ms) | hoi binning (ms) | dit total / infodyn | dit measure / infodyn | "
+        "hoi / infodyn | values (infodyn / dit / hoi, bits) |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     ok = True
 
@@ -164,7 +198,8 @@ def main() -> None:
         # dit's BROJA optimiser stops at slightly different points from run to run
         tol = 1e-2 if "broja" in name else 2e-3
         agree = (vd is None or np.allclose(np.ravel(v), np.ravel(vd), atol=tol)) and (
-            vh is None or abs(float(vh) - float(v)) < 2e-3)
+            vh is None or abs(float(vh) - float(v)) < 2e-3
+        )
         ok &= agree
         if dt is None:
             dit_cols = "n/a | n/a"
@@ -174,11 +209,12 @@ def main() -> None:
             dit_ratios = f"{(dt[0] + dt[1]) / t:.0f}x | {dt[1] / t:.1f}x"
         hoi_cols = "-" if th is None else f"{th * 1e3:.0f}"
         hoi_ratio = "-" if th is None else f"{th / t:.0f}x"
-        print(f"| {name} | {t * 1e3:.2f} | {dit_cols} | {hoi_cols} | {dit_ratios} | "
-              f"{hoi_ratio} | {fmt(v)} / {fmt(vd)} / {fmt(vh)}{'' if agree else ' MISMATCH'} |")
+        print(
+            f"| {name} | {t * 1e3:.2f} | {dit_cols} | {hoi_cols} | {dit_ratios} | "
+            f"{hoi_ratio} | {fmt(v)} / {fmt(vd)} / {fmt(vh)}{'' if agree else ' MISMATCH'} |"
+        )
     print()
-    print("all values agree (|diff| < 2e-3 bits; BROJA vs dit < 1e-2)" if ok
-          else "VALUES DISAGREE")
+    print("all values agree (|diff| < 2e-3 bits; BROJA vs dit < 1e-2)" if ok else "VALUES DISAGREE")
 
 
 if __name__ == "__main__":

@@ -133,8 +133,9 @@ def _infodyn_case(method: str, steps: int):
     from infodyn.network.dynamics import Constants
     from infodyn.network.engine_jax import run
 
-    net = idn.network.LIF(n_in=N_IN, n_rec=N, n_out=1, tau_m=TAU_M, tau_out=TAU_OUT, v_th=V_TH,
-                          in_scale=3.0)
+    net = idn.network.LIF(
+        n_in=N_IN, n_rec=N, n_out=1, tau_m=TAU_M, tau_out=TAU_OUT, v_th=V_TH, in_scale=3.0
+    )
     p = {k: jnp.asarray(v, jnp.float32) for k, v in net.init(seed=0).items()}
     x, tgt = _data(steps)
     xt, tt = jnp.asarray(np.swapaxes(x, 0, 1)), jnp.asarray(np.swapaxes(tgt, 0, 1))
@@ -187,8 +188,13 @@ def worker_infodyn(method: str, steps: int, repeats: int) -> dict:
     fn, xla_mb = _infodyn_case(method, steps)
     activity = []
     sec, mem, first = _timeit(lambda: activity.append(fn()), repeats)
-    return {"seconds": sec, "peak_mb": mem, "first_call_mb": first, "xla_mb": xla_mb(),
-            "activity": activity[-1]}
+    return {
+        "seconds": sec,
+        "peak_mb": mem,
+        "first_call_mb": first,
+        "xla_mb": xla_mb(),
+        "activity": activity[-1],
+    }
 
 
 def worker_interleaved(steps: int, repeats: int) -> dict:
@@ -206,8 +212,13 @@ def worker_interleaved(steps: int, repeats: int) -> dict:
             fn()
             t[m] = time.perf_counter() - t0
         per_round.append(t)
-    return {m: {"ratio": float(np.median([r[m] / r["forward"] for r in per_round])),
-                "seconds": float(np.median([r[m] for r in per_round]))} for m in INTERLEAVED}
+    return {
+        m: {
+            "ratio": float(np.median([r[m] / r["forward"] for r in per_round])),
+            "seconds": float(np.median([r[m] for r in per_round])),
+        }
+        for m in INTERLEAVED
+    }
 
 
 INTERLEAVED = ("forward", "forward_loss", "eprop", "eprop_filtered", "eprop_filtered_carried")
@@ -222,8 +233,13 @@ def worker_snntorch(steps: int, repeats: int) -> dict:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     alpha, kappa = float(np.exp(-1.0 / TAU_M)), float(np.exp(-1.0 / TAU_OUT))
     fc_in = torch.nn.Linear(N_IN, N, bias=False)
-    lif = snn.RLeaky(beta=alpha, linear_features=N, threshold=V_TH, reset_mechanism="subtract",
-                     spike_grad=surrogate.fast_sigmoid(slope=25))
+    lif = snn.RLeaky(
+        beta=alpha,
+        linear_features=N,
+        threshold=V_TH,
+        reset_mechanism="subtract",
+        spike_grad=surrogate.fast_sigmoid(slope=25),
+    )
     w = np.load(os.environ["BENCH_LEARNING_WEIGHTS"])  # the same weights as infodyn's rows
     w_out = torch.nn.Parameter(torch.from_numpy(w["w_out"]))
     with torch.no_grad():
@@ -257,11 +273,23 @@ def worker_snntorch(steps: int, repeats: int) -> dict:
 
 
 def _run_worker(python: str, method: str, steps: int, repeats: int, weights: str) -> dict:
-    env = {**os.environ, "BENCH_LEARNING_WEIGHTS": weights, "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1",
-           "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"}
-    cmd = [python, str(Path(__file__).resolve()), "--worker", method, "--steps", str(steps),
-           "--repeats", str(repeats)]
+    env = {
+        **os.environ,
+        "BENCH_LEARNING_WEIGHTS": weights,
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+    }
+    cmd = [
+        python,
+        str(Path(__file__).resolve()),
+        "--worker",
+        method,
+        "--steps",
+        str(steps),
+        "--repeats",
+        str(repeats),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
@@ -275,12 +303,23 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--methods", nargs="+", default=list(METHODS))
     ap.add_argument("--write", action="store_true", help="write the table into RESULTS.md")
-    ap.add_argument("--peer-max-steps", type=int, default=None,
-                    help="skip snnTorch above this T (one T = 4000 call took ~15 min under load)")
-    ap.add_argument("--no-interleaved", action="store_true",
-                    help="skip the interleaved time-ratio worker (second table)")
-    ap.add_argument("--from-log", nargs="+", default=None,
-                    help="build the table from the JSON lines earlier runs printed")
+    ap.add_argument(
+        "--peer-max-steps",
+        type=int,
+        default=None,
+        help="skip snnTorch above this T (one T = 4000 call took ~15 min under load)",
+    )
+    ap.add_argument(
+        "--no-interleaved",
+        action="store_true",
+        help="skip the interleaved time-ratio worker (second table)",
+    )
+    ap.add_argument(
+        "--from-log",
+        nargs="+",
+        default=None,
+        help="build the table from the JSON lines earlier runs printed",
+    )
     args = ap.parse_args()
     if args.from_log:
         rows = _read_logs(args.from_log)
@@ -306,8 +345,9 @@ def main() -> None:
 
     import infodyn as idn
 
-    net = idn.network.LIF(n_in=N_IN, n_rec=N, n_out=1, tau_m=TAU_M, tau_out=TAU_OUT, v_th=V_TH,
-                          in_scale=3.0)
+    net = idn.network.LIF(
+        n_in=N_IN, n_rec=N, n_out=1, tau_m=TAU_M, tau_out=TAU_OUT, v_th=V_TH, in_scale=3.0
+    )
     w = {k: v.astype(np.float32) for k, v in net.init(seed=0).items()}
     tmp = tempfile.mkdtemp(prefix="bench_learning_")
     weights = os.path.join(tmp, "weights.npz")
@@ -378,17 +418,19 @@ def _table(rows, steps_list, methods) -> str:
             xf = f"{r['seconds'] / fwd:.2f}" if fwd else ""
             xs = f"{r['seconds'] / snn['seconds']:.2f}" if "seconds" in snn else ""
             fc = r.get("first_call_mb", float("nan"))
-            xm = (f"{fc / snn['first_call_mb']:.2f}"
-                  if snn.get("first_call_mb", 0) > 0 else "")
-            xp = (f"{r['peak_mb'] / snn['peak_mb']:.2f}" if snn.get("peak_mb", 0) > 0 else "")
+            xm = f"{fc / snn['first_call_mb']:.2f}" if snn.get("first_call_mb", 0) > 0 else ""
+            xp = f"{r['peak_mb'] / snn['peak_mb']:.2f}" if snn.get("peak_mb", 0) > 0 else ""
             xla = f"{r['xla_mb']:.1f}" if r.get("xla_mb") is not None else ""
             act = "" if np.isnan(r["activity"]) else f"{r['activity']:.3f}"  # forward_loss: none
             lines.append(
                 f"| {m} | {steps} | {r['seconds']:.3f} | {xf} | {xs} | {fc:.1f} | {xm} |"
                 f" {r['peak_mb']:.1f} | {xp} | {xla} | {act} |"
             )
-    inter = [(st, rows[("interleaved", st)]) for st in steps_list
-             if "error" not in rows.get(("interleaved", st), {"error": ""})]
+    inter = [
+        (st, rows[("interleaved", st)])
+        for st in steps_list
+        if "error" not in rows.get(("interleaved", st), {"error": ""})
+    ]
     if inter:
         lines += [
             "",
@@ -400,11 +442,14 @@ def _table(rows, steps_list, methods) -> str:
             "| ---: |" + " ---: |" * (len(INTERLEAVED) - 1),
         ]
         for st, r in inter:
-            lines.append(f"| {st} | " + " | ".join(f"{r[m]['ratio']:.2f}"
-                                                    for m in INTERLEAVED[1:]) + " |")
+            lines.append(
+                f"| {st} | " + " | ".join(f"{r[m]['ratio']:.2f}" for m in INTERLEAVED[1:]) + " |"
+            )
     lines.append("")
-    lines.append(f"Machine: {platform.processor() or platform.machine()}, "
-                 f"{os.cpu_count()} CPUs, shared with other jobs (load varies).")
+    lines.append(
+        f"Machine: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, shared with other jobs (load varies)."
+    )
     return "\n".join(lines)
 
 

@@ -259,9 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=1800.0, help="per simulator (s)")
     p.add_argument("--only", nargs="*", choices=[r.key for r in RUNNERS], help="subset to run")
     p.add_argument("--write", action="store_true", help="write the table to RESULTS.md")
-    p.add_argument("--float32-weights", action="store_true",
-                   help="round the weights to float32 values (a float32-trained network); "
-                   "the event engine then reads float32 rows; written to its own block")
+    p.add_argument(
+        "--float32-weights",
+        action="store_true",
+        help="round the weights to float32 values (a float32-trained network); "
+        "the event engine then reads float32 rows; written to its own block",
+    )
     p.add_argument("--json", type=Path, help="also save all numbers here")
     args = p.parse_args(argv)
     if args.repeats < 3:

@@ -53,8 +53,11 @@ def main() -> None:
     save_spikes(args.spikes_out, times, units)
     from infodyn.network.engine_event import row_storage
 
-    rows = "float32 rows, float64 sums" if row_storage(params["w_rec"]).dtype == np.float32 \
+    rows = (
+        "float32 rows, float64 sums"
+        if row_storage(params["w_rec"]).dtype == np.float32
         else "float64"
+    )
     emit(
         f"infodyn event engine (Numba, {rows})",
         x.shape[0],

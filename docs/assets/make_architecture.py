@@ -54,23 +54,34 @@ STAGES = [
 
 
 def _box(ax, x, y, w, h, title, note, color):
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04",
-                                fc=color, ec="0.25", lw=1.0))
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04", fc=color, ec="0.25", lw=1.0
+        )
+    )
     ax.text(x, y + 0.1, title, ha="center", va="center", fontsize=10, weight="bold")
     ax.text(x, y - 0.17, note, ha="center", va="center", fontsize=6.5, color="0.2")
 
 
 def _arrow(ax, a, b):
-    ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=10, lw=0.9,
-                                 color="0.3", shrinkA=2, shrinkB=2))
+    ax.add_patch(
+        FancyArrowPatch(
+            a, b, arrowstyle="-|>", mutation_scale=10, lw=0.9, color="0.3", shrinkA=2, shrinkB=2
+        )
+    )
 
 
 def main() -> None:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 6.4),
-                                      gridspec_kw={"width_ratios": [1.15, 1]})
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(13, 6.4), gridspec_kw={"width_ratios": [1.15, 1]}
+    )
     pos = {name: (x, y) for name, x, y, _ in PACKAGES}
-    colors = {"cli": "#d6e4f0", "experiments": "#d6e4f0", "errors, memory": "#eeeeee",
-              "data": "#eeeeee"}
+    colors = {
+        "cli": "#d6e4f0",
+        "experiments": "#d6e4f0",
+        "errors, memory": "#eeeeee",
+        "data": "#eeeeee",
+    }
     w, h = 1.3, 0.62
     for name, x, y, note in PACKAGES:
         _box(left, x, y, w, h, name, note, colors.get(name, "#fbe3c9"))

@@ -29,20 +29,35 @@ def part1(trials: int, steps: int) -> tuple[list[dict], str]:
     rows = []
     for m in (0.9, 0.98, 0.995):
         for a in (1.0, 0.3, 0.1, 0.03, 0.01):
-            act = C.simulate_branching_process(m, 10.0, steps, trials=trials, subsample=a,
-                                               seed=int(1000 * m + 100 * a))
+            act = C.simulate_branching_process(
+                m, 10.0, steps, trials=trials, subsample=a, seed=int(1000 * m + 100 * a)
+            )
             with warnings.catch_warnings(record=True) as w:
                 warnings.simplefilter("always")
                 t0 = time.perf_counter()
                 mr = C.branching_ratio(act, method="mr")
                 dt = time.perf_counter() - t0
                 nv = C.branching_ratio(act, method="naive")
-            rows.append(dict(m=m, a=a, naive=nv.m, naive_ci=nv.m_ci,
-                             predicted=C.naive_subsampling_bias(m, a), mr=mr.m, mr_ci=mr.m_ci,
-                             offset=mr.fits["exp_offset"].m, kmax=int(mr.k[-1]), seconds=dt,
-                             warnings=len(w)))
-    lines = ["| m | a | naive | predicted naive | MR (exp) [95 % CI] | MR (exp_offset) | "
-             "kmax | MR s | inside CI |", "|---|---|---|---|---|---|---|---|---|"]
+            rows.append(
+                dict(
+                    m=m,
+                    a=a,
+                    naive=nv.m,
+                    naive_ci=nv.m_ci,
+                    predicted=C.naive_subsampling_bias(m, a),
+                    mr=mr.m,
+                    mr_ci=mr.m_ci,
+                    offset=mr.fits["exp_offset"].m,
+                    kmax=int(mr.k[-1]),
+                    seconds=dt,
+                    warnings=len(w),
+                )
+            )
+    lines = [
+        "| m | a | naive | predicted naive | MR (exp) [95 % CI] | MR (exp_offset) | "
+        "kmax | MR s | inside CI |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         inside = r["mr_ci"][0] <= r["m"] <= r["mr_ci"][1]
         lines.append(
@@ -52,13 +67,16 @@ def part1(trials: int, steps: int) -> tuple[list[dict], str]:
         )
     n_in = sum(r["mr_ci"][0] <= r["m"] <= r["mr_ci"][1] for r in rows)
     cov = coverage(trials, steps)
-    lines += ["", f"{n_in} of {len(rows)} MR intervals (95 %, small-sample corrected bootstrap "
-              f"over {trials} trials) contain the true m. The bootstrap does not see the "
-              "O(tau/T) bias of trial-separated ('ts') slopes, which matters most at m = 0.995. "
-              f"Coverage over {cov['n']} runs (the 15 settings x 2 more seeds): 'ts' "
-              f"{cov['ts']:.0%}, stationary-mean 'sm' {cov['sm']:.0%}; mean error 'ts' "
-              f"{cov['ts_err']:+.4f}, 'sm' {cov['sm_err']:+.4f}. The naive slope follows the "
-              "subsampling prediction at every a."]
+    lines += [
+        "",
+        f"{n_in} of {len(rows)} MR intervals (95 %, small-sample corrected bootstrap "
+        f"over {trials} trials) contain the true m. The bootstrap does not see the "
+        "O(tau/T) bias of trial-separated ('ts') slopes, which matters most at m = 0.995. "
+        f"Coverage over {cov['n']} runs (the 15 settings x 2 more seeds): 'ts' "
+        f"{cov['ts']:.0%}, stationary-mean 'sm' {cov['sm']:.0%}; mean error 'ts' "
+        f"{cov['ts_err']:+.4f}, 'sm' {cov['sm_err']:+.4f}. The naive slope follows the "
+        "subsampling prediction at every a.",
+    ]
     return rows, "\n".join(lines)
 
 
@@ -69,17 +87,27 @@ def coverage(trials: int, steps: int) -> dict:
     for m in (0.9, 0.98, 0.995):
         for a in (1.0, 0.3, 0.1, 0.03, 0.01):
             for seed in (1, 2):
-                act = C.simulate_branching_process(m, 10.0, steps, trials=trials, subsample=a,
-                                                   seed=seed * 7 + int(1000 * m + 100 * a))
+                act = C.simulate_branching_process(
+                    m,
+                    10.0,
+                    steps,
+                    trials=trials,
+                    subsample=a,
+                    seed=seed * 7 + int(1000 * m + 100 * a),
+                )
                 for cm in hits:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         r = C.branching_ratio(act, coefficient_method=cm)
                     hits[cm].append(r.m_ci[0] <= m <= r.m_ci[1])
                     errs[cm].append(r.m - m)
-    return {"n": len(hits["ts"]), "ts": float(np.mean(hits["ts"])),
-            "sm": float(np.mean(hits["sm"])), "ts_err": float(np.mean(errs["ts"])),
-            "sm_err": float(np.mean(errs["sm"]))}
+    return {
+        "n": len(hits["ts"]),
+        "ts": float(np.mean(hits["ts"])),
+        "sm": float(np.mean(hits["sm"])),
+        "ts_err": float(np.mean(errs["ts"])),
+        "sm_err": float(np.mean(errs["sm"])),
+    }
 
 
 def part2(steps: int) -> tuple[dict, str]:
@@ -101,11 +129,16 @@ def part2(steps: int) -> tuple[dict, str]:
     ]
     for name, f in (("sizes", fs), ("durations", fd)):
         cmp = " | ".join(f"R={c.R:.3g}, p={c.p:.2g} ({c.favored})" for c in f.comparisons.values())
-        lines.append(f"| {name} | {f.alpha:.3f} +- {f.sigma:.3f} | {f.xmin:g} | {f.n_tail} | "
-                     f"{f.D:.4f} | {cmp} |")
-    lines += ["", f"Crackling noise: (alpha_D - 1)/(alpha_S - 1) = {cr.gamma_predicted:.3f}; "
-              f"fitted <S>(D) slope = {cr.gamma_fitted:.3f} +- {cr.gamma_fitted_stderr:.3f} over "
-              f"D in {list(cr.duration_range)} (mean-field branching: 3/2, 2 and 2)."]
+        lines.append(
+            f"| {name} | {f.alpha:.3f} +- {f.sigma:.3f} | {f.xmin:g} | {f.n_tail} | "
+            f"{f.D:.4f} | {cmp} |"
+        )
+    lines += [
+        "",
+        f"Crackling noise: (alpha_D - 1)/(alpha_S - 1) = {cr.gamma_predicted:.3f}; "
+        f"fitted <S>(D) slope = {cr.gamma_fitted:.3f} +- {cr.gamma_fitted_stderr:.3f} over "
+        f"D in {list(cr.duration_range)} (mean-field branching: 3/2, 2 and 2).",
+    ]
     return dict(av=av, fs=fs, fd=fd, cr=cr), "\n".join(lines)
 
 
@@ -120,19 +153,26 @@ def figure(rows: list[dict], p2: dict) -> None:
         ax.semilogx(a, [r["predicted"] for r in rr], ":", color=f"C{i}")
         lo = [r["mr"] - r["mr_ci"][0] for r in rr]
         hi = [r["mr_ci"][1] - r["mr"] for r in rr]
-        ax.errorbar(a, [r["mr"] for r in rr], yerr=[lo, hi], fmt="s", color=f"C{i}", ms=4,
-                    label=f"m={m}")
+        ax.errorbar(
+            a, [r["mr"] for r in rr], yerr=[lo, hi], fmt="s", color=f"C{i}", ms=4, label=f"m={m}"
+        )
         ax.axhline(m, color=f"C{i}", lw=0.5)
-    ax.set(xlabel="sampled fraction a", ylabel="estimate",
-           title="MR (squares) vs naive (circles, dotted: theory)")
+    ax.set(
+        xlabel="sampled fraction a",
+        ylabel="estimate",
+        title="MR (squares) vs naive (circles, dotted: theory)",
+    )
     ax.legend(fontsize=7, frameon=False)
-    for ax, vals, f, lab in ((axes[1], p2["av"].sizes, p2["fs"], "size S"),
-                             (axes[2], p2["av"].durations, p2["fd"], "duration D (bins)")):
+    for ax, vals, f, lab in (
+        (axes[1], p2["av"].sizes, p2["fs"], "size S"),
+        (axes[2], p2["av"].durations, p2["fd"], "duration D (bins)"),
+    ):
         u, c = np.unique(vals, return_counts=True)
         ax.loglog(u, np.cumsum(c[::-1])[::-1] / vals.size, ".", ms=3, color="0.3")
         x = u[u >= f.xmin]
-        ax.loglog(x, f.n_tail / f.n * f.ccdf(x), "C3",
-                  label=f"alpha={f.alpha:.2f}, xmin={f.xmin:g}")
+        ax.loglog(
+            x, f.n_tail / f.n * f.ccdf(x), "C3", label=f"alpha={f.alpha:.2f}, xmin={f.xmin:g}"
+        )
         ax.set(xlabel=lab, ylabel="P(X >= x)")
         ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()

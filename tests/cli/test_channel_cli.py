@@ -35,10 +35,16 @@ def test_channel_cli_unknown_key_is_one_line_exit_2(tmp_path):
     import sys
 
     proc = subprocess.run(
-        [sys.executable, "-c", "import sys; from infodyn.cli import main; "
-         "sys.argv = ['infodyn', 'channel', sys.argv[1], '--out', sys.argv[2]]; main()",
-         str(cfg), str(tmp_path / "o")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from infodyn.cli import main; "
+            "sys.argv = ['infodyn', 'channel', sys.argv[1], '--out', sys.argv[2]]; main()",
+            str(cfg),
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert "bogus" in proc.stderr and "unknown key" in proc.stderr

@@ -114,8 +114,9 @@ def test_simulate_sparse_k_in_network(tmp_path):
 def test_simulate_refuses_a_dense_network_larger_than_memory(tmp_path):
     cfg = tmp_path / "big.toml"
     cfg.write_text("[network]\nn_in = 5\nn_rec = 100000\n")
-    res = run_cli("simulate", str(cfg), "--out", str(tmp_path / "o"),
-                  env={"INFODYN_MEMORY_LIMIT": "4G"})
+    res = run_cli(
+        "simulate", str(cfg), "--out", str(tmp_path / "o"), env={"INFODYN_MEMORY_LIMIT": "4G"}
+    )
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert "needs" in res.stderr and "is free" in res.stderr and "k_in" in res.stderr

@@ -16,15 +16,16 @@ def _spikes() -> SpikeTrain:
         times=np.array([0, 0, 1, 5, 2, 3, 3, 3]),
         units=np.array([0, 1, 2, 0, 0, 1, 2, 3]),
         trials=np.array([0, 0, 0, 0, 1, 1, 1, 1]),
-        n_units=4, n_steps=8, n_trials=2, dt=0.5,
+        n_units=4,
+        n_steps=8,
+        n_trials=2,
+        dt=0.5,
     )
 
 
 def test_counts_per_step_and_bins_keep_trials_apart():
     act = C.population_activity(_spikes())
-    np.testing.assert_array_equal(
-        act.counts, [[2, 1, 0, 0, 0, 1, 0, 0], [0, 0, 1, 3, 0, 0, 0, 0]]
-    )
+    np.testing.assert_array_equal(act.counts, [[2, 1, 0, 0, 0, 1, 0, 0], [0, 0, 1, 3, 0, 0, 0, 0]])
     assert act.bin_ms == 0.5 and act.n_units == 4
     binned = C.population_activity(_spikes(), bin_ms=1.0)  # two steps per bin
     np.testing.assert_array_equal(binned.counts, [[3, 0, 1, 0], [0, 4, 0, 0]])
@@ -58,8 +59,13 @@ def test_raster_and_unit_subset():
 
 @pytest.mark.parametrize(
     "bad",
-    [np.array([1, -1, 2]), np.array([1.0, np.nan]), np.zeros((0,)), np.zeros((2, 2, 2, 2)),
-     np.array([0.5, 1.0])],
+    [
+        np.array([1, -1, 2]),
+        np.array([1.0, np.nan]),
+        np.zeros((0,)),
+        np.zeros((2, 2, 2, 2)),
+        np.array([0.5, 1.0]),
+    ],
 )
 def test_bad_arrays_raise(bad):
     with pytest.raises(InputError):

@@ -139,8 +139,9 @@ def big_file(tmp_path_factory):
     return path, flat.size
 
 
-def test_population_activity_of_a_path_reads_blocks_not_the_file(big_file, monkeypatch, no_load,
-                                                                   h5_read_sizes):
+def test_population_activity_of_a_path_reads_blocks_not_the_file(
+    big_file, monkeypatch, no_load, h5_read_sizes
+):
     path, n = big_file
     monkeypatch.setattr(activity_mod, "BLOCK_SPIKES", 50_000)
     reads = h5_read_sizes

@@ -71,8 +71,9 @@ def test_matches_a_direct_loop_on_random_activity():
 def test_crackling_relation_on_critical_galton_watson():
     av = C.galton_watson_avalanches(60_000, 1.0, max_size=10**6, seed=2)
     keep = ~av.truncated
-    sub = C.Avalanches(av.sizes[keep], av.durations[keep], av.trials[keep], av.starts[keep],
-                       av.truncated[keep])
+    sub = C.Avalanches(
+        av.sizes[keep], av.durations[keep], av.trials[keep], av.starts[keep], av.truncated[keep]
+    )
     fs = C.fit_power_law(sub.sizes, compare=False)
     fd = C.fit_power_law(sub.durations, compare=False)
     assert fs.alpha == pytest.approx(1.5, abs=0.03)
@@ -100,8 +101,9 @@ def test_avalanches_of_a_weakly_driven_branching_process_are_galton_watson_trees
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(np.int64, st.tuples(st.integers(1, 4), st.integers(1, 60)),
-              elements=st.integers(0, 3)))
+@given(
+    arrays(np.int64, st.tuples(st.integers(1, 4), st.integers(1, 60)), elements=st.integers(0, 3))
+)
 def test_segmentation_conserves_events_and_active_bins(act):
     av = C.avalanches(act, drop_edges=False) if act.any() else None
     if av is None:

@@ -116,8 +116,9 @@ def test_stationary_fits_agree_and_result_serialises():
         res = C.branching_ratio(act, coefficient_method="sm")
     d = res.to_dict()
     assert d["m"] == res.m and len(d["r_k"]) == res.k.size and d["fits"]["exp"]["m"] > 0
-    np.testing.assert_allclose(res.fits["exp"].curve(res.k[:3]),
-                               res.fits["exp"].b * res.m ** res.k[:3])
+    np.testing.assert_allclose(
+        res.fits["exp"].curve(res.k[:3]), res.fits["exp"].b * res.m ** res.k[:3]
+    )
 
 
 @pytest.mark.parametrize(
@@ -146,8 +147,16 @@ def test_silent_trial_among_active_ones_is_dropped_with_a_warning():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(kmax=495), dict(kmax=1), dict(method="ar"), dict(coefficient_method="x"),
-     dict(fit="power"), dict(ci=1.5), dict(method="naive", kmax=5), dict(dt=0.0)],
+    [
+        dict(kmax=495),
+        dict(kmax=1),
+        dict(method="ar"),
+        dict(coefficient_method="x"),
+        dict(fit="power"),
+        dict(ci=1.5),
+        dict(method="naive", kmax=5),
+        dict(dt=0.0),
+    ],
 )
 def test_bad_parameters_raise(kwargs):
     act = C.simulate_branching_process(0.9, 5.0, 500, seed=1)

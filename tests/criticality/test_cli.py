@@ -22,8 +22,15 @@ def _spike_file(path, m=0.95, h=0.1, steps=30_000, trials=2, seed=1):
     units = rng.integers(0, 200, trial.size)
     # one spike per unit and step: keep unique (trial, time, unit) triples
     key = np.unique(np.stack([trial, time, units], 1), axis=0)
-    sp = SpikeTrain(times=key[:, 1], units=key[:, 2], trials=key[:, 0], n_units=200,
-                    n_steps=steps, n_trials=trials, dt=1.0)
+    sp = SpikeTrain(
+        times=key[:, 1],
+        units=key[:, 2],
+        trials=key[:, 0],
+        n_units=200,
+        n_steps=steps,
+        n_trials=trials,
+        dt=1.0,
+    )
     save_spikes(path, sp)
     return sp
 
@@ -65,8 +72,7 @@ def test_cli_writes_results_and_figures(tmp_path, cli):
     assert set(mr["fits"]) == {"exp", "exp_offset"}
     av = res["avalanches"]
     assert av["n"] > 500 and av["size_fit"]["alpha"] > 1
-    assert set(av["size_fit"]["comparisons"]) == {
-        "exponential", "lognormal", "truncated_power_law"}
+    assert set(av["size_fit"]["comparisons"]) == {"exponential", "lognormal", "truncated_power_law"}
     assert res["fano_factor"] > 1
     for name in ("branching", "sizes", "durations", "size_vs_duration"):
         assert (out / "figures" / f"{name}.png").stat().st_size > 1000

@@ -28,8 +28,9 @@ def test_discrete_sampler_matches_the_pmf():
     assert np.all(np.abs(freq - p) < 4.5 * np.sqrt(p * (1 - p) / x.size))
     # the far tail (beyond the table) follows the continuous approximation
     y = C.sample_power_law(100_000, 1.5, 1, discrete=True, seed=2, table=100)
-    assert (y >= 1000).mean() == pytest.approx(special.zeta(1.5, 1000) / special.zeta(1.5, 1),
-                                               rel=0.08)
+    assert (y >= 1000).mean() == pytest.approx(
+        special.zeta(1.5, 1000) / special.zeta(1.5, 1), rel=0.08
+    )
 
 
 @pytest.mark.parametrize("discrete", [True, False])
@@ -57,8 +58,10 @@ def test_agrees_with_the_powerlaw_package(discrete):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = powerlaw.Fit(x, discrete=discrete, estimate_discrete=False, verbose=False)
-        ref_cmp = {alt: ref.distribution_compare("power_law", alt, normalized_ratio=alt != "t")
-                   for alt in ("exponential", "lognormal")}
+        ref_cmp = {
+            alt: ref.distribution_compare("power_law", alt, normalized_ratio=alt != "t")
+            for alt in ("exponential", "lognormal")
+        }
     if discrete:  # same candidates, same KS statistic: identical choice
         assert ours.xmin == pytest.approx(ref.xmin)
         assert ours.alpha == pytest.approx(ref.alpha, abs=0.1 * ref.sigma)
@@ -125,7 +128,10 @@ def test_to_dict_and_pdf():
     f = C.fit_power_law(pl)
     d = f.to_dict()
     assert d["alpha"] == f.alpha and set(d["comparisons"]) == {
-        "exponential", "lognormal", "truncated_power_law"}
+        "exponential",
+        "lognormal",
+        "truncated_power_law",
+    }
     k = np.arange(int(f.xmin), 100000)
     assert f.pdf(k).sum() == pytest.approx(1.0, abs=0.01)
     assert f.ccdf(f.xmin) == pytest.approx(1.0)

@@ -11,8 +11,9 @@ from infodyn.errors import InputError
 
 def test_branching_process_moments_and_subsampling():
     m, h = 0.8, 4.0
-    obs, full = C.simulate_branching_process(m, h, 40_000, trials=3, subsample=0.25, seed=1,
-                                             return_full=True)
+    obs, full = C.simulate_branching_process(
+        m, h, 40_000, trials=3, subsample=0.25, seed=1, return_full=True
+    )
     assert obs.shape == full.shape == (3, 40_000)
     assert full.mean() == pytest.approx(h / (1 - m), rel=0.02)
     assert obs.mean() == pytest.approx(0.25 * h / (1 - m), rel=0.02)

@@ -102,6 +102,7 @@ def assert_every_figure_embedded(run: Path, text: str) -> StrictHTML:
 def report_checks():
     return parse_report, assert_every_figure_embedded
 
+
 HERE = str(Path(__file__).parent)
 
 

@@ -13,8 +13,9 @@ from infodyn.network import LIF
 
 
 def test_infomax_training_beats_untrained_and_rate_only_at_the_same_rate():
-    net = LIF(n_in=12, n_rec=8, n_out=4, tau_m=20.0, tau_out=20.0, n_ref=2, in_scale=2.0,
-              rec_scale=0.5)
+    net = LIF(
+        n_in=12, n_rec=8, n_out=4, tau_m=20.0, tau_out=20.0, n_ref=2, in_scale=2.0, rec_scale=0.5
+    )
     stim = StimulusSet.constant(4, 60, 12, max_rate=40.0, seed=1)
     p0 = net.init(seed=1)
     x_test, lab_test = stim.trials(120, seed=999)  # held-out noise realisations
@@ -28,10 +29,16 @@ def test_infomax_training_beats_untrained_and_rate_only_at_the_same_rate():
     out = {}
     for cond in ("rate", "info"):
         res = train_network(
-            net, p0, stim,
+            net,
+            p0,
+            stim,
             lambda labels, c=cond: make_loss(c, r_untrained, 3e-2, 1.0, "infomax", labels),
-            n_iterations=80, trials_per_stimulus=8, response_start=20, lr=3e-3,
-            train=("w_in", "w_rec", "w_out"), seed=1,
+            n_iterations=80,
+            trials_per_stimulus=8,
+            response_start=20,
+            lr=3e-3,
+            train=("w_in", "w_rec", "w_out"),
+            seed=1,
         )
         out[cond] = measure(res.params)
         assert np.isfinite(res.history[-1]["loss"])
@@ -43,8 +50,9 @@ def test_infomax_training_beats_untrained_and_rate_only_at_the_same_rate():
 
 
 def test_decorrelation_training_lowers_total_correlation_at_the_same_rate():
-    net = LIF(n_in=12, n_rec=8, n_out=4, tau_m=20.0, tau_out=20.0, n_ref=2, in_scale=2.0,
-              rec_scale=1.5)
+    net = LIF(
+        n_in=12, n_rec=8, n_out=4, tau_m=20.0, tau_out=20.0, n_ref=2, in_scale=2.0, rec_scale=1.5
+    )
     stim = StimulusSet.constant(4, 60, 12, max_rate=40.0, seed=1)
     p0 = net.init(seed=1)
     x_test, lab_test = stim.trials(100, seed=999)
@@ -59,11 +67,16 @@ def test_decorrelation_training_lowers_total_correlation_at_the_same_rate():
     out = {}
     for cond in ("rate", "info"):
         res = train_network(
-            net, p0, stim,
-            lambda labels, c=cond: make_loss(c, r_untrained, 3e-2, 20.0, "decorrelation",
-                                             labels),
-            n_iterations=80, trials_per_stimulus=8, response_start=20, lr=3e-3,
-            train=("w_in", "w_rec"), seed=1,
+            net,
+            p0,
+            stim,
+            lambda labels, c=cond: make_loss(c, r_untrained, 3e-2, 20.0, "decorrelation", labels),
+            n_iterations=80,
+            trials_per_stimulus=8,
+            response_start=20,
+            lr=3e-3,
+            train=("w_in", "w_rec"),
+            seed=1,
         )
         out[cond] = measure(res.params)
     (tc_rate, tcg_rate, r_rate), (tc_info, tcg_info, r_info) = out["rate"], out["info"]
@@ -82,20 +95,34 @@ def test_lif_adaptation_runs_alongside_eprop_and_holds_the_rate():
     from infodyn.learning.adaptation import LIFAdaptationConfig
     from infodyn.learning.info_objectives import InfoMaxBound
 
-    net = LIF(n_in=12, n_rec=8, n_out=4, tau_m=20.0, tau_out=20.0, n_ref=2, in_scale=2.0,
-              rec_scale=0.5)
+    net = LIF(
+        n_in=12, n_rec=8, n_out=4, tau_m=20.0, tau_out=20.0, n_ref=2, in_scale=2.0, rec_scale=0.5
+    )
     stim = StimulusSet.constant(4, 60, 12, max_rate=40.0, seed=2)
     p0 = net.init(seed=2)
     x_test, _ = stim.trials(50, seed=999)
     target = 25.0
     rates = {}
-    for name, adaptation in (("plain", None),
-                             ("adapted", LIFAdaptationConfig(target_rate_hz=target,
-                                                             window_ms=20.0, eta_theta=1.0,
-                                                             max_step=0.5))):
-        res = train_network(net, p0, stim, lambda labels: InfoMaxBound(), n_iterations=40,
-                            trials_per_stimulus=4, response_start=20, lr=3e-3,
-                            train=("w_in", "w_rec", "w_out"), seed=2, adaptation=adaptation)
+    for name, adaptation in (
+        ("plain", None),
+        (
+            "adapted",
+            LIFAdaptationConfig(target_rate_hz=target, window_ms=20.0, eta_theta=1.0, max_step=0.5),
+        ),
+    ):
+        res = train_network(
+            net,
+            p0,
+            stim,
+            lambda labels: InfoMaxBound(),
+            n_iterations=40,
+            trials_per_stimulus=4,
+            response_start=20,
+            lr=3e-3,
+            train=("w_in", "w_rec", "w_out"),
+            seed=2,
+            adaptation=adaptation,
+        )
         net_m, params_m, prep = res.network(net)
         z = net_m.simulate(params_m, prep(x_test), engine="jax").z
         rates[name] = float(z.mean() * 1000.0)

@@ -56,8 +56,13 @@ def _cases(unwritable: str) -> list[tuple]:
         )
         cases.append((f"{cmd}-out-is-a-file", [*head, "--out", "afile"], {}, None, ["afile"]))
     cases += [  # convert writes one file, not a run directory
-        ("convert-unwritable-out", ["convert", "spikes.h5", f"{unwritable}/x.h5"], {}, None,
-         [unwritable]),
+        (
+            "convert-unwritable-out",
+            ["convert", "spikes.h5", f"{unwritable}/x.h5"],
+            {},
+            None,
+            [unwritable],
+        ),
         ("convert-out-is-a-file", ["convert", "spikes.h5", "afile/x.h5"], {}, None, ["afile"]),
         ("convert-out-not-h5", ["convert", "spikes.h5", "x.npz"], {}, None, [".h5 or .hdf5"]),
     ]

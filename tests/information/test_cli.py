@@ -48,7 +48,8 @@ def test_info_run_directory(spike_file, tmp_path):
     pop = res["population"]
     assert len(pop["units"]) == 6
     assert pop["o_information"] == pytest.approx(
-        pop["total_correlation"] - pop["dual_total_correlation"])
+        pop["total_correlation"] - pop["dual_total_correlation"]
+    )
     for name in ("entropies", "pairwise_mi", "population"):
         assert (tmp_path / "run" / "figures" / f"{name}.png").stat().st_size > 1000
     saved = json.loads((tmp_path / "run" / "results.json").read_text())
@@ -58,16 +59,36 @@ def test_info_run_directory(spike_file, tmp_path):
 
 def test_info_cli_and_bad_input(spike_file, tmp_path, capsys, monkeypatch):
     path, _ = spike_file
-    code, out, err = _run(capsys, monkeypatch, "info", str(path), "--out", str(tmp_path / "r"),
-                          "--shuffles", "0", "--max-population", "4")
+    code, out, err = _run(
+        capsys,
+        monkeypatch,
+        "info",
+        str(path),
+        "--out",
+        str(tmp_path / "r"),
+        "--shuffles",
+        "0",
+        "--max-population",
+        "4",
+    )
     assert code in (0, None), err
     assert "O-information" in out and (tmp_path / "r" / "results.json").exists()
-    code, _, err = _run(capsys, monkeypatch, "info", str(path), "--out", str(tmp_path / "r2"),
-                        "--bin-ms", "0.7")
+    code, _, err = _run(
+        capsys, monkeypatch, "info", str(path), "--out", str(tmp_path / "r2"), "--bin-ms", "0.7"
+    )
     assert code == 2 and "multiple of the time step" in err and "Traceback" not in err
-    code, _, err = _run(capsys, monkeypatch, "info", str(tmp_path / "nope.h5"), "--out",
-                        str(tmp_path / "r3"))
+    code, _, err = _run(
+        capsys, monkeypatch, "info", str(tmp_path / "nope.h5"), "--out", str(tmp_path / "r3")
+    )
     assert code == 2
-    code, _, err = _run(capsys, monkeypatch, "info", str(path), "--out", str(tmp_path / "r4"),
-                        "--estimator", "magic")
+    code, _, err = _run(
+        capsys,
+        monkeypatch,
+        "info",
+        str(path),
+        "--out",
+        str(tmp_path / "r4"),
+        "--estimator",
+        "magic",
+    )
     assert code == 2 and "estimator" in err

@@ -82,8 +82,9 @@ def _nsb_by_quadrature(counts: np.ndarray, k: int) -> float:
     ref = max(log_ev(beta_of(x)) for x in xs)
     w = lambda x: np.exp(log_ev(beta_of(x)) - ref)  # noqa: E731
     z = quad(w, 1e-9, np.log(k) - 1e-9, limit=400, points=xs[::40])[0]
-    num = quad(lambda x: w(x) * mean_h(beta_of(x)), 1e-9, np.log(k) - 1e-9, limit=400,
-               points=xs[::40])[0]
+    num = quad(
+        lambda x: w(x) * mean_h(beta_of(x)), 1e-9, np.log(k) - 1e-9, limit=400, points=xs[::40]
+    )[0]
     return num / z / np.log(2)
 
 

@@ -16,9 +16,11 @@ def test_closed_forms():
     cov = np.array([[1.0, 0.6, 0.2], [0.6, 1.0, -0.3], [0.2, -0.3, 1.0]])
     x = rng.multivariate_normal(np.zeros(3), cov, size=200_000)
     assert gaussian_mutual_information(x[:, 0], x[:, 1]) == pytest.approx(
-        -0.5 * np.log2(1 - 0.36), abs=5e-3)
+        -0.5 * np.log2(1 - 0.36), abs=5e-3
+    )
     assert gaussian_total_correlation(x) == pytest.approx(
-        -0.5 * np.log2(np.linalg.det(cov)), abs=5e-3)
+        -0.5 * np.log2(np.linalg.det(cov)), abs=5e-3
+    )
     sub = cov[np.ix_([0], [1, 2])]
     expected = -0.5 * np.log2(1 - (sub @ np.linalg.inv(cov[1:, 1:]) @ sub.T)[0, 0])
     assert gaussian_mutual_information(x[:, 0], x[:, 1:]) == pytest.approx(expected, abs=5e-3)

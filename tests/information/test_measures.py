@@ -94,25 +94,32 @@ def test_against_dit_on_random_distributions(seed):
     v = list(range(4))
     assert float(entropy(rows)) == pytest.approx(dit.shannon.entropy(d), abs=1e-10)
     assert mutual_information(rows[:, :2], rows[:, 2:]) == pytest.approx(
-        dit.shannon.mutual_information(d, [0, 1], [2, 3]), abs=1e-10)
+        dit.shannon.mutual_information(d, [0, 1], [2, 3]), abs=1e-10
+    )
     assert conditional_mutual_information(rows[:, 0], rows[:, 1], rows[:, 2:]) == pytest.approx(
-        dit.multivariate.coinformation(d, [[0], [1]], [2, 3]), abs=1e-10)
+        dit.multivariate.coinformation(d, [[0], [1]], [2, 3]), abs=1e-10
+    )
     assert total_correlation(rows) == pytest.approx(
-        dit.multivariate.total_correlation(d, [[i] for i in v]), abs=1e-10)
+        dit.multivariate.total_correlation(d, [[i] for i in v]), abs=1e-10
+    )
     assert dual_total_correlation(rows) == pytest.approx(
-        dit.multivariate.dual_total_correlation(d, [[i] for i in v]), abs=1e-10)
+        dit.multivariate.dual_total_correlation(d, [[i] for i in v]), abs=1e-10
+    )
     assert o_information(rows) == pytest.approx(
-        dit.multivariate.o_information(d, [[i] for i in v]), abs=1e-10)
+        dit.multivariate.o_information(d, [[i] for i in v]), abs=1e-10
+    )
     assert co_information(rows) == pytest.approx(
-        dit.multivariate.coinformation(d, [[i] for i in v]), abs=1e-10)
+        dit.multivariate.coinformation(d, [[i] for i in v]), abs=1e-10
+    )
     assert co_information(rows[:, :3]) == pytest.approx(
-        -dit.multivariate.interaction_information(d, [[0], [1], [2]]), abs=1e-10)
+        -dit.multivariate.interaction_information(d, [[0], [1], [2]]), abs=1e-10
+    )
 
 
 def test_pairwise_matrix_matches_pairwise_calls():
     rng = np.random.default_rng(7)
     common = rng.random(3000) < 0.2
-    x = ((rng.random((3000, 6)) < 0.1) | (common[:, None] & (rng.random((3000, 6)) < 0.6)))
+    x = (rng.random((3000, 6)) < 0.1) | (common[:, None] & (rng.random((3000, 6)) < 0.6))
     x = x.astype(np.uint8)
     for est in ("plugin", "miller_madow", "nsb"):
         m = pairwise_mutual_information(x, est)
@@ -129,11 +136,13 @@ def test_wide_words_mi_equals_entropy_for_copy():
     x = (rng.random((5000, 96)) < 0.1).astype(np.uint8)
     assert mutual_information(x, x) == pytest.approx(float(entropy(x)), abs=1e-9)
     assert mutual_information(x[:, :64], x[:, ::-1][:, 32:]) == pytest.approx(
-        float(entropy(x[:, :64])), abs=1e-9)
+        float(entropy(x[:, :64])), abs=1e-9
+    )
 
 
-symbols = arrays(np.int64, st.tuples(st.integers(5, 60), st.integers(3, 5)),
-                 elements=st.integers(0, 2))
+symbols = arrays(
+    np.int64, st.tuples(st.integers(5, 60), st.integers(3, 5)), elements=st.integers(0, 2)
+)
 
 
 @settings(max_examples=40, deadline=None)
@@ -170,4 +179,5 @@ def test_wide_populations_use_distinct_rows_and_agree_with_entropies():
     assert s["total_correlation"] == pytest.approx(singles - h, abs=1e-9)
     assert s["dual_total_correlation"] == pytest.approx(loo - 23 * h, abs=1e-9)
     assert o_information(x, "miller_madow") == pytest.approx(
-        o_information(x[:, ::-1], "miller_madow"), abs=1e-9)
+        o_information(x[:, ::-1], "miller_madow"), abs=1e-9
+    )

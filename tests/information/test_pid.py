@@ -75,8 +75,12 @@ def _broja_grid(p):
     g1 = np.linspace(lo[1], hi[1], 401)[None, :]
     vals = i_q(g0, g1)
     i, j = np.unravel_index(np.argmin(vals), vals.shape)
-    res = minimize(lambda t: float(i_q(*np.clip(t, lo, hi))), [g0[i, 0], g1[0, j]],
-                   method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-15})
+    res = minimize(
+        lambda t: float(i_q(*np.clip(t, lo, hi))),
+        [g0[i, 0], g1[0, j]],
+        method="Nelder-Mead",
+        options={"xatol": 1e-12, "fatol": 1e-15},
+    )
     return min(res.fun, vals[i, j])
 
 

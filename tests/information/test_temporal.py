@@ -55,8 +55,11 @@ def test_against_pyinform_with_trials(k):
     src = rng.integers(0, 2, (6, 300))
     tgt = (np.roll(src, 1, axis=1) + rng.integers(0, 2, (6, 300))) % 3
     assert transfer_entropy(src[..., None], tgt[..., None], k=k) == pytest.approx(
-        pyinform.transfer_entropy(src, tgt, k=k), abs=1e-10)
+        pyinform.transfer_entropy(src, tgt, k=k), abs=1e-10
+    )
     assert active_information_storage(tgt[..., None], k=k) == pytest.approx(
-        pyinform.active_info(tgt, k=k), abs=1e-10)
+        pyinform.active_info(tgt, k=k), abs=1e-10
+    )
     assert entropy_rate(tgt[..., None], k=k) == pytest.approx(
-        pyinform.entropy_rate(tgt, k=k), abs=1e-10)
+        pyinform.entropy_rate(tgt, k=k), abs=1e-10
+    )

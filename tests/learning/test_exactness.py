@@ -45,17 +45,37 @@ def _data(n_in, n_out, steps=80, batch=3, seed=0, onehot=False):
 CONFIGS = {
     # LIF, refractory, input scaling of the e-prop code, MSE + firing-rate regulariser
     "lif": (
-        dict(model="lif", n_in=6, n_rec=10, n_out=2, n_ref=2, rec_scale=2.0, in_scale=3.0,
-             input_scaling="one_minus_alpha"),
+        dict(
+            model="lif",
+            n_in=6,
+            n_rec=10,
+            n_out=2,
+            n_ref=2,
+            rec_scale=2.0,
+            in_scale=3.0,
+            input_scaling="one_minus_alpha",
+        ),
         MeanSquaredError() + FiringRateRegularizer(weight=1e-4, f_target_hz=10.0),
         False,
     ),
     # ALIF (half adaptive), refractory, scaled readout, cross-entropy + variance + regulariser
     "alif": (
-        dict(model="alif", n_in=6, n_rec=10, n_out=2, n_ref=1, rec_scale=2.0, in_scale=3.0,
-             tau_a=60.0, beta_a=0.02, n_alif=5, readout_scaling="one_minus_kappa",
-             surrogate="fast_sigmoid"),
-        SoftmaxCrossEntropy() + PopulationRateVariance(weight=1e-8, s_target=10.0)
+        dict(
+            model="alif",
+            n_in=6,
+            n_rec=10,
+            n_out=2,
+            n_ref=1,
+            rec_scale=2.0,
+            in_scale=3.0,
+            tau_a=60.0,
+            beta_a=0.02,
+            n_alif=5,
+            readout_scaling="one_minus_kappa",
+            surrogate="fast_sigmoid",
+        ),
+        SoftmaxCrossEntropy()
+        + PopulationRateVariance(weight=1e-8, s_target=10.0)
         + FiringRateRegularizer(weight=1e-4, f_target_hz=10.0),
         True,
     ),
@@ -85,8 +105,17 @@ def test_eprop_equals_stopgrad_bptt_and_readout_equals_bptt(name):
     # the readout gradient is exact in every configuration, also against full BPTT
     assert max_rel(e.grads["w_out"], b.grads["w_out"]) <= 1e-10
     # and it does not depend on the feedback matrix
-    r = evaluate(net, params, x, tgt, loss, method="eprop", feedback="random",
-                 feedback_matrix=random_feedback(net.n_rec, net.n_out, 3), precision="float64")
+    r = evaluate(
+        net,
+        params,
+        x,
+        tgt,
+        loss,
+        method="eprop",
+        feedback="random",
+        feedback_matrix=random_feedback(net.n_rec, net.n_out, 3),
+        precision="float64",
+    )
     assert max_rel(r.grads["w_out"], b.grads["w_out"]) <= 1e-10
     assert max_rel(r.grads["w_in"], e.grads["w_in"]) > 1e-3  # but the hidden ones do
 
@@ -121,8 +150,9 @@ def test_exploding_bptt_is_caught():
     assert np.isfinite(e.grad_norm) and e.grad_norm < 1e8
 
 
-def _window(net, params, loss, xt, tt, *, filtered=False, lookahead=False, carry=None,
-            dtype=np.float64):
+def _window(
+    net, params, loss, xt, tt, *, filtered=False, lookahead=False, carry=None, dtype=np.float64
+):
     """``eprop_window`` (readout filter on, symmetric feedback) over time-major ``xt``, ``tt``
     from rest with filtered traces when ``filtered``, or from ``carry``."""
     from infodyn.learning.eprop import eprop_window, zero_carry
@@ -131,11 +161,25 @@ def _window(net, params, loss, xt, tt, *, filtered=False, lookahead=False, carry
 
     lossc = as_loss(loss)
     if carry is None:
-        carry = zero_carry(xt.shape[1], net.n_in, net.n_rec, net.n_out, dtype, net.n_adaptive,
-                           filtered)
+        carry = zero_carry(
+            xt.shape[1], net.n_in, net.n_rec, net.n_out, dtype, net.n_adaptive, filtered
+        )
     beta = jax.numpy.asarray(net.beta_vector(), dtype)
-    return eprop_window(Constants.of(net), lossc, net.dt, net.n_adaptive, True, not lossc.online,
-                        params, beta, params["w_out"], carry, xt, tt, lookahead=lookahead)
+    return eprop_window(
+        Constants.of(net),
+        lossc,
+        net.dt,
+        net.n_adaptive,
+        True,
+        not lossc.online,
+        params,
+        beta,
+        params["w_out"],
+        carry,
+        xt,
+        tt,
+        lookahead=lookahead,
+    )
 
 
 @pytest.mark.parametrize("adaptive", [True, False])
@@ -144,8 +188,16 @@ def test_online_windows_sum_to_the_sequence_gradient(adaptive):
     (LIF: also across the chunks of the chunked accumulation, CHUNK = 50 > window)."""
     from infodyn.learning.eprop import zero_carry
 
-    net = idn.network.ALIF(n_in=5, n_rec=8, n_out=1, in_scale=3.0, rec_scale=2.0, tau_a=40.0,
-                           beta_a=0.02, n_alif=4 if adaptive else 0)
+    net = idn.network.ALIF(
+        n_in=5,
+        n_rec=8,
+        n_out=1,
+        in_scale=3.0,
+        rec_scale=2.0,
+        tau_a=40.0,
+        beta_a=0.02,
+        n_alif=4 if adaptive else 0,
+    )
     params = {k: jax.numpy.asarray(v) for k, v in net.init(seed=4).items()}
     x, tgt = _data(net.n_in, net.n_out, steps=120, batch=2)
     xt, tt = np.swapaxes(x, 0, 1), np.swapaxes(tgt, 0, 1)
@@ -153,8 +205,9 @@ def test_online_windows_sum_to_the_sequence_gradient(adaptive):
     k = zero_carry(2, 5, 8, 1, np.float64, net.n_adaptive, True)
     total = {key: 0.0 for key in full}
     for start in (0, 40, 80):
-        g, _, _, _, k = _window(net, params, "mse", xt[start : start + 40],
-                                tt[start : start + 40], carry=k)
+        g, _, _, _, k = _window(
+            net, params, "mse", xt[start : start + 40], tt[start : start + 40], carry=k
+        )
         total = {key: total[key] + np.asarray(g[key]) * 40 / 120 for key in g}
     for key in full:
         assert max_rel(total[key], full[key]) <= 1e-10
@@ -165,8 +218,17 @@ def test_alif_rate_losses_without_readout_equal_stopgrad_bptt():
     losses), across a chunk boundary (130 steps: chunks of 50, 50 and 30)."""
     from infodyn.learning import UnitRateTarget
 
-    net = idn.network.ALIF(n_in=6, n_rec=10, n_out=1, n_ref=1, rec_scale=2.0, in_scale=3.0,
-                           tau_a=60.0, beta_a=0.05, n_alif=6)
+    net = idn.network.ALIF(
+        n_in=6,
+        n_rec=10,
+        n_out=1,
+        n_ref=1,
+        rec_scale=2.0,
+        in_scale=3.0,
+        tau_a=60.0,
+        beta_a=0.05,
+        n_alif=6,
+    )
     params = net.init(seed=2)
     x, tgt = _data(net.n_in, net.n_out, steps=130)
     loss = UnitRateTarget(r0_hz=20.0, weight=1e-3) + PopulationRateVariance(weight=1e-6)
@@ -228,20 +290,31 @@ def test_lookahead_first_pass_replays_the_same_trajectory_in_float32():
     loss = as_loss("mse")
     state0 = zero_carry(4, net.n_in, net.n_rec, net.n_out, jnp.float32, 0, False).state
     cot = jax.grad(lambda s: loss.total(s, 400, net.dt))(
-        loss.zero_stats(state0.z, state0.y, tt[0], net.dt))
-    _, ly = jax.jit(lambda: _forward_pass(Constants.of(net), loss, net.dt, params,
-                                          jnp.zeros(net.n_rec, jnp.float32), state0, xt, tt,
-                                          cot))()
-    g_look, _, act_look, y, _ = _window(net, params, loss, xt, tt, lookahead=True,
-                                        dtype=jnp.float32)
+        loss.zero_stats(state0.z, state0.y, tt[0], net.dt)
+    )
+    _, ly = jax.jit(
+        lambda: _forward_pass(
+            Constants.of(net),
+            loss,
+            net.dt,
+            params,
+            jnp.zeros(net.n_rec, jnp.float32),
+            state0,
+            xt,
+            tt,
+            cot,
+        )
+    )()
+    g_look, _, act_look, y, _ = _window(
+        net, params, loss, xt, tt, lookahead=True, dtype=jnp.float32
+    )
     assert float(jnp.mean(act_look)) > 0.5  # spikes happen
     z0 = jnp.zeros((4, net.n_rec), jnp.float32)  # MSE: dE/dy does not read z
     ly_main = jax.vmap(lambda y_t, t_t: loss.signal(cot, z0, y_t, t_t, net.dt)[1])(y, tt)
     np.testing.assert_array_equal(np.asarray(ly), np.asarray(ly_main))
     # and inside eprop_window (its first pass compiled with the rest): the carried filter, which
     # has no first pass, sees the same spikes and gives the same gradient to float32 rounding
-    g_car, _, act_car, _, _ = _window(net, params, loss, xt, tt, filtered=True,
-                                      dtype=jnp.float32)
+    g_car, _, act_car, _, _ = _window(net, params, loss, xt, tt, filtered=True, dtype=jnp.float32)
     np.testing.assert_array_equal(np.asarray(act_look), np.asarray(act_car))
     for key in ("w_in", "w_rec", "w_out"):
         assert max_rel(g_look[key], g_car[key]) <= 1e-5
@@ -254,8 +327,15 @@ def test_lookahead_refuses_a_carry_with_filtered_traces():
     params = {k: jax.numpy.asarray(v) for k, v in net.init(seed=0).items()}
     x, tgt = _data(3, 1, steps=10, batch=2)
     with pytest.raises(ValueError, match="lookahead"):
-        _window(net, params, "mse", np.swapaxes(x, 0, 1), np.swapaxes(tgt, 0, 1), filtered=True,
-                lookahead=True)
+        _window(
+            net,
+            params,
+            "mse",
+            np.swapaxes(x, 0, 1),
+            np.swapaxes(tgt, 0, 1),
+            filtered=True,
+            lookahead=True,
+        )
 
 
 @dataclass(frozen=True)
@@ -278,13 +358,25 @@ class SquaredMeanReadout(LossTerm):
 def test_nonlinear_readout_term_and_all_adaptive_alif_equal_stopgrad_bptt():
     """The look-ahead pass of its own (a readout term with a nonlinear reduction, beside a
     two-pass rate term) on an ALIF network whose every unit adapts, across chunk boundaries."""
-    net = idn.network.ALIF(n_in=6, n_rec=8, n_out=2, n_ref=1, rec_scale=2.0, in_scale=3.0,
-                           tau_a=60.0, beta_a=0.05, n_alif=None)
+    net = idn.network.ALIF(
+        n_in=6,
+        n_rec=8,
+        n_out=2,
+        n_ref=1,
+        rec_scale=2.0,
+        in_scale=3.0,
+        tau_a=60.0,
+        beta_a=0.05,
+        n_alif=None,
+    )
     assert net.n_adaptive == net.n_rec
     params = net.init(seed=6)
     x, tgt = _data(net.n_in, net.n_out, steps=130)
-    loss = (MeanSquaredError() + SquaredMeanReadout(weight=2.0)
-            + PopulationRateVariance(weight=1e-8, s_target=10.0))
+    loss = (
+        MeanSquaredError()
+        + SquaredMeanReadout(weight=2.0)
+        + PopulationRateVariance(weight=1e-8, s_target=10.0)
+    )
     e = evaluate(net, params, x, tgt, loss, method="eprop", precision="float64")
     b = evaluate(net, params, x, tgt, loss, method="bptt_stopgrad", precision="float64")
     for key in ("w_in", "w_rec", "w_out"):
@@ -297,12 +389,17 @@ def test_unfiltered_readout_signal_is_exact_only_without_readout_memory():
     when the readout has no memory (tau_out -> 0, kappa = 0), different when it has."""
     grads = {}
     for tau_out in (1e-3, 30.0):
-        net = idn.network.LIF(n_in=6, n_rec=10, n_out=2, rec_scale=2.0, in_scale=3.0,
-                              tau_out=tau_out)
+        net = idn.network.LIF(
+            n_in=6, n_rec=10, n_out=2, rec_scale=2.0, in_scale=3.0, tau_out=tau_out
+        )
         params = net.init(seed=7)
         x, tgt = _data(net.n_in, net.n_out, steps=90)
-        grads[tau_out] = [gradients(net, params, x, tgt, "mse", method="eprop",
-                                    filter_readout=f, precision="float64") for f in (True, False)]
+        grads[tau_out] = [
+            gradients(
+                net, params, x, tgt, "mse", method="eprop", filter_readout=f, precision="float64"
+            )
+            for f in (True, False)
+        ]
     exact, plain = grads[1e-3]
     assert max_rel(plain["w_rec"], exact["w_rec"]) <= 1e-12
     exact, plain = grads[30.0]

@@ -67,9 +67,12 @@ def _random_trajectory(seed=0, n=5, n_out=K):
 
 @pytest.mark.parametrize(
     "loss",
-    [InfoMaxBound(weight=0.7), TotalCorrelationPenalty(estimator="gaussian"),
-     TotalCorrelationPenalty(estimator="pairwise", weight=2.0),
-     InformationBottleneck(labels=tuple(LABELS), gamma=0.5)],
+    [
+        InfoMaxBound(weight=0.7),
+        TotalCorrelationPenalty(estimator="gaussian"),
+        TotalCorrelationPenalty(estimator="pairwise", weight=2.0),
+        InformationBottleneck(labels=tuple(LABELS), gamma=0.5),
+    ],
     ids=["infomax", "tc_gauss", "tc_pair", "ib"],
 )
 def test_closed_form_signal_equals_gradient_of_the_loss(loss):
@@ -116,10 +119,11 @@ def test_pairwise_tc_matches_plugin_tc_of_weakly_correlated_binary_units():
     rng = np.random.default_rng(1)
     n, m = 4, 400_000
     common = rng.random(m) < 0.3
-    z = ((rng.random((m, n)) < 0.15) | (common[:, None] & (rng.random((m, n)) < 0.3)))
+    z = (rng.random((m, n)) < 0.15) | (common[:, None] & (rng.random((m, n)) < 0.3))
     z = z.astype(np.float64)
     tc_pair, _ = TotalCorrelationPenalty(estimator="pairwise", eps=1e-12).value_and_grad_cov(
-        z[None])
+        z[None]
+    )
     tc_gauss, _ = TotalCorrelationPenalty(eps=1e-12).value_and_grad_cov(z[None])
     tc_plugin = total_correlation(z.astype(np.int64))
     assert 0.01 < tc_plugin < 0.1

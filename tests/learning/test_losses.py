@@ -26,10 +26,14 @@ def test_every_term_matches_a_numpy_reference():
     batch, steps = 2, 70
     x = (rng.random((batch, steps, 5)) < 0.2).astype(float)
     tgt = rng.random((batch, steps, 2))
-    loss = (MeanSquaredError(weight=0.7) + SoftmaxCrossEntropy(weight=0.3)
-            + UnitRateTarget(weight=1e-3, r0_hz=20.0) + FiringRateRegularizer(weight=2e-3)
-            + PopulationRateVariance(weight=1e-5, s_target=50.0)
-            + PopulationRateDeviation(weight=1e-4, r0_hz=30.0))
+    loss = (
+        MeanSquaredError(weight=0.7)
+        + SoftmaxCrossEntropy(weight=0.3)
+        + UnitRateTarget(weight=1e-3, r0_hz=20.0)
+        + FiringRateRegularizer(weight=2e-3)
+        + PopulationRateVariance(weight=1e-5, s_target=50.0)
+        + PopulationRateDeviation(weight=1e-4, r0_hz=30.0)
+    )
     ev = evaluate(net, params, x, tgt, loss, method="bptt", precision="float64")
     tr = net.simulate(params, x, engine="jax", precision="float64")
     z, y, hz = tr.z, tr.y, 1000.0 / net.dt
@@ -60,8 +64,10 @@ def test_variance_signal_is_the_push_pull_form():
     stats = loss.zero_stats(jnp.asarray(z[0]), jnp.zeros((batch, 1)), None, dt)
     for t in range(steps):
         inc = loss.step_stats(jnp.asarray(z[t]), jnp.zeros((batch, 1)), None, dt)
-        stats = tuple(tuple(a + c for a, c in zip(sa, sc, strict=True))
-                      for sa, sc in zip(stats, inc, strict=True))
+        stats = tuple(
+            tuple(a + c for a, c in zip(sa, sc, strict=True))
+            for sa, sc in zip(stats, inc, strict=True)
+        )
     import jax
 
     cot = jax.grad(lambda st: loss.total(st, steps, dt))(stats)
@@ -88,10 +94,10 @@ def test_loss_composition_and_config_errors():
     assert built.terms[0] == PopulationRateVariance(weight=0.5, s_target=4.0)
     from infodyn.learning.info_objectives import InfoMaxBound, TotalCorrelationPenalty
 
-    info = build_loss([{"kind": "infomax"},
-                       {"kind": "total_correlation", "estimator": "pairwise", "weight": 0.1}])
-    assert info.terms == (InfoMaxBound(), TotalCorrelationPenalty(estimator="pairwise",
-                                                                  weight=0.1))
+    info = build_loss(
+        [{"kind": "infomax"}, {"kind": "total_correlation", "estimator": "pairwise", "weight": 0.1}]
+    )
+    assert info.terms == (InfoMaxBound(), TotalCorrelationPenalty(estimator="pairwise", weight=0.1))
     with pytest.raises(InputError, match="no option 'r0'"):
         build_loss([{"kind": "unit_rate", "r0": 5.0}])
     with pytest.raises(InputError, match="unknown loss"):
@@ -109,5 +115,6 @@ def test_gradients_input_errors():
     with pytest.raises(InputError, match="needs a target"):
         idn.learning.gradients(net, p, x, None, "mse")
     with pytest.raises(InputError, match="feedback_matrix must have shape"):
-        idn.learning.gradients(net, p, x, np.zeros((10, 1)), feedback="random",
-                               feedback_matrix=np.zeros((3, 1)))
+        idn.learning.gradients(
+            net, p, x, np.zeros((10, 1)), feedback="random", feedback_matrix=np.zeros((3, 1))
+        )

@@ -26,8 +26,12 @@ def _quiet():
 
 def test_target_rate_training_reaches_r0():
     net = idn.network.LIF(**NET)
-    tr = Trainer(net, TASK, UnitRateTarget(r0_hz=10.0, weight=1e-3),
-                 TrainOptions(optimizer="adam", lr=3e-4, batch_size=4, precision="float64"))
+    tr = Trainer(
+        net,
+        TASK,
+        UnitRateTarget(r0_hz=10.0, weight=1e-3),
+        TrainOptions(optimizer="adam", lr=3e-4, batch_size=4, precision="float64"),
+    )
     hist = tr.fit(100)
     assert hist[0]["mean_rate_hz"] > 30.0  # starts far from the target
     final = np.mean([r["mean_rate_hz"] for r in hist[-20:]])
@@ -37,8 +41,14 @@ def test_target_rate_training_reaches_r0():
 def test_resume_is_exact_and_constraints_hold(tmp_path):
     net = idn.network.LIF(**NET, connectivity="ei")
     loss = UnitRateTarget(r0_hz=10.0, weight=1e-3)
-    opts = TrainOptions(optimizer="adam", lr=1e-3, batch_size=2, precision="float64",
-                        checkpoint_every=2, clip_norm=5.0)
+    opts = TrainOptions(
+        optimizer="adam",
+        lr=1e-3,
+        batch_size=2,
+        precision="float64",
+        checkpoint_every=2,
+        clip_norm=5.0,
+    )
     full = Trainer(net, TASK, loss, opts)
     full.fit(4)
     part = Trainer(net, TASK, loss, opts)
@@ -46,10 +56,15 @@ def test_resume_is_exact_and_constraints_hold(tmp_path):
     resumed = Trainer(net, TASK, loss, opts)
     resumed.fit(4, out=tmp_path, resume=True)
     for k in ("w_in", "w_rec", "w_out"):
-        np.testing.assert_array_equal(np.asarray(full.state.params[k]),
-                                      np.asarray(resumed.state.params[k]))
+        np.testing.assert_array_equal(
+            np.asarray(full.state.params[k]), np.asarray(resumed.state.params[k])
+        )
     assert [r["iteration"] for r in json.loads((tmp_path / "metrics.json").read_text())] == [
-        1, 2, 3, 4]
+        1,
+        2,
+        3,
+        4,
+    ]
     w = np.asarray(resumed.state.params["w_rec"])
     signs = net.unit_signs()
     assert np.all(np.diag(w) == 0)
@@ -94,10 +109,10 @@ def test_train_cli_writes_a_resumable_run(tmp_path):
 
     cfg = tmp_path / "c.toml"
     text = (
-        '[network]\nn_in = 10\nn_rec = 12\nn_out = 1\nin_scale = 3.0\n'
+        "[network]\nn_in = 10\nn_rec = 12\nn_out = 1\nin_scale = 3.0\n"
         '[task]\nkind = "pattern_generation"\nn_steps = 60\n'
         '[[loss]]\nkind = "mse"\n[[loss]]\nkind = "rate_reg"\nweight = 1e-5\n'
-        '[training]\niterations = 2\ncheckpoint_every = 1\nlr = 1e-3\n'
+        "[training]\niterations = 2\ncheckpoint_every = 1\nlr = 1e-3\n"
     )
     cfg.write_text(text)
     out = tmp_path / "run"
@@ -121,8 +136,11 @@ def test_train_cli_writes_a_resumable_run(tmp_path):
     import sys
 
     exe = Path(sys.executable).with_name("infodyn")
-    proc = subprocess.run([str(exe), "train", str(cfg), "--out",
-                           str(tmp_path / "bad")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(exe), "train", str(cfg), "--out", str(tmp_path / "bad")],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "hinge" in proc.stderr
 
 
@@ -138,15 +156,26 @@ def test_adaptive_feedback_gets_the_readout_update_and_converges(out_scale):
     task.n_out = 2
     lr, decay = 0.1, 0.5
     scale = {} if out_scale is None else {"w_out": out_scale, "w_rec": 3.0}
-    tr = Trainer(net, task, "mse", TrainOptions(feedback="adaptive", optimizer="sgd", lr=lr,
-                                                lr_scale=scale, feedback_decay=decay,
-                                                precision="float64"))
+    tr = Trainer(
+        net,
+        task,
+        "mse",
+        TrainOptions(
+            feedback="adaptive",
+            optimizer="sgd",
+            lr=lr,
+            lr_scale=scale,
+            feedback_decay=decay,
+            precision="float64",
+        ),
+    )
     lr = lr * (out_scale or 1.0)
     rng = np.random.default_rng(0)
     gap0 = np.asarray(tr.state.params["w_out"]) - tr.state.feedback
     for _ in range(5):
-        grads = {k: jnp.asarray(rng.standard_normal(np.shape(v)))
-                 for k, v in tr.state.params.items()}
+        grads = {
+            k: jnp.asarray(rng.standard_normal(np.shape(v))) for k, v in tr.state.params.items()
+        }
         tr._apply(grads)
     gap = np.asarray(tr.state.params["w_out"]) - tr.state.feedback
     np.testing.assert_allclose(gap, gap0 * (1 - lr * decay) ** 5, rtol=1e-12)
@@ -156,9 +185,14 @@ def test_online_mode_updates_within_the_sequence():
     """online_window=K: four weight updates per 200-step sequence while state and traces run
     on; the rate moves toward the target within the first sequences."""
     net = idn.network.LIF(**NET)
-    tr = Trainer(net, TASK, UnitRateTarget(r0_hz=10.0, weight=1e-3),
-                 TrainOptions(optimizer="adam", lr=3e-4, batch_size=4, precision="float64",
-                              online_window=50))
+    tr = Trainer(
+        net,
+        TASK,
+        UnitRateTarget(r0_hz=10.0, weight=1e-3),
+        TrainOptions(
+            optimizer="adam", lr=3e-4, batch_size=4, precision="float64", online_window=50
+        ),
+    )
     p0 = np.asarray(tr.state.params["w_in"]).copy()
     hist = tr.fit(6)
     assert len(hist) == 6 and hist[0]["mean_rate_hz"] > 30.0
@@ -179,10 +213,10 @@ def test_train_cli_takes_the_information_objectives(tmp_path):
     cfg.write_text(
         '[network]\nmodel = "alif"\nn_in = 40\nn_rec = 12\nn_out = 2\nn_alif = 6\n'
         '[task]\nkind = "evidence_accumulation"\nn_cues = 1\ndelay_ms = 20.0\n'
-        'recall_ms = 20.0\n'
+        "recall_ms = 20.0\n"
         '[[loss]]\nkind = "infomax"\n'
         '[[loss]]\nkind = "total_correlation"\nestimator = "pairwise"\nweight = 0.1\n'
-        '[training]\niterations = 2\nbatch_size = 4\nlr = 1e-3\n'
+        "[training]\niterations = 2\nbatch_size = 4\nlr = 1e-3\n"
     )
     res = CliRunner().invoke(app, ["train", str(cfg), "--out", str(tmp_path / "run")])
     assert res.exit_code == 0, res.output
@@ -199,8 +233,9 @@ def test_evidence_cues_follow_the_published_bias(p_group, close_fraction):
     ev = EvidenceAccumulation(p_group=p_group)
     x, _ = ev.batch(np.random.default_rng(1), 3000)
     starts = np.arange(ev.n_cues) * 150
-    per_cue = np.stack([x[:, s : s + 100, :20].reshape(-1, 100, 2, 10).sum(axis=(1, 3))
-                        for s in starts], axis=1)  # (B, cue, side) spike counts
+    per_cue = np.stack(
+        [x[:, s : s + 100, :20].reshape(-1, 100, 2, 10).sum(axis=(1, 3)) for s in starts], axis=1
+    )  # (B, cue, side) spike counts
     left = np.sum(per_cue[:, :, 0] > per_cue[:, :, 1], axis=1)
     close = np.mean((left == 3) | (left == 4))
     assert close == pytest.approx(close_fraction, abs=0.03)
@@ -219,8 +254,12 @@ def test_lr_scale_multiplies_each_weights_step():
         before = {k: np.asarray(v) for k, v in tr.state.params.items()}
         tr.step()
         steps[name] = {k: np.asarray(tr.state.params[k]) - before[k] for k in before}
-    np.testing.assert_allclose(steps["scaled"]["w_rec"], 0.05 * steps["plain"]["w_rec"],  # float32
-                               rtol=1e-4, atol=1e-12)
+    np.testing.assert_allclose(
+        steps["scaled"]["w_rec"],
+        0.05 * steps["plain"]["w_rec"],  # float32
+        rtol=1e-4,
+        atol=1e-12,
+    )
     np.testing.assert_array_equal(steps["scaled"]["w_in"], steps["plain"]["w_in"])
     assert np.abs(steps["plain"]["w_rec"]).max() > 0
     with pytest.raises(Exception, match="lr_scale"):

@@ -105,11 +105,13 @@ def test_float32_weights_read_as_float32_rows_give_the_float64_results(cfg, monk
     assert engine_event.row_storage(net.init(seed=2)["w_rec"]).dtype == np.float64
     x = idn.network.poisson_spikes(40.0, 1500, n_in=30, seed=12)
     fast = net.simulate(params, x, engine="event")
-    monkeypatch.setattr(engine_event, "row_storage",
-                        lambda w: np.ascontiguousarray(w, dtype=np.float64))
+    monkeypatch.setattr(
+        engine_event, "row_storage", lambda w: np.ascontiguousarray(w, dtype=np.float64)
+    )
     plain = net.simulate(params, x, engine="event")
     assert 0.005 < fast.z.mean() < 0.5
     for name in ("z", "v", "thr", "y"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(plain, name))
     np.testing.assert_array_equal(
-        fast.z, net.simulate(params, x, engine="jax", precision="float64").z)
+        fast.z, net.simulate(params, x, engine="jax", precision="float64").z
+    )

@@ -32,5 +32,6 @@ def channel(
         results = run_channel(
             cfg.channel, out, progress=not quiet, config_source=cfg, resume=resume
         )
-    typer.echo(f"channel: {len(results['rows'])} networks in {results['wall_seconds']:.0f} s "
-               f"-> {out}")
+    typer.echo(
+        f"channel: {len(results['rows'])} networks in {results['wall_seconds']:.0f} s -> {out}"
+    )

@@ -36,9 +36,18 @@ def criticality(
     from infodyn.experiments.criticality_run import run_criticality
 
     res = run_criticality(
-        spikes, out, bin_ms=bin_ms, avalanche_bin_ms=avalanche_bin_ms, kmax=kmax,
-        coefficient_method=method, n_boot=n_boot, gof_bootstrap=gof_bootstrap,
-        min_tail=min_tail, seed=seed, units=units, sample_fraction=sample_fraction,
+        spikes,
+        out,
+        bin_ms=bin_ms,
+        avalanche_bin_ms=avalanche_bin_ms,
+        kmax=kmax,
+        coefficient_method=method,
+        n_boot=n_boot,
+        gof_bootstrap=gof_bootstrap,
+        min_tail=min_tail,
+        seed=seed,
+        units=units,
+        sample_fraction=sample_fraction,
     )
     mr = res["branching"]["mr"]
     sf = res["avalanches"]["size_fit"] or {}

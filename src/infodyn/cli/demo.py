@@ -47,13 +47,16 @@ def run_with_progress(
 
     console = Console(stderr=True)
     t0 = time.perf_counter()
-    with graceful(resume=again), Progress(
-        TextColumn("[bold blue]{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
+    with (
+        graceful(resume=again),
+        Progress(
+            TextColumn("[bold blue]{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar,
+    ):
         task = bar.add_task("starting", total=1.0)
         last = {"stage": None}
 

@@ -14,9 +14,7 @@ def info(
     spikes: Path = typer.Argument(..., help="Spike file (.h5, .npz, .nwb, Neo) or phy folder."),
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
     bin_ms: float = typer.Option(None, "--bin-ms", help="Bin width in ms (default: one step)."),
-    estimator: str = typer.Option(
-        "plugin", help="Entropy estimator: plugin, miller_madow or nsb."
-    ),
+    estimator: str = typer.Option("plugin", help="Entropy estimator: plugin, miller_madow or nsb."),
     max_population: int = typer.Option(
         16, "--max-population", help="Most active units used for TC and O-information."
     ),
@@ -33,19 +31,33 @@ def info(
     from infodyn.cli.energy import _parse_units
     from infodyn.experiments.info_run import run_info
 
-    r = run_info(spikes, out, bin_ms=bin_ms, estimator=estimator,
-                 max_population=max_population, n_shuffles=n_shuffles, seed=seed,
-                 units=_parse_units(units), max_units=max_units)
+    r = run_info(
+        spikes,
+        out,
+        bin_ms=bin_ms,
+        estimator=estimator,
+        max_population=max_population,
+        n_shuffles=n_shuffles,
+        seed=seed,
+        units=_parse_units(units),
+        max_units=max_units,
+    )
     pop = r["population"]
-    line = (f"{r['n_units']} units, {r['n_samples']} bins of {r['bin_ms']:g} ms: "
-            f"mean H {r['entropy_bits']['mean']:.3f} bits, mean pairwise MI "
-            f"{r['pairwise_mi_bits']['mean']:.4f} bits")
+    line = (
+        f"{r['n_units']} units, {r['n_samples']} bins of {r['bin_ms']:g} ms: "
+        f"mean H {r['entropy_bits']['mean']:.3f} bits, mean pairwise MI "
+        f"{r['pairwise_mi_bits']['mean']:.4f} bits"
+    )
     if pop is not None:
         tc, oi = pop["total_correlation_corrected"], pop["o_information_corrected"]
         if tc is not None:  # the numbers results.json reports: minus the shuffle baseline
-            line += (f"; {len(pop['units'])}-unit TC {tc:.3f}, O-information {oi:.3f} bits "
-                     f"(shuffle-corrected)")
+            line += (
+                f"; {len(pop['units'])}-unit TC {tc:.3f}, O-information {oi:.3f} bits "
+                f"(shuffle-corrected)"
+            )
         else:
-            line += (f"; {len(pop['units'])}-unit TC {pop['total_correlation']:.3f}, "
-                     f"O-information {pop['o_information']:.3f} bits (uncorrected: --shuffles 0)")
+            line += (
+                f"; {len(pop['units'])}-unit TC {pop['total_correlation']:.3f}, "
+                f"O-information {pop['o_information']:.3f} bits (uncorrected: --shuffles 0)"
+            )
     typer.echo(f"{line} -> {out}")

@@ -15,8 +15,15 @@ from math import factorial
 import numba
 import numpy as np
 
-_B2J = (Fraction(1, 6), Fraction(-1, 30), Fraction(1, 42), Fraction(-1, 30), Fraction(5, 66),
-        Fraction(-691, 2730), Fraction(7, 6))
+_B2J = (
+    Fraction(1, 6),
+    Fraction(-1, 30),
+    Fraction(1, 42),
+    Fraction(-1, 30),
+    Fraction(5, 66),
+    Fraction(-691, 2730),
+    Fraction(7, 6),
+)
 EM_COEF = np.array([float(b / factorial(2 * (j + 1))) for j, b in enumerate(_B2J)])
 
 

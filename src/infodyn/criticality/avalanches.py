@@ -46,9 +46,7 @@ class Avalanches:
         return d, mean, cnt
 
 
-def avalanches(
-    activity: Any, threshold: float = 0.0, drop_edges: bool = True
-) -> Avalanches:
+def avalanches(activity: Any, threshold: float = 0.0, drop_edges: bool = True) -> Avalanches:
     """Segment population activity ``(T,)`` / ``(trials, T)`` into avalanches, trial by trial.
 
     ``activity`` may be counts, a :class:`~infodyn.criticality.activity.PopulationActivity`
@@ -78,7 +76,11 @@ def avalanches(
     if drop_edges:
         keep = ~touches
         trial, start_bin, dur, size, touches = (
-            trial[keep], start_bin[keep], dur[keep], size[keep], touches[keep]
+            trial[keep],
+            start_bin[keep],
+            dur[keep],
+            size[keep],
+            touches[keep],
         )
     sizes = np.rint(size).astype(np.int64) if np.all(size == np.rint(size)) else size
     if sizes.size == 0:
@@ -117,8 +119,9 @@ class CracklingResult:
             "duration_range": list(self.duration_range),
             "n_durations": self.n_durations,
         }
-        return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-                for k, v in out.items()}
+        return {
+            k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in out.items()
+        }
 
 
 def fit_mean_size_by_duration(

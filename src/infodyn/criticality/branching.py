@@ -361,18 +361,40 @@ def _boot_weights(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _nan_result(
-    method: str, cm: str, dt: float, a: np.ndarray, k: np.ndarray, msg: list[str], n_boot: int,
-    ci: float, primary: str,
+    method: str,
+    cm: str,
+    dt: float,
+    a: np.ndarray,
+    k: np.ndarray,
+    msg: list[str],
+    n_boot: int,
+    ci: float,
+    primary: str,
 ) -> BranchingResult:
     for m in msg:
         warn(m)
     nan = float("nan")
     return BranchingResult(
-        m=nan, tau=nan, m_ci=(nan, nan), tau_ci=(nan, nan), method=method,
-        coefficient_method=cm, dt=dt, k=k, r_k=np.full(k.size, nan),
-        r_k_stderr=np.full(k.size, nan), fits={}, primary=primary, n_trials=a.shape[0],
-        n_bins=a.shape[1], n_boot=n_boot, ci_level=ci, mean_activity=float(a.mean()),
-        meaningful=False, fits_disagree=False, warnings=msg,
+        m=nan,
+        tau=nan,
+        m_ci=(nan, nan),
+        tau_ci=(nan, nan),
+        method=method,
+        coefficient_method=cm,
+        dt=dt,
+        k=k,
+        r_k=np.full(k.size, nan),
+        r_k_stderr=np.full(k.size, nan),
+        fits={},
+        primary=primary,
+        n_trials=a.shape[0],
+        n_bins=a.shape[1],
+        n_boot=n_boot,
+        ci_level=ci,
+        mean_activity=float(a.mean()),
+        meaningful=False,
+        fits_disagree=False,
+        warnings=msg,
     )
 
 
@@ -541,8 +563,15 @@ def branching_ratio(
         m = float(r[0])
         if not np.isfinite(m):
             return _nan_result(
-                method, coefficient_method, dt, a, k, notes + ["the lag-1 slope is undefined"],
-                n_boot, ci, primary,
+                method,
+                coefficient_method,
+                dt,
+                a,
+                k,
+                notes + ["the lag-1 slope is undefined"],
+                n_boot,
+                ci,
+                primary,
             )
         m_boot = r_boot[:, 0]
         if bias_correction:
@@ -557,19 +586,40 @@ def branching_ratio(
         for s in notes:
             warn(s)
         return BranchingResult(
-            m=m, tau=tau, m_ci=_pair(m_ci), tau_ci=tau_ci, method=method,
-            coefficient_method=coefficient_method, dt=dt, k=k, r_k=r, r_k_stderr=se, fits={},
-            primary=primary, n_trials=n, n_bins=t, n_boot=n_boot, ci_level=ci,
-            mean_activity=float(a.mean()), meaningful=True, fits_disagree=False,
+            m=m,
+            tau=tau,
+            m_ci=_pair(m_ci),
+            tau_ci=tau_ci,
+            method=method,
+            coefficient_method=coefficient_method,
+            dt=dt,
+            k=k,
+            r_k=r,
+            r_k_stderr=se,
+            fits={},
+            primary=primary,
+            n_trials=n,
+            n_bins=t,
+            n_boot=n_boot,
+            ci_level=ci,
+            mean_activity=float(a.mean()),
+            meaningful=True,
+            fits_disagree=False,
             warnings=notes,
         )
     # --- MR fits, weighted by 1/se^2 where the bootstrap gives errors
     ok = np.isfinite(r) & (k >= kmin)
     if ok.sum() < 3:
         return _nan_result(
-            method, coefficient_method, dt, a, k,
+            method,
+            coefficient_method,
+            dt,
+            a,
+            k,
             notes + ["fewer than 3 finite slopes r_k: the MR estimate is not meaningful"],
-            n_boot, ci, primary,
+            n_boot,
+            ci,
+            primary,
         )
     kf = k[ok].astype(float)
     if weighted and have_boot and np.all(np.isfinite(se[ok])) and np.all(se[ok] > 0):
@@ -605,9 +655,15 @@ def branching_ratio(
         m_hat = float(np.exp(x[0]))
         m_ci = _interval(m_hat, mb, ci, n_units) if mb.size >= 2 else (np.nan, np.nan)
         fits[name] = ExpFit(
-            name=name, m=float(np.exp(x[0])), tau=float(_tau(x[0], dt)), b=float(b[0]),
-            c=float(c[0]), m_ci=_pair(m_ci), tau_ci=_tau_interval(np.array(m_ci), dt),
-            residual=float(sse[0]), m_boot=mb,
+            name=name,
+            m=float(np.exp(x[0])),
+            tau=float(_tau(x[0], dt)),
+            b=float(b[0]),
+            c=float(c[0]),
+            m_ci=_pair(m_ci),
+            tau_ci=_tau_interval(np.array(m_ci), dt),
+            residual=float(sse[0]),
+            m_boot=mb,
         )
     disagree = _disagree(fits["exp"], fits["exp_offset"])
     if disagree:
@@ -639,11 +695,24 @@ def branching_ratio(
     return BranchingResult(
         m=main.m if main.b > 0 and not edge else float("nan"),
         tau=main.tau if main.b > 0 and not edge else float("nan"),
-        m_ci=main.m_ci, tau_ci=main.tau_ci, method=method, coefficient_method=coefficient_method,
-        dt=dt, k=k, r_k=r, r_k_stderr=se, fits=fits, primary=primary, n_trials=n, n_bins=t,
-        n_boot=n_boot, ci_level=ci, mean_activity=float(a.mean()),
+        m_ci=main.m_ci,
+        tau_ci=main.tau_ci,
+        method=method,
+        coefficient_method=coefficient_method,
+        dt=dt,
+        k=k,
+        r_k=r,
+        r_k_stderr=se,
+        fits=fits,
+        primary=primary,
+        n_trials=n,
+        n_bins=t,
+        n_boot=n_boot,
+        ci_level=ci,
+        mean_activity=float(a.mean()),
         meaningful=bool(main.b > 0 and not edge),
-        fits_disagree=disagree, warnings=notes,
+        fits_disagree=disagree,
+        warnings=notes,
     )
 
 

@@ -285,8 +285,9 @@ def _candidates(counts_tail: np.ndarray, min_tail: int, n_unique: int) -> np.nda
     return np.flatnonzero(ok)
 
 
-def _scan(x: np.ndarray, discrete: bool, min_tail: int, xmin: float | None,
-          max_candidates: int | None) -> tuple[float, float, float, int]:
+def _scan(
+    x: np.ndarray, discrete: bool, min_tail: int, xmin: float | None, max_candidates: int | None
+) -> tuple[float, float, float, int]:
     """``(xmin, alpha, D, n_tail)`` for sorted data ``x``."""
     if discrete:
         u, c = np.unique(x, return_counts=True)
@@ -378,7 +379,10 @@ def _log1mexp(d: np.ndarray) -> np.ndarray:
 
 
 def _lognormal_terms(
-    mu: float, s: float, edges: tuple[np.ndarray, np.ndarray] | np.ndarray, cut: float,
+    mu: float,
+    s: float,
+    edges: tuple[np.ndarray, np.ndarray] | np.ndarray,
+    cut: float,
     discrete: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Log-probabilities of the truncated lognormal and their gradients in ``(mu, ln s)``."""
@@ -435,7 +439,10 @@ def _ll_lognormal(x: np.ndarray, xmin: float, discrete: bool) -> tuple[np.ndarra
     best = None
     for b0, s0 in (((cut - float(np.mean(lx))) / sd**2, sd), (slope - 1.0, 5.0)):
         res = optimize.minimize(
-            negll, np.array([b0, np.log(s0)]), jac=True, method="L-BFGS-B",
+            negll,
+            np.array([b0, np.log(s0)]),
+            jac=True,
+            method="L-BFGS-B",
             bounds=[(-100.0, 100.0), (np.log(1e-3), np.log(_LOGNORMAL_SIGMA_MAX))],
             options={"maxiter": 300},
         )
@@ -513,7 +520,9 @@ def _ll_cutoff(
     for a0, l0 in ((alpha0, 1e-3 / mean), (max(alpha0 - 0.5, 0.1), 1.0 / mean)):
         with np.errstate(all="ignore"):
             res = optimize.minimize(
-                negll, np.array([a0, np.log(l0)]), method="L-BFGS-B",
+                negll,
+                np.array([a0, np.log(l0)]),
+                method="L-BFGS-B",
                 bounds=[(-3.0, ALPHA_MAX), (np.log(1e-12 / mean), np.log(50.0))],
             )
         if best is None or res.fun < best.fun:
@@ -528,9 +537,7 @@ class _Degenerate(Exception):
     pass
 
 
-def _compare(
-    x: np.ndarray, alpha: float, xmin: float, discrete: bool
-) -> dict[str, Comparison]:
+def _compare(x: np.ndarray, alpha: float, xmin: float, discrete: bool) -> dict[str, Comparison]:
     ll_pl = _loglik_pl(x, alpha, xmin, discrete)
     n = x.size
     out: dict[str, Comparison] = {}
@@ -563,7 +570,11 @@ def _compare(
 
 # ----------------------------------------------------------------------------- sampling
 def sample_power_law(
-    n: int, alpha: float, xmin: float, discrete: bool = True, seed: int | np.random.Generator = 0,
+    n: int,
+    alpha: float,
+    xmin: float,
+    discrete: bool = True,
+    seed: int | np.random.Generator = 0,
     table: int = 100_000,
 ) -> np.ndarray:
     """Draw ``n`` values from the power law ``x >= xmin``.
@@ -641,8 +652,9 @@ def fit_power_law(
             f"(need >= {min_tail} and two distinct values); the fit is not meaningful"
         )
         warn(msg)
-        return PowerLawFit(nan, nan, nan, nan, 0, n, discrete, nan, meaningful=False,
-                           warnings=[msg])
+        return PowerLawFit(
+            nan, nan, nan, nan, 0, n, discrete, nan, meaningful=False, warnings=[msg]
+        )
     if max_candidates is not None:
         max_candidates = int(max_candidates)
         require(max_candidates >= 1, "max_candidates must be >= 1 (None: exhaustive scan)")
@@ -651,8 +663,9 @@ def fit_power_law(
     if not np.isfinite(alpha):
         msg = "no xmin candidate leaves enough points: the fit is not meaningful"
         warn(msg)
-        return PowerLawFit(nan, nan, nan, nan, 0, n, discrete, nan, meaningful=False,
-                           warnings=[msg])
+        return PowerLawFit(
+            nan, nan, nan, nan, 0, n, discrete, nan, meaningful=False, warnings=[msg]
+        )
     if alpha >= ALPHA_MAX - 1e-3:
         notes.append(f"alpha hit the upper bound {ALPHA_MAX}: the tail is not a power law")
     tail = x[x >= xm]
@@ -668,21 +681,54 @@ def fit_power_law(
     notes += [
         f"the {c.alternative} fit stopped at a bound of its parameters ({c.params}), where it "
         "approaches the power law: that comparison is reported as 'neither'"
-        for c in comparisons.values() if c.at_bound
+        for c in comparisons.values()
+        if c.at_bound
     ]
     p_value = None
     if bootstrap:
-        p_value = _bootstrap_p(x, xm, alpha, D, discrete, int(min_tail), xmin is not None,
-                               int(bootstrap), seed, max_candidates)
+        p_value = _bootstrap_p(
+            x,
+            xm,
+            alpha,
+            D,
+            discrete,
+            int(min_tail),
+            xmin is not None,
+            int(bootstrap),
+            seed,
+            max_candidates,
+        )
     for s in notes:
         warn(s)
-    return PowerLawFit(alpha, sigma, xm, D, n_tail, n, discrete, ll, comparisons, p_value,
-                       int(bootstrap), True, notes)
+    return PowerLawFit(
+        alpha,
+        sigma,
+        xm,
+        D,
+        n_tail,
+        n,
+        discrete,
+        ll,
+        comparisons,
+        p_value,
+        int(bootstrap),
+        True,
+        notes,
+    )
 
 
-def _bootstrap_p(x: np.ndarray, xm: float, alpha: float, D: float, discrete: bool,
-                 min_tail: int, fixed: bool, n_boot: int, seed: int,
-                 max_cand: int | None) -> float:
+def _bootstrap_p(
+    x: np.ndarray,
+    xm: float,
+    alpha: float,
+    D: float,
+    discrete: bool,
+    min_tail: int,
+    fixed: bool,
+    n_boot: int,
+    seed: int,
+    max_cand: int | None,
+) -> float:
     """Fraction of semi-parametric synthetic sets whose refitted KS distance is >= ``D``."""
     rng = np.random.default_rng(seed)
     body = x[x < xm]
@@ -691,10 +737,12 @@ def _bootstrap_p(x: np.ndarray, xm: float, alpha: float, D: float, discrete: boo
     ge = 0
     for _ in range(n_boot):
         n_t = rng.binomial(n, p_tail)
-        synth = np.concatenate([
-            sample_power_law(n_t, alpha, xm, discrete, rng),
-            rng.choice(body, n - n_t) if body.size and n - n_t else np.empty(0),
-        ])
+        synth = np.concatenate(
+            [
+                sample_power_law(n_t, alpha, xm, discrete, rng),
+                rng.choice(body, n - n_t) if body.size and n - n_t else np.empty(0),
+            ]
+        )
         synth.sort()
         _, _, d, _ = _scan(synth, discrete, min_tail, xm if fixed else None, max_cand)
         ge += d >= D

@@ -121,9 +121,7 @@ def _gw_kernel(n, m, max_size, seed):  # pragma: no cover - compiled
     return sizes, durations, truncated
 
 
-def galton_watson_avalanches(
-    n: int, m: float = 1.0, max_size: int = 10**7, seed: int = 0
-):
+def galton_watson_avalanches(n: int, m: float = 1.0, max_size: int = 10**7, seed: int = 0):
     """``n`` avalanches of a Poisson(``m``) Galton-Watson process started by one ancestor.
 
     Size = total number of individuals (ancestor included), duration = generations with at least

@@ -48,6 +48,7 @@ def bin_raster(raster: Any, bin_steps: int) -> np.ndarray:
         raise InputError(f"bin_steps={b} is longer than a trial ({n_st} steps)")
     return r[:, : n_bins * b].reshape(n_tr, n_bins, b, n_u).sum(axis=2, dtype=np.int64)
 
+
 Blocks = Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 

@@ -348,9 +348,7 @@ def _open_h5(path: Path) -> Any:
         raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
     if h5.attrs.get("format") != FORMAT_NAME or "spikes" not in h5:
         h5.close()
-        raise InputError(
-            f"{path}: not an infodyn spike file (missing format attribute or /spikes)"
-        )
+        raise InputError(f"{path}: not an infodyn spike file (missing format attribute or /spikes)")
     return h5
 
 

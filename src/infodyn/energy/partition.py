@@ -32,7 +32,8 @@ def all_states(n: int) -> np.ndarray:
     (unit i is bit i)."""
     require(0 <= n <= MAX_ENUMERATE_N, f"enumerating 2^{n} states is too large (n <= 22)")
     require_memory(  # the int64 shift table and the uint8 result
-        9.0 * n * 2**n, f"the table of all 2^{n} states of {n} units",
+        9.0 * n * 2**n,
+        f"the table of all 2^{n} states of {n} units",
         "use fewer units, or AIS (infodyn.energy.ais_log_partition)",
     )
     idx = np.arange(2**n, dtype=np.int64)

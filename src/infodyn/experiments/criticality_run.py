@@ -45,8 +45,10 @@ def parse_units(text: str | None, n_units: int) -> list[int] | None:
     except ValueError:
         raise InputError(f"units must look like '0-19,25', got {text!r}") from None
     require(len(units) > 0, "no units selected")
-    require(min(units) >= 0 and max(units) < n_units,
-            f"units must lie in [0, {n_units - 1}], got {text!r}")
+    require(
+        min(units) >= 0 and max(units) < n_units,
+        f"units must lie in [0, {n_units - 1}], got {text!r}",
+    )
     return sorted(set(units))
 
 
@@ -100,8 +102,9 @@ def run_criticality(
     selected = parse_units(units, spikes.n_units)
     if sample_fraction is not None:
         require(selected is None, "give either units or sample_fraction, not both")
-        require(0 < sample_fraction <= 1,
-                f"sample_fraction must lie in (0, 1], got {sample_fraction}")
+        require(
+            0 < sample_fraction <= 1, f"sample_fraction must lie in (0, 1], got {sample_fraction}"
+        )
         k = max(1, int(round(sample_fraction * spikes.n_units)))
         rng = np.random.default_rng(seed)
         selected = sorted(rng.choice(spikes.n_units, size=k, replace=False).tolist())
@@ -134,21 +137,31 @@ def run_criticality(
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         act = population_activity(spikes, bin_ms=bin_ms)
-        mr = branching_ratio(act, method="mr", kmax=kmax, coefficient_method=coefficient_method,
-                             n_boot=n_boot, seed=seed)
-        naive = branching_ratio(act, method="naive", coefficient_method=coefficient_method,
-                                n_boot=n_boot, seed=seed)
+        mr = branching_ratio(
+            act,
+            method="mr",
+            kmax=kmax,
+            coefficient_method=coefficient_method,
+            n_boot=n_boot,
+            seed=seed,
+        )
+        naive = branching_ratio(
+            act, method="naive", coefficient_method=coefficient_method, n_boot=n_boot, seed=seed
+        )
         av_act = population_activity(spikes, bin_ms=avalanche_bin_ms)
         av = avalanches(av_act)
         size_fit = dur_fit = crackle = None
         if av.n >= 2:
-            size_fit = fit_power_law(av.sizes, discrete=True, min_tail=min_tail,
-                                     bootstrap=gof_bootstrap, seed=seed)
-            dur_fit = fit_power_law(av.durations, discrete=True, min_tail=min_tail,
-                                    bootstrap=gof_bootstrap, seed=seed)
+            size_fit = fit_power_law(
+                av.sizes, discrete=True, min_tail=min_tail, bootstrap=gof_bootstrap, seed=seed
+            )
+            dur_fit = fit_power_law(
+                av.durations, discrete=True, min_tail=min_tail, bootstrap=gof_bootstrap, seed=seed
+            )
             if size_fit.meaningful and dur_fit.meaningful and size_fit.alpha > 1:
-                crackle = crackling_relation(av, size_fit.alpha, dur_fit.alpha,
-                                             d_min=int(dur_fit.xmin))
+                crackle = crackling_relation(
+                    av, size_fit.alpha, dur_fit.alpha, d_min=int(dur_fit.xmin)
+                )
         fano = fano_factor(act)
         s_hz = global_rate_variance(act, n_units=spikes.n_units, dt_ms=act.bin_ms)
     caught = [str(w.message) for w in record]
@@ -182,8 +195,9 @@ def run_criticality(
         "global_rate_variance_hz2": s_hz,
         "warnings": caught,
         "wall_seconds": elapsed,
-        "files": {k: f"figures/{k}.png" for k in
-                  ("branching", "sizes", "durations", "size_vs_duration")},
+        "files": {
+            k: f"figures/{k}.png" for k in ("branching", "sizes", "durations", "size_vs_duration")
+        },
     }
     run.savefig(branching_figure(mr, naive), "branching")
     figs = {
@@ -217,11 +231,20 @@ def _say_on_figure(fig: Any, text: str) -> None:
     """Write ``text`` across an empty figure, so a blank plot is never mistaken for a result."""
     import textwrap
 
-    fig.axes[0].text(0.5, 0.5, textwrap.fill(text, 48), ha="center", va="center", fontsize=8,
-                     transform=fig.axes[0].transAxes, color="C3")
+    fig.axes[0].text(
+        0.5,
+        0.5,
+        textwrap.fill(text, 48),
+        ha="center",
+        va="center",
+        fontsize=8,
+        transform=fig.axes[0].transAxes,
+        color="C3",
+    )
 
 
 # ----------------------------------------------------------------------------- figures
+
 
 def branching_figure(mr: Any, naive: Any) -> Any:
     """r_k with bootstrap errors and the exp / exp_offset fits (semi-log)."""
@@ -235,8 +258,9 @@ def branching_figure(mr: Any, naive: Any) -> Any:
         for name, color in (("exp", "C0"), ("exp_offset", "C1")):
             f = mr.fits.get(name)
             if f is not None:
-                ax.plot(k, f.curve(mr.k), color=color,
-                        label=f"{name}: m={f.m:.4f}, tau={f.tau:.3g} ms")
+                ax.plot(
+                    k, f.curve(mr.k), color=color, label=f"{name}: m={f.m:.4f}, tau={f.tau:.3g} ms"
+                )
         pos = mr.r_k[np.isfinite(mr.r_k)]
         if pos.size and np.all(pos > 0):
             ax.set_yscale("log")
@@ -259,8 +283,12 @@ def distribution_figure(values: np.ndarray, fit: Any, xlabel: str) -> Any:
         if fit is not None and fit.meaningful:
             x = u[u >= fit.xmin]
             scale = fit.n_tail / fit.n
-            ax.loglog(x, scale * fit.ccdf(x), "C3",
-                      label=f"alpha={fit.alpha:.3f}±{fit.sigma:.3f}, xmin={fit.xmin:g}")
+            ax.loglog(
+                x,
+                scale * fit.ccdf(x),
+                "C3",
+                label=f"alpha={fit.alpha:.3f}±{fit.sigma:.3f}, xmin={fit.xmin:g}",
+            )
     ax.set(xlabel=xlabel, ylabel="P(X ≥ x)")
     _legend(ax)
     return fig
@@ -278,8 +306,12 @@ def size_duration_figure(av: Any, crackle: Any) -> Any:
             x = np.geomspace(lo, hi, 50)
             y = 10**crackle.intercept * x**crackle.gamma_fitted
             ax.loglog(x, y, "C3", label=f"fit gamma={crackle.gamma_fitted:.3f}")
-            ax.loglog(x, y[0] * (x / x[0]) ** crackle.gamma_predicted, "C0--",
-                      label=f"(aD-1)/(aS-1)={crackle.gamma_predicted:.3f}")
+            ax.loglog(
+                x,
+                y[0] * (x / x[0]) ** crackle.gamma_predicted,
+                "C0--",
+                label=f"(aD-1)/(aS-1)={crackle.gamma_predicted:.3f}",
+            )
     ax.set(xlabel="duration D (bins)", ylabel="mean size <S>")
     _legend(ax)
     return fig

@@ -129,8 +129,9 @@ def run_info(
             pop = multivariate_summary(pw, estimator)
             n_words = int(np.unique(pw, axis=0).shape[0])
             null = _population_null(pw, estimator, n_shuffles, seed) if n_shuffles else None
-        caught = sorted({str(w.message) for w in record if issubclass(w.category,
-                                                                    UndersampledWarning)})
+        caught = sorted(
+            {str(w.message) for w in record if issubclass(w.category, UndersampledWarning)}
+        )
     upper = mi[np.triu_indices(n_units, 1)]
     results: dict[str, Any] = {
         "spikes": str(Path(spikes_path)),
@@ -195,8 +196,10 @@ def _top_pairs(mi: np.ndarray, k: int, units: np.ndarray) -> list[dict[str, Any]
     iu = np.triu_indices(n, 1)
     vals = mi[iu]
     order = np.argsort(-vals, kind="stable")[:k]
-    return [{"i": int(units[iu[0][j]]), "j": int(units[iu[1][j]]), "mi_bits": float(vals[j])}
-            for j in order]
+    return [
+        {"i": int(units[iu[0][j]]), "j": int(units[iu[1][j]]), "mi_bits": float(vals[j])}
+        for j in order
+    ]
 
 
 # ---------------------------------------------------------------------- figures
@@ -212,8 +215,13 @@ def entropy_figure(h: np.ndarray, activity: np.ndarray) -> Any:
     ax.set_ylabel("H (bits per bin)")
     ax.set_title(f"per-unit entropy: mean {h.mean():.3f} bits")
     p = np.linspace(1e-4, 1 - 1e-4, 400)
-    ax2.plot(p, -(p * np.log2(p) + (1 - p) * np.log2(1 - p)), color="0.6", lw=1,
-             label="H_b(p) (independent bins)")
+    ax2.plot(
+        p,
+        -(p * np.log2(p) + (1 - p) * np.log2(1 - p)),
+        color="0.6",
+        lw=1,
+        label="H_b(p) (independent bins)",
+    )
     ax2.plot(activity, h, "o", ms=3, color="C0", label="units")
     ax2.set_xlabel("P(spike in bin)")
     ax2.set_ylabel("H (bits)")
@@ -260,11 +268,20 @@ def population_figure(pop: dict[str, Any]) -> Any:
     null = pop.get("shuffle_null")
     if null:
         for x, key in ((0, "total_correlation"), (2, "o_information")):
-            ax.errorbar(x + 0.25, null[f"{key}_mean"], yerr=null[f"{key}_std"], fmt="o",
-                        color="k", ms=4, capsize=3, label="shuffled" if x == 0 else None)
+            ax.errorbar(
+                x + 0.25,
+                null[f"{key}_mean"],
+                yerr=null[f"{key}_std"],
+                fmt="o",
+                color="k",
+                ms=4,
+                capsize=3,
+                label="shuffled" if x == 0 else None,
+            )
         ax.legend(fontsize=8)
     ax.axhline(0, color="k", lw=0.6)
     ax.set_ylabel("bits")
-    ax.set_title(f"population of {len(pop['units'])} units "
-                 f"({pop['samples_per_word']:.1f} samples per word)")
+    ax.set_title(
+        f"population of {len(pop['units'])} units ({pop['samples_per_word']:.1f} samples per word)"
+    )
     return fig

@@ -367,8 +367,10 @@ def run_sweep(
     write_json(out / "failures.json", failures)
     sweep_dir.write_json("results.json", summary)
     if n_left:
-        interrupt.check(f"{len(points) - n_left} of {len(points)} points done, {n_left} left "
-                        f"(marked 'interrupted' in {out}/results.csv)")
+        interrupt.check(
+            f"{len(points) - n_left} of {len(points)} points done, {n_left} left "
+            f"(marked 'interrupted' in {out}/results.csv)"
+        )
     return SweepResult(
         out=out,
         rows=rows,

@@ -34,7 +34,8 @@ class TrainingSection(Section):
     optimizer: Literal["sgd", "adam"] = "adam"
     lr: float = Field(1e-3, gt=0, description="learning rate")
     lr_scale: dict[Literal["w_in", "w_rec", "w_out"], float] = Field(
-        default_factory=dict, description="per-weight learning-rate factors, e.g. {w_rec = 0.05}")
+        default_factory=dict, description="per-weight learning-rate factors, e.g. {w_rec = 0.05}"
+    )
     momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum")
     clip_norm: float | None = Field(None, gt=0, description="global gradient-norm clip")
     iterations: int = Field(100, ge=0, description="training iterations")
@@ -152,8 +153,10 @@ def run_training(
     elapsed = time.perf_counter() - t0
     if not history:
         raise InputError("no training iterations were run (training.iterations = 0)")
-    params = {k: (v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v))
-              for k, v in trainer.state.params.items()}  # a sparse w_rec stays sparse
+    params = {
+        k: (v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v))
+        for k, v in trainer.state.params.items()
+    }  # a sparse w_rec stays sparse
     last = history[-1]
     first = history[0]
     results = {

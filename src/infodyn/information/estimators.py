@@ -127,9 +127,7 @@ def entropy_from_counts(
     return Estimate(h / _LN2, se / _LN2, estimator, int(big_n), k_obs)
 
 
-def entropy(
-    x: Any, estimator: str = "plugin", alphabet_size: float | None = None
-) -> Estimate:
+def entropy(x: Any, estimator: str = "plugin", alphabet_size: float | None = None) -> Estimate:
     """Entropy ``H(X)`` in bits of the words (rows) of a ``(samples, variables)`` array.
 
     ``estimator`` is ``"plugin"``, ``"miller_madow"`` or ``"nsb"``. NSB uses ``alphabet_size``

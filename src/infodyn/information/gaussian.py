@@ -45,8 +45,9 @@ def _logdet_cov(a: np.ndarray, bias_correct: bool) -> float:
     cov = np.atleast_2d(np.cov(a, rowvar=False))
     sign, logdet = np.linalg.slogdet(cov)
     if sign <= 0 or not np.isfinite(logdet):
-        raise InputError("the covariance is singular: a variable is constant or a linear "
-                         "combination of others")
+        raise InputError(
+            "the covariance is singular: a variable is constant or a linear combination of others"
+        )
     if bias_correct:
         from scipy.special import digamma
 

@@ -81,10 +81,7 @@ def _cmi_words(wa: Words, wb: Words, wc: Words, estimator: str, warn: bool = Fal
     wac, wbc = join(wa, wc), join(wb, wc)
     wabc = join(wac, wb)
     return (
-        _h(wac, estimator)
-        + _h(wbc, estimator)
-        - _h(wc, estimator)
-        - _h(wabc, estimator, warn=warn)
+        _h(wac, estimator) + _h(wbc, estimator) - _h(wc, estimator) - _h(wabc, estimator, warn=warn)
     )
 
 
@@ -136,16 +133,20 @@ class _Marginals:
     def singles(self) -> float:
         if self._batched():  # all one-unit marginals of the table in one pass
             t = self.table
-            rows = [t.reshape(math.prod(t.shape[:i]), t.shape[i], -1).sum(axis=(0, 2))
-                    for i in range(self.n)]
+            rows = [
+                t.reshape(math.prod(t.shape[:i]), t.shape[i], -1).sum(axis=(0, 2))
+                for i in range(self.n)
+            ]
             return float(_rows_entropy(rows, self.estimator).sum())
         return sum(self.h((i,)) for i in range(self.n))
 
     def leave_one_out(self) -> float:
         if self._batched():
             t = self.table
-            rows = [t.reshape(math.prod(t.shape[:i]), t.shape[i], -1).sum(axis=1).ravel()
-                    for i in range(self.n)]
+            rows = [
+                t.reshape(math.prod(t.shape[:i]), t.shape[i], -1).sum(axis=1).ravel()
+                for i in range(self.n)
+            ]
             return float(_rows_entropy(rows, self.estimator).sum())
         return sum(self.h([j for j in range(self.n) if j != i]) for i in range(self.n))
 

@@ -90,7 +90,7 @@ def nsb_entropy(counts: np.ndarray, alphabet_size: float) -> tuple[float, float]
     t_star = fine[j]
     # curvature-based width around the mode, then a dense window of +-12 widths
     h = step / 50
-    curv = (logpost(np.array([t_star + h]))[0] - 2 * lpf[j] + logpost(np.array([t_star - h]))[0])
+    curv = logpost(np.array([t_star + h]))[0] - 2 * lpf[j] + logpost(np.array([t_star - h]))[0]
     width = np.sqrt(-h * h / curv) if curv < 0 else step
     width = float(np.clip(width, 1e-4, 5.0))
     window = np.linspace(t_star - 12 * width, t_star + 12 * width, 801)
@@ -118,8 +118,10 @@ def _moments_grouped(
     a = vals[None, :] + b
     big_a = big_n + k * beta
     A = big_a[:, None]
-    h1 = digamma(big_a + 1.0) - ((mult * a * digamma(a + 1.0)).sum(1)
-                                 + m_empty * beta * digamma(beta + 1.0)) / big_a
+    h1 = (
+        digamma(big_a + 1.0)
+        - ((mult * a * digamma(a + 1.0)).sum(1) + m_empty * beta * digamma(beta + 1.0)) / big_a
+    )
     psi_a2 = digamma(A + 2.0)
     tri_a2 = polygamma(1, big_a + 2.0)
     d = digamma(a + 1.0) - psi_a2
@@ -143,6 +145,7 @@ def dirichlet_entropy_moments(counts: np.ndarray, beta: float, alphabet_size: fl
     n = np.asarray(counts, dtype=float)
     n = n[n > 0]
     vals, mult = np.unique(n, return_counts=True)
-    h1, h2 = _moments_grouped(np.array([np.log(beta)]), vals, mult, float(n.sum()),
-                              float(alphabet_size))
+    h1, h2 = _moments_grouped(
+        np.array([np.log(beta)]), vals, mult, float(n.sum()), float(alphabet_size)
+    )
     return float(h1[0]), float(h2[0])

@@ -60,8 +60,11 @@ def joint_table(x1: Any, x2: Any, y: Any) -> np.ndarray:
     sizes = [_radix_sizes(v) for v in (a, b, c)]  # one pass each; rejects negative symbols
     shape = [math.prod(int(v) for v in sz) for sz in sizes]
     if math.prod(shape) <= 5_000_000:  # count all words in one pass, then drop unseen ones
-        flat = count_codes(np.hstack([a, b, c]).astype(np.int64),
-                           np.concatenate(sizes).astype(np.int64), math.prod(shape))
+        flat = count_codes(
+            np.hstack([a, b, c]).astype(np.int64),
+            np.concatenate(sizes).astype(np.int64),
+            math.prod(shape),
+        )
         p = flat.reshape(shape).astype(np.float64)
         for axis in range(3):
             seen = np.flatnonzero(p.sum(axis=tuple(i for i in range(3) if i != axis)))

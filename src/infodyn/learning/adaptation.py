@@ -161,8 +161,10 @@ def intrinsic_plasticity(
     a0, b0 : initial gain (> 0) and bias.
     """
     x = np.asarray(x, dtype=np.float64)
-    require(x.ndim in (1, 2) and x.size > 0, "x must be a non-empty (n_samples,) or "
-            "(n_samples, n_units) array")
+    require(
+        x.ndim in (1, 2) and x.size > 0,
+        "x must be a non-empty (n_samples,) or (n_samples, n_units) array",
+    )
     require_finite("x", x)
     require(0.0 < mu < 0.5, f"mu must be in (0, 0.5), got {mu}")
     require(eta > 0 and (eta_final is None or eta_final > 0), "learning rates must be > 0")
@@ -173,8 +175,9 @@ def intrinsic_plasticity(
     b = np.broadcast_to(np.asarray(b0, dtype=np.float64), (m,)).copy()
     require(bool(np.all(a > 0)), "the initial gain a0 must be > 0")
     total = n * epochs
-    etas = (np.geomspace(eta, eta_final, total) if eta_final is not None
-            else np.full(total, float(eta)))
+    etas = (
+        np.geomspace(eta, eta_final, total) if eta_final is not None else np.full(total, float(eta))
+    )
     rng = np.random.default_rng(seed)
     n_ck = max(1, min(n_checkpoints, total))
     bounds = np.linspace(0, total, n_ck + 1).astype(int)[1:]
@@ -188,10 +191,18 @@ def intrinsic_plasticity(
         y = sigmoid_unit(probe, a, b)
         means.append(y.mean(axis=0))
         cvs.append(y.std(axis=0) / np.maximum(y.mean(axis=0), 1e-300))
-    require(bool(np.all(np.isfinite(a)) and np.all(np.isfinite(b))),
-            "intrinsic plasticity diverged; lower eta")
-    return IPResult(a=a, b=b, mu=float(mu), checkpoints=bounds, mean_history=np.array(means),
-                    cv_history=np.array(cvs))
+    require(
+        bool(np.all(np.isfinite(a)) and np.all(np.isfinite(b))),
+        "intrinsic plasticity diverged; lower eta",
+    )
+    return IPResult(
+        a=a,
+        b=b,
+        mu=float(mu),
+        checkpoints=bounds,
+        mean_history=np.array(means),
+        cv_history=np.array(cvs),
+    )
 
 
 # --------------------------------------------------------------------------- histogram matching
@@ -272,8 +283,11 @@ def infer_transfer_function(
         return sigmoid_transfer(h_q, *theta) - r_q
 
     sol = least_squares(
-        resid, x0=[r_max0, beta0, h00], bounds=([1e-12, 1e-9, -np.inf], [np.inf, np.inf, np.inf]),
-        x_scale="jac", method="trf",
+        resid,
+        x0=[r_max0, beta0, h00],
+        bounds=([1e-12, 1e-9, -np.inf], [np.inf, np.inf, np.inf]),
+        x_scale="jac",
+        method="trf",
     )
     r_max, beta, h0 = (float(v) for v in sol.x)
     res = sol.fun
@@ -285,7 +299,12 @@ def infer_transfer_function(
     except np.linalg.LinAlgError:
         se = np.full(3, np.nan)
     return TransferFit(
-        r_max=r_max, beta=beta, h0=h0, h=h_q, r=r_q, rmse=float(np.sqrt(np.mean(res**2))),
+        r_max=r_max,
+        beta=beta,
+        h0=h0,
+        h=h_q,
+        r=r_q,
+        rmse=float(np.sqrt(np.mean(res**2))),
         std_err={"r_max": float(se[0]), "beta": float(se[1]), "h0": float(se[2])},
     )
 
@@ -319,8 +338,10 @@ class LIFAdaptationConfig:
     def __post_init__(self) -> None:
         require(self.target_rate_hz > 0, "target_rate_hz must be > 0")
         require(self.window_ms > 0, "window_ms must be > 0")
-        require(self.rule in ("rate", "max_entropy"),
-                f"rule must be 'rate' or 'max_entropy', got {self.rule!r}")
+        require(
+            self.rule in ("rate", "max_entropy"),
+            f"rule must be 'rate' or 'max_entropy', got {self.rule!r}",
+        )
         require(self.eta_theta >= 0 and self.eta_gain >= 0, "step sizes must be >= 0")
         require(0 < self.smoothing <= 1, "smoothing must be in (0, 1]")
         require(self.max_step > 0, "max_step must be > 0")
@@ -330,16 +351,23 @@ def init_lif_adaptation(n_rec: int) -> dict[str, np.ndarray]:
     """Initial adaptation state: ``theta = g = 1`` (the unadapted network), no count moments."""
     require(n_rec >= 1, "n_rec must be >= 1")
     ones = np.ones(n_rec)
-    return {"theta": ones.copy(), "gain": ones.copy(), "count_mean": np.full(n_rec, np.nan),
-            "count_var": np.full(n_rec, np.nan), "n_updates": np.zeros((), dtype=np.int64)}
+    return {
+        "theta": ones.copy(),
+        "gain": ones.copy(),
+        "count_mean": np.full(n_rec, np.nan),
+        "count_var": np.full(n_rec, np.nan),
+        "n_updates": np.zeros((), dtype=np.int64),
+    }
 
 
 def _check_state(state: dict[str, Any]) -> None:
-    missing = [k for k in ("theta", "gain", "count_mean", "count_var", "n_updates")
-               if k not in state]
+    missing = [
+        k for k in ("theta", "gain", "count_mean", "count_var", "n_updates") if k not in state
+    ]
     if missing:
-        raise InputError(f"adaptation state is missing {missing}; make it with "
-                         "init_lif_adaptation(n_rec)")
+        raise InputError(
+            f"adaptation state is missing {missing}; make it with init_lif_adaptation(n_rec)"
+        )
 
 
 def threshold_bias(net: Any, theta: Any) -> Any:
@@ -355,8 +383,10 @@ def adapted_network(net: Any, params: dict[str, Any], state: dict[str, Any]):
     unchanged. Works on NumPy or JAX ``params`` so a trainer can differentiate through it.
     """
     _check_state(state)
-    require(np.shape(state["theta"]) == (net.n_rec,),
-            f"adaptation state is for {np.shape(state['theta'])[0]} units, net has {net.n_rec}")
+    require(
+        np.shape(state["theta"]) == (net.n_rec,),
+        f"adaptation state is for {np.shape(state['theta'])[0]} units, net has {net.n_rec}",
+    )
     xp = np if isinstance(params["w_in"], np.ndarray) else _jnp()
     bias = threshold_bias(net, xp.asarray(state["theta"])) / net.input_scale
     w_in = params["w_in"] * xp.asarray(state["gain"])[None, :]
@@ -384,8 +414,10 @@ def window_counts(z: Any, window_steps: int) -> np.ndarray:
     """
     z = np.asarray(z, dtype=np.float64)
     require(z.ndim in (2, 3), f"spikes must be (T, n) or (B, T, n), got shape {z.shape}")
-    require(z.shape[-2] // window_steps >= 1,
-            f"need at least one window of {window_steps} steps, got T = {z.shape[-2]}")
+    require(
+        z.shape[-2] // window_steps >= 1,
+        f"need at least one window of {window_steps} steps, got T = {z.shape[-2]}",
+    )
     counts = bin_raster(z, window_steps)
     return counts.reshape(-1, counts.shape[2]).astype(np.float64)
 
@@ -405,8 +437,10 @@ def lif_adaptation_update(
     w = max(1, int(round(cfg.window_ms / dt)))
     counts = window_counts(z, w)
     n = counts.shape[1]
-    require(np.shape(state["theta"]) == (n,),
-            f"state is for {np.shape(state['theta'])[0]} units, spikes have {n}")
+    require(
+        np.shape(state["theta"]) == (n,),
+        f"state is for {np.shape(state['theta'])[0]} units, spikes have {n}",
+    )
     m_new, v_new = counts.mean(axis=0), counts.var(axis=0)
     s = cfg.smoothing
     m_old, v_old = np.asarray(state["count_mean"]), np.asarray(state["count_var"])

@@ -72,7 +72,13 @@ class Carry(NamedTuple):
 
 
 def zero_carry(
-    batch: int, n_in: int, n_rec: int, n_out: int, dtype, n_adaptive: int, filtered: bool,
+    batch: int,
+    n_in: int,
+    n_rec: int,
+    n_out: int,
+    dtype,
+    n_adaptive: int,
+    filtered: bool,
     w_rec: Any = None,
 ) -> Carry:
     """The carry at rest; threshold traces for the last ``n_adaptive`` units (ALIF), filtered
@@ -101,8 +107,9 @@ def zero_carry(
     )
 
 
-def _forward_pass(c: Constants, loss: CompositeLoss, dt: float, params, beta, state, x, tgt,
-                  cot=None):
+def _forward_pass(
+    c: Constants, loss: CompositeLoss, dt: float, params, beta, state, x, tgt, cot=None
+):
     """Forward pass only (the first pass of two-pass e-prop, and the look-ahead filter's
     readout pass): the window's loss statistics and, for a cotangent ``cot``, the readout errors
     ``dE/dy[t]`` (T, B, n_out), else None."""
@@ -165,13 +172,17 @@ def eprop_window(
         readouts (their reductions, perhaps undefined at S = 0, are then not evaluated)."""
         return tuple(
             jax.grad(lambda s, t=t: t.weight * t.reduce(s, n_steps, dt))(s_t)
-            if t.uses_output or not readout_only else jax.tree_util.tree_map(jnp.zeros_like, s_t)
-            for t, s_t in zip(loss.terms, stats, strict=True))
+            if t.uses_output or not readout_only
+            else jax.tree_util.tree_map(jnp.zeros_like, s_t)
+            for t, s_t in zip(loss.terms, stats, strict=True)
+        )
 
     look = filtered and lookahead
     if look and carry.ebar_in.size:
-        raise ValueError("lookahead=True starts a sequence: pass a carry without filtered traces "
-                         "(zero_carry(..., filtered=False)); online windows use lookahead=False")
+        raise ValueError(
+            "lookahead=True starts a sequence: pass a carry without filtered traces "
+            "(zero_carry(..., filtered=False)); online windows use lookahead=False"
+        )
     # the look-ahead filter needs dE/dy[t] before the main pass: recorded in the first pass when
     # every readout term is online (its cotangent does not depend on S), else in a pass of its own
     # once the statistics, and so the cotangent, are known
@@ -190,12 +201,26 @@ def eprop_window(
             filtered = False  # the filter is in the signal now: factorised traces
     w_rec = params["w_rec"]
     g0 = {key: jnp.zeros_like(values_of(params[key])) for key in ("w_in", "w_rec", "w_out")}
-    grads, *rest = _chunked(c, loss, dt, _count(n_adaptive), filtered, params, beta, feedback,
-                            carry, x, tgt, ahead, cot, stats0, g0)
+    grads, *rest = _chunked(
+        c,
+        loss,
+        dt,
+        _count(n_adaptive),
+        filtered,
+        params,
+        beta,
+        feedback,
+        carry,
+        x,
+        tgt,
+        ahead,
+        cot,
+        stats0,
+        g0,
+    )
     if is_sparse(w_rec):  # the gradient of the stored synapses, as weights of the same pattern
         grads["w_rec"] = w_rec.with_values(grads["w_rec"])
     return grads, *rest
-
 
 
 def _reverse_filter(coef: Array, q: Array) -> Array:
@@ -213,8 +238,9 @@ def _reverse_filter(coef: Array, q: Array) -> Array:
 CHUNK = 50
 
 
-def _chunked(c, loss, dt, n_adaptive, filtered, params, beta, feedback, carry, x, tgt, ahead, cot,
-             stats0, g0):
+def _chunked(
+    c, loss, dt, n_adaptive, filtered, params, beta, feedback, carry, x, tgt, ahead, cot, stats0, g0
+):
     """e-prop in chunks of ``CHUNK`` steps: the per-step forward pass keeps only per-unit state;
     the per-synapse sums are matrix products, once per chunk.
 
@@ -301,13 +327,16 @@ def _chunked(c, loss, dt, n_adaptive, filtered, params, beta, feedback, carry, x
             lam = _reverse_filter(d_next, beta_a * pl[..., tail])
             g_in = ops_in.add_tail(g_in, -ops_in.eps_sum(k0.eps_in, d[0], xb_prev, psi_prev, lam))
             g_rec = ops_rec.add_tail(
-                g_rec, -ops_rec.eps_sum(k0.eps_rec, d[0], zb_prev, psi_prev, lam))
+                g_rec, -ops_rec.eps_sum(k0.eps_rec, d[0], zb_prev, psi_prev, lam)
+            )
             if filtered:
                 lam_end = _reverse_filter(d_next, beta_a * w_end[..., tail])
                 ebar_in = ops_in.add_tail_batch(
-                    ebar_in, -ops_in.eps_trace(k0.eps_in, d[0], xb_prev, psi_prev, lam_end))
+                    ebar_in, -ops_in.eps_trace(k0.eps_in, d[0], xb_prev, psi_prev, lam_end)
+                )
                 ebar_rec = ops_rec.add_tail_batch(
-                    ebar_rec, -ops_rec.eps_trace(k0.eps_rec, d[0], zb_prev, psi_prev, lam_end))
+                    ebar_rec, -ops_rec.eps_trace(k0.eps_rec, d[0], zb_prev, psi_prev, lam_end)
+                )
             r = jnp.cumprod(d_next[::-1], axis=0)[::-1]  # R[u] = prod_{w>u} d[w]
             eps_in = ops_in.eps_trace(k0.eps_in, d[0], xb_prev, psi_prev, r)
             eps_rec = ops_rec.eps_trace(k0.eps_rec, d[0], zb_prev, psi_prev, r)
@@ -316,8 +345,9 @@ def _chunked(c, loss, dt, n_adaptive, filtered, params, beta, feedback, carry, x
             k = k._replace(ebar_in=ebar_in, ebar_rec=ebar_rec)
         return (k, {"w_in": g_in, "w_rec": g_rec, "w_out": g_out}, stats), (act, y)
 
-    cy, (act, y) = scan_in_chunks(chunk_fn, (carry, g0, stats0), (x, tgt, ahead),
-                                  min(CHUNK, n_steps))
+    cy, (act, y) = scan_in_chunks(
+        chunk_fn, (carry, g0, stats0), (x, tgt, ahead), min(CHUNK, n_steps)
+    )
     carry, grads, stats = cy
     return grads, stats, act, y, carry
 

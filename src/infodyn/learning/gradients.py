@@ -140,11 +140,23 @@ def evaluate(
         fb = _feedback_matrix(net, p, feedback, feedback_matrix, feedback_seed, dtype)
         n_adaptive = net.n_adaptive  # the last n_adaptive units (0: LIF)
         # one window = the whole sequence: the readout filter looks ahead (no filtered traces)
-        carry = zero_carry(batch, net.n_in, net.n_rec, net.n_out, dtype, n_adaptive, False,
-                           p["w_rec"])
+        carry = zero_carry(
+            batch, net.n_in, net.n_rec, net.n_out, dtype, n_adaptive, False, p["w_rec"]
+        )
         grads, stats, activity, y, _ = eprop_window(
-            c, lossc, net.dt, n_adaptive, filter_readout, not lossc.online,
-            p, beta, fb, carry, xt, tgt, lookahead=True,
+            c,
+            lossc,
+            net.dt,
+            n_adaptive,
+            filter_readout,
+            not lossc.online,
+            p,
+            beta,
+            fb,
+            carry,
+            xt,
+            tgt,
+            lookahead=True,
         )
     else:
         detach_rec = method == "bptt_stopgrad"

@@ -115,8 +115,10 @@ def window_target(
     """
     lab = np.asarray(labels, dtype=np.int64).ravel()
     stop = n_steps if stop is None else stop
-    require(0 <= start < stop <= n_steps, f"need 0 <= start < stop <= n_steps, got "
-            f"start={start}, stop={stop}, n_steps={n_steps}")
+    require(
+        0 <= start < stop <= n_steps,
+        f"need 0 <= start < stop <= n_steps, got start={start}, stop={stop}, n_steps={n_steps}",
+    )
     require(bool(np.all((lab >= 0) & (lab < n_out))), f"labels must be in [0, {n_out})")
     tgt = np.zeros((lab.size, n_steps, n_out))
     tgt[:, start:stop, :] = np.eye(n_out)[lab][:, None, :] / (stop - start)
@@ -207,8 +209,10 @@ class TotalCorrelationPenalty(LossTerm):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require(self.estimator in ("gaussian", "pairwise"),
-                f"estimator must be 'gaussian' or 'pairwise', got {self.estimator!r}")
+        require(
+            self.estimator in ("gaussian", "pairwise"),
+            f"estimator must be 'gaussian' or 'pairwise', got {self.estimator!r}",
+        )
         require(self.eps > 0, "eps must be > 0 (it keeps silent units finite)")
 
     def step_stats(self, z_t, y_t, target_t, dt):
@@ -243,10 +247,12 @@ def decorrelation_objective(
 ) -> CompositeLoss:
     """Decorrelation at a fixed mean rate: ``tc_weight * TC + rate_weight * mean_j (r_j - r0)^2``
     (:class:`TotalCorrelationPenalty` plus the per-unit rate target of Seitz 2021)."""
-    return as_loss([
-        TotalCorrelationPenalty(weight=tc_weight, estimator=estimator, eps=eps),
-        UnitRateTarget(weight=rate_weight, r0_hz=r0_hz),
-    ])
+    return as_loss(
+        [
+            TotalCorrelationPenalty(weight=tc_weight, estimator=estimator, eps=eps),
+            UnitRateTarget(weight=rate_weight, r0_hz=r0_hz),
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- 3. bottleneck
@@ -267,8 +273,9 @@ class InformationBottleneck(LossTerm):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require(len(self.labels) > 0,
-                "InformationBottleneck needs the stimulus labels of the batch")
+        require(
+            len(self.labels) > 0, "InformationBottleneck needs the stimulus labels of the batch"
+        )
         require(all(int(s) >= 0 for s in self.labels), "labels must be integers >= 0")
         require(self.gamma >= 0, f"gamma must be >= 0, got {self.gamma}")
         object.__setattr__(self, "labels", tuple(int(s) for s in self.labels))
@@ -285,8 +292,10 @@ class InformationBottleneck(LossTerm):
     def terms(self, stats) -> tuple[Array, Array]:
         """``(I(R~; S), I(R~; R))`` in bits from the statistics."""
         a, h, w = stats  # (B, K~), (B,), (B,)
-        require(a.shape[0] == len(self.labels),
-                f"the loss has {len(self.labels)} labels but the batch has {a.shape[0]} trials")
+        require(
+            a.shape[0] == len(self.labels),
+            f"the loss has {len(self.labels)} labels but the batch has {a.shape[0]} trials",
+        )
         onehot = self._onehot(a.dtype)  # (B, S)
         total = jnp.sum(w)
         q = jnp.sum(a, axis=0) / total
@@ -334,8 +343,11 @@ def sequence_statistics(loss: Any, z: Any, y: Any, target: Any, dt: float = 1.0)
     lossc = as_loss(loss)
     zt = jnp.swapaxes(jnp.asarray(z), 0, 1)
     yt = jnp.swapaxes(jnp.asarray(y), 0, 1)
-    tt = (jnp.zeros((*zt.shape[:2], 1), zt.dtype) if target is None
-          else jnp.swapaxes(jnp.asarray(target), 0, 1))
+    tt = (
+        jnp.zeros((*zt.shape[:2], 1), zt.dtype)
+        if target is None
+        else jnp.swapaxes(jnp.asarray(target), 0, 1)
+    )
     return _stats(lossc, float(dt), zt, yt, tt)
 
 

@@ -106,8 +106,10 @@ class TrainOptions:
         self.lr_scale = dict(self.lr_scale or {})
         bad = set(self.lr_scale) - set(KEYS)
         require(not bad, f"lr_scale may only name {KEYS}, got {sorted(bad)}")
-        require(all(v > 0 and math.isfinite(v) for v in self.lr_scale.values()),
-                f"lr_scale values must be > 0, got {self.lr_scale}")
+        require(
+            all(v > 0 and math.isfinite(v) for v in self.lr_scale.values()),
+            f"lr_scale values must be > 0, got {self.lr_scale}",
+        )
         self.train = tuple(self.train)
 
 
@@ -175,8 +177,12 @@ class Trainer:
             self.opt.online_window is None or all(h.view is None for h in self.hooks),
             "a hook that changes the network the gradients see needs online_window=None",
         )
-        self.state = TrainState(params=p0, opt_state=self.optimizer.init(trainable_arrays(p0)),
-                                feedback=fb, hook_states=self._init_hooks(p0))
+        self.state = TrainState(
+            params=p0,
+            opt_state=self.optimizer.init(trainable_arrays(p0)),
+            feedback=fb,
+            hook_states=self._init_hooks(p0),
+        )
 
     def _init_hooks(self, params: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(h.init(self.net, params) for h in self.hooks)
@@ -193,8 +199,11 @@ class Trainer:
             parts.append(optax.sgd(o.lr, momentum=o.momentum or None))
         if o.lr_scale:
             scale = {k: float(o.lr_scale.get(k, 1.0)) for k in KEYS}
-            parts.append(optax.stateless(
-                lambda updates, params=None: {k: u * scale[k] for k, u in updates.items()}))
+            parts.append(
+                optax.stateless(
+                    lambda updates, params=None: {k: u * scale[k] for k, u in updates.items()}
+                )
+            )
         return optax.chain(*parts)
 
     def _apply(self, grads: dict[str, Any]) -> None:
@@ -237,11 +246,19 @@ class Trainer:
         view = self._view(x)
         if self.opt.online_window is None:
             ev = evaluate(
-                view.net, view.params, view.x, target, self.loss,
-                method=self.opt.method, feedback=self.opt.feedback,
-                feedback_matrix=self.state.feedback, reset=self.opt.reset,
-                filter_readout=self.opt.filter_readout, mask=self.mask,
-                precision=self.opt.precision, explode_threshold=self.opt.explode_threshold,
+                view.net,
+                view.params,
+                view.x,
+                target,
+                self.loss,
+                method=self.opt.method,
+                feedback=self.opt.feedback,
+                feedback_matrix=self.state.feedback,
+                reset=self.opt.reset,
+                filter_readout=self.opt.filter_readout,
+                mask=self.mask,
+                precision=self.opt.precision,
+                explode_threshold=self.opt.explode_threshold,
             )
             self._apply(view.pullback(ev.grads))
             loss, terms, activity, y, gnorm = ev.loss, ev.terms, ev.activity, ev.y, ev.grad_norm
@@ -253,8 +270,12 @@ class Trainer:
             "iteration": it + 1,
             "loss": loss,
             **{f"loss_{k}": v for k, v in terms.items()},
-            "mean_rate_hz": float(activity.sum() / (activity.shape[0] * n_steps * self.net.n_rec)
-                                  * 1000.0 / self.net.dt),
+            "mean_rate_hz": float(
+                activity.sum()
+                / (activity.shape[0] * n_steps * self.net.n_rec)
+                * 1000.0
+                / self.net.dt
+            ),
             "grad_norm": gnorm,
             **self.task.metrics(y, target),
         }
@@ -280,17 +301,36 @@ class Trainer:
         c, beta = Constants.of(net), jnp.asarray(net.beta_vector(), self.dtype)
         n_adaptive = net.n_adaptive  # the last n_adaptive units (0: LIF)
         n_steps, batch = xt.shape[0], xt.shape[1]
-        carry = zero_carry(batch, net.n_in, net.n_rec, net.n_out, self.dtype, n_adaptive,
-                           o.filter_readout and lossc.uses_output, self.state.params["w_rec"])
+        carry = zero_carry(
+            batch,
+            net.n_in,
+            net.n_rec,
+            net.n_out,
+            self.dtype,
+            n_adaptive,
+            o.filter_readout and lossc.uses_output,
+            self.state.params["w_rec"],
+        )
         acts, ys, losses, terms_acc, norms = [], [], 0.0, None, []
         k = o.online_window
         for start in range(0, n_steps, k):
             sl = slice(start, min(start + k, n_steps))
-            fb = _feedback_matrix(net, self.state.params, o.feedback, self.state.feedback,
-                                  o.feedback_seed, self.dtype)
+            fb = _feedback_matrix(
+                net, self.state.params, o.feedback, self.state.feedback, o.feedback_seed, self.dtype
+            )
             grads, stats, act, y, carry = eprop_window(
-                c, lossc, net.dt, n_adaptive, o.filter_readout, not lossc.online,
-                self.state.params, beta, fb, carry, xt[sl], None if tgt is None else tgt[sl],
+                c,
+                lossc,
+                net.dt,
+                n_adaptive,
+                o.filter_readout,
+                not lossc.online,
+                self.state.params,
+                beta,
+                fb,
+                carry,
+                xt[sl],
+                None if tgt is None else tgt[sl],
             )
             grads = mask_gradients(net, grads, self.mask)
             norm = grad_norm(grads)
@@ -302,15 +342,23 @@ class Trainer:
             self._apply(grads)
             vals = [float(v) for v in lossc.term_values(stats, sl.stop - sl.start, net.dt)]
             w = (sl.stop - sl.start) / n_steps
-            terms_acc = [w * v for v in vals] if terms_acc is None else [
-                a + w * v for a, v in zip(terms_acc, vals, strict=True)]
+            terms_acc = (
+                [w * v for v in vals]
+                if terms_acc is None
+                else [a + w * v for a, v in zip(terms_acc, vals, strict=True)]
+            )
             norms.append(norm)
             acts.append(np.asarray(act).T)
             ys.append(np.swapaxes(np.asarray(y), 0, 1))
         terms = dict(zip(lossc.names(), terms_acc, strict=True))
         losses = float(sum(terms_acc))
-        return (losses, terms, np.concatenate(acts, axis=1), np.concatenate(ys, axis=1),
-                float(np.mean(norms)))
+        return (
+            losses,
+            terms,
+            np.concatenate(acts, axis=1),
+            np.concatenate(ys, axis=1),
+            float(np.mean(norms)),
+        )
 
     # ------------------------------------------------------------------ fit, checkpoints
     def fit(
@@ -382,5 +430,6 @@ class Trainer:
             with reading(metrics, "metrics file", advice):
                 rows = json.loads(metrics.read_text())
                 history = [r for r in rows if r["iteration"] <= iteration]
-        self.state = TrainState(params, opt_state, feedback, iteration, history,
-                                self._init_hooks(params))
+        self.state = TrainState(
+            params, opt_state, feedback, iteration, history, self._init_hooks(params)
+        )

@@ -179,25 +179,41 @@ class StimulusSet:
 
     @classmethod
     def filtered_noise(
-        cls, n_stimuli: int, n_steps: int, n_in: int, mean_rate: float = 20.0,
-        contrast: float = 1.0, dt: float = 1.0, seed: int = 0,
+        cls,
+        n_stimuli: int,
+        n_steps: int,
+        n_in: int,
+        mean_rate: float = 20.0,
+        contrast: float = 1.0,
+        dt: float = 1.0,
+        seed: int = 0,
     ) -> StimulusSet:
         """K independent filtered-noise rate patterns (:func:`filtered_noise_rates`)."""
         require(n_stimuli >= 2, "need at least 2 stimuli")
-        pats = [filtered_noise_rates(n_steps, n_in, dt=dt, mean_rate=mean_rate,
-                                     contrast=contrast, seed=seed * 1000 + k)
-                for k in range(n_stimuli)]
+        pats = [
+            filtered_noise_rates(
+                n_steps, n_in, dt=dt, mean_rate=mean_rate, contrast=contrast, seed=seed * 1000 + k
+            )
+            for k in range(n_stimuli)
+        ]
         return cls(np.stack(pats), dt)
 
     @classmethod
     def constant(
-        cls, n_stimuli: int, n_steps: int, n_in: int, max_rate: float = 40.0, dt: float = 1.0,
+        cls,
+        n_stimuli: int,
+        n_steps: int,
+        n_in: int,
+        max_rate: float = 40.0,
+        dt: float = 1.0,
         seed: int = 0,
     ) -> StimulusSet:
         """K constant rate patterns, each channel's rate drawn uniformly from [0, max_rate]."""
         require(n_stimuli >= 2, "need at least 2 stimuli")
-        require(max_rate > 0 and max_rate * dt / 1000.0 <= 1.0,
-                "max_rate must be > 0 and at most one spike per step")
+        require(
+            max_rate > 0 and max_rate * dt / 1000.0 <= 1.0,
+            "max_rate must be > 0 and at most one spike per step",
+        )
         rng = np.random.default_rng(seed)
         pats = rng.uniform(0.0, max_rate, (n_stimuli, 1, n_in)) * np.ones((1, n_steps, 1))
         return cls(pats, dt)

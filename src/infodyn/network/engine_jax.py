@@ -94,6 +94,11 @@ def simulate_jax(
     )
     dtype = ensure_dtype(precision)
     p = cast_params(params, dtype)
-    out = run(Constants.of(net), p, jnp.asarray(net.beta_vector(), dtype), jnp.asarray(x, dtype),
-              record=record)
+    out = run(
+        Constants.of(net),
+        p,
+        jnp.asarray(net.beta_vector(), dtype),
+        jnp.asarray(x, dtype),
+        record=record,
+    )
     return {k: np.swapaxes(np.asarray(v), 0, 1) for k, v in out.items()}

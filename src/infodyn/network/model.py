@@ -234,8 +234,11 @@ class LIF(BaseModel):
         else:
             w_rec = self._init_recurrent(rng).astype(dtype, copy=False)
         w_out = rng.standard_normal((n, self.n_out)) * self.out_scale / math.sqrt(n)
-        return {"w_in": w_in.astype(dtype, copy=False), "w_rec": w_rec,
-                "w_out": w_out.astype(dtype, copy=False)}
+        return {
+            "w_in": w_in.astype(dtype, copy=False),
+            "w_rec": w_rec,
+            "w_out": w_out.astype(dtype, copy=False),
+        }
 
     def _preflight(self, dtype: np.dtype) -> None:
         """Refuse, before drawing, weights that do not fit in the free memory."""
@@ -250,7 +253,8 @@ class LIF(BaseModel):
             # values + indices + indptr, the column-ordered presynaptic ids, one uniform chunk
             need = sparse_bytes(n, int(nnz), dtype) + 4 * nnz + 8 * CHUNK_SYNAPSES + small
             require_memory(
-                need, f"sparse w_rec with {nnz:.3g} synapses",
+                need,
+                f"sparse w_rec with {nnz:.3g} synapses",
                 "use a smaller k_in or p_connect, or fewer units",
             )
             return
@@ -259,7 +263,8 @@ class LIF(BaseModel):
         need = copies * 8 * n * n + small
         hint = "connectivity='sparse' with k_in=100" if self.connectivity != "ei" else "k_in=1000"
         require_memory(
-            need, f"a dense w_rec of {n} x {n} (drawn as {copies} float64 arrays)",
+            need,
+            f"a dense w_rec of {n} x {n} (drawn as {copies} float64 arrays)",
             f"use {hint} (sparse weights, about 8 bytes a synapse in float32)",
         )
 

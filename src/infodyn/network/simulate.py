@@ -132,8 +132,9 @@ def _simulate_event_batch(net, params, xb: np.ndarray, record: bool):
         def collect(times, units, b=b):
             z[b, times, units] = 1.0
 
-        v, thr, y = run_event_chunk(net, params, xb[b], state, record=record, on_spikes=collect,
-                                    weights=weights)
+        v, thr, y = run_event_chunk(
+            net, params, xb[b], state, record=record, on_spikes=collect, weights=weights
+        )
         vs.append(v)
         thrs.append(thr)
         ys.append(y)
@@ -172,8 +173,15 @@ def simulate_to_file(
             stop = min(start + chunk_steps, n_steps)
             chunk = x(start, stop) if callable(x) else x[start:stop]
             chunk, _ = check_input(net, chunk)
-            run_event_chunk(net, params, chunk[0], state, t_offset=start, on_spikes=writer.append,
-                            weights=weights)
+            run_event_chunk(
+                net,
+                params,
+                chunk[0],
+                state,
+                t_offset=start,
+                on_spikes=writer.append,
+                weights=weights,
+            )
             if progress is not None:
                 progress(stop)
     return Path(path)
