@@ -14,7 +14,7 @@ import pytest
 
 import infodyn as idn
 import infodyn.criticality as C
-import infodyn.data.spikes as spikes_mod
+import infodyn.data.io as spikes_mod
 from infodyn.criticality import activity as activity_mod
 from infodyn.data.io import load_spikes
 from infodyn.data.spikes import SpikeReader, SpikeTrain, SpikeWriter, save_spikes
