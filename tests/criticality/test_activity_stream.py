@@ -14,7 +14,8 @@ import pytest
 
 import infodyn as idn
 import infodyn.criticality as C
-import infodyn.data.io as spikes_mod
+import infodyn.data.io as io_mod
+import infodyn.data.spikes as spikes_mod
 from infodyn.criticality import activity as activity_mod
 from infodyn.data.io import load_spikes
 from infodyn.data.spikes import SpikeReader, SpikeTrain, SpikeWriter, save_spikes
@@ -54,7 +55,7 @@ def no_load(monkeypatch):
     def refuse(path):
         raise AssertionError(f"load_spikes({path}) called: the file was loaded whole")
 
-    monkeypatch.setattr(spikes_mod, "load_spikes", refuse)
+    monkeypatch.setattr(io_mod, "load_spikes", refuse)
 
 
 @pytest.mark.parametrize("writer", ["save_spikes", "unordered"])
@@ -187,7 +188,7 @@ def test_criticality_run_streams_an_h5_file(tmp_path, monkeypatch):
     def refuse(p):
         raise AssertionError("the criticality run loaded the file whole")
 
-    monkeypatch.setattr(spikes_mod, "load_spikes", refuse)
+    monkeypatch.setattr(io_mod, "load_spikes", refuse)
     for i, kw in enumerate(options):
         got = run_criticality(path, tmp_path / f"file{i}", n_boot=5, **kw)
         for r in (got, expected[i]):
@@ -220,7 +221,7 @@ def test_simulation_results_from_a_path_equal_the_loaded_spikes(tmp_path, monkey
         raise AssertionError("the simulate run loaded the file whole")
 
     monkeypatch.setattr(SpikeReader, "window", window)
-    monkeypatch.setattr(spikes_mod, "load_spikes", refuse)
+    monkeypatch.setattr(io_mod, "load_spikes", refuse)
     got = write_simulation_results(RunDir(tmp_path / "file"), path, 250, 1.0, "event")
     assert got == expected
     assert windows == [(0, 0, 2000)]  # only the raster's steps are read as spikes

@@ -24,7 +24,7 @@ def convert(
 ) -> None:
     """Read SOURCE (binning spike times into DT ms steps) and write OUT in infodyn's format."""
     from infodyn.data.io import load_spikes
-    from infodyn.data.spikes import is_h5_path, save_spikes
+    from infodyn.data.spike_files import is_h5_path, save_spikes
     from infodyn.errors import InputError
 
     if not is_h5_path(out):

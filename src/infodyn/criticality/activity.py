@@ -90,7 +90,8 @@ def step_counts(data: Any, units: Any = None, block_spikes: int | None = None) -
     ``load_spikes(path).select_units(units).population_activity()``.
     """
     from infodyn.data.io import load_spikes
-    from infodyn.data.spikes import SpikeReader, is_h5_path, unit_subset
+    from infodyn.data.spike_files import is_h5_path
+    from infodyn.data.spike_reader import SpikeReader, unit_subset
 
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
         if is_h5_path(data):
@@ -179,7 +180,7 @@ def population_activity(
     info: dict[str, Any] = {}
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
         from infodyn.data.io import load_spikes
-        from infodyn.data.spikes import is_h5_path
+        from infodyn.data.spike_files import is_h5_path
 
         if is_h5_path(data):
             data, units = step_counts(data, units=units), None
@@ -192,7 +193,7 @@ def population_activity(
                 hasattr(spikes, "select_units"),
                 "units= selects units of a SpikeTrain or file; these counts are already summed",
             )
-            from infodyn.data.spikes import unit_subset
+            from infodyn.data.spike_reader import unit_subset
 
             spikes = spikes.select_units(unit_subset(units, spikes.n_units))
         step = float(spikes.dt)

@@ -16,13 +16,9 @@ from infodyn.data.images import (
     saccade_path,
 )
 from infodyn.data.io import load_spikes
-from infodyn.data.spikes import (
-    SpikeReader,
-    SpikeTrain,
-    SpikeWriter,
-    iter_spike_file,
-    save_spikes,
-)
+from infodyn.data.spike_files import SpikeWriter, save_spikes
+from infodyn.data.spike_reader import SpikeReader, iter_spike_file
+from infodyn.data.spikes import SpikeTrain
 
 __all__ = [
     "BUILTIN_IMAGES",

@@ -114,7 +114,8 @@ def spike_source(source: Any, block_spikes: int | None = None) -> Iterator[Spike
     """A :class:`SpikeSource` over a :class:`~infodyn.data.spikes.SpikeTrain` or a spike file
     (HDF5 files streamed, ``block_spikes`` spikes at a time; others loaded)."""
     from infodyn.data.io import load_spikes
-    from infodyn.data.spikes import SpikeReader, is_h5_path
+    from infodyn.data.spike_files import is_h5_path
+    from infodyn.data.spike_reader import SpikeReader
 
     if isinstance(source, (str, bytes, os.PathLike)):
         if is_h5_path(source):

@@ -14,7 +14,8 @@ from typing import Any
 from infodyn.data import spikes as _spikes
 from infodyn.data.nwb import load_nwb_spikes
 from infodyn.data.recordings import is_recording, load_recording
-from infodyn.data.spikes import SpikeTrain, is_h5_path
+from infodyn.data.spike_files import is_h5_path
+from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError, reading
 
 

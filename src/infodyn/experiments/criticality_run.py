@@ -88,7 +88,8 @@ def run_criticality(
         step_counts,
     )
     from infodyn.data.io import load_spikes
-    from infodyn.data.spikes import SpikeReader, is_h5_path
+    from infodyn.data.spike_files import is_h5_path
+    from infodyn.data.spike_reader import SpikeReader
 
     source = str(spikes) if not hasattr(spikes, "n_units") else "<SpikeTrain>"
     stream = not hasattr(spikes, "n_units") and is_h5_path(spikes)

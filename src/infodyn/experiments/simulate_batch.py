@@ -13,7 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.data.spikes import SpikeTrain, save_spikes
+from infodyn.data.spike_files import save_spikes
+from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 from infodyn.experiments.config import make_input
 from infodyn.experiments.rundir import RunDir

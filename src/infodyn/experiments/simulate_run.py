@@ -54,7 +54,7 @@ def run_simulation(
                 "seed": cfg.simulation.seed,
             }
         )
-        from infodyn.data.spikes import save_spikes
+        from infodyn.data.spike_files import save_spikes
 
         save_spikes(spikes_path, spikes)
     elapsed = time.perf_counter() - t0
@@ -73,7 +73,7 @@ def write_simulation_results(
     from infodyn.experiments.figures import raster_figure, rate_histogram_figure
 
     if isinstance(spikes, (str, os.PathLike)):
-        from infodyn.data.spikes import SpikeReader
+        from infodyn.data.spike_reader import SpikeReader
 
         with SpikeReader(spikes) as reader:
             rates = reader.rates_hz()

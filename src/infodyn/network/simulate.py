@@ -159,7 +159,7 @@ def simulate_to_file(
     input, so neither input nor spikes need to fit in memory. ``progress(steps_done)`` is called
     after each chunk. The file appears only when the run completes.
     """
-    from infodyn.data.spikes import SpikeWriter
+    from infodyn.data.spike_files import SpikeWriter
     from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
 
     net.validate_params(params)

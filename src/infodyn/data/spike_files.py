@@ -1,0 +1,226 @@
+"""The infodyn HDF5 spike-file format: writing it and opening it.
+
+HDF5 layout (``.h5``/``.hdf5``), written atomically (temporary name, then rename)::
+
+    /spikes/times   int64 (n_spikes,)   step index within the trial
+    /spikes/units   int32 (n_spikes,)   unit index
+    /spikes/trials  int32 (n_spikes,)   trial index
+    attrs: format="infodyn-spikes", version=1, dt, n_units, n_steps, n_trials, metadata (JSON),
+           sorted (1 when the spikes are stored in (trial, time) order, else 0)
+
+``save_spikes`` always stores spikes in (trial, time, unit) order; ``SpikeWriter`` stores them in
+the order they were appended and records in ``sorted`` whether that order was (trial, time).
+Files written before ``sorted`` was recorded lack it;
+:class:`~infodyn.data.spike_reader.SpikeReader` then checks the order in one bounded-memory pass.
+Loading a whole file into a :class:`~infodyn.data.spikes.SpikeTrain` is
+:func:`infodyn.data.io.load_spikes`; streaming it in time windows is
+:mod:`infodyn.data.spike_reader`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from infodyn.data.atomic import atomic_path
+from infodyn.errors import InputError
+
+if TYPE_CHECKING:
+    from infodyn.data.spikes import SpikeTrain
+
+FORMAT_NAME = "infodyn-spikes"
+FORMAT_VERSION = 1
+
+
+H5_SUFFIXES = (".h5", ".hdf5")  # infodyn HDF5 spike files
+
+
+def is_h5_path(path: Any) -> bool:
+    """Whether ``path`` (str, bytes or path-like) names an infodyn HDF5 spike file by its suffix:
+    the files :class:`SpikeReader` streams (other spike files are loaded whole)."""
+    return Path(os.fsdecode(path)).suffix.lower() in H5_SUFFIXES
+
+
+def _existing_file(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected a spike file")
+    return path
+
+
+def _write_attrs(h5: Any, spikes_meta: dict[str, Any]) -> None:
+    h5.attrs["format"] = FORMAT_NAME
+    h5.attrs["version"] = FORMAT_VERSION
+    for key in ("dt", "n_units", "n_steps", "n_trials"):
+        h5.attrs[key] = spikes_meta[key]
+    h5.attrs["metadata"] = json.dumps(spikes_meta.get("metadata", {}), default=str)
+    h5.attrs["sorted"] = np.int8(1 if spikes_meta["sorted"] else 0)
+
+
+def save_spikes(path: str | os.PathLike, spikes: SpikeTrain) -> Path:
+    """Write ``spikes`` to an HDF5 file atomically (see the module docstring for the layout)."""
+    import h5py
+
+    path = Path(path)
+    with atomic_path(path, ".h5") as tmp:
+        with h5py.File(tmp, "w") as h5:
+            grp = h5.create_group("spikes")
+            kw = {"compression": "gzip", "compression_opts": 4} if spikes.n_spikes > 4096 else {}
+            grp.create_dataset("times", data=spikes.times, **kw)
+            grp.create_dataset("units", data=spikes.units, **kw)
+            grp.create_dataset("trials", data=spikes.trials, **kw)
+            _write_attrs(
+                h5,
+                {
+                    "dt": spikes.dt,
+                    "n_units": spikes.n_units,
+                    "n_steps": spikes.n_steps,
+                    "n_trials": spikes.n_trials,
+                    "metadata": spikes.metadata,
+                    "sorted": True,  # a SpikeTrain is always in (trial, time, unit) order
+                },
+            )
+    return path
+
+
+class SpikeWriter:
+    """Stream spikes to an HDF5 file in chunks, so long runs never hold a dense (T, N) array.
+
+    Use as a context manager; the file appears under its final name only when the block exits
+    without an error::
+
+        with SpikeWriter("run/spikes.h5", n_units=1000, dt=1.0) as w:
+            w.append(times, units)          # any number of chunks, times in steps
+        # n_steps defaults to the last spike time + 1 unless given to the constructor or close()
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        n_units: int,
+        dt: float = 1.0,
+        n_steps: int | None = None,
+        n_trials: int = 1,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        import h5py
+
+        self.path = Path(path)
+        self.n_units, self.dt, self.n_steps, self.n_trials = (
+            int(n_units),
+            float(dt),
+            n_steps,
+            n_trials,
+        )
+        self.metadata = dict(metadata or {})
+        self._ctx = atomic_path(self.path, ".h5")
+        self._tmp = self._ctx.__enter__()
+        self._h5 = h5py.File(self._tmp, "w")
+        grp = self._h5.create_group("spikes")
+        opts = {
+            "maxshape": (None,),
+            "chunks": (65536,),
+            "compression": "gzip",
+            "compression_opts": 1,
+        }
+        self._ds = {
+            "times": grp.create_dataset("times", shape=(0,), dtype=np.int64, **opts),
+            "units": grp.create_dataset("units", shape=(0,), dtype=np.int32, **opts),
+            "trials": grp.create_dataset("trials", shape=(0,), dtype=np.int32, **opts),
+        }
+        self.n_spikes = 0
+        self._last_time = -1
+        # whether everything appended so far is in (trial, time) order, and the last such key
+        self._sorted = True
+        self._last_key: tuple[int, int] | None = None
+
+    def append(self, times: Any, units: Any, trial: int = 0) -> None:
+        """Append spikes (step indices and unit indices) of one trial."""
+        times = np.asarray(times, dtype=np.int64)
+        units = np.asarray(units, dtype=np.int32)
+        if times.shape != units.shape or times.ndim != 1:
+            raise InputError("times and units must be 1-D arrays of equal length")
+        if times.size == 0:
+            return
+        n = times.size
+        for key, data in (
+            ("times", times),
+            ("units", units),
+            ("trials", np.full(n, trial, np.int32)),
+        ):
+            ds = self._ds[key]
+            ds.resize((self.n_spikes + n,))
+            ds[self.n_spikes :] = data
+        self.n_spikes += n
+        self._last_time = max(self._last_time, int(times.max()))
+        if self._sorted:
+            first = (int(trial), int(times[0]))
+            if (self._last_key is not None and first < self._last_key) or bool(
+                np.any(times[1:] < times[:-1])
+            ):
+                self._sorted = False
+            self._last_key = (int(trial), int(times[-1]))
+
+    def close(self, n_steps: int | None = None, error: bool = False) -> None:
+        n_steps = n_steps or self.n_steps or (self._last_time + 1) or 1
+        _write_attrs(
+            self._h5,
+            {
+                "dt": self.dt,
+                "n_units": self.n_units,
+                "n_steps": int(n_steps),
+                "n_trials": self.n_trials,
+                "metadata": self.metadata,
+                "sorted": self._sorted,
+            },
+        )
+        self._h5.close()
+        if error:
+            self._ctx.__exit__(RuntimeError, RuntimeError("aborted"), None)
+        else:
+            self._ctx.__exit__(None, None, None)
+
+    def __enter__(self) -> SpikeWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._h5.close()
+            try:
+                self._ctx.__exit__(exc_type, exc, tb)
+            except BaseException:  # the original exception is re-raised by the caller
+                pass
+
+
+def _open_h5(path: Path) -> Any:
+    """Open an infodyn HDF5 spike file for reading (format checked), or raise InputError."""
+    import h5py
+
+    try:
+        h5 = h5py.File(path, "r")
+    except OSError as exc:
+        raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
+    if h5.attrs.get("format") != FORMAT_NAME or "spikes" not in h5:
+        h5.close()
+        raise InputError(f"{path}: not an infodyn spike file (missing format attribute or /spikes)")
+    return h5
+
+
+def _h5_header(h5: Any) -> dict[str, Any]:
+    """``n_units``, ``n_steps``, ``n_trials``, ``dt`` and ``metadata`` of an open spike file
+    (KeyError when one is missing)."""
+    return {
+        "n_units": int(h5.attrs["n_units"]),
+        "n_steps": int(h5.attrs["n_steps"]),
+        "n_trials": int(h5.attrs.get("n_trials", 1)),
+        "dt": float(h5.attrs["dt"]),
+        "metadata": json.loads(h5.attrs.get("metadata", "{}")),
+    }
