@@ -17,12 +17,7 @@ Method of Clauset, Shalizi & Newman (2009, SIAM Review 51:661):
 * standard error of ``alpha`` from the Fisher information
   (``1/sqrt(n d^2 ln zeta / d alpha^2)``, resp. ``(alpha-1)/sqrt(n)``);
 * likelihood-ratio comparisons on the tail against an exponential, a lognormal and a power law
-  with exponential cutoff (``x^-alpha e^-lambda x``). ``R = sum ln p_pl - ln p_alt``: ``R > 0``
-  favours the power law. Non-nested alternatives use Vuong's normalised test
-  ``p = erfc(|R| / (sigma sqrt(2 n)))``; the nested cutoff model uses the likelihood-ratio
-  statistic ``2|R|`` against the 50:50 mixture of chi^2_0 and chi^2_1 (boundary at lambda = 0).
-  Discrete alternatives are the exponential ``(1-q) q^(x-xmin)``, the lognormal binned on
-  ``[x-1/2, x+1/2)`` and the cutoff law normalised by direct summation plus an integral tail;
+  with exponential cutoff: :mod:`infodyn.criticality.powerlaw_compare` (re-exported here);
 * optional goodness-of-fit p-value by the semi-parametric bootstrap (synthetic sets drawn from the
   fitted tail and the empirical body, each refitted including ``xmin``); ``p < 0.1`` rules the
   power law out.
@@ -38,14 +33,30 @@ from typing import Any
 
 import numba
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
 from infodyn.criticality._common import warn
 from infodyn.criticality._zeta import hurwitz_zeta
+from infodyn.criticality.powerlaw_compare import (  # noqa: F401 - re-exported: their old home
+    _LOGNORMAL_SIGMA_MAX,
+    ALPHA_MAX,
+    Comparison,
+    _compare,
+    _Degenerate,
+    _j,
+    _ll_cutoff,
+    _ll_exponential,
+    _ll_lognormal,
+    _log1mexp,
+    _log_diff_ndtr,
+    _log_phi,
+    _log_z_cutoff,
+    _loglik_pl,
+    _lognormal_terms,
+    _upper_gamma,
+)
 from infodyn.errors import InputError, require
 
-ALPHA_MAX = 20.0
-_LOGNORMAL_SIGMA_MAX = 100.0  # sigma -> inf is the power law itself (in log x, a flat parabola)
 _ALPHA_LO = 1.0 + 1e-7
 
 
@@ -173,43 +184,6 @@ def _ccdf_table(a, xmin, n):  # pragma: no cover - compiled
 
 # ----------------------------------------------------------------------------- results
 @dataclass(frozen=True)
-class Comparison:
-    """Likelihood-ratio comparison of the power law with one alternative on the tail."""
-
-    alternative: str
-    R: float
-    p: float
-    normalized_R: float
-    nested: bool
-    params: dict[str, float]
-    at_bound: bool = False
-
-    @property
-    def favored(self) -> str:
-        """``"power_law"``, the alternative, or ``"neither"`` (p >= 0.1, or the alternative's
-        fit stopped at a bound of its parameters, so the ratio compares with a truncated fit)."""
-        if self.at_bound or not np.isfinite(self.p) or self.p >= 0.1:
-            return "neither"
-        return "power_law" if self.R > 0 else self.alternative
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "R": _j(self.R),
-            "p": _j(self.p),
-            "normalized_R": _j(self.normalized_R),
-            "nested": self.nested,
-            "favored": self.favored,
-            "at_bound": self.at_bound,
-            "params": {k: _j(v) for k, v in self.params.items()},
-        }
-
-
-def _j(v: float) -> float | None:
-    v = float(v)
-    return v if np.isfinite(v) else None
-
-
-@dataclass(frozen=True)
 class PowerLawFit:
     """Result of :func:`fit_power_law`.
 
@@ -331,12 +305,6 @@ def _continuous_starts(x: np.ndarray, min_tail: int) -> np.ndarray:
     return starts[((x.size - starts) >= min_tail) & (starts < x.size - 1)]
 
 
-def _loglik_pl(x: np.ndarray, alpha: float, xmin: float, discrete: bool) -> np.ndarray:
-    if discrete:
-        return -alpha * np.log(x) - np.log(special.zeta(alpha, xmin))
-    return np.log((alpha - 1.0) / xmin) - alpha * np.log(x / xmin)
-
-
 def _sigma(alpha: float, xmin: float, n: int, discrete: bool) -> float:
     if not discrete:
         return (alpha - 1.0) / np.sqrt(n)
@@ -348,224 +316,6 @@ def _sigma(alpha: float, xmin: float, n: int, discrete: bool) -> float:
     a = max(alpha, _ALPHA_LO + h)
     info = (lz(a + h) - 2.0 * lz(a) + lz(a - h)) / h**2
     return float(1.0 / np.sqrt(n * info)) if info > 0 else float("nan")
-
-
-# ----------------------------------------------------------------------------- alternatives
-def _ll_exponential(x: np.ndarray, xmin: float, discrete: bool) -> tuple[np.ndarray, dict]:
-    mean = float(np.mean(x - xmin))
-    if mean <= 0:
-        raise _Degenerate("all tail values equal xmin")
-    if discrete:
-        q = mean / (1.0 + mean)
-        return np.log1p(-q) + (x - xmin) * np.log(q), {"lambda": -np.log(q)}
-    lam = 1.0 / mean
-    return np.log(lam) - lam * (x - xmin), {"lambda": lam}
-
-
-def _log_diff_ndtr(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """``log(Phi(hi) - Phi(lo))`` for ``lo < hi``, stable in both tails."""
-    flip = lo > 0
-    a = np.where(flip, -hi, lo)
-    b = np.where(flip, -lo, hi)
-    lb = special.log_ndtr(b)
-    la = special.log_ndtr(a)
-    return lb + _log1mexp(lb - la)
-
-
-def _log1mexp(d: np.ndarray) -> np.ndarray:
-    """``log(1 - exp(-d))`` for ``d >= 0`` (accurate for small and large d)."""
-    d = np.maximum(d, 1e-300)
-    return np.where(d < np.log(2.0), np.log(-np.expm1(-d)), np.log1p(-np.exp(-d)))
-
-
-def _lognormal_terms(
-    mu: float,
-    s: float,
-    edges: tuple[np.ndarray, np.ndarray] | np.ndarray,
-    cut: float,
-    discrete: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Log-probabilities of the truncated lognormal and their gradients in ``(mu, ln s)``."""
-    zc = (cut - mu) / s
-    lq = special.log_ndtr(-zc)  # log P(X >= xmin)
-    rc = np.exp(_log_phi(zc) - lq)  # phi(zc) / Q
-    if discrete:
-        lo, hi = edges
-        za, zb = (lo - mu) / s, (hi - mu) / s
-        lp = _log_diff_ndtr(za, zb)
-        ra, rb = np.exp(_log_phi(za) - lp), np.exp(_log_phi(zb) - lp)
-        d_mu = -(rb - ra) / s - rc / s
-        d_ls = -(zb * rb - za * ra) - zc * rc
-    else:
-        lx = edges
-        z = (lx - mu) / s
-        lp = -0.5 * z * z - np.log(s * np.sqrt(2 * np.pi)) - lx
-        d_mu = z / s - rc / s
-        d_ls = z * z - 1.0 - zc * rc
-    return lp - lq, d_mu, d_ls
-
-
-def _log_phi(z: np.ndarray) -> np.ndarray:
-    return -0.5 * z * z - 0.5 * np.log(2 * np.pi)
-
-
-def _ll_lognormal(x: np.ndarray, xmin: float, discrete: bool) -> tuple[np.ndarray, dict]:
-    """Truncated lognormal on ``x >= xmin`` by maximum likelihood (analytic gradient)."""
-    xu, cnt = np.unique(x, return_counts=True)
-    if discrete:
-        edges_u: Any = (np.log(xu - 0.5), np.log(xu + 0.5))
-        cut = np.log(xmin - 0.5)
-    else:
-        edges_u = np.log(xu)
-        cut = np.log(xmin)
-
-    # parameters (beta, ln s) with mu = cut - beta s^2: beta is the log-slope excess at xmin,
-    # which stays finite along the ridge where a lognormal approaches a power law (s -> inf)
-    def negll(p: np.ndarray) -> tuple[float, np.ndarray]:
-        beta, ls = p
-        s2 = np.exp(2 * ls)
-        mu = cut - beta * s2
-        with np.errstate(all="ignore"):
-            lp, gm, gs = _lognormal_terms(mu, np.exp(ls), edges_u, cut, discrete)
-        val = -(cnt * lp).sum()
-        if not np.isfinite(val):
-            return 1e300, np.zeros(2)
-        dmu, dls = (cnt * gm).sum(), (cnt * gs).sum()
-        return float(val), -np.array([-s2 * dmu, dls - 2.0 * beta * s2 * dmu])
-
-    lx = np.log(x)
-    sd = float(np.std(lx)) or 1.0
-    slope = 1.0 + x.size / max(float(np.sum(lx - np.log(xmin))), 1e-12)  # continuous PL alpha
-    best = None
-    for b0, s0 in (((cut - float(np.mean(lx))) / sd**2, sd), (slope - 1.0, 5.0)):
-        res = optimize.minimize(
-            negll,
-            np.array([b0, np.log(s0)]),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(-100.0, 100.0), (np.log(1e-3), np.log(_LOGNORMAL_SIGMA_MAX))],
-            options={"maxiter": 300},
-        )
-        if best is None or res.fun < best.fun:
-            best = res
-    beta, ls = best.x
-    mu = cut - beta * np.exp(2 * ls)
-    edges = (np.log(x - 0.5), np.log(x + 0.5)) if discrete else lx
-    lp, _, _ = _lognormal_terms(mu, np.exp(ls), edges, cut, discrete)
-    at_bound = ls >= np.log(_LOGNORMAL_SIGMA_MAX) - 1e-6 or abs(beta) >= 100.0 - 1e-6
-    return lp, {"mu": float(mu), "sigma": float(np.exp(ls)), "_at_bound": bool(at_bound)}
-
-
-def _upper_gamma(s: float, z: float) -> float:
-    """Upper incomplete gamma ``Gamma(s, z)`` for any real ``s`` and ``z > 0``.
-
-    ``s > 0`` from SciPy; ``s <= 0`` by the downward recurrence
-    ``Gamma(s, z) = (Gamma(s + 1, z) - z^s e^-z) / s`` (DLMF 8.8.2) from ``s + n`` in (0, 1]
-    (or ``E_1(z)`` when ``s`` is a non-positive integer).
-    """
-    if s > 0:
-        return float(special.gammaincc(s, z) * special.gamma(s))
-    n = int(np.ceil(-s))
-    top = s + n
-    if top == 0:
-        g = float(special.exp1(z))
-    else:
-        g = float(special.gammaincc(top, z) * special.gamma(top))
-    for j in range(n - 1, -1, -1):
-        sj = s + j
-        g = (g - z**sj * np.exp(-z)) / sj
-    return g
-
-
-def _log_z_cutoff(alpha: float, lam: float, xmin: float, discrete: bool, n_direct: int) -> float:
-    """``ln sum_{x >= xmin} x^-alpha e^-lam x`` (discrete) or ``ln int_xmin^inf`` (continuous).
-
-    The discrete sum is taken term by term for ``n_direct`` values and closed by the midpoint
-    integral ``int_a^inf x^-alpha e^-lam x dx = lam^(alpha-1) Gamma(1-alpha, lam a)``.
-    """
-    shift = -alpha * np.log(xmin) - lam * xmin  # log of the first term
-
-    def tail(a0: float) -> float:  # int_a0^inf x^-alpha e^-lam x dx / exp(shift)
-        g = _upper_gamma(1.0 - alpha, lam * a0)
-        return float(np.exp((alpha - 1.0) * np.log(lam) - shift) * g)
-
-    if not discrete:
-        return shift + np.log(tail(xmin))
-    xs = xmin + np.arange(n_direct)
-    terms = np.exp(-alpha * np.log(xs / xmin) - lam * (xs - xmin))
-    total = terms.sum() + tail(xmin + n_direct - 0.5)  # midpoint rule for the smooth tail
-    return shift + np.log(total)
-
-
-def _ll_cutoff(
-    x: np.ndarray, xmin: float, discrete: bool, alpha0: float
-) -> tuple[np.ndarray, dict]:
-    xu, cnt = np.unique(x, return_counts=True)
-    lxu = np.log(xu)
-    n = x.size
-    n_direct = 1000  # midpoint-integral tail beyond: relative error ~ alpha^2 / (24 * 1000^2)
-
-    def negll(p: np.ndarray) -> float:
-        alpha, llam = p
-        lam = np.exp(llam)
-        try:
-            lz = _log_z_cutoff(alpha, lam, xmin, discrete, n_direct)
-        except (OverflowError, FloatingPointError, ValueError):
-            return 1e300
-        val = -((cnt * (-alpha * lxu - lam * xu)).sum() - n * lz)
-        return float(val) if np.isfinite(val) else 1e300
-
-    mean = float(np.mean(x))
-    best = None
-    for a0, l0 in ((alpha0, 1e-3 / mean), (max(alpha0 - 0.5, 0.1), 1.0 / mean)):
-        with np.errstate(all="ignore"):
-            res = optimize.minimize(
-                negll,
-                np.array([a0, np.log(l0)]),
-                method="L-BFGS-B",
-                bounds=[(-3.0, ALPHA_MAX), (np.log(1e-12 / mean), np.log(50.0))],
-            )
-        if best is None or res.fun < best.fun:
-            best = res
-    alpha, llam = best.x
-    lam = float(np.exp(llam))
-    lz = _log_z_cutoff(alpha, lam, xmin, discrete, n_direct)
-    return -alpha * np.log(x) - lam * x - lz, {"alpha": float(alpha), "lambda": lam}
-
-
-class _Degenerate(Exception):
-    pass
-
-
-def _compare(x: np.ndarray, alpha: float, xmin: float, discrete: bool) -> dict[str, Comparison]:
-    ll_pl = _loglik_pl(x, alpha, xmin, discrete)
-    n = x.size
-    out: dict[str, Comparison] = {}
-    for name in ("exponential", "lognormal", "truncated_power_law"):
-        try:
-            if name == "exponential":
-                ll, par = _ll_exponential(x, xmin, discrete)
-            elif name == "lognormal":
-                ll, par = _ll_lognormal(x, xmin, discrete)
-            else:
-                ll, par = _ll_cutoff(x, xmin, discrete, alpha)
-        except _Degenerate as exc:
-            warn(f"comparison with {name} skipped: {exc}")
-            continue
-        at_bound = bool(par.pop("_at_bound", False))
-        d = ll_pl - ll
-        R = float(d.sum())
-        sd = float(np.std(d))
-        nested = name == "truncated_power_law"
-        if nested:
-            R = min(R, 0.0)  # the cutoff law contains the power law (lambda -> 0)
-            p = 0.5 * float(stats.chi2.sf(-2.0 * R, 1)) if R < 0 else 1.0
-            nR = float("nan")
-        else:
-            nR = R / (sd * np.sqrt(n)) if sd > 0 else 0.0
-            p = float(special.erfc(abs(nR) / np.sqrt(2.0))) if sd > 0 else 1.0
-        out[name] = Comparison(name, R, p, nR, nested, par, at_bound)
-    return out
 
 
 # ----------------------------------------------------------------------------- sampling
