@@ -123,7 +123,7 @@ def test_memory_is_8_bytes_a_synapse_in_float32():
 
 def test_no_n_by_n_array_when_drawing_or_running_a_large_network():
     """N = 20000: an N x N float64 array would be 3.2 GB; drawing the k_in network and an
-    event-engine run allocate a few MB (NumPy allocations, traced)."""
+    event-engine run allocate a few tens of MB (NumPy allocations, traced)."""
     import tracemalloc
 
     net = idn.network.LIF(n_in=4, n_rec=20_000, n_out=1, connectivity="ei", k_in=10)
@@ -139,7 +139,7 @@ def test_no_n_by_n_array_when_drawing_or_running_a_large_network():
     finally:
         tracemalloc.stop()
     assert params["w_rec"].nnz == 200_000
-    assert drawn < 40e6 and ran < 40e6, (drawn, ran)
+    assert drawn < 100e6 and ran < 100e6, (drawn, ran)  # 3 % of one N x N float64 array
 
 
 # ---------------------------------------------------------------------- params
