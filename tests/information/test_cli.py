@@ -92,3 +92,33 @@ def test_info_cli_and_bad_input(spike_file, tmp_path, capsys, monkeypatch):
         "magic",
     )
     assert code == 2 and "estimator" in err
+
+
+def test_info_base_option(spike_file, tmp_path, capsys, monkeypatch):
+    """``--base e`` reports nats under keys that say so; a bad base is one line and exit 2."""
+    import math
+
+    from infodyn.data.io import load_spikes
+    from infodyn.information import entropy, multivariate_summary, spike_words
+
+    path, _ = spike_file
+    args = ["info", str(path), "--out", str(tmp_path / "e"), "--shuffles", "0"]
+    code, out, err = _run(capsys, monkeypatch, *args, "--max-population", "4", "--base", "e")
+    assert code in (0, None), err
+    assert "nats" in out and "bits" not in out
+    res = json.loads((tmp_path / "e" / "results.json").read_text())
+    assert res["base"] == math.e and res["unit"] == "nats" and "entropy_bits" not in res
+    w = spike_words(load_spikes(path), 1)
+    assert res["entropy_nats"]["per_unit"][3] == pytest.approx(float(entropy(w[:, 3], base=math.e)))
+    assert res["entropy_nats"]["max_possible_per_unit"] == pytest.approx(math.log(2))
+    pop = res["population"]
+    ref = multivariate_summary(w[:, pop["units"]], base=math.e)
+    assert pop["o_information"] == pytest.approx(ref["o_information"])
+    arrays = np.load(tmp_path / "e" / "information.npz")
+    assert arrays["pairwise_mi_nats"].shape == (8, 8)
+    for bad in ("0", "1", "-2", "nan", "inf", "two"):
+        code, out, err = _run(capsys, monkeypatch, *args[:3], str(tmp_path / "bad"), "--base", bad)
+        assert code == 2, (bad, err)
+        assert "base must be a positive number other than 1" in err and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "bad").exists()

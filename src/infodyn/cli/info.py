@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -24,12 +25,18 @@ def info(
     max_units: int = typer.Option(
         256, "--max-units", help="Without --units, larger files use their most active units."
     ),
+    base: str = typer.Option(
+        "2",
+        "--base",
+        help="Log base of the results: 2 (bits), e (nats), 10, or any number > 0, != 1.",
+    ),
 ) -> None:
     """Per-neuron entropies, pairwise MI matrix, total correlation and O-information.
 
     HDF5 spike files are streamed: only the analysed units' binned words are held in memory."""
     from infodyn.cli.energy import _parse_units
     from infodyn.experiments.info_run import run_info
+    from infodyn.information._inputs import unit_key
 
     r = run_info(
         spikes,
@@ -41,23 +48,26 @@ def info(
         seed=seed,
         units=_parse_units(units),
         max_units=max_units,
+        base=math.e if base.strip().lower() == "e" else base,
     )
     pop = r["population"]
+    unit = r["unit"]
+    u = unit_key(r["base"])
     line = (
         f"{r['n_units']} units, {r['n_samples']} bins of {r['bin_ms']:g} ms: "
-        f"mean H {r['entropy_bits']['mean']:.3f} bits, mean pairwise MI "
-        f"{r['pairwise_mi_bits']['mean']:.4f} bits"
+        f"mean H {r[f'entropy_{u}']['mean']:.3f} {unit}, mean pairwise MI "
+        f"{r[f'pairwise_mi_{u}']['mean']:.4f} {unit}"
     )
     if pop is not None:
         tc, oi = pop["total_correlation_corrected"], pop["o_information_corrected"]
         if tc is not None:  # the numbers results.json reports: minus the shuffle baseline
             line += (
-                f"; {len(pop['units'])}-unit TC {tc:.3f}, O-information {oi:.3f} bits "
+                f"; {len(pop['units'])}-unit TC {tc:.3f}, O-information {oi:.3f} {unit} "
                 f"(shuffle-corrected)"
             )
         else:
             line += (
                 f"; {len(pop['units'])}-unit TC {pop['total_correlation']:.3f}, "
-                f"O-information {pop['o_information']:.3f} bits (uncorrected: --shuffles 0)"
+                f"O-information {pop['o_information']:.3f} {unit} (uncorrected: --shuffles 0)"
             )
     typer.echo(f"{line} -> {out}")

@@ -21,7 +21,7 @@ MAX_UNITS = 256
 
 
 def _population_null(
-    words: np.ndarray, estimator: str, n_shuffles: int, seed: int
+    words: np.ndarray, estimator: str, n_shuffles: int, seed: int, base: float = 2.0
 ) -> dict[str, float]:
     """TC and O-information of words whose units were shuffled in time independently.
 
@@ -34,7 +34,7 @@ def _population_null(
     tc, oi = [], []
     for _ in range(n_shuffles):
         shuffled = np.stack([rng.permutation(col) for col in words.T], axis=1)
-        s = multivariate_summary(shuffled, estimator)
+        s = multivariate_summary(shuffled, estimator, base=base)
         tc.append(s["total_correlation"])
         oi.append(s["o_information"])
     return {
@@ -55,6 +55,7 @@ def run_info(
     seed: int = 0,
     units: list[int] | None = None,
     max_units: int = MAX_UNITS,
+    base: float = 2.0,
 ) -> dict[str, Any]:
     """Analyse the spike file at ``spikes_path`` into run directory ``out``; return results.
 
@@ -64,9 +65,14 @@ def run_info(
     (ties to the lower index). TC, DTC, O- and S-information use the ``max_population`` most
     active of those (joint words of more units are undersampled). An HDF5 file is streamed, block
     by block, and only the analysed units' words are held (:mod:`infodyn.data.binning`).
+
+    Information is in units of ``log_base`` (default 2: bits); the keys of ``results.json`` and
+    the arrays of ``information.npz`` name the unit (``entropy_bits``, ``entropy_nats``, ...),
+    and ``results["base"]``, ``results["unit"]`` say it.
     """
     from infodyn.data.binning import spike_source
     from infodyn.information import entropy, multivariate_summary, pairwise_mutual_information
+    from infodyn.information._inputs import log_factor, unit_key, unit_name
     from infodyn.information.estimators import UndersampledWarning
 
     if estimator not in ESTIMATORS:
@@ -77,6 +83,8 @@ def run_info(
         raise InputError("n_shuffles must be >= 0")
     if max_units < 3:
         raise InputError("max_units must be >= 3")
+    f = log_factor(base)
+    base, unit, u = float(base), unit_name(base), unit_key(base)
     with spike_source(spikes_path) as src:
         dt = src.dt
         bin_ms = dt if bin_ms is None else float(bin_ms)
@@ -109,6 +117,7 @@ def run_info(
             "seed": seed,
             "units": None if units is None else [int(u) for u in sel],
             "max_units": max_units,
+            "base": base,
         },
         command="info",
     )
@@ -119,16 +128,16 @@ def run_info(
     pair_estimator = "miller_madow" if estimator == "nsb" and n_units > 64 else estimator
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always", UndersampledWarning)
-        h = np.array([float(entropy(words[:, i], estimator)) for i in range(n_units)])
-        mi = pairwise_mutual_information(words, pair_estimator)
+        h = np.array([float(entropy(words[:, i], estimator, base=base)) for i in range(n_units)])
+        mi = pairwise_mutual_information(words, pair_estimator, base=base)
         activity = words.mean(axis=0)
         pop_units = np.sort(np.argsort(-activity, kind="stable")[: min(max_population, n_units)])
         pop = None
         if pop_units.size >= 3:
             pw = words[:, pop_units]
-            pop = multivariate_summary(pw, estimator)
+            pop = multivariate_summary(pw, estimator, base=base)
             n_words = int(np.unique(pw, axis=0).shape[0])
-            null = _population_null(pw, estimator, n_shuffles, seed) if n_shuffles else None
+            null = _population_null(pw, estimator, n_shuffles, seed, base) if n_shuffles else None
         caught = sorted(
             {str(w.message) for w in record if issubclass(w.category, UndersampledWarning)}
         )
@@ -143,16 +152,18 @@ def run_info(
         "bin_ms": bin_ms,
         "estimator": estimator,
         "pairwise_estimator": pair_estimator,
-        "entropy_bits": {
+        "base": base,
+        "unit": unit,
+        f"entropy_{u}": {
             "per_unit": h.tolist(),
             "mean": float(h.mean()),
-            "max_possible_per_unit": 1.0,
+            "max_possible_per_unit": f,
         },
-        "pairwise_mi_bits": {
+        f"pairwise_mi_{u}": {
             "mean": float(upper.mean()) if upper.size else 0.0,
             "max": float(upper.max()) if upper.size else 0.0,
-            "plugin_bias_under_independence": 1.0 / (2 * n_samples * np.log(2.0)),
-            "top_pairs": _top_pairs(mi, 10, sel),
+            "plugin_bias_under_independence": 1.0 / (2 * n_samples * np.log(base)),
+            "top_pairs": _top_pairs(mi, 10, sel, u),
         },
         "population": None,
         "warnings": caught,
@@ -175,35 +186,37 @@ def run_info(
     results["wall_seconds"] = time.perf_counter() - t0
     from infodyn.data.atomic import save_npz
 
-    save_npz(run.file("information.npz"), entropy_bits=h, pairwise_mi_bits=mi, units=sel)
+    save_npz(run.file("information.npz"), **{f"entropy_{u}": h, f"pairwise_mi_{u}": mi}, units=sel)
     results["files"] = {
         "arrays": "information.npz",
         "entropies": "figures/entropies.png",
         "pairwise_mi": "figures/pairwise_mi.png",
         "population": "figures/population.png" if pop is not None else None,
     }
-    run.savefig(entropy_figure(h, activity), "entropies")
-    run.savefig(pairwise_mi_figure(mi), "pairwise_mi")
+    run.savefig(entropy_figure(h, activity, unit, f), "entropies")
+    run.savefig(pairwise_mi_figure(mi, unit), "pairwise_mi")
     if pop is not None:
-        run.savefig(population_figure(results["population"]), "population")
+        run.savefig(population_figure(results["population"], unit), "population")
     run.write_json("results.json", results)
     return results
 
 
-def _top_pairs(mi: np.ndarray, k: int, units: np.ndarray) -> list[dict[str, Any]]:
+def _top_pairs(mi: np.ndarray, k: int, units: np.ndarray, u: str = "bits") -> list[dict[str, Any]]:
     """The ``k`` pairs of largest MI, named by their unit ids in the file."""
     n = mi.shape[0]
     iu = np.triu_indices(n, 1)
     vals = mi[iu]
     order = np.argsort(-vals, kind="stable")[:k]
     return [
-        {"i": int(units[iu[0][j]]), "j": int(units[iu[1][j]]), "mi_bits": float(vals[j])}
+        {"i": int(units[iu[0][j]]), "j": int(units[iu[1][j]]), f"mi_{u}": float(vals[j])}
         for j in order
     ]
 
 
 # ---------------------------------------------------------------------- figures
-def entropy_figure(h: np.ndarray, activity: np.ndarray) -> Any:
+def entropy_figure(
+    h: np.ndarray, activity: np.ndarray, unit: str = "bits", factor: float = 1.0
+) -> Any:
     """Per-unit entropies (sorted) and entropy against spike probability per bin."""
     from infodyn.plotting import pyplot
 
@@ -212,25 +225,25 @@ def entropy_figure(h: np.ndarray, activity: np.ndarray) -> Any:
     order = np.argsort(-h, kind="stable")
     ax.bar(np.arange(h.size), h[order], color="C0", width=1.0)
     ax.set_xlabel("unit (sorted by entropy)")
-    ax.set_ylabel("H (bits per bin)")
-    ax.set_title(f"per-unit entropy: mean {h.mean():.3f} bits")
+    ax.set_ylabel(f"H ({unit} per bin)")
+    ax.set_title(f"per-unit entropy: mean {h.mean():.3f} {unit}")
     p = np.linspace(1e-4, 1 - 1e-4, 400)
     ax2.plot(
         p,
-        -(p * np.log2(p) + (1 - p) * np.log2(1 - p)),
+        -(p * np.log2(p) + (1 - p) * np.log2(1 - p)) * factor,
         color="0.6",
         lw=1,
         label="H_b(p) (independent bins)",
     )
     ax2.plot(activity, h, "o", ms=3, color="C0", label="units")
     ax2.set_xlabel("P(spike in bin)")
-    ax2.set_ylabel("H (bits)")
+    ax2.set_ylabel(f"H ({unit})")
     ax2.set_xlim(0, max(0.05, min(1.0, 1.2 * float(activity.max()))))
     ax2.legend(fontsize=8)
     return fig
 
 
-def pairwise_mi_figure(mi: np.ndarray) -> Any:
+def pairwise_mi_figure(mi: np.ndarray, unit: str = "bits") -> Any:
     """Heat map of the pairwise MI matrix (diagonal hidden) and the histogram of pair values."""
     from infodyn.plotting import pyplot
 
@@ -240,21 +253,21 @@ def pairwise_mi_figure(mi: np.ndarray) -> Any:
     np.fill_diagonal(shown, np.nan)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     im = ax.imshow(shown, cmap="viridis", interpolation="nearest")
-    fig.colorbar(im, ax=ax, label="I(X_i; X_j) (bits)")
+    fig.colorbar(im, ax=ax, label=f"I(X_i; X_j) ({unit})")
     ax.set_xlabel("unit j")
     ax.set_ylabel("unit i")
     ax.set_title("pairwise mutual information")
     vals = mi[np.triu_indices(n, 1)]
     if vals.size:
         ax2.hist(vals, bins=min(50, max(5, vals.size // 5)), color="C2", edgecolor="k", lw=0.3)
-    ax2.set_xlabel("I (bits)")
+    ax2.set_xlabel(f"I ({unit})")
     ax2.set_ylabel("pairs")
     ax2.set_yscale("log")
     ax2.set_title(f"{vals.size} pairs")
     return fig
 
 
-def population_figure(pop: dict[str, Any]) -> Any:
+def population_figure(pop: dict[str, Any], unit: str = "bits") -> Any:
     """TC, DTC, O- and S-information of the population with the shuffle baseline."""
     from infodyn.plotting import pyplot
 
@@ -280,7 +293,7 @@ def population_figure(pop: dict[str, Any]) -> Any:
             )
         ax.legend(fontsize=8)
     ax.axhline(0, color="k", lw=0.6)
-    ax.set_ylabel("bits")
+    ax.set_ylabel(unit)
     ax.set_title(
         f"population of {len(pop['units'])} units ({pop['samples_per_word']:.1f} samples per word)"
     )

@@ -1,7 +1,8 @@
 """Multivariate information of spike words and other discrete data (``idn.information``).
 
 Inputs are ``(samples, variables)`` arrays of non-negative integer symbols (a 1-D array is one
-variable); every result is in bits. Rows are packed into integer words (64 binary units per
+variable); every result is in bits unless ``base=`` (every measure takes it; ``math.e`` gives nats)
+names another log base. Rows are packed into integer words (64 binary units per
 ``uint64``) and counted by sorting, never through a dense ``2**n`` table.
 """
 

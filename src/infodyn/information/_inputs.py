@@ -6,6 +6,7 @@ array is one variable). Bad input raises :class:`infodyn.errors.InputError` with
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,38 @@ import numpy as np
 from infodyn.errors import InputError
 
 ESTIMATORS = ("plugin", "miller_madow", "nsb")
+
+
+def log_factor(base: float) -> float:
+    """``1 / log2(base)``: multiply bits by it to get units of ``log_base``.
+
+    Every information measure takes ``base`` (default 2: bits; ``math.e``: nats; 10: hartleys)
+    and returns ``value_in_bits * log_factor(base)``; bias corrections (Miller-Madow, shuffle
+    baselines) and standard errors scale the same way. A base that is not a finite number > 0
+    and != 1 raises :class:`InputError`.
+    """
+    try:
+        b = float(base)
+    except (TypeError, ValueError):
+        raise InputError(f"base must be a positive number other than 1, got {base!r}") from None
+    if not (math.isfinite(b) and b > 0 and b != 1):
+        raise InputError(f"base must be a positive number other than 1, got {base}")
+    return 1.0 / math.log2(b)
+
+
+def unit_name(base: float) -> str:
+    """``"bits"`` (base 2), ``"nats"`` (e), ``"hartleys"`` (10), else ``"base-B units"``."""
+    b = float(base)
+    for name, ref in (("bits", 2.0), ("nats", math.e), ("hartleys", 10.0)):
+        if math.isclose(b, ref, rel_tol=1e-12):
+            return name
+    return f"base-{b:g} units"
+
+
+def unit_key(base: float) -> str:
+    """The unit as a result-key suffix: ``"bits"``, ``"nats"``, ``"hartleys"`` or ``"baseB"``."""
+    name = unit_name(base)
+    return name if not name.startswith("base-") else f"base{float(base):g}"
 
 
 def as_symbols(x: Any, name: str = "X", check_sign: bool = True) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Channel capacity by the Blahut-Arimoto algorithm (Blahut 1972; Arimoto 1972), in bits.
+"""Channel capacity by the Blahut-Arimoto algorithm (Blahut 1972; Arimoto 1972), in bits by
+default (``base=``: units of ``log_base``).
 
 For a channel ``P[x, y] = p(y | x)`` and an input distribution ``r``, with ``q = r P`` and
 ``D_x = KL(P[x] || q)``, the update ``r_x <- r_x exp(D_x) / sum_x' r_x' exp(D_x')`` increases
@@ -15,14 +16,16 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError
+from infodyn.information._inputs import log_factor
 
 _LN2 = np.log(2.0)
 
 
 @dataclass(frozen=True)
 class ChannelCapacity:
-    """Capacity (bits), the capacity-achieving input and output distributions, the final
-    upper-minus-lower bound gap (bits) and the number of iterations."""
+    """Capacity, the capacity-achieving input and output distributions, the final
+    upper-minus-lower bound gap (both in units of ``log_base``, default bits) and the number of
+    iterations."""
 
     capacity: float
     input_distribution: np.ndarray
@@ -41,8 +44,15 @@ def _divergences(P: np.ndarray, q: np.ndarray) -> np.ndarray:
     return terms.sum(axis=1)
 
 
-def channel_capacity(P: Any, tol: float = 1e-12, max_iter: int = 100_000) -> ChannelCapacity:
-    """Capacity of the discrete memoryless channel ``P[x, y] = p(y | x)`` by Blahut-Arimoto."""
+def channel_capacity(
+    P: Any, tol: float = 1e-12, max_iter: int = 100_000, base: float = 2.0
+) -> ChannelCapacity:
+    """Capacity of the discrete memoryless channel ``P[x, y] = p(y | x)`` by Blahut-Arimoto.
+
+    ``tol`` is the stopping gap in bits whatever ``base`` (so the iterations do not depend on
+    the unit); capacity and gap are returned in units of ``log_base``.
+    """
+    f = log_factor(base)
     m = np.asarray(P, dtype=float)
     if m.ndim != 2 or m.size == 0:
         raise InputError(f"P must be a 2-D matrix P[x, y] = p(y|x), got shape {m.shape}")
@@ -69,10 +79,10 @@ def channel_capacity(P: Any, tol: float = 1e-12, max_iter: int = 100_000) -> Cha
     # the capacity is I(X;Y) under the final r (between the bounds)
     cap = float(np.dot(r, _divergences(m, q)))
     return ChannelCapacity(
-        capacity=float(max(cap, lower) / _LN2),
+        capacity=float(max(cap, lower) / _LN2 * f),
         input_distribution=r,
         output_distribution=q,
-        gap=float((upper - lower) / _LN2),
+        gap=float((upper - lower) / _LN2 * f),
         n_iter=n_iter,
     )
 

@@ -1,4 +1,6 @@
-"""Entropy estimators on word counts: plug-in, Miller-Madow and NSB. Results in bits.
+"""Entropy estimators on word counts: plug-in, Miller-Madow and NSB. Results in bits by default;
+``base=`` gives units of ``log_base`` (``math.e``: nats): every term below, the bias corrections
+and the standard errors included, is divided by ``log2(base)``.
 
 * plug-in: ``H = log2 N - (1/N) sum_i n_i log2 n_i``; biased low by about
   ``(K - 1) / (2 N ln 2)`` bits (Miller 1955; Panzeri & Treves 1996). Its standard error is the
@@ -19,7 +21,13 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError
-from infodyn.information._inputs import as_symbols, check_estimator, same_samples
+from infodyn.information._inputs import (
+    as_symbols,
+    check_estimator,
+    log_factor,
+    same_samples,
+    unit_name,
+)
 from infodyn.information.nsb import nsb_entropy
 from infodyn.information.words import encode, join
 
@@ -31,32 +39,43 @@ class UndersampledWarning(UserWarning):
 
 
 class Estimate(float):
-    """An entropy in bits that behaves as a float, with its uncertainty and sampling details.
+    """An entropy (bits, or units of ``log_base``) that behaves as a float, with its uncertainty
+    and sampling details.
 
     ``std`` is the standard error (plug-in, Miller-Madow: delta method) or the posterior standard
     deviation (NSB). ``n_samples`` and ``n_words`` (observed distinct words) tell how well the
-    alphabet was sampled.
+    alphabet was sampled. ``base`` is the log base of the value and of ``std`` (2: bits).
     """
 
     std: float
     estimator: str
     n_samples: int
     n_words: int
+    base: float
 
     def __new__(
-        cls, value: float, std: float, estimator: str, n_samples: int, n_words: int
+        cls,
+        value: float,
+        std: float,
+        estimator: str,
+        n_samples: int,
+        n_words: int,
+        base: float = 2.0,
     ) -> Estimate:
         obj = super().__new__(cls, value)
         obj.std, obj.estimator = float(std), estimator
         obj.n_samples, obj.n_words = int(n_samples), int(n_words)
+        obj.base = float(base)
         return obj
 
     def __reduce__(self) -> Any:
-        return (Estimate, (float(self), self.std, self.estimator, self.n_samples, self.n_words))
+        args = (float(self), self.std, self.estimator, self.n_samples, self.n_words, self.base)
+        return (Estimate, args)
 
     def __repr__(self) -> str:
         return (
-            f"Estimate({float(self):.6g} bits, std={self.std:.3g}, {self.estimator}, "
+            f"Estimate({float(self):.6g} {unit_name(self.base)}, std={self.std:.3g}, "
+            f"{self.estimator}, "
             f"N={self.n_samples}, words={self.n_words})"
         )
 
@@ -88,9 +107,12 @@ def entropy_from_counts(
     estimator: str = "plugin",
     alphabet_size: float | None = None,
     warn: bool = True,
+    base: float = 2.0,
 ) -> Estimate:
-    """Entropy in bits from word counts with the chosen estimator (see module docstring)."""
+    """Entropy from word counts with the chosen estimator (see module docstring), in units of
+    ``log_base`` (default bits)."""
     check_estimator(estimator)
+    f = log_factor(base)
     c = np.asarray(counts, dtype=float)
     if c.ndim != 1 or c.size == 0 or not np.all(np.isfinite(c)) or np.any(c < 0):
         raise InputError("counts must be a non-empty 1-D array of finite non-negative numbers")
@@ -119,35 +141,40 @@ def entropy_from_counts(
                 stacklevel=2,
             )
         mean, std = nsb_entropy(c, k)
-        return Estimate(mean, std, "nsb", int(big_n), k_obs)
+        return Estimate(mean * f, std * f, "nsb", int(big_n), k_obs, base)
     if warn:
         warn_if_undersampled(big_n, k_obs)
     if estimator == "miller_madow":
         h += (k_obs - 1) / (2.0 * big_n)
-    return Estimate(h / _LN2, se / _LN2, estimator, int(big_n), k_obs)
+    return Estimate(h / _LN2 * f, se / _LN2 * f, estimator, int(big_n), k_obs, base)
 
 
-def entropy(x: Any, estimator: str = "plugin", alphabet_size: float | None = None) -> Estimate:
-    """Entropy ``H(X)`` in bits of the words (rows) of a ``(samples, variables)`` array.
+def entropy(
+    x: Any, estimator: str = "plugin", alphabet_size: float | None = None, base: float = 2.0
+) -> Estimate:
+    """Entropy ``H(X)`` of the words (rows) of a ``(samples, variables)`` array, in units of
+    ``log_base`` (default 2: bits).
 
     ``estimator`` is ``"plugin"``, ``"miller_madow"`` or ``"nsb"``. NSB uses ``alphabet_size``
     when given, else the product over columns of ``max(2, max symbol + 1)`` (``2**n`` for ``n``
     binary units). Returns an :class:`Estimate` (a float with ``.std``).
     """
     check_estimator(estimator)
+    log_factor(base)
     a = as_symbols(x, "X")
     w = encode(a, validated=True)
     k = w.alphabet_size if alphabet_size is None else float(alphabet_size)
-    return entropy_from_counts(w.counts(), estimator, k)
+    return entropy_from_counts(w.counts(), estimator, k, base=base)
 
 
-def conditional_entropy(x: Any, y: Any, estimator: str = "plugin") -> float:
-    """``H(X | Y) = H(X, Y) - H(Y)`` in bits."""
+def conditional_entropy(x: Any, y: Any, estimator: str = "plugin", base: float = 2.0) -> float:
+    """``H(X | Y) = H(X, Y) - H(Y)`` in units of ``log_base`` (default bits)."""
     check_estimator(estimator)
+    f = log_factor(base)
     a, b = as_symbols(x, "X"), as_symbols(y, "Y")
     same_samples(X=a, Y=b)
     wa, wb = encode(a, validated=True), encode(b, validated=True)
     wab = join(wa, wb)
     h_ab = entropy_from_counts(wab.counts(), estimator, wab.alphabet_size)
     h_b = entropy_from_counts(wb.counts(), estimator, wb.alphabet_size, warn=False)
-    return float(h_ab) - float(h_b)
+    return (float(h_ab) - float(h_b)) * f

@@ -1,4 +1,5 @@
-"""Gaussian estimators for continuous data (membrane potentials, filtered rates), in bits.
+"""Gaussian estimators for continuous data (membrane potentials, filtered rates), in bits by
+default (``base=``: units of ``log_base``; the formulas below with ``log_base`` for ``log2``).
 
 For jointly Gaussian variables (Cover & Thomas 2006, ch. 8):
 
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError
-from infodyn.information._inputs import as_real, same_samples
+from infodyn.information._inputs import as_real, log_factor, same_samples
 
 _LN2 = np.log(2.0)
 
@@ -61,27 +62,38 @@ def _prep(x: Any, name: str, copula: bool) -> np.ndarray:
     return copula_normalize(a) if copula else a
 
 
-def gaussian_entropy(x: Any, bias_correct: bool = False) -> float:
-    """Differential entropy ``1/2 log2((2 pi e)^d det S)`` in bits of a Gaussian fit."""
+def gaussian_entropy(x: Any, bias_correct: bool = False, base: float = 2.0) -> float:
+    """Differential entropy ``1/2 log((2 pi e)^d det S)`` of a Gaussian fit, in units of
+    ``log_base`` (default bits)."""
+    f = log_factor(base)
     a = as_real(x)
     d = a.shape[1]
-    return (0.5 * d * np.log(2 * np.pi * np.e) + 0.5 * _logdet_cov(a, bias_correct)) / _LN2
+    h = (0.5 * d * np.log(2 * np.pi * np.e) + 0.5 * _logdet_cov(a, bias_correct)) / _LN2
+    return h * f
 
 
 def gaussian_mutual_information(
-    x: Any, y: Any, copula: bool = False, bias_correct: bool = False
+    x: Any, y: Any, copula: bool = False, bias_correct: bool = False, base: float = 2.0
 ) -> float:
-    """``I(X;Y)`` in bits under a Gaussian model of ``(samples, variables)`` real arrays."""
+    """``I(X;Y)`` under a Gaussian model of ``(samples, variables)`` real arrays, in units of
+    ``log_base`` (default bits)."""
+    f = log_factor(base)
     a, b = _prep(x, "X", copula), _prep(y, "Y", copula)
     same_samples(X=a, Y=b)
     ld = [_logdet_cov(v, bias_correct) for v in (a, b, np.hstack([a, b]))]
-    return 0.5 * (ld[0] + ld[1] - ld[2]) / _LN2
+    return 0.5 * (ld[0] + ld[1] - ld[2]) / _LN2 * f
 
 
 def gaussian_total_correlation(
-    x: Any, copula: bool = False, bias_correct: bool = False, ridge: float = 0.0, ddof: int = 1
+    x: Any,
+    copula: bool = False,
+    bias_correct: bool = False,
+    ridge: float = 0.0,
+    ddof: int = 1,
+    base: float = 2.0,
 ) -> float:
-    """Total correlation ``sum_i H(X_i) - H(X)`` in bits under a Gaussian model:
+    """Total correlation ``sum_i H(X_i) - H(X)`` in units of ``log_base`` (default bits) under a
+    Gaussian model:
     ``1/2 log2(prod_i S_ii / det S)`` (Watanabe 1960, IBM J. Res. Dev. 4:66; Cover & Thomas
     2006, eq. 8.56 for the Gaussian entropies).
 
@@ -89,16 +101,17 @@ def gaussian_total_correlation(
     ``N - ddof``) so that units that rarely fire cannot make it singular; with ``ridge > 0`` the
     small-sample correction is not available.
     """
+    f = log_factor(base)
     a = _prep(x, "X", copula)
     if a.shape[1] < 2:
         raise InputError("total correlation needs at least two variables (columns)")
     if ridge == 0.0 and ddof == 1:
         singles = sum(_logdet_cov(a[:, [i]], bias_correct) for i in range(a.shape[1]))
-        return 0.5 * (singles - _logdet_cov(a, bias_correct)) / _LN2
+        return 0.5 * (singles - _logdet_cov(a, bias_correct)) / _LN2 * f
     if ridge < 0 or bias_correct:
         raise InputError("ridge must be >= 0, and bias_correct needs ridge=0 and ddof=1")
     cov = np.atleast_2d(np.cov(a, rowvar=False, ddof=ddof)) + ridge * np.eye(a.shape[1])
     sign, logdet = np.linalg.slogdet(cov)
     if sign <= 0 or not np.isfinite(logdet):
         raise InputError("the covariance is singular: a variable is constant (use ridge > 0)")
-    return 0.5 * (float(np.sum(np.log(np.diag(cov)))) - logdet) / _LN2
+    return 0.5 * (float(np.sum(np.log(np.diag(cov)))) - logdet) / _LN2 * f

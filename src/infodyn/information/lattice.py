@@ -27,8 +27,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError
-from infodyn.information._inputs import as_symbols, same_samples
-from infodyn.information.local import log_factor
+from infodyn.information._inputs import as_symbols, log_factor, same_samples
 from infodyn.information.measures import _Marginals
 from infodyn.information.words import encode
 

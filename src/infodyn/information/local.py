@@ -18,22 +18,13 @@ Block entropy ``H(k) = H(X_t, ..., X_{t+k-1})`` and the excess entropy estimate
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError
+from infodyn.information._inputs import log_factor
 from infodyn.information.temporal import _positive, _same_shape, _series
 from infodyn.information.words import Words, encode, join, lagged
-
-
-def log_factor(base: float) -> float:
-    """``1 / log2(base)``: multiply bits by it to get units of ``log_base``."""
-    b = float(base)
-    if not (math.isfinite(b) and b > 0 and b != 1):
-        raise InputError(f"base must be a positive number other than 1, got {base}")
-    return 1.0 / math.log2(b)
 
 
 def _p(words: Words) -> np.ndarray:

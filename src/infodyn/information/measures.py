@@ -1,4 +1,7 @@
-"""Mutual information and multivariate measures from word counts, in bits.
+"""Mutual information and multivariate measures from word counts, in bits by default.
+
+Every public function takes ``base`` (default 2: bits; ``math.e``: nats) and returns its value
+in units of ``log_base`` (the bits value times :func:`._inputs.log_factor`).
 
 With ``H`` any entropy estimator of :mod:`.estimators` (each entropy term gets its own bias
 correction for Miller-Madow and NSB):
@@ -27,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError
-from infodyn.information._inputs import as_symbols, check_estimator, same_samples
+from infodyn.information._inputs import as_symbols, check_estimator, log_factor, same_samples
 from infodyn.information.estimators import entropy_from_counts, warn_if_undersampled
 from infodyn.information.words import (
     EmpiricalDistribution,
@@ -43,13 +46,15 @@ def _h(words: Words, estimator: str, warn: bool = False) -> float:
     return float(entropy_from_counts(words.counts(), estimator, words.alphabet_size, warn=warn))
 
 
-def mutual_information(x: Any, y: Any, estimator: str = "plugin") -> float:
-    """``I(X;Y)`` in bits between the words of two ``(samples, variables)`` arrays.
+def mutual_information(x: Any, y: Any, estimator: str = "plugin", base: float = 2.0) -> float:
+    """``I(X;Y)`` between the words of two ``(samples, variables)`` arrays, in units of
+    ``log_base`` (default bits).
 
     Fast for wide binary words (64+ units are bit-packed and counted by sorting). Warns
     (:class:`.UndersampledWarning`) when the joint words are undersampled.
     """
     check_estimator(estimator)
+    f = log_factor(base)
     a, b = as_symbols(x, "X", check_sign=False), as_symbols(y, "Y", check_sign=False)
     same_samples(X=a, Y=b)
     table = joint_count_table(a, b, min(1 << 22, max(1 << 16, 4 * a.shape[0])))
@@ -58,9 +63,9 @@ def mutual_information(x: Any, y: Any, estimator: str = "plugin") -> float:
         h_a = entropy_from_counts(table.sum(1), estimator, ka, warn=False)
         h_b = entropy_from_counts(table.sum(0), estimator, kb, warn=False)
         h_ab = entropy_from_counts(table.ravel(), estimator, ka * kb)
-        return float(h_a) + float(h_b) - float(h_ab)
+        return (float(h_a) + float(h_b) - float(h_ab)) * f
     wa, wb = encode(a, validated=True), encode(b, validated=True)
-    return _mi_words(wa, wb, estimator, warn=True)
+    return _mi_words(wa, wb, estimator, warn=True) * f
 
 
 def _mi_words(wa: Words, wb: Words, estimator: str, warn: bool = False) -> float:
@@ -68,13 +73,16 @@ def _mi_words(wa: Words, wb: Words, estimator: str, warn: bool = False) -> float
     return _h(wa, estimator) + _h(wb, estimator) - _h(wab, estimator, warn=warn)
 
 
-def conditional_mutual_information(x: Any, y: Any, z: Any, estimator: str = "plugin") -> float:
-    """``I(X;Y|Z) = H(X,Z) + H(Y,Z) - H(Z) - H(X,Y,Z)`` in bits."""
+def conditional_mutual_information(
+    x: Any, y: Any, z: Any, estimator: str = "plugin", base: float = 2.0
+) -> float:
+    """``I(X;Y|Z) = H(X,Z) + H(Y,Z) - H(Z) - H(X,Y,Z)`` in units of ``log_base`` (bits)."""
     check_estimator(estimator)
+    f = log_factor(base)
     a, b, c = as_symbols(x, "X"), as_symbols(y, "Y"), as_symbols(z, "Z")
     same_samples(X=a, Y=b, Z=c)
     wa, wb, wc = (encode(v, validated=True) for v in (a, b, c))
-    return _cmi_words(wa, wb, wc, estimator, warn=True)
+    return _cmi_words(wa, wb, wc, estimator, warn=True) * f
 
 
 def _cmi_words(wa: Words, wb: Words, wc: Words, estimator: str, warn: bool = False) -> float:
@@ -166,38 +174,47 @@ def _rows_entropy(rows: list[np.ndarray], estimator: str) -> np.ndarray:
     return h / np.log(2.0)
 
 
-def total_correlation(x: Any, estimator: str = "plugin") -> float:
-    """Total correlation ``TC = sum_i H(X_i) - H(X)`` in bits (columns are the variables)."""
+def total_correlation(x: Any, estimator: str = "plugin", base: float = 2.0) -> float:
+    """Total correlation ``TC = sum_i H(X_i) - H(X)`` (columns are the variables), in units of
+    ``log_base`` (default bits)."""
+    f = log_factor(base)
     m = _Marginals(x, estimator)
-    return m.singles() - m.full()
+    return (m.singles() - m.full()) * f
 
 
-def dual_total_correlation(x: Any, estimator: str = "plugin") -> float:
-    """Dual total correlation ``DTC = sum_i H(X_-i) - (n - 1) H(X)`` in bits."""
+def dual_total_correlation(x: Any, estimator: str = "plugin", base: float = 2.0) -> float:
+    """Dual total correlation ``DTC = sum_i H(X_-i) - (n - 1) H(X)`` in units of ``log_base``."""
+    f = log_factor(base)
     m = _Marginals(x, estimator)
-    return m.leave_one_out() - (m.n - 1) * m.full()
+    return (m.leave_one_out() - (m.n - 1) * m.full()) * f
 
 
-def o_information(x: Any, estimator: str = "plugin") -> float:
-    """O-information ``TC - DTC = (n-2) H(X) + sum_i [H(X_i) - H(X_-i)]`` in bits.
+def o_information(x: Any, estimator: str = "plugin", base: float = 2.0) -> float:
+    """O-information ``TC - DTC = (n-2) H(X) + sum_i [H(X_i) - H(X_-i)]`` in units of
+    ``log_base`` (default bits).
 
     Positive: redundancy dominates; negative: synergy dominates (Rosas et al. 2019). Needs
     at least three variables.
     """
+    f = log_factor(base)
     m = _Marginals(x, estimator, min_vars=3)
-    return (m.n - 2) * m.full() + m.singles() - m.leave_one_out()
+    return ((m.n - 2) * m.full() + m.singles() - m.leave_one_out()) * f
 
 
-def s_information(x: Any, estimator: str = "plugin") -> float:
-    """S-information ``TC + DTC = sum_i H(X_i) + sum_i H(X_-i) - n H(X)`` in bits."""
+def s_information(x: Any, estimator: str = "plugin", base: float = 2.0) -> float:
+    """S-information ``TC + DTC = sum_i H(X_i) + sum_i H(X_-i) - n H(X)`` in units of
+    ``log_base`` (default bits)."""
+    f = log_factor(base)
     m = _Marginals(x, estimator)
-    return m.singles() + m.leave_one_out() - m.n * m.full()
+    return (m.singles() + m.leave_one_out() - m.n * m.full()) * f
 
 
-def multivariate_summary(x: Any, estimator: str = "plugin") -> dict[str, float]:
-    """Joint entropy, TC, DTC, O- and S-information of ``X`` from one pass over its marginals."""
+def multivariate_summary(x: Any, estimator: str = "plugin", base: float = 2.0) -> dict[str, float]:
+    """Joint entropy, TC, DTC, O- and S-information of ``X`` from one pass over its marginals,
+    in units of ``log_base`` (default bits)."""
+    f = log_factor(base)
     m = _Marginals(x, estimator, min_vars=3)
-    h, s1, loo = m.full(), m.singles(), m.leave_one_out()
+    h, s1, loo = m.full() * f, m.singles() * f, m.leave_one_out() * f
     tc, dtc = s1 - h, loo - (m.n - 1) * h
     return {
         "joint_entropy": h,
@@ -209,12 +226,14 @@ def multivariate_summary(x: Any, estimator: str = "plugin") -> dict[str, float]:
     }
 
 
-def co_information(x: Any, estimator: str = "plugin") -> float:
-    """Co-information ``-sum_{S nonempty} (-1)^|S| H(X_S)`` in bits (sign: see module docstring).
+def co_information(x: Any, estimator: str = "plugin", base: float = 2.0) -> float:
+    """Co-information ``-sum_{S nonempty} (-1)^|S| H(X_S)`` in units of ``log_base`` (default
+    bits; sign: see module docstring).
 
     Two columns give ``I(X_1;X_2)``; three give ``I(X;Y) - I(X;Y|Z)`` (XOR: -1, giant bit: +1).
     Enumerates all ``2**n - 1`` subsets, so ``n`` is limited to 20.
     """
+    f = log_factor(base)
     m = _Marginals(x, estimator)
     if m.n > 20:
         raise InputError(f"co-information enumerates 2**n subsets; n={m.n} columns is too many")
@@ -223,29 +242,31 @@ def co_information(x: Any, estimator: str = "plugin") -> float:
         sign = -((-1) ** size)
         for cols in itertools.combinations(range(m.n), size):
             total += sign * m.h(cols)
-    return total
+    return total * f
 
 
 # ---------------------------------------------------------------------- pairwise
-def pairwise_mutual_information(x: Any, estimator: str = "plugin") -> np.ndarray:
-    """Matrix ``M[i, j] = I(X_i; X_j)`` in bits of all column pairs; ``M[i, i] = H(X_i)``.
+def pairwise_mutual_information(x: Any, estimator: str = "plugin", base: float = 2.0) -> np.ndarray:
+    """Matrix ``M[i, j] = I(X_i; X_j)`` of all column pairs; ``M[i, i] = H(X_i)``; in units of
+    ``log_base`` (default bits).
 
     Binary columns use one matrix product for all pair counts (``O(N n^2)`` BLAS work); other
     alphabets join the per-column labels pair by pair.
     """
     check_estimator(estimator)
+    f = log_factor(base)
     a = as_symbols(x, "X")
     n_samples, n = a.shape
     if estimator == "plugin" or estimator == "miller_madow":
         if a.max() <= 1:
-            return _pairwise_binary(a, estimator)
+            return _pairwise_binary(a, estimator) * f
     words = [encode(a[:, [i]], validated=True) for i in range(n)]
     h = np.array([_h(w, estimator) for w in words])
     out = np.diag(h)
     for i in range(n):
         for j in range(i + 1, n):
             out[i, j] = out[j, i] = h[i] + h[j] - _h(join(words[i], words[j]), estimator)
-    return out
+    return out * f
 
 
 def _pairwise_binary(a: np.ndarray, estimator: str) -> np.ndarray:

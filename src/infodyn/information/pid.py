@@ -1,4 +1,5 @@
-"""Partial information decomposition (PID) of ``I(X1, X2; Y)`` for two sources, in bits.
+"""Partial information decomposition (PID) of ``I(X1, X2; Y)`` for two sources, in bits by
+default (``base=``: every atom and mutual information in units of ``log_base``).
 
 ``I(X1,X2;Y) = R + U1 + U2 + S`` and ``I(Xi;Y) = R + Ui`` (Williams & Beer 2010). The lattice
 fixes everything once the redundancy ``R`` (or one unique term) is chosen:
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError
-from infodyn.information._inputs import as_symbols, same_samples
+from infodyn.information._inputs import as_symbols, log_factor, same_samples
 from infodyn.information._kernels import count_codes
 from infodyn.information.words import _radix_sizes, encode
 
@@ -33,7 +34,8 @@ _MEASURES = ("wb", "broja")
 
 @dataclass(frozen=True)
 class PIDResult:
-    """The four PID atoms (bits) and the mutual informations they decompose."""
+    """The four PID atoms and the mutual informations they decompose, in units of ``log_base``
+    (``base``; default 2: bits)."""
 
     redundancy: float
     unique1: float
@@ -43,6 +45,7 @@ class PIDResult:
     mi2: float
     mi_joint: float
     measure: str
+    base: float = 2.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -168,7 +171,7 @@ def h_y(p: np.ndarray) -> float:
     return float(-(p[nz] * np.log(p[nz])).sum())
 
 
-def pid(x1: Any, x2: Any, y: Any, measure: str = "wb") -> PIDResult:
+def pid(x1: Any, x2: Any, y: Any, measure: str = "wb", base: float = 2.0) -> PIDResult:
     """Two-source PID of ``I(X1, X2; Y)`` from samples: redundancy, unique1, unique2, synergy.
 
     ``x1``, ``x2`` and ``y`` are ``(samples, variables)`` symbol arrays (a multi-column source is
@@ -178,11 +181,14 @@ def pid(x1: Any, x2: Any, y: Any, measure: str = "wb") -> PIDResult:
     """
     if measure not in _MEASURES:
         raise InputError(f"measure must be one of {', '.join(_MEASURES)}; got {measure!r}")
-    return pid_from_table(joint_table(x1, x2, y), measure)
+    log_factor(base)
+    return pid_from_table(joint_table(x1, x2, y), measure, base)
 
 
-def pid_from_table(p: Any, measure: str = "wb") -> PIDResult:
-    """PID of a joint probability table ``p[x1, x2, y]`` (non-negative, summing to 1)."""
+def pid_from_table(p: Any, measure: str = "wb", base: float = 2.0) -> PIDResult:
+    """PID of a joint probability table ``p[x1, x2, y]`` (non-negative, summing to 1), in units
+    of ``log_base`` (default bits)."""
+    f = log_factor(base)
     p = np.asarray(p, dtype=float)
     if p.ndim != 3 or p.size == 0:
         raise InputError(f"a PID table must be 3-D p[x1, x2, y], got shape {p.shape}")
@@ -200,5 +206,7 @@ def pid_from_table(p: Any, measure: str = "wb") -> PIDResult:
         u1, u2 = i_q - mi2, i_q - mi1
         red = mi1 - u1
     syn = mi12 - red - u1 - u2
-    clean = [0.0 if abs(v) < 1e-10 else float(v) for v in (red, u1, u2, syn)]
-    return PIDResult(*clean, mi1=mi1, mi2=mi2, mi_joint=mi12, measure=measure)
+    clean = [0.0 if abs(v) < 1e-10 else float(v) * f for v in (red, u1, u2, syn)]
+    return PIDResult(
+        *clean, mi1=mi1 * f, mi2=mi2 * f, mi_joint=mi12 * f, measure=measure, base=float(base)
+    )

@@ -6,6 +6,9 @@ its mean under shuffled stimulus labels, the shuffle correction of Panzeri et al
 J. Neurophysiol. 98:1064, section "Shuffling"), and the plug-in total correlation of the same
 words (Watanabe 1960). :func:`response_gaussian_tc` is the total correlation of all units'
 binned counts under a Gaussian model (:func:`~infodyn.information.gaussian_total_correlation`).
+
+Both take ``base`` (default 2: bits); the result keys of :func:`response_information` name the
+unit (``mi_bits`` for base 2, ``mi_nats`` for base e, ``mi_base3`` for base 3, ...).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import require
+from infodyn.information._inputs import log_factor, unit_key
 from infodyn.information.gaussian import gaussian_total_correlation
 from infodyn.information.measures import mutual_information, total_correlation
 from infodyn.information.words import spike_words
@@ -42,8 +46,10 @@ def response_information(
     n_subsets: int = 20,
     n_shuffles: int = 20,
     seed: int = 0,
+    base: float = 2.0,
 ) -> dict[str, float]:
-    """I(stimulus; response) and the total correlation of binary response words (bits).
+    """I(stimulus; response) and the total correlation of binary response words, in units of
+    ``log_base`` (default bits; the keys name the unit: ``mi_bits``, ``mi_nats``, ...).
 
     The response of a trial is cut into bins of ``bin_steps`` from ``start``; in each bin a
     subset of ``subset_size`` units gives a binary word (spiked or not). Samples are the
@@ -54,6 +60,8 @@ def response_information(
     correlation of the same words (the words' alphabet is at most 2^subset_size). Returns means
     and standard deviations over subsets.
     """
+    log_factor(base)
+    u = unit_key(base)
     z = np.asarray(z)
     labels = np.asarray(labels).astype(np.int64)
     require(
@@ -75,20 +83,20 @@ def response_information(
         warnings.simplefilter("ignore")
         for sub in subsets:
             w = words[:, :, sub].reshape(-1, k)
-            raw = mutual_information(lab, w)
+            raw = mutual_information(lab, w, base=base)
             shuf = [
-                mutual_information(np.repeat(rng.permutation(labels), n_bins), w)
+                mutual_information(np.repeat(rng.permutation(labels), n_bins), w, base=base)
                 for _ in range(n_shuffles)
             ]
             mi_raw.append(raw)
             mi.append(raw - float(np.mean(shuf)))
-            tc.append(total_correlation(w))
+            tc.append(total_correlation(w, base=base))
     return {
-        "mi_bits": float(np.mean(mi)),
-        "mi_bits_sd": float(np.std(mi)),
-        "mi_plugin_bits": float(np.mean(mi_raw)),
-        "tc_bits": float(np.mean(tc)),
-        "tc_bits_sd": float(np.std(tc)),
+        f"mi_{u}": float(np.mean(mi)),
+        f"mi_{u}_sd": float(np.std(mi)),
+        f"mi_plugin_{u}": float(np.mean(mi_raw)),
+        f"tc_{u}": float(np.mean(tc)),
+        f"tc_{u}_sd": float(np.std(tc)),
         "subset_size": k,
         "n_subsets": len(subsets),
         "bin_steps": bin_steps,
@@ -96,14 +104,17 @@ def response_information(
     }
 
 
-def response_gaussian_tc(z: Any, start: int = 0, bin_steps: int = 1, ridge: float = 1e-4) -> float:
-    """Gaussian total correlation (bits) of the spike counts of the active units of responses
-    ``z`` (trials, T, n) in bins of ``bin_steps`` from ``start``, pooled over trials and bins:
-    the population covariance (divisor N) with ``ridge`` on its diagonal, the statistic the
-    :class:`~infodyn.learning.TotalCorrelationPenalty` trains on. NaN with fewer than two
-    active units."""
+def response_gaussian_tc(
+    z: Any, start: int = 0, bin_steps: int = 1, ridge: float = 1e-4, base: float = 2.0
+) -> float:
+    """Gaussian total correlation (units of ``log_base``, default bits) of the spike counts of
+    the active units of responses ``z`` (trials, T, n) in bins of ``bin_steps`` from ``start``,
+    pooled over trials and bins: the population covariance (divisor N) with ``ridge`` on its
+    diagonal, the statistic the :class:`~infodyn.learning.TotalCorrelationPenalty` trains on.
+    NaN with fewer than two active units."""
+    log_factor(base)
     w = response_words(z, start, bin_steps, binary=False).reshape(-1, np.shape(z)[2])
     live = w.var(axis=0) > 0
     if live.sum() < 2:
         return float("nan")
-    return gaussian_total_correlation(w[:, live], ridge=ridge, ddof=0)
+    return gaussian_total_correlation(w[:, live], ridge=ridge, ddof=0, base=base)

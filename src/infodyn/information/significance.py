@@ -6,6 +6,9 @@ Montemurro & Petersen 2007, J. Neurophysiol. 98:1064). The shuffle-corrected est
 its mean; the permutation test's p-value is ``(1 + #{I_null >= I}) / (1 + n_permutations)``.
 For time series, shuffling rows also destroys serial correlations, so the null is too narrow when
 samples are autocorrelated: shuffle whole trials (``groups``) or thin the series.
+
+Results are in bits by default; ``base=`` gives units of ``log_base`` (observed value, null
+distribution and p-value's comparison alike; the p-value does not depend on the base).
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError
-from infodyn.information._inputs import as_symbols, check_estimator, same_samples
+from infodyn.information._inputs import as_symbols, check_estimator, log_factor, same_samples
 from infodyn.information.measures import _mi_words
 from infodyn.information.words import Words, encode
 
 
 @dataclass(frozen=True)
 class PermutationTest:
-    """Observed MI, its null distribution summary and the permutation p-value (bits)."""
+    """Observed MI, its null distribution summary and the permutation p-value (MI values in
+    units of ``log_base``, default bits)."""
 
     mi: float
     p_value: float
@@ -79,14 +83,18 @@ def shuffle_corrected_mi(
     seed: int = 0,
     estimator: str = "plugin",
     groups: Any = None,
+    base: float = 2.0,
 ) -> float:
-    """``I(X;Y) - mean_s I(X; Y_shuffled_s)`` in bits (shuffle bias correction)."""
+    """``I(X;Y) - mean_s I(X; Y_shuffled_s)`` (shuffle bias correction) in units of
+    ``log_base`` (default bits)."""
     if int(n_shuffles) < 1:
         raise InputError("n_shuffles must be >= 1")
+    f = log_factor(base)
     wx, wy, g = _prepare(x, y, estimator, groups)
-    return _mi_words(wx, wy, estimator) - float(
+    corrected = _mi_words(wx, wy, estimator) - float(
         _null(wx, wy, int(n_shuffles), seed, estimator, g).mean()
     )
+    return corrected * f
 
 
 def mi_permutation_test(
@@ -96,19 +104,21 @@ def mi_permutation_test(
     seed: int = 0,
     estimator: str = "plugin",
     groups: Any = None,
+    base: float = 2.0,
 ) -> PermutationTest:
     """Permutation test of ``I(X;Y) > 0``; ``groups`` (e.g. trial ids) shuffles whole groups."""
     if int(n_permutations) < 1:
         raise InputError("n_permutations must be >= 1")
+    f = log_factor(base)
     wx, wy, g = _prepare(x, y, estimator, groups)
     mi = _mi_words(wx, wy, estimator, warn=True)
     null = _null(wx, wy, int(n_permutations), seed, estimator, g)
     p = (1.0 + np.sum(null >= mi - 1e-12)) / (1.0 + null.size)
     return PermutationTest(
-        mi=mi,
+        mi=mi * f,
         p_value=float(p),
-        null_mean=float(null.mean()),
-        null_std=float(null.std()),
-        corrected=mi - float(null.mean()),
-        null=null,
+        null_mean=float(null.mean()) * f,
+        null_std=float(null.std()) * f,
+        corrected=(mi - float(null.mean())) * f,
+        null=null * f,
     )

@@ -1,5 +1,6 @@
 """Information dynamics of discrete time series: transfer entropy, active information storage and
-entropy rate (Schreiber 2000; Lizier, Prokopenko & Zomaya 2012), in bits.
+entropy rate (Schreiber 2000; Lizier, Prokopenko & Zomaya 2012), in bits by default (``base=``:
+units of ``log_base``, e.g. ``math.e`` for nats).
 
 With ``x_t^(k) = (x_{t-1}, ..., x_{t-k})`` the k-step history:
 
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError
-from infodyn.information._inputs import as_symbols, check_estimator
+from infodyn.information._inputs import as_symbols, check_estimator, log_factor
 from infodyn.information.estimators import entropy_from_counts
 from infodyn.information.measures import _cmi_words, _mi_words
 from infodyn.information.words import encode, join, lagged, trial_view
@@ -57,13 +58,16 @@ def transfer_entropy(
     condition: Any = None,
     condition_k: int = 1,
     estimator: str = "plugin",
+    base: float = 2.0,
 ) -> float:
-    """Transfer entropy ``TE(source -> target)`` in bits (see module docstring).
+    """Transfer entropy ``TE(source -> target)`` in units of ``log_base`` (default bits; see
+    module docstring).
 
     ``k`` target history, ``l`` source history, ``delay`` source-target lag, ``condition`` an
     optional third process (conditional TE) with history ``condition_k``.
     """
     check_estimator(estimator)
+    f = log_factor(base)
     k, l, delay = _positive("k", k), _positive("l", l), _positive("delay", delay)
     x, y = _series(source, "source"), _series(target, "target")
     series = {"source": x, "target": y}
@@ -80,30 +84,35 @@ def transfer_entropy(
     if z is not None:
         z_past = encode(lagged(z, range(1, condition_k + 1), "condition", span), validated=True)
         y_past = join(y_past, z_past)
-    return _cmi_words(future, x_past, y_past, estimator, warn=True)
+    return _cmi_words(future, x_past, y_past, estimator, warn=True) * f
 
 
-def active_information_storage(x: Any, k: int = 1, estimator: str = "plugin") -> float:
-    """Active information storage ``I(X_t^(k); X_t)`` in bits."""
+def active_information_storage(
+    x: Any, k: int = 1, estimator: str = "plugin", base: float = 2.0
+) -> float:
+    """Active information storage ``I(X_t^(k); X_t)`` in units of ``log_base`` (default bits)."""
     check_estimator(estimator)
+    f = log_factor(base)
     k = _positive("k", k)
     r = _series(x, "x")
     future = encode(lagged(r, [0], "x", k), validated=True)
     past = encode(lagged(r, range(1, k + 1), "x", k), validated=True)
-    return _mi_words(past, future, estimator, warn=True)
+    return _mi_words(past, future, estimator, warn=True) * f
 
 
-def entropy_rate(x: Any, k: int = 1, estimator: str = "plugin") -> float:
-    """Block estimate of the entropy rate ``h_k = H(X_t | X_t^(k)) = H_{k+1} - H_k`` in bits.
+def entropy_rate(x: Any, k: int = 1, estimator: str = "plugin", base: float = 2.0) -> float:
+    """Block estimate of the entropy rate ``h_k = H(X_t | X_t^(k)) = H_{k+1} - H_k`` in units of
+    ``log_base`` (default bits).
 
     ``h_k`` decreases with ``k`` towards the entropy rate of the process (exact for a Markov
     chain of order <= k). Use a ``k`` for which the ``(k+1)``-blocks are well sampled.
     """
     check_estimator(estimator)
+    f = log_factor(base)
     k = _positive("k", k)
     r = _series(x, "x")
     block = encode(lagged(r, range(0, k + 1), "x", k), validated=True)
     past = encode(lagged(r, range(1, k + 1), "x", k), validated=True)
     h_block = entropy_from_counts(block.counts(), estimator, block.alphabet_size)
     h_past = entropy_from_counts(past.counts(), estimator, past.alphabet_size, warn=False)
-    return float(h_block) - float(h_past)
+    return (float(h_block) - float(h_past)) * f
