@@ -42,15 +42,19 @@ import json
 import time
 from pathlib import Path
 
+import acceptance_thermo_lif as lif
 import numpy as np
 from numba import njit
 
 import infodyn as idn
+from infodyn.energy.thermo import exact_entropy
 
 OUT = Path(__file__).resolve().parent / "results"
 NS = (10, 20, 40, 80, 120)
-MS = (0.5, 0.8, 0.95, 1.0)
-NULL_BASE = 1.0
+MS = (0.5, 0.8, 0.95, 1.0)  # the branching-network stand-in of the first run
+LIFS = tuple(lif.TARGETS)
+NULL_BASE = "lif_mpred=0.9"
+MAXITER = {"pairwise": 500, "k_pairwise": 300}
 NULLS = ("independent", "shuffle", "dichotomised_gaussian", "latent")
 SIZES = (2, 3, 4, 6, 8, 10, 12)
 TEMPS = np.geomspace(0.5, 3.0, 30)
@@ -88,9 +92,22 @@ def _pk(X: np.ndarray) -> np.ndarray:
 
 
 def analyse(
-    train: np.ndarray, test: np.ndarray, seed: int, fast: bool = False, method: str = "pl"
+    train: np.ndarray,
+    test: np.ndarray,
+    seed: int,
+    fast: bool = False,
+    method: str = "pl",
+    kinds: tuple[str, ...] = ("pairwise", "k_pairwise"),
+    maxiter: dict | None = None,
+    l2_potential: float = 1e-3,
+    pairwise_init=None,
 ) -> dict:
-    """Every measure of the module docstring for one data set (train/test words)."""
+    """Every measure of the module docstring for one data set (train/test words).
+
+    The K-pairwise fit starts from the pairwise fit (its V = 0). ``kinds``: the models to report
+    (the pairwise fit is made anyway, as the K-pairwise fit's start, unless ``pairwise_init``
+    gives it). ``maxiter``: L-BFGS-B iteration limits per model."""
+    maxiter = maxiter or {"pairwise": 500, "k_pairwise": 500}
     E = idn.energy
     n = train.shape[1]
     keep = (train.mean(0) > 0) & (train.mean(0) < 1)
@@ -101,14 +118,32 @@ def analyse(
     res["zipf_data"] = E.zipf_slope(allw, n_boot=100, seed=seed).to_dict()
     pk_test = _pk(test)
     res["pk_data"] = pk_test.tolist()
+    fitted: dict = {}
     for kind in ("pairwise", "k_pairwise"):
         t0 = time.perf_counter()
+        if kind == "pairwise" and kinds == ("k_pairwise",) and pairwise_init is not None:
+            fitted[kind] = pairwise_init  # only the K-pairwise fit is wanted: init from here
+            continue
+        init = fitted.get("pairwise") if kind == "k_pairwise" else None
         model = E.fit(
-            train, method=method, model=kind, l2=1e-3, maxiter=200 if fast else 500, seed=seed
+            train,
+            method=method,
+            model=kind,
+            l2=1e-3,
+            maxiter=maxiter[kind],
+            seed=seed,
+            init=init,
+            l2_potential=l2_potential,
         )
+        fitted[kind] = model
+        if kind not in kinds:
+            continue
         r: dict = {
             "fit_seconds": time.perf_counter() - t0,
             "converged": model.fit_info["converged"],
+            "n_iterations": model.fit_info["n_iterations"],
+            "message": model.fit_info["message"],
+            "init": "pairwise fit" if init is not None else "independent",
         }
         if n <= 20:
             lz, lz_err = model.log_partition("exact"), 0.0
@@ -146,6 +181,12 @@ def analyse(
         )
         r["entropy_bits_per_unit"] = float(s.s_bits[0])
         r["entropy_err"] = float(s.s_err_bits[0])
+        # the same S(1)/N without the integral: (<E>_1 + log Z) / (n ln 2), <E>_1 from the
+        # model's samples and log Z exact (n <= 20) or by AIS; exact enumeration for n <= 20
+        e_mean = float(np.mean(model.energy(samples)))
+        r["entropy_direct_bits_per_unit"] = (e_mean + lz) / (n * np.log(2.0))
+        if n <= 20:
+            r["entropy_exact_bits_per_unit"] = float(exact_entropy(model, 1.0)[0])
         if kind == "k_pairwise":
             r["V"] = model.centred().V.tolist()
         res[kind] = r
@@ -164,14 +205,19 @@ def _dump(name: str, obj: dict) -> None:
 
 
 def _dataset(label: str, T: int, seed: int) -> tuple[np.ndarray, dict]:
-    """Words (T, 120) of one data set: ``m=0.5`` (a branching network) or ``null:KIND`` (a null
-    model of the m = 1.0 network's words, each subset's null built from that subset)."""
+    """Words (T, 120) of one data set: ``lif_mpred=0.8`` (a trained LIF network, see
+    acceptance_thermo_lif.py), ``m=0.5`` (a branching network, the stand-in of the first run) or
+    ``null:KIND`` (a null model of the ``NULL_BASE`` network's words, each subset's null built
+    from that subset)."""
     order = np.random.default_rng(seed).permutation(120)
+    if label.startswith("lif"):
+        X, info = lif.words(label, T, seed)
+        return X[:, order], info
     if label.startswith("m="):
         X, info = network_words(float(label[2:]), T, seed)
         return X[:, order], info
-    base, _ = network_words(NULL_BASE, T, seed)
-    return base[:, order], {"null_of": f"m={NULL_BASE}", "kind": label[5:]}
+    base, info = _dataset(NULL_BASE, T, seed)
+    return base, {"null_of": NULL_BASE, "kind": label[5:], "base": info}
 
 
 def run_network(labels: list[str], T: int, seed: int, fast: bool, method: str) -> None:
@@ -181,19 +227,40 @@ def run_network(labels: list[str], T: int, seed: int, fast: bool, method: str) -
         out: dict = {"label": label, "T": T, "seed": seed, "temperatures": TEMPS.tolist()}
         out["fit_method"] = method
         out["dynamics"], out["subsets"] = info, {}
+        print(f"{label}: {info.get('m_mr', '')}", flush=True)
         for N in NS:
             t0 = time.perf_counter()
             Y = X[:, :N]
             if label.startswith("null:"):
                 Y = idn.energy.null_words(Y, label[5:], seed=seed)
-            out["subsets"][str(N)] = analyse(*_split(Y, seed), seed, fast, method)
+            out["subsets"][str(N)] = analyse(*_split(Y, seed), seed, fast, method, maxiter=MAXITER)
             print(f"{label} N={N} done in {time.perf_counter() - t0:.0f}s", flush=True)
             _dump(f"network_{label.replace(':', '_')}", out)
 
 
-def run_images(n: int, seed: int, fast: bool) -> None:
+def run_images(
+    n: int,
+    seed: int,
+    fast: bool,
+    kinds: tuple[str, ...] = ("pairwise", "k_pairwise"),
+    sizes: tuple[int, ...] = SIZES,
+    kp_maxiter: int = 500,
+    l2_potential: float = 1e-3,
+) -> None:
+    """Image patches, MPF fits. With ``kinds=("k_pairwise",)`` the K-pairwise results of the
+    existing record are replaced (the pairwise entries kept), each fit starting from a fresh
+    pairwise fit of the same patches."""
+    f = OUT / "acceptance_thermo_images.json"
     out: dict = {"n_patches": n, "seed": seed, "temperatures": TEMPS.tolist(), "sizes": {}}
-    for size in SIZES:
+    if kinds != ("pairwise", "k_pairwise") and f.exists():
+        out = json.loads(f.read_text())
+        out["k_pairwise_rerun"] = {
+            "init": "pairwise MPF fit",
+            "maxiter": kp_maxiter,
+            "l2_potential": l2_potential,
+            "fast": fast,
+        }
+    for size in sizes:
         split = idn.data.natural_patches(
             size=size,
             n=n,
@@ -204,9 +271,18 @@ def run_images(n: int, seed: int, fast: bool) -> None:
             details=True,
         )
         t0 = time.perf_counter()
-        out["sizes"][str(size * size)] = analyse(
-            split.train.values, split.test.values, seed, fast, "mpf"
+        res = analyse(
+            split.train.values,
+            split.test.values,
+            seed,
+            fast,
+            "mpf",
+            kinds=kinds,
+            maxiter={"pairwise": 500, "k_pairwise": kp_maxiter},
+            l2_potential=l2_potential,
         )
+        old = out["sizes"].get(str(size * size), {})
+        out["sizes"][str(size * size)] = {**old, **res}
         print(f"patch {size}x{size} done in {time.perf_counter() - t0:.0f}s", flush=True)
         _dump("images", out)
 
@@ -291,11 +367,17 @@ def main() -> None:
         default=",".join([f"m={m}" for m in MS] + [f"null:{k}" for k in NULLS]),
         help="network: data sets, e.g. m=0.5,null:latent",
     )
+    ap.add_argument("--kinds", default="pairwise,k_pairwise", help="images: models to (re)fit")
+    ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="images: patch sizes")
+    ap.add_argument("--kp-maxiter", type=int, default=500, help="images: K-pairwise iterations")
+    ap.add_argument("--l2-potential", type=float, default=1e-3, help="images: V(K) curvature")
     a = ap.parse_args()
     if a.run == "network":
         run_network(a.only.split(","), a.T, a.seed, a.fast, a.method)
     elif a.run == "images":
-        run_images(a.patches, a.seed, a.fast)
+        kinds = tuple(a.kinds.split(","))
+        sizes = tuple(int(x) for x in a.sizes.split(","))
+        run_images(a.patches, a.seed, a.fast, kinds, sizes, a.kp_maxiter, a.l2_potential)
     elif a.run == "bench":
         run_bench(a.seed)
     else:

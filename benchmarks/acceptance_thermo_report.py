@@ -19,16 +19,29 @@ def _load(name: str) -> dict | None:
     return json.loads(p.read_text()) if p.exists() else None
 
 
-def _datasets() -> dict[str, dict[str, dict]]:
-    """{label: {N: analysis}} for every network, null and image data set found."""
-    out: dict[str, dict[str, dict]] = {}
-    runs = [json.loads(p.read_text()) for p in OUT.glob("acceptance_thermo_network_*.json")]
-    runs.sort(key=lambda r: (r["label"].startswith("null"), r["label"]))
-    for run in runs:
-        label, d = run["label"], run["dynamics"]
-        if "m_mr" in d:
-            label = f"{label} (m_MR {d['m_mr']:.3f})"
-        out[label] = run["subsets"]
+def _label(run: dict, prefix: str = "") -> str:
+    label, d = run["label"], run["dynamics"]
+    if "m_mr" in d:
+        ci = d.get("m_mr_ci95") or d.get("m_mr_ci")
+        return f"{prefix}{label} (m_MR {d['m_mr']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}])"
+    if "base" in d and "m_mr" in d["base"]:
+        return f"{prefix}{label} (of {d['null_of']}, m_MR {d['base']['m_mr']:.3f})"
+    return f"{prefix}{label}"
+
+
+def _runs(kind: str) -> list[dict]:
+    runs = [json.loads(p.read_text()) for p in OUT.glob(f"acceptance_thermo_{kind}_*.json")]
+    mr = [r for r in runs if "m_mr" in r["dynamics"]]
+    mr.sort(key=lambda r: r["dynamics"]["m_mr"])
+    return mr + sorted((r for r in runs if r not in mr), key=lambda r: r["label"])
+
+
+def _datasets(branching: bool = False) -> dict[str, dict[str, dict]]:
+    """{label: {N: analysis}}: the trained LIF networks and their nulls, and the image patches;
+    with ``branching`` the first run's branching-network stand-in instead."""
+    if branching:
+        return {_label(r, "branching "): r["subsets"] for r in _runs("branching")}
+    out = {_label(r): r["subsets"] for r in _runs("network")}
     img = _load("images")
     if img:
         out["image patches"] = img["sizes"]
@@ -172,9 +185,9 @@ def _fig_pk_zipf(data: dict) -> None:
 
 def _table(data: dict) -> list[str]:
     lines = [
-        "| data | model | N | T_peak | C_peak/N | S(1)/N (bits) | Zipf data | gain (bits/unit) "
-        "| P(K) TV |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| data | model | N | fit it. (conv.) | T_peak | C_peak/N | S(1)/N TI | S(1)/N direct "
+        "| Zipf data | gain (bits/unit) | P(K) TV |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, subsets in data.items():
         for model in MODELS:
@@ -184,9 +197,13 @@ def _table(data: dict) -> list[str]:
                 h = r["heat_capacity"]
                 z = a["zipf_data"]
                 half = (z["interval"][1] - z["interval"][0]) / 2  # normal interval (zipf.py)
+                it = r.get("n_iterations")
+                fit = f"{it} ({'yes' if r['converged'] else 'no'})" if it else "-"
+                sd = r.get("entropy_direct_bits_per_unit")
                 lines.append(
-                    f"| {label} | {model} | {a['n']} | {h['peak_temperature']:.2f} | "
+                    f"| {label} | {model} | {a['n']} | {fit} | {h['peak_temperature']:.2f} | "
                     f"{h['peak_height']:.3f} | {r['entropy_bits_per_unit']:.3f} | "
+                    f"{'-' if sd is None else f'{sd:.3f}'} | "
                     f"{z['slope']:.2f} +- {half:.2f} | "
                     f"{r['gain_bits_per_unit']:.4f} | {r['pk_tv']:.3f} |"
                 )
@@ -229,27 +246,8 @@ def _answer(sig: dict) -> list[str]:
     return [*lines, "", INTERPRETATION]
 
 
-def summary() -> None:
-    data = _datasets()
-    if not data:
-        print("no results yet")
-        return
-    nets = {k: v for k, v in data.items() if not k.startswith("image")}
-    if nets:
-        for model in MODELS:
-            _fig_curves(nets, model, f"network_{model}")
-    if "image patches" in data:
-        _fig_curves({"image patches": data["image patches"]}, "pairwise", "images_curves")
-    _fig_trends(data)
-    _fig_pk_zipf(data)
-    sig = {label: {m: signature(s, m) for m in MODELS} for label, s in data.items()}
-    (OUT / "acceptance_thermo_signature.json").write_text(json.dumps(sig, indent=1))
-    lines = ["# Acceptance: thermodynamics of learned energy functions (issue 17)", ""]
-    lines += [
-        "Signature per data set (peak of C(T)/N vs N; growth: C_peak at the largest N over "
-        "C_peak at the smallest; 'grows': growth > 1.5; 'toward 1': |log T_peak| shrinks "
-        "from the smallest to the largest N):",
-        "",
+def _signature_table(sig: dict) -> list[str]:
+    lines = [
         "| data | model | T_peak by N | C_peak/N by N | growth | grows | toward 1 |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -258,26 +256,146 @@ def summary() -> None:
             lines.append(
                 f"| {label} | {m} | {', '.join(f'{t:.2f}' for t in s['T_peak'])} | "
                 f"{', '.join(f'{c:.3f}' for c in s['C_peak'])} | {s['growth']:.2f} | "
-                f"{s['grows']} | "
-                f"{s['moves_toward_1']} |"
+                f"{s['grows']} | {s['moves_toward_1']} |"
             )
+    return lines
+
+
+def _networks_table() -> list[str]:
+    lines = [
+        "| network | predicted m = 1 - h/r0 | input (Hz/channel) | h (Hz/unit) | rate (Hz) "
+        "| m_MR [95 %] | tau (ms) | training |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in _runs("network"):
+        d = r["dynamics"]
+        if "m_mr" not in d:
+            continue
+        ci = d["m_mr_ci95"]
+        lines.append(
+            f"| {r['label']} | {d['m_target']:.2f} | {d['in_rate_hz']:.3f} | {d['h_hz']:.2f} | "
+            f"{d['rate_hz']:.2f} | {d['m_mr']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}] | "
+            f"{d['tau_ms']:.0f} | {d['iterations']} it., {d['train_minutes']:.1f} min |"
+        )
+    return lines
+
+
+def _images_kp_table() -> list[str]:
+    img = _load("images")
+    if not img:
+        return []
+    rerun = img.get("k_pairwise_rerun", {})
+    lines = [
+        f"K-pairwise MPF fits of the patches (rerun: {json.dumps(rerun)}):",
+        "",
+        "| size | n | iterations | converged | L-BFGS-B message | P(K) TV K-pairwise | "
+        "P(K) TV pairwise | gain K-pw / pw (bits/unit) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for n in sorted(img["sizes"], key=int):
+        a = img["sizes"][n]
+        k, pw = a["k_pairwise"], a["pairwise"]
+        side = int(round(int(n) ** 0.5))
+        lines.append(
+            f"| {side}x{side} | {a['n']} | {k.get('n_iterations', '-')} | {k['converged']} | "
+            f"{k.get('message', '-')} | {k['pk_tv']:.3f} | {pw['pk_tv']:.3f} | "
+            f"{k['gain_bits_per_unit']:.4f} / {pw['gain_bits_per_unit']:.4f} |"
+        )
+    return lines
+
+
+def _entropy_check() -> list[str]:
+    c = _load("entropy_check")
+    if not c:
+        return []
+    return [
+        f"S(1)/N check ({c['data']}, n = {c['n']}; benchmarks/acceptance_thermo_entropy_check.py):"
+        f" recorded by thermodynamic integration {c['recorded_ti_bits_per_unit']:.3f}; "
+        f"recomputed as run {c['ti_as_run']['s_bits_per_unit']:.3f} +- "
+        f"{c['ti_as_run']['err']:.3f}; finer integral ({c['ti_fine']['n_betas']} betas, "
+        f"{c['ti_fine']['n_sweeps']} sweeps) {c['ti_fine']['s_bits_per_unit']:.3f} +- "
+        f"{c['ti_fine']['err']:.3f}; AIS log Z + <E> {c['direct']['s_bits_per_unit']:.3f} +- "
+        f"{c['direct']['err']:.3f}.",
+    ]
+
+
+def summary() -> None:
+    data = _datasets()
+    branching = _datasets(branching=True)
+    if not data and not branching:
+        print("no results yet")
+        return
+    nets = {k: v for k, v in data.items() if not k.startswith("image")}
+    if nets:
+        for model in MODELS:
+            _fig_curves(nets, model, f"network_{model}")
+    if branching:
+        _fig_curves(branching, "k_pairwise", "branching_k_pairwise")
+    if "image patches" in data:
+        for model in MODELS:
+            name = "images_curves" + ("" if model == "pairwise" else f"_{model}")
+            _fig_curves({"image patches": data["image patches"]}, model, name)
+    _fig_trends(data)
+    _fig_pk_zipf(data)
+    sig = {label: {m: signature(s, m) for m in MODELS} for label, s in data.items()}
+    sig_b = {label: {m: signature(s, m) for m in MODELS} for label, s in branching.items()}
+    (OUT / "acceptance_thermo_signature.json").write_text(json.dumps(sig | sig_b, indent=1))
+    lines = ["# Acceptance: thermodynamics of learned energy functions (issue 17)", ""]
     lines += [
-        "",
-        "All measures (Zipf: the data's slope over ranks 1-1000 +- half the width of the central "
-        "95 % of its bootstrap; gain: held-out log-likelihood over the independent model, bits "
-        "per unit; P(K) TV: total variation between the model's samples and the held-out P(K)):",
-        "",
-    ] + _table(data)
-    head = [
         "Command: `PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py network --fast "
-        "--only LABELS` (run as two processes over the data sets), `... images --fast`, then "
-        "`... summary`. Figures: acceptance_thermo_network_pairwise.png, "
-        "acceptance_thermo_network_k_pairwise.png (C(T)/N curves by N), "
-        "acceptance_thermo_images_curves.png, acceptance_thermo_trends.png (peak location and "
-        "height and held-out gain vs N), acceptance_thermo_pk_zipf.png (P(K) at the largest N, "
-        "Zipf slope vs N). The setup is in the docstring of benchmarks/acceptance_thermo.py.",
+        "--only LABELS` (trains the LIF networks on first use, cached in "
+        "benchmarks/results/acceptance_thermo_lif/; run as two processes over the data sets), "
+        "`... images --fast --kinds k_pairwise --kp-maxiter K --l2-potential L` (the K-pairwise "
+        "rerun; see its settings below), "
+        "`PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo_entropy_check.py`, then "
+        "`... acceptance_thermo.py summary`. Figures: acceptance_thermo_network_pairwise.png, "
+        "acceptance_thermo_network_k_pairwise.png (C(T)/N curves by N, trained LIF networks and "
+        "nulls), acceptance_thermo_images_curves.png and "
+        "acceptance_thermo_images_curves_k_pairwise.png, acceptance_thermo_trends.png (peak "
+        "location and height and held-out gain vs N), acceptance_thermo_pk_zipf.png (P(K) at the "
+        "largest N, Zipf slope vs N), acceptance_thermo_branching_k_pairwise.png (the first "
+        "run's branching-network stand-in). The setup is in the docstrings of "
+        "benchmarks/acceptance_thermo.py and benchmarks/acceptance_thermo_lif.py.",
+        "",
+        "Trained networks (measured on the fresh trials whose words are analysed):",
+        "",
+        *_networks_table(),
         "",
     ]
-    lines = lines[:2] + head + _answer(sig) + [""] + lines[2:]
+    lines += _answer(sig) + [""]
+    lines += [
+        "Signature per data set (peak of C(T)/N vs N; growth: C_peak at the largest N over "
+        "C_peak at the smallest; 'grows': growth > 1.5; 'toward 1': |log T_peak| shrinks "
+        "from the smallest to the largest N):",
+        "",
+        *_signature_table(sig),
+        "",
+        *_images_kp_table(),
+        "",
+        *_entropy_check(),
+        "",
+        "All measures (fit it.: L-BFGS-B iterations and whether it converged; S(1)/N TI: "
+        "thermodynamic integration; S(1)/N direct: (<E>_1 + log Z)/(N ln 2) with log Z exact for "
+        "N <= 20 and by AIS above; Zipf: the data's slope over ranks 1-1000 +- half the width "
+        "of the central 95 % of its bootstrap; gain: held-out log-likelihood over the independent "
+        "model, bits per unit; P(K) TV: total variation between the model's samples and the "
+        "held-out P(K)):",
+        "",
+        *_table(data),
+        "",
+    ]
+    if branching:
+        lines += [
+            "## Secondary: the first run's branching-network stand-in",
+            "",
+            "Random branching networks (300 units, k = 10; the first run, before the LIF "
+            "networks were trained; nulls of the m = 1.0 network), PL fits with at most 200 "
+            "iterations, K-pairwise fits from the independent model:",
+            "",
+            *_signature_table(sig_b),
+            "",
+            *_table(branching),
+            "",
+        ]
     (OUT / "acceptance_thermo.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines[:40]))
+    print("\n".join(lines[:60]))
