@@ -6,7 +6,10 @@ compares three estimates of S(1)/N:
 - thermodynamic integration as in the run (replica exchange, 31 inverse temperatures, 1500 sweeps);
 - the same integral on a finer grid with longer chains (121 betas, 6000 sweeps);
 - without the integral: S = <E>_1 + log Z (nats), with log Z by AIS (3000 betas, 100 chains) and
-  <E>_1 from the model's samples.
+  <E>_1 from the model's samples (chains started at data words);
+
+and where the replica-exchange equilibrium lies (log Z by integrating <E> from beta = 0, the mean
+count of active units of chains started at random states and at data words).
 
     PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo_entropy_check.py
 """
@@ -20,6 +23,7 @@ import numpy as np
 from acceptance_thermo import OUT, _dataset, _split
 
 import infodyn as idn
+from infodyn.energy.thermo import tempering_moments
 
 LN2 = np.log(2.0)
 
@@ -57,6 +61,19 @@ def main() -> None:
         "mean_energy": float(e.mean()),
         "s_bits_per_unit": float(s_direct),
         "err": float(err),
+    }
+    # where the replica-exchange equilibrium sits: log Z by integrating <E> from beta = 0 on 121
+    # betas, <E>_1 there, and chains started at uniform random states
+    grid = np.linspace(0.0, 1.0, 121)
+    mom = tempering_moments(model, grid, 6000, 1500, 20, 0)
+    U = model.sample(20000, seed=1, burn_in=2000, thin=3, chains=64)
+    out["replica_exchange"] = {
+        "log_z_by_integrating_mean_energy": float(n * LN2 - np.trapezoid(mom["mean"], grid)),
+        "mean_energy_beta_1": float(mom["mean"][-1]),
+        "min_swap_acceptance": float(mom["acceptance"].min()),
+        "uniform_start_chains_mean_active": float(U.sum(1).mean()),
+        "data_mean_active": float(train.sum(1).mean()),
+        "data_start_chains_mean_active": float(S.sum(1).mean()),
     }
     out["seconds"] = time.perf_counter() - t0
     (OUT / "acceptance_thermo_entropy_check.json").write_text(json.dumps(out, indent=1))
