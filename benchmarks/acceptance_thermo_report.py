@@ -230,12 +230,12 @@ N = 80 to 120 in four of the six networks, so read the trend to N = 80 first. Th
 and time-shuffled nulls stay flat (1.0x and 1.1x, T_peak 1.5-1.8, not moving toward 1). The
 latent-common-input null of the m_MR 0.95 network, with no dynamics, grows as much (2.2x to N =
 80, 2.6x to 120, T_peak 1.52 -> 1.12); the dichotomised Gaussian less (1.35x to N = 80 and 120
-for K-pairwise, 2.6x for its pairwise fit). Answer: no - the signature is not confined to near-
-critical networks. It appears in every trained network, including the two most subcritical ones
-reached (m_MR 0.72 and 0.76), with no trend over m_MR 0.72-0.976, and equally in the latent-
-input null; it is absent only when the units are independent and, in the first run, for the
-branching network at m_MR 0.5 (1.1x), whose population count barely fluctuates. It tracks the
-shared fluctuation of the population count (Schwab, Nemenman & Mehta 2014), which the deck's
+for K-pairwise, 2.6x for its pairwise fit). Answer: no - the signature is not confined to
+near-critical networks. It appears in every trained network, including the two most subcritical
+ones reached (m_MR 0.72 and 0.76), with no trend over m_MR 0.72-0.976, and equally in the
+latent-input null; it is absent only when the units are independent and, in the first run, for
+the branching network at m_MR 0.5 (1.1x), whose population count barely fluctuates. It tracks
+the shared fluctuation of the population count (Schwab, Nemenman & Mehta 2014), which the deck's
 near-critical networks have but subcritical LIF networks with slow membranes and a latent input
 have too.
 
@@ -251,11 +251,11 @@ describe the other mode or are too high; this hits mostly pairwise fits at N >= 
 curves of the most correlated words rise to the grid's edge or peak below T = 1) and both fits
 of the m_MR 0.976 network at N = 120, whose weaker growth is partly this. (3) The image patches'
 K-pairwise MPF fits were rerun from the pairwise fit to convergence for 2x2-6x6 (20, 106, 320
-and 1494 iterations; 6x6 took 18 min on this loaded machine); 8x8-12x12 were not rerun (per-
-iteration cost 3-8x that of 6x6 and the iteration count rising with n: hours here), so their
-K-pairwise entries are the first run's unconverged 500-iteration fits (P(K) total variation
-0.52-0.75): for the patches above 6x6 read the pairwise curves, which grow 3.5x from 2x2 to
-12x12 and move from T = 0.57 to 1.34.
+and 1494 iterations; 6x6 took 18 min on this loaded machine); 8x8-12x12 were not rerun to the
+end (per-iteration cost 3-8x that of 6x6 and the iteration count rising with n: hours here; an
+8x8 rerun was stopped unfinished after 31 min), so their K-pairwise entries are the first run's
+unconverged 500-iteration fits (P(K) total variation 0.52-0.75): for the patches above 6x6 read
+the pairwise curves, which grow 3.5x from 2x2 to 12x12 and move from T = 0.57 to 1.34.
 """
 
 
@@ -441,8 +441,9 @@ def summary() -> None:
     lines = ["# Acceptance: thermodynamics of learned energy functions (issue 17)", ""]
     lines += [
         "Command: `PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py network --fast "
-        "--only LABELS` (trains the LIF networks on first use, cached in "
-        "benchmarks/results/acceptance_thermo_lif/; run as two processes over the data sets), "
+        "--T 20000 --only LABELS` (trains the LIF networks on first use, cached in "
+        "benchmarks/results/acceptance_thermo_lif/; run as several processes over the data "
+        "sets), `PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo_kp_check.py`, "
         "`... images --fast --kinds k_pairwise --kp-maxiter K --l2-potential L` (the K-pairwise "
         "rerun; see its settings below), "
         "`PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo_entropy_check.py`, then "
