@@ -227,17 +227,17 @@ peak of C(T)/N grows 2.0x (m_MR 0.72), 2.0x (0.76), 3.0x (0.85), 2.5x (0.91), 2.
 120 the growth is 1.8x, 1.5x, 2.4x, 2.8x, 2.3x and 1.5x (T_peak 1.04-1.32; 0.81 for the bimodal
 m_MR 0.976 fit): the 300-iteration fits are least converged at N = 120, and the peak falls from
 N = 80 to 120 in four of the six networks, so read the trend to N = 80 first. The independent
-and time-shuffled nulls stay flat (1.0x and 1.1x, T_peak 1.5-1.8, not moving toward 1). The
-latent-common-input null of the m_MR 0.95 network, with no dynamics, grows as much (2.2x to N =
-80, 2.6x to 120, T_peak 1.52 -> 1.12); the dichotomised Gaussian less (1.35x to N = 80 and 120
-for K-pairwise, 2.6x for its pairwise fit). Answer: no - the signature is not confined to
-near-critical networks. It appears in every trained network, including the two most subcritical
-ones reached (m_MR 0.72 and 0.76), with no trend over m_MR 0.72-0.976, and equally in the
-latent-input null; it is absent only when the units are independent and, in the first run, for
-the branching network at m_MR 0.5 (1.1x), whose population count barely fluctuates. It tracks
-the shared fluctuation of the population count (Schwab, Nemenman & Mehta 2014), which the deck's
-near-critical networks have but subcritical LIF networks with slow membranes and a latent input
-have too.
+and time-shuffled nulls stay flat (K-pairwise 1.0x and 1.1x to N = 80, 1.3x and 1.0x to 120;
+pairwise 1.00x and 1.03x; T_peak 1.3-1.8). The latent-common-input null of the m_MR 0.95
+network, with no dynamics, grows as much (2.2x to N = 80, 2.6x to 120, T_peak 1.52 -> 1.12); the
+dichotomised Gaussian less (1.35x to N = 80 and 120 for K-pairwise, 2.6x for its pairwise fit).
+Answer: no - the signature is not confined to near-critical networks. It appears in every
+trained network, including the two most subcritical ones reached (m_MR 0.72 and 0.76), with no
+trend over m_MR 0.72-0.976, and equally in the latent-input null; it is absent only when the
+units are independent and, in the first run, for the branching network at m_MR 0.5 (1.1x), whose
+population count barely fluctuates. It tracks the shared fluctuation of the population count
+(Schwab, Nemenman & Mehta 2014), which the deck's near-critical networks have but subcritical
+LIF networks with slow membranes and a latent input have too.
 
 Caveats. (1) The K-pairwise PL fits stop at 300 iterations (from the pairwise fit) for N >= 40;
 for the m_MR 0.95 network the fit run on (convergence check below) gives the same peak at N = 40
