@@ -40,6 +40,8 @@ TARGETS = {f"lif_mpred={m}": m for m in (-0.8, 0.0, 0.5, 0.8, 0.9, 0.95)}
 
 
 def network(n_rec: int = N_REC) -> idn.network.LIF:
+    """The network of acceptance_learning.py ``critical`` (same parameters on purpose), at
+    ``n_rec`` units."""
     return idn.network.LIF(
         n_in=N_IN,
         n_rec=n_rec,
