@@ -5,17 +5,20 @@ the heat capacity per unit C(T)/N that grows with N and moves toward T = 1 - app
 networks near dynamical criticality, or also for subcritical networks and for null models
 (latent common input, dichotomised Gaussian, independent, time-shuffled)?
 
-(a) Networks: unit-resolved stochastic branching networks (Haldeman & Beggs 2005, PRL 94:058101;
-    Kinouchi & Copelli 2006, Nat. Phys. 2:348): 300 units, each with k = 10 random outgoing
-    edges; an active unit activates each target in the next step with probability m/k, and each
-    unit also fires spontaneously with probability h = r0 max(1 - m, 0.01). This is
-    the cheap, unit-resolved stand-in for the trained LIF networks (training five LIF networks
-    to set branching ratios with e-prop does not fit this shared 2-core machine); the branching
-    ratio reached is measured on the recorded units with the MR estimator
-    (idn.criticality.branching_ratio). 120 of the 300 units are recorded; nested subsets of
-    N = 10, 20, 40, 80, 120 of them are analysed. The null models are built from the m = 1.0
-    network's words (m_MR 0.96), each N's null from that subset. Datasets: m = 0.5, 0.8, 0.95,
-    1.0 (nominal; the MR estimate is recorded) and the four nulls.
+(a) Networks: LIF networks trained with the deck's losses (benchmarks/acceptance_thermo_lif.py:
+    200 units, weak Poisson drive, e-prop on W_rec with the per-unit target-rate loss at 10 Hz
+    and the global-rate-variance loss; the input rate sets the branching ratio 1 - h/r0 that
+    training approaches, six settings from -0.8 to 0.95; the trained weights are cached in
+    benchmarks/results/acceptance_thermo_lif/). The branching ratio reached is measured with the
+    MR estimator on the same fresh trials whose words are analysed (3 ms bins, binarised).
+    120 of the 200 units are recorded; nested subsets of N = 10, 20, 40, 80, 120 of them are
+    analysed. The null models are built from the ``NULL_BASE`` network's words (m_MR 0.95), each
+    N's null from that subset. Labels: ``lif_mpred=0.9`` (a trained network), ``null:latent``.
+    Secondary (the first run's stand-in, results kept as acceptance_thermo_branching_*.json):
+    unit-resolved stochastic branching networks (Haldeman & Beggs 2005, PRL 94:058101;
+    Kinouchi & Copelli 2006, Nat. Phys. 2:348), 300 units with k = 10 random outgoing edges, an
+    active unit activating each target with probability m/k, spontaneous firing
+    h = r0 max(1 - m, 0.01); labels ``m=0.5`` etc.
 (b) Binarised natural-image patches (idn.data.natural_patches, binarised at the patch mean, as
     the images report does), 2x2 to 12x12.
 
@@ -23,14 +26,19 @@ For every data set and N: pairwise and K-pairwise fits (L2 = 1e-3; pseudolikelih
 networks: MPF with this L2 put > 99.99 % of the mass of the m = 1.0 network's N = 20 pairwise
 model at K >= 10 active units, never seen in the data, and lost 18 bits/word against the
 independent model, where PL gains 0.04 bits/unit; MPF for the image patches, as in the images
-report), C(T)/N over 30
-temperatures (exact for N <= 20, replica exchange otherwise), peak location and height, S(1)/N,
+report; each K-pairwise fit starts from the pairwise fit), C(T)/N over 30
+temperatures (exact for N <= 20, replica exchange otherwise), peak location and height, S(1)/N
+(thermodynamic integration, and (<E> + log Z)/(N ln 2) as a check; log Z both by AIS and by
+integrating <E> from infinite temperature),
 the Zipf slope of the data and of model samples, the P(K) fit of both models (total variation
 against held-out P(K)), and held-out likelihood gains over the independent model (exact log Z
 for N <= 20, AIS above).
 
-    PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py network
+    PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py network --fast --T 20000 \
+        --only lif_mpred=0.5,lif_mpred=0.8      # (several processes over the labels)
     PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py images
+    PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py images --fast \
+        --kinds k_pairwise --sizes 2,3,4,6 --kp-maxiter 3000   # K-pairwise rerun only
     PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py bench
     PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py summary
 """
@@ -42,15 +50,19 @@ import json
 import time
 from pathlib import Path
 
+import acceptance_thermo_lif as lif
 import numpy as np
 from numba import njit
 
 import infodyn as idn
+from infodyn.energy.thermo import exact_entropy, tempering_moments
 
 OUT = Path(__file__).resolve().parent / "results"
 NS = (10, 20, 40, 80, 120)
-MS = (0.5, 0.8, 0.95, 1.0)
-NULL_BASE = 1.0
+MS = (0.5, 0.8, 0.95, 1.0)  # the branching-network stand-in of the first run
+LIFS = tuple(lif.TARGETS)
+NULL_BASE = "lif_mpred=0.9"
+MAXITER = {"pairwise": 500, "k_pairwise": 300}
 NULLS = ("independent", "shuffle", "dichotomised_gaussian", "latent")
 SIZES = (2, 3, 4, 6, 8, 10, 12)
 TEMPS = np.geomspace(0.5, 3.0, 30)
@@ -88,9 +100,22 @@ def _pk(X: np.ndarray) -> np.ndarray:
 
 
 def analyse(
-    train: np.ndarray, test: np.ndarray, seed: int, fast: bool = False, method: str = "pl"
+    train: np.ndarray,
+    test: np.ndarray,
+    seed: int,
+    fast: bool = False,
+    method: str = "pl",
+    kinds: tuple[str, ...] = ("pairwise", "k_pairwise"),
+    maxiter: dict | None = None,
+    l2_potential: float = 1e-3,
+    pairwise_init=None,
 ) -> dict:
-    """Every measure of the module docstring for one data set (train/test words)."""
+    """Every measure of the module docstring for one data set (train/test words).
+
+    The K-pairwise fit starts from the pairwise fit (its V = 0). ``kinds``: the models to report
+    (the pairwise fit is made anyway, as the K-pairwise fit's start, unless ``pairwise_init``
+    gives it). ``maxiter``: L-BFGS-B iteration limits per model."""
+    maxiter = maxiter or {"pairwise": 500, "k_pairwise": 500}
     E = idn.energy
     n = train.shape[1]
     keep = (train.mean(0) > 0) & (train.mean(0) < 1)
@@ -101,14 +126,32 @@ def analyse(
     res["zipf_data"] = E.zipf_slope(allw, n_boot=100, seed=seed).to_dict()
     pk_test = _pk(test)
     res["pk_data"] = pk_test.tolist()
+    fitted: dict = {}
     for kind in ("pairwise", "k_pairwise"):
         t0 = time.perf_counter()
+        if kind == "pairwise" and kinds == ("k_pairwise",) and pairwise_init is not None:
+            fitted[kind] = pairwise_init  # only the K-pairwise fit is wanted: init from here
+            continue
+        init = fitted.get("pairwise") if kind == "k_pairwise" else None
         model = E.fit(
-            train, method=method, model=kind, l2=1e-3, maxiter=200 if fast else 500, seed=seed
+            train,
+            method=method,
+            model=kind,
+            l2=1e-3,
+            maxiter=maxiter[kind],
+            seed=seed,
+            init=init,
+            l2_potential=l2_potential,
         )
+        fitted[kind] = model
+        if kind not in kinds:
+            continue
         r: dict = {
             "fit_seconds": time.perf_counter() - t0,
             "converged": model.fit_info["converged"],
+            "n_iterations": model.fit_info["n_iterations"],
+            "message": model.fit_info["message"],
+            "init": "pairwise fit" if init is not None else "independent",
         }
         if n <= 20:
             lz, lz_err = model.log_partition("exact"), 0.0
@@ -141,11 +184,37 @@ def analyse(
             model, TEMPS, method="exact" if n <= 20 else "mcmc", seed=seed, **sweeps
         )
         r["heat_capacity"] = hc.to_dict()
-        s = E.entropy(
-            model, 1.0, method="exact" if n <= 20 else "mcmc", n_betas=31, seed=seed, **sweeps
+        if n <= 20:
+            s = E.entropy(model, 1.0, method="exact", n_betas=31)
+            r["entropy_bits_per_unit"], r["entropy_err"] = float(s.s_bits[0]), 0.0
+            r["entropy_exact_bits_per_unit"] = float(exact_entropy(model, 1.0)[0])
+            r["log_z_ti"], r["mean_energy_re"] = lz, None
+        else:
+            # thermodynamic integration from infinite temperature by replica exchange on 31
+            # evenly spaced betas in [0, 1]: S(1) = n ln 2 - int b Var_b(E) db and
+            # log Z(1) = n ln 2 - int <E>_b db (trapezoid rule)
+            grid = np.linspace(0.0, 1.0, 31)
+            mom = tempering_moments(model, grid, seed=seed, **sweeps, n_blocks=20)
+            var_b = np.where(grid > 0, mom["c"] / np.where(grid > 0, grid, 1.0), 0.0)
+            s_nats = n * np.log(2.0) - np.trapezoid(var_b, grid)
+            r["entropy_bits_per_unit"] = float(s_nats / (n * np.log(2.0)))
+            r["entropy_err"] = None
+            r["log_z_ti"] = float(n * np.log(2.0) - np.trapezoid(mom["mean"], grid))
+            r["mean_energy_re"] = float(mom["mean"][-1])
+            r["min_swap_acceptance_ti"] = float(mom["acceptance"].min())
+        # the same S(1)/N without the integral, from the data-started chains' <E>_1 and the log Z
+        # that the held-out likelihood uses (exact for n <= 20, AIS from the independent model
+        # above). When the model's equilibrium at T = 1 lies in states the data never visit
+        # (a second mode), AIS and these chains stay in the data's mode: then log Z by AIS
+        # falls below log_z_ti, this S below the integral's, and the held-out gain is too high
+        # (the gain with log_z_ti is recorded too).
+        e_mean = float(np.mean(model.energy(samples)))
+        r["mean_energy_samples"] = e_mean
+        r["entropy_direct_bits_per_unit"] = (e_mean + lz) / (n * np.log(2.0))
+        r["gain_bits_per_unit_ti"] = (
+            r["gain_bits_per_unit"] - (r["log_z_ti"] - lz) / np.log(2.0) / n
         )
-        r["entropy_bits_per_unit"] = float(s.s_bits[0])
-        r["entropy_err"] = float(s.s_err_bits[0])
+        r["data_mode_only"] = bool(r["log_z_ti"] - lz > 1.0)
         if kind == "k_pairwise":
             r["V"] = model.centred().V.tolist()
         res[kind] = r
@@ -164,14 +233,19 @@ def _dump(name: str, obj: dict) -> None:
 
 
 def _dataset(label: str, T: int, seed: int) -> tuple[np.ndarray, dict]:
-    """Words (T, 120) of one data set: ``m=0.5`` (a branching network) or ``null:KIND`` (a null
-    model of the m = 1.0 network's words, each subset's null built from that subset)."""
+    """Words (T, 120) of one data set: ``lif_mpred=0.8`` (a trained LIF network, see
+    acceptance_thermo_lif.py), ``m=0.5`` (a branching network, the stand-in of the first run) or
+    ``null:KIND`` (a null model of the ``NULL_BASE`` network's words, each subset's null built
+    from that subset)."""
     order = np.random.default_rng(seed).permutation(120)
+    if label.startswith("lif"):
+        X, info = lif.words(label, T, seed)
+        return X[:, order], info
     if label.startswith("m="):
         X, info = network_words(float(label[2:]), T, seed)
         return X[:, order], info
-    base, _ = network_words(NULL_BASE, T, seed)
-    return base[:, order], {"null_of": f"m={NULL_BASE}", "kind": label[5:]}
+    base, info = _dataset(NULL_BASE, T, seed)
+    return base, {"null_of": NULL_BASE, "kind": label[5:], "base": info}
 
 
 def run_network(labels: list[str], T: int, seed: int, fast: bool, method: str) -> None:
@@ -181,19 +255,40 @@ def run_network(labels: list[str], T: int, seed: int, fast: bool, method: str) -
         out: dict = {"label": label, "T": T, "seed": seed, "temperatures": TEMPS.tolist()}
         out["fit_method"] = method
         out["dynamics"], out["subsets"] = info, {}
+        print(f"{label}: {info.get('m_mr', '')}", flush=True)
         for N in NS:
             t0 = time.perf_counter()
             Y = X[:, :N]
             if label.startswith("null:"):
                 Y = idn.energy.null_words(Y, label[5:], seed=seed)
-            out["subsets"][str(N)] = analyse(*_split(Y, seed), seed, fast, method)
+            out["subsets"][str(N)] = analyse(*_split(Y, seed), seed, fast, method, maxiter=MAXITER)
             print(f"{label} N={N} done in {time.perf_counter() - t0:.0f}s", flush=True)
             _dump(f"network_{label.replace(':', '_')}", out)
 
 
-def run_images(n: int, seed: int, fast: bool) -> None:
+def run_images(
+    n: int,
+    seed: int,
+    fast: bool,
+    kinds: tuple[str, ...] = ("pairwise", "k_pairwise"),
+    sizes: tuple[int, ...] = SIZES,
+    kp_maxiter: int = 500,
+    l2_potential: float = 1e-3,
+) -> None:
+    """Image patches, MPF fits. With ``kinds=("k_pairwise",)`` the K-pairwise results of the
+    existing record are replaced (the pairwise entries kept), each fit starting from a fresh
+    pairwise fit of the same patches."""
+    f = OUT / "acceptance_thermo_images.json"
     out: dict = {"n_patches": n, "seed": seed, "temperatures": TEMPS.tolist(), "sizes": {}}
-    for size in SIZES:
+    if kinds != ("pairwise", "k_pairwise") and f.exists():
+        out = json.loads(f.read_text())
+        out["k_pairwise_rerun"] = {
+            "init": "pairwise MPF fit",
+            "maxiter": kp_maxiter,
+            "l2_potential": l2_potential,
+            "fast": fast,
+        }
+    for size in sizes:
         split = idn.data.natural_patches(
             size=size,
             n=n,
@@ -204,9 +299,18 @@ def run_images(n: int, seed: int, fast: bool) -> None:
             details=True,
         )
         t0 = time.perf_counter()
-        out["sizes"][str(size * size)] = analyse(
-            split.train.values, split.test.values, seed, fast, "mpf"
+        res = analyse(
+            split.train.values,
+            split.test.values,
+            seed,
+            fast,
+            "mpf",
+            kinds=kinds,
+            maxiter={"pairwise": 500, "k_pairwise": kp_maxiter},
+            l2_potential=l2_potential,
         )
+        old = out["sizes"].get(str(size * size), {})
+        out["sizes"][str(size * size)] = {**old, **res}
         print(f"patch {size}x{size} done in {time.perf_counter() - t0:.0f}s", flush=True)
         _dump("images", out)
 
@@ -288,14 +392,20 @@ def main() -> None:
     ap.add_argument("--fast", action="store_true", help="fewer sweeps, iterations and AIS steps")
     ap.add_argument(
         "--only",
-        default=",".join([f"m={m}" for m in MS] + [f"null:{k}" for k in NULLS]),
-        help="network: data sets, e.g. m=0.5,null:latent",
+        default=",".join(list(LIFS) + [f"null:{k}" for k in NULLS]),
+        help="network: data sets, e.g. lif_mpred=0.9,null:latent (m=0.5: branching stand-in)",
     )
+    ap.add_argument("--kinds", default="pairwise,k_pairwise", help="images: models to (re)fit")
+    ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="images: patch sizes")
+    ap.add_argument("--kp-maxiter", type=int, default=500, help="images: K-pairwise iterations")
+    ap.add_argument("--l2-potential", type=float, default=1e-3, help="images: V(K) curvature")
     a = ap.parse_args()
     if a.run == "network":
         run_network(a.only.split(","), a.T, a.seed, a.fast, a.method)
     elif a.run == "images":
-        run_images(a.patches, a.seed, a.fast)
+        kinds = tuple(a.kinds.split(","))
+        sizes = tuple(int(x) for x in a.sizes.split(","))
+        run_images(a.patches, a.seed, a.fast, kinds, sizes, a.kp_maxiter, a.l2_potential)
     elif a.run == "bench":
         run_bench(a.seed)
     else:
