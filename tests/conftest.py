@@ -1,6 +1,11 @@
-"""Test set-up: float64 JAX (exactness checks), a headless matplotlib backend."""
+"""Test set-up: float64 JAX (exactness checks), a headless matplotlib backend, and tests/ on the
+import path for the shared helpers (``faultkit``; see tests/README.md)."""
 
 import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault(

@@ -1,6 +1,31 @@
-"""The one progress bar: counts, totals and status reach rich; a disabled bar does nothing."""
+"""The one progress convention (infodyn.progress): counts, totals and status reach rich; quiet
+writes nothing; off a terminal only the log lines appear, plain; on a terminal a bar is drawn
+and removed; a stage log writes one line per stage; every long command reports through it."""
 
-from infodyn.progress import ProgressBar
+import io
+import re
+import subprocess
+import sys
+
+import pytest
+from rich.console import Console
+
+from infodyn import progress
+from infodyn.progress import ProgressBar, StageLog
+
+LINE = re.compile(r"^\d\d:\d\d:\d\d (.*)  \[\d+ s\]$")
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """The shared console replaced by one that is a terminal, writing into a buffer."""
+    buf = io.StringIO()
+    monkeypatch.setattr(progress, "_console", [Console(file=buf, force_terminal=True, width=100)])
+    return buf
+
+
+def _lines(text):
+    return [LINE.match(s).group(1) for s in text.splitlines() if s]
 
 
 def test_progress_bar_tracks_done_total_and_status():
@@ -12,7 +37,84 @@ def test_progress_bar_tracks_done_total_and_status():
     assert bar._bar is None  # closed
 
 
-def test_disabled_progress_bar_is_a_no_op():
+def test_disabled_progress_bar_is_a_no_op(capsys):
     with ProgressBar("work", 10, enabled=False) as bar:
         bar.update(done=3, status="ignored")
+        bar.log("not written")
         assert bar._bar is None
+    with StageLog(enabled=False) as log:
+        log("a stage", 0.5)
+        log.log("not written")
+    assert capsys.readouterr() == ("", "")
+
+
+def test_quiet_progress_does_not_import_rich():
+    code = (
+        "import sys\nfrom infodyn.progress import ProgressBar, StageLog\n"
+        "with ProgressBar('x', 3, enabled=False) as b:\n    b.update(done=1); b.log('no')\n"
+        "with StageLog(enabled=False) as s:\n    s('stage', 0.1)\n"
+        "assert 'rich' not in sys.modules, 'rich imported'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == proc.stderr == ""
+
+
+def test_off_a_terminal_only_plain_log_lines_reach_stderr(capsys):
+    long = "x" * 150  # not wrapped at the console's width
+    with ProgressBar("counting", 4, unit="items") as bar:
+        bar.update(done=1, status="busy")
+        bar.log("first network done")
+        bar.update(done=4)
+        bar.log(long)
+    out, err = capsys.readouterr()
+    assert out == ""  # stdout is for results
+    assert "\x1b" not in err and "counting" not in err  # no bar, no control codes
+    assert _lines(err) == ["first network done", long]
+
+
+def test_on_a_terminal_the_bar_is_drawn_and_the_lines_stay(terminal, capsys):
+    with ProgressBar("work", 4, unit="items") as bar:
+        bar.update(done=2)
+        bar.log("a line")
+    text = terminal.getvalue()
+    assert "work" in text and "2/4 items" in text and "a line" in text
+    assert capsys.readouterr() == ("", "")  # everything went through the one console
+
+
+def test_stage_log_writes_one_line_per_stage(capsys):
+    with StageLog() as log:
+        log("energy model of 8x8 patches", 0.0)
+        log("training: 1/3, rate 5.0 Hz", 1 / 3)
+        log("training: 2/3, rate 4.0 Hz", 2 / 3)
+        log("training: 3/3, rate 3.0 Hz", 1.0)
+        log("writing report.html", 1.0)
+        assert log._bar._bar.tasks[0].description == "writing report.html"
+        assert log._bar._bar.tasks[0].completed == 100
+    assert _lines(capsys.readouterr().err) == [
+        "energy model of 8x8 patches",
+        "training",
+        "writing report.html",
+    ]
+
+
+def test_stage_log_draws_its_stage_and_percentage_on_a_terminal(terminal):
+    with StageLog() as log:
+        log("training: 1/4, rate 5.0 Hz", 0.25)
+    text = terminal.getvalue()
+    assert "training: 1/4, rate 5.0 Hz" in text and "25 %" in text
+
+
+def test_simulate_to_file_reports_through_the_bar(tmp_path, terminal):
+    import numpy as np
+
+    import infodyn as idn
+    from infodyn.network.simulate import simulate_to_file
+
+    net = idn.network.LIF(n_in=4, n_rec=6, n_out=0)
+    x = np.zeros((30, 4))
+    seen = []
+    simulate_to_file(net, net.init(seed=0), x, 30, tmp_path / "a.h5", 10, progress=seen.append)
+    assert seen == [10, 20, 30] and terminal.getvalue() == ""
+    simulate_to_file(net, net.init(seed=0), x, 30, tmp_path / "b.h5", 10, progress=True)
+    assert "simulating" in terminal.getvalue() and "30/30 steps" in terminal.getvalue()

@@ -1,6 +1,7 @@
 """``infodyn channel``: a tiny end-to-end run and its bad-input path."""
 
 import json
+import re
 
 from typer.testing import CliRunner
 
@@ -16,8 +17,14 @@ def test_channel_cli_tiny_run(tmp_path):
         "n_subsets = 1\nn_shuffles = 1\nlr = 1e-3\n"
     )
     out = tmp_path / "run"
-    res = CliRunner().invoke(app, ["channel", str(cfg), "--out", str(out), "--quiet"])
+    res = CliRunner().invoke(app, ["channel", str(cfg), "--out", str(out)])
     assert res.exit_code == 0, res.output
+    # progress (infodyn.progress, not a terminal): one plain line per network on stderr
+    (line,) = res.stderr.splitlines()
+    assert re.fullmatch(
+        r"\d\d:\d\d:\d\d strength 2 seed 0: m=\S+ I=\S+ bits rate=\S+ Hz  \[\d+ s\]", line
+    ), line
+    assert res.stdout.startswith("channel: 2 networks in ") and "\x1b" not in res.output
     results = json.loads((out / "results.json").read_text())
     assert [r["condition"] for r in results["rows"]] == ["untrained", "info"]
     for key in ("mi_bits", "tc_bits", "rate_hz", "m_naive"):

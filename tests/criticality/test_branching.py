@@ -182,3 +182,15 @@ def test_without_bootstrap_there_are_no_intervals_but_an_estimate():
     act = C.simulate_branching_process(0.95, 10.0, 5_000, trials=3, seed=18)
     res = C.branching_ratio(act, n_boot=0)
     assert np.isfinite(res.m) and np.all(np.isnan(res.m_ci)) and res.n_boot == 0
+
+
+def test_branching_fit_at_grid_edge_is_not_meaningful():
+    from infodyn.criticality import branching_ratio
+
+    rng = np.random.default_rng(0)
+    a = rng.poisson(5.0, size=(1, 4000)).astype(float)
+    a[0, 1::2] = 0.0  # alternating: r_1 < 0, decay faster than one bin
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = branching_ratio(a, method="mr", n_boot=0, kmax=20)
+    assert not res.meaningful and np.isnan(res.m)

@@ -95,6 +95,16 @@ def test_pipeline_end_to_end_through_the_cli(tmp_path, report_checks):
     )
     assert res.returncode == 0, res.stderr[-3000:]
     assert "4x4 patches:" in res.stdout and "report:" in res.stdout
+    # the stage log (infodyn.progress, not a terminal): one plain line per stage on stderr
+    stages = [ln[9:].rsplit("  [", 1)[0] for ln in res.stderr.splitlines() if ln.endswith(" s]")]
+    assert stages == [
+        "energy model of 4x4 patches",
+        "analysing the untrained network",
+        "training",
+        "analysing the trained network",
+        "writing report.html",
+    ], res.stderr[-3000:]
+    assert "\x1b" not in res.stderr
     for name in (
         "config.json",
         "results.json",

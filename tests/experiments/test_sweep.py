@@ -190,3 +190,10 @@ def test_cli_sweep_bad_input(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "cannot reach the Dask scheduler" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_run_sweep_refuses_batch_0(tmp_path):
+    from infodyn.experiments.sweep import run_sweep
+
+    with pytest.raises(InputError, match="batch_size"):
+        run_sweep("simulate", {}, {"network.rec_scale": [1.0]}, tmp_path, batch_size=0)

@@ -107,3 +107,22 @@ def test_nsb_beats_plugin_when_undersampled_and_handles_huge_alphabets():
     assert np.isfinite(float(h)) and float(h) > float(entropy(words))
     with pytest.raises(Exception, match="alphabet"):
         entropy_from_counts([1, 1, 1], "nsb", alphabet_size=2)
+
+
+def test_values_of_one_sample_warn():
+    from infodyn.information import (
+        UndersampledWarning,
+        entropy,
+        mutual_information,
+        transfer_entropy,
+    )
+
+    calls = [
+        lambda: entropy(np.array([[1, 0]])),
+        lambda: entropy(np.array([[1, 0]]), estimator="nsb"),
+        lambda: mutual_information(np.array([[1]]), np.array([[0]])),
+        lambda: transfer_entropy(np.array([0, 1]), np.array([1, 0])),
+    ]
+    for call in calls:
+        with pytest.warns(UndersampledWarning, match="only 1 sample"):
+            call()

@@ -20,26 +20,10 @@ from infodyn.learning import (
 from infodyn.learning.losses import LossTerm
 
 
-def max_rel(a, b):
-    a, b = np.asarray(a), np.asarray(b)
-    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
-
-
 def cosine(a, b):
     a = np.concatenate([np.ravel(a[k]) for k in ("w_in", "w_rec")])
     b = np.concatenate([np.ravel(b[k]) for k in ("w_in", "w_rec")])
     return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
-
-
-def _data(n_in, n_out, steps=80, batch=3, seed=0, onehot=False):
-    rng = np.random.default_rng(seed)
-    x = (rng.random((batch, steps, n_in)) < 0.15).astype(float)
-    if onehot:
-        tgt = np.zeros((batch, steps, n_out))
-        tgt[:, steps // 2 :, 0] = 1.0 / (steps - steps // 2)
-    else:
-        tgt = np.sin(np.arange(steps) / 7.0)[None, :, None] * np.ones((batch, 1, n_out))
-    return x, tgt
 
 
 CONFIGS = {
@@ -89,11 +73,11 @@ def _net(cfg):
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_eprop_equals_stopgrad_bptt_and_readout_equals_bptt(name):
+def test_eprop_equals_stopgrad_bptt_and_readout_equals_bptt(name, max_rel, spike_input):
     cfg, loss, onehot = CONFIGS[name]
     net = _net(cfg)
     params = net.init(seed=1)
-    x, tgt = _data(net.n_in, net.n_out, onehot=onehot)
+    x, tgt = spike_input(net.n_in, net.n_out, onehot=onehot)
     e = evaluate(net, params, x, tgt, loss, method="eprop", precision="float64")
     s = evaluate(net, params, x, tgt, loss, method="bptt_stopgrad", precision="float64")
     b = evaluate(net, params, x, tgt, loss, method="bptt", precision="float64")
@@ -120,11 +104,11 @@ def test_eprop_equals_stopgrad_bptt_and_readout_equals_bptt(name):
     assert max_rel(r.grads["w_in"], e.grads["w_in"]) > 1e-3  # but the hidden ones do
 
 
-def test_no_recurrence_detached_reset_equals_bptt_and_kept_reset_differs():
+def test_no_recurrence_detached_reset_equals_bptt_and_kept_reset_differs(max_rel, spike_input):
     net = idn.network.LIF(n_in=6, n_rec=10, n_out=1, in_scale=4.0, n_ref=0)
     params = net.init(seed=2)
     params["w_rec"] = np.zeros_like(params["w_rec"])
-    x, tgt = _data(net.n_in, net.n_out, steps=100)
+    x, tgt = spike_input(net.n_in, net.n_out, steps=100)
     e = evaluate(net, params, x, tgt, "mse", method="eprop", precision="float64")
     d = evaluate(net, params, x, tgt, "mse", method="bptt", reset="detach", precision="float64")
     k = evaluate(net, params, x, tgt, "mse", method="bptt", reset="through", precision="float64")
@@ -183,7 +167,7 @@ def _window(
 
 
 @pytest.mark.parametrize("adaptive", [True, False])
-def test_online_windows_sum_to_the_sequence_gradient(adaptive):
+def test_online_windows_sum_to_the_sequence_gradient(adaptive, max_rel, spike_input):
     """Traces carried across windows: the window gradients of an online loss add up exactly
     (LIF: also across the chunks of the chunked accumulation, CHUNK = 50 > window)."""
     from infodyn.learning.eprop import zero_carry
@@ -199,7 +183,7 @@ def test_online_windows_sum_to_the_sequence_gradient(adaptive):
         n_alif=4 if adaptive else 0,
     )
     params = {k: jax.numpy.asarray(v) for k, v in net.init(seed=4).items()}
-    x, tgt = _data(net.n_in, net.n_out, steps=120, batch=2)
+    x, tgt = spike_input(net.n_in, net.n_out, steps=120, batch=2)
     xt, tt = np.swapaxes(x, 0, 1), np.swapaxes(tgt, 0, 1)
     full, *_ = _window(net, params, "mse", xt, tt, filtered=True)
     k = zero_carry(2, 5, 8, 1, np.float64, net.n_adaptive, True)
@@ -213,25 +197,11 @@ def test_online_windows_sum_to_the_sequence_gradient(adaptive):
         assert max_rel(total[key], full[key]) <= 1e-10
 
 
-def test_alif_rate_losses_without_readout_equal_stopgrad_bptt():
+def test_alif_rate_losses_without_readout_equal_stopgrad_bptt(alif_rate_case, max_rel):
     """ALIF traces on the unfiltered path (no readout term: the deck's rate and variance
     losses), across a chunk boundary (130 steps: chunks of 50, 50 and 30)."""
-    from infodyn.learning import UnitRateTarget
-
-    net = idn.network.ALIF(
-        n_in=6,
-        n_rec=10,
-        n_out=1,
-        n_ref=1,
-        rec_scale=2.0,
-        in_scale=3.0,
-        tau_a=60.0,
-        beta_a=0.05,
-        n_alif=6,
-    )
+    net, x, tgt, loss = alif_rate_case
     params = net.init(seed=2)
-    x, tgt = _data(net.n_in, net.n_out, steps=130)
-    loss = UnitRateTarget(r0_hz=20.0, weight=1e-3) + PopulationRateVariance(weight=1e-6)
     e = evaluate(net, params, x, tgt, loss, method="eprop", precision="float64")
     s = evaluate(net, params, x, tgt, loss, method="bptt_stopgrad", precision="float64")
     assert 0.02 < e.activity.mean() / net.n_rec < 0.5
@@ -241,13 +211,13 @@ def test_alif_rate_losses_without_readout_equal_stopgrad_bptt():
 
 
 @pytest.mark.parametrize("method", ["bptt", "bptt_stopgrad"])
-def test_checkpointed_bptt_equals_plain_bptt(method):
+def test_checkpointed_bptt_equals_plain_bptt(method, max_rel, spike_input):
     """Rematerialised chunks (T = 80: eight chunks of 9 steps and a remainder of 8) give the
     gradients of the plain scan."""
     cfg, loss, onehot = CONFIGS["alif"]
     net = _net(cfg)
     params = net.init(seed=3)
-    x, tgt = _data(net.n_in, net.n_out, onehot=onehot)
+    x, tgt = spike_input(net.n_in, net.n_out, onehot=onehot)
     a = evaluate(net, params, x, tgt, loss, method=method, precision="float64")
     b = evaluate(net, params, x, tgt, loss, method=method, precision="float64", remat=False)
     assert a.loss == pytest.approx(b.loss, rel=1e-13)
@@ -257,14 +227,14 @@ def test_checkpointed_bptt_equals_plain_bptt(method):
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_lookahead_readout_filter_equals_carried_filtered_traces(name):
+def test_lookahead_readout_filter_equals_carried_filtered_traces(name, max_rel, spike_input):
     """The two exact readout filters agree: ``G`` filtered backwards from the recorded readout
     error (one window = the sequence) and per-synapse ``ebar`` carried forward (online), across
     chunk boundaries (130 steps), with ALIF threshold traces and a two-pass loss."""
     kwargs, loss, onehot = CONFIGS[name]
     net = _net(kwargs)
     params = {k: jax.numpy.asarray(v) for k, v in net.init(seed=3).items()}
-    x, tgt = _data(net.n_in, net.n_out, steps=130, onehot=onehot)
+    x, tgt = spike_input(net.n_in, net.n_out, steps=130, onehot=onehot)
     xt, tt = np.swapaxes(x, 0, 1), np.swapaxes(tgt, 0, 1)
     out = {}
     for ahead in (True, False):
@@ -274,7 +244,7 @@ def test_lookahead_readout_filter_equals_carried_filtered_traces(name):
         assert max_rel(out[True][key], out[False][key]) <= 1e-12
 
 
-def test_lookahead_first_pass_replays_the_same_trajectory_in_float32():
+def test_lookahead_first_pass_replays_the_same_trajectory_in_float32(max_rel, spike_input):
     """The look-ahead filter is exact only if its first (readout-error) pass sees the spikes of
     the main pass: compiled separately, the two must agree bitwise (float32, 400 steps)."""
     import jax.numpy as jnp
@@ -285,7 +255,7 @@ def test_lookahead_first_pass_replays_the_same_trajectory_in_float32():
 
     net = idn.network.LIF(n_in=20, n_rec=64, n_out=2, in_scale=3.0, rec_scale=2.0)
     params = {k: jnp.asarray(v, jnp.float32) for k, v in net.init(seed=5).items()}
-    x, tgt = _data(net.n_in, net.n_out, steps=400, batch=4)
+    x, tgt = spike_input(net.n_in, net.n_out, steps=400, batch=4)
     xt, tt = (jnp.asarray(np.swapaxes(a, 0, 1), jnp.float32) for a in (x, tgt))
     loss = as_loss("mse")
     state0 = zero_carry(4, net.n_in, net.n_rec, net.n_out, jnp.float32, 0, False).state
@@ -320,12 +290,12 @@ def test_lookahead_first_pass_replays_the_same_trajectory_in_float32():
         assert max_rel(g_look[key], g_car[key]) <= 1e-5
 
 
-def test_lookahead_refuses_a_carry_with_filtered_traces():
+def test_lookahead_refuses_a_carry_with_filtered_traces(spike_input):
     """A look-ahead window starts a sequence: silently dropping carried filtered traces would
     lose their contribution, so such a carry is refused."""
     net = idn.network.LIF(n_in=3, n_rec=4, n_out=1)
     params = {k: jax.numpy.asarray(v) for k, v in net.init(seed=0).items()}
-    x, tgt = _data(3, 1, steps=10, batch=2)
+    x, tgt = spike_input(3, 1, steps=10, batch=2)
     with pytest.raises(ValueError, match="lookahead"):
         _window(
             net,
@@ -355,7 +325,7 @@ class SquaredMeanReadout(LossTerm):
         return (jax.numpy.mean(stats) / n_steps - self.c0) ** 2
 
 
-def test_nonlinear_readout_term_and_all_adaptive_alif_equal_stopgrad_bptt():
+def test_nonlinear_readout_term_and_all_adaptive_alif_equal_stopgrad_bptt(max_rel, spike_input):
     """The look-ahead pass of its own (a readout term with a nonlinear reduction, beside a
     two-pass rate term) on an ALIF network whose every unit adapts, across chunk boundaries."""
     net = idn.network.ALIF(
@@ -371,7 +341,7 @@ def test_nonlinear_readout_term_and_all_adaptive_alif_equal_stopgrad_bptt():
     )
     assert net.n_adaptive == net.n_rec
     params = net.init(seed=6)
-    x, tgt = _data(net.n_in, net.n_out, steps=130)
+    x, tgt = spike_input(net.n_in, net.n_out, steps=130)
     loss = (
         MeanSquaredError()
         + SquaredMeanReadout(weight=2.0)
@@ -384,7 +354,7 @@ def test_nonlinear_readout_term_and_all_adaptive_alif_equal_stopgrad_bptt():
         assert max_rel(e.grads[key], b.grads[key]) <= 1e-10, key
 
 
-def test_unfiltered_readout_signal_is_exact_only_without_readout_memory():
+def test_unfiltered_readout_signal_is_exact_only_without_readout_memory(max_rel, spike_input):
     """``filter_readout=False`` drops the kappa filter from the readout's learning signal: exact
     when the readout has no memory (tau_out -> 0, kappa = 0), different when it has."""
     grads = {}
@@ -393,7 +363,7 @@ def test_unfiltered_readout_signal_is_exact_only_without_readout_memory():
             n_in=6, n_rec=10, n_out=2, rec_scale=2.0, in_scale=3.0, tau_out=tau_out
         )
         params = net.init(seed=7)
-        x, tgt = _data(net.n_in, net.n_out, steps=90)
+        x, tgt = spike_input(net.n_in, net.n_out, steps=90)
         grads[tau_out] = [
             gradients(
                 net, params, x, tgt, "mse", method="eprop", filter_readout=f, precision="float64"

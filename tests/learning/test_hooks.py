@@ -144,3 +144,76 @@ def test_a_view_hook_needs_whole_sequence_updates():
             TrainOptions(online_window=10),
             hooks=(lif_adaptation_hook(LIFAdaptationConfig()),),
         )
+
+
+def _hooked_trainer(patience: int) -> Trainer:
+    net = idn.network.LIF(**NET)
+    cfg = LIFAdaptationConfig(target_rate_hz=10.0, window_ms=10.0)
+    hooks = (
+        lif_adaptation_hook(cfg, every=2, precision="float64"),
+        metric_hook("flat", lambda info: 1.0),  # improves once, then never
+        early_stopping("flat", patience=patience),
+        early_stopping("loss", patience=50),
+    )
+    opts = TrainOptions(lr=1e-2, precision="float64", checkpoint_every=10**6)
+    return Trainer(net, TASK, UnitRateTarget(r0_hz=5.0, weight=1e-2), opts, hooks=hooks)
+
+
+def _without_seconds(history):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in history]
+
+
+def _assert_same_state(a: Trainer, b: Trainer) -> None:
+    for k in ("w_in", "w_rec", "w_out"):
+        np.testing.assert_array_equal(np.asarray(a.state.params[k]), np.asarray(b.state.params[k]))
+    assert _without_seconds(a.state.history) == _without_seconds(b.state.history)
+    assert (a.state.iteration, a.state.stop) == (b.state.iteration, b.state.stop)
+    (ad_a, _, es_a, loss_a), (ad_b, _, es_b, loss_b) = a.state.hook_states, b.state.hook_states
+    assert es_a == es_b and loss_a == loss_b  # EarlyStoppingState: Python float and int
+    assert type(es_b.best) is float and type(es_b.wait) is int
+    assert ad_a.keys() == ad_b.keys()
+    for k in ad_a:
+        np.testing.assert_array_equal(ad_a[k], ad_b[k])
+        assert np.asarray(ad_a[k]).dtype == np.asarray(ad_b[k]).dtype
+
+
+@pytest.mark.parametrize("crash_at", [1, 3])
+def test_resume_restores_hook_states_exactly(tmp_path, crash_at):
+    """Training 6 iterations in one go == training ``crash_at``, a new trainer, resuming to 6:
+    the same weights, history and hook states (the adaptation state and both early stops)."""
+    full = _hooked_trainer(patience=10)
+    full.fit(6)
+    assert int(full.state.hook_states[0]["n_updates"]) == 3  # the adaptation did run
+    part = _hooked_trainer(patience=10)
+    part.fit(crash_at, out=tmp_path)
+    resumed = _hooked_trainer(patience=10)
+    resumed.fit(6, out=tmp_path, resume=True)
+    _assert_same_state(full, resumed)
+
+
+def test_resume_keeps_an_early_stop_where_it_was():
+    """``flat`` improves at iteration 1 and never again: patience 3 stops after iteration 4,
+    also when the run is resumed from iteration 2 (a fresh early-stop state would wait until
+    iteration 6), and a run that stopped stays stopped when resumed."""
+    import tempfile
+
+    full = _hooked_trainer(patience=3)
+    full.fit(10)
+    assert full.state.iteration == 4 and full.state.stop
+    with tempfile.TemporaryDirectory() as d:
+        _hooked_trainer(patience=3).fit(2, out=d)
+        resumed = _hooked_trainer(patience=3)
+        resumed.fit(10, out=d, resume=True)
+        _assert_same_state(full, resumed)
+        again = _hooked_trainer(patience=3)
+        again.fit(10, out=d, resume=True)  # the checkpoint of the stopped run
+        _assert_same_state(full, again)
+
+
+def test_resume_with_other_hooks_is_refused(tmp_path):
+    _hooked_trainer(patience=3).fit(1, out=tmp_path)
+    net = idn.network.LIF(**NET)
+    opts = TrainOptions(lr=1e-2, precision="float64")
+    other = Trainer(net, TASK, UnitRateTarget(r0_hz=5.0), opts, hooks=(early_stopping("loss"),))
+    with pytest.raises(idn.InputError, match="hook states do not match"):
+        other.fit(2, out=tmp_path, resume=True)

@@ -15,18 +15,6 @@ from infodyn.learning import (
 from infodyn.network.sparse import SparseWeights
 
 
-def max_rel(a, b):
-    a, b = np.asarray(a), np.asarray(b)
-    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
-
-
-def _data(n_in, n_out, steps=90, batch=2, seed=0):
-    rng = np.random.default_rng(seed)
-    x = (rng.random((batch, steps, n_in)) < 0.15).astype(float)
-    tgt = np.sin(np.arange(steps) / 7.0)[None, :, None] * np.ones((batch, 1, n_out))
-    return x, tgt
-
-
 def _sparse_params(net, seed, p=0.4):
     """Dense init with about 60 % of the recurrent synapses removed, and its sparse twin."""
     params = net.init(seed=seed)
@@ -59,14 +47,14 @@ LOSS = (
 
 
 @pytest.mark.parametrize("name", sorted(NETS))
-def test_sparse_eprop_equals_stopgrad_bptt_and_dense_masked(name):
+def test_sparse_eprop_equals_stopgrad_bptt_and_dense_masked(name, max_rel, spike_input):
     """Refractory LIF / ALIF, readout filter by look-ahead, a two-pass loss; every method's
     sparse gradient is a SparseWeights of the same pattern equal to the dense one at it (full
     BPTT, the slowest to compile, on LIF only)."""
     net = NETS[name]()
     dense, sparse = _sparse_params(net, seed=1)
     w = sparse["w_rec"]
-    x, tgt = _data(net.n_in, net.n_out)
+    x, tgt = spike_input(net.n_in, net.n_out, steps=90, batch=2)
     ev = {}
     for method in ("eprop", "bptt_stopgrad") + (("bptt",) if name == "lif" else ()):
         d = evaluate(net, dense, x, tgt, LOSS, method=method, precision="float64")
@@ -91,7 +79,7 @@ def test_sparse_eprop_equals_stopgrad_bptt_and_dense_masked(name):
 
 
 @pytest.mark.parametrize("name", sorted(NETS))
-def test_sparse_online_windows_with_filtered_traces(name):
+def test_sparse_online_windows_with_filtered_traces(name, max_rel, spike_input):
     """Online e-prop on sparse weights (carried per-synapse ``ebar`` and ALIF ``eps``, windows of
     40 steps across chunks) sums to the one-window gradient and equals the dense windows."""
     from infodyn.learning.eprop import eprop_window, zero_carry
@@ -100,7 +88,7 @@ def test_sparse_online_windows_with_filtered_traces(name):
 
     net = NETS[name]()
     dense, sparse = _sparse_params(net, seed=4)
-    x, tgt = _data(net.n_in, net.n_out, steps=120)
+    x, tgt = spike_input(net.n_in, net.n_out, steps=120, batch=2)
     xt, tt = np.swapaxes(x, 0, 1), np.swapaxes(tgt, 0, 1)
     lossc, beta = as_loss("mse"), jnp.asarray(net.beta_vector(), jnp.float64)
 
@@ -142,22 +130,10 @@ def test_sparse_online_windows_with_filtered_traces(name):
     assert max_rel(out["sparse"]["w_in"], out["dense"]["w_in"]) <= 1e-12
 
 
-def test_sparse_alif_rate_losses_equal_stopgrad_bptt():
+def test_sparse_alif_rate_losses_equal_stopgrad_bptt(alif_rate_case, max_rel):
     """The deck's rate and variance losses (no readout) on sparse ALIF, 130 steps (chunks)."""
-    net = idn.network.ALIF(
-        n_in=6,
-        n_rec=10,
-        n_out=1,
-        n_ref=1,
-        rec_scale=2.0,
-        in_scale=3.0,
-        tau_a=60.0,
-        beta_a=0.05,
-        n_alif=6,
-    )
+    net, x, tgt, loss = alif_rate_case
     _, sparse = _sparse_params(net, seed=2, p=0.5)
-    x, tgt = _data(net.n_in, net.n_out, steps=130)
-    loss = UnitRateTarget(r0_hz=20.0, weight=1e-3) + PopulationRateVariance(weight=1e-6)
     e = evaluate(net, sparse, x, tgt, loss, method="eprop", precision="float64")
     s = evaluate(net, sparse, x, tgt, loss, method="bptt_stopgrad", precision="float64")
     assert np.max(np.abs(np.asarray(s.grads["w_rec"].values))) > 0
@@ -165,13 +141,13 @@ def test_sparse_alif_rate_losses_equal_stopgrad_bptt():
     assert max_rel(e.grads["w_in"], s.grads["w_in"]) <= 1e-10
 
 
-def test_sparse_gradient_of_autapse_in_the_pattern_is_zero():
+def test_sparse_gradient_of_autapse_in_the_pattern_is_zero(spike_input):
     net = NETS["lif"]()
     dense, _ = _sparse_params(net, seed=3)
     w = dense["w_rec"].copy()
     w[0, 0] = 0.1  # an autapse stored in the pattern: the model forbids it, no gradient
     sp = SparseWeights.from_dense(w)
-    x, tgt = _data(net.n_in, net.n_out)
+    x, tgt = spike_input(net.n_in, net.n_out, steps=90, batch=2)
     g = evaluate(net, {**dense, "w_rec": sp}, x, tgt, "mse", precision="float64").grads["w_rec"]
     assert float(g.mask_dense(np.eye(net.n_rec)) @ np.abs(np.asarray(g.values))) == 0.0
 
@@ -322,10 +298,10 @@ def test_train_cli_trains_and_resumes_a_sparse_network(tmp_path):
         assert not np.array_equal(data["param_w_rec.values"], values2)
 
 
-def test_sparse_input_weights_are_refused_with_one_line():
+def test_sparse_input_weights_are_refused_with_one_line(spike_input):
     net = NETS["lif"]()
     dense, sparse = _sparse_params(net, seed=1)
-    x, tgt = _data(net.n_in, net.n_out)
+    x, tgt = spike_input(net.n_in, net.n_out, steps=90, batch=2)
     bad = {**sparse, "w_in": SparseWeights.from_dense(dense["w_in"])}
     with pytest.raises(idn.errors.InputError, match="dense"):
         evaluate(net, bad, x, tgt, "mse", precision="float64")

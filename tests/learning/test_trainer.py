@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import infodyn as idn
+from infodyn.errors import InputError
 from infodyn.experiments.hooks import branching_estimate
 from infodyn.learning import UnitRateTarget
 from infodyn.learning.tasks import EvidenceAccumulation, PatternGeneration, RateTask
@@ -286,3 +287,28 @@ def test_pattern_generation_example_config_learns(seed):
     hist = Trainer(net, task, cfg.build_loss(), opts).fit(cfg.training.iterations)
     mse = [r["loss_mse"] for r in hist]
     assert mse[0] / np.mean(mse[-10:]) >= 10.0
+
+
+def test_declared_choices_are_checked():
+    from infodyn.learning.registry import build_loss
+    from infodyn.learning.trainer import TrainOptions
+
+    for field in ("optimizer", "method", "feedback", "reset", "precision"):
+        with pytest.raises(InputError, match=f"TrainOptions.{field} must be one of"):
+            TrainOptions(**{field: "foo"})
+    for weight in (float("nan"), float("inf"), "x"):
+        with pytest.raises(InputError, match="weight of loss term"):
+            build_loss([{"kind": "mse", "weight": weight}])
+
+
+def test_corrupt_checkpoint_is_an_input_error(tmp_path):
+    from infodyn.learning.tasks import PatternGeneration
+    from infodyn.network import LIF
+
+    net = LIF(n_in=2, n_rec=4, n_out=1)
+    trainer = Trainer(net, PatternGeneration(n_in=2, n_steps=10), "mse", TrainOptions())
+    ck = tmp_path / "checkpoint.npz"
+    trainer.save_checkpoint(ck)
+    ck.write_bytes(ck.read_bytes()[:50])
+    with pytest.raises(InputError, match="checkpoint.npz: cannot read this checkpoint"):
+        trainer.load_checkpoint(ck)

@@ -30,13 +30,11 @@ def demo(
 def run_with_progress(
     cfg: Any, out: Path, command: str, resume: bool = False, again: str | None = None
 ) -> dict[str, Any]:
-    """Run the pipeline with a live stage line, bar and elapsed time; print the summary.
+    """Run the pipeline with its stage log (:class:`infodyn.progress.StageLog`: a line per stage
+    and a bar on stderr); print the summary.
 
     SIGINT/SIGTERM stop it after the current step (:mod:`infodyn.experiments.interrupt`);
     ``again`` is the command line that resumes it."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.pipeline import run_pipeline, summary_lines
     from infodyn.experiments.preflight import check_pipeline_memory
@@ -45,29 +43,9 @@ def run_with_progress(
     check_pipeline_memory(cfg)  # refuse before the progress display starts: one clean line
     RunDir(out)
 
-    console = Console(stderr=True)
     t0 = time.perf_counter()
-    with (
-        graceful(resume=again),
-        Progress(
-            TextColumn("[bold blue]{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as bar,
-    ):
-        task = bar.add_task("starting", total=1.0)
-        last = {"stage": None}
-
-        def progress(stage: str, fraction: float) -> None:
-            key = stage.split(" ")[0] + (stage.split(":")[0] if ":" in stage else stage)
-            if key != last["stage"] and not stage.startswith("training"):
-                console.log(f"{stage}  [{time.perf_counter() - t0:.0f} s]")
-            last["stage"] = key
-            bar.update(task, description=stage, completed=fraction)
-
-        results = run_pipeline(cfg, out, progress=progress, command=command, resume=resume)
+    with graceful(resume=again):
+        results = run_pipeline(cfg, out, progress=True, command=command, resume=resume)
     for line in summary_lines(results):
         typer.echo(line)
     typer.echo(f"report: {Path(out) / 'report.html'}  ({time.perf_counter() - t0:.0f} s)")

@@ -36,12 +36,11 @@ def sweep(
     from infodyn.experiments.config import read_toml
     from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.sweep import parse_grid, run_sweep
-    from infodyn.progress import ProgressBar
 
     base = read_toml(config)
     parsed = parse_grid(grid)
     again = shlex.join(["infodyn", *sys.argv[1:]]) + " (the same command)"
-    with graceful(resume=again), ProgressBar("sweep", None, unit="tasks") as bar:
+    with graceful(resume=again):
         result = run_sweep(
             command,
             base,
@@ -54,7 +53,7 @@ def sweep(
             batch_size=batch,
             connect_timeout=connect_timeout,
             metric=metric,
-            progress=lambda done, total: bar.update(done=done, total=total),
+            progress=True,
         )
     typer.echo(
         f"sweep of {result.n_points} points: {result.n_ran} ran, {result.n_skipped} done "

@@ -88,10 +88,13 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")
 
 
-def to_jsonable(obj: Any) -> Any:
-    """Convert NumPy/JAX scalars and arrays inside ``obj`` to plain Python; NaN/inf become None."""
+def to_jsonable(obj: Any, keep_nonfinite: bool = False) -> Any:
+    """Convert NumPy/JAX scalars and arrays and paths inside ``obj`` to plain Python; NaN/inf
+    become None (``keep_nonfinite=True``: stay floats, for files that must give them back).
+
+    The package's one JSON-safe conversion: every JSON file infodyn writes goes through it."""
     text = json.dumps(obj, default=_json_default)
-    return json.loads(text, parse_constant=lambda _: None)
+    return json.loads(text) if keep_nonfinite else json.loads(text, parse_constant=lambda _: None)
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> Path:

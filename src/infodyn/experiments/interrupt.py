@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from infodyn.data.atomic import to_jsonable, write_text
 from infodyn.errors import InputError
 
 _state: dict[str, Any] = {"active": False, "signal": None}
@@ -146,10 +147,8 @@ class StepJournal:
 
     def put(self, step: str, result: Any) -> Any:
         """Record ``step``'s ``result`` (NaN kept as NaN) and return it."""
-        from infodyn.data.atomic import _json_default, write_text
-
         self.steps[step] = result
-        text = json.dumps({"config": self.digest, "steps": self.steps}, default=_json_default)
+        text = json.dumps(to_jsonable({"config": self.digest, "steps": self.steps}, True))
         write_text(self.path, text)
         return result
 

@@ -11,7 +11,6 @@ import numpy as np
 from infodyn.errors import InputError
 from infodyn.experiments.config import SimulateConfig, make_input
 from infodyn.experiments.rundir import RunDir
-from infodyn.progress import ProgressBar
 
 
 def run_simulation(
@@ -31,17 +30,16 @@ def run_simulation(
     t0 = time.perf_counter()
     spikes_path = run.file("spikes.h5")
     if engine == "event":
-        with ProgressBar("simulating", cfg.input.n_steps, enabled=progress, unit="steps") as bar:
-            simulate_to_file(
-                net,
-                params,
-                x,
-                cfg.input.n_steps,
-                spikes_path,
-                chunk_steps=cfg.simulation.chunk_steps,
-                progress=lambda done: bar.update(done=done),
-                metadata={"seed": cfg.simulation.seed},
-            )
+        simulate_to_file(
+            net,
+            params,
+            x,
+            cfg.input.n_steps,
+            spikes_path,
+            chunk_steps=cfg.simulation.chunk_steps,
+            progress=progress,
+            metadata={"seed": cfg.simulation.seed},
+        )
         spikes = spikes_path  # not loaded back: results and figures stream the file
     else:
         trace = simulate(

@@ -56,6 +56,7 @@ from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-expo
 )
 from infodyn.experiments.rundir import RunDir
 from infodyn.experiments.simulate_batch import batch_signature, simulate_batch  # noqa: F401
+from infodyn.progress import ProgressBar
 
 DONE_MARKER = "DONE.json"
 ATTEMPTS_LOG = "attempts.jsonl"
@@ -228,7 +229,7 @@ def run_sweep(
     batch_size: int = 1,
     connect_timeout: float = 10.0,
     metric: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: bool | Callable[[int, int], None] | None = None,
 ) -> SweepResult:
     """Run ``command`` at every grid point on Dask; see the module docstring.
 
@@ -241,7 +242,8 @@ def run_sweep(
     scheduler : address of an existing Dask scheduler; None starts a local cluster.
     retries : how often Dask reruns a point that raised before it counts as failed.
     batch_size : > 1 batches compatible small networks with ``vmap`` inside a worker.
-    progress : called as ``progress(finished, total)`` after each finished task.
+    progress : True for the bar of :mod:`infodyn.progress` (tasks finished), or a callable
+        ``progress(finished, total)`` called after each finished task.
     """
     from infodyn.experiments import interrupt
 
@@ -277,7 +279,11 @@ def run_sweep(
     t0 = time.perf_counter()
     if pending:
         tasks = make_tasks(spec, pending, batch_size)
-        with dask_client(scheduler, n_workers, connect_timeout) as client:
+        report = progress if callable(progress) else None
+        with (
+            dask_client(scheduler, n_workers, connect_timeout) as client,
+            ProgressBar("sweep", len(tasks), enabled=progress is True, unit="tasks") as bar,
+        ):
             futures = {}
             for task in tasks:
                 if len(task) == 1:
@@ -329,8 +335,9 @@ def run_sweep(
                             }
                         )
                 done += 1
-                if progress is not None:
-                    progress(done, len(futures))
+                bar.update(done=done)
+                if report is not None:
+                    report(done, len(futures))
         if scheduler is None:
             remove_temporaries(out)  # the local workers are gone: nothing writes there now
         for p in pending:  # points a worker finished after an interrupt stopped the loop

@@ -17,8 +17,8 @@ Metrics per iteration: the loss and each term, the mean rate (Hz), the gradient 
 task's own metrics (for example the error rate) and those of the ``hooks``
 (:mod:`infodyn.learning.hooks`: extra metrics such as a branching ratio, adaptation steps beside
 gradient descent, early stop). Checkpoints (``checkpoint.npz``, written atomically with
-``metrics.json``) hold the weights, the optimizer state, the feedback matrix and the iteration;
-``resume=True`` continues from them (hook states start afresh).
+``metrics.json``) hold the weights, the optimizer state, the feedback matrix, the iteration, the
+hooks' states and whether a hook asked to stop; ``resume=True`` continues from them exactly.
 
 Sparse recurrent weights (``params["w_rec"]`` a :class:`~infodyn.network.sparse.SparseWeights`)
 train unchanged: the optimizer sees only the synapse values (the pattern is the mask), Dale's
@@ -404,6 +404,11 @@ class Trainer:
         if st.feedback is not None:
             arrays["feedback"] = np.asarray(st.feedback)
         arrays["iteration"] = np.asarray(st.iteration)
+        arrays["stop"] = np.asarray(st.stop)
+        for j, hs in enumerate(st.hook_states):
+            leaves = jax.tree_util.tree_leaves(hs)
+            arrays[f"hook_{j}_n"] = np.asarray(len(leaves))
+            arrays.update({f"hook_{j}_{i}": np.asarray(v) for i, v in enumerate(leaves)})
         arrays["options"] = np.asarray(json.dumps(asdict(self.opt)))
         write_json(path.with_name("metrics.json"), st.history)
         return save_npz(path, **arrays)
@@ -423,6 +428,8 @@ class Trainer:
             opt_state = jax.tree_util.tree_unflatten(treedef, leaves)
             feedback = np.asarray(data["feedback"]) if "feedback" in data else None
             iteration = int(data["iteration"])
+            stop = bool(data["stop"]) if "stop" in data else False
+            hook_states = self._load_hook_states(data, params, path)
         self.net.validate_params(params)
         history: list[dict[str, Any]] = []
         metrics = path.with_name("metrics.json")
@@ -430,6 +437,38 @@ class Trainer:
             with reading(metrics, "metrics file", advice):
                 rows = json.loads(metrics.read_text())
                 history = [r for r in rows if r["iteration"] <= iteration]
-        self.state = TrainState(
-            params, opt_state, feedback, iteration, history, self._init_hooks(params)
-        )
+        self.state = TrainState(params, opt_state, feedback, iteration, history, hook_states, stop)
+
+    def _load_hook_states(self, data: Any, params: dict[str, Any], path: Path) -> tuple[Any, ...]:
+        """The hooks' states kept in checkpoint ``data``, each rebuilt on the structure (and leaf
+        types) of a fresh ``init``; a checkpoint written without hook states (by a trainer
+        without hooks) gives fresh ones."""
+        fresh = self._init_hooks(params)
+        if not any(k.startswith("hook_") for k in data.files):
+            return fresh
+        states = []
+        for j, init in enumerate(fresh):
+            leaves, treedef = jax.tree_util.tree_flatten(init)
+            key = f"hook_{j}_n"
+            if key not in data or int(data[key]) != len(leaves):
+                raise InputError(
+                    f"{path}: the checkpoint's hook states do not match the hooks of this "
+                    f"trainer (hook {j}); resume with the hooks it was trained with"
+                )
+            stored = [_like(old, data[f"hook_{j}_{i}"]) for i, old in enumerate(leaves)]
+            states.append(jax.tree_util.tree_unflatten(treedef, stored))
+        if f"hook_{len(fresh)}_n" in data:
+            raise InputError(
+                f"{path}: the checkpoint holds the states of more hooks than this trainer has; "
+                "resume with the hooks it was trained with"
+            )
+        return tuple(states)
+
+
+def _like(old: Any, value: np.ndarray) -> Any:
+    """Stored ``value`` as the kind of leaf ``old`` is: a Python scalar, a JAX or NumPy array."""
+    if isinstance(old, (bool, int, float, complex, np.generic)):
+        return type(old)(value.item())
+    if isinstance(old, jax.Array):
+        return jnp.asarray(value)
+    return np.asarray(value)

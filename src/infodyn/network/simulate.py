@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError, require_finite
+from infodyn.progress import ProgressBar
 
 AUTO_EVENT_MIN_STEPS = 2000
 
@@ -150,14 +151,15 @@ def simulate_to_file(
     n_steps: int,
     path: str | os.PathLike,
     chunk_steps: int = 10_000,
-    progress: Callable[[int], None] | None = None,
+    progress: bool | Callable[[int], None] | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> Path:
     """Run the event engine for ``n_steps`` and stream spikes to an HDF5 spike file.
 
     ``x`` is a (n_steps, n_in) array or a callable ``x(start, stop)`` producing each chunk of
-    input, so neither input nor spikes need to fit in memory. ``progress(steps_done)`` is called
-    after each chunk. The file appears only when the run completes.
+    input, so neither input nor spikes need to fit in memory. ``progress=True`` shows the bar of
+    :mod:`infodyn.progress` (steps done); a callable ``progress(steps_done)`` is called after
+    each chunk instead. The file appears only when the run completes.
     """
     from infodyn.data.spike_files import SpikeWriter
     from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
@@ -168,7 +170,11 @@ def simulate_to_file(
     weights = event_weights(params)
     state = EventState.zeros(net.n_rec, net.n_out)
     meta = {"network": net.model_dump(mode="json"), "engine": "event", **(metadata or {})}
-    with SpikeWriter(path, n_units=net.n_rec, dt=net.dt, n_steps=n_steps, metadata=meta) as writer:
+    report = progress if callable(progress) else None
+    with (
+        ProgressBar("simulating", n_steps, enabled=progress is True, unit="steps") as bar,
+        SpikeWriter(path, n_units=net.n_rec, dt=net.dt, n_steps=n_steps, metadata=meta) as writer,
+    ):
         for start in range(0, n_steps, chunk_steps):
             stop = min(start + chunk_steps, n_steps)
             chunk = x(start, stop) if callable(x) else x[start:stop]
@@ -182,6 +188,7 @@ def simulate_to_file(
                 on_spikes=writer.append,
                 weights=weights,
             )
-            if progress is not None:
-                progress(stop)
+            bar.update(done=stop)
+            if report is not None:
+                report(stop)
     return Path(path)

@@ -18,6 +18,7 @@ from infodyn.experiments.rundir import RunDir
 from infodyn.learning.adaptation import LIFAdaptationConfig
 from infodyn.network import LIF
 from infodyn.network.encoders import StimulusSet
+from infodyn.progress import ProgressBar
 
 
 def build_channel_network(cfg: ChannelConfig, strength: float):
@@ -117,6 +118,8 @@ def run_channel(
 ) -> dict[str, Any]:
     """Run the sweep into run directory ``out``; returns the results dict.
 
+    ``progress=True``: a bar over the networks and one line per network with its branching
+    parameter, information and rate (:mod:`infodyn.progress`, on stderr).
     Each finished (strength, seed) is kept in ``out/progress.json``; after SIGINT/SIGTERM
     (:mod:`infodyn.experiments.interrupt`) the run stops there and ``resume=True`` continues.
     """
@@ -135,21 +138,20 @@ def run_channel(
     run.write_config(config_source if config_source is not None else cfg, command="channel")
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    for g in cfg.input_strengths:
-        for s in cfg.seeds:
-            step = f"strength={g!r} seed={s}"
-            rows.extend(journal.get(step) or journal.put(step, run_one(cfg, g, s)))
-            check(
-                f"{len(journal.steps)} of {len(cfg.input_strengths) * len(cfg.seeds)} "
-                f"networks done and kept in {journal.path}"
-            )
-            if progress:
+    n_networks = len(cfg.input_strengths) * len(cfg.seeds)
+    with ProgressBar("channel", n_networks, enabled=progress, unit="networks") as bar:
+        for g in cfg.input_strengths:
+            for s in cfg.seeds:
+                step = f"strength={g!r} seed={s}"
+                rows.extend(journal.get(step) or journal.put(step, run_one(cfg, g, s)))
+                check(
+                    f"{len(journal.steps)} of {n_networks} networks done and kept in {journal.path}"
+                )
                 last = rows[-1]
-                print(
+                bar.update(advance=1)
+                bar.log(
                     f"strength {g:g} seed {s}: m={last['m']:.3f} "
-                    f"I={last['mi_bits']:.3f} bits rate={last['rate_hz']:.1f} Hz "
-                    f"({time.perf_counter() - t0:.0f} s)",
-                    flush=True,
+                    f"I={last['mi_bits']:.3f} bits rate={last['rate_hz']:.1f} Hz"
                 )
     summary = summarize(rows)
     fig1, fig2 = channel_figures(summary)

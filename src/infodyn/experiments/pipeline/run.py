@@ -17,26 +17,33 @@ from infodyn.experiments.pipeline.training_stage import Progress
 from infodyn.experiments.preflight import check_pipeline_memory
 from infodyn.experiments.report import write_report
 from infodyn.experiments.rundir import RunDir
-
-
-def _no_progress(stage: str, fraction: float) -> None:
-    return None
+from infodyn.progress import StageLog
 
 
 def run_pipeline(
     cfg: PipelineConfig,
     out: str | os.PathLike,
-    progress: Progress | None = None,
+    progress: bool | Progress = False,
     command: str = "images",
     resume: bool = False,
 ) -> dict[str, Any]:
     """Run every stage of ``cfg`` into run directory ``out``; return the results dict.
 
+    ``progress``: True for the stage log of :mod:`infodyn.progress` (a line per stage and a bar
+    on stderr), False for none, or a callable ``progress(stage, fraction)``.
     Finished stages are kept in ``out/progress.json``; after SIGINT/SIGTERM
     (:mod:`infodyn.experiments.interrupt`) ``resume=True`` continues from them.
     """
     check_pipeline_memory(cfg)  # before any stage (or the run directory) is made
-    progress = progress or _no_progress
+    if callable(progress):
+        return _run_stages(cfg, out, progress, command, resume)
+    with StageLog(enabled=bool(progress)) as log:
+        return _run_stages(cfg, out, log, command, resume)
+
+
+def _run_stages(
+    cfg: PipelineConfig, out: str | os.PathLike, progress: Progress, command: str, resume: bool
+) -> dict[str, Any]:
     run = RunDir(out)
     journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume)
     journal.refuse_fresh_start(resume, command)

@@ -89,7 +89,7 @@ def training_stage(
     def report(trainer: Trainer, rec: dict[str, Any]) -> None:
         i = rec["iteration"]
         progress(
-            f"training {i}/{tr.iterations}: rate {rec['mean_rate_hz']:.1f} Hz", i / tr.iterations
+            f"training: {i}/{tr.iterations}, rate {rec['mean_rate_hz']:.1f} Hz", i / tr.iterations
         )
         stop(trainer, rec)
 

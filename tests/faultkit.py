@@ -1,4 +1,5 @@
-"""Helpers and tiny inputs of the fault-injection suite (tests/faults).
+"""Helpers and tiny inputs of the fault-injection tests (tests/cli/faults, and the fault cases of
+tests/data): importable as ``faultkit`` from every test (tests/conftest.py puts tests/ on the path).
 
 :func:`run_driver` runs many command lines through ``cli_driver.py`` in ONE subprocess (so JAX
 is imported once) and returns the outcome by case id; :func:`assert_one_line_error` is the
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).parent
+DRIVER = Path(__file__).parent / "cli" / "faults" / "cli_driver.py"
 
 SIM = "[network]\nn_in = 3\nn_rec = 8\n[input]\nn_steps = 60\n"
 TRAIN = (
@@ -81,7 +82,7 @@ def run_driver(cases: list[dict], cwd: Path, timeout: float = 600) -> dict[str, 
     cases_file.write_text(json.dumps(cases))
     env = {**os.environ, "MPLBACKEND": "Agg"}
     proc = subprocess.run(
-        [sys.executable, str(HERE / "cli_driver.py"), str(cases_file), str(results_file)],
+        [sys.executable, str(DRIVER), str(cases_file), str(results_file)],
         cwd=cwd,
         env=env,
         capture_output=True,

@@ -1,18 +1,14 @@
 """Fixtures of the fault-injection suite: ``workspace`` (one per session) holds tiny configs for
 every command, a small spike file, broken copies of each (missing, empty, truncated, garbage), a
-trained run with a checkpoint and broken copies of that. Helpers live in ``faultkit.py``."""
+trained run with a checkpoint and broken copies of that. Helpers live in ``tests/faultkit.py``."""
 
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from faultkit import CHANNEL, IMAGES, SIM, TRAIN, breakages, tiny_spikes  # noqa: E402
+from faultkit import CHANNEL, IMAGES, SIM, TRAIN, breakages, tiny_spikes
 
 
 @pytest.fixture(scope="session")

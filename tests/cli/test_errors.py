@@ -1,0 +1,49 @@
+"""The CLI's classification of failures (infodyn.cli.errors): expected ones explained in one
+line, a bug keeps its traceback and says so."""
+
+import io
+from contextlib import redirect_stderr
+
+import pytest
+
+from infodyn.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("exc", "words"),
+    [
+        (PermissionError(13, "Permission denied", "/x/out"), "/x/out: permission denied"),
+        (FileExistsError(17, "File exists", "out"), "out: a file is in the way"),
+        (NotADirectoryError(20, "Not a directory", "f/o"), "f/o: a file is in the way"),
+        (OSError(28, "No space left on device", "big.h5"), "big.h5: no space left"),
+        (MemoryError(), "out of memory"),
+        (InputError("[network.n_rec] bad"), "[network.n_rec] bad"),
+    ],
+)
+def test_cli_explains_expected_failures(exc, words):
+    from infodyn.cli.errors import explain
+
+    assert words in explain(exc)
+
+
+def test_cli_bug_keeps_traceback_and_says_it_is_a_bug():
+    import typer
+
+    from infodyn.cli.errors import run
+
+    app = typer.Typer()
+
+    @app.command()
+    def boom() -> None:
+        raise RuntimeError("unexpected")
+
+    @app.command()
+    def other() -> None:
+        pass
+
+    err = io.StringIO()
+    with redirect_stderr(err):
+        rc = run(app, ["boom"])
+    text = err.getvalue()
+    assert rc == 1 and "Traceback" in text and "RuntimeError: unexpected" in text
+    assert "this is a bug in infodyn" in text.strip().splitlines()[-1]

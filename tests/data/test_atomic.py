@@ -1,0 +1,94 @@
+"""Atomic files (infodyn.data.atomic): the one JSON-safe conversion (to_jsonable), strict JSON,
+the umask's mode, no temporary left by an interrupted write, and an InputError where one cannot
+write."""
+
+import json
+import math
+import os
+import stat
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from infodyn.data.atomic import to_jsonable, write_json
+from infodyn.errors import InputError
+
+
+def test_to_jsonable_makes_plain_python():
+    obj = {
+        "i": np.int64(3),
+        "f": np.float32(0.5),
+        "a": np.arange(3),
+        "j": jnp.ones(2),
+        "p": Path("runs/x"),
+        "t": (1, np.bool_(True)),
+        "bad": [float("nan"), np.inf],
+    }
+    assert to_jsonable(obj) == {
+        "i": 3,
+        "f": 0.5,
+        "a": [0, 1, 2],
+        "j": [1.0, 1.0],
+        "p": "runs/x",
+        "t": [1, True],
+        "bad": [None, None],
+    }
+    kept = to_jsonable(obj, keep_nonfinite=True)["bad"]
+    assert math.isnan(kept[0]) and kept[1] == math.inf
+
+
+def test_to_jsonable_refuses_what_it_cannot_convert():
+    with pytest.raises(TypeError, match="object"):
+        to_jsonable({"x": object()})
+
+
+def test_write_json_writes_strict_json(tmp_path):
+    path = write_json(tmp_path / "r.json", {"m": np.float64("nan"), "n": np.int32(2)})
+    assert json.loads(path.read_text(), parse_constant=pytest.fail) == {"m": None, "n": 2}
+
+
+@pytest.mark.parametrize("mask", [0o002, 0o022, 0o077])
+def test_atomic_files_get_the_umask_mode(mask, tmp_path):
+    from infodyn.data.atomic import save_npz, write_json, write_text
+
+    old = os.umask(mask)
+    try:
+        paths = [
+            write_json(tmp_path / "a.json", {"x": 1}),
+            write_text(tmp_path / "b.txt", "x"),
+            save_npz(tmp_path / "c.npz", x=np.zeros(2)),
+        ]
+    finally:
+        os.umask(old)
+    for p in paths:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask, (p, oct(p.stat().st_mode))
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_interrupted_write_leaves_no_temporary(tmp_path):
+    from infodyn.data.atomic import atomic_path, remove_temporaries
+
+    with pytest.raises(KeyboardInterrupt), atomic_path(tmp_path / "x.json") as tmp:
+        tmp.write_text("half")
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / ".x.json.abc.json.tmp").write_text("left by a killed worker")
+    assert remove_temporaries(tmp_path) == 1 and not list(tmp_path.rglob("*.tmp"))
+
+
+def test_writing_where_one_cannot_is_an_input_error(tmp_path):
+    from faultkit import unwritable_dir
+
+    from infodyn.data.atomic import write_json
+    from infodyn.experiments.rundir import RunDir
+
+    with pytest.raises(InputError, match="permission denied|not permitted"):
+        write_json(unwritable_dir(tmp_path) / "x" / "a.json", {})
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(InputError, match="/f: a file is in the way"):
+        write_json(tmp_path / "f" / "a.json", {})
+    with pytest.raises(InputError, match="f: a file is in the way"):
+        RunDir(tmp_path / "f")
