@@ -138,15 +138,15 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
     the neuron update, the ids of the units that fired, the readout.
 
     ``lif``: plain LIF units (no adaptation, no refractory period, nothing recorded). One
-    vectorised pass forms ``u = (alpha v + rec) + s_in inp`` for every unit and clears ``rec``/``inp`` for the next step; the
-    reset ``- v_th`` then goes to last step's spikes only (``active``): for the other units
-    ``u - v_th * 0.0`` is ``u``, so every ``v`` is bitwise the general update's. The threshold
-    test is ``v > v_th``: for ``v_th > 0`` (the config requires it) ``(v - v_th) / v_th > 0``
-    holds exactly when ``v > v_th`` (the rounded difference of two floats is zero only when
-    they are equal and keeps its sign; dividing by ``v_th`` neither flips the sign nor
-    underflows to zero, since a non-zero difference is at least half an ulp of ``v_th``; NaN
-    fails both), so the same spikes without a division per unit. Otherwise the general,
-    branch-free update (adaptation, refractoriness, records).
+    vectorised pass forms ``u = (alpha v + rec) + s_in inp`` for every unit and clears
+    ``rec``/``inp`` for the next step; the reset ``- v_th`` then goes to last step's spikes only
+    (``active``): for the other units ``u - v_th * 0.0`` is ``u``, so every ``v`` is bitwise the
+    general update's. The threshold test is ``v > v_th``: for ``v_th > 0`` (the config requires
+    it) ``(v - v_th) / v_th > 0`` holds exactly when ``v > v_th`` (the rounded difference of two
+    floats is zero only when they are equal and keeps its sign; dividing by ``v_th`` neither
+    flips the sign nor underflows to zero, since a non-zero difference is at least half an ulp
+    of ``v_th``; NaN fails both), so the same spikes without a division per unit. Otherwise the
+    general, branch-free update (adaptation, refractoriness, records).
 
     Every array is taken out of its tuple once, before the time loop, and the step is written
     out without calls on the sparse path: Numba counts references of arrays passed to a call,
@@ -395,14 +395,16 @@ def _csr_input(x, n_in: int) -> _Input:
 
         raise InputError(f"sparse input must have shape (T, {n_in}), got {x.shape}")
     xs = x if x.format == "csr" and x.dtype == np.float64 else sp.csr_array(x, dtype=np.float64)
-    indptr = xs.indptr.astype(np.int64, copy=False)
-    indices = xs.indices.astype(np.int32, copy=False)
-    if not _csr_canonical(indptr, indices):
+    if not _csr_canonical(xs.indptr, xs.indices):
         xs = sp.csr_array(xs, dtype=np.float64, copy=True)
         xs.sum_duplicates()
         xs.sort_indices()
-        indptr, indices = xs.indptr.astype(np.int64), xs.indices.astype(np.int32, copy=False)
-    return _Input(np.zeros((xs.shape[0], 0)), True, indptr, _unsigned(indices), xs.data)
+    indptr = xs.indptr.astype(np.int64, copy=False)
+    indices = xs.indices  # int32 (read unsigned) or int64, as SciPy made them: no copy
+    indices = (
+        _unsigned(indices) if indices.dtype == np.int32 else indices.astype(np.int64, copy=False)
+    )
+    return _Input(np.zeros((xs.shape[0], 0)), True, indptr, indices, xs.data)
 
 
 def run_event_chunk(
