@@ -258,9 +258,9 @@ def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -
     if isinstance(pre, ByTarget):
         plan = pre if pre.values is not None else pre.gather(w)
 
-        def add(acc, inp):
+        def add(acc, inp):  # the ids are in range by construction: no bounds handling
             pre_k, w_k = inp
-            return acc + jnp.take(z, pre_k, axis=-1) * w_k, None
+            return acc + z.at[..., pre_k].get(mode="promise_in_bounds") * w_k, None
 
         shape = (*z.shape[:-1], w.shape[1])
         acc0 = jnp.zeros(shape, jnp.result_type(z, plan.values))
