@@ -17,7 +17,9 @@ pass the integer leaves through unchanged (:func:`float_leaves` splits them off)
 
 The recurrent current of a step, ``I[j] = sum_i z[i] w[i, j]`` (the ``z^T W_rec`` of
 :mod:`infodyn.network.model`), is :func:`recurrent_current`: a dense matmul for arrays and, for
-``SparseWeights``, ``segment_sum_j(values_s * z[pre_s])`` over the synapses s.
+``SparseWeights``, ``segment_sum_j(values_s * z[pre_s])`` over the synapses s, or, for a fixed
+in-degree K, K gathers of ``z`` through the synapses stored by target (:func:`by_target`, an
+ELL layout built once per run: no scatter).
 """
 
 from __future__ import annotations
