@@ -316,6 +316,14 @@ def test_scipy_sparse_input_in_simulate_simulate_spikes_and_simulate_to_file(cfg
         (np.r_[x[t, i], x[t, i]][order] / 2, (np.r_[t, t][order], np.r_[i, i][order])), x.shape
     )
     np.testing.assert_array_equal(net.simulate(params, coo, engine="event").z, ref.z)
+    rows = np.r_[t, t][order]  # the same entries as a CSR array as they come: unsorted rows
+    by_row = np.argsort(rows, kind="stable")
+    ptr = np.searchsorted(rows[by_row], np.arange(x.shape[0] + 1))
+    raw = sps.csr_array((coo.data[by_row], coo.col[by_row], ptr), shape=x.shape)
+    assert not raw.has_sorted_indices
+    np.testing.assert_array_equal(
+        idn.network.simulate_spikes(net, params, raw).to_dense()[0], ref.z
+    )
     with pytest.raises(InputError, match="channels"):
         net.simulate(params, sps.csr_array(x[:, :5]), engine="event")
     with pytest.raises(InputError, match="rows"):

@@ -128,7 +128,8 @@ def _add_scaled_rows(acc, w, idx, scale, count):  # pragma: no cover - compiled
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compiled
     """Steps ``t_start..`` of the network; returns the first step not run (the end of the
-    chunk, or earlier when the spike buffer could fill).
+    chunk, or earlier when the spike buffer could fill), or ``-1 - t`` when the CSR input row of
+    step t does not ascend strictly (nothing of step t is kept: the caller sorts, runs again).
 
     Per step: the recurrent rows of the units that spiked at t-1 (summed in spike order; a
     sparse row ``values[indptr[i]:indptr[i+1]]`` onto ``indices[...]`` adds the non-zeros of
@@ -183,11 +184,17 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
         elif n_active:
             _add_rows(rec, w_rec, active, n_active)
         n_x = 0
+        last = -1
         p0, p1 = (xs_ptr[t], xs_ptr[t + 1]) if x_sparse else (0, x.shape[1])
         for p in range(p0, p1):
             xi = xs_val[p] if x_sparse else x[t, p]
             if xi != 0.0:
                 i = xs_idx[p] if x_sparse else p
+                if i <= last:  # a CSR row out of order or with duplicates: nothing of step t
+                    n_active_arr[0] = n_active  # is kept (rec, inp are this call's), so the
+                    n_spk_arr[0] = n_spk  # caller sorts the rows and runs step t again
+                    return -1 - t
+                last = i
                 if in_kind == 2:
                     inp[in_idx[i]] += xi * in_val[i]
                 elif in_kind == 1:
@@ -374,20 +381,12 @@ def sparse_input(x) -> bool:
     return sp.issparse(x)
 
 
-@numba.njit(cache=True, nogil=True)
-def _csr_canonical(indptr, indices):  # pragma: no cover - compiled
-    """True when the column indices ascend strictly within every row (no duplicates)."""
-    for r in range(indptr.shape[0] - 1):
-        for p in range(indptr[r] + 1, indptr[r + 1]):
-            if indices[p] <= indices[p - 1]:
-                return False
-    return True
-
-
-def _csr_input(x, n_in: int) -> _Input:
+def _csr_input(x, n_in: int, canonical: bool = False) -> _Input:
     """A SciPy sparse ``x`` as the loop's CSR rows: float64 values, int64 row pointers, column
-    indices ascending and without duplicates within each row (a canonical float64 CSR input is
-    used without a copy or a canonicalisation by SciPy)."""
+    indices as they are (int32, read unsigned, or int64: no copy). A float64 CSR input is used
+    as it is: the loop itself stops at a row whose indices do not ascend strictly (unsorted, or
+    duplicates), and :func:`run_event_chunk` then calls this again with ``canonical`` (a copy,
+    duplicates summed, indices sorted)."""
     import scipy.sparse as sp
 
     if x.ndim != 2 or x.shape[1] != n_in:
@@ -395,12 +394,12 @@ def _csr_input(x, n_in: int) -> _Input:
 
         raise InputError(f"sparse input must have shape (T, {n_in}), got {x.shape}")
     xs = x if x.format == "csr" and x.dtype == np.float64 else sp.csr_array(x, dtype=np.float64)
-    if not _csr_canonical(xs.indptr, xs.indices):
+    if canonical:
         xs = sp.csr_array(xs, dtype=np.float64, copy=True)
         xs.sum_duplicates()
         xs.sort_indices()
     indptr = xs.indptr.astype(np.int64, copy=False)
-    indices = xs.indices  # int32 (read unsigned) or int64, as SciPy made them: no copy
+    indices = xs.indices
     indices = (
         _unsigned(indices) if indices.dtype == np.int32 else indices.astype(np.int64, copy=False)
     )
@@ -468,6 +467,9 @@ def run_event_chunk(
     t = 0
     while t < n_steps:
         t = _run_loop(lif, w, xin, c, state_arrays, out, t)
+        if t < 0:  # a sparse input row out of order at step -1 - t: sort the rows, go on
+            t = -1 - t
+            xin = _csr_input(x, net.n_in, canonical=True)
         k = int(out.n_spk[0])
         if on_spikes is not None and k:
             on_spikes(out.spk_t[:k] + t_offset, out.spk_u[:k].copy())
