@@ -47,6 +47,13 @@ def run(
     return _run(c, params, beta, x, layouts, detach_recurrent, detach_reset, record)
 
 
+def lower(c: Constants, params, beta, x, detach_recurrent=False, detach_reset=False, record=True):
+    """The compiled-to-be computation of :func:`run` with these arguments (``jax.jit``'s
+    ``lower``: ``.compile()`` it to time compilation alone)."""
+    layouts = tuple(by_target(params[k]) for k in ("w_rec", "w_in"))
+    return _run.lower(c, params, beta, x, layouts, detach_recurrent, detach_reset, record)
+
+
 @partial(jax.jit, static_argnames=("c", "detach_recurrent", "detach_reset", "record"))
 def _run(
     c: Constants,
