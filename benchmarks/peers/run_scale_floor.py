@@ -9,6 +9,8 @@ Two bare loops over the case's CSR arrays (``values``, ``indices``, ``indptr``):
 - ``floor``: only the recurrent scatter-adds ``acc[indices[s]] += values[s]`` over the synapses
   of every spike of that raster, in the same order, into one float64 array: the least work any
   simulator of this network must do per synaptic event. Reported as synaptic events per second.
+  The post indices are read as uint32 (a view of the int32 array), as the event engine reads
+  them: unsigned indices spare the loop a negative-index test per synapse (about 15 % faster).
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ def main() -> None:
         lambda: reference(*sim_args, case.n_steps, case.alpha, case.v_th)
     )
     delivered = units[times < case.n_steps - 1]
+    indices = indices.view(np.uint32)  # as the event engine reads them: no wrap-around test
     floor(values, indices, indptr, delivered[:10], case.n)
     wall, cpu = [], []
     for _ in range(args.repeats):

@@ -6,9 +6,12 @@ without a copy, the input weights ``W_in = J_ext I`` as a diagonal ``SparseWeigh
 infodyn takes to draw a network of the same size itself (``LIF(connectivity="ei", k_in=K).init``)
 is reported as ``init_s`` (after the timed runs and the peak-memory reading).
 
-Event engine: :func:`infodyn.network.engine_event.run_event_chunk` over chunks of 1,000 steps of
-input given as SciPy CSR arrays built from the case's input spikes (the time spent building them
-is reported apart, ``input_prep_s``), spikes collected through ``on_spikes``. JAX engine:
+Event engine: :func:`infodyn.network.simulate_spikes` (the public API: it prepares the weights,
+runs :func:`~infodyn.network.engine_event.run_event_chunk` chunk by chunk and returns a sparse
+``SpikeTrain``) on an input function that makes chunks of 10,000 steps (the API's default;
+2,000 at N = 10^4, 1,000 at 10^5: a few 10^6 input spikes a chunk) as SciPy CSR arrays from
+the case's input spikes (the CPU time spent making them is reported apart, ``input_prep_s``,
+and not counted). JAX engine:
 :func:`infodyn.network.engine_jax.run` on the whole input at once (device arrays,
 ``block_until_ready``), compiled before the timed repeats.
 """
@@ -62,51 +65,37 @@ def input_csr(in_t: np.ndarray, in_u: np.ndarray, t0: int, t1: int, n: int):
     return sp.csr_array((np.ones(b - a), in_u[a:b], indptr), shape=(t1 - t0, n))
 
 
-def run_event(net, case, arrays, params, weights, sparse_x: bool = True):
-    """One event-engine run; returns (times, units, seconds spent building input chunks).
-    The input goes in as SciPy CSR chunks (``sparse_x``) or as dense 0/1 chunks."""
-    from infodyn.network.engine_event import EventState, run_event_chunk
+def run_event(net, case, arrays, params, sparse_x: bool = True):
+    """One event-engine run through the public API, :func:`infodyn.network.simulate_spikes`,
+    the input made chunk by chunk by a function; returns (times, units, CPU seconds spent
+    making the input chunks). The input goes in as SciPy CSR chunks (``sparse_x``) or as dense
+    0/1 chunks."""
+    import infodyn as idn
 
-    state = EventState.zeros(net.n_rec, net.n_out)
-    times, units = [], []
-    prep = 0.0
-
-    def collect(t: np.ndarray, u: np.ndarray) -> None:
-        times.append(t.copy())
-        units.append(u)
-
-    step = 1000 if sparse_x else chunk_steps(case.n)
+    prep = [0.0]
     make = input_csr if sparse_x else input_chunk
-    for t0 in range(0, case.n_steps, step):
-        t1 = min(case.n_steps, t0 + step)
+
+    def x(t0: int, t1: int):
         c0 = time.process_time()
-        x = make(arrays["in_t"], arrays["in_u"], t0, t1, case.n)
-        prep += time.process_time() - c0
-        run_event_chunk(net, params, x, state, on_spikes=collect, t_offset=t0, weights=weights)
-    t = np.concatenate(times or [np.zeros(0, np.int64)])
-    u = np.concatenate(units or [np.zeros(0, np.int32)])
-    return t, u, prep
+        chunk = make(arrays["in_t"], arrays["in_u"], t0, t1, case.n)
+        prep[0] += time.process_time() - c0
+        return chunk
+
+    step = max(1000, min(10_000, 20_000_000 // case.n)) if sparse_x else chunk_steps(case.n)
+    train = idn.network.simulate_spikes(net, params, x, case.n_steps, chunk_steps=step)
+    return train.times, train.units, prep[0]
 
 
 def event_main(net, case, arrays, params, repeats):
-    from infodyn.network.engine_event import event_weights
-
-    weights, build_wall, build_cpu = timed(lambda: event_weights(params))
     short = dataclasses.replace(case, n_steps=min(case.n_steps, 50))
-    run_event(net, short, arrays, params, weights)  # compile (cached) outside the timing
+    run_event(net, short, arrays, params)  # compile (cached) outside the timing
     wall, cpu, prep = [], [], []
     for _ in range(repeats):
-        (t, u, p), w, c = timed(lambda: run_event(net, case, arrays, params, weights))
+        (t, u, p), w, c = timed(lambda: run_event(net, case, arrays, params))
         wall.append(w - p)
         cpu.append(c - p)
         prep.append(p)
-    return (
-        t,
-        u,
-        wall,
-        cpu,
-        {"input_prep_s": prep, "prepare_s": build_wall, "prepare_cpu_s": build_cpu},
-    )
+    return t, u, wall, cpu, {"input_prep_s": prep}
 
 
 def jax_main(net, case, arrays, params, repeats):

@@ -113,9 +113,7 @@ def test_event_jax_and_bare_loop_agree_spike_for_spike(peers, tiny):
     inf = peers["infodyn"]
     params = inf.build_params(case, a)
     net = inf.network(case)
-    from infodyn.network.engine_event import event_weights
-
-    t_ev, u_ev, _ = inf.run_event(net, case, a, params, event_weights(params))
+    t_ev, u_ev, _ = inf.run_event(net, case, a, params)
     assert 0.005 * case.n * case.n_steps < t_ev.size < 0.5 * case.n * case.n_steps
     x = peers["case"].input_chunk(a["in_t"], a["in_u"], 0, case.n_steps, case.n)
     z = simulate_jax(net, params, x[None], precision="float64", record=False)["z"][0]
@@ -143,12 +141,12 @@ def test_event_jax_and_bare_loop_agree_spike_for_spike(peers, tiny):
     np.testing.assert_array_equal(np.concatenate([g[0] for g in got]), t_ev)
     np.testing.assert_array_equal(np.concatenate([g[1] for g in got]), u_ev)
     # dense 0/1 input rows instead of CSR rows: the same spikes
-    t_dx, u_dx, _ = inf.run_event(net, case, a, params, event_weights(params), sparse_x=False)
+    t_dx, u_dx, _ = inf.run_event(net, case, a, params, sparse_x=False)
     np.testing.assert_array_equal(t_dx, t_ev)
     np.testing.assert_array_equal(u_dx, u_ev)
     # the sparse input weights give bitwise the dense input's raster in both engines
     dense_in = {**params, "w_in": params["w_in"].to_dense().astype(np.float64)}
-    t_d, u_d, _ = inf.run_event(net, case, a, dense_in, event_weights(dense_in))
+    t_d, u_d, _ = inf.run_event(net, case, a, dense_in)
     np.testing.assert_array_equal(t_d, t_ev)
     np.testing.assert_array_equal(u_d, u_ev)
     z_d = simulate_jax(net, dense_in, x[None], precision="float64", record=False)["z"][0]

@@ -285,6 +285,51 @@ def test_simulate_to_file_with_sparse_weights(tmp_path):
     np.testing.assert_array_equal(idn.data.load_spikes(path).to_dense()[0], direct.z)
 
 
+@pytest.mark.parametrize("cfg", [NETS[0], NETS[2]], ids=["plain-LIF", "refractory"])
+def test_scipy_sparse_input_in_simulate_simulate_spikes_and_simulate_to_file(cfg, tmp_path):
+    """A SciPy sparse input x gives the spikes of the dense x: ``simulate`` (event engine reads
+    the CSR rows; the JAX engine densifies), ``simulate_spikes`` (also with a function making
+    sparse chunks) and ``simulate_to_file``; a COO input with duplicates is summed first."""
+    import scipy.sparse as sps
+
+    net = _net(cfg)
+    params = net.init(seed=3)
+    x = idn.network.poisson_spikes(40.0, 900, n_in=30, seed=6)
+    xs = sps.csr_array(x)
+    ref = net.simulate(params, x, engine="event", record=False)
+    assert ref.z.mean() > 0.005
+    np.testing.assert_array_equal(net.simulate(params, xs, engine="event").z, ref.z)
+    jd = net.simulate(params, x, engine="jax", precision="float64")
+    np.testing.assert_array_equal(
+        net.simulate(params, xs, engine="jax", precision="float64").z, jd.z
+    )
+    train = idn.network.simulate_spikes(net, params, xs, chunk_steps=250)
+    np.testing.assert_array_equal(train.to_dense()[0], ref.z)
+    chunks = idn.network.simulate_spikes(net, params, lambda a, b: xs[a:b], 900, chunk_steps=333)
+    np.testing.assert_array_equal(chunks.times, train.times)
+    np.testing.assert_array_equal(chunks.units, train.units)
+    path = idn.network.simulate_to_file(net, params, xs, 900, tmp_path / "s.h5", chunk_steps=400)
+    np.testing.assert_array_equal(idn.data.load_spikes(path).to_dense()[0], ref.z)
+    t, i = np.nonzero(x)  # the same input as COO, every entry split in two halves, unordered
+    order = np.random.default_rng(0).permutation(2 * t.size)
+    coo = sps.coo_array(
+        (np.r_[x[t, i], x[t, i]][order] / 2, (np.r_[t, t][order], np.r_[i, i][order])), x.shape
+    )
+    np.testing.assert_array_equal(net.simulate(params, coo, engine="event").z, ref.z)
+    rows = np.r_[t, t][order]  # the same entries as a CSR array as they come: unsorted rows
+    by_row = np.argsort(rows, kind="stable")
+    ptr = np.searchsorted(rows[by_row], np.arange(x.shape[0] + 1))
+    raw = sps.csr_array((coo.data[by_row], coo.col[by_row], ptr), shape=x.shape)
+    assert not raw.has_sorted_indices
+    np.testing.assert_array_equal(
+        idn.network.simulate_spikes(net, params, raw).to_dense()[0], ref.z
+    )
+    with pytest.raises(InputError, match="channels"):
+        net.simulate(params, sps.csr_array(x[:, :5]), engine="event")
+    with pytest.raises(InputError, match="rows"):
+        idn.network.simulate_spikes(net, params, lambda a, b: xs[a : b - 1], 900)
+
+
 # ---------------------------------------------------------------------- memory preflight
 def test_preflight_refuses_a_dense_network_that_does_not_fit(monkeypatch):
     monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "2G")

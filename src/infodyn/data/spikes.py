@@ -42,6 +42,14 @@ from infodyn.data.spike_reader import unit_subset as unit_subset
 from infodyn.errors import InputError
 
 
+def _in_order(trials: np.ndarray, times: np.ndarray, units: np.ndarray) -> bool:
+    """True when the spikes are sorted by (trial, time, unit) (ties allowed): O(n), no sort."""
+    if times.size < 2:
+        return True
+    dr, dt, du = np.diff(trials), np.diff(times), np.diff(units)
+    return bool(np.all((dr > 0) | ((dr == 0) & ((dt > 0) | ((dt == 0) & (du >= 0))))))
+
+
 @dataclass(frozen=True)
 class SpikeTrain:
     """Spikes of ``n_units`` units over ``n_trials`` trials of ``n_steps`` steps of ``dt`` ms."""
@@ -83,10 +91,17 @@ class SpikeTrain:
                 raise InputError(f"spike units must lie in [0, n_units={self.n_units})")
             if trials.min() < 0 or trials.max() >= self.n_trials:
                 raise InputError(f"spike trials must lie in [0, n_trials={self.n_trials})")
-        order = np.lexsort((units, times, trials))
-        object.__setattr__(self, "times", times.astype(np.int64)[order])
-        object.__setattr__(self, "units", units.astype(np.int32)[order])
-        object.__setattr__(self, "trials", trials.astype(np.int32)[order])
+        times, units, trials = (
+            times.astype(np.int64),
+            units.astype(np.int32),
+            trials.astype(np.int32),
+        )
+        if not _in_order(trials, times, units):  # spikes from the engines already are
+            order = np.lexsort((units, times, trials))
+            times, units, trials = times[order], units[order], trials[order]
+        object.__setattr__(self, "times", times)
+        object.__setattr__(self, "units", units)
+        object.__setattr__(self, "trials", trials)
         object.__setattr__(self, "n_units", int(self.n_units))
         object.__setattr__(self, "n_steps", int(self.n_steps))
         object.__setattr__(self, "n_trials", int(self.n_trials))

@@ -11,7 +11,7 @@ from infodyn.network.encoders import (
 )
 from infodyn.network.model import ALIF, LIF
 from infodyn.network.params_file import load_params, save_params
-from infodyn.network.simulate import Trace, simulate, simulate_to_file
+from infodyn.network.simulate import Trace, simulate, simulate_spikes, simulate_to_file
 from infodyn.network.sparse import SparseWeights, recurrent_current
 
 __all__ = [
@@ -30,5 +30,6 @@ __all__ = [
     "recurrent_current",
     "save_params",
     "simulate",
+    "simulate_spikes",
     "simulate_to_file",
 ]

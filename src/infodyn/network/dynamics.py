@@ -76,7 +76,8 @@ def step(
     ``params["w_rec"]`` and ``params["w_in"]`` may be
     :class:`~infodyn.network.sparse.SparseWeights`; ``pre`` and ``pre_in`` then pass their
     presynaptic indices (:func:`~infodyn.network.sparse.pre_indices_jax`, computed once per scan
-    rather than every step)."""
+    rather than every step) or their by-target layout
+    (:class:`~infodyn.network.sparse.ByTarget`, fixed in-degree)."""
     z_prev = state.z
     z_rec = jax.lax.stop_gradient(z_prev) if detach_recurrent else z_prev
     z_reset = jax.lax.stop_gradient(z_prev) if detach_reset else z_prev

@@ -17,9 +17,61 @@ rows and summed in float64 (:func:`row_storage`): the same numbers with half the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba
 import numpy as np
+
+
+class _Weights(NamedTuple):
+    """The weight arrays of :func:`event_weights` as the loop reads them (one argument).
+    ``in_kind``: 0 dense ``w_in``, 1 sparse, 2 sparse with one synapse per input."""
+
+    w_in: np.ndarray
+    in_kind: int
+    in_values: np.ndarray
+    in_indices: np.ndarray
+    in_indptr: np.ndarray
+    w_rec: np.ndarray
+    sparse: bool
+    values: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    w_out: np.ndarray
+
+
+class _Input(NamedTuple):
+    """One chunk of input: dense rows ``x`` (T, n_in), or (``x_sparse``) a CSR matrix, ``x``
+    then being (T, 0)."""
+
+    x: np.ndarray
+    x_sparse: bool
+    x_indptr: np.ndarray
+    x_indices: np.ndarray
+    x_data: np.ndarray
+
+
+class _Constants(NamedTuple):
+    alpha: float
+    rho: float
+    kappa: float
+    v_th: float
+    beta: np.ndarray
+    n_ref: float
+    s_in: float
+    s_out: float
+
+
+class _Output(NamedTuple):
+    """The spike buffer (times, units, count) and the dense records (empty unless ``record``)."""
+
+    spk_t: np.ndarray
+    spk_u: np.ndarray
+    n_spk: np.ndarray
+    record: bool
+    v_rec: np.ndarray
+    thr_rec: np.ndarray
+    y_rec: np.ndarray
 
 
 @numba.njit(cache=True, nogil=True)
@@ -73,101 +125,50 @@ def _add_scaled_rows(acc, w, idx, scale, count):  # pragma: no cover - compiled
             acc[j] += s0 * r0[j]
 
 
-@numba.njit(cache=True, nogil=True)
-def _add_sparse_rows(acc, values, indices, indptr, idx, count):  # pragma: no cover - compiled
-    """``acc[indices[s]] += values[s]`` for the synapses s of units ``idx[0..count-1]``, in that
-    order: the additions each ``acc[j]`` receives are those of :func:`_add_rows` without the
-    zeros, in the same order, so sparse and dense rows give bitwise the same sums."""
-    for k in range(count):
-        i = idx[k]
-        for s in range(indptr[i], indptr[i + 1]):
-            acc[indices[s]] += values[s]
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compiled
+    """Steps ``t_start..`` of the network; returns the first step not run (the end of the
+    chunk, or earlier when the spike buffer could fill), or ``-1 - t`` when the CSR input row of
+    step t does not ascend strictly (nothing of step t is kept: the caller sorts, runs again).
 
+    Per step: the recurrent rows of the units that spiked at t-1 (summed in spike order; a
+    sparse row ``values[indptr[i]:indptr[i+1]]`` onto ``indices[...]`` adds the non-zeros of
+    the dense row in the same order, so bitwise the same sums), the rows of the non-zero inputs
+    scaled by their value in input order (``x`` as dense rows or, ``x_sparse``, as CSR rows;
+    ``w_in`` dense, ``in_kind`` 0, sparse, 1, or sparse with exactly one synapse per input, 2),
+    the neuron update, the ids of the units that fired, the readout.
 
-@numba.njit(cache=True, nogil=True)
-def _add_sparse_scaled_rows(acc, values, indices, indptr, idx, scale, count):  # pragma: no cover
-    """``acc[indices[s]] += scale[k] * values[s]`` for the synapses s of rows ``idx[k]``, k in
-    order: bitwise the sums of :func:`_add_scaled_rows` on the dense rows."""
-    for k in range(count):
-        i = idx[k]
-        sk = scale[k]
-        for s in range(indptr[i], indptr[i + 1]):
-            acc[indices[s]] += sk * values[s]
+    ``lif``: plain LIF units (no adaptation, no refractory period, nothing recorded). One
+    vectorised pass forms ``u = (alpha v + rec) + s_in inp`` for every unit and clears
+    ``rec``/``inp`` for the next step; the reset ``- v_th`` then goes to last step's spikes only
+    (``active``): for the other units ``u - v_th * 0.0`` is ``u``, so every ``v`` is bitwise the
+    general update's. The threshold test is ``v > v_th``: for ``v_th > 0`` (the config requires
+    it) ``(v - v_th) / v_th > 0`` holds exactly when ``v > v_th`` (the rounded difference of two
+    floats is zero only when they are equal and keeps its sign; dividing by ``v_th`` neither
+    flips the sign nor underflows to zero, since a non-zero difference is at least half an ulp
+    of ``v_th``; NaN fails both), so the same spikes without a division per unit. Otherwise the
+    general, branch-free update (adaptation, refractoriness, records).
 
-
-@numba.njit(cache=True, nogil=True)
-def _lif_update(v, z, rec, inp, alpha, v_th, s_in, active):  # pragma: no cover - compiled
-    """The neuron update of plain LIF units (no adaptation, no refractory period, nothing
-    recorded): ``v = alpha v + rec + s_in inp - v_th z``, ``z = H((v - v_th) / v_th)``, the same
-    operations as the general update with ``beta = 0`` and ``n_ref = 0`` (so the same spikes),
-    in one pass over v, z, rec and inp that also writes the ids of the units that fired to
-    ``active`` (branch-free); returns how many fired. The general update's ``a`` and ``r``
-    (unused by such units) are not touched."""
-    n_new = 0
-    for j in range(v.shape[0]):
-        vj = alpha * v[j] + rec[j] + inp[j] * s_in - v_th * z[j]
-        v[j] = vj
-        fire = (vj - v_th) / v_th > 0.0
-        z[j] = 1.0 if fire else 0.0
-        active[n_new] = j
-        n_new += 1 if fire else 0
-    return n_new
-
-
-@numba.njit(cache=True, nogil=True)
-def _event_loop(
-    w_in,
-    in_sparse,
-    in_values,
-    in_indices,
-    in_indptr,
-    w_rec,
-    sparse,
-    values,
-    indices,
-    indptr,
-    lif_fast,
-    x_sparse,
-    x_indptr,
-    x_indices,
-    x_data,
-    n_in_buf,
-    w_out,
-    x,
-    t_start,
-    alpha,
-    rho,
-    kappa,
-    v_th,
-    beta,
-    n_ref,
-    s_in,
-    s_out,
-    v,
-    z,
-    a,
-    r,
-    y,
-    active,
-    n_active_arr,
-    spk_t,
-    spk_u,
-    n_spk_arr,
-    record,
-    v_rec,
-    thr_rec,
-    y_rec,
-):  # pragma: no cover - compiled
+    Every array is taken out of its tuple once, before the time loop, and the step is written
+    out without calls on the sparse path: Numba counts references of arrays passed to a call,
+    which costs more per step than a small network's whole update. ``z`` (uint8, a multiple of
+    8 long) is scanned eight units at a time (``words``) for the ids, up to the last spike.
+    """
+    w_in, in_kind, in_val, in_idx, in_ptr, w_rec, sparse, values, indices, indptr, w_out = w
+    x, x_sparse, xs_ptr, xs_idx, xs_val = xin
+    alpha, rho, kappa, v_th, beta, n_ref, s_in, s_out = c
+    v, z, a, r, y, active, n_active_arr = state
+    spk_t, spk_u, n_spk_arr, record, v_rec, thr_rec, y_rec = out
     n_rec = v.shape[0]
-    n_in = x.shape[1]
     n_out = y.shape[0]
     n_steps = x.shape[0]
     cap = spk_t.shape[0]
     rec = np.zeros(n_rec)
     inp = np.zeros(n_rec)
-    out = np.zeros(n_out)
-    in_idx = np.zeros(n_in_buf, np.int64)
-    in_val = np.zeros(n_in_buf)
+    buf_i = np.empty(w_in.shape[0], np.int64)
+    buf_x = np.empty(w_in.shape[0])
+    ro = np.zeros(n_out)
+    words = z.view(np.uint64)
     n_active = n_active_arr[0]
     n_spk = n_spk_arr[0]
     for t in range(t_start, n_steps):
@@ -175,73 +176,94 @@ def _event_loop(
             n_active_arr[0] = n_active
             n_spk_arr[0] = n_spk
             return t
-        # recurrent input: rows of units that spiked at t-1 (summed in spike order)
-        rec[:] = 0.0
         if sparse:
-            _add_sparse_rows(rec, values, indices, indptr, active, n_active)
-        else:
+            for k in range(n_active):
+                i = active[k]
+                for s in range(indptr[i], indptr[i + 1]):
+                    rec[indices[s]] += values[s]
+        elif n_active:
             _add_rows(rec, w_rec, active, n_active)
-        # external input: rows of non-zero inputs, scaled by their value, in input order
         n_x = 0
-        if x_sparse:  # row t of a CSR input: its non-zeros in ascending input order
-            for p in range(x_indptr[t], x_indptr[t + 1]):
-                xi = x_data[p]
-                if xi != 0.0:
-                    in_idx[n_x] = x_indices[p]
-                    in_val[n_x] = xi
+        last = -1
+        p0, p1 = (xs_ptr[t], xs_ptr[t + 1]) if x_sparse else (0, x.shape[1])
+        for p in range(p0, p1):
+            xi = xs_val[p] if x_sparse else x[t, p]
+            if xi != 0.0:
+                i = xs_idx[p] if x_sparse else p
+                if i <= last:  # a CSR row out of order or with duplicates: nothing of step t
+                    n_active_arr[0] = n_active  # is kept (rec, inp are this call's), so the
+                    n_spk_arr[0] = n_spk  # caller sorts the rows and runs step t again
+                    return -1 - t
+                last = i
+                if in_kind == 2:
+                    inp[in_idx[i]] += xi * in_val[i]
+                elif in_kind == 1:
+                    for s in range(in_ptr[i], in_ptr[i + 1]):
+                        inp[in_idx[s]] += xi * in_val[s]
+                else:
+                    buf_i[n_x] = i
+                    buf_x[n_x] = xi
                     n_x += 1
-        else:
-            for i in range(n_in):
-                xi = x[t, i]
-                if xi != 0.0:
-                    in_idx[n_x] = i
-                    in_val[n_x] = xi
-                    n_x += 1
-        inp[:] = 0.0
-        if in_sparse:
-            _add_sparse_scaled_rows(inp, in_values, in_indices, in_indptr, in_idx, in_val, n_x)
-        else:
-            _add_scaled_rows(inp, w_in, in_idx, in_val, n_x)
-        if lif_fast:
-            n_new = _lif_update(v, z, rec, inp, alpha, v_th, s_in, active)
-            for k in range(n_new):
-                spk_t[n_spk] = t
-                spk_u[n_spk] = active[k]
-                n_spk += 1
-        else:
-            # leak, input, reset, threshold and refractoriness: branch-free so that it vectorises
+        if n_x:
+            _add_scaled_rows(inp, w_in, buf_i, buf_x, n_x)
+        count = 0
+        if lif:
             for j in range(n_rec):
-                zj = z[j]
+                vj = alpha * v[j] + rec[j] + inp[j] * s_in
+                v[j] = vj
+                rec[j] = 0.0
+                inp[j] = 0.0
+                fire = vj > v_th
+                z[j] = fire
+                count += fire
+            for k in range(n_active):  # the reset of last step's spikes, and their test
+                j = active[k]
+                vj = v[j] - v_th
+                v[j] = vj
+                fire = vj > v_th
+                count += np.int64(fire) - np.int64(z[j])
+                z[j] = fire
+        else:
+            for j in range(n_rec):
+                zj = float(z[j])
                 a[j] = rho * a[j] + zj
                 v[j] = alpha * v[j] + rec[j] + inp[j] * s_in - v_th * zj
                 thr = v_th + beta[j] * a[j]
                 fire = (r[j] <= 0.0) & ((v[j] - thr) / v_th > 0.0)
-                z[j] = 1.0 if fire else 0.0
+                z[j] = fire
                 r[j] = n_ref if fire else max(r[j] - 1.0, 0.0)
+                inp[j] = 0.0
                 rec[j] = thr  # rec is free now: keep A[t] for the record
+                count += fire
             if record:
                 for j in range(n_rec):
                     v_rec[t, j] = v[j]
                     thr_rec[t, j] = rec[j]
-            # the units that spiked: next step's active rows, and the sparse raster
-            n_new = 0
-            for j in range(n_rec):
-                if z[j] != 0.0:
-                    active[n_new] = j
-                    n_new += 1
-                    spk_t[n_spk] = t
-                    spk_u[n_spk] = j
-                    n_spk += 1
-        n_active = n_new
-        out[:] = 0.0
-        for k in range(n_active):
-            row = w_out[active[k]]
+            rec[:] = 0.0
+        # the units that fired: next step's active rows, and the sparse raster
+        k = 0
+        for wd in range(words.shape[0] if count else 0):
+            if k == count:
+                break
+            if words[wd] != 0:
+                for j in range(8 * wd, 8 * wd + 8):
+                    if z[j] != 0:
+                        active[k] = j
+                        spk_t[n_spk + k] = t
+                        spk_u[n_spk + k] = j
+                        k += 1
+        n_active = k
+        n_spk += k
+        if n_out:
+            ro[:] = 0.0
+            for k in range(n_active):
+                row = w_out[active[k]]
+                for o in range(n_out):
+                    ro[o] += row[o]
             for o in range(n_out):
-                out[o] += row[o]
-        for o in range(n_out):
-            y[o] = kappa * y[o] + out[o] * s_out
-            if record:
-                y_rec[t, o] = y[o]
+                y[o] = kappa * y[o] + ro[o] * s_out
+                if record:
+                    y_rec[t, o] = y[o]
     n_active_arr[0] = n_active
     n_spk_arr[0] = n_spk
     return n_steps
@@ -274,6 +296,12 @@ def sparse_storage(w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return values, indices, indptr
 
 
+def _unsigned(indices: np.ndarray) -> np.ndarray:
+    """The int32 ``indices`` (all >= 0) viewed as uint32, no copy: indexing with unsigned ints
+    spares the loops the negative-index wrap-around test of every synapse."""
+    return indices.view(np.uint32)
+
+
 _NO_SPARSE = (np.zeros(1, np.float32), np.zeros(1, np.int32), np.zeros(2, np.int64))
 
 
@@ -295,9 +323,32 @@ def event_weights(params) -> dict[str, np.ndarray]:
     return out
 
 
+def _weights_tuple(w: dict[str, np.ndarray]) -> _Weights:
+    sparse, in_sparse = "sparse" in w, "in_sparse" in w
+    values, indices, indptr = w["sparse"] if sparse else _NO_SPARSE
+    in_values, in_indices, in_indptr = w["in_sparse"] if in_sparse else _NO_SPARSE
+    in_kind = 0
+    if in_sparse:
+        in_kind = 2 if np.array_equal(in_indptr, np.arange(in_indptr.shape[0])) else 1
+    return _Weights(
+        w["w_in"],
+        in_kind,
+        in_values,
+        _unsigned(in_indices),
+        in_indptr,
+        w["w_rec"],
+        sparse,
+        values,
+        _unsigned(indices),
+        indptr,
+        w["w_out"],
+    )
+
+
 @dataclass
 class EventState:
-    """State carried between chunks of an event-driven run."""
+    """State carried between chunks of an event-driven run. ``z`` (uint8) is padded to a multiple
+    of 8 units (the loops scan it eight units at a time); the padding stays 0."""
 
     v: np.ndarray
     z: np.ndarray
@@ -311,13 +362,16 @@ class EventState:
     def zeros(cls, n_rec: int, n_out: int) -> EventState:
         return cls(
             v=np.zeros(n_rec),
-            z=np.zeros(n_rec),
+            z=np.zeros(-(-n_rec // 8) * 8, np.uint8),
             a=np.zeros(n_rec),
             r=np.zeros(n_rec),
             y=np.zeros(n_out),
             active=np.zeros(n_rec, np.int64),
             n_active=np.zeros(1, np.int64),
         )
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.v, self.z, self.a, self.r, self.y, self.active, self.n_active)
 
 
 def sparse_input(x) -> bool:
@@ -327,18 +381,29 @@ def sparse_input(x) -> bool:
     return sp.issparse(x)
 
 
-def _csr_input(x, n_in: int):
-    """``x`` as a canonical CSR array (sorted indices, duplicates summed, float64 data)."""
+def _csr_input(x, n_in: int, canonical: bool = False) -> _Input:
+    """A SciPy sparse ``x`` as the loop's CSR rows: float64 values, int64 row pointers, column
+    indices as they are (int32, read unsigned, or int64: no copy). A float64 CSR input is used
+    as it is: the loop itself stops at a row whose indices do not ascend strictly (unsorted, or
+    duplicates), and :func:`run_event_chunk` then calls this again with ``canonical`` (a copy,
+    duplicates summed, indices sorted)."""
     import scipy.sparse as sp
 
-    xs = sp.csr_array(x, dtype=np.float64)
-    if xs.ndim != 2 or xs.shape[1] != n_in:
+    if x.ndim != 2 or x.shape[1] != n_in:
         from infodyn.errors import InputError
 
-        raise InputError(f"sparse input must have shape (T, {n_in}), got {xs.shape}")
-    xs.sum_duplicates()
-    xs.sort_indices()
-    return xs
+        raise InputError(f"sparse input must have shape (T, {n_in}), got {x.shape}")
+    xs = x if x.format == "csr" and x.dtype == np.float64 else sp.csr_array(x, dtype=np.float64)
+    if canonical:
+        xs = sp.csr_array(xs, dtype=np.float64, copy=True)
+        xs.sum_duplicates()
+        xs.sort_indices()
+    indptr = xs.indptr.astype(np.int64, copy=False)
+    indices = xs.indices
+    indices = (
+        _unsigned(indices) if indices.dtype == np.int32 else indices.astype(np.int64, copy=False)
+    )
+    return _Input(np.zeros((xs.shape[0], 0)), True, indptr, indices, xs.data)
 
 
 def run_event_chunk(
@@ -367,78 +432,48 @@ def run_event_chunk(
     A sparse ``w_rec`` adds, for each unit that spiked, only its outgoing synapses; a sparse
     ``w_in``, for each non-zero input, only its synapses.
     """
-    w = event_weights(params) if weights is None else weights
-    w_in, w_rec, w_out = w["w_in"], w["w_rec"], w["w_out"]
-    sparse, in_sparse = "sparse" in w, "in_sparse" in w
-    values, indices, indptr = w["sparse"] if sparse else _NO_SPARSE
-    in_values, in_indices, in_indptr = w["in_sparse"] if in_sparse else _NO_SPARSE
-    x_sparse = sparse_input(x)
-    if x_sparse:
-        xs = _csr_input(x, net.n_in)
-        x_indptr, x_indices, x_data = xs.indptr.astype(np.int64), xs.indices, xs.data
-        x = np.zeros((xs.shape[0], 0))
+    w = _weights_tuple(event_weights(params) if weights is None else weights)
+    if sparse_input(x):
+        xin = _csr_input(x, net.n_in)
     else:
         x = np.ascontiguousarray(x, dtype=np.float64)
-        x_indptr, x_indices, x_data = _NO_SPARSE[2], _NO_SPARSE[1], np.zeros(1)
-    n_steps = x.shape[0]
+        xin = _Input(x, False, _NO_SPARSE[2], _unsigned(_NO_SPARSE[1]), np.zeros(1))
+    n_steps = xin.x.shape[0]
     capacity = max(capacity, 2 * net.n_rec)
-    spk_t = np.empty(capacity, np.int64)
-    spk_u = np.empty(capacity, np.int32)
-    n_spk = np.zeros(1, np.int64)
     shape_v = (n_steps, net.n_rec) if record else (0, net.n_rec)
-    v_rec, thr_rec = np.zeros(shape_v), np.zeros(shape_v)
-    y_rec = np.zeros((n_steps, net.n_out) if record else (0, net.n_out))
+    out = _Output(
+        np.empty(capacity, np.int64),
+        np.empty(capacity, np.int32),
+        np.zeros(1, np.int64),
+        record,
+        np.zeros(shape_v),
+        np.zeros(shape_v),
+        np.zeros((n_steps, net.n_out) if record else (0, net.n_out)),
+    )
     beta = np.ascontiguousarray(net.beta_vector(), dtype=np.float64)
-    lif_fast = not record and net.n_ref == 0 and not beta.any()  # plain LIF: _lif_update
+    c = _Constants(
+        net.alpha,
+        net.rho,
+        net.kappa,
+        net.v_th,
+        beta,
+        float(net.n_ref),
+        net.input_scale,
+        net.readout_scale,
+    )
+    # plain LIF: the vectorised update (its threshold test needs v_th > 0, as the config does)
+    lif = not record and net.n_ref == 0 and not beta.any() and c.v_th > 0
+    state_arrays = state.arrays()
     t = 0
     while t < n_steps:
-        t = _event_loop(
-            w_in,
-            in_sparse,
-            in_values,
-            in_indices,
-            in_indptr,
-            w_rec,
-            sparse,
-            values,
-            indices,
-            indptr,
-            lif_fast,
-            x_sparse,
-            x_indptr,
-            x_indices,
-            x_data,
-            net.n_in,
-            w_out,
-            x,
-            t,
-            net.alpha,
-            net.rho,
-            net.kappa,
-            net.v_th,
-            beta,
-            float(net.n_ref),
-            net.input_scale,
-            net.readout_scale,
-            state.v,
-            state.z,
-            state.a,
-            state.r,
-            state.y,
-            state.active,
-            state.n_active,
-            spk_t,
-            spk_u,
-            n_spk,
-            record,
-            v_rec,
-            thr_rec,
-            y_rec,
-        )
-        k = int(n_spk[0])
+        t = _run_loop(lif, w, xin, c, state_arrays, out, t)
+        if t < 0:  # a sparse input row out of order at step -1 - t: sort the rows, go on
+            t = -1 - t
+            xin = _csr_input(x, net.n_in, canonical=True)
+        k = int(out.n_spk[0])
         if on_spikes is not None and k:
-            on_spikes(spk_t[:k] + t_offset, spk_u[:k].copy())
-        n_spk[0] = 0
+            on_spikes(out.spk_t[:k] + t_offset, out.spk_u[:k].copy())
+        out.n_spk[0] = 0
     if record:
-        return v_rec, thr_rec, y_rec
+        return out.v_rec, out.thr_rec, out.y_rec
     return None, None, None

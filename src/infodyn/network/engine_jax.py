@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from infodyn.network.dynamics import Constants, State, step, zero_state
-from infodyn.network.sparse import SparseWeights, pre_indices_jax, to_jax
+from infodyn.network.sparse import ByTarget, by_target, is_sparse, pre_indices_jax, to_jax
 
 
 def ensure_dtype(precision: str):
@@ -29,7 +29,6 @@ def ensure_dtype(precision: str):
     raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
 
 
-@partial(jax.jit, static_argnames=("c", "detach_recurrent", "detach_reset", "record"))
 def run(
     c: Constants,
     params: dict[str, jax.Array],
@@ -41,14 +40,38 @@ def run(
 ) -> dict[str, jax.Array]:
     """Simulate ``x`` (B, T, n_in); returns time-major arrays v, z, thr, y of shape (T, B, .)
     (only z with ``record=False``). ``params["w_rec"]`` and ``params["w_in"]`` may be
-    :class:`SparseWeights`."""
+    :class:`SparseWeights`; one with a fixed in-degree and concrete index arrays runs by
+    target (:func:`~infodyn.network.sparse.by_target`: gathers and sums, no scatter), others
+    by segment sums."""
+    layouts = tuple(by_target(params[k]) for k in ("w_rec", "w_in"))
+    return _run(c, params, beta, x, layouts, detach_recurrent, detach_reset, record)
+
+
+def lower(c: Constants, params, beta, x, detach_recurrent=False, detach_reset=False, record=True):
+    """The compiled-to-be computation of :func:`run` with these arguments (``jax.jit``'s
+    ``lower``: ``.compile()`` it to time compilation alone)."""
+    layouts = tuple(by_target(params[k]) for k in ("w_rec", "w_in"))
+    return _run.lower(c, params, beta, x, layouts, detach_recurrent, detach_reset, record)
+
+
+@partial(jax.jit, static_argnames=("c", "detach_recurrent", "detach_reset", "record"))
+def _run(
+    c: Constants,
+    params: dict[str, jax.Array],
+    beta: jax.Array,
+    x: jax.Array,
+    layouts: tuple[ByTarget | None, ByTarget | None],
+    detach_recurrent: bool,
+    detach_reset: bool,
+    record: bool,
+) -> dict[str, jax.Array]:
     batch = x.shape[0]
     n_rec = params["w_rec"].shape[0]
     n_out = params["w_out"].shape[1]
     state0 = zero_state(batch, n_rec, n_out, x.dtype)
-    pre, pre_in = (  # presynaptic ids of sparse weights: once per scan
-        pre_indices_jax(w) if isinstance(w, SparseWeights) else None
-        for w in (params["w_rec"], params["w_in"])
+    pre, pre_in = (  # by-target layouts or presynaptic ids of sparse weights: once per scan
+        plan.gather(w) if plan is not None else pre_indices_jax(w) if is_sparse(w) else None
+        for w, plan in zip((params["w_rec"], params["w_in"]), layouts, strict=True)
     )
 
     def body(state: State, x_t: jax.Array):

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError, require_finite
+from infodyn.memory import require_memory
 from infodyn.progress import ProgressBar
 
 AUTO_EVENT_MIN_STEPS = 2000
@@ -52,6 +53,31 @@ class Trace:
         return z.mean(axis=0) * 1000.0 / self.dt
 
 
+def sparse_input(x: Any) -> bool:
+    """True for a SciPy sparse matrix or array (SciPy is imported only for such objects)."""
+    if "scipy.sparse" not in type(x).__module__:
+        return False
+    import scipy.sparse as sp
+
+    return sp.issparse(x)
+
+
+def check_sparse_input(net, x: Any):
+    """Validate a SciPy sparse input ``x`` (T, n_in) and return it as a CSR array (float64)."""
+    import scipy.sparse as sp
+
+    if x.ndim != 2:
+        raise InputError(f"a sparse input x must be (T, n_in), got shape {x.shape}")
+    if x.shape[1] != net.n_in:
+        raise InputError(f"input x has {x.shape[1]} channels but the network has n_in={net.n_in}")
+    if x.shape[0] == 0:
+        raise InputError(f"input x is empty (shape {x.shape})")
+    if x.format != "csr" or x.dtype != np.float64:
+        x = sp.csr_array(x, dtype=np.float64)
+    require_finite("input x", x.data)
+    return x
+
+
 def check_input(net, x: Any) -> tuple[np.ndarray, bool]:
     """Validate ``x`` and return it as (B, T, n_in) float64 with a flag for batched input."""
     x = np.asarray(x)
@@ -82,7 +108,9 @@ def simulate(
 
     Parameters
     ----------
-    x : (T, n_in) or (B, T, n_in) array of input spikes or currents.
+    x : (T, n_in) or (B, T, n_in) array of input spikes or currents, or a SciPy sparse (T, n_in)
+        matrix (read row by row by the event engine, without a dense copy: e.g. 10^5 private
+        Poisson inputs; densified for the JAX engine).
     engine : "auto", "jax" or "event" (module docstring).
     precision : "float32" (default) or "float64" (JAX engine; the event engine is always float64).
     record : also record v, thr and y (dense arrays); spikes are always recorded. With
@@ -94,7 +122,21 @@ def simulate(
     spikes to a file with :func:`simulate_to_file`.
     """
     net.validate_params(params)
-    xb, batched = check_input(net, x)
+    if sparse_input(x):
+        xs = check_sparse_input(net, x)
+        if engine == "auto":
+            engine = "event" if xs.shape[0] >= AUTO_EVENT_MIN_STEPS else "jax"
+        if engine == "jax":
+            require_memory(
+                8 * xs.shape[0] * net.n_in,
+                f"a dense copy of the sparse input {xs.shape} for the JAX engine",
+                "use engine='event' (it reads the sparse rows) or fewer steps",
+            )
+            xb, batched = check_input(net, xs.toarray())
+        else:
+            xb, batched = [xs], False  # the event engine reads the CSR rows
+    else:
+        xb, batched = check_input(net, x)
     if engine == "auto":
         engine = "event" if (not batched and xb.shape[1] >= AUTO_EVENT_MIN_STEPS) else "jax"
     if engine == "jax":
@@ -111,11 +153,10 @@ def simulate(
     return Trace(z=z, v=v, thr=thr, y=y, dt=net.dt, engine=engine)
 
 
-def _simulate_event_batch(net, params, xb: np.ndarray, record: bool):
-    from infodyn.memory import require_memory
+def _simulate_event_batch(net, params, xb, record: bool):
     from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
 
-    n_b, n_t = xb.shape[:2]
+    n_b, n_t = len(xb), xb[0].shape[0]
     width = net.n_rec + (2 * (2 * net.n_rec + net.n_out) if record else 0)  # z; v, thr, y twice
     require_memory(
         8 * n_b * n_t * width,
@@ -144,10 +185,79 @@ def _simulate_event_batch(net, params, xb: np.ndarray, record: bool):
     return z, np.stack(vs), np.stack(thrs), np.stack(ys)
 
 
+def _event_chunks(net, params, x, n_steps: int, chunk_steps: int, on_spikes, progress) -> None:
+    """Run the event engine for ``n_steps`` in chunks of ``chunk_steps``, the input of each
+    chunk from ``x`` (an array, a SciPy sparse matrix or a callable ``x(start, stop)``),
+    passing the spikes (times within the run) to ``on_spikes``."""
+    from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
+
+    net.validate_params(params)
+    if n_steps < 1:
+        raise InputError("n_steps must be >= 1")
+    if sparse_input(x):
+        x = check_sparse_input(net, x)
+    weights = event_weights(params)
+    state = EventState.zeros(net.n_rec, net.n_out)
+    for start in range(0, n_steps, chunk_steps):
+        stop = min(start + chunk_steps, n_steps)
+        chunk = x(start, stop) if callable(x) else x[start:stop]
+        if sparse_input(chunk):
+            chunk = check_sparse_input(net, chunk)
+        else:
+            chunk = check_input(net, chunk)[0][0]
+        if chunk.shape[0] != stop - start:
+            raise InputError(f"input for steps {start}..{stop} has {chunk.shape[0]} rows")
+        run_event_chunk(
+            net, params, chunk, state, t_offset=start, on_spikes=on_spikes, weights=weights
+        )
+        if progress is not None:
+            progress(stop)
+
+
+def simulate_spikes(
+    net,
+    params: dict[str, Any],
+    x: Any,
+    n_steps: int | None = None,
+    chunk_steps: int = 10_000,
+    metadata: dict[str, Any] | None = None,
+):
+    """Run the event engine and return its spikes as a sparse
+    :class:`~infodyn.data.SpikeTrain` (16 bytes a spike; no dense (T, n_rec) array).
+
+    ``x``: a (T, n_in) array, a SciPy sparse (T, n_in) matrix (read row by row) or a callable
+    ``x(start, stop)`` making each chunk of ``chunk_steps`` steps (then ``n_steps`` is needed).
+    Spikes equal those of :func:`simulate` with ``engine="event"`` and of
+    :func:`simulate_to_file`; use the latter when the spikes do not fit in memory.
+    """
+    from infodyn.data.spikes import SpikeTrain
+
+    if n_steps is None:
+        if callable(x):
+            raise InputError("n_steps is needed when x is a function")
+        n_steps = int(x.shape[0])
+    times, units = [], []
+
+    def collect(t: np.ndarray, u: np.ndarray) -> None:
+        times.append(t)
+        units.append(u)
+
+    _event_chunks(net, params, x, n_steps, chunk_steps, collect, None)
+    meta = {"network": net.model_dump(mode="json"), "engine": "event", **(metadata or {})}
+    return SpikeTrain(
+        np.concatenate(times or [np.zeros(0, np.int64)]),
+        np.concatenate(units or [np.zeros(0, np.int32)]),
+        n_units=net.n_rec,
+        n_steps=n_steps,
+        dt=net.dt,
+        metadata=meta,
+    )
+
+
 def simulate_to_file(
     net,
     params: dict[str, Any],
-    x: np.ndarray | Callable[[int, int], np.ndarray],
+    x: Any,
     n_steps: int,
     path: str | os.PathLike,
     chunk_steps: int = 10_000,
@@ -156,39 +266,28 @@ def simulate_to_file(
 ) -> Path:
     """Run the event engine for ``n_steps`` and stream spikes to an HDF5 spike file.
 
-    ``x`` is a (n_steps, n_in) array or a callable ``x(start, stop)`` producing each chunk of
-    input, so neither input nor spikes need to fit in memory. ``progress=True`` shows the bar of
-    :mod:`infodyn.progress` (steps done); a callable ``progress(steps_done)`` is called after
-    each chunk instead. The file appears only when the run completes.
+    ``x`` is a (n_steps, n_in) array, a SciPy sparse (n_steps, n_in) matrix (read row by row,
+    never densified) or a callable ``x(start, stop)`` producing each chunk of input (an array
+    or a sparse matrix), so neither input nor spikes need to fit in memory. ``progress=True``
+    shows the bar of :mod:`infodyn.progress` (steps done); a callable ``progress(steps_done)``
+    is called after each chunk instead. The file appears only when the run completes.
     """
     from infodyn.data.spike_files import SpikeWriter
-    from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
 
     net.validate_params(params)
     if n_steps < 1:
         raise InputError("n_steps must be >= 1")
-    weights = event_weights(params)
-    state = EventState.zeros(net.n_rec, net.n_out)
     meta = {"network": net.model_dump(mode="json"), "engine": "event", **(metadata or {})}
     report = progress if callable(progress) else None
     with (
         ProgressBar("simulating", n_steps, enabled=progress is True, unit="steps") as bar,
         SpikeWriter(path, n_units=net.n_rec, dt=net.dt, n_steps=n_steps, metadata=meta) as writer,
     ):
-        for start in range(0, n_steps, chunk_steps):
-            stop = min(start + chunk_steps, n_steps)
-            chunk = x(start, stop) if callable(x) else x[start:stop]
-            chunk, _ = check_input(net, chunk)
-            run_event_chunk(
-                net,
-                params,
-                chunk[0],
-                state,
-                t_offset=start,
-                on_spikes=writer.append,
-                weights=weights,
-            )
+
+        def done(stop: int) -> None:
             bar.update(done=stop)
             if report is not None:
                 report(stop)
+
+        _event_chunks(net, params, x, n_steps, chunk_steps, writer.append, done)
     return Path(path)

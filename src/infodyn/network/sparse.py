@@ -17,12 +17,14 @@ pass the integer leaves through unchanged (:func:`float_leaves` splits them off)
 
 The recurrent current of a step, ``I[j] = sum_i z[i] w[i, j]`` (the ``z^T W_rec`` of
 :mod:`infodyn.network.model`), is :func:`recurrent_current`: a dense matmul for arrays and, for
-``SparseWeights``, ``segment_sum_j(values_s * z[pre_s])`` over the synapses s.
+``SparseWeights``, ``segment_sum_j(values_s * z[pre_s])`` over the synapses s, or, for a fixed
+in-degree K, K gathers of ``z`` through the synapses stored by target (:func:`by_target`, an
+ELL layout built once per run: no scatter).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -190,17 +192,81 @@ def pre_indices_jax(w: SparseWeights) -> jax.Array:
     return jnp.repeat(jnp.arange(w.shape[0], dtype=jnp.int32), counts, total_repeat_length=w.nnz)
 
 
-def recurrent_current(z: Array, w: Array, pre: Array | None = None) -> Array:
+class ByTarget(NamedTuple):
+    """The synapses of a fixed in-degree :class:`SparseWeights` grouped by target (an ELL
+    layout, K-major): ``pre[k, j]`` is the k-th presynaptic unit of unit j (ascending in k) and
+    ``syn[k, j]`` that synapse's position in ``values``; both (K, n_post) int32. ``values``:
+    ``w.values[syn]``, gathered once per scan (:meth:`gather`), or None."""
+
+    pre: Array
+    syn: Array
+    values: Array | None = None
+
+    def gather(self, w: SparseWeights) -> ByTarget:
+        """This layout with ``w``'s values in it (differentiable with respect to them)."""
+        return self._replace(values=jnp.take(jnp.asarray(w.values), self.syn))
+
+
+_BY_TARGET_CACHE: list[tuple[Any, Any, ByTarget | None]] = []
+
+
+def by_target(w: Any) -> ByTarget | None:
+    """The :class:`ByTarget` layout of ``w`` when every postsynaptic unit receives the same
+    number K >= 1 of synapses (fixed in-degree, ``k_in``) and ``w``'s index arrays are concrete
+    (not traced); else None. Computed with NumPy (a stable sort of the synapses by target) and
+    kept for the last few patterns, so a run that reuses its weights pays it once."""
+    if not isinstance(w, SparseWeights) or isinstance(w.indices, jax.core.Tracer):
+        return None
+    if isinstance(w.indptr, jax.core.Tracer):
+        return None
+    for ind, ptr, plan in _BY_TARGET_CACHE:
+        if ind is w.indices and ptr is w.indptr:
+            return plan
+    indices = np.asarray(w.indices)
+    n_pre, n_post = w.shape
+    nnz = indices.shape[0]
+    plan = None
+    if nnz and nnz % n_post == 0:
+        k = nnz // n_post
+        if np.all(np.bincount(indices, minlength=n_post) == k):
+            order = np.argsort(indices, kind="stable")  # by target, then by synapse (= by pre)
+            counts = np.diff(np.asarray(w.indptr))
+            pre = np.repeat(np.arange(n_pre, dtype=np.int32), counts)[order]
+            plan = ByTarget(
+                jnp.asarray(pre.reshape(n_post, k).T),
+                jnp.asarray(order.astype(np.int32).reshape(n_post, k).T),
+            )
+    _BY_TARGET_CACHE.insert(0, (w.indices, w.indptr, plan))
+    del _BY_TARGET_CACHE[4:]
+    return plan
+
+
+def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -> Array:
     """``I[..., j] = sum_i z[..., i] w[i, j]`` for a dense array or a :class:`SparseWeights`.
 
     For sparse ``w`` the product is a gather of the presynaptic activity onto the synapses and a
     segment sum onto the postsynaptic units: O(nnz) work and memory, no N x N array; it works
     under ``jit``, ``lax.scan``, ``vmap`` and ``grad`` (with respect to ``z`` and ``w.values``).
     ``pre`` may pass the precomputed presynaptic indices (:func:`pre_indices_jax`) so that a scan
-    does not rebuild them every step.
+    does not rebuild them every step, or a :class:`ByTarget` layout (fixed in-degree
+    networks, :func:`by_target`): then K gathers of ``z`` and K vector multiply-adds,
+    ``I[j] = (...(z[pre[0, j]] w_0j + z[pre[1, j]] w_1j) + ...)``, in ascending presynaptic
+    order (the event engine's order), with no scatter; about 3-4x faster than the segment sum on
+    a CPU. Gradients with respect to ``w.values`` come back at the synapses, in ``values``'
+    order, either way.
     """
     if not isinstance(w, SparseWeights):
         return z @ w
+    if isinstance(pre, ByTarget):
+        plan = pre if pre.values is not None else pre.gather(w)
+
+        def add(acc, inp):  # the ids are in range by construction: no bounds handling
+            pre_k, w_k = inp
+            return acc + z.at[..., pre_k].get(mode="promise_in_bounds") * w_k, None
+
+        shape = (*z.shape[:-1], w.shape[1])
+        acc0 = jnp.zeros(shape, jnp.result_type(z, plan.values))
+        return jax.lax.scan(add, acc0, (plan.pre, plan.values))[0]
     if pre is None:
         pre = pre_indices_jax(w)
     contrib = jnp.take(z, pre, axis=-1) * w.values  # (..., nnz)
