@@ -7,12 +7,14 @@ this bar, False for none) and reports through one object::
         for i in ...:
             bar.update(done=i + 1, status=f"loss {loss:.4g}")
 
-A disabled bar does nothing and imports nothing.
+A disabled bar does nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 
 class ProgressBar:
@@ -35,8 +37,6 @@ class ProgressBar:
 
     def __enter__(self) -> ProgressBar:
         if self.enabled:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
             unit = f" {self.unit}" if self.unit else ""
             self._bar = Progress(
                 TextColumn(self.label),

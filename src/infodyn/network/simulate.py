@@ -19,7 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.data.spike_files import SpikeWriter
+from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError, require_finite
+from infodyn.memory import require_memory
+from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
+from infodyn.network.engine_jax import simulate_jax
 
 AUTO_EVENT_MIN_STEPS = 2000
 
@@ -41,8 +46,6 @@ class Trace:
 
     def spike_train(self, metadata: dict[str, Any] | None = None):
         """The spikes as a :class:`~infodyn.data.SpikeTrain` (batch entries become trials)."""
-        from infodyn.data.spikes import SpikeTrain
-
         return SpikeTrain.from_dense(self.z.astype(np.uint8), dt=self.dt, metadata=metadata)
 
     def rates_hz(self) -> np.ndarray:
@@ -97,8 +100,6 @@ def simulate(
     if engine == "auto":
         engine = "event" if (not batched and xb.shape[1] >= AUTO_EVENT_MIN_STEPS) else "jax"
     if engine == "jax":
-        from infodyn.network.engine_jax import simulate_jax
-
         out = simulate_jax(net, params, xb, precision, record=record)
         z, v, thr, y = out["z"], out.get("v"), out.get("thr"), out.get("y")
     elif engine == "event":
@@ -111,9 +112,6 @@ def simulate(
 
 
 def _simulate_event_batch(net, params, xb: np.ndarray, record: bool):
-    from infodyn.memory import require_memory
-    from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
-
     n_b, n_t = xb.shape[:2]
     width = net.n_rec + (2 * (2 * net.n_rec + net.n_out) if record else 0)  # z; v, thr, y twice
     require_memory(
@@ -159,9 +157,6 @@ def simulate_to_file(
     input, so neither input nor spikes need to fit in memory. ``progress(steps_done)`` is called
     after each chunk. The file appears only when the run completes.
     """
-    from infodyn.data.spike_files import SpikeWriter
-    from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
-
     net.validate_params(params)
     if n_steps < 1:
         raise InputError("n_steps must be >= 1")
