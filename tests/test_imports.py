@@ -65,7 +65,8 @@ TOP_ONLY = {
 }
 # Modules that a function of those parts may import where it needs them.
 LAZY = {
-    # optional dependencies (pyproject's extras: nwb, neo, pynapple, bench, docs)
+    # optional dependencies (pyproject's extras nwb, neo, pynapple, bench, docs) and Dask
+    # (the sweep runner's cluster; no library module uses it)
     "pynwb",
     "neo",
     "pynapple",
