@@ -16,10 +16,14 @@ rows and summed in float64 (:func:`row_storage`): the same numbers with half the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba
 import numpy as np
+import scipy.sparse as sp
+
+from infodyn.errors import InputError
+from infodyn.network.sparse import SparseWeights
 
 
 @numba.njit(cache=True, nogil=True)
@@ -114,50 +118,111 @@ def _lif_update(v, z, rec, inp, alpha, v_th, s_in, active):  # pragma: no cover 
     return n_new
 
 
+class Rows(NamedTuple):
+    """One weight matrix as the loop reads its rows: ``dense`` (n_from, n_to) or, where
+    ``sparse``, the CSR arrays ``values``, ``indices``, ``indptr`` (``dense`` is then a
+    placeholder). Made by :func:`loop_rows`."""
+
+    dense: np.ndarray
+    sparse: bool
+    values: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+
+
+class LoopWeights(NamedTuple):
+    """The weights :func:`_event_loop` reads, from :func:`event_weights`."""
+
+    w_in: Rows
+    w_rec: Rows
+    w_out: np.ndarray
+
+
+class LoopInput(NamedTuple):
+    """The input: dense ``x`` (T, n_in), or a CSR matrix's arrays where ``x_sparse`` (``x`` is
+    then (T, 0)); ``n_in`` is the number of input channels."""
+
+    x: np.ndarray
+    x_sparse: bool
+    x_indptr: np.ndarray
+    x_indices: np.ndarray
+    x_data: np.ndarray
+    n_in: int
+
+
+class LoopConstants(NamedTuple):
+    """The network's constants (:mod:`infodyn.network.model`); ``lif_fast`` selects
+    :func:`_lif_update` (plain LIF units, nothing recorded)."""
+
+    alpha: float
+    rho: float
+    kappa: float
+    v_th: float
+    beta: np.ndarray
+    n_ref: float
+    s_in: float
+    s_out: float
+    lif_fast: bool
+
+
+class EventState(NamedTuple):
+    """State carried between chunks of an event-driven run; the loop updates its arrays in
+    place."""
+
+    v: np.ndarray
+    z: np.ndarray
+    a: np.ndarray
+    r: np.ndarray
+    y: np.ndarray
+    active: np.ndarray
+    n_active: np.ndarray
+
+    @classmethod
+    def zeros(cls, n_rec: int, n_out: int) -> EventState:
+        return cls(
+            v=np.zeros(n_rec),
+            z=np.zeros(n_rec),
+            a=np.zeros(n_rec),
+            r=np.zeros(n_rec),
+            y=np.zeros(n_out),
+            active=np.zeros(n_rec, np.int64),
+            n_active=np.zeros(1, np.int64),
+        )
+
+
+class LoopRecord(NamedTuple):
+    """Where the loop writes: the spike buffer (``spk_t``, ``spk_u``, its fill ``n_spk``) and,
+    where ``record``, the (T, n) traces of v, the threshold and y."""
+
+    spk_t: np.ndarray
+    spk_u: np.ndarray
+    n_spk: np.ndarray
+    record: bool
+    v_rec: np.ndarray
+    thr_rec: np.ndarray
+    y_rec: np.ndarray
+
+
 @numba.njit(cache=True, nogil=True)
 def _event_loop(
-    w_in,
-    in_sparse,
-    in_values,
-    in_indices,
-    in_indptr,
-    w_rec,
-    sparse,
-    values,
-    indices,
-    indptr,
-    lif_fast,
-    x_sparse,
-    x_indptr,
-    x_indices,
-    x_data,
-    n_in_buf,
-    w_out,
-    x,
-    t_start,
-    alpha,
-    rho,
-    kappa,
-    v_th,
-    beta,
-    n_ref,
-    s_in,
-    s_out,
-    v,
-    z,
-    a,
-    r,
-    y,
-    active,
-    n_active_arr,
-    spk_t,
-    spk_u,
-    n_spk_arr,
-    record,
-    v_rec,
-    thr_rec,
-    y_rec,
+    wts: LoopWeights,
+    inp_: LoopInput,
+    c: LoopConstants,
+    st: EventState,
+    out_: LoopRecord,
+    t_start: int,
 ):  # pragma: no cover - compiled
+    """Steps ``t_start..`` until the input ends or the spike buffer could overflow; returns the
+    next step. Tuples of arrays keep the argument list short; reading their fields costs
+    nothing in compiled code."""
+    w_in, w_rec, w_out = wts.w_in, wts.w_rec, wts.w_out
+    x, x_indptr, x_indices, x_data = inp_.x, inp_.x_indptr, inp_.x_indices, inp_.x_data
+    alpha, rho, kappa, v_th, beta = c.alpha, c.rho, c.kappa, c.v_th, c.beta
+    n_ref, s_in, s_out = c.n_ref, c.s_in, c.s_out
+    v, z, a, r, y, active = st.v, st.z, st.a, st.r, st.y, st.active
+    spk_t, spk_u, record = out_.spk_t, out_.spk_u, out_.record
+    v_rec, thr_rec, y_rec = out_.v_rec, out_.thr_rec, out_.y_rec
+    n_active_arr, n_spk_arr, n_in_buf = st.n_active, out_.n_spk, inp_.n_in
     n_rec = v.shape[0]
     n_in = x.shape[1]
     n_out = y.shape[0]
@@ -177,13 +242,13 @@ def _event_loop(
             return t
         # recurrent input: rows of units that spiked at t-1 (summed in spike order)
         rec[:] = 0.0
-        if sparse:
-            _add_sparse_rows(rec, values, indices, indptr, active, n_active)
+        if w_rec.sparse:
+            _add_sparse_rows(rec, w_rec.values, w_rec.indices, w_rec.indptr, active, n_active)
         else:
-            _add_rows(rec, w_rec, active, n_active)
+            _add_rows(rec, w_rec.dense, active, n_active)
         # external input: rows of non-zero inputs, scaled by their value, in input order
         n_x = 0
-        if x_sparse:  # row t of a CSR input: its non-zeros in ascending input order
+        if inp_.x_sparse:  # row t of a CSR input: its non-zeros in ascending input order
             for p in range(x_indptr[t], x_indptr[t + 1]):
                 xi = x_data[p]
                 if xi != 0.0:
@@ -198,11 +263,13 @@ def _event_loop(
                     in_val[n_x] = xi
                     n_x += 1
         inp[:] = 0.0
-        if in_sparse:
-            _add_sparse_scaled_rows(inp, in_values, in_indices, in_indptr, in_idx, in_val, n_x)
+        if w_in.sparse:
+            _add_sparse_scaled_rows(
+                inp, w_in.values, w_in.indices, w_in.indptr, in_idx, in_val, n_x
+            )
         else:
-            _add_scaled_rows(inp, w_in, in_idx, in_val, n_x)
-        if lif_fast:
+            _add_scaled_rows(inp, w_in.dense, in_idx, in_val, n_x)
+        if c.lif_fast:
             n_new = _lif_update(v, z, rec, inp, alpha, v_th, s_in, active)
             for k in range(n_new):
                 spk_t[n_spk] = t
@@ -277,64 +344,30 @@ def sparse_storage(w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _NO_SPARSE = (np.zeros(1, np.float32), np.zeros(1, np.int32), np.zeros(2, np.int64))
 
 
-def event_weights(params) -> dict[str, np.ndarray]:
-    """The weight arrays the loop reads (:func:`row_storage` for ``w_in``/``w_rec``, float64
-    ``w_out``; for a :class:`SparseWeights` ``w_rec`` or ``w_in``, :func:`sparse_storage` under
-    ``"sparse"`` or ``"in_sparse"``); prepare them once for a run of many chunks and pass them as
-    ``weights=``."""
-    from infodyn.network.sparse import SparseWeights
-
-    out = {"w_out": np.ascontiguousarray(params["w_out"], dtype=np.float64)}
-    for key, tag in (("w_rec", "sparse"), ("w_in", "in_sparse")):
-        w = params[key]
-        if isinstance(w, SparseWeights):
-            out[key] = np.zeros((1, 1), np.float32)
-            out[tag] = sparse_storage(w)
-        else:
-            out[key] = row_storage(w)
-    return out
+def loop_rows(w) -> Rows:
+    """A weight matrix as the loop reads it: :func:`row_storage` of a dense array, or
+    :func:`sparse_storage` of a :class:`SparseWeights`."""
+    if isinstance(w, SparseWeights):
+        return Rows(np.zeros((1, 1), np.float32), True, *sparse_storage(w))
+    return Rows(row_storage(w), False, *_NO_SPARSE)
 
 
-@dataclass
-class EventState:
-    """State carried between chunks of an event-driven run."""
-
-    v: np.ndarray
-    z: np.ndarray
-    a: np.ndarray
-    r: np.ndarray
-    y: np.ndarray
-    active: np.ndarray
-    n_active: np.ndarray
-
-    @classmethod
-    def zeros(cls, n_rec: int, n_out: int) -> EventState:
-        return cls(
-            v=np.zeros(n_rec),
-            z=np.zeros(n_rec),
-            a=np.zeros(n_rec),
-            r=np.zeros(n_rec),
-            y=np.zeros(n_out),
-            active=np.zeros(n_rec, np.int64),
-            n_active=np.zeros(1, np.int64),
-        )
+def event_weights(params) -> LoopWeights:
+    """The weights the loop reads (:func:`loop_rows` of ``w_in`` and ``w_rec``, float64
+    ``w_out``); prepare them once for a run of many chunks and pass them as ``weights=``."""
+    w_out = np.ascontiguousarray(params["w_out"], dtype=np.float64)
+    return LoopWeights(loop_rows(params["w_in"]), loop_rows(params["w_rec"]), w_out)
 
 
 def sparse_input(x) -> bool:
     """True for a SciPy sparse input matrix (which :func:`run_event_chunk` reads row by row)."""
-    import scipy.sparse as sp
-
     return sp.issparse(x)
 
 
 def _csr_input(x, n_in: int):
     """``x`` as a canonical CSR array (sorted indices, duplicates summed, float64 data)."""
-    import scipy.sparse as sp
-
     xs = sp.csr_array(x, dtype=np.float64)
     if xs.ndim != 2 or xs.shape[1] != n_in:
-        from infodyn.errors import InputError
-
         raise InputError(f"sparse input must have shape (T, {n_in}), got {xs.shape}")
     xs.sum_duplicates()
     xs.sort_indices()
@@ -350,7 +383,7 @@ def run_event_chunk(
     capacity: int = 1 << 20,
     on_spikes=None,
     t_offset: int = 0,
-    weights: dict[str, np.ndarray] | None = None,
+    weights: LoopWeights | None = None,
 ):
     """Advance ``state`` through input ``x`` (T, n_in), float64.
 
@@ -367,11 +400,7 @@ def run_event_chunk(
     A sparse ``w_rec`` adds, for each unit that spiked, only its outgoing synapses; a sparse
     ``w_in``, for each non-zero input, only its synapses.
     """
-    w = event_weights(params) if weights is None else weights
-    w_in, w_rec, w_out = w["w_in"], w["w_rec"], w["w_out"]
-    sparse, in_sparse = "sparse" in w, "in_sparse" in w
-    values, indices, indptr = w["sparse"] if sparse else _NO_SPARSE
-    in_values, in_indices, in_indptr = w["in_sparse"] if in_sparse else _NO_SPARSE
+    wts = event_weights(params) if weights is None else weights
     x_sparse = sparse_input(x)
     if x_sparse:
         xs = _csr_input(x, net.n_in)
@@ -390,51 +419,22 @@ def run_event_chunk(
     y_rec = np.zeros((n_steps, net.n_out) if record else (0, net.n_out))
     beta = np.ascontiguousarray(net.beta_vector(), dtype=np.float64)
     lif_fast = not record and net.n_ref == 0 and not beta.any()  # plain LIF: _lif_update
+    inp = LoopInput(x, x_sparse, x_indptr, x_indices, x_data, net.n_in)
+    consts = LoopConstants(
+        net.alpha,
+        net.rho,
+        net.kappa,
+        net.v_th,
+        beta,
+        float(net.n_ref),
+        net.input_scale,
+        net.readout_scale,
+        lif_fast,
+    )
+    buffers = LoopRecord(spk_t, spk_u, n_spk, record, v_rec, thr_rec, y_rec)
     t = 0
     while t < n_steps:
-        t = _event_loop(
-            w_in,
-            in_sparse,
-            in_values,
-            in_indices,
-            in_indptr,
-            w_rec,
-            sparse,
-            values,
-            indices,
-            indptr,
-            lif_fast,
-            x_sparse,
-            x_indptr,
-            x_indices,
-            x_data,
-            net.n_in,
-            w_out,
-            x,
-            t,
-            net.alpha,
-            net.rho,
-            net.kappa,
-            net.v_th,
-            beta,
-            float(net.n_ref),
-            net.input_scale,
-            net.readout_scale,
-            state.v,
-            state.z,
-            state.a,
-            state.r,
-            state.y,
-            state.active,
-            state.n_active,
-            spk_t,
-            spk_u,
-            n_spk,
-            record,
-            v_rec,
-            thr_rec,
-            y_rec,
-        )
+        t = _event_loop(wts, inp, consts, state, buffers, t)
         k = int(n_spk[0])
         if on_spikes is not None and k:
             on_spikes(spk_t[:k] + t_offset, spk_u[:k].copy())
