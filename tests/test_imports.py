@@ -2,7 +2,10 @@
 energy} -> data -> errors, and no module imports itself back through others.
 
 Reads every module of ``src/infodyn`` with the standard library's ``ast`` (no import is run), so
-imports inside functions count as much as those at the top.
+imports inside functions count as much as those at the top. In the library packages and the root
+modules, imports sit at the top of the module, except those of the modules in ``LAZY`` (optional
+dependencies, and a few that must or should load only when used; see docs/architecture.md,
+"Imports").
 """
 
 from __future__ import annotations
@@ -42,6 +45,43 @@ ALLOWED: dict[str, set[str]] = {
         "energy",
         "experiments",
     },
+}
+
+
+# Parts of the package whose modules import at the top only (the library and the root modules).
+TOP_ONLY = {
+    "<root>",
+    "errors",
+    "_version",
+    "memory",
+    "progress",
+    "plotting",
+    "data",
+    "network",
+    "learning",
+    "criticality",
+    "information",
+    "energy",
+}
+# Modules that a function of those parts may import where it needs them.
+LAZY = {
+    # optional dependencies (pyproject's extras nwb, neo, pynapple, bench, docs) and Dask
+    # (the sweep runner's cluster; no library module uses it)
+    "pynwb",
+    "neo",
+    "pynapple",
+    "torch",
+    "snntorch",
+    "hoi",
+    "mkdocs",
+    "dask",
+    "distributed",
+    # pyplot fixes matplotlib's backend when imported: infodyn.plotting.pyplot() chooses Agg first
+    "matplotlib.pyplot",
+    # fallbacks for built-in images whose files are not where expected; importing
+    # sklearn.datasets costs seconds (data/image_files.py reads the files directly)
+    "skimage.data",
+    "sklearn.datasets",
 }
 
 
@@ -90,6 +130,29 @@ def _walk(node: ast.AST):
             yield from _walk(child)
 
 
+def _function_imports(path: Path) -> list[tuple[str, int]]:
+    """``(module, line)`` for each import inside a function of the module at ``path``."""
+    out = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            if in_function and isinstance(child, ast.Import):
+                out.extend((a.name, child.lineno) for a in child.names)
+            elif in_function and isinstance(child, ast.ImportFrom):
+                out.append(("." * child.level + (child.module or ""), child.lineno))
+            inner = isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+            visit(child, in_function or inner)
+
+    visit(ast.parse(path.read_text(), str(path)), False)
+    return out
+
+
+def _lazy_allowed(module: str) -> bool:
+    return any(module == m or module.startswith(m + ".") for m in LAZY)
+
+
 def _part(module: str) -> str:
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else "<root>"
@@ -129,6 +192,20 @@ def test_no_library_module_imports_the_package_root():
     ]
     assert not bad, (
         "`import infodyn` inside the library (import the module you need):\n" + "\n".join(bad)
+    )
+
+
+def test_library_imports_sit_at_the_top():
+    bad = [
+        f"{path.relative_to(SRC.parent)}:{line}: import {module}"
+        for name, path in MODULES.items()
+        if _part(name) in TOP_ONLY
+        for module, line in _function_imports(path)
+        if not _lazy_allowed(module)
+    ]
+    assert not bad, (
+        "imports inside functions (move them to the top of the module; only the modules in "
+        "LAZY may load where used):\n" + "\n".join(bad)
     )
 
 
@@ -179,3 +256,19 @@ def test_the_checker_sees_a_wrong_way_import(tmp_path, source, expected):
     path.write_text(source)
     ((target, _),) = _imports("infodyn.data.m", path)
     assert _part(target) == expected and expected not in ALLOWED["data"]
+
+
+def test_the_checker_sees_an_import_inside_a_function(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text(
+        "import numpy\n"
+        "def f():\n"
+        "    import scipy.special\n"
+        "    import pynwb\n"
+        "    class A:\n"
+        "        def g(self):\n"
+        "            from infodyn.errors import InputError\n"
+    )
+    found = _function_imports(path)
+    assert found == [("scipy.special", 3), ("pynwb", 4), ("infodyn.errors", 7)]
+    assert [m for m, _ in found if not _lazy_allowed(m)] == ["scipy.special", "infodyn.errors"]

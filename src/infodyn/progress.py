@@ -15,7 +15,7 @@ new stage).
 Everything goes through one rich console on stderr (:func:`console`), so results printed on
 stdout stay clean. The convention:
 
-- **quiet** (``enabled=False``): nothing is written and rich is not imported;
+- **quiet** (``enabled=False``): nothing is written;
 - **terminal**: a live bar (removed when done) with the lines of :meth:`ProgressBar.log` above it;
 - **not a terminal** (a pipe, a log file, a batch job): no bar, no control codes; only the lines
   of :meth:`ProgressBar.log` (and of :class:`StageLog`), each with the elapsed seconds.
@@ -26,6 +26,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
 _console: list[Any] = []
 
 
@@ -34,8 +37,6 @@ def console() -> Any:
 
     It looks up ``sys.stderr`` when it writes, so a redirected stderr is followed."""
     if not _console:
-        from rich.console import Console
-
         _console.append(Console(stderr=True, log_path=False))
     return _console[0]
 
@@ -64,8 +65,6 @@ class ProgressBar:
     def __enter__(self) -> ProgressBar:
         self._t0 = time.perf_counter()
         if self.enabled:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
             out = console()
             if self.unit == "%":
                 counts = "{task.percentage:>3.0f} %"

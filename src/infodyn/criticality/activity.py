@@ -17,6 +17,9 @@ from typing import Any
 import numpy as np
 
 from infodyn.criticality._common import as_counts, warn
+from infodyn.data.io import load_spikes
+from infodyn.data.spike_files import is_h5_path
+from infodyn.data.spike_reader import SpikeReader, unit_subset
 from infodyn.errors import InputError, require
 
 
@@ -89,10 +92,6 @@ def step_counts(data: Any, units: Any = None, block_spikes: int | None = None) -
     counts only those units (``n_units`` is then their number). The counts equal
     ``load_spikes(path).select_units(units).population_activity()``.
     """
-    from infodyn.data.io import load_spikes
-    from infodyn.data.spike_files import is_h5_path
-    from infodyn.data.spike_reader import SpikeReader, unit_subset
-
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
         if is_h5_path(data):
             block = BLOCK_SPIKES if block_spikes is None else block_spikes
@@ -179,9 +178,6 @@ def population_activity(
     n_units = None
     info: dict[str, Any] = {}
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
-        from infodyn.data.io import load_spikes
-        from infodyn.data.spike_files import is_h5_path
-
         if is_h5_path(data):
             data, units = step_counts(data, units=units), None
         else:
@@ -193,7 +189,6 @@ def population_activity(
                 hasattr(spikes, "select_units"),
                 "units= selects units of a SpikeTrain or file; these counts are already summed",
             )
-            from infodyn.data.spike_reader import unit_subset
 
             spikes = spikes.select_units(unit_subset(units, spikes.n_units))
         step = float(spikes.dt)

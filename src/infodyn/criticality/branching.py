@@ -146,41 +146,35 @@ def _f(v: float) -> float | None:
 
 
 # ----------------------------------------------------------------------------- the estimator
-def _nan_result(
-    method: str,
-    cm: str,
-    dt: float,
-    a: np.ndarray,
-    k: np.ndarray,
-    msg: list[str],
-    n_boot: int,
-    ci: float,
-    primary: str,
+def _result(
+    setup: dict[str, Any], a: np.ndarray, k: np.ndarray, notes: list[str], **estimate: Any
 ) -> BranchingResult:
-    for m in msg:
-        warn(m)
+    """The result of one call: its ``setup`` (method, coefficient_method, primary, dt, n_boot,
+    ci_level), the activity ``a`` it used, the lags ``k``, its ``notes`` (each also raised as a
+    warning) and the ``estimate`` (m, tau, intervals, slopes, fits: NaN and empty where not
+    given, so no estimate means a result that is not meaningful)."""
+    for note in notes:
+        warn(note)
     nan = float("nan")
+    absent = {
+        "m": nan,
+        "tau": nan,
+        "m_ci": (nan, nan),
+        "tau_ci": (nan, nan),
+        "r_k": np.full(k.size, nan),
+        "r_k_stderr": np.full(k.size, nan),
+        "fits": {},
+        "meaningful": False,
+        "fits_disagree": False,
+    }
     return BranchingResult(
-        m=nan,
-        tau=nan,
-        m_ci=(nan, nan),
-        tau_ci=(nan, nan),
-        method=method,
-        coefficient_method=cm,
-        dt=dt,
+        **setup,
+        **{**absent, **estimate},
         k=k,
-        r_k=np.full(k.size, nan),
-        r_k_stderr=np.full(k.size, nan),
-        fits={},
-        primary=primary,
         n_trials=a.shape[0],
         n_bins=a.shape[1],
-        n_boot=n_boot,
-        ci_level=ci,
         mean_activity=float(a.mean()),
-        meaningful=False,
-        fits_disagree=False,
-        warnings=msg,
+        warnings=notes,
     )
 
 
@@ -283,6 +277,14 @@ def branching_ratio(
         )
         require(kmin <= kmax - 2, f"kmin={kmin} leaves fewer than 3 lags up to kmax={kmax}")
     primary = fit if method == "mr" else "naive"
+    setup = {
+        "method": method,
+        "coefficient_method": coefficient_method,
+        "primary": primary,
+        "dt": dt,
+        "n_boot": n_boot,
+        "ci_level": ci,
+    }
     # --- degenerate activity: warn, do not crash
     problems: list[str] = []
     nonempty = int(np.count_nonzero(a))
@@ -299,7 +301,7 @@ def branching_ratio(
         )
     if problems:
         kk = np.arange(1, 2 if method == "naive" else (kmax or 1) + 1)
-        return _nan_result(method, coefficient_method, dt, a, kk, problems, n_boot, ci, primary)
+        return _result(setup, a, kk, problems)
     notes: list[str] = []
     flat = a.var(axis=1) == 0
     if np.any(flat) and n > 1:
@@ -343,17 +345,7 @@ def branching_ratio(
     if method == "naive":
         m = float(r[0])
         if not np.isfinite(m):
-            return _nan_result(
-                method,
-                coefficient_method,
-                dt,
-                a,
-                k,
-                notes + ["the lag-1 slope is undefined"],
-                n_boot,
-                ci,
-                primary,
-            )
+            return _result(setup, a, k, notes + ["the lag-1 slope is undefined"])
         m_boot = r_boot[:, 0]
         if bias_correction:
             pool = coefficient_method == "sm"
@@ -364,44 +356,13 @@ def branching_ratio(
         tau_ci = _tau_interval(np.array(m_ci), dt)
         if m <= 0:
             notes.append(f"the lag-1 slope is {m:.3g} <= 0: tau is undefined")
-        for s in notes:
-            warn(s)
-        return BranchingResult(
-            m=m,
-            tau=tau,
-            m_ci=_pair(m_ci),
-            tau_ci=tau_ci,
-            method=method,
-            coefficient_method=coefficient_method,
-            dt=dt,
-            k=k,
-            r_k=r,
-            r_k_stderr=se,
-            fits={},
-            primary=primary,
-            n_trials=n,
-            n_bins=t,
-            n_boot=n_boot,
-            ci_level=ci,
-            mean_activity=float(a.mean()),
-            meaningful=True,
-            fits_disagree=False,
-            warnings=notes,
-        )
+        estimate = {"m": m, "tau": tau, "m_ci": _pair(m_ci), "tau_ci": tau_ci}
+        return _result(setup, a, k, notes, **estimate, r_k=r, r_k_stderr=se, meaningful=True)
     # --- MR fits, weighted by 1/se^2 where the bootstrap gives errors
     ok = np.isfinite(r) & (k >= kmin)
     if ok.sum() < 3:
-        return _nan_result(
-            method,
-            coefficient_method,
-            dt,
-            a,
-            k,
-            notes + ["fewer than 3 finite slopes r_k: the MR estimate is not meaningful"],
-            n_boot,
-            ci,
-            primary,
-        )
+        notes.append("fewer than 3 finite slopes r_k: the MR estimate is not meaningful")
+        return _result(setup, a, k, notes)
     kf = k[ok].astype(float)
     if weighted and have_boot and np.all(np.isfinite(se[ok])) and np.all(se[ok] > 0):
         w = 1.0 / np.maximum(se[ok], 0.1 * np.median(se[ok])) ** 2
@@ -471,30 +432,10 @@ def branching_ratio(
         notes.append(f"m = {main.m:.4g} >= 1 (supercritical or non-stationary): tau is negative")
     if main.b <= 0:
         notes.append("the fitted amplitude b is 0: r_k shows no decay; m is not meaningful")
-    for s in notes:
-        warn(s)
-    return BranchingResult(
-        m=main.m if main.b > 0 and not edge else float("nan"),
-        tau=main.tau if main.b > 0 and not edge else float("nan"),
-        m_ci=main.m_ci,
-        tau_ci=main.tau_ci,
-        method=method,
-        coefficient_method=coefficient_method,
-        dt=dt,
-        k=k,
-        r_k=r,
-        r_k_stderr=se,
-        fits=fits,
-        primary=primary,
-        n_trials=n,
-        n_bins=t,
-        n_boot=n_boot,
-        ci_level=ci,
-        mean_activity=float(a.mean()),
-        meaningful=bool(main.b > 0 and not edge),
-        fits_disagree=disagree,
-        warnings=notes,
-    )
+    meaningful = bool(main.b > 0 and not edge)
+    estimate = {"m": main.m, "tau": main.tau} if meaningful else {}
+    estimate.update(m_ci=main.m_ci, tau_ci=main.tau_ci, r_k=r, r_k_stderr=se, fits=fits)
+    return _result(setup, a, k, notes, **estimate, meaningful=meaningful, fits_disagree=disagree)
 
 
 def _pair(v: Any) -> tuple[float, float]:

@@ -27,8 +27,10 @@ from typing import Any
 
 import numpy as np
 from scipy import fft as sfft
+from scipy import stats
 
 from infodyn.criticality._common import as_counts
+from infodyn.criticality._mr_bias import expected_slopes
 from infodyn.errors import require
 
 
@@ -264,8 +266,6 @@ def _interval(est: float, boot: np.ndarray, ci: float, n_units: int) -> tuple[fl
     correction of a bootstrap over ``n`` units (Efron & Tibshirani 1993, ch. 12-13); ``f`` is
     1.2 for n = 10 at 95 % and tends to 1.
     """
-    from scipy import stats
-
     boot = boot[np.isfinite(boot)]
     p = ((1 - ci) / 2, (1 + ci) / 2)
     lo, hi = np.quantile(boot, p)
@@ -278,8 +278,6 @@ def _interval(est: float, boot: np.ndarray, ci: float, n_units: int) -> tuple[fl
 def _naive_corrected(r1: np.ndarray, length: int, n_pool: int) -> np.ndarray:
     """Lag-1 slopes corrected for the finite-trial bias: ``m`` with ``E[r_1](1, m) = r_1``
     (full observation, b = 1) by fixed-point iteration from ``m = r_1``."""
-    from infodyn.criticality._mr_bias import expected_slopes
-
     r1 = np.asarray(r1, dtype=float)
     m = r1.copy()
     one = np.ones(1)

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import special
 
 from infodyn.criticality._common import warn
+from infodyn.criticality.avalanches import Avalanches
 from infodyn.errors import InputError, require
 
 _MAX_ACTIVITY = 2.0**52  # beyond this, counts lose integer precision in float64
@@ -129,8 +130,6 @@ def galton_watson_avalanches(n: int, m: float = 1.0, max_size: int = 10**7, seed
     ``.truncated`` (they are kept, with their size and duration at the stop, so the tail is
     censored, not dropped). Returns an :class:`~infodyn.criticality.avalanches.Avalanches`.
     """
-    from infodyn.criticality.avalanches import Avalanches
-
     require(int(n) >= 1, "n must be >= 1")
     require(np.isfinite(m) and m >= 0, f"m must be a finite number >= 0, got {m}")
     require(int(max_size) >= 2, "max_size must be >= 2")

@@ -10,6 +10,7 @@ results when its umask allows.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import tempfile
@@ -65,8 +66,6 @@ def remove_temporaries(folder: str | os.PathLike) -> int:
 
 def write_csv(path: str | os.PathLike, rows: list[dict[str, Any]]) -> Path:
     """Atomically write ``rows`` as CSV; the columns are every key, in order of appearance."""
-    import csv
-
     columns = list(dict.fromkeys(k for row in rows for k in row))
     with atomic_path(path, ".csv") as tmp:
         with open(tmp, "w", newline="") as fh:

@@ -23,7 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.data.io import load_spikes
+from infodyn.data.spike_files import is_h5_path
+from infodyn.data.spike_reader import SpikeReader
 from infodyn.errors import InputError
+from infodyn.memory import require_memory
 
 BLOCK_SPIKES = 1 << 20  # spikes read at a time from a file (16 MiB)
 
@@ -77,8 +81,6 @@ class SpikeSource:
     def binned(self, bin_steps: int, units: Any = None, binary: bool = True) -> np.ndarray:
         """``(n_trials, n_bins, len(units))`` counts per bin (module docstring): uint8 0/1 when
         ``binary``, else int64; ``units`` (default all) selects and orders the columns."""
-        from infodyn.memory import require_memory
-
         b = int(bin_steps)
         if b < 1:
             raise InputError(f"bin_steps must be >= 1, got {bin_steps}")
@@ -113,10 +115,6 @@ class SpikeSource:
 def spike_source(source: Any, block_spikes: int | None = None) -> Iterator[SpikeSource]:
     """A :class:`SpikeSource` over a :class:`~infodyn.data.spikes.SpikeTrain` or a spike file
     (HDF5 files streamed, ``block_spikes`` spikes at a time; others loaded)."""
-    from infodyn.data.io import load_spikes
-    from infodyn.data.spike_files import is_h5_path
-    from infodyn.data.spike_reader import SpikeReader
-
     if isinstance(source, (str, bytes, os.PathLike)):
         if is_h5_path(source):
             block = BLOCK_SPIKES if block_spikes is None else block_spikes

@@ -6,11 +6,13 @@ ITU-R BT.709 luminance weights (ITU-R Recommendation BT.709-6, 2015, item 3.2). 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from infodyn.errors import InputError, reading, require, require_finite
 
@@ -57,8 +59,6 @@ def _integer_scale(dtype: np.dtype) -> float:
 
 def _package_file(package: str, *parts: str) -> Path | None:
     """A data file inside an installed package, found without importing the package."""
-    import importlib.util
-
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -113,7 +113,6 @@ def _read_image(path: Path) -> np.ndarray:
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
         return to_grey(raw, str(path))
-    from PIL import UnidentifiedImageError
 
     try:
         raw = _read_pil(path)
@@ -123,8 +122,6 @@ def _read_image(path: Path) -> np.ndarray:
 
 
 def _read_pil(path: Path) -> np.ndarray:
-    from PIL import Image
-
     with Image.open(path) as im:
         im.load()
         if im.mode not in ("L", "RGB", "RGBA", "I;16", "I", "F", "LA", "1"):

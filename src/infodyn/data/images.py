@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
+from scipy.ndimage import gaussian_filter
 
 from infodyn.data.image_files import (  # noqa: F401 - re-exported: the old home of these names
     BUILTIN_IMAGES,
@@ -85,8 +86,6 @@ def dog_filter(
     Boundaries are reflected (``scipy.ndimage.gaussian_filter`` mode "reflect"). The filter has
     zero response to a constant image, which therefore gives zeros.
     """
-    from scipy.ndimage import gaussian_filter
-
     require(0 < sigma_center < sigma_surround, "dog_sigmas must satisfy 0 < centre < surround")
     img = np.asarray(image, dtype=np.float64)
     out = gaussian_filter(img, sigma_center, mode="reflect") - gaussian_filter(

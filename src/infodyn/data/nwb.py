@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn._version import __version__
 from infodyn.data.atomic import atomic_path
 from infodyn.data.spikes import SpikeTrain
 from infodyn.data.timebins import warn_binning
@@ -67,8 +68,6 @@ def save_nwb_spikes(
     """
     pynwb = _pynwb()
     from pynwb import NWBHDF5IO, NWBFile
-
-    from infodyn._version import __version__
 
     start = session_start_time or datetime.now(UTC)
     if start.tzinfo is None:

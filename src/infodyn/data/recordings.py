@@ -18,6 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from infodyn.data.neo_io import load_neo_spikes, spikes_from_neo
+from infodyn.data.phy import is_phy_folder, load_phy
+from infodyn.data.pynapple_io import from_tsgroup, is_tsgroup
 from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 
@@ -43,18 +46,14 @@ def load_recording(
     if isinstance(source, (str, bytes, os.PathLike)):
         path = Path(os.fsdecode(source))
         if path.is_dir():
-            from infodyn.data.phy import is_phy_folder, load_phy
-
             if not is_phy_folder(path):
                 raise InputError(
                     f"{path}: is a folder, but not a Kilosort/phy output folder (no "
                     f"spike_times.npy); expected a spike file or a phy folder"
                 )
             return load_phy(path, dt=dt, groups=groups)
-        from infodyn.data.neo_io import load_neo_spikes
 
         return load_neo_spikes(path, dt=dt)
-    from infodyn.data.pynapple_io import from_tsgroup, is_tsgroup
 
     if is_tsgroup(source):
         return from_tsgroup(source, dt=dt)
@@ -64,8 +63,6 @@ def load_recording(
         and source
         and all((type(o).__module__ or "").startswith("neo") for o in source)
     ):
-        from infodyn.data.neo_io import spikes_from_neo
-
         return spikes_from_neo(source, dt=dt)
     raise InputError(
         f"cannot read spikes from a {type(source).__name__}: give a file or folder path, a "

@@ -24,6 +24,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import h5py
 import numpy as np
 
 from infodyn.data.atomic import atomic_path
@@ -65,8 +66,6 @@ def _write_attrs(h5: Any, spikes_meta: dict[str, Any]) -> None:
 
 def save_spikes(path: str | os.PathLike, spikes: SpikeTrain) -> Path:
     """Write ``spikes`` to an HDF5 file atomically (see the module docstring for the layout)."""
-    import h5py
-
     path = Path(path)
     with atomic_path(path, ".h5") as tmp:
         with h5py.File(tmp, "w") as h5:
@@ -109,8 +108,6 @@ class SpikeWriter:
         n_trials: int = 1,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        import h5py
-
         self.path = Path(path)
         self.n_units, self.dt, self.n_steps, self.n_trials = (
             int(n_units),
@@ -202,8 +199,6 @@ class SpikeWriter:
 
 def _open_h5(path: Path) -> Any:
     """Open an infodyn HDF5 spike file for reading (format checked), or raise InputError."""
-    import h5py
-
     try:
         h5 = h5py.File(path, "r")
     except OSError as exc:

@@ -17,6 +17,7 @@ MPF to a small sample of cliques stores all C(v, k) of them with large basins.
 
 from __future__ import annotations
 
+import warnings
 from itertools import combinations
 from math import comb
 from typing import Any
@@ -24,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int, rng_seed
+from infodyn.energy.fit import fit
+from infodyn.energy.model import IsingModel
 from infodyn.errors import require
 
 
@@ -119,8 +122,6 @@ def random_patterns(n_patterns: int, n: int, p: float = 0.5, seed: int = 0) -> n
 def outer_product_rule(patterns: Any) -> Any:
     """The Hopfield (Hebb) network ``W = (1/n) sum_mu s^mu s^mu^T`` (zero diagonal, b = 0) over
     spins s = 2x - 1, as an :class:`IsingModel`."""
-    from infodyn.energy.model import IsingModel
-
     P = as_binary(patterns, "patterns")
     S = 2.0 * P - 1.0
     W = S.T @ S / P.shape[1]
@@ -134,9 +135,6 @@ def store(patterns: Any, method: str = "mpf", **fit_kwargs: Any) -> Any:
     require(method in ("mpf", "outer"), f"method must be 'mpf' or 'outer', got {method!r}")
     if method == "outer":
         return outer_product_rule(patterns)
-    import warnings
-
-    from infodyn.energy.fit import fit
 
     fit_kwargs.setdefault("allow_constant", True)
     with warnings.catch_warnings():  # storing few patterns in many parameters is the point
@@ -183,8 +181,6 @@ def clique_network(
     threshold is the midpoint of the admissible interval, which maximises the smallest margin;
     an InputError says when no threshold works.
     """
-    from infodyn.energy.model import IsingModel
-
     v = positive_int(v, "v", 3)
     k = v // 2 if k is None else positive_int(k, "k", 2)
     require(k < v, "k must be smaller than v")

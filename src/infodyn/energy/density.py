@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 
 from infodyn.energy._checks import as_binary
+from infodyn.energy.fit import fit
+from infodyn.energy.model import IsingModel
 from infodyn.errors import require
 
 LOG2E = 1.0 / np.log(2.0)
@@ -55,8 +57,6 @@ def heldout_report(
 ) -> dict[str, Any]:
     """Train and test log-likelihoods in bits per pattern for the model, the independent model
     and the empirical histogram, plus the train - test gap against its ``d/M`` expectation."""
-    from infodyn.energy.model import IsingModel
-
     A = as_binary(X_train, "X_train", n=model.n)
     B = as_binary(X_test, "X_test", n=model.n)
     lz = model.log_partition() if log_z is None else float(log_z)
@@ -92,8 +92,6 @@ def generalisation_curve(
 ) -> list[dict[str, Any]]:
     """Fit on nested training subsets of each size and report the train - test gap (nats)
     against the ``d/M`` prediction; the test set is a fixed held-out part of X."""
-    from infodyn.energy.fit import fit
-
     X = as_binary(X)
     require(0 < test_fraction < 1, "test_fraction must be in (0, 1)")
     idx = np.random.default_rng(seed).permutation(X.shape[0])

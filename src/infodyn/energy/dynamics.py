@@ -14,13 +14,14 @@ A state is a fixed point when no single flip lowers the energy (``u_i(x) >= 0`` 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int, rng_seed
-from infodyn.energy.kernels import TIE, descend_kernel, gibbs_kernel
+from infodyn.energy.kernels import TIE, descend_kernel, exhaustive_fixed_kernel, gibbs_kernel
 from infodyn.errors import require
 
 MAX_EXHAUSTIVE_N = 26
@@ -86,8 +87,6 @@ def descend(
     if return_sweeps:
         return X, sweeps
     if np.any(sweeps < 0):
-        import warnings
-
         warnings.warn(
             f"{int(np.sum(sweeps < 0))} state(s) did not reach a fixed point in "
             f"max_sweeps = {max_sweeps} sweeps",
@@ -186,8 +185,6 @@ def exhaustive_fixed_points(
     States are visited in Gray-code order so each step flips one unit and updates the drive in
     O(n); n = 24 takes about a second.
     """
-    from infodyn.energy.kernels import exhaustive_fixed_kernel
-
     n = model.n
     require(n <= MAX_EXHAUSTIVE_N, f"exhaustive search needs n <= {MAX_EXHAUSTIVE_N}, got {n}")
     found, count = exhaustive_fixed_kernel(

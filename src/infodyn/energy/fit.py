@@ -14,7 +14,10 @@ import time
 import warnings
 from typing import Any
 
+import jax
 import numpy as np
+from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
 
 from infodyn.energy._checks import as_binary, check_trainable, positive_int, rng_seed
 from infodyn.energy.kobjectives import full_potential, make_k_objective, n_potential, prepare_k_data
@@ -88,9 +91,6 @@ def fit(
     Returns an :class:`IsingModel` whose ``fit_info`` records the optimiser's run (iterations,
     objective, convergence message, wall time, validation curve, best iteration).
     """
-    from scipy.optimize import minimize
-    from threadpoolctl import threadpool_limits
-
     require(method in METHODS, f"method must be one of {', '.join(METHODS)}, got {method!r}")
     require(
         model in ("pairwise", "k_pairwise"),
@@ -143,8 +143,6 @@ def fit(
         p0 = np.concatenate([p0, init.potential[n + 1 - n_v :]])
     m = n * (n - 1) // 2
     bounds = [(0.0, None)] * (2 * m) + [(None, None)] * (n + n_v) if split else None
-
-    import jax
 
     with jax.enable_x64(precision == "float64"):
         dtype = np.float64 if precision == "float64" else np.float32

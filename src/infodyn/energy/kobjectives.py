@@ -19,6 +19,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from infodyn.energy.objectives import n_couplings, prepare_data
@@ -41,9 +43,6 @@ def make_k_objective(method: str, n: int, split: bool) -> tuple[Any, Any]:
     ``data`` is ``(X, w)`` for MPF/PL and ``(C, m, S, pk, kS)`` for ML: second moments, means,
     all states, the data's P(K), and the count of each state.
     """
-    import jax
-    import jax.numpy as jnp
-
     iu = tuple(a.astype(np.int32) for a in np.triu_indices(n, 1))
     m = n_couplings(n)
     nv = n_potential(n)
@@ -81,8 +80,6 @@ def make_k_objective(method: str, n: int, split: bool) -> tuple[Any, Any]:
 
 def prepare_k_data(method: str, X: np.ndarray, w: np.ndarray, dtype: Any) -> tuple:
     """``objectives.prepare_data`` plus, for ML, the data's P(K) and the count of every state."""
-    import jax.numpy as jnp
-
     data = prepare_data(method, X, w, dtype)
     if method != "ml":
         return data

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int
+from infodyn.energy.codes import recovery
 from infodyn.errors import require
 
 
@@ -119,8 +120,6 @@ def basin_profile(
     model: Any, memories: Any, ks: Any, n_trials: int = 20, seed: int = 0
 ) -> np.ndarray:
     """Fraction of ``k``-bit corruptions of each memory that descend back to it, (K, len(ks))."""
-    from infodyn.energy.codes import recovery
-
     mem = as_binary(memories, "memories", n=model.n)
     return np.stack(
         [recovery(model, mem, int(k), n_trials, seed + j)["per_pattern"] for j, k in enumerate(ks)],

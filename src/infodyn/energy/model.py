@@ -12,13 +12,18 @@ Spin convention. With ``s = 2x - 1`` in {-1,+1}^n the same energy reads
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from infodyn.data.atomic import save_npz, to_jsonable
 from infodyn.energy._checks import as_binary
+from infodyn.energy.dynamics import descend, drive, fixed_points, flip_energies, is_fixed_point
+from infodyn.energy.partition import ais_log_partition, all_states, exact_log_partition
+from infodyn.energy.sampling import sample
 from infodyn.errors import InputError, require
 
 
@@ -89,14 +94,10 @@ class IsingModel:
 
     def drive(self, X: Any) -> np.ndarray:
         """``h = X J - theta`` (M, n): h_i > 0 means setting x_i = 1 lowers the energy."""
-        from infodyn.energy.dynamics import drive
-
         return drive(self, as_binary(X, n=self.n))
 
     def flip_energies(self, X: Any) -> np.ndarray:
         """``u_i(x) = E(x with bit i flipped) - E(x)`` (M, n)."""
-        from infodyn.energy.dynamics import flip_energies
-
         return flip_energies(self, X)
 
     def conditional(self, X: Any) -> np.ndarray:
@@ -141,8 +142,6 @@ class IsingModel:
         self, X: Any, order: str = "sequential", seed: int = 0, max_sweeps: int = 1000
     ) -> np.ndarray:
         """Asynchronous descent from each row of X; returns the fixed points reached (M, n)."""
-        from infodyn.energy.dynamics import descend
-
         return descend(self, X, order=order, seed=seed, max_sweeps=max_sweeps)
 
     def fixed_points(
@@ -154,20 +153,14 @@ class IsingModel:
         seed: int = 0,
     ) -> np.ndarray:
         """Fixed points (memories), unique, sorted by energy: see ``dynamics.fixed_points``."""
-        from infodyn.energy.dynamics import fixed_points
-
         return fixed_points(self, X, method=method, n_starts=n_starts, strict=strict, seed=seed)
 
     def is_fixed_point(self, X: Any, strict: bool = False) -> np.ndarray:
-        from infodyn.energy.dynamics import is_fixed_point
-
         return is_fixed_point(self, X, strict=strict)
 
     # ------------------------------------------------------------------ generation
     def sample(self, n: int, seed: int = 0, **kwargs: Any) -> np.ndarray:
         """``n`` samples (n, n_units) uint8 by Gibbs sampling; see ``sampling.sample``."""
-        from infodyn.energy.sampling import sample
-
         return sample(self, n, seed=seed, **kwargs)
 
     # ------------------------------------------------------------------ density
@@ -176,8 +169,6 @@ class IsingModel:
         (enumeration, n <= 34), ``"ais"`` (annealed importance sampling; keyword options go to
         ``partition.ais_log_partition``) or ``"auto"`` (exact for n <= 24). Results are cached
         per method and options."""
-        from infodyn.energy.partition import ais_log_partition, exact_log_partition
-
         require(
             method in ("auto", "exact", "ais"), f"method must be auto, exact or ais, got {method!r}"
         )
@@ -210,8 +201,6 @@ class IsingModel:
 
     def probabilities(self) -> np.ndarray:
         """Exact ``p(x)`` of all 2^n states (n <= 22), ordered as ``partition.all_states(n)``."""
-        from infodyn.energy.partition import all_states
-
         e = -self.energy(all_states(self.n))
         e -= e.max()
         p = np.exp(e)
@@ -220,10 +209,6 @@ class IsingModel:
     # ------------------------------------------------------------------ storage
     def save(self, path: str | os.PathLike) -> Path:
         """Write J, theta and the fit record to a ``.npz`` file atomically."""
-        import json
-
-        from infodyn.data.atomic import save_npz, to_jsonable
-
         return save_npz(
             path,
             J=self.J,
@@ -239,8 +224,6 @@ class IsingModel:
     @classmethod
     def load(cls, path: str | os.PathLike) -> IsingModel:
         """Read a model written by ``save``."""
-        import json
-
         path = Path(path)
         if not path.exists():
             raise InputError(f"{path}: no such model file")

@@ -22,6 +22,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from scipy.special import expit, ndtr, ndtri, owens_t
 
 from infodyn.energy._checks import as_binary, positive_int, rng_seed
 from infodyn.errors import require
@@ -53,8 +54,6 @@ def shuffle_null(X: Any, seed: int = 0) -> np.ndarray:
 def bivariate_normal_cdf(h: Any, k: Any, rho: Any) -> np.ndarray:
     """``P(Z1 <= h, Z2 <= k)`` for standard normals with correlation rho (|rho| < 1), by
     Owen's T function (module docstring); vectorised."""
-    from scipy.special import ndtr, owens_t
-
     h, k, rho = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (h, k, rho)))
     h = np.where(h == 0, 1e-12, h)
     k = np.where(k == 0, 1e-12, k)
@@ -67,8 +66,6 @@ def bivariate_normal_cdf(h: Any, k: Any, rho: Any) -> np.ndarray:
 def dichotomised_gaussian_fit(X: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(gamma (n,), Lambda (n, n))`` of the dichotomised Gaussian matching the rates and the
     second moments ``<x_i x_j>`` of X (module docstring)."""
-    from scipy.special import ndtri
-
     X = as_binary(X)
     mu = X.mean(0)
     require(bool(np.all((mu > 0) & (mu < 1))), "every unit must have a rate strictly in (0, 1)")
@@ -114,8 +111,6 @@ def dichotomised_gaussian(X: Any, n_samples: int | None = None, seed: int = 0) -
 
 def _fields(mu: np.ndarray, b: float, nodes: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Offsets a_i with E_h[sigmoid(a_i + b h)] = mu_i (bisection, Gauss-Hermite over h)."""
-    from scipy.special import expit
-
     lo, hi = np.full(mu.size, -40.0), np.full(mu.size, 40.0)
     for _ in range(60):
         mid = 0.5 * (lo + hi)
@@ -126,8 +121,6 @@ def _fields(mu: np.ndarray, b: float, nodes: np.ndarray, w: np.ndarray) -> np.nd
 
 
 def _count_variance(mu: np.ndarray, b: float, nodes: np.ndarray, w: np.ndarray) -> float:
-    from scipy.special import expit
-
     p = expit(_fields(mu, b, nodes, w)[:, None] + b * nodes[None, :])  # (n, nodes)
     within = (p * (1 - p)).sum(0) @ w
     tot = p.sum(0)
@@ -158,8 +151,6 @@ def latent_fit(X: Any, n_nodes: int = 80) -> tuple[np.ndarray, float]:
 
 def latent_null(X: Any, n_samples: int | None = None, seed: int = 0) -> np.ndarray:
     """Samples of the latent-common-input model fitted to X (module docstring)."""
-    from scipy.special import expit
-
     X = as_binary(X)
     a, b = latent_fit(X)
     rng = np.random.default_rng(rng_seed(seed))

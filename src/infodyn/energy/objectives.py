@@ -23,7 +23,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+
+from infodyn.energy.partition import all_states
 
 METHODS = ("mpf", "pl", "ml")
 MAX_ML_N = 20
@@ -57,9 +61,6 @@ def make_objective(method: str, n: int, split: bool) -> tuple[Any, Any]:
     ``data`` is ``(X, w)`` for MPF/PL (X float (M, n), w (M,)) and ``(C, m, S)`` for ML
     (second moments, means, all 2^n states as float).
     """
-    import jax
-    import jax.numpy as jnp
-
     iu = tuple(a.astype(np.int32) for a in np.triu_indices(n, 1))
     m = n_couplings(n)
 
@@ -95,11 +96,7 @@ def make_objective(method: str, n: int, split: bool) -> tuple[Any, Any]:
 
 def prepare_data(method: str, X: np.ndarray, w: np.ndarray, dtype: Any) -> tuple:
     """Device arrays for ``make_objective``'s ``data`` argument."""
-    import jax.numpy as jnp
-
     if method == "ml":
-        from infodyn.energy.partition import all_states
-
         Xf = X.astype(np.float64)
         W = w.sum()
         C = (Xf * w[:, None]).T @ Xf / W

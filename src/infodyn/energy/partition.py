@@ -14,12 +14,14 @@ up (``E_b = -b/2 x^T J x + ((1-b) theta0 + b theta)^T x``), Gibbs transitions at
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from infodyn.energy._checks import positive_int, rng_seed
+from infodyn.energy.kernels import ais_kernel
 from infodyn.errors import require
 from infodyn.memory import require_memory
 
@@ -122,8 +124,6 @@ def ais_log_partition(
     temperatures in [0, 1], with ``sweeps_per_beta`` Gibbs sweeps at each; more of either lowers
     the bias and the variance.
     """
-    from infodyn.energy.kernels import ais_kernel
-
     n_chains = positive_int(n_chains, "n_chains", 2)
     n_betas = positive_int(n_betas, "n_betas", 2)
     sweeps_per_beta = positive_int(sweeps_per_beta, "sweeps_per_beta")
@@ -144,8 +144,6 @@ def ais_log_partition(
     stderr = float(w.std(ddof=1) / (np.sqrt(n_chains) * mean_w))
     ess = float(w.sum() ** 2 / np.sum(w**2))
     if stderr > 0.05:
-        import warnings
-
         warnings.warn(
             f"AIS log Z has a standard error of {stderr:.3f} nats (effective sample size "
             f"{ess:.0f} of {n_chains}); raise n_betas or n_chains",

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int, rng_seed
+from infodyn.energy.kernels import gibbs_kernel
 from infodyn.errors import require
 
 
@@ -40,8 +41,6 @@ def sample(
     chains each keep ``ceil(n / chains)`` samples; ``init`` gives the start states of the chains
     (default: uniform random); ``order``: ``"random"`` or ``"sequential"`` site order.
     """
-    from infodyn.energy.kernels import gibbs_kernel
-
     n = positive_int(n, "n")
     seed = rng_seed(seed)
     require(

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from infodyn.energy._checks import positive_int, rng_seed
+from infodyn.energy.partition import neg_energy_blocks
+from infodyn.energy.tempering import tempering_kernel
 from infodyn.errors import require
 
 MAX_EXACT_N = 24
@@ -101,8 +103,6 @@ def _method(model: Any, method: str) -> str:
 def exact_moments(model: Any, betas: Any) -> dict[str, np.ndarray]:
     """``<E>``, ``Var(E)`` and ``log Z`` at each inverse temperature by enumeration of all 2^n
     states (n <= 24), accumulated block by block with a running log-sum-exp per beta."""
-    from infodyn.energy.partition import neg_energy_blocks
-
     b = np.asarray(betas, dtype=np.float64).reshape(-1)
     require(model.n <= MAX_EXACT_N, f"exact moments need n <= {MAX_EXACT_N} (got {model.n})")
     V = model.potential
@@ -162,8 +162,6 @@ def tempering_moments(
 ) -> dict[str, np.ndarray]:
     """``beta^2 Var(E)`` and ``<E>`` with jackknife errors at each inverse temperature (sorted
     ascending) by replica exchange; also the exchange acceptance of each neighbouring pair."""
-    from infodyn.energy.tempering import tempering_kernel
-
     n_sweeps = positive_int(n_sweeps, "n_sweeps", 2)
     burn_in = positive_int(burn_in, "burn_in", 0)
     n_blocks = positive_int(n_blocks, "n_blocks", 2)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.data.binning import spike_source
 from infodyn.energy._checks import positive_int
 from infodyn.errors import require
 
@@ -38,8 +39,6 @@ def binary_words(
 
     ``bin_ms`` defaults to one step; ``units`` selects and orders units (default: all).
     """
-    from infodyn.data.binning import spike_source
-
     window = positive_int(window, "window")
     with spike_source(spikes) as src:
         steps = 1 if bin_ms is None else int(round(float(bin_ms) / src.dt))

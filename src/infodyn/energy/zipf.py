@@ -13,10 +13,12 @@ whole bootstrap distribution away from the estimate.)
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import ndtri
 
 from infodyn.energy._checks import as_binary, positive_int, rng_seed
 from infodyn.errors import require
@@ -89,8 +91,6 @@ def zipf_slope(
     slope, used = _slope(counts, lo, hi, min_count)
     low = high = float("nan")
     if np.isnan(slope):
-        import warnings
-
         warnings.warn(
             f"only {used} ranks in {rank_range} occur >= {min_count} times: no Zipf slope",
             UserWarning,
@@ -104,8 +104,6 @@ def zipf_slope(
         )
         boots = boots[np.isfinite(boots)]
         if boots.size > 1:
-            from scipy.special import ndtri
-
             half = float(ndtri((1 + level) / 2) * boots.std(ddof=1))
             low, high = slope - half, slope + half
     return ZipfFit(slope, low, high, (lo, hi), used, int(counts.sum()), int(counts.size))

@@ -22,6 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.special import digamma, ndtri
+from scipy.stats import rankdata
 
 from infodyn.errors import InputError
 from infodyn.information._inputs import as_real, log_factor, same_samples
@@ -31,9 +33,6 @@ _LN2 = np.log(2.0)
 
 def copula_normalize(x: Any) -> np.ndarray:
     """Map each column to standard normal scores through its empirical CDF (ties averaged)."""
-    from scipy.special import ndtri
-    from scipy.stats import rankdata  # scipy.stats is slow to import: only when needed
-
     a = as_real(x)
     n = a.shape[0]
     return ndtri(rankdata(a, axis=0) / (n + 1.0))
@@ -50,8 +49,6 @@ def _logdet_cov(a: np.ndarray, bias_correct: bool) -> float:
             "the covariance is singular: a variable is constant or a linear combination of others"
         )
     if bias_correct:
-        from scipy.special import digamma
-
         psi = digamma((n - np.arange(1, d + 1)) / 2.0)
         logdet -= float(np.sum(psi)) + d * np.log(2.0 / (n - 1))
     return float(logdet)

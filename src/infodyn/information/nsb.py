@@ -18,6 +18,7 @@ so K may be astronomically large (2**64 words of 64 binary units). The 1-D integ
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import digamma, gammaln, polygamma
 
 from infodyn.errors import InputError
 
@@ -26,8 +27,6 @@ _LN2 = np.log(2.0)
 
 def _log_rising(a: np.ndarray, n: np.ndarray) -> np.ndarray:
     """``log Gamma(a + n) - log Gamma(a)``, accurate also for ``a >> n`` (Stirling series)."""
-    from scipy.special import gammaln
-
     a = np.asarray(a, dtype=float)
     n = np.asarray(n, dtype=float)
     a, n = np.broadcast_arrays(a, n)
@@ -54,8 +53,6 @@ def nsb_entropy(counts: np.ndarray, alphabet_size: float) -> tuple[float, float]
     ``counts`` are the observed word counts (zeros are ignored); ``alphabet_size`` is the number
     of possible words K (>= the number of observed words).
     """
-    from scipy.special import polygamma
-
     n = np.asarray(counts, dtype=float)
     n = n[n > 0]
     if n.size == 0:
@@ -110,8 +107,6 @@ def _moments_grouped(
     t: np.ndarray, vals: np.ndarray, mult: np.ndarray, big_n: float, k: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_moments` with bins grouped by their count (``mult[i]`` bins hold ``vals[i]``)."""
-    from scipy.special import digamma, polygamma
-
     beta = np.exp(t)
     b = beta[:, None]
     m_empty = k - mult.sum()

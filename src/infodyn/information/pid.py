@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from scipy.linalg import qr
+from scipy.optimize import minimize
 
 from infodyn.errors import InputError
 from infodyn.information._inputs import as_symbols, log_factor, same_samples
@@ -113,9 +115,6 @@ def _wb_redundancy(p: np.ndarray) -> float:
 
 def _broja_min_joint_mi(p: np.ndarray, tol: float = 1e-12) -> float:
     """``min_{Q in Delta_P} I_Q(Y; X1, X2)`` (bits) by SLSQP."""
-    from scipy.linalg import qr
-    from scipy.optimize import minimize
-
     p_ac = p.sum(1)
     p_bc = p.sum(0)
     p_c = p.sum((0, 1))

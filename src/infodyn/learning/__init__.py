@@ -7,8 +7,9 @@
   :class:`PopulationRateVariance`, :class:`PopulationRateDeviation`; combine with ``+``/``*``.
 - Information objectives (:mod:`infodyn.learning.info_objectives`): :class:`InfoMaxBound`,
   :class:`TotalCorrelationPenalty`, :class:`InformationBottleneck`, loss terms like the above.
-- Transfer-function adaptation (:mod:`infodyn.learning.adaptation`): intrinsic plasticity,
-  histogram matching, and the LIF threshold/gain rule that runs beside e-prop.
+- Transfer-function adaptation: intrinsic plasticity and histogram matching for rate units
+  (:mod:`infodyn.learning.transfer`), and the LIF threshold/gain rule that runs beside e-prop
+  (:mod:`infodyn.learning.adaptation`).
 - :class:`Trainer` (:mod:`infodyn.learning.trainer`) with its hooks
   (:mod:`infodyn.learning.hooks`: metrics, adaptation beside gradient descent, early stop) and
   the tasks of :mod:`infodyn.learning.tasks`.
@@ -18,19 +19,13 @@
 """
 
 from infodyn.learning.adaptation import (
-    IPResult,
     LIFAdaptationConfig,
-    TransferFit,
     adapt_lif,
     adapted_input,
     adapted_network,
     count_distribution_kl,
-    infer_transfer_function,
     init_lif_adaptation,
-    intrinsic_plasticity,
-    ip_update,
     lif_adaptation_update,
-    sigmoid_transfer,
 )
 from infodyn.learning.gradients import (
     Evaluation,
@@ -80,6 +75,14 @@ from infodyn.learning.tasks import (
     StimulusTrials,
 )
 from infodyn.learning.trainer import Trainer, TrainOptions, TrainState
+from infodyn.learning.transfer import (
+    IPResult,
+    TransferFit,
+    infer_transfer_function,
+    intrinsic_plasticity,
+    ip_update,
+    sigmoid_transfer,
+)
 
 __all__ = [
     "CompositeLoss",

@@ -19,9 +19,14 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.errors import InputError, require
+from infodyn.errors import InputError, require, require_finite
+from infodyn.learning.bptt import bptt_window
+from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import values_of
+from infodyn.network.dynamics import Constants
+from infodyn.network.engine_jax import ensure_dtype
+from infodyn.network.simulate import check_input
 from infodyn.network.sparse import constrain_sparse, is_sparse, to_jax
 
 Array = Any
@@ -54,9 +59,6 @@ def random_feedback(n_rec: int, n_out: int, seed: int = 0, dtype=np.float64) -> 
 
 
 def _prepare(net, params, x, target, precision):
-    from infodyn.network.engine_jax import ensure_dtype
-    from infodyn.network.simulate import check_input
-
     dtype = ensure_dtype(precision)
     net.validate_params(params)
     require(
@@ -75,7 +77,6 @@ def _prepare(net, params, x, target, precision):
             f"target must have shape {(xb.shape[0], xb.shape[1], net.n_out)} (batch, steps, "
             f"n_out) to match x, got {t.shape}",
         )
-        from infodyn.errors import require_finite
 
         require_finite("target", t)
         tgt = jnp.asarray(np.swapaxes(t, 0, 1), dtype)
@@ -117,10 +118,6 @@ def evaluate(
     remat: bool = True,
 ) -> Evaluation:
     """Loss, per-term values, gradients and activity; see :func:`gradients` for the arguments."""
-    from infodyn.learning.bptt import bptt_window
-    from infodyn.learning.eprop import eprop_window, zero_carry
-    from infodyn.network.dynamics import Constants
-
     require(method in METHODS, f"method must be one of {METHODS}, got {method!r}")
     require(reset in RESETS, f"reset must be one of {RESETS}, got {reset!r}")
     lossc = as_loss(loss)

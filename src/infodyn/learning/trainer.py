@@ -42,7 +42,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from infodyn.data.atomic import save_npz, write_json
 from infodyn.errors import InputError, reading, require, require_choices
+from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.gradients import (
     GradientExplosionError,
     _feedback_matrix,
@@ -55,6 +57,8 @@ from infodyn.learning.gradients import (
 from infodyn.learning.hooks import StepInfo, TrainHook, View
 from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import trainable_arrays, with_trainable
+from infodyn.network.dynamics import Constants
+from infodyn.network.engine_jax import ensure_dtype
 from infodyn.network.params_file import params_from_arrays, params_to_arrays
 from infodyn.network.sparse import is_sparse, to_jax
 from infodyn.progress import ProgressBar
@@ -153,7 +157,6 @@ class Trainer:
             f"the task needs n_in={task.n_in}, n_out={task.n_out}; the network has "
             f"n_in={net.n_in}, n_out={net.n_out}",
         )
-        from infodyn.network.engine_jax import ensure_dtype
 
         self.dtype = ensure_dtype(self.opt.precision)
         p0 = params if params is not None else net.init(seed=self.opt.seed)
@@ -293,9 +296,6 @@ class Trainer:
 
     def _online_sequence(self, x, target):
         """e-prop with an update every ``online_window`` steps within one sequence batch."""
-        from infodyn.learning.eprop import eprop_window, zero_carry
-        from infodyn.network.dynamics import Constants
-
         net, o, lossc = self.net, self.opt, self.loss
         _, _, xt, tgt = _prepare(net, self.state.params, x, target, o.precision)
         c, beta = Constants.of(net), jnp.asarray(net.beta_vector(), self.dtype)
@@ -394,8 +394,6 @@ class Trainer:
 
     def save_checkpoint(self, path: str | os.PathLike) -> Path:
         """Write weights, optimizer state, feedback, iteration (and metrics.json beside it)."""
-        from infodyn.data.atomic import save_npz, write_json
-
         path = Path(path)
         st = self.state
         leaves = jax.tree_util.tree_leaves(st.opt_state)

@@ -31,6 +31,8 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
+from infodyn.network.sparse import SparseWeights
+
 #: synapse values drawn at once (bounds the transient float64 buffer to 32 MiB)
 CHUNK_SYNAPSES = 1 << 22
 
@@ -195,8 +197,6 @@ def sparse_recurrent(net, rng: np.random.Generator, dtype=np.float64):
       units, signed by Dale's law, times ``rec_scale * v_th`` and divided by the mean in-degree
       (``k_in``, or the drawn ``nnz / n_rec`` as the dense init does).
     """
-    from infodyn.network.sparse import SparseWeights
-
     n = net.n_rec
     indices, indptr = draw_pattern(rng, n, recurrent_blocks(net, rng))
     nnz = int(indptr[-1])

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.signal import fftconvolve
 
 from infodyn.errors import InputError, require, require_finite
 
@@ -115,7 +116,6 @@ def filtered_noise_rates(
     kern = adelson_bergen_kernel(taus, a)
     n_sig = 1 if shared else n_in
     noise = rng.standard_normal((n_steps + taus.size, n_sig))
-    from scipy.signal import fftconvolve
 
     s = fftconvolve(noise, kern[:, None], mode="valid", axes=0)[:n_steps]
     s = (s - s.mean(axis=0)) / (s.std(axis=0) + 1e-12)

@@ -21,6 +21,10 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
+import scipy.sparse as sp
+
+from infodyn.errors import InputError
+from infodyn.network.sparse import SparseWeights
 
 
 class _Weights(NamedTuple):
@@ -310,8 +314,6 @@ def event_weights(params) -> dict[str, np.ndarray]:
     ``w_out``; for a :class:`SparseWeights` ``w_rec`` or ``w_in``, :func:`sparse_storage` under
     ``"sparse"`` or ``"in_sparse"``); prepare them once for a run of many chunks and pass them as
     ``weights=``."""
-    from infodyn.network.sparse import SparseWeights
-
     out = {"w_out": np.ascontiguousarray(params["w_out"], dtype=np.float64)}
     for key, tag in (("w_rec", "sparse"), ("w_in", "in_sparse")):
         w = params[key]
@@ -376,8 +378,6 @@ class EventState:
 
 def sparse_input(x) -> bool:
     """True for a SciPy sparse input matrix (which :func:`run_event_chunk` reads row by row)."""
-    import scipy.sparse as sp
-
     return sp.issparse(x)
 
 
@@ -387,11 +387,7 @@ def _csr_input(x, n_in: int, canonical: bool = False) -> _Input:
     as it is: the loop itself stops at a row whose indices do not ascend strictly (unsorted, or
     duplicates), and :func:`run_event_chunk` then calls this again with ``canonical`` (a copy,
     duplicates summed, indices sorted)."""
-    import scipy.sparse as sp
-
     if x.ndim != 2 or x.shape[1] != n_in:
-        from infodyn.errors import InputError
-
         raise InputError(f"sparse input must have shape (T, {n_in}), got {x.shape}")
     xs = x if x.format == "csr" and x.dtype == np.float64 else sp.csr_array(x, dtype=np.float64)
     if canonical:

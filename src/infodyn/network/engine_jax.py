@@ -12,6 +12,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from infodyn.errors import InputError
+from infodyn.memory import require_memory
 from infodyn.network.dynamics import Constants, State, step, zero_state
 from infodyn.network.sparse import ByTarget, by_target, is_sparse, pre_indices_jax, to_jax
 
@@ -24,7 +26,6 @@ def ensure_dtype(precision: str):
         return jnp.float64
     if precision == "float32":
         return jnp.float32
-    from infodyn.errors import InputError
 
     raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
 
@@ -105,8 +106,6 @@ def simulate_jax(
 ) -> dict[str, np.ndarray]:
     """Run the JAX engine on batched input ``x`` (B, T, n_in); returns (B, T, .) NumPy arrays
     (z only with ``record=False``). Refuses, before running, traces that do not fit in memory."""
-    from infodyn.memory import require_memory
-
     batch, n_steps = x.shape[:2]
     what = "z, v, thr and y" if record else "z"
     require_memory(

@@ -51,10 +51,15 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
+import jax.numpy as jnp
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, require_finite
+from infodyn.memory import require_memory
+from infodyn.network.connectivity import CHUNK_SYNAPSES, ei_split, expected_nnz, sparse_recurrent
+from infodyn.network.simulate import simulate
+from infodyn.network.sparse import SparseWeights, check_sparse, constrain_sparse, sparse_bytes
 
 Array = Any
 
@@ -118,8 +123,6 @@ class LIF(BaseModel):
         if self.connectivity == "sparse" and self.k_in > self.n_rec - 1:
             raise ValueError(f"k_in={self.k_in} exceeds the n_rec - 1 = {self.n_rec - 1} others")
         if self.connectivity == "ei":
-            from infodyn.network.connectivity import ei_split
-
             k_e, k_i = ei_split(self.k_in, self.frac_exc)
             n_e = self.n_exc
             if k_e > n_e - 1 or k_i > max(self.n_rec - n_e - 1, 0):
@@ -137,8 +140,6 @@ class LIF(BaseModel):
         return value
 
     def __init__(self, **data: Any) -> None:
-        from pydantic import ValidationError
-
         try:
             super().__init__(**data)
         except ValidationError as exc:
@@ -226,8 +227,6 @@ class LIF(BaseModel):
         if self.input_scaling == "one_minus_alpha":
             w_in = w_in / (1.0 - self.alpha)
         if self.sparse_weights or self.k_in is not None:
-            from infodyn.network.connectivity import sparse_recurrent
-
             w_rec = sparse_recurrent(self, rng, dtype)
             if not self.sparse_weights:
                 w_rec = w_rec.to_dense()
@@ -242,10 +241,6 @@ class LIF(BaseModel):
 
     def _preflight(self, dtype: np.dtype) -> None:
         """Refuse, before drawing, weights that do not fit in the free memory."""
-        from infodyn.memory import require_memory
-        from infodyn.network.connectivity import CHUNK_SYNAPSES, expected_nnz
-        from infodyn.network.sparse import sparse_bytes
-
         n = self.n_rec
         small = (2 * self.n_in + self.n_out) * n * 8
         if self.sparse_weights:
@@ -296,9 +291,6 @@ class LIF(BaseModel):
     def validate_params(self, params: dict[str, Array]) -> None:
         """Raise :class:`InputError` unless ``params`` has the right keys, shapes and values
         (``w_rec`` and ``w_in`` may be dense or :class:`SparseWeights`)."""
-        from infodyn.errors import require_finite
-        from infodyn.network.sparse import SparseWeights, check_sparse
-
         expected = {
             "w_in": (self.n_in, self.n_rec),
             "w_rec": (self.n_rec, self.n_rec),
@@ -325,10 +317,6 @@ class LIF(BaseModel):
         For a :class:`SparseWeights` ``w_rec`` only its values change (the pattern is the
         connectivity); ``mask``, if given, is then a (nnz,) array multiplying the values.
         """
-        import jax.numpy as jnp
-
-        from infodyn.network.sparse import SparseWeights, constrain_sparse
-
         w = params["w_rec"]
         if isinstance(w, SparseWeights):
             return {**params, "w_rec": constrain_sparse(w, self.unit_signs(), mask)}
@@ -345,8 +333,6 @@ class LIF(BaseModel):
     def simulate(self, params: dict[str, Array], x: Array, engine: str = "auto", **kwargs: Any):
         """Run the network on input ``x`` ((T, n_in) or (B, T, n_in)); see
         :func:`infodyn.network.simulate` for ``engine`` and options."""
-        from infodyn.network.simulate import simulate
-
         return simulate(self, params, x, engine=engine, **kwargs)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.data.atomic import save_npz
 from infodyn.errors import InputError
 from infodyn.network.sparse import SparseWeights
 
@@ -66,8 +67,6 @@ def save_params(
     ``compress``: zlib-compress the archive; default: only when it holds fewer than 10^7
     numbers (random weights barely compress, and compressing 10^8 synapses takes minutes).
     """
-    from infodyn.data.atomic import save_npz
-
     arrays = params_to_arrays(params)
     if compress is None:
         compress = sum(a.size for a in arrays.values()) < 10**7

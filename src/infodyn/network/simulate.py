@@ -18,9 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
+from infodyn.data.spike_files import SpikeWriter
+from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError, require_finite
 from infodyn.memory import require_memory
+from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
+from infodyn.network.engine_jax import simulate_jax
 from infodyn.progress import ProgressBar
 
 AUTO_EVENT_MIN_STEPS = 2000
@@ -43,8 +48,6 @@ class Trace:
 
     def spike_train(self, metadata: dict[str, Any] | None = None):
         """The spikes as a :class:`~infodyn.data.SpikeTrain` (batch entries become trials)."""
-        from infodyn.data.spikes import SpikeTrain
-
         return SpikeTrain.from_dense(self.z.astype(np.uint8), dt=self.dt, metadata=metadata)
 
     def rates_hz(self) -> np.ndarray:
@@ -54,18 +57,14 @@ class Trace:
 
 
 def sparse_input(x: Any) -> bool:
-    """True for a SciPy sparse matrix or array (SciPy is imported only for such objects)."""
+    """True for a SciPy sparse matrix or array."""
     if "scipy.sparse" not in type(x).__module__:
         return False
-    import scipy.sparse as sp
-
     return sp.issparse(x)
 
 
 def check_sparse_input(net, x: Any):
     """Validate a SciPy sparse input ``x`` (T, n_in) and return it as a CSR array (float64)."""
-    import scipy.sparse as sp
-
     if x.ndim != 2:
         raise InputError(f"a sparse input x must be (T, n_in), got shape {x.shape}")
     if x.shape[1] != net.n_in:
@@ -140,8 +139,6 @@ def simulate(
     if engine == "auto":
         engine = "event" if (not batched and xb.shape[1] >= AUTO_EVENT_MIN_STEPS) else "jax"
     if engine == "jax":
-        from infodyn.network.engine_jax import simulate_jax
-
         out = simulate_jax(net, params, xb, precision, record=record)
         z, v, thr, y = out["z"], out.get("v"), out.get("thr"), out.get("y")
     elif engine == "event":
@@ -154,8 +151,6 @@ def simulate(
 
 
 def _simulate_event_batch(net, params, xb, record: bool):
-    from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
-
     n_b, n_t = len(xb), xb[0].shape[0]
     width = net.n_rec + (2 * (2 * net.n_rec + net.n_out) if record else 0)  # z; v, thr, y twice
     require_memory(
@@ -189,8 +184,6 @@ def _event_chunks(net, params, x, n_steps: int, chunk_steps: int, on_spikes, pro
     """Run the event engine for ``n_steps`` in chunks of ``chunk_steps``, the input of each
     chunk from ``x`` (an array, a SciPy sparse matrix or a callable ``x(start, stop)``),
     passing the spikes (times within the run) to ``on_spikes``."""
-    from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
-
     net.validate_params(params)
     if n_steps < 1:
         raise InputError("n_steps must be >= 1")
@@ -230,8 +223,6 @@ def simulate_spikes(
     Spikes equal those of :func:`simulate` with ``engine="event"`` and of
     :func:`simulate_to_file`; use the latter when the spikes do not fit in memory.
     """
-    from infodyn.data.spikes import SpikeTrain
-
     if n_steps is None:
         if callable(x):
             raise InputError("n_steps is needed when x is a function")
@@ -272,8 +263,6 @@ def simulate_to_file(
     shows the bar of :mod:`infodyn.progress` (steps done); a callable ``progress(steps_done)``
     is called after each chunk instead. The file appears only when the run completes.
     """
-    from infodyn.data.spike_files import SpikeWriter
-
     net.validate_params(params)
     if n_steps < 1:
         raise InputError("n_steps must be >= 1")

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, require_finite
 
 Array = Any
 
@@ -294,8 +294,6 @@ def check_sparse(w: SparseWeights, shape: tuple[int, int], name: str = "w_rec") 
     """Raise :class:`InputError` unless ``w`` is a well-formed :class:`SparseWeights` of
     ``shape``: float values, int indices in range and ascending within each row, a
     non-decreasing ``indptr`` from 0 to nnz, finite values (O(nnz) checks)."""
-    from infodyn.errors import require_finite
-
     if tuple(w.shape) != tuple(shape):
         raise InputError(f"{name} must have shape {tuple(shape)}, got {tuple(w.shape)}")
     values, indices, indptr = (np.asarray(a) for a in (w.values, w.indices, w.indptr))
