@@ -128,7 +128,7 @@ def markdown(results: dict, cfg, command: str, name: str = "channel") -> str:
 
 def rebuild(out: Path) -> dict:
     """Recompute summary and figures from the rows of a finished run (same measurements)."""
-    from infodyn.data.atomic import write_json
+    from infodyn.atomic import write_json
     from infodyn.experiments.channel import channel_figures, summarize
     from infodyn.experiments.rundir import RunDir
 

@@ -38,7 +38,7 @@ COMMAND = ".venv/bin/python benchmarks/acceptance_learning.py"
 
 
 def _save(name: str, result: dict, fig) -> None:
-    from infodyn.data.atomic import write_json
+    from infodyn.atomic import write_json
 
     OUT.mkdir(parents=True, exist_ok=True)
     result["machine"] = f"{platform.machine()}, shared 2-core machine under load"

@@ -246,7 +246,7 @@ def train(net, task, params, a, loss, run: Path, minutes: float):
     critical point, where the rate is very sensitive to W_rec; the switch is kept in
     ``schedule.json`` so a resumed run continues at the same rate). Returns the trainer and
     whether the time limit stopped it."""
-    from infodyn.data.atomic import write_json
+    from infodyn.atomic import write_json
     from infodyn.experiments.hooks import branching_hook
     from infodyn.learning.trainer import Trainer, TrainOptions
 
@@ -490,7 +490,7 @@ def main(argv=None) -> None:
         summary(notes.read_text() if notes.exists() else "")
         return
     warnings.simplefilter("ignore")
-    from infodyn.data.atomic import write_json
+    from infodyn.atomic import write_json
     from infodyn.learning import PopulationRateVariance, UnitRateTarget
 
     run = Path(a.run_dir)

@@ -87,7 +87,7 @@ def write_block(
     is one, else at the top of ``section`` (a ``## `` heading, appended when missing), so notes
     written below a table by hand survive a rerun. The file is re-read just before writing.
     """
-    from infodyn.data.atomic import write_text
+    from infodyn.atomic import write_text
 
     doc = results.read_text()
     block = f"{begin}\n{text.strip()}\n{end}"

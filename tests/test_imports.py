@@ -19,11 +19,12 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "infodyn"
 
 # What each part of the package may import besides itself. The root package (__init__) loads the
 # subpackages lazily for users and may name any of them.
-BOTTOM = {"errors", "memory", "_version", "progress"}
+BOTTOM = {"errors", "memory", "_version", "progress", "atomic"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "_version": set(),
     "memory": {"errors"},
+    "atomic": {"errors"},
     "progress": set(),
     "data": BOTTOM,
     "plotting": BOTTOM,
@@ -54,6 +55,7 @@ TOP_ONLY = {
     "errors",
     "_version",
     "memory",
+    "atomic",
     "progress",
     "plotting",
     "data",

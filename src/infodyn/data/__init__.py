@@ -1,6 +1,6 @@
 """Data: spike-file I/O (HDF5, NPZ, NWB), atomic writes, natural-image patches."""
 
-from infodyn.data.atomic import atomic_path, save_npz, write_json, write_text
+from infodyn.atomic import atomic_path, save_npz, write_json, write_text
 from infodyn.data.images import (
     BUILTIN_IMAGES,
     GazePath,

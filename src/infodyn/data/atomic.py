@@ -1,119 +1,23 @@
-"""Atomic file writes: write to a temporary name in the same folder, then rename.
+"""Atomic file writes under their former path: the functions live in :mod:`infodyn.atomic`, a
+root module below every package, so that the command line and the run folders write their
+files without loading the data package (h5py, SciPy's image modules)."""
 
-An interrupted run therefore never leaves a half-written file under the final name, and the
-temporary file is removed whatever stops the block (an exception, ``KeyboardInterrupt``). The
-final file gets the mode a plain ``open(path, "w")`` would give it (``0o666`` minus the umask),
-not the private ``0o600`` of :func:`tempfile.mkstemp`, so a group on shared storage can read
-results when its umask allows.
-"""
+from infodyn.atomic import (
+    atomic_path,
+    remove_temporaries,
+    save_npz,
+    to_jsonable,
+    write_csv,
+    write_json,
+    write_text,
+)
 
-from __future__ import annotations
-
-import contextlib
-import csv
-import json
-import os
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import numpy as np
-
-from infodyn.errors import writing
-
-
-def _umask() -> int:
-    """The process umask (read by setting and restoring it; there is no read-only call)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds."""
-    final = Path(path)
-    with writing(final):  # permission denied, a file in the way, read-only, disk full
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{final.name}.", suffix=suffix + ".tmp", dir=final.parent
-        )
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())
-        os.replace(tmp_path, final)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-def remove_temporaries(folder: str | os.PathLike) -> int:
-    """Delete the temporary files :func:`atomic_path` leaves below ``folder`` when its process
-    is killed mid-write (``.NAME.XXXX.tmp``); returns how many. Call it only while no process
-    writes there (before a run starts, after its workers stopped)."""
-    count = 0
-    root = Path(folder)
-    if root.is_dir():
-        for path in root.rglob(".*.tmp"):
-            if path.is_file():
-                path.unlink(missing_ok=True)
-                count += 1
-    return count
-
-
-def write_csv(path: str | os.PathLike, rows: list[dict[str, Any]]) -> Path:
-    """Atomically write ``rows`` as CSV; the columns are every key, in order of appearance."""
-    columns = list(dict.fromkeys(k for row in rows for k in row))
-    with atomic_path(path, ".csv") as tmp:
-        with open(tmp, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns, restval="")
-            writer.writeheader()
-            writer.writerows(rows)
-    return Path(path)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    if hasattr(obj, "tolist"):  # jax arrays
-        return np.asarray(obj).tolist()
-    raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")
-
-
-def to_jsonable(obj: Any, keep_nonfinite: bool = False) -> Any:
-    """Convert NumPy/JAX scalars and arrays and paths inside ``obj`` to plain Python; NaN/inf
-    become None (``keep_nonfinite=True``: stay floats, for files that must give them back).
-
-    The package's one JSON-safe conversion: every JSON file infodyn writes goes through it."""
-    text = json.dumps(obj, default=_json_default)
-    return json.loads(text) if keep_nonfinite else json.loads(text, parse_constant=lambda _: None)
-
-
-def write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Atomically write ``obj`` as indented JSON (NumPy values converted; NaN/inf -> null)."""
-    with atomic_path(path, ".json") as tmp:
-        tmp.write_text(json.dumps(to_jsonable(obj), indent=2, sort_keys=False) + "\n")
-    return Path(path)
-
-
-def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Atomically write a text file."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
-    return Path(path)
-
-
-def save_npz(path: str | os.PathLike, *, compress: bool = True, **arrays: Any) -> Path:
-    """Atomically write an ``.npz`` archive (zlib-compressed unless ``compress=False``)."""
-    write = np.savez_compressed if compress else np.savez
-    with atomic_path(path, ".npz") as tmp:
-        with open(tmp, "wb") as fh:
-            write(fh, **{k: np.asarray(v) for k, v in arrays.items()})
-    return Path(path)
+__all__ = [
+    "atomic_path",
+    "remove_temporaries",
+    "save_npz",
+    "to_jsonable",
+    "write_csv",
+    "write_json",
+    "write_text",
+]

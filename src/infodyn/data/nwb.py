@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from infodyn._version import __version__
-from infodyn.data.atomic import atomic_path
+from infodyn.atomic import atomic_path
 from infodyn.data.spikes import SpikeTrain
 from infodyn.data.timebins import warn_binning
 from infodyn.errors import InputError

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import h5py
 import numpy as np
 
-from infodyn.data.atomic import atomic_path
+from infodyn.atomic import atomic_path
 from infodyn.errors import InputError
 
 if TYPE_CHECKING:

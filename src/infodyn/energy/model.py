@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from infodyn.data.atomic import save_npz, to_jsonable
+from infodyn.atomic import save_npz, to_jsonable
 from infodyn.energy._checks import as_binary
 from infodyn.energy.dynamics import descend, drive, fixed_points, flip_energies, is_fixed_point
 from infodyn.energy.partition import ais_log_partition, all_states, exact_log_partition

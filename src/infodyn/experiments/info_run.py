@@ -184,7 +184,7 @@ def run_info(
             "interpretation": "O-information > 0: redundancy dominates; < 0: synergy dominates",
         }
     results["wall_seconds"] = time.perf_counter() - t0
-    from infodyn.data.atomic import save_npz
+    from infodyn.atomic import save_npz
 
     save_npz(run.file("information.npz"), **{f"entropy_{u}": h, f"pairwise_mi_{u}": mi}, units=sel)
     results["files"] = {

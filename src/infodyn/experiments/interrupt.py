@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from infodyn.data.atomic import to_jsonable, write_text
+from infodyn.atomic import to_jsonable, write_text
 from infodyn.errors import InputError
 
 _state: dict[str, Any] = {"active": False, "signal": None}

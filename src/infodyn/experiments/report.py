@@ -27,7 +27,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from infodyn.data.atomic import write_text
+from infodyn.atomic import write_text
 from infodyn.errors import InputError
 
 _META_KEYS = {"title", "summary", "notes", "figure_order", "figure_captions", "sections"}

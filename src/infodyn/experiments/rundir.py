@@ -12,7 +12,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from infodyn.data.atomic import atomic_path, write_json
+from infodyn.atomic import atomic_path, write_json
 from infodyn.errors import writing
 
 

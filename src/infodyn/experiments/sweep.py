@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.data.atomic import atomic_path, remove_temporaries, write_csv, write_json
+from infodyn.atomic import atomic_path, remove_temporaries, write_csv, write_json
 from infodyn.errors import InputError
 from infodyn.experiments.config import CommandSpec, get_command, validate
 from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-exported

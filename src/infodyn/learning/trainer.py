@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from infodyn.data.atomic import save_npz, write_json
+from infodyn.atomic import save_npz, write_json
 from infodyn.errors import InputError, reading, require, require_choices
 from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.gradients import (

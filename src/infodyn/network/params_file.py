@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.data.atomic import save_npz
+from infodyn.atomic import save_npz
 from infodyn.errors import InputError
 from infodyn.network.sparse import SparseWeights
 

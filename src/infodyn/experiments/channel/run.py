@@ -7,7 +7,7 @@ import os
 import time
 from typing import Any
 
-from infodyn.data.atomic import write_csv
+from infodyn.atomic import write_csv
 from infodyn.errors import require
 from infodyn.experiments.channel.config import ChannelConfig, ChannelFile
 from infodyn.experiments.channel.measures import network_measures

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infodyn.data.atomic import save_npz
+from infodyn.atomic import save_npz
 from infodyn.experiments.pipeline import figures as pf
 from infodyn.experiments.pipeline.analysis import analyse_responses, criticality_notes
 from infodyn.experiments.pipeline.config import PipelineConfig

@@ -1,4 +1,4 @@
-"""Atomic files (infodyn.data.atomic): the one JSON-safe conversion (to_jsonable), strict JSON,
+"""Atomic files (infodyn.atomic): the one JSON-safe conversion (to_jsonable), strict JSON,
 the umask's mode, no temporary left by an interrupted write, and an InputError where one cannot
 write."""
 
@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from infodyn.data.atomic import to_jsonable, write_json
+from infodyn.atomic import to_jsonable, write_json
 from infodyn.errors import InputError
 
 
@@ -51,7 +51,7 @@ def test_write_json_writes_strict_json(tmp_path):
 
 @pytest.mark.parametrize("mask", [0o002, 0o022, 0o077])
 def test_atomic_files_get_the_umask_mode(mask, tmp_path):
-    from infodyn.data.atomic import save_npz, write_json, write_text
+    from infodyn.atomic import save_npz, write_json, write_text
 
     old = os.umask(mask)
     try:
@@ -68,7 +68,7 @@ def test_atomic_files_get_the_umask_mode(mask, tmp_path):
 
 
 def test_interrupted_write_leaves_no_temporary(tmp_path):
-    from infodyn.data.atomic import atomic_path, remove_temporaries
+    from infodyn.atomic import atomic_path, remove_temporaries
 
     with pytest.raises(KeyboardInterrupt), atomic_path(tmp_path / "x.json") as tmp:
         tmp.write_text("half")
@@ -82,7 +82,7 @@ def test_interrupted_write_leaves_no_temporary(tmp_path):
 def test_writing_where_one_cannot_is_an_input_error(tmp_path):
     from faultkit import unwritable_dir
 
-    from infodyn.data.atomic import write_json
+    from infodyn.atomic import write_json
     from infodyn.experiments.rundir import RunDir
 
     with pytest.raises(InputError, match="permission denied|not permitted"):
