@@ -24,7 +24,12 @@ from infodyn.data.spike_files import SpikeWriter
 from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError, require_finite
 from infodyn.memory import require_memory
-from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
+from infodyn.network.engine_event import (
+    EventState,
+    event_weights,
+    run_event_chunk,
+    sparse_input,
+)
 from infodyn.network.engine_jax import simulate_jax
 from infodyn.progress import ProgressBar
 
@@ -54,13 +59,6 @@ class Trace:
         """Mean rate of each unit in Hz (averaged over batch and time)."""
         z = self.z.reshape(-1, self.z.shape[-1])
         return z.mean(axis=0) * 1000.0 / self.dt
-
-
-def sparse_input(x: Any) -> bool:
-    """True for a SciPy sparse matrix or array."""
-    if "scipy.sparse" not in type(x).__module__:
-        return False
-    return sp.issparse(x)
 
 
 def check_sparse_input(net, x: Any):
@@ -180,24 +178,30 @@ def _simulate_event_batch(net, params, xb, record: bool):
     return z, np.stack(vs), np.stack(thrs), np.stack(ys)
 
 
-def _event_chunks(net, params, x, n_steps: int, chunk_steps: int, on_spikes, progress) -> None:
-    """Run the event engine for ``n_steps`` in chunks of ``chunk_steps``, the input of each
-    chunk from ``x`` (an array, a SciPy sparse matrix or a callable ``x(start, stop)``),
-    passing the spikes (times within the run) to ``on_spikes``."""
+def _event_run(net, params, n_steps: int, metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """Check a chunked event-engine run before it starts; return the metadata of its spikes."""
     net.validate_params(params)
     if n_steps < 1:
         raise InputError("n_steps must be >= 1")
-    if sparse_input(x):
+    return {"network": net.model_dump(mode="json"), "engine": "event", **(metadata or {})}
+
+
+def _event_chunks(net, params, x, n_steps: int, chunk_steps: int, on_spikes, progress) -> None:
+    """Run the event engine for ``n_steps`` in chunks of ``chunk_steps``, the input of each
+    chunk from ``x`` (an array, a SciPy sparse matrix or a callable ``x(start, stop)``),
+    passing the spikes (times within the run) to ``on_spikes``. A whole sparse ``x`` is checked
+    once; an array's chunks and a callable's are checked as they come."""
+    whole_sparse = sparse_input(x)
+    if whole_sparse:
         x = check_sparse_input(net, x)
     weights = event_weights(params)
     state = EventState.zeros(net.n_rec, net.n_out)
     for start in range(0, n_steps, chunk_steps):
         stop = min(start + chunk_steps, n_steps)
         chunk = x(start, stop) if callable(x) else x[start:stop]
-        if sparse_input(chunk):
-            chunk = check_sparse_input(net, chunk)
-        else:
-            chunk = check_input(net, chunk)[0][0]
+        if not whole_sparse:  # the rows of a whole CSR input were checked above
+            sparse = sparse_input(chunk)
+            chunk = check_sparse_input(net, chunk) if sparse else check_input(net, chunk)[0][0]
         if chunk.shape[0] != stop - start:
             raise InputError(f"input for steps {start}..{stop} has {chunk.shape[0]} rows")
         run_event_chunk(
@@ -227,6 +231,7 @@ def simulate_spikes(
         if callable(x):
             raise InputError("n_steps is needed when x is a function")
         n_steps = int(x.shape[0])
+    meta = _event_run(net, params, n_steps, metadata)
     times, units = [], []
 
     def collect(t: np.ndarray, u: np.ndarray) -> None:
@@ -234,7 +239,6 @@ def simulate_spikes(
         units.append(u)
 
     _event_chunks(net, params, x, n_steps, chunk_steps, collect, None)
-    meta = {"network": net.model_dump(mode="json"), "engine": "event", **(metadata or {})}
     return SpikeTrain(
         np.concatenate(times or [np.zeros(0, np.int64)]),
         np.concatenate(units or [np.zeros(0, np.int32)]),
@@ -263,10 +267,7 @@ def simulate_to_file(
     shows the bar of :mod:`infodyn.progress` (steps done); a callable ``progress(steps_done)``
     is called after each chunk instead. The file appears only when the run completes.
     """
-    net.validate_params(params)
-    if n_steps < 1:
-        raise InputError("n_steps must be >= 1")
-    meta = {"network": net.model_dump(mode="json"), "engine": "event", **(metadata or {})}
+    meta = _event_run(net, params, n_steps, metadata)
     report = progress if callable(progress) else None
     with (
         ProgressBar("simulating", n_steps, enabled=progress is True, unit="steps") as bar,
