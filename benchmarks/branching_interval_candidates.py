@@ -48,7 +48,7 @@ def simulate_fits(a: float, runs: int, seed0: int) -> tuple[np.ndarray, ...]:
         boot = B._slopes_ts(s, B._boot_weights(N, N_BOOT, rng))
         jack = B._slopes_ts(s, 1.0 - np.eye(N))
         rows.append(np.vstack([B._slopes_ts(s), boot, jack]))
-    x = fit_corrected(lambda r: B._fit_lnm(r, k, w, False), np.vstack(rows), k, T, 1.0)[0]
+    x = fit_corrected(lambda r, s: B._fit_lnm(r, k, w, False, s), np.vstack(rows), k, T, 1.0)[0]
     mm = np.exp(x).reshape(runs, 1 + N_BOOT + N)
     return mm[:, 0], mm[:, 1 : 1 + N_BOOT], mm[:, 1 + N_BOOT :]
 

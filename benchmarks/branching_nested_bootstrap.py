@@ -48,7 +48,7 @@ def main() -> None:
         wi = np.zeros((nb, ni, N))
         np.add.at(wi, (rows_b, rows_i, sub), 1.0)
         r = B._slopes_ts(s, np.vstack([np.ones((1, N)), w, wi.reshape(nb * ni, N)]))
-        x = fit_corrected(lambda q: B._fit_lnm(q, k, w1, False), r, k, T, 1.0)[0]
+        x = fit_corrected(lambda q, s: B._fit_lnm(q, k, w1, False, s), r, k, T, 1.0)[0]
         mm = np.exp(x)
         est.append(mm[0])
         boot.append(mm[1 : 1 + nb])

@@ -45,7 +45,7 @@ def main() -> None:
         keep = w > 0
         rows = np.vstack([np.ones((1, N)), 1.0 - np.eye(N), w, wj[keep]])
         r = B._slopes_ts(s, rows)
-        x = fit_corrected(lambda q: B._fit_lnm(q, k, w1, False), r, k, T, 1.0)[0]
+        x = fit_corrected(lambda q, s: B._fit_lnm(q, k, w1, False, s), r, k, T, 1.0)[0]
         mm = np.exp(x)
         est.append(mm[0])
         jack.append(mm[1 : 1 + N])

@@ -60,8 +60,8 @@ def test_bias_corrected_intervals_cover_at_the_nominal_rate():
     k = np.arange(1, kmax + 1, dtype=float)
     w = np.ones(kmax)
 
-    def plain(x):
-        return B._fit_lnm(x, k, w, False)
+    def plain(x, start=None):
+        return B._fit_lnm(x, k, w, False, start)
 
     for corrected, (lo_cov, hi_cov) in ((False, (0.0, 0.8)), (True, (0.9, 0.985))):
         x = fit_corrected(plain, r, k, T, 1.0)[0] if corrected else plain(r)[0]

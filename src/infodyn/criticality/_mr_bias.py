@@ -85,8 +85,13 @@ def expected_slopes(
     return np.where(ok, out, pure)
 
 
+_Fit = Callable[
+    [np.ndarray, np.ndarray | None], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+]
+
+
 def fit_corrected(
-    fit: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    fit: _Fit,
     r: np.ndarray,
     k: np.ndarray,
     T: float,
@@ -94,14 +99,15 @@ def fit_corrected(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Bias-corrected ``(ln m, b, c, sse)`` for each row of ``r`` (R, K).
 
-    ``fit(rows)`` is the plain least-squares fit of ``b m^k (+ c)``; it is re-run on
+    ``fit(rows, start)`` is the plain least-squares fit of ``b m^k (+ c)`` (``start``: None,
+    or the previous ``ln m`` of each row, from which the refit starts); it is re-run on
     ``r - (E[r_k] - b m^k)`` at the current ``(b, m)`` until the correction settles
     (at most :data:`_ITERATIONS` steps, until ``ln m`` moves by less than :data:`_TOL`; the
     correction is ``O(tau / T)`` and each step shrinks the change about fourfold). Rows whose
     correction exceeds :data:`_MAX` (tau not small against T, typically m close to 1) are
     returned as NaN: the expansion does not hold there.
     """
-    x, b, c, sse = fit(r)
+    x, b, c, sse = fit(r, None)
     failed = ~np.isfinite(x)
     for _ in range(_ITERATIONS):
         m = np.exp(x)
@@ -112,7 +118,7 @@ def fit_corrected(
         failed |= ~np.all(np.isfinite(delta), axis=1) | (np.max(np.abs(delta), axis=1) > _MAX)
         delta[failed] = 0.0
         x_old = x
-        x, b, c, sse = fit(r - delta)
+        x, b, c, sse = fit(r - delta, x_old)
         if np.all(np.abs(x - x_old)[~failed] < _TOL):
             break
     nan = np.where(failed, np.nan, 1.0)

@@ -25,6 +25,7 @@ import numpy as np
 
 from infodyn.criticality._common import as_counts, warn
 from infodyn.criticality._mr_bias import fit_corrected
+from infodyn.criticality._mr_interval import check_ci_method, inner_weights, replicate_interval
 
 # The fitting machinery lives in mr_fit; ``x as x`` re-exports names used only by callers.
 from infodyn.criticality.mr_fit import (
@@ -33,13 +34,13 @@ from infodyn.criticality.mr_fit import (
     _boot_weights,
     _bootstrap_units,
     _fit_lnm,
-    _interval,
     _lag_sums,
     _lnm_grid,
     _naive_corrected,
     _tau,
     _tau_interval,
 )
+from infodyn.criticality.mr_fit import _interval as _interval
 from infodyn.criticality.mr_fit import _LagSums as _LagSums
 from infodyn.criticality.mr_fit import _paired as _paired
 from infodyn.criticality.mr_fit import _profile_sse as _profile_sse
@@ -108,6 +109,8 @@ class BranchingResult:
     n_bins: int
     n_boot: int
     ci_level: float
+    ci_method: str
+    n_inner: int
     mean_activity: float
     meaningful: bool
     fits_disagree: bool
@@ -121,6 +124,8 @@ class BranchingResult:
             "m_ci": [_f(v) for v in self.m_ci],
             "tau_ms_ci": [_f(v) for v in self.tau_ci],
             "ci_level": self.ci_level,
+            "ci_method": self.ci_method,
+            "n_inner": self.n_inner,
             "method": self.method,
             "coefficient_method": self.coefficient_method,
             "primary_fit": self.primary,
@@ -150,9 +155,9 @@ def _result(
     setup: dict[str, Any], a: np.ndarray, k: np.ndarray, notes: list[str], **estimate: Any
 ) -> BranchingResult:
     """The result of one call: its ``setup`` (method, coefficient_method, primary, dt, n_boot,
-    ci_level), the activity ``a`` it used, the lags ``k``, its ``notes`` (each also raised as a
-    warning) and the ``estimate`` (m, tau, intervals, slopes, fits: NaN and empty where not
-    given, so no estimate means a result that is not meaningful)."""
+    ci_level, ci_method, n_inner), the activity ``a`` it used, the lags ``k``, its ``notes``
+    (each also raised as a warning) and the ``estimate`` (m, tau, intervals, slopes, fits: NaN
+    and empty where not given, so no estimate means a result that is not meaningful)."""
     for note in notes:
         warn(note)
     nan = float("nan")
@@ -194,6 +199,8 @@ def branching_ratio(
     kmin: int = 1,
     bias_correction: bool = False,
     signed: bool = False,
+    ci_method: str = "centred_percentile",
+    n_inner: int = 20,
 ) -> BranchingResult:
     """Estimate the branching ratio ``m`` and autocorrelation time ``tau = -dt / ln m``.
 
@@ -219,6 +226,19 @@ def branching_ratio(
         units are resampled. 0 skips the intervals.
     ci
         Confidence level of the bootstrap intervals.
+    ci_method
+        How the intervals are built from the bootstrap replicates (module
+        :mod:`~infodyn.criticality._mr_interval`). ``"centred_percentile"``:
+        ``m^ + f (Q_p(m*) - median(m*))``, ``p = (1 -+ ci)/2``, the replicates' percentiles moved
+        onto the estimate and widened by ``f = t_{n-1}(p)/z(p) sqrt(n/(n-1))`` for ``n``
+        resampled units. ``"symmetric_t"``: the symmetric bootstrap-t of Hall (1988, Ann. Stat.
+        16:927), ``m^ -+ Q_ci(|t*_b|) sd(m*)`` with ``t*_b = (m*_b - m^)/s*_b`` and ``s*_b`` the
+        standard deviation of ``n_inner`` inner replicates of replicate ``b``; with
+        ``bias_correction=True`` it covers at its nominal rate on simulated branching processes
+        (tested), where the default falls 1-2 points short, at ``1 + n_inner`` times the fits and
+        about 25 % more width.
+    n_inner
+        Inner replicates per bootstrap replicate for ``ci_method="symmetric_t"`` (>= 2).
     min_events
         Fewer non-empty bins than this (or constant activity) gives NaN and a warning.
     weighted
@@ -260,6 +280,7 @@ def branching_ratio(
     require(0.0 < ci < 1.0, f"ci must lie in (0, 1), got {ci}")
     require(int(n_boot) >= 0, "n_boot must be >= 0")
     n_boot = int(n_boot)
+    n_inner = check_ci_method(ci_method, n_inner)
     dt = float(dt if dt is not None else (dt_known if dt_known is not None else 1.0))
     require(np.isfinite(dt) and dt > 0, f"dt must be a positive number of ms, got {dt}")
     n, t = a.shape
@@ -284,6 +305,8 @@ def branching_ratio(
         "dt": dt,
         "n_boot": n_boot,
         "ci_level": ci,
+        "ci_method": ci_method,
+        "n_inner": n_inner,
     }
     # --- degenerate activity: warn, do not crash
     problems: list[str] = []
@@ -324,6 +347,7 @@ def branching_ratio(
     # --- bootstrap replicates of the slopes
     rng = np.random.default_rng(seed)
     r_boot = np.empty((0, kmax_eff))
+    r_inner = None  # slopes of the inner replicates (symmetric bootstrap-t)
     n_units = 0  # number of resampled units (trials or blocks)
     unit_len = t  # their length
     if n_boot > 0:
@@ -335,7 +359,10 @@ def branching_ratio(
                 notes.append(why)
             n_units, unit_len = units.shape
             usums = sums if units is a else _lag_sums(units, kmax_eff)
-            r_boot = slopes(usums, _boot_weights(units.shape[0], n_boot, rng))
+            wb = _boot_weights(units.shape[0], n_boot, rng)
+            r_boot = slopes(usums, wb)
+            if ci_method == "symmetric_t":
+                r_inner = slopes(usums, inner_weights(wb, n_inner, rng))
     have_boot = r_boot.shape[0] >= 2
     if have_boot:
         se = np.nanstd(r_boot, axis=0, ddof=1)
@@ -346,12 +373,21 @@ def branching_ratio(
         m = float(r[0])
         if not np.isfinite(m):
             return _result(setup, a, k, notes + ["the lag-1 slope is undefined"])
-        m_boot = r_boot[:, 0]
+        pool = coefficient_method == "sm"
         if bias_correction:
-            pool = coefficient_method == "sm"
             m = float(_naive_corrected(r[:1], t, n if pool else 1)[0])
-            m_boot = _naive_corrected(m_boot, unit_len, n_units if pool else 1)
-        m_ci = _interval(m, m_boot, ci, n_units) if have_boot else (np.nan, np.nan)
+
+        def lag1(rows: np.ndarray) -> np.ndarray:
+            if not bias_correction:
+                return rows[:, 0]
+            return _naive_corrected(rows[:, 0], unit_len, n_units if pool else 1)
+
+        inner1 = None if r_inner is None else r_inner[:, :1]
+        m_ci = (
+            replicate_interval(lag1, m, r_boot[:, :1], inner1, ci, n_units)[0]
+            if have_boot
+            else (np.nan, np.nan)
+        )
         tau = float(_tau(np.log(m), dt)) if m > 0 else float("nan")
         tau_ci = _tau_interval(np.array(m_ci), dt)
         if m <= 0:
@@ -374,28 +410,25 @@ def branching_ratio(
     for name in _FITS:
         offset = name == "exp_offset"
 
-        def plain(rows: np.ndarray, offset: bool = offset) -> tuple[np.ndarray, ...]:
-            return _fit_lnm(rows, kf, w, offset)
+        def plain(
+            rows: np.ndarray, start: np.ndarray | None = None, offset: bool = offset
+        ) -> tuple[np.ndarray, ...]:
+            return _fit_lnm(rows, kf, w, offset, start)
 
         def fitted(rows: np.ndarray, length: int, n_pool: int) -> tuple[np.ndarray, ...]:
             if not bias_correction:
                 return plain(rows)
             return fit_corrected(plain, rows, kf, float(length), float(n_pool))
 
+        def boot_m(rows: np.ndarray) -> np.ndarray:
+            return np.exp(fitted(rows, unit_len, n_units if pool else 1)[0])
+
         x, b, c, sse = fitted(r[None, ok], t, n if pool else 1)
-        if have_boot:
-            rb = r_boot[:, ok]
-            good = np.all(np.isfinite(rb), axis=1)
-            xb = (
-                fitted(rb[good], unit_len, n_units if pool else 1)[0]
-                if good.sum() >= 2
-                else np.empty(0)
-            )
-        else:
-            xb = np.empty(0)
-        mb = np.exp(xb)
         m_hat = float(np.exp(x[0]))
-        m_ci = _interval(m_hat, mb, ci, n_units) if mb.size >= 2 else (np.nan, np.nan)
+        m_ci, mb = (np.nan, np.nan), np.empty(0)
+        if have_boot:
+            inner = None if r_inner is None else r_inner[:, ok]
+            m_ci, mb = replicate_interval(boot_m, m_hat, r_boot[:, ok], inner, ci, n_units)
         fits[name] = ExpFit(
             name=name,
             m=float(np.exp(x[0])),

@@ -170,9 +170,25 @@ def _profile_sse(
 
 
 def _fit_lnm(
-    r: np.ndarray, k: np.ndarray, w: np.ndarray, offset: bool
+    r: np.ndarray,
+    k: np.ndarray,
+    w: np.ndarray,
+    offset: bool,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Least-squares ``ln m`` (and b, c, sse) for each row of ``r`` (R, K)."""
+    """Least-squares ``ln m`` (and b, c, sse) for each row of ``r`` (R, K).
+
+    Without ``start``: the best point of a grid, refined by golden section. With ``start``
+    (R,), a nearby solution (a refit of slightly changed rows, as in the bias correction's
+    fixed-point iteration): the minimum next to it by :func:`_local_lnm`; rows where that
+    fails get the full search.
+    """
+    if start is not None:
+        x, ok = _local_lnm(np.asarray(start, dtype=float), r, k, w, offset)
+        if not np.all(ok):
+            x[~ok] = _fit_lnm(r[~ok], k, w, offset)[0]
+        s, b, c = _paired(x, r, k, w, offset)
+        return x, b, c, s
     grid = _lnm_grid(int(k[-1]))
     sse, _, _ = _profile_sse(grid, r, k, w, offset)
     sse = np.where(np.isfinite(sse), sse, np.inf)
@@ -200,6 +216,53 @@ def _fit_lnm(
     x = 0.5 * (lo + hi)
     s, b, c = _paired(x, r, k, w, offset)
     return x, b, c, s
+
+
+def _dsse(
+    x: np.ndarray, r: np.ndarray, k: np.ndarray, w: np.ndarray, offset: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Profile SSE ``S(x)`` and its derivative in ``x = ln m`` for one ``x`` per row.
+
+    At the optimal ``b, c`` the envelope theorem gives
+    ``S'(x) = -2 b sum_k w_k k e^{x k} (r_k - b e^{x k} - c)``.
+    """
+    s, b, c = _profile_sse(x[:, None], r, k, w, offset)
+    e = np.exp(x[:, None] * k)
+    res = r - b * e - c
+    return s[:, 0], -2.0 * b[:, 0] * np.einsum("rk,rk->r", w * k * res, e)
+
+
+def _local_lnm(
+    x0: np.ndarray, r: np.ndarray, k: np.ndarray, w: np.ndarray, offset: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The minimum of the profile SSE next to ``x0`` by the secant method on ``S'(x) = 0``.
+
+    Returns ``(x, ok)``; ``ok`` is False where the iteration met non-positive curvature, did
+    not settle to 1e-11 within 16 steps, moved more than a quarter of ``|x0|`` (plus 0.01)
+    away, left the grid's range or ended above ``S(x0)``: those rows need the full search.
+    """
+    grid = _lnm_grid(int(k[-1]))
+    s0, g0 = _dsse(x0, r, k, w, offset)
+    xa, ga = x0, g0
+    xb = x0 + 1e-4 * (np.abs(x0) + 1e-3)
+    _, gb = _dsse(xb, r, k, w, offset)
+    bad = np.zeros(x0.shape, dtype=bool)
+    done = bad.copy()
+    for _ in range(16):
+        dx, dg = xb - xa, gb - ga
+        curved = dg * dx > 0
+        bad |= ~curved & ~done
+        step = np.where(curved & ~done, -gb * dx / np.where(curved, dg, 1.0), 0.0)
+        xa, ga = xb, gb
+        xb = xb + step
+        done |= np.abs(step) < 1e-11
+        if np.all(done | bad):
+            break
+        _, gb = _dsse(xb, r, k, w, offset)
+    s1, _ = _dsse(xb, r, k, w, offset)
+    ok = done & ~bad & np.isfinite(xb) & (np.abs(xb - x0) <= 0.25 * np.abs(x0) + 0.01)
+    ok &= (xb >= grid[0]) & (xb <= grid[-1]) & (s1 <= s0 + 1e-12 * np.abs(s0))
+    return xb, ok
 
 
 def _paired(
