@@ -22,6 +22,12 @@ def criticality(
     kmax: int = typer.Option(None, "--kmax", help="Largest MR lag in bins (default: 5 tau)."),
     method: str = typer.Option("ts", "--method", help="MR slopes: 'ts' or 'sm'."),
     n_boot: int = typer.Option(100, "--n-boot", help="Bootstrap replicates for intervals."),
+    ci_method: str = typer.Option(
+        "centred_percentile",
+        "--ci-method",
+        help="Interval from the replicates: 'centred_percentile' or 'symmetric_t' "
+        "(bootstrap-t, 21 times the fits).",
+    ),
     gof_bootstrap: int = typer.Option(
         0, "--gof-bootstrap", help="Synthetic sets for the power-law goodness-of-fit p-value."
     ),
@@ -43,6 +49,7 @@ def criticality(
         kmax=kmax,
         coefficient_method=method,
         n_boot=n_boot,
+        ci_method=ci_method,
         gof_bootstrap=gof_bootstrap,
         min_tail=min_tail,
         seed=seed,

@@ -17,8 +17,8 @@ Two constructions, chosen by ``branching_ratio(..., ci_method=...)``:
   ``O(n^-1)`` for percentile intervals (Hall 1988), bought with ``1 + n_inner`` fits per
   replicate.
 
-Both need the replicates' fits only; :func:`replicate_interval` runs the fit on all outer and inner
-replicates at once (one vectorised call) and builds the interval.
+Both need the replicates' fits only; :func:`replicate_interval` fits all outer replicates in one
+vectorised call, all inner replicates in another, and builds the interval.
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ def symmetric_t(est: float, boot: np.ndarray, inner: np.ndarray, ci: float) -> t
 
     ``boot`` (B,) are the replicates' estimates, ``inner`` (B, n_inner) those of their inner
     replicates; NaN entries (failed fits) are left out, and replicates with fewer than two
-    finite inner estimates or a zero inner spread are dropped. NaN with fewer than two usable
-    replicates.
+    finite inner estimates or no inner spread (below 1e-6 of the outer one) are dropped. NaN
+    with fewer than two usable replicates.
     """
     finite = np.isfinite(inner)
     n_fin = finite.sum(axis=1)
@@ -73,12 +73,16 @@ def symmetric_t(est: float, boot: np.ndarray, inner: np.ndarray, ci: float) -> t
     mean = filled.sum(axis=1) / np.maximum(n_fin, 1)
     dev = np.where(finite, inner - mean[:, None], 0.0)
     s_inner = np.sqrt((dev * dev).sum(axis=1) / np.maximum(n_fin - 1, 1))
-    use = np.isfinite(boot) & (n_fin >= 2) & (s_inner > 0)
+    finite_boot = np.isfinite(boot)
+    if finite_boot.sum() < 2:
+        return (float("nan"), float("nan"))
+    s = float(np.std(boot[finite_boot], ddof=1))
+    # a replicate made of one unit repeated has no inner spread (zero up to rounding)
+    use = finite_boot & (n_fin >= 2) & (s_inner > 1e-6 * s)
     if use.sum() < 2:
         return (float("nan"), float("nan"))
     t_abs = np.abs(boot[use] - est) / s_inner[use]
-    q = float(np.quantile(t_abs, ci))
-    half = q * float(np.std(boot[np.isfinite(boot)], ddof=1))
+    half = float(np.quantile(t_abs, ci)) * s
     return (float(est - half), float(est + half))
 
 
@@ -94,19 +98,26 @@ def replicate_interval(
 
     ``fit_m(rows)`` gives ``m`` for each row of slopes; ``r_boot`` (B, K) are the outer
     replicates' slopes, ``r_inner`` (B * n_inner, K) the inner ones (``None``: centred
-    percentile). Rows with a non-finite slope are not fitted; ``m_boot`` holds the fits of the
-    other outer replicates (NaN where a fit failed). The interval is NaN with fewer than two
-    finite replicate estimates.
+    percentile), fitted in two calls (so the outer fits do not depend on the inner rows).
+    Rows with a non-finite slope are not fitted; ``m_boot`` holds the fits of the other outer
+    replicates (NaN where a fit failed). The interval is NaN with fewer than two finite
+    replicate estimates.
     """
-    nb = r_boot.shape[0]
-    rows = r_boot if r_inner is None else np.vstack([r_boot, r_inner])
-    good = np.all(np.isfinite(rows), axis=1)
-    m_all = np.full(rows.shape[0], np.nan)
-    if good[:nb].sum() >= 2:
-        m_all[good] = fit_m(rows[good])
-    m_boot = m_all[:nb][good[:nb]]
-    if np.isfinite(m_boot).sum() < 2 or not np.isfinite(est):
-        return (float("nan"), float("nan")), m_boot
+    m_boot = _fit_finite(fit_m, r_boot)
+    finite = np.isfinite(m_boot)
+    kept = m_boot[np.all(np.isfinite(r_boot), axis=1)]
+    if finite.sum() < 2 or not np.isfinite(est):
+        return (float("nan"), float("nan")), kept
     if r_inner is None:
-        return _interval(est, m_boot, ci, n_units), m_boot
-    return symmetric_t(est, m_all[:nb], m_all[nb:].reshape(nb, -1), ci), m_boot
+        return _interval(est, m_boot, ci, n_units), kept
+    inner = _fit_finite(fit_m, r_inner).reshape(r_boot.shape[0], -1)
+    return symmetric_t(est, m_boot, inner, ci), kept
+
+
+def _fit_finite(fit_m: Callable[[np.ndarray], np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """``fit_m`` on the rows whose slopes are all finite (in one call); NaN for the others."""
+    good = np.all(np.isfinite(rows), axis=1)
+    out = np.full(rows.shape[0], np.nan)
+    if good.sum() >= 2:
+        out[good] = fit_m(rows[good])
+    return out

@@ -60,6 +60,7 @@ def run_criticality(
     kmax: int | None = None,
     coefficient_method: str = "ts",
     n_boot: int = 100,
+    ci_method: str = "centred_percentile",
     gof_bootstrap: int = 0,
     min_tail: int = 50,
     seed: int = 0,
@@ -124,6 +125,7 @@ def run_criticality(
         "kmax": kmax,
         "coefficient_method": coefficient_method,
         "n_boot": n_boot,
+        "ci_method": ci_method,
         "gof_bootstrap": gof_bootstrap,
         "min_tail": min_tail,
         "seed": seed,
@@ -144,10 +146,16 @@ def run_criticality(
             kmax=kmax,
             coefficient_method=coefficient_method,
             n_boot=n_boot,
+            ci_method=ci_method,
             seed=seed,
         )
         naive = branching_ratio(
-            act, method="naive", coefficient_method=coefficient_method, n_boot=n_boot, seed=seed
+            act,
+            method="naive",
+            coefficient_method=coefficient_method,
+            n_boot=n_boot,
+            ci_method=ci_method,
+            seed=seed,
         )
         av_act = population_activity(spikes, bin_ms=avalanche_bin_ms)
         av = avalanches(av_act)
