@@ -88,6 +88,23 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, cli):
     assert proc.returncode == 2 and "bin width" in proc.stderr
     proc = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "r3", "--kmax", "5000")
     assert proc.returncode == 2 and "kmax" in proc.stderr
+    proc = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "r4", "--ci-method", "bca")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "ci_method" in proc.stderr
+
+
+def test_cli_symmetric_t_intervals(tmp_path, cli):
+    _spike_file(tmp_path / "s.h5", steps=5000)
+    out = tmp_path / "run"
+    args = ("--n-boot", "20", "--ci-method", "symmetric_t", "--avalanche-bin-ms", "step")
+    proc = cli("criticality", tmp_path / "s.h5", "--out", out, *args)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((out / "results.json").read_text())["branching"]
+    for name in ("mr", "naive"):
+        lo, hi = res[name]["m_ci"]
+        assert res[name]["ci_method"] == "symmetric_t"
+        assert res[name]["m"] - lo == pytest.approx(hi - res[name]["m"], rel=1e-9)
+    cfg = json.loads((out / "config.json").read_text())["config"]
+    assert cfg["ci_method"] == "symmetric_t"
 
 
 @pytest.mark.parametrize("suffix", [".npz"])
