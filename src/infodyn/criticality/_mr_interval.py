@@ -7,15 +7,17 @@ Two constructions, chosen by ``branching_ratio(..., ci_method=...)``:
   and widened by the small-sample factor ``f = t_{n-1}(p) / z(p) sqrt(n / (n - 1))`` of a
   bootstrap over ``n`` units (:func:`infodyn.criticality.mr_fit._interval`). One fit per replicate.
 * ``"symmetric_t"``: the symmetric bootstrap-t (Hall 1988, Ann. Stat. 16:927, sec. 2-3; Hall 1992,
-  *The Bootstrap and Edgeworth Expansion*, sec. 3.6). Each replicate ``b`` is studentized by the
+  *The Bootstrap and Edgeworth Expansion*, ch. 3). Each replicate ``b`` is studentized by the
   standard deviation ``s*_b`` of ``n_inner`` inner replicates (units drawn with replacement from
   the units of replicate ``b``), ``t*_b = (m*_b - m^) / s*_b``, and
 
-      [m^ - q s, m^ + q s],   q = Q_ci(|t*_b|),   s = sd_b(m*_b),
+      [m^ - q s, m^ + q s],   q = |t*|_(j),   j = ceil((B + 1) ci),   s = sd_b(m*_b),
 
-  symmetric about the estimate on the scale of ``m``. Its coverage error is ``O(n^-2)`` against
-  ``O(n^-1)`` for percentile intervals (Hall 1988), bought with ``1 + n_inner`` fits per
-  replicate.
+  symmetric about the estimate on the scale of ``m``; ``|t*|_(j)`` is the j-th smallest of the
+  ``B`` values, the order statistic that makes the Monte Carlo level exact (Davison & Hinkley
+  1997, *Bootstrap Methods and their Application*, sec. 5.2). Its coverage error is
+  ``O(n^-2)`` against ``O(n^-1)`` for percentile intervals (Hall 1988), bought with
+  ``1 + n_inner`` fits per replicate.
 
 Both need the replicates' fits only; :func:`replicate_interval` fits all outer replicates in one
 vectorised call, all inner replicates in another, and builds the interval.
@@ -60,7 +62,7 @@ def inner_weights(w: np.ndarray, n_inner: int, rng: np.random.Generator) -> np.n
 
 
 def symmetric_t(est: float, boot: np.ndarray, inner: np.ndarray, ci: float) -> tuple[float, float]:
-    """Symmetric bootstrap-t interval ``m^ -+ Q_ci(|t*|) sd(m*)`` (module docstring).
+    """Symmetric bootstrap-t interval ``m^ -+ |t*|_(j) sd(m*)`` (module docstring).
 
     ``boot`` (B,) are the replicates' estimates, ``inner`` (B, n_inner) those of their inner
     replicates; NaN entries (failed fits) are left out, and replicates with fewer than two
@@ -81,8 +83,11 @@ def symmetric_t(est: float, boot: np.ndarray, inner: np.ndarray, ci: float) -> t
     use = finite_boot & (n_fin >= 2) & (s_inner > 1e-6 * s)
     if use.sum() < 2:
         return (float("nan"), float("nan"))
-    t_abs = np.abs(boot[use] - est) / s_inner[use]
-    half = float(np.quantile(t_abs, ci)) * s
+    t_abs = np.sort(np.abs(boot[use] - est) / s_inner[use])
+    # the ceil((B + 1) ci)-th smallest of B values: P(|T| <= q) >= ci when T and the t*_b are
+    # exchangeable (Davison & Hinkley 1997, sec. 5.2); the tolerance absorbs rounding of (B+1) ci
+    j = min(int(np.ceil((t_abs.size + 1) * ci - 1e-9)), t_abs.size)
+    half = float(t_abs[j - 1]) * s
     return (float(est - half), float(est + half))
 
 
