@@ -86,35 +86,33 @@ def test_bad_interval_options_raise(kwargs, message):
 
 def test_symmetric_t_covers_at_the_nominal_rate_on_simulated_branching_processes():
     # 200 runs of a driven branching process (m = 0.9, h = 10, 10 trials x 300 bins; tau ~ 9.5
-    # bins), MR with kmax 30, 50 bootstrap replicates over trials, 10 inner replicates each.
-    # Bias-corrected, the symmetric bootstrap-t covers m at about 95 % (800-run benchmark in
-    # benchmarks/RESULTS.md); the binomial standard error of 200 runs is 0.015, so the test
-    # accepts 0.95 - 2.5 se. The same interval around the uncorrected fit misses m far more
-    # often (the O(tau/T) bias is the same in every replicate): the test can fail.
+    # bins), MR with kmax 30, 50 bootstrap replicates over trials, 20 inner replicates each.
+    # Bias-corrected, the symmetric bootstrap-t covers m in 0.956 of 800 other runs (0.963
+    # subsampled; benchmarks/RESULTS.md; the interval is conservative at B = 50); the binomial standard error of 200 runs is 0.015, so the test
+    # accepts 0.95 - 2.5 se. An interval known to be wrong, the default one around the
+    # uncorrected fit (the O(tau/T) bias is the same in every replicate), fails that bound.
     m, n_runs, t0 = 0.9, 200, time.process_time()
-    hits = {True: 0, False: 0}
-    widths = []
+    lower = 0.95 - 2.5 * np.sqrt(0.95 * 0.05 / n_runs)
+    hits, wrong, widths = 0, 0, []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", C.CriticalityWarning)
         for i in range(n_runs):
             act = C.simulate_branching_process(m, 10.0, 300, trials=10, seed=i)
-            for corrected in (True, False):
-                lo, hi = C.branching_ratio(
-                    act,
-                    kmax=30,
-                    n_boot=50,
-                    seed=i,
-                    bias_correction=corrected,
-                    ci_method="symmetric_t",
-                    n_inner=10,
-                ).m_ci
-                hits[corrected] += bool(lo <= m <= hi)
-                if corrected:
-                    widths.append(hi - lo)
-    covered, uncorrected = hits[True] / n_runs, hits[False] / n_runs
-    assert 0.95 - 2.5 * 0.0154 <= covered <= 0.99, covered
-    assert uncorrected < 0.85, uncorrected
+            res = C.branching_ratio(
+                act,
+                kmax=30,
+                n_boot=50,
+                seed=i,
+                bias_correction=True,
+                ci_method="symmetric_t",
+                n_inner=20,
+            )
+            hits += bool(res.m_ci[0] <= m <= res.m_ci[1])
+            widths.append(res.m_ci[1] - res.m_ci[0])
+            lo, hi = C.branching_ratio(act, kmax=30, n_boot=50, seed=i).m_ci
+            wrong += bool(lo <= m <= hi)
+    covered, uncorrected = hits / n_runs, wrong / n_runs
+    print(f"coverage {covered:.3f} (wrong {uncorrected:.3f}), {time.process_time() - t0:.1f} s")
+    assert lower <= covered <= 0.99, covered
+    assert uncorrected < lower - 0.05, uncorrected
     assert np.all(np.isfinite(widths)) and np.median(widths) < 0.2
-    print(
-        f"coverage {covered:.3f} (uncorrected {uncorrected:.3f}), {time.process_time() - t0:.1f} s"
-    )
