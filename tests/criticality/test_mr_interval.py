@@ -88,9 +88,10 @@ def test_symmetric_t_covers_at_the_nominal_rate_on_simulated_branching_processes
     # 200 runs of a driven branching process (m = 0.9, h = 10, 10 trials x 300 bins; tau ~ 9.5
     # bins), MR with kmax 30, 50 bootstrap replicates over trials, 20 inner replicates each.
     # Bias-corrected, the symmetric bootstrap-t covers m in 0.956 of 800 other runs (0.963
-    # subsampled; benchmarks/RESULTS.md; the interval is conservative at B = 50); the binomial standard error of 200 runs is 0.015, so the test
-    # accepts 0.95 - 2.5 se. An interval known to be wrong, the default one around the
-    # uncorrected fit (the O(tau/T) bias is the same in every replicate), fails that bound.
+    # subsampled; benchmarks/RESULTS.md; conservative at B = 50). The binomial standard error
+    # of 200 runs is 0.015, so the test accepts 0.95 - 2.5 se. An interval known to be wrong,
+    # the default one around the uncorrected fit (the O(tau/T) bias is the same in every
+    # replicate), fails that bound.
     m, n_runs, t0 = 0.9, 200, time.process_time()
     lower = 0.95 - 2.5 * np.sqrt(0.95 * 0.05 / n_runs)
     hits, wrong, widths = 0, 0, []
