@@ -84,6 +84,7 @@ def test_bad_interval_options_raise(kwargs, message):
         C.branching_ratio(act, kmax=30, **kwargs)
 
 
+@pytest.mark.slow  # about 40 s of CPU
 def test_symmetric_t_covers_at_the_nominal_rate_on_simulated_branching_processes():
     # 200 runs of a driven branching process (m = 0.9, h = 10, 10 trials x 300 bins; tau ~ 9.5
     # bins), MR with kmax 30, 50 bootstrap replicates over trials, 20 inner replicates each.
