@@ -193,6 +193,13 @@ def main(argv=None) -> None:
     ap.add_argument("--kick", type=float, default=0.02, help="drive weight (x v_th)")
     ap.add_argument("--drive-channels", type=int, default=200)
     ap.add_argument("--init-channels", type=int, default=16)
+    ap.add_argument(
+        "--init-stationary",
+        type=int,
+        default=0,
+        help="initial states: potentials after this many steps of the untrained network "
+        "(0: uniform on [0, v_th))",
+    )
     ap.add_argument("--tau-m", type=float, default=1e9, help="ms; 1e9 = non-leaky in float32")
     ap.add_argument("--n-ref", type=int, default=0)
     ap.add_argument("--rec-scale", type=float, default=2.5)

@@ -79,7 +79,44 @@ def build(a):
     block = rng.integers(0, a.drive_channels, a.n)
     w_in[a.init_channels + block, np.arange(a.n)] = a.kick
     params["w_in"] = w_in
+    if a.init_stationary:
+        params["w_in"][: a.init_channels] = stationary_states(
+            net, task, params, a.init_channels, a.init_stationary, a.seed + 2
+        )
     return net, task, params
+
+
+def final_potentials(net, params, x: np.ndarray, t: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Membrane potentials after a trial of a non-leaky network (alpha = 1, subtractive reset,
+    one-step delay), from its input ``x`` and spikes ``(t, u)`` by charge balance:
+    ``v_T = sum_t x_t W_in + sum_{spikes before T-1} W_rec[pre] - v_th * (own spikes)``."""
+    import scipy.sparse as sp
+
+    w = params["w_rec"]
+    w_rec = sp.csr_matrix(
+        (np.asarray(w.values), np.asarray(w.indices), np.asarray(w.indptr)), w.shape
+    )
+    sent = np.bincount(u[t < x.shape[0] - 1], minlength=net.n_rec).astype(np.float64)
+    own = np.bincount(u, minlength=net.n_rec)
+    return x.sum(0) @ params["w_in"] + w_rec.T @ sent - net.v_th * own
+
+
+def stationary_states(net, task, params, n_states: int, n_steps: int, seed: int) -> np.ndarray:
+    """``n_states`` initial potentials (n_states, N) taken from the network's own activity: each
+    the potentials after ``n_steps`` steps of a trial started in the uniform state. With strong
+    inhibition the stationary potentials spread below reset (a non-leaky unit has no floor), and
+    a start in the uniform state on [0, v_th) fires a population burst in the first ~500 steps."""
+    rng = np.random.default_rng(seed)
+    p = {k: (v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v)) for k, v in params.items()}
+    out = np.empty((n_states, net.n_rec), np.float32)
+    for c in range(n_states):
+        x = task.sample(rng, n_steps)
+        x[0, : task.init_channels] = 0.0
+        x[0, c] = 1.0
+        z = np.asarray(net.simulate(p, x, engine="event", record=False).z)
+        t, u = np.nonzero(z)
+        out[c] = np.minimum(final_potentials(net, p, x, t, u), 0.999 * net.v_th)
+    return out
 
 
 def record_trials(net, task, params, n_trials, n_steps, seed):
