@@ -4,7 +4,10 @@ e-prop toward the deck's low-rate critical state, measured before and after on f
 Setup. Integrate-and-fire units in the non-leaky limit of infodyn's LIF (``tau_m`` = 1e9 ms,
 so ``alpha`` = 1 in float32; subtractive reset; dt 1 ms) with Dale's law and fixed in-degree K
 (``k_in``, 80 % excitatory inputs; Brunel 2000), sparse recurrent weights (``SparseWeights``,
-float32), started in the uniform state between reset and threshold and driven by a weak Poisson
+float32), started in the uniform state between reset and threshold (or, with
+``--init-stationary``, in potentials the untrained network reaches on its own: under strong
+inhibition they spread below reset and the uniform start fires a population burst) and driven
+by a weak Poisson
 drive of ``h`` threshold units per unit and second (:class:`DrivenIntegratorTask`). Why this
 regime: a non-leaky unit with subtractive reset keeps every bit of charge it receives, and with
 its potential uniform on [0, v_th) an input of w makes it fire with probability w / v_th, however
@@ -125,6 +128,12 @@ def summary(record: str, notes: str = "") -> None:
     """Write ``<record>.md`` from ``<record>.json`` (``record``: e.g. ``acceptance_scale``)."""
     r = json.loads((OUT / f"{record}.json").read_text())
     a = r["setup"]
+    init = (
+        f"initial states: the potentials of the untrained network after {a['init_stationary']} "
+        "steps"
+        if a.get("init_stationary")
+        else "uniform initial state"
+    )
     lines = [
         "# Acceptance experiment (issue 13): a trained 10^4-unit sparse network near criticality",
         "",
@@ -133,7 +142,7 @@ def summary(record: str, notes: str = "") -> None:
         f"Setup: {a['n']} non-leaky integrate-and-fire units (LIF with tau_m = {a['tau_m']:g} ms, "
         f"v_th 1, subtractive reset, n_ref {a['n_ref']}), E/I with Dale's law (inh_factor "
         f"{a['inh_factor']:g}), fixed in-degree K = {a['k']} (nnz = {a['nnz']}), SparseWeights "
-        f"float32; uniform initial state (one of {a['init_channels']} initial-state channels "
+        f"float32; {init} (one of {a['init_channels']} initial-state channels "
         f"fires at step 0) and Poisson drive h = {a['h']:g} Hz per unit ({a['drive_channels']} "
         f"channels, kick {a['kick']:g} v_th; measured with W_rec = 0: {r['h_hz']:.4f} Hz); "
         f"target r0 = {a['r0']} Hz, so m -> 1 - h/r0 = {r['predicted_m']:.4f}. Loss: {a['loss']}. "
@@ -274,6 +283,7 @@ def main(argv=None) -> None:
         weight=a.var_weight, s_target=s_target
     )
     if a.measure:
+        from infodyn.experiments.hooks import branching_hook
         from infodyn.learning.trainer import Trainer, TrainOptions
 
         tr = Trainer(
@@ -282,6 +292,7 @@ def main(argv=None) -> None:
             loss,
             TrainOptions(train=("w_rec",), precision="float32", online_window=a.window),
             params=params,
+            hooks=(branching_hook(),),  # the hooks it was trained with (their states load too)
         )
         tr.load_checkpoint(run / "checkpoint.npz")
         stopped = tr.state.iteration < a.iterations

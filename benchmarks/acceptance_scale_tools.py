@@ -220,9 +220,13 @@ def measure(net, task, params, a, seed=123):
 
 
 def input_drive(net, task, params, a):
-    """``h``: the rate (Hz per unit) the input alone evokes (W_rec = 0)."""
+    """``h``: the rate (Hz per unit) the input alone evokes (W_rec = 0), from the uniform state
+    on [0, v_th) (the stationary state of uncoupled non-leaky units)."""
     w = params["w_rec"]
     no_rec = {**params, "w_rec": w.with_values(np.zeros(w.nnz, np.float32))}
+    rng = np.random.default_rng(a.seed + 1)
+    no_rec["w_in"] = np.array(params["w_in"])
+    no_rec["w_in"][: a.init_channels] = rng.random((a.init_channels, a.n)) * np.float32(0.999)
     trials = record_trials(net, task, no_rec, 2, a.trial_steps, 7)
     full = counts(trials, a.trial_steps, discard=a.discard)
     return float(full.sum() / (full.size * net.n_rec) * 1000 / net.dt)
