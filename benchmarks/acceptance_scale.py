@@ -4,7 +4,10 @@ e-prop toward the deck's low-rate critical state, measured before and after on f
 Setup. Integrate-and-fire units in the non-leaky limit of infodyn's LIF (``tau_m`` = 1e9 ms,
 so ``alpha`` = 1 in float32; subtractive reset; dt 1 ms) with Dale's law and fixed in-degree K
 (``k_in``, 80 % excitatory inputs; Brunel 2000), sparse recurrent weights (``SparseWeights``,
-float32), started in the uniform state between reset and threshold and driven by a weak Poisson
+float32), started in the uniform state between reset and threshold (or, with
+``--init-stationary``, in potentials the untrained network reaches on its own: under strong
+inhibition they spread below reset and the uniform start fires a population burst) and driven
+by a weak Poisson
 drive of ``h`` threshold units per unit and second (:class:`DrivenIntegratorTask`). Why this
 regime: a non-leaky unit with subtractive reset keeps every bit of charge it receives, and with
 its potential uniform on [0, v_th) an input of w makes it fire with probability w / v_th, however
@@ -36,8 +39,11 @@ rest on the event engine, the first ``--discard`` steps dropped):
   ``<S>(D) ~ D^((alpha_D - 1)/(alpha_S - 1))`` (Sethna, Dahmen & Myers 2001, Nature 410, 242).
 
 The run checkpoints every iteration into ``--run-dir``; ``--resume`` continues it, ``--measure``
-only measures the latest checkpoint and writes the record. Results:
-``benchmarks/results/acceptance_scale.json``, ``.md`` and ``acceptance_scale_*.png``.
+only measures the latest checkpoint and writes the record, ``--prototype`` only measures the
+untrained network (one JSON line: sweeps of ``--rec-scale``, ``--h``, ``--inh-factor``), and
+``--save-spikes F.h5`` also writes the measured trials as an infodyn spike file. Results:
+``benchmarks/results/<record>.json``, ``.md`` and ``<record>_*.png`` (``--record``, default
+``acceptance_scale``); helpers in ``acceptance_scale_tools.py``.
 
 Run (from the repository root; the command of the recorded run is in the record)::
 
@@ -53,191 +59,13 @@ import platform
 import sys
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import numpy as np
+import acceptance_scale_tools as tools
+from acceptance_scale_tools import aval_rows, fmt
 
 OUT = Path(__file__).resolve().parent / "results"
 COMMAND = ".venv/bin/python benchmarks/acceptance_scale.py"
-
-
-@dataclass
-class DrivenIntegratorTask:
-    """Input of the acceptance network: a uniform initial state and a weak Poisson drive.
-
-    Channels ``0 .. init_channels-1`` are *initial-state* channels: one of them, drawn per
-    trial, fires at step 0 and its weights (``U(0, v_th)`` per unit) place every membrane
-    potential uniformly between reset and threshold, the stationary state of a non-leaky
-    integrate-and-fire network (Eurich, Herrmann & Ernst 2002, Phys. Rev. E 66, 066137);
-    from rest the first spike of a unit would need ``1/h`` seconds of drive. The remaining
-    ``drive_channels`` are Poisson sources at ``rate_hz``, each projecting with weight
-    ``kick * v_th`` onto its own block of units, so that the drive adds ``h`` threshold's worth
-    of charge per unit and second. ``batch`` is the interface of
-    :class:`infodyn.learning.Trainer`; ``sample`` draws one trial of any length.
-    """
-
-    init_channels: int
-    drive_channels: int
-    rate_hz: float
-    n_steps: int
-    n_out: int = 0
-    dt: float = 1.0
-
-    @property
-    def n_in(self) -> int:
-        return self.init_channels + self.drive_channels
-
-    def sample(self, rng: np.random.Generator, n_steps: int) -> np.ndarray:
-        x = np.zeros((n_steps, self.n_in))
-        x[0, rng.integers(self.init_channels)] = 1.0
-        p = self.rate_hz * self.dt / 1000.0
-        x[:, self.init_channels :] = rng.random((n_steps, self.drive_channels)) < p
-        return x
-
-    def batch(self, rng: np.random.Generator, batch_size: int):
-        return np.stack([self.sample(rng, self.n_steps) for _ in range(batch_size)]), None
-
-    def metrics(self, y: np.ndarray, target: Any) -> dict[str, Any]:
-        return {}
-
-
-def build(a):
-    """The network, its task (initial state + Poisson drive) and the initial weights."""
-    import infodyn as idn
-
-    task = DrivenIntegratorTask(a.init_channels, a.drive_channels, a.h / a.kick, a.steps)
-    net = idn.network.LIF(
-        n_in=task.n_in,
-        n_rec=a.n,
-        n_out=0,
-        connectivity="ei",
-        k_in=a.k,
-        tau_m=a.tau_m,
-        v_th=1.0,
-        rec_scale=a.rec_scale,
-        inh_factor=a.inh_factor,
-        surrogate="fast_sigmoid",
-        n_ref=a.n_ref,
-    )
-    params = net.init(seed=a.seed, precision="float32")
-    rng = np.random.default_rng(a.seed + 1)
-    w_in = np.zeros((task.n_in, a.n), np.float32)
-    w_in[: a.init_channels] = rng.random((a.init_channels, a.n)) * np.float32(0.999)
-    block = rng.integers(0, a.drive_channels, a.n)
-    w_in[a.init_channels + block, np.arange(a.n)] = a.kick
-    params["w_in"] = w_in
-    return net, task, params
-
-
-def record_trials(net, task, params, n_trials, n_steps, seed):
-    """Spike times and units of ``n_trials`` fresh trials (event engine)."""
-    rng = np.random.default_rng(seed)
-    p = {k: (v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v)) for k, v in params.items()}
-    trials = []
-    for _ in range(n_trials):
-        z = net.simulate(p, task.sample(rng, n_steps), engine="event", record=False).z
-        t, u = np.nonzero(np.asarray(z))
-        trials.append((t.astype(np.int32), u.astype(np.int32)))
-    return trials
-
-
-def counts(trials, n_steps, units=None, discard=0, bin_steps=1):
-    """Population counts (n_trials, n_bins) of ``units`` (all if None) in bins of steps."""
-    out = []
-    for t, u in trials:
-        keep = t >= discard if units is None else (t >= discard) & units[u]
-        c = np.bincount(t[keep] - discard, minlength=n_steps - discard)
-        n_bins = c.size // bin_steps
-        out.append(c[: n_bins * bin_steps].reshape(n_bins, bin_steps).sum(1))
-    return np.asarray(out)
-
-
-def _powerlaw(values):
-    from infodyn.criticality import fit_power_law
-
-    values = np.asarray(values)
-    if values.size < 100:
-        return {"n": int(values.size), "error": "fewer than 100 avalanches"}
-    fit = fit_power_law(values, discrete=True, min_tail=50)
-    d = fit.to_dict()
-    d["decades"] = float(np.log10(values.max() / fit.xmin))
-    d["max"] = float(values.max())
-    return d
-
-
-def avalanche_stats(act, bin_ms):
-    """Avalanches of the counts ``act`` (trials, bins): size and duration fits, crackling."""
-    from infodyn.criticality import avalanches, crackling_relation
-
-    av = avalanches(act)
-    out = {
-        "n_avalanches": av.n,
-        "bin_ms": bin_ms,
-        "events_per_bin": float(act.mean()),
-        "silent_fraction": float(np.mean(act == 0)),
-    }
-    if av.n < 100:
-        out["error"] = f"only {av.n} avalanches (the activity is rarely silent at this bin)"
-        return out, av
-    out["size"], out["duration"] = _powerlaw(av.sizes), _powerlaw(av.durations)
-    try:
-        cr = crackling_relation(
-            av, out["size"]["alpha"], out["duration"]["alpha"], d_min=int(out["duration"]["xmin"])
-        )
-        out["crackling"] = cr.to_dict()
-    except Exception as e:  # noqa: BLE001 - record why the relation could not be checked
-        out["crackling"] = {"error": str(e)}
-    return out, av
-
-
-def measure(net, task, params, a, seed=123):
-    """Rate, MR branching ratio and avalanche statistics on fresh trials."""
-    from infodyn.criticality.branching import branching_ratio
-
-    t0 = time.time()
-    trials = record_trials(net, task, params, a.trials, a.trial_steps, seed)
-    bin_steps = net.n_ref + 1
-    full = counts(trials, a.trial_steps, discard=a.discard)
-    n_kept = a.trial_steps - a.discard
-    hz = 1000 / (n_kept * net.n_rec * net.dt)
-    out = {"rate_hz": float(full.sum() * hz / full.shape[0])}
-    out["trial_rates_hz"] = [float(c.sum() * hz) for c in full]
-    act = counts(trials, a.trial_steps, discard=a.discard, bin_steps=bin_steps)
-    out["events_per_bin"] = float(act.mean())
-    out["bin_ms"] = bin_steps * net.dt
-    for method, key, bc in (("mr", "mr", False), ("mr", "mr_bc", True), ("naive", "naive", False)):
-        try:
-            r = branching_ratio(
-                act, method=method, dt=bin_steps * net.dt, n_boot=100, seed=0, bias_correction=bc
-            )
-            out[f"m_{key}"], out[f"m_{key}_ci95"] = float(r.m), [float(c) for c in r.m_ci]
-            out[f"tau_ms_{key}"] = float(r.tau)
-        except Exception as e:  # noqa: BLE001 - record why the estimator refused
-            out[f"m_{key}"], out[f"m_{key}_error"] = float("nan"), str(e)
-    rng = np.random.default_rng(seed + 1)
-    sub = np.zeros(net.n_rec, bool)
-    sub[rng.choice(net.n_rec, a.subsample, replace=False)] = True
-    step_sub = counts(trials, a.trial_steps, units=sub, discard=a.discard)
-    iei = step_sub.size / max(1, step_sub.sum())  # mean inter-event interval (steps)
-    b = max(1, int(round(iei)))
-    out["avalanches_subsampled"], av_sub = avalanche_stats(
-        counts(trials, a.trial_steps, units=sub, discard=a.discard, bin_steps=b), b * net.dt
-    )
-    out["avalanches_subsampled"]["n_units"] = a.subsample
-    out["avalanches_full"], av_full = avalanche_stats(full, net.dt)
-    out["seconds"] = time.time() - t0
-    return out, {"trials": trials, "act": act, "av_sub": av_sub, "av_full": av_full}
-
-
-def input_drive(net, task, params, a):
-    """``h``: the rate (Hz per unit) the input alone evokes (W_rec = 0)."""
-    w = params["w_rec"]
-    no_rec = {**params, "w_rec": w.with_values(np.zeros(w.nnz, np.float32))}
-    trials = record_trials(net, task, no_rec, 2, a.trial_steps, 7)
-    full = counts(trials, a.trial_steps, discard=a.discard)
-    return float(full.sum() / (full.size * net.n_rec) * 1000 / net.dt)
 
 
 def train(net, task, params, a, loss, run: Path, minutes: float):
@@ -296,99 +124,16 @@ def train(net, task, params, a, loss, run: Path, minutes: float):
     return tr, tr.state.iteration < a.iterations, sched
 
 
-def figures(before, after, hist, r0, prefix):
-    from infodyn.plotting import pyplot
-
-    plt = pyplot()
-    fig, ax = plt.subplots(2, 2, figsize=(11, 7))
-    for name, raw in (("before", before), ("after", after)):
-        if raw is None:
-            continue
-        t, u = raw["trials"][0]
-        sel = (t < 1000) & (u < 2000)
-        if name == "after":
-            ax[0, 0].plot(t[sel], u[sel], ",k")
-            ax[0, 0].set_title("raster after training (first 2000 units, 1 s)")
-            ax[0, 0].set_xlabel("step (ms)")
-        ax[0, 1].plot(raw["act"][0][:1000], lw=0.6, label=name)
-    ax[0, 1].set_xlabel("bin (n_ref + 1 steps)")
-    ax[0, 1].set_ylabel("population spikes per bin")
-    ax[0, 1].legend(fontsize=7)
-    for name, raw, res in (("before", before, "b"), ("after", after, "r")):
-        if raw is None or raw["av_full"].n == 0:
-            continue
-        for col, key in ((0, "sizes"), (1, "durations")):
-            v = np.asarray(getattr(raw["av_full"], key), dtype=np.float64)
-            edges = np.unique(np.floor(np.logspace(0, np.log10(v.max() + 1), 25)))
-            dens, _ = np.histogram(v, bins=edges)
-            dens = dens / (v.size * np.diff(edges))  # log-binned probability density
-            mid = np.sqrt(edges[:-1] * np.maximum(edges[1:] - 1, edges[:-1]))
-            ax[1, col].loglog(mid[dens > 0], dens[dens > 0], "o", color=res, ms=3, label=name)
-            fit = raw["fits"][key]
-            if fit.get("alpha"):
-                a_, x0 = fit["alpha"], fit["xmin"]
-                xs = np.logspace(np.log10(x0), np.log10(v.max()), 50)
-                frac = np.mean(v >= x0)  # p(x) = frac (alpha - 1) / xmin (x / xmin)^-alpha
-                ax[1, col].loglog(
-                    xs,
-                    frac * (a_ - 1) / x0 * (xs / x0) ** -a_,
-                    "-",
-                    color=res,
-                    lw=0.8,
-                    label=f"{name}: alpha {a_:.2f}, xmin {x0:.0f}",
-                )
-            ax[1, col].set_xlabel(key[:-1] + (" (bins)" if col else " (spikes)"))
-            ax[1, col].set_ylabel("probability density (log bins)")
-            ax[1, col].legend(fontsize=7)
-    ax[1, 0].plot([], [])
-    fig.tight_layout()
-    fig.savefig(f"{prefix}_activity.png", dpi=100)
-    fig2, ax2 = plt.subplots(1, 2, figsize=(10, 3))
-    ax2[0].plot([r["mean_rate_hz"] for r in hist], lw=0.8)
-    ax2[0].axhline(r0, color="k", ls=":", label="r0")
-    ax2[0].set_xlabel("iteration")
-    ax2[0].set_ylabel("rate (Hz, training sequence)")
-    ax2[1].plot([r["branching"] for r in hist], lw=0.8)
-    ax2[1].set_xlabel("iteration")
-    ax2[1].set_ylabel("m (naive, 1-step bins, training sequence)")
-    fig2.tight_layout()
-    fig2.savefig(f"{prefix}_training.png", dpi=100)
-
-
-def _fmt(x, f=".3f"):
-    return "-" if x is None or (isinstance(x, float) and not np.isfinite(x)) else format(x, f)
-
-
-def _aval_rows(name, res):
-    """Markdown rows of one avalanche analysis (sizes, durations, crackling)."""
-    av = res.get(name, {})
-    if "size" not in av:
-        return [f"| {name} | {av.get('error', 'not measured')} | | | | |"]
-    rows = []
-    for key in ("size", "duration"):
-        f = av[key]
-        comp = f.get("comparisons", {})
-        rows.append(
-            f"| {name}: {key} (n = {av['n_avalanches']}, bin {av['bin_ms']:g} ms) | "
-            f"{_fmt(f.get('alpha'))} +- {_fmt(f.get('sigma'))} | {_fmt(f.get('xmin'), '.0f')} | "
-            f"{_fmt(f.get('decades'), '.2f')} | "
-            f"{comp.get('exponential', {}).get('favored', '-')} "
-            f"(R {_fmt(comp.get('exponential', {}).get('R'), '.1f')}) | "
-            f"{comp.get('lognormal', {}).get('favored', '-')} "
-            f"(R {_fmt(comp.get('lognormal', {}).get('R'), '.1f')}) |"
-        )
-    cr = av.get("crackling", {})
-    rows.append(
-        f"| {name}: crackling | gamma predicted {_fmt(cr.get('gamma_predicted'))}, fitted "
-        f"{_fmt(cr.get('gamma_fitted'))} +- {_fmt(cr.get('gamma_fitted_stderr'))} | | | | |"
-    )
-    return rows
-
-
-def summary(notes: str = "") -> None:
-    """Write ``acceptance_scale.md`` from ``acceptance_scale.json``."""
-    r = json.loads((OUT / "acceptance_scale.json").read_text())
+def summary(record: str, notes: str = "") -> None:
+    """Write ``<record>.md`` from ``<record>.json`` (``record``: e.g. ``acceptance_scale``)."""
+    r = json.loads((OUT / f"{record}.json").read_text())
     a = r["setup"]
+    init = (
+        f"initial states: the potentials of the untrained network after {a['init_stationary']} "
+        "steps"
+        if a.get("init_stationary")
+        else "uniform initial state"
+    )
     lines = [
         "# Acceptance experiment (issue 13): a trained 10^4-unit sparse network near criticality",
         "",
@@ -397,7 +142,7 @@ def summary(notes: str = "") -> None:
         f"Setup: {a['n']} non-leaky integrate-and-fire units (LIF with tau_m = {a['tau_m']:g} ms, "
         f"v_th 1, subtractive reset, n_ref {a['n_ref']}), E/I with Dale's law (inh_factor "
         f"{a['inh_factor']:g}), fixed in-degree K = {a['k']} (nnz = {a['nnz']}), SparseWeights "
-        f"float32; uniform initial state (one of {a['init_channels']} initial-state channels "
+        f"float32; {init} (one of {a['init_channels']} initial-state channels "
         f"fires at step 0) and Poisson drive h = {a['h']:g} Hz per unit ({a['drive_channels']} "
         f"channels, kick {a['kick']:g} v_th; measured with W_rec = 0: {r['h_hz']:.4f} Hz); "
         f"target r0 = {a['r0']} Hz, so m -> 1 - h/r0 = {r['predicted_m']:.4f}. Loss: {a['loss']}. "
@@ -411,13 +156,13 @@ def summary(notes: str = "") -> None:
         "| --- | --- | --- |",
     ]
     b, f = r["before"], r["after"]
-    lines.append(f"| rate (Hz) | {_fmt(b['rate_hz'])} | {_fmt(f['rate_hz'])} |")
+    lines.append(f"| rate (Hz) | {fmt(b['rate_hz'])} | {fmt(f['rate_hz'])} |")
     for m in ("mr", "mr_bc", "naive"):
         cb, cf = b.get(f"m_{m}_ci95", [None, None]), f.get(f"m_{m}_ci95", [None, None])
         lines.append(
-            f"| m_{m.upper()} ({b['bin_ms']:g} ms bins) [95 % CI] | {_fmt(b.get(f'm_{m}'), '.4f')} "
-            f"[{_fmt(cb[0], '.4f')}, {_fmt(cb[1], '.4f')}] | {_fmt(f.get(f'm_{m}'), '.4f')} "
-            f"[{_fmt(cf[0], '.4f')}, {_fmt(cf[1], '.4f')}] |"
+            f"| m_{m.upper()} ({b['bin_ms']:g} ms bins) [95 % CI] | {fmt(b.get(f'm_{m}'), '.4f')} "
+            f"[{fmt(cb[0], '.4f')}, {fmt(cb[1], '.4f')}] | {fmt(f.get(f'm_{m}'), '.4f')} "
+            f"[{fmt(cf[0], '.4f')}, {fmt(cf[1], '.4f')}] |"
         )
     lines += [
         "",
@@ -432,21 +177,21 @@ def summary(notes: str = "") -> None:
             "| analysis | alpha | xmin | decades | vs exponential | vs lognormal |",
             "| --- | --- | --- | --- | --- | --- |",
         ]
-        lines += _aval_rows("avalanches_subsampled", res) + _aval_rows("avalanches_full", res)
+        lines += aval_rows("avalanches_subsampled", res) + aval_rows("avalanches_full", res)
         lines.append("")
     t = r["targets_met"]
     lines += [
         "Targets (after training): "
         + ", ".join(f"{k}: {'met' if v else 'not met'}" for k, v in t.items()),
         "",
-        "Figures: `acceptance_scale_activity.png` (raster, population activity, avalanche "
-        "distributions with fits), `acceptance_scale_training.png` (rate and naive m during "
+        f"Figures: `{record}_activity.png` (raster, population activity, avalanche "
+        f"distributions with fits), `{record}_training.png` (rate and naive m during "
         "training).",
         "",
     ]
     if notes:
         lines += [notes, ""]
-    (OUT / "acceptance_scale.md").write_text("\n".join(lines))
+    (OUT / f"{record}.md").write_text("\n".join(lines))
 
 
 def main(argv=None) -> None:
@@ -457,6 +202,13 @@ def main(argv=None) -> None:
     ap.add_argument("--kick", type=float, default=0.02, help="drive weight (x v_th)")
     ap.add_argument("--drive-channels", type=int, default=200)
     ap.add_argument("--init-channels", type=int, default=16)
+    ap.add_argument(
+        "--init-stationary",
+        type=int,
+        default=0,
+        help="initial states: potentials after this many steps of the untrained network "
+        "(0: uniform on [0, v_th))",
+    )
     ap.add_argument("--tau-m", type=float, default=1e9, help="ms; 1e9 = non-leaky in float32")
     ap.add_argument("--n-ref", type=int, default=0)
     ap.add_argument("--rec-scale", type=float, default=2.5)
@@ -484,10 +236,13 @@ def main(argv=None) -> None:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--measure", action="store_true", help="only measure the latest checkpoint")
     ap.add_argument("--summary", action="store_true", help="only rewrite the markdown record")
+    ap.add_argument("--prototype", action="store_true", help="only measure the untrained network")
+    ap.add_argument("--record", default="acceptance_scale", help="name of the result files")
+    ap.add_argument("--save-spikes", default=None, help="write the measured trials (.h5)")
     a = ap.parse_args(argv)
     if a.summary:
-        notes = OUT / "acceptance_scale_notes.md"
-        summary(notes.read_text() if notes.exists() else "")
+        notes = OUT / f"{a.record}_notes.md"
+        summary(a.record, notes.read_text() if notes.exists() else "")
         return
     warnings.simplefilter("ignore")
     from infodyn.atomic import write_json
@@ -497,19 +252,23 @@ def main(argv=None) -> None:
     run.mkdir(parents=True, exist_ok=True)
     OUT.mkdir(parents=True, exist_ok=True)
     t_start = time.time()
-    net, task, params = build(a)
+    net, task, params = tools.build(a)
     print(
         f"network: {net.n_rec} units, nnz {params['w_rec'].nnz}, built in "
         f"{time.time() - t_start:.0f} s",
         flush=True,
     )
+    if a.prototype:  # the untrained network only (sweeps of rec_scale, drive, inhibition)
+        proto, _ = tools.measure(net, task, params, a)
+        print(json.dumps(tools.brief(proto, a)), flush=True)
+        return
     pre_file = run / "before.json"
     if pre_file.exists():
         pre = json.loads(pre_file.read_text())
         before_raw = None
     else:
-        h = input_drive(net, task, params, a)
-        before, before_raw = measure(net, task, params, a)
+        h = tools.input_drive(net, task, params, a)
+        before, before_raw = tools.measure(net, task, params, a)
         pre = {"h_hz": h, "before": before}
         write_json(pre_file, pre)
         print(
@@ -524,6 +283,7 @@ def main(argv=None) -> None:
         weight=a.var_weight, s_target=s_target
     )
     if a.measure:
+        from infodyn.experiments.hooks import branching_hook
         from infodyn.learning.trainer import Trainer, TrainOptions
 
         tr = Trainer(
@@ -532,6 +292,7 @@ def main(argv=None) -> None:
             loss,
             TrainOptions(train=("w_rec",), precision="float32", online_window=a.window),
             params=params,
+            hooks=(branching_hook(),),  # the hooks it was trained with (their states load too)
         )
         tr.load_checkpoint(run / "checkpoint.npz")
         stopped = tr.state.iteration < a.iterations
@@ -540,15 +301,15 @@ def main(argv=None) -> None:
     else:
         tr, stopped, sched = train(net, task, params, a, loss, run, a.max_minutes)
     hist = tr.state.history
-    after, after_raw = measure(net, task, tr.state.params, a)
+    after, after_raw = tools.measure(net, task, tr.state.params, a)
     if before_raw is None:  # a resumed run: the same trials again (fixed seeds), for the figures
-        _, before_raw = measure(net, task, params, a)
+        _, before_raw = tools.measure(net, task, params, a)
     for raw, res in ((before_raw, pre["before"]), (after_raw, after)):
         if raw is not None:
             full = res["avalanches_full"]
             raw["fits"] = {"sizes": full.get("size", {}), "durations": full.get("duration", {})}
-    prefix = str(OUT / "acceptance_scale")
-    figures(before_raw, after_raw, hist, a.r0, prefix)
+    prefix = str(OUT / a.record)
+    tools.figures(before_raw, after_raw, hist, a.r0, prefix)
     size = after["avalanches_full"].get("size", {})
     verdict = {
         "m_mr_ge_0.98": bool(after.get("m_mr", 0) >= 0.98),
@@ -585,7 +346,16 @@ def main(argv=None) -> None:
         "machine": f"{platform.machine()}, shared 2-core machine under heavy load",
         "command": " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])]),
     }
-    write_json(OUT / "acceptance_scale.json", result)
+    write_json(OUT / f"{a.record}.json", result)
+    if a.save_spikes:
+        meta = {k: result[k] for k in ("setup", "h_hz", "iterations")} | {
+            "rate_hz": after["rate_hz"],
+            "m_mr": after.get("m_mr"),
+            "discard_steps_in_analysis": a.discard,
+        }
+        tools.save_measured_spikes(
+            Path(a.save_spikes), after_raw["trials"], net.n_rec, a.trial_steps, meta
+        )
     print(
         json.dumps(
             {k: result[k] for k in ("h_hz", "predicted_m", "iterations", "targets_met")}, indent=1
