@@ -110,8 +110,9 @@ def run_case(case, sims, args, tmp: Path) -> dict:
             repeats = min(repeats, args.nest_repeats)
         cmd = [str(path), "--spikes-out", str(spikes), "--repeats", str(repeats), *runner.args]
         steps = case.n_steps
-        if key == "nest" and args.nest_max_steps and case.n >= args.nest_max_steps_from:
-            steps = min(steps, args.nest_max_steps)
+        limit = {"nest": args.nest_max_steps, "brian2": args.brian2_max_steps}.get(key)
+        if limit and case.n >= args.nest_max_steps_from:
+            steps = min(steps, limit)
             cmd += ["--max-steps", str(steps)]
         if key == "brian2":
             cmd += ["--workdir", str(Path(tempfile.gettempdir()) / "bench_scale_brian2")]
@@ -321,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-run", action="store_true", help="only make the tables of --merge files")
     p.add_argument("--keep-spikes", type=Path, help="keep every raster here (for --merge)")
     p.add_argument("--nest-max-steps", type=int, help="NEST simulates only this many steps ...")
+    p.add_argument("--brian2-max-steps", type=int, help="the same for Brian2 (its memory)")
     p.add_argument("--nest-max-steps-from", type=int, default=100_000, help="... from this N on")
     p.add_argument("--json", type=Path, help="save all numbers here (after every case)")
     p.add_argument(

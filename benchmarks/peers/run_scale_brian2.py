@@ -24,7 +24,7 @@ import os
 import numpy as np
 from common import emit, parser, save_spikes
 from run_brian2 import standalone
-from scale_case import pre_of, read_case, synaptic_events
+from scale_case import first_steps, pre_of, read_case, synaptic_events
 
 
 def build(case, arrays: dict, b2):
@@ -65,9 +65,10 @@ def build(case, arrays: dict, b2):
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--workdir", help="Brian2 project directory kept between runs (recompiles less)")
+    p.add_argument("--max-steps", type=int, help="simulate only the first steps of the case")
     args = p.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    case, arrays = read_case(args.case)
+    case, arrays = first_steps(*read_case(args.case), args.max_steps)
     res = standalone(
         lambda b2: build(case, arrays, b2),
         case.n_steps * case.dt,
@@ -86,6 +87,7 @@ def main() -> None:
         n_spikes=int(times.size),
         syn_events=synaptic_events(times, units, arrays["indptr"], case.n_steps),
         build_s=res["objects_s"] + res["first_call_s"],
+        steps_run=case.n_steps,
         **res,
     )
 

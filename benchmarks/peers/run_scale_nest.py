@@ -30,11 +30,9 @@ nodes and connecting from the arrays.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 from common import emit, parser, save_spikes, timed
-from scale_case import pre_of, read_case, synaptic_events
+from scale_case import first_steps, pre_of, read_case, synaptic_events
 
 
 def nest_input_times(case, arrays: dict) -> list[np.ndarray]:
@@ -100,10 +98,7 @@ def main() -> None:
 
     nest.verbosity = nest.VerbosityLevel.ERROR
     case, arrays = read_case(args.case)
-    if args.max_steps and args.max_steps < case.n_steps:  # same network, the first steps
-        case = dataclasses.replace(case, n_steps=args.max_steps)
-        keep = arrays["in_t"] < case.n_steps
-        arrays = {**arrays, "in_t": arrays["in_t"][keep], "in_u": arrays["in_u"][keep]}
+    case, arrays = first_steps(case, arrays, args.max_steps)  # same network, the first steps
     wall, cpu, builds = [], [], []
     for _ in range(args.repeats):
         nest.ResetKernel()

@@ -24,7 +24,7 @@ Weights are float32 numbers (other simulators read them as float64: the same val
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -173,6 +173,16 @@ def read_case(path: str) -> tuple[ScaleCase, dict[str, np.ndarray]]:
         arrays = {k: f[k] for k in f.files if k != "case_json"}
         case = ScaleCase(**json.loads(str(f["case_json"])))
     return case, arrays
+
+
+def first_steps(case: ScaleCase, arrays: dict, max_steps: int | None) -> tuple[ScaleCase, dict]:
+    """The same network run for only its first ``max_steps`` steps (the input spikes of those
+    steps), or the case as it is when ``max_steps`` is None or not shorter."""
+    if not max_steps or max_steps >= case.n_steps:
+        return case, arrays
+    keep = arrays["in_t"] < max_steps
+    arrays = {**arrays, "in_t": arrays["in_t"][keep], "in_u": arrays["in_u"][keep]}
+    return replace(case, n_steps=max_steps), arrays
 
 
 def pre_of(indptr: np.ndarray) -> np.ndarray:

@@ -230,6 +230,38 @@ def test_sparse_input_weights_in_both_engines():
         net.validate_params({**params, "w_out": SparseWeights.from_dense(params["w_out"])})
 
 
+def test_private_inputs_one_synapse_per_unit_in_both_engines():
+    """One input channel per unit (a diagonal sparse ``w_in``, the event engine adds a step's
+    few inputs straight onto v) and the same channels with two of them onto one unit: the
+    spikes of the dense ``w_in`` run and of the JAX engine, for dense and CSR input, also with
+    unsorted CSR rows."""
+    import scipy.sparse as sps
+
+    net = idn.network.LIF(n_in=60, n_rec=60, n_out=3, connectivity="ei", k_in=12)
+    params = net.init(seed=5)
+    gain = np.random.default_rng(1).uniform(0.05, 0.3, 60)
+    diag = SparseWeights.from_dense(np.diag(gain))
+    merged = np.diag(gain)
+    merged[7, 9], merged[7, 7] = gain[7], 0.0  # channels 7 and 9 both drive unit 9
+    x = idn.network.poisson_spikes(40.0, 1500, n_in=60, seed=8)  # 2.4 inputs a step on average
+    t, i = np.nonzero(x)
+    order = np.random.default_rng(2).permutation(t.size)
+    by_row = order[np.argsort(t[order], kind="stable")]  # rows in a random unit order
+    ptr = np.searchsorted(t[by_row], np.arange(x.shape[0] + 1))
+    raw = sps.csr_array((x[t, i][by_row], i[by_row], ptr), shape=x.shape)
+    assert not raw.has_sorted_indices
+    for w_in in (diag, SparseWeights.from_dense(merged)):
+        p = {**params, "w_in": w_in}
+        ref = net.simulate({**p, "w_in": w_in.to_dense()}, x, engine="event", record=False)
+        assert 0.005 < ref.z.mean() < 0.5
+        jax_z = net.simulate(p, x, engine="jax", precision="float64", record=False).z
+        np.testing.assert_array_equal(jax_z, ref.z)
+        for xin in (x, sps.csr_array(x), raw):  # record=False: the plain-LIF loop
+            z = net.simulate(p, xin, engine="event", record=False).z
+            np.testing.assert_array_equal(z, ref.z)
+        np.testing.assert_array_equal(net.simulate(p, raw, engine="event").z, ref.z)
+
+
 def test_float32_sparse_weights_in_the_event_engine():
     """float32 synapse values are read as they are and summed in float64: bitwise the run of the
     same values stored in float64."""
