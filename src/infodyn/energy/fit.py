@@ -20,7 +20,14 @@ from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from infodyn.energy._checks import as_binary, check_trainable, positive_int, rng_seed
-from infodyn.energy.kobjectives import full_potential, make_k_objective, n_potential, prepare_k_data
+from infodyn.energy.kobjectives import (
+    canonical_from_free,
+    free_from_canonical,
+    full_potential,
+    make_k_objective,
+    n_potential,
+    prepare_k_data,
+)
 from infodyn.energy.kpairwise import KPairwiseModel
 from infodyn.energy.model import IsingModel
 from infodyn.energy.objectives import MAX_ML_N, METHODS, make_objective, pack, prepare_data
@@ -65,6 +72,7 @@ def fit(
     allow_constant: bool = False,
     model: str = "pairwise",
     l2_potential: float = 1e-3,
+    coordinates: str = "free",
 ) -> IsingModel:
     """Fit ``E(x) = -1/2 x^T J x + theta^T x`` to the rows of ``X`` (M, n) in {0, 1}.
 
@@ -87,6 +95,9 @@ def fit(
     model: ``"pairwise"`` (an :class:`IsingModel`) or ``"k_pairwise"`` (a
         :class:`~infodyn.energy.kpairwise.KPairwiseModel`, pairwise plus V(K), Tkacik et al.
         2014), whose potential has the curvature penalty ``l2_potential`` (``kobjectives``).
+    coordinates: K-pairwise only, without L1: ``"free"`` (default) lets L-BFGS-B work on the
+        gauge-free coordinates of ``kobjectives`` (same objective and optimum, 5-40x fewer
+        iterations on large n); ``"canonical"`` on the canonical parameters (the old path).
 
     Returns an :class:`IsingModel` whose ``fit_info`` records the optimiser's run (iterations,
     objective, convergence message, wall time, validation curve, best iteration).
@@ -97,6 +108,10 @@ def fit(
         f"model must be 'pairwise' or 'k_pairwise', got {model!r}",
     )
     require(np.isfinite(l2_potential) and l2_potential >= 0, "l2_potential must be >= 0")
+    require(
+        coordinates in ("free", "canonical"),
+        f"coordinates must be 'free' or 'canonical', got {coordinates!r}",
+    )
     require(
         precision in ("float32", "float64"),
         f"precision must be float32 or float64, got {precision!r}",
@@ -139,15 +154,18 @@ def fit(
     if kp:
         init = KPairwiseModel.from_pairwise(init, init.potential).canonical()
     p0 = pack(init.J, init.theta, split)
+    free = kp and not split and coordinates == "free"
     if kp:
         p0 = np.concatenate([p0, init.potential[n + 1 - n_v :]])
+    if free:
+        p0 = free_from_canonical(p0, n)
     m = n * (n - 1) // 2
     bounds = [(0.0, None)] * (2 * m) + [(None, None)] * (n + n_v) if split else None
 
     with jax.enable_x64(precision == "float64"):
         dtype = np.float64 if precision == "float64" else np.float32
         if kp:
-            vgk, value = make_k_objective(method, n, split)
+            vgk, value = make_k_objective(method, n, split, free)
             prepare = prepare_k_data
 
             def vg(p: Any, d: Any, a: float, b: float) -> Any:
@@ -212,6 +230,8 @@ def fit(
             stacklevel=2,
         )
     p = np.asarray(p, dtype=np.float64)
+    if free:
+        p = canonical_from_free(p, n)
     J, theta = unpack(p[: p.size - n_v], n, split)
     info = {
         "method": method,
@@ -240,5 +260,6 @@ def fit(
         )
     if kp:
         info["l2_potential"] = float(l2_potential)
+        info["coordinates"] = "free" if free else "canonical"
         return KPairwiseModel(J, theta, full_potential(p[p.size - n_v :], n), info)
     return IsingModel(J, theta, info)
