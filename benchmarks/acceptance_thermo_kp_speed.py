@@ -1,15 +1,19 @@
-"""Issue 17: why K-pairwise fits converge slowly, and the fix (gauge-free coordinates).
+"""Issue 17: why K-pairwise fits converge slowly, and the fix (gauge-free coordinates with the
+potential block preconditioned).
 
 For one data set (the image patches of ``acceptance_thermo.py images`` or the words of a trained
 network of ``acceptance_thermo.py network --T 20000``, first N units, train split), fits the
-pairwise model (as the run does) and then the K-pairwise model from it twice with the same
-objective (same penalty) and L-BFGS-B settings (maxcor 20): in the canonical coordinates (the
-old path) and in the gauge-free coordinates (``kobjectives``, the new default). The stopping rule
-is the same for both: the largest entry of the gradient of the objective with respect to the
-canonical parameters, ``|g|_inf``, below ``--tol``, checked after every iteration (the check's
-own cost is excluded from the CPU time). Records iterations and CPU seconds to reach the
-tolerance (and 10x and 100x looser ones), the final objectives and the largest parameter
-difference, and, with ``--hessian``, the Hessian's spectrum at the end in both coordinates.
+pairwise model (as the run does) and then the K-pairwise model from it three times with the same
+objective (same penalties) and L-BFGS-B (maxcor 20): in the canonical coordinates (the old path),
+in the free coordinates of ``kobjectives`` and in the free coordinates with the W block
+preconditioned (``kprecondition``, the new default of ``fit``). The stopping rule is the same for
+all: the largest entry of the gradient of the objective with respect to the canonical parameters,
+``|g|_inf``, below ``--tol``, checked after every iteration (the check's own cost is excluded
+from the CPU time; the preconditioner's Hessians are included). Records iterations and CPU
+seconds to reach the tolerance (and 10x and 100x looser ones) and to come within 1e-6 of the
+lowest objective any path reached (the canonical path can meet the gradient tolerance far from
+the optimum, along its flat directions), the final objectives and the largest parameter
+difference. The Hessian spectra behind the diagnosis are in the record (acceptance_thermo.md).
 
     PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo_kp_speed.py images --size 6
     PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo_kp_speed.py network --N 80
@@ -105,7 +109,7 @@ def run(X: np.ndarray, method: str, tol: float, maxiter: int, lv: float) -> dict
     Xu, w = unique_patterns(X)
     data = prepare_k_data(method, Xu, w, np.float64)
     vg_c, _ = make_k_objective(method, n, False, False)
-    finals = {}
+    finals, traces = {}, {}
     hw = make_potential_hessian(method, n)
     k = n * (n + 1) // 2
 
@@ -132,6 +136,7 @@ def run(X: np.ndarray, method: str, tol: float, maxiter: int, lv: float) -> dict
                 else None
             )
         finals[coords] = to_c(np.asarray(x_end))
+        traces[coords] = tr
         out[coords] = {
             "iterations": int(tr[-1, 0]),
             "cpu_s": float(tr[-1, 1]),
@@ -142,6 +147,15 @@ def run(X: np.ndarray, method: str, tol: float, maxiter: int, lv: float) -> dict
             "trace_every_10": tr[::10].tolist(),
         }
         print(coords, {k: v for k, v in out[coords].items() if k != "trace_every_10"}, flush=True)
+    # a small canonical gradient does not mean the optimum here (the flat directions): also
+    # record when each path first came within 1e-6 of the lowest objective any path reached
+    f_best = min(float(t[:, 3].min()) for t in traces.values())
+    out["objective_best"] = f_best
+    for c, tr in traces.items():
+        hit = np.nonzero(tr[:, 3] - f_best <= 1e-6)[0]
+        out[c]["reached_objective_1e-6"] = (
+            {"iterations": int(tr[hit[0], 0]), "cpu_s": float(tr[hit[0], 1])} if hit.size else None
+        )
     for c in ("free", "free_preconditioned"):
         out[f"max_abs_param_diff_{c}"] = float(np.abs(finals[c] - finals["canonical"]).max())
         out[f"objective_diff_{c}"] = out[c]["objective"] - out["canonical"]["objective"]

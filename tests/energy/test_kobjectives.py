@@ -10,6 +10,7 @@ from infodyn.energy.kobjectives import (
     canonical_from_free,
     free_from_canonical,
     make_k_objective,
+    make_potential_hessian,
     prepare_k_data,
 )
 from infodyn.energy.objectives import pack
@@ -69,3 +70,21 @@ def test_free_objective_is_the_canonical_objective(method):
                 - vc(canonical_from_free(q - d, n), data, 0.0, 0.01, 0.05)[0]
             ) / (2 * e)
             assert float(gf[k]) == pytest.approx(float(num), rel=1e-5, abs=1e-8)
+
+
+@pytest.mark.parametrize("method", ["mpf", "pl"])
+def test_potential_hessian_is_the_w_block_of_the_full_hessian(method):
+    n = 9
+    rng = np.random.default_rng(2)
+    X = (rng.random((500, n)) < 0.3).astype(np.uint8)
+    k = n * (n + 1) // 2
+    with jax.enable_x64(True):
+        data = prepare_k_data(method, *unique_patterns(X), np.float64)
+        q = rng.normal(0, 0.3, k + n + 1)
+        H = np.asarray(make_potential_hessian(method, n, 4)(q[:k], q[k:], data, 0.0, 0.01, 0.05))
+
+        def f(x):
+            return make_k_objective(method, n, False, True)[0](x, data, 0.0, 0.01, 0.05)[1]
+
+        full = np.asarray(jax.jacfwd(f)(jax.numpy.asarray(q)))  # autodiff of the gradient
+    np.testing.assert_allclose(H, full[k:, k:], atol=1e-10 * np.abs(full).max())

@@ -140,10 +140,21 @@ def make_k_objective(method: str, n: int, split: bool, free: bool = False) -> tu
 
 
 @lru_cache(maxsize=64)
-def make_potential_hessian(method: str, n: int) -> Any:
+def make_potential_hessian(method: str, n: int, batch: int = 8) -> Any:
     """Jitted ``H(pair, W, data, l1, l2, lv)``: the (n+1, n+1) Hessian of the objective in the
-    free coordinates' W with the pairwise part ``pair`` held fixed (no L1)."""
-    return jax.jit(jax.hessian(_build(method, n, False, True)[2], argnums=1))
+    free coordinates' W with the pairwise part ``pair`` held fixed (no L1). Built from
+    Hessian-vector products ``batch`` directions at a time, so that its memory stays at about
+    ``batch`` gradients' worth (all n + 1 at once take (M, n, n+1) floats: gigabytes)."""
+    total_parts = _build(method, n, False, True)[2]
+    grad_w = jax.grad(total_parts, argnums=1)
+
+    def hessian(pair, W, data, l1, l2, lv):
+        def hvp(v):
+            return jax.jvp(lambda x: grad_w(pair, x, data, l1, l2, lv), (W,), (v,))[1]
+
+        return jax.lax.map(hvp, jnp.eye(n + 1, dtype=W.dtype), batch_size=batch)
+
+    return jax.jit(hessian)
 
 
 def prepare_k_data(method: str, X: np.ndarray, w: np.ndarray, dtype: Any) -> tuple:
