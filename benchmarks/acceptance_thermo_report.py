@@ -259,6 +259,31 @@ the pairwise curves, which grow 3.5x from 2x2 to 12x12 and move from T = 0.57 to
 """
 
 
+DIAGNOSIS = """\
+Why the K-pairwise fits converged slowly, and the fix (benchmarks/acceptance_thermo_kp_speed.py;
+src/infodyn/energy/kobjectives.py, kprecondition.py). The fits worked in the canonical gauge
+V(0) = V(1) = V(2) = 0. There a shift of the mean field (theta_i + a, V(K) - a K) or of the mean
+coupling (J_ij - b, V(K) + b K(K-1)/2) changes only the weight of the words with K <= 2, which
+are rare in the patches (0.1 % of 4x4 words), yet it moves every V(K): at the converged 4x4 fit
+the Hessian's smallest eigenvalue is 2e-6 (largest 2.4, condition 1.2e6), its eigenvector 99 %
+a linear ramp of V(3..16); Jacobi scaling leaves the condition at 9e5. L-BFGS needed 300-2300
+iterations and stopped on a small gradient far from the optimum along these directions (6x6:
+objective 1e-3 above the optimum, parameters up to 57 off; network N = 80: 4e-4 above, up to 169
+off). Now the optimiser works on gauge-free coordinates (J', theta', W(0..n)) mapped linearly
+onto the canonical parameters (same objective, same penalty, same optimum): the gauge becomes
+three exactly flat directions and the rare-count freedom single coordinates W(0..2); the 4x4
+condition (without the three) falls to 3.7e3. What is left are smooth modes of W over counts
+the data rarely or never visit, held only by the curvature penalty (6x6: eigenvalues 7e-5,
+condition 1e5; the network words never reach most counts above ~15). The W block of the Hessian
+is small ((n+1)^2) and cheap (x J' does not depend on W), so it is whitened exactly
+(eigendecomposition, refreshed after 50, 100, 200 ... iterations). Tests: the map against
+KPairwiseModel.canonical, the objective and its chain rule, the block against the full autodiff
+Hessian, the same optimum as the old path at n = 11 (tests/energy/test_kobjectives.py,
+test_kpairwise.py, test_kprecondition.py). Iterations and CPU seconds (one process on the
+loaded 2-core machine; the gradient tolerance is on the canonical gradient for all paths; f*:
+the lowest objective any path reached):"""
+
+
 def _answer(sig: dict) -> list[str]:
     lines = ["## Answer", "", "K-pairwise fits, smallest to largest N:", ""]
     for label, by in sig.items():
@@ -299,7 +324,7 @@ def _networks_table() -> list[str]:
     ]
     for r in _runs("network"):
         d = r["dynamics"]
-        if "m_mr" not in d:
+        if "m_mr" not in d or "in_rate_hz" not in d:
             continue
         ci = d["m_mr_ci95"]
         lines.append(
@@ -307,6 +332,61 @@ def _networks_table() -> list[str]:
             f"{d['rate_hz']:.2f} | {d['m_mr']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}] | "
             f"{d['tau_ms']:.0f} | {d['iterations']} it., {d['train_minutes']:.1f} min |"
         )
+    return lines
+
+
+def _sparse_lines() -> list[str]:
+    """The larger network of issue 13 (benchmarks/acceptance_thermo_sparse.py)."""
+    lines = []
+    for r in _runs("network"):
+        d = r["dynamics"]
+        if "word_bin_ms" not in d:
+            continue
+        ci = d["m_mr_ci95"]
+        lines.append(
+            f"Larger network ({r['label']}; benchmarks/acceptance_thermo_sparse.py): "
+            f"{d['n_units']} non-leaky integrate-and-fire units of issue 13"
+            + (f", rec_scale {d['rec_scale']}, not trained" if d["kind"] == "untrained" else "")
+            + f"; {d['trials']} trials of {d['trial_steps'] / 1000:.0f} s on the event engine "
+            f"(first {d['discard']} ms dropped): {d['rate_hz']:.2f} Hz, m_MR {d['m_mr']:.3f} "
+            f"[{ci[0]:.3f}, {ci[1]:.3f}] (1-ms bins of all units), tau {d['tau_ms']:.0f} ms; "
+            f"120 random units in {d['word_bin_ms']}-ms words ({d['n_words']} words, activity "
+            f"{100 * d['activity_per_bin']:.1f} % per unit and word)."
+        )
+    return lines
+
+
+def _speed_table() -> list[str]:
+    """Iterations and CPU time of the K-pairwise fit, old path and new
+    (benchmarks/acceptance_thermo_kp_speed.py)."""
+    sp = _load("kp_speed")
+    if not sp:
+        return []
+    names = {
+        "canonical": "canonical (old)",
+        "free": "free coordinates",
+        "free_preconditioned": "free + W block preconditioned (new default)",
+    }
+    lines = [
+        "| data | n | path | it. to \\|g\\| < 1e-4 | to < 1e-5 (CPU s) | to f* + 1e-6 (CPU s) "
+        "| final f - f* |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in sp.items():
+        for key, label in names.items():
+            if key not in r:
+                continue
+            a = r[key]
+            reach = a["reached"]
+
+            def cell(x):
+                return "not reached" if x is None else f"{x['iterations']} ({x['cpu_s']:.1f})"
+
+            lines.append(
+                f"| {name} | {r['n']} | {label} | {cell(reach['0.0001'])} | "
+                f"{cell(reach['1e-05'])} | {cell(a.get('reached_objective_1e-6'))} | "
+                f"{a['objective'] - r.get('objective_best', a['objective']):.1e} |"
+            )
     return lines
 
 
@@ -460,6 +540,8 @@ def summary() -> None:
         "",
         *_networks_table(),
         "",
+        *_sparse_lines(),
+        "",
     ]
     lines += _answer(sig) + [""]
     lines += [
@@ -470,6 +552,10 @@ def summary() -> None:
         *_signature_table(sig),
         "",
         *_images_kp_table(),
+        "",
+        DIAGNOSIS,
+        "",
+        *_speed_table(),
         "",
         *_entropy_check(),
         "",
