@@ -2,8 +2,8 @@
 random units of a 10^4-unit sparse network of issue 13 (benchmarks/acceptance_scale.py).
 
 Trained: the spikes of the issue-13 network trained to m_MR >= 0.98, if another run left them
-(``--spikes FILE``: npz with per-trial spike times ``t_<i>`` and units ``u_<i>`` in 1-ms steps
-and ``n_units``, ``trial_steps``). Untrained (default): the issue-13 network before training
+(``--spikes FILE``: an infodyn spike file of its measured fresh trials, 1-ms steps).
+Untrained (default): the issue-13 network before training
 with the recurrent scale raised to ``--rec-scale`` 2.76, which the issue-13 sweep found near
 critical (non-leaky integrate-and-fire, Dale's law, in-degree 100, weak Poisson drive h = 0.005
 Hz: 0.54 Hz, m_MR 0.979), simulated on the event engine, ``--trials`` fresh trials of
@@ -57,11 +57,14 @@ def _untrained(a) -> tuple[list, int, dict]:
     return trials, net.n_rec, info
 
 
-def _load(path: str) -> tuple[list, int, dict]:
-    z = np.load(path)
-    n_tr = sum(1 for k in z.files if k.startswith("t_"))
-    trials = [(z[f"t_{i}"], z[f"u_{i}"]) for i in range(n_tr)]
-    return trials, int(z["n_units"]), {"kind": "trained", "file": path}
+def _load(path: str) -> tuple[list, int, int, dict]:
+    """Trials (times, units), units and steps per trial of an infodyn spike file (issue 13's
+    ``--save-spikes``: the measured fresh trials of the trained network, 1-ms steps)."""
+    st = idn.data.load_spikes(path)
+    tr = st.trials if st.trials is not None else np.zeros(st.times.size, int)
+    trials = [(st.times[tr == i], st.units[tr == i]) for i in range(st.n_trials)]
+    meta = {k: v for k, v in st.metadata.items() if isinstance(v, (int, float, str))}
+    return trials, st.n_units, st.n_steps, {**meta, "kind": "trained", "file": path}
 
 
 def main() -> None:
@@ -76,8 +79,11 @@ def main() -> None:
     ap.add_argument("--fast", action="store_true")
     ap.add_argument("--kp-maxiter", type=int, default=3000)
     a = ap.parse_args()
-    trials, n_units, info = _load(a.spikes) if a.spikes else _untrained(a)
-    steps = a.trial_steps if not a.spikes else int(np.load(a.spikes)["trial_steps"])
+    if a.spikes:
+        trials, n_units, steps, info = _load(a.spikes)
+    else:
+        trials, n_units, info = _untrained(a)
+        steps = a.trial_steps
     full = sc.counts(trials, steps, discard=a.discard)
     rate = float(full.sum() / (full.size * n_units) * 1000.0)
     br = idn.criticality.branching_ratio(full.astype(float), dt=1.0, n_boot=100, seed=0)
