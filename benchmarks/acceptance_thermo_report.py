@@ -220,43 +220,44 @@ input alone evoking 1.0x or 1.8x the target rate (W_rec trained to inhibition) m
 m_MR = 0.5 was not reached by a trained network; the first run's branching network at m_MR 0.5
 (secondary section) is the only data set that far below criticality.
 
-K-pairwise fits, all now run to convergence (all 55 network fits and 7 patch fits converged;
-the 28 network fits that had stopped at 300 iterations and the 5 of the 10^4 network were refit
-with the new optimiser in 24-111 iterations, median 74; the diagnosis and timings are below): from N = 10 to 80 the peak of C(T)/N grows 2.5x (m_MR 0.72), 2.2x (0.76), 3.9x
-(0.85), 3.0x (0.91), 3.4x (0.95) and 3.1x (0.976), and its temperature moves from 1.5-1.7 to
-1.03-1.26 (1.03 for the two most critical networks). At N = 120 the converged fits of five of
-the six trained networks (m_MR 0.76-0.976) are bimodal: 4-41 % of the model's mass sits at
-K > 15 active units, where the held-out words have 0.1-0.9 %, the P(K) total variation is
-0.29-0.43, log Z by thermodynamic integration exceeds AIS by 1.5-9 nats ('data_mode_only'),
-and the peak of C(T)/N falls to 0.35-0.79 (T_peak 0.65-1.62): it describes that mode, not the
-data. The 300-iteration fits of the earlier run looked smoother at N = 120 only because early
-stopping kept V(K) nearer its start (zero) at the rare counts. A stronger curvature penalty does not remove
-the mode (m_MR 0.95, N = 120: model mass at K > 15 of 26 %, 7.7 % and 7.8 % with
-l2_potential 1e-3, 0.1 and 10; P(K) total variation 0.36, 0.24, 0.34): pseudolikelihood does
-not control the weight of counts the data reach only in rare bursts. So read the networks to
-N = 80. The independent and time-shuffled nulls stay flat (K-pairwise 0.98x and 1.09x to N = 80,
-0.99x and 1.04x to 120). The latent-common-input null of the m_MR 0.95 network, with no
-dynamics, grows about as much as the trained networks (2.7x to N = 80, T_peak 1.19; 4.0x to 120,
-T_peak 1.13, unimodal, P(K) total variation 0.03); the dichotomised Gaussian less (1.4x).
-The larger network (issue 13's 10^4-unit sparse non-leaky network; no trained spikes were left
-by the issue-13 run in time, so the untrained network at rec_scale 2.76 stands in, m_MR 0.976
-[0.975, 0.977], 0.50 Hz, 54-ms words) shows the strongest signature: C_peak/N 0.89 -> 4.69 at
-N = 80 (5.3x, T_peak 1.44 -> 1.07) and 5.56 at N = 120 (6.2x, T_peak 1.06), unimodal, with
-K-pairwise P(K) total variation 0.12-0.14 against 0.39-0.47 for pairwise.
+K-pairwise fits, all now run to convergence (all 55 network fits and 7 patch fits converged; the
+28 network fits that had stopped at 300 iterations and the 5 of the 10^4 network were refit with
+the new optimiser in 24-111 iterations, median 74; the diagnosis and timings are below): from N
+= 10 to 80 the peak of C(T)/N grows 2.5x (m_MR 0.72), 2.2x (0.76), 3.9x (0.85), 3.0x (0.91),
+3.4x (0.95) and 3.1x (0.976), and its temperature moves from 1.5-1.7 to 1.03-1.26 (1.03 for the
+two most critical networks). At N = 120 the converged fits of five of the six trained networks
+(m_MR 0.76-0.976) are bimodal: 4-41 % of the model's mass sits at K > 15 active units, where the
+held-out words have 0.1-0.9 %, the P(K) total variation is 0.29-0.43, log Z by thermodynamic
+integration exceeds AIS by 1.5-9 nats ('data_mode_only'), and the peak of C(T)/N falls to
+0.35-0.79 (T_peak 0.65-1.62): it describes that mode, not the data. The 300-iteration fits of
+the earlier run looked smoother at N = 120 only because early stopping kept V(K) nearer its
+start (zero) at the rare counts. A stronger curvature penalty does not remove the mode (m_MR
+0.95, N = 120: model mass at K > 15 of 26 %, 7.7 % and 7.8 % with l2_potential 1e-3, 0.1 and 10;
+P(K) total variation 0.36, 0.24, 0.34): pseudolikelihood does not control the weight of counts
+the data reach only in rare bursts. So read the networks to N = 80. The independent and time-
+shuffled nulls stay flat (K-pairwise 0.98x and 1.09x to N = 80, 0.99x and 1.04x to 120). The
+latent-common-input null of the m_MR 0.95 network, with no dynamics, grows about as much as the
+trained networks (2.7x to N = 80, T_peak 1.19; 4.0x to 120, T_peak 1.13, unimodal, P(K) total
+variation 0.03); the dichotomised Gaussian less (1.4x). The larger network (issue 13's 10^4-unit
+sparse non-leaky network; no trained spikes were left by the issue-13 run in time, so the
+untrained network at rec_scale 2.76 stands in, m_MR 0.976 [0.975, 0.977], 0.50 Hz, 54-ms words)
+shows the strongest signature: C_peak/N 0.89 -> 4.69 at N = 80 (5.3x, T_peak 1.44 -> 1.07) and
+5.56 at N = 120 (6.2x, T_peak 1.06), unimodal, with K-pairwise P(K) total variation 0.12-0.14
+against 0.39-0.47 for pairwise.
 Answer: no - the signature is not confined to near-critical networks. To N = 80 it appears in
-every trained network, including the two most subcritical ones reached (m_MR 0.72 and 0.76,
-2.5x and 2.2x), with at most a weak trend over m_MR 0.72-0.976 (2.2-3.9x; T_peak 1.03 only at
-m_MR >= 0.95), and in the latent-input null; it is absent only when the units are independent
-and, in the first run, for the branching network at m_MR 0.5 (1.1x), whose population count
-barely fluctuates. It tracks the shared fluctuation of the population count (Schwab, Nemenman
-& Mehta 2014), which the deck's near-critical networks have but subcritical LIF networks with
-slow membranes and a latent input have too; the largest growth is in the near-critical 10^4
-network, whose avalanches make the count fluctuate most.
+every trained network, including the two most subcritical ones reached (m_MR 0.72 and 0.76, 2.5x
+and 2.2x), with at most a weak trend over m_MR 0.72-0.976 (2.2-3.9x; T_peak 1.03 only at m_MR >=
+0.95), and in the latent-input null; it is absent only when the units are independent and, in
+the first run, for the branching network at m_MR 0.5 (1.1x), whose population count barely
+fluctuates. It tracks the shared fluctuation of the population count (Schwab, Nemenman & Mehta
+2014), which the deck's near-critical networks have but subcritical LIF networks with slow
+membranes and a latent input have too; the largest growth is in the near-critical 10^4 network,
+whose avalanches make the count fluctuate most.
 
-Caveats. (1) N = 120 of the trained networks: see above; the bimodal fits are listed below.
-(2) Pairwise fits can be bimodal too (flags below): mostly at N >= 80 for the most correlated
-words (the pairwise curves rise to the grid's edge or peak below T = 1) and all pairwise fits of
-the 10^4 network from N = 40 (its pairwise T_peak of 2.5 describes the other mode). (3) Image
+Caveats. (1) N = 120 of the trained networks: see above; the bimodal fits are listed below. (2)
+Pairwise fits can be bimodal too (flags below): mostly at N >= 80 for the most correlated words
+(the pairwise curves rise to the grid's edge or peak below T = 1) and all pairwise fits of the
+10^4 network from N = 40 (its pairwise T_peak of 2.5 describes the other mode). (3) Image
 patches: the K-pairwise MPF fits converged at every size (13, 23, 35, 48, 78, 96 and 106
 iterations; 6x6 took 48 iterations and 58 s against 1494 and 18 min before), but above 6x6 the
 models put mass at low counts the patches never show (P(K) total variation 0.36, 0.82 and 0.88
