@@ -117,3 +117,19 @@ def test_planted_recovery(method):
         return 0.5 * np.abs(q - p_true).sum()
 
     assert tv(f) < 0.01 < tv(pw)
+
+
+@pytest.mark.parametrize("method", ["mpf", "pl"])
+def test_free_and_canonical_coordinates_reach_the_same_optimum(method):
+    n = 11
+    m = _planted(n, 4)
+    X = _exact_samples(m, 20000, 5)
+    kw = dict(method=method, model="k_pairwise", tol=0.0, gtol=1e-11, maxiter=20000)
+    a = fit(X, coordinates="free", **kw)
+    b = fit(X, coordinates="canonical", **kw)
+    assert a.fit_info["coordinates"] == "free" and b.fit_info["coordinates"] == "canonical"
+    assert a.fit_info["objective"] == pytest.approx(b.fit_info["objective"], rel=1e-10)
+    np.testing.assert_allclose(a.J, b.J, atol=1e-5)
+    np.testing.assert_allclose(a.theta, b.theta, atol=1e-5)
+    np.testing.assert_allclose(a.V, b.V, atol=1e-4)
+    assert a.fit_info["n_iterations"] < b.fit_info["n_iterations"]

@@ -16,12 +16,21 @@ from typing import Any
 
 import jax
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import OptimizeResult, minimize
 from threadpoolctl import threadpool_limits
 
 from infodyn.energy._checks import as_binary, check_trainable, positive_int, rng_seed
-from infodyn.energy.kobjectives import full_potential, make_k_objective, n_potential, prepare_k_data
+from infodyn.energy.kobjectives import (
+    canonical_from_free,
+    free_from_canonical,
+    full_potential,
+    make_k_objective,
+    make_potential_hessian,
+    n_potential,
+    prepare_k_data,
+)
 from infodyn.energy.kpairwise import KPairwiseModel
+from infodyn.energy.kprecondition import lbfgs_potential_preconditioned
 from infodyn.energy.model import IsingModel
 from infodyn.energy.objectives import MAX_ML_N, METHODS, make_objective, pack, prepare_data
 from infodyn.energy.objectives import unpack_numpy as unpack
@@ -48,6 +57,11 @@ class _EarlyStop(Exception):
     pass
 
 
+def _free_result(x: np.ndarray, nit: int, nfev: int, success: bool, message: str) -> Any:
+    """The preconditioned run's outcome in the shape of scipy's OptimizeResult."""
+    return OptimizeResult(x=x, nit=nit, nfev=nfev, success=success, message=message)
+
+
 def fit(
     X: Any,
     method: str = "mpf",
@@ -65,6 +79,7 @@ def fit(
     allow_constant: bool = False,
     model: str = "pairwise",
     l2_potential: float = 1e-3,
+    coordinates: str = "free",
 ) -> IsingModel:
     """Fit ``E(x) = -1/2 x^T J x + theta^T x`` to the rows of ``X`` (M, n) in {0, 1}.
 
@@ -87,6 +102,11 @@ def fit(
     model: ``"pairwise"`` (an :class:`IsingModel`) or ``"k_pairwise"`` (a
         :class:`~infodyn.energy.kpairwise.KPairwiseModel`, pairwise plus V(K), Tkacik et al.
         2014), whose potential has the curvature penalty ``l2_potential`` (``kobjectives``).
+    coordinates: K-pairwise only, without L1: ``"free"`` (default) lets L-BFGS-B work on the
+        gauge-free coordinates of ``kobjectives`` with the potential block preconditioned
+        (``kprecondition``; same objective and optimum, far fewer iterations when counts near 0
+        or many counts are rare: benchmarks/acceptance_thermo_kp_speed.py);
+        ``"canonical"`` on the canonical parameters (the old path).
 
     Returns an :class:`IsingModel` whose ``fit_info`` records the optimiser's run (iterations,
     objective, convergence message, wall time, validation curve, best iteration).
@@ -97,6 +117,10 @@ def fit(
         f"model must be 'pairwise' or 'k_pairwise', got {model!r}",
     )
     require(np.isfinite(l2_potential) and l2_potential >= 0, "l2_potential must be >= 0")
+    require(
+        coordinates in ("free", "canonical"),
+        f"coordinates must be 'free' or 'canonical', got {coordinates!r}",
+    )
     require(
         precision in ("float32", "float64"),
         f"precision must be float32 or float64, got {precision!r}",
@@ -139,15 +163,18 @@ def fit(
     if kp:
         init = KPairwiseModel.from_pairwise(init, init.potential).canonical()
     p0 = pack(init.J, init.theta, split)
+    free = kp and not split and coordinates == "free" and n >= 3
     if kp:
         p0 = np.concatenate([p0, init.potential[n + 1 - n_v :]])
+    if free:
+        p0 = free_from_canonical(p0, n)
     m = n * (n - 1) // 2
     bounds = [(0.0, None)] * (2 * m) + [(None, None)] * (n + n_v) if split else None
 
     with jax.enable_x64(precision == "float64"):
         dtype = np.float64 if precision == "float64" else np.float32
         if kp:
-            vgk, value = make_k_objective(method, n, split)
+            vgk, value = make_k_objective(method, n, split, free)
             prepare = prepare_k_data
 
             def vg(p: Any, d: Any, a: float, b: float) -> Any:
@@ -171,30 +198,47 @@ def fit(
         curve: list[tuple[int, float]] = []
         best = {"p": p0.copy(), "val": np.inf, "iter": 0}
 
-        def callback(intermediate_result: Any) -> None:
+        def check(x: np.ndarray) -> None:
             if val_data is None:
                 return
             it = len(curve) + 1
-            v = float(value(np.asarray(intermediate_result.x, dtype=dtype), val_data))
+            v = float(value(np.asarray(x, dtype=dtype), val_data))
             curve.append((it, v))
             if v < best["val"] - 1e-12 * max(1.0, abs(v)):
-                best.update(p=np.array(intermediate_result.x), val=v, iter=it)
+                best.update(p=np.array(x), val=v, iter=it)
             elif it - best["iter"] >= patience:
                 raise StopIteration
 
+        def callback(intermediate_result: Any) -> None:
+            check(intermediate_result.x)
+
         t0 = time.perf_counter()
+        options = {"maxiter": maxiter, "ftol": tol, "gtol": gtol, "maxcor": 20}
         # L-BFGS-B's own steps are vector operations of a few thousand entries: BLAS threads
         # only contend there (50x slower per iteration on a loaded 2-core machine).
         with threadpool_limits(limits=1, user_api="blas"):
-            res = minimize(
-                fun,
-                p0,
-                jac=True,
-                method="L-BFGS-B",
-                bounds=bounds,
-                callback=callback,
-                options={"maxiter": maxiter, "ftol": tol, "gtol": gtol, "maxcor": 20},
-            )
+            if free:
+                hw, k = make_potential_hessian(method, n), n * (n + 1) // 2
+
+                def hessian_w(x: np.ndarray) -> np.ndarray:
+                    xd = np.asarray(x, dtype=dtype)
+                    return np.asarray(hw(xd[:k], xd[k:], data, l1, l2, l2_potential))
+
+                res = _free_result(
+                    *lbfgs_potential_preconditioned(
+                        fun, hessian_w, p0, n + 1, maxiter, options, callback=check
+                    )
+                )
+            else:
+                res = minimize(
+                    fun,
+                    p0,
+                    jac=True,
+                    method="L-BFGS-B",
+                    bounds=bounds,
+                    callback=callback,
+                    options=options,
+                )
         wall = time.perf_counter() - t0
         p = res.x
         stopped_early = False
@@ -212,6 +256,8 @@ def fit(
             stacklevel=2,
         )
     p = np.asarray(p, dtype=np.float64)
+    if free:
+        p = canonical_from_free(p, n)
     J, theta = unpack(p[: p.size - n_v], n, split)
     info = {
         "method": method,
@@ -240,5 +286,6 @@ def fit(
         )
     if kp:
         info["l2_potential"] = float(l2_potential)
+        info["coordinates"] = "free" if free else "canonical"
         return KPairwiseModel(J, theta, full_potential(p[p.size - n_v :], n), info)
     return IsingModel(J, theta, info)
