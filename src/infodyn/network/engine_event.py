@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from infodyn.errors import InputError
+from infodyn.network._event_rows import add_rows, add_scaled_rows
 from infodyn.network.sparse import SparseWeights
 
 
@@ -84,64 +85,6 @@ class _Output(NamedTuple):
 # (v, rec, inp: 1.5 MB and more) crowd the synapses out of L2 and leaving ``inp`` out is faster
 # (8 % at 10^5 units, 10 % input; at 10^4 units the ``inp`` pass is 12 % faster).
 DIRECT_MIN_UNITS = 1 << 16
-
-
-@numba.njit(cache=True, nogil=True)
-def _add_rows(acc, w, idx, count):  # pragma: no cover - compiled
-    """``acc[j] += w[idx[k], j]`` for k = 0..count-1, in that order, for every j.
-
-    Eight (then four, two, one) rows are added per pass over ``acc``: the sum of each element is
-    formed in exactly the same order as row by row, so the result is bitwise the same, but
-    ``acc`` is loaded and stored an eighth as often and eight rows stream from memory at once.
-    """
-    n = acc.shape[0]
-    k = 0
-    while k + 8 <= count:
-        r0, r1, r2, r3 = w[idx[k]], w[idx[k + 1]], w[idx[k + 2]], w[idx[k + 3]]
-        r4, r5, r6, r7 = w[idx[k + 4]], w[idx[k + 5]], w[idx[k + 6]], w[idx[k + 7]]
-        for j in range(n):
-            a = (((acc[j] + r0[j]) + r1[j]) + r2[j]) + r3[j]
-            acc[j] = (((a + r4[j]) + r5[j]) + r6[j]) + r7[j]
-        k += 8
-    while k + 4 <= count:
-        r0 = w[idx[k]]
-        r1 = w[idx[k + 1]]
-        r2 = w[idx[k + 2]]
-        r3 = w[idx[k + 3]]
-        for j in range(n):
-            acc[j] = (((acc[j] + r0[j]) + r1[j]) + r2[j]) + r3[j]
-        k += 4
-    while k + 2 <= count:
-        r0 = w[idx[k]]
-        r1 = w[idx[k + 1]]
-        for j in range(n):
-            acc[j] = (acc[j] + r0[j]) + r1[j]
-        k += 2
-    if k < count:
-        r0 = w[idx[k]]
-        for j in range(n):
-            acc[j] += r0[j]
-
-
-@numba.njit(cache=True, nogil=True)
-def _add_scaled_rows(acc, w, idx, scale, count):  # pragma: no cover - compiled
-    """``acc[j] += scale[k] * w[idx[k], j]`` for k = 0..count-1, in that order, two per pass
-    (bitwise the same as one row at a time, like :func:`_add_rows`)."""
-    n = acc.shape[0]
-    k = 0
-    while k + 2 <= count:
-        r0 = w[idx[k]]
-        r1 = w[idx[k + 1]]
-        s0 = scale[k]
-        s1 = scale[k + 1]
-        for j in range(n):
-            acc[j] = (acc[j] + s0 * r0[j]) + s1 * r1[j]
-        k += 2
-    if k < count:
-        r0 = w[idx[k]]
-        s0 = scale[k]
-        for j in range(n):
-            acc[j] += s0 * r0[j]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -207,7 +150,7 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
                 for s in range(indptr[i], indptr[i + 1]):
                     rec[indices[s]] += values[s]
         elif n_active:
-            _add_rows(rec, w_rec, active, n_active)
+            add_rows(rec, w_rec, active, n_active)
         p0, p1 = (xs_ptr[t], xs_ptr[t + 1]) if x_sparse else (0, x.shape[1])
         direct = private and (16 * (p1 - p0) < n_rec or n_rec > DIRECT_MIN_UNITS)
         if direct and x_sparse:  # an unordered row (or duplicates) before v changes
@@ -251,7 +194,7 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
                     buf_x[n_x] = xi
                     n_x += 1
         if n_x:
-            _add_scaled_rows(inp, w_in, buf_i, buf_x, n_x)
+            add_scaled_rows(inp, w_in, buf_i, buf_x, n_x)
         if lif:
             for j in range(n_rec if not direct else 0):
                 vj = alpha * v[j] + rec[j] + inp[j] * s_in
