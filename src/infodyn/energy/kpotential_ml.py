@@ -12,20 +12,27 @@ Sci. 9:147). Since ``Z_K`` does not depend on V, the penalised negative log-like
 
     f(V) = sum_K P_data(K) V(K) + log sum_K exp(L_K - V(K)) + l2_potential sum_K (D V)(K)^2,
 
-``L_K = log Z_K``, ``(D V)(K) = (D2 V)(K) - (D2 V)(1)`` with D2 the second difference: the
-curvature penalty of ``kobjectives`` on the canonical V (whose quadratic part, (D2 V)(1), sits
-in J; so the penalty has the same value in every gauge), is a convex function of the n + 1
-values V(K) alone. Each iteration estimates ``P_model(K)`` at the current V, reads ``L_K = log
-P_model(K) + V(K)`` (up to a constant), and minimises f by Newton's method with the Hessian
-``diag(q) - q q^T + 2 l2_potential D^T D``, ``q = softmax(L - V)``; the step is damped by
-``step``. With ``method="exact"`` (enumeration, n <= 20) L_K is exact and one iteration reaches
-the optimum; with ``method="mc"`` P_model(K) comes from Gibbs chains (``sampling.sample``),
-three quarters started at data words, the rest at uniform random words (they find a second mode
-away from the data, which the data-started chains can miss; their share only reweights whole
-modes, and where the data have no words ML pushes that mass out anyway). A count sampled by no
-chain gets ``pseudocount`` samples where the data visit it and is left to the penalty where they
-do not. The result is returned in the canonical gauge (``KPairwiseModel.canonical``: the linear
-and quadratic parts of the new V move into theta and J, the same distribution).
+``L_K = log Z_K``, ``(D V)(K) = (D2 V)(K) - mean_K (D2 V)(K)`` with D2 the second difference, is
+a convex function of the n + 1 values V(K) alone. The penalty is the curvature penalty of
+``kobjectives`` taken about the mean curvature instead of the curvature at K = 1. A quadratic
+part of V (the mean coupling, which ``canonical`` moves into J) and a linear part (the mean
+field) cost nothing, as they cost nothing in V when J and theta are fitted too. In the canonical
+gauge the reference is (D2 V)(1) = V(2) - 2 V(1) + V(0), so with J and theta fixed any change of
+V(0..2) moves all n - 1 terms: the rare counts K <= 2 of the network words could not be matched
+(P(K) total variation stuck at 0.09 at N = 80). Each iteration estimates ``P_model(K)`` at the
+current V, reads ``L_K = log P_model(K) + V(K)`` (up to a constant), and minimises f by Newton's
+method with the Hessian ``diag(q) - q q^T + 2 l2_potential D^T D``, ``q = softmax(L - V)``; the
+step is damped by ``step``. With ``method="exact"`` (enumeration, n <= 20) L_K is exact and one
+iteration reaches the optimum; with ``method="mc"`` P_model(K) comes from Gibbs chains
+(``sampling.sample``), three quarters started at data words, the rest at uniform random words
+(they find a second mode away from the data, which the data-started chains can miss; their share
+only reweights whole modes, and where the data have no words ML pushes that mass out anyway). A
+count sampled by no chain gets ``pseudocount`` samples where the data visit it and keeps its V
+where they do not (nothing is known of its L_K there: left to the penalty alone, V would
+continue the visited counts' curve, and with the fitted J this can open a mode near K = n that
+the chains then chase for many iterations; the trained-network fits at N = 80 did so). The
+result is returned in the canonical gauge (``KPairwiseModel.canonical``: the linear and
+quadratic parts of the new V move into theta and J, the same distribution).
 
 No replica exchange: the library's kernel (``tempering``) returns energies, not states. The
 Monte Carlo P_model(K) has sampling noise, so the total variation stops falling near its noise
@@ -69,38 +76,45 @@ def count_log_weights(J: np.ndarray, theta: np.ndarray) -> np.ndarray:
     return out
 
 
-def _canonical_curvature(n: int) -> np.ndarray:
-    """``D`` (n - 1, n + 1): ``(D V)(K) = (D2 V)(K) - (D2 V)(1)``, ``(D2 V)(K) = V(K+1) - 2 V(K)
-    + V(K-1)``: the second difference of the canonical V (module docstring)."""
+def _curvature_deviation(n: int) -> np.ndarray:
+    """``D`` (n - 1, n + 1): ``(D V)(K) = (D2 V)(K) - mean (D2 V)``, ``(D2 V)(K) = V(K+1) -
+    2 V(K) + V(K-1)`` (module docstring)."""
     D2 = np.diff(np.eye(n + 1), 2, axis=0)
-    return D2 - D2[:1]
+    return D2 - D2.mean(0)
 
 
 def penalised_objective(V: np.ndarray, L: np.ndarray, pk: np.ndarray, lv: float) -> float:
     """``f(V)`` of the module docstring; counts with ``L = -inf`` carry no model weight."""
     d = np.diff(V, 2)
-    d = d - d[:1]
+    d = d - d.mean()
     return float(pk @ V + logsumexp(L - V) + lv * d @ d)
 
 
 def solve_potential(
-    V: np.ndarray, L: np.ndarray, pk: np.ndarray, lv: float, max_newton: int = 100
+    V: np.ndarray,
+    L: np.ndarray,
+    pk: np.ndarray,
+    lv: float,
+    free: np.ndarray | None = None,
+    max_newton: int = 100,
 ) -> np.ndarray:
-    """Minimise ``f`` over V from ``V`` by Newton's method with backtracking (module
-    docstring). The constant direction is an exact null direction; it is fixed by the
-    minimum-norm step."""
+    """Minimise ``f`` over the ``free`` values of V (default all) from ``V`` by Newton's
+    method with backtracking (module docstring); the others keep their values. The constant
+    direction is an exact null direction; it is fixed by the minimum-norm step."""
     n = V.size - 1
-    D = _canonical_curvature(n)
+    free = np.ones(n + 1, dtype=bool) if free is None else free
+    D = _curvature_deviation(n)
     P = 2.0 * lv * D.T @ D
     V = V.copy()
     f = penalised_objective(V, L, pk, lv)
     for _ in range(max_newton):
         q = softmax(L - V)
-        g = pk - q + P @ V
+        g = np.where(free, pk - q + P @ V, 0.0)
         if np.max(np.abs(g)) < 1e-11:
             break
-        H = np.diag(q) - np.outer(q, q) + P
-        step = -np.linalg.lstsq(H + 1e-12 * np.eye(n + 1), g, rcond=1e-13)[0]
+        H = (np.diag(q) - np.outer(q, q) + P)[np.ix_(free, free)]
+        step = np.zeros(n + 1)
+        step[free] = -np.linalg.lstsq(H + 1e-12 * np.eye(H.shape[0]), g[free], rcond=1e-13)[0]
         t = 1.0
         while t > 1e-8:
             f_new = penalised_objective(V + t * step, L, pk, lv)
@@ -163,7 +177,7 @@ def refine_potential(
     from ``chains`` chains, ``burn_in`` sweeps, every ``thin``-th sweep kept; the seed of
     iteration i is ``seed + i``). Stops when the total variation ``1/2 sum_K |P_model(K) -
     P_data(K)|`` falls below ``tol`` or after ``iterations`` updates; ``step`` in (0, 1] damps
-    each update. ``l2_potential``: the curvature penalty of ``kobjectives``.
+    each update. ``l2_potential``: the weight of the curvature penalty (module docstring).
 
     Returns a canonical :class:`KPairwiseModel`; its ``fit_info["refine_potential"]`` holds the
     diagnostics: the total variation before each update and after the last (``tv``), the
@@ -205,12 +219,12 @@ def refine_potential(
             break
         if it == iterations:
             break
+        informed = (pm > 0) | (pk > 0)
         if method == "mc":
-            seen = pm > 0
-            pm = np.where(~seen & (pk > 0), pseudocount / opts["n_samples"], pm)
+            pm = np.where((pm == 0) & (pk > 0), pseudocount / opts["n_samples"], pm)
         with np.errstate(divide="ignore"):
             L = np.log(pm) + current.V
-        V_new = solve_potential(current.V, L, pk, l2_potential)
+        V_new = solve_potential(current.V, L, pk, l2_potential, informed)
         objective.append(penalised_objective(V_new, L, pk, l2_potential))
         V_new = current.V + step * (V_new - current.V)
         current = KPairwiseModel(current.J, current.theta, V_new)
