@@ -36,7 +36,7 @@ quadratic parts of the new V move into theta and J, the same distribution).
 
 No replica exchange: the library's kernel (``tempering``) returns energies, not states. The
 Monte Carlo P_model(K) has sampling noise, so the total variation stops falling near its noise
-floor (about 0.02 with 20000 correlated samples over some 20 occupied counts); ``tol`` below
+floor (about 0.01-0.02 with 20000 correlated samples over some 20 occupied counts); ``tol`` below
 that floor is never met and all ``iterations`` run.
 """
 
