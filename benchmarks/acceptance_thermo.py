@@ -394,7 +394,8 @@ def refine_v_case(train: np.ndarray, test: np.ndarray, seed: int, method: str, k
     res["pk_data"] = pk_test.tolist()
     for tag, model in (("before", kp), ("after", ref)):
         r = _pk_check(model, train, pk_test, seed)
-        hc = E.heat_capacity(model, TEMPS, method="mcmc", seed=seed, n_sweeps=1500, burn_in=400)
+        how = "exact" if model.n <= 20 else "mcmc"  # as in ``analyse``
+        hc = E.heat_capacity(model, TEMPS, method=how, seed=seed, n_sweeps=1500, burn_in=400)
         r["heat_capacity"] = hc.to_dict()
         r["V_centred"] = model.centred().V.tolist()
         res[tag] = r
@@ -420,11 +421,15 @@ def run_refine_v(
     for label in labels:
         if not label:
             continue
-        rec = json.loads((OUT / f"acceptance_thermo_network_{label}.json").read_text())
+        rec_name = f"acceptance_thermo_network_{label.replace(':', '_')}.json"
+        rec = json.loads((OUT / rec_name).read_text())
         X, _ = _dataset(label, rec["T"], seed)
         for N in n_units:
             t0 = time.perf_counter()
-            case = refine_v_case(*_split(X[:, :N], seed), seed, "pl", 3000)
+            Y = X[:, :N]
+            if label.startswith("null:"):
+                Y = idn.energy.null_words(Y, label[5:], seed=seed)
+            case = refine_v_case(*_split(Y, seed), seed, "pl", 3000)
             out["cases"][f"{label} N={N}"] = case
             print(f"{label} N={N} refined in {time.perf_counter() - t0:.0f}s", flush=True)
             _dump(name, out)

@@ -437,9 +437,10 @@ def _refine_v_cases() -> dict[str, dict]:
 
     def key(c: str) -> tuple:
         if c.startswith("patch"):
-            return (1, int(c.split()[1].split("x")[0]), 0.0)
+            return (1, int(c.split()[1].split("x")[0]), 0.0, c)
         label, n = c.split(" N=")
-        return (0, int(n), float(label.split("=")[1]))
+        m = float(label.split("=")[1]) if label.startswith("lif") else 9.0
+        return (0, int(n), m, label)
 
     return {c: cases[c] for c in sorted(cases, key=key)}
 
@@ -486,7 +487,37 @@ def _refine_v_table() -> list[str]:
             f"{hb['peak_height']:.3f} -> {ha['peak_height']:.3f} | {tv[0]:.3f} -> {tv[-1]:.3f} | "
             f"{r['refine_seconds']:.0f} |"
         )
-    return lines
+    return lines + ["", *_refine_v_signature(cases)]
+
+
+def _refine_v_signature(cases: dict[str, dict]) -> list[str]:
+    """Peak of C(T)/N by N for each network with the refit V (where every N was refit)."""
+    by_label: dict[str, dict[int, dict]] = {}
+    for c, r in cases.items():
+        if not c.startswith("patch"):
+            label, n = c.split(" N=")
+            by_label.setdefault(label, {})[int(n)] = r["after"]["heat_capacity"]
+    rows = []
+    for label, hc in by_label.items():
+        ns = sorted(hc)
+        if len(ns) < 3:
+            continue
+        h = [hc[n]["peak_height"] for n in ns]
+        t = [hc[n]["peak_temperature"] for n in ns]
+        g80 = hc[80]["peak_height"] / h[0] if 80 in hc else float("nan")
+        rows.append(
+            f"| {label} | {', '.join(map(str, ns))} | {', '.join(f'{x:.2f}' for x in t)} | "
+            f"{', '.join(f'{x:.3f}' for x in h)} | {g80:.2f} | {h[-1] / h[0]:.2f} |"
+        )
+    if not rows:
+        return []
+    return [
+        "Signature with the refit V (K-pairwise, every N refit as above):",
+        "",
+        "| data | N | T_peak by N | C_peak/N by N | growth to N = 80 | growth to largest N |",
+        "|---|---|---|---|---|---|",
+        *rows,
+    ]
 
 
 def _mode_flags(data: dict) -> list[str]:
