@@ -198,3 +198,20 @@ def test_bad_inputs():
     X[:5, 0] = 1  # counts 2..6 never seen: without a penalty their V diverges
     with pytest.raises(InputError):
         E.refine_potential(m, X, l2_potential=0.0)
+
+
+def test_mc_keeps_v_where_neither_data_nor_chains_go():
+    """Counts seen by neither the data nor the chains keep their V (read back in the gauge of
+    the fixed J and theta: canonical() moved a K + b K(K-1)/2 and dropped the constant)."""
+    n = 16
+    K = np.arange(n + 1)
+    start = _model(n, 7, 0.3 * K, field=1.5)
+    X = start.sample(5000, seed=5, burn_in=300)
+    out = E.refine_potential(start, X, method="mc", iterations=3, n_samples=5000, tol=0.0)
+    a, b = out.theta[0] - start.theta[0], start.J[0, 1] - out.J[0, 1]
+    V_back = out.V + a * K + b * K * (K - 1) / 2
+    unseen = K >= 14
+    assert _exact_pk(start)[unseen].sum() < 1e-6
+    shift = V_back - start.V
+    assert np.ptp(shift[unseen]) < 1e-8
+    assert np.ptp(shift[~unseen]) > 1e-3  # the visited counts did move
