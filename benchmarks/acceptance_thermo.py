@@ -34,6 +34,11 @@ the Zipf slope of the data and of model samples, the P(K) fit of both models (to
 against held-out P(K)), and held-out likelihood gains over the independent model (exact log Z
 for N <= 20, AIS above).
 
+(c) ``refine-v``: the K-pairwise fit as in (a)/(b), then its potential V(K) refit by maximum
+likelihood with J and theta fixed (idn.energy.refine_potential, Gibbs Monte Carlo, 15 updates of
+20000 samples); P(K) total variation (chains from data words and from random words) and the
+C(T)/N peak before and after (acceptance_thermo_refine_v_*.json).
+
     PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py network --fast --T 20000 \
         --only lif_mpred=0.5,lif_mpred=0.8      # (several processes over the labels)
     PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py images
@@ -41,6 +46,10 @@ for N <= 20, AIS above).
         --kinds k_pairwise --sizes 2,3,4,6 --kp-maxiter 3000   # K-pairwise rerun only
     PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py network-kp --fast \
         --only lif_mpred=0.9 --kp-maxiter 3000   # refit the unconverged K-pairwise fits only
+    PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py refine-v --sizes "" \
+        --only LIFS --n-units 120   # and 80; LIFS: the six lif_mpred=... labels, comma-separated
+    PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py refine-v --only "" \
+        --sizes 8,10,12        # the same for the image patches
     PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py bench
     PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo.py summary
 """
@@ -347,6 +356,101 @@ def run_images(
         _dump("images", out)
 
 
+def _pk_check(model, train: np.ndarray, pk_test: np.ndarray, seed: int) -> dict:
+    """P(K) of model samples against the held-out P(K): chains started at training words (as in
+    ``analyse``) and at uniform random words (these find a second mode away from the data)."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, starts in (
+        ("data", train[rng.choice(len(train), 64)]),
+        ("random", (rng.random((64, model.n)) < 0.5).astype(np.uint8)),
+    ):
+        S = model.sample(20000, seed=seed, burn_in=300, thin=3, chains=64, init=starts)
+        pk = _pk(S)
+        out[f"pk_tv_{name}_starts"] = float(0.5 * np.abs(pk - pk_test).sum())
+        out[f"mass_above_15_{name}_starts"] = float(pk[16:].sum())
+        out[f"pk_model_{name}_starts"] = pk.tolist()
+    return out
+
+
+def refine_v_case(train: np.ndarray, test: np.ndarray, seed: int, method: str, kp_maxiter: int):
+    """Pairwise then K-pairwise fit (as ``analyse``), then ``refine_potential`` (MC, J and theta
+    fixed); P(K) total variation and C(T)/N peak before and after."""
+    E = idn.energy
+    keep = (train.mean(0) > 0) & (train.mean(0) < 1)
+    train, test = train[:, keep], test[:, keep]
+    pk_test = _pk(test)
+    pw = E.fit(train, method=method, l2=1e-3, maxiter=MAXITER["pairwise"], seed=seed)
+    t0 = time.perf_counter()
+    kp = E.fit(
+        train, method=method, model="k_pairwise", l2=1e-3, maxiter=kp_maxiter, seed=seed, init=pw
+    )
+    res: dict = {"n": train.shape[1], "fit_seconds": time.perf_counter() - t0}
+    res["fit_converged"] = kp.fit_info["converged"]
+    t0 = time.perf_counter()
+    ref = E.refine_potential(kp, train, method="mc", iterations=15, n_samples=20000, seed=seed)
+    res["refine_seconds"] = time.perf_counter() - t0
+    res["refine"] = ref.fit_info["refine_potential"]
+    res["pk_data"] = pk_test.tolist()
+    for tag, model in (("before", kp), ("after", ref)):
+        r = _pk_check(model, train, pk_test, seed)
+        how = "exact" if model.n <= 20 else "mcmc"  # as in ``analyse``
+        hc = E.heat_capacity(model, TEMPS, method=how, seed=seed, n_sweeps=1500, burn_in=400)
+        r["heat_capacity"] = hc.to_dict()
+        r["V_centred"] = model.centred().V.tolist()
+        res[tag] = r
+    return res
+
+
+def run_refine_v(
+    labels: list[str],
+    sizes: tuple[int, ...],
+    seed: int,
+    n_patches: int,
+    n_units: tuple[int, ...] = (120,),
+) -> None:
+    """``refine_v_case`` for the first ``n_units`` units of the network words (T from the network
+    record) and for the image patches ``sizes``; one results file per argument list."""
+    out: dict = {"seed": seed, "temperatures": TEMPS.tolist(), "cases": {}}
+    parts = (
+        labels
+        + [str(s) for s in sizes]
+        + ([f"N{'_'.join(map(str, n_units))}"] if labels[0] else [])
+    )
+    name = f"refine_v_{'_'.join(p for p in parts if p).replace(':', '_')}"
+    for label in labels:
+        if not label:
+            continue
+        rec_name = f"acceptance_thermo_network_{label.replace(':', '_')}.json"
+        rec = json.loads((OUT / rec_name).read_text())
+        X, _ = _dataset(label, rec["T"], seed)
+        for N in n_units:
+            t0 = time.perf_counter()
+            Y = X[:, :N]
+            if label.startswith("null:"):
+                Y = idn.energy.null_words(Y, label[5:], seed=seed)
+            case = refine_v_case(*_split(Y, seed), seed, "pl", 3000)
+            out["cases"][f"{label} N={N}"] = case
+            print(f"{label} N={N} refined in {time.perf_counter() - t0:.0f}s", flush=True)
+            _dump(name, out)
+    for size in sizes:
+        split = idn.data.natural_patches(
+            size=size,
+            n=n_patches,
+            seed=seed,
+            binarize="mean",
+            held_out=0.2,
+            min_contrast=0.02,
+            details=True,
+        )
+        t0 = time.perf_counter()
+        out["cases"][f"patch {size}x{size}"] = refine_v_case(
+            split.train.values, split.test.values, seed, "mpf", 3000
+        )
+        print(f"patch {size}x{size} refined in {time.perf_counter() - t0:.0f}s", flush=True)
+        _dump(name, out)
+
+
 def _gibbs_baseline(model, sweeps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The peer without exchanges: one Gibbs chain per temperature, same sweeps and burn-in;
     C(T)/n and its jackknife error from the energies of the kept sweeps."""
@@ -416,7 +520,9 @@ def run_bench(seed: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("run", choices=["network", "network-kp", "images", "bench", "summary"])
+    ap.add_argument(
+        "run", choices=["network", "network-kp", "images", "refine-v", "bench", "summary"]
+    )
     ap.add_argument("--T", type=int, default=30000, help="network: words (steps) per network")
     ap.add_argument("--patches", type=int, default=30000, help="images: patches per size")
     ap.add_argument("--seed", type=int, default=0)
@@ -433,6 +539,7 @@ def main() -> None:
         "--kp-maxiter", type=int, default=500, help="images, network-kp: K-pairwise iterations"
     )
     ap.add_argument("--l2-potential", type=float, default=1e-3, help="images: V(K) curvature")
+    ap.add_argument("--n-units", default="120", help="refine-v: network subset sizes N")
     a = ap.parse_args()
     if a.run == "network":
         run_network(a.only.split(","), a.T, a.seed, a.fast, a.method)
@@ -442,6 +549,10 @@ def main() -> None:
         kinds = tuple(a.kinds.split(","))
         sizes = tuple(int(x) for x in a.sizes.split(","))
         run_images(a.patches, a.seed, a.fast, kinds, sizes, a.kp_maxiter, a.l2_potential)
+    elif a.run == "refine-v":
+        sizes = tuple(int(x) for x in a.sizes.split(",") if x)
+        n_units = tuple(int(x) for x in a.n_units.split(","))
+        run_refine_v(a.only.split(","), sizes, a.seed, a.patches, n_units)
     elif a.run == "bench":
         run_bench(a.seed)
     else:

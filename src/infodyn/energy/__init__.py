@@ -12,6 +12,7 @@ maximum likelihood (``fit``).
     model.log_partition(); model.log_likelihood(X_test)
     idn.energy.minimum_distance(model.fixed_points())
     idn.energy.fit(X, method="mpf", model="k_pairwise")   # + a potential V(K), K = sum(x)
+    idn.energy.refine_potential(model, X, method="mc")   # ML refit of V(K), J and theta fixed
     idn.energy.heat_capacity(model, np.geomspace(0.5, 3, 30), method="mcmc", seed=0)  # C(T)/n
 """
 
@@ -51,6 +52,7 @@ from infodyn.energy.dynamics import (
 )
 from infodyn.energy.fit import fit, unique_patterns
 from infodyn.energy.kpairwise import KPairwiseModel
+from infodyn.energy.kpotential_ml import refine_potential
 from infodyn.energy.memories import (
     MarkovChain,
     basin_profile,
@@ -129,6 +131,7 @@ __all__ = [
     "random_patterns",
     "rank_frequency",
     "recovery",
+    "refine_potential",
     "sample",
     "sample_statistics",
     "smoothed_histogram_bits",
