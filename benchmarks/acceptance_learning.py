@@ -301,6 +301,24 @@ def _critical_measure(
     return out, act[0]
 
 
+def critical_network(n_rec: int, n_in: int):
+    """The LIF network of the ``critical`` run (also used, at other sizes, by
+    acceptance_thermo_lif.py): 20 ms membranes, threshold 0.03, refractory 2 steps."""
+    import infodyn as idn
+
+    return idn.network.LIF(
+        n_in=n_in,
+        n_rec=n_rec,
+        n_out=0,
+        tau_m=20.0,
+        v_th=0.03,
+        in_scale=6.0,
+        rec_scale=0.5,
+        surrogate="fast_sigmoid",
+        n_ref=2,
+    )
+
+
 def run_critical(
     iterations: int,
     max_minutes: float,
@@ -322,24 +340,13 @@ def run_critical(
     Adam at ``lr`` then ``fine_iterations`` at lr/10 (smaller weight steps near the critical
     point, where the rate is very sensitive to W_rec).
     """
-    import infodyn as idn
     from infodyn.learning import PopulationRateVariance, UnitRateTarget
     from infodyn.learning.tasks import RateTask
     from infodyn.learning.trainer import Trainer, TrainOptions
     from infodyn.plotting import pyplot
 
     n, n_in, r0, in_rate = 100, 50, 10.0, 0.2
-    net = idn.network.LIF(
-        n_in=n_in,
-        n_rec=n,
-        n_out=0,
-        tau_m=20.0,
-        v_th=0.03,
-        in_scale=6.0,
-        rec_scale=0.5,
-        surrogate="fast_sigmoid",
-        n_ref=2,
-    )
+    net = critical_network(n, n_in)
     task = RateTask(n_in=n_in, n_steps=1000, rate_hz=in_rate)
     params = net.init(seed=seed)
     bin_steps = net.n_ref + 1

@@ -259,6 +259,27 @@ def _dataset(label: str, T: int, seed: int) -> tuple[np.ndarray, dict]:
     return base, {"null_of": NULL_BASE, "kind": label[5:], "base": info}
 
 
+def _subset_words(X: np.ndarray, label: str, N: int, seed: int) -> np.ndarray:
+    """The words of the first N units; for a ``null:KIND`` label, the null model's words of them."""
+    Y = X[:, :N]
+    if label.startswith("null:"):
+        Y = idn.energy.null_words(Y, label[5:], seed=seed)
+    return Y
+
+
+def _patch_split(size: int, n: int, seed: int):
+    """Binarised natural-image patches (size x size, at the patch mean), 20 % held out."""
+    return idn.data.natural_patches(
+        size=size,
+        n=n,
+        seed=seed,
+        binarize="mean",
+        held_out=0.2,
+        min_contrast=0.02,
+        details=True,
+    )
+
+
 def run_network(labels: list[str], T: int, seed: int, fast: bool, method: str) -> None:
     """Each data set to its own results file (several processes can share the list)."""
     for label in labels:
@@ -269,9 +290,7 @@ def run_network(labels: list[str], T: int, seed: int, fast: bool, method: str) -
         print(f"{label}: {info.get('m_mr', '')}", flush=True)
         for N in NS:
             t0 = time.perf_counter()
-            Y = X[:, :N]
-            if label.startswith("null:"):
-                Y = idn.energy.null_words(Y, label[5:], seed=seed)
+            Y = _subset_words(X, label, N, seed)
             out["subsets"][str(N)] = analyse(*_split(Y, seed), seed, fast, method, maxiter=MAXITER)
             print(f"{label} N={N} done in {time.perf_counter() - t0:.0f}s", flush=True)
             _dump(f"network_{label.replace(':', '_')}", out)
@@ -290,9 +309,7 @@ def run_network_kp(labels: list[str], seed: int, fast: bool, method: str, kp_max
             if old["k_pairwise"].get("converged"):
                 continue
             t0 = time.perf_counter()
-            Y = X[:, :N]
-            if label.startswith("null:"):
-                Y = idn.energy.null_words(Y, label[5:], seed=seed)
+            Y = _subset_words(X, label, N, seed)
             res = analyse(
                 *_split(Y, seed),
                 seed,
@@ -330,15 +347,7 @@ def run_images(
             "fast": fast,
         }
     for size in sizes:
-        split = idn.data.natural_patches(
-            size=size,
-            n=n,
-            seed=seed,
-            binarize="mean",
-            held_out=0.2,
-            min_contrast=0.02,
-            details=True,
-        )
+        split = _patch_split(size, n, seed)
         t0 = time.perf_counter()
         res = analyse(
             split.train.values,
@@ -426,23 +435,13 @@ def run_refine_v(
         X, _ = _dataset(label, rec["T"], seed)
         for N in n_units:
             t0 = time.perf_counter()
-            Y = X[:, :N]
-            if label.startswith("null:"):
-                Y = idn.energy.null_words(Y, label[5:], seed=seed)
+            Y = _subset_words(X, label, N, seed)
             case = refine_v_case(*_split(Y, seed), seed, "pl", 3000)
             out["cases"][f"{label} N={N}"] = case
             print(f"{label} N={N} refined in {time.perf_counter() - t0:.0f}s", flush=True)
             _dump(name, out)
     for size in sizes:
-        split = idn.data.natural_patches(
-            size=size,
-            n=n_patches,
-            seed=seed,
-            binarize="mean",
-            held_out=0.2,
-            min_contrast=0.02,
-            details=True,
-        )
+        split = _patch_split(size, n_patches, seed)
         t0 = time.perf_counter()
         out["cases"][f"patch {size}x{size}"] = refine_v_case(
             split.train.values, split.test.values, seed, "mpf", 3000

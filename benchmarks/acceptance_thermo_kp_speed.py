@@ -28,7 +28,7 @@ import time
 
 import jax
 import numpy as np
-from acceptance_thermo import OUT, _dataset, _split
+from acceptance_thermo import OUT, _dataset, _patch_split, _split
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
@@ -50,15 +50,7 @@ jax.config.update("jax_enable_x64", True)
 
 def _data(kind: str, size: int, N: int, label: str) -> tuple[np.ndarray, str]:
     if kind == "images":
-        split = idn.data.natural_patches(
-            size=size,
-            n=30000,
-            seed=0,
-            binarize="mean",
-            held_out=0.2,
-            min_contrast=0.02,
-            details=True,
-        )
+        split = _patch_split(size, 30000, 0)
         return split.train.values, f"image patches {size}x{size}"
     X, _ = _dataset(label, 20000, 0)
     train, _ = _split(X[:, :N], 0)

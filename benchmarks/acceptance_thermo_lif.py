@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from acceptance_learning import critical_network
 
 import infodyn as idn
 from infodyn.criticality import population_activity
@@ -42,17 +43,7 @@ TARGETS = {f"lif_mpred={m}": m for m in (-0.8, 0.0, 0.5, 0.8, 0.9, 0.95)}
 def network(n_rec: int = N_REC) -> idn.network.LIF:
     """The network of acceptance_learning.py ``critical`` (same parameters on purpose), at
     ``n_rec`` units."""
-    return idn.network.LIF(
-        n_in=N_IN,
-        n_rec=n_rec,
-        n_out=0,
-        tau_m=20.0,
-        v_th=0.03,
-        in_scale=6.0,
-        rec_scale=0.5,
-        surrogate="fast_sigmoid",
-        n_ref=2,
-    )
+    return critical_network(n_rec, N_IN)
 
 
 def simulate_counts(net, params, in_rate: float, n_trials: int, n_steps: int, seed: int):
