@@ -114,6 +114,8 @@ def run_case(case, sims, args, tmp: Path) -> dict:
         if limit and case.n >= args.nest_max_steps_from:
             steps = min(steps, limit)
             cmd += ["--max-steps", str(steps)]
+        if key == "nest" and args.nest_input_chunk_steps:
+            cmd += ["--input-chunk-steps", str(args.nest_input_chunk_steps)]
         if key == "brian2":
             cmd += ["--workdir", str(Path(tempfile.gettempdir()) / "bench_scale_brian2")]
         print(f"  {key} ...", file=sys.stderr, flush=True)
@@ -324,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--nest-max-steps", type=int, help="NEST simulates only this many steps ...")
     p.add_argument("--brian2-max-steps", type=int, help="the same for Brian2 (its memory)")
     p.add_argument("--nest-max-steps-from", type=int, default=100_000, help="... from this N on")
+    p.add_argument(
+        "--nest-input-chunk-steps", type=int, help="NEST gets its input this many steps at a time"
+    )
     p.add_argument("--json", type=Path, help="save all numbers here (after every case)")
     p.add_argument(
         "--merge",

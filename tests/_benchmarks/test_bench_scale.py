@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -169,3 +171,44 @@ def test_orchestrator_runs_and_reports(tmp_path, capsys):
     # a merged earlier run keeps its simulators; this run's results win
     merged, _ = bench.merge([out], [{"case": rec[0]["case"], "results": {"event": {"x": 1}}}], None)
     assert merged[0]["results"]["event"] == {"x": 1} and "floor" in merged[0]["results"]
+
+
+def test_nest_input_chunks_partition_the_input(peers, tiny):
+    """The generators' spike times set chunk by chunk (steps t0 < t <= t1) are, together, the
+    times set all at once: every input spike once, in its own chunk."""
+    case, a = tiny
+    nest_peer = peers["nest"]
+    whole = nest_peer.nest_input_times(case, a)
+    bounds = [0, 1, 70, 140, 141, 299, case.n_steps]
+    spans = list(zip(bounds[:-1], bounds[1:], strict=True))
+    parts = [nest_peer.nest_input_times(case, a, t0, t1) for t0, t1 in spans]
+    for j in range(case.n):
+        got = np.concatenate([p[j] for p in parts])
+        np.testing.assert_array_equal(got, whole[j])
+        for (t0, t1), p in zip(spans, parts, strict=True):
+            assert np.all((p[j] > t0 * case.dt) & (p[j] <= t1 * case.dt))
+    assert sum(ts.size for ts in whole) == a["in_t"].size
+
+
+NEST_VENV = Path(os.environ.get("INFODYN_NEST_VENV", ROOT / ".venv-nest"))
+
+
+@pytest.mark.skipif(not (NEST_VENV / "bin" / "python").exists(), reason="no NEST venv")
+def test_nest_chunked_input_gives_the_same_raster(peers, tmp_path):
+    """NEST run with its input handed over 70 steps at a time (Prepare, Run per chunk,
+    Cleanup) gives exactly the raster of one Simulate with all the input set at once."""
+    sc = peers["case"]
+    case = sc.regime_case("ai", 120, 20, n_steps=300, seed=3)
+    sc.write_case(case, str(tmp_path / "case.npz"))
+    rasters = []
+    for chunk in (0, 70):
+        out = tmp_path / f"nest_{chunk}.npz"
+        cmd = [str(NEST_VENV / "bin" / "python"), str(PEERS / "run_scale_nest.py")]
+        cmd += [str(tmp_path / "case.npz"), "--spikes-out", str(out), "--repeats", "1"]
+        subprocess.run([*cmd, "--input-chunk-steps", str(chunk)], check=True, capture_output=True)
+        with np.load(out) as f:
+            rasters.append((f["times"], f["units"]))
+    (t0, u0), (t1, u1) = rasters
+    assert t0.size > 0.005 * case.n * case.n_steps
+    np.testing.assert_array_equal(t1, t0)
+    np.testing.assert_array_equal(u1, u0)
