@@ -212,3 +212,35 @@ def test_nest_chunked_input_gives_the_same_raster(peers, tmp_path):
     assert t0.size > 0.005 * case.n * case.n_steps
     np.testing.assert_array_equal(t1, t0)
     np.testing.assert_array_equal(u1, u0)
+
+
+BRIAN2_VENV = Path(os.environ.get("INFODYN_BRIAN2_VENV", ROOT / ".venv-brian2"))
+
+
+@pytest.mark.skipif(not (BRIAN2_VENV / "bin" / "python").exists(), reason="no Brian2 venv")
+def test_brian2_releasing_its_arrays_keeps_the_raster(peers, tiny, tmp_path):
+    """Brian2 C++ standalone, its Python-side arrays freed before the binary runs (twice): the
+    raster read back from the binary's results is the benchmark's reference loop's."""
+    sc = peers["case"]
+    case, a = tiny
+    sc.write_case(case, str(tmp_path / "case.npz"))
+    out = tmp_path / "b2.npz"
+    cmd = [str(BRIAN2_VENV / "bin" / "python"), str(PEERS / "run_scale_brian2.py")]
+    cmd += [str(tmp_path / "case.npz"), "--spikes-out", str(out), "--repeats", "2"]
+    proc = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    result = json.loads(proc.stdout.splitlines()[-1].removeprefix("RESULT "))
+    t_ref, u_ref = peers["floor"].reference(
+        a["values"],
+        a["indices"],
+        a["indptr"],
+        float(a["j_ext"]),
+        a["in_t"],
+        a["in_u"],
+        case.n_steps,
+        case.alpha,
+        case.v_th,
+    )
+    with np.load(out) as f:
+        np.testing.assert_array_equal(f["times"], t_ref)
+        np.testing.assert_array_equal(f["units"], u_ref)
+    assert result["n_spikes"] == t_ref.size > 0 and len(result["cpu_s"]) == 2
