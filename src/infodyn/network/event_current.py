@@ -114,20 +114,37 @@ _p_i64, _p_i32, _p_f32, _p_f64 = map(
 )
 
 
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """``a * b + c`` rounded once (LLVM's fma), as XLA contracts the gather path's multiply-add."""
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return a(a, b, c), codegen
+
+
 @numba.njit(inline="always")
 def _word(addr, k):  # pragma: no cover - compiled; the k-th 8-byte word at addr
     return _p_i64(addr)[k]
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_rows(z, values, indices, indptr, out):  # pragma: no cover - compiled
-    """``out[b, :] = sum_i z[b, i] w[i, :]`` over the active i, rows and synapses ascending."""
+def _add_rows(z, values, indices, indptr, out, fused):  # pragma: no cover - compiled
+    """``out[b, :] = sum_i z[b, i] w[i, :]`` over the active i, rows and synapses ascending;
+    each step ``out = z w + out`` rounded once when ``fused`` (the by-target gather path's fused
+    multiply-add), else the product and the sum rounded apart (the segment-sum path's)."""
     for b in range(z.shape[0]):
         for j in range(out.shape[1]):
             out[b, j] = 0.0
         for i in range(z.shape[1]):
             zi = z[b, i]
-            if zi != 0:
+            if zi == 0:
+                continue
+            if fused:
+                for s in range(indptr[i], indptr[i + 1]):
+                    out[b, indices[s]] = _fma(zi, values[s], out[b, indices[s]])
+            else:
                 for s in range(indptr[i], indptr[i + 1]):
                     out[b, indices[s]] += zi * values[s]
 
@@ -135,7 +152,7 @@ def _add_rows(z, values, indices, indptr, out):  # pragma: no cover - compiled
 def _handle(frame):  # pragma: no cover - compiled by register()
     """The XLA FFI handler (``XLA_FFI_Error* handler(XLA_FFI_CallFrame*)``, byte offsets of
     ``xla/ffi/api/c_api.h``): answers the metadata query with the API version, then adds the
-    rows of buffers (z, values, indices, indptr) into the result. Returns 0 (no error)."""
+    rows of buffers (z, values, indices, indptr, fused) into the result. Returns 0 (no error)."""
     ext = _word(frame, 1)  # extension_start
     if ext != 0:
         if _p_i32(ext)[2] == 1:  # XLA_FFI_Extension_Metadata
@@ -151,6 +168,7 @@ def _handle(frame):  # pragma: no cover - compiled by register()
         return 0
     args, rets = _word(frame, 9), _word(frame, 14)  # args.args, rets.rets
     bz, bv, bi, bp = _word(args, 0), _word(args, 1), _word(args, 2), _word(args, 3)
+    fused = _p_i32(_word(_word(args, 4), 3))[0] != 0
     bo = _word(rets, 0)
     rank, dims = _word(bz, 4), _p_i64(_word(bz, 5))
     n_pre, n_post = dims[rank - 1], _p_i64(_word(bo, 5))[rank - 1]
@@ -163,11 +181,11 @@ def _handle(frame):  # pragma: no cover - compiled by register()
     if _p_i32(bz + 16)[0] == _F32:
         z, v, out = _p_f32(_word(bz, 3)), _p_f32(_word(bv, 3)), _p_f32(_word(bo, 3))
         _add_rows(carray(z, (rows, n_pre)), carray(v, (nnz,)), indices, indptr,
-                  carray(out, (rows, n_post)))  # fmt: skip
+                  carray(out, (rows, n_post)), fused)  # fmt: skip
     else:
         z, v, out = _p_f64(_word(bz, 3)), _p_f64(_word(bv, 3)), _p_f64(_word(bo, 3))
         _add_rows(carray(z, (rows, n_pre)), carray(v, (nnz,)), indices, indptr,
-                  carray(out, (rows, n_post)))  # fmt: skip
+                  carray(out, (rows, n_post)), fused)  # fmt: skip
     return 0
 
 
@@ -203,15 +221,16 @@ def _supported(z: Array, w: SparseWeights) -> bool:
     )
 
 
-def _call(z: Array, values: Array, indices: Array, indptr: Array, n_post: int) -> Array:
+def _call(z, values, indices, indptr, fused: bool, n_post: int) -> Array:
     out = jax.ShapeDtypeStruct((*z.shape[:-1], n_post), z.dtype)
     call = jax.ffi.ffi_call(TARGET, out, vmap_method="sequential")
-    return call(z, values, indices, indptr)
+    return call(z, values, indices, indptr, jnp.asarray([fused], jnp.int32))
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(5, 6))
 def _exact(z, values, indices, indptr, fallback, shape: tuple[int, int], capacity: float):
     w = SparseWeights(values, indices, indptr, shape)
+    fused = isinstance(fallback, ByTarget)  # XLA fuses its multiply-adds: so does the kernel
 
     def gather(z, values):
         return recurrent_current(z, w.with_values(values), fallback)
@@ -219,7 +238,7 @@ def _exact(z, values, indices, indptr, fallback, shape: tuple[int, int], capacit
     def event(z, values):
         return jax.lax.cond(
             jnp.count_nonzero(z) <= capacity * z.size,
-            lambda: _call(z, values, indices, indptr, shape[1]),
+            lambda: _call(z, values, indices, indptr, fused, shape[1]),
             lambda: gather(z, values),
         )
 
