@@ -4,8 +4,8 @@ The current of a step is ``I[b, j] = sum_i z[b, i] w[i, j]`` (the ``z^T W_rec`` 
 :mod:`infodyn.network.model`). The gather path of :func:`~infodyn.network.sparse.recurrent_current`
 touches every synapse every step; an event-driven product touches only the rows of the units
 that spiked, ``I[b, :] += z[b, i] * w[i, :]`` for each i with ``z[b, i] != 0`` (the event
-engine's loop; Brette et al. 2007, J. Comput. Neurosci. 23:349, sec. 2.2), so at 10 % activity it
-does a tenth of the work.
+engine's loop; the clock-driven scheme with event-driven spike propagation of Brette et al. 2007,
+J. Comput. Neurosci. 23:349), so at 10 % activity it does a tenth of the work.
 
 Why a custom call: XLA has no efficient event-driven sparse product on a CPU. Measured on this
 project's CPU at N = 10^4, K = 100, 10.6 % activity, float32, one thread (ms per step):
@@ -20,7 +20,11 @@ by :func:`register` (a Numba ``cfunc`` implementing the XLA FFI C ABI: it reads 
 the call frame, ``xla/ffi/api/c_api.h``), wrapped so that
 
 - it is exact: rows and synapses are added in ascending order, the order of the gather path and
-  of the event engine, so float32 and float64 results are bitwise those of the other paths;
+  of the event engine, each term rounded as the fallback rounds it (XLA contracts the by-target
+  path's ``acc + z w`` to a fused multiply-add, so the kernel then uses one too; the segment
+  sum rounds ``z w`` first), so float32 and float64 results are bitwise the fallback's for any
+  ``z``, and for spikes (0 or 1, where both roundings agree) those of every path and of the
+  event engine;
 - it differentiates: a ``custom_jvp`` whose tangent is the gather path's (linear in ``z`` and in
   the synapse values), so ``grad`` and BPTT through it work;
 - it falls back: more than ``capacity`` (default 40 %) active entries in a step run the gather
