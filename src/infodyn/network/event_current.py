@@ -207,10 +207,23 @@ def register() -> bool:
         new_capsule.argtypes = (ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p)
         capsule = new_capsule(handler.address, b"xla._CUSTOM_CALL_TARGET", None)
         jax.ffi.register_ffi_target(TARGET, capsule, platform="cpu")
+        _HANDLERS.append(handler)
+        return _self_test()
     except Exception:  # noqa: BLE001 - any failure means: no custom call, use the gather path
         return False
-    _HANDLERS.append(handler)
-    return True
+
+
+def _self_test() -> bool:
+    """One small call on the CPU against NumPy (a jaxlib whose FFI no longer matches this
+    handler then turns the event path off instead of failing later)."""
+    cpu = jax.devices("cpu")[0]
+    dense = np.array([[0.5, 0.0], [0.0, -1.0], [2.0, 0.25]], np.float32)
+    w = SparseWeights.from_dense(dense)
+    z = np.array([[1.0, 0.0, 1.0], [0.0, 3.0, 0.0]], np.float32)
+    args = [z, w.values, w.indices, np.asarray(w.indptr, np.int32)]
+    call = jax.jit(lambda z, v, i, p: _call(z, v, i, p, False, 2))
+    got = call(*(jax.device_put(a, cpu) for a in args))
+    return bool(np.array_equal(np.asarray(got), z @ dense))
 
 
 # ---------------------------------------------------------------------- the JAX side
