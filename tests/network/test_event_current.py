@@ -59,6 +59,17 @@ def test_the_custom_call_is_compiled_into_the_engine_on_cpu_only():
     assert ec.TARGET not in cuda.mlir_module() and ec.TARGET in cpu
 
 
+def test_the_self_test_runs_while_tracing():
+    """register() may first be asked inside a jit trace: its check still runs on concrete data."""
+    assert ec.register()
+
+    def f(x):
+        assert ec._self_test()
+        return x + 1
+
+    assert float(jax.jit(f)(1.0)) == 2.0
+
+
 @pytest.mark.parametrize("k_in", [None, 7])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_bitwise_the_gather_path_and_close_to_a_dense_product(dtype, k_in):

@@ -91,6 +91,7 @@ def by_event(w: Any, capacity: float = DEFAULT_CAPACITY) -> ByEvent | None:
         return None
     if any(isinstance(a, jax.core.Tracer) for a in (w.indices, w.indptr)):
         return None
+    register()  # compile and check the custom call here, outside any trace
     return ByEvent(
         jnp.asarray(np.asarray(w.indices), jnp.int32),
         jnp.asarray(np.asarray(w.indptr), jnp.int32),
@@ -222,8 +223,9 @@ def _self_test() -> bool:
     z = np.array([[1.0, 0.0, 1.0], [0.0, 3.0, 0.0]], np.float32)
     args = [z, w.values, w.indices, np.asarray(w.indptr, np.int32)]
     call = jax.jit(lambda z, v, i, p: _call(z, v, i, p, False, 2))
-    got = call(*(jax.device_put(a, cpu) for a in args))
-    return bool(np.array_equal(np.asarray(got), z @ dense))
+    with jax.ensure_compile_time_eval():  # run now, also when first asked while tracing
+        got = np.asarray(call(*(jax.device_put(a, cpu) for a in args)))
+    return bool(np.array_equal(got, z @ dense))
 
 
 # ---------------------------------------------------------------------- the JAX side
