@@ -7,7 +7,8 @@ file that every simulator reads: the same synapses (pre, post, w) and the same i
 Each simulator then runs in its own process and venv, one thread, one after the other:
 
 - ``event``: infodyn's event engine (Numba) on ``SparseWeights``          (``.venv``)
-- ``jax``: infodyn's JAX engine (``lax.scan``, gather + segment-sum)       (``.venv``)
+- ``jax``: infodyn's JAX engine (``lax.scan``; on a CPU the active rows    (``.venv``)
+  added in an XLA custom call, ``network/event_current.py``)
 - ``floor``: a bare Numba loop doing only the recurrent scatter-adds of the same spikes over
   the same arrays: this machine's floor for the work (``peers/run_scale_floor.py``)
 - ``brian2``: Brian2 C++ standalone, the same equations (``peers/run_scale_brian2.py``)

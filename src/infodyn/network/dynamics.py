@@ -13,7 +13,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from infodyn.network.sparse import recurrent_current
+from infodyn.network.event_current import current
 from infodyn.network.surrogate import spike
 
 
@@ -76,16 +76,17 @@ def step(
     ``params["w_rec"]`` and ``params["w_in"]`` may be
     :class:`~infodyn.network.sparse.SparseWeights`; ``pre`` and ``pre_in`` then pass their
     presynaptic indices (:func:`~infodyn.network.sparse.pre_indices_jax`, computed once per scan
-    rather than every step) or their by-target layout
-    (:class:`~infodyn.network.sparse.ByTarget`, fixed in-degree)."""
+    rather than every step), their by-target layout
+    (:class:`~infodyn.network.sparse.ByTarget`, fixed in-degree) or their event-driven layout
+    (:class:`~infodyn.network.event_current.ByEvent`: a CPU custom call, same sums)."""
     z_prev = state.z
     z_rec = jax.lax.stop_gradient(z_prev) if detach_recurrent else z_prev
     z_reset = jax.lax.stop_gradient(z_prev) if detach_reset else z_prev
     a = c.rho * state.a + z_prev
     v = (
         c.alpha * state.v
-        + recurrent_current(z_rec, params["w_rec"], pre)
-        + recurrent_current(x_t, params["w_in"], pre_in) * c.input_scale
+        + current(z_rec, params["w_rec"], pre)
+        + current(x_t, params["w_in"], pre_in) * c.input_scale
         - c.v_th * z_reset
     )
     thr = c.v_th + beta * a

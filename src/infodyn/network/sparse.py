@@ -19,7 +19,8 @@ The recurrent current of a step, ``I[j] = sum_i z[i] w[i, j]`` (the ``z^T W_rec`
 :mod:`infodyn.network.model`), is :func:`recurrent_current`: a dense matmul for arrays and, for
 ``SparseWeights``, ``segment_sum_j(values_s * z[pre_s])`` over the synapses s, or, for a fixed
 in-degree K, K gathers of ``z`` through the synapses stored by target (:func:`by_target`, an
-ELL layout built once per run: no scatter).
+ELL layout built once per run: no scatter). The JAX engine's forward runs on a CPU add only the
+rows of the active units instead (:mod:`infodyn.network.event_current`, same sums).
 """
 
 from __future__ import annotations
