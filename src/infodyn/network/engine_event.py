@@ -80,13 +80,6 @@ class _Output(NamedTuple):
     y_rec: np.ndarray
 
 
-# Private inputs go straight onto v (no ``inp`` in the update pass) when a step has fewer than
-# n_rec / 16 of them, and always beyond this many units: there the pass's three float64 arrays
-# (v, rec, inp: 1.5 MB and more) crowd the synapses out of L2 and leaving ``inp`` out is faster
-# (8 % at 10^5 units, 10 % input; at 10^4 units the ``inp`` pass is 12 % faster).
-DIRECT_MIN_UNITS = 1 << 16
-
-
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compiled
     """Steps ``t_start..`` of the network; returns the first step not run (the end of the
@@ -109,12 +102,17 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
     floats is zero only when they are equal and keeps its sign; dividing by ``v_th`` neither
     flips the sign nor underflows to zero, since a non-zero difference is at least half an ulp
     of ``v_th``; NaN fails both), so the same spikes without a division per unit. With private
-    inputs (``in_kind`` 3: one synapse per input, onto distinct units) and few inputs in the
-    step or many units (``direct``, :data:`DIRECT_MIN_UNITS`) the pass forms ``alpha v + rec``
-    and tests it, then each input adds its one term ``(x_i w_i) s_in`` to its unit's v and
-    tests it again: the same sums (an ``inp`` of one term is that term) without ``inp``; a CSR
-    row is checked to ascend before v changes. Otherwise the general, branch-free update
-    (adaptation, refractoriness, records).
+    inputs (``in_kind`` 3: one synapse per input, onto distinct units; ``direct``) the pass
+    forms ``alpha v + rec`` and tests it, then each input adds its one term ``(x_i w_i) s_in``
+    to its unit's v and tests it again: the same sums (an ``inp`` of one term is that term)
+    without ``inp`` (a third array through the pass costs more than a second visit to a few
+    units); a CSR row is checked to ascend before v changes. Otherwise the general,
+    branch-free update (adaptation, refractoriness, records).
+
+    CSR input rows with one synapse an input (``in_kind`` >= 2, ``tight``) are read by loops of
+    their own, with unsigned positions, and only the entries of ``inp`` they wrote are cleared
+    after the update; synapse positions are unsigned too: Numba tests every signed index for
+    a negative (wrap-around) value.
 
     Every array is taken out of its tuple once, before the time loop, and the step is written
     out without calls on the sparse path: Numba counts references of arrays passed to a call,
@@ -138,7 +136,8 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
     words = z.view(np.uint64)
     n_active = n_active_arr[0]
     n_spk = n_spk_arr[0]
-    private = lif and in_kind == 3
+    direct = lif and in_kind == 3
+    tight = xin.x_sparse and in_kind >= 2
     for t in range(t_start, n_steps):
         if n_spk + n_rec > cap:
             n_active_arr[0] = n_active
@@ -147,12 +146,11 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
         if sparse:
             for k in range(n_active):
                 i = active[k]
-                for s in range(indptr[i], indptr[i + 1]):
-                    rec[indices[s]] += values[s]
+                for s in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):  # unsigned:
+                    rec[indices[s]] += values[s]  # no negative-index test per synapse
         elif n_active:
             add_rows(rec, w_rec, active, n_active)
         p0, p1 = (xs_ptr[t], xs_ptr[t + 1]) if x_sparse else (0, x.shape[1])
-        direct = private and (16 * (p1 - p0) < n_rec or n_rec > DIRECT_MIN_UNITS)
         if direct and x_sparse:  # an unordered row (or duplicates) before v changes
             bad = False
             for p in range(p0 + 1, p1):
@@ -170,8 +168,29 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
                 z[j] = vj > v_th
         n_x = 0
         last = -1
-        for p in range(p0, p1):
-            xi = xs_val[p] if x_sparse else x[t, p]
+        if tight and direct:  # the unit's one input term, added as the dense update adds it
+            for p in range(np.uint64(p0), np.uint64(p1)):
+                xi = np.float64(xs_val[p])
+                if xi != 0.0:
+                    i = xs_idx[p]
+                    j = in_idx[i]
+                    vj = v[j] + (xi * in_val[i]) * s_in
+                    v[j] = vj
+                    z[j] = vj > v_th
+        elif tight:
+            for p in range(np.uint64(p0), np.uint64(p1)):
+                xi = np.float64(xs_val[p])
+                if xi != 0.0:
+                    i = np.int64(xs_idx[p])
+                    n_x += i <= last  # out of order or a duplicate: counted, checked below
+                    last = i
+                    inp[in_idx[i]] += xi * in_val[i]
+            if n_x:  # nothing of step t is kept (rec, inp are this call's): the caller
+                n_active_arr[0] = n_active  # sorts the rows and runs step t again
+                n_spk_arr[0] = n_spk
+                return -1 - t
+        for p in range(p0, p0 if tight else p1):
+            xi = np.float64(xs_val[p]) if x_sparse else x[t, p]
             if xi != 0.0:
                 i = xs_idx[p] if x_sparse else p
                 if i <= last:  # a CSR row out of order or with duplicates: nothing of step t
@@ -200,10 +219,14 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
                 vj = alpha * v[j] + rec[j] + inp[j] * s_in
                 v[j] = vj
                 rec[j] = 0.0
-                inp[j] = 0.0
                 fire = vj > v_th
                 z[j] = fire
                 count += fire
+            if tight and not direct:  # clear the entries of inp written
+                for p in range(np.uint64(p0), np.uint64(p1)):
+                    inp[in_idx[xs_idx[p]]] = 0.0
+            elif not direct:
+                inp[:] = 0.0
             for k in range(n_active):  # the reset of last step's spikes, and their test
                 j = active[k]
                 vj = v[j] - v_th
@@ -369,17 +392,24 @@ def sparse_input(x) -> bool:
     return sp.issparse(x)
 
 
+# CSR input values the loop reads as they are (each converts to float64 exactly): spikes as
+# bool read one byte an input instead of eight.
+EXACT_INPUT_DTYPES = tuple(np.dtype(d) for d in (np.bool_, np.uint8, np.float32, np.float64))
+
+
 def _csr_input(x, n_in: int, canonical: bool = False) -> _Input:
-    """A SciPy sparse ``x`` as the loop's CSR rows: float64 values, int64 row pointers, column
-    indices as they are (int32, read unsigned, or int64: no copy). A float64 CSR input is used
-    as it is: the loop itself stops at a row whose indices do not ascend strictly (unsorted, or
-    duplicates), and :func:`run_event_chunk` then calls this again with ``canonical`` (a copy,
+    """A SciPy sparse ``x`` as the loop's CSR rows: values as they are when their dtype is one
+    of :data:`EXACT_INPUT_DTYPES` (else float64), int64 row pointers, column indices as they
+    are (int32, read unsigned, or int64: no copy). A CSR input is used as it is: the loop
+    itself stops at a row whose indices do not ascend strictly (unsorted, or duplicates), and
+    :func:`run_event_chunk` then calls this again with ``canonical`` (a float64 copy,
     duplicates summed, indices sorted)."""
     if x.ndim != 2 or x.shape[1] != n_in:
         raise InputError(f"sparse input must have shape (T, {n_in}), got {x.shape}")
-    xs = x if x.format == "csr" and x.dtype == np.float64 else sp.csr_array(x, dtype=np.float64)
+    xs = x
+    if canonical or x.format != "csr" or x.dtype not in EXACT_INPUT_DTYPES:
+        xs = sp.csr_array(x, dtype=np.float64, copy=canonical)
     if canonical:
-        xs = sp.csr_array(xs, dtype=np.float64, copy=True)
         xs.sum_duplicates()
         xs.sort_indices()
     indptr = xs.indptr.astype(np.int64, copy=False)
