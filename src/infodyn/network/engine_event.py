@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from infodyn.errors import InputError
-from infodyn.network._event_rows import add_rows, add_scaled_rows
+from infodyn.network._event_rows import add_rows, add_scaled_rows, row_storage, sparse_storage
 from infodyn.network.sparse import SparseWeights
 
 
@@ -282,33 +282,6 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
     return n_steps
 
 
-def row_storage(w) -> np.ndarray:
-    """The weight rows the loop reads: float32 when every weight is exactly a float32 (weights
-    trained or drawn in float32, the JAX engine's default), else float64.
-
-    The loop adds rows into float64 accumulators, and a float32 converts to float64 exactly, so
-    the sums, and the spikes, are bitwise those of float64 storage, while each spike reads half
-    the bytes (the row reads are the engine's memory-bound part).
-    """
-    w64 = np.ascontiguousarray(w, dtype=np.float64)
-    w32 = w64.astype(np.float32)
-    return w32 if np.array_equal(w32, w64) else w64
-
-
-def sparse_storage(w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(values, indices int32, indptr int64)`` of a :class:`SparseWeights` as the loop reads
-    them; float64 values that are all exactly float32 are read as float32 (:func:`row_storage`)."""
-    values = np.ascontiguousarray(np.asarray(w.values))
-    if values.dtype != np.float32:
-        values = np.ascontiguousarray(values, dtype=np.float64)
-        v32 = values.astype(np.float32)
-        if np.array_equal(v32, values):
-            values = v32
-    indices = np.ascontiguousarray(np.asarray(w.indices), dtype=np.int32)
-    indptr = np.ascontiguousarray(np.asarray(w.indptr), dtype=np.int64)
-    return values, indices, indptr
-
-
 def _unsigned(indices: np.ndarray) -> np.ndarray:
     """The int32 ``indices`` (all >= 0) viewed as uint32, no copy: indexing with unsigned ints
     spares the loops the negative-index wrap-around test of every synapse."""
@@ -426,7 +399,7 @@ def run_event_chunk(
     x: np.ndarray,
     state: EventState,
     record: bool = False,
-    capacity: int = 1 << 20,
+    capacity: int = 1 << 16,
     on_spikes=None,
     t_offset: int = 0,
     weights: dict[str, np.ndarray] | None = None,
