@@ -113,7 +113,9 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
     to its unit's v and tests it again: the same sums (an ``inp`` of one term is that term)
     without ``inp`` (a third array through the pass costs more than a second visit to a few
     units); a CSR row is checked to ascend before v changes. Otherwise the general,
-    branch-free update (adaptation, refractoriness, records).
+    branch-free update (adaptation, refractoriness, records). With a dense ``w_in`` and at most
+    two non-zero inputs in the step (``fused``), the pass forms their ``inp`` itself from the
+    two rows, in :func:`add_scaled_rows`' order, instead of reading a stored one.
 
     CSR input rows with one synapse an input (``in_kind`` >= 2, ``tight``) are read by loops of
     their own, with unsigned positions, and only the entries of ``inp`` they wrote are cleared
@@ -197,7 +199,12 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
                 n_active_arr[0] = n_active  # sorts the rows and runs step t again
                 n_spk_arr[0] = n_spk
                 return -1 - t
-        for p in range(p0, p0 if tight else p1):
+        if not x_sparse and in_kind == 0:  # dense x onto dense w_in: the non-zeros, branch-free
+            for p in range(p1):
+                buf_i[n_x] = p
+                buf_x[n_x] = x[t, p]
+                n_x += x[t, p] != 0.0
+        for p in range(p0, p0 if tight or (not x_sparse and in_kind == 0) else p1):
             xi = np.float64(xs_val[p]) if x_sparse else x[t, p]
             if xi != 0.0:
                 i = xs_idx[p] if x_sparse else p
@@ -220,11 +227,23 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
                     buf_i[n_x] = i
                     buf_x[n_x] = xi
                     n_x += 1
-        if n_x:
+        fused = lif and in_kind == 0 and n_x <= 2  # inp formed in the update pass
+        if n_x and not fused:
             add_scaled_rows(inp, w_in, buf_i, buf_x, n_x)
         if lif:
-            for j in range(n_rec if not direct else 0):
+            # fused (at most two input rows): (0 + x0 r0) + x1 r1, with x1 = 0 for one row and
+            # x0 = x1 = 0 for none: adding the (finite) weights times 0 changes no bit of it
+            r0, r1 = w_in[buf_i[0] if n_x else 0], w_in[buf_i[1] if n_x > 1 else 0]
+            x0, x1 = buf_x[0] if n_x else 0.0, buf_x[1] if n_x > 1 else 0.0
+            for j in range(n_rec if not (direct or fused) else 0):
                 vj = alpha * v[j] + rec[j] + inp[j] * s_in
+                v[j] = vj
+                rec[j] = 0.0
+                fire = vj > v_th
+                z[j] = fire
+                count += fire
+            for j in range(n_rec if fused else 0):  # inp as add_scaled_rows forms it
+                vj = alpha * v[j] + rec[j] + ((0.0 + x0 * r0[j]) + x1 * r1[j]) * s_in
                 v[j] = vj
                 rec[j] = 0.0
                 fire = vj > v_th
@@ -233,7 +252,7 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
             if tight and not direct:  # clear the entries of inp written
                 for p in range(np.uint64(p0), np.uint64(p1)):
                     inp[in_idx[xs_idx[p]]] = 0.0
-            elif not direct:
+            elif not direct and not fused:
                 inp[:] = 0.0
             for k in range(n_active):  # the reset of last step's spikes, and their test
                 j = active[k]
