@@ -439,8 +439,10 @@ def run_event_chunk(
     ``x`` may also be a SciPy sparse matrix (T, n_in): its rows are then read as lists of
     non-zero inputs, in ascending input order, so the sums (and spikes) are bitwise those of
     the dense ``x``, without an O(n_in) scan of each step or a dense (T, n_in) array (inputs of
-    10^5 channels, one per unit). Plain LIF networks (no adaptation, no refractory period,
-    nothing recorded) use :func:`_lif_update`.
+    10^5 channels, one per unit); bool, uint8, float32 or float64 values are read as they are
+    (:data:`EXACT_INPUT_DTYPES`: 0/1 spikes as bool read one byte an input). Plain LIF
+    networks (no adaptation, no refractory period, nothing recorded) take the loop's ``lif``
+    path.
 
     Spikes are passed to ``on_spikes(times, units)`` (times offset by ``t_offset``) whenever the
     buffer of ``capacity`` spikes fills and at the end; returns recorded (v, thr, y) or Nones.
