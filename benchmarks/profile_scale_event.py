@@ -51,7 +51,7 @@ def replay(syn, spikes, x_rows, in_val, v, z, alpha, v_th, parts):  # pragma: no
         if do_rec and t > 0:
             for k in range(sp_ptr[t - 1], sp_ptr[t]):
                 i = sp_u[k]
-                for s in range(indptr[i], indptr[i + 1]):
+                for s in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                     rec[indices[s]] += values[s]
         if do_in:
             for p in range(xp[t], xp[t + 1]):

@@ -57,12 +57,16 @@ def chunk_steps(n: int) -> int:
 
 
 def input_csr(in_t: np.ndarray, in_u: np.ndarray, t0: int, t1: int, n: int):
-    """The input ``x[t0:t1]`` as a SciPy CSR array of 0/1 (rows sorted by unit)."""
+    """The input ``x[t0:t1]`` as a SciPy CSR array of spikes (rows sorted by unit): bool
+    values and int32 indices (5 bytes an input spike; the event engine reads them as they
+    are). The step bounds are searched in ``in_t``'s own dtype (no converted copy of it)."""
     import scipy.sparse as sp
 
-    a, b = np.searchsorted(in_t, [t0, t1])
-    indptr = np.searchsorted(in_t[a:b], np.arange(t0, t1 + 1))
-    return sp.csr_array((np.ones(b - a), in_u[a:b], indptr), shape=(t1 - t0, n))
+    steps = np.arange(t0, t1 + 1, dtype=in_t.dtype)
+    a, b = np.searchsorted(in_t, steps[[0, -1]])
+    indptr = np.searchsorted(in_t[a:b], steps).astype(np.int32)
+    data = np.ones(b - a, np.bool_)
+    return sp.csr_array((data, in_u[a:b].astype(np.int32, copy=False), indptr), (t1 - t0, n))
 
 
 def run_event(net, case, arrays, params, sparse_x: bool = True):

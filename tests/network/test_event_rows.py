@@ -1,10 +1,12 @@
 """The event engine's row-sum kernels (network/_event_rows.py) equal a plain row-by-row loop
-bit for bit, for every count around their 8/4/2/1 unrolling."""
+bit for bit, for every count around their 8/4/2/1 unrolling; the rows are float32 only when
+that is exact."""
 
 import numpy as np
 import pytest
 
-from infodyn.network._event_rows import add_rows, add_scaled_rows
+from infodyn.network._event_rows import add_rows, add_scaled_rows, row_storage, sparse_storage
+from infodyn.network.sparse import SparseWeights
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -33,3 +35,22 @@ def test_add_scaled_rows_is_bitwise_the_row_by_row_sum():
             expected += scale[k] * w[idx[k]]
         add_scaled_rows(acc, w, idx, scale, count)
         np.testing.assert_array_equal(acc, expected)
+
+
+def test_row_storage_is_float32_only_when_exact():
+    """Weights that are all float32 numbers are read as float32 rows (the same numbers), any
+    other weight (one value off a float32, a NaN) keeps the float64 rows."""
+    rng = np.random.default_rng(2)
+    w32 = rng.normal(size=(9, 11)).astype(np.float32)
+    exact = row_storage(w32.astype(np.float64))
+    assert exact.dtype == np.float32
+    np.testing.assert_array_equal(exact, w32)
+    assert row_storage(w32).dtype == np.float32
+    for bad in (np.nextafter(np.float64(w32[3, 4]), np.inf), np.nan):
+        w = w32.astype(np.float64)
+        w[3, 4] = bad
+        kept = row_storage(w)
+        assert kept.dtype == np.float64
+        np.testing.assert_array_equal(kept, w)
+    values, _, _ = sparse_storage(SparseWeights.from_dense(w32.astype(np.float64)))
+    assert values.dtype == np.float32

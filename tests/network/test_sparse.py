@@ -6,6 +6,7 @@ import pytest
 import infodyn as idn
 from infodyn import InputError
 from infodyn.network import SparseWeights
+from infodyn.network.simulate import check_sparse_input
 
 NETS = [
     dict(cls="LIF", n_ref=0, connectivity="sparse", k_in=12),
@@ -360,6 +361,27 @@ def test_scipy_sparse_input_in_simulate_simulate_spikes_and_simulate_to_file(cfg
         net.simulate(params, sps.csr_array(x[:, :5]), engine="event")
     with pytest.raises(InputError, match="rows"):
         idn.network.simulate_spikes(net, params, lambda a, b: xs[a : b - 1], 900)
+
+
+def test_csr_input_read_in_its_own_dtype():
+    """Spikes given as a bool, uint8 or float32 CSR input (read as they are, one byte an input
+    for bool) give the spikes of the float64 input, in ``simulate`` and ``simulate_spikes``,
+    with dense and private (diagonal) input weights; an int64 CSR input is converted."""
+    import scipy.sparse as sps
+
+    net = idn.network.LIF(n_in=40, n_rec=40, n_out=2, connectivity="ei", k_in=10)
+    params = net.init(seed=4)
+    diag = SparseWeights.from_dense(np.diag(np.random.default_rng(3).uniform(0.2, 0.6, 40)))
+    x = idn.network.poisson_spikes(30.0, 800, n_in=40, seed=9)
+    for p in (params, {**params, "w_in": diag}):
+        ref = net.simulate(p, x, engine="event", record=False).z
+        assert 0.002 < ref.mean() < 0.7
+        for dtype in (np.bool_, np.uint8, np.float32, np.int64):
+            xs = sps.csr_array(x.astype(dtype))
+            assert check_sparse_input(net, xs).dtype == (np.float64 if dtype == np.int64 else dtype)
+            np.testing.assert_array_equal(net.simulate(p, xs, engine="event", record=False).z, ref)
+            train = idn.network.simulate_spikes(net, p, xs, chunk_steps=300)
+            np.testing.assert_array_equal(train.to_dense()[0], ref)
 
 
 # ---------------------------------------------------------------------- memory preflight

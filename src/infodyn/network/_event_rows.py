@@ -1,12 +1,56 @@
-"""Row sums for the event engine's dense weights (Numba kernels of
-:mod:`infodyn.network.engine_event`): the rows of the units that spiked are added onto an
-accumulator several at a time, each element summed in exactly the order of a row-by-row loop, so
-the result is bitwise that of the plain loop while the accumulator is loaded and stored less often.
+"""The event engine's weight rows (:mod:`infodyn.network.engine_event`): how they are stored
+(float32 when every weight is exactly a float32) and the Numba kernels that sum them. The rows
+of the units that spiked are added onto an accumulator several at a time, each element summed
+in exactly the order of a row-by-row loop, so the result is bitwise that of the plain loop while
+the accumulator is loaded and stored less often.
 """
 
 from __future__ import annotations
 
 import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def _float32_copy(w):  # pragma: no cover - compiled
+    """``(w as float32, whether every element converted exactly)`` in one pass over ``w``."""
+    flat = w.reshape(-1)
+    out = np.empty(flat.shape[0], np.float32)
+    exact = True
+    for i in range(flat.shape[0]):
+        f = np.float32(flat[i])
+        out[i] = f
+        exact &= np.float64(f) == flat[i]
+    return out.reshape(w.shape), exact
+
+
+def _exact_float32(w: np.ndarray) -> np.ndarray:
+    """``w`` (C-contiguous) as float32 when that is exact (NaN never is), else float64."""
+    if w.dtype == np.float32:
+        return w
+    w64 = np.ascontiguousarray(w, dtype=np.float64)
+    w32, exact = _float32_copy(w64)
+    return w32 if exact else w64
+
+
+def row_storage(w) -> np.ndarray:
+    """The weight rows the loop reads: float32 when every weight is exactly a float32 (weights
+    trained or drawn in float32, the JAX engine's default), else float64.
+
+    The loop adds rows into float64 accumulators, and a float32 converts to float64 exactly, so
+    the sums, and the spikes, are bitwise those of float64 storage, while each spike reads half
+    the bytes (the row reads are the engine's memory-bound part).
+    """
+    return _exact_float32(np.ascontiguousarray(w))
+
+
+def sparse_storage(w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(values, indices int32, indptr int64)`` of a :class:`SparseWeights` as the loop reads
+    them; values that are all exactly float32 are read as float32 (:func:`row_storage`)."""
+    values = _exact_float32(np.ascontiguousarray(np.asarray(w.values)))
+    indices = np.ascontiguousarray(np.asarray(w.indices), dtype=np.int32)
+    indptr = np.ascontiguousarray(np.asarray(w.indptr), dtype=np.int64)
+    return values, indices, indptr
 
 
 @numba.njit(cache=True, nogil=True)

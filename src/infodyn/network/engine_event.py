@@ -22,9 +22,10 @@ from typing import NamedTuple
 import numba
 import numpy as np
 import scipy.sparse as sp
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from infodyn.errors import InputError
-from infodyn.network._event_rows import add_rows, add_scaled_rows
+from infodyn.network._event_rows import add_rows, add_scaled_rows, row_storage, sparse_storage
 from infodyn.network.sparse import SparseWeights
 
 
@@ -80,11 +81,9 @@ class _Output(NamedTuple):
     y_rec: np.ndarray
 
 
-# Private inputs go straight onto v (no ``inp`` in the update pass) when a step has fewer than
-# n_rec / 16 of them, and always beyond this many units: there the pass's three float64 arrays
-# (v, rec, inp: 1.5 MB and more) crowd the synapses out of L2 and leaving ``inp`` out is faster
-# (8 % at 10^5 units, 10 % input; at 10^4 units the ``inp`` pass is 12 % faster).
-DIRECT_MIN_UNITS = 1 << 16
+# ``(word * GATHER_BITS) >> 56`` packs the eight 0/1 bytes of a little-endian word into the
+# eight bits of one byte (byte i to bit i: each product term lands on its own bit, no carries).
+GATHER_BITS = np.uint64(0x0102040810204080)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -109,17 +108,26 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
     floats is zero only when they are equal and keeps its sign; dividing by ``v_th`` neither
     flips the sign nor underflows to zero, since a non-zero difference is at least half an ulp
     of ``v_th``; NaN fails both), so the same spikes without a division per unit. With private
-    inputs (``in_kind`` 3: one synapse per input, onto distinct units) and few inputs in the
-    step or many units (``direct``, :data:`DIRECT_MIN_UNITS`) the pass forms ``alpha v + rec``
-    and tests it, then each input adds its one term ``(x_i w_i) s_in`` to its unit's v and
-    tests it again: the same sums (an ``inp`` of one term is that term) without ``inp``; a CSR
-    row is checked to ascend before v changes. Otherwise the general, branch-free update
-    (adaptation, refractoriness, records).
+    inputs (``in_kind`` 3: one synapse per input, onto distinct units; ``direct``) the pass
+    forms ``alpha v + rec`` and tests it, then each input adds its one term ``(x_i w_i) s_in``
+    to its unit's v and tests it again: the same sums (an ``inp`` of one term is that term)
+    without ``inp`` (a third array through the pass costs more than a second visit to a few
+    units); a CSR row is checked to ascend before v changes. Otherwise the general,
+    branch-free update (adaptation, refractoriness, records). With a dense ``w_in`` and at most
+    two non-zero inputs in the step (``fused``), the pass forms their ``inp`` itself from the
+    two rows, in :func:`add_scaled_rows`' order, instead of reading a stored one.
+
+    CSR input rows with one synapse an input (``in_kind`` >= 2, ``tight``) are read by loops of
+    their own, with unsigned positions, and only the entries of ``inp`` they wrote are cleared
+    after the update; synapse positions are unsigned too: Numba tests every signed index for
+    a negative (wrap-around) value.
 
     Every array is taken out of its tuple once, before the time loop, and the step is written
     out without calls on the sparse path: Numba counts references of arrays passed to a call,
     which costs more per step than a small network's whole update. ``z`` (uint8, a multiple of
-    8 long) is scanned eight units at a time (``words``) for the ids, up to the last spike.
+    64 long) is scanned 64 units at a time, up to the last spike: eight words of 0/1 bytes
+    packed into one mask of bits (:data:`GATHER_BITS`), whose set bits are the ids, lowest
+    first (a branch per spike and per 64 units instead of per byte and per word).
     """
     w_in, in_kind, in_val, in_idx, in_ptr, w_rec, sparse, values, indices, indptr, w_out = w
     x, x_sparse, xs_ptr, xs_idx, xs_val = xin
@@ -138,7 +146,8 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
     words = z.view(np.uint64)
     n_active = n_active_arr[0]
     n_spk = n_spk_arr[0]
-    private = lif and in_kind == 3
+    direct = lif and in_kind == 3
+    tight = xin.x_sparse and in_kind >= 2
     for t in range(t_start, n_steps):
         if n_spk + n_rec > cap:
             n_active_arr[0] = n_active
@@ -147,12 +156,11 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
         if sparse:
             for k in range(n_active):
                 i = active[k]
-                for s in range(indptr[i], indptr[i + 1]):
-                    rec[indices[s]] += values[s]
+                for s in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):  # unsigned:
+                    rec[indices[s]] += values[s]  # no negative-index test per synapse
         elif n_active:
             add_rows(rec, w_rec, active, n_active)
         p0, p1 = (xs_ptr[t], xs_ptr[t + 1]) if x_sparse else (0, x.shape[1])
-        direct = private and (16 * (p1 - p0) < n_rec or n_rec > DIRECT_MIN_UNITS)
         if direct and x_sparse:  # an unordered row (or duplicates) before v changes
             bad = False
             for p in range(p0 + 1, p1):
@@ -170,8 +178,34 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
                 z[j] = vj > v_th
         n_x = 0
         last = -1
-        for p in range(p0, p1):
-            xi = xs_val[p] if x_sparse else x[t, p]
+        if tight and direct:  # the unit's one input term, added as the dense update adds it
+            for p in range(np.uint64(p0), np.uint64(p1)):
+                xi = np.float64(xs_val[p])
+                if xi != 0.0:
+                    i = xs_idx[p]
+                    j = in_idx[i]
+                    vj = v[j] + (xi * in_val[i]) * s_in
+                    v[j] = vj
+                    z[j] = vj > v_th
+        elif tight:
+            for p in range(np.uint64(p0), np.uint64(p1)):
+                xi = np.float64(xs_val[p])
+                if xi != 0.0:
+                    i = np.int64(xs_idx[p])
+                    n_x += i <= last  # out of order or a duplicate: counted, checked below
+                    last = i
+                    inp[in_idx[i]] += xi * in_val[i]
+            if n_x:  # nothing of step t is kept (rec, inp are this call's): the caller
+                n_active_arr[0] = n_active  # sorts the rows and runs step t again
+                n_spk_arr[0] = n_spk
+                return -1 - t
+        if not x_sparse and in_kind == 0:  # dense x onto dense w_in: the non-zeros, branch-free
+            for p in range(p1):
+                buf_i[n_x] = p
+                buf_x[n_x] = x[t, p]
+                n_x += x[t, p] != 0.0
+        for p in range(p0, p0 if tight or (not x_sparse and in_kind == 0) else p1):
+            xi = np.float64(xs_val[p]) if x_sparse else x[t, p]
             if xi != 0.0:
                 i = xs_idx[p] if x_sparse else p
                 if i <= last:  # a CSR row out of order or with duplicates: nothing of step t
@@ -193,17 +227,33 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
                     buf_i[n_x] = i
                     buf_x[n_x] = xi
                     n_x += 1
-        if n_x:
+        fused = lif and in_kind == 0 and n_x <= 2  # inp formed in the update pass
+        if n_x and not fused:
             add_scaled_rows(inp, w_in, buf_i, buf_x, n_x)
         if lif:
-            for j in range(n_rec if not direct else 0):
+            # fused (at most two input rows): (0 + x0 r0) + x1 r1, with x1 = 0 for one row and
+            # x0 = x1 = 0 for none: adding the (finite) weights times 0 changes no bit of it
+            r0, r1 = w_in[buf_i[0] if n_x else 0], w_in[buf_i[1] if n_x > 1 else 0]
+            x0, x1 = buf_x[0] if n_x else 0.0, buf_x[1] if n_x > 1 else 0.0
+            for j in range(n_rec if not (direct or fused) else 0):
                 vj = alpha * v[j] + rec[j] + inp[j] * s_in
                 v[j] = vj
                 rec[j] = 0.0
-                inp[j] = 0.0
                 fire = vj > v_th
                 z[j] = fire
                 count += fire
+            for j in range(n_rec if fused else 0):  # inp as add_scaled_rows forms it
+                vj = alpha * v[j] + rec[j] + ((0.0 + x0 * r0[j]) + x1 * r1[j]) * s_in
+                v[j] = vj
+                rec[j] = 0.0
+                fire = vj > v_th
+                z[j] = fire
+                count += fire
+            if tight and not direct:  # clear the entries of inp written
+                for p in range(np.uint64(p0), np.uint64(p1)):
+                    inp[in_idx[xs_idx[p]]] = 0.0
+            elif not direct and not fused:
+                inp[:] = 0.0
             for k in range(n_active):  # the reset of last step's spikes, and their test
                 j = active[k]
                 vj = v[j] - v_th
@@ -232,16 +282,19 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
             rec[:] = 0.0
         # the units that fired: next step's active rows, and the sparse raster
         k = 0
-        for wd in range(words.shape[0] if count else 0):
+        for g in range(0, words.shape[0] if count else 0, 8):
             if k == count:
                 break
-            if words[wd] != 0:
-                for j in range(8 * wd, 8 * wd + 8):
-                    if z[j] != 0:
-                        active[k] = j
-                        spk_t[n_spk + k] = t
-                        spk_u[n_spk + k] = j
-                        k += 1
+            m = np.uint64(0)  # the 64 units of words g..g+7 as bits (a byte's 0/1 per unit)
+            for b in range(8):
+                m |= ((words[g + b] * GATHER_BITS) >> np.uint64(56)) << np.uint64(8 * b)
+            while m != 0:  # the set bits, lowest first
+                j = 8 * g + np.int64(trailing_zeros(m))
+                active[k] = j
+                spk_t[n_spk + k] = t
+                spk_u[n_spk + k] = j
+                k += 1
+                m &= m - np.uint64(1)
         n_active = k
         n_spk += k
         if n_out:
@@ -257,33 +310,6 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
     n_active_arr[0] = n_active
     n_spk_arr[0] = n_spk
     return n_steps
-
-
-def row_storage(w) -> np.ndarray:
-    """The weight rows the loop reads: float32 when every weight is exactly a float32 (weights
-    trained or drawn in float32, the JAX engine's default), else float64.
-
-    The loop adds rows into float64 accumulators, and a float32 converts to float64 exactly, so
-    the sums, and the spikes, are bitwise those of float64 storage, while each spike reads half
-    the bytes (the row reads are the engine's memory-bound part).
-    """
-    w64 = np.ascontiguousarray(w, dtype=np.float64)
-    w32 = w64.astype(np.float32)
-    return w32 if np.array_equal(w32, w64) else w64
-
-
-def sparse_storage(w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(values, indices int32, indptr int64)`` of a :class:`SparseWeights` as the loop reads
-    them; float64 values that are all exactly float32 are read as float32 (:func:`row_storage`)."""
-    values = np.ascontiguousarray(np.asarray(w.values))
-    if values.dtype != np.float32:
-        values = np.ascontiguousarray(values, dtype=np.float64)
-        v32 = values.astype(np.float32)
-        if np.array_equal(v32, values):
-            values = v32
-    indices = np.ascontiguousarray(np.asarray(w.indices), dtype=np.int32)
-    indptr = np.ascontiguousarray(np.asarray(w.indptr), dtype=np.int64)
-    return values, indices, indptr
 
 
 def _unsigned(indices: np.ndarray) -> np.ndarray:
@@ -338,7 +364,7 @@ def _weights_tuple(w: dict[str, np.ndarray]) -> _Weights:
 @dataclass
 class EventState:
     """State carried between chunks of an event-driven run. ``z`` (uint8) is padded to a multiple
-    of 8 units (the loops scan it eight units at a time); the padding stays 0."""
+    of 64 units (the loops scan it 64 units at a time); the padding stays 0."""
 
     v: np.ndarray
     z: np.ndarray
@@ -352,7 +378,7 @@ class EventState:
     def zeros(cls, n_rec: int, n_out: int) -> EventState:
         return cls(
             v=np.zeros(n_rec),
-            z=np.zeros(-(-n_rec // 8) * 8, np.uint8),
+            z=np.zeros(-(-n_rec // 64) * 64, np.uint8),
             a=np.zeros(n_rec),
             r=np.zeros(n_rec),
             y=np.zeros(n_out),
@@ -369,17 +395,24 @@ def sparse_input(x) -> bool:
     return sp.issparse(x)
 
 
+# CSR input values the loop reads as they are (each converts to float64 exactly): spikes as
+# bool read one byte an input instead of eight.
+EXACT_INPUT_DTYPES = tuple(np.dtype(d) for d in (np.bool_, np.uint8, np.float32, np.float64))
+
+
 def _csr_input(x, n_in: int, canonical: bool = False) -> _Input:
-    """A SciPy sparse ``x`` as the loop's CSR rows: float64 values, int64 row pointers, column
-    indices as they are (int32, read unsigned, or int64: no copy). A float64 CSR input is used
-    as it is: the loop itself stops at a row whose indices do not ascend strictly (unsorted, or
-    duplicates), and :func:`run_event_chunk` then calls this again with ``canonical`` (a copy,
+    """A SciPy sparse ``x`` as the loop's CSR rows: values as they are when their dtype is one
+    of :data:`EXACT_INPUT_DTYPES` (else float64), int64 row pointers, column indices as they
+    are (int32, read unsigned, or int64: no copy). A CSR input is used as it is: the loop
+    itself stops at a row whose indices do not ascend strictly (unsorted, or duplicates), and
+    :func:`run_event_chunk` then calls this again with ``canonical`` (a float64 copy,
     duplicates summed, indices sorted)."""
     if x.ndim != 2 or x.shape[1] != n_in:
         raise InputError(f"sparse input must have shape (T, {n_in}), got {x.shape}")
-    xs = x if x.format == "csr" and x.dtype == np.float64 else sp.csr_array(x, dtype=np.float64)
+    xs = x
+    if canonical or x.format != "csr" or x.dtype not in EXACT_INPUT_DTYPES:
+        xs = sp.csr_array(x, dtype=np.float64, copy=canonical)
     if canonical:
-        xs = sp.csr_array(xs, dtype=np.float64, copy=True)
         xs.sum_duplicates()
         xs.sort_indices()
     indptr = xs.indptr.astype(np.int64, copy=False)
@@ -396,7 +429,7 @@ def run_event_chunk(
     x: np.ndarray,
     state: EventState,
     record: bool = False,
-    capacity: int = 1 << 20,
+    capacity: int = 1 << 16,
     on_spikes=None,
     t_offset: int = 0,
     weights: dict[str, np.ndarray] | None = None,
@@ -406,8 +439,10 @@ def run_event_chunk(
     ``x`` may also be a SciPy sparse matrix (T, n_in): its rows are then read as lists of
     non-zero inputs, in ascending input order, so the sums (and spikes) are bitwise those of
     the dense ``x``, without an O(n_in) scan of each step or a dense (T, n_in) array (inputs of
-    10^5 channels, one per unit). Plain LIF networks (no adaptation, no refractory period,
-    nothing recorded) use :func:`_lif_update`.
+    10^5 channels, one per unit); bool, uint8, float32 or float64 values are read as they are
+    (:data:`EXACT_INPUT_DTYPES`: 0/1 spikes as bool read one byte an input). Plain LIF
+    networks (no adaptation, no refractory period, nothing recorded) take the loop's ``lif``
+    path.
 
     Spikes are passed to ``on_spikes(times, units)`` (times offset by ``t_offset``) whenever the
     buffer of ``capacity`` spikes fills and at the end; returns recorded (v, thr, y) or Nones.

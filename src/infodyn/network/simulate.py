@@ -25,6 +25,7 @@ from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError, require_finite
 from infodyn.memory import require_memory
 from infodyn.network.engine_event import (
+    EXACT_INPUT_DTYPES,
     EventState,
     event_weights,
     run_event_chunk,
@@ -62,14 +63,16 @@ class Trace:
 
 
 def check_sparse_input(net, x: Any):
-    """Validate a SciPy sparse input ``x`` (T, n_in) and return it as a CSR array (float64)."""
+    """Validate a SciPy sparse input ``x`` (T, n_in) and return it as a CSR array: as it is
+    when its values are bool, uint8, float32 or float64 (the event engine reads them as they
+    are, :data:`~infodyn.network.engine_event.EXACT_INPUT_DTYPES`), else as float64."""
     if x.ndim != 2:
         raise InputError(f"a sparse input x must be (T, n_in), got shape {x.shape}")
     if x.shape[1] != net.n_in:
         raise InputError(f"input x has {x.shape[1]} channels but the network has n_in={net.n_in}")
     if x.shape[0] == 0:
         raise InputError(f"input x is empty (shape {x.shape})")
-    if x.format != "csr" or x.dtype != np.float64:
+    if x.format != "csr" or x.dtype not in EXACT_INPUT_DTYPES:
         x = sp.csr_array(x, dtype=np.float64)
     require_finite("input x", x.data)
     return x
