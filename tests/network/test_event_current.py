@@ -176,3 +176,41 @@ def test_gradients_are_the_gather_paths():
     np.testing.assert_allclose(
         np.asarray(gv), sw.mask_dense(np.asarray(rm)), rtol=1e-12, atol=1e-12
     )
+
+
+def _call_frame(z, dense, out, n_args=5, buffer_type=1):
+    """A hand-built ``XLA_FFI_CallFrame`` (EXECUTE stage) holding the five argument buffers and
+    the result buffer the handler reads; the arrays it points into are returned to keep alive."""
+    w = SparseWeights.from_dense(dense)
+    operands = [z, np.asarray(w.values), np.asarray(w.indices, np.int32)]
+    operands += [np.asarray(w.indptr, np.int32), np.array([0], np.int32)]
+    keep, buffers = [], []
+    for a in [*operands, out]:
+        dims = np.asarray(a.shape, np.int64)
+        buf = np.zeros(6, np.int64)
+        code = {np.float32: 11, np.float64: 12}.get(a.dtype.type, 4)  # 4: S32
+        buf[:] = [48, 0, code, a.ctypes.data, a.ndim, dims.ctypes.data]
+        keep += [a, dims, buf]
+        buffers.append(buf.ctypes.data)
+    arg_ptrs = np.asarray(buffers[:5], np.int64)
+    arg_types = np.full(5, buffer_type, np.int32)
+    ret_ptrs, ret_types = np.asarray(buffers[5:], np.int64), np.ones(1, np.int32)
+    frame = np.zeros(22, np.int64)
+    frame[[0, 4, 5, 7, 10, 12]] = [176, 3, 40, n_args, 40, 1]
+    frame[[8, 9, 13, 14]] = [a.ctypes.data for a in (arg_types, arg_ptrs, ret_types, ret_ptrs)]
+    return frame, keep + [arg_ptrs, arg_types, ret_ptrs, ret_types]
+
+
+def test_the_handler_reads_its_layout_and_leaves_any_other_alone():
+    assert ec.register()
+    handler = ec._HANDLERS[0].ctypes
+    dense = np.random.default_rng(3).normal(size=(6, 5)) * (np.arange(30).reshape(6, 5) % 3 == 0)
+    z = np.array([[1.0, 0.0, 1.0, 0.0, 0.0, 1.0]])
+    out = np.full((1, 5), np.nan)
+    frame, keep = _call_frame(z, dense, out)
+    assert handler(frame.ctypes.data) == 0
+    np.testing.assert_allclose(out, z @ dense, rtol=1e-15)
+    for bad in (dict(n_args=4), dict(buffer_type=2)):  # another layout: nothing written
+        out[:] = np.nan
+        frame, keep = _call_frame(z, dense, out, **bad)
+        assert handler(frame.ctypes.data) == 0 and np.isnan(out).all()

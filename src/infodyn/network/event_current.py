@@ -33,7 +33,9 @@ the call frame, ``xla/ffi/api/c_api.h``), wrapped so that
 - it batches: ``z`` may have any leading axes; under ``vmap`` the call loops over the mapped
   axis (``vmap_method="sequential"``; the ``cond`` then becomes a select that runs both paths).
 
-The FFI handler trusts its inputs: :func:`event_current` checks dtypes and shapes when tracing
+The FFI handler checks the layout of the call frame (five argument buffers, one result, struct
+sizes; any other layout leaves the result alone, which the self-test catches) and otherwise
+trusts its inputs: :func:`event_current` checks dtypes and shapes when tracing
 (float32 or float64 ``z`` and values of one dtype, int32 indices, fewer than 2^31 synapses) and
 otherwise takes the gather path.
 """
@@ -154,6 +156,23 @@ def _add_rows(z, values, indices, indptr, out, fused):  # pragma: no cover - com
                     out[b, indices[s]] += zi * values[s]
 
 
+@numba.njit(inline="always")
+def _layout_ok(frame):  # pragma: no cover - compiled
+    """Whether the call frame has the layout :func:`_handle` reads: a frame reaching past its
+    results (120 bytes), an ``XLA_FFI_Args`` of five buffers and an ``XLA_FFI_Rets`` of one
+    buffer (struct sizes at least this API's 40 bytes, buffer type code 1), each buffer at
+    least this API's 48 bytes."""
+    if _word(frame, 0) < 120 or _word(frame, 5) < 40 or _word(frame, 10) < 40:
+        return False
+    if _word(frame, 7) != 5 or _word(frame, 12) != 1 or _p_i32(_word(frame, 13))[0] != 1:
+        return False
+    arg_types, args = _p_i32(_word(frame, 8)), _word(frame, 9)
+    for k in range(5):
+        if arg_types[k] != 1 or _word(_word(args, k), 0) < 48:
+            return False
+    return _word(_word(_word(frame, 14), 0), 0) >= 48
+
+
 def _handle(frame):  # pragma: no cover - compiled by register()
     """The XLA FFI handler (``XLA_FFI_Error* handler(XLA_FFI_CallFrame*)``, byte offsets of
     ``xla/ffi/api/c_api.h``): answers the metadata query with the API version, then adds the
@@ -171,6 +190,8 @@ def _handle(frame):  # pragma: no cover - compiled by register()
         return 0
     if _p_i32(frame + 32)[0] != 3:  # stage: only EXECUTE does work
         return 0
+    if not _layout_ok(frame):  # another FFI layout: the result is left alone (the self-test
+        return 0  # of register() then sees a wrong answer and turns the event path off)
     args, rets = _word(frame, 9), _word(frame, 14)  # args.args, rets.rets
     bz, bv, bi, bp = _word(args, 0), _word(args, 1), _word(args, 2), _word(args, 3)
     fused = _p_i32(_word(_word(args, 4), 3))[0] != 0
