@@ -243,7 +243,10 @@ def targets(records: list[dict], jax_rec: dict | None) -> str:
     def fmt(x: float | None, good: float) -> str:
         if x is None:
             return "—"
-        return f"{x:.2f}x" if x >= good else f"**{x:.2f}x**"
+        text = f"{x:.2f}x"
+        if x < good and text == f"{good:.2f}x":  # just below the target: no 0.50x in bold
+            text = f"{x:.3f}x"
+        return text if x >= good else f"**{text}**"
 
     for rec in records:
         c, ev = rec["case"], rec["results"].get("event", {})
