@@ -95,7 +95,7 @@ def test_simulate_to_file_accepts_generator_input(tmp_path):
 def test_float32_weights_read_as_float32_rows_give_the_float64_results(cfg, monkeypatch):
     """Weights that are exact float32 values are stored as float32 rows (half the bytes per
     spike); every trace is bitwise what float64 storage gives, and the spikes equal JAX's."""
-    from infodyn.network import engine_event
+    from infodyn.network import _event_weights, engine_event
 
     cfg = dict(cfg)
     cls = getattr(idn.network, cfg.pop("cls"))
@@ -106,7 +106,7 @@ def test_float32_weights_read_as_float32_rows_give_the_float64_results(cfg, monk
     x = idn.network.poisson_spikes(40.0, 1500, n_in=30, seed=12)
     fast = net.simulate(params, x, engine="event")
     monkeypatch.setattr(
-        engine_event, "row_storage", lambda w: np.ascontiguousarray(w, dtype=np.float64)
+        _event_weights, "row_storage", lambda w: np.ascontiguousarray(w, dtype=np.float64)
     )
     plain = net.simulate(params, x, engine="event")
     assert 0.005 < fast.z.mean() < 0.5

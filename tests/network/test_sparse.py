@@ -266,7 +266,7 @@ def test_private_inputs_one_synapse_per_unit_in_both_engines():
 def test_float32_sparse_weights_in_the_event_engine():
     """float32 synapse values are read as they are and summed in float64: bitwise the run of the
     same values stored in float64."""
-    from infodyn.network.engine_event import sparse_storage
+    from infodyn.network._event_rows import sparse_storage
 
     net = _net(NETS[2])
     p32 = net.init(seed=4, precision="float32")

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 
 @numba.njit(cache=True, nogil=True)
@@ -51,6 +55,37 @@ def sparse_storage(w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     indices = np.ascontiguousarray(np.asarray(w.indices), dtype=np.int32)
     indptr = np.ascontiguousarray(np.asarray(w.indptr), dtype=np.int64)
     return values, indices, indptr
+
+
+#: cache lines (64 bytes) of a dense ``w_rec`` row prefetched when its unit spikes
+PREFETCH_LINES = 8
+
+
+@intrinsic
+def prefetch(typingctx, arr, offset):
+    """Hint the CPU to load the cache line at byte ``offset`` of ``arr``'s data (LLVM's
+    ``llvm.prefetch``: a read, kept in every cache level); no effect on results."""
+    if not isinstance(arr, types.Array) or not isinstance(offset, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        ptr = builder.gep(builder.bitcast(data, i8p), [args[1]])
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, offset), codegen
+
+
+@numba.njit(cache=True, nogil=True)
+def prefetch_row(w, i):  # pragma: no cover - compiled
+    """Prefetch the first :data:`PREFETCH_LINES` cache lines of row ``i`` of ``w``."""
+    start = i * w.strides[0]
+    for line in range(PREFETCH_LINES):
+        prefetch(w, start + 64 * line)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -1,0 +1,105 @@
+"""Weights prepared once for the event engine (network/_event_weights.py): the same spikes as
+weights prepared at every call, a snapshot that later changes of ``params`` do not reach, a
+clear error for a network they do not fit, and a streamed run that equals the one-shot run."""
+
+import importlib
+
+import numpy as np
+import pytest
+
+import infodyn as idn
+from infodyn.errors import InputError
+from infodyn.network.engine_event import EventState, event_weights, run_event_chunk
+
+
+def _net(connectivity: str = "dense", n_rec: int = 60):
+    return idn.network.LIF(
+        n_in=30, n_rec=n_rec, n_out=2, in_scale=4.0, rec_scale=1.5, connectivity=connectivity
+    )
+
+
+def _spikes(net, params, x, weights=None, chunk: int | None = None):
+    """(times, units) of one run of ``x``, in chunks of ``chunk`` steps (one chunk if None)."""
+    state = EventState.zeros(net.n_rec, net.n_out)
+    times, units = [], []
+    chunk = chunk or x.shape[0]
+    for start in range(0, x.shape[0], chunk):
+        run_event_chunk(
+            net,
+            params,
+            x[start : start + chunk],
+            state,
+            on_spikes=lambda t, u: (times.append(t.copy()), units.append(u)),
+            t_offset=start,
+            weights=weights,
+        )
+    return np.concatenate(times), np.concatenate(units)
+
+
+@pytest.mark.parametrize("float32", [True, False])
+@pytest.mark.parametrize("connectivity", ["dense", "sparse"])
+def test_prepared_weights_give_the_unprepared_spikes_in_one_run_and_in_chunks(
+    connectivity, float32
+):
+    net = _net(connectivity)
+    params = net.init(seed=3)
+    if float32:
+        params = {k: v.astype(np.float32).astype(np.float64) for k, v in params.items()}
+    x = idn.network.poisson_spikes(40.0, 1200, n_in=30, seed=4)
+    weights = event_weights(params)
+    assert weights.float32_rows == float32
+    t0, u0 = _spikes(net, params, x)  # weights prepared inside the call
+    assert t0.size > 0.005 * x.shape[0] * net.n_rec
+    for chunk in (None, 170, 500):
+        t, u = _spikes(net, params, x, weights, chunk)
+        np.testing.assert_array_equal(t, t0)
+        np.testing.assert_array_equal(u, u0)
+    # and the dense raster of the JAX engine (an independent implementation)
+    z = np.zeros((x.shape[0], net.n_rec))
+    z[t0, u0] = 1.0
+    np.testing.assert_array_equal(z, net.simulate(params, x, engine="jax", precision="float64").z)
+
+
+def test_prepared_weights_are_a_snapshot_of_params():
+    """Changing ``params`` after preparing (a float64 w_rec the engine would read in place, an
+    exact-float32 one it converts) changes nothing of the prepared run; preparing again does."""
+    net = _net()
+    x = idn.network.poisson_spikes(40.0, 800, n_in=30, seed=6)
+    for params in (net.init(seed=5), {k: v.astype(np.float32) for k, v in net.init(5).items()}):
+        weights = event_weights(params)
+        t0, u0 = _spikes(net, params, x, weights)
+        assert not weights.loop.w_rec.flags.writeable
+        params["w_rec"] *= 3.0
+        params["w_in"] *= 0.5
+        t1, u1 = _spikes(net, params, x, weights)
+        np.testing.assert_array_equal(t1, t0)
+        np.testing.assert_array_equal(u1, u0)
+        t2, _ = _spikes(net, params, x, event_weights(params))
+        assert t2.size != t0.size  # the new weights, prepared again, do change the run
+
+
+def test_prepared_weights_of_another_network_are_refused():
+    weights = event_weights(_net(n_rec=60).init(seed=1))
+    other = _net(n_rec=64)
+    x = idn.network.poisson_spikes(40.0, 50, n_in=30, seed=1)
+    with pytest.raises(InputError, match="prepare them"):
+        _spikes(other, other.init(seed=1), x, weights)
+
+
+def test_simulate_to_file_prepares_once_and_equals_the_one_shot_run(tmp_path, monkeypatch):
+    simulate_module = importlib.import_module("infodyn.network.simulate")
+    calls = []
+
+    def counted(params):
+        calls.append(1)
+        return event_weights(params)
+
+    monkeypatch.setattr(simulate_module, "event_weights", counted)
+    net = _net()
+    params = {k: v.astype(np.float32).astype(np.float64) for k, v in net.init(seed=7).items()}
+    x = idn.network.poisson_spikes(40.0, 2100, n_in=30, seed=8)
+    path = idn.network.simulate_to_file(net, params, x, 2100, tmp_path / "s.h5", chunk_steps=400)
+    assert len(calls) == 1  # six chunks, one preparation
+    np.testing.assert_array_equal(
+        idn.data.load_spikes(path).to_dense()[0], net.simulate(params, x, engine="event").z
+    )
