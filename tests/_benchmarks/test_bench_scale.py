@@ -54,6 +54,12 @@ def tiny(peers, tmp_path_factory):
     return sc.read_case(str(path))
 
 
+def _reference_raster(peers, case, a):
+    """The raster (times, units) of the benchmark's bare reference loop on the case ``a``."""
+    sim = (a["values"], a["indices"], a["indptr"], float(a["j_ext"]), a["in_t"], a["in_u"])
+    return peers["floor"].reference(*sim, case.n_steps, case.alpha, case.v_th)
+
+
 def test_case_is_fixed_in_degree_ei_without_autapses(peers, tiny):
     sc = peers["case"]
     case, a = tiny
@@ -122,17 +128,7 @@ def test_event_jax_and_bare_loop_agree_spike_for_spike(peers, tiny):
     t_jx, u_jx = np.nonzero(z)
     np.testing.assert_array_equal(t_jx, t_ev)
     np.testing.assert_array_equal(u_jx, u_ev)
-    t_ref, u_ref = peers["floor"].reference(
-        a["values"],
-        a["indices"],
-        a["indptr"],
-        float(a["j_ext"]),
-        a["in_t"],
-        a["in_u"],
-        case.n_steps,
-        case.alpha,
-        case.v_th,
-    )
+    t_ref, u_ref = _reference_raster(peers, case, a)
     np.testing.assert_array_equal(t_ref, t_ev)
     np.testing.assert_array_equal(u_ref, u_ev)
     # the plain-LIF update (record=False) and the general one (record=True): the same spikes
@@ -229,17 +225,7 @@ def test_brian2_releasing_its_arrays_keeps_the_raster(peers, tiny, tmp_path):
     cmd += [str(tmp_path / "case.npz"), "--spikes-out", str(out), "--repeats", "2"]
     proc = subprocess.run(cmd, check=True, capture_output=True, text=True)
     result = json.loads(proc.stdout.splitlines()[-1].removeprefix("RESULT "))
-    t_ref, u_ref = peers["floor"].reference(
-        a["values"],
-        a["indices"],
-        a["indptr"],
-        float(a["j_ext"]),
-        a["in_t"],
-        a["in_u"],
-        case.n_steps,
-        case.alpha,
-        case.v_th,
-    )
+    t_ref, u_ref = _reference_raster(peers, case, a)
     with np.load(out) as f:
         np.testing.assert_array_equal(f["times"], t_ref)
         np.testing.assert_array_equal(f["units"], u_ref)

@@ -81,14 +81,6 @@ def prefetch(typingctx, arr, offset):
 
 
 @numba.njit(cache=True, nogil=True)
-def prefetch_row(w, i):  # pragma: no cover - compiled
-    """Prefetch the first :data:`PREFETCH_LINES` cache lines of row ``i`` of ``w``."""
-    start = i * w.strides[0]
-    for line in range(PREFETCH_LINES):
-        prefetch(w, start + 64 * line)
-
-
-@numba.njit(cache=True, nogil=True)
 def add_rows(acc, w, idx, count):  # pragma: no cover - compiled
     """``acc[j] += w[idx[k], j]`` for k = 0..count-1, in that order, for every j.
 
