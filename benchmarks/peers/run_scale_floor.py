@@ -11,7 +11,9 @@ Two bare loops over the case's CSR arrays (``values``, ``indices``, ``indptr``):
   simulator of this network must do per synaptic event. Reported as synaptic events per second.
   The post indices are read as uint32 (a view of the int32 array) and the synapse positions
   as uint64, as the event engine reads them: unsigned indices spare the loop Numba's
-  negative-index test per synapse (about 15 % faster each).
+  negative-index test per synapse (about 15 % faster each), and the first cache lines of a
+  row are prefetched a few spikes ahead (:func:`floor`), as the event engine prefetches a
+  spiking unit's row when it finds the spike.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import numba
 import numpy as np
 from common import emit, parser, save_spikes, timed
 from scale_case import read_case, synaptic_events
+
+from infodyn.network._event_rows import prefetch
 
 
 @numba.njit(cache=True, nogil=True)
@@ -68,11 +72,26 @@ def reference(values, indices, indptr, j_ext, in_t, in_u, n_steps, alpha, v_th):
     return spk_t[:n_spk], spk_u[:n_spk]
 
 
+#: the floor loop prefetches the rows of the spike this many spikes ahead ...
+FLOOR_PREFETCH_AHEAD = 8
+#: ... their first cache lines of values and of indices (as the event engine does at a spike)
+FLOOR_PREFETCH_LINES = 4
+
+
 @numba.njit(cache=True, nogil=True)
 def floor(values, indices, indptr, spk_u, n):  # pragma: no cover
-    """The scatter-adds alone: every spike's row added into one accumulator."""
+    """The scatter-adds alone: every spike's row added into one accumulator. The first lines of
+    the row of the spike :data:`FLOOR_PREFETCH_AHEAD` ahead are prefetched (a hint: without it
+    the loop waits on the cache for each row's start, 1.2-1.5x slower at N = 10^4)."""
     acc = np.zeros(n)
-    for k in range(spk_u.shape[0]):
+    n_spk = spk_u.shape[0]
+    v_bytes, i_bytes = values.strides[0], indices.strides[0]
+    for k in range(n_spk):
+        if k + FLOOR_PREFETCH_AHEAD < n_spk:
+            s0 = np.uint64(indptr[spk_u[k + FLOOR_PREFETCH_AHEAD]])
+            for line in range(FLOOR_PREFETCH_LINES):
+                prefetch(values, s0 * v_bytes + 64 * line)
+                prefetch(indices, s0 * i_bytes + 64 * line)
         i = spk_u[k]
         for s in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             acc[indices[s]] += values[s]
