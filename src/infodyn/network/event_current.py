@@ -13,7 +13,10 @@ the K-gather path 0.50 (the floor of a bare Numba loop doing the same gathers: 0
 ``nonzero`` of the spikes + a by-source padded gather + ``.at[].add`` scatter 1.0-1.4 (XLA's
 scatter costs about 1.7-2 ns an update, four times a gather, and the padding to the largest
 out-degree adds 44 %; ``nonzero`` alone 0.11-0.13); the same loop here, a Numba kernel that
-XLA calls through its typed FFI, 0.17 (0.035 at 1 %, 0.49 at 40 %, 1.09 at 100 % activity).
+XLA calls through its typed FFI, 0.17 (0.035 at 1 %, 0.49 at 40 %, 1.09 at 100 % activity);
+reading synapse positions and targets unsigned made that loop another 1.4-2x faster (0.25-0.35
+-> 0.12-0.24 ms a step at 10.6 %, the two alternating in one process on a noisier day), so the
+40 % crossover to the gather path is now conservative.
 
 How it is called: :func:`event_current` is a ``jax.ffi.ffi_call`` of the CPU target registered
 by :func:`register` (a Numba ``cfunc`` implementing the XLA FFI C ABI: it reads the buffers of
@@ -140,20 +143,26 @@ def _word(addr, k):  # pragma: no cover - compiled; the k-th 8-byte word at addr
 def _add_rows(z, values, indices, indptr, out, fused):  # pragma: no cover - compiled
     """``out[b, :] = sum_i z[b, i] w[i, :]`` over the active i, rows and synapses ascending;
     each step ``out = z w + out`` rounded once when ``fused`` (the by-target gather path's fused
-    multiply-add), else the product and the sum rounded apart (the segment-sum path's)."""
+    multiply-add), else the product and the sum rounded apart (the segment-sum path's).
+    Positions and targets are read unsigned into one row of ``out`` at a time: Numba tests
+    every signed index for a negative (wrap-around) value, which made the loop 1.8x slower."""
     for b in range(z.shape[0]):
-        for j in range(out.shape[1]):
-            out[b, j] = 0.0
-        for i in range(z.shape[1]):
-            zi = z[b, i]
+        zb, ob = z[b], out[b]
+        for j in range(ob.shape[0]):
+            ob[j] = 0.0
+        for i in range(zb.shape[0]):
+            zi = zb[i]
             if zi == 0:
                 continue
+            first, stop = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
             if fused:
-                for s in range(indptr[i], indptr[i + 1]):
-                    out[b, indices[s]] = _fma(zi, values[s], out[b, indices[s]])
+                for s in range(first, stop):
+                    t = np.uint32(indices[s])
+                    ob[t] = _fma(zi, values[s], ob[t])
             else:
-                for s in range(indptr[i], indptr[i + 1]):
-                    out[b, indices[s]] += zi * values[s]
+                for s in range(first, stop):
+                    t = np.uint32(indices[s])
+                    ob[t] += zi * values[s]
 
 
 @numba.njit(inline="always")
