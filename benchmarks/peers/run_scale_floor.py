@@ -82,7 +82,7 @@ FLOOR_PREFETCH_LINES = 4
 def floor(values, indices, indptr, spk_u, n):  # pragma: no cover
     """The scatter-adds alone: every spike's row added into one accumulator. The first lines of
     the row of the spike :data:`FLOOR_PREFETCH_AHEAD` ahead are prefetched (a hint: without it
-    the loop waits on the cache for each row's start, 1.2-1.5x slower at N = 10^4)."""
+    the loop waits on the cache for each row's start: 1.4-1.7x slower at N >= 10^4)."""
     acc = np.zeros(n)
     n_spk = spk_u.shape[0]
     v_bytes, i_bytes = values.strides[0], indices.strides[0]
