@@ -25,7 +25,7 @@ import numpy as np
 from common import emit, parser, save_spikes, timed
 from scale_case import read_case, synaptic_events
 
-from infodyn.network._event_rows import prefetch
+from infodyn.network._event_rows import prefetch_synapses
 
 
 @numba.njit(cache=True, nogil=True)
@@ -85,13 +85,10 @@ def floor(values, indices, indptr, spk_u, n):  # pragma: no cover
     the loop waits on the cache for each row's start: 1.4-1.7x slower at N >= 10^4)."""
     acc = np.zeros(n)
     n_spk = spk_u.shape[0]
-    v_bytes, i_bytes = values.strides[0], indices.strides[0]
     for k in range(n_spk):
         if k + FLOOR_PREFETCH_AHEAD < n_spk:
-            s0 = np.uint64(indptr[spk_u[k + FLOOR_PREFETCH_AHEAD]])
-            for line in range(FLOOR_PREFETCH_LINES):
-                prefetch(values, s0 * v_bytes + 64 * line)
-                prefetch(indices, s0 * i_bytes + 64 * line)
+            first = np.uint64(indptr[spk_u[k + FLOOR_PREFETCH_AHEAD]])
+            prefetch_synapses(values, indices, first, FLOOR_PREFETCH_LINES)
         i = spk_u[k]
         for s in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             acc[indices[s]] += values[s]

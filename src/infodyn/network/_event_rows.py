@@ -80,6 +80,16 @@ def prefetch(typingctx, arr, offset):
     return types.void(arr, offset), codegen
 
 
+@numba.njit(inline="always")
+def prefetch_synapses(values, indices, first, n_lines):  # pragma: no cover - compiled
+    """Prefetch the first ``n_lines`` cache lines of the synapses from position ``first`` on
+    (unsigned), in ``values`` and in ``indices`` (a sparse row about to be scattered)."""
+    v_bytes, i_bytes = values.strides[0], indices.strides[0]
+    for line in range(n_lines):
+        prefetch(values, first * v_bytes + 64 * line)
+        prefetch(indices, first * i_bytes + 64 * line)
+
+
 @numba.njit(cache=True, nogil=True)
 def add_rows(acc, w, idx, count):  # pragma: no cover - compiled
     """``acc[j] += w[idx[k], j]`` for k = 0..count-1, in that order, for every j.

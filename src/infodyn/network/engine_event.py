@@ -42,6 +42,7 @@ from infodyn.network._event_rows import (
     add_rows,
     add_scaled_rows,
     prefetch,
+    prefetch_synapses,
     row_storage,
 )
 from infodyn.network._event_weights import (
@@ -169,8 +170,7 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
     n_active = n_active_arr[0]
     row_bytes = w_rec.strides[0]  # the first lines of a dense row are prefetched at its spike
     n_lines = 0 if sparse else min(PREFETCH_LINES, (row_bytes + 63) // 64)
-    v_bytes, i_bytes = values.strides[0], indices.strides[0]  # and those of a sparse row
-    n_sp_lines = SPARSE_PREFETCH_LINES if sparse else 0
+    n_sp_lines = SPARSE_PREFETCH_LINES if sparse else 0  # and those of a sparse row
     n_spk = n_spk_arr[0]
     direct = lif and in_kind == 3
     tight = xin.x_sparse and in_kind >= 2
@@ -182,10 +182,8 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
         if sparse:
             for k in range(n_active):
                 if k + SPARSE_PREFETCH_AHEAD < n_active:
-                    s0 = np.uint64(indptr[active[k + SPARSE_PREFETCH_AHEAD]])
-                    for line in range(SPARSE_PREFETCH_LINES):
-                        prefetch(values, s0 * v_bytes + 64 * line)
-                        prefetch(indices, s0 * i_bytes + 64 * line)
+                    ahead = active[k + SPARSE_PREFETCH_AHEAD]
+                    prefetch_synapses(values, indices, np.uint64(indptr[ahead]), n_sp_lines)
                 i = active[k]
                 for s in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):  # unsigned:
                     rec[indices[s]] += values[s]  # no negative-index test per synapse
@@ -324,11 +322,8 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
                 active[k] = j
                 for line in range(n_lines):
                     prefetch(w_rec, j * row_bytes + 64 * line)
-                if n_sp_lines:
-                    s0 = np.uint64(indptr[j])
-                    for line in range(n_sp_lines):
-                        prefetch(values, s0 * v_bytes + 64 * line)
-                        prefetch(indices, s0 * i_bytes + 64 * line)
+                if n_sp_lines:  # (a dense w_rec has no indptr to read)
+                    prefetch_synapses(values, indices, np.uint64(indptr[j]), n_sp_lines)
                 spk_t[n_spk + k] = t
                 spk_u[n_spk + k] = j
                 k += 1
