@@ -192,7 +192,7 @@ def report(case_info: dict, results: dict[str, dict], loads: tuple[str, str]) ->
             f"(`lower().compile()`) takes {jax_r['compile_s']:.2f} s wall "
             f"({jax_r['compile_cpu_s']:.2f} s CPU) and the {n_steps:,} steps themselves "
             f"{jax_r['wall_median_s']:.2f} s wall ({jax_r['cpu_median_s']:.2f} s CPU); "
-            f"`import jax` before it: {jax_r['import_s']:.2f} s. One float32 sgemv "
+            f"`import jax` and infodyn before it: {jax_r['import_s']:.2f} s. One float32 sgemv "
             f"({n_units} x {n_units}) per step in a jitted `lax.scan`: "
             f"{fmt_rate(n_steps / sgemv)} steps/s CPU "
             f"({fmt_rate(n_steps / sgemv_wall)} wall); the engine takes {over:.2f}x its time "
