@@ -26,6 +26,7 @@ from common import emit, parser, save_spikes, timed
 from scale_case import read_case, synaptic_events
 
 from infodyn.network._event_rows import prefetch_synapses
+from infodyn.network.engine_event import SPARSE_PREFETCH_AHEAD, SPARSE_PREFETCH_LINES
 
 
 @numba.njit(cache=True, nogil=True)
@@ -72,23 +73,18 @@ def reference(values, indices, indptr, j_ext, in_t, in_u, n_steps, alpha, v_th):
     return spk_t[:n_spk], spk_u[:n_spk]
 
 
-#: the floor loop prefetches the rows of the spike this many spikes ahead ...
-FLOOR_PREFETCH_AHEAD = 8
-#: ... their first cache lines of values and of indices (as the event engine does at a spike)
-FLOOR_PREFETCH_LINES = 4
-
-
 @numba.njit(cache=True, nogil=True)
 def floor(values, indices, indptr, spk_u, n):  # pragma: no cover
     """The scatter-adds alone: every spike's row added into one accumulator. The first lines of
-    the row of the spike :data:`FLOOR_PREFETCH_AHEAD` ahead are prefetched (a hint: without it
+    the row of the spike ``SPARSE_PREFETCH_AHEAD`` ahead are prefetched, as many lines as the
+    event engine prefetches (``engine_event.SPARSE_PREFETCH_LINES``; a hint: without it
     the loop waits on the cache for each row's start: 1.4-1.7x slower at N >= 10^4)."""
     acc = np.zeros(n)
     n_spk = spk_u.shape[0]
     for k in range(n_spk):
-        if k + FLOOR_PREFETCH_AHEAD < n_spk:
-            first = np.uint64(indptr[spk_u[k + FLOOR_PREFETCH_AHEAD]])
-            prefetch_synapses(values, indices, first, FLOOR_PREFETCH_LINES)
+        if k + SPARSE_PREFETCH_AHEAD < n_spk:
+            first = np.uint64(indptr[spk_u[k + SPARSE_PREFETCH_AHEAD]])
+            prefetch_synapses(values, indices, first, SPARSE_PREFETCH_LINES)
         i = spk_u[k]
         for s in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             acc[indices[s]] += values[s]
