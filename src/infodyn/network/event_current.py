@@ -15,8 +15,10 @@ scatter costs about 1.7-2 ns an update, four times a gather, and the padding to 
 out-degree adds 44 %; ``nonzero`` alone 0.11-0.13); the same loop here, a Numba kernel that
 XLA calls through its typed FFI, 0.17 (0.035 at 1 %, 0.49 at 40 %, 1.09 at 100 % activity);
 reading synapse positions and targets unsigned made that loop another 1.4-2x faster (0.25-0.35
--> 0.12-0.24 ms a step at 10.6 %, the two alternating in one process on a noisier day), so the
-40 % crossover to the gather path is now conservative.
+-> 0.12-0.24 ms a step at 10.6 %, the two alternating in one process on a noisier day). The
+crossover to the gather path stayed at about 40 % active entries (remeasured after that change
+by ``benchmarks/event_current_crossover.py``: event / gather 0.30, 0.65, 0.80, 0.99, 1.21, 1.58
+at 10, 20, 30, 40, 60, 100 % activity), so ``DEFAULT_CAPACITY`` stays 0.4.
 
 How it is called: :func:`event_current` is a ``jax.ffi.ffi_call`` of the CPU target registered
 by :func:`register` (a Numba ``cfunc`` implementing the XLA FFI C ABI: it reads the buffers of
