@@ -194,7 +194,8 @@ def summary(record: str, notes: str = "") -> None:
     (OUT / f"{record}.md").write_text("\n".join(lines))
 
 
-def main(argv=None) -> None:
+def parser() -> argparse.ArgumentParser:
+    """The command line of this script (also read by ``profile_eprop_scale.py``)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--k", type=int, default=100)
@@ -239,7 +240,11 @@ def main(argv=None) -> None:
     ap.add_argument("--prototype", action="store_true", help="only measure the untrained network")
     ap.add_argument("--record", default="acceptance_scale", help="name of the result files")
     ap.add_argument("--save-spikes", default=None, help="write the measured trials (.h5)")
-    a = ap.parse_args(argv)
+    return ap
+
+
+def main(argv=None) -> None:
+    a = parser().parse_args(argv)
     if a.summary:
         notes = OUT / f"{a.record}_notes.md"
         summary(a.record, notes.read_text() if notes.exists() else "")

@@ -80,8 +80,9 @@ def test_sparse_eprop_equals_stopgrad_bptt_and_dense_masked(name, max_rel, spike
 
 @pytest.mark.parametrize("name", sorted(NETS))
 def test_sparse_online_windows_with_filtered_traces(name, max_rel, spike_input):
-    """Online e-prop on sparse weights (carried per-synapse ``ebar`` and ALIF ``eps``, windows of
-    40 steps across chunks) sums to the one-window gradient and equals the dense windows."""
+    """Online e-prop on sparse ``w_rec`` and ``w_in`` (carried per-synapse ``ebar`` and ALIF
+    ``eps``, windows of 40 steps, the whole window across a chunk) sums to the one-window
+    gradient and equals the dense windows."""
     from infodyn.learning.eprop import eprop_window, zero_carry
     from infodyn.learning.losses import as_loss
     from infodyn.network.dynamics import Constants
@@ -109,10 +110,12 @@ def test_sparse_online_windows_with_filtered_traces(name, max_rel, spike_input):
             tt[start:stop],
         )
 
+    sparse["w_in"] = SparseWeights.from_dense(dense["w_in"] * (np.arange(net.n_rec) % 3 > 0))
+    dense["w_in"] = sparse["w_in"].to_dense()
     out = {}
     for kind, params in (("dense", dense), ("sparse", sparse)):
-        w = params["w_rec"] if kind == "sparse" else None
-        k0 = zero_carry(2, net.n_in, net.n_rec, 1, np.float64, net.n_adaptive, True, w)
+        w, w_in = (params["w_rec"], params["w_in"]) if kind == "sparse" else (None, None)
+        k0 = zero_carry(2, net.n_in, net.n_rec, 1, np.float64, net.n_adaptive, True, w, w_in)
         full = run(params, 0, 120, k0)[0]
         k, total = k0, None
         for start in (0, 40, 80):
@@ -126,8 +129,10 @@ def test_sparse_online_windows_with_filtered_traces(name, max_rel, spike_input):
     if net.n_adaptive:  # threshold traces per synapse onto an adaptive unit: O(nnz), not N^2
         assert k.eps_rec.shape == (2, int(np.sum(np.asarray(w.indices) >= 6)))
     assert k.ebar_rec.shape == (2, w.nnz)
+    assert k.ebar_in.shape == (2, sparse["w_in"].nnz)  # per input synapse too
     assert max_rel(out["sparse"]["w_rec"], w.mask_dense(out["dense"]["w_rec"])) <= 1e-12
-    assert max_rel(out["sparse"]["w_in"], out["dense"]["w_in"]) <= 1e-12
+    g_in = sparse["w_in"].mask_dense(out["dense"]["w_in"])
+    assert max_rel(out["sparse"]["w_in"], g_in) <= 1e-12
 
 
 def test_sparse_alif_rate_losses_equal_stopgrad_bptt(alif_rate_case, max_rel):
@@ -298,10 +303,40 @@ def test_train_cli_trains_and_resumes_a_sparse_network(tmp_path):
         assert not np.array_equal(data["param_w_rec.values"], values2)
 
 
-def test_sparse_input_weights_are_refused_with_one_line(spike_input):
+def test_sparse_output_weights_are_refused_with_one_line(spike_input):
     net = NETS["lif"]()
     dense, sparse = _sparse_params(net, seed=1)
     x, tgt = spike_input(net.n_in, net.n_out, steps=90, batch=2)
-    bad = {**sparse, "w_in": SparseWeights.from_dense(dense["w_in"])}
-    with pytest.raises(idn.errors.InputError, match="dense"):
+    bad = {**sparse, "w_out": SparseWeights.from_dense(dense["w_out"])}
+    with pytest.raises(idn.errors.InputError, match=r"w_out.*dense"):
         evaluate(net, bad, x, tgt, "mse", precision="float64")
+
+
+@pytest.mark.parametrize("name", sorted(NETS))
+def test_sparse_input_weights_learn_like_dense_masked(name, max_rel, spike_input):
+    """Sparse ``w_in`` too (about half its entries absent), 130 steps (across a chunk of the
+    event-driven sums): e-prop == BPTT-stopgrad, and both == the dense gradients at the pattern,
+    for refractory LIF and ALIF (threshold traces per input synapse onto adaptive units)."""
+    net = NETS[name]()
+    dense, sparse = _sparse_params(net, seed=5)
+    rng = np.random.default_rng(6)
+    w_in = dense["w_in"] * (rng.random(dense["w_in"].shape) < 0.5) * 1.4
+    dense["w_in"] = w_in
+    sparse["w_in"] = SparseWeights.from_dense(w_in)
+    x, tgt = spike_input(net.n_in, net.n_out, steps=130, batch=2)
+    out = {}
+    for method in ("eprop", "bptt_stopgrad"):
+        d = evaluate(net, dense, x, tgt, LOSS, method=method, precision="float64")
+        s = evaluate(net, sparse, x, tgt, LOSS, method=method, precision="float64")
+        np.testing.assert_array_equal(s.activity, d.activity)
+        for key in ("w_in", "w_rec"):
+            g = s.grads[key]
+            assert isinstance(g, SparseWeights) and sparse[key].same_pattern(g), key
+            assert max_rel(g.values, sparse[key].mask_dense(d.grads[key])) <= 1e-12, (method, key)
+        assert max_rel(s.grads["w_out"], d.grads["w_out"]) <= 1e-12
+        out[method] = s.grads
+    assert 0.02 < s.activity.mean() / net.n_rec < 0.5
+    for key in ("w_in", "w_rec"):
+        e, b = out["eprop"][key].values, out["bptt_stopgrad"][key].values
+        assert np.max(np.abs(np.asarray(b))) > 0
+        assert max_rel(e, b) <= 1e-10, key

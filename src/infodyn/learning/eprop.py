@@ -49,8 +49,9 @@ import jax
 import jax.numpy as jnp
 
 from infodyn.learning.losses import CompositeLoss
-from infodyn.learning.synapse_ops import adaptive_synapses, ops_for, pre_of, values_of
+from infodyn.learning.synapse_ops import adaptive_synapses, ops_for, values_of
 from infodyn.network.dynamics import Constants, State, step, zero_state
+from infodyn.network.engine_jax import prepare_layout
 from infodyn.network.sparse import is_sparse
 from infodyn.network.surrogate import pseudo_derivative
 
@@ -80,20 +81,27 @@ def zero_carry(
     n_adaptive: int,
     filtered: bool,
     w_rec: Any = None,
+    w_in: Any = None,
 ) -> Carry:
     """The carry at rest; threshold traces for the last ``n_adaptive`` units (ALIF), filtered
     traces when ``filtered`` (online windows with the readout filter). With a sparse ``w_rec``
-    (:class:`~infodyn.network.sparse.SparseWeights`) the recurrent traces are per synapse: the
+    or ``w_in`` (:class:`~infodyn.network.sparse.SparseWeights`) its traces are per synapse: the
     threshold traces (B, nnz_a) for the synapses onto adaptive units, the filtered ones (B, nnz)."""
     z = jnp.zeros
     n_adaptive = _count(n_adaptive)
     empty = z((0,), dtype)
-    if is_sparse(w_rec):
-        nnz_a = adaptive_synapses(w_rec, n_adaptive)
-        return zero_carry(batch, n_in, n_rec, n_out, dtype, n_adaptive, filtered)._replace(
-            eps_rec=z((batch, nnz_a), dtype) if n_adaptive else empty,
-            ebar_rec=z((batch, w_rec.nnz), dtype) if filtered else empty,
-        )
+    if is_sparse(w_rec) or is_sparse(w_in):
+        carry = zero_carry(batch, n_in, n_rec, n_out, dtype, n_adaptive, filtered)
+        for w, eps, ebar in ((w_rec, "eps_rec", "ebar_rec"), (w_in, "eps_in", "ebar_in")):
+            if is_sparse(w):
+                nnz_a = adaptive_synapses(w, n_adaptive)
+                carry = carry._replace(
+                    **{
+                        eps: z((batch, nnz_a), dtype) if n_adaptive else empty,
+                        ebar: z((batch, w.nnz), dtype) if filtered else empty,
+                    }
+                )
+        return carry
     return Carry(
         state=zero_state(batch, n_rec, n_out, dtype),
         psi=z((batch, n_rec), dtype),
@@ -108,18 +116,18 @@ def zero_carry(
 
 
 def _forward_pass(
-    c: Constants, loss: CompositeLoss, dt: float, params, beta, state, x, tgt, cot=None
+    c: Constants, loss: CompositeLoss, dt: float, params, beta, state, x, tgt, cot=None, pre=None
 ):
     """Forward pass only (the first pass of two-pass e-prop, and the look-ahead filter's
     readout pass): the window's loss statistics and, for a cotangent ``cot``, the readout errors
-    ``dE/dy[t]`` (T, B, n_out), else None."""
-
-    pre = pre_of(params["w_rec"])  # sparse: presynaptic indices, once per scan
+    ``dE/dy[t]`` (T, B, n_out), else None. ``pre``: the prepared layouts of ``w_rec`` and
+    ``w_in`` (:func:`~infodyn.network.engine_jax.prepare_layout`)."""
+    pre, pre_in = (None, None) if pre is None else pre
 
     def body(carry, inp):
         st, stats = carry
         x_t, tgt_t = inp
-        new, _ = step(c, params, beta, st, x_t, pre=pre)
+        new, _ = step(c, params, beta, st, x_t, pre=pre, pre_in=pre_in)
         stats = jax.tree_util.tree_map(jnp.add, stats, loss.step_stats(new.z, new.y, tgt_t, dt))
         ly = None if cot is None else loss.signal(cot, new.z, new.y, tgt_t, dt)[1]
         return (new, stats), ly
@@ -148,6 +156,7 @@ def eprop_window(
     tgt: Array | None,
     *,
     lookahead: bool = False,
+    layout: Any = None,
 ):
     """e-prop over one window ``x`` (T, B, n_in), time-major, starting from ``carry``.
 
@@ -162,8 +171,15 @@ def eprop_window(
     exactly, so LIF traces stay factorised and no B x n_pre x N filtered trace exists. The carry
     returned then holds no filtered traces (``zero_carry(..., filtered=False)``): do not continue
     it into a next window.
+
+    ``layout``: the layouts of sparse ``w_rec`` and ``w_in`` (a pair) for the forward passes,
+    made outside ``jit`` (:func:`~infodyn.learning.gradients.sparse_layout`: the non-zero
+    entries added event by event on a CPU, the same sums as the gather path; None: the gather
+    path).
     """
     n_steps = x.shape[0]
+    plans = (None, None) if layout is None else layout
+    pre = tuple(prepare_layout(params[k], p) for k, p in zip(("w_rec", "w_in"), plans, strict=True))
     filtered = filter_readout and loss.uses_output
     stats0 = loss.zero_stats(carry.state.z, carry.state.y, None if tgt is None else tgt[0], dt)
 
@@ -191,15 +207,14 @@ def eprop_window(
     ahead = None
     if two_pass or look:
         cot_y = (cotangent(stats0, readout_only=True) if two_pass else cot) if early else None
-        s_final, ly = _forward_pass(c, loss, dt, params, beta, carry.state, x, tgt, cot_y)
+        s_final, ly = _forward_pass(c, loss, dt, params, beta, carry.state, x, tgt, cot_y, pre)
         if two_pass:
             cot = cotangent(s_final)
         if look:
             if not early:
-                _, ly = _forward_pass(c, loss, dt, params, beta, carry.state, x, tgt, cot)
+                _, ly = _forward_pass(c, loss, dt, params, beta, carry.state, x, tgt, cot, pre)
             ahead = _reverse_filter(jnp.full((n_steps, 1, 1), c.kappa, x.dtype), ly)
             filtered = False  # the filter is in the signal now: factorised traces
-    w_rec = params["w_rec"]
     g0 = {key: jnp.zeros_like(values_of(params[key])) for key in ("w_in", "w_rec", "w_out")}
     grads, *rest = _chunked(
         c,
@@ -217,9 +232,11 @@ def eprop_window(
         cot,
         stats0,
         g0,
+        pre,
     )
-    if is_sparse(w_rec):  # the gradient of the stored synapses, as weights of the same pattern
-        grads["w_rec"] = w_rec.with_values(grads["w_rec"])
+    for key in ("w_rec", "w_in"):  # sparse: the gradient of the stored synapses, same pattern
+        if is_sparse(params[key]):
+            grads[key] = params[key].with_values(grads[key])
     return grads, *rest
 
 
@@ -236,10 +253,26 @@ def _reverse_filter(coef: Array, q: Array) -> Array:
 
 
 CHUNK = 50
+SPARSE_CHUNK = 100  # sparse weights: the event-driven sum's sampled product comes once a chunk
 
 
 def _chunked(
-    c, loss, dt, n_adaptive, filtered, params, beta, feedback, carry, x, tgt, ahead, cot, stats0, g0
+    c,
+    loss,
+    dt,
+    n_adaptive,
+    filtered,
+    params,
+    beta,
+    feedback,
+    carry,
+    x,
+    tgt,
+    ahead,
+    cot,
+    stats0,
+    g0,
+    pre=None,
 ):
     """e-prop in chunks of ``CHUNK`` steps: the per-step forward pass keeps only per-unit state;
     the per-synapse sums are matrix products, once per chunk.
@@ -270,6 +303,11 @@ def _chunked(
     stopped gradients), several times faster. ``ahead`` (T, B, n_out), when given, is the
     look-ahead-filtered readout error ``G`` of :func:`eprop_window`: it replaces ``L^y`` in the
     learning signal, and ``filtered`` is then False (no ``ebar``).
+
+    For sparse W_rec the term ``zbar^T (psi M)`` is summed event by event on a CPU
+    (:meth:`.synapse_ops.SparseOps.trace_outer`: the spikes' rows only, plus one sampled product
+    a chunk), in chunks of ``SPARSE_CHUNK`` steps, and so is ``xbar^T (psi M)`` for sparse
+    W_in. ``pre``: the prepared layouts of ``w_rec`` and ``w_in``.
     """
     n_steps = x.shape[0]
     s_out = c.readout_scale
@@ -277,16 +315,19 @@ def _chunked(
     n_rec = params["w_rec"].shape[0]
     tail = slice(n_rec - n_adaptive, None)  # the adaptive units
     beta_a = beta[tail][None, :]
-    ops_in = ops_for(params["w_in"], n_adaptive)
+    sparse_in = is_sparse(params["w_in"])
+    ops_in = ops_for(params["w_in"], n_adaptive, carry.eps_in.shape[-1] if sparse_in else 0)
     nnz_a = carry.eps_rec.shape[-1] if n_adaptive else 0
     ops_rec = ops_for(params["w_rec"], n_adaptive, nnz_a)
+    sparse = is_sparse(params["w_rec"])
+    pre, pre_in = (ops_rec.pre, ops_in.pre) if pre is None else pre
 
     def step_fn(cy, inp):
         k, stats, g_out = cy
         x_t, tgt_t, ahead_t = inp
         st = k.state
         free = (st.r <= 0).astype(dtype)
-        new, thr = step(c, params, beta, st, x_t, pre=ops_rec.pre)
+        new, thr = step(c, params, beta, st, x_t, pre=pre, pre_in=pre_in)
         psi = pseudo_derivative(c.surrogate, (new.v - thr) / c.v_th, c.gamma, c.v_th) * free
         xbar = c.alpha * k.xbar + c.input_scale * x_t
         zbar = c.alpha * k.zbar + st.z
@@ -297,11 +338,14 @@ def _chunked(
         g_out = g_out + zout.T @ ly
         prev = (k.psi, k.xbar, k.zbar) if n_adaptive else ()
         k = k._replace(state=new, psi=psi, xbar=xbar, zbar=zbar, zout=zout)
-        return (k, stats, g_out), (xbar, zbar, psi, lz, lr, prev, jnp.sum(new.z, axis=-1), new.y)
+        # what zbar and xbar took in (sparse weights: their sums go by these events)
+        ins = (st.z if sparse else None, c.input_scale * x_t if sparse_in else None)
+        out = (xbar, zbar, ins, psi, lz, lr, prev, jnp.sum(new.z, axis=-1), new.y)
+        return (k, stats, g_out), out
 
     def chunk_fn(cy, inp):
         k0, g, stats = cy
-        (k, stats, g_out), (xb, zb, psi, lz, lr, prev, act, y) = jax.lax.scan(
+        (k, stats, g_out), (xb, zb, (zin, xin), psi, lz, lr, prev, act, y) = jax.lax.scan(
             step_fn, (k0, stats, g["w_out"]), inp
         )
         n = xb.shape[0]
@@ -312,8 +356,8 @@ def _chunked(
             w_end = (c.kappa ** jnp.arange(n - 1, -1, -1, dtype=dtype))[:, None, None] * psi
         else:
             pl = psi * (lz + lr)
-        g_in = g["w_in"] + ops_in.outer(xb, pl)
-        g_rec = g["w_rec"] + ops_rec.outer(zb, pl)
+        g_in = g["w_in"] + ops_in.trace_outer(c.alpha, k0.xbar, xin, pl, xb)
+        g_rec = g["w_rec"] + ops_rec.trace_outer(c.alpha, k0.zbar, zin, pl, zb)
         if filtered:
             g_in = g_in + ops_in.trace_dot(k0.ebar_in, h)
             g_rec = g_rec + ops_rec.trace_dot(k0.ebar_rec, h)
@@ -346,7 +390,10 @@ def _chunked(
         return (k, {"w_in": g_in, "w_rec": g_rec, "w_out": g_out}, stats), (act, y)
 
     cy, (act, y) = scan_in_chunks(
-        chunk_fn, (carry, g0, stats0), (x, tgt, ahead), min(CHUNK, n_steps)
+        chunk_fn,
+        (carry, g0, stats0),
+        (x, tgt, ahead),
+        min(SPARSE_CHUNK if sparse or sparse_in else CHUNK, n_steps),
     )
     carry, grads, stats = cy
     return grads, stats, act, y, carry

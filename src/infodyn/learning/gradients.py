@@ -26,6 +26,7 @@ from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import values_of
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype
+from infodyn.network.event_current import by_event
 from infodyn.network.simulate import check_input
 from infodyn.network.sparse import constrain_sparse, is_sparse, to_jax
 
@@ -61,11 +62,6 @@ def random_feedback(n_rec: int, n_out: int, seed: int = 0, dtype=np.float64) -> 
 def _prepare(net, params, x, target, precision):
     dtype = ensure_dtype(precision)
     net.validate_params(params)
-    require(
-        not is_sparse(params["w_in"]) and not is_sparse(params["w_out"]),
-        "learning takes sparse recurrent weights only: give w_in and w_out as dense arrays "
-        "(w_in.to_dense())",
-    )
     xb, batched = check_input(net, x)
     tgt = None
     if target is not None:
@@ -100,6 +96,15 @@ def _feedback_matrix(net, params, feedback, feedback_matrix, feedback_seed, dtyp
     return jnp.asarray(fb, dtype)
 
 
+def sparse_layout(params: dict[str, Any]) -> tuple[Any, Any]:
+    """The layouts e-prop's forward passes use for ``w_rec`` and ``w_in``: for sparse weights
+    their :func:`~infodyn.network.event_current.by_event` plan (the rows of the non-zero
+    entries added event by event on a CPU, bitwise the gather path's sums), None for dense ones.
+    Made outside ``jit`` from the concrete patterns; valid while the patterns are (training
+    changes values only)."""
+    return tuple(by_event(params[k]) if is_sparse(params[k]) else None for k in ("w_rec", "w_in"))
+
+
 def evaluate(
     net,
     params: dict[str, Array],
@@ -116,8 +121,12 @@ def evaluate(
     precision: str = "float32",
     explode_threshold: float = 1e8,
     remat: bool = True,
+    layout: Any = "auto",
 ) -> Evaluation:
-    """Loss, per-term values, gradients and activity; see :func:`gradients` for the arguments."""
+    """Loss, per-term values, gradients and activity; see :func:`gradients` for the arguments.
+    ``layout`` (e-prop): the layout of a sparse ``w_rec`` (:func:`sparse_layout`; ``"auto"``:
+    made here, O(nnz log nnz) on the host: callers that evaluate one pattern many times pass
+    it)."""
     require(method in METHODS, f"method must be one of {METHODS}, got {method!r}")
     require(reset in RESETS, f"reset must be one of {RESETS}, got {reset!r}")
     lossc = as_loss(loss)
@@ -138,8 +147,9 @@ def evaluate(
         n_adaptive = net.n_adaptive  # the last n_adaptive units (0: LIF)
         # one window = the whole sequence: the readout filter looks ahead (no filtered traces)
         carry = zero_carry(
-            batch, net.n_in, net.n_rec, net.n_out, dtype, n_adaptive, False, p["w_rec"]
+            batch, net.n_in, net.n_rec, net.n_out, dtype, n_adaptive, False, p["w_rec"], p["w_in"]
         )
+        layout = sparse_layout(p) if isinstance(layout, str) else layout
         grads, stats, activity, y, _ = eprop_window(
             c,
             lossc,
@@ -154,6 +164,7 @@ def evaluate(
             xt,
             tgt,
             lookahead=True,
+            layout=layout,
         )
     else:
         detach_rec = method == "bptt_stopgrad"

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from infodyn.learning.event_outer import trace_outer
 from infodyn.network.sparse import SparseWeights, is_sparse, pre_indices_jax
 
 Array = Any
@@ -46,6 +47,11 @@ class DenseOps:
     def outer_batch(self, a, q):
         """``sum_k a[k,b,i] q[k,b,j]`` (B, n_pre, n_post)."""
         return jnp.einsum("kbi,kbj->bij", a, q)
+
+    def trace_outer(self, alpha, zbar0, zin, q, zb):
+        """:meth:`outer` of the filtered spikes ``zb`` (``zb[k] = alpha zb[k-1] + zin[k]``,
+        from ``zbar0``) and ``q``: the dense product of ``zb`` itself."""
+        return self.outer(zb, q)
 
     def trace_dot(self, e, h):
         """``sum_b e[b,i,j] h[b,j]`` (n_pre, n_post)."""
@@ -83,6 +89,7 @@ class SparseOps:
     def __init__(self, w: SparseWeights, n_adaptive: int, nnz_adaptive: int):
         self.pre = pre_indices_jax(w)
         self.post = jnp.asarray(w.indices)
+        self.indptr = jnp.asarray(w.indptr)
         first = w.shape[1] - n_adaptive
         if n_adaptive:
             (self.sel,) = jnp.nonzero(self.post >= first, size=nnz_adaptive, fill_value=0)
@@ -94,6 +101,12 @@ class SparseOps:
 
     def outer_batch(self, a, q):
         return _sampled(a, q, self.pre, self.post)
+
+    def trace_outer(self, alpha, zbar0, zin, q, zb):
+        """:meth:`outer` of the filtered spikes ``zb`` (``zb[k] = alpha zb[k-1] + zin[k]``, from
+        ``zbar0``) and ``q``, event by event on a CPU
+        (:func:`~infodyn.learning.event_outer.trace_outer`: O(spikes x out-degree))."""
+        return trace_outer(alpha, zbar0, zin, q, zb, self.outer, self.post, self.indptr)
 
     def trace_dot(self, e, h):
         return jnp.sum(e * jnp.take(h, self.post, axis=-1), axis=0)

@@ -53,6 +53,7 @@ from infodyn.learning.gradients import (
     grad_norm,
     mask_gradients,
     random_feedback,
+    sparse_layout,
 )
 from infodyn.learning.hooks import StepInfo, TrainHook, View
 from infodyn.learning.losses import as_loss
@@ -262,6 +263,7 @@ class Trainer:
                 mask=self.mask,
                 precision=self.opt.precision,
                 explode_threshold=self.opt.explode_threshold,
+                layout=self._layout(view.params),
             )
             self._apply(view.pullback(ev.grads))
             loss, terms, activity, y, gnorm = ev.loss, ev.terms, ev.activity, ev.y, ev.grad_norm
@@ -294,6 +296,22 @@ class Trainer:
         self.state.history.append(rec)
         return rec
 
+    def _layout(self, params):
+        """:func:`~infodyn.learning.gradients.sparse_layout` of ``params``, made once per
+        sparsity pattern (the same index arrays: updates change the values only)."""
+        key = tuple(
+            (w.indices, w.indptr) if is_sparse(w) else None
+            for w in (params["w_rec"], params["w_in"])
+        )
+        cached = getattr(self, "_layout_cache", None)
+        same = cached is not None and all(
+            a is b or (a is not None and b is not None and a[0] is b[0] and a[1] is b[1])
+            for a, b in zip(cached[0], key, strict=True)
+        )
+        if not same:
+            self._layout_cache = (key, sparse_layout(params))
+        return self._layout_cache[1]
+
     def _online_sequence(self, x, target):
         """e-prop with an update every ``online_window`` steps within one sequence batch."""
         net, o, lossc = self.net, self.opt, self.loss
@@ -310,6 +328,7 @@ class Trainer:
             n_adaptive,
             o.filter_readout and lossc.uses_output,
             self.state.params["w_rec"],
+            self.state.params["w_in"],
         )
         acts, ys, losses, terms_acc, norms = [], [], 0.0, None, []
         k = o.online_window
@@ -318,6 +337,7 @@ class Trainer:
             fb = _feedback_matrix(
                 net, self.state.params, o.feedback, self.state.feedback, o.feedback_seed, self.dtype
             )
+            layout = self._layout(self.state.params)
             grads, stats, act, y, carry = eprop_window(
                 c,
                 lossc,
@@ -331,6 +351,7 @@ class Trainer:
                 carry,
                 xt[sl],
                 None if tgt is None else tgt[sl],
+                layout=layout,
             )
             grads = mask_gradients(net, grads, self.mask)
             norm = grad_norm(grads)

@@ -82,11 +82,14 @@ def _layouts(params, event_driven: bool) -> tuple:
     return tuple(plan(params[k]) for k in ("w_rec", "w_in"))
 
 
-def _prepare(w, plan):
-    """What a step needs besides ``w``: the layout with its values gathered, or the presynaptic
-    ids of a sparse ``w`` (once per scan, not every step)."""
+def prepare_layout(w, plan):
+    """What a step needs besides ``w`` (its ``pre``/``pre_in``, :func:`.dynamics.step`): the
+    layout ``plan`` (:func:`~infodyn.network.event_current.by_event` or
+    :func:`~infodyn.network.sparse.by_target` of ``w``, made outside ``jit``) with its values
+    gathered, or, without a plan, the presynaptic ids of a sparse ``w``; call it inside the
+    traced function, once per scan, not every step."""
     if isinstance(plan, ByEvent):
-        return plan.replace(fallback=_prepare(w, plan.fallback))
+        return plan.replace(fallback=prepare_layout(w, plan.fallback))
     if plan is not None:
         return plan.gather(w)
     return pre_indices_jax(w) if is_sparse(w) else None
@@ -108,7 +111,7 @@ def _run(
     n_out = params["w_out"].shape[1]
     state0 = zero_state(batch, n_rec, n_out, x.dtype)
     pre, pre_in = (
-        _prepare(w, plan)
+        prepare_layout(w, plan)
         for w, plan in zip((params["w_rec"], params["w_in"]), layouts, strict=True)
     )
 
