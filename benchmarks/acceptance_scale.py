@@ -135,7 +135,8 @@ def summary(record: str, notes: str = "") -> None:
         else "uniform initial state"
     )
     lines = [
-        "# Acceptance experiment (issue 13): a trained 10^4-unit sparse network near criticality",
+        f"# Acceptance experiment (issue 13): a trained {a['n']:,}-unit sparse network near "
+        "criticality",
         "",
         f"Command (last call): `{r['command']}`",
         "",
@@ -212,6 +213,12 @@ def parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--tau-m", type=float, default=1e9, help="ms; 1e9 = non-leaky in float32")
     ap.add_argument("--n-ref", type=int, default=0)
+    ap.add_argument(
+        "--sparse-input",
+        action="store_true",
+        help="w_in as SparseWeights (its stored entries only: the forward passes and e-prop "
+        "then skip the dense (n_in, N) product of every step; needed at 10^5 units)",
+    )
     ap.add_argument("--rec-scale", type=float, default=2.5)
     ap.add_argument("--inh-factor", type=float, default=1.0)
     ap.add_argument("--r0", type=float, default=2.0)

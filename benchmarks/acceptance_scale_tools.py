@@ -83,6 +83,8 @@ def build(a):
         params["w_in"][: a.init_channels] = stationary_states(
             net, task, params, a.init_channels, a.init_stationary, a.seed + 2
         )
+    if a.sparse_input:  # only the stored entries (16 dense rows, one kick per unit), e-prop too
+        params["w_in"] = idn.network.SparseWeights.from_dense(params["w_in"])
     return net, task, params
 
 
@@ -92,13 +94,17 @@ def final_potentials(net, params, x: np.ndarray, t: np.ndarray, u: np.ndarray) -
     ``v_T = sum_t x_t W_in + sum_{spikes before T-1} W_rec[pre] - v_th * (own spikes)``."""
     import scipy.sparse as sp
 
-    w = params["w_rec"]
-    w_rec = sp.csr_matrix(
-        (np.asarray(w.values), np.asarray(w.indices), np.asarray(w.indptr)), w.shape
-    )
+    def csr(w):
+        if not hasattr(w, "indptr"):
+            return sp.csr_matrix(np.asarray(w))
+        return sp.csr_matrix(
+            (np.asarray(w.values), np.asarray(w.indices), np.asarray(w.indptr)), w.shape
+        )
+
     sent = np.bincount(u[t < x.shape[0] - 1], minlength=net.n_rec).astype(np.float64)
     own = np.bincount(u, minlength=net.n_rec)
-    return x.sum(0) @ params["w_in"] + w_rec.T @ sent - net.v_th * own
+    drive = csr(params["w_in"]).T @ x.sum(0)
+    return drive + csr(params["w_rec"]).T @ sent - net.v_th * own
 
 
 def stationary_states(net, task, params, n_states: int, n_steps: int, seed: int) -> np.ndarray:
@@ -113,8 +119,7 @@ def stationary_states(net, task, params, n_states: int, n_steps: int, seed: int)
         x = task.sample(rng, n_steps)
         x[0, : task.init_channels] = 0.0
         x[0, c] = 1.0
-        z = np.asarray(net.simulate(p, x, engine="event", record=False).z)
-        t, u = np.nonzero(z)
+        t, u = _spikes(net, p, x)
         out[c] = np.minimum(final_potentials(net, p, x, t, u), 0.999 * net.v_th)
     return out
 
@@ -125,10 +130,18 @@ def record_trials(net, task, params, n_trials, n_steps, seed):
     p = {k: (v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v)) for k, v in params.items()}
     trials = []
     for _ in range(n_trials):
-        z = net.simulate(p, task.sample(rng, n_steps), engine="event", record=False).z
-        t, u = np.nonzero(np.asarray(z))
+        t, u = _spikes(net, p, task.sample(rng, n_steps))
         trials.append((t.astype(np.int32), u.astype(np.int32)))
     return trials
+
+
+def _spikes(net, params, x):
+    """The event engine's spikes (times, units), sorted by time then unit, without a dense
+    (T, N) array (:func:`infodyn.network.simulate_spikes`)."""
+    from infodyn.network import simulate_spikes
+
+    train = simulate_spikes(net, params, x)
+    return np.asarray(train.times), np.asarray(train.units)
 
 
 def counts(trials, n_steps, units=None, discard=0, bin_steps=1):
@@ -225,8 +238,11 @@ def input_drive(net, task, params, a):
     w = params["w_rec"]
     no_rec = {**params, "w_rec": w.with_values(np.zeros(w.nnz, np.float32))}
     rng = np.random.default_rng(a.seed + 1)
-    no_rec["w_in"] = np.array(params["w_in"])
-    no_rec["w_in"][: a.init_channels] = rng.random((a.init_channels, a.n)) * np.float32(0.999)
+    w_in = params["w_in"]
+    sparse = hasattr(w_in, "to_dense")
+    dense = np.array(w_in.to_dense() if sparse else w_in)
+    dense[: a.init_channels] = rng.random((a.init_channels, a.n)) * np.float32(0.999)
+    no_rec["w_in"] = type(w_in).from_dense(dense) if sparse else dense
     trials = record_trials(net, task, no_rec, 2, a.trial_steps, 7)
     full = counts(trials, a.trial_steps, discard=a.discard)
     return float(full.sum() / (full.size * net.n_rec) * 1000 / net.dt)

@@ -11,9 +11,13 @@ the synapse (``s_in x_i[t]`` for input weights, ``z_i[t-1]`` for recurrent ones)
     e_ij[t]    = psi_j[t] (xbar_i[t] - beta_j eps_ij[t])                (eligibility trace)
 
 For LIF units ``e_ij = psi_j xbar_i`` factorises: the gradient is accumulated as
-``sum_b xbar^T (psi * L)`` without any per-synapse state. Per-synapse state
-(B x n_pre x n_adaptive) is kept for the adaptive units of ALIF (``eps``; the others have
-``beta_j = 0``). The readout signal ``L^y`` reaches unit j through
+``sum_b xbar^T (psi * L)`` without any per-synapse state. For sparse weights that sum is
+needed at the stored synapses only; on a CPU it is summed over the spikes (and non-zero inputs)
+alone, each adding a backward-filtered ``psi * L`` at its row's targets
+(:mod:`.event_outer`), and the forward passes add only the active rows
+(:func:`~infodyn.network.event_current.by_event`): O(spikes x out-degree) a step, not O(nnz).
+Per-synapse state (B x n_pre x n_adaptive) is kept for the adaptive units of ALIF (``eps``;
+the others have ``beta_j = 0``). The readout signal ``L^y`` reaches unit j through
 ``y[t] = kappa y[t-1] + s_out W_out^T z[t]``, so its trace is filtered,
 ``ebar[t] = kappa ebar[t-1] + e[t]`` (exact). Two exact ways to apply it:
 
