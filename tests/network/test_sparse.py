@@ -405,3 +405,27 @@ def test_preflight_refuses_traces_that_do_not_fit(monkeypatch):
     with pytest.raises(InputError, match="simulate_to_file"):
         net.simulate(params, x[0], engine="event")
     net.simulate(params, x[0, :200], engine="event", record=False)  # small enough: runs
+
+
+def test_simulate_spikes_refuses_a_run_whose_spikes_would_not_fit(monkeypatch):
+    """A runaway network (every unit firing every step) is stopped by the growing preflight of
+    ``simulate_spikes`` with one message naming the rate so far and what to do, not killed for
+    memory; the same run fits when the projection does."""
+    import importlib
+
+    from infodyn.memory import MemoryPreflightError
+
+    sim = importlib.import_module("infodyn.network.simulate")  # the module, not the function
+    monkeypatch.setattr(sim._SpikeCollector, "CHECK_FROM", 1000)
+    net = idn.network.LIF(n_in=1, n_rec=100, n_out=0, connectivity="sparse", k_in=10)
+    params = net.init(seed=0)
+    x = np.ones((400, 1))
+    params["w_in"] = np.full((1, 100), 2.0)  # every unit crosses threshold every step
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "200K")  # 40,000 spikes need ~1.1 MB
+    with pytest.raises(MemoryPreflightError, match=r"Hz a unit.*runaway activity"):
+        idn.network.simulate_spikes(net, params, x)
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "64M")
+    train = idn.network.simulate_spikes(net, params, x)
+    ref = idn.network.simulate(net, params, x, engine="event").z
+    assert train.times.size > 35_000
+    np.testing.assert_array_equal(train.to_dense()[0], ref)

@@ -235,21 +235,58 @@ def simulate_spikes(
             raise InputError("n_steps is needed when x is a function")
         n_steps = int(x.shape[0])
     meta = _event_run(net, params, n_steps, metadata)
-    times, units = [], []
-
-    def collect(t: np.ndarray, u: np.ndarray) -> None:
-        times.append(t)
-        units.append(u)
-
+    collect = _SpikeCollector(net.n_rec, n_steps, net.dt)
     _event_chunks(net, params, x, n_steps, chunk_steps, collect, None)
-    return SpikeTrain(
-        np.concatenate(times or [np.zeros(0, np.int64)]),
-        np.concatenate(units or [np.zeros(0, np.int32)]),
-        n_units=net.n_rec,
-        n_steps=n_steps,
-        dt=net.dt,
-        metadata=meta,
-    )
+    times, units = collect.arrays()
+    return SpikeTrain(times, units, n_units=net.n_rec, n_steps=n_steps, dt=net.dt, metadata=meta)
+
+
+class _SpikeCollector:
+    """The spikes of :func:`simulate_spikes` as they come, with a memory preflight that grows
+    with them: a network that runs away (every unit firing every step) would otherwise fill the
+    memory and be killed. Each time the count passes twice the last checked one (from
+    :data:`CHECK_FROM` spikes on), the count so far is projected to the whole run (spikes per
+    step so far times ``n_steps``) and the memory the rest needs is required: the chunks still
+    to come (12 bytes a spike), their concatenation (12) and the
+    :class:`~infodyn.data.SpikeTrain`'s own copies with trial ids (16)."""
+
+    CHECK_FROM = 1 << 20
+    BYTES_HELD = 12  # int64 time + int32 unit, per spike in the chunk lists
+    BYTES_FINAL = 28  # concatenated (12), then the SpikeTrain's copies with trial ids (16)
+
+    def __init__(self, n_units: int, n_steps: int, dt: float) -> None:
+        self.n_units, self.n_steps, self.dt = n_units, n_steps, dt
+        self.times: list[np.ndarray] = []
+        self.units: list[np.ndarray] = []
+        self.count = 0
+        self.checked = self.CHECK_FROM // 2
+
+    def __call__(self, t: np.ndarray, u: np.ndarray) -> None:
+        self.times.append(t)
+        self.units.append(u)
+        self.count += len(t)
+        if self.count >= 2 * self.checked:
+            self.checked = self.count
+            self.preflight(int(t[-1]) + 1)
+
+    def preflight(self, done: int) -> None:
+        projected = self.count * self.n_steps / done
+        rate = self.count / (done * self.n_units) * 1000.0 / self.dt
+        require_memory(
+            self.BYTES_HELD * (projected - self.count) + self.BYTES_FINAL * projected,
+            f"simulate_spikes: {self.count:,} spikes in the first {done:,} of {self.n_steps:,} "
+            f"steps ({rate:.3g} Hz a unit); at that rate the rest of the run",
+            "stream the spikes to HDF5 (simulate_to_file, `infodyn simulate`), run fewer "
+            "steps, or check the network for runaway activity (weights, drive)",
+        )
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The spike times and units, concatenated (the chunks are released on the way)."""
+        times = np.concatenate(self.times or [np.zeros(0, np.int64)])
+        self.times.clear()
+        units = np.concatenate(self.units or [np.zeros(0, np.int32)])
+        self.units.clear()
+        return times, units
 
 
 def simulate_to_file(
