@@ -81,8 +81,8 @@ def test_sparse_eprop_equals_stopgrad_bptt_and_dense_masked(name, max_rel, spike
 @pytest.mark.parametrize("name", sorted(NETS))
 def test_sparse_online_windows_with_filtered_traces(name, max_rel, spike_input):
     """Online e-prop on sparse ``w_rec`` and ``w_in`` (carried per-synapse ``ebar`` and ALIF
-    ``eps``, windows of 40 steps, the whole window across a chunk) sums to the one-window
-    gradient and equals the dense windows."""
+    ``eps``, windows of 40 steps) sums to the one-window gradient (120 steps: it crosses the
+    boundary of two ``SPARSE_CHUNK`` s of the per-synapse sums) and equals the dense windows."""
     from infodyn.learning.eprop import eprop_window, zero_carry
     from infodyn.learning.losses import as_loss
     from infodyn.network.dynamics import Constants
@@ -340,3 +340,36 @@ def test_sparse_input_weights_learn_like_dense_masked(name, max_rel, spike_input
         e, b = out["eprop"][key].values, out["bptt_stopgrad"][key].values
         assert np.max(np.abs(np.asarray(b))) > 0
         assert max_rel(e, b) <= 1e-10, key
+
+
+def test_evaluate_checks_the_layout_it_is_given(spike_input):
+    """A layout made for another pattern with the same synapse count (the transpose) would add
+    the wrong rows silently: it is refused with one InputError, as are layouts of the wrong
+    form; the right one, "auto" and None (the gather path) give the same spikes and gradient."""
+    from infodyn import InputError
+    from infodyn.learning.gradients import sparse_layout
+
+    net = NETS["lif"]()
+    dense, sparse = _sparse_params(net, seed=3)
+    x, tgt = spike_input(net.n_in, net.n_out, steps=40, batch=1)
+    other = {**sparse, "w_rec": SparseWeights.from_dense(np.asarray(dense["w_rec"]).T)}
+    assert other["w_rec"].nnz == sparse["w_rec"].nnz
+    assert not other["w_rec"].same_pattern(sparse["w_rec"])
+
+    def run(layout):
+        return evaluate(net, sparse, x, tgt, LOSS, precision="float64", layout=layout)
+
+    with pytest.raises(InputError, match="another sparsity pattern"):
+        run(sparse_layout(other))
+    for bad, match in (
+        ("off", "layout must be 'auto'"),
+        (sparse_layout(sparse)[0], "pair"),
+        ((np.zeros(3), None), "ByEvent plan or None"),
+    ):
+        with pytest.raises(InputError, match=match):
+            run(bad)
+    ref = run("auto")
+    for layout in (sparse_layout(sparse), None):
+        ev = run(layout)
+        np.testing.assert_array_equal(ev.activity, ref.activity)
+        np.testing.assert_allclose(ev.grads["w_rec"].values, ref.grads["w_rec"].values, rtol=1e-12)

@@ -67,7 +67,10 @@ def _host_spike_rows(zin, q, indices, indptr):
 def spike_rows(zin: Array, q: Array, indices: Array, indptr: Array) -> Array:
     """``out[s] = sum_{k,b} z_in[k, b, pre_s] q[k, b, post_s]`` (nnz,) over the spikes of
     ``z_in`` (n, B, n_pre) only, for the CSR pattern (``indices``, ``indptr``) of a
-    :class:`~infodyn.network.sparse.SparseWeights`; a host callback (CPU)."""
+    :class:`~infodyn.network.sparse.SparseWeights`; a host callback (CPU). The pattern must be
+    valid (``indptr`` ascending to nnz, ``indices`` in ``[0, n_post)``: what
+    :meth:`~infodyn.network.model.LIF.validate_params` checks before any e-prop call): the loop
+    does not test each synapse's index, so an index out of range would write out of bounds."""
     shape = jax.ShapeDtypeStruct((indices.shape[0],), q.dtype)
     return jax.pure_callback(
         _host_spike_rows, shape, zin, q, indices, indptr, vmap_method="sequential"

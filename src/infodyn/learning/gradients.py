@@ -26,7 +26,7 @@ from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import values_of
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype
-from infodyn.network.event_current import by_event
+from infodyn.network.event_current import ByEvent, by_event
 from infodyn.network.simulate import check_input
 from infodyn.network.sparse import constrain_sparse, is_sparse, to_jax
 
@@ -105,6 +105,45 @@ def sparse_layout(params: dict[str, Any]) -> tuple[Any, Any]:
     return tuple(by_event(params[k]) if is_sparse(params[k]) else None for k in ("w_rec", "w_in"))
 
 
+def checked_layout(params: dict[str, Any], layout: Any) -> tuple[Any, Any]:
+    """``layout`` as :func:`evaluate` takes it: ``"auto"`` (made here by :func:`sparse_layout`),
+    None (no event-driven forward pass), or the pair :func:`sparse_layout` returned, checked
+    against ``params``: a plan made for another sparsity pattern would add the wrong rows (a
+    wrong loss and gradient, silently, when the synapse counts agree), so its index arrays
+    must equal the weights' (an O(nnz) comparison, small beside a forward pass)."""
+    if layout is None:
+        return (None, None)
+    if isinstance(layout, str):
+        require(
+            layout == "auto",
+            f"layout must be 'auto', None or sparse_layout(params), got {layout!r}",
+        )
+        return sparse_layout(params)
+    require(
+        isinstance(layout, tuple) and len(layout) == 2,
+        "layout must be the (w_rec, w_in) pair sparse_layout(params) returns, got "
+        f"{type(layout).__name__}",
+    )
+    for key, plan in zip(("w_rec", "w_in"), layout, strict=True):
+        if plan is None:
+            continue
+        w = params[key]
+        require(
+            isinstance(plan, ByEvent),
+            f"layout of {key} must be a ByEvent plan or None, got {type(plan).__name__}",
+        )
+        require(
+            is_sparse(w)
+            and all(
+                np.shape(a) == np.shape(b) and np.array_equal(np.asarray(a), np.asarray(b))
+                for a, b in ((plan.indices, w.indices), (plan.indptr, w.indptr))
+            ),
+            f"layout of {key} was made for another sparsity pattern than params[{key!r}]; "
+            "make it with sparse_layout(params)",
+        )
+    return layout
+
+
 def evaluate(
     net,
     params: dict[str, Array],
@@ -124,9 +163,10 @@ def evaluate(
     layout: Any = "auto",
 ) -> Evaluation:
     """Loss, per-term values, gradients and activity; see :func:`gradients` for the arguments.
-    ``layout`` (e-prop): the layout of a sparse ``w_rec`` (:func:`sparse_layout`; ``"auto"``:
-    made here, O(nnz log nnz) on the host: callers that evaluate one pattern many times pass
-    it)."""
+    ``layout`` (e-prop): the layouts of sparse ``w_rec`` and ``w_in``, the pair
+    :func:`sparse_layout` returns (checked against ``params``: :func:`checked_layout`);
+    ``"auto"``: made here, O(nnz log nnz) on the host (callers that evaluate one pattern many
+    times pass it); None: no event-driven forward pass (the gather path)."""
     require(method in METHODS, f"method must be one of {METHODS}, got {method!r}")
     require(reset in RESETS, f"reset must be one of {RESETS}, got {reset!r}")
     lossc = as_loss(loss)
@@ -149,7 +189,7 @@ def evaluate(
         carry = zero_carry(
             batch, net.n_in, net.n_rec, net.n_out, dtype, n_adaptive, False, p["w_rec"], p["w_in"]
         )
-        layout = sparse_layout(p) if isinstance(layout, str) else layout
+        layout = checked_layout(p, layout)
         grads, stats, activity, y, _ = eprop_window(
             c,
             lossc,

@@ -263,7 +263,7 @@ class Trainer:
                 mask=self.mask,
                 precision=self.opt.precision,
                 explode_threshold=self.opt.explode_threshold,
-                layout=self._layout(view.params),
+                layout=self._layout(view.params) if self.opt.method == "eprop" else None,
             )
             self._apply(view.pullback(ev.grads))
             loss, terms, activity, y, gnorm = ev.loss, ev.terms, ev.activity, ev.y, ev.grad_norm
