@@ -36,3 +36,7 @@ def test_bad_limit(monkeypatch):
     monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "lots")
     with pytest.raises(InputError, match="not a size"):
         available_bytes()
+    for value in ("nan", "inf", "1e400", "0", "-1G"):  # not a finite positive size
+        monkeypatch.setenv("INFODYN_MEMORY_LIMIT", value)
+        with pytest.raises(InputError, match="finite positive size"):
+            available_bytes()

@@ -13,6 +13,7 @@ the check testable.
 
 from __future__ import annotations
 
+import math
 import os
 
 from infodyn.errors import InputError
@@ -45,8 +46,8 @@ def _parse_limit(text: str) -> int:
         value = float(number) * _SUFFIX[suffix]
     except ValueError:
         raise InputError(f"INFODYN_MEMORY_LIMIT={text!r} is not a size (e.g. 8G, 512M)") from None
-    if value <= 0:
-        raise InputError(f"INFODYN_MEMORY_LIMIT={text!r} must be positive")
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"INFODYN_MEMORY_LIMIT={text!r} must be a finite positive size")
     return int(value)
 
 

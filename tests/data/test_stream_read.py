@@ -137,6 +137,29 @@ def test_empty_file_and_order_checks(tmp_path):
         list(iter_spike_file(tmp_path / "legacy_bad.h5", 100, block_spikes=64))
 
 
+def _damaged_copy(path, tmp_path, name, signature):
+    """A copy of ``path`` whose first HDF5 ``signature`` (b"HEAP": the local heap of the group
+    names; b"TREE": a chunk index) is overwritten, as a disk error would."""
+    data = bytearray(path.read_bytes())
+    at = data.index(signature)
+    data[at : at + 4] = b"XXXX"
+    out = tmp_path / name
+    out.write_bytes(bytes(data))
+    return out
+
+
+def test_damaged_files_give_one_input_error(tmp_path):
+    # h5py raises RuntimeError (not OSError) for some damage; both readers must turn it into
+    # InputError, so the CLI answers with one line and exit code 2
+    path = save_spikes(tmp_path / "s.h5", _train())
+    for signature in (b"HEAP", b"TREE"):
+        bad = _damaged_copy(path, tmp_path, f"bad_{signature.decode()}.h5", signature)
+        with pytest.raises(InputError, match="corrupt"):
+            list(iter_spike_file(bad, 100))
+        with pytest.raises(InputError, match="corrupt"):
+            load_spikes(bad)
+
+
 def test_bad_input(tmp_path):
     path = save_spikes(tmp_path / "s.h5", _train())
     with pytest.raises(InputError, match="no such file"):

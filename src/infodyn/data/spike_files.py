@@ -197,13 +197,24 @@ class SpikeWriter:
                 pass
 
 
+# What h5py raises on a damaged file: OSError, and RuntimeError from HDF5's own checks (a
+# corrupt object header reads "Unable to synchronously check link existence (bad local heap
+# signature)").
+H5_READ_ERRORS = (OSError, RuntimeError)
+
+
 def _open_h5(path: Path) -> Any:
     """Open an infodyn HDF5 spike file for reading (format checked), or raise InputError."""
     try:
         h5 = h5py.File(path, "r")
-    except OSError as exc:
+    except H5_READ_ERRORS as exc:
         raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
-    if h5.attrs.get("format") != FORMAT_NAME or "spikes" not in h5:
+    try:
+        is_spike_file = h5.attrs.get("format") == FORMAT_NAME and "spikes" in h5
+    except H5_READ_ERRORS as exc:
+        h5.close()
+        raise InputError(f"{path}: corrupt HDF5 file ({exc})") from None
+    if not is_spike_file:
         h5.close()
         raise InputError(f"{path}: not an infodyn spike file (missing format attribute or /spikes)")
     return h5

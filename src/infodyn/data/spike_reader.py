@@ -15,7 +15,13 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-from infodyn.data.spike_files import _existing_file, _h5_header, _open_h5, is_h5_path
+from infodyn.data.spike_files import (
+    H5_READ_ERRORS,
+    _existing_file,
+    _h5_header,
+    _open_h5,
+    is_h5_path,
+)
 from infodyn.errors import InputError, reading
 
 
@@ -134,6 +140,8 @@ class SpikeReader:
             raise InputError(f"{path}: spike file is missing {exc}") from None
         except (TypeError, ValueError) as exc:
             raise InputError(f"{path}: spike file has unreadable attributes ({exc})") from None
+        except H5_READ_ERRORS as exc:
+            raise InputError(f"{path}: corrupt HDF5 file ({exc})") from None
         datasets = [self._times, self._units] + ([self._trials] if self._trials is not None else [])
         if any(not hasattr(d, "shape") or len(d.shape) != 1 for d in datasets):
             raise InputError(f"{path}: /spikes/times, units and trials must be 1-D datasets")
@@ -166,7 +174,7 @@ class SpikeReader:
     def _read(self, ds: Any, a: int, b: int) -> np.ndarray:
         try:
             return np.asarray(ds[a:b])
-        except (OSError, RuntimeError) as exc:
+        except H5_READ_ERRORS as exc:
             raise InputError(f"{self.path}: corrupt spike data ({exc})") from None
 
     def _read_trials(self, a: int, b: int) -> np.ndarray:

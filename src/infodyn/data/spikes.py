@@ -30,6 +30,7 @@ from infodyn.data.spike_files import H5_SUFFIXES as H5_SUFFIXES
 from infodyn.data.spike_files import SpikeWriter as SpikeWriter
 from infodyn.data.spike_files import _existing_file as _existing_file
 from infodyn.data.spike_files import _h5_header as _h5_header
+from infodyn.data.spike_files import H5_READ_ERRORS
 from infodyn.data.spike_files import _open_h5 as _open_h5
 from infodyn.data.spike_files import _write_attrs as _write_attrs
 from infodyn.data.spike_files import is_h5_path as is_h5_path
@@ -218,6 +219,8 @@ def _load_h5(path: Path) -> SpikeTrain:
             )
         except KeyError as exc:
             raise InputError(f"{path}: spike file is missing {exc}") from None
+        except H5_READ_ERRORS as exc:
+            raise InputError(f"{path}: corrupt spike data ({exc})") from None
 
 
 def _load_npz(path: Path) -> SpikeTrain:
