@@ -26,11 +26,11 @@ import numpy as np
 # re-exported: the HDF5 format and writers, and the streaming reader, live in their own modules
 from infodyn.data.spike_files import FORMAT_NAME as FORMAT_NAME
 from infodyn.data.spike_files import FORMAT_VERSION as FORMAT_VERSION
+from infodyn.data.spike_files import H5_READ_ERRORS
 from infodyn.data.spike_files import H5_SUFFIXES as H5_SUFFIXES
 from infodyn.data.spike_files import SpikeWriter as SpikeWriter
 from infodyn.data.spike_files import _existing_file as _existing_file
 from infodyn.data.spike_files import _h5_header as _h5_header
-from infodyn.data.spike_files import H5_READ_ERRORS
 from infodyn.data.spike_files import _open_h5 as _open_h5
 from infodyn.data.spike_files import _write_attrs as _write_attrs
 from infodyn.data.spike_files import is_h5_path as is_h5_path
