@@ -125,8 +125,11 @@ def start_cli(args: list[str], cwd: Path) -> subprocess.Popen:
     )
 
 
-def signal_when(proc: subprocess.Popen, ready, sig: int, timeout: float = 300) -> tuple[int, str]:
-    """Send ``sig`` once ``ready()`` is true; return (exit code, stderr)."""
+def signal_when(
+    proc: subprocess.Popen, ready, sig: int | list[int], timeout: float = 300
+) -> tuple[int, str]:
+    """Send ``sig`` (or each of a list, back to back) once ``ready()`` is true; return (exit
+    code, stderr)."""
     import time
 
     t0 = time.monotonic()
@@ -134,7 +137,8 @@ def signal_when(proc: subprocess.Popen, ready, sig: int, timeout: float = 300) -
         assert proc.poll() is None, f"ended before the signal: {proc.communicate()[1][-2000:]}"
         assert time.monotonic() - t0 < timeout, "the run never got ready"
         time.sleep(0.05)
-    proc.send_signal(sig)
+    for one in sig if isinstance(sig, list) else [sig]:
+        proc.send_signal(one)
     _, err = proc.communicate(timeout=timeout)
     return proc.returncode, err
 

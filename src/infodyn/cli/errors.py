@@ -83,6 +83,14 @@ def _usage_error(exc: Any) -> int:
     return int(exc.exit_code)
 
 
+def _interrupted_at_once() -> None:
+    print(
+        "infodyn: interrupted at once: every file written so far is complete (atomic "
+        "writes); the last checkpoint, if any, is kept",
+        file=sys.stderr,
+    )
+
+
 def run(app: Any, argv: list[str] | None = None) -> int:
     """Run the typer ``app`` and return the process exit code (see the module docstring)."""
     from infodyn.experiments.interrupt import Interrupted
@@ -90,16 +98,14 @@ def run(app: Any, argv: list[str] | None = None) -> int:
     try:
         platform_preflight()
         rc = app(args=argv, standalone_mode=False, prog_name="infodyn")
+        if rc == EXIT_INTERRUPT:  # typer turns KeyboardInterrupt into a silent Exit(130)
+            _interrupted_at_once()
         return rc if isinstance(rc, int) else 0
     except Interrupted as exc:
         print(f"infodyn: interrupted: {exc}", file=sys.stderr)
         return EXIT_INTERRUPT
     except KeyboardInterrupt:
-        print(
-            "infodyn: interrupted at once: every file written so far is complete (atomic "
-            "writes); the last checkpoint, if any, is kept",
-            file=sys.stderr,
-        )
+        _interrupted_at_once()
         return EXIT_INTERRUPT
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

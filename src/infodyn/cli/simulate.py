@@ -15,13 +15,18 @@ def simulate(
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
     engine: str = typer.Option(None, help="Override [simulation] engine: auto, jax or event."),
 ) -> None:
-    """Simulate a LIF/ALIF network; writes spikes.h5, a raster, rates and results.json."""
+    """Simulate a LIF/ALIF network; writes spikes.h5, a raster, rates and results.json.
+
+    Ctrl-C (or SIGTERM) stops after the current chunk of steps and leaves --out as it was.
+    """
     from infodyn.experiments.config import SimulateConfig, load_config, with_overrides
+    from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.simulate_run import run_simulation
 
     cfg = load_config(config, SimulateConfig)
     cfg = with_overrides(cfg, {"simulation.engine": engine}, source="--engine")
-    results = run_simulation(cfg, out, progress=True)
+    with graceful():  # SIGINT/SIGTERM: stop after the current chunk, leave --out as it was
+        results = run_simulation(cfg, out, progress=True)
     typer.echo(
         f"simulated {results['n_steps']} steps of {results['n_units']} units "
         f"({results['engine']} engine): mean rate {results['mean_rate_hz']:.2f} Hz -> {out}"

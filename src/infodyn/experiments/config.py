@@ -109,9 +109,22 @@ def network_section(net: Any) -> dict[str, Any]:
     return {"model": "alif" if isinstance(net, ALIF) else "lif", **net.model_dump(mode="json")}
 
 
+#: peak bytes per input element while an encoder draws it (float64 draws, a mask, float32 result)
+INPUT_BYTES_PER_ELEMENT = 16
+
+
 def make_input(cfg: InputConfig, n_in: int, dt: float) -> np.ndarray:
-    """The (n_steps, n_in) input array described by ``cfg``."""
+    """The (n_steps, n_in) input array described by ``cfg`` (memory checked first)."""
+    from infodyn.memory import require_memory
     from infodyn.network import encoders
+
+    require_memory(
+        INPUT_BYTES_PER_ELEMENT * cfg.n_steps * n_in,
+        f"the input of {cfg.n_steps:,} steps x {n_in:,} channels",
+        "run fewer steps or input channels, or simulate from Python with "
+        "infodyn.network.simulate_to_file and an input function x(start, stop) that makes one "
+        "chunk at a time",
+    )
 
     if cfg.kind == "poisson":
         return encoders.poisson_spikes(cfg.rate_hz, cfg.n_steps, n_in=n_in, dt=dt, seed=cfg.seed)

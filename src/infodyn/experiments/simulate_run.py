@@ -16,35 +16,59 @@ from infodyn.experiments.rundir import RunDir
 def run_simulation(
     cfg: SimulateConfig, out: str | os.PathLike, progress: bool = False
 ) -> dict[str, Any]:
-    """Run the simulation described by ``cfg`` into run directory ``out``; return results."""
+    """Run the simulation described by ``cfg`` into run directory ``out``; return results.
+
+    Nothing in ``out`` changes until the spikes are complete: ``spikes.h5`` is written to a
+    temporary file and renamed, and ``config.json`` is written after it, so a run folder never
+    pairs a new config with old spikes. Inside :func:`~infodyn.experiments.interrupt.graceful`
+    (the CLI) SIGINT/SIGTERM stop the event engine after the current chunk with
+    :class:`~infodyn.experiments.interrupt.Interrupted`; the partial file is removed and a run
+    that was in ``out`` before is left as it was.
+    """
+    from infodyn.experiments.interrupt import check
     from infodyn.network.simulate import simulate, simulate_to_file
+    from infodyn.progress import ProgressBar
 
     net = cfg.build_network()
     params = net.init(seed=cfg.simulation.seed)
     x = make_input(cfg.input, net.n_in, net.dt)
     run = RunDir(out)
-    run.write_config(cfg, command="simulate")
+    n_steps = cfg.input.n_steps
     engine = cfg.simulation.engine
     if engine == "auto":
-        engine = "event" if cfg.input.n_steps >= 2000 else "jax"
+        engine = "event" if n_steps >= 2000 else "jax"
+
+    def stop_if_asked(done: int) -> None:
+        check(
+            f"simulation stopped after {done:,} of {n_steps:,} steps; nothing was written to "
+            f"{run.path} (a run there before is unchanged); run the command again to simulate"
+        )
+
     t0 = time.perf_counter()
     spikes_path = run.file("spikes.h5")
     if engine == "event":
-        simulate_to_file(
-            net,
-            params,
-            x,
-            cfg.input.n_steps,
-            spikes_path,
-            chunk_steps=cfg.simulation.chunk_steps,
-            progress=progress,
-            metadata={"seed": cfg.simulation.seed},
-        )
+        with ProgressBar("simulating", n_steps, enabled=progress, unit="steps") as bar:
+
+            def after_chunk(done: int) -> None:
+                bar.update(done=done)
+                stop_if_asked(done)
+
+            simulate_to_file(
+                net,
+                params,
+                x,
+                n_steps,
+                spikes_path,
+                chunk_steps=cfg.simulation.chunk_steps,
+                progress=after_chunk,
+                metadata={"seed": cfg.simulation.seed},
+            )
         spikes = spikes_path  # not loaded back: results and figures stream the file
     else:
         trace = simulate(
             net, params, x, engine="jax", precision=cfg.simulation.precision, record=False
         )
+        stop_if_asked(n_steps)  # the run is done but not yet saved
         spikes = trace.spike_train(
             metadata={
                 "network": net.model_dump(mode="json"),
@@ -56,6 +80,7 @@ def run_simulation(
 
         save_spikes(spikes_path, spikes)
     elapsed = time.perf_counter() - t0
+    run.write_config(cfg, command="simulate")
     return write_simulation_results(run, spikes, net.n_rec, elapsed, engine)
 
 

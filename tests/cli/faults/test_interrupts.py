@@ -2,7 +2,8 @@
 a checkpoint is written, the last line says how to resume, the exit code is 130, no temporary
 file is left, and the resumed run reaches the result of an uninterrupted one (issue 15).
 
-Covered: train (both signals), sweep (SIGTERM), channel (SIGINT), images (SIGTERM). ``demo``
+Covered: train (both signals), sweep (SIGTERM), channel (SIGINT), images (SIGTERM), simulate
+(SIGTERM, and SIGINT twice: no checkpoint, the run folder is left as it was). ``demo``
 runs the same pipeline code as ``images`` (infodyn.cli.demo.run_with_progress).
 """
 
@@ -138,3 +139,29 @@ def test_images_sigterm_then_resume_completes(tmp_path):
     history = json.loads((out / "training_history.json").read_text())
     assert [r["iteration"] for r in history] == [1, 2, 3]
     assert not (out / "progress.json").exists() and not list(out.rglob(".*.tmp"))
+
+
+@pytest.mark.parametrize("signals", [[signal.SIGTERM], [signal.SIGINT, signal.SIGTERM]])
+def test_simulate_interrupt_leaves_the_run_folder_as_it_was(signals, tmp_path):
+    out = tmp_path / "run"
+    (tmp_path / "small.toml").write_text(SIM + '[simulation]\nengine = "event"\n')
+    proc = start_cli(["simulate", "small.toml", "--out", "run"], tmp_path)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-2000:]
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert {"config.json", "results.json", "spikes.h5"} <= set(before)
+    # a long run into the same folder, in many chunks, so that the signals land mid-run
+    long = SIM.replace("n_rec = 8", "n_rec = 400").replace("n_steps = 60", "n_steps = 2000000")
+    (tmp_path / "long.toml").write_text(long + "[simulation]\nchunk_steps = 20000\n")
+    proc = start_cli(["simulate", "long.toml", "--out", "run"], tmp_path)
+    # two signals back to back (of two numbers, so never merged into one): the second handler
+    # raises KeyboardInterrupt and the run stops at once
+    rc, err = signal_when(proc, lambda: any(out.glob(".spikes.h5.*.tmp")), signals)
+    hint = "interrupted at once" if len(signals) == 2 else "run the command again"
+    assert rc == 130, (rc, err[-2000:])
+    assert "Traceback" not in err, err[-3000:]
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("infodyn: interrupted") and hint in last, last
+    assert not list(out.rglob(".*.tmp")), list(out.rglob(".*.tmp"))
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert after == before
