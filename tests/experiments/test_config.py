@@ -140,3 +140,14 @@ def test_config_init_is_a_valid_default_config(tmp_path):
     assert resolved(validate(SimulateConfig, data)) == resolved(validate(SimulateConfig, {}))
     res = CliRunner().invoke(app, ["config", "list"])
     assert "simulate: config infodyn.experiments.config:SimulateConfig" in res.output
+
+
+def test_make_input_checks_memory_before_drawing(monkeypatch):
+    from infodyn.experiments.config import InputConfig, make_input
+    from infodyn.memory import MemoryPreflightError
+
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "64M")
+    cfg = InputConfig(n_steps=10_000_000, rate_hz=5.0)
+    with pytest.raises(MemoryPreflightError, match="input of 10,000,000 steps x 100 channels"):
+        make_input(cfg, n_in=100, dt=1.0)
+    assert make_input(InputConfig(n_steps=50, rate_hz=5.0), n_in=3, dt=1.0).shape == (50, 3)

@@ -172,22 +172,18 @@ def test_validate_and_constrain_sparse():
     assert np.all(np.diag(net.constrain({**p, "w_rec": diag})["w_rec"].to_numpy().to_dense()) == 0)
 
 
-def test_save_and_load_params_round_trip(tmp_path):
-    net = idn.network.LIF(n_in=4, n_rec=50, connectivity="sparse", k_in=7)
-    p = net.init(seed=2, precision="float32")
-    path = idn.network.save_params(tmp_path / "p.npz", p)
-    q = idn.network.load_params(path)
-    assert isinstance(q["w_rec"], SparseWeights) and q["w_rec"].same_pattern(p["w_rec"])
-    np.testing.assert_array_equal(q["w_rec"].values, p["w_rec"].values)
-    assert q["w_rec"].values.dtype == np.float32
-    np.testing.assert_array_equal(q["w_in"], p["w_in"])
-    net.validate_params(q)
-    dense = idn.network.LIF(n_in=4, n_rec=5).init(seed=0)
-    r = idn.network.load_params(idn.network.save_params(tmp_path / "d.npz", dense))
-    np.testing.assert_array_equal(r["w_rec"], dense["w_rec"])
-    (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(InputError, match="junk.npz"):
-        idn.network.load_params(tmp_path / "junk.npz")
+def test_constructor_and_from_coo_refuse_bad_shapes_and_indices():
+    w = SparseWeights.from_dense(np.array([[0.0, 1.0], [2.0, 0.0]]))
+    for bad in ((-1, 2), ("a", 2), (2,), None, (float("nan"), 2), (2.5, 2), (True, 2), (2, 2, 1)):
+        with pytest.raises(InputError, match="shape must be two whole numbers"):
+            SparseWeights(w.values, w.indices, w.indptr, bad)
+    assert SparseWeights(w.values, w.indices, w.indptr, (2.0, np.int64(2))).shape == (2, 2)
+    with pytest.raises(InputError, match="whole numbers"):  # used to be truncated to 0 and 1
+        SparseWeights.from_coo([0.0, 1.5], [1, 0], [1.0, 2.0], (2, 2))
+    with pytest.raises(InputError, match="integers"):
+        SparseWeights.from_coo(["0", "1"], [1, 0], [1.0, 2.0], (2, 2))
+    ok = SparseWeights.from_coo([0.0, 1.0], [1, 0], [1.0, 2.0], (2, 2))
+    np.testing.assert_array_equal(ok.to_dense(), w.to_dense())
 
 
 # ---------------------------------------------------------------------- engines

@@ -19,7 +19,7 @@ import numpy as np
 
 from infodyn.atomic import save_npz
 from infodyn.errors import InputError
-from infodyn.network.sparse import SparseWeights
+from infodyn.network.sparse import SparseWeights, check_sparse, matrix_shape
 
 _PARTS = ("values", "indices", "indptr", "shape")
 
@@ -29,6 +29,8 @@ def params_to_arrays(params: Mapping[str, Any], prefix: str = "") -> dict[str, n
     out: dict[str, np.ndarray] = {}
     for key, w in params.items():
         if isinstance(w, SparseWeights):
+            # the pattern (e.g. indices that int32 cannot hold); values are checked where used
+            check_sparse(w, w.shape, f"params[{key!r}]", finite=False)
             w = w.to_numpy()
             for part, arr in zip(
                 _PARTS, (w.values, w.indices, w.indptr, np.asarray(w.shape)), strict=True
@@ -49,13 +51,17 @@ def params_from_arrays(arrays: Mapping[str, Any], prefix: str = "") -> dict[str,
         if not part:
             out[key] = np.asarray(arrays[name])
         elif part == "values":
-            shape = tuple(int(s) for s in np.asarray(arrays[f"{prefix}{key}.shape"]))
-            out[key] = SparseWeights(
+            shape = np.asarray(arrays[f"{prefix}{key}.shape"])
+            if shape.ndim != 1 or shape.dtype.kind not in "iuf":
+                raise InputError(f"{prefix}{key}.shape must be a pair of numbers, got {shape!r}")
+            w = SparseWeights(
                 np.asarray(arrays[name]),
                 np.asarray(arrays[f"{prefix}{key}.indices"]),
                 np.asarray(arrays[f"{prefix}{key}.indptr"]),
-                shape,
+                matrix_shape(shape.tolist()),
             )
+            check_sparse(w, w.shape, f"{prefix}{key}", finite=False)
+            out[key] = w
     return out
 
 
@@ -80,10 +86,18 @@ def load_params(path: str | os.PathLike) -> dict[str, Any]:
     if not path.exists():
         raise InputError(f"{path}: no such params file")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{path}: not a params file ({type(exc).__name__}: {exc})") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise InputError(f"{path}: not a params file (a single .npy array, not an .npz archive)")
+    try:
+        with data:
             params = params_from_arrays({k: data[k] for k in data.files})
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise InputError(f"{path}: not a params file ({exc})") from None
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{path}: not a params file ({type(exc).__name__}: {exc})") from None
     if not params:
         raise InputError(f"{path}: holds no weights")
     return params

@@ -25,6 +25,8 @@ rows of the active units instead (:mod:`infodyn.network.event_current`, same sum
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, NamedTuple
 
 import jax
@@ -54,7 +56,7 @@ class SparseWeights:
         self.values = values
         self.indices = indices
         self.indptr = indptr
-        self.shape = (int(shape[0]), int(shape[1]))
+        self.shape = matrix_shape(shape)  # the arrays: check_sparse (O(nnz), where they are used)
 
     # ------------------------------------------------------------------ pytree
     def tree_flatten(self):
@@ -82,10 +84,9 @@ class SparseWeights:
         cls, pre: Array, post: Array, values: Array, shape: tuple[int, int], dtype: Any = None
     ) -> SparseWeights:
         """Build from synapse lists ``(pre[s], post[s], values[s])`` (any order, no duplicates)."""
-        pre = np.asarray(pre, dtype=np.int64)
-        post = np.asarray(post, dtype=np.int64)
+        pre, post = _whole_indices(pre, "pre"), _whole_indices(post, "post")
         values = np.asarray(values)
-        n_pre, n_post = int(shape[0]), int(shape[1])
+        n_pre, n_post = matrix_shape(shape)
         if not (pre.shape == post.shape == values.shape and pre.ndim == 1):
             raise InputError("pre, post and values must be 1-D arrays of one length")
         if pre.size and (
@@ -181,6 +182,35 @@ class SparseWeights:
             f"SparseWeights(shape={self.shape}, nnz={self.nnz}, "
             f"dtype={np.dtype(self.values.dtype).name})"
         )
+
+
+def matrix_shape(shape: Any) -> tuple[int, int]:
+    """``shape`` as two whole numbers >= 0, or :class:`InputError`."""
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        dims = ()
+    if len(dims) != 2 or not all(
+        isinstance(d, numbers.Real)
+        and not isinstance(d, bool | np.bool_)
+        and math.isfinite(d)
+        and float(d).is_integer()
+        and d >= 0
+        for d in dims
+    ):
+        raise InputError(f"a SparseWeights shape must be two whole numbers >= 0, got {shape!r}")
+    return int(dims[0]), int(dims[1])
+
+
+def _whole_indices(a: Array, name: str) -> np.ndarray:
+    """``a`` as int64, refusing fractional, non-finite and non-numeric entries."""
+    a = np.asarray(a)
+    if a.dtype.kind == "f":
+        if not bool(np.all(np.isfinite(a))) or not bool(np.all(a == np.round(a))):
+            raise InputError(f"{name} indices must be whole numbers")
+    elif a.dtype.kind not in "iu":
+        raise InputError(f"{name} indices must be integers, got dtype {a.dtype}")
+    return a.astype(np.int64)
 
 
 def is_sparse(w: Any) -> bool:
@@ -319,10 +349,13 @@ def _pattern_error(indices, indptr, n_post):  # pragma: no cover - compiled
     return 0
 
 
-def check_sparse(w: SparseWeights, shape: tuple[int, int], name: str = "w_rec") -> None:
+def check_sparse(
+    w: SparseWeights, shape: tuple[int, int], name: str = "w_rec", finite: bool = True
+) -> None:
     """Raise :class:`InputError` unless ``w`` is a well-formed :class:`SparseWeights` of
     ``shape``: float values, int indices in range and ascending within each row, a
-    non-decreasing ``indptr`` from 0 to nnz, finite values (O(nnz) checks)."""
+    non-decreasing ``indptr`` from 0 to nnz, finite values unless ``finite=False`` (O(nnz)
+    checks)."""
     if tuple(w.shape) != tuple(shape):
         raise InputError(f"{name} must have shape {tuple(shape)}, got {tuple(w.shape)}")
     values, indices, indptr = (np.asarray(a) for a in (w.values, w.indices, w.indptr))
@@ -343,7 +376,8 @@ def check_sparse(w: SparseWeights, shape: tuple[int, int], name: str = "w_rec") 
         raise InputError(f"{name}: postsynaptic indices out of range 0..{shape[1] - 1}")
     if error == 3:
         raise InputError(f"{name}: indices must ascend within each row (no duplicates)")
-    require_finite(name, values)
+    if finite:
+        require_finite(name, values)
 
 
 def constrain_sparse(w: SparseWeights, signs: Array | None = None, mask: Array | None = None):

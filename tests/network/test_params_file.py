@@ -1,0 +1,76 @@
+"""Network weights to and from .npz files: round trips, and bad files and bad weights refused
+with one InputError (infodyn.network.params_file)."""
+
+import numpy as np
+import pytest
+
+import infodyn as idn
+from infodyn import InputError
+from infodyn.network import SparseWeights
+
+
+def _sparse_params():
+    net = idn.network.LIF(n_in=4, n_rec=50, connectivity="sparse", k_in=7)
+    return net, net.init(seed=2, precision="float32")
+
+
+def test_save_and_load_params_round_trip(tmp_path):
+    net, p = _sparse_params()
+    path = idn.network.save_params(tmp_path / "p.npz", p)
+    q = idn.network.load_params(path)
+    assert isinstance(q["w_rec"], SparseWeights) and q["w_rec"].same_pattern(p["w_rec"])
+    np.testing.assert_array_equal(q["w_rec"].values, p["w_rec"].values)
+    assert q["w_rec"].values.dtype == np.float32
+    np.testing.assert_array_equal(q["w_in"], p["w_in"])
+    net.validate_params(q)
+    dense = idn.network.LIF(n_in=4, n_rec=5).init(seed=0)
+    r = idn.network.load_params(idn.network.save_params(tmp_path / "d.npz", dense))
+    np.testing.assert_array_equal(r["w_rec"], dense["w_rec"])
+
+
+def test_save_refuses_a_pattern_it_would_corrupt(tmp_path):
+    _, p = _sparse_params()
+    w = p["w_rec"]
+    huge = np.asarray(w.indices, np.int64)
+    huge[3] += 2**32  # int32 storage would wrap it back into range: a silently different network
+    for indices, match in ((huge, "out of range"), (np.asarray(w.indices) + 0.5, "integers")):
+        bad = SparseWeights(w.values, indices, w.indptr, w.shape)
+        with pytest.raises(InputError, match=match):
+            idn.network.save_params(tmp_path / "bad.npz", {**p, "w_rec": bad})
+        assert not (tmp_path / "bad.npz").exists()
+
+
+def _write(path, **arrays):
+    np.savez(path, **arrays)
+    return path
+
+
+def test_load_refuses_bad_files_with_one_error(tmp_path):
+    _, p = _sparse_params()
+    good = dict(np.load(idn.network.save_params(tmp_path / "p.npz", p)))
+    (tmp_path / "empty.npz").write_bytes(b"")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    cases = {
+        "empty.npz": "not a params file",
+        "junk.npz": "not a params file",
+        "one.npy": "single .npy array",
+        _write(tmp_path / "shape0d.npz", **{**good, "w_rec.shape": np.array(50)}).name: "pair",
+        _write(tmp_path / "shape1.npz", **{**good, "w_rec.shape": np.array([50])}).name: "shape",
+        _write(tmp_path / "shape3.npz", **{**good, "w_rec.shape": np.array([50, 50, 1])}).name: (
+            "shape"
+        ),
+        _write(tmp_path / "shapefr.npz", **{**good, "w_rec.shape": np.array([50.5, 50])}).name: (
+            "shape"
+        ),
+        _write(
+            tmp_path / "noptr.npz", **{k: v for k, v in good.items() if k != "w_rec.indptr"}
+        ).name: "not a params file",
+        _write(
+            tmp_path / "oor.npz", **{**good, "w_rec.indices": good["w_rec.indices"] + 50}
+        ).name: "out of range",
+    }
+    for name, match in cases.items():
+        with pytest.raises(InputError, match=match) as info:
+            idn.network.load_params(tmp_path / name)
+        assert name in str(info.value)
