@@ -122,3 +122,17 @@ def test_info_base_option(spike_file, tmp_path, capsys, monkeypatch):
         assert "base must be a positive number other than 1" in err and "Traceback" not in err
         assert len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "bad").exists()
+
+
+def test_info_on_one_unit_reports_no_pairwise_number(tmp_path, capsys, monkeypatch):
+    rng = np.random.default_rng(1)
+    path = save_spikes(
+        tmp_path / "one.h5", SpikeTrain.from_dense((rng.random((500, 1)) < 0.2).astype(np.uint8))
+    )
+    code, out, err = _run(capsys, monkeypatch, "info", str(path), "--out", str(tmp_path / "r"))
+    assert code in (0, None), err
+    assert "no pairs" in out
+    res = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert res["pairwise_mi_bits"]["mean"] is None and res["pairwise_mi_bits"]["max"] is None
+    assert any("no pairwise" in w for w in res["warnings"])
+    assert res["entropy_bits"]["mean"] > 0.5  # the one unit's entropy is still reported

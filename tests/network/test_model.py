@@ -16,6 +16,10 @@ from infodyn import InputError
         dict(v_th=-0.1),
         dict(n_rec=0),
         dict(dt=float("nan")),
+        dict(rec_scale=float("inf")),  # drew inf weights
+        dict(ei_mu=float("nan")),
+        dict(in_scale=float("inf")),
+        dict(tau_m=float("inf")),
         dict(surrogate="gauss"),
         dict(p_connect=1.5),
         dict(unknown_key=3),

@@ -53,10 +53,11 @@ def info(
     pop = r["population"]
     unit = r["unit"]
     u = unit_key(r["base"])
+    pair_mean = r[f"pairwise_mi_{u}"]["mean"]
     line = (
         f"{r['n_units']} units, {r['n_samples']} bins of {r['bin_ms']:g} ms: "
         f"mean H {r[f'entropy_{u}']['mean']:.3f} {unit}, mean pairwise MI "
-        f"{r[f'pairwise_mi_{u}']['mean']:.4f} {unit}"
+        + (f"{pair_mean:.4f} {unit}" if pair_mean is not None else "- (one unit: no pairs)")
     )
     if pop is not None:
         tc, oi = pop["total_correlation_corrected"], pop["o_information_corrected"]

@@ -32,6 +32,21 @@ from infodyn.memory import require_memory
 BLOCK_SPIKES = 1 << 20  # spikes read at a time from a file (16 MiB)
 
 
+def whole_bin_steps(bin_ms: float, dt: float, option: str = "bin_ms") -> int:
+    """The number of steps of ``dt`` ms in a bin of ``bin_ms`` ms, refusing a width that is not
+    a whole multiple of ``dt`` (rounding a requested width silently, 1.5 ms to 2, would report
+    a measure at another time scale than asked); ``option`` names the setting in the error."""
+    bin_ms = float(bin_ms)
+    if not np.isfinite(bin_ms) or bin_ms <= 0:
+        raise InputError(f"{option} must be a positive number of ms, got {bin_ms:g}")
+    steps = int(round(bin_ms / dt))
+    if steps < 1 or abs(steps * dt - bin_ms) > 1e-6 * max(1.0, bin_ms):
+        raise InputError(
+            f"{option}={bin_ms:g} must be a whole multiple of the time step dt={dt:g} ms"
+        )
+    return steps
+
+
 def bin_raster(raster: Any, bin_steps: int) -> np.ndarray:
     """Spike counts per bin of a dense raster: ``(trials, T, n)`` (or ``(T, n)``, one trial) ->
     ``(trials, T // bin_steps, n)`` int64, bin ``b`` summing steps ``b*bin_steps ..

@@ -88,6 +88,7 @@ def run_criticality(
         population_activity,
         step_counts,
     )
+    from infodyn.data.binning import whole_bin_steps
     from infodyn.data.io import load_spikes
     from infodyn.data.spike_files import is_h5_path
     from infodyn.data.spike_reader import SpikeReader
@@ -118,6 +119,9 @@ def run_criticality(
     if selected is not None:
         require(spikes.n_spikes > 0, "the selected units hold no spikes")
     bin_ms, avalanche_bin_ms = _parse_bin(bin_ms), _parse_bin(avalanche_bin_ms)
+    for option, width in (("--bin-ms", bin_ms), ("--avalanche-bin-ms", avalanche_bin_ms)):
+        if isinstance(width, float | int):  # asked for: not rounded to another width
+            whole_bin_steps(width, spikes.dt, option)
     cfg = {
         "spikes": source,
         "bin_ms": bin_ms,

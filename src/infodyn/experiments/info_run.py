@@ -70,7 +70,7 @@ def run_info(
     the arrays of ``information.npz`` name the unit (``entropy_bits``, ``entropy_nats``, ...),
     and ``results["base"]``, ``results["unit"]`` say it.
     """
-    from infodyn.data.binning import spike_source
+    from infodyn.data.binning import spike_source, whole_bin_steps
     from infodyn.information import entropy, multivariate_summary, pairwise_mutual_information
     from infodyn.information._inputs import log_factor, unit_key, unit_name
     from infodyn.information.estimators import UndersampledWarning
@@ -88,13 +88,7 @@ def run_info(
     with spike_source(spikes_path) as src:
         dt = src.dt
         bin_ms = dt if bin_ms is None else float(bin_ms)
-        if not np.isfinite(bin_ms) or bin_ms <= 0:
-            raise InputError(f"--bin-ms must be a positive number of ms, got {bin_ms}")
-        bin_steps = int(round(bin_ms / dt))
-        if bin_steps < 1 or abs(bin_steps * dt - bin_ms) > 1e-6 * max(1.0, bin_ms):
-            raise InputError(
-                f"--bin-ms={bin_ms} must be a whole multiple of the time step dt={dt} ms"
-            )
+        bin_steps = whole_bin_steps(bin_ms, dt, "--bin-ms")
         n_units_file, n_trials = src.n_units, src.n_trials
         if units is not None:
             sel = np.asarray(units, np.int64).ravel()
@@ -142,6 +136,8 @@ def run_info(
             {str(w.message) for w in record if issubclass(w.category, UndersampledWarning)}
         )
     upper = mi[np.triu_indices(n_units, 1)]
+    if not upper.size:  # one unit: no pair, so no pairwise number (not a mean of 0.0)
+        caught.append("one unit analysed: no pairwise mutual information (it needs two units)")
     results: dict[str, Any] = {
         "spikes": str(Path(spikes_path)),
         "n_units": n_units,
@@ -160,8 +156,8 @@ def run_info(
             "max_possible_per_unit": f,
         },
         f"pairwise_mi_{u}": {
-            "mean": float(upper.mean()) if upper.size else 0.0,
-            "max": float(upper.max()) if upper.size else 0.0,
+            "mean": float(upper.mean()) if upper.size else None,
+            "max": float(upper.max()) if upper.size else None,
             "plugin_bias_under_independence": 1.0 / (2 * n_samples * np.log(base)),
             "top_pairs": _top_pairs(mi, 10, sel, u),
         },

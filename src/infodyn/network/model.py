@@ -53,7 +53,7 @@ from typing import Any, Literal
 
 import jax.numpy as jnp
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from infodyn.errors import InputError, require_finite
 from infodyn.memory import require_memory
@@ -78,7 +78,10 @@ class LIF(BaseModel):
         trace = net.simulate(params, x)          # x: (T, n_in) or (B, T, n_in)
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    # allow_inf_nan=False: every float setting must be finite (rec_scale=inf drew inf weights)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
+    )
 
     n_in: int = Field(100, ge=1, description="number of input channels")
     n_rec: int = Field(100, ge=1, description="number of recurrent units")
@@ -131,13 +134,6 @@ class LIF(BaseModel):
                     f"other units; there are {n_e} excitatory and {self.n_rec - n_e} inhibitory"
                 )
         return self
-
-    @field_validator("tau_m", "tau_out", "v_th", "dt", "gamma", mode="before")
-    @classmethod
-    def _finite(cls, value: Any) -> Any:
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError("must be finite")
-        return value
 
     def __init__(self, **data: Any) -> None:
         try:
