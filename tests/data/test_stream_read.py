@@ -240,3 +240,15 @@ def test_streaming_memory_is_bounded_by_block_and_window(big_file):
     # one 65536-spike block of times/units/trials (1 MB), its temporaries and a window (about
     # 3 MB in all), far below the 16 MB that load_spikes would hold
     assert peak < 16 * n / 4, peak
+
+
+def test_step_counts_check_memory_before_allocating(tmp_path, monkeypatch):
+    from infodyn.data.spike_reader import SpikeReader
+    from infodyn.memory import MemoryPreflightError
+
+    path = save_spikes(tmp_path / "s.h5", _train())
+    with h5py.File(path, "r+") as h5:  # a header that claims 10^13 steps (8 bytes each)
+        h5.attrs["n_steps"] = 10**13
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1G")
+    with SpikeReader(path) as reader, pytest.raises(MemoryPreflightError, match="counts per step"):
+        reader.step_counts()

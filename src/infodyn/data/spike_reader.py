@@ -23,6 +23,7 @@ from infodyn.data.spike_files import (
     is_h5_path,
 )
 from infodyn.errors import InputError, reading
+from infodyn.memory import require_memory
 
 
 def _whole_number(value: Any, name: str, minimum: int = 1) -> int:
@@ -376,6 +377,13 @@ class SpikeReader:
         if units is not None:
             keep = np.zeros(self.n_units, dtype=bool)
             keep[unit_subset(units, self.n_units)] = True
+        require_memory(  # the counts, and a block's flat indices
+            8 * self.n_trials * self.n_steps + 24 * min(self.block_spikes, self.n_spikes),
+            f"{self.path}: the counts per step of {self.n_trials:,} trial(s) x "
+            f"{self.n_steps:,} steps",
+            "analyse fewer trials or a part of the run (SpikeReader.window), or a machine with "
+            "more memory",
+        )
         counts = np.zeros((self.n_trials, self.n_steps), dtype=np.int64)
         flat = counts.reshape(-1)
         for tr, t, u in self.iter_blocks():
