@@ -425,3 +425,19 @@ def test_simulate_spikes_refuses_a_run_whose_spikes_would_not_fit(monkeypatch):
     ref = idn.network.simulate(net, params, x, engine="event").z
     assert train.times.size > 35_000
     np.testing.assert_array_equal(train.to_dense()[0], ref)
+
+
+def test_to_jax_refuses_int64_positions_without_x64(monkeypatch):
+    import jax
+
+    from infodyn.network import sparse
+
+    w = SparseWeights.from_dense(np.array([[0.0, 1.0, 2.0], [3.0, 0.0, 4.0], [5.0, 6.0, 0.0]]))
+    monkeypatch.setattr(sparse, "INT32_MAX", 4)  # as if nnz = 6 were beyond 2^31
+    assert sparse.to_jax(w, np.float64).indptr.dtype == np.int64  # x64 on (tests/conftest.py)
+    jax.config.update("jax_enable_x64", False)
+    try:
+        with pytest.raises(InputError, match="64-bit positions"):
+            sparse.to_jax(w, np.float32)
+    finally:
+        jax.config.update("jax_enable_x64", True)

@@ -400,12 +400,23 @@ def _constrained_values(w: SparseWeights, signs: Array | None, mask: Array | Non
     return v
 
 
+#: the most synapses whose positions int32 holds (beyond: int64 ``indptr``, which needs x64)
+INT32_MAX = 2**31 - 1
+
+
 def to_jax(w: Array, dtype: Any) -> Array:
     """``w`` as JAX arrays of float ``dtype``: a dense array, or a :class:`SparseWeights` with
-    its values cast and int32 indices (int64 ``indptr`` only beyond 2^31 synapses)."""
+    its values cast and int32 indices (int64 ``indptr`` only beyond 2^31 synapses, which needs
+    JAX's 64-bit mode: without it JAX would cast to int32 and the positions would wrap)."""
     if not isinstance(w, SparseWeights):
         return jnp.asarray(w, dtype)
-    ptr_dtype = jnp.int32 if w.nnz < 2**31 - 1 else jnp.int64
+    ptr_dtype = jnp.int32 if w.nnz < INT32_MAX else jnp.int64
+    if ptr_dtype == jnp.int64 and not jax.config.jax_enable_x64:
+        raise InputError(
+            f"a SparseWeights of {w.nnz:,} synapses needs 64-bit positions in JAX: call "
+            "jax.config.update('jax_enable_x64', True) first (precision='float64' does), or "
+            "run the event engine"
+        )
     return SparseWeights(
         jnp.asarray(w.values, dtype),
         jnp.asarray(w.indices, jnp.int32),
