@@ -425,6 +425,15 @@ def test_simulate_spikes_refuses_a_run_whose_spikes_would_not_fit(monkeypatch):
     ref = idn.network.simulate(net, params, x, engine="event").z
     assert train.times.size > 35_000
     np.testing.assert_array_equal(train.to_dense()[0], ref)
+    # a burst that dies out is not projected over the whole run: 20 steps of drive (the network
+    # reverberates for ~150 more), then 100,000 quiet steps; at the burst's rate of 100 spikes a
+    # step the run would need ~0.4 GB
+    burst = np.zeros((100_020, 1))
+    burst[:20] = 1.0
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1M")
+    train = idn.network.simulate_spikes(net, params, burst, chunk_steps=5)
+    assert train.n_steps == 100_020 and 2_000 < train.times.size < 40_000
+    assert train.times.max() < 10_000
 
 
 def test_to_jax_refuses_int64_positions_without_x64(monkeypatch):

@@ -245,10 +245,13 @@ class _SpikeCollector:
     """The spikes of :func:`simulate_spikes` as they come, with a memory preflight that grows
     with them: a network that runs away (every unit firing every step) would otherwise fill the
     memory and be killed. Each time the count passes twice the last checked one (from
-    :data:`CHECK_FROM` spikes on), the count so far is projected to the whole run (spikes per
-    step so far times ``n_steps``) and the memory the rest needs is required: the chunks still
-    to come (12 bytes a spike), their concatenation (12) and the
-    :class:`~infodyn.data.SpikeTrain`'s own copies with trial ids (16)."""
+    :data:`CHECK_FROM` spikes on), the spikes still to come are projected from the rate since
+    the last check, capped at the count so far (so a burst that dies out is not projected over
+    the whole run: the next check, at twice the count, sees the new rate), and the memory they
+    and the end of the run need is required: their chunks (12 bytes a spike), then for every
+    spike the concatenation (12) and the :class:`~infodyn.data.SpikeTrain`'s own copies with
+    trial ids (16). A run that keeps its rate is refused before the count doubles past what
+    fits."""
 
     CHECK_FROM = 1 << 20
     BYTES_HELD = 12  # int64 time + int32 unit, per spike in the chunk lists
@@ -259,7 +262,8 @@ class _SpikeCollector:
         self.times: list[np.ndarray] = []
         self.units: list[np.ndarray] = []
         self.count = 0
-        self.checked = self.CHECK_FROM // 2
+        self.checked = self.CHECK_FROM // 2  # the count, and the step, of the last check
+        self.checked_count, self.checked_step = 0, 0
 
     def __call__(self, t: np.ndarray, u: np.ndarray) -> None:
         self.times.append(t)
@@ -270,12 +274,16 @@ class _SpikeCollector:
             self.preflight(int(t[-1]) + 1)
 
     def preflight(self, done: int) -> None:
-        projected = self.count * self.n_steps / done
-        rate = self.count / (done * self.n_units) * 1000.0 / self.dt
+        steps = max(done - self.checked_step, 1)
+        per_step = (self.count - self.checked_count) / steps
+        self.checked_count, self.checked_step = self.count, done
+        rest = min(per_step * (self.n_steps - done), self.count)
+        rate = per_step / self.n_units * 1000.0 / self.dt
         require_memory(
-            self.BYTES_HELD * (projected - self.count) + self.BYTES_FINAL * projected,
-            f"simulate_spikes: {self.count:,} spikes in the first {done:,} of {self.n_steps:,} "
-            f"steps ({rate:.3g} Hz a unit); at that rate the rest of the run",
+            self.BYTES_HELD * rest + self.BYTES_FINAL * (self.count + rest),  # held: not free
+            f"simulate_spikes: {self.count:,} spikes in the first {done:,} of "
+            f"{self.n_steps:,} steps ({rate:.3g} Hz a unit over the last {steps:,}); holding "
+            f"them and the next {int(rest):,} at that rate",
             "stream the spikes to HDF5 (simulate_to_file, `infodyn simulate`), run fewer "
             "steps, or check the network for runaway activity (weights, drive)",
         )
