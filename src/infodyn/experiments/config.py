@@ -109,8 +109,10 @@ def network_section(net: Any) -> dict[str, Any]:
     return {"model": "alif" if isinstance(net, ALIF) else "lif", **net.model_dump(mode="json")}
 
 
-#: peak bytes per input element while an encoder draws it (float64 draws, a mask, float32 result)
-INPUT_BYTES_PER_ELEMENT = 16
+#: peak bytes per input element while each encoder makes it (tracemalloc, 10^7 elements: 17,
+#: 32.5 and 4): Poisson (float64 probabilities and draws, a mask, the float32 result), filtered
+#: noise (float64 noise, FFT buffers, rates, then the Poisson draws), current (float32)
+INPUT_BYTES_PER_ELEMENT = {"poisson": 21, "filtered_noise": 40, "current": 8}
 
 
 def make_input(cfg: InputConfig, n_in: int, dt: float) -> np.ndarray:
@@ -119,7 +121,7 @@ def make_input(cfg: InputConfig, n_in: int, dt: float) -> np.ndarray:
     from infodyn.network import encoders
 
     require_memory(
-        INPUT_BYTES_PER_ELEMENT * cfg.n_steps * n_in,
+        INPUT_BYTES_PER_ELEMENT.get(cfg.kind, 64) * cfg.n_steps * n_in,
         f"the input of {cfg.n_steps:,} steps x {n_in:,} channels",
         "run fewer steps or input channels, or simulate from Python with "
         "infodyn.network.simulate_to_file and an input function x(start, stop) that makes one "
