@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,21 +24,44 @@ def run_simulation(
     temporary file and renamed, and ``config.json`` is written after it, so a run folder never
     pairs a new config with old spikes. Inside :func:`~infodyn.experiments.interrupt.graceful`
     (the CLI) SIGINT/SIGTERM stop the event engine after the current chunk with
-    :class:`~infodyn.experiments.interrupt.Interrupted`; the partial file is removed and a run
-    that was in ``out`` before is left as it was.
+    :class:`~infodyn.experiments.interrupt.Interrupted`; the partial file is removed, a run
+    that was in ``out`` before is left as it was, and an ``out`` this call created is removed.
     """
-    from infodyn.experiments.interrupt import check
-    from infodyn.network.simulate import simulate, simulate_to_file
-    from infodyn.progress import ProgressBar
+    from infodyn.experiments.interrupt import Interrupted
 
     net = cfg.build_network()
     params = net.init(seed=cfg.simulation.seed)
     x = make_input(cfg.input, net.n_in, net.dt)
+    fresh = not Path(out).exists()
     run = RunDir(out)
-    n_steps = cfg.input.n_steps
     engine = cfg.simulation.engine
     if engine == "auto":
-        engine = "event" if n_steps >= 2000 else "jax"
+        engine = "event" if cfg.input.n_steps >= 2000 else "jax"
+    t0 = time.perf_counter()
+    try:
+        spikes = _spikes_into(run, net, params, x, cfg, engine, progress)
+    except Interrupted:
+        if fresh:  # only the empty folders RunDir made
+            with contextlib.suppress(OSError):
+                (run.path / "figures").rmdir()
+                run.path.rmdir()
+        raise
+    elapsed = time.perf_counter() - t0
+    run.write_config(cfg, command="simulate")
+    return write_simulation_results(run, spikes, net.n_rec, elapsed, engine)
+
+
+def _spikes_into(
+    run: RunDir, net: Any, params: Any, x: Any, cfg: SimulateConfig, engine: str, progress: bool
+) -> Any:
+    """Simulate and write ``run/spikes.h5``; returns its path (event engine: streamed, not
+    loaded) or the SpikeTrain (JAX). Polls for an interrupt after every chunk (event) or before
+    saving (JAX)."""
+    from infodyn.experiments.interrupt import check
+    from infodyn.network.simulate import simulate, simulate_to_file
+    from infodyn.progress import ProgressBar
+
+    n_steps = cfg.input.n_steps
 
     def stop_if_asked(done: int) -> None:
         check(
@@ -44,7 +69,6 @@ def run_simulation(
             f"{run.path} (a run there before is unchanged); run the command again to simulate"
         )
 
-    t0 = time.perf_counter()
     spikes_path = run.file("spikes.h5")
     if engine == "event":
         with ProgressBar("simulating", n_steps, enabled=progress, unit="steps") as bar:
@@ -63,25 +87,20 @@ def run_simulation(
                 progress=after_chunk,
                 metadata={"seed": cfg.simulation.seed},
             )
-        spikes = spikes_path  # not loaded back: results and figures stream the file
-    else:
-        trace = simulate(
-            net, params, x, engine="jax", precision=cfg.simulation.precision, record=False
-        )
-        stop_if_asked(n_steps)  # the run is done but not yet saved
-        spikes = trace.spike_train(
-            metadata={
-                "network": net.model_dump(mode="json"),
-                "engine": "jax",
-                "seed": cfg.simulation.seed,
-            }
-        )
-        from infodyn.data.spike_files import save_spikes
+        return spikes_path
+    trace = simulate(net, params, x, engine="jax", precision=cfg.simulation.precision, record=False)
+    stop_if_asked(n_steps)  # the run is done but not yet saved
+    spikes = trace.spike_train(
+        metadata={
+            "network": net.model_dump(mode="json"),
+            "engine": "jax",
+            "seed": cfg.simulation.seed,
+        }
+    )
+    from infodyn.data.spike_files import save_spikes
 
-        save_spikes(spikes_path, spikes)
-    elapsed = time.perf_counter() - t0
-    run.write_config(cfg, command="simulate")
-    return write_simulation_results(run, spikes, net.n_rec, elapsed, engine)
+    save_spikes(spikes_path, spikes)
+    return spikes
 
 
 def write_simulation_results(
