@@ -97,3 +97,19 @@ def test_energy_command_is_sweepable(tmp_path):
     }
     with pytest.raises(InputError, match=r"\[method\]"):
         expand_grid(spec, base, {"method": ["gibbs"]})
+
+
+def test_a_config_of_another_command_gets_a_hint():
+    train = {
+        "network": {"n_in": 3, "n_rec": 8, "n_out": 1},
+        "task": {"kind": "pattern_generation", "n_steps": 30},
+        "loss": [{"kind": "mse"}],
+        "training": {"iterations": 2},
+    }
+    with pytest.raises(InputError, match="valid 'train' config: add --command train"):
+        expand_grid(get_command("simulate"), train, {"training.lr": [0.1]})
+    points = expand_grid(get_command("train"), train, {"training.lr": [0.1, 0.2]})
+    assert len(points) == 2
+    with pytest.raises(InputError) as info:  # a bad simulate config: no hint
+        expand_grid(get_command("simulate"), {"network": {"n_rec": -1}}, {"input.n_steps": [5]})
+    assert "--command" not in str(info.value)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError
-from infodyn.experiments.config import CommandSpec, resolved, validate
+from infodyn.experiments.config import CommandSpec, detect_command, resolved, validate
 
 
 def parse_value(text: str) -> Any:
@@ -109,6 +109,18 @@ def _slug(values: dict[str, Any], seed: int | None) -> str:
     return re.sub(r"[^A-Za-z0-9_.=+-]", "-", text)[:80]
 
 
+def _other_command_hint(spec: CommandSpec, base: dict[str, Any]) -> str:
+    """``"; it is a valid 'train' config: add --command train"`` when another registered
+    command accepts ``base`` (a sweep runs ``simulate`` unless told), else ``""``."""
+    try:
+        other = detect_command(base)
+    except InputError:
+        return ""
+    if other.name == spec.name:
+        return ""
+    return f"; it is a valid {other.name!r} config: add --command {other.name}"
+
+
 def expand_grid(
     spec: CommandSpec,
     base: dict[str, Any],
@@ -126,7 +138,10 @@ def expand_grid(
     if seeds is not None and not spec.seed_keys:
         raise InputError(f"command {spec.name!r} declares no seed keys; --seeds cannot be used")
     model = spec.config_model()
-    base_cfg = validate(model, base, source="base config")
+    try:
+        base_cfg = validate(model, base, source="base config")
+    except InputError as exc:
+        raise InputError(f"{exc}{_other_command_hint(spec, base)}") from None
     base_full = resolved(base_cfg)
     for key in grid:
         if seeds is not None and key in spec.seed_keys:
