@@ -16,6 +16,7 @@ Writes ``config.json``, ``checkpoint.npz`` + ``metrics.json`` (atomic, resumable
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 from typing import Any, Literal
@@ -87,6 +88,18 @@ class TrainConfig(Section):
         return {"network": network_section(self.build_network())}
 
 
+def _check_task_option(key: str, value: Any, annotation: Any) -> None:
+    """An ``int`` option must be an integer and a ``float`` one a finite number (TOML gives
+    ``1e99`` or ``nan`` as floats; the task would fail on them with a raw error)."""
+    name = getattr(annotation, "__name__", annotation)  # the annotations are strings here
+    if name == "int" and (not isinstance(value, int) or isinstance(value, bool)):
+        raise InputError(f"[task.{key}] must be a whole number, got {value!r}")
+    if name == "float" and (
+        isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+    ):
+        raise InputError(f"[task.{key}] must be a finite number, got {value!r}")
+
+
 def build_task(section: dict[str, Any], net) -> Any:
     """Build a task from ``[task]``; unknown kinds or options are errors naming the key."""
     from infodyn.learning.tasks import TASKS
@@ -97,9 +110,11 @@ def build_task(section: dict[str, Any], net) -> Any:
         raise InputError(f"[task.kind] must be one of {sorted(TASKS)}, got {kind!r}")
     cls = TASKS[kind]
     fields = {f.name for f in dataclasses.fields(cls) if f.init}
-    for key in opts:
+    types = {f.name: f.type for f in dataclasses.fields(cls)}
+    for key, value in opts.items():
         if key not in fields:
             raise InputError(f"[task.{key}] is not an option of task {kind!r}")
+        _check_task_option(key, value, types[key])
     if "dt" in fields:
         opts.setdefault("dt", net.dt)
     if kind == "rate":
