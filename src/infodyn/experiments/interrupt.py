@@ -5,7 +5,11 @@ stderr; the running command finishes its current step (a training iteration, a s
 pipeline stage, one channel network), writes its checkpoint and raises :class:`Interrupted`
 whose message says what was kept and how to resume. The CLI prints that line and exits with
 130. A second signal stops at once (``KeyboardInterrupt``; files are still written atomically,
-so nothing half-written is left under a final name).
+so nothing half-written is left under a final name). Python runs a signal handler wherever the
+main thread is, including inside callbacks whose exceptions it only reports and drops (a
+garbage-collection callback, as JAX registers one): a second signal's ``KeyboardInterrupt``
+swallowed there is raised again at the next step boundary (:func:`check`), and the "Exception
+ignored" report of it is left out.
 
 Long loops poll :func:`requested` (or call :func:`check`) at their step boundaries; outside
 :func:`graceful` (library use) :func:`requested` is always ``None`` and Ctrl-C behaves as usual.
@@ -31,7 +35,7 @@ from typing import Any
 from infodyn.atomic import to_jsonable, write_text
 from infodyn.errors import InputError
 
-_state: dict[str, Any] = {"active": False, "signal": None}
+_state: dict[str, Any] = {"active": False, "signal": None, "at_once": False}
 
 
 class Interrupted(Exception):  # noqa: N818 - reads as what happened, like KeyboardInterrupt
@@ -44,14 +48,29 @@ def requested() -> str | None:
 
 
 def check(message: str) -> None:
-    """Raise :class:`Interrupted` with ``message`` if a stop was requested."""
+    """Raise :class:`Interrupted` with ``message`` if a stop was requested, or
+    ``KeyboardInterrupt`` if a second signal's was swallowed before it got here."""
+    if _state["at_once"]:
+        raise KeyboardInterrupt
     if _state["signal"] is not None:
         raise Interrupted(f"{message} (stopped on {_state['signal']})")
+
+
+def _unraisable(hook: Any) -> Any:
+    """``sys.unraisablehook`` that drops the second signal's swallowed ``KeyboardInterrupt``
+    (:func:`check` raises it again) and passes everything else on to ``hook``."""
+
+    def drop_swallowed_interrupt(unraisable: Any) -> None:
+        if not (_state["at_once"] and isinstance(unraisable.exc_value, KeyboardInterrupt)):
+            hook(unraisable)
+
+    return drop_swallowed_interrupt
 
 
 def _handler(signum: int, frame: Any) -> None:
     name = signal.Signals(signum).name
     if _state["signal"] is not None:  # the second signal: stop now
+        _state["at_once"] = True  # (for check(), should this exception be swallowed)
         raise KeyboardInterrupt
     _state["signal"] = name
     print(
@@ -73,7 +92,9 @@ def graceful(resume: str | None = None) -> Iterator[None]:
         yield  # signal handlers can only be set from the main thread; nested: already set
         return
     old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    _state.update(active=True, signal=None)
+    old_hook = sys.unraisablehook
+    _state.update(active=True, signal=None, at_once=False)
+    sys.unraisablehook = _unraisable(old_hook)
     try:
         for s in old:
             signal.signal(s, _handler)
@@ -85,7 +106,8 @@ def graceful(resume: str | None = None) -> Iterator[None]:
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-        _state.update(active=False, signal=None)
+        sys.unraisablehook = old_hook
+        _state.update(active=False, signal=None, at_once=False)
 
 
 def checkpoint_on_signal(path: str | os.PathLike, total: int) -> Any:
