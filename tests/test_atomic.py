@@ -92,3 +92,8 @@ def test_writing_where_one_cannot_is_an_input_error(tmp_path):
         write_json(tmp_path / "f" / "a.json", {})
     with pytest.raises(InputError, match="f: a file is in the way"):
         RunDir(tmp_path / "f")
+    # a folder where the file should go: the message names it, not the temporary file
+    (tmp_path / "d.json").mkdir()
+    with pytest.raises(InputError, match=r"d\.json: is a directory") as err:
+        write_json(tmp_path / "d.json", {})
+    assert ".tmp" not in str(err.value) and not list(tmp_path.glob(".*.tmp"))

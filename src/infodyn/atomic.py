@@ -44,7 +44,12 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())
-        os.replace(tmp_path, final)
+        with writing(final):  # a folder of that name, a name too long: say so of the name given
+            try:
+                os.replace(tmp_path, final)
+            except OSError as exc:
+                exc.filename, exc.filename2 = str(final), None
+                raise
     finally:
         if tmp_path.exists():
             tmp_path.unlink()

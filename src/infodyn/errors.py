@@ -72,6 +72,41 @@ def require_choices(obj: typing.Any) -> None:
             )
 
 
+def _admits_bool(annotation: typing.Any) -> bool:
+    """Whether a type annotation allows ``True``/``False`` (``bool``, ``Any``, a union with one)."""
+    if annotation is bool or annotation is typing.Any:
+        return True
+    if typing.get_origin(annotation) is typing.Literal:
+        return any(isinstance(a, bool) for a in typing.get_args(annotation))
+    return any(_admits_bool(a) for a in typing.get_args(annotation))
+
+
+def _is_table(annotation: typing.Any) -> bool:
+    """Whether an annotation is ``dict[...]`` (or a union with one): a table of plain values."""
+    if typing.get_origin(annotation) is dict:
+        return True
+    return any(_is_table(a) for a in typing.get_args(annotation))
+
+
+def refuse_bool_number(annotation: typing.Any, value: typing.Any) -> typing.Any:
+    """A pydantic ``mode="before"`` check: raise ``ValueError`` when ``value`` is a bool, or a
+    list or ``dict[...]`` table holding one, for a setting whose ``annotation`` admits no bool
+    (pydantic's lax mode reads ``n_steps = true`` as 1 and ``rate_hz = false`` as 0.0); return
+    ``value``. Nested models (a table that is a section) check their own fields."""
+    if _admits_bool(annotation):
+        return value
+    if isinstance(value, list | tuple):
+        items = list(value)
+    elif isinstance(value, dict):
+        items = list(value.values()) if _is_table(annotation) else []
+    else:
+        items = [value]
+    if any(isinstance(v, bool) for v in items):
+        shown = str(value).replace("True", "true").replace("False", "false")
+        raise ValueError(f"got {shown}: true/false is not a number or a name here")
+    return value
+
+
 def require_finite_number(name: str, value: typing.Any) -> None:
     """Raise :class:`InputError` unless ``value`` is a finite real number."""
     try:
@@ -121,16 +156,15 @@ def reading(path: str | os.PathLike, what: str = "file", advice: str = "") -> ty
 
 
 _OS_ADVICE = {
-    errno.EACCES: "permission denied; choose a location you can write to (--out) or fix its "
-    "permissions",
+    errno.EACCES: "permission denied; choose a location you can write to or fix its permissions",
     errno.EPERM: "operation not permitted; choose another location or fix its permissions",
-    errno.EROFS: "read-only file system; choose a writable location (--out)",
+    errno.EROFS: "read-only file system; choose a writable location",
     errno.ENOSPC: "no space left on the device; free some space or choose another location",
     errno.EDQUOT: "disk quota exceeded; free some space or choose another location",
     errno.EEXIST: "a file is in the way of a directory that must be created there; choose "
-    "another --out or move the file",
-    errno.ENOTDIR: "a file is in the way where a directory is needed; choose another --out or "
-    "move the file",
+    "another output path or move the file",
+    errno.ENOTDIR: "a file is in the way where a directory is needed; choose another output "
+    "path or move the file",
     errno.EISDIR: "is a directory where a file is expected; name a file",
     errno.ENOENT: "no such file or directory; check the path",
     errno.ENAMETOOLONG: "the path is too long; choose a shorter one",

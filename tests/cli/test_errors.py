@@ -26,7 +26,16 @@ def test_cli_explains_expected_failures(exc, words):
     assert words in explain(exc)
 
 
-def test_cli_bug_keeps_traceback_and_says_it_is_a_bug():
+@pytest.mark.parametrize(
+    ("exc", "shown"),
+    [
+        (RuntimeError("unexpected"), "RuntimeError: unexpected"),
+        # typer wraps an EOFError escaping a command in its own Abort (not click's): it was
+        # reported as an internal error about "Abort" with no message
+        (EOFError("no data left in file"), "EOFError: no data left in file"),
+    ],
+)
+def test_cli_bug_keeps_traceback_and_says_it_is_a_bug(exc, shown):
     import typer
 
     from infodyn.cli.errors import run
@@ -35,7 +44,7 @@ def test_cli_bug_keeps_traceback_and_says_it_is_a_bug():
 
     @app.command()
     def boom() -> None:
-        raise RuntimeError("unexpected")
+        raise exc
 
     @app.command()
     def other() -> None:
@@ -45,5 +54,6 @@ def test_cli_bug_keeps_traceback_and_says_it_is_a_bug():
     with redirect_stderr(err):
         rc = run(app, ["boom"])
     text = err.getvalue()
-    assert rc == 1 and "Traceback" in text and "RuntimeError: unexpected" in text
-    assert "this is a bug in infodyn" in text.strip().splitlines()[-1]
+    assert rc == 1 and "Traceback" in text and shown in text, text
+    last = text.strip().splitlines()[-1]
+    assert f"internal error ({type(exc).__name__})" in last and "this is a bug in infodyn" in last

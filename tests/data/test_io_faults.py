@@ -50,3 +50,63 @@ def test_raw_os_and_memory_errors_become_input_errors(monkeypatch, spike_file, t
         monkeypatch.setattr(images_mod, "_read_image", boom)
         with pytest.raises(InputError, match="img.png: cannot read this image"):
             images_mod.read_image(tmp_path / "img.png")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"dt": [1.0, 2.0]}, "dt must be a single number"),
+        ({"n_units": [3, 4]}, "n_units must be a single number"),
+        ({"times": [np.inf, 5.0]}, "times must be integers"),
+        ({"times": np.array(["a", "b"])}, "times must be integers"),
+        ({"units": np.array([2**64 - 1, 1], dtype="u8")}, r"n_units must be a whole number in"),
+        ({"units": [3_000_000_000, 1]}, r"n_units must be a whole number in \[1, 2147483647\]"),
+        ({"n_units": -5}, r"n_units must be a whole number in \[1"),
+        ({"n_steps": 10.7}, r"n_steps must be a whole number"),
+    ],
+)
+def test_npz_fields_of_the_wrong_kind_are_input_errors(fields, message, tmp_path):
+    # each crashed (TypeError, OverflowError, UFuncTypeError) or was truncated, clamped or
+    # wrapped to int32 silently (unit 3e9 stored as -1294967296)
+    from infodyn.data.io import load_spikes
+
+    data = {"times": [0, 5], "units": [0, 1], **fields}
+    np.savez(tmp_path / "a.npz", **data)
+    with pytest.raises(InputError, match=message) as err:
+        load_spikes(tmp_path / "a.npz")
+    assert "a.npz" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda h5: h5.attrs.__setitem__("dt", np.array([1.0, 2.0])), "dt attribute must be one"),
+        (lambda h5: h5.attrs.__setitem__("n_units", np.array([2, 3])), "n_units must be a whole"),
+        (lambda h5: h5.attrs.__setitem__("n_units", 2.7), "n_units must be a whole"),
+        (lambda h5: h5.attrs.__setitem__("metadata", 5), "metadata attribute must be a JSON"),
+        (lambda h5: h5.attrs.__setitem__("metadata", "[1, 2]"), "metadata attribute must be"),
+        (
+            lambda h5: (h5["spikes"].__delitem__("times"), h5["spikes"].create_group("times")),
+            "s.h5: spike file has unreadable parts",
+        ),
+    ],
+)
+def test_h5_header_of_the_wrong_kind_is_an_input_error(change, message, spike_file):
+    import h5py
+
+    from infodyn.data.io import load_spikes
+    from infodyn.data.spike_reader import SpikeReader
+
+    with h5py.File(spike_file, "r+") as h5:
+        change(h5)
+    with pytest.raises(InputError, match=message):
+        load_spikes(spike_file)
+    with pytest.raises(InputError, match="s.h5"):  # the streaming reader too
+        SpikeReader(spike_file).close()
+
+
+def test_dt_does_not_apply_to_binned_files(spike_file):
+    from infodyn.data.io import load_spikes
+
+    with pytest.raises(InputError, match="already binned in steps"):
+        load_spikes(spike_file, dt=5.0)

@@ -129,3 +129,34 @@ def test_analyses_read_nwb_paths(tmp_path):
     from_file = population_activity(path, bin_ms=2.0)
     direct = population_activity(spikes, bin_ms=2.0)
     np.testing.assert_array_equal(np.asarray(from_file.counts), np.asarray(direct.counts))
+
+
+def test_trials_partial_last_bin_unsorted_and_bad_trials(tmp_path):
+    # a 300 ms trial in 250 ms bins has two bins (the last partial), as bin_trials counts them:
+    # round() gave one and dropped the spikes of the second as "outside every trial"
+    path = _foreign_file(tmp_path / "p.nwb", [np.array([0.01, 0.29])], trials=[(0.0, 0.3)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing dropped
+        spikes = load_nwb_spikes(path, dt=250.0)
+    assert spikes.n_steps == 2 and spikes.times.tolist() == [0, 1]
+    # trials listed out of time order keep their row numbers as trial ids; no spike is lost
+    times = [np.array([0.005, 0.015, 0.025])]
+    rows = [(0.02, 0.03), (0.0, 0.01), (0.01, 0.02)]
+    path = _foreign_file(tmp_path / "u.nwb", times, trials=rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing dropped, nothing merged
+        spikes = load_nwb_spikes(path, dt=1.0)
+    assert sorted(zip(spikes.trials.tolist(), spikes.times.tolist(), strict=True)) == [
+        (0, 5),
+        (1, 5),
+        (2, 5),
+    ]
+    path = _foreign_file(tmp_path / "o.nwb", times, trials=[(0.0, 0.02), (0.01, 0.03)])
+    with pytest.raises(InputError, match="overlap"):
+        load_nwb_spikes(path, dt=1.0)
+    path = _foreign_file(tmp_path / "i.nwb", times, trials=[(0.0, np.inf)])
+    with pytest.raises(InputError, match="non-finite start or stop"):
+        load_nwb_spikes(path, dt=1.0)
+    path = _foreign_file(tmp_path / "big.nwb", [np.array([1e300])])
+    with pytest.raises(InputError, match="use a larger bin"):
+        load_nwb_spikes(path, dt=1.0)

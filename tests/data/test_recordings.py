@@ -112,6 +112,18 @@ def test_phy_merged_spikes_are_counted(tmp_path):
         (lambda f: (f / "params.py").unlink(), "no sample_rate"),
         (lambda f: (f / "params.py").write_text("sample_rate = -3\n"), "sample_rate must be"),
         (lambda f: (f / "params.py").write_text("sample_rate = (\n"), "not a readable params"),
+        (lambda f: (f / "params.py").write_text("sample_rate = 1e999\n"), "sample_rate must be"),
+        (lambda f: (f / "params.py").write_text(f"sample_rate = 1{'0' * 400}\n"), "rate must be"),
+        (lambda f: (f / "params.py").write_text("x = {[]: 1}\nsample_rate = -1\n"), "rate must"),
+        (lambda f: (f / "spike_times.npy").write_bytes(b""), "not a readable .npy.*EOFError"),
+        (
+            lambda f: np.save(f / "spike_clusters.npy", np.r_[np.inf, np.ones(12)]),
+            "cluster ids must be whole numbers within int64",
+        ),
+        (
+            lambda f: (f / "cluster_group.tsv").write_bytes(b"cluster_id\tgroup\n0\tg\xffood\n"),
+            "cluster_group.tsv: cannot read .UnicodeDecodeError",
+        ),
         (lambda f: np.save(f / "spike_clusters.npy", np.zeros(2)), "has 13 spikes but"),
         (lambda f: (f / "spike_times.npy").write_bytes(b"junk"), "not a readable .npy"),
         (lambda f: (f / "cluster_group.tsv").write_text("id\tlabel\n1\tgood\n"), "columns"),
@@ -210,6 +222,26 @@ def test_neo_file_without_spikes_and_unknown_types(tmp_path):
         load_spikes(tmp_path / "s.zzz")
     with pytest.raises(InputError, match="cannot read spikes from a dict"):
         load_spikes({"a": 1})
+
+
+class _RunsCode:
+    """Unpickling this object calls ``open(path, "w")``: proof that the file's code ran."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_neo_pickle_files_are_never_unpickled(tmp_path):
+    import pickle
+
+    proof = tmp_path / "code_ran"
+    (tmp_path / "rec.pkl").write_bytes(pickle.dumps(_RunsCode(proof)))
+    with pytest.raises(InputError, match="PickleIO is not used .unpickling runs code"):
+        load_spikes(tmp_path / "rec.pkl")
+    assert not proof.exists()
 
 
 # ---------------------------------------------------------------------- pynapple

@@ -151,3 +151,35 @@ def test_make_input_checks_memory_before_drawing(monkeypatch):
     with pytest.raises(MemoryPreflightError, match="input of 10,000,000 steps x 100 channels"):
         make_input(cfg, n_in=100, dt=1.0)
     assert make_input(InputConfig(n_steps=50, rate_hz=5.0), n_in=3, dt=1.0).shape == (50, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[input]\nkind = "current"\namplitude = nan\n', r"\[input.amplitude\] .*finite"),
+        ("[input]\nrate_hz = inf\n", r"\[input.rate_hz\] .*finite"),
+        ("[input]\nn_steps = true\n", r"\[input.n_steps\] got true: true/false is not a number"),
+        ("[input]\nrate_hz = false\n", r"\[input.rate_hz\] got false"),
+        ("[network]\nn_rec = true\n", r"\[network.n_rec\] got true"),
+        ("[input]\nn_steps = 1" + "0" * 5000 + "\n", "invalid TOML .*digits"),
+        (
+            "a = " + "[" * 50000 + "]" * 50000 + "\n",
+            r"invalid TOML \(arrays or tables nested too deeply",
+        ),
+    ],
+)
+def test_config_refuses_nan_inf_bool_numbers_and_extreme_toml(text, message, tmp_path):
+    # each was accepted (nan/inf failed later without the key; true read as 1) or crashed
+    (tmp_path / "c.toml").write_text(text)
+    with pytest.raises(InputError, match=message):
+        load_config(tmp_path / "c.toml", SimulateConfig)
+
+
+def test_train_config_refuses_nan_and_bool_in_tables():
+    from infodyn.experiments.train_run import TrainConfig
+
+    with pytest.raises(InputError, match=r"\[training.lr_scale.w_rec\] .*finite"):
+        validate(TrainConfig, {"training": {"lr_scale": {"w_rec": float("nan")}}})
+    with pytest.raises(InputError, match=r"\[training.lr_scale\] got \{'w_rec': true\}"):
+        validate(TrainConfig, {"training": {"lr_scale": {"w_rec": True}}})
+    assert validate(TrainConfig, {"training": {"lr": 1e-3}}).training.lr == 1e-3

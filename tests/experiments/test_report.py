@@ -151,3 +151,39 @@ def test_report_cli(tmp_path, case, report_checks):
         (tmp_path / "empty").mkdir()
         res = _cli(str(tmp_path / "empty"))
         assert res.returncode == 2 and "not a run directory" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("meta", "dropped"),
+    [
+        ({"figure_order": 5}, "figure_order"),
+        ({"figure_order": [[1]]}, "figure_order"),
+        ({"notes": 5}, "notes"),
+        ({"title": {}}, "title"),
+        ({"sections": [1], "nested": {"a": 1}}, "sections"),
+        ({"figure_captions": [1]}, "figure_captions"),
+    ],
+)
+def test_report_ignores_meta_keys_of_the_wrong_type_with_a_note(meta, dropped, tmp_path):
+    # each was an internal error (TypeError or AttributeError) of `infodyn report`
+    run = RunDir(tmp_path / "run")
+    run.write_json("results.json", {"x": 1.0, **meta})
+    fig, ax = pyplot().subplots()
+    run.savefig(fig, "raster")
+    html_text = render_report(run.path)
+    assert f"results.json: &#x27;{dropped}&#x27; should be" in html_text
+    assert "raster" in html_text
+
+
+def test_report_survives_huge_numbers_deep_json_and_undecodable_names(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.json").write_text(json.dumps({"big": [10**400] + [1] * 12}))
+    assert "some beyond the float range" in render_report(run)
+    (run / "results.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert "nested too deeply" in render_report(run)
+    odd = tmp_path / os.fsdecode(b"r\xff")  # a folder name that is not UTF-8
+    odd.mkdir()
+    (odd / "results.json").write_text(json.dumps({"x": 1}))
+    out = write_report(odd, title=os.fsdecode(b"t\xfe"))
+    assert "\\udcfe" in out.read_text()

@@ -68,8 +68,12 @@ def _say(line: str) -> None:
 
 
 def _is(exc: BaseException, name: str) -> bool:
-    """Whether ``exc`` is click's exception ``name`` (click, or the copy vendored by typer)."""
-    return any(k.__name__ == name and "click" in k.__module__ for k in type(exc).__mro__)
+    """Whether ``exc`` is click's exception ``name`` (click's, the copy vendored by typer, or
+    typer's own, such as its ``Abort``)."""
+    return any(
+        k.__name__ == name and ("click" in k.__module__ or "typer" in k.__module__)
+        for k in type(exc).__mro__
+    )
 
 
 def _usage_error(exc: Any) -> int:
@@ -110,6 +114,8 @@ def run(app: Any, argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException as exc:  # noqa: BLE001 - the single place that classifies failures
+        if _is(exc, "Abort") and isinstance(exc.__context__, EOFError):
+            exc = exc.__context__  # typer wraps an EOFError that escaped a command: report it
         if _is(exc, "Abort"):
             print("infodyn: aborted", file=sys.stderr)
             return EXIT_INTERRUPT
@@ -119,7 +125,7 @@ def run(app: Any, argv: list[str] | None = None) -> int:
         if line is not None:
             _say(line)
             return EXIT_ERROR
-        traceback.print_exc()
+        traceback.print_exception(exc)
         print(
             f"infodyn: internal error ({type(exc).__name__}): this is a bug in infodyn, not in "
             f"your input; please report it, with the command, its config and the traceback "

@@ -30,6 +30,11 @@ def load_spikes(
         return load_recording(path, dt=dt, groups=groups)
     path = _spikes._existing_file(path)
     suffix = path.suffix.lower()
+    if dt is not None and (is_h5_path(path) or suffix == ".npz"):
+        raise InputError(
+            f"{path}: dt (--dt) bins spike times in seconds (NWB, Kilosort/phy, Neo); this file "
+            "is already binned in steps, so it does not apply"
+        )
     with reading(path, "spike file"):  # truncated, unreadable or too large: one InputError
         if is_h5_path(path):
             return _spikes._load_h5(path)

@@ -10,6 +10,10 @@ trains (up to its last spike when one lies on ``t_stop``, which Neo allows), and
 units are the names (in order of first appearance), so a unit keeps its index across segments
 that list it in another order. Times are binned into steps of ``dt`` ms
 (:func:`infodyn.data.timebins.bin_trials`).
+
+Neo's ``PickleIO`` is never used: unpickling a file runs whatever code the file names, so a
+spike file could run commands (infodyn's own ``.npz`` reader likewise loads with
+``allow_pickle=False``). Save such data with Neo's ``NixIO`` or as NWB instead.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ import numpy as np
 from infodyn.data.spikes import SpikeTrain
 from infodyn.data.timebins import TimedTrial, bin_trials
 from infodyn.errors import InputError
+
+#: Neo readers never tried: reading a file with them can run code it holds
+UNSAFE_NEO_IOS = frozenset({"PickleIO"})
 
 
 def _neo() -> Any:
@@ -48,7 +55,9 @@ def load_neo_spikes(path: str | os.PathLike, dt: float | None = None) -> SpikeTr
         candidates = neo.io.list_candidate_ios(str(path))
     except Exception:  # Neo raises several types for names it cannot place
         candidates = []
-    tried = []
+    unsafe = [cls for cls in candidates if cls.__name__ in UNSAFE_NEO_IOS]
+    candidates = [cls for cls in candidates if cls.__name__ not in UNSAFE_NEO_IOS]
+    tried = [f"{cls.__name__} is not used (unpickling runs code from the file)" for cls in unsafe]
     for cls in candidates:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

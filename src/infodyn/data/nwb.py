@@ -32,8 +32,9 @@ import numpy as np
 
 from infodyn._version import __version__
 from infodyn.atomic import atomic_path
+from infodyn.data.spike_files import MAX_STEPS
 from infodyn.data.spikes import SpikeTrain
-from infodyn.data.timebins import warn_binning
+from infodyn.data.timebins import check_span, warn_binning
 from infodyn.errors import InputError
 
 SCRATCH_NAME = "infodyn"
@@ -182,20 +183,29 @@ def load_nwb_spikes(
         if info and float(info.get("dt_ms", -1.0)) == dt:
             n_steps = int(info["n_steps"])
         else:
-            n_steps = int(np.floor(flat.max(initial=0.0) / dt_s + _BIN_TOL)) + 1
+            last = check_span(flat.max(initial=0.0) / dt_s + _BIN_TOL, dt, str(path), "the data")
+            n_steps = int(np.floor(last)) + 1
         starts, stops = np.zeros(1), np.array([n_steps * dt_s])
+        order = np.zeros(1, np.int64)
     else:
         starts, stops = trials
+        if not (np.all(np.isfinite(starts)) and np.all(np.isfinite(stops))):
+            raise InputError(f"{path}: the trials table holds non-finite start or stop times")
         if np.any(stops <= starts):
             raise InputError(f"{path}: a trial in the trials table has stop_time <= start_time")
-        n_steps = int(np.max(np.round((stops - starts) / dt_s)))
+        order = np.argsort(starts, kind="stable")  # trials keep their row numbers as ids
+        if np.any(starts[order][1:] < stops[order][:-1]):
+            raise InputError(f"{path}: trials in the trials table overlap in time")
+        starts, stops = starts[order], stops[order]
+        span = check_span(np.max((stops - starts) / dt_s) - _BIN_TOL, dt, str(path), "a trial")
+        n_steps = max(int(np.ceil(span)), 1)  # as timebins.bin_trials: a last partial bin kept
     trial_of = np.searchsorted(starts, flat, side="right") - 1
     inside = trial_of >= 0
     inside[inside] &= flat[inside] < stops[trial_of[inside]]
     steps = np.floor((flat - starts[np.maximum(trial_of, 0)]) / dt_s + _BIN_TOL).astype(np.int64)
     inside &= (steps >= 0) & (steps < n_steps)
     n_outside = int(np.count_nonzero(~inside))
-    key = np.stack([trial_of[inside], steps[inside], unit_of[inside]])
+    key = np.stack([order[trial_of[inside]], steps[inside], unit_of[inside]])
     unique = np.unique(key, axis=1)
     n_merged = key.shape[1] - unique.shape[1]
     warn_binning(str(path), dt, n_outside, n_merged, stacklevel=3)
@@ -236,6 +246,28 @@ def _infodyn_info(nwb: Any) -> dict[str, Any]:
     if isinstance(data, bytes):
         data = data.decode()
     try:
-        return json.loads(str(data))
-    except json.JSONDecodeError:
+        info = json.loads(str(data))
+    except (json.JSONDecodeError, RecursionError):
         return {}
+    if _valid_info(info):
+        return info
+    warnings.warn(
+        f"the NWB file's scratch/{SCRATCH_NAME} entry is not infodyn's header (dt_ms, n_steps, "
+        "metadata); ignored: the spikes are binned from the units table alone",
+        UserWarning,
+        stacklevel=3,
+    )
+    return {}
+
+
+def _valid_info(info: Any) -> bool:
+    """infodyn's scratch header: a table with a positive finite ``dt_ms``, a whole ``n_steps``
+    in [1, 2^62] and a table of ``metadata`` (each optional)."""
+    if not isinstance(info, dict):
+        return False
+    dt, n, meta = info.get("dt_ms", 1.0), info.get("n_steps", 1), info.get("metadata", {})
+    real = isinstance(dt, int | float) and not isinstance(dt, bool)
+    whole = isinstance(n, int) and not isinstance(n, bool)
+    return (
+        real and 0 < dt < float("inf") and whole and 1 <= n <= MAX_STEPS and isinstance(meta, dict)
+    )

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import csv
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,8 @@ def read_params(folder: str | os.PathLike) -> dict[str, Any]:
             if isinstance(target, ast.Name):
                 try:
                     out[target.id] = ast.literal_eval(node.value)
-                except ValueError:
-                    continue  # an expression, not a literal: not needed here
+                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                    continue  # an expression, not a literal (or {[]: 1}): not needed here
     return out
 
 
@@ -72,8 +73,11 @@ def read_cluster_labels(folder: str | os.PathLike) -> tuple[dict[int, str], str 
         path = Path(folder) / name
         if not path.is_file():
             continue
-        with path.open(newline="") as fh:
-            rows = list(csv.DictReader(fh, delimiter="\t"))
+        try:
+            with path.open(newline="") as fh:
+                rows = list(csv.DictReader(fh, delimiter="\t"))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise InputError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from None
         if not rows or "cluster_id" not in rows[0] or column not in rows[0]:
             raise InputError(f"{path}: needs the tab-separated columns cluster_id and {column}")
         labels = {}
@@ -91,8 +95,10 @@ def read_cluster_labels(folder: str | os.PathLike) -> tuple[dict[int, str], str 
 def _load_vector(path: Path) -> np.ndarray:
     try:
         a = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable .npy file ({exc})") from None
+    except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty or cut-short file
+        raise InputError(
+            f"{path}: not a readable .npy file ({type(exc).__name__}: {exc})"
+        ) from None
     if a.ndim == 2 and 1 in a.shape:
         a = a.reshape(-1)
     if a.ndim != 1 or a.dtype.kind not in "iuf":
@@ -137,8 +143,10 @@ def load_phy(
             f"{folder}: spike_times.npy has {samples.size} spikes but {clusters_path.name} has "
             f"{clusters.size}"
         )
-    if clusters.dtype.kind == "f" and not np.all(clusters == np.round(clusters)):
-        raise InputError(f"{clusters_path}: cluster ids must be whole numbers")
+    if clusters.dtype.kind == "f" and not np.all(
+        (clusters == np.round(clusters)) & (np.abs(clusters) < 2.0**63)
+    ):  # inf, nan and 1e30 too: astype(int64) would turn them into INT64_MIN silently
+        raise InputError(f"{clusters_path}: cluster ids must be whole numbers within int64")
     clusters = clusters.astype(np.int64)
     if samples.size and (not np.all(np.isfinite(samples)) or samples.min() < 0):
         raise InputError(f"{times_path}: spike times must be finite sample counts >= 0")
@@ -146,7 +154,11 @@ def load_phy(
     rate = sample_rate if sample_rate is not None else params.get("sample_rate")
     if rate is None:
         raise InputError(f"{folder}: no sample_rate (params.py is missing or lacks it)")
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0:
+    if (
+        isinstance(rate, bool)
+        or not isinstance(rate, (int, float))
+        or not 0 < rate <= sys.float_info.max  # finite, and an int that fits a float
+    ):
         raise InputError(f"{folder}: sample_rate must be a positive number of Hz, got {rate!r}")
     labels, label_file = read_cluster_labels(folder)
     wanted = _wanted_groups(groups)

@@ -220,13 +220,39 @@ def _open_h5(path: Path) -> Any:
     return h5
 
 
+#: units and trials are stored as int32, step indices as int64 (with room for t + 1)
+INT32_MAX = 2**31 - 1
+MAX_STEPS = 2**62
+
+
+def check_count(name: str, value: Any, limit: int) -> int:
+    """A count (``n_units``, ...) as an int: one whole number in ``[1, limit]``, else
+    :class:`InputError` (2.7 units, or 3e9 beyond the int32 ids, would be truncated or wrap
+    silently)."""
+    a = np.asarray(value)
+    ok = not isinstance(value, bool) and a.ndim == 0 and a.dtype.kind in "iuf"
+    ok = ok and bool(np.isfinite(a)) and a == np.round(a) and 1 <= a <= limit
+    if not ok:
+        raise InputError(f"{name} must be a whole number in [1, {limit}], got {value!r}")
+    return int(a)
+
+
 def _h5_header(h5: Any) -> dict[str, Any]:
     """``n_units``, ``n_steps``, ``n_trials``, ``dt`` and ``metadata`` of an open spike file
-    (KeyError when one is missing)."""
+    (KeyError when one is missing, InputError when one is not what it should be)."""
+    attrs = h5.attrs
+    dt = np.asarray(attrs["dt"])
+    if dt.ndim or dt.dtype.kind not in "iuf":
+        raise InputError(f"the dt attribute must be one number, got {attrs['dt']!r}")
+    meta = attrs.get("metadata", "{}")
+    meta = meta.decode() if isinstance(meta, bytes) else meta
+    meta = json.loads(meta) if isinstance(meta, str) else None
+    if not isinstance(meta, dict):
+        raise InputError("the metadata attribute must be a JSON object (text)")
     return {
-        "n_units": int(h5.attrs["n_units"]),
-        "n_steps": int(h5.attrs["n_steps"]),
-        "n_trials": int(h5.attrs.get("n_trials", 1)),
-        "dt": float(h5.attrs["dt"]),
-        "metadata": json.loads(h5.attrs.get("metadata", "{}")),
+        "n_units": check_count("n_units", attrs["n_units"], INT32_MAX),
+        "n_steps": check_count("n_steps", attrs["n_steps"], MAX_STEPS),
+        "n_trials": check_count("n_trials", attrs.get("n_trials", 1), INT32_MAX),
+        "dt": float(dt),
+        "metadata": meta,
     }

@@ -26,7 +26,7 @@ import numpy as np
 # re-exported: the HDF5 format and writers, and the streaming reader, live in their own modules
 from infodyn.data.spike_files import FORMAT_NAME as FORMAT_NAME
 from infodyn.data.spike_files import FORMAT_VERSION as FORMAT_VERSION
-from infodyn.data.spike_files import H5_READ_ERRORS
+from infodyn.data.spike_files import H5_READ_ERRORS, INT32_MAX, MAX_STEPS, check_count
 from infodyn.data.spike_files import H5_SUFFIXES as H5_SUFFIXES
 from infodyn.data.spike_files import SpikeWriter as SpikeWriter
 from infodyn.data.spike_files import _existing_file as _existing_file
@@ -81,10 +81,15 @@ class SpikeTrain:
                 f"spike times, units and trials differ in length: "
                 f"{times.size}, {units.size}, {trials.size}"
             )
-        if int(self.n_units) < 1 or int(self.n_steps) < 1 or int(self.n_trials) < 1:
-            raise InputError("n_units, n_steps and n_trials must all be >= 1")
-        if not np.isfinite(self.dt) or self.dt <= 0:
-            raise InputError(f"dt must be a positive number of ms, got {self.dt}")
+        for name, limit in (
+            ("n_units", INT32_MAX),
+            ("n_steps", MAX_STEPS),
+            ("n_trials", INT32_MAX),
+        ):
+            check_count(name, getattr(self, name), limit)
+        dt = np.asarray(self.dt)
+        if dt.ndim or dt.dtype.kind not in "iuf" or not np.isfinite(dt) or dt <= 0:
+            raise InputError(f"dt must be a positive number of ms, got {self.dt!r}")
         if times.size:
             if times.min() < 0 or times.max() >= self.n_steps:
                 raise InputError(f"spike times must lie in [0, n_steps={self.n_steps})")
@@ -219,8 +224,12 @@ def _load_h5(path: Path) -> SpikeTrain:
             )
         except KeyError as exc:
             raise InputError(f"{path}: spike file is missing {exc}") from None
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
         except H5_READ_ERRORS as exc:
             raise InputError(f"{path}: corrupt spike data ({exc})") from None
+        except (TypeError, ValueError, OverflowError) as exc:  # a group where a dataset should be
+            raise InputError(f"{path}: spike file has unreadable parts ({exc})") from None
 
 
 def _load_npz(path: Path) -> SpikeTrain:
@@ -229,29 +238,52 @@ def _load_npz(path: Path) -> SpikeTrain:
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not a readable NPZ file ({exc})") from None
     with data:
-        keys = set(data.files)
-        dt = float(data["dt"]) if "dt" in keys else 1.0
-        for key in ("raster", "spikes"):
-            if key in keys:
-                return SpikeTrain.from_dense(data[key], dt=dt, metadata={"source": str(path)})
-        if {"times", "units"} <= keys:
-            times, units = data["times"], data["units"]
-            n_units = int(data["n_units"]) if "n_units" in keys else int(units.max(initial=-1)) + 1
-            n_steps = int(data["n_steps"]) if "n_steps" in keys else int(times.max(initial=-1)) + 1
-            trials = data["trials"] if "trials" in keys else None
-            n_trials = (
-                int(data["n_trials"])
-                if "n_trials" in keys
-                else (int(trials.max(initial=0)) + 1 if trials is not None else 1)
-            )
-            return SpikeTrain(
-                times=times,
-                units=units,
-                trials=trials,
-                n_units=max(n_units, 1),
-                n_steps=max(n_steps, 1),
-                n_trials=n_trials,
-                dt=dt,
-                metadata={"source": str(path)},
-            )
-    raise InputError(f"{path}: NPZ file needs a 'raster' array or 'times' and 'units' arrays")
+        try:
+            spikes = _npz_spikes(path, data)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
+        except (TypeError, ValueError, OverflowError) as exc:  # fields of an unexpected kind
+            raise InputError(
+                f"{path}: unexpected NPZ field ({type(exc).__name__}: {exc})"
+            ) from None
+    if spikes is None:
+        raise InputError(f"{path}: NPZ file needs a 'raster' array or 'times' and 'units' arrays")
+    return spikes
+
+
+def _npz_number(data: Any, key: str, default: Any) -> Any:
+    """The single number stored under ``key`` (``default`` when absent)."""
+    if key not in data.files:
+        return default
+    a = data[key]
+    if a.ndim != 0 or a.dtype.kind not in "iuf":
+        raise InputError(f"{key} must be a single number, got {a.dtype} of shape {a.shape}")
+    return a.item()
+
+
+def _npz_spikes(path: Path, data: Any) -> SpikeTrain | None:
+    """A raster (``raster``/``spikes``) or ``times``/``units`` (+ ``trials``, counts, ``dt``)."""
+    keys = set(data.files)
+    dt = _npz_number(data, "dt", 1.0)
+    for key in ("raster", "spikes"):
+        if key in keys:
+            return SpikeTrain.from_dense(data[key], dt=dt, metadata={"source": str(path)})
+    if {"times", "units"} <= keys:
+        times, units = data["times"], data["units"]
+        trials = data["trials"] if "trials" in keys else None
+
+        def last(a: np.ndarray) -> Any:  # the largest entry + 1, or 1 (left to SpikeTrain
+            ok = a.ndim == 1 and a.dtype.kind in "iuf" and np.all(np.isfinite(a))  # to refuse)
+            return a.max().item() + 1 if ok and a.size else 1
+
+        return SpikeTrain(
+            times=times,
+            units=units,
+            trials=trials,
+            n_units=_npz_number(data, "n_units", last(units)),
+            n_steps=_npz_number(data, "n_steps", last(times)),
+            n_trials=_npz_number(data, "n_trials", 1 if trials is None else last(trials)),
+            dt=dt,
+            metadata={"source": str(path)},
+        )
+    return None

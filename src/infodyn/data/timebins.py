@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.data.spike_files import MAX_STEPS
 from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 
@@ -82,12 +83,16 @@ def bin_trials(
         if not np.all(np.isfinite(t)):
             raise InputError(f"{source}: trial {r} holds non-finite spike times")
         start = float(trial.start)
+        if not math.isfinite(start) or not (trial.stop is None or math.isfinite(float(trial.stop))):
+            raise InputError(f"{source}: trial {r} has a start or stop that is not finite")
         if trial.stop is None:
-            steps_r = int(np.floor((t.max(initial=start) - start) / dt_s + _BIN_TOL)) + 1
+            last = (t.max(initial=start) - start) / dt_s + _BIN_TOL
+            steps_r = int(np.floor(check_span(last, dt, source, f"trial {r}"))) + 1
         else:
             if not float(trial.stop) > start:
                 raise InputError(f"{source}: trial {r} stops at or before it starts")
-            steps_r = max(math.ceil((float(trial.stop) - start) / dt_s - _BIN_TOL), 1)
+            span = (float(trial.stop) - start) / dt_s - _BIN_TOL
+            steps_r = max(math.ceil(check_span(span, dt, source, f"trial {r}")), 1)
         parts.append((t, u, start, trial.stop, steps_r))
     n_steps = max(p[4] for p in parts)
     keys, n_outside = [], 0
@@ -116,6 +121,18 @@ def bin_trials(
         dt=dt,
         metadata=meta,
     )
+
+
+def check_span(steps: float, dt_ms: float, source: str, what: str) -> float:
+    """``steps`` (a number of bins, as a float), refused when it is not finite or exceeds
+    :data:`MAX_STEPS` (a bin of 1e-300 ms, a spike at 1e300 s): int64 step indices would
+    overflow."""
+    if not steps < MAX_STEPS:  # also NaN
+        raise InputError(
+            f"{source}: {what} spans {steps:.3g} steps of {dt_ms:g} ms, more than "
+            f"{MAX_STEPS:.3g}: use a larger bin (dt)"
+        )
+    return steps
 
 
 def warn_binning(source: str, dt: float, n_outside: int, n_merged: int, stacklevel: int) -> None:

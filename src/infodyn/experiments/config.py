@@ -27,13 +27,22 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, refuse_bool_number
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """A table of a command's config: unknown keys are errors, every number must be finite
+    (``allow_inf_nan=False``: ``lr = inf`` or ``rate_hz = nan`` would fail later, unnamed),
+    and ``true``/``false`` is no number (pydantic's lax mode would read it as 1/0)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
+        return refuse_bool_number(cls.model_fields[info.field_name].annotation, value)
 
 
 class InputConfig(Section):
@@ -147,8 +156,12 @@ def read_toml(path: str | os.PathLike) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML ({exc})") from None
+    except RecursionError:
+        raise InputError(f"{path}: invalid TOML (arrays or tables nested too deeply)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read config ({exc})") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise InputError(f"{path}: invalid TOML ({exc})") from None
 
 
 def validate(

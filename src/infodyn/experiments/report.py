@@ -108,7 +108,10 @@ def format_value(value: Any) -> str:
         if value and all(_is_number(v) for v in value):
             if len(value) <= _MAX_INLINE:
                 return "[" + ", ".join(format_value(v) for v in value) + "]"
-            nums = [float(v) for v in value if v is not None]
+            try:
+                nums = [float(v) for v in value if v is not None]
+            except OverflowError:  # an integer beyond the float range
+                return f"{len(value)} values, some beyond the float range"
             if not nums:
                 return f"{len(value)} values, all n/a"
             return (
@@ -263,6 +266,33 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
         return json.loads(path.read_text()), None
     except (OSError, ValueError) as exc:
         return None, f"{path.name} could not be read ({exc})"
+    except RecursionError:
+        return None, f"{path.name} could not be read (nested too deeply)"
+
+
+#: the report's optional keys of results.json (module docstring) and the type each must have
+_META_TYPES: dict[str, tuple[type, str]] = {
+    "title": (str, "text"),
+    "notes": (list, "a list of notes"),
+    "figure_order": (list, "a list of figure names"),
+    "figure_captions": (dict, "a table {figure name: caption}"),
+    "sections": (dict, "a table {result key: heading}"),
+}
+
+
+def _checked_meta(results: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``results`` without the optional keys of the wrong type, and a note for each dropped
+    (a hand-edited results.json should still give a report, saying what it ignored)."""
+    kept, notes = dict(results), []
+    for key, (kind, what) in _META_TYPES.items():
+        value = results.get(key)
+        bad = value is not None and not isinstance(value, kind)
+        if isinstance(value, list) and key == "figure_order":
+            bad = not all(isinstance(v, str) for v in value)
+        if bad:
+            del kept[key]
+            notes.append(f"results.json: '{key}' should be {what}; ignored")
+    return kept, notes
 
 
 def _figures(run: Path, order: list[str]) -> list[Path]:
@@ -327,7 +357,7 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
     results, results_err = _read_json(run / "results.json")
     if results is not None and not isinstance(results, dict):
         results = {"results": results}
-    results = results or {}
+    results, meta_notes = _checked_meta(results or {})
     figs = _figures(run, list(results.get("figure_order", [])))
     if config is None and not results and not figs and not (config_err or results_err):
         raise InputError(
@@ -344,7 +374,7 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
     captions = results.get("figure_captions", {}) or {}
     headings = results.get("sections", {}) or {}
     notes = list(results.get("notes", []) or [])
-    notes += [e for e in (config_err, results_err) if e]
+    notes += [e for e in (config_err, results_err) if e] + meta_notes
     if config is None and not config_err:
         notes.append("config.json is missing: the run's settings are unknown.")
     if not results and not results_err:
@@ -419,5 +449,7 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
 
 def write_report(run_dir: str | os.PathLike, title: str | None = None) -> Path:
     """Write ``run_dir/report.html`` atomically and return its path."""
-    text = render_report(run_dir, title=title)
+    # names that are not valid UTF-8 (a folder or figure named with such bytes) come back from
+    # the file system as lone surrogates: shown escaped rather than failing the write
+    text = render_report(run_dir, title=title).encode("utf-8", "backslashreplace").decode()
     return write_text(Path(run_dir) / "report.html", text)

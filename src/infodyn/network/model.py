@@ -53,9 +53,17 @@ from typing import Any, Literal
 
 import jax.numpy as jnp
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from infodyn.errors import InputError, require_finite
+from infodyn.errors import InputError, refuse_bool_number, require_finite
 from infodyn.memory import require_memory
 from infodyn.network.connectivity import CHUNK_SYNAPSES, ei_split, expected_nnz, sparse_recurrent
 from infodyn.network.simulate import simulate
@@ -82,6 +90,12 @@ class LIF(BaseModel):
     model_config = ConfigDict(
         frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """``n_rec = true`` is refused (pydantic's lax mode reads it as 1)."""
+        return refuse_bool_number(cls.model_fields[info.field_name].annotation, value)
 
     n_in: int = Field(100, ge=1, description="number of input channels")
     n_rec: int = Field(100, ge=1, description="number of recurrent units")
@@ -366,5 +380,5 @@ def _format_validation(name: str, exc: Any) -> str:
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or name
-        parts.append(f"{loc}: {err['msg']}")
+        parts.append(f"{loc}: {err['msg'].removeprefix('Value error, ')}")
     return f"invalid {name} config: " + "; ".join(parts)
