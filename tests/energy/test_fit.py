@@ -189,3 +189,14 @@ def test_bad_input():
         fit(X, method="cd")
     with pytest.raises(idn.InputError):
         fit(X, l2=-1.0)
+
+
+def test_fits_beyond_lbfgsb_32_bit_workspace_are_refused():
+    # 100 x 100 patches (5 x 10^7 couplings) crashed the process inside SciPy's L-BFGS-B
+    from infodyn.energy.fit import _check_lbfgsb_size
+    from infodyn.errors import InputError
+
+    n = 10_000
+    with pytest.raises(InputError, match="beyond what L-BFGS-B can fit"):
+        _check_lbfgsb_size(n * (n + 1) // 2, 20)
+    _check_lbfgsb_size(47_000_000, 20)  # (2 m + 5) n = 2.115e9 < 2^31 - 1: allowed

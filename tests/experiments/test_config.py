@@ -183,3 +183,38 @@ def test_train_config_refuses_nan_and_bool_in_tables():
     with pytest.raises(InputError, match=r"\[training.lr_scale\] got \{'w_rec': true\}"):
         validate(TrainConfig, {"training": {"lr_scale": {"w_rec": True}}})
     assert validate(TrainConfig, {"training": {"lr": 1e-3}}).training.lr == 1e-3
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"input": {"seed": -1}}, r"\[input.seed\] .*greater than or equal to 0"),
+        (
+            {"simulation": {"seed": 10**23}},
+            r"\[simulation.seed\] .*less than or equal to 4294967295",
+        ),
+    ],
+)
+def test_seeds_are_whole_numbers_in_the_32_bit_range(section, message):
+    # -1 and 10^23 failed deep inside NumPy or Numba (ValueError, TypingError)
+    with pytest.raises(InputError, match=message):
+        validate(SimulateConfig, section)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"network": {"n_in": 5}}, r"\[network.n_in\] must be 32 for \[stimulus\] size = 4"),
+        ({"stimulus": {"trial_ms": 40, "response_start_ms": 40}}, "must be less than trial_ms"),
+        ({"images": {"sizes": []}}, r"\[images\] sizes is empty"),
+        ({"images": {"images": [""]}}, r"\[images\] images holds an empty name"),
+        ({"images": {"seed": -1}}, r"\[images.seed\]"),
+    ],
+)
+def test_pipeline_config_errors_found_at_load_time(data, message):
+    # each was found only after the image stage ran (leaving an "interrupted" run folder), or
+    # not at all (no sizes: no image results and no note; "": every file of the folder read)
+    from infodyn.experiments.pipeline.config import PipelineConfig
+
+    with pytest.raises(InputError, match=message):
+        validate(PipelineConfig, data)

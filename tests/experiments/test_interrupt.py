@@ -68,3 +68,12 @@ def test_other_unraisable_exceptions_are_still_reported(monkeypatch):
             gc.callbacks.remove(failing_gc_callback)
     assert [str(e) for e in seen] == ["a real problem in a callback"]
     assert sys.unraisablehook is record  # restored on the way out
+
+
+@pytest.mark.parametrize("steps", ["abc", [1, 2]])
+def test_journal_whose_steps_are_not_a_table_is_corrupt(steps, tmp_path):
+    import json
+
+    (tmp_path / "progress.json").write_text(json.dumps({"config": "abc", "steps": steps}))
+    with pytest.raises(InputError, match="progress.json: corrupt"):
+        StepJournal(tmp_path, "abc", resume=True)

@@ -34,7 +34,7 @@ from infodyn.energy.kprecondition import lbfgs_potential_preconditioned
 from infodyn.energy.model import IsingModel
 from infodyn.energy.objectives import MAX_ML_N, METHODS, make_objective, pack, prepare_data
 from infodyn.energy.objectives import unpack_numpy as unpack
-from infodyn.errors import require
+from infodyn.errors import InputError, require
 
 
 def unique_patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -60,6 +60,23 @@ class _EarlyStop(Exception):
 def _free_result(x: np.ndarray, nit: int, nfev: int, success: bool, message: str) -> Any:
     """The preconditioned run's outcome in the shape of scipy's OptimizeResult."""
     return OptimizeResult(x=x, nit=nit, nfev=nfev, success=success, message=message)
+
+
+#: SciPy's L-BFGS-B (Fortran) indexes its workspace with 32-bit integers
+_LBFGSB_MAX_WORKSPACE = 2**31 - 1
+
+
+def _check_lbfgsb_size(n_params: int, maxcor: int) -> None:
+    """Refuse a fit whose L-BFGS-B workspace, ``(2 m + 5) n + 11 m^2 + 8 m`` doubles (Byrd et
+    al. 1995, the code's ``wa`` array), overflows its 32-bit indices: SciPy then crashes the
+    process (a segfault at 5 x 10^7 parameters, patches of 100 x 100 pixels)."""
+    words = (2 * maxcor + 5) * n_params + 11 * maxcor**2 + 8 * maxcor
+    if words > _LBFGSB_MAX_WORKSPACE:
+        raise InputError(
+            f"an energy model of {n_params:,} parameters is beyond what L-BFGS-B can fit (its "
+            f"workspace of {words:,} entries overflows 32-bit indices); use fewer units, e.g. "
+            "smaller patches"
+        )
 
 
 def fit(
@@ -230,6 +247,7 @@ def fit(
                     )
                 )
             else:
+                _check_lbfgsb_size(p0.size, options["maxcor"])
                 res = minimize(
                     fun,
                     p0,

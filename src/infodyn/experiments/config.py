@@ -24,12 +24,16 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from infodyn.errors import InputError, refuse_bool_number
+
+#: a random seed: a whole number in [0, 2^32 - 1], the range every generator infodyn seeds
+#: accepts (Numba's, NumPy's legacy one); -1 or 10^23 failed deep inside them
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
 
 
 class Section(BaseModel):
@@ -56,13 +60,13 @@ class InputConfig(Section):
     contrast: float = Field(0.5, ge=0, description="filtered_noise modulation depth")
     amplitude: float = Field(0.0, description="direct current amplitude (current)")
     n_steps: int = Field(1000, ge=1, description="simulation length in steps")
-    seed: int = Field(1, description="input seed")
+    seed: Seed = Field(1, description="input seed")
 
 
 class SimulationConfig(Section):
     engine: Literal["auto", "jax", "event"] = "auto"
     precision: Literal["float32", "float64"] = "float32"
-    seed: int = Field(0, description="weight initialisation seed")
+    seed: Seed = Field(0, description="weight initialisation seed")
     chunk_steps: int = Field(10_000, ge=1, description="steps per chunk when streaming to disk")
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import Field
 
 from infodyn.errors import require
-from infodyn.experiments.config import Section, validate
+from infodyn.experiments.config import Section, Seed, validate
 from infodyn.experiments.rundir import RunDir
 from infodyn.experiments.thermo_report import thermo_section
 
@@ -42,7 +42,7 @@ class EnergyRunConfig(Section):
     n_samples: int = Field(20000, ge=100)
     n_memories: int = Field(20, ge=1, description="memories listed and plotted")
     max_units: int = Field(128, ge=1, description="refuse words with more bits than this")
-    seed: int = Field(0, ge=0)
+    seed: Seed = 0
 
 
 def _split(words: Any, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:

@@ -149,6 +149,8 @@ class StepJournal:
             try:
                 data = json.loads(self.path.read_text())
                 steps, old = data["steps"], data["config"]
+                if not isinstance(steps, dict):
+                    raise TypeError(f"'steps' is a {type(steps).__name__}, not a table")
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise InputError(
                     f"{self.path}: corrupt progress file ({type(exc).__name__}); delete it to "

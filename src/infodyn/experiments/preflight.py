@@ -4,9 +4,10 @@ The energy model of ``size x size`` patches works on ``n = size^2`` binary pixel
 arrays hold ``N = n_patches (1 + held_out)`` rows of ``n`` values (grey levels in float64, the
 binary copy, whitening and the fit's ``N x n`` flip-energy temporaries, about seven float64
 copies in all) and the couplings, their gradient and the optimiser's moments are ``n x n``
-float64 arrays (about six). ``infodyn images --sizes 100`` (n = 10^4) therefore needs tens of
-GiB; it is refused with the numbers (:func:`infodyn.memory.require_memory`) instead of ending in
-``MemoryError`` after the earlier sizes ran.
+float64 arrays (about six), and L-BFGS-B keeps 20 pairs of parameter vectors (``n^2 / 2``
+entries each: 20 ``n x n`` arrays more). ``infodyn images --sizes 100`` (n = 10^4) therefore
+needs hundreds of GiB; it is refused with the numbers (:func:`infodyn.memory.require_memory`)
+instead of ending in ``MemoryError`` (or a crash) after the earlier sizes ran.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def image_energy_bytes(size: int, n_patches: int, held_out: float) -> float:
     """Estimated peak bytes of the energy model of ``size x size`` patches (module docstring)."""
     n = float(size) ** 2
     rows = n_patches * (1.0 + held_out)
-    return 8.0 * (7.0 * rows * n + 6.0 * n * n)
+    return 8.0 * (7.0 * rows * n + (6.0 + 20.0) * n * n)
 
 
 def check_pipeline_memory(cfg: Any) -> None:

@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import Field
 
 from infodyn.errors import InputError
-from infodyn.experiments.config import Section, build_network, network_section
+from infodyn.experiments.config import Section, Seed, build_network, network_section
 from infodyn.experiments.rundir import RunDir
 
 
@@ -46,7 +46,7 @@ class TrainingSection(Section):
     filter_readout: bool = True
     online_window: int | None = Field(None, ge=1, description="e-prop update every K steps")
     feedback_decay: float = Field(0.0, ge=0, description="adaptive feedback weight decay")
-    feedback_seed: int = 0
+    feedback_seed: Seed = 0
     precision: Literal["float32", "float64"] = "float32"
     seed: int = Field(0, description="weight and batch seed")
     checkpoint_every: int = Field(50, ge=1)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from infodyn.experiments.config import Section
+from infodyn.experiments.config import Section, Seed
 
 
 class ChannelConfig(Section):
@@ -44,7 +44,7 @@ class ChannelConfig(Section):
     adaptation: bool = Field(False, description="run LIF threshold/gain homeostasis alongside")
     adaptation_rule: Literal["rate", "max_entropy"] = "max_entropy"
     adapt_window_ms: float = Field(20.0, gt=0, description="count window of the adaptation")
-    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
+    seeds: list[Seed] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
     bin_steps: int = Field(10, ge=1, description="bin of the response words")
     subset_size: int = Field(8, ge=1, le=20, description="units per response word")
     n_subsets: int = Field(20, ge=1)

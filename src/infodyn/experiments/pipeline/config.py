@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from infodyn.errors import InputError
-from infodyn.experiments.config import Section, build_network, validate
+from infodyn.experiments.config import Section, Seed, build_network, validate
 
 
 class ImagesSection(Section):
@@ -25,7 +25,7 @@ class ImagesSection(Section):
     whiten: Literal["none", "zca", "dog"] = "none"
     binarize: Literal["mean", "sign"] = "mean"
     min_contrast: float = Field(0.02, ge=0, description="reject flatter patches (grey std)")
-    seed: int = 0
+    seed: Seed = 0
 
 
 class EnergySection(Section):
@@ -60,7 +60,7 @@ class StimulusSection(Section):
         description="fixational drift: probability per step that the gaze "
         "moves one pixel (within size // 2 of the stimulus patch); 0: a still patch",
     )
-    seed: int = 1
+    seed: Seed = 1
 
 
 class TrainingSection(Section):
@@ -77,7 +77,7 @@ class TrainingSection(Section):
     variance_weight: float = Field(1e-6, ge=0)
     info_weight: float = Field(1.0, ge=0)
     clip_norm: float = Field(10.0, gt=0)
-    seed: int = 0
+    seed: Seed = 0
 
 
 class AnalysisSection(Section):
@@ -88,7 +88,7 @@ class AnalysisSection(Section):
         description="bin of the branching-ratio estimate; None: (n_ref + 1) steps, "
         "so that refractoriness does not make the regression slopes oscillate",
     )
-    seed: int = 7
+    seed: Seed = 7
 
 
 class PipelineConfig(Section):
@@ -107,10 +107,28 @@ class PipelineConfig(Section):
     )
 
     def check_sections(self) -> None:
-        """Validate the free-form ``[network]`` at load time (n_in and n_out default to the
-        ON/OFF channels of a stimulus patch and the number of stimuli)."""
+        """Validate the free-form ``[network]`` at load time (n_in and n_out default to, and
+        must equal, the ON/OFF channels of a stimulus patch and the number of stimuli), and
+        what the stages would otherwise find only after the image stage ran."""
         st = self.stimulus
-        build_network({"n_in": 2 * st.size**2, "n_out": st.n_stimuli, **self.network})
+        wanted = {"n_in": 2 * st.size**2, "n_out": st.n_stimuli}
+        build_network({**wanted, **self.network})
+        if "network" in self.stages:
+            for key, value in wanted.items():
+                if self.network.get(key, value) != value:
+                    raise InputError(
+                        f"[network.{key}] must be {value} for [stimulus] size = {st.size} and "
+                        f"n_stimuli = {st.n_stimuli} (or left out), got {self.network[key]!r}"
+                    )
+            if st.response_start_ms >= st.trial_ms:
+                raise InputError(
+                    f"[stimulus] response_start_ms ({st.response_start_ms}) must be less than "
+                    f"trial_ms ({st.trial_ms})"
+                )
+        if "image_energy" in self.stages and not self.images.sizes:
+            raise InputError("[images] sizes is empty: give patch sides, or leave out the stage")
+        if any(not name.strip() for name in self.images.images):
+            raise InputError("[images] images holds an empty name")
 
 
 def demo_config() -> PipelineConfig:
