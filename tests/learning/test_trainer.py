@@ -301,7 +301,8 @@ def test_declared_choices_are_checked():
             build_loss([{"kind": "mse", "weight": weight}])
 
 
-def test_corrupt_checkpoint_is_an_input_error(tmp_path):
+def _tiny_trainer_checkpoint(tmp_path):
+    """A 4-unit trainer and the checkpoint it saved in ``tmp_path``."""
     from infodyn.learning.tasks import PatternGeneration
     from infodyn.network import LIF
 
@@ -309,6 +310,36 @@ def test_corrupt_checkpoint_is_an_input_error(tmp_path):
     trainer = Trainer(net, PatternGeneration(n_in=2, n_steps=10), "mse", TrainOptions())
     ck = tmp_path / "checkpoint.npz"
     trainer.save_checkpoint(ck)
+    return trainer, ck
+
+
+def test_corrupt_checkpoint_is_an_input_error(tmp_path):
+    trainer, ck = _tiny_trainer_checkpoint(tmp_path)
     ck.write_bytes(ck.read_bytes()[:50])
     with pytest.raises(InputError, match="checkpoint.npz: cannot read this checkpoint"):
         trainer.load_checkpoint(ck)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"iteration": np.array([1, 2])}, "'iteration' must be one whole number"),
+        ({"iteration": np.array(-5)}, "'iteration' must be one whole number"),
+        ({"opt_0": np.zeros(7)}, "optimizer state opt_0 has shape .7,."),
+    ],
+)
+def test_damaged_checkpoint_fields_are_input_errors(change, message, tmp_path):
+    # each crashed a resume (TypeError, or a ValueError deep in the optimizer update)
+    trainer, ck = _tiny_trainer_checkpoint(tmp_path)
+    data = dict(np.load(ck))
+    data.update(change)
+    np.savez(ck, **data)
+    with pytest.raises(InputError, match=message):
+        trainer.load_checkpoint(ck)
+
+
+def test_damaged_metrics_file_is_an_input_error(tmp_path):
+    trainer, _ = _tiny_trainer_checkpoint(tmp_path)
+    (tmp_path / "metrics.json").write_text("[1, 2]")
+    with pytest.raises(InputError, match="metrics.json: not a list of rows"):
+        trainer.load_checkpoint(tmp_path / "checkpoint.npz")

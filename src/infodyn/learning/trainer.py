@@ -441,12 +441,22 @@ class Trainer:
             data = np.load(path, allow_pickle=False)
             stored = params_from_arrays(data, prefix="param_")
             params = {k: to_jax(stored[k], self.dtype) for k in KEYS}
-            treedef = jax.tree_util.tree_structure(self.optimizer.init(trainable_arrays(params)))
-            n = treedef.num_leaves
-            leaves = [jnp.asarray(data[f"opt_{i}"]) for i in range(n)]
+            fresh, treedef = jax.tree_util.tree_flatten(
+                self.optimizer.init(trainable_arrays(params))
+            )
+            leaves = [jnp.asarray(data[f"opt_{i}"]) for i in range(treedef.num_leaves)]
+            for i, (got, want) in enumerate(zip(leaves, fresh, strict=True)):
+                if got.shape != jnp.shape(want):
+                    raise InputError(
+                        f"{path}: optimizer state opt_{i} has shape {got.shape}, this network's "
+                        f"optimizer needs {jnp.shape(want)}; {advice}"
+                    )
             opt_state = jax.tree_util.tree_unflatten(treedef, leaves)
             feedback = np.asarray(data["feedback"]) if "feedback" in data else None
-            iteration = int(data["iteration"])
+            it = np.asarray(data["iteration"])
+            if it.ndim or it.dtype.kind not in "iu" or it < 0:
+                raise InputError(f"{path}: 'iteration' must be one whole number >= 0; {advice}")
+            iteration = int(it)
             stop = bool(data["stop"]) if "stop" in data else False
             hook_states = self._load_hook_states(data, params, path)
         self.net.validate_params(params)
@@ -455,6 +465,12 @@ class Trainer:
         if metrics.exists():
             with reading(metrics, "metrics file", advice):
                 rows = json.loads(metrics.read_text())
+                if not isinstance(rows, list) or not all(
+                    isinstance(r, dict) and isinstance(r.get("iteration"), int) for r in rows
+                ):
+                    raise InputError(
+                        f"{metrics}: not a list of rows with an 'iteration' each; {advice}"
+                    )
                 history = [r for r in rows if r["iteration"] <= iteration]
         self.state = TrainState(params, opt_state, feedback, iteration, history, hook_states, stop)
 
