@@ -194,9 +194,9 @@ def load_nwb_spikes(
         if np.any(stops <= starts):
             raise InputError(f"{path}: a trial in the trials table has stop_time <= start_time")
         order = np.argsort(starts, kind="stable")  # trials keep their row numbers as ids
-        if np.any(starts[order][1:] < stops[order][:-1]):
-            raise InputError(f"{path}: trials in the trials table overlap in time")
         starts, stops = starts[order], stops[order]
+        if np.any(starts[1:] < stops[:-1]):
+            raise InputError(f"{path}: trials in the trials table overlap in time")
         span = check_span(np.max((stops - starts) / dt_s) - _BIN_TOL, dt, str(path), "a trial")
         n_steps = max(int(np.ceil(span)), 1)  # as timebins.bin_trials: a last partial bin kept
     trial_of = np.searchsorted(starts, flat, side="right") - 1

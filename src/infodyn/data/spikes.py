@@ -261,6 +261,13 @@ def _npz_number(data: Any, key: str, default: Any) -> Any:
     return a.item()
 
 
+def _one_past_max(a: np.ndarray) -> Any:
+    """The count a stored array of ids implies: its largest entry + 1 (a Python number, so
+    uint64 cannot wrap), or 1 when it is empty or not finite numbers (SpikeTrain refuses those)."""
+    ok = a.ndim == 1 and a.dtype.kind in "iuf" and np.all(np.isfinite(a))
+    return a.max().item() + 1 if ok and a.size else 1
+
+
 def _npz_spikes(path: Path, data: Any) -> SpikeTrain | None:
     """A raster (``raster``/``spikes``) or ``times``/``units`` (+ ``trials``, counts, ``dt``)."""
     keys = set(data.files)
@@ -271,18 +278,13 @@ def _npz_spikes(path: Path, data: Any) -> SpikeTrain | None:
     if {"times", "units"} <= keys:
         times, units = data["times"], data["units"]
         trials = data["trials"] if "trials" in keys else None
-
-        def last(a: np.ndarray) -> Any:  # the largest entry + 1, or 1 (left to SpikeTrain
-            ok = a.ndim == 1 and a.dtype.kind in "iuf" and np.all(np.isfinite(a))  # to refuse)
-            return a.max().item() + 1 if ok and a.size else 1
-
         return SpikeTrain(
             times=times,
             units=units,
             trials=trials,
-            n_units=_npz_number(data, "n_units", last(units)),
-            n_steps=_npz_number(data, "n_steps", last(times)),
-            n_trials=_npz_number(data, "n_trials", 1 if trials is None else last(trials)),
+            n_units=_npz_number(data, "n_units", _one_past_max(units)),
+            n_steps=_npz_number(data, "n_steps", _one_past_max(times)),
+            n_trials=_npz_number(data, "n_trials", 1 if trials is None else _one_past_max(trials)),
             dt=dt,
             metadata={"source": str(path)},
         )
