@@ -180,6 +180,8 @@ def test_train_config_refuses_nan_and_bool_in_tables():
 
     with pytest.raises(InputError, match=r"\[training.lr_scale.w_rec\] .*finite"):
         validate(TrainConfig, {"training": {"lr_scale": {"w_rec": float("nan")}}})
+    with pytest.raises(InputError, match=r"\[training.seed\] .*greater than or equal to 0"):
+        validate(TrainConfig, {"training": {"seed": -1}})
     with pytest.raises(InputError, match=r"\[training.lr_scale\] got \{'w_rec': true\}"):
         validate(TrainConfig, {"training": {"lr_scale": {"w_rec": True}}})
     assert validate(TrainConfig, {"training": {"lr": 1e-3}}).training.lr == 1e-3

@@ -48,7 +48,7 @@ class TrainingSection(Section):
     feedback_decay: float = Field(0.0, ge=0, description="adaptive feedback weight decay")
     feedback_seed: Seed = 0
     precision: Literal["float32", "float64"] = "float32"
-    seed: int = Field(0, description="weight and batch seed")
+    seed: Seed = Field(0, description="weight and batch seed")
     checkpoint_every: int = Field(50, ge=1)
     explode_threshold: float = Field(1e8, gt=0)
 
