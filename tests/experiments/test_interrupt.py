@@ -1,28 +1,14 @@
-"""The step journal of interrupted runs (infodyn.experiments.interrupt.StepJournal): a corrupt
-or foreign journal is an InputError; NaN results come back as NaN. A second signal whose
-KeyboardInterrupt a garbage-collection callback swallowed stops the run at the next check."""
+"""Stopping on signals (infodyn.experiments.interrupt): a second signal whose KeyboardInterrupt
+a garbage-collection callback swallowed stops the run at the next check."""
 
 import gc
 import signal
 import sys
 
-import numpy as np
 import pytest
 
-from infodyn.errors import InputError
 from infodyn.experiments import interrupt
-from infodyn.experiments.interrupt import Interrupted, StepJournal, check, graceful
-
-
-def test_journal_faults_and_nan(tmp_path):
-    (tmp_path / "progress.json").write_text("{")
-    with pytest.raises(InputError, match="progress.json: corrupt"):
-        StepJournal(tmp_path, "abc", resume=True)
-    j = StepJournal(tmp_path / "j", "abc", resume=False)
-    j.put("a", {"x": float("nan")})
-    assert np.isnan(StepJournal(tmp_path / "j", "abc", resume=True).get("a")["x"])
-    with pytest.raises(InputError, match="different config"):
-        StepJournal(tmp_path / "j", "xyz", resume=True)
+from infodyn.experiments.interrupt import Interrupted, check, graceful
 
 
 def test_second_signal_swallowed_by_a_gc_callback_is_raised_at_the_next_check(capsys):
@@ -68,12 +54,3 @@ def test_other_unraisable_exceptions_are_still_reported(monkeypatch):
             gc.callbacks.remove(failing_gc_callback)
     assert [str(e) for e in seen] == ["a real problem in a callback"]
     assert sys.unraisablehook is record  # restored on the way out
-
-
-@pytest.mark.parametrize("steps", ["abc", [1, 2]])
-def test_journal_whose_steps_are_not_a_table_is_corrupt(steps, tmp_path):
-    import json
-
-    (tmp_path / "progress.json").write_text(json.dumps({"config": "abc", "steps": steps}))
-    with pytest.raises(InputError, match="progress.json: corrupt"):
-        StepJournal(tmp_path, "abc", resume=True)

@@ -138,7 +138,6 @@ def run_criticality(
         "n_units_analysed": spikes.n_units,
     }
     run = RunDir(out)
-    run.write_config(cfg, command="criticality")
     t0 = time.perf_counter()
     caught: list[str] = []
     with warnings.catch_warnings(record=True) as record:
@@ -222,7 +221,7 @@ def run_criticality(
         if no_avalanches:
             _say_on_figure(fig, no_avalanches)
         run.savefig(fig, name)
-    run.write_json("results.json", results)
+    run.finish(cfg, "criticality", results)
     return results
 
 

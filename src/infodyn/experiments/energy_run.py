@@ -89,7 +89,6 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     X = np.ascontiguousarray(X_all[:, keep])
     X_train, X_test = X[train_mask], X[test_mask]
     run = RunDir(out)
-    run.write_config(cfg, command="energy")
 
     t0 = time.perf_counter()
     model = E.fit(
@@ -103,7 +102,6 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
         model=cfg.model,
     )
     fit_s = time.perf_counter() - t0
-    model.save(run.file("model.npz"))
     n = model.n
     if n <= 24:
         log_z, log_z_se, log_z_method = model.log_partition("exact"), 0.0, "exact"
@@ -186,7 +184,8 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     results["thermodynamics"] = thermo_section(
         run, model, X_train, samples, cfg.seed, "thermodynamics"
     )
-    run.write_json("results.json", results)
+    model.save(run.file("model.npz"))  # with config and results, after everything can fail
+    run.finish(cfg, "energy", results)
     return results
 
 

@@ -101,20 +101,17 @@ def run_info(
         t0 = time.perf_counter()
         binned = src.binned(bin_steps, sel, binary=True)
     run = RunDir(out)
-    run.write_config(
-        {
-            "spikes": str(Path(spikes_path)),
-            "bin_ms": bin_ms,
-            "estimator": estimator,
-            "max_population": max_population,
-            "n_shuffles": n_shuffles,
-            "seed": seed,
-            "units": None if units is None else [int(u) for u in sel],
-            "max_units": max_units,
-            "base": base,
-        },
-        command="info",
-    )
+    config = {
+        "spikes": str(Path(spikes_path)),
+        "bin_ms": bin_ms,
+        "estimator": estimator,
+        "max_population": max_population,
+        "n_shuffles": n_shuffles,
+        "seed": seed,
+        "units": None if units is None else [int(u) for u in sel],
+        "max_units": max_units,
+        "base": base,
+    }
     words = binned.reshape(-1, sel.size)
     del binned
     n_samples, n_units = words.shape
@@ -193,7 +190,7 @@ def run_info(
     run.savefig(pairwise_mi_figure(mi, unit), "pairwise_mi")
     if pop is not None:
         run.savefig(population_figure(results["population"], unit), "population")
-    run.write_json("results.json", results)
+    run.finish(config, "info", results)
     return results
 
 

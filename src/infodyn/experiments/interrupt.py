@@ -14,16 +14,14 @@ ignored" report of it is left out.
 Long loops poll :func:`requested` (or call :func:`check`) at their step boundaries; outside
 :func:`graceful` (library use) :func:`requested` is always ``None`` and Ctrl-C behaves as usual.
 
-:class:`StepJournal` keeps the finished steps of a command that has no checkpoint of its own
-(the channel experiment, the image pipeline) in ``DIR/progress.json``, keyed by a hash of the
-config, so a rerun with ``--resume`` continues where the interrupted run stopped.
+:class:`~infodyn.experiments.journal.StepJournal` keeps the finished steps of a command that
+has no checkpoint of its own (the channel experiment, the image pipeline), so a rerun with
+``--resume`` continues where the interrupted run stopped.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import signal
 import sys
@@ -31,9 +29,6 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-from infodyn.atomic import to_jsonable, write_text
-from infodyn.errors import InputError
 
 _state: dict[str, Any] = {"active": False, "signal": None, "at_once": False}
 
@@ -123,70 +118,6 @@ def checkpoint_on_signal(path: str | os.PathLike, total: int) -> Any:
             )
 
     return callback
-
-
-def config_digest(config: Any) -> str:
-    """A stable hash of a JSON-able config (what a resumed run must share with the first)."""
-    text = json.dumps(config, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-class StepJournal:
-    """Finished steps of one run, kept atomically in ``DIR/progress.json``.
-
-    ``resume=False`` starts afresh (an old journal is replaced on the first :meth:`put`);
-    ``resume=True`` reuses the steps recorded under the same ``digest`` and refuses a journal
-    written for another config, naming the file.
-    """
-
-    NAME = "progress.json"
-
-    def __init__(self, run_dir: str | os.PathLike, digest: str, resume: bool) -> None:
-        self.path = Path(run_dir) / self.NAME
-        self.digest = digest
-        self.steps: dict[str, Any] = {}
-        if resume and self.path.exists():
-            try:
-                data = json.loads(self.path.read_text())
-                steps, old = data["steps"], data["config"]
-                if not isinstance(steps, dict):
-                    raise TypeError(f"'steps' is a {type(steps).__name__}, not a table")
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise InputError(
-                    f"{self.path}: corrupt progress file ({type(exc).__name__}); delete it to "
-                    "start the run again"
-                ) from None
-            if old != digest:
-                raise InputError(
-                    f"{self.path}: written for a different config; rerun with the original "
-                    "config, or without --resume (and another --out) to start afresh"
-                )
-            self.steps = dict(steps)
-
-    def __contains__(self, step: str) -> bool:
-        return step in self.steps
-
-    def get(self, step: str) -> Any:
-        return self.steps.get(step)
-
-    def put(self, step: str, result: Any) -> Any:
-        """Record ``step``'s ``result`` (NaN kept as NaN) and return it."""
-        self.steps[step] = result
-        text = json.dumps(to_jsonable({"config": self.digest, "steps": self.steps}, True))
-        write_text(self.path, text)
-        return result
-
-    def refuse_fresh_start(self, resume: bool, command: str) -> None:
-        """Refuse to start afresh over an interrupted run of ``command`` (without ``--resume``)."""
-        if not resume and self.path.exists():
-            raise InputError(
-                f"{self.path.parent} holds an interrupted {command} run ({self.NAME}): pass "
-                "--resume to continue it, or choose another --out (nothing was overwritten)"
-            )
-
-    def finish(self) -> None:
-        """The run completed: its results are in place, the journal is no longer needed."""
-        self.path.unlink(missing_ok=True)
 
 
 def resumable_iterations(trainer: Any, n: int, checkpoint: str | os.PathLike, resume: bool):

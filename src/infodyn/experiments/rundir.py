@@ -2,7 +2,9 @@
 
 A run directory holds ``config.json`` (the resolved config and the package version),
 ``results.json``, figures as PNG and, once written, ``report.html``. All files are written
-atomically, so an interrupted run never leaves a file that looks complete.
+atomically, so an interrupted run never leaves a file that looks complete, and the config is
+written with the results at the end (:meth:`RunDir.finish`), so a rerun into the same folder that
+fails part way does not pair a new config with the old results.
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ class RunDir:
                 **(extra or {}),
             },
         )
+
+    def finish(
+        self, config: Any, command: str, results: Any, extra: dict[str, Any] | None = None
+    ) -> Path:
+        """Write ``config.json`` and then ``results.json``: the last files of a run, so that a
+        rerun which fails part way leaves the previous run's config and results together."""
+        self.write_config(config, command, extra)
+        return self.write_json("results.json", results)
 
     def savefig(self, fig: Any, name: str, dpi: int = 110) -> Path:
         """Save a matplotlib figure as ``figures/NAME.png`` atomically and close it."""

@@ -58,7 +58,6 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
     results = []
     for i, (net, cfg, out) in enumerate(zip(nets, cfgs, outs, strict=True)):
         run_dir = RunDir(out)
-        run_dir.write_config(cfg, command="simulate")
         spikes = SpikeTrain.from_dense(
             z[i].astype(np.uint8),
             dt=net.dt,
@@ -69,6 +68,7 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
             },
         )
         save_spikes(run_dir.file("spikes.h5"), spikes)
+        run_dir.write_config(cfg, command="simulate")  # after the spikes, as run_simulation
         results.append(write_simulation_results(run_dir, spikes, net.n_rec, elapsed, "jax-vmap"))
     return results
 

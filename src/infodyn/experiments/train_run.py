@@ -145,6 +145,7 @@ def run_training(
     from infodyn.experiments.config import resolved
     from infodyn.experiments.hooks import branching_hook
     from infodyn.experiments.interrupt import checkpoint_on_signal
+    from infodyn.experiments.preflight import check_trials_memory
     from infodyn.experiments.resume import check_resume_config
     from infodyn.learning.trainer import Trainer
 
@@ -153,6 +154,14 @@ def run_training(
     loss = cfg.build_loss()
     t = cfg.training
     opts = cfg.train_options()
+    check_trials_memory(
+        t.batch_size,
+        task.n_steps,
+        net.n_in,
+        net.n_rec,
+        "a training batch",
+        "use a smaller [training] batch_size or fewer [task] steps",
+    )
     run = RunDir(out)
     if resume and not run.file("checkpoint.npz").exists():
         raise InputError(f"{out}: no checkpoint.npz to resume from")

@@ -13,7 +13,9 @@ from infodyn.experiments.channel.config import ChannelConfig, ChannelFile
 from infodyn.experiments.channel.measures import network_measures
 from infodyn.experiments.channel.summary import channel_figures, summarize
 from infodyn.experiments.channel.training import TrainResult, make_loss, train_network
-from infodyn.experiments.interrupt import StepJournal, check, config_digest
+from infodyn.experiments.interrupt import check
+from infodyn.experiments.journal import StepJournal, config_digest
+from infodyn.experiments.preflight import check_trials_memory
 from infodyn.experiments.rundir import RunDir
 from infodyn.learning.adaptation import LIFAdaptationConfig
 from infodyn.network import LIF
@@ -132,10 +134,17 @@ def run_channel(
         "input_strengths must be a non-empty list of values >= 0",
     )
     require(len(cfg.seeds) >= 1, "give at least one seed")
+    most = max(cfg.trials_per_stimulus, cfg.test_trials_per_stimulus)
+    check_trials_memory(
+        cfg.n_stimuli * most,
+        cfg.n_steps,
+        cfg.n_in,
+        cfg.n_rec,
+        "a batch of the channel's trials",
+        "use fewer n_steps, trials_per_stimulus or test_trials_per_stimulus",
+    )
     run = RunDir(out)
-    journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume)
-    journal.refuse_fresh_start(resume, "channel")
-    run.write_config(config_source if config_source is not None else cfg, command="channel")
+    journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume, "channel")
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     n_networks = len(cfg.input_strengths) * len(cfg.seeds)
@@ -167,6 +176,6 @@ def run_channel(
             "figures": ["figures/info_vs_branching.png", "figures/before_after.png"],
         },
     }
-    run.write_json("results.json", results)
+    run.finish(config_source if config_source is not None else cfg, "channel", results)
     journal.finish()
     return results

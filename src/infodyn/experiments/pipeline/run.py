@@ -8,7 +8,8 @@ import os
 import time
 from typing import Any
 
-from infodyn.experiments.interrupt import StepJournal, check, config_digest
+from infodyn.experiments.interrupt import check
+from infodyn.experiments.journal import StepJournal, config_digest
 from infodyn.experiments.pipeline.config import PipelineConfig
 from infodyn.experiments.pipeline.image_stage import image_energy_stage
 from infodyn.experiments.pipeline.network_stage import network_stage
@@ -45,9 +46,7 @@ def _run_stages(
     cfg: PipelineConfig, out: str | os.PathLike, progress: Progress, command: str, resume: bool
 ) -> dict[str, Any]:
     run = RunDir(out)
-    journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume)
-    journal.refuse_fresh_start(resume, command)
-    run.write_config(cfg, command=command)
+    journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume, command)
     t_start = time.perf_counter()
     notes: list[str] = []
     results: dict[str, Any] = {
@@ -97,7 +96,7 @@ def _run_stages(
         },
         "network": "Network driven by image patches",
     }
-    run.write_json("results.json", results)
+    run.finish(cfg, command, results)
     if "report" in cfg.stages:
         progress("writing report.html", 1.0)
         write_report(run.path)

@@ -1,0 +1,155 @@
+"""The step journal of a command without a checkpoint of its own: ``DIR/progress.json``.
+
+The channel experiment and the image pipeline run a list of independent steps (one network, one
+stage). Each finished step's result is written to the journal at once (atomically), with
+
+- ``command``: the command that started the run (``"channel"``, ``"images"``, ``"demo"``);
+- ``config``: a hash of the resolved config (:func:`config_digest`): a resumed run must share it;
+- ``checksums``: a hash of each step's JSON text, so a damaged entry (an edit, a bad disk) is
+  found on resume and that step run again, rather than crashing the run or, worse, entering its
+  results unnoticed.
+
+``--resume`` reuses the steps recorded for the same command and config. It is refused for a
+folder that holds another command's run (``config.json`` or the journal say which), and a plain
+rerun over an interrupted run is refused too, so that neither loses the other's work. When the
+run completes, :meth:`StepJournal.finish` removes the journal. A journal written before
+checksums and the command were recorded is read without those checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+from infodyn.atomic import to_jsonable, write_text
+from infodyn.errors import InputError
+
+
+def config_digest(config: Any) -> str:
+    """A stable hash of a JSON-able config (what a resumed run must share with the first)."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _checksum(result: Any) -> str:
+    """The hash of a step result's canonical JSON text (NaN kept as NaN)."""
+    text = json.dumps(result, sort_keys=True, allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class StepJournal:
+    """Finished steps of one run of ``command`` under the config hashed as ``digest``.
+
+    ``resume=False`` starts afresh and refuses a folder holding an interrupted run (its
+    journal); ``resume=True`` reuses the recorded steps and refuses a journal or a folder of
+    another command or config, naming the file. Every refusal is an :class:`InputError` raised
+    before anything in the folder changes.
+    """
+
+    NAME = "progress.json"
+
+    def __init__(self, run_dir: str | os.PathLike, digest: str, resume: bool, command: str) -> None:
+        self.path = Path(run_dir) / self.NAME
+        self.digest = digest
+        self.command = command
+        self.steps: dict[str, Any] = {}
+        self._checksums: dict[str, str] = {}
+        if not resume:
+            if self.path.exists():
+                owner = self._recorded_command() or command
+                raise InputError(
+                    f"{self.path.parent} holds an interrupted {owner} run ({self.NAME}): pass "
+                    "--resume to continue it, or choose another --out (nothing was overwritten)"
+                )
+            return
+        self._refuse_other_command_folder()
+        if self.path.exists():
+            self._load()
+
+    def _recorded_command(self) -> str | None:
+        """The command named in an existing journal (``None`` if unreadable or not recorded)."""
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return None
+        command = data.get("command") if isinstance(data, dict) else None
+        return command if isinstance(command, str) else None
+
+    def _refuse_other_command_folder(self) -> None:
+        from infodyn.experiments.resume import stored_config
+
+        stored = stored_config(self.path.parent)
+        other = None if stored is None else stored.get("command")
+        if other is not None and other != self.command:
+            raise InputError(
+                f"{self.path.parent} holds an infodyn {other} run (config.json), not an "
+                f"infodyn {self.command} run: there is nothing to resume; choose another --out"
+            )
+
+    def _load(self) -> None:
+        try:
+            data = json.loads(self.path.read_text())
+            steps, old = data["steps"], data["config"]
+            checksums = data.get("checksums")
+            if not isinstance(steps, dict):
+                raise TypeError(f"'steps' is a {type(steps).__name__}, not a table")
+            if checksums is not None and not isinstance(checksums, dict):
+                raise TypeError(f"'checksums' is a {type(checksums).__name__}, not a table")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(
+                f"{self.path}: corrupt progress file ({type(exc).__name__}); delete it to "
+                "start the run again"
+            ) from None
+        owner = data.get("command")
+        if owner is not None and owner != self.command:
+            raise InputError(
+                f"{self.path}: written by infodyn {owner}, not infodyn {self.command}; resume "
+                f"it with infodyn {owner}, or choose another --out"
+            )
+        if old != self.digest:
+            raise InputError(
+                f"{self.path}: written for a different config; rerun with the original "
+                "config, or without --resume (and another --out) to start afresh"
+            )
+        damaged = []
+        for step, result in steps.items():
+            if checksums is None or checksums.get(step) == _checksum(result):
+                self.steps[step] = result
+                self._checksums[step] = _checksum(result)
+            else:
+                damaged.append(step)
+        if damaged:
+            warnings.warn(
+                f"{self.path}: the entries of {', '.join(map(repr, damaged))} do not match "
+                "their checksums (edited or damaged); those steps will be run again",
+                stacklevel=3,
+            )
+
+    def __contains__(self, step: str) -> bool:
+        return step in self.steps
+
+    def get(self, step: str) -> Any:
+        return self.steps.get(step)
+
+    def put(self, step: str, result: Any) -> Any:
+        """Record ``step``'s ``result`` (NaN kept as NaN) and return it as the journal holds it
+        (plain JSON types: what a resumed run gets back)."""
+        result = to_jsonable(result, keep_nonfinite=True)
+        self.steps[step] = result
+        self._checksums[step] = _checksum(result)
+        record = {
+            "command": self.command,
+            "config": self.digest,
+            "steps": self.steps,
+            "checksums": self._checksums,
+        }
+        write_text(self.path, json.dumps(record))
+        return result
+
+    def finish(self) -> None:
+        """The run completed: its results are in place, the journal is no longer needed."""
+        self.path.unlink(missing_ok=True)

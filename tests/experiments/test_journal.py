@@ -1,0 +1,87 @@
+"""The step journal of interrupted runs (infodyn.experiments.journal.StepJournal): corrupt,
+foreign (another config or command) and damaged journals; NaN results come back as NaN."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from infodyn.errors import InputError
+from infodyn.experiments.journal import StepJournal
+from infodyn.experiments.rundir import RunDir
+
+
+def _journal(path, resume=True, digest="abc", command="channel"):
+    return StepJournal(path, digest, resume, command)
+
+
+def test_journal_faults_and_nan(tmp_path):
+    (tmp_path / "progress.json").write_text("{")
+    with pytest.raises(InputError, match="progress.json: corrupt"):
+        _journal(tmp_path)
+    j = _journal(tmp_path / "j", resume=False)
+    j.put("a", {"x": float("nan")})
+    assert np.isnan(_journal(tmp_path / "j").get("a")["x"])
+    with pytest.raises(InputError, match="different config"):
+        _journal(tmp_path / "j", digest="xyz")
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"config": "abc", "steps": "abc"},
+        {"config": "abc", "steps": [1, 2]},
+        {"config": "abc", "steps": {}, "checksums": [1]},
+    ],
+)
+def test_journal_whose_tables_are_not_tables_is_corrupt(record, tmp_path):
+    (tmp_path / "progress.json").write_text(json.dumps(record))
+    with pytest.raises(InputError, match="progress.json: corrupt"):
+        _journal(tmp_path)
+
+
+def test_put_returns_what_a_resumed_run_gets_back(tmp_path):
+    j = _journal(tmp_path, resume=False)
+    fresh = j.put("s", {"v": np.arange(3), "m": np.float32(0.5), "t": (1, 2)})
+    assert fresh == {"v": [0, 1, 2], "m": 0.5, "t": [1, 2]}
+    assert _journal(tmp_path).get("s") == fresh
+
+
+def test_a_damaged_step_is_run_again_and_the_others_are_kept(tmp_path):
+    j = _journal(tmp_path, resume=False)
+    j.put("first", [{"m": 0.98, "rate_hz": 4.0}])
+    j.put("second", [{"m": 0.91, "rate_hz": 6.0}])
+    data = json.loads((tmp_path / "progress.json").read_text())
+    data["steps"]["second"] = [{"m": "oops"}]  # edited by hand, or a bad disk
+    (tmp_path / "progress.json").write_text(json.dumps(data))
+    with pytest.warns(UserWarning, match="'second' do not match their checksums"):
+        resumed = _journal(tmp_path)
+    assert resumed.get("first") == [{"m": 0.98, "rate_hz": 4.0}] and "second" not in resumed
+    resumed.put("second", [{"m": 0.91, "rate_hz": 6.0}])  # run again: the journal is whole
+    assert _journal(tmp_path).get("second") == [{"m": 0.91, "rate_hz": 6.0}]
+
+
+def test_a_journal_without_checksums_or_command_is_read(tmp_path):
+    # as written before the checksums and the command were recorded
+    record = {"config": "abc", "steps": {"a": {"x": 1}}}
+    (tmp_path / "progress.json").write_text(json.dumps(record))
+    assert _journal(tmp_path).get("a") == {"x": 1}
+
+
+def test_resume_with_another_command_is_refused(tmp_path):
+    _journal(tmp_path / "ch", resume=False).put("a", 1)
+    with pytest.raises(InputError, match="written by infodyn channel, not infodyn images"):
+        _journal(tmp_path / "ch", command="images")
+    # a finished run has no journal: its config.json names the command
+    RunDir(tmp_path / "done").finish({"x": 1}, "channel", {})
+    with pytest.raises(InputError, match="holds an infodyn channel run .*not an infodyn images"):
+        _journal(tmp_path / "done", command="images")
+    assert _journal(tmp_path / "done").steps == {}  # the same command: nothing to skip
+
+
+def test_a_fresh_start_over_an_interrupted_run_is_refused_naming_its_command(tmp_path):
+    _journal(tmp_path, resume=False).put("a", 1)
+    with pytest.raises(InputError, match="interrupted channel run .*--resume"):
+        _journal(tmp_path, resume=False, command="images")

@@ -1,0 +1,109 @@
+"""Run directories (infodyn.experiments.rundir): a rerun into a finished run's folder that fails
+part way leaves that run's config.json, results.json (and the energy model) as they were: the
+config is written with the results at the end (RunDir.finish), not when the run starts."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from infodyn.data.spikes import SpikeTrain, save_spikes
+from infodyn.experiments.rundir import RunDir
+
+CHANNEL = {
+    "n_in": 10,
+    "n_rec": 6,
+    "n_stimuli": 2,
+    "n_steps": 40,
+    "response_start": 10,
+    "input_strengths": [2.0],
+    "seeds": [0],
+    "conditions": ["info"],
+    "n_iterations": 1,
+    "trials_per_stimulus": 2,
+    "test_trials_per_stimulus": 6,
+    "bin_steps": 10,
+    "n_subsets": 1,
+    "n_shuffles": 1,
+    "lr": 1e-3,
+}
+
+IMAGES = {
+    "stages": ["image_energy"],
+    "images": {"images": ["camera"], "sizes": [3], "n_patches": 400},
+    "energy": {"n_samples": 50, "denoise_patterns": 10, "denoise_flips": [1]},
+}
+
+
+@pytest.fixture(scope="module")
+def spike_file(tmp_path_factory):
+    """Correlated spikes of 8 units (a shared drive), 2 trials of 3000 steps."""
+    rng = np.random.default_rng(3)
+    drive = rng.random((2, 3000, 1)) < 0.2
+    z = (rng.random((2, 3000, 8)) < np.where(drive, 0.5, 0.05)).astype(np.uint8)
+    path = tmp_path_factory.mktemp("spikes") / "spikes.h5"
+    save_spikes(path, SpikeTrain.from_dense(z, dt=1.0))
+    return path
+
+
+def _run(command: str, out, seed: int, spikes) -> None:
+    """One run of ``command`` into ``out``; ``seed`` changes its config."""
+    if command == "criticality":
+        from infodyn.experiments.criticality_run import run_criticality
+
+        run_criticality(spikes, out, n_boot=5, min_tail=10, seed=seed)
+    elif command == "info":
+        from infodyn.experiments.info_run import run_info
+
+        run_info(spikes, out, n_shuffles=1, seed=seed)
+    elif command == "energy":
+        from infodyn.experiments.energy_run import run_energy
+
+        run_energy({"spikes": str(spikes), "seed": seed, "n_samples": 200}, out)
+    elif command == "channel":
+        from infodyn.experiments.channel.config import ChannelConfig
+        from infodyn.experiments.channel.run import run_channel
+
+        run_channel(ChannelConfig(**{**CHANNEL, "seeds": [seed]}), out)
+    else:
+        from infodyn.experiments.pipeline.config import PipelineConfig
+        from infodyn.experiments.pipeline.run import run_pipeline
+
+        images = {**IMAGES["images"], "seed": seed}
+        run_pipeline(PipelineConfig(**{**IMAGES, "images": images}), out)
+
+
+def _run_files(out) -> dict[str, bytes]:
+    """The contents of a run's JSON and NPZ files, without the step journal."""
+    files = [p for p in out.iterdir() if p.suffix in (".json", ".npz")]
+    return {p.name: p.read_bytes() for p in files if p.name != "progress.json"}
+
+
+@pytest.mark.parametrize("command", ["criticality", "info", "energy", "channel", "images"])
+def test_a_failed_rerun_leaves_the_finished_run_as_it_was(
+    command, spike_file, tmp_path, monkeypatch
+):
+    out = tmp_path / "run"
+    _run(command, out, 0, spike_file)
+    kept = _run_files(out)
+    assert {"config.json", "results.json"} <= set(kept)
+
+    def disk_full(self, fig, name, dpi=110):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(RunDir, "savefig", disk_full)  # fails after the work, before the end
+    with pytest.raises(OSError, match="No space"):
+        _run(command, out, 1, spike_file)
+    assert _run_files(out) == kept  # (a journal of the failed run's finished steps may be added)
+    assert json.loads(kept["config.json"])["command"] == command
+
+
+def test_finish_writes_the_config_and_the_results(tmp_path):
+    run = RunDir(tmp_path / "r")
+    run.finish({"a": 1}, "criticality", {"x": float("nan")}, {"note": "n"})
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert config["command"] == "criticality" and config["config"] == {"a": 1}
+    assert config["note"] == "n"
+    assert json.loads((tmp_path / "r" / "results.json").read_text()) == {"x": None}
