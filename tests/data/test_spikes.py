@@ -124,3 +124,19 @@ def test_trace_to_spike_train():
     s = trace.spike_train()
     assert s.n_trials == 2 and s.n_steps == 100
     np.testing.assert_array_equal(s.to_dense(), trace.z.astype(np.uint8))
+
+
+def test_a_repeated_spike_is_kept_once_with_a_warning(tmp_path):
+    # a unit spikes at most once a step: a repeat counted twice in the rates (400 Hz for one
+    # spike in 5 ms) while the raster showed one spike
+    with pytest.warns(UserWarning, match="1 spikes repeat a spike of the same unit"):
+        s = SpikeTrain(times=[2, 1, 1], units=[1, 0, 0], n_units=2, n_steps=5)
+    assert s.n_spikes == 2 and s.times.tolist() == [1, 2] and s.units.tolist() == [0, 1]
+    np.testing.assert_allclose(s.rates_hz(), [200.0, 200.0])
+    np.testing.assert_array_equal(s.rates_hz(), s.to_dense().mean((0, 1)) * 1000.0)
+    # the same spike in two trials is no repeat
+    two = SpikeTrain(times=[1, 1], units=[0, 0], trials=[0, 1], n_units=1, n_steps=5, n_trials=2)
+    assert two.n_spikes == 2
+    np.savez(tmp_path / "d.npz", times=np.array([3, 3, 3]), units=np.array([0, 0, 0]))
+    with pytest.warns(UserWarning, match="2 spikes repeat"):
+        assert load_spikes(tmp_path / "d.npz").n_spikes == 1

@@ -85,3 +85,13 @@ def test_a_fresh_start_over_an_interrupted_run_is_refused_naming_its_command(tmp
     _journal(tmp_path, resume=False).put("a", 1)
     with pytest.raises(InputError, match="interrupted channel run .*--resume"):
         _journal(tmp_path, resume=False, command="images")
+
+
+def test_changing_a_result_after_put_or_get_changes_nothing_recorded(tmp_path):
+    # the pipeline pops "notes" from the network stage's result: the entry must stay whole
+    j = _journal(tmp_path, resume=False)
+    j.put("network", {"notes": ["n"], "m": 1.0}).pop("notes")
+    j.get("network").pop("m")
+    j.put("other", 2)
+    resumed = _journal(tmp_path)  # no checksum warning: the entries are as put
+    assert resumed.get("network") == {"notes": ["n"], "m": 1.0} and resumed.get("other") == 2

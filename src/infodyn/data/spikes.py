@@ -16,6 +16,7 @@ NPZ import: either the same sparse keys (``times``, ``units``, optional ``trials
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,12 +44,32 @@ from infodyn.data.spike_reader import unit_subset as unit_subset
 from infodyn.errors import InputError
 
 
-def _in_order(trials: np.ndarray, times: np.ndarray, units: np.ndarray) -> bool:
-    """True when the spikes are sorted by (trial, time, unit) (ties allowed): O(n), no sort."""
+def _strictly_in_order(trials: np.ndarray, times: np.ndarray, units: np.ndarray) -> bool:
+    """True when the spikes are sorted by (trial, time, unit) with no spike repeated: O(n)."""
     if times.size < 2:
         return True
     dr, dt, du = np.diff(trials), np.diff(times), np.diff(units)
-    return bool(np.all((dr > 0) | ((dr == 0) & ((dt > 0) | ((dt == 0) & (du >= 0))))))
+    return bool(np.all((dr > 0) | ((dr == 0) & ((dt > 0) | ((dt == 0) & (du > 0))))))
+
+
+def _sorted_once(trials: np.ndarray, times: np.ndarray, units: np.ndarray) -> tuple:
+    """The spikes sorted by (trial, time, unit), a spike repeated in the same (trial, step,
+    unit) kept once, with a warning: a unit spikes at most once a step (the readers of
+    recordings merge spikes that share a bin the same way)."""
+    order = np.lexsort((units, times, trials))
+    trials, times, units = trials[order], times[order], units[order]
+    repeat = np.zeros(times.size, dtype=bool)
+    repeat[1:] = (np.diff(trials) == 0) & (np.diff(times) == 0) & (np.diff(units) == 0)
+    n_repeats = int(np.count_nonzero(repeat))
+    if n_repeats:
+        warnings.warn(
+            f"{n_repeats} spikes repeat a spike of the same unit in the same step and trial; "
+            "each was kept once (a unit spikes at most once a step)",
+            stacklevel=4,
+        )
+        keep = ~repeat
+        trials, times, units = trials[keep], times[keep], units[keep]
+    return trials, times, units
 
 
 @dataclass(frozen=True)
@@ -102,9 +123,8 @@ class SpikeTrain:
             units.astype(np.int32),
             trials.astype(np.int32),
         )
-        if not _in_order(trials, times, units):  # spikes from the engines already are
-            order = np.lexsort((units, times, trials))
-            times, units, trials = times[order], units[order], trials[order]
+        if not _strictly_in_order(trials, times, units):  # the engines' spikes already are
+            trials, times, units = _sorted_once(trials, times, units)
         object.__setattr__(self, "times", times)
         object.__setattr__(self, "units", units)
         object.__setattr__(self, "trials", trials)

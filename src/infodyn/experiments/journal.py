@@ -35,9 +35,12 @@ def config_digest(config: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _checksum(result: Any) -> str:
-    """The hash of a step result's canonical JSON text (NaN kept as NaN)."""
-    text = json.dumps(result, sort_keys=True, allow_nan=True)
+def _canonical(result: Any) -> str:
+    """A step result as canonical JSON text (NumPy values converted, NaN kept as NaN)."""
+    return json.dumps(to_jsonable(result, keep_nonfinite=True), sort_keys=True)
+
+
+def _checksum(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -56,8 +59,7 @@ class StepJournal:
         self.path = Path(run_dir) / self.NAME
         self.digest = digest
         self.command = command
-        self.steps: dict[str, Any] = {}
-        self._checksums: dict[str, str] = {}
+        self._texts: dict[str, str] = {}  # step -> its result's canonical JSON text
         if not resume:
             if self.path.exists():
                 owner = self._recorded_command() or command
@@ -117,9 +119,9 @@ class StepJournal:
             )
         damaged = []
         for step, result in steps.items():
-            if checksums is None or checksums.get(step) == _checksum(result):
-                self.steps[step] = result
-                self._checksums[step] = _checksum(result)
+            text = _canonical(result)
+            if checksums is None or checksums.get(step) == _checksum(text):
+                self._texts[step] = text
             else:
                 damaged.append(step)
         if damaged:
@@ -130,25 +132,31 @@ class StepJournal:
             )
 
     def __contains__(self, step: str) -> bool:
-        return step in self.steps
+        return step in self._texts
+
+    @property
+    def steps(self) -> dict[str, Any]:
+        """The recorded steps and their results (a fresh copy)."""
+        return {step: json.loads(text) for step, text in self._texts.items()}
 
     def get(self, step: str) -> Any:
-        return self.steps.get(step)
+        """``step``'s recorded result (a fresh copy: changing it changes nothing recorded), or
+        ``None``."""
+        text = self._texts.get(step)
+        return None if text is None else json.loads(text)
 
     def put(self, step: str, result: Any) -> Any:
-        """Record ``step``'s ``result`` (NaN kept as NaN) and return it as the journal holds it
-        (plain JSON types: what a resumed run gets back)."""
-        result = to_jsonable(result, keep_nonfinite=True)
-        self.steps[step] = result
-        self._checksums[step] = _checksum(result)
+        """Record ``step``'s ``result`` (NaN kept as NaN) and return it as :meth:`get` will:
+        plain JSON types, what a resumed run gets back."""
+        self._texts[step] = _canonical(result)
         record = {
             "command": self.command,
             "config": self.digest,
             "steps": self.steps,
-            "checksums": self._checksums,
+            "checksums": {step: _checksum(text) for step, text in self._texts.items()},
         }
         write_text(self.path, json.dumps(record))
-        return result
+        return self.get(step)
 
     def finish(self) -> None:
         """The run completed: its results are in place, the journal is no longer needed."""
