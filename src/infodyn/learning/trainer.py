@@ -17,8 +17,9 @@ Metrics per iteration: the loss and each term, the mean rate (Hz), the gradient 
 task's own metrics (for example the error rate) and those of the ``hooks``
 (:mod:`infodyn.learning.hooks`: extra metrics such as a branching ratio, adaptation steps beside
 gradient descent, early stop). Checkpoints (``checkpoint.npz``, written atomically with
-``metrics.json``) hold the weights, the optimizer state, the feedback matrix, the iteration, the
-hooks' states and whether a hook asked to stop; ``resume=True`` continues from them exactly.
+``metrics.json``: :mod:`infodyn.learning.checkpoint`) hold the weights, the optimizer state, the
+feedback matrix, the iteration, the hooks' states and whether a hook asked to stop;
+``resume=True`` continues from them exactly.
 
 Sparse recurrent weights (``params["w_rec"]`` a :class:`~infodyn.network.sparse.SparseWeights`)
 train unchanged: the optimizer sees only the synapse values (the pattern is the mask), Dale's
@@ -28,7 +29,6 @@ law clips values, and the checkpoint stores the values with the pattern (``param
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -37,13 +37,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from infodyn.atomic import save_npz, write_json
-from infodyn.errors import InputError, reading, require, require_choices
+from infodyn.errors import require, require_choices
+from infodyn.learning.checkpoint import TrainState, load_checkpoint, save_checkpoint
 from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.gradients import (
     GradientExplosionError,
@@ -60,7 +59,6 @@ from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import trainable_arrays, with_trainable
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype
-from infodyn.network.params_file import params_from_arrays, params_to_arrays
 from infodyn.network.sparse import is_sparse, to_jax
 from infodyn.progress import ProgressBar
 
@@ -116,17 +114,6 @@ class TrainOptions:
             f"lr_scale values must be > 0, got {self.lr_scale}",
         )
         self.train = tuple(self.train)
-
-
-@dataclass
-class TrainState:
-    params: dict[str, Any]
-    opt_state: Any
-    feedback: np.ndarray | None
-    iteration: int = 0
-    history: list[dict[str, Any]] = field(default_factory=list)
-    hook_states: tuple[Any, ...] = ()
-    stop: bool = False
 
 
 class Trainer:
@@ -414,96 +401,15 @@ class Trainer:
         return self.state.history
 
     def save_checkpoint(self, path: str | os.PathLike) -> Path:
-        """Write weights, optimizer state, feedback, iteration (and metrics.json beside it)."""
-        path = Path(path)
-        st = self.state
-        leaves = jax.tree_util.tree_leaves(st.opt_state)
-        arrays = params_to_arrays(st.params, prefix="param_")  # sparse: values + pattern
-        arrays.update({f"opt_{i}": np.asarray(v) for i, v in enumerate(leaves)})
-        if st.feedback is not None:
-            arrays["feedback"] = np.asarray(st.feedback)
-        arrays["iteration"] = np.asarray(st.iteration)
-        arrays["stop"] = np.asarray(st.stop)
-        for j, hs in enumerate(st.hook_states):
-            leaves = jax.tree_util.tree_leaves(hs)
-            arrays[f"hook_{j}_n"] = np.asarray(len(leaves))
-            arrays.update({f"hook_{j}_{i}": np.asarray(v) for i, v in enumerate(leaves)})
-        arrays["options"] = np.asarray(json.dumps(asdict(self.opt)))
-        write_json(path.with_name("metrics.json"), st.history)
-        return save_npz(path, **arrays)
+        """Write weights, optimizer state, feedback, iteration, hook states (and metrics.json
+        beside it): :func:`infodyn.learning.checkpoint.save_checkpoint`."""
+        return save_checkpoint(path, self.state, asdict(self.opt))
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
-        path = Path(path)
-        if not path.exists():
-            raise InputError(f"{path}: no checkpoint to resume from")
-        advice = "restore it, or train afresh without --resume into another directory"
-        with reading(path, "checkpoint", advice):
-            data = np.load(path, allow_pickle=False)
-            stored = params_from_arrays(data, prefix="param_")
-            params = {k: to_jax(stored[k], self.dtype) for k in KEYS}
-            fresh, treedef = jax.tree_util.tree_flatten(
-                self.optimizer.init(trainable_arrays(params))
-            )
-            leaves = [jnp.asarray(data[f"opt_{i}"]) for i in range(treedef.num_leaves)]
-            for i, (got, want) in enumerate(zip(leaves, fresh, strict=True)):
-                if got.shape != jnp.shape(want):
-                    raise InputError(
-                        f"{path}: optimizer state opt_{i} has shape {got.shape}, this network's "
-                        f"optimizer needs {jnp.shape(want)}; {advice}"
-                    )
-            opt_state = jax.tree_util.tree_unflatten(treedef, leaves)
-            feedback = np.asarray(data["feedback"]) if "feedback" in data else None
-            it = np.asarray(data["iteration"])
-            if it.ndim or it.dtype.kind not in "iu" or it < 0:
-                raise InputError(f"{path}: 'iteration' must be one whole number >= 0; {advice}")
-            iteration = int(it)
-            stop = bool(data["stop"]) if "stop" in data else False
-            hook_states = self._load_hook_states(data, params, path)
-        self.net.validate_params(params)
-        history: list[dict[str, Any]] = []
-        metrics = path.with_name("metrics.json")
-        if metrics.exists():
-            with reading(metrics, "metrics file", advice):
-                rows = json.loads(metrics.read_text())
-                if not isinstance(rows, list) or not all(
-                    isinstance(r, dict) and isinstance(r.get("iteration"), int) for r in rows
-                ):
-                    raise InputError(
-                        f"{metrics}: not a list of rows with an 'iteration' each; {advice}"
-                    )
-                history = [r for r in rows if r["iteration"] <= iteration]
-        self.state = TrainState(params, opt_state, feedback, iteration, history, hook_states, stop)
-
-    def _load_hook_states(self, data: Any, params: dict[str, Any], path: Path) -> tuple[Any, ...]:
-        """The hooks' states kept in checkpoint ``data``, each rebuilt on the structure (and leaf
-        types) of a fresh ``init``; a checkpoint written without hook states (by a trainer
-        without hooks) gives fresh ones."""
-        fresh = self._init_hooks(params)
-        if not any(k.startswith("hook_") for k in data.files):
-            return fresh
-        states = []
-        for j, init in enumerate(fresh):
-            leaves, treedef = jax.tree_util.tree_flatten(init)
-            key = f"hook_{j}_n"
-            if key not in data or int(data[key]) != len(leaves):
-                raise InputError(
-                    f"{path}: the checkpoint's hook states do not match the hooks of this "
-                    f"trainer (hook {j}); resume with the hooks it was trained with"
-                )
-            stored = [_like(old, data[f"hook_{j}_{i}"]) for i, old in enumerate(leaves)]
-            states.append(jax.tree_util.tree_unflatten(treedef, stored))
-        if f"hook_{len(fresh)}_n" in data:
-            raise InputError(
-                f"{path}: the checkpoint holds the states of more hooks than this trainer has; "
-                "resume with the hooks it was trained with"
-            )
-        return tuple(states)
-
-
-def _like(old: Any, value: np.ndarray) -> Any:
-    """Stored ``value`` as the kind of leaf ``old`` is: a Python scalar, a JAX or NumPy array."""
-    if isinstance(old, (bool, int, float, complex, np.generic)):
-        return type(old)(value.item())
-    if isinstance(old, jax.Array):
-        return jnp.asarray(value)
-    return np.asarray(value)
+        """Continue from the checkpoint at ``path``, every part checked against this trainer
+        (:func:`infodyn.learning.checkpoint.load_checkpoint`)."""
+        state = load_checkpoint(
+            path, KEYS, self.optimizer, self._init_hooks, lambda p: to_jax(p, self.dtype)
+        )
+        self.net.validate_params(state.params)
+        self.state = state

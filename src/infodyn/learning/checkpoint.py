@@ -1,0 +1,164 @@
+"""Training checkpoints: the state of a :class:`~infodyn.learning.trainer.Trainer` on disk.
+
+``checkpoint.npz`` (written atomically) holds
+
+- ``param_<name>``: the weights (a sparse ``w_rec`` as its values and pattern:
+  :func:`infodyn.network.params_file.params_to_arrays`);
+- ``opt_<i>``: the leaves of the optax optimizer state, in tree order;
+- ``feedback``: the feedback matrix B of random or adaptive feedback (absent when symmetric);
+- ``iteration`` (iterations done) and ``stop`` (a hook asked to stop);
+- ``hook_<j>_n`` and ``hook_<j>_<i>``: the number of leaves and the leaves of hook ``j``'s state;
+- ``options``: the training options as JSON (for the record; not read back).
+
+``metrics.json`` beside it holds one row of metrics per iteration. Loading rebuilds every tree
+on the structure of a fresh one (the optimizer's ``init``, the hooks' ``init``) and checks each
+part, so a checkpoint of another network, optimizer or set of hooks, or a damaged file, is one
+:class:`~infodyn.errors.InputError` naming the file and what to do, not a crash mid-resume.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from infodyn.atomic import save_npz, write_json
+from infodyn.errors import InputError, reading
+from infodyn.learning.synapse_ops import trainable_arrays
+from infodyn.network.params_file import params_from_arrays, params_to_arrays
+
+ADVICE = "restore it, or train afresh without --resume into another directory"
+
+
+@dataclass
+class TrainState:
+    """Everything a resumed run needs: weights, optimizer state, feedback matrix, iterations
+    done, the metrics so far, the hooks' states and whether a hook asked to stop."""
+
+    params: dict[str, Any]
+    opt_state: Any
+    feedback: np.ndarray | None
+    iteration: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    hook_states: tuple[Any, ...] = ()
+    stop: bool = False
+
+
+def save_checkpoint(path: str | os.PathLike, state: TrainState, options: dict[str, Any]) -> Path:
+    """Write ``state`` to ``path`` and its metrics to ``metrics.json`` beside it (module
+    docstring); ``options`` (JSON-able) are stored for the record."""
+    path = Path(path)
+    arrays = params_to_arrays(state.params, prefix="param_")  # sparse: values + pattern
+    leaves = jax.tree_util.tree_leaves(state.opt_state)
+    arrays.update({f"opt_{i}": np.asarray(v) for i, v in enumerate(leaves)})
+    if state.feedback is not None:
+        arrays["feedback"] = np.asarray(state.feedback)
+    arrays["iteration"] = np.asarray(state.iteration)
+    arrays["stop"] = np.asarray(state.stop)
+    for j, hs in enumerate(state.hook_states):
+        leaves = jax.tree_util.tree_leaves(hs)
+        arrays[f"hook_{j}_n"] = np.asarray(len(leaves))
+        arrays.update({f"hook_{j}_{i}": np.asarray(v) for i, v in enumerate(leaves)})
+    arrays["options"] = np.asarray(json.dumps(options))
+    write_json(path.with_name("metrics.json"), state.history)
+    return save_npz(path, **arrays)
+
+
+def load_checkpoint(
+    path: str | os.PathLike,
+    keys: Sequence[str],
+    optimizer: optax.GradientTransformation,
+    init_hooks: Callable[[dict[str, Any]], tuple[Any, ...]],
+    to_param: Callable[[Any], Any],
+) -> TrainState:
+    """The :class:`TrainState` stored at ``path`` (and ``metrics.json`` beside it).
+
+    ``keys`` name the weights, ``to_param`` converts a stored one to the trainer's arrays (its
+    precision), ``optimizer`` and ``init_hooks(params)`` give the fresh trees the stored optimizer
+    and hook states must match.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no checkpoint to resume from")
+    with reading(path, "checkpoint", ADVICE):
+        data = np.load(path, allow_pickle=False)
+        stored = params_from_arrays(data, prefix="param_")
+        params = {k: to_param(stored[k]) for k in keys}
+        opt_state = _optimizer_state(data, optimizer.init(trainable_arrays(params)), path)
+        feedback = np.asarray(data["feedback"]) if "feedback" in data else None
+        it = np.asarray(data["iteration"])
+        if it.ndim or it.dtype.kind not in "iu" or it < 0:
+            raise InputError(f"{path}: 'iteration' must be one whole number >= 0; {ADVICE}")
+        iteration = int(it)
+        stop = bool(data["stop"]) if "stop" in data else False
+        hook_states = _hook_states(data, init_hooks(params), path)
+    history = _metrics(path.with_name("metrics.json"), iteration)
+    return TrainState(params, opt_state, feedback, iteration, history, hook_states, stop)
+
+
+def _optimizer_state(data: Any, fresh_state: Any, path: Path) -> Any:
+    """The stored optimizer state on the structure of ``fresh_state``, leaf shapes checked."""
+    fresh, treedef = jax.tree_util.tree_flatten(fresh_state)
+    leaves = [jnp.asarray(data[f"opt_{i}"]) for i in range(treedef.num_leaves)]
+    for i, (got, want) in enumerate(zip(leaves, fresh, strict=True)):
+        if got.shape != jnp.shape(want):
+            raise InputError(
+                f"{path}: optimizer state opt_{i} has shape {got.shape}, this network's "
+                f"optimizer needs {jnp.shape(want)}; {ADVICE}"
+            )
+    return jax.tree_util.tree_unflatten(treedef, leaves)
+
+
+def _hook_states(data: Any, fresh: tuple[Any, ...], path: Path) -> tuple[Any, ...]:
+    """The hooks' states kept in checkpoint ``data``, each rebuilt on the structure (and leaf
+    types) of a fresh ``init``; a checkpoint written without hook states (by a trainer
+    without hooks) gives fresh ones."""
+    if not any(k.startswith("hook_") for k in data.files):
+        return fresh
+    states = []
+    for j, init in enumerate(fresh):
+        leaves, treedef = jax.tree_util.tree_flatten(init)
+        key = f"hook_{j}_n"
+        if key not in data or int(data[key]) != len(leaves):
+            raise InputError(
+                f"{path}: the checkpoint's hook states do not match the hooks of this "
+                f"trainer (hook {j}); resume with the hooks it was trained with"
+            )
+        stored = [_like(old, data[f"hook_{j}_{i}"]) for i, old in enumerate(leaves)]
+        states.append(jax.tree_util.tree_unflatten(treedef, stored))
+    if f"hook_{len(fresh)}_n" in data:
+        raise InputError(
+            f"{path}: the checkpoint holds the states of more hooks than this trainer has; "
+            "resume with the hooks it was trained with"
+        )
+    return tuple(states)
+
+
+def _metrics(metrics: Path, iteration: int) -> list[dict[str, Any]]:
+    """The rows of ``metrics.json`` up to ``iteration`` (none when the file is absent)."""
+    if not metrics.exists():
+        return []
+    with reading(metrics, "metrics file", ADVICE):
+        rows = json.loads(metrics.read_text())
+        if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("iteration"), int) for r in rows
+        ):
+            raise InputError(f"{metrics}: not a list of rows with an 'iteration' each; {ADVICE}")
+    return [r for r in rows if r["iteration"] <= iteration]
+
+
+def _like(old: Any, value: np.ndarray) -> Any:
+    """Stored ``value`` as the kind of leaf ``old`` is: a Python scalar, a JAX or NumPy array."""
+    if isinstance(old, (bool, int, float, complex, np.generic)):
+        return type(old)(value.item())
+    if isinstance(old, jax.Array):
+        return jnp.asarray(value)
+    return np.asarray(value)

@@ -1,0 +1,93 @@
+"""Training checkpoints (infodyn.learning.checkpoint): every part round-trips, hook states keep
+their leaf types, and a damaged file or one of another trainer is one InputError naming it."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from infodyn.errors import InputError
+from infodyn.learning.checkpoint import TrainState, load_checkpoint, save_checkpoint
+from infodyn.learning.trainer import Trainer, TrainOptions
+
+
+def test_every_part_round_trips(tmp_path):
+    import optax
+
+    params = {"w": jnp.arange(6.0).reshape(2, 3)}
+    opt = optax.adam(1e-2)
+    hooks = ({"count": 3, "x": np.array([1.5, 2.5])}, (jnp.ones(2), 0.25))
+    state = TrainState(
+        params=params,
+        opt_state=opt.init(params),
+        feedback=np.eye(2),
+        iteration=7,
+        history=[{"iteration": i, "loss": 1.0 / i} for i in range(1, 9)],  # one row too many
+        hook_states=hooks,
+        stop=True,
+    )
+    path = save_checkpoint(tmp_path / "checkpoint.npz", state, {"lr": 1e-2})
+
+    def init_hooks(p):  # fresh states of the same structure: the stored ones replace them
+        return ({"count": 0, "x": np.zeros(2)}, (jnp.zeros(2), 0.0))
+
+    back = load_checkpoint(path, ["w"], opt, init_hooks, jnp.asarray)
+    np.testing.assert_array_equal(back.params["w"], params["w"])
+    for got, want in zip(_leaves(back.opt_state), _leaves(state.opt_state), strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(back.feedback, np.eye(2))
+    assert back.iteration == 7 and back.stop is True
+    assert [r["iteration"] for r in back.history] == list(range(1, 8))
+    (count_x, pair) = back.hook_states
+    assert count_x["count"] == 3 and type(count_x["count"]) is int
+    np.testing.assert_array_equal(count_x["x"], [1.5, 2.5])
+    assert isinstance(pair[1], float) and pair[1] == 0.25
+
+
+def _leaves(tree):
+    import jax
+
+    return jax.tree_util.tree_leaves(tree)
+
+
+def _tiny_trainer_checkpoint(tmp_path):
+    """A 4-unit trainer and the checkpoint it saved in ``tmp_path``."""
+    from infodyn.learning.tasks import PatternGeneration
+    from infodyn.network import LIF
+
+    net = LIF(n_in=2, n_rec=4, n_out=1)
+    trainer = Trainer(net, PatternGeneration(n_in=2, n_steps=10), "mse", TrainOptions())
+    ck = tmp_path / "checkpoint.npz"
+    trainer.save_checkpoint(ck)
+    return trainer, ck
+
+
+def test_corrupt_checkpoint_is_an_input_error(tmp_path):
+    trainer, ck = _tiny_trainer_checkpoint(tmp_path)
+    ck.write_bytes(ck.read_bytes()[:50])
+    with pytest.raises(InputError, match="checkpoint.npz: cannot read this checkpoint"):
+        trainer.load_checkpoint(ck)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"iteration": np.array([1, 2])}, "'iteration' must be one whole number"),
+        ({"iteration": np.array(-5)}, "'iteration' must be one whole number"),
+        ({"opt_0": np.zeros(7)}, "optimizer state opt_0 has shape .7,."),
+    ],
+)
+def test_damaged_checkpoint_fields_are_input_errors(change, message, tmp_path):
+    # each crashed a resume (TypeError, or a ValueError deep in the optimizer update)
+    trainer, ck = _tiny_trainer_checkpoint(tmp_path)
+    data = dict(np.load(ck))
+    data.update(change)
+    np.savez(ck, **data)
+    with pytest.raises(InputError, match=message):
+        trainer.load_checkpoint(ck)
+
+
+def test_damaged_metrics_file_is_an_input_error(tmp_path):
+    trainer, _ = _tiny_trainer_checkpoint(tmp_path)
+    (tmp_path / "metrics.json").write_text("[1, 2]")
+    with pytest.raises(InputError, match="metrics.json: not a list of rows"):
+        trainer.load_checkpoint(tmp_path / "checkpoint.npz")
