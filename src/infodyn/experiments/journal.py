@@ -84,7 +84,10 @@ class StepJournal:
     def _refuse_other_command_folder(self) -> None:
         from infodyn.experiments.resume import stored_config
 
-        stored = stored_config(self.path.parent)
+        try:
+            stored = stored_config(self.path.parent)
+        except InputError:  # unreadable: the run rewrites it; the journal names its command
+            return
         other = None if stored is None else stored.get("command")
         if other is not None and other != self.command:
             raise InputError(
