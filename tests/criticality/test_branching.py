@@ -194,3 +194,41 @@ def test_branching_fit_at_grid_edge_is_not_meaningful():
         warnings.simplefilter("ignore")
         res = branching_ratio(a, method="mr", n_boot=0, kmax=20)
     assert not res.meaningful and np.isnan(res.m)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_activity_without_correlation_gives_no_mr_estimate(seed):
+    # the least-squares fit of r_k = b m^k to pure noise returned m = 0.61 (Poisson counts)
+    # or 0.95 (a process with m = 0), marked meaningful
+    noise = np.random.default_rng(seed).poisson(5.0, 20_000)
+    unbranched = C.simulate_branching_process(0.0, 5.0, 20_000, seed=seed)
+    for activity in (noise, unbranched):
+        with pytest.warns(C.CriticalityWarning, match="indistinguishable from 0 .Ljung-Box p"):
+            res = C.branching_ratio(activity, n_boot=10, seed=seed)
+        assert np.isnan(res.m) and not res.meaningful
+
+
+def test_weak_but_real_correlation_is_still_estimated():
+    # 2 % of a near-critical population: r_k are small (b ~ 0.01) yet clearly not noise
+    full = C.simulate_branching_process(0.98, 40.0, 30_000, seed=4, trials=4)
+    sub = np.random.default_rng(4).binomial(full, 0.02)
+    res = C.branching_ratio(sub, n_boot=20, seed=4)
+    assert res.meaningful and abs(res.m - 0.98) < 0.01, res.m
+
+
+def test_ljung_box_p_values_are_uniform_without_correlation():
+    from infodyn.criticality._mr_significance import ljung_box_p
+
+    rng = np.random.default_rng(0)
+    lags = np.arange(1, 11)
+    p = []
+    for _ in range(400):
+        x = rng.standard_normal(2000)
+        x = x - x.mean()
+        r = np.array([x[:-k] @ x[k:] / (x @ x) for k in lags])  # sample autocorrelations
+        p.append(ljung_box_p(r, lags, x.size))
+    p = np.array(p)
+    assert 0.02 < np.mean(p < 0.05) < 0.09  # binomial sd 0.011 around 0.05
+    assert 0.4 < np.median(p) < 0.6
+    assert ljung_box_p(np.zeros(5), np.arange(1, 6), 100) == 1.0
+    assert ljung_box_p(np.full(5, 0.5), np.arange(1, 6), 1000) < 1e-12

@@ -50,7 +50,13 @@ def spike_file(tmp_path_factory):
 
 def _run(command: str, out, seed: int, spikes) -> None:
     """One run of ``command`` into ``out``; ``seed`` changes its config."""
-    if command == "criticality":
+    if command == "simulate":
+        from infodyn.experiments.config import SimulateConfig
+        from infodyn.experiments.simulate_run import run_simulation
+
+        cfg = {"network": {"n_in": 3, "n_rec": 5}, "input": {"n_steps": 50, "seed": seed}}
+        run_simulation(SimulateConfig(**cfg), out)
+    elif command == "criticality":
         from infodyn.experiments.criticality_run import run_criticality
 
         run_criticality(spikes, out, n_boot=5, min_tail=10, seed=seed)
@@ -107,3 +113,20 @@ def test_finish_writes_the_config_and_the_results(tmp_path):
     assert config["command"] == "criticality" and config["config"] == {"a": 1}
     assert config["note"] == "n"
     assert json.loads((tmp_path / "r" / "results.json").read_text()) == {"x": None}
+
+
+def test_a_folder_of_another_commands_run_is_refused(tmp_path, spike_file):
+    # simulate into a train folder replaced its config and results and left the checkpoint;
+    # images --resume into a finished channel folder started afresh over it
+    from infodyn.errors import InputError
+
+    RunDir(tmp_path / "t", "train").finish({"x": 1}, "train", {"done": True})
+    before = {p.name: p.read_bytes() for p in (tmp_path / "t").iterdir() if p.is_file()}
+    for command in ("simulate", "criticality", "info", "channel", "images"):
+        with pytest.raises(InputError, match=r"holds an infodyn train run .*choose another --out"):
+            _run(command, tmp_path / "t", 0, spike_file)
+    after = {p.name: p.read_bytes() for p in (tmp_path / "t").iterdir() if p.is_file()}
+    assert after == before
+    RunDir(tmp_path / "t", "train")  # the same command may write there again
+    (tmp_path / "t" / "config.json").write_text("{broken")  # unreadable: no claim to honour
+    RunDir(tmp_path / "t", "simulate")

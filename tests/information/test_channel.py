@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from infodyn.errors import InputError
 from infodyn.information import (
     binary_erasure_channel,
     binary_symmetric_channel,
@@ -48,3 +49,24 @@ def test_random_channel_against_brute_force():
     assert best <= res.capacity + 1e-9
     assert res.capacity - best < 1e-3
     assert _mi(res.input_distribution, P) == pytest.approx(res.capacity, abs=1e-9)
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, float("nan"), "half"])
+def test_channel_probabilities_are_checked(bad):
+    # p = 1.5 gave the "channel" [[-0.5, 1.5], [1.5, -0.5]]
+    with pytest.raises(InputError, match="flip probability p must be a probability in"):
+        binary_symmetric_channel(bad)
+    with pytest.raises(InputError, match="erasure probability e must be a probability in"):
+        binary_erasure_channel(bad)
+
+
+def test_capacity_warns_when_it_stops_before_tol_and_checks_its_options():
+    P = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.3, 0.3, 0.4]])
+    with pytest.warns(UserWarning, match="stopped at max_iter = 1 with a gap"):
+        short = channel_capacity(P, max_iter=1, tol=1e-15)
+    full = channel_capacity(P)
+    assert short.capacity <= full.capacity + 1e-12 and short.gap > 1e-3
+    with pytest.raises(InputError, match="tol must be a finite number > 0"):
+        channel_capacity(P, tol=float("nan"))
+    with pytest.raises(InputError, match="2-D matrix of numbers"):
+        channel_capacity([["a", "b"], ["c", "d"]])

@@ -116,10 +116,10 @@ def test_info_base_option(spike_file, tmp_path, capsys, monkeypatch):
     assert pop["o_information"] == pytest.approx(ref["o_information"])
     arrays = np.load(tmp_path / "e" / "information.npz")
     assert arrays["pairwise_mi_nats"].shape == (8, 8)
-    for bad in ("0", "1", "-2", "nan", "inf", "two"):
+    for bad in ("0", "1", "0.5", "-2", "nan", "inf", "two"):
         code, out, err = _run(capsys, monkeypatch, *args[:3], str(tmp_path / "bad"), "--base", bad)
         assert code == 2, (bad, err)
-        assert "base must be a positive number other than 1" in err and "Traceback" not in err
+        assert "base must be a number > 1" in err and "Traceback" not in err
         assert len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "bad").exists()
 
@@ -136,3 +136,33 @@ def test_info_on_one_unit_reports_no_pairwise_number(tmp_path, capsys, monkeypat
     assert res["pairwise_mi_bits"]["mean"] is None and res["pairwise_mi_bits"]["max"] is None
     assert any("no pairwise" in w for w in res["warnings"])
     assert res["entropy_bits"]["mean"] > 0.5  # the one unit's entropy is still reported
+
+
+def test_info_refuses_no_spikes_and_warns_of_constant_units(tmp_path, capsys, monkeypatch):
+    # a file without spikes reported 0 bits everywhere with no warning, exit 0
+    silent = save_spikes(tmp_path / "silent.h5", SpikeTrain.from_dense(np.zeros((100, 5), "u1")))
+    code, _, err = _run(capsys, monkeypatch, "info", str(silent), "--out", str(tmp_path / "s"))
+    assert code == 2 and "silent.h5: the spike file holds no spikes" in err, err
+    assert not (tmp_path / "s").exists()
+    rng = np.random.default_rng(2)
+    z = (rng.random((400, 4)) < 0.2).astype(np.uint8)
+    z[:, 0], z[:, 3] = 1, 0  # spikes in every bin (entropy 0, as the silent unit 3)
+    busy = save_spikes(tmp_path / "busy.h5", SpikeTrain.from_dense(z))
+    code, _, err = _run(capsys, monkeypatch, "info", str(busy), "--out", str(tmp_path / "b"))
+    assert code in (0, None), err
+    assert "warning: 2 of 4 units are constant" in err and "--bin-ms" in err
+    code, _, err = _run(
+        capsys, monkeypatch, "info", str(busy), "--out", str(tmp_path / "u"), "--units", "3"
+    )
+    assert code == 2 and "busy.h5: the selected units hold no spikes" in err, err
+
+
+@pytest.mark.parametrize("command", ["info", "criticality"])
+def test_seed_outside_its_range_is_one_line(command, spike_file, tmp_path, capsys, monkeypatch):
+    # --seed -1 was an internal error (NumPy's "expected non-negative integer")
+    path, _ = spike_file
+    code, _, err = _run(
+        capsys, monkeypatch, command, str(path), "--out", str(tmp_path / "r"), "--seed", "-1"
+    )
+    assert code == 2 and "--seed" in err and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1

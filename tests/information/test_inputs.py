@@ -25,6 +25,11 @@ from infodyn.information import (
         (np.array([[np.nan, 1.0]]), "NaN"),
         (np.zeros((2, 2, 2), dtype=int), "samples, variables"),
         (np.array(["a", "b"]), "integer symbols"),
+        # words are coded with max + 1 as radix: 2^63 - 1 wrapped, gave wrong entropies and
+        # then corrupted memory (a double free)
+        (np.array([0, 1, 2, 2**63 - 1] * 5), "above 2\\^62; .*relabel"),
+        (np.array([0, 2**63 + 5], dtype=np.uint64), "above 2\\^62"),
+        (np.array([0.0, 1e19]), "above 2\\^62"),
     ],
 )
 def test_bad_symbols(bad, match):
@@ -48,6 +53,12 @@ def test_mismatched_samples_and_options():
         transfer_entropy(np.zeros(10, int), np.zeros(11, int))
     with pytest.raises(InputError, match="k must be"):
         transfer_entropy(np.zeros(10, int), np.zeros(10, int), k=0)
+
+
+def test_symbols_up_to_the_limit_are_exact():
+    x = np.array([0, 1, 2, 2**62] * 5)
+    assert float(entropy(x)) == pytest.approx(2.0)
+    assert float(mutual_information(x, np.array([0, 1, 0, 1] * 5))) == pytest.approx(1.0)
 
 
 def test_float_integers_accepted():

@@ -21,7 +21,9 @@ def criticality(
     ),
     kmax: int = typer.Option(None, "--kmax", help="Largest MR lag in bins (default: 5 tau)."),
     method: str = typer.Option("ts", "--method", help="MR slopes: 'ts' or 'sm'."),
-    n_boot: int = typer.Option(100, "--n-boot", help="Bootstrap replicates for intervals."),
+    n_boot: int = typer.Option(
+        100, "--n-boot", min=0, max=10**6, help="Bootstrap replicates for intervals."
+    ),
     ci_method: str = typer.Option(
         "centred_percentile",
         "--ci-method",
@@ -29,10 +31,16 @@ def criticality(
         "(bootstrap-t, 21 times the fits).",
     ),
     gof_bootstrap: int = typer.Option(
-        0, "--gof-bootstrap", help="Synthetic sets for the power-law goodness-of-fit p-value."
+        0,
+        "--gof-bootstrap",
+        min=0,
+        max=10**5,
+        help="Synthetic sets for the power-law goodness-of-fit p-value (2500: p to +-0.01).",
     ),
     min_tail: int = typer.Option(50, "--min-tail", help="Fewest points above xmin."),
-    seed: int = typer.Option(0, "--seed", help="Bootstrap (and unit sampling) seed."),
+    seed: int = typer.Option(
+        0, "--seed", min=0, max=2**32 - 1, help="Bootstrap (and unit sampling) seed."
+    ),
     units: str = typer.Option(None, "--units", help="Analyse only these units, e.g. '0-19,25'."),
     sample_fraction: float = typer.Option(
         None, "--sample-fraction", help="Analyse a random fraction of the units (subsampling)."

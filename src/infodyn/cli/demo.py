@@ -41,7 +41,7 @@ def run_with_progress(
     from infodyn.experiments.rundir import RunDir
 
     check_pipeline_memory(cfg)  # refuse before the progress display starts: one clean line
-    RunDir(out)
+    RunDir(out, command)
 
     t0 = time.perf_counter()
     with graceful(resume=again):

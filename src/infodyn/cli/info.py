@@ -20,7 +20,7 @@ def info(
         16, "--max-population", help="Most active units used for TC and O-information."
     ),
     n_shuffles: int = typer.Option(10, "--shuffles", help="Shuffled surrogates for the baseline."),
-    seed: int = typer.Option(0, help="Seed of the shuffles."),
+    seed: int = typer.Option(0, min=0, max=2**32 - 1, help="Seed of the shuffles."),
     units: str = typer.Option(None, "--units", help="Units to analyse: '0,3,5' or '0-19'."),
     max_units: int = typer.Option(
         256, "--max-units", help="Without --units, larger files use their most active units."
@@ -28,7 +28,7 @@ def info(
     base: str = typer.Option(
         "2",
         "--base",
-        help="Log base of the results: 2 (bits), e (nats), 10, or any number > 0, != 1.",
+        help="Log base of the results: 2 (bits), e (nats), 10, or any number > 1.",
     ),
 ) -> None:
     """Per-neuron entropies, pairwise MI matrix, total correlation and O-information.
@@ -72,3 +72,5 @@ def info(
                 f"O-information {pop['o_information']:.3f} {unit} (uncorrected: --shuffles 0)"
             )
     typer.echo(f"{line} -> {out}")
+    for w in r["warnings"]:
+        typer.echo(f"warning: {w}", err=True)

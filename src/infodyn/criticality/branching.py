@@ -26,6 +26,7 @@ import numpy as np
 from infodyn.criticality._common import as_counts, warn
 from infodyn.criticality._mr_bias import fit_corrected
 from infodyn.criticality._mr_interval import check_ci_method, inner_weights, replicate_interval
+from infodyn.criticality._mr_significance import NO_CORRELATION_P, ljung_box_p
 
 # The fitting machinery lives in mr_fit; ``x as x`` re-exports names used only by callers.
 from infodyn.criticality.mr_fit import (
@@ -465,7 +466,14 @@ def branching_ratio(
         notes.append(f"m = {main.m:.4g} >= 1 (supercritical or non-stationary): tau is negative")
     if main.b <= 0:
         notes.append("the fitted amplitude b is 0: r_k shows no decay; m is not meaningful")
-    meaningful = bool(main.b > 0 and not edge)
+    p_zero = ljung_box_p(r[ok], k[ok], n * t)
+    if p_zero > NO_CORRELATION_P:
+        notes.append(
+            f"the slopes r_k are indistinguishable from 0 (Ljung-Box p = {p_zero:.2g}): the "
+            "activity shows no temporal correlation to estimate m from (m near 0, independent "
+            "units, or too sparse a subsample); m is not reported"
+        )
+    meaningful = bool(main.b > 0 and not edge and p_zero <= NO_CORRELATION_P)
     estimate = {"m": main.m, "tau": main.tau} if meaningful else {}
     estimate.update(m_ci=main.m_ci, tau_ci=main.tau_ci, r_k=r, r_k_stderr=se, fits=fits)
     return _result(setup, a, k, notes, **estimate, meaningful=meaningful, fits_disagree=disagree)

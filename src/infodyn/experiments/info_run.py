@@ -100,7 +100,10 @@ def run_info(
             sel = np.arange(n_units_file)
         t0 = time.perf_counter()
         binned = src.binned(bin_steps, sel, binary=True)
-    run = RunDir(out)
+    if not binned.any():  # every entropy and information would be 0: nothing was measured
+        whose = "the selected units hold" if units is not None else "the spike file holds"
+        raise InputError(f"{spikes_path}: {whose} no spikes")
+    run = RunDir(out, "info")
     config = {
         "spikes": str(Path(spikes_path)),
         "bin_ms": bin_ms,
@@ -135,6 +138,13 @@ def run_info(
     upper = mi[np.triu_indices(n_units, 1)]
     if not upper.size:  # one unit: no pair, so no pairwise number (not a mean of 0.0)
         caught.append("one unit analysed: no pairwise mutual information (it needs two units)")
+    constant = int(np.count_nonzero(h == 0))
+    if constant:
+        caught.append(
+            f"{constant} of {n_units} units are constant (silent, or spiking in every "
+            f"{bin_ms:g} ms bin): their entropies and information are 0; a smaller --bin-ms "
+            "separates the spikes of units that spike in every bin"
+        )
     results: dict[str, Any] = {
         "spikes": str(Path(spikes_path)),
         "n_units": n_units,

@@ -9,9 +9,10 @@ stage). Each finished step's result is written to the journal at once (atomicall
   found on resume and that step run again, rather than crashing the run or, worse, entering its
   results unnoticed.
 
-``--resume`` reuses the steps recorded for the same command and config. It is refused for a
-folder that holds another command's run (``config.json`` or the journal say which), and a plain
-rerun over an interrupted run is refused too, so that neither loses the other's work. When the
+``--resume`` reuses the steps recorded for the same command and config; a journal of another
+command or config is refused (a folder holding another command's finished run is refused
+before, by :class:`~infodyn.experiments.rundir.RunDir`), and a plain rerun over an interrupted
+run is refused too, so that neither loses the other's work. When the
 run completes, :meth:`StepJournal.finish` removes the journal. A journal written before
 checksums and the command were recorded is read without those checks.
 """
@@ -27,6 +28,7 @@ from typing import Any
 
 from infodyn.atomic import to_jsonable, write_text
 from infodyn.errors import InputError
+from infodyn.experiments.rundir import command_in
 
 
 def config_digest(config: Any) -> str:
@@ -48,8 +50,8 @@ class StepJournal:
     """Finished steps of one run of ``command`` under the config hashed as ``digest``.
 
     ``resume=False`` starts afresh and refuses a folder holding an interrupted run (its
-    journal); ``resume=True`` reuses the recorded steps and refuses a journal or a folder of
-    another command or config, naming the file. Every refusal is an :class:`InputError` raised
+    journal); ``resume=True`` reuses the recorded steps and refuses a journal of another
+    command or config, naming the file. Every refusal is an :class:`InputError` raised
     before anything in the folder changes.
     """
 
@@ -62,38 +64,14 @@ class StepJournal:
         self._texts: dict[str, str] = {}  # step -> its result's canonical JSON text
         if not resume:
             if self.path.exists():
-                owner = self._recorded_command() or command
+                owner = command_in(self.path) or command
                 raise InputError(
                     f"{self.path.parent} holds an interrupted {owner} run ({self.NAME}): pass "
                     "--resume to continue it, or choose another --out (nothing was overwritten)"
                 )
             return
-        self._refuse_other_command_folder()
         if self.path.exists():
             self._load()
-
-    def _recorded_command(self) -> str | None:
-        """The command named in an existing journal (``None`` if unreadable or not recorded)."""
-        try:
-            data = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return None
-        command = data.get("command") if isinstance(data, dict) else None
-        return command if isinstance(command, str) else None
-
-    def _refuse_other_command_folder(self) -> None:
-        from infodyn.experiments.resume import stored_config
-
-        try:
-            stored = stored_config(self.path.parent)
-        except InputError:  # unreadable: the run rewrites it; the journal names its command
-            return
-        other = None if stored is None else stored.get("command")
-        if other is not None and other != self.command:
-            raise InputError(
-                f"{self.path.parent} holds an infodyn {other} run (config.json), not an "
-                f"infodyn {self.command} run: there is nothing to resume; choose another --out"
-            )
 
     def _load(self) -> None:
         try:

@@ -9,20 +9,47 @@ fails part way does not pair a new config with the old results.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from pathlib import Path
 from typing import Any
 
 from infodyn.atomic import atomic_path, write_json
-from infodyn.errors import writing
+from infodyn.errors import InputError, writing
+
+
+def command_in(file: Path) -> str | None:
+    """The ``"command"`` named in a JSON file infodyn wrote (``config.json``, ``progress.json``);
+    ``None`` when the file is absent, unreadable or names none."""
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, ValueError):
+        return None
+    command = data.get("command") if isinstance(data, dict) else None
+    return command if isinstance(command, str) else None
+
+
+def _refuse_other_command(path: Path, command: str) -> None:
+    other = command_in(path / "config.json")
+    if other is not None and other != command:
+        raise InputError(
+            f"{path} holds an infodyn {other} run (config.json): a {command} run written there "
+            f"would mix the two runs' files; choose another --out (e.g. {path / command})"
+        )
 
 
 class RunDir:
     """A folder for one run's outputs."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, command: str | None = None) -> None:
+        """Make the folder (and ``figures/``). With ``command``, refuse a folder that holds the
+        run of another command (its ``config.json`` says which): writing there would leave a
+        mix of two runs' files, e.g. a simulate run's ``spikes.h5`` beside a train run's
+        config."""
         self.path = Path(path)
+        if command is not None:
+            _refuse_other_command(self.path, command)
         with writing(self.path):  # unwritable, or a file in the way: one InputError
             self.path.mkdir(parents=True, exist_ok=True)
             (self.path / "figures").mkdir(exist_ok=True)

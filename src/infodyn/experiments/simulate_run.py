@@ -33,7 +33,7 @@ def run_simulation(
     params = net.init(seed=cfg.simulation.seed)
     x = make_input(cfg.input, net.n_in, net.dt)
     fresh = not Path(out).exists()
-    run = RunDir(out)
+    run = RunDir(out, "simulate")
     engine = cfg.simulation.engine
     if engine == "auto":
         engine = "event" if cfg.input.n_steps >= 2000 else "jax"

@@ -254,7 +254,7 @@ def run_sweep(
         raise InputError(f"batch_size must be >= 1, got {batch_size}")
     points = expand_grid(spec, base, grid, seeds)
     out = Path(out)
-    sweep_dir = RunDir(out)
+    sweep_dir = RunDir(out, "sweep")
     sweep_dir.write_config(
         {
             "command": command,

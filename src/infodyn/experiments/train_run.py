@@ -162,7 +162,7 @@ def run_training(
         "a training batch",
         "use a smaller [training] batch_size or fewer [task] steps",
     )
-    run = RunDir(out)
+    run = RunDir(out, "train")
     if resume and not run.file("checkpoint.npz").exists():
         raise InputError(f"{out}: no checkpoint.npz to resume from")
     changes = check_resume_config(run.path, resolved(cfg), allow_config_change) if resume else {}

@@ -21,15 +21,15 @@ def log_factor(base: float) -> float:
 
     Every information measure takes ``base`` (default 2: bits; ``math.e``: nats; 10: hartleys)
     and returns ``value_in_bits * log_factor(base)``; bias corrections (Miller-Madow, shuffle
-    baselines) and standard errors scale the same way. A base that is not a finite number > 0
-    and != 1 raises :class:`InputError`.
+    baselines) and standard errors scale the same way. A base that is not a finite number > 1
+    raises :class:`InputError` (below 1 every information would come out negative).
     """
     try:
         b = float(base)
     except (TypeError, ValueError):
-        raise InputError(f"base must be a positive number other than 1, got {base!r}") from None
-    if not (math.isfinite(b) and b > 0 and b != 1):
-        raise InputError(f"base must be a positive number other than 1, got {base}")
+        raise InputError(f"base must be a number > 1 (2: bits, e: nats), got {base!r}") from None
+    if not (math.isfinite(b) and b > 1):
+        raise InputError(f"base must be a number > 1 (2: bits, e: nats), got {base}")
     return 1.0 / math.log2(b)
 
 
@@ -39,13 +39,13 @@ def unit_name(base: float) -> str:
     for name, ref in (("bits", 2.0), ("nats", math.e), ("hartleys", 10.0)):
         if math.isclose(b, ref, rel_tol=1e-12):
             return name
-    return f"base-{b:g} units"
+    return f"base-{b:.12g} units"
 
 
 def unit_key(base: float) -> str:
     """The unit as a result-key suffix: ``"bits"``, ``"nats"``, ``"hartleys"`` or ``"baseB"``."""
     name = unit_name(base)
-    return name if not name.startswith("base-") else f"base{float(base):g}"
+    return name if not name.startswith("base-") else f"base{float(base):.12g}"
 
 
 def as_symbols(x: Any, name: str = "X", check_sign: bool = True) -> np.ndarray:
@@ -72,12 +72,27 @@ def as_symbols(x: Any, name: str = "X", check_sign: bool = True) -> np.ndarray:
             raise InputError(f"{name} contains NaN or inf values; symbols must be integers")
         if not np.all(a == np.round(a)):
             raise InputError(f"{name} holds non-integer values; discretise (bin) the data first")
+        _check_largest(a, name)  # before the cast: 1e19 would wrap
         a = a.astype(np.int64)
     elif a.dtype.kind not in "iu":
         raise InputError(f"{name} must hold integer symbols, got dtype {a.dtype}")
+    elif a.dtype.itemsize == 8:  # narrower integers are far below the limit
+        _check_largest(a, name)
     if check_sign and a.dtype.kind == "i" and a.min() < 0:
         raise InputError(f"{name} holds negative symbols; symbols must be integers >= 0")
     return a
+
+
+#: the largest symbol: words are coded in int64 with one more than the largest symbol as radix
+MAX_SYMBOL = 2**62
+
+
+def _check_largest(a: np.ndarray, name: str) -> None:
+    if a.max() > MAX_SYMBOL:
+        raise InputError(
+            f"{name} holds symbols above 2^62; symbols are labels: relabel them, e.g. "
+            f"np.unique({name}, return_inverse=True)[1]"
+        )
 
 
 def same_samples(**arrays: np.ndarray) -> int:

@@ -10,6 +10,8 @@ Examples: BSC(0.1) 0.531004 bits; BEC(0.25) 0.75 bits.
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,15 +55,20 @@ def channel_capacity(
     the unit); capacity and gap are returned in units of ``log_base``.
     """
     f = log_factor(base)
-    m = np.asarray(P, dtype=float)
+    try:
+        m = np.asarray(P, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("P must be a 2-D matrix of numbers P[x, y] = p(y|x)") from None
     if m.ndim != 2 or m.size == 0:
         raise InputError(f"P must be a 2-D matrix P[x, y] = p(y|x), got shape {m.shape}")
     if not np.all(np.isfinite(m)) or np.any(m < 0):
         raise InputError("P must hold finite non-negative probabilities")
     if not np.allclose(m.sum(axis=1), 1.0, atol=1e-9):
         raise InputError("each row of P must sum to 1 (P[x, y] = p(y|x))")
-    if tol <= 0 or max_iter < 1:
-        raise InputError("tol must be > 0 and max_iter >= 1")
+    if not (math.isfinite(tol) and tol > 0) or max_iter < 1:
+        raise InputError(
+            f"tol must be a finite number > 0 and max_iter >= 1, got {tol}, {max_iter}"
+        )
     r = np.full(m.shape[0], 1.0 / m.shape[0])
     lower = upper = 0.0
     n_iter = 0
@@ -75,6 +82,13 @@ def channel_capacity(
         r = w / w.sum()
         if upper - lower < tol * _LN2:
             break
+    else:
+        warnings.warn(
+            f"Blahut-Arimoto stopped at max_iter = {max_iter} with a gap of "
+            f"{(upper - lower) / _LN2:.3g} bits > tol = {tol:g}: the capacity lies between "
+            f"{lower / _LN2:.6g} and {upper / _LN2:.6g} bits; raise max_iter",
+            stacklevel=2,
+        )
     q = r @ m
     # the capacity is I(X;Y) under the final r (between the bounds)
     cap = float(np.dot(r, _divergences(m, q)))
@@ -87,11 +101,23 @@ def channel_capacity(
     )
 
 
+def _probability(value: Any, name: str) -> float:
+    try:
+        p = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a probability in [0, 1], got {value!r}") from None
+    if not 0.0 <= p <= 1.0:  # NaN fails too
+        raise InputError(f"{name} must be a probability in [0, 1], got {value!r}")
+    return p
+
+
 def binary_symmetric_channel(p: float) -> np.ndarray:
-    """``[[1-p, p], [p, 1-p]]``."""
+    """``[[1-p, p], [p, 1-p]]``: each bit flipped with probability ``p``."""
+    p = _probability(p, "the flip probability p")
     return np.array([[1 - p, p], [p, 1 - p]], dtype=float)
 
 
 def binary_erasure_channel(e: float) -> np.ndarray:
     """Outputs (0, erased, 1): ``[[1-e, e, 0], [0, e, 1-e]]``."""
+    e = _probability(e, "the erasure probability e")
     return np.array([[1 - e, e, 0.0], [0.0, e, 1 - e]], dtype=float)

@@ -143,7 +143,7 @@ def run_channel(
         "a batch of the channel's trials",
         "use fewer n_steps, trials_per_stimulus or test_trials_per_stimulus",
     )
-    run = RunDir(out)
+    run = RunDir(out, "channel")
     journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume, "channel")
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()

@@ -45,7 +45,7 @@ def run_pipeline(
 def _run_stages(
     cfg: PipelineConfig, out: str | os.PathLike, progress: Progress, command: str, resume: bool
 ) -> dict[str, Any]:
-    run = RunDir(out)
+    run = RunDir(out, command)
     journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume, command)
     t_start = time.perf_counter()
     notes: list[str] = []
