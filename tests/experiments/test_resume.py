@@ -19,3 +19,10 @@ def test_resume_config_check_names_keys(tmp_path):
         "training.iterations": [5, 9]
     }
     assert "training.lr" in check_resume_config(tmp_path, new, allow_changes=True)
+    # a deleted config.json: the settings are unknown (a resume ran on under any config)
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(InputError, match=r"config.json is missing: .*--allow-config-change"):
+        check_resume_config(tmp_path, new)
+    assert check_resume_config(tmp_path, new, allow_changes=True) == {
+        "(config.json)": ["missing", "continued under the given config"]
+    }

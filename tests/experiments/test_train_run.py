@@ -1,4 +1,7 @@
-"""The train run's [task] section (infodyn.experiments.train_run.build_task): option types."""
+"""The train run (infodyn.experiments.train_run): [task] option types; what a resume refuses
+(fewer iterations than done, lost metrics or config) and what a failed resume leaves alone."""
+
+import json
 
 import pytest
 
@@ -28,3 +31,69 @@ def test_good_task_options_build():
     net = idn.network.LIF(n_in=3, n_rec=8, n_out=1)
     task = build_task({"kind": "pattern_generation", "n_steps": 30, "rate_hz": 40}, net)
     assert task.n_steps == 30
+
+
+def _trained(tmp_path, **training):
+    """A 3-iteration training run in ``tmp_path/t``; returns (config dict, run folder)."""
+    from infodyn.experiments.train_run import TrainConfig, run_training
+
+    cfg = {
+        "network": {"n_in": 3, "n_rec": 8, "n_out": 1},
+        "task": {"kind": "pattern_generation", "n_steps": 30},
+        "training": {"iterations": 3, "checkpoint_every": 1, **training},
+    }
+    run_training(TrainConfig(**cfg), tmp_path / "t")
+    return cfg, tmp_path / "t"
+
+
+def _resume(cfg, out, allow=False, **training):
+    from infodyn.experiments.train_run import TrainConfig, run_training
+
+    new = {**cfg, "training": {**cfg["training"], **training}}
+    return run_training(TrainConfig(**new), out, resume=True, allow_config_change=allow)
+
+
+def test_resume_refuses_what_it_cannot_continue_honestly(tmp_path):
+    cfg, out = _trained(tmp_path)
+    # fewer iterations than done: ran on, reported 3, recorded iterations = 2
+    with pytest.raises(InputError, match="has done 3 iterations, more than the 2 asked for"):
+        _resume(cfg, out, iterations=2)
+    metrics = (out / "metrics.json").read_text()
+    (out / "metrics.json").unlink()  # the history would start at the resumed iteration
+    with pytest.raises(InputError, match="metrics.json is missing"):
+        _resume(cfg, out, iterations=4)
+    (out / "metrics.json").write_text(metrics.replace('"iteration": 2', '"iteration": 7'))
+    with pytest.raises(InputError, match="does not hold one row for each of the checkpoint's 3"):
+        _resume(cfg, out, iterations=4)
+    (out / "metrics.json").write_text(metrics)
+    assert _resume(cfg, out, iterations=4)["iterations"] == 4
+
+
+def test_a_failed_resume_with_changes_leaves_the_config(tmp_path, monkeypatch):
+    # the new settings were written first: a resume that then failed locked the run (its
+    # config said lr = 1e30, which the checkpoint was never trained with)
+    from infodyn.learning.trainer import Trainer
+
+    cfg, out = _trained(tmp_path)
+    before = (out / "config.json").read_bytes()
+
+    def explode(self, *args, **kwargs):
+        raise InputError("gradient exploded")
+
+    monkeypatch.setattr(Trainer, "step", explode)
+    with pytest.raises(InputError, match="gradient exploded"):
+        _resume(cfg, out, allow=True, iterations=5, lr=0.5)
+    assert (out / "config.json").read_bytes() == before
+    monkeypatch.undo()
+    _resume(cfg, out, allow=True, iterations=5, lr=0.5)
+    stored = json.loads((out / "config.json").read_text())
+    assert stored["resumed_with_changes"]["training.lr"] == [0.001, 0.5]
+
+
+def test_zero_iterations_are_refused_when_the_config_is_read():
+    from pydantic import ValidationError
+
+    from infodyn.experiments.train_run import TrainConfig
+
+    with pytest.raises((InputError, ValidationError), match="iterations"):
+        TrainConfig(training={"iterations": 0})

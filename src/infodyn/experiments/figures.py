@@ -25,7 +25,7 @@ def raster_figure(
     ax.set_ylabel("unit")
     ax.set_title(f"raster ({min(spikes.n_units, max_units)} of {spikes.n_units} units)")
     pop = np.bincount(spikes.times[sel], minlength=n_steps)[:n_steps]
-    width = max(1, int(round(10.0 / spikes.dt)))
+    width = max(1, min(n_steps, round(10.0 / spikes.dt)))  # 10 ms, within the shown steps
     rate = np.convolve(pop, np.ones(width) / width, mode="same") / min(spikes.n_units, max_units)
     ax2.plot(np.arange(n_steps) * spikes.dt, rate * 1000.0 / spikes.dt, color="C0")
     ax2.set_ylabel("rate (Hz)")

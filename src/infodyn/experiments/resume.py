@@ -51,13 +51,19 @@ def check_resume_config(
 ) -> dict[str, list[Any]]:
     """Compare the resolved config ``new`` with the one the run in ``run_dir`` started with.
 
-    Returns the changes ``{key: [old, new]}`` (empty when none or when there is no stored
-    config). Raises :class:`InputError` naming the changed keys unless they are all in
-    :data:`EXTENDABLE` or ``allow_changes`` is true.
+    Returns the changes ``{key: [old, new]}`` (empty when none). Raises :class:`InputError`
+    naming the changed keys unless they are all in :data:`EXTENDABLE` or ``allow_changes`` is
+    true; a missing ``config.json`` is refused the same way (the settings are unknown).
     """
     stored = stored_config(run_dir)
-    if stored is None:
-        return {}
+    if stored is None:  # deleted: what the checkpoint was trained under is unknown
+        if not allow_changes:
+            raise InputError(
+                f"{Path(run_dir) / 'config.json'} is missing: the settings this run started "
+                "with are unknown; restore it, or pass --allow-config-change to continue under "
+                "the given config (recorded in config.json)"
+            )
+        return {"(config.json)": ["missing", "continued under the given config"]}
     old = stored["config"]
     new = json.loads(json.dumps(new))  # the JSON types the stored copy has
     keys = changed_keys(old, new)

@@ -39,7 +39,7 @@ class TrainingSection(Section):
     )
     momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum")
     clip_norm: float | None = Field(None, gt=0, description="global gradient-norm clip")
-    iterations: int = Field(100, ge=0, description="training iterations")
+    iterations: int = Field(100, ge=1, description="training iterations")
     batch_size: int = Field(1, ge=1)
     train: list[Literal["w_in", "w_rec", "w_out"]] = ["w_in", "w_rec", "w_out"]
     reset: Literal["through", "detach"] = "through"
@@ -166,8 +166,8 @@ def run_training(
     if resume and not run.file("checkpoint.npz").exists():
         raise InputError(f"{out}: no checkpoint.npz to resume from")
     changes = check_resume_config(run.path, resolved(cfg), allow_config_change) if resume else {}
-    if not resume or changes:
-        run.write_config(cfg, "train", {"resumed_with_changes": changes} if changes else None)
+    if not resume:  # a fresh run's settings, kept for a resume after an interrupt
+        run.write_config(cfg, "train")
     trainer = Trainer(net, task, loss, opts, hooks=(branching_hook(),))
     t0 = time.perf_counter()
     stop = checkpoint_on_signal(run.file("checkpoint.npz"), t.iterations)
@@ -198,7 +198,10 @@ def run_training(
         },
     }
     _figures(run, net, task, params, history, opts)
-    run.write_json("results.json", results)
+    if changes:  # recorded once the resumed run went through: a failed one changes nothing
+        run.finish(cfg, "train", results, {"resumed_with_changes": changes})
+    else:
+        run.write_json("results.json", results)
     return results
 
 

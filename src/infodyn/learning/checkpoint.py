@@ -143,16 +143,28 @@ def _hook_states(data: Any, fresh: tuple[Any, ...], path: Path) -> tuple[Any, ..
 
 
 def _metrics(metrics: Path, iteration: int) -> list[dict[str, Any]]:
-    """The rows of ``metrics.json`` up to ``iteration`` (none when the file is absent)."""
+    """The rows of ``metrics.json`` for iterations 1 .. ``iteration``: one each (the file is
+    written before the checkpoint, so it may hold later rows, never fewer)."""
     if not metrics.exists():
-        return []
+        if iteration == 0:
+            return []
+        raise InputError(
+            f"{metrics} is missing: the metrics of the checkpoint's {iteration} iterations are "
+            f"lost, and a resumed run would report a wrong history; {ADVICE}"
+        )
     with reading(metrics, "metrics file", ADVICE):
         rows = json.loads(metrics.read_text())
         if not isinstance(rows, list) or not all(
             isinstance(r, dict) and isinstance(r.get("iteration"), int) for r in rows
         ):
             raise InputError(f"{metrics}: not a list of rows with an 'iteration' each; {ADVICE}")
-    return [r for r in rows if r["iteration"] <= iteration]
+    history = [r for r in rows if r["iteration"] <= iteration]
+    if [r["iteration"] for r in history] != list(range(1, iteration + 1)):
+        raise InputError(
+            f"{metrics} does not hold one row for each of the checkpoint's {iteration} "
+            f"iterations ({len(history)} rows up to it); {ADVICE}"
+        )
+    return history
 
 
 def _like(old: Any, value: np.ndarray) -> Any:

@@ -387,6 +387,11 @@ class Trainer:
         if resume:
             require(out is not None, "resume needs a run directory")
             self.load_checkpoint(Path(out) / "checkpoint.npz")
+            require(
+                self.state.iteration <= n_iterations,
+                f"{out}: the run has done {self.state.iteration} iterations, more than the "
+                f"{n_iterations} asked for; ask for at least {self.state.iteration} to continue it",
+            )
         bar = ProgressBar("training", n_iterations, self.state.iteration, enabled=progress)
         with bar:
             while self.state.iteration < n_iterations and not self.state.stop:

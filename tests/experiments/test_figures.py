@@ -1,0 +1,27 @@
+"""Run figures (infodyn.experiments.figures): the raster's rate trace on runs shorter than its
+10 ms smoothing window (n_steps = 5 at dt = 1 was an internal error after the run, as was a
+dt of 1e-300 ms)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infodyn.data.spikes import SpikeTrain
+from infodyn.experiments.figures import raster_figure
+
+
+@pytest.mark.parametrize(("n_steps", "dt"), [(5, 1.0), (1, 1.0), (40, 1e-300), (300, 0.1)])
+def test_raster_rate_has_one_value_per_step(n_steps, dt):
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    z = (rng.random((n_steps, 4)) < 0.3).astype(np.uint8)
+    fig = raster_figure(SpikeTrain.from_dense(z, dt=dt))
+    (line,) = fig.axes[1].get_lines()
+    rate = line.get_ydata()
+    assert rate.shape == (n_steps,) and np.all(np.isfinite(rate))
+    if n_steps == 300:  # 100 steps of 0.1 ms smoothed: the mean rate is kept inside
+        mid = rate[60:240].mean()
+        assert mid == pytest.approx(z[60:240].mean() * 1000.0 / dt, rel=0.15)
+    plt.close(fig)
