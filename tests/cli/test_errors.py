@@ -57,3 +57,26 @@ def test_cli_bug_keeps_traceback_and_says_it_is_a_bug(exc, shown):
     assert rc == 1 and "Traceback" in text and shown in text, text
     last = text.strip().splitlines()[-1]
     assert f"internal error ({type(exc).__name__})" in last and "this is a bug in infodyn" in last
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        # an unset shell variable: the run wrote into the working directory
+        (["simulate", "c.toml", "--out", ""], "--out is empty (an unset shell variable?)"),
+        (["simulate", "c.toml", "--out="], "--out is empty"),
+        # click printed its own "Error: ..." block for an option without its value
+        (["simulate", "c.toml", "--out"], "Option '--out' requires an argument"),
+    ],
+)
+def test_bad_out_is_one_infodyn_line(argv, message, tmp_path, monkeypatch):
+    from infodyn.cli import app
+    from infodyn.cli.errors import run
+
+    monkeypatch.chdir(tmp_path)
+    err = io.StringIO()
+    with redirect_stderr(err):
+        rc = run(app, argv)
+    text = err.getvalue()
+    assert rc == 2 and text.startswith("infodyn: error: ") and message in text, text
+    assert len(text.strip().splitlines()) == 1 and not list(tmp_path.iterdir())

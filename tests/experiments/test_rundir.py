@@ -1,6 +1,7 @@
 """Run directories (infodyn.experiments.rundir): a rerun into a finished run's folder that fails
-part way leaves that run's config.json, results.json (and the energy model) as they were: the
-config is written with the results at the end (RunDir.finish), not when the run starts."""
+part way leaves that run's config.json, results.json (the energy model, the spikes) as they
+were: the config is written with the results at the end (RunDir.finish), not when the run
+starts; and a folder belongs to one command."""
 
 from __future__ import annotations
 
@@ -82,12 +83,14 @@ def _run(command: str, out, seed: int, spikes) -> None:
 
 
 def _run_files(out) -> dict[str, bytes]:
-    """The contents of a run's JSON and NPZ files, without the step journal."""
-    files = [p for p in out.iterdir() if p.suffix in (".json", ".npz")]
+    """The contents of a run's data files (JSON, NPZ, HDF5), without the step journal."""
+    files = [p for p in out.iterdir() if p.suffix in (".json", ".npz", ".h5")]
     return {p.name: p.read_bytes() for p in files if p.name != "progress.json"}
 
 
-@pytest.mark.parametrize("command", ["criticality", "info", "energy", "channel", "images"])
+@pytest.mark.parametrize(
+    "command", ["simulate", "criticality", "info", "energy", "channel", "images"]
+)
 def test_a_failed_rerun_leaves_the_finished_run_as_it_was(
     command, spike_file, tmp_path, monkeypatch
 ):

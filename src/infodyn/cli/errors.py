@@ -63,6 +63,15 @@ def platform_preflight() -> None:
         ) from None
 
 
+def refuse_empty_out(argv: list[str]) -> None:
+    """Refuse ``--out ''`` (an unset shell variable): the path would be ``.``, and the run would
+    write over the working directory's ``config.json`` and ``results.json``."""
+    for i, arg in enumerate(argv):
+        empty = arg == "--out" and i + 1 < len(argv) and not argv[i + 1].strip()
+        if empty or (arg.startswith("--out=") and not arg[6:].strip()):
+            raise InputError("--out is empty (an unset shell variable?): give the run directory")
+
+
 def _say(line: str) -> None:
     print(f"infodyn: error: {line}", file=sys.stderr)
 
@@ -79,8 +88,11 @@ def _is(exc: BaseException, name: str) -> bool:
 def _usage_error(exc: Any) -> int:
     """A command-line usage error as one line naming the command and its ``--help``."""
     ctx = getattr(exc, "ctx", None)
-    if type(exc).__name__ == "NoArgsIsHelpError" or ctx is None:
+    if type(exc).__name__ == "NoArgsIsHelpError":
         exc.show()  # the help text itself (``infodyn`` alone)
+        return int(exc.exit_code)
+    if ctx is None:  # e.g. an option given without its value
+        _say(f"{exc.format_message().rstrip('.')}; see 'infodyn --help'")
         return int(exc.exit_code)
     where = ctx.command_path
     _say(f"{where}: {exc.format_message().rstrip('.')}; see '{where} --help'")
@@ -101,6 +113,7 @@ def run(app: Any, argv: list[str] | None = None) -> int:
 
     try:
         platform_preflight()
+        refuse_empty_out(sys.argv[1:] if argv is None else argv)
         rc = app(args=argv, standalone_mode=False, prog_name="infodyn")
         if rc == EXIT_INTERRUPT:  # typer turns KeyboardInterrupt into a silent Exit(130)
             _interrupted_at_once()

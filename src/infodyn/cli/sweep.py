@@ -59,6 +59,8 @@ def sweep(
         f"sweep of {result.n_points} points: {result.n_ran} ran, {result.n_skipped} done "
         f"earlier, {result.n_failed} failed ({result.wall_seconds:.1f} s) -> {out}/results.csv"
     )
+    for note in result.notes:
+        typer.echo(f"warning: {note}", err=True)
     for f in result.failures:
         typer.echo(f"  failed: {f['point']}: {f['error']}", err=True)
     if result.failures:

@@ -18,7 +18,7 @@ from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 from infodyn.experiments.config import make_input
 from infodyn.experiments.rundir import RunDir
-from infodyn.experiments.simulate_run import write_simulation_results
+from infodyn.experiments.simulate_run import simulation_results
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype, run
 
@@ -67,9 +67,10 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
                 "seed": cfg.simulation.seed,
             },
         )
-        save_spikes(run_dir.file("spikes.h5"), spikes)
-        run_dir.write_config(cfg, command="simulate")  # after the spikes, as run_simulation
-        results.append(write_simulation_results(run_dir, spikes, net.n_rec, elapsed, "jax-vmap"))
+        result = simulation_results(run_dir, spikes, net.n_rec, elapsed, "jax-vmap")
+        save_spikes(run_dir.file("spikes.h5"), spikes)  # then config and results, as a run
+        run_dir.finish(cfg, "simulate", result)
+        results.append(result)
     return results
 
 

@@ -20,12 +20,15 @@ def run_simulation(
 ) -> dict[str, Any]:
     """Run the simulation described by ``cfg`` into run directory ``out``; return results.
 
-    Nothing in ``out`` changes until the spikes are complete: ``spikes.h5`` is written to a
-    temporary file and renamed, and ``config.json`` is written after it, so a run folder never
-    pairs a new config with old spikes. Inside :func:`~infodyn.experiments.interrupt.graceful`
-    (the CLI) SIGINT/SIGTERM stop the event engine after the current chunk with
-    :class:`~infodyn.experiments.interrupt.Interrupted`; the partial file is removed, a run
-    that was in ``out`` before is left as it was, and an ``out`` this call created is removed.
+    Nothing in ``out`` but the figures changes until everything has been computed: the spikes
+    are written to a staging file beside ``spikes.h5`` (itself written through a temporary
+    file), the figures and results are made from it, and only then is it renamed to
+    ``spikes.h5`` and are ``config.json`` and ``results.json`` written, so a run that fails
+    leaves the previous run's spikes, config and results together. Inside
+    :func:`~infodyn.experiments.interrupt.graceful` (the CLI) SIGINT/SIGTERM stop the event
+    engine after the current chunk with :class:`~infodyn.experiments.interrupt.Interrupted`;
+    the partial file is removed, a run that was in ``out`` before is left as it was, and an
+    ``out`` this call created is removed.
     """
     from infodyn.experiments.interrupt import Interrupted
 
@@ -38,25 +41,42 @@ def run_simulation(
     if engine == "auto":
         engine = "event" if cfg.input.n_steps >= 2000 else "jax"
     t0 = time.perf_counter()
+    staged = run.file(STAGED)
     try:
-        spikes = _spikes_into(run, net, params, x, cfg, engine, progress)
+        spikes = _spikes_into(run, staged, net, params, x, cfg, engine, progress)
+        elapsed = time.perf_counter() - t0
+        results = simulation_results(run, spikes, net.n_rec, elapsed, engine)
+        os.replace(staged, run.file("spikes.h5"))
     except Interrupted:
+        staged.unlink(missing_ok=True)
         if fresh:  # only the empty folders RunDir made
             with contextlib.suppress(OSError):
                 (run.path / "figures").rmdir()
                 run.path.rmdir()
         raise
-    elapsed = time.perf_counter() - t0
-    run.write_config(cfg, command="simulate")
-    return write_simulation_results(run, spikes, net.n_rec, elapsed, engine)
+    finally:
+        staged.unlink(missing_ok=True)  # a run that failed: its spikes are not kept
+    run.finish(cfg, "simulate", results)
+    return results
+
+
+#: the new run's spike file until the run has succeeded (then renamed to ``spikes.h5``)
+STAGED = ".spikes.staged.h5"
 
 
 def _spikes_into(
-    run: RunDir, net: Any, params: Any, x: Any, cfg: SimulateConfig, engine: str, progress: bool
+    run: RunDir,
+    spikes_path: Path,
+    net: Any,
+    params: Any,
+    x: Any,
+    cfg: SimulateConfig,
+    engine: str,
+    progress: bool,
 ) -> Any:
-    """Simulate and write ``run/spikes.h5``; returns its path (event engine: streamed, not
-    loaded) or the SpikeTrain (JAX). Polls for an interrupt after every chunk (event) or before
-    saving (JAX)."""
+    """Simulate and write the spikes to ``spikes_path``; returns the path (event engine:
+    streamed, not loaded) or the SpikeTrain (JAX). Polls for an interrupt after every chunk
+    (event) or before saving (JAX)."""
     from infodyn.experiments.interrupt import check
     from infodyn.network.simulate import simulate, simulate_to_file
     from infodyn.progress import ProgressBar
@@ -69,7 +89,6 @@ def _spikes_into(
             f"{run.path} (a run there before is unchanged); run the command again to simulate"
         )
 
-    spikes_path = run.file("spikes.h5")
     if engine == "event":
         with ProgressBar("simulating", n_steps, enabled=progress, unit="steps") as bar:
 
@@ -103,10 +122,11 @@ def _spikes_into(
     return spikes
 
 
-def write_simulation_results(
+def simulation_results(
     run: RunDir, spikes: Any, n_rec: int, elapsed: float, engine: str
 ) -> dict[str, Any]:
-    """Write results.json, a raster and a rate histogram of simulated ``spikes``; return them.
+    """The results of simulated ``spikes``, after saving their raster and rate histogram (the
+    caller writes ``results.json``, with the config: :meth:`RunDir.finish`).
 
     ``spikes`` is a SpikeTrain or the path of an HDF5 spike file, which is then not loaded: the
     rates come from one streamed pass (:meth:`SpikeReader.rates_hz`) and the raster reads only
@@ -146,7 +166,6 @@ def write_simulation_results(
     }
     run.savefig(raster, "raster")
     run.savefig(rate_histogram_figure(rates), "rates")
-    run.write_json("results.json", results)
     return results
 
 

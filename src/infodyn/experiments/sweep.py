@@ -211,6 +211,7 @@ class SweepResult:
     n_skipped: int
     wall_seconds: float
     files: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def n_failed(self) -> int:
@@ -255,17 +256,14 @@ def run_sweep(
     points = expand_grid(spec, base, grid, seeds)
     out = Path(out)
     sweep_dir = RunDir(out, "sweep")
-    sweep_dir.write_config(
-        {
-            "command": command,
-            "base": base,
-            "grid": grid,
-            "seeds": seeds,
-            "retries": retries,
-            "batch_size": batch_size,
-        },
-        command="sweep",
-    )
+    definition = {
+        "command": command,
+        "base": base,
+        "grid": grid,
+        "seeds": seeds,
+        "retries": retries,
+        "batch_size": batch_size,
+    }
     remove_temporaries(out)  # left by workers killed mid-write in an earlier run
     point_dir = {p.key: out / "points" / p.name for p in points}
     markers: dict[str, dict[str, Any]] = {}
@@ -358,7 +356,7 @@ def run_sweep(
         if p.key in markers:
             row.update(flatten(markers[p.key]["results"]))
         rows.append(row)
-    files = _write_outputs(sweep_dir, rows, failures, grid, metric or spec.summary_metric)
+    files, why_not = _write_outputs(sweep_dir, rows, failures, grid, metric or spec.summary_metric)
     summary = {
         "command": command,
         "n_points": len(points),
@@ -368,11 +366,13 @@ def run_sweep(
         "failures": failures,
         "wall_seconds": wall,
         "files": files,
+        "notes": [] if why_not is None else [why_not],
     }
     n_left = sum(r["status"] == "interrupted" for r in rows)
     summary["n_interrupted"] = n_left
     write_json(out / "failures.json", failures)
-    sweep_dir.write_json("results.json", summary)
+    # the definition with the results: a sweep that cannot start leaves the last one's pair
+    sweep_dir.finish(definition, "sweep", summary)
     if n_left:
         interrupt.check(
             f"{len(points) - n_left} of {len(points)} points done, {n_left} left "
@@ -387,6 +387,7 @@ def run_sweep(
         n_skipped=len(skipped),
         wall_seconds=wall,
         files=files,
+        notes=summary["notes"],
     )
 
 
@@ -409,7 +410,9 @@ def _write_outputs(
     failures: list[dict[str, Any]],
     grid: dict[str, list[Any]],
     metric: str | None,
-) -> dict[str, str]:
+) -> tuple[dict[str, str], str | None]:
+    """Write results.csv (and .parquet) and the summary figure; returns the files and why
+    there is no summary figure (``None`` when there is one)."""
     write_csv(run.file("results.csv"), rows)
     columns = list(dict.fromkeys(k for row in rows for k in row))
     files = {"table": "results.csv"}
@@ -422,10 +425,26 @@ def _write_outputs(
         with atomic_path(run.file("results.parquet"), ".parquet") as tmp:
             pd.DataFrame(rows, columns=columns).to_parquet(tmp, index=False)
         files["parquet"] = "results.parquet"
-    if metric and any(metric in row for row in rows):
+    why_not = _no_summary(rows, metric) if metric else None
+    if metric and why_not is None:
         run.savefig(summary_figure(rows, grid, metric), "summary")
         files["summary"] = "figures/summary.png"
-    return files
+    else:  # a summary of an earlier run of this folder would be taken for this one's
+        run.file("figures/summary.png").unlink(missing_ok=True)
+    return files, why_not
+
+
+def _no_summary(rows: list[dict[str, Any]], metric: str) -> str | None:
+    """Why ``metric`` cannot be plotted (``None`` when it can): absent, or not a number."""
+    values = [row[metric] for row in rows if row.get(metric) is not None]
+    if not values:
+        return (
+            f"no point has a result named {metric!r} (the results are the columns of "
+            "results.csv): no summary figure"
+        )
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return f"the result {metric!r} is not a number: no summary figure"
+    return None
 
 
 def summary_figure(rows: list[dict[str, Any]], grid: dict[str, list[Any]], metric: str) -> Any:
