@@ -126,3 +126,26 @@ def test_values_of_one_sample_warn():
     for call in calls:
         with pytest.warns(UndersampledWarning, match="only 1 sample"):
             call()
+
+
+def test_nsb_is_finite_for_alphabets_up_to_the_float_limit():
+    # K = 1e150 gave a NaN std and K = 1e300 a NaN estimate (K beta and squared sums overflowed);
+    # with few coincidences the estimate no longer depends on K once K >> N
+    c = np.array([3.0, 4.0, 1.0, 1.0, 2.0])
+    ref = entropy_from_counts(c, "nsb", alphabet_size=2.0**40)
+    for k in (1e150, 1e300):
+        est = entropy_from_counts(c, "nsb", alphabet_size=k)
+        assert float(est) == pytest.approx(float(ref), rel=1e-5)
+        assert est.std == pytest.approx(ref.std, rel=1e-4) and est.std > 0
+    m1, m2 = dirichlet_entropy_moments(c, 1e-200, 1e300)  # the normalised sums hold there
+    assert np.isfinite(m1) and m2 >= m1**2 - 1e-9
+    with pytest.raises(Exception, match="beyond floating point"):
+        entropy_from_counts(c, "nsb", alphabet_size=float("inf"))
+
+
+def test_undersampled_nsb_warns_with_nsb_advice():
+    # the warning said "plug-in estimates are strongly biased. Use estimator='nsb'" to NSB users
+    x = np.r_[np.arange(40), np.arange(10)]
+    with pytest.warns(UndersampledWarning, match="NSB's estimate then leans on its prior"):
+        warnings.simplefilter("always")
+        entropy(x, "nsb", alphabet_size=64)

@@ -91,12 +91,23 @@ def _plugin_nats(counts: np.ndarray) -> tuple[float, float, float]:
     return max(h, 0.0), float(np.sqrt(var)), big_n
 
 
-def warn_if_undersampled(n_samples: float, n_words: int, what: str = "the words") -> None:
-    """Warn when fewer than two samples per observed word are available."""
+def warn_if_undersampled(
+    n_samples: float, n_words: int, what: str = "the words", estimator: str = "plugin"
+) -> None:
+    """Warn when fewer than two samples per observed word are available (the advice depends on
+    the ``estimator`` in use)."""
     if n_words > 1 and n_samples < 2 * n_words:
+        advice = (
+            "NSB's estimate then leans on its prior (see its std), and entropies of different "
+            "word sets are not comparable (a total correlation can come out negative); use "
+            "more data or fewer units."
+            if estimator == "nsb"
+            else "plug-in estimates are strongly biased. Use estimator='nsb', more data or "
+            "fewer units."
+        )
         warnings.warn(
             f"{what}: {int(n_samples)} samples for {n_words} distinct words (< 2 per word); "
-            "plug-in estimates are strongly biased. Use estimator='nsb', more data or fewer units.",
+            + advice,
             UndersampledWarning,
             stacklevel=3,
         )
@@ -130,9 +141,14 @@ def entropy_from_counts(
         )
         warn = False
     if estimator == "nsb":
-        k = float(alphabet_size) if alphabet_size is not None else float("nan")
-        if not np.isfinite(k):
+        if alphabet_size is None:
             raise InputError("estimator='nsb' needs the alphabet size (number of possible words)")
+        k = float(alphabet_size)
+        if not np.isfinite(k):
+            raise InputError(
+                f"estimator='nsb': the alphabet of {alphabet_size} possible words is beyond "
+                "floating point (more than about 1000 binary variables); use fewer variables"
+            )
         if warn and k_obs == big_n and k_obs > 1:
             warnings.warn(
                 f"NSB: all {k_obs} samples are distinct (no coincidences); the estimate is "
@@ -140,6 +156,8 @@ def entropy_from_counts(
                 UndersampledWarning,
                 stacklevel=2,
             )
+        if warn and k_obs < big_n:
+            warn_if_undersampled(big_n, k_obs, estimator="nsb")
         mean, std = nsb_entropy(c, k)
         return Estimate(mean * f, std * f, "nsb", int(big_n), k_obs, base)
     if warn:

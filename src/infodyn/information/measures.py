@@ -117,7 +117,7 @@ class _Marginals:
             n_words = self.dist.counts.size
         else:
             n_words = int(np.count_nonzero(self.table))
-        warn_if_undersampled(a.shape[0], n_words, "X")
+        warn_if_undersampled(a.shape[0], n_words, "X", estimator)
 
     def h(self, cols: Any) -> float:
         key = tuple(int(c) for c in cols)

@@ -76,7 +76,9 @@ def nsb_entropy(counts: np.ndarray, alphabet_size: float) -> tuple[float, float]
         dxi = k * polygamma(1, kb + 1.0) - polygamma(1, beta + 1.0)
         return log_ev + np.log(np.maximum(dxi, 1e-300)) + t
 
-    lo, hi = np.log(1e-8 / k), np.log(1e8 * max(k, big_n))
+    # beta from K beta = 1e-8 (the data alone) to K beta >= 1e8 N and beta >= 1e8 N / 1e8 (the
+    # prior alone, near uniform): capped so that K beta stays finite for any representable K
+    lo, hi = np.log(1e-8 / k), np.log(1e8 * max(big_n, 1.0) / min(k, 1e8))
     coarse = np.linspace(lo, hi, 1201)
     lp = logpost(coarse)
     i = int(np.argmax(lp))
@@ -106,29 +108,31 @@ def nsb_entropy(counts: np.ndarray, alphabet_size: float) -> tuple[float, float]
 def _moments_grouped(
     t: np.ndarray, vals: np.ndarray, mult: np.ndarray, big_n: float, k: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_moments` with bins grouped by their count (``mult[i]`` bins hold ``vals[i]``)."""
+    """E[H] and E[H^2] (nats) under Dirichlet(n + beta), ``beta = exp(t)``, with bins grouped by
+    their count (``mult[i]`` bins hold ``vals[i]``; the ``k - sum(mult)`` others are empty).
+
+    Every sum is taken over ``a_i / A`` (``A = N + K beta``) rather than ``a_i``: the squares of
+    the raw sums overflow once ``K beta`` passes about 1e154 (K = 1e150 gave NaN)."""
     beta = np.exp(t)
     b = beta[:, None]
-    m_empty = k - mult.sum()
-    a = vals[None, :] + b
     big_a = big_n + k * beta
     A = big_a[:, None]
-    h1 = (
-        digamma(big_a + 1.0)
-        - ((mult * a * digamma(a + 1.0)).sum(1) + m_empty * beta * digamma(beta + 1.0)) / big_a
-    )
+    a = vals[None, :] + b
+    p = a / A  # an observed bin's share
+    p0 = beta / big_a  # each empty bin's share
+    w0 = (k - mult.sum()) * p0  # all empty bins together (<= 1)
+    h1 = digamma(big_a + 1.0) - (mult * p * digamma(a + 1.0)).sum(1) - w0 * digamma(beta + 1.0)
     psi_a2 = digamma(A + 2.0)
     tri_a2 = polygamma(1, big_a + 2.0)
     d = digamma(a + 1.0) - psi_a2
     d0 = digamma(b + 1.0)[:, 0] - psi_a2[:, 0]
-    s_ad = (mult * a * d).sum(1) + m_empty * beta * d0
-    s_a2d2 = (mult * a**2 * d**2).sum(1) + m_empty * beta**2 * d0**2
-    s_a2 = (mult * a**2).sum(1) + m_empty * beta**2
-    cross = (s_ad**2 - s_a2d2) - tri_a2 * (big_a**2 - s_a2)
+    u = (mult * p * d).sum(1) + w0 * d0  # s_ad / A
+    s_p2d2 = (mult * p**2 * d**2).sum(1) + w0 * p0 * d0**2  # s_a2d2 / A^2
+    s_p2 = (mult * p**2).sum(1) + w0 * p0  # s_a2 / A^2
     j = (digamma(a + 2.0) - psi_a2) ** 2 + polygamma(1, a + 2.0) - tri_a2[:, None]
     j0 = (digamma(beta + 2.0) - psi_a2[:, 0]) ** 2 + polygamma(1, beta + 2.0) - tri_a2
-    diag = (mult * a * (a + 1.0) * j).sum(1) + m_empty * beta * (beta + 1.0) * j0
-    h2 = (cross + diag) / (big_a * (big_a + 1.0))
+    diag = (mult * p * ((a + 1.0) / A) * j).sum(1) + w0 * ((beta + 1.0) / big_a) * j0
+    h2 = (u**2 - s_p2d2 - tri_a2 * (1.0 - s_p2) + diag) * (big_a / (big_a + 1.0))
     return h1, h2
 
 
