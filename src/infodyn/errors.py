@@ -117,6 +117,37 @@ def require_finite_number(name: str, value: typing.Any) -> None:
         raise InputError(f"{name} must be a finite number, got {value!r}")
 
 
+def make_rng(seed: typing.Any = None) -> np.random.Generator:
+    """``np.random.default_rng(seed)``, with a seed NumPy cannot use (negative, a fraction,
+    NaN, ``true``/``false``, text) as one :class:`InputError` rather than NumPy's "expected
+    non-negative integer". A ``Generator`` is returned as it is; ``None`` seeds from the OS."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool | float | str):
+        raise InputError(f"seed must be a whole number >= 0, got {seed!r}")
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(
+            f"seed must be a whole number >= 0 (or a list of them), got {seed!r}"
+        ) from None
+
+
+def check_option_type(name: str, value: typing.Any, annotation: typing.Any) -> None:
+    """For a config option of a dataclass (a task, a loss term) whose field is annotated
+    ``int`` or ``float`` (the annotation or its string): an ``int`` must be a whole number and a
+    ``float`` a finite number, never ``true``/``false`` or text. TOML gives ``1e99`` or ``nan``
+    as floats and ``"20"`` as text; the dataclass would fail on them later without naming
+    ``name``, or inside JAX."""
+    kind = getattr(annotation, "__name__", annotation)
+    if kind == "int" and (not isinstance(value, int) or isinstance(value, bool)):
+        raise InputError(f"{name} must be a whole number, got {value!r}")
+    if kind == "float" and (
+        isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+    ):
+        raise InputError(f"{name} must be a finite number, got {value!r}")
+
+
 #: what goes wrong when a file is read: missing or unreadable (OSError), cut short (EOFError,
 #: BadZipFile), garbled (ValueError covers JSON, Unicode and NumPy format errors), missing a
 #: field (KeyError) or too large for memory

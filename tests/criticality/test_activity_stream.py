@@ -209,7 +209,7 @@ def test_simulation_results_from_a_path_equal_the_loaded_spikes(tmp_path, monkey
 
     s = _train(seed=5, shape=(2, 2600, 250), p=0.01, silent_trial=None)  # window cut at 2000
     path = save_spikes(tmp_path / "s.h5", s)
-    expected = simulation_results(RunDir(tmp_path / "mem"), s, 250, 1.0, "event")
+    expected = simulation_results(RunDir(tmp_path / "mem"), s, 250, 1.0, "event", "float64")
     windows = []
     original_window = SpikeReader.window
 
@@ -222,7 +222,7 @@ def test_simulation_results_from_a_path_equal_the_loaded_spikes(tmp_path, monkey
 
     monkeypatch.setattr(SpikeReader, "window", window)
     monkeypatch.setattr(io_mod, "load_spikes", refuse)
-    got = simulation_results(RunDir(tmp_path / "file"), path, 250, 1.0, "event")
+    got = simulation_results(RunDir(tmp_path / "file"), path, 250, 1.0, "event", "float64")
     assert got == expected
     assert windows == [(0, 0, 2000)]  # only the raster's steps are read as spikes
     for name in ("raster", "rates"):

@@ -19,6 +19,11 @@ from infodyn.experiments.train_run import build_task
         ({"rate_hz": float("nan")}, r"\[task.rate_hz\] must be a finite number"),
         ({"rate_hz": float("inf")}, r"\[task.rate_hz\] must be a finite number"),
         ({"bogus": 1}, r"\[task.bogus\] is not an option"),
+        # clipped to [0, 1] per step: rate_hz = -50 trained on silence and exited 0
+        ({"rate_hz": -50.0}, r"\[task.rate_hz\] rates must be >= 0"),
+        ({"rate_hz": 1e300}, r"\[task.rate_hz\] rate x dt exceeds one spike per step"),
+        # input and target made for another time step than the network's
+        ({"dt": 5.0}, r"\[task.dt\] = 5.0 differs from the network's dt = 1.0 ms"),
     ],
 )
 def test_task_options_are_type_checked(opts, message):
@@ -90,10 +95,31 @@ def test_a_failed_resume_with_changes_leaves_the_config(tmp_path, monkeypatch):
     assert stored["resumed_with_changes"]["training.lr"] == [0.001, 0.5]
 
 
-def test_zero_iterations_are_refused_when_the_config_is_read():
+@pytest.mark.parametrize(
+    ("training", "key"), [({"iterations": 0}, "iterations"), ({"train": []}, "train")]
+)
+def test_training_that_would_do_nothing_is_refused_when_the_config_is_read(training, key):
     from pydantic import ValidationError
 
     from infodyn.experiments.train_run import TrainConfig
 
-    with pytest.raises((InputError, ValidationError), match="iterations"):
-        TrainConfig(training={"iterations": 0})
+    with pytest.raises((InputError, ValidationError), match=key):
+        TrainConfig(training=training)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        # "text" failed inside JAX (a TypeError about a LinearizeTracer) as an internal error
+        ({"kind": "unit_rate", "r0_hz": "text"}, r"unit_rate.r0_hz must be a finite number"),
+        # nan ran until the gradient "exploded", with advice about reset and eprop
+        ({"kind": "rate_variance", "s_target": float("nan")}, r"s_target must be a finite"),
+        ({"kind": "mse", "weight": True}, r"mse.weight must be a finite number"),
+    ],
+)
+def test_loss_options_are_type_checked(entry, message):
+    from infodyn.learning.registry import build_loss
+
+    with pytest.raises(InputError, match=message):
+        build_loss([entry])
+    assert build_loss([{"kind": "unit_rate", "r0_hz": 5}]).terms[0].r0_hz == 5

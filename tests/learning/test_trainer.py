@@ -297,5 +297,5 @@ def test_declared_choices_are_checked():
         with pytest.raises(InputError, match=f"TrainOptions.{field} must be one of"):
             TrainOptions(**{field: "foo"})
     for weight in (float("nan"), float("inf"), "x"):
-        with pytest.raises(InputError, match="weight of loss term"):
+        with pytest.raises(InputError, match="mse.weight must be a finite number"):
             build_loss([{"kind": "mse", "weight": weight}])

@@ -48,7 +48,7 @@ from infodyn.criticality.mr_fit import _profile_sse as _profile_sse
 from infodyn.criticality.mr_fit import _slopes_sm as _slopes_sm
 from infodyn.criticality.mr_fit import _slopes_ts as _slopes_ts
 from infodyn.criticality.mr_fit import regression_slopes as regression_slopes
-from infodyn.errors import InputError, require
+from infodyn.errors import InputError, make_rng, require
 
 _FITS = ("exp", "exp_offset")
 
@@ -346,7 +346,7 @@ def branching_ratio(
     sums = _lag_sums(a, kmax_eff)
     r = slopes(sums)
     # --- bootstrap replicates of the slopes
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     r_boot = np.empty((0, kmax_eff))
     r_inner = None  # slopes of the inner replicates (symmetric bootstrap-t)
     n_units = 0  # number of resampled units (trials or blocks)

@@ -55,7 +55,7 @@ from infodyn.criticality.powerlaw_compare import (  # noqa: F401 - re-exported: 
     _lognormal_terms,
     _upper_gamma,
 )
-from infodyn.errors import InputError, require
+from infodyn.errors import InputError, make_rng, require
 
 _ALPHA_LO = 1.0 + 1e-7
 
@@ -335,7 +335,7 @@ def sample_power_law(
     """
     require(alpha > 1, f"alpha must be > 1, got {alpha}")
     require(xmin > 0, "xmin must be > 0")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = make_rng(seed)
     u = rng.random(n)
     if not discrete:
         return xmin * (1.0 - u) ** (-1.0 / (alpha - 1.0))
@@ -480,7 +480,7 @@ def _bootstrap_p(
     max_cand: int | None,
 ) -> float:
     """Fraction of semi-parametric synthetic sets whose refitted KS distance is >= ``D``."""
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     body = x[x < xm]
     n = x.size
     p_tail = np.mean(x >= xm)

@@ -71,7 +71,7 @@ from infodyn.data.image_files import (  # noqa: F401 - re-exported: the old home
     read_image,
     to_grey,
 )
-from infodyn.errors import InputError, require
+from infodyn.errors import InputError, make_rng, require
 
 # ---------------------------------------------------------------------------------------------
 # whitening
@@ -465,7 +465,7 @@ def saccade_path(
     lo, hi = (fixation_steps, fixation_steps) if isinstance(fixation_steps, int) else fixation_steps
     require(1 <= lo <= hi, "fixation_steps must be >= 1 (or a range lo <= hi)")
     reach = size // 2 if max_offset is None else int(max_offset)
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     rows, cols, fix = [], [], []
     for f in range(n_fixations):
         if f == 0 and start is not None:

@@ -21,7 +21,7 @@ import numpy as np
 from infodyn.energy._checks import as_binary
 from infodyn.energy.fit import fit
 from infodyn.energy.model import IsingModel
-from infodyn.errors import require
+from infodyn.errors import make_rng, require
 
 LOG2E = 1.0 / np.log(2.0)
 
@@ -94,7 +94,7 @@ def generalisation_curve(
     against the ``d/M`` prediction; the test set is a fixed held-out part of X."""
     X = as_binary(X)
     require(0 < test_fraction < 1, "test_fraction must be in (0, 1)")
-    idx = np.random.default_rng(seed).permutation(X.shape[0])
+    idx = make_rng(seed).permutation(X.shape[0])
     k = int(round(test_fraction * X.shape[0]))
     test, pool = X[idx[:k]], X[idx[k:]]
     out = []

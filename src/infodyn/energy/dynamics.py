@@ -22,7 +22,7 @@ import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int, rng_seed
 from infodyn.energy.kernels import TIE, descend_kernel, exhaustive_fixed_kernel, gibbs_kernel
-from infodyn.errors import require
+from infodyn.errors import make_rng, require
 
 MAX_EXHAUSTIVE_N = 26
 
@@ -58,7 +58,7 @@ def _orders(n: int, order: str, seed: int, k: int = 64) -> np.ndarray:
     )
     if order == "sequential":
         return np.arange(n, dtype=np.int64)[None, :]
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     return np.stack([rng.permutation(n) for _ in range(k)]).astype(np.int64)
 
 

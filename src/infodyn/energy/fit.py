@@ -34,7 +34,7 @@ from infodyn.energy.kprecondition import lbfgs_potential_preconditioned
 from infodyn.energy.model import IsingModel
 from infodyn.energy.objectives import MAX_ML_N, METHODS, make_objective, pack, prepare_data
 from infodyn.energy.objectives import unpack_numpy as unpack
-from infodyn.errors import InputError, require
+from infodyn.errors import InputError, make_rng, require
 
 
 def unique_patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +47,7 @@ def unique_patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def split_validation(X: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Random split of the rows of X into (train, validation) with ``fraction`` held out."""
     require(0 < fraction < 1, f"validation fraction must be in (0, 1), got {fraction}")
-    idx = np.random.default_rng(seed).permutation(X.shape[0])
+    idx = make_rng(seed).permutation(X.shape[0])
     k = max(1, int(round(fraction * X.shape[0])))
     require(k < X.shape[0], "the validation split leaves no training data")
     return X[idx[k:]], X[idx[:k]]

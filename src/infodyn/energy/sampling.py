@@ -20,7 +20,7 @@ import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int, rng_seed
 from infodyn.energy.kernels import gibbs_kernel
-from infodyn.errors import require
+from infodyn.errors import make_rng, require
 
 
 def sample(
@@ -55,7 +55,7 @@ def sample(
     chains = min(n, 64) if chains is None else positive_int(chains, "chains")
     per_chain = -(-n // chains)
     if init is None:
-        rng = np.random.default_rng(seed)
+        rng = make_rng(seed)
         X0 = (rng.random((chains, model.n)) < 0.5).astype(np.uint8)
     else:
         X0 = as_binary(init, "init", n=model.n)
@@ -96,7 +96,7 @@ def triplet_correlations(X: np.ndarray, max_triplets: int = 20000, seed: int = 0
             [(a, b, c) for a in range(n) for b in range(a + 1, n) for c in range(b + 1, n)]
         ).T
     else:
-        rng = np.random.default_rng(seed)
+        rng = make_rng(seed)
         trip = np.sort(
             np.stack([rng.choice(n, 3, replace=False) for _ in range(max_triplets)]), axis=1
         )

@@ -65,7 +65,9 @@ class InputConfig(Section):
 
 class SimulationConfig(Section):
     engine: Literal["auto", "jax", "event"] = "auto"
-    precision: Literal["float32", "float64"] = "float32"
+    precision: Literal["float32", "float64"] = Field(
+        "float32", description="JAX engine precision (the event engine always runs in float64)"
+    )
     seed: Seed = Field(0, description="weight initialisation seed")
     chunk_steps: int = Field(10_000, ge=1, description="steps per chunk when streaming to disk")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError, require
+from infodyn.errors import InputError, make_rng, require
 from infodyn.experiments.rundir import RunDir
 from infodyn.plotting import pyplot
 
@@ -109,7 +109,7 @@ def run_criticality(
             0 < sample_fraction <= 1, f"sample_fraction must lie in (0, 1], got {sample_fraction}"
         )
         k = max(1, int(round(sample_fraction * spikes.n_units)))
-        rng = np.random.default_rng(seed)
+        rng = make_rng(seed)
         selected = sorted(rng.choice(spikes.n_units, size=k, replace=False).tolist())
     if stream:
         # counts per step of the selected units, in one pass; both activities are binned from them

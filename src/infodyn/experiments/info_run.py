@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, make_rng
 from infodyn.experiments.rundir import RunDir
 
 ESTIMATORS = ("plugin", "miller_madow", "nsb")
@@ -30,7 +30,7 @@ def _population_null(
     """
     from infodyn.information import multivariate_summary
 
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     tc, oi = [], []
     for _ in range(n_shuffles):
         shuffled = np.stack([rng.permutation(col) for col in words.T], axis=1)

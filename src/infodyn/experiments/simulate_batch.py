@@ -67,7 +67,9 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
                 "seed": cfg.simulation.seed,
             },
         )
-        result = simulation_results(run_dir, spikes, net.n_rec, elapsed, "jax-vmap")
+        result = simulation_results(
+            run_dir, spikes, net.n_rec, elapsed, "jax-vmap", cfg.simulation.precision
+        )
         save_spikes(run_dir.file("spikes.h5"), spikes)  # then config and results, as a run
         run_dir.finish(cfg, "simulate", result)
         results.append(result)

@@ -45,7 +45,10 @@ def run_simulation(
     try:
         spikes = _spikes_into(run, staged, net, params, x, cfg, engine, progress)
         elapsed = time.perf_counter() - t0
-        results = simulation_results(run, spikes, net.n_rec, elapsed, engine)
+        # what ran, not what was asked: the event engine computes in float64 whatever
+        # [simulation] precision says (that applies to the JAX engine)
+        precision = "float64" if engine == "event" else cfg.simulation.precision
+        results = simulation_results(run, spikes, net.n_rec, elapsed, engine, precision)
         os.replace(staged, run.file("spikes.h5"))
     except Interrupted:
         staged.unlink(missing_ok=True)
@@ -123,7 +126,7 @@ def _spikes_into(
 
 
 def simulation_results(
-    run: RunDir, spikes: Any, n_rec: int, elapsed: float, engine: str
+    run: RunDir, spikes: Any, n_rec: int, elapsed: float, engine: str, precision: str
 ) -> dict[str, Any]:
     """The results of simulated ``spikes``, after saving their raster and rate histogram (the
     caller writes ``results.json``, with the config: :meth:`RunDir.finish`).
@@ -147,6 +150,7 @@ def simulation_results(
         raise InputError("simulation produced non-finite rates")
     results = {
         "engine": engine,
+        "precision": precision,
         "n_units": n_rec,
         "n_steps": header.n_steps,
         "dt_ms": header.dt,

@@ -16,7 +16,6 @@ Writes ``config.json``, ``checkpoint.npz`` + ``metrics.json`` (atomic, resumable
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import time
 from typing import Any, Literal
@@ -24,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, check_option_type
 from infodyn.experiments.config import Section, Seed, build_network, network_section
 from infodyn.experiments.rundir import RunDir
 
@@ -41,7 +40,9 @@ class TrainingSection(Section):
     clip_norm: float | None = Field(None, gt=0, description="global gradient-norm clip")
     iterations: int = Field(100, ge=1, description="training iterations")
     batch_size: int = Field(1, ge=1)
-    train: list[Literal["w_in", "w_rec", "w_out"]] = ["w_in", "w_rec", "w_out"]
+    train: list[Literal["w_in", "w_rec", "w_out"]] = Field(
+        ["w_in", "w_rec", "w_out"], min_length=1, description="the weights that learn"
+    )
     reset: Literal["through", "detach"] = "through"
     filter_readout: bool = True
     online_window: int | None = Field(None, ge=1, description="e-prop update every K steps")
@@ -88,21 +89,10 @@ class TrainConfig(Section):
         return {"network": network_section(self.build_network())}
 
 
-def _check_task_option(key: str, value: Any, annotation: Any) -> None:
-    """An ``int`` option must be an integer and a ``float`` one a finite number (TOML gives
-    ``1e99`` or ``nan`` as floats; the task would fail on them with a raw error)."""
-    name = getattr(annotation, "__name__", annotation)  # the annotations are strings here
-    if name == "int" and (not isinstance(value, int) or isinstance(value, bool)):
-        raise InputError(f"[task.{key}] must be a whole number, got {value!r}")
-    if name == "float" and (
-        isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
-    ):
-        raise InputError(f"[task.{key}] must be a finite number, got {value!r}")
-
-
 def build_task(section: dict[str, Any], net) -> Any:
     """Build a task from ``[task]``; unknown kinds or options are errors naming the key."""
     from infodyn.learning.tasks import TASKS
+    from infodyn.network.encoders import spike_probabilities
 
     opts = dict(section)
     kind = opts.pop("kind", "pattern_generation")
@@ -114,9 +104,19 @@ def build_task(section: dict[str, Any], net) -> Any:
     for key, value in opts.items():
         if key not in fields:
             raise InputError(f"[task.{key}] is not an option of task {kind!r}")
-        _check_task_option(key, value, types[key])
+        check_option_type(f"[task.{key}]", value, types[key])
     if "dt" in fields:
-        opts.setdefault("dt", net.dt)
+        if opts.setdefault("dt", net.dt) != net.dt:  # input and target for another time step
+            raise InputError(
+                f"[task.dt] = {opts['dt']} differs from the network's dt = {net.dt} ms; leave "
+                "it out (the task takes the network's)"
+            )
+    for key, value in opts.items():  # Poisson rates: >= 0 and at most one spike per step
+        if key.endswith("rate_hz"):
+            try:
+                spike_probabilities(value, net.dt)
+            except InputError as exc:
+                raise InputError(f"[task.{key}] {exc}") from None
     if kind == "rate":
         opts.setdefault("n_in", net.n_in)
         opts.setdefault("n_out", net.n_out)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import require
+from infodyn.errors import make_rng, require
 from infodyn.information._inputs import log_factor, unit_key
 from infodyn.information.gaussian import gaussian_total_correlation
 from infodyn.information.measures import mutual_information, total_correlation
@@ -70,7 +70,7 @@ def response_information(
     )
     words = response_words(z, start, bin_steps)  # (trials, bins, n)
     n_tr, n_bins, n = words.shape
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     k = min(subset_size, n)
     subsets = (
         [np.arange(n)]

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, make_rng
 from infodyn.information._inputs import as_symbols, check_estimator, log_factor, same_samples
 from infodyn.information.measures import _mi_words
 from infodyn.information.words import Words, encode
@@ -40,7 +40,7 @@ class PermutationTest:
 def _null(
     wx: Words, wy: Words, n: int, seed: int, estimator: str, groups: np.ndarray | None
 ) -> np.ndarray:
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     out = np.empty(n)
     for i in range(n):
         if groups is None:

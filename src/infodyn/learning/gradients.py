@@ -19,7 +19,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.errors import InputError, require, require_finite
+from infodyn.errors import InputError, make_rng, require, require_finite
 from infodyn.learning.bptt import bptt_window
 from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.losses import as_loss
@@ -55,7 +55,7 @@ class Evaluation:
 
 def random_feedback(n_rec: int, n_out: int, seed: int = 0, dtype=np.float64) -> np.ndarray:
     """A fixed Gaussian feedback matrix B (n_rec, n_out) with entries N(0, 1/n_rec)."""
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     return (rng.standard_normal((n_rec, n_out)) / np.sqrt(n_rec)).astype(dtype)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, check_option_type
 from infodyn.learning.info_objectives import InfoMaxBound, TotalCorrelationPenalty
 from infodyn.learning.losses import NAMED, CompositeLoss, LossTerm
 
@@ -35,10 +35,12 @@ def build_loss(entries: list[dict[str, Any]]) -> CompositeLoss:
         if kind not in kinds:
             raise InputError(f"loss kind must be one of {sorted(kinds)}, got {kind!r}")
         cls = kinds[kind]
-        fields = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(entry) - fields
+        types = {f.name: f.type for f in dataclasses.fields(cls)}
+        unknown = set(entry) - set(types)
         if unknown:
             raise InputError(f"loss {kind!r} has no option {sorted(unknown)[0]!r}")
+        for key, value in entry.items():  # "text" or nan failed inside JAX, unnamed
+            check_option_type(f"[[loss]] {kind}.{key}", value, types[key])
         terms.append(cls(**entry))
     if not terms:
         raise InputError("the loss needs at least one term")

@@ -37,11 +37,13 @@ import numpy as np
 from infodyn.data.images import saccade_path
 from infodyn.errors import require
 from infodyn.learning.info_objectives import window_target
-from infodyn.network.encoders import StimulusSet, encode_patches
+from infodyn.network.encoders import StimulusSet, encode_patches, spike_probabilities
 
 
 def _poisson(rng: np.random.Generator, rate_hz: np.ndarray | float, shape, dt: float):
-    p = np.clip(np.asarray(rate_hz, dtype=np.float64) * dt / 1000.0, 0.0, 1.0)
+    """Poisson spikes at ``rate_hz`` (negative rates, or more than one spike per step, are an
+    ``InputError``: they were clipped, so a task with ``rate_hz = -50`` trained on silence)."""
+    p = spike_probabilities(rate_hz, dt)
     return (rng.random(shape) < p).astype(np.float64)
 
 

@@ -34,7 +34,7 @@ from numba import njit
 from scipy.optimize import least_squares
 from scipy.special import ndtri
 
-from infodyn.errors import require, require_finite
+from infodyn.errors import make_rng, require, require_finite
 
 # --------------------------------------------------------------------------- intrinsic plasticity
 
@@ -147,7 +147,7 @@ def intrinsic_plasticity(
     etas = (
         np.geomspace(eta, eta_final, total) if eta_final is not None else np.full(total, float(eta))
     )
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     n_ck = max(1, min(n_checkpoints, total))
     bounds = np.linspace(0, total, n_ck + 1).astype(int)[1:]
     probe = x2[rng.choice(n, size=min(n, 20_000), replace=False)]

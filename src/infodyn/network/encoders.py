@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 from scipy.signal import fftconvolve
 
-from infodyn.errors import InputError, require, require_finite
+from infodyn.errors import InputError, make_rng, require, require_finite
 
 
-def _check_rates(rates: Any, dt: float) -> np.ndarray:
+def spike_probabilities(rates: Any, dt: float) -> np.ndarray:
+    """Per-step spike probabilities ``rate dt / 1000`` of Poisson ``rates`` (Hz), checked: finite,
+    >= 0, and at most one spike per step of ``dt`` ms."""
     r = np.asarray(rates, dtype=np.float64)
     require_finite("rates", r)
     if np.any(r < 0):
@@ -47,7 +49,7 @@ def poisson_spikes(
     ``frozen=True`` every batch entry is the same realisation (a frozen stimulus), otherwise each
     entry is a fresh draw.
     """
-    p = _check_rates(rates, dt)
+    p = spike_probabilities(rates, dt)
     if n_steps < 1:
         raise InputError("n_steps must be >= 1")
     if p.ndim == 0:
@@ -58,7 +60,7 @@ def poisson_spikes(
         p = np.broadcast_to(p, (n_steps, p.size))
     elif p.shape[0] != n_steps:
         raise InputError(f"time-varying rates must have {n_steps} rows, got {p.shape[0]}")
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     if batch is None:
         return (rng.random(p.shape) < p).astype(np.float32)
     if batch < 1:
@@ -111,7 +113,7 @@ def filtered_noise_rates(
         raise InputError("n_steps and n_in must be >= 1")
     if mean_rate < 0 or contrast < 0:
         raise InputError("mean_rate and contrast must be >= 0")
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     taus = np.arange(0.0, kernel_ms, dt)
     kern = adelson_bergen_kernel(taus, a)
     n_sig = 1 if shared else n_in
@@ -214,7 +216,7 @@ class StimulusSet:
             max_rate > 0 and max_rate * dt / 1000.0 <= 1.0,
             "max_rate must be > 0 and at most one spike per step",
         )
-        rng = np.random.default_rng(seed)
+        rng = make_rng(seed)
         pats = rng.uniform(0.0, max_rate, (n_stimuli, 1, n_in)) * np.ones((1, n_steps, 1))
         return cls(pats, dt)
 
@@ -222,7 +224,7 @@ class StimulusSet:
         """``(x, labels)``: (K n, T, n_in) Poisson spikes and the stimulus of each trial
         (labels in stimulus order, ``n_per_stimulus`` each)."""
         require(n_per_stimulus >= 1, "n_per_stimulus must be >= 1")
-        rng = np.random.default_rng(seed)
+        rng = make_rng(seed)
         labels = np.repeat(np.arange(self.n_stimuli), n_per_stimulus)
         p = np.clip(self.rates_hz[labels] * self.dt / 1000.0, 0.0, 1.0)
         return (rng.random(p.shape) < p).astype(np.float32), labels

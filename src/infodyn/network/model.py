@@ -63,7 +63,7 @@ from pydantic import (
     model_validator,
 )
 
-from infodyn.errors import InputError, refuse_bool_number, require_finite
+from infodyn.errors import InputError, make_rng, refuse_bool_number, require_finite
 from infodyn.memory import require_memory
 from infodyn.network.connectivity import CHUNK_SYNAPSES, ei_split, expected_nnz, sparse_recurrent
 from infodyn.network.simulate import simulate
@@ -231,7 +231,7 @@ class LIF(BaseModel):
             raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
         dtype = np.dtype(precision)
         self._preflight(dtype)
-        rng = np.random.default_rng(seed)
+        rng = make_rng(seed)
         n_in, n = self.n_in, self.n_rec
         w_in = rng.standard_normal((n_in, n)) * self.in_scale * self.v_th / math.sqrt(n_in)
         if self.input_scaling == "one_minus_alpha":

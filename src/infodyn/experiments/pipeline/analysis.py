@@ -23,7 +23,7 @@ from infodyn.criticality import (
 )
 from infodyn.data.binning import bin_raster
 from infodyn.energy import binary_words
-from infodyn.errors import InputError
+from infodyn.errors import InputError, make_rng
 from infodyn.experiments.pipeline import figures as pf
 from infodyn.experiments.pipeline.config import AnalysisSection, PipelineConfig
 from infodyn.experiments.pipeline.response_energy import response_energy
@@ -160,7 +160,7 @@ def information_analysis(
 
 
 def _simulate_trials(net, params, task: PatchTask, n_trials: int, seed: int):
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     x, labels = task.draw(rng, n_trials)
     trace = net.simulate(params, x, engine="jax")
     return trace, labels
