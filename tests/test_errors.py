@@ -41,3 +41,12 @@ def test_check_option_type(value, annotation, message):
     check_option_type("opt", 3, "int")
     check_option_type("opt", 3, "float")
     check_option_type("opt", "anything", "str")
+
+
+@pytest.mark.parametrize("bad", [2.5, float("nan"), True, "3", -1, 2**70])
+def test_whole_number_refuses_fractions_nan_bools_and_out_of_range(bad):
+    from infodyn.errors import whole_number
+
+    with pytest.raises(InputError, match="kmax must be"):
+        whole_number(bad, "kmax")
+    assert whole_number(np.int64(4), "kmax") == 4 and type(whole_number(4, "k")) is int

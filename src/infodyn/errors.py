@@ -117,6 +117,17 @@ def require_finite_number(name: str, value: typing.Any) -> None:
         raise InputError(f"{name} must be a finite number, got {value!r}")
 
 
+def whole_number(value: typing.Any, name: str, minimum: int = 0, maximum: int = 2**63 - 1) -> int:
+    """``value`` as an ``int`` when it is a whole number (not ``true``/``false``, not 2.5 or
+    NaN) in ``[minimum, maximum]`` (default: what an int64 holds); else one
+    :class:`InputError` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise InputError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    if value > maximum:
+        raise InputError(f"{name} must be at most {maximum}, got {value!r}")
+    return int(value)
+
+
 def make_rng(seed: typing.Any = None) -> np.random.Generator:
     """``np.random.default_rng(seed)``, with a seed NumPy cannot use (negative, a fraction,
     NaN, ``true``/``false``, text) as one :class:`InputError` rather than NumPy's "expected

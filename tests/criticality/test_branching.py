@@ -232,3 +232,18 @@ def test_ljung_box_p_values_are_uniform_without_correlation():
     assert 0.4 < np.median(p) < 0.6
     assert ljung_box_p(np.zeros(5), np.arange(1, 6), 100) == 1.0
     assert ljung_box_p(np.full(5, 0.5), np.arange(1, 6), 1000) < 1e-12
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kmax": float("nan")}, "kmax must be a whole number"),  # was "cannot convert NaN"
+        ({"kmax": 2.5}, "kmax must be a whole number"),  # was truncated to 2
+        ({"n_boot": 1.5}, "n_boot must be a whole number"),  # was truncated to 1
+        ({"seed": -1}, "seed must be a whole number"),
+    ],
+)
+def test_fractional_or_nan_counts_are_refused(kwargs, message):
+    act = C.simulate_branching_process(0.9, 5.0, 3000, seed=1)
+    with pytest.raises(InputError, match=message):
+        C.branching_ratio(act, **kwargs)

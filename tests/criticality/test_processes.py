@@ -71,3 +71,22 @@ def test_galton_watson_truncation_flag():
     assert np.all(av.sizes[av.truncated] >= 100)
     assert np.all(av.sizes[~av.truncated] < 100)
     assert av.truncated.any()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # each was a raw NumPy/Numba error or a MemoryError
+        (lambda C: C.simulate_branching_process(0.5, 1.0, float("nan")), "T must be a whole"),
+        (lambda C: C.simulate_branching_process(0.5, 1.0, 10, seed=2**70), "seed must be at"),
+        (lambda C: C.simulate_branching_process(0.5, 1.0, 10**12), "needs .* but .* is free"),
+        (lambda C: C.mean_interevent_interval(np.zeros(3)), "a SpikeTrain or StepCounts"),
+        (lambda C: C.fit_power_law(np.r_[[1e300] * 50, [1e301] * 50]), "values <= 2\\^53"),
+    ],
+)
+def test_api_bad_input_is_one_input_error(call, message):
+    import infodyn.criticality as C
+    from infodyn.errors import InputError
+
+    with pytest.raises(InputError, match=message):
+        call(C)

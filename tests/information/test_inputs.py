@@ -77,3 +77,16 @@ def test_bad_channel_and_continuous():
         gaussian_mutual_information([1.0, np.nan, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0])
     with pytest.raises(InputError, match="singular"):
         gaussian_mutual_information(np.ones(50), np.arange(50.0))
+
+
+def test_huge_orders_and_counts_are_input_errors():
+    from infodyn.information import block_entropy, entropy_from_counts, entropy_rate
+
+    x = np.zeros(100, dtype=int)
+    # range(10**12) was built before the length check (MemoryError)
+    with pytest.raises(InputError, match="100 steps per trial, too few for a history"):
+        block_entropy(x, 10**12)
+    with pytest.raises(InputError, match="too few for a history"):
+        entropy_rate(x, k=10**12)
+    with pytest.raises(InputError, match="sum overflows"):  # was an OverflowError
+        entropy_from_counts([1e308, 1e308])

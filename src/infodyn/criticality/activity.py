@@ -136,6 +136,11 @@ def mean_interevent_interval(spikes: Any) -> float:
     Beggs & Plenz 2003 and Priesemann et al. 2014). ``spikes`` is a SpikeTrain or
     :class:`StepCounts`.
     """
+    if not hasattr(spikes, "population_activity"):
+        raise InputError(
+            "spikes must be a SpikeTrain or StepCounts (with its dt); for an activity array "
+            f"use population_activity first, got {type(spikes).__name__}"
+        )
     return _step_counts_iei(np.asarray(spikes.population_activity()), spikes.dt)
 
 

@@ -48,7 +48,7 @@ from infodyn.criticality.mr_fit import _profile_sse as _profile_sse
 from infodyn.criticality.mr_fit import _slopes_sm as _slopes_sm
 from infodyn.criticality.mr_fit import _slopes_ts as _slopes_ts
 from infodyn.criticality.mr_fit import regression_slopes as regression_slopes
-from infodyn.errors import InputError, make_rng, require
+from infodyn.errors import InputError, make_rng, require, whole_number
 
 _FITS = ("exp", "exp_offset")
 
@@ -279,20 +279,17 @@ def branching_ratio(
     )
     require(fit in _FITS, f"fit must be 'exp' or 'exp_offset', got {fit!r}")
     require(0.0 < ci < 1.0, f"ci must lie in (0, 1), got {ci}")
-    require(int(n_boot) >= 0, "n_boot must be >= 0")
-    n_boot = int(n_boot)
+    n_boot = whole_number(n_boot, "n_boot")
     n_inner = check_ci_method(ci_method, n_inner)
     dt = float(dt if dt is not None else (dt_known if dt_known is not None else 1.0))
     require(np.isfinite(dt) and dt > 0, f"dt must be a positive number of ms, got {dt}")
     n, t = a.shape
-    kmin = int(kmin)
-    require(kmin >= 1, f"kmin must be >= 1, got {kmin}")
+    kmin = whole_number(kmin, "kmin", minimum=1)
     if method == "naive":
         require(kmax in (None, 1), "the naive estimator uses lag 1 only; leave kmax unset")
         require(kmin == 1, "the naive estimator uses lag 1 only; leave kmin unset")
     elif kmax is not None:
-        kmax = int(kmax)
-        require(kmax >= 2, f"kmax must be >= 2 for the MR estimator, got {kmax}")
+        kmax = whole_number(kmax, "kmax", minimum=2)
         require(
             kmax <= t - 10,
             f"kmax={kmax} is too large for {t} bins per trial (need kmax <= T - 10)",

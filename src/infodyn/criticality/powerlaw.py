@@ -249,6 +249,8 @@ def _check_values(values: Any, discrete: bool) -> np.ndarray:
     require(bool(np.all(x > 0)), "power-law values must be > 0 (drop zeros first)")
     if discrete and np.any(x != np.round(x)):
         raise InputError("discrete=True needs integer values; use discrete=False for reals")
+    if discrete and x.max() > 2.0**53:  # not exact integers in float64: the scan divided by 0
+        raise InputError("discrete=True needs values <= 2^53; use discrete=False for such sizes")
     return np.sort(x)
 
 

@@ -21,7 +21,8 @@ from scipy import special
 
 from infodyn.criticality._common import warn
 from infodyn.criticality.avalanches import Avalanches
-from infodyn.errors import InputError, require
+from infodyn.errors import InputError, require, whole_number
+from infodyn.memory import require_memory
 
 _MAX_ACTIVITY = 2.0**52  # beyond this, counts lose integer precision in float64
 
@@ -75,7 +76,13 @@ def simulate_branching_process(
     """
     require(np.isfinite(m) and m >= 0, f"m must be a finite number >= 0, got {m}")
     require(np.isfinite(h) and h >= 0, f"h must be a finite number >= 0, got {h}")
-    require(int(T) >= 1 and int(trials) >= 1, "T and trials must be >= 1")
+    T, trials = whole_number(T, "T", minimum=1), whole_number(trials, "trials", minimum=1)
+    seed = whole_number(seed, "seed")
+    require_memory(  # the observed and the full activity, int64 each
+        16.0 * T * trials,
+        f"a branching process of {T:,} steps x {trials:,} trials",
+        "simulate fewer steps or trials",
+    )
     require(0 < subsample <= 1, f"subsample must lie in (0, 1], got {subsample}")
     if m < 1:
         start = h / (1 - m)

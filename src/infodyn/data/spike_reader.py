@@ -22,14 +22,12 @@ from infodyn.data.spike_files import (
     _open_h5,
     is_h5_path,
 )
-from infodyn.errors import InputError, reading
+from infodyn.errors import InputError, reading, whole_number
 from infodyn.memory import require_memory
 
 
 def _whole_number(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
+    return whole_number(value, name, minimum)
 
 
 def unit_subset(units: Any, n_units: int) -> np.ndarray:

@@ -130,6 +130,8 @@ def entropy_from_counts(
     c = c[c > 0]
     if c.size == 0:
         raise InputError("counts sum to zero")
+    if not np.isfinite(c.sum()):
+        raise InputError("counts are too large: their sum overflows floating point")
     k_obs = int(c.size)
     h, se, big_n = _plugin_nats(c)
     if warn and big_n < 2:

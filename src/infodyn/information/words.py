@@ -273,6 +273,13 @@ def lagged(x: Any, lags: Any, name: str = "x", span: int | None = None) -> np.nd
     Returns ``(trials * (steps - span), len(lags) * variables)`` with lag-major columns.
     """
     r = trial_view(x)
+    if isinstance(lags, range) and len(lags):  # range(10**12) would be built before the check
+        top = max(lags[0], lags[-1])
+        if r.shape[1] <= max(top, span or 0):
+            raise InputError(
+                f"{name} has {r.shape[1]} steps per trial, too few for a history of "
+                f"{max(top, span or 0)}"
+            )
     lag_arr = np.atleast_1d(np.asarray(lags, dtype=np.int64))
     if lag_arr.size == 0 or lag_arr.min() < 0:
         raise InputError("lags must be a non-empty list of integers >= 0")
