@@ -26,10 +26,6 @@ from infodyn.errors import InputError, reading, whole_number
 from infodyn.memory import require_memory
 
 
-def _whole_number(value: Any, name: str, minimum: int = 1) -> int:
-    return whole_number(value, name, minimum)
-
-
 def unit_subset(units: Any, n_units: int) -> np.ndarray:
     """Check a subset of unit indices: a non-empty 1-D list of whole numbers in
     ``[0, n_units)``; returned as int64 (order and repeats kept)."""
@@ -114,7 +110,7 @@ class SpikeReader:
                 f"{path}: only infodyn HDF5 spike files (.h5/.hdf5) can be read in windows; "
                 f"use load_spikes for {path.suffix or 'this'} files"
             )
-        block_spikes = _whole_number(block_spikes, "block_spikes")
+        block_spikes = whole_number(block_spikes, "block_spikes", minimum=1)
         self.path = path
         with reading(path, "spike file"):
             self._h5 = _open_h5(path)
@@ -259,9 +255,9 @@ class SpikeReader:
     def _plan(
         self, chunk_steps: Any, trial: int | None, start: Any, stop: Any
     ) -> tuple[int, list[int], int, int]:
-        chunk_steps = _whole_number(chunk_steps, "chunk_steps")
-        start = _whole_number(start, "start", minimum=0)
-        stop = self.n_steps if stop is None else _whole_number(stop, "stop", minimum=0)
+        chunk_steps = whole_number(chunk_steps, "chunk_steps", minimum=1)
+        start = whole_number(start, "start", minimum=0)
+        stop = self.n_steps if stop is None else whole_number(stop, "stop", minimum=0)
         if not start < stop <= self.n_steps:
             raise InputError(
                 f"need 0 <= start < stop <= n_steps={self.n_steps}, got start={start}, stop={stop}"
@@ -269,7 +265,7 @@ class SpikeReader:
         if trial is None:
             trials = list(range(self.n_trials))
         else:
-            trials = [_whole_number(trial, "trial", minimum=0)]
+            trials = [whole_number(trial, "trial", minimum=0)]
             if trials[0] >= self.n_trials:
                 raise InputError(f"trial must lie in [0, n_trials={self.n_trials}), got {trial}")
         self._require_order()
@@ -290,7 +286,7 @@ class SpikeReader:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Spike ``(times, units)`` of ``trial`` in steps ``[start, stop)`` (times within the
         trial, sorted by time then unit), reading only that slice of the file."""
-        trial = _whole_number(trial, "trial", minimum=0)
+        trial = whole_number(trial, "trial", minimum=0)
         _, trials, start, stop = self._plan(1, trial, start, stop)
         _, _, w1, cursor = next(self._windows(stop - start, trials, start, stop))
         return self._sparse(cursor, w1)

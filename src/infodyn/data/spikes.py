@@ -38,7 +38,6 @@ from infodyn.data.spike_files import is_h5_path as is_h5_path
 from infodyn.data.spike_files import save_spikes as save_spikes
 from infodyn.data.spike_reader import SpikeReader as SpikeReader
 from infodyn.data.spike_reader import _Cursor as _Cursor
-from infodyn.data.spike_reader import _whole_number as _whole_number
 from infodyn.data.spike_reader import iter_spike_file as iter_spike_file
 from infodyn.data.spike_reader import unit_subset as unit_subset
 from infodyn.errors import InputError

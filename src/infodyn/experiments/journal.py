@@ -12,9 +12,9 @@ stage). Each finished step's result is written to the journal at once (atomicall
 ``--resume`` reuses the steps recorded for the same command and config; a journal of another
 command or config is refused (a folder holding another command's finished run is refused
 before, by :class:`~infodyn.experiments.rundir.RunDir`), and a plain rerun over an interrupted
-run is refused too, so that neither loses the other's work. When the
-run completes, :meth:`StepJournal.finish` removes the journal. A journal written before
-checksums and the command were recorded is read without those checks.
+run is refused too, so that neither loses the other's work. When the run completes,
+:meth:`StepJournal.finish` removes the journal. A journal written before checksums and the
+command were recorded is read without those checks.
 """
 
 from __future__ import annotations
@@ -33,8 +33,7 @@ from infodyn.experiments.rundir import command_in
 
 def config_digest(config: Any) -> str:
     """A stable hash of a JSON-able config (what a resumed run must share with the first)."""
-    text = json.dumps(config, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return _checksum(json.dumps(config, sort_keys=True, default=str))
 
 
 def _canonical(result: Any) -> str:
@@ -43,6 +42,7 @@ def _canonical(result: Any) -> str:
 
 
 def _checksum(text: str) -> str:
+    """The first 16 hex digits of the SHA-256 of ``text``."""
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

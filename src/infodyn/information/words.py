@@ -264,6 +264,14 @@ def trial_view(x: Any) -> np.ndarray:
     return a
 
 
+def _need_steps(name: str, n_steps: int, history: int) -> None:
+    """Refuse trials of ``n_steps`` steps that leave no step after a ``history``."""
+    if n_steps <= history:
+        raise InputError(
+            f"{name} has {n_steps} steps per trial, too few for a history of {history}"
+        )
+
+
 def lagged(x: Any, lags: Any, name: str = "x", span: int | None = None) -> np.ndarray:
     """Delay embedding that never crosses trials: rows ``[x_{t-l} for l in lags]`` per time t.
 
@@ -273,21 +281,15 @@ def lagged(x: Any, lags: Any, name: str = "x", span: int | None = None) -> np.nd
     Returns ``(trials * (steps - span), len(lags) * variables)`` with lag-major columns.
     """
     r = trial_view(x)
+    n_tr, n_st, n_v = r.shape
     if isinstance(lags, range) and len(lags):  # range(10**12) would be built before the check
-        top = max(lags[0], lags[-1])
-        if r.shape[1] <= max(top, span or 0):
-            raise InputError(
-                f"{name} has {r.shape[1]} steps per trial, too few for a history of "
-                f"{max(top, span or 0)}"
-            )
+        _need_steps(name, n_st, max(lags[0], lags[-1], span or 0))
     lag_arr = np.atleast_1d(np.asarray(lags, dtype=np.int64))
     if lag_arr.size == 0 or lag_arr.min() < 0:
         raise InputError("lags must be a non-empty list of integers >= 0")
     s = int(lag_arr.max() if span is None else span)
     if s < lag_arr.max():
         raise InputError(f"span={s} is shorter than the largest lag {int(lag_arr.max())}")
-    n_tr, n_st, n_v = r.shape
-    if n_st <= s:
-        raise InputError(f"{name} has {n_st} steps per trial, too few for a history of {s}")
+    _need_steps(name, n_st, s)
     cols = [r[:, s - lag : n_st - lag, :] for lag in lag_arr]
     return np.concatenate(cols, axis=2).reshape(n_tr * (n_st - s), lag_arr.size * n_v)
