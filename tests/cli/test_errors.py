@@ -26,6 +26,17 @@ def test_cli_explains_expected_failures(exc, words):
     assert words in explain(exc)
 
 
+def test_messages_name_the_options_the_user_typed():
+    from infodyn.cli.errors import name_options
+
+    argv = ["criticality", "s.h5", "--n-boot", "1", "--min-tail=1", "--seed", "3"]
+    line = "n_boot must be 0 or at least 2; min_tail too; seed; xn_boot and n_boot_2 stay"
+    assert name_options(line, argv) == (
+        "--n-boot must be 0 or at least 2; --min-tail too; seed; xn_boot and n_boot_2 stay"
+    )
+    assert name_options("n_boot must be", ["criticality"]) == "n_boot must be"  # not typed
+
+
 @pytest.mark.parametrize(
     ("exc", "shown"),
     [

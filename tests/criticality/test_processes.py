@@ -73,6 +73,12 @@ def test_galton_watson_truncation_flag():
     assert av.truncated.any()
 
 
+def _gw():
+    import infodyn.criticality as C
+
+    return C.galton_watson_avalanches(200, 1.0, max_size=1000, seed=0)
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -82,6 +88,15 @@ def test_galton_watson_truncation_flag():
         (lambda C: C.simulate_branching_process(0.5, 1.0, 10**12), "needs .* but .* is free"),
         (lambda C: C.mean_interevent_interval(np.zeros(3)), "a SpikeTrain or StepCounts"),
         (lambda C: C.fit_power_law(np.r_[[1e300] * 50, [1e301] * 50]), "values <= 2\\^53"),
+        # each was accepted and gave a number without a word
+        (lambda C: C.borel_pmf(1.5), "whole numbers >= 1"),  # a "probability" at s = 1.5
+        (lambda C: C.fit_power_law(np.arange(1, 201).reshape(2, 100)), "1-D"),  # was flattened
+        (lambda C: C.branching_ratio(np.ones((2, 500)), n_boot=1), "at least 2"),  # NaN interval
+        (lambda C: C.population_activity(np.ones((1, 20)), bin_ms=1.5), "whole multiple"),
+        (lambda C: C.crackling_relation(_gw(), 1.5, 2.0, d_min=0), "d_min must be"),
+        (lambda C: C.crackling_relation(_gw(), 1.5, 2.0, d_min=float("nan")), "d_min must be"),
+        (lambda C: C.crackling_relation(_gw(), 1.5, 2.0, d_max=0.5), "d_max must be"),
+        (lambda C: C.crackling_relation(_gw(), 1.5, float("nan")), "alpha_duration must be"),
     ],
 )
 def test_api_bad_input_is_one_input_error(call, message):

@@ -89,7 +89,11 @@ def test_energy_cli_bad_input(tmp_path, monkeypatch, capsys):
     code, err = _main(
         monkeypatch, capsys, str(path), "--out", str(tmp_path / "o3"), "--units", "a-b"
     )
-    assert code == 2 and "--units" in err
+    assert code == 2 and "units must look like '0,3,5' or '0-19,25'" in err
+    code, err = _main(  # a repeat was accepted by energy and refused by info
+        monkeypatch, capsys, str(path), "--out", str(tmp_path / "o3"), "--units", "0-2,1"
+    )
+    assert code == 2 and "nothing to fit" in err  # the set {0, 1, 2}, as in criticality
     code, err = _main(
         monkeypatch, capsys, str(path), "--out", str(tmp_path / "o4"), "--method", "x"
     )

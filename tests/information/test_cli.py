@@ -155,6 +155,10 @@ def test_info_refuses_no_spikes_and_warns_of_constant_units(tmp_path, capsys, mo
         capsys, monkeypatch, "info", str(busy), "--out", str(tmp_path / "u"), "--units", "3"
     )
     assert code == 2 and "busy.h5: the selected units hold no spikes" in err, err
+    code, _, err = _run(  # a backwards range selected nothing and said so only later
+        capsys, monkeypatch, "info", str(busy), "--out", str(tmp_path / "v"), "--units", "3-1"
+    )
+    assert code == 2 and "the range '3-1' runs backwards" in err, err
 
 
 @pytest.mark.parametrize("command", ["info", "criticality"])

@@ -62,6 +62,11 @@ def test_conditional_total_correlation_equals_dit():
     assert I.conditional_total_correlation(X, Z, base=math.e) == pytest.approx(
         ref * math.log(2), abs=1e-12
     )
+    # one variable has no total correlation: it returned 0 where total_correlation raises
+    with pytest.raises(InputError, match="at least 2 variables"):
+        I.conditional_total_correlation(X[:, :1], Z)
+    with pytest.raises(InputError, match="at least 2 variables"):
+        I.total_correlation(X[:, :1])
 
 
 @pytest.mark.parametrize("k", [1, 2, 3])

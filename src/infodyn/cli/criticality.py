@@ -37,7 +37,7 @@ def criticality(
         max=10**5,
         help="Synthetic sets for the power-law goodness-of-fit p-value (2500: p to +-0.01).",
     ),
-    min_tail: int = typer.Option(50, "--min-tail", help="Fewest points above xmin."),
+    min_tail: int = typer.Option(50, "--min-tail", min=2, help="Fewest points above xmin."),
     seed: int = typer.Option(
         0, "--seed", min=0, max=2**32 - 1, help="Bootstrap (and unit sampling) seed."
     ),
@@ -47,8 +47,11 @@ def criticality(
     ),
 ) -> None:
     """Estimate m and tau (MR and naive), avalanche exponents, comparisons and crackling noise."""
+    from infodyn.errors import InputError
     from infodyn.experiments.criticality_run import run_criticality
 
+    if method not in ("ts", "sm"):
+        raise InputError(f"--method must be 'ts' or 'sm' (the MR slopes), got {method!r}")
     res = run_criticality(
         spikes,
         out,

@@ -38,7 +38,7 @@ def energy(
     cfg = {
         "spikes": str(spikes),
         "bin_ms": bin_ms,
-        "units": _parse_units(units),
+        "units": units,
         "window": window,
         "method": method,
         "model": model,
@@ -58,22 +58,3 @@ def energy(
         f"{r['memories']['n_distinct']} memories; C(T)/N peaks at T = "
         f"{r['thermodynamics']['heat_capacity']['peak_temperature']:.2f} -> {out}"
     )
-
-
-def _parse_units(text: str | None) -> list[int] | None:
-    from infodyn.errors import InputError
-
-    if text is None:
-        return None
-    out: list[int] = []
-    try:
-        for part in text.split(","):
-            part = part.strip()
-            if "-" in part:
-                a, b = part.split("-")
-                out.extend(range(int(a), int(b) + 1))
-            elif part:
-                out.append(int(part))
-    except ValueError:
-        raise InputError(f"--units must look like '0,3,5' or '0-19', got {text!r}") from None
-    return out

@@ -13,6 +13,7 @@ to its one line, or ``None`` for a bug), kept separate so tests can check it dir
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from typing import Any
@@ -39,6 +40,20 @@ def explain(exc: BaseException) -> str | None:
     if isinstance(exc, OSError) and exc.errno is not None:
         return os_error_line(exc)
     return None
+
+
+def name_options(line: str, argv: list[str]) -> str:
+    """``line`` with each Python parameter name the user set by its option (``n_boot`` where
+    ``--n-boot`` is on the command line) written as that option, so that a message from the
+    library speaks the command line's language ("--n-boot must be ...")."""
+    for arg in argv:
+        if not arg.startswith("--") or len(arg) < 4:
+            continue
+        option = arg.split("=", 1)[0]
+        param = option[2:].replace("-", "_")
+        if "_" in param:  # one-word names (--seed, --units) already read the same
+            line = re.sub(rf"(?<![\w-]){re.escape(param)}(?![\w-])", option, line)
+    return line
 
 
 def platform_preflight() -> None:
@@ -136,7 +151,7 @@ def run(app: Any, argv: list[str] | None = None) -> int:
             return _usage_error(exc)
         line = explain(exc)
         if line is not None:
-            _say(line)
+            _say(name_options(line, sys.argv[1:] if argv is None else argv))
             return EXIT_ERROR
         traceback.print_exception(exc)
         print(

@@ -34,7 +34,6 @@ def info(
     """Per-neuron entropies, pairwise MI matrix, total correlation and O-information.
 
     HDF5 spike files are streamed: only the analysed units' binned words are held in memory."""
-    from infodyn.cli.energy import _parse_units
     from infodyn.experiments.info_run import run_info
     from infodyn.information._inputs import unit_key
 
@@ -46,7 +45,7 @@ def info(
         max_population=max_population,
         n_shuffles=n_shuffles,
         seed=seed,
-        units=_parse_units(units),
+        units=units,
         max_units=max_units,
         base=math.e if base.strip().lower() == "e" else base,
     )

@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 
 from infodyn.criticality._common import as_counts, warn
+from infodyn.data.binning import whole_bin_steps
 from infodyn.data.io import load_spikes
 from infodyn.data.spike_files import is_h5_path
-from infodyn.data.spike_reader import SpikeReader, unit_subset
+from infodyn.data.spike_reader import SpikeReader
+from infodyn.data.units import unit_subset
 from infodyn.errors import InputError, require
 
 
@@ -106,7 +108,7 @@ def step_counts(data: Any, units: Any = None, block_spikes: int | None = None) -
         "step_counts needs a spike file or a SpikeTrain",
     )
     if units is not None:
-        data = data.select_units(unit_subset(units, data.n_units))
+        data = data.select_units(units)
     return StepCounts(
         data.population_activity().astype(np.int64), n_units=int(data.n_units), dt=float(data.dt)
     )
@@ -171,9 +173,9 @@ def population_activity(
         read in one streamed pass (:func:`step_counts`): memory is the counts per step, not the
         spikes; the result equals that of the loaded SpikeTrain.
     bin_ms
-        Bin width in ms, rounded to a whole number of steps (at least one step). ``"iei"`` uses
-        the mean inter-event interval of the pooled population (Beggs & Plenz 2003); ``None``
-        keeps one bin per step.
+        Bin width in ms, a whole multiple of the step (another width is refused rather than
+        rounded). ``"iei"`` uses the mean inter-event interval of the pooled population (Beggs &
+        Plenz 2003), rounded to whole steps (at least one); ``None`` keeps one bin per step.
     dt
         Step in ms for array input (default 1); a SpikeTrain carries its own.
     units
@@ -195,7 +197,7 @@ def population_activity(
                 "units= selects units of a SpikeTrain or file; these counts are already summed",
             )
 
-            spikes = spikes.select_units(unit_subset(units, spikes.n_units))
+            spikes = spikes.select_units(units)
         step = float(spikes.dt)
         require(dt is None or np.isclose(dt, step), "dt is given by the spike train; omit dt")
         counts = spikes.population_activity().astype(np.int64)
@@ -232,12 +234,10 @@ def population_activity(
             bin_ms = max(iei, step)
     if bin_ms is None:
         k = 1
+    elif "mean_iei_ms" in info:  # the IEI is rounded to whole steps by design
+        k = max(1, int(round(float(bin_ms) / step)))
     else:
-        b = float(bin_ms)
-        require(np.isfinite(b) and b > 0, f"bin_ms must be positive, got {bin_ms}")
-        k = max(1, int(round(b / step)))
-        if not np.isclose(k * step, b, rtol=1e-6):
-            info["requested_bin_ms"] = b
+        k = whole_bin_steps(bin_ms, step)
     out = _rebin(counts, k)
     if out.shape[1] < 2:
         warn(f"only {out.shape[1]} bin(s) of {k * step:g} ms: too short for any analysis")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.criticality._common import as_counts, warn
-from infodyn.errors import require
+from infodyn.errors import require, whole_number
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,10 @@ def fit_mean_size_by_duration(
     Ordinary least squares over durations in ``[d_min, d_max]`` seen at least ``min_count``
     times (each duration one point, as in Friedman et al. 2012).
     """
+    d_min = whole_number(d_min, "d_min", minimum=1)
+    min_count = whole_number(min_count, "min_count", minimum=1)
+    if d_max is not None:
+        d_max = whole_number(d_max, "d_max", minimum=d_min)
     d, mean, cnt = av.mean_size_by_duration()
     sel = (d >= d_min) & (cnt >= min_count)
     if d_max is not None:
@@ -165,6 +169,7 @@ def crackling_relation(
     ``d_min`` is typically the duration fit's ``xmin``.
     """
     require(alpha_size > 1, f"alpha_size must be > 1, got {alpha_size}")
+    require(alpha_duration > 1, f"alpha_duration must be > 1, got {alpha_duration}")
     gp = (alpha_duration - 1.0) / (alpha_size - 1.0)
     g, se, b, rng, nsel = fit_mean_size_by_duration(av, d_min, d_max, min_count)
     return CracklingResult(gp, g, se, b, rng, nsel)

@@ -280,6 +280,7 @@ def branching_ratio(
     require(fit in _FITS, f"fit must be 'exp' or 'exp_offset', got {fit!r}")
     require(0.0 < ci < 1.0, f"ci must lie in (0, 1), got {ci}")
     n_boot = whole_number(n_boot, "n_boot")
+    require(n_boot != 1, "n_boot must be 0 (no intervals) or at least 2 (one replicate: no spread)")
     n_inner = check_ci_method(ci_method, n_inner)
     dt = float(dt if dt is not None else (dt_known if dt_known is not None else 1.0))
     require(np.isfinite(dt) and dt > 0, f"dt must be a positive number of ms, got {dt}")

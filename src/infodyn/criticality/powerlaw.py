@@ -242,6 +242,7 @@ class PowerLawFit:
 def _check_values(values: Any, discrete: bool) -> np.ndarray:
     x = np.asarray(values)
     require(x.dtype.kind in "biuf", f"values must be numbers, got dtype {x.dtype}")
+    require(x.ndim <= 1, f"values must be one list of observations (1-D), got shape {x.shape}")
     x = x.astype(np.float64).ravel()
     require(x.size > 0, "values is empty")
     if not np.all(np.isfinite(x)):

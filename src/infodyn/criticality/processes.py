@@ -156,6 +156,8 @@ def galton_watson_avalanches(n: int, m: float = 1.0, max_size: int = 10**7, seed
 def borel_pmf(s, mu: float = 1.0) -> np.ndarray:
     """Borel law ``P(S=s) = e^(-mu s) (mu s)^(s-1) / s!``: total progeny of a Poisson(mu) tree."""
     s = np.asarray(s, dtype=float)
-    if np.any(s < 1) or not (0 < mu <= 1):
-        raise InputError("borel_pmf needs s >= 1 and 0 < mu <= 1")
+    if not (0 < mu <= 1):
+        raise InputError(f"borel_pmf needs 0 < mu <= 1, got mu={mu}")
+    if not np.all(np.isfinite(s)) or np.any(s < 1) or np.any(s != np.round(s)):
+        raise InputError("borel_pmf needs sizes s that are whole numbers >= 1")
     return np.exp(-mu * s + (s - 1) * np.log(mu * s) - special.gammaln(s + 1))

@@ -22,28 +22,9 @@ from infodyn.data.spike_files import (
     _open_h5,
     is_h5_path,
 )
+from infodyn.data.units import unit_subset
 from infodyn.errors import InputError, reading, whole_number
 from infodyn.memory import require_memory
-
-
-def unit_subset(units: Any, n_units: int) -> np.ndarray:
-    """Check a subset of unit indices: a non-empty 1-D list of whole numbers in
-    ``[0, n_units)``; returned as int64 (order and repeats kept)."""
-    try:
-        a = np.asarray(units)
-    except Exception as exc:  # pragma: no cover - exotic objects
-        raise InputError(f"units must be a list of unit indices ({exc})") from None
-    if a.ndim == 0:
-        a = a[None]
-    if a.ndim != 1 or a.size == 0:
-        raise InputError(f"units must be a non-empty list of unit indices, got shape {a.shape}")
-    if a.dtype.kind not in "iu":
-        if not (a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a))):
-            raise InputError(f"units must be whole numbers (unit indices), got {a.dtype}")
-    a = a.astype(np.int64)
-    if a.min() < 0 or a.max() >= n_units:
-        raise InputError(f"units must lie in [0, n_units={n_units}), got {a.min()}..{a.max()}")
-    return a
 
 
 class _Cursor:

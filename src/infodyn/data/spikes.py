@@ -39,7 +39,7 @@ from infodyn.data.spike_files import save_spikes as save_spikes
 from infodyn.data.spike_reader import SpikeReader as SpikeReader
 from infodyn.data.spike_reader import _Cursor as _Cursor
 from infodyn.data.spike_reader import iter_spike_file as iter_spike_file
-from infodyn.data.spike_reader import unit_subset as unit_subset
+from infodyn.data.units import unit_subset as unit_subset
 from infodyn.errors import InputError
 
 
@@ -212,8 +212,10 @@ class SpikeTrain:
         return self.spike_counts() / (self.duration_ms / 1000.0)
 
     def select_units(self, units: Any) -> SpikeTrain:
-        """Keep the given units (renumbered 0..k-1 in the given order)."""
-        units = np.asarray(units, dtype=np.int64)
+        """Keep the given units (renumbered 0..k-1 in the given order); ``units`` as
+        :func:`~infodyn.data.units.unit_subset` takes them (a list without repeats, or
+        ``"0-19,25"``)."""
+        units = unit_subset(units, self.n_units)
         lookup = -np.ones(self.n_units, dtype=np.int64)
         lookup[units] = np.arange(units.size)
         new = lookup[self.units]

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.data.binning import spike_source
+from infodyn.data.binning import spike_source, whole_bin_steps
+from infodyn.data.units import unit_subset
 from infodyn.energy._checks import positive_int
 from infodyn.errors import require
 
@@ -41,24 +42,8 @@ def binary_words(
     """
     window = positive_int(window, "window")
     with spike_source(spikes) as src:
-        steps = 1 if bin_ms is None else int(round(float(bin_ms) / src.dt))
-        require(steps >= 1, f"bin_ms must be at least one step ({src.dt} ms)")
-        if bin_ms is not None:
-            require(
-                abs(steps * src.dt - float(bin_ms)) <= 1e-6 * max(1.0, float(bin_ms)),
-                f"bin_ms = {bin_ms} is not a whole number of {src.dt} ms steps",
-            )
-        sel = (
-            np.arange(src.n_units)
-            if units is None
-            else np.asarray(units, dtype=np.int64).reshape(-1)
-        )
-        require(sel.size >= 1, "select at least one unit")
-        require(
-            bool(np.all((sel >= 0) & (sel < src.n_units))),
-            f"units must lie in [0, {src.n_units})",
-        )
-        require(np.unique(sel).size == sel.size, "units contains duplicates")
+        steps = 1 if bin_ms is None else whole_bin_steps(bin_ms, src.dt)
+        sel = np.arange(src.n_units) if units is None else unit_subset(units, src.n_units)
         n_bins = src.n_steps // steps
         require(
             n_bins >= window,

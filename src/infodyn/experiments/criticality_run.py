@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.data.units import unit_subset
 from infodyn.errors import InputError, make_rng, require
 from infodyn.experiments.rundir import RunDir
 from infodyn.plotting import pyplot
@@ -33,25 +34,6 @@ def _parse_bin(value: Any) -> float | str | None:
         ) from None
 
 
-def parse_units(text: str | None, n_units: int) -> list[int] | None:
-    """``"0-19,25"`` -> unit indices (validated against ``n_units``); None keeps all units."""
-    if text is None or str(text).strip() == "":
-        return None
-    units: list[int] = []
-    try:
-        for part in str(text).split(","):
-            lo, _, hi = part.strip().partition("-")
-            units += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
-    except ValueError:
-        raise InputError(f"units must look like '0-19,25', got {text!r}") from None
-    require(len(units) > 0, "no units selected")
-    require(
-        min(units) >= 0 and max(units) < n_units,
-        f"units must lie in [0, {n_units - 1}], got {text!r}",
-    )
-    return sorted(set(units))
-
-
 def run_criticality(
     spikes: Any,
     out: str | os.PathLike,
@@ -64,14 +46,15 @@ def run_criticality(
     gof_bootstrap: int = 0,
     min_tail: int = 50,
     seed: int = 0,
-    units: str | None = None,
+    units: str | list[int] | None = None,
     sample_fraction: float | None = None,
 ) -> dict[str, Any]:
     """Analyse a spike file (or SpikeTrain) into run directory ``out``; return the results.
 
-    ``units`` ("0-19,25") or ``sample_fraction`` (a random subset of that fraction of the units,
-    drawn with ``seed``) restrict the analysis to some units, e.g. to see how the naive estimate
-    degrades under subsampling while MR does not.
+    ``units`` (``"0-19,25"`` or a list, see :func:`~infodyn.data.units.unit_subset`) or
+    ``sample_fraction`` (a random subset of that fraction of the units, drawn with ``seed``)
+    restrict the analysis to some units, e.g. to see how the naive estimate degrades under
+    subsampling while MR does not.
 
     Everything here needs only the population counts per step (of the selected units), so an
     infodyn HDF5 file (``.h5``/``.hdf5``) is not loaded but counted in one streamed pass
@@ -102,7 +85,7 @@ def run_criticality(
     elif not hasattr(spikes, "n_units"):
         spikes = load_spikes(spikes)
     require(spikes.n_spikes > 0, "the spike file holds no spikes")
-    selected = parse_units(units, spikes.n_units)
+    selected = None if units is None else unit_subset(units, spikes.n_units, "units").tolist()
     if sample_fraction is not None:
         require(selected is None, "give either units or sample_fraction, not both")
         require(

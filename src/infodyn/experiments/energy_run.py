@@ -28,7 +28,9 @@ class EnergyRunConfig(Section):
 
     spikes: str
     bin_ms: float | None = Field(None, gt=0, description="bin width in ms (default: one step)")
-    units: list[int] | None = None
+    units: list[int] | str | None = Field(
+        None, description="unit indices, or text such as '0-19,25' (infodyn.data.units)"
+    )
     window: int = Field(1, ge=1, description="consecutive bins per word")
     method: Literal["mpf", "pl", "ml"] = "mpf"
     model: Literal["pairwise", "k_pairwise"] = "pairwise"

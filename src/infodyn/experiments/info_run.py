@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.data.units import unit_subset
 from infodyn.errors import InputError, make_rng
 from infodyn.experiments.rundir import RunDir
 
@@ -53,7 +54,7 @@ def run_info(
     max_population: int = 16,
     n_shuffles: int = 10,
     seed: int = 0,
-    units: list[int] | None = None,
+    units: str | list[int] | None = None,
     max_units: int = MAX_UNITS,
     base: float = 2.0,
 ) -> dict[str, Any]:
@@ -91,9 +92,7 @@ def run_info(
         bin_steps = whole_bin_steps(bin_ms, dt, "--bin-ms")
         n_units_file, n_trials = src.n_units, src.n_trials
         if units is not None:
-            sel = np.asarray(units, np.int64).ravel()
-            if sel.size == 0 or np.unique(sel).size != sel.size:
-                raise InputError("--units must list distinct units")
+            sel = unit_subset(units, n_units_file, "units")
         elif n_units_file > max_units:  # the most active units (one streamed pass)
             sel = np.sort(np.argsort(-src.unit_counts(), kind="stable")[:max_units])
         else:

@@ -144,6 +144,8 @@ def conditional_total_correlation(
     a = as_symbols(x, "X", check_sign=False)
     c = as_symbols(z, "Z", check_sign=False)
     same_samples(X=a, Z=c)
+    if a.shape[1] < 2:
+        raise InputError(f"X needs at least 2 variables (columns), got {a.shape[1]}")
     zc = encode(c).labels[:, None]
     m = _Marginals(np.hstack([a, zc]), estimator)
     n = a.shape[1]
