@@ -90,3 +90,85 @@ def test_huge_orders_and_counts_are_input_errors():
         entropy_rate(x, k=10**12)
     with pytest.raises(InputError, match="sum overflows"):  # was an OverflowError
         entropy_from_counts([1e308, 1e308])
+
+
+_RNG = np.random.default_rng(0)
+_Z = (_RNG.random((6, 40, 5)) < 0.3).astype(int)
+_X = _RNG.integers(0, 2, 200)
+_XC = _RNG.integers(0, 2, (40, 2))
+_G = _RNG.normal(size=(50, 2))
+
+
+def _nan_z():
+    z = _Z.astype(float)
+    z[0, 0, 0] = np.nan
+    return z
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # silently wrong before: stimuli 0.2 and 0.7 were both read as stimulus 0 (0 bits)
+        (lambda I: I.response_information(_Z, [0.2, 0.7] * 3), "labels holds non-integer"),
+        # a NaN became a count of -2^63 (the Gaussian TC doubled); negative read as no spike
+        (lambda I: I.response_gaussian_tc(_nan_z()), "z \\(the responses\\) contains NaN"),
+        (lambda I: I.spike_words(np.array([[0.0, -1.0, 1.0]])), "whole spike counts >= 0"),
+        # NaN results without a word
+        (lambda I: I.response_information(_Z, [0, 1] * 3, n_shuffles=0), "n_shuffles must be"),
+        (lambda I: I.response_information(_Z, [0, 1] * 3, n_subsets=0), "n_subsets must be"),
+        (lambda I: I.response_words(_Z, start=-10), "start must be"),  # used the last 10 steps
+        (lambda I: I.response_words(_Z, bin_steps=0), "bin_steps must be"),  # ZeroDivisionError
+        (lambda I: I.response_words(_Z, bin_steps=2.5), "bin_steps must be"),  # was 2
+        # ran no iteration and reported a gap of 0
+        (lambda I: I.channel_capacity([[1, 0], [0.5, 0.5]], max_iter=float("nan")), "max_iter"),
+        (lambda I: I.channel_capacity([[1, 0], [0.5, 0.5]], tol=None), "tol must be"),
+        # one group: the null was the observed value (p = 1 for I(X;X) = 1 bit)
+        (lambda I: I.mi_permutation_test(_X, _X, groups=np.zeros(200)), "one group"),
+        (lambda I: I.shuffle_corrected_mi(_X, _X, groups=np.zeros(200)), "one group"),
+        # complex and text were converted (the imaginary part dropped), ragged lists raw errors
+        (lambda I: I.gaussian_entropy(np.array([1 + 5j, 2, 3, 5])), "real numbers"),
+        (lambda I: I.gaussian_entropy(["1", "2", "3", "5"]), "real numbers"),
+        (lambda I: I.entropy([[0, 1], [1]]), "rows differ in length"),
+        (lambda I: I.gaussian_total_correlation(_G, ridge=np.nan), "ridge must be"),
+        (lambda I: I.gaussian_total_correlation(_G, ddof=50), "ddof"),
+        (lambda I: I.gaussian_total_correlation(_G, ddof=-5), "ddof"),
+        # raw ValueError/TypeError/OverflowError
+        (lambda I: I.transfer_entropy(_X, _X, k=float("nan")), "k must be a whole number"),
+        (lambda I: I.transfer_entropy(_X, _X, delay=None), "delay must be a whole number"),
+        (lambda I: I.active_information_storage(_X, k=float("inf")), "k must be a whole"),
+        (lambda I: I.shuffle_corrected_mi(_X, _X, n_shuffles=1.7), "n_shuffles must be"),
+        (lambda I: I.mi_permutation_test(_X, _X, n_permutations=None), "n_permutations must"),
+        (lambda I: I.lagged(np.arange(5), [0.5]), "lags must be whole"),  # was lag 0
+        (lambda I: I.lagged(np.arange(5), [0], span=float("nan")), "span must be"),
+        # the message named X for the negative Z, Y, or no input at all
+        (lambda I: I.conditional_total_correlation(_XC, -_XC - 1), "Z holds negative"),
+        (lambda I: I.mutual_information(_XC, -_XC - 1), "Y holds negative"),
+        (lambda I: I.pid_lattice([_XC[:, 0], _XC[:, 1]], -_XC[:, 0] - 1), "Y holds negative"),
+        (lambda I: I.pid_lattice(np.c_[_XC[:, 0], _XC[:, 1]].T, _XC[:, 0]), "list of arrays"),
+    ],
+)
+def test_api_bad_input_is_one_input_error(call, message):
+    import infodyn.information as I
+
+    with pytest.raises(InputError, match=message):
+        call(I)
+
+
+def test_big_endian_symbols_count_as_native_ones():
+    # a TypingError inside numba before (np.load of foreign files, FITS, some HDF5)
+    x = _RNG.integers(0, 3, (200, 2))
+    big = x.astype(">i8")
+    assert float(entropy(big)) == float(entropy(x))
+    assert float(mutual_information(big[:, 0], big[:, 1])) == float(
+        mutual_information(x[:, 0], x[:, 1])
+    )
+    assert float(total_correlation(big.astype(">u4"))) == float(total_correlation(x))
+
+
+def test_response_labels_are_categories():
+    import infodyn.information as I
+
+    # any whole numbers name the stimuli; -1/1 carry what 0/1 carry
+    a = I.response_information(_Z, [0, 1] * 3, n_shuffles=3)
+    b = I.response_information(_Z, [-1, 1] * 3, n_shuffles=3)
+    assert a["mi_plugin_bits"] == b["mi_plugin_bits"] > 0

@@ -105,3 +105,15 @@ def test_excess_entropy_exact_values():
         assert I.excess_entropy(x, k) == pytest.approx(1.0 - h, abs=0.01)
     with pytest.raises(InputError):
         I.block_entropy(x, 2, base=1)
+
+
+def test_conditional_total_correlation_with_nsb_is_its_entropy_identity():
+    # Z was replaced by one column of word labels, so NSB's alphabet for Z was the largest label
+    # + 1 (3 here) rather than Z's own (4): the result broke TC(X|Z) = sum H(X_i,Z) - H(Z) - H(X,Z)
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 2, (40, 2))
+    z = rng.integers(0, 2, (40, 2))
+    z[z[:, 0] == 1, 1] = 0
+    H = lambda v: float(I.entropy(v, "nsb"))  # noqa: E731
+    ref = H(np.c_[x[:, 0], z]) + H(np.c_[x[:, 1], z]) - H(z) - H(np.c_[x, z])
+    assert I.conditional_total_correlation(x, z, "nsb") == pytest.approx(ref, abs=1e-12)

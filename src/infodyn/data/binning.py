@@ -26,7 +26,7 @@ import numpy as np
 from infodyn.data.io import load_spikes
 from infodyn.data.spike_files import is_h5_path
 from infodyn.data.spike_reader import SpikeReader
-from infodyn.errors import InputError
+from infodyn.errors import InputError, whole_number
 from infodyn.memory import require_memory
 
 BLOCK_SPIKES = 1 << 20  # spikes read at a time from a file (16 MiB)
@@ -47,6 +47,20 @@ def whole_bin_steps(bin_ms: float, dt: float, option: str = "bin_ms") -> int:
     return steps
 
 
+def check_spike_counts(r: np.ndarray, name: str = "the raster") -> None:
+    """Refuse a raster that is not spike counts: not numbers, NaN, negative or fractional
+    values (a NaN became a count of -2^63, and a negative value read as "no spike")."""
+    if r.dtype.kind not in "biuf":
+        raise InputError(f"{name} must hold spike counts (numbers), got dtype {r.dtype}")
+    if r.dtype.kind == "f":
+        if not np.all(np.isfinite(r)):
+            raise InputError(f"{name} contains NaN or inf; it must hold spike counts")
+        if r.size and (r.min() < 0 or np.any(r != np.round(r))):
+            raise InputError(f"{name} must hold whole spike counts >= 0 (0/1 spikes)")
+    elif r.dtype.kind == "i" and r.size and r.min() < 0:
+        raise InputError(f"{name} holds negative values; it must hold spike counts >= 0")
+
+
 def bin_raster(raster: Any, bin_steps: int) -> np.ndarray:
     """Spike counts per bin of a dense raster: ``(trials, T, n)`` (or ``(T, n)``, one trial) ->
     ``(trials, T // bin_steps, n)`` int64, bin ``b`` summing steps ``b*bin_steps ..
@@ -58,9 +72,8 @@ def bin_raster(raster: Any, bin_steps: int) -> np.ndarray:
         r = r[None]
     if r.ndim != 3:
         raise InputError(f"a raster must be (T, n) or (trials, T, n), got shape {r.shape}")
-    if int(bin_steps) < 1:
-        raise InputError(f"bin_steps must be >= 1, got {bin_steps}")
-    b = int(bin_steps)
+    b = whole_number(bin_steps, "bin_steps", minimum=1)
+    check_spike_counts(r)
     n_tr, n_st, n_u = r.shape
     n_bins = n_st // b
     if n_bins == 0:

@@ -48,6 +48,16 @@ def unit_key(base: float) -> str:
     return name if not name.startswith("base-") else f"base{float(base):.12g}"
 
 
+def _array(x: Any, name: str) -> np.ndarray:
+    """``np.asarray(x)``, with a ragged list (rows of different lengths) as an InputError."""
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError):
+        raise InputError(
+            f"{name} must be a rectangular array (samples, variables); its rows differ in length"
+        ) from None
+
+
 def as_symbols(x: Any, name: str = "X", check_sign: bool = True) -> np.ndarray:
     """Return ``x`` as a 2-D ``(samples, variables)`` array of non-negative integers.
 
@@ -56,9 +66,11 @@ def as_symbols(x: Any, name: str = "X", check_sign: bool = True) -> np.ndarray:
     ``check_sign=False`` skips the scan for negative values, for callers that count the words
     next (their one pass over the data rejects negative symbols).
     """
-    a = np.asarray(x)
+    a = _array(x, name)
     if a.dtype == object:
         raise InputError(f"{name} must be a numeric array of integer symbols, got objects")
+    if not a.dtype.isnative:  # big-endian data (FITS, some HDF5): the counting kernels need native
+        a = a.astype(a.dtype.newbyteorder("="))
     if a.ndim == 1:
         a = a.reshape(-1, 1)
     if a.ndim != 2:
@@ -88,7 +100,7 @@ MAX_SYMBOL = 2**62
 
 
 def _check_largest(a: np.ndarray, name: str) -> None:
-    if a.max() > MAX_SYMBOL:
+    if float(a.max()) > MAX_SYMBOL:
         raise InputError(
             f"{name} holds symbols above 2^62; symbols are labels: relabel them, e.g. "
             f"np.unique({name}, return_inverse=True)[1]"
@@ -111,10 +123,12 @@ def check_estimator(estimator: str) -> str:
 
 
 def as_real(x: Any, name: str = "X") -> np.ndarray:
-    """Return ``x`` as a finite 2-D float64 ``(samples, variables)`` array."""
-    a = np.asarray(x, dtype=float) if np.asarray(x).dtype != object else None
-    if a is None:
-        raise InputError(f"{name} must be a numeric array")
+    """Return ``x`` as a finite 2-D float64 ``(samples, variables)`` array (real numbers: text,
+    complex numbers and objects are refused, not converted or truncated)."""
+    raw = _array(x, name)
+    if raw.dtype.kind not in "biuf":
+        raise InputError(f"{name} must be an array of real numbers, got dtype {raw.dtype}")
+    a = raw.astype(np.float64)
     if a.ndim == 1:
         a = a.reshape(-1, 1)
     if a.ndim != 2:

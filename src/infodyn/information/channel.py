@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, whole_number
 from infodyn.information._inputs import log_factor
 
 _LN2 = np.log(2.0)
@@ -65,10 +65,11 @@ def channel_capacity(
         raise InputError("P must hold finite non-negative probabilities")
     if not np.allclose(m.sum(axis=1), 1.0, atol=1e-9):
         raise InputError("each row of P must sum to 1 (P[x, y] = p(y|x))")
-    if not (math.isfinite(tol) and tol > 0) or max_iter < 1:
-        raise InputError(
-            f"tol must be a finite number > 0 and max_iter >= 1, got {tol}, {max_iter}"
-        )
+    max_iter = whole_number(max_iter, "max_iter", minimum=1)  # NaN ran no iteration, gap 0
+    if isinstance(tol, bool) or not isinstance(tol, int | float | np.number):
+        raise InputError(f"tol must be a finite number > 0 (bits), got {tol!r}")
+    if not (math.isfinite(tol) and tol > 0):
+        raise InputError(f"tol must be a finite number > 0 (bits), got {tol}")
     r = np.full(m.shape[0], 1.0 / m.shape[0])
     lower = upper = 0.0
     n_iter = 0

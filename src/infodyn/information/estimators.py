@@ -15,6 +15,7 @@ word (plug-in and Miller-Madow are then strongly biased), or when NSB sees no co
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -113,6 +114,26 @@ def warn_if_undersampled(
         )
 
 
+#: the largest alphabet NSB takes: its integral over beta needs K beta, K psi_1 and their sums to
+#: stay finite, and past about 1e300 words the grid's beta values turn subnormal
+MAX_NSB_ALPHABET = 1e300
+
+
+def check_alphabet_size(alphabet_size: Any, n_observed: int) -> float:
+    """An NSB alphabet size as a float: a whole number (it may exceed 2^64, so a float is
+    accepted) at least the number of distinct words observed; else one :class:`InputError`."""
+    if isinstance(alphabet_size, bool) or not isinstance(alphabet_size, int | float | np.number):
+        raise InputError(f"alphabet_size must be a number of possible words, got {alphabet_size!r}")
+    k = float(alphabet_size)
+    if math.isnan(k) or k < 1 or (math.isfinite(k) and k != math.floor(k)):
+        raise InputError(f"alphabet_size must be a whole number >= 1, got {alphabet_size!r}")
+    if k < n_observed:
+        raise InputError(
+            f"alphabet_size={alphabet_size} is below the {n_observed} distinct words observed"
+        )
+    return k
+
+
 def entropy_from_counts(
     counts: Any,
     estimator: str = "plugin",
@@ -145,11 +166,12 @@ def entropy_from_counts(
     if estimator == "nsb":
         if alphabet_size is None:
             raise InputError("estimator='nsb' needs the alphabet size (number of possible words)")
-        k = float(alphabet_size)
-        if not np.isfinite(k):
+        k = check_alphabet_size(alphabet_size, k_obs)
+        if k > MAX_NSB_ALPHABET:
             raise InputError(
-                f"estimator='nsb': the alphabet of {alphabet_size} possible words is beyond "
-                "floating point (more than about 1000 binary variables); use fewer variables"
+                f"estimator='nsb': the alphabet of {alphabet_size:.3g} possible words is beyond "
+                f"what NSB's integral resolves in floating point ({MAX_NSB_ALPHABET:.0e} words, "
+                "about 996 binary variables); use fewer variables"
             )
         if warn and k_obs == big_n and k_obs > 1:
             warnings.warn(
@@ -183,7 +205,7 @@ def entropy(
     log_factor(base)
     a = as_symbols(x, "X")
     w = encode(a, validated=True)
-    k = w.alphabet_size if alphabet_size is None else float(alphabet_size)
+    k = w.alphabet_size if alphabet_size is None else check_alphabet_size(alphabet_size, 1)
     return entropy_from_counts(w.counts(), estimator, k, base=base)
 
 

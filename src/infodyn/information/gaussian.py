@@ -19,13 +19,14 @@ estimators on binned data for that.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 from scipy.special import digamma, ndtri
 from scipy.stats import rankdata
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, whole_number
 from infodyn.information._inputs import as_real, log_factor, same_samples
 
 _LN2 = np.log(2.0)
@@ -102,11 +103,16 @@ def gaussian_total_correlation(
     a = _prep(x, "X", copula)
     if a.shape[1] < 2:
         raise InputError("total correlation needs at least two variables (columns)")
+    if isinstance(ridge, bool) or not isinstance(ridge, int | float | np.number):
+        raise InputError(f"ridge must be a finite number >= 0, got {ridge!r}")
+    if not (math.isfinite(ridge) and ridge >= 0):
+        raise InputError(f"ridge must be a finite number >= 0, got {ridge}")
+    ddof = whole_number(ddof, "ddof", maximum=a.shape[0] - 1)  # the divisor N - ddof is >= 1
     if ridge == 0.0 and ddof == 1:
         singles = sum(_logdet_cov(a[:, [i]], bias_correct) for i in range(a.shape[1]))
         return 0.5 * (singles - _logdet_cov(a, bias_correct)) / _LN2 * f
-    if ridge < 0 or bias_correct:
-        raise InputError("ridge must be >= 0, and bias_correct needs ridge=0 and ddof=1")
+    if bias_correct:
+        raise InputError("bias_correct needs ridge=0 and ddof=1")
     cov = np.atleast_2d(np.cov(a, rowvar=False, ddof=ddof)) + ridge * np.eye(a.shape[1])
     sign, logdet = np.linalg.slogdet(cov)
     if sign <= 0 or not np.isfinite(logdet):

@@ -118,14 +118,19 @@ def pid_lattice(sources: Any, target: Any, base: float = 2.0) -> LatticePID:
     ``sources`` is a list of ``(samples, variables)`` symbol arrays (a multi-column source is
     one variable whose values are its words); the plug-in distribution is decomposed.
     """
+    if isinstance(sources, np.ndarray) or not isinstance(sources, list | tuple):
+        raise InputError(
+            "sources must be a list of arrays, one per source (e.g. [x1, x2]); a 2-D array "
+            "would be read row by row"
+        )
     srcs = [as_symbols(s, f"source {i}", check_sign=False) for i, s in enumerate(sources)]
     y = as_symbols(target, "Y", check_sign=False)
     if not 2 <= len(srcs) <= MAX_SOURCES:
         raise InputError(f"pid_lattice takes 2 to {MAX_SOURCES} sources, got {len(srcs)}")
     same_samples(Y=y, **{f"source{i}": s for i, s in enumerate(srcs)})
     labels, shape = [], []
-    for v in [*srcs, y]:
-        w = encode(v)
+    for i, v in enumerate([*srcs, y]):
+        w = encode(v, f"source {i}" if i < len(srcs) else "Y")
         used, lab = np.unique(w.labels, return_inverse=True)
         labels.append(lab.reshape(-1))
         shape.append(int(used.size))
@@ -141,14 +146,14 @@ def conditional_total_correlation(
 ) -> float:
     """``TC(X | Z) = sum_i H(X_i, Z) - (n - 1) H(Z) - H(X, Z)`` (columns of X are the variables;
     Z is one joint variable whatever its number of columns)."""
-    a = as_symbols(x, "X", check_sign=False)
-    c = as_symbols(z, "Z", check_sign=False)
+    a, c = as_symbols(x, "X"), as_symbols(z, "Z")
     same_samples(X=a, Z=c)
     if a.shape[1] < 2:
         raise InputError(f"X needs at least 2 variables (columns), got {a.shape[1]}")
-    zc = encode(c).labels[:, None]
-    m = _Marginals(np.hstack([a, zc]), estimator)
+    # Z keeps its columns (not one column of word labels), so that every joint entropy has the
+    # alphabet of its own variables - NSB's prior depends on it
+    m = _Marginals(np.hstack([a, c]), estimator)
     n = a.shape[1]
-    zi = (n,)
-    total = sum(m.h((i, n)) for i in range(n)) - (n - 1) * m.h(zi) - m.full()
+    zi = tuple(range(n, n + c.shape[1]))
+    total = sum(m.h((i, *zi)) for i in range(n)) - (n - 1) * m.h(zi) - m.full()
     return total * log_factor(base)

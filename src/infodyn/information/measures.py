@@ -64,7 +64,7 @@ def mutual_information(x: Any, y: Any, estimator: str = "plugin", base: float = 
         h_b = entropy_from_counts(table.sum(0), estimator, kb, warn=False)
         h_ab = entropy_from_counts(table.ravel(), estimator, ka * kb)
         return (float(h_a) + float(h_b) - float(h_ab)) * f
-    wa, wb = encode(a, validated=True), encode(b, validated=True)
+    wa, wb = encode(a, "X", validated=True), encode(b, "Y", validated=True)
     return _mi_words(wa, wb, estimator, warn=True) * f
 
 
@@ -81,7 +81,7 @@ def conditional_mutual_information(
     f = log_factor(base)
     a, b, c = as_symbols(x, "X"), as_symbols(y, "Y"), as_symbols(z, "Z")
     same_samples(X=a, Y=b, Z=c)
-    wa, wb, wc = (encode(v, validated=True) for v in (a, b, c))
+    wa, wb, wc = (encode(v, n, validated=True) for v, n in ((a, "X"), (b, "Y"), (c, "Z")))
     return _cmi_words(wa, wb, wc, estimator, warn=True) * f
 
 

@@ -42,7 +42,7 @@ def _log_rising(a: np.ndarray, n: np.ndarray) -> np.ndarray:
             + nb * np.log(b)
             - nb
             + (1.0 / (12.0 * b) - 1.0 / (12.0 * ab))
-            - (1.0 / (360.0 * b**3) - 1.0 / (360.0 * ab**3))
+            - ((1.0 / b) ** 3 - (1.0 / ab) ** 3) / 360.0  # b**3 overflows for b > 1e102
         )
     return out
 
@@ -68,17 +68,22 @@ def nsb_entropy(counts: np.ndarray, alphabet_size: float) -> tuple[float, float]
     # group equal counts: the sums over bins only depend on the count histogram
     vals, mult = np.unique(n, return_counts=True)
 
+    log_k = np.log(k)
+
     def logpost(t: np.ndarray) -> np.ndarray:
         beta = np.exp(t)
-        kb = k * beta
+        kb = np.exp(t + log_k)  # K beta without the overflow of K * beta near K = 1e308
         log_ev = -_log_rising(kb, big_n)
         log_ev = log_ev + (mult[None, :] * _log_rising(beta[:, None], vals[None, :])).sum(axis=1)
-        dxi = k * polygamma(1, kb + 1.0) - polygamma(1, beta + 1.0)
-        return log_ev + np.log(np.maximum(dxi, 1e-300)) + t
+        # dxi / K, so that K psi_1 does not overflow near K = 1e308
+        dxi_k = polygamma(1, kb + 1.0) - polygamma(1, beta + 1.0) / k
+        return log_ev + log_k + np.log(np.maximum(dxi_k, 1e-300)) + t
 
     # beta from K beta = 1e-8 (the data alone) to K beta >= 1e8 N and beta >= 1e8 N / 1e8 (the
     # prior alone, near uniform): capped so that K beta stays finite for any representable K
-    lo, hi = np.log(1e-8 / k), np.log(1e8 * max(big_n, 1.0) / min(k, 1e8))
+    # (and below 1e300, so that K beta + N and its functions stay finite for K up to 1.8e308)
+    lo = np.log(1e-8) - log_k
+    hi = min(np.log(1e8 * max(big_n, 1.0) / min(k, 1e8)), np.log(1e300) - log_k)
     coarse = np.linspace(lo, hi, 1201)
     lp = logpost(coarse)
     i = int(np.argmax(lp))
@@ -115,7 +120,7 @@ def _moments_grouped(
     the raw sums overflow once ``K beta`` passes about 1e154 (K = 1e150 gave NaN)."""
     beta = np.exp(t)
     b = beta[:, None]
-    big_a = big_n + k * beta
+    big_a = big_n + np.exp(t + np.log(k))  # K beta: k * beta overflows near K = 1e308
     A = big_a[:, None]
     a = vals[None, :] + b
     p = a / A  # an observed bin's share

@@ -62,7 +62,8 @@ def joint_table(x1: Any, x2: Any, y: Any) -> np.ndarray:
     b = as_symbols(x2, "X2", check_sign=False)
     c = as_symbols(y, "Y", check_sign=False)
     same_samples(X1=a, X2=b, Y=c)
-    sizes = [_radix_sizes(v) for v in (a, b, c)]  # one pass each; rejects negative symbols
+    # one pass each; rejects negative symbols
+    sizes = [_radix_sizes(v, n) for v, n in ((a, "X1"), (b, "X2"), (c, "Y"))]
     shape = [math.prod(int(v) for v in sz) for sz in sizes]
     if math.prod(shape) <= 5_000_000:  # count all words in one pass, then drop unseen ones
         flat = count_codes(

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import make_rng, require
-from infodyn.information._inputs import log_factor, unit_key
+from infodyn.data.binning import check_spike_counts
+from infodyn.errors import make_rng, require, whole_number
+from infodyn.information._inputs import as_symbols, log_factor, unit_key
 from infodyn.information.gaussian import gaussian_total_correlation
 from infodyn.information.measures import mutual_information, total_correlation
 from infodyn.information.words import spike_words
@@ -31,8 +32,15 @@ def response_words(z: Any, start: int = 0, bin_steps: int = 10, binary: bool = T
     (``binary``), or how often."""
     z = np.asarray(z)
     require(z.ndim == 3, f"responses must be (trials, T, n), got shape {z.shape}")
+    check_spike_counts(z, "z (the responses)")
+    start = whole_number(start, "start")
+    bin_steps = whole_number(bin_steps, "bin_steps", minimum=1)
     w = z[:, start:]
-    require(w.shape[1] // bin_steps >= 1, "the response window is shorter than one bin")
+    require(
+        w.shape[1] // bin_steps >= 1,
+        f"the response window (steps {start}..{z.shape[1] - 1}) is shorter than one bin of "
+        f"{bin_steps} steps",
+    )
     words = spike_words(w, bin_steps, binary=binary)
     return words.reshape(z.shape[0], -1, z.shape[2]).astype(np.int64)
 
@@ -63,7 +71,13 @@ def response_information(
     log_factor(base)
     u = unit_key(base)
     z = np.asarray(z)
-    labels = np.asarray(labels).astype(np.int64)
+    # labels are categories: whole numbers (any sign), relabelled 0..k-1 (2.5 was truncated)
+    labels = as_symbols(labels, "labels", check_sign=False)
+    require(labels.shape[1] == 1, f"labels must be one label per trial, got {labels.shape}")
+    labels = np.unique(labels[:, 0], return_inverse=True)[1].reshape(-1)
+    subset_size = whole_number(subset_size, "subset_size", minimum=1)
+    n_subsets = whole_number(n_subsets, "n_subsets", minimum=1)
+    n_shuffles = whole_number(n_shuffles, "n_shuffles", minimum=1)
     require(
         z.ndim == 3 and z.shape[0] == labels.size,
         "z must be (trials, T, n) with one label per trial",

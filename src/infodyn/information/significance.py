@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError, make_rng
+from infodyn.errors import InputError, make_rng, whole_number
 from infodyn.information._inputs import as_symbols, check_estimator, log_factor, same_samples
 from infodyn.information.measures import _mi_words
 from infodyn.information.words import Words, encode
@@ -73,6 +73,11 @@ def _prepare(x: Any, y: Any, estimator: str, groups: Any) -> tuple[Words, Words,
         g = np.asarray(groups).reshape(-1)
         if g.size != a.shape[0]:
             raise InputError(f"groups has {g.size} entries for {a.shape[0]} samples")
+        if np.unique(g).size < 2:  # the null would be the observed value itself
+            raise InputError(
+                "groups has one group: shuffling whole groups permutes nothing; give at least "
+                "two groups (e.g. trial ids), or groups=None to shuffle samples"
+            )
     return encode(a, validated=True), encode(b, validated=True), g
 
 
@@ -87,8 +92,7 @@ def shuffle_corrected_mi(
 ) -> float:
     """``I(X;Y) - mean_s I(X; Y_shuffled_s)`` (shuffle bias correction) in units of
     ``log_base`` (default bits)."""
-    if int(n_shuffles) < 1:
-        raise InputError("n_shuffles must be >= 1")
+    n_shuffles = whole_number(n_shuffles, "n_shuffles", minimum=1)
     f = log_factor(base)
     wx, wy, g = _prepare(x, y, estimator, groups)
     corrected = _mi_words(wx, wy, estimator) - float(
@@ -107,8 +111,7 @@ def mi_permutation_test(
     base: float = 2.0,
 ) -> PermutationTest:
     """Permutation test of ``I(X;Y) > 0``; ``groups`` (e.g. trial ids) shuffles whole groups."""
-    if int(n_permutations) < 1:
-        raise InputError("n_permutations must be >= 1")
+    n_permutations = whole_number(n_permutations, "n_permutations", minimum=1)
     f = log_factor(base)
     wx, wy, g = _prepare(x, y, estimator, groups)
     mi = _mi_words(wx, wy, estimator, warn=True)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, whole_number
 from infodyn.information._inputs import as_symbols, check_estimator, log_factor
 from infodyn.information.estimators import entropy_from_counts
 from infodyn.information.measures import _cmi_words, _mi_words
@@ -37,9 +37,8 @@ def _series(x: Any, name: str) -> np.ndarray:
 
 
 def _positive(name: str, v: int) -> int:
-    if int(v) != v or int(v) < 1:
-        raise InputError(f"{name} must be an integer >= 1, got {v}")
-    return int(v)
+    """A history length or delay: a whole number >= 1 (NaN, inf, ``True``, 2.5 refused)."""
+    return whole_number(v, name, minimum=1)
 
 
 def _same_shape(**series: np.ndarray) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.binning import bin_raster
-from infodyn.errors import InputError
+from infodyn.errors import InputError, whole_number
 from infodyn.information._inputs import as_symbols
 from infodyn.information._kernels import (
     column_max,
@@ -55,17 +55,18 @@ class Words:
         return int(self.labels.size)
 
 
-def _radix_sizes(x: np.ndarray) -> np.ndarray:
+def _radix_sizes(x: np.ndarray, name: str = "X") -> np.ndarray:
     """Per-column alphabet size ``max + 1``, at least 2 (a silent binary unit is still binary)."""
+    negative = f"{name} holds negative symbols; symbols must be integers >= 0"
     if x.shape[1] <= 4 or x.dtype.kind != "i":
         top = x.max(axis=0).astype(np.int64)
         if x.dtype.kind == "i" and top.size and x.min() < 0:
-            raise InputError("the symbols must be integers >= 0; found negative values")
+            raise InputError(negative)
     else:
         try:
             top = column_max(x)  # one pass; also rejects negative symbols
         except ValueError:
-            raise InputError("the symbols must be integers >= 0; found negative values") from None
+            raise InputError(negative) from None
     return np.maximum(top + 1, 2)
 
 
@@ -97,7 +98,7 @@ def encode(x: Any, name: str = "X", validated: bool = False) -> Words:
     columns and chunks are combined by sort-based relabelling (see the module docstring).
     """
     a = x if validated else as_symbols(x, name)
-    sizes = _radix_sizes(a)
+    sizes = _radix_sizes(a, name)
     alphabet = float(np.prod(sizes.astype(np.float64)))
     labels: np.ndarray | None = None
     n_labels = 1
@@ -123,15 +124,15 @@ def encode(x: Any, name: str = "X", validated: bool = False) -> Words:
     return Words(labels=labels, n_labels=n_labels, alphabet_size=alphabet)
 
 
-def count_table(a: np.ndarray, max_cells: int) -> np.ndarray | None:
+def count_table(a: np.ndarray, max_cells: int, name: str = "X") -> np.ndarray | None:
     """Counts of every possible word as an array of shape ``(alphabet sizes per column)``.
 
     Only for small joint alphabets (``prod(sizes) <= max_cells``; else ``None``): then every
     marginal is a sum over axes, which is the fastest way to get many marginals of few units
     (12 binary units: 4096 cells). Codes are counted as they are computed, in one pass;
-    ``a`` must be a validated symbol array (its sign is checked here).
+    ``a`` must be a validated symbol array (its sign is checked here; ``name`` in the message).
     """
-    sizes = _radix_sizes(a)
+    sizes = _radix_sizes(a, name)
     total = 1
     for v in sizes:
         total *= int(v)
@@ -141,10 +142,12 @@ def count_table(a: np.ndarray, max_cells: int) -> np.ndarray | None:
     return counts.reshape(tuple(int(v) for v in sizes))
 
 
-def joint_count_table(a: np.ndarray, b: np.ndarray, max_cells: int) -> np.ndarray | None:
+def joint_count_table(
+    a: np.ndarray, b: np.ndarray, max_cells: int, names: tuple[str, str] = ("X", "Y")
+) -> np.ndarray | None:
     """Counts ``T[word_a, word_b]`` of the joint words of two arrays, when ``T`` has at most
     ``max_cells`` cells (else ``None``); one pass over both arrays (signs checked here)."""
-    sa, sb = _radix_sizes(a), _radix_sizes(b)
+    sa, sb = _radix_sizes(a, names[0]), _radix_sizes(b, names[1])
     ka = kb = 1
     for v in sa:
         ka *= int(v)
@@ -284,10 +287,13 @@ def lagged(x: Any, lags: Any, name: str = "x", span: int | None = None) -> np.nd
     n_tr, n_st, n_v = r.shape
     if isinstance(lags, range) and len(lags):  # range(10**12) would be built before the check
         _need_steps(name, n_st, max(lags[0], lags[-1], span or 0))
-    lag_arr = np.atleast_1d(np.asarray(lags, dtype=np.int64))
+    raw = np.atleast_1d(np.asarray(lags))
+    if raw.dtype.kind not in "iuf" or (raw.dtype.kind == "f" and not np.all(raw == np.round(raw))):
+        raise InputError(f"lags must be whole numbers >= 0, got {lags!r}")
+    lag_arr = raw.astype(np.int64)
     if lag_arr.size == 0 or lag_arr.min() < 0:
         raise InputError("lags must be a non-empty list of integers >= 0")
-    s = int(lag_arr.max() if span is None else span)
+    s = int(lag_arr.max()) if span is None else whole_number(span, "span")
     if s < lag_arr.max():
         raise InputError(f"span={s} is shorter than the largest lag {int(lag_arr.max())}")
     _need_steps(name, n_st, s)
