@@ -128,6 +128,22 @@ def whole_number(value: typing.Any, name: str, minimum: int = 0, maximum: int = 
     return int(value)
 
 
+def class_labels(values: typing.Any, name: str = "labels") -> np.ndarray:
+    """Class labels (stimulus ids) as a 1-D int64 array: whole numbers >= 0; a fraction, NaN,
+    text or a negative label is one :class:`InputError` naming ``name`` (``[0.7, 1.9]`` was
+    truncated to classes 0 and 1)."""
+    try:
+        a = np.asarray(values).reshape(-1)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a list of whole numbers >= 0") from None
+    ok = a.dtype.kind in "iu" or (
+        a.dtype.kind == "f" and bool(np.all(np.isfinite(a))) and bool(np.all(a == np.round(a)))
+    )
+    if not ok or (a.size and a.min() < 0):
+        raise InputError(f"{name} must be whole numbers >= 0 (class ids), got {values!r}")
+    return a.astype(np.int64)
+
+
 def make_rng(seed: typing.Any = None) -> np.random.Generator:
     """``np.random.default_rng(seed)``, with a seed NumPy cannot use (negative, a fraction,
     NaN, ``true``/``false``, text) as one :class:`InputError` rather than NumPy's "expected

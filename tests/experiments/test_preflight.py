@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from infodyn.errors import InputError
 from infodyn.experiments.preflight import check_trials_memory, trials_bytes
 from infodyn.memory import MemoryPreflightError
 
@@ -63,8 +64,13 @@ def test_train_refuses_a_huge_batch(tmp_path):
 
     cfg = TrainConfig(
         network={"n_in": 5, "n_rec": 10, "n_out": 1},
-        training={"batch_size": HUGE},
+        training={"batch_size": 10**15},
     )
     with pytest.raises(MemoryPreflightError, match="a training batch .*batch_size"):
+        run_training(cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    # beyond an int64, the options refuse it before any estimate
+    cfg = TrainConfig(network={"n_in": 5, "n_rec": 10, "n_out": 1}, training={"batch_size": HUGE})
+    with pytest.raises(InputError, match="batch_size must be at most"):
         run_training(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists()

@@ -37,7 +37,8 @@ def test_alif_rejects_more_adaptive_units_than_units():
 
 @pytest.mark.parametrize("conn", ["dense", "sparse", "ei"])
 def test_no_autapses_and_determinism(conn):
-    net = idn.network.LIF(n_in=10, n_rec=50, connectivity=conn, p_connect=0.3)
+    p = {"p_connect": 0.3} if conn == "sparse" else {}
+    net = idn.network.LIF(n_in=10, n_rec=50, connectivity=conn, **p)
     a, b, c = net.init(seed=7), net.init(seed=7), net.init(seed=8)
     assert np.all(np.diag(a["w_rec"]) == 0)
     for key in a:

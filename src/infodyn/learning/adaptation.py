@@ -106,6 +106,14 @@ class LIFAdaptationConfig:
         require(self.eta_theta >= 0 and self.eta_gain >= 0, "step sizes must be >= 0")
         require(0 < self.smoothing <= 1, "smoothing must be in (0, 1]")
         require(self.max_step > 0, "max_step must be > 0")
+        for name, (lo, hi) in (("theta_range", self.theta_range), ("gain_range", self.gain_range)):
+            require(  # (5, -5) pinned every threshold at -5
+                bool(np.isfinite(lo) and np.isfinite(hi) and lo < hi),
+                f"{name} must be finite bounds (lo, hi) with lo < hi, got {(lo, hi)}",
+            )
+        require(  # a negative gain flips the sign of every input weight
+            self.gain_range[0] > 0, f"gain_range must be > 0, got {self.gain_range}"
+        )
 
 
 def init_lif_adaptation(n_rec: int) -> dict[str, np.ndarray]:

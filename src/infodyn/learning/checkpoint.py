@@ -8,7 +8,8 @@
 - ``feedback``: the feedback matrix B of random or adaptive feedback (absent when symmetric);
 - ``iteration`` (iterations done) and ``stop`` (a hook asked to stop);
 - ``hook_<j>_n`` and ``hook_<j>_<i>``: the number of leaves and the leaves of hook ``j``'s state;
-- ``options``: the training options as JSON (for the record; not read back).
+- ``options``: the training options as JSON (a resumed run must use the same optimizer and
+  feedback, :data:`FIXED_OPTIONS`; the rest is the record).
 
 ``metrics.json`` beside it holds one row of metrics per iteration. Loading rebuilds every tree
 on the structure of a fresh one (the optimizer's ``init``, the hooks' ``init``) and checks each
@@ -78,22 +79,29 @@ def load_checkpoint(
     optimizer: optax.GradientTransformation,
     init_hooks: Callable[[dict[str, Any]], tuple[Any, ...]],
     to_param: Callable[[Any], Any],
+    options: dict[str, Any] | None = None,
 ) -> TrainState:
     """The :class:`TrainState` stored at ``path`` (and ``metrics.json`` beside it).
 
     ``keys`` name the weights, ``to_param`` converts a stored one to the trainer's arrays (its
     precision), ``optimizer`` and ``init_hooks(params)`` give the fresh trees the stored optimizer
-    and hook states must match.
+    and hook states must match. ``options`` (the resuming trainer's) must name the optimizer and
+    the feedback the checkpoint was trained with (:data:`FIXED_OPTIONS`).
     """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no checkpoint to resume from")
     with reading(path, "checkpoint", ADVICE):
         data = np.load(path, allow_pickle=False)
+        _check_options(data, options or {}, path)
         stored = params_from_arrays(data, prefix="param_")
         params = {k: to_param(stored[k]) for k in keys}
         opt_state = _optimizer_state(data, optimizer.init(trainable_arrays(params)), path)
         feedback = np.asarray(data["feedback"]) if "feedback" in data else None
+        if feedback is not None and (
+            feedback.dtype.kind != "f" or not np.all(np.isfinite(feedback))
+        ):
+            raise InputError(f"{path}: the feedback matrix is not finite numbers; {ADVICE}")
         it = np.asarray(data["iteration"])
         if it.ndim or it.dtype.kind not in "iu" or it < 0:
             raise InputError(f"{path}: 'iteration' must be one whole number >= 0; {ADVICE}")
@@ -104,11 +112,40 @@ def load_checkpoint(
     return TrainState(params, opt_state, feedback, iteration, history, hook_states, stop)
 
 
+#: training options a resumed run must share with its checkpoint: the optimizer state and the
+#: feedback matrix are stored for them
+FIXED_OPTIONS = ("optimizer", "feedback")
+
+
+def _check_options(data: Any, options: dict[str, Any], path: Path) -> None:
+    """Refuse to resume with another optimizer or feedback than the checkpoint's (the stored
+    options; a checkpoint without them is not checked)."""
+    if "options" not in data or not options:
+        return
+    try:
+        stored = json.loads(str(data["options"]))
+    except (ValueError, TypeError):
+        raise InputError(f"{path}: the stored training options are not JSON; {ADVICE}") from None
+    for key in FIXED_OPTIONS:
+        if key in stored and key in options and stored[key] != options[key]:
+            raise InputError(
+                f"{path}: the checkpoint was trained with {key} = {stored[key]!r}, this trainer "
+                f"has {options[key]!r}; resume with {key} = {stored[key]!r}"
+            )
+
+
 def _optimizer_state(data: Any, fresh_state: Any, path: Path) -> Any:
     """The stored optimizer state on the structure of ``fresh_state``, leaf shapes checked."""
     fresh, treedef = jax.tree_util.tree_flatten(fresh_state)
+    if f"opt_{treedef.num_leaves}" in data:  # plain SGD has no leaves: Adam's were dropped
+        raise InputError(
+            f"{path}: the checkpoint's optimizer state has more parts than this trainer's "
+            f"optimizer ({treedef.num_leaves}); resume with the optimizer it was trained with"
+        )
     leaves = [jnp.asarray(data[f"opt_{i}"]) for i in range(treedef.num_leaves)]
     for i, (got, want) in enumerate(zip(leaves, fresh, strict=True)):
+        if got.dtype.kind in "fc" and not bool(jnp.all(jnp.isfinite(got))):
+            raise InputError(f"{path}: optimizer state opt_{i} holds NaN or inf; {ADVICE}")
         if got.shape != jnp.shape(want):
             raise InputError(
                 f"{path}: optimizer state opt_{i} has shape {got.shape}, this network's "

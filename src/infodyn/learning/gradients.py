@@ -93,6 +93,7 @@ def _feedback_matrix(net, params, feedback, feedback_matrix, feedback_seed, dtyp
         fb.shape == (net.n_rec, net.n_out),
         f"feedback_matrix must have shape {(net.n_rec, net.n_out)}, got {fb.shape}",
     )
+    require_finite("feedback_matrix", fb)  # NaN read as "the gradient exploded"
     return jnp.asarray(fb, dtype)
 
 
@@ -178,7 +179,14 @@ def evaluate(
         net.n_out > 0 or not lossc.uses_output,
         "the loss uses readouts but the network has n_out=0",
     )
+    lossc.check_outputs(net.n_out)
+    require(  # BPTT took them and returned the true gradient as if they were not there
+        method == "eprop" or (feedback == "symmetric" and feedback_matrix is None),
+        f"feedback={feedback!r} and feedback_matrix are e-prop's; method={method!r} uses the "
+        "true gradient",
+    )
     dtype, p, xt, tgt = _prepare(net, params, x, target, precision)
+    mask = checked_mask(net, p["w_rec"], mask)
     beta = jnp.asarray(net.beta_vector(), dtype)
     c = Constants.of(net)
     n_steps, batch = xt.shape[0], xt.shape[1]
@@ -236,6 +244,24 @@ def evaluate(
 def grad_norm(grads: dict[str, Any]) -> float:
     """Global L2 norm of the gradients (of the stored synapses only, for sparse weights)."""
     return float(jnp.sqrt(sum(jnp.sum(values_of(g) ** 2) for g in grads.values())))
+
+
+def checked_mask(net, w_rec: Any, mask: Any) -> np.ndarray | None:
+    """A connectivity ``mask`` for ``w_rec`` as float64, checked: (n_rec, n_rec) for dense
+    weights, one value per stored synapse (nnz,) for :class:`SparseWeights`; finite numbers.
+    A wrong shape was a raw TypeError/IndexError inside JAX, a NaN "an exploding gradient"."""
+    if mask is None:
+        return None
+    m = np.asarray(mask)
+    if m.dtype.kind not in "biuf":
+        raise InputError(f"mask must hold numbers (1: synapse, 0: none), got dtype {m.dtype}")
+    want = (w_rec.nnz,) if is_sparse(w_rec) else (net.n_rec, net.n_rec)
+    if m.shape != want:
+        what = "one value per stored synapse" if is_sparse(w_rec) else "(n_rec, n_rec)"
+        raise InputError(f"mask must have shape {want} ({what}), got {m.shape}")
+    m = m.astype(np.float64, copy=False)
+    require_finite("mask", m)
+    return m
 
 
 def mask_gradients(net, grads: dict[str, Array], mask: Array | None = None) -> dict[str, Array]:

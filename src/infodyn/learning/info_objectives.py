@@ -84,7 +84,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.errors import require
+from infodyn.errors import class_labels, require
 from infodyn.learning.losses import CompositeLoss, LossTerm, UnitRateTarget, as_loss
 
 Array = Any
@@ -113,7 +113,7 @@ def window_target(
     For the bottleneck, whose n_out need not equal the number of stimuli, pass any labels
     below n_out (for example zeros): it only reads the per-step weight ``sum_k target_btk``.
     """
-    lab = np.asarray(labels, dtype=np.int64).ravel()
+    lab = class_labels(labels)
     stop = n_steps if stop is None else stop
     require(
         0 <= start < stop <= n_steps,
@@ -142,6 +142,7 @@ class InfoMaxBound(LossTerm):
     online: ClassVar[bool] = True  # the reduction is linear: the signal is known at every step
     uses_output: ClassVar[bool] = True
     needs_target: ClassVar[bool] = True
+    min_outputs: ClassVar[int] = 2
 
     def step_stats(self, z_t, y_t, target_t, dt):
         logp = jax.nn.log_softmax(y_t, axis=-1)
@@ -270,15 +271,16 @@ class InformationBottleneck(LossTerm):
     online: ClassVar[bool] = False
     uses_output: ClassVar[bool] = True
     needs_target: ClassVar[bool] = True
+    min_outputs: ClassVar[int] = 2
 
     def __post_init__(self) -> None:
         super().__post_init__()
         require(
             len(self.labels) > 0, "InformationBottleneck needs the stimulus labels of the batch"
         )
-        require(all(int(s) >= 0 for s in self.labels), "labels must be integers >= 0")
+        labels = class_labels(self.labels)
         require(self.gamma >= 0, f"gamma must be >= 0, got {self.gamma}")
-        object.__setattr__(self, "labels", tuple(int(s) for s in self.labels))
+        object.__setattr__(self, "labels", tuple(int(s) for s in labels))
 
     def _onehot(self, dtype) -> Array:
         lab = np.asarray(self.labels)

@@ -57,6 +57,7 @@ class LossTerm:
     online: ClassVar[bool] = True  # F linear in S: learning signal known at every step
     uses_output: ClassVar[bool] = False  # depends on the readouts y
     needs_target: ClassVar[bool] = False
+    min_outputs: ClassVar[int] = 0  # readouts the term needs (a softmax over one is always 1)
 
     def __post_init__(self) -> None:
         require_finite_number(f"the weight of loss term {self.name!r}", self.weight)
@@ -120,6 +121,7 @@ class SoftmaxCrossEntropy(LossTerm):
     name: ClassVar[str] = "xent"
     uses_output: ClassVar[bool] = True
     needs_target: ClassVar[bool] = True
+    min_outputs: ClassVar[int] = 2
 
     def step_stats(self, z_t, y_t, target_t, dt):
         logp = jax.nn.log_softmax(y_t, axis=-1)
@@ -256,6 +258,16 @@ class CompositeLoss:
     @property
     def needs_target(self) -> bool:
         return any(t.needs_target for t in self.terms)
+
+    def check_outputs(self, n_out: int) -> None:
+        """Refuse a network with fewer readouts than a term needs: a softmax over one readout
+        is always 1, so its cross-entropy and gradient were 0 whatever the network did."""
+        for t in self.terms:
+            if n_out < t.min_outputs:
+                raise InputError(
+                    f"the loss term {t.name!r} needs n_out >= {t.min_outputs} readouts (a "
+                    f"softmax over {n_out} is constant); the network has n_out={n_out}"
+                )
 
     def names(self) -> list[str]:
         """Unique names of the terms (``mse``, ``mse_2``, ... when repeated)."""

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.images import saccade_path
-from infodyn.errors import require
+from infodyn.errors import make_rng, require
 from infodyn.learning.info_objectives import window_target
 from infodyn.network.encoders import StimulusSet, encode_patches, spike_probabilities
 
@@ -61,7 +61,12 @@ class PatternGeneration:
 
     def __post_init__(self) -> None:
         require(self.n_in >= 1 and self.n_steps >= 2, "n_in >= 1 and n_steps >= 2 are needed")
-        rng = np.random.default_rng(self.seed)
+        periods = np.asarray(self.periods_ms, dtype=np.float64).reshape(-1)
+        require(
+            periods.size >= 1 and bool(np.all(np.isfinite(periods) & (periods > 0))),
+            f"periods_ms must list at least one period > 0 ms, got {self.periods_ms!r}",
+        )
+        rng = make_rng(self.seed)
         self.x = _poisson(rng, self.rate_hz, (self.n_steps, self.n_in), self.dt)
         t = np.arange(self.n_steps) * self.dt
         amps = rng.uniform(0.5, 2.0, size=len(self.periods_ms))
@@ -179,6 +184,10 @@ class PatchTask:
         gaze: dict[str, Any] | None = None,
     ) -> None:
         self.rates_hz = np.asarray(rates_hz, dtype=np.float64)
+        require(
+            self.rates_hz.ndim == 2, f"rates_hz must be (K, n_in), got shape {self.rates_hz.shape}"
+        )
+        spike_probabilities(self.rates_hz, dt)  # NaN/negative/too high: one InputError
         self.n_out = self.rates_hz.shape[0]
         self.n_in = self.rates_hz.shape[1]
         self.n_steps, self.start, self.dt = int(n_steps), int(start), float(dt)
@@ -208,7 +217,7 @@ class PatchTask:
     def draw(self, rng: np.random.Generator, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
         """``(x, labels)``: Poisson spikes (B, T, n_in) and the stimulus of each trial."""
         labels = rng.integers(0, self.n_out, size=batch_size)
-        p = np.clip(self.rates(rng, labels) * self.dt / 1000.0, 0.0, 1.0)
+        p = spike_probabilities(self.rates(rng, labels), self.dt)  # never clipped
         x = (rng.random((batch_size, self.n_steps, self.n_in)) < p).astype(np.float32)
         return x, labels
 

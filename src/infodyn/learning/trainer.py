@@ -41,13 +41,14 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from infodyn.errors import require, require_choices
+from infodyn.errors import check_option_type, require, require_choices, whole_number
 from infodyn.learning.checkpoint import TrainState, load_checkpoint, save_checkpoint
 from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.gradients import (
     GradientExplosionError,
     _feedback_matrix,
     _prepare,
+    checked_mask,
     evaluate,
     grad_norm,
     mask_gradients,
@@ -96,10 +97,29 @@ class TrainOptions:
 
     def __post_init__(self) -> None:
         require_choices(self)  # method, feedback, optimizer, reset, precision: their Literal
-        require(self.lr > 0 and math.isfinite(self.lr), f"lr must be > 0, got {self.lr}")
-        require(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
+        # types first: 2.5 steps, "0.1" or NaN failed at fit time (TypeError, ZeroDivisionError)
+        for name in ("lr", "momentum", "feedback_decay", "explode_threshold"):
+            check_option_type(name, getattr(self, name), float)
+        if self.clip_norm is not None:
+            check_option_type("clip_norm", self.clip_norm, float)
+        self.batch_size = whole_number(self.batch_size, "batch_size", minimum=1)
+        self.checkpoint_every = whole_number(self.checkpoint_every, "checkpoint_every", minimum=1)
+        self.seed = whole_number(self.seed, "seed", maximum=2**32 - 1)
+        self.feedback_seed = whole_number(self.feedback_seed, "feedback_seed", maximum=2**32 - 1)
+        if self.online_window is not None:
+            self.online_window = whole_number(self.online_window, "online_window", minimum=1)
+        require(self.lr > 0, f"lr must be > 0, got {self.lr}")
+        require(0 <= self.momentum < 1, f"momentum must lie in [0, 1), got {self.momentum}")
+        require(
+            self.momentum == 0 or self.optimizer == "sgd",
+            "momentum is an option of optimizer 'sgd' (Adam has its own moments)",
+        )
+        require(
+            self.feedback == "symmetric" or self.method == "eprop",
+            f"feedback={self.feedback!r} is e-prop's (BPTT uses the true gradient); use "
+            "method='eprop' or feedback='symmetric'",
+        )
         require(self.clip_norm is None or self.clip_norm > 0, "clip_norm must be > 0")
-        require(self.online_window is None or self.online_window >= 1, "online_window must be >= 1")
         require(
             self.online_window is None or self.method == "eprop",
             "online_window (updates during a sequence) needs method='eprop'",
@@ -145,6 +165,13 @@ class Trainer:
             f"the task needs n_in={task.n_in}, n_out={task.n_out}; the network has "
             f"n_in={net.n_in}, n_out={net.n_out}",
         )
+        task_dt = getattr(task, "dt", None)
+        if task_dt is not None:  # input made for another step drove the network at other rates
+            require(
+                bool(np.isfinite(task_dt)) and abs(float(task_dt) - net.dt) <= 1e-9 * net.dt,
+                f"the task's dt={task_dt} ms differs from the network's dt={net.dt} ms; make the "
+                "task with the network's dt",
+            )
 
         self.dtype = ensure_dtype(self.opt.precision)
         p0 = params if params is not None else net.init(seed=self.opt.seed)
@@ -157,7 +184,7 @@ class Trainer:
             mask = (np.asarray(w0) != 0).astype(np.float64) if sparse else None
         if mask is not None and is_sparse(w0) and np.ndim(mask) == 2:
             mask = w0.mask_dense(mask)  # a dense mask, taken at the stored synapses
-        self.mask = None if mask is None else np.asarray(mask, dtype=np.float64)
+        self.mask = checked_mask(net, w0, mask)
         p0 = net.constrain({k: to_jax(p0[k], self.dtype) for k in KEYS}, self.mask)
         self.optimizer = self._optimizer()
         fb = None
@@ -414,7 +441,12 @@ class Trainer:
         """Continue from the checkpoint at ``path``, every part checked against this trainer
         (:func:`infodyn.learning.checkpoint.load_checkpoint`)."""
         state = load_checkpoint(
-            path, KEYS, self.optimizer, self._init_hooks, lambda p: to_jax(p, self.dtype)
+            path,
+            KEYS,
+            self.optimizer,
+            self._init_hooks,
+            lambda p: to_jax(p, self.dtype),
+            options=asdict(self.opt),
         )
         self.net.validate_params(state.params)
         self.state = state

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy.signal import fftconvolve
 
-from infodyn.errors import InputError, make_rng, require, require_finite
+from infodyn.errors import InputError, make_rng, require, require_finite, whole_number
 
 
 def spike_probabilities(rates: Any, dt: float) -> np.ndarray:
@@ -23,8 +23,8 @@ def spike_probabilities(rates: Any, dt: float) -> np.ndarray:
     require_finite("rates", r)
     if np.any(r < 0):
         raise InputError("rates must be >= 0 Hz")
-    if dt <= 0:
-        raise InputError(f"dt must be > 0 ms, got {dt}")
+    if not (np.isfinite(dt) and dt > 0):  # NaN made every probability NaN: silence
+        raise InputError(f"dt must be a finite number > 0 ms, got {dt}")
     p = r * dt / 1000.0
     if np.any(p > 1):
         raise InputError(
@@ -50,8 +50,9 @@ def poisson_spikes(
     entry is a fresh draw.
     """
     p = spike_probabilities(rates, dt)
-    if n_steps < 1:
-        raise InputError("n_steps must be >= 1")
+    n_steps = whole_number(n_steps, "n_steps", minimum=1)
+    if p.ndim >= 1 and n_in is not None and n_in != p.shape[-1]:
+        raise InputError(f"n_in={n_in} but rates give {p.shape[-1]} channels; omit n_in")
     if p.ndim == 0:
         if n_in is None:
             raise InputError("give n_in when rates is a scalar")
@@ -109,10 +110,17 @@ def filtered_noise_rates(
     D(tau) over ``kernel_ms``, normalised to unit variance ``s(t)``; the rate is
     ``mean_rate * max(0, 1 + contrast * s(t))`` Hz. Returns (n_steps, n_in) rates in Hz.
     """
-    if n_steps < 1 or n_in < 1:
-        raise InputError("n_steps and n_in must be >= 1")
-    if mean_rate < 0 or contrast < 0:
-        raise InputError("mean_rate and contrast must be >= 0")
+    n_steps = whole_number(n_steps, "n_steps", minimum=1)
+    n_in = whole_number(n_in, "n_in", minimum=1)
+    for name, value in (("mean_rate", mean_rate), ("contrast", contrast)):
+        if not (np.isfinite(value) and value >= 0):
+            raise InputError(f"{name} must be a finite number >= 0, got {value}")
+    if not (np.isfinite(dt) and dt > 0):  # dt <= 0 gave an empty array, 0 a ZeroDivisionError
+        raise InputError(f"dt must be a finite number > 0 ms, got {dt}")
+    if not (np.isfinite(kernel_ms) and kernel_ms >= 2 * dt):  # D(0) = 0: one tap is no filter
+        raise InputError(
+            f"kernel_ms must span at least two steps ({2 * dt:g} ms) of the filter, got {kernel_ms}"
+        )
     rng = make_rng(seed)
     taus = np.arange(0.0, kernel_ms, dt)
     kern = adelson_bergen_kernel(taus, a)
@@ -139,6 +147,7 @@ def filtered_noise_spikes(
 ) -> np.ndarray:
     """Poisson generators driven by :func:`filtered_noise_rates` (the filtered-noise stimulus of
     Seitz 2021)."""
+    seed = whole_number(seed, "seed")  # the spikes use seed + 1 (a Generator cannot be shared)
     rates = filtered_noise_rates(n_steps, n_in, dt, mean_rate, contrast, seed=seed, **kwargs)
     return poisson_spikes(rates, n_steps, dt=dt, batch=batch, frozen=frozen, seed=seed + 1)
 
@@ -152,6 +161,12 @@ def encode_patches(grey: np.ndarray, base_hz: float, gain_hz: float) -> np.ndarr
     J. Neurophysiol. 16:37), each a rate code saturating at two standard deviations.
     """
     g = np.asarray(grey, dtype=np.float64)
+    require(g.ndim == 2 and g.size > 0, f"grey patches must be (K, n), got shape {g.shape}")
+    require_finite("grey", g)  # a NaN patch became a flat one
+    require(
+        np.isfinite(base_hz) and np.isfinite(gain_hz) and base_hz >= 0 and gain_hz >= 0,
+        f"base_hz and gain_hz must be finite rates >= 0, got {base_hz}, {gain_hz}",
+    )
     sd = g.std(axis=1, keepdims=True)
     c = np.where(sd > 0, (g - g.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0), 0.0)
     on = base_hz + gain_hz * np.clip(c, 0.0, 2.0) / 2.0
@@ -166,6 +181,13 @@ class StimulusSet:
 
     rates_hz: np.ndarray
     dt: float = 1.0
+
+    def __post_init__(self) -> None:
+        # NaN or negative rates were clipped to silence and 5000 Hz to a spike every step
+        rates = np.asarray(self.rates_hz, dtype=np.float64)
+        require(rates.ndim == 3, f"rates_hz must be (K, T, n_in), got shape {rates.shape}")
+        spike_probabilities(rates, self.dt)
+        object.__setattr__(self, "rates_hz", rates)
 
     @property
     def n_stimuli(self) -> int:
@@ -226,5 +248,5 @@ class StimulusSet:
         require(n_per_stimulus >= 1, "n_per_stimulus must be >= 1")
         rng = make_rng(seed)
         labels = np.repeat(np.arange(self.n_stimuli), n_per_stimulus)
-        p = np.clip(self.rates_hz[labels] * self.dt / 1000.0, 0.0, 1.0)
+        p = self.rates_hz[labels] * self.dt / 1000.0  # checked in __post_init__
         return (rng.random(p.shape) < p).astype(np.float32), labels

@@ -76,6 +76,10 @@ Array = Any
 AUTO_SPARSE_MIN_UNITS = 4096
 
 
+#: options of the E/I connectivity only
+_EI_OPTIONS = ("frac_exc", "ei_mu", "ei_sigma", "inh_factor", "p_ee", "p_ei", "p_ie", "p_ii")
+
+
 class LIF(BaseModel):
     """A recurrent network of leaky integrate-and-fire units with leaky readouts.
 
@@ -128,6 +132,25 @@ class LIF(BaseModel):
     p_ei: float = Field(0.244, ge=0, le=1)
     p_ie: float = Field(0.318, ge=0, le=1)
     p_ii: float = Field(0.343, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check_connectivity_options(self) -> LIF:
+        """An option of another connectivity was ignored without a word (``p_connect=0.1`` with
+        the default dense connectivity gave an all-to-all network): refuse it."""
+        if self.p_connect != 1.0 and self.connectivity != "sparse":
+            hint = " (E/I uses p_ee, p_ei, p_ie, p_ii)" if self.connectivity == "ei" else ""
+            raise ValueError(
+                f"p_connect is for connectivity 'sparse', not {self.connectivity!r}{hint}"
+            )
+        if self.connectivity != "ei":
+            fields = type(self).model_fields
+            changed = [k for k in _EI_OPTIONS if getattr(self, k) != fields[k].default]
+            if changed:
+                raise ValueError(
+                    f"{', '.join(changed)} {'is' if len(changed) == 1 else 'are'} for "
+                    f"connectivity 'ei', not {self.connectivity!r}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _check_k_in(self) -> LIF:
@@ -301,6 +324,11 @@ class LIF(BaseModel):
     def validate_params(self, params: dict[str, Array]) -> None:
         """Raise :class:`InputError` unless ``params`` has the right keys, shapes and values
         (``w_rec`` and ``w_in`` may be dense or :class:`SparseWeights`)."""
+        if not hasattr(params, "keys") or not hasattr(params, "__getitem__"):
+            raise InputError(
+                f"params must be a dict of weights (net.init(seed) or load_params), got "
+                f"{type(params).__name__}"
+            )
         expected = {
             "w_in": (self.n_in, self.n_rec),
             "w_rec": (self.n_rec, self.n_rec),
@@ -318,7 +346,10 @@ class LIF(BaseModel):
             got = tuple(np.shape(params[key]))
             if got != shape:
                 raise InputError(f"params[{key!r}] must have shape {shape}, got {got}")
-            require_finite(f"params[{key!r}]", np.asarray(params[key]))
+            a = np.asarray(params[key])
+            if a.dtype.kind not in "iuf":  # objects gave NaN voltages, complex lost a part
+                raise InputError(f"params[{key!r}] must hold real numbers, got dtype {a.dtype}")
+            require_finite(f"params[{key!r}]", a)
 
     def constrain(self, params: dict[str, Array], mask: Array | None = None) -> dict[str, Array]:
         """Project weights back onto the constraints: zero diagonal, connectivity ``mask`` and,

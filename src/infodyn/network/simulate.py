@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from infodyn.data.spike_files import SpikeWriter
 from infodyn.data.spikes import SpikeTrain
-from infodyn.errors import InputError, require_finite
+from infodyn.errors import InputError, require_finite, whole_number
 from infodyn.memory import require_memory
 from infodyn.network.engine_event import (
     EXACT_INPUT_DTYPES,
@@ -181,12 +181,22 @@ def _simulate_event_batch(net, params, xb, record: bool):
     return z, np.stack(vs), np.stack(thrs), np.stack(ys)
 
 
-def _event_run(net, params, n_steps: int, metadata: dict[str, Any] | None) -> dict[str, Any]:
-    """Check a chunked event-engine run before it starts; return the metadata of its spikes."""
+def _event_run(
+    net, params, x: Any, n_steps: Any, chunk_steps: Any, metadata: dict[str, Any] | None
+) -> tuple[int, int, dict[str, Any]]:
+    """Check a chunked event-engine run before it starts; return ``n_steps``, ``chunk_steps``
+    and the metadata of its spikes. A negative ``chunk_steps`` ran no chunk at all (an empty
+    spike train that claimed the whole run), so both counts must be whole numbers >= 1."""
     net.validate_params(params)
-    if n_steps < 1:
-        raise InputError("n_steps must be >= 1")
-    return {"network": net.model_dump(mode="json"), "engine": "event", **(metadata or {})}
+    n_steps = whole_number(n_steps, "n_steps", minimum=1)
+    chunk_steps = whole_number(chunk_steps, "chunk_steps", minimum=1)
+    if not callable(x) and not sparse_input(x) and np.ndim(x) != 2:
+        raise InputError(
+            f"x must be (T, n_in): one trial, got shape {np.shape(x)}; for a batch of trials use "
+            "simulate(net, params, x, engine='event')"
+        )
+    meta = {"network": net.model_dump(mode="json"), "engine": "event", **(metadata or {})}
+    return n_steps, chunk_steps, meta
 
 
 def _event_chunks(net, params, x, n_steps: int, chunk_steps: int, on_spikes, progress) -> None:
@@ -202,6 +212,11 @@ def _event_chunks(net, params, x, n_steps: int, chunk_steps: int, on_spikes, pro
     for start in range(0, n_steps, chunk_steps):
         stop = min(start + chunk_steps, n_steps)
         chunk = x(start, stop) if callable(x) else x[start:stop]
+        if not sparse_input(chunk) and np.ndim(chunk) != 2:  # a batch lost all but its first
+            raise InputError(
+                f"x({start}, {stop}) must return a (steps, n_in) chunk of one trial, got shape "
+                f"{np.shape(chunk)}"
+            )
         if not whole_sparse:  # the rows of a whole CSR input were checked above
             sparse = sparse_input(chunk)
             chunk = check_sparse_input(net, chunk) if sparse else check_input(net, chunk)[0][0]
@@ -233,8 +248,10 @@ def simulate_spikes(
     if n_steps is None:
         if callable(x):
             raise InputError("n_steps is needed when x is a function")
-        n_steps = int(x.shape[0])
-    meta = _event_run(net, params, n_steps, metadata)
+        if not sparse_input(x):
+            x = np.asarray(x)
+        n_steps = int(x.shape[0]) if np.ndim(x) >= 1 else 0
+    n_steps, chunk_steps, meta = _event_run(net, params, x, n_steps, chunk_steps, metadata)
     collect = _SpikeCollector(net.n_rec, n_steps, net.dt)
     _event_chunks(net, params, x, n_steps, chunk_steps, collect, None)
     times, units = collect.arrays()
@@ -315,7 +332,7 @@ def simulate_to_file(
     shows the bar of :mod:`infodyn.progress` (steps done); a callable ``progress(steps_done)``
     is called after each chunk instead. The file appears only when the run completes.
     """
-    meta = _event_run(net, params, n_steps, metadata)
+    n_steps, chunk_steps, meta = _event_run(net, params, x, n_steps, chunk_steps, metadata)
     report = progress if callable(progress) else None
     with (
         ProgressBar("simulating", n_steps, enabled=progress is True, unit="steps") as bar,

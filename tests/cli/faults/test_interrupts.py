@@ -128,9 +128,13 @@ def test_images_sigterm_then_resume_completes(tmp_path):
     rc, err = signal_when(proc, (out / "progress.json").exists, signal.SIGTERM)
     assert_clean_interrupt(rc, err, out, "--resume")
     assert not (out / "results.json").exists()
-    assert (out / "training" / "checkpoint.npz").exists() or "network" in json.loads(
-        (out / "progress.json").read_text()
-    )["steps"]
+    # the signal lands once the first step is journalled: in training (a checkpoint), after it
+    # (the network step journalled) or, on a loaded machine, before training began (neither;
+    # this raced and failed once under load): the resume below completes in every case
+    steps = json.loads((out / "progress.json").read_text())["steps"]
+    training = out / "training"
+    started = (training / "metrics.json").exists()  # iterations ran
+    assert "network" in steps or not started or (training / "checkpoint.npz").exists()
     proc = start_cli(["images", "im.toml", "--out", "im", "--resume"], tmp_path)
     _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err[-2000:]

@@ -1,0 +1,103 @@
+"""Bad input to the learning API: one InputError each, where it enters (an adversarial review's
+findings: accepted and ignored, clipped, or a raw error mid-training)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import infodyn.learning as L
+from infodyn.errors import InputError
+from infodyn.learning.adaptation import LIFAdaptationConfig
+from infodyn.learning.info_objectives import InformationBottleneck, window_target
+from infodyn.learning.tasks import PatchTask, PatternGeneration, RateTask
+from infodyn.learning.trainer import Trainer, TrainOptions
+from infodyn.network import LIF
+
+NET0 = LIF(n_in=5, n_rec=20, n_out=0)
+X = (np.random.default_rng(0).random((2, 60, 4)) < 0.3).astype(float)
+
+
+def test_the_task_must_be_made_for_the_networks_dt():
+    # input drawn for dt = 0.1 ms drove a dt = 1 ms network at a tenth of the rate
+    for dt in (0.1, float("nan")):
+        with pytest.raises(InputError, match="differs from the network's dt"):
+            Trainer(NET0, RateTask(n_in=5, n_steps=50, rate_hz=50.0, dt=dt), "mse")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (dict(checkpoint_every=0), "checkpoint_every must be"),  # ZeroDivisionError at fit
+        (dict(batch_size=2.5), "batch_size must be a whole number"),  # TypeError at fit
+        (dict(online_window=2.5), "online_window must be a whole number"),
+        (dict(lr="0.1"), "lr must be a finite number"),
+        (dict(seed=-1), "seed must be a whole number"),
+        (dict(momentum=0.9), "momentum is an option of optimizer 'sgd'"),  # Adam ignored it
+        (dict(optimizer="sgd", momentum=float("nan")), "momentum must be a finite"),
+        (dict(optimizer="sgd", momentum=-0.5), r"momentum must lie in \[0, 1\)"),
+        (dict(method="bptt", feedback="adaptive"), "e-prop's"),  # B updated, never used
+    ],
+)
+def test_train_options_are_checked_when_made(options, message):
+    with pytest.raises(InputError, match=message):
+        TrainOptions(**options)
+
+
+def test_cross_entropy_needs_two_readouts():
+    # a softmax over one readout is 1: loss 0 and gradient 0 whatever the network did
+    net1 = LIF(n_in=4, n_rec=15, n_out=1)
+    target = np.ones((2, 60, 1))
+    with pytest.raises(InputError, match="needs n_out >= 2"):
+        L.evaluate(net1, net1.init(0), X, target, "xent")
+
+
+def test_gradients_refuse_feedback_bptt_ignores_and_bad_masks():
+    net = LIF(n_in=4, n_rec=15, n_out=2)
+    p = net.init(0)
+    tgt = np.zeros((2, 60, 2))
+    with pytest.raises(InputError, match="e-prop's"):  # was the true gradient, silently
+        L.gradients(net, p, X, tgt, "mse", method="bptt", feedback="random")
+    with pytest.raises(InputError, match=r"mask must have shape \(15, 15\)"):  # raw TypeError
+        L.gradients(net, p, X, tgt, "mse", mask=np.ones((3, 3)))
+    with pytest.raises(InputError, match="mask contains NaN"):  # "the gradient exploded"
+        L.gradients(net, p, X, tgt, "mse", mask=np.full((15, 15), np.nan))
+    with pytest.raises(InputError, match="feedback_matrix contains NaN"):
+        L.gradients(
+            net, p, X, tgt, "mse", feedback="random", feedback_matrix=np.full((15, 2), np.nan)
+        )
+    with pytest.raises(InputError, match="mask must have shape"):
+        Trainer(LIF(n_in=4, n_rec=15, n_out=0), RateTask(n_in=4, n_steps=60), "mse", mask=[1])
+
+
+def test_resume_with_another_optimizer_is_refused(tmp_path):
+    net = LIF(n_in=5, n_rec=20, n_out=0)
+    task = RateTask(n_in=5, n_steps=50, rate_hz=20.0)
+    loss = L.UnitRateTarget(r0_hz=10.0, weight=1e-3)
+    adam = TrainOptions(optimizer="adam", checkpoint_every=1)
+    Trainer(net, task, loss, adam).fit(2, out=tmp_path)
+    # plain SGD has no state, so no leaf count differed: Adam's moments were dropped silently
+    with pytest.raises(InputError, match="trained with optimizer = 'adam'"):
+        Trainer(net, task, loss, TrainOptions(optimizer="sgd")).fit(3, out=tmp_path, resume=True)
+    resumed = Trainer(net, task, loss, adam)
+    resumed.fit(3, out=tmp_path, resume=True)
+    assert resumed.state.iteration == 3
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: window_target([0.7, 1.9], 4, 2, 2), "whole numbers >= 0"),  # truncated to 0, 1
+        (lambda: window_target([np.nan], 4, 2, 2), "whole numbers >= 0"),
+        (lambda: InformationBottleneck(labels=(0.7, 1.9)), "whole numbers >= 0"),
+        (lambda: LIFAdaptationConfig(theta_range=(5.0, -5.0)), "lo < hi"),  # pinned at -5
+        (lambda: LIFAdaptationConfig(gain_range=(-5.0, -1.0)), "gain_range must be > 0"),
+        (lambda: PatchTask(np.full((2, 3), np.nan), n_steps=50, start=10), "NaN"),  # silence
+        (lambda: PatchTask(np.full((2, 3), 5000.0), n_steps=50, start=10), "one spike per"),
+        (lambda: PatternGeneration(n_in=5, periods_ms=()), "periods_ms must list"),
+        (lambda: PatternGeneration(n_in=5, seed=-1), "seed must be"),
+    ],
+)
+def test_learning_inputs_are_checked_where_they_enter(call, message):
+    with pytest.raises(InputError, match=message):
+        call()

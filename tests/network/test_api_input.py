@@ -1,0 +1,91 @@
+"""Bad input to the network API: one InputError each (an adversarial review's findings)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infodyn.errors import InputError
+from infodyn.network import (
+    LIF,
+    StimulusSet,
+    encode_patches,
+    filtered_noise_rates,
+    filtered_noise_spikes,
+    poisson_spikes,
+    simulate_spikes,
+    simulate_to_file,
+)
+
+NET = LIF(n_in=4, n_rec=20, n_out=1, rec_scale=2.0, in_scale=3.0)
+PARAMS = NET.init(0)
+X = (np.random.default_rng(0).random((300, 4)) < 0.3).astype(float)
+
+
+def test_negative_chunk_steps_is_refused_not_an_empty_run(tmp_path):
+    # range(0, 300, -5) is empty: 0 spikes over a run that claimed 300 steps
+    for bad in (-5, 0, 2.5):
+        with pytest.raises(InputError, match="chunk_steps must be a whole number >= 1"):
+            simulate_spikes(NET, PARAMS, X, chunk_steps=bad)
+        with pytest.raises(InputError, match="chunk_steps must be a whole number >= 1"):
+            simulate_to_file(NET, PARAMS, X, 300, tmp_path / "s.h5", chunk_steps=bad)
+    assert not (tmp_path / "s.h5").exists()
+    with pytest.raises(InputError, match="n_steps must be a whole number"):
+        simulate_to_file(NET, PARAMS, X, 2.5, tmp_path / "s.h5")
+    full = simulate_spikes(NET, PARAMS, X, chunk_steps=7)
+    assert full.n_spikes == simulate_spikes(NET, PARAMS, X).n_spikes > 0
+
+
+def test_one_trial_at_a_time_for_the_chunked_runs():
+    with pytest.raises(InputError, match=r"x must be \(T, n_in\): one trial"):
+        simulate_spikes(NET, PARAMS, X[None])
+    # a callable returning a batch used its first entry only
+    with pytest.raises(InputError, match=r"must return a \(steps, n_in\) chunk of one trial"):
+        simulate_spikes(NET, PARAMS, lambda a, b: np.stack([X[a:b], X[a:b]]), n_steps=300)
+    assert simulate_spikes(NET, PARAMS, X.tolist()).n_spikes > 0  # a list: AttributeError before
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(p_connect=0.1),  # dense and all-to-all, without a word
+        dict(connectivity="ei", p_connect=0.1),  # E/I draws from p_ee..p_ii
+        dict(connectivity="sparse", p_ee=1.0),
+        dict(connectivity="sparse", p_connect=0.2, inh_factor=2.0),
+    ],
+)
+def test_options_of_another_connectivity_are_refused(kwargs):
+    with pytest.raises(InputError, match="is for connectivity|are for connectivity"):
+        LIF(n_in=3, n_rec=50, **kwargs)
+
+
+def test_weights_must_be_a_dict_of_real_numbers():
+    with pytest.raises(InputError, match="params must be a dict"):
+        NET.simulate(None, X)
+    for bad in (np.full((4, 20), None), PARAMS["w_in"] * 1j, np.full((4, 20), "a")):
+        with pytest.raises(InputError, match=r"params\['w_in'\] must hold real numbers"):
+            NET.simulate({**PARAMS, "w_in": bad}, X)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # clipped to silence or to a spike every step before
+        (lambda: StimulusSet(np.full((2, 50, 3), np.nan)), "NaN"),
+        (lambda: StimulusSet(np.full((2, 50, 3), -50.0)), ">= 0 Hz"),
+        (lambda: StimulusSet(np.full((2, 50, 3), 5000.0)), "exceeds one spike per step"),
+        (lambda: StimulusSet(np.full((2, 50), 5.0)), r"\(K, T, n_in\)"),
+        (lambda: encode_patches(np.array([[0.0, np.nan, 1.0]]), 5.0, 10.0), "NaN"),
+        (lambda: encode_patches(np.zeros((2, 3)), -5.0, 10.0), "finite rates >= 0"),
+        (lambda: poisson_spikes(50.0, 100, n_in=3, dt=float("nan")), "dt must be a finite"),
+        (lambda: poisson_spikes(np.array([10.0, 20.0]), 5, n_in=4), "n_in=4 but rates give 2"),
+        (lambda: filtered_noise_rates(100, 2, dt=-1.0), "dt must be"),  # shape (0,) before
+        (lambda: filtered_noise_rates(100, 2, dt=0.0), "dt must be"),  # ZeroDivisionError
+        (lambda: filtered_noise_rates(100, 2, kernel_ms=1.0), "kernel_ms"),  # a constant
+        (lambda: filtered_noise_rates(100, 2, mean_rate=np.nan), "mean_rate"),
+        (lambda: filtered_noise_spikes(100, 2, seed=None), "seed must be"),  # TypeError
+    ],
+)
+def test_stimulus_makers_refuse_what_they_clipped_or_mangled(call, message):
+    with pytest.raises(InputError, match=message):
+        call()
