@@ -12,6 +12,7 @@ import dataclasses
 import errno
 import math
 import os
+import types
 import typing
 import zipfile
 
@@ -81,6 +82,20 @@ def _admits_bool(annotation: typing.Any) -> bool:
     return any(_admits_bool(a) for a in typing.get_args(annotation))
 
 
+def _number_only(annotation: typing.Any) -> bool:
+    """Whether an annotation takes numbers and nothing that is text: ``int``, ``float``, an
+    ``Annotated`` one, or a union of those with ``None``."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _number_only(typing.get_args(annotation)[0])
+    if annotation in (int, float):
+        return True
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and args:
+        kinds = [a for a in args if a is not type(None)]
+        return bool(kinds) and all(_number_only(a) for a in kinds)
+    return False
+
+
 def _is_table(annotation: typing.Any) -> bool:
     """Whether an annotation is ``dict[...]`` (or a union with one): a table of plain values."""
     if typing.get_origin(annotation) is dict:
@@ -91,8 +106,11 @@ def _is_table(annotation: typing.Any) -> bool:
 def refuse_bool_number(annotation: typing.Any, value: typing.Any) -> typing.Any:
     """A pydantic ``mode="before"`` check: raise ``ValueError`` when ``value`` is a bool, or a
     list or ``dict[...]`` table holding one, for a setting whose ``annotation`` admits no bool
-    (pydantic's lax mode reads ``n_steps = true`` as 1 and ``rate_hz = false`` as 0.0); return
-    ``value``. Nested models (a table that is a section) check their own fields."""
+    (pydantic's lax mode reads ``n_steps = true`` as 1 and ``rate_hz = false`` as 0.0), or text
+    for a number (``n_in = "20"`` was read as 20); return ``value``. Nested models (a table
+    that is a section) check their own fields."""
+    if isinstance(value, str) and _number_only(annotation):  # lax mode read "20" as 20
+        raise ValueError(f"got {value!r}: text is not a number; write the number without quotes")
     if _admits_bool(annotation):
         return value
     if isinstance(value, list | tuple):
@@ -162,15 +180,20 @@ def make_rng(seed: typing.Any = None) -> np.random.Generator:
 
 def check_option_type(name: str, value: typing.Any, annotation: typing.Any) -> None:
     """For a config option of a dataclass (a task, a loss term) whose field is annotated
-    ``int`` or ``float`` (the annotation or its string): an ``int`` must be a whole number and a
-    ``float`` a finite number, never ``true``/``false`` or text. TOML gives ``1e99`` or ``nan``
+    ``bool``, ``int`` or ``float`` (the annotation or its string): a ``bool`` must be
+    ``true``/``false``, an ``int`` a whole number and a ``float`` a finite number, never
+    ``true``/``false`` or text. TOML gives ``1e99`` or ``nan``
     as floats and ``"20"`` as text; the dataclass would fail on them later without naming
     ``name``, or inside JAX."""
     kind = getattr(annotation, "__name__", annotation)
-    if kind == "int" and (not isinstance(value, int) or isinstance(value, bool)):
+    if kind == "bool" and not isinstance(value, bool | np.bool_):  # "no" would read as true
+        raise InputError(f"{name} must be true or false, got {value!r}")
+    if kind == "int" and (not isinstance(value, int | np.integer) or isinstance(value, bool)):
         raise InputError(f"{name} must be a whole number, got {value!r}")
     if kind == "float" and (
-        isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not math.isfinite(value)
     ):
         raise InputError(f"{name} must be a finite number, got {value!r}")
 

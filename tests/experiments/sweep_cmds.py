@@ -1,7 +1,8 @@
 """A cheap test command for sweep tests (imported by Dask workers through sys.path).
 
 ``run`` fails its first ``fail_times`` attempts in a run directory (counting them in a file),
-so retries can be checked; ``fail_times = -1`` always fails.
+so retries can be checked; ``fail_times = -1`` always fails; ``-2`` always raises InputError
+(bad input, which is not retried).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     x: float = 0.0
-    fail_times: int = Field(0, ge=-1)
+    fail_times: int = Field(0, ge=-2)
 
 
 class Opts(BaseModel):
@@ -36,6 +37,10 @@ def run(cfg: ToyConfig, out: Path, resume: bool = False) -> dict:
     tries = out / "tries"
     n = int(tries.read_text()) + 1 if tries.exists() else 1
     tries.write_text(str(n))
+    if cfg.params.fail_times == -2:
+        from infodyn.errors import InputError
+
+        raise InputError("planned bad input")
     if cfg.params.fail_times < 0 or n <= cfg.params.fail_times:
         raise RuntimeError(f"planned failure {n}")
     return {"y": cfg.params.x**2 + cfg.opts.seed, "nested": {"n": n}, "resumed": resume}

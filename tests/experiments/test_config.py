@@ -31,7 +31,7 @@ def _write(tmp_path, text, name="c.toml"):
         ("[network]\nn_rec = -3\n", "[network.n_rec]"),
         ("[network]\nmodel = 'izhikevich'\n", "[network.model]"),
         ("[network]\nmodel = 'alif'\nn_rec = 4\nn_alif = 9\n", "n_alif=9 exceeds n_rec=4"),
-        ("[input]\nn_steps = 'long'\n", "[input.n_steps] Input should be a valid integer"),
+        ("[input]\nn_steps = 'long'\n", "[input.n_steps] got 'long': text is not a number"),
         ("[input]\nkind = 'sine'\n", "[input.kind]"),
         ("[simulation]\nengine = 'gpu'\n", "[simulation.engine]"),
         ("[bogus]\na = 1\n", "[bogus] unknown key"),
@@ -161,6 +161,10 @@ def test_make_input_checks_memory_before_drawing(monkeypatch):
         ("[input]\nn_steps = true\n", r"\[input.n_steps\] got true: true/false is not a number"),
         ("[input]\nrate_hz = false\n", r"\[input.rate_hz\] got false"),
         ("[network]\nn_rec = true\n", r"\[network.n_rec\] got true"),
+        # text for a number was read as the number by pydantic's lax mode
+        ('[network]\nn_in = "20"\n', r"\[network.n_in\] got '20': text is not a number"),
+        ('[input]\nrate_hz = "5"\n', r"\[input.rate_hz\] got '5': text is not a number"),
+        ('[simulation]\nseed = "3"\n', r"\[simulation.seed\] got '3'"),
         ("[input]\nn_steps = 1" + "0" * 5000 + "\n", "invalid TOML .*digits"),
         (
             "a = " + "[" * 50000 + "]" * 50000 + "\n",

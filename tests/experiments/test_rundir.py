@@ -133,3 +133,16 @@ def test_a_folder_of_another_commands_run_is_refused(tmp_path, spike_file):
     RunDir(tmp_path / "t", "train")  # the same command may write there again
     (tmp_path / "t" / "config.json").write_text("{broken")  # unreadable: no claim to honour
     RunDir(tmp_path / "t", "simulate")
+
+
+def test_figures_folder_appears_with_the_first_figure(tmp_path):
+    # RunDir made figures/ up front: a run refused inside an estimator left it empty
+    from infodyn.plotting import pyplot
+
+    run = RunDir(tmp_path / "r", "criticality")
+    assert (tmp_path / "r").is_dir() and not (tmp_path / "r" / "figures").exists()
+    plt = pyplot()
+    fig, _ = plt.subplots()
+    path = run.savefig(fig, "one")
+    assert path == tmp_path / "r" / "figures" / "one.png" and path.stat().st_size > 0
+    assert run.figures() == [path]

@@ -30,6 +30,17 @@ def _rows_by_values(result, *keys):
     return {tuple(r.get(k) for k in keys): r for r in result.rows}
 
 
+def test_bad_input_fails_once_without_retries(tmp_path, toy_command, cluster):
+    # an InputError fails the same way every time: it was retried (three runs of the same
+    # refusal) and reported as "failed after its retries"
+    grid = {"params.x": [1.0], "params.fail_times": [0, -2]}
+    res = run_sweep("toy", {}, grid, tmp_path, retries=2, scheduler=cluster.scheduler_address)
+    rows = _rows_by_values(res, "params.fail_times")
+    assert rows[(0,)]["status"] == "done" and rows[(-2,)]["status"] == "failed"
+    assert rows[(-2,)]["attempts"] == 1
+    assert [f["error"] for f in res.failures] == ["InputError: planned bad input"]
+
+
 def test_retries_failures_and_resume(tmp_path, toy_command, cluster):
     pd = pytest.importorskip("pandas")
     grid = {"params.x": [1.0, 2.0], "params.fail_times": [0, 1, -1]}

@@ -115,10 +115,17 @@ def test_values_of_one_sample_warn():
         UndersampledWarning,
         entropy,
         mutual_information,
+        o_information,
+        pid,
+        total_correlation,
         transfer_entropy,
     )
 
     calls = [
+        # these returned 0 bits without a word (entropy and MI warned)
+        lambda: total_correlation(np.array([[0, 1, 1]])),
+        lambda: o_information(np.array([[0, 1, 1]])),
+        lambda: pid([1], [0], [1]),
         lambda: entropy(np.array([[1, 0]])),
         lambda: entropy(np.array([[1, 0]]), estimator="nsb"),
         lambda: mutual_information(np.array([[1]]), np.array([[0]])),

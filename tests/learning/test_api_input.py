@@ -96,6 +96,12 @@ def test_resume_with_another_optimizer_is_refused(tmp_path):
         (lambda: PatchTask(np.full((2, 3), 5000.0), n_steps=50, start=10), "one spike per"),
         (lambda: PatternGeneration(n_in=5, periods_ms=()), "periods_ms must list"),
         (lambda: PatternGeneration(n_in=5, seed=-1), "seed must be"),
+        # loss options were checked only in a config: NaN read as "the gradient exploded"
+        (lambda: L.UnitRateTarget(r0_hz=float("nan")), r"\.r0_hz must be a finite number"),
+        (lambda: L.FiringRateRegularizer(f_target_hz=np.nan), "f_target_hz must be a finite"),
+        (lambda: L.FiringRateRegularizer(per_sequence="no"), "per_sequence must be true or"),
+        (lambda: L.UnitRateTarget(weight="2"), "weight must be a finite number"),
+        (lambda: L.UnitRateTarget(weight=True), "weight must be a finite number"),
     ],
 )
 def test_learning_inputs_are_checked_where_they_enter(call, message):

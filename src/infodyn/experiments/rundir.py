@@ -43,7 +43,8 @@ class RunDir:
     """A folder for one run's outputs."""
 
     def __init__(self, path: str | os.PathLike, command: str | None = None) -> None:
-        """Make the folder (and ``figures/``). With ``command``, refuse a folder that holds the
+        """Make the folder (``figures/`` is made by the first figure, so a run refused part way
+        leaves no empty one). With ``command``, refuse a folder that holds the
         run of another command (its ``config.json`` says which): writing there would leave a
         mix of two runs' files, e.g. a simulate run's ``spikes.h5`` beside a train run's
         config."""
@@ -52,7 +53,6 @@ class RunDir:
             _refuse_other_command(self.path, command)
         with writing(self.path):  # unwritable, or a file in the way: one InputError
             self.path.mkdir(parents=True, exist_ok=True)
-            (self.path / "figures").mkdir(exist_ok=True)
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -93,6 +93,8 @@ class RunDir:
         import matplotlib.pyplot as plt
 
         target = self.path / "figures" / f"{name}.png"
+        with writing(target.parent):
+            target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(target, ".png") as tmp:
             fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
         plt.close(fig)

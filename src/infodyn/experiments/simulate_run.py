@@ -53,9 +53,9 @@ def run_simulation(
     except Interrupted:
         staged.unlink(missing_ok=True)
         if fresh:  # only the empty folders RunDir made
-            with contextlib.suppress(OSError):
-                (run.path / "figures").rmdir()
-                run.path.rmdir()
+            for folder in (run.path / "figures", run.path):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
         raise
     finally:
         staged.unlink(missing_ok=True)  # a run that failed: its spikes are not kept

@@ -10,7 +10,9 @@ loses no finished result; a point whose run was cut off (no marker) is run again
 
 Execution is a Dask ``LocalCluster`` (``n_workers`` processes, one thread each) or an existing
 scheduler (``scheduler="tcp://host:8786"``, e.g. one started by dask-jobqueue on SLURM; see
-``docs/scale.md``). A point that raises is retried ``retries`` times by Dask; a worker that dies
+``docs/scale.md``). A point that raises is retried ``retries`` times by Dask, except on bad input
+(an :class:`~infodyn.errors.InputError` fails the same way every time: it fails at once, with
+its message); a worker that dies
 (killed, out of memory) has its points rescheduled on the remaining workers. Points still failing
 are reported in ``results.json`` and ``failures.json`` and marked ``failed`` in the table.
 
@@ -91,6 +93,10 @@ def _mark_done(out: Path, key: str, results: dict[str, Any], wall: float) -> dic
     return json.loads((out / DONE_MARKER).read_text())
 
 
+#: the key of what a point returns instead of its marker when its input is bad (InputError)
+INPUT_ERROR = "input_error"
+
+
 def run_point(spec: CommandSpec, config: dict[str, Any], out: str, key: str) -> dict[str, Any]:
     """Run one sweep point into ``out`` and write its done marker; returns the marker.
 
@@ -99,9 +105,12 @@ def run_point(spec: CommandSpec, config: dict[str, Any], out: str, key: str) -> 
     out_path = Path(out)
     _log_attempt(out_path, key)
     t0 = time.perf_counter()
-    cfg = validate(spec.config_model(), config, source=str(out_path))
-    resume = spec.checkpoint is not None and (out_path / spec.checkpoint).exists()
-    results = spec.runner()(cfg, out_path, **({"resume": True} if resume else {}))
+    try:
+        cfg = validate(spec.config_model(), config, source=str(out_path))
+        resume = spec.checkpoint is not None and (out_path / spec.checkpoint).exists()
+        results = spec.runner()(cfg, out_path, **({"resume": True} if resume else {}))
+    except InputError as exc:  # bad input fails the same way every time: not retried
+        return {"key": key, INPUT_ERROR: str(exc)}
     return _mark_done(out_path, key, results, time.perf_counter() - t0)
 
 
@@ -113,9 +122,12 @@ def run_point_batch(
     for out, (_, _, key) in zip(outs, items, strict=True):
         _log_attempt(out, key)
     model = spec.config_model()
-    cfgs = [validate(model, c, source=str(o)) for (c, _, _), o in zip(items, outs, strict=True)]
     t0 = time.perf_counter()
-    results = spec.batch_runner()(cfgs, outs)
+    try:
+        cfgs = [validate(model, c, source=str(o)) for (c, _, _), o in zip(items, outs, strict=True)]
+        results = spec.batch_runner()(cfgs, outs)
+    except InputError as exc:  # not retried (see run_point)
+        return [{"key": key, INPUT_ERROR: str(exc)} for _, _, key in items]
     wall = (time.perf_counter() - t0) / len(items)
     return [
         _mark_done(out, key, res, wall)
@@ -255,6 +267,17 @@ def run_sweep(
         raise InputError(f"batch_size must be >= 1, got {batch_size}")
     points = expand_grid(spec, base, grid, seeds)
     out = Path(out)
+
+    def failure(p: Any, error: str) -> dict[str, Any]:
+        return {
+            "index": p.index,
+            "point": p.name,
+            "values": p.values,
+            "seed": p.seed,
+            "error": error,
+            "attempts": count_attempts(point_dir[p.key]),
+        }
+
     sweep_dir = RunDir(out, "sweep")
     definition = {
         "command": command,
@@ -319,19 +342,12 @@ def run_sweep(
                     result = fut.result()
                     results = [result] if len(task) == 1 else result
                     for p, marker in zip(task, results, strict=True):
-                        markers[p.key] = marker
+                        if INPUT_ERROR in marker:
+                            failures.append(failure(p, f"InputError: {marker[INPUT_ERROR]}"))
+                        else:
+                            markers[p.key] = marker
                 except Exception as exc:  # a point that failed after its retries
-                    for p in task:
-                        failures.append(
-                            {
-                                "index": p.index,
-                                "point": p.name,
-                                "values": p.values,
-                                "seed": p.seed,
-                                "error": f"{type(exc).__name__}: {exc}",
-                                "attempts": count_attempts(point_dir[p.key]),
-                            }
-                        )
+                    failures.extend(failure(p, f"{type(exc).__name__}: {exc}") for p in task)
                 done += 1
                 bar.update(done=done)
                 if report is not None:

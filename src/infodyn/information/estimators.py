@@ -96,7 +96,16 @@ def warn_if_undersampled(
     n_samples: float, n_words: int, what: str = "the words", estimator: str = "plugin"
 ) -> None:
     """Warn when fewer than two samples per observed word are available (the advice depends on
-    the ``estimator`` in use)."""
+    the ``estimator`` in use), and when there is a single sample (one word: nothing to compare,
+    every multivariate measure is 0)."""
+    if n_samples < 2:
+        warnings.warn(
+            f"{what}: only {int(n_samples)} sample: the estimate says nothing about the source; "
+            "use at least a few samples per possible word",
+            UndersampledWarning,
+            stacklevel=3,
+        )
+        return
     if n_words > 1 and n_samples < 2 * n_words:
         advice = (
             "NSB's estimate then leans on its prior (see its std), and entropies of different "

@@ -29,6 +29,7 @@ from scipy.optimize import minimize
 from infodyn.errors import InputError
 from infodyn.information._inputs import as_symbols, log_factor, same_samples
 from infodyn.information._kernels import count_codes
+from infodyn.information.estimators import warn_if_undersampled
 from infodyn.information.words import _radix_sizes, encode
 
 _MEASURES = ("wb", "broja")
@@ -61,7 +62,8 @@ def joint_table(x1: Any, x2: Any, y: Any) -> np.ndarray:
     a = as_symbols(x1, "X1", check_sign=False)
     b = as_symbols(x2, "X2", check_sign=False)
     c = as_symbols(y, "Y", check_sign=False)
-    same_samples(X1=a, X2=b, Y=c)
+    if same_samples(X1=a, X2=b, Y=c) < 2:  # returned 0 bits in every atom, without a word
+        warn_if_undersampled(a.shape[0], 1, "X1, X2, Y")
     # one pass each; rejects negative symbols
     sizes = [_radix_sizes(v, n) for v, n in ((a, "X1"), (b, "X2"), (c, "Y"))]
     shape = [math.prod(int(v) for v in sz) for sz in sizes]

@@ -42,7 +42,12 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 
-from infodyn.errors import InputError, require_choices, require_finite_number
+from infodyn.errors import (
+    InputError,
+    check_option_type,
+    require_choices,
+    require_finite_number,
+)
 
 Array = Any
 
@@ -61,6 +66,8 @@ class LossTerm:
 
     def __post_init__(self) -> None:
         require_finite_number(f"the weight of loss term {self.name!r}", self.weight)
+        for f in dataclasses.fields(self):  # NaN or text failed inside JAX ("exploded")
+            check_option_type(f"{self.name}.{f.name}", getattr(self, f.name), f.type)
         require_choices(self)
 
     def step_stats(self, z_t: Array, y_t: Array, target_t: Array | None, dt: float) -> Any:
