@@ -78,6 +78,15 @@ def test_phy_folder_good_units_by_default(tmp_path):
     _same(load_spikes(folder, groups="all"), _expected([3, 7, 12, 20]))
 
 
+def test_phy_sample_rate_may_be_a_numpy_number(tmp_path):
+    # np.int64(30000) was refused as "not a positive number of Hz"
+    from infodyn.data.phy import load_phy
+
+    folder = _write_phy(tmp_path / "ks", PHY_SPIKES, PHY_LABELS, dt_ms=1.0)
+    for rate in (np.int64(30000), np.float32(30000.0)):
+        _same(load_phy(folder, sample_rate=rate), _expected([3, 12]))
+
+
 def test_phy_folder_bin_width(tmp_path):
     folder = _write_phy(tmp_path / "ks", PHY_SPIKES, PHY_LABELS, dt_ms=0.25)
     s = load_spikes(folder, dt=0.25)

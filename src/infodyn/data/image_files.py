@@ -32,6 +32,8 @@ _LUMA = np.array([0.2125, 0.7154, 0.0721])
 def to_grey(image: np.ndarray, name: str = "image") -> np.ndarray:
     """A 2-D float64 grey-level image in [0, 1] (for integer input) from grey, RGB or RGBA."""
     a = np.asarray(image)
+    # before any conversion: text was a raw ValueError in astype
+    require(a.dtype.kind in "uifb", f"{name}: image values must be numbers, got {a.dtype}")
     if a.ndim == 3 and a.shape[2] in (3, 4):
         scale = _integer_scale(a.dtype)
         rgb = a[..., :3].astype(np.float64) / scale
@@ -42,7 +44,6 @@ def to_grey(image: np.ndarray, name: str = "image") -> np.ndarray:
         grey = a.astype(np.float64) / _integer_scale(a.dtype)
     else:
         raise InputError(f"{name}: expected a 2-D grey or (H, W, 3|4) colour image, got {a.shape}")
-    require(a.dtype.kind in "uifb", f"{name}: image values must be numbers, got {a.dtype}")
     require_finite(name, grey)
     return grey
 

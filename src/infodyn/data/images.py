@@ -71,7 +71,7 @@ from infodyn.data.image_files import (  # noqa: F401 - re-exported: the old home
     read_image,
     to_grey,
 )
-from infodyn.errors import InputError, make_rng, require
+from infodyn.errors import InputError, make_rng, require, whole_number
 
 # ---------------------------------------------------------------------------------------------
 # whitening
@@ -294,6 +294,20 @@ def natural_patches(
     )
     require(split in ("region", "image"), f"split must be 'region' or 'image', got {split!r}")
     require(min_contrast >= 0, "min_contrast must be >= 0")
+    seed = whole_number(seed, "seed")  # -1 or 1.5: raw errors in SeedSequence
+    if n_test is not None:
+        n_test = whole_number(n_test, "n_test", minimum=1)
+    if isinstance(held_out, str):  # "camera" was read as the names c, a, m, e, r, a
+        held_out = [held_out]
+    elif isinstance(held_out, np.floating | np.integer):
+        held_out = float(held_out)
+    require(
+        len(dog_sigmas) == 2, f"dog_sigmas must be (centre, surround) pixels, got {dog_sigmas!r}"
+    )
+    require(
+        bool(np.isfinite(zca_epsilon)) and zca_epsilon >= 0,
+        f"zca_epsilon must be a finite number >= 0, got {zca_epsilon}",  # inf: all zeros
+    )
     loaded = load_images(images)
     names = [name for name, _ in loaded]
     work_imgs = [dog_filter(g, *dog_sigmas) if whiten == "dog" else g for _, g in loaded]
@@ -302,8 +316,7 @@ def natural_patches(
     train_src, test_src = _split_sources(loaded, work_imgs, size, held_out, split, guard, seed)
     if held_out is not None and n_test is None:
         n_test = round(n * held_out) if isinstance(held_out, float) else max(1, n // 4)
-    if n_test is not None:
-        require(n_test >= 1, "n_test must be >= 1")
+        require(n_test >= 1, f"n * held_out is below one test patch ({n} x {held_out}); set n_test")
 
     ss = np.random.SeedSequence(seed)
     rng_train, rng_test = (np.random.default_rng(s) for s in ss.spawn(2))
@@ -459,10 +472,15 @@ def saccade_path(
     """
     ((name, grey),) = load_images([image])
     H, W = grey.shape
+    size = whole_number(size, "size", minimum=1)  # 0 gave empty patches
     require(H >= size and W >= size, f"{name}: image {grey.shape} is smaller than the patch")
     require(n_fixations >= 1, "n_fixations must be >= 1")
     require(0.0 <= drift <= 1.0, "drift must be a probability in [0, 1]")
-    lo, hi = (fixation_steps, fixation_steps) if isinstance(fixation_steps, int) else fixation_steps
+    require(  # max_offset=-1 never drifted
+        max_offset is None or max_offset >= 0, f"max_offset must be >= 0 pixels, got {max_offset}"
+    )
+    one = isinstance(fixation_steps, int | np.integer)  # np.int64(5) was not "an int"
+    lo, hi = (fixation_steps, fixation_steps) if one else fixation_steps
     require(1 <= lo <= hi, "fixation_steps must be >= 1 (or a range lo <= hi)")
     reach = size // 2 if max_offset is None else int(max_offset)
     rng = make_rng(seed)

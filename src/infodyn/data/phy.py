@@ -154,9 +154,11 @@ def load_phy(
     rate = sample_rate if sample_rate is not None else params.get("sample_rate")
     if rate is None:
         raise InputError(f"{folder}: no sample_rate (params.py is missing or lacks it)")
+    if isinstance(rate, np.integer | np.floating):  # NumPy scalars are numbers too
+        rate = rate.item()
     if (
         isinstance(rate, bool)
-        or not isinstance(rate, (int, float))
+        or not isinstance(rate, int | float)
         or not 0 < rate <= sys.float_info.max  # finite, and an int that fits a float
     ):
         raise InputError(f"{folder}: sample_rate must be a positive number of Hz, got {rate!r}")

@@ -28,7 +28,7 @@ import h5py
 import numpy as np
 
 from infodyn.atomic import atomic_path
-from infodyn.errors import InputError
+from infodyn.errors import InputError, whole_number
 
 if TYPE_CHECKING:
     from infodyn.data.spikes import SpikeTrain
@@ -65,8 +65,13 @@ def _write_attrs(h5: Any, spikes_meta: dict[str, Any]) -> None:
 
 
 def save_spikes(path: str | os.PathLike, spikes: SpikeTrain) -> Path:
-    """Write ``spikes`` to an HDF5 file atomically (see the module docstring for the layout)."""
+    """Write ``spikes`` to an HDF5 file atomically (see the module docstring for the layout).
+
+    The name must end in ``.h5`` or ``.hdf5``: readers choose the format by the suffix, so HDF5
+    written as ``spikes.npz`` could not be read back (it was, with a message about pickles)."""
     path = Path(path)
+    if not is_h5_path(path):
+        raise InputError(f"{path}: save_spikes writes HDF5; name the file .h5 or .hdf5")
     with atomic_path(path, ".h5") as tmp:
         with h5py.File(tmp, "w") as h5:
             grp = h5.create_group("spikes")
@@ -86,6 +91,26 @@ def save_spikes(path: str | os.PathLike, spikes: SpikeTrain) -> Path:
                 },
             )
     return path
+
+
+def _indices(values: Any, name: str, upper: int | None) -> np.ndarray:
+    """Spike times or units as 1-D int64: whole numbers in ``[0, upper)`` (fractional steps were
+    truncated, units past ``n_units`` written and refused only on reading)."""
+    a = np.asarray(values)
+    if a.ndim != 1:
+        raise InputError(f"{name} must be a 1-D array, got shape {a.shape}")
+    if a.size == 0:
+        return a.astype(np.int64)
+    if a.dtype.kind == "f":
+        if not (np.all(np.isfinite(a)) and np.all(a == np.round(a))):
+            raise InputError(f"{name} must be whole numbers (steps and unit indices)")
+    elif a.dtype.kind not in "iu":
+        raise InputError(f"{name} must be whole numbers, got dtype {a.dtype}")
+    lo, hi = a.min(), a.max()
+    if lo < 0 or (upper is not None and hi >= upper):
+        bound = f"[0, {upper})" if upper is not None else ">= 0"
+        raise InputError(f"{name} must lie in {bound}, got {lo}..{hi}")
+    return a.astype(np.int64)
 
 
 class SpikeWriter:
@@ -109,12 +134,19 @@ class SpikeWriter:
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self.path = Path(path)
-        self.n_units, self.dt, self.n_steps, self.n_trials = (
-            int(n_units),
-            float(dt),
-            n_steps,
-            n_trials,
-        )
+        if not is_h5_path(self.path):
+            raise InputError(f"{self.path}: SpikeWriter writes HDF5; name the file .h5 or .hdf5")
+        # checked before the file is made: a bad header was written and refused only on reading
+        self.n_units = whole_number(n_units, "n_units", minimum=1)
+        self.n_trials = whole_number(n_trials, "n_trials", minimum=1)
+        self.n_steps = None if n_steps is None else whole_number(n_steps, "n_steps", minimum=1)
+        if (
+            isinstance(dt, bool)
+            or not isinstance(dt, int | float | np.number)
+            or not (np.isfinite(dt) and dt > 0)
+        ):
+            raise InputError(f"dt must be a positive number of ms, got {dt!r}")
+        self.dt = float(dt)
         self.metadata = dict(metadata or {})
         self._ctx = atomic_path(self.path, ".h5")
         self._tmp = self._ctx.__enter__()
@@ -138,10 +170,12 @@ class SpikeWriter:
         self._last_key: tuple[int, int] | None = None
 
     def append(self, times: Any, units: Any, trial: int = 0) -> None:
-        """Append spikes (step indices and unit indices) of one trial."""
-        times = np.asarray(times, dtype=np.int64)
-        units = np.asarray(units, dtype=np.int32)
-        if times.shape != units.shape or times.ndim != 1:
+        """Append spikes (step indices and unit indices) of one trial; each is checked here
+        (whole numbers in range), not when the file is read back."""
+        times = _indices(times, "times", self.n_steps)
+        units = _indices(units, "units", self.n_units).astype(np.int32)
+        trial = whole_number(trial, "trial", maximum=self.n_trials - 1)
+        if times.shape != units.shape:
             raise InputError("times and units must be 1-D arrays of equal length")
         if times.size == 0:
             return

@@ -38,6 +38,40 @@ def as_binary(X: Any, name: str = "X", n: int | None = None, min_rows: int = 1) 
     return np.ascontiguousarray(a, dtype=np.uint8)
 
 
+def ising_parameters(
+    J: Any, theta: Any, V: Any = None, theta0: Any = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Check the parameters of an Ising model (and a potential ``V`` on the count of active
+    units, and base fields ``theta0``): J square, symmetric, zero diagonal, finite; one finite
+    field per unit; ``V`` n + 1 finite values. Returns float64 copies (J symmetrised exactly).
+
+    The compiled kernels index J by theta's length without bounds checks: a theta longer than
+    J read past its end, a non-square or asymmetric J gave a log Z of another model."""
+    J = np.array(J, dtype=np.float64)
+    theta = np.array(theta, dtype=np.float64).reshape(-1)
+    require(J.ndim == 2 and J.shape[0] == J.shape[1], f"J must be square, got {J.shape}")
+    require(J.shape[0] >= 1, "J must have at least one unit")
+    require(theta.shape[0] == J.shape[0], f"theta has {theta.size} entries for {J.shape[0]} units")
+    require(
+        bool(np.all(np.isfinite(J))) and bool(np.all(np.isfinite(theta))),
+        "J and theta must be finite",
+    )
+    scale = max(1.0, float(np.abs(J).max()))
+    require(bool(np.allclose(J, J.T, rtol=0, atol=1e-10 * scale)), "J must be symmetric")
+    require(bool(np.all(np.diag(J) == 0)), "J must have a zero diagonal")
+    J = 0.5 * (J + J.T)
+    n = theta.shape[0]
+    if V is not None:
+        V = np.array(V, dtype=np.float64).reshape(-1)
+        require(V.shape == (n + 1,), f"V must hold n + 1 = {n + 1} values, got {V.size}")
+        require_finite("V", V)
+    if theta0 is not None:
+        theta0 = np.array(theta0, dtype=np.float64).reshape(-1)
+        require(theta0.shape == (n,), f"theta0 must have one field per unit ({n})")
+        require_finite("theta0", theta0)
+    return J, theta, V, theta0
+
+
 def check_trainable(
     X: np.ndarray, n_samples: float, n_params: int, allow_constant: bool = False
 ) -> None:

@@ -66,7 +66,8 @@ def correction_radius(codewords: Any) -> int:
 def corrupt(patterns: Any, k: int, seed: int = 0) -> np.ndarray:
     """Flip exactly ``k`` distinct random bits of each row (seeded)."""
     X = as_binary(patterns, "patterns")
-    require(0 <= k <= X.shape[1], f"k must be in [0, {X.shape[1]}], got {k}")
+    k = positive_int(k, "k", 0)  # 2.0 or "2" was a raw TypeError in the slice
+    require(k <= X.shape[1], f"k must be in [0, {X.shape[1]}], got {k}")
     rng = np.random.default_rng(rng_seed(seed))
     flips = np.argsort(rng.random(X.shape), axis=1)[:, :k]
     out = X.copy()
@@ -134,6 +135,10 @@ def store(patterns: Any, method: str = "mpf", **fit_kwargs: Any) -> Any:
     ``fit``; constant bits are allowed), ``"outer"`` uses the outer-product rule."""
     require(method in ("mpf", "outer"), f"method must be 'mpf' or 'outer', got {method!r}")
     if method == "outer":
+        require(  # l2=5, seed=3, maxiter=-1 were ignored without a word
+            not fit_kwargs,
+            f"method='outer' takes no fit options, got {sorted(fit_kwargs)}",
+        )
         return outer_product_rule(patterns)
 
     fit_kwargs.setdefault("allow_constant", True)
@@ -210,7 +215,7 @@ def capacity_curve(
     ``method`` ("mpf" or "outer"), for each K in ``counts``."""
     out = []
     for j, K in enumerate(counts):
-        P = random_patterns(int(K), n, seed=seed + j)
+        P = random_patterns(positive_int(K, "counts"), n, seed=seed + j)  # 2.7 was 2
         model = store(P, method=method, **fit_kwargs)
         out.append({"n_patterns": int(K), "fraction_stored": storage_fraction(model, P)})
     return out

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.energy._checks import as_binary, positive_int
 from infodyn.energy.codes import corrupt
 from infodyn.errors import require
 
@@ -29,8 +30,15 @@ def posterior_descent(model: Any, Y: np.ndarray, flip_prob: float, max_sweeps: i
     ``max_sweeps`` sweeps. Returns ``uint8`` rows.
     """
     require(0 < flip_prob < 0.5, "flip probability must be in (0, 0.5)")
+    max_sweeps = positive_int(max_sweeps, "max_sweeps")
+    V = getattr(model, "potential", None)
+    require(  # the rule below has no V(K) term: it descended another energy
+        V is None or not np.any(np.asarray(V) != 0),
+        "posterior_descent takes pairwise models; this model has a potential V(K) on the count "
+        "of active units",
+    )
     J, theta = np.asarray(model.J), np.asarray(model.theta)
-    X = np.asarray(Y, dtype=np.float64).copy()
+    X = as_binary(Y, "Y", n=theta.shape[0]).astype(np.float64)
     bias = math.log((1 - flip_prob) / flip_prob) * (2 * X - 1) - theta
     for _ in range(max_sweeps):
         changed = False

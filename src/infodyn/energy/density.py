@@ -127,12 +127,14 @@ def smoothed_histogram_bits(X_train: Any, X_test: Any, pseudocount: float = 0.5)
     by ``pseudocount`` ``a`` per state: ``p(x) = (c(x) + a) / (M + a 2^n)`` (additive smoothing;
     Jeffreys-Perks for ``a = 1/2``, Manning, Raghavan & Schuetze 2008, eq. 13.7). Counts every
     one of the ``2^n`` states, so ``n`` is limited to 24 units."""
-    A = np.asarray(X_train)
-    B = np.asarray(X_test)
+    A = as_binary(X_train, "X_train")  # 0.5 counted as 0 and 2 as a wrong state before
     n = A.shape[1]
-    require(B.shape[1] == n, f"X_test has {B.shape[1]} units, X_train {n}")
+    B = as_binary(X_test, "X_test", n=n)
     require(n <= 24, f"the smoothed histogram counts all 2^n states: n = {n} > 24")
-    require(pseudocount > 0, f"pseudocount must be > 0, got {pseudocount}")
+    require(
+        bool(np.isfinite(pseudocount)) and pseudocount > 0,
+        f"pseudocount must be a finite number > 0, got {pseudocount}",
+    )
     w = 1 << np.arange(n, dtype=np.int64)
     ctr = np.bincount(A.astype(np.int64) @ w, minlength=1 << n).astype(np.float64)
     codes = B.astype(np.int64) @ w

@@ -34,7 +34,7 @@ from infodyn.energy.kprecondition import lbfgs_potential_preconditioned
 from infodyn.energy.model import IsingModel
 from infodyn.energy.objectives import MAX_ML_N, METHODS, make_objective, pack, prepare_data
 from infodyn.energy.objectives import unpack_numpy as unpack
-from infodyn.errors import InputError, make_rng, require
+from infodyn.errors import InputError, check_option_type, make_rng, require
 
 
 def unique_patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +133,12 @@ def fit(
         model in ("pairwise", "k_pairwise"),
         f"model must be 'pairwise' or 'k_pairwise', got {model!r}",
     )
-    require(np.isfinite(l2_potential) and l2_potential >= 0, "l2_potential must be >= 0")
+    for name, value in (("l1", l1), ("l2", l2), ("l2_potential", l2_potential)):
+        check_option_type(name, value, float)  # None or text: a raw isfinite TypeError
+        require(value >= 0, f"{name} must be >= 0, got {value}")
+    for name, value in (("tol", tol), ("gtol", gtol)):  # NaN or negative ran unchecked
+        check_option_type(name, value, float)
+        require(value >= 0, f"{name} must be >= 0, got {value}")  # 0: stop on the other
     require(
         coordinates in ("free", "canonical"),
         f"coordinates must be 'free' or 'canonical', got {coordinates!r}",
@@ -142,7 +147,6 @@ def fit(
         precision in ("float32", "float64"),
         f"precision must be float32 or float64, got {precision!r}",
     )
-    require(np.isfinite(l1) and l1 >= 0 and np.isfinite(l2) and l2 >= 0, "l1 and l2 must be >= 0")
     patience = positive_int(patience, "patience")
     maxiter = positive_int(maxiter, "maxiter")
     seed = rng_seed(seed)
@@ -282,6 +286,8 @@ def fit(
         "model": model,
         "n_units": n,
         "n_samples": int(round(w.sum())) if weights is None else int(X.shape[0]),
+        # with weights (e.g. counts of unique rows) the rows are not the samples: their total
+        "weight_total": float(w.sum()),
         "n_unique_patterns": int(Xu.shape[0]),
         "n_params": n * (n + 1) // 2 + n_v,
         "l1": float(l1),

@@ -122,6 +122,6 @@ def basin_profile(
     """Fraction of ``k``-bit corruptions of each memory that descend back to it, (K, len(ks))."""
     mem = as_binary(memories, "memories", n=model.n)
     return np.stack(
-        [recovery(model, mem, int(k), n_trials, seed + j)["per_pattern"] for j, k in enumerate(ks)],
+        [recovery(model, mem, k, n_trials, seed + j)["per_pattern"] for j, k in enumerate(ks)],
         axis=1,
     )

@@ -20,11 +20,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from infodyn.atomic import save_npz, to_jsonable
-from infodyn.energy._checks import as_binary
+from infodyn.energy._checks import as_binary, ising_parameters
 from infodyn.energy.dynamics import descend, drive, fixed_points, flip_energies, is_fixed_point
 from infodyn.energy.partition import ais_log_partition, all_states, exact_log_partition
 from infodyn.energy.sampling import sample
-from infodyn.errors import InputError, require
+from infodyn.errors import InputError, reading, require
 
 
 class IsingModel:
@@ -44,21 +44,7 @@ class IsingModel:
             IsingModel._file_kinds[file_key] = cls
 
     def __init__(self, J: Any, theta: Any, fit_info: dict[str, Any] | None = None) -> None:
-        J = np.array(J, dtype=np.float64)
-        theta = np.array(theta, dtype=np.float64).reshape(-1)
-        require(J.ndim == 2 and J.shape[0] == J.shape[1], f"J must be square, got {J.shape}")
-        require(J.shape[0] >= 1, "J must have at least one unit")
-        require(
-            theta.shape[0] == J.shape[0], f"theta has {theta.size} entries for {J.shape[0]} units"
-        )
-        require(
-            bool(np.all(np.isfinite(J))) and bool(np.all(np.isfinite(theta))),
-            "J and theta must be finite",
-        )
-        scale = max(1.0, float(np.abs(J).max()))
-        require(bool(np.allclose(J, J.T, rtol=0, atol=1e-10 * scale)), "J must be symmetric")
-        require(bool(np.all(np.diag(J) == 0)), "J must have a zero diagonal")
-        J = 0.5 * (J + J.T)
+        J, theta, _, _ = ising_parameters(J, theta)
         J.flags.writeable = False
         theta.flags.writeable = False
         self.J = J
@@ -227,15 +213,30 @@ class IsingModel:
         path = Path(path)
         if not path.exists():
             raise InputError(f"{path}: no such model file")
-        try:
-            with np.load(path, allow_pickle=False) as f:
+        # a truncated or empty file (BadZipFile, EOFError) was a raw error
+        with reading(path, "model file", "write it again with model.save"):
+            loaded = np.load(path, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy array has no fields
+                raise InputError(f"{path} is not an infodyn Ising model file (.npz from save)")
+            with loaded as f:
                 require("J" in f and "theta" in f, f"{path} is not an infodyn Ising model file")
+                fmt = str(f["format"]) if "format" in f else "infodyn-ising-v1"
+                require(
+                    fmt == "infodyn-ising-v1",
+                    f"{path}: model file format {fmt!r}, not 'infodyn-ising-v1'",
+                )
                 info = json.loads(str(f["fit_info"])) if "fit_info" in f else {}
+                require(isinstance(info, dict), f"{path}: fit_info must be a JSON table")
                 for key, kind in IsingModel._file_kinds.items():  # e.g. a K-pairwise model
                     if key in f:
+                        require(
+                            issubclass(kind, cls),
+                            f"{path} holds a {kind.__name__}, not a {cls.__name__}",
+                        )
                         return kind(f["J"], f["theta"], f[key], info)
+                require(  # KPairwiseModel.load passed the fit record as its potential V
+                    cls is IsingModel,
+                    f"{path} holds a pairwise IsingModel, not a {cls.__name__}; load it with "
+                    "IsingModel.load",
+                )
                 return cls(f["J"], f["theta"], info)
-        except (OSError, ValueError) as exc:
-            if isinstance(exc, InputError):
-                raise
-            raise InputError(f"{path} could not be read as a model file ({exc})") from exc

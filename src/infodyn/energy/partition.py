@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from infodyn.energy._checks import positive_int, rng_seed
+from infodyn.energy._checks import ising_parameters, positive_int, rng_seed
 from infodyn.energy.kernels import ais_kernel
 from infodyn.errors import require
 from infodyn.memory import require_memory
@@ -79,6 +79,7 @@ def exact_log_partition(
 ) -> float:
     """Exact ``log Z`` by chunked enumeration of all 2^n states (float64 throughout); ``V``
     adds a potential on the count of active units (K-pairwise model)."""
+    J, theta, V, _ = ising_parameters(J, theta, V)
     n = theta.shape[0]
     require(n <= MAX_EXACT_N, f"exact log Z needs n <= {MAX_EXACT_N} (got n = {n}); use AIS")
     run_max, run_sum = -np.inf, 0.0
@@ -128,13 +129,10 @@ def ais_log_partition(
     n_betas = positive_int(n_betas, "n_betas", 2)
     sweeps_per_beta = positive_int(sweeps_per_beta, "sweeps_per_beta")
     seed = rng_seed(seed)
-    theta = np.ascontiguousarray(theta, dtype=np.float64)
-    J = np.ascontiguousarray(J, dtype=np.float64)
-    t0 = theta.copy() if theta0 is None else np.ascontiguousarray(theta0, dtype=np.float64)
-    require(t0.shape == theta.shape, "theta0 must have one field per unit")
+    J, theta, V, theta0 = ising_parameters(J, theta, V, theta0)
+    t0 = theta.copy() if theta0 is None else theta0
     betas = np.linspace(0.0, 1.0, n_betas)
-    V = np.zeros(theta.shape[0] + 1) if V is None else np.ascontiguousarray(V, dtype=np.float64)
-    require(V.shape == (theta.shape[0] + 1,), "V must hold n + 1 values")
+    V = np.zeros(theta.shape[0] + 1) if V is None else V
     logw = ais_kernel(J, theta, V, t0, betas, n_chains, sweeps_per_beta, seed)
     log_z0 = float(np.sum(np.logaddexp(0.0, -t0)))
     top = logw.max()

@@ -1,0 +1,88 @@
+"""Bad input to the energy API: one InputError each (an adversarial review's findings: wrong
+log Z, wrong likelihoods and denoising from unchecked arguments, raw errors from corrupt files)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import infodyn.energy as E
+from infodyn.energy.kpairwise import KPairwiseModel
+from infodyn.energy.model import IsingModel
+from infodyn.errors import InputError
+
+_RNG = np.random.default_rng(0)
+_J = np.triu(_RNG.normal(0, 0.5, (5, 5)), 1)
+_J = _J + _J.T
+_TH = _RNG.normal(0, 0.5, 5)
+_X = (_RNG.random((500, 5)) < 0.4).astype(np.uint8)
+_Y = (_RNG.random((200, 5)) < 0.4).astype(np.uint8)
+_AIS = dict(n_chains=10, n_betas=10)
+_KP = KPairwiseModel(np.zeros((5, 5)), np.zeros(5), [0, 0, 0, 50, 100, 150.0])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # the compiled kernel read J past its end, or gave the log Z of another model
+        (lambda: E.ais_log_partition(_J, np.zeros(8), **_AIS), "theta has 8 entries for 5"),
+        (lambda: E.ais_log_partition(np.zeros((5, 3)), _TH, **_AIS), "J must be square"),
+        (lambda: E.ais_log_partition(_J + np.triu(np.ones((5, 5)), 1), _TH, **_AIS), "symmetric"),
+        (lambda: E.ais_log_partition(_J, _TH, theta0=_TH + np.inf, **_AIS), "theta0 contains"),
+        (lambda: E.ais_log_partition(_J, _TH * np.nan, **_AIS), "finite"),
+        (lambda: E.ais_log_partition(_J, _TH, V=np.full(6, np.nan), **_AIS), "V contains"),
+        (lambda: E.exact_log_partition(_J + np.triu(np.ones((5, 5)), 1), _TH), "symmetric"),
+        (lambda: E.exact_log_partition(_J, np.zeros(3)), "theta has 3 entries"),
+        # 0.5 was counted as 0 and 2 as another state; NaN a raw bincount error
+        (lambda: E.smoothed_histogram_bits(_X * 0.5, _Y), "X_train must be binary"),
+        (lambda: E.smoothed_histogram_bits(_X * 2, _Y), "X_train must be binary"),
+        (lambda: E.smoothed_histogram_bits(_X, _Y[:, :3]), "X_test has 3 units"),
+        (lambda: E.smoothed_histogram_bits(_X, _Y, pseudocount=np.inf), "pseudocount"),
+        # descended an energy without V(K); non-binary Y taken; max_sweeps=-1 returned Y
+        (lambda: E.posterior_descent(_KP, np.ones((1, 5)), 0.2), "potential V"),
+        (lambda: E.posterior_descent(IsingModel(_J, _TH), np.full((1, 5), 7), 0.1), "binary"),
+        (lambda: E.posterior_descent(IsingModel(_J, _TH), np.ones((1, 5)), 0.1, -1), "max_sweeps"),
+        (lambda: E.posterior_descent(IsingModel(_J, _TH), np.ones((1, 3)), 0.1), "3 units"),
+        # raw TypeErrors, or truncated counts
+        (lambda: E.corrupt(np.zeros((2, 5)), 2.0), "k must be an integer"),
+        (lambda: E.capacity_curve(6, [2.7]), "counts must be an integer"),
+        (lambda: E.store(np.eye(4), method="outer", l2=5), "takes no fit options"),
+        (lambda: E.fit(_X, tol=np.nan), "tol must be a finite number"),
+        (lambda: E.fit(_X, gtol=-1.0), "gtol must be >= 0"),
+        (lambda: E.fit(_X, l2=None), "l2 must be a finite number"),
+    ],
+)
+def test_energy_api_bad_input_is_one_input_error(call, message):
+    with pytest.raises(InputError, match=message):
+        call()
+
+
+def test_model_files_that_cannot_be_read_are_one_input_error(tmp_path):
+    model = IsingModel(_J, _TH)
+    good = model.save(tmp_path / "m.npz")
+    (tmp_path / "trunc.npz").write_bytes(good.read_bytes()[:100])
+    (tmp_path / "empty.npz").write_bytes(b"")
+    np.save(tmp_path / "arr.npy", np.zeros(3))
+    np.savez(tmp_path / "fi.npz", J=np.zeros((3, 3)), theta=np.zeros(3), fit_info=np.array("[1]"))
+    np.savez(tmp_path / "fmt.npz", J=np.zeros((3, 3)), theta=np.zeros(3), format=np.array("v9"))
+    cases = {
+        "trunc.npz": "truncated or corrupt",  # BadZipFile
+        "empty.npz": "cannot read this model file",  # EOFError
+        "arr.npy": "not an infodyn Ising model file",  # TypeError
+        "fi.npz": "fit_info must be a JSON table",  # TypeError in dict()
+        "fmt.npz": "format 'v9'",  # loaded without a word
+    }
+    for name, message in cases.items():
+        with pytest.raises(InputError, match=message):
+            IsingModel.load(tmp_path / name)
+    # KPairwiseModel.load passed the fit record as its potential V
+    with pytest.raises(InputError, match="holds a pairwise IsingModel, not a KPairwiseModel"):
+        KPairwiseModel.load(good)
+    back = IsingModel.load(good)
+    np.testing.assert_array_equal(back.J, model.J)
+
+
+def test_weighted_fits_report_the_weight_total():
+    U, c = np.unique(_X, axis=0, return_counts=True)
+    info = E.fit(U, weights=c).fit_info
+    assert info["n_samples"] == U.shape[0] and info["weight_total"] == 500.0
