@@ -37,6 +37,7 @@ def test_the_task_must_be_made_for_the_networks_dt():
         (dict(optimizer="sgd", momentum=float("nan")), "momentum must be a finite"),
         (dict(optimizer="sgd", momentum=-0.5), r"momentum must lie in \[0, 1\)"),
         (dict(method="bptt", feedback="adaptive"), "e-prop's"),  # B updated, never used
+        (dict(reset="detach"), "reset='detach' is a BPTT option"),  # e-prop ignored it
     ],
 )
 def test_train_options_are_checked_when_made(options, message):
@@ -58,6 +59,8 @@ def test_gradients_refuse_feedback_bptt_ignores_and_bad_masks():
     tgt = np.zeros((2, 60, 2))
     with pytest.raises(InputError, match="e-prop's"):  # was the true gradient, silently
         L.gradients(net, p, X, tgt, "mse", method="bptt", feedback="random")
+    with pytest.raises(InputError, match="reset='detach' is a BPTT option"):
+        L.gradients(net, p, X, tgt, "mse", method="eprop", reset="detach")
     with pytest.raises(InputError, match=r"mask must have shape \(15, 15\)"):  # raw TypeError
         L.gradients(net, p, X, tgt, "mse", mask=np.ones((3, 3)))
     with pytest.raises(InputError, match="mask contains NaN"):  # "the gradient exploded"

@@ -59,6 +59,11 @@ def test_options_of_another_connectivity_are_refused(kwargs):
         LIF(n_in=3, n_rec=50, **kwargs)
 
 
+def test_precision_is_checked_for_every_engine():
+    with pytest.raises(InputError, match="precision must be 'float32' or 'float64'"):
+        NET.simulate(PARAMS, X, engine="event", precision="float16")  # was accepted
+
+
 def test_weights_must_be_a_dict_of_real_numbers():
     with pytest.raises(InputError, match="params must be a dict"):
         NET.simulate(None, X)

@@ -180,6 +180,10 @@ def evaluate(
         "the loss uses readouts but the network has n_out=0",
     )
     lossc.check_outputs(net.n_out)
+    require(  # e-prop's traces have no reset term to detach: the option did nothing
+        reset == "through" or method != "eprop",
+        "reset='detach' is a BPTT option (e-prop never differentiates through the reset)",
+    )
     require(  # BPTT took them and returned the true gradient as if they were not there
         method == "eprop" or (feedback == "symmetric" and feedback_matrix is None),
         f"feedback={feedback!r} and feedback_matrix are e-prop's; method={method!r} uses the "

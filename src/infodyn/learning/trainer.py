@@ -119,6 +119,10 @@ class TrainOptions:
             f"feedback={self.feedback!r} is e-prop's (BPTT uses the true gradient); use "
             "method='eprop' or feedback='symmetric'",
         )
+        require(
+            self.reset == "through" or self.method != "eprop",
+            "reset='detach' is a BPTT option (e-prop never differentiates through the reset)",
+        )
         require(self.clip_norm is None or self.clip_norm > 0, "clip_norm must be > 0")
         require(
             self.online_window is None or self.method == "eprop",

@@ -122,6 +122,8 @@ def simulate(
     spikes to a file with :func:`simulate_to_file`.
     """
     net.validate_params(params)
+    if precision not in ("float32", "float64"):  # the event engine took float16 without a word
+        raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
     if sparse_input(x):
         xs = check_sparse_input(net, x)
         if engine == "auto":
