@@ -86,3 +86,25 @@ def test_weighted_fits_report_the_weight_total():
     U, c = np.unique(_X, axis=0, return_counts=True)
     info = E.fit(U, weights=c).fit_info
     assert info["n_samples"] == U.shape[0] and info["weight_total"] == 500.0
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # NaN or the maximum entropy with only RuntimeWarnings
+        (lambda m: E.heat_capacity(m, [1e-310, 1.0], method="exact"), "temperatures must be >="),
+        (lambda m: E.entropy(m, [1e-300], method="exact"), "temperatures must be >="),
+        (lambda m: E.heat_capacity(m, ["1"], method="exact"), "temperatures must be numbers"),
+        (lambda m: E.entropy(m, 1.0, method="exact", n_sweeps=-5), "of method='mcmc'"),
+        (lambda m: m.sample(5, temperature="1"), "temperature must be a finite number"),
+        (lambda m: m.sample(5, temperature=np.array([1, 2])), "temperature must be a finite"),
+        (lambda m: E.zipf_slope(_X, rank_range=(1, 10, 5)), "rank_range must be two whole"),
+        (lambda m: E.zipf_slope(_X, rank_range=(1, np.nan)), "rank_range must be two whole"),
+        (lambda m: E.markov_chain(np.zeros((2, 5), dtype=int)), "one 1-D sequence"),
+        (lambda m: E.memory_triggered_average([0.5, 1.5], np.zeros(2)), "labels must be integ"),
+        (lambda m: E.memory_triggered_average([], np.zeros(0)), "non-empty 1-D"),
+    ],
+)
+def test_thermodynamics_and_memory_statistics_check_their_input(call, message):
+    with pytest.raises(InputError, match=message):
+        call(IsingModel(_J, _TH))

@@ -10,7 +10,7 @@ import infodyn.learning as L
 from infodyn.errors import InputError
 from infodyn.learning.adaptation import LIFAdaptationConfig
 from infodyn.learning.info_objectives import InformationBottleneck, window_target
-from infodyn.learning.tasks import PatchTask, PatternGeneration, RateTask
+from infodyn.learning.tasks import EvidenceAccumulation, PatchTask, PatternGeneration, RateTask
 from infodyn.learning.trainer import Trainer, TrainOptions
 from infodyn.network import LIF
 
@@ -38,11 +38,26 @@ def test_the_task_must_be_made_for_the_networks_dt():
         (dict(optimizer="sgd", momentum=-0.5), r"momentum must lie in \[0, 1\)"),
         (dict(method="bptt", feedback="adaptive"), "e-prop's"),  # B updated, never used
         (dict(reset="detach"), "reset='detach' is a BPTT option"),  # e-prop ignored it
+        (dict(lr_scale=[1]), "lr_scale must be a table"),  # raw TypeError
+        (dict(lr_scale={"w_rec": "2"}), "lr_scale\\['w_rec'\\] must be a finite number"),
+        (dict(train="w_rec"), "train must be a list of weight names"),  # read letter by letter
     ],
 )
 def test_train_options_are_checked_when_made(options, message):
     with pytest.raises(InputError, match=message):
         TrainOptions(**options)
+
+
+def test_trainer_parts_of_the_wrong_kind_are_refused_when_made():
+    task = RateTask(n_in=5, n_steps=50)
+    with pytest.raises(InputError, match="hooks must be TrainHook objects"):
+        Trainer(NET0, task, "mse", hooks=[lambda info: None])
+    with pytest.raises(InputError, match="sampler must be a function"):
+        Trainer(NET0, task, "mse", sampler=3)
+    with pytest.raises(InputError, match="options must be a TrainOptions"):
+        Trainer(NET0, task, "mse", options={"lr": 0.1})
+    with pytest.raises(InputError, match="task must have n_in, n_out and batch"):
+        Trainer(NET0, object(), "mse")
 
 
 def test_cross_entropy_needs_two_readouts():
@@ -99,6 +114,9 @@ def test_resume_with_another_optimizer_is_refused(tmp_path):
         (lambda: PatchTask(np.full((2, 3), 5000.0), n_steps=50, start=10), "one spike per"),
         (lambda: PatternGeneration(n_in=5, periods_ms=()), "periods_ms must list"),
         (lambda: PatternGeneration(n_in=5, seed=-1), "seed must be"),
+        (lambda: EvidenceAccumulation(dt=0.0), "dt must be > 0"),  # ZeroDivisionError
+        (lambda: EvidenceAccumulation(recall_ms=0.0), "recall_ms must be at least one step"),
+        (lambda: L.infer_transfer_function(np.arange(20.0), input_mean=np.nan), "input_mean"),
         # loss options were checked only in a config: NaN read as "the gradient exploded"
         (lambda: L.UnitRateTarget(r0_hz=float("nan")), r"\.r0_hz must be a finite number"),
         (lambda: L.FiringRateRegularizer(f_target_hz=np.nan), "f_target_hz must be a finite"),

@@ -59,6 +59,18 @@ def test_options_of_another_connectivity_are_refused(kwargs):
         LIF(n_in=3, n_rec=50, **kwargs)
 
 
+def test_sparse_weights_take_float_dtypes_and_real_values():
+    from infodyn.network import SparseWeights
+
+    w = np.eye(3)
+    for bad in ("foo", "int32"):  # a raw TypeError; int32 silently became float64
+        with pytest.raises(InputError, match="dtype must be float32 or float64"):
+            SparseWeights.from_dense(w, dtype=bad)
+    with pytest.raises(InputError, match="real numbers"):  # the imaginary part was dropped
+        SparseWeights.from_dense(w * 1j)
+    assert SparseWeights.from_dense(w, dtype="float32").dtype == np.float32
+
+
 def test_precision_is_checked_for_every_engine():
     with pytest.raises(InputError, match="precision must be 'float32' or 'float64'"):
         NET.simulate(PARAMS, X, engine="event", precision="float16")  # was accepted

@@ -58,7 +58,10 @@ def markov_chain(labels: Any, n_states: int | None = None, segments: Any = None)
     marks trials, and no transition is counted across a segment boundary. Rows never left have
     a self-transition of 1. The stationary distribution is the empirical label frequency.
     """
-    lab = np.asarray(labels).reshape(-1)
+    lab = np.asarray(labels)
+    require(  # 2-D labels were flattened and counted across row ends
+        lab.ndim == 1, f"labels must be one 1-D sequence (trials: segments), got {lab.shape}"
+    )
     require(lab.size >= 2, "a Markov chain needs at least two labels")
     require(lab.dtype.kind in "iu", "labels must be integers")
     K = int(lab.max()) + 1 if n_states is None else positive_int(n_states, "n_states")
@@ -95,9 +98,11 @@ def memory_triggered_average(
     visit is a step with that label (``onsets_only``: the first step of each run). Returns
     ``(averages (K, pre + post + 1, ...), n_events (K,))``; memories without events get NaN.
     """
-    lab = np.asarray(labels).reshape(-1)
+    lab = np.asarray(labels)
+    require(lab.ndim == 1 and lab.size >= 1, f"labels must be a non-empty 1-D array: {lab.shape}")
+    require(lab.dtype.kind in "iu", f"labels must be integers (memory ids), got {lab.dtype}")
     stim = np.asarray(stimulus, dtype=np.float64)
-    require(stim.shape[0] == lab.size, "stimulus and labels differ in length")
+    require(stim.ndim >= 1 and stim.shape[0] == lab.size, "stimulus and labels differ in length")
     pre, post = (int(window[0]), int(window[1]))
     require(pre >= 0 and post >= 0, "window = (pre, post) must be non-negative")
     K = int(lab.max()) + 1 if n_memories is None else positive_int(n_memories, "n_memories")

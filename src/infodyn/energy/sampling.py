@@ -20,7 +20,7 @@ import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int, rng_seed
 from infodyn.energy.kernels import gibbs_kernel
-from infodyn.errors import make_rng, require
+from infodyn.errors import check_option_type, make_rng, require
 
 
 def sample(
@@ -49,7 +49,8 @@ def sample(
     require(
         order in ("random", "sequential"), f"order must be 'random' or 'sequential', got {order!r}"
     )
-    require(np.isfinite(temperature) and temperature > 0, "temperature must be > 0")
+    check_option_type("temperature", temperature, float)  # "1" or an array: raw TypeErrors
+    require(temperature > 0, f"temperature must be > 0, got {temperature}")
     burn_in = positive_int(burn_in, "burn_in", 0)
     thin = positive_int(thin, "thin")
     chains = min(n, 64) if chains is None else positive_int(chains, "chains")

@@ -79,10 +79,22 @@ class Entropy:
     n_betas: int
 
 
+#: the lowest temperature the thermodynamic functions take: below it 1/T and beta^2 leave
+#: floating point for ordinary energies (T = 1e-310 gave NaN, 1e-300 the maximum entropy)
+MIN_TEMPERATURE = 1e-8
+
+
 def _temperatures(temperatures: Any) -> np.ndarray:
-    T = np.atleast_1d(np.asarray(temperatures, dtype=np.float64)).reshape(-1)
+    raw = np.atleast_1d(np.asarray(temperatures))
+    require(raw.dtype.kind in "iuf", f"temperatures must be numbers, got {temperatures!r}")
+    T = raw.astype(np.float64).reshape(-1)
     require(T.size >= 1, "give at least one temperature")
     require(bool(np.all(np.isfinite(T)) and np.all(T > 0)), "temperatures must be finite and > 0")
+    require(
+        bool(np.all(T >= MIN_TEMPERATURE)),
+        f"temperatures must be >= {MIN_TEMPERATURE:g} (floating point; T -> 0 is the ground "
+        "state: model.descend, memories)",
+    )
     return T
 
 
@@ -258,11 +270,17 @@ def entropy(
     temperature: ``S(beta) = n log 2 - int_0^beta b Var_b(E) db`` (trapezoid rule on ``n_betas``
     evenly spaced inverse temperatures from 0 to the largest needed, plus the requested ones).
 
-    ``method`` as in :func:`heat_capacity` (``mcmc`` keyword options go to it); the error adds
+    ``method`` as in :func:`heat_capacity` (``mcmc`` keyword options go to it; with
+    ``method="exact"`` they are refused, with ``"auto"`` used if it picks MCMC); the error adds
     the jackknife errors of the integrand in quadrature (MCMC only; the grid error is not
     included: compare two ``n_betas`` to see it).
     """
     T = _temperatures(temperatures)
+    require(  # n_sweeps=-5 with method="exact" was taken and ignored ("auto" may pick either)
+        method != "exact" or not mcmc,
+        f"{', '.join(sorted(mcmc))} {'is an option' if len(mcmc) == 1 else 'are options'} of "
+        "method='mcmc'",
+    )
     method = _method(model, method)
     n_betas = positive_int(n_betas, "n_betas", 3)
     targets = 1.0 / T

@@ -26,7 +26,7 @@ def thermo_measures(
     import infodyn.energy as E
 
     method = "exact" if model.n <= 20 else "mcmc"
-    mc = {"n_sweeps": n_sweeps, "burn_in": n_sweeps // 4}
+    mc = {"n_sweeps": n_sweeps, "burn_in": n_sweeps // 4} if method == "mcmc" else {}
     hc = E.heat_capacity(model, TEMPERATURES, method=method, seed=seed, **mc)
     s1 = E.entropy(model, 1.0, method=method, n_betas=31, seed=seed, **mc)
     with warnings.catch_warnings():

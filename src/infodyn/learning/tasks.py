@@ -104,6 +104,16 @@ class EvidenceAccumulation:
     def __post_init__(self) -> None:
         require(self.n_cues >= 1 and self.n_cues % 2 == 1, "n_cues must be odd (no ties)")
         require(0.0 <= self.p_group <= 0.5, f"p_group must be in [0, 0.5], got {self.p_group}")
+        require(  # dt = 0 was a ZeroDivisionError
+            bool(np.isfinite(self.dt)) and self.dt > 0, f"dt must be > 0 ms, got {self.dt}"
+        )
+        for name in ("cue_ms", "recall_ms"):  # a window of no steps: nothing to see or score
+            require(
+                getattr(self, name) >= self.dt,
+                f"{name} must be at least one step ({self.dt} ms), got {getattr(self, name)}",
+            )
+        for name in ("gap_ms", "delay_ms"):
+            require(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
         s = lambda ms: int(round(ms / self.dt))  # noqa: E731
         self._cue, self._gap = s(self.cue_ms), s(self.gap_ms)
         self._recall_start = self.n_cues * (self._cue + self._gap) + s(self.delay_ms)

@@ -29,7 +29,6 @@ law clips values, and the checkpoint stores the values with the pattern (``param
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -128,15 +127,22 @@ class TrainOptions:
             self.online_window is None or self.method == "eprop",
             "online_window (updates during a sequence) needs method='eprop'",
         )
+        require(  # a string was read letter by letter
+            not isinstance(self.train, str) and all(isinstance(k, str) for k in self.train),
+            f"train must be a list of weight names {KEYS}, got {self.train!r}",
+        )
         bad = set(self.train) - set(KEYS)
         require(not bad, f"train may only name {KEYS}, got {sorted(bad)}")
+        require(  # [1] was a raw TypeError
+            isinstance(self.lr_scale, dict | type(None)),
+            f"lr_scale must be a table of weight name -> factor, got {self.lr_scale!r}",
+        )
         self.lr_scale = dict(self.lr_scale or {})
         bad = set(self.lr_scale) - set(KEYS)
         require(not bad, f"lr_scale may only name {KEYS}, got {sorted(bad)}")
-        require(
-            all(v > 0 and math.isfinite(v) for v in self.lr_scale.values()),
-            f"lr_scale values must be > 0, got {self.lr_scale}",
-        )
+        for key, value in self.lr_scale.items():
+            check_option_type(f"lr_scale[{key!r}]", value, float)
+            require(value > 0, f"lr_scale values must be > 0, got {self.lr_scale}")
         self.train = tuple(self.train)
 
 
@@ -164,6 +170,11 @@ class Trainer:
         self.net, self.task = net, task
         self.loss = as_loss(loss)
         self.opt = options or TrainOptions()
+        require(isinstance(self.opt, TrainOptions), "options must be a TrainOptions (or None)")
+        require(  # another object failed later with an AttributeError
+            all(hasattr(task, a) for a in ("n_in", "n_out", "batch")),
+            "task must have n_in, n_out and batch(rng, batch_size) (infodyn.learning.tasks)",
+        )
         require(
             task.n_in == net.n_in and task.n_out == net.n_out,
             f"the task needs n_in={task.n_in}, n_out={task.n_out}; the network has "
@@ -195,6 +206,11 @@ class Trainer:
         if self.opt.feedback != "symmetric":
             fb = random_feedback(net.n_rec, net.n_out, self.opt.feedback_seed)
         self.hooks, self.sampler = tuple(hooks), sampler
+        require(  # another object failed at the first iteration (AttributeError)
+            all(isinstance(h, TrainHook) for h in self.hooks),
+            "hooks must be TrainHook objects (infodyn.learning.hooks, e.g. metric_hook)",
+        )
+        require(sampler is None or callable(sampler), "sampler must be a function(iteration)")
         require(
             self.opt.online_window is None or all(h.view is None for h in self.hooks),
             "a hook that changes the network the gradients see needs online_window=None",

@@ -231,7 +231,13 @@ def infer_transfer_function(
     require(r.size >= 10, f"need at least 10 rates to infer a transfer function, got {r.size}")
     require_finite("rates", r)
     require(bool(np.all(r >= 0)), "rates must be >= 0")
-    require(input_std > 0, f"input_std must be > 0, got {input_std}")
+    require(  # NaN mean: a LinAlgError and LAPACK noise on stderr
+        bool(np.isfinite(input_mean)), f"input_mean must be a finite number, got {input_mean}"
+    )
+    require(
+        bool(np.isfinite(input_std)) and input_std > 0,
+        f"input_std must be a finite number > 0, got {input_std}",
+    )
     require(n_quantiles >= 10, "n_quantiles must be >= 10")
     require(float(np.ptp(r)) > 0, "rates are all equal: the transfer function is not identifiable")
     k = min(n_quantiles, r.size)

@@ -99,9 +99,18 @@ class SparseWeights:
             raise InputError("duplicate synapses (the same (pre, post) pair twice)")
         indptr = np.zeros(n_pre + 1, np.int64)
         np.cumsum(np.bincount(pre, minlength=n_pre), out=indptr[1:])
-        dtype = values.dtype if dtype is None else np.dtype(dtype)
-        if dtype.kind != "f":
-            dtype = np.dtype(np.float64)
+        if values.dtype.kind not in "biuf":  # complex lost its imaginary part
+            raise InputError(f"synapse values must be real numbers, got dtype {values.dtype}")
+        if dtype is None:
+            dtype = values.dtype if values.dtype.kind == "f" else np.dtype(np.float64)
+        else:
+            try:
+                ok = np.dtype(dtype).name in ("float32", "float64")
+            except TypeError:
+                ok = False
+            if not ok:
+                raise InputError("dtype must be float32 or float64 (synapse values)")
+            dtype = np.dtype(dtype)
         return cls(values.astype(dtype), post.astype(np.int32), indptr, (n_pre, n_post))
 
     # ------------------------------------------------------------------ properties
