@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import mrestimator as mre
 import numpy as np
 import pytest
 
@@ -35,7 +36,6 @@ def test_slopes_match_direct_definition(method):
 
 @pytest.mark.parametrize("method", ["ts", "sm"])
 def test_slopes_match_mrestimator(method):
-    mre = pytest.importorskip("mrestimator")
     a = C.simulate_branching_process(0.95, 5.0, 2000, trials=3, subsample=0.1, seed=9)
     _, r = C.regression_slopes(a, 30, method)
     ref = mre.coefficients(a, steps=(1, 30), method=method, numboot=0)
@@ -67,7 +67,6 @@ def test_mr_recovers_m_under_subsampling(a):
 
 
 def test_mr_agrees_with_mrestimator_within_its_errors():
-    mre = pytest.importorskip("mrestimator")
     act = C.simulate_branching_process(0.97, 10.0, 8_000, trials=8, subsample=0.05, seed=3)
     ours = C.branching_ratio(act, kmax=120, dt=2.0)
     with warnings.catch_warnings():

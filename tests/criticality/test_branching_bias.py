@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 
+import mrestimator as mre
 import numpy as np
 import pytest
 
@@ -90,7 +91,6 @@ def test_branching_ratio_bias_correction_on_short_trials():
 
 
 def test_kmin_fits_from_lag_kmin_like_mrestimator():
-    mre = pytest.importorskip("mrestimator")
     act = C.simulate_branching_process(0.97, 10.0, 6_000, trials=6, subsample=0.1, seed=3)
     ours = C.branching_ratio(act, kmin=5, kmax=100, n_boot=0)
     assert ours.k[0] == 1  # slopes are still reported from lag 1

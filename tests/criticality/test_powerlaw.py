@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import powerlaw
 import pytest
 from scipy import special
 
@@ -48,7 +49,6 @@ def test_recovers_alpha_and_xmin_of_a_power_law_tail(discrete):
 
 @pytest.mark.parametrize("discrete", [True, False])
 def test_agrees_with_the_powerlaw_package(discrete):
-    powerlaw = pytest.importorskip("powerlaw")
     rng = np.random.default_rng(0)
     body = rng.geometric(0.3, 800)
     x = np.concatenate([body[body < 5], C.sample_power_law(800, 2.3, 5, True, 1)])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import powerlaw
 import pytest
 from scipy import optimize, special
 
@@ -54,7 +55,6 @@ def test_discrete_xmin_scan_matches_the_brute_force_supremum_scan():
     assert f.xmin == xmin_ref == 329
     assert f.D == pytest.approx(d_ref, abs=1e-6)
     # the powerlaw package (KS at observed values) never reports a larger D at the same xmin
-    powerlaw = pytest.importorskip("powerlaw")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = powerlaw.Fit(x, discrete=True, estimate_discrete=False, xmin=f.xmin, verbose=False)

@@ -57,3 +57,23 @@ def test_denoising_rows_count_the_bits_left_wrong():
         assert r["bits_wrong_after_posterior_pairwise"] == wrong == r["k"]
         assert r["bits_wrong_after_posterior_independent"] == wrong
         assert r["fraction_exactly_restored_pairwise"] == 0.0
+
+
+def test_denoising_rows_with_a_biased_independent_prior_use_the_bitwise_map():
+    """With a non-flat independent prior the posterior's answer is the bitwise MAP
+    ``x_i = 1 iff L (2 y_i - 1) - theta_i > 0`` (L = log((1 - eps) / eps), eps = k / n),
+    computed here by hand and scored against the clean patterns."""
+    rng = np.random.default_rng(4)
+    n = 8
+    pats = (rng.random((60, n)) < 0.3).astype(np.uint8)
+    theta = np.array([-4.0, -2.0, -0.5, 0.0, 0.5, 1.0, 3.0, 5.0])  # strong enough to flip bits
+    ind = IsingModel(np.zeros((n, n)), theta)
+    rows = denoising_rows(ind, ind, pats, [1, 3], seed=5)
+    for j, r in enumerate(rows):
+        noisy = corrupt(pats, r["k"], seed=5 + j).astype(np.int64)
+        L = math.log((1 - r["k"] / n) / (r["k"] / n))
+        map_ = (L * (2 * noisy - 1) - theta > 0).astype(np.uint8)
+        wrong = float(np.mean(np.sum(map_ != pats, axis=1)))
+        assert r["bits_wrong_after_posterior_independent"] == wrong
+        assert r["bits_wrong_after_posterior_pairwise"] == wrong  # the same prior twice
+        assert wrong != r["k"]  # the prior changed bits: not the flat case again

@@ -2,7 +2,9 @@
 
 Likelihood-ratio comparisons on the tail ``x >= xmin`` (Clauset, Shalizi & Newman 2009, SIAM
 Review 51:661) against an exponential, a lognormal and a power law with exponential cutoff
-(``x^-alpha e^-lambda x``). ``R = sum ln p_pl - ln p_alt``: ``R > 0`` favours the power law.
+(``x^-alpha e^-lambda x``, alpha unbounded: on a hump-shaped tail it may fit alpha < 0, a
+gamma-like law, where the ``powerlaw`` package stops at alpha = 0 with a lower likelihood).
+``R = sum ln p_pl - ln p_alt``: ``R > 0`` favours the power law.
 Non-nested alternatives use Vuong's normalised test ``p = erfc(|R| / (sigma sqrt(2 n)))``; the
 nested cutoff model uses the likelihood-ratio statistic ``2|R|`` against the 50:50 mixture of
 chi^2_0 and chi^2_1 (boundary at lambda = 0). Discrete alternatives are the exponential
