@@ -31,7 +31,6 @@ import numpy as np
 from infodyn.experiments.sweep import run_sweep
 
 FAST = os.environ.get("INFODYN_TUTORIAL_FAST") == "1"
-out = Path(tempfile.mkdtemp(prefix="infodyn_sweep_"))
 
 # %% [markdown]
 # ## The base config and the grid
@@ -55,32 +54,43 @@ base = {
     "simulation": {"engine": "jax", "seed": 0},
 }
 grid = {"network.rec_scale": [0.5, 1.5] if FAST else [0.25, 0.5, 0.75, 1.0, 1.25, 1.5]}
-result = run_sweep("simulate", base, grid, out, seeds=1 if FAST else 3, n_workers=1 if FAST else 2)
-print(
-    f"{result.n_points} points, {result.n_ran} ran, {result.n_failed} failed, "
-    f"{result.wall_seconds:.1f} s"
-)
-print(sorted(p.name for p in out.iterdir()))
+
+# %% [markdown]
+# The local cluster's workers start by importing this script again, so everything that runs
+# the sweep or uses its results sits under `if __name__ == "__main__":` (a notebook's cells
+# run as `__main__` too). Without the guard `run_sweep` refuses with one line naming the call.
+
+# %%
+if __name__ == "__main__":
+    out = Path(tempfile.mkdtemp(prefix="infodyn_sweep_"))
+    seeds = 1 if FAST else 3
+    result = run_sweep("simulate", base, grid, out, seeds=seeds, n_workers=1 if FAST else 2)
+    print(
+        f"{result.n_points} points, {result.n_ran} ran, {result.n_failed} failed, "
+        f"{result.wall_seconds:.1f} s"
+    )
+    print(sorted(p.name for p in out.iterdir()))
 
 # %% [markdown]
 # ## The results table
 #
 # One row per point: the grid values, the seed, the status and every scalar result of the
-# command (mean rate, branching ratio, ...).
+# command (mean rate, spike count, rate percentiles, ...).
 
 # %%
-rows = [r for r in result.rows if r["status"] == "done"]
-print(sorted(rows[0]))
-key = "network.rec_scale"
-metric = "mean_rate_hz"
-xs = sorted({r[key] for r in rows})
-means = [np.mean([r[metric] for r in rows if r[key] == x]) for x in xs]
-fig, ax = plt.subplots(figsize=(5, 3.2))
-ax.plot([r[key] for r in rows], [r[metric] for r in rows], "o", alpha=0.5, label="seeds")
-ax.plot(xs, means, "-", label="mean")
-ax.set(xlabel=key, ylabel=metric, title="activity against recurrent strength")
-ax.legend()
-plt.show()
+if __name__ == "__main__":
+    rows = [r for r in result.rows if r["status"] == "done"]
+    print(sorted(rows[0]))
+    key = "network.rec_scale"
+    metric = "mean_rate_hz"
+    xs = sorted({r[key] for r in rows})
+    means = [np.mean([r[metric] for r in rows if r[key] == x]) for x in xs]
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot([r[key] for r in rows], [r[metric] for r in rows], "o", alpha=0.5, label="seeds")
+    ax.plot(xs, means, "-", label="mean")
+    ax.set(xlabel=key, ylabel=metric, title="activity against recurrent strength")
+    ax.legend()
+    plt.show()
 
 # %% [markdown]
 # ## Resume
@@ -89,8 +99,9 @@ plt.show()
 # config hash), so an interrupted sweep loses nothing:
 
 # %%
-again = run_sweep("simulate", base, grid, out, seeds=1 if FAST else 3, n_workers=1)
-print(f"rerun: {again.n_ran} ran, {again.n_skipped} skipped")
+if __name__ == "__main__":
+    again = run_sweep("simulate", base, grid, out, seeds=seeds, n_workers=1)
+    print(f"rerun: {again.n_ran} ran, {again.n_skipped} skipped")
 
 # %% [markdown]
 # The command line does the same: `infodyn sweep examples/simulate_lif.toml --grid

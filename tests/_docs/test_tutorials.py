@@ -1,9 +1,9 @@
 """Every tutorial of the documentation runs, in fast mode.
 
 Tutorials are executed as the site executes them (top to bottom, in a fresh interpreter, with a
-headless matplotlib), with ``INFODYN_TUTORIAL_FAST=1``. They run from ``-c`` rather than as a
-script file: like a notebook kernel, ``__main__`` then has no file, so the Dask tutorial's worker
-processes do not re-import it.
+headless matplotlib), with ``INFODYN_TUTORIAL_FAST=1``. They run from ``-c`` as a notebook kernel
+runs them (``__main__`` has no file); the Dask tutorial also runs as a script file, as tutorial 01
+tells readers to run them, where its workers re-import it and its main guard matters.
 """
 
 import os
@@ -21,10 +21,10 @@ RUNNER = (
 )
 
 
-def run_fast(path: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+def run_fast(path: Path, tmp_path: Path, as_file: bool = False) -> subprocess.CompletedProcess:
     env = {**os.environ, "INFODYN_TUTORIAL_FAST": "1", "MPLBACKEND": "Agg"}
     return subprocess.run(
-        [sys.executable, "-c", RUNNER, str(path)],
+        [sys.executable, str(path)] if as_file else [sys.executable, "-c", RUNNER, str(path)],
         capture_output=True,
         text=True,
         env=env,
@@ -46,3 +46,11 @@ def test_tutorial_runs_in_fast_mode(path, tmp_path):
     assert "INFODYN_TUTORIAL_FAST" in text
     r = run_fast(path, tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
+
+
+def test_the_dask_tutorial_runs_as_a_script_file(tmp_path):
+    """``python 05_sweep_dask.py``: its sweep runs under the main guard (without it,
+    ``run_sweep`` refuses: the workers re-import the script)."""
+    r = run_fast(DOCS / "tutorials" / "05_sweep_dask.py", tmp_path, as_file=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "rerun: 0 ran, 2 skipped" in r.stdout

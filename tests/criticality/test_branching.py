@@ -246,3 +246,17 @@ def test_fractional_or_nan_counts_are_refused(kwargs, message):
     act = C.simulate_branching_process(0.9, 5.0, 3000, seed=1)
     with pytest.raises(InputError, match=message):
         C.branching_ratio(act, **kwargs)
+
+
+@pytest.mark.parametrize("period", [3, 20])
+def test_oscillating_slopes_are_no_branching_ratio(period):
+    """A rhythm of period 3 bins makes r_1 < 0 (as refractoriness at the bin width does); one of
+    20 bins makes r_1 > 0 but r_10 clearly negative. Neither is b m^k: no m is reported."""
+    rng = np.random.default_rng(period)
+    t = np.arange(20_000)
+    rate = 5.0 * (1.0 + 0.8 * np.cos(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi)))
+    act = rng.poisson(rate)[None].astype(float)
+    with pytest.warns(C.CriticalityWarning, match="do not decay as b m"):
+        res = C.branching_ratio(act, kmax=40, n_boot=20)
+    assert not res.meaningful and np.isnan(res.m)
+    assert res.r_k[0] < 0 if period == 3 else res.r_k[9] < -0.25 * res.r_k[0]

@@ -96,7 +96,8 @@ def _gw():
         (lambda C: C.crackling_relation(_gw(), 1.5, 2.0, d_min=0), "d_min must be"),
         (lambda C: C.crackling_relation(_gw(), 1.5, 2.0, d_min=float("nan")), "d_min must be"),
         (lambda C: C.crackling_relation(_gw(), 1.5, 2.0, d_max=0.5), "d_max must be"),
-        (lambda C: C.crackling_relation(_gw(), 1.5, float("nan")), "alpha_duration must be"),
+        (lambda C: C.crackling_relation(_gw(), 1.5, 0.5), "alpha_duration must be > 1"),
+        (lambda C: C.crackling_relation(_gw(), "1.5", 2.0), "alpha_size must be a number"),
     ],
 )
 def test_api_bad_input_is_one_input_error(call, message):
@@ -105,3 +106,25 @@ def test_api_bad_input_is_one_input_error(call, message):
 
     with pytest.raises(InputError, match=message):
         call(C)
+
+
+def test_crackling_relation_with_a_failed_exponent_fit_warns_and_keeps_the_slope():
+    """A NaN exponent (fit_power_law could not fit) gives a NaN prediction and a warning, as the
+    other degenerate results do; the <S>(D) slope is still fitted."""
+    import infodyn.criticality as C
+
+    av = _gw()
+    with pytest.warns(C.CriticalityWarning, match="alpha_duration NaN"):
+        res = C.crackling_relation(av, 1.5, float("nan"))
+    assert np.isnan(res.gamma_predicted)
+    assert res.gamma_fitted == C.crackling_relation(av, 1.5, 2.0).gamma_fitted
+
+
+def test_a_fit_that_could_not_be_made_still_names_every_comparison():
+    import infodyn.criticality as C
+
+    with pytest.warns(C.CriticalityWarning, match="too few"):
+        fit = C.fit_power_law(np.array([1, 2, 3, 2]), discrete=True)
+    assert set(fit.comparisons) == {"exponential", "lognormal", "truncated_power_law"}
+    assert all(np.isnan(c.R) and c.favored == "neither" for c in fit.comparisons.values())
+    assert fit.to_dict()["comparisons"]["lognormal"]["R"] is None

@@ -310,3 +310,20 @@ def test_convert_cli(tmp_path):
     r = _cli("info", folder, "--out", tmp_path / "run")
     assert r.returncode == 2 and r.stderr.count("\n") == 1
     assert "neither spike_clusters.npy" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_warnings_are_one_line(tmp_path):
+    # a warning of the reader printed Python's two lines: the file and line of infodyn's code
+    # that warned, then its source
+    folder = _write_phy(tmp_path / "ks", {1: [4]}, {1: "good"}, dt_ms=1.0)
+    np.save(folder / "spike_times.npy", np.array([120, 121], np.uint64))  # both in step 4
+    np.save(folder / "spike_clusters.npy", np.array([1, 1]))
+    r = subprocess.run(
+        [sys.executable, "-m", "infodyn.cli", "convert", str(folder), str(tmp_path / "s.h5")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.startswith("warning: ") and "1 spikes share a 1.0 ms bin" in r.stderr
+    assert r.stderr.count("\n") == 1 and "UserWarning" not in r.stderr, r.stderr

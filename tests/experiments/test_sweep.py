@@ -230,3 +230,12 @@ def test_summary_metric_absent_or_not_a_number_is_said_and_no_stale_figure_is_le
     files, note = _write_outputs(run, rows, [], {"x": [1.0, 2.0]}, "engine")
     assert "'engine' is not a number" in note
     assert _write_outputs(run, rows, [], {"x": [1.0, 2.0]}, None)[1] is None
+
+
+def test_a_batch_size_that_batches_nothing_says_so(tmp_path, toy_command, cluster):
+    # `--batch 16` on points that cannot share a batch ran them one by one without a word
+    grid = {"params.x": [1.0, 2.0]}
+    res = run_sweep("toy", {}, grid, tmp_path, batch_size=4, scheduler=cluster.scheduler_address)
+    assert res.n_ran == 2
+    assert any("no two points could share a batch" in n for n in res.notes)
+    assert any("toy has no batched runner" in n for n in res.notes)

@@ -123,3 +123,15 @@ def test_loss_options_are_type_checked(entry, message):
     with pytest.raises(InputError, match=message):
         build_loss([entry])
     assert build_loss([{"kind": "unit_rate", "r0_hz": 5}]).terms[0].r0_hz == 5
+
+
+def test_resume_without_a_run_leaves_no_folder(tmp_path):
+    # `--resume` into a folder that does not exist made it (empty) before refusing
+    cfg = {
+        "network": {"n_in": 3, "n_rec": 8, "n_out": 1},
+        "task": {"kind": "pattern_generation", "n_steps": 30},
+        "training": {"iterations": 3},
+    }
+    with pytest.raises(InputError, match="no checkpoint.npz to resume from"):
+        _resume(cfg, tmp_path / "none")
+    assert not (tmp_path / "none").exists()

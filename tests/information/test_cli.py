@@ -170,3 +170,17 @@ def test_seed_outside_its_range_is_one_line(command, spike_file, tmp_path, capsy
     )
     assert code == 2 and "--seed" in err and "Traceback" not in err, err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_undersampling_warnings_of_one_run_are_one_line(tmp_path, capsys, monkeypatch):
+    # each estimate on the same words (the population, its shuffles) warned with its own counts:
+    # nine near-identical lines naming a Python argument
+    rng = np.random.default_rng(3)
+    z = (rng.random((300, 12)) < 0.4).astype(np.uint8)  # 2^12 words, 300 samples
+    path = save_spikes(tmp_path / "few.h5", SpikeTrain.from_dense(z))
+    args = ["info", str(path), "--out", str(tmp_path / "r"), "--shuffles", "4"]
+    code, _, err = _run(capsys, monkeypatch, *args)
+    assert code in (0, None), err
+    lines = [line for line in err.splitlines() if "undersampled" in line or "distinct" in line]
+    assert len(lines) == 1, err
+    assert "estimates are undersampled" in lines[0] and "--estimator nsb" in lines[0]

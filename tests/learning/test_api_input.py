@@ -117,6 +117,8 @@ def test_resume_with_another_optimizer_is_refused(tmp_path):
         (lambda: EvidenceAccumulation(dt=0.0), "dt must be > 0"),  # ZeroDivisionError
         (lambda: EvidenceAccumulation(recall_ms=0.0), "recall_ms must be at least one step"),
         (lambda: L.infer_transfer_function(np.arange(20.0), input_mean=np.nan), "input_mean"),
+        # the network itself (the obvious guess) was a raw TypeError
+        (lambda: L.init_lif_adaptation(NET0), "net.n_rec"),
         # loss options were checked only in a config: NaN read as "the gradient exploded"
         (lambda: L.UnitRateTarget(r0_hz=float("nan")), r"\.r0_hz must be a finite number"),
         (lambda: L.FiringRateRegularizer(f_target_hz=np.nan), "f_target_hz must be a finite"),

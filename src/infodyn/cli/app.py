@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+import warnings
+from typing import Any, NoReturn
 
 import typer
 
@@ -23,6 +24,13 @@ def fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
+def _warning_line(message: Any, category: Any, filename: str, lineno: int, *_: Any) -> None:
+    """Warnings a command does not collect itself, as the one line ``warning: ...`` (Python's
+    format adds the file, line and source of the code that warned)."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
 @app.callback()
 def _root() -> None:
     """infodyn: spiking networks, e-prop, criticality, multivariate information, energy models."""
+    warnings.showwarning = _warning_line

@@ -35,12 +35,14 @@ def run_with_progress(
 
     SIGINT/SIGTERM stop it after the current step (:mod:`infodyn.experiments.interrupt`);
     ``again`` is the command line that resumes it."""
+    from infodyn.data.image_files import check_image_sources
     from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.pipeline import run_pipeline, summary_lines
     from infodyn.experiments.preflight import check_pipeline_memory
     from infodyn.experiments.rundir import RunDir
 
     check_pipeline_memory(cfg)  # refuse before the progress display starts: one clean line
+    check_image_sources(cfg.images.images)  # (and before the run folder is made)
     RunDir(out, command)
 
     t0 = time.perf_counter()

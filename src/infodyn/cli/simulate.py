@@ -25,7 +25,8 @@ def simulate(
 
     cfg = load_config(config, SimulateConfig)
     cfg = with_overrides(cfg, {"simulation.engine": engine}, source="--engine")
-    with graceful():  # SIGINT/SIGTERM: stop after the current chunk, leave --out as it was
+    # SIGINT/SIGTERM: stop after the current chunk, leave --out as it was (no checkpoint)
+    with graceful(doing="stopping after the current chunk; --out is left as it was"):
         results = run_simulation(cfg, out, progress=True)
     typer.echo(
         f"simulated {results['n_steps']} steps of {results['n_units']} units "

@@ -166,10 +166,16 @@ def crackling_relation(
     """Compare ``gamma = (alpha_D - 1)/(alpha_S - 1)`` with the fitted ``<S>(D) ~ D^gamma`` slope.
 
     Use ``alpha_size``/``alpha_duration`` from :func:`~infodyn.criticality.fit_power_law`;
-    ``d_min`` is typically the duration fit's ``xmin``.
+    ``d_min`` is typically the duration fit's ``xmin``. A NaN exponent (a fit that could not
+    be made) gives a NaN prediction with a warning; the fitted slope is still reported.
     """
-    require(alpha_size > 1, f"alpha_size must be > 1, got {alpha_size}")
-    require(alpha_duration > 1, f"alpha_duration must be > 1, got {alpha_duration}")
+    exponents = {"alpha_size": alpha_size, "alpha_duration": alpha_duration}
+    for name, value in exponents.items():
+        require(isinstance(value, int | float | np.number), f"{name} must be a number")
+        require(np.isnan(value) or value > 1, f"{name} must be > 1 (or NaN), got {value}")
+    missing = [name for name, value in exponents.items() if np.isnan(value)]
+    if missing:
+        warn(f"{' and '.join(missing)} NaN (no power-law fit): the predicted gamma is NaN")
     gp = (alpha_duration - 1.0) / (alpha_size - 1.0)
     g, se, b, rng, nsel = fit_mean_size_by_duration(av, d_min, d_max, min_count)
     return CracklingResult(gp, g, se, b, rng, nsel)

@@ -266,10 +266,11 @@ def branching_ratio(
     Returns
     -------
     BranchingResult
-        Degenerate activity (all zero, constant, almost no events) never raises: the result
-        is NaN, ``meaningful`` False, and a :class:`~infodyn.criticality.CriticalityWarning`
-        says why. Malformed input (negative counts, NaN, wrong shape) and impossible
-        parameters raise :class:`~infodyn.InputError`.
+        Degenerate activity (all zero, constant, almost no events), slopes that cannot be told
+        from 0 and slopes that oscillate (a first fitted slope <= 0 or a clearly negative
+        later one: not ``b m^k``) never raise: the result is NaN, ``meaningful`` False, and a
+        :class:`~infodyn.criticality.CriticalityWarning` says why. Malformed input (negative
+        counts, NaN, wrong shape) and impossible parameters raise :class:`~infodyn.InputError`.
     """
     a, dt_known = as_counts(activity, allow_negative=signed)
     require(method in ("mr", "naive"), f"method must be 'mr' or 'naive', got {method!r}")
@@ -471,10 +472,37 @@ def branching_ratio(
             "activity shows no temporal correlation to estimate m from (m near 0, independent "
             "units, or too sparse a subsample); m is not reported"
         )
-    meaningful = bool(main.b > 0 and not edge and p_zero <= NO_CORRELATION_P)
+    decays = _decay_note(r[ok], se[ok], k[ok])
+    if decays:
+        notes.append(decays)
+    meaningful = bool(main.b > 0 and not edge and p_zero <= NO_CORRELATION_P and not decays)
     estimate = {"m": main.m, "tau": main.tau} if meaningful else {}
     estimate.update(m_ci=main.m_ci, tau_ci=main.tau_ci, r_k=r, r_k_stderr=se, fits=fits)
     return _result(setup, a, k, notes, **estimate, meaningful=meaningful, fits_disagree=disagree)
+
+
+def _decay_note(r: np.ndarray, se: np.ndarray, k: np.ndarray) -> str:
+    """Why the fitted slopes cannot be ``b m^k`` with ``b, m > 0`` (empty if they can).
+
+    Such slopes are positive at every lag. A first fitted slope <= 0, or a later one below
+    ``-r_first / 4`` and (where the bootstrap gives errors) below ``-4 se``, is an oscillation
+    of the activity (refractoriness at about the bin width, rhythms); the least-squares m of an
+    exponential through it can still come out near 1, which would read as criticality.
+    """
+    if r[0] <= 0:
+        why = f"the first fitted slope r_{k[0]} = {r[0]:.3g} is <= 0"
+    else:
+        noise = np.where(np.isfinite(se), 4.0 * se, 0.0)
+        below = np.nonzero(r < -np.maximum(0.25 * r[0], noise))[0]
+        if below.size == 0:
+            return ""
+        j = below[0]
+        why = f"r_{k[j]} = {r[j]:.3g} is clearly negative (r_{k[0]} = {r[0]:.3g})"
+    return (
+        f"the slopes r_k do not decay as b m^k: {why}; the activity oscillates (a refractory "
+        "period about as long as the bin? use a bin of at least n_ref + 1 steps, or kmin past "
+        "the oscillation); m is not reported"
+    )
 
 
 def _pair(v: Any) -> tuple[float, float]:

@@ -54,6 +54,7 @@ from infodyn.criticality.powerlaw_compare import (  # noqa: F401 - re-exported: 
     _loglik_pl,
     _lognormal_terms,
     _upper_gamma,
+    no_comparisons,
 )
 from infodyn.errors import InputError, make_rng, require
 
@@ -388,7 +389,8 @@ def fit_power_law(
     Notes
     -----
     Too few values (fewer than ``min_tail`` or fewer than two distinct ones) give a NaN fit with
-    a warning that the estimate is not meaningful.
+    a warning that the estimate is not meaningful; with ``compare`` its ``comparisons`` still
+    name every alternative, with NaN entries (as does a comparison that could not be made).
     """
     x = _check_values(values, discrete)
     require(int(min_tail) >= 2, "min_tail must be >= 2")
@@ -406,8 +408,9 @@ def fit_power_law(
         )
         warn(msg)
         return PowerLawFit(
-            nan, nan, nan, nan, 0, n, discrete, nan, meaningful=False, warnings=[msg]
-        )
+            nan, nan, nan, nan, 0, n, discrete, nan,
+            comparisons=no_comparisons() if compare else {}, meaningful=False, warnings=[msg],
+        )  # fmt: skip
     if max_candidates is not None:
         max_candidates = int(max_candidates)
         require(max_candidates >= 1, "max_candidates must be >= 1 (None: exhaustive scan)")
@@ -417,8 +420,9 @@ def fit_power_law(
         msg = "no xmin candidate leaves enough points: the fit is not meaningful"
         warn(msg)
         return PowerLawFit(
-            nan, nan, nan, nan, 0, n, discrete, nan, meaningful=False, warnings=[msg]
-        )
+            nan, nan, nan, nan, 0, n, discrete, nan,
+            comparisons=no_comparisons() if compare else {}, meaningful=False, warnings=[msg],
+        )  # fmt: skip
     if alpha >= ALPHA_MAX - 1e-3:
         notes.append(f"alpha hit the upper bound {ALPHA_MAX}: the tail is not a power law")
     tail = x[x >= xm]

@@ -261,11 +261,21 @@ class _Degenerate(Exception):
     pass
 
 
+#: the alternatives every comparison table holds (NaN where a comparison could not be made)
+ALTERNATIVES = ("exponential", "lognormal", "truncated_power_law")
+
+
+def no_comparisons() -> dict[str, Comparison]:
+    """NaN comparisons with every alternative: the table of a fit that could not be made."""
+    nan = float("nan")
+    return {a: Comparison(a, nan, nan, nan, a == "truncated_power_law", {}) for a in ALTERNATIVES}
+
+
 def _compare(x: np.ndarray, alpha: float, xmin: float, discrete: bool) -> dict[str, Comparison]:
     ll_pl = _loglik_pl(x, alpha, xmin, discrete)
     n = x.size
-    out: dict[str, Comparison] = {}
-    for name in ("exponential", "lognormal", "truncated_power_law"):
+    out: dict[str, Comparison] = no_comparisons()
+    for name in ALTERNATIVES:
         try:
             if name == "exponential":
                 ll, par = _ll_exponential(x, xmin, discrete)
@@ -274,7 +284,7 @@ def _compare(x: np.ndarray, alpha: float, xmin: float, discrete: bool) -> dict[s
             else:
                 ll, par = _ll_cutoff(x, xmin, discrete, alpha)
         except _Degenerate as exc:
-            warn(f"comparison with {name} skipped: {exc}")
+            warn(f"comparison with {name} skipped (NaN): {exc}")
             continue
         at_bound = bool(par.pop("_at_bound", False))
         d = ll_pl - ll

@@ -10,6 +10,7 @@ import importlib.util
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -138,6 +139,23 @@ def _short(exc: BaseException) -> str:
     return text[0][:160] if text else type(exc).__name__
 
 
+def _no_such_image(item: Any) -> InputError:
+    return InputError(
+        f"{item}: neither a built-in image ({', '.join(BUILTIN_IMAGES)}) "
+        "nor an existing file or folder"
+    )
+
+
+def check_image_sources(images: Any) -> None:
+    """Refuse, without reading them, names that are neither built-in images nor existing files
+    or folders (what :func:`load_images` would refuse after the work before it)."""
+    for item in [images] if isinstance(images, str | os.PathLike) else list(images or []):
+        if isinstance(item, str) and item in BUILTIN_IMAGES:
+            continue
+        if isinstance(item, str | os.PathLike) and not Path(item).exists():
+            raise _no_such_image(item)
+
+
 def load_images(
     images: ImageSpec | Sequence[ImageSpec] | None = None,
 ) -> list[tuple[str, np.ndarray]]:
@@ -168,10 +186,7 @@ def load_images(
             elif path.exists():
                 out.append((str(path), read_image(path)))
             else:
-                raise InputError(
-                    f"{item}: neither a built-in image ({', '.join(BUILTIN_IMAGES)}) "
-                    "nor an existing file or folder"
-                )
+                raise _no_such_image(item)
         else:
             raise InputError(f"images[{i}]: expected a name, path or array, got {type(item)}")
     require(len(out) > 0, "no images given")

@@ -46,6 +46,17 @@ def _population_null(
     }
 
 
+def _one_undersampling_note(messages: list[str]) -> list[str]:
+    """The undersampling warnings of one analysis as one note: each estimate on the same words
+    (units, pairs, shuffles) warned with its own counts, nine near-identical lines on a run."""
+    if len(messages) <= 1:
+        return messages
+    return [
+        f"{len(messages)} estimates are undersampled, e.g. {messages[0]} (command line: "
+        "--estimator nsb, a larger --bin-ms or a smaller --max-population)"
+    ]
+
+
 def run_info(
     spikes_path: str | os.PathLike,
     out: str | os.PathLike,
@@ -131,8 +142,8 @@ def run_info(
             pop = multivariate_summary(pw, estimator, base=base)
             n_words = int(np.unique(pw, axis=0).shape[0])
             null = _population_null(pw, estimator, n_shuffles, seed, base) if n_shuffles else None
-        caught = sorted(
-            {str(w.message) for w in record if issubclass(w.category, UndersampledWarning)}
+        caught = _one_undersampling_note(
+            sorted({str(w.message) for w in record if issubclass(w.category, UndersampledWarning)})
         )
     upper = mi[np.triu_indices(n_units, 1)]
     if not upper.size:  # one unit: no pair, so no pairwise number (not a mean of 0.0)

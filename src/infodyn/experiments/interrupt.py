@@ -30,7 +30,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-_state: dict[str, Any] = {"active": False, "signal": None, "at_once": False}
+#: what the first signal's line says the command does next (``graceful(doing=...)``)
+CHECKPOINT = "finishing the current step and writing a checkpoint"
+
+_state: dict[str, Any] = {"active": False, "signal": None, "at_once": False, "doing": CHECKPOINT}
 
 
 class Interrupted(Exception):  # noqa: N818 - reads as what happened, like KeyboardInterrupt
@@ -69,26 +72,26 @@ def _handler(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
     _state["signal"] = name
     print(
-        f"infodyn: got {name}: finishing the current step and writing a checkpoint "
-        "(send it again to stop at once)",
+        f"infodyn: got {name}: {_state['doing']} (send it again to stop at once)",
         file=sys.stderr,
         flush=True,
     )
 
 
 @contextlib.contextmanager
-def graceful(resume: str | None = None) -> Iterator[None]:
+def graceful(resume: str | None = None, doing: str = CHECKPOINT) -> Iterator[None]:
     """Handle SIGINT and SIGTERM as described in the module docstring while the block runs.
 
     ``resume`` is the command line that continues the run; it is appended to the message of an
-    :class:`Interrupted` leaving the block.
+    :class:`Interrupted` leaving the block. ``doing`` is what the first signal's line says
+    happens next (a command without checkpoints says what it keeps instead).
     """
     if threading.current_thread() is not threading.main_thread() or _state["active"]:
         yield  # signal handlers can only be set from the main thread; nested: already set
         return
     old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     old_hook = sys.unraisablehook
-    _state.update(active=True, signal=None, at_once=False)
+    _state.update(active=True, signal=None, at_once=False, doing=doing)
     sys.unraisablehook = _unraisable(old_hook)
     try:
         for s in old:
@@ -102,7 +105,7 @@ def graceful(resume: str | None = None) -> Iterator[None]:
         for s, h in old.items():
             signal.signal(s, h)
         sys.unraisablehook = old_hook
-        _state.update(active=False, signal=None, at_once=False)
+        _state.update(active=False, signal=None, at_once=False, doing=CHECKPOINT)
 
 
 def checkpoint_on_signal(path: str | os.PathLike, total: int) -> Any:

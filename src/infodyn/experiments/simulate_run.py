@@ -88,7 +88,8 @@ def _spikes_into(
 
     def stop_if_asked(done: int) -> None:
         check(
-            f"simulation stopped after {done:,} of {n_steps:,} steps; nothing was written to "
+            f"simulation stopped after {done:,} of {n_steps:,} steps, before its results were "
+            "written; nothing was written to "
             f"{run.path} (a run there before is unchanged); run the command again to simulate"
         )
 

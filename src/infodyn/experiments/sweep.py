@@ -298,8 +298,16 @@ def run_sweep(
     pending = [p for p in points if p.key not in markers]
     failures: list[dict[str, Any]] = []
     t0 = time.perf_counter()
+    batch_note = None
     if pending:
         tasks = make_tasks(spec, pending, batch_size)
+        if batch_size > 1 and len(pending) > 1 and all(len(t) == 1 for t in tasks):
+            no_runner = "" if spec.batch else f"; {command} has no batched runner"
+            batch_note = (  # --batch 16 on the event engine did nothing without a word
+                f"batch_size={batch_size}: no two points could share a batch (each ran alone): "
+                "batches need the JAX engine (engine='jax', or 'auto' below 2000 steps), dense "
+                f"weights and equal shapes{no_runner}"
+            )
         report = progress if callable(progress) else None
         with (
             dask_client(scheduler, n_workers, connect_timeout) as client,
@@ -382,7 +390,7 @@ def run_sweep(
         "failures": failures,
         "wall_seconds": wall,
         "files": files,
-        "notes": [] if why_not is None else [why_not],
+        "notes": [n for n in (batch_note, why_not) if n is not None],
     }
     n_left = sum(r["status"] == "interrupted" for r in rows)
     summary["n_interrupted"] = n_left

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -34,7 +35,7 @@ class TrainingSection(Section):
     optimizer: Literal["sgd", "adam"] = "adam"
     lr: float = Field(1e-3, gt=0, description="learning rate")
     lr_scale: dict[Literal["w_in", "w_rec", "w_out"], float] = Field(
-        default_factory=dict, description="per-weight learning-rate factors, e.g. {w_rec = 0.05}"
+        default_factory=dict, description="per-weight learning-rate factors, e.g. {w_rec = 0.0328}"
     )
     momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum")
     clip_norm: float | None = Field(None, gt=0, description="global gradient-norm clip")
@@ -162,9 +163,9 @@ def run_training(
         "a training batch",
         "use a smaller [training] batch_size or fewer [task] steps",
     )
-    run = RunDir(out, "train")
-    if resume and not run.file("checkpoint.npz").exists():
+    if resume and not (Path(out) / "checkpoint.npz").exists():  # before RunDir makes the folder
         raise InputError(f"{out}: no checkpoint.npz to resume from")
+    run = RunDir(out, "train")
     changes = check_resume_config(run.path, resolved(cfg), allow_config_change) if resume else {}
     if not resume:  # a fresh run's settings, kept for a resume after an interrupt
         run.write_config(cfg, "train")

@@ -118,8 +118,11 @@ class LIFAdaptationConfig:
 
 def init_lif_adaptation(n_rec: int) -> dict[str, np.ndarray]:
     """Initial adaptation state: ``theta = g = 1`` (the unadapted network), no count moments."""
-    require(n_rec >= 1, "n_rec must be >= 1")
-    ones = np.ones(n_rec)
+    require(  # a network gave a raw TypeError
+        isinstance(n_rec, int | np.integer) and not isinstance(n_rec, bool) and n_rec >= 1,
+        f"n_rec must be a whole number >= 1 (the network's net.n_rec), got {n_rec!r}",
+    )
+    ones = np.ones(int(n_rec))
     return {
         "theta": ones.copy(),
         "gain": ones.copy(),

@@ -68,6 +68,10 @@ TABLE = [
     ("criticality-bad-method", "criticality spikes.h5 --out o_cm --method x", "'ts'"),
     ("energy-bad-method", "energy spikes.h5 --out o_em --method foo", "method"),
     ("images-bad-sizes", "images images.toml --out o_sz --sizes 4,x", "--sizes"),
+    # refused before the run folder is made (a stage line and an empty folder came first)
+    ("images-sizes-0", "images images.toml --out o_sz0 --sizes 0", "sizes must be"),
+    ("images-unknown-image", "images images.toml --out o_img --image nope.png", "nope.png"),
+    ("train-resume-no-folder", "train train.toml --out o_none --resume", "checkpoint"),
     ("config-init-unknown", "config init nope", "nope"),
     ("train-bad-optimizer", "train train_optimizer.toml --out o_opt", "training.optimizer"),
     ("train-nan-loss-weight", "train train_nan.toml --out o_nan", "weight|nan"),
@@ -170,6 +174,11 @@ def test_cli_fault_is_one_line_exit_2(case, cli_results, workspace):
     assert_one_line_error(cli_results[cid], *words)
     if out is not None:
         no_complete_looking_output(workspace / out)
+
+
+@pytest.mark.parametrize("out", ["o_sz0", "o_img", "o_none"])
+def test_refused_before_the_run_folder_is_made(out, cli_results, workspace):
+    assert not (workspace / out).exists()
 
 
 def test_every_command_is_covered():

@@ -172,6 +172,9 @@ def test_simulate_interrupt_leaves_the_run_folder_as_it_was(signals, chunk_steps
     assert "Traceback" not in err, err[-3000:]
     last = err.strip().splitlines()[-1]
     assert last.startswith("infodyn: interrupted") and hint in last, last
+    # simulate keeps no checkpoint: its first line said it would write one
+    first = next(line for line in err.splitlines() if line.startswith("infodyn: got SIG"))
+    assert "stopping after the current chunk" in first and "checkpoint" not in first, first
     assert not list(out.rglob(".*.tmp")), list(out.rglob(".*.tmp"))
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert after == before

@@ -129,6 +129,9 @@ class PipelineConfig(Section):
             raise InputError("[images] sizes is empty: give patch sides, or leave out the stage")
         if any(not name.strip() for name in self.images.images):
             raise InputError("[images] images holds an empty name")
+        bad = [s for s in self.images.sizes if s < 2]  # 0 failed only once its stage began
+        if bad:
+            raise InputError(f"[images] sizes must be patch sides >= 2 pixels, got {bad}")
 
 
 def demo_config() -> PipelineConfig:

@@ -8,6 +8,7 @@ import os
 import time
 from typing import Any
 
+from infodyn.data.image_files import check_image_sources
 from infodyn.experiments.interrupt import check
 from infodyn.experiments.journal import StepJournal, config_digest
 from infodyn.experiments.pipeline.config import PipelineConfig
@@ -36,6 +37,7 @@ def run_pipeline(
     (:mod:`infodyn.experiments.interrupt`) ``resume=True`` continues from them.
     """
     check_pipeline_memory(cfg)  # before any stage (or the run directory) is made
+    check_image_sources(cfg.images.images)  # a misspelt name failed once its stage began
     if callable(progress):
         return _run_stages(cfg, out, progress, command, resume)
     with StageLog(enabled=bool(progress)) as log:
