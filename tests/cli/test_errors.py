@@ -35,6 +35,13 @@ def test_messages_name_the_options_the_user_typed():
         "--n-boot must be 0 or at least 2; --min-tail too; seed; xn_boot and n_boot_2 stay"
     )
     assert name_options("n_boot must be", ["criticality"]) == "n_boot must be"  # not typed
+    # options named otherwise than their parameter (energy's --samples, info's --shuffles)
+    assert name_options("[n_samples] must be >= 100", ["energy", "--samples", "5"]) == (
+        "[--samples] must be >= 100"
+    )
+    assert name_options("n_shuffles must be >= 0", ["info", "--shuffles=-1"]) == (
+        "--shuffles must be >= 0"
+    )
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,7 @@ def energy(
         f"{r['bits_per_word']}-bit words ({r['n_train']} train, {r['n_test']} test): held-out "
         f"log-likelihood {h['model_test_bits']:.3f} bits/word vs "
         f"{h['independent_test_bits']:.3f} independent; "
-        f"{r['memories']['n_distinct']} memories; C(T)/N peaks at T = "
+        f"{r['memories']['n_distinct']} memor{'y' if r['memories']['n_distinct'] == 1 else 'ies'}; "
+        "C(T)/N peaks at T = "
         f"{r['thermodynamics']['heat_capacity']['peak_temperature']:.2f} -> {out}"
     )

@@ -42,6 +42,10 @@ def explain(exc: BaseException) -> str | None:
     return None
 
 
+#: options whose library parameter is not the option's name with dashes as underscores
+OPTION_PARAMETERS = {"--samples": "n_samples", "--shuffles": "n_shuffles"}
+
+
 def name_options(line: str, argv: list[str]) -> str:
     """``line`` with each Python parameter name the user set by its option (``n_boot`` where
     ``--n-boot`` is on the command line) written as that option, so that a message from the
@@ -50,7 +54,7 @@ def name_options(line: str, argv: list[str]) -> str:
         if not arg.startswith("--") or len(arg) < 4:
             continue
         option = arg.split("=", 1)[0]
-        param = option[2:].replace("-", "_")
+        param = OPTION_PARAMETERS.get(option, option[2:].replace("-", "_"))
         if "_" in param:  # one-word names (--seed, --units) already read the same
             line = re.sub(rf"(?<![\w-]){re.escape(param)}(?![\w-])", option, line)
     return line

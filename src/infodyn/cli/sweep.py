@@ -56,7 +56,8 @@ def sweep(
             progress=True,
         )
     typer.echo(
-        f"sweep of {result.n_points} points: {result.n_ran} ran, {result.n_skipped} done "
+        f"sweep of {result.n_points} point{'' if result.n_points == 1 else 's'}: "
+        f"{result.n_ran} ran, {result.n_skipped} done "
         f"earlier, {result.n_failed} failed ({result.wall_seconds:.1f} s) -> {out}/results.csv"
     )
     for note in result.notes:

@@ -27,6 +27,8 @@ def train(
     from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.train_run import TrainConfig, run_training
 
+    if allow_config_change and not resume:  # was accepted and did nothing
+        fail("--allow-config-change applies only with --resume (it lets a resume take an edit)")
     cfg = load_config(config, TrainConfig)
     if not resume and (out / "checkpoint.npz").exists():
         fail(

@@ -34,7 +34,7 @@ def _refuse_other_command(path: Path, command: str) -> None:
     other = command_in(path / "config.json")
     if other is not None and other != command:
         raise InputError(
-            f"{path} holds an infodyn {other} run (config.json): a {command} run written there "
+            f"{path} holds an infodyn {other} run (config.json): another run ({command}) there "
             f"would mix the two runs' files; choose another --out (e.g. {path / command})"
         )
 

@@ -72,6 +72,7 @@ TABLE = [
     ("images-sizes-0", "images images.toml --out o_sz0 --sizes 0", "sizes must be"),
     ("images-unknown-image", "images images.toml --out o_img --image nope.png", "nope.png"),
     ("train-resume-no-folder", "train train.toml --out o_none --resume", "checkpoint"),
+    ("train-allow-no-resume", "train train.toml --out o_acc --allow-config-change", "--resume"),
     ("config-init-unknown", "config init nope", "nope"),
     ("train-bad-optimizer", "train train_optimizer.toml --out o_opt", "training.optimizer"),
     ("train-nan-loss-weight", "train train_nan.toml --out o_nan", "weight|nan"),
