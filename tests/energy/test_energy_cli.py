@@ -98,3 +98,20 @@ def test_energy_cli_bad_input(tmp_path, monkeypatch, capsys):
         monkeypatch, capsys, str(path), "--out", str(tmp_path / "o4"), "--method", "x"
     )
     assert code == 2 and "method" in err
+
+
+def test_energy_cli_max_units_names_its_option(tmp_path, monkeypatch, capsys):
+    # the refusal named max_units, a setting the command line could not change
+    rng = np.random.default_rng(4)
+    path = tmp_path / "six.npz"
+    np.savez(path, raster=(rng.random((400, 6)) < 0.3).astype(np.uint8))
+    code, err = _main(
+        monkeypatch, capsys, str(path), "--out", str(tmp_path / "o"), "--max-units", "4"
+    )
+    assert code == 2 and "6 units spike, more than --max-units = 4" in err and "raise" in err
+    assert len(err.strip().splitlines()) == 1
+    code, err = _main(
+        monkeypatch, capsys, str(path), "--out", str(tmp_path / "o"), "--max-units", "6",
+        "--samples", "200",
+    )  # fmt: skip
+    assert code in (0, None), err

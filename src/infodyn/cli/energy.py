@@ -27,6 +27,9 @@ def energy(
         0.1, "--validation", help="Fraction of training words for early stopping (0: off)."
     ),
     n_samples: int = typer.Option(20000, "--samples", help="Gibbs samples for statistics."),
+    max_units: int = typer.Option(
+        128, "--max-units", help="Refuse words of more bits (the fit grows as bits^2)."
+    ),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Fit an Ising model to binary words; report memories, transitions, likelihood, samples,
@@ -47,6 +50,7 @@ def energy(
         "test_fraction": test_fraction,
         "validation": validation,
         "n_samples": n_samples,
+        "max_units": max_units,
         "seed": seed,
     }
     r = run_energy(cfg, out)

@@ -72,7 +72,7 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
                 require(
                     active <= cfg.max_units,
                     f"{active} of the file's {src.n_units} units spike, more than max_units = "
-                    f"{cfg.max_units}; select units (--units)",
+                    f"{cfg.max_units}; select units (--units) or raise --max-units",
                 )
     # an HDF5 file is streamed: only the selected units' words are held, never the file
     words = E.binary_words(cfg.spikes, bin_ms=cfg.bin_ms, units=cfg.units, window=cfg.window)
@@ -86,7 +86,8 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     require(keep.size >= 2, "fewer than two bits ever change in these words: nothing to fit")
     require(
         keep.size <= cfg.max_units,
-        f"{keep.size} bits per word exceed max_units = {cfg.max_units}; select units",
+        f"{keep.size} bits per word exceed max_units = {cfg.max_units}; select units "
+        "(--units, a shorter --window) or raise --max-units",
     )
     X = np.ascontiguousarray(X_all[:, keep])
     X_train, X_test = X[train_mask], X[test_mask]
