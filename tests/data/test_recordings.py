@@ -108,9 +108,12 @@ def test_phy_merged_spikes_are_counted(tmp_path):
     folder = _write_phy(tmp_path / "ks", {1: [4]}, {1: "good"}, dt_ms=1.0)
     np.save(folder / "spike_times.npy", np.array([120, 121], np.uint64))  # both in step 4
     np.save(folder / "spike_clusters.npy", np.array([1, 1]))
-    with pytest.warns(UserWarning, match="1 spikes share a 1.0 ms bin"):
+    with pytest.warns(UserWarning, match="1 spikes share a 1.0 ms bin") as caught:
         s = load_spikes(folder)
     assert s.n_spikes == 1 and s.metadata["binning"]["merged"] == 1
+    # the advice can be followed from every command (criticality/info/energy take no --dt)
+    assert f"infodyn convert {folder} spikes.h5 --dt D" in str(caught[0].message)
+    assert len(load_spikes(folder, dt=0.02).times) == 2  # one sample (1/30 ms) apart
 
 
 @pytest.mark.parametrize(

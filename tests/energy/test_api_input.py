@@ -101,6 +101,8 @@ def test_weighted_fits_report_the_weight_total():
         (lambda m: E.zipf_slope(_X, rank_range=(1, 10, 5)), "rank_range must be two whole"),
         (lambda m: E.zipf_slope(_X, rank_range=(1, np.nan)), "rank_range must be two whole"),
         (lambda m: E.markov_chain(np.zeros((2, 5), dtype=int)), "one 1-D sequence"),
+        (lambda m: E.markov_chain([-1, -2, -1]), "every label is negative"),
+        (lambda m: E.markov_chain([-1, -1], n_states=3), "every label is negative"),
         (lambda m: E.memory_triggered_average([0.5, 1.5], np.zeros(2)), "labels must be integ"),
         (lambda m: E.memory_triggered_average([], np.zeros(0)), "non-empty 1-D"),
     ],

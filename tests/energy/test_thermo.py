@@ -91,6 +91,19 @@ def test_entropy_by_integration_matches_exact():
     assert abs(mc.s_bits[0] - ex[0]) < 4 * mc.s_err_bits[0] + 5e-3
 
 
+@pytest.mark.parametrize("seed, scale", [(0, 0.5), (3, 3.0)])
+def test_entropy_integral_reaches_temperatures_far_below_the_energy_scale(seed, scale):
+    """S(T)/n -> ground-state degeneracy (about 0) as T -> 0. Evenly spaced betas alone put the
+    whole bump of b Var_b(E) between two grid points at T = 1e-4 and returned n log 2 (1 bit
+    a unit); the grid's geometric tail resolves it (61 betas, within 1e-3 bit at every T)."""
+    m = _model(8, seed, scale=scale)
+    T = np.array([1.0, 0.1, 0.03, 0.01, 1e-4, 1e-8])
+    ti = entropy(m, T, method="exact")
+    np.testing.assert_allclose(ti.s_bits, exact_entropy(m, T), atol=1e-3)
+    mc = entropy(m, 1e-3, method="mcmc", seed=0, n_sweeps=3000, burn_in=300)
+    assert abs(mc.s_bits[0] - exact_entropy(m, 1e-3)[0]) < 4 * mc.s_err_bits[0] + 5e-3
+
+
 def test_peak_refinement_and_errors():
     T = np.geomspace(0.5, 2.0, 9)
     v = 1.0 - (np.log(T) - np.log(1.1)) ** 2

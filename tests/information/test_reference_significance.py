@@ -84,3 +84,25 @@ def test_shuffle_corrected_mi_matches_exact_null_mean(flip, seed, q_range):
     sd = float(np.sqrt(pmf @ (mis - mean) ** 2))
     corrected = shuffle_corrected_mi(x, y, n_shuffles=B, seed=2)
     assert abs(corrected - (obs - mean)) <= 4 * sd / np.sqrt(B)
+
+
+def test_permutation_p_value_counts_the_observed_value_as_one_permutation():
+    """x = y with balanced margins: the exact tail is 2 / C(40, 20) ~ 1.4e-11 (n11 = 20 and its
+    mirror n11 = 0), so with B = 19 no shuffle reaches the observed MI (but for a chance of
+    3e-10) and the p-value is exactly its floor 1 / (1 + B) = 0.05, never 0."""
+    x = np.repeat([0, 1], N // 2)
+    obs, mis, pmf = _exact_null(x, x)
+    assert float(pmf[mis >= obs - 1e-12].sum()) < 1e-10
+    res = mi_permutation_test(x, x, n_permutations=19, seed=4)
+    assert res.p_value == 1 / 20
+
+
+def test_permutation_null_larger_than_memory_is_refused_before_allocating(monkeypatch):
+    from infodyn.memory import MemoryPreflightError
+
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1M")
+    x = np.repeat([0, 1], N // 2)
+    with pytest.raises(MemoryPreflightError, match="null distribution of 1000000 shuffles"):
+        mi_permutation_test(x, x, n_permutations=10**6)
+    with pytest.raises(MemoryPreflightError, match="fewer permutations/shuffles"):
+        shuffle_corrected_mi(x, x, n_shuffles=10**6)

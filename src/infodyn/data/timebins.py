@@ -146,6 +146,7 @@ def warn_binning(source: str, dt: float, n_outside: int, n_merged: int, stacklev
     if n_merged:
         warnings.warn(
             f"{source}: {n_merged} spikes share a {dt} ms bin with another spike of the same "
-            "unit and were merged (use a smaller dt)",
+            f"unit and were merged: bin finer, with a dt below {dt} ms in load_spikes(..., dt=) "
+            f"or `infodyn convert {source} spikes.h5 --dt D`",
             stacklevel=stacklevel,
         )

@@ -64,6 +64,9 @@ def markov_chain(labels: Any, n_states: int | None = None, segments: Any = None)
     )
     require(lab.size >= 2, "a Markov chain needs at least two labels")
     require(lab.dtype.kind in "iu", "labels must be integers")
+    require(  # negative labels are unknown memories: a chain of none has no states
+        lab.max() >= 0, "every label is negative (an unknown memory): there is no chain to count"
+    )
     K = int(lab.max()) + 1 if n_states is None else positive_int(n_states, "n_states")
     require(lab.max() < K, "a label exceeds n_states")
     a, b = lab[:-1], lab[1:]

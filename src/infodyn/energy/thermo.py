@@ -30,6 +30,10 @@ from infodyn.errors import require
 
 MAX_EXACT_N = 24
 LN2 = float(np.log(2.0))
+#: the entropy integral's evenly spaced part ends at ``LINEAR_SPAN / epsilon`` (``epsilon``:
+#: the energy scale per unit, :func:`_energy_scale`); beyond it ``PER_DECADE`` betas a decade
+LINEAR_SPAN = 8.0
+PER_DECADE = 24
 
 
 @dataclass(frozen=True)
@@ -268,7 +272,9 @@ def entropy(
 ) -> Entropy:
     """Entropy per unit ``S(T)/n`` in bits by thermodynamic integration from infinite
     temperature: ``S(beta) = n log 2 - int_0^beta b Var_b(E) db`` (trapezoid rule on ``n_betas``
-    evenly spaced inverse temperatures from 0 to the largest needed, plus the requested ones).
+    evenly spaced inverse temperatures from 0 to the largest needed, plus the requested ones;
+    for targets far below the model's energy scale, :data:`PER_DECADE` more a decade beyond
+    ``LINEAR_SPAN / epsilon``, :func:`_entropy_grid`).
 
     ``method`` as in :func:`heat_capacity` (``mcmc`` keyword options go to it; with
     ``method="exact"`` they are refused, with ``"auto"`` used if it picks MCMC); the error adds
@@ -284,7 +290,7 @@ def entropy(
     method = _method(model, method)
     n_betas = positive_int(n_betas, "n_betas", 3)
     targets = 1.0 / T
-    grid = np.unique(np.concatenate([np.linspace(0.0, targets.max(), n_betas), targets]))
+    grid = _entropy_grid(model, targets, n_betas, seed)
     if method == "exact":
         var_b, err_b = grid * exact_moments(model, grid)["var"], np.zeros(grid.size)
     else:
@@ -304,6 +310,31 @@ def entropy(
     return Entropy(
         T, s[idx] / (model.n * LN2), s_err[idx] / (model.n * LN2), model.n, method, n_betas
     )
+
+
+def _energy_scale(model: Any, seed: int) -> float:
+    """``epsilon = 2 sd_0(E) / sqrt(n)``: the energy scale per unit, from the spread of E over
+    4096 uniformly drawn states (beta = 0). For independent units with fields ``theta`` it is
+    the rms field, and ``C(T)`` has its bump at ``T ~ epsilon / 2.4``."""
+    rng = np.random.default_rng(rng_seed(seed))
+    X = (rng.random((4096, model.n)) < 0.5).astype(np.uint8)
+    return 2.0 * float(np.std(model.energy(X))) / np.sqrt(model.n)
+
+
+def _entropy_grid(model: Any, targets: np.ndarray, n_betas: int, seed: int) -> np.ndarray:
+    """Inverse temperatures for the entropy integral: ``n_betas`` evenly spaced from 0 to the
+    largest target or to ``LINEAR_SPAN / epsilon``, whichever is smaller, then (for colder
+    targets) :data:`PER_DECADE` a decade up to the largest, plus the targets. Evenly spaced
+    alone, a target 10^4 below the energy scale put every beta past the bump of ``b Var_b(E)``
+    and gave S = n log 2 at T -> 0 instead of about 0."""
+    top = float(targets.max())
+    scale = _energy_scale(model, seed)
+    edge = min(top, LINEAR_SPAN / scale) if scale > 0 else top
+    parts = [np.linspace(0.0, edge, n_betas), targets]
+    if top > edge:
+        n_log = int(np.ceil(PER_DECADE * np.log10(top / edge)))
+        parts.append(np.geomspace(edge, top, n_log + 1))
+    return np.unique(np.concatenate(parts))
 
 
 def exact_entropy(model: Any, temperatures: Any = 1.0) -> np.ndarray:

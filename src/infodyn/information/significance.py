@@ -22,6 +22,7 @@ from infodyn.errors import InputError, make_rng, whole_number
 from infodyn.information._inputs import as_symbols, check_estimator, log_factor, same_samples
 from infodyn.information.measures import _mi_words
 from infodyn.information.words import Words, encode
+from infodyn.memory import require_memory
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class PermutationTest:
 def _null(
     wx: Words, wy: Words, n: int, seed: int, estimator: str, groups: np.ndarray | None
 ) -> np.ndarray:
+    require_memory(
+        8.0 * n,
+        f"a null distribution of {n} shuffles",
+        "ask for fewer permutations/shuffles (10^3-10^4 resolve p down to 10^-3-10^-4)",
+    )
     rng = make_rng(seed)
     out = np.empty(n)
     for i in range(n):
