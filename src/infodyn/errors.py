@@ -237,7 +237,8 @@ def reading(path: str | os.PathLike, what: str = "file", advice: str = "") -> ty
 
 
 _OS_ADVICE = {
-    errno.EACCES: "permission denied; choose a location you can write to or fix its permissions",
+    errno.EACCES: "permission denied; fix its permissions (to read it, or to write there), or "
+    "choose another location",
     errno.EPERM: "operation not permitted; choose another location or fix its permissions",
     errno.EROFS: "read-only file system; choose a writable location",
     errno.ENOSPC: "no space left on the device; free some space or choose another location",

@@ -252,3 +252,20 @@ def test_saccade_path_fixations_drift_and_patches():
     assert np.all(p.row <= 512 - 4) and np.all(p.col <= 512 - 4)
     fixed = im.saccade_path("camera", n_fixations=1, fixation_steps=20, drift=0.0, start=(10, 20))
     assert np.all(fixed.row == 10) and np.all(fixed.col == 20)
+
+
+def test_image_with_too_many_pixels_is_refused_by_name(tmp_path):
+    """A PNG header declaring 60000 x 60000 pixels: Pillow's DecompressionBombError, not an
+    OSError, was a traceback (the CLI's 'internal error')."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", 60000, 60000, 8, 0, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+    (tmp_path / "bomb.png").write_bytes(png)
+    with pytest.raises(InputError, match="bomb.png: too many pixels to read safely"):
+        im.load_images(tmp_path / "bomb.png")

@@ -110,3 +110,17 @@ def test_dt_does_not_apply_to_binned_files(spike_file):
 
     with pytest.raises(InputError, match="already binned in steps"):
         load_spikes(spike_file, dt=5.0)
+
+
+def test_npz_paths_that_hold_no_zip_archive_say_so(tmp_path):
+    """A renamed np.save file was a TypeError (the CLI's 'internal error'); random bytes got
+    numpy's advice to unpickle them."""
+    from infodyn.data.io import load_spikes
+
+    np.save(tmp_path / "raster.npy", np.zeros((5, 3)))
+    (tmp_path / "raster.npy").rename(tmp_path / "renamed.npz")
+    with pytest.raises(InputError, match="renamed.npz: a single .npy array, not an NPZ"):
+        load_spikes(tmp_path / "renamed.npz")
+    (tmp_path / "garbage.npz").write_bytes(b"garbage")
+    with pytest.raises(InputError, match="garbage.npz: not an NPZ .zip. archive$"):
+        load_spikes(tmp_path / "garbage.npz")

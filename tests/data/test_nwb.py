@@ -160,3 +160,20 @@ def test_trials_partial_last_bin_unsorted_and_bad_trials(tmp_path):
     path = _foreign_file(tmp_path / "big.nwb", [np.array([1e300])])
     with pytest.raises(InputError, match="use a larger bin"):
         load_nwb_spikes(path, dt=1.0)
+
+
+def test_spike_times_index_past_the_end_is_a_clear_error(tmp_path):
+    """An index one past the spike times was an IndexError (a decreasing one a ValueError)."""
+    import h5py
+
+    path = save_nwb_spikes(tmp_path / "s.nwb", _spikes(n_trials=1), session_start_time=START)
+    for change in (1, -1):
+        bad = tmp_path / f"bad{change}.nwb"
+        bad.write_bytes(path.read_bytes())
+        with h5py.File(bad, "a") as h5:
+            index = h5["units/spike_times_index"]
+            values = index[...]
+            values[-1] = int(values[-1]) + change
+            index[...] = values
+        with pytest.raises(InputError, match="spike_times_index does not partition its"):
+            load_spikes(bad)

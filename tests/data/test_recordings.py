@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import neo  # neo and pynapple are in the test extra: these tests run in `make test`
 import numpy as np
@@ -116,6 +117,17 @@ def test_phy_merged_spikes_are_counted(tmp_path):
     assert len(load_spikes(folder, dt=0.02).times) == 2  # one sample (1/30 ms) apart
 
 
+def _npy_header(shape):
+    """The bytes of a version 1.0 .npy header for an uint64 array of ``shape``."""
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": "<u8", "fortran_order": False, "shape": shape}
+    )
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize(
     "damage, message",
     [
@@ -143,12 +155,44 @@ def test_phy_merged_spikes_are_counted(tmp_path):
             lambda f: (f / "cluster_group.tsv").write_text("cluster_id\tgroup\n3\tmua\n"),
             "no cluster with spikes is labelled good.*labels found: mua",
         ),
+        # the last label won silently (unit 1 dropped as noise)
+        (
+            lambda f: (f / "cluster_group.tsv").write_text(
+                "cluster_id\tgroup\n1\tgood\n1\tnoise\n"
+            ),
+            "line 3: cluster 1 is labelled 'noise' after 'good'",
+        ),
+        # wrapped to -1 silently
+        (
+            lambda f: np.save(f / "spike_clusters.npy", np.full(13, 2**64 - 1, np.uint64)),
+            "cluster ids must be whole numbers within int64",
+        ),
+        # a header declaring 10^13 spikes: a bare MemoryError ("use smaller sizes" in the CLI)
+        (
+            lambda f: (f / "spike_times.npy").write_bytes(_npy_header((10**13,)) + bytes(64)),
+            "spike_times.npy: its header declares an array larger than the free memory",
+        ),
     ],
 )
 def test_phy_bad_folders(tmp_path, damage, message):
     folder = _write_phy(tmp_path / "ks", PHY_SPIKES, PHY_LABELS, dt_ms=1.0)
     damage(folder)
     with pytest.raises(InputError, match=message):
+        load_spikes(folder)
+
+
+def test_phy_unreadable_params_is_an_input_error(tmp_path, monkeypatch):
+    """An unreadable params.py was a bare PermissionError (the CLI: advice about writing)."""
+    folder = _write_phy(tmp_path / "ks", PHY_SPIKES, PHY_LABELS, dt_ms=1.0)
+    real = Path.read_text
+
+    def denied(self, *a, **k):
+        if self.name == "params.py":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    with pytest.raises(InputError, match="params.py: cannot read .PermissionError: Permission"):
         load_spikes(folder)
 
 
@@ -288,6 +332,24 @@ def test_pynapple_round_trip_and_independent_group():
     assert got.metadata["unit_ids"] == [2, 10]
 
 
+def test_pynapple_spikes_on_an_interval_end_are_kept_and_others_counted():
+    """pynapple's intervals hold their end, and a TsGroup without a time support ends at its
+    last spike: those spikes were dropped before binning, so neither counted nor warned."""
+    from infodyn.data.pynapple_io import from_tsgroup
+
+    group = nap.TsGroup({0: nap.Ts(t=np.array([0.1, 0.5, 0.9])), 1: nap.Ts(t=np.array([0.3, 0.9]))})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing dropped, nothing to warn about
+        got = load_spikes(group)
+    assert got.n_spikes == 5 and got.n_steps == 800  # [0.1, 0.9] s: the end in the last step
+    np.testing.assert_array_equal(np.sort(got.times), [0, 200, 400, 799, 799])
+    assert got.metadata["binning"]["dropped_outside_trials"] == 0
+    twelve = nap.TsGroup({0: nap.Ts(t=np.arange(12) * 0.8 + 0.1)})
+    with pytest.warns(UserWarning, match="9 spikes lie outside every trial"):
+        got = from_tsgroup(twelve, dt=1.0, epochs=nap.IntervalSet([0.0], [2.0]))
+    assert got.n_spikes == 3 and got.metadata["binning"]["dropped_outside_trials"] == 9
+
+
 # ---------------------------------------------------------------------- infodyn convert
 def _cli(*args):
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
@@ -309,6 +371,9 @@ def test_convert_cli(tmp_path):
     _same(load_spikes(out), _expected([3, 7, 12], dt=0.5))
     r = _cli("convert", tmp_path / "ks", tmp_path / "x.npz")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and ".h5 or .hdf5" in r.stderr
+    before = out.read_bytes()  # convert X X rewrote its input in place
+    r = _cli("convert", out, tmp_path / "." / "spikes.h5")
+    assert r.returncode == 2 and "is SOURCE itself" in r.stderr and out.read_bytes() == before
     (folder / "spike_clusters.npy").unlink()
     r = _cli("info", folder, "--out", tmp_path / "run")
     assert r.returncode == 2 and r.stderr.count("\n") == 1

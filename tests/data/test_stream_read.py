@@ -252,3 +252,80 @@ def test_step_counts_check_memory_before_allocating(tmp_path, monkeypatch):
     monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1G")
     with SpikeReader(path) as reader, pytest.raises(MemoryPreflightError, match="counts per step"):
         reader.step_counts()
+
+
+def _with_spikes(path, spikes, index, sorted_flag, tmp_path, name):
+    """A copy of the file at ``path`` holding spikes ``index`` of ``spikes`` (repeats, any
+    order), flagged ``sorted_flag``."""
+    out = tmp_path / name
+    with h5py.File(path, "r") as src, h5py.File(out, "w") as h5:
+        h5.attrs.update(dict(src.attrs))
+        for key in ("times", "units", "trials"):
+            h5[f"spikes/{key}"] = np.asarray(getattr(spikes, key))[index]
+        h5.attrs["sorted"] = np.int8(sorted_flag)
+    return out
+
+
+@pytest.mark.parametrize("block", [5, 64, 1 << 20])
+def test_repeated_spikes_are_counted_once_as_load_spikes_counts_them(tmp_path, block):
+    """A spike listed twice (SpikeWriter takes it) was counted twice by every streamed pass:
+    rates and the criticality command's global-rate variance doubled, without a word."""
+    s = _train(seed=3)
+    path = save_spikes(tmp_path / "s.h5", s)
+    n = s.n_spikes
+    rng = np.random.default_rng(0)
+    cases = {  # (index into the spikes, flagged sorted): each spike twice, in order; a third
+        "sorted": (np.repeat(np.arange(n), 2), 1),  # of them again, in no order
+        "shuffled": (rng.permutation(np.r_[np.arange(n), np.arange(0, n, 3)]), 0),
+    }
+    for name, (index, flag) in cases.items():
+        bad = _with_spikes(path, s, index, flag, tmp_path, f"{name}.h5")
+        n_repeats = index.size - n
+        with pytest.warns(UserWarning, match=f"{n_repeats} spikes repeat a spike"):
+            whole = load_spikes(bad)
+        assert whole.n_spikes == n
+        with SpikeReader(bad, block_spikes=block) as r:
+            with pytest.warns(UserWarning, match=f"{bad}: {n_repeats} spikes repeat a spike"):
+                np.testing.assert_array_equal(r.step_counts(), s.population_activity())
+            with pytest.warns(UserWarning, match="repeat a spike"):
+                np.testing.assert_array_equal(r.unit_counts(), s.spike_counts())
+            with pytest.warns(UserWarning, match="repeat a spike"):
+                blocks = list(r.iter_blocks())
+        assert sum(b[0].size for b in blocks) == n
+        if flag:  # windows need order: they keep each spike once too
+            with pytest.warns(UserWarning, match="repeat a spike"):
+                _assert_same(s.iter_dense(100), iter_spike_file(bad, 100, block_spikes=block))
+            with SpikeReader(bad, block_spikes=block) as r, pytest.warns(UserWarning):
+                t, u = r.window(1, 200, 700)
+            keep = (s.trials == 1) & (s.times >= 200) & (s.times < 700)
+            np.testing.assert_array_equal(t, s.times[keep])
+            np.testing.assert_array_equal(u, s.units[keep])
+
+
+def test_repeat_check_of_an_unordered_file_checks_memory_first(tmp_path, monkeypatch):
+    from infodyn.memory import MemoryPreflightError
+
+    s = _train(seed=4)
+    path = save_spikes(tmp_path / "s.h5", s)
+    bad = _with_spikes(path, s, np.arange(s.n_spikes)[::-1], 0, tmp_path, "reversed.h5")
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "10K")
+    with SpikeReader(bad) as r, pytest.raises(MemoryPreflightError, match="rewrite the file"):
+        r.unit_counts()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [np.ones(4, bool), np.array([b"a"] * 4), np.zeros(4, dtype=[("a", "i8"), ("b", "f8")])],
+    ids=["bool", "text", "compound"],
+)
+def test_spike_times_that_are_not_numbers_are_refused_by_the_streamed_passes(tmp_path, values):
+    """load_spikes refused these; the streamed passes analysed booleans as steps 0 and 1 and
+    raised a bare TypeError on text (the CLI's 'internal error')."""
+    path = save_spikes(tmp_path / "s.h5", SpikeTrain(np.arange(4), np.zeros(4, int), 2, 10))
+    with h5py.File(path, "r+") as h5:
+        del h5["spikes/times"]
+        h5["spikes/times"] = values
+    with pytest.raises(InputError, match="must be integers"):
+        load_spikes(path)
+    with SpikeReader(path) as r, pytest.raises(InputError, match="spike times must be whole"):
+        r.step_counts()

@@ -29,6 +29,8 @@ def convert(
 
     if not is_h5_path(out):
         raise InputError(f"{out}: the output must be an infodyn HDF5 file (.h5 or .hdf5)")
+    if out.exists() and source.exists() and out.resolve() == source.resolve():
+        raise InputError(f"{out}: is SOURCE itself; write to another file (the input is kept)")
     spikes = load_spikes(source, dt=dt, groups=groups)
     save_spikes(out, spikes)
     typer.echo(

@@ -17,7 +17,8 @@ from infodyn.data.images import (
 )
 from infodyn.data.io import load_spikes
 from infodyn.data.spike_files import SpikeWriter, save_spikes
-from infodyn.data.spike_reader import SpikeReader, iter_spike_file
+from infodyn.data.spike_reader import SpikeReader
+from infodyn.data.spike_stream import iter_spike_file
 from infodyn.data.spikes import SpikeTrain
 
 __all__ = [

@@ -101,6 +101,9 @@ class SpikeSource:
 
     def unit_counts(self) -> np.ndarray:
         """Spikes per unit, ``(n_units,)`` int64, from one pass."""
+        require_memory(
+            8 * self.n_units, f"the spike counts of {self.n_units:,} units", "check n_units"
+        )
         counts = np.zeros(self.n_units, np.int64)
         for _, _, u in self.blocks():
             counts += np.bincount(u, minlength=self.n_units)

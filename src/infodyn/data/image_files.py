@@ -118,6 +118,10 @@ def _read_image(path: Path) -> np.ndarray:
 
     try:
         raw = _read_pil(path)
+    except Image.DecompressionBombError as exc:  # not an OSError: was a traceback
+        raise InputError(
+            f"{path}: too many pixels to read safely ({_short(exc)}); downscale or crop it"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
     return to_grey(raw, str(path))

@@ -166,6 +166,12 @@ def load_nwb_spikes(
     if not np.isfinite(dt) or dt <= 0:
         raise InputError(f"dt must be a positive number of ms, got {dt}")
     counts = np.diff(np.concatenate([[0], ends]))
+    if ends.size != ids.size or np.any(counts < 0) or (ends[-1] if ends.size else 0) != flat.size:
+        raise InputError(  # a decreasing or past-the-end index: a ValueError or IndexError
+            f"{path}: the units table's spike_times_index does not partition its "
+            f"{flat.size} spike times ({ends.size} rows for {ids.size} units, last end "
+            f"{int(ends[-1]) if ends.size else 0}); the file is corrupt"
+        )
     unit_of = np.repeat(np.arange(ids.size), counts)
     if units is not None:
         keep_rows = np.asarray(units, dtype=np.int64)

@@ -50,6 +50,8 @@ def read_params(folder: str | os.PathLike) -> dict[str, Any]:
         return {}
     try:
         tree = ast.parse(path.read_text(errors="replace"), filename=str(path))
+    except OSError as exc:  # unreadable (permissions): a bare PermissionError before
+        raise InputError(f"{path}: cannot read ({type(exc).__name__}: {exc.strerror})") from None
     except SyntaxError as exc:
         raise InputError(
             f"{path}: not a readable params.py ({exc.msg}, line {exc.lineno})"
@@ -80,14 +82,21 @@ def read_cluster_labels(folder: str | os.PathLike) -> tuple[dict[int, str], str 
             raise InputError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from None
         if not rows or "cluster_id" not in rows[0] or column not in rows[0]:
             raise InputError(f"{path}: needs the tab-separated columns cluster_id and {column}")
-        labels = {}
+        labels: dict[int, str] = {}
         for i, row in enumerate(rows, start=2):
             try:
-                labels[int(row["cluster_id"])] = (row[column] or "").strip()
+                cid = int(row["cluster_id"])
             except (TypeError, ValueError):
                 raise InputError(
                     f"{path}: line {i}: cluster_id {row['cluster_id']!r} is not a whole number"
                 ) from None
+            label = (row[column] or "").strip()
+            if labels.get(cid, label) != label:  # the last one silently won
+                raise InputError(
+                    f"{path}: line {i}: cluster {cid} is labelled {label!r} after "
+                    f"{labels[cid]!r}; give each cluster one label"
+                )
+            labels[cid] = label
         return labels, name
     return {}, None
 
@@ -95,6 +104,11 @@ def read_cluster_labels(folder: str | os.PathLike) -> tuple[dict[int, str], str 
 def _load_vector(path: Path) -> np.ndarray:
     try:
         a = np.load(path, allow_pickle=False)
+    except MemoryError:  # the header declares more than the file holds, or than fits
+        raise InputError(
+            f"{path}: its header declares an array larger than the free memory (a corrupt "
+            f"header, or a file too large to load)"
+        ) from None
     except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty or cut-short file
         raise InputError(
             f"{path}: not a readable .npy file ({type(exc).__name__}: {exc})"
@@ -146,6 +160,8 @@ def load_phy(
     if clusters.dtype.kind == "f" and not np.all(
         (clusters == np.round(clusters)) & (np.abs(clusters) < 2.0**63)
     ):  # inf, nan and 1e30 too: astype(int64) would turn them into INT64_MIN silently
+        raise InputError(f"{clusters_path}: cluster ids must be whole numbers within int64")
+    if clusters.dtype.kind == "u" and clusters.size and clusters.max() >= 2**63:
         raise InputError(f"{clusters_path}: cluster ids must be whole numbers within int64")
     clusters = clusters.astype(np.int64)
     if samples.size and (not np.all(np.isfinite(samples)) or samples.min() < 0):

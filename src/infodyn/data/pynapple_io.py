@@ -6,7 +6,10 @@ A ``TsGroup`` maps unit ids to ``Ts`` spike-time series (seconds) over a ``time_
 ``IntervalSet``. :func:`from_tsgroup` makes unit ``i`` of the keys in sorted order (the ids are
 kept in ``metadata["unit_ids"]``) and one trial per interval of the time support (or of
 ``epochs``), binned into steps of ``dt`` ms from the interval's start
-(:func:`infodyn.data.timebins.bin_trials`). :func:`to_tsgroup` lays trials one after another with
+(:func:`infodyn.data.timebins.bin_trials`). pynapple's intervals hold their end (a ``TsGroup``
+made without a time support ends at its last spike), so a spike on an interval's end is kept, in
+the trial's last step; spikes outside every interval are counted in ``metadata["binning"]`` and
+warned about. :func:`to_tsgroup` lays trials one after another with
 a one-step gap (pynapple merges touching intervals) - trial ``k`` spans ``k * (n_steps + 1) * dt``
 ms to ``n_steps * dt`` ms later, one interval of the time support - with each spike at the start
 of its step, so ``from_tsgroup(to_tsgroup(s), dt=s.dt)`` gives ``s`` back.
@@ -61,12 +64,20 @@ def from_tsgroup(group: Any, dt: float | None = None, epochs: Any = None) -> Spi
     seconds = [np.asarray(group[k].t, dtype=np.float64) for k in keys]
     units = [np.full(s.size, i, dtype=np.int64) for i, s in enumerate(seconds)]
     t, u = np.concatenate(seconds), np.concatenate(units)
-    trials = []
-    for a, b in zip(starts, ends, strict=True):
-        inside = (t >= a) & (t < b)
-        trials.append(TimedTrial(t[inside], u[inside], float(a), float(b)))
+    trials, anywhere = [], np.zeros(t.size, dtype=bool)
+    for a, b in zip(starts, ends, strict=True):  # pynapple's intervals hold their end
+        inside = (t >= a) & (t <= b)
+        anywhere |= inside
+        trials.append(TimedTrial(t[inside], u[inside], float(a), float(b), closed=True))
     metadata = {"source": "pynapple.TsGroup", "format": "pynapple", "unit_ids": list(keys)}
-    return bin_trials(trials, len(keys), dt, source="TsGroup", metadata=metadata)
+    return bin_trials(
+        trials,
+        len(keys),
+        dt,
+        source="TsGroup",
+        metadata=metadata,
+        dropped=int(np.count_nonzero(~anywhere)),  # outside every interval: counted, warned
+    )
 
 
 def to_tsgroup(spikes: SpikeTrain) -> Any:

@@ -1,8 +1,9 @@
 """Streaming reads of infodyn HDF5 spike files, in time windows and bounded memory.
 
-:class:`SpikeReader` / :func:`iter_spike_file` stream a sorted file (see
+:class:`SpikeReader` streams a sorted file (see
 :mod:`infodyn.data.spike_files` for the layout and the ``sorted`` attribute) in time windows,
-reading only slices of the datasets, for runs whose spikes do not fit in memory;
+reading only slices of the datasets, for runs whose spikes do not fit in memory
+(:func:`~infodyn.data.spike_stream.iter_spike_file` iterates its windows);
 :meth:`SpikeReader.step_counts` / :meth:`SpikeReader.unit_counts` count spikes per step or per unit
 in one streamed pass over any file.
 """
@@ -11,10 +12,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any, Literal, overload
+from typing import Any
 
 import numpy as np
 
+from infodyn.data._repeats import RepeatFilter, repeat_warning, repeats_in_file_order
 from infodyn.data.spike_files import (
     H5_READ_ERRORS,
     _existing_file,
@@ -167,8 +169,12 @@ class SpikeReader:
             ("times", self._read(self._times, a, b), self.n_steps, np.int64),
             ("units", self._read(self._units, a, b), self.n_units, np.int32),
         ):
-            if x.dtype.kind not in "iu" and not bool(np.all(x == np.round(x))):
-                raise InputError(f"{self.path}: spike {name} must be whole numbers")
+            if x.dtype.kind not in "iuf" or (  # bool, text, compound: refused as load_spikes does
+                x.dtype.kind == "f" and not bool(np.all(x == np.round(x)))
+            ):
+                raise InputError(
+                    f"{self.path}: spike {name} must be whole numbers, got {x.dtype} values"
+                )
             if x.min() < 0 or x.max() >= n:
                 raise InputError(f"{self.path}: spike {name} must lie in [0, {n})")
             block.append(x.astype(dtype, copy=False))
@@ -220,6 +226,7 @@ class SpikeReader:
         block ends aligned to the storage chunks."""
         last = -1
         pos = lo
+        repeats = RepeatFilter(str(self.path))
         while pos < hi:
             end = min(hi, (pos // self.block_spikes + 1) * self.block_spikes)
             tr, t, u = self._checked_block(pos, end)
@@ -230,8 +237,12 @@ class SpikeReader:
                 )
             last = int(t[-1])
             pos = end
+            keep = repeats.keep(tr, t, u)
+            if keep is not None:
+                t, u = t[keep], u[keep]
             yield t, u
-            del t, u, tr  # free this block before reading the next
+            del t, u, tr, keep  # free this block before reading the next
+        repeat_warning(f"{self.path}: ", repeats.n_repeats)
 
     def _plan(
         self, chunk_steps: Any, trial: int | None, start: Any, stop: Any
@@ -298,6 +309,12 @@ class SpikeReader:
         ``trial``), over steps ``[start, stop)`` of each - equal to :meth:`SpikeTrain.iter_dense`
         of the loaded file. Arguments are checked now; the file is read as windows are taken."""
         chunk_steps, trials, start, stop = self._plan(chunk_steps, trial, start, stop)
+        require_memory(
+            min(chunk_steps, stop - start) * self.n_units * np.dtype(dtype).itemsize,
+            f"{self.path}: a window of {min(chunk_steps, stop - start):,} steps x "
+            f"{self.n_units:,} units",
+            "read shorter windows (chunk_steps) or sparse ones (iter_sparse)",
+        )
 
         def gen() -> Iterator[tuple[int, int, np.ndarray]]:
             for tr, w0, w1, cursor in self._windows(chunk_steps, trials, start, stop):
@@ -333,14 +350,33 @@ class SpikeReader:
         """Yield ``(trials, times, units)`` of all spikes, one block of ``block_spikes`` spikes at
         a time in file order (trials int32, times int64, units int32), each block checked against
         the header's ranges. For passes that need no order - counts per step or per unit - so it
-        works on files not stored in (trial, time) order too. Memory: one block."""
+        works on files not stored in (trial, time) order too. Memory: one block. A spike that
+        repeats a (trial, step, unit) is yielded once, with a warning, as :func:`load_spikes`
+        keeps it (:mod:`infodyn.data._repeats`; a file not flagged ``sorted`` needs 25 bytes a
+        spike for that, checked first)."""
+
+        def raw() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+            for a in range(0, self.n_spikes, self.block_spikes):
+                yield self._checked_block(a, min(a + self.block_spikes, self.n_spikes))
 
         def gen() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-            for a in range(0, self.n_spikes, self.block_spikes):
-                tr, t, u = self._checked_block(a, min(a + self.block_spikes, self.n_spikes))
+            stored = None if self._sorted else repeats_in_file_order(str(self.path), n, raw)
+            repeats, a = RepeatFilter(str(self.path)), 0
+            for tr, t, u in raw():
+                b = a + tr.size
+                if self._sorted:
+                    keep = repeats.keep(tr, t, u)
+                else:
+                    keep = None if stored is None else ~stored[a:b]
+                if keep is not None:
+                    tr, t, u = tr[keep], t[keep], u[keep]
                 yield tr, t, u
-                del tr, t, u  # free this block before reading the next
+                del tr, t, u, keep  # free this block before reading the next
+                a = b
+            n_repeats = repeats.n_repeats if self._sorted else int(np.count_nonzero(stored))
+            repeat_warning(f"{self.path}: ", n_repeats)
 
+        n = self.n_spikes
         return gen()
 
     def step_counts(self, units: Any = None) -> np.ndarray:
@@ -379,6 +415,11 @@ class SpikeReader:
     def unit_counts(self) -> np.ndarray:
         """Total spikes per unit, ``(n_units,)`` int64 - equal to ``SpikeTrain.spike_counts`` of
         the loaded file - from one pass over the file."""
+        require_memory(  # a corrupt header's n_units of 2^31 would be 16 GiB
+            8 * self.n_units,
+            f"{self.path}: the spike counts of {self.n_units:,} units",
+            "check the file's n_units attribute",
+        )
         counts = np.zeros(self.n_units, dtype=np.int64)
         for block in self.iter_blocks():
             counts += np.bincount(block[2], minlength=self.n_units)
@@ -393,91 +434,3 @@ class SpikeReader:
     def rates_hz(self) -> np.ndarray:
         """Mean firing rate of each unit in Hz (equal to ``SpikeTrain.rates_hz``), streamed."""
         return self.unit_counts() / (self.duration_ms / 1000.0)
-
-
-@overload
-def iter_spike_file(
-    path: str | os.PathLike,
-    chunk_steps: int,
-    *,
-    dense: Literal[True] = ...,
-    trial: int | None = ...,
-    start: int = ...,
-    stop: int | None = ...,
-    dtype: Any = ...,
-    block_spikes: int = ...,
-) -> Iterator[tuple[int, int, np.ndarray]]: ...
-
-
-@overload
-def iter_spike_file(
-    path: str | os.PathLike,
-    chunk_steps: int,
-    *,
-    dense: Literal[False],
-    trial: int | None = ...,
-    start: int = ...,
-    stop: int | None = ...,
-    dtype: Any = ...,
-    block_spikes: int = ...,
-) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]: ...
-
-
-@overload
-def iter_spike_file(
-    path: str | os.PathLike,
-    chunk_steps: int,
-    *,
-    dense: bool,
-    trial: int | None = ...,
-    start: int = ...,
-    stop: int | None = ...,
-    dtype: Any = ...,
-    block_spikes: int = ...,
-) -> Iterator[tuple[int, int, np.ndarray]] | Iterator[tuple[int, int, np.ndarray, np.ndarray]]: ...
-
-
-def iter_spike_file(
-    path: str | os.PathLike,
-    chunk_steps: int,
-    *,
-    dense: bool = True,
-    trial: int | None = None,
-    start: int = 0,
-    stop: int | None = None,
-    dtype: Any = np.uint8,
-    block_spikes: int = 1 << 20,
-) -> Iterator[tuple[int, int, np.ndarray]] | Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
-    """Stream an infodyn HDF5 spike file in consecutive windows of ``chunk_steps`` steps.
-
-    Yields, trial by trial (all trials, or only ``trial``) over steps ``[start, stop)``:
-    ``(trial, start, raster)`` with a dense ``(steps, n_units)`` raster of ``dtype`` when
-    ``dense`` (exactly what ``load_spikes(path).iter_dense(chunk_steps)`` yields), else
-    ``(trial, start, times, units)`` with the window's spikes (times within the trial). The last
-    window of a trial is shorter when ``chunk_steps`` does not divide the steps.
-
-    The file is opened once and read forward in blocks of ``block_spikes`` spikes; only the
-    slices of the datasets for the windows asked for are read, never a whole dataset. Memory is
-    one block (16 bytes a spike) plus one window, whatever the file's size - see
-    :class:`SpikeReader`, which also gives the header (``n_units``, ``dt``...) and random access
-    (:meth:`SpikeReader.window`). The file, ``chunk_steps``, ``trial``, ``start`` and ``stop`` are
-    checked on the call (:class:`~infodyn.errors.InputError`); the file is closed when the
-    iterator is exhausted or discarded.
-    """
-    reader = SpikeReader(path, block_spikes=block_spikes)
-    try:
-        if dense:
-            it: Iterator[Any] = reader.iter_dense(
-                chunk_steps, trial, start=start, stop=stop, dtype=dtype
-            )
-        else:
-            it = reader.iter_sparse(chunk_steps, trial, start=start, stop=stop)
-    except BaseException:
-        reader.close()
-        raise
-
-    def gen() -> Iterator[Any]:
-        with reader:
-            yield from it
-
-    return gen()

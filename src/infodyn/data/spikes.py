@@ -16,7 +16,6 @@ NPZ import: either the same sparse keys (``times``, ``units``, optional ``trials
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,8 @@ from typing import Any
 import numpy as np
 
 # re-exported: the HDF5 format and writers, and the streaming reader, live in their own modules
+from infodyn.data._repeats import repeat_warning, sorted_repeats
+from infodyn.data._repeats import strictly_in_order as _strictly_in_order
 from infodyn.data.spike_files import FORMAT_NAME as FORMAT_NAME
 from infodyn.data.spike_files import FORMAT_VERSION as FORMAT_VERSION
 from infodyn.data.spike_files import H5_READ_ERRORS, INT32_MAX, MAX_STEPS, check_count
@@ -38,34 +39,20 @@ from infodyn.data.spike_files import is_h5_path as is_h5_path
 from infodyn.data.spike_files import save_spikes as save_spikes
 from infodyn.data.spike_reader import SpikeReader as SpikeReader
 from infodyn.data.spike_reader import _Cursor as _Cursor
-from infodyn.data.spike_reader import iter_spike_file as iter_spike_file
+from infodyn.data.spike_stream import iter_spike_file as iter_spike_file
 from infodyn.data.units import unit_subset as unit_subset
 from infodyn.errors import InputError
-
-
-def _strictly_in_order(trials: np.ndarray, times: np.ndarray, units: np.ndarray) -> bool:
-    """True when the spikes are sorted by (trial, time, unit) with no spike repeated: O(n)."""
-    if times.size < 2:
-        return True
-    dr, dt, du = np.diff(trials), np.diff(times), np.diff(units)
-    return bool(np.all((dr > 0) | ((dr == 0) & ((dt > 0) | ((dt == 0) & (du > 0))))))
 
 
 def _sorted_once(trials: np.ndarray, times: np.ndarray, units: np.ndarray) -> tuple:
     """The spikes sorted by (trial, time, unit), a spike repeated in the same (trial, step,
     unit) kept once, with a warning: a unit spikes at most once a step (the readers of
     recordings merge spikes that share a bin the same way)."""
-    order = np.lexsort((units, times, trials))
+    order, repeat = sorted_repeats(trials, times, units)
     trials, times, units = trials[order], times[order], units[order]
-    repeat = np.zeros(times.size, dtype=bool)
-    repeat[1:] = (np.diff(trials) == 0) & (np.diff(times) == 0) & (np.diff(units) == 0)
     n_repeats = int(np.count_nonzero(repeat))
     if n_repeats:
-        warnings.warn(
-            f"{n_repeats} spikes repeat a spike of the same unit in the same step and trial; "
-            "each was kept once (a unit spikes at most once a step)",
-            stacklevel=4,
-        )
+        repeat_warning("", n_repeats, stacklevel=5)
         keep = ~repeat
         trials, times, units = trials[keep], times[keep], units[keep]
     return trials, times, units
@@ -254,6 +241,18 @@ def _load_h5(path: Path) -> SpikeTrain:
 
 
 def _load_npz(path: Path) -> SpikeTrain:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(6)
+    except OSError as exc:
+        raise InputError(f"{path}: not a readable NPZ file ({exc})") from None
+    if head.startswith(b"\x93NUMPY"):  # np.save output renamed: was a TypeError
+        raise InputError(
+            f"{path}: a single .npy array, not an NPZ archive; save it with "
+            f"np.savez(path, raster=...) or np.savez(path, times=..., units=...)"
+        )
+    if not head.startswith(b"PK"):  # numpy's text suggested unpickling it
+        raise InputError(f"{path}: not an NPZ (zip) archive")
     try:
         data = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:

@@ -9,8 +9,9 @@ spike at time ``t`` of that trial falls in step
 (the small tolerance keeps spikes written as exact multiples of ``dt`` in their own bin despite
 float rounding). ``n_steps`` is the longest trial: ``ceil((stop - t0) / dt - 1e-6)`` steps, or up
 to the last spike when a trial has no stop. Spikes before ``t0`` or at or after the stop are
-dropped; two spikes of one unit in one bin become one event (infodyn rasters are binary). Both
-are counted in ``metadata["binning"]`` and warned about, never silently.
+dropped (a trial ``closed`` at its stop, as pynapple's intervals are, keeps a spike at the
+stop in its last step); two spikes of one unit in one bin become one event (infodyn rasters are
+binary). Both are counted in ``metadata["binning"]`` and warned about, never silently.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class TimedTrial:
     units: Any
     start: float = 0.0
     stop: float | None = None
+    #: the stop belongs to the trial, ``[start, stop]`` (pynapple's intervals): a spike at the
+    #: stop is kept, in the trial's last step (the step count is that of ``[start, stop)``)
+    closed: bool = False
 
 
 def check_dt(dt: float | None) -> float:
@@ -62,11 +66,13 @@ def bin_trials(
     *,
     source: str,
     metadata: dict[str, Any] | None = None,
+    dropped: int = 0,
 ) -> SpikeTrain:
     """Bin ``trials`` of spike times (seconds) into steps of ``dt`` ms (see the module docstring).
 
     ``source`` names the recording in warnings and error messages; ``metadata`` is stored with
-    the spikes, plus ``binning`` (spikes dropped outside their trial, spikes merged in a bin).
+    the spikes, plus ``binning`` (spikes dropped outside their trial, spikes merged in a bin);
+    ``dropped`` counts spikes the caller left out of every trial, warned about with the rest.
     """
     dt = check_dt(dt)
     dt_s = dt / 1000.0
@@ -93,13 +99,15 @@ def bin_trials(
                 raise InputError(f"{source}: trial {r} stops at or before it starts")
             span = (float(trial.stop) - start) / dt_s - _BIN_TOL
             steps_r = max(math.ceil(check_span(span, dt, source, f"trial {r}")), 1)
-        parts.append((t, u, start, trial.stop, steps_r))
+        parts.append((t, u, start, trial.stop, steps_r, trial.closed))
     n_steps = max(p[4] for p in parts)
-    keys, n_outside = [], 0
-    for r, (t, u, start, stop, steps_r) in enumerate(parts):
+    keys, n_outside = [], int(dropped)
+    for r, (t, u, start, stop, steps_r, closed) in enumerate(parts):
         steps = np.floor((t - start) / dt_s + _BIN_TOL).astype(np.int64)
+        if stop is not None and closed:  # a spike at the stop: in the last step
+            steps = np.where(t <= float(stop), np.minimum(steps, steps_r - 1), steps)
         inside = (steps >= 0) & (steps < steps_r)
-        if stop is not None:
+        if stop is not None and not closed:
             inside &= t < float(stop) - _BIN_TOL * dt_s
         n_outside += int(np.count_nonzero(~inside))
         keys.append(np.stack([np.full(int(inside.sum()), r), steps[inside], u[inside]]))

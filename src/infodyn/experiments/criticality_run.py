@@ -84,7 +84,7 @@ def run_criticality(
             spikes = reader
     elif not hasattr(spikes, "n_units"):
         spikes = load_spikes(spikes)
-    require(spikes.n_spikes > 0, "the spike file holds no spikes")
+    require(spikes.n_spikes > 0, f"{source}: the spike file holds no spikes")
     selected = None if units is None else unit_subset(units, spikes.n_units, "units").tolist()
     if sample_fraction is not None:
         require(selected is None, "give either units or sample_fraction, not both")

@@ -77,6 +77,7 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     # an HDF5 file is streamed: only the selected units' words are held, never the file
     words = E.binary_words(cfg.spikes, bin_ms=cfg.bin_ms, units=cfg.units, window=cfg.window)
     X_all = words.X
+    require(X_all.any(), f"{cfg.spikes}: no spikes (of the units selected): nothing to fit")
     require(X_all.shape[0] >= 20, f"only {X_all.shape[0]} words: use more data or smaller bins")
     train_mask, test_mask = _split(words, cfg.test_fraction)
     # bits that never change in the training words cannot be fitted (their fields diverge)
