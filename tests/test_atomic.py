@@ -97,3 +97,33 @@ def test_writing_where_one_cannot_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match=r"d\.json: is a directory") as err:
         write_json(tmp_path / "d.json", {})
     assert ".tmp" not in str(err.value) and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_an_interrupt_as_the_temporary_is_made_leaves_none(tmp_path, monkeypatch):
+    """The simulate interrupt test sends its signals when the temporary file appears: landing
+    after mkstemp (atomic_path) or while SpikeWriter set the file up (before any __exit__), the
+    KeyboardInterrupt left ``.NAME.XXXX.tmp`` behind (seen once under load)."""
+    import infodyn.atomic as atomic
+    from infodyn.atomic import atomic_path
+    from infodyn.data.spike_files import SpikeWriter
+
+    real_close = os.close
+
+    def interrupted_close(fd):
+        real_close(fd)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic.os, "close", interrupted_close)
+    with pytest.raises(KeyboardInterrupt), atomic_path(tmp_path / "a.json"):
+        pass
+    monkeypatch.setattr(atomic.os, "close", real_close)
+    assert not list(tmp_path.iterdir())
+
+    def interrupted_create(self):
+        self._h5 = None
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SpikeWriter, "_create", interrupted_create)
+    with pytest.raises(KeyboardInterrupt):
+        SpikeWriter(tmp_path / "s.h5", n_units=3)
+    assert not list(tmp_path.iterdir())

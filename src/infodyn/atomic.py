@@ -34,14 +34,15 @@ def _umask() -> int:
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds."""
     final = Path(path)
-    with writing(final):  # permission denied, a file in the way, read-only, disk full
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{final.name}.", suffix=suffix + ".tmp", dir=final.parent
-        )
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
+    tmp_path: Path | None = None
+    try:  # from the moment the file exists: an interrupt right after mkstemp left it behind
+        with writing(final):  # permission denied, a file in the way, read-only, disk full
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{final.name}.", suffix=suffix + ".tmp", dir=final.parent
+            )
+        tmp_path = Path(tmp)
+        os.close(fd)
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())
         with writing(final):  # a folder of that name, a name too long: say so of the name given
@@ -51,7 +52,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
                 exc.filename, exc.filename2 = str(final), None
                 raise
     finally:
-        if tmp_path.exists():
+        if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
 
 

@@ -124,3 +124,32 @@ def test_npz_paths_that_hold_no_zip_archive_say_so(tmp_path):
     (tmp_path / "garbage.npz").write_bytes(b"garbage")
     with pytest.raises(InputError, match="garbage.npz: not an NPZ .zip. archive$"):
         load_spikes(tmp_path / "garbage.npz")
+
+
+def test_header_faults_name_what_is_missing(tmp_path):
+    """h5py's KeyError text ('Unable to synchronously open attribute ...') named no attribute; a
+    file of three trials without /spikes/trials was read with every spike in trial 0; a
+    symbolic-link loop was 'no such file'."""
+    import h5py
+
+    from infodyn.data.io import load_spikes
+    from infodyn.data.spike_files import save_spikes
+    from infodyn.data.spike_reader import SpikeReader
+    from infodyn.data.spikes import SpikeTrain
+
+    s = SpikeTrain(np.arange(6), np.zeros(6, int), 2, 10, trials=np.arange(6) % 3, n_trials=3)
+    for change, message in (
+        (lambda h5: h5.attrs.__delitem__("dt"), "has no 'dt' attribute"),
+        (lambda h5: h5["spikes"].__delitem__("trials"), "n_trials is 3 but no /spikes/trials"),
+    ):
+        path = save_spikes(tmp_path / "s.h5", s)
+        with h5py.File(path, "r+") as h5:
+            change(h5)
+        with pytest.raises(InputError, match=f"s.h5: .*{message}"):
+            load_spikes(path)
+        with pytest.raises(InputError, match=f"s.h5: .*{message}"):
+            SpikeReader(path)
+    (tmp_path / "a.h5").symlink_to(tmp_path / "b.h5")
+    (tmp_path / "b.h5").symlink_to(tmp_path / "a.h5")
+    with pytest.raises(InputError, match="a.h5: a symbolic link that leads to no file"):
+        load_spikes(tmp_path / "a.h5")

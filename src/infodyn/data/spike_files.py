@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,8 +47,14 @@ def is_h5_path(path: Any) -> bool:
     return Path(os.fsdecode(path)).suffix.lower() in H5_SUFFIXES
 
 
+#: a file of several trials without /spikes/trials: every spike was read as trial 0
+NO_TRIALS = "n_trials is {} but no /spikes/trials dataset says which trial each spike is in"
+
+
 def _existing_file(path: str | os.PathLike) -> Path:
     path = Path(path)
+    if not path.exists() and path.is_symlink():  # a loop, or a target that is gone
+        raise InputError(f"{path}: a symbolic link that leads to no file (a loop, or lost target)")
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
@@ -150,6 +157,22 @@ class SpikeWriter:
         self.metadata = dict(metadata or {})
         self._ctx = atomic_path(self.path, ".h5")
         self._tmp = self._ctx.__enter__()
+        try:  # an interrupt while the file is set up (no __exit__ yet) left its temporary
+            self._create()
+        except BaseException:
+            if getattr(self, "_h5", None) is not None:
+                self._h5.close()
+            if not self._ctx.__exit__(*sys.exc_info()):
+                raise
+        self.n_spikes = 0
+        self._last_time = -1
+        # whether everything appended so far is in (trial, time) order, and the last such key
+        self._sorted = True
+        self._last_key: tuple[int, int] | None = None
+
+    def _create(self) -> None:
+        """Open the temporary file and make its empty, growable datasets."""
+        self._h5 = None
         self._h5 = h5py.File(self._tmp, "w")
         grp = self._h5.create_group("spikes")
         opts = {
@@ -163,11 +186,6 @@ class SpikeWriter:
             "units": grp.create_dataset("units", shape=(0,), dtype=np.int32, **opts),
             "trials": grp.create_dataset("trials", shape=(0,), dtype=np.int32, **opts),
         }
-        self.n_spikes = 0
-        self._last_time = -1
-        # whether everything appended so far is in (trial, time) order, and the last such key
-        self._sorted = True
-        self._last_key: tuple[int, int] | None = None
 
     def append(self, times: Any, units: Any, trial: int = 0) -> None:
         """Append spikes (step indices and unit indices) of one trial; each is checked here
@@ -275,6 +293,9 @@ def _h5_header(h5: Any) -> dict[str, Any]:
     """``n_units``, ``n_steps``, ``n_trials``, ``dt`` and ``metadata`` of an open spike file
     (KeyError when one is missing, InputError when one is not what it should be)."""
     attrs = h5.attrs
+    for name in ("dt", "n_units", "n_steps"):  # h5py's KeyError text named no attribute
+        if name not in attrs:
+            raise InputError(f"the spike file has no {name!r} attribute")
     dt = np.asarray(attrs["dt"])
     if dt.ndim or dt.dtype.kind not in "iuf":
         raise InputError(f"the dt attribute must be one number, got {attrs['dt']!r}")

@@ -19,6 +19,7 @@ import numpy as np
 from infodyn.data._repeats import RepeatFilter, repeat_warning, repeats_in_file_order
 from infodyn.data.spike_files import (
     H5_READ_ERRORS,
+    NO_TRIALS,
     _existing_file,
     _h5_header,
     _open_h5,
@@ -116,10 +117,14 @@ class SpikeReader:
             flag = h5.attrs.get("sorted")
         except KeyError as exc:
             raise InputError(f"{path}: spike file is missing {exc}") from None
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
         except (TypeError, ValueError) as exc:
             raise InputError(f"{path}: spike file has unreadable attributes ({exc})") from None
         except H5_READ_ERRORS as exc:
             raise InputError(f"{path}: corrupt HDF5 file ({exc})") from None
+        if self._trials is None and self.n_trials > 1:
+            raise InputError(f"{path}: {NO_TRIALS.format(self.n_trials)}")
         datasets = [self._times, self._units] + ([self._trials] if self._trials is not None else [])
         if any(not hasattr(d, "shape") or len(d.shape) != 1 for d in datasets):
             raise InputError(f"{path}: /spikes/times, units and trials must be 1-D datasets")

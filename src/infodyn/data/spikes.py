@@ -28,7 +28,13 @@ from infodyn.data._repeats import repeat_warning, sorted_repeats
 from infodyn.data._repeats import strictly_in_order as _strictly_in_order
 from infodyn.data.spike_files import FORMAT_NAME as FORMAT_NAME
 from infodyn.data.spike_files import FORMAT_VERSION as FORMAT_VERSION
-from infodyn.data.spike_files import H5_READ_ERRORS, INT32_MAX, MAX_STEPS, check_count
+from infodyn.data.spike_files import (
+    H5_READ_ERRORS,
+    INT32_MAX,
+    MAX_STEPS,
+    NO_TRIALS,
+    check_count,
+)
 from infodyn.data.spike_files import H5_SUFFIXES as H5_SUFFIXES
 from infodyn.data.spike_files import SpikeWriter as SpikeWriter
 from infodyn.data.spike_files import _existing_file as _existing_file
@@ -224,11 +230,14 @@ def _load_h5(path: Path) -> SpikeTrain:
     with _open_h5(path) as h5:
         try:
             grp = h5["spikes"]
+            header = _h5_header(h5)
+            if "trials" not in grp and header["n_trials"] > 1:
+                raise InputError(NO_TRIALS.format(header["n_trials"]))
             return SpikeTrain(
                 times=grp["times"][...],
                 units=grp["units"][...],
                 trials=grp["trials"][...] if "trials" in grp else None,
-                **_h5_header(h5),
+                **header,
             )
         except KeyError as exc:
             raise InputError(f"{path}: spike file is missing {exc}") from None
