@@ -40,3 +40,39 @@ def test_bad_limit(monkeypatch):
         monkeypatch.setenv("INFODYN_MEMORY_LIMIT", value)
         with pytest.raises(InputError, match="finite positive size"):
             available_bytes()
+
+
+def test_free_memory_is_memavailable_in_kib(monkeypatch):
+    """/proc/meminfo's MemAvailable (kB = KiB), not MemFree; a fixture so that the result does
+    not depend on the machine (read as bytes it passed only on hosts with little memory)."""
+    import io
+
+    import infodyn.memory as memory
+
+    text = "MemTotal:  16000000 kB\nMemFree:     100000 kB\nMemAvailable: 8000000 kB\n"
+
+    def fake_open(path, *args, **kwargs):
+        assert path == "/proc/meminfo"
+        return io.StringIO(text)
+
+    monkeypatch.delenv("INFODYN_MEMORY_LIMIT", raising=False)
+    monkeypatch.setattr(memory, "open", fake_open, raising=False)
+    assert available_bytes() == 8_000_000 * 1024
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1T")  # the cap only lowers it
+    assert available_bytes() == 8_000_000 * 1024
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("8GiB", 8 * 1024**3), ("2 GB", 2 * 1024**3), ("512k", 512 * 1024), ("1.5M", 1.5 * 1024**2)],
+)
+def test_limit_suffixes(monkeypatch, text, size):
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", text)
+    assert available_bytes() == size
+
+
+def test_one_allocation_may_claim_90_percent_of_what_is_free(monkeypatch):
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1G")
+    require_memory(0.89 * 1024**3, "most of it", "nothing")
+    with pytest.raises(MemoryPreflightError):
+        require_memory(0.91 * 1024**3, "nearly all of it", "something")

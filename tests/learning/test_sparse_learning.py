@@ -24,8 +24,9 @@ def _sparse_params(net, seed, p=0.4):
     return dense, {**params, "w_rec": SparseWeights.from_dense(w)}
 
 
+LIF_ARGS = dict(n_in=5, n_rec=12, n_out=1, n_ref=2, rec_scale=2.0, in_scale=3.0)
 NETS = {
-    "lif": lambda: idn.network.LIF(n_in=5, n_rec=12, n_out=1, n_ref=2, rec_scale=2.0, in_scale=3.0),
+    "lif": lambda: idn.network.LIF(**LIF_ARGS),
     "alif": lambda: idn.network.ALIF(
         n_in=5,
         n_rec=12,
@@ -37,6 +38,15 @@ NETS = {
         beta_a=0.03,
         n_alif=6,
         surrogate="fast_sigmoid",
+    ),
+}
+#: with input and readout scaling: at s = 1 a sparse w_in's e-prop term without it passed
+SCALED = {
+    **NETS,
+    "lif_scaled": lambda: idn.network.LIF(
+        **LIF_ARGS | dict(in_scale=90.0),  # 3 / s_in, s_in = 1 - alpha = 0.033
+        input_scaling="one_minus_alpha",
+        readout_scaling="one_minus_kappa",
     ),
 }
 LOSS = (
@@ -312,12 +322,13 @@ def test_sparse_output_weights_are_refused_with_one_line(spike_input):
         evaluate(net, bad, x, tgt, "mse", precision="float64")
 
 
-@pytest.mark.parametrize("name", sorted(NETS))
+@pytest.mark.parametrize("name", sorted(SCALED))
 def test_sparse_input_weights_learn_like_dense_masked(name, max_rel, spike_input):
     """Sparse ``w_in`` too (about half its entries absent), 130 steps (across a chunk of the
     event-driven sums): e-prop == BPTT-stopgrad, and both == the dense gradients at the pattern,
-    for refractory LIF and ALIF (threshold traces per input synapse onto adaptive units)."""
-    net = NETS[name]()
+    for refractory LIF and ALIF (threshold traces per input synapse onto adaptive units), and
+    for LIF with input and readout scaling."""
+    net = SCALED[name]()
     dense, sparse = _sparse_params(net, seed=5)
     rng = np.random.default_rng(6)
     w_in = dense["w_in"] * (rng.random(dense["w_in"].shape) < 0.5) * 1.4

@@ -77,6 +77,7 @@ def test_bitwise_the_gather_path_and_close_to_a_dense_product(dtype, k_in):
     dense, w = _weights(1, dtype, k_in=k_in)
     z = np.array(_spikes(2, (2, 3, 50), dtype))
     z[0, 1] *= 0.37  # any values, not only spikes
+    z[0, 2] *= -2.5  # and signed ones: the input current of a sparse w_in (x may be < 0)
     z = jnp.asarray(z)
     plan = ec.by_event(w)
     assert (plan.fallback is None) == (k_in is None)

@@ -84,6 +84,11 @@ def test_prepared_weights_of_another_network_are_refused():
     x = idn.network.poisson_spikes(40.0, 50, n_in=30, seed=1)
     with pytest.raises(InputError, match="prepare them"):
         _spikes(other, other.init(seed=1), x, weights)
+    # another readout or input width: the loop reads rows without bounds checks
+    for kw in (dict(n_out=5), dict(n_in=31)):
+        net = idn.network.LIF(**{"n_in": 30, "n_rec": 60, "n_out": 2, **kw})
+        with pytest.raises(InputError, match="prepare them"):
+            weights.check(net)
 
 
 def test_simulate_to_file_prepares_once_and_equals_the_one_shot_run(tmp_path, monkeypatch):

@@ -227,16 +227,21 @@ def test_sparse_input_weights_in_both_engines():
         net.validate_params({**params, "w_out": SparseWeights.from_dense(params["w_out"])})
 
 
-def test_private_inputs_one_synapse_per_unit_in_both_engines():
+@pytest.mark.parametrize("scaled", [False, True], ids=["s=1", "s=1-alpha,1-kappa"])
+def test_private_inputs_one_synapse_per_unit_in_both_engines(scaled):
     """One input channel per unit (a diagonal sparse ``w_in``, the event engine adds a step's
     few inputs straight onto v) and the same channels with two of them onto one unit: the
     spikes of the dense ``w_in`` run and of the JAX engine, for dense and CSR input, also with
-    unsorted CSR rows."""
+    unsorted CSR rows; with input and readout scaling too (at s = 1 a path that dropped the
+    factor passed), the readout against the JAX engine's."""
     import scipy.sparse as sps
 
-    net = idn.network.LIF(n_in=60, n_rec=60, n_out=3, connectivity="ei", k_in=12)
+    scaling = dict(input_scaling="one_minus_alpha", readout_scaling="one_minus_kappa")
+    net = idn.network.LIF(
+        n_in=60, n_rec=60, n_out=3, connectivity="ei", k_in=12, **(scaling if scaled else {})
+    )
     params = net.init(seed=5)
-    gain = np.random.default_rng(1).uniform(0.05, 0.3, 60)
+    gain = np.random.default_rng(1).uniform(0.05, 0.3, 60) / net.input_scale
     diag = SparseWeights.from_dense(np.diag(gain))
     merged = np.diag(gain)
     merged[7, 9], merged[7, 7] = gain[7], 0.0  # channels 7 and 9 both drive unit 9
@@ -256,7 +261,10 @@ def test_private_inputs_one_synapse_per_unit_in_both_engines():
         for xin in (x, sps.csr_array(x), raw):  # record=False: the plain-LIF loop
             z = net.simulate(p, xin, engine="event", record=False).z
             np.testing.assert_array_equal(z, ref.z)
-        np.testing.assert_array_equal(net.simulate(p, raw, engine="event").z, ref.z)
+        full = net.simulate(p, raw, engine="event")
+        np.testing.assert_array_equal(full.z, ref.z)
+        jax_y = net.simulate(p, x, engine="jax", precision="float64").y
+        np.testing.assert_allclose(full.y, jax_y, rtol=0, atol=1e-12)
 
 
 def test_float32_sparse_weights_in_the_event_engine():
@@ -450,3 +458,46 @@ def test_to_jax_refuses_int64_positions_without_x64(monkeypatch):
             sparse.to_jax(w, np.float32)
     finally:
         jax.config.update("jax_enable_x64", True)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(n_rec=1500),
+        dict(n_rec=1500, connectivity="ei"),
+        dict(n_rec=20_000, connectivity="sparse", k_in=50),
+        dict(n_rec=20_000, connectivity="ei", k_in=50),
+    ],
+    ids=["dense", "ei dense", "sparse", "ei sparse"],
+)
+@pytest.mark.parametrize("precision", ["float32", "float64"])
+def test_preflight_estimate_covers_the_memory_the_draw_takes(kw, precision, monkeypatch):
+    """The estimate the preflight checks against the peak that drawing the weights allocates
+    (tracemalloc: NumPy's buffers). The refusal tests sit far from the limit, so an estimate of
+    half the need (4 bytes a dense entry) passed them."""
+    import tracemalloc
+
+    import infodyn.network.model as model
+
+    asked = []
+    monkeypatch.setattr(model, "require_memory", lambda need, what, advice: asked.append(need))
+    net = idn.network.LIF(n_in=20, **kw)
+    tracemalloc.start()
+    try:
+        net.init(seed=0, precision=precision)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(asked) == 1 and asked[0] >= peak, (asked, peak)
+
+
+def test_trace_estimate_is_twice_the_traces_returned():
+    """On the device and again on the host: 2 x the bytes of the returned z, v, thr, y."""
+    from infodyn.network.engine_jax import simulate_jax, trace_bytes
+
+    net = idn.network.ALIF(n_in=10, n_rec=30, n_out=2, n_alif=10)
+    x = idn.network.poisson_spikes(20.0, 50, n_in=10, seed=0)[None].repeat(3, axis=0)
+    for record in (True, False):
+        out = simulate_jax(net, net.init(seed=0), x, "float32", record=record)
+        returned = sum(np.asarray(a).nbytes for a in out.values() if np.ndim(a) == 3)
+        assert trace_bytes(net, 3, 50, "float32", record) == 2 * returned

@@ -252,7 +252,7 @@ def _self_test() -> bool:
     cpu = jax.devices("cpu")[0]
     dense = np.array([[0.5, 0.0], [0.0, -1.0], [2.0, 0.25]], np.float32)
     w = SparseWeights.from_dense(dense)
-    z = np.array([[1.0, 0.0, 1.0], [0.0, 3.0, 0.0]], np.float32)
+    z = np.array([[1.0, 0.0, -2.0], [0.0, 3.0, 0.0]], np.float32)  # signed: x of a sparse w_in
     args = [z, w.values, w.indices, np.asarray(w.indptr, np.int32)]
     call = jax.jit(lambda z, v, i, p: _call(z, v, i, p, False, 2))
     with jax.ensure_compile_time_eval():  # run now, also when first asked while tracing

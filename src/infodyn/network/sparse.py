@@ -320,21 +320,6 @@ def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -
     return jnp.moveaxis(summed, 0, -1)
 
 
-def sampled_outer(a: Array, b: Array, w: SparseWeights, pre: Array | None = None) -> Array:
-    """``g[s] = sum_k a[k, pre_s] b[k, post_s]`` over the leading axes: the entries of
-    ``a^T b`` at the synapses of ``w`` only (a sampled dense-dense product, O(K nnz) work).
-
-    ``a`` and ``b`` are (..., n_pre) and (..., n_post); leading axes are summed. This is the
-    per-synapse product of a factorised gradient (e-prop: presynaptic trace times postsynaptic
-    learning signal) formed for existing synapses only.
-    """
-    if pre is None:
-        pre = pre_indices_jax(w)
-    a2 = jnp.reshape(a, (-1, a.shape[-1]))
-    b2 = jnp.reshape(b, (-1, b.shape[-1]))
-    return jnp.sum(jnp.take(a2, pre, axis=1) * jnp.take(b2, jnp.asarray(w.indices), axis=1), axis=0)
-
-
 @numba.njit(cache=True, nogil=True)
 def _pattern_error(indices, indptr, n_post):  # pragma: no cover - compiled
     """One pass over a CSR pattern: 1 when ``indptr`` does not rise from 0 to nnz, 2 for a
