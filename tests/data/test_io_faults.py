@@ -153,3 +153,17 @@ def test_header_faults_name_what_is_missing(tmp_path):
     (tmp_path / "b.h5").symlink_to(tmp_path / "a.h5")
     with pytest.raises(InputError, match="a.h5: a symbolic link that leads to no file"):
         load_spikes(tmp_path / "a.h5")
+
+
+def test_bytes_paths_and_a_boolean_dt(spike_file):
+    """A bytes path was a TypeError for infodyn files (the recording readers took it); dt=True
+    was read as 1 ms."""
+    import os
+
+    from infodyn.data.io import load_spikes
+    from infodyn.data.timebins import check_dt
+
+    assert load_spikes(os.fsencode(spike_file)).n_spikes == load_spikes(spike_file).n_spikes
+    for bad in (True, False):
+        with pytest.raises(InputError, match="dt must be a positive number of ms, got"):
+            check_dt(bad)

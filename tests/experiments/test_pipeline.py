@@ -177,3 +177,20 @@ def test_example_configs_are_valid_and_images_toml_is_the_demo():
     assert full == pl.demo_config()
     for path in sorted(root.glob("images*.toml")):
         load_config(path, pl.PipelineConfig)
+
+
+def test_an_image_that_fails_to_load_leaves_no_empty_out_folder(tmp_path):
+    """The run folder is made before the image stage reads the images: a broken image left an
+    empty --out folder; a folder that existed before the run is kept."""
+    from infodyn.errors import InputError
+    from infodyn.experiments.config import validate
+
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG not an image")
+    images = {"images": [str(tmp_path / "broken.png")], "sizes": [4]}
+    cfg = validate(pl.PipelineConfig, {"images": images})
+    for out, existed in ((tmp_path / "new", False), (tmp_path / "old", True)):
+        if existed:
+            out.mkdir()
+        with pytest.raises(InputError, match="broken.png: not a readable image"):
+            pl.run_pipeline(cfg, out)
+        assert out.exists() == existed

@@ -108,9 +108,29 @@ def test_report_without_results_or_config_still_renders_with_notes(tmp_path, rep
     assert "config.json is missing" in text
     (run.path / "results.json").write_text("{broken")
     run.write_config({}, command="info")
-    text = render_report(run.path)
+    with pytest.warns(UserWarning, match="results.json could not be read .*shows the rest"):
+        text = render_report(run.path)  # said on stderr too: the command exits 0
     parse_report(text)
     assert "results.json could not be read" in text
+
+
+def test_report_cli_says_on_stderr_what_it_could_not_read(tmp_path):
+    """The command exits 0 with a report that notes a corrupt results.json: stderr says so too
+    (it printed only the report's path)."""
+    import subprocess
+    import sys
+
+    run = tmp_path / "bad"
+    run.mkdir()
+    (run / "results.json").write_text("{broken")
+    proc = subprocess.run(
+        [sys.executable, "-m", "infodyn.cli", "report", str(run)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith("warning: ") and "results.json could not be read" in proc.stderr
 
 
 def test_format_value():
@@ -181,7 +201,8 @@ def test_report_survives_huge_numbers_deep_json_and_undecodable_names(tmp_path):
     (run / "results.json").write_text(json.dumps({"big": [10**400] + [1] * 12}))
     assert "some beyond the float range" in render_report(run)
     (run / "results.json").write_text("[" * 100_000 + "]" * 100_000)
-    assert "nested too deeply" in render_report(run)
+    with pytest.warns(UserWarning, match="nested too deeply"):
+        assert "nested too deeply" in render_report(run)
     odd = tmp_path / os.fsdecode(b"r\xff")  # a folder name that is not UTF-8
     odd.mkdir()
     (odd / "results.json").write_text(json.dumps({"x": 1}))

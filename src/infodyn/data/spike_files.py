@@ -51,8 +51,8 @@ def is_h5_path(path: Any) -> bool:
 NO_TRIALS = "n_trials is {} but no /spikes/trials dataset says which trial each spike is in"
 
 
-def _existing_file(path: str | os.PathLike) -> Path:
-    path = Path(path)
+def _existing_file(path: str | bytes | os.PathLike) -> Path:
+    path = Path(os.fsdecode(path))  # bytes too, as the recording readers take them
     if not path.exists() and path.is_symlink():  # a loop, or a target that is gone
         raise InputError(f"{path}: a symbolic link that leads to no file (a loop, or lost target)")
     if not path.exists():

@@ -50,6 +50,8 @@ def check_dt(dt: float | None) -> float:
     """The bin width in ms: ``dt`` (checked positive and finite) or 1 ms when None."""
     if dt is None:
         return DEFAULT_DT_MS
+    if isinstance(dt, bool):  # True was taken as 1 ms
+        raise InputError(f"dt must be a positive number of ms, got {dt!r}")
     try:
         value = float(dt)
     except (TypeError, ValueError):

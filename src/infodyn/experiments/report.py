@@ -24,6 +24,7 @@ import html
 import json
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -355,6 +356,9 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
         raise InputError(f"{run}: no such run directory")
     config, config_err = _read_json(run / "config.json")
     results, results_err = _read_json(run / "results.json")
+    for err in (config_err, results_err):  # also said on stderr: the report only showed it
+        if err:
+            warnings.warn(f"{run / err}; the report says so and shows the rest", stacklevel=2)
     if results is not None and not isinstance(results, dict):
         results = {"results": results}
     results, meta_notes = _checked_meta(results or {})

@@ -9,6 +9,7 @@ fails part way does not pair a new config with the old results.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -56,6 +57,13 @@ class RunDir:
 
     def file(self, name: str) -> Path:
         return self.path / name
+
+    def remove_if_empty(self) -> None:
+        """Remove the folder (and an empty ``figures/``) when nothing was written: for a run
+        that made a fresh folder and failed before its first file."""
+        for folder in (self.path / "figures", self.path):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
     def write_json(self, name: str, obj: Any) -> Path:
         return write_json(self.path / name, obj)

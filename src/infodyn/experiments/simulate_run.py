@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from pathlib import Path
@@ -53,9 +52,7 @@ def run_simulation(
     except Interrupted:
         staged.unlink(missing_ok=True)
         if fresh:  # only the empty folders RunDir made
-            for folder in (run.path / "figures", run.path):
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
+            run.remove_if_empty()
         raise
     finally:
         staged.unlink(missing_ok=True)  # a run that failed: its spikes are not kept

@@ -47,7 +47,19 @@ def run_pipeline(
 def _run_stages(
     cfg: PipelineConfig, out: str | os.PathLike, progress: Progress, command: str, resume: bool
 ) -> dict[str, Any]:
+    fresh = not os.path.exists(out)
     run = RunDir(out, command)
+    try:
+        return _stages(cfg, run, progress, command, resume)
+    except BaseException:
+        if fresh:  # an image that failed to load left an empty --out folder
+            run.remove_if_empty()
+        raise
+
+
+def _stages(
+    cfg: PipelineConfig, run: RunDir, progress: Progress, command: str, resume: bool
+) -> dict[str, Any]:
     journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume, command)
     t_start = time.perf_counter()
     notes: list[str] = []
