@@ -177,3 +177,15 @@ def test_spike_times_index_past_the_end_is_a_clear_error(tmp_path):
             index[...] = values
         with pytest.raises(InputError, match="spike_times_index does not partition its"):
             load_spikes(bad)
+
+
+def test_repeated_unit_ids_are_warned_about(tmp_path):
+    """An id column of one value loaded as that many units without a word."""
+    import h5py
+
+    path = save_nwb_spikes(tmp_path / "s.nwb", _spikes(n_trials=1), session_start_time=START)
+    with h5py.File(path, "a") as h5:
+        h5["units/id"][...] = 0
+    with pytest.warns(UserWarning, match="the units table repeats ids .6 rows.; units are num"):
+        got = load_spikes(path)
+    assert got.n_units == 7 and got.metadata["nwb_unit_ids"] == [0] * 7

@@ -111,7 +111,7 @@ def test_missing_corrupt_and_unknown_files(tmp_path):
     with pytest.raises(InputError, match="raster"):
         load_spikes(tmp_path / "keys.npz")
     (tmp_path / "s.csv").write_text("1,2")
-    with pytest.raises(InputError, match="unknown spike file type"):
+    with pytest.raises(InputError, match="no spike trains readable by Neo"):
         load_spikes(tmp_path / "s.csv")
     with pytest.raises(InputError, match="folder"):
         load_spikes(tmp_path)

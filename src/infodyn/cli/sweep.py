@@ -54,6 +54,7 @@ def sweep(
             connect_timeout=connect_timeout,
             metric=metric,
             progress=True,
+            source=f"{config} (base config)",
         )
     typer.echo(
         f"sweep of {result.n_points} point{'' if result.n_points == 1 else 's'}: "

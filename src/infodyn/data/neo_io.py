@@ -83,7 +83,14 @@ def load_neo_spikes(path: str | os.PathLike, dt: float | None = None) -> SpikeTr
             f"{path}: unknown spike file type {path.suffix!r}: neither infodyn nor Neo has a "
             f"reader for it (infodyn reads .h5, .npz, .nwb and Kilosort/phy folders)"
         )
-    raise InputError(f"{path}: unknown spike file type {path.suffix!r}: " + "; ".join(tried))
+    # Neo's readers of this suffix could not use it: corrupt, or another kind of data (it was
+    # called "unknown", and a .txt listed every reader tried in one very long line)
+    shown = [t if len(t) <= 160 else t[:157] + "..." for t in tried[:3]]
+    more = f"; and {len(tried) - 3} more readers" if len(tried) > 3 else ""
+    raise InputError(
+        f"{path}: no spike trains readable by Neo's readers of {path.suffix!r} files (corrupt, or "
+        f"not spike data?): " + "; ".join(shown) + more
+    )
 
 
 def spikes_from_neo(obj: Any, dt: float | None = None, *, source: str = "neo") -> SpikeTrain:

@@ -126,8 +126,10 @@ def expand_grid(
     base: dict[str, Any],
     grid: dict[str, list[Any]],
     seeds: int | None = None,
+    source: str = "base config",
 ) -> list[SweepPoint]:
-    """All points of ``grid`` x ``seeds``, each validated against the command's config model.
+    """All points of ``grid`` x ``seeds``, each validated against the command's config model
+    (``source`` names the base config in errors: its file, from the command line).
 
     ``seeds=N`` runs every grid point with seed offsets 0..N-1 added to each of the command's
     ``seed_keys`` (for ``simulate``: ``simulation.seed`` and ``input.seed``). Raises
@@ -139,7 +141,7 @@ def expand_grid(
         raise InputError(f"command {spec.name!r} declares no seed keys; --seeds cannot be used")
     model = spec.config_model()
     try:
-        base_cfg = validate(model, base, source="base config")
+        base_cfg = validate(model, base, source=source)
     except InputError as exc:
         raise InputError(f"{exc}{_other_command_hint(spec, base)}") from None
     base_full = resolved(base_cfg)

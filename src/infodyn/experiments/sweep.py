@@ -243,6 +243,7 @@ def run_sweep(
     connect_timeout: float = 10.0,
     metric: str | None = None,
     progress: bool | Callable[[int, int], None] | None = None,
+    source: str = "base config",
 ) -> SweepResult:
     """Run ``command`` at every grid point on Dask; see the module docstring.
 
@@ -257,6 +258,7 @@ def run_sweep(
     batch_size : > 1 batches compatible small networks with ``vmap`` inside a worker.
     progress : True for the bar of :mod:`infodyn.progress` (tasks finished), or a callable
         ``progress(finished, total)`` called after each finished task.
+    source : how errors in ``base`` name it (the CLI passes the config file's path).
     """
     from infodyn.experiments import interrupt
 
@@ -265,7 +267,7 @@ def run_sweep(
         raise InputError(f"retries must be >= 0, got {retries}")
     if batch_size < 1:
         raise InputError(f"batch_size must be >= 1, got {batch_size}")
-    points = expand_grid(spec, base, grid, seeds)
+    points = expand_grid(spec, base, grid, seeds, source=source)
     out = Path(out)
 
     def failure(p: Any, error: str) -> dict[str, Any]:

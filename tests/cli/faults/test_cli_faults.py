@@ -64,6 +64,12 @@ TABLE = [
     ("sweep-batch-0", "sweep sim.toml --grid network.rec_scale=1 --out o_b0 --batch 0", "--batch"),
     ("sweep-unknown-command", "sweep sim.toml --out o_uc --command nope", "nope"),
     ("sweep-unknown-key", "sweep sim.toml --grid network.bogus=1 --out o_uk", "bogus"),
+    # the base config's error named no file ("base config: [network.n_rec] ...")
+    (
+        "sweep-bad-base",
+        "sweep sim_bad.toml --grid input.seed=1 --out o_sbb",
+        "sim_bad.toml (base config)|n_rec",
+    ),
     ("info-bad-estimator", "info spikes.h5 --out o_est --estimator foo", "estimator"),
     ("criticality-bad-method", "criticality spikes.h5 --out o_cm --method x", "'ts'"),
     ("energy-bad-method", "energy spikes.h5 --out o_em --method foo", "method"),
@@ -155,6 +161,7 @@ def _extra_inputs(ws: Path) -> None:
     (ws / "train_nan.toml").write_text(train + '[[loss]]\nkind = "rate_reg"\nweight = nan\n')
     huge = "[network]\nn_in = 3\nn_rec = 100000\n[input]\nn_steps = 10\n"
     (ws / "sim_huge.toml").write_text(huge)
+    (ws / "sim_bad.toml").write_text("[network]\nn_rec = -3\n")
     (ws / "train_huge.toml").write_text(train.replace("n_rec = 8", "n_rec = 100000"))
 
 
@@ -252,3 +259,4 @@ def test_report_of_a_corrupt_run_says_so(cli_results, workspace):
     assert res["rc"] == 0 and "Traceback" not in res["stderr"], res
     html = (workspace / "bad_run" / "report.html").read_text()
     assert "results.json could not be read" in html
+    assert "warning: " in res["stderr"] and "results.json could not be read" in res["stderr"]
