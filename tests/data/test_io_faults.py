@@ -167,3 +167,13 @@ def test_bytes_paths_and_a_boolean_dt(spike_file):
     for bad in (True, False):
         with pytest.raises(InputError, match="dt must be a positive number of ms, got"):
             check_dt(bad)
+
+
+def test_an_empty_path_is_not_the_working_folder():
+    """``infodyn criticality ""`` read '.' ("is a folder, but not a Kilosort/phy output
+    folder")."""
+    from infodyn.data.io import load_spikes
+
+    for empty in ("", b""):
+        with pytest.raises(InputError, match="an empty path: name a spike file"):
+            load_spikes(empty)

@@ -501,3 +501,46 @@ def test_trace_estimate_is_twice_the_traces_returned():
         out = simulate_jax(net, net.init(seed=0), x, "float32", record=record)
         returned = sum(np.asarray(a).nbytes for a in out.values() if np.ndim(a) == 3)
         assert trace_bytes(net, 3, 50, "float32", record) == 2 * returned
+
+
+def test_private_inputs_end_in_the_dense_runs_membranes_bit_for_bit():
+    """Spikes cannot see a changed rounding order: the final membranes can. With one private
+    input a unit (the direct path) and with two channels onto one unit (not private: their sum
+    is formed first, as the dense ``w_in`` forms it), and for a CSR input that lists every
+    entry twice (0.37 x and 0.63 x: summed first, as SciPy means it, not added to v twice),
+    the event engine's v equals the dense ``w_in`` run's bitwise."""
+    import scipy.sparse as sps
+
+    from infodyn.network.engine_event import EventState, run_event_chunk
+
+    net = idn.network.LIF(n_in=60, n_rec=60, n_out=2, connectivity="ei", k_in=12)
+    params = net.init(seed=5)
+    gain = np.random.default_rng(1).uniform(0.05, 0.3, 60)
+    merged = np.diag(gain)
+    merged[7, 9], merged[7, 7] = gain[7], 0.0
+    rng = np.random.default_rng(4)
+    x = (rng.random((400, 60)) < 0.3) * rng.uniform(0.3, 1.7, (400, 60))  # 18 inputs a step
+    x[:, 7] = x[:, 9] = 0.7  # channels 7 and 9 onto unit 9 together, every step
+    t, i = np.nonzero(x)
+    a, b = 0.37 * x[t, i], 0.63 * x[t, i]
+    summed = np.zeros_like(x)
+    summed[t, i] = a + b  # what the repeated entries mean
+    order = np.argsort(np.repeat(t * 60 + i, 2), kind="stable")
+    rows, cols, vals = np.repeat(t, 2)[order], np.repeat(i, 2)[order], np.c_[a, b].ravel()[order]
+    ptr = np.searchsorted(rows, np.arange(x.shape[0] + 1))
+    twice = sps.csr_array((vals, cols, ptr), shape=x.shape)
+    assert not twice.has_canonical_format
+    for w_in in (np.diag(gain), merged):
+        sw = SparseWeights.from_dense(w_in)
+        finals = {}
+        for name, w, xin in (
+            ("dense", w_in, summed),
+            ("sparse", sw, summed),
+            ("sparse csr", sw, sps.csr_array(summed)),
+            ("sparse csr twice", sw, twice),
+        ):
+            state = EventState.zeros(net.n_rec, net.n_out)
+            run_event_chunk(net, {**params, "w_in": w}, xin, state)
+            finals[name] = state.v.copy()
+        for name, v in finals.items():
+            np.testing.assert_array_equal(v, finals["dense"], err_msg=name)

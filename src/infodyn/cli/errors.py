@@ -84,11 +84,18 @@ def platform_preflight() -> None:
 
 def refuse_empty_out(argv: list[str]) -> None:
     """Refuse ``--out ''`` (an unset shell variable): the path would be ``.``, and the run would
-    write over the working directory's ``config.json`` and ``results.json``."""
+    write over the working directory's ``config.json`` and ``results.json``; and an empty
+    positional argument, which typer also reads as ``.`` (``infodyn criticality ""`` said the
+    working folder was not a phy folder)."""
     for i, arg in enumerate(argv):
         empty = arg == "--out" and i + 1 < len(argv) and not argv[i + 1].strip()
         if empty or (arg.startswith("--out=") and not arg[6:].strip()):
             raise InputError("--out is empty (an unset shell variable?): give the run directory")
+        after_option = i > 0 and argv[i - 1].startswith("-") and "=" not in argv[i - 1]
+        if not arg.strip() and not after_option:  # a path "" is "." (the working folder)
+            raise InputError(
+                f"argument {i + 1} is empty (an unset shell variable?): give the file or folder"
+            )
 
 
 def _say(line: str) -> None:

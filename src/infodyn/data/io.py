@@ -26,6 +26,8 @@ def load_spikes(
     Kilosort/phy folder, any file Neo reads, or a pynapple ``TsGroup`` / Neo object
     (:mod:`infodyn.data.recordings`). ``dt``: bin in ms for spike times in seconds (NWB and
     recordings; default 1 ms or the NWB file's own); ``groups``: phy cluster labels kept."""
+    if isinstance(path, (str, bytes)) and not path:  # Path("") is "." (the working folder)
+        raise InputError("an empty path: name a spike file or a recording folder")
     if is_recording(path):
         return load_recording(path, dt=dt, groups=groups)
     path = _spikes._existing_file(path)
