@@ -229,9 +229,10 @@ def load_nwb_spikes(
         metadata["nwb_binning"] = {"dropped_outside_trials": n_outside, "merged": n_merged}
     if not np.array_equal(ids, np.arange(ids.size)):
         metadata["nwb_unit_ids"] = ids.tolist()
-    if np.unique(ids).size < ids.size:  # loaded silently: two rows named the same unit
+    n_repeated = ids.size - np.unique(ids).size
+    if n_repeated:  # loaded silently: two rows named the same unit
         warnings.warn(
-            f"{path}: the units table repeats ids ({ids.size - np.unique(ids).size} rows); "
+            f"{path}: the units table repeats ids ({n_repeated} rows); "
             "units are numbered by row (metadata['nwb_unit_ids'] keeps the ids)",
             stacklevel=2,
         )

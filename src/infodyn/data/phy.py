@@ -157,11 +157,12 @@ def load_phy(
             f"{folder}: spike_times.npy has {samples.size} spikes but {clusters_path.name} has "
             f"{clusters.size}"
         )
-    if clusters.dtype.kind == "f" and not np.all(
-        (clusters == np.round(clusters)) & (np.abs(clusters) < 2.0**63)
-    ):  # inf, nan and 1e30 too: astype(int64) would turn them into INT64_MIN silently
-        raise InputError(f"{clusters_path}: cluster ids must be whole numbers within int64")
-    if clusters.dtype.kind == "u" and clusters.size and clusters.max() >= 2**63:
+    if (
+        clusters.dtype.kind == "f"
+        and not np.all((clusters == np.round(clusters)) & (np.abs(clusters) < 2.0**63))
+    ) or (  # inf, nan, 1e30 and uint64 ids past int64: astype(int64) wrapped them silently
+        clusters.dtype.kind == "u" and clusters.size and clusters.max() >= 2**63
+    ):
         raise InputError(f"{clusters_path}: cluster ids must be whole numbers within int64")
     clusters = clusters.astype(np.int64)
     if samples.size and (not np.all(np.isfinite(samples)) or samples.min() < 0):

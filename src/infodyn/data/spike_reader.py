@@ -365,7 +365,9 @@ class SpikeReader:
                 yield self._checked_block(a, min(a + self.block_spikes, self.n_spikes))
 
         def gen() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-            stored = None if self._sorted else repeats_in_file_order(str(self.path), n, raw)
+            stored = (
+                None if self._sorted else repeats_in_file_order(str(self.path), self.n_spikes, raw)
+            )
             repeats, a = RepeatFilter(str(self.path)), 0
             for tr, t, u in raw():
                 b = a + tr.size
@@ -381,7 +383,6 @@ class SpikeReader:
             n_repeats = repeats.n_repeats if self._sorted else int(np.count_nonzero(stored))
             repeat_warning(f"{self.path}: ", n_repeats)
 
-        n = self.n_spikes
         return gen()
 
     def step_counts(self, units: Any = None) -> np.ndarray:
