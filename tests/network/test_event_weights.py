@@ -108,3 +108,21 @@ def test_simulate_to_file_prepares_once_and_equals_the_one_shot_run(tmp_path, mo
     np.testing.assert_array_equal(
         idn.data.load_spikes(path).to_dense()[0], net.simulate(params, x, engine="event").z
     )
+
+
+def test_the_input_path_is_chosen_by_the_pattern():
+    """``in_kind`` picks the loop: 0 dense ``w_in``; 1 a sparse input row with several synapses;
+    2 one synapse an input but two onto one unit (their sum is formed first, as the dense
+    ``w_in`` forms it); 3 one synapse an input onto distinct units (added to v directly)."""
+    net = idn.network.LIF(n_in=4, n_rec=6, n_out=2)
+    params = net.init(seed=0)
+    private = np.zeros((4, 6))
+    private[[0, 1, 2, 3], [5, 0, 3, 1]] = [0.2, 0.3, 0.4, 0.5]
+    shared = private.copy()
+    shared[3, 1], shared[3, 3] = 0.0, 0.5  # inputs 2 and 3 both onto unit 3
+    fan_out = private.copy()
+    fan_out[0, 2] = 0.1  # input 0 onto two units
+    cases = {0: private, 1: fan_out, 2: shared, 3: private}
+    for want, w_in in cases.items():
+        w = w_in if want == 0 else idn.network.SparseWeights.from_dense(w_in)
+        assert event_weights({**params, "w_in": w}).loop.in_kind == want
