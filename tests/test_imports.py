@@ -21,6 +21,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "infodyn"
 # subpackages lazily for users and may name any of them.
 BOTTOM = {"errors", "memory", "_version", "progress", "atomic"}
 ALLOWED: dict[str, set[str]] = {
+    "__main__": {"cli"},  # ``python -m infodyn``: the command line, run, never imported
     "errors": set(),
     "_version": set(),
     "memory": {"errors"},

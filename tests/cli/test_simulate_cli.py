@@ -85,6 +85,23 @@ def test_help_lists_commands():
     assert res.returncode == 0 and "simulate" in res.stdout
 
 
+def test_python_dash_m_infodyn_is_the_command_line(tmp_path):
+    """``python -m infodyn`` (no script on PATH) runs the same app, exit codes included."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    run = [sys.executable, "-m", "infodyn"]
+    res = subprocess.run([*run, "--help"], capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0 and "criticality" in res.stdout
+    res = subprocess.run(
+        [*run, "simulate", "missing.toml", "--out", "o"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert res.returncode == 2 and "missing.toml" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
 def test_example_configs_are_valid():
     from infodyn.experiments.config import SimulateConfig, load_config
 
