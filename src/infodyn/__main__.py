@@ -3,4 +3,5 @@ environments whose script folder is not on ``PATH`` (a cluster job, a notebook's
 
 from infodyn.cli import main
 
-main()
+if __name__ == "__main__":  # run, not imported (a spawned worker, a docs tool)
+    main()
