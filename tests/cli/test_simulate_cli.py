@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import infodyn as idn
+
 SMALL = """
 [network]
 n_in = 20
@@ -86,11 +88,14 @@ def test_help_lists_commands():
 
 
 def test_python_dash_m_infodyn_is_the_command_line(tmp_path):
-    """``python -m infodyn`` (no script on PATH) runs the same app, exit codes included."""
+    """``python -m infodyn`` (no script on PATH) runs the same app, exit codes included;
+    ``--version`` prints the package's version."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     run = [sys.executable, "-m", "infodyn"]
     res = subprocess.run([*run, "--help"], capture_output=True, text=True, env=env, timeout=300)
     assert res.returncode == 0 and "criticality" in res.stdout
+    res = subprocess.run([*run, "--version"], capture_output=True, text=True, env=env, timeout=300)
+    assert (res.returncode, res.stdout) == (0, f"infodyn {idn.__version__}\n")
     res = subprocess.run(
         [*run, "simulate", "missing.toml", "--out", "o"],
         capture_output=True,

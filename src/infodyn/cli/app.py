@@ -30,7 +30,20 @@ def _warning_line(message: Any, category: Any, filename: str, lineno: int, *_: A
     print(f"warning: {message}", file=sys.stderr)
 
 
+def _print_version(value: bool) -> None:
+    """``--version``: the package's version, then exit (before any command runs)."""
+    if value:
+        from infodyn._version import __version__
+
+        print(f"infodyn {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
     """infodyn: spiking networks, e-prop, criticality, multivariate information, energy models."""
     warnings.showwarning = _warning_line
