@@ -1,8 +1,11 @@
 """Blahut-Arimoto capacity against closed forms and a brute-force maximum."""
 
+import math
+
 import numpy as np
 import pytest
 
+import infodyn.information as I
 from infodyn.errors import InputError
 from infodyn.information import (
     binary_erasure_channel,
@@ -70,3 +73,40 @@ def test_capacity_warns_when_it_stops_before_tol_and_checks_its_options():
         channel_capacity(P, tol=float("nan"))
     with pytest.raises(InputError, match="2-D matrix of numbers"):
         channel_capacity([["a", "b"], ["c", "d"]])
+
+
+def test_gap_is_in_bits_after_one_step():
+    """One Blahut-Arimoto step from the uniform input, written out: the reported gap is
+    (max_x D_x - log sum_x r_x exp(D_x)) / ln 2 bits."""
+    P = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.3, 0.3, 0.4]])
+    r = np.full(3, 1 / 3)
+    q = r @ P
+    d = (P * np.log(P / q)).sum(1)
+    gap_bits = (d.max() - np.log((r * np.exp(d)).sum())) / math.log(2)
+    with pytest.warns(UserWarning, match="max_iter"):
+        res = I.channel_capacity(P, max_iter=1, tol=1e-15)
+    assert res.gap == pytest.approx(gap_bits, rel=1e-12)
+    with pytest.warns(UserWarning, match="max_iter"):
+        assert I.channel_capacity(P, max_iter=1, tol=1e-15, base=math.e).gap == pytest.approx(
+            gap_bits * math.log(2), rel=1e-12
+        )
+
+
+def test_rows_that_do_not_sum_to_one_are_refused():
+    """Rows may miss 1 by rounding (1e-12), not by 1e-6 (np.allclose's default rtol let 1e-5
+    through); the message names the row."""
+    with pytest.raises(InputError, match="row 0 sums to 1.0001"):
+        I.channel_capacity([[0.5, 0.5001], [0.5, 0.5]])
+    with pytest.raises(InputError, match="row 1 sums to 1.000001"):
+        I.channel_capacity([[0.5, 0.5], [0.5, 0.500001]])
+    cap = I.channel_capacity([[1.0, 1e-12], [0.0, 1.0]])
+    assert cap.capacity == pytest.approx(1.0, abs=1e-9)
+
+
+def test_tol_is_the_stopping_gap_in_bits():
+    """The loop stops once the bound gap is below ``tol`` bits, whatever the base."""
+    P = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.3, 0.3, 0.4]])
+    for tol in (1e-2, 1e-3, 1e-4):
+        for base in (2.0, math.e):
+            res = I.channel_capacity(P, tol=tol, base=base)
+            assert 0 < res.gap * math.log2(base) < tol

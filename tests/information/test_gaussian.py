@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+import infodyn.information as I
+from infodyn.errors import InputError
 from infodyn.information import (
     gaussian_entropy,
     gaussian_mutual_information,
@@ -54,3 +56,22 @@ def test_gaussian_estimator_is_blind_to_parity_synergy():
     y = bits[:, 0] ^ bits[:, 1]
     assert mutual_information(bits, y) == pytest.approx(1.0, abs=1e-3)
     assert gaussian_mutual_information(bits.astype(float), y.astype(float)) < 0.01
+
+
+def test_covariance_needs_more_than_d_plus_one_samples():
+    x = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.5]])  # n = d + 1 = 3
+    with pytest.raises(InputError, match="need more samples"):
+        I.gaussian_entropy(x)
+    assert np.isfinite(I.gaussian_entropy(np.r_[x, [[3.0, 1.0]]]))  # n = d + 2 is accepted
+
+
+def test_bias_correct_with_ddof_zero_is_refused():
+    x = np.random.default_rng(13).normal(size=(50, 3))
+    with pytest.raises(InputError, match="bias_correct needs ridge=0 and ddof=1"):
+        I.gaussian_total_correlation(x, bias_correct=True, ddof=0)
+
+
+def test_negative_ridge_is_refused():
+    x = np.random.default_rng(14).normal(size=(50, 3))
+    with pytest.raises(InputError, match="ridge must be a finite number >= 0"):
+        I.gaussian_total_correlation(x, ridge=-0.5)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import infodyn.information as I
 from infodyn.errors import InputError
 from infodyn.information import (
     channel_capacity,
@@ -172,3 +173,19 @@ def test_response_labels_are_categories():
     a = I.response_information(_Z, [0, 1] * 3, n_shuffles=3)
     b = I.response_information(_Z, [-1, 1] * 3, n_shuffles=3)
     assert a["mi_plugin_bits"] == b["mi_plugin_bits"] > 0
+
+
+def test_pack_words_refuses_negative_symbols():
+    with pytest.raises(InputError, match="negative"):
+        I.pack_words(np.array([[-1, 0, 1]]))
+
+
+def test_negative_symbols_in_wide_integer_arrays_are_refused():
+    """More than four int64 columns take the compiled column_max pass, which must refuse
+    negative symbols (the counting kernels index arrays with them)."""
+    x = np.random.default_rng(18).integers(0, 2, (40, 6))
+    x[5, 4] = -1
+    with pytest.raises(InputError, match="negative"):
+        I.total_correlation(x)
+    with pytest.raises(InputError, match="negative"):
+        I.mutual_information(x, x[:, :2])

@@ -117,3 +117,11 @@ def test_conditional_total_correlation_with_nsb_is_its_entropy_identity():
     H = lambda v: float(I.entropy(v, "nsb"))  # noqa: E731
     ref = H(np.c_[x[:, 0], z]) + H(np.c_[x[:, 1], z]) - H(z) - H(np.c_[x, z])
     assert I.conditional_total_correlation(x, z, "nsb") == pytest.approx(ref, abs=1e-12)
+
+
+def test_lattice_table_checks():
+    p = np.full((2, 2), 0.25)  # one source axis plus Y
+    with pytest.raises(InputError, match="2 to 4 source axes"):
+        I.pid_lattice_from_table(p)
+    with pytest.raises(InputError, match="non-negative probabilities summing to 1"):
+        I.pid_lattice_from_table(np.full((2, 2, 2), 0.25))  # sums to 2

@@ -5,10 +5,12 @@ import itertools
 import dit
 import numpy as np
 import pytest
+from entropy_reference import h_rows, nsb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+import infodyn.information as I
 from infodyn.information import (
     co_information,
     conditional_mutual_information,
@@ -181,3 +183,47 @@ def test_wide_populations_use_distinct_rows_and_agree_with_entropies():
     assert o_information(x, "miller_madow") == pytest.approx(
         o_information(x[:, ::-1], "miller_madow"), abs=1e-9
     )
+
+
+def test_mi_nsb_uses_the_product_alphabet():
+    """I_NSB(X;Y) = H(X) + H(Y) - H(X,Y) with each NSB entropy over its own alphabet
+    (3, 4 and 3 * 4 words here)."""
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 3, 50)
+    y = (x + rng.integers(0, 2, 50)) % 4
+    y[0] = 3  # alphabet of Y: 4
+    ref = nsb(x) + nsb(y) - nsb(np.c_[x, y])
+    assert I.mutual_information(x, y, "nsb") == pytest.approx(ref, abs=1e-10)
+
+
+def test_cmi_nsb_uses_the_product_alphabet_of_three_variables():
+    rng = np.random.default_rng(3)
+    x, z = rng.integers(0, 2, 60), rng.integers(0, 2, 60)
+    y = (x & z) ^ (rng.random(60) < 0.2)
+    ref = nsb(np.c_[x, z]) + nsb(np.c_[y, z]) - nsb(z) - nsb(np.c_[x, y, z])
+    assert I.conditional_mutual_information(x, y, z, "nsb") == pytest.approx(ref, abs=1e-10)
+
+
+def test_total_correlation_nsb_with_mixed_alphabets():
+    """Columns with alphabets 2, 3 and 5: every marginal NSB entropy has its own alphabet."""
+    rng = np.random.default_rng(4)
+    a = rng.integers(0, 2, 80)
+    b = (a + rng.integers(0, 2, 80)) % 3
+    c = rng.integers(0, 5, 80)
+    x = np.c_[a, b, c]
+    x[0] = [1, 2, 4]
+    ref = sum(nsb(x[:, i]) for i in range(3)) - nsb(x)
+    assert I.total_correlation(x, "nsb") == pytest.approx(ref, abs=1e-10)
+
+
+def test_total_and_dual_total_correlation_miller_madow_are_their_entropy_identities():
+    """TC_MM = sum_i H_MM(X_i) - H_MM(X) (each entropy with its own (K-1)/2N term); the
+    expected value is written out from np.unique counts."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 3, (50, 3))
+    x[:, 2] = (x[:, 0] + (rng.random(50) < 0.3)) % 3
+    ref = sum(h_rows(x[:, i], "miller_madow") for i in range(3)) - h_rows(x, "miller_madow")
+    assert I.total_correlation(x, "miller_madow") == pytest.approx(ref, abs=1e-12)
+    loo = sum(h_rows(np.delete(x, i, axis=1), "miller_madow") for i in range(3))
+    dtc = loo - 2 * h_rows(x, "miller_madow")
+    assert I.dual_total_correlation(x, "miller_madow") == pytest.approx(dtc, abs=1e-12)

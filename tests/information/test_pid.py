@@ -8,6 +8,8 @@ import pytest
 from dit.pid import PID_BROJA, PID_WB
 from scipy.optimize import minimize
 
+import infodyn.information as I
+from infodyn.errors import InputError
 from infodyn.information import pid, pid_from_table
 
 BITS2 = np.array(list(itertools.product([0, 1], repeat=2)))
@@ -115,3 +117,28 @@ def test_pid_from_samples_equals_table():
     a = pid(x[:, 0], x[:, 1], y, "wb")
     b = pid_from_table(p / p.sum(), "wb")
     np.testing.assert_allclose(list(a), list(b), atol=1e-12)
+
+
+def test_pid_table_must_be_a_probability_table():
+    p = np.full((2, 2, 2), 0.125)
+    neg = p.copy()
+    neg[0, 0, 0], neg[0, 0, 1] = -0.1, 0.35  # still sums to 1
+    with pytest.raises(InputError, match="non-negative probabilities summing to 1"):
+        I.pid_from_table(neg)
+    with pytest.raises(InputError, match="non-negative probabilities summing to 1"):
+        I.pid_from_table(p * (1 + 1e-6))
+
+
+def test_pid_with_large_symbol_values_equals_pid_of_relabelled_symbols():
+    """Symbols up to 3000 give radix products above 5e6: the relabelling path must give the
+    PID of the same data with small labels."""
+    rng = np.random.default_rng(15)
+    a = rng.integers(0, 2, 400)
+    b = rng.integers(0, 4, 400)
+    y = (a + b) % 3
+    big_a, big_b = np.array([0, 3000])[a], np.array([0, 7, 11, 2999])[b]
+    for measure in ("wb", "broja"):
+        small = I.pid(a, b, y, measure)
+        big = I.pid(big_a, big_b, y, measure)
+        np.testing.assert_allclose(list(big), list(small), atol=1e-9)
+        assert big.mi_joint == pytest.approx(small.mi_joint, abs=1e-12)

@@ -4,7 +4,9 @@ import math
 
 import numpy as np
 import pytest
+from entropy_reference import mi_plugin_bits
 
+import infodyn.information as I
 from infodyn import InputError
 from infodyn.information import (
     gaussian_total_correlation,
@@ -65,3 +67,36 @@ def test_response_gaussian_tc_uses_the_active_units_only():
     assert got == pytest.approx(gaussian_total_correlation(counts, ridge=1e-3, ddof=0))
     assert got > 1.0
     assert math.isnan(response_gaussian_tc(np.zeros((3, 10, 3)), bin_steps=2))
+
+
+def test_stimulus_shuffles_move_the_bins_of_a_trial_together():
+    """Every trial shows one distinct 6-unit word in all its bins: the word names the trial,
+    so I(S; W) = H(S) = 2 bits for the true labels and for every trial-level shuffle; the
+    shuffle-corrected MI is exactly 0 (a bin-level shuffle would break that)."""
+    rng = np.random.default_rng(16)
+    n_trials = 40
+    codes = rng.choice(np.arange(1, 64), size=n_trials, replace=False)
+    pattern = (codes[:, None] >> np.arange(6)) & 1  # (trials, 6) distinct words
+    z = np.repeat(pattern[:, None, :], 20, axis=1).astype(np.float32)  # (40, 20, 6)
+    labels = np.repeat(np.arange(4), 10)
+    res = I.response_information(z, labels, bin_steps=10, n_shuffles=10)
+    assert res["mi_plugin_bits"] == pytest.approx(2.0, abs=1e-12)
+    assert res["mi_bits"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_shuffle_correction_subtracts_the_mean_of_the_shuffles():
+    """mi = plug-in I(S; W) minus the *mean* over n_shuffles trial-label permutations drawn from
+    np.random.default_rng(seed) (make_rng's documented generator), written out here."""
+    rng = np.random.default_rng(17)
+    n_trials, steps, bin_steps = 24, 20, 10
+    labels = np.repeat(np.arange(3), 8)
+    z = (rng.random((n_trials, steps, 3)) < (0.2 + 0.2 * labels)[:, None, None]).astype(np.float32)
+    res = I.response_information(z, labels, bin_steps=bin_steps, n_shuffles=5, seed=3)
+    n_bins = steps // bin_steps
+    w = z.reshape(n_trials, n_bins, bin_steps, 3).max(axis=2).reshape(-1, 3).astype(int)
+    raw = mi_plugin_bits(np.repeat(labels, n_bins), w)
+    g = np.random.default_rng(3)
+    shuf = [mi_plugin_bits(np.repeat(g.permutation(labels), n_bins), w) for _ in range(5)]
+    assert abs(np.mean(shuf) - np.median(shuf)) > 1e-3  # the case tells mean from median
+    assert res["mi_plugin_bits"] == pytest.approx(raw, abs=1e-12)
+    assert res["mi_bits"] == pytest.approx(raw - np.mean(shuf), abs=1e-12)

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+import infodyn.information as I
+from infodyn.errors import InputError
 from infodyn.information import mi_permutation_test, mutual_information, shuffle_corrected_mi
 
 
@@ -31,3 +33,37 @@ def test_dependent_data_and_groups():
     assert by_trial.p_value == pytest.approx(1 / 100)
     with pytest.raises(ValueError, match="equal size"):
         mi_permutation_test(x, y, 9, groups=np.r_[np.zeros(499), 1])
+
+
+def test_group_shuffle_moves_whole_groups():
+    """Y constant within each of 20 trials and X = Y: shuffling samples *within* trials changes
+    nothing (null = observed, p = 1); shuffling whole trials almost never reproduces the
+    observed table (chance 2 / C(20, 10) ~ 1e-5 per draw), so p is its floor 1 / (1 + B)."""
+    bits = np.r_[np.zeros(10, int), np.ones(10, int)][np.random.default_rng(10).permutation(20)]
+    y = np.repeat(bits, 10)
+    groups = np.repeat(np.arange(20), 10)
+    res = I.mi_permutation_test(y, y, n_permutations=99, groups=groups, seed=1)
+    assert res.mi == pytest.approx(1.0)
+    assert res.p_value == pytest.approx(1 / 100)
+    assert res.null.max() < 1.0 - 1e-9
+    assert I.shuffle_corrected_mi(y, y, n_shuffles=50, groups=groups) > 0.5
+
+
+def test_groups_of_the_wrong_length_are_refused():
+    x = np.random.default_rng(11).integers(0, 2, 200)
+    for g in (
+        np.repeat(np.arange(30), 10),
+        np.repeat(np.arange(10), 10),
+    ):  # 300 and 100 entries
+        with pytest.raises(InputError, match="groups has"):
+            I.mi_permutation_test(x, x, n_permutations=9, groups=g)
+
+
+def test_documented_defaults_of_the_significance_functions():
+    rng = np.random.default_rng(12)
+    x = rng.integers(0, 2, 100)
+    y = x ^ (rng.random(100) < 0.3)
+    res = I.mi_permutation_test(x, y)
+    assert res.null.size == 1000
+    assert res.p_value == I.mi_permutation_test(x, y, n_permutations=1000, seed=0).p_value
+    assert I.shuffle_corrected_mi(x, y) == I.shuffle_corrected_mi(x, y, n_shuffles=20, seed=0)

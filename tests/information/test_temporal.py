@@ -3,7 +3,10 @@
 import numpy as np
 import pyinform
 import pytest
+from entropy_reference import h_rows, te_reference
 
+import infodyn.information as I
+from infodyn.errors import InputError
 from infodyn.information import active_information_storage, entropy_rate, transfer_entropy
 
 
@@ -63,3 +66,39 @@ def test_against_pyinform_with_trials(k):
     assert entropy_rate(tgt[..., None], k=k) == pytest.approx(
         pyinform.entropy_rate(tgt, k=k), abs=1e-10
     )
+
+
+@pytest.mark.parametrize("k,l,delay", [(1, 2, 1), (2, 2, 2), (1, 3, 1)])
+def test_source_history_l_enters_te_and_local_te(k, l, delay):
+    """Y copies the XOR of the source at lags delay and delay + 1: one source step alone says
+    nothing about it, the history of l >= 2 steps from lag ``delay`` on says almost all."""
+    rng = np.random.default_rng(7)
+    n = 2000
+    x = rng.integers(0, 2, n)
+    y = np.zeros_like(x)
+    t = np.arange(delay + 1, n)
+    y[t] = x[t - delay] ^ x[t - delay - 1] ^ (rng.random(t.size) < 0.1)
+    ref = te_reference(x, y, k, l, delay)
+    assert ref > 0.4  # about 1 - H(0.1) = 0.53 bits
+    assert I.transfer_entropy(x, y, k=k, l=l, delay=delay) == pytest.approx(ref, abs=1e-10)
+    local = I.local_transfer_entropy(x, y, k=k, l=l, delay=delay)
+    assert local.shape == (1, n - max(k, delay + l - 1))
+    assert local.mean() == pytest.approx(ref, abs=1e-10)
+
+
+def test_entropy_rate_miller_madow_corrects_both_blocks():
+    rng = np.random.default_rng(8)
+    x = np.cumsum(rng.random(120) < 0.3) % 3
+    k = 2
+    block = np.array([[x[t - j] for j in range(k + 1)] for t in range(k, x.size)])
+    ref = h_rows(block, "miller_madow") - h_rows(block[:, 1:], "miller_madow")
+    assert I.entropy_rate(x, k=k, estimator="miller_madow") == pytest.approx(ref, abs=1e-12)
+
+
+def test_delay_zero_is_refused():
+    """delay = 0 would put X_t next to Y_t (not transfer entropy): refused like k = 0."""
+    x = np.random.default_rng(9).integers(0, 2, 50)
+    with pytest.raises(InputError, match="delay must be a whole number >= 1"):
+        I.transfer_entropy(x, x, delay=0)
+    with pytest.raises(InputError, match="delay must be a whole number >= 1"):
+        I.local_transfer_entropy(x, x, delay=0)

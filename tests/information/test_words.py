@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import infodyn.information as I
 from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 from infodyn.information import (
@@ -108,3 +109,19 @@ def test_spike_words_bins_within_trials():
     assert counts[0, 0] == 2
     with pytest.raises(InputError, match="bin_steps"):
         spike_words(raster, bin_steps=0)
+
+
+def test_a_silent_unit_is_still_binary():
+    """A column that never fires counts 2 symbols (docstring of _radix_sizes): the NSB alphabet
+    of (silent, binary) words is 4."""
+    rng = np.random.default_rng(6)
+    x = np.c_[np.zeros(30, dtype=int), rng.integers(0, 2, 30)]
+    assert I.encode(x).alphabet_size == 4.0
+    _, c = np.unique(x, axis=0, return_counts=True)
+    ref = I.entropy_from_counts(c, "nsb", alphabet_size=4)
+    assert float(I.entropy(x, "nsb")) == pytest.approx(float(ref), abs=1e-12)
+
+
+def test_lagged_refuses_a_span_shorter_than_the_largest_lag():
+    with pytest.raises(InputError, match="span=2 is shorter than the largest lag 3"):
+        I.lagged(np.arange(10), [0, 3], span=2)
