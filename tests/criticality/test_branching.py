@@ -7,6 +7,7 @@ import warnings
 import mrestimator as mre
 import numpy as np
 import pytest
+from scipy import optimize, stats
 
 import infodyn.criticality as C
 from infodyn.errors import InputError
@@ -260,3 +261,99 @@ def test_oscillating_slopes_are_no_branching_ratio(period):
         res = C.branching_ratio(act, kmax=40, n_boot=20)
     assert not res.meaningful and np.isnan(res.m)
     assert res.r_k[0] < 0 if period == 3 else res.r_k[9] < -0.25 * res.r_k[0]
+
+
+def test_ts_slopes_leave_out_a_trial_without_variance():
+    """'ts' averages the per-trial slopes of the trials that have one: a silent trial (no
+    variance, slope undefined) must not pull every r_k towards 0 by a factor (N-1)/N."""
+    a = C.simulate_branching_process(0.9, 5.0, 2000, trials=3, seed=4)
+    _, r = C.regression_slopes(a, 20, "ts")
+    _, r_silent = C.regression_slopes(np.vstack([a, np.zeros(2000)]), 20, "ts")
+    np.testing.assert_allclose(r_silent, r, rtol=1e-12, atol=1e-14)
+
+
+def test_pure_exponential_fit_never_has_a_negative_amplitude():
+    """b m^k is fitted with b >= 0 (mr_fit._profile_sse). Anti-correlated activity (differenced
+    white noise: r_1 = -1/2, r_k = 0 beyond) must give b = 0, not a negative b that fits the
+    negative r_1 with a fast decay."""
+    rng = np.random.default_rng(0)
+    act = np.diff(rng.standard_normal(20_001)) + 10.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = C.branching_ratio(act, kmax=20, n_boot=0)
+    assert res.r_k[0] < -0.4
+    assert res.fits["exp"].b >= 0.0
+    assert not res.meaningful and np.isnan(res.m)
+
+
+def test_few_trials_are_cut_into_the_same_blocks_as_one_long_trial():
+    """With < 10 trials every trial is cut into contiguous blocks so that >= 10 units are
+    resampled (branching_ratio docstring). Two trials of 20 000 bins give 10 blocks of 4000
+    bins, exactly the blocks of the same data as one trial of 40 000 bins: the same bootstrap
+    replicates (same seed), so the interval sits at the same offsets from each estimate."""
+    act = C.simulate_branching_process(0.9, 5.0, 20_000, trials=2, seed=3)
+    two = C.branching_ratio(act, kmax=40, n_boot=50, seed=1)
+    one = C.branching_ratio(act.reshape(1, -1), kmax=40, n_boot=50, seed=1)
+    np.testing.assert_allclose(two.fits["exp"].m_boot, one.fits["exp"].m_boot, rtol=1e-12)
+    np.testing.assert_allclose(
+        np.array(two.m_ci) - two.m, np.array(one.m_ci) - one.m, rtol=1e-9, atol=1e-12
+    )
+
+
+def test_centred_percentile_interval_is_the_documented_formula():
+    """m_ci = m^ + f (Q_p(m*) - median(m*)), p = (1 -+ ci)/2, f = t_{n-1}(p)/z(p) sqrt(n/(n-1)),
+    n = resampled units (here the 12 trials), from the replicates the result exposes."""
+    act = C.simulate_branching_process(0.9, 5.0, 3000, trials=12, seed=5)
+    ci, n = 0.9, 12
+    res = C.branching_ratio(act, kmax=30, n_boot=60, ci=ci, seed=2)
+    boot = res.fits["exp"].m_boot
+    assert boot.size == 60 and np.all(np.isfinite(boot))
+    p = np.array([(1 - ci) / 2, (1 + ci) / 2])
+    f = stats.t.ppf(p[1], n - 1) / stats.norm.ppf(p[1]) * np.sqrt(n / (n - 1))
+    expected = res.m + f * (np.quantile(boot, p) - np.median(boot))
+    np.testing.assert_allclose(res.m_ci, expected, rtol=1e-12)
+
+
+def test_weighted_fit_is_least_squares_with_inverse_variance_weights():
+    """weighted=True fits b m^k with weights 1/se_k^2 (se floored at a tenth of its median):
+    the same as SciPy's curve_fit with sigma = the floored standard errors."""
+    act = C.simulate_branching_process(0.95, 10.0, 10_000, trials=10, subsample=0.2, seed=17)
+    res = C.branching_ratio(act, kmax=100, weighted=True)
+    se = np.maximum(res.r_k_stderr, 0.1 * np.median(res.r_k_stderr))
+    (b, m), _ = optimize.curve_fit(
+        lambda k, b, m: b * m**k,
+        res.k.astype(float),
+        res.r_k,
+        p0=[0.5, 0.95],
+        sigma=se,
+        xtol=1e-14,
+        ftol=1e-14,
+    )
+    assert res.fits["exp"].m == pytest.approx(m, abs=1e-6)
+    assert res.fits["exp"].b == pytest.approx(b, rel=1e-4)
+
+
+def test_stationary_mean_bias_correction_pools_the_trials():
+    """'sm' estimates one mean from all N trials, so its finite-trial bias is ~1/N of a single
+    trial's: on 40 trials of 300 bins the bias-corrected 'sm' estimate moves by well under the
+    single-trial correction (~0.03 here) and stays near the true m = 0.9."""
+    act = C.simulate_branching_process(0.9, 5.0, 300, trials=40, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        raw = C.branching_ratio(act, kmax=30, n_boot=0, coefficient_method="sm")
+        bc = C.branching_ratio(
+            act, kmax=30, n_boot=0, coefficient_method="sm", bias_correction=True
+        )
+    assert 0.0 < bc.m - raw.m < 0.005
+    assert abs(bc.m - 0.9) < 0.02
+
+
+def test_ljung_box_counts_the_bins_of_all_trials():
+    """100 trials of 200 bins, 2 % subsampled: the slopes are small (b ~ 0.1) but measured on
+    20 000 bins, far from noise (p ~ 1e-71); counted as 200 bins they would look like noise."""
+    act = C.simulate_branching_process(0.9, 50.0, 200, trials=100, subsample=0.02, seed=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = C.branching_ratio(act, n_boot=0)
+    assert not any("indistinguishable" in str(w.message) for w in caught)
+    assert res.meaningful and np.isfinite(res.m)

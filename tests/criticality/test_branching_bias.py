@@ -113,3 +113,33 @@ def test_signed_signals_are_accepted_and_shift_invariant():
     b = C.branching_ratio(centred, kmax=30, n_boot=0, signed=True)
     assert b.m == pytest.approx(a.m, abs=1e-7)  # the golden section stops at ~1e-7
     np.testing.assert_allclose(b.r_k, a.r_k, atol=1e-10)
+
+
+def _documented_expectation(b, m, k, T, n):
+    """E[r_k] of the _mr_bias docstring, every sum taken term by term
+    (rho(h) = b m^|h|, rho(0) = 1)."""
+
+    def rho(h):
+        h = np.abs(np.asarray(h))
+        return np.where(h == 0, 1.0, b * m ** h.astype(float))
+
+    L = T - k
+    i, j = np.arange(k, k + L)[:, None], np.arange(L)[None, :]
+    S = rho(i - j).sum() / (n * L * L)
+    i0 = np.arange(L)[:, None]
+    S0 = rho(i0 - j).sum() / (n * L * L)
+    h = np.arange(-3000, 3001)
+    A_k = float(np.sum(rho(h) * rho(h + k)))
+    A_0 = float(np.sum(rho(h) ** 2))
+    return (float(rho(k)) - S) / (1.0 - S0) - 2.0 * (A_k - float(rho(k)) * A_0) / (n * L)
+
+
+@pytest.mark.parametrize("n_pool", [1.0, 3.0])
+def test_expected_slopes_are_the_documented_expansion_at_long_lags(n_pool):
+    """Lags up to 0.7 T, where L = T - k and T differ: each term of the first-order
+    expansion (mean and ratio bias) enters with its own L."""
+    b, m, T = 0.6, 0.8, 100.0
+    k = np.array([1.0, 10.0, 40.0, 70.0])
+    got = expected_slopes(np.array([b]), np.array([m]), k, T, n_pool)[0]
+    want = [_documented_expectation(b, m, int(kk), int(T), n_pool) for kk in k]
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)

@@ -118,3 +118,17 @@ def test_symmetric_t_covers_at_the_nominal_rate_on_simulated_branching_processes
     assert lower <= covered <= 0.99, covered
     assert uncorrected < lower - 0.05, uncorrected
     assert np.all(np.isfinite(widths)) and np.median(widths) < 0.2
+
+
+def test_symmetric_t_takes_the_ceil_b_plus_1_ci_order_statistic():
+    """B = 20 usable replicates at ci = 0.95: j = ceil(21 * 0.95) = 20, the largest |t*|
+    (ceil(20 * 0.95) = 19 would under-cover); the existing check used B = 39, ci = 0.9, where
+    both rules give 36."""
+    rng = np.random.default_rng(3)
+    est = 0.9
+    boot = est + 0.02 * rng.standard_normal(20)
+    inner = boot[:, None] + 0.01 * rng.standard_normal((20, 10))
+    t = np.sort(np.abs(boot - est) / np.std(inner, axis=1, ddof=1))
+    half = t[19] * np.std(boot, ddof=1)
+    assert t[19] > t[18]
+    assert symmetric_t(est, boot, inner, 0.95) == pytest.approx((est - half, est + half), rel=1e-12)

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import powerlaw
 import pytest
-from scipy import special
+from scipy import optimize, special
 
 import infodyn.criticality as C
 from infodyn.criticality._zeta import hurwitz_zeta_array
@@ -161,3 +161,35 @@ def test_fixed_xmin_reproduces_the_scan_choice(discrete):
     assert g.xmin == f.xmin and g.n_tail == f.n_tail
     assert g.alpha == pytest.approx(f.alpha, abs=1e-8)
     assert g.D == pytest.approx(f.D, abs=1e-9)
+
+
+def test_discrete_ks_counts_the_unobserved_integers_above_a_fixed_xmin():
+    """xmin = 2 fixed below the smallest observed value (5): F_emp is 0 on 2..4 while the fitted
+    law already holds F(4) there, so D >= F(4) (supremum over every integer >= xmin)."""
+    x = C.sample_power_law(500, 2.5, 5, discrete=True, seed=1)
+    assert x.min() == 5
+    f = C.fit_power_law(x, xmin=2, compare=False)
+    s = np.log(x).sum()
+    a = optimize.minimize_scalar(
+        lambda al: al * s + x.size * np.log(special.zeta(al, 2.0)),
+        bounds=(1.0001, 20.0),
+        method="bounded",
+        options={"xatol": 1e-12},
+    ).x
+    k = np.arange(2, x.max() + 1)
+    F = 1.0 - special.zeta(a, k + 1) / special.zeta(a, 2.0)
+    emp = np.searchsorted(np.sort(x), k, side="right") / x.size
+    assert f.alpha == pytest.approx(a, abs=1e-6)
+    assert f.D == pytest.approx(np.max(np.abs(emp - F)), abs=1e-6)
+
+
+def test_nested_cutoff_ratio_is_never_positive():
+    """The cutoff law contains the power law (lambda -> 0), so R = ll_pl - ll_cutoff <= 0 and
+    p = 1 at R = 0. On pure power-law data the bounded cutoff fit stops a little short of the
+    power law's likelihood (raw R ~ +3e-5 here): the comparison must report R = 0, not R > 0."""
+    x = C.sample_power_law(2000, 2.0, 1, discrete=True, seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tpl = C.fit_power_law(x, xmin=1).comparisons["truncated_power_law"]
+    assert tpl.nested and tpl.R <= 0.0
+    assert tpl.p == 1.0 and tpl.favored == "neither"

@@ -8,6 +8,7 @@ import pytest
 
 import infodyn as idn
 from infodyn.energy import (
+    all_states,
     clique_code,
     clique_network,
     corrupt,
@@ -82,3 +83,13 @@ def test_mpf_on_some_cliques_stores_the_unseen_ones():
     unseen = np.setdiff1d(np.arange(C.shape[0]), idx)
     assert storage_fraction(m, C[unseen], strict=True) > 0.9  # 1.0, 1.0, 0.95 for seeds 0-2
     assert recovery(m, C, 1, n_trials=2)["fraction_recovered"] > 0.9
+
+
+def test_minimum_distance_of_a_code_larger_than_one_chunk():
+    """The even-weight code of length 12 (2048 codewords, d_min = 2): more codewords than one
+    chunk of the distance computation (4e6 // 2048 = 1953 rows)."""
+    S = all_states(12)
+    even = S[S.sum(1) % 2 == 0]
+    assert even.shape[0] == 2048
+    assert minimum_distance(even) == 2
+    assert minimum_distance(S) == 1

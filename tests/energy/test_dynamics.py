@@ -105,3 +105,22 @@ def test_dynamics_bad_input():
         descend(_model(12, 1, scale=2.0), np.ones((50, 12), np.uint8), max_sweeps=1)
     with pytest.raises(idn.InputError, match="n <= 26"):
         _model(27, 0).fixed_points(method="exhaustive")
+
+
+def test_descent_keeps_the_current_value_on_a_tie():
+    """J = 0, theta = 0: every flip leaves E unchanged, so every state is a fixed point and
+    descent (ties keep the current value) must not move any unit, 0 or 1."""
+    m = IsingModel(np.zeros((4, 4)), np.zeros(4))
+    X = np.array([[1, 1, 1, 1], [0, 0, 0, 0], [1, 0, 1, 0]], dtype=np.uint8)
+    np.testing.assert_array_equal(m.descend(X), X)
+    np.testing.assert_array_equal(m.descend(X, order="random", seed=1), X)
+
+
+def test_exhaustive_strict_fixed_points_exclude_ties():
+    """With exact ties (J = 0, theta_0 = 0) no state is strict for unit 0: the strict search
+    finds none, the non-strict one finds every state."""
+    m = IsingModel(np.zeros((3, 3)), np.array([0.0, 1.0, -1.0]))
+    assert m.fixed_points(method="exhaustive", strict=True).shape == (0, 3)
+    weak = m.fixed_points(method="exhaustive")
+    np.testing.assert_array_equal(np.sort(weak[:, 0]), [0, 1])
+    assert weak.shape == (2, 3) and np.all(weak[:, 1:] == [0, 1])

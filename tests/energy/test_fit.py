@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import infodyn as idn
+from infodyn import InputError
 from infodyn.energy import IsingModel, all_states, fit
 from infodyn.energy.objectives import make_objective, pack, prepare_data
 from infodyn.energy.reference import value_and_grad as numpy_value_and_grad
@@ -200,3 +201,20 @@ def test_fits_beyond_lbfgsb_32_bit_workspace_are_refused():
     with pytest.raises(InputError, match="beyond what L-BFGS-B can fit"):
         _check_lbfgsb_size(n * (n + 1) // 2, 20)
     _check_lbfgsb_size(47_000_000, 20)  # (2 m + 5) n = 2.115e9 < 2^31 - 1: allowed
+
+
+@pytest.mark.parametrize("value", [0, 1])
+def test_fit_refuses_a_unit_that_never_changes(value):
+    """A unit that is always silent or always active has a diverging field: both refused."""
+    X = (np.random.default_rng(0).random((200, 5)) < 0.4).astype(np.uint8)
+    X[:, 2] = value
+    with pytest.raises(InputError, match="never change"):
+        fit(X)
+
+
+def test_fit_refuses_negative_weights():
+    X = (np.random.default_rng(0).random((50, 4)) < 0.5).astype(np.uint8)
+    w = np.ones(50)
+    w[3] = -1.0
+    with pytest.raises(InputError, match="weights must be >= 0"):
+        fit(X, weights=w)

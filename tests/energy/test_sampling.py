@@ -95,3 +95,15 @@ def test_pattern_rates_by_hand():
     assert s["fraction_data_patterns_unsampled"] == pytest.approx(1 / 3)
     # TV over the data's patterns plus the mass the samples put elsewhere ([1, 0]: 0.25)
     assert s["tv_patterns_seen_in_data"] == pytest.approx(0.5 * (0.25 + 0.25 + 0.25) + 0.5 * 0.25)
+
+
+def test_metropolis_samples_at_its_temperature():
+    rng = np.random.default_rng(2)
+    J = np.triu(rng.normal(0, 0.6, (6, 6)), 1)
+    m = IsingModel(J + J.T, rng.normal(0.2, 0.6, 6))
+    S = all_states(6)
+    q = np.exp(-m.energy(S) / 2.0)
+    q /= q.sum()
+    X = m.sample(30000, seed=3, temperature=2.0, method="metropolis", chains=30)
+    h = np.bincount(X.astype(np.int64) @ (1 << np.arange(6)), minlength=64) / X.shape[0]
+    assert 0.5 * np.abs(h - q).sum() < 0.04

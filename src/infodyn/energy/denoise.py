@@ -1,9 +1,9 @@
 """Denoising binary patterns with an energy model as the prior.
 
 A pattern ``x`` seen through a binary symmetric channel that flips each bit with probability
-``eps`` gives ``y``; with the prior ``p(x) ~ exp(-E(x))``, ``E(x) = -1/2 x J x - theta x``, the
+``eps`` gives ``y``; with the prior ``p(x) ~ exp(-E(x))``, ``E(x) = -1/2 x J x + theta x``, the
 posterior ``p(x | y) ~ exp(-E(x)) prod_i eps^[x_i != y_i] (1 - eps)^[x_i = y_i]`` is again a
-pairwise model, with the fields ``theta_i + L (2 y_i - 1)``, ``L = log((1 - eps) / eps)``.
+pairwise model, with the thresholds ``theta_i - L (2 y_i - 1)``, ``L = log((1 - eps) / eps)``.
 :func:`posterior_descent` finds a local maximum a posteriori estimate by iterated conditional
 modes (Besag 1986, J. R. Stat. Soc. B 48:259, section 2.5); :func:`denoising_rows` scores it
 against the independent prior and plain descent to a memory (Hopfield 1982, PNAS 79:2554).
@@ -25,7 +25,7 @@ def posterior_descent(model: Any, Y: np.ndarray, flip_prob: float, max_sweeps: i
     """Denoise binary rows ``Y`` observed through a binary symmetric channel.
 
     Asynchronous descent of the posterior energy (module docstring) from ``y``: unit ``i`` is set
-    to 1 exactly when ``sum_j J_ij x_j + theta_i + L (2 y_i - 1) > 0``. It never raises the
+    to 1 exactly when ``sum_j J_ij x_j - theta_i + L (2 y_i - 1) > 0``. It never raises the
     posterior energy and stops at a local MAP estimate (no single flip lowers it) or after
     ``max_sweeps`` sweeps. Returns ``uint8`` rows.
     """
