@@ -32,6 +32,13 @@ def nsb(rows) -> float:
     return float(I.entropy(np.asarray(rows), "nsb"))
 
 
+def cmi_rows(a, b, c) -> float:
+    """Plug-in I(a; b | c) (bits) of row arrays (a column is a 1-D array):
+    H(a, c) + H(b, c) - H(c) - H(a, b, c)."""
+    a, b, c = (np.asarray(v).reshape(len(v), -1) for v in (a, b, c))
+    return h_rows(np.c_[a, c]) + h_rows(np.c_[b, c]) - h_rows(c) - h_rows(np.c_[a, b, c])
+
+
 def te_reference(x, y, k, l, delay):
     """Plug-in I(Y_t; X_{t-d}, ..., X_{t-d-l+1} | Y_{t-1}, ..., Y_{t-k}) (bits) of one trial,
     rows written out by index arithmetic, t from max(k, d + l - 1)."""
@@ -41,13 +48,7 @@ def te_reference(x, y, k, l, delay):
         fut.append([y[t]])
         src.append([x[t - delay - j] for j in range(l)])
         past.append([y[t - j] for j in range(1, k + 1)])
-    fut, src, past = np.array(fut), np.array(src), np.array(past)
-    return (
-        h_rows(np.c_[fut, past])
-        + h_rows(np.c_[src, past])
-        - h_rows(past)
-        - h_rows(np.c_[fut, src, past])
-    )
+    return cmi_rows(np.array(fut), np.array(src), np.array(past))
 
 
 def mi_plugin_bits(a, b) -> float:

@@ -149,8 +149,6 @@ def _nan_z():
     ],
 )
 def test_api_bad_input_is_one_input_error(call, message):
-    import infodyn.information as I
-
     with pytest.raises(InputError, match=message):
         call(I)
 
@@ -167,8 +165,6 @@ def test_big_endian_symbols_count_as_native_ones():
 
 
 def test_response_labels_are_categories():
-    import infodyn.information as I
-
     # any whole numbers name the stimuli; -1/1 carry what 0/1 carry
     a = I.response_information(_Z, [0, 1] * 3, n_shuffles=3)
     b = I.response_information(_Z, [-1, 1] * 3, n_shuffles=3)

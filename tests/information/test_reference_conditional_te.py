@@ -13,6 +13,7 @@ last step of every trial (no transition crosses a trial boundary).
 import numpy as np
 import pyinform
 import pytest
+from entropy_reference import cmi_rows
 
 from infodyn.information import transfer_entropy
 
@@ -25,18 +26,6 @@ def _gated_copy(trials, steps, seed):
     y = np.zeros_like(x)
     y[:, 1:] = (x[:, :-1] & z[:, :-1]) ^ (rng.random((trials, steps - 1)) < 0.1)
     return x, y, z
-
-
-def _h(*cols):
-    """Plug-in joint entropy (bits) of the columns, from np.unique counts."""
-    _, counts = np.unique(np.column_stack(cols), axis=0, return_counts=True)
-    p = counts / counts.sum()
-    return float(-(p * np.log2(p)).sum())
-
-
-def _cmi(a, b, c):
-    """Plug-in I(a; b | c); c is a 2-D array of conditioning columns."""
-    return _h(a, c) + _h(b, c) - _h(a, b, c) - _h(c)
 
 
 def _reference_cte(x, y, z, k, z_lags):
@@ -53,7 +42,7 @@ def _reference_cte(x, y, z, k, z_lags):
             fut.append(y[tr, t])
             src.append(x[tr, t - 1])
             cond.append([y[tr, t - j] for j in range(1, k + 1)] + [z[tr, t - l] for l in z_lags])
-    return _cmi(np.array(fut), np.array(src), np.array(cond))
+    return cmi_rows(np.array(fut), np.array(src), np.array(cond))
 
 
 @pytest.mark.parametrize("k", [1, 2])

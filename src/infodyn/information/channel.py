@@ -55,8 +55,8 @@ def channel_capacity(
     """Capacity of the discrete memoryless channel ``P[x, y] = p(y | x)`` by Blahut-Arimoto.
 
     Each row must sum to 1 within :data:`ROW_SUM_TOL` (absolute). ``tol`` is the stopping gap
-    in bits whatever ``base`` (so the iterations do not depend on
-    the unit); capacity and gap are returned in units of ``log_base``.
+    in bits whatever ``base`` (so the iterations do not depend on the unit); capacity and gap
+    are returned in units of ``log_base``.
     """
     f = log_factor(base)
     try:
@@ -67,12 +67,12 @@ def channel_capacity(
         raise InputError(f"P must be a 2-D matrix P[x, y] = p(y|x), got shape {m.shape}")
     if not np.all(np.isfinite(m)) or np.any(m < 0):
         raise InputError("P must hold finite non-negative probabilities")
-    off = np.abs(m.sum(axis=1) - 1.0)
-    if off.max() > ROW_SUM_TOL:  # absolute: np.allclose's default rtol allowed 1e-5
-        x = int(off.argmax())
+    sums = m.sum(axis=1)
+    x = int(np.abs(sums - 1.0).argmax())
+    if abs(sums[x] - 1.0) > ROW_SUM_TOL:  # absolute: np.allclose's default rtol allowed 1e-5
         raise InputError(
             f"each row of P must sum to 1 within {ROW_SUM_TOL:g} (P[x, y] = p(y|x)): "
-            f"row {x} sums to {m[x].sum():.12g}"
+            f"row {x} sums to {sums[x]:.12g}"
         )
     max_iter = whole_number(max_iter, "max_iter", minimum=1)  # NaN ran no iteration, gap 0
     if isinstance(tol, bool) or not isinstance(tol, int | float | np.number):
