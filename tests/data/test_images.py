@@ -231,29 +231,6 @@ def test_patch_grid_tiles_patches():
     assert np.isnan(g[6:10, 11:15]).all()
 
 
-def test_saccade_path_fixations_drift_and_patches():
-    p = im.saccade_path("camera", size=4, n_fixations=6, fixation_steps=(50, 80), drift=0.3, seed=2)
-    q = im.saccade_path("camera", size=4, n_fixations=6, fixation_steps=(50, 80), drift=0.3, seed=2)
-    np.testing.assert_array_equal(p.grey, q.grey)
-    T = len(p.row)
-    assert 300 <= T <= 480 and p.grey.shape == (T, 16)
-    img = im.builtin_image("camera")
-    for t in range(0, T, 7):
-        np.testing.assert_array_equal(
-            p.grey[t].reshape(4, 4), img[p.row[t] : p.row[t] + 4, p.col[t] : p.col[t] + 4]
-        )
-    step = np.abs(np.diff(p.row)) + np.abs(np.diff(p.col))
-    same = np.diff(p.fixation) == 0
-    assert np.all(step[same] <= 1)  # drift: one pixel at a time within a fixation
-    assert 0.15 < np.mean(step[same] == 1) < 0.3  # moves with probability ~ drift
-    for f in range(6):
-        sel = p.fixation == f
-        assert np.ptp(p.row[sel]) <= 4 and np.ptp(p.col[sel]) <= 4  # within max_offset = 2
-    assert np.all(p.row <= 512 - 4) and np.all(p.col <= 512 - 4)
-    fixed = im.saccade_path("camera", n_fixations=1, fixation_steps=20, drift=0.0, start=(10, 20))
-    assert np.all(fixed.row == 10) and np.all(fixed.col == 20)
-
-
 def test_image_with_too_many_pixels_is_refused_by_name(tmp_path):
     """A PNG header declaring 60000 x 60000 pixels: Pillow's DecompressionBombError, not an
     OSError, was a traceback (the CLI's 'internal error')."""

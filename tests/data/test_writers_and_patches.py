@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infodyn.data import SpikeTrain, SpikeWriter, load_spikes, save_spikes
+from infodyn.data import SpikeTrain, SpikeWriter, load_spikes, saccade_path, save_spikes
 from infodyn.data import images as I
 from infodyn.errors import InputError
 
@@ -68,8 +68,8 @@ def test_spike_files_must_be_named_as_hdf5(tmp_path):
         (lambda: I.natural_patches(4, 50, images=[_IMG], whiten="zca", zca_epsilon=np.inf), "zca"),
         (lambda: I.natural_patches(4, 50, images=[_IMG], whiten="dog", dog_sigmas=(1.0,)), "dog"),
         (lambda: I.natural_patches(4, 50, images=[_IMG], held_out="camera"), r"\['camera'\]"),
-        (lambda: I.saccade_path(_IMG, size=0), "size must be"),  # empty patches
-        (lambda: I.saccade_path(_IMG, max_offset=-1), "max_offset must be"),  # never drifted
+        (lambda: saccade_path(_IMG, size=0), "size must be"),  # empty patches
+        (lambda: saccade_path(_IMG, max_offset=-1), "max_offset must be"),  # never drifted
     ],
 )
 def test_patch_options_are_checked(call, message):
@@ -80,5 +80,5 @@ def test_patch_options_are_checked(call, message):
 def test_numpy_numbers_are_options_too():
     split = I.natural_patches(4, 50, images=[_IMG, _IMG.T], held_out=np.float32(0.3), seed=1)
     assert split.train.shape == (50, 16) and split.test.shape == (15, 16)
-    path = I.saccade_path(_IMG, fixation_steps=np.int64(5), n_fixations=2, seed=0)
+    path = saccade_path(_IMG, fixation_steps=np.int64(5), n_fixations=2, seed=0)
     assert path.grey.shape[0] == 10

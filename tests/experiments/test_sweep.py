@@ -211,27 +211,6 @@ def test_run_sweep_refuses_batch_0(tmp_path):
         run_sweep("simulate", {}, {"network.rec_scale": [1.0]}, tmp_path, batch_size=0)
 
 
-def test_summary_metric_absent_or_not_a_number_is_said_and_no_stale_figure_is_left(tmp_path):
-    # --metric engine crashed after the results were written (float('jax')); a typo gave no
-    # figure and no word, and an earlier run's summary.png stayed in the folder
-    from infodyn.experiments.rundir import RunDir
-    from infodyn.experiments.sweep import _write_outputs
-
-    run = RunDir(tmp_path)
-    rows = [
-        {"index": i, "point": f"p{i}", "status": "done", "x": x, "rate": 2.0 * x, "engine": "jax"}
-        for i, x in enumerate([1.0, 2.0])
-    ]
-    files, note = _write_outputs(run, rows, [], {"x": [1.0, 2.0]}, "rate")
-    assert note is None and (tmp_path / "figures" / "summary.png").exists()
-    files, note = _write_outputs(run, rows, [], {"x": [1.0, 2.0]}, "mean_rate")
-    assert "no point has a result named 'mean_rate'" in note and "summary" not in files
-    assert not (tmp_path / "figures" / "summary.png").exists()
-    files, note = _write_outputs(run, rows, [], {"x": [1.0, 2.0]}, "engine")
-    assert "'engine' is not a number" in note
-    assert _write_outputs(run, rows, [], {"x": [1.0, 2.0]}, None)[1] is None
-
-
 def test_a_batch_size_that_batches_nothing_says_so(tmp_path, toy_command, cluster):
     # `--batch 16` on points that cannot share a batch ran them one by one without a word
     grid = {"params.x": [1.0, 2.0]}

@@ -29,12 +29,11 @@ from infodyn.criticality.avalanches import (
     fit_mean_size_by_duration,
 )
 from infodyn.criticality.branching import (
-    BranchingResult,
-    ExpFit,
     branching_ratio,
     naive_subsampling_bias,
     regression_slopes,
 )
+from infodyn.criticality.branching_result import BranchingResult, ExpFit
 from infodyn.criticality.powerlaw import (
     Comparison,
     PowerLawFit,

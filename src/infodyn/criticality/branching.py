@@ -13,12 +13,12 @@ tolerates slow non-stationarities); a warning is raised when they disagree.
 
 The slopes (``"ts"`` trial-separated, ``"sm"`` stationary mean), the profile least-squares fits
 and the bootstrap helpers live in :mod:`infodyn.criticality.mr_fit`, whose docstring gives the
-formulas; this module holds the estimator and its result types.
+formulas; the result types are in :mod:`infodyn.criticality.branching_result`; this module
+holds the estimator.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from infodyn.criticality._common import as_counts, warn
 from infodyn.criticality._mr_bias import fit_corrected
 from infodyn.criticality._mr_interval import check_ci_method, inner_weights, replicate_interval
 from infodyn.criticality._mr_significance import NO_CORRELATION_P, ljung_box_p
+from infodyn.criticality.branching_result import BranchingResult, ExpFit
 
 # The fitting machinery lives in mr_fit; ``x as x`` re-exports names used only by callers.
 from infodyn.criticality.mr_fit import (
@@ -51,104 +52,6 @@ from infodyn.criticality.mr_fit import regression_slopes as regression_slopes
 from infodyn.errors import InputError, make_rng, require, whole_number
 
 _FITS = ("exp", "exp_offset")
-
-
-# ----------------------------------------------------------------------------- result types
-@dataclass(frozen=True)
-class ExpFit:
-    """One fit of ``r_k``: ``b m^k`` (``c`` = 0) or ``b m^k + c``; intervals from the bootstrap."""
-
-    name: str
-    m: float
-    tau: float
-    b: float
-    c: float
-    m_ci: tuple[float, float]
-    tau_ci: tuple[float, float]
-    residual: float
-    m_boot: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
-
-    def curve(self, k: Any) -> np.ndarray:
-        """The fitted ``r_k`` at lags ``k``."""
-        return self.b * self.m ** np.asarray(k, dtype=float) + self.c
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "m": self.m,
-            "tau_ms": self.tau,
-            "b": self.b,
-            "c": self.c,
-            "m_ci": list(self.m_ci),
-            "tau_ms_ci": list(self.tau_ci),
-            "weighted_sse": self.residual,
-        }
-
-
-@dataclass(frozen=True)
-class BranchingResult:
-    """Branching ratio ``m`` and autocorrelation time ``tau`` (ms) with the fit details.
-
-    ``k`` are the lags (in bins), ``r_k`` the regression slopes, ``r_k_stderr`` their bootstrap
-    standard errors, ``fits`` the ``"exp"`` and ``"exp_offset"`` fits (MR only). ``m``/``tau``
-    come from ``fits[primary]`` (MR) or from ``r_1`` (naive). ``meaningful`` is False (and ``m``
-    NaN) where the data cannot support an estimate; ``warnings`` says why.
-    """
-
-    m: float
-    tau: float
-    m_ci: tuple[float, float]
-    tau_ci: tuple[float, float]
-    method: str
-    coefficient_method: str
-    dt: float
-    k: np.ndarray
-    r_k: np.ndarray
-    r_k_stderr: np.ndarray
-    fits: dict[str, ExpFit]
-    primary: str
-    n_trials: int
-    n_bins: int
-    n_boot: int
-    ci_level: float
-    ci_method: str
-    n_inner: int
-    mean_activity: float
-    meaningful: bool
-    fits_disagree: bool
-    warnings: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (lags and slopes included)."""
-        return {
-            "m": _f(self.m),
-            "tau_ms": _f(self.tau),
-            "m_ci": [_f(v) for v in self.m_ci],
-            "tau_ms_ci": [_f(v) for v in self.tau_ci],
-            "ci_level": self.ci_level,
-            "ci_method": self.ci_method,
-            "n_inner": self.n_inner,
-            "method": self.method,
-            "coefficient_method": self.coefficient_method,
-            "primary_fit": self.primary,
-            "dt_ms": self.dt,
-            "kmax": int(self.k[-1]) if self.k.size else 0,
-            "n_trials": self.n_trials,
-            "n_bins": self.n_bins,
-            "n_boot": self.n_boot,
-            "mean_activity": self.mean_activity,
-            "meaningful": self.meaningful,
-            "fits_disagree": self.fits_disagree,
-            "fits": {k: v.to_dict() for k, v in self.fits.items()},
-            "k": self.k.tolist(),
-            "r_k": [_f(v) for v in self.r_k],
-            "r_k_stderr": [_f(v) for v in self.r_k_stderr],
-            "warnings": list(self.warnings),
-        }
-
-
-def _f(v: float) -> float | None:
-    v = float(v)
-    return v if np.isfinite(v) else None
 
 
 # ----------------------------------------------------------------------------- the estimator

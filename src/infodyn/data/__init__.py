@@ -1,9 +1,9 @@
 """Data: spike-file I/O (HDF5, NPZ, NWB), atomic writes, natural-image patches."""
 
 from infodyn.atomic import atomic_path, save_npz, write_json, write_text
+from infodyn.data.gaze import GazePath, saccade_path
 from infodyn.data.images import (
     BUILTIN_IMAGES,
-    GazePath,
     Patches,
     PatchSplit,
     ZCAWhitener,
@@ -13,7 +13,6 @@ from infodyn.data.images import (
     load_images,
     natural_patches,
     read_image,
-    saccade_path,
 )
 from infodyn.data.io import load_spikes
 from infodyn.data.spike_files import SpikeWriter, save_spikes

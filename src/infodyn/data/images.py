@@ -71,7 +71,7 @@ from infodyn.data.image_files import (  # noqa: F401 - re-exported: the old home
     read_image,
     to_grey,
 )
-from infodyn.errors import InputError, make_rng, require, whole_number
+from infodyn.errors import InputError, require, whole_number
 
 # ---------------------------------------------------------------------------------------------
 # whitening
@@ -437,79 +437,3 @@ def patch_grid(patches: np.ndarray, size: int, n_cols: int = 16, pad: int = 1) -
         y, x = pad + r * (size + pad), pad + c * (size + pad)
         out[y : y + size, x : x + size] = p
     return out
-
-
-@dataclass
-class GazePath:
-    """Patches seen along a gaze path: ``grey`` (T, size*size), top-left ``row``/``col`` (T,)
-    and the ``fixation`` index of each step (T,)."""
-
-    grey: np.ndarray
-    row: np.ndarray
-    col: np.ndarray
-    fixation: np.ndarray
-    size: int
-
-
-def saccade_path(
-    image: ImageSpec,
-    size: int = 4,
-    n_fixations: int = 10,
-    fixation_steps: int | tuple[int, int] = (100, 300),
-    drift: float = 0.1,
-    seed: int = 0,
-    start: tuple[int, int] | None = None,
-    max_offset: int | None = None,
-) -> GazePath:
-    """The patches under a saccade-like gaze path over one image.
-
-    The gaze jumps (saccades) between ``n_fixations`` fixation points drawn uniformly over the
-    image (the first at ``start`` when given). Each fixation lasts ``fixation_steps`` steps (or
-    a uniform integer in the given range) during which the gaze drifts: at every step it moves
-    by one pixel to a random neighbour with probability ``drift`` (fixational eye movements),
-    staying within ``max_offset`` pixels of the fixation point (default: ``size // 2``) and
-    inside the image.
-    """
-    ((name, grey),) = load_images([image])
-    H, W = grey.shape
-    size = whole_number(size, "size", minimum=1)  # 0 gave empty patches
-    require(H >= size and W >= size, f"{name}: image {grey.shape} is smaller than the patch")
-    require(n_fixations >= 1, "n_fixations must be >= 1")
-    require(0.0 <= drift <= 1.0, "drift must be a probability in [0, 1]")
-    require(  # max_offset=-1 never drifted
-        max_offset is None or max_offset >= 0, f"max_offset must be >= 0 pixels, got {max_offset}"
-    )
-    one = isinstance(fixation_steps, int | np.integer)  # np.int64(5) was not "an int"
-    lo, hi = (fixation_steps, fixation_steps) if one else fixation_steps
-    require(1 <= lo <= hi, "fixation_steps must be >= 1 (or a range lo <= hi)")
-    reach = size // 2 if max_offset is None else int(max_offset)
-    rng = make_rng(seed)
-    rows, cols, fix = [], [], []
-    for f in range(n_fixations):
-        if f == 0 and start is not None:
-            r0, c0 = int(start[0]), int(start[1])
-            require(0 <= r0 <= H - size and 0 <= c0 <= W - size, "start is outside the image")
-        else:
-            r0, c0 = int(rng.integers(0, H - size + 1)), int(rng.integers(0, W - size + 1))
-        n = int(rng.integers(lo, hi + 1))
-        moves = rng.random(n) < drift
-        dirs = rng.integers(0, 4, size=n)
-        r, c = r0, c0
-        for t in range(n):
-            if t > 0 and moves[t]:
-                dr, dc = ((-1, 0), (1, 0), (0, -1), (0, 1))[dirs[t]]
-                nr, nc = r + dr, c + dc
-                if (
-                    abs(nr - r0) <= reach
-                    and abs(nc - c0) <= reach
-                    and 0 <= nr <= H - size
-                    and 0 <= nc <= W - size
-                ):
-                    r, c = nr, nc
-            rows.append(r)
-            cols.append(c)
-            fix.append(f)
-    row, col = np.array(rows), np.array(cols)
-    off = np.arange(size)
-    patches = grey[row[:, None, None] + off[None, :, None], col[:, None, None] + off[None, None, :]]
-    return GazePath(patches.reshape(len(row), -1), row, col, np.array(fix), size)

@@ -24,16 +24,15 @@ per-point run directories. The grid logic is in :mod:`infodyn.experiments.grid`.
 Outputs in ``OUT``: ``config.json`` (the sweep definition and package version), ``results.csv``
 (one row per point: grid values, seed, status, attempts and every scalar result),
 ``results.parquet`` when pyarrow is installed, ``results.json`` (counts, failures, wall time) and
-``figures/summary.png`` (the summary metric against the first grid key, mean +- SD over seeds).
+``figures/summary.png`` (the summary metric against the first grid key, mean +- SD over seeds);
+:mod:`infodyn.experiments.sweep_outputs` writes the table and the figure.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import logging
-import math
 import os
 import socket
 import time
@@ -42,9 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from infodyn.atomic import atomic_path, remove_temporaries, write_csv, write_json
+from infodyn.atomic import remove_temporaries, write_json
 from infodyn.errors import InputError
 from infodyn.experiments.config import CommandSpec, get_command, validate
 from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-exported
@@ -58,6 +55,7 @@ from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-expo
 )
 from infodyn.experiments.rundir import RunDir
 from infodyn.experiments.simulate_batch import batch_signature, simulate_batch  # noqa: F401
+from infodyn.experiments.sweep_outputs import write_outputs
 from infodyn.progress import ProgressBar
 
 DONE_MARKER = "DONE.json"
@@ -382,7 +380,7 @@ def run_sweep(
         if p.key in markers:
             row.update(flatten(markers[p.key]["results"]))
         rows.append(row)
-    files, why_not = _write_outputs(sweep_dir, rows, failures, grid, metric or spec.summary_metric)
+    files, why_not = write_outputs(sweep_dir, rows, failures, grid, metric or spec.summary_metric)
     summary = {
         "command": command,
         "n_points": len(points),
@@ -427,90 +425,3 @@ def flatten(results: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         elif isinstance(value, bool | int | float | str) or value is None:
             flat[name] = value
     return flat
-
-
-# ---------------------------------------------------------------------- outputs
-def _write_outputs(
-    run: RunDir,
-    rows: list[dict[str, Any]],
-    failures: list[dict[str, Any]],
-    grid: dict[str, list[Any]],
-    metric: str | None,
-) -> tuple[dict[str, str], str | None]:
-    """Write results.csv (and .parquet) and the summary figure; returns the files and why
-    there is no summary figure (``None`` when there is one)."""
-    write_csv(run.file("results.csv"), rows)
-    columns = list(dict.fromkeys(k for row in rows for k in row))
-    files = {"table": "results.csv"}
-    try:
-        import pandas as pd
-        import pyarrow  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        with atomic_path(run.file("results.parquet"), ".parquet") as tmp:
-            pd.DataFrame(rows, columns=columns).to_parquet(tmp, index=False)
-        files["parquet"] = "results.parquet"
-    why_not = _no_summary(rows, metric) if metric else None
-    if metric and why_not is None:
-        run.savefig(summary_figure(rows, grid, metric), "summary")
-        files["summary"] = "figures/summary.png"
-    else:  # a summary of an earlier run of this folder would be taken for this one's
-        run.file("figures/summary.png").unlink(missing_ok=True)
-    return files, why_not
-
-
-def _no_summary(rows: list[dict[str, Any]], metric: str) -> str | None:
-    """Why ``metric`` cannot be plotted (``None`` when it can): absent, or not a number."""
-    values = [row[metric] for row in rows if row.get(metric) is not None]
-    if not values:
-        return (
-            f"no point has a result named {metric!r} (the results are the columns of "
-            "results.csv): no summary figure"
-        )
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        return f"the result {metric!r} is not a number: no summary figure"
-    return None
-
-
-def summary_figure(rows: list[dict[str, Any]], grid: dict[str, list[Any]], metric: str) -> Any:
-    """``metric`` against the first grid key, one line per combination of the other keys,
-    mean +- SD over seeds (a strip of values per point when there is no grid key)."""
-    from infodyn.plotting import pyplot
-
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ok = [r for r in rows if r.get(metric) is not None and r["status"] != "failed"]
-    keys = list(grid)
-    if not keys:
-        ax.plot([r.get("seed", 0) for r in ok], [r[metric] for r in ok], "o")
-        ax.set_xlabel("seed")
-    else:
-        xkey, others = keys[0], keys[1:]
-        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in grid[xkey])
-        xs = grid[xkey]
-        for combo in itertools.product(*(grid[k] for k in others)):
-            label = ", ".join(f"{k}={v}" for k, v in zip(others, combo, strict=True))
-            mean, sd = [], []
-            for x in xs:
-                vals = [
-                    float(r[metric])
-                    for r in ok
-                    if r.get(xkey) == x
-                    and all(r.get(k) == v for k, v in zip(others, combo, strict=True))
-                ]
-                mean.append(np.mean(vals) if vals else math.nan)
-                sd.append(np.std(vals) if len(vals) > 1 else 0.0)
-            pos = xs if numeric else list(range(len(xs)))
-            ax.errorbar(pos, mean, yerr=sd, marker="o", capsize=3, label=label or None)
-        if not numeric:
-            ax.set_xticks(range(len(xs)), [str(x) for x in xs])
-        ax.set_xlabel(xkey)
-        if others:
-            ax.legend(fontsize=7)
-    n_failed = sum(r["status"] == "failed" for r in rows)
-    n_seeds = len({r.get("seed") for r in ok})
-    ax.set_ylabel(metric + (f" (mean ± SD over {n_seeds} seeds)" if n_seeds > 1 and keys else ""))
-    ax.set_title(f"sweep: {len(ok)} points" + (f", {n_failed} failed" if n_failed else ""))
-    fig.tight_layout()
-    return fig

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.data.images import saccade_path
+from infodyn.data.gaze import saccade_path
 from infodyn.errors import make_rng, require
 from infodyn.learning.info_objectives import window_target
 from infodyn.network.encoders import StimulusSet, encode_patches, spike_probabilities
@@ -182,7 +182,7 @@ class PatchTask:
     :func:`~infodyn.learning.info_objectives.window_target` of the information objective.
     ``gaze``: ``{"images": [grey arrays per stimulus], "rows", "cols", "size", "drift",
     "base_hz", "gain_hz"}``; with ``drift > 0`` each trial drifts around its stimulus patch
-    (:func:`~infodyn.data.images.saccade_path`).
+    (:func:`~infodyn.data.gaze.saccade_path`).
     """
 
     def __init__(
