@@ -6,6 +6,7 @@ import pytest
 import infodyn as idn
 from infodyn import InputError
 from infodyn.data import SpikeTrain, SpikeWriter, load_spikes, save_spikes
+from infodyn.data.binning import spike_source
 
 
 def _raster(seed=0, shape=(3, 200, 15), p=0.05):
@@ -140,3 +141,41 @@ def test_a_repeated_spike_is_kept_once_with_a_warning(tmp_path):
     np.savez(tmp_path / "d.npz", times=np.array([3, 3, 3]), units=np.array([0, 0, 0]))
     with pytest.warns(UserWarning, match="2 spikes repeat"):
         assert load_spikes(tmp_path / "d.npz").n_spikes == 1
+
+
+def test_npz_trials_without_n_trials_count_the_trials(tmp_path):  # kills S13
+    """Sparse NPZ keys: times, units and optional trials; n_trials defaults to the trials
+    listed (largest + 1), as n_units and n_steps default to theirs."""
+    np.savez(tmp_path / "s.npz", times=[0, 3, 1], units=[1, 0, 0], trials=[0, 2, 2])
+    s = load_spikes(tmp_path / "s.npz")
+    assert (s.n_trials, s.n_steps, s.n_units) == (3, 4, 2)
+    assert list(zip(s.trials.tolist(), s.times.tolist(), s.units.tolist(), strict=True)) == [
+        (0, 0, 1),
+        (2, 1, 0),
+        (2, 3, 0),
+    ]
+
+
+def test_hdf5_file_of_another_format_is_refused(tmp_path):  # kills F11
+    """_open_h5 checks format == "infodyn-spikes": a file with the same layout but another
+    format attribute is not read as spikes."""
+    import h5py
+
+    path = save_spikes(
+        tmp_path / "s.h5", SpikeTrain(times=[0, 2, 4, 9], units=[0, 1, 0, 0], n_units=3, n_steps=10)
+    )
+    with h5py.File(path, "r+") as h5:
+        h5.attrs["format"] = "other-spikes"
+    with pytest.raises(InputError, match="not an infodyn spike file"):
+        load_spikes(path)
+    with pytest.raises(InputError, match="not an infodyn spike file"):
+        with spike_source(path):
+            pass
+
+
+@pytest.mark.parametrize("chunk", [2.5, "4", None, True, 0])
+def test_iter_dense_refuses_a_chunk_that_is_not_a_whole_number(chunk):
+    # SpikeTrain.iter_dense(2.5) was a raw TypeError; SpikeReader.iter_dense said InputError
+    train = SpikeTrain(times=[0, 3], units=[0, 1], n_units=2, n_steps=5)
+    with pytest.raises(InputError, match="chunk_steps must be a whole number >= 1"):
+        next(train.iter_dense(chunk))

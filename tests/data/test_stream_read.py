@@ -329,3 +329,103 @@ def test_spike_times_that_are_not_numbers_are_refused_by_the_streamed_passes(tmp
         load_spikes(path)
     with SpikeReader(path) as r, pytest.raises(InputError, match="spike times must be whole"):
         r.step_counts()
+
+
+def test_window_starts_at_a_step_the_binary_search_probes(tmp_path):  # kills R04
+    """4 units spiking at every one of 1000 steps: 4000 spikes, more than the 1024 below which
+    the search reads a slice, so the first probe (spike 2000) is the first spike of step 500.
+    The window [500, 600) holds exactly the 4 x 100 spikes of those steps."""
+    from infodyn.data.spikes import SpikeReader
+
+    n_units, n_steps = 4, 1000
+    times = np.repeat(np.arange(n_steps), n_units)
+    units = np.tile(np.arange(n_units), n_steps)
+    path = save_spikes(
+        tmp_path / "full.h5", SpikeTrain(times=times, units=units, n_units=4, n_steps=n_steps)
+    )
+    with SpikeReader(path) as reader:
+        assert reader.n_spikes == 4000
+        t, u = reader.window(0, 500, 600)
+        np.testing.assert_array_equal(t, np.repeat(np.arange(500, 600), 4))
+        np.testing.assert_array_equal(u, np.tile(np.arange(4), 100))
+        windows = list(reader.iter_sparse(250))
+        assert [w0 for _, w0, _, _ in windows] == [0, 250, 500, 750]
+        assert [len(t) for _, _, t, _ in windows] == [1000] * 4
+
+
+def _legacy_file(tmp_path, name, times):
+    """A file of one trial, 4 units, 10 steps, spikes at ``times`` (unit = index % 4), without
+    the ``sorted`` attribute (files from before it was recorded)."""
+    import h5py
+
+    times = np.asarray(times)
+    path = save_spikes(
+        tmp_path / f"{name}.h5",
+        SpikeTrain(times=np.sort(times), units=np.arange(times.size) % 4, n_units=4, n_steps=10),
+    )
+    with h5py.File(path, "r+") as h5:
+        del h5.attrs["sorted"]
+        h5["spikes/times"][...] = times
+    return path
+
+
+def test_legacy_order_check_sees_disorder_across_a_block_boundary(tmp_path):  # kills R13
+    """Blocks of 4 spikes, each in order, but the second starts before the first ends: the file
+    is not in (trial, time) order, refused on the call (as for disorder inside a block)."""
+    from infodyn.data.spikes import SpikeReader, iter_spike_file
+
+    path = _legacy_file(tmp_path, "across", [5, 6, 7, 8, 1, 2, 3, 4])
+    with pytest.raises(InputError, match=r"not stored in \(trial, time\) order"):
+        iter_spike_file(path, 5, block_spikes=4)
+    # an order-free pass still works on it, after the refused window read too
+    with SpikeReader(path, block_spikes=4) as reader:
+        with pytest.raises(InputError, match="order"):
+            reader.iter_dense(5)
+        assert reader.step_counts().tolist() == [[0, 1, 1, 1, 1, 1, 1, 1, 1, 0]]
+    # the same spikes in order across the boundary are read
+    ok = _legacy_file(tmp_path, "ok", [1, 2, 3, 4, 5, 6, 7, 8])
+    assert [int(c.sum()) for _, _, c in iter_spike_file(ok, 5, block_spikes=4)] == [4, 4]
+
+
+def test_sparse_windows_sort_units_within_a_step(tmp_path):  # kills R19
+    """SpikeWriter keeps the appended order; a file in (trial, time) order may list the units of
+    a step in any order. window / iter_sparse return spikes sorted by time, then unit."""
+    from infodyn.data.spikes import SpikeReader, SpikeWriter
+
+    path = tmp_path / "w.h5"
+    with SpikeWriter(path, n_units=4, n_steps=6) as w:
+        w.append([1, 3, 3, 3], [3, 2, 0, 1])
+        w.append([3, 5], [3, 0])
+    with SpikeReader(path) as reader:
+        t, u = reader.window(0, 0, 6)
+        assert t.tolist() == [1, 3, 3, 3, 3, 5]
+        assert u.tolist() == [3, 0, 1, 2, 3, 0]
+        ((_, w0, t, u),) = list(reader.iter_sparse(3, start=3))
+        assert (w0, t.tolist(), u.tolist()) == (3, [3, 3, 3, 3, 5], [0, 1, 2, 3, 0])
+
+
+def test_a_repeat_is_found_when_its_step_spans_three_blocks(tmp_path):  # kills P07
+    """Blocks of 2 spikes: (t4 u0, t5 u0 | t5 u1, t5 u2 | t5 u0, t6 u1). Step 5 runs through all
+    three blocks; the last block's unit 0 at step 5 repeats the first block's and is kept once:
+    counts per unit 2, 2, 1 (hand count), one repeat warned about."""
+    import h5py
+
+    from infodyn.data.spikes import SpikeReader
+
+    train = SpikeTrain(times=[4, 5, 5, 5, 5, 6], units=[0, 0, 1, 2, 3, 1], n_units=4, n_steps=8)
+    path = save_spikes(tmp_path / "s.h5", train)
+    with h5py.File(path, "r+") as h5:
+        h5["spikes/units"][...] = [0, 0, 1, 2, 0, 1]  # still (trial, time) order, flagged sorted
+        assert int(h5.attrs["sorted"]) == 1
+    with SpikeReader(path, block_spikes=2) as reader:
+        with pytest.warns(UserWarning, match="1 spikes repeat"):
+            assert reader.unit_counts().tolist() == [2, 2, 1, 0]
+        with pytest.warns(UserWarning, match="1 spikes repeat"):
+            t, u = reader.window(0, 0, 8)
+    assert list(zip(t.tolist(), u.tolist(), strict=True)) == [
+        (4, 0),
+        (5, 0),
+        (5, 1),
+        (5, 2),
+        (6, 1),
+    ]

@@ -82,3 +82,63 @@ def test_numpy_numbers_are_options_too():
     assert split.train.shape == (50, 16) and split.test.shape == (15, 16)
     path = saccade_path(_IMG, fixation_steps=np.int64(5), n_fixations=2, seed=0)
     assert path.grey.shape[0] == 10
+
+
+def test_spike_writer_flags_a_chunk_out_of_time_order(tmp_path):  # kills F03
+    """One append whose times go back (5 then 1): the file is flagged unsorted, so window reads
+    are refused on the call while order-free passes count it (the file is not 'corrupt')."""
+    import h5py
+
+    from infodyn.data.spikes import SpikeReader, SpikeWriter, iter_spike_file
+
+    path = tmp_path / "w.h5"
+    with SpikeWriter(path, n_units=2, n_steps=8) as w:
+        w.append([5, 1], [0, 1])
+    with h5py.File(path, "r") as h5:
+        assert int(h5.attrs["sorted"]) == 0
+    with pytest.raises(InputError, match=r"not stored in \(trial, time\) order"):
+        iter_spike_file(path, 4)
+    with SpikeReader(path) as reader:
+        assert reader.unit_counts().tolist() == [1, 1]
+        assert reader.step_counts().tolist() == [[0, 1, 0, 0, 0, 1, 0, 0]]
+
+
+def test_spike_writer_n_steps_defaults_to_the_last_spike_plus_one(tmp_path):  # kills F04
+    """SpikeWriter docstring: n_steps defaults to the last spike time + 1."""
+    from infodyn.data.spikes import SpikeWriter
+
+    with SpikeWriter(tmp_path / "w.h5", n_units=2) as w:
+        w.append([0, 3], [0, 1])
+        w.append([7], [1])
+    s = load_spikes(tmp_path / "w.h5")
+    assert s.n_steps == 8
+    assert s.to_dense()[0, 7].tolist() == [0, 1]
+
+
+def test_spike_file_suffixes_are_case_insensitive(tmp_path):  # kills F09
+    """.H5 / .HDF5 name HDF5 spike files as .h5 / .hdf5 do (is_h5_path compares lower case)."""
+    from infodyn.data.spikes import SpikeReader
+
+    train = SpikeTrain(times=[0, 2, 4, 9], units=[0, 1, 0, 0], n_units=3, n_steps=10)
+    for name in ("S.H5", "S.HDF5"):
+        path = save_spikes(tmp_path / name, train)
+        assert load_spikes(path).times.tolist() == [0, 2, 4, 9]
+        with SpikeReader(path) as reader:
+            assert reader.unit_counts().tolist() == [3, 1, 0]
+
+
+def test_spike_writer_close_checks_n_steps_and_stays_open_when_refused(tmp_path):
+    # close(n_steps=...) was never checked: 3 with a spike at step 7 wrote a file that failed
+    # only when read, 2.7 was cut to 2 and 0 fell back to the default
+    path = tmp_path / "w.h5"
+    w = SpikeWriter(path, n_units=2)
+    w.append([0, 7], [0, 1])
+    for bad, match in ((3, "n_steps=3 but a spike lies at step 7"), (2.7, "whole number")):
+        with pytest.raises(InputError, match=match):
+            w.close(n_steps=bad)
+    with pytest.raises(InputError, match="whole number >= 1"):
+        w.close(n_steps=0)
+    assert not path.exists()
+    w.close(n_steps=8)
+    s = load_spikes(path)
+    assert (s.n_steps, s.times.tolist(), s.units.tolist()) == (8, [0, 7], [0, 1])

@@ -112,9 +112,7 @@ class SpikeSource:
     def binned(self, bin_steps: int, units: Any = None, binary: bool = True) -> np.ndarray:
         """``(n_trials, n_bins, len(units))`` counts per bin (module docstring): uint8 0/1 when
         ``binary``, else int64; ``units`` (default all) selects and orders the columns."""
-        b = int(bin_steps)
-        if b < 1:
-            raise InputError(f"bin_steps must be >= 1, got {bin_steps}")
+        b = whole_number(bin_steps, "bin_steps", minimum=1)  # 1.5 and True were read as 1
         n_bins = self.n_steps // b
         if n_bins == 0:
             raise InputError(f"bin_steps={b} is longer than a trial ({self.n_steps} steps)")

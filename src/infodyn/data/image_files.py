@@ -31,32 +31,43 @@ _LUMA = np.array([0.2125, 0.7154, 0.0721])
 
 
 def to_grey(image: np.ndarray, name: str = "image") -> np.ndarray:
-    """A 2-D float64 grey-level image in [0, 1] (for integer input) from grey, RGB or RGBA."""
+    """A 2-D float64 grey-level image in [0, 1] (for integer input) from grey, RGB or RGBA.
+
+    Unsigned integers are divided by their type's maximum (uint8 / 255, uint16 / 65535);
+    signed integers (``np.array([[0, 128, 255]])`` is int64; Pillow's 32-bit mode "I") carry no
+    range of their own, so they must be >= 0 and are read as 8-bit levels when none exceeds 255,
+    else as 16-bit ones (up to 65535); floats are taken as they are.
+    """
     a = np.asarray(image)
     # before any conversion: text was a raw ValueError in astype
     require(a.dtype.kind in "uifb", f"{name}: image values must be numbers, got {a.dtype}")
     if a.ndim == 3 and a.shape[2] in (3, 4):
-        scale = _integer_scale(a.dtype)
-        rgb = a[..., :3].astype(np.float64) / scale
-        grey = rgb @ _LUMA
+        grey = (a[..., :3].astype(np.float64) / _integer_scale(a, name)) @ _LUMA
     elif a.ndim == 3 and a.shape[2] in (1, 2):
-        grey = a[..., 0].astype(np.float64) / _integer_scale(a.dtype)
+        grey = a[..., 0].astype(np.float64) / _integer_scale(a, name)
     elif a.ndim == 2:
-        grey = a.astype(np.float64) / _integer_scale(a.dtype)
+        grey = a.astype(np.float64) / _integer_scale(a, name)
     else:
         raise InputError(f"{name}: expected a 2-D grey or (H, W, 3|4) colour image, got {a.shape}")
     require_finite(name, grey)
     return grey
 
 
-def _integer_scale(dtype: np.dtype) -> float:
-    if dtype == np.bool_:
+def _integer_scale(a: np.ndarray, name: str) -> float:
+    """The grey level that maps to 1 (see :func:`to_grey`); 1 for floats and booleans."""
+    if a.dtype.kind == "u":
+        return float(np.iinfo(a.dtype).max)
+    if a.dtype.kind != "i" or a.size == 0:
         return 1.0
-    if dtype.kind == "u":
-        return float(np.iinfo(dtype).max)
-    if dtype.kind == "i":
-        return float(np.iinfo(dtype).max)
-    return 1.0
+    # int8 -128 became -1.0 and an int64 array of 0..255 all but 0 (divided by 2^63 - 1)
+    lo, hi = int(a.min()), int(a.max())
+    require(lo >= 0, f"{name}: grey levels must be >= 0, got {lo} ({a.dtype})")
+    require(
+        hi <= 65535,
+        f"{name}: signed-integer grey levels up to {hi} have no known range (8-bit: 0..255, "
+        "16-bit: 0..65535); give floats in [0, 1] or an unsigned integer type",
+    )
+    return 255.0 if hi <= 255 else 65535.0
 
 
 def _package_file(package: str, *parts: str) -> Path | None:
@@ -132,10 +143,7 @@ def _read_pil(path: Path) -> np.ndarray:
         im.load()
         if im.mode not in ("L", "RGB", "RGBA", "I;16", "I", "F", "LA", "1"):
             im = im.convert("RGB")
-        raw = np.asarray(im)
-    if raw.dtype == np.int32:  # Pillow mode "I": 16-bit data in 32-bit ints
-        raw = raw.astype(np.float64) / (65535.0 if raw.max() > 255 else 255.0)
-    return raw
+        return np.asarray(im)  # mode "I" (16-bit data in int32): to_grey's signed-integer rule
 
 
 def _short(exc: BaseException) -> str:

@@ -6,7 +6,8 @@ Images
     ``grass``, ``gravel``, ``brick``; scikit-learn's sample images ``china`` and ``flower``.
     Colour images become grey levels with the ITU-R BT.709 luminance weights
     ``Y = 0.2125 R + 0.7154 G + 0.0721 B`` (as ``skimage.color.rgb2gray``); grey levels are
-    scaled to [0, 1] (uint8 / 255, uint16 / 65535; float images are taken as they are).
+    scaled to [0, 1] (uint8 / 255, uint16 / 65535; signed integers must be >= 0 and count as
+    8-bit levels up to 255, else 16-bit ones up to 65535; float images are taken as they are).
     A user's own images are file paths (PNG, JPEG, TIFF, BMP, GIF, ``.npy`` arrays, anything
     Pillow/imageio reads), folders (every non-hidden file in them, sorted by name) or arrays.
 

@@ -217,6 +217,16 @@ class SpikeWriter:
             self._last_key = (int(trial), int(times[-1]))
 
     def close(self, n_steps: int | None = None, error: bool = False) -> None:
+        """Write the header and move the file to its name (``error``: discard it instead).
+        ``n_steps`` (default: the constructor's, else the last spike + 1) must pass the last
+        spike; a refused value leaves the writer open, so ``close`` can be called again."""
+        if n_steps is not None and not error:  # 0 fell back to the default, 2.7 was cut to 2
+            n_steps = whole_number(n_steps, "n_steps", minimum=1)
+            if n_steps <= self._last_time:  # wrote a file that failed only when read
+                raise InputError(
+                    f"{self.path}: n_steps={n_steps} but a spike lies at step "
+                    f"{self._last_time}; give n_steps > {self._last_time} or leave it out"
+                )
         n_steps = n_steps or self.n_steps or (self._last_time + 1) or 1
         _write_attrs(
             self._h5,

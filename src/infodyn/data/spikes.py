@@ -47,7 +47,7 @@ from infodyn.data.spike_reader import SpikeReader as SpikeReader
 from infodyn.data.spike_reader import _Cursor as _Cursor
 from infodyn.data.spike_stream import iter_spike_file as iter_spike_file
 from infodyn.data.units import unit_subset as unit_subset
-from infodyn.errors import InputError
+from infodyn.errors import InputError, whole_number
 
 
 def _sorted_once(trials: np.ndarray, times: np.ndarray, units: np.ndarray) -> tuple:
@@ -177,8 +177,7 @@ class SpikeTrain:
         self, chunk_steps: int, dtype: Any = np.uint8
     ) -> Iterator[tuple[int, int, np.ndarray]]:
         """Yield ``(trial, start, raster)`` chunks of at most ``chunk_steps`` steps, in order."""
-        if chunk_steps < 1:
-            raise InputError("chunk_steps must be >= 1")
+        chunk_steps = whole_number(chunk_steps, "chunk_steps", minimum=1)  # 2.5: a TypeError
         bounds = np.searchsorted(self.trials, np.arange(self.n_trials + 1, dtype=self.trials.dtype))
         for trial in range(self.n_trials):
             t = self.times[bounds[trial] : bounds[trial + 1]]

@@ -1,0 +1,49 @@
+"""Binning spike times into steps and trials (infodyn.data.timebins): [start, stop) trials,
+closed trials of unequal length, and the recording named in errors."""
+
+import warnings
+
+import pytest
+
+from infodyn.data.timebins import TimedTrial, bin_trials
+from infodyn.errors import InputError
+
+
+def _bin(trials, n_units=1):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s = bin_trials(trials, n_units, 1.0, source="rec")
+    return s, [str(w.message) for w in caught]
+
+
+def test_a_spike_at_the_stop_of_an_open_trial_is_dropped():  # kills T07
+    """[start, stop): stop 10.5 ms gives ceil(10.5) = 11 steps; a spike at 10.5 ms (step 10,
+    inside the step range) lies at the stop and is dropped, one at 10.4 ms is kept in step 10."""
+    s, warned = _bin([TimedTrial([0.0105, 0.0104], [0, 0], start=0.0, stop=0.0105)])
+    assert s.n_steps == 11
+    assert s.times.tolist() == [10]
+    assert s.metadata["binning"]["dropped_outside_trials"] == 1
+    assert any("1 spikes lie outside every trial" in w for w in warned)
+
+
+def test_closed_trials_of_unequal_length_drop_spikes_after_their_own_stop():  # kills T08
+    """Trial 0 is [0, 5] ms, trial 1 [0, 10] ms (closed): n_steps is the longest, 10, but a spike
+    at 7 ms of trial 0 lies after that trial's stop and is dropped; one at 5 ms (its stop) is
+    kept in its last step, 4."""
+    s, warned = _bin(
+        [
+            TimedTrial([0.007, 0.005], [0, 0], start=0.0, stop=0.005, closed=True),
+            TimedTrial([0.007], [0], start=0.0, stop=0.010, closed=True),
+        ]
+    )
+    assert (s.n_trials, s.n_steps) == (2, 10)
+    assert list(zip(s.trials.tolist(), s.times.tolist(), strict=True)) == [(0, 4), (1, 7)]
+    assert s.metadata["binning"]["dropped_outside_trials"] == 1
+    assert any("1 spikes lie outside every trial" in w for w in warned)
+
+
+def test_a_unit_index_past_n_units_is_refused_naming_the_recording():  # kills T13
+    """bin_trials: unit indices must lie in [0, n_units); the error names the recording
+    (``source``), not only the SpikeTrain built from it."""
+    with pytest.raises(InputError, match=r"^rec: spike unit indices must lie in \[0, 2\)"):
+        bin_trials([TimedTrial([0.001, 0.002], [0, 2])], 2, 1.0, source="rec")
