@@ -59,3 +59,24 @@ def alif_rate_case():
     x, tgt = _spike_input(net.n_in, net.n_out, steps=130)
     loss = UnitRateTarget(r0_hz=20.0, weight=1e-3) + PopulationRateVariance(weight=1e-6)
     return net, x, tgt, loss
+
+
+def _loss_value(loss, z, y=None, target=None, dt=1.0):
+    """E = F(sum_t phi_t) of a recorded (B, T, n) trajectory, through the loss interface
+    (float64)."""
+    import jax
+
+    from infodyn.learning import as_loss
+    from infodyn.learning.info_objectives import sequence_statistics
+
+    lossc = as_loss(loss)
+    if y is None:
+        y = np.zeros((*z.shape[:2], 1))
+    with jax.enable_x64(True):
+        stats = sequence_statistics(lossc, z, y, target, dt)
+        return float(lossc.total(stats, z.shape[1], dt))
+
+
+@pytest.fixture
+def loss_value():
+    return _loss_value

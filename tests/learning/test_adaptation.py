@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import infodyn as idn
 from infodyn.errors import InputError
 from infodyn.learning.adaptation import (
     LIFAdaptationConfig,
@@ -18,15 +19,17 @@ from infodyn.network import LIF, filtered_noise_spikes
 
 
 # ----------------------------------------------------------------- LIF analogue
-def _reference_lif_with_thresholds(net, params, x, theta):
+def _reference_lif_with_thresholds(net, params, x, theta, in_factor=1.0):
     """Independent NumPy LIF with per-unit threshold theta*v_th and reset v_th, started at the
-    value v0 = v_th (theta - 1) that the bias realisation implies (module docstring)."""
+    value v0 = v_th (theta - 1) that the bias realisation implies (module docstring); the input
+    current is ``in_factor * x w_in``."""
     n_t = x.shape[0]
     v = net.v_th * (theta - 1.0)
     z = np.zeros(net.n_rec)
     out = np.zeros((n_t, net.n_rec))
     for t in range(n_t):
-        v = net.alpha * v + z @ params["w_rec"] + x[t] @ params["w_in"] - net.v_th * z
+        inp = in_factor * (x[t] @ params["w_in"])
+        v = net.alpha * v + z @ params["w_rec"] + inp - net.v_th * z
         z = (v > theta * net.v_th).astype(float)
         out[t] = z
     return out
@@ -88,3 +91,95 @@ def test_count_kl_is_zero_for_geometric_counts():
     c = rng.geometric(1 / 3, size=(400_000, 1)) - 1  # mean 2
     assert count_distribution_kl(c)[0] < 1e-3
     assert count_distribution_kl(rng.poisson(2.0, size=(100_000, 1)))[0] > 0.1
+
+
+def test_threshold_bias_is_exact_with_scaled_input():
+    """With input_scaling='one_minus_alpha' the input current is (1 - alpha) x w_in: the bias
+    channel must still move the threshold to theta v_th exactly."""
+    net = idn.network.LIF(
+        n_in=20, n_rec=8, n_out=1, rec_scale=0.3, in_scale=3.0, input_scaling="one_minus_alpha"
+    )
+    assert net.input_scale != 1.0
+    params = net.init(seed=2)
+    params = {**params, "w_in": np.asarray(params["w_in"]) * 8.0}  # enough drive to spike
+    x = idn.network.filtered_noise_spikes(500, 20, mean_rate=40, contrast=0.8, seed=3)
+    x = x.astype(np.float64)
+    theta = np.linspace(0.6, 1.6, net.n_rec)
+    state = {**init_lif_adaptation(net.n_rec), "theta": theta}
+    net_a, params_a = adapted_network(net, params, state)
+    z = net_a.simulate(params_a, adapted_input(x), engine="jax", precision="float64").z
+    ref = _reference_lif_with_thresholds(net, params, x, theta, in_factor=1.0 - net.alpha)
+    assert ref.sum() > 30 and len(set(ref.sum(axis=0))) > 2
+    np.testing.assert_array_equal(z, ref)
+
+
+def test_running_moments_weight_the_newest_chunk_by_smoothing():
+    """m <- (1 - s) m + s m_new with s = 0.2 (an asymmetric s: 0.5 cannot tell the roles)."""
+    cfg = LIFAdaptationConfig(smoothing=0.2, window_ms=20.0)
+    z1, z2 = np.zeros((1000, 2)), np.zeros((1000, 2))
+    z1[::10, 0] = 1  # 2 spikes per window
+    z2[::5, 0] = 1  # 4 spikes per window
+    z2[::20, 1] = 1  # 1 spike per window
+    s1 = lif_adaptation_update(init_lif_adaptation(2), z1, 1.0, cfg)
+    s2 = lif_adaptation_update(s1, z2, 1.0, cfg)
+    assert s2["count_mean"][0] == pytest.approx(0.8 * 2.0 + 0.2 * 4.0, rel=1e-12)
+    assert s2["count_mean"][1] == pytest.approx(0.8 * 0.0 + 0.2 * 1.0, rel=1e-12)
+    z3 = np.zeros((1000, 2))
+    z3[:20:2, 0] = 1  # window 0 holds 10 spikes, the other 49 none
+    c = np.zeros(50)
+    c[0] = 10.0
+    s3 = lif_adaptation_update(s2, z3, 1.0, cfg)
+    assert s3["count_var"][0] == pytest.approx(0.8 * s2["count_var"][0] + 0.2 * c.var(), rel=1e-12)
+
+
+def test_target_count_uses_the_step_in_ms():
+    """At dt = 0.5 ms a 20-ms window is 40 steps; a unit firing at exactly the target rate
+    (10 Hz: one spike per 100 ms = 200 steps, 0.2 per window) keeps its threshold."""
+    cfg = LIFAdaptationConfig(target_rate_hz=10.0, window_ms=20.0, rule="rate")
+    z = np.zeros((4000, 2))
+    z[::200, 0] = 1  # 10 Hz at dt = 0.5
+    z[::100, 1] = 1  # 20 Hz
+    new = lif_adaptation_update(init_lif_adaptation(2), z, 0.5, cfg)
+    assert new["count_mean"][0] == pytest.approx(0.2, rel=1e-12)
+    assert new["theta"][0] == pytest.approx(1.0, abs=1e-12)
+    assert new["theta"][1] == pytest.approx(1.0 + 0.3 * np.log(2.0), rel=1e-12)
+
+
+def test_each_step_is_clipped_to_max_step():
+    """100 Hz against a 10 Hz target: eta log(10) = 0.69 per update is cut to max_step = 0.25
+    on theta; a Fano factor 0 against F* = 1.2 asks for 0.5 eta log(F*/floor) > 0.25 on log g."""
+    cfg = LIFAdaptationConfig(target_rate_hz=10.0, window_ms=20.0)
+    z = np.zeros((1000, 1))
+    z[::10, 0] = 1  # exactly 2 spikes per window: variance 0
+    new = lif_adaptation_update(init_lif_adaptation(1), z, 1.0, cfg)
+    assert new["theta"][0] == pytest.approx(1.25, rel=1e-12)
+    assert new["gain"][0] == pytest.approx(np.exp(0.25), rel=1e-12)
+
+
+def test_threshold_stays_in_theta_range():
+    cfg = LIFAdaptationConfig(target_rate_hz=10.0, window_ms=20.0, theta_range=(0.5, 1.1))
+    z = np.zeros((1000, 2))
+    z[::10, 0] = 1  # far above the target: theta would rise to 1.25
+    new = lif_adaptation_update(init_lif_adaptation(2), z, 1.0, cfg)  # unit 1 silent: 0.75
+    np.testing.assert_allclose(new["theta"], [1.1, 0.75], rtol=1e-12)
+
+
+def test_adapt_lif_reports_rates_in_hz_at_any_step():
+    """The first update runs the unadapted network (theta = g = 1): its reported rate is the
+    spike count of the plain network divided by the time in seconds (dt = 0.5 ms)."""
+    net = idn.network.LIF(n_in=20, n_rec=6, n_out=1, in_scale=3.0, dt=0.5)
+    params = net.init(seed=1)
+    x = idn.network.filtered_noise_spikes(400, 20, mean_rate=40, contrast=0.5, seed=2)
+    res = adapt_lif(net, params, x, 1, LIFAdaptationConfig(window_ms=20.0), precision="float64")
+    z = net.simulate(params, x, engine="jax", precision="float64").z
+    assert z.sum() > 0
+    assert res.rate_hz[0] == pytest.approx(z.sum() / (net.n_rec * 400 * 0.5e-3), rel=1e-9)
+
+
+def test_adaptation_settings_are_checked():
+    with pytest.raises(InputError, match="smoothing"):
+        LIFAdaptationConfig(smoothing=0.0)  # would freeze the moments at their first value
+    with pytest.raises(InputError, match="gain_range"):
+        LIFAdaptationConfig(gain_range=(0.0, 5.0))  # a zero gain silences the input
+    with pytest.raises(InputError, match="at least one window"):
+        window_counts(np.zeros((10, 2)), 20)

@@ -5,8 +5,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import infodyn as idn
 from infodyn.errors import InputError
+from infodyn.learning import UnitRateTarget
 from infodyn.learning.checkpoint import TrainState, load_checkpoint, save_checkpoint
+from infodyn.learning.hooks import metric_hook
+from infodyn.learning.tasks import PatternGeneration, RateTask
 from infodyn.learning.trainer import Trainer, TrainOptions
 
 
@@ -91,3 +95,44 @@ def test_damaged_metrics_file_is_an_input_error(tmp_path):
     (tmp_path / "metrics.json").write_text("[1, 2]")
     with pytest.raises(InputError, match="metrics.json: not a list of rows"):
         trainer.load_checkpoint(tmp_path / "checkpoint.npz")
+
+
+def _trainer(**opts):
+    net = idn.network.LIF(n_in=2, n_rec=4, n_out=1)
+    return Trainer(net, PatternGeneration(n_in=2, n_steps=10), "mse", TrainOptions(**opts))
+
+
+def test_optimizer_with_fewer_parts_is_refused_without_stored_options(tmp_path):
+    """A checkpoint without stored options (older runs): Adam's leaves do not fit plain SGD."""
+    adam = _trainer()
+    ck = save_checkpoint(tmp_path / "checkpoint.npz", adam.state, {})
+    with pytest.raises(InputError, match="more parts"):
+        _trainer(optimizer="sgd").load_checkpoint(ck)
+
+
+def test_non_finite_optimizer_state_and_feedback_are_refused(tmp_path):
+    tr = _trainer(feedback="random")
+    ck = tr.save_checkpoint(tmp_path / "checkpoint.npz")
+    data = dict(np.load(ck))
+    first_float = next(
+        k
+        for k in sorted(data, key=lambda s: (len(s), s))
+        if k.startswith("opt_") and data[k].dtype.kind == "f"
+    )
+    bad = {**data, first_float: np.full_like(data[first_float], np.nan)}
+    np.savez(ck, **bad)
+    with pytest.raises(InputError, match="NaN or inf"):
+        tr.load_checkpoint(ck)
+    np.savez(ck, **{**data, "feedback": np.full_like(data["feedback"], np.inf)})
+    with pytest.raises(InputError, match="feedback matrix"):
+        tr.load_checkpoint(ck)
+
+
+def test_a_checkpoint_with_more_hook_states_is_refused(tmp_path):
+    net = idn.network.LIF(n_in=6, n_rec=5, n_out=0, in_scale=3.0)
+    task = RateTask(n_in=6, n_steps=40, rate_hz=30.0)
+    hook = metric_hook("x", lambda i: 1.0)
+    hooked = Trainer(net, task, UnitRateTarget(), TrainOptions(), hooks=(hook,))
+    ck = hooked.save_checkpoint(tmp_path / "checkpoint.npz")
+    with pytest.raises(InputError, match="more hooks"):
+        Trainer(net, task, UnitRateTarget(), TrainOptions()).load_checkpoint(ck)

@@ -217,3 +217,26 @@ def test_resume_with_other_hooks_is_refused(tmp_path):
     other = Trainer(net, TASK, UnitRateTarget(r0_hz=5.0), opts, hooks=(early_stopping("loss"),))
     with pytest.raises(idn.InputError, match="hook states do not match"):
         other.fit(2, out=tmp_path, resume=True)
+
+
+def _run_hook(hook, values):
+    state, stops = hook.init(None, {}), []
+    for v in values:
+        out = hook.update(type("Info", (), {"record": {"m": v}})(), state)
+        state = out.state
+        stops.append(out.stop)
+    return state, stops
+
+
+def test_early_stopping_in_max_mode_and_with_min_delta():
+    _, stops = _run_hook(early_stopping("m", patience=2, mode="max"), [1.0, 2.0, 3.0, 4.0])
+    assert stops == [False] * 4  # rising values improve in "max" mode
+    _, stops = _run_hook(early_stopping("m", patience=2, mode="max"), [4.0, 3.0, 2.0])
+    assert stops == [False, False, True]
+    state, stops = _run_hook(early_stopping("m", patience=3, min_delta=0.5), [5, 4.8, 4.6, 4.55])
+    assert stops == [False, False, False, True] and state.best == 5.0  # steps of 0.2 < 0.5
+
+
+def test_early_stopping_never_counts_an_infinite_value_as_better():
+    state, stops = _run_hook(early_stopping("m", patience=2), [1.0, -np.inf, -np.inf])
+    assert stops == [False, False, True] and state.best == 1.0

@@ -174,3 +174,94 @@ def test_bad_options_are_input_errors():
         InformationBottleneck(labels=())
     with pytest.raises(InputError, match="start"):
         window_target([0, 1], 10, 2, 12)
+
+
+def _gaussian_tc_bits(z, eps):
+    """0.5 (sum_j log C_jj - log det C) / ln 2 of the pooled covariance plus a ridge."""
+    zz = z.reshape(-1, z.shape[-1])
+    c = np.cov(zz.T, bias=True) + eps * np.eye(zz.shape[1])
+    return 0.5 * (np.sum(np.log(np.diag(c))) - np.linalg.slogdet(c)[1]) / np.log(2.0)
+
+
+def test_total_correlation_with_a_silent_unit_stays_finite(loss_value):
+    """The ridge eps keeps a silent unit finite: the value equals the formula with C + eps I and
+    the learning signal is finite."""
+    rng = np.random.default_rng(5)
+    z = (rng.random((4, 30, 4)) < 0.3).astype(np.float64)
+    z[..., 2] = 0.0  # silent
+    z[..., 3] = z[..., 0]  # perfectly correlated pair: only eps bounds the TC
+    term = TotalCorrelationPenalty(eps=1e-3)
+    assert loss_value(term, z) == pytest.approx(_gaussian_tc_bits(z, 1e-3), rel=1e-8)
+    with jax.enable_x64(True):
+        lz, _ = objective_learning_signals(term, z, np.zeros((*z.shape[:2], 1)), None)
+    assert np.all(np.isfinite(np.asarray(lz)))
+    with pytest.raises(InputError, match="eps"):
+        TotalCorrelationPenalty(eps=0.0)
+
+
+def _tc_bits_of_cov(c, estimator):
+    """TC of a covariance written out in jnp (module docstring, 2), for autodiff."""
+    d = jnp.diag(c)
+    if estimator == "gaussian":
+        return 0.5 * (jnp.sum(jnp.log(d)) - jnp.linalg.slogdet(c)[1]) / np.log(2.0)
+    rho = c / jnp.sqrt(jnp.outer(d, d))
+    off = rho * (1.0 - jnp.eye(c.shape[0]))
+    return 0.5 * jnp.sum(jnp.triu(off, 1) ** 2) / np.log(2.0)
+
+
+@pytest.mark.parametrize("estimator", ["gaussian", "pairwise"])
+def test_total_correlation_gradient_is_dtc_dc(estimator):
+    """value_and_grad_cov's G = dTC/dC equals the symmetrised float64 autodiff gradient of
+    TC(C) written out in the test (pairwise: 1/2 sum_{i<j} rho_ij^2 / ln 2)."""
+    rng = np.random.default_rng(9)
+    z = (rng.random((2, 60, 4)) < 0.3).astype(np.float64)
+    z[..., 3] = np.maximum(z[..., 3], z[..., 0])  # a correlated pair
+    eps = 1e-4
+    tc, g = TotalCorrelationPenalty(estimator=estimator, eps=eps).value_and_grad_cov(z)
+    zz = z.reshape(-1, 4)
+    c = np.cov(zz.T, bias=True) + eps * np.eye(4)
+    with jax.enable_x64(True):
+        ref_tc = float(_tc_bits_of_cov(jnp.asarray(c), estimator))
+        ref_g = np.asarray(jax.grad(_tc_bits_of_cov)(jnp.asarray(c), estimator))
+    ref_g = 0.5 * (ref_g + ref_g.T)  # the symmetric gradient (C_ij = C_ji)
+    assert tc == pytest.approx(ref_tc, rel=1e-5)  # float32 statistics
+    np.testing.assert_allclose(g, ref_g, rtol=1e-4, atol=1e-6 * np.abs(ref_g).max())
+
+
+def test_bottleneck_ignores_stimulus_ids_absent_from_the_batch(loss_value):
+    """Labels (0, 2, ...) name no trial of stimulus 1: value and learning signal are those of
+    the same trials labelled (0, 1, ...), and finite."""
+    rng = np.random.default_rng(6)
+    z = (rng.random((4, 10, 3)) < 0.2).astype(np.float64)
+    y = rng.normal(size=(4, 10, 2))
+    tgt = window_target([0, 0, 0, 0], 10, 2, 3)  # weights only
+    gap = InformationBottleneck(labels=(0, 2, 0, 2), gamma=0.3)
+    dense = InformationBottleneck(labels=(0, 1, 0, 1), gamma=0.3)
+    assert loss_value(gap, z, y, tgt) == pytest.approx(loss_value(dense, z, y, tgt), rel=1e-12)
+    with jax.enable_x64(True):
+        _, ly_gap = objective_learning_signals(gap, z, y, tgt)
+        _, ly_dense = objective_learning_signals(dense, z, y, tgt)
+    assert np.all(np.isfinite(np.asarray(ly_gap)))
+    np.testing.assert_allclose(np.asarray(ly_gap), np.asarray(ly_dense), atol=1e-14)
+    with pytest.raises(InputError, match="gamma"):
+        InformationBottleneck(labels=(0, 1), gamma=-0.5)
+
+
+def test_window_target_averages_over_the_scored_steps():
+    tgt = window_target([2, 0], 10, 3, 4, 8)
+    expect = np.zeros((2, 10, 3))
+    expect[0, 4:8, 2] = 0.25
+    expect[1, 4:8, 0] = 0.25
+    np.testing.assert_array_equal(tgt, expect)
+    with pytest.raises(InputError, match="start"):
+        window_target([0], 10, 2, 5, 5)  # an empty window scores nothing
+
+
+def test_decorrelation_objective_uses_its_rate_target(loss_value):
+    """E = tc_weight TC_G + rate_weight mean_j (r_j - r0)^2, both written out here."""
+    rng = np.random.default_rng(7)
+    z = (rng.random((3, 40, 4)) < 0.15).astype(np.float64)
+    loss = decorrelation_objective(tc_weight=0.5, r0_hz=20.0, rate_weight=2e-3, eps=1e-4)
+    r = z.mean(axis=(0, 1)) * 1000.0
+    ref = 0.5 * _gaussian_tc_bits(z, 1e-4) + 2e-3 * np.mean((r - 20.0) ** 2)
+    assert loss_value(loss, z) == pytest.approx(ref, rel=1e-8)

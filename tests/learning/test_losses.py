@@ -118,3 +118,29 @@ def test_gradients_input_errors():
         idn.learning.gradients(
             net, p, x, np.zeros((10, 1)), feedback="random", feedback_matrix=np.zeros((3, 1))
         )
+
+
+def test_per_sequence_rate_regularizer_matches_numpy(loss_value):
+    """per_sequence=True: E = c/2 mean_b sum_j (f_bj - f*)^2 with each sequence's own rates
+    (differs from the pooled E = c/2 sum_j (fbar_j - f*)^2 for B > 1)."""
+    rng = np.random.default_rng(4)
+    z = (rng.random((3, 50, 4)) < rng.uniform(0.02, 0.3, (3, 1, 4))).astype(np.float64)
+    dt, c, f0 = 0.5, 2e-3, 30.0
+    f_b = z.mean(axis=1) * 1000.0 / dt  # (B, n) rates in Hz
+    per_seq = c / 2 * np.mean(np.sum((f_b - f0) ** 2, axis=1))
+    pooled = c / 2 * np.sum((f_b.mean(axis=0) - f0) ** 2)
+    assert abs(per_seq - pooled) > 1e-3 * per_seq  # the two readings differ here
+    got = loss_value(FiringRateRegularizer(weight=c, f_target_hz=f0, per_sequence=True), z, dt=dt)
+    assert got == pytest.approx(per_seq, rel=1e-10)
+    got = loss_value(FiringRateRegularizer(weight=c, f_target_hz=f0), z, dt=dt)
+    assert got == pytest.approx(pooled, rel=1e-10)
+
+
+def test_scaling_and_prepending_keep_weights_and_order():
+    """``a * term`` multiplies the term's own weight; ``a * (t1 + t2)`` each weight; a name on
+    the left of ``+`` comes first."""
+    assert (3.0 * MeanSquaredError(weight=0.5)).weight == pytest.approx(1.5)
+    assert (UnitRateTarget(weight=0.2) * 4).weight == pytest.approx(0.8)
+    both = 2.0 * (MeanSquaredError(weight=0.5) + UnitRateTarget(weight=0.1))
+    assert [t.weight for t in both.terms] == pytest.approx([1.0, 0.2])
+    assert ("mse" + as_loss(UnitRateTarget())).names() == ["mse", "unit_rate"]

@@ -1,9 +1,15 @@
 """Tasks built on stimulus sets: natural-image patches with fixational drift, frozen stimuli."""
 
 import numpy as np
+import pytest
 
 import infodyn as idn
-from infodyn.learning.tasks import PatchTask, StimulusTrials
+from infodyn.learning.tasks import (
+    EvidenceAccumulation,
+    PatchTask,
+    PatternGeneration,
+    StimulusTrials,
+)
 from infodyn.network.encoders import StimulusSet, encode_patches
 
 
@@ -72,3 +78,45 @@ def test_stimulus_trials_batches_repeat_the_stimuli_with_fresh_noise():
     np.testing.assert_array_equal(x0, stim.trials(2, seed=4 * 100_003)[0])
     assert t0.sum(axis=1).argmax(axis=-1).tolist() == task.labels.tolist()
     assert task.metrics(None, t0) == {}
+
+
+def test_evidence_noise_channels_fire_at_the_noise_rate():
+    ev = EvidenceAccumulation(n_cues=1, delay_ms=50.0, recall_ms=50.0, noise_rate_hz=20.0)
+    x, _ = ev.batch(np.random.default_rng(0), 64)
+    assert x[:, :, 30:40].mean() == pytest.approx(0.02, abs=0.002)
+
+
+def test_evidence_error_reads_the_recall_window_only():
+    """A readout that favours the wrong side before the recall and the right one during it
+    makes no error."""
+    ev = EvidenceAccumulation(n_cues=1, delay_ms=20.0, recall_ms=20.0)
+    _, tgt = ev.batch(np.random.default_rng(1), 8)
+    labels = tgt.sum(axis=1).argmax(axis=-1)
+    y = np.zeros_like(tgt)
+    y[np.arange(8), :, 1 - labels] = 10.0  # wrong, strongly, everywhere ...
+    recall = tgt.sum(axis=(0, 2)) > 0
+    y[:, recall] = 0.0
+    y[np.arange(8)[:, None], np.nonzero(recall)[0][None, :], labels[:, None]] = 1.0  # ... but here
+    assert ev.metrics(y, tgt)["error"] == 0.0
+
+
+def test_pattern_generation_periods_are_in_ms():
+    """At dt = 0.5 ms, 2000 steps are 1000 ms: the spectrum still peaks at 1, 2, 3 and 5
+    cycles per sequence (periods 1000, 500, 333, 200 ms); nmse = mse / var(target)."""
+    pg = PatternGeneration(n_in=3, n_steps=2000, dt=0.5)
+    _, y = pg.batch(np.random.default_rng(0), 1)
+    spec = np.abs(np.fft.rfft(y[0, :, 0]))
+    assert set(np.argsort(spec)[-4:]) == {1, 2, 3, 5}
+    shifted = y + 0.5
+    assert pg.metrics(shifted, y)["nmse"] == pytest.approx(0.25 / np.var(y), rel=1e-12)
+
+
+def test_patch_task_scores_the_response_window_only():
+    rates = np.array([[10.0, 20.0], [20.0, 10.0]])
+    task = PatchTask(rates, 20, 10)
+    _, target = task.batch(np.random.default_rng(0), 4)
+    labels = target.sum(axis=1).argmax(axis=-1)
+    y = np.zeros((4, 20, 2))
+    y[np.arange(4), :10, 1 - labels] = 100.0  # wrong before the window
+    y[np.arange(4), 10:, labels] = 1.0  # right inside it
+    assert task.metrics(y, target)["error_rate"] == 0.0

@@ -4,18 +4,22 @@ import json
 import warnings
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import infodyn as idn
 from infodyn.errors import InputError
 from infodyn.experiments.hooks import branching_estimate
-from infodyn.learning import UnitRateTarget
+from infodyn.learning import UnitRateTarget, evaluate
+from infodyn.learning.hooks import HookOutput, TrainHook, metric_hook
 from infodyn.learning.tasks import EvidenceAccumulation, PatternGeneration, RateTask
 from infodyn.learning.trainer import Trainer, TrainOptions
 
 NET = dict(n_in=20, n_rec=30, n_out=0, in_scale=3.0, surrogate="fast_sigmoid")
 TASK = RateTask(n_in=20, n_steps=200, rate_hz=20.0)
+SMALL_NET = dict(n_in=6, n_rec=5, n_out=0, in_scale=3.0)
+SMALL_TASK = RateTask(n_in=6, n_steps=40, rate_hz=30.0)
 
 
 @pytest.fixture(autouse=True)
@@ -299,3 +303,123 @@ def test_declared_choices_are_checked():
     for weight in (float("nan"), float("inf"), "x"):
         with pytest.raises(InputError, match="mse.weight must be a finite number"):
             build_loss([{"kind": "mse", "weight": weight}])
+
+
+def test_only_the_listed_weights_train():
+    net = idn.network.LIF(n_in=10, n_rec=12, n_out=1, in_scale=3.0)
+    task = PatternGeneration(n_in=10, n_steps=30)
+    tr = Trainer(net, task, "mse", TrainOptions(lr=1e-2, train=("w_rec",)))
+    before = {k: np.asarray(v).copy() for k, v in tr.state.params.items()}
+    tr.step()
+    after = {k: np.asarray(v) for k, v in tr.state.params.items()}
+    np.testing.assert_array_equal(after["w_in"], before["w_in"])
+    np.testing.assert_array_equal(after["w_out"], before["w_out"])
+    assert not np.array_equal(after["w_rec"], before["w_rec"])
+
+
+def test_clip_norm_bounds_the_sgd_step():
+    """SGD with lr 1 and clip_norm c moves the weights by exactly c (the gradient is larger)."""
+    net = idn.network.LIF(**SMALL_NET)
+    tr = Trainer(
+        net,
+        SMALL_TASK,
+        UnitRateTarget(r0_hz=0.0, weight=1.0),
+        TrainOptions(optimizer="sgd", lr=1.0, clip_norm=1e-3, precision="float64"),
+    )
+    before = {k: np.asarray(v).copy() for k, v in tr.state.params.items()}
+    rec = tr.step()
+    assert rec["grad_norm"] > 1e-2
+    moved = np.sqrt(sum(np.sum((np.asarray(tr.state.params[k]) - before[k]) ** 2) for k in before))
+    assert moved == pytest.approx(1e-3, rel=1e-9)
+
+
+def test_sgd_momentum_accumulates_the_previous_step():
+    """optax SGD with momentum mu: step_2 = -lr (g2 + mu g1)."""
+    net = idn.network.LIF(n_in=3, n_rec=4, n_out=1)
+    tr = Trainer(
+        net,
+        PatternGeneration(n_in=3, n_steps=10),
+        "mse",
+        TrainOptions(optimizer="sgd", lr=0.1, momentum=0.9, precision="float64"),
+    )
+    rng = np.random.default_rng(0)
+    g1, g2 = (
+        {k: jnp.asarray(rng.standard_normal(np.shape(v))) for k, v in tr.state.params.items()}
+        for _ in range(2)
+    )
+    w0 = np.asarray(tr.state.params["w_in"]).copy()
+    tr._apply(g1)
+    w1 = np.asarray(tr.state.params["w_in"]).copy()
+    tr._apply(g2)
+    w2 = np.asarray(tr.state.params["w_in"])
+    np.testing.assert_allclose(w1 - w0, -0.1 * np.asarray(g1["w_in"]), rtol=1e-12)
+    expect = -0.1 * (np.asarray(g2["w_in"]) + 0.9 * np.asarray(g1["w_in"]))
+    np.testing.assert_allclose(w2 - w1, expect, rtol=1e-10)
+
+
+def test_mean_rate_is_in_hz_at_any_step():
+    net = idn.network.LIF(**SMALL_NET, dt=0.5)
+    task = RateTask(n_in=6, n_steps=40, rate_hz=30.0, dt=0.5)
+    tr = Trainer(
+        net,
+        task,
+        UnitRateTarget(r0_hz=5.0),
+        TrainOptions(precision="float64"),
+        hooks=(metric_hook("spikes", lambda info: float(info.activity.sum())),),
+    )
+    hist = tr.fit(2)
+    assert hist[0]["spikes"] > 0
+    for r in hist:  # spikes / (units x seconds); 40 steps of 0.5 ms = 0.02 s
+        assert r["mean_rate_hz"] == pytest.approx(r["spikes"] / (5 * 0.02), rel=1e-12)
+
+
+def test_any_hook_can_stop_training():
+    """The first of two hooks asks to stop: the second's 'no' must not cancel it."""
+
+    def stop_now(info, state):
+        return HookOutput({}, state, stop=True)
+
+    hooks = (TrainHook(lambda net, p: (), stop_now), metric_hook("x", lambda info: 1.0))
+    tr = Trainer(
+        idn.network.LIF(**SMALL_NET), SMALL_TASK, UnitRateTarget(), TrainOptions(), hooks=hooks
+    )
+    assert len(tr.fit(5)) == 1 and tr.state.stop
+
+
+def test_online_mode_loss_is_the_sequence_average():
+    """With a vanishing learning rate the weights do not move, so the loss logged in online
+    mode (four windows) equals the MSE of the whole sequence from evaluate."""
+    net = idn.network.LIF(n_in=5, n_rec=8, n_out=1, in_scale=3.0)
+    task = PatternGeneration(n_in=5, n_steps=40)
+    opts = TrainOptions(optimizer="sgd", lr=1e-30, precision="float64", online_window=10)
+    tr = Trainer(net, task, "mse", opts)
+    p0 = {k: np.asarray(v).copy() for k, v in tr.state.params.items()}
+    rec = tr.step()
+    x, tgt = task.batch(np.random.default_rng([0, 0]), 1)
+    ev = evaluate(net, p0, x, tgt, "mse", precision="float64")
+    assert rec["loss"] == pytest.approx(ev.loss, rel=1e-9)
+
+
+def test_checkpoints_are_written_every_checkpoint_every(tmp_path):
+    """Iteration 3's callback runs before its own checkpoint: the file holds iteration 2."""
+    seen = {}
+
+    def callback(trainer, rec):
+        ck = tmp_path / "checkpoint.npz"
+        seen[rec["iteration"]] = int(np.load(ck)["iteration"]) if ck.exists() else None
+
+    tr = Trainer(
+        idn.network.LIF(**SMALL_NET), SMALL_TASK, UnitRateTarget(), TrainOptions(checkpoint_every=2)
+    )
+    tr.fit(5, out=tmp_path, callback=callback)
+    assert seen == {1: None, 2: None, 3: 2, 4: 2, 5: 4}
+    rows = json.loads((tmp_path / "metrics.json").read_text())
+    assert [r["iteration"] for r in rows] == [1, 2, 3, 4, 5]
+
+
+def test_resuming_a_finished_run_does_nothing(tmp_path):
+    tr = Trainer(idn.network.LIF(**SMALL_NET), SMALL_TASK, UnitRateTarget(), TrainOptions())
+    tr.fit(2, out=tmp_path)
+    again = Trainer(idn.network.LIF(**SMALL_NET), SMALL_TASK, UnitRateTarget(), TrainOptions())
+    hist = again.fit(2, out=tmp_path, resume=True)
+    assert [r["iteration"] for r in hist] == [1, 2] and again.state.iteration == 2

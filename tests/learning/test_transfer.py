@@ -72,3 +72,43 @@ def test_histogram_matching_rejects_constant_rates():
 def test_rate_unit_tools_stay_importable_from_adaptation():
     assert adaptation.intrinsic_plasticity is intrinsic_plasticity
     assert adaptation.infer_transfer_function is infer_transfer_function
+
+
+def _ip_step(a, b, x, mu, eta):
+    """Triesch's rule written out: db = eta (1 - (2 + 1/mu) y + y^2/mu), da = eta/a + x db."""
+    y = 1.0 / (1.0 + np.exp(-(a * x + b)))
+    db = eta * (1.0 - (2.0 + 1.0 / mu) * y + y * y / mu)
+    return a + eta / a + x * db, b + db
+
+
+def test_ip_anneals_the_rate_geometrically():
+    """Three equal samples (order does not matter) with eta decayed 1e-2 -> 1e-3 -> 1e-4."""
+    x = np.full(3, 0.7)
+    res = intrinsic_plasticity(x, mu=0.2, eta=1e-2, eta_final=1e-4, a0=1.3, b0=-0.4)
+    a, b = 1.3, -0.4
+    for eta in (1e-2, 1e-3, 1e-4):
+        a, b = _ip_step(a, b, 0.7, 0.2, eta)
+    assert res.a[0] == pytest.approx(a, rel=1e-12)
+    assert res.b[0] == pytest.approx(b, rel=1e-12)
+
+
+def _sigmoid_jacobian(h, r_max, beta, h0):
+    s = 1.0 / (1.0 + np.exp(-beta * (h - h0)))
+    return np.stack([s, r_max * s * (1 - s) * (h - h0), -r_max * s * (1 - s) * beta], axis=1)
+
+
+def test_histogram_matching_reports_rmse_and_standard_errors():
+    """rmse = sqrt(mean (phi(h_k) - r_k)^2) on the quantile grid; std_err from the Gauss-Newton
+    covariance s^2 (J^T J)^-1 with s^2 = RSS / (K - 3), J written out here."""
+    rng = np.random.default_rng(8)
+    h = rng.normal(0.0, 1.0, 5000)
+    rates = np.clip(30.0 / (1.0 + np.exp(-1.2 * (h - 0.3))) + rng.normal(0, 2.0, h.size), 0, None)
+    fit = infer_transfer_function(rates, n_quantiles=200)
+    phi = fit.r_max / (1.0 + np.exp(-fit.beta * (fit.h - fit.h0)))
+    res = phi - fit.r
+    assert fit.rmse == pytest.approx(np.sqrt(np.mean(res**2)), rel=1e-9)
+    jac = _sigmoid_jacobian(fit.h, fit.r_max, fit.beta, fit.h0)
+    s2 = float(res @ res) / (res.size - 3)
+    se = np.sqrt(np.diag(np.linalg.inv(jac.T @ jac) * s2))
+    got = [fit.std_err[k] for k in ("r_max", "beta", "h0")]
+    np.testing.assert_allclose(got, se, rtol=2e-3)
