@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.ndimage import gaussian_filter
 
 from infodyn.data import images as im
 from infodyn.errors import InputError
@@ -255,8 +256,6 @@ def _small_image(rows=6, cols=20, seed=3):
 def test_every_top_left_corner_of_a_small_image_is_drawn():  # kills I09, I10
     """5x5 image, 4x4 patches: the valid top-left corners are rows {0, 1} x cols {0, 1};
     positions are drawn uniformly over them, so 400 patches hit all four."""
-    from infodyn.data import images as im
-
     p = im.natural_patches(size=4, n=400, seed=0, images=[_small_image(5, 5)], details=True)
     assert set(zip(p.row.tolist(), p.col.tolist(), strict=True)) == {(0, 0), (0, 1), (1, 0), (1, 1)}
 
@@ -265,8 +264,6 @@ def test_region_split_boundaries_on_a_small_image():  # kills I13, I14, I15
     """Width 20, held_out=0.25: cut = round(20 * 0.75) = 15. Training patches (4 wide) start at
     columns 0..11 (end before the cut), held-out ones at 15 + guard .. 16; DoG's guard is
     ceil(3 * 1.5) = 5 pixels, leaving no held-out room at all (15 + 5 > 16), an error."""
-    from infodyn.data import images as im
-
     img = _small_image(6, 20)
     s = im.natural_patches(size=4, n=600, seed=1, images=[img], held_out=0.25, details=True)
     assert set(s.train.col.tolist()) == set(range(0, 12))
@@ -289,10 +286,6 @@ def test_region_split_boundaries_on_a_small_image():  # kills I13, I14, I15
 
 def test_dog_filter_output_has_unit_standard_deviation():  # kills I02
     """dog_filter: I * (G_c - G_s), divided by its std (docstring) - written with scipy here."""
-    from scipy.ndimage import gaussian_filter
-
-    from infodyn.data import images as im
-
     img = _small_image(12, 15, seed=4) * 0.1  # low contrast: raw DoG std far from 1
     raw = gaussian_filter(img, 0.5, mode="reflect") - gaussian_filter(img, 1.5, mode="reflect")
     out = im.dog_filter(img)
@@ -303,8 +296,6 @@ def test_dog_filter_output_has_unit_standard_deviation():  # kills I02
 def test_image_split_always_leaves_a_training_image():  # kills I16
     """split="image": round(0.9 * 2) = 2 images would leave none to train on; at most
     n_images - 1 are held out, so each of the two images is on one side."""
-    from infodyn.data import images as im
-
     a, b = _small_image(8, 8, seed=5), _small_image(8, 8, seed=6)
     s = im.natural_patches(size=4, n=20, images=[a, b], held_out=0.9, split="image", details=True)
     assert len(set(s.train.image.tolist())) == 1 and len(set(s.test.image.tolist())) == 1

@@ -123,10 +123,7 @@ def test_empty_file_and_order_checks(tmp_path):
     # files from before the attribute existed are checked in one pass
     s = _train(seed=5)
     for name, times in (("legacy", s.times), ("legacy_bad", s.times[::-1])):
-        path = save_spikes(tmp_path / f"{name}.h5", s)
-        with h5py.File(path, "r+") as h5:
-            del h5.attrs["sorted"]
-            h5["spikes/times"][...] = times
+        _as_legacy(save_spikes(tmp_path / f"{name}.h5", s), times)
     _assert_same(s.iter_dense(100), iter_spike_file(tmp_path / "legacy.h5", 100, block_spikes=64))
     with pytest.raises(InputError, match="order"):
         iter_spike_file(tmp_path / "legacy_bad.h5", 100, block_spikes=64)
@@ -135,6 +132,15 @@ def test_empty_file_and_order_checks(tmp_path):
         h5.attrs["sorted"] = np.int8(1)
     with pytest.raises(InputError, match="corrupt"):
         list(iter_spike_file(tmp_path / "legacy_bad.h5", 100, block_spikes=64))
+
+
+def _as_legacy(path, times):
+    """The spike file at ``path`` as written before the ``sorted`` flag existed: the flag
+    removed and its spike times replaced by ``times`` (same length, any order)."""
+    with h5py.File(path, "r+") as h5:
+        del h5.attrs["sorted"]
+        h5["spikes/times"][...] = times
+    return path
 
 
 def _damaged_copy(path, tmp_path, name, signature):
@@ -335,8 +341,6 @@ def test_window_starts_at_a_step_the_binary_search_probes(tmp_path):  # kills R0
     """4 units spiking at every one of 1000 steps: 4000 spikes, more than the 1024 below which
     the search reads a slice, so the first probe (spike 2000) is the first spike of step 500.
     The window [500, 600) holds exactly the 4 x 100 spikes of those steps."""
-    from infodyn.data.spikes import SpikeReader
-
     n_units, n_steps = 4, 1000
     times = np.repeat(np.arange(n_steps), n_units)
     units = np.tile(np.arange(n_units), n_steps)
@@ -356,24 +360,14 @@ def test_window_starts_at_a_step_the_binary_search_probes(tmp_path):  # kills R0
 def _legacy_file(tmp_path, name, times):
     """A file of one trial, 4 units, 10 steps, spikes at ``times`` (unit = index % 4), without
     the ``sorted`` attribute (files from before it was recorded)."""
-    import h5py
-
     times = np.asarray(times)
-    path = save_spikes(
-        tmp_path / f"{name}.h5",
-        SpikeTrain(times=np.sort(times), units=np.arange(times.size) % 4, n_units=4, n_steps=10),
-    )
-    with h5py.File(path, "r+") as h5:
-        del h5.attrs["sorted"]
-        h5["spikes/times"][...] = times
-    return path
+    train = SpikeTrain(times=np.sort(times), units=np.arange(times.size) % 4, n_units=4, n_steps=10)
+    return _as_legacy(save_spikes(tmp_path / f"{name}.h5", train), times)
 
 
 def test_legacy_order_check_sees_disorder_across_a_block_boundary(tmp_path):  # kills R13
     """Blocks of 4 spikes, each in order, but the second starts before the first ends: the file
     is not in (trial, time) order, refused on the call (as for disorder inside a block)."""
-    from infodyn.data.spikes import SpikeReader, iter_spike_file
-
     path = _legacy_file(tmp_path, "across", [5, 6, 7, 8, 1, 2, 3, 4])
     with pytest.raises(InputError, match=r"not stored in \(trial, time\) order"):
         iter_spike_file(path, 5, block_spikes=4)
@@ -390,8 +384,6 @@ def test_legacy_order_check_sees_disorder_across_a_block_boundary(tmp_path):  # 
 def test_sparse_windows_sort_units_within_a_step(tmp_path):  # kills R19
     """SpikeWriter keeps the appended order; a file in (trial, time) order may list the units of
     a step in any order. window / iter_sparse return spikes sorted by time, then unit."""
-    from infodyn.data.spikes import SpikeReader, SpikeWriter
-
     path = tmp_path / "w.h5"
     with SpikeWriter(path, n_units=4, n_steps=6) as w:
         w.append([1, 3, 3, 3], [3, 2, 0, 1])
@@ -408,10 +400,6 @@ def test_a_repeat_is_found_when_its_step_spans_three_blocks(tmp_path):  # kills 
     """Blocks of 2 spikes: (t4 u0, t5 u0 | t5 u1, t5 u2 | t5 u0, t6 u1). Step 5 runs through all
     three blocks; the last block's unit 0 at step 5 repeats the first block's and is kept once:
     counts per unit 2, 2, 1 (hand count), one repeat warned about."""
-    import h5py
-
-    from infodyn.data.spikes import SpikeReader
-
     train = SpikeTrain(times=[4, 5, 5, 5, 5, 6], units=[0, 0, 1, 2, 3, 1], n_units=4, n_steps=8)
     path = save_spikes(tmp_path / "s.h5", train)
     with h5py.File(path, "r+") as h5:

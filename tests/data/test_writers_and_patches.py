@@ -3,10 +3,19 @@ findings: files written that could not be read back, raw errors, silently empty 
 
 from __future__ import annotations
 
+import h5py
 import numpy as np
 import pytest
 
-from infodyn.data import SpikeTrain, SpikeWriter, load_spikes, saccade_path, save_spikes
+from infodyn.data import (
+    SpikeReader,
+    SpikeTrain,
+    SpikeWriter,
+    iter_spike_file,
+    load_spikes,
+    saccade_path,
+    save_spikes,
+)
 from infodyn.data import images as I
 from infodyn.errors import InputError
 
@@ -87,10 +96,6 @@ def test_numpy_numbers_are_options_too():
 def test_spike_writer_flags_a_chunk_out_of_time_order(tmp_path):  # kills F03
     """One append whose times go back (5 then 1): the file is flagged unsorted, so window reads
     are refused on the call while order-free passes count it (the file is not 'corrupt')."""
-    import h5py
-
-    from infodyn.data.spikes import SpikeReader, SpikeWriter, iter_spike_file
-
     path = tmp_path / "w.h5"
     with SpikeWriter(path, n_units=2, n_steps=8) as w:
         w.append([5, 1], [0, 1])
@@ -105,8 +110,6 @@ def test_spike_writer_flags_a_chunk_out_of_time_order(tmp_path):  # kills F03
 
 def test_spike_writer_n_steps_defaults_to_the_last_spike_plus_one(tmp_path):  # kills F04
     """SpikeWriter docstring: n_steps defaults to the last spike time + 1."""
-    from infodyn.data.spikes import SpikeWriter
-
     with SpikeWriter(tmp_path / "w.h5", n_units=2) as w:
         w.append([0, 3], [0, 1])
         w.append([7], [1])
@@ -117,8 +120,6 @@ def test_spike_writer_n_steps_defaults_to_the_last_spike_plus_one(tmp_path):  # 
 
 def test_spike_file_suffixes_are_case_insensitive(tmp_path):  # kills F09
     """.H5 / .HDF5 name HDF5 spike files as .h5 / .hdf5 do (is_h5_path compares lower case)."""
-    from infodyn.data.spikes import SpikeReader
-
     train = SpikeTrain(times=[0, 2, 4, 9], units=[0, 1, 0, 0], n_units=3, n_steps=10)
     for name in ("S.H5", "S.HDF5"):
         path = save_spikes(tmp_path / name, train)

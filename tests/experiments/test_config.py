@@ -14,6 +14,7 @@ from infodyn.experiments.config import (
     resolved,
     to_toml,
     validate,
+    with_overrides,
 )
 
 
@@ -229,8 +230,6 @@ def test_pipeline_config_errors_found_at_load_time(data, message):
 def test_with_overrides_leaves_out_none_and_validates_the_rest():  # kills C11
     """with_overrides docstring: None values are left out (an option not given keeps the
     config's value); the others replace their dotted key and are validated again."""
-    from infodyn.experiments.config import SimulateConfig, validate, with_overrides
-
     cfg = validate(SimulateConfig, {"input": {"rate_hz": 20.0}, "simulation": {"engine": "event"}})
     updates = {"simulation.engine": None, "input.rate_hz": None, "input.n_steps": 7}
     new = with_overrides(cfg, updates)

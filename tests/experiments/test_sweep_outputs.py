@@ -12,11 +12,11 @@ def test_summary_metric_absent_or_not_a_number_is_said_and_no_stale_figure_is_le
         {"index": i, "point": f"p{i}", "status": "done", "x": x, "rate": 2.0 * x, "engine": "jax"}
         for i, x in enumerate([1.0, 2.0])
     ]
-    files, note = write_outputs(run, rows, [], {"x": [1.0, 2.0]}, "rate")
+    files, note = write_outputs(run, rows, {"x": [1.0, 2.0]}, "rate")
     assert note is None and (tmp_path / "figures" / "summary.png").exists()
-    files, note = write_outputs(run, rows, [], {"x": [1.0, 2.0]}, "mean_rate")
+    files, note = write_outputs(run, rows, {"x": [1.0, 2.0]}, "mean_rate")
     assert "no point has a result named 'mean_rate'" in note and "summary" not in files
     assert not (tmp_path / "figures" / "summary.png").exists()
-    files, note = write_outputs(run, rows, [], {"x": [1.0, 2.0]}, "engine")
+    files, note = write_outputs(run, rows, {"x": [1.0, 2.0]}, "engine")
     assert "'engine' is not a number" in note
-    assert write_outputs(run, rows, [], {"x": [1.0, 2.0]}, None)[1] is None
+    assert write_outputs(run, rows, {"x": [1.0, 2.0]}, None)[1] is None

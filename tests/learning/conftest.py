@@ -3,11 +3,13 @@ a sine (or one-hot) target, and the small ALIF network under the rate and varian
 which e-prop must equal BPTT-stopgrad for dense weights (test_exactness.py) and sparse weights
 (test_sparse_learning.py)."""
 
+import jax
 import numpy as np
 import pytest
 
 import infodyn as idn
-from infodyn.learning import PopulationRateVariance, UnitRateTarget
+from infodyn.learning import PopulationRateVariance, UnitRateTarget, as_loss
+from infodyn.learning.info_objectives import sequence_statistics
 
 
 def _max_rel(a, b) -> float:
@@ -64,11 +66,6 @@ def alif_rate_case():
 def _loss_value(loss, z, y=None, target=None, dt=1.0):
     """E = F(sum_t phi_t) of a recorded (B, T, n) trajectory, through the loss interface
     (float64)."""
-    import jax
-
-    from infodyn.learning import as_loss
-    from infodyn.learning.info_objectives import sequence_statistics
-
     lossc = as_loss(loss)
     if y is None:
         y = np.zeros((*z.shape[:2], 1))

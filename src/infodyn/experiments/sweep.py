@@ -380,7 +380,7 @@ def run_sweep(
         if p.key in markers:
             row.update(flatten(markers[p.key]["results"]))
         rows.append(row)
-    files, why_not = write_outputs(sweep_dir, rows, failures, grid, metric or spec.summary_metric)
+    files, why_not = write_outputs(sweep_dir, rows, grid, metric or spec.summary_metric)
     summary = {
         "command": command,
         "n_points": len(points),

@@ -20,7 +20,6 @@ from infodyn.experiments.rundir import RunDir
 def write_outputs(
     run: RunDir,
     rows: list[dict[str, Any]],
-    failures: list[dict[str, Any]],
     grid: dict[str, list[Any]],
     metric: str | None,
 ) -> tuple[dict[str, str], str | None]:
