@@ -22,6 +22,11 @@ SMALL_NET = dict(n_in=6, n_rec=5, n_out=0, in_scale=3.0)
 SMALL_TASK = RateTask(n_in=6, n_steps=40, rate_hz=30.0)
 
 
+def _params_copy(trainer):
+    """The trainer's weights now, as NumPy copies to compare with after a step."""
+    return {k: np.asarray(v).copy() for k, v in trainer.state.params.items()}
+
+
 @pytest.fixture(autouse=True)
 def _quiet():
     with warnings.catch_warnings():
@@ -309,7 +314,7 @@ def test_only_the_listed_weights_train():
     net = idn.network.LIF(n_in=10, n_rec=12, n_out=1, in_scale=3.0)
     task = PatternGeneration(n_in=10, n_steps=30)
     tr = Trainer(net, task, "mse", TrainOptions(lr=1e-2, train=("w_rec",)))
-    before = {k: np.asarray(v).copy() for k, v in tr.state.params.items()}
+    before = _params_copy(tr)
     tr.step()
     after = {k: np.asarray(v) for k, v in tr.state.params.items()}
     np.testing.assert_array_equal(after["w_in"], before["w_in"])
@@ -326,7 +331,7 @@ def test_clip_norm_bounds_the_sgd_step():
         UnitRateTarget(r0_hz=0.0, weight=1.0),
         TrainOptions(optimizer="sgd", lr=1.0, clip_norm=1e-3, precision="float64"),
     )
-    before = {k: np.asarray(v).copy() for k, v in tr.state.params.items()}
+    before = _params_copy(tr)
     rec = tr.step()
     assert rec["grad_norm"] > 1e-2
     moved = np.sqrt(sum(np.sum((np.asarray(tr.state.params[k]) - before[k]) ** 2) for k in before))
@@ -393,7 +398,7 @@ def test_online_mode_loss_is_the_sequence_average():
     task = PatternGeneration(n_in=5, n_steps=40)
     opts = TrainOptions(optimizer="sgd", lr=1e-30, precision="float64", online_window=10)
     tr = Trainer(net, task, "mse", opts)
-    p0 = {k: np.asarray(v).copy() for k, v in tr.state.params.items()}
+    p0 = _params_copy(tr)
     rec = tr.step()
     x, tgt = task.batch(np.random.default_rng([0, 0]), 1)
     ev = evaluate(net, p0, x, tgt, "mse", precision="float64")
