@@ -39,6 +39,23 @@ def test_cli_reference_lists_every_command():
     assert "`--groups <str>`" in text and "`infodyn config show`" in text
 
 
+def test_config_reference_shows_every_command_default():
+    import tomllib
+
+    from infodyn.experiments.config import COMMANDS, default_config_toml
+
+    text = _hook("config_reference").config_reference()
+    blocks = re.findall(r"```toml\n(.*?)```", text, re.S)
+    assert len(blocks) == len(COMMANDS) >= 5
+    for name, block in zip(COMMANDS, blocks, strict=True):
+        assert f"## `infodyn {name}`" in text
+        assert block == default_config_toml(name)
+        tomllib.loads(block)
+    assert "rate_hz = 50.0  # Poisson rate (mean rate for filtered_noise), Hz" in text
+    page = (DOCS / "config.md").read_text()
+    assert _hook("config_reference").on_page_markdown(page, None).count("```toml") == len(blocks)
+
+
 def test_api_pages_cover_every_public_name():
     import infodyn.data
 

@@ -54,19 +54,11 @@ def init(
 ) -> None:
     """Print COMMAND's complete default config (a starting point to copy and edit)."""
     from infodyn._version import __version__
-    from infodyn.experiments.config import (
-        describe_fields,
-        get_command,
-        resolved,
-        to_toml,
-        validate,
-    )
+    from infodyn.experiments.config import default_config_toml, get_command
 
-    spec = get_command(command)
-    example = dict(spec.required_example)  # placeholders for the keys without a default
-    cfg = validate(spec.config_model(), example, source=f"default {command} config")
-    header = f"# default config for `infodyn {spec.name}` (infodyn {__version__})\n"
-    typer.echo(header + to_toml(resolved(cfg), describe_fields(cfg)), nl=False)
+    name = get_command(command).name
+    header = f"# default config for `infodyn {name}` (infodyn {__version__})\n"
+    typer.echo(header + default_config_toml(name), nl=False)
 
 
 @config_app.command("list")

@@ -264,6 +264,9 @@ def describe_fields(cfg: BaseModel) -> dict[str, str]:
     if hasattr(cfg, "build_network"):
         net = cfg.build_network()
         walk(type(net), "network.")
+        out["network.model"] = "one of 'lif', 'alif' (adaptive thresholds)"
+    if hasattr(cfg, "free_form_descriptions"):  # tables the model keeps as plain dicts
+        out.update(cfg.free_form_descriptions())
     return out
 
 
@@ -384,6 +387,16 @@ def get_command(name: str) -> CommandSpec:
     if name not in COMMANDS:
         raise InputError(f"unknown command {name!r}; choose one of {sorted(COMMANDS)}")
     return COMMANDS[name]
+
+
+def default_config_toml(name: str) -> str:
+    """Command ``name``'s complete default config as commented TOML (``infodyn config init``
+    and the documentation's config reference): every key with its default, units and choices;
+    keys without a default hold the spec's ``required_example`` placeholders."""
+    spec = get_command(name)
+    example = dict(spec.required_example)  # placeholders for the keys without a default
+    cfg = validate(spec.config_model(), example, source=f"default {name} config")
+    return to_toml(resolved(cfg), describe_fields(cfg))
 
 
 def detect_command(data: dict[str, Any], source: str = "config") -> CommandSpec:

@@ -26,7 +26,7 @@ from infodyn.experiments.thermo_report import thermo_section
 class EnergyRunConfig(Section):
     """Options of ``infodyn energy`` (units: ms)."""
 
-    spikes: str
+    spikes: str = Field(description="spike file to fit (HDF5, NPZ or a recording format)")
     bin_ms: float | None = Field(None, gt=0, description="bin width in ms (default: one step)")
     units: list[int] | str | None = Field(
         None, description="unit indices, or text such as '0-19,25' (infodyn.data.units)"
@@ -34,17 +34,19 @@ class EnergyRunConfig(Section):
     window: int = Field(1, ge=1, description="consecutive bins per word")
     method: Literal["mpf", "pl", "ml"] = "mpf"
     model: Literal["pairwise", "k_pairwise"] = "pairwise"
-    l2: float = Field(0.0, ge=0)
-    l1: float = Field(0.0, ge=0)
-    test_fraction: float = Field(0.2, gt=0, lt=1)
+    l2: float = Field(0.0, ge=0, description="penalty l2 sum_{i<j} J_ij^2")
+    l1: float = Field(0.0, ge=0, description="penalty l1 sum_{i<j} |J_ij|")
+    test_fraction: float = Field(
+        0.2, gt=0, lt=1, description="last fraction of each trial's words held out"
+    )
     validation: float = Field(
         0.1, ge=0, lt=1, description="fraction of training words for early stopping (0: off)"
     )
-    patience: int = Field(20, ge=1)
-    n_samples: int = Field(20000, ge=100)
+    patience: int = Field(20, ge=1, description="early stopping: iterations after the best")
+    n_samples: int = Field(20000, ge=100, description="Gibbs samples drawn from the model")
     n_memories: int = Field(20, ge=1, description="memories listed and plotted")
     max_units: int = Field(128, ge=1, description="refuse words with more bits than this")
-    seed: Seed = 0
+    seed: Seed = Field(0, description="seed of the fit, samples and basins")
 
 
 def _split(words: Any, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:

@@ -40,19 +40,24 @@ class TrainingSection(Section):
     momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum")
     clip_norm: float | None = Field(None, gt=0, description="global gradient-norm clip")
     iterations: int = Field(100, ge=1, description="training iterations")
-    batch_size: int = Field(1, ge=1)
+    batch_size: int = Field(1, ge=1, description="sequences per gradient step")
     train: list[Literal["w_in", "w_rec", "w_out"]] = Field(
         ["w_in", "w_rec", "w_out"], min_length=1, description="the weights that learn"
     )
     reset: Literal["through", "detach"] = "through"
-    filter_readout: bool = True
+    filter_readout: bool = Field(
+        True,
+        description="e-prop: filter the learning signal as the readout (false: inexact)",
+    )
     online_window: int | None = Field(None, ge=1, description="e-prop update every K steps")
     feedback_decay: float = Field(0.0, ge=0, description="adaptive feedback weight decay")
-    feedback_seed: Seed = 0
+    feedback_seed: Seed = Field(0, description="seed of the random feedback matrix")
     precision: Literal["float32", "float64"] = "float32"
     seed: Seed = Field(0, description="weight and batch seed")
-    checkpoint_every: int = Field(50, ge=1)
-    explode_threshold: float = Field(1e8, gt=0)
+    checkpoint_every: int = Field(50, ge=1, description="iterations between checkpoints")
+    explode_threshold: float = Field(
+        1e8, gt=0, description="stop when the gradient norm exceeds this (or is not finite)"
+    )
 
 
 class TrainConfig(Section):
@@ -88,6 +93,18 @@ class TrainConfig(Section):
 
     def resolved_sections(self) -> dict[str, Any]:
         return {"network": network_section(self.build_network())}
+
+    def free_form_descriptions(self) -> dict[str, str]:
+        """The comments ``infodyn config show`` gives ``[task]`` and ``[[loss]]``."""
+        from infodyn.learning.registry import config_kinds
+        from infodyn.learning.tasks import TASKS
+
+        return {
+            "task.kind": "one of " + ", ".join(map(repr, TASKS)) + " (+ the task's options)",
+            "loss": "one table per term: kind = one of "
+            + ", ".join(map(repr, config_kinds()))
+            + "; weight; the term's options",
+        }
 
 
 def build_task(section: dict[str, Any], net) -> Any:

@@ -124,14 +124,14 @@ class LIF(BaseModel):
     in_scale: float = Field(1.0, ge=0, description="input weight scale (x v_th / sqrt(n_in))")
     rec_scale: float = Field(1.0, ge=0, description="recurrent weight scale")
     out_scale: float = Field(1.0, ge=0, description="readout weight scale")
-    frac_exc: float = Field(0.8, gt=0, lt=1)
-    ei_mu: float = -0.64
-    ei_sigma: float = Field(0.5, gt=0)
-    inh_factor: float = Field(5.0, gt=0)
-    p_ee: float = Field(0.16, ge=0, le=1)
-    p_ei: float = Field(0.244, ge=0, le=1)
-    p_ie: float = Field(0.318, ge=0, le=1)
-    p_ii: float = Field(0.343, ge=0, le=1)
+    frac_exc: float = Field(0.8, gt=0, lt=1, description="fraction of excitatory units (ei)")
+    ei_mu: float = Field(-0.64, description="mean of the log weight magnitude (ei, lognormal)")
+    ei_sigma: float = Field(0.5, gt=0, description="s.d. of the log weight magnitude (ei)")
+    inh_factor: float = Field(5.0, gt=0, description="inhibitory magnitude factor (ei)")
+    p_ee: float = Field(0.16, ge=0, le=1, description="probability E -> E (ei, without k_in)")
+    p_ei: float = Field(0.244, ge=0, le=1, description="probability E -> I (ei, without k_in)")
+    p_ie: float = Field(0.318, ge=0, le=1, description="probability I -> E (ei, without k_in)")
+    p_ii: float = Field(0.343, ge=0, le=1, description="probability I -> I (ei, without k_in)")
 
     @model_validator(mode="after")
     def _check_connectivity_options(self) -> LIF:

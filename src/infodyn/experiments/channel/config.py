@@ -27,28 +27,33 @@ class ChannelConfig(Section):
         description="input weight scales swept (in_scale of the network)",
     )
     rec_scale: float = Field(0.5, ge=0, description="initial recurrent weight scale")
-    tau_m: float = Field(20.0, gt=0)
-    v_th: float = Field(0.03, gt=0)
+    tau_m: float = Field(20.0, gt=0, description="membrane time constant in ms")
+    v_th: float = Field(0.03, gt=0, description="spike threshold")
     n_ref: int = Field(2, ge=0, description="refractory steps")
     r0_hz: float = Field(10.0, gt=0, description="target mean rate")
-    rate_weight: float = Field(1e-2, gt=0)
-    info_weight: float = Field(1.0, gt=0)
+    rate_weight: float = Field(1e-2, gt=0, description="weight of the per-unit rate target")
+    info_weight: float = Field(1.0, gt=0, description="weight of the objective ('info')")
     objective: Literal["infomax", "bottleneck", "decorrelation"] = "infomax"
     gamma: float = Field(0.1, ge=0, description="bottleneck compression weight")
-    conditions: list[Literal["rate", "info"]] = Field(default_factory=lambda: ["rate", "info"])
-    n_iterations: int = Field(150, ge=0)
+    conditions: list[Literal["rate", "info"]] = Field(
+        default_factory=lambda: ["rate", "info"],
+        description="trainings compared: rate target alone, or with the objective",
+    )
+    n_iterations: int = Field(150, ge=0, description="training iterations")
     trials_per_stimulus: int = Field(8, ge=1, description="training trials per stimulus")
-    test_trials_per_stimulus: int = Field(50, ge=2)
-    lr: float = Field(5e-3, gt=0)
+    test_trials_per_stimulus: int = Field(50, ge=2, description="fresh trials measured")
+    lr: float = Field(5e-3, gt=0, description="learning rate (Adam)")
     method: Literal["eprop", "bptt", "bptt_stopgrad"] = "eprop"
     adaptation: bool = Field(False, description="run LIF threshold/gain homeostasis alongside")
     adaptation_rule: Literal["rate", "max_entropy"] = "max_entropy"
     adapt_window_ms: float = Field(20.0, gt=0, description="count window of the adaptation")
-    seeds: list[Seed] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+    seeds: list[Seed] = Field(
+        default_factory=lambda: [0, 1, 2], min_length=1, description="networks per strength"
+    )
     bin_steps: int = Field(10, ge=1, description="bin of the response words")
     subset_size: int = Field(8, ge=1, le=20, description="units per response word")
-    n_subsets: int = Field(20, ge=1)
-    n_shuffles: int = Field(20, ge=1)
+    n_subsets: int = Field(20, ge=1, description="random unit subsets averaged")
+    n_shuffles: int = Field(20, ge=1, description="label shuffles of the bias correction")
 
 
 class ChannelFile(Section):

@@ -17,7 +17,10 @@ from infodyn.experiments.config import Section, Seed, build_network, validate
 class ImagesSection(Section):
     """Which images and patches. ``images``: built-in names, files or folders (empty: all)."""
 
-    images: list[str] = Field(default_factory=list)
+    images: list[str] = Field(
+        default_factory=list,
+        description="built-in names, image files or folders (empty: every built-in image)",
+    )
     sizes: list[int] = Field(default_factory=lambda: [4, 8], description="patch sides (pixels)")
     n_patches: int = Field(20000, ge=100, description="training patches per size")
     held_out: float = Field(0.25, gt=0, lt=1, description="held-out fraction (by image region)")
@@ -25,7 +28,7 @@ class ImagesSection(Section):
     whiten: Literal["none", "zca", "dog"] = "none"
     binarize: Literal["mean", "sign"] = "mean"
     min_contrast: float = Field(0.02, ge=0, description="reject flatter patches (grey std)")
-    seed: Seed = 0
+    seed: Seed = Field(0, description="seed of the patches, fits and samples")
 
 
 class EnergySection(Section):
@@ -33,9 +36,11 @@ class EnergySection(Section):
     uses ``l2 >= 1e-4`` because rarely active units otherwise get unbounded fields)."""
 
     method: Literal["mpf", "pl", "ml"] = "mpf"
-    l2: float = Field(0.0, ge=0)
+    l2: float = Field(0.0, ge=0, description="coupling penalty l2 sum_{i<j} J_ij^2")
     n_samples: int = Field(2000, ge=10, description="Gibbs samples drawn from each model")
-    denoise_flips: list[int] = Field(default_factory=lambda: [1, 2, 3])
+    denoise_flips: list[int] = Field(
+        default_factory=lambda: [1, 2, 3], description="bits flipped in each denoising test"
+    )
     denoise_patterns: int = Field(300, ge=1, description="held-out patches corrupted")
     pseudocount: float = Field(0.5, gt=0, description="histogram smoothing (4x4 only)")
     ais_chains: int = Field(300, ge=10, description="AIS chains for n > 24")
@@ -47,12 +52,12 @@ class EnergySection(Section):
 class StimulusSection(Section):
     """Image patches as Poisson input."""
 
-    size: int = Field(4, ge=2, le=12)
-    n_stimuli: int = Field(8, ge=2, le=64)
+    size: int = Field(4, ge=2, le=12, description="patch side (pixels); 2 size^2 ON/OFF inputs")
+    n_stimuli: int = Field(8, ge=2, le=64, description="patches in the stimulus set (readouts)")
     trial_ms: int = Field(200, ge=20, description="steps (ms) per trial")
     response_start_ms: int = Field(50, ge=0, description="start of the scored response window")
-    base_rate_hz: float = Field(2.0, ge=0)
-    gain_hz: float = Field(60.0, ge=0)
+    base_rate_hz: float = Field(2.0, ge=0, description="ON/OFF channel rate at zero contrast")
+    gain_hz: float = Field(60.0, ge=0, description="rate added at 2 s.d. of contrast (saturates)")
     drift: float = Field(
         0.0,
         ge=0,
@@ -60,24 +65,24 @@ class StimulusSection(Section):
         description="fixational drift: probability per step that the gaze "
         "moves one pixel (within size // 2 of the stimulus patch); 0: a still patch",
     )
-    seed: Seed = 1
+    seed: Seed = Field(1, description="seed of the patch pool and the stimulus choice")
 
 
 class TrainingSection(Section):
     """e-prop training toward the target rate, the variance constraint and information."""
 
-    enabled: bool = True
-    iterations: int = Field(100, ge=0)
-    batch_size: int = Field(16, ge=1)
-    lr: float = Field(3e-3, gt=0)
+    enabled: bool = Field(True, description="false: analyse the untrained network only")
+    iterations: int = Field(100, ge=0, description="training iterations")
+    batch_size: int = Field(16, ge=1, description="trials per gradient step")
+    lr: float = Field(3e-3, gt=0, description="learning rate (Adam)")
     method: Literal["eprop", "bptt", "bptt_stopgrad"] = "eprop"
-    rate_target_hz: float = Field(5.0, gt=0)
-    rate_weight: float = Field(1e-3, ge=0)
+    rate_target_hz: float = Field(5.0, gt=0, description="target rate of every unit (Hz)")
+    rate_weight: float = Field(1e-3, ge=0, description="weight of the rate target (0: off)")
     variance_target: float = Field(0.0, ge=0, description="target global-rate variance (Hz^2)")
-    variance_weight: float = Field(1e-6, ge=0)
-    info_weight: float = Field(1.0, ge=0)
-    clip_norm: float = Field(10.0, gt=0)
-    seed: Seed = 0
+    variance_weight: float = Field(1e-6, ge=0, description="weight of the variance term (0: off)")
+    info_weight: float = Field(1.0, ge=0, description="weight of the infomax bound (0: off)")
+    clip_norm: float = Field(10.0, gt=0, description="global gradient-norm clip")
+    seed: Seed = Field(0, description="seed of the weights and training batches")
 
 
 class AnalysisSection(Section):
@@ -88,7 +93,7 @@ class AnalysisSection(Section):
         description="bin of the branching-ratio estimate; None: (n_ref + 1) steps, "
         "so that refractoriness does not make the regression slopes oscillate",
     )
-    seed: Seed = 7
+    seed: Seed = Field(7, description="seed of the analysis trials and resampling")
 
 
 class PipelineConfig(Section):
@@ -103,8 +108,14 @@ class PipelineConfig(Section):
     training: TrainingSection = TrainingSection()
     analysis: AnalysisSection = AnalysisSection()
     stages: list[Literal["image_energy", "network", "report"]] = Field(
-        default_factory=lambda: ["image_energy", "network", "report"]
+        default_factory=lambda: ["image_energy", "network", "report"],
+        description="stages run, of 'image_energy', 'network', 'report'",
     )
+
+    def build_network(self):
+        """The network ``[network]`` describes, with n_in and n_out from ``[stimulus]``."""
+        st = self.stimulus
+        return build_network({"n_in": 2 * st.size**2, "n_out": st.n_stimuli, **self.network})
 
     def check_sections(self) -> None:
         """Validate the free-form ``[network]`` at load time (n_in and n_out default to, and
