@@ -1,13 +1,19 @@
 """vmap batching of small networks gives exactly the runs of the unbatched simulate command."""
 
 import json
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from infodyn.data.io import load_spikes
+from infodyn.errors import InputError
 from infodyn.experiments.config import SimulateConfig, get_command, validate
+from infodyn.experiments.simulate_batch import batch_signature, simulate_batch
 from infodyn.experiments.simulate_run import run_simulation
 from infodyn.experiments.sweep import expand_grid, make_tasks, read_marker, run_point_batch
+
+SIM_SMALL = {"network": {"n_in": 3, "n_rec": 5}}
 
 BASE = {
     "network": {"n_in": 8, "n_rec": 16, "in_scale": 3.0, "n_ref": 1},
@@ -55,3 +61,12 @@ def test_batched_points_equal_unbatched_runs(tmp_path):
         np.testing.assert_array_equal(a.to_dense(), b.to_dense())
         assert (tmp_path / "b" / p.name / "figures" / "raster.png").exists()
     assert len({m["results"]["n_spikes"] for m in markers}) > 1  # the points really differ
+
+
+def test_points_of_different_precision_are_not_batched_together():
+    cfg = {**SIM_SMALL, "input": {"n_steps": 50}, "simulation": {"engine": "jax"}}
+    f32 = SimulateConfig(**cfg)
+    f64 = SimulateConfig(**{**cfg, "simulation": {"engine": "jax", "precision": "float64"}})
+    assert batch_signature(f32) != batch_signature(f64)
+    with pytest.raises(InputError, match="share one network signature"):
+        simulate_batch([f32, f64], [Path("a"), Path("b")])

@@ -4,6 +4,7 @@ import pytest
 
 from infodyn.errors import InputError
 from infodyn.experiments.config import get_command
+from infodyn.experiments.grid import config_hash
 from infodyn.experiments.sweep import expand_grid, flatten, parse_grid
 
 BASE = {"network": {"n_in": 5, "n_rec": 8}, "input": {"n_steps": 50, "seed": 10}}
@@ -113,3 +114,26 @@ def test_a_config_of_another_command_gets_a_hint():
     with pytest.raises(InputError) as info:  # a bad simulate config: no hint
         expand_grid(get_command("simulate"), {"network": {"n_rec": -1}}, {"input.n_steps": [5]})
     assert "--command" not in str(info.value)
+
+
+def test_parse_grid_refuses_an_empty_value():
+    with pytest.raises(InputError, match="empty value"):
+        parse_grid(["network.rec_scale=0.5,,1"])
+
+
+def test_a_grid_key_below_a_value_is_named():
+    with pytest.raises(InputError, match=r"'network.n_rec' is not a table"):
+        expand_grid(get_command("simulate"), BASE, {"network.n_rec.x": [1]})
+
+
+def test_config_hash_ignores_key_order():
+    assert config_hash("simulate", {"a": 1, "b": 2}) == config_hash("simulate", {"b": 2, "a": 1})
+    assert config_hash("simulate", {"a": 1}) != config_hash("train", {"a": 1})
+
+
+def test_flatten_keeps_missing_results():
+    assert flatten({"m": None, "r": {"tau": None, "x": 1.0}}) == {
+        "m": None,
+        "r.tau": None,
+        "r.x": 1.0,
+    }

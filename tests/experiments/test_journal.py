@@ -4,12 +4,13 @@ foreign (another config or command) and damaged journals; NaN results come back 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from infodyn.errors import InputError
-from infodyn.experiments.journal import StepJournal
+from infodyn.experiments.journal import StepJournal, config_digest
 
 
 def _journal(path, resume=True, digest="abc", command="channel"):
@@ -89,3 +90,38 @@ def test_changing_a_result_after_put_or_get_changes_nothing_recorded(tmp_path):
     j.put("other", 2)
     resumed = _journal(tmp_path)  # no checksum warning: the entries are as put
     assert resumed.get("network") == {"notes": ["n"], "m": 1.0} and resumed.get("other") == 2
+
+
+def test_config_digest_ignores_key_order():
+    assert config_digest({"a": 1, "b": {"c": 2, "d": 3}}) == config_digest(
+        {"b": {"d": 3, "c": 2}, "a": 1}
+    )
+    assert config_digest({"a": 1}) != config_digest({"a": 2})
+
+
+def test_finish_removes_the_journal(tmp_path):
+    j = StepJournal(tmp_path, "abc", False, "channel")
+    j.put("a", 1)
+    assert (tmp_path / "progress.json").exists()
+    j.finish()
+    assert not (tmp_path / "progress.json").exists()
+    StepJournal(tmp_path, "abc", False, "channel")  # a fresh run there is no longer refused
+
+
+def test_a_put_that_fails_mid_write_keeps_the_previous_journal(tmp_path, monkeypatch):
+    # the journal is written atomically: a disk that fills mid-write leaves the last whole one
+
+    j = StepJournal(tmp_path, "abc", False, "channel")
+    j.put("a", {"x": 1})
+    real = Path.write_text
+
+    def half_then_disk_full(self, text, *args, **kwargs):
+        real(self, text[: len(text) // 2], *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", half_then_disk_full)
+    with pytest.raises(OSError, match="No space"):
+        j.put("b", {"x": 2})
+    monkeypatch.undo()
+    resumed = StepJournal(tmp_path, "abc", True, "channel")
+    assert resumed.steps == {"a": {"x": 1}}

@@ -8,7 +8,13 @@ from __future__ import annotations
 import pytest
 
 from infodyn.errors import InputError
-from infodyn.experiments.preflight import check_trials_memory, trials_bytes
+from infodyn.experiments.pipeline.config import PipelineConfig
+from infodyn.experiments.preflight import (
+    check_pipeline_memory,
+    check_trials_memory,
+    image_energy_bytes,
+    trials_bytes,
+)
 from infodyn.memory import MemoryPreflightError
 
 HUGE = 10**30
@@ -74,3 +80,19 @@ def test_train_refuses_a_huge_batch(tmp_path):
     with pytest.raises(InputError, match="batch_size must be at most"):
         run_training(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_image_energy_bytes_counts_patches_couplings_and_lbfgs():
+    # n = 16 pixels, N = 100 (1 + 0.5) = 150 rows: 7 N n + (6 + 20) n^2 float64 values
+    assert image_energy_bytes(4, 100, 0.5) == 8.0 * (7 * 150 * 16 + 26 * 16 * 16)
+
+
+def test_pipeline_preflight_checks_the_largest_patch_size(monkeypatch):
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "256M")
+    # 40x40: n = 1600, 26 n^2 float64 = 532 MB; 4x4 fits
+    cfg = PipelineConfig(stages=["image_energy"], images={"sizes": [40, 4], "n_patches": 100})
+    with pytest.raises(MemoryPreflightError, match=r"40x40 patches"):
+        check_pipeline_memory(cfg)
+    check_pipeline_memory(
+        PipelineConfig(stages=["image_energy"], images={"sizes": [4], "n_patches": 100})
+    )

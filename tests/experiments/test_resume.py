@@ -1,8 +1,12 @@
 """Resuming with a changed config (infodyn.experiments.resume): the changed keys are named."""
 
+import json
+
 import pytest
 
 from infodyn.errors import InputError
+from infodyn.experiments.resume import changed_keys, check_resume_config
+from infodyn.experiments.rundir import RunDir
 
 
 def test_resume_config_check_names_keys(tmp_path):
@@ -26,3 +30,25 @@ def test_resume_config_check_names_keys(tmp_path):
     assert check_resume_config(tmp_path, new, allow_changes=True) == {
         "(config.json)": ["missing", "continued under the given config"]
     }
+
+
+def test_resume_refuses_a_removed_key(tmp_path):
+    old = {"training": {"lr": 0.1, "clip": 1.0}}
+    RunDir(tmp_path).write_config(old, "train")
+    new = {"training": {"lr": 0.1}}  # a key the run started with is gone
+    assert changed_keys(old, new) == ["training.clip"]
+    with pytest.raises(InputError, match=r"training.clip \(1.0 -> null\)"):
+        check_resume_config(tmp_path, new)
+
+
+def test_resume_config_without_a_config_table_is_a_clear_error(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"command": "train", "config": None}))
+    with pytest.raises(InputError, match=r"config.json: cannot read this run config.*'config'"):
+        check_resume_config(tmp_path, {"training": {"lr": 0.1}})
+
+
+def test_resume_compares_json_types(tmp_path):
+    # the stored copy has JSON types: a tuple given now is the list stored then, not a change
+
+    RunDir(tmp_path).write_config({"network": {"sizes": [4, 8]}}, "train")
+    assert check_resume_config(tmp_path, {"network": {"sizes": (4, 8)}}) == {}

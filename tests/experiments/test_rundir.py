@@ -11,7 +11,11 @@ import numpy as np
 import pytest
 
 from infodyn.data.spikes import SpikeTrain, save_spikes
+from infodyn.errors import InputError
+from infodyn.experiments.config import SimulateConfig
 from infodyn.experiments.rundir import RunDir
+
+SIM_SMALL = {"network": {"n_in": 3, "n_rec": 5}}
 
 CHANNEL = {
     "n_in": 10,
@@ -146,3 +150,28 @@ def test_figures_folder_appears_with_the_first_figure(tmp_path):
     path = run.savefig(fig, "one")
     assert path == tmp_path / "r" / "figures" / "one.png" and path.stat().st_size > 0
     assert run.figures() == [path]
+
+
+def test_remove_if_empty_removes_an_empty_figures_folder_too(tmp_path):
+    run = RunDir(tmp_path / "r")
+    (tmp_path / "r" / "figures").mkdir()
+    run.remove_if_empty()
+    assert not (tmp_path / "r").exists()
+    kept = RunDir(tmp_path / "k")
+    kept.write_json("results.json", {})
+    kept.remove_if_empty()  # something was written: kept
+    assert (tmp_path / "k" / "results.json").exists()
+
+
+def test_write_config_stores_every_default(tmp_path):
+    RunDir(tmp_path).write_config(SimulateConfig(**SIM_SMALL), "simulate")
+    stored = json.loads((tmp_path / "config.json").read_text())["config"]
+    assert stored["input"]["n_steps"] == 1000  # defaults of SimulateConfig, filled in
+    assert stored["simulation"]["engine"] == "auto"
+    assert stored["network"]["tau_m"] == 30.0
+
+
+def test_a_file_in_the_way_of_the_run_folder_is_one_input_error(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(InputError, match=r"f"):
+        RunDir(tmp_path / "f")

@@ -1,10 +1,16 @@
 """The simulate run (infodyn.experiments.simulate_run): an interrupt leaves nothing behind."""
 
+import numpy as np
 import pytest
 
+from infodyn.data.spikes import SpikeTrain
 from infodyn.experiments.config import SimulateConfig, validate
 from infodyn.experiments.interrupt import Interrupted, _state
-from infodyn.experiments.simulate_run import run_simulation
+from infodyn.experiments.rundir import RunDir
+from infodyn.experiments.simulate_batch import batch_signature
+from infodyn.experiments.simulate_run import run_simulation, simulation_results
+
+SIM_SMALL = {"network": {"n_in": 3, "n_rec": 5}}
 
 
 @pytest.mark.parametrize("engine", ["event", "jax"])
@@ -38,3 +44,34 @@ def test_results_record_the_precision_that_ran(engine, ran, tmp_path):
         simulation={"engine": engine, "precision": "float32"},
     )
     assert run_simulation(cfg, tmp_path / "r")["precision"] == ran
+
+
+def test_auto_engine_switches_to_event_at_2000_steps(tmp_path):
+    at = SimulateConfig(**SIM_SMALL, input={"n_steps": 2000})
+    below = SimulateConfig(**SIM_SMALL, input={"n_steps": 1999})
+    assert batch_signature(at) is None and batch_signature(below) is not None
+    assert run_simulation(at, tmp_path / "r")["engine"] == "event"
+
+
+def test_an_interrupt_keeps_an_empty_folder_the_user_made(tmp_path, monkeypatch):
+    (tmp_path / "mine").mkdir()
+    monkeypatch.setitem(_state, "signal", "SIGTERM")
+    cfg = SimulateConfig(**SIM_SMALL, input={"n_steps": 50}, simulation={"engine": "jax"})
+    with pytest.raises(Interrupted):
+        run_simulation(cfg, tmp_path / "mine")
+    assert (tmp_path / "mine").is_dir() and list((tmp_path / "mine").iterdir()) == []
+
+
+def test_simulation_results_of_a_known_spike_train(tmp_path):
+    # 5 units, 2000 steps of 1 ms (2 s): 0, 1, 10, 0 and 0 spikes -> 0, 0.5, 5, 0 and 0 Hz
+
+    units = np.array([1] + [2] * 10)
+    times = np.array([7] + list(range(0, 2000, 200)))
+    order = np.argsort(times, kind="stable")
+    spikes = SpikeTrain(
+        times=times[order], units=units[order], n_units=5, n_steps=2000, n_trials=1, dt=1.0
+    )
+    res = simulation_results(RunDir(tmp_path), spikes, 5, 0.0, "jax", "float32")
+    assert res["fraction_silent"] == 0.6  # units 0, 3 and 4 (unit 1's 0.5 Hz is not silent)
+    assert res["mean_rate_hz"] == pytest.approx((0.5 + 5.0) / 5)
+    assert res["n_spikes"] == 11 and res["activity_per_step"] == pytest.approx(11 / (5 * 2000))

@@ -11,7 +11,19 @@ import numpy as np
 import pytest
 
 from infodyn.errors import InputError
-from infodyn.experiments.sweep import DONE_MARKER, count_attempts, run_sweep
+from infodyn.experiments import interrupt
+from infodyn.experiments.grid import expand_grid
+from infodyn.experiments.rundir import RunDir
+from infodyn.experiments.sweep import (
+    DONE_MARKER,
+    count_attempts,
+    dask_client,
+    read_marker,
+    run_point,
+    run_sweep,
+)
+
+SIM_SMALL = {"network": {"n_in": 3, "n_rec": 5}}
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +230,58 @@ def test_a_batch_size_that_batches_nothing_says_so(tmp_path, toy_command, cluste
     assert res.n_ran == 2
     assert any("no two points could share a batch" in n for n in res.notes)
     assert any("toy has no batched runner" in n for n in res.notes)
+
+
+def test_run_sweep_refuses_negative_retries_and_no_workers(tmp_path):
+    with pytest.raises(InputError, match="retries must be >= 0, got -1"):
+        run_sweep("simulate", SIM_SMALL, {"network.rec_scale": [1.0]}, tmp_path, retries=-1)
+    with pytest.raises(InputError, match="n_workers must be >= 1, got 0"):
+        with dask_client(n_workers=0):
+            pass
+
+
+def test_a_sweep_into_another_commands_folder_is_refused(tmp_path):
+    RunDir(tmp_path, "simulate").finish({"x": 1}, "simulate", {"done": True})
+    with pytest.raises(InputError, match="holds an infodyn simulate run"):
+        run_sweep("simulate", SIM_SMALL, {"network.rec_scale": [1.0]}, tmp_path)
+
+
+def test_a_finished_sweep_rerun_cleans_temporaries_and_stale_failures(tmp_path, toy_command):
+    # every point is done: nothing runs (the scheduler is never contacted), but leftovers of
+    # a worker killed mid-write are removed and failures.json is the rerun's, not the last one's
+
+    grid = {"params.x": [1.0, 2.0]}
+    for p in expand_grid(toy_command, {}, grid):
+        run_point(toy_command, p.config, str(tmp_path / "points" / p.name), p.key)
+    stale = tmp_path / "points" / ".DONE.json.abc123.json.tmp"
+    stale.write_text("{")
+    (tmp_path / "failures.json").write_text(json.dumps([{"point": "old", "error": "x"}]))
+    res = run_sweep("toy", {}, grid, tmp_path, scheduler="tcp://127.0.0.1:9")
+    assert (res.n_skipped, res.n_ran, res.n_failed) == (2, 0, 0)
+    assert not stale.exists()
+    assert json.loads((tmp_path / "failures.json").read_text()) == []
+
+
+def test_a_point_finished_when_an_interrupt_stops_the_sweep_counts_as_done(
+    tmp_path, toy_command, cluster, monkeypatch
+):
+    # a signal (graceful) stops the loop at the first finished task; a point whose worker wrote
+    # its marker is done, not "interrupted" (and then the sweep has nothing left to report)
+
+    monkeypatch.setitem(interrupt._state, "signal", "SIGINT")
+    res = run_sweep("toy", {}, {"params.x": [3.0]}, tmp_path, scheduler=cluster.scheduler_address)
+    assert [r["status"] for r in res.rows] == ["done"] and res.rows[0]["y"] == 9.0
+    assert json.loads((tmp_path / "results.json").read_text())["n_interrupted"] == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"[]", b"null", b"\xff\xfe not utf-8", b'{"key": "k"}'],
+    ids=["list", "null", "not-utf8", "no-results"],
+)
+def test_a_damaged_done_marker_is_not_trusted(text, tmp_path):
+    # a damaged marker counts as missing (the point runs again), as a marker that is not JSON
+    # already did; these crashed the whole sweep (AttributeError, UnicodeDecodeError, or
+    # KeyError 'results' while the table was built)
+    (tmp_path / DONE_MARKER).write_bytes(text)
+    assert read_marker(tmp_path, "k") is None

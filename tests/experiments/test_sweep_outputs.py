@@ -20,3 +20,15 @@ def test_summary_metric_absent_or_not_a_number_is_said_and_no_stale_figure_is_le
     files, note = write_outputs(run, rows, {"x": [1.0, 2.0]}, "engine")
     assert "'engine' is not a number" in note
     assert write_outputs(run, rows, {"x": [1.0, 2.0]}, None)[1] is None
+
+
+def test_summary_of_a_boolean_result_is_refused_and_a_failed_first_row_is_skipped(tmp_path):
+    run = RunDir(tmp_path)
+    rows = [
+        {"index": 0, "point": "p0", "status": "failed", "x": 1.0},
+        {"index": 1, "point": "p1", "status": "done", "x": 2.0, "rate": 4.0, "ok": True},
+    ]
+    files, note = write_outputs(run, rows, {"x": [1.0, 2.0]}, "ok")
+    assert note == "the result 'ok' is not a number: no summary figure"
+    files, note = write_outputs(run, rows, {"x": [1.0, 2.0]}, "rate")
+    assert note is None and files["summary"] == "figures/summary.png"

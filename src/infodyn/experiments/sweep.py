@@ -140,8 +140,10 @@ def read_marker(out: str | os.PathLike, key: str) -> dict[str, Any] | None:
         return None
     try:
         marker = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # unreadable, not JSON, not UTF-8: run the point again
         return None
+    if not isinstance(marker, dict) or not isinstance(marker.get("results"), dict):
+        return None  # damaged (valid JSON, but not a marker): run the point again
     return marker if marker.get("key") == key else None
 
 
