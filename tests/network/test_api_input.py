@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sps
 
+import infodyn as idn
 from infodyn.errors import InputError
 from infodyn.network import (
     LIF,
     StimulusSet,
+    direct_current,
     encode_patches,
     filtered_noise_rates,
     filtered_noise_spikes,
@@ -104,5 +107,47 @@ def test_weights_must_be_a_dict_of_real_numbers():
     ],
 )
 def test_stimulus_makers_refuse_what_they_clipped_or_mangled(call, message):
+    with pytest.raises(InputError, match=message):
+        call()
+
+
+def test_a_callable_chunk_of_the_wrong_length_is_refused():
+    with pytest.raises(InputError, match=r"input for steps 0\.\.100 has 99 rows"):
+        idn.network.simulate_spikes(
+            NET, PARAMS, lambda a, b: X[a : b - 1], n_steps=300, chunk_steps=100
+        )
+
+
+def test_a_callable_without_n_steps_is_refused_by_name():
+    with pytest.raises(InputError, match="n_steps is needed when x is a function"):
+        idn.network.simulate_spikes(NET, PARAMS, lambda a, b: X[a:b])
+
+
+def test_simulate_spikes_metadata_names_the_network_and_engine():
+    train = idn.network.simulate_spikes(NET, PARAMS, X, metadata={"run": 7})
+    assert train.metadata["engine"] == "event" and train.metadata["run"] == 7
+    assert train.metadata["network"]["n_rec"] == 20
+
+
+def test_empty_batches_and_empty_sparse_inputs_are_refused():
+    with pytest.raises(InputError, match="empty"):
+        NET.simulate(PARAMS, np.zeros((0, 10, 4)))
+    with pytest.raises(InputError, match="empty"):
+        NET.simulate(PARAMS, sps.csr_array((0, 4)), engine="event")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: direct_current(0.5, -1, n_in=2), "n_steps must be a whole number"),  # ValueError
+        (lambda: direct_current(0.5, 2.5, n_in=2), "n_steps must be a whole number"),  # TypeError
+        (lambda: direct_current(0.5, 0, n_in=2), "n_steps must be a whole number"),  # (0, 2)
+        (lambda: direct_current([0.1, 0.2], 4, n_in=3), "n_in=3 but amplitude gives 2"),  # ignored
+        (lambda: direct_current(np.ones((2, 3)), 4), "scalar or \\(n_in,\\)"),  # ValueError
+        (lambda: poisson_spikes(10.0, 5, n_in=2, batch=2.5), "batch must be a whole number"),
+        (lambda: StimulusSet.constant(2, 10, 2).trials(2.5, seed=0), "n_per_stimulus"),  # 2 each
+    ],
+)
+def test_encoders_refuse_bad_counts_with_one_error(call, message):
     with pytest.raises(InputError, match=message):
         call()

@@ -105,3 +105,67 @@ def test_stimulus_set_trials_are_poisson_draws_of_frozen_patterns():
     assert not np.array_equal(x, x2)  # fresh noise, same patterns
     with pytest.raises(InputError):
         idn.network.StimulusSet.constant(1, 10, 4)
+
+
+def test_a_spike_every_step_is_allowed_and_batch_must_be_positive():
+    """Rate x dt = 1 is "at most one spike per step": allowed, a spike every step."""
+    x = idn.network.poisson_spikes(1000.0, 10, n_in=2, dt=1.0, seed=0)
+    np.testing.assert_array_equal(x, np.ones((10, 2)))
+    with pytest.raises(InputError, match="batch must be"):
+        idn.network.poisson_spikes(10.0, 10, n_in=2, batch=0)
+
+
+def test_direct_current_needs_n_in_for_a_scalar():
+    with pytest.raises(InputError, match="n_in"):
+        idn.network.direct_current(0.5, 4)
+
+
+def test_filtered_noise_contrast_kernel_span_and_shared_signal():
+    """Without clipping (contrast .2, s normalised to unit variance) the rates have mean
+    mean_rate and standard deviation mean_rate x contrast exactly; a kernel of exactly two
+    steps is allowed; shared=True gives one signal in every channel."""
+    r = idn.network.filtered_noise_rates(5000, 3, mean_rate=20.0, contrast=0.2, seed=1)
+    assert r.min() > 0
+    np.testing.assert_allclose(r.mean(axis=0), 20.0, rtol=1e-9)
+    np.testing.assert_allclose(r.std(axis=0), 4.0, rtol=1e-9)
+    assert idn.network.filtered_noise_rates(50, 2, kernel_ms=2.0).shape == (50, 2)
+    shared = idn.network.filtered_noise_rates(500, 3, shared=True, seed=2)
+    assert shared.shape == (500, 3)
+    np.testing.assert_array_equal(shared, np.repeat(shared[:, :1], 3, axis=1))
+    assert np.ptp(shared[:, 0]) > 0
+
+
+def test_filtered_noise_kernel_is_in_ms_at_any_dt():
+    """At dt = 0.5 ms the autocorrelation at a 40 ms lag is that of D(tau) sampled in ms:
+    sum_k D(k) D(k + 40 ms) / sum_k D(k)^2 = 0.259 (0.76 if the kernel were read in steps)."""
+    k = idn.network.adelson_bergen_kernel(np.arange(0.0, 300.0, 0.5))
+    lag = 80  # steps of 0.5 ms
+    theory = (k[:-lag] * k[lag:]).sum() / (k * k).sum()
+    r = idn.network.filtered_noise_rates(40000, 4, dt=0.5, contrast=0.1, seed=0)
+    sample = np.mean([np.corrcoef(r[:-lag, i], r[lag:, i])[0, 1] for i in range(4)])
+    assert abs(sample - theory) < 0.05
+
+
+def test_encode_patches_saturates_at_two_standard_deviations():
+    g = np.array([[0.0] * 8 + [1.0]])  # the bright pixel is sqrt(8) = 2.83 SD above the mean
+    r = idn.network.encode_patches(g, base_hz=2.0, gain_hz=60.0)
+    assert r[0, 8] == pytest.approx(62.0)  # base + gain: saturated
+    assert r[0, 9 + 8] == pytest.approx(2.0)
+
+
+def test_stimulus_set_filtered_noise_patterns_are_distinct_and_keep_dt():
+    s = idn.network.StimulusSet.filtered_noise(3, 400, 2, dt=0.5, seed=4)
+    assert s.dt == 0.5
+    for k in range(3):
+        np.testing.assert_array_equal(
+            s.rates_hz[k],
+            idn.network.filtered_noise_rates(400, 2, dt=0.5, contrast=1.0, seed=4000 + k),
+        )
+    assert not np.array_equal(s.rates_hz[0], s.rates_hz[1])
+
+
+def test_stimulus_set_trials_use_its_dt():
+    """400 Hz at dt = 0.5 ms: a spike probability of 0.2 per step."""
+    s = idn.network.StimulusSet(np.full((2, 5000, 4), 400.0), dt=0.5)
+    x, _ = s.trials(2, seed=0)
+    assert x.mean() == pytest.approx(0.2, abs=0.01)  # SE sqrt(.16/80000) = 0.0014

@@ -1,7 +1,9 @@
 """The JAX and event-driven engines give exactly the same spikes in float64."""
 
+import jax
 import numpy as np
 import pytest
+import scipy.sparse as sps
 
 import infodyn as idn
 
@@ -115,3 +117,26 @@ def test_float32_weights_read_as_float32_rows_give_the_float64_results(cfg, monk
     np.testing.assert_array_equal(
         fast.z, net.simulate(params, x, engine="jax", precision="float64").z
     )
+
+
+def test_auto_engine_switches_at_exactly_2000_steps():
+    """``T >= 2000`` picks the event engine (simulate module docstring), dense and CSR input."""
+    net = idn.network.LIF(n_in=2, n_rec=3, n_out=1)
+    params = net.init(seed=0)
+    assert net.simulate(params, np.zeros((1999, 2)), record=False).engine == "jax"
+    assert net.simulate(params, np.zeros((2000, 2)), record=False).engine == "event"
+    assert net.simulate(params, sps.csr_array((2000, 2)), record=False).engine == "event"
+    assert net.simulate(params, sps.csr_array((1999, 2)), record=False).engine == "jax"
+
+
+def test_float64_precision_turns_x64_on():
+    """precision="float64" computes in float64 even when x64 was off."""
+    net = idn.network.LIF(n_in=2, n_rec=3, n_out=1)
+    params = net.init(seed=0)
+    jax.config.update("jax_enable_x64", False)
+    try:
+        trace = net.simulate(params, np.zeros((5, 2)), engine="jax", precision="float64")
+        assert jax.config.jax_enable_x64
+    finally:
+        jax.config.update("jax_enable_x64", True)
+    assert trace.v.dtype == np.float64

@@ -1,10 +1,17 @@
 """Network config validation, weight initialisation, constraints and determinism."""
 
+import math
+
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import infodyn as idn
 from infodyn import InputError
+from infodyn.network import SparseWeights
+from infodyn.network.dynamics import Constants
+from infodyn.network.surrogate import pseudo_derivative, spike
 
 
 @pytest.mark.parametrize(
@@ -124,3 +131,109 @@ def test_surrogate_shapes_and_gradient():
         1.0 + u * v_th
     )
     np.testing.assert_allclose(grad, tri, atol=1e-12)
+
+
+def test_surrogate_shapes_match_their_formulas():
+    """psi of each shape against the module docstring's formula (gamma .3, v_th .5)."""
+
+    u = np.array([-1.5, -0.5, 0.0, 0.25, 2.0])
+    g = 0.3 / 0.5
+    expected = {
+        "fast_sigmoid": g / (1 + np.abs(u)) ** 2,
+        "arctan": g / (1 + (np.pi * u) ** 2),
+        "exponential": g * np.exp(-np.abs(u)),
+    }
+    for shape, want in expected.items():
+        got = np.asarray(pseudo_derivative(shape, jnp.asarray(u), 0.3, 0.5))
+        np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=shape)
+
+
+def test_spike_under_differentiation_is_strict_too():
+    """The JVP's primal is H(u) with H(0) = 0 (as without differentiation); its tangent at
+    u = 0 is psi(0) v_th = gamma = .3 (triangle)."""
+
+    f = lambda u: spike("triangle", u, 0.3, 0.5)  # noqa: E731
+    out, tangent = jax.jvp(f, (jnp.asarray(0.0),), (jnp.asarray(1.0),))
+    assert float(out) == 0.0 and float(tangent) == pytest.approx(0.3)
+    assert float(jax.jvp(f, (jnp.asarray(1e-9),), (jnp.asarray(1.0),))[0]) == 1.0
+
+
+def test_default_gamma_is_the_documented_0_3():
+    assert Constants.of(idn.network.LIF()).gamma == 0.3
+
+
+@pytest.mark.parametrize("bad", [dict(dt=0.0), dict(dt=-1.0), dict(n_ref=-1)])
+def test_zero_dt_and_negative_refractory_period_are_refused(bad):
+    with pytest.raises(InputError, match="invalid LIF config"):
+        idn.network.LIF(**bad)
+
+
+def test_every_unit_may_be_adaptive_and_k_in_may_reach_every_other_unit():
+    net = idn.network.ALIF(n_rec=10, n_alif=10, beta_a=0.1)
+    np.testing.assert_array_equal(net.beta_vector(), np.full(10, 0.1))
+    w = idn.network.LIF(n_rec=5, connectivity="sparse", k_in=4).init(seed=0)["w_rec"].to_dense()
+    np.testing.assert_array_equal(np.count_nonzero(w, axis=0), [4] * 5)
+    assert np.all(np.diag(w) == 0)
+
+
+def test_n_exc_is_the_nearest_whole_number_of_units():
+    net = idn.network.LIF(n_rec=7, connectivity="ei")  # 0.8 * 7 = 5.6
+    assert net.n_exc == 6
+    np.testing.assert_array_equal(net.unit_signs(), [1, 1, 1, 1, 1, 1, -1])
+
+
+def test_auto_storage_is_sparse_only_above_4096_units():
+    """``"auto"``: sparse for a sparse/E-I network of *more than* 4096 units."""
+    assert not idn.network.LIF(n_rec=4096, connectivity="sparse", p_connect=0.1).sparse_weights
+    assert idn.network.LIF(n_rec=4097, connectivity="sparse", p_connect=0.1).sparse_weights
+
+
+def test_init_refuses_other_precisions():
+    with pytest.raises(InputError, match="precision"):
+        idn.network.LIF(n_in=2, n_rec=3).init(seed=0, precision="float16")
+
+
+def test_validate_params_refuses_a_sparse_readout():
+    net = idn.network.LIF(n_in=2, n_rec=3, n_out=3)
+    params = net.init(seed=0)
+    bad = {**params, "w_out": SparseWeights.from_dense(np.eye(3))}
+    with pytest.raises(InputError, match=r"w_out'\] must be a dense array"):
+        net.validate_params(bad)
+
+
+def test_initial_weight_scales():
+    """Standard deviations of the draws (init docstring, module docstring): w_in
+    in_scale v_th / sqrt(n_in), w_out out_scale / sqrt(n_rec), w_rec rec_scale v_th /
+    sqrt(p n_rec) for its present synapses (dense: p = 1)."""
+    n, v_th = 400, 0.03
+    dense = idn.network.LIF(n_in=400, n_rec=n, n_out=50, v_th=v_th, in_scale=2.0).init(seed=0)
+    assert dense["w_in"].std() == pytest.approx(2.0 * v_th / 20.0, rel=0.03)
+    assert dense["w_out"].std() == pytest.approx(1.0 / 20.0, rel=0.03)
+    off = dense["w_rec"][~np.eye(n, dtype=bool)]
+    assert off.std() == pytest.approx(v_th / 20.0, rel=0.03)
+    sparse = idn.network.LIF(
+        n_in=4, n_rec=n, v_th=v_th, connectivity="sparse", p_connect=0.1, weights="dense"
+    ).init(seed=0)["w_rec"]
+    present = sparse[sparse != 0]
+    assert present.std() == pytest.approx(v_th / math.sqrt(0.1 * n), rel=0.05)
+
+
+def test_one_minus_alpha_input_weights_compensate_the_scaling():
+    """With s_in = 1 - alpha the drawn w_in is divided by 1 - alpha, so that one input spike
+    still moves v by about in_scale v_th / sqrt(n_in): s_in w_in equals the plain draw."""
+    kw = dict(n_in=5, n_rec=6, tau_m=20.0)
+    plain = idn.network.LIF(**kw).init(seed=3)
+    scaled_net = idn.network.LIF(input_scaling="one_minus_alpha", **kw)
+    scaled = scaled_net.init(seed=3)
+    np.testing.assert_allclose(scaled["w_in"] * scaled_net.input_scale, plain["w_in"], rtol=1e-12)
+
+
+def test_dense_ei_magnitudes_are_divided_by_the_mean_fan_in():
+    """Dense E/I draw: lognormal(mu, sigma) x rec_scale v_th / mean fan-in, so the mean input a
+    unit receives does not grow with n. n = 400: fan-in of an E unit 320 p_ee + 80 p_ie =
+    76.64, of an I unit 320 p_ei + 80 p_ii = 105.52; mean 82.416."""
+    net = idn.network.LIF(n_rec=400, connectivity="ei", v_th=0.03)
+    w = net.init(seed=0)["w_rec"]
+    exc = w[: net.n_exc][w[: net.n_exc] != 0]
+    expected = math.exp(-0.64 + 0.5**2 / 2) * 0.03 / 82.416
+    assert exc.mean() == pytest.approx(expected, rel=0.03)

@@ -1,12 +1,15 @@
 """Network weights to and from .npz files: round trips, and bad files and bad weights refused
 with one InputError (infodyn.network.params_file)."""
 
+import zipfile
+
 import numpy as np
 import pytest
 
 import infodyn as idn
 from infodyn import InputError
 from infodyn.network import SparseWeights
+from infodyn.network.params_file import params_from_arrays
 
 
 def _sparse_params():
@@ -74,3 +77,33 @@ def test_load_refuses_bad_files_with_one_error(tmp_path):
         with pytest.raises(InputError, match=match) as info:
             idn.network.load_params(tmp_path / name)
         assert name in str(info.value)
+
+
+def test_save_params_compresses_small_archives_by_default(tmp_path):
+    params = idn.network.LIF(n_in=2, n_rec=3).init(seed=0)
+    path = idn.network.save_params(tmp_path / "p.npz", params)
+    with zipfile.ZipFile(path) as z:
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}
+    path = idn.network.save_params(tmp_path / "q.npz", params, compress=False)
+    with zipfile.ZipFile(path) as z:
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}
+
+
+def test_load_refuses_missing_empty_and_pickled_files(tmp_path):
+    with pytest.raises(InputError, match="no such params file"):
+        idn.network.load_params(tmp_path / "missing.npz")
+    np.savez(tmp_path / "none.npz", **{"w_rec.indices": np.zeros(3, np.int32)})  # no weights
+    with pytest.raises(InputError, match="holds no weights"):
+        idn.network.load_params(tmp_path / "none.npz")
+    obj = np.empty(1, dtype=object)
+    obj[0] = {"a": 1}
+    np.savez(tmp_path / "pickled.npz", w_in=obj)
+    with pytest.raises(InputError, match="not a params file"):
+        idn.network.load_params(tmp_path / "pickled.npz")
+
+
+def test_params_from_arrays_keeps_only_its_prefix():
+    a, b = np.zeros((2, 2)), np.ones((2, 2))
+    out = params_from_arrays({"a.w_in": a, "b.w_in": b}, prefix="a.")
+    assert list(out) == ["w_in"]
+    np.testing.assert_array_equal(out["w_in"], a)

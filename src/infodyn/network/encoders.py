@@ -64,8 +64,7 @@ def poisson_spikes(
     rng = make_rng(seed)
     if batch is None:
         return (rng.random(p.shape) < p).astype(np.float32)
-    if batch < 1:
-        raise InputError("batch must be >= 1")
+    batch = whole_number(batch, "batch", minimum=1)
     if frozen:
         one = (rng.random(p.shape) < p).astype(np.float32)
         return np.broadcast_to(one, (batch, *p.shape)).copy()
@@ -74,12 +73,17 @@ def poisson_spikes(
 
 def direct_current(amplitude: Any, n_steps: int, n_in: int | None = None) -> np.ndarray:
     """Constant input current: ``amplitude`` (scalar or (n_in,)) repeated for ``n_steps`` steps."""
+    n_steps = whole_number(n_steps, "n_steps", minimum=1)
     a = np.asarray(amplitude, dtype=np.float64)
     require_finite("amplitude", a)
+    if a.ndim > 1:
+        raise InputError(f"amplitude must be a scalar or (n_in,), got shape {a.shape}")
     if a.ndim == 0:
         if n_in is None:
             raise InputError("give n_in when amplitude is a scalar")
-        a = np.full(n_in, float(a))
+        a = np.full(whole_number(n_in, "n_in", minimum=1), float(a))
+    elif n_in is not None and n_in != a.size:
+        raise InputError(f"n_in={n_in} but amplitude gives {a.size} channels; omit n_in")
     return np.broadcast_to(a, (n_steps, a.size)).astype(np.float32)
 
 
@@ -245,7 +249,7 @@ class StimulusSet:
     def trials(self, n_per_stimulus: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """``(x, labels)``: (K n, T, n_in) Poisson spikes and the stimulus of each trial
         (labels in stimulus order, ``n_per_stimulus`` each)."""
-        require(n_per_stimulus >= 1, "n_per_stimulus must be >= 1")
+        n_per_stimulus = whole_number(n_per_stimulus, "n_per_stimulus", minimum=1)
         rng = make_rng(seed)
         labels = np.repeat(np.arange(self.n_stimuli), n_per_stimulus)
         p = self.rates_hz[labels] * self.dt / 1000.0  # checked in __post_init__

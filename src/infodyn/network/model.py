@@ -20,15 +20,17 @@ Weights are a dict of arrays: ``w_in`` (n_in, n_rec), ``w_rec`` (n_rec, n_rec) w
 
 Connectivity (``connectivity=``):
 
-- ``"dense"``: all-to-all without autapses; Gaussian weights ``N(0, rec_scale^2 / n_rec)``.
-- ``"sparse"``: each synapse present with probability ``p_connect``; Gaussian weights scaled by
-  ``1/sqrt(p_connect * n_rec)``.
+- ``"dense"``: all-to-all without autapses; Gaussian weights ``N(0, rec_scale^2 v_th^2 / n_rec)``.
+- ``"sparse"``: each synapse present with probability ``p_connect``; Gaussian weights
+  ``N(0, rec_scale^2 v_th^2 / (p_connect n_rec))``.
 - ``"ei"``: the author's excitatory/inhibitory network: a fraction ``frac_exc`` (0.8) of units
   excitatory, lognormal magnitudes (mu = -0.64, sigma = 0.5), inhibitory magnitudes times
   ``inh_factor`` (5), connection probabilities ``p_ee, p_ei, p_ie, p_ii`` where ``p_xy`` is the
   probability that a unit of type x projects onto a unit of type y (0.16, 0.244, 0.318, 0.343),
   and Dale's law: every outgoing weight of an excitatory unit is >= 0, of an inhibitory unit <= 0.
-  Magnitudes are multiplied by ``rec_scale * v_th`` so they are in units of the threshold.
+  Magnitudes are multiplied by ``rec_scale * v_th`` so they are in units of the threshold, and
+  divided by the mean in-degree (the drawn one, or K with ``k_in``) so that the mean input a
+  unit receives does not grow with ``n_rec``.
 
 Fixed in-degree (``k_in=K``, with ``"sparse"`` or ``"ei"``; Brunel 2000): every unit receives
 exactly K recurrent synapses from K distinct other units (E/I: ``round(frac_exc K)`` from
