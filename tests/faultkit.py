@@ -52,13 +52,48 @@ def unwritable_dir(root: Path) -> Path:
     return path
 
 
-def tiny_spikes(path: Path) -> Path:
+def random_raster(shape: tuple[int, int], p: float = 0.1, seed: int = 0) -> np.ndarray:
+    """A (T, N) 0/1 raster, each entry 1 with probability ``p``."""
+    return (np.random.default_rng(seed).random(shape) < p).astype(np.uint8)
+
+
+def write_raster(path: Path, dense: np.ndarray, dt: float = 1.0) -> Path:
+    """Save a (T, N) 0/1 raster as a spike file (format from the suffix); returns ``path``."""
     from infodyn.data.spikes import SpikeTrain, save_spikes
 
-    rng = np.random.default_rng(0)
-    dense = (rng.random((400, 10)) < 0.05).astype(np.uint8)
-    save_spikes(path, SpikeTrain.from_dense(dense, dt=1.0))
+    save_spikes(path, SpikeTrain.from_dense(np.asarray(dense, dtype=np.uint8), dt=dt))
     return path
+
+
+def tiny_spikes(path: Path) -> Path:
+    return write_raster(path, random_raster((400, 10), 0.05))
+
+
+def cli_in_process(argv: list, capsys) -> tuple[int, str, str]:
+    """Run ``infodyn ARGV`` in this process the way the console script does (error handling and
+    exit codes of ``infodyn.cli.errors.run``): ``(exit code, stdout, stderr)``."""
+    from infodyn.cli import app
+    from infodyn.cli.errors import run
+
+    capsys.readouterr()
+    rc = run(app, [str(a) for a in argv])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def record_calls(monkeypatch, module: str, name: str, result) -> list:
+    """Replace ``module.name`` by a stub that returns ``result`` and records each call's
+    ``(args, kwargs)`` in the returned list: what a command passes to the library."""
+    import importlib
+
+    calls = []
+
+    def stub(*args, **kwargs):
+        calls.append((args, kwargs))
+        return result
+
+    monkeypatch.setattr(importlib.import_module(module), name, stub)
+    return calls
 
 
 def breakages(good: Path, folder: Path, stem: str, suffix: str) -> dict[str, Path]:

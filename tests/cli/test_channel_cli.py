@@ -3,6 +3,7 @@
 import json
 import re
 
+from faultkit import cli_in_process, record_calls
 from typer.testing import CliRunner
 
 from infodyn.cli import app
@@ -56,3 +57,18 @@ def test_channel_cli_unknown_key_is_one_line_exit_2(tmp_path):
     assert proc.returncode == 2
     assert "bogus" in proc.stderr and "unknown key" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_channel_quiet_turns_progress_off(tmp_path, monkeypatch, capsys):
+    """H1 (tests/cli/test_channel_cli.py): ``--quiet`` means no per-network progress lines."""
+    (tmp_path / "c.toml").write_text("[channel]\n")
+    calls = record_calls(
+        monkeypatch, "infodyn.experiments.channel", "run_channel", {"rows": [], "wall_seconds": 0}
+    )
+    argv = ["channel", tmp_path / "c.toml", "--out", tmp_path / "r"]
+    rc, out, err = cli_in_process([*argv, "--quiet"], capsys)
+    assert rc == 0, err
+    assert calls[-1][1]["progress"] is False
+    rc, out, err = cli_in_process(argv, capsys)
+    assert rc == 0, err
+    assert calls[-1][1]["progress"] is True

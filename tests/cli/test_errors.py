@@ -5,7 +5,10 @@ import io
 from contextlib import redirect_stderr
 
 import pytest
+import typer
 
+from infodyn.cli import app
+from infodyn.cli.errors import EXIT_INTERRUPT, run
 from infodyn.errors import InputError
 
 
@@ -44,6 +47,25 @@ def test_messages_name_the_options_the_user_typed():
     )
 
 
+def _run_failing(exc: BaseException) -> tuple[int, str]:
+    """Run, as ``infodyn`` runs its commands, an app whose command raises ``exc`` (two commands,
+    so that typer keeps the command name): ``(exit code, stderr)``."""
+    cli = typer.Typer()
+
+    @cli.command()
+    def boom() -> None:
+        raise exc
+
+    @cli.command()
+    def other() -> None:
+        pass
+
+    err = io.StringIO()
+    with redirect_stderr(err):
+        rc = run(cli, ["boom"])
+    return rc, err.getvalue()
+
+
 @pytest.mark.parametrize(
     ("exc", "shown"),
     [
@@ -54,24 +76,7 @@ def test_messages_name_the_options_the_user_typed():
     ],
 )
 def test_cli_bug_keeps_traceback_and_says_it_is_a_bug(exc, shown):
-    import typer
-
-    from infodyn.cli.errors import run
-
-    app = typer.Typer()
-
-    @app.command()
-    def boom() -> None:
-        raise exc
-
-    @app.command()
-    def other() -> None:
-        pass
-
-    err = io.StringIO()
-    with redirect_stderr(err):
-        rc = run(app, ["boom"])
-    text = err.getvalue()
+    rc, text = _run_failing(exc)
     assert rc == 1 and "Traceback" in text and shown in text, text
     last = text.strip().splitlines()[-1]
     assert f"internal error ({type(exc).__name__})" in last and "this is a bug in infodyn" in last
@@ -101,3 +106,23 @@ def test_bad_out_is_one_infodyn_line(argv, message, tmp_path, monkeypatch):
     text = err.getvalue()
     assert rc == 2 and text.startswith("infodyn: error: ") and message in text, text
     assert len(text.strip().splitlines()) == 1 and not list(tmp_path.iterdir())
+
+
+def test_empty_argument_after_an_option_with_equals_is_refused(tmp_path, monkeypatch):
+    """E5: ``--out=o ""``: the empty positional is not an option's value, so it is refused
+    (typer would read it as '.', the working folder)."""
+
+    monkeypatch.chdir(tmp_path)
+    err = io.StringIO()
+    with redirect_stderr(err):
+        rc = run(app, ["criticality", "--out=o", ""])
+    text = err.getvalue()
+    assert rc == 2 and "argument 3 is empty (an unset shell variable?)" in text, text
+    assert len(text.strip().splitlines()) == 1 and not list(tmp_path.iterdir())
+
+
+def test_abort_is_an_interrupt_with_exit_130():
+    """E7: click's Abort (Ctrl-C at a prompt) is an interrupt: 'infodyn: aborted', exit 130."""
+    rc, text = _run_failing(typer.Abort())
+    assert rc == EXIT_INTERRUPT == 130
+    assert text.strip() == "infodyn: aborted"

@@ -7,9 +7,16 @@ import sys
 
 import numpy as np
 import pytest
+from faultkit import cli_in_process, record_calls
 
 import infodyn.criticality as C
 from infodyn.data.spikes import SpikeTrain, save_spikes
+
+CRIT_FAKE = {
+    "branching": {"mr": {"m": None, "tau_ms": None}},
+    "avalanches": {"size_fit": None, "n": 0},
+    "warnings": [],
+}
 
 
 def _spike_file(path, m=0.95, h=0.1, steps=30_000, trials=2, seed=1):
@@ -140,3 +147,19 @@ def test_unit_selection_and_subsampling(tmp_path, cli):
     assert proc.returncode == 2 and "--n-boot must be 0 (no intervals) or at least 2" in proc.stderr
     proc = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "r", "--method", "x")
     assert proc.returncode == 2 and "--method must be 'ts' or 'sm'" in proc.stderr
+
+
+def test_criticality_cli_passes_method_gof_and_sample_fraction(tmp_path, monkeypatch, capsys):
+    """C1, C2, C3 (tests/criticality/test_cli.py): --method, --gof-bootstrap and
+    --sample-fraction reach run_criticality."""
+    calls = record_calls(
+        monkeypatch, "infodyn.experiments.criticality_run", "run_criticality", CRIT_FAKE
+    )
+    argv = ["criticality", tmp_path / "s.h5", "--out", tmp_path / "r"]
+    extra = ["--method", "sm", "--gof-bootstrap", "7", "--sample-fraction", "0.25"]
+    rc, out, err = cli_in_process([*argv, *extra], capsys)
+    assert rc == 0, err
+    kw = calls[-1][1]
+    assert kw["coefficient_method"] == "sm"
+    assert kw["gof_bootstrap"] == 7
+    assert kw["sample_fraction"] == 0.25

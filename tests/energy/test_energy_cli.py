@@ -1,14 +1,28 @@
 """``infodyn energy`` through a subprocess: run directory, results, bad input with exit code 2."""
 
 import json
+import math
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
+from faultkit import cli_in_process, record_calls
 
 from infodyn.energy import IsingModel, KPairwiseModel, all_states
+from infodyn.errors import InputError
+from infodyn.experiments.energy_run import run_energy
+
+ENERGY_FAKE = {
+    "bits_per_word": 2,
+    "n_train": 1,
+    "n_test": 1,
+    "heldout": {"model_test_bits": 0.0, "independent_test_bits": 0.0},
+    "memories": {"n_distinct": 1},
+    "thermodynamics": {"heat_capacity": {"peak_temperature": 1.0}},
+}
 
 
 def run_cli(*args):
@@ -115,3 +129,103 @@ def test_energy_cli_max_units_names_its_option(tmp_path, monkeypatch, capsys):
         "--samples", "200",
     )  # fmt: skip
     assert code in (0, None), err
+
+
+def test_energy_cli_passes_every_option(tmp_path, monkeypatch, capsys):
+    """N1, N2 (tests/energy/test_energy_cli.py): each option lands under its own key of the
+    run config (--l1 was sent as l2's value; --window was dropped)."""
+    path = tmp_path / "s.npz"
+    np.savez(path, raster=np.zeros((30, 3), np.uint8))
+    calls = record_calls(monkeypatch, "infodyn.experiments.energy_run", "run_energy", ENERGY_FAKE)
+    extra = ["--l1", "0.03", "--l2", "0.005", "--window", "3", "--validation", "0.25"]
+    rc, out, err = cli_in_process(["energy", path, "--out", tmp_path / "r", *extra], capsys)
+    assert rc == 0, err
+    cfg = calls[-1][0][0]
+    assert (cfg["l1"], cfg["l2"], cfg["window"], cfg["validation"]) == (0.03, 0.005, 3, 0.25)
+
+
+@pytest.fixture(scope="module")
+def energy_run(tmp_path_factory):
+    """One small energy run: 2 trials of 200 words; unit 4 is silent and unit 5 always on in
+    the first 80 % of each trial (the training words) and random in the held-out last 20 %."""
+
+    tmp = tmp_path_factory.mktemp("energy")
+    rng = np.random.default_rng(7)
+    raster = (rng.random((2, 200, 6)) < 0.3).astype(np.uint8)
+    raster[:, :160, 4] = 0
+    raster[:, :160, 5] = 1
+    raster[:, 160:, 4:] = rng.random((2, 40, 2)) < 0.5
+    np.savez(tmp / "s.npz", raster=raster)
+    cfg = {"spikes": str(tmp / "s.npz"), "n_samples": 200, "validation": 0.0}
+    return run_energy(cfg, tmp / "run"), tmp / "run"
+
+
+def test_energy_holds_out_the_end_of_each_trial_and_drops_constant_bits(energy_run):
+    """Y1, Y2: the test words are the last 20 % of each trial (module docstring), so bits 4
+    (silent) and 5 (always on) in the training words are dropped, not fitted."""
+    res, _ = energy_run
+    assert (res["n_train"], res["n_test"]) == (320, 80)
+    assert res["dropped_constant_bits"] == [4, 5]
+    assert res["kept_bits"] == [0, 1, 2, 3] and res["bits_per_word"] == 4
+
+
+def test_energy_memory_probabilities_are_boltzmann(energy_run):
+    """Y5: p(memory) = exp(-E(memory)) / Z, with Z summed over all 2^n states by brute force."""
+
+    res, out = energy_run
+    model = IsingModel.load(out / "model.npz")
+    e = model.energy(all_states(model.n))
+    log_z = -e.min() + math.log(np.exp(-(e - e.min())).sum())
+    for top in res["memories"]["top"]:
+        pattern = np.array([[int(c) for c in top["pattern"]]], dtype=np.uint8)
+        expected = math.exp(-float(model.energy(pattern)[0]) - log_z)
+        assert top["model_probability"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_energy_accepts_twenty_words(tmp_path):
+    """Y3: the floor is 20 words ('only N words' is said below it, not at it)."""
+
+    rng = np.random.default_rng(8)
+    raster = (rng.random((20, 3)) < 0.5).astype(np.uint8)
+    raster[0], raster[1] = 0, 1  # every bit changes in the training words
+    np.savez(tmp_path / "s.npz", raster=raster)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_energy({"spikes": str(tmp_path / "s.npz"), "n_samples": 100}, tmp_path / "r")
+    assert res["n_words"] == 20
+    np.savez(tmp_path / "s19.npz", raster=raster[:19])
+    with pytest.raises(InputError, match="only 19 words"):
+        run_energy({"spikes": str(tmp_path / "s19.npz"), "n_samples": 100}, tmp_path / "r19")
+
+
+def test_energy_transitions_never_span_two_trials(tmp_path):
+    """Y6, Y4: trial 0 is the word 1100 throughout and trial 1 the word 0011: every transition
+    inside a trial is a self-transition, and the step from the end of trial 0 to the start of
+    trial 1 is no transition at all (the Markov chain is cut at trial boundaries)."""
+
+    p, q = np.array([1, 1, 0, 0], np.uint8), np.array([0, 0, 1, 1], np.uint8)
+    np.savez(tmp_path / "s.npz", raster=np.stack([np.tile(p, (100, 1)), np.tile(q, (100, 1))]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_energy(
+            {"spikes": str(tmp_path / "s.npz"), "n_samples": 100, "l2": 0.01}, tmp_path / "r"
+        )
+    assert sorted(t["pattern"] for t in res["memories"]["top"]) == ["0011", "1100"]
+    # Y4: 1100 and 0011 differ in 4 bits: a code of minimum distance 4 corrects (4 - 1) // 2 = 1
+    mem = res["memories"]
+    assert (mem["minimum_distance"], mem["correction_radius"]) == (4, 1)
+    chain = res["markov_chain"]
+    assert chain["fraction_self_transitions"] == 1.0
+    assert chain["top_transition"] == [[1.0, 0.0], [0.0, 1.0]]
+
+
+def test_energy_refuses_trials_too_short_to_hold_out_words(tmp_path):
+    """``infodyn energy`` on 50 trials of 2 words: round(0.2 * 2) = 0 test words per trial, so
+    no word is held out. That must be one line naming --test-fraction (what to change), said
+    before the run folder is made, not 'X_test needs at least 1 pattern(s)' after the fit."""
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "short.npz", raster=(rng.random((50, 2, 4)) < 0.4).astype(np.uint8))
+    with pytest.raises(InputError, match="test_fraction"):
+        run_energy({"spikes": str(tmp_path / "short.npz"), "n_samples": 100}, tmp_path / "r")
+    assert not (tmp_path / "r").exists()

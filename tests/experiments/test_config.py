@@ -1,8 +1,10 @@
 """Config validation errors name the bad key; resolved configs round-trip through TOML."""
 
+import json
 import tomllib
 
 import pytest
+from faultkit import cli_in_process
 from typer.testing import CliRunner
 
 from infodyn.errors import InputError
@@ -275,3 +277,17 @@ def test_with_overrides_leaves_out_none_and_validates_the_rest():  # kills C11
     assert (new.simulation.engine, new.input.rate_hz, new.input.n_steps) == ("event", 20.0, 7)
     with pytest.raises(InputError, match=r"--engine: \[simulation.engine\]"):
         with_overrides(cfg, {"simulation.engine": "gpu"}, source="--engine")
+
+
+def test_config_show_validates_as_the_command_given(tmp_path, capsys):
+    """G1 (tests/experiments/test_config.py): ``--command train`` resolves the config as
+    train's (with [training] defaults), although on its own it would validate as simulate."""
+    path = tmp_path / "c.toml"
+    path.write_text("[network]\nn_rec = 12\n")
+    rc, out, err = cli_in_process(["config", "show", path, "--json"], capsys)
+    assert rc == 0 and json.loads(out)["command"] == "simulate", err
+    rc, out, err = cli_in_process(["config", "show", path, "--command", "train", "--json"], capsys)
+    assert rc == 0, err
+    data = json.loads(out)
+    assert data["command"] == "train" and data["config"]["training"]["method"] == "eprop"
+    assert data["config"]["network"]["n_rec"] == 12

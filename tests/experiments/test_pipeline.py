@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from faultkit import cli_in_process, record_calls
 
 from infodyn.experiments import pipeline as pl
 
@@ -194,3 +195,14 @@ def test_an_image_that_fails_to_load_leaves_no_empty_out_folder(tmp_path):
         with pytest.raises(InputError, match="broken.png: not a readable image"):
             pl.run_pipeline(cfg, out)
         assert out.exists() == existed
+
+
+def test_images_no_train_reaches_the_pipeline(tmp_path, monkeypatch, capsys):
+    """M1 (tests/experiments/test_pipeline.py): ``--no-train`` turns training off."""
+    calls = record_calls(monkeypatch, "infodyn.cli.demo", "run_with_progress", {})
+    rc, out, err = cli_in_process(["images", "--out", tmp_path / "r", "--no-train"], capsys)
+    assert rc == 0, err
+    assert calls[-1][0][0].training.enabled is False
+    rc, out, err = cli_in_process(["images", "--out", tmp_path / "r"], capsys)
+    assert rc == 0, err
+    assert calls[-1][0][0].training.enabled is True  # the default config trains

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from faultkit import cli_in_process, record_calls
 
 from infodyn.errors import InputError
 from infodyn.experiments import interrupt
@@ -16,6 +17,7 @@ from infodyn.experiments.grid import expand_grid
 from infodyn.experiments.rundir import RunDir
 from infodyn.experiments.sweep import (
     DONE_MARKER,
+    SweepResult,
     count_attempts,
     dask_client,
     read_marker,
@@ -285,3 +287,32 @@ def test_a_damaged_done_marker_is_not_trusted(text, tmp_path):
     # KeyError 'results' while the table was built)
     (tmp_path / DONE_MARKER).write_bytes(text)
     assert read_marker(tmp_path, "k") is None
+
+
+def test_sweep_with_failed_points_exits_1(tmp_path, monkeypatch, capsys):
+    """W1 (tests/experiments/test_sweep.py): a sweep whose points failed (after retries) lists
+    them on stderr and exits 1, so a script or CI job sees it; one without failures exits 0."""
+
+    (tmp_path / "c.toml").write_text("[network]\nn_rec = 5\n")
+
+    def result(failures):
+        return SweepResult(
+            out=tmp_path / "o", rows=[], failures=failures, n_points=2, n_ran=2, n_skipped=0,
+            wall_seconds=0.0,
+        )  # fmt: skip
+
+    argv = [
+        "sweep",
+        tmp_path / "c.toml",
+        "--grid",
+        "network.rec_scale=1,2",
+        "--out",
+        tmp_path / "o",
+    ]
+    failed = [{"point": "network.rec_scale=2", "error": "InputError: planned"}]
+    record_calls(monkeypatch, "infodyn.experiments.sweep", "run_sweep", result(failed))
+    rc, out, err = cli_in_process(argv, capsys)
+    assert rc == 1 and "1 failed" in out and "failed: network.rec_scale=2" in err, (out, err)
+    record_calls(monkeypatch, "infodyn.experiments.sweep", "run_sweep", result([]))
+    rc, out, err = cli_in_process(argv, capsys)
+    assert rc == 0 and "0 failed" in out, (out, err)

@@ -4,10 +4,11 @@
 import json
 
 import pytest
+from faultkit import TRAIN, cli_in_process, record_calls
 
 import infodyn as idn
 from infodyn.errors import InputError
-from infodyn.experiments.train_run import build_task
+from infodyn.experiments.train_run import TrainConfig, build_task, run_training
 
 
 @pytest.mark.parametrize(
@@ -135,3 +136,58 @@ def test_resume_without_a_run_leaves_no_folder(tmp_path):
     with pytest.raises(InputError, match="no checkpoint.npz to resume from"):
         _resume(cfg, tmp_path / "none")
     assert not (tmp_path / "none").exists()
+
+
+def test_train_cli_passes_allow_config_change_with_resume(tmp_path, monkeypatch, capsys):
+    """T3 (tests/experiments/test_train_run.py): ``--resume --allow-config-change`` reaches
+    run_training (it was the only way to resume an edited config)."""
+    (tmp_path / "t.toml").write_text(TRAIN)
+    fake = {
+        "iterations": 3,
+        "method": "eprop",
+        "initial_loss": 1.0,
+        "final_loss": 0.5,
+        "final": {"mean_rate_hz": 1.0},
+    }
+    calls = record_calls(monkeypatch, "infodyn.experiments.train_run", "run_training", fake)
+    argv = ["train", tmp_path / "t.toml", "--out", tmp_path / "run"]
+    rc, out, err = cli_in_process([*argv, "--resume", "--allow-config-change"], capsys)
+    assert rc == 0, err
+    assert calls[-1][1]["resume"] is True and calls[-1][1]["allow_config_change"] is True
+    rc, out, err = cli_in_process([*argv, "--resume"], capsys)
+    assert rc == 0, err
+    assert calls[-1][1]["allow_config_change"] is False
+
+
+def test_train_loss_ratio_is_initial_over_final(tmp_path):
+    """Z2: results.json's loss_ratio is initial / final loss (> 1 when the loss fell)."""
+
+    cfg = {
+        "network": {"n_in": 3, "n_rec": 8, "n_out": 1},
+        "task": {"kind": "pattern_generation", "n_steps": 30},
+        "training": {"iterations": 2},
+    }
+    res = run_training(TrainConfig(**cfg), tmp_path / "t")
+    assert res["loss_ratio"] == pytest.approx(res["initial_loss"] / res["final_loss"])
+    saved = json.loads((tmp_path / "t" / "results.json").read_text())
+    assert saved["loss_ratio"] == pytest.approx(saved["initial_loss"] / saved["final_loss"])
+
+
+def test_every_task_rate_option_is_checked_when_the_task_is_built():
+    """Z3: every ``*_rate_hz`` option, not only ``rate_hz``, is checked where the config is
+    read (a negative cue rate was found only when the first batch was drawn)."""
+    import infodyn as idn
+
+    net = idn.network.LIF(n_in=40, n_rec=8, n_out=2)
+    with pytest.raises(InputError, match=r"\[task.cue_rate_hz\] rates must be >= 0"):
+        build_task({"kind": "evidence_accumulation", "cue_rate_hz": -5.0}, net)
+
+
+def test_task_refusals_name_the_task_table():
+    """Z4: a task's own refusal (an InputError, a ValueError) is said under [task], so the user
+    knows which table of the config to edit."""
+    import infodyn as idn
+
+    net = idn.network.LIF(n_in=40, n_rec=8, n_out=2)
+    with pytest.raises(InputError, match=r"^\[task\] n_cues must be odd"):
+        build_task({"kind": "evidence_accumulation", "n_cues": 4}, net)

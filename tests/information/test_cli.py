@@ -1,12 +1,17 @@
 """``infodyn info``: run directory contents and bad input."""
 
 import json
+import math
 import sys
+import warnings
 
 import numpy as np
 import pytest
+from faultkit import cli_in_process, random_raster, record_calls, write_raster
 
 from infodyn.data.spikes import SpikeTrain, save_spikes
+from infodyn.errors import InputError
+from infodyn.experiments.info_run import run_info
 
 
 @pytest.fixture
@@ -184,3 +189,75 @@ def test_undersampling_warnings_of_one_run_are_one_line(tmp_path, capsys, monkey
     lines = [line for line in err.splitlines() if "undersampled" in line or "distinct" in line]
     assert len(lines) == 1, err
     assert "estimates are undersampled" in lines[0] and "--estimator nsb" in lines[0]
+
+
+def test_info_cli_defaults_are_the_documented_ones(tmp_path, monkeypatch, capsys):
+    """I1, I2 (tests/information/test_cli.py): README: ``[--max-population 16] [--shuffles 10]
+    ... [--max-units 256]`` (docs/scale.md: files of more than 256 units use the 256 most
+    active)."""
+    fake = {
+        "population": None,
+        "unit": "bits",
+        "base": 2.0,
+        "pairwise_mi_bits": {"mean": 0.0},
+        "entropy_bits": {"mean": 0.0},
+        "n_units": 3,
+        "n_samples": 10,
+        "bin_ms": 1.0,
+        "warnings": [],
+    }
+    calls = record_calls(monkeypatch, "infodyn.experiments.info_run", "run_info", fake)
+    rc, out, err = cli_in_process(["info", tmp_path / "s.h5", "--out", tmp_path / "r"], capsys)
+    assert rc == 0, err
+    kw = calls[-1][1]
+    assert (kw["max_population"], kw["n_shuffles"], kw["max_units"]) == (16, 10, 256)
+
+
+def _info(path, out, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_info(path, out, **kw)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"n_shuffles": -1}, "n_shuffles must be >= 0"), ({"max_population": 2}, "max_population")],
+)
+def test_info_refuses_out_of_range_options(tmp_path, kwargs, message):
+    """F1, F2: a negative shuffle count (NaN baselines) and a population of two (no
+    O-information: it needs three units) are refused before any work."""
+    path = write_raster(tmp_path / "s.h5", random_raster((300, 5), 0.2))
+    with pytest.raises(InputError, match=message):
+        _info(path, tmp_path / "r", **kwargs)
+    assert not (tmp_path / "r").exists()
+
+
+def test_info_max_units_keeps_the_most_active_units(tmp_path):
+    """F3: with more units than max_units, the max_units MOST active units are analysed."""
+    rng = np.random.default_rng(5)
+    p = np.array([0.05, 0.4, 0.1, 0.3, 0.02, 0.2])  # most active: 1, 3, 5
+    dense = (rng.random((2000, 6)) < p).astype(np.uint8)
+    path = write_raster(tmp_path / "s.h5", dense)
+    res = _info(path, tmp_path / "r", max_units=3, n_shuffles=0)
+    assert res["units"] == [1, 3, 5] and res["n_units_file"] == 6
+
+
+def test_info_shuffle_baseline_destroys_correlations(tmp_path):
+    """F4, F5, F6: the shuffle null shuffles each unit on its own, so three copies of one unit
+    (TC = 2 H(X) bits) have a null TC near 0; the corrected TC is TC minus the null mean; the
+    plug-in MI bias under independence is 1 / (2 N ln 2) bits for binary units."""
+    rng = np.random.default_rng(6)
+    x = rng.random(2000) < 0.3
+    dense = np.stack([x, x, x, rng.random(2000) < 0.3], axis=1).astype(np.uint8)
+    path = write_raster(tmp_path / "s.h5", dense)
+    res = _info(path, tmp_path / "r", n_shuffles=3)
+    pop = res["population"]
+    p = x.mean()
+    h = -(p * math.log2(p) + (1 - p) * math.log2(1 - p))
+    assert pop["total_correlation"] == pytest.approx(2 * h, abs=0.01)
+    null = pop["shuffle_null"]["total_correlation_mean"]
+    assert 0 <= null < 0.02
+    assert pop["total_correlation_corrected"] == pytest.approx(pop["total_correlation"] - null)
+    assert res["pairwise_mi_bits"]["plugin_bias_under_independence"] == pytest.approx(
+        1 / (2 * 2000 * math.log(2))
+    )

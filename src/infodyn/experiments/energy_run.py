@@ -82,6 +82,13 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     require(X_all.any(), f"{cfg.spikes}: no spikes (of the units selected): nothing to fit")
     require(X_all.shape[0] >= 20, f"only {X_all.shape[0]} words: use more data or smaller bins")
     train_mask, test_mask = _split(words, cfg.test_fraction)
+    require(  # round(test_fraction * words) is 0 (or all) in every trial: nothing to compare
+        test_mask.any() and train_mask.any(),
+        f"{cfg.spikes}: holding out the last test_fraction = {cfg.test_fraction:g} of each "
+        f"trial's words leaves {int(test_mask.sum())} test and {int(train_mask.sum())} training "
+        "words (the trials are too short); use another --test-fraction, a smaller --bin-ms or "
+        "--window, or longer trials",
+    )
     # bits that never change in the training words cannot be fitted (their fields diverge)
     m = X_all[train_mask].mean(0)
     keep = np.flatnonzero((m > 0) & (m < 1))
