@@ -86,8 +86,8 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
         test_mask.any() and train_mask.any(),
         f"{cfg.spikes}: holding out the last test_fraction = {cfg.test_fraction:g} of each "
         f"trial's words leaves {int(test_mask.sum())} test and {int(train_mask.sum())} training "
-        "words (the trials are too short); use another --test-fraction, a smaller --bin-ms or "
-        "--window, or longer trials",
+        "words (the trials are too short): use another test_fraction, a smaller bin_ms or "
+        "window, or longer trials",
     )
     # bits that never change in the training words cannot be fitted (their fields diverge)
     m = X_all[train_mask].mean(0)
