@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 import infodyn as idn
 from infodyn.energy import IsingModel, all_states, descend, is_fixed_point
+from infodyn.energy.dynamics import fixed_points, glauber, synchronous
+from infodyn.errors import InputError
 
 
 def _model(n, seed, scale=1.0):
@@ -124,3 +126,54 @@ def test_exhaustive_strict_fixed_points_exclude_ties():
     weak = m.fixed_points(method="exhaustive")
     np.testing.assert_array_equal(np.sort(weak[:, 0]), [0, 1])
     assert weak.shape == (2, 3) and np.all(weak[:, 1:] == [0, 1])
+
+
+def test_synchronous_ties_keep_the_value():
+    m = IsingModel(np.zeros((3, 3)), np.zeros(3))
+    X = np.array([[1, 0, 1], [1, 1, 1]], dtype=np.uint8)
+    r = synchronous(m, X)
+    np.testing.assert_array_equal(r.states, X)
+    np.testing.assert_array_equal(r.period, [1, 1])
+
+
+def test_synchronous_unfinished_rows_report_their_last_state():
+    m = IsingModel([[0.0, -1.0], [-1.0, 0.0]], [-0.5, -0.5])  # 00 -> 11 -> 00 ...
+    r = synchronous(m, [[0, 0]], max_steps=1)
+    assert r.period[0] == 0
+    np.testing.assert_array_equal(r.states, [[1, 1]])
+
+
+def test_glauber_runs_exactly_n_sweeps():
+    """Cold sequential sweeps (J_01 = 1, theta = (0.5, -0.5)) from 00: one sweep -> 01,
+    two sweeps -> 11 (unit 0 turns on once unit 1 is on)."""
+    m = IsingModel([[0.0, 1.0], [1.0, 0.0]], [0.5, -0.5])
+    X = np.zeros((5, 2), dtype=np.uint8)
+    one = glauber(m, X, temperature=1e-3, n_sweeps=1, order="sequential", seed=0)
+    two = glauber(m, X, temperature=1e-3, n_sweeps=2, order="sequential", seed=0)
+    np.testing.assert_array_equal(one, np.tile([[0, 1]], (5, 1)))
+    np.testing.assert_array_equal(two, np.tile([[1, 1]], (5, 1)))
+
+
+def test_auto_method_is_exhaustive_up_to_n_20():
+    """J = 0, 14 free units (theta = 0: every value is a tie) and 6 forced off: 2^14 fixed
+    points, all found by the exhaustive search (random starts find at most 10000)."""
+    theta = np.concatenate([np.zeros(14), np.full(6, 5.0)])
+    m = IsingModel(np.zeros((20, 20)), theta)
+    fp = fixed_points(m)
+    assert fp.shape == (2**14, 20)
+
+
+def test_exhaustive_refuses_more_than_max_found():
+    m = IsingModel(np.zeros((6, 6)), np.zeros(6))  # all 64 states are (weak) fixed points
+    with pytest.raises(InputError, match="max_found"):
+        idn.energy.exhaustive_fixed_points(m, max_found=10)
+
+
+def test_strict_filter_applies_to_data_and_random_starts():
+    m = IsingModel(np.zeros((3, 3)), np.array([0.0, 1.0, -1.0]))  # unit 0 always a tie
+    X = np.array([[0, 0, 1], [1, 0, 1]], dtype=np.uint8)
+    assert not idn.energy.is_fixed_point(m, X, strict=True).any()  # u_0 = 0: not strict
+    assert idn.energy.is_fixed_point(m, X).all()
+    assert fixed_points(m, X, strict=True).shape == (0, 3)
+    assert fixed_points(m, method="random", n_starts=50, strict=True).shape == (0, 3)
+    assert fixed_points(m, X).shape == (2, 3)

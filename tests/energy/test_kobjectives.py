@@ -88,3 +88,19 @@ def test_potential_hessian_is_the_w_block_of_the_full_hessian(method):
 
         full = np.asarray(jax.jacfwd(f)(jax.numpy.asarray(q)))  # autodiff of the gradient
     np.testing.assert_allclose(H, full[k:, k:], atol=1e-10 * np.abs(full).max())
+
+
+@pytest.mark.parametrize("method", ["mpf", "pl"])
+def test_l1_penalty_of_the_split_couplings(method):
+    """With L1 the couplings are J = J+ - J- (both >= 0): the penalty is l1 sum (J+ + J-)."""
+    n = 5
+    m = n * (n - 1) // 2
+    rng = np.random.default_rng(0)
+    X = (rng.random((200, n)) < 0.4).astype(np.uint8)
+    with jax.enable_x64(True):
+        data = prepare_k_data(method, *unique_patterns(X), np.float64)
+        vg, _ = make_k_objective(method, n, True)
+        p = np.concatenate([rng.uniform(0, 0.5, 2 * m), rng.normal(0, 0.3, n + n - 2)])
+        f0 = float(vg(p, data, 0.0, 0.0, 0.0)[0])
+        f1 = float(vg(p, data, 0.3, 0.0, 0.0)[0])
+    assert f1 - f0 == pytest.approx(0.3 * p[: 2 * m].sum(), rel=1e-10)

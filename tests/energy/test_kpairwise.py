@@ -13,6 +13,7 @@ from infodyn.energy import (
     heat_capacity,
     heldout_report,
 )
+from infodyn.energy.kpairwise import count_energy
 from infodyn.energy.sampling import count_distribution
 from infodyn.errors import InputError
 
@@ -133,3 +134,35 @@ def test_free_and_canonical_coordinates_reach_the_same_optimum(method):
     np.testing.assert_allclose(a.theta, b.theta, atol=1e-5)
     np.testing.assert_allclose(a.V, b.V, atol=1e-4)
     assert a.fit_info["n_iterations"] < b.fit_info["n_iterations"]
+
+
+def _kp(n=5, seed=0):
+    rng = np.random.default_rng(seed)
+    J = np.triu(rng.normal(0, 0.5, (n, n)), 1)
+    return KPairwiseModel(J + J.T, rng.normal(0.3, 0.5, n), rng.normal(0, 0.5, n + 1))
+
+
+def test_potential_must_have_exactly_n_plus_1_finite_values():
+    J, theta = np.zeros((3, 3)), np.zeros(3)
+    with pytest.raises(InputError, match="n \\+ 1 = 4"):
+        KPairwiseModel(J, theta, np.zeros(5))  # one value too many
+    with pytest.raises(InputError, match="finite"):
+        KPairwiseModel(J, theta, [0.0, 1.0, np.nan, 0.0])
+    with pytest.raises(InputError, match="finite"):
+        KPairwiseModel(J, theta, [0.0, np.inf, 0.0, 0.0])
+
+
+def test_count_energy_is_the_potential_at_the_count():
+    m = KPairwiseModel(np.zeros((3, 3)), np.zeros(3), [0.5, -1.0, 2.0, 7.0])
+    X = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1], [0, 0, 1]], dtype=np.uint8)
+    np.testing.assert_array_equal(count_energy(m, X), [0.5, -1.0, 2.0, 7.0, -1.0])
+    np.testing.assert_array_equal(count_energy(IsingModel(m.J, m.theta), X), np.zeros(5))
+
+
+def test_from_pairwise_keeps_the_given_potential():
+    base = IsingModel(np.zeros((3, 3)), np.zeros(3))
+    V = [0.0, 0.5, -0.5, 2.0]
+    m = KPairwiseModel.from_pairwise(base, V)
+    np.testing.assert_array_equal(m.V, V)
+    S = all_states(3)
+    np.testing.assert_allclose(m.energy(S), np.asarray(V)[S.sum(1)])

@@ -9,6 +9,11 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 import infodyn as idn
+from infodyn.energy import (
+    KPairwiseModel,
+    all_states,
+    refine_potential,
+)
 from infodyn.energy.kpotential_ml import count_log_weights
 from infodyn.errors import InputError
 
@@ -215,3 +220,86 @@ def test_mc_keeps_v_where_neither_data_nor_chains_go():
     shift = V_back - start.V
     assert np.ptp(shift[unseen]) < 1e-8
     assert np.ptp(shift[~unseen]) > 1e-3  # the visited counts did move
+
+
+def _ml_data(n=6, seed=0):
+    start = _model(n, seed, field=0.5)
+    K = np.arange(n + 1)
+    true = KPairwiseModel(start.J, start.theta, 0.4 * np.sin(K))
+    S = all_states(n)
+    p = true.probabilities()
+    X = S[np.random.default_rng(seed + 1).choice(p.size, 4000, p=p)]
+    return start, X
+
+
+def _probs_k(model):
+    S = all_states(model.n)
+    return np.bincount(S.sum(1), weights=model.probabilities(), minlength=model.n + 1)
+
+
+def test_step_damps_the_update_in_v():
+    """One exact update with step s moves V a fraction s of the way to the step-1 update
+    (compared in the gauge of the fixed J, theta: canonical() moves a K + b K(K-1)/2)."""
+    start, X = _ml_data()
+    n = start.n
+    K = np.arange(n + 1)
+
+    def v_back(out):
+        a, b = out.theta[0] - start.theta[0], start.J[0, 1] - out.J[0, 1]
+        v = out.V + a * K + b * K * (K - 1) / 2
+        return v - v[0]
+
+    kw = dict(method="exact", iterations=1, tol=0.0, l2_potential=1e-3)
+    full = v_back(refine_potential(start, X, step=1.0, **kw))
+    half = v_back(refine_potential(start, X, step=0.5, **kw))
+    # V is defined up to a constant (fixed by V(0) here) and the update is linear in step
+    np.testing.assert_allclose(half, 0.5 * full, atol=1e-9)
+    assert np.ptp(full) > 0.1
+
+
+def test_tv_diagnostic_is_the_total_variation():
+    """tv[0] = 1/2 sum_K |P_model(K) - P_data(K)| of the starting model, by enumeration."""
+    start, X = _ml_data()
+    n = start.n
+    out = refine_potential(start, X, method="exact", iterations=1, tol=0.0)
+    pk = np.bincount(X.sum(1), minlength=n + 1) / X.shape[0]
+    tv = out.fit_info["refine_potential"]["tv"]
+    assert tv[0] == pytest.approx(0.5 * np.abs(_probs_k(start) - pk).sum(), rel=1e-9)
+    assert tv[1] == pytest.approx(0.5 * np.abs(_probs_k(out) - pk).sum(), rel=1e-6, abs=1e-12)
+
+
+def test_mc_random_starts_see_a_mode_the_data_never_visit():
+    """V has a deep well at K >= 9 behind a barrier at K = 6, 7 and holds almost all the
+    model's mass there (exactly), while the data stay at K <= 5. The quarter of the chains
+    started at uniform random words (K ~ 8) fall into the well, so the first Monte Carlo total
+    variation is well above 0; chains started at data words alone cannot cross the barrier."""
+    n = 16
+    K = np.arange(n + 1)
+    X = _model(n, 6, field=1.5).sample(5000, seed=4, burn_in=300)
+    X = X[X.sum(1) <= 5]
+    V = np.where(K >= 9, -25.0, 0.0)
+    V[6:8] = 30.0
+    start = _model(n, 6, V, field=1.5)
+    assert _probs_k(start)[9:].sum() > 0.99
+    out = refine_potential(start, X, method="mc", iterations=1, n_samples=5000, tol=0.0)
+    # about 0.6 of the 16 random chains start above the barrier: tv[0] ~ 0.6 * 16 / 64
+    assert out.fit_info["refine_potential"]["tv"][0] > 0.05
+
+
+def test_step_above_one_is_refused():
+    start, X = _ml_data()
+    with pytest.raises(InputError, match="step"):
+        refine_potential(start, X, method="exact", step=1.5)
+
+
+def test_mc_seed_of_iteration_i_is_seed_plus_i():
+    """A negligible step (1e-300) leaves the model unchanged, so the total variation measured
+    after the update with seed + 1 is the one measured before it with seed 1."""
+    n = 8
+    start = _model(n, 6, 0.3 * np.arange(n + 1) + 0.1, field=0.5)
+    X = start.sample(2000, seed=9)
+    kw = dict(method="mc", iterations=1, tol=0.0, n_samples=500, step=1e-300, chains=8, burn_in=20)
+    a = refine_potential(start, X, seed=0, **kw).fit_info["refine_potential"]["tv"]
+    b = refine_potential(start, X, seed=1, **kw).fit_info["refine_potential"]["tv"]
+    assert a[1] == b[0]
+    assert a[0] != b[0]  # the seeds do give different estimates

@@ -60,3 +60,88 @@ def test_minimises_an_ill_conditioned_quadratic_exactly():
         options={"maxiter": nit, "ftol": 0.0, "gtol": 1e-12, "maxcor": 20},
     )
     assert np.abs(r.x - x_star).max() > 10 * np.abs(x - x_star).max()
+
+
+def test_floor_is_relative_to_the_largest_eigenvalue():
+    """lam_c = max(lam, floor lam_max): M M^T = U diag(1/lam_c) U^T, and scaling H by c
+    scales M M^T by 1/c, the null direction included."""
+    H = np.diag([0.0, 1.0, 4.0])
+    M = potential_scaling(H, floor=1e-6)
+    np.testing.assert_allclose(M @ M.T, np.diag([1 / (1e-6 * 4.0), 1.0, 0.25]), rtol=1e-12)
+    M2 = potential_scaling(1e8 * H, floor=1e-6)
+    np.testing.assert_allclose(M2 @ M2.T, (M @ M.T) / 1e8, rtol=1e-12)
+
+
+def _quadratic(d=8, k=3):
+    rng = np.random.default_rng(4)
+    A = rng.normal(size=(d, d))
+    H = A @ A.T + 0.01 * np.eye(d)
+    b = rng.normal(size=d)
+    return (lambda x: (0.5 * x @ H @ x - b @ x, H @ x - b)), H, k
+
+
+def _counted_hessian(H, k):
+    """The potential block of ``H`` and the list of its calls; more than 50 calls raise (a
+    minimiser that restarts forever fails the test instead of hanging it)."""
+    calls = []
+
+    def hess(x):
+        calls.append(1)
+        if len(calls) > 50:
+            raise RuntimeError("restarted without end")
+        return H[k:, k:]
+
+    return hess, calls
+
+
+def test_preconditioned_lbfgs_stops_at_maxiter():
+    fun, H, k = _quadratic()
+    hess, _ = _counted_hessian(H, k)
+
+    x, nit, nfev, ok, msg = lbfgs_potential_preconditioned(
+        fun,
+        hess,
+        np.zeros(H.shape[0]),
+        H.shape[0] - k,
+        7,
+        {"ftol": 0.0, "gtol": 1e-30},
+        refresh=3,
+    )
+    assert nit == 7 and not ok
+
+
+def test_preconditioned_lbfgs_returns_on_an_abnormal_line_search():
+    """A gradient of the wrong sign makes every line search fail: the minimiser must report
+    the abnormal stop, not restart forever."""
+    fun, H, k = _quadratic()
+    hess, calls = _counted_hessian(H, k)
+
+    def bad(x):
+        v, g = fun(x)
+        return v, -g
+
+    x, nit, nfev, ok, msg = lbfgs_potential_preconditioned(
+        bad, hess, np.zeros(H.shape[0]), H.shape[0] - k, 1000, {"ftol": 0.0, "gtol": 1e-30}
+    )
+    assert not ok and msg.startswith("ABNORMAL") and len(calls) == 1
+
+
+def test_preconditioned_lbfgs_stops_when_the_callback_raises_stopiteration():
+    fun, H, k = _quadratic()
+    seen = []
+
+    def cb(x):
+        seen.append(x.copy())
+        if len(seen) == 2:
+            raise StopIteration
+
+    x, nit, nfev, ok, msg = lbfgs_potential_preconditioned(
+        fun,
+        lambda x: H[k:, k:],
+        np.zeros(H.shape[0]),
+        H.shape[0] - k,
+        200,
+        {"ftol": 0.0, "gtol": 1e-30},
+        callback=cb,
+    )
+    assert len(seen) == 2 and nit <= 2 and not ok

@@ -7,7 +7,9 @@ from scipy.stats import multivariate_normal
 from infodyn.energy.nulls import (
     bivariate_normal_cdf,
     dichotomised_gaussian,
+    independent_null,
     latent_fit,
+    latent_null,
     null_words,
 )
 from infodyn.errors import InputError
@@ -61,3 +63,39 @@ def test_nulls_keep_their_statistics():
 def test_bad_kind():
     with pytest.raises(InputError):
         null_words(_data(100), "bogus")
+
+
+def _corr_data(M=3000, n=4, seed=0):
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((M, 1)) * 0.8 + rng.standard_normal((M, n))
+    return (z > 0.3).astype(np.uint8)
+
+
+@pytest.mark.parametrize("kind", ["independent", "shuffle", "dichotomised_gaussian", "latent"])
+def test_null_words_passes_its_seed(kind):
+    X = _corr_data()
+    a, b = null_words(X, kind, seed=5), null_words(X, kind, seed=6)
+    assert not np.array_equal(a, b)
+    np.testing.assert_array_equal(a, null_words(X, kind, seed=5))
+
+
+@pytest.mark.parametrize("fn", [independent_null, dichotomised_gaussian, latent_null])
+def test_nulls_draw_n_samples_rows(fn):
+    assert fn(_corr_data(), n_samples=37, seed=0).shape == (37, 4)
+
+
+def test_dichotomised_gaussian_refuses_a_constant_unit():
+    X = _corr_data()
+    X[:, 2] = 0
+    with pytest.raises(InputError, match="strictly in"):
+        dichotomised_gaussian(X)
+
+
+def test_dichotomised_gaussian_clips_an_invalid_correlation_matrix():
+    """Three mutually exclusive units: every pairwise Lambda is near -1, not a valid
+    correlation matrix; it is clipped (with a warning) and sampling still works."""
+    X = np.tile(np.eye(3, dtype=np.uint8), (100, 1))
+    with pytest.warns(UserWarning, match="not positive definite"):
+        Y = dichotomised_gaussian(X, n_samples=20000, seed=0)
+    assert Y.shape == (20000, 3)
+    np.testing.assert_allclose(Y.mean(0), 1 / 3, atol=0.02)

@@ -5,7 +5,12 @@ import pytest
 
 import infodyn as idn
 from infodyn.energy import IsingModel, all_states, compare_statistics, sample_statistics
-from infodyn.energy.sampling import triplet_correlations
+from infodyn.energy.sampling import (
+    pairwise_covariance,
+    sample,
+    triplet_correlations,
+)
+from infodyn.errors import InputError
 
 
 def _model(n=8, seed=0):
@@ -107,3 +112,59 @@ def test_metropolis_samples_at_its_temperature():
     X = m.sample(30000, seed=3, temperature=2.0, method="metropolis", chains=30)
     h = np.bincount(X.astype(np.int64) @ (1 << np.arange(6)), minlength=64) / X.shape[0]
     assert 0.5 * np.abs(h - q).sum() < 0.04
+
+
+def _free(n=2):
+    return IsingModel(np.zeros((n, n)), np.zeros(n))
+
+
+def test_sample_returns_n_rows_when_chains_do_not_divide_n():
+    X = sample(_free(3), 100, seed=0, chains=64)
+    assert X.shape == (100, 3)
+
+
+def test_default_chains_is_min_n_64():
+    init = np.zeros((64, 3), dtype=np.uint8)
+    X = sample(_free(3), 128, seed=0, init=init, burn_in=0, thin=1)
+    assert X.shape == (128, 3)
+    with pytest.raises(InputError, match="one state per chain"):
+        sample(_free(3), 10, seed=0, init=init)  # default chains = 10
+
+
+def test_metropolis_flips_every_zero_cost_unit_and_gibbs_does_not():
+    """J = 0, theta = 0: every flip costs dE = 0, so Metropolis accepts it (min(1, e^0) = 1)
+    and the state alternates 11, 00, 11, ...; Gibbs sets each bit with probability 1/2."""
+    init = np.zeros((1, 2), dtype=np.uint8)
+    kw = dict(seed=0, chains=1, init=init, burn_in=0, thin=1)
+    X = sample(_free(2), 100, method="metropolis", **kw)
+    expect = np.tile([[1, 1], [0, 0]], (50, 1))
+    np.testing.assert_array_equal(X, expect)
+    G = sample(_free(2), 100, method="gibbs", **kw)
+    assert not np.array_equal(G, expect)
+
+
+def test_sequential_order_visits_units_in_index_order():
+    """Cold chain, one sweep from 00 (theta = (0.5, -0.5), J_01 = 1): in the order 0, 1 unit 0
+    stays off (h = -0.5) and unit 1 turns on -> 01; in the order 1, 0 both turn on -> 11."""
+    m = IsingModel([[0.0, 1.0], [1.0, 0.0]], [0.5, -0.5])
+    init = np.zeros((64, 2), dtype=np.uint8)
+    kw = dict(seed=0, chains=64, init=init, burn_in=0, thin=1, temperature=1e-3)
+    seq = sample(m, 64, order="sequential", **kw)
+    np.testing.assert_array_equal(seq, np.tile([[0, 1]], (64, 1)))
+    rnd = sample(m, 64, order="random", **kw)
+    assert {tuple(r) for r in rnd.tolist()} == {(0, 1), (1, 1)}
+
+
+def test_triplets_are_all_listed_when_their_number_equals_max_triplets():
+    X = (np.random.default_rng(0).random((200, 5)) < 0.5).astype(np.uint8)
+    t = triplet_correlations(X, max_triplets=10)
+    expect = [(a, b, c) for a in range(5) for b in range(a + 1, 5) for c in range(b + 1, 5)]
+    assert [tuple(int(v) for v in r[:3]) for r in t] == expect
+
+
+def test_pairwise_covariance_by_hand():
+    X = np.array([[1, 0], [0, 1], [1, 1], [0, 0]], dtype=np.uint8)
+    # means 1/2, <x0 x1> = 1/4: covariance 0; variances 1/4 (population, not sample)
+    np.testing.assert_allclose(pairwise_covariance(X), [[0.25, 0.0], [0.0, 0.25]], atol=1e-15)
+    Y = np.array([[1, 0], [0, 1]], dtype=np.uint8)
+    np.testing.assert_allclose(pairwise_covariance(Y), [[0.25, -0.25], [-0.25, 0.25]], atol=1e-15)

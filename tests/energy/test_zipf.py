@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.stats import norm
 
 from infodyn.energy import rank_frequency, zipf_slope
 from infodyn.errors import InputError
@@ -33,3 +34,46 @@ def test_too_few_ranks_and_bad_input():
         assert np.isnan(zipf_slope(X).slope)
     with pytest.raises(InputError):
         zipf_slope(X, rank_range=(5, 2))
+
+
+def _from_counts(counts):
+    """Words (rows of 8 bits) with the given multiplicities."""
+    rows = [[(k >> b) & 1 for b in range(8)] for k, c in enumerate(counts) for _ in range(c)]
+    return np.array(rows, dtype=np.uint8)
+
+
+def _ls_slope(r, c):
+    x, y = np.log(r), np.log(c)
+    return float(((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum())
+
+
+def test_zipf_window_and_min_count_are_inclusive():
+    counts = [40, 12, 9, 5, 3, 2, 1]
+    X = _from_counts(counts)
+    # ranks 2..6 (counts 12, 9, 5, 3, 2: all >= min_count = 2)
+    z = zipf_slope(X, rank_range=(2, 6), min_count=2, n_boot=0)
+    assert z.n_ranks == 5
+    assert z.slope == pytest.approx(_ls_slope(np.arange(2, 7), np.array(counts[1:6])), rel=1e-10)
+    assert z.n_words == sum(counts) and z.n_distinct == len(counts)
+
+
+def test_zipf_needs_three_ranks():
+    X = _from_counts([5, 3])
+    with pytest.warns(UserWarning, match="no Zipf slope"):
+        assert np.isnan(zipf_slope(X, n_boot=0).slope)
+
+
+def test_zipf_interval_half_width_follows_the_normal_quantile():
+    rng = np.random.default_rng(0)
+    p = np.arange(1, 301, dtype=float) ** -1.0
+    k = rng.choice(300, size=20000, p=p / p.sum())
+    X = ((k[:, None] >> np.arange(9)) & 1).astype(np.uint8)
+    a = zipf_slope(X, rank_range=(1, 100), n_boot=50, level=0.95, seed=1)
+    b = zipf_slope(X, rank_range=(1, 100), n_boot=50, level=0.5, seed=1)
+    ratio = (a.high - a.low) / (b.high - b.low)
+    assert ratio == pytest.approx(norm.ppf(0.975) / norm.ppf(0.75), rel=1e-10)
+
+
+def test_zipf_rank_range_needs_lo_below_hi():
+    with pytest.raises(InputError):
+        zipf_slope(_from_counts([5, 4, 3, 2]), rank_range=(3, 3))

@@ -176,7 +176,7 @@ def refine_potential(
     ``method``: ``"exact"`` (enumeration, n <= 20) or ``"mc"`` (``n_samples`` Gibbs samples
     from ``chains`` chains, ``burn_in`` sweeps, every ``thin``-th sweep kept; the seed of
     iteration i is ``seed + i``). Stops when the total variation ``1/2 sum_K |P_model(K) -
-    P_data(K)|`` falls below ``tol`` or after ``iterations`` updates; ``step`` in (0, 1] damps
+    P_data(K)|`` is at most ``tol`` or after ``iterations`` updates; ``step`` in (0, 1] damps
     each update. ``l2_potential``: the weight of the curvature penalty (module docstring).
 
     Returns a canonical :class:`KPairwiseModel`; its ``fit_info["refine_potential"]`` holds the
