@@ -1,7 +1,9 @@
 """Training with the information objective raises the measured I(stimulus; response)."""
 
 import numpy as np
+import pytest
 
+from infodyn.criticality import branching_ratio
 from infodyn.experiments.channel import (
     StimulusSet,
     gaussian_total_correlation,
@@ -9,6 +11,7 @@ from infodyn.experiments.channel import (
     response_information,
     train_network,
 )
+from infodyn.experiments.channel.measures import network_measures
 from infodyn.network import LIF
 
 
@@ -130,3 +133,41 @@ def test_lif_adaptation_runs_alongside_eprop_and_holds_the_rate():
             assert res.adaptation["n_updates"] == 40
     assert abs(rates["adapted"] - target) < 0.25 * target, rates
     assert abs(rates["plain"] - target) > 2 * abs(rates["adapted"] - target), rates
+
+
+def _raster(seed=0):
+    rng = np.random.default_rng(seed)
+    z = (rng.random((12, 60, 6)) < 0.15).astype(np.uint8)
+    z[:, :10] = 1  # everything fires before the scored window
+    return z, np.repeat([0, 1], 6)
+
+
+def test_channel_rate_counts_the_scored_window_only():
+    z, labels = _raster()
+    m = network_measures(
+        z, labels, 1.0, 10, {"bin_steps": 10, "subset_size": 4, "n_subsets": 1, "n_shuffles": 1}
+    )
+    assert m["rate_hz"] == pytest.approx(z[:, 10:].mean() * 1000.0)
+    assert m["rate_hz"] < 300.0
+
+
+def test_channel_m_naive_is_the_naive_estimator():
+    z, labels = _raster(1)
+    rng = np.random.default_rng(3)
+    # a slowly varying rate per trial: the activity is autocorrelated (m well above 0)
+    rate = np.clip(0.3 + np.cumsum(rng.normal(0, 0.05, (12, 50)), axis=1), 0.02, 0.9)
+    z[:, 10:] = (rng.random((12, 50, 6)) < rate[:, :, None]).astype(np.uint8)
+    act = z[:, 10:].sum(axis=2)
+    m = network_measures(
+        z, labels, 1.0, 10, {"bin_steps": 10, "subset_size": 4, "n_subsets": 1, "n_shuffles": 1}
+    )
+    naive = branching_ratio(act, method="naive", dt=1.0, n_boot=0)
+    mr = branching_ratio(act, method="mr", dt=1.0, n_boot=0)
+    assert m["m_naive"] == pytest.approx(float(naive.m))
+    assert m["m"] == pytest.approx(float(mr.m))
+
+
+def test_bottleneck_gamma_reaches_the_objective():
+    loss = make_loss("info", 10.0, 1e-2, 1.0, "bottleneck", np.array([0, 1, 0, 1]), gamma=0.7)
+    (ib,) = [t for t in loss.terms if hasattr(t, "gamma")]
+    assert ib.gamma == 0.7

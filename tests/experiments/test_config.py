@@ -18,6 +18,7 @@ from infodyn.experiments.config import (
     validate,
     with_overrides,
 )
+from infodyn.experiments.pipeline.config import PipelineConfig
 
 
 def _write(tmp_path, text, name="c.toml"):
@@ -268,7 +269,7 @@ def test_pipeline_config_errors_found_at_load_time(data, message):
         validate(PipelineConfig, data)
 
 
-def test_with_overrides_leaves_out_none_and_validates_the_rest():  # kills C11
+def test_with_overrides_leaves_out_none_and_validates_the_rest():
     """with_overrides docstring: None values are left out (an option not given keeps the
     config's value); the others replace their dotted key and are validated again."""
     cfg = validate(SimulateConfig, {"input": {"rate_hz": 20.0}, "simulation": {"engine": "event"}})
@@ -291,3 +292,17 @@ def test_config_show_validates_as_the_command_given(tmp_path, capsys):
     data = json.loads(out)
     assert data["command"] == "train" and data["config"]["training"]["method"] == "eprop"
     assert data["config"]["network"]["n_rec"] == 12
+
+
+def test_pipeline_sizes_of_one_pixel_are_refused_at_load_time():
+    """check_sections: patch sides must be >= 2 pixels (1 failed only inside the stage)."""
+    with pytest.raises(InputError, match=r"sizes must be patch sides >= 2 pixels, got \[1\]"):
+        validate(PipelineConfig, {"images": {"sizes": [4, 1]}})
+    validate(PipelineConfig, {"images": {"sizes": [2]}})  # 2 is the smallest side allowed
+
+
+def test_network_checks_apply_when_the_image_stage_is_off():
+    """[network] n_in must equal the ON/OFF channels whenever the network stage runs, also
+    without the image stage (stages = ["network"])."""
+    with pytest.raises(InputError, match=r"\[network.n_in\] must be 32"):
+        validate(PipelineConfig, {"stages": ["network"], "network": {"n_rec": 10, "n_in": 5}})

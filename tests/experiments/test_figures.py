@@ -25,3 +25,20 @@ def test_raster_rate_has_one_value_per_step(n_steps, dt):
         mid = rate[60:240].mean()
         assert mid == pytest.approx(z[60:240].mean() * 1000.0 / dt, rel=0.15)
     plt.close(fig)
+
+
+def test_raster_rate_is_smoothed_over_10_ms():
+    z = np.zeros((300, 1), np.uint8)
+    z[150, 0] = 1
+    fig = raster_figure(SpikeTrain.from_dense(z, dt=0.1))
+    rate = fig.axes[1].get_lines()[0].get_ydata()
+    assert np.count_nonzero(rate) == 100  # 10 ms / 0.1 ms steps
+    assert rate.sum() * 0.1 / 1000.0 == pytest.approx(1.0)  # one spike in all
+
+
+def test_raster_shows_max_units_units():
+    z = np.zeros((20, 4), np.uint8)
+    z[5, :] = 1
+    fig = raster_figure(SpikeTrain.from_dense(z), max_units=2)
+    units = fig.axes[0].get_lines()[0].get_ydata()
+    assert sorted(units) == [0, 1]

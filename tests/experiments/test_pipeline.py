@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from faultkit import cli_in_process, record_calls
 
+from infodyn.errors import InputError
 from infodyn.experiments import pipeline as pl
+from infodyn.experiments.config import validate
+from infodyn.experiments.pipeline.analysis import ResponseAnalysis
+from infodyn.experiments.pipeline.config import PipelineConfig, apply_overrides, quick_config
+from infodyn.experiments.pipeline.summary import captions, figure_order, headline, summary_lines
+from infodyn.experiments.rundir import RunDir
 
 TINY = """
 stages = ["image_energy", "network", "report"]
@@ -206,3 +215,116 @@ def test_images_no_train_reaches_the_pipeline(tmp_path, monkeypatch, capsys):
     rc, out, err = cli_in_process(["images", "--out", tmp_path / "r"], capsys)
     assert rc == 0, err
     assert calls[-1][0][0].training.enabled is True  # the default config trains
+
+
+def test_seed_override_reaches_images_training_and_stimulus():
+    """--seed S sets the seeds of the patches and of training to S, of the stimuli to S + 1."""
+
+    cfg = apply_overrides(PipelineConfig(), seed=11)
+    assert (cfg.images.seed, cfg.training.seed, cfg.stimulus.seed) == (11, 11, 12)
+
+
+def test_quick_config_is_what_its_docstring_says():
+    """quick_config: one patch size, 4 stimuli, 40 units, 15 iterations."""
+
+    q = quick_config()
+    assert len(q.images.sizes) == 1 and q.stimulus.n_stimuli == 4
+    assert q.network["n_rec"] == 40 and q.training.iterations == 15
+
+
+def _run_network_only(tmp_path, monkeypatch, stages, training):
+    """run_pipeline with the network stage replaced by a stub (the stage is tested elsewhere)."""
+    import infodyn.experiments.pipeline.run as prun
+
+    monkeypatch.setattr(prun, "network_stage", lambda cfg, run, progress, resume: {"notes": []})
+    cfg = validate(PipelineConfig, {"stages": stages, "training": training})
+    return prun.run_pipeline(cfg, tmp_path / "run")
+
+
+def test_zero_iterations_is_noted_as_untrained(tmp_path, monkeypatch):
+    """results['notes'] lists every stage switched off: iterations = 0 trains nothing."""
+    res = _run_network_only(tmp_path, monkeypatch, ["network"], {"iterations": 0})
+    assert any("Training was switched off" in n for n in res["notes"]), res["notes"]
+
+
+def test_report_is_written_only_when_its_stage_is_listed(tmp_path, monkeypatch):
+    _run_network_only(tmp_path, monkeypatch, ["network"], {})
+    run = tmp_path / "run"
+    assert (run / "results.json").is_file() and not (run / "report.html").exists()
+
+
+def test_misspelt_image_is_refused_before_any_stage(tmp_path, monkeypatch):
+    """run_pipeline refuses a name that is neither built in nor a file before the first stage
+    and before the run folder is made (a misspelt name failed once its stage began)."""
+    import infodyn.experiments.pipeline.run as prun
+
+    def stage(*a, **k):
+        raise AssertionError("the image stage began")
+
+    monkeypatch.setattr(prun, "image_energy_stage", stage)
+    cfg = validate(PipelineConfig, {"images": {"images": ["camera", "no_such.png"]}})
+    with pytest.raises(InputError, match="no_such.png"):
+        prun.run_pipeline(cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_zero_iterations_skips_training(tmp_path, monkeypatch):
+    ns = importlib.import_module("infodyn.experiments.pipeline.network_stage")
+
+    stim = SimpleNamespace(
+        net=None,
+        params0={},
+        task=None,
+        grey=None,
+        summary=lambda: {"n_in": 32, "n_rec": 20, "n_out": 3, "stimulus_patches": 3},
+    )
+    monkeypatch.setattr(ns, "stimulus_stage", lambda cfg, run: stim)
+    monkeypatch.setattr(
+        ns, "analyse_responses", lambda *a: ResponseAnalysis({"criticality": {}}, np.full(20, 5.0))
+    )
+
+    def no_training(*a, **k):
+        raise AssertionError("training ran with iterations = 0")
+
+    monkeypatch.setattr(ns, "training_stage", no_training)
+    cfg = validate(PipelineConfig, {"training": {"iterations": 0}})
+    res = ns.network_stage(cfg, RunDir(tmp_path / "r"), lambda s, f: None)
+    assert res["training"] == {"enabled": False} and "after_training" not in res
+    assert (tmp_path / "r" / "figures" / "network_rates.png").is_file()
+
+
+def _stage(mi_sc):
+    info = {
+        "mi_stimulus_decision_bits_plugin": 0.9,
+        "stimulus_entropy_bits": 1.0,
+        "response_words": {"total_correlation": 0.1},
+    }
+    if mi_sc is not None:
+        info["mi_stimulus_decision_bits_shuffle_corrected"] = mi_sc
+    return {
+        "mean_rate_hz": 5.0,
+        "criticality": {"m": 0.9},
+        "information": info,
+        "response_energy": {"n_memories": 2, "mi_memory_stimulus_bits_plugin": 0.2},
+    }
+
+
+def test_headline_prefers_the_shuffle_corrected_information():
+    key = "network before training: I(stimulus; readout decision) (bits)"
+    assert headline({"network": {"before_training": _stage(0.4)}})[key] == 0.4
+    assert headline({"network": {"before_training": _stage(None)}})[key] == 0.9
+
+
+def test_summary_falls_back_to_the_plug_in_information():
+    # the analysis records shuffle_correction_error instead of the corrected value when the
+    # correction fails; the summary printed after the run raised KeyError then
+    (line,) = summary_lines({"network": {"after_training": _stage(None)}})
+    assert "I(stimulus; decision) = 0.90 bits (plug-in) of 1.00" in line
+    (line,) = summary_lines({"network": {"after_training": _stage(0.4)}})
+    assert "= 0.40 bits (shuffle-corrected)" in line
+
+
+def test_figure_order_lists_every_captioned_figure():
+    for sizes in ([4], [4, 8]):
+        order = figure_order(sizes)
+        assert set(order) == set(captions(sizes)) and len(order) == len(set(order))

@@ -208,3 +208,60 @@ def test_report_survives_huge_numbers_deep_json_and_undecodable_names(tmp_path):
     (odd / "results.json").write_text(json.dumps({"x": 1}))
     out = write_report(odd, title=os.fsdecode(b"t\xfe"))
     assert "\\udcfe" in out.read_text()
+
+
+def test_report_shows_lists_of_up_to_twelve_numbers_in_full():
+    assert format_value(list(range(12))) == "[" + ", ".join(str(i) for i in range(12)) + "]"
+    assert format_value(list(range(13))).startswith("13 values: min 0")
+
+
+def test_report_integer_thousands_separator_from_ten_thousand():
+    assert format_value(10_000) == "10,000" and format_value(9_999) == "9999"
+
+
+def test_report_records_table_shows_the_first_40_rows(tmp_path):
+    (tmp_path / "results.json").write_text(
+        __import__("json").dumps({"per_seed": [{"seed": i, "m": 0.5} for i in range(50)]})
+    )
+    text = render_report(tmp_path)
+    assert "first 40 of 50 rows" in text
+    assert "<td class='num'>39</td>" in text and "<td class='num'>45</td>" not in text
+
+
+def test_report_of_a_results_list_and_of_figures_only(tmp_path):
+    """results.json that is not an object is shown under 'results'; a folder holding only
+    figures/ is a run directory (module docstring: config, results or figures)."""
+
+    a = tmp_path / "a"
+    a.mkdir()
+    (a / "results.json").write_text("[1.5, 2.5]")
+    assert "[1.5, 2.5]" in render_report(a)
+    b = tmp_path / "b"
+    (b / "figures").mkdir(parents=True)
+    fig, _ = pyplot().subplots()
+    fig.savefig(b / "figures" / "raster.png")
+    assert "data:image/png;base64," in render_report(b)
+
+
+def test_report_write_is_atomic(tmp_path, monkeypatch):
+    """write_report writes atomically: a write that fails at the rename leaves the previous
+    report.html whole."""
+
+    (tmp_path / "results.json").write_text('{"x": 1.0}')
+    (tmp_path / "report.html").write_text("OLD")
+
+    def fail(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        write_report(tmp_path)
+    assert (tmp_path / "report.html").read_text() == "OLD"
+
+
+def test_report_files_table_leaves_out_the_report_itself(tmp_path):
+    (tmp_path / "results.json").write_text('{"x": 1.0}')
+    write_report(tmp_path)
+    text = render_report(tmp_path)
+    assert "<td class='key'>results.json</td>" in text
+    assert "<td class='key'>report.html</td>" not in text

@@ -125,11 +125,15 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
                 continue
             c, i = r["criticality"], r["information"]
             m = c.get("m")
+            # the analysis records shuffle_correction_error instead when the correction fails
+            mi = i.get("mi_stimulus_decision_bits_shuffle_corrected")
+            which = "shuffle-corrected"
+            if mi is None:
+                mi, which = i["mi_stimulus_decision_bits_plugin"], "plug-in"
             lines.append(
                 f"network {stage.replace('_', ' ')}: rate {r['mean_rate_hz']:.2f} Hz, "
                 f"m = {'n/a' if m is None else f'{m:.3f}'}, "
-                f"I(stimulus; decision) = "
-                f"{i['mi_stimulus_decision_bits_shuffle_corrected']:.2f} bits (shuffle-corrected) "
+                f"I(stimulus; decision) = {mi:.2f} bits ({which}) "
                 f"of {i['stimulus_entropy_bits']:.2f}"
             )
     for note in results.get("notes", []):

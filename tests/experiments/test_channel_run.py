@@ -1,0 +1,87 @@
+"""The channel experiment's runs and summary (infodyn.experiments.channel: config, run,
+summary): boundary values, the network it builds, stimulus rates and intervals over seeds."""
+
+import math
+
+import numpy as np
+import pytest
+
+from infodyn.experiments.channel.config import ChannelConfig
+from infodyn.experiments.channel.run import build_channel_network
+from infodyn.experiments.channel.summary import summarize
+
+
+def _channel(**kw):
+    base = dict(
+        n_in=10,
+        n_rec=6,
+        n_stimuli=2,
+        n_steps=40,
+        response_start=10,
+        input_strengths=[2.0],
+        seeds=[0],
+        conditions=["info"],
+        n_iterations=1,
+        trials_per_stimulus=2,
+        test_trials_per_stimulus=6,
+        bin_steps=10,
+        n_subsets=1,
+        n_shuffles=1,
+    )
+    return ChannelConfig(**{**base, **kw})
+
+
+class _Passed(Exception):
+    pass
+
+
+@pytest.mark.parametrize("kw", [{"response_start": 30}, {"input_strengths": [0.0, 1.0]}])
+def test_channel_accepts_the_boundary_values(kw, tmp_path, monkeypatch):
+    """response_start + bin_steps may equal n_steps (the last word fits exactly); an input
+    strength of 0 is allowed (">= 0"). The run is stopped right after the checks."""
+    import infodyn.experiments.channel.run as cr
+
+    def stop(*a, **k):
+        raise _Passed
+
+    monkeypatch.setattr(cr, "check_trials_memory", stop)
+    with pytest.raises(_Passed):
+        cr.run_channel(_channel(**kw), tmp_path / "run")
+
+
+def test_channel_network_uses_the_configured_refractory_period():
+    cfg = _channel(n_ref=5, tau_m=15.0, v_th=0.05)
+    net = build_channel_network(cfg, 3.0)
+    assert (net.n_ref, net.tau_m, net.v_th, net.n_out) == (5, 15.0, 0.05, 2)
+
+
+def test_constant_stimuli_have_the_configured_mean_rate(monkeypatch):
+    """'constant' stimuli: rates uniform on [0, 2 x input_rate_hz], so their mean is the
+    configured mean input rate."""
+    import infodyn.experiments.channel.run as cr
+
+    seen = []
+    real = cr.StimulusSet
+
+    class Recording:
+        @staticmethod
+        def constant(*a, **k):
+            s = real.constant(*a, **k)
+            seen.append(s)
+            raise _Passed
+
+    monkeypatch.setattr(cr, "StimulusSet", Recording)
+    with pytest.raises(_Passed):
+        cr.run_one(_channel(n_in=200, n_stimuli=8, input_rate_hz=20.0), 1.0, 0)
+    rates = seen[0].rates_hz
+    assert rates.max() <= 40.0 and rates.mean() == pytest.approx(20.0, rel=0.05)
+
+
+def test_channel_summary_mean_and_t_interval_over_seeds():
+    """95 % t-interval over seeds: t_{0.975, n-1} s / sqrt(n), s with ddof = 1; a NaN seed
+    (e.g. an estimator that failed) is left out."""
+
+    rows = [{"strength": 1.0, "condition": "info", "mi_bits": v} for v in (1.0, 2.0, 3.0, np.nan)]
+    (rec,) = summarize(rows, keys=("mi_bits",))
+    assert rec["mi_bits"] == pytest.approx(2.0)
+    assert rec["mi_bits_ci95"] == pytest.approx(4.302652729911275 * 1.0 / math.sqrt(3))
