@@ -2,17 +2,19 @@
 the umask's mode, no temporary left by an interrupted write, and an InputError where one cannot
 write."""
 
+import csv
 import json
 import math
 import os
 import stat
+import zipfile
 from pathlib import Path
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from infodyn.atomic import to_jsonable, write_json
+from infodyn.atomic import remove_temporaries, save_npz, to_jsonable, write_csv, write_json
 from infodyn.errors import InputError
 
 
@@ -127,3 +129,34 @@ def test_an_interrupt_as_the_temporary_is_made_leaves_none(tmp_path, monkeypatch
     with pytest.raises(KeyboardInterrupt):
         SpikeWriter(tmp_path / "s.h5", n_units=3)
     assert not list(tmp_path.iterdir())
+
+
+def test_write_csv_columns_are_every_key_in_order_blank_when_missing(tmp_path):
+    path = write_csv(tmp_path / "t.csv", [{"a": 1}, {"b": 2, "a": 3}])
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [["a", "b"], ["1", ""], ["3", "2"]]
+
+
+def test_remove_temporaries_counts_and_removes_only_files(tmp_path):
+    (tmp_path / ".d.tmp").mkdir()  # a folder matching the pattern is not a temporary file
+    (tmp_path / ".x.json.abc.json.tmp").write_text("left")
+    assert remove_temporaries(tmp_path) == 1
+    assert (tmp_path / ".d.tmp").is_dir()
+
+
+def test_write_json_keeps_integers_and_bools_as_such(tmp_path):
+    path = write_json(tmp_path / "r.json", {"i": np.int64(3), "b": np.bool_(True)})
+    text = path.read_text()
+    loaded = json.loads(text)
+    assert type(loaded["i"]) is int and loaded["b"] is True
+    assert '"i": 3,' in text and '"b": true' in text
+
+
+def test_save_npz_compresses_unless_told_not_to(tmp_path):
+    a = save_npz(tmp_path / "a.npz", x=np.zeros(1000))
+    b = save_npz(tmp_path / "b.npz", compress=False, x=np.zeros(1000))
+    with zipfile.ZipFile(a) as za, zipfile.ZipFile(b) as zb:
+        assert {i.compress_type for i in za.infolist()} == {zipfile.ZIP_DEFLATED}
+        assert {i.compress_type for i in zb.infolist()} == {zipfile.ZIP_STORED}
+    assert np.array_equal(np.load(a)["x"], np.load(b)["x"])

@@ -1,10 +1,26 @@
 """Shared input checks (infodyn.errors): seeds NumPy cannot use and option types are one
 InputError naming what is wrong."""
 
+import errno
+from dataclasses import dataclass
+from typing import Literal
+
 import numpy as np
 import pytest
 
-from infodyn.errors import InputError, check_option_type, make_rng
+from infodyn.errors import (
+    InputError,
+    check_option_type,
+    class_labels,
+    make_rng,
+    reading,
+    refuse_bool_number,
+    require_choices,
+    require_finite,
+    require_finite_number,
+    whole_number,
+    writing,
+)
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, float("nan"), True, "7", [-3, 1]])
@@ -50,3 +66,117 @@ def test_whole_number_refuses_fractions_nan_bools_and_out_of_range(bad):
     with pytest.raises(InputError, match="kmax must be"):
         whole_number(bad, "kmax")
     assert whole_number(np.int64(4), "kmax") == 4 and type(whole_number(4, "k")) is int
+
+
+def test_whole_number_accepts_its_bounds():
+    assert whole_number(0, "k") == 0
+    assert whole_number(3, "k", minimum=3, maximum=3) == 3
+    assert whole_number(2**63 - 1, "k") == 2**63 - 1
+    with pytest.raises(InputError, match="k must be at most 3, got 4"):
+        whole_number(4, "k", maximum=3)
+
+
+def test_require_finite_refuses_complex_nan_and_inf():
+    with pytest.raises(InputError, match="z contains NaN or inf"):
+        require_finite("z", np.array([1 + 0j, complex(np.nan, 0)]))
+    require_finite("z", np.array([1 + 2j]))
+    require_finite("n", np.array([1, 2]))
+
+
+def test_require_finite_number_refuses_inf():
+    for bad in (float("inf"), -np.inf, float("nan"), "x", None):
+        with pytest.raises(InputError, match="rate must be a finite number"):
+            require_finite_number("rate", bad)
+    require_finite_number("rate", 2)
+
+
+def test_class_labels_refuses_negative_labels():
+    with pytest.raises(InputError, match="stim must be whole numbers >= 0"):
+        class_labels([0, -1, 2], "stim")
+    with pytest.raises(InputError, match="stim must be whole numbers >= 0"):
+        class_labels([0.0, -2.0], "stim")
+    assert class_labels([0.0, 2.0]).tolist() == [0, 2]
+
+
+def test_refuse_bool_number_refuses_text_and_bools_in_tables():
+    with pytest.raises(ValueError, match="text is not a number"):
+        refuse_bool_number(int, "20")
+    with pytest.raises(ValueError, match="text is not a number"):
+        refuse_bool_number(float | None, "1.5")
+    assert refuse_bool_number(str, "20") == "20"
+    with pytest.raises(ValueError, match="true/false is not a number"):
+        refuse_bool_number(dict[str, float], {"a": 1.0, "b": True})
+    with pytest.raises(ValueError, match="true/false is not a number"):
+        refuse_bool_number(list[int], [1, False])
+    assert refuse_bool_number(dict[str, float], {"a": 1.0}) == {"a": 1.0}
+    assert refuse_bool_number(bool | int, True) is True
+
+
+@dataclass
+class _Opts:
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    mode: Literal["a"] | None = None
+
+
+def test_require_choices_names_field_value_and_choices():
+    require_choices(_Opts())
+    require_choices(_Opts("adam", "a"))
+    with pytest.raises(
+        InputError, match=r"_Opts\.optimizer must be one of 'sgd', 'adam'; got 'foo'"
+    ):
+        require_choices(_Opts("foo"))
+    with pytest.raises(InputError, match=r"_Opts\.mode must be one of 'a', None; got 'b'"):
+        require_choices(_Opts("sgd", "b"))
+
+
+def test_check_option_type_bool_must_be_true_or_false():
+    for bad in ("no", 0, 1):
+        with pytest.raises(InputError, match="flag must be true or false"):
+            check_option_type("flag", bad, "bool")
+    check_option_type("flag", False, bool)
+    check_option_type("flag", np.bool_(True), "bool")
+
+
+def test_reading_says_what_went_wrong_and_keeps_input_errors(tmp_path):
+    target = tmp_path / "c.npz"
+    with pytest.raises(
+        InputError,
+        match=r"c\.npz: cannot read this checkpoint: permission "
+        r"denied; rerun it$",
+    ):
+        with reading(target, "checkpoint", advice="rerun it"):
+            raise PermissionError(errno.EACCES, "Permission denied")
+    with pytest.raises(InputError, match=r"c\.npz: cannot read this file: no such file$"):
+        with reading(target):
+            raise FileNotFoundError(errno.ENOENT, "nope")
+    with pytest.raises(InputError) as err:
+        with reading(target):
+            raise InputError("the original message")
+    assert str(err.value) == "the original message"
+
+
+def test_writing_names_the_path_when_the_error_has_none(tmp_path):
+    target = tmp_path / "out.json"
+    with pytest.raises(InputError) as err:
+        with writing(target):
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert (
+        str(err.value)
+        == f"{target}: no space left on the device; free some space or choose another location"
+    )
+
+
+def test_check_option_type_huge_int_for_float_is_an_input_error():
+    with pytest.raises(InputError, match="temperature must be a finite number"):
+        check_option_type("temperature", 10**400, float)
+
+
+def test_require_finite_number_huge_int_is_an_input_error():
+    with pytest.raises(InputError, match="rate must be a finite number"):
+        require_finite_number("rate", 10**400)
+
+
+@pytest.mark.parametrize("bad", [np.array([2**64 - 1], dtype=np.uint64), [1e300]])
+def test_class_labels_beyond_int64_are_refused_not_wrapped(bad):
+    with pytest.raises(InputError, match="labels must be whole numbers >= 0"):
+        class_labels(bad)

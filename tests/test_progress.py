@@ -117,3 +117,28 @@ def test_simulate_to_file_reports_through_the_bar(tmp_path, terminal):
     assert seen == [10, 20, 30] and terminal.getvalue() == ""
     simulate_to_file(net, net.init(seed=0), x, 30, tmp_path / "b.h5", 10, progress=True)
     assert "simulating" in terminal.getvalue() and "30/30 steps" in terminal.getvalue()
+
+
+def test_stage_log_clamps_the_fraction_to_0_100():
+    with StageLog() as log:
+        log("over", 1.5)
+        assert log._bar._bar.tasks[0].completed == 100
+        log("under", -0.2)
+        assert log._bar._bar.tasks[0].completed == 0
+
+
+def test_on_a_terminal_the_bar_is_removed_when_done(terminal):
+    with ProgressBar("work", 4, unit="items") as bar:
+        bar.update(done=2)
+    text = terminal.getvalue()
+    assert "2/4 items" in text
+    assert text.endswith("\x1b[1A\x1b[2K")  # transient: the cursor goes up and erases the bar line
+
+
+def test_log_seconds_count_from_entering_the_bar(monkeypatch, capsys):
+    clock = iter([0.0, 100.0, 103.0])  # __init__, __enter__, log
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: next(clock))
+    with ProgressBar("work", 1, unit="items") as bar:
+        bar.log("hello")
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith("hello  [3 s]"), err

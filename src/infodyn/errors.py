@@ -129,7 +129,7 @@ def require_finite_number(name: str, value: typing.Any) -> None:
     """Raise :class:`InputError` unless ``value`` is a finite real number."""
     try:
         ok = math.isfinite(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # 10**400: int too large to convert
         ok = False
     if not ok:
         raise InputError(f"{name} must be a finite number, got {value!r}")
@@ -157,7 +157,8 @@ def class_labels(values: typing.Any, name: str = "labels") -> np.ndarray:
     ok = a.dtype.kind in "iu" or (
         a.dtype.kind == "f" and bool(np.all(np.isfinite(a))) and bool(np.all(a == np.round(a)))
     )
-    if not ok or (a.size and a.min() < 0):
+    # a label beyond int64 wrapped to a negative one (uint64 2**64-1 -> -1, 1e300 -> -2**63)
+    if not ok or (a.size and (a.min() < 0 or a.max() >= 2**63)):
         raise InputError(f"{name} must be whole numbers >= 0 (class ids), got {values!r}")
     return a.astype(np.int64)
 
@@ -178,6 +179,14 @@ def make_rng(seed: typing.Any = None) -> np.random.Generator:
         ) from None
 
 
+def _isfinite(value: typing.Any) -> bool:
+    """``math.isfinite`` that reads an int too large for a float (``10**400``) as not finite."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def check_option_type(name: str, value: typing.Any, annotation: typing.Any) -> None:
     """For a config option of a dataclass (a task, a loss term) whose field is annotated
     ``bool``, ``int`` or ``float`` (the annotation or its string): a ``bool`` must be
@@ -193,7 +202,7 @@ def check_option_type(name: str, value: typing.Any, annotation: typing.Any) -> N
     if kind == "float" and (
         isinstance(value, bool)
         or not isinstance(value, int | float | np.integer | np.floating)
-        or not math.isfinite(value)
+        or not _isfinite(value)
     ):
         raise InputError(f"{name} must be a finite number, got {value!r}")
 
