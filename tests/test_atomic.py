@@ -160,3 +160,25 @@ def test_save_npz_compresses_unless_told_not_to(tmp_path):
         assert {i.compress_type for i in za.infolist()} == {zipfile.ZIP_DEFLATED}
         assert {i.compress_type for i in zb.infolist()} == {zipfile.ZIP_STORED}
     assert np.array_equal(np.load(a)["x"], np.load(b)["x"])
+
+
+def test_the_data_reach_the_disk_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
+    # a rename without fsync can leave an empty file under the new name after a power loss
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", os.fstat(fd).st_ino))
+        real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("rename", os.fspath(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    write_json(tmp_path / "r.json", {"a": 1})
+    (_, data), rename, (_, folder) = events  # in this order: data, rename, folder
+    assert data == (tmp_path / "r.json").stat().st_ino  # the renamed file is the synced one
+    assert rename == ("rename", str(tmp_path / "r.json")) and folder == tmp_path.stat().st_ino
+    assert json.loads((tmp_path / "r.json").read_text()) == {"a": 1}

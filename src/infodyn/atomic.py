@@ -1,7 +1,12 @@
-"""Atomic file writes: write to a temporary name in the same folder, then rename.
+"""Atomic file writes: write to a temporary name in the same folder, flush it to disk, then
+rename.
 
 An interrupted run therefore never leaves a half-written file under the final name, and the
 temporary file is removed whatever stops the block (an exception, ``KeyboardInterrupt``). The
+data are flushed (``fsync``) before the rename and the folder's entry after it: without that, a
+power loss or kernel crash soon after a checkpoint can leave the new name pointing at an empty or
+partial file on filesystems that delay allocation (ext4, XFS), with the old file already gone.
+The
 final file gets the mode a plain ``open(path, "w")`` would give it (``0o666`` minus the umask),
 not the private ``0o600`` of :func:`tempfile.mkstemp`, so a group on shared storage can read
 results when its umask allows.
@@ -30,6 +35,15 @@ def _umask() -> int:
     return mask
 
 
+def _fsync(path: Path) -> None:
+    """Flush ``path`` (a file's data, or a folder's entries) to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds."""
@@ -46,11 +60,14 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())
         with writing(final):  # a folder of that name, a name too long: say so of the name given
+            _fsync(tmp_path)
             try:
                 os.replace(tmp_path, final)
             except OSError as exc:
                 exc.filename, exc.filename2 = str(final), None
                 raise
+        with contextlib.suppress(OSError):  # some filesystems cannot sync a folder: best effort
+            _fsync(final.parent)
     finally:
         if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
