@@ -70,3 +70,25 @@ def test_points_of_different_precision_are_not_batched_together():
     assert batch_signature(f32) != batch_signature(f64)
     with pytest.raises(InputError, match="share one network signature"):
         simulate_batch([f32, f64], [Path("a"), Path("b")])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {
+            "network": {
+                **SIM_SMALL["network"],
+                "connectivity": "sparse",
+                "p_connect": 0.5,
+                "weights": "sparse",
+            }
+        },
+        {"simulation": {"engine": "event"}},
+    ],
+    ids=["sparse-weights", "event-engine"],
+)
+def test_configs_that_cannot_be_batched_are_refused_by_name(change):
+    # sparse weights failed inside np.stack with a raw TypeError about SparseWeights
+    cfg = SimulateConfig(**{**SIM_SMALL, "input": {"n_steps": 50}, **change})
+    with pytest.raises(InputError, match="cannot batch configs with sparse recurrent weights"):
+        simulate_batch([cfg, cfg], [Path("a"), Path("b")])

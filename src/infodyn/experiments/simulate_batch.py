@@ -35,6 +35,12 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
     JAX engine (spikes.h5, figures, config.json, results.json with ``engine = "jax-vmap"``).
     """
     signatures = {batch_signature(c) for c in cfgs}
+    if None in signatures:  # sparse weights, or a run the event engine takes: not vmap-able
+        raise InputError(
+            "simulate_batch cannot batch configs with sparse recurrent weights or that run on "
+            "the event engine (engine = 'event', or 'auto' with n_steps >= 2000); run them "
+            "one by one with run_simulation"
+        )
     if len(signatures) != 1:
         raise InputError("simulate_batch needs configs that share one network signature")
     nets = [c.build_network() for c in cfgs]
