@@ -112,18 +112,22 @@ class PipelineConfig(Section):
         description="stages run, of 'image_energy', 'network', 'report'",
     )
 
+    def stimulus_shape(self) -> dict[str, int]:
+        """The ``n_in`` and ``n_out`` that ``[stimulus]`` implies: the ON/OFF channels of a
+        patch and one readout per stimulus."""
+        return {"n_in": 2 * self.stimulus.size**2, "n_out": self.stimulus.n_stimuli}
+
     def build_network(self):
         """The network ``[network]`` describes, with n_in and n_out from ``[stimulus]``."""
-        st = self.stimulus
-        return build_network({"n_in": 2 * st.size**2, "n_out": st.n_stimuli, **self.network})
+        return build_network({**self.stimulus_shape(), **self.network})
 
     def check_sections(self) -> None:
         """Validate the free-form ``[network]`` at load time (n_in and n_out default to, and
         must equal, the ON/OFF channels of a stimulus patch and the number of stimuli), and
         what the stages would otherwise find only after the image stage ran."""
         st = self.stimulus
-        wanted = {"n_in": 2 * st.size**2, "n_out": st.n_stimuli}
-        build_network({**wanted, **self.network})
+        wanted = self.stimulus_shape()
+        self.build_network()
         if "network" in self.stages:
             for key, value in wanted.items():
                 if self.network.get(key, value) != value:
