@@ -83,13 +83,9 @@ def test_energy_cli_writes_run_directory(tmp_path):
 
 
 def _main(monkeypatch, capsys, *args):
-    """Run the console entry point in-process; return (exit code, stderr)."""
-    from infodyn.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["infodyn", "energy", *args])
-    with pytest.raises(SystemExit) as exc:
-        main()
-    return exc.value.code, capsys.readouterr().err
+    """``infodyn energy ARGS`` in-process: (exit code, stderr)."""
+    code, _, err = cli_in_process(["energy", *args], capsys)
+    return code, err
 
 
 def test_energy_cli_bad_input(tmp_path, monkeypatch, capsys):

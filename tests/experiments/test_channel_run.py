@@ -85,3 +85,4 @@ def test_channel_summary_mean_and_t_interval_over_seeds():
     (rec,) = summarize(rows, keys=("mi_bits",))
     assert rec["mi_bits"] == pytest.approx(2.0)
     assert rec["mi_bits_ci95"] == pytest.approx(4.302652729911275 * 1.0 / math.sqrt(3))
+    assert (rec["n_seeds"], rec["mi_bits_n"]) == (4, 3)  # the NaN seed counted apart

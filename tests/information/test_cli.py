@@ -2,7 +2,6 @@
 
 import json
 import math
-import sys
 import warnings
 
 import numpy as np
@@ -27,14 +26,8 @@ def spike_file(tmp_path):
 
 
 def _run(capsys, monkeypatch, *args):
-    """Run ``infodyn ARGS`` in-process; return (exit code, stdout, stderr)."""
-    from infodyn.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["infodyn", *args])
-    with pytest.raises(SystemExit) as exc:
-        main()
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
+    """``infodyn ARGS`` in-process: (exit code, stdout, stderr)."""
+    return cli_in_process(args, capsys)
 
 
 def test_info_run_directory(spike_file, tmp_path):

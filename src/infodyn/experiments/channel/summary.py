@@ -15,7 +15,13 @@ def summarize(
     rows: list[dict[str, Any]],
     keys=("mi_bits", "m", "m_naive", "tc_bits", "tc_gauss_bits", "rate_hz"),
 ) -> list[dict[str, Any]]:
-    """Mean and 95 % t-interval over seeds for each (strength, condition)."""
+    """Mean and 95 % t-interval over seeds for each (strength, condition).
+
+    A seed whose value of a measure is NaN (an estimator that failed) is left out of that
+    measure only: ``n_seeds`` counts every seed of the group, ``{key}_n`` the seeds that entered
+    ``{key}`` and its interval ``{key}_ci95`` (half-width t_{0.975, n-1} s / sqrt(n), s with
+    ddof = 1; NaN for n < 2).
+    """
     groups: dict[tuple[float, str], list[dict[str, Any]]] = {}
     for r in rows:
         groups.setdefault((r["strength"], r["condition"]), []).append(r)
@@ -32,7 +38,7 @@ def summarize(
                 if v.size > 1
                 else float("nan")
             )
-            rec[k], rec[f"{k}_ci95"] = mean, half
+            rec[k], rec[f"{k}_ci95"], rec[f"{k}_n"] = mean, half, int(v.size)
         out.append(rec)
     return out
 
