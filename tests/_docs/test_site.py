@@ -1,5 +1,5 @@
-"""The rest of the documentation runs: the getting-started code, and the build hooks that write
-the command-line and API reference pages."""
+"""The build hooks that write the command-line, config and API reference pages (the pages'
+examples run in ``test_examples.py``)."""
 
 import importlib.util
 import re
@@ -7,16 +7,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_tutorials import DOCS, run_fast  # noqa: E402
-
-
-def test_getting_started_code_runs(tmp_path):
-    blocks = re.findall(r"```python\n(.*?)```", (DOCS / "getting-started.md").read_text(), re.S)
-    assert len(blocks) >= 4
-    script = tmp_path / "getting_started.py"
-    script.write_text("\n".join(blocks))
-    r = run_fast(script, tmp_path)
-    assert r.returncode == 0, r.stderr[-3000:]
+from test_tutorials import DOCS  # noqa: E402
 
 
 def _hook(name: str):
