@@ -17,7 +17,9 @@ workers re-import the script.
 from __future__ import annotations
 
 import ast
+import json
 import re
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -359,3 +361,33 @@ def test_page_examples_run(run, tmp_path):
     script.write_text(run.script())
     r = run_fast(script, tmp_path, as_file=True)
     assert r.returncode == 0, f"{run.id}:\n{r.stderr[-3000:]}"
+
+
+def test_readme_command_line_numbers(tmp_path):
+    """The README's command-line block: ``runs/sim (1000 units at 27 Hz)`` has no silent 1-ms
+    bin; ``--sample-fraction 0.1`` gives 802 avalanches with alpha_S 3.2 and refuses m."""
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "simulate_lif.toml").write_text(
+        (EXAMPLES / "simulate_lif.toml").read_text()
+    )
+    readme = (ROOT / README).read_text()
+    commands = (  # the README's lines, and the option its comment adds
+        ("simulate examples/simulate_lif.toml --out runs/sim",),
+        ("criticality runs/sim/spikes.h5 --out runs/crit", "--sample-fraction 0.1"),
+    )
+    for parts in commands:
+        assert all(part in readme for part in parts), parts
+        r = subprocess.run(
+            [sys.executable, "-m", "infodyn", *" ".join(parts).split()],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=300,
+        )
+        assert r.returncode == 0, r.stderr[-2000:]
+    sim = json.loads((tmp_path / "runs/sim/results.json").read_text())
+    crit = json.loads((tmp_path / "runs/crit/results.json").read_text())
+    assert (sim["n_units"], round(sim["mean_rate_hz"])) == (1000, 27)
+    assert crit["avalanches"]["n"] == 802
+    assert round(crit["avalanches"]["size_fit"]["alpha"], 1) == 3.2
+    assert crit["branching"]["mr"]["m"] is None  # refused, as the README says
