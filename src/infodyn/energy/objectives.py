@@ -34,6 +34,7 @@ MAX_ML_N = 20
 
 
 def n_couplings(n: int) -> int:
+    """Number of pairs i < j among ``n`` units: the length of J's upper triangle, n (n - 1) / 2."""
     return n * (n - 1) // 2
 
 

@@ -64,6 +64,8 @@ class InputConfig(Section):
 
 
 class SimulationConfig(Section):
+    """``[simulation]`` of ``infodyn simulate``: engine, JAX precision, weight seed, chunking."""
+
     engine: Literal["auto", "jax", "event"] = "auto"
     precision: Literal["float32", "float64"] = Field(
         "float32", description="JAX engine precision (the event engine always runs in float64)"
@@ -73,6 +75,9 @@ class SimulationConfig(Section):
 
 
 class SimulateConfig(Section):
+    """The ``infodyn simulate`` config: ``[network]`` (the model's keyword arguments), ``[input]``
+    and ``[simulation]``."""
+
     network: dict[str, Any] = Field(default_factory=dict)
     input: InputConfig = InputConfig()
     simulation: SimulationConfig = SimulationConfig()
@@ -384,6 +389,8 @@ def register_command(spec: CommandSpec) -> CommandSpec:
 
 
 def get_command(name: str) -> CommandSpec:
+    """The registered :class:`CommandSpec` called ``name``; an unknown name is an ``InputError``
+    that lists the registered ones."""
     if name not in COMMANDS:
         raise InputError(f"unknown command {name!r}; choose one of {sorted(COMMANDS)}")
     return COMMANDS[name]

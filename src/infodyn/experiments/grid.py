@@ -71,6 +71,7 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
 
 
 def get_dotted(data: dict[str, Any], key: str) -> Any:
+    """``data["a"]["b"]`` for ``key = "a.b"``; a missing step raises ``KeyError(key)``."""
     node: Any = data
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:

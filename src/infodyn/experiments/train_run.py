@@ -30,6 +30,8 @@ from infodyn.experiments.rundir import RunDir
 
 
 class TrainingSection(Section):
+    """``[training]`` of ``infodyn train``: gradient method, feedback, optimiser and schedule."""
+
     method: Literal["eprop", "bptt", "bptt_stopgrad"] = "eprop"
     feedback: Literal["symmetric", "random", "adaptive"] = "symmetric"
     optimizer: Literal["sgd", "adam"] = "adam"
@@ -61,6 +63,9 @@ class TrainingSection(Section):
 
 
 class TrainConfig(Section):
+    """The ``infodyn train`` config: ``[network]``, ``[task]``, ``[[loss]]`` terms (summed) and
+    ``[training]``."""
+
     network: dict[str, Any] = Field(default_factory=dict)
     task: dict[str, Any] = Field(default_factory=lambda: {"kind": "pattern_generation"})
     loss: list[dict[str, Any]] = Field(default_factory=lambda: [{"kind": "mse"}])

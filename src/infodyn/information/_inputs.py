@@ -117,6 +117,7 @@ def same_samples(**arrays: np.ndarray) -> int:
 
 
 def check_estimator(estimator: str) -> str:
+    """``estimator`` if it names an entropy estimator (``ESTIMATORS``), else an ``InputError``."""
     if estimator not in ESTIMATORS:
         raise InputError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
     return estimator

@@ -56,6 +56,8 @@ class State(NamedTuple):
 
 
 def zero_state(batch: int, n_rec: int, n_out: int, dtype) -> State:
+    """The state before the first step: all potentials, spikes, adaptation, refractory counters
+    and readouts zero, for ``batch`` sequences."""
     zeros = jnp.zeros((batch, n_rec), dtype)
     return State(v=zeros, z=zeros, a=zeros, r=zeros, y=jnp.zeros((batch, n_out), dtype))
 

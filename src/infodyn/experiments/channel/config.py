@@ -57,4 +57,6 @@ class ChannelConfig(Section):
 
 
 class ChannelFile(Section):
+    """The ``infodyn channel`` config file: one ``[channel]`` table (:class:`ChannelConfig`)."""
+
     channel: ChannelConfig = ChannelConfig()

@@ -24,6 +24,8 @@ from infodyn.progress import ProgressBar
 
 
 def build_channel_network(cfg: ChannelConfig, strength: float):
+    """The channel's LIF network at input strength ``strength`` (its ``in_scale``): one readout
+    unit per stimulus, readout time constant = ``tau_m``."""
     return LIF(
         n_in=cfg.n_in,
         n_rec=cfg.n_rec,

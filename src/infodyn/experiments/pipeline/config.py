@@ -86,6 +86,8 @@ class TrainingSection(Section):
 
 
 class AnalysisSection(Section):
+    """``[analysis]`` of ``infodyn images``: the fresh trials measured after training."""
+
     n_trials: int = Field(200, ge=10, description="fresh trials simulated for the analysis")
     branching_bin_ms: float | None = Field(
         None,

@@ -28,6 +28,8 @@ def _grid_ax(
 
 
 def patches_figure(train: Any, samples: np.ndarray, ind_samples: np.ndarray, size: int) -> Any:
+    """2 x 2 grids: natural patches (grey and binarised) and samples of the pairwise and the
+    independent energy model."""
     plt = pyplot()
     n, cols = (64, 8) if size <= 4 else (36, 6)
     fig, axes = plt.subplots(2, 2, figsize=(8, 8.4))
@@ -42,6 +44,8 @@ def patches_figure(train: Any, samples: np.ndarray, ind_samples: np.ndarray, siz
 def memories_figure(
     memories: np.ndarray, energies: np.ndarray, counts: np.ndarray, size: int
 ) -> Any:
+    """The memories (fixed points, by energy) as patches, and the share of held-out patches
+    whose descent ends in each memory, with its energy."""
     plt = pyplot()
     k = min(len(memories), 48)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4), width_ratios=[1.3, 1])
@@ -63,6 +67,8 @@ def memories_figure(
 
 
 def couplings_figure(model: Any, size: int) -> Any:
+    """The fitted couplings J_ij, and their mean by pixel offset (the model's spatial
+    receptive field)."""
     plt = pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 4), width_ratios=[1.4, 1])
     J = np.asarray(model.J)
@@ -94,6 +100,8 @@ def couplings_figure(model: Any, size: int) -> Any:
 
 
 def denoising_figure(rows: list[dict[str, Any]], size: int) -> Any:
+    """Bits still wrong after cleaning held-out patches with k flipped bits, for each cleaning
+    method (posterior descent under both priors, descent to a memory), against k."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     k = [r["k"] for r in rows]
@@ -113,6 +121,7 @@ def denoising_figure(rows: list[dict[str, Any]], size: int) -> Any:
 
 
 def stimuli_figure(grey: np.ndarray, rates: np.ndarray, size: int) -> Any:
+    """Each stimulus patch and its ON and OFF Poisson input rates (Hz) as images."""
     plt = pyplot()
     k = len(grey)
     fig, axes = plt.subplots(3, k, figsize=(1.3 * k, 4.2), squeeze=False)
@@ -134,6 +143,8 @@ def stimuli_figure(grey: np.ndarray, rates: np.ndarray, size: int) -> Any:
 
 
 def training_figure(history: list[dict[str, Any]], tr: Any) -> Any:
+    """Training curves: loss terms, mean rate against its target, the naive branching ratio
+    per batch, and the information bound and decoding error."""
     plt = pyplot()
     it = np.array([r["iteration"] for r in history])
     fig, axes = plt.subplots(2, 2, figsize=(11, 6.5))
@@ -166,6 +177,7 @@ def training_figure(history: list[dict[str, Any]], tr: Any) -> Any:
 
 
 def raster(spikes: Any, labels: np.ndarray) -> Any:
+    """Spike raster of trial 0, titled with its stimulus."""
     from infodyn.experiments.figures import raster_figure
 
     fig = raster_figure(spikes, max_steps=spikes.n_steps, trial=0)
@@ -174,6 +186,7 @@ def raster(spikes: Any, labels: np.ndarray) -> Any:
 
 
 def rates_figure(before: np.ndarray, after: np.ndarray | None, target: float) -> Any:
+    """Histograms of the units' rates (Hz) before and after training, with the target rate."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     hi = max(before.max(), after.max() if after is not None else 0, target) * 1.05 + 1e-9
@@ -189,6 +202,8 @@ def rates_figure(before: np.ndarray, after: np.ndarray | None, target: float) ->
 
 
 def branching_figure(br: Any, tag: str) -> Any:
+    """Multistep-regression slopes r_k with their standard errors and each fitted
+    b m^k + c curve (Wilting & Priesemann 2018)."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     k, r = np.asarray(br.k), np.asarray(br.r_k)
@@ -204,6 +219,8 @@ def branching_figure(br: Any, tag: str) -> Any:
 
 
 def avalanche_figure(av: Any, fits: dict[str, Any], tag: str) -> Any:
+    """Avalanche size and duration distributions on log axes, with the fitted power-law tail
+    P(x) ~ x^-alpha above xmin (Clauset et al. 2009), normalised to the tail's share."""
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, name, vals in ((axes[0], "sizes", av.sizes), (axes[1], "durations", av.durations)):
@@ -233,6 +250,7 @@ def avalanche_figure(av: Any, fits: dict[str, Any], tag: str) -> Any:
 
 
 def confusion_figure(labels: np.ndarray, decisions: np.ndarray, k: int, tag: str) -> Any:
+    """P(decision | stimulus) of the readout as a ``k x k`` image (rows sum to 1)."""
     plt = pyplot()
     m = np.zeros((k, k))
     np.add.at(m, (labels, decisions), 1)
@@ -249,6 +267,8 @@ def confusion_figure(labels: np.ndarray, decisions: np.ndarray, k: int, tag: str
 def response_memories_figure(
     memories: np.ndarray, mta: np.ndarray, n_events: np.ndarray, freq: np.ndarray, size: int
 ) -> Any:
+    """Each response memory (active units, % of words reaching it) above its memory-triggered
+    average stimulus patch."""
     plt = pyplot()
     k = len(memories)
     fig, axes = plt.subplots(2, max(k, 1), figsize=(1.25 * max(k, 2) + 1, 4.4), squeeze=False)
@@ -280,6 +300,8 @@ def response_memories_figure(
 def energy_trajectory_figure(
     E: np.ndarray, labels: np.ndarray, bin_ms: float, transition: np.ndarray | None
 ) -> Any:
+    """Energy of the response words along a trial, coloured by the memory each descends to, and
+    the transition matrix between successive memories."""
     plt = pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.8), width_ratios=[2, 1])
     t = np.arange(len(E)) * bin_ms

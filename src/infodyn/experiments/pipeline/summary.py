@@ -34,6 +34,8 @@ _CAPTIONS = {
 
 
 def captions(sizes: list[int]) -> dict[str, str]:
+    """Caption of every figure of a pipeline run with patch sizes ``sizes``, by figure name
+    (the per-size and before/after templates filled in)."""
     out = {}
     for key, text in _CAPTIONS.items():
         if "{t}" in key:
@@ -142,6 +144,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
 
 
 def figure_order(sizes: list[int]) -> list[str]:
+    """Figure names of a pipeline run in the order the report shows them: image figures per
+    patch size, then the network's, then the analysis before and after training."""
     order = []
     for s in sizes:
         t = f"{s}x{s}"
