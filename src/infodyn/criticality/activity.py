@@ -278,8 +278,13 @@ def global_rate_variance(
     ``r_t`` is the population activity of bin ``t`` itself (counts) unless ``n_units`` and
     ``dt_ms`` are given, in which case it is the mean single-unit rate in Hz,
     ``r_t = A_t / (n_units * dt_ms / 1000)``. ``mu_r`` is the mean over the bins of each trial;
-    the result is averaged over trials (or returned per trial). The branching ratio approaches 1
-    as ``s`` approaches 0 at a fixed input, which is what the rate constraint of Seitz 2021 uses.
+    the result is averaged over trials (or returned per trial).
+
+    The deck (Seitz 2021) constrains branching through ``s`` and states that branching -> 1 as
+    s -> 0. For a driven branching process at a fixed input the variance moves the other way:
+    ``Var(A) = <A> / (1 - m^2)`` (see :func:`fano_factor`) grows as m -> 1, so a small target
+    variance keeps m subcritical at a given mean, as the loss ``PopulationRateVariance`` of
+    ``infodyn.learning`` says; it is the pair (target rate, target variance) that sets m.
     """
     a, dt_known = as_counts(activity)
     if n_units is not None or dt_ms is not None:

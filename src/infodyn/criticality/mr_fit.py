@@ -107,7 +107,9 @@ _SLOPES = {"ts": _slopes_ts, "sm": _slopes_sm}
 def regression_slopes(
     activity: Any, kmax: int, method: str = "ts"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Slopes ``r_k`` of ``A_{t+k}`` on ``A_t`` for ``k = 1..kmax``; returns ``(k, r_k)``.
+    """Slopes ``r_k`` of ``A_{t+k}`` on ``A_t`` for ``k = 1..kmax``; returns ``(k, r_k)``
+    (Wilting & Priesemann 2018; the "ts" and "sm" slopes as in mrestimator, Spitzner et al. 2021,
+    PLoS ONE 16:e0249447).
 
     ``method`` is ``"ts"`` (trial-separated) or ``"sm"`` (stationary mean); see the module
     docstring for the formulas.
@@ -326,8 +328,10 @@ def _interval(est: float, boot: np.ndarray, ci: float, n_units: int) -> tuple[fl
     ``est + f (Q_p(boot) - median(boot))`` for ``p = (1 -+ ci)/2``: the percentile shape (it
     keeps the skew near m = 1) moved onto the estimate (block replicates are biased relative to
     full trials) and scaled by ``f = t_{n-1}(p) / z(p) * sqrt(n / (n - 1))``, the small-sample
-    correction of a bootstrap over ``n`` units (Efron & Tibshirani 1993, ch. 12-13); ``f`` is
-    1.2 for n = 10 at 95 % and tends to 1.
+    correction of a bootstrap over ``n`` units (the expanded percentile interval of Hesterberg
+    2015, Am. Stat. 69:371; bootstrap intervals: Efron & Tibshirani 1993, ch. 12-13); ``f`` is
+    1.2 for n = 10 at 95 % and tends to 1. Centring the percentile shape on the estimate is this
+    library's choice.
     """
     boot = boot[np.isfinite(boot)]
     p = ((1 - ci) / 2, (1 + ci) / 2)

@@ -5,9 +5,10 @@ Review 51:661) against an exponential, a lognormal and a power law with exponent
 (``x^-alpha e^-lambda x``, alpha unbounded: on a hump-shaped tail it may fit alpha < 0, a
 gamma-like law, where the ``powerlaw`` package stops at alpha = 0 with a lower likelihood).
 ``R = sum ln p_pl - ln p_alt``: ``R > 0`` favours the power law.
-Non-nested alternatives use Vuong's normalised test ``p = erfc(|R| / (sigma sqrt(2 n)))``; the
-nested cutoff model uses the likelihood-ratio statistic ``2|R|`` against the 50:50 mixture of
-chi^2_0 and chi^2_1 (boundary at lambda = 0). Discrete alternatives are the exponential
+Non-nested alternatives use Vuong's normalised test ``p = erfc(|R| / (sigma sqrt(2 n)))`` (Vuong
+1989, Econometrica 57:307); the nested cutoff model uses the likelihood-ratio statistic ``2|R|``
+against the 50:50 mixture of chi^2_0 and chi^2_1 (boundary at lambda = 0; Self & Liang 1987,
+JASA 82:605). Discrete alternatives are the exponential
 ``(1-q) q^(x-xmin)``, the lognormal binned on ``[x-1/2, x+1/2)`` and the cutoff law normalised by
 direct summation plus an integral tail.
 

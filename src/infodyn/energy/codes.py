@@ -6,9 +6,11 @@ at least 2 for a zero-diagonal network (two strict fixed points never differ in 
 code corrects every pattern of ``r = floor((d_min - 1) / 2)`` flips *by nearest codeword*, and
 descent corrects what lies in a memory's basin of attraction.
 
-Storage: MPF stores random patterns up to about 1.5 n (Hillar, Sohl-Dickstein & Koepsell 2012,
-"Efficient and optimal binary Hopfield associative memory storage using minimum probability
-flow"); the outer-product (Hebb) rule ``W = (1/n) sum_mu s^mu s^mu^T`` (Hopfield 1982) stores
+Storage: MPF (Hillar, Sohl-Dickstein & Koepsell 2012, "Efficient and optimal binary Hopfield
+associative memory storage using minimum probability flow") stores random patterns up to about
+1.5 n as measured here (every one of up to 101 patterns at n = 64, ``benchmarks/mpf_capacity.py``;
+the limit for any rule is 2 n, Cover 1965, Gardner 1988); the outer-product (Hebb) rule
+``W = (1/n) sum_mu s^mu s^mu^T`` (Hopfield 1982) stores
 about ``n / (4 ln n)`` with all patterns exact (McEliece et al. 1987). Clique codes (Hillar &
 Tran 2018, "Robust exponential memory in Hopfield networks", J. Math. Neurosci. 8:1): bits are
 the edges of the complete graph on v vertices, codewords are the k-cliques; a network fitted by

@@ -6,10 +6,12 @@ for the fitted model, the independent model (J = 0, matched unit means, half-cou
 and the empirical histogram of the training set, which is defined only when every test pattern
 occurs in training (otherwise it is infinitely bad and reported as None).
 
-Generalisation (Akaike 1974; for exponential families the asymptotic expectation is exact):
-with d = n(n+1)/2 parameters fitted by maximum likelihood on M samples,
-``E[KL(p_true || p_fit)] ~ d / (2M)`` nats, and the training log-likelihood exceeds the true
-model's by the same amount, so the expected train - test gap is ``d / M``.
+Generalisation (Akaike 1974): with d = n(n+1)/2 parameters fitted by unregularised maximum
+likelihood on M samples, ``E[KL(p_true || p_fit)] = d / (2M) + O(M^-2)`` nats, and the training
+log-likelihood exceeds the true model's by the same amount, so the expected train - test gap is
+``d / M``. For MPF (the default fit), pseudolikelihood or regularised fits d / M is a reference
+value only: their asymptotic gap is ``tr(J^-1 K) / M`` (Takeuchi 1976), which regularisation
+lowers.
 """
 
 from __future__ import annotations
@@ -125,7 +127,8 @@ def generalisation_curve(
 def smoothed_histogram_bits(X_train: Any, X_test: Any, pseudocount: float = 0.5) -> float:
     """Mean ``log2 p(x)`` (bits per pattern) of test rows under the training histogram smoothed
     by ``pseudocount`` ``a`` per state: ``p(x) = (c(x) + a) / (M + a 2^n)`` (additive smoothing;
-    Jeffreys-Perks for ``a = 1/2``, Manning, Raghavan & Schuetze 2008, eq. 13.7). Counts every
+    ``a = 1/2`` is the Jeffreys-Perks rule, Jeffreys 1946, Perks 1947, or Krichevsky-Trofimov
+    1981 in coding; ``a = 1`` Laplace's). Counts every
     one of the ``2^n`` states, so ``n`` is limited to 24 units."""
     A = as_binary(X_train, "X_train")  # 0.5 counted as 0 and 2 as a wrong state before
     n = A.shape[1]

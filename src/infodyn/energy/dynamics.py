@@ -146,7 +146,9 @@ def glauber(
     seed: int = 0,
 ) -> np.ndarray:
     """Stochastic asynchronous (Glauber / heat-bath) dynamics at temperature T for ``n_sweeps``
-    sweeps from each row of ``X``; returns the final states. T -> 0 approaches descent."""
+    sweeps from each row of ``X``: each visited unit is set to 1 with probability
+    ``sigmoid(h_i / T)`` (Glauber 1963, J. Math. Phys. 4:294); returns the final states.
+    T -> 0 approaches descent."""
     X = as_binary(X, n=model.n)
     require(np.isfinite(temperature) and temperature > 0, "temperature must be > 0")
     n_sweeps = positive_int(n_sweeps, "n_sweeps")

@@ -2,9 +2,11 @@
 
 Each word of a recording descends to a memory (fixed point); the sequence of memory labels is a
 coarse-grained trajectory (hdnet's "Markov chain of memories"). Its empirical transition matrix
-``P[a, b] = N(a -> b) / sum_c N(a -> c)``, stationary distribution pi and entropy rate
-``H = -sum_a pi_a sum_b P[a, b] log2 P[a, b]`` (bits per step) summarise the dynamics; the
-memory-triggered average is the mean stimulus around the times a memory is visited.
+``P[a, b] = N(a -> b) / sum_c N(a -> c)``, pi (the empirical label frequency, which
+approximates the stationary distribution of P) and entropy rate
+``H = -sum_a pi_a sum_b P[a, b] log2 P[a, b]`` (bits per step; Cover & Thomas 2006, Thm. 4.2.4)
+summarise the dynamics; the memory-triggered average is the mean stimulus around the times a
+memory is visited.
 """
 
 from __future__ import annotations

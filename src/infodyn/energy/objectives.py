@@ -8,8 +8,10 @@ With ``h = x J - theta`` and ``u_i(x) = (2 x_i - 1) h_i`` the energy change of f
 (weights ``w`` are pattern counts, ``W = sum w``):
 
 * MPF (Sohl-Dickstein, Battaglino & DeWeese 2011, PRL 107, 220601, eq. 7 with single-bit-flip
-  connectivity): ``K = (1/W) sum_x w_x sum_i exp(-u_i(x) / 2)``. The 1/2 is part of the
-  published objective; dropping it (as hdnet does) halves the recovered couplings' scale.
+  connectivity): ``K = (1/W) sum_x w_x sum_i exp(-u_i(x) / 2)``, summed over every one-flip
+  neighbour (the paper leaves out neighbours that are data states; hdnet keeps them, as here).
+  The 1/2 is part of the published objective; dropping it (as hdnet does) halves the recovered
+  couplings' scale.
 * Pseudolikelihood (Besag 1975): ``-(1/W) sum_x w_x sum_i log p(x_i | x_rest)
   = (1/W) sum_x w_x sum_i log(1 + exp(-u_i(x)))``.
 * Maximum likelihood: ``<E>_data + log Z`` with ``<E>_data = -1/2 sum_ij J_ij C_ij + theta.m``

@@ -37,7 +37,9 @@ def sample(
 ) -> np.ndarray:
     """Draw ``n`` samples (n, n_units) uint8 from ``p(x) ~ exp(-E(x)/T)``.
 
-    ``method``: ``"gibbs"`` or ``"metropolis"``; ``chains`` (default ``min(n, 64)``) independent
+    ``method``: ``"gibbs"`` (each unit drawn from ``p(x_i | x_rest)``; Geman & Geman 1984) or
+    ``"metropolis"`` (a flip accepted with probability ``min(1, exp(-dE/T))``; Metropolis et al.
+    1953); ``chains`` (default ``min(n, 64)``) independent
     chains each keep ``ceil(n / chains)`` samples; ``init`` gives the start states of the chains
     (default: uniform random); ``order``: ``"random"`` or ``"sequential"`` site order.
     """

@@ -4,7 +4,8 @@ Local values are the terms whose time average is the plug-in estimate (Lizier, P
 Zomaya 2008, Phys. Rev. E 77:026110, eq. 3; Lizier, Prokopenko & Zomaya 2012, Inf. Sci.
 208:39, eq. 8), with ``x_t^(k) = (x_{t-1}, ..., x_{t-k})``:
 
-* local transfer entropy ``te_t = log p(y_t | y_t^(k), x_{t-d}^(l)) / p(y_t | y_t^(k))``;
+* local transfer entropy ``te_t = log p(y_t | y_t^(k), x_{t-d+1}^(l)) / p(y_t | y_t^(k))``
+  (source history ``(x_{t-d}, ..., x_{t-d-l+1})``, ``d = delay``);
 * local active information storage ``a_t = log p(x_t^(k), x_t) / (p(x_t^(k)) p(x_t))``.
 
 Both can be negative (the source or the past misinforms about that step). Probabilities are

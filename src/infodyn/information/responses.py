@@ -2,8 +2,9 @@
 
 :func:`response_information` estimates ``I(S; W)`` between the stimulus ``S`` of each trial and
 the binary word ``W`` of a subset of units in each bin of the response (plug-in estimate minus
-its mean under shuffled stimulus labels, the shuffle correction of Panzeri et al. 2007,
-J. Neurophysiol. 98:1064, section "Shuffling"), and the plug-in total correlation of the same
+its mean under shuffled stimulus labels: the bootstrap (stimulus-label permutation) bias
+correction reviewed by Panzeri et al. 2007, J. Neurophysiol. 98:1064, not their I_sh, which
+shuffles responses within a stimulus), and the plug-in total correlation of the same
 words (Watanabe 1960). :func:`response_gaussian_tc` is the total correlation of all units'
 binned counts under a Gaussian model (:func:`~infodyn.information.gaussian_total_correlation`).
 

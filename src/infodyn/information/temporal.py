@@ -4,10 +4,10 @@ units of ``log_base``, e.g. ``math.e`` for nats).
 
 With ``x_t^(k) = (x_{t-1}, ..., x_{t-k})`` the k-step history:
 
-* ``TE(X -> Y) = I(Y_t ; X_{t-d}^(l) | Y_t^(k))`` with source history ``(x_{t-d}, ...,
-  x_{t-d-l+1})`` (``d = delay``, default 1; ``l = 1`` gives Schreiber's form (Schreiber 2000, Phys.
-  Rev. Lett. 85:461, eq. 4)
-  ``I(Y_t; X_{t-1} | Y_{t-1}^(k))``).
+* ``TE(X -> Y) = I(Y_t ; X_{t-d+1}^(l) | Y_t^(k))``, i.e. source history ``(x_{t-d}, ...,
+  x_{t-d-l+1})`` (``d = delay``, default 1). ``d = 1`` is Schreiber's definition (Schreiber
+  2000, Phys. Rev. Lett. 85:461, eq. 4); with ``l = 1`` too it reads
+  ``I(Y_t; X_{t-1} | Y_t^(k))``.
 * conditional TE: also condition on ``Z_t^(m)`` (``m = condition_k``): ``I(Y_t; X_past | Y_past,
   Z_past)`` removes what a third process Z explains.
 * ``AIS(X) = I(X_t^(k) ; X_t)``; entropy rate ``h_k = H(X_t | X_t^(k))``.

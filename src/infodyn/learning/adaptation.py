@@ -4,12 +4,12 @@ Per unit j a threshold factor ``theta_j`` (spike when ``v_j > theta_j v_th``; th
 subtracts ``v_th``) and an input gain ``g_j`` multiplying unit j's feed-forward weights adapt
 without a teacher, beside e-prop. The threshold is realised exactly by a constant bias current:
 with ``b_j = (1 - alpha) v_th (1 - theta_j)``, ``u = v - b/(1-alpha)`` obeys the unbiased membrane
-equation and crosses ``v_th`` exactly when v crosses ``theta_j v_th`` (the only difference is the
-start value ``u[0] = v_th (theta_j - 1)``, a transient of tau_m). :func:`adapted_network`
-therefore returns the network with one extra, constant input channel carrying the biases, and the
-input gains folded into ``w_in``, so every engine, e-prop and BPTT run adapted networks
-unchanged. :func:`lif_adaptation_update` is a pure function ``state -> state`` that a trainer
-calls every K steps with the spikes it produced:
+equation, and the biased potential v reaches ``v_th`` exactly when u reaches ``theta_j v_th``
+(the only difference is the start value ``u[0] = v_th (theta_j - 1)``, a transient of tau_m).
+:func:`adapted_network` therefore returns the network with one extra, constant input channel
+carrying the biases, and the input gains folded into ``w_in``, so every engine, e-prop and BPTT
+run adapted networks unchanged. :func:`lif_adaptation_update` is a pure function
+``state -> state`` that a trainer calls every K steps with the spikes it produced:
 
 - the threshold follows the rate: ``theta <- theta + eta_theta * log(m_hat / m*)``, with ``m*``
   the target spike count per window (target rate times window);

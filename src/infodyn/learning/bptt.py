@@ -1,4 +1,5 @@
-"""Backpropagation through time through the surrogate derivative (the reference for e-prop).
+"""Backpropagation through time through the surrogate derivative (the reference for e-prop;
+BPTT: Werbos 1990, Proc. IEEE 78:1550).
 
 ``method="bptt"`` differentiates the loss through the whole network with ``jax.grad`` over a
 ``lax.scan`` of :func:`infodyn.network.dynamics.step`; memory grows with T (the scan keeps

@@ -63,8 +63,10 @@ def ip_update(
 def ip_sample_objective(x: Any, a: Any, b: Any, mu: float):
     """The per-sample term of ``KL(p_y || Exp(mu))`` that IP descends (nats, up to a constant).
 
-    ``l(x) = -log a - log y - log(1 - y) + y / mu``: the expected value of l over x equals the KL
-    divergence minus ``H(x) + log(1/mu)`` (Triesch 2005). Written with ``numpy``-compatible
+    ``l(x) = -log a - log y - log(1 - y) + y / mu``: the expected value of l over x is
+    ``KL(p_y || Exp(mu)) + H(x) + log(1/mu)`` (since ``H(y) = H(x) + E[log a + log y +
+    log(1 - y)]``); H(x) does not depend on (a, b), so descending l descends the KL divergence
+    (Triesch 2005). Written with ``numpy``-compatible
     operations so it also runs on JAX arrays (``jax.grad`` of it reproduces :func:`ip_update`).
     """
     u = a * x + b

@@ -88,7 +88,8 @@ def direct_current(amplitude: Any, n_steps: int, n_in: int | None = None) -> np.
 
 
 def adelson_bergen_kernel(tau: Any, a: float = 1.0 / 15.0) -> np.ndarray:
-    """Adelson-Bergen temporal kernel ``D(tau) = a e^(-a tau) [(a tau)^5/5! - (a tau)^7/7!]``.
+    """Adelson-Bergen temporal kernel ``D(tau) = a e^(-a tau) [(a tau)^5/5! - (a tau)^7/7!]``
+    (Adelson & Bergen 1985, J. Opt. Soc. Am. A 2:284).
 
     ``tau`` in ms (>= 0), ``a`` in 1/ms (default 1/15). D is biphasic: positive, then negative.
     """
