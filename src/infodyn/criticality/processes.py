@@ -154,7 +154,8 @@ def galton_watson_avalanches(n: int, m: float = 1.0, max_size: int = 10**7, seed
 
 
 def borel_pmf(s, mu: float = 1.0) -> np.ndarray:
-    """Borel law ``P(S=s) = e^(-mu s) (mu s)^(s-1) / s!``: total progeny of a Poisson(mu) tree."""
+    """Borel law ``P(S=s) = e^(-mu s) (mu s)^(s-1) / s!``: total progeny of a Poisson(mu) tree
+    (Borel 1942; at mu = 1 its tail falls as s^(-3/2), Otter 1949, Harris 1963)."""
     s = np.asarray(s, dtype=float)
     if not (0 < mu <= 1):
         raise InputError(f"borel_pmf needs 0 < mu <= 1, got mu={mu}")

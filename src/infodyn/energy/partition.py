@@ -9,7 +9,8 @@ AIS (annealed importance sampling, Neal 2001, "Annealed importance sampling", St
 anneal from the independent model with fields ``theta0`` to the target by scaling the couplings
 up (``E_b = -b/2 x^T J x + ((1-b) theta0 + b theta)^T x``), Gibbs transitions at each ``b``.
 ``log Z = log Z_0 + log mean(w)``; its standard error is estimated by the delta method,
-``se = std(w) / (sqrt(K) mean(w))``, and the effective sample size is ``(sum w)^2 / sum w^2``.
+``se = std(w) / (sqrt(K) mean(w))``, and the effective sample size is ``(sum w)^2 / sum w^2``
+(Kong 1992).
 """
 
 from __future__ import annotations

@@ -151,7 +151,8 @@ def exact_moments(model: Any, betas: Any) -> dict[str, np.ndarray]:
 
 def _jackknife(e: np.ndarray, betas: np.ndarray, n_blocks: int) -> tuple[np.ndarray, ...]:
     """C = beta^2 Var(E) and <E> per column of ``e`` (sweeps, R) with jackknife errors over
-    ``n_blocks`` contiguous blocks of sweeps."""
+    ``n_blocks`` contiguous blocks of sweeps (the blocked jackknife, Efron 1982; blocks longer
+    than the chain's correlation time keep the errors honest)."""
     nb = n_blocks
     L = e.shape[0] // nb
     d = e[: nb * L] - e[: nb * L].mean(0)

@@ -4,7 +4,8 @@ and the standard errors included, is divided by ``log2(base)``.
 
 * plug-in: ``H = log2 N - (1/N) sum_i n_i log2 n_i``; biased low by about
   ``(K - 1) / (2 N ln 2)`` bits (Miller 1955; Panzeri & Treves 1996). Its standard error is the
-  delta-method value ``sqrt((sum_i p_i ln^2 p_i - H_nats^2) / N) / ln 2``.
+  delta-method value ``sqrt((sum_i p_i ln^2 p_i - H_nats^2) / N) / ln 2`` (Basharin 1959,
+  Theory Probab. Appl. 4:333).
 * Miller-Madow: plug-in plus ``(K_obs - 1) / (2 N ln 2)`` with ``K_obs`` the observed words.
 * NSB: the Bayesian estimator of Nemenman, Shafee & Bialek (2002) (see :mod:`.nsb`), with its
   posterior standard deviation; it needs the alphabet size ``K`` (the number of possible words).

@@ -116,7 +116,11 @@ def mi_permutation_test(
     groups: Any = None,
     base: float = 2.0,
 ) -> PermutationTest:
-    """Permutation test of ``I(X;Y) > 0``; ``groups`` (e.g. trial ids) shuffles whole groups."""
+    """Permutation test of ``I(X;Y) > 0``; ``groups`` (e.g. trial ids) shuffles whole groups.
+
+    ``p = (1 + #{I_null >= I}) / (1 + B)`` over ``B`` permutations, never 0 (Davison & Hinkley
+    1997, ch. 4; Phipson & Smyth 2010, Stat. Appl. Genet. Mol. Biol. 9:39).
+    """
     n_permutations = whole_number(n_permutations, "n_permutations", minimum=1)
     f = log_factor(base)
     wx, wy, g = _prepare(x, y, estimator, groups)
