@@ -69,6 +69,21 @@ def tiny_spikes(path: Path) -> Path:
     return write_raster(path, random_raster((400, 10), 0.05))
 
 
+def cli_subprocess(
+    *args, cwd: Path | None = None, env: dict | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """``python -m infodyn.cli ARGS`` in a fresh process, as a user types it (warnings off, output
+    captured as text); ``env`` adds to the environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "infodyn.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})},
+        timeout=timeout,
+    )
+
+
 def cli_in_process(argv: list, capsys) -> tuple[int, str, str]:
     """Run ``infodyn ARGV`` in this process the way the console script does (error handling and
     exit codes of ``infodyn.cli.errors.run``): ``(exit code, stdout, stderr)``."""

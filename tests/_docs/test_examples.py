@@ -19,12 +19,12 @@ from __future__ import annotations
 import ast
 import json
 import re
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from faultkit import cli_subprocess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_tutorials import run_fast  # noqa: E402
@@ -377,13 +377,7 @@ def test_readme_command_line_numbers(tmp_path):
     )
     for parts in commands:
         assert all(part in readme for part in parts), parts
-        r = subprocess.run(
-            [sys.executable, "-m", "infodyn", *" ".join(parts).split()],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            timeout=300,
-        )
+        r = cli_subprocess(*" ".join(parts).split(), cwd=tmp_path)
         assert r.returncode == 0, r.stderr[-2000:]
     sim = json.loads((tmp_path / "runs/sim/results.json").read_text())
     crit = json.loads((tmp_path / "runs/crit/results.json").read_text())

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from faultkit import cli_subprocess
 
 import infodyn as idn
 
@@ -28,15 +29,7 @@ engine = "{engine}"
 
 
 def run_cli(*args, cwd=None, env=None):
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "infodyn.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
+    return cli_subprocess(*args, cwd=cwd, env=env)
 
 
 @pytest.mark.parametrize("engine, n_steps", [("jax", 300), ("event", 2500)])

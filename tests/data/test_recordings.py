@@ -2,7 +2,6 @@
 and ``infodyn convert``. Each file is written by the format's own writer (Neo's IO classes,
 NumPy for phy's .npy/.tsv files, pynapple's constructors) and read back through load_spikes."""
 
-import os
 import subprocess
 import sys
 import warnings
@@ -13,6 +12,7 @@ import numpy as np
 import pynapple as nap
 import pytest
 import quantities as pq
+from faultkit import cli_subprocess
 
 from infodyn.data import SpikeTrain, load_spikes
 from infodyn.errors import InputError
@@ -356,14 +356,7 @@ def test_pynapple_spikes_on_an_interval_end_are_kept_and_others_counted():
 
 # ---------------------------------------------------------------------- infodyn convert
 def _cli(*args):
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run(
-        [sys.executable, "-m", "infodyn.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return cli_subprocess(*args)
 
 
 def test_convert_cli(tmp_path):

@@ -2,14 +2,11 @@
 
 import json
 import math
-import os
-import subprocess
-import sys
 import warnings
 
 import numpy as np
 import pytest
-from faultkit import cli_in_process, record_calls
+from faultkit import cli_in_process, cli_subprocess, record_calls
 
 from infodyn.energy import IsingModel, KPairwiseModel, all_states
 from infodyn.errors import InputError
@@ -26,14 +23,7 @@ ENERGY_FAKE = {
 
 
 def run_cli(*args):
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run(
-        [sys.executable, "-m", "infodyn.cli", "energy", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return cli_subprocess("energy", *args)
 
 
 def test_energy_cli_writes_run_directory(tmp_path):

@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from faultkit import cli_subprocess
 
 from infodyn.experiments.report import format_value, render_report, write_report
 from infodyn.experiments.rundir import RunDir
@@ -117,8 +118,6 @@ def test_report_without_results_or_config_still_renders_with_notes(tmp_path, rep
 def test_report_cli_says_on_stderr_what_it_could_not_read(tmp_path):
     """The command exits 0 with a report that notes a corrupt results.json: stderr says so too
     (it printed only the report's path)."""
-    import subprocess
-    import sys
 
     run = tmp_path / "bad"
     run.mkdir()
@@ -143,14 +142,7 @@ def test_format_value():
 
 
 def _cli(*args):
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run(
-        [sys.executable, "-m", "infodyn.cli", "report", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return cli_subprocess("report", *args)
 
 
 @pytest.mark.parametrize("case", ["ok", "missing", "empty"])
