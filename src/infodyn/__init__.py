@@ -3,6 +3,9 @@
 The pipeline: stimulus -> spiking network -> learning -> analysis -> energy model -> generation.
 Subpackages are imported lazily so that ``import infodyn as idn`` stays fast and the command line
 starts quickly; ``idn.network``, ``idn.learning``, ... load on first use.
+
+"Seitz 2021" in the docstrings is the deck this library implements: C. Seitz, "Training a
+dynamical system by using multivariate information" (slides, May 11, 2021).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 * ``independent``: each unit Bernoulli with its own rate (all correlations removed).
 * ``shuffle``: each unit's own sequence circularly shifted by an independent random lag: rates
-  and each unit's autocorrelation kept exactly, correlations between units removed.
+  and each unit's autocorrelation kept exactly, correlations between units removed (spike-train
+  shifting; Grün 2009, J. Neurophysiol. 101:1126, reviews it among other surrogates).
 * ``dichotomised_gaussian`` (Macke, Berens, Ecker, Tolias & Bethge 2009, Neural Comput.
   21:397, eq. 2-4): ``x_i = [z_i > 0]``, ``z ~ N(gamma, Lambda)`` with unit variances;
   ``gamma_i = Phi^-1(mu_i)`` gives the rates and each ``Lambda_ij`` solves

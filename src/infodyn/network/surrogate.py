@@ -6,8 +6,10 @@ distance to threshold ``u = (v - A) / v_th`` (Bellec et al. 2020, Nat. Commun., 
 
 - ``triangle`` (default): ``psi = gamma / v_th * max(0, 1 - |u|)``
 - ``fast_sigmoid``:       ``psi = gamma / v_th / (1 + |u|)^2``          (Zenke & Ganguli 2018)
-- ``arctan``:             ``psi = gamma / v_th / (1 + (pi u)^2)``
-- ``exponential``:        ``psi = gamma / v_th * exp(-|u|)``
+- ``arctan``:             ``psi = gamma / v_th / (1 + (pi u)^2)``   (Fang et al. 2021, ICCV:
+  the derivative of their ``arctan(pi a u / 2) / pi + 1/2`` at ``a = 2``)
+- ``exponential``:        ``psi = gamma / v_th * exp(-|u|)``     (the escape-rate shape of
+  Shrestha & Orchard 2018, NeurIPS, SLAYER, at unit slope)
 
 ``gamma`` (default 0.3) dampens the pseudo-derivative; psi is 0 while a unit is refractory.
 """
