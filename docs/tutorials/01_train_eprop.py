@@ -13,8 +13,9 @@
 #
 # A recurrent network of 100 leaky integrate-and-fire (LIF) units learns to draw a sum of four
 # sines with its readout, from frozen Poisson input: the pattern-generation task of Bellec et
-# al. (2020, Fig. 2). e-prop computes the gradient forward in time, with one eligibility trace
-# per synapse and a learning signal per unit; it never stores the history of the network.
+# al. (2020, Supplementary Information; Fig. S7 in the authors' code). e-prop computes the
+# gradient forward in time, with one eligibility trace per synapse and a learning signal per
+# unit; it never stores the history of the network.
 #
 # Set `INFODYN_TUTORIAL_FAST=1` to run a small version in a few seconds (`make test` does).
 

@@ -4,7 +4,8 @@ Over a chunk of steps k = 1..n, e-prop adds to the gradient of a recurrent synap
 the sum ``sum_k zbar_i[k] q_j[k]`` (:mod:`infodyn.learning.synapse_ops`; ``q = psi L``, the
 postsynaptic factor). The presynaptic trace is a filtered spike train,
 ``zbar[k] = alpha zbar[k-1] + z_in[k]`` (``z_in[k]``: the spikes of step k-1, the recurrent
-input of step k; Bellec et al. 2020, Nat. Commun. 11, 3625, eq. 25). Exchanging the two sums
+input of step k; the LIF eligibility trace of Bellec et al. 2020, Nat. Commun. 11, 3625,
+Methods, whose ALIF form is their eq. 25). Exchanging the two sums
 (as the look-ahead readout filter of :mod:`infodyn.learning.eprop` does in time)::
 
     sum_k zbar_i[k] q_j[k] = alpha zbar_i[0] Q_j[1] + sum_{k: z_in,i[k] != 0} z_in,i[k] Q_j[k]

@@ -1,7 +1,8 @@
 """The per-synapse sums of e-prop for a dense weight matrix or for :class:`SparseWeights`.
 
-e-prop's gradient and traces (:mod:`infodyn.learning.eprop`, Bellec et al. 2020, Nat. Commun.,
-eqs. 22-26) are sums of products of a presynaptic and a postsynaptic factor over steps k and
+e-prop's gradient and traces (:mod:`infodyn.learning.eprop`; Bellec et al. 2020, Nat. Commun.
+11:3625, eq. 3 and the LIF and ALIF eligibility traces of their Methods, the ALIF one eq. 25)
+are sums of products of a presynaptic and a postsynaptic factor over steps k and
 trials b::
 
     g[i, j]      = sum_{k,b} a[k, b, i] q[k, b, j]            (LIF: a = zbar, q = psi L)

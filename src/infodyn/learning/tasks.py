@@ -4,9 +4,11 @@ A task has ``n_in``, ``n_out``, ``n_steps`` and two methods:
 ``batch(rng, batch_size) -> (x, target)`` with ``x`` (B, T, n_in) and ``target`` (B, T, n_out)
 or None, and ``metrics(y, target) -> dict`` of task scores computed from the readouts.
 
-- :class:`PatternGeneration` (Bellec et al. 2020, Fig. 2): one readout reproduces a fixed
-  target, a sum of four sines with periods 1000, 500, 333 and 200 ms, amplitudes U(0.5, 2) and
-  random phases, from frozen Poisson input (100 channels at 50 Hz, T = 1000 ms).
+- :class:`PatternGeneration` (Bellec et al. 2020, Supplementary Information; Fig. S7 in the
+  authors' code, github.com/IGITUGraz/eligibility_propagation; their Fig. 2 is TIMIT): one
+  readout reproduces a fixed target, a sum of four sines with periods 1000, 500, 333 and 200 ms,
+  amplitudes U(0.5, 2) and random phases, from frozen Poisson input (100 channels at 50 Hz,
+  T = 1000 ms).
 - :class:`EvidenceAccumulation` (Bellec et al. 2020, Fig. 3; Morcos & Harvey 2016): 40 input
   channels in four groups of 10 (left cue, right cue, recall, background noise). Seven cues of
   100 ms separated by 50 ms gaps (40 Hz on the cue's group), a 1050 ms delay, then a 150 ms

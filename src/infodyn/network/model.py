@@ -1,8 +1,8 @@
 """Network configuration objects: validated LIF and ALIF recurrent networks with leaky readouts.
 
 Discrete-time dynamics (Seitz 2021, the deck's "Leaky integrate and fire neurons"; Bellec et
-al. 2020, Nat. Commun. 11:3625, eqs. 4-5), step ``dt`` ms, for t = 0..T-1 starting from
-``v = z = a = y = 0``::
+al. 2020, Nat. Commun. 11:3625, Methods: the LIF and ALIF network models), step ``dt`` ms,
+for t = 0..T-1 starting from ``v = z = a = y = 0``::
 
     a[t] = rho * a[t-1] + z[t-1]                                   (ALIF units only)
     v[t] = alpha * v[t-1] + W_rec^T z[t-1] + s_in * W_in^T x[t] - v_th * z[t-1]

@@ -2,7 +2,8 @@
 
 The forward pass is the Heaviside step ``z = H(v - A)`` (strict: a unit spikes when ``v > A``).
 The backward pass replaces the Dirac delta by a pseudo-derivative ``psi`` of the normalised
-distance to threshold ``u = (v - A) / v_th`` (Bellec et al. 2020, Nat. Commun., eq. 3):
+distance to threshold ``u = (v - A) / v_th`` (Bellec et al. 2020, Nat. Commun. 11:3625, Methods:
+the pseudo-derivative of their LIF and ALIF models):
 
 - ``triangle`` (default): ``psi = gamma / v_th * max(0, 1 - |u|)``
 - ``fast_sigmoid``:       ``psi = gamma / v_th / (1 + |u|)^2``          (Zenke & Ganguli 2018)
