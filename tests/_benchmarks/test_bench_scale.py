@@ -5,6 +5,8 @@ Tiny networks (N = 120, K = 20): the case file holds exactly the graph the bench
 law), the conversions to the peers' forms reproduce it, infodyn's event and JAX engines (float64)
 and the benchmark's independent bare Numba loop give the same raster on it, and the orchestrator
 runs end to end. Brian2 and NEST need their own venvs and are checked by the benchmark itself.
+The table's statistics (rate, CV of the ISIs, Fano factors), its synaptic-event counts, raster
+comparisons and target marks are checked against counts written out here and known values.
 """
 
 from __future__ import annotations
@@ -230,3 +232,93 @@ def test_brian2_releasing_its_arrays_keeps_the_raster(peers, tiny, tmp_path):
         np.testing.assert_array_equal(f["times"], t_ref)
         np.testing.assert_array_equal(f["units"], u_ref)
     assert result["n_spikes"] == t_ref.size > 0 and len(result["cpu_s"]) == 2
+
+
+def _stats_by_loop(times, units, n, n_steps, dt, bin_steps, sample):
+    """raster_stats' numbers written out unit by unit, for comparison."""
+    cvs, fanos = [], []
+    n_bins = n_steps // bin_steps
+    for u in sample:
+        t = np.sort(times[units == u])
+        if t.size >= 3:
+            isi = np.diff(t)
+            cvs.append(isi.std() / isi.mean())
+        counts = [np.sum((t >= b * bin_steps) & (t < (b + 1) * bin_steps)) for b in range(n_bins)]
+        if np.mean(counts) > 0:
+            fanos.append(np.var(counts) / np.mean(counts))
+    pop = [np.sum((times >= b * bin_steps) & (times < (b + 1) * bin_steps)) for b in range(n_bins)]
+    return {
+        "rate_hz": times.size / (n * n_steps * dt / 1000.0),
+        "cv_isi": np.mean(cvs),
+        "fano": np.mean(fanos),
+        "pop_fano": np.var(pop) / np.mean(pop),
+    }
+
+
+def test_raster_stats_match_a_unit_by_unit_count(peers):
+    rng = np.random.default_rng(5)
+    n, n_steps = 40, 2_050  # the last 50 steps are no whole bin: left out of the Fano factors
+    z = rng.random((n_steps, n)) < np.linspace(0.002, 0.05, n)  # rates 2-50 Hz
+    z[:, :3] = False  # silent units
+    z[:, 3:9] = False
+    z[[100, 2_020], 3:9] = True  # two spikes: one interval, no CV
+    times, units = np.nonzero(z)
+    got = peers["case"].raster_stats(times, units, n, n_steps, dt=1.0, n_sample=25, seed=2)
+    sample = np.sort(np.random.default_rng(2).choice(n, size=25, replace=False))
+    assert np.isin(sample, np.arange(3)).any() and np.isin(sample, np.arange(3, 9)).any()
+    want = _stats_by_loop(times, units, n, n_steps, 1.0, 100, sample)
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, rel=1e-12), key
+
+
+def test_raster_stats_known_values(peers):
+    """A regular train: CV 0, Fano 0 in bins of whole periods; Bernoulli trains with spike
+    probability p per step: geometric intervals, CV sqrt(1 - p), count Fano factor 1 - p."""
+    stats = peers["case"].raster_stats
+    n, n_steps = 50, 20_000
+    times = np.repeat(np.arange(0, n_steps, 10), n)
+    units = np.tile(np.arange(n), n_steps // 10)
+    reg = stats(times, units, n, n_steps, dt=0.5, bin_steps=100)
+    assert reg["rate_hz"] == pytest.approx(200.0)  # one spike per 10 steps of 0.5 ms
+    assert reg["cv_isi"] == 0.0 and reg["fano"] == 0.0
+    p = 0.05
+    z = np.random.default_rng(8).random((n_steps, n)) < p
+    times, units = np.nonzero(z)
+    ber = stats(times, units, n, n_steps, dt=1.0, bin_steps=100)
+    assert abs(ber["cv_isi"] - np.sqrt(1 - p)) < 4 * ber["cv_isi_se"]
+    assert abs(ber["fano"] - (1 - p)) < 4 * ber["fano_se"]
+    assert ber["pop_fano"] == pytest.approx(1 - p, abs=0.2)  # independent units
+
+
+def test_synaptic_events_counts_out_degrees_of_delivered_spikes(peers):
+    indptr = np.array([0, 3, 3, 10, 12])  # out-degrees 3, 0, 7, 2
+    times = np.array([0, 0, 1, 2, 4, 4])
+    units = np.array([0, 2, 3, 2, 0, 1])
+    # the spikes of the last step (t = 4 of 5) are delivered after the run: not counted
+    assert peers["case"].synaptic_events(times, units, indptr, 5) == 3 + 7 + 2 + 7
+    assert peers["case"].synaptic_events(times, units, indptr, 6) == 3 + 7 + 2 + 7 + 3 + 0
+
+
+def test_raster_comparison_and_target_marks():
+    bench = _load("bench_scale", ROOT / "benchmarks" / "bench_scale.py")
+    a = (np.array([0, 0, 3, 5, 5]), np.array([1, 4, 2, 0, 3]))
+    assert bench.compare(a, a) == "identical"
+    b = (np.array([0, 0, 3, 5, 5]), np.array([1, 4, 2, 0, 2]))
+    assert bench.compare(a, b) == "same until step 5"
+    c = (np.array([0, 0, 3, 4]), np.array([1, 4, 2, 7]))  # an extra spike at 4, none at 5
+    assert bench.compare(a, c) == "same until step 4"
+    assert bench.compare(a, (a[0][:3], a[1][:3])) == "same until step 5"  # a prefix
+
+    def rec(event_s, floor_s):
+        res = {
+            k: {"syn_events": 1000, "cpu_median_s": s}
+            for k, s in (("event", event_s), ("floor", floor_s))
+        }
+        res["event"]["w_rec_bytes"] = 8080
+        case = {"regime": "ai", "n": 10, "k": 100, "nnz": 1000}
+        return {"case": case, "results": res}
+
+    rows = bench.targets([rec(2.0, 1.0), rec(2.001, 1.0), rec(4.0, 1.0)], None).splitlines()[2:]
+    assert "| 0.50x |" in rows[0]  # the target met: plain
+    assert "| **0.500x** |" in rows[1]  # just below it: three decimals, never a bold "0.50x"
+    assert "| **0.25x** |" in rows[2] and "| 8.08 |" in rows[2]
