@@ -104,9 +104,12 @@ def test_example_configs_are_valid():
     from infodyn.experiments.config import SimulateConfig, load_config
 
     root = Path(__file__).resolve().parents[2] / "examples"
-    for path in root.glob("simulate*.toml"):
+    paths = sorted(root.glob("simulate*.toml"))
+    assert [p.name for p in paths] == ["simulate_lif.toml", "simulate_sparse_100k.toml"]
+    for path in paths:
         cfg = load_config(path, SimulateConfig)
-        cfg.build_network()
+        net = cfg.build_network()
+        assert (net.n_rec, net.n_in) == (cfg.network["n_rec"], cfg.network["n_in"])
 
 
 def test_simulate_sparse_k_in_network(tmp_path):

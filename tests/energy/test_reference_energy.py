@@ -106,13 +106,15 @@ def test_heldout_report_against_closed_forms():
 
 
 def test_denoising_curve_rows_are_recovery_with_the_same_seeds():
+    """A wiring check, not a reference: row j of the curve is ``recovery`` at seed + j, every
+    field (k = 3 recovers 0.833 of the patterns at seed 8, 0.917 at seed 7)."""
     P = E.random_patterns(3, 16, seed=5)
     m = E.outer_product_rule(P)
     rows = E.denoising_curve(m, P, [1, 3], n_trials=4, seed=7)
     for j, (k, row) in enumerate(zip([1, 3], rows, strict=True)):
         ref = E.recovery(m, P, k, n_trials=4, seed=7 + j)
-        assert row["fraction_recovered"] == ref["fraction_recovered"]
-        assert row["k"] == k
+        assert row == {key: v for key, v in ref.items() if key != "per_pattern"}
+        assert row["k"] == k and row["bits_wrong_before"] == k
 
 
 def test_one_pattern_is_always_stored_by_the_outer_product_rule():

@@ -148,7 +148,7 @@ def test_channel_rate_counts_the_scored_window_only():
         z, labels, 1.0, 10, {"bin_steps": 10, "subset_size": 4, "n_subsets": 1, "n_shuffles": 1}
     )
     assert m["rate_hz"] == pytest.approx(z[:, 10:].mean() * 1000.0)
-    assert m["rate_hz"] < 300.0
+    assert m["rate_hz"] != pytest.approx(z.mean() * 1000.0, rel=0.2)  # the whole trial's rate
 
 
 def test_channel_m_naive_is_the_naive_estimator():

@@ -185,7 +185,9 @@ def test_example_configs_are_valid_and_images_toml_is_the_demo():
     root = Path(__file__).resolve().parents[2] / "examples"
     full = load_config(root / "images.toml", pl.PipelineConfig)
     assert full == pl.demo_config()
-    for path in sorted(root.glob("images*.toml")):
+    paths = sorted(root.glob("images*.toml"))
+    assert [p.name for p in paths] == ["images.toml", "images_quick.toml", "images_weak_drive.toml"]
+    for path in paths:
         load_config(path, pl.PipelineConfig)
 
 
