@@ -322,3 +322,21 @@ def test_raster_comparison_and_target_marks():
     assert "| 0.50x |" in rows[0]  # the target met: plain
     assert "| **0.500x** |" in rows[1]  # just below it: three decimals, never a bold "0.50x"
     assert "| **0.25x** |" in rows[2] and "| 8.08 |" in rows[2]
+
+
+def test_gpu_script_runs_and_compares_rasters(capsys):
+    """``benchmarks/gpu_scale.py`` end to end with the CPU standing in for the GPU: every
+    float64 JAX raster is the event engine's, for each ``--gpu-unroll``."""
+    saved = list(sys.path)  # the script puts benchmarks/peers on the path: taken off after
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        gpu = _load("gpu_scale", ROOT / "benchmarks" / "gpu_scale.py")
+        argv = ["ai:300:20:200", "--device", "cpu", "--repeats", "1", "--gpu-unroll", "1", "4"]
+        assert gpu.main(argv) == 0
+    finally:
+        sys.path[:] = saved
+    rows = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| ai:300")]
+    assert len(rows) == 5 and "reference" in rows[0]
+    f64 = [r for r in rows if "float64" in r]
+    assert [r.split("|")[2].strip()[-8:] for r in f64] == ["unroll 1", "unroll 4"]
+    assert all(r.rstrip(" |").endswith("identical") for r in f64)

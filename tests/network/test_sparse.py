@@ -544,3 +544,36 @@ def test_private_inputs_end_in_the_dense_runs_membranes_bit_for_bit():
             finals[name] = state.v.copy()
         for name, v in finals.items():
             np.testing.assert_array_equal(v, finals["dense"], err_msg=name)
+
+
+@pytest.mark.parametrize("unroll", [5, 32])
+def test_by_target_sum_unrolled_as_on_a_gpu_is_the_same_sum(unroll, monkeypatch):
+    """On a GPU the by-target loop runs unrolled (``sparse.GPU_UNROLL`` K-steps an iteration);
+    a CPU lowers it rolled. Taking the GPU branch here gives bitwise the CPU branch's currents
+    for spikes (K = 12 a multiple of the unroll and not; float64 weights: every rounding
+    shows), and for real-valued ``z`` the same up to where XLA fuses a multiply-add."""
+    import jax
+    import jax.numpy as jnp
+
+    from infodyn.network import sparse
+
+    net = _net(NETS[0])
+    w = net.init(seed=4)["w_rec"]
+    plan = sparse.by_target(w)
+    assert plan is not None and plan.pre.shape[0] == 12
+    rng = np.random.default_rng(5)
+    spikes = jnp.asarray((rng.random((3, 60)) < 0.4).astype(np.float64))
+    real = jnp.asarray(rng.normal(size=(3, 60)))
+    sw = w.with_values(jnp.asarray(rng.normal(size=w.nnz)))
+
+    def current(z):
+        return np.asarray(jax.jit(lambda z: sparse.recurrent_current(z, sw, plan))(z))
+
+    rolled = [current(z) for z in (spikes, real)]
+    monkeypatch.setattr(sparse, "GPU_UNROLL", unroll)
+    monkeypatch.setattr(jax.lax, "platform_dependent", lambda *a, cpu, default: default(*a))
+    unrolled = [current(z) for z in (spikes, real)]
+    np.testing.assert_array_equal(unrolled[0], rolled[0])
+    np.testing.assert_allclose(unrolled[1], rolled[1], rtol=1e-14, atol=1e-15)
+    for z, got in zip((spikes, real), rolled, strict=True):
+        np.testing.assert_allclose(got, np.asarray(z) @ sw.to_dense(), rtol=1e-12, atol=1e-12)

@@ -285,6 +285,16 @@ def by_target(w: Any) -> ByTarget | None:
     return plan
 
 
+#: K-steps of the by-target sum unrolled into one step of its loop on a GPU (and any platform
+#: but the CPU): each loop iteration there costs a kernel launch, about 10 us, and an unrolled
+#: group fuses into one kernel, the additions still in ascending presynaptic order (the same
+#: sums for spikes; for real-valued z a fused multiply-add may round a term differently, as
+#: on a CPU when XLA contracts the rolled loop's). On a CPU the loop is not unrolled: XLA's CPU
+#: code was slower unrolled (N = 10^4, K = 100, float32: 0.29 s rolled, 0.42 s unrolled by 16,
+#: 0.34 s fully, for 500 steps).
+GPU_UNROLL = 32
+
+
 def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -> Array:
     """``I[..., j] = sum_i z[..., i] w[i, j]`` for a dense array or a :class:`SparseWeights`.
 
@@ -311,7 +321,15 @@ def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -
 
         shape = (*z.shape[:-1], w.shape[1])
         acc0 = jnp.zeros(shape, jnp.result_type(z, plan.values))
-        return jax.lax.scan(add, acc0, (plan.pre, plan.values))[0]
+
+        def summed(unroll: int):
+            return lambda p, v: jax.lax.scan(add, acc0, (p, v), unroll=unroll)[0]
+
+        k = int(plan.pre.shape[0])
+        gpu_unroll = max(1, min(k, int(GPU_UNROLL)))
+        return jax.lax.platform_dependent(
+            plan.pre, plan.values, cpu=summed(1), default=summed(gpu_unroll)
+        )
     if pre is None:
         pre = pre_indices_jax(w)
     contrib = jnp.take(z, pre, axis=-1) * w.values  # (..., nnz)

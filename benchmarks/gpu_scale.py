@@ -1,0 +1,179 @@
+"""The JAX engine on a GPU on the scale benchmark's networks (issue 13), against the event engine.
+
+For each case ``regime:N:K:steps`` (the networks and input of ``peers/scale_case.py``: fixed
+in-degree E/I LIF, one private Poisson input a unit) it runs
+
+- infodyn's event engine (Numba, on this machine's CPU, one thread: the reference raster), and
+- infodyn's JAX engine (``engine_jax.run``: the fixed in-degree ``SparseWeights`` run by target,
+  K gathers and multiply-adds a step, no N x N array) on the chosen JAX device, in float64 and
+  float32, for each ``--gpu-unroll`` (``infodyn.network.sparse.GPU_UNROLL``: how many of the K
+  multiply-adds one iteration of the by-target loop does on a GPU),
+
+and prints, per case and precision: the first call's wall time (compilation included), the
+median wall time of the repeats that follow, recurrent synaptic events per second of wall time,
+and how the raster compares with the event engine's ("identical" or "same until step s").
+In float64 the two engines do the same operations in the same order, so their rasters must be
+identical; in float32 the JAX engine sums in float32, so rasters part after a while.
+
+Run (from the repository root; ``--device cpu`` and small cases check the script itself)::
+
+    PYTHONPATH=src python3 benchmarks/gpu_scale.py ai:10000:100:10000 ai:100000:100:2000 \\
+        critical:100000:100:2000 --json gpu.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
+from bench_scale import compare  # noqa: E402
+from run_scale_infodyn import build_params, network, run_event  # noqa: E402
+from scale_case import (  # noqa: E402
+    build_synapses,
+    draw_input,
+    input_chunk,
+    regime_case,
+    synaptic_events,
+)
+
+
+def jax_raster(net, params, arrays, case, precision: str, device, repeats: int) -> dict:
+    """The JAX engine's raster and timings on ``device`` (wall seconds; the device's work is
+    waited for)."""
+    import jax
+    import jax.numpy as jnp
+
+    from infodyn.network.dynamics import Constants
+    from infodyn.network.engine_jax import cast_params, ensure_dtype, run
+
+    dtype = ensure_dtype(precision)
+    with jax.default_device(device):
+        p = cast_params(params, dtype)
+        beta = jnp.asarray(net.beta_vector(), dtype)
+        x = input_chunk(arrays["in_t"], arrays["in_u"], 0, case.n_steps, case.n)
+        xb = jnp.asarray(x[None], dtype)
+        del x
+        c = Constants.of(net)
+
+        def go():
+            return jax.block_until_ready(run(c, p, beta, xb, record=False))
+
+        t0 = time.perf_counter()
+        out = go()
+        first = time.perf_counter() - t0
+        times, units = np.nonzero(np.asarray(out["z"][:, 0]))
+        del out
+        walls = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            go()
+            walls.append(time.perf_counter() - t0)
+    return {"first_call_s": first, "wall_s": walls, "times": times, "units": units}
+
+
+def run_case(spec: str, devices: dict, repeats: int, unrolls: list[int]) -> list[dict]:
+    regime, n, k, steps = spec.split(":")
+    case = regime_case(regime, int(n), int(k), n_steps=int(steps))
+    t0 = time.perf_counter()
+    values, indices, indptr = build_synapses(case)
+    in_t, in_u = draw_input(case)
+    arrays = {"values": values, "indices": indices, "indptr": indptr, "in_t": in_t, "in_u": in_u}
+    arrays["j_ext"] = np.float32(case.j_ext)
+    build = time.perf_counter() - t0
+    net, params = network(case), build_params(case, arrays)
+    run_event(net, case, arrays, params)  # compile
+    t0 = time.perf_counter()
+    ref_t, ref_u, _ = run_event(net, case, arrays, params)
+    event_wall = time.perf_counter() - t0
+    order = np.lexsort((ref_u, ref_t))
+    ref = (np.asarray(ref_t)[order], np.asarray(ref_u)[order])
+    events = synaptic_events(ref[0], ref[1], indptr, case.n_steps)
+    rate = ref[0].size / (case.n * case.n_steps * case.dt * 1e-3)
+    rows = [
+        {
+            "case": spec,
+            "engine": "event (Numba, CPU, 1 thread)",
+            "first_call_s": None,
+            "wall_s": [event_wall],
+            "events": events,
+            "rate_hz": rate,
+            "vs_event": "reference",
+            "build_s": build,
+        }
+    ]
+    print(f"{spec}: built in {build:.1f} s, {rate:.2f} Hz, event engine {event_wall:.3f} s")
+    import jax
+
+    from infodyn.network import sparse
+
+    for name, device in devices.items():
+        for unroll, precision in ((u, p) for u in unrolls for p in ("float64", "float32")):
+            sparse.GPU_UNROLL = unroll  # read when the run is traced: clear the compiled ones
+            jax.clear_caches()
+            r = jax_raster(net, params, arrays, case, precision, device, repeats)
+            got = (r.pop("times"), r.pop("units"))
+            engine = f"JAX {precision} on {name}, unroll {min(unroll, case.k)}"
+            row = {"case": spec, "engine": engine, **r, "events": events}
+            row["vs_event"] = compare(ref, got)
+            row["rate_hz"] = got[0].size / (case.n * case.n_steps * case.dt * 1e-3)
+            rows.append(row)
+            print(
+                f"  {row['engine']}: first call {r['first_call_s']:.2f} s, median "
+                f"{statistics.median(r['wall_s']):.3f} s, {row['vs_event']}"
+            )
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| case (regime:N:K:steps) | engine | first call s | wall s (median) "
+        "| M syn. events/s (wall) | rate Hz | raster vs event engine |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        wall = statistics.median(r["wall_s"])
+        first = "—" if r["first_call_s"] is None else f"{r['first_call_s']:.2f}"
+        lines.append(
+            f"| {r['case']} | {r['engine']} | {first} | {wall:.3f} "
+            f"| {r['events'] / wall / 1e6:,.1f} | {r['rate_hz']:.2f} | {r['vs_event']} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("cases", nargs="+", help="regime:N:K:steps, e.g. ai:10000:100:10000")
+    p.add_argument("--device", choices=["gpu", "cpu"], default="gpu")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument(
+        "--gpu-unroll",
+        type=int,
+        nargs="+",
+        default=[32],
+        help="values of infodyn.network.sparse.GPU_UNROLL to run (each in both precisions)",
+    )
+    p.add_argument("--json", help="write the rows here")
+    args = p.parse_args(argv)
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    devices = {f"{d.device_kind} ({d.platform})": d for d in jax.devices(args.device)[:1]}
+    rows = [
+        row for spec in args.cases for row in run_case(spec, devices, args.repeats, args.gpu_unroll)
+    ]
+    text = table(rows)
+    print(f"\njax {jax.__version__}, devices: {', '.join(devices)}\n\n{text}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"jax": jax.__version__, "rows": rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
