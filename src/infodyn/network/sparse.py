@@ -306,7 +306,8 @@ def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -
     networks, :func:`by_target`): then K gathers of ``z`` and K vector multiply-adds,
     ``I[j] = (...(z[pre[0, j]] w_0j + z[pre[1, j]] w_1j) + ...)``, in ascending presynaptic
     order (the event engine's order), with no scatter; about 3-4x faster than the segment sum on
-    a CPU. Gradients with respect to ``w.values`` come back at the synapses, in ``values``'
+    a CPU; on a GPU the loop over the K in-synapses runs :data:`GPU_UNROLL` of them an
+    iteration. Gradients with respect to ``w.values`` come back at the synapses, in ``values``'
     order, either way.
     """
     if not isinstance(w, SparseWeights):
