@@ -27,8 +27,8 @@ pytestmark = [
     pytest.mark.gpu,
     pytest.mark.skipif(
         not _gpu_devices(),
-        reason="no GPU visible to JAX: install jax[cuda12] on a CUDA machine to run the "
-        "CPU-vs-GPU agreement check (it cannot run on CPU-only hosts)",
+        reason="no GPU visible to JAX: install jax[cuda12] (jax[cuda13] for CUDA 13) on a CUDA "
+        "machine to run the CPU-vs-GPU agreement checks (they cannot run on CPU-only hosts)",
     ),
 ]
 
