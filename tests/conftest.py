@@ -19,10 +19,11 @@ jax.config.update("jax_enable_x64", True)
 # The suite's exactness checks are written for the CPU (bitwise equalities with the event engine,
 # the CPU custom calls, float32 tolerances): on a machine with a GPU it still runs them on the
 # CPU. tests/network/test_gpu.py places its GPU runs explicitly (jax.default_device), which
-# overrides this. On an H200 without it, 11 tests of tests/network and tests/learning failed
-# there: 8 tests of the CPU custom calls (lowered for the GPU instead), a float32 tolerance
-# (1.8e-5 > 1e-5), a sparse trainer's bitwise resume (one ulp apart on the GPU), and one for
-# want of the installed `infodyn` console script (the package was on PYTHONPATH only).
+# overrides this. On an H200 without it, 10 tests of tests/network and tests/learning failed
+# because JAX ran them on the GPU: 8 tests of the CPU custom calls (lowered for the GPU
+# instead), a float32 tolerance (1.8e-5 > 1e-5) and a sparse trainer's bitwise resume (a few
+# ulps apart on the GPU). (An 11th wanted the installed `infodyn` console script; the package
+# was on PYTHONPATH only.) This pin itself has not yet been run on a GPU.
 jax.config.update("jax_default_device", jax.devices("cpu")[0])
 
 

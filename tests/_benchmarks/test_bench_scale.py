@@ -326,7 +326,8 @@ def test_raster_comparison_and_target_marks():
 
 def test_gpu_script_runs_and_compares_rasters(capsys):
     """``benchmarks/gpu_scale.py`` end to end with the CPU standing in for the GPU: every
-    float64 JAX raster is the event engine's, for each ``--gpu-unroll``."""
+    float64 JAX raster is the event engine's. (On a CPU ``GPU_UNROLL`` is not used, so the
+    ``--gpu-unroll`` rows differ only by label here; ``test_sparse.py`` takes the GPU branch.)"""
     saved = list(sys.path)  # the script puts benchmarks/peers on the path: taken off after
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:

@@ -11,8 +11,9 @@ Gaussian-copula estimator of Ince et al. 2017, Hum. Brain Mapp. 38:1541), which 
 estimate invariant to monotone transforms and a lower bound on the true MI. ``bias_correct=True``
 removes the small-sample bias of ``log det`` of the sample covariance analytically:
 ``E[ln det S] = ln det Sigma + sum_{i=1}^{d} psi((N - i)/2) + d ln(2/(N-1))``, the mean
-log-determinant of a Wishart matrix with N - 1 degrees of freedom (the correction of Misra,
-Singh & Demchuk 2005, J. Multivar. Anal. 92:324, that Ince et al. 2017 apply to the copula).
+log-determinant of the sample covariance ``S = W/(N-1)``, W a Wishart matrix with N - 1 degrees of
+freedom (the correction of Misra, Singh & Demchuk 2005, J. Multivar. Anal. 92:324, that Ince et al.
+2017 apply to the copula).
 
 These estimators see only second-order (linear) dependence: they are blind to synergy such as
 parity (``Y = X1 XOR X2`` has ``I(X1,X2;Y) = 1`` bit but Gaussian MI near 0). Use the discrete

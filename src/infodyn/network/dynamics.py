@@ -1,11 +1,11 @@
 """The one-step update of the network, shared by the JAX engine, e-prop and BPTT.
 
-See :mod:`infodyn.network.model` for the equations. ``detach_recurrent`` and ``detach_reset``
-stop the gradient through ``z[t-1]`` in the recurrent input and in the reset respectively; with
-both set, BPTT computes exactly what e-prop computes (Bellec et al. 2020, Nat. Commun. 11:3625:
-the gradient ``sum_t L_j^t e_ji^t`` of their eq. 3 with the learning signal ``L_j^t`` the partial
-derivative ``dE/dz_j^t`` of eq. 4; the authors check the same identity against autodiff with
-stopped gradients in their supplement).
+See :mod:`infodyn.network.model` for the equations. ``detach_recurrent`` and ``detach_reset`` stop
+the gradient through ``z[t-1]`` in the recurrent input and in the reset respectively; with both set,
+BPTT computes exactly what e-prop computes (Bellec et al. 2020, Nat. Commun. 11:3625: the gradient
+``sum_t L_j^t e_ji^t`` of their eq. 3 with the learning signal ``L_j^t`` the partial derivative
+``partial E / partial z_j^t`` of eq. 4; the authors' code checks the same identity against autodiff
+with stopped gradients).
 """
 
 from __future__ import annotations
