@@ -34,48 +34,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 from bench_scale import compare  # noqa: E402
-from run_scale_infodyn import build_params, network, run_event  # noqa: E402
+from run_scale_infodyn import build_params, jax_main, network, run_event  # noqa: E402
 from scale_case import (  # noqa: E402
     build_synapses,
     draw_input,
-    input_chunk,
     regime_case,
     synaptic_events,
 )
-
-
-def jax_raster(net, params, arrays, case, precision: str, device, repeats: int) -> dict:
-    """The JAX engine's raster and timings on ``device`` (wall seconds; the device's work is
-    waited for)."""
-    import jax
-    import jax.numpy as jnp
-
-    from infodyn.network.dynamics import Constants
-    from infodyn.network.engine_jax import cast_params, ensure_dtype, run
-
-    dtype = ensure_dtype(precision)
-    with jax.default_device(device):
-        p = cast_params(params, dtype)
-        beta = jnp.asarray(net.beta_vector(), dtype)
-        x = input_chunk(arrays["in_t"], arrays["in_u"], 0, case.n_steps, case.n)
-        xb = jnp.asarray(x[None], dtype)
-        del x
-        c = Constants.of(net)
-
-        def go():
-            return jax.block_until_ready(run(c, p, beta, xb, record=False))
-
-        t0 = time.perf_counter()
-        out = go()
-        first = time.perf_counter() - t0
-        times, units = np.nonzero(np.asarray(out["z"][:, 0]))
-        del out
-        walls = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            go()
-            walls.append(time.perf_counter() - t0)
-    return {"first_call_s": first, "wall_s": walls, "times": times, "units": units}
 
 
 def run_case(spec: str, devices: dict, repeats: int, unrolls: list[int]) -> list[dict]:
@@ -117,16 +82,19 @@ def run_case(spec: str, devices: dict, repeats: int, unrolls: list[int]) -> list
         for unroll, precision in ((u, p) for u in unrolls for p in ("float64", "float32")):
             sparse.GPU_UNROLL = unroll  # read when the run is traced: clear the compiled ones
             jax.clear_caches()
-            r = jax_raster(net, params, arrays, case, precision, device, repeats)
-            got = (r.pop("times"), r.pop("units"))
+            times, units, walls, _, extra = jax_main(
+                net, case, arrays, params, repeats, precision, device
+            )
+            got = (times, units)
             engine = f"JAX {precision} on {name}, unroll {min(unroll, case.k)}"
-            row = {"case": spec, "engine": engine, **r, "events": events}
+            row = {"case": spec, "engine": engine, "first_call_s": extra["first_call_s"]}
+            row |= {"wall_s": walls, "events": events}
             row["vs_event"] = compare(ref, got)
             row["rate_hz"] = got[0].size / (case.n * case.n_steps * case.dt * 1e-3)
             rows.append(row)
             print(
-                f"  {row['engine']}: first call {r['first_call_s']:.2f} s, median "
-                f"{statistics.median(r['wall_s']):.3f} s, {row['vs_event']}"
+                f"  {row['engine']}: first call {row['first_call_s']:.2f} s, median "
+                f"{statistics.median(row['wall_s']):.3f} s, {row['vs_event']}"
             )
     return rows
 

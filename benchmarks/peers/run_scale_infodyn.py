@@ -102,35 +102,42 @@ def event_main(net, case, arrays, params, repeats):
     return t, u, wall, cpu, {"input_prep_s": prep}
 
 
-def jax_main(net, case, arrays, params, repeats):
+def jax_main(net, case, arrays, params, repeats, precision="float32", device=None):
+    """The JAX engine on the whole input at once, in ``precision``, on ``device`` (JAX's default
+    when None; ``benchmarks/gpu_scale.py`` passes a GPU): (times, units, wall and CPU seconds of
+    each repeat, extras with the first, compiling call's wall seconds)."""
+    import contextlib
+
     import jax
     import jax.numpy as jnp
 
     from infodyn.network.dynamics import Constants
-    from infodyn.network.engine_jax import cast_params, run
+    from infodyn.network.engine_jax import cast_params, ensure_dtype, run
 
-    dtype = jnp.float32
-    p = cast_params(params, dtype)
-    c = Constants.of(net)
-    beta = jnp.asarray(net.beta_vector(), dtype)
-    x = input_chunk(arrays["in_t"], arrays["in_u"], 0, case.n_steps, case.n).astype(np.float32)
-    xb = jnp.asarray(x[None])
-    del x
+    dtype = ensure_dtype(precision)
+    with jax.default_device(device) if device is not None else contextlib.nullcontext():
+        p = cast_params(params, dtype)
+        c = Constants.of(net)
+        beta = jnp.asarray(net.beta_vector(), dtype)
+        x = input_chunk(arrays["in_t"], arrays["in_u"], 0, case.n_steps, case.n)
+        xb = jnp.asarray(x[None], dtype)
+        del x
 
-    def go():
-        return jax.block_until_ready(run(c, p, beta, xb, record=False))
+        def go():
+            return jax.block_until_ready(run(c, p, beta, xb, record=False))
 
-    out, compile_wall, _ = timed(go)
-    z = np.asarray(out["z"][:, 0])
-    del out
-    times, units = np.nonzero(z)
-    del z
-    wall, cpu = [], []
-    for _ in range(repeats):
-        _, w, cp = timed(go)
-        wall.append(w)
-        cpu.append(cp)
-    return times, units, wall, cpu, {"first_call_s": compile_wall, "jax_version": jax.__version__}
+        out, compile_wall, _ = timed(go)
+        z = np.asarray(out["z"][:, 0])
+        del out
+        times, units = np.nonzero(z)
+        del z
+        wall, cpu = [], []
+        for _ in range(repeats):
+            _, w, cp = timed(go)
+            wall.append(w)
+            cpu.append(cp)
+    extra = {"first_call_s": compile_wall, "jax_version": jax.__version__}
+    return times, units, wall, cpu, extra
 
 
 def main() -> None:
