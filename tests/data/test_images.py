@@ -200,6 +200,10 @@ def test_user_files_and_folders(tmp_path):
     (folder / "notes.txt").write_text("hello")
     with pytest.raises(InputError, match="notes.txt: not a readable image"):
         im.load_images(folder)
+    (folder / "notes.txt").unlink()
+    (folder / "c.npy").write_bytes((folder / "c.npy").read_bytes()[:-8])  # one pixel short
+    with pytest.raises(InputError, match=r"c.npy: its header declares float64 .* cut short"):
+        im.load_images(folder)
 
 
 @pytest.mark.parametrize(

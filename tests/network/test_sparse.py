@@ -546,12 +546,13 @@ def test_private_inputs_end_in_the_dense_runs_membranes_bit_for_bit():
             np.testing.assert_array_equal(v, finals["dense"], err_msg=name)
 
 
-@pytest.mark.parametrize("unroll", [5, 32])
+@pytest.mark.parametrize("unroll", [5, 6, 64])
 def test_by_target_sum_unrolled_as_on_a_gpu_is_the_same_sum(unroll, monkeypatch):
     """On a GPU the by-target loop runs unrolled (``sparse.GPU_UNROLL`` K-steps an iteration);
     a CPU lowers it rolled. Taking the GPU branch here gives bitwise the CPU branch's currents
-    for spikes (K = 12 a multiple of the unroll and not; float64 weights: every rounding
-    shows), and for real-valued ``z`` the same up to where XLA fuses a multiply-add."""
+    for spikes (K = 12: not a multiple of the unroll, a multiple, and fully unrolled; float64
+    weights: every rounding shows), and for real-valued ``z`` the same up to where XLA fuses a
+    multiply-add."""
     import jax
     import jax.numpy as jnp
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from infodyn.data.npy import read_npy
 from infodyn.errors import InputError, reading, require, require_finite
 
 SKIMAGE_IMAGES = ("camera", "astronaut", "coffee", "chelsea", "rocket", "grass", "gravel", "brick")
@@ -121,11 +122,7 @@ def _read_image(path: Path) -> np.ndarray:
     if not path.exists():
         raise InputError(f"{path}: no such image file")
     if path.suffix.lower() == ".npy":
-        try:
-            raw = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
-        return to_grey(raw, str(path))
+        return to_grey(read_npy(path, "the image", "crop or downscale it"), str(path))
 
     try:
         raw = _read_pil(path)

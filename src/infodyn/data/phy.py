@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.data.npy import read_npy
 from infodyn.data.spikes import SpikeTrain
 from infodyn.data.timebins import TimedTrial, bin_trials
 from infodyn.errors import InputError
@@ -102,17 +103,7 @@ def read_cluster_labels(folder: str | os.PathLike) -> tuple[dict[int, str], str 
 
 
 def _load_vector(path: Path) -> np.ndarray:
-    try:
-        a = np.load(path, allow_pickle=False)
-    except MemoryError:  # the header declares more than the file holds, or than fits
-        raise InputError(
-            f"{path}: its header declares an array larger than the free memory (a corrupt "
-            f"header, or a file too large to load)"
-        ) from None
-    except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty or cut-short file
-        raise InputError(
-            f"{path}: not a readable .npy file ({type(exc).__name__}: {exc})"
-        ) from None
+    a = read_npy(path, "one number per spike", "split the recording into shorter files")
     if a.ndim == 2 and 1 in a.shape:
         a = a.reshape(-1)
     if a.ndim != 1 or a.dtype.kind not in "iuf":

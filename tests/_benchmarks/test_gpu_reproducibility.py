@@ -1,0 +1,39 @@
+"""``benchmarks/gpu_reproducibility.py`` on the CPU, where training is deterministic: both sparse
+patterns train (the weights move) and compare equal, and its comparison counts a one-ulp
+difference."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_reproducibility.py"
+
+
+@pytest.fixture(scope="module")
+def script():
+    spec = importlib.util.spec_from_file_location("gpu_reproducibility", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("pattern", ["k_in", "bernoulli"])
+def test_training_on_the_cpu_is_reproducible(script, pattern, capsys):
+    assert script.main(["--n-rec", "60", "--k-in", "6", "--pattern", pattern]) == 0
+    out = capsys.readouterr().out
+    assert f"{pattern} pattern, 60 units" in out
+    assert out.count(" 0 of ") == 2 and "largest relative difference 0.00e+00" in out
+
+
+def test_the_comparison_counts_one_ulp(script, capsys):
+    a = np.array([1.0, -2.0, 3.0])
+    b = a.copy()
+    b[1] = np.nextafter(b[1], 0.0)
+    assert script._report("x", a, b) == 1
+    out = capsys.readouterr().out
+    assert "x: 1 of 3 weights differ, largest relative difference 1.11e-16" in out
+    assert script._report("y", a, a) == 0
