@@ -4,16 +4,20 @@ Trains one sparse E/I LIF network (``n_rec`` units, Adam, clipping, e-prop updat
 of 150-step sequences, the deck's target-rate and rate-variance losses, float64) four times from
 the same parameters on JAX's default device:
 
-- straight through, twice: equal weights mean the device's kernels are deterministic run to run;
-- in two halves (checkpoint after 2 iterations, then ``resume=True``): equal weights mean a
-  resumed run continues exactly.
+- straight through, twice: equal weights mean the device's kernels are deterministic;
+- in two halves (checkpoint after 2 iterations, then ``resume=True``, which must run the last 2
+  only): equal weights mean a resumed run continues exactly.
+
+JAX's compilation caches are cleared before each run, so each run compiles afresh, as a new
+process would.
 
 For each comparison it prints how many weights differ and the largest relative difference.
 ``--pattern k_in`` (fixed in-degree) runs the recurrent sum by target, with no scatter;
 ``--pattern bernoulli`` (E/I probabilities K / N) runs it as a gather and a segment sum, whose
 scatter-adds are atomic on a GPU. Run it with and without
 ``XLA_FLAGS=--xla_gpu_deterministic_ops=true`` to see what that flag changes. Results:
-``benchmarks/RESULTS.md``, "The JAX engine on a GPU (stop 36)".
+``benchmarks/RESULTS.md``, "The JAX engine on a GPU: unroll factor, the suite, reproducibility
+(stop 36)".
 
 Run (from the repository root; on a CPU every count is 0)::
 
@@ -87,18 +91,27 @@ def main(argv: list[str] | None = None) -> int:
     def trainer():
         return Trainer(net, task, loss, opts, params=start)
 
+    device = next(iter(jax.numpy.zeros(()).devices()))  # where arrays go by default
     print(
-        f"device {jax.devices()[0]}, XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}, "
+        f"device {device}, XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}, "
         f"{args.pattern} pattern, {args.n_rec} units, {start['w_rec'].nnz} synapses"
     )
     t0 = time.perf_counter()
-    first, second = trainer(), trainer()
-    first.fit(4)
-    second.fit(4)
+    runs = []
+    for _ in range(2):
+        jax.clear_caches()
+        runs.append(trainer())
+        runs[-1].fit(4)
+    first, second = runs
+    done_after_resume: list[int] = []
     with tempfile.TemporaryDirectory() as out:
+        jax.clear_caches()
         trainer().fit(2, out=out)
+        jax.clear_caches()
         resumed = trainer()
-        resumed.fit(4, out=out, resume=True)
+        resumed.fit(4, out=out, resume=True, callback=lambda t, rec: done_after_resume.append(1))
+    if len(done_after_resume) != 2:
+        raise SystemExit(f"the resumed run ran {len(done_after_resume)} iterations, not 2")
     print(f"  four training runs in {time.perf_counter() - t0:.1f} s")
     reference = _weights(first)
     if np.array_equal(reference, _weights(trainer())):

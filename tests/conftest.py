@@ -25,16 +25,27 @@ jax.config.update("jax_enable_x64", True)
 # ulps apart on the GPU). (An 11th wanted the installed `infodyn` console script; the package
 # was on PYTHONPATH only.)
 jax.config.update("jax_default_device", jax.devices("cpu")[0])
-# The CLI tests that run `infodyn ...` in a subprocess: JAX there reads JAX_PLATFORMS when it is
-# imported, so they run on the CPU too (this process read it already and keeps the GPU for
-# test_gpu.py). With the pin alone, the whole suite on an H200 (stop 36) failed 2 resume tests:
-# a resumed `infodyn train` subprocess (GPU) against the same run in-process (CPU), 8 of 24
-# weights 1-2 ulps apart. Their other failures there: a phy file test (fixed in
-# infodyn.data.npy) and the console-script test, for want of an installed `infodyn`.
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 
 import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _subprocesses_on_the_cpu():
+    """The tests that run `infodyn ...` (or a script) in a subprocess: JAX there reads
+    JAX_PLATFORMS when it is imported, so with it set they run on the CPU too. A fixture, not a
+    line at import: pytest-xdist's controller imports this file before it starts its workers,
+    which would then inherit the variable and lose the GPU that tests/network/test_gpu.py needs;
+    fixtures run only where tests run, after JAX is imported there. With the CPU pin above
+    alone, the whole suite on an H200 (stop 36) failed 2 resume tests: a resumed `infodyn train`
+    subprocess (GPU) against the same run in-process (CPU), 8 of 24 input weights 1-12 ulps
+    apart (the first array compared). Its other failures there: a phy file test (fixed in
+    infodyn.data.npy) and the console-script test, for want of an installed `infodyn`."""
+    had = "JAX_PLATFORMS" in os.environ
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    yield
+    if not had:
+        del os.environ["JAX_PLATFORMS"]
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """``benchmarks/gpu_reproducibility.py`` on the CPU, where training is deterministic: both sparse
-patterns train (the weights move) and compare equal, and its comparison counts a one-ulp
-difference."""
+patterns train (the weights move) and compare equal, its comparison counts a one-ulp difference,
+and a resume that started over is caught."""
 
 from __future__ import annotations
 
@@ -37,3 +37,18 @@ def test_the_comparison_counts_one_ulp(script, capsys):
     out = capsys.readouterr().out
     assert "x: 1 of 3 weights differ, largest relative difference 1.11e-16" in out
     assert script._report("y", a, a) == 0
+
+
+def test_a_resume_that_starts_over_is_caught(script, monkeypatch):
+    """Without this check the two-halves comparison could not fail on a CPU: a run that ignored
+    ``resume`` and trained 4 iterations afresh ends with the same weights."""
+    from infodyn.learning.trainer import Trainer
+
+    fit = Trainer.fit
+
+    def ignoring_resume(self, *args, resume=False, **kwargs):
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "fit", ignoring_resume)
+    with pytest.raises(SystemExit, match="the resumed run ran 4 iterations, not 2"):
+        script.main(["--n-rec", "40", "--k-in", "4"])

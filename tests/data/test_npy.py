@@ -26,7 +26,7 @@ def _header(shape, descr="<u8", version=(1, 0)) -> bytes:
 @pytest.mark.parametrize("version", [(1, 0), (2, 0), (3, 0)])
 @pytest.mark.parametrize("array", [np.arange(7.0), np.zeros((0,)), np.ones((3, 2), np.int32)])
 def test_reads_what_numpy_wrote(tmp_path, version, array):
-    """Versions 1.0 and 2.0 are checked; 3.0 (utf-8 headers) goes to np.load unchecked."""
+    """Every header version numpy writes (3.0: utf-8 headers)."""
     path = tmp_path / "a.npy"
     with open(path, "wb") as fh:
         np.lib.format.write_array(fh, array, version=version)
@@ -47,12 +47,27 @@ def test_a_header_declaring_more_than_the_file_holds(tmp_path, version):
     assert not isinstance(info.value, MemoryPreflightError)
 
 
-def test_a_file_cut_short_by_one_value(tmp_path):
+@pytest.mark.parametrize("version", [(1, 0), (2, 0), (3, 0)])
+def test_a_file_cut_short_by_one_value(tmp_path, version):
     path = tmp_path / "t.npy"
-    np.save(path, np.arange(10.0))
+    with open(path, "wb") as fh:
+        np.lib.format.write_array(fh, np.arange(10.0), version=version)
     path.write_bytes(path.read_bytes()[:-8])
     with pytest.raises(InputError, match=r"\(80 B\) but the file holds 72 B after it"):
         read_npy(path)
+
+
+def test_an_allocation_that_fails_after_the_estimate_fitted(tmp_path, monkeypatch):
+    path = tmp_path / "a.npy"
+    np.save(path, np.zeros(3))
+
+    def refuse(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(np, "load", refuse)
+    with pytest.raises(InputError) as info:
+        read_npy(path, advice="crop it")
+    assert str(info.value) == f"{path}: too large to load into the memory that is free; crop it"
 
 
 def test_an_array_larger_than_the_free_memory(tmp_path, monkeypatch):
@@ -82,8 +97,9 @@ def test_an_array_larger_than_the_free_memory(tmp_path, monkeypatch):
 def test_unreadable_files(tmp_path, content, message):
     path = tmp_path / "x.npy"
     path.write_bytes(content)
-    with pytest.raises(InputError, match=f"{path}: {message}"):
+    with pytest.raises(InputError, match=f"{path}: {message}") as info:
         read_npy(path)
+    assert "\n" not in str(info.value) and "allow_pickle" not in str(info.value)
 
 
 def test_a_missing_file(tmp_path):

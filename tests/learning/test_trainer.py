@@ -142,10 +142,13 @@ def test_train_cli_writes_a_resumable_run(tmp_path):
     assert res.exit_code == 2 and "--resume" in res.output
     assert (out / "checkpoint.npz").read_bytes() == before, "the checkpoint must survive"
     cfg.write_text(text.replace('kind = "mse"', 'kind = "hinge"'))
+    import shutil
     import subprocess
     import sys
 
+    # the console script: beside this interpreter (a venv), else on PATH (pip --user, --target)
     exe = Path(sys.executable).with_name("infodyn")
+    exe = exe if exe.exists() else Path(shutil.which("infodyn") or exe)
     proc = subprocess.run(
         [str(exe), "train", str(cfg), "--out", str(tmp_path / "bad")],
         capture_output=True,

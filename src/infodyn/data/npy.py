@@ -3,10 +3,10 @@
 ``np.load`` allocates the array its header declares and then reads into it. A corrupt header
 (or one written by a tool that died before the data) can declare far more than the file holds:
 on a machine that refuses the allocation that is a bare ``MemoryError``; on one that overcommits
-memory (seen on a 128 GiB machine for a header declaring 10^13 values) the allocation succeeds
-and the read fails later with a ValueError about data "not fully written". So :func:`read_npy`
-reads the header alone (``numpy.lib.format``, versions 1.0 and 2.0), compares the bytes it
-declares with the bytes the file holds after it and with the memory that is free
+memory (likely so on a 128 GiB GPU machine, for a header declaring 10^13 values) the allocation
+succeeds and the read fails later with a ValueError about data "not fully written". So
+:func:`read_npy` reads the header alone (``numpy.lib.format``, versions 1.0 to 3.0), compares the
+bytes it declares with the bytes the file holds after it and with the memory that is free
 (:func:`infodyn.memory.require_memory`), and only then loads the array.
 """
 
@@ -26,12 +26,15 @@ _READ_ERRORS = (OSError, ValueError, EOFError, MemoryError)
 
 def _declared(path: Path) -> tuple[tuple[int, ...], np.dtype, int] | None:
     """``(shape, dtype, bytes of data after the header)`` from the header of ``path``, or None
-    for a header version this check does not read (3.0, numpy's own load then decides)."""
+    for a header version this check does not know (numpy's own load then decides).
+
+    Version 3.0 headers are utf-8 where 2.0 ones are latin-1; read as 2.0, only the field names
+    of a structured dtype can come out garbled, never its size, which is all that is used."""
     with open(path, "rb") as fh:
         version = np.lib.format.read_magic(fh)
         if version == (1, 0):
             shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
-        elif version == (2, 0):
+        elif version in ((2, 0), (3, 0)):  # 3.0 differs only in the header's text encoding
             shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
         else:
             return None
@@ -56,9 +59,7 @@ def read_npy(
     try:
         header = _declared(path)
     except _READ_ERRORS as exc:
-        raise InputError(
-            f"{path}: not a readable .npy file ({type(exc).__name__}: {exc})"
-        ) from None
+        raise _unreadable(path, exc) from None
     if header is not None:
         shape, dtype, data_bytes = header
         if dtype.hasobject:
@@ -73,7 +74,18 @@ def read_npy(
         require_memory(need, f"{what} in {path} ({dtype} of shape {shape})", advice)
     try:
         return np.load(path, allow_pickle=False)
-    except _READ_ERRORS as exc:
+    except MemoryError:  # the estimate fitted, the allocation did not
         raise InputError(
-            f"{path}: not a readable .npy file ({type(exc).__name__}: {exc})"
+            f"{path}: too large to load into the memory that is free; {advice}"
         ) from None
+    except _READ_ERRORS as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: BaseException) -> InputError:
+    """``path: not a readable .npy file (ValueError: ...)``, numpy's text cut to its first line
+    (its advice to unpickle is not for this reader)."""
+    text = str(exc).strip().splitlines()
+    return InputError(
+        f"{path}: not a readable .npy file ({type(exc).__name__}: {text[0] if text else ''})"
+    )

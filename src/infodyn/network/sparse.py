@@ -293,8 +293,9 @@ def by_target(w: Any) -> ByTarget | None:
 #: code was slower unrolled (N = 10^4, K = 100, float32: 0.29 s rolled, 0.42 s unrolled by 16,
 #: 0.34 s fully, for 500 steps). 64 was the fastest measured on an NVIDIA H200 (stop 36,
 #: ``benchmarks/RESULTS.md``): at K = 100, 1.8-3.3x faster than 32 in float64 and float32 at 10^4
-#: and 10^5 units, and 2.8x faster than full unrolling in float64 at 10^5, for 1-2 s more
-#: compilation; at K = 1,000 each doubling from 8 to 32 halved the time (64 not measured there).
+#: and 10^5 units, tied with full unrolling in float32 and 2.8x faster in float64 at 10^5, for
+#: 1.0-2.3 s more compilation than 32; at K = 1,000 each doubling from 8 to 32 cut the time by
+#: 1.5-2.1x (64 not measured there).
 GPU_UNROLL = 64
 
 
