@@ -24,7 +24,8 @@ def test_an_interrupted_run_into_a_new_folder_leaves_no_folder(engine, tmp_path,
         },
     )
     monkeypatch.setitem(_state, "signal", "SIGTERM")  # as if a signal had come (graceful)
-    with pytest.raises(Interrupted, match="nothing was written"):
+    # both engines stream in chunks and stop after the first
+    with pytest.raises(Interrupted, match="after 100 of 300 steps.*nothing was written"):
         run_simulation(cfg, tmp_path / "new")
     assert not (tmp_path / "new").exists()
     monkeypatch.setitem(_state, "signal", None)
@@ -44,6 +45,27 @@ def test_results_record_the_precision_that_ran(engine, ran, tmp_path):
         simulation={"engine": engine, "precision": "float32"},
     )
     assert run_simulation(cfg, tmp_path / "r")["precision"] == ran
+
+
+def test_the_jax_engine_streams_the_event_engines_spikes_in_float64(tmp_path):
+    """``engine = "jax"`` streams in chunks of ``chunk_steps`` too (state carried), so in float64
+    its spike file holds the event engine's spikes (a sparse E/I network)."""
+    from infodyn.data.io import load_spikes
+
+    network = {"n_in": 10, "n_rec": 120, "connectivity": "ei", "k_in": 15, "in_scale": 3.0}
+    spikes = {}
+    for engine in ("event", "jax"):
+        cfg = SimulateConfig(
+            network=network,
+            input={"n_steps": 900, "rate_hz": 40.0},
+            simulation={"engine": engine, "precision": "float64", "chunk_steps": 250},
+        )
+        res = run_simulation(cfg, tmp_path / engine)
+        assert res["engine"] == engine and res["precision"] == "float64"
+        spikes[engine] = load_spikes(tmp_path / engine / "spikes.h5")
+    assert spikes["jax"].metadata["engine"] == "jax" and spikes["event"].n_spikes > 500
+    np.testing.assert_array_equal(spikes["jax"].times, spikes["event"].times)
+    np.testing.assert_array_equal(spikes["jax"].units, spikes["event"].units)
 
 
 def test_auto_engine_switches_to_event_at_2000_steps(tmp_path):

@@ -1,7 +1,8 @@
 """The JAX engine gives the same spikes on CPU and GPU (skipped where JAX sees no GPU): dense
 weights, and ``SparseWeights`` by both of its paths (fixed in-degree: the by-target layout;
 Bernoulli: gather and segment sum), the latter also equal to the event engine's spikes; and
-e-prop and BPTT gradients on sparse LIF and ALIF networks equal on CPU and GPU (float64).
+e-prop and BPTT gradients on sparse LIF and ALIF networks equal on CPU and GPU (float64); and a
+long run streamed to a file in chunks on the GPU (``engine="jax"``) equal to the event engine's.
 
 ``INFODYN_TEST_GPU_AS_CPU=1`` runs these tests with the CPU standing in for the GPU (to check
 the tests themselves on a machine without one; the agreement they then show is trivial)."""
@@ -120,3 +121,32 @@ def test_sparse_gradients_on_gpu_equal_cpu(model):
         np.testing.assert_allclose(g.grads["w_rec"].values, w.values, rtol=1e-9, atol=1e-14)
         for key in ("w_in", "w_out"):
             np.testing.assert_allclose(g.grads[key], c.grads[key], rtol=1e-9, atol=1e-14)
+
+
+def test_a_long_run_streamed_on_gpu_gives_the_event_engines_spikes(tmp_path):
+    """``simulate_to_file(..., engine="jax")`` on the GPU: chunks with the state carried, in
+    float64, write the event engine's spikes (the by-target path, ALIF with refractoriness)."""
+    import jax
+
+    from infodyn.data.io import load_spikes
+    from infodyn.network import ALIF, poisson_spikes, simulate_spikes, simulate_to_file
+
+    net = ALIF(n_in=30, n_rec=300, n_out=0, connectivity="ei", k_in=20, in_scale=4.0, n_ref=2)
+    params = net.init(seed=1)
+    x = poisson_spikes(30.0, 3000, n_in=30, seed=2)
+    ref = simulate_spikes(net, params, x)
+    assert 1_000 < ref.n_spikes < 0.3 * 300 * 3000  # active, not saturated
+    with jax.default_device(_gpu_devices()[0]):
+        path = simulate_to_file(
+            net,
+            params,
+            x,
+            3000,
+            tmp_path / "g.h5",
+            chunk_steps=700,
+            engine="jax",
+            precision="float64",
+        )
+    got = load_spikes(path)
+    np.testing.assert_array_equal(got.times, ref.times)
+    np.testing.assert_array_equal(got.units, ref.units)

@@ -94,3 +94,97 @@ def test_streaming_memory_is_bounded_by_the_chunk(tmp_path):
     # a few uint8 chunks plus (today) one transient int64 copy of the sparse trial indices
     # in SpikeTrain.iter_dense's searchsorted: proportional to the spike count, never to T * N
     assert peak_chunk < 8 * spikes.n_spikes + 4 * chunk * net.n_rec + 1_000_000
+
+
+@pytest.fixture(scope="module")
+def sparse_run():
+    """A fixed in-degree E/I ALIF network with refractoriness and sparse (CSR) input."""
+    import scipy.sparse as sp
+
+    from infodyn.network import ALIF
+
+    net = ALIF(
+        n_in=30,
+        n_rec=200,
+        n_out=0,
+        connectivity="ei",
+        k_in=20,
+        in_scale=2.5,
+        rec_scale=1.5,
+        n_ref=2,
+    )
+    rng = np.random.default_rng(3)
+    x = sp.csr_matrix((rng.random((2000, 30)) < 0.05).astype(np.float64))
+    return net, net.init(seed=2), x
+
+
+def test_jax_streamed_run_equals_the_event_engine_in_float64(tmp_path, sparse_run):
+    """``engine="jax"``, the state carried across chunks (137 steps: chunks end mid-refractory
+    and mid-adaptation), gives the event engine's spikes in float64, from a CSR input and from a
+    callable, and reports each chunk's end."""
+    from infodyn.network.simulate import simulate_spikes
+
+    net, params, x = sparse_run
+    ref = simulate_spikes(net, params, x)
+    assert 1_000 < ref.n_spikes < 0.3 * 2000 * 200  # active, not saturated
+    done = []
+    path = simulate_to_file(
+        net,
+        params,
+        x,
+        2000,
+        tmp_path / "j.h5",
+        chunk_steps=137,
+        progress=done.append,
+        engine="jax",
+        precision="float64",
+    )
+    got = load_spikes(path)
+    np.testing.assert_array_equal(got.times, ref.times)
+    np.testing.assert_array_equal(got.units, ref.units)
+    assert done == [*range(137, 2000, 137), 2000]
+    assert got.metadata["engine"] == "jax" and got.metadata["precision"] == "float64"
+    assert ref.metadata["engine"] == "event" and "precision" not in ref.metadata
+    by_call = simulate_spikes(
+        net, params, lambda a, b: x[a:b], 2000, chunk_steps=500, engine="jax", precision="float64"
+    )
+    np.testing.assert_array_equal(by_call.times, ref.times)
+    np.testing.assert_array_equal(by_call.units, ref.units)
+
+
+def test_jax_streamed_float32_run_equals_one_unchunked_jax_run(sparse_run):
+    from infodyn.network.simulate import simulate_spikes
+
+    net, params, x = sparse_run
+    whole = simulate(net, params, x.toarray(), engine="jax", precision="float32", record=False)
+    t, u = np.nonzero(whole.z)
+    got = simulate_spikes(net, params, x, chunk_steps=300, engine="jax", precision="float32")
+    np.testing.assert_array_equal(got.times, t)
+    np.testing.assert_array_equal(got.units, u)
+
+
+def test_jax_streamed_run_checks_each_chunk_against_the_free_memory(
+    tmp_path, sparse_run, monkeypatch
+):
+    from infodyn.errors import InputError
+    from infodyn.memory import MemoryPreflightError
+
+    net, params, x = sparse_run
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "600K")  # 2 x 1000 x 230 x 8 B = 3.5 MiB
+    with pytest.raises(MemoryPreflightError, match=r"a chunk of 1,000 steps for the JAX engine"):
+        simulate_to_file(
+            net,
+            params,
+            x,
+            2000,
+            tmp_path / "m.h5",
+            chunk_steps=1000,
+            engine="jax",
+            precision="float64",
+        )
+    assert not (tmp_path / "m.h5").exists()
+    monkeypatch.delenv("INFODYN_MEMORY_LIMIT")
+    with pytest.raises(InputError, match="engine must be 'event' or 'jax' for a chunked run"):
+        simulate_to_file(net, params, x, 2000, tmp_path / "e.h5", engine="auto")
+    with pytest.raises(InputError, match="precision must be 'float32' or 'float64'"):
+        simulate_to_file(net, params, x, 2000, tmp_path / "e.h5", engine="jax", precision="bf16")

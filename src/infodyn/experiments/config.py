@@ -71,7 +71,12 @@ class SimulationConfig(Section):
         "float32", description="JAX engine precision (the event engine always runs in float64)"
     )
     seed: Seed = Field(0, description="weight initialisation seed")
-    chunk_steps: int = Field(10_000, ge=1, description="steps per chunk when streaming to disk")
+    chunk_steps: int = Field(
+        10_000,
+        ge=1,
+        description="steps per chunk when streaming to disk (JAX engine: each chunk's input and "
+        "spikes are dense on the device)",
+    )
 
 
 class SimulateConfig(Section):

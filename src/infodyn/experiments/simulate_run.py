@@ -24,10 +24,10 @@ def run_simulation(
     file), the figures and results are made from it, and only then is it renamed to
     ``spikes.h5`` and are ``config.json`` and ``results.json`` written, so a run that fails
     leaves the previous run's spikes, config and results together. Inside
-    :func:`~infodyn.experiments.interrupt.graceful` (the CLI) SIGINT/SIGTERM stop the event
-    engine after the current chunk with :class:`~infodyn.experiments.interrupt.Interrupted`;
-    the partial file is removed, a run that was in ``out`` before is left as it was, and an
-    ``out`` this call created is removed.
+    :func:`~infodyn.experiments.interrupt.graceful` (the CLI) SIGINT/SIGTERM stop the
+    simulation (either engine) after the current chunk with
+    :class:`~infodyn.experiments.interrupt.Interrupted`; the partial file is removed, a run that
+    was in ``out`` before is left as it was, and an ``out`` this call created is removed.
     """
     from infodyn.experiments.interrupt import Interrupted
 
@@ -74,11 +74,11 @@ def _spikes_into(
     engine: str,
     progress: bool,
 ) -> Any:
-    """Simulate and write the spikes to ``spikes_path``; returns the path (event engine:
-    streamed, not loaded) or the SpikeTrain (JAX). Polls for an interrupt after every chunk
-    (event) or before saving (JAX)."""
+    """Simulate and stream the spikes to ``spikes_path`` in chunks of ``[simulation]
+    chunk_steps`` (either engine; the JAX engine carries its state from chunk to chunk); returns
+    the path. Polls for an interrupt after every chunk."""
     from infodyn.experiments.interrupt import check
-    from infodyn.network.simulate import simulate, simulate_to_file
+    from infodyn.network.simulate import simulate_to_file
     from infodyn.progress import ProgressBar
 
     n_steps = cfg.input.n_steps
@@ -90,37 +90,25 @@ def _spikes_into(
             f"{run.path} (a run there before is unchanged); run the command again to simulate"
         )
 
-    if engine == "event":
-        with ProgressBar("simulating", n_steps, enabled=progress, unit="steps") as bar:
+    with ProgressBar("simulating", n_steps, enabled=progress, unit="steps") as bar:
 
-            def after_chunk(done: int) -> None:
-                bar.update(done=done)
-                stop_if_asked(done)
+        def after_chunk(done: int) -> None:
+            bar.update(done=done)
+            stop_if_asked(done)
 
-            simulate_to_file(
-                net,
-                params,
-                x,
-                n_steps,
-                spikes_path,
-                chunk_steps=cfg.simulation.chunk_steps,
-                progress=after_chunk,
-                metadata={"seed": cfg.simulation.seed},
-            )
-        return spikes_path
-    trace = simulate(net, params, x, engine="jax", precision=cfg.simulation.precision, record=False)
-    stop_if_asked(n_steps)  # the run is done but not yet saved
-    spikes = trace.spike_train(
-        metadata={
-            "network": net.model_dump(mode="json"),
-            "engine": "jax",
-            "seed": cfg.simulation.seed,
-        }
-    )
-    from infodyn.data.spike_files import save_spikes
-
-    save_spikes(spikes_path, spikes)
-    return spikes
+        simulate_to_file(
+            net,
+            params,
+            x,
+            n_steps,
+            spikes_path,
+            chunk_steps=cfg.simulation.chunk_steps,
+            progress=after_chunk,
+            metadata={"seed": cfg.simulation.seed},
+            engine=engine,
+            precision=cfg.simulation.precision,
+        )
+    return spikes_path
 
 
 def simulation_results(

@@ -95,21 +95,9 @@ def prepare_layout(w, plan):
     return pre_indices_jax(w) if is_sparse(w) else None
 
 
-@partial(jax.jit, static_argnames=("c", "detach_recurrent", "detach_reset", "record"))
-def _run(
-    c: Constants,
-    params: dict[str, jax.Array],
-    beta: jax.Array,
-    x: jax.Array,
-    layouts: tuple[ByEvent | ByTarget | None, ByEvent | ByTarget | None],
-    detach_recurrent: bool,
-    detach_reset: bool,
-    record: bool,
-) -> dict[str, jax.Array]:
-    batch = x.shape[0]
-    n_rec = params["w_rec"].shape[0]
-    n_out = params["w_out"].shape[1]
-    state0 = zero_state(batch, n_rec, n_out, x.dtype)
+def _scan(c, params, beta, x, layouts, state0, detach_recurrent, detach_reset, record):
+    """``lax.scan`` of :func:`.dynamics.step` over the time axis of ``x`` (B, T, n_in) from
+    ``state0``: ``(final state, per-step outputs)``, time-major."""
     pre, pre_in = (
         prepare_layout(w, plan)
         for w, plan in zip((params["w_rec"], params["w_in"]), layouts, strict=True)
@@ -121,11 +109,53 @@ def _run(
             return new, new.z
         return new, (new.v, new.z, thr, new.y)
 
-    _, out = jax.lax.scan(body, state0, jnp.swapaxes(x, 0, 1))
+    return jax.lax.scan(body, state0, jnp.swapaxes(x, 0, 1))
+
+
+@partial(jax.jit, static_argnames=("c", "detach_recurrent", "detach_reset", "record"))
+def _run(
+    c: Constants,
+    params: dict[str, jax.Array],
+    beta: jax.Array,
+    x: jax.Array,
+    layouts: tuple[ByEvent | ByTarget | None, ByEvent | ByTarget | None],
+    detach_recurrent: bool,
+    detach_reset: bool,
+    record: bool,
+) -> dict[str, jax.Array]:
+    state0 = zero_state(x.shape[0], params["w_rec"].shape[0], params["w_out"].shape[1], x.dtype)
+    _, out = _scan(c, params, beta, x, layouts, state0, detach_recurrent, detach_reset, record)
     if not record:
         return {"z": out}
     v, z, thr, y = out
     return {"v": v, "z": z, "thr": thr, "y": y}
+
+
+@partial(jax.jit, static_argnames=("c",))
+def _continue(c, params, beta, x, layouts, state0):
+    """One chunk of a long run: ``(state after it, z)`` from ``state0``."""
+    return _scan(c, params, beta, x, layouts, state0, False, False, False)
+
+
+def stream_spikes(net, params, chunks, precision: str, on_spikes, progress=None) -> None:
+    """Run the JAX engine over a long single trial given in ``chunks`` (an iterable of ``(start,
+    (steps, n_in) array)``), the state carried from each chunk to the next, passing each
+    chunk's spikes to ``on_spikes(times, units)`` (times within the run, ascending; units
+    ascending within a step: the event engine's order) and then the steps done to
+    ``progress``. Only one chunk's input and spikes are held at a time; chunks of one length
+    share one compilation. The steps are those of :func:`simulate_jax` on the whole input: the
+    same spikes."""
+    dtype = ensure_dtype(precision)
+    p = cast_params(params, dtype)
+    layouts = _layouts(p, event_driven=True)
+    c, beta = Constants.of(net), jnp.asarray(net.beta_vector(), dtype)
+    state = zero_state(1, net.n_rec, net.n_out, dtype)
+    for start, chunk in chunks:
+        state, z = _continue(c, p, beta, jnp.asarray(chunk[None], dtype), layouts, state)
+        times, _, units = np.nonzero(np.asarray(z))
+        on_spikes(times.astype(np.int64) + start, units.astype(np.int32))
+        if progress is not None:
+            progress(start + chunk.shape[0])
 
 
 def cast_params(params, dtype) -> dict[str, jax.Array]:

@@ -31,7 +31,7 @@ from infodyn.network.engine_event import (
     run_event_chunk,
     sparse_input,
 )
-from infodyn.network.engine_jax import simulate_jax
+from infodyn.network.engine_jax import simulate_jax, stream_spikes
 from infodyn.progress import ProgressBar
 
 AUTO_EVENT_MIN_STEPS = 2000
@@ -184,11 +184,23 @@ def _simulate_event_batch(net, params, xb, record: bool):
 
 
 def _event_run(
-    net, params, x: Any, n_steps: Any, chunk_steps: Any, metadata: dict[str, Any] | None
+    net,
+    params,
+    x: Any,
+    n_steps: Any,
+    chunk_steps: Any,
+    metadata: dict[str, Any] | None,
+    engine: str = "event",
+    precision: str = "float64",
 ) -> tuple[int, int, dict[str, Any]]:
-    """Check a chunked event-engine run before it starts; return ``n_steps``, ``chunk_steps``
-    and the metadata of its spikes. A negative ``chunk_steps`` ran no chunk at all (an empty
-    spike train that claimed the whole run), so both counts must be whole numbers >= 1."""
+    """Check a chunked run before it starts; return ``n_steps``, ``chunk_steps`` and the
+    metadata of its spikes. A negative ``chunk_steps`` ran no chunk at all (an empty spike
+    train that claimed the whole run), so both counts must be whole numbers >= 1. The JAX
+    engine's ``precision`` goes into the metadata; the event engine's is always float64."""
+    if engine not in ("event", "jax"):
+        raise InputError(f"engine must be 'event' or 'jax' for a chunked run, got {engine!r}")
+    if precision not in ("float32", "float64"):
+        raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
     net.validate_params(params)
     n_steps = whole_number(n_steps, "n_steps", minimum=1)
     chunk_steps = whole_number(chunk_steps, "chunk_steps", minimum=1)
@@ -197,20 +209,27 @@ def _event_run(
             f"x must be (T, n_in): one trial, got shape {np.shape(x)}; for a batch of trials use "
             "simulate(net, params, x, engine='event')"
         )
-    meta = {"network": net.model_dump(mode="json"), "engine": "event", **(metadata or {})}
+    meta = {"network": net.model_dump(mode="json"), "engine": engine, **(metadata or {})}
+    if engine == "jax":
+        meta["precision"] = precision
     return n_steps, chunk_steps, meta
 
 
-def _event_chunks(net, params, x, n_steps: int, chunk_steps: int, on_spikes, progress) -> None:
-    """Run the event engine for ``n_steps`` in chunks of ``chunk_steps``, the input of each
-    chunk from ``x`` (an array, a SciPy sparse matrix or a callable ``x(start, stop)``),
-    passing the spikes (times within the run) to ``on_spikes``. A whole sparse ``x`` is checked
-    once; an array's chunks and a callable's are checked as they come."""
+def _chunks(net, params, x, n_steps, chunk_steps, engine, precision, on_spikes, progress):
+    """A chunked run on ``engine`` (:func:`_event_chunks` or :func:`_jax_chunks`)."""
+    if engine == "jax":
+        _jax_chunks(net, params, x, n_steps, chunk_steps, precision, on_spikes, progress)
+    else:
+        _event_chunks(net, params, x, n_steps, chunk_steps, on_spikes, progress)
+
+
+def _input_chunks(net, x, n_steps: int, chunk_steps: int):
+    """``(start, chunk)`` for the chunks of ``chunk_steps`` steps of a run of ``n_steps``, each
+    from ``x`` (an array, a SciPy sparse matrix or a callable ``x(start, stop)``) and checked: a
+    whole sparse ``x`` once, an array's chunks and a callable's as they come."""
     whole_sparse = sparse_input(x)
     if whole_sparse:
         x = check_sparse_input(net, x)
-    weights = event_weights(params)
-    state = EventState.zeros(net.n_rec, net.n_out)
     for start in range(0, n_steps, chunk_steps):
         stop = min(start + chunk_steps, n_steps)
         chunk = x(start, stop) if callable(x) else x[start:stop]
@@ -224,11 +243,43 @@ def _event_chunks(net, params, x, n_steps: int, chunk_steps: int, on_spikes, pro
             chunk = check_sparse_input(net, chunk) if sparse else check_input(net, chunk)[0][0]
         if chunk.shape[0] != stop - start:
             raise InputError(f"input for steps {start}..{stop} has {chunk.shape[0]} rows")
+        yield start, chunk
+
+
+def _event_chunks(net, params, x, n_steps: int, chunk_steps: int, on_spikes, progress) -> None:
+    """Run the event engine for ``n_steps`` in chunks of ``chunk_steps`` (:func:`_input_chunks`),
+    passing the spikes (times within the run) to ``on_spikes`` and the steps done after each
+    chunk to ``progress``."""
+    weights = event_weights(params)
+    state = EventState.zeros(net.n_rec, net.n_out)
+    for start, chunk in _input_chunks(net, x, n_steps, chunk_steps):
         run_event_chunk(
             net, params, chunk, state, t_offset=start, on_spikes=on_spikes, weights=weights
         )
         if progress is not None:
-            progress(stop)
+            progress(start + chunk.shape[0])
+
+
+def _jax_chunks(net, params, x, n_steps, chunk_steps, precision, on_spikes, progress) -> None:
+    """:func:`_event_chunks` on the JAX engine (:func:`.engine_jax.stream_spikes`, the state
+    carried between chunks), each chunk's input made dense (sparse inputs) after a memory check
+    of that input and its spikes (both dense on the device and the host)."""
+    itemsize = np.dtype(precision).itemsize
+
+    def dense(chunks):
+        for start, chunk in chunks:
+            steps = chunk.shape[0]
+            require_memory(
+                2 * steps * (net.n_in + net.n_rec) * itemsize,
+                f"a chunk of {steps:,} steps for the JAX engine (input {net.n_in:,} and spikes "
+                f"{net.n_rec:,} wide, dense, {precision})",
+                "fewer chunk_steps ([simulation] chunk_steps), or engine='event', which reads "
+                "sparse input row by row",
+            )
+            yield start, (chunk.toarray() if sparse_input(chunk) else chunk)
+
+    chunks = dense(_input_chunks(net, x, n_steps, chunk_steps))
+    stream_spikes(net, params, chunks, precision, on_spikes, progress)
 
 
 def simulate_spikes(
@@ -238,14 +289,21 @@ def simulate_spikes(
     n_steps: int | None = None,
     chunk_steps: int = 10_000,
     metadata: dict[str, Any] | None = None,
+    engine: str = "event",
+    precision: str = "float64",
 ):
-    """Run the event engine and return its spikes as a sparse
+    """Run the event engine (or ``engine="jax"``) and return its spikes as a sparse
     :class:`~infodyn.data.SpikeTrain` (16 bytes a spike; no dense (T, n_rec) array).
 
     ``x``: a (T, n_in) array, a SciPy sparse (T, n_in) matrix (read row by row) or a callable
     ``x(start, stop)`` making each chunk of ``chunk_steps`` steps (then ``n_steps`` is needed).
-    Spikes equal those of :func:`simulate` with ``engine="event"`` and of
+    Spikes equal those of :func:`simulate` with the same engine and of
     :func:`simulate_to_file`; use the latter when the spikes do not fit in memory.
+
+    ``engine="jax"`` runs the chunks on JAX's default device (a GPU where there is one) in
+    ``precision``, the state carried from chunk to chunk; each chunk's input and spikes are
+    dense there ((chunk_steps, n_in + n_rec), checked against the free memory), so choose
+    ``chunk_steps`` to fit. In float64 its spikes equal the event engine's.
     """
     if n_steps is None:
         if callable(x):
@@ -253,9 +311,11 @@ def simulate_spikes(
         if not sparse_input(x):
             x = np.asarray(x)
         n_steps = int(x.shape[0]) if np.ndim(x) >= 1 else 0
-    n_steps, chunk_steps, meta = _event_run(net, params, x, n_steps, chunk_steps, metadata)
+    n_steps, chunk_steps, meta = _event_run(
+        net, params, x, n_steps, chunk_steps, metadata, engine, precision
+    )
     collect = _SpikeCollector(net.n_rec, n_steps, net.dt)
-    _event_chunks(net, params, x, n_steps, chunk_steps, collect, None)
+    _chunks(net, params, x, n_steps, chunk_steps, engine, precision, collect, None)
     times, units = collect.arrays()
     return SpikeTrain(times, units, n_units=net.n_rec, n_steps=n_steps, dt=net.dt, metadata=meta)
 
@@ -325,16 +385,22 @@ def simulate_to_file(
     chunk_steps: int = 10_000,
     progress: bool | Callable[[int], None] | None = None,
     metadata: dict[str, Any] | None = None,
+    engine: str = "event",
+    precision: str = "float64",
 ) -> Path:
-    """Run the event engine for ``n_steps`` and stream spikes to an HDF5 spike file.
+    """Run the event engine (or ``engine="jax"``, as in :func:`simulate_spikes`) for
+    ``n_steps`` and stream spikes to an HDF5 spike file.
 
     ``x`` is a (n_steps, n_in) array, a SciPy sparse (n_steps, n_in) matrix (read row by row,
-    never densified) or a callable ``x(start, stop)`` producing each chunk of input (an array
-    or a sparse matrix), so neither input nor spikes need to fit in memory. ``progress=True``
-    shows the bar of :mod:`infodyn.progress` (steps done); a callable ``progress(steps_done)``
-    is called after each chunk instead. The file appears only when the run completes.
+    never densified by the event engine) or a callable ``x(start, stop)`` producing each chunk
+    of input (an array or a sparse matrix), so neither input nor spikes need to fit in memory.
+    ``progress=True`` shows the bar of :mod:`infodyn.progress` (steps done); a callable
+    ``progress(steps_done)`` is called after each chunk instead. The file appears only when
+    the run completes; its metadata names the engine (and the JAX engine's precision).
     """
-    n_steps, chunk_steps, meta = _event_run(net, params, x, n_steps, chunk_steps, metadata)
+    n_steps, chunk_steps, meta = _event_run(
+        net, params, x, n_steps, chunk_steps, metadata, engine, precision
+    )
     report = progress if callable(progress) else None
     with (
         ProgressBar("simulating", n_steps, enabled=progress is True, unit="steps") as bar,
@@ -346,5 +412,5 @@ def simulate_to_file(
             if report is not None:
                 report(stop)
 
-        _event_chunks(net, params, x, n_steps, chunk_steps, writer.append, done)
+        _chunks(net, params, x, n_steps, chunk_steps, engine, precision, writer.append, done)
     return Path(path)
