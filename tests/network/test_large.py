@@ -119,30 +119,35 @@ def sparse_run():
 
 
 def test_jax_streamed_run_equals_the_event_engine_in_float64(tmp_path, sparse_run):
-    """``engine="jax"``, the state carried across chunks (137 steps: chunks end mid-refractory
-    and mid-adaptation), gives the event engine's spikes in float64, from a CSR input and from a
-    callable, and reports each chunk's end."""
+    """``engine="jax"``, the state carried across chunks, gives the event engine's spikes in
+    float64, from a CSR input and from a callable, and reports each chunk's end. Chunks of 7
+    steps end within refractory periods (n_ref = 2: a unit that spiked in a chunk's last step is
+    still refractory in the next chunk; zeroing the refractory counters at each chunk passed
+    the 137-step chunks alone) and within adaptation."""
     from infodyn.network.simulate import simulate_spikes
 
     net, params, x = sparse_run
     ref = simulate_spikes(net, params, x)
     assert 1_000 < ref.n_spikes < 0.3 * 2000 * 200  # active, not saturated
-    done = []
-    path = simulate_to_file(
-        net,
-        params,
-        x,
-        2000,
-        tmp_path / "j.h5",
-        chunk_steps=137,
-        progress=done.append,
-        engine="jax",
-        precision="float64",
-    )
-    got = load_spikes(path)
-    np.testing.assert_array_equal(got.times, ref.times)
-    np.testing.assert_array_equal(got.units, ref.units)
-    assert done == [*range(137, 2000, 137), 2000]
+    last_steps = np.isin(ref.times % 7, [5, 6]).sum()
+    assert last_steps > 100  # spikes in the last 2 steps of a chunk of 7: refractory across it
+    for chunk in (7, 137):
+        done = []
+        path = simulate_to_file(
+            net,
+            params,
+            x,
+            2000,
+            tmp_path / f"j{chunk}.h5",
+            chunk_steps=chunk,
+            progress=done.append,
+            engine="jax",
+            precision="float64",
+        )
+        got = load_spikes(path)
+        np.testing.assert_array_equal(got.times, ref.times)
+        np.testing.assert_array_equal(got.units, ref.units)
+        assert done == [*range(chunk, 2000, chunk), 2000]
     assert got.metadata["engine"] == "jax" and got.metadata["precision"] == "float64"
     assert ref.metadata["engine"] == "event" and "precision" not in ref.metadata
     by_call = simulate_spikes(
@@ -163,28 +168,53 @@ def test_jax_streamed_float32_run_equals_one_unchunked_jax_run(sparse_run):
     np.testing.assert_array_equal(got.units, u)
 
 
-def test_jax_streamed_run_checks_each_chunk_against_the_free_memory(
+def test_jax_streamed_run_checks_its_chunks_against_the_free_memory(
     tmp_path, sparse_run, monkeypatch
 ):
+    """Before anything runs: the host (input as float64 and in the run's precision, spikes, two
+    chunks in flight: 2 x 1000 x (30 x 16 + 200) B = 1.3 MiB) and, where JAX reports it, the
+    GPU (input and spikes in float64: 2 x 1000 x 230 x 8 B = 3.51 MiB)."""
+    import importlib
+
     from infodyn.errors import InputError
     from infodyn.memory import MemoryPreflightError
 
+    simulate_module = importlib.import_module("infodyn.network.simulate")  # not the function
     net, params, x = sparse_run
-    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "600K")  # 2 x 1000 x 230 x 8 B = 3.5 MiB
-    with pytest.raises(MemoryPreflightError, match=r"a chunk of 1,000 steps for the JAX engine"):
+
+    def run(name):
         simulate_to_file(
             net,
             params,
             x,
             2000,
-            tmp_path / "m.h5",
+            tmp_path / name,
             chunk_steps=1000,
             engine="jax",
             precision="float64",
         )
-    assert not (tmp_path / "m.h5").exists()
+
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "600K")
+    with pytest.raises(MemoryPreflightError) as info:
+        run("m.h5")
+    assert str(info.value).startswith(
+        "chunks of 1,000 steps for the JAX engine (dense input 30 wide and its spikes, two "
+        "chunks in flight) needs 1.3 MiB but 600 KiB is free; fewer chunk_steps"
+    )
     monkeypatch.delenv("INFODYN_MEMORY_LIMIT")
+    monkeypatch.setattr(simulate_module, "device_free_bytes", lambda: 3_000_000)
+    with pytest.raises(MemoryPreflightError, match=r"need 3.51 MiB on the device but 2.86 MiB"):
+        run("d.h5")
+    assert not (tmp_path / "m.h5").exists() and not (tmp_path / "d.h5").exists()
+    monkeypatch.setattr(simulate_module, "device_free_bytes", lambda: 5_000_000)
+    run("ok.h5")  # fits with the 10 % headroom
     with pytest.raises(InputError, match="engine must be 'event' or 'jax' for a chunked run"):
         simulate_to_file(net, params, x, 2000, tmp_path / "e.h5", engine="auto")
     with pytest.raises(InputError, match="precision must be 'float32' or 'float64'"):
         simulate_to_file(net, params, x, 2000, tmp_path / "e.h5", engine="jax", precision="bf16")
+
+
+def test_the_free_memory_of_a_cpu_device_is_the_hosts():
+    from infodyn.network.engine_jax import device_free_bytes
+
+    assert device_free_bytes() is None  # the suite runs JAX on the CPU

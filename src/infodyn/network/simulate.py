@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from infodyn.data.spike_files import SpikeWriter
 from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError, require_finite, whole_number
-from infodyn.memory import require_memory
+from infodyn.memory import MemoryPreflightError, format_bytes, require_memory
 from infodyn.network.engine_event import (
     EXACT_INPUT_DTYPES,
     EventState,
@@ -31,7 +31,7 @@ from infodyn.network.engine_event import (
     run_event_chunk,
     sparse_input,
 )
-from infodyn.network.engine_jax import simulate_jax, stream_spikes
+from infodyn.network.engine_jax import device_free_bytes, simulate_jax, stream_spikes
 from infodyn.progress import ProgressBar
 
 AUTO_EVENT_MIN_STEPS = 2000
@@ -191,7 +191,7 @@ def _event_run(
     chunk_steps: Any,
     metadata: dict[str, Any] | None,
     engine: str = "event",
-    precision: str = "float64",
+    precision: str = "float32",
 ) -> tuple[int, int, dict[str, Any]]:
     """Check a chunked run before it starts; return ``n_steps``, ``chunk_steps`` and the
     metadata of its spikes. A negative ``chunk_steps`` ran no chunk at all (an empty spike
@@ -207,12 +207,12 @@ def _event_run(
     if not callable(x) and not sparse_input(x) and np.ndim(x) != 2:
         raise InputError(
             f"x must be (T, n_in): one trial, got shape {np.shape(x)}; for a batch of trials use "
-            "simulate(net, params, x, engine='event')"
+            f"simulate(net, params, x, engine={engine!r})"
         )
-    meta = {"network": net.model_dump(mode="json"), "engine": engine, **(metadata or {})}
+    meta: dict[str, Any] = {"network": net.model_dump(mode="json"), "engine": engine}
     if engine == "jax":
         meta["precision"] = precision
-    return n_steps, chunk_steps, meta
+    return n_steps, chunk_steps, {**meta, **(metadata or {})}
 
 
 def _chunks(net, params, x, n_steps, chunk_steps, engine, precision, on_spikes, progress):
@@ -262,20 +262,30 @@ def _event_chunks(net, params, x, n_steps: int, chunk_steps: int, on_spikes, pro
 
 def _jax_chunks(net, params, x, n_steps, chunk_steps, precision, on_spikes, progress) -> None:
     """:func:`_event_chunks` on the JAX engine (:func:`.engine_jax.stream_spikes`, the state
-    carried between chunks), each chunk's input made dense (sparse inputs) after a memory check
-    of that input and its spikes (both dense on the device and the host)."""
+    carried between chunks), each chunk's input made dense (sparse inputs). Before anything is
+    built, the memory of the largest chunk is checked: on the host its input (float64, then a
+    copy in ``precision``) and spikes, for two chunks in flight; on a GPU (where JAX reports its
+    free memory) its input and spikes there."""
+    steps = min(chunk_steps, n_steps)
     itemsize = np.dtype(precision).itemsize
+    what = f"chunks of {steps:,} steps for the JAX engine (dense input {net.n_in:,} wide"
+    advice = (
+        "fewer chunk_steps ([simulation] chunk_steps), or engine='event', which reads sparse "
+        "input row by row"
+    )
+    host = 2 * steps * (net.n_in * (8 + itemsize) + net.n_rec)
+    require_memory(host, f"{what} and its spikes, two chunks in flight)", advice)
+    on_device = 2 * steps * (net.n_in + net.n_rec) * itemsize
+    free = device_free_bytes()
+    if free is not None and on_device > 0.9 * free:
+        raise MemoryPreflightError(
+            f"{what} and its spikes, two chunks in flight, {precision}) need "
+            f"{format_bytes(on_device)} on the device but {format_bytes(free)} is free there; "
+            f"{advice}"
+        )
 
     def dense(chunks):
         for start, chunk in chunks:
-            steps = chunk.shape[0]
-            require_memory(
-                2 * steps * (net.n_in + net.n_rec) * itemsize,
-                f"a chunk of {steps:,} steps for the JAX engine (input {net.n_in:,} and spikes "
-                f"{net.n_rec:,} wide, dense, {precision})",
-                "fewer chunk_steps ([simulation] chunk_steps), or engine='event', which reads "
-                "sparse input row by row",
-            )
             yield start, (chunk.toarray() if sparse_input(chunk) else chunk)
 
     chunks = dense(_input_chunks(net, x, n_steps, chunk_steps))
@@ -290,20 +300,22 @@ def simulate_spikes(
     chunk_steps: int = 10_000,
     metadata: dict[str, Any] | None = None,
     engine: str = "event",
-    precision: str = "float64",
+    precision: str = "float32",
 ):
     """Run the event engine (or ``engine="jax"``) and return its spikes as a sparse
     :class:`~infodyn.data.SpikeTrain` (16 bytes a spike; no dense (T, n_rec) array).
 
     ``x``: a (T, n_in) array, a SciPy sparse (T, n_in) matrix (read row by row) or a callable
     ``x(start, stop)`` making each chunk of ``chunk_steps`` steps (then ``n_steps`` is needed).
-    Spikes equal those of :func:`simulate` with the same engine and of
-    :func:`simulate_to_file`; use the latter when the spikes do not fit in memory.
+    Spikes equal those of :func:`simulate` with the same engine (and, for JAX, precision) and
+    of :func:`simulate_to_file`; use the latter when the spikes do not fit in memory.
 
     ``engine="jax"`` runs the chunks on JAX's default device (a GPU where there is one) in
-    ``precision``, the state carried from chunk to chunk; each chunk's input and spikes are
-    dense there ((chunk_steps, n_in + n_rec), checked against the free memory), so choose
-    ``chunk_steps`` to fit. In float64 its spikes equal the event engine's.
+    ``precision`` (float32 by default, as in :func:`simulate`; the event engine always computes
+    in float64), the state carried from chunk to chunk; each chunk's input and spikes are dense
+    there ((chunk_steps, n_in + n_rec) values, checked against the free memory of the host and,
+    where JAX reports it, of the GPU), so choose ``chunk_steps`` to fit. In float64 its spikes
+    equal the event engine's.
     """
     if n_steps is None:
         if callable(x):
@@ -386,7 +398,7 @@ def simulate_to_file(
     progress: bool | Callable[[int], None] | None = None,
     metadata: dict[str, Any] | None = None,
     engine: str = "event",
-    precision: str = "float64",
+    precision: str = "float32",
 ) -> Path:
     """Run the event engine (or ``engine="jax"``, as in :func:`simulate_spikes`) for
     ``n_steps`` and stream spikes to an HDF5 spike file.
