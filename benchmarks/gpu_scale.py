@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 from bench_scale import compare  # noqa: E402
-from run_scale_infodyn import build_params, jax_main, network, run_event  # noqa: E402
+from run_scale_infodyn import build_params, input_csr, jax_main, network, run_event  # noqa: E402
 from scale_case import (  # noqa: E402
     build_synapses,
     draw_input,
@@ -43,7 +43,32 @@ from scale_case import (  # noqa: E402
 )
 
 
-def run_case(spec: str, devices: dict, repeats: int, unrolls: list[int]) -> list[dict]:
+def run_streamed(net, case, arrays, params, precision: str, device, chunk: int) -> tuple:
+    """``idn.network.simulate_spikes(..., engine="jax")`` on ``device``: the run in chunks of
+    ``chunk`` steps, the state carried, the input made chunk by chunk (CSR, made dense for the
+    device) and the spikes collected on the host; (times, units, first call's wall seconds,
+    second call's wall seconds)."""
+    import jax
+
+    import infodyn as idn
+
+    def x(t0: int, t1: int):
+        return input_csr(arrays["in_t"], arrays["in_u"], t0, t1, case.n)
+
+    walls, spikes = [], None
+    with jax.default_device(device):
+        for _ in range(2):  # the first compiles
+            t0 = time.perf_counter()
+            spikes = idn.network.simulate_spikes(
+                net, params, x, case.n_steps, chunk, engine="jax", precision=precision
+            )
+            walls.append(time.perf_counter() - t0)
+    return spikes.times, spikes.units, walls[0], walls[1]
+
+
+def run_case(
+    spec: str, devices: dict, repeats: int, unrolls: list[int], stream: int | None = None
+) -> list[dict]:
     regime, n, k, steps = spec.split(":")
     case = regime_case(regime, int(n), int(k), n_steps=int(steps))
     t0 = time.perf_counter()
@@ -96,6 +121,16 @@ def run_case(spec: str, devices: dict, repeats: int, unrolls: list[int]) -> list
                 f"  {row['engine']}: first call {row['first_call_s']:.2f} s, median "
                 f"{statistics.median(row['wall_s']):.3f} s, {row['vs_event']}"
             )
+            if stream is not None and unroll == unrolls[-1]:
+                times, units, first, wall = run_streamed(
+                    net, case, arrays, params, precision, device, stream
+                )
+                row = {"case": spec, "engine": f"{engine}, streamed in chunks of {stream}"}
+                row |= {"first_call_s": first, "wall_s": [wall], "events": events}
+                row["vs_event"] = compare(ref, (times, units))
+                row["rate_hz"] = times.size / (case.n * case.n_steps * case.dt * 1e-3)
+                rows.append(row)
+                print(f"  {row['engine']}: {wall:.3f} s (first {first:.2f} s), {row['vs_event']}")
     return rows
 
 
@@ -127,6 +162,13 @@ def main(argv: list[str] | None = None) -> int:
         default=[32],
         help="values of infodyn.network.sparse.GPU_UNROLL to run (each in both precisions)",
     )
+    p.add_argument(
+        "--stream",
+        type=int,
+        metavar="CHUNK",
+        help="also time the run streamed in chunks of CHUNK steps (simulate_spikes with "
+        "engine='jax': input made and spikes collected chunk by chunk; with the last unroll)",
+    )
     p.add_argument("--json", help="write the rows here")
     args = p.parse_args(argv)
     import jax
@@ -134,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     jax.config.update("jax_enable_x64", True)
     devices = {f"{d.device_kind} ({d.platform})": d for d in jax.devices(args.device)[:1]}
     rows = [
-        row for spec in args.cases for row in run_case(spec, devices, args.repeats, args.gpu_unroll)
+        row
+        for spec in args.cases
+        for row in run_case(spec, devices, args.repeats, args.gpu_unroll, args.stream)
     ]
     text = table(rows)
     print(f"\njax {jax.__version__}, devices: {', '.join(devices)}\n\n{text}")

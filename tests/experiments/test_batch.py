@@ -63,6 +63,25 @@ def test_batched_points_equal_unbatched_runs(tmp_path):
     assert len({m["results"]["n_spikes"] for m in markers}) > 1  # the points really differ
 
 
+def test_a_batch_larger_than_the_free_memory_is_refused_before_it_runs(tmp_path, monkeypatch):
+    """4 points x 150 steps x (8 inputs x 24 B + 16 units x 16 B) = 268,800 B = 262.5 KiB."""
+    from infodyn.memory import MemoryPreflightError
+
+    cfgs = [validate(SimulateConfig, BASE)] * 4
+    outs = [tmp_path / f"p{i}" for i in range(4)]
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "200K")
+    with pytest.raises(MemoryPreflightError) as info:
+        simulate_batch(cfgs, outs)
+    assert str(info.value).startswith(
+        "a batch of 4 simulate points of 150 steps x 16 units (dense inputs and spikes, all "
+        "held) needs 262 KiB but 200 KiB is free; a smaller batch_size"
+    )
+    assert not any(o.exists() for o in outs)
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1M")
+    simulate_batch(cfgs, outs)
+    assert load_spikes(outs[0] / "spikes.h5").metadata["precision"] == "float64"
+
+
 def test_points_of_different_precision_are_not_batched_together():
     cfg = {**SIM_SMALL, "input": {"n_steps": 50}, "simulation": {"engine": "jax"}}
     f32 = SimulateConfig(**cfg)

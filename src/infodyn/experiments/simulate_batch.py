@@ -19,6 +19,7 @@ from infodyn.errors import InputError
 from infodyn.experiments.config import make_input
 from infodyn.experiments.rundir import RunDir
 from infodyn.experiments.simulate_run import simulation_results
+from infodyn.memory import require_memory
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype, run
 
@@ -45,6 +46,14 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
         raise InputError("simulate_batch needs configs that share one network signature")
     nets = [c.build_network() for c in cfgs]
     net0, cfg0 = nets[0], cfgs[0]
+    n_points, n_steps = len(cfgs), cfg0.input.n_steps
+    itemsize = np.dtype(cfg0.simulation.precision).itemsize
+    require_memory(  # the inputs (float64, stacked, then in precision) and z (device and host)
+        n_points * n_steps * (net0.n_in * (16 + itemsize) + 2 * net0.n_rec * itemsize),
+        f"a batch of {n_points} simulate points of {n_steps:,} steps x {net0.n_rec:,} units "
+        "(dense inputs and spikes, all held)",
+        "a smaller batch_size, or run the points one by one (they stream their spikes in chunks)",
+    )
     dtype = ensure_dtype(cfg0.simulation.precision)
     params = [n.init(seed=c.simulation.seed) for n, c in zip(nets, cfgs, strict=True)]
     stacked = {k: jnp.asarray(np.stack([p[k] for p in params]), dtype) for k in params[0]}
@@ -70,6 +79,7 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
             metadata={
                 "network": net.model_dump(mode="json"),
                 "engine": "jax-vmap",
+                "precision": cfg.simulation.precision,
                 "seed": cfg.simulation.seed,
             },
         )
