@@ -8,8 +8,8 @@ the same parameters on JAX's default device:
 - in two halves (checkpoint after 2 iterations, then ``resume=True``, which must run the last 2
   only): equal weights mean a resumed run continues exactly.
 
-JAX's compilation caches are cleared before each run, so each run compiles afresh, as a new
-process would.
+JAX's compilation caches are cleared before each run, so each run compiles afresh (XLA's own
+autotuning results may still be reused within the process).
 
 For each comparison it prints how many weights differ and the largest relative difference.
 ``--pattern k_in`` (fixed in-degree) runs the recurrent sum by target, with no scatter;

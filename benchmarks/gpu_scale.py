@@ -19,6 +19,7 @@ Run (from the repository root; ``--device cpu`` and small cases check the script
 
     PYTHONPATH=src python3 benchmarks/gpu_scale.py ai:10000:100:10000 ai:100000:100:2000 \\
         critical:100000:100:2000 --json gpu.json
+    PYTHONPATH=src python3 benchmarks/gpu_scale.py ai:100000:100:2000 --stream 500  # + streamed
 """
 
 from __future__ import annotations
@@ -159,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         "--gpu-unroll",
         type=int,
         nargs="+",
-        default=[32],
-        help="values of infodyn.network.sparse.GPU_UNROLL to run (each in both precisions)",
+        help="values of infodyn.network.sparse.GPU_UNROLL to run (each in both precisions; "
+        "default: the library's)",
     )
     p.add_argument(
         "--stream",
@@ -173,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     import jax
 
+    from infodyn.network.sparse import GPU_UNROLL
+
+    args.gpu_unroll = args.gpu_unroll or [GPU_UNROLL]
     jax.config.update("jax_enable_x64", True)
     devices = {f"{d.device_kind} ({d.platform})": d for d in jax.devices(args.device)[:1]}
     rows = [
