@@ -76,3 +76,12 @@ def test_one_allocation_may_claim_90_percent_of_what_is_free(monkeypatch):
     require_memory(0.89 * 1024**3, "most of it", "nothing")
     with pytest.raises(MemoryPreflightError):
         require_memory(0.91 * 1024**3, "nearly all of it", "something")
+
+
+def test_another_memory_is_checked_with_the_same_headroom(monkeypatch):
+    """``free`` (a GPU's, say) replaces the host's, which then plays no part."""
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1K")  # the host: would refuse both
+    require_memory(0.89 * 1024**3, "most of it", "nothing", free=1024**3, where=" on the device")
+    with pytest.raises(MemoryPreflightError) as info:
+        require_memory(0.91 * 1024**3, "chunks", "fewer", free=1024**3, where=" on the device")
+    assert str(info.value) == "chunks needs 932 MiB on the device but 1 GiB is free there; fewer"

@@ -111,14 +111,10 @@ def jax_main(net, case, arrays, params, repeats, precision="float32", device=Non
     import jax
     import jax.numpy as jnp
 
-    from infodyn.network.dynamics import Constants
-    from infodyn.network.engine_jax import cast_params, ensure_dtype, run
+    from infodyn.network.engine_jax import prepare, run
 
-    dtype = ensure_dtype(precision)
     with jax.default_device(device) if device is not None else contextlib.nullcontext():
-        p = cast_params(params, dtype)
-        c = Constants.of(net)
-        beta = jnp.asarray(net.beta_vector(), dtype)
+        dtype, p, c, beta = prepare(net, params, precision)
         x = input_chunk(arrays["in_t"], arrays["in_u"], 0, case.n_steps, case.n)
         xb = jnp.asarray(x[None], dtype)
         del x

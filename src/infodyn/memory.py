@@ -73,16 +73,25 @@ def available_bytes() -> int:
     return int(free)
 
 
-def require_memory(need: float, what: str, advice: str) -> None:
+def require_memory(
+    need: float, what: str, advice: str, free: int | None = None, where: str = ""
+) -> None:
     """Raise :class:`MemoryPreflightError` when ``need`` bytes exceed the free memory.
 
     ``what`` names the allocation ("a dense w_rec of 100000 x 100000 float64"), ``advice`` what to
     change ("use connectivity='sparse' with k_in=100"). The message reads::
 
         a dense w_rec of 100000 x 100000 float64 needs 74.5 GiB but 20.1 GiB is free; use ...
+
+    ``free`` replaces the host's free memory (:func:`available_bytes`) for another memory, such
+    as a GPU's, which ``where`` names (" on the device": "needs 3.51 MiB on the device but
+    2.86 MiB is free there").
     """
-    free = available_bytes()
+    if free is None:
+        free = available_bytes()
     if need > HEADROOM * free:
+        there = " there" if where else ""
         raise MemoryPreflightError(
-            f"{what} needs {format_bytes(need)} but {format_bytes(free)} is free; {advice}"
+            f"{what} needs {format_bytes(need)}{where} but {format_bytes(free)} is free{there}; "
+            f"{advice}"
         )

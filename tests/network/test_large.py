@@ -203,7 +203,10 @@ def test_jax_streamed_run_checks_its_chunks_against_the_free_memory(
     )
     monkeypatch.delenv("INFODYN_MEMORY_LIMIT")
     monkeypatch.setattr(simulate_module, "device_free_bytes", lambda: 3_000_000)
-    with pytest.raises(MemoryPreflightError, match=r"need 3.51 MiB on the device but 2.86 MiB"):
+    with pytest.raises(
+        MemoryPreflightError,
+        match=r"float64\) needs 3.51 MiB on the device but 2.86 MiB is free there",
+    ):
         run("d.h5")
     assert not (tmp_path / "m.h5").exists() and not (tmp_path / "d.h5").exists()
     monkeypatch.setattr(simulate_module, "device_free_bytes", lambda: 5_000_000)

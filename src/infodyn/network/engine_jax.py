@@ -28,16 +28,27 @@ from infodyn.network.event_current import ByEvent, by_event
 from infodyn.network.sparse import ByTarget, by_target, is_sparse, pre_indices_jax, to_jax
 
 
+def check_precision(precision: str) -> None:
+    """Refuse a ``precision`` other than "float32" and "float64" in one line."""
+    if precision not in ("float32", "float64"):
+        raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
+
+
 def ensure_dtype(precision: str):
     """Return the JAX dtype for ``precision`` ("float32" or "float64"), enabling x64 if needed."""
+    check_precision(precision)
     if precision == "float64":
         if not jax.config.jax_enable_x64:
             jax.config.update("jax_enable_x64", True)
         return jnp.float64
-    if precision == "float32":
-        return jnp.float32
+    return jnp.float32
 
-    raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
+
+def prepare(net, params, precision: str):
+    """``(dtype, params cast to it, Constants, beta)``: what a JAX run of ``net`` needs."""
+    dtype = ensure_dtype(precision)
+    beta = jnp.asarray(net.beta_vector(), dtype)
+    return dtype, cast_params(params, dtype), Constants.of(net), beta
 
 
 def run(
@@ -161,10 +172,8 @@ def stream_spikes(net, params, chunks, precision: str, on_spikes, progress=None)
     dispatched before the previous one's spikes are copied back and written (JAX runs
     asynchronously), so the device computes while the host writes; at most two chunks' input
     and spikes are held at a time."""
-    dtype = ensure_dtype(precision)
-    p = cast_params(params, dtype)
+    dtype, p, c, beta = prepare(net, params, precision)
     layouts = _layouts(p, event_driven=True)
-    c, beta = Constants.of(net), jnp.asarray(net.beta_vector(), dtype)
     state = zero_state(1, net.n_rec, net.n_out, dtype)
 
     def emit(start: int, steps: int, z: jax.Array) -> None:
@@ -209,13 +218,6 @@ def simulate_jax(
         "record=False (spikes only), fewer steps or trials, or stream spikes to HDF5 with "
         "`infodyn simulate` / simulate_to_file",
     )
-    dtype = ensure_dtype(precision)
-    p = cast_params(params, dtype)
-    out = run(
-        Constants.of(net),
-        p,
-        jnp.asarray(net.beta_vector(), dtype),
-        jnp.asarray(x, dtype),
-        record=record,
-    )
+    dtype, p, c, beta = prepare(net, params, precision)
+    out = run(c, p, beta, jnp.asarray(x, dtype), record=record)
     return {k: np.swapaxes(np.asarray(v), 0, 1) for k, v in out.items()}

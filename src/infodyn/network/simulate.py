@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from infodyn.data.spike_files import SpikeWriter
 from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError, require_finite, whole_number
-from infodyn.memory import MemoryPreflightError, format_bytes, require_memory
+from infodyn.memory import require_memory
 from infodyn.network.engine_event import (
     EXACT_INPUT_DTYPES,
     EventState,
@@ -31,7 +31,12 @@ from infodyn.network.engine_event import (
     run_event_chunk,
     sparse_input,
 )
-from infodyn.network.engine_jax import device_free_bytes, simulate_jax, stream_spikes
+from infodyn.network.engine_jax import (
+    check_precision,
+    device_free_bytes,
+    simulate_jax,
+    stream_spikes,
+)
 from infodyn.progress import ProgressBar
 
 AUTO_EVENT_MIN_STEPS = 2000
@@ -122,8 +127,7 @@ def simulate(
     spikes to a file with :func:`simulate_to_file`.
     """
     net.validate_params(params)
-    if precision not in ("float32", "float64"):  # the event engine took float16 without a word
-        raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
+    check_precision(precision)  # the event engine took float16 without a word
     if sparse_input(x):
         xs = check_sparse_input(net, x)
         if engine == "auto":
@@ -183,7 +187,7 @@ def _simulate_event_batch(net, params, xb, record: bool):
     return z, np.stack(vs), np.stack(thrs), np.stack(ys)
 
 
-def _event_run(
+def _chunked_run(
     net,
     params,
     x: Any,
@@ -199,8 +203,7 @@ def _event_run(
     engine's ``precision`` goes into the metadata; the event engine's is always float64."""
     if engine not in ("event", "jax"):
         raise InputError(f"engine must be 'event' or 'jax' for a chunked run, got {engine!r}")
-    if precision not in ("float32", "float64"):
-        raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
+    check_precision(precision)
     net.validate_params(params)
     n_steps = whole_number(n_steps, "n_steps", minimum=1)
     chunk_steps = whole_number(chunk_steps, "chunk_steps", minimum=1)
@@ -275,14 +278,11 @@ def _jax_chunks(net, params, x, n_steps, chunk_steps, precision, on_spikes, prog
     )
     host = 2 * steps * (net.n_in * (8 + itemsize) + net.n_rec)
     require_memory(host, f"{what} and its spikes, two chunks in flight)", advice)
-    on_device = 2 * steps * (net.n_in + net.n_rec) * itemsize
     free = device_free_bytes()
-    if free is not None and on_device > 0.9 * free:
-        raise MemoryPreflightError(
-            f"{what} and its spikes, two chunks in flight, {precision}) need "
-            f"{format_bytes(on_device)} on the device but {format_bytes(free)} is free there; "
-            f"{advice}"
-        )
+    if free is not None:
+        on_device = 2 * steps * (net.n_in + net.n_rec) * itemsize
+        what += f" and its spikes, two chunks in flight, {precision})"
+        require_memory(on_device, what, advice, free=free, where=" on the device")
 
     def dense(chunks):
         for start, chunk in chunks:
@@ -323,7 +323,7 @@ def simulate_spikes(
         if not sparse_input(x):
             x = np.asarray(x)
         n_steps = int(x.shape[0]) if np.ndim(x) >= 1 else 0
-    n_steps, chunk_steps, meta = _event_run(
+    n_steps, chunk_steps, meta = _chunked_run(
         net, params, x, n_steps, chunk_steps, metadata, engine, precision
     )
     collect = _SpikeCollector(net.n_rec, n_steps, net.dt)
@@ -410,7 +410,7 @@ def simulate_to_file(
     ``progress(steps_done)`` is called after each chunk instead. The file appears only when
     the run completes; its metadata names the engine (and the JAX engine's precision).
     """
-    n_steps, chunk_steps, meta = _event_run(
+    n_steps, chunk_steps, meta = _chunked_run(
         net, params, x, n_steps, chunk_steps, metadata, engine, precision
     )
     report = progress if callable(progress) else None
