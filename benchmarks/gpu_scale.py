@@ -35,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 from bench_scale import compare  # noqa: E402
-from run_scale_infodyn import build_params, input_csr, jax_main, network, run_event  # noqa: E402
+from run_scale_infodyn import build_params, jax_main, network, run_event  # noqa: E402
 from scale_case import (  # noqa: E402
     build_synapses,
     draw_input,
@@ -45,26 +45,21 @@ from scale_case import (  # noqa: E402
 
 
 def run_streamed(net, case, arrays, params, precision: str, device, chunk: int) -> tuple:
-    """``idn.network.simulate_spikes(..., engine="jax")`` on ``device``: the run in chunks of
-    ``chunk`` steps, the state carried, the input made chunk by chunk (CSR, made dense for the
-    device) and the spikes collected on the host; (times, units, first call's wall seconds,
-    second call's wall seconds)."""
+    """The event engine's run (:func:`run_event`: ``simulate_spikes``, CSR input made chunk by
+    chunk) on the JAX engine on ``device``, in chunks of ``chunk`` steps, the state carried and
+    the spikes collected on the host; (times, units, first call's wall seconds, second call's
+    wall seconds)."""
     import jax
 
-    import infodyn as idn
-
-    def x(t0: int, t1: int):
-        return input_csr(arrays["in_t"], arrays["in_u"], t0, t1, case.n)
-
-    walls, spikes = [], None
+    walls = []
     with jax.default_device(device):
         for _ in range(2):  # the first compiles
             t0 = time.perf_counter()
-            spikes = idn.network.simulate_spikes(
-                net, params, x, case.n_steps, chunk, engine="jax", precision=precision
+            times, units, _ = run_event(
+                net, case, arrays, params, chunk=chunk, engine="jax", precision=precision
             )
             walls.append(time.perf_counter() - t0)
-    return spikes.times, spikes.units, walls[0], walls[1]
+    return times, units, walls[0], walls[1]
 
 
 def run_case(

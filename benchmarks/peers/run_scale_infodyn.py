@@ -69,11 +69,12 @@ def input_csr(in_t: np.ndarray, in_u: np.ndarray, t0: int, t1: int, n: int):
     return sp.csr_array((data, in_u[a:b].astype(np.int32, copy=False), indptr), (t1 - t0, n))
 
 
-def run_event(net, case, arrays, params, sparse_x: bool = True):
+def run_event(net, case, arrays, params, sparse_x: bool = True, chunk: int | None = None, **kw):
     """One event-engine run through the public API, :func:`infodyn.network.simulate_spikes`,
     the input made chunk by chunk by a function; returns (times, units, CPU seconds spent
     making the input chunks). The input goes in as SciPy CSR chunks (``sparse_x``) or as dense
-    0/1 chunks."""
+    0/1 chunks. ``chunk`` replaces the chunk length chosen here; ``kw`` goes to
+    ``simulate_spikes`` (``engine="jax", precision=...``: the JAX engine's streamed run)."""
     import infodyn as idn
 
     prep = [0.0]
@@ -86,7 +87,8 @@ def run_event(net, case, arrays, params, sparse_x: bool = True):
         return chunk
 
     step = max(1000, min(10_000, 20_000_000 // case.n)) if sparse_x else chunk_steps(case.n)
-    train = idn.network.simulate_spikes(net, params, x, case.n_steps, chunk_steps=step)
+    step = chunk or step
+    train = idn.network.simulate_spikes(net, params, x, case.n_steps, chunk_steps=step, **kw)
     return train.times, train.units, prep[0]
 
 
