@@ -68,6 +68,7 @@ from pydantic import (
 from infodyn.errors import InputError, make_rng, refuse_bool_number, require_finite
 from infodyn.memory import require_memory
 from infodyn.network.connectivity import CHUNK_SYNAPSES, ei_split, expected_nnz, sparse_recurrent
+from infodyn.network.engine_jax import check_precision
 from infodyn.network.simulate import simulate
 from infodyn.network.sparse import SparseWeights, check_sparse, constrain_sparse, sparse_bytes
 
@@ -252,8 +253,7 @@ class LIF(BaseModel):
         :class:`SparseWeights` when :attr:`sparse_weights` holds. Before drawing, the memory the
         weights need is checked (:func:`infodyn.memory.require_memory`).
         """
-        if precision not in ("float32", "float64"):
-            raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
+        check_precision(precision)
         dtype = np.dtype(precision)
         self._preflight(dtype)
         rng = make_rng(seed)

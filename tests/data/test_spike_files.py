@@ -1,0 +1,48 @@
+"""The two spike-file writers store the same datasets with the same filters."""
+
+import h5py
+import numpy as np
+
+from infodyn.data import SpikeTrain, load_spikes, save_spikes
+from infodyn.data.spike_files import COMPRESSION, SpikeWriter
+
+
+def _raster(n_units: int = 500, n_steps: int = 400, p: float = 0.05) -> SpikeTrain:
+    rng = np.random.default_rng(3)
+    times, units = np.nonzero(rng.random((n_steps, n_units)) < p)
+    return SpikeTrain(times=times, units=units, n_units=n_units, n_steps=n_steps, dt=1.0)
+
+
+def _filters(path) -> set[tuple]:
+    with h5py.File(path, "r") as h5:
+        return {
+            (name, ds.compression, ds.compression_opts, ds.shuffle, ds.chunks)
+            for name, ds in h5["spikes"].items()
+        }
+
+
+def test_save_spikes_and_spike_writer_compress_alike(tmp_path):
+    train = _raster()
+    assert train.n_spikes > 4096  # save_spikes compresses files of more spikes than that
+    saved = save_spikes(tmp_path / "saved.h5", train)
+    streamed = tmp_path / "streamed.h5"
+    with SpikeWriter(streamed, n_units=train.n_units, n_steps=train.n_steps) as w:
+        half = train.n_spikes // 2
+        w.append(train.times[:half], train.units[:half])
+        w.append(train.times[half:], train.units[half:])
+    chunks = (min(train.n_spikes, 65536),), (65536,)
+    want = [{(n, "gzip", 4, True, c) for n in ("times", "trials", "units")} for c in chunks]
+    assert COMPRESSION == {"compression": "gzip", "compression_opts": 4, "shuffle": True}
+    assert [_filters(saved), _filters(streamed)] == want
+    for path in (saved, streamed):
+        back = load_spikes(path)
+        np.testing.assert_array_equal(back.times, train.times)
+        np.testing.assert_array_equal(back.units, train.units)
+
+
+def test_small_files_are_stored_plain(tmp_path):
+    """Up to 4096 spikes save_spikes writes no filter (nothing worth compressing)."""
+    train = _raster(n_units=20, n_steps=50, p=0.1)
+    assert 0 < train.n_spikes <= 4096
+    saved = save_spikes(tmp_path / "small.h5", train)
+    assert {f[1:] for f in _filters(saved)} == {(None, None, False, None)}
