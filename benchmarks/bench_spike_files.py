@@ -47,7 +47,8 @@ def raster(n_units: int, n_steps: int, rate: float, seed: int = 0) -> SpikeTrain
 
 
 def write_filtered(path: Path, train: SpikeTrain, level: int, shuffle: bool) -> None:
-    opts = {"chunks": (65536,), "compression": "gzip", "compression_opts": level}
+    chunks = (min(train.n_spikes, 65536),) if train.n_spikes else None
+    opts = {"chunks": chunks, "compression": "gzip", "compression_opts": level}
     with h5py.File(path, "w") as h5:
         grp = h5.create_group("spikes")
         for name in ("times", "units", "trials"):
@@ -76,13 +77,18 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
+def same_spikes(path: Path, train: SpikeTrain) -> bool:
+    back = load_spikes(path)
+    return np.array_equal(back.times, train.times) and np.array_equal(back.units, train.units)
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--units", type=int, default=100_000)
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--rate", type=float, default=0.018, help="spikes a unit a step")
     ap.add_argument("--repeats", type=int, default=3)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     train = raster(args.units, args.steps, args.rate)
     print(f"{train.n_spikes:,} spikes ({args.units:,} units, {args.steps:,} steps)\n")
     print("| writer | filter | MB | write s | read s |")
@@ -104,7 +110,11 @@ def main() -> None:
             t_read = median_time(lambda: read(path), args.repeats)  # noqa: B023
             mb = path.stat().st_size / 1e6
             print(f"| {writer} | {label} | {mb:.1f} | {t_write:.2f} | {t_read:.2f} |")
+            if writer != "h5py" and not same_spikes(path, train):
+                print(f"{writer}: the file does not read back as the raster written")
+                return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
