@@ -4,6 +4,11 @@
 ``T >= 2000``), where activity is typically a few per cent and the event engine is fastest, and
 the JAX engine otherwise (batches, short runs, anything differentiable). Force either with
 ``engine="jax"`` or ``engine="event"``. The event engine always computes in float64.
+``"auto"`` does not look for a GPU: there the better engine depends on the network (on an H200,
+``benchmarks/RESULTS.md``, the JAX engine ran 2,000 steps of a 10^5-unit, K = 100 network 5.4x
+faster than the event engine on one core, but a 10^4-unit, K = 1,000 one 2.6x slower, unrolled
+32 K-steps at a time), and its float32 default would change the spikes. On a GPU, choose
+``engine="jax"`` for large networks.
 
 Long runs: ``simulate_to_file`` streams spikes to an HDF5 spike file in chunks, never holding a
 dense (T, n_rec) array; the input may be a callable ``x(start, stop) -> (stop-start, n_in)``.
