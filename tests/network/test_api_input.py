@@ -62,6 +62,14 @@ def test_options_of_another_connectivity_are_refused(kwargs):
         LIF(n_in=3, n_rec=50, **kwargs)
 
 
+def test_ei_connection_probabilities_and_k_in_are_refused_together():
+    """k_in draws frac_exc of the K from the E units: p_ee..p_ii were ignored without a word."""
+    with pytest.raises(InputError, match=r"give p_ee, p_ii or k_in, not both"):
+        LIF(n_in=5, n_rec=100, connectivity="ei", k_in=5, p_ee=0.3, p_ii=0.9)
+    LIF(n_in=5, n_rec=100, connectivity="ei", k_in=5, p_ee=0.16)  # the default: as if not given
+    LIF(n_in=5, n_rec=100, connectivity="ei", p_ee=0.3)  # without k_in they are the graph
+
+
 def test_sparse_weights_take_float_dtypes_and_real_values():
     from infodyn.network import SparseWeights
 

@@ -172,8 +172,9 @@ def test_jax_streamed_run_checks_its_chunks_against_the_free_memory(
     tmp_path, sparse_run, monkeypatch
 ):
     """Before anything runs: the host (input as float64 and in the run's precision, spikes, two
-    chunks in flight: 2 x 1000 x (30 x 16 + 200) B = 1.3 MiB) and, where JAX reports it, the
-    GPU (input and spikes in float64: 2 x 1000 x 230 x 8 B = 3.51 MiB)."""
+    chunks in flight: 2 x 1000 x (30 x 16 + 200) B = 1.3 MiB) and JAX's device (input and
+    spikes in float64: 2 x 1000 x 230 x 8 B = 3.51 MiB), apart on a GPU, where JAX reports its
+    free memory, summed on the CPU, whose device arrays are host memory."""
     import importlib
 
     from infodyn.errors import InputError
@@ -199,8 +200,12 @@ def test_jax_streamed_run_checks_its_chunks_against_the_free_memory(
         run("m.h5")
     assert str(info.value).startswith(
         "chunks of 1,000 steps for the JAX engine (dense input 30 wide and its spikes, two "
-        "chunks in flight) needs 1.3 MiB but 600 KiB is free; fewer chunk_steps"
-    )
+        "chunks in flight, float64, JAX's arrays in host memory) needs 4.81 MiB but 600 KiB "
+        "is free; fewer chunk_steps"
+    )  # 1.30 MiB of host copies and spikes + 3.51 MiB of JAX's float64 input and spikes
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "4M")  # the host copies alone would fit
+    with pytest.raises(MemoryPreflightError, match="needs 4.81 MiB but 4 MiB is free"):
+        run("m.h5")
     monkeypatch.delenv("INFODYN_MEMORY_LIMIT")
     monkeypatch.setattr(simulate_module, "device_free_bytes", lambda: 3_000_000)
     with pytest.raises(

@@ -399,6 +399,45 @@ def test_preflight_refuses_a_dense_network_that_does_not_fit(monkeypatch):
         idn.network.LIF(n_in=5, n_rec=10**5, connectivity="sparse", k_in=10_000).init(seed=0)
 
 
+@pytest.mark.parametrize(
+    "kwargs, share, advice",
+    [
+        (  # the need was all w_in's, the message named only w_rec and advised a smaller k_in
+            dict(n_in=10**6, connectivity="sparse", k_in=10),
+            "sparse w_rec with 1e+06 synapses: 48 MiB; w_in 1,000,000 x 100,000: 1.46 TiB",
+            "use fewer inputs (n_in)",
+        ),
+        (
+            dict(n_in=10, n_out=10**5, connectivity="sparse", k_in=10),
+            "w_out 100,000 x 100,000: 149 GiB",
+            "use fewer readouts (n_out)",
+        ),
+        (  # advised the k_in already given
+            dict(n_in=5, connectivity="sparse", k_in=100, weights="dense"),
+            "a dense w_rec of 100,000 x 100,000 from 1e+07 synapses: 74.7 GiB",
+            "use weights='sparse' or 'auto'",
+        ),
+        (  # advised p_connect, which "ei" refuses
+            dict(n_in=5, connectivity="ei"),
+            "sparse w_rec with 2.06e+09 synapses: 30.7 GiB",
+            "give k_in (a fixed in-degree), or smaller p_ee, p_ei, p_ie, p_ii",
+        ),
+        (
+            dict(n_in=5, connectivity="sparse", p_connect=0.5, weights="dense"),
+            "a dense w_rec of 100,000 x 100,000 drawn as 3 float64 arrays: 224 GiB",
+            "use weights='sparse' with k_in=100 in place of p_connect",
+        ),
+    ],
+)
+def test_preflight_names_each_matrix_and_advises_on_the_largest(monkeypatch, kwargs, share, advice):
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "2G")
+    with pytest.raises(InputError) as err:
+        idn.network.LIF(n_rec=10**5, **kwargs).init(seed=0)
+    msg = str(err.value)
+    assert msg.startswith("the weights of 100,000 units (") and "\n" not in msg
+    assert share in msg and "but 2 GiB is free; " + advice in msg
+
+
 def test_preflight_refuses_traces_that_do_not_fit(monkeypatch):
     net = idn.network.LIF(n_in=2, n_rec=1000, connectivity="sparse", k_in=5)
     params = net.init(seed=0)

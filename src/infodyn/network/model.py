@@ -66,7 +66,7 @@ from pydantic import (
 )
 
 from infodyn.errors import InputError, make_rng, refuse_bool_number, require_finite
-from infodyn.memory import require_memory
+from infodyn.memory import format_bytes, require_memory
 from infodyn.network.connectivity import CHUNK_SYNAPSES, ei_split, expected_nnz, sparse_recurrent
 from infodyn.network.engine_jax import check_precision
 from infodyn.network.simulate import simulate
@@ -163,6 +163,15 @@ class LIF(BaseModel):
             raise ValueError("k_in needs connectivity 'sparse' or 'ei'")
         if self.p_connect != 1.0:
             raise ValueError("give p_connect or k_in, not both")
+        fields = type(self).model_fields
+        probs = [
+            k for k in ("p_ee", "p_ei", "p_ie", "p_ii") if getattr(self, k) != fields[k].default
+        ]
+        if probs:  # were ignored without a word: k_in draws frac_exc of the K from E units
+            raise ValueError(
+                f"give {', '.join(probs)} or k_in, not both (with k_in every unit receives "
+                "round(frac_exc k_in) excitatory synapses and the rest inhibitory)"
+            )
         if self.connectivity == "sparse" and self.k_in > self.n_rec - 1:
             raise ValueError(f"k_in={self.k_in} exceeds the n_rec - 1 = {self.n_rec - 1} others")
         if self.connectivity == "ei":
@@ -275,28 +284,58 @@ class LIF(BaseModel):
         }
 
     def _preflight(self, dtype: np.dtype) -> None:
-        """Refuse, before drawing, weights that do not fit in the free memory."""
+        """Refuse, before drawing, weights that do not fit in the free memory. The message names
+        each matrix's share and advises on the largest: a recurrent one (sparse or dense), or
+        the dense ``w_in``/``w_out`` (two float64 copies each while drawn)."""
         n = self.n_rec
-        small = (2 * self.n_in + self.n_out) * n * 8
-        if self.sparse_weights:
-            nnz = expected_nnz(self)
+        rec, rec_what, rec_advice = self._recurrent_need(dtype)
+        w_in, w_out = 2 * 8 * self.n_in * n, 2 * 8 * n * self.n_out
+        what = (
+            f"the weights of {n:,} units ({rec_what}: {format_bytes(rec)}; w_in {self.n_in:,} x "
+            f"{n:,}: {format_bytes(w_in)}; w_out {n:,} x {self.n_out:,}: {format_bytes(w_out)})"
+        )
+        largest = max(rec, w_in, w_out)
+        if largest == rec:
+            advice = rec_advice
+        elif largest == w_in:
+            advice = "use fewer inputs (n_in): w_in is dense, a row of n_rec weights an input"
+        else:
+            advice = "use fewer readouts (n_out): w_out is dense, n_rec weights a readout"
+        require_memory(rec + w_in + w_out, what, advice)
+
+    def _recurrent_need(self, dtype: np.dtype) -> tuple[int, str, str]:
+        """The bytes drawing ``w_rec`` needs, what it is, and how to make it smaller."""
+        n = self.n_rec
+        sparse_draw = self.sparse_weights or self.k_in is not None
+        if sparse_draw:
+            nnz = int(expected_nnz(self))
             # values + indices + indptr, the column-ordered presynaptic ids, one uniform chunk
-            need = sparse_bytes(n, int(nnz), dtype) + 4 * nnz + 8 * CHUNK_SYNAPSES + small
-            require_memory(
-                need,
-                f"sparse w_rec with {nnz:.3g} synapses",
-                "use a smaller k_in or p_connect, or fewer units",
-            )
-            return
+            need = sparse_bytes(n, nnz, dtype) + 4 * nnz + 8 * CHUNK_SYNAPSES
+            if self.k_in is not None:
+                advice = "use a smaller k_in, or fewer units"
+            elif self.connectivity == "ei":
+                advice = "give k_in (a fixed in-degree), or smaller p_ee, p_ei, p_ie, p_ii"
+            else:
+                advice = "use a smaller p_connect, or k_in (a fixed in-degree)"
+            if self.sparse_weights:
+                return need, f"sparse w_rec with {nnz:.3g} synapses", advice
+            dense = n * n * dtype.itemsize
+            what = f"a dense w_rec of {n:,} x {n:,} from {nnz:.3g} synapses"
+            advice = "use weights='sparse' or 'auto' (about 8 bytes a synapse in float32)"
+            return need + dense, what, advice
         # dense draws: N x N float64 normals, uniforms and their product (more for E/I)
         copies = 5 if self.connectivity == "ei" else 3
-        need = copies * 8 * n * n + small
-        hint = "connectivity='sparse' with k_in=100" if self.connectivity != "ei" else "k_in=1000"
-        require_memory(
-            need,
-            f"a dense w_rec of {n} x {n} (drawn as {copies} float64 arrays)",
-            f"use {hint} (sparse weights, about 8 bytes a synapse in float32)",
-        )
+        need = copies * 8 * n * n
+        what = f"a dense w_rec of {n:,} x {n:,} drawn as {copies} float64 arrays"
+        k_in = "k_in=1000" if self.connectivity == "ei" else "k_in=100"
+        if self.connectivity == "dense":
+            hint = f"connectivity='sparse' with {k_in}"
+        elif self.weights == "dense":
+            instead = " in place of p_connect" if self.p_connect != 1.0 else ""
+            hint = f"weights='sparse' with {k_in}{instead}"
+        else:
+            hint = k_in
+        return need, what, f"use {hint} (sparse weights, about 8 bytes a synapse in float32)"
 
     def _init_recurrent(self, rng: np.random.Generator) -> np.ndarray:
         """The dense draw (``weights="dense"`` without ``k_in``, and small networks)."""

@@ -271,23 +271,27 @@ def _event_chunks(net, params, x, n_steps: int, chunk_steps: int, on_spikes, pro
 def _jax_chunks(net, params, x, n_steps, chunk_steps, precision, on_spikes, progress) -> None:
     """:func:`_event_chunks` on the JAX engine (:func:`.engine_jax.stream_spikes`, the state
     carried between chunks), each chunk's input made dense (sparse inputs). Before anything is
-    built, the memory of the largest chunk is checked: on the host its input (float64, then a
-    copy in ``precision``) and spikes, for two chunks in flight; on a GPU (where JAX reports its
-    free memory) its input and spikes there."""
+    built, the memory of the largest chunk is checked, for two chunks in flight: on the host its
+    input (float64, then a copy in ``precision``) and spikes (bytes); on JAX's device its input
+    and spikes in ``precision``. On a GPU (where JAX reports its free memory) the two are
+    checked apart; on the CPU the device's arrays are in host memory too, so their sum is."""
     steps = min(chunk_steps, n_steps)
     itemsize = np.dtype(precision).itemsize
     what = f"chunks of {steps:,} steps for the JAX engine (dense input {net.n_in:,} wide"
+    what += f" and its spikes, two chunks in flight, {precision}"
     advice = (
         "fewer chunk_steps ([simulation] chunk_steps), or engine='event', which reads sparse "
         "input row by row"
     )
     host = 2 * steps * (net.n_in * (8 + itemsize) + net.n_rec)
-    require_memory(host, f"{what} and its spikes, two chunks in flight)", advice)
+    on_device = 2 * steps * (net.n_in + net.n_rec) * itemsize
     free = device_free_bytes()
-    if free is not None:
-        on_device = 2 * steps * (net.n_in + net.n_rec) * itemsize
-        what += f" and its spikes, two chunks in flight, {precision})"
-        require_memory(on_device, what, advice, free=free, where=" on the device")
+    if free is None:  # JAX on the CPU: its arrays are host memory (a 10^5-unit chunk of 10^5
+        # steps passed the host's check without them and died allocating 40 GB in JAX)
+        require_memory(host + on_device, f"{what}, JAX's arrays in host memory)", advice)
+    else:
+        require_memory(host, f"{what}, on the host)", advice)
+        require_memory(on_device, f"{what})", advice, free=free, where=" on the device")
 
     def dense(chunks):
         for start, chunk in chunks:
