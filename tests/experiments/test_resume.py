@@ -52,3 +52,18 @@ def test_resume_compares_json_types(tmp_path):
 
     RunDir(tmp_path).write_config({"network": {"sizes": [4, 8]}}, "train")
     assert check_resume_config(tmp_path, {"network": {"sizes": (4, 8)}}) == {}
+
+
+def test_keys_of_the_initial_weights_cannot_change_on_resume(tmp_path):
+    """A changed k_in with --allow-config-change trained on the checkpoint's graph and recorded
+    the new k_in in config.json; a key that only shapes the draw is refused even then."""
+    old = {"network": {"k_in": 20, "tau_m": 20.0}, "training": {"lr": 0.1}}
+    RunDir(tmp_path).write_config(old, "train")
+    new = {"network": {"k_in": 5, "tau_m": 20.0}, "training": {"lr": 0.1}}
+    for allow in (False, True):
+        with pytest.raises(InputError, match=r"network.k_in \(20 -> 5\) set the initial weights"):
+            check_resume_config(tmp_path, new, allow_changes=allow)
+    dynamics = {"network": {"k_in": 20, "tau_m": 30.0}, "training": {"lr": 0.1}}
+    assert check_resume_config(tmp_path, dynamics, allow_changes=True) == {
+        "network.tau_m": [20.0, 30.0]
+    }  # the time constant is used by every step: it does take effect

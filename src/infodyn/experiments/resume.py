@@ -4,7 +4,9 @@ A resumed run continues from a checkpoint made under the settings stored in ``DI
 Continuing with an edited config would mix two runs and then record settings that part of the
 run never used, so :func:`check_resume_config` refuses, naming every changed key, unless the
 caller passes ``allow_changes=True`` (the CLI's ``--allow-config-change``); the changes are then
-kept in ``config.json`` under ``"resumed_with_changes"``.
+kept in ``config.json`` under ``"resumed_with_changes"``. Keys that only shape the initial
+weights (:data:`FIXED_BY_CHECKPOINT`) are refused even then: the checkpoint's weights replace
+the draw, so the change would be recorded and never applied.
 """
 
 from __future__ import annotations
@@ -17,6 +19,19 @@ from infodyn.errors import InputError, reading
 
 #: keys that may differ on resume without changing what was computed (how long to train)
 EXTENDABLE = frozenset({"training.iterations"})
+
+#: ``[network]`` keys that set only the weights' shapes, graph, storage, initial scales and
+#: signs (Dale's law follows ``frac_exc``): a resumed run keeps the checkpoint's weights, so a
+#: change would be recorded in config.json but never take effect (a changed ``k_in`` trained on
+#: the old graph and recorded the new one)
+FIXED_BY_CHECKPOINT = frozenset(
+    f"network.{key}"
+    for key in (
+        "n_in", "n_rec", "n_out", "connectivity", "p_connect", "k_in", "weights", "in_scale",
+        "rec_scale", "out_scale", "frac_exc", "ei_mu", "ei_sigma", "inh_factor", "p_ee", "p_ei",
+        "p_ie", "p_ii",
+    )
+)  # fmt: skip
 
 
 def changed_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -68,18 +83,28 @@ def check_resume_config(
     new = json.loads(json.dumps(new))  # the JSON types the stored copy has
     keys = changed_keys(old, new)
     changes = {k: [_get(old, k), _get(new, k)] for k in keys}
+    fixed = [k for k in keys if k in FIXED_BY_CHECKPOINT]
+    if fixed:
+        raise InputError(
+            f"{Path(run_dir) / 'config.json'}: {_shown(fixed, changes)} set the initial weights, "
+            "which the checkpoint's replace, so the change cannot take effect on resume; resume "
+            "with the original values, or train afresh in another directory"
+        )
     blocking = [k for k in keys if k not in EXTENDABLE]
     if blocking and not allow_changes:
-        shown = ", ".join(
-            f"{k} ({_short(changes[k][0])} -> {_short(changes[k][1])})" for k in blocking[:6]
-        )
-        more = f" and {len(blocking) - 6} more" if len(blocking) > 6 else ""
+        shown = _shown(blocking, changes)
         raise InputError(
             f"{Path(run_dir) / 'config.json'}: the config differs from the one this run started "
-            f"with: {shown}{more}; resume with the original config, or pass "
+            f"with: {shown}; resume with the original config, or pass "
             "--allow-config-change to continue under the new settings (recorded in config.json)"
         )
     return changes
+
+
+def _shown(keys: list[str], changes: dict[str, list[Any]]) -> str:
+    """``key (old -> new)`` for the first six keys, then how many more."""
+    shown = ", ".join(f"{k} ({_short(changes[k][0])} -> {_short(changes[k][1])})" for k in keys[:6])
+    return shown + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
 
 
 def _get(data: Any, key: str) -> Any:
