@@ -128,6 +128,27 @@ def test_non_finite_optimizer_state_and_feedback_are_refused(tmp_path):
         tr.load_checkpoint(ck)
 
 
+def test_non_finite_weights_are_refused_naming_the_file(tmp_path):
+    """Dense and sparse weights: the message named the Python dict, not the file."""
+    dense = _trainer()
+    sparse_net = idn.network.LIF(n_in=2, n_rec=30, n_out=1, connectivity="sparse", k_in=3)
+    task = PatternGeneration(n_in=2, n_steps=10)
+    sparse = Trainer(sparse_net, task, "mse", TrainOptions())
+    for tr, key in ((dense, "param_w_in"), (sparse, "param_w_rec.values")):
+        ck = tr.save_checkpoint(tmp_path / "checkpoint.npz")
+        data = dict(np.load(ck))
+        data[key] = data[key].copy()
+        data[key].flat[0] = np.nan
+        np.savez(ck, **data)
+        name = key.removeprefix("param_").removesuffix(".values")
+        with pytest.raises(InputError) as err:
+            tr.load_checkpoint(ck)
+        assert str(err.value) == (
+            f"{ck}: the weights {name} hold NaN or inf; restore it, or train afresh without "
+            "--resume into another directory"
+        )
+
+
 def test_a_checkpoint_with_more_hook_states_is_refused(tmp_path):
     net = idn.network.LIF(n_in=6, n_rec=5, n_out=0, in_scale=3.0)
     task = RateTask(n_in=6, n_steps=40, rate_hz=30.0)

@@ -95,6 +95,10 @@ def load_checkpoint(
         data = np.load(path, allow_pickle=False)
         _check_options(data, options or {}, path)
         stored = params_from_arrays(data, prefix="param_")
+        for key in keys:  # named with the file (was "params['w_rec'] contains NaN", no file)
+            values = np.asarray(getattr(stored.get(key), "values", stored.get(key)))
+            if values.dtype.kind in "fc" and not np.all(np.isfinite(values)):
+                raise InputError(f"{path}: the weights {key} hold NaN or inf; {ADVICE}")
         params = {k: to_param(stored[k]) for k in keys}
         opt_state = _optimizer_state(data, optimizer.init(trainable_arrays(params)), path)
         feedback = np.asarray(data["feedback"]) if "feedback" in data else None
