@@ -254,3 +254,23 @@ def test_info_shuffle_baseline_destroys_correlations(tmp_path):
     assert res["pairwise_mi_bits"]["plugin_bias_under_independence"] == pytest.approx(
         1 / (2 * 2000 * math.log(2))
     )
+
+
+def test_info_checks_the_pairwise_memory_before_reading_words(tmp_path, capsys, monkeypatch):
+    """--max-units 60000 on a 60,000-unit file read the words (18 s, 5.5 GB) before numpy ran
+    out of memory; now the need is one line before the file's words are read."""
+    path = tmp_path / "wide.h5"
+    save_spikes(path, SpikeTrain(times=[0, 5], units=[0, 59999], n_units=60000, n_steps=10))
+    from infodyn.data.binning import SpikeSource
+
+    calls = []
+    real = SpikeSource.binned
+    monkeypatch.setattr(SpikeSource, "binned", lambda *a, **k: calls.append(a) or real(*a, **k))
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1G")
+    out = str(tmp_path / "r")
+    code, _, err = _run(
+        capsys, monkeypatch, "info", str(path), "--out", out, "--max-units", "60000"
+    )
+    assert code == 2 and calls == []
+    assert "the pairwise mutual information of 60,000 units (60,000 x 60,000 float64, 10 " in err
+    assert "use fewer units (infodyn info: --max-units or --units)" in err

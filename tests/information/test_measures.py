@@ -227,3 +227,33 @@ def test_total_and_dual_total_correlation_miller_madow_are_their_entropy_identit
     loo = sum(h_rows(np.delete(x, i, axis=1), "miller_madow") for i in range(3))
     dtc = loo - 2 * h_rows(x, "miller_madow")
     assert I.dual_total_correlation(x, "miller_madow") == pytest.approx(dtc, abs=1e-12)
+
+
+def test_pairwise_binary_in_blocks_equals_one_block(monkeypatch):
+    """Rows of blocks of 1, 7 and 40 units give the one-block matrix bitwise (the counts are
+    whole numbers in float64), and match the pair-by-pair joint entropies."""
+    import infodyn.information.measures as measures
+
+    a = (np.random.default_rng(5).random((400, 60)) < 0.2).astype(np.uint8)
+    for est in ("plugin", "miller_madow"):
+        whole = pairwise_mutual_information(a, est)
+        for rows in (1, 7, 40):
+            monkeypatch.setattr(measures, "PAIRWISE_BLOCK_CELLS", rows * 60)
+            np.testing.assert_array_equal(pairwise_mutual_information(a, est), whole)
+        monkeypatch.undo()
+        i, j = 3, 17
+        want = mutual_information(a[:, i], a[:, j], estimator=est)
+        assert abs(whole[i, j] - want) < 1e-12
+
+
+def test_pairwise_mutual_information_checks_its_memory_first(monkeypatch):
+    """60,000 units: numpy's MemoryError (26.8 GiB) after the work began, now one line first."""
+    from infodyn.memory import MemoryPreflightError
+
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1G")
+    with pytest.raises(MemoryPreflightError) as err:
+        pairwise_mutual_information(np.zeros((10, 60000), np.uint8))
+    assert str(err.value) == (
+        "the pairwise mutual information of 60,000 units (60,000 x 60,000 float64, 10 samples) "
+        "needs 27 GiB but 1 GiB is free; use fewer units (infodyn info: --max-units or --units)"
+    )  # 8 x 10 x 60,000 + 8 x 60,000^2 + 17 x 8 x 2^20 bytes

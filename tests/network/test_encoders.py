@@ -169,3 +169,33 @@ def test_stimulus_set_trials_use_its_dt():
     s = idn.network.StimulusSet(np.full((2, 5000, 4), 400.0), dt=0.5)
     x, _ = s.trials(2, seed=0)
     assert x.mean() == pytest.approx(0.2, abs=0.01)  # SE sqrt(.16/80000) = 0.0014
+
+
+def test_poisson_spikes_too_large_are_refused_before_drawing(monkeypatch):
+    """The README's encoder at 10^5 inputs for 10^6 steps raised numpy's MemoryError (745 GiB)."""
+    from infodyn.memory import MemoryPreflightError
+
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1M")
+    with pytest.raises(MemoryPreflightError) as err:
+        idn.network.poisson_spikes(50.0, 10**6, n_in=10**5, seed=1)
+    assert str(err.value).startswith(
+        "Poisson spike trains of 1,000,000 x 100,000 (dense float32) needs 1.91 TiB but 1 MiB "
+        "is free; for long runs of many inputs give simulate_to_file or simulate_spikes a "
+        "function x(start, stop)"
+    )  # 10^11 cells x (8 uniform + 1 mask + 4 result + 8 probability) bytes
+    # fresh draws per entry: 10^4 cells x 13 B x 20 = 2.48 MiB
+    with pytest.raises(
+        MemoryPreflightError, match=r"10 x batch 20 \(dense float32\) needs 2.48 MiB"
+    ):
+        idn.network.poisson_spikes(np.full(10, 10.0), 1000, batch=20, frozen=False)
+    # one frozen draw (13 B a cell) and its 21 float32 copies: 10^4 x (13 + 84) B = 947 KiB,
+    # over 90 % of 1 MiB (921.6 KiB)
+    with pytest.raises(MemoryPreflightError, match=r"needs 947 KiB but 1 MiB is free"):
+        idn.network.poisson_spikes(np.full(10, 10.0), 1000, batch=21, frozen=True)
+    assert idn.network.poisson_spikes(np.full(10, 10.0), 1000, batch=5).shape == (5, 1000, 10)
+
+
+@pytest.mark.parametrize("n_in", [0, -3, 2.5, True])
+def test_poisson_spikes_refuses_a_bad_n_in(n_in):
+    with pytest.raises(InputError, match="n_in"):
+        idn.network.poisson_spikes(50.0, 100, n_in=n_in)

@@ -86,6 +86,7 @@ def run_info(
     from infodyn.information import entropy, multivariate_summary, pairwise_mutual_information
     from infodyn.information._inputs import log_factor, unit_key, unit_name
     from infodyn.information.estimators import UndersampledWarning
+    from infodyn.information.measures import require_pairwise_memory
 
     if estimator not in ESTIMATORS:
         raise InputError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
@@ -108,6 +109,9 @@ def run_info(
             sel = np.sort(np.argsort(-src.unit_counts(), kind="stable")[:max_units])
         else:
             sel = np.arange(n_units_file)
+        # before the words are read (60,000 units ran 18 s into the file, then ran out)
+        n_samples = n_trials * (src.n_steps // bin_steps)  # a partial last bin is dropped
+        require_pairwise_memory(n_samples, sel.size, extra=n_samples * sel.size)
         t0 = time.perf_counter()
         binned = src.binned(bin_steps, sel, binary=True)
     if not binned.any():  # every entropy and information would be 0: nothing was measured

@@ -40,6 +40,7 @@ from infodyn.information.words import (
     join,
     joint_count_table,
 )
+from infodyn.memory import require_memory
 
 
 def _h(words: Words, estimator: str, warn: bool = False) -> float:
@@ -246,20 +247,45 @@ def co_information(x: Any, estimator: str = "plugin", base: float = 2.0) -> floa
 
 
 # ---------------------------------------------------------------------- pairwise
+#: cells of the (rows, n) blocks in which the binary all-pairs MI is formed: the work arrays of
+#: one block (about 17 float64 arrays of its cells) stay near 140 MB however many units
+PAIRWISE_BLOCK_CELLS = 2**20
+
+
+def require_pairwise_memory(n_samples: int, n_units: int, extra: int = 0) -> None:
+    """Refuse (:func:`infodyn.memory.require_memory`) a :func:`pairwise_mutual_information` of
+    ``n_units`` columns of ``n_samples`` samples that would not fit: the float64 copy of the
+    words, the ``n_units`` x ``n_units`` result and one block's work (``extra`` bytes more, such
+    as the caller's words)."""
+    n = int(n_units)
+    need = 8 * n_samples * n + 8 * n * n + 17 * 8 * min(n * n, PAIRWISE_BLOCK_CELLS) + extra
+    require_memory(
+        need,
+        f"the pairwise mutual information of {n:,} units ({n:,} x {n:,} float64, "
+        f"{n_samples:,} samples)",
+        "use fewer units (infodyn info: --max-units or --units)",
+    )
+
+
 def pairwise_mutual_information(x: Any, estimator: str = "plugin", base: float = 2.0) -> np.ndarray:
     """Matrix ``M[i, j] = I(X_i; X_j)`` of all column pairs; ``M[i, i] = H(X_i)``; in units of
     ``log_base`` (default bits).
 
-    Binary columns use one matrix product for all pair counts (``O(N n^2)`` BLAS work); other
-    alphabets join the per-column labels pair by pair.
+    Binary columns use matrix products for all pair counts (``O(N n^2)`` BLAS work, in blocks
+    of rows: the memory is the n x n result and one block's work); other alphabets join the
+    per-column labels pair by pair. The memory is checked first
+    (:func:`require_pairwise_memory`).
     """
     check_estimator(estimator)
     f = log_factor(base)
     a = as_symbols(x, "X")
     n_samples, n = a.shape
+    require_pairwise_memory(n_samples, n)
     if estimator == "plugin" or estimator == "miller_madow":
         if a.max() <= 1:
-            return _pairwise_binary(a, estimator) * f
+            out = _pairwise_binary(a, estimator)
+            out *= f
+            return out
     words = [encode(a[:, [i]], validated=True) for i in range(n)]
     h = np.array([_h(w, estimator) for w in words])
     out = np.diag(h)
@@ -270,24 +296,35 @@ def pairwise_mutual_information(x: Any, estimator: str = "plugin", base: float =
 
 
 def _pairwise_binary(a: np.ndarray, estimator: str) -> np.ndarray:
-    """All-pairs MI of binary columns from ``n11 = X^T X`` (plug-in or Miller-Madow)."""
+    """All-pairs MI of binary columns from ``n11 = X^T X`` (plug-in or Miller-Madow), formed
+    :data:`PAIRWISE_BLOCK_CELLS` cells at a time (the counts are whole numbers, exact in
+    float64, so each block's product gives the same values as the whole one)."""
     f = a.astype(np.float64)
     big_n = float(a.shape[0])
+    n = a.shape[1]
     n1 = f.sum(axis=0)
-    n11 = f.T @ f
-    n10 = n1[:, None] - n11
-    n01 = n1[None, :] - n11
-    n00 = big_n - n1[:, None] - n1[None, :] + n11
-    cells = np.stack([n00, n01, n10, n11])
     with np.errstate(divide="ignore", invalid="ignore"):
-        hj = np.log(big_n) - np.where(cells > 0, cells * np.log(cells), 0.0).sum(0) / big_n
         marg = np.stack([big_n - n1, n1])
         hm = np.log(big_n) - np.where(marg > 0, marg * np.log(marg), 0.0).sum(0) / big_n
     if estimator == "miller_madow":
-        hj = hj + ((cells > 0).sum(0) - 1) / (2 * big_n)
         hm = hm + ((marg > 0).sum(0) - 1) / (2 * big_n)
-    mi = hm[:, None] + hm[None, :] - hj
+    mi = np.empty((n, n))
+    rows = max(1, PAIRWISE_BLOCK_CELLS // max(n, 1))
+    for i0 in range(0, n, rows):
+        i1 = min(n, i0 + rows)
+        n11 = f[:, i0:i1].T @ f
+        n1_rows = n1[i0:i1, None]
+        n10 = n1_rows - n11
+        n01 = n1[None, :] - n11
+        n00 = big_n - n1_rows - n1[None, :] + n11
+        cells = np.stack([n00, n01, n10, n11])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hj = np.log(big_n) - np.where(cells > 0, cells * np.log(cells), 0.0).sum(0) / big_n
+        if estimator == "miller_madow":
+            hj = hj + ((cells > 0).sum(0) - 1) / (2 * big_n)
+        mi[i0:i1] = hm[i0:i1, None] + hm[None, :] - hj
     if estimator == "plugin":
-        mi = np.maximum(mi, 0.0)  # exact value is >= 0; remove rounding noise
+        np.maximum(mi, 0.0, out=mi)  # exact value is >= 0; remove rounding noise
     np.fill_diagonal(mi, hm)
-    return mi / np.log(2.0)
+    mi /= np.log(2.0)
+    return mi

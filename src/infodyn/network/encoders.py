@@ -14,6 +14,7 @@ import numpy as np
 from scipy.signal import fftconvolve
 
 from infodyn.errors import InputError, make_rng, require, require_finite, whole_number
+from infodyn.memory import require_memory
 
 
 def spike_probabilities(rates: Any, dt: float) -> np.ndarray:
@@ -53,22 +54,43 @@ def poisson_spikes(
     n_steps = whole_number(n_steps, "n_steps", minimum=1)
     if p.ndim >= 1 and n_in is not None and n_in != p.shape[-1]:
         raise InputError(f"n_in={n_in} but rates give {p.shape[-1]} channels; omit n_in")
+    if p.ndim == 0 and n_in is None:
+        raise InputError("give n_in when rates is a scalar")
+    if n_in is not None:
+        n_in = whole_number(n_in, "n_in", minimum=1)
+    if p.ndim == 2 and p.shape[0] != n_steps:
+        raise InputError(f"time-varying rates must have {n_steps} rows, got {p.shape[0]}")
+    batch = None if batch is None else whole_number(batch, "batch", minimum=1)
+    channels = int(n_in) if p.ndim == 0 else p.shape[-1]
+    _preflight((n_steps, channels), batch, frozen, scalar=p.ndim == 0)
     if p.ndim == 0:
-        if n_in is None:
-            raise InputError("give n_in when rates is a scalar")
         p = np.full((n_steps, n_in), float(p))
     elif p.ndim == 1:
         p = np.broadcast_to(p, (n_steps, p.size))
-    elif p.shape[0] != n_steps:
-        raise InputError(f"time-varying rates must have {n_steps} rows, got {p.shape[0]}")
     rng = make_rng(seed)
     if batch is None:
         return (rng.random(p.shape) < p).astype(np.float32)
-    batch = whole_number(batch, "batch", minimum=1)
     if frozen:
         one = (rng.random(p.shape) < p).astype(np.float32)
         return np.broadcast_to(one, (batch, *p.shape)).copy()
     return (rng.random((batch, *p.shape)) < p).astype(np.float32)
+
+
+def _preflight(shape: tuple[int, int], batch: int | None, frozen: bool, scalar: bool) -> None:
+    """Refuse spike trains that do not fit: per draw float64 uniforms, a bool mask and the
+    float32 result (``shape`` = (n_steps, n_in) cells; a scalar rate adds its float64 array of
+    probabilities), then the batch's float32 copies."""
+    cells = shape[0] * shape[1]
+    draws = 1 if batch is None or frozen else batch
+    copies = batch if batch is not None and frozen else 0  # the frozen draw broadcast
+    need = cells * ((8 + 1 + 4) * draws + 4 * copies + (8 if scalar else 0))
+    size = f"{shape[0]:,} x {shape[1]:,}" + ("" if batch is None else f" x batch {batch:,}")
+    require_memory(
+        need,
+        f"Poisson spike trains of {size} (dense float32)",
+        "for long runs of many inputs give simulate_to_file or simulate_spikes a function "
+        "x(start, stop) that draws each chunk, or a SciPy sparse (n_steps, n_in) matrix",
+    )
 
 
 def direct_current(amplitude: Any, n_steps: int, n_in: int | None = None) -> np.ndarray:
