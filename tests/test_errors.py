@@ -180,3 +180,15 @@ def test_require_finite_number_huge_int_is_an_input_error():
 def test_class_labels_beyond_int64_are_refused_not_wrapped(bad):
     with pytest.raises(InputError, match="labels must be whole numbers >= 0"):
         class_labels(bad)
+
+
+def test_messages_show_numpy_scalars_as_numbers():
+    """NumPy 2 prints np.int64(-5) for a count read from a file: the user never wrote that."""
+    from infodyn.data.spike_files import check_count
+    from infodyn.errors import shown, whole_number
+
+    assert shown(np.int64(-5)) == "-5" and shown(np.float32(2.5)) == "2.5" and shown("a") == "'a'"
+    with pytest.raises(InputError, match=r"n_units must be a whole number in \[1, 10\], got -5$"):
+        check_count("n_units", np.int64(-5), 10)
+    with pytest.raises(InputError, match=r"n must be a whole number >= 1, got 0$"):
+        whole_number(np.uint8(0), "n", minimum=1)

@@ -125,6 +125,12 @@ def refuse_bool_number(annotation: typing.Any, value: typing.Any) -> typing.Any:
     return value
 
 
+def shown(value: typing.Any) -> str:
+    """``repr(value)`` for a message, a NumPy scalar as its Python number (``-5``, not
+    ``np.int64(-5)``, which NumPy 2 prints and a user never wrote)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def require_finite_number(name: str, value: typing.Any) -> None:
     """Raise :class:`InputError` unless ``value`` is a finite real number."""
     try:
@@ -132,7 +138,7 @@ def require_finite_number(name: str, value: typing.Any) -> None:
     except (TypeError, ValueError, OverflowError):  # 10**400: int too large to convert
         ok = False
     if not ok:
-        raise InputError(f"{name} must be a finite number, got {value!r}")
+        raise InputError(f"{name} must be a finite number, got {shown(value)}")
 
 
 def whole_number(value: typing.Any, name: str, minimum: int = 0, maximum: int = 2**63 - 1) -> int:
@@ -140,9 +146,9 @@ def whole_number(value: typing.Any, name: str, minimum: int = 0, maximum: int = 
     NaN) in ``[minimum, maximum]`` (default: what an int64 holds); else one
     :class:`InputError` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise InputError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+        raise InputError(f"{name} must be a whole number >= {minimum}, got {shown(value)}")
     if value > maximum:
-        raise InputError(f"{name} must be at most {maximum}, got {value!r}")
+        raise InputError(f"{name} must be at most {maximum}, got {shown(value)}")
     return int(value)
 
 
@@ -196,15 +202,15 @@ def check_option_type(name: str, value: typing.Any, annotation: typing.Any) -> N
     ``name``, or inside JAX."""
     kind = getattr(annotation, "__name__", annotation)
     if kind == "bool" and not isinstance(value, bool | np.bool_):  # "no" would read as true
-        raise InputError(f"{name} must be true or false, got {value!r}")
+        raise InputError(f"{name} must be true or false, got {shown(value)}")
     if kind == "int" and (not isinstance(value, int | np.integer) or isinstance(value, bool)):
-        raise InputError(f"{name} must be a whole number, got {value!r}")
+        raise InputError(f"{name} must be a whole number, got {shown(value)}")
     if kind == "float" and (
         isinstance(value, bool)
         or not isinstance(value, int | float | np.integer | np.floating)
         or not _isfinite(value)
     ):
-        raise InputError(f"{name} must be a finite number, got {value!r}")
+        raise InputError(f"{name} must be a finite number, got {shown(value)}")
 
 
 #: what goes wrong when a file is read: missing or unreadable (OSError), cut short (EOFError,

@@ -9,7 +9,7 @@ import pytest
 import infodyn as idn
 from infodyn import InputError
 from infodyn.network import SparseWeights
-from infodyn.network.params_file import params_from_arrays
+from infodyn.network.params_file import load_params, params_from_arrays, save_params
 
 
 def _sparse_params():
@@ -107,3 +107,21 @@ def test_params_from_arrays_keeps_only_its_prefix():
     out = params_from_arrays({"a.w_in": a, "b.w_in": b}, prefix="a.")
     assert list(out) == ["w_in"]
     np.testing.assert_array_equal(out["w_in"], a)
+
+
+def test_params_that_are_not_a_dict_of_named_weights_are_refused(tmp_path):
+    with pytest.raises(InputError, match="params must be a dict of weights by name .* got list"):
+        save_params(tmp_path / "p.npz", [1, 2])  # was AttributeError: no attribute 'items'
+    with pytest.raises(InputError, match=r"params' keys must be weight names \(text\), got \[1\]"):
+        save_params(tmp_path / "p.npz", {1: np.ones(2)})
+    assert not (tmp_path / "p.npz").exists()
+
+
+def test_a_file_that_is_not_a_zip_is_not_a_params_file(tmp_path):
+    """np.load read the bytes as a pickle and advised allowing pickles."""
+    junk = tmp_path / "junk.npz"
+    junk.write_text("three hundred bytes of text, not an archive " * 7)
+    with pytest.raises(InputError) as err:
+        load_params(junk)
+    assert str(err.value) == f"{junk}: not a params file (not an .npz archive: no zip structure)"
+    assert "pickle" not in str(err.value)

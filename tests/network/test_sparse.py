@@ -617,3 +617,16 @@ def test_by_target_sum_unrolled_as_on_a_gpu_is_the_same_sum(unroll, monkeypatch)
     np.testing.assert_allclose(unrolled[1], rolled[1], rtol=1e-14, atol=1e-15)
     for z, got in zip((spikes, real), rolled, strict=True):
         np.testing.assert_allclose(got, np.asarray(z) @ sw.to_dense(), rtol=1e-12, atol=1e-12)
+
+
+def test_to_dense_checks_a_pattern_built_by_hand():
+    """The constructor takes the arrays as given (it is the pytree's); to_dense raised a raw
+    IndexError on an index out of range."""
+    from infodyn.network import SparseWeights
+
+    bad = SparseWeights(np.ones(2), np.array([0, 99]), np.array([0, 1, 2]), (2, 2))
+    with pytest.raises(InputError, match=r"SparseWeights: postsynaptic indices out of range 0..1"):
+        bad.to_dense()
+    floats = SparseWeights(np.ones(2), np.array([0.0, 1.0]), np.array([0, 1, 2]), (2, 2))
+    with pytest.raises(InputError, match="indices, indptr integers"):
+        floats.to_dense()

@@ -30,7 +30,7 @@ import h5py
 import numpy as np
 
 from infodyn.atomic import atomic_path
-from infodyn.errors import InputError, whole_number
+from infodyn.errors import InputError, shown, whole_number
 
 if TYPE_CHECKING:
     from infodyn.data.spikes import SpikeTrain
@@ -301,7 +301,7 @@ def check_count(name: str, value: Any, limit: int) -> int:
     ok = not isinstance(value, bool) and a.ndim == 0 and a.dtype.kind in "iuf"
     ok = ok and bool(np.isfinite(a)) and a == np.round(a) and 1 <= a <= limit
     if not ok:
-        raise InputError(f"{name} must be a whole number in [1, {limit}], got {value!r}")
+        raise InputError(f"{name} must be a whole number in [1, {limit}], got {shown(value)}")
     return int(a)
 
 

@@ -26,6 +26,13 @@ _PARTS = ("values", "indices", "indptr", "shape")
 
 def params_to_arrays(params: Mapping[str, Any], prefix: str = "") -> dict[str, np.ndarray]:
     """Flat ``{name: array}`` of ``params`` (module docstring), names prefixed by ``prefix``."""
+    if not isinstance(params, Mapping):  # a list: AttributeError ('list' ... no attribute 'items')
+        raise InputError(
+            "params must be a dict of weights by name (as net.init returns), got "
+            f"{type(params).__name__}"
+        )
+    if not all(isinstance(k, str) for k in params):
+        raise InputError(f"params' keys must be weight names (text), got {list(params)[:5]!r}")
     out: dict[str, np.ndarray] = {}
     for key, w in params.items():
         if isinstance(w, SparseWeights):
@@ -79,12 +86,25 @@ def save_params(
     return save_npz(path, compress=compress, **arrays)
 
 
+def _npy_magic(path: Path) -> bool | None:
+    """Whether the file starts as a ``.npy`` array does (None when it cannot be read)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(6) == b"\x93NUMPY"
+    except OSError:
+        return None
+
+
 def load_params(path: str | os.PathLike) -> dict[str, Any]:
     """Read weights written by :func:`save_params` (NumPy arrays; a sparse ``w_rec`` comes back
     as :class:`SparseWeights`). Check them against a network with ``net.validate_params``."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such params file")
+    if path.is_file() and not zipfile.is_zipfile(path) and _npy_magic(path) is False:
+        # np.load reads any other bytes as a pickle and refused them with advice to allow
+        # pickles: this is simply not an .npz archive
+        raise InputError(f"{path}: not a params file (not an .npz archive: no zip structure)")
     try:
         data = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:

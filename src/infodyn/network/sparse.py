@@ -146,7 +146,10 @@ class SparseWeights:
 
     # ------------------------------------------------------------------ conversion
     def to_dense(self) -> np.ndarray:
-        """The (n_pre, n_post) dense matrix (zeros where there is no synapse)."""
+        """The (n_pre, n_post) dense matrix (zeros where there is no synapse). The pattern is
+        checked first (:func:`check_sparse`): one built by hand with an index out of range was
+        a raw IndexError here."""
+        check_sparse(self, self.shape, "SparseWeights", finite=False)
         out = np.zeros(self.shape, dtype=np.asarray(self.values).dtype)
         out[self.pre_indices(), np.asarray(self.indices)] = np.asarray(self.values)
         return out
