@@ -67,3 +67,10 @@ def test_keys_of_the_initial_weights_cannot_change_on_resume(tmp_path):
     assert check_resume_config(tmp_path, dynamics, allow_changes=True) == {
         "network.tau_m": [20.0, 30.0]
     }  # the time constant is used by every step: it does take effect
+    null = {"network": {"k_in": None}, "training": {"lr": 0.1}}  # a Bernoulli graph's run
+    RunDir(tmp_path).write_config(null, "train")
+    with pytest.raises(InputError, match=r"network.k_in \(null -> 5\) set the initial weights"):
+        check_resume_config(tmp_path, {**null, "network": {"k_in": 5}}, allow_changes=True)
+    # a key the stored config lacks (a run started before infodyn had it) is not refused
+    RunDir(tmp_path).write_config({"network": {}, "training": {"lr": 0.1}}, "train")
+    assert check_resume_config(tmp_path, null, allow_changes=True) == {"network.k_in": [None, None]}

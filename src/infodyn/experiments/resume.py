@@ -83,7 +83,8 @@ def check_resume_config(
     new = json.loads(json.dumps(new))  # the JSON types the stored copy has
     keys = changed_keys(old, new)
     changes = {k: [_get(old, k), _get(new, k)] for k in keys}
-    fixed = [k for k in keys if k in FIXED_BY_CHECKPOINT]
+    # a key the stored config lacks (written before infodyn had it) is left to allow_changes
+    fixed = [k for k in keys if k in FIXED_BY_CHECKPOINT and _has(old, k)]
     if fixed:
         raise InputError(
             f"{Path(run_dir) / 'config.json'}: {_shown(fixed, changes)} set the initial weights, "
@@ -105,6 +106,14 @@ def _shown(keys: list[str], changes: dict[str, list[Any]]) -> str:
     """``key (old -> new)`` for the first six keys, then how many more."""
     shown = ", ".join(f"{k} ({_short(changes[k][0])} -> {_short(changes[k][1])})" for k in keys[:6])
     return shown + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
+
+
+def _has(data: Any, key: str) -> bool:
+    for part in key.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
 
 
 def _get(data: Any, key: str) -> Any:
