@@ -37,7 +37,7 @@ def test_resume_refuses_a_removed_key(tmp_path):
     RunDir(tmp_path).write_config(old, "train")
     new = {"training": {"lr": 0.1}}  # a key the run started with is gone
     assert changed_keys(old, new) == ["training.clip"]
-    with pytest.raises(InputError, match=r"training.clip \(1.0 -> null\)"):
+    with pytest.raises(InputError, match=r"training.clip \(1.0 -> absent\)"):
         check_resume_config(tmp_path, new)
 
 
@@ -56,21 +56,45 @@ def test_resume_compares_json_types(tmp_path):
 
 def test_keys_of_the_initial_weights_cannot_change_on_resume(tmp_path):
     """A changed k_in with --allow-config-change trained on the checkpoint's graph and recorded
-    the new k_in in config.json; a key that only shapes the draw is refused even then."""
-    old = {"network": {"k_in": 20, "tau_m": 20.0}, "training": {"lr": 0.1}}
+    the new k_in in config.json; a key that fixes the network is refused even then."""
+    old = {"network": {"k_in": 20, "tau_m": 20.0}, "training": {"lr": 0.1, "seed": 0}}
     RunDir(tmp_path).write_config(old, "train")
-    new = {"network": {"k_in": 5, "tau_m": 20.0}, "training": {"lr": 0.1}}
+    new = {"network": {"k_in": 5, "tau_m": 20.0}, "training": {"lr": 0.1, "seed": 0}}
     for allow in (False, True):
-        with pytest.raises(InputError, match=r"network.k_in \(20 -> 5\) set the initial weights"):
+        with pytest.raises(InputError, match=r"network.k_in \(20 -> 5\) fixed the network"):
             check_resume_config(tmp_path, new, allow_changes=allow)
-    dynamics = {"network": {"k_in": 20, "tau_m": 30.0}, "training": {"lr": 0.1}}
+    dynamics = {"network": {"k_in": 20, "tau_m": 30.0}, "training": {"lr": 0.1, "seed": 0}}
     assert check_resume_config(tmp_path, dynamics, allow_changes=True) == {
         "network.tau_m": [20.0, 30.0]
     }  # the time constant is used by every step: it does take effect
+    # the seed draws a graph stored dense afresh on resume: it re-masked the trained weights
+    reseeded = {**old, "training": {"lr": 0.1, "seed": 1}}
+    with pytest.raises(InputError, match=r"training.seed \(0 -> 1\) fixed the network"):
+        check_resume_config(tmp_path, reseeded, allow_changes=True)
+    # both kinds of change at once: named in one message
+    both = {"network": {"k_in": 5, "tau_m": 30.0}, "training": {"lr": 0.1, "seed": 0}}
+    with pytest.raises(InputError) as err:
+        check_resume_config(tmp_path, both)
+    assert "network.k_in (20 -> 5) fixed the network" in str(err.value)
+    assert str(err.value).endswith(
+        "; it also differs in network.tau_m (20.0 -> 30.0) (--allow-config-change)"
+    )
+
+
+def test_a_key_the_stored_config_lacks(tmp_path):
+    """A run started before infodyn had a key: it used the default, so only that is accepted
+    (with --allow-config-change); the missing side shows as (absent), not null."""
     null = {"network": {"k_in": None}, "training": {"lr": 0.1}}  # a Bernoulli graph's run
     RunDir(tmp_path).write_config(null, "train")
-    with pytest.raises(InputError, match=r"network.k_in \(null -> 5\) set the initial weights"):
+    with pytest.raises(InputError, match=r"network.k_in \(null -> 5\) fixed the network"):
         check_resume_config(tmp_path, {**null, "network": {"k_in": 5}}, allow_changes=True)
-    # a key the stored config lacks (a run started before infodyn had it) is not refused
     RunDir(tmp_path).write_config({"network": {}, "training": {"lr": 0.1}}, "train")
-    assert check_resume_config(tmp_path, null, allow_changes=True) == {"network.k_in": [None, None]}
+    defaults = {"network": {"k_in": None}, "training": {"lr": 0.001}}
+    with pytest.raises(InputError, match=r"network.k_in \(absent -> null\); resume with"):
+        check_resume_config(tmp_path, null, defaults=defaults)
+    assert check_resume_config(tmp_path, null, allow_changes=True, defaults=defaults) == {
+        "network.k_in": ["(absent)", None]
+    }
+    five = {**null, "network": {"k_in": 5}}
+    with pytest.raises(InputError, match=r"network.k_in \(absent -> 5\) fixed the network"):
+        check_resume_config(tmp_path, five, allow_changes=True, defaults=defaults)

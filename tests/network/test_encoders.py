@@ -199,3 +199,8 @@ def test_poisson_spikes_too_large_are_refused_before_drawing(monkeypatch):
 def test_poisson_spikes_refuses_a_bad_n_in(n_in):
     with pytest.raises(InputError, match="n_in"):
         idn.network.poisson_spikes(50.0, 100, n_in=n_in)
+
+
+def test_poisson_spikes_refuses_rates_of_three_dimensions():
+    with pytest.raises(InputError, match=r"rates must be a scalar, \(n_in,\) or \(n_steps, n_in\)"):
+        idn.network.poisson_spikes(np.full((3, 50, 4), 10.0), 100)

@@ -420,7 +420,22 @@ def test_preflight_refuses_a_dense_network_that_does_not_fit(monkeypatch):
         (  # advised p_connect, which "ei" refuses
             dict(n_in=5, connectivity="ei"),
             "sparse w_rec with 2.06e+09 synapses: 30.7 GiB",
-            "give k_in (a fixed in-degree), or smaller p_ee, p_ei, p_ie, p_ii",
+            "use k_in=1000, or smaller p_ee, p_ei, p_ie, p_ii",
+        ),
+        (  # the advice, followed, must not be refused in turn (k_in beside p_ee, p_connect)
+            dict(n_in=5, connectivity="ei", p_ee=0.1),
+            "sparse w_rec with",
+            "use k_in=1000 in place of p_ee, or smaller p_ee, p_ei, p_ie, p_ii",
+        ),
+        (
+            dict(n_in=5, connectivity="ei", weights="dense", p_ee=0.1),
+            "drawn as 5 float64 arrays",
+            "use weights='sparse' with k_in=1000 in place of p_ee",
+        ),
+        (  # p_connect and k_in are refused for the all-to-all graph
+            dict(n_in=5, weights="sparse"),
+            "sparse w_rec with 1e+10 synapses",
+            "use connectivity='sparse' with k_in=100 (the dense graph has n_rec - 1 synapses",
         ),
         (
             dict(n_in=5, connectivity="sparse", p_connect=0.5, weights="dense"),

@@ -4,9 +4,9 @@ A resumed run continues from a checkpoint made under the settings stored in ``DI
 Continuing with an edited config would mix two runs and then record settings that part of the
 run never used, so :func:`check_resume_config` refuses, naming every changed key, unless the
 caller passes ``allow_changes=True`` (the CLI's ``--allow-config-change``); the changes are then
-kept in ``config.json`` under ``"resumed_with_changes"``. Keys that only shape the initial
-weights (:data:`FIXED_BY_CHECKPOINT`) are refused even then: the checkpoint's weights replace
-the draw, so the change would be recorded and never applied.
+kept in ``config.json`` under ``"resumed_with_changes"``. Keys that fix the network the
+checkpoint was trained as (:data:`FIXED_BY_CHECKPOINT`: its draw, graph, signs, seeds) are
+refused even then: the change would be recorded and never applied, or mix two networks.
 """
 
 from __future__ import annotations
@@ -20,17 +20,19 @@ from infodyn.errors import InputError, reading
 #: keys that may differ on resume without changing what was computed (how long to train)
 EXTENDABLE = frozenset({"training.iterations"})
 
-#: ``[network]`` keys that set only the weights' shapes, graph, storage, initial scales and
-#: signs (Dale's law follows ``frac_exc``): a resumed run keeps the checkpoint's weights, so a
-#: change would be recorded in config.json but never take effect (a changed ``k_in`` trained on
-#: the old graph and recorded the new one)
+#: keys that fix the network a checkpoint was trained as: its shapes, graph, storage, initial
+#: scales and signs (Dale's law follows ``frac_exc``) and the seeds of its draw and feedback
+#: matrix. A resumed run keeps the checkpoint's weights and feedback, so a change would be
+#: recorded in config.json but never take effect (a changed ``k_in`` trained on the old graph
+#: and recorded the new one), or mix two networks (a graph stored dense takes its mask from a
+#: fresh draw: another ``p_connect`` or ``training.seed`` re-masked the trained weights)
 FIXED_BY_CHECKPOINT = frozenset(
-    f"network.{key}"
-    for key in (
+    [f"training.{key}" for key in ("seed", "feedback_seed")]
+    + [f"network.{key}" for key in (
         "n_in", "n_rec", "n_out", "connectivity", "p_connect", "k_in", "weights", "in_scale",
         "rec_scale", "out_scale", "frac_exc", "ei_mu", "ei_sigma", "inh_factor", "p_ee", "p_ei",
         "p_ie", "p_ii",
-    )
+    )]
 )  # fmt: skip
 
 
@@ -62,13 +64,21 @@ def stored_config(run_dir: str | Path) -> dict[str, Any] | None:
 
 
 def check_resume_config(
-    run_dir: str | Path, new: dict[str, Any], allow_changes: bool = False
+    run_dir: str | Path,
+    new: dict[str, Any],
+    allow_changes: bool = False,
+    defaults: dict[str, Any] | None = None,
 ) -> dict[str, list[Any]]:
     """Compare the resolved config ``new`` with the one the run in ``run_dir`` started with.
 
-    Returns the changes ``{key: [old, new]}`` (empty when none). Raises :class:`InputError`
-    naming the changed keys unless they are all in :data:`EXTENDABLE` or ``allow_changes`` is
-    true; a missing ``config.json`` is refused the same way (the settings are unknown).
+    Returns the changes ``{key: [old, new]}`` (empty when none; a key one side lacks is
+    ``"(absent)"`` there). Raises :class:`InputError` naming the changed keys unless they are all
+    in :data:`EXTENDABLE` or ``allow_changes`` is true; a change of a key in
+    :data:`FIXED_BY_CHECKPOINT` is refused either way, except a key the stored config lacks (a
+    run started before infodyn had it) whose new value is its value in ``defaults`` (the
+    resolved default config: what the run used; without ``defaults``, any such key is left to
+    ``allow_changes``). A missing ``config.json`` is refused the same
+    way (the settings are unknown).
     """
     stored = stored_config(run_dir)
     if stored is None:  # deleted: what the checkpoint was trained under is unknown
@@ -81,22 +91,33 @@ def check_resume_config(
         return {"(config.json)": ["missing", "continued under the given config"]}
     old = stored["config"]
     new = json.loads(json.dumps(new))  # the JSON types the stored copy has
+    defaults = json.loads(json.dumps(defaults)) if defaults is not None else None
     keys = changed_keys(old, new)
     changes = {k: [_get(old, k), _get(new, k)] for k in keys}
-    # a key the stored config lacks (written before infodyn had it) is left to allow_changes
-    fixed = [k for k in keys if k in FIXED_BY_CHECKPOINT and _has(old, k)]
-    if fixed:
-        raise InputError(
-            f"{Path(run_dir) / 'config.json'}: {_shown(fixed, changes)} set the initial weights, "
-            "which the checkpoint's replace, so the change cannot take effect on resume; resume "
-            "with the original values, or train afresh in another directory"
-        )
+
+    def fixed(key: str) -> bool:
+        if key not in FIXED_BY_CHECKPOINT:
+            return False
+        if changes[key][0] != ABSENT:
+            return True
+        return defaults is not None and changes[key][1] != _get(defaults, key)
+
     blocking = [k for k in keys if k not in EXTENDABLE]
+    others = [k for k in blocking if not fixed(k)]
+    if len(others) < len(blocking):
+        also = ""
+        if others and not allow_changes:
+            also = f"; it also differs in {_shown(others, changes)} (--allow-config-change)"
+        raise InputError(
+            f"{Path(run_dir) / 'config.json'}: {_shown([k for k in blocking if fixed(k)], changes)}"
+            " fixed the network this checkpoint was trained as (its draw, graph, signs or "
+            "seeds): a change on resume would never take effect or would mix two networks; "
+            f"resume with the original values, or train afresh in another directory{also}"
+        )
     if blocking and not allow_changes:
-        shown = _shown(blocking, changes)
         raise InputError(
             f"{Path(run_dir) / 'config.json'}: the config differs from the one this run started "
-            f"with: {shown}; resume with the original config, or pass "
+            f"with: {_shown(blocking, changes)}; resume with the original config, or pass "
             "--allow-config-change to continue under the new settings (recorded in config.json)"
         )
     return changes
@@ -108,22 +129,18 @@ def _shown(keys: list[str], changes: dict[str, list[Any]]) -> str:
     return shown + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
 
 
-def _has(data: Any, key: str) -> bool:
-    for part in key.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return False
-        data = data[part]
-    return True
+#: what :func:`check_resume_config` records for a key one config lacks
+ABSENT = "(absent)"
 
 
 def _get(data: Any, key: str) -> Any:
     for part in key.split("."):
         if not isinstance(data, dict) or part not in data:
-            return None
+            return ABSENT
         data = data[part]
     return data
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value)
+    text = "absent" if value == ABSENT else json.dumps(value)
     return text if len(text) <= 30 else text[:27] + "..."

@@ -188,7 +188,10 @@ def run_training(
     if resume and not (Path(out) / "checkpoint.npz").exists():  # before RunDir makes the folder
         raise InputError(f"{out}: no checkpoint.npz to resume from")
     run = RunDir(out, "train")
-    changes = check_resume_config(run.path, resolved(cfg), allow_config_change) if resume else {}
+    changes = {}
+    if resume:  # the defaults: what a run whose config.json predates a key used for it
+        defaults = resolved(TrainConfig())
+        changes = check_resume_config(run.path, resolved(cfg), allow_config_change, defaults)
     if not resume:  # a fresh run's settings, kept for a resume after an interrupt
         run.write_config(cfg, "train")
     trainer = Trainer(net, task, loss, opts, hooks=(branching_hook(),))

@@ -58,6 +58,8 @@ def poisson_spikes(
         raise InputError("give n_in when rates is a scalar")
     if n_in is not None:
         n_in = whole_number(n_in, "n_in", minimum=1)
+    if p.ndim > 2:  # (3, 50, 4) came back as it was, n_steps ignored
+        raise InputError(f"rates must be a scalar, (n_in,) or (n_steps, n_in), got shape {p.shape}")
     if p.ndim == 2 and p.shape[0] != n_steps:
         raise InputError(f"time-varying rates must have {n_steps} rows, got {p.shape[0]}")
     batch = None if batch is None else whole_number(batch, "batch", minimum=1)

@@ -163,10 +163,7 @@ class LIF(BaseModel):
             raise ValueError("k_in needs connectivity 'sparse' or 'ei'")
         if self.p_connect != 1.0:
             raise ValueError("give p_connect or k_in, not both")
-        fields = type(self).model_fields
-        probs = [
-            k for k in ("p_ee", "p_ei", "p_ie", "p_ii") if getattr(self, k) != fields[k].default
-        ]
+        probs = [k for k in self._custom_probabilities() if k != "p_connect"]
         if probs:  # were ignored without a word: k_in draws frac_exc of the K from E units
             raise ValueError(
                 f"give {', '.join(probs)} or k_in, not both (with k_in every unit receives "
@@ -304,19 +301,21 @@ class LIF(BaseModel):
         require_memory(rec + w_in + w_out, what, advice)
 
     def _recurrent_need(self, dtype: np.dtype) -> tuple[int, str, str]:
-        """The bytes drawing ``w_rec`` needs, what it is, and how to make it smaller."""
+        """The bytes drawing ``w_rec`` needs, what it is, and how to make it smaller (advice
+        that a validator would not refuse in turn)."""
         n = self.n_rec
-        sparse_draw = self.sparse_weights or self.k_in is not None
-        if sparse_draw:
+        if self.sparse_weights or self.k_in is not None:
             nnz = int(expected_nnz(self))
             # values + indices + indptr, the column-ordered presynaptic ids, one uniform chunk
             need = sparse_bytes(n, nnz, dtype) + 4 * nnz + 8 * CHUNK_SYNAPSES
             if self.k_in is not None:
                 advice = "use a smaller k_in, or fewer units"
             elif self.connectivity == "ei":
-                advice = "give k_in (a fixed in-degree), or smaller p_ee, p_ei, p_ie, p_ii"
-            else:
-                advice = "use a smaller p_connect, or k_in (a fixed in-degree)"
+                advice = f"use {self._k_in_hint()}, or smaller p_ee, p_ei, p_ie, p_ii"
+            elif self.connectivity == "sparse":
+                advice = f"use a smaller p_connect, or {self._k_in_hint()}"
+            else:  # weights="sparse" of the all-to-all graph
+                advice = f"use {self._k_in_hint()} (the dense graph has n_rec - 1 synapses a unit)"
             if self.sparse_weights:
                 return need, f"sparse w_rec with {nnz:.3g} synapses", advice
             dense = n * n * dtype.itemsize
@@ -327,15 +326,24 @@ class LIF(BaseModel):
         copies = 5 if self.connectivity == "ei" else 3
         need = copies * 8 * n * n
         what = f"a dense w_rec of {n:,} x {n:,} drawn as {copies} float64 arrays"
-        k_in = "k_in=1000" if self.connectivity == "ei" else "k_in=100"
-        if self.connectivity == "dense":
-            hint = f"connectivity='sparse' with {k_in}"
-        elif self.weights == "dense":
-            instead = " in place of p_connect" if self.p_connect != 1.0 else ""
-            hint = f"weights='sparse' with {k_in}{instead}"
-        else:
-            hint = k_in
+        sparse = self.weights == "dense" and self.connectivity != "dense"
+        hint = ("weights='sparse' with " if sparse else "") + self._k_in_hint()
         return need, what, f"use {hint} (sparse weights, about 8 bytes a synapse in float32)"
+
+    def _k_in_hint(self) -> str:
+        """A fixed in-degree to suggest, with the options it replaces (``k_in`` is refused beside
+        ``p_connect`` or ``p_ee``..``p_ii`` other than their defaults)."""
+        if self.connectivity == "dense":
+            return "connectivity='sparse' with k_in=100"
+        given = self._custom_probabilities()
+        k_in = "k_in=1000" if self.connectivity == "ei" else "k_in=100"
+        return k_in + (f" in place of {', '.join(given)}" if given else "")
+
+    def _custom_probabilities(self) -> list[str]:
+        """The connection probabilities given other than their defaults."""
+        fields = type(self).model_fields
+        keys = ("p_connect", "p_ee", "p_ei", "p_ie", "p_ii")
+        return [k for k in keys if getattr(self, k) != fields[k].default]
 
     def _init_recurrent(self, rng: np.random.Generator) -> np.ndarray:
         """The dense draw (``weights="dense"`` without ``k_in``, and small networks)."""

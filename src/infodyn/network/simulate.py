@@ -286,8 +286,9 @@ def _jax_chunks(net, params, x, n_steps, chunk_steps, precision, on_spikes, prog
     host = 2 * steps * (net.n_in * (8 + itemsize) + net.n_rec)
     on_device = 2 * steps * (net.n_in + net.n_rec) * itemsize
     free = device_free_bytes()
-    if free is None:  # JAX on the CPU: its arrays are host memory (a 10^5-unit chunk of 10^5
-        # steps passed the host's check without them and died allocating 40 GB in JAX)
+    if free is None:  # JAX on the CPU (or a device that reports no free memory: summing is
+        # the safe side): its arrays are host memory (a 10^5-unit chunk of 10^5 steps passed
+        # the host's check without them and died allocating 40 GB in JAX)
         require_memory(host + on_device, f"{what}, JAX's arrays in host memory)", advice)
     else:
         require_memory(host, f"{what}, on the host)", advice)
