@@ -12,7 +12,8 @@ HDF5 layout (``.h5``/``.hdf5``), written atomically (temporary name, then rename
 the order they were appended and records in ``sorted`` whether that order was (trial, time).
 Both compress the three datasets alike (:data:`COMPRESSION`: gzip level 4 after HDF5's byte
 shuffle; ``save_spikes`` stores files of up to 4,096 spikes plain). Files written before
-``sorted`` was recorded lack it; :class:`~infodyn.data.spike_reader.SpikeReader` then checks the order in one bounded-memory pass.
+``sorted`` was recorded lack it; :class:`~infodyn.data.spike_reader.SpikeReader` then checks
+the order in one bounded-memory pass.
 Loading a whole file into a :class:`~infodyn.data.spikes.SpikeTrain` is
 :func:`infodyn.data.io.load_spikes`; streaming it in time windows is
 :mod:`infodyn.data.spike_reader`.
