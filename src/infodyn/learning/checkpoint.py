@@ -53,9 +53,13 @@ class TrainState:
     stop: bool = False
 
 
-def save_checkpoint(path: str | os.PathLike, state: TrainState, options: dict[str, Any]) -> Path:
+def save_checkpoint(
+    path: str | os.PathLike, state: TrainState, options: dict[str, Any], mask: Any = None
+) -> Path:
     """Write ``state`` to ``path`` and its metrics to ``metrics.json`` beside it (module
-    docstring); ``options`` (JSON-able) are stored for the record."""
+    docstring); ``options`` (JSON-able) are stored for the record, and the trainer's
+    connectivity ``mask`` (which synapses exist, when weights stored dense are masked) so that a
+    resume can check it."""
     path = Path(path)
     arrays = params_to_arrays(state.params, prefix="param_")  # sparse: values + pattern
     leaves = jax.tree_util.tree_leaves(state.opt_state)
@@ -69,6 +73,8 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState, options: dict[st
         arrays[f"hook_{j}_n"] = np.asarray(len(leaves))
         arrays.update({f"hook_{j}_{i}": np.asarray(v) for i, v in enumerate(leaves)})
     arrays["options"] = np.asarray(json.dumps(options))
+    if mask is not None:
+        arrays["mask"] = np.asarray(mask) != 0
     write_json(path.with_name("metrics.json"), state.history)
     return save_npz(path, **arrays)
 
@@ -80,13 +86,17 @@ def load_checkpoint(
     init_hooks: Callable[[dict[str, Any]], tuple[Any, ...]],
     to_param: Callable[[Any], Any],
     options: dict[str, Any] | None = None,
+    mask: Any = None,
 ) -> TrainState:
     """The :class:`TrainState` stored at ``path`` (and ``metrics.json`` beside it).
 
     ``keys`` name the weights, ``to_param`` converts a stored one to the trainer's arrays (its
     precision), ``optimizer`` and ``init_hooks(params)`` give the fresh trees the stored optimizer
     and hook states must match. ``options`` (the resuming trainer's) must name the optimizer and
-    the feedback the checkpoint was trained with (:data:`FIXED_OPTIONS`).
+    the feedback the checkpoint was trained with (:data:`FIXED_OPTIONS`), and ``mask`` (the
+    resuming trainer's connectivity mask) the stored one: a trainer whose mask comes from a
+    fresh draw under another seed or connectivity would otherwise zero trained synapses and
+    grow new ones (checkpoints written before the mask was stored are not checked).
     """
     path = Path(path)
     if not path.exists():
@@ -94,6 +104,7 @@ def load_checkpoint(
     with reading(path, "checkpoint", ADVICE):
         data = np.load(path, allow_pickle=False)
         _check_options(data, options or {}, path)
+        _check_mask(data, mask, path)
         stored = params_from_arrays(data, prefix="param_")
         for key in keys:  # named with the file (was "params['w_rec'] contains NaN", no file)
             values = np.asarray(getattr(stored.get(key), "values", stored.get(key)))
@@ -136,6 +147,20 @@ def _check_options(data: Any, options: dict[str, Any], path: Path) -> None:
                 f"{path}: the checkpoint was trained with {key} = {stored[key]!r}, this trainer "
                 f"has {options[key]!r}; resume with {key} = {stored[key]!r}"
             )
+
+
+def _check_mask(data: Any, mask: Any, path: Path) -> None:
+    """Refuse a resume whose connectivity mask differs from the checkpoint's."""
+    if "mask" not in data:
+        return
+    stored = np.asarray(data["mask"]) != 0
+    ours = None if mask is None else np.asarray(mask) != 0
+    if ours is None or ours.shape != stored.shape or not np.array_equal(ours, stored):
+        raise InputError(
+            f"{path}: the checkpoint was trained on another connectivity mask than this "
+            "trainer's (drawn by net.init with its seed and connectivity, or given); resume "
+            "with the network, seed and mask it was trained with"
+        )
 
 
 def _optimizer_state(data: Any, fresh_state: Any, path: Path) -> Any:

@@ -455,7 +455,7 @@ class Trainer:
     def save_checkpoint(self, path: str | os.PathLike) -> Path:
         """Write weights, optimizer state, feedback, iteration, hook states (and metrics.json
         beside it): :func:`infodyn.learning.checkpoint.save_checkpoint`."""
-        return save_checkpoint(path, self.state, asdict(self.opt))
+        return save_checkpoint(path, self.state, asdict(self.opt), mask=self.mask)
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
         """Continue from the checkpoint at ``path``, every part checked against this trainer
@@ -467,6 +467,7 @@ class Trainer:
             self._init_hooks,
             lambda p: to_jax(p, self.dtype),
             options=asdict(self.opt),
+            mask=self.mask,
         )
         self.net.validate_params(state.params)
         self.state = state
