@@ -9,7 +9,9 @@
 - ``iteration`` (iterations done) and ``stop`` (a hook asked to stop);
 - ``hook_<j>_n`` and ``hook_<j>_<i>``: the number of leaves and the leaves of hook ``j``'s state;
 - ``options``: the training options as JSON (a resumed run must use the same optimizer and
-  feedback, :data:`FIXED_OPTIONS`; the rest is the record).
+  feedback, :data:`FIXED_OPTIONS`; the rest is the record);
+- ``mask``: the trainer's connectivity mask as booleans, when it has one (a sparse or E/I graph
+  stored dense); a resumed run must have the same (checkpoints without it are not checked).
 
 ``metrics.json`` beside it holds one row of metrics per iteration. Loading rebuilds every tree
 on the structure of a fresh one (the optimizer's ``init``, the hooks' ``init``) and checks each
