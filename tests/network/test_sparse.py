@@ -645,3 +645,26 @@ def test_to_dense_checks_a_pattern_built_by_hand():
     floats = SparseWeights(np.ones(2), np.array([0.0, 1.0]), np.array([0, 1, 2]), (2, 2))
     with pytest.raises(InputError, match="indices, indptr integers"):
         floats.to_dense()
+
+
+@pytest.mark.parametrize(
+    "kwargs, advice",
+    [
+        (dict(n_rec=1000, connectivity="ei", weights="dense"), "weights='sparse' with k_in=100 "),
+        (dict(n_rec=300), "connectivity='sparse' with k_in=30 "),
+        (dict(n_rec=12, connectivity="ei", weights="dense"), "weights='sparse' with k_in=1 "),
+    ],
+)
+def test_preflight_suggests_an_in_degree_the_network_can_have(monkeypatch, kwargs, advice):
+    """k_in=1000 was advised to a 1,000-unit E/I network, and then refused (800 E + 200 I
+    inputs from 799 and 199 others): the suggestion is at most a tenth of the units."""
+    import re
+
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1K")
+    with pytest.raises(InputError) as err:
+        idn.network.LIF(n_in=2, **kwargs).init(seed=0)
+    assert advice in str(err.value)
+    k = int(re.search(r"k_in=(\d+)", str(err.value)).group(1))
+    monkeypatch.delenv("INFODYN_MEMORY_LIMIT")  # the advice, followed, is a valid network
+    connectivity = kwargs.get("connectivity", "sparse")
+    idn.network.LIF(n_in=2, n_rec=kwargs["n_rec"], connectivity=connectivity, k_in=k).init(0)

@@ -331,13 +331,28 @@ class LIF(BaseModel):
         return need, what, f"use {hint} (sparse weights, about 8 bytes a synapse in float32)"
 
     def _k_in_hint(self) -> str:
-        """A fixed in-degree to suggest, with the options it replaces (``k_in`` is refused beside
+        """A fixed in-degree to suggest (100, 1,000 for E/I, at most a tenth of the units and
+        no more than they can have), with the options it replaces (``k_in`` is refused beside
         ``p_connect`` or ``p_ee``..``p_ii`` other than their defaults)."""
+        k = min(1000 if self.connectivity == "ei" else 100, max(1, self.n_rec // 10))
+        k_in = f"k_in={self._largest_k_in(k)}"  # at most a tenth of the units, and possible
         if self.connectivity == "dense":
-            return "connectivity='sparse' with k_in=100"
+            return f"connectivity='sparse' with {k_in}"
         given = self._custom_probabilities()
-        k_in = "k_in=1000" if self.connectivity == "ei" else "k_in=100"
         return k_in + (f" in place of {', '.join(given)}" if given else "")
+
+    def _largest_k_in(self, k: int) -> int:
+        """``k``, or the largest in-degree this network's units can have when ``k`` is more
+        (:meth:`_check_k_in`'s rule: no autapses, E/I split by ``frac_exc``)."""
+        k = min(k, self.n_rec - 1)
+        if self.connectivity == "ei":
+            n_e, n_i = self.n_exc, self.n_rec - self.n_exc
+            while k > 1:
+                k_e, k_i = ei_split(k, self.frac_exc)
+                if k_e <= n_e - 1 and k_i <= max(n_i - 1, 0):
+                    break
+                k -= 1
+        return max(k, 1)
 
     def _custom_probabilities(self) -> list[str]:
         """The connection probabilities given other than their defaults."""
