@@ -77,8 +77,8 @@ def check_resume_config(
     :data:`FIXED_BY_CHECKPOINT` is refused either way, except a key the stored config lacks (a
     run started before infodyn had it) whose new value is its value in ``defaults`` (the
     resolved default config: what the run used; without ``defaults``, any such key is left to
-    ``allow_changes``). A missing ``config.json`` is refused the same
-    way (the settings are unknown).
+    ``allow_changes``). A missing ``config.json`` is refused the same way (the settings are
+    unknown).
     """
     stored = stored_config(run_dir)
     if stored is None:  # deleted: what the checkpoint was trained under is unknown
@@ -103,13 +103,14 @@ def check_resume_config(
         return defaults is not None and changes[key][1] != _get(defaults, key)
 
     blocking = [k for k in keys if k not in EXTENDABLE]
-    others = [k for k in blocking if not fixed(k)]
-    if len(others) < len(blocking):
+    fixed_keys = [k for k in blocking if fixed(k)]
+    if fixed_keys:
+        others = [k for k in blocking if k not in fixed_keys]
         also = ""
         if others and not allow_changes:
             also = f"; it also differs in {_shown(others, changes)} (--allow-config-change)"
         raise InputError(
-            f"{Path(run_dir) / 'config.json'}: {_shown([k for k in blocking if fixed(k)], changes)}"
+            f"{Path(run_dir) / 'config.json'}: {_shown(fixed_keys, changes)}"
             " fixed the network this checkpoint was trained as (its draw, graph, signs or "
             "seeds): a change on resume would never take effect or would mix two networks; "
             f"resume with the original values, or train afresh in another directory{also}"

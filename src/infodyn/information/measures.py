@@ -304,11 +304,7 @@ def _pairwise_binary(a: np.ndarray, estimator: str) -> np.ndarray:
     big_n = float(a.shape[0])
     n = a.shape[1]
     n1 = f.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        marg = np.stack([big_n - n1, n1])
-        hm = np.log(big_n) - np.where(marg > 0, marg * np.log(marg), 0.0).sum(0) / big_n
-    if estimator == "miller_madow":
-        hm = hm + ((marg > 0).sum(0) - 1) / (2 * big_n)
+    hm = _count_entropies(np.stack([big_n - n1, n1]), big_n, estimator)
     mi = np.empty((n, n))
     rows = max(1, PAIRWISE_BLOCK_CELLS // max(n, 1))
     for i0 in range(0, n, rows):
@@ -318,14 +314,21 @@ def _pairwise_binary(a: np.ndarray, estimator: str) -> np.ndarray:
         n10 = n1_rows - n11
         n01 = n1[None, :] - n11
         n00 = big_n - n1_rows - n1[None, :] + n11
-        cells = np.stack([n00, n01, n10, n11])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            hj = np.log(big_n) - np.where(cells > 0, cells * np.log(cells), 0.0).sum(0) / big_n
-        if estimator == "miller_madow":
-            hj = hj + ((cells > 0).sum(0) - 1) / (2 * big_n)
+        hj = _count_entropies(np.stack([n00, n01, n10, n11]), big_n, estimator)
         mi[i0:i1] = hm[i0:i1, None] + hm[None, :] - hj
     if estimator == "plugin":
         np.maximum(mi, 0.0, out=mi)  # exact value is >= 0; remove rounding noise
     np.fill_diagonal(mi, hm)
     mi /= np.log(2.0)
     return mi
+
+
+def _count_entropies(cells: np.ndarray, big_n: float, estimator: str) -> np.ndarray:
+    """Entropies in nats of the count tables along axis 0 of ``cells`` (each summing to
+    ``big_n``): plug-in ``log N - sum c log c / N``, plus Miller-Madow's ``(m - 1) / 2N`` for
+    ``m`` non-empty cells."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.log(big_n) - np.where(cells > 0, cells * np.log(cells), 0.0).sum(0) / big_n
+    if estimator == "miller_madow":
+        h = h + ((cells > 0).sum(0) - 1) / (2 * big_n)
+    return h

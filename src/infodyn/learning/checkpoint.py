@@ -109,8 +109,7 @@ def load_checkpoint(
         _check_mask(data, mask, path)
         stored = params_from_arrays(data, prefix="param_")
         for key in keys:  # named with the file (was "params['w_rec'] contains NaN", no file)
-            values = np.asarray(getattr(stored.get(key), "values", stored.get(key)))
-            if values.dtype.kind in "fc" and not np.all(np.isfinite(values)):
+            if _non_finite(getattr(stored.get(key), "values", stored.get(key))):
                 raise InputError(f"{path}: the weights {key} hold NaN or inf; {ADVICE}")
         params = {k: to_param(stored[k]) for k in keys}
         opt_state = _optimizer_state(data, optimizer.init(trainable_arrays(params)), path)
@@ -151,6 +150,12 @@ def _check_options(data: Any, options: dict[str, Any], path: Path) -> None:
             )
 
 
+def _non_finite(values: Any) -> bool:
+    """Whether a float (or complex) array holds NaN or inf; other arrays are checked elsewhere."""
+    a = np.asarray(values)
+    return a.dtype.kind in "fc" and not bool(np.all(np.isfinite(a)))
+
+
 def _check_mask(data: Any, mask: Any, path: Path) -> None:
     """Refuse a resume whose connectivity mask differs from the checkpoint's."""
     if "mask" not in data:
@@ -175,7 +180,7 @@ def _optimizer_state(data: Any, fresh_state: Any, path: Path) -> Any:
         )
     leaves = [jnp.asarray(data[f"opt_{i}"]) for i in range(treedef.num_leaves)]
     for i, (got, want) in enumerate(zip(leaves, fresh, strict=True)):
-        if got.dtype.kind in "fc" and not bool(jnp.all(jnp.isfinite(got))):
+        if _non_finite(got):
             raise InputError(f"{path}: optimizer state opt_{i} holds NaN or inf; {ADVICE}")
         if got.shape != jnp.shape(want):
             raise InputError(

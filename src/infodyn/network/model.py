@@ -146,8 +146,7 @@ class LIF(BaseModel):
                 f"p_connect is for connectivity 'sparse', not {self.connectivity!r}{hint}"
             )
         if self.connectivity != "ei":
-            fields = type(self).model_fields
-            changed = [k for k in _EI_OPTIONS if getattr(self, k) != fields[k].default]
+            changed = self._non_default(_EI_OPTIONS)
             if changed:
                 raise ValueError(
                     f"{', '.join(changed)} {'is' if len(changed) == 1 else 'are'} for "
@@ -163,7 +162,7 @@ class LIF(BaseModel):
             raise ValueError("k_in needs connectivity 'sparse' or 'ei'")
         if self.p_connect != 1.0:
             raise ValueError("give p_connect or k_in, not both")
-        probs = [k for k in self._custom_probabilities() if k != "p_connect"]
+        probs = self._non_default(("p_ee", "p_ei", "p_ie", "p_ii"))
         if probs:  # were ignored without a word: k_in draws frac_exc of the K from E units
             raise ValueError(
                 f"give {', '.join(probs)} or k_in, not both (with k_in every unit receives "
@@ -171,15 +170,20 @@ class LIF(BaseModel):
             )
         if self.connectivity == "sparse" and self.k_in > self.n_rec - 1:
             raise ValueError(f"k_in={self.k_in} exceeds the n_rec - 1 = {self.n_rec - 1} others")
-        if self.connectivity == "ei":
+        if self.connectivity == "ei" and not self._ei_in_degree_fits(self.k_in):
             k_e, k_i = ei_split(self.k_in, self.frac_exc)
             n_e = self.n_exc
-            if k_e > n_e - 1 or k_i > max(self.n_rec - n_e - 1, 0):
-                raise ValueError(
-                    f"k_in={self.k_in} needs {k_e} excitatory + {k_i} inhibitory inputs from "
-                    f"other units; there are {n_e} excitatory and {self.n_rec - n_e} inhibitory"
-                )
+            raise ValueError(
+                f"k_in={self.k_in} needs {k_e} excitatory + {k_i} inhibitory inputs from "
+                f"other units; there are {n_e} excitatory and {self.n_rec - n_e} inhibitory"
+            )
         return self
+
+    def _ei_in_degree_fits(self, k: int) -> bool:
+        """Whether every unit of this E/I network can receive ``k`` synapses: round(frac_exc k)
+        from the other excitatory units and the rest from the other inhibitory ones."""
+        k_e, k_i = ei_split(k, self.frac_exc)
+        return k_e <= self.n_exc - 1 and k_i <= max(self.n_rec - self.n_exc - 1, 0)
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -345,19 +349,17 @@ class LIF(BaseModel):
         """``k``, or the largest in-degree this network's units can have when ``k`` is more
         (:meth:`_check_k_in`'s rule: no autapses, E/I split by ``frac_exc``)."""
         k = min(k, self.n_rec - 1)
-        if self.connectivity == "ei":
-            n_e, n_i = self.n_exc, self.n_rec - self.n_exc
-            while k > 1:
-                k_e, k_i = ei_split(k, self.frac_exc)
-                if k_e <= n_e - 1 and k_i <= max(n_i - 1, 0):
-                    break
-                k -= 1
+        while self.connectivity == "ei" and k > 1 and not self._ei_in_degree_fits(k):
+            k -= 1
         return max(k, 1)
 
     def _custom_probabilities(self) -> list[str]:
         """The connection probabilities given other than their defaults."""
+        return self._non_default(("p_connect", "p_ee", "p_ei", "p_ie", "p_ii"))
+
+    def _non_default(self, keys: tuple[str, ...]) -> list[str]:
+        """Those of ``keys`` whose value is not the field's default."""
         fields = type(self).model_fields
-        keys = ("p_connect", "p_ee", "p_ei", "p_ie", "p_ii")
         return [k for k in keys if getattr(self, k) != fields[k].default]
 
     def _init_recurrent(self, rng: np.random.Generator) -> np.ndarray:
