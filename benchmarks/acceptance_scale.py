@@ -68,6 +68,18 @@ OUT = Path(__file__).resolve().parent / "results"
 COMMAND = ".venv/bin/python benchmarks/acceptance_scale.py"
 
 
+#: the metrics of each training iteration kept in the record
+HISTORY_KEYS = ("iteration", "loss", "mean_rate_hz", "branching", "branching_mr", "seconds")
+
+
+def training_hooks() -> tuple:
+    """The trainer's hooks, in training and in ``--measure`` (their states load with the
+    checkpoint): the branching ratio of every training sequence, naive and multistep regression."""
+    from infodyn.experiments.hooks import branching_hook
+
+    return (branching_hook("naive"), branching_hook("mr"))
+
+
 def train(net, task, params, a, loss, run: Path, minutes: float):
     """e-prop with online windows; one checkpoint per iteration. Adam at ``--lr`` until the
     training rate first exceeds ``r0 / 2``, then at ``--fine-lr`` (smaller weight steps near the
@@ -75,7 +87,6 @@ def train(net, task, params, a, loss, run: Path, minutes: float):
     ``schedule.json`` so a resumed run continues at the same rate). Returns the trainer and
     whether the time limit stopped it."""
     from infodyn.atomic import write_json
-    from infodyn.experiments.hooks import branching_hook
     from infodyn.learning.trainer import Trainer, TrainOptions
 
     sched_file = run / "schedule.json"
@@ -94,7 +105,7 @@ def train(net, task, params, a, loss, run: Path, minutes: float):
             clip_norm=a.clip_norm,
             precision="float32",
         )
-        tr = Trainer(net, task, loss, opts, params=params, hooks=(branching_hook(),))
+        tr = Trainer(net, task, loss, opts, params=params, hooks=training_hooks())
         if (run / "checkpoint.npz").exists() and (a.resume or lr != a.lr):
             tr.load_checkpoint(run / "checkpoint.npz")
         return tr
@@ -113,7 +124,8 @@ def train(net, task, params, a, loss, run: Path, minutes: float):
         tr.save_checkpoint(run / "checkpoint.npz")
         print(
             f"  it. {rec['iteration']}: rate {rec['mean_rate_hz']:.2f} Hz, loss "
-            f"{rec['loss']:.4g}, naive m {rec['branching']:.3f} ({rec['seconds']:.0f} s)",
+            f"{rec['loss']:.4g}, naive m {rec['branching']:.3f}, MR m {rec['branching_mr']:.4f} "
+            f"({rec['seconds']:.0f} s)",
             flush=True,
         )
         if sched["fine_from"] is None and rec["mean_rate_hz"] > a.r0 / 2:
@@ -186,8 +198,8 @@ def summary(record: str, notes: str = "") -> None:
         + ", ".join(f"{k}: {'met' if v else 'not met'}" for k, v in t.items()),
         "",
         f"Figures: `{record}_activity.png` (raster, population activity, avalanche "
-        f"distributions with fits), `{record}_training.png` (rate and naive m during "
-        "training).",
+        f"distributions with fits, rasters before and after training, per-trial rates), "
+        f"`{record}_training.png` (rate, naive and MR m of each training sequence).",
         "",
     ]
     if notes:
@@ -295,7 +307,6 @@ def main(argv=None) -> None:
         weight=a.var_weight, s_target=s_target
     )
     if a.measure:
-        from infodyn.experiments.hooks import branching_hook
         from infodyn.learning.trainer import Trainer, TrainOptions
 
         tr = Trainer(
@@ -304,7 +315,7 @@ def main(argv=None) -> None:
             loss,
             TrainOptions(train=("w_rec",), precision="float32", online_window=a.window),
             params=params,
-            hooks=(branching_hook(),),  # the hooks it was trained with (their states load too)
+            hooks=training_hooks(),
         )
         tr.load_checkpoint(run / "checkpoint.npz")
         stopped = tr.state.iteration < a.iterations
@@ -349,10 +360,7 @@ def main(argv=None) -> None:
         "stopped_by_time_limit": stopped,
         "fine_lr_from_iteration": sched.get("fine_from"),
         "schedule": sched,
-        "history": [
-            {k: r[k] for k in ("iteration", "loss", "mean_rate_hz", "branching", "seconds")}
-            for r in hist
-        ],
+        "history": [{k: r[k] for k in HISTORY_KEYS if k in r} for r in hist],
         "targets_met": verdict,
         "minutes_this_call": (time.time() - t_start) / 60,
         "machine": f"{platform.machine()}, shared 2-core machine under heavy load",

@@ -229,7 +229,9 @@ def measure(net, task, params, a, seed=123):
     out["avalanches_subsampled"]["n_units"] = a.subsample
     out["avalanches_full"], av_full = avalanche_stats(full, net.dt)
     out["seconds"] = time.time() - t0
-    return out, {"trials": trials, "act": act, "av_sub": av_sub, "av_full": av_full}
+    raw = {"trials": trials, "act": act, "av_sub": av_sub, "av_full": av_full}
+    extra = {"trial_rates_hz": out["trial_rates_hz"], "discard": a.discard, "bin_steps": bin_steps}
+    return out, raw | extra
 
 
 def input_drive(net, task, params, a):
@@ -249,24 +251,41 @@ def input_drive(net, task, params, a):
 
 
 def figures(before, after, hist, r0, prefix):
+    """``<prefix>_activity.png``: rasters before and after training (the first trial's first
+    2000 units in its first analysed second, after the dropped steps), its population
+    activity, per-trial rates, avalanche size and duration densities with their power-law fits;
+    ``<prefix>_training.png``: rate, naive and MR m of each training sequence (``hist``, the
+    trainer's metrics)."""
     from infodyn.plotting import pyplot
 
     plt = pyplot()
-    fig, ax = plt.subplots(2, 2, figsize=(11, 7))
-    for name, raw in (("before", before), ("after", after)):
+    fig, ax = plt.subplots(2, 3, figsize=(15, 7))
+    colours = {"before": "b", "after": "r"}
+    for col, (name, raw) in enumerate((("before", before), ("after", after))):
+        ax[0, col].set_title(f"raster {name} training (first 2000 units, 1 s)")
+        ax[0, col].set_xlabel("step (ms) of the first trial")
+        ax[0, col].set_ylabel("unit")
         if raw is None:
             continue
         t, u = raw["trials"][0]
-        sel = (t < 1000) & (u < 2000)
-        if name == "after":
-            ax[0, 0].plot(t[sel], u[sel], ",k")
-            ax[0, 0].set_title("raster after training (first 2000 units, 1 s)")
-            ax[0, 0].set_xlabel("step (ms)")
-        ax[0, 1].plot(raw["act"][0][:1000], lw=0.6, label=name)
-    ax[0, 1].set_xlabel("bin (n_ref + 1 steps)")
-    ax[0, 1].set_ylabel("population spikes per bin")
-    ax[0, 1].legend(fontsize=7)
-    for name, raw, res in (("before", before, "b"), ("after", after, "r")):
+        start = raw["discard"]  # the window of the population activity beside it
+        sel = (t >= start) & (t < start + 1000) & (u < 2000)
+        ax[0, col].plot(t[sel], u[sel], ".", ms=1.5, mew=0, color=colours[name])
+        ax[0, col].set_xlim(start, start + 1000)
+        ax[0, col].set_ylim(0, 2000)
+        n_bins = 1000 // raw["bin_steps"]
+        steps = start + raw["bin_steps"] * np.arange(n_bins)
+        ax[0, 2].plot(steps, raw["act"][0][:n_bins], lw=0.6, color=colours[name], label=name)
+        rates = raw.get("trial_rates_hz", [])
+        ax[1, 2].plot(np.arange(1, len(rates) + 1), rates, "o-", color=colours[name], label=name)
+    ax[0, 2].set_xlabel("step (ms) of the first trial (bins of n_ref + 1 steps)")
+    ax[0, 2].set_ylabel("population spikes per bin")
+    ax[0, 2].legend(fontsize=7)
+    ax[1, 2].axhline(r0, color="k", ls=":", lw=0.8, label="r0")
+    ax[1, 2].set_xlabel("measured trial")
+    ax[1, 2].set_ylabel("rate (Hz)")
+    ax[1, 2].legend(fontsize=7)
+    for name, raw in (("before", before), ("after", after)):
         if raw is None or raw["av_full"].n == 0:
             continue
         for col, key in ((0, "sizes"), (1, "durations")):
@@ -275,6 +294,7 @@ def figures(before, after, hist, r0, prefix):
             dens, _ = np.histogram(v, bins=edges)
             dens = dens / (v.size * np.diff(edges))  # log-binned probability density
             mid = np.sqrt(edges[:-1] * np.maximum(edges[1:] - 1, edges[:-1]))
+            res = colours[name]
             ax[1, col].loglog(mid[dens > 0], dens[dens > 0], "o", color=res, ms=3, label=name)
             fit = raw["fits"][key]
             if fit.get("alpha"):
@@ -292,17 +312,19 @@ def figures(before, after, hist, r0, prefix):
             ax[1, col].set_xlabel(key[:-1] + (" (bins)" if col else " (spikes)"))
             ax[1, col].set_ylabel("probability density (log bins)")
             ax[1, col].legend(fontsize=7)
-    ax[1, 0].plot([], [])
     fig.tight_layout()
     fig.savefig(f"{prefix}_activity.png", dpi=100)
-    fig2, ax2 = plt.subplots(1, 2, figsize=(10, 3))
-    ax2[0].plot([r["mean_rate_hz"] for r in hist], lw=0.8)
+    fig2, ax2 = plt.subplots(1, 3, figsize=(15, 3.4))
+    it = [r["iteration"] for r in hist]
+    ax2[0].plot(it, [r["mean_rate_hz"] for r in hist], lw=0.8)
     ax2[0].axhline(r0, color="k", ls=":", label="r0")
-    ax2[0].set_xlabel("iteration")
-    ax2[0].set_ylabel("rate (Hz, training sequence)")
-    ax2[1].plot([r["branching"] for r in hist], lw=0.8)
-    ax2[1].set_xlabel("iteration")
-    ax2[1].set_ylabel("m (naive, 1-step bins, training sequence)")
+    ax2[0].set_ylabel("rate (Hz)")
+    ax2[0].legend(fontsize=7)
+    for axis, key, label in ((ax2[1], "branching", "naive m"), (ax2[2], "branching_mr", "MR m")):
+        axis.plot(it, [r.get(key, np.nan) for r in hist], lw=0.8)
+        axis.set_ylabel(f"{label} (1-ms bins)")
+    for axis in ax2:
+        axis.set_xlabel("iteration (one training sequence each)")
     fig2.tight_layout()
     fig2.savefig(f"{prefix}_training.png", dpi=100)
 

@@ -1,7 +1,8 @@
 """Training hooks that join learning to the other packages (which ``learning`` never imports).
 
 :func:`branching_hook` adds the branching ratio of each training batch's population activity to
-the trainer's metrics; :func:`branching_estimate` is that estimate on its own.
+the trainer's metrics (naive or multistep regression); :func:`branching_estimate` is that
+estimate on its own.
 """
 
 from __future__ import annotations
@@ -11,29 +12,39 @@ import warnings
 import numpy as np
 
 from infodyn.criticality.branching import branching_ratio
-from infodyn.learning.hooks import StepInfo, TrainHook, metric_hook
+from infodyn.errors import require
+from infodyn.learning.hooks import TrainHook, metric_hook
+
+#: the estimators a :func:`branching_hook` can record, and the metric each writes
+BRANCHING_METRICS = {"naive": "branching", "mr": "branching_mr"}
 
 
-def branching_estimate(activity: np.ndarray) -> float:
-    """Branching ratio of population counts ``activity`` (B, T): the naive lag-1 regression slope
-    ``m`` of ``A[t+1]`` on ``A[t]`` (Wilting & Priesemann 2018, Nat. Commun. 9:2325, eq. 2),
-    trial-separated (:func:`infodyn.criticality.branching_ratio` with ``method="naive"``).
+def branching_estimate(activity: np.ndarray, method: str = "naive") -> float:
+    """Branching ratio of population counts ``activity`` (B, T), trial-separated, in steps.
+
+    ``method="naive"``: the lag-1 regression slope ``m`` of ``A[t+1]`` on ``A[t]`` (Wilting &
+    Priesemann 2018, Nat. Commun. 9:2325, eq. 2), biased toward 0 when only part of the
+    network is seen. ``"mr"``: multistep regression, the slopes ``r_k`` of ``A[t+k]`` on
+    ``A[t]`` fitted by ``r_k = b m^k`` (same paper, eqs. 3-4), which subsampling leaves
+    unbiased; :func:`infodyn.criticality.branching_ratio` with its default lags.
 
     NaN for fewer than 3 steps, constant activity or whatever else makes the estimate not
     meaningful (its warning is not repeated: a metric of every iteration).
     """
+    require(method in BRANCHING_METRICS, f"method must be one of {sorted(BRANCHING_METRICS)}")
     a = np.asarray(activity, dtype=np.float64)
     if a.shape[-1] < 3 or np.all(a == a.flat[0]):
         return float("nan")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return float(branching_ratio(a, method="naive", n_boot=0).m)
+        return float(branching_ratio(a, method=method, n_boot=0).m)
 
 
-def _branching(info: StepInfo) -> float:
-    return branching_estimate(info.activity)
-
-
-def branching_hook() -> TrainHook:
-    """A trainer hook recording ``branching`` (:func:`branching_estimate`) every iteration."""
-    return metric_hook("branching", _branching)
+def branching_hook(method: str = "naive") -> TrainHook:
+    """A trainer hook recording the branching ratio of each training batch's population
+    activity (:func:`branching_estimate`) every iteration: ``branching`` (naive) or
+    ``branching_mr`` (multistep regression), :data:`BRANCHING_METRICS`. Two hooks record both."""
+    require(method in BRANCHING_METRICS, f"method must be one of {sorted(BRANCHING_METRICS)}")
+    return metric_hook(
+        BRANCHING_METRICS[method], lambda info: branching_estimate(info.activity, method)
+    )
