@@ -25,7 +25,7 @@ def branching_estimate(activity: np.ndarray, method: str = "naive") -> float:
     ``method="naive"``: the lag-1 regression slope ``m`` of ``A[t+1]`` on ``A[t]`` (Wilting &
     Priesemann 2018, Nat. Commun. 9:2325, eq. 2), biased toward 0 when only part of the
     network is seen. ``"mr"``: multistep regression, the slopes ``r_k`` of ``A[t+k]`` on
-    ``A[t]`` fitted by ``r_k = b m^k`` (same paper, eqs. 3-4), which subsampling leaves
+    ``A[t]`` fitted by ``r_k = b m^k`` (same paper), which subsampling leaves
     unbiased; :func:`infodyn.criticality.branching_ratio` with its default lags.
 
     NaN for fewer than 3 steps, constant activity or whatever else makes the estimate not
