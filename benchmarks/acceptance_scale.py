@@ -197,8 +197,8 @@ def summary(record: str, notes: str = "") -> None:
         "Targets (after training): "
         + ", ".join(f"{k}: {'met' if v else 'not met'}" for k, v in t.items()),
         "",
-        f"Figures: `{record}_activity.png` (raster, population activity, avalanche "
-        f"distributions with fits, rasters before and after training, per-trial rates), "
+        f"Figures: `{record}_activity.png` (rasters before and after training, population "
+        "activity, per-trial rates, avalanche distributions with fits), "
         f"`{record}_training.png` (rate, naive and MR m of each training sequence).",
         "",
     ]
