@@ -136,9 +136,10 @@ def train(net, task, params, a, loss, run: Path, minutes: float):
     return tr, tr.state.iteration < a.iterations, sched
 
 
-def summary(record: str, notes: str = "") -> None:
-    """Write ``<record>.md`` from ``<record>.json`` (``record``: e.g. ``acceptance_scale``)."""
-    r = json.loads((OUT / f"{record}.json").read_text())
+def summary(record: str, notes: str = "", out: Path = OUT) -> None:
+    """Write ``<record>.md`` from ``<record>.json`` in ``out`` (``record``: e.g.
+    ``acceptance_scale``)."""
+    r = json.loads((out / f"{record}.json").read_text())
     a = r["setup"]
     init = (
         f"initial states: the potentials of the untrained network after {a['init_stationary']} "
@@ -204,7 +205,7 @@ def summary(record: str, notes: str = "") -> None:
     ]
     if notes:
         lines += [notes, ""]
-    (OUT / f"{record}.md").write_text("\n".join(lines))
+    (out / f"{record}.md").write_text("\n".join(lines))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -258,15 +259,17 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--summary", action="store_true", help="only rewrite the markdown record")
     ap.add_argument("--prototype", action="store_true", help="only measure the untrained network")
     ap.add_argument("--record", default="acceptance_scale", help="name of the result files")
+    ap.add_argument("--out", default=str(OUT), help="folder of the result files")
     ap.add_argument("--save-spikes", default=None, help="write the measured trials (.h5)")
     return ap
 
 
 def main(argv=None) -> None:
     a = parser().parse_args(argv)
+    out = Path(a.out)
     if a.summary:
-        notes = OUT / f"{a.record}_notes.md"
-        summary(a.record, notes.read_text() if notes.exists() else "")
+        notes = out / f"{a.record}_notes.md"
+        summary(a.record, notes.read_text() if notes.exists() else "", out)
         return
     warnings.simplefilter("ignore")
     from infodyn.atomic import write_json
@@ -274,7 +277,7 @@ def main(argv=None) -> None:
 
     run = Path(a.run_dir)
     run.mkdir(parents=True, exist_ok=True)
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     t_start = time.time()
     net, task, params = tools.build(a)
     print(
@@ -331,7 +334,7 @@ def main(argv=None) -> None:
         if raw is not None:
             full = res["avalanches_full"]
             raw["fits"] = {"sizes": full.get("size", {}), "durations": full.get("duration", {})}
-    prefix = str(OUT / a.record)
+    prefix = str(out / a.record)
     tools.figures(before_raw, after_raw, hist, a.r0, prefix)
     size = after["avalanches_full"].get("size", {})
     verdict = {
@@ -366,7 +369,7 @@ def main(argv=None) -> None:
         "machine": f"{platform.machine()}, shared 2-core machine under heavy load",
         "command": " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])]),
     }
-    write_json(OUT / f"{a.record}.json", result)
+    write_json(out / f"{a.record}.json", result)
     if a.save_spikes:
         meta = {k: result[k] for k in ("setup", "h_hz", "iterations")} | {
             "rate_hz": after["rate_hz"],
