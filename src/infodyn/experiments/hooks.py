@@ -19,19 +19,23 @@ from infodyn.learning.hooks import TrainHook, metric_hook
 BRANCHING_METRICS = {"naive": "branching", "mr": "branching_mr"}
 
 
+def _check_method(method: str) -> None:
+    require(method in BRANCHING_METRICS, f"method must be one of {sorted(BRANCHING_METRICS)}")
+
+
 def branching_estimate(activity: np.ndarray, method: str = "naive") -> float:
     """Branching ratio of population counts ``activity`` (B, T), trial-separated, in steps.
 
     ``method="naive"``: the lag-1 regression slope ``m`` of ``A[t+1]`` on ``A[t]`` (Wilting &
     Priesemann 2018, Nat. Commun. 9:2325, eq. 2), biased toward 0 when only part of the
     network is seen. ``"mr"``: multistep regression, the slopes ``r_k`` of ``A[t+k]`` on
-    ``A[t]`` fitted by ``r_k = b m^k`` (same paper), which subsampling leaves
-    unbiased; :func:`infodyn.criticality.branching_ratio` with its default lags.
+    ``A[t]`` fitted by ``r_k = b m^k`` (same paper), which subsampling leaves unbiased;
+    :func:`infodyn.criticality.branching_ratio` with its default lags.
 
     NaN for fewer than 3 steps, constant activity or whatever else makes the estimate not
     meaningful (its warning is not repeated: a metric of every iteration).
     """
-    require(method in BRANCHING_METRICS, f"method must be one of {sorted(BRANCHING_METRICS)}")
+    _check_method(method)
     a = np.asarray(activity, dtype=np.float64)
     if a.shape[-1] < 3 or np.all(a == a.flat[0]):
         return float("nan")
@@ -44,7 +48,7 @@ def branching_hook(method: str = "naive") -> TrainHook:
     """A trainer hook recording the branching ratio of each training batch's population
     activity (:func:`branching_estimate`) every iteration: ``branching`` (naive) or
     ``branching_mr`` (multistep regression), :data:`BRANCHING_METRICS`. Two hooks record both."""
-    require(method in BRANCHING_METRICS, f"method must be one of {sorted(BRANCHING_METRICS)}")
+    _check_method(method)  # here, not at the first iteration
     return metric_hook(
         BRANCHING_METRICS[method], lambda info: branching_estimate(info.activity, method)
     )

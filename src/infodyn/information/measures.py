@@ -273,8 +273,7 @@ def pairwise_mutual_information(x: Any, estimator: str = "plugin", base: float =
 
     Binary columns use matrix products for all pair counts (``O(N n^2)`` BLAS work, in blocks
     of rows: the memory is the n x n result, a float64 copy of the words and one block's work);
-    other alphabets join the
-    per-column labels pair by pair. The memory is checked first
+    other alphabets join the per-column labels pair by pair. The memory is checked first
     (:func:`require_pairwise_memory`).
     """
     check_estimator(estimator)

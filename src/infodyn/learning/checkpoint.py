@@ -114,9 +114,7 @@ def load_checkpoint(
         params = {k: to_param(stored[k]) for k in keys}
         opt_state = _optimizer_state(data, optimizer.init(trainable_arrays(params)), path)
         feedback = np.asarray(data["feedback"]) if "feedback" in data else None
-        if feedback is not None and (
-            feedback.dtype.kind != "f" or not np.all(np.isfinite(feedback))
-        ):
+        if feedback is not None and (feedback.dtype.kind != "f" or _non_finite(feedback)):
             raise InputError(f"{path}: the feedback matrix is not finite numbers; {ADVICE}")
         it = np.asarray(data["iteration"])
         if it.ndim or it.dtype.kind not in "iu" or it < 0:

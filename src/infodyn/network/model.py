@@ -80,7 +80,9 @@ AUTO_SPARSE_MIN_UNITS = 4096
 
 
 #: options of the E/I connectivity only
-_EI_OPTIONS = ("frac_exc", "ei_mu", "ei_sigma", "inh_factor", "p_ee", "p_ei", "p_ie", "p_ii")
+#: the E/I connection probabilities (k_in replaces them)
+_EI_PROBABILITIES = ("p_ee", "p_ei", "p_ie", "p_ii")
+_EI_OPTIONS = ("frac_exc", "ei_mu", "ei_sigma", "inh_factor", *_EI_PROBABILITIES)
 
 
 class LIF(BaseModel):
@@ -162,7 +164,7 @@ class LIF(BaseModel):
             raise ValueError("k_in needs connectivity 'sparse' or 'ei'")
         if self.p_connect != 1.0:
             raise ValueError("give p_connect or k_in, not both")
-        probs = self._non_default(("p_ee", "p_ei", "p_ie", "p_ii"))
+        probs = self._non_default(_EI_PROBABILITIES)
         if probs:  # were ignored without a word: k_in draws frac_exc of the K from E units
             raise ValueError(
                 f"give {', '.join(probs)} or k_in, not both (with k_in every unit receives "
@@ -312,6 +314,10 @@ class LIF(BaseModel):
             nnz = int(expected_nnz(self))
             # values + indices + indptr, the column-ordered presynaptic ids, one uniform chunk
             need = sparse_bytes(n, nnz, dtype) + 4 * nnz + 8 * CHUNK_SYNAPSES
+            if not self.sparse_weights:  # k_in drawn sparse, then stored dense
+                what = f"a dense w_rec of {n:,} x {n:,} from {nnz:.3g} synapses"
+                advice = "use weights='sparse' or 'auto' (about 8 bytes a synapse in float32)"
+                return need + n * n * dtype.itemsize, what, advice
             if self.k_in is not None:
                 advice = "use a smaller k_in, or fewer units"
             elif self.connectivity == "ei":
@@ -320,12 +326,7 @@ class LIF(BaseModel):
                 advice = f"use a smaller p_connect, or {self._k_in_hint()}"
             else:  # weights="sparse" of the all-to-all graph
                 advice = f"use {self._k_in_hint()} (the dense graph has n_rec - 1 synapses a unit)"
-            if self.sparse_weights:
-                return need, f"sparse w_rec with {nnz:.3g} synapses", advice
-            dense = n * n * dtype.itemsize
-            what = f"a dense w_rec of {n:,} x {n:,} from {nnz:.3g} synapses"
-            advice = "use weights='sparse' or 'auto' (about 8 bytes a synapse in float32)"
-            return need + dense, what, advice
+            return need, f"sparse w_rec with {nnz:.3g} synapses", advice
         # dense draws: N x N float64 normals, uniforms and their product (more for E/I)
         copies = 5 if self.connectivity == "ei" else 3
         need = copies * 8 * n * n
@@ -342,7 +343,7 @@ class LIF(BaseModel):
         k_in = f"k_in={self._largest_k_in(k)}"  # at most a tenth of the units, and possible
         if self.connectivity == "dense":
             return f"connectivity='sparse' with {k_in}"
-        given = self._custom_probabilities()
+        given = self._non_default(("p_connect", *_EI_PROBABILITIES))
         return k_in + (f" in place of {', '.join(given)}" if given else "")
 
     def _largest_k_in(self, k: int) -> int:
@@ -352,10 +353,6 @@ class LIF(BaseModel):
         while self.connectivity == "ei" and k > 1 and not self._ei_in_degree_fits(k):
             k -= 1
         return max(k, 1)
-
-    def _custom_probabilities(self) -> list[str]:
-        """The connection probabilities given other than their defaults."""
-        return self._non_default(("p_connect", "p_ee", "p_ei", "p_ie", "p_ii"))
 
     def _non_default(self, keys: tuple[str, ...]) -> list[str]:
         """Those of ``keys`` whose value is not the field's default."""
