@@ -126,3 +126,23 @@ def test_abort_is_an_interrupt_with_exit_130():
     rc, text = _run_failing(typer.Abort())
     assert rc == EXIT_INTERRUPT == 130
     assert text.strip() == "infodyn: aborted"
+
+
+def _import_failed_on_ctrl_c() -> ImportError:
+    """What Ctrl-C during the import of a pybind11 module (SciPy's) raises: an ImportError
+    raised from the KeyboardInterrupt."""
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise ImportError("initialization failed") from interrupt
+    except ImportError as exc:
+        return exc
+
+
+def test_an_error_raised_from_ctrl_c_is_an_interrupt_not_a_bug():
+    # it was reported as "internal error (ImportError): this is a bug in infodyn", exit 1
+    rc, text = _run_failing(_import_failed_on_ctrl_c())
+    assert rc == EXIT_INTERRUPT, text
+    assert "Traceback" not in text and "internal error" not in text, text
+    assert text.strip().startswith("infodyn: interrupted at once"), text

@@ -142,3 +142,36 @@ def test_a_nested_graceful_keeps_the_outer_signal():
         with graceful():  # e.g. a command run from another one
             assert requested() == "SIGINT"
         assert requested() == "SIGINT"
+
+
+def test_ctrl_c_swallowed_by_a_gc_callback_at_start_up_stops_the_next_graceful_block(
+    monkeypatch,
+):
+    # Ctrl-C during JAX's import (the CLI's start-up) was reported as "Exception ignored" and
+    # lost: the command ran on to the end
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    monkeypatch.setitem(interrupt._state, "swallowed", False)
+    interrupt.keep_swallowed_interrupts()
+    interrupt.keep_swallowed_interrupts()  # installed once
+    assert sys.unraisablehook is not reported.append
+
+    def ctrl_c_during_gc(phase, info):
+        if phase == "start":
+            raise KeyboardInterrupt
+
+    def failing_gc_callback(phase, info):
+        if phase == "start":
+            raise RuntimeError("a real problem in a callback")
+
+    for callback in (ctrl_c_during_gc, failing_gc_callback):
+        gc.callbacks.append(callback)
+        try:
+            gc.collect()
+        finally:
+            gc.callbacks.remove(callback)
+    assert [str(u.exc_value) for u in reported] == ["a real problem in a callback"]
+    with pytest.raises(KeyboardInterrupt), graceful():
+        pytest.fail("the block ran after a Ctrl-C")
+    with graceful():  # raised once
+        pass

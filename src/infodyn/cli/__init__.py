@@ -10,6 +10,10 @@ import importlib
 import sys
 
 from infodyn.cli.app import app, fail
+from infodyn.experiments.interrupt import keep_swallowed_interrupts
+
+# before the command modules import JAX: a Ctrl-C during that import is not lost
+keep_swallowed_interrupts()
 
 COMMAND_MODULES = (
     "simulate",

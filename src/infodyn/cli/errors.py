@@ -125,6 +125,20 @@ def _usage_error(exc: Any) -> int:
     return int(exc.exit_code)
 
 
+def _raised_by_interrupt(exc: BaseException) -> bool:
+    """Whether a ``KeyboardInterrupt`` caused ``exc``: Ctrl-C during the import of a compiled
+    module reaches the caller as ``ImportError: initialization failed`` raised from it
+    (pybind11 modules, such as SciPy's), which is no bug."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def _interrupted_at_once() -> None:
     print(
         "infodyn: interrupted at once: every file written so far is complete (atomic "
@@ -153,6 +167,9 @@ def run(app: Any, argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException as exc:  # noqa: BLE001 - the single place that classifies failures
+        if _raised_by_interrupt(exc):
+            _interrupted_at_once()
+            return EXIT_INTERRUPT
         if _is(exc, "Abort") and isinstance(exc.__context__, EOFError):
             exc = exc.__context__  # typer wraps an EOFError that escaped a command: report it
         if _is(exc, "Abort"):

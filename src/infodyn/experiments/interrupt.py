@@ -33,7 +33,13 @@ from typing import Any
 #: what the first signal's line says the command does next (``graceful(doing=...)``)
 CHECKPOINT = "finishing the current step and writing a checkpoint"
 
-_state: dict[str, Any] = {"active": False, "signal": None, "at_once": False, "doing": CHECKPOINT}
+_state: dict[str, Any] = {
+    "active": False,
+    "signal": None,
+    "at_once": False,
+    "doing": CHECKPOINT,
+    "swallowed": False,  # a start-up Ctrl-C a gc callback dropped (keep_swallowed_interrupts)
+}
 
 
 class Interrupted(Exception):  # noqa: N818 - reads as what happened, like KeyboardInterrupt
@@ -65,6 +71,36 @@ def _unraisable(hook: Any) -> Any:
     return drop_swallowed_interrupt
 
 
+def keep_swallowed_interrupts() -> None:
+    """Make sure a Ctrl-C at start-up is not lost (the command line calls this first).
+
+    Outside :func:`graceful` Ctrl-C raises ``KeyboardInterrupt`` wherever the main thread is.
+    Raised inside a garbage-collection callback (JAX registers one during its import), the
+    exception is only reported ("Exception ignored ... KeyboardInterrupt") and dropped, and the
+    command ran on to the end as if nothing had been pressed. The ``sys.unraisablehook``
+    installed here (once) records such an interrupt instead of reporting it, and the next
+    :func:`graceful` block raises it on entry (every long command opens one before its work),
+    so the command stops at once. Every other unraisable exception goes to the previous hook.
+
+    Delivering the interrupt again a moment later (``_thread.interrupt_main`` from a timer; at
+    once, it is raised inside the hook and dropped again) was tried and left: it lands wherever
+    the main thread is, jaxlib's extension import included, and 3 of 70 such runs crashed there
+    (segmentation fault).
+    """
+    if getattr(sys.unraisablehook, "_infodyn_keeps", False):
+        return
+    previous = sys.unraisablehook
+
+    def keep(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            _state["swallowed"] = True
+        else:
+            previous(unraisable)
+
+    keep._infodyn_keeps = True  # type: ignore[attr-defined]
+    sys.unraisablehook = keep
+
+
 def _handler(signum: int, frame: Any) -> None:
     name = signal.Signals(signum).name
     if _state["signal"] is not None:  # the second signal: stop now
@@ -86,6 +122,9 @@ def graceful(resume: str | None = None, doing: str = CHECKPOINT) -> Iterator[Non
     :class:`Interrupted` leaving the block. ``doing`` is what the first signal's line says
     happens next (a command without checkpoints says what it keeps instead).
     """
+    if _state["swallowed"]:  # Ctrl-C during start-up, dropped where it was raised
+        _state["swallowed"] = False
+        raise KeyboardInterrupt
     if threading.current_thread() is not threading.main_thread() or _state["active"]:
         yield  # signal handlers can only be set from the main thread; nested: already set
         return
