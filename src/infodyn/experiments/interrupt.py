@@ -84,8 +84,8 @@ def keep_swallowed_interrupts() -> None:
 
     Delivering the interrupt again a moment later (``_thread.interrupt_main`` from a timer; at
     once, it is raised inside the hook and dropped again) was tried and left: it lands wherever
-    the main thread is, jaxlib's extension import included, and 3 of 70 such runs crashed there
-    (segmentation fault).
+    the main thread is then, a compiled module's import included; :func:`graceful`'s entry is a
+    known, safe point.
     """
     if getattr(sys.unraisablehook, "_infodyn_keeps", False):
         return
