@@ -294,8 +294,8 @@ def figures(before, after, hist, r0, prefix):
             dens, _ = np.histogram(v, bins=edges)
             dens = dens / (v.size * np.diff(edges))  # log-binned probability density
             mid = np.sqrt(edges[:-1] * np.maximum(edges[1:] - 1, edges[:-1]))
-            res = colours[name]
-            ax[1, col].loglog(mid[dens > 0], dens[dens > 0], "o", color=res, ms=3, label=name)
+            colour = colours[name]
+            ax[1, col].loglog(mid[dens > 0], dens[dens > 0], "o", color=colour, ms=3, label=name)
             fit = raw["fits"][key]
             if fit.get("alpha"):
                 a_, x0 = fit["alpha"], fit["xmin"]
@@ -305,7 +305,7 @@ def figures(before, after, hist, r0, prefix):
                     xs,
                     frac * (a_ - 1) / x0 * (xs / x0) ** -a_,
                     "-",
-                    color=res,
+                    color=colour,
                     lw=0.8,
                     label=f"{name}: alpha {a_:.2f}, xmin {x0:.0f}",
                 )

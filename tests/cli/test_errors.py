@@ -146,3 +146,16 @@ def test_an_error_raised_from_ctrl_c_is_an_interrupt_not_a_bug():
     assert rc == EXIT_INTERRUPT, text
     assert "Traceback" not in text and "internal error" not in text, text
     assert text.strip().startswith("infodyn: interrupted at once"), text
+
+
+def test_ctrl_c_at_a_prompt_stays_aborted():
+    """click raises Abort from the KeyboardInterrupt of a Ctrl-C at a prompt: still 'aborted'."""
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise typer.Abort() from None
+    except typer.Abort as exc:
+        abort = exc
+    rc, text = _run_failing(abort)
+    assert rc == EXIT_INTERRUPT and text.strip() == "infodyn: aborted", text

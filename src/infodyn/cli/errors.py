@@ -167,13 +167,13 @@ def run(app: Any, argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException as exc:  # noqa: BLE001 - the single place that classifies failures
-        if _raised_by_interrupt(exc):
-            _interrupted_at_once()
-            return EXIT_INTERRUPT
         if _is(exc, "Abort") and isinstance(exc.__context__, EOFError):
             exc = exc.__context__  # typer wraps an EOFError that escaped a command: report it
         if _is(exc, "Abort"):
             print("infodyn: aborted", file=sys.stderr)
+            return EXIT_INTERRUPT
+        if _raised_by_interrupt(exc):  # after Abort: Ctrl-C at a prompt stays "aborted"
+            _interrupted_at_once()
             return EXIT_INTERRUPT
         if _is(exc, "ClickException"):
             return _usage_error(exc)

@@ -7,9 +7,11 @@ whose message says what was kept and how to resume. The CLI prints that line and
 130. A second signal stops at once (``KeyboardInterrupt``; files are still written atomically,
 so nothing half-written is left under a final name). Python runs a signal handler wherever the
 main thread is, including inside callbacks whose exceptions it only reports and drops (a
-garbage-collection callback, as JAX registers one): a second signal's ``KeyboardInterrupt``
-swallowed there is raised again at the next step boundary (:func:`check`), and the "Exception
-ignored" report of it is left out.
+garbage-collection callback, as JAX registers one): a ``KeyboardInterrupt`` swallowed there
+(a second signal's, or a Ctrl-C at the command line's start-up:
+:func:`keep_swallowed_interrupts`) is kept by one ``sys.unraisablehook`` and raised again at
+the next step boundary (:func:`check`) or :func:`graceful`'s entry, and the "Exception ignored"
+report of it is left out.
 
 Long loops poll :func:`requested` (or call :func:`check`) at their step boundaries; outside
 :func:`graceful` (library use) :func:`requested` is always ``None`` and Ctrl-C behaves as usual.
@@ -36,9 +38,8 @@ CHECKPOINT = "finishing the current step and writing a checkpoint"
 _state: dict[str, Any] = {
     "active": False,
     "signal": None,
-    "at_once": False,
     "doing": CHECKPOINT,
-    "swallowed": False,  # a start-up Ctrl-C a gc callback dropped (keep_swallowed_interrupts)
+    "swallowed": False,  # a KeyboardInterrupt Python dropped where it was raised (_keeping)
 }
 
 
@@ -53,22 +54,25 @@ def requested() -> str | None:
 
 def check(message: str) -> None:
     """Raise :class:`Interrupted` with ``message`` if a stop was requested, or
-    ``KeyboardInterrupt`` if a second signal's was swallowed before it got here."""
-    if _state["at_once"]:
+    ``KeyboardInterrupt`` if one was swallowed before it got here."""
+    if _state["swallowed"]:
         raise KeyboardInterrupt
     if _state["signal"] is not None:
         raise Interrupted(f"{message} (stopped on {_state['signal']})")
 
 
-def _unraisable(hook: Any) -> Any:
-    """``sys.unraisablehook`` that drops the second signal's swallowed ``KeyboardInterrupt``
-    (:func:`check` raises it again) and passes everything else on to ``hook``."""
+def _keeping(hook: Any) -> Any:
+    """``sys.unraisablehook`` that keeps a swallowed ``KeyboardInterrupt`` instead of reporting
+    it (:func:`check` and :func:`graceful`'s entry raise it again) and passes everything else
+    on to ``hook``."""
 
-    def drop_swallowed_interrupt(unraisable: Any) -> None:
-        if not (_state["at_once"] and isinstance(unraisable.exc_value, KeyboardInterrupt)):
+    def keep(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            _state["swallowed"] = True
+        else:
             hook(unraisable)
 
-    return drop_swallowed_interrupt
+    return keep
 
 
 def keep_swallowed_interrupts() -> None:
@@ -89,22 +93,14 @@ def keep_swallowed_interrupts() -> None:
     """
     if getattr(sys.unraisablehook, "_infodyn_keeps", False):
         return
-    previous = sys.unraisablehook
-
-    def keep(unraisable: Any) -> None:
-        if isinstance(unraisable.exc_value, KeyboardInterrupt):
-            _state["swallowed"] = True
-        else:
-            previous(unraisable)
-
-    keep._infodyn_keeps = True  # type: ignore[attr-defined]
+    keep = _keeping(sys.unraisablehook)
+    keep._infodyn_keeps = True
     sys.unraisablehook = keep
 
 
 def _handler(signum: int, frame: Any) -> None:
     name = signal.Signals(signum).name
-    if _state["signal"] is not None:  # the second signal: stop now
-        _state["at_once"] = True  # (for check(), should this exception be swallowed)
+    if _state["signal"] is not None:  # the second signal: stop now (kept if swallowed)
         raise KeyboardInterrupt
     _state["signal"] = name
     print(
@@ -130,8 +126,8 @@ def graceful(resume: str | None = None, doing: str = CHECKPOINT) -> Iterator[Non
         return
     old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     old_hook = sys.unraisablehook
-    _state.update(active=True, signal=None, at_once=False, doing=doing)
-    sys.unraisablehook = _unraisable(old_hook)
+    _state.update(active=True, signal=None, doing=doing)
+    sys.unraisablehook = _keeping(old_hook)
     try:
         for s in old:
             signal.signal(s, _handler)
@@ -144,7 +140,7 @@ def graceful(resume: str | None = None, doing: str = CHECKPOINT) -> Iterator[Non
         for s, h in old.items():
             signal.signal(s, h)
         sys.unraisablehook = old_hook
-        _state.update(active=False, signal=None, at_once=False, doing=CHECKPOINT)
+        _state.update(active=False, signal=None, swallowed=False, doing=CHECKPOINT)
 
 
 def checkpoint_on_signal(path: str | os.PathLike, total: int) -> Any:

@@ -79,9 +79,9 @@ Array = Any
 AUTO_SPARSE_MIN_UNITS = 4096
 
 
-#: options of the E/I connectivity only
 #: the E/I connection probabilities (k_in replaces them)
 _EI_PROBABILITIES = ("p_ee", "p_ei", "p_ie", "p_ii")
+#: options of the E/I connectivity only
 _EI_OPTIONS = ("frac_exc", "ei_mu", "ei_sigma", "inh_factor", *_EI_PROBABILITIES)
 
 
