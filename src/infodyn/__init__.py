@@ -1,8 +1,9 @@
 """infodyn: train spiking dynamical systems with local learning rules and measure what they encode.
 
 The pipeline: stimulus -> spiking network -> learning -> analysis -> energy model -> generation.
-Subpackages are imported lazily so that ``import infodyn as idn`` stays fast and the command line
-starts quickly; ``idn.network``, ``idn.learning``, ... load on first use.
+Subpackages (and ``InputError``) are imported lazily so that ``import infodyn as idn`` stays fast
+and loads no NumPy, and the command line starts quickly and can install its Ctrl-C handler
+first; ``idn.network``, ``idn.learning``, ... load on first use.
 
 "Seitz 2021" in the docstrings is the deck this library implements: C. Seitz, "Training a
 dynamical system by using multivariate information" (slides, May 11, 2021).
@@ -14,7 +15,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from infodyn._version import __version__
-from infodyn.errors import InputError
 
 _SUBPACKAGES = (
     "network",
@@ -38,9 +38,12 @@ if TYPE_CHECKING:  # pragma: no cover
         learning,
         network,
     )
+    from infodyn.errors import InputError
 
 
 def __getattr__(name: str) -> Any:
+    if name == "InputError":  # on first use, as the subpackages: infodyn.errors loads NumPy
+        return importlib.import_module("infodyn.errors").InputError
     if name in _SUBPACKAGES:
         module = importlib.import_module(f"infodyn.{name}")
         globals()[name] = module

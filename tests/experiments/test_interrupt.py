@@ -1,9 +1,12 @@
-"""Stopping on signals (infodyn.experiments.interrupt): a second signal whose KeyboardInterrupt
-a garbage-collection callback swallowed stops the run at the next check."""
+"""Stopping on signals (infodyn.experiments.interrupt): an interrupt is never raised inside an
+import, and one a garbage-collection callback dropped is delivered again."""
 
 import gc
 import signal
+import subprocess
 import sys
+import textwrap
+import time
 import types
 from pathlib import Path
 
@@ -20,7 +23,107 @@ from infodyn.experiments.interrupt import (
 )
 
 
-def test_second_signal_swallowed_by_a_gc_callback_is_raised_at_the_next_check(capsys):
+@pytest.fixture(autouse=True)
+def _no_interrupt_left_behind():
+    """Each test starts with Python's SIGINT handler and leaves no pending redelivery and no
+    hook of :func:`command_line_interrupts` behind."""
+    before, hook = signal.signal(signal.SIGINT, signal.default_int_handler), sys.unraisablehook
+    yield
+    sys.unraisablehook = hook
+    timer = interrupt._state["timer"]
+    if timer is not None:
+        timer.cancel()
+    interrupt._state.update(deferred=False, redelivering=False, timer=None)
+    signal.signal(signal.SIGINT, before)
+
+
+def _wait_for_interrupt(seconds: float = 10.0) -> float:
+    """Seconds until a KeyboardInterrupt arrives (fails the test after ``seconds``)."""
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        time.sleep(seconds)
+    return time.monotonic() - t0
+
+
+def _collect_with(callback) -> None:
+    gc.callbacks.append(callback)
+    try:
+        gc.collect()
+    finally:
+        gc.callbacks.remove(callback)
+
+
+def _module(tmp_path, monkeypatch, name: str, body: str) -> str:
+    """A module ``name`` in ``tmp_path`` (on ``sys.path``) whose import runs ``body``."""
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent(body))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    return name
+
+
+_CTRL_C_THEN_WORK = """
+    import signal, time
+    signal.raise_signal(signal.SIGINT)  # Ctrl-C while this module is imported
+    t = time.monotonic()
+    while time.monotonic() - t < 0.3:  # work on, as a compiled extension's set-up would
+        pass
+    done = True
+"""
+
+
+def test_ctrl_c_during_an_import_is_raised_when_the_import_is_done(tmp_path, monkeypatch):
+    # raised inside JAX's import, a KeyboardInterrupt left it half initialised: a segmentation
+    # fault at exit, now and then
+    name = _module(tmp_path, monkeypatch, "ctrl_c_then_work", _CTRL_C_THEN_WORK)
+    interrupt.command_line_interrupts()
+    with pytest.raises(KeyboardInterrupt):
+        __import__(name)
+        time.sleep(10)  # delivered again a moment after the import
+    assert sys.modules[name].done  # not interrupted: the import ran to its end
+    assert not interrupt._state["deferred"]
+    assert signal.getsignal(signal.SIGINT) is interrupt._outside_graceful  # outside: as before
+    with pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)
+
+
+def test_a_second_ctrl_c_during_the_same_import_stops_at_once(tmp_path, monkeypatch):
+    body = """
+        import signal
+        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)  # the user presses again
+        done = True
+    """
+    name = _module(tmp_path, monkeypatch, "ctrl_c_twice", body)
+    interrupt.command_line_interrupts()
+    with pytest.raises(KeyboardInterrupt):
+        __import__(name)
+    assert name not in sys.modules and not interrupt._state["deferred"]
+
+
+def test_ctrl_c_deferred_before_graceful_stops_it_at_its_entry(tmp_path, monkeypatch, capsys):
+    name = _module(tmp_path, monkeypatch, "ctrl_c_before_the_block", _CTRL_C_THEN_WORK)
+    monkeypatch.setattr(interrupt, "REDELIVERY_S", 1.0)  # after the block's entry below
+    interrupt.command_line_interrupts()
+    __import__(name)
+    with pytest.raises(KeyboardInterrupt), graceful():
+        pytest.fail("the block ran after a Ctrl-C at start-up")
+    time.sleep(1.5)  # the redelivery, taken at the entry, is ignored
+    assert not interrupt._state["deferred"] and interrupt._state["timer"] is None
+    with graceful():  # raised once
+        pass
+    assert "got SIG" not in capsys.readouterr().err
+
+
+def test_a_second_signal_during_an_import_in_graceful_waits_for_the_import(tmp_path, monkeypatch):
+    name = _module(tmp_path, monkeypatch, "second_signal_then_work", _CTRL_C_THEN_WORK)
+    with pytest.raises(KeyboardInterrupt), graceful():
+        interrupt._handler(signal.SIGTERM, None)
+        __import__(name)
+        time.sleep(10)
+    assert sys.modules[name].done
+
+
+def test_second_signal_dropped_by_a_gc_callback_is_delivered_again(capsys):
     # Python runs a signal handler wherever the main thread is; inside a gc callback (JAX has
     # one) its KeyboardInterrupt is reported as "Exception ignored" and dropped: a run that
     # failed so took the one-signal path and printed a traceback
@@ -28,19 +131,47 @@ def test_second_signal_swallowed_by_a_gc_callback_is_raised_at_the_next_check(ca
         if phase == "start":
             interrupt._handler(signal.SIGTERM, None)
 
-    with pytest.raises(KeyboardInterrupt), graceful():
+    with graceful():
         interrupt._handler(signal.SIGINT, None)
         with pytest.raises(Interrupted, match="stopped on SIGINT"):
             check("one signal")
-        gc.callbacks.append(second_signal_during_gc)
-        try:
-            gc.collect()  # the handler raises inside the callback; gc drops the exception
-        finally:
-            gc.callbacks.remove(second_signal_during_gc)
-        check("after the swallowed second signal")
+        _collect_with(second_signal_during_gc)  # raised inside the callback and dropped
+        _wait_for_interrupt()
     err = capsys.readouterr().err
     assert "got SIGINT" in err and "Traceback" not in err and "Exception ignored" not in err, err
     check("outside graceful: no signal recorded")  # the state was reset on the way out
+
+
+def test_ctrl_c_dropped_by_a_gc_callback_at_start_up_is_delivered_again(monkeypatch):
+    # Ctrl-C during JAX's import (the CLI's start-up) was reported as "Exception ignored" and
+    # lost: the command ran on to the end
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    interrupt.command_line_interrupts()
+    interrupt.command_line_interrupts()  # installed once
+    assert sys.unraisablehook is not reported.append
+
+    def ctrl_c_during_gc(phase, info):
+        if phase == "start":
+            raise KeyboardInterrupt
+
+    def failing_gc_callback(phase, info):
+        if phase == "start":
+            raise RuntimeError("a real problem in a callback")
+
+    _collect_with(ctrl_c_during_gc)
+    _wait_for_interrupt()
+    _collect_with(failing_gc_callback)
+    assert [str(u.exc_value) for u in reported] == ["a real problem in a callback"]
+
+
+def test_command_line_interrupts_keeps_a_handler_set_by_someone_else():
+    def mine(signum, frame):
+        pass
+
+    signal.signal(signal.SIGINT, mine)
+    interrupt.command_line_interrupts()
+    assert signal.getsignal(signal.SIGINT) is mine
 
 
 def test_other_unraisable_exceptions_are_still_reported(monkeypatch):
@@ -56,11 +187,7 @@ def test_other_unraisable_exceptions_are_still_reported(monkeypatch):
             raise RuntimeError("a real problem in a callback")
 
     with graceful():
-        gc.callbacks.append(failing_gc_callback)
-        try:
-            gc.collect()
-        finally:
-            gc.callbacks.remove(failing_gc_callback)
+        _collect_with(failing_gc_callback)
     assert [str(e) for e in seen] == ["a real problem in a callback"]
     assert sys.unraisablehook is record  # restored on the way out
 
@@ -144,34 +271,24 @@ def test_a_nested_graceful_keeps_the_outer_signal():
         assert requested() == "SIGINT"
 
 
-def test_ctrl_c_swallowed_by_a_gc_callback_at_start_up_stops_the_next_graceful_block(
-    monkeypatch,
-):
-    # Ctrl-C during JAX's import (the CLI's start-up) was reported as "Exception ignored" and
-    # lost: the command ran on to the end
-    reported = []
-    monkeypatch.setattr(sys, "unraisablehook", reported.append)
-    monkeypatch.setitem(interrupt._state, "swallowed", False)
-    interrupt.keep_swallowed_interrupts()
-    interrupt.keep_swallowed_interrupts()  # installed once
-    assert sys.unraisablehook is not reported.append
+def test_the_command_line_installs_its_handler_before_it_imports_typer():
+    # the window in which a Ctrl-C lands in an import unguarded is Python's own start-up only
+    code = textwrap.dedent(
+        """
+        import signal, sys
 
-    def ctrl_c_during_gc(phase, info):
-        if phase == "start":
-            raise KeyboardInterrupt
+        class SeeTyper:  # the first third-party package the command line imports
+            def find_spec(self, name, path=None, target=None):
+                if name == "typer":
+                    sys.meta_path.remove(self)
+                    print(getattr(signal.getsignal(signal.SIGINT), "__name__", None))
+                return None
 
-    def failing_gc_callback(phase, info):
-        if phase == "start":
-            raise RuntimeError("a real problem in a callback")
-
-    for callback in (ctrl_c_during_gc, failing_gc_callback):
-        gc.callbacks.append(callback)
-        try:
-            gc.collect()
-        finally:
-            gc.callbacks.remove(callback)
-    assert [str(u.exc_value) for u in reported] == ["a real problem in a callback"]
-    with pytest.raises(KeyboardInterrupt), graceful():
-        pytest.fail("the block ran after a Ctrl-C")
-    with graceful():  # raised once
-        pass
+        sys.meta_path.insert(0, SeeTyper())
+        import infodyn.cli
+        print("numpy" in sys.modules)  # NumPy waits for a command that needs it
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["_outside_graceful", "False"]

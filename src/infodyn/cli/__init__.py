@@ -9,11 +9,13 @@ from __future__ import annotations
 import importlib
 import sys
 
-from infodyn.cli.app import app, fail
-from infodyn.experiments.interrupt import keep_swallowed_interrupts
+from infodyn.experiments.interrupt import command_line_interrupts
 
-# before the command modules import JAX: a Ctrl-C during that import is not lost
-keep_swallowed_interrupts()
+# first, before typer, NumPy and (in the commands) JAX: a Ctrl-C during an import is delivered
+# when the import is done, never inside it (a half-imported extension can crash at exit)
+command_line_interrupts()
+
+from infodyn.cli.app import app, fail  # noqa: E402 - after the handler, on purpose
 
 COMMAND_MODULES = (
     "simulate",

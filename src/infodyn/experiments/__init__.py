@@ -1,5 +1,22 @@
-"""Experiments: run directories, configs, sweeps and reports."""
+"""Experiments: run directories, configs, sweeps and reports.
 
-from infodyn.experiments.rundir import RunDir
+``RunDir`` is imported on first use, so that :mod:`infodyn.experiments.interrupt` (the command
+line's first import) loads no NumPy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from infodyn.experiments.rundir import RunDir
 
 __all__ = ["RunDir"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RunDir":
+        from infodyn.experiments.rundir import RunDir
+
+        return RunDir
+    raise AttributeError(f"module 'infodyn.experiments' has no attribute {name!r}")

@@ -5,13 +5,24 @@ stderr; the running command finishes its current step (a training iteration, a s
 pipeline stage, one channel network), writes its checkpoint and raises :class:`Interrupted`
 whose message says what was kept and how to resume. The CLI prints that line and exits with
 130. A second signal stops at once (``KeyboardInterrupt``; files are still written atomically,
-so nothing half-written is left under a final name). Python runs a signal handler wherever the
-main thread is, including inside callbacks whose exceptions it only reports and drops (a
-garbage-collection callback, as JAX registers one): a ``KeyboardInterrupt`` swallowed there
-(a second signal's, or a Ctrl-C at the command line's start-up:
-:func:`keep_swallowed_interrupts`) is kept by one ``sys.unraisablehook`` and raised again at
-the next step boundary (:func:`check`) or :func:`graceful`'s entry, and the "Exception ignored"
-report of it is left out.
+so nothing half-written is left under a final name).
+
+Python runs a signal handler wherever the main thread is, and two places there make a
+``KeyboardInterrupt`` harmful. Raised inside an import, from Python code that a compiled
+module's initialisation calls, it crashes or vanishes: in jaxlib's ``_hlo`` the process
+aborted ("terminate called after throwing an instance of 'nanobind::python_error'"), in
+``_jax`` it was lost and the command ran on to its end, and Ctrl-C at random times during
+start-up ended 2 of 180 tries in a crash (a segmentation fault, an abort); in SciPy it
+surfaced as ``ImportError: initialization failed``. Raised inside a callback whose exceptions
+Python only reports and drops (a garbage-collection callback, as JAX registers one), it is lost
+too. So an interrupt is never raised inside an import (an importlib frame
+on the main thread's stack): it is delivered again (:data:`REDELIVERY_S` later, from a timer
+thread, as a real SIGINT to the main thread) until the import is done; a second Ctrl-C during the
+same import stops at once. One dropped in a callback is caught by a ``sys.unraisablehook`` and
+delivered again the same way. One still waiting when :func:`graceful` is entered (a Ctrl-C
+during the command's start-up) stops the command there, before its work; a redelivery of it
+that comes later is ignored. The command line installs this for its whole run
+(:func:`command_line_interrupts`), graceful for its block.
 
 Long loops poll :func:`requested` (or call :func:`check`) at their step boundaries; outside
 :func:`graceful` (library use) :func:`requested` is always ``None`` and Ctrl-C behaves as usual.
@@ -35,12 +46,18 @@ from typing import Any
 #: what the first signal's line says the command does next (``graceful(doing=...)``)
 CHECKPOINT = "finishing the current step and writing a checkpoint"
 
+#: seconds after which an interrupt that could not be raised is delivered again
+REDELIVERY_S = 0.05
+
 _state: dict[str, Any] = {
     "active": False,
     "signal": None,
     "doing": CHECKPOINT,
-    "swallowed": False,  # a KeyboardInterrupt Python dropped where it was raised (_keeping)
+    "deferred": False,  # an interrupt waits to be delivered again (_stop_at_once, _keeping)
+    "redelivering": False,  # the next handler call is that delivery, not a new signal
+    "timer": None,  # the one pending redelivery
 }
+_lock = threading.RLock()  # the timer thread and the main thread's handlers share _state
 
 
 class Interrupted(Exception):  # noqa: N818 - reads as what happened, like KeyboardInterrupt
@@ -53,55 +70,111 @@ def requested() -> str | None:
 
 
 def check(message: str) -> None:
-    """Raise :class:`Interrupted` with ``message`` if a stop was requested, or
-    ``KeyboardInterrupt`` if one was swallowed before it got here."""
-    if _state["swallowed"]:
-        raise KeyboardInterrupt
+    """Raise :class:`Interrupted` with ``message`` if a stop was requested."""
     if _state["signal"] is not None:
         raise Interrupted(f"{message} (stopped on {_state['signal']})")
 
 
+def _importing(frame: Any) -> bool:
+    """Whether ``frame`` runs inside an import (an importlib frame below it on the stack)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _redeliver() -> None:
+    with _lock:
+        _state["timer"] = None
+        if _state["deferred"]:
+            _state["redelivering"] = True
+            # a real signal, not _thread.interrupt_main: it also wakes a main thread in a
+            # system call (a sleep, a read), which then runs the handler at once
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+
+def _deliver_again_soon() -> None:
+    """Deliver the deferred interrupt again in :data:`REDELIVERY_S` (one timer at a time)."""
+    with _lock:
+        _state["deferred"] = True
+        if _state["timer"] is None:
+            timer = threading.Timer(REDELIVERY_S, _redeliver)
+            timer.daemon = True
+            _state["timer"] = timer
+            timer.start()
+
+
+def _taken_redelivery() -> bool:
+    """Whether this handler call is a redelivery (and mark it taken)."""
+    with _lock:
+        again, _state["redelivering"] = _state["redelivering"], False
+    return again
+
+
+def _take_deferred() -> bool:
+    """Whether an interrupt was deferred (and take it: its redelivery is then ignored)."""
+    with _lock:
+        deferred, _state["deferred"] = _state["deferred"], False
+    return deferred
+
+
+def _stop_at_once(frame: Any, redelivered: bool) -> None:
+    """Raise ``KeyboardInterrupt``, unless the main thread is inside an import: then deliver it
+    again once the import is done; a new signal during the same import raises at once. A
+    redelivery of an interrupt already taken (:func:`graceful`'s entry) is ignored."""
+    with _lock:
+        if redelivered and not _state["deferred"]:
+            return
+        if _importing(frame) and (redelivered or not _state["deferred"]):
+            _deliver_again_soon()
+            return
+        _state["deferred"] = False
+    raise KeyboardInterrupt
+
+
+def _outside_graceful(signum: int, frame: Any) -> None:
+    """The command line's SIGINT handler outside :func:`graceful`: ``KeyboardInterrupt``, as
+    Python's own, but never inside an import."""
+    _stop_at_once(frame, _taken_redelivery())
+
+
 def _keeping(hook: Any) -> Any:
-    """``sys.unraisablehook`` that keeps a swallowed ``KeyboardInterrupt`` instead of reporting
-    it (:func:`check` and :func:`graceful`'s entry raise it again) and passes everything else
-    on to ``hook``."""
+    """``sys.unraisablehook`` that delivers a dropped ``KeyboardInterrupt`` again (instead of
+    reporting it) and passes everything else on to ``hook``."""
 
     def keep(unraisable: Any) -> None:
         if isinstance(unraisable.exc_value, KeyboardInterrupt):
-            _state["swallowed"] = True
+            _deliver_again_soon()
         else:
             hook(unraisable)
 
     return keep
 
 
-def keep_swallowed_interrupts() -> None:
-    """Make sure a Ctrl-C at start-up is not lost (the command line calls this first).
+def command_line_interrupts() -> None:
+    """Ctrl-C for the command line, installed (once) before it imports anything heavy.
 
-    Outside :func:`graceful` Ctrl-C raises ``KeyboardInterrupt`` wherever the main thread is.
-    Raised inside a garbage-collection callback (JAX registers one during its import), the
-    exception is only reported ("Exception ignored ... KeyboardInterrupt") and dropped, and the
-    command ran on to the end as if nothing had been pressed. The ``sys.unraisablehook``
-    installed here (once) records such an interrupt instead of reporting it, and the next
-    :func:`graceful` block raises it on entry (every long command opens one before its work),
-    so the command stops at once. Every other unraisable exception goes to the previous hook.
-
-    Delivering the interrupt again a moment later (``_thread.interrupt_main`` from a timer; at
-    once, it is raised inside the hook and dropped again) was tried and left: it lands wherever
-    the main thread is then, a compiled module's import included; :func:`graceful`'s entry is a
-    known, safe point.
+    SIGINT raises ``KeyboardInterrupt`` as usual, but never inside an import, and a
+    ``KeyboardInterrupt`` dropped in a callback is delivered again (module docstring). Python's
+    default SIGINT handler is replaced only in the main thread and only if nobody replaced it
+    before; :func:`graceful` puts its own in place for its block and restores this one.
     """
-    if getattr(sys.unraisablehook, "_infodyn_keeps", False):
-        return
-    keep = _keeping(sys.unraisablehook)
-    keep._infodyn_keeps = True
-    sys.unraisablehook = keep
+    if not getattr(sys.unraisablehook, "_infodyn_keeps", False):
+        keep = _keeping(sys.unraisablehook)
+        keep._infodyn_keeps = True
+        sys.unraisablehook = keep
+    main = threading.current_thread() is threading.main_thread()
+    if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _outside_graceful)
 
 
 def _handler(signum: int, frame: Any) -> None:
+    redelivered = _taken_redelivery()
+    if _state["signal"] is not None or redelivered:  # the second signal (or its redelivery)
+        _stop_at_once(frame, redelivered)
+        return
     name = signal.Signals(signum).name
-    if _state["signal"] is not None:  # the second signal: stop now (kept if swallowed)
-        raise KeyboardInterrupt
     _state["signal"] = name
     print(
         f"infodyn: got {name}: {_state['doing']} (send it again to stop at once)",
@@ -118,12 +191,11 @@ def graceful(resume: str | None = None, doing: str = CHECKPOINT) -> Iterator[Non
     :class:`Interrupted` leaving the block. ``doing`` is what the first signal's line says
     happens next (a command without checkpoints says what it keeps instead).
     """
-    if _state["swallowed"]:  # Ctrl-C during start-up, dropped where it was raised
-        _state["swallowed"] = False
-        raise KeyboardInterrupt
     if threading.current_thread() is not threading.main_thread() or _state["active"]:
         yield  # signal handlers can only be set from the main thread; nested: already set
         return
+    if _take_deferred():  # a Ctrl-C at start-up (in an import, a callback): stop before the work
+        raise KeyboardInterrupt
     old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     old_hook = sys.unraisablehook
     _state.update(active=True, signal=None, doing=doing)
@@ -140,7 +212,7 @@ def graceful(resume: str | None = None, doing: str = CHECKPOINT) -> Iterator[Non
         for s, h in old.items():
             signal.signal(s, h)
         sys.unraisablehook = old_hook
-        _state.update(active=False, signal=None, swallowed=False, doing=CHECKPOINT)
+        _state.update(active=False, signal=None, doing=CHECKPOINT)
 
 
 def checkpoint_on_signal(path: str | os.PathLike, total: int) -> Any:
