@@ -162,11 +162,24 @@ def no_complete_looking_output(out: Path) -> None:
         assert not list(out.rglob(".*.tmp")), list(out.rglob(".*.tmp"))
 
 
+def python_as_from_a_terminal(*args: str) -> list[str]:
+    """The command line of ``python ARGS`` with SIGINT at its default, as a command typed in a
+    terminal has it, for a signal test's process. The test run may have been started with
+    SIGINT ignored (a background job, ``nohup ... &``), which its processes inherit, and the
+    command line leaves an ignored signal ignored. A small Python resets it and ``exec``s the
+    real one (a ``preexec_fn`` would fork this multithreaded process)."""
+    reset_then_exec = (
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+    )
+    return [sys.executable, "-c", reset_then_exec, *args]
+
+
 def start_cli(args: list[str], cwd: Path) -> subprocess.Popen:
     """``python -m infodyn.cli ARGS`` as a real process (for signal tests)."""
     env = {**os.environ, "MPLBACKEND": "Agg"}
     return subprocess.Popen(
-        [sys.executable, "-m", "infodyn.cli", *args],
+        python_as_from_a_terminal("-m", "infodyn.cli", *args),
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,

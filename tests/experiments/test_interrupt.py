@@ -11,6 +11,7 @@ import types
 from pathlib import Path
 
 import pytest
+from faultkit import python_as_from_a_terminal
 
 from infodyn.experiments import interrupt
 from infodyn.experiments.interrupt import (
@@ -263,6 +264,19 @@ def test_graceful_handles_sigterm_and_restores_the_handlers(capsys):
             signal.signal(s, h)
 
 
+def test_graceful_leaves_an_ignored_signal_ignored():
+    # a background job of a shell script starts with SIGINT ignored: Ctrl-C in the terminal
+    # is meant for the foreground only
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with graceful():
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        signal.raise_signal(signal.SIGINT)
+        assert requested() is None
+        signal.raise_signal(signal.SIGTERM)  # still handled
+        assert requested() == "SIGTERM"
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
 def test_a_nested_graceful_keeps_the_outer_signal():
     with graceful():
         interrupt._handler(signal.SIGINT, None)
@@ -289,6 +303,8 @@ def test_the_command_line_installs_its_handler_before_it_imports_typer():
         print("numpy" in sys.modules)  # NumPy waits for a command that needs it
         """
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        python_as_from_a_terminal("-c", code), capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["_outside_graceful", "False"]

@@ -196,7 +196,14 @@ def graceful(resume: str | None = None, doing: str = CHECKPOINT) -> Iterator[Non
         return
     if _take_deferred():  # a Ctrl-C at start-up (in an import, a callback): stop before the work
         raise KeyboardInterrupt
-    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    # a signal ignored when the block starts stays ignored: a shell starts a background job
+    # (``infodyn train ... &`` in a script) with SIGINT ignored, so that Ctrl-C in the terminal
+    # stops only the foreground
+    old = {
+        s: h
+        for s in (signal.SIGINT, signal.SIGTERM)
+        if (h := signal.getsignal(s)) is not signal.SIG_IGN
+    }
     old_hook = sys.unraisablehook
     _state.update(active=True, signal=None, doing=doing)
     sys.unraisablehook = _keeping(old_hook)

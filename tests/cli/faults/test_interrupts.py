@@ -17,12 +17,20 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from faultkit import CHANNEL, IMAGES, SIM, TRAIN, assert_clean_interrupt, signal_when, start_cli
+from faultkit import (
+    CHANNEL,
+    IMAGES,
+    SIM,
+    TRAIN,
+    assert_clean_interrupt,
+    python_as_from_a_terminal,
+    signal_when,
+    start_cli,
+)
 
 SIGNAL_DRIVER = Path(__file__).parent / "signal_driver.py"
 
@@ -188,7 +196,7 @@ def _assert_left_as_it_was(rc: int, err: str, out, before, hint: str) -> None:
 def _driven(tmp_path, *driver_args: str) -> tuple[int, str]:
     """Run ``signal_driver.py`` with ``driver_args`` in ``tmp_path``: exit code and stderr."""
     proc = subprocess.Popen(
-        [sys.executable, str(SIGNAL_DRIVER), *driver_args],
+        python_as_from_a_terminal(str(SIGNAL_DRIVER), *driver_args),
         cwd=tmp_path,
         env={**os.environ, "MPLBACKEND": "Agg"},
         stdout=subprocess.PIPE,
