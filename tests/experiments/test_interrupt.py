@@ -115,8 +115,14 @@ def test_ctrl_c_deferred_before_graceful_stops_it_at_its_entry(tmp_path, monkeyp
     assert "got SIG" not in capsys.readouterr().err
 
 
-def test_a_second_signal_during_an_import_in_graceful_waits_for_the_import(tmp_path, monkeypatch):
-    name = _module(tmp_path, monkeypatch, "second_signal_then_work", _CTRL_C_THEN_WORK)
+@pytest.mark.parametrize("sigint", ["default", "ignored"])
+def test_a_second_signal_during_an_import_in_graceful_waits_for_the_import(
+    sigint, tmp_path, monkeypatch
+):
+    if sigint == "ignored":  # a background job: the redelivery comes as SIGTERM
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    body = _CTRL_C_THEN_WORK.replace("signal.SIGINT)", "signal.SIGTERM)")
+    name = _module(tmp_path, monkeypatch, "second_signal_then_work", body)
     with pytest.raises(KeyboardInterrupt), graceful():
         interrupt._handler(signal.SIGTERM, None)
         __import__(name)

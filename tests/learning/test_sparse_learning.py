@@ -318,7 +318,7 @@ def test_sparse_output_weights_are_refused_with_one_line(spike_input):
     dense, sparse = _sparse_params(net, seed=1)
     x, tgt = spike_input(net.n_in, net.n_out, steps=90, batch=2)
     bad = {**sparse, "w_out": SparseWeights.from_dense(dense["w_out"])}
-    with pytest.raises(idn.errors.InputError, match=r"w_out.*dense"):
+    with pytest.raises(idn.InputError, match=r"w_out.*dense"):
         evaluate(net, bad, x, tgt, "mse", precision="float64")
 
 

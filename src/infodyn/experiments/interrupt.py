@@ -15,14 +15,15 @@ aborted ("terminate called after throwing an instance of 'nanobind::python_error
 start-up ended 2 of 180 tries in a crash (a segmentation fault, an abort); in SciPy it
 surfaced as ``ImportError: initialization failed``. Raised inside a callback whose exceptions
 Python only reports and drops (a garbage-collection callback, as JAX registers one), it is lost
-too. So an interrupt is never raised inside an import (an importlib frame
-on the main thread's stack): it is delivered again (:data:`REDELIVERY_S` later, from a timer
-thread, as a real SIGINT to the main thread) until the import is done; a second Ctrl-C during the
-same import stops at once. One dropped in a callback is caught by a ``sys.unraisablehook`` and
-delivered again the same way. One still waiting when :func:`graceful` is entered (a Ctrl-C
-during the command's start-up) stops the command there, before its work; a redelivery of it
-that comes later is ignored. The command line installs this for its whole run
-(:func:`command_line_interrupts`), graceful for its block.
+too. So an interrupt is never raised inside an import (an importlib frame on the main thread's
+stack): a timer thread delivers it again :data:`REDELIVERY_S` later, as a real signal to the
+main thread (SIGINT; SIGTERM inside :func:`graceful` when SIGINT is ignored), until the import
+is done; a second Ctrl-C during the same import stops at once. One dropped in a callback is
+caught by a ``sys.unraisablehook`` and delivered again the same way. One still waiting when
+:func:`graceful` is entered (a Ctrl-C during the command's start-up) stops the command there,
+before its work; a redelivery of it that comes later is ignored. The command line installs
+this for its whole run (:func:`command_line_interrupts`), graceful for its block. A signal
+that is ignored when graceful starts (SIGINT in a shell script's background job) stays ignored.
 
 Long loops poll :func:`requested` (or call :func:`check`) at their step boundaries; outside
 :func:`graceful` (library use) :func:`requested` is always ``None`` and Ctrl-C behaves as usual.
@@ -84,6 +85,14 @@ def _importing(frame: Any) -> bool:
     return False
 
 
+def _redelivery_signal() -> int:
+    """SIGINT, or SIGTERM inside :func:`graceful` when SIGINT is ignored there."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        if signal.getsignal(signal.SIGTERM) is _handler:
+            return signal.SIGTERM
+    return signal.SIGINT
+
+
 def _redeliver() -> None:
     with _lock:
         _state["timer"] = None
@@ -91,7 +100,7 @@ def _redeliver() -> None:
             _state["redelivering"] = True
             # a real signal, not _thread.interrupt_main: it also wakes a main thread in a
             # system call (a sleep, a read), which then runs the handler at once
-            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+            signal.pthread_kill(threading.main_thread().ident, _redelivery_signal())
 
 
 def _deliver_again_soon() -> None:
