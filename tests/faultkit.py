@@ -162,30 +162,32 @@ def no_complete_looking_output(out: Path) -> None:
         assert not list(out.rglob(".*.tmp")), list(out.rglob(".*.tmp"))
 
 
-def python_as_from_a_terminal(*args: str) -> list[str]:
-    """The command line of ``python ARGS`` with SIGINT at its default, as a command typed in a
-    terminal has it, for a signal test's process. The test run may have been started with
-    SIGINT ignored (a background job, ``nohup ... &``), which its processes inherit, and the
-    command line leaves an ignored signal ignored. A small Python resets it and ``exec``s the
-    real one (a ``preexec_fn`` would fork this multithreaded process)."""
+def start_python(args: list[str], cwd: Path) -> subprocess.Popen:
+    """``python ARGS`` as a real process for a signal test, with SIGINT at its default, as a
+    command typed in a terminal has it, and stderr and stdout as text pipes.
+
+    The test run may have been started with SIGINT ignored (a background job, ``nohup ... &``),
+    which its processes inherit, and the command line leaves an ignored signal ignored. A small
+    Python resets it and ``exec``s the real one (a ``preexec_fn`` would fork this multithreaded
+    process).
+    """
     reset_then_exec = (
         "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
         "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
     )
-    return [sys.executable, "-c", reset_then_exec, *args]
-
-
-def start_cli(args: list[str], cwd: Path) -> subprocess.Popen:
-    """``python -m infodyn.cli ARGS`` as a real process (for signal tests)."""
-    env = {**os.environ, "MPLBACKEND": "Agg"}
     return subprocess.Popen(
-        python_as_from_a_terminal("-m", "infodyn.cli", *args),
+        [sys.executable, "-c", reset_then_exec, *args],
         cwd=cwd,
-        env=env,
+        env={**os.environ, "MPLBACKEND": "Agg"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def start_cli(args: list[str], cwd: Path) -> subprocess.Popen:
+    """``python -m infodyn.cli ARGS`` as a real process (for signal tests)."""
+    return start_python(["-m", "infodyn.cli", *args], cwd)
 
 
 def signal_when(

@@ -3,7 +3,6 @@ import, and one a garbage-collection callback dropped is delivered again."""
 
 import gc
 import signal
-import subprocess
 import sys
 import textwrap
 import time
@@ -11,7 +10,7 @@ import types
 from pathlib import Path
 
 import pytest
-from faultkit import python_as_from_a_terminal
+from faultkit import start_python
 
 from infodyn.experiments import interrupt
 from infodyn.experiments.interrupt import (
@@ -309,8 +308,7 @@ def test_the_command_line_installs_its_handler_before_it_imports_typer():
         print("numpy" in sys.modules)  # NumPy waits for a command that needs it
         """
     )
-    out = subprocess.run(
-        python_as_from_a_terminal("-c", code), capture_output=True, text=True, timeout=300
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split() == ["_outside_graceful", "False"]
+    proc = start_python(["-c", code], Path.cwd())
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-2000:]
+    assert out.split() == ["_outside_graceful", "False"]

@@ -6,6 +6,7 @@ line's first import) loads no NumPy.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -15,8 +16,6 @@ __all__ = ["RunDir"]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "RunDir":
-        from infodyn.experiments.rundir import RunDir
-
-        return RunDir
+    if name == "RunDir":  # on first use, as the root package's InputError
+        return importlib.import_module("infodyn.experiments.rundir").RunDir
     raise AttributeError(f"module 'infodyn.experiments' has no attribute {name!r}")
