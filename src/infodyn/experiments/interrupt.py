@@ -9,21 +9,21 @@ so nothing half-written is left under a final name).
 
 Python runs a signal handler wherever the main thread is, and two places there make a
 ``KeyboardInterrupt`` harmful. Raised inside an import, from Python code that a compiled
-module's initialisation calls, it crashes or vanishes: in jaxlib's ``_hlo`` the process
-aborted ("terminate called after throwing an instance of 'nanobind::python_error'"), in
-``_jax`` it was lost and the command ran on to its end, and Ctrl-C at random times during
-start-up ended 2 of 180 tries in a crash (a segmentation fault, an abort); in SciPy it
-surfaced as ``ImportError: initialization failed``. Raised inside a callback whose exceptions
-Python only reports and drops (a garbage-collection callback, as JAX registers one), it is lost
-too. So an interrupt is never raised inside an import (an importlib frame on the main thread's
-stack): a timer thread delivers it again :data:`REDELIVERY_S` later, as a real signal to the
-main thread (SIGINT; SIGTERM inside :func:`graceful` when SIGINT is ignored), until the import
-is done; a second Ctrl-C during the same import stops at once. One dropped in a callback is
-caught by a ``sys.unraisablehook`` and delivered again the same way. One still waiting when
+module's initialisation calls, it crashes or vanishes: in jaxlib's ``_hlo`` the process aborted
+("terminate called after throwing an instance of 'nanobind::python_error'"), in ``_jax`` it was
+lost and the command ran on to its end, and Ctrl-C at random times during start-up crashed 4 of
+280 tries (aborts, segmentation faults); in SciPy it surfaced as ``ImportError: initialization
+failed``. Raised inside a callback whose exceptions Python only reports and drops (a
+garbage-collection callback, as JAX registers one), it is lost too. So an interrupt is never
+raised inside an import (an importlib frame on the main thread's stack): a timer thread
+delivers it again :data:`REDELIVERY_S` later, as a real signal to the main thread (SIGINT;
+SIGTERM inside :func:`graceful` when SIGINT is ignored), until the import is done; a second
+Ctrl-C during the same import stops at once. One dropped in a callback is caught by a
+``sys.unraisablehook`` and delivered again the same way. One still waiting when
 :func:`graceful` is entered (a Ctrl-C during the command's start-up) stops the command there,
-before its work; a redelivery of it that comes later is ignored. The command line installs
-this for its whole run (:func:`command_line_interrupts`), graceful for its block. A signal
-that is ignored when graceful starts (SIGINT in a shell script's background job) stays ignored.
+before its work; a redelivery of it that comes later is ignored. The command line installs this
+for its whole run (:func:`command_line_interrupts`), graceful for its block. A signal that is
+ignored when graceful starts (SIGINT in a shell script's background job) stays ignored.
 
 Long loops poll :func:`requested` (or call :func:`check`) at their step boundaries; outside
 :func:`graceful` (library use) :func:`requested` is always ``None`` and Ctrl-C behaves as usual.
