@@ -114,18 +114,12 @@ def _deliver_again_soon() -> None:
             timer.start()
 
 
-def _taken_redelivery() -> bool:
-    """Whether this handler call is a redelivery (and mark it taken)."""
+def _take(flag: str) -> bool:
+    """The flag ``"redelivering"`` (this handler call is a redelivery) or ``"deferred"`` (an
+    interrupt waits; taken, its redelivery is ignored), cleared as it is read."""
     with _lock:
-        again, _state["redelivering"] = _state["redelivering"], False
-    return again
-
-
-def _take_deferred() -> bool:
-    """Whether an interrupt was deferred (and take it: its redelivery is then ignored)."""
-    with _lock:
-        deferred, _state["deferred"] = _state["deferred"], False
-    return deferred
+        value, _state[flag] = _state[flag], False
+    return value
 
 
 def _stop_at_once(frame: Any, redelivered: bool) -> None:
@@ -145,7 +139,7 @@ def _stop_at_once(frame: Any, redelivered: bool) -> None:
 def _outside_graceful(signum: int, frame: Any) -> None:
     """The command line's SIGINT handler outside :func:`graceful`: ``KeyboardInterrupt``, as
     Python's own, but never inside an import."""
-    _stop_at_once(frame, _taken_redelivery())
+    _stop_at_once(frame, _take("redelivering"))
 
 
 def _keeping(hook: Any) -> Any:
@@ -179,7 +173,7 @@ def command_line_interrupts() -> None:
 
 
 def _handler(signum: int, frame: Any) -> None:
-    redelivered = _taken_redelivery()
+    redelivered = _take("redelivering")
     if _state["signal"] is not None or redelivered:  # the second signal (or its redelivery)
         _stop_at_once(frame, redelivered)
         return
@@ -203,7 +197,7 @@ def graceful(resume: str | None = None, doing: str = CHECKPOINT) -> Iterator[Non
     if threading.current_thread() is not threading.main_thread() or _state["active"]:
         yield  # signal handlers can only be set from the main thread; nested: already set
         return
-    if _take_deferred():  # a Ctrl-C at start-up (in an import, a callback): stop before the work
+    if _take("deferred"):  # a Ctrl-C at start-up (in an import, a callback): stop before the work
         raise KeyboardInterrupt
     # a signal ignored when the block starts stays ignored: a shell starts a background job
     # (``infodyn train ... &`` in a script) with SIGINT ignored, so that Ctrl-C in the terminal
