@@ -81,8 +81,16 @@ def test_branching_ratio_bias_correction_on_short_trials():
         warnings.simplefilter("ignore", C.CriticalityWarning)
         raw = C.branching_ratio(act, kmax=50, n_boot=60)
         bc = C.branching_ratio(act, kmax=50, n_boot=60, bias_correction=True)
+        long = C.branching_ratio(
+            C.simulate_branching_process(m, 10.0, 20_000, trials=1, seed=2), kmax=50, n_boot=60
+        )
     assert raw.m_ci[1] < m  # the uncorrected interval misses m = 0.95 here
     assert bc.m_ci[0] < m < bc.m_ci[1] and abs(bc.m - m) < 0.01
+    # and the uncorrected result says so: the shift is more than half the half-width
+    short = [w for w in raw.warnings if "pass bias_correction=True" in w]
+    assert len(short) == 1 and "400 bins" in short[0], raw.warnings
+    assert not any("bias_correction" in w for w in bc.warnings + long.warnings)
+    assert long.m_ci[0] < m < long.m_ci[1]
     # the naive slope, fully observed, corrected the same way
     full = C.simulate_branching_process(0.9, 10.0, 200, trials=40, seed=6)
     nv = C.branching_ratio(full, method="naive", n_boot=0)

@@ -2,6 +2,8 @@
 planted-coupling recovery against d/(2M), agreement of MPF/PL/ML, regularisation, early stopping,
 bad input."""
 
+import warnings
+
 import jax
 import numpy as np
 import pytest
@@ -182,14 +184,57 @@ def test_bad_input():
     const[:, 3] = 0
     with pytest.raises(idn.InputError, match="constant"):
         fit(const)
-    with pytest.warns(UserWarning, match="parameters"):
-        fit(X[:12], method="pl", maxiter=20)
+    with pytest.warns(UserWarning, match="parameters"):  # l2: no pair's coupling unbounded
+        fit(X[:12], method="pl", maxiter=20, l2=1e-3)
     with pytest.raises(idn.InputError, match="n <= 20"):
         fit(np.tile(X, (1, 5))[:, :21], method="ml")
     with pytest.raises(idn.InputError, match="method"):
         fit(X, method="cd")
     with pytest.raises(idn.InputError):
         fit(X, l2=-1.0)
+
+
+def test_unbounded_pairs_match_a_direct_count():
+    from infodyn.energy._checks import unbounded_pairs
+
+    rng = np.random.default_rng(4)
+    X = (rng.random((60, 7)) < 0.3).astype(np.uint8)
+    X[:, 1] &= 1 - X[:, 0]  # never both active
+    X[:, 3] = X[:, 2] | X[:, 3]  # 2 never without 3
+    X[:, 5] = 1 - X[:, 6]  # never both silent, never both active
+    w = rng.random(60) + 0.5
+    w[[1, 2]] = 0.0  # zero-weight rows show nothing
+    pairs, missing = unbounded_pairs(X, w)
+    expected = []
+    for i in range(7):
+        for j in range(i + 1, 7):
+            states = ((1, 1), (1, 0), (0, 1), (0, 0))
+            counts = [w[(X[:, i] == a) & (X[:, j] == b)].sum() for a, b in states]
+            if min(counts) == 0:
+                expected.append((i, j, counts.index(0)))
+    found = [(int(i), int(j), int(s)) for (i, j), s in zip(pairs, missing, strict=True)]
+    assert found == expected
+    assert (0, 1, 0) in expected and (2, 3, 1) in expected and (5, 6, 0) in expected
+
+
+def test_a_pair_without_a_joint_state_warns_and_a_penalty_bounds_it():
+    # units 0 and 1 are never both active: the likelihood rises as J_01 -> -inf, and the
+    # unregularised fit ends wherever the optimiser stops (-41 here, the others below 0.3)
+    X = (np.random.default_rng(2).random((400, 5)) < 0.2).astype(np.uint8)
+    X[:, 1] &= 1 - X[:, 0]
+    with pytest.warns(idn.energy.UnboundedCouplingWarning, match="units 0 and 1 are never both"):
+        loose = fit(X)
+    with pytest.warns(idn.energy.UnboundedCouplingWarning):
+        looser = fit(X, tol=1e-14, gtol=1e-12)
+    assert loose.fit_info["unbounded_pairs"] == 1
+    assert looser.J[0, 1] < loose.J[0, 1] < -10  # no finite optimum to converge to
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", idn.energy.UnboundedCouplingWarning)
+        held = fit(X, l2=1e-3)
+        early = fit(X, validation=0.25)
+        idn.energy.store(X[:20])  # stored patterns: the fixed points, not a density, matter
+    assert held.fit_info["unbounded_pairs"] is None
+    assert -10 < held.J[0, 1] < 0 and early.J[0, 1] > loose.J[0, 1]
 
 
 def test_fits_beyond_lbfgsb_32_bit_workspace_are_refused():

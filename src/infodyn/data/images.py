@@ -48,7 +48,7 @@ Binarisation (patterns ``x`` in {0,1}^(size*size) for the energy model)
     ``"sign"``: ``x_i = 1`` where the whitened value is positive; needs ``whiten``. The ones per
     patch are no longer constrained. Whitened natural images are centred but skewed (sparse,
     heavy-tailed responses), so the fraction of ones is a little below one half after ZCA
-    (0.444, every pixel between 0.43 and 0.46) and close to it after DoG (0.504).
+    (0.447, every pixel between 0.43 and 0.46) and close to it after DoG (0.504).
     ``tests/data/test_images.py`` checks these numbers.
 """
 

@@ -16,6 +16,7 @@ maximum likelihood (``fit``).
     idn.energy.heat_capacity(model, np.geomspace(0.5, 3, 30), method="mcmc", seed=0)  # C(T)/n
 """
 
+from infodyn.energy._checks import UnboundedCouplingWarning
 from infodyn.energy.codes import (
     capacity_curve,
     clique_code,
@@ -87,6 +88,7 @@ __all__ = [
     "KPairwiseModel",
     "MarkovChain",
     "SyncResult",
+    "UnboundedCouplingWarning",
     "Words",
     "ZipfFit",
     "ais_log_partition",

@@ -94,6 +94,73 @@ def check_trainable(
         )
 
 
+class UnboundedCouplingWarning(UserWarning):
+    """The data leave some couplings without a finite maximum-likelihood value (see
+    :func:`unbounded_pairs`): unregularised, they end where the optimiser stops."""
+
+
+#: the joint state of a pair (x_i, x_j) that the data never show, in words
+_MISSING_STATE = (
+    "units {i} and {j} are never both active",
+    "unit {i} is never active without unit {j}",
+    "unit {j} is never active without unit {i}",
+    "units {i} and {j} are never both silent",
+)
+
+
+def unbounded_pairs(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs ``i < j`` of non-constant units for which one of the four joint states
+    ``(x_i, x_j)`` has zero weight in the rows of ``X`` (weights ``w``), and which state (0: both
+    active, 1: i without j, 2: j without i, 3: both silent).
+
+    Such a pair's moments lie on the boundary of what a pairwise model can match: with
+    ``<x_i x_j> = 0`` (both never active together) the likelihood keeps rising as ``J_ij -> -inf``,
+    and likewise toward ``+inf`` or with the fields for the other states. This is the pairwise
+    case of complete separation in logistic regression (pseudolikelihood is a set of logistic
+    regressions; Albert & Anderson 1984, Biometrika 71:1); a sufficient condition for an
+    unbounded optimum, not a necessary one (a missing state of three units is not detected).
+    Returns ``(pairs (K, 2), states (K,))``, the pairs in row-major order.
+    """
+    W = float(w.sum())
+    c = np.zeros(X.shape[1])
+    C = np.zeros((X.shape[1], X.shape[1]))
+    for start in range(0, X.shape[0], 4096):  # float64 counts, rows a block at a time
+        Xb = X[start : start + 4096].astype(np.float64)
+        wb = w[start : start + 4096]
+        c += wb @ Xb
+        C += Xb.T @ (Xb * wb[:, None])
+    tol = 1e-9 * W
+    cells = (C, c[:, None] - C, c[None, :] - C, W - c[:, None] - c[None, :] + C)
+    missing = np.full(C.shape, -1)
+    for state in (3, 2, 1, 0):  # the first missing state in the order of _MISSING_STATE
+        missing[cells[state] <= tol] = state
+    varies = (c > tol) & (c < W - tol)
+    missing[~varies, :] = -1
+    missing[:, ~varies] = -1
+    i, j = np.nonzero(np.triu(missing >= 0, k=1))
+    return np.stack([i, j], axis=1), missing[i, j]
+
+
+def warn_unbounded(X: np.ndarray, w: np.ndarray) -> int:
+    """Warn (:class:`UnboundedCouplingWarning`) when :func:`unbounded_pairs` finds any; returns
+    their number."""
+    pairs, states = unbounded_pairs(X, w)
+    if pairs.size:
+        i, j = (int(u) for u in pairs[0])
+        what = _MISSING_STATE[states[0]].format(i=i, j=j)
+        more = f" ({len(pairs) - 1} more pair(s) lack one of their four joint states)" * (
+            len(pairs) > 1
+        )
+        warnings.warn(
+            f"in the data, {what}{more}: such couplings have no finite "
+            "maximum-likelihood value, so the fitted ones are where the optimiser stopped; "
+            "pass l2 > 0 (e.g. 1e-3), l1 > 0 or validation= (early stopping), or use more data",
+            UnboundedCouplingWarning,
+            stacklevel=3,
+        )
+    return len(pairs)
+
+
 def rng_seed(seed: Any) -> int:
     """Validate a seed and return it as a non-negative int."""
     require(

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.energy._checks import as_binary, positive_int, rng_seed
+from infodyn.energy._checks import UnboundedCouplingWarning, as_binary, positive_int, rng_seed
 from infodyn.energy.fit import fit
 from infodyn.energy.model import IsingModel
 from infodyn.errors import require
@@ -146,6 +146,7 @@ def store(patterns: Any, method: str = "mpf", **fit_kwargs: Any) -> Any:
     fit_kwargs.setdefault("allow_constant", True)
     with warnings.catch_warnings():  # storing few patterns in many parameters is the point
         warnings.filterwarnings("ignore", message="only .* patterns for", category=UserWarning)
+        warnings.simplefilter("ignore", UnboundedCouplingWarning)  # fixed points, not a density
         return fit(patterns, method="mpf", **fit_kwargs)
 
 

@@ -19,7 +19,13 @@ import numpy as np
 from scipy.optimize import OptimizeResult, minimize
 from threadpoolctl import threadpool_limits
 
-from infodyn.energy._checks import as_binary, check_trainable, positive_int, rng_seed
+from infodyn.energy._checks import (
+    as_binary,
+    check_trainable,
+    positive_int,
+    rng_seed,
+    warn_unbounded,
+)
 from infodyn.energy.kobjectives import (
     canonical_from_free,
     free_from_canonical,
@@ -116,6 +122,10 @@ def fit(
         benchmarks/RESULTS.md; fine for large n when a slightly looser optimum will do).
     allow_constant: fit even when a unit never changes (its field then grows until the
         optimiser stops; fine for storing patterns, meaningless as a density).
+        Likewise, without l2, l1 or validation, a pair of units that never shows one of its
+        four joint states (e.g. never both active) has no finite optimal coupling: the fit
+        warns (:class:`~infodyn.energy.UnboundedCouplingWarning`) and counts such pairs
+        in ``fit_info["unbounded_pairs"]``.
     model: ``"pairwise"`` (an :class:`IsingModel`) or ``"k_pairwise"`` (a
         :class:`~infodyn.energy.kpairwise.KPairwiseModel`, pairwise plus V(K), Tkacik et al.
         2014), whose potential has the curvature penalty ``l2_potential`` (``kobjectives``).
@@ -177,6 +187,8 @@ def fit(
     kp = model == "k_pairwise"
     n_v = n_potential(n) if kp else 0
     check_trainable(Xu[w > 0], float(w.sum()), n * (n + 1) // 2 + n_v, allow_constant)
+    # unregularised, a pair missing a joint state has no finite optimum: say so
+    unbounded = warn_unbounded(Xu, w) if l1 == l2 == 0 and X_val is None else None
     if init is None:
         init = IsingModel.independent(X, pseudocount=0.5)
     require(isinstance(init, IsingModel) and init.n == n, "init must be an IsingModel with n units")
@@ -297,6 +309,8 @@ def fit(
         "n_iterations": int(res.nit),
         "n_evaluations": int(n_eval[0]),
         "converged": bool(res.success) or stopped_early,
+        # pairs with a joint state the data never show (None: regularised, not counted)
+        "unbounded_pairs": unbounded,
         "message": str(res.message),
         "wall_seconds": wall,
     }
