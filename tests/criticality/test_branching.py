@@ -156,12 +156,25 @@ def test_silent_trial_among_active_ones_is_dropped_with_a_warning():
         dict(ci=1.5),
         dict(method="naive", kmax=5),
         dict(dt=0.0),
+        dict(min_events=-1),  # was accepted
+        dict(min_events=2.5),
     ],
 )
 def test_bad_parameters_raise(kwargs):
     act = C.simulate_branching_process(0.9, 5.0, 500, seed=1)
     with pytest.raises(InputError):
         C.branching_ratio(act, **kwargs)
+
+
+def test_a_dt_that_contradicts_the_activity_bin_width_is_refused():
+    # dt = 2 over bins of 5 ms gave tau = 15.7 ms instead of 39.2, without a word
+    counts = C.simulate_branching_process(0.9, 5.0, 2000, seed=1)
+    act = C.PopulationActivity(counts=counts, bin_ms=5.0)
+    with pytest.raises(InputError, match="contradicts the activity's own bin width, 5 ms"):
+        C.branching_ratio(act, dt=2.0, n_boot=0)
+    same = C.branching_ratio(act, dt=5.0, n_boot=0)
+    assert same.tau == C.branching_ratio(act, n_boot=0).tau
+    assert same.tau == pytest.approx(C.branching_ratio(counts, dt=5.0, n_boot=0).tau)
 
 
 @pytest.mark.parametrize("bad", [-np.ones(100), np.array([1.0, np.inf] * 50), np.ones((2, 2, 2))])

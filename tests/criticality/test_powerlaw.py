@@ -153,6 +153,26 @@ def test_bad_values_raise(values, kw):
         C.fit_power_law(values, **kw)
 
 
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ((-1, 2.5, 1), "n must be a whole number"),  # a raw "negative dimensions" ValueError
+        ((2.5, 2.5, 1), "n must be a whole number"),
+        ((5, 2.5, 1.5), "xmin must be an integer"),  # gave 1.5, 2.5, 9.5: fit_power_law refuses
+        ((5, np.nan, 1), "alpha must be a finite number > 1"),
+        ((5, 2.5, np.inf), "xmin must be a finite number > 0"),
+    ],
+)
+def test_sample_power_law_refuses_what_fit_power_law_would(args, message):
+    with pytest.raises(InputError, match=message):
+        C.sample_power_law(*args, discrete=True)
+
+
+def test_sample_power_law_continuous_takes_a_fractional_xmin():
+    x = C.sample_power_law(1000, 2.5, 1.5, discrete=False, seed=0)
+    assert x.min() >= 1.5 and np.any(x != np.round(x))
+
+
 @pytest.mark.parametrize("discrete", [True, False])
 def test_fixed_xmin_reproduces_the_scan_choice(discrete):
     x = C.sample_power_law(3000, 2.2, 4, discrete=discrete, seed=3)

@@ -161,6 +161,14 @@ def test_nsb_is_finite_for_alphabets_up_to_the_float_limit():
             entropy_from_counts(c, "nsb", alphabet_size=bad)
 
 
+@pytest.mark.parametrize("estimator", ["plugin", "miller_madow", "nsb"])
+def test_entropy_refuses_fewer_possible_words_than_observed_for_every_estimator(estimator):
+    # plug-in and Miller-Madow took alphabet_size=1 for four distinct words without a word
+    with pytest.raises(InputError, match="below the 4 distinct words observed"):
+        entropy(np.arange(4), estimator, alphabet_size=3)
+    assert float(entropy(np.arange(4), estimator, alphabet_size=4)) > 0
+
+
 def test_undersampled_nsb_warns_with_nsb_advice():
     # the warning said "plug-in estimates are strongly biased. Use estimator='nsb'" to NSB users
     x = np.r_[np.arange(40), np.arange(10)]

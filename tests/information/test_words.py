@@ -122,6 +122,12 @@ def test_a_silent_unit_is_still_binary():
     assert float(I.entropy(x, "nsb")) == pytest.approx(float(ref), abs=1e-12)
 
 
+def test_join_refuses_arrays_with_a_clear_message():
+    # arrays gave AttributeError: 'numpy.ndarray' object has no attribute 'labels'
+    with pytest.raises(InputError, match=r"join takes Words \(from encode\(x\)\); argument 2"):
+        I.join(I.encode(np.zeros(3, int)), np.zeros(3, int))
+
+
 def test_lagged_refuses_a_span_shorter_than_the_largest_lag():
     with pytest.raises(InputError, match="span=2 is shorter than the largest lag 3"):
         I.lagged(np.arange(10), [0, 3], span=2)

@@ -48,6 +48,22 @@ def test_target_rate_training_reaches_r0():
     assert abs(final - 10.0) <= 1.0, final
 
 
+def test_self_synapses_of_given_weights_are_zeroed_with_a_warning():
+    # simulate honours a user's autapses; the trainer's constraints remove them: said, not silent
+    net = idn.network.LIF(**SMALL_NET)
+    params = net.init(seed=0)
+    w = np.array(params["w_rec"])
+    w[2, 2] = 0.01
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        tr = Trainer(net, SMALL_TASK, UnitRateTarget(r0_hz=10.0), params={**params, "w_rec": w})
+    assert any("(unit 2 first)" in str(x.message) for x in seen)
+    assert np.all(np.diag(np.asarray(tr.state.params["w_rec"])) == 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Trainer(net, SMALL_TASK, UnitRateTarget(r0_hz=10.0), params=params)
+
+
 def test_resume_is_exact_and_constraints_hold(tmp_path):
     net = idn.network.LIF(**NET, connectivity="ei")
     loss = UnitRateTarget(r0_hz=10.0, weight=1e-3)

@@ -62,7 +62,7 @@ from infodyn.criticality.powerlaw_compare import (  # noqa: F401 - re-exported: 
     _upper_gamma,
     no_comparisons,
 )
-from infodyn.errors import InputError, make_rng, require
+from infodyn.errors import InputError, make_rng, require, whole_number
 
 
 # ----------------------------------------------------------------------------- results
@@ -219,8 +219,12 @@ def sample_power_law(
     ``xmin``; beyond it (probability ``P(X >= xmin + table)``) the continuous approximation
     ``floor((x_T - 1/2) u^(-1/(alpha-1)) + 1/2)`` of Clauset et al. (2009, App. D).
     """
-    require(alpha > 1, f"alpha must be > 1, got {alpha}")
-    require(xmin > 0, "xmin must be > 0")
+    n = whole_number(n, "n")
+    table = whole_number(table, "table", minimum=1)
+    require(np.isfinite(alpha) and alpha > 1, f"alpha must be a finite number > 1, got {alpha}")
+    require(np.isfinite(xmin) and xmin > 0, f"xmin must be a finite number > 0, got {xmin}")
+    # as fit_power_law: a fraction would shift every discrete value off the integers
+    require(not discrete or float(xmin) == round(xmin), f"xmin must be an integer, got {xmin}")
     rng = make_rng(seed)
     u = rng.random(n)
     if not discrete:

@@ -215,7 +215,10 @@ def entropy(
     log_factor(base)
     a = as_symbols(x, "X")
     w = encode(a, validated=True)
-    k = w.alphabet_size if alphabet_size is None else check_alphabet_size(alphabet_size, 1)
+    if alphabet_size is None:
+        k = w.alphabet_size
+    else:  # for every estimator: fewer possible words than observed ones is a contradiction
+        k = check_alphabet_size(alphabet_size, w.n_labels)
     return entropy_from_counts(w.counts(), estimator, k, base=base)
 
 

@@ -163,6 +163,11 @@ def join(*words: Words) -> Words:
     """Labels of the joint word ``(w_1, w_2, ...)`` from the labels of its parts."""
     if not words:
         raise InputError("join needs at least one set of words")
+    for i, w in enumerate(words):
+        if not isinstance(w, Words):  # arrays gave "'numpy.ndarray' object has no attribute"
+            raise InputError(
+                f"join takes Words (from encode(x)); argument {i + 1} is a {type(w).__name__}"
+            )
     n = words[0].labels.size
     labels, n_labels, alphabet = words[0].labels, words[0].n_labels, words[0].alphabet_size
     for w in words[1:]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -59,7 +60,7 @@ from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import trainable_arrays, with_trainable
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype
-from infodyn.network.sparse import is_sparse, to_jax
+from infodyn.network.sparse import first_autapse, is_sparse, to_jax
 from infodyn.progress import ProgressBar
 
 KEYS = ("w_in", "w_rec", "w_out")
@@ -192,6 +193,14 @@ class Trainer:
         p0 = params if params is not None else net.init(seed=self.opt.seed)
         net.validate_params(p0)
         w0 = p0["w_rec"]
+        self_synapse = first_autapse(w0)
+        if self_synapse is not None:  # constrain below zeroes them: say so
+            warnings.warn(
+                f"params['w_rec'] has synapses of units onto themselves (unit {self_synapse} "
+                "first); the model's learning has no autapses, so the trainer sets them to 0",
+                UserWarning,
+                stacklevel=2,
+            )
         if isinstance(mask, str) and mask == "auto":
             # sparse and E/I networks keep their connectivity: absent synapses stay absent
             # (SparseWeights: the pattern is the mask, nothing to mask)
