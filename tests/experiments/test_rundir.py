@@ -103,10 +103,11 @@ def test_a_failed_rerun_leaves_the_finished_run_as_it_was(
     kept = _run_files(out)
     assert {"config.json", "results.json"} <= set(kept)
 
-    def disk_full(self, fig, name, dpi=110):
+    def disk_full(self, png, name):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(RunDir, "savefig", disk_full)  # fails after the work, before the end
+    # every figure is written through save_png: fails after the work, before the end
+    monkeypatch.setattr(RunDir, "save_png", disk_full)
     with pytest.raises(OSError, match="No space"):
         _run(command, out, 1, spike_file)
     assert _run_files(out) == kept  # (a journal of the failed run's finished steps may be added)

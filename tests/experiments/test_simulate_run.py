@@ -75,6 +75,28 @@ def test_auto_engine_switches_to_event_at_2000_steps(tmp_path):
     assert run_simulation(at, tmp_path / "r")["engine"] == "event"
 
 
+def test_a_signal_during_the_analysis_leaves_the_previous_run_whole(tmp_path, monkeypatch):
+    # the stop was polled between chunks only: a signal during the figures (after the last
+    # chunk) was told "--out is left as it was", then the new run replaced it (exit 0)
+    import infodyn.experiments.figures as figures
+
+    out = tmp_path / "run"
+    run_simulation(SimulateConfig(**SIM_SMALL, input={"n_steps": 60}), out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    histogram = figures.rate_histogram_figure
+
+    def signalled(rates):  # the signal comes while the figures are made
+        _state["signal"] = "SIGTERM"
+        return histogram(rates)
+
+    monkeypatch.setattr(figures, "rate_histogram_figure", signalled)
+    monkeypatch.setitem(_state, "signal", None)
+    with pytest.raises(Interrupted, match="as its results were being made; nothing was written"):
+        run_simulation(SimulateConfig(**SIM_SMALL, input={"n_steps": 90}), out)
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+
+
 def test_an_interrupt_keeps_an_empty_folder_the_user_made(tmp_path, monkeypatch):
     (tmp_path / "mine").mkdir()
     monkeypatch.setitem(_state, "signal", "SIGTERM")

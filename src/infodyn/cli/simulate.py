@@ -20,7 +20,7 @@ def simulate(
     Ctrl-C (or SIGTERM) stops after the current chunk of steps and leaves --out as it was.
     """
     from infodyn.experiments.config import SimulateConfig, load_config, with_overrides
-    from infodyn.experiments.interrupt import graceful
+    from infodyn.experiments.interrupt import graceful, requested
     from infodyn.experiments.simulate_run import run_simulation
 
     cfg = load_config(config, SimulateConfig)
@@ -28,6 +28,9 @@ def simulate(
     # SIGINT/SIGTERM: stop after the current chunk, leave --out as it was (no checkpoint)
     with graceful(doing="stopping after the current chunk; --out is left as it was"):
         results = run_simulation(cfg, out, progress=True)
+        late = requested()  # came while the finished run's files were being written
+    if late is not None:
+        typer.echo(f"infodyn: {late} came as the finished run was written: it is complete", err=True)
     typer.echo(
         f"simulated {results['n_steps']} steps of {results['n_units']} units "
         f"({results['engine']} engine): mean rate {results['mean_rate_hz']:.2f} Hz -> {out}"

@@ -40,6 +40,18 @@ def _refuse_other_command(path: Path, command: str) -> None:
         )
 
 
+def png_bytes(fig: Any, dpi: int = 110) -> bytes:
+    """A matplotlib figure rendered as PNG (tight bounding box), then closed."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=dpi, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 class RunDir:
     """A folder for one run's outputs."""
 
@@ -98,14 +110,15 @@ class RunDir:
 
     def savefig(self, fig: Any, name: str, dpi: int = 110) -> Path:
         """Save a matplotlib figure as ``figures/NAME.png`` atomically and close it."""
-        import matplotlib.pyplot as plt
+        return self.save_png(png_bytes(fig, dpi), name)
 
+    def save_png(self, png: bytes, name: str) -> Path:
+        """Write a rendered figure (:func:`png_bytes`) as ``figures/NAME.png``, atomically."""
         target = self.path / "figures" / f"{name}.png"
         with writing(target.parent):
             target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(target, ".png") as tmp:
-            fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
-        plt.close(fig)
+            tmp.write_bytes(png)
         return target
 
     def figures(self) -> list[Path]:

@@ -11,7 +11,7 @@ import numpy as np
 
 from infodyn.errors import InputError
 from infodyn.experiments.config import SimulateConfig, make_input
-from infodyn.experiments.rundir import RunDir
+from infodyn.experiments.rundir import RunDir, png_bytes
 
 
 def run_simulation(
@@ -29,7 +29,7 @@ def run_simulation(
     :class:`~infodyn.experiments.interrupt.Interrupted`; the partial file is removed, a run that
     was in ``out`` before is left as it was, and an ``out`` this call created is removed.
     """
-    from infodyn.experiments.interrupt import Interrupted
+    from infodyn.experiments.interrupt import Interrupted, check
 
     net = cfg.build_network()
     params = net.init(seed=cfg.simulation.seed)
@@ -47,7 +47,20 @@ def run_simulation(
         # what ran, not what was asked: the event engine computes in float64 whatever
         # [simulation] precision says (that applies to the JAX engine)
         precision = "float64" if engine == "event" else cfg.simulation.precision
-        results = simulation_results(run, spikes, net.n_rec, elapsed, engine, precision)
+        results = simulation_results(
+            run,
+            spikes,
+            net.n_rec,
+            elapsed,
+            engine,
+            precision,
+            # a signal during the analysis: stop before the first file of out changes
+            before_saving=lambda: check(
+                f"simulation of {cfg.input.n_steps:,} steps stopped as its results were being "
+                f"made; nothing was written to {run.path} (a run there before is unchanged); "
+                "run the command again to simulate"
+            ),
+        )
         os.replace(staged, run.file("spikes.h5"))
     except Interrupted:
         staged.unlink(missing_ok=True)
@@ -112,10 +125,18 @@ def _spikes_into(
 
 
 def simulation_results(
-    run: RunDir, spikes: Any, n_rec: int, elapsed: float, engine: str, precision: str
+    run: RunDir,
+    spikes: Any,
+    n_rec: int,
+    elapsed: float,
+    engine: str,
+    precision: str,
+    before_saving: Any = None,
 ) -> dict[str, Any]:
     """The results of simulated ``spikes``, after saving their raster and rate histogram (the
-    caller writes ``results.json``, with the config: :meth:`RunDir.finish`).
+    caller writes ``results.json``, with the config: :meth:`RunDir.finish`). ``before_saving``,
+    if given, is called once the figures are rendered and before they are written (a place to
+    stop: what is left, four file writes, takes milliseconds).
 
     ``spikes`` is a SpikeTrain or the path of an HDF5 spike file, which is then not loaded: the
     rates come from one streamed pass (:meth:`SpikeReader.rates_hz`) and the raster reads only
@@ -154,8 +175,11 @@ def simulation_results(
             "rates": "figures/rates.png",
         },
     }
-    run.savefig(raster, "raster")
-    run.savefig(rate_histogram_figure(rates), "rates")
+    figures = {"raster": png_bytes(raster), "rates": png_bytes(rate_histogram_figure(rates))}
+    if before_saving is not None:
+        before_saving()
+    for name, png in figures.items():
+        run.save_png(png, name)
     return results
 
 
