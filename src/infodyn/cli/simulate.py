@@ -30,7 +30,7 @@ def simulate(
         results = run_simulation(cfg, out, progress=True)
         late = requested()  # came while the finished run's files were being written
     if late is not None:
-        typer.echo(f"infodyn: {late} came as the finished run was written: it is complete", err=True)
+        typer.echo(f"infodyn: {late} came as the finished run was written: it is whole", err=True)
     typer.echo(
         f"simulated {results['n_steps']} steps of {results['n_units']} units "
         f"({results['engine']} engine): mean rate {results['mean_rate_hz']:.2f} Hz -> {out}"
