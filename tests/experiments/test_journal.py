@@ -82,6 +82,22 @@ def test_a_fresh_start_over_an_interrupted_run_is_refused_naming_its_command(tmp
         _journal(tmp_path, resume=False, command="images")
 
 
+def test_resume_with_nothing_to_resume_is_refused(tmp_path):
+    # --resume into a misspelt folder, or onto a finished run (even with another config),
+    # started the whole run afresh
+    with pytest.raises(InputError, match="no interrupted channel run to resume"):
+        _journal(tmp_path / "typo")
+    done = tmp_path / "done"
+    done.mkdir()
+    (done / "config.json").write_text(json.dumps({"command": "channel"}))
+    (done / "results.json").write_text("{}")
+    with pytest.raises(InputError, match="its channel run is complete .*nothing to resume"):
+        _journal(done)
+    with pytest.raises(InputError, match="no interrupted images run"):  # another command's
+        _journal(done, command="images")
+    assert sorted(p.name for p in done.iterdir()) == ["config.json", "results.json"]
+
+
 def test_changing_a_result_after_put_or_get_changes_nothing_recorded(tmp_path):
     # the pipeline pops "notes" from the network stage's result: the entry must stay whole
     j = _journal(tmp_path, resume=False)

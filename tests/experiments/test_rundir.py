@@ -114,6 +114,29 @@ def test_a_failed_rerun_leaves_the_finished_run_as_it_was(
     assert json.loads(kept["config.json"])["command"] == command
 
 
+def test_a_folder_holding_another_commands_interrupted_run_is_refused(tmp_path, spike_file):
+    # an interrupted channel run has its journal and no config.json yet: simulate, info, ...
+    # wrote beside it, and its --resume was then refused (config.json named the other command)
+    from infodyn.errors import InputError
+    from infodyn.experiments.journal import StepJournal
+
+    StepJournal(tmp_path / "ch", "abc", False, "channel").put("strength=1.0 seed=0", [])
+    for command in ("simulate", "criticality", "info", "energy", "images"):
+        with pytest.raises(InputError, match=r"holds an infodyn channel interrupted run"):
+            _run(command, tmp_path / "ch", 0, spike_file)
+    assert [p.name for p in (tmp_path / "ch").iterdir()] == ["progress.json"]
+
+
+def test_channel_resume_into_a_missing_folder_is_refused_and_makes_none(tmp_path):
+    from infodyn.errors import InputError
+    from infodyn.experiments.channel.config import ChannelConfig
+    from infodyn.experiments.channel.run import run_channel
+
+    with pytest.raises(InputError, match="no interrupted channel run to resume"):
+        run_channel(ChannelConfig(**CHANNEL), tmp_path / "typo", resume=True)
+    assert not (tmp_path / "typo").exists()
+
+
 def test_finish_writes_the_config_and_the_results(tmp_path):
     run = RunDir(tmp_path / "r")
     run.finish({"a": 1}, "criticality", {"x": float("nan")}, {"note": "n"})

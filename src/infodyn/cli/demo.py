@@ -37,12 +37,15 @@ def run_with_progress(
     ``again`` is the command line that resumes it."""
     from infodyn.data.image_files import check_image_sources
     from infodyn.experiments.interrupt import graceful
+    from infodyn.experiments.journal import check_resumable
     from infodyn.experiments.pipeline import run_pipeline, summary_lines
     from infodyn.experiments.preflight import check_pipeline_memory
     from infodyn.experiments.rundir import RunDir
 
     check_pipeline_memory(cfg)  # refuse before the progress display starts: one clean line
     check_image_sources(cfg.images.images)  # (and before the run folder is made)
+    if resume:
+        check_resumable(out, command)
     RunDir(out, command)
 
     t0 = time.perf_counter()

@@ -12,7 +12,11 @@ stage). Each finished step's result is written to the journal at once (atomicall
 ``--resume`` reuses the steps recorded for the same command and config; a journal of another
 command or config is refused (a folder holding another command's finished run is refused
 before, by :class:`~infodyn.experiments.rundir.RunDir`), and a plain rerun over an interrupted
-run is refused too, so that neither loses the other's work. When the run completes,
+run is refused too, so that neither loses the other's work. ``--resume`` with nothing to resume
+(no journal: a misspelt ``--out``, or a finished run) is refused as well
+(:func:`check_resumable`): it used to start the whole run afresh, over a finished one's results
+even with another config. Any other command refuses a folder holding a journal
+(:class:`~infodyn.experiments.rundir.RunDir`). When the run completes,
 :meth:`StepJournal.finish` removes the journal. A journal written before checksums and the
 command were recorded is read without those checks.
 """
@@ -46,6 +50,23 @@ def _checksum(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def check_resumable(run_dir: str | os.PathLike, command: str) -> None:
+    """Raise :class:`InputError` unless ``run_dir`` holds an interrupted run's journal, for
+    ``--resume`` (checked before the folder is made)."""
+    run_dir = Path(run_dir)
+    if (run_dir / StepJournal.NAME).exists():
+        return
+    if command_in(run_dir / "config.json") == command and (run_dir / "results.json").exists():
+        raise InputError(
+            f"{run_dir}: its {command} run is complete (results.json), there is nothing to "
+            "resume; run without --resume to run it again (its results are then replaced)"
+        )
+    raise InputError(
+        f"{run_dir}: no interrupted {command} run to resume (no {StepJournal.NAME}); run "
+        "without --resume to start one"
+    )
+
+
 class StepJournal:
     """Finished steps of one run of ``command`` under the config hashed as ``digest``.
 
@@ -70,8 +91,8 @@ class StepJournal:
                     "--resume to continue it, or choose another --out (nothing was overwritten)"
                 )
             return
-        if self.path.exists():
-            self._load()
+        check_resumable(self.path.parent, command)
+        self._load()
 
     def _load(self) -> None:
         try:

@@ -32,12 +32,14 @@ def command_in(file: Path) -> str | None:
 
 
 def _refuse_other_command(path: Path, command: str) -> None:
-    other = command_in(path / "config.json")
-    if other is not None and other != command:
-        raise InputError(
-            f"{path} holds an infodyn {other} run (config.json): another run ({command}) there "
-            f"would mix the two runs' files; choose another --out (e.g. {path / command})"
-        )
+    # an interrupted channel or image pipeline run has its journal and no config.json yet
+    for name, what in (("config.json", "run"), ("progress.json", "interrupted run")):
+        other = command_in(path / name)
+        if other is not None and other != command:
+            raise InputError(
+                f"{path} holds an infodyn {other} {what} ({name}): another run ({command}) there "
+                f"would mix the two runs' files; choose another --out (e.g. {path / command})"
+            )
 
 
 def png_bytes(fig: Any, dpi: int = 110) -> bytes:
@@ -58,9 +60,9 @@ class RunDir:
     def __init__(self, path: str | os.PathLike, command: str | None = None) -> None:
         """Make the folder (``figures/`` is made by the first figure, so a run refused part way
         leaves no empty one). With ``command``, refuse a folder that holds the
-        run of another command (its ``config.json`` says which): writing there would leave a
-        mix of two runs' files, e.g. a simulate run's ``spikes.h5`` beside a train run's
-        config."""
+        run of another command (its ``config.json`` says which, or the ``progress.json`` of an
+        interrupted run): writing there would leave a mix of two runs' files, e.g. a simulate
+        run's ``spikes.h5`` beside a train run's config."""
         self.path = Path(path)
         if command is not None:
             _refuse_other_command(self.path, command)

@@ -14,7 +14,7 @@ from infodyn.experiments.channel.measures import network_measures
 from infodyn.experiments.channel.summary import channel_figures, summarize
 from infodyn.experiments.channel.training import TrainResult, make_loss, train_network
 from infodyn.experiments.interrupt import check
-from infodyn.experiments.journal import StepJournal, config_digest
+from infodyn.experiments.journal import StepJournal, check_resumable, config_digest
 from infodyn.experiments.preflight import check_trials_memory
 from infodyn.experiments.rundir import RunDir
 from infodyn.learning.adaptation import LIFAdaptationConfig
@@ -145,6 +145,8 @@ def run_channel(
         "a batch of the channel's trials",
         "use fewer n_steps, trials_per_stimulus or test_trials_per_stimulus",
     )
+    if resume:  # before RunDir makes the folder: a misspelt --out is left unmade
+        check_resumable(out, "channel")
     run = RunDir(out, "channel")
     journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume, "channel")
     rows: list[dict[str, Any]] = []
