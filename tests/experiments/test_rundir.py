@@ -137,6 +137,28 @@ def test_channel_resume_into_a_missing_folder_is_refused_and_makes_none(tmp_path
     assert not (tmp_path / "typo").exists()
 
 
+def test_a_rerun_removes_the_figures_and_report_of_the_run_it_replaces(tmp_path, spike_file):
+    # info over 1 unit makes no population figure: the old one stayed, and `infodyn report`
+    # embedded it beside the new results (which say population: None)
+    from infodyn.experiments.info_run import run_info
+    from infodyn.experiments.report import write_report
+
+    out = tmp_path / "inf"
+    run_info(spike_file, out, n_shuffles=1)
+    assert (out / "figures" / "population.png").exists()
+    write_report(out)
+    run_info(spike_file, out, n_shuffles=1, units="3")
+    assert sorted(p.name for p in (out / "figures").iterdir()) == [
+        "entropies.png",
+        "pairwise_mi.png",
+    ]
+    assert not (out / "report.html").exists()
+    run = RunDir(tmp_path / "kept")  # without prune (a resumed pipeline): nothing is removed
+    run.save_png(b"png", "old")
+    RunDir(tmp_path / "kept").finish({}, "images", {})
+    assert (tmp_path / "kept" / "figures" / "old.png").exists()
+
+
 def test_finish_writes_the_config_and_the_results(tmp_path):
     run = RunDir(tmp_path / "r")
     run.finish({"a": 1}, "criticality", {"x": float("nan")}, {"note": "n"})

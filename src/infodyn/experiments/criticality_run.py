@@ -204,7 +204,7 @@ def run_criticality(
         if no_avalanches:
             _say_on_figure(fig, no_avalanches)
         run.savefig(fig, name)
-    run.finish(cfg, "criticality", results)
+    run.finish(cfg, "criticality", results, prune=True)
     return results
 
 

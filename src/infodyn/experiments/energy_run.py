@@ -198,7 +198,7 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
         run, model, X_train, samples, cfg.seed, "thermodynamics"
     )
     model.save(run.file("model.npz"))  # with config and results, after everything can fail
-    run.finish(cfg, "energy", results)
+    run.finish(cfg, "energy", results, prune=True)
     return results
 
 

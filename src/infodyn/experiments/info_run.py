@@ -214,7 +214,7 @@ def run_info(
     run.savefig(pairwise_mi_figure(mi, unit), "pairwise_mi")
     if pop is not None:
         run.savefig(population_figure(results["population"], unit), "population")
-    run.finish(config, "info", results)
+    run.finish(config, "info", results, prune=True)
     return results
 
 

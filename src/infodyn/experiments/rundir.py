@@ -64,6 +64,7 @@ class RunDir:
         interrupted run): writing there would leave a mix of two runs' files, e.g. a simulate
         run's ``spikes.h5`` beside a train run's config."""
         self.path = Path(path)
+        self.saved: set[Path] = set()  # the figures this run wrote (see finish's prune)
         if command is not None:
             _refuse_other_command(self.path, command)
         with writing(self.path):  # unwritable, or a file in the way: one InputError
@@ -103,12 +104,28 @@ class RunDir:
         )
 
     def finish(
-        self, config: Any, command: str, results: Any, extra: dict[str, Any] | None = None
+        self,
+        config: Any,
+        command: str,
+        results: Any,
+        extra: dict[str, Any] | None = None,
+        prune: bool = False,
     ) -> Path:
         """Write ``config.json`` and then ``results.json``: the last files of a run, so that a
-        rerun which fails part way leaves the previous run's config and results together."""
+        rerun which fails part way leaves the previous run's config and results together.
+
+        ``prune`` (a command whose every figure this object wrote, in one go: not a resumed
+        one): then remove the figures of a previous run there that this run did not write, and
+        its ``report.html`` (of ``infodyn report``): they described the old run, and a report
+        of the new one embedded them."""
         self.write_config(config, command, extra)
-        return self.write_json("results.json", results)
+        written = self.write_json("results.json", results)
+        if prune:
+            stale = [p for p in (self.path / "figures").rglob("*.png") if p not in self.saved]
+            for path in [*stale, self.path / "report.html"]:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+        return written
 
     def savefig(self, fig: Any, name: str, dpi: int = 110) -> Path:
         """Save a matplotlib figure as ``figures/NAME.png`` atomically and close it."""
@@ -121,6 +138,7 @@ class RunDir:
             target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(target, ".png") as tmp:
             tmp.write_bytes(png)
+        self.saved.add(target)
         return target
 
     def figures(self) -> list[Path]:

@@ -87,7 +87,7 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
             run_dir, spikes, net.n_rec, elapsed, "jax-vmap", cfg.simulation.precision
         )
         save_spikes(run_dir.file("spikes.h5"), spikes)  # then config and results, as a run
-        run_dir.finish(cfg, "simulate", result)
+        run_dir.finish(cfg, "simulate", result, prune=True)
         results.append(result)
     return results
 

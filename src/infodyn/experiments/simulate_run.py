@@ -69,7 +69,7 @@ def run_simulation(
         raise
     finally:
         staged.unlink(missing_ok=True)  # a run that failed: its spikes are not kept
-    run.finish(cfg, "simulate", results)
+    run.finish(cfg, "simulate", results, prune=True)
     return results
 
 
