@@ -289,9 +289,11 @@ def test_a_damaged_done_marker_is_not_trusted(text, tmp_path):
     assert read_marker(tmp_path, "k") is None
 
 
-def test_sweep_with_failed_points_exits_1(tmp_path, monkeypatch, capsys):
+def test_sweep_with_failed_points_exits_1_or_2_for_bad_input(tmp_path, monkeypatch, capsys):
     """W1 (tests/experiments/test_sweep.py): a sweep whose points failed (after retries) lists
-    them on stderr and exits 1, so a script or CI job sees it; one without failures exits 0."""
+    them on stderr and exits 1, so a script or CI job sees it; one without failures exits 0.
+    Points that failed on bad input exit 2, as every command does; when every failed point
+    failed on the same input, that is said once (a missing spikes file, per point, exit 1)."""
 
     (tmp_path / "c.toml").write_text("[network]\nn_rec = 5\n")
 
@@ -309,10 +311,20 @@ def test_sweep_with_failed_points_exits_1(tmp_path, monkeypatch, capsys):
         "--out",
         tmp_path / "o",
     ]
-    failed = [{"point": "network.rec_scale=2", "error": "InputError: planned"}]
+    failed = [{"point": "network.rec_scale=2", "error": "RuntimeError: planned"}]
     record_calls(monkeypatch, "infodyn.experiments.sweep", "run_sweep", result(failed))
     rc, out, err = cli_in_process(argv, capsys)
     assert rc == 1 and "1 failed" in out and "failed: network.rec_scale=2" in err, (out, err)
+    failed = [{"point": "network.rec_scale=2", "error": "InputError: planned"}]
+    record_calls(monkeypatch, "infodyn.experiments.sweep", "run_sweep", result(failed))
+    rc, out, err = cli_in_process(argv, capsys)
+    assert rc == 2 and "failed: network.rec_scale=2: InputError: planned" in err, (out, err)
+    same = [{"point": f"network.rec_scale={v}", "error": "InputError: x.h5: no such file"}
+            for v in (1, 2)]  # fmt: skip
+    record_calls(monkeypatch, "infodyn.experiments.sweep", "run_sweep", result(same))
+    rc, out, err = cli_in_process(argv, capsys)
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "all 2 failed points failed on the same input: x.h5: no such file" in err
     record_calls(monkeypatch, "infodyn.experiments.sweep", "run_sweep", result([]))
     rc, out, err = cli_in_process(argv, capsys)
     assert rc == 0 and "0 failed" in out, (out, err)

@@ -33,6 +33,7 @@ def sweep(
     import shlex
     import sys
 
+    from infodyn.errors import InputError
     from infodyn.experiments.config import read_toml
     from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.sweep import parse_grid, run_sweep
@@ -63,7 +64,14 @@ def sweep(
     )
     for note in result.notes:
         typer.echo(f"warning: {note}", err=True)
+    errors = {f["error"] for f in result.failures}
+    bad_input = all(e.startswith("InputError: ") for e in errors)
+    if len(result.failures) > 1 and len(errors) == 1 and bad_input:  # say it once
+        raise InputError(
+            f"all {len(result.failures)} failed points failed on the same input: "
+            f"{errors.pop().removeprefix('InputError: ')}"
+        )
     for f in result.failures:
         typer.echo(f"  failed: {f['point']}: {f['error']}", err=True)
     if result.failures:
-        raise typer.Exit(1)
+        raise typer.Exit(2 if bad_input else 1)  # bad input: the exit code of every command
