@@ -17,6 +17,7 @@ ENERGY_FAKE = {
     "n_train": 1,
     "n_test": 1,
     "heldout": {"model_test_bits": 0.0, "independent_test_bits": 0.0},
+    "dropped_constant_bits": [],
     "memories": {"n_distinct": 1},
     "thermodynamics": {"heat_capacity": {"peak_temperature": 1.0}},
 }
@@ -40,6 +41,9 @@ def test_energy_cli_writes_run_directory(tmp_path):
     assert res.returncode == 0, res.stderr
     r = json.loads((out / "results.json").read_text())
     assert r["bits_per_word"] == n and r["dropped_constant_bits"] == [n]
+    # said on stderr too: the words were asked for n + 1 units and have n bits
+    assert "warning: 1 bit(s) of the words never change in the training words" in res.stderr
+    assert f"left out of the model: {n} " in res.stderr and "overfits" not in res.stderr
     assert r["n_train"] == 4800 and r["n_test"] == 1200
     h = r["heldout"]
     assert h["model_test_bits"] > h["independent_test_bits"]
@@ -133,6 +137,17 @@ def test_energy_cli_passes_every_option(tmp_path, monkeypatch, capsys):
     assert rc == 0, err
     cfg = calls[-1][0][0]
     assert (cfg["l1"], cfg["l2"], cfg["window"], cfg["validation"]) == (0.03, 0.005, 3, 0.25)
+
+
+def test_energy_cli_warns_when_the_model_is_worse_than_independent_units(
+    tmp_path, monkeypatch, capsys
+):
+    path = tmp_path / "s.npz"
+    np.savez(path, raster=np.zeros((30, 3), np.uint8))
+    worse = {**ENERGY_FAKE, "heldout": {"model_test_bits": -1.024, "independent_test_bits": -0.981}}
+    record_calls(monkeypatch, "infodyn.experiments.energy_run", "run_energy", worse)
+    rc, out, err = cli_in_process(["energy", path, "--out", tmp_path / "r"], capsys)
+    assert rc == 0 and "model does worse than independent units" in err and "--l2" in err, err
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,17 @@ def test_channel_accepts_the_boundary_values(kw, tmp_path, monkeypatch):
         cr.run_channel(_channel(**kw), tmp_path / "run")
 
 
+@pytest.mark.parametrize(
+    "kw", [{"seeds": [0, 0]}, {"input_strengths": [1.0, 1]}, {"conditions": ["info", "info"]}]
+)
+def test_channel_refuses_a_value_given_twice(kw):
+    # ran the same networks twice and wrote their rows twice into table.csv
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="more than once"):
+        _channel(**kw)
+
+
 def test_channel_network_uses_the_configured_refractory_period():
     cfg = _channel(n_ref=5, tau_m=15.0, v_th=0.05)
     net = build_channel_network(cfg, 3.0)

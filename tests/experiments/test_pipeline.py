@@ -255,6 +255,12 @@ def test_report_is_written_only_when_its_stage_is_listed(tmp_path, monkeypatch):
     assert (run / "results.json").is_file() and not (run / "report.html").exists()
 
 
+def test_no_stages_is_refused():
+    # ran nothing and printed "report: DIR/report.html", a file it never wrote
+    with pytest.raises(ValueError, match="stages"):
+        pl.PipelineConfig(stages=[])
+
+
 def test_misspelt_image_is_refused_before_any_stage(tmp_path, monkeypatch):
     """run_pipeline refuses a name that is neither built in nor a file before the first stage
     and before the run folder is made (a misspelt name failed once its stage began)."""

@@ -120,6 +120,18 @@ def test_no_recurrence_detached_reset_equals_bptt_and_kept_reset_differs(max_rel
     assert max_rel(e.grads["w_out"], k.grads["w_out"]) <= 1e-10
 
 
+def test_the_explosion_message_suits_the_method():
+    # e-prop was told to "use reset='through', or train with method='eprop'", and "nan > 1e8"
+    from infodyn.learning.gradients import explosion_message
+
+    eprop = explosion_message("eprop", "through", float("nan"), 1e8)
+    assert eprop == (
+        "eprop gradient exploded (is not finite); lower the learning rate or the recurrent weights"
+    )
+    bptt = explosion_message("bptt", "through", 2e9, 1e8)
+    assert "(norm 2e+09 > 1e+08)" in bptt and "reset=" not in bptt and "method='eprop'" in bptt
+
+
 def test_exploding_bptt_is_caught():
     net = idn.network.LIF(n_in=10, n_rec=30, n_out=1, rec_scale=2.0, in_scale=3.0)
     params = net.init(seed=0)
@@ -128,7 +140,11 @@ def test_exploding_bptt_is_caught():
     x = (rng.random((1, steps, 10)) < 0.05).astype(float)
     tgt = np.sin(np.arange(steps) / 50.0)[None, :, None]
     args = (net, params, x, tgt, "mse")
-    with pytest.raises(idn.learning.GradientExplosionError, match="exploded"):
+    with pytest.raises(
+        idn.learning.GradientExplosionError,
+        match=r"bptt gradient exploded \(norm .* > 1e\+08\); .*use reset='through', or train "
+        "with method='eprop'",
+    ):
         evaluate(*args, method="bptt", reset="detach", precision="float64")
     # the explosion is real (a finite norm above the threshold, not a NaN) ...
     b = evaluate(

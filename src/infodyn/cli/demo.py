@@ -53,5 +53,9 @@ def run_with_progress(
         results = run_pipeline(cfg, out, progress=True, command=command, resume=resume)
     for line in summary_lines(results):
         typer.echo(line)
-    typer.echo(f"report: {Path(out) / 'report.html'}  ({time.perf_counter() - t0:.0f} s)")
+    # without the report stage there is no report.html to point to
+    label, name = (
+        ("report", "report.html") if "report" in cfg.stages else ("results", "results.json")
+    )
+    typer.echo(f"{label}: {Path(out) / name}  ({time.perf_counter() - t0:.0f} s)")
     return results

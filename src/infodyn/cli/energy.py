@@ -63,3 +63,17 @@ def energy(
         "C(T)/N peaks at T = "
         f"{r['thermodynamics']['heat_capacity']['peak_temperature']:.2f} -> {out}"
     )
+    dropped = r["dropped_constant_bits"]
+    if dropped:  # --units 0-9 gave 8-bit words without a word why
+        shown = ", ".join(map(str, dropped[:10])) + (" ..." if len(dropped) > 10 else "")
+        typer.echo(
+            f"warning: {len(dropped)} bit(s) of the words never change in the training words "
+            f"and are left out of the model: {shown} (results.json: dropped_constant_bits)",
+            err=True,
+        )
+    if h["model_test_bits"] < h["independent_test_bits"]:
+        typer.echo(
+            "warning: on held-out words the model does worse than independent units: it "
+            "overfits the training words; use --l2 (e.g. 0.01), --validation or more data",
+            err=True,
+        )

@@ -37,6 +37,21 @@ FEEDBACK = ("symmetric", "random", "adaptive")
 RESETS = ("through", "detach")
 
 
+def explosion_message(method: str, reset: str, norm: float, threshold: float) -> str:
+    """What exploded and what may help, for this ``method`` and ``reset`` (e-prop was told to
+    "train with method='eprop'" and "use reset='through'", which it did already)."""
+    size = "is not finite" if not np.isfinite(norm) else f"norm {norm:.3g} > {threshold:.3g}"
+    advice = ["lower the learning rate or the recurrent weights"]
+    if method != "eprop":
+        advice.append("shorten the sequence")
+        if reset != "through":
+            advice.append("use reset='through'")
+        advice.append("train with method='eprop'")
+    if len(advice) > 1:
+        advice[-1] = f"or {advice[-1]}"
+    return f"{method} gradient exploded ({size}); {', '.join(advice)}"
+
+
 class GradientExplosionError(InputError):
     """The gradient is not finite or its norm exceeds the explosion threshold."""
 
@@ -230,11 +245,7 @@ def evaluate(
     total = float(sum(values))
     norm = grad_norm(grads)
     if not np.isfinite(norm) or norm > explode_threshold:
-        raise GradientExplosionError(
-            f"{method} gradient exploded (norm {norm:.3g} > {explode_threshold:.3g}); "
-            "lower the learning rate or recurrent weights, shorten the sequence, use "
-            "reset='through', or train with method='eprop'"
-        )
+        raise GradientExplosionError(explosion_message(method, reset, norm, explode_threshold))
     return Evaluation(
         loss=total,
         terms={n: float(v) for n, v in zip(lossc.names(), values, strict=True)},

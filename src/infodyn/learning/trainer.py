@@ -50,6 +50,7 @@ from infodyn.learning.gradients import (
     _prepare,
     checked_mask,
     evaluate,
+    explosion_message,
     grad_norm,
     mask_gradients,
     random_feedback,
@@ -400,8 +401,8 @@ class Trainer:
             norm = grad_norm(grads)
             if not np.isfinite(norm) or norm > o.explode_threshold:
                 raise GradientExplosionError(
-                    f"e-prop gradient exploded (norm {norm:.3g} > {o.explode_threshold:.3g}) in "
-                    f"the window starting at step {start}; lower the learning rate"
+                    explosion_message("eprop", "through", norm, o.explode_threshold)
+                    + f" (in the window starting at step {start})"
                 )
             self._apply(grads)
             vals = [float(v) for v in lossc.term_values(stats, sl.stop - sl.start, net.dt)]

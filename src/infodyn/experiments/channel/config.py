@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from infodyn.experiments.config import Section, Seed
 
@@ -54,6 +54,15 @@ class ChannelConfig(Section):
     subset_size: int = Field(8, ge=1, le=20, description="units per response word")
     n_subsets: int = Field(20, ge=1, description="random unit subsets averaged")
     n_shuffles: int = Field(20, ge=1, description="label shuffles of the bias correction")
+
+    @field_validator("input_strengths", "seeds", "conditions")
+    @classmethod
+    def _distinct(cls, values: list[Any]) -> list[Any]:
+        """A repeated value ran the same networks twice and wrote their rows twice."""
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValueError(f"holds {repeated} more than once; give each value once")
+        return values
 
 
 class ChannelFile(Section):

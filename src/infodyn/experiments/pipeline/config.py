@@ -111,6 +111,7 @@ class PipelineConfig(Section):
     analysis: AnalysisSection = AnalysisSection()
     stages: list[Literal["image_energy", "network", "report"]] = Field(
         default_factory=lambda: ["image_energy", "network", "report"],
+        min_length=1,  # none ran nothing and printed the path of a report it never wrote
         description="stages run, of 'image_energy', 'network', 'report'",
     )
 
