@@ -155,6 +155,20 @@ def test_reading_says_what_went_wrong_and_keeps_input_errors(tmp_path):
     assert str(err.value) == "the original message"
 
 
+def test_reading_a_garbage_npz_does_not_suggest_unpickling_it(tmp_path):
+    # NumPy's ValueError said "If you trust the file you can load it unsafely using the
+    # allow_pickle= keyword": a garbage checkpoint got that advice
+    import numpy as np
+
+    target = tmp_path / "c.npz"
+    target.write_text("garbage\n")
+    with pytest.raises(InputError) as err:
+        with reading(target, "checkpoint"):
+            np.load(target, allow_pickle=False)
+    message = str(err.value)
+    assert "not an NPZ archive of plain arrays" in message and "unsafely" not in message
+
+
 def test_writing_names_the_path_when_the_error_has_none(tmp_path):
     target = tmp_path / "out.json"
     with pytest.raises(InputError) as err:

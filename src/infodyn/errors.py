@@ -245,6 +245,13 @@ def reading(path: str | os.PathLike, what: str = "file", advice: str = "") -> ty
             problem = "too large to load into the memory that is free"
         elif isinstance(exc, EOFError | zipfile.BadZipFile):
             problem = f"truncated or corrupt ({type(exc).__name__}: {exc})"
+        elif isinstance(exc, ValueError) and "allow_pickle" in str(exc):
+            # NumPy's text ("... load it unsafely using the allow_pickle= keyword") invited
+            # unpickling a file that is no NPZ archive at all (garbage bytes read as a pickle)
+            problem = (
+                "not an NPZ archive of plain arrays (NumPy read it as pickled Python objects, "
+                "which infodyn never loads)"
+            )
         else:
             problem = f"corrupt or not in the expected format ({type(exc).__name__}: {exc})"
         tail = f"; {advice}" if advice else ""

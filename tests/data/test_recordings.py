@@ -373,6 +373,16 @@ def test_convert_cli(tmp_path):
     before = out.read_bytes()  # convert X X rewrote its input in place
     r = _cli("convert", out, tmp_path / "." / "spikes.h5")
     assert r.returncode == 2 and "is SOURCE itself" in r.stderr and out.read_bytes() == before
+    # an existing file (a run's spikes.h5, beside the results made from it) is kept...
+    r = _cli("convert", folder, out, "--dt", "1.0", "--groups", "good,mua")
+    assert r.returncode == 2 and "exists; pass --force" in r.stderr and out.read_bytes() == before
+    r = _cli("convert", folder, out, "--dt", "1.0", "--groups", "good,mua", "--force")
+    assert r.returncode == 0 and load_spikes(out).dt == 1.0  # ... unless --force is given
+    np.savez(tmp_path / "none.npz", times=[], units=[], n_units=5, n_steps=100)
+    r = _cli("convert", tmp_path / "none.npz", tmp_path / "none.h5")
+    assert (
+        r.returncode == 2 and "holds no spikes" in r.stderr and not (tmp_path / "none.h5").exists()
+    )
     (folder / "spike_clusters.npy").unlink()
     r = _cli("info", folder, "--out", tmp_path / "run")
     assert r.returncode == 2 and r.stderr.count("\n") == 1

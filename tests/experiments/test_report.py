@@ -139,7 +139,7 @@ def _cli(*args):
     return cli_subprocess("report", *args)
 
 
-@pytest.mark.parametrize("case", ["ok", "missing", "empty"])
+@pytest.mark.parametrize("case", ["ok", "missing", "empty", "file"])
 def test_report_cli(tmp_path, case, report_checks):
     parse_report, _ = report_checks
     if case == "ok":
@@ -153,6 +153,10 @@ def test_report_cli(tmp_path, case, report_checks):
         res = _cli(str(tmp_path / "nope"))
         assert res.returncode == 2
         assert res.stderr.strip().count("\n") == 0 and "no such run directory" in res.stderr
+    elif case == "file":  # was "no such run directory", for a file that is there
+        (tmp_path / "sim.toml").write_text("")
+        res = _cli(str(tmp_path / "sim.toml"))
+        assert res.returncode == 2 and "sim.toml: is a file; give the run directory" in res.stderr
     else:
         (tmp_path / "empty").mkdir()
         res = _cli(str(tmp_path / "empty"))

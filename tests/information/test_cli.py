@@ -148,7 +148,12 @@ def test_info_refuses_no_spikes_and_warns_of_constant_units(tmp_path, capsys, mo
     busy = save_spikes(tmp_path / "busy.h5", SpikeTrain.from_dense(z))
     code, _, err = _run(capsys, monkeypatch, "info", str(busy), "--out", str(tmp_path / "b"))
     assert code in (0, None), err
-    assert "warning: 2 of 4 units are constant" in err and "--bin-ms" in err
+    assert "warning: 1 of 4 units never spike" in err and "1 of 4 units spike in every 1 ms" in err
+    assert "--bin-ms" not in err  # a bin of one step cannot be made smaller
+    code, _, err = _run(
+        capsys, monkeypatch, "info", str(busy), "--out", str(tmp_path / "b2"), "--bin-ms", "2"
+    )
+    assert "spike in every 2 ms bin" in err and "a smaller --bin-ms separates" in err, err
     code, _, err = _run(
         capsys, monkeypatch, "info", str(busy), "--out", str(tmp_path / "u"), "--units", "3"
     )

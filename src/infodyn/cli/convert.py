@@ -21,6 +21,7 @@ def convert(
     groups: str = typer.Option(
         "good", "--groups", help="phy cluster labels to keep, e.g. 'good,mua', or 'all'."
     ),
+    force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
 ) -> None:
     """Read SOURCE (binning spike times into DT ms steps) and write OUT in infodyn's format."""
     from infodyn.data.io import load_spikes
@@ -31,7 +32,11 @@ def convert(
         raise InputError(f"{out}: the output must be an infodyn HDF5 file (.h5 or .hdf5)")
     if out.exists() and source.exists() and out.resolve() == source.resolve():
         raise InputError(f"{out}: is SOURCE itself; write to another file (the input is kept)")
+    if out.exists() and not force:  # a run's spikes.h5 was replaced under its results.json
+        raise InputError(f"{out}: exists; pass --force to replace it, or write to another file")
     spikes = load_spikes(source, dt=dt, groups=groups)
+    if spikes.n_spikes == 0:  # every analysis command refuses such a file
+        raise InputError(f"{source}: holds no spikes (of the kept units): nothing to convert")
     save_spikes(out, spikes)
     typer.echo(
         f"{spikes.n_units} units, {spikes.n_spikes} spikes, {spikes.n_trials} trial(s) of "

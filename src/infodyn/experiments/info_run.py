@@ -152,12 +152,18 @@ def run_info(
     upper = mi[np.triu_indices(n_units, 1)]
     if not upper.size:  # one unit: no pair, so no pairwise number (not a mean of 0.0)
         caught.append("one unit analysed: no pairwise mutual information (it needs two units)")
-    constant = int(np.count_nonzero(h == 0))
-    if constant:
+    silent = int(np.count_nonzero((h == 0) & ~words.any(axis=0)))
+    full = int(np.count_nonzero(h == 0)) - silent  # a spike in every bin
+    if silent:  # a smaller bin was suggested to silent units, and at a bin of one step
         caught.append(
-            f"{constant} of {n_units} units are constant (silent, or spiking in every "
-            f"{bin_ms:g} ms bin): their entropies and information are 0; a smaller --bin-ms "
-            "separates the spikes of units that spike in every bin"
+            f"{silent} of {n_units} units never spike in these bins: their entropies and "
+            "information are 0"
+        )
+    if full:
+        smaller = "; a smaller --bin-ms separates their spikes" if bin_steps > 1 else ""
+        caught.append(
+            f"{full} of {n_units} units spike in every {bin_ms:g} ms bin: their entropies and "
+            f"information are 0{smaller}"
         )
     results: dict[str, Any] = {
         "spikes": str(Path(spikes_path)),

@@ -352,6 +352,8 @@ def _anchor(text: str) -> str:
 def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
     """The HTML text of the report for ``run_dir`` (see the module docstring)."""
     run = Path(run_dir)
+    if run.exists() and not run.is_dir():  # "no such run directory" for a file that is there
+        raise InputError(f"{run}: is a file; give the run directory (the --out of a run)")
     if not run.is_dir():
         raise InputError(f"{run}: no such run directory")
     config, config_err = _read_json(run / "config.json")
