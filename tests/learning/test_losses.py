@@ -104,6 +104,23 @@ def test_loss_composition_and_config_errors():
         as_loss("hinge")
 
 
+@pytest.mark.parametrize(
+    "entry,message",
+    [
+        ({"kind": "mse", "weight": -1.0}, "weight of loss term 'mse' must be >= 0"),
+        ({"kind": "rate_reg", "f_target_hz": -10.0}, "rate_reg.f_target_hz must be a rate >= 0"),
+        ({"kind": "unit_rate", "r0_hz": -1.0}, "unit_rate.r0_hz must be a rate >= 0"),
+        ({"kind": "pop_rate_dev", "r0_hz": -1.0}, "r0_hz must be a rate >= 0"),
+    ],
+)
+def test_a_negative_weight_or_target_rate_is_refused(entry, message):
+    # the first maximised the error, the others set rates no unit can reach; all trained
+    with pytest.raises(InputError, match=message):
+        build_loss([entry])
+    with pytest.raises(InputError, match="must be >= 0"):
+        -1.0 * UnitRateTarget()
+
+
 def test_gradients_input_errors():
     net = idn.network.LIF(n_in=3, n_rec=4, n_out=1)
     p = net.init(0)

@@ -45,6 +45,7 @@ import jax.numpy as jnp
 from infodyn.errors import (
     InputError,
     check_option_type,
+    require,
     require_choices,
     require_finite_number,
 )
@@ -69,6 +70,12 @@ class LossTerm:
         for f in dataclasses.fields(self):  # NaN or text failed inside JAX ("exploded")
             check_option_type(f"{self.name}.{f.name}", getattr(self, f.name), f.type)
         require_choices(self)
+        # a negative weight maximised the error, a negative rate was a target no unit can reach;
+        # both trained without a word
+        require(self.weight >= 0, f"the weight of loss term {self.name!r} must be >= 0")
+        for key in ("r0_hz", "f_target_hz"):
+            rate = getattr(self, key, 0.0)
+            require(rate >= 0, f"{self.name}.{key} must be a rate >= 0 Hz, got {rate}")
 
     def step_stats(self, z_t: Array, y_t: Array, target_t: Array | None, dt: float) -> Any:
         raise NotImplementedError
