@@ -79,6 +79,15 @@ def test_bad_bin_raises():
         C.population_activity(np.ones(10), bin_ms=-1.0)
 
 
+def test_fano_factor_of_one_bin_is_undefined():
+    # it read 0.0 (the variance of one value), the Fano factor of a perfectly regular process
+    with pytest.warns(C.CriticalityWarning, match="only one bin: no variance"):
+        assert np.isnan(C.fano_factor(np.array([7.0])))
+    with pytest.warns(C.CriticalityWarning, match="only one bin per trial"):
+        assert np.all(np.isnan(C.fano_factor(np.array([[7.0], [3.0]]), per_trial=True)))
+    assert C.fano_factor(np.array([[7.0], [3.0]])) == pytest.approx(4.0 / 5.0)  # pooled: 2 bins
+
+
 def test_fano_factor_matches_branching_theory():
     m = 0.9
     a = C.simulate_branching_process(m, 5.0, 50_000, trials=4, seed=2)

@@ -249,9 +249,14 @@ def fano_factor(activity: Any, per_trial: bool = False) -> float | np.ndarray:
 
     Pooled over trials with the grand mean by default (a stationary process); ``per_trial=True``
     returns one value per trial. A driven Poisson branching process with branching ratio ``m``
-    has ``F = 1/(1-m^2)``. Returns NaN with a warning where the mean is zero.
+    has ``F = 1/(1-m^2)``. Returns NaN with a warning where the mean is zero, or where one bin
+    gives no variance to measure (it read 0, the value of a perfectly regular process).
     """
     a, _ = as_counts(activity)
+    if (a.shape[1] if per_trial else a.size) < 2:
+        where = " per trial" if per_trial else ""
+        warn(f"only one bin{where}: no variance to measure, the Fano factor is undefined (NaN)")
+        return np.full(a.shape[0], np.nan) if per_trial else float("nan")
     if per_trial:
         mu = a.mean(axis=1)
         var = a.var(axis=1)
