@@ -109,6 +109,28 @@ def test_training_that_would_do_nothing_is_refused_when_the_config_is_read(train
 
 
 @pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"network": {"n_in": 20}, "task": {"kind": "evidence_accumulation"}},
+            r"\[task\] kind = 'evidence_accumulation' needs \[network\] n_in = 40 and n_out = 2",
+        ),
+        (
+            {"network": {"n_in": 20}, "task": {"kind": "rate"}},
+            r"\[\[loss\]\] mse needs a target, and \[task\] kind = 'rate' gives none",
+        ),
+        ({"training": {"lr_scale": {"w_rec": -1.0}}}, r"\[training.lr_scale.w_rec\]"),
+    ],
+)
+def test_what_the_run_refuses_at_its_start_is_refused_when_the_config_is_read(config, message):
+    # `infodyn config show` passed these; `infodyn train` refused them at once
+    from infodyn.experiments.config import validate
+
+    with pytest.raises(InputError, match=message):
+        validate(TrainConfig, config, source="t.toml")
+
+
+@pytest.mark.parametrize(
     ("entry", "message"),
     [
         # "text" failed inside JAX (a TypeError about a LinearizeTracer) as an internal error

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, PositiveFloat
 
 from infodyn.errors import InputError, check_option_type
 from infodyn.experiments.config import Section, Seed, build_network, network_section
@@ -36,7 +36,7 @@ class TrainingSection(Section):
     feedback: Literal["symmetric", "random", "adaptive"] = "symmetric"
     optimizer: Literal["sgd", "adam"] = "adam"
     lr: float = Field(1e-3, gt=0, description="learning rate")
-    lr_scale: dict[Literal["w_in", "w_rec", "w_out"], float] = Field(
+    lr_scale: dict[Literal["w_in", "w_rec", "w_out"], PositiveFloat] = Field(
         default_factory=dict, description="per-weight learning-rate factors, e.g. {w_rec = 0.0328}"
     )
     momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum")
@@ -92,9 +92,24 @@ class TrainConfig(Section):
         return TrainOptions(**{**fields, "train": tuple(t.train), **overrides})
 
     def check_sections(self) -> None:
+        """What the run would refuse at its start, at load time: ``infodyn config show``
+        passed a negative ``lr_scale``, a task whose sizes are not the network's, and a loss
+        that needs a target with a task that gives none."""
         net = self.build_network()
-        self.build_task(net)
-        self.build_loss()
+        task = self.build_task(net)
+        loss = self.build_loss()
+        self.train_options()
+        kind = self.task.get("kind", "pattern_generation")
+        if (task.n_in, task.n_out) != (net.n_in, net.n_out):
+            raise InputError(
+                f"[task] kind = {kind!r} needs [network] n_in = {task.n_in} and n_out = "
+                f"{task.n_out}; the network has n_in = {net.n_in}, n_out = {net.n_out}"
+            )
+        if loss.needs_target and task.batch(np.random.default_rng(0), 1)[1] is None:
+            raise InputError(
+                f"[[loss]] {', '.join(loss.names())} needs a target, and [task] kind = {kind!r} "
+                "gives none: use a loss without one (e.g. kind = 'unit_rate')"
+            )
 
     def resolved_sections(self) -> dict[str, Any]:
         return {"network": network_section(self.build_network())}
