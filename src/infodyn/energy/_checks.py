@@ -148,9 +148,8 @@ def warn_unbounded(X: np.ndarray, w: np.ndarray) -> int:
     if pairs.size:
         i, j = (int(u) for u in pairs[0])
         what = _MISSING_STATE[states[0]].format(i=i, j=j)
-        more = f" ({len(pairs) - 1} more pair(s) lack one of their four joint states)" * (
-            len(pairs) > 1
-        )
+        others = len(pairs) - 1
+        more = f" ({others} more pair(s) lack one of their four joint states)" if others else ""
         warnings.warn(
             f"in the data, {what}{more}: such couplings have no finite "
             "maximum-likelihood value, so the fitted ones are where the optimiser stopped; "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,7 @@ def simulation_results(
     elapsed: float,
     engine: str,
     precision: str,
-    before_saving: Any = None,
+    before_saving: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """The results of simulated ``spikes``, after saving their raster and rate histogram (the
     caller writes ``results.json``, with the config: :meth:`RunDir.finish`). ``before_saving``,
