@@ -89,6 +89,12 @@ def test_writing_where_one_cannot_is_an_input_error(tmp_path):
 
     with pytest.raises(InputError, match="permission denied|not permitted"):
         write_json(unwritable_dir(tmp_path) / "x" / "a.json", {})
+    # a folder that exists but takes no files: the message named the temporary file
+    # (".a.json.w24w000m.tmp: read-only file system")
+    folder = Path("/sys") if os.geteuid() == 0 else unwritable_dir(tmp_path)
+    with pytest.raises(InputError) as err:
+        write_json(folder / "a.json", {})
+    assert str(err.value).startswith(f"{folder / 'a.json'}: ") and ".tmp" not in str(err.value)
     (tmp_path / "f").write_text("x")
     with pytest.raises(InputError, match="/f: a file is in the way"):
         write_json(tmp_path / "f" / "a.json", {})

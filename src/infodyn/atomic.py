@@ -52,6 +52,8 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     try:  # from the moment the file exists: an interrupt right after mkstemp left it behind
         with writing(final):  # permission denied, a file in the way, read-only, disk full
             final.parent.mkdir(parents=True, exist_ok=True)
+        # said of the name given, not of the temporary file (".c.h5.w24w000m.h5.tmp: ...")
+        with writing(final, own_name=True):
             fd, tmp = tempfile.mkstemp(
                 prefix=f".{final.name}.", suffix=suffix + ".tmp", dir=final.parent
             )

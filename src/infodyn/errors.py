@@ -285,14 +285,15 @@ def os_error_line(exc: OSError) -> str:
 
 
 @contextlib.contextmanager
-def writing(path: str | os.PathLike) -> typing.Iterator[None]:
+def writing(path: str | os.PathLike, own_name: bool = False) -> typing.Iterator[None]:
     """Turn a file-system error while creating ``path`` (or its folder) into one
-    :class:`InputError` naming the path and what to do (:func:`os_error_line`)."""
+    :class:`InputError` naming the path and what to do (:func:`os_error_line`). ``own_name``:
+    name ``path`` even when the error names another file (a temporary one beside it)."""
     try:
         yield
     except OSError as exc:
         if exc.errno is None:
             raise
-        if exc.filename is None:
-            exc.filename = str(path)
+        if exc.filename is None or own_name:
+            exc.filename, exc.filename2 = str(path), None
         raise InputError(os_error_line(exc)) from None
