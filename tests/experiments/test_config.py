@@ -185,6 +185,16 @@ def test_alif_and_free_form_sections_are_documented():
     assert "'evidence_accumulation'" in notes["task.kind"] and "'infomax'" in notes["loss"]
 
 
+def test_input_errors_name_the_input_table():
+    # "amplitude must lie ..." and "rate x dt exceeds ..." named no table of the config
+    from infodyn.errors import InputError
+    from infodyn.experiments.config import InputConfig, make_input
+
+    cfg = InputConfig(kind="current", amplitude=1e308, n_steps=10)
+    with pytest.raises(InputError, match=r"^\[input\] amplitude must lie within"):
+        make_input(cfg, n_in=3, dt=1.0)
+
+
 def test_make_input_checks_memory_before_drawing(monkeypatch):
     from infodyn.experiments.config import InputConfig, make_input
     from infodyn.memory import MemoryPreflightError

@@ -115,6 +115,12 @@ def test_a_spike_every_step_is_allowed_and_batch_must_be_positive():
         idn.network.poisson_spikes(10.0, 10, n_in=2, batch=0)
 
 
+def test_direct_current_beyond_float32_is_refused():
+    # the float32 input became inf, then "input x contains NaN or inf values", after a warning
+    with pytest.raises(InputError, match=r"amplitude must lie within \+-3.4e\+38 .*got -1e\+308"):
+        idn.network.direct_current(-1e308, 5, n_in=2)
+
+
 def test_direct_current_needs_n_in_for_a_scalar():
     with pytest.raises(InputError, match="n_in"):
         idn.network.direct_current(0.5, 4)

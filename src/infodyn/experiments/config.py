@@ -153,13 +153,23 @@ def make_input(cfg: InputConfig, n_in: int, dt: float) -> np.ndarray:
         "chunk at a time",
     )
 
-    if cfg.kind == "poisson":
-        return encoders.poisson_spikes(cfg.rate_hz, cfg.n_steps, n_in=n_in, dt=dt, seed=cfg.seed)
-    if cfg.kind == "filtered_noise":
-        return encoders.filtered_noise_spikes(
-            cfg.n_steps, n_in, dt=dt, mean_rate=cfg.rate_hz, contrast=cfg.contrast, seed=cfg.seed
-        )
-    return encoders.direct_current(cfg.amplitude, cfg.n_steps, n_in=n_in)
+    try:  # the encoders' refusals name their argument: say which table it comes from
+        if cfg.kind == "poisson":
+            return encoders.poisson_spikes(
+                cfg.rate_hz, cfg.n_steps, n_in=n_in, dt=dt, seed=cfg.seed
+            )
+        if cfg.kind == "filtered_noise":
+            return encoders.filtered_noise_spikes(
+                cfg.n_steps,
+                n_in,
+                dt=dt,
+                mean_rate=cfg.rate_hz,
+                contrast=cfg.contrast,
+                seed=cfg.seed,
+            )
+        return encoders.direct_current(cfg.amplitude, cfg.n_steps, n_in=n_in)
+    except InputError as exc:
+        raise InputError(f"[input] {exc}") from None
 
 
 def read_toml(path: str | os.PathLike) -> dict[str, Any]:

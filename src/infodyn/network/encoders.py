@@ -100,6 +100,10 @@ def direct_current(amplitude: Any, n_steps: int, n_in: int | None = None) -> np.
     n_steps = whole_number(n_steps, "n_steps", minimum=1)
     a = np.asarray(amplitude, dtype=np.float64)
     require_finite("amplitude", a)
+    big = float(np.finfo(np.float32).max)  # the input is float32: 1e308 became inf, then NaN
+    if np.any(np.abs(a) > big):
+        bad = float(a[np.abs(a) > big].flat[0])
+        raise InputError(f"amplitude must lie within +-{big:.3g} (float32 input), got {bad:g}")
     if a.ndim > 1:
         raise InputError(f"amplitude must be a scalar or (n_in,), got shape {a.shape}")
     if a.ndim == 0:
