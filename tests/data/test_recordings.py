@@ -153,7 +153,19 @@ def _npy_header(shape):
         (lambda f: (f / "cluster_group.tsv").write_text("id\tlabel\n1\tgood\n"), "columns"),
         (
             lambda f: (f / "cluster_group.tsv").write_text("cluster_id\tgroup\n3\tmua\n"),
-            "no cluster with spikes is labelled good.*labels found: mua",
+            "no cluster with spikes is labelled good.*clusters with spikes are: .*mua",
+        ),
+        # "labels found: good" listed the labels of clusters without spikes
+        (
+            lambda f: np.save(f / "spike_clusters.npy", np.full(13, -1)),
+            r"labelled good in .*\(the clusters with spikes are: unlabelled\)",
+        ),
+        (
+            lambda f: (
+                np.save(f / "spike_times.npy", np.zeros(0, np.uint64)),
+                np.save(f / "spike_clusters.npy", np.zeros(0, np.int64)),
+            ),
+            "spike_times.npy: holds no spikes",
         ),
         # the last label won silently (unit 1 dropped as noise)
         (

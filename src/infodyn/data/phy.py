@@ -179,12 +179,15 @@ def load_phy(
                 f"{folder}: no cluster labels (cluster_group.tsv or cluster_KSLabel.tsv), so "
                 f"no unit is known to be {'/'.join(sorted(wanted))}; pass groups='all'"
             )
+        spiking = ids
         ids = np.array([c for c in ids if labels.get(int(c)) in wanted], dtype=np.int64)
         if ids.size == 0:
-            found = sorted(set(labels.values()))
+            if spiking.size == 0:  # "labels found: good" named labels of clusters without spikes
+                raise InputError(f"{times_path}: holds no spikes")
+            found = sorted({labels.get(int(c), "unlabelled") for c in spiking})
             raise InputError(
                 f"{folder}: no cluster with spikes is labelled {'/'.join(sorted(wanted))} in "
-                f"{label_file} (labels found: {', '.join(found) or 'none'})"
+                f"{label_file} (the clusters with spikes are: {', '.join(found)})"
             )
     lookup = np.searchsorted(ids, clusters)
     lookup[lookup >= ids.size] = 0
