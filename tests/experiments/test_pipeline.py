@@ -255,6 +255,16 @@ def test_report_is_written_only_when_its_stage_is_listed(tmp_path, monkeypatch):
     assert (run / "results.json").is_file() and not (run / "report.html").exists()
 
 
+def test_denoise_flips_beyond_half_the_smallest_patch_are_refused_as_read():
+    # refused only after the first energy fit, as "denoise_flips must be in (0, 8.0)"
+    from infodyn.experiments.config import validate
+
+    data = {"images": {"sizes": [4, 8]}, "energy": {"denoise_flips": [2, 8]}}
+    with pytest.raises(InputError, match=r"\[energy\] denoise_flips must lie in \(0, 8\) .*\[8\]"):
+        validate(pl.PipelineConfig, data)
+    validate(pl.PipelineConfig, {**data, "stages": ["network"]})  # no energy stage: not used
+
+
 def test_no_stages_is_refused():
     # ran nothing and printed "report: DIR/report.html", a file it never wrote
     with pytest.raises(ValueError, match="stages"):

@@ -150,6 +150,14 @@ class PipelineConfig(Section):
         bad = [s for s in self.images.sizes if s < 2]  # 0 failed only once its stage began
         if bad:
             raise InputError(f"[images] sizes must be patch sides >= 2 pixels, got {bad}")
+        if "image_energy" in self.stages:  # refused after the first fit, naming no key
+            smallest = min(self.images.sizes) ** 2
+            flips = [k for k in self.energy.denoise_flips if not 0 < k < smallest / 2]
+            if flips:
+                raise InputError(
+                    f"[energy] denoise_flips must lie in (0, {smallest / 2:g}) for patches of "
+                    f"{smallest} pixels ([images] sizes), got {flips}"
+                )
 
 
 def demo_config() -> PipelineConfig:
