@@ -38,6 +38,10 @@ def test_messages_name_the_options_the_user_typed():
         "--n-boot must be 0 or at least 2; --min-tail too; seed; xn_boot and n_boot_2 stay"
     )
     assert name_options("n_boot must be", ["criticality"]) == "n_boot must be"  # not typed
+    # a one-word option as a config key: "[window]" stood beside "[--test-fraction]"
+    assert name_options("[window] must be >= 1; window", ["energy", "--window", "0"]) == (
+        "[--window] must be >= 1; window"
+    )
     # options named otherwise than their parameter (energy's --samples, info's --shuffles)
     assert name_options("[n_samples] must be >= 100", ["energy", "--samples", "5"]) == (
         "[--samples] must be >= 100"

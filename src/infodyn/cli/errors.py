@@ -55,8 +55,11 @@ def name_options(line: str, argv: list[str]) -> str:
             continue
         option = arg.split("=", 1)[0]
         param = OPTION_PARAMETERS.get(option, option[2:].replace("-", "_"))
-        if "_" in param:  # one-word names (--seed, --units) already read the same
+        if "_" in param:
             line = re.sub(rf"(?<![\w-]){re.escape(param)}(?![\w-])", option, line)
+        else:  # one-word names (--seed) read the same in prose, but not as a config key:
+            # "energy: [window] ..." stood beside "energy: [--test-fraction] ..."
+            line = line.replace(f"[{param}]", f"[{option}]")
     return line
 
 
