@@ -308,7 +308,8 @@ def test_pipeline_sizes_of_one_pixel_are_refused_at_load_time():
     """check_sections: patch sides must be >= 2 pixels (1 failed only inside the stage)."""
     with pytest.raises(InputError, match=r"sizes must be patch sides >= 2 pixels, got \[1\]"):
         validate(PipelineConfig, {"images": {"sizes": [4, 1]}})
-    validate(PipelineConfig, {"images": {"sizes": [2]}})  # 2 is the smallest side allowed
+    # 2 is the smallest side allowed (its 4 pixels take denoising by 1 flip, not the default 3)
+    validate(PipelineConfig, {"images": {"sizes": [2]}, "energy": {"denoise_flips": [1]}})
 
 
 def test_network_checks_apply_when_the_image_stage_is_off():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from infodyn.errors import InputError
-from infodyn.experiments.journal import StepJournal, config_digest
+from infodyn.experiments.journal import StepJournal, check_resumable, config_digest
 
 
 def _journal(path, resume=True, digest="abc", command="channel"):
@@ -86,16 +86,30 @@ def test_resume_with_nothing_to_resume_is_refused(tmp_path):
     # --resume into a misspelt folder, or onto a finished run (even with another config),
     # started the whole run afresh
     with pytest.raises(InputError, match="no interrupted channel run to resume"):
-        _journal(tmp_path / "typo")
+        check_resumable(tmp_path / "typo", "channel")
     done = tmp_path / "done"
     done.mkdir()
     (done / "config.json").write_text(json.dumps({"command": "channel"}))
     (done / "results.json").write_text("{}")
     with pytest.raises(InputError, match="its channel run is complete .*nothing to resume"):
-        _journal(done)
+        check_resumable(done, "channel")
     with pytest.raises(InputError, match="no interrupted images run"):  # another command's
-        _journal(done, command="images")
+        check_resumable(done, "images")
     assert sorted(p.name for p in done.iterdir()) == ["config.json", "results.json"]
+    _journal(done, resume=False).put("a", 1)
+    check_resumable(done, "channel")  # a journal: something to resume
+
+
+def test_a_checkpoint_of_a_step_before_the_first_journal_entry_can_be_resumed(tmp_path):
+    # the image pipeline without its image stage, stopped in training: its checkpoint was
+    # written before any step was journaled, and --resume was refused (stop 40's review)
+    from infodyn.experiments.pipeline.training_stage import TRAINING_CHECKPOINT
+
+    (tmp_path / "training").mkdir()
+    with pytest.raises(InputError, match="no interrupted images run"):
+        check_resumable(tmp_path, "images", TRAINING_CHECKPOINT)
+    (tmp_path / TRAINING_CHECKPOINT).write_bytes(b"PK")
+    check_resumable(tmp_path, "images", TRAINING_CHECKPOINT)
 
 
 def test_changing_a_result_after_put_or_get_changes_nothing_recorded(tmp_path):

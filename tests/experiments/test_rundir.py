@@ -147,12 +147,22 @@ def test_a_rerun_removes_the_figures_and_report_of_the_run_it_replaces(tmp_path,
     run_info(spike_file, out, n_shuffles=1)
     assert (out / "figures" / "population.png").exists()
     write_report(out)
+    (out / "figures" / "mine").mkdir()  # a subfolder of the user's: kept
+    (out / "figures" / "mine" / "panel.png").write_bytes(b"png")
     run_info(spike_file, out, n_shuffles=1, units="3")
     assert sorted(p.name for p in (out / "figures").iterdir()) == [
         "entropies.png",
+        "mine",
         "pairwise_mi.png",
     ]
-    assert not (out / "report.html").exists()
+    assert not (out / "report.html").exists() and (out / "figures" / "mine" / "panel.png").exists()
+    # a folder of the user's own, without a run of the command: nothing of it is removed
+    own = tmp_path / "paper"
+    (own / "figures").mkdir(parents=True)
+    (own / "figures" / "fig1.png").write_bytes(b"png")
+    (own / "report.html").write_text("mine")
+    run_info(spike_file, own, n_shuffles=1)
+    assert (own / "figures" / "fig1.png").exists() and (own / "report.html").exists()
     run = RunDir(tmp_path / "kept")  # without prune (a resumed pipeline): nothing is removed
     run.save_png(b"png", "old")
     RunDir(tmp_path / "kept").finish({}, "images", {})

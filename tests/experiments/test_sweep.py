@@ -324,7 +324,7 @@ def test_sweep_with_failed_points_exits_1_or_2_for_bad_input(tmp_path, monkeypat
     record_calls(monkeypatch, "infodyn.experiments.sweep", "run_sweep", result(same))
     rc, out, err = cli_in_process(argv, capsys)
     assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
-    assert "all 2 failed points failed on the same input: x.h5: no such file" in err
+    assert "all 2 points failed on the same input: x.h5: no such file" in err
     record_calls(monkeypatch, "infodyn.experiments.sweep", "run_sweep", result([]))
     rc, out, err = cli_in_process(argv, capsys)
     assert rc == 0 and "0 failed" in out, (out, err)

@@ -117,7 +117,19 @@ def test_training_that_would_do_nothing_is_refused_when_the_config_is_read(train
         ),
         (
             {"network": {"n_in": 20}, "task": {"kind": "rate"}},
-            r"\[\[loss\]\] mse needs a target, and \[task\] kind = 'rate' gives none",
+            r"\[\[loss\]\] kind = 'mse' needs a target, and \[task\] kind = 'rate' gives none",
+        ),
+        (  # only the term that needs one is named (it said "unit_rate, mse needs a target")
+            {
+                "network": {"n_in": 20},
+                "task": {"kind": "rate"},
+                "loss": [{"kind": "unit_rate"}, {"kind": "mse"}],
+            },
+            r"\[\[loss\]\] kind = 'mse' needs a target",
+        ),
+        (  # a softmax over one readout: refused at the first step before
+            {"loss": [{"kind": "xent"}]},
+            r"needs n_out >= 2 readouts",
         ),
         ({"training": {"lr_scale": {"w_rec": -1.0}}}, r"\[training.lr_scale.w_rec\]"),
     ],

@@ -167,6 +167,13 @@ def test_entropy_refuses_fewer_possible_words_than_observed_for_every_estimator(
     with pytest.raises(InputError, match="below the 4 distinct words observed"):
         entropy(np.arange(4), estimator, alphabet_size=3)
     assert float(entropy(np.arange(4), estimator, alphabet_size=4)) > 0
+    # the words observed, not the range of their labels (3 words: 0, 5, 9)
+    x = np.array([0, 5, 9, 9, 5, 0])
+    assert float(entropy(x, estimator, alphabet_size=3)) > 0
+    with pytest.raises(InputError, match="below the 3 distinct words observed"):
+        entropy(x, estimator, alphabet_size=2)
+    words = np.vstack([np.zeros(8, int), np.eye(8, dtype=int)])  # 9 of 2^8 possible words
+    assert float(entropy(words, estimator, alphabet_size=9)) > 0
 
 
 def test_undersampled_nsb_warns_with_nsb_advice():

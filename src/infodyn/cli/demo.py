@@ -39,13 +39,14 @@ def run_with_progress(
     from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.journal import check_resumable
     from infodyn.experiments.pipeline import run_pipeline, summary_lines
+    from infodyn.experiments.pipeline.training_stage import TRAINING_CHECKPOINT
     from infodyn.experiments.preflight import check_pipeline_memory
     from infodyn.experiments.rundir import RunDir
 
     check_pipeline_memory(cfg)  # refuse before the progress display starts: one clean line
     check_image_sources(cfg.images.images)  # (and before the run folder is made)
     if resume:
-        check_resumable(out, command)
+        check_resumable(out, command, TRAINING_CHECKPOINT)
     RunDir(out, command)
 
     t0 = time.perf_counter()

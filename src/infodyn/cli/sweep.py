@@ -66,9 +66,10 @@ def sweep(
         typer.echo(f"warning: {note}", err=True)
     errors = {f["error"] for f in result.failures}
     bad_input = all(e.startswith("InputError: ") for e in errors)
-    if len(result.failures) > 1 and len(errors) == 1 and bad_input:  # say it once
+    every = len(result.failures) == result.n_points > 1  # no point to name apart
+    if every and len(errors) == 1 and bad_input:  # say it once
         raise InputError(
-            f"all {len(result.failures)} failed points failed on the same input: "
+            f"all {result.n_points} points failed on the same input: "
             f"{errors.pop().removeprefix('InputError: ')}"
         )
     for f in result.failures:

@@ -405,7 +405,8 @@ def _short_trial_note(
     same in every bootstrap replicate, so the interval is centred on the shrunk ``m``. When the
     bias-corrected ``m`` lies more than half the interval's half-width away, the interval misses
     the true ``m`` far more often than its level says (1 of 12 intervals covered m = 0.8 on 30
-    trials of 100 bins of a branching process, seeds 100-111; 12 of 12 with the correction).
+    trials of 100 bins of a branching process with drive 5, seeds 100-111; 12 of 12 with the
+    correction).
     """
 
     def plain(r: np.ndarray, start: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
@@ -417,9 +418,9 @@ def _short_trial_note(
         return ""
     return (
         f"the trials ({t} bins) are short against tau = {main.tau:.3g} ms: their finite-trial "
-        f"bias moves m from {m_corrected:.4g} (bias-corrected) to {main.m:.4g}, more than half "
-        f"the interval's half-width ({half:.2g}), so the interval misses the true m more often "
-        "than its level says; pass bias_correction=True"
+        f"bias moves m from {m_corrected:.4g} (bias-corrected) to {main.m:.4g}, by more than "
+        f"half the interval's half-width of {half:.2g}, so the interval misses the true m more "
+        "often than its level says; pass bias_correction=True"
     )
 
 

@@ -130,10 +130,15 @@ def unbounded_pairs(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarra
         c += wb @ Xb
         C += Xb.T @ (Xb * wb[:, None])
     tol = 1e-9 * W
-    cells = (C, c[:, None] - C, c[None, :] - C, W - c[:, None] - c[None, :] + C)
-    missing = np.full(C.shape, -1)
+    cells = (  # the weight of each joint state, made one at a time (n x n each)
+        lambda: C,
+        lambda: c[:, None] - C,
+        lambda: c[None, :] - C,
+        lambda: W - c[:, None] - c[None, :] + C,
+    )
+    missing = np.full(C.shape, -1, dtype=np.int8)
     for state in (3, 2, 1, 0):  # the first missing state in the order of _MISSING_STATE
-        missing[cells[state] <= tol] = state
+        missing[cells[state]() <= tol] = state
     varies = (c > tol) & (c < W - tol)
     missing[~varies, :] = -1
     missing[:, ~varies] = -1

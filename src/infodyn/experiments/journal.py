@@ -13,9 +13,9 @@ stage). Each finished step's result is written to the journal at once (atomicall
 command or config is refused (a folder holding another command's finished run is refused
 before, by :class:`~infodyn.experiments.rundir.RunDir`), and a plain rerun over an interrupted
 run is refused too, so that neither loses the other's work. ``--resume`` with nothing to resume
-(no journal: a misspelt ``--out``, or a finished run) is refused as well
-(:func:`check_resumable`): it used to start the whole run afresh, over a finished one's results
-even with another config. Any other command refuses a folder holding a journal
+(no journal and no checkpoint: a misspelt ``--out``, or a finished run) is refused by the
+commands (:func:`check_resumable`): it used to start the whole run afresh, over a finished
+one's results even with another config. Any other command refuses a folder holding a journal
 (:class:`~infodyn.experiments.rundir.RunDir`). When the run completes,
 :meth:`StepJournal.finish` removes the journal. A journal written before checksums and the
 command were recorded is read without those checks.
@@ -50,11 +50,16 @@ def _checksum(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def check_resumable(run_dir: str | os.PathLike, command: str) -> None:
-    """Raise :class:`InputError` unless ``run_dir`` holds an interrupted run's journal, for
-    ``--resume`` (checked before the folder is made)."""
+def check_resumable(
+    run_dir: str | os.PathLike, command: str, checkpoint: str | None = None
+) -> None:
+    """Raise :class:`InputError` unless ``run_dir`` holds an interrupted run's journal, or the
+    ``checkpoint`` (a path in it) of a step interrupted before any step was journaled (the
+    image pipeline's training), for ``--resume`` (checked before the folder is made)."""
     run_dir = Path(run_dir)
     if (run_dir / StepJournal.NAME).exists():
+        return
+    if checkpoint is not None and (run_dir / checkpoint).exists():
         return
     if command_in(run_dir / "config.json") == command and (run_dir / "results.json").exists():
         raise InputError(
@@ -91,8 +96,8 @@ class StepJournal:
                     "--resume to continue it, or choose another --out (nothing was overwritten)"
                 )
             return
-        check_resumable(self.path.parent, command)
-        self._load()
+        if self.path.exists():  # the callers asked check_resumable first
+            self._load()
 
     def _load(self) -> None:
         try:

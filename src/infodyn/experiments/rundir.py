@@ -65,6 +65,8 @@ class RunDir:
         run's ``spikes.h5`` beside a train run's config."""
         self.path = Path(path)
         self.saved: set[Path] = set()  # the figures this run wrote (see finish's prune)
+        # a finished run of the same command is here: what finish(prune=True) may remove
+        self.replaces_run = command is not None and command_in(self.path / "config.json") == command
         if command is not None:
             _refuse_other_command(self.path, command)
         with writing(self.path):  # unwritable, or a file in the way: one InputError
@@ -115,16 +117,19 @@ class RunDir:
         rerun which fails part way leaves the previous run's config and results together.
 
         ``prune`` (a command whose every figure this object wrote, in one go: not a resumed
-        one): then remove the figures of a previous run there that this run did not write, and
-        its ``report.html`` (of ``infodyn report``): they described the old run, and a report
-        of the new one embedded them."""
+        one): when the folder held a finished run of the same command (its ``config.json``),
+        remove that run's figures (``figures/*.png``, not subfolders) this run did not write,
+        and its ``report.html`` (of ``infodyn report``): they described the old run, and a
+        report of the new one embedded them. Nothing is removed from a folder that held no
+        such run (a user's own ``--out``), and a file that cannot be removed is left."""
         self.write_config(config, command, extra)
         written = self.write_json("results.json", results)
-        if prune:
-            stale = [p for p in (self.path / "figures").rglob("*.png") if p not in self.saved]
-            for path in [*stale, self.path / "report.html"]:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+        if prune and self.replaces_run:
+            old = [p for p in (self.path / "figures").glob("*.png") if p not in self.saved]
+            for path in [*old, self.path / "report.html"]:
+                if path.is_file():
+                    with contextlib.suppress(OSError):
+                        path.unlink()
         return written
 
     def savefig(self, fig: Any, name: str, dpi: int = 110) -> Path:

@@ -93,8 +93,8 @@ class TrainConfig(Section):
 
     def check_sections(self) -> None:
         """What the run would refuse at its start, at load time: ``infodyn config show``
-        passed a negative ``lr_scale``, a task whose sizes are not the network's, and a loss
-        that needs a target with a task that gives none."""
+        passed a negative ``lr_scale``, a task whose sizes are not the network's, a loss that
+        needs a target with a task that gives none, and one that needs more readouts."""
         net = self.build_network()
         task = self.build_task(net)
         loss = self.build_loss()
@@ -105,11 +105,16 @@ class TrainConfig(Section):
                 f"[task] kind = {kind!r} needs [network] n_in = {task.n_in} and n_out = "
                 f"{task.n_out}; the network has n_in = {net.n_in}, n_out = {net.n_out}"
             )
-        if loss.needs_target and task.batch(np.random.default_rng(0), 1)[1] is None:
+        # the config's kinds, in its order (the terms' own names differ: infomax_xent_bits)
+        kinds = [entry.get("kind") for entry in self.loss]
+        wanting = [k for k, t in zip(kinds, loss.terms, strict=True) if t.needs_target]
+        if wanting and task.batch(np.random.default_rng(0), 1)[1] is None:
             raise InputError(
-                f"[[loss]] {', '.join(loss.names())} needs a target, and [task] kind = {kind!r} "
-                "gives none: use a loss without one (e.g. kind = 'unit_rate')"
+                f"[[loss]] kind = {', '.join(map(repr, wanting))} needs a target, and [task] "
+                f"kind = {kind!r} gives none: leave it out, or use a loss without one (e.g. "
+                "kind = 'unit_rate')"
             )
+        loss.check_outputs(net.n_out)
 
     def resolved_sections(self) -> dict[str, Any]:
         return {"network": network_section(self.build_network())}

@@ -215,11 +215,12 @@ def entropy(
     log_factor(base)
     a = as_symbols(x, "X")
     w = encode(a, validated=True)
+    counts = w.counts()
     if alphabet_size is None:
         k = w.alphabet_size
     else:  # for every estimator: fewer possible words than observed ones is a contradiction
-        k = check_alphabet_size(alphabet_size, w.n_labels)
-    return entropy_from_counts(w.counts(), estimator, k, base=base)
+        k = check_alphabet_size(alphabet_size, int(np.count_nonzero(counts)))
+    return entropy_from_counts(counts, estimator, k, base=base)
 
 
 def conditional_entropy(x: Any, y: Any, estimator: str = "plugin", base: float = 2.0) -> float:

@@ -10,12 +10,12 @@ from typing import Any
 
 from infodyn.data.image_files import check_image_sources
 from infodyn.experiments.interrupt import check
-from infodyn.experiments.journal import StepJournal, config_digest
+from infodyn.experiments.journal import StepJournal, check_resumable, config_digest
 from infodyn.experiments.pipeline.config import PipelineConfig
 from infodyn.experiments.pipeline.image_stage import image_energy_stage
 from infodyn.experiments.pipeline.network_stage import network_stage
 from infodyn.experiments.pipeline.summary import captions, figure_order, headline
-from infodyn.experiments.pipeline.training_stage import Progress
+from infodyn.experiments.pipeline.training_stage import TRAINING_CHECKPOINT, Progress
 from infodyn.experiments.preflight import check_pipeline_memory
 from infodyn.experiments.report import write_report
 from infodyn.experiments.rundir import RunDir
@@ -48,6 +48,8 @@ def _run_stages(
     cfg: PipelineConfig, out: str | os.PathLike, progress: Progress, command: str, resume: bool
 ) -> dict[str, Any]:
     fresh = not os.path.exists(out)
+    if resume:  # nothing to resume: refused before the folder is made
+        check_resumable(out, command, TRAINING_CHECKPOINT)
     run = RunDir(out, command)
     try:
         return _stages(cfg, run, progress, command, resume)

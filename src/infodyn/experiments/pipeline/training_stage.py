@@ -38,6 +38,10 @@ class TrainingOutcome:
     summary: dict[str, Any]
 
 
+#: the training step's checkpoint in the run folder (resumable before any step is journaled)
+TRAINING_CHECKPOINT = "training/checkpoint.npz"
+
+
 def training_loss(tr: TrainingSection) -> CompositeLoss:
     """The loss of ``[training]``: the terms whose weight is above zero."""
     terms = []
@@ -81,7 +85,7 @@ def training_stage(
         hooks=(branching_hook(),),
     )
     t0 = time.perf_counter()
-    ckpt = run.file("training/checkpoint.npz")
+    ckpt = run.file(TRAINING_CHECKPOINT)
     if resume and ckpt.exists():
         trainer.load_checkpoint(ckpt)
     stop = checkpoint_on_signal(ckpt, tr.iterations)
