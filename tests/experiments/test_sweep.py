@@ -328,3 +328,23 @@ def test_sweep_with_failed_points_exits_1_or_2_for_bad_input(tmp_path, monkeypat
     record_calls(monkeypatch, "infodyn.experiments.sweep", "run_sweep", result([]))
     rc, out, err = cli_in_process(argv, capsys)
     assert rc == 0 and "0 failed" in out, (out, err)
+
+
+@pytest.mark.parametrize("command", ["channel", "images"])
+def test_a_point_cut_off_with_a_journal_is_resumed(command, tmp_path, monkeypatch):
+    # channel and images declared no checkpoint: a retried point that had left progress.json
+    # was refused ("holds an interrupted ... run: pass --resume") instead of continuing
+    from infodyn.experiments.config import get_command
+    from infodyn.experiments.journal import StepJournal
+
+    spec = get_command(command)
+    assert spec.checkpoint == StepJournal.NAME
+    module, name = spec.run.split(":")
+    seen = []
+    monkeypatch.setattr(f"{module}.{name}", lambda cfg, out, **kw: seen.append(kw) or {})
+    out = tmp_path / "p"
+    out.mkdir()
+    run_point(spec, {}, str(out), "k1")
+    (out / StepJournal.NAME).write_text("{}")
+    run_point(spec, {}, str(out), "k2")
+    assert seen == [{}, {"resume": True}]

@@ -482,6 +482,7 @@ register_command(
         config="infodyn.experiments.pipeline:PipelineConfig",
         run="infodyn.experiments.pipeline:run_pipeline",
         seed_keys=("images.seed", "training.seed", "stimulus.seed"),
+        checkpoint="progress.json",  # a point cut off earlier continues (it was refused)
     )
 )
 register_command(
@@ -489,5 +490,6 @@ register_command(
         name="channel",
         config="infodyn.experiments.channel:ChannelFile",
         run="infodyn.experiments.channel:run_channel_file",
+        checkpoint="progress.json",
     )
 )
