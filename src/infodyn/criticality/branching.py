@@ -317,6 +317,7 @@ def branching_ratio(
     else:
         w = np.ones(ok.sum())
     fits: dict[str, ExpFit] = {}
+    plain_fits = {}  # each fit's plain least squares, for the short-trial note too
     pool = coefficient_method == "sm"
     for name in _FITS:
         offset = name == "exp_offset"
@@ -325,6 +326,8 @@ def branching_ratio(
             rows: np.ndarray, start: np.ndarray | None = None, offset: bool = offset
         ) -> tuple[np.ndarray, ...]:
             return _fit_lnm(rows, kf, w, offset, start)
+
+        plain_fits[name] = plain
 
         def fitted(rows: np.ndarray, length: int, n_pool: int) -> tuple[np.ndarray, ...]:
             if not bias_correction:
@@ -388,8 +391,8 @@ def branching_ratio(
         notes.append(decays)
     meaningful = bool(main.b > 0 and not edge and p_zero <= NO_CORRELATION_P and not decays)
     if meaningful and not bias_correction and np.all(np.isfinite(main.m_ci)):
-        offset = fit == "exp_offset"
-        if short := _short_trial_note(r[None, ok], kf, w, offset, t, n if pool else 1, main):
+        rows = r[None, ok]
+        if short := _short_trial_note(plain_fits[fit], rows, kf, t, n if pool else 1, main):
             notes.append(short)
     estimate = {"m": main.m, "tau": main.tau} if meaningful else {}
     estimate.update(m_ci=main.m_ci, tau_ci=main.tau_ci, r_k=r, r_k_stderr=se, fits=fits)
@@ -397,7 +400,7 @@ def branching_ratio(
 
 
 def _short_trial_note(
-    rows: np.ndarray, kf: np.ndarray, w: np.ndarray, offset: bool, t: int, n_pool: int, main: ExpFit
+    plain: Any, rows: np.ndarray, kf: np.ndarray, t: int, n_pool: int, main: ExpFit
 ) -> str:
     """Why the uncorrected interval may miss the true m (empty if it need not).
 
@@ -406,12 +409,8 @@ def _short_trial_note(
     bias-corrected ``m`` lies more than half the interval's half-width away, the interval misses
     the true ``m`` far more often than its level says (1 of 12 intervals covered m = 0.8 on 30
     trials of 100 bins of a branching process with drive 5, seeds 100-111; 12 of 12 with the
-    correction).
+    correction). ``plain`` is the main fit's least squares, as ``fit_corrected`` takes it.
     """
-
-    def plain(r: np.ndarray, start: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-        return _fit_lnm(r, kf, w, offset, start)
-
     m_corrected = float(np.exp(fit_corrected(plain, rows, kf, float(t), float(n_pool))[0][0]))
     half = 0.5 * (main.m_ci[1] - main.m_ci[0])
     if not np.isfinite(m_corrected) or abs(m_corrected - main.m) <= 0.5 * half:

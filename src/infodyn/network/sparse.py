@@ -369,24 +369,14 @@ def _pattern_error(indices, indptr, n_post):  # pragma: no cover - compiled
     return 0
 
 
-@numba.njit(cache=True)
-def _first_autapse_row(values, indices, indptr):  # pragma: no cover - compiled
-    """The first row with a non-zero synapse onto itself, or -1."""
-    for row in range(indptr.shape[0] - 1):
-        for s in range(indptr[row], indptr[row + 1]):
-            if indices[s] == row and values[s] != 0:
-                return row
-    return -1
-
-
 def first_autapse(w: Any) -> int | None:
     """The first unit of a recurrent weight matrix (dense or :class:`SparseWeights`, checked)
     with a non-zero synapse onto itself, or None: the model has none, user weights may."""
     if isinstance(w, SparseWeights):
-        values, indices, indptr = (np.asarray(a) for a in (w.values, w.indices, w.indptr))
-        row = int(_first_autapse_row(values, indices, indptr))
-        return None if row < 0 else row
-    rows = np.flatnonzero(np.diagonal(np.asarray(w)))
+        pre = w.pre_indices()
+        rows = pre[(pre == np.asarray(w.indices)) & (np.asarray(w.values) != 0)]
+    else:
+        rows = np.flatnonzero(np.diagonal(np.asarray(w)))
     return int(rows[0]) if rows.size else None
 
 
