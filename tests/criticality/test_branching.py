@@ -370,3 +370,19 @@ def test_ljung_box_counts_the_bins_of_all_trials():
         res = C.branching_ratio(act, n_boot=0)
     assert not any("indistinguishable" in str(w.message) for w in caught)
     assert res.meaningful and np.isfinite(res.m)
+
+
+@pytest.mark.parametrize("method", ["ts", "sm"])
+def test_slopes_of_constant_activity_are_nan_with_a_warning(method):
+    """No variance, no slope: NaN and a warning naming the lags (it was NaN in silence)."""
+    with pytest.warns(C.CriticalityWarning, match="NaN for every k"):
+        _, r = C.regression_slopes(np.full((2, 100), 3.0), 5, method)
+    assert np.isnan(r).all()
+    late = np.ones(100)
+    late[-6:] = [0, 3, 1, 2, 5, 4]  # varies only in the last 6 bins: lags 1-5 see it
+    with pytest.warns(C.CriticalityWarning, match=r"NaN for k = 6, 7, 8, \.\.\., 10:"):
+        _, r = C.regression_slopes(late, 10, method)
+    assert np.isfinite(r[:5]).all() and np.isnan(r[5:]).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        C.regression_slopes(C.simulate_branching_process(0.9, 3.0, 500, seed=1), 5, method)

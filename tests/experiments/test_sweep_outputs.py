@@ -16,6 +16,7 @@ def test_summary_metric_absent_or_not_a_number_is_said_and_no_stale_figure_is_le
     assert note is None and (tmp_path / "figures" / "summary.png").exists()
     files, note = write_outputs(run, rows, {"x": [1.0, 2.0]}, "mean_rate")
     assert "no point has a result named 'mean_rate'" in note and "summary" not in files
+    assert "did you mean rate?" in note and "finished points are not run again" in note
     assert not (tmp_path / "figures" / "summary.png").exists()
     files, note = write_outputs(run, rows, {"x": [1.0, 2.0]}, "engine")
     assert "'engine' is not a number" in note

@@ -29,7 +29,7 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import stats
 
-from infodyn.criticality._common import as_counts
+from infodyn.criticality._common import as_counts, warn
 from infodyn.criticality._mr_bias import expected_slopes
 from infodyn.errors import require
 
@@ -45,6 +45,8 @@ class _LagSums:
     f1: np.ndarray  # (N, K) sum of the front part
     f2: np.ndarray  # (N, K) sum of squares of the front part
     b1: np.ndarray  # (N, K) sum of the back part
+    flat: np.ndarray  # (N, K) the front part is constant (its variance is exactly 0)
+    level: np.ndarray  # (N,) the first value of each trial
 
 
 def _lag_sums(a: np.ndarray, kmax: int) -> _LagSums:
@@ -64,7 +66,12 @@ def _lag_sums(a: np.ndarray, kmax: int) -> _LagSums:
     f1 = c1[:, t - 1 - k]  # sum_{t < T-k}
     f2 = c2[:, t - 1 - k]
     b1 = total - c1[:, k - 1]  # sum_{t >= k}
-    return _LagSums(k, (t - k).astype(float), sxy, f1, f2, b1)
+    # constancy found exactly: sums of squares minus squared sums leave round-off (~1e-17)
+    # where the front part does not vary, and a slope of round-off over round-off
+    changed = a != a[:, :1]
+    first_change = np.where(changed.any(axis=1), changed.argmax(axis=1), t)
+    flat = (t - k)[None, :] <= first_change[:, None]
+    return _LagSums(k, (t - k).astype(float), sxy, f1, f2, b1, flat, a[:, 0].copy())
 
 
 def _slopes_ts(s: _LagSums, w: np.ndarray | None = None) -> np.ndarray:
@@ -72,7 +79,7 @@ def _slopes_ts(s: _LagSums, w: np.ndarray | None = None) -> np.ndarray:
     L = s.length
     mx, my = s.f1 / L, s.b1 / L
     cov = s.sxy / L - mx * my
-    var = s.f2 / L - mx * mx
+    var = np.where(s.flat, 0.0, s.f2 / L - mx * mx)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(var > 0, cov / np.where(var > 0, var, 1.0), np.nan)
     ok = np.isfinite(r)
@@ -95,7 +102,10 @@ def _slopes_sm(s: _LagSums, w: np.ndarray | None = None) -> np.ndarray:
     norm = w.sum(1, keepdims=True) * s.length
     mx, my = (w @ s.f1) / norm, (w @ s.b1) / norm
     cov = (w @ s.sxy) / norm - mx * my
-    var = (w @ s.f2) / norm - mx * mx
+    used = w > 0  # the pooled front part is constant when every trial's is, at one level
+    levels = np.where(used, s.level, np.inf).min(1) == np.where(used, s.level, -np.inf).max(1)
+    pooled_flat = ((used @ ~s.flat) == 0) & levels[:, None]
+    var = np.where(pooled_flat, 0.0, (w @ s.f2) / norm - mx * mx)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(var > 0, cov / np.where(var > 0, var, 1.0), np.nan)
     return r[0] if squeeze else r
@@ -119,7 +129,21 @@ def regression_slopes(
     kmax = int(kmax)
     require(1 <= kmax <= a.shape[1] - 2, f"kmax must lie in [1, T-2={a.shape[1] - 2}]")
     s = _lag_sums(a, kmax)
-    return s.k, _SLOPES[method](s)
+    r = _SLOPES[method](s)
+    if np.isnan(r).any():
+        lags = s.k[np.isnan(r)]
+        which = "every k" if lags.size == r.size else f"k = {_lag_list(lags)}"
+        warn(
+            f"r_k is NaN for {which}: A_t does not vary over the first T - k bins of any "
+            "trial (constant activity), so no slope is defined there"
+        )
+    return s.k, r
+
+
+def _lag_list(lags: np.ndarray) -> str:
+    """``5, 6, 7`` or, for more than four lags, ``5, 6, 7, ..., 40``."""
+    ks = [str(int(k)) for k in lags]
+    return ", ".join(ks if len(ks) <= 4 else [*ks[:3], "...", ks[-1]])
 
 
 # ----------------------------------------------------------------------------- fits

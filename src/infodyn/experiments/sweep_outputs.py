@@ -7,6 +7,7 @@ key, one line per combination of the other keys, mean +- SD over seeds).
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 from typing import Any
@@ -50,13 +51,21 @@ def _no_summary(rows: list[dict[str, Any]], metric: str) -> str | None:
     """Why ``metric`` cannot be plotted (``None`` when it can): absent, or not a number."""
     values = [row[metric] for row in rows if row.get(metric) is not None]
     if not values:
+        names = sorted({k for row in rows for k, v in row.items() if _is_number(v)})
+        close = difflib.get_close_matches(metric, names, n=3)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
         return (
-            f"no point has a result named {metric!r} (the results are the columns of "
-            "results.csv): no summary figure"
+            f"no point has a result named {metric!r}: no summary figure ({hint}the results "
+            "are the columns of results.csv; rerun the same sweep with --metric NAME: "
+            "finished points are not run again)"
         )
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+    if not all(_is_number(v) for v in values):
         return f"the result {metric!r} is not a number: no summary figure"
     return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def summary_figure(rows: list[dict[str, Any]], grid: dict[str, list[Any]], metric: str) -> Any:
