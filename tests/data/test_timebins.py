@@ -47,3 +47,17 @@ def test_a_unit_index_past_n_units_is_refused_naming_the_recording():  # kills T
     (``source``), not only the SpikeTrain built from it."""
     with pytest.raises(InputError, match=r"^rec: spike unit indices must lie in \[0, 2\)"):
         bin_trials([TimedTrial([0.001, 0.002], [0, 2])], 2, 1.0, source="rec")
+
+
+def test_coarse_bins_move_no_spike_by_more_than_a_nanosecond():
+    """The rounding tolerance was 1e-6 of a bin at every dt: with dt = 1000 s, spikes in the last
+    millisecond before a trial's stop were dropped and one 0.5 ms before a bin edge moved to the
+    next bin. It is now at most 1 ns; at dt <= 1 ms it is unchanged (1e-6 of a bin)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing dropped, nothing merged
+        s = bin_trials(
+            [TimedTrial([999.9995, 1999.9995], [0, 1], start=0.0, stop=2000.0)], 2, 1e6, source="r"
+        )
+    assert (s.n_steps, s.times.tolist(), s.units.tolist()) == (2, [0, 1], [0, 1])
+    s, _ = _bin([TimedTrial([0.003 - 1e-10], [0])])  # at 1 ms a spike 1e-7 bin early is on 3
+    assert s.times.tolist() == [3]

@@ -174,6 +174,8 @@ def test_overrides_and_defaults():
     assert cfg.images.seed == 3 and cfg.stimulus.seed == 4
     with pytest.raises(ValueError, match="--sizes"):
         pl.apply_overrides(pl.PipelineConfig(), sizes="4,x")
+    with pytest.raises(InputError, match=r"^--sizes, --seed: \[images\] sizes must be patch"):
+        pl.apply_overrides(pl.PipelineConfig(), sizes="0", seed=0)  # it said "options: [images]"
     assert pl.demo_config().images.sizes == [4, 8]
 
 

@@ -27,6 +27,12 @@ def test_plugin_exact_on_equally_weighted_rows():
     assert float(entropy(x)) == pytest.approx(-(0.75 * np.log2(0.75) + 0.25 * np.log2(0.25)))
 
 
+def test_entropy_of_constant_data_is_plus_zero():
+    # -(1 * log 1) is -0.0, and max(-0.0, 0.0) kept it: "Estimate(-0 bits, ...)"
+    h = entropy(np.zeros(50, int))
+    assert math.copysign(1.0, float(h)) == 1.0 and "-0" not in repr(h)
+
+
 def test_miller_madow_removes_the_plugin_bias_on_uniform_samples():
     k, n, reps = 16, 200, 300
     rng = np.random.default_rng(0)

@@ -3,8 +3,9 @@
 Needs the optional extra: ``pip install infodyn[nwb]``.
 
 Reading (:func:`load_nwb_spikes`): spike times of the ``units`` table (seconds, NWB's unit) are
-binned into steps of ``dt`` ms: step ``k = floor((t - t_start) / dt + 1e-6)`` (the small tolerance
-keeps times written as exact multiples of ``dt`` in their own bin despite float rounding). With a
+binned into steps of ``dt`` ms: step ``k = floor((t - t_start) / dt + 1e-6)`` (the tolerance
+keeps times written as exact multiples of ``dt`` in their own bin despite float rounding; at most
+1 ns, :func:`infodyn.data.timebins.bin_tolerance`). With a
 ``trials`` table, each trial ``[start_time, stop_time)`` becomes one trial of the
 :class:`~infodyn.data.SpikeTrain` (``n_steps`` = the longest trial) and spikes outside every trial
 are dropped; without one, the whole recording from t = 0 is one trial. Two spikes of one unit in
@@ -34,11 +35,10 @@ from infodyn._version import __version__
 from infodyn.atomic import atomic_path
 from infodyn.data.spike_files import MAX_STEPS
 from infodyn.data.spikes import SpikeTrain
-from infodyn.data.timebins import check_span, warn_binning
+from infodyn.data.timebins import bin_tolerance, check_span, warn_binning
 from infodyn.errors import InputError
 
 SCRATCH_NAME = "infodyn"
-_BIN_TOL = 1e-6
 
 
 def _pynwb():
@@ -185,11 +185,12 @@ def load_nwb_spikes(
     if not np.all(np.isfinite(flat)):
         raise InputError(f"{path}: the units table holds non-finite spike times")
     dt_s = dt / 1000.0
+    tol = bin_tolerance(dt_s)
     if trials is None:
         if info and float(info.get("dt_ms", -1.0)) == dt:
             n_steps = int(info["n_steps"])
         else:
-            last = check_span(flat.max(initial=0.0) / dt_s + _BIN_TOL, dt, str(path), "the data")
+            last = check_span(flat.max(initial=0.0) / dt_s + tol, dt, str(path), "the data")
             n_steps = int(np.floor(last)) + 1
         starts, stops = np.zeros(1), np.array([n_steps * dt_s])
         order = np.zeros(1, np.int64)
@@ -203,12 +204,12 @@ def load_nwb_spikes(
         starts, stops = starts[order], stops[order]
         if np.any(starts[1:] < stops[:-1]):
             raise InputError(f"{path}: trials in the trials table overlap in time")
-        span = check_span(np.max((stops - starts) / dt_s) - _BIN_TOL, dt, str(path), "a trial")
+        span = check_span(np.max((stops - starts) / dt_s) - tol, dt, str(path), "a trial")
         n_steps = max(int(np.ceil(span)), 1)  # as timebins.bin_trials: a last partial bin kept
     trial_of = np.searchsorted(starts, flat, side="right") - 1
     inside = trial_of >= 0
     inside[inside] &= flat[inside] < stops[trial_of[inside]]
-    steps = np.floor((flat - starts[np.maximum(trial_of, 0)]) / dt_s + _BIN_TOL).astype(np.int64)
+    steps = np.floor((flat - starts[np.maximum(trial_of, 0)]) / dt_s + tol).astype(np.int64)
     inside &= (steps >= 0) & (steps < n_steps)
     n_outside = int(np.count_nonzero(~inside))
     key = np.stack([order[trial_of[inside]], steps[inside], unit_of[inside]])

@@ -7,7 +7,9 @@ spike at time ``t`` of that trial falls in step
     k = floor((t - t0_r) / dt + 1e-6)        (dt in seconds here)
 
 (the small tolerance keeps spikes written as exact multiples of ``dt`` in their own bin despite
-float rounding). ``n_steps`` is the longest trial: ``ceil((stop - t0) / dt - 1e-6)`` steps, or up
+float rounding; it is 1e-6 of a bin up to ``dt`` = 1 ms and 1 ns above, so a coarse ``dt`` of
+seconds moves no spike by more than a nanosecond: at ``dt`` = 1000 s a bin's tolerance of 1 ms
+dropped the spikes of the last millisecond before a stop). ``n_steps`` is the longest trial: ``ceil((stop - t0) / dt - 1e-6)`` steps, or up
 to the last spike when a trial has no stop. Spikes before ``t0`` or at or after the stop are
 dropped (a trial ``closed`` at its stop, as pynapple's intervals are, keeps a spike at the
 stop in its last step); two spikes of one unit in one bin become one event (infodyn rasters are
@@ -28,7 +30,8 @@ from infodyn.data.spike_files import MAX_STEPS
 from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 
-_BIN_TOL = 1e-6
+_BIN_TOL = 1e-6  # of a bin
+_MAX_TOL_S = 1e-9  # the tolerance in seconds is at most this (1e-6 of a 1-ms bin)
 DEFAULT_DT_MS = 1.0
 
 
@@ -44,6 +47,11 @@ class TimedTrial:
     #: the stop belongs to the trial, ``[start, stop]`` (pynapple's intervals): a spike at the
     #: stop is kept, in the trial's last step (the step count is that of ``[start, stop)``)
     closed: bool = False
+
+
+def bin_tolerance(dt_s: float) -> float:
+    """The binning tolerance in bins for bins of ``dt_s`` seconds (the module docstring)."""
+    return min(_BIN_TOL, _MAX_TOL_S / dt_s)
 
 
 def check_dt(dt: float | None) -> float:
@@ -78,6 +86,7 @@ def bin_trials(
     """
     dt = check_dt(dt)
     dt_s = dt / 1000.0
+    tol = bin_tolerance(dt_s)
     if n_units < 1:
         raise InputError(f"{source}: the recording has no units")
     if not trials:
@@ -94,23 +103,23 @@ def bin_trials(
         if not math.isfinite(start) or not (trial.stop is None or math.isfinite(float(trial.stop))):
             raise InputError(f"{source}: trial {r} has a start or stop that is not finite")
         if trial.stop is None:
-            last = (t.max(initial=start) - start) / dt_s + _BIN_TOL
+            last = (t.max(initial=start) - start) / dt_s + tol
             steps_r = int(np.floor(check_span(last, dt, source, f"trial {r}"))) + 1
         else:
             if not float(trial.stop) > start:
                 raise InputError(f"{source}: trial {r} stops at or before it starts")
-            span = (float(trial.stop) - start) / dt_s - _BIN_TOL
+            span = (float(trial.stop) - start) / dt_s - tol
             steps_r = max(math.ceil(check_span(span, dt, source, f"trial {r}")), 1)
         parts.append((t, u, start, trial.stop, steps_r, trial.closed))
     n_steps = max(p[4] for p in parts)
     keys, n_outside = [], int(dropped)
     for r, (t, u, start, stop, steps_r, closed) in enumerate(parts):
-        steps = np.floor((t - start) / dt_s + _BIN_TOL).astype(np.int64)
+        steps = np.floor((t - start) / dt_s + tol).astype(np.int64)
         if stop is not None and closed:  # a spike at the stop: in the last step
             steps = np.where(t <= float(stop), np.minimum(steps, steps_r - 1), steps)
         inside = (steps >= 0) & (steps < steps_r)
         if stop is not None and not closed:
-            inside &= t < float(stop) - _BIN_TOL * dt_s
+            inside &= t < float(stop) - tol * dt_s
         n_outside += int(np.count_nonzero(~inside))
         keys.append(np.stack([np.full(int(inside.sum()), r), steps[inside], u[inside]]))
     key = np.concatenate(keys, axis=1)

@@ -90,7 +90,7 @@ def _plugin_nats(counts: np.ndarray) -> tuple[float, float, float]:
     logp = np.log(p)
     h = float(-(p * logp).sum())
     var = max(float((p * logp**2).sum()) - h * h, 0.0) / big_n
-    return max(h, 0.0), float(np.sqrt(var)), big_n
+    return (h if h > 0.0 else 0.0), float(np.sqrt(var)), big_n  # never -0.0 (max(-0.0, 0.0))
 
 
 def warn_if_undersampled(

@@ -211,4 +211,12 @@ def apply_overrides(
     if seed is not None:
         data["images"]["seed"] = data["training"]["seed"] = int(seed)
         data["stimulus"]["seed"] = int(seed) + 1
-    return validate(PipelineConfig, data, source="options")
+    given = {
+        "--image": images or None,
+        "--sizes": sizes,
+        "--iterations": iterations,
+        "--no-train": train,
+        "--seed": seed,
+    }  # an error names the options the user typed
+    source = ", ".join(name for name, value in given.items() if value is not None)
+    return validate(PipelineConfig, data, source=source or "options")
