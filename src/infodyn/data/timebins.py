@@ -9,10 +9,11 @@ spike at time ``t`` of that trial falls in step
 (the small tolerance keeps spikes written as exact multiples of ``dt`` in their own bin despite
 float rounding; it is 1e-6 of a bin up to ``dt`` = 1 ms and 1 ns above, so a coarse ``dt`` of
 seconds moves no spike by more than a nanosecond: at ``dt`` = 1000 s a bin's tolerance of 1 ms
-dropped the spikes of the last millisecond before a stop). ``n_steps`` is the longest trial: ``ceil((stop - t0) / dt - 1e-6)`` steps, or up
-to the last spike when a trial has no stop. Spikes before ``t0`` or at or after the stop are
-dropped (a trial ``closed`` at its stop, as pynapple's intervals are, keeps a spike at the
-stop in its last step); two spikes of one unit in one bin become one event (infodyn rasters are
+dropped the spikes of the last millisecond before a stop). ``n_steps`` is the longest trial:
+``ceil((stop - t0) / dt - 1e-6)`` steps, or up to the last spike when a trial has no stop.
+Spikes before ``t0`` or at or after the stop are dropped (a trial ``closed`` at its stop, as
+pynapple's intervals are, keeps a spike at the stop in its last step); two spikes of one unit in
+one bin become one event (infodyn rasters are
 binary). Both are counted in ``metadata["binning"]`` and warned about, never silently.
 """
 
