@@ -33,6 +33,14 @@ def test_counts_per_step_and_bins_keep_trials_apart():
     np.testing.assert_array_equal(np.asarray(binned), binned.counts)
 
 
+@pytest.mark.parametrize(("events", "steps"), [([0, 3, 5], 3), ([0, 4, 7], 4), ([0, 2, 3], 2)])
+def test_iei_of_a_half_step_rounds_up(events, steps):
+    """IEIs of 2.5, 3.5 and 1.5 steps give bins of 3, 4 and 2 steps (round() gave 2, 4, 2)."""
+    a = np.zeros((1, events[-1] + 3))
+    a[0, events] = 1
+    assert C.population_activity(a, bin_ms="iei").bin_steps == steps
+
+
 def test_iei_bin_width_from_spikes_and_arrays(tmp_path):
     sp = _spikes()
     # trial 0 spans 5 steps over 3 intervals, trial 1 spans 1 step over 3 intervals

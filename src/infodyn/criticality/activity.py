@@ -175,7 +175,8 @@ def population_activity(
     bin_ms
         Bin width in ms, a whole multiple of the step (another width is refused rather than
         rounded). ``"iei"`` uses the mean inter-event interval of the pooled population (Beggs &
-        Plenz 2003), rounded to whole steps (at least one); ``None`` keeps one bin per step.
+        Plenz 2003), rounded to whole steps (halves up; at least one); ``None`` keeps one bin
+        per step.
     dt
         Step in ms for array input (default 1); a SpikeTrain carries its own.
     units
@@ -235,7 +236,7 @@ def population_activity(
     if bin_ms is None:
         k = 1
     elif "mean_iei_ms" in info:  # the IEI is rounded to whole steps by design
-        k = max(1, int(round(float(bin_ms) / step)))
+        k = max(1, int(np.floor(float(bin_ms) / step + 0.5)))  # half up: round() gave 2.5 -> 2
     else:
         k = whole_bin_steps(bin_ms, step)
     out = _rebin(counts, k)
