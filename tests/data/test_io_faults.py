@@ -85,6 +85,8 @@ def test_npz_fields_of_the_wrong_kind_are_input_errors(fields, message, tmp_path
         (lambda h5: h5.attrs.__setitem__("n_units", 2.7), "n_units must be a whole"),
         (lambda h5: h5.attrs.__setitem__("metadata", 5), "metadata attribute must be a JSON"),
         (lambda h5: h5.attrs.__setitem__("metadata", "[1, 2]"), "metadata attribute must be"),
+        (lambda h5: h5.attrs.__setitem__("version", 2), r"version 2 \(a newer infodyn wrote it"),
+        (lambda h5: h5.attrs.__setitem__("version", "x"), r"version 'x' \(not a version\)"),
         (
             lambda h5: (h5["spikes"].__delitem__("times"), h5["spikes"].create_group("times")),
             "s.h5: spike file has unreadable parts",
@@ -103,6 +105,25 @@ def test_h5_header_of_the_wrong_kind_is_an_input_error(change, message, spike_fi
         load_spikes(spike_file)
     with pytest.raises(InputError, match="s.h5"):  # the streaming reader too
         SpikeReader(spike_file).close()
+
+
+def test_a_header_as_c_matlab_or_r_write_it_is_read(spike_file):
+    """Fixed-length byte strings and one-element arrays: the format was refused as "missing"
+    and dt as "must be one number"; a file without a version is read as version 1."""
+    import h5py
+
+    from infodyn.data.io import load_spikes
+
+    before = load_spikes(spike_file)
+    with h5py.File(spike_file, "r+") as h5:
+        h5.attrs["format"] = np.bytes_(b"infodyn-spikes")
+        h5.attrs["metadata"] = np.bytes_(h5.attrs["metadata"].encode())
+        for name in ("dt", "n_units", "n_steps", "n_trials"):
+            h5.attrs[name] = np.array([h5.attrs[name]])
+        del h5.attrs["version"]
+    after = load_spikes(spike_file)
+    assert (after.dt, after.n_units, after.n_steps) == (before.dt, before.n_units, before.n_steps)
+    np.testing.assert_array_equal(after.to_dense(), before.to_dense())
 
 
 def test_dt_does_not_apply_to_binned_files(spike_file):

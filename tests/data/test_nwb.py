@@ -116,6 +116,15 @@ def test_select_units_and_bad_column(tmp_path):
     sub = load_nwb_spikes(path, units=[4, 0])
     ref = spikes.select_units([4, 0])
     np.testing.assert_array_equal(sub.to_dense(), ref.to_dense())
+    text = load_nwb_spikes(path, units="4,0-1")  # a text names the sorted set, as elsewhere
+    np.testing.assert_array_equal(text.to_dense(), spikes.select_units([0, 1, 4]).to_dense())
+    # these went past the reader's own check: a repeat became a fake silent unit, 1.9 was row 1
+    for bad, why in (([1, 1], "unit 1 more than once"), ([1.9], "whole numbers")):
+        with pytest.raises(InputError, match=why):
+            load_nwb_spikes(path, units=bad)
+    for dt in (True, -1.0):  # True was taken as 1 ms
+        with pytest.raises(InputError, match="dt must be a positive number of ms"):
+            load_nwb_spikes(path, dt=dt)
     with pytest.raises(InputError, match="unit column"):
         save_nwb_spikes(tmp_path / "t.nwb", spikes, unit_columns={"x": [1, 2]})
 
@@ -189,3 +198,29 @@ def test_repeated_unit_ids_are_warned_about(tmp_path):
     with pytest.warns(UserWarning, match="the units table repeats ids .6 rows.; units are num"):
         got = load_spikes(path)
     assert got.n_units == 7 and got.metadata["nwb_unit_ids"] == [0] * 7
+
+
+def test_an_infodyn_header_without_n_steps_bins_up_to_the_last_spike(tmp_path):
+    """The header's n_steps is optional (_valid_info) but was read as info["n_steps"]: the file
+    was then called corrupt (KeyError: 'n_steps')."""
+    import json
+
+    nwb = pynwb.NWBFile(session_description="x", identifier="x", session_start_time=START)
+    nwb.add_unit(spike_times=[0.001, 0.0025], id=0)
+    nwb.add_scratch(json.dumps({"dt_ms": 0.5}), name="infodyn", description="header")
+    with pynwb.NWBHDF5IO(tmp_path / "h.nwb", "w") as io:
+        io.write(nwb)
+    got = load_nwb_spikes(tmp_path / "h.nwb")
+    assert (got.dt, got.n_steps, got.times.tolist()) == (0.5, 6, [2, 5])
+
+
+def test_trials_table_of_unequal_lengths_warns_of_the_padding(tmp_path):
+    nwb = pynwb.NWBFile(session_description="x", identifier="x", session_start_time=START)
+    nwb.add_trial(start_time=0.0, stop_time=0.1)
+    nwb.add_trial(start_time=1.0, stop_time=2.0)
+    nwb.add_unit(spike_times=[0.05, 1.5], id=0)
+    with pynwb.NWBHDF5IO(tmp_path / "u.nwb", "w") as io:
+        io.write(nwb)
+    with pytest.warns(UserWarning, match="trials last 100 to 1000 steps of 1.0 ms; the 1 shor"):
+        got = load_nwb_spikes(tmp_path / "u.nwb")
+    assert got.metadata["nwb_binning"]["trial_steps_range"] == [100, 1000]

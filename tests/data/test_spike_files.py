@@ -46,3 +46,20 @@ def test_small_files_are_stored_plain(tmp_path):
     assert 0 < train.n_spikes <= 4096
     saved = save_spikes(tmp_path / "small.h5", train)
     assert {f[1:] for f in _filters(saved)} == {(None, None, False, None)}
+
+
+def test_close_inside_the_with_block_writes_once(tmp_path):
+    """close(n_steps=...) in the documented with block: the block's own close then failed on
+    the closed file (KeyError 'invalid identifier type'), though the file was written."""
+    import pytest
+
+    from infodyn.errors import InputError
+
+    with SpikeWriter(tmp_path / "w.h5", n_units=3, dt=1.0) as w:
+        w.append(np.array([0, 5]), np.array([0, 2]))
+        w.close(n_steps=100)
+        w.close()  # a second close does nothing
+        with pytest.raises(InputError, match="the spike writer is closed"):
+            w.append(np.array([7]), np.array([1]))
+    got = load_spikes(tmp_path / "w.h5")
+    assert (got.n_steps, got.times.tolist(), got.units.tolist()) == (100, [0, 5], [0, 2])

@@ -179,3 +179,13 @@ def test_iter_dense_refuses_a_chunk_that_is_not_a_whole_number(chunk):
     train = SpikeTrain(times=[0, 3], units=[0, 1], n_units=2, n_steps=5)
     with pytest.raises(InputError, match="chunk_steps must be a whole number >= 1"):
         next(train.iter_dense(chunk))
+
+
+def test_population_activity_of_a_huge_span_is_refused_before_allocating():
+    """A loaded train (an NPZ) of 2^62 steps: NumPy's "array is too big" escaped as an internal
+    error, where the same data as HDF5 got the one-line memory refusal."""
+    from infodyn.memory import MemoryPreflightError
+
+    s = SpikeTrain(times=np.array([0, 2**62 - 1]), units=np.array([0, 1]), n_units=2, n_steps=2**62)
+    with pytest.raises(MemoryPreflightError, match="counts per step of 1 trial.* needs .* free"):
+        s.population_activity()

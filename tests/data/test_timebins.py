@@ -61,3 +61,20 @@ def test_coarse_bins_move_no_spike_by_more_than_a_nanosecond():
     assert (s.n_steps, s.times.tolist(), s.units.tolist()) == (2, [0, 1], [0, 1])
     s, _ = _bin([TimedTrial([0.003 - 1e-10], [0])])  # at 1 ms a spike 1e-7 bin early is on 3
     assert s.times.tolist() == [3]
+
+
+def test_trials_of_unequal_length_are_said_to_be_padded():
+    """Trials of 100 and 1000 ms: every trial is n_steps long, so a unit firing at 100 Hz in both
+    read 55 Hz with no word. The padding is now warned about and its range kept."""
+    spikes = [i / 100 for i in range(10)], [1 + i / 100 for i in range(100)]
+    trials = [
+        TimedTrial(t, [0] * len(t), start=start, stop=stop)
+        for t, start, stop in zip(spikes, (0.0, 1.0), (0.1, 2.0), strict=True)
+    ]
+    s, warned = _bin(trials)
+    assert s.n_steps == 1000 and s.metadata["binning"]["trial_steps_range"] == [100, 1000]
+    assert any(
+        "trials last 100 to 1000 steps of 1.0 ms; the 1 shorter one(s) are pad" in w for w in warned
+    )
+    same, warned = _bin([TimedTrial(t, [0] * len(t), start=1.0, stop=2.0) for t in spikes[1:] * 2])
+    assert not warned and "trial_steps_range" not in same.metadata["binning"]

@@ -35,7 +35,8 @@ from infodyn._version import __version__
 from infodyn.atomic import atomic_path
 from infodyn.data.spike_files import MAX_STEPS
 from infodyn.data.spikes import SpikeTrain
-from infodyn.data.timebins import bin_tolerance, check_span, warn_binning
+from infodyn.data.timebins import bin_tolerance, check_dt, check_span, warn_binning
+from infodyn.data.units import unit_subset
 from infodyn.errors import InputError
 
 SCRATCH_NAME = "infodyn"
@@ -129,7 +130,8 @@ def load_nwb_spikes(
     Parameters
     ----------
     dt : bin width in ms; default: the file's own ``dt`` if infodyn wrote it, else 1 ms.
-    units : optional row indices of the units table to keep (in that order).
+    units : optional row indices of the units table to keep (in that order, no repeats), or a
+        text such as ``"0-19,25"`` (:func:`infodyn.data.units.unit_subset`).
     """
     _pynwb()
     from pynwb import NWBHDF5IO
@@ -161,10 +163,7 @@ def load_nwb_spikes(
         description = nwb.session_description
         identifier = nwb.identifier
         start_time = nwb.session_start_time.isoformat()
-    if dt is None:
-        dt = float(info.get("dt_ms", 1.0)) if info else 1.0
-    if not np.isfinite(dt) or dt <= 0:
-        raise InputError(f"dt must be a positive number of ms, got {dt}")
+    dt = check_dt(dt if dt is not None else info.get("dt_ms") if info else None)
     counts = np.diff(np.concatenate([[0], ends]))
     if ends.size != ids.size or np.any(counts < 0) or (ends[-1] if ends.size else 0) != flat.size:
         raise InputError(  # a decreasing or past-the-end index: a ValueError or IndexError
@@ -174,9 +173,7 @@ def load_nwb_spikes(
         )
     unit_of = np.repeat(np.arange(ids.size), counts)
     if units is not None:
-        keep_rows = np.asarray(units, dtype=np.int64)
-        if keep_rows.size == 0 or keep_rows.min() < 0 or keep_rows.max() >= ids.size:
-            raise InputError(f"units must be row indices in [0, {ids.size})")
+        keep_rows = unit_subset(units, ids.size)  # the rules of every units= (no repeats)
         lookup = -np.ones(ids.size, dtype=np.int64)
         lookup[keep_rows] = np.arange(keep_rows.size)
         unit_of = lookup[unit_of]
@@ -187,7 +184,7 @@ def load_nwb_spikes(
     dt_s = dt / 1000.0
     tol = bin_tolerance(dt_s)
     if trials is None:
-        if info and float(info.get("dt_ms", -1.0)) == dt:
+        if info and "n_steps" in info and float(info.get("dt_ms", -1.0)) == dt:
             n_steps = int(info["n_steps"])
         else:
             last = check_span(flat.max(initial=0.0) / dt_s + tol, dt, str(path), "the data")
@@ -215,7 +212,9 @@ def load_nwb_spikes(
     key = np.stack([order[trial_of[inside]], steps[inside], unit_of[inside]])
     unique = np.unique(key, axis=1)
     n_merged = key.shape[1] - unique.shape[1]
-    warn_binning(str(path), dt, n_outside, n_merged, stacklevel=3)
+    lengths = [] if trials is None else np.maximum(np.ceil((stops - starts) / dt_s - tol), 1)
+    lengths = [int(n) for n in lengths]
+    warn_binning(str(path), dt, n_outside, n_merged, stacklevel=3, trial_steps=lengths)
     metadata = dict(info.get("metadata", {})) if info else {}
     metadata.setdefault(
         "nwb",
@@ -228,6 +227,8 @@ def load_nwb_spikes(
     )
     if n_outside or n_merged:
         metadata["nwb_binning"] = {"dropped_outside_trials": n_outside, "merged": n_merged}
+    if lengths and min(lengths) != n_steps:
+        metadata.setdefault("nwb_binning", {})["trial_steps_range"] = [min(lengths), n_steps]
     if not np.array_equal(ids, np.arange(ids.size)):
         metadata["nwb_unit_ids"] = ids.tolist()
     n_repeated = ids.size - np.unique(ids).size

@@ -178,6 +178,7 @@ class SpikeWriter:
                 raise
         self.n_spikes = 0
         self._last_time = -1
+        self._closed = False  # close() done: a second close (or the with block's) does nothing
         # whether everything appended so far is in (trial, time) order, and the last such key
         self._sorted = True
         self._last_key: tuple[int, int] | None = None
@@ -197,6 +198,8 @@ class SpikeWriter:
     def append(self, times: Any, units: Any, trial: int = 0) -> None:
         """Append spikes (step indices and unit indices) of one trial; each is checked here
         (whole numbers in range), not when the file is read back."""
+        if self._closed:
+            raise InputError(f"{self.path}: the spike writer is closed; nothing can be appended")
         times = _indices(times, "times", self.n_steps)
         units = _indices(units, "units", self.n_units).astype(np.int32)
         trial = whole_number(trial, "trial", maximum=self.n_trials - 1)
@@ -226,7 +229,10 @@ class SpikeWriter:
     def close(self, n_steps: int | None = None, error: bool = False) -> None:
         """Write the header and move the file to its name (``error``: discard it instead).
         ``n_steps`` (default: the constructor's, else the last spike + 1) must pass the last
-        spike; a refused value leaves the writer open, so ``close`` can be called again."""
+        spike; a refused value leaves the writer open, so ``close`` can be called again. Once
+        closed, ``close`` does nothing (``close(n_steps=...)`` inside a ``with`` block)."""
+        if self._closed:
+            return
         if n_steps is not None and not error:  # 0 fell back to the default, 2.7 was cut to 2
             n_steps = whole_number(n_steps, "n_steps", minimum=1)
             if n_steps <= self._last_time:  # wrote a file that failed only when read
@@ -247,6 +253,7 @@ class SpikeWriter:
             },
         )
         self._h5.close()
+        self._closed = True
         if error:
             self._ctx.__exit__(RuntimeError, RuntimeError("aborted"), None)
         else:
@@ -256,7 +263,7 @@ class SpikeWriter:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is None:
+        if exc_type is None or self._closed:
             self.close()
         else:
             self._h5.close()
@@ -279,14 +286,41 @@ def _open_h5(path: Path) -> Any:
     except H5_READ_ERRORS as exc:
         raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
     try:
-        is_spike_file = h5.attrs.get("format") == FORMAT_NAME and "spikes" in h5
+        is_spike_file = read_attribute(h5.attrs, "format") == FORMAT_NAME and "spikes" in h5
+        version = read_attribute(h5.attrs, "version", FORMAT_VERSION)
     except H5_READ_ERRORS as exc:
         h5.close()
         raise InputError(f"{path}: corrupt HDF5 file ({exc})") from None
     if not is_spike_file:
         h5.close()
         raise InputError(f"{path}: not an infodyn spike file (missing format attribute or /spikes)")
+    whole = isinstance(version, int) and not isinstance(version, bool)
+    if not (whole and version == FORMAT_VERSION):
+        h5.close()  # a later layout would be misread without a sign
+        why = (
+            "a newer infodyn wrote it: upgrade"
+            if whole and version > FORMAT_VERSION
+            else "not a version"
+        )
+        raise InputError(
+            f"{path}: infodyn spike file of format version {shown(version)} ({why}); this "
+            f"infodyn reads version {FORMAT_VERSION}"
+        )
     return h5
+
+
+def read_attribute(attrs: Any, name: str, default: Any = None) -> Any:
+    """An HDF5 attribute as a plain value: text for the byte strings that C, MATLAB or R write,
+    and one value for their one-element arrays (h5py writes both as scalars)."""
+    value = attrs.get(name, default)
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(()).item()
+    if isinstance(value, bytes | np.bytes_):
+        try:
+            value = bytes(value).decode()
+        except UnicodeDecodeError:
+            return value
+    return value.item() if isinstance(value, np.generic) and value.ndim == 0 else value
 
 
 #: units and trials are stored as int32, step indices as int64 (with room for t + 1)
@@ -313,18 +347,17 @@ def _h5_header(h5: Any) -> dict[str, Any]:
     for name in ("dt", "n_units", "n_steps"):  # h5py's KeyError text named no attribute
         if name not in attrs:
             raise InputError(f"the spike file has no {name!r} attribute")
-    dt = np.asarray(attrs["dt"])
+    dt = np.asarray(read_attribute(attrs, "dt"))
     if dt.ndim or dt.dtype.kind not in "iuf":
         raise InputError(f"the dt attribute must be one number, got {attrs['dt']!r}")
-    meta = attrs.get("metadata", "{}")
-    meta = meta.decode() if isinstance(meta, bytes) else meta
+    meta = read_attribute(attrs, "metadata", "{}")
     meta = json.loads(meta) if isinstance(meta, str) else None
     if not isinstance(meta, dict):
         raise InputError("the metadata attribute must be a JSON object (text)")
     return {
-        "n_units": check_count("n_units", attrs["n_units"], INT32_MAX),
-        "n_steps": check_count("n_steps", attrs["n_steps"], MAX_STEPS),
-        "n_trials": check_count("n_trials", attrs.get("n_trials", 1), INT32_MAX),
+        "n_units": check_count("n_units", read_attribute(attrs, "n_units"), INT32_MAX),
+        "n_steps": check_count("n_steps", read_attribute(attrs, "n_steps"), MAX_STEPS),
+        "n_trials": check_count("n_trials", read_attribute(attrs, "n_trials", 1), INT32_MAX),
         "dt": float(dt),
         "metadata": meta,
     }

@@ -24,6 +24,7 @@ from infodyn.data.spike_files import (
     _h5_header,
     _open_h5,
     is_h5_path,
+    read_attribute,
 )
 from infodyn.data.units import unit_subset
 from infodyn.errors import InputError, reading, whole_number
@@ -114,7 +115,7 @@ class SpikeReader:
             self.n_units, self.n_steps = header["n_units"], header["n_steps"]
             self.n_trials, self.dt = header["n_trials"], header["dt"]
             self.metadata: dict[str, Any] = header["metadata"]
-            flag = h5.attrs.get("sorted")
+            flag = read_attribute(h5.attrs, "sorted")
         except KeyError as exc:
             raise InputError(f"{path}: spike file is missing {exc}") from None
         except InputError as exc:

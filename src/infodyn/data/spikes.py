@@ -48,6 +48,7 @@ from infodyn.data.spike_reader import _Cursor as _Cursor
 from infodyn.data.spike_stream import iter_spike_file as iter_spike_file
 from infodyn.data.units import unit_subset as unit_subset
 from infodyn.errors import InputError, whole_number
+from infodyn.memory import require_memory
 
 
 def _sorted_once(trials: np.ndarray, times: np.ndarray, units: np.ndarray) -> tuple:
@@ -191,6 +192,11 @@ class SpikeTrain:
 
     def population_activity(self) -> np.ndarray:
         """Spike counts per step summed over units, ``(n_trials, n_steps)`` int64."""
+        require_memory(  # as SpikeReader.step_counts checks it for a file
+            8.0 * self.n_trials * self.n_steps,
+            f"the counts per step of {self.n_trials:,} trial(s) x {self.n_steps:,} steps",
+            "analyse fewer trials or a part of the run, or a machine with more memory",
+        )
         counts = np.zeros((self.n_trials, self.n_steps), dtype=np.int64)
         np.add.at(counts, (self.trials, self.times), 1)
         return counts

@@ -128,9 +128,12 @@ def bin_trials(
         raise InputError(f"{source}: spike unit indices must lie in [0, {n_units})")
     unique = np.unique(key, axis=1)
     n_merged = key.shape[1] - unique.shape[1]
-    warn_binning(source, dt, n_outside, n_merged, stacklevel=4)
+    closed_lengths = [p[4] for p in parts] if all(p[3] is not None for p in parts) else []
+    warn_binning(source, dt, n_outside, n_merged, stacklevel=4, trial_steps=closed_lengths)
     meta = dict(metadata or {})
     meta["binning"] = {"dt_ms": dt, "dropped_outside_trials": n_outside, "merged": n_merged}
+    if closed_lengths and min(closed_lengths) != n_steps:
+        meta["binning"]["trial_steps_range"] = [min(closed_lengths), n_steps]
     return SpikeTrain(
         times=unique[1],
         units=unique[2],
@@ -155,9 +158,27 @@ def check_span(steps: float, dt_ms: float, source: str, what: str) -> float:
     return steps
 
 
-def warn_binning(source: str, dt: float, n_outside: int, n_merged: int, stacklevel: int) -> None:
+def warn_binning(
+    source: str,
+    dt: float,
+    n_outside: int,
+    n_merged: int,
+    stacklevel: int,
+    trial_steps: Sequence[int] = (),
+) -> None:
     """Warn that binning dropped ``n_outside`` spikes outside every trial and merged
-    ``n_merged`` spikes into a bin already holding a spike of the same unit."""
+    ``n_merged`` spikes into a bin already holding a spike of the same unit, and that trials of
+    ``trial_steps`` steps (their stops given) differ in length: every trial is ``n_steps`` long,
+    so the shorter ones end in steps that were not recorded but are analysed as silent."""
+    if len(trial_steps) and min(trial_steps) != max(trial_steps):
+        shorter = sum(1 for n in trial_steps if n < max(trial_steps))
+        warnings.warn(
+            f"{source}: trials last {min(trial_steps)} to {max(trial_steps)} steps of {dt} ms; "
+            f"the {shorter} shorter one(s) are padded with silent steps to {max(trial_steps)}, "
+            "which rates and analyses count as recorded (a recording of trials of one length "
+            "has none)",
+            stacklevel=stacklevel,
+        )
     if n_outside:
         warnings.warn(
             f"{source}: {n_outside} spikes lie outside every trial and were dropped",
