@@ -46,6 +46,7 @@ traces kept between them (online e-prop).
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -54,6 +55,7 @@ import jax.numpy as jnp
 
 from infodyn.learning.losses import CompositeLoss
 from infodyn.learning.synapse_ops import adaptive_synapses, ops_for, values_of
+from infodyn.memory import require_memory
 from infodyn.network.dynamics import Constants, State, step, zero_state
 from infodyn.network.engine_jax import prepare_layout
 from infodyn.network.sparse import is_sparse
@@ -90,33 +92,51 @@ def zero_carry(
     """The carry at rest; threshold traces for the last ``n_adaptive`` units (ALIF), filtered
     traces when ``filtered`` (online windows with the readout filter). With a sparse ``w_rec``
     or ``w_in`` (:class:`~infodyn.network.sparse.SparseWeights`) its traces are per synapse: the
-    threshold traces (B, nnz_a) for the synapses onto adaptive units, the filtered ones (B, nnz)."""
-    z = jnp.zeros
+    threshold traces (B, nnz_a) for the synapses onto adaptive units, the filtered ones (B, nnz).
+
+    The traces are checked to fit in memory first (:data:`TRACE_PEAK` times their size, the
+    peak measured while they are updated), refused with the options that shrink them."""
     n_adaptive = _count(n_adaptive)
-    empty = z((0,), dtype)
-    if is_sparse(w_rec) or is_sparse(w_in):
-        carry = zero_carry(batch, n_in, n_rec, n_out, dtype, n_adaptive, filtered)
-        for w, eps, ebar in ((w_rec, "eps_rec", "ebar_rec"), (w_in, "eps_in", "ebar_in")):
-            if is_sparse(w):
-                nnz_a = adaptive_synapses(w, n_adaptive)
-                carry = carry._replace(
-                    **{
-                        eps: z((batch, nnz_a), dtype) if n_adaptive else empty,
-                        ebar: z((batch, w.nnz), dtype) if filtered else empty,
-                    }
-                )
-        return carry
+    shapes = {
+        "eps_in": _trace_shapes(batch, n_in, n_rec, n_adaptive, filtered, w_in)[0],
+        "eps_rec": _trace_shapes(batch, n_rec, n_rec, n_adaptive, filtered, w_rec)[0],
+        "ebar_in": _trace_shapes(batch, n_in, n_rec, n_adaptive, filtered, w_in)[1],
+        "ebar_rec": _trace_shapes(batch, n_rec, n_rec, n_adaptive, filtered, w_rec)[1],
+    }
+    entries = sum(math.prod(shape) for shape in shapes.values())
+    require_memory(
+        TRACE_PEAK * entries * jnp.dtype(dtype).itemsize,
+        f"e-prop's per-synapse eligibility traces ({entries:,} values: batch {batch} x the "
+        f"synapses onto {n_adaptive:,} adaptive units"
+        + (", and the readout-filtered traces of every synapse)" if filtered else ")"),
+        "use a smaller batch_size, fewer adaptive (ALIF) units"
+        + ("" if is_sparse(w_rec) else ", sparse weights (k_in)")
+        + (" or filter_readout=False" if filtered else ""),
+    )
+    z = jnp.zeros
     return Carry(
         state=zero_state(batch, n_rec, n_out, dtype),
         psi=z((batch, n_rec), dtype),
         xbar=z((batch, n_in), dtype),
         zbar=z((batch, n_rec), dtype),
-        eps_in=z((batch, n_in, n_adaptive), dtype) if n_adaptive else empty,
-        eps_rec=z((batch, n_rec, n_adaptive), dtype) if n_adaptive else empty,
-        ebar_in=z((batch, n_in, n_rec), dtype) if filtered else empty,
-        ebar_rec=z((batch, n_rec, n_rec), dtype) if filtered else empty,
         zout=z((batch, n_rec), dtype),
+        **{name: z(shape, dtype) for name, shape in shapes.items()},
     )
+
+
+#: peak memory of the traces while they are updated, in units of their size (measured with
+#: ALIF e-prop, B = 16-32, n_rec = 2000-3000: 2.1-2.2)
+TRACE_PEAK = 2.5
+
+
+def _trace_shapes(batch, n_pre, n_rec, n_adaptive, filtered, w) -> tuple[tuple, tuple]:
+    """Shapes of the threshold and filtered traces of weights ``w`` from ``n_pre`` units ((0,)
+    when there are none): per synapse for sparse ``w``, else (B, n_pre, n_adaptive | n_rec)."""
+    if is_sparse(w):
+        eps = (batch, adaptive_synapses(w, n_adaptive)) if n_adaptive else (0,)
+        return eps, (batch, w.nnz) if filtered else (0,)
+    eps = (batch, n_pre, n_adaptive) if n_adaptive else (0,)
+    return eps, (batch, n_pre, n_rec) if filtered else (0,)
 
 
 def _forward_pass(

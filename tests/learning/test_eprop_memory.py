@@ -1,0 +1,43 @@
+"""e-prop's per-synapse traces (ALIF thresholds, readout-filtered windows) are checked to fit in
+memory before they are allocated (infodyn.learning.eprop.zero_carry)."""
+
+import numpy as np
+import pytest
+
+import infodyn as idn
+from infodyn.learning.eprop import TRACE_PEAK, zero_carry
+from infodyn.memory import MemoryPreflightError
+
+
+def _alif(**kw):
+    return idn.network.ALIF(n_in=4, n_rec=300, n_out=1, n_alif=300, v_th=0.03, **kw)
+
+
+def test_alif_traces_that_do_not_fit_are_refused_in_one_line(monkeypatch):
+    """B x n_rec x n_adaptive float32 threshold traces went unchecked: a 9.2 GB array ended in
+    XLA's out-of-memory traceback, called an internal error by the CLI."""
+    net = _alif()
+    params = net.init(seed=0)
+    x = idn.network.poisson_spikes(20.0, 20, n_in=4, batch=8, seed=1)
+    target = np.zeros((8, 20, 1))
+    need = TRACE_PEAK * 8 * (4 + 300) * 300 * 4  # eps_in and eps_rec, float32
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", str(int(need * 0.9)))
+    why = r"eligibility traces \(729,600 values.*smaller batch_size, fewer adaptive \(ALIF\)"
+    with pytest.raises(MemoryPreflightError, match=why):
+        idn.learning.gradients(net, params, x, target, "mse", method="eprop")
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", str(int(need * 1.5)))
+    idn.learning.gradients(net, params, x, target, "mse", method="eprop")
+
+
+def test_sparse_traces_are_sized_by_the_synapses_without_a_dense_copy(monkeypatch):
+    """With sparse weights the carry was first built dense (B x n_rec x n_adaptive, and B x
+    n_rec x n_rec when filtered), then replaced: an O(N^2) allocation in a sparse network."""
+    net = _alif(connectivity="sparse", k_in=10)
+    w = net.init(seed=0)["w_rec"]
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "2M")  # the dense traces would need 13.9 MiB
+    carry = zero_carry(8, 4, 300, 1, np.float32, 300, True, w)
+    assert carry.eps_rec.shape == (8, w.nnz) and carry.ebar_rec.shape == (8, w.nnz)
+    assert carry.eps_in.shape == (8, 4, 300) and carry.ebar_in.shape == (8, 4, 300)
+    with pytest.raises(MemoryPreflightError, match="or filter_readout=False") as info:
+        zero_carry(8, 4, 300, 1, np.float32, 300, True, np.zeros((300, 300), np.float32))
+    assert "sparse weights (k_in)" in str(info.value)
