@@ -134,6 +134,30 @@ def test_lif_adaptation_hook_matches_a_hand_written_loop():
     assert not np.allclose(st["theta"], 1.0)  # the adaptation did move
 
 
+def test_lif_adaptation_hook_on_a_sparse_w_in_trains_as_its_dense_twin():
+    """A sparse w_in crashed the hook ('SparseWeights' * array); it now gains per synapse and
+    gets the bias row as synapses. With every synapse stored, runs equal the dense ones."""
+    net = idn.network.LIF(**NET)
+    dense = {k: np.asarray(v, np.float64) for k, v in net.init(seed=0).items()}
+    dense["w_in"] = dense["w_in"] + 0.01  # every entry non-zero: the sparse pattern is full
+    sparse = {**dense, "w_in": idn.network.SparseWeights.from_dense(dense["w_in"])}
+    cfg = LIFAdaptationConfig(target_rate_hz=10.0, window_ms=10.0)
+    loss = UnitRateTarget(r0_hz=5.0, weight=1e-2)
+    opts = TrainOptions(optimizer="sgd", lr=1e-2, precision="float64", clip_norm=None)
+    runs = []
+    for params in (dense, sparse):
+        hook = lif_adaptation_hook(cfg, every=1, precision="float64")
+        tr = Trainer(net, TASK, loss, opts, params=params, hooks=(hook,))
+        tr.fit(3)
+        runs.append(tr.state)
+    w_sparse = runs[1].params["w_in"]
+    assert isinstance(w_sparse, idn.network.SparseWeights)
+    assert w_sparse.shape == dense["w_in"].shape
+    np.testing.assert_allclose(w_sparse.to_dense(), runs[0].params["w_in"], rtol=1e-10)
+    np.testing.assert_allclose(runs[1].hook_states[0]["gain"], runs[0].hook_states[0]["gain"])
+    assert not np.allclose(runs[0].params["w_in"], dense["w_in"])  # it did train
+
+
 def test_a_view_hook_needs_whole_sequence_updates():
     net = idn.network.LIF(**NET)
     with pytest.raises(idn.InputError, match="online_window"):

@@ -452,3 +452,21 @@ def test_resuming_a_finished_run_does_nothing(tmp_path):
     again = Trainer(idn.network.LIF(**SMALL_NET), SMALL_TASK, UnitRateTarget(), TrainOptions())
     hist = again.fit(2, out=tmp_path, resume=True)
     assert [r["iteration"] for r in hist] == [1, 2] and again.state.iteration == 2
+
+
+@pytest.mark.parametrize("window", [None, 50])
+def test_a_readout_only_run_is_judged_by_the_readout_gradient(window):
+    """train=("w_out",): the frozen w_in/w_rec gradients (norms 585 and 1087 here, against
+    w_out's 13.5) were logged as grad_norm and stopped the run as an explosion."""
+    net = idn.network.LIF(n_in=20, n_rec=100, n_out=1, v_th=0.03, rec_scale=1.0)
+    opts = TrainOptions(train=("w_out",), explode_threshold=50.0, online_window=window)
+    trainer = Trainer(net, PatternGeneration(n_in=20, n_steps=200), "mse", opts)
+    x, target = trainer._batch(0)
+    ev = evaluate(net, trainer.state.params, x, target, "mse", explode_threshold=1e30)
+    norms = {k: float(np.sqrt(np.sum(np.asarray(g) ** 2))) for k, g in ev.grads.items()}
+    assert norms["w_rec"] > 50.0 > norms["w_out"]
+    rec = trainer.step()
+    if window is None:
+        assert rec["grad_norm"] == pytest.approx(norms["w_out"], rel=1e-5)
+    with pytest.raises(idn.learning.GradientExplosionError):
+        evaluate(net, trainer.state.params, x, target, "mse", explode_threshold=50.0)

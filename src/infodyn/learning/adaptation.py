@@ -48,6 +48,7 @@ from infodyn.learning.transfer import (
     sigmoid_unit,
 )
 from infodyn.network.simulate import simulate
+from infodyn.network.sparse import SparseWeights, is_sparse
 
 __all__ = [
     # the LIF threshold/gain homeostasis (this module)
@@ -152,7 +153,9 @@ def adapted_network(net: Any, params: dict[str, Any], state: dict[str, Any]):
     """The adapted network as ``(net_a, params_a)``: ``net_a`` has ``n_in + 1`` inputs, the last a
     constant 1 (append it with :func:`adapted_input`) whose weights are the threshold biases;
     columns of the other input weights are multiplied by the gains. ``w_rec``, ``w_out`` are
-    unchanged. Works on NumPy or JAX ``params`` so a trainer can differentiate through it.
+    unchanged. Works on NumPy or JAX ``params`` so a trainer can differentiate through it. A
+    sparse ``w_in`` stays sparse: its values are scaled by their target's gain, and the bias row
+    adds one synapse onto every unit.
     """
     _check_state(state)
     require(
@@ -161,9 +164,27 @@ def adapted_network(net: Any, params: dict[str, Any], state: dict[str, Any]):
     )
     xp = np if isinstance(params["w_in"], np.ndarray) else jnp
     bias = threshold_bias(net, xp.asarray(state["theta"])) / net.input_scale
-    w_in = params["w_in"] * xp.asarray(state["gain"])[None, :]
+    gain, w = xp.asarray(state["gain"]), params["w_in"]
+    if is_sparse(w):
+        w_in = _with_bias_row(w, w.values * gain[np.asarray(w.indices)], bias)
+    else:
+        w_in = xp.concatenate([w * gain[None, :], bias[None, :]], axis=0)
     net_a = net.model_copy(update={"n_in": net.n_in + 1})
-    return net_a, {**params, "w_in": xp.concatenate([w_in, bias[None, :]], axis=0)}
+    return net_a, {**params, "w_in": w_in}
+
+
+def _with_bias_row(w: SparseWeights, values: Any, bias: Any) -> SparseWeights:
+    """Sparse ``w`` with ``values`` and one more row: a synapse of weight ``bias[j]`` onto every
+    unit j (CSR: the new row's synapses come after all of ``w``'s)."""
+    xp = np if isinstance(values, np.ndarray) else jnp
+    n_pre, n_post = w.shape
+    indices, indptr = np.asarray(w.indices), np.asarray(w.indptr)
+    return SparseWeights(
+        xp.concatenate([values, xp.asarray(bias, dtype=values.dtype)]),
+        np.concatenate([indices, np.arange(n_post, dtype=indices.dtype)]),
+        np.concatenate([indptr, indptr[-1:] + n_post]),
+        (n_pre + 1, n_post),
+    )
 
 
 def adapted_input(x: Any) -> np.ndarray:

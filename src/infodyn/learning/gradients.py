@@ -177,8 +177,11 @@ def evaluate(
     explode_threshold: float = 1e8,
     remat: bool = True,
     layout: Any = "auto",
+    trained: tuple[str, ...] | None = None,
 ) -> Evaluation:
     """Loss, per-term values, gradients and activity; see :func:`gradients` for the arguments.
+    ``trained``: the weights that will be updated (default all); ``grad_norm`` and the explosion
+    check are theirs (a reservoir trained on ``w_out`` alone is not stopped by ``w_rec``'s).
     ``layout`` (e-prop): the layouts of sparse ``w_rec`` and ``w_in``, the pair
     :func:`sparse_layout` returns (checked against ``params``: :func:`checked_layout`);
     ``"auto"``: made here, O(nnz log nnz) on the host (callers that evaluate one pattern many
@@ -243,7 +246,7 @@ def evaluate(
     grads = mask_gradients(net, grads, mask)
     values = lossc.term_values(stats, n_steps, net.dt)
     total = float(sum(values))
-    norm = grad_norm(grads)
+    norm = grad_norm(grads, trained)
     if not np.isfinite(norm) or norm > explode_threshold:
         raise GradientExplosionError(explosion_message(method, reset, norm, explode_threshold))
     return Evaluation(
@@ -256,9 +259,11 @@ def evaluate(
     )
 
 
-def grad_norm(grads: dict[str, Any]) -> float:
-    """Global L2 norm of the gradients (of the stored synapses only, for sparse weights)."""
-    return float(jnp.sqrt(sum(jnp.sum(values_of(g) ** 2) for g in grads.values())))
+def grad_norm(grads: dict[str, Any], keys: tuple[str, ...] | None = None) -> float:
+    """Global L2 norm of the gradients of ``keys`` (default all; of the stored synapses only,
+    for sparse weights)."""
+    kept = [g for k, g in grads.items() if keys is None or k in keys]
+    return float(jnp.sqrt(sum(jnp.sum(values_of(g) ** 2) for g in kept)))
 
 
 def checked_mask(net, w_rec: Any, mask: Any) -> np.ndarray | None:

@@ -179,7 +179,12 @@ def lif_adaptation_hook(
 
         def pullback(grads: dict[str, Any]) -> dict[str, Any]:
             g = {k: _numpy(v, dtype) for k, v in grads.items()}
-            g["w_in"] = g["w_in"][:-1] * gain[None, :]
+            w_in = raw["w_in"]
+            if is_sparse(w_in):  # the raw synapses come first, the bias row's last
+                values = np.asarray(g["w_in"].values, dtype)[: w_in.nnz]
+                g["w_in"] = w_in.with_values(values * gain[np.asarray(w_in.indices)])
+            else:
+                g["w_in"] = g["w_in"][:-1] * gain[None, :]
             return g
 
         return View(net_a, params_a, adapted_input(x), pullback)

@@ -308,6 +308,7 @@ class Trainer:
                 precision=self.opt.precision,
                 explode_threshold=self.opt.explode_threshold,
                 layout=self._layout(view.params) if self.opt.method == "eprop" else None,
+                trained=tuple(self.opt.train),
             )
             self._apply(view.pullback(ev.grads))
             loss, terms, activity, y, gnorm = ev.loss, ev.terms, ev.activity, ev.y, ev.grad_norm
@@ -398,7 +399,7 @@ class Trainer:
                 layout=layout,
             )
             grads = mask_gradients(net, grads, self.mask)
-            norm = grad_norm(grads)
+            norm = grad_norm(grads, tuple(o.train))
             if not np.isfinite(norm) or norm > o.explode_threshold:
                 raise GradientExplosionError(
                     explosion_message("eprop", "through", norm, o.explode_threshold)
