@@ -263,3 +263,19 @@ def test_fit_refuses_negative_weights():
     w[3] = -1.0
     with pytest.raises(InputError, match="weights must be >= 0"):
         fit(X, weights=w)
+
+
+def test_the_too_few_patterns_warning_does_not_depend_on_the_weights_scale():
+    """Exact probabilities of all 64 states as weights (sum 1) warned "only 1 patterns for 21
+    parameters"; the same weights x 1000 did not, and the fits are the same. Probabilities
+    count the rows, whole-number weights (counts) their total."""
+    model = _planted(n=6, seed=3)
+    states, p = all_states(6), model.probabilities()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fits = [fit(states, method="pl", weights=p * scale) for scale in (1.0, 1000.0)]
+    np.testing.assert_allclose(fits[0].J, fits[1].J, atol=1e-6)
+    counts = np.zeros(64)
+    counts[[0, 63, 21, 42]] = [5, 4, 3, 2]  # 14 samples of 4 patterns for 21 parameters
+    with pytest.warns(UserWarning, match="only 14 patterns for 21 parameters"):
+        fit(states, method="pl", weights=counts, l2=0.1)

@@ -116,7 +116,9 @@ def fit(
         enables early stopping with ``patience`` iterations.
     maxiter, tol, gtol: L-BFGS-B limits (iterations, relative objective change, gradient).
     init: a model to start from (default: J = 0, fields of the independent model).
-    weights: optional non-negative weight per row of X.
+    weights: optional non-negative weight per row of X; only their ratios enter the fit.
+        Whole numbers are taken as counts (the too-few-patterns warning counts them), other
+        weights (probabilities) as relative weights of the rows (the warning counts the rows).
     precision: ``"float64"`` (default: L-BFGS line searches need an objective accurate to
         well below its changes near the optimum) or ``"float32"`` (about 2x faster, see
         benchmarks/RESULTS.md; fine for large n when a slightly looser optimum will do).
@@ -186,7 +188,9 @@ def fit(
         Xu = X
     kp = model == "k_pairwise"
     n_v = n_potential(n) if kp else 0
-    check_trainable(Xu[w > 0], float(w.sum()), n * (n + 1) // 2 + n_v, allow_constant)
+    counts = weights is None or bool(np.all(w == np.round(w)))  # else scaling w changed it
+    n_patterns = float(w.sum()) if counts else float(np.count_nonzero(w))
+    check_trainable(Xu[w > 0], n_patterns, n * (n + 1) // 2 + n_v, allow_constant)
     # unregularised, a pair missing a joint state has no finite optimum: say so
     unbounded = warn_unbounded(Xu, w) if l1 == l2 == 0 and X_val is None else None
     if init is None:
