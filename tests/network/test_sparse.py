@@ -688,3 +688,17 @@ def test_preflight_suggests_an_in_degree_the_network_can_have(monkeypatch, kwarg
     monkeypatch.delenv("INFODYN_MEMORY_LIMIT")  # the advice, followed, is a valid network
     connectivity = kwargs.get("connectivity", "sparse")
     idn.network.LIF(n_in=2, n_rec=kwargs["n_rec"], connectivity=connectivity, k_in=k).init(0)
+
+
+def test_sparse_weights_are_not_taken_for_an_array():
+    """np.asarray(w) was a 0-d object array without a word, w @ v and w * 2 raw errors; w * k
+    now scales the values and the rest name what to use instead."""
+    w = SparseWeights.from_dense(np.array([[0.0, 1.0], [2.0, 0.0]]))
+    for op in (np.asarray, lambda w: w @ np.ones(2), lambda w: np.ones(2) @ w):
+        with pytest.raises(TypeError, match=r"not a dense matrix; use w.to_dense\(\)"):
+            op(w)
+    for scaled in (w * 2, 2 * w, w * np.float32(2)):
+        np.testing.assert_array_equal(scaled.to_dense(), [[0.0, 2.0], [4.0, 0.0]])
+        assert scaled.same_pattern(w)
+    with pytest.raises(TypeError, match="w \\* k takes a number k"):
+        w * np.ones(2)

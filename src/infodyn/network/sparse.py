@@ -189,6 +189,32 @@ class SparseWeights:
             and np.array_equal(np.asarray(other.indices), np.asarray(self.indices))
         )
 
+    # ------------------------------------------------------------------ not an array
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """Refused: ``np.asarray(w)`` made a 0-d object array without a word."""
+        raise TypeError(self._not_dense("np.asarray"))
+
+    def __matmul__(self, other: Any) -> Any:
+        raise TypeError(self._not_dense("@"))
+
+    __rmatmul__ = __matmul__
+
+    def __mul__(self, other: Any) -> SparseWeights:
+        """``w * k`` for a real number ``k``: the same pattern, values scaled."""
+        if isinstance(other, numbers.Real) and not isinstance(other, bool):
+            return self.with_values(self.values * other)
+        raise TypeError(self._not_dense("*") + "; w * k takes a number k")
+
+    __rmul__ = __mul__
+
+    def _not_dense(self, op: str) -> str:
+        return (
+            f"{op} on {self!r}: it holds only the stored synapses, not a dense matrix; use "
+            "w.to_dense() for the (n_pre, n_post) array, w.values for the synapse weights, "
+            "w.with_values(...) for new ones, or infodyn.network.sparse.recurrent_current for "
+            "z @ w"
+        )
+
     def __repr__(self) -> str:
         return (
             f"SparseWeights(shape={self.shape}, nnz={self.nnz}, "
