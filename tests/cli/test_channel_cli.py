@@ -25,7 +25,8 @@ def test_channel_cli_tiny_run(tmp_path):
     assert re.fullmatch(
         r"\d\d:\d\d:\d\d strength 2 seed 0: m=\S+ I=\S+ bits rate=\S+ Hz  \[\d+ s\]", line
     ), line
-    assert res.stdout.startswith("channel: 2 networks in ") and "\x1b" not in res.output
+    assert res.stdout.startswith("channel: 1 network(s) x 2 conditions (untrained, info) in ")
+    assert "\x1b" not in res.output  # it said "2 networks": the rows, untrained included
     results = json.loads((out / "results.json").read_text())
     assert [r["condition"] for r in results["rows"]] == ["untrained", "info"]
     for key in ("mi_bits", "tc_bits", "rate_hz", "m_naive"):

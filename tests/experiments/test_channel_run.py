@@ -60,6 +60,26 @@ def test_channel_refuses_a_value_given_twice(kw):
         _channel(**kw)
 
 
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"input_rate_hz": 600.0}, "input_rate_hz = 600: the constant stimuli draw rates up to"),
+        (
+            {"adaptation": True, "adapt_window_ms": 500.0, "n_steps": 40},
+            "adapt_window_ms = 500 is longer than a trial",
+        ),
+    ],
+)
+def test_channel_refuses_keys_that_failed_only_once_the_networks_ran(kw, message):
+    """They failed after training had started, naming neither key ("max_rate must be > 0 and
+    at most one spike per step", "need at least one window of 500 steps, got T = 40")."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=message):
+        _channel(**kw)
+    _channel(input_rate_hz=500.0, stimulus="filtered_noise")  # the noise's own check applies
+
+
 def test_channel_network_uses_the_configured_refractory_period():
     cfg = _channel(n_ref=5, tau_m=15.0, v_th=0.05)
     net = build_channel_network(cfg, 3.0)

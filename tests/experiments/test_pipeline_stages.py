@@ -270,9 +270,11 @@ def test_training_loss_has_the_terms_with_weight_above_zero():
         training_loss(TrainingSection(rate_weight=0.0, variance_weight=0.0, info_weight=0.0))
 
 
-def test_training_summary_and_info_bound(tmp_path, monkeypatch):
+@pytest.mark.parametrize("info_weight", [1.0, 3.0])
+def test_training_summary_and_info_bound(tmp_path, monkeypatch, info_weight):
     """info_bound_bits = H(S) - CE (bits); the summary holds the means of the first and last
-    tenth of the iterations. The Trainer is replaced by a stub with a known history."""
+    tenth of the iterations. The Trainer is replaced by a stub with a known history. The
+    history's terms are weighted: the bound read info_weight x CE (-> 2 - 1.5 at weight 3)."""
 
     ts = importlib.import_module("infodyn.experiments.pipeline.training_stage")
 
@@ -282,7 +284,7 @@ def test_training_summary_and_info_bound(tmp_path, monkeypatch):
             "iteration": i + 1,
             "loss": float(i),
             "mean_rate_hz": 10.0 + i,
-            "loss_infomax_xent_bits": 0.5,
+            "loss_infomax_xent_bits": info_weight * 0.5,
             "error_rate": 0.5,
             "branching": 1.0,
         }
@@ -304,7 +306,10 @@ def test_training_summary_and_info_bound(tmp_path, monkeypatch):
     )
     stim = SimpleNamespace(net=None, task=SimpleNamespace(n_out=4), params0={})
     out = ts.training_stage(
-        TrainingSection(iterations=n_it), stim, RunDir(tmp_path / "r"), lambda s, f: None
+        TrainingSection(iterations=n_it, info_weight=info_weight),
+        stim,
+        RunDir(tmp_path / "r"),
+        lambda s, f: None,
     )
     assert all(r["info_bound_bits"] == pytest.approx(2.0 - 0.5) for r in out.history)
     assert out.summary["loss_first_2"] == pytest.approx(0.5)  # mean of 0, 1

@@ -183,3 +183,25 @@ def test_adaptation_settings_are_checked():
         LIFAdaptationConfig(gain_range=(0.0, 5.0))  # a zero gain silences the input
     with pytest.raises(InputError, match="at least one window"):
         window_counts(np.zeros((10, 2)), 20)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: count_distribution_kl(np.full((4, 2), 0.5)), "whole spike counts"),  # KL 0
+        (lambda: count_distribution_kl(np.full((4, 2), np.nan)), "NaN or inf"),  # KL inf
+        (lambda: window_counts(np.zeros((40, 3)), 0), "window_steps must be a whole number"),
+        (
+            lambda: lif_adaptation_update(
+                init_lif_adaptation(3), np.zeros((40, 3)), 0.0, LIFAdaptationConfig()
+            ),
+            "dt must be a positive step",
+        ),
+        (lambda: LIFAdaptationConfig(target_rate_hz=float("inf")), "target_rate_hz must be a"),
+    ],
+)
+def test_adaptation_inputs_are_checked(call, message):
+    """Each was a ZeroDivisionError, a count of 0.5 read as a perfect fit (KL 0), or an
+    infinite target rate accepted (theta pushed down by max_step every update)."""
+    with pytest.raises(InputError, match=message):
+        call()

@@ -265,3 +265,18 @@ def test_decorrelation_objective_uses_its_rate_target(loss_value):
     r = z.mean(axis=(0, 1)) * 1000.0
     ref = 0.5 * _gaussian_tc_bits(z, 1e-4) + 2e-3 * np.mean((r - 20.0) ** 2)
     assert loss_value(loss, z) == pytest.approx(ref, rel=1e-8)
+
+
+def test_a_missing_or_empty_target_is_refused_for_the_terms_that_read_it():
+    """objective_learning_signals/sequence_statistics read a missing target as zeros (a
+    cross-entropy of 0, a NaN bottleneck signal), and a target of zeros in gradients() gave
+    the bottleneck 0/0, reported as an exploded gradient ('lower the learning rate')."""
+    z, y = np.zeros((4, 10, 3)), np.zeros((4, 10, 2))
+    for fn in (objective_learning_signals, sequence_statistics):
+        with pytest.raises(InputError, match=r"the loss \['infomax_xent_bits'\] needs a target"):
+            fn(InfoMaxBound(), z, y, None)
+    net = LIF(n_in=3, n_rec=4, n_out=2)
+    x = (np.random.default_rng(0).random((4, 10, 3)) < 0.3).astype(float)
+    for loss in (InformationBottleneck(labels=(0, 1, 0, 1)), InfoMaxBound()):
+        with pytest.raises(InputError, match=f"scores no step for the loss term '{loss.name}'"):
+            gradients(net, net.init(seed=0), x, np.zeros((4, 10, 2)), loss)

@@ -470,3 +470,25 @@ def test_a_readout_only_run_is_judged_by_the_readout_gradient(window):
         assert rec["grad_norm"] == pytest.approx(norms["w_out"], rel=1e-5)
     with pytest.raises(idn.learning.GradientExplosionError):
         evaluate(net, trainer.state.params, x, target, "mse", explode_threshold=50.0)
+
+
+def test_online_windows_report_the_sequence_loss():
+    """With online_window the terms were a length-weighted mean of the window values: right for
+    a mean over steps (mse), half of a summed term (cross-entropy) at two windows. The window
+    statistics are now summed and reduced once. lr ~ 0: the weights stay as they are."""
+    from infodyn.learning.info_objectives import InfoMaxBound
+    from infodyn.learning.tasks import StimulusTrials
+    from infodyn.network.encoders import StimulusSet
+
+    net = idn.network.LIF(n_in=10, n_rec=10, n_out=2, in_scale=2.0)
+    task = StimulusTrials(StimulusSet.constant(2, 40, 10, 40.0, seed=0), 2, 3, 0)
+    loss = InfoMaxBound() + UnitRateTarget(r0_hz=5.0)
+    params = net.init(seed=0)
+    values = []
+    for window in (None, 20, 10):
+        opts = TrainOptions(optimizer="sgd", lr=1e-30, online_window=window)
+        tr = Trainer(net, task, loss, opts, params=params, sampler=task.sampler(0))
+        values.append(tr.fit(1)[0])
+    for rec in values[1:]:
+        for key in ("loss_infomax_xent_bits", "loss_unit_rate", "loss"):
+            assert rec[key] == pytest.approx(values[0][key], rel=1e-5), key

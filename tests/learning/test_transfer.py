@@ -112,3 +112,20 @@ def test_histogram_matching_reports_rmse_and_standard_errors():
     se = np.sqrt(np.diag(np.linalg.inv(jac.T @ jac) * s2))
     got = [fit.std_err[k] for k in ("r_max", "beta", "h0")]
     np.testing.assert_allclose(got, se, rtol=2e-3)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda x: intrinsic_plasticity(x, a0=[1.0, 2.0, 3.0]), "a0 must be one number or one"),
+        (lambda x: intrinsic_plasticity(x, b0=[np.nan, 0.0]), "b0 contains NaN"),
+        (lambda x: intrinsic_plasticity(x, epochs=1.5), "epochs must be a whole number"),
+        (lambda x: infer_transfer_function(x[:, 0] ** 2, n_quantiles=10.5), "n_quantiles must"),
+        (lambda x: infer_transfer_function(x[:, 0] ** 2, input_mean="a"), "input_mean must be"),
+    ],
+)
+def test_transfer_options_are_checked(call, message):
+    """NumPy's broadcast error, a TypeError in range(), a LinAlgError with LAPACK noise."""
+    x = np.random.default_rng(0).normal(size=(100, 2))
+    with pytest.raises(InputError, match=message):
+        call(x)

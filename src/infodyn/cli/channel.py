@@ -32,6 +32,9 @@ def channel(
         results = run_channel(
             cfg.channel, out, progress=not quiet, config_source=cfg, resume=resume
         )
+    ch = cfg.channel  # a row per network and condition (untrained included): not networks
+    n_networks = len(ch.input_strengths) * len(ch.seeds)
     typer.echo(
-        f"channel: {len(results['rows'])} networks in {results['wall_seconds']:.0f} s -> {out}"
+        f"channel: {n_networks} network(s) x {1 + len(ch.conditions)} conditions (untrained, "
+        f"{', '.join(ch.conditions)}) in {results['wall_seconds']:.0f} s -> {out}"
     )

@@ -35,8 +35,8 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.data.binning import bin_raster
-from infodyn.errors import InputError, require
+from infodyn.data.binning import bin_raster, check_spike_counts
+from infodyn.errors import InputError, require, require_finite_number, whole_number
 from infodyn.learning.transfer import (
     IPResult,
     TransferFit,
@@ -98,6 +98,8 @@ class LIFAdaptationConfig:
     gain_range: tuple[float, float] = (0.02, 50.0)
 
     def __post_init__(self) -> None:
+        for key in ("target_rate_hz", "window_ms"):  # inf pushed theta down every update
+            require_finite_number(key, getattr(self, key))
         require(self.target_rate_hz > 0, "target_rate_hz must be > 0")
         require(self.window_ms > 0, "window_ms must be > 0")
         require(
@@ -201,6 +203,7 @@ def window_counts(z: Any, window_steps: int) -> np.ndarray:
     """
     z = np.asarray(z, dtype=np.float64)
     require(z.ndim in (2, 3), f"spikes must be (T, n) or (B, T, n), got shape {z.shape}")
+    window_steps = whole_number(window_steps, "window_steps", minimum=1)  # 0: ZeroDivisionError
     require(
         z.shape[-2] // window_steps >= 1,
         f"need at least one window of {window_steps} steps, got T = {z.shape[-2]}",
@@ -221,6 +224,8 @@ def lif_adaptation_update(
     ``F* = 1 + m*`` (geometric law). Each step is clipped to ``cfg.max_step``.
     """
     _check_state(state)
+    require_finite_number("dt", dt)
+    require(dt > 0, f"dt must be a positive step in ms, got {dt}")  # 0: ZeroDivisionError
     w = max(1, int(round(cfg.window_ms / dt)))
     counts = window_counts(z, w)
     n = counts.shape[1]
@@ -261,6 +266,7 @@ def count_distribution_kl(counts: Any, mean: float | None = None) -> np.ndarray:
     """
     c = np.asarray(counts)
     require(c.ndim == 2 and c.shape[0] > 0, "counts must be (n_windows, n_units)")
+    check_spike_counts(c, "counts")  # 0.5 was cut to 0 and read as a perfect fit
     out = np.empty(c.shape[1])
     for j in range(c.shape[1]):
         col = c[:, j].astype(np.int64)

@@ -198,6 +198,7 @@ def evaluate(
         "the loss uses readouts but the network has n_out=0",
     )
     lossc.check_outputs(net.n_out)
+    lossc.check_target(target)
     require(  # e-prop's traces have no reset term to detach: the option did nothing
         reset == "through" or method != "eprop",
         "reset='detach' is a BPTT option (e-prop never differentiates through the reset)",

@@ -143,6 +143,7 @@ class InfoMaxBound(LossTerm):
     uses_output: ClassVar[bool] = True
     needs_target: ClassVar[bool] = True
     min_outputs: ClassVar[int] = 2
+    weights_steps: ClassVar[bool] = True
 
     def step_stats(self, z_t, y_t, target_t, dt):
         logp = jax.nn.log_softmax(y_t, axis=-1)
@@ -233,6 +234,7 @@ class TotalCorrelationPenalty(LossTerm):
     def value_and_grad_cov(self, z: Any) -> tuple[float, np.ndarray]:
         """TC (bits) of spikes ``z`` (B, T, n) and ``dTC/dC``: a direct check of the reduction."""
         zz = jnp.asarray(z)
+        require(zz.ndim == 3, f"z must be spikes (B, T, n), got shape {zz.shape}")
         stats = (jnp.sum(zz, axis=1), jnp.einsum("bti,btj->bij", zz, zz))
         c, _, _ = _pooled_cov(stats, zz.shape[1], self.eps)
         tc, g = _tc_and_grad_from_cov(c, self.estimator)
@@ -272,6 +274,7 @@ class InformationBottleneck(LossTerm):
     uses_output: ClassVar[bool] = True
     needs_target: ClassVar[bool] = True
     min_outputs: ClassVar[int] = 2
+    weights_steps: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -329,13 +332,7 @@ def objective_learning_signals(loss: Any, z: Any, y: Any, target: Any, dt: float
     a recorded trajectory: the cotangent of the reduction at the sequence's statistics, pushed
     through each step's ``signal``. Useful to inspect what e-prop feeds back (and in tests)."""
     lossc = as_loss(loss)
-    zt = jnp.swapaxes(jnp.asarray(z), 0, 1)
-    yt = jnp.swapaxes(jnp.asarray(y), 0, 1)
-    if target is None:  # terms without a target ignore it; vmap needs an array
-        tt = jnp.zeros((*zt.shape[:2], 1), zt.dtype)
-    else:
-        tt = jnp.swapaxes(jnp.asarray(target), 0, 1)
-    lz, ly = _signals(lossc, float(dt), zt, yt, tt)
+    lz, ly = _signals(lossc, float(dt), *_time_major(lossc, z, y, target))
     return jnp.swapaxes(lz, 0, 1), jnp.swapaxes(ly, 0, 1)
 
 
@@ -343,14 +340,20 @@ def sequence_statistics(loss: Any, z: Any, y: Any, target: Any, dt: float = 1.0)
     """The loss statistics ``S = sum_t step_stats(z[t], y[t], target[t])`` of a recorded
     trajectory ((B, T, .) arrays); ``as_loss(loss).total(S, T, dt)`` is the loss value."""
     lossc = as_loss(loss)
+    return _stats(lossc, float(dt), *_time_major(lossc, z, y, target))
+
+
+def _time_major(lossc: CompositeLoss, z: Any, y: Any, target: Any) -> tuple[Array, ...]:
+    """``z``, ``y``, ``target`` (B, T, .) as (T, B, .); a missing target is refused when a term
+    needs one (it was read as zeros: a cross-entropy of 0, a NaN signal), else zeros."""
+    require(
+        target is not None or not lossc.needs_target, f"the loss {lossc.names()} needs a target"
+    )
     zt = jnp.swapaxes(jnp.asarray(z), 0, 1)
     yt = jnp.swapaxes(jnp.asarray(y), 0, 1)
-    tt = (
-        jnp.zeros((*zt.shape[:2], 1), zt.dtype)
-        if target is None
-        else jnp.swapaxes(jnp.asarray(target), 0, 1)
-    )
-    return _stats(lossc, float(dt), zt, yt, tt)
+    if target is None:  # terms without a target ignore it; vmap needs an array
+        return zt, yt, jnp.zeros((*zt.shape[:2], 1), zt.dtype)
+    return zt, yt, jnp.swapaxes(jnp.asarray(target), 0, 1)
 
 
 @partial(jax.jit, static_argnums=(0, 1))

@@ -64,6 +64,7 @@ class LossTerm:
     uses_output: ClassVar[bool] = False  # depends on the readouts y
     needs_target: ClassVar[bool] = False
     min_outputs: ClassVar[int] = 0  # readouts the term needs (a softmax over one is always 1)
+    weights_steps: ClassVar[bool] = False  # the target weights the scored steps (one-hot rows)
 
     def __post_init__(self) -> None:
         require_finite_number(f"the weight of loss term {self.name!r}", self.weight)
@@ -136,6 +137,7 @@ class SoftmaxCrossEntropy(LossTerm):
     uses_output: ClassVar[bool] = True
     needs_target: ClassVar[bool] = True
     min_outputs: ClassVar[int] = 2
+    weights_steps: ClassVar[bool] = True
 
     def step_stats(self, z_t, y_t, target_t, dt):
         logp = jax.nn.log_softmax(y_t, axis=-1)
@@ -281,6 +283,17 @@ class CompositeLoss:
                 raise InputError(
                     f"the loss term {t.name!r} needs n_out >= {t.min_outputs} readouts (a "
                     f"softmax over {n_out} is constant); the network has n_out={n_out}"
+                )
+
+    def check_target(self, target: Any) -> None:
+        """Refuse a target that scores no step for a term that weights steps by it (one-hot
+        rows): its loss was 0 and its gradient 0, or 0/0 in the bottleneck (reported as an
+        exploded gradient)."""
+        for t in self.terms:
+            if t.weights_steps and target is not None and not float(jnp.sum(target)) > 0:
+                raise InputError(
+                    f"the target scores no step for the loss term {t.name!r} (its weights sum "
+                    "to 0): give one-hot rows on the scored steps (learning.window_target)"
                 )
 
     def names(self) -> list[str]:

@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -361,6 +362,7 @@ class Trainer:
         """e-prop with an update every ``online_window`` steps within one sequence batch."""
         net, o, lossc = self.net, self.opt, self.loss
         _, _, xt, tgt = _prepare(net, self.state.params, x, target, o.precision)
+        lossc.check_target(tgt)
         c, beta = Constants.of(net), jnp.asarray(net.beta_vector(), self.dtype)
         n_adaptive = net.n_adaptive  # the last n_adaptive units (0: LIF)
         n_steps, batch = xt.shape[0], xt.shape[1]
@@ -375,7 +377,7 @@ class Trainer:
             self.state.params["w_rec"],
             self.state.params["w_in"],
         )
-        acts, ys, losses, terms_acc, norms = [], [], 0.0, None, []
+        acts, ys, total, norms = [], [], None, []
         k = o.online_window
         for start in range(0, n_steps, k):
             sl = slice(start, min(start + k, n_steps))
@@ -406,18 +408,15 @@ class Trainer:
                     + f" (in the window starting at step {start})"
                 )
             self._apply(grads)
-            vals = [float(v) for v in lossc.term_values(stats, sl.stop - sl.start, net.dt)]
-            w = (sl.stop - sl.start) / n_steps
-            terms_acc = (
-                [w * v for v in vals]
-                if terms_acc is None
-                else [a + w * v for a, v in zip(terms_acc, vals, strict=True)]
-            )
+            # the statistics are sums over steps: the sequence's are the windows' sums (a
+            # length-weighted mean of window values halved a summed term at two windows)
+            total = stats if total is None else jax.tree_util.tree_map(jnp.add, total, stats)
             norms.append(norm)
             acts.append(np.asarray(act).T)
             ys.append(np.swapaxes(np.asarray(y), 0, 1))
-        terms = dict(zip(lossc.names(), terms_acc, strict=True))
-        losses = float(sum(terms_acc))
+        values = [float(v) for v in lossc.term_values(total, n_steps, net.dt)]
+        terms = dict(zip(lossc.names(), values, strict=True))
+        losses = float(sum(values))
         return (
             losses,
             terms,

@@ -34,7 +34,13 @@ from numba import njit
 from scipy.optimize import least_squares
 from scipy.special import ndtri
 
-from infodyn.errors import make_rng, require, require_finite
+from infodyn.errors import (
+    make_rng,
+    require,
+    require_finite,
+    require_finite_number,
+    whole_number,
+)
 
 # --------------------------------------------------------------------------- intrinsic plasticity
 
@@ -139,11 +145,15 @@ def intrinsic_plasticity(
     require_finite("x", x)
     require(0.0 < mu < 0.5, f"mu must be in (0, 0.5), got {mu}")
     require(eta > 0 and (eta_final is None or eta_final > 0), "learning rates must be > 0")
-    require(epochs >= 1, "epochs must be >= 1")
+    epochs = whole_number(epochs, "epochs", minimum=1)  # 1.5: a TypeError in range()
     x2 = x if x.ndim == 2 else x[:, None]
     n, m = x2.shape
-    a = np.broadcast_to(np.asarray(a0, dtype=np.float64), (m,)).copy()
-    b = np.broadcast_to(np.asarray(b0, dtype=np.float64), (m,)).copy()
+    a, b = (np.asarray(v, dtype=np.float64) for v in (a0, b0))
+    for name, v in (("a0", a), ("b0", b)):  # a wrong length: NumPy's broadcast error
+        require(v.size in (1, m), f"{name} must be one number or one per unit ({m}), got {v.size}")
+    a, b = (np.broadcast_to(v.reshape(-1), (m,)).copy() for v in (a, b))
+    require_finite("a0", a)
+    require_finite("b0", b)
     require(bool(np.all(a > 0)), "the initial gain a0 must be > 0")
     total = n * epochs
     etas = (
@@ -233,14 +243,10 @@ def infer_transfer_function(
     require(r.size >= 10, f"need at least 10 rates to infer a transfer function, got {r.size}")
     require_finite("rates", r)
     require(bool(np.all(r >= 0)), "rates must be >= 0")
-    require(  # NaN mean: a LinAlgError and LAPACK noise on stderr
-        bool(np.isfinite(input_mean)), f"input_mean must be a finite number, got {input_mean}"
-    )
-    require(
-        bool(np.isfinite(input_std)) and input_std > 0,
-        f"input_std must be a finite number > 0, got {input_std}",
-    )
-    require(n_quantiles >= 10, "n_quantiles must be >= 10")
+    require_finite_number("input_mean", input_mean)  # NaN: a LinAlgError and LAPACK noise
+    require_finite_number("input_std", input_std)
+    require(input_std > 0, f"input_std must be a finite number > 0, got {input_std}")
+    n_quantiles = whole_number(n_quantiles, "n_quantiles", minimum=10)  # 10.5: a LinAlgError
     require(float(np.ptp(r)) > 0, "rates are all equal: the transfer function is not identifiable")
     k = min(n_quantiles, r.size)
     q = (np.arange(k) + 0.5) / k

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from infodyn.experiments.config import Section, Seed
 
@@ -63,6 +63,21 @@ class ChannelConfig(Section):
         if repeated:
             raise ValueError(f"holds {repeated} more than once; give each value once")
         return values
+
+    @model_validator(mode="after")
+    def _fits_the_trials(self) -> ChannelConfig:
+        """Keys that only failed once the networks ran, in words that named neither key."""
+        if self.stimulus == "constant" and 2.0 * self.input_rate_hz > 1000.0:
+            raise ValueError(
+                f"input_rate_hz = {self.input_rate_hz:g}: the constant stimuli draw rates up to "
+                "2 x input_rate_hz, and a 1-ms step holds one spike: give input_rate_hz <= 500"
+            )
+        if self.adaptation and self.adapt_window_ms > self.n_steps:
+            raise ValueError(
+                f"adapt_window_ms = {self.adapt_window_ms:g} is longer than a trial (n_steps = "
+                f"{self.n_steps} steps of 1 ms): the adaptation counts spikes in windows of a trial"
+            )
+        return self
 
 
 class ChannelFile(Section):
