@@ -22,7 +22,12 @@ def train(
         help="With --resume: continue although CONFIG differs from DIR/config.json.",
     ),
 ) -> None:
-    """Train a LIF/ALIF network; writes checkpoints, metrics.json, results.json and figures."""
+    """Train a LIF/ALIF network; writes checkpoints, metrics.json, results.json and figures.
+
+    In results.json, "final" is the last iteration's record (its metrics are taken before its
+    update) and "trained" the trained weights on [training] batch_size fresh trials, the trials
+    of the figures.
+    """
     from infodyn.experiments.config import load_config
     from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.train_run import TrainConfig, run_training
@@ -39,8 +44,10 @@ def train(
         res = run_training(
             cfg, out, resume=resume, progress=True, allow_config_change=allow_config_change
         )
+    done = res["trained"]  # the trained weights on fresh trials (the figures' trials)
     typer.echo(
         f"trained {res['iterations']} iterations ({res['method']}): loss "
-        f"{res['initial_loss']:.4g} -> {res['final_loss']:.4g}, mean rate "
-        f"{res['final']['mean_rate_hz']:.2f} Hz -> {out}"
+        f"{res['initial_loss']:.4g} -> {res['final_loss']:.4g} (last iteration); trained "
+        f"weights on {done['n_trials']} fresh trials: loss {done['loss']:.4g}, mean rate "
+        f"{done['mean_rate_hz']:.2f} Hz -> {out}"
     )

@@ -229,6 +229,9 @@ def run_training(
     }  # a sparse w_rec stays sparse
     last = history[-1]
     first = history[0]
+    # the trained weights on fresh trials: ``final`` is the last iteration's record, taken
+    # before its update (its rate disagreed with the figures, made from the trained weights)
+    x_eval, target_eval = task.batch(np.random.default_rng([opts.seed, 10**9]), t.batch_size)
     results = {
         "iterations": trainer.state.iteration,
         "method": t.method,
@@ -236,6 +239,7 @@ def run_training(
         "final_loss": last["loss"],
         "loss_ratio": first["loss"] / last["loss"] if last["loss"] else float("inf"),
         "final": last,
+        "trained": _trained_metrics(net, task, loss, params, x_eval, target_eval, opts),
         "wall_seconds_this_run": elapsed,
         "files": {
             "checkpoint": "checkpoint.npz",
@@ -243,7 +247,7 @@ def run_training(
             "figures": ["loss", "raster", "rates", "output"],
         },
     }
-    _figures(run, net, task, params, history, opts)
+    _figures(run, net, params, history, opts, x_eval, target_eval)
     if changes:  # recorded once the resumed run went through: a failed one changes nothing
         run.finish(cfg, "train", results, {"resumed_with_changes": changes})
     else:
@@ -251,7 +255,25 @@ def run_training(
     return results
 
 
-def _figures(run: RunDir, net, task, params, history, opts) -> None:
+def _trained_metrics(net, task, loss, params, x, target, opts) -> dict[str, Any]:
+    """Loss, terms, mean rate and task metrics of the weights ``params`` on the trials ``x``."""
+    from infodyn.learning.gradients import evaluate
+
+    ev = evaluate(net, params, x, target, loss, precision=opts.precision, explode_threshold=np.inf)
+    n_trials, n_steps = ev.activity.shape
+    return {
+        "n_trials": int(n_trials),
+        "loss": ev.loss,
+        **{f"loss_{k}": v for k, v in ev.terms.items()},
+        "mean_rate_hz": float(ev.activity.sum() / (n_trials * n_steps * net.n_rec))
+        * 1000.0
+        / net.dt,
+        **task.metrics(ev.y, target),
+    }
+
+
+def _figures(run: RunDir, net, params, history, opts, x, target) -> None:
+    """The loss curves; the raster, output of the first fresh trial and the rates over all."""
     from infodyn.experiments.figures import raster_figure, rate_histogram_figure
     from infodyn.plotting import pyplot
 
@@ -269,11 +291,10 @@ def _figures(run: RunDir, net, task, params, history, opts) -> None:
     ax.legend(fontsize=7)
     run.savefig(fig, "loss")
 
-    rng = np.random.default_rng([opts.seed, 10**9])
-    x, target = task.batch(rng, 1)
     trace = net.simulate(params, x[0], engine="jax", precision=opts.precision)
     run.savefig(raster_figure(trace.spike_train()), "raster")
-    run.savefig(rate_histogram_figure(trace.rates_hz()), "rates")
+    every = net.simulate(params, x, engine="jax", precision=opts.precision)
+    run.savefig(rate_histogram_figure(every.rates_hz()), "rates")  # the trials of `trained`
     fig, ax = plt.subplots(figsize=(6, 3))
     tt = np.arange(x.shape[1]) * net.dt
     if net.n_out and trace.y is not None:
