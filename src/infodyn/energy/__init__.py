@@ -76,7 +76,7 @@ from infodyn.energy.sampling import (
     sample,
     sample_statistics,
 )
-from infodyn.energy.thermo import Entropy, HeatCapacity, entropy, heat_capacity
+from infodyn.energy.thermo import Entropy, HeatCapacity, entropy, exact_entropy, heat_capacity
 from infodyn.energy.words import Words, binary_words
 from infodyn.energy.zipf import ZipfFit, rank_frequency, zipf_slope
 
@@ -107,6 +107,7 @@ __all__ = [
     "dichotomised_gaussian",
     "empirical_log_likelihood",
     "entropy",
+    "exact_entropy",
     "exact_log_partition",
     "exhaustive_fixed_points",
     "expected_kl",
