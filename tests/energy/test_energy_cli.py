@@ -16,10 +16,21 @@ ENERGY_FAKE = {
     "bits_per_word": 2,
     "n_train": 1,
     "n_test": 1,
-    "heldout": {"model_test_bits": 0.0, "independent_test_bits": 0.0},
+    "heldout": {
+        "model_test_bits": 0.0,
+        "independent_test_bits": 0.0,
+        "model_train_bits": 0.0,
+        "independent_train_bits": 0.0,
+    },
     "dropped_constant_bits": [],
     "memories": {"n_distinct": 1},
-    "thermodynamics": {"heat_capacity": {"peak_temperature": 1.0}},
+    "thermodynamics": {
+        "heat_capacity": {
+            "peak_temperature": 1.0,
+            "temperatures": [0.5, 1.0, 3.0],
+            "peak_at_grid_edge": False,
+        }
+    },
 }
 
 
@@ -144,10 +155,20 @@ def test_energy_cli_warns_when_the_model_is_worse_than_independent_units(
 ):
     path = tmp_path / "s.npz"
     np.savez(path, raster=np.zeros((30, 3), np.uint8))
-    worse = {**ENERGY_FAKE, "heldout": {"model_test_bits": -1.024, "independent_test_bits": -0.981}}
+    fits = {"model_train_bits": -0.9, "independent_train_bits": -0.95}
+    held = {"model_test_bits": -1.024, "independent_test_bits": -0.981}
+    worse = {**ENERGY_FAKE, "heldout": {**held, **fits}}
     record_calls(monkeypatch, "infodyn.experiments.energy_run", "run_energy", worse)
     rc, out, err = cli_in_process(["energy", path, "--out", tmp_path / "r"], capsys)
     assert rc == 0 and "model does worse than independent units" in err and "--l2" in err, err
+    # worse on its own training words too: not overfitting, a failed fit (said "use --l2")
+    failed = {**ENERGY_FAKE, "heldout": {**held, **fits, "model_train_bits": -70.9}}
+    edge = {"peak_temperature": 3.0, "temperatures": [0.5, 1.0, 3.0], "peak_at_grid_edge": True}
+    failed["thermodynamics"] = {"heat_capacity": edge}  # "peaks at T = 3.00", the grid's end
+    record_calls(monkeypatch, "infodyn.experiments.energy_run", "run_energy", failed)
+    rc, out, err = cli_in_process(["energy", path, "--out", tmp_path / "r2"], capsys)
+    assert rc == 0 and "on its own training words: the fit failed" in err and "--l2" not in err
+    assert "try --method pl" in err and "C(T)/N has no peak in T = 0.5-3 (it is largest" in out
 
 
 @pytest.fixture(scope="module")

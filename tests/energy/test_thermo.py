@@ -115,3 +115,14 @@ def test_peak_refinement_and_errors():
         heat_capacity(_model(4, 0), [1.0], method="magic")
     with pytest.raises(InputError):
         heat_capacity(_model(26, 0), [1.0], method="exact")
+
+
+def test_a_maximum_at_the_end_of_the_grid_is_not_called_a_peak():
+    """Independent units with a gap of 1 have a Schottky peak at T = 0.417: a grid from T = 1
+    is largest at its lowest end; the CLI printed that end as "C(T)/N peaks at T = 1.00"."""
+    model = IsingModel(np.zeros((3, 3)), np.ones(3))
+    inside = heat_capacity(model, [0.1, 0.3, 0.45, 1.0], method="exact")
+    assert not inside.peak_at_edge and 0.3 < inside.peak_temperature < 0.6
+    edge = heat_capacity(model, [1.0, 2.0, 3.0], method="exact")
+    assert edge.peak_at_edge and edge.to_dict()["peak_at_grid_edge"]
+    assert edge.peak_temperature == 1.0

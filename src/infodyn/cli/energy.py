@@ -60,8 +60,7 @@ def energy(
         f"log-likelihood {h['model_test_bits']:.3f} bits/word vs "
         f"{h['independent_test_bits']:.3f} independent; "
         f"{r['memories']['n_distinct']} memor{'y' if r['memories']['n_distinct'] == 1 else 'ies'}; "
-        "C(T)/N peaks at T = "
-        f"{r['thermodynamics']['heat_capacity']['peak_temperature']:.2f} -> {out}"
+        f"{_peak_words(r['thermodynamics']['heat_capacity'])} -> {out}"
     )
     dropped = r["dropped_constant_bits"]
     if dropped:  # --units 0-9 gave 8-bit words without a word why
@@ -71,9 +70,25 @@ def energy(
             f"and are left out of the model: {shown} (results.json: dropped_constant_bits)",
             err=True,
         )
-    if h["model_test_bits"] < h["independent_test_bits"]:
+    if h["model_train_bits"] < h["independent_train_bits"]:  # not overfitting: a failed fit
+        typer.echo(
+            "warning: the model does worse than independent units on its own training words: "
+            "the fit failed (its mass lies on words the data do not hold)"
+            + ("; MPF can do this: try --method pl" if method == "mpf" else ""),
+            err=True,
+        )
+    elif h["model_test_bits"] < h["independent_test_bits"]:
         typer.echo(
             "warning: on held-out words the model does worse than independent units: it "
             "overfits the training words; use --l2 (e.g. 0.01), --validation or more data",
             err=True,
         )
+
+
+def _peak_words(hc: dict) -> str:
+    """ "C(T)/N peaks at T = x", or that it rises to an end of the temperature grid."""
+    if not hc["peak_at_grid_edge"]:
+        return f"C(T)/N peaks at T = {hc['peak_temperature']:.2f}"
+    lo, hi = min(hc["temperatures"]), max(hc["temperatures"])
+    end = "highest" if hc["peak_temperature"] == hi else "lowest"
+    return f"C(T)/N has no peak in T = {lo:g}-{hi:g} (it is largest at the {end})"

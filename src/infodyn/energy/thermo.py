@@ -54,6 +54,15 @@ class HeatCapacity:
     swap_acceptance: np.ndarray = field(default_factory=lambda: np.zeros(0))
     n_sweeps: int = 0
 
+    @property
+    def peak_at_edge(self) -> bool:
+        """The largest C(T) lies at the lowest or highest temperature of the grid: no peak was
+        found in its range (``peak_temperature`` is that end)."""
+        return self.peak_temperature in (
+            float(self.temperatures.min()),
+            float(self.temperatures.max()),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "n": self.n,
@@ -64,6 +73,7 @@ class HeatCapacity:
             "energy_per_unit": self.energy.tolist(),
             "peak_temperature": self.peak_temperature,
             "peak_height": self.peak_height,
+            "peak_at_grid_edge": self.peak_at_edge,
             "min_swap_acceptance": float(self.swap_acceptance.min())
             if self.swap_acceptance.size
             else None,

@@ -193,6 +193,8 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
         mem_energy[top],
         log_z,
         chain.transition[np.ix_(top, top)],
+        keep,
+        "K-pairwise" if cfg.model == "k_pairwise" else "pairwise",
     )
     results["thermodynamics"] = thermo_section(
         run, model, X_train, samples, cfg.seed, "thermodynamics"
@@ -205,17 +207,23 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
 _FIGURES = ("couplings", "memories", "transitions", "statistics", "thermodynamics")
 
 
-def _figures(run, model, X, samples, ind, memories, freq, energy, log_z, transition) -> None:
+def _figures(
+    run, model, X, samples, ind, memories, freq, energy, log_z, transition, bits, name
+) -> None:
+    """The figures; ``bits``: the word's bit of each model unit (the kept bits), ``name``: the
+    model's name in legends."""
     from infodyn.energy.sampling import count_distribution, pairwise_covariance
-    from infodyn.plotting import pyplot
+    from infodyn.plotting import label_matrix_ticks, pyplot
 
     plt = pyplot()
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.8), gridspec_kw={"width_ratios": [3, 1]})
     lim = float(np.abs(model.J).max()) or 1.0
     im = ax[0].imshow(model.J, cmap="RdBu_r", vmin=-lim, vmax=lim)
     fig.colorbar(im, ax=ax[0], label="J_ij")
+    label_matrix_ticks(ax[0], bits)  # dropped constant bits: the position was not the bit
     ax[0].set(title="couplings J", xlabel="bit j", ylabel="bit i")
     ax[1].barh(np.arange(model.n), model.theta, color="0.4")
+    label_matrix_ticks(ax[1], bits, axes="y")
     ax[1].invert_yaxis()
     ax[1].set(title="thresholds theta", xlabel="theta_i")
     run.savefig(fig, "couplings")
@@ -254,14 +262,14 @@ def _figures(run, model, X, samples, ind, memories, freq, energy, log_z, transit
     cd, cm = pairwise_covariance(X)[iu], pairwise_covariance(samples)[iu]
     ci = pairwise_covariance(ind.sample(samples.shape[0], seed=1))[iu]
     ax[1].plot(cd, ci, ".", ms=3, color="0.6", label="independent")
-    ax[1].plot(cd, cm, ".", ms=3, label="pairwise model")
+    ax[1].plot(cd, cm, ".", ms=3, label=f"{name} model")
     lo, hi = float(min(cd.min(), cm.min())), float(max(cd.max(), cm.max()))
     ax[1].plot([lo, hi], [lo, hi], "k:", lw=0.8)
     ax[1].set(title="covariances", xlabel="data")
     ax[1].legend(fontsize=7)
     k = np.arange(model.n + 1)
     ax[2].semilogy(k, count_distribution(X), "k-", label="data")
-    ax[2].semilogy(k, count_distribution(samples), "o", ms=3, label="pairwise model")
+    ax[2].semilogy(k, count_distribution(samples), "o", ms=3, label=f"{name} model")
     ax[2].semilogy(
         k,
         count_distribution(ind.sample(samples.shape[0], seed=2)),
@@ -278,7 +286,7 @@ def _figures(run, model, X, samples, ind, memories, freq, energy, log_z, transit
     p_model = np.exp(-model.energy(pats) - log_z)
     p_ind = np.exp(ind.log_likelihood(pats, reduce="none"))
     ax[3].loglog(f_data, p_ind, ".", ms=3, color="0.6", label="independent")
-    ax[3].loglog(f_data, p_model, ".", ms=3, label="pairwise model")
+    ax[3].loglog(f_data, p_model, ".", ms=3, label=f"{name} model")
     lo = float(min(f_data.min(), p_model.min()))
     ax[3].plot([lo, 1], [lo, 1], "k:", lw=0.8)
     ax[3].set(title="pattern rates (training words)", xlabel="observed", ylabel="predicted")

@@ -217,7 +217,7 @@ def run_info(
         "population": "figures/population.png" if pop is not None else None,
     }
     run.savefig(entropy_figure(h, activity, unit, f), "entropies")
-    run.savefig(pairwise_mi_figure(mi, unit), "pairwise_mi")
+    run.savefig(pairwise_mi_figure(mi, unit, sel), "pairwise_mi")
     if pop is not None:
         run.savefig(population_figure(results["population"], unit), "population")
     run.finish(config, "info", results, prune=True)
@@ -266,9 +266,10 @@ def entropy_figure(
     return fig
 
 
-def pairwise_mi_figure(mi: np.ndarray, unit: str = "bits") -> Any:
-    """Heat map of the pairwise MI matrix (diagonal hidden) and the histogram of pair values."""
-    from infodyn.plotting import pyplot
+def pairwise_mi_figure(mi: np.ndarray, unit: str = "bits", ids: Any = None) -> Any:
+    """Heat map of the pairwise MI matrix (diagonal hidden; rows and columns labelled by the
+    unit ids ``ids``, default their positions) and the histogram of pair values."""
+    from infodyn.plotting import label_matrix_ticks, pyplot
 
     plt = pyplot()
     n = mi.shape[0]
@@ -277,6 +278,7 @@ def pairwise_mi_figure(mi: np.ndarray, unit: str = "bits") -> Any:
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     im = ax.imshow(shown, cmap="viridis", interpolation="nearest")
     fig.colorbar(im, ax=ax, label=f"I(X_i; X_j) ({unit})")
+    label_matrix_ticks(ax, np.arange(n) if ids is None else ids)
     ax.set_xlabel("unit j")
     ax.set_ylabel("unit i")
     ax.set_title("pairwise mutual information")
