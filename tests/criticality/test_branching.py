@@ -216,9 +216,12 @@ def test_activity_without_correlation_gives_no_mr_estimate(seed):
     noise = np.random.default_rng(seed).poisson(5.0, 20_000)
     unbranched = C.simulate_branching_process(0.0, 5.0, 20_000, seed=seed)
     for activity in (noise, unbranched):
-        with pytest.warns(C.CriticalityWarning, match="indistinguishable from 0 .Ljung-Box p"):
+        with pytest.warns(C.CriticalityWarning, match=r"from 0 .Ljung-Box p = \S+ > 0.01\)"):
             res = C.branching_ratio(activity, n_boot=10, seed=seed)
         assert np.isnan(res.m) and not res.meaningful
+        # no interval for the refused m either (it kept the fit's: m null, m_ci [-0.19, 1.27])
+        assert np.isnan([*res.m_ci, *res.tau_ci]).all()
+        assert res.to_dict()["m_ci"] == [None, None] and res.fits  # the fits keep their own
 
 
 def test_weak_but_real_correlation_is_still_estimated():

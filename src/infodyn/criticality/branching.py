@@ -382,7 +382,8 @@ def branching_ratio(
     p_zero = ljung_box_p(r[ok], k[ok], n * t)
     if p_zero > NO_CORRELATION_P:
         notes.append(
-            f"the slopes r_k are indistinguishable from 0 (Ljung-Box p = {p_zero:.2g}): the "
+            f"the slopes r_k are indistinguishable from 0 (Ljung-Box p = {p_zero:.2g} > "
+            f"{NO_CORRELATION_P:g}): the "
             "activity shows no temporal correlation to estimate m from (m near 0, independent "
             "units, or too sparse a subsample); m is not reported"
         )
@@ -394,8 +395,14 @@ def branching_ratio(
         rows = r[None, ok]
         if short := _short_trial_note(plain_fits[fit], rows, kf, t, n if pool else 1, main):
             notes.append(short)
-    estimate = {"m": main.m, "tau": main.tau} if meaningful else {}
-    estimate.update(m_ci=main.m_ci, tau_ci=main.tau_ci, r_k=r, r_k_stderr=se, fits=fits)
+    # a refused m has no interval either (results.json gave m null beside an m_ci); the fit's
+    # own m and interval stay in ``fits``
+    estimate = (
+        {"m": main.m, "tau": main.tau, "m_ci": main.m_ci, "tau_ci": main.tau_ci}
+        if meaningful
+        else {}
+    )
+    estimate.update(r_k=r, r_k_stderr=se, fits=fits)
     return _result(setup, a, k, notes, **estimate, meaningful=meaningful, fits_disagree=disagree)
 
 
