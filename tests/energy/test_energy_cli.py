@@ -167,8 +167,11 @@ def test_energy_cli_warns_when_the_model_is_worse_than_independent_units(
     failed["thermodynamics"] = {"heat_capacity": edge}  # "peaks at T = 3.00", the grid's end
     record_calls(monkeypatch, "infodyn.experiments.energy_run", "run_energy", failed)
     rc, out, err = cli_in_process(["energy", path, "--out", tmp_path / "r2"], capsys)
-    assert rc == 0 and "on its own training words: the fit failed" in err and "--l2" not in err
-    assert "try --method pl" in err and "C(T)/N has no peak in T = 0.5-3 (it is largest" in out
+    assert rc == 0 and "on its own training words: the fit failed" in err and "overfits" not in err
+    assert (
+        "use --l2 (e.g. 0.01): pairs" in err
+        and "C(T)/N has no peak in T = 0.5-3 (it is largest" in out
+    )
 
 
 @pytest.fixture(scope="module")

@@ -279,3 +279,18 @@ def test_the_too_few_patterns_warning_does_not_depend_on_the_weights_scale():
     counts[[0, 63, 21, 42]] = [5, 4, 3, 2]  # 14 samples of 4 patterns for 21 parameters
     with pytest.warns(UserWarning, match="only 14 patterns for 21 parameters"):
         fit(states, method="pl", weights=counts, l2=0.1)
+
+
+def test_a_k_pairwise_fit_warns_of_unbounded_couplings_with_early_stopping_too():
+    """Early stopping held the couplings of a pairwise fit but not of a K-pairwise one (an
+    energy run put its mass on an unseen word, -71 bits a word), so only the latter warns."""
+    X = (np.random.default_rng(4).random((400, 6)) < 0.05).astype(np.uint8)
+    X[:, 0] = 0
+    X[[3, 9], 0] = 1  # unit 0 active twice, never with most others
+    with pytest.warns(idn.energy.UnboundedCouplingWarning, match="early stopping does not hold"):
+        model = fit(X, model="k_pairwise", validation=0.2)
+    assert model.fit_info["unbounded_pairs"] > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", idn.energy.UnboundedCouplingWarning)
+        assert fit(X, validation=0.2).fit_info["unbounded_pairs"] is None
+        fit(X, model="k_pairwise", validation=0.2, l2=1e-3)

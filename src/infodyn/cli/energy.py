@@ -73,8 +73,8 @@ def energy(
     if h["model_train_bits"] < h["independent_train_bits"]:  # not overfitting: a failed fit
         typer.echo(
             "warning: the model does worse than independent units on its own training words: "
-            "the fit failed (its mass lies on words the data do not hold)"
-            + ("; MPF can do this: try --method pl" if method == "mpf" else ""),
+            "the fit failed (its mass lies on words the data do not hold); use --l2 (e.g. "
+            "0.01): pairs of bits never active together have no finite coupling otherwise",
             err=True,
         )
     elif h["model_test_bits"] < h["independent_test_bits"]:

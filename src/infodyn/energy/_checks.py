@@ -146,9 +146,10 @@ def unbounded_pairs(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.stack([i, j], axis=1), missing[i, j]
 
 
-def warn_unbounded(X: np.ndarray, w: np.ndarray) -> int:
+def warn_unbounded(X: np.ndarray, w: np.ndarray, early_stopping: bool = False) -> int:
     """Warn (:class:`UnboundedCouplingWarning`) when :func:`unbounded_pairs` finds any; returns
-    their number."""
+    their number. ``early_stopping``: a K-pairwise fit with validation (which does not bound
+    them there), advised l2 or l1 only."""
     pairs, states = unbounded_pairs(X, w)
     if pairs.size:
         i, j = (int(u) for u in pairs[0])
@@ -158,7 +159,13 @@ def warn_unbounded(X: np.ndarray, w: np.ndarray) -> int:
         warnings.warn(
             f"in the data, {what}{more}: such couplings have no finite "
             "maximum-likelihood value, so the fitted ones are where the optimiser stopped; "
-            "pass l2 > 0 (e.g. 1e-3), l1 > 0 or validation= (early stopping), or use more data",
+            + (
+                "early stopping does not hold them in a K-pairwise model: pass l2 > 0 (e.g. "
+                "1e-3) or l1 > 0"
+                if early_stopping
+                else "pass l2 > 0 (e.g. 1e-3), l1 > 0 or validation= (early stopping), or use "
+                "more data"
+            ),
             UnboundedCouplingWarning,
             stacklevel=3,
         )
