@@ -13,8 +13,9 @@ dropped the spikes of the last millisecond before a stop). ``n_steps`` is the lo
 ``ceil((stop - t0) / dt - 1e-6)`` steps, or up to the last spike when a trial has no stop.
 Spikes before ``t0`` or at or after the stop are dropped (a trial ``closed`` at its stop, as
 pynapple's intervals are, keeps a spike at the stop in its last step); two spikes of one unit in
-one bin become one event (infodyn rasters are
-binary). Both are counted in ``metadata["binning"]`` and warned about, never silently.
+one bin become one event (infodyn rasters are binary). Both are counted in
+``metadata["binning"]`` and warned about, never silently, as are trials of unequal length
+(every trial is ``n_steps`` long: the shorter ones are padded with silent steps).
 """
 
 from __future__ import annotations

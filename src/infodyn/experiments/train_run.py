@@ -258,17 +258,12 @@ def run_training(
 def _trained_metrics(net, task, loss, params, x, target, opts) -> dict[str, Any]:
     """Loss, terms, mean rate and task metrics of the weights ``params`` on the trials ``x``."""
     from infodyn.learning.gradients import evaluate
+    from infodyn.learning.trainer import batch_metrics
 
     ev = evaluate(net, params, x, target, loss, precision=opts.precision, explode_threshold=np.inf)
-    n_trials, n_steps = ev.activity.shape
     return {
-        "n_trials": int(n_trials),
-        "loss": ev.loss,
-        **{f"loss_{k}": v for k, v in ev.terms.items()},
-        "mean_rate_hz": float(ev.activity.sum() / (n_trials * n_steps * net.n_rec))
-        * 1000.0
-        / net.dt,
-        **task.metrics(ev.y, target),
+        "n_trials": int(ev.activity.shape[0]),
+        **batch_metrics(net, task, ev.loss, ev.terms, ev.activity, ev.y, target),
     }
 
 

@@ -97,12 +97,9 @@ def zero_carry(
     The traces are checked to fit in memory first (:data:`TRACE_PEAK` times their size, the
     peak measured while they are updated), refused with the options that shrink them."""
     n_adaptive = _count(n_adaptive)
-    shapes = {
-        "eps_in": _trace_shapes(batch, n_in, n_rec, n_adaptive, filtered, w_in)[0],
-        "eps_rec": _trace_shapes(batch, n_rec, n_rec, n_adaptive, filtered, w_rec)[0],
-        "ebar_in": _trace_shapes(batch, n_in, n_rec, n_adaptive, filtered, w_in)[1],
-        "ebar_rec": _trace_shapes(batch, n_rec, n_rec, n_adaptive, filtered, w_rec)[1],
-    }
+    eps_in, ebar_in = _trace_shapes(batch, n_in, n_rec, n_adaptive, filtered, w_in)
+    eps_rec, ebar_rec = _trace_shapes(batch, n_rec, n_rec, n_adaptive, filtered, w_rec)
+    shapes = {"eps_in": eps_in, "eps_rec": eps_rec, "ebar_in": ebar_in, "ebar_rec": ebar_rec}
     entries = sum(math.prod(shape) for shape in shapes.values())
     require_memory(
         TRACE_PEAK * entries * jnp.dtype(dtype).itemsize,

@@ -149,6 +149,19 @@ class TrainOptions:
         self.train = tuple(self.train)
 
 
+def batch_metrics(net, task, loss, terms, activity, y, target) -> dict[str, Any]:
+    """A batch's record: ``loss``, ``loss_<term>``, ``mean_rate_hz`` (the population's spikes
+    ``activity`` (B, T) per unit and second) and the task's metrics of the readouts ``y``."""
+    n_trials, n_steps = activity.shape
+    rate = float(activity.sum() / (n_trials * n_steps * net.n_rec) * 1000.0 / net.dt)
+    return {
+        "loss": loss,
+        **{f"loss_{k}": v for k, v in terms.items()},
+        "mean_rate_hz": rate,
+        **task.metrics(y, target),
+    }
+
+
 class Trainer:
     """Train ``net`` on ``task`` (see :mod:`infodyn.learning.tasks`) with ``loss``.
 
@@ -316,19 +329,10 @@ class Trainer:
         else:
             loss, terms, activity, y, gnorm = self._online_sequence(x, target)
         self.state.iteration = it + 1
-        n_steps = activity.shape[1]
         rec = {
             "iteration": it + 1,
-            "loss": loss,
-            **{f"loss_{k}": v for k, v in terms.items()},
-            "mean_rate_hz": float(
-                activity.sum()
-                / (activity.shape[0] * n_steps * self.net.n_rec)
-                * 1000.0
-                / self.net.dt
-            ),
+            **batch_metrics(self.net, self.task, loss, terms, activity, y, target),
             "grad_norm": gnorm,
-            **self.task.metrics(y, target),
         }
         info = StepInfo(it + 1, x, target, activity, y, loss, terms, gnorm, view, rec)
         states = []
