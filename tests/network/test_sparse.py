@@ -702,3 +702,4 @@ def test_sparse_weights_are_not_taken_for_an_array():
         assert scaled.same_pattern(w)
     with pytest.raises(TypeError, match="w \\* k takes a number k"):
         w * np.ones(2)
+    assert (np.shape(w), np.ndim(w)) == ((2, 2), 2)  # read from w, not from an array of it

@@ -115,6 +115,11 @@ class SparseWeights:
 
     # ------------------------------------------------------------------ properties
     @property
+    def ndim(self) -> int:
+        """2, a matrix (``np.ndim(w)`` reads it instead of converting ``w`` to an array)."""
+        return 2
+
+    @property
     def nnz(self) -> int:
         """Number of stored synapses."""
         return int(self.values.shape[0])
