@@ -120,10 +120,13 @@ def test_a_header_as_c_matlab_or_r_write_it_is_read(spike_file):
         h5.attrs["metadata"] = np.bytes_(h5.attrs["metadata"].encode())
         for name in ("dt", "n_units", "n_steps", "n_trials"):
             h5.attrs[name] = np.array([h5.attrs[name]])
-        del h5.attrs["version"]
+        h5.attrs["version"] = np.array([1.0])  # MATLAB's h5writeatt writes a double
     after = load_spikes(spike_file)
     assert (after.dt, after.n_units, after.n_steps) == (before.dt, before.n_units, before.n_steps)
     np.testing.assert_array_equal(after.to_dense(), before.to_dense())
+    with h5py.File(spike_file, "r+") as h5:
+        del h5.attrs["version"]  # files written before the attribute was read
+    assert load_spikes(spike_file).n_spikes == before.n_spikes
 
 
 def test_dt_does_not_apply_to_binned_files(spike_file):

@@ -697,9 +697,24 @@ def test_sparse_weights_are_not_taken_for_an_array():
     for op in (np.asarray, lambda w: w @ np.ones(2), lambda w: np.ones(2) @ w):
         with pytest.raises(TypeError, match=r"not a dense matrix; use w.to_dense\(\)"):
             op(w)
-    for scaled in (w * 2, 2 * w, w * np.float32(2)):
+    import jax.numpy as jnp
+
+    for scaled in (w * 2, 2 * w, w * np.float32(2), np.float64(2) * w, jnp.float32(2) * w):
         np.testing.assert_array_equal(scaled.to_dense(), [[0.0, 2.0], [4.0, 0.0]])
         assert scaled.same_pattern(w)
     with pytest.raises(TypeError, match="w \\* k takes a number k"):
         w * np.ones(2)
     assert (np.shape(w), np.ndim(w)) == ((2, 2), 2)  # read from w, not from an array of it
+
+
+def test_numpy_params_keeps_sparse_weights_sparse():
+    """The image pipeline took np.asarray of every weight, which a sparse [network] w_rec
+    refuses (a TypeError traceback after training)."""
+    import jax.numpy as jnp
+
+    from infodyn.network.sparse import numpy_params
+
+    w = SparseWeights.from_dense(np.array([[0.0, 1.0], [2.0, 0.0]]))
+    got = numpy_params({"w_rec": w.with_values(jnp.asarray(w.values)), "w_out": jnp.ones(2)})
+    assert isinstance(got["w_rec"], SparseWeights) and isinstance(got["w_rec"].values, np.ndarray)
+    assert isinstance(got["w_out"], np.ndarray) and got["w_rec"].same_pattern(w)

@@ -294,6 +294,8 @@ def _open_h5(path: Path) -> Any:
     if not is_spike_file:
         h5.close()
         raise InputError(f"{path}: not an infodyn spike file (missing format attribute or /spikes)")
+    if isinstance(version, float) and version.is_integer():  # MATLAB writes numbers as doubles
+        version = int(version)
     whole = isinstance(version, int) and not isinstance(version, bool)
     if not (whole and version == FORMAT_VERSION):
         h5.close()  # a later layout would be misread without a sign

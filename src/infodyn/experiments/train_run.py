@@ -191,6 +191,7 @@ def run_training(
     from infodyn.experiments.preflight import check_trials_memory
     from infodyn.experiments.resume import check_resume_config
     from infodyn.learning.trainer import Trainer
+    from infodyn.network.sparse import numpy_params
 
     net = cfg.build_network()
     task = cfg.build_task(net)
@@ -223,15 +224,13 @@ def run_training(
     elapsed = time.perf_counter() - t0
     if not history:
         raise InputError("no training iterations were run (training.iterations = 0)")
-    params = {
-        k: (v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v))
-        for k, v in trainer.state.params.items()
-    }  # a sparse w_rec stays sparse
+    params = numpy_params(trainer.state.params)  # a sparse w_rec stays sparse
     last = history[-1]
     first = history[0]
     # the trained weights on fresh trials: ``final`` is the last iteration's record, taken
     # before its update (its rate disagreed with the figures, made from the trained weights)
     x_eval, target_eval = task.batch(np.random.default_rng([opts.seed, 10**9]), t.batch_size)
+    trained, trace = _trained_metrics(net, task, loss, params, x_eval, target_eval, opts)
     results = {
         "iterations": trainer.state.iteration,
         "method": t.method,
@@ -239,7 +238,7 @@ def run_training(
         "final_loss": last["loss"],
         "loss_ratio": first["loss"] / last["loss"] if last["loss"] else float("inf"),
         "final": last,
-        "trained": _trained_metrics(net, task, loss, params, x_eval, target_eval, opts),
+        "trained": trained,
         "wall_seconds_this_run": elapsed,
         "files": {
             "checkpoint": "checkpoint.npz",
@@ -247,7 +246,7 @@ def run_training(
             "figures": ["loss", "raster", "rates", "output"],
         },
     }
-    _figures(run, net, params, history, opts, x_eval, target_eval)
+    _figures(run, net, params, history, opts, x_eval, target_eval, trace)
     if changes:  # recorded once the resumed run went through: a failed one changes nothing
         run.finish(cfg, "train", results, {"resumed_with_changes": changes})
     else:
@@ -255,20 +254,27 @@ def run_training(
     return results
 
 
-def _trained_metrics(net, task, loss, params, x, target, opts) -> dict[str, Any]:
-    """Loss, terms, mean rate and task metrics of the weights ``params`` on the trials ``x``."""
-    from infodyn.learning.gradients import evaluate
+def _trained_metrics(net, task, loss, params, x, target, opts) -> tuple[dict[str, Any], Any]:
+    """Loss, terms, mean rate and task metrics of the weights ``params`` on the trials ``x``
+    from a forward pass (no gradients: nothing to explode, no eligibility traces), and its
+    trace."""
+    from infodyn.learning.info_objectives import sequence_statistics
+    from infodyn.learning.losses import as_loss
     from infodyn.learning.trainer import batch_metrics
 
-    ev = evaluate(net, params, x, target, loss, precision=opts.precision, explode_threshold=np.inf)
-    return {
-        "n_trials": int(ev.activity.shape[0]),
-        **batch_metrics(net, task, ev.loss, ev.terms, ev.activity, ev.y, target),
-    }
+    trace = net.simulate(params, x, engine="jax", precision=opts.precision)
+    z = np.asarray(trace.z, dtype=np.float64)
+    y = np.zeros((*z.shape[:2], 0)) if trace.y is None else np.asarray(trace.y)
+    lossc = as_loss(loss)
+    values = lossc.term_values(sequence_statistics(lossc, z, y, target, net.dt), z.shape[1], net.dt)
+    terms = {k: float(v) for k, v in zip(lossc.names(), values, strict=True)}
+    metrics = batch_metrics(net, task, sum(terms.values()), terms, z.sum(axis=-1), y, target)
+    return {"n_trials": int(z.shape[0]), **metrics}, trace
 
 
-def _figures(run: RunDir, net, params, history, opts, x, target) -> None:
-    """The loss curves; the raster, output of the first fresh trial and the rates over all."""
+def _figures(run: RunDir, net, params, history, opts, x, target, every) -> None:
+    """The loss curves; the raster and output of the first fresh trial ``x[0]``, and the rates
+    over all (their trace ``every``)."""
     from infodyn.experiments.figures import raster_figure, rate_histogram_figure
     from infodyn.plotting import pyplot
 
@@ -288,7 +294,6 @@ def _figures(run: RunDir, net, params, history, opts, x, target) -> None:
 
     trace = net.simulate(params, x[0], engine="jax", precision=opts.precision)
     run.savefig(raster_figure(trace.spike_train()), "raster")
-    every = net.simulate(params, x, engine="jax", precision=opts.precision)
     run.savefig(rate_histogram_figure(every.rates_hz()), "rates")  # the trials of `trained`
     fig, ax = plt.subplots(figsize=(6, 3))
     tt = np.arange(x.shape[1]) * net.dt

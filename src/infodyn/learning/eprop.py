@@ -57,7 +57,7 @@ from infodyn.learning.losses import CompositeLoss
 from infodyn.learning.synapse_ops import adaptive_synapses, ops_for, values_of
 from infodyn.memory import require_memory
 from infodyn.network.dynamics import Constants, State, step, zero_state
-from infodyn.network.engine_jax import prepare_layout
+from infodyn.network.engine_jax import device_free_bytes, prepare_layout
 from infodyn.network.sparse import is_sparse
 from infodyn.network.surrogate import pseudo_derivative
 
@@ -101,6 +101,7 @@ def zero_carry(
     eps_rec, ebar_rec = _trace_shapes(batch, n_rec, n_rec, n_adaptive, filtered, w_rec)
     shapes = {"eps_in": eps_in, "eps_rec": eps_rec, "ebar_in": ebar_in, "ebar_rec": ebar_rec}
     entries = sum(math.prod(shape) for shape in shapes.values())
+    free = device_free_bytes()  # None: JAX on the CPU, its arrays in host memory
     require_memory(
         TRACE_PEAK * entries * jnp.dtype(dtype).itemsize,
         f"e-prop's per-synapse eligibility traces ({entries:,} values: batch {batch} x the "
@@ -109,6 +110,8 @@ def zero_carry(
         "use a smaller batch_size, fewer adaptive (ALIF) units"
         + ("" if is_sparse(w_rec) else ", sparse weights (k_in)")
         + (" or filter_readout=False" if filtered else ""),
+        free=free,
+        where="" if free is None else " on the device",
     )
     z = jnp.zeros
     return Carry(

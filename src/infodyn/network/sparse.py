@@ -195,8 +195,13 @@ class SparseWeights:
         )
 
     # ------------------------------------------------------------------ not an array
+    #: NumPy defers its operators to this class (``np.float64(2) * w`` is ``w.__rmul__``)
+    __array_ufunc__ = None
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        """Refused: ``np.asarray(w)`` made a 0-d object array without a word."""
+        """Refused: ``np.asarray(w)`` made a 0-d object array without a word. NumPy functions
+        that catch the error answer for arrays of ``w`` (``np.array_equal(w, w)`` is False):
+        compare ``w1.same_pattern(w2)`` and the ``values``."""
         raise TypeError(self._not_dense("np.asarray"))
 
     def __matmul__(self, other: Any) -> Any:
@@ -206,7 +211,8 @@ class SparseWeights:
 
     def __mul__(self, other: Any) -> SparseWeights:
         """``w * k`` for a real number ``k``: the same pattern, values scaled."""
-        if isinstance(other, numbers.Real) and not isinstance(other, bool):
+        real = np.ndim(other) == 0 and np.asarray(other).dtype.kind in "iuf"  # NumPy, JAX
+        if real and not isinstance(other, bool | np.bool_):
             return self.with_values(self.values * other)
         raise TypeError(self._not_dense("*") + "; w * k takes a number k")
 
@@ -225,6 +231,12 @@ class SparseWeights:
             f"SparseWeights(shape={self.shape}, nnz={self.nnz}, "
             f"dtype={np.dtype(self.values.dtype).name})"
         )
+
+
+def numpy_params(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with every weight as NumPy arrays: dense weights as arrays, sparse ones as
+    :meth:`SparseWeights.to_numpy` (``np.asarray`` refuses them)."""
+    return {k: v.to_numpy() if is_sparse(v) else np.asarray(v) for k, v in params.items()}
 
 
 def matrix_shape(shape: Any) -> tuple[int, int]:

@@ -24,6 +24,7 @@ from infodyn.experiments.rundir import RunDir
 from infodyn.learning.info_objectives import InfoMaxBound
 from infodyn.learning.losses import CompositeLoss, PopulationRateVariance, UnitRateTarget
 from infodyn.learning.trainer import Trainer, TrainOptions
+from infodyn.network.sparse import numpy_params
 
 Progress = Callable[[str, float], None]
 SUMMARY_KEYS = ("loss", "mean_rate_hz", "branching", "info_bound_bits", "error_rate")
@@ -100,7 +101,7 @@ def training_stage(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         history = trainer.fit(tr.iterations, callback=report)
-    params = {k: np.asarray(v) for k, v in trainer.state.params.items()}
+    params = numpy_params(trainer.state.params)  # a sparse [network] stays sparse
     h_s = math.log2(stimuli.task.n_out)
     for rec in history:  # the history's loss terms are weighted: the bound needs CE itself
         if "loss_infomax_xent_bits" in rec:
