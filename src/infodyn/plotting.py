@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 import matplotlib
+import numpy as np
 
 
 def pyplot() -> Any:
@@ -25,8 +26,6 @@ def label_matrix_ticks(ax: Any, ids: Any, axes: str = "xy", max_ticks: int = 10)
     drawn at 0, 1, ...) by ``ids``, the unit or bit each stands for, at up to ``max_ticks``
     whole positions: a matrix of a selection of units was labelled by position in the
     selection (0.5 steps, "unit 1" for unit 41)."""
-    import numpy as np
-
     ids = np.asarray(ids)
     pos = np.unique(np.linspace(0, ids.size - 1, min(max_ticks, ids.size)).round().astype(int))
     labels = [str(v) for v in ids[pos]]
