@@ -29,3 +29,25 @@ def test_saccade_path_fixations_drift_and_patches():
     assert np.all(p.row <= 512 - 4) and np.all(p.col <= 512 - 4)
     fixed = saccade_path("camera", n_fixations=1, fixation_steps=20, drift=0.0, start=(10, 20))
     assert np.all(fixed.row == 10) and np.all(fixed.col == 20)
+
+
+def test_saccade_options_are_checked():
+    """n_fixations=2.5 and fixation_steps=150.0 were raw TypeErrors; start=(1, 2, 3) was taken
+    as (1, 2)."""
+    import pytest
+
+    from infodyn.errors import InputError
+
+    bad = [
+        ({"n_fixations": 2.5}, "n_fixations must be a whole number"),
+        ({"fixation_steps": 150.0}, "fixation_steps must be a whole number"),
+        ({"fixation_steps": (50, 20)}, "a range lo <= hi"),
+        ({"fixation_steps": (1, 2, 3)}, "a step count or a range"),
+        ({"start": (1, 2, 3)}, r"start must be a \(row, column\) pair"),
+        ({"fixation_steps": 0}, "fixation_steps must be a whole number >= 1"),
+    ]
+    for kwargs, message in bad:
+        with pytest.raises(InputError, match=message):
+            saccade_path("camera", **{"n_fixations": 2, "fixation_steps": 10, **kwargs})
+    path = saccade_path("camera", n_fixations=2, fixation_steps=np.int64(10), drift=0.0, seed=0)
+    assert len(path.row) == 20

@@ -41,3 +41,16 @@ def test_a_16_bit_png_read_by_pillow_as_int32_keeps_its_scale(tmp_path):
     levels = np.array([[0, 1000], [30000, 65535]], np.uint16)
     Image.fromarray(levels).save(tmp_path / "deep.png")
     np.testing.assert_allclose(read_image(tmp_path / "deep.png"), levels / 65535.0)
+
+
+def test_a_big_endian_16_bit_tiff_keeps_its_levels(tmp_path):
+    """Pillow opens 16-bit grey TIFFs in Motorola byte order as mode I;16B, which went through
+    convert("RGB"): every level above 255 became 255, a nearly white image without a word."""
+    from PIL import Image
+
+    from infodyn.data.image_files import read_image
+
+    levels = np.array([[0, 1000], [30000, 65535]], np.uint16)
+    Image.frombytes("I;16B", (2, 2), levels.astype(">u2").tobytes()).save(tmp_path / "mm.tif")
+    assert Image.open(tmp_path / "mm.tif").mode == "I;16B"
+    np.testing.assert_allclose(read_image(tmp_path / "mm.tif"), levels / 65535.0)

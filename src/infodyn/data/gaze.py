@@ -51,14 +51,18 @@ def saccade_path(
     H, W = grey.shape
     size = whole_number(size, "size", minimum=1)  # 0 gave empty patches
     require(H >= size and W >= size, f"{name}: image {grey.shape} is smaller than the patch")
-    require(n_fixations >= 1, "n_fixations must be >= 1")
+    n_fixations = whole_number(n_fixations, "n_fixations", minimum=1)  # 2.5: a raw TypeError
     require(0.0 <= drift <= 1.0, "drift must be a probability in [0, 1]")
     require(  # max_offset=-1 never drifted
         max_offset is None or max_offset >= 0, f"max_offset must be >= 0 pixels, got {max_offset}"
     )
-    one = isinstance(fixation_steps, int | np.integer)  # np.int64(5) was not "an int"
-    lo, hi = (fixation_steps, fixation_steps) if one else fixation_steps
-    require(1 <= lo <= hi, "fixation_steps must be >= 1 (or a range lo <= hi)")
+    one = np.ndim(fixation_steps) == 0  # np.int64(5) was not "an int"; 150.0 a raw TypeError
+    span = (fixation_steps, fixation_steps) if one else tuple(fixation_steps)
+    require(len(span) == 2, f"fixation_steps must be a step count or a range (lo, hi), got {span}")
+    lo, hi = (whole_number(v, "fixation_steps", minimum=1) for v in span)
+    require(lo <= hi, f"fixation_steps must be a range lo <= hi, got {span}")
+    if start is not None:  # (1, 2, 3) was taken as (1, 2)
+        require(np.shape(start) == (2,), f"start must be a (row, column) pair, got {start!r}")
     reach = size // 2 if max_offset is None else int(max_offset)
     rng = make_rng(seed)
     rows, cols, fix = [], [], []

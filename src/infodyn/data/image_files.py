@@ -138,7 +138,9 @@ def _read_image(path: Path) -> np.ndarray:
 def _read_pil(path: Path) -> np.ndarray:
     with Image.open(path) as im:
         im.load()
-        if im.mode not in ("L", "RGB", "RGBA", "I;16", "I", "F", "LA", "1"):
+        if im.mode.startswith("I;16"):  # 16-bit grey in either byte order (I;16B: TIFFs in
+            return np.asarray(im).astype(np.uint16)  # "MM" order; convert("RGB") clipped at 255)
+        if im.mode not in ("L", "RGB", "RGBA", "I", "F", "LA", "1"):
             im = im.convert("RGB")
         return np.asarray(im)  # mode "I" (16-bit data in int32): to_grey's signed-integer rule
 

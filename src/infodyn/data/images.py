@@ -20,8 +20,10 @@ Sampling
 Held-out splits
     ``split="region"``: each image is cut into a left part (training patches) and a right part
     (held-out patches, the last ``held_out`` fraction of its columns); no patch crosses the cut,
-    and with difference-of-Gaussians whitening a guard band of ``ceil(3 sigma_surround)`` pixels
-    separates the two parts, so no held-out pixel influences a training patch.
+    and with difference-of-Gaussians whitening a guard band of the surround kernel's radius
+    (:func:`dog_radius`, ``int(4 sigma_surround + 0.5)`` pixels) separates the two parts and the
+    filtered image is scaled by its training part's std, so no held-out pixel influences a
+    training patch.
     ``split="image"``: whole images are held out (``round(held_out * n_images)``, at least one,
     chosen with the seed; or the images named in ``held_out``).
 
@@ -80,22 +82,33 @@ from infodyn.errors import InputError, require, whole_number
 
 
 def dog_filter(
-    image: np.ndarray, sigma_center: float = 0.5, sigma_surround: float = 1.5
+    image: np.ndarray,
+    sigma_center: float = 0.5,
+    sigma_surround: float = 1.5,
+    columns: slice | None = None,
 ) -> np.ndarray:
-    """Difference-of-Gaussians filtered image ``I * (G_c - G_s)``, divided by its std.
+    """Difference-of-Gaussians filtered image ``I * (G_c - G_s)``, divided by its std (over
+    ``columns`` of it when given: the training part of a region split).
 
-    Boundaries are reflected (``scipy.ndimage.gaussian_filter`` mode "reflect"). The filter has
-    zero response to a constant image, which therefore gives zeros.
+    Boundaries are reflected (``scipy.ndimage.gaussian_filter`` mode "reflect"; kernels cut at
+    4 sigma, a radius of :func:`dog_radius` pixels). The filter has zero response to a constant
+    image, which therefore gives zeros.
     """
     require(0 < sigma_center < sigma_surround, "dog_sigmas must satisfy 0 < centre < surround")
     img = np.asarray(image, dtype=np.float64)
     out = gaussian_filter(img, sigma_center, mode="reflect") - gaussian_filter(
         img, sigma_surround, mode="reflect"
     )
-    sd = out.std()
+    sd = out[:, columns if columns is not None else slice(None)].std()
     if sd <= 1e-12 * max(1.0, float(np.abs(img).max())):  # flat image: no contrast at all
         return np.zeros_like(out)
     return out / sd
+
+
+def dog_radius(sigma_surround: float) -> int:
+    """Pixels from a pixel that the surround Gaussian reaches (scipy's ``int(4 sigma + 0.5)``):
+    the guard band of a region split (``ceil(3 sigma)`` was a pixel short at sigma = 1.5)."""
+    return int(4.0 * float(sigma_surround) + 0.5)
 
 
 @dataclass(frozen=True)
@@ -196,15 +209,22 @@ def _draw(
     require(counts.sum() > 0, f"no room for {size}x{size} patches in the chosen images")
     p = counts / counts.sum()
     idx_out, r_out, c_out, g_out, w_out = [], [], [], [], []
-    have, tries = 0, 0
+    have, tries, drawn, passed = 0, 0, 0, 0
     off = np.arange(size)
+    most = max(64, 2**22 // (size * size))  # a round's draws: at most 64 MB of patches
     while have < n:
         tries += 1
         require(
             tries <= 50,
-            f"could not find {n} patches with contrast >= {min_contrast}; lower min_contrast",
+            f"could not find {n} patches with contrast >= {min_contrast}: {passed:,} of "
+            f"{drawn:,} random positions had it; lower min_contrast or use images with more "
+            "texture",
         )
-        m = max(64, int(1.3 * (n - have)) + 16)
+        # a round draws for the acceptance seen so far once it is below one half (a fixed 1.3x
+        # the missing patches gave up at ~5 % acceptance with thousands of positions left)
+        rate = passed / drawn if drawn else 1.0
+        factor = 1.0 if rate >= 0.5 else 1.0 / max(rate, 1e-4)
+        m = min(max(64, int(1.3 * (n - have) * factor) + 16), most)
         img = rng.choice(len(sources), size=m, p=p)
         rows = np.empty(m, dtype=np.int64)
         cols = np.empty(m, dtype=np.int64)
@@ -222,6 +242,7 @@ def _draw(
             grey[sel] = s.grey[ri, ci].reshape(sel.size, -1)
             work[sel] = s.work[ri, ci].reshape(sel.size, -1)
         keep = grey.std(axis=1) >= min_contrast if min_contrast > 0 else np.ones(m, bool)
+        drawn, passed = drawn + m, passed + int(keep.sum())
         keep_idx = np.flatnonzero(keep)[: n - have]
         idx_out.append(img[keep_idx])
         r_out.append(rows[keep_idx])
@@ -311,8 +332,16 @@ def natural_patches(
     )
     loaded = load_images(images)
     names = [name for name, _ in loaded]
-    work_imgs = [dog_filter(g, *dog_sigmas) if whiten == "dog" else g for _, g in loaded]
-    guard = int(math.ceil(3 * dog_sigmas[1])) if whiten == "dog" else 0
+    region = held_out is not None and split == "region" and isinstance(held_out, float | int)
+
+    def work(g: np.ndarray) -> np.ndarray:  # a region split scales by the training part's std
+        if whiten != "dog":
+            return g
+        columns = slice(0, _region_cut(g.shape[1], held_out)) if region else None
+        return dog_filter(g, *dog_sigmas, columns=columns)
+
+    work_imgs = [work(g) for _, g in loaded]
+    guard = dog_radius(dog_sigmas[1]) if whiten == "dog" else 0
 
     train_src, test_src = _split_sources(loaded, work_imgs, size, held_out, split, guard, seed)
     if held_out is not None and n_test is None:
@@ -416,7 +445,7 @@ def _split_sources(
     train, test = [], []
     for i, (_name, g) in enumerate(loaded):
         width = g.shape[1]
-        cut = int(round(width * (1.0 - f)))
+        cut = _region_cut(width, f)
         # training patches end at or before the cut; held-out ones start guard px after it
         if cut - size >= 0:
             train.append(src(i, 0, cut - size))
@@ -424,6 +453,11 @@ def _split_sources(
             test.append(src(i, cut + guard, width - size))
     require(train and test, f"held_out={f} leaves no room for {size}x{size} patches on one side")
     return train, test
+
+
+def _region_cut(width: int, held_out: float) -> int:
+    """The first held-out column of a region split of an image ``width`` pixels wide."""
+    return int(round(width * (1.0 - float(held_out))))
 
 
 def patch_grid(patches: np.ndarray, size: int, n_cols: int = 16, pad: int = 1) -> np.ndarray:
