@@ -298,9 +298,7 @@ def test_no_held_out_pixel_reaches_a_training_patch_through_the_dog_filter():
     for col in (60 + 6, 79):  # the first held-out patch column, and the far right
         changed = img.copy()
         changed[:, col] = 1.0 - changed[:, col]
-        np.testing.assert_array_equal(
-            im.natural_patches(images=[changed], **kw).train.values, base
-        )
+        np.testing.assert_array_equal(im.natural_patches(images=[changed], **kw).train.values, base)
 
 
 def test_dog_filter_output_has_unit_standard_deviation():  # kills I02
