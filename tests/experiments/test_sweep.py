@@ -176,6 +176,53 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     assert not (tmp_path / "config.json").exists()  # written with the results, at the end
 
 
+@pytest.mark.parametrize("reply", [None, b"HTTP/1.0 200 OK\r\n\r\n" + b"\xff" * 64])
+def test_a_port_that_is_no_scheduler_is_a_clear_error_in_time(reply):
+    """A port that accepts and never answers (a dashboard's, say) hung past --connect-timeout
+    and past SIGTERM; one that answers with other bytes was read as a message length: a 3 EiB
+    MemoryError, reported as "out of memory"."""
+    import socket
+
+    from infodyn.experiments.sweep import dask_client
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    held = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if reply is not None:
+                conn.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    outcome: dict[str, BaseException] = {}
+
+    def connect() -> None:  # in a thread: a regression fails here instead of hanging the suite
+        try:
+            with dask_client(address, connect_timeout=1.0):
+                pass
+        except BaseException as exc:  # noqa: BLE001
+            outcome["error"] = exc
+
+    attempt = threading.Thread(target=connect, daemon=True)
+    attempt.start()
+    attempt.join(20)
+    server.close()
+    for conn in held:
+        conn.close()
+    assert not attempt.is_alive(), "still connecting after 20 s (--connect-timeout 1)"
+    assert isinstance(outcome.get("error"), InputError), outcome
+    assert "cannot reach the Dask scheduler at" in str(outcome["error"])
+    assert "within 1 s" in str(outcome["error"]) and "8787" in str(outcome["error"])
+
+
 def test_cli_sweep_bad_input(tmp_path):
     import subprocess
     import sys

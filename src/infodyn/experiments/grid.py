@@ -19,13 +19,18 @@ from infodyn.experiments.config import CommandSpec, detect_command, resolved, va
 
 
 def parse_value(text: str) -> Any:
-    """A grid value: a TOML literal (``1``, ``0.5``, ``true``, ``"ei"``) or else a bare string."""
+    """A grid value: a TOML literal (``1``, ``0.5``, ``true``, ``"ei"``), a number Python reads
+    (``.5``), or else a bare string."""
     text = text.strip()
     if not text:
         raise InputError("empty value in --grid")
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
+        pass
+    try:  # numbers TOML does not write (.5, 5.): read as text, then refused as "not a number"
+        return float(text)
+    except ValueError:
         return text
 
 

@@ -168,6 +168,42 @@ def make_tasks(
 
 
 # ---------------------------------------------------------------------- Dask
+def _connect(scheduler: str, connect_timeout: float) -> Any:
+    """A client of the scheduler at ``scheduler``, connected in a thread with a deadline: Dask's
+    timeout bounds the connection, not the handshake, so a port that accepts and never answers
+    (the dashboard's, 8787, for the scheduler's, 8786) hung past any timeout and past SIGTERM,
+    and one that answers with other bytes was read as a message length (a 3 EiB MemoryError,
+    reported as out of memory)."""
+    import threading
+
+    from dask.distributed import Client
+
+    from infodyn.experiments import interrupt
+
+    box: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            box["client"] = Client(scheduler, timeout=f"{connect_timeout}s")
+        except BaseException as exc:  # noqa: BLE001 - any failure is "not a scheduler here"
+            box["error"] = exc
+
+    thread = threading.Thread(target=attempt, name="infodyn-dask-connect", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + connect_timeout + 2.0
+    while thread.is_alive() and time.monotonic() < deadline:
+        thread.join(0.1)
+        interrupt.check(f"connecting to the Dask scheduler at {scheduler!r}")
+    if "client" in box:
+        return box["client"]
+    why = type(box["error"]).__name__ if "error" in box else "no answer"
+    raise InputError(
+        f"cannot reach the Dask scheduler at {scheduler!r} within {connect_timeout:g} s ({why}); "
+        "check the address (the scheduler's port, 8786 by default, not the dashboard's 8787) "
+        "or start one with `dask scheduler`"
+    )
+
+
 @contextlib.contextmanager
 def dask_client(
     scheduler: str | None = None, n_workers: int = 2, connect_timeout: float = 10.0
@@ -179,13 +215,7 @@ def dask_client(
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
-        try:
-            client = Client(scheduler, timeout=f"{connect_timeout}s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(
-                f"cannot reach the Dask scheduler at {scheduler!r} within {connect_timeout:g} s "
-                f"({type(exc).__name__}); check the address or start one with `dask scheduler`"
-            ) from None
+        client = _connect(scheduler, connect_timeout)
         try:
             yield client
         finally:
