@@ -215,16 +215,17 @@ def _draw(
     while have < n:
         tries += 1
         require(
-            tries <= 50,
+            tries <= 100,
             f"could not find {n} patches with contrast >= {min_contrast}: {passed:,} of "
             f"{drawn:,} random positions had it; lower min_contrast or use images with more "
             "texture",
         )
-        # a round draws for the acceptance seen so far once it is below one half (a fixed 1.3x
-        # the missing patches gave up at ~5 % acceptance with thousands of positions left)
-        rate = passed / drawn if drawn else 1.0
-        factor = 1.0 if rate >= 0.5 else 1.0 / max(rate, 1e-4)
-        m = min(max(64, int(1.3 * (n - have) * factor) + 16), most)
+        # 1.3x the missing patches a round for 50 rounds (as before: the same patches for a
+        # seed), then rounds drawn for the acceptance seen (the fixed rounds gave up at ~5 %
+        # acceptance with thousands of valid positions left)
+        m = max(64, int(1.3 * (n - have)) + 16)
+        if tries > 50:
+            m = min(max(m, int(1.3 * (n - have) / max(passed / drawn, 1e-4)) + 16), most)
         img = rng.choice(len(sources), size=m, p=p)
         rows = np.empty(m, dtype=np.int64)
         cols = np.empty(m, dtype=np.int64)
