@@ -85,10 +85,10 @@ def dog_filter(
     image: np.ndarray,
     sigma_center: float = 0.5,
     sigma_surround: float = 1.5,
-    columns: slice | None = None,
+    columns: slice = slice(None),
 ) -> np.ndarray:
     """Difference-of-Gaussians filtered image ``I * (G_c - G_s)``, divided by its std (over
-    ``columns`` of it when given: the training part of a region split).
+    ``columns`` of it: the training part of a region split).
 
     Boundaries are reflected (``scipy.ndimage.gaussian_filter`` mode "reflect"; kernels cut at
     4 sigma, a radius of :func:`dog_radius` pixels). The filter has zero response to a constant
@@ -99,7 +99,7 @@ def dog_filter(
     out = gaussian_filter(img, sigma_center, mode="reflect") - gaussian_filter(
         img, sigma_surround, mode="reflect"
     )
-    sd = out[:, columns if columns is not None else slice(None)].std()
+    sd = out[:, columns].std()
     if sd <= 1e-12 * max(1.0, float(np.abs(img).max())):  # flat image: no contrast at all
         return np.zeros_like(out)
     return out / sd
@@ -338,7 +338,7 @@ def natural_patches(
     def work(g: np.ndarray) -> np.ndarray:  # a region split scales by the training part's std
         if whiten != "dog":
             return g
-        columns = slice(0, _region_cut(g.shape[1], held_out)) if region else None
+        columns = slice(0, _region_cut(g.shape[1], held_out)) if region else slice(None)
         return dog_filter(g, *dog_sigmas, columns=columns)
 
     work_imgs = [work(g) for _, g in loaded]

@@ -82,7 +82,7 @@ def summary_figure(rows: list[dict[str, Any]], grid: dict[str, list[Any]], metri
         ax.set_xlabel("seed")
     else:
         xkey, others = keys[0], keys[1:]
-        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in grid[xkey])
+        numeric = all(_is_number(v) for v in grid[xkey])
         xs = grid[xkey]
         for combo in itertools.product(*(grid[k] for k in others)):
             label = ", ".join(f"{k}={v}" for k, v in zip(others, combo, strict=True))

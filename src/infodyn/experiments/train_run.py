@@ -274,7 +274,7 @@ def _trained_metrics(net, task, loss, params, x, target, opts) -> tuple[dict[str
 
 def _figures(run: RunDir, net, params, history, opts, x, target, every) -> None:
     """The loss curves; the raster and output of the first fresh trial ``x[0]``, and the rates
-    over all (their trace ``every``)."""
+    over all, from their trace ``every`` (one simulation of the batch)."""
     from infodyn.experiments.figures import raster_figure, rate_histogram_figure
     from infodyn.plotting import pyplot
 
@@ -292,19 +292,18 @@ def _figures(run: RunDir, net, params, history, opts, x, target, every) -> None:
     ax.legend(fontsize=7)
     run.savefig(fig, "loss")
 
-    trace = net.simulate(params, x[0], engine="jax", precision=opts.precision)
-    run.savefig(raster_figure(trace.spike_train()), "raster")
+    run.savefig(raster_figure(every.spike_train()), "raster")  # its trial 0
     run.savefig(rate_histogram_figure(every.rates_hz()), "rates")  # the trials of `trained`
     fig, ax = plt.subplots(figsize=(6, 3))
     tt = np.arange(x.shape[1]) * net.dt
-    if net.n_out and trace.y is not None:
+    if net.n_out and every.y is not None:
         for k in range(net.n_out):
-            ax.plot(tt, trace.y[:, k], lw=1.0, label=f"y{k}")
+            ax.plot(tt, every.y[0, :, k], lw=1.0, label=f"y{k}")
             if target is not None:
                 ax.plot(tt, target[0, :, k], "--", lw=1.0, label=f"target {k}")
         ax.legend(fontsize=7)
     else:
-        ax.plot(tt, trace.z.sum(axis=1), lw=0.8, label="population spikes")
+        ax.plot(tt, every.z[0].sum(axis=1), lw=0.8, label="population spikes")
         ax.legend(fontsize=7)
     ax.set_xlabel("time (ms)")
     run.savefig(fig, "output")
