@@ -193,19 +193,6 @@ def test_from_dense_stores_float32_or_float64_only():
     assert SparseWeights.from_dense(np.eye(2, dtype=np.int64)).dtype == np.float64
 
 
-def test_first_autapse_finds_a_self_synapse_dense_or_sparse():
-    from infodyn.network.sparse import first_autapse
-
-    net = idn.network.LIF(n_in=2, n_rec=50, n_out=1, connectivity="sparse", k_in=10)
-    w = net.init(seed=0)["w_rec"]
-    assert first_autapse(w) is None and first_autapse(w.to_dense()) is None
-    dense = w.to_dense()
-    dense[[7, 3], [7, 3]] = 0.1
-    assert first_autapse(dense) == 3 and first_autapse(SparseWeights.from_dense(dense)) == 3
-    stored_zero = SparseWeights.from_coo([3, 3], [3, 4], [0.0, 0.1], (50, 50))
-    assert first_autapse(stored_zero) is None  # a stored 0 is no synapse
-
-
 # ---------------------------------------------------------------------- engines
 @pytest.mark.parametrize("cfg", NETS, ids=_ids)
 def test_sparse_and_dense_engines_identical_spikes(cfg):

@@ -70,7 +70,8 @@ from infodyn.memory import format_bytes, require_memory
 from infodyn.network.connectivity import CHUNK_SYNAPSES, ei_split, expected_nnz, sparse_recurrent
 from infodyn.network.engine_jax import check_precision
 from infodyn.network.simulate import simulate
-from infodyn.network.sparse import SparseWeights, check_sparse, constrain_sparse, sparse_bytes
+from infodyn.network.sparse import SparseWeights, constrain_sparse, sparse_bytes
+from infodyn.network.sparse_checks import check_sparse
 
 Array = Any
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from infodyn.atomic import save_npz
 from infodyn.errors import InputError
-from infodyn.network.sparse import SparseWeights, check_sparse, matrix_shape
+from infodyn.network.sparse import SparseWeights, matrix_shape
+from infodyn.network.sparse_checks import check_sparse
 
 _PARTS = ("values", "indices", "indptr", "shape")
 

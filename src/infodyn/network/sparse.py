@@ -14,6 +14,7 @@ forming an N x N array.
 ``SparseWeights`` is a registered JAX pytree whose children are ``(values, indices, indptr)`` and
 whose static part is ``shape``. Only ``values`` is a parameter: learning code and optimizers must
 pass the integer leaves through unchanged (:func:`float_leaves` splits them off).
+The checks of a pattern that the engines trust are in :mod:`infodyn.network.sparse_checks`.
 
 The recurrent current of a step, ``I[j] = sum_i z[i] w[i, j]`` (the ``z^T W_rec`` of
 :mod:`infodyn.network.model`), is :func:`recurrent_current`: a dense matmul for arrays and, for
@@ -31,10 +32,10 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numba
 import numpy as np
 
-from infodyn.errors import InputError, require_finite
+from infodyn.errors import InputError
+from infodyn.network.sparse_checks import check_sparse
 
 Array = Any
 
@@ -389,29 +390,6 @@ def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -
     return jnp.moveaxis(summed, 0, -1)
 
 
-@numba.njit(cache=True, nogil=True)
-def _pattern_error(indices, indptr, n_post):  # pragma: no cover - compiled
-    """One pass over a CSR pattern: 1 when ``indptr`` does not rise from 0 to nnz, 2 for a
-    post index outside ``0..n_post-1``, 3 for indices not strictly ascending within a row,
-    else 0."""
-    nnz = indices.shape[0]
-    if indptr[0] != 0 or indptr[indptr.shape[0] - 1] != nnz:
-        return 1
-    for row in range(indptr.shape[0] - 1):
-        if indptr[row + 1] < indptr[row]:
-            return 1
-    for row in range(indptr.shape[0] - 1):
-        prev = -1
-        for s in range(indptr[row], indptr[row + 1]):
-            post = indices[s]
-            if post < 0 or post >= n_post:
-                return 2
-            if post <= prev:
-                return 3
-            prev = post
-    return 0
-
-
 def first_autapse(w: Any) -> int | None:
     """The first unit of a recurrent weight matrix (dense or :class:`SparseWeights`, checked)
     with a non-zero synapse onto itself, or None: the model has none, user weights may."""
@@ -421,37 +399,6 @@ def first_autapse(w: Any) -> int | None:
     else:
         rows = np.flatnonzero(np.diagonal(np.asarray(w)))
     return int(rows[0]) if rows.size else None
-
-
-def check_sparse(
-    w: SparseWeights, shape: tuple[int, int], name: str = "w_rec", finite: bool = True
-) -> None:
-    """Raise :class:`InputError` unless ``w`` is a well-formed :class:`SparseWeights` of
-    ``shape``: float values, int indices in range and ascending within each row, a
-    non-decreasing ``indptr`` from 0 to nnz, finite values unless ``finite=False`` (O(nnz)
-    checks)."""
-    if tuple(w.shape) != tuple(shape):
-        raise InputError(f"{name} must have shape {tuple(shape)}, got {tuple(w.shape)}")
-    values, indices, indptr = (np.asarray(a) for a in (w.values, w.indices, w.indptr))
-    nnz = values.shape[0] if values.ndim == 1 else -1
-    if values.dtype.kind != "f" or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
-        raise InputError(f"{name}: values must be float and indices, indptr integers")
-    if indices.shape != (nnz,) or indptr.shape != (shape[0] + 1,):
-        raise InputError(
-            f"{name}: values {values.shape}, indices {indices.shape} and indptr {indptr.shape} "
-            f"do not describe a ({shape[0]}, {shape[1]}) matrix"
-        )
-    if indptr.dtype.kind == "u" or indices.dtype.kind == "u":  # the loop reads them signed
-        indptr, indices = indptr.astype(np.int64), indices.astype(np.int64)
-    error = _pattern_error(indices, indptr, shape[1])
-    if error == 1:
-        raise InputError(f"{name}: indptr must rise from 0 to nnz={nnz}")
-    if error == 2:
-        raise InputError(f"{name}: postsynaptic indices out of range 0..{shape[1] - 1}")
-    if error == 3:
-        raise InputError(f"{name}: indices must ascend within each row (no duplicates)")
-    if finite:
-        require_finite(name, values)
 
 
 def constrain_sparse(w: SparseWeights, signs: Array | None = None, mask: Array | None = None):
