@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.signal import fftconvolve
+from scipy import fft as sfft
 
 from infodyn.errors import InputError, make_rng, require, require_finite, whole_number
 from infodyn.memory import require_memory
@@ -115,6 +115,19 @@ def direct_current(amplitude: Any, n_steps: int, n_in: int | None = None) -> np.
     return np.broadcast_to(a, (n_steps, a.size)).astype(np.float32)
 
 
+def valid_convolution(signal: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``sum_m kernel[m] signal[t + L - 1 - m]`` for ``t = 0..T-L`` along axis 0 of ``signal``
+    (T, C) with ``kernel`` (L,): SciPy's ``fftconvolve(signal, kernel[:, None], "valid",
+    axes=0)``, computed the same way (real FFTs of the padded length ``next_fast_len(T + L - 1)``,
+    so bitwise its numbers) without importing ``scipy.signal``, which took 0.7 s of every
+    command's start-up."""
+    n_full = signal.shape[0] + kernel.size - 1
+    size = sfft.next_fast_len(n_full, True)
+    spectrum = sfft.rfft(signal, size, axis=0) * sfft.rfft(kernel, size)[:, None]
+    full = sfft.irfft(spectrum, size, axis=0)[:n_full]
+    return full[kernel.size - 1 : signal.shape[0]]
+
+
 def adelson_bergen_kernel(tau: Any, a: float = 1.0 / 15.0) -> np.ndarray:
     """Adelson-Bergen temporal kernel ``D(tau) = a e^(-a tau) [(a tau)^5/5! - (a tau)^7/7!]``
     (Adelson & Bergen 1985, J. Opt. Soc. Am. A 2:284).
@@ -160,7 +173,7 @@ def filtered_noise_rates(
     n_sig = 1 if shared else n_in
     noise = rng.standard_normal((n_steps + taus.size, n_sig))
 
-    s = fftconvolve(noise, kern[:, None], mode="valid", axes=0)[:n_steps]
+    s = valid_convolution(noise, kern)[:n_steps]
     s = (s - s.mean(axis=0)) / (s.std(axis=0) + 1e-12)
     if shared:
         s = np.repeat(s, n_in, axis=1)
