@@ -259,3 +259,28 @@ def test_energy_refuses_trials_too_short_to_hold_out_words(tmp_path):
     with pytest.raises(InputError, match="test_fraction"):
         run_energy({"spikes": str(tmp_path / "short.npz"), "n_samples": 100}, tmp_path / "r")
     assert not (tmp_path / "r").exists()
+
+
+def test_energy_cli_runs_a_toml_config_and_typed_options_override_it(tmp_path, monkeypatch, capsys):
+    """`infodyn config init energy` printed a file that `infodyn energy` refused ("unknown spike
+    file type '.toml'"): the file runs now, its keys as given, an option typed on the command
+    line over its key, and its spike file checked as the command's argument is."""
+    path = tmp_path / "s.npz"
+    np.savez(path, raster=np.zeros((30, 3), np.uint8))
+    config = tmp_path / "energy.toml"
+    config.write_text(f'spikes = "{path}"\nl2 = 0.02\nwindow = 2\nmethod = "pl"\n')
+    calls = record_calls(monkeypatch, "infodyn.experiments.energy_run", "run_energy", ENERGY_FAKE)
+    rc, out, err = cli_in_process(
+        ["energy", config, "--out", tmp_path / "r", "--window", "3", "--seed", "0"], capsys
+    )
+    assert rc == 0, err
+    cfg = calls[-1][0][0]
+    assert (cfg.spikes, cfg.l2, cfg.method) == (str(path), 0.02, "pl")  # from the file
+    assert (cfg.window, cfg.seed) == (3, 0)  # typed, the default value included
+    assert cfg.n_samples == 20000  # neither: the config's default
+    config.write_text(f'spikes = "{tmp_path / "gone.h5"}"\n')
+    rc, out, err = cli_in_process(["energy", config, "--out", tmp_path / "r2"], capsys)
+    assert rc == 2 and "no such file" in err and "gone.h5" in err
+    config.write_text(f'spikes = "{path}"\nl3 = 1\n')
+    rc, out, err = cli_in_process(["energy", config, "--out", tmp_path / "r3"], capsys)
+    assert rc == 2 and "l3" in err and len(err.strip().splitlines()) == 1

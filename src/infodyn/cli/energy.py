@@ -1,4 +1,8 @@
-"""``infodyn energy SPIKES --out DIR``: fit an energy model to the binary words of a spike file."""
+"""``infodyn energy SPIKES --out DIR``: fit an energy model to the binary words of a spike file.
+
+``SPIKES`` may also be a TOML config (``infodyn config init energy`` prints one; the file that
+``infodyn sweep --command energy`` reads): its keys are the options' names, and an option typed
+on the command line overrides its key."""
 
 from __future__ import annotations
 
@@ -11,7 +15,12 @@ from infodyn.cli.app import app
 
 @app.command()
 def energy(
-    spikes: Path = typer.Argument(..., help="Spike file (.h5, .npz, .nwb, Neo) or phy folder."),
+    ctx: typer.Context,
+    spikes: Path = typer.Argument(
+        ...,
+        help="Spike file (.h5, .npz, .nwb, Neo) or phy folder; or a .toml config (infodyn config "
+        "init energy), whose keys the options typed here override.",
+    ),
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
     bin_ms: float = typer.Option(None, "--bin-ms", help="Bin width in ms (default: one step)."),
     units: str = typer.Option(None, "--units", help="Units to use: '0,3,5' or '0-19'."),
@@ -36,10 +45,7 @@ def energy(
     the heat capacity C(T)/N and the Zipf plot."""
     from infodyn.experiments.energy_run import run_energy
 
-    if not spikes.exists():
-        raise FileNotFoundError(2, "no such file", str(spikes))
-    cfg = {
-        "spikes": str(spikes),
+    options = {
         "bin_ms": bin_ms,
         "units": units,
         "window": window,
@@ -53,6 +59,21 @@ def energy(
         "max_units": max_units,
         "seed": seed,
     }
+    if spikes.suffix.lower() == ".toml":
+        from infodyn.experiments.config import load_config, with_overrides
+        from infodyn.experiments.energy_run import EnergyRunConfig
+
+        typed = {  # typer's own click: its ParameterSource is not click's
+            key: value
+            for key, value in options.items()
+            if getattr(ctx.get_parameter_source(key), "name", None) == "COMMANDLINE"
+        }
+        cfg = with_overrides(load_config(spikes, EnergyRunConfig), typed, source="options")
+        spikes = Path(cfg.spikes)
+    else:
+        cfg = {"spikes": str(spikes), **options}
+    if not spikes.exists():
+        raise FileNotFoundError(2, "no such file", str(spikes))
     r = run_energy(cfg, out)
     h = r["heldout"]
     typer.echo(
