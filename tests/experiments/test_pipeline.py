@@ -245,6 +245,43 @@ def _run_network_only(tmp_path, monkeypatch, stages, training):
     return prun.run_pipeline(cfg, tmp_path / "run")
 
 
+def test_an_interruption_in_the_first_steps_training_is_resumed_only_under_its_config(
+    tmp_path, monkeypatch
+):
+    """Interrupted in the training of its first step (stages = ["network"]), the run left a
+    checkpoint and no journal: --resume took a changed config (the untrained analysis then used
+    the new seed's network beside the old checkpoint) and a plain rerun trained afresh over the
+    checkpoint. Both are refused now, and a resume under the same config continues."""
+    import infodyn.experiments.pipeline.run as prun
+    from infodyn.experiments.pipeline.training_stage import TRAINING_CHECKPOINT
+
+    resumed = []
+
+    def interrupted(cfg, run, progress, resume):
+        (run.path / TRAINING_CHECKPOINT).parent.mkdir(parents=True, exist_ok=True)
+        (run.path / TRAINING_CHECKPOINT).write_bytes(b"weights")
+        raise KeyboardInterrupt
+
+    def finishing(cfg, run, progress, resume):
+        resumed.append(resume)
+        return {"notes": []}
+
+    cfg = validate(PipelineConfig, {"stages": ["network"], "training": {"seed": 0}})
+    changed = validate(PipelineConfig, {"stages": ["network"], "training": {"seed": 5}})
+    out = tmp_path / "run"
+    monkeypatch.setattr(prun, "network_stage", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        prun.run_pipeline(cfg, out)
+    monkeypatch.setattr(prun, "network_stage", finishing)
+    with pytest.raises(InputError, match="different config"):
+        prun.run_pipeline(changed, out, resume=True)
+    with pytest.raises(InputError, match="holds an interrupted images run"):
+        prun.run_pipeline(cfg, out)
+    assert (out / TRAINING_CHECKPOINT).read_bytes() == b"weights" and resumed == []
+    prun.run_pipeline(cfg, out, resume=True)
+    assert resumed == [True] and not (out / "progress.json").exists()
+
+
 def test_zero_iterations_is_noted_as_untrained(tmp_path, monkeypatch):
     """results['notes'] lists every stage switched off: iterations = 0 trains nothing."""
     res = _run_network_only(tmp_path, monkeypatch, ["network"], {"iterations": 0})

@@ -9,6 +9,10 @@ stage). Each finished step's result is written to the journal at once (atomicall
   found on resume and that step run again, rather than crashing the run or, worse, entering its
   results unnoticed.
 
+A step that leaves a checkpoint of its own (the image pipeline's training) writes the journal
+as it begins (:meth:`StepJournal.begin`), so its checkpoint is always beside a journal that
+names the config.
+
 ``--resume`` reuses the steps recorded for the same command and config; a journal of another
 command or config is refused (a folder holding another command's finished run is refused
 before, by :class:`~infodyn.experiments.rundir.RunDir`), and a plain rerun over an interrupted
@@ -152,10 +156,23 @@ class StepJournal:
         text = self._texts.get(step)
         return None if text is None else json.loads(text)
 
+    def begin(self) -> None:
+        """A step that leaves a checkpoint of its own starts: write the journal now (with the
+        steps done so far), so that the checkpoint of an interruption before the step's end is
+        resumed only under this config and a plain rerun over it is refused. Without it, an
+        image pipeline interrupted in its first step's training left a checkpoint and no
+        journal: ``--resume`` took any config (another seed's network then analysed beside the
+        checkpoint's), and a plain rerun trained afresh over the checkpoint."""
+        self._write()
+
     def put(self, step: str, result: Any) -> Any:
         """Record ``step``'s ``result`` (NaN kept as NaN) and return it as :meth:`get` will:
         plain JSON types, what a resumed run gets back."""
         self._texts[step] = _canonical(result)
+        self._write()
+        return self.get(step)
+
+    def _write(self) -> None:
         record = {
             "command": self.command,
             "config": self.digest,
@@ -163,7 +180,6 @@ class StepJournal:
             "checksums": {step: _checksum(text) for step, text in self._texts.items()},
         }
         write_text(self.path, json.dumps(record))
-        return self.get(step)
 
     def finish(self) -> None:
         """The run completed: its results are in place, the journal is no longer needed."""

@@ -87,9 +87,10 @@ def _stages(
     else:
         notes.append("The energy model of image patches was switched off ([stages]).")
     if "network" in cfg.stages:
-        res = journal.get("network") or journal.put(
-            "network", network_stage(cfg, run, progress, resume)
-        )
+        res = journal.get("network")
+        if res is None:  # its training leaves a checkpoint: the journal must name this config
+            journal.begin()
+            res = journal.put("network", network_stage(cfg, run, progress, resume))
         notes.extend(res.pop("notes", []))
         results["network"] = res
         if not cfg.training.enabled or cfg.training.iterations == 0:
