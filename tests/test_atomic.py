@@ -81,6 +81,22 @@ def test_interrupted_write_leaves_no_temporary(tmp_path):
     assert remove_temporaries(tmp_path) == 1 and not list(tmp_path.rglob("*.tmp"))
 
 
+def test_removing_temporaries_leaves_what_cannot_be_removed(tmp_path, monkeypatch):
+    """A sweep whose folder turned read-only ended with an error naming a temporary file that
+    the clean-up could not remove, instead of the points' own failures."""
+    import errno
+    from pathlib import Path
+
+    left = tmp_path / ".x.json.abc.json.tmp"
+    left.write_text("left by a killed worker")
+
+    def read_only(self, missing_ok=False):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "unlink", read_only)
+    assert remove_temporaries(tmp_path) == 0 and left.exists()
+
+
 def test_writing_where_one_cannot_is_an_input_error(tmp_path):
     from faultkit import unwritable_dir
 

@@ -78,14 +78,19 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
 def remove_temporaries(folder: str | os.PathLike) -> int:
     """Delete the temporary files :func:`atomic_path` leaves below ``folder`` when its process
     is killed mid-write (``.NAME.XXXX.tmp``); returns how many. Call it only while no process
-    writes there (before a run starts, after its workers stopped)."""
+    writes there (before a run starts, after its workers stopped). A file that cannot be
+    removed (a folder turned read-only) is left: this is cleaning up, and its error named a
+    temporary file instead of the run's own failure."""
     count = 0
     root = Path(folder)
     if root.is_dir():
         for path in root.rglob(".*.tmp"):
-            if path.is_file():
-                path.unlink(missing_ok=True)
-                count += 1
+            try:
+                if path.is_file():
+                    path.unlink(missing_ok=True)
+                    count += 1
+            except OSError:
+                continue
     return count
 
 

@@ -74,8 +74,10 @@ def _log_attempt(out: Path, key: str) -> None:
 
 def count_attempts(out: str | os.PathLike) -> int:
     """How many times a point's run was started (one line per start in ``attempts.jsonl``)."""
-    path = Path(out) / ATTEMPTS_LOG
-    return len(path.read_text().splitlines()) if path.exists() else 0
+    try:  # bytes: one stray non-UTF-8 byte failed every rerun of the sweep
+        return len((Path(out) / ATTEMPTS_LOG).read_bytes().splitlines())
+    except OSError:
+        return 0
 
 
 def _mark_done(out: Path, key: str, results: dict[str, Any], wall: float) -> dict[str, Any]:
@@ -98,9 +100,13 @@ INPUT_ERROR = "input_error"
 def run_point(spec: CommandSpec, config: dict[str, Any], out: str, key: str) -> dict[str, Any]:
     """Run one sweep point into ``out`` and write its done marker; returns the marker.
 
-    A point cut off earlier continues from its checkpoint when the command declares one.
+    A point cut off earlier continues from its checkpoint when the command declares one. A
+    point that finished already (Dask reruns a lost worker's finished tasks) is not run again.
     """
     out_path = Path(out)
+    done = read_marker(out_path, key)
+    if done is not None:
+        return done
     _log_attempt(out_path, key)
     t0 = time.perf_counter()
     try:
@@ -115,7 +121,13 @@ def run_point(spec: CommandSpec, config: dict[str, Any], out: str, key: str) -> 
 def run_point_batch(
     spec: CommandSpec, items: list[tuple[dict[str, Any], str, str]]
 ) -> list[dict[str, Any]]:
-    """Run several points with the command's batched runner; one marker per point."""
+    """Run several points with the command's batched runner; one marker per point (the
+    points that finished already are not run again, as in :func:`run_point`)."""
+    done = [read_marker(out, key) for _, out, key in items]
+    if any(marker is not None for marker in done):
+        todo = [item for item, marker in zip(items, done, strict=True) if marker is None]
+        ran = iter(run_point_batch(spec, todo) if todo else [])
+        return [next(ran) if marker is None else marker for marker in done]
     outs = [Path(out) for _, out, _ in items]
     for out, (_, _, key) in zip(outs, items, strict=True):
         _log_attempt(out, key)

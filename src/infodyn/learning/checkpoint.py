@@ -38,7 +38,10 @@ from infodyn.errors import InputError, reading
 from infodyn.learning.synapse_ops import trainable_arrays
 from infodyn.network.params_file import params_from_arrays, params_to_arrays
 
-ADVICE = "restore it, or train afresh without --resume into another directory"
+ADVICE = (
+    "restore it, or train afresh without --resume into another directory (a sweep point: "
+    "delete its folder and run the sweep again)"
+)
 
 
 @dataclass
