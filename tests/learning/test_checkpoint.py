@@ -145,7 +145,8 @@ def test_non_finite_weights_are_refused_naming_the_file(tmp_path):
             tr.load_checkpoint(ck)
         assert str(err.value) == (
             f"{ck}: the weights {name} hold NaN or inf; restore it, or train afresh without "
-            "--resume into another directory"
+            "--resume into another directory (a sweep point: delete its folder and run the sweep "
+            "again)"
         )
 
 
