@@ -16,6 +16,7 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     x: float = 0.0
     fail_times: int = Field(0, ge=-2)
+    data: str = ""  # an input file: its size is a result
 
 
 class Opts(BaseModel):
@@ -43,4 +44,5 @@ def run(cfg: ToyConfig, out: Path, resume: bool = False) -> dict:
         raise InputError("planned bad input")
     if cfg.params.fail_times < 0 or n <= cfg.params.fail_times:
         raise RuntimeError(f"planned failure {n}")
-    return {"y": cfg.params.x**2 + cfg.opts.seed, "nested": {"n": n}, "resumed": resume}
+    size = {"data_size": Path(cfg.params.data).stat().st_size} if cfg.params.data else {}
+    return {"y": cfg.params.x**2 + cfg.opts.seed, "nested": {"n": n}, "resumed": resume, **size}

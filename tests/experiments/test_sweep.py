@@ -434,3 +434,41 @@ def test_attempts_are_counted_through_a_byte_that_is_not_utf8(tmp_path):
     (tmp_path / "attempts.jsonl").write_bytes(b'{"key": "k"}\n\xff\xfe\n')
     assert count_attempts(tmp_path) == 2
     assert count_attempts(tmp_path / "missing") == 0
+
+
+def test_a_point_whose_input_file_was_replaced_runs_again(tmp_path, toy_command, cluster):
+    """An energy sweep rerun over a new spikes.h5 reported its points "done earlier" with the
+    old file's numbers: the config hash sees only the path. The marker now keeps each input
+    file's path, size and modification time; a replaced file reruns its points, with a note,
+    and an unchanged one is skipped as before."""
+    data = tmp_path / "spikes.h5"
+    data.write_bytes(b"old")
+    base, grid = {"params": {"data": str(data)}}, {"params.x": [1.0, 2.0]}
+    at = {"scheduler": cluster.scheduler_address}
+    first = run_sweep("toy", base, grid, tmp_path / "sw", **at)
+    assert (first.n_ran, first.n_skipped) == (2, 0) and not first.notes
+    marker = json.loads(next((tmp_path / "sw" / "points").glob("*/DONE.json")).read_text())
+    assert marker["inputs"]["params.data"] == [str(data.resolve()), 3, data.stat().st_mtime_ns]
+    again = run_sweep("toy", base, grid, tmp_path / "sw", scheduler="tcp://127.0.0.1:9")
+    assert (again.n_ran, again.n_skipped) == (0, 2)
+    data.write_bytes(b"a new recording")
+    rerun = run_sweep("toy", base, grid, tmp_path / "sw", **at)
+    assert (rerun.n_ran, rerun.n_skipped) == (2, 0)
+    assert any("input files changed since (params.data)" in n for n in rerun.notes)
+    assert [r["data_size"] for r in rerun.rows] == [15, 15]  # the new file's numbers
+
+
+def test_input_files_are_found_at_any_depth_and_compared(tmp_path):
+    from infodyn.experiments.grid import changed_inputs, input_files
+
+    a, b = tmp_path / "a.h5", tmp_path / "b.h5"
+    a.write_bytes(b"1")
+    b.write_bytes(b"22")
+    cfg = {"spikes": str(a), "deep": {"files": ["x", str(b)], "n": 3, "engine": "event"}}
+    found = input_files(cfg)
+    assert set(found) == {"spikes", "deep.files[1]"} and found["deep.files[1]"][1] == 2
+    assert changed_inputs({"inputs": found}, found) == []
+    assert changed_inputs({"results": {}}, found) == []  # a marker from before: trusted
+    b.write_bytes(b"333")
+    assert changed_inputs({"inputs": found}, input_files(cfg)) == ["deep.files[1]"]
+    assert input_files({"odd": "bad\0path", "none": ""}) == {}

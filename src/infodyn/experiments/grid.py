@@ -10,6 +10,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -105,6 +106,44 @@ def config_hash(command: str, config: dict[str, Any]) -> str:
     """SHA-256 of the command and its resolved config (canonical JSON)."""
     text = json.dumps({"command": command, "config": config}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def input_files(config: dict[str, Any]) -> dict[str, list[Any]]:
+    """The files a point's config names: every string value, at any depth (lists included),
+    that is the path of an existing file, as dotted key -> ``[absolute path, size in bytes,
+    modification time in ns]``. A point's done marker keeps them, so that a point whose input
+    file was replaced since it finished runs again: :func:`config_hash` sees only the path (an
+    energy sweep rerun over a new ``spikes.h5`` reported its points "done earlier", with the
+    old file's numbers)."""
+    found: dict[str, list[Any]] = {}
+
+    def walk(value: Any, key: str) -> None:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                walk(item, f"{key}.{name}" if key else str(name))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{key}[{i}]")
+        elif isinstance(value, str) and value:
+            try:
+                path = Path(value)
+                if path.is_file():
+                    st = path.stat()
+                    found[key] = [str(path.resolve()), st.st_size, st.st_mtime_ns]
+            except (OSError, ValueError):  # not a path this system can name
+                pass
+
+    walk(config, "")
+    return found
+
+
+def changed_inputs(marker: dict[str, Any], inputs: dict[str, list[Any]]) -> list[str]:
+    """The keys whose file (:func:`input_files`) differs from the one recorded in a point's
+    done ``marker``; none for a marker written before input files were recorded."""
+    recorded = marker.get("inputs")
+    if not isinstance(recorded, dict):
+        return []
+    return sorted(k for k in set(recorded) | set(inputs) if recorded.get(k) != inputs.get(k))
 
 
 def _slug(values: dict[str, Any], seed: int | None) -> str:

@@ -5,8 +5,10 @@ A sweep runs a registered command (:data:`infodyn.experiments.config.COMMANDS`, 
 times ``seeds`` seeds. Each point is validated up front (a bad key fails before any work starts),
 gets its own run directory ``OUT/points/NAME/`` and, when its run returns, a done marker
 ``DONE.json`` written atomically (temporary name, then rename) with its results. A rerun of the
-same sweep skips every point whose marker holds the same config hash, so an interrupted sweep
-loses no finished result; a point whose run was cut off (no marker) is run again.
+same sweep skips every point whose marker holds the same config hash and whose input files
+(:func:`~infodyn.experiments.grid.input_files`: the files its config names, by path, size and
+modification time) are unchanged, so an interrupted sweep loses no finished result; a point
+whose run was cut off (no marker) or whose input file was replaced is run again.
 
 Execution is a Dask ``LocalCluster`` (``n_workers`` processes, one thread each) or an existing
 scheduler (``scheduler="tcp://host:8786"``, e.g. one started by dask-jobqueue on SLURM; see
@@ -46,9 +48,11 @@ from infodyn.errors import InputError
 from infodyn.experiments.config import CommandSpec, get_command, validate
 from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-exported
     SweepPoint,
+    changed_inputs,
     config_hash,
     expand_grid,
     get_dotted,
+    input_files,
     parse_grid,
     parse_value,
     set_dotted,
@@ -80,9 +84,12 @@ def count_attempts(out: str | os.PathLike) -> int:
         return 0
 
 
-def _mark_done(out: Path, key: str, results: dict[str, Any], wall: float) -> dict[str, Any]:
+def _mark_done(
+    out: Path, key: str, results: dict[str, Any], wall: float, inputs: dict[str, list[Any]]
+) -> dict[str, Any]:
     marker = {
         "key": key,
+        "inputs": inputs,
         "results": results,
         "attempts": count_attempts(out),
         "wall_seconds": wall,
@@ -104,8 +111,9 @@ def run_point(spec: CommandSpec, config: dict[str, Any], out: str, key: str) -> 
     point that finished already (Dask reruns a lost worker's finished tasks) is not run again.
     """
     out_path = Path(out)
+    inputs = input_files(config)
     done = read_marker(out_path, key)
-    if done is not None:
+    if done is not None and not changed_inputs(done, inputs):
         return done
     _log_attempt(out_path, key)
     t0 = time.perf_counter()
@@ -115,7 +123,7 @@ def run_point(spec: CommandSpec, config: dict[str, Any], out: str, key: str) -> 
         results = spec.runner()(cfg, out_path, **({"resume": True} if resume else {}))
     except InputError as exc:  # bad input fails the same way every time: not retried
         return {"key": key, INPUT_ERROR: str(exc)}
-    return _mark_done(out_path, key, results, time.perf_counter() - t0)
+    return _mark_done(out_path, key, results, time.perf_counter() - t0, inputs)
 
 
 def run_point_batch(
@@ -123,7 +131,12 @@ def run_point_batch(
 ) -> list[dict[str, Any]]:
     """Run several points with the command's batched runner; one marker per point (the
     points that finished already are not run again, as in :func:`run_point`)."""
+    inputs = [input_files(config) for config, _, _ in items]
     done = [read_marker(out, key) for _, out, key in items]
+    done = [
+        None if marker is None or changed_inputs(marker, files) else marker
+        for marker, files in zip(done, inputs, strict=True)
+    ]
     if any(marker is not None for marker in done):
         todo = [item for item, marker in zip(items, done, strict=True) if marker is None]
         ran = iter(run_point_batch(spec, todo) if todo else [])
@@ -140,8 +153,8 @@ def run_point_batch(
         return [{"key": key, INPUT_ERROR: str(exc)} for _, _, key in items]
     wall = (time.perf_counter() - t0) / len(items)
     return [
-        _mark_done(out, key, res, wall)
-        for out, (_, _, key), res in zip(outs, items, results, strict=True)
+        _mark_done(out, key, res, wall, files)
+        for out, (_, _, key), res, files in zip(outs, items, results, inputs, strict=True)
     ]
 
 
@@ -331,10 +344,20 @@ def run_sweep(
     remove_temporaries(out)  # left by workers killed mid-write in an earlier run
     point_dir = {p.key: out / "points" / p.name for p in points}
     markers: dict[str, dict[str, Any]] = {}
+    replaced: set[str] = set()  # the keys of input files replaced since their points finished
     for p in points:
         marker = read_marker(point_dir[p.key], p.key)
-        if marker is not None:
+        changed = [] if marker is None else changed_inputs(marker, input_files(p.config))
+        if changed:
+            replaced.update(changed)
+        elif marker is not None:
             markers[p.key] = marker
+    rerun_note = None
+    if replaced:
+        rerun_note = (
+            f"points that had finished run again: their input files changed since "
+            f"({', '.join(sorted(replaced))})"
+        )
     skipped = set(markers)
     pending = [p for p in points if p.key not in markers]
     failures: list[dict[str, Any]] = []
@@ -431,7 +454,7 @@ def run_sweep(
         "failures": failures,
         "wall_seconds": wall,
         "files": files,
-        "notes": [n for n in (batch_note, why_not) if n is not None],
+        "notes": [n for n in (rerun_note, batch_note, why_not) if n is not None],
     }
     n_left = sum(r["status"] == "interrupted" for r in rows)
     summary["n_interrupted"] = n_left
