@@ -22,7 +22,6 @@ from infodyn.experiments.sweep import (
     dask_client,
     read_marker,
     run_point,
-    run_point_batch,
     run_sweep,
 )
 
@@ -396,44 +395,6 @@ def test_a_point_cut_off_with_a_journal_is_resumed(command, tmp_path, monkeypatc
     (out / StepJournal.NAME).write_text("{}")
     run_point(spec, {}, str(out), "k2")
     assert seen == [{}, {"resume": True}]
-
-
-def test_a_point_that_finished_is_not_run_again_on_a_worker(tmp_path, monkeypatch):
-    """Dask reruns the finished tasks of a lost worker that are still referenced: a kill -9 of
-    one worker reran every point it had finished in the run (4 points at attempts 2). A worker
-    now returns a finished point's marker, one point or a batch, and runs only the others."""
-    from infodyn.experiments.config import get_command
-
-    spec = get_command("channel")
-    module, name = spec.run.split(":")
-    seen = []
-    monkeypatch.setattr(f"{module}.{name}", lambda cfg, out, **kw: seen.append(out) or {"y": 1})
-    out = tmp_path / "p"
-    first = run_point(spec, {}, str(out), "k1")
-    assert run_point(spec, {}, str(out), "k1") == first and seen == [out]
-    assert count_attempts(out) == 1
-    batched = get_command("simulate")
-    module, name = batched.batch.split(":")
-    ran = []
-
-    def runner(cfgs, outs):
-        ran.append([o.name for o in outs])
-        return [{"y": len(ran)} for _ in outs]
-
-    monkeypatch.setattr(f"{module}.{name}", runner)
-    items = [({}, str(tmp_path / "a"), "ka"), ({}, str(tmp_path / "b"), "kb")]
-    (done_a,) = run_point_batch(batched, items[:1])
-    again_a, done_b = run_point_batch(batched, items)
-    assert ran == [["a"], ["b"]] and again_a == done_a and done_b["results"] == {"y": 2}
-    assert run_point_batch(batched, items) == [done_a, done_b] and len(ran) == 2
-
-
-def test_attempts_are_counted_through_a_byte_that_is_not_utf8(tmp_path):
-    """One stray byte in attempts.jsonl (a bad disk, an editor) failed every rerun of the sweep
-    with an internal error, and a point without its marker could never finish."""
-    (tmp_path / "attempts.jsonl").write_bytes(b'{"key": "k"}\n\xff\xfe\n')
-    assert count_attempts(tmp_path) == 2
-    assert count_attempts(tmp_path / "missing") == 0
 
 
 def test_a_point_whose_input_file_was_replaced_runs_again(tmp_path, toy_command, cluster):

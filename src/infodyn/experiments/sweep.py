@@ -21,7 +21,8 @@ are reported in ``results.json`` and ``failures.json`` and marked ``failed`` in 
 ``batch_size > 1`` groups points that share one compiled network (same shapes, time constants and
 length; they may differ in weights, seeds and input) and runs each group as one ``jax.vmap``-ed
 simulation inside a worker (:mod:`infodyn.experiments.simulate_batch`), writing the same
-per-point run directories. The grid logic is in :mod:`infodyn.experiments.grid`.
+per-point run directories. The grid logic is in :mod:`infodyn.experiments.grid`, what a worker
+does with one point (and its done marker) in :mod:`infodyn.experiments.sweep_point`.
 
 Outputs in ``OUT``: ``config.json`` (the sweep definition and package version), ``results.csv``
 (one row per point: grid values, seed, status, attempts and every scalar result),
@@ -33,10 +34,8 @@ Outputs in ``OUT``: ``config.json`` (the sweep definition and package version), 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
-import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -60,116 +59,16 @@ from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-expo
 from infodyn.experiments.rundir import RunDir
 from infodyn.experiments.simulate_batch import batch_signature, simulate_batch  # noqa: F401
 from infodyn.experiments.sweep_outputs import write_outputs
+from infodyn.experiments.sweep_point import (  # noqa: F401 - the point's names, re-exported
+    ATTEMPTS_LOG,
+    DONE_MARKER,
+    INPUT_ERROR,
+    count_attempts,
+    read_marker,
+    run_point,
+    run_point_batch,
+)
 from infodyn.progress import ProgressBar
-
-DONE_MARKER = "DONE.json"
-ATTEMPTS_LOG = "attempts.jsonl"
-
-
-# ---------------------------------------------------------------------- one point (on a worker)
-def _log_attempt(out: Path, key: str) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(
-        {"key": key, "pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
-    )
-    with open(out / ATTEMPTS_LOG, "a") as fh:
-        fh.write(line + "\n")
-
-
-def count_attempts(out: str | os.PathLike) -> int:
-    """How many times a point's run was started (one line per start in ``attempts.jsonl``)."""
-    try:  # bytes: one stray non-UTF-8 byte failed every rerun of the sweep
-        return len((Path(out) / ATTEMPTS_LOG).read_bytes().splitlines())
-    except OSError:
-        return 0
-
-
-def _mark_done(
-    out: Path, key: str, results: dict[str, Any], wall: float, inputs: dict[str, list[Any]]
-) -> dict[str, Any]:
-    marker = {
-        "key": key,
-        "inputs": inputs,
-        "results": results,
-        "attempts": count_attempts(out),
-        "wall_seconds": wall,
-        "finished": time.time(),
-        "pid": os.getpid(),
-    }
-    write_json(out / DONE_MARKER, marker)
-    return json.loads((out / DONE_MARKER).read_text())
-
-
-#: the key of what a point returns instead of its marker when its input is bad (InputError)
-INPUT_ERROR = "input_error"
-
-
-def run_point(spec: CommandSpec, config: dict[str, Any], out: str, key: str) -> dict[str, Any]:
-    """Run one sweep point into ``out`` and write its done marker; returns the marker.
-
-    A point cut off earlier continues from its checkpoint when the command declares one. A
-    point that finished already (Dask reruns a lost worker's finished tasks) is not run again.
-    """
-    out_path = Path(out)
-    inputs = input_files(config)
-    done = read_marker(out_path, key)
-    if done is not None and not changed_inputs(done, inputs):
-        return done
-    _log_attempt(out_path, key)
-    t0 = time.perf_counter()
-    try:
-        cfg = validate(spec.config_model(), config, source=str(out_path))
-        resume = spec.checkpoint is not None and (out_path / spec.checkpoint).exists()
-        results = spec.runner()(cfg, out_path, **({"resume": True} if resume else {}))
-    except InputError as exc:  # bad input fails the same way every time: not retried
-        return {"key": key, INPUT_ERROR: str(exc)}
-    return _mark_done(out_path, key, results, time.perf_counter() - t0, inputs)
-
-
-def run_point_batch(
-    spec: CommandSpec, items: list[tuple[dict[str, Any], str, str]]
-) -> list[dict[str, Any]]:
-    """Run several points with the command's batched runner; one marker per point (the
-    points that finished already are not run again, as in :func:`run_point`)."""
-    inputs = [input_files(config) for config, _, _ in items]
-    done = [read_marker(out, key) for _, out, key in items]
-    done = [
-        None if marker is None or changed_inputs(marker, files) else marker
-        for marker, files in zip(done, inputs, strict=True)
-    ]
-    if any(marker is not None for marker in done):
-        todo = [item for item, marker in zip(items, done, strict=True) if marker is None]
-        ran = iter(run_point_batch(spec, todo) if todo else [])
-        return [next(ran) if marker is None else marker for marker in done]
-    outs = [Path(out) for _, out, _ in items]
-    for out, (_, _, key) in zip(outs, items, strict=True):
-        _log_attempt(out, key)
-    model = spec.config_model()
-    t0 = time.perf_counter()
-    try:
-        cfgs = [validate(model, c, source=str(o)) for (c, _, _), o in zip(items, outs, strict=True)]
-        results = spec.batch_runner()(cfgs, outs)
-    except InputError as exc:  # not retried (see run_point)
-        return [{"key": key, INPUT_ERROR: str(exc)} for _, _, key in items]
-    wall = (time.perf_counter() - t0) / len(items)
-    return [
-        _mark_done(out, key, res, wall, files)
-        for out, (_, _, key), res, files in zip(outs, items, results, inputs, strict=True)
-    ]
-
-
-def read_marker(out: str | os.PathLike, key: str) -> dict[str, Any] | None:
-    """The done marker of a point if it exists and belongs to the same config, else None."""
-    path = Path(out) / DONE_MARKER
-    if not path.exists():
-        return None
-    try:
-        marker = json.loads(path.read_text())
-    except (OSError, ValueError):  # unreadable, not JSON, not UTF-8: run the point again
-        return None
-    if not isinstance(marker, dict) or not isinstance(marker.get("results"), dict):
-        return None  # damaged (valid JSON, but not a marker): run the point again
-    return marker if marker.get("key") == key else None
 
 
 def make_tasks(

@@ -1,0 +1,153 @@
+"""One point of a sweep, on a Dask worker: run it into its folder and write its done marker.
+
+``OUT/points/NAME/`` holds the command's own run directory, ``attempts.jsonl`` (one line per
+start of the point: pid, host, time) and, once its run returned, ``DONE.json``: the point's
+config hash (``key``), the files its config names (:func:`~infodyn.experiments.grid.input_files`:
+path, size, modification time), its results, attempts and wall time, written atomically. A
+point whose marker holds its key and unchanged input files is done: :func:`read_marker` and
+:func:`~infodyn.experiments.grid.changed_inputs` tell, here before a point runs (Dask reruns the
+finished tasks of a worker it lost) and in :func:`~infodyn.experiments.sweep.run_sweep` before
+it schedules. A point that fails the same way every time (bad input, a full or read-only disk)
+returns one line under :data:`INPUT_ERROR` instead of a marker, and is not retried.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from infodyn.atomic import write_json
+from infodyn.errors import InputError, os_error_line
+from infodyn.experiments.config import CommandSpec, validate
+from infodyn.experiments.grid import changed_inputs, input_files
+
+DONE_MARKER = "DONE.json"
+ATTEMPTS_LOG = "attempts.jsonl"
+
+
+def _log_attempt(out: Path, key: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(
+        {"key": key, "pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+    )
+    with open(out / ATTEMPTS_LOG, "a") as fh:
+        fh.write(line + "\n")
+
+
+def count_attempts(out: str | os.PathLike) -> int:
+    """How many times a point's run was started (one line per start in ``attempts.jsonl``)."""
+    try:  # bytes: one stray non-UTF-8 byte failed every rerun of the sweep
+        return len((Path(out) / ATTEMPTS_LOG).read_bytes().splitlines())
+    except OSError:
+        return 0
+
+
+def _mark_done(
+    out: Path, key: str, results: dict[str, Any], wall: float, inputs: dict[str, list[Any]]
+) -> dict[str, Any]:
+    marker = {
+        "key": key,
+        "inputs": inputs,
+        "results": results,
+        "attempts": count_attempts(out),
+        "wall_seconds": wall,
+        "finished": time.time(),
+        "pid": os.getpid(),
+    }
+    write_json(out / DONE_MARKER, marker)
+    return json.loads((out / DONE_MARKER).read_text())
+
+
+#: the key of what a point returns instead of its marker when its input is bad (InputError)
+INPUT_ERROR = "input_error"
+
+#: file-system errors a retry cannot mend (no space, quota, read-only, permissions): a point
+#: fails at once with their one line, as on bad input (they were retried, and reported as
+#: crashes with h5py's text)
+_FILE_SYSTEM_STATE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def _not_retried(exc: BaseException) -> str | None:
+    """The one line of a failure that fails the same way every time, or None (retry it)."""
+    if isinstance(exc, InputError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno in _FILE_SYSTEM_STATE:
+        return os_error_line(exc)
+    return None
+
+
+def run_point(spec: CommandSpec, config: dict[str, Any], out: str, key: str) -> dict[str, Any]:
+    """Run one sweep point into ``out`` and write its done marker; returns the marker.
+
+    A point cut off earlier continues from its checkpoint when the command declares one. A
+    point that finished already (Dask reruns a lost worker's finished tasks) is not run again.
+    """
+    out_path = Path(out)
+    inputs = input_files(config)
+    done = read_marker(out_path, key)
+    if done is not None and not changed_inputs(done, inputs):
+        return done
+    _log_attempt(out_path, key)
+    t0 = time.perf_counter()
+    try:
+        cfg = validate(spec.config_model(), config, source=str(out_path))
+        resume = spec.checkpoint is not None and (out_path / spec.checkpoint).exists()
+        results = spec.runner()(cfg, out_path, **({"resume": True} if resume else {}))
+    except (InputError, OSError) as exc:  # bad input fails the same way every time
+        if (line := _not_retried(exc)) is None:
+            raise
+        return {"key": key, INPUT_ERROR: line}
+    return _mark_done(out_path, key, results, time.perf_counter() - t0, inputs)
+
+
+def run_point_batch(
+    spec: CommandSpec, items: list[tuple[dict[str, Any], str, str]]
+) -> list[dict[str, Any]]:
+    """Run several points with the command's batched runner; one marker per point (the
+    points that finished already are not run again, as in :func:`run_point`)."""
+    inputs = [input_files(config) for config, _, _ in items]
+    done = [read_marker(out, key) for _, out, key in items]
+    done = [
+        None if marker is None or changed_inputs(marker, files) else marker
+        for marker, files in zip(done, inputs, strict=True)
+    ]
+    if any(marker is not None for marker in done):
+        todo = [item for item, marker in zip(items, done, strict=True) if marker is None]
+        ran = iter(run_point_batch(spec, todo) if todo else [])
+        return [next(ran) if marker is None else marker for marker in done]
+    outs = [Path(out) for _, out, _ in items]
+    for out, (_, _, key) in zip(outs, items, strict=True):
+        _log_attempt(out, key)
+    model = spec.config_model()
+    t0 = time.perf_counter()
+    try:
+        cfgs = [validate(model, c, source=str(o)) for (c, _, _), o in zip(items, outs, strict=True)]
+        results = spec.batch_runner()(cfgs, outs)
+    except (InputError, OSError) as exc:  # not retried (see run_point)
+        if (line := _not_retried(exc)) is None:
+            raise
+        return [{"key": key, INPUT_ERROR: line} for _, _, key in items]
+    wall = (time.perf_counter() - t0) / len(items)
+    return [
+        _mark_done(out, key, res, wall, files)
+        for out, (_, _, key), res, files in zip(outs, items, results, inputs, strict=True)
+    ]
+
+
+def read_marker(out: str | os.PathLike, key: str) -> dict[str, Any] | None:
+    """The done marker of a point if it exists and belongs to the same config, else None."""
+    path = Path(out) / DONE_MARKER
+    if not path.exists():
+        return None
+    try:
+        marker = json.loads(path.read_text())
+    except (OSError, ValueError):  # unreadable, not JSON, not UTF-8: run the point again
+        return None
+    if not isinstance(marker, dict) or not isinstance(marker.get("results"), dict):
+        return None  # damaged (valid JSON, but not a marker): run the point again
+    return marker if marker.get("key") == key else None

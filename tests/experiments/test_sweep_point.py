@@ -1,0 +1,65 @@
+"""One sweep point on a worker (infodyn.experiments.sweep_point): a finished point is not run
+again, attempts are counted in bytes, and a full disk fails a point at once."""
+
+import errno
+
+import pytest
+
+from infodyn.experiments.config import get_command
+from infodyn.experiments.sweep_point import count_attempts, run_point, run_point_batch
+
+
+def test_a_point_that_finished_is_not_run_again_on_a_worker(tmp_path, monkeypatch):
+    """Dask reruns the finished tasks of a lost worker that are still referenced: a kill -9 of
+    one worker reran every point it had finished in the run (4 points at attempts 2). A worker
+    now returns a finished point's marker, one point or a batch, and runs only the others."""
+    spec = get_command("channel")
+    module, name = spec.run.split(":")
+    seen = []
+    monkeypatch.setattr(f"{module}.{name}", lambda cfg, out, **kw: seen.append(out) or {"y": 1})
+    out = tmp_path / "p"
+    first = run_point(spec, {}, str(out), "k1")
+    assert run_point(spec, {}, str(out), "k1") == first and seen == [out]
+    assert count_attempts(out) == 1
+    batched = get_command("simulate")
+    module, name = batched.batch.split(":")
+    ran = []
+
+    def runner(cfgs, outs):
+        ran.append([o.name for o in outs])
+        return [{"y": len(ran)} for _ in outs]
+
+    monkeypatch.setattr(f"{module}.{name}", runner)
+    items = [({}, str(tmp_path / "a"), "ka"), ({}, str(tmp_path / "b"), "kb")]
+    (done_a,) = run_point_batch(batched, items[:1])
+    again_a, done_b = run_point_batch(batched, items)
+    assert ran == [["a"], ["b"]] and again_a == done_a and done_b["results"] == {"y": 2}
+    assert run_point_batch(batched, items) == [done_a, done_b] and len(ran) == 2
+
+
+def test_attempts_are_counted_through_a_byte_that_is_not_utf8(tmp_path):
+    """One stray byte in attempts.jsonl (a bad disk, an editor) failed every rerun of the sweep
+    with an internal error, and a point without its marker could never finish."""
+    (tmp_path / "attempts.jsonl").write_bytes(b'{"key": "k"}\n\xff\xfe\n')
+    assert count_attempts(tmp_path) == 2
+    assert count_attempts(tmp_path / "missing") == 0
+
+
+def test_a_full_disk_fails_a_point_at_once_with_one_line(tmp_path, monkeypatch):
+    """No space, a read-only folder or permissions fail the same way on every retry: they were
+    retried twice and reported as crashes with h5py's text. Now like bad input: one line, no
+    retry. Other OS errors (EIO) are still retried."""
+    spec = get_command("channel")
+    module, name = spec.run.split(":")
+    raised = [OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x.h5"))]
+
+    def runner(cfg, out, **kw):
+        raise raised[0]
+
+    monkeypatch.setattr(f"{module}.{name}", runner)
+    marker = run_point(spec, {}, str(tmp_path / "p"), "k")
+    assert marker == {"key": "k", "input_error": f"{tmp_path / 'x.h5'}: no space left on the "
+                      "device; free some space or choose another location"}  # fmt: skip
+    raised[0] = OSError(errno.EIO, "Input/output error")
+    with pytest.raises(OSError, match="Input/output"):
+        run_point(spec, {}, str(tmp_path / "q"), "k")
