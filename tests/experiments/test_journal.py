@@ -155,3 +155,22 @@ def test_a_put_that_fails_mid_write_keeps_the_previous_journal(tmp_path, monkeyp
     monkeypatch.undo()
     resumed = StepJournal(tmp_path, "abc", True, "channel")
     assert resumed.steps == {"a": {"x": 1}}
+
+
+def test_a_journal_of_another_config_names_the_keys_that_changed(tmp_path):
+    """"written for a different config" named no key (train's refusal does): the journal now
+    keeps the config it hashed and the refusal lists what changed; an older journal without
+    it still gets the plain refusal."""
+    old = {"seeds": [0, 1], "network": {"n_rec": 40, "tau": 20.0}}
+    new = {"seeds": [0, 1], "network": {"n_rec": 40, "tau": 30.0}, "extra": 1}
+    j = StepJournal(tmp_path, config_digest(old), False, "channel", old)
+    j.put("s", {"x": 1})
+    assert json.loads((tmp_path / "progress.json").read_text())["settings"] == old
+    with pytest.raises(InputError, match=r"different config \(changed: network.tau, extra\);"):
+        StepJournal(tmp_path, config_digest(new), True, "channel", new)
+    assert StepJournal(tmp_path, config_digest(old), True, "channel", old).get("s") == {"x": 1}
+    data = json.loads((tmp_path / "progress.json").read_text())
+    del data["settings"]
+    (tmp_path / "progress.json").write_text(json.dumps(data))
+    with pytest.raises(InputError, match=r"different config; rerun"):
+        StepJournal(tmp_path, config_digest(new), True, "channel", new)

@@ -273,7 +273,7 @@ def test_an_interruption_in_the_first_steps_training_is_resumed_only_under_its_c
     with pytest.raises(KeyboardInterrupt):
         prun.run_pipeline(cfg, out)
     monkeypatch.setattr(prun, "network_stage", finishing)
-    with pytest.raises(InputError, match="different config"):
+    with pytest.raises(InputError, match=r"different config \(changed: training.seed\)"):
         prun.run_pipeline(changed, out, resume=True)
     with pytest.raises(InputError, match="holds an interrupted images run"):
         prun.run_pipeline(cfg, out)

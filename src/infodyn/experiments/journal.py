@@ -5,6 +5,7 @@ stage). Each finished step's result is written to the journal at once (atomicall
 
 - ``command``: the command that started the run (``"channel"``, ``"images"``, ``"demo"``);
 - ``config``: a hash of the resolved config (:func:`config_digest`): a resumed run must share it;
+- ``settings``: that config itself, so a refusal names the keys that changed;
 - ``checksums``: a hash of each step's JSON text, so a damaged entry (an edit, a bad disk) is
   found on resume and that step run again, rather than crashing the run or, worse, entering its
   results unnoticed.
@@ -36,6 +37,7 @@ from typing import Any
 
 from infodyn.atomic import to_jsonable, write_text
 from infodyn.errors import InputError
+from infodyn.experiments.resume import changed_keys
 from infodyn.experiments.rundir import command_in
 
 
@@ -87,10 +89,18 @@ class StepJournal:
 
     NAME = "progress.json"
 
-    def __init__(self, run_dir: str | os.PathLike, digest: str, resume: bool, command: str) -> None:
+    def __init__(
+        self,
+        run_dir: str | os.PathLike,
+        digest: str,
+        resume: bool,
+        command: str,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         self.path = Path(run_dir) / self.NAME
         self.digest = digest
         self.command = command
+        self.settings = settings  # the config hashed as digest, kept to name changed keys
         self._texts: dict[str, str] = {}  # step -> its result's canonical JSON text
         if not resume:
             if self.path.exists():
@@ -124,9 +134,15 @@ class StepJournal:
                 f"it with infodyn {owner}, or choose another --out"
             )
         if old != self.digest:
+            before = data.get("settings")
+            keys = []
+            if isinstance(before, dict) and self.settings is not None:
+                keys = changed_keys(before, self.settings)
+            which = f" (changed: {', '.join(keys[:8])}{' ...' if len(keys) > 8 else ''})"
             raise InputError(
-                f"{self.path}: written for a different config; rerun with the original "
-                "config, or without --resume (and another --out) to start afresh"
+                f"{self.path}: written for a different config{which if keys else ''}; rerun "
+                "with the original config, or without --resume (and another --out) to start "
+                "afresh"
             )
         damaged = []
         for step, result in steps.items():
@@ -176,6 +192,7 @@ class StepJournal:
         record = {
             "command": self.command,
             "config": self.digest,
+            **({} if self.settings is None else {"settings": self.settings}),
             "steps": self.steps,
             "checksums": {step: _checksum(text) for step, text in self._texts.items()},
         }

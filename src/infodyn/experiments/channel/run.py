@@ -148,7 +148,8 @@ def run_channel(
     if resume:  # before RunDir makes the folder: a misspelt --out is left unmade
         check_resumable(out, "channel")
     run = RunDir(out, "channel")
-    journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume, "channel")
+    settings = cfg.model_dump(mode="json")
+    journal = StepJournal(run.path, config_digest(settings), resume, "channel", settings)
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     n_networks = len(cfg.input_strengths) * len(cfg.seeds)

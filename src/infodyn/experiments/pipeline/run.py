@@ -62,7 +62,8 @@ def _run_stages(
 def _stages(
     cfg: PipelineConfig, run: RunDir, progress: Progress, command: str, resume: bool
 ) -> dict[str, Any]:
-    journal = StepJournal(run.path, config_digest(cfg.model_dump(mode="json")), resume, command)
+    settings = cfg.model_dump(mode="json")
+    journal = StepJournal(run.path, config_digest(settings), resume, command, settings)
     t_start = time.perf_counter()
     notes: list[str] = []
     results: dict[str, Any] = {
