@@ -158,9 +158,9 @@ def test_a_put_that_fails_mid_write_keeps_the_previous_journal(tmp_path, monkeyp
 
 
 def test_a_journal_of_another_config_names_the_keys_that_changed(tmp_path):
-    """The refusal "written for a different config" named no key (train's refusal does): the journal now
-    keeps the config it hashed and the refusal lists what changed; an older journal without
-    it still gets the plain refusal."""
+    """The refusal "written for a different config" named no key (train's refusal does): the
+    journal now keeps the config it hashed and the refusal lists what changed; an older journal
+    without it still gets the plain refusal."""
     old = {"seeds": [0, 1], "network": {"n_rec": 40, "tau": 20.0}}
     new = {"seeds": [0, 1], "network": {"n_rec": 40, "tau": 30.0}, "extra": 1}
     j = StepJournal(tmp_path, config_digest(old), False, "channel", old)
