@@ -120,3 +120,31 @@ def test_global_rate_variance_is_the_deck_formula():
     assert hz == pytest.approx(np.mean(by_hand) / (50 * 2.0 / 1000) ** 2)
     with pytest.raises(InputError):
         C.global_rate_variance(a, n_units=50)
+
+
+def test_bad_rasters_and_rate_options_are_refused_before_any_number():
+    """From a fuzz of the public API: a 3-D raster was summed before it was checked (a -1
+    beside a 1 gave a count of 0), counts of 1e300 became avalanche sizes of -2^63, and
+    global_rate_variance took 1.5 units, inf units or an infinite bin."""
+    raster = np.zeros((2, 100, 5))
+    raster[0, 0, 2], raster[0, 0, 3] = 1, -1
+    with pytest.raises(InputError, match="the raster contains negative counts"):
+        C.population_activity(raster)
+    with pytest.raises(InputError, match="the raster has no units"):
+        C.population_activity(np.zeros((2, 100, 0)))
+    huge = np.zeros((1, 50))
+    huge[0, 10:13] = 1e300
+    with pytest.raises(InputError, match="2\\^53 or more"):
+        C.avalanches(huge)
+    with pytest.raises(InputError, match="2\\^53 or more"):
+        C.population_activity(huge[:, :, None] * np.ones(3))
+    act = C.simulate_branching_process(0.9, 1.0, 300, trials=2, seed=0)
+    for kwargs, message in [
+        ({"n_units": 1.5, "dt_ms": 1.0}, "n_units must be a whole number"),
+        ({"n_units": True, "dt_ms": 1.0}, "n_units must be a whole number"),
+        ({"n_units": 10, "dt_ms": float("inf")}, "dt_ms must be a finite number"),
+        ({"n_units": 10, "dt_ms": "1"}, "dt_ms must be a finite number"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            C.global_rate_variance(act, **kwargs)
+    assert C.global_rate_variance(act, n_units=10, dt_ms=1.0) > 0

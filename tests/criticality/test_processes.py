@@ -96,7 +96,8 @@ def _gw():
         (lambda C: C.crackling_relation(_gw(), 1.5, 2.0, d_min=0), "d_min must be"),
         (lambda C: C.crackling_relation(_gw(), 1.5, 2.0, d_min=float("nan")), "d_min must be"),
         (lambda C: C.crackling_relation(_gw(), 1.5, 2.0, d_max=0.5), "d_max must be"),
-        (lambda C: C.crackling_relation(_gw(), 1.5, 0.5), "alpha_duration must be > 1"),
+        (lambda C: C.crackling_relation(_gw(), 1.5, 0.5), "alpha_duration must be a finite num"),
+        (lambda C: C.crackling_relation(_gw(), float("inf"), 2.0), "alpha_size must be a finite"),
         (lambda C: C.crackling_relation(_gw(), "1.5", 2.0), "alpha_size must be a number"),
     ],
 )

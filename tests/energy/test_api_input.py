@@ -110,3 +110,31 @@ def test_weighted_fits_report_the_weight_total():
 def test_thermodynamics_and_memory_statistics_check_their_input(call, message):
     with pytest.raises(InputError, match=message):
         call(IsingModel(_J, _TH))
+
+
+def test_more_bad_inputs_found_by_a_fuzz_are_refused():
+    """Each returned a number before: unique_patterns merged [3, 0] with [1, 0]; n_parameters
+    and expected_kl took -1, 1.5 and 0.5 samples; NaN segment ids cut every transition of a
+    Markov chain (entropy rate 0); a NaN log_z made every likelihood NaN and log_z = -100 one of
+    144.9 bits a pattern; complex fields lost their imaginary part."""
+    with pytest.raises(InputError, match="must be binary"):
+        E.unique_patterns(np.array([[3, 0], [1, 0]]))
+    for bad in (-1, 1.5, True):
+        with pytest.raises(InputError, match="n must be a whole number"):
+            E.n_parameters(bad)
+    for bad in (0.5, 0, np.inf):
+        with pytest.raises(InputError, match="n_samples must be a whole number"):
+            E.expected_kl(3, bad)
+    assert E.expected_kl(3, 10) == 6 / 20
+    with pytest.raises(InputError, match="segments must be finite"):
+        E.markov_chain(np.array([0, 1, 0, 1, 0, 1]), segments=np.full(6, np.nan))
+    model = IsingModel(np.zeros((5, 5)), np.zeros(5))
+    X = (np.random.default_rng(0).random((50, 5)) < 0.5).astype(np.uint8)
+    with pytest.raises(InputError, match="log_z must be a finite number"):
+        E.heldout_report(model, X, X, log_z=np.nan)
+    with pytest.raises(InputError, match="a probability above 1"):
+        E.heldout_report(model, X, X, log_z=-100.0)
+    report = E.heldout_report(model, X, X, log_z=5 * np.log(2))  # the uniform model's own
+    assert report["model_test_bits"] == pytest.approx(-5.0, abs=1e-12)
+    with pytest.raises(InputError, match="theta must hold real numbers"):
+        E.exact_log_partition(np.zeros((5, 5)), np.zeros(5) + 5j)

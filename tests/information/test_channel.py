@@ -71,7 +71,7 @@ def test_capacity_warns_when_it_stops_before_tol_and_checks_its_options():
     assert short.capacity <= full.capacity + 1e-12 and short.gap > 1e-3
     with pytest.raises(InputError, match="tol must be a finite number > 0"):
         channel_capacity(P, tol=float("nan"))
-    with pytest.raises(InputError, match="2-D matrix of numbers"):
+    with pytest.raises(InputError, match="P must be an array of real numbers"):
         channel_capacity([["a", "b"], ["c", "d"]])
 
 
@@ -110,3 +110,17 @@ def test_tol_is_the_stopping_gap_in_bits():
         for base in (2.0, math.e):
             res = I.channel_capacity(P, tol=tol, base=base)
             assert 0 < res.gap * math.log2(base) < tol
+
+
+def test_complex_tables_are_refused_not_truncated():
+    """A complex channel matrix or PID table lost its imaginary part with only NumPy's warning,
+    and the capacity or PID of the real part came back."""
+    P = np.array([[0.9, 0.1], [0.2, 0.8]])
+    p = np.full((2, 2, 2), 1 / 8)
+    with pytest.raises(InputError, match="P must be an array of real numbers"):
+        I.channel_capacity(P + 5j)
+    for pid in (I.pid_from_table, I.pid_lattice_from_table):
+        with pytest.raises(InputError, match="the PID table must be an array of real numbers"):
+            pid(p + 1j)
+    with pytest.raises(InputError, match="counts must be an array of real numbers"):
+        I.entropy_from_counts(np.array([5, 3]) + 1j)

@@ -237,3 +237,19 @@ def test_stirling_branch_of_the_rising_factorial():
     a = np.array([2e6, 1e7, 1e7, 5e6])
     n = np.array([50.0, 1000.0, 3.0, 20000.0])
     np.testing.assert_allclose(_log_rising(a, n), gammaln(a + n) - gammaln(a), rtol=0, atol=1e-6)
+
+
+def test_counts_options_are_checked_for_every_estimator():
+    """alphabet_size was checked only for NSB (-1, 0 or fewer words than observed went into the
+    plug-in and Miller-Madow estimates), and probabilities passed as counts gave a Miller-Madow
+    correction of 2.94 bits for 1.5; the plug-in estimate of probabilities stays."""
+    for size, message in [(-1, "whole number >= 1"), (0, "whole number >= 1"), (2, "below the 3")]:
+        for estimator in ("plugin", "miller_madow"):
+            with pytest.raises(InputError, match=message):
+                entropy_from_counts([5, 3, 2], estimator, alphabet_size=size)
+    for estimator in ("miller_madow", "nsb"):
+        with pytest.raises(InputError, match="needs counts of samples"):
+            entropy_from_counts([0.5, 0.25, 0.25], estimator, alphabet_size=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndersampledWarning)
+        assert float(entropy_from_counts([0.5, 0.25, 0.25])) == pytest.approx(1.5, abs=1e-12)

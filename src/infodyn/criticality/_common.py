@@ -55,4 +55,8 @@ def as_counts(
         allow_negative or bool(np.all(a >= 0)),
         f"{name} contains negative counts; activity must be >= 0",
     )
+    require(  # beyond, whole numbers are not exact, and avalanche sizes wrapped to -2^63
+        allow_negative or bool(a.max() < 2.0**53),
+        f"{name} holds counts of 2^53 or more ({a.max():.3g}): not counts of events",
+    )
     return a, dt

@@ -22,7 +22,7 @@ from infodyn.data.io import load_spikes
 from infodyn.data.spike_files import is_h5_path
 from infodyn.data.spike_reader import SpikeReader
 from infodyn.data.units import unit_subset
-from infodyn.errors import InputError, require
+from infodyn.errors import InputError, require, whole_number
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,9 @@ def population_activity(
         require(units is None, "units= selects units of a SpikeTrain; arrays are already summed")
         a = np.asarray(data)
         if a.ndim == 3:  # binary raster (trials, T, N)
-            n_units = int(a.shape[2])
+            require(a.shape[2] >= 1, f"the raster has no units (shape {a.shape})")
+            as_counts(a.reshape(-1, a.shape[2]), "the raster")  # checked before it is summed:
+            n_units = int(a.shape[2])  # a -1 beside a 1 summed to a count of 0
             a = a.sum(axis=2)
         counts, _ = as_counts(a)
         if np.any(counts != np.round(counts)):
@@ -298,7 +300,14 @@ def global_rate_variance(
             n_units is not None and dt_ms is not None,
             "give both n_units and dt_ms to express the rate in Hz (or neither for counts)",
         )
-        require(n_units >= 1 and dt_ms > 0, "n_units must be >= 1 and dt_ms > 0")
+        n_units = whole_number(n_units, "n_units", minimum=1)  # 1.5 units, inf, True went in
+        require(
+            isinstance(dt_ms, int | float | np.number)
+            and not isinstance(dt_ms, bool)
+            and bool(np.isfinite(dt_ms))
+            and dt_ms > 0,
+            f"dt_ms must be a finite number of ms > 0, got {dt_ms!r}",
+        )
         a = a / (n_units * dt_ms / 1000.0)
     s = a.var(axis=1)
     return s if per_trial else float(s.mean())

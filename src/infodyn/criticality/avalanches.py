@@ -172,7 +172,10 @@ def crackling_relation(
     exponents = {"alpha_size": alpha_size, "alpha_duration": alpha_duration}
     for name, value in exponents.items():
         require(isinstance(value, int | float | np.number), f"{name} must be a number")
-        require(np.isnan(value) or value > 1, f"{name} must be > 1 (or NaN), got {value}")
+        require(  # inf gave a predicted gamma of 0 (or inf)
+            np.isnan(value) or (np.isfinite(value) and value > 1),
+            f"{name} must be a finite number > 1 (or NaN), got {value}",
+        )
     missing = [name for name, value in exponents.items() if np.isnan(value)]
     if missing:
         warn(f"{' and '.join(missing)} NaN (no power-law fit): the predicted gamma is NaN")

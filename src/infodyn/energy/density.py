@@ -23,19 +23,20 @@ import numpy as np
 from infodyn.energy._checks import as_binary
 from infodyn.energy.fit import fit
 from infodyn.energy.model import IsingModel
-from infodyn.errors import make_rng, require
+from infodyn.errors import make_rng, require, whole_number
 
 LOG2E = 1.0 / np.log(2.0)
 
 
 def n_parameters(n: int) -> int:
     """d = n(n+1)/2 for a pairwise model on n units."""
+    n = whole_number(n, "n", minimum=1)  # -1 gave 0 parameters, 1.5 gave 1
     return n * (n + 1) // 2
 
 
 def expected_kl(n: int, n_samples: int) -> float:
     """``d / (2M)`` nats: the expected KL(p_true || p_fit) of a maximum-likelihood fit."""
-    require(n_samples > 0, "n_samples must be positive")
+    n_samples = whole_number(n_samples, "n_samples", minimum=1)  # 0.5 samples gave 6 nats
     return n_parameters(n) / (2.0 * n_samples)
 
 
@@ -62,6 +63,14 @@ def heldout_report(
     A = as_binary(X_train, "X_train", n=model.n)
     B = as_binary(X_test, "X_test", n=model.n)
     lz = model.log_partition() if log_z is None else float(log_z)
+    if log_z is not None:  # NaN gave NaN everywhere; -100 a likelihood of 144.9 bits a pattern
+        require(np.isfinite(lz), f"log_z must be a finite number, got {log_z}")
+        top = float(np.max(-model.energy(np.vstack([A, B]))))
+        require(
+            top <= lz + 1e-9 * max(1.0, abs(lz)),
+            f"log_z = {lz:.6g} is below -E(x) = {top + 0.0:.6g} of a pattern (a probability "
+            "above 1): pass the model's own log partition function (model.log_partition())",
+        )
     ind = IsingModel.independent(A)
     ll_tr = model.log_likelihood(A, log_z=lz)
     ll_te = model.log_likelihood(B, log_z=lz)

@@ -44,7 +44,8 @@ from infodyn.errors import InputError, check_option_type, make_rng, require
 
 
 def unique_patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of a uint8 array and their counts (order: lexicographic on packed bits)."""
+    """Distinct rows of a binary array and their counts (order: lexicographic on packed bits)."""
+    X = as_binary(X)  # packbits reads any non-zero as 1: [3, 0] and [1, 0] were one pattern
     packed = np.packbits(X, axis=1)
     _, first, counts = np.unique(packed, axis=0, return_index=True, return_counts=True)
     return X[first], counts.astype(np.float64)

@@ -76,6 +76,10 @@ def markov_chain(labels: Any, n_states: int | None = None, segments: Any = None)
     if segments is not None:
         seg = np.asarray(segments).reshape(-1)
         require(seg.size == lab.size, "segments must match labels in length")
+        require(  # NaN ids differ from themselves: every transition was cut (entropy rate 0)
+            seg.dtype.kind in "biu" or (seg.dtype.kind == "f" and bool(np.all(np.isfinite(seg)))),
+            "segments must be finite numbers (one trial id per label)",
+        )
         ok &= seg[:-1] == seg[1:]
     counts = np.zeros((K, K), dtype=np.int64)
     np.add.at(counts, (a[ok], b[ok]), 1)

@@ -123,13 +123,20 @@ def check_estimator(estimator: str) -> str:
     return estimator
 
 
-def as_real(x: Any, name: str = "X") -> np.ndarray:
-    """Return ``x`` as a finite 2-D float64 ``(samples, variables)`` array (real numbers: text,
-    complex numbers and objects are refused, not converted or truncated)."""
+def real_array(x: Any, name: str) -> np.ndarray:
+    """``x`` as a float64 array of any shape, of real numbers: text, complex numbers and objects
+    are refused, not converted or truncated (a complex table lost its imaginary part with only
+    NumPy's warning, and its PID or capacity came out as the real part's)."""
     raw = _array(x, name)
     if raw.dtype.kind not in "biuf":
         raise InputError(f"{name} must be an array of real numbers, got dtype {raw.dtype}")
-    a = raw.astype(np.float64)
+    return raw.astype(np.float64)
+
+
+def as_real(x: Any, name: str = "X") -> np.ndarray:
+    """Return ``x`` as a finite 2-D float64 ``(samples, variables)`` array (real numbers: text,
+    complex numbers and objects are refused, not converted or truncated)."""
+    a = real_array(x, name)
     if a.ndim == 1:
         a = a.reshape(-1, 1)
     if a.ndim != 2:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError, whole_number
-from infodyn.information._inputs import log_factor
+from infodyn.information._inputs import log_factor, real_array
 
 _LN2 = np.log(2.0)
 
@@ -59,10 +59,7 @@ def channel_capacity(
     are returned in units of ``log_base``.
     """
     f = log_factor(base)
-    try:
-        m = np.asarray(P, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError("P must be a 2-D matrix of numbers P[x, y] = p(y|x)") from None
+    m = real_array(P, "P")
     if m.ndim != 2 or m.size == 0:
         raise InputError(f"P must be a 2-D matrix P[x, y] = p(y|x), got shape {m.shape}")
     if not np.all(np.isfinite(m)) or np.any(m < 0):

@@ -27,6 +27,7 @@ from infodyn.information._inputs import (
     as_symbols,
     check_estimator,
     log_factor,
+    real_array,
     same_samples,
     unit_name,
 )
@@ -155,15 +156,22 @@ def entropy_from_counts(
     ``log_base`` (default bits)."""
     check_estimator(estimator)
     f = log_factor(base)
-    c = np.asarray(counts, dtype=float)
+    c = real_array(counts, "counts")
     if c.ndim != 1 or c.size == 0 or not np.all(np.isfinite(c)) or np.any(c < 0):
         raise InputError("counts must be a non-empty 1-D array of finite non-negative numbers")
+    if estimator != "plugin" and np.any(c != np.floor(c)):  # probabilities gave 2.94 bits
+        raise InputError(
+            f"estimator={estimator!r} needs counts of samples (whole numbers): its correction "
+            "depends on their number; the plug-in estimator also takes probabilities"
+        )
     c = c[c > 0]
     if c.size == 0:
         raise InputError("counts sum to zero")
     if not np.isfinite(c.sum()):
         raise InputError("counts are too large: their sum overflows floating point")
     k_obs = int(c.size)
+    if alphabet_size is not None:  # every estimator: fewer possible words than observed ones
+        alphabet_size = check_alphabet_size(alphabet_size, k_obs)
     h, se, big_n = _plugin_nats(c)
     if warn and big_n < 2:
         warnings.warn(

@@ -42,16 +42,36 @@ def copula_normalize(x: Any) -> np.ndarray:
     return ndtri(rankdata(a, axis=0) / (n + 1.0))
 
 
+#: the smallest eigenvalue of the correlation matrix, per variable, below which a covariance is
+#: singular up to round-off: ``[a, 3a]`` has 1e-16 there (its slogdet came out finite, and the
+#: entropy -19 bits); a correlation of 1 - 1e-10 between two variables still passes
+_SINGULAR_EIGENVALUE = 64 * np.finfo(float).eps
+
+
+def _checked_logdet(cov: np.ndarray, advice: str) -> float:
+    """``log det cov``, or :class:`InputError` when ``cov`` is singular up to round-off: a
+    variance of 0 (a constant variable, or values that under- or overflow float64), or a
+    correlation matrix whose smallest eigenvalue is below ``d`` x
+    :data:`_SINGULAR_EIGENVALUE` (a variable that is a linear combination of others)."""
+    sd = np.sqrt(np.diag(cov))
+    if not np.all(np.isfinite(sd)) or np.any(sd == 0):
+        raise InputError(
+            "the covariance is singular: a variable is constant (or its values are too small or "
+            f"too large for float64: rescale them){advice}"
+        )
+    corr = cov / np.outer(sd, sd)
+    if np.linalg.eigvalsh(corr)[0] <= cov.shape[0] * _SINGULAR_EIGENVALUE:
+        raise InputError(
+            f"the covariance is singular: a variable is a linear combination of others{advice}"
+        )
+    return float(np.linalg.slogdet(cov)[1])
+
+
 def _logdet_cov(a: np.ndarray, bias_correct: bool) -> float:
     n, d = a.shape
     if n <= d + 1:
         raise InputError(f"need more samples ({n}) than variables + 1 ({d + 1}) for a covariance")
-    cov = np.atleast_2d(np.cov(a, rowvar=False))
-    sign, logdet = np.linalg.slogdet(cov)
-    if sign <= 0 or not np.isfinite(logdet):
-        raise InputError(
-            "the covariance is singular: a variable is constant or a linear combination of others"
-        )
+    logdet = _checked_logdet(np.atleast_2d(np.cov(a, rowvar=False)), "")
     if bias_correct:
         psi = digamma((n - np.arange(1, d + 1)) / 2.0)
         logdet -= float(np.sum(psi)) + d * np.log(2.0 / (n - 1))
@@ -117,7 +137,5 @@ def gaussian_total_correlation(
     if bias_correct:
         raise InputError("bias_correct needs ridge=0 and ddof=1")
     cov = np.atleast_2d(np.cov(a, rowvar=False, ddof=ddof)) + ridge * np.eye(a.shape[1])
-    sign, logdet = np.linalg.slogdet(cov)
-    if sign <= 0 or not np.isfinite(logdet):
-        raise InputError("the covariance is singular: a variable is constant (use ridge > 0)")
+    logdet = _checked_logdet(cov, " (use ridge > 0)" if ridge == 0 else "")
     return 0.5 * (float(np.sum(np.log(np.diag(cov)))) - logdet) / _LN2 * f

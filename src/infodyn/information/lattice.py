@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError
-from infodyn.information._inputs import as_symbols, log_factor, same_samples
+from infodyn.information._inputs import as_symbols, log_factor, real_array, same_samples
 from infodyn.information.measures import _Marginals
 from infodyn.information.words import encode
 
@@ -81,7 +81,7 @@ def _canonical(alpha: Antichain) -> Antichain:
 
 def pid_lattice_from_table(p: Any, base: float = 2.0) -> LatticePID:
     """Williams-Beer PID of a joint table ``p[x_1, ..., x_n, y]`` (``n = p.ndim - 1`` sources)."""
-    p = np.asarray(p, dtype=float)
+    p = real_array(p, "the PID table")
     n = p.ndim - 1
     if not 2 <= n <= MAX_SOURCES:
         raise InputError(

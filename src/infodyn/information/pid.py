@@ -27,7 +27,7 @@ from scipy.linalg import qr
 from scipy.optimize import minimize
 
 from infodyn.errors import InputError
-from infodyn.information._inputs import as_symbols, log_factor, same_samples
+from infodyn.information._inputs import as_symbols, log_factor, real_array, same_samples
 from infodyn.information._kernels import count_codes
 from infodyn.information.estimators import warn_if_undersampled
 from infodyn.information.words import _radix_sizes, encode
@@ -191,7 +191,7 @@ def pid_from_table(p: Any, measure: str = "wb", base: float = 2.0) -> PIDResult:
     """PID of a joint probability table ``p[x1, x2, y]`` (non-negative, summing to 1), in units
     of ``log_base`` (default bits)."""
     f = log_factor(base)
-    p = np.asarray(p, dtype=float)
+    p = real_array(p, "the PID table")
     if p.ndim != 3 or p.size == 0:
         raise InputError(f"a PID table must be 3-D p[x1, x2, y], got shape {p.shape}")
     if not np.all(np.isfinite(p)) or np.any(p < 0) or abs(p.sum() - 1.0) > 1e-9:
