@@ -99,6 +99,14 @@ def _gw():
         (lambda C: C.crackling_relation(_gw(), 1.5, 0.5), "alpha_duration must be a finite num"),
         (lambda C: C.crackling_relation(_gw(), float("inf"), 2.0), "alpha_size must be a finite"),
         (lambda C: C.crackling_relation(_gw(), "1.5", 2.0), "alpha_size must be a number"),
+        # fractions and text were cut or taken: kmax 1.5 ran as 1, a seed of -1 was accepted
+        (lambda C: C.galton_watson_avalanches(1.5), "n must be a whole number"),
+        (lambda C: C.galton_watson_avalanches(50, seed=-1), "seed must be a whole number"),
+        (lambda C: C.galton_watson_avalanches(50, max_size="2"), "max_size must be a whole"),
+        (lambda C: C.fit_power_law(_gw().sizes, bootstrap=1.5), "bootstrap must be a whole"),
+        (lambda C: C.fit_power_law(_gw().sizes, min_tail=True), "min_tail must be a whole"),
+        (lambda C: C.fit_power_law(_gw().sizes, max_candidates=1.5), "max_candidates"),
+        (lambda C: C.regression_slopes(np.ones((2, 50)), kmax=1.5), "kmax must be a whole"),
     ],
 )
 def test_api_bad_input_is_one_input_error(call, message):

@@ -279,8 +279,8 @@ def fit_power_law(
     name every alternative, with NaN entries (as does a comparison that could not be made).
     """
     x = _check_values(values, discrete)
-    require(int(min_tail) >= 2, "min_tail must be >= 2")
-    require(int(bootstrap) >= 0, "bootstrap must be >= 0")
+    min_tail = whole_number(min_tail, "min_tail", minimum=2)  # 1.5, '2', True went in
+    bootstrap = whole_number(bootstrap, "bootstrap")
     if xmin is not None:
         require(np.isfinite(xmin) and xmin > 0, f"xmin must be > 0, got {xmin}")
         require(not discrete or float(xmin) == round(xmin), "xmin must be an integer")
@@ -298,8 +298,7 @@ def fit_power_law(
             comparisons=no_comparisons() if compare else {}, meaningful=False, warnings=[msg],
         )  # fmt: skip
     if max_candidates is not None:
-        max_candidates = int(max_candidates)
-        require(max_candidates >= 1, "max_candidates must be >= 1 (None: exhaustive scan)")
+        max_candidates = whole_number(max_candidates, "max_candidates (None: exhaustive)", 1)
     xm, alpha, D, n_tail = _scan(x, discrete, int(min_tail), xmin, max_candidates)
     notes: list[str] = []
     if not np.isfinite(alpha):

@@ -137,10 +137,11 @@ def galton_watson_avalanches(n: int, m: float = 1.0, max_size: int = 10**7, seed
     ``.truncated`` (they are kept, with their size and duration at the stop, so the tail is
     censored, not dropped). Returns an :class:`~infodyn.criticality.avalanches.Avalanches`.
     """
-    require(int(n) >= 1, "n must be >= 1")
+    n = whole_number(n, "n", minimum=1)  # 1.5, '2' and a seed of -1 went in
     require(np.isfinite(m) and m >= 0, f"m must be a finite number >= 0, got {m}")
-    require(int(max_size) >= 2, "max_size must be >= 2")
-    sizes, durations, truncated = _gw_kernel(int(n), float(m), int(max_size), int(seed))
+    max_size = whole_number(max_size, "max_size", minimum=2)
+    seed = whole_number(seed, "seed")
+    sizes, durations, truncated = _gw_kernel(n, float(m), max_size, seed)
     if m > 1:
         warn(f"m = {m} > 1: a fraction of avalanches never ends; they stop at max_size")
     return Avalanches(
