@@ -134,13 +134,13 @@ class StepJournal:
                 f"it with infodyn {owner}, or choose another --out"
             )
         if old != self.digest:
-            before = data.get("settings")
-            keys = []
+            before, which = data.get("settings"), ""
             if isinstance(before, dict) and self.settings is not None:
                 keys = changed_keys(before, self.settings)
-            which = f" (changed: {', '.join(keys[:8])}{' ...' if len(keys) > 8 else ''})"
+                more = " ..." if len(keys) > 8 else ""
+                which = f" (changed: {', '.join(keys[:8])}{more})" if keys else ""
             raise InputError(
-                f"{self.path}: written for a different config{which if keys else ''}; rerun "
+                f"{self.path}: written for a different config{which}; rerun "
                 "with the original config, or without --resume (and another --out) to start "
                 "afresh"
             )
