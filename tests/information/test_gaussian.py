@@ -95,3 +95,9 @@ def test_a_covariance_singular_up_to_round_off_is_refused():
     expected = (np.log(2 * np.pi * np.e) + 0.5 * np.linalg.slogdet(np.cov(near.T))[1]) / np.log(2)
     assert I.gaussian_entropy(near) == pytest.approx(expected, rel=1e-9)
     assert I.gaussian_total_correlation(np.c_[a, a], ridge=0.1) > 0  # ridge makes it regular
+
+
+def test_one_sample_is_named_as_such():
+    """One sample gave "ddof must be at most 0", naming an option the caller never passed."""
+    with pytest.raises(InputError, match="at least two samples, got 1"):
+        I.gaussian_total_correlation(np.ones((1, 3)))

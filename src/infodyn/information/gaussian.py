@@ -130,6 +130,8 @@ def gaussian_total_correlation(
         raise InputError(f"ridge must be a finite number >= 0, got {ridge!r}")
     if not (math.isfinite(ridge) and ridge >= 0):
         raise InputError(f"ridge must be a finite number >= 0, got {ridge}")
+    if a.shape[0] < 2:  # said "ddof must be at most 0", an option the caller never passed
+        raise InputError(f"a covariance needs at least two samples, got {a.shape[0]}")
     ddof = whole_number(ddof, "ddof", maximum=a.shape[0] - 1)  # the divisor N - ddof is >= 1
     if ridge == 0.0 and ddof == 1:
         singles = sum(_logdet_cov(a[:, [i]], bias_correct) for i in range(a.shape[1]))
