@@ -193,3 +193,15 @@ def positive_int(value: Any, name: str, minimum: int = 1) -> int:
         f"{name} must be an integer >= {minimum}, got {value!r}",
     )
     return int(value)
+
+
+def require_model(model: Any) -> None:
+    """Refuse what is not an energy model (an :class:`~infodyn.energy.IsingModel` or a
+    :class:`~infodyn.energy.KPairwiseModel`: anything with ``n``, ``J``, ``theta`` and
+    ``energy``): the couplings ``J`` or a fit's record passed instead gave an AttributeError
+    ("'numpy.ndarray' object has no attribute 'n'") deep in the function."""
+    if not all(hasattr(model, name) for name in ("n", "J", "theta", "energy")):
+        raise InputError(
+            "model must be an energy model (infodyn.energy.IsingModel or KPairwiseModel), got "
+            f"{type(model).__name__}"
+        )

@@ -26,7 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.energy._checks import UnboundedCouplingWarning, as_binary, positive_int, rng_seed
+from infodyn.energy._checks import (
+    UnboundedCouplingWarning,
+    as_binary,
+    positive_int,
+    require_model,
+    rng_seed,
+)
 from infodyn.energy.fit import fit
 from infodyn.energy.model import IsingModel
 from infodyn.errors import require
@@ -86,6 +92,7 @@ def recovery(
     Returns ``fraction_recovered`` (exactly back to the pattern), ``per_pattern`` (its fraction
     per pattern), and the mean Hamming error before (= k) and after descent.
     """
+    require_model(model)
     P = as_binary(patterns, "patterns", n=model.n)
     n_trials = positive_int(n_trials, "n_trials")
     rep = np.repeat(P, n_trials, axis=0)
@@ -106,6 +113,7 @@ def denoising_curve(
     model: Any, patterns: Any, ks: Any, n_trials: int = 10, seed: int = 0
 ) -> list[dict[str, Any]]:
     """``recovery`` for each k in ``ks`` (without the per-pattern arrays)."""
+    require_model(model)
     out = []
     for j, k in enumerate(ks):
         r = recovery(model, patterns, int(k), n_trials=n_trials, seed=seed + j)
@@ -152,6 +160,7 @@ def store(patterns: Any, method: str = "mpf", **fit_kwargs: Any) -> Any:
 
 def storage_fraction(model: Any, patterns: Any, strict: bool = True) -> float:
     """Fraction of ``patterns`` that are (strict) fixed points of ``model``."""
+    require_model(model)
     return float(np.mean(model.is_fixed_point(patterns, strict=strict)))
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.energy._checks import as_binary, positive_int
+from infodyn.energy._checks import as_binary, positive_int, require_model
 from infodyn.energy.codes import corrupt
 from infodyn.errors import require
 
@@ -29,6 +29,7 @@ def posterior_descent(model: Any, Y: np.ndarray, flip_prob: float, max_sweeps: i
     posterior energy and stops at a local MAP estimate (no single flip lowers it) or after
     ``max_sweeps`` sweeps. Returns ``uint8`` rows.
     """
+    require_model(model)
     require(0 < flip_prob < 0.5, "flip probability must be in (0, 0.5)")
     max_sweeps = positive_int(max_sweeps, "max_sweeps")
     V = getattr(model, "potential", None)

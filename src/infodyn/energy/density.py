@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.energy._checks import as_binary
+from infodyn.energy._checks import as_binary, require_model
 from infodyn.energy.fit import fit
 from infodyn.energy.model import IsingModel
 from infodyn.errors import make_rng, require, whole_number
@@ -60,6 +60,7 @@ def heldout_report(
 ) -> dict[str, Any]:
     """Train and test log-likelihoods in bits per pattern for the model, the independent model
     and the empirical histogram, plus the train - test gap against its ``d/M`` expectation."""
+    require_model(model)
     A = as_binary(X_train, "X_train", n=model.n)
     B = as_binary(X_test, "X_test", n=model.n)
     lz = model.log_partition() if log_z is None else float(log_z)

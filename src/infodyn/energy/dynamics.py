@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.energy._checks import as_binary, positive_int, rng_seed
+from infodyn.energy._checks import as_binary, positive_int, require_model, rng_seed
 from infodyn.energy.kernels import TIE, descend_kernel, exhaustive_fixed_kernel, gibbs_kernel
 from infodyn.errors import make_rng, require
 
@@ -42,12 +42,14 @@ def drive(model: Any, X: np.ndarray) -> np.ndarray:
 
 def flip_energies(model: Any, X: Any) -> np.ndarray:
     """``u_i(x) = E(x with bit i flipped) - E(x) = (2 x_i - 1) h_i``, shape (M, n)."""
+    require_model(model)
     X = as_binary(X, n=model.n)
     return (2.0 * X - 1.0) * drive(model, X)
 
 
 def is_fixed_point(model: Any, X: Any, strict: bool = False) -> np.ndarray:
     """Boolean (M,): whether each row is a fixed point (strict: every flip raises E)."""
+    require_model(model)
     u = flip_energies(model, X)
     return np.all(u > TIE, axis=1) if strict else np.all(u >= -TIE, axis=1)
 
@@ -78,6 +80,7 @@ def descend(
     the sweeps each row took (-1: not converged in ``max_sweeps``). Without ``return_sweeps``
     a row that has not converged raises a warning (its state is not a fixed point).
     """
+    require_model(model)
     X = as_binary(X, n=model.n).copy()
     seed = rng_seed(seed)
     max_sweeps = positive_int(max_sweeps, "max_sweeps")
@@ -110,6 +113,7 @@ def synchronous(model: Any, X: Any, max_steps: int = 200) -> SyncResult:
     """Synchronous (parallel) updates ``x <- H(J x - theta)`` (ties keep the value) with cycle
     detection: each row runs until it revisits a state; its period and entry step are reported.
     """
+    require_model(model)
     X = as_binary(X, n=model.n)
     max_steps = positive_int(max_steps, "max_steps")
     M = X.shape[0]
@@ -149,6 +153,7 @@ def glauber(
     sweeps from each row of ``X``: each visited unit is set to 1 with probability
     ``sigmoid(h_i / T)`` (Glauber 1963, J. Math. Phys. 4:294); returns the final states.
     T -> 0 approaches descent."""
+    require_model(model)
     X = as_binary(X, n=model.n)
     require(np.isfinite(temperature) and temperature > 0, "temperature must be > 0")
     n_sweeps = positive_int(n_sweeps, "n_sweeps")
@@ -187,6 +192,7 @@ def exhaustive_fixed_points(
     States are visited in Gray-code order so each step flips one unit and updates the drive in
     O(n); n = 24 takes about a second.
     """
+    require_model(model)
     n = model.n
     require(n <= MAX_EXHAUSTIVE_N, f"exhaustive search needs n <= {MAX_EXHAUSTIVE_N}, got {n}")
     found, count = exhaustive_fixed_kernel(
@@ -212,6 +218,7 @@ def fixed_points(
     data when ``X`` is given, else exhaustive for n <= 20, else random starts. ``strict`` keeps
     only states where every flip raises the energy.
     """
+    require_model(model)
     require(
         method in ("auto", "exhaustive", "data", "random"),
         f"method must be auto, exhaustive, data or random, got {method!r}",

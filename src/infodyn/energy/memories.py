@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.energy._checks import as_binary, positive_int
+from infodyn.energy._checks import as_binary, positive_int, require_model
 from infodyn.energy.codes import recovery
 from infodyn.errors import require
 
@@ -28,6 +28,7 @@ def memory_labels(model: Any, X: Any, memories: Any = None) -> tuple[np.ndarray,
     distinct end points, ordered by how often they are reached (most frequent first).
     Returns ``(labels (M,), memories (K, n))``.
     """
+    require_model(model)
     X = as_binary(X, n=model.n)
     ends = model.descend(X)
     if memories is None:
@@ -134,6 +135,7 @@ def basin_profile(
     model: Any, memories: Any, ks: Any, n_trials: int = 20, seed: int = 0
 ) -> np.ndarray:
     """Fraction of ``k``-bit corruptions of each memory that descend back to it, (K, len(ks))."""
+    require_model(model)
     mem = as_binary(memories, "memories", n=model.n)
     return np.stack(
         [recovery(model, mem, k, n_trials, seed + j)["per_pattern"] for j, k in enumerate(ks)],

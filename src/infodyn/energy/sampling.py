@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.energy._checks import as_binary, positive_int, rng_seed
+from infodyn.energy._checks import as_binary, positive_int, require_model, rng_seed
 from infodyn.energy.kernels import gibbs_kernel
 from infodyn.errors import check_option_type, make_rng, require
 
@@ -43,6 +43,7 @@ def sample(
     chains each keep ``ceil(n / chains)`` samples; ``init`` gives the start states of the chains
     (default: uniform random); ``order``: ``"random"`` or ``"sequential"`` site order.
     """
+    require_model(model)
     n = positive_int(n, "n")
     seed = rng_seed(seed)
     require(

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.energy._checks import positive_int, rng_seed
+from infodyn.energy._checks import positive_int, require_model, rng_seed
 from infodyn.energy.partition import neg_energy_blocks
 from infodyn.energy.tempering import tempering_kernel
 from infodyn.errors import require
@@ -244,6 +244,7 @@ def heat_capacity(
     ``swap_acceptance``) or ``"auto"`` (exact for n <= 20). Works for any model with ``J``,
     ``theta`` and ``potential`` (pairwise and K-pairwise).
     """
+    require_model(model)
     T = _temperatures(temperatures)
     method = _method(model, method)
     order = np.argsort(-T)  # ascending beta
@@ -292,6 +293,7 @@ def entropy(
     the jackknife errors of the integrand in quadrature (MCMC only; the grid error is not
     included: compare two ``n_betas`` to see it).
     """
+    require_model(model)
     T = _temperatures(temperatures)
     require(  # n_sweeps=-5 with method="exact" was taken and ignored ("auto" may pick either)
         method != "exact" or not mcmc,
@@ -350,6 +352,7 @@ def _entropy_grid(model: Any, targets: np.ndarray, n_betas: int, seed: int) -> n
 
 def exact_entropy(model: Any, temperatures: Any = 1.0) -> np.ndarray:
     """``S(T)/n = (beta <E> + log Z) / n`` in bits by enumeration (n <= 24)."""
+    require_model(model)
     T = _temperatures(temperatures)
     mom = exact_moments(model, 1.0 / T)
     return (mom["mean"] / T + mom["log_z"]) / (model.n * LN2)
