@@ -433,3 +433,20 @@ def test_input_files_are_found_at_any_depth_and_compared(tmp_path):
     b.write_bytes(b"333")
     assert changed_inputs({"inputs": found}, input_files(cfg)) == ["deep.files[1]"]
     assert input_files({"odd": "bad\0path", "none": ""}) == {}
+
+
+def test_a_finished_point_under_another_name_is_not_run_again(tmp_path, toy_command, cluster):
+    """The same config named otherwise (a grid key added at its base value, `=1` for `=1.0`,
+    `--seeds 1`) ran again into a folder beside its finished twin: the finished folder (same
+    config hash) is now renamed to the new name, and the sweep says so."""
+    res = run_sweep(
+        "toy", {}, {"params.x": [1.0, 2.0]}, tmp_path, scheduler=cluster.scheduler_address
+    )
+    assert res.n_ran == 2
+    widened = {"params.x": [1.0, 2.0], "params.fail_times": [0]}  # the base value: same configs
+    again = run_sweep("toy", {}, widened, tmp_path, scheduler="tcp://127.0.0.1:9")
+    assert (again.n_ran, again.n_skipped) == (0, 2)
+    assert any("2 finished point(s) of the same config" in n for n in again.notes)
+    folders = sorted(d.name for d in (tmp_path / "points").iterdir())
+    assert folders == sorted(r["point"] for r in again.rows) and len(folders) == 2
+    assert [r["y"] for r in again.rows] == [1.0, 4.0]

@@ -63,6 +63,7 @@ from infodyn.experiments.sweep_point import (  # noqa: F401 - the point's names,
     ATTEMPTS_LOG,
     DONE_MARKER,
     INPUT_ERROR,
+    adopt_finished_folder,
     count_attempts,
     read_marker,
     run_point,
@@ -242,6 +243,8 @@ def run_sweep(
     }
     remove_temporaries(out)  # left by workers killed mid-write in an earlier run
     point_dir = {p.key: out / "points" / p.name for p in points}
+    names = {p.name for p in points}
+    adopted = sum(adopt_finished_folder(out / "points", p.name, p.key, names) for p in points)
     markers: dict[str, dict[str, Any]] = {}
     replaced: set[str] = set()  # the keys of input files replaced since their points finished
     for p in points:
@@ -251,7 +254,12 @@ def run_sweep(
             replaced.update(changed)
         elif marker is not None:
             markers[p.key] = marker
-    rerun_note = None
+    rerun_note, adopted_note = None, None
+    if adopted:
+        adopted_note = (
+            f"{adopted} finished point(s) of the same config under another name were renamed "
+            "to this grid's names and not run again"
+        )
     if replaced:
         rerun_note = (
             f"points that had finished run again: their input files changed since "
@@ -353,7 +361,7 @@ def run_sweep(
         "failures": failures,
         "wall_seconds": wall,
         "files": files,
-        "notes": [n for n in (rerun_note, batch_note, why_not) if n is not None],
+        "notes": [n for n in (adopted_note, rerun_note, batch_note, why_not) if n is not None],
     }
     n_left = sum(r["status"] == "interrupted" for r in rows)
     summary["n_interrupted"] = n_left

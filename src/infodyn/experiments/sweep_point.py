@@ -151,3 +151,24 @@ def read_marker(out: str | os.PathLike, key: str) -> dict[str, Any] | None:
     if not isinstance(marker, dict) or not isinstance(marker.get("results"), dict):
         return None  # damaged (valid JSON, but not a marker): run the point again
     return marker if marker.get("key") == key else None
+
+
+def adopt_finished_folder(points_dir: Path, name: str, key: str, taken: set[str]) -> bool:
+    """Rename the folder of a finished point of the same config (its name ends in the same
+    hash, ``key[:10]``) to ``name`` when ``name`` does not exist yet; True when it did. The same
+    config can be named otherwise: a grid key added at its base value, ``=1`` for ``=1.0``,
+    another key order, ``--seeds 1``; such points ran again, into folders beside their finished
+    twins. Folders of the current sweep's points (``taken``) are never moved."""
+    target = points_dir / name
+    if target.exists() or not points_dir.is_dir():
+        return False
+    for other in sorted(points_dir.glob(f"*_{key[:10]}")):
+        if other.name in taken or not other.is_dir() or read_marker(other, key) is None:
+            continue
+        try:
+            other.rename(target)
+        except OSError:  # cannot be moved (permissions): the point runs as before
+            return False
+        return True
+    return False
+
