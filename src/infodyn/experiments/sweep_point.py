@@ -171,4 +171,3 @@ def adopt_finished_folder(points_dir: Path, name: str, key: str, taken: set[str]
             return False
         return True
     return False
-
