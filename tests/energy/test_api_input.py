@@ -167,3 +167,25 @@ def test_what_is_not_a_model_is_refused_in_one_line(call):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         call(model, X)  # and a model still works
+
+
+def test_flip_counts_and_windows_are_whole_numbers():
+    """basin_profile(ks=[]) failed in NumPy's stack, a scalar ks with a TypeError, ks=[1.5] ran
+    one flip; memory_triggered_average's window (1,) was an IndexError and (1.9, 0.9) ran as
+    (1, 0)."""
+    model = IsingModel(np.zeros((5, 5)), np.zeros(5))
+    patterns = np.eye(5, dtype=np.uint8)
+    for ks in ([], 1):
+        with pytest.raises(InputError, match="ks must be a non-empty list"):
+            E.basin_profile(model, patterns, ks)
+    with pytest.raises(InputError, match="each k of ks must be a whole number"):
+        E.denoising_curve(model, patterns, [1.5])
+    assert E.basin_profile(model, patterns, np.array([0, 1])).shape == (5, 2)
+    labels, stimulus = np.zeros(20, int), np.zeros(20)
+    for window, message in [
+        ((1,), "must be a pair"),
+        (None, "must be a pair"),
+        ((1.9, 0.9), "pre"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            E.memory_triggered_average(labels, stimulus, window=window)

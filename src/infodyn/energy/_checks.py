@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError, require, require_finite
+from infodyn.errors import InputError, require, require_finite, whole_number
 
 
 def as_binary(X: Any, name: str = "X", n: int | None = None, min_rows: int = 1) -> np.ndarray:
@@ -205,3 +205,14 @@ def require_model(model: Any) -> None:
             "model must be an energy model (infodyn.energy.IsingModel or KPairwiseModel), got "
             f"{type(model).__name__}"
         )
+
+
+def flip_counts(ks: Any) -> list[int]:
+    """``ks`` (numbers of flipped bits) as a non-empty list of whole numbers >= 0: a scalar gave
+    a TypeError, ``[]`` a NumPy error about stacking, and ``[1.5]`` ran as one flip."""
+    a = np.asarray(ks, dtype=object) if not isinstance(ks, np.ndarray) else ks
+    require(
+        a.ndim == 1 and a.size >= 1,
+        f"ks must be a non-empty list of numbers of flipped bits, got {ks!r}",
+    )
+    return [whole_number(k, "each k of ks") for k in a]

@@ -29,6 +29,7 @@ import numpy as np
 from infodyn.energy._checks import (
     UnboundedCouplingWarning,
     as_binary,
+    flip_counts,
     positive_int,
     require_model,
     rng_seed,
@@ -115,8 +116,8 @@ def denoising_curve(
     """``recovery`` for each k in ``ks`` (without the per-pattern arrays)."""
     require_model(model)
     out = []
-    for j, k in enumerate(ks):
-        r = recovery(model, patterns, int(k), n_trials=n_trials, seed=seed + j)
+    for j, k in enumerate(flip_counts(ks)):
+        r = recovery(model, patterns, k, n_trials=n_trials, seed=seed + j)
         r.pop("per_pattern")
         out.append(r)
     return out

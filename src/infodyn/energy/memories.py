@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.energy._checks import as_binary, positive_int, require_model
+from infodyn.energy._checks import as_binary, flip_counts, positive_int, require_model
 from infodyn.energy.codes import recovery
-from infodyn.errors import require
+from infodyn.errors import require, whole_number
 
 
 def memory_labels(model: Any, X: Any, memories: Any = None) -> tuple[np.ndarray, np.ndarray]:
@@ -113,8 +113,11 @@ def memory_triggered_average(
     require(lab.dtype.kind in "iu", f"labels must be integers (memory ids), got {lab.dtype}")
     stim = np.asarray(stimulus, dtype=np.float64)
     require(stim.ndim >= 1 and stim.shape[0] == lab.size, "stimulus and labels differ in length")
-    pre, post = (int(window[0]), int(window[1]))
-    require(pre >= 0 and post >= 0, "window = (pre, post) must be non-negative")
+    require(  # (1,) gave an IndexError, None a TypeError, (1.9, 0.9) the window (1, 0)
+        np.ndim(window) == 1 and len(window) == 2,
+        f"window must be a pair (pre, post) of whole numbers of steps, got {window!r}",
+    )
+    pre, post = whole_number(window[0], "window's pre"), whole_number(window[1], "window's post")
     K = int(lab.max()) + 1 if n_memories is None else positive_int(n_memories, "n_memories")
     events = np.ones(lab.size, dtype=bool)
     if onsets_only:
@@ -137,7 +140,5 @@ def basin_profile(
     """Fraction of ``k``-bit corruptions of each memory that descend back to it, (K, len(ks))."""
     require_model(model)
     mem = as_binary(memories, "memories", n=model.n)
-    return np.stack(
-        [recovery(model, mem, k, n_trials, seed + j)["per_pattern"] for j, k in enumerate(ks)],
-        axis=1,
-    )
+    per_k = [recovery(model, mem, k, n_trials, seed + j) for j, k in enumerate(flip_counts(ks))]
+    return np.stack([r["per_pattern"] for r in per_k], axis=1)
