@@ -60,6 +60,11 @@ def test_groups_of_the_wrong_length_are_refused():
     ):  # 300 and 100 entries
         with pytest.raises(InputError, match="groups has"):
             I.mi_permutation_test(x, x, n_permutations=9, groups=g)
+    nan_ids = np.repeat(np.arange(20.0), 10)
+    nan_ids[:10] = np.nan  # all NaN read as "one group"; some NaN as a group of their own
+    for g in (np.full(200, np.nan), nan_ids):
+        with pytest.raises(InputError, match="groups must be finite ids"):
+            I.mi_permutation_test(x, x, n_permutations=9, groups=g)
 
 
 def test_documented_defaults_of_the_significance_functions():

@@ -79,6 +79,8 @@ def _prepare(x: Any, y: Any, estimator: str, groups: Any) -> tuple[Words, Words,
         g = np.asarray(groups).reshape(-1)
         if g.size != a.shape[0]:
             raise InputError(f"groups has {g.size} entries for {a.shape[0]} samples")
+        if g.dtype.kind in "fc" and not np.all(np.isfinite(g)):  # was "groups has one group"
+            raise InputError("groups must be finite ids (one group id per sample), not NaN or inf")
         if np.unique(g).size < 2:  # the null would be the observed value itself
             raise InputError(
                 "groups has one group: shuffling whole groups permutes nothing; give at least "
