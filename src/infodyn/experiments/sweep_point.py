@@ -89,8 +89,8 @@ def run_point(spec: CommandSpec, config: dict[str, Any], out: str, key: str) -> 
     """
     out_path = Path(out)
     inputs = input_files(config)
-    done = read_marker(out_path, key)
-    if done is not None and not changed_inputs(done, inputs):
+    done = finished_marker(out_path, key, inputs)
+    if done is not None:
         return done
     _log_attempt(out_path, key)
     t0 = time.perf_counter()
@@ -111,10 +111,8 @@ def run_point_batch(
     """Run several points with the command's batched runner; one marker per point (the
     points that finished already are not run again, as in :func:`run_point`)."""
     inputs = [input_files(config) for config, _, _ in items]
-    done = [read_marker(out, key) for _, out, key in items]
     done = [
-        None if marker is None or changed_inputs(marker, files) else marker
-        for marker, files in zip(done, inputs, strict=True)
+        finished_marker(out, key, files) for (_, out, key), files in zip(items, inputs, strict=True)
     ]
     if any(marker is not None for marker in done):
         todo = [item for item, marker in zip(items, done, strict=True) if marker is None]
@@ -137,6 +135,15 @@ def run_point_batch(
         _mark_done(out, key, res, wall, files)
         for out, (_, _, key), res, files in zip(outs, items, results, inputs, strict=True)
     ]
+
+
+def finished_marker(
+    out: str | os.PathLike, key: str, inputs: dict[str, list[Any]]
+) -> dict[str, Any] | None:
+    """The marker of a point that finished under the same config and the same input files
+    (:func:`~infodyn.experiments.grid.input_files`), else None: the point is to run."""
+    marker = read_marker(out, key)
+    return None if marker is None or changed_inputs(marker, inputs) else marker
 
 
 def read_marker(out: str | os.PathLike, key: str) -> dict[str, Any] | None:
