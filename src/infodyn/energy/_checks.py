@@ -48,9 +48,9 @@ def ising_parameters(
     The compiled kernels index J by theta's length without bounds checks: a theta longer than
     J read past its end, a non-square or asymmetric J gave a log Z of another model."""
     for name, value in (("J", J), ("theta", theta), ("V", V), ("theta0", theta0)):
-        kind = None if value is None else np.asarray(value).dtype.kind
+        dtype = None if value is None else np.asarray(value).dtype
         require(  # complex values lost their imaginary part with only NumPy's warning
-            kind is None or kind in "biuf", f"{name} must hold real numbers, got dtype {kind}"
+            dtype is None or dtype.kind in "biuf", f"{name} must hold real numbers, got {dtype}"
         )
     J = np.array(J, dtype=np.float64)
     theta = np.array(theta, dtype=np.float64).reshape(-1)
