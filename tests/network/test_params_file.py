@@ -125,3 +125,20 @@ def test_a_file_that_is_not_a_zip_is_not_a_params_file(tmp_path):
         load_params(junk)
     assert str(err.value) == f"{junk}: not a params file (not an .npz archive: no zip structure)"
     assert "pickle" not in str(err.value)
+
+
+def test_save_refuses_what_load_would_refuse(tmp_path):
+    """save_params wrote an empty archive, an object array and a weight named "a.b", which
+    load_params then refused ("holds no weights", "Object arrays cannot be loaded") or read back
+    without the weight: the user learnt it only when loading."""
+    cases = [
+        ({}, "holds no weights"),
+        ({"w_rec": object()}, "must be an array of numbers"),
+        ({"w_rec": "abc"}, "must be an array of numbers"),
+        ({"w.rec": np.eye(2)}, "without '.' or '/'"),
+        ({"a/b": np.eye(2)}, "without '.' or '/'"),
+    ]
+    for params, message in cases:
+        with pytest.raises(InputError, match=message):
+            save_params(tmp_path / "p.npz", params)
+        assert not (tmp_path / "p.npz").exists()

@@ -34,6 +34,11 @@ def params_to_arrays(params: Mapping[str, Any], prefix: str = "") -> dict[str, n
         )
     if not all(isinstance(k, str) for k in params):
         raise InputError(f"params' keys must be weight names (text), got {list(params)[:5]!r}")
+    if not params:  # written, then refused by load_params ("holds no weights")
+        raise InputError("params holds no weights: nothing to save")
+    odd = [k for k in params if not k or "." in k or "/" in k]
+    if odd:  # "a.b" read back as part "b" of a sparse "a": the weights were lost
+        raise InputError(f"weight names must be non-empty, without '.' or '/': {odd[:5]!r}")
     out: dict[str, np.ndarray] = {}
     for key, w in params.items():
         if isinstance(w, SparseWeights):
@@ -45,7 +50,10 @@ def params_to_arrays(params: Mapping[str, Any], prefix: str = "") -> dict[str, n
             ):
                 out[f"{prefix}{key}.{part}"] = arr
         else:
-            out[f"{prefix}{key}"] = np.asarray(w)
+            arr = np.asarray(w)
+            if arr.dtype.kind not in "biuf":  # an object array saved, then refused on load
+                raise InputError(f"params[{key!r}] must be an array of numbers, got {arr.dtype}")
+            out[f"{prefix}{key}"] = arr
     return out
 
 
