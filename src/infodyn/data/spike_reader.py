@@ -195,6 +195,11 @@ class SpikeReader:
             for a in range(0, self.n_spikes, self.block_spikes):
                 b = min(a + self.block_spikes, self.n_spikes)
                 tr, t = self._read_trials(a, b), self._read(self._times, a, b)
+                for name, x, n in (("trials", tr, self.n_trials), ("times", t, self.n_steps)):
+                    if x.size and (x.min() < 0 or x.max() >= n):  # a window search skips them:
+                        raise InputError(  # a time of -5 first was dropped without a word
+                            f"{self.path}: spike {name} must lie in [0, {n})"
+                        )
                 if prev is not None:
                     tr, t = np.concatenate([[prev[0]], tr]), np.concatenate([[prev[1]], t])
                 steps = (tr[1:] > tr[:-1]) | ((tr[1:] == tr[:-1]) & (t[1:] >= t[:-1]))
@@ -269,11 +274,26 @@ class SpikeReader:
         self._require_order()
         return chunk_steps, trials, start, stop
 
+    def _check_trial_ends(self, trial: int, first: int | None, end: int | None) -> None:
+        """The spike just before a trial's first (position ``first``) and the one at its end
+        (``end``) must belong to other trials: a window search skips a spike of ``trial`` at a
+        time below 0 or at ``n_steps`` or beyond, which a file flagged as sorted is not scanned
+        for (a time of -5 was dropped without a word). Two single-element reads."""
+        for pos in (
+            None if not first else first - 1,
+            None if end in (None, self.n_spikes) else end,
+        ):
+            if pos is not None and int(self._read_trials(pos, pos + 1)[0]) == trial:
+                raise InputError(f"{self.path}: spike times must lie in [0, {self.n_steps})")
+
     def _windows(
         self, chunk_steps: int, trials: list[int], start: int, stop: int
     ) -> Iterator[tuple[int, int, int, _Cursor]]:
         for tr in trials:
             lo, hi = self._seek(tr, start), self._seek(tr, stop)
+            self._check_trial_ends(
+                tr, lo if start == 0 else None, hi if stop == self.n_steps else None
+            )
             cursor = _Cursor(self._blocks(tr, lo, hi))
             for w0 in range(start, stop, chunk_steps):
                 yield tr, w0, min(w0 + chunk_steps, stop), cursor
