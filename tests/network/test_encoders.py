@@ -227,3 +227,26 @@ def test_valid_convolution_is_scipys_fftconvolve_bitwise(steps, taps, channels):
     got = valid_convolution(x, k)
     assert got.shape == expected.shape == (steps - taps + 1, channels)
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    "tau, a, message",
+    [
+        ([0.0, 1.0], float("nan"), "a must be a finite rate"),
+        ([0.0, 1.0], 0.0, "a must be a finite rate"),
+        ([0.0, 1.0], -1.0, "a must be a finite rate"),
+        ([0.0, 1.0], np.inf, "a must be a finite rate"),
+        ([-1.0, 2.0], 0.1, "tau must hold finite lags"),
+        ([np.nan], 0.1, "tau must hold finite lags"),
+        ([], 0.1, "tau must be non-empty"),
+        ("x", 0.1, "tau must be non-empty"),
+    ],
+)
+def test_the_adelson_bergen_kernel_checks_its_lags_and_rate(tau, a, message):
+    """Each returned an array (NaN, or plausible numbers for a negative rate), and
+    filtered_noise_rates(a=nan) all-NaN rates."""
+    with pytest.raises(InputError, match=message):
+        idn.network.adelson_bergen_kernel(tau, a)
+    if not isinstance(tau, str) and len(tau) == 2 and tau[0] == 0.0:
+        with pytest.raises(InputError, match=message):
+            idn.network.filtered_noise_rates(20, 3, a=a)

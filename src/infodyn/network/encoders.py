@@ -134,7 +134,15 @@ def adelson_bergen_kernel(tau: Any, a: float = 1.0 / 15.0) -> np.ndarray:
 
     ``tau`` in ms (>= 0), ``a`` in 1/ms (default 1/15). D is biphasic: positive, then negative.
     """
-    t = np.asarray(tau, dtype=np.float64)
+    number = isinstance(a, int | float | np.number) and not isinstance(a, bool)
+    if not (number and np.isfinite(a) and a > 0):  # NaN gave NaN rates, -1 plausible ones
+        raise InputError(f"a must be a finite rate > 0 in 1/ms, got {a!r}")
+    raw = np.asarray(tau)
+    if raw.dtype.kind not in "biuf" or raw.size == 0:
+        raise InputError(f"tau must be non-empty lags in ms (numbers), got {tau!r}")
+    t = raw.astype(np.float64)
+    if not (np.all(np.isfinite(t)) and np.all(t >= 0)):
+        raise InputError("tau must hold finite lags >= 0 ms")
     at = a * t
     return a * np.exp(-at) * (at**5 / math.factorial(5) - at**7 / math.factorial(7))
 
