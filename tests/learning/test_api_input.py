@@ -78,8 +78,15 @@ def test_gradients_refuse_feedback_bptt_ignores_and_bad_masks():
         L.gradients(net, p, X, tgt, "mse", method="eprop", reset="detach")
     with pytest.raises(InputError, match=r"mask must have shape \(15, 15\)"):  # raw TypeError
         L.gradients(net, p, X, tgt, "mse", mask=np.ones((3, 3)))
-    with pytest.raises(InputError, match="mask contains NaN"):  # "the gradient exploded"
+    with pytest.raises(InputError, match="0 .* and 1 .* only"):  # "the gradient exploded"
         L.gradients(net, p, X, tgt, "mse", mask=np.full((15, 15), np.nan))
+    with pytest.raises(InputError, match="0 .* and 1 .* only"):  # scaled the weights
+        Trainer(
+            LIF(n_in=4, n_rec=15, n_out=0),
+            RateTask(n_in=4, n_steps=60),
+            "mse",
+            mask=np.full((15, 15), 0.5),
+        )
     with pytest.raises(InputError, match="feedback_matrix contains NaN"):
         L.gradients(
             net, p, X, tgt, "mse", feedback="random", feedback_matrix=np.full((15, 2), np.nan)

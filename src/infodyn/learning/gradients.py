@@ -281,7 +281,8 @@ def checked_mask(net, w_rec: Any, mask: Any) -> np.ndarray | None:
         what = "one value per stored synapse" if is_sparse(w_rec) else "(n_rec, n_rec)"
         raise InputError(f"mask must have shape {want} ({what}), got {m.shape}")
     m = m.astype(np.float64, copy=False)
-    require_finite("mask", m)
+    if not np.all((m == 0) | (m == 1)):  # 0.5 scaled the weights (and gradients) each step
+        raise InputError("mask must hold 0 (no synapse) and 1 (synapse) only")
     return m
 
 
