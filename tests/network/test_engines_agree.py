@@ -6,6 +6,7 @@ import pytest
 import scipy.sparse as sps
 
 import infodyn as idn
+from infodyn import InputError
 
 CONFIGS = [
     dict(cls="LIF", n_ref=0, connectivity="dense"),
@@ -140,3 +141,27 @@ def test_float64_precision_turns_x64_on():
     finally:
         jax.config.update("jax_enable_x64", True)
     assert trace.v.dtype == np.float64
+
+
+def test_a_float32_run_refuses_what_float32_cannot_hold():
+    """Finite in float64 and past every check, these became inf or 0 in the JAX engine's
+    float32: w_in = 1e300 gave NaN potentials and no spike where the event engine (float64)
+    spiked at every step, and v_th = 1e-300 a threshold of 0. They are refused, naming
+    precision='float64', which runs them as the event engine does."""
+    net = idn.network.LIF(n_in=3, n_rec=5, n_out=2)
+    p = net.init(seed=0)
+    x = np.ones((20, 3))
+    big = dict(p, w_in=np.full((3, 5), 1e300))
+    cases = [
+        (net, big, x, "params\\['w_in'\\] holds 1e\\+300"),
+        (idn.network.LIF(n_in=3, n_rec=5, n_out=2, v_th=1e-300), p, x, "v_th = 1e-300"),
+        (idn.network.LIF(n_in=3, n_rec=5, n_out=2, v_th=1e300), p, x, "v_th holds 1e\\+300"),
+        (net, p, x * 1e300, "x holds 1e\\+300"),
+    ]
+    for model, params, inp, message in cases:
+        with pytest.raises(InputError, match=message + ".*precision='float64'"):
+            idn.network.simulate(model, params, inp, engine="jax")
+    jax_run = idn.network.simulate(net, big, x, engine="jax", precision="float64")
+    event_run = idn.network.simulate(net, big, x, engine="event")
+    np.testing.assert_array_equal(jax_run.z, event_run.z)
+    assert jax_run.z[1:].all()  # every unit spikes at every step after the first

@@ -16,6 +16,7 @@ gather and segment sum.
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -44,11 +45,47 @@ def ensure_dtype(precision: str):
     return jnp.float32
 
 
+def check_float32_range(name: str, values: Any, nonzero: bool = False) -> None:
+    """Refuse float64 ``values`` beyond float32's largest number (they became inf, and the run
+    NaN with no spike, where the float64 event engine spiked), and with ``nonzero`` (a
+    threshold) a non-zero one below its smallest (it became 0: no potential was ever tested
+    against 1e-300). Float32 input fits itself; NaN and inf are refused before (validation).
+    Two passes without temporaries (max, min), for weights of 10^8 synapses."""
+    a = np.asarray(values.values if is_sparse(values) else values)
+    if a.dtype != np.float64 or a.size == 0:
+        return
+    largest = max(abs(float(a.max())), abs(float(a.min())))
+    if largest > _F32_MAX:
+        raise InputError(
+            f"{name} holds {largest:.3g}, beyond float32's range (3.4e38): run with "
+            "precision='float64'"
+        )
+    if nonzero and a.size == 1 and 0 < abs(float(a)) < _F32_SMALLEST:
+        raise InputError(
+            f"{name} = {float(a):.3g}, which float32 rounds to 0: run with precision='float64'"
+        )
+
+
+#: float32's limits, against which a float32 run's float64 input is checked
+_F32_MAX = float(np.finfo(np.float32).max)
+_F32_SMALLEST = float(np.finfo(np.float32).smallest_subnormal)
+
+
 def prepare(net, params, precision: str):
-    """``(dtype, params cast to it, Constants, beta)``: what a JAX run of ``net`` needs."""
+    """``(dtype, params cast to it, Constants, beta)``: what a JAX run of ``net`` needs; in
+    float32 its weights and constants are checked to fit (:func:`check_float32_range`)."""
     dtype = ensure_dtype(precision)
+    c = Constants.of(net)
+    if dtype == jnp.float32:
+        for key in ("w_in", "w_rec", "w_out"):
+            check_float32_range(f"params[{key!r}]", params[key])
+        for field in ("alpha", "rho", "kappa", "v_th", "input_scale", "readout_scale", "gamma"):
+            # a decay or scale below float32's smallest number is 0 to the same precision; a
+            # threshold that becomes 0 changes which potentials spike
+            check_float32_range(field, np.float64(getattr(c, field)), nonzero=field == "v_th")
+        check_float32_range("beta_a", np.asarray(net.beta_vector(), np.float64))
     beta = jnp.asarray(net.beta_vector(), dtype)
-    return dtype, cast_params(params, dtype), Constants.of(net), beta
+    return dtype, cast_params(params, dtype), c, beta
 
 
 def run(
@@ -219,5 +256,7 @@ def simulate_jax(
         "`infodyn simulate` / simulate_to_file",
     )
     dtype, p, c, beta = prepare(net, params, precision)
+    if dtype == jnp.float32:
+        check_float32_range("x", x)
     out = run(c, p, beta, jnp.asarray(x, dtype), record=record)
     return {k: np.swapaxes(np.asarray(v), 0, 1) for k, v in out.items()}
