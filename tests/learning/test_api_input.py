@@ -20,9 +20,10 @@ X = (np.random.default_rng(0).random((2, 60, 4)) < 0.3).astype(float)
 
 def test_the_task_must_be_made_for_the_networks_dt():
     # input drawn for dt = 0.1 ms drove a dt = 1 ms network at a tenth of the rate
-    for dt in (0.1, float("nan")):
-        with pytest.raises(InputError, match="differs from the network's dt"):
-            Trainer(NET0, RateTask(n_in=5, n_steps=50, rate_hz=50.0, dt=dt), "mse")
+    with pytest.raises(InputError, match="differs from the network's dt"):
+        Trainer(NET0, RateTask(n_in=5, n_steps=50, rate_hz=50.0, dt=0.1), "mse")
+    with pytest.raises(InputError, match="dt must be a finite number > 0 ms"):  # the task's own
+        RateTask(n_in=5, n_steps=50, rate_hz=50.0, dt=float("nan"))
 
 
 @pytest.mark.parametrize(
@@ -137,3 +138,27 @@ def test_resume_with_another_optimizer_is_refused(tmp_path):
 def test_learning_inputs_are_checked_where_they_enter(call, message):
     with pytest.raises(InputError, match=message):
         call()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n_in": 0}, "n_in must be a whole number >= 1"),
+        ({"n_steps": 2.5}, "n_steps must be a whole number >= 1"),
+        ({"n_out": -1}, "n_out must be a whole number >= 0"),
+        ({"n_in": "3"}, "n_in must be a whole number"),
+        ({"rate_hz": float("nan")}, "rate_hz must be a finite number >= 0 Hz"),
+        ({"rate_hz": -1.0}, "rate_hz must be a finite number >= 0 Hz"),
+        ({"dt": 0.0}, "dt must be a finite number > 0 ms"),
+    ],
+)
+def test_rate_task_checks_its_sizes_and_rates(kwargs, message):
+    """RateTask checked nothing: n_in = 0 gave empty batches, -1 and 2.5 raw NumPy errors when
+    a batch was drawn, and Trainer.fit(2.5) ran 3 iterations."""
+    with pytest.raises(InputError, match=message):
+        RateTask(**kwargs)
+    with pytest.raises(InputError, match="batch_size must be a whole number >= 1"):
+        RateTask(n_in=2, n_steps=5).batch(np.random.default_rng(0), 0)
+    trainer = Trainer(LIF(n_in=2, n_rec=4, n_out=0), RateTask(n_in=2, n_steps=5), "unit_rate")
+    with pytest.raises(InputError, match="n_iterations must be a whole number"):
+        trainer.fit(2.5)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.gaze import saccade_path
-from infodyn.errors import make_rng, require
+from infodyn.errors import make_rng, require, whole_number
 from infodyn.learning.info_objectives import window_target
 from infodyn.network.encoders import StimulusSet, encode_patches, spike_probabilities
 
@@ -163,7 +163,19 @@ class RateTask:
     n_out: int = 0
     dt: float = 1.0
 
+    def __post_init__(self) -> None:
+        # n_in = 0 or n_steps = 0 gave empty batches; -1 or 2.5 raw NumPy errors at batch()
+        self.n_in = whole_number(self.n_in, "n_in", minimum=1)
+        self.n_steps = whole_number(self.n_steps, "n_steps", minimum=1)
+        self.n_out = whole_number(self.n_out, "n_out")
+        for name, bound, unit in (("rate_hz", ">=", "Hz"), ("dt", ">", "ms")):
+            value = getattr(self, name)
+            ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+            ok = ok and bool(np.isfinite(value)) and (value > 0 or bound == ">=" and value == 0)
+            require(ok, f"{name} must be a finite number {bound} 0 {unit}, got {value!r}")
+
     def batch(self, rng: np.random.Generator, batch_size: int):
+        batch_size = whole_number(batch_size, "batch_size", minimum=1)
         return _poisson(rng, self.rate_hz, (batch_size, self.n_steps, self.n_in), self.dt), None
 
     def metrics(self, y: np.ndarray, target: Any) -> dict[str, Any]:

@@ -444,7 +444,7 @@ class Trainer:
         With ``out``, writes ``checkpoint.npz`` and ``metrics.json`` there every
         ``checkpoint_every`` iterations and at the end; ``resume=True`` loads them first.
         """
-        require(n_iterations >= 0, "n_iterations must be >= 0")
+        n_iterations = whole_number(n_iterations, "n_iterations")  # 2.5 ran 3, "3" a TypeError
         if resume:
             require(out is not None, "resume needs a run directory")
             self.load_checkpoint(Path(out) / "checkpoint.npz")
