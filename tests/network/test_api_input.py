@@ -159,3 +159,17 @@ def test_empty_batches_and_empty_sparse_inputs_are_refused():
 def test_encoders_refuse_bad_counts_with_one_error(call, message):
     with pytest.raises(InputError, match=message):
         call()
+
+
+def test_the_event_engine_takes_weights_as_nested_lists_as_the_jax_engine_does():
+    """A w_rec given as nested lists ran on the JAX engine and was an AttributeError ('list'
+    object has no attribute 'shape') on the event engine; sparse weights keep their shape."""
+    net = idn.network.LIF(n_in=3, n_rec=5, n_out=2)
+    p = net.init(seed=0)
+    x = (np.random.default_rng(0).random((50, 3)) < 0.3).astype(float)
+    listed = dict(p, w_rec=np.asarray(p["w_rec"]).tolist())
+    expected = idn.network.simulate(net, p, x, engine="event").z
+    np.testing.assert_array_equal(idn.network.simulate(net, listed, x, engine="event").z, expected)
+    sparse = idn.network.LIF(n_in=3, n_rec=20, n_out=2, connectivity="sparse", k_in=4)
+    ps = sparse.init(seed=0)
+    assert idn.network.simulate(sparse, ps, x, engine="event").z.shape == (50, 20)

@@ -130,5 +130,5 @@ def event_weights(params) -> EventWeights:
         indptr,
         w_out,
     )
-    shapes = tuple(tuple(int(n) for n in params[k].shape) for k in ("w_in", "w_rec", "w_out"))
+    shapes = tuple(tuple(int(n) for n in np.shape(params[k])) for k in ("w_in", "w_rec", "w_out"))
     return EventWeights(loop, shapes)
