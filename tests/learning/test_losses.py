@@ -161,3 +161,10 @@ def test_scaling_and_prepending_keep_weights_and_order():
     both = 2.0 * (MeanSquaredError(weight=0.5) + UnitRateTarget(weight=0.1))
     assert [t.weight for t in both.terms] == pytest.approx([1.0, 0.2])
     assert ("mse" + as_loss(UnitRateTarget())).names() == ["mse", "unit_rate"]
+
+
+@pytest.mark.parametrize("entries", ["unit_rate", None, {"kind": "mse"}, [None], ["mse"]])
+def test_build_loss_refuses_what_is_not_a_list_of_tables(entries):
+    """A name, None or a bare table were raw ValueError and TypeError."""
+    with pytest.raises(InputError, match="list of tables|must be a table"):
+        build_loss(entries)

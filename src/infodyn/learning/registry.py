@@ -28,8 +28,15 @@ def build_loss(entries: list[dict[str, Any]]) -> CompositeLoss:
     (kinds: :func:`config_kinds`).
     """
     kinds = config_kinds()
+    if isinstance(entries, str | dict) or not isinstance(entries, list | tuple):
+        raise InputError(  # "unit_rate" and None were raw ValueError and TypeError
+            "the loss must be a list of tables such as [{'kind': 'unit_rate', 'weight': 0.1}], "
+            f"got {entries!r}"
+        )
     terms = []
     for entry in entries:
+        if not isinstance(entry, dict):
+            raise InputError(f"each loss term must be a table with a 'kind', got {entry!r}")
         entry = dict(entry)
         kind = entry.pop("kind", None)
         if kind not in kinds:
