@@ -2,7 +2,9 @@
 
 import h5py
 import numpy as np
+import pytest
 
+from infodyn import InputError
 from infodyn.data import SpikeTrain, load_spikes, save_spikes
 from infodyn.data.spike_files import COMPRESSION, SpikeWriter
 
@@ -63,3 +65,11 @@ def test_close_inside_the_with_block_writes_once(tmp_path):
             w.append(np.array([7]), np.array([1]))
     got = load_spikes(tmp_path / "w.h5")
     assert (got.n_steps, got.times.tolist(), got.units.tolist()) == (100, [0, 5], [0, 2])
+
+
+def test_save_spikes_names_what_it_writes(tmp_path):
+    """A raster passed to save_spikes was "'numpy.ndarray' object has no attribute
+    'n_spikes'"."""
+    with pytest.raises(InputError, match="save_spikes writes a SpikeTrain, got ndarray"):
+        save_spikes(tmp_path / "b.h5", np.eye(3))
+    assert not (tmp_path / "b.h5").exists()

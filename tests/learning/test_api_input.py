@@ -162,3 +162,15 @@ def test_rate_task_checks_its_sizes_and_rates(kwargs, message):
     trainer = Trainer(LIF(n_in=2, n_rec=4, n_out=0), RateTask(n_in=2, n_steps=5), "unit_rate")
     with pytest.raises(InputError, match="n_iterations must be a whole number"):
         trainer.fit(2.5)
+
+
+def test_feedback_sizes_and_targets_are_checked():
+    """random_feedback(-1, 2) and (2.5, 2) were raw NumPy errors; a complex target lost its
+    imaginary part with only NumPy's warning."""
+    for n_rec in (-1, 2.5, float("nan"), 0):
+        with pytest.raises(InputError, match="n_rec must be a whole number >= 1"):
+            L.random_feedback(n_rec, 2)
+    assert L.random_feedback(3, 0).shape == (3, 0)  # no readout: rate losses only
+    net = LIF(n_in=4, n_rec=15, n_out=2)
+    with pytest.raises(InputError, match="target must hold real numbers"):
+        L.gradients(net, net.init(0), X, np.zeros((2, 60, 2)) + 1j, "mse")

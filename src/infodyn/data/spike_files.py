@@ -90,6 +90,11 @@ def save_spikes(path: str | os.PathLike, spikes: SpikeTrain) -> Path:
     path = Path(path)
     if not is_h5_path(path):
         raise InputError(f"{path}: save_spikes writes HDF5; name the file .h5 or .hdf5")
+    if not all(hasattr(spikes, k) for k in ("times", "units", "trials", "n_spikes")):
+        raise InputError(  # a raster gave "'numpy.ndarray' object has no attribute 'n_spikes'"
+            f"save_spikes writes a SpikeTrain, got {type(spikes).__name__}; make one with "
+            "SpikeTrain.from_dense(raster)"
+        )
     with atomic_path(path, ".h5") as tmp:
         with h5py.File(tmp, "w") as h5:
             grp = h5.create_group("spikes")

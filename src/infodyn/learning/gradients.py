@@ -19,7 +19,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.errors import InputError, make_rng, require, require_finite
+from infodyn.errors import InputError, make_rng, require, require_finite, whole_number
 from infodyn.learning.bptt import bptt_window
 from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.losses import as_loss
@@ -70,6 +70,8 @@ class Evaluation:
 
 def random_feedback(n_rec: int, n_out: int, seed: int = 0, dtype=np.float64) -> np.ndarray:
     """A fixed Gaussian feedback matrix B (n_rec, n_out) with entries N(0, 1/n_rec)."""
+    n_rec = whole_number(n_rec, "n_rec", minimum=1)  # -1, 2.5 and NaN were raw NumPy errors
+    n_out = whole_number(n_out, "n_out")  # 0: a network without readout (rate losses)
     rng = make_rng(seed)
     return (rng.standard_normal((n_rec, n_out)) / np.sqrt(n_rec)).astype(dtype)
 
@@ -80,7 +82,10 @@ def _prepare(net, params, x, target, precision):
     xb, batched = check_input(net, x)
     tgt = None
     if target is not None:
-        t = np.asarray(target, dtype=np.float64)
+        raw = np.asarray(target)
+        if raw.dtype.kind not in "biuf":  # complex lost its imaginary part, text a raw error
+            raise InputError(f"target must hold real numbers, got dtype {raw.dtype}")
+        t = raw.astype(np.float64)
         if t.ndim == 2 and not batched:
             t = t[None]
         require(
