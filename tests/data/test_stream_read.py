@@ -419,8 +419,12 @@ def test_a_repeat_is_found_when_its_step_spans_three_blocks(tmp_path):  # kills 
     ]
 
 
-@pytest.mark.parametrize("position, time", [(0, -5), (-1, 10**6)])
-def test_a_time_outside_its_trial_in_a_file_flagged_sorted_is_refused(tmp_path, position, time):
+@pytest.mark.parametrize(
+    "dataset, position, value", [("times", 0, -5), ("times", -1, 10**6), ("trials", 0, -1)]
+)
+def test_a_time_outside_its_trial_in_a_file_flagged_sorted_is_refused(
+    tmp_path, dataset, position, value
+):
     """A file flagged as sorted is not scanned: the window search skipped a first spike at time
     -5 (or a last one past n_steps), and iter_spike_file streamed the other spikes without a
     word while load_spikes refused the file. The spikes beside each trial's ends are read."""
@@ -428,11 +432,11 @@ def test_a_time_outside_its_trial_in_a_file_flagged_sorted_is_refused(tmp_path, 
     raster[:, ::3, 1] = 1
     path = save_spikes(tmp_path / "s.h5", SpikeTrain.from_dense(raster))
     with h5py.File(path, "r+") as f:
-        times = f["spikes/times"][:]
-        times[position] = time
-        f["spikes/times"][:] = times
+        values = f[f"spikes/{dataset}"][:]
+        values[position] = value
+        f[f"spikes/{dataset}"][:] = values
     for read in (lambda: list(iter_spike_file(path, 7)), lambda: load_spikes(path)):
-        with pytest.raises(InputError, match="spike times must lie in"):
+        with pytest.raises(InputError, match=f"spike {dataset} must lie in|spike times must"):
             read()
     np.testing.assert_array_equal(  # an intact file streams as before
         np.concatenate(

@@ -195,11 +195,6 @@ class SpikeReader:
             for a in range(0, self.n_spikes, self.block_spikes):
                 b = min(a + self.block_spikes, self.n_spikes)
                 tr, t = self._read_trials(a, b), self._read(self._times, a, b)
-                for name, x, n in (("trials", tr, self.n_trials), ("times", t, self.n_steps)):
-                    if x.size and (x.min() < 0 or x.max() >= n):  # a window search skips them:
-                        raise InputError(  # a time of -5 first was dropped without a word
-                            f"{self.path}: spike {name} must lie in [0, {n})"
-                        )
                 if prev is not None:
                     tr, t = np.concatenate([[prev[0]], tr]), np.concatenate([[prev[1]], t])
                 steps = (tr[1:] > tr[:-1]) | ((tr[1:] == tr[:-1]) & (t[1:] >= t[:-1]))
@@ -275,16 +270,20 @@ class SpikeReader:
         return chunk_steps, trials, start, stop
 
     def _check_trial_ends(self, trial: int, first: int | None, end: int | None) -> None:
-        """The spike just before a trial's first (position ``first``) and the one at its end
-        (``end``) must belong to other trials: a window search skips a spike of ``trial`` at a
-        time below 0 or at ``n_steps`` or beyond, which a file flagged as sorted is not scanned
-        for (a time of -5 was dropped without a word). Two single-element reads."""
-        for pos in (
-            None if not first else first - 1,
-            None if end in (None, self.n_spikes) else end,
+        """The spike just before a trial's first (position ``first``) must belong to an earlier
+        trial, and the one at its end (``end``) to a later one: a window search skips a spike
+        of ``trial`` at a time below 0 or at ``n_steps`` or beyond, or of a trial id out of
+        range, and only the blocks it reads are checked (a time of -5 first was dropped
+        without a word). Two single-element reads."""
+        before = None if not first else int(self._read_trials(first - 1, first)[0])
+        after = None if end in (None, self.n_spikes) else int(self._read_trials(end, end + 1)[0])
+        if (before is not None and not 0 <= before < trial) or (
+            after is not None and not trial < after < self.n_trials
         ):
-            if pos is not None and int(self._read_trials(pos, pos + 1)[0]) == trial:
-                raise InputError(f"{self.path}: spike times must lie in [0, {self.n_steps})")
+            raise InputError(
+                f"{self.path}: spike times must lie in [0, {self.n_steps}) and trials in "
+                f"[0, {self.n_trials})"
+            )
 
     def _windows(
         self, chunk_steps: int, trials: list[int], start: int, stop: int
