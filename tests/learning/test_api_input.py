@@ -174,3 +174,9 @@ def test_feedback_sizes_and_targets_are_checked():
     net = LIF(n_in=4, n_rec=15, n_out=2)
     with pytest.raises(InputError, match="target must hold real numbers"):
         L.gradients(net, net.init(0), X, np.zeros((2, 60, 2)) + 1j, "mse")
+
+
+def test_feedback_decay_is_not_negative():
+    """feedback_decay = -1 grew B away from W_out instead of toward it."""
+    with pytest.raises(InputError, match="feedback_decay must be >= 0"):
+        L.TrainOptions(feedback_decay=-1.0)

@@ -173,3 +173,12 @@ def test_the_event_engine_takes_weights_as_nested_lists_as_the_jax_engine_does()
     sparse = idn.network.LIF(n_in=3, n_rec=20, n_out=2, connectivity="sparse", k_in=4)
     ps = sparse.init(seed=0)
     assert idn.network.simulate(sparse, ps, x, engine="event").z.shape == (50, 20)
+
+
+@pytest.mark.parametrize("n_rec, frac_exc, n_exc", [(5, 0.01, 0), (5, 0.99, 5), (1, 0.8, 1)])
+def test_an_ei_network_needs_both_kinds_of_unit(n_rec, frac_exc, n_exc):
+    """frac_exc = 0.01 of 5 units made every unit inhibitory, and 0.99 every unit excitatory,
+    without a word: the rounded split is refused, naming it."""
+    with pytest.raises(InputError, match=f"gives {n_exc} excitatory units"):
+        idn.network.LIF(n_in=2, n_rec=n_rec, connectivity="ei", frac_exc=frac_exc)
+    assert idn.network.LIF(n_in=2, n_rec=5, connectivity="ei").n_exc == 4

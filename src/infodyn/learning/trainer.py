@@ -111,6 +111,9 @@ class TrainOptions:
         if self.online_window is not None:
             self.online_window = whole_number(self.online_window, "online_window", minimum=1)
         require(self.lr > 0, f"lr must be > 0, got {self.lr}")
+        require(  # -1 grew B away from W_out instead of toward it
+            self.feedback_decay >= 0, f"feedback_decay must be >= 0, got {self.feedback_decay}"
+        )
         require(0 <= self.momentum < 1, f"momentum must lie in [0, 1), got {self.momentum}")
         require(
             self.momentum == 0 or self.optimizer == "sgd",

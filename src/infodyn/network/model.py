@@ -158,6 +158,15 @@ class LIF(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _check_ei_split(self) -> LIF:
+        if self.connectivity == "ei" and not 1 <= self.n_exc <= self.n_rec - 1:
+            raise ValueError(  # frac_exc = 0.01 of 5 units made every unit inhibitory
+                f"frac_exc={self.frac_exc} of n_rec={self.n_rec} units gives {self.n_exc} "
+                "excitatory units (round(frac_exc n_rec)): an E/I network needs both kinds"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _check_k_in(self) -> LIF:
         if self.k_in is None:
             return self
