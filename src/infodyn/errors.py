@@ -193,6 +193,16 @@ def _isfinite(value: typing.Any) -> bool:
         return False
 
 
+def is_finite_number(value: typing.Any) -> bool:
+    """A finite real number, as a ``float`` option takes it: not ``true``/``false``, not text,
+    not complex, not NaN or inf."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float | np.integer | np.floating)
+        and _isfinite(value)
+    )
+
+
 def check_option_type(name: str, value: typing.Any, annotation: typing.Any) -> None:
     """For a config option of a dataclass (a task, a loss term) whose field is annotated
     ``bool``, ``int`` or ``float`` (the annotation or its string): a ``bool`` must be
@@ -205,11 +215,7 @@ def check_option_type(name: str, value: typing.Any, annotation: typing.Any) -> N
         raise InputError(f"{name} must be true or false, got {shown(value)}")
     if kind == "int" and (not isinstance(value, int | np.integer) or isinstance(value, bool)):
         raise InputError(f"{name} must be a whole number, got {shown(value)}")
-    if kind == "float" and (
-        isinstance(value, bool)
-        or not isinstance(value, int | float | np.integer | np.floating)
-        or not _isfinite(value)
-    ):
+    if kind == "float" and not is_finite_number(value):
         raise InputError(f"{name} must be a finite number, got {shown(value)}")
 
 

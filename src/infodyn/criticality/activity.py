@@ -22,7 +22,7 @@ from infodyn.data.io import load_spikes
 from infodyn.data.spike_files import is_h5_path
 from infodyn.data.spike_reader import SpikeReader
 from infodyn.data.units import unit_subset
-from infodyn.errors import InputError, require, whole_number
+from infodyn.errors import InputError, is_finite_number, require, whole_number
 
 
 @dataclass(frozen=True)
@@ -302,10 +302,7 @@ def global_rate_variance(
         )
         n_units = whole_number(n_units, "n_units", minimum=1)  # 1.5 units, inf, True went in
         require(
-            isinstance(dt_ms, int | float | np.number)
-            and not isinstance(dt_ms, bool)
-            and bool(np.isfinite(dt_ms))
-            and dt_ms > 0,
+            is_finite_number(dt_ms) and dt_ms > 0,
             f"dt_ms must be a finite number of ms > 0, got {dt_ms!r}",
         )
         a = a / (n_units * dt_ms / 1000.0)

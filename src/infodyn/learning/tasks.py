@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.gaze import saccade_path
-from infodyn.errors import make_rng, require, whole_number
+from infodyn.errors import is_finite_number, make_rng, require, whole_number
 from infodyn.learning.info_objectives import window_target
 from infodyn.network.encoders import StimulusSet, encode_patches, spike_probabilities
 
@@ -170,8 +170,7 @@ class RateTask:
         self.n_out = whole_number(self.n_out, "n_out")
         for name, bound, unit in (("rate_hz", ">=", "Hz"), ("dt", ">", "ms")):
             value = getattr(self, name)
-            ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
-            ok = ok and bool(np.isfinite(value)) and (value > 0 or bound == ">=" and value == 0)
+            ok = is_finite_number(value) and (value > 0 or bound == ">=" and value == 0)
             require(ok, f"{name} must be a finite number {bound} 0 {unit}, got {value!r}")
 
     def batch(self, rng: np.random.Generator, batch_size: int):

@@ -13,7 +13,14 @@ from typing import Any
 import numpy as np
 from scipy import fft as sfft
 
-from infodyn.errors import InputError, make_rng, require, require_finite, whole_number
+from infodyn.errors import (
+    InputError,
+    is_finite_number,
+    make_rng,
+    require,
+    require_finite,
+    whole_number,
+)
 from infodyn.memory import require_memory
 
 
@@ -134,8 +141,7 @@ def adelson_bergen_kernel(tau: Any, a: float = 1.0 / 15.0) -> np.ndarray:
 
     ``tau`` in ms (>= 0), ``a`` in 1/ms (default 1/15). D is biphasic: positive, then negative.
     """
-    number = isinstance(a, int | float | np.number) and not isinstance(a, bool)
-    if not (number and np.isfinite(a) and a > 0):  # NaN gave NaN rates, -1 plausible ones
+    if not (is_finite_number(a) and a > 0):  # NaN gave NaN rates, -1 plausible ones
         raise InputError(f"a must be a finite rate > 0 in 1/ms, got {a!r}")
     raw = np.asarray(tau)
     if raw.dtype.kind not in "biuf" or raw.size == 0:
