@@ -63,7 +63,7 @@ from infodyn.experiments.sweep_point import (  # noqa: F401 - the point's names,
     ATTEMPTS_LOG,
     DONE_MARKER,
     INPUT_ERROR,
-    adopt_finished_folder,
+    adopt_finished_folders,
     count_attempts,
     read_marker,
     run_point,
@@ -243,8 +243,7 @@ def run_sweep(
     }
     remove_temporaries(out)  # left by workers killed mid-write in an earlier run
     point_dir = {p.key: out / "points" / p.name for p in points}
-    names = {p.name for p in points}
-    adopted = sum(adopt_finished_folder(out / "points", p.name, p.key, names) for p in points)
+    adopted = adopt_finished_folders(out / "points", points)
     markers: dict[str, dict[str, Any]] = {}
     replaced: set[str] = set()  # the keys of input files replaced since their points finished
     for p in points:

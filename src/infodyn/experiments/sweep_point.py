@@ -24,7 +24,7 @@ from typing import Any
 from infodyn.atomic import write_json
 from infodyn.errors import InputError, os_error_line
 from infodyn.experiments.config import CommandSpec, validate
-from infodyn.experiments.grid import changed_inputs, input_files
+from infodyn.experiments.grid import SweepPoint, changed_inputs, input_files
 
 DONE_MARKER = "DONE.json"
 ATTEMPTS_LOG = "attempts.jsonl"
@@ -160,21 +160,34 @@ def read_marker(out: str | os.PathLike, key: str) -> dict[str, Any] | None:
     return marker if marker.get("key") == key else None
 
 
-def adopt_finished_folder(points_dir: Path, name: str, key: str, taken: set[str]) -> bool:
+def adopt_finished_folders(points_dir: Path, points: list[SweepPoint]) -> int:
     """Rename the folder of a finished point of the same config (its name ends in the same
-    hash, ``key[:10]``) to ``name`` when ``name`` does not exist yet; True when it did. The same
-    config can be named otherwise: a grid key added at its base value, ``=1`` for ``=1.0``,
-    another key order, ``--seeds 1``; such points ran again, into folders beside their finished
-    twins. Folders of the current sweep's points (``taken``) are never moved."""
-    target = points_dir / name
-    if target.exists() or not points_dir.is_dir():
-        return False
-    for other in sorted(points_dir.glob(f"*_{key[:10]}")):
-        if other.name in taken or not other.is_dir() or read_marker(other, key) is None:
+    hash, ``key[:10]``) to the name of each of ``points`` that has no folder yet; returns how
+    many were renamed. The same config can be named otherwise: a grid key added at its base
+    value, ``=1`` for ``=1.0``, another key order, ``--seeds 1``; such points ran again, into
+    folders beside their finished twins. Folders of the current points are never moved, and
+    the folder is listed once (not once a point: a sweep may have 10^4 of them)."""
+    if not points_dir.is_dir():
+        return 0
+    taken = {p.name for p in points}
+    by_hash: dict[str, list[Path]] = {}
+    for folder in sorted(points_dir.iterdir()):
+        if folder.name not in taken and folder.is_dir():
+            by_hash.setdefault(folder.name.rsplit("_", 1)[-1], []).append(folder)
+    adopted = 0
+    for p in points:
+        target = points_dir / p.name
+        if target.exists():
             continue
-        try:
-            other.rename(target)
-        except OSError:  # cannot be moved (permissions): the point runs as before
-            return False
-        return True
-    return False
+        twins = by_hash.get(p.key[:10], [])
+        for other in twins:
+            if read_marker(other, p.key) is None:
+                continue
+            try:
+                other.rename(target)
+            except OSError:  # cannot be moved (permissions): the point runs as before
+                break
+            twins.remove(other)
+            adopted += 1
+            break
+    return adopted
