@@ -113,6 +113,15 @@ class StepJournal:
         if self.path.exists():  # the callers asked check_resumable first
             self._load()
 
+    @classmethod
+    def of_config(
+        cls, run_dir: str | os.PathLike, config: Any, resume: bool, command: str
+    ) -> StepJournal:
+        """The journal of a run under the pydantic ``config``: its digest and, to name the
+        keys a resumed run changed, the config itself."""
+        settings = config.model_dump(mode="json")
+        return cls(run_dir, config_digest(settings), resume, command, settings)
+
     def _load(self) -> None:
         try:
             data = json.loads(self.path.read_text())

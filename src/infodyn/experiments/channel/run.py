@@ -14,7 +14,7 @@ from infodyn.experiments.channel.measures import network_measures
 from infodyn.experiments.channel.summary import channel_figures, summarize
 from infodyn.experiments.channel.training import TrainResult, make_loss, train_network
 from infodyn.experiments.interrupt import check
-from infodyn.experiments.journal import StepJournal, check_resumable, config_digest
+from infodyn.experiments.journal import StepJournal, check_resumable
 from infodyn.experiments.preflight import check_trials_memory
 from infodyn.experiments.rundir import RunDir
 from infodyn.learning.adaptation import LIFAdaptationConfig
@@ -148,8 +148,7 @@ def run_channel(
     if resume:  # before RunDir makes the folder: a misspelt --out is left unmade
         check_resumable(out, "channel")
     run = RunDir(out, "channel")
-    settings = cfg.model_dump(mode="json")
-    journal = StepJournal(run.path, config_digest(settings), resume, "channel", settings)
+    journal = StepJournal.of_config(run.path, cfg, resume, "channel")
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     n_networks = len(cfg.input_strengths) * len(cfg.seeds)

@@ -10,7 +10,7 @@ from typing import Any
 
 from infodyn.data.image_files import check_image_sources
 from infodyn.experiments.interrupt import check
-from infodyn.experiments.journal import StepJournal, check_resumable, config_digest
+from infodyn.experiments.journal import StepJournal, check_resumable
 from infodyn.experiments.pipeline.config import PipelineConfig
 from infodyn.experiments.pipeline.image_stage import image_energy_stage
 from infodyn.experiments.pipeline.network_stage import network_stage
@@ -62,8 +62,7 @@ def _run_stages(
 def _stages(
     cfg: PipelineConfig, run: RunDir, progress: Progress, command: str, resume: bool
 ) -> dict[str, Any]:
-    settings = cfg.model_dump(mode="json")
-    journal = StepJournal(run.path, config_digest(settings), resume, command, settings)
+    journal = StepJournal.of_config(run.path, cfg, resume, command)
     t_start = time.perf_counter()
     notes: list[str] = []
     results: dict[str, Any] = {
