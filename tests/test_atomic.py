@@ -204,3 +204,16 @@ def test_the_data_reach_the_disk_before_the_rename_and_the_folder_after(tmp_path
     assert data == (tmp_path / "r.json").stat().st_ino  # the renamed file is the synced one
     assert rename == ("rename", str(tmp_path / "r.json")) and folder == tmp_path.stat().st_ino
     assert json.loads((tmp_path / "r.json").read_text()) == {"a": 1}
+
+
+def test_remove_temporaries_removes_a_staged_spike_file_of_a_killed_simulate_run(tmp_path):
+    # a simulate point killed while its figures were made left its spikes staged (gigabytes
+    # at 10^5 units); a sweep rerun without that point kept them forever
+    from infodyn.experiments.simulate_run import STAGED
+
+    point = tmp_path / "points" / "n_rec=100000"
+    point.mkdir(parents=True)
+    (point / STAGED).write_bytes(b"\x89HDF")
+    (point / "spikes.h5").write_bytes(b"\x89HDF")  # a finished run's file stays
+    assert remove_temporaries(tmp_path) == 1
+    assert [p.name for p in point.iterdir()] == ["spikes.h5"]

@@ -75,16 +75,22 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
             tmp_path.unlink()
 
 
+#: names of files a killed process leaves: :func:`atomic_path`'s ``.NAME.XXXX.tmp``, and a
+#: finished result staged until the rest of its run is made (the simulate run's
+#: ``.spikes.staged.h5``, which can hold gigabytes)
+TEMPORARY_PATTERNS = (".*.tmp", ".*.staged.*")
+
+
 def remove_temporaries(folder: str | os.PathLike) -> int:
-    """Delete the temporary files :func:`atomic_path` leaves below ``folder`` when its process
-    is killed mid-write (``.NAME.XXXX.tmp``); returns how many. Call it only while no process
+    """Delete the files a process killed mid-write leaves below ``folder``
+    (:data:`TEMPORARY_PATTERNS`); returns how many. Call it only while no process
     writes there (before a run starts, after its workers stopped). A file that cannot be
     removed (a folder turned read-only) is left: this is cleaning up, and its error named a
     temporary file instead of the run's own failure."""
     count = 0
     root = Path(folder)
     if root.is_dir():
-        for path in root.rglob(".*.tmp"):
+        for path in (p for pattern in TEMPORARY_PATTERNS for p in root.rglob(pattern)):
             try:
                 if path.is_file():
                     path.unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 import json
 import re
 
+import pytest
 from faultkit import cli_in_process, record_calls
 from typer.testing import CliRunner
 
@@ -31,6 +32,9 @@ def test_channel_cli_tiny_run(tmp_path):
     assert [r["condition"] for r in results["rows"]] == ["untrained", "info"]
     for key in ("mi_bits", "tc_bits", "rate_hz", "m_naive"):
         assert key in results["summary"][0]
+    # scalars a sweep tabulates (the rows and the summary are lists, which it leaves out)
+    for cond, row in zip(("untrained", "info"), results["rows"], strict=True):
+        assert results["means"][cond]["mi_bits"] == pytest.approx(row["mi_bits"])
     assert (out / "figures" / "info_vs_branching.png").stat().st_size > 0
     assert (out / "table.csv").exists() and (out / "config.json").exists()
 

@@ -117,3 +117,30 @@ def test_channel_summary_mean_and_t_interval_over_seeds():
     assert rec["mi_bits"] == pytest.approx(2.0)
     assert rec["mi_bits_ci95"] == pytest.approx(4.302652729911275 * 1.0 / math.sqrt(3))
     assert (rec["n_seeds"], rec["mi_bits_n"]) == (4, 3)  # the NaN seed counted apart
+
+
+def test_condition_means_average_each_condition_over_strengths_and_seeds_skipping_nan():
+    # a sweep's results.csv keeps scalars only: without these a channel sweep had no column
+    # to plot (its rows and summary are lists)
+    from infodyn.experiments.channel.summary import condition_means
+
+    rows = [
+        {"condition": "untrained", "mi_bits": 0.5, "m": 0.2, "rate_hz": 4.0, "tc_bits": 1.0},
+        {"condition": "info", "mi_bits": 1.0, "m": 0.9, "rate_hz": 9.0, "tc_bits": 2.0},
+        {"condition": "untrained", "mi_bits": 1.5, "m": 0.4, "rate_hz": 6.0, "tc_bits": 3.0},
+        {"condition": "info", "mi_bits": math.nan, "m": 0.7, "rate_hz": 11.0, "tc_bits": 4.0},
+    ]
+    means = condition_means(rows)
+    assert list(means) == ["untrained", "info"]
+    assert means["untrained"] == pytest.approx(
+        {"mi_bits": 1.0, "m": 0.3, "rate_hz": 5.0, "tc_bits": 2.0}
+    )
+    assert means["info"] == pytest.approx(
+        {"mi_bits": 1.0, "m": 0.8, "rate_hz": 10.0, "tc_bits": 3.0}
+    )
+
+
+def test_a_channel_sweep_plots_the_info_conditions_information_by_default():
+    from infodyn.experiments.config import get_command
+
+    assert get_command("channel").summary_metric == "means.info.mi_bits"

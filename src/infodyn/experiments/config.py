@@ -491,5 +491,6 @@ register_command(
         config="infodyn.experiments.channel:ChannelFile",
         run="infodyn.experiments.channel:run_channel_file",
         checkpoint="progress.json",
+        summary_metric="means.info.mi_bits",
     )
 )

@@ -11,7 +11,7 @@ from infodyn.atomic import write_csv
 from infodyn.errors import require
 from infodyn.experiments.channel.config import ChannelConfig, ChannelFile
 from infodyn.experiments.channel.measures import network_measures
-from infodyn.experiments.channel.summary import channel_figures, summarize
+from infodyn.experiments.channel.summary import channel_figures, condition_means, summarize
 from infodyn.experiments.channel.training import TrainResult, make_loss, train_network
 from infodyn.experiments.interrupt import check
 from infodyn.experiments.journal import StepJournal, check_resumable
@@ -174,6 +174,7 @@ def run_channel(
     results = {
         "rows": rows,
         "summary": summary,
+        "means": condition_means(rows),
         "wall_seconds": time.perf_counter() - t0,
         "files": {
             "table": "table.csv",

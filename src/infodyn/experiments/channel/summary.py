@@ -43,6 +43,23 @@ def summarize(
     return out
 
 
+def condition_means(
+    rows: list[dict[str, Any]], keys=("mi_bits", "m", "rate_hz", "tc_bits")
+) -> dict[str, dict[str, float]]:
+    """Per condition (``untrained``, ``rate``, ``info``), the mean of each measure over every
+    input strength and seed (NaN values left out): scalars a sweep over the channel's options
+    can tabulate and plot (``means.info.mi_bits``), where the rows and the summary are lists."""
+    out: dict[str, dict[str, float]] = {}
+    for cond in dict.fromkeys(r["condition"] for r in rows):
+        rec = {}
+        for k in keys:
+            v = np.array([r[k] for r in rows if r["condition"] == cond], dtype=float)
+            v = v[np.isfinite(v)]
+            rec[k] = float(v.mean()) if v.size else float("nan")
+        out[cond] = rec
+    return out
+
+
 def channel_figures(summary: list[dict[str, Any]]):
     """(info vs branching figure, before/after figure)."""
     plt = pyplot()
