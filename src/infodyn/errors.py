@@ -7,6 +7,7 @@ turns it into one line on stderr and exit code 2, with no traceback.
 
 from __future__ import annotations
 
+import collections.abc
 import contextlib
 import dataclasses
 import errno
@@ -150,6 +151,17 @@ def whole_number(value: typing.Any, name: str, minimum: int = 0, maximum: int = 
     if value > maximum:
         raise InputError(f"{name} must be at most {maximum}, got {shown(value)}")
     return int(value)
+
+
+def as_table(value: typing.Any, name: str) -> dict[typing.Any, typing.Any]:
+    """``value`` as a new ``dict``: a mapping (``None``: empty); else one :class:`InputError`
+    naming ``name`` (``metadata="text"`` was ``'str' object is not a mapping`` from deep inside
+    a simulation, or kept as text in a spike file that then failed to read)."""
+    if value is None:
+        return {}
+    if not isinstance(value, collections.abc.Mapping):
+        raise InputError(f"{name} must be a table of names and values (a dict), got {shown(value)}")
+    return dict(value)
 
 
 def class_labels(values: typing.Any, name: str = "labels") -> np.ndarray:

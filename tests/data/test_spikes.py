@@ -189,3 +189,15 @@ def test_population_activity_of_a_huge_span_is_refused_before_allocating():
     s = SpikeTrain(times=np.array([0, 2**62 - 1]), units=np.array([0, 1]), n_units=2, n_steps=2**62)
     with pytest.raises(MemoryPreflightError, match="counts per step of 1 trial.* needs .* free"):
         s.population_activity()
+
+
+@pytest.mark.parametrize("bad", ["text", [1, 2], 3])
+def test_spike_metadata_must_be_a_table(bad, tmp_path):
+    # SpikeTrain kept metadata="text" and wrote it; SpikeWriter failed with dict()'s error
+    with pytest.raises(InputError, match="metadata must be a table"):
+        SpikeTrain(np.array([0]), np.array([0]), n_units=1, n_steps=2, metadata=bad)
+    with pytest.raises(InputError, match="metadata must be a table"):
+        SpikeTrain.from_dense(np.ones((2, 1)), metadata=bad)
+    with pytest.raises(InputError, match="metadata must be a table"):
+        SpikeWriter(tmp_path / "s.h5", n_units=1, dt=1.0, n_steps=2, metadata=bad)
+    assert SpikeTrain(np.array([0]), np.array([0]), 1, 2, metadata=None).metadata == {}

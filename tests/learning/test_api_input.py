@@ -42,6 +42,8 @@ def test_the_task_must_be_made_for_the_networks_dt():
         (dict(lr_scale=[1]), "lr_scale must be a table"),  # raw TypeError
         (dict(lr_scale={"w_rec": "2"}), "lr_scale\\['w_rec'\\] must be a finite number"),
         (dict(train="w_rec"), "train must be a list of weight names"),  # read letter by letter
+        (dict(train=()), "train must name at least one"),  # every iteration changed nothing
+        (dict(filter_readout="no"), "filter_readout must be true or false"),  # read as true
     ],
 )
 def test_train_options_are_checked_when_made(options, message):

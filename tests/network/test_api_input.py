@@ -182,3 +182,24 @@ def test_an_ei_network_needs_both_kinds_of_unit(n_rec, frac_exc, n_exc):
     with pytest.raises(InputError, match=f"gives {n_exc} excitatory units"):
         idn.network.LIF(n_in=2, n_rec=n_rec, connectivity="ei", frac_exc=frac_exc)
     assert idn.network.LIF(n_in=2, n_rec=5, connectivity="ei").n_exc == 4
+
+
+@pytest.mark.parametrize("engine", ["event", "jax"])
+def test_metadata_that_is_not_a_table_is_refused(engine, tmp_path):
+    # simulate_spikes(metadata="str"): "'str' object is not a mapping" from inside the run
+    with pytest.raises(InputError, match="metadata must be a table"):
+        simulate_spikes(NET, PARAMS, X, engine=engine, metadata="str")
+    with pytest.raises(InputError, match="metadata must be a table"):
+        simulate_to_file(NET, PARAMS, X, 300, tmp_path / "s.h5", engine=engine, metadata=[1])
+    with pytest.raises(InputError, match="metadata must be a table"):
+        NET.simulate(PARAMS, X, engine=engine).spike_train(metadata="str")
+    kept = simulate_spikes(NET, PARAMS, X, engine=engine, metadata={"run": 3})
+    assert kept.metadata["run"] == 3 and kept.metadata["engine"] == engine
+
+
+@pytest.mark.parametrize("dtype", ["foo", "int8", "complex128", object])
+def test_sparse_weights_cast_only_to_a_float_type(dtype):
+    w = idn.network.SparseWeights.from_dense(np.array([[0.0, 1.5], [-2.5, 0.0]]))
+    with pytest.raises(InputError, match="dtype must be a float type"):
+        w.astype(dtype)  # int8 cut the weights to whole numbers; "foo" was a raw TypeError
+    assert w.astype(np.float32).values.dtype == np.float32

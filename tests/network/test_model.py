@@ -89,6 +89,26 @@ def test_constrain_keeps_dale_mask_and_diagonal():
     assert np.all(w[: net.n_exc] >= 0) and np.all(w[net.n_exc :] <= 0)
 
 
+@pytest.mark.parametrize("connectivity", ["ei", "sparse"])
+def test_constrain_refuses_a_mask_that_is_not_0_and_1_in_the_weights_shape(connectivity):
+    # a mask of 0.5 halved every weight, a (3,) mask broadcast or failed inside JAX
+    weights = "sparse" if connectivity == "sparse" else "dense"
+    net = idn.network.LIF(n_rec=20, connectivity=connectivity, weights=weights)
+    params = net.init(seed=1)
+    w = params["w_rec"]
+    shape = (w.nnz,) if connectivity == "sparse" else (20, 20)
+    with pytest.raises(InputError, match="0 .no synapse. and 1 .synapse. only"):
+        net.constrain(params, np.full(shape, 0.5))
+    with pytest.raises(InputError, match=r"mask must have shape"):
+        net.constrain(params, np.ones(3))
+    with pytest.raises(InputError, match="mask must hold numbers"):
+        net.constrain(params, np.full(shape, "1"))
+    kept = net.constrain(params, np.ones(shape))["w_rec"]
+    dense = kept.to_dense() if connectivity == "sparse" else kept
+    before = w.to_dense() if connectivity == "sparse" else w
+    np.testing.assert_array_equal(np.asarray(dense), np.asarray(before))
+
+
 def test_bad_params_and_inputs_are_rejected():
     net = idn.network.LIF(n_in=3, n_rec=4, n_out=1)
     params = net.init(seed=0)

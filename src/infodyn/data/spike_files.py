@@ -31,7 +31,7 @@ import h5py
 import numpy as np
 
 from infodyn.atomic import atomic_path
-from infodyn.errors import InputError, shown, whole_number
+from infodyn.errors import InputError, as_table, shown, whole_number
 
 if TYPE_CHECKING:
     from infodyn.data.spikes import SpikeTrain
@@ -171,7 +171,7 @@ class SpikeWriter:
         ):
             raise InputError(f"dt must be a positive number of ms, got {dt!r}")
         self.dt = float(dt)
-        self.metadata = dict(metadata or {})
+        self.metadata = as_table(metadata, "metadata")
         self._ctx = atomic_path(self.path, ".h5")
         self._tmp = self._ctx.__enter__()
         try:  # an interrupt while the file is set up (no __exit__ yet) left its temporary

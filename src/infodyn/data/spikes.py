@@ -47,7 +47,7 @@ from infodyn.data.spike_reader import SpikeReader as SpikeReader
 from infodyn.data.spike_reader import _Cursor as _Cursor
 from infodyn.data.spike_stream import iter_spike_file as iter_spike_file
 from infodyn.data.units import unit_subset as unit_subset
-from infodyn.errors import InputError, whole_number
+from infodyn.errors import InputError, as_table, whole_number
 from infodyn.memory import require_memory
 
 
@@ -125,6 +125,7 @@ class SpikeTrain:
         object.__setattr__(self, "n_steps", int(self.n_steps))
         object.__setattr__(self, "n_trials", int(self.n_trials))
         object.__setattr__(self, "dt", float(self.dt))
+        object.__setattr__(self, "metadata", as_table(self.metadata, "metadata"))
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -155,7 +156,7 @@ class SpikeTrain:
             n_steps=r.shape[1],
             n_trials=r.shape[0],
             dt=dt,
-            metadata=dict(metadata or {}),
+            metadata=metadata,
         )
 
     # ------------------------------------------------------------------ views

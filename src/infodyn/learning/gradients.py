@@ -27,6 +27,7 @@ from infodyn.learning.synapse_ops import values_of
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype
 from infodyn.network.event_current import ByEvent, by_event
+from infodyn.network.connectivity import checked_mask
 from infodyn.network.simulate import check_input
 from infodyn.network.sparse import constrain_sparse, is_sparse, to_jax
 
@@ -270,25 +271,6 @@ def grad_norm(grads: dict[str, Any], keys: tuple[str, ...] | None = None) -> flo
     for sparse weights)."""
     kept = [g for k, g in grads.items() if keys is None or k in keys]
     return float(jnp.sqrt(sum(jnp.sum(values_of(g) ** 2) for g in kept)))
-
-
-def checked_mask(net, w_rec: Any, mask: Any) -> np.ndarray | None:
-    """A connectivity ``mask`` for ``w_rec`` as float64, checked: (n_rec, n_rec) for dense
-    weights, one value per stored synapse (nnz,) for :class:`SparseWeights`; finite numbers.
-    A wrong shape was a raw TypeError/IndexError inside JAX, a NaN "an exploding gradient"."""
-    if mask is None:
-        return None
-    m = np.asarray(mask)
-    if m.dtype.kind not in "biuf":
-        raise InputError(f"mask must hold numbers (1: synapse, 0: none), got dtype {m.dtype}")
-    want = (w_rec.nnz,) if is_sparse(w_rec) else (net.n_rec, net.n_rec)
-    if m.shape != want:
-        what = "one value per stored synapse" if is_sparse(w_rec) else "(n_rec, n_rec)"
-        raise InputError(f"mask must have shape {want} ({what}), got {m.shape}")
-    m = m.astype(np.float64, copy=False)
-    if not np.all((m == 0) | (m == 1)):  # 0.5 scaled the weights (and gradients) each step
-        raise InputError("mask must hold 0 (no synapse) and 1 (synapse) only")
-    return m
 
 
 def mask_gradients(net, grads: dict[str, Array], mask: Array | None = None) -> dict[str, Array]:

@@ -49,7 +49,6 @@ from infodyn.learning.gradients import (
     GradientExplosionError,
     _feedback_matrix,
     _prepare,
-    checked_mask,
     evaluate,
     explosion_message,
     grad_norm,
@@ -60,6 +59,7 @@ from infodyn.learning.gradients import (
 from infodyn.learning.hooks import StepInfo, TrainHook, View
 from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import trainable_arrays, with_trainable
+from infodyn.network.connectivity import checked_mask
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype
 from infodyn.network.sparse import first_autapse, is_sparse, to_jax
@@ -139,6 +139,10 @@ class TrainOptions:
         )
         bad = set(self.train) - set(KEYS)
         require(not bad, f"train may only name {KEYS}, got {sorted(bad)}")
+        require(  # () ran every iteration and changed nothing
+            len(self.train) > 0, f"train must name at least one of {KEYS}, got an empty list"
+        )
+        check_option_type("filter_readout", self.filter_readout, bool)  # "no" read as true
         require(  # [1] was a raw TypeError
             isinstance(self.lr_scale, dict | type(None)),
             f"lr_scale must be a table of weight name -> factor, got {self.lr_scale!r}",
@@ -284,7 +288,7 @@ class Trainer:
                 st.feedback + np.asarray(updates["w_out"]) - decay * st.feedback
             )
         new = with_trainable(st.params, new)
-        st.params = self.net.constrain(new, None if self.mask is None else jnp.asarray(self.mask))
+        st.params = self.net.constrain(new, self.mask)
 
     # ------------------------------------------------------------------ one iteration
     def _batch(self, iteration: int):

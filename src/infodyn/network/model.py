@@ -67,7 +67,13 @@ from pydantic import (
 
 from infodyn.errors import InputError, make_rng, refuse_bool_number, require_finite
 from infodyn.memory import format_bytes, require_memory
-from infodyn.network.connectivity import CHUNK_SYNAPSES, ei_split, expected_nnz, sparse_recurrent
+from infodyn.network.connectivity import (
+    CHUNK_SYNAPSES,
+    checked_mask,
+    ei_split,
+    expected_nnz,
+    sparse_recurrent,
+)
 from infodyn.network.engine_jax import check_precision
 from infodyn.network.simulate import simulate
 from infodyn.network.sparse import SparseWeights, constrain_sparse, sparse_bytes
@@ -429,14 +435,17 @@ class LIF(BaseModel):
         for E/I networks, Dale's law (clip wrong-signed outgoing weights to 0).
 
         For a :class:`SparseWeights` ``w_rec`` only its values change (the pattern is the
-        connectivity); ``mask``, if given, is then a (nnz,) array multiplying the values.
+        connectivity); ``mask``, if given, is then a (nnz,) array multiplying the values. A mask
+        holds 0 and 1 only, in that shape (a mask of 0.5 scaled every weight, a wrong shape
+        broadcast or failed inside JAX).
         """
         w = params["w_rec"]
+        mask = checked_mask(self, w, mask)
         if isinstance(w, SparseWeights):
             return {**params, "w_rec": constrain_sparse(w, self.unit_signs(), mask)}
         w = w * (1.0 - jnp.eye(self.n_rec, dtype=w.dtype))
         if mask is not None:
-            w = w * mask
+            w = w * jnp.asarray(mask, w.dtype)
         signs = self.unit_signs()
         if signs is not None:
             s = jnp.asarray(signs, dtype=w.dtype)[:, None]

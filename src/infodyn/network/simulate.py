@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from infodyn.data.spike_files import SpikeWriter
 from infodyn.data.spikes import SpikeTrain
-from infodyn.errors import InputError, require_finite, whole_number
+from infodyn.errors import InputError, as_table, require_finite, whole_number
 from infodyn.memory import require_memory
 from infodyn.network.engine_event import (
     EXACT_INPUT_DTYPES,
@@ -220,7 +220,7 @@ def _chunked_run(
     meta: dict[str, Any] = {"network": net.model_dump(mode="json"), "engine": engine}
     if engine == "jax":
         meta["precision"] = precision
-    return n_steps, chunk_steps, {**meta, **(metadata or {})}
+    return n_steps, chunk_steps, {**meta, **as_table(metadata, "metadata")}
 
 
 def _chunks(net, params, x, n_steps, chunk_steps, engine, precision, on_spikes, progress):

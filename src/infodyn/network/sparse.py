@@ -171,7 +171,15 @@ class SparseWeights:
         return SparseWeights(values, self.indices, self.indptr, self.shape)
 
     def astype(self, dtype: Any) -> SparseWeights:
-        """Values cast to ``dtype`` (a JAX array if the values are, else NumPy)."""
+        """Values cast to the float ``dtype`` (a JAX array if the values are, else NumPy).
+        Weights are real floats: an integer type would cut them to whole numbers, a complex or
+        object type is refused by every engine."""
+        try:
+            real = bool(jnp.issubdtype(dtype, jnp.floating))  # bfloat16 too
+        except TypeError:  # "foo"
+            real = False
+        if not real:
+            raise InputError(f"dtype must be a float type (float32, float64), got {dtype!r}")
         v = self.values
         v = v.astype(dtype) if hasattr(v, "astype") else np.asarray(v, dtype)
         return SparseWeights(v, self.indices, self.indptr, self.shape)
