@@ -24,10 +24,10 @@ from infodyn.learning.bptt import bptt_window
 from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import values_of
+from infodyn.network.connectivity import checked_mask
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype
 from infodyn.network.event_current import ByEvent, by_event
-from infodyn.network.connectivity import checked_mask
 from infodyn.network.simulate import check_input
 from infodyn.network.sparse import constrain_sparse, is_sparse, to_jax
 
