@@ -161,11 +161,30 @@ def test_bad_values_raise(values, kw):
         ((5, 2.5, 1.5), "xmin must be an integer"),  # gave 1.5, 2.5, 9.5: fit_power_law refuses
         ((5, np.nan, 1), "alpha must be a finite number > 1"),
         ((5, 2.5, np.inf), "xmin must be a finite number > 0"),
+        ((5, 2.5, 1e300), "a discrete xmin must be at most 2.53"),  # ZeroDivisionError
+        ((5, 1.0001, 1), "draws exceed float64's range"),  # inf values, with a warning
     ],
 )
 def test_sample_power_law_refuses_what_fit_power_law_would(args, message):
     with pytest.raises(InputError, match=message):
         C.sample_power_law(*args, discrete=True)
+
+
+def test_scaled_hurwitz_zeta_is_c_to_the_s_times_zeta():
+    from infodyn.criticality._zeta import hurwitz_zeta_scaled
+
+    for s, q, c in [(2.5, 3.0, 1.0), (30.0, 50.0, 40.0), (8.0, 1234.0, 1000.0), (1.5, 7.5, 9.0)]:
+        assert hurwitz_zeta_scaled(s, q, c) == pytest.approx(c**s * special.zeta(s, q), rel=1e-13)
+
+
+def test_discrete_sampler_with_a_zeta_below_float64s_range_follows_the_tail():
+    # zeta(50, 1e7) ~ 1e-345 is 0 in float64: the table divided by it (ZeroDivisionError)
+    x = C.sample_power_law(20_000, 50.0, 10**7, discrete=True, seed=0)
+    assert x.min() == 10**7 and np.all(x == np.round(x))
+    # P(X >= x) = zeta(50, x) / zeta(50, xmin) ~ ((x - 1/2) / (xmin - 1/2))^-49 (1 +- 1e-6 here)
+    for p in (0.9, 0.5, 0.1):
+        q = (10**7 - 0.5) * p ** (-1 / 49) + 0.5
+        assert np.mean(x >= np.ceil(q)) == pytest.approx(p, abs=4 * np.sqrt(p * (1 - p) / 2e4))
 
 
 def test_sample_power_law_continuous_takes_a_fractional_xmin():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from infodyn.criticality._zeta import hurwitz_zeta
+from infodyn.criticality._zeta import hurwitz_zeta, hurwitz_zeta_scaled
 from infodyn.criticality.powerlaw_compare import ALPHA_MAX
 
 _ALPHA_LO = 1.0 + 1e-7
@@ -129,9 +129,11 @@ def _ks_discrete(u, c, j, a, xmin):  # pragma: no cover - compiled
 
 @numba.njit(cache=True)
 def _ccdf_table(a, xmin, n):  # pragma: no cover - compiled
-    """``P(X >= x)`` for ``x = xmin .. xmin + n - 1`` of the discrete power law."""
-    z0 = hurwitz_zeta(a, xmin)
+    """``P(X >= x)`` for ``x = xmin .. xmin + n - 1`` of the discrete power law: ratios of
+    zeta sums scaled by ``xmin^a`` (unscaled, ``zeta(a, xmin)`` was 0 for ``a = 2.5,
+    xmin = 1e300`` or ``a = 50, xmin = 1e7``, a division by zero)."""
+    z0 = hurwitz_zeta_scaled(a, xmin, xmin)
     out = np.empty(n)
     for i in range(n):
-        out[i] = hurwitz_zeta(a, xmin + i) / z0
+        out[i] = hurwitz_zeta_scaled(a, xmin + i, xmin) / z0
     return out

@@ -28,14 +28,16 @@ EM_COEF = np.array([float(b / factorial(2 * (j + 1))) for j, b in enumerate(_B2J
 
 
 @numba.njit(cache=True, fastmath=False)
-def hurwitz_zeta(s: float, q: float) -> float:  # pragma: no cover - compiled
-    """``zeta(s, q)`` for ``s > 1``, ``q > 0``."""
+def hurwitz_zeta_scaled(s: float, q: float, c: float) -> float:  # pragma: no cover - compiled
+    """``c^s zeta(s, q) = sum_{k>=0} ((q + k) / c)^-s`` for ``s > 1``, ``q > 0``, ``c > 0``: the
+    same sum with every term scaled by ``c^s``, so that ``zeta(s, q)`` far below float64's
+    smallest number (``q = 10^7``, ``s = 50``) keeps its digits when ``c`` is near ``q``."""
     total = 0.0
     big = max(20.0, 2.0 * s)
     while q < big:
-        total += q ** (-s)
+        total += (q / c) ** (-s)
         q += 1.0
-    qs = q ** (-s)
+    qs = (q / c) ** (-s)
     total += q * qs / (s - 1.0) + 0.5 * qs
     poch = s
     pw = qs / q
@@ -45,6 +47,12 @@ def hurwitz_zeta(s: float, q: float) -> float:  # pragma: no cover - compiled
         poch *= (s + 2 * j + 1) * (s + 2 * j + 2)
         pw /= q2
     return total
+
+
+@numba.njit(cache=True, fastmath=False)
+def hurwitz_zeta(s: float, q: float) -> float:  # pragma: no cover - compiled
+    """``zeta(s, q)`` for ``s > 1``, ``q > 0``."""
+    return hurwitz_zeta_scaled(s, q, 1.0)  # q / 1.0 is q: the same numbers bit for bit
 
 
 @numba.njit(cache=True)

@@ -225,11 +225,30 @@ def sample_power_law(
     require(np.isfinite(xmin) and xmin > 0, f"xmin must be a finite number > 0, got {xmin}")
     # as fit_power_law: a fraction would shift every discrete value off the integers
     require(not discrete or float(xmin) == round(xmin), f"xmin must be an integer, got {xmin}")
+    require(  # beyond, float64 has no neighbouring integers: 1e300 + 1 == 1e300
+        not discrete or xmin <= 2**53,
+        f"a discrete xmin must be at most 2^53 (float64 holds every integer only that far), "
+        f"got {xmin}; use discrete=False",
+    )
     rng = make_rng(seed)
     u = rng.random(n)
-    if not discrete:
-        return xmin * (1.0 - u) ** (-1.0 / (alpha - 1.0))
-    s = _ccdf_table(float(alpha), float(xmin), int(table))  # decreasing from 1
+    with np.errstate(over="ignore"):
+        if not discrete:
+            out = xmin * (1.0 - u) ** (-1.0 / (alpha - 1.0))
+        else:
+            out = _discrete_draws(u, float(alpha), float(xmin), table)
+    n_inf = int(np.count_nonzero(np.isinf(out)))
+    require(
+        n_inf == 0,
+        f"{n_inf} of {n} draws exceed float64's range (about 1.8e308): alpha={alpha} is too "
+        "close to 1 for this xmin; use a larger alpha or a smaller xmin",
+    )
+    return out
+
+
+def _discrete_draws(u: np.ndarray, alpha: float, xmin: float, table: int) -> np.ndarray:
+    """The discrete power law's values for uniforms ``u`` (:func:`sample_power_law`)."""
+    s = _ccdf_table(alpha, xmin, table)  # decreasing from 1
     # X = x with S(x+1) < u <= S(x): index = number of table entries with S >= u, minus 1
     idx = np.searchsorted(-s, -u, side="right") - 1
     out = xmin + idx.astype(float)
