@@ -140,6 +140,9 @@ def _nan_z():
         (lambda I: I.shuffle_corrected_mi(_X, _X, n_shuffles=1.7), "n_shuffles must be"),
         (lambda I: I.mi_permutation_test(_X, _X, n_permutations=None), "n_permutations must"),
         (lambda I: I.lagged(np.arange(5), [0.5]), "lags must be whole"),  # was lag 0
+        (lambda I: I.lagged(np.arange(5), [[1, 2]]), "lags must be whole"),  # a row as a lag
+        (lambda I: I.lagged(np.arange(5), [[1, 2], [3]]), "lags must be whole"),  # ragged
+        (lambda I: I.lagged(np.arange(5), [np.inf]), "lags must be whole"),  # lag -2^63
         (lambda I: I.lagged(np.arange(5), [0], span=float("nan")), "span must be"),
         # the message named X for the negative Z, Y, or no input at all
         (lambda I: I.conditional_total_correlation(_XC, -_XC - 1), "Z holds negative"),

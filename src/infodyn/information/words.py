@@ -292,9 +292,15 @@ def lagged(x: Any, lags: Any, name: str = "x", span: int | None = None) -> np.nd
     n_tr, n_st, n_v = r.shape
     if isinstance(lags, range) and len(lags):  # range(10**12) would be built before the check
         _need_steps(name, n_st, max(lags[0], lags[-1], span or 0))
-    raw = np.atleast_1d(np.asarray(lags))
-    if raw.dtype.kind not in "iuf" or (raw.dtype.kind == "f" and not np.all(raw == np.round(raw))):
-        raise InputError(f"lags must be whole numbers >= 0, got {lags!r}")
+    try:
+        raw = np.atleast_1d(np.asarray(lags))
+    except ValueError:  # ragged [[1, 2], [3]]
+        raw = np.array([], dtype=object)
+    whole = raw.dtype.kind in "iu" or (
+        raw.dtype.kind == "f" and bool(np.all(np.isfinite(raw) & (raw == np.round(raw))))
+    )
+    if raw.ndim != 1 or not whole:  # [[1, 2]] took each row as one lag; inf became -2^63
+        raise InputError(f"lags must be whole numbers >= 0 (a flat list), got {lags!r}")
     lag_arr = raw.astype(np.int64)
     if lag_arr.size == 0 or lag_arr.min() < 0:
         raise InputError("lags must be a non-empty list of integers >= 0")
