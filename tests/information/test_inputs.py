@@ -136,6 +136,8 @@ def _nan_z():
         # raw ValueError/TypeError/OverflowError
         (lambda I: I.transfer_entropy(_X, _X, k=float("nan")), "k must be a whole number"),
         (lambda I: I.transfer_entropy(_X, _X, delay=None), "delay must be a whole number"),
+        # checked without a condition too: -1 (a typo) was silently ignored
+        (lambda I: I.transfer_entropy(_X, _X, condition_k=-1), "condition_k must be a whole"),
         (lambda I: I.active_information_storage(_X, k=float("inf")), "k must be a whole"),
         (lambda I: I.shuffle_corrected_mi(_X, _X, n_shuffles=1.7), "n_shuffles must be"),
         (lambda I: I.mi_permutation_test(_X, _X, n_permutations=None), "n_permutations must"),

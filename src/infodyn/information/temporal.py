@@ -68,11 +68,11 @@ def transfer_entropy(
     check_estimator(estimator)
     f = log_factor(base)
     k, l, delay = _positive("k", k), _positive("l", l), _positive("delay", delay)
+    condition_k = _positive("condition_k", condition_k)  # -1 without a condition: a typo kept
     x, y = _series(source, "source"), _series(target, "target")
     series = {"source": x, "target": y}
     z = None
     if condition is not None:
-        condition_k = _positive("condition_k", condition_k)
         z = _series(condition, "condition")
         series["condition"] = z
     _same_shape(**series)
