@@ -17,6 +17,8 @@ scheduler (``scheduler="tcp://host:8786"``, e.g. one started by dask-jobqueue on
 its message); a worker that dies
 (killed, out of memory) has its points rescheduled on the remaining workers. Points still failing
 are reported in ``results.json`` and ``failures.json`` and marked ``failed`` in the table.
+One sweep at a time runs in ``OUT``: it holds the lock of
+:mod:`infodyn.experiments.sweep_lock`.
 
 ``batch_size > 1`` groups points that share one compiled network (same shapes, time constants and
 length; they may differ in weights, seeds and input) and runs each group as one ``jax.vmap``-ed
@@ -58,6 +60,7 @@ from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-expo
 )
 from infodyn.experiments.rundir import RunDir
 from infodyn.experiments.simulate_batch import batch_signature, simulate_batch  # noqa: F401
+from infodyn.experiments.sweep_lock import sweep_lock
 from infodyn.experiments.sweep_outputs import write_outputs
 from infodyn.experiments.sweep_point import (  # noqa: F401 - the point's names, re-exported
     ATTEMPTS_LOG,
@@ -241,148 +244,149 @@ def run_sweep(
         "retries": retries,
         "batch_size": batch_size,
     }
-    remove_temporaries(out)  # left by workers killed mid-write in an earlier run
-    point_dir = {p.key: out / "points" / p.name for p in points}
-    adopted = adopt_finished_folders(out / "points", points)
-    markers: dict[str, dict[str, Any]] = {}
-    replaced: set[str] = set()  # the keys of input files replaced since their points finished
-    for p in points:
-        marker = read_marker(point_dir[p.key], p.key)
-        changed = [] if marker is None else changed_inputs(marker, input_files(p.config))
-        if changed:
-            replaced.update(changed)
-        elif marker is not None:
-            markers[p.key] = marker
-    rerun_note, adopted_note = None, None
-    if adopted:
-        adopted_note = (
-            f"{adopted} finished point(s) of the same config under another name were renamed "
-            "to this grid's names and not run again"
-        )
-    if replaced:
-        rerun_note = (
-            f"points that had finished run again: their input files changed since "
-            f"({', '.join(sorted(replaced))})"
-        )
-    skipped = set(markers)
-    pending = [p for p in points if p.key not in markers]
-    failures: list[dict[str, Any]] = []
-    t0 = time.perf_counter()
-    batch_note = None
-    if pending:
-        tasks = make_tasks(spec, pending, batch_size)
-        if batch_size > 1 and len(pending) > 1 and all(len(t) == 1 for t in tasks):
-            no_runner = "" if spec.batch else f"; {command} has no batched runner"
-            batch_note = (  # --batch 16 on the event engine did nothing without a word
-                f"batch_size={batch_size}: no two points could share a batch (each ran alone): "
-                "batches need the JAX engine (engine='jax', or 'auto' below 2000 steps), dense "
-                f"weights and equal shapes{no_runner}"
+    with sweep_lock(out):  # two sweeps in one folder removed each other's temporary files
+        remove_temporaries(out)  # left by workers killed mid-write in an earlier run
+        point_dir = {p.key: out / "points" / p.name for p in points}
+        adopted = adopt_finished_folders(out / "points", points)
+        markers: dict[str, dict[str, Any]] = {}
+        replaced: set[str] = set()  # the keys of input files replaced since their points finished
+        for p in points:
+            marker = read_marker(point_dir[p.key], p.key)
+            changed = [] if marker is None else changed_inputs(marker, input_files(p.config))
+            if changed:
+                replaced.update(changed)
+            elif marker is not None:
+                markers[p.key] = marker
+        rerun_note, adopted_note = None, None
+        if adopted:
+            adopted_note = (
+                f"{adopted} finished point(s) of the same config under another name were renamed "
+                "to this grid's names and not run again"
             )
-        report = progress if callable(progress) else None
-        with (
-            dask_client(scheduler, n_workers, connect_timeout) as client,
-            ProgressBar("sweep", len(tasks), enabled=progress is True, unit="tasks") as bar,
-        ):
-            futures = {}
-            for task in tasks:
-                if len(task) == 1:
-                    p = task[0]
-                    fut = client.submit(
-                        run_point,
-                        spec,
-                        p.config,
-                        str(point_dir[p.key]),
-                        p.key,
-                        key=f"infodyn-point-{p.key[:16]}-{time.time_ns()}",
-                        retries=retries,
-                        pure=False,
-                    )
-                else:
-                    items = [(p.config, str(point_dir[p.key]), p.key) for p in task]
-                    fut = client.submit(
-                        run_point_batch,
-                        spec,
-                        items,
-                        key=f"infodyn-batch-{task[0].key[:16]}-{time.time_ns()}",
-                        retries=retries,
-                        pure=False,
-                    )
-                futures[fut] = task
-            from dask.distributed import as_completed
+        if replaced:
+            rerun_note = (
+                f"points that had finished run again: their input files changed since "
+                f"({', '.join(sorted(replaced))})"
+            )
+        skipped = set(markers)
+        pending = [p for p in points if p.key not in markers]
+        failures: list[dict[str, Any]] = []
+        t0 = time.perf_counter()
+        batch_note = None
+        if pending:
+            tasks = make_tasks(spec, pending, batch_size)
+            if batch_size > 1 and len(pending) > 1 and all(len(t) == 1 for t in tasks):
+                no_runner = "" if spec.batch else f"; {command} has no batched runner"
+                batch_note = (  # --batch 16 on the event engine did nothing without a word
+                    f"batch_size={batch_size}: no two points could share a batch (each ran alone): "
+                    "batches need the JAX engine (engine='jax', or 'auto' below 2000 steps), dense "
+                    f"weights and equal shapes{no_runner}"
+                )
+            report = progress if callable(progress) else None
+            with (
+                dask_client(scheduler, n_workers, connect_timeout) as client,
+                ProgressBar("sweep", len(tasks), enabled=progress is True, unit="tasks") as bar,
+            ):
+                futures = {}
+                for task in tasks:
+                    if len(task) == 1:
+                        p = task[0]
+                        fut = client.submit(
+                            run_point,
+                            spec,
+                            p.config,
+                            str(point_dir[p.key]),
+                            p.key,
+                            key=f"infodyn-point-{p.key[:16]}-{time.time_ns()}",
+                            retries=retries,
+                            pure=False,
+                        )
+                    else:
+                        items = [(p.config, str(point_dir[p.key]), p.key) for p in task]
+                        fut = client.submit(
+                            run_point_batch,
+                            spec,
+                            items,
+                            key=f"infodyn-batch-{task[0].key[:16]}-{time.time_ns()}",
+                            retries=retries,
+                            pure=False,
+                        )
+                    futures[fut] = task
+                from dask.distributed import as_completed
 
-            done = 0
-            for fut in as_completed(list(futures)):
-                if interrupt.requested():  # SIGINT/SIGTERM: keep what finished, stop the rest
-                    client.cancel(list(futures))
-                    break
-                task = futures[fut]
-                try:
-                    result = fut.result()
-                    results = [result] if len(task) == 1 else result
-                    for p, marker in zip(task, results, strict=True):
-                        if INPUT_ERROR in marker:
-                            failures.append(failure(p, f"InputError: {marker[INPUT_ERROR]}"))
-                        else:
-                            markers[p.key] = marker
-                except Exception as exc:  # a point that failed after its retries
-                    failures.extend(failure(p, f"{type(exc).__name__}: {exc}") for p in task)
-                done += 1
-                bar.update(done=done)
-                if report is not None:
-                    report(done, len(futures))
-        if scheduler is None:
-            remove_temporaries(out)  # the local workers are gone: nothing writes there now
-        for p in pending:  # points a worker finished after an interrupt stopped the loop
-            if p.key not in markers and (m := read_marker(point_dir[p.key], p.key)) is not None:
-                markers[p.key] = m
-    wall = time.perf_counter() - t0
-    failed = {f["point"] for f in failures}
-    rows = []
-    for p in points:
-        # a point finished in an earlier run is "done" like one finished now (its results come
-        # from its marker); one cut off by an interrupt is "interrupted"
-        status = "failed" if p.name in failed else "done" if p.key in markers else "interrupted"
-        row: dict[str, Any] = {"index": p.index, "point": p.name, "status": status}
-        row.update(p.values)
-        if p.seed is not None:
-            row["seed"] = p.seed
-        row["attempts"] = count_attempts(point_dir[p.key])
-        if p.key in markers:
-            row.update(flatten(markers[p.key]["results"]))
-        rows.append(row)
-    files, why_not = write_outputs(sweep_dir, rows, grid, metric or spec.summary_metric)
-    summary = {
-        "command": command,
-        "n_points": len(points),
-        "n_ran": len(markers) - len(skipped),
-        "n_skipped": len(skipped),
-        "n_failed": len(failures),
-        "failures": failures,
-        "wall_seconds": wall,
-        "files": files,
-        "notes": [n for n in (adopted_note, rerun_note, batch_note, why_not) if n is not None],
-    }
-    n_left = sum(r["status"] == "interrupted" for r in rows)
-    summary["n_interrupted"] = n_left
-    write_json(out / "failures.json", failures)
-    # the definition with the results: a sweep that cannot start leaves the last one's pair
-    sweep_dir.finish(definition, "sweep", summary)
-    if n_left:
-        interrupt.check(
-            f"{len(points) - n_left} of {len(points)} points done, {n_left} left "
-            f"(marked 'interrupted' in {out}/results.csv)"
+                done = 0
+                for fut in as_completed(list(futures)):
+                    if interrupt.requested():  # SIGINT/SIGTERM: keep what finished, stop the rest
+                        client.cancel(list(futures))
+                        break
+                    task = futures[fut]
+                    try:
+                        result = fut.result()
+                        results = [result] if len(task) == 1 else result
+                        for p, marker in zip(task, results, strict=True):
+                            if INPUT_ERROR in marker:
+                                failures.append(failure(p, f"InputError: {marker[INPUT_ERROR]}"))
+                            else:
+                                markers[p.key] = marker
+                    except Exception as exc:  # a point that failed after its retries
+                        failures.extend(failure(p, f"{type(exc).__name__}: {exc}") for p in task)
+                    done += 1
+                    bar.update(done=done)
+                    if report is not None:
+                        report(done, len(futures))
+            if scheduler is None:
+                remove_temporaries(out)  # the local workers are gone: nothing writes there now
+            for p in pending:  # points a worker finished after an interrupt stopped the loop
+                if p.key not in markers and (m := read_marker(point_dir[p.key], p.key)) is not None:
+                    markers[p.key] = m
+        wall = time.perf_counter() - t0
+        failed = {f["point"] for f in failures}
+        rows = []
+        for p in points:
+            # a point finished in an earlier run is "done" like one finished now (its results come
+            # from its marker); one cut off by an interrupt is "interrupted"
+            status = "failed" if p.name in failed else "done" if p.key in markers else "interrupted"
+            row: dict[str, Any] = {"index": p.index, "point": p.name, "status": status}
+            row.update(p.values)
+            if p.seed is not None:
+                row["seed"] = p.seed
+            row["attempts"] = count_attempts(point_dir[p.key])
+            if p.key in markers:
+                row.update(flatten(markers[p.key]["results"]))
+            rows.append(row)
+        files, why_not = write_outputs(sweep_dir, rows, grid, metric or spec.summary_metric)
+        summary = {
+            "command": command,
+            "n_points": len(points),
+            "n_ran": len(markers) - len(skipped),
+            "n_skipped": len(skipped),
+            "n_failed": len(failures),
+            "failures": failures,
+            "wall_seconds": wall,
+            "files": files,
+            "notes": [n for n in (adopted_note, rerun_note, batch_note, why_not) if n is not None],
+        }
+        n_left = sum(r["status"] == "interrupted" for r in rows)
+        summary["n_interrupted"] = n_left
+        write_json(out / "failures.json", failures)
+        # the definition with the results: a sweep that cannot start leaves the last one's pair
+        sweep_dir.finish(definition, "sweep", summary)
+        if n_left:
+            interrupt.check(
+                f"{len(points) - n_left} of {len(points)} points done, {n_left} left "
+                f"(marked 'interrupted' in {out}/results.csv)"
+            )
+        return SweepResult(
+            out=out,
+            rows=rows,
+            failures=failures,
+            n_points=len(points),
+            n_ran=summary["n_ran"],
+            n_skipped=len(skipped),
+            wall_seconds=wall,
+            files=files,
+            notes=summary["notes"],
         )
-    return SweepResult(
-        out=out,
-        rows=rows,
-        failures=failures,
-        n_points=len(points),
-        n_ran=summary["n_ran"],
-        n_skipped=len(skipped),
-        wall_seconds=wall,
-        files=files,
-        notes=summary["notes"],
-    )
 
 
 def flatten(results: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -1,0 +1,156 @@
+"""One sweep at a time in an output folder: the lock file ``OUT/.sweep.lock``.
+
+Two sweeps on one ``--out`` do not merely repeat work: each starts by removing the temporary
+files that killed workers left (:func:`~infodyn.atomic.remove_temporaries`), which are then the
+other sweep's files being written (an atomic write whose temporary file vanishes fails, a
+simulate point loses its staged spikes). So a sweep holds ``OUT/.sweep.lock`` while it runs:
+created with ``O_EXCL`` (one creator wins, on NFS too), holding the owner's host, process id,
+start time and a random token, and touched every :data:`HEARTBEAT_S` seconds by a thread.
+
+A second sweep that finds the lock refuses to start, naming the owner, unless the lock is
+stale:
+
+- its owner ran on this host and that process is gone (checked at once with ``kill(pid, 0)``);
+- or its modification time does not advance for :data:`STALE_S` seconds (the owner ran on
+  another node, as after a SLURM requeue of a killed job, or the file is unreadable because its
+  creator was killed before writing it). Only the file's own times are compared, so clocks that
+  differ between nodes do not matter.
+
+A stale lock is replaced and the sweep goes on; the lock is removed when the sweep ends, however
+it ends. Two sweeps that both find the same stale lock in the same instant may both take it over
+(the check of the token before removal narrows that window to a few milliseconds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from infodyn.errors import InputError, writing
+
+#: the lock's name in the sweep's output folder
+LOCK_NAME = ".sweep.lock"
+#: seconds between two touches of a held lock
+HEARTBEAT_S = 10.0
+#: seconds without a touch after which a lock of another host counts as abandoned
+STALE_S = 30.0
+#: seconds between two looks at a lock whose heartbeat is being watched
+POLL_S = 0.5
+
+
+@contextlib.contextmanager
+def sweep_lock(out: str | os.PathLike) -> Iterator[Path]:
+    """Hold ``out/.sweep.lock`` for the block (see the module docstring); yields its path.
+    A live lock of another sweep is one :class:`~infodyn.errors.InputError`."""
+    path = Path(out) / LOCK_NAME
+    token = uuid.uuid4().hex
+    _acquire(path, token)
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(path, token, stop), daemon=True)
+    beat.start()
+    try:
+        yield path
+    finally:
+        stop.set()
+        beat.join()
+        if _owner(path).get("token") == token:
+            path.unlink(missing_ok=True)
+
+
+def _acquire(path: Path, token: str) -> None:
+    """Create the lock, replacing a stale one; refuse a live one."""
+    record = {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "token": token,
+    }
+    while (fd := _create(path)) is None:
+        owner = _owner(path)
+        if not _stale(path, owner):
+            raise InputError(_held_message(path, owner))
+        if _owner(path).get("token") == owner.get("token"):  # still the stale one
+            with writing(path):  # a folder of that name: one line
+                path.unlink(missing_ok=True)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(record, fh)
+
+
+def _create(path: Path) -> int | None:
+    """A descriptor of the new lock file, or ``None`` when a lock is there; any other failure
+    (a read-only folder) is one :class:`~infodyn.errors.InputError`."""
+    with writing(path):
+        try:
+            return os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            return None
+
+
+def _owner(path: Path) -> dict[str, Any]:
+    """The lock's record ({} when it is gone, unreadable or not yet written)."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _stale(path: Path, owner: dict[str, Any]) -> bool:
+    """Whether the lock at ``path`` (whose record is ``owner``) was abandoned."""
+    if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
+        if not _process_alive(owner["pid"]):
+            return True
+    try:
+        seen = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return True
+    waited = 0.0
+    while waited < STALE_S:
+        time.sleep(POLL_S)
+        waited += POLL_S
+        try:
+            if path.stat().st_mtime_ns != seen:
+                return False  # touched: its sweep is alive
+        except FileNotFoundError:
+            return True  # released meanwhile
+    return True
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # another user's process (or a pid this system cannot hold): assume alive
+    return True
+
+
+def _heartbeat(path: Path, token: str, stop: threading.Event) -> None:
+    """Touch the lock every :data:`HEARTBEAT_S` seconds while it is ours."""
+    while not stop.wait(HEARTBEAT_S):
+        with contextlib.suppress(OSError):
+            if _owner(path).get("token") == token:
+                os.utime(path)
+
+
+def _held_message(path: Path, owner: dict[str, Any]) -> str:
+    who = (
+        f"pid {owner.get('pid', '?')} on {owner.get('host', '?')}, started "
+        f"{owner.get('started', '?')}"
+        if owner
+        else "its owner is unknown"
+    )
+    return (
+        f"another sweep is running in {path.parent} ({who}): two sweeps in one folder remove "
+        f"each other's files; wait for it to end or use another --out (a lock whose sweep was "
+        f"killed is taken over after {STALE_S:g} s without a heartbeat; {path} is the lock)"
+    )
