@@ -18,6 +18,7 @@ from infodyn.errors import (
     require_choices,
     require_finite,
     require_finite_number,
+    require_flag,
     whole_number,
     writing,
 )
@@ -84,10 +85,20 @@ def test_require_finite_refuses_complex_nan_and_inf():
 
 
 def test_require_finite_number_refuses_inf():
-    for bad in (float("inf"), -np.inf, float("nan"), "x", None):
+    # "3" and True were read by float() as 3.0 and 1.0
+    for bad in (float("inf"), -np.inf, float("nan"), "x", None, "3", True, np.bool_(False)):
         with pytest.raises(InputError, match="rate must be a finite number"):
             require_finite_number("rate", bad)
-    require_finite_number("rate", 2)
+    for good in (2, 2.5, np.float32(2.0), np.int64(3), np.array(4.0)):
+        require_finite_number("rate", good)
+
+
+@pytest.mark.parametrize("bad", ["no", "false", "a", float("nan"), -1, None, {}, np.array([])])
+def test_require_flag_takes_only_true_and_false(bad):
+    # read by truthiness, "no" and NaN were true and {} false; np.array([]) a raw ValueError
+    with pytest.raises(InputError, match="copula must be true or false"):
+        require_flag("copula", bad)
+    assert require_flag("copula", np.bool_(True)) is True and require_flag("c", False) is False
 
 
 def test_class_labels_refuses_negative_labels():

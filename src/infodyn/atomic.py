@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import writing
+from infodyn.errors import require_flag, writing
 
 
 def _umask() -> int:
@@ -148,6 +148,7 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
 
 def save_npz(path: str | os.PathLike, *, compress: bool = True, **arrays: Any) -> Path:
     """Atomically write an ``.npz`` archive (zlib-compressed unless ``compress=False``)."""
+    compress = require_flag("compress", compress)
     write = np.savez_compressed if compress else np.savez
     with atomic_path(path, ".npz") as tmp:
         with open(tmp, "wb") as fh:

@@ -133,13 +133,22 @@ def shown(value: typing.Any) -> str:
 
 
 def require_finite_number(name: str, value: typing.Any) -> None:
-    """Raise :class:`InputError` unless ``value`` is a finite real number."""
+    """Raise :class:`InputError` unless ``value`` is a finite real number (a 0-d array too;
+    not text such as ``"3"``, which ``float`` reads, nor ``True``/``False``)."""
     try:
-        ok = math.isfinite(float(value))
+        ok = not isinstance(value, str | bytes | bool | np.bool_) and math.isfinite(float(value))
     except (TypeError, ValueError, OverflowError):  # 10**400: int too large to convert
         ok = False
     if not ok:
         raise InputError(f"{name} must be a finite number, got {shown(value)}")
+
+
+def require_flag(name: str, value: typing.Any) -> bool:
+    """``value`` when it is ``True`` or ``False`` (NumPy's too), else one :class:`InputError`:
+    a flag read by truthiness took ``"no"``, ``"false"`` and NaN as true, ``{}`` as false."""
+    if not isinstance(value, bool | np.bool_):
+        raise InputError(f"{name} must be true or false, got {shown(value)}")
+    return bool(value)
 
 
 def whole_number(value: typing.Any, name: str, minimum: int = 0, maximum: int = 2**63 - 1) -> int:

@@ -54,6 +54,22 @@ def test_borel_law_for_poisson_one_galton_watson():
     assert C.borel_pmf(np.arange(1, 400), mu=0.5).sum() == pytest.approx(1.0, abs=1e-12)
 
 
+@pytest.mark.parametrize("mu", [1.0, 0.5, 0.999])
+def test_borel_pmf_keeps_its_digits_for_huge_sizes(mu):
+    # e^(-mu s) (mu s)^(s-1) / s! in 50-digit arithmetic; float64 on the formula's own terms
+    # gave 1.0 at s = 1e16 (P = 4e-25) and twice the answer at 1e15
+    import mpmath
+
+    s = np.array([1, 2, 7, 9, 10, 11, 150, 1e6, 1e15, 1e16, 2.0**60])
+    want = []
+    with mpmath.workdps(50):
+        for k in s:
+            k = mpmath.mpf(float(k))  # exact: k - 1 in float64 is k itself at 1e16
+            log_p = -mu * k + (k - 1) * mpmath.log(mu * k) - mpmath.loggamma(k + 1)
+            want.append(float(mpmath.exp(log_p)))
+    np.testing.assert_allclose(C.borel_pmf(s, mu=mu), want, rtol=1e-12)
+
+
 def test_galton_watson_durations_follow_extinction_recursion():
     m = 1.0
     av = C.galton_watson_avalanches(200_000, m, seed=6)
@@ -90,6 +106,12 @@ def _gw():
         (lambda C: C.fit_power_law(np.r_[[1e300] * 50, [1e301] * 50]), "values <= 2\\^53"),
         # each was accepted and gave a number without a word
         (lambda C: C.borel_pmf(1.5), "whole numbers >= 1"),  # a "probability" at s = 1.5
+        (lambda C: C.borel_pmf("3"), "whole numbers >= 1"),  # read as 3
+        (lambda C: C.borel_pmf(True), "whole numbers >= 1"),  # read as 1
+        (lambda C: C.borel_pmf(3, mu=None), "0 < mu <= 1"),  # a raw TypeError
+        (lambda C: C.borel_pmf(3, mu="1"), "0 < mu <= 1"),
+        (lambda C: C.sample_power_law(10, 2.5, 1, discrete="no"), "discrete must be true or"),
+        (lambda C: C.branching_ratio(np.ones((2, 50)), weighted="no"), "weighted must be true"),
         (lambda C: C.fit_power_law(np.arange(1, 201).reshape(2, 100)), "1-D"),  # was flattened
         (lambda C: C.branching_ratio(np.ones((2, 500)), n_boot=1), "at least 2"),  # NaN interval
         (lambda C: C.population_activity(np.ones((1, 20)), bin_ms=1.5), "whole multiple"),

@@ -201,3 +201,11 @@ def test_spike_metadata_must_be_a_table(bad, tmp_path):
     with pytest.raises(InputError, match="metadata must be a table"):
         SpikeWriter(tmp_path / "s.h5", n_units=1, dt=1.0, n_steps=2, metadata=bad)
     assert SpikeTrain(np.array([0]), np.array([0]), 1, 2, metadata=None).metadata == {}
+
+
+def test_iter_spike_file_dense_is_true_or_false(tmp_path):
+    from infodyn.data import iter_spike_file
+
+    path = save_spikes(tmp_path / "s.h5", SpikeTrain(np.array([0]), np.array([0]), 1, 4))
+    with pytest.raises(InputError, match="dense must be true or false"):
+        iter_spike_file(path, 2, dense="no")  # read as true: rasters where spikes were asked

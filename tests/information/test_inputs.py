@@ -151,6 +151,11 @@ def _nan_z():
         (lambda I: I.mutual_information(_XC, -_XC - 1), "Y holds negative"),
         (lambda I: I.pid_lattice([_XC[:, 0], _XC[:, 1]], -_XC[:, 0] - 1), "Y holds negative"),
         (lambda I: I.pid_lattice(np.c_[_XC[:, 0], _XC[:, 1]].T, _XC[:, 0]), "list of arrays"),
+        # read by truthiness or by float(): "no" switched the copula on, "3" was base 3
+        (lambda I: I.gaussian_mutual_information(_XC, _XC, copula="no"), "copula must be true"),
+        (lambda I: I.spike_words(_XC, binary="no"), "binary must be true or false"),
+        (lambda I: I.entropy(_X, base="3"), "base must be a number > 1"),
+        (lambda I: I.entropy(_X, base=True), "base must be a number > 1"),
     ],
 )
 def test_api_bad_input_is_one_input_error(call, message):

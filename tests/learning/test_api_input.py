@@ -182,3 +182,17 @@ def test_feedback_decay_is_not_negative():
     """feedback_decay = -1 grew B away from W_out instead of toward it."""
     with pytest.raises(InputError, match="feedback_decay must be >= 0"):
         L.TrainOptions(feedback_decay=-1.0)
+
+
+def test_fit_checks_its_flags_out_and_callback_before_training():
+    # resume="no" resumed; out=True and callback="a" failed after the training had run
+    trainer = Trainer(NET0, RateTask(n_in=5, n_steps=50), "mse")
+    for kw, message in [
+        (dict(resume="no"), "resume must be true or false"),
+        (dict(progress="no"), "progress must be true or false"),
+        (dict(out=True), "out must be a folder path"),
+        (dict(callback="a"), "callback must be a function"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            trainer.fit(1, **kw)
+    assert trainer.state.iteration == 0

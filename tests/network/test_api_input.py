@@ -203,3 +203,13 @@ def test_sparse_weights_cast_only_to_a_float_type(dtype):
     with pytest.raises(InputError, match="dtype must be a float type"):
         w.astype(dtype)  # int8 cut the weights to whole numbers; "foo" was a raw TypeError
     assert w.astype(np.float32).values.dtype == np.float32
+
+
+def test_flags_are_true_or_false():
+    # read by truthiness: "no" recorded the potentials, poisson_spikes' "no" froze the draw
+    with pytest.raises(InputError, match="record must be true or false"):
+        idn.network.simulate(NET, PARAMS, X, record="no")
+    with pytest.raises(InputError, match="frozen must be true or false"):
+        poisson_spikes(np.full(3, 10.0), 20, batch=2, frozen="no")
+    with pytest.raises(InputError, match="shared must be true or false"):
+        filtered_noise_rates(50, 3, shared="no")

@@ -22,7 +22,7 @@ from infodyn.data.io import load_spikes
 from infodyn.data.spike_files import is_h5_path
 from infodyn.data.spike_reader import SpikeReader
 from infodyn.data.units import unit_subset
-from infodyn.errors import InputError, is_finite_number, require, whole_number
+from infodyn.errors import InputError, is_finite_number, require, require_flag, whole_number
 
 
 @dataclass(frozen=True)
@@ -255,6 +255,7 @@ def fano_factor(activity: Any, per_trial: bool = False) -> float | np.ndarray:
     has ``F = 1/(1-m^2)``. Returns NaN with a warning where the mean is zero, or where one bin
     gives no variance to measure (it read 0, the value of a perfectly regular process).
     """
+    per_trial = require_flag("per_trial", per_trial)
     a, _ = as_counts(activity)
     if (a.shape[1] if per_trial else a.size) < 2:
         where = " per trial" if per_trial else ""
@@ -294,6 +295,7 @@ def global_rate_variance(
     variance keeps m subcritical at a given mean, as the loss ``PopulationRateVariance`` of
     ``infodyn.learning`` says; it is the pair (target rate, target variance) that sets m.
     """
+    per_trial = require_flag("per_trial", per_trial)
     a, dt_known = as_counts(activity)
     if n_units is not None or dt_ms is not None:
         require(

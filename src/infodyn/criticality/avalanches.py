@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.criticality._common import as_counts, warn
-from infodyn.errors import require, whole_number
+from infodyn.errors import require, require_flag, whole_number
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ def avalanches(activity: Any, threshold: float = 0.0, drop_edges: bool = True) -
     ``activity`` may be counts, a :class:`~infodyn.criticality.activity.PopulationActivity`
     (e.g. binned at the mean inter-event interval) or a SpikeTrain (one bin per step).
     """
+    drop_edges = require_flag("drop_edges", drop_edges)
     a, dt = as_counts(activity)
     require(np.isfinite(threshold) and threshold >= 0, "threshold must be >= 0")
     n, t = a.shape

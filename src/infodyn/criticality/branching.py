@@ -49,7 +49,7 @@ from infodyn.criticality.mr_fit import _profile_sse as _profile_sse
 from infodyn.criticality.mr_fit import _slopes_sm as _slopes_sm
 from infodyn.criticality.mr_fit import _slopes_ts as _slopes_ts
 from infodyn.criticality.mr_fit import regression_slopes as regression_slopes
-from infodyn.errors import InputError, make_rng, require, whole_number
+from infodyn.errors import InputError, make_rng, require, require_flag, whole_number
 
 _FITS = ("exp", "exp_offset")
 
@@ -176,6 +176,9 @@ def branching_ratio(
         :class:`~infodyn.criticality.CriticalityWarning` says why. Malformed input (negative
         counts, NaN, wrong shape) and impossible parameters raise :class:`~infodyn.InputError`.
     """
+    weighted = require_flag("weighted", weighted)
+    bias_correction = require_flag("bias_correction", bias_correction)
+    signed = require_flag("signed", signed)
     a, dt_known = as_counts(activity, allow_negative=signed)
     require(method in ("mr", "naive"), f"method must be 'mr' or 'naive', got {method!r}")
     require(

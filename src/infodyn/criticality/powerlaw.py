@@ -62,7 +62,7 @@ from infodyn.criticality.powerlaw_compare import (  # noqa: F401 - re-exported: 
     _upper_gamma,
     no_comparisons,
 )
-from infodyn.errors import InputError, make_rng, require, whole_number
+from infodyn.errors import InputError, make_rng, require, require_flag, whole_number
 
 
 # ----------------------------------------------------------------------------- results
@@ -219,6 +219,7 @@ def sample_power_law(
     ``xmin``; beyond it (probability ``P(X >= xmin + table)``) the continuous approximation
     ``floor((x_T - 1/2) u^(-1/(alpha-1)) + 1/2)`` of Clauset et al. (2009, App. D).
     """
+    discrete = require_flag("discrete", discrete)
     n = whole_number(n, "n")
     table = whole_number(table, "table", minimum=1)
     require(np.isfinite(alpha) and alpha > 1, f"alpha must be a finite number > 1, got {alpha}")
@@ -297,6 +298,8 @@ def fit_power_law(
     a warning that the estimate is not meaningful; with ``compare`` its ``comparisons`` still
     name every alternative, with NaN entries (as does a comparison that could not be made).
     """
+    discrete = require_flag("discrete", discrete)
+    compare = require_flag("compare", compare)
     x = _check_values(values, discrete)
     min_tail = whole_number(min_tail, "min_tail", minimum=2)  # 1.5, '2', True went in
     bootstrap = whole_number(bootstrap, "bootstrap")

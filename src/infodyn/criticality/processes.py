@@ -21,7 +21,8 @@ from scipy import special
 
 from infodyn.criticality._common import warn
 from infodyn.criticality.avalanches import Avalanches
-from infodyn.errors import InputError, require, whole_number
+from infodyn import errors
+from infodyn.errors import InputError, require, require_flag, whole_number
 from infodyn.memory import require_memory
 
 _MAX_ACTIVITY = 2.0**52  # beyond this, counts lose integer precision in float64
@@ -74,6 +75,7 @@ def simulate_branching_process(
     return_full
         Also return the full (unsubsampled) activity: ``(observed, full)``.
     """
+    return_full = require_flag("return_full", return_full)
     require(np.isfinite(m) and m >= 0, f"m must be a finite number >= 0, got {m}")
     require(np.isfinite(h) and h >= 0, f"h must be a finite number >= 0, got {h}")
     T, trials = whole_number(T, "T", minimum=1), whole_number(trials, "trials", minimum=1)
@@ -156,10 +158,45 @@ def galton_watson_avalanches(n: int, m: float = 1.0, max_size: int = 10**7, seed
 
 def borel_pmf(s, mu: float = 1.0) -> np.ndarray:
     """Borel law ``P(S=s) = e^(-mu s) (mu s)^(s-1) / s!``: total progeny of a Poisson(mu) tree
-    (Borel 1942; at mu = 1 its tail falls as s^(-3/2), Otter 1949, Harris 1963)."""
-    s = np.asarray(s, dtype=float)
-    if not (0 < mu <= 1):
-        raise InputError(f"borel_pmf needs 0 < mu <= 1, got mu={mu}")
-    if not np.all(np.isfinite(s)) or np.any(s < 1) or np.any(s != np.round(s)):
+    (Borel 1942; at mu = 1 its tail falls as s^(-3/2), Otter 1949, Harris 1963).
+
+    Computed as ``log P = s (1 - mu + log mu) - log mu - (3/2) log s - (1/2) log(2 pi) - r(s)``,
+    Stirling's formula with its remainder ``r(s) = log Gamma(s) - (s - 1/2) log s + s -
+    (1/2) log(2 pi)`` (DLMF 5.11.1: ``1/(12 s) - 1/(360 s^3) + 1/(1260 s^5) - 1/(1680 s^7)``
+    from s = 10): the direct sum of terms of size s log s cancelled to nothing in float64 (1.0
+    for ``s = 1e16``, where P is 4e-25)."""
+    require(  # "3" was read as 3, True as 1
+        errors.is_finite_number(mu) and 0 < mu <= 1, f"borel_pmf needs 0 < mu <= 1, got mu={mu!r}"
+    )
+    try:
+        s = np.asarray(s)
+    except ValueError:  # ragged
+        s = np.array([], dtype=object)
+    ok = s.dtype.kind in "iuf" and (s.dtype.kind != "f" or bool(np.all(np.isfinite(s))))
+    s = s.astype(float) if ok else s
+    if not ok or np.any(s < 1) or np.any(s != np.round(s)):
         raise InputError("borel_pmf needs sizes s that are whole numbers >= 1")
-    return np.exp(-mu * s + (s - 1) * np.log(mu * s) - special.gammaln(s + 1))
+    mu = float(mu)
+    return np.exp(
+        s * (1.0 - mu + math.log(mu))
+        - math.log(mu)
+        - 1.5 * np.log(s)
+        - _HALF_LOG_2PI
+        - _stirling_remainder(s)
+    )
+
+
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def _stirling_remainder(s: np.ndarray) -> np.ndarray:
+    """``log Gamma(s) - (s - 1/2) log s + s - (1/2) log(2 pi)`` for s >= 1 (DLMF 5.11.1); the
+    series from s = 10, where its first omitted term is below 1e-12."""
+    small = s < 10
+    out = np.empty_like(s)
+    q = s[small]
+    out[small] = special.gammaln(q) - (q - 0.5) * np.log(q) + q - _HALF_LOG_2PI
+    q = s[~small]
+    inv2 = 1.0 / (q * q)
+    out[~small] = (1 / 12 - inv2 * (1 / 360 - inv2 * (1 / 1260 - inv2 / 1680))) / q
+    return out

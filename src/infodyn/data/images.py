@@ -74,7 +74,7 @@ from infodyn.data.image_files import (  # noqa: F401 - re-exported: the old home
     read_image,
     to_grey,
 )
-from infodyn.errors import InputError, require, whole_number
+from infodyn.errors import InputError, require, require_flag, whole_number
 
 # ---------------------------------------------------------------------------------------------
 # whitening
@@ -304,6 +304,7 @@ def natural_patches(
     -------
     An (n, size*size) array, or ``PatchSplit(train, test)`` when ``held_out`` is given.
     """
+    details = require_flag("details", details)
     require(isinstance(size, (int, np.integer)) and size >= 1, "size must be a positive integer")
     require(isinstance(n, (int, np.integer)) and n >= 1, "n must be a positive integer")
     require(whiten in (None, "zca", "dog"), f"whiten must be None, 'zca' or 'dog', got {whiten!r}")

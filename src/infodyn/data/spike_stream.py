@@ -10,6 +10,7 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from infodyn.data.spike_reader import SpikeReader
+from infodyn.errors import require_flag
 
 
 @overload
@@ -81,6 +82,7 @@ def iter_spike_file(
     checked on the call (:class:`~infodyn.errors.InputError`); the file is closed when the
     iterator is exhausted or discarded.
     """
+    dense = require_flag("dense", dense)
     reader = SpikeReader(path, block_spikes=block_spikes)
     try:
         if dense:

@@ -36,7 +36,7 @@ from infodyn.energy._checks import (
 )
 from infodyn.energy.fit import fit
 from infodyn.energy.model import IsingModel
-from infodyn.errors import require
+from infodyn.errors import require, require_flag
 
 
 def hamming_distances(A: Any, B: Any = None) -> np.ndarray:
@@ -161,6 +161,7 @@ def store(patterns: Any, method: str = "mpf", **fit_kwargs: Any) -> Any:
 
 def storage_fraction(model: Any, patterns: Any, strict: bool = True) -> float:
     """Fraction of ``patterns`` that are (strict) fixed points of ``model``."""
+    strict = require_flag("strict", strict)
     require_model(model)
     return float(np.mean(model.is_fixed_point(patterns, strict=strict)))
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int, require_model, rng_seed
 from infodyn.energy.kernels import TIE, descend_kernel, exhaustive_fixed_kernel, gibbs_kernel
-from infodyn.errors import make_rng, require
+from infodyn.errors import make_rng, require, require_flag
 
 MAX_EXHAUSTIVE_N = 26
 
@@ -49,6 +49,7 @@ def flip_energies(model: Any, X: Any) -> np.ndarray:
 
 def is_fixed_point(model: Any, X: Any, strict: bool = False) -> np.ndarray:
     """Boolean (M,): whether each row is a fixed point (strict: every flip raises E)."""
+    strict = require_flag("strict", strict)
     require_model(model)
     u = flip_energies(model, X)
     return np.all(u > TIE, axis=1) if strict else np.all(u >= -TIE, axis=1)
@@ -80,6 +81,7 @@ def descend(
     the sweeps each row took (-1: not converged in ``max_sweeps``). Without ``return_sweeps``
     a row that has not converged raises a warning (its state is not a fixed point).
     """
+    return_sweeps = require_flag("return_sweeps", return_sweeps)
     require_model(model)
     X = as_binary(X, n=model.n).copy()
     seed = rng_seed(seed)
@@ -192,6 +194,7 @@ def exhaustive_fixed_points(
     States are visited in Gray-code order so each step flips one unit and updates the drive in
     O(n); n = 24 takes about a second.
     """
+    strict = require_flag("strict", strict)
     require_model(model)
     n = model.n
     require(n <= MAX_EXHAUSTIVE_N, f"exhaustive search needs n <= {MAX_EXHAUSTIVE_N}, got {n}")
@@ -218,6 +221,7 @@ def fixed_points(
     data when ``X`` is given, else exhaustive for n <= 20, else random starts. ``strict`` keeps
     only states where every flip raises the energy.
     """
+    strict = require_flag("strict", strict)
     require_model(model)
     require(
         method in ("auto", "exhaustive", "data", "random"),

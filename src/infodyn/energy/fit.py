@@ -40,7 +40,7 @@ from infodyn.energy.kprecondition import lbfgs_potential_preconditioned
 from infodyn.energy.model import IsingModel
 from infodyn.energy.objectives import MAX_ML_N, METHODS, make_objective, pack, prepare_data
 from infodyn.energy.objectives import unpack_numpy as unpack
-from infodyn.errors import InputError, check_option_type, make_rng, require
+from infodyn.errors import InputError, check_option_type, make_rng, require, require_flag
 
 
 def unique_patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -144,6 +144,7 @@ def fit(
     Returns an :class:`IsingModel` whose ``fit_info`` records the optimiser's run (iterations,
     objective, convergence message, wall time, validation curve, best iteration).
     """
+    allow_constant = require_flag("allow_constant", allow_constant)
     require(method in METHODS, f"method must be one of {', '.join(METHODS)}, got {method!r}")
     require(
         model in ("pairwise", "k_pairwise"),

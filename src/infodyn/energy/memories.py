@@ -18,7 +18,7 @@ import numpy as np
 
 from infodyn.energy._checks import as_binary, flip_counts, positive_int, require_model
 from infodyn.energy.codes import recovery
-from infodyn.errors import require, whole_number
+from infodyn.errors import require, require_flag, whole_number
 
 
 def memory_labels(model: Any, X: Any, memories: Any = None) -> tuple[np.ndarray, np.ndarray]:
@@ -108,6 +108,7 @@ def memory_triggered_average(
     visit is a step with that label (``onsets_only``: the first step of each run). Returns
     ``(averages (K, pre + post + 1, ...), n_events (K,))``; memories without events get NaN.
     """
+    onsets_only = require_flag("onsets_only", onsets_only)
     lab = np.asarray(labels)
     require(lab.ndim == 1 and lab.size >= 1, f"labels must be a non-empty 1-D array: {lab.shape}")
     require(lab.dtype.kind in "iu", f"labels must be integers (memory ids), got {lab.dtype}")

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, is_finite_number, shown
 
 ESTIMATORS = ("plugin", "miller_madow", "nsb")
 
@@ -24,11 +24,10 @@ def log_factor(base: float) -> float:
     baselines) and standard errors scale the same way. A base that is not a finite number > 1
     raises :class:`InputError` (below 1 every information would come out negative).
     """
-    try:
-        b = float(base)
-    except (TypeError, ValueError):
-        raise InputError(f"base must be a number > 1 (2: bits, e: nats), got {base!r}") from None
-    if not (math.isfinite(b) and b > 1):
+    if not is_finite_number(base):  # "3" was read as base 3, True failed as base 1
+        raise InputError(f"base must be a number > 1 (2: bits, e: nats), got {shown(base)}")
+    b = float(base)
+    if not b > 1:
         raise InputError(f"base must be a number > 1 (2: bits, e: nats), got {base}")
     return 1.0 / math.log2(b)
 

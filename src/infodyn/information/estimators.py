@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, require_flag
 from infodyn.information._inputs import (
     as_symbols,
     check_estimator,
@@ -154,6 +154,7 @@ def entropy_from_counts(
 ) -> Estimate:
     """Entropy from word counts with the chosen estimator (see module docstring), in units of
     ``log_base`` (default bits)."""
+    warn = require_flag("warn", warn)
     check_estimator(estimator)
     f = log_factor(base)
     c = real_array(counts, "counts")

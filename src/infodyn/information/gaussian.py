@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import digamma, ndtri
 from scipy.stats import rankdata
 
-from infodyn.errors import InputError, whole_number
+from infodyn.errors import InputError, require_flag, whole_number
 from infodyn.information._inputs import as_real, log_factor, same_samples
 
 _LN2 = np.log(2.0)
@@ -86,6 +86,7 @@ def _prep(x: Any, name: str, copula: bool) -> np.ndarray:
 def gaussian_entropy(x: Any, bias_correct: bool = False, base: float = 2.0) -> float:
     """Differential entropy ``1/2 log((2 pi e)^d det S)`` of a Gaussian fit, in units of
     ``log_base`` (default bits)."""
+    bias_correct = require_flag("bias_correct", bias_correct)
     f = log_factor(base)
     a = as_real(x)
     d = a.shape[1]
@@ -98,6 +99,8 @@ def gaussian_mutual_information(
 ) -> float:
     """``I(X;Y)`` under a Gaussian model of ``(samples, variables)`` real arrays, in units of
     ``log_base`` (default bits)."""
+    copula = require_flag("copula", copula)
+    bias_correct = require_flag("bias_correct", bias_correct)
     f = log_factor(base)
     a, b = _prep(x, "X", copula), _prep(y, "Y", copula)
     same_samples(X=a, Y=b)
@@ -122,6 +125,8 @@ def gaussian_total_correlation(
     ``N - ddof``) so that units that rarely fire cannot make it singular; with ``ridge > 0`` the
     small-sample correction is not available.
     """
+    copula = require_flag("copula", copula)
+    bias_correct = require_flag("bias_correct", bias_correct)
     f = log_factor(base)
     a = _prep(x, "X", copula)
     if a.shape[1] < 2:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.binning import check_spike_counts
-from infodyn.errors import make_rng, require, whole_number
+from infodyn.errors import make_rng, require, require_flag, whole_number
 from infodyn.information._inputs import as_symbols, log_factor, unit_key
 from infodyn.information.gaussian import gaussian_total_correlation
 from infodyn.information.measures import mutual_information, total_correlation
@@ -31,6 +31,7 @@ def response_words(z: Any, start: int = 0, bin_steps: int = 10, binary: bool = T
     """(trials, n_bins, n) words of responses ``z`` (trials, T, n) from step ``start`` on, in
     bins of ``bin_steps`` (a trailing partial bin is dropped): did each unit spike in each bin
     (``binary``), or how often."""
+    binary = require_flag("binary", binary)
     z = np.asarray(z)
     require(z.ndim == 3, f"responses must be (trials, T, n), got shape {z.shape}")
     check_spike_counts(z, "z (the responses)")

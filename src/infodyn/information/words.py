@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.binning import bin_raster
-from infodyn.errors import InputError, whole_number
+from infodyn.errors import InputError, require_flag, whole_number
 from infodyn.information._inputs import as_symbols
 from infodyn.information._kernels import (
     column_max,
@@ -97,6 +97,7 @@ def encode(x: Any, name: str = "X", validated: bool = False) -> Words:
     Rows are packed (mixed radix; bits for binary columns) into 64-bit codes per chunk of
     columns and chunks are combined by sort-based relabelling (see the module docstring).
     """
+    validated = require_flag("validated", validated)
     a = x if validated else as_symbols(x, name)
     sizes = _radix_sizes(a, name)
     alphabet = float(np.prod(sizes.astype(np.float64)))
@@ -244,6 +245,7 @@ def spike_words(raster: Any, bin_steps: int = 1, binary: bool = True) -> np.ndar
     bin is dropped). ``binary=True`` clips counts to 0/1 (spike / no spike in the bin).
     Trials are concatenated in order; use :func:`trial_view` to keep them apart.
     """
+    binary = require_flag("binary", binary)
     counts = bin_raster(trial_view(raster), bin_steps)  # (trials, bins, units)
     out = (counts > 0).astype(np.uint8) if binary else counts
     return out.reshape(-1, counts.shape[2])

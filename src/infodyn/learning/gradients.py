@@ -19,7 +19,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.errors import InputError, make_rng, require, require_finite, whole_number
+from infodyn.errors import InputError, make_rng, require, require_finite, require_flag, whole_number
 from infodyn.learning.bptt import bptt_window
 from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.losses import as_loss
@@ -192,6 +192,8 @@ def evaluate(
     :func:`sparse_layout` returns (checked against ``params``: :func:`checked_layout`);
     ``"auto"``: made here, O(nnz log nnz) on the host (callers that evaluate one pattern many
     times pass it); None: no event-driven forward pass (the gather path)."""
+    filter_readout = require_flag("filter_readout", filter_readout)
+    remat = require_flag("remat", remat)
     require(method in METHODS, f"method must be one of {METHODS}, got {method!r}")
     require(reset in RESETS, f"reset must be one of {RESETS}, got {reset!r}")
     lossc = as_loss(loss)

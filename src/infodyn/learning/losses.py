@@ -47,7 +47,6 @@ from infodyn.errors import (
     check_option_type,
     require,
     require_choices,
-    require_finite_number,
 )
 
 Array = Any
@@ -67,7 +66,6 @@ class LossTerm:
     weights_steps: ClassVar[bool] = False  # the target weights the scored steps (one-hot rows)
 
     def __post_init__(self) -> None:
-        require_finite_number(f"the weight of loss term {self.name!r}", self.weight)
         for f in dataclasses.fields(self):  # NaN or text failed inside JAX ("exploded")
             check_option_type(f"{self.name}.{f.name}", getattr(self, f.name), f.type)
         require_choices(self)

@@ -42,7 +42,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from infodyn.errors import check_option_type, require, require_choices, whole_number
+from infodyn.errors import (
+    check_option_type,
+    require,
+    require_choices,
+    require_flag,
+    whole_number,
+)
 from infodyn.learning.checkpoint import TrainState, load_checkpoint, save_checkpoint
 from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.gradients import (
@@ -452,6 +458,16 @@ class Trainer:
         ``checkpoint_every`` iterations and at the end; ``resume=True`` loads them first.
         """
         n_iterations = whole_number(n_iterations, "n_iterations")  # 2.5 ran 3, "3" a TypeError
+        resume = require_flag("resume", resume)  # "no" resumed
+        progress = require_flag("progress", progress)  # "no" showed a bar
+        require(  # both were raw TypeErrors after the training, when first used
+            out is None or isinstance(out, str | os.PathLike),
+            f"out must be a folder path, got {out!r}",
+        )
+        require(
+            callback is None or callable(callback),
+            f"callback must be a function (trainer, record), got {callback!r}",
+        )
         if resume:
             require(out is not None, "resume needs a run directory")
             self.load_checkpoint(Path(out) / "checkpoint.npz")

@@ -19,6 +19,7 @@ from infodyn.errors import (
     make_rng,
     require,
     require_finite,
+    require_flag,
     whole_number,
 )
 from infodyn.memory import require_memory
@@ -57,6 +58,7 @@ def poisson_spikes(
     ``frozen=True`` every batch entry is the same realisation (a frozen stimulus), otherwise each
     entry is a fresh draw.
     """
+    frozen = require_flag("frozen", frozen)
     p = spike_probabilities(rates, dt)
     n_steps = whole_number(n_steps, "n_steps", minimum=1)
     if p.ndim >= 1 and n_in is not None and n_in != p.shape[-1]:
@@ -170,6 +172,7 @@ def filtered_noise_rates(
     D(tau) over ``kernel_ms``, normalised to unit variance ``s(t)``; the rate is
     ``mean_rate * max(0, 1 + contrast * s(t))`` Hz. Returns (n_steps, n_in) rates in Hz.
     """
+    shared = require_flag("shared", shared)
     n_steps = whole_number(n_steps, "n_steps", minimum=1)
     n_in = whole_number(n_in, "n_in", minimum=1)
     for name, value in (("mean_rate", mean_rate), ("contrast", contrast)):

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from infodyn.data.spike_files import SpikeWriter
 from infodyn.data.spikes import SpikeTrain
-from infodyn.errors import InputError, as_table, require_finite, whole_number
+from infodyn.errors import InputError, as_table, require_finite, require_flag, whole_number
 from infodyn.memory import require_memory
 from infodyn.network.engine_event import (
     EXACT_INPUT_DTYPES,
@@ -131,6 +131,7 @@ def simulate(
     need is checked (:func:`infodyn.memory.require_memory`); for runs too long to hold, stream
     spikes to a file with :func:`simulate_to_file`.
     """
+    record = require_flag("record", record)
     net.validate_params(params)
     check_precision(precision)  # the event engine took float16 without a word
     if sparse_input(x):
