@@ -19,9 +19,9 @@ import numba
 import numpy as np
 from scipy import special
 
+from infodyn import errors
 from infodyn.criticality._common import warn
 from infodyn.criticality.avalanches import Avalanches
-from infodyn import errors
 from infodyn.errors import InputError, require, require_flag, whole_number
 from infodyn.memory import require_memory
 
