@@ -196,3 +196,15 @@ def test_fit_checks_its_flags_out_and_callback_before_training():
         with pytest.raises(InputError, match=message):
             trainer.fit(1, **kw)
     assert trainer.state.iteration == 0
+
+
+@pytest.mark.parametrize("mask", [float("nan"), "3", -1, 2.5, np.ones((3, 3))])
+def test_mask_gradients_checks_its_mask(mask):
+    # NaN made every w_rec gradient NaN, -1 reversed them, 2.5 scaled them
+    params = NET0.init(0)
+    grads = {k: np.ones_like(np.asarray(v)) for k, v in params.items()}
+    with pytest.raises(InputError, match="mask must"):
+        L.mask_gradients(NET0, grads, mask)
+    n = NET0.n_rec
+    kept = L.mask_gradients(NET0, grads, np.ones((n, n)))["w_rec"]
+    np.testing.assert_array_equal(np.asarray(kept), 1.0 - np.eye(n))

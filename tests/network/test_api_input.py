@@ -213,3 +213,15 @@ def test_flags_are_true_or_false():
         poisson_spikes(np.full(3, 10.0), 20, batch=2, frozen="no")
     with pytest.raises(InputError, match="shared must be true or false"):
         filtered_noise_rates(50, 3, shared="no")
+
+
+def test_recurrent_current_checks_pre():
+    w = np.array([[0.0, 0.5, 0.0], [0.2, 0.0, 0.7], [0.0, 0.3, 0.0]])
+    sw = idn.network.SparseWeights.from_dense(w)
+    z = np.array([1.0, 0.0, 1.0])
+    np.testing.assert_allclose(idn.network.recurrent_current(z, sw), z @ w)
+    for pre in (0, True, np.zeros(sw.nnz)):  # 0 spread unit 0's activity over every synapse
+        with pytest.raises(InputError, match="pre must be the presynaptic unit"):
+            idn.network.recurrent_current(z, sw, pre)
+    with pytest.raises(InputError, match="pre .presynaptic indices. is for SparseWeights"):
+        idn.network.recurrent_current(z, w, "zzz")  # ignored for dense weights

@@ -252,7 +252,7 @@ def evaluate(
         grads, stats, activity, y = bptt_window(
             c, lossc, net.dt, detach_rec, detach_reset, p, beta, xt, tgt, chunk
         )
-    grads = mask_gradients(net, grads, mask)
+    grads = masked_gradients(net, grads, mask)  # checked on entry
     values = lossc.term_values(stats, n_steps, net.dt)
     total = float(sum(values))
     norm = grad_norm(grads, trained)
@@ -279,7 +279,14 @@ def mask_gradients(net, grads: dict[str, Array], mask: Array | None = None) -> d
     """Zero the gradient of absent synapses: the diagonal of ``w_rec`` and, if given, ``mask``.
 
     For sparse ``w_rec`` the pattern is the mask (absent synapses have no gradient); only
-    autapses in the pattern are zeroed and ``mask``, if given, is per synapse (length nnz)."""
+    autapses in the pattern are zeroed and ``mask``, if given, is per synapse (length nnz),
+    0 or 1 (:func:`~infodyn.network.connectivity.checked_mask`: a mask of NaN made every
+    gradient NaN, ``-1`` reversed them)."""
+    return masked_gradients(net, grads, checked_mask(net, grads["w_rec"], mask))
+
+
+def masked_gradients(net, grads: dict[str, Array], mask: np.ndarray | None) -> dict[str, Array]:
+    """:func:`mask_gradients` with a ``mask`` already checked (the training loop's step)."""
     if is_sparse(grads["w_rec"]):
         return {**grads, "w_rec": constrain_sparse(grads["w_rec"], None, mask)}
     g = grads["w_rec"] * (1.0 - jnp.eye(net.n_rec, dtype=grads["w_rec"].dtype))

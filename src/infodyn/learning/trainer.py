@@ -58,7 +58,7 @@ from infodyn.learning.gradients import (
     evaluate,
     explosion_message,
     grad_norm,
-    mask_gradients,
+    masked_gradients,
     random_feedback,
     sparse_layout,
 )
@@ -417,7 +417,7 @@ class Trainer:
                 None if tgt is None else tgt[sl],
                 layout=layout,
             )
-            grads = mask_gradients(net, grads, self.mask)
+            grads = masked_gradients(net, grads, self.mask)  # checked in __init__
             norm = grad_norm(grads, tuple(o.train))
             if not np.isfinite(norm) or norm > o.explode_threshold:
                 raise GradientExplosionError(

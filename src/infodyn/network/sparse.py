@@ -354,6 +354,14 @@ def by_target(w: Any) -> ByTarget | None:
 GPU_UNROLL = 64
 
 
+def _describe(a: Any) -> str:
+    """``a``'s shape and dtype for a message (an array, or a tracer under jit)."""
+    try:
+        return f"shape {tuple(jnp.shape(a))}, dtype {jnp.result_type(a)}"
+    except TypeError:
+        return repr(a)
+
+
 def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -> Array:
     """``I[..., j] = sum_i z[..., i] w[i, j]`` for a dense array or a :class:`SparseWeights`.
 
@@ -370,7 +378,16 @@ def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -
     order, either way.
     """
     if not isinstance(w, SparseWeights):
+        if pre is not None:  # ignored without a word
+            raise InputError("pre (presynaptic indices) is for SparseWeights; w is dense")
         return z @ w
+    if pre is not None and not isinstance(pre, ByTarget):
+        # shapes and dtypes are static under jit: a check here costs nothing at run time
+        if jnp.shape(pre) != (w.nnz,) or not jnp.issubdtype(jnp.result_type(pre), jnp.integer):
+            raise InputError(  # pre=0 spread unit 0's activity over every synapse
+                f"pre must be the presynaptic unit of each synapse: {w.nnz} whole numbers "
+                f"(pre_indices_jax(w)), or a ByTarget; got {_describe(pre)}"
+            )
     if isinstance(pre, ByTarget):
         plan = pre if pre.values is not None else pre.gather(w)
 
