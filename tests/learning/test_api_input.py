@@ -12,8 +12,9 @@ from infodyn.learning.adaptation import LIFAdaptationConfig
 from infodyn.learning.info_objectives import InformationBottleneck, window_target
 from infodyn.learning.tasks import EvidenceAccumulation, PatchTask, PatternGeneration, RateTask
 from infodyn.learning.trainer import Trainer, TrainOptions
-from infodyn.network import LIF
+from infodyn.network import LIF, StimulusSet
 
+_STIM = StimulusSet.constant(2, 20, 4, seed=0)
 NET0 = LIF(n_in=5, n_rec=20, n_out=0)
 X = (np.random.default_rng(0).random((2, 60, 4)) < 0.3).astype(float)
 
@@ -135,6 +136,20 @@ def test_resume_with_another_optimizer_is_refused(tmp_path):
         (lambda: L.FiringRateRegularizer(per_sequence="no"), "per_sequence must be true or"),
         (lambda: L.UnitRateTarget(weight="2"), "weight must be a finite number"),
         (lambda: L.UnitRateTarget(weight=True), "weight must be a finite number"),
+        # text, True and fractions were taken: channels_per_group="a" made n_in 'aaaa'
+        (lambda: EvidenceAccumulation(channels_per_group="a"), "channels_per_group must be"),
+        (lambda: EvidenceAccumulation(channels_per_group=2.5), "channels_per_group must be"),
+        (lambda: EvidenceAccumulation(cue_rate_hz="a"), "cue_rate_hz must be a finite"),
+        (lambda: EvidenceAccumulation(noise_rate_hz=-1.0), "rates must be >= 0"),
+        (lambda: EvidenceAccumulation(cue_ms=True), "cue_ms must be a finite number"),
+        (lambda: PatternGeneration(rate_hz="3"), "rate_hz must be a finite number"),
+        (lambda: PatchTask(np.full((2, 3), 5.0), n_steps=20.7, start=2), "n_steps must be"),
+        (lambda: PatchTask(np.full((2, 3), 5.0), n_steps=20, start=-1), "start must be"),
+        (lambda: PatchTask(np.full((2, 3), 5.0), n_steps=20, start=2, dt=True), "dt must be"),
+        (lambda: L.StimulusTrials(_STIM, n_out=2.5, n_per_stimulus=2, start=5), "n_out must"),
+        (lambda: L.StimulusTrials(_STIM, n_out=2, n_per_stimulus=True, start=5), "n_per_stim"),
+        (lambda: L.StimulusTrials(_STIM, n_out=2, n_per_stimulus=2, start="3"), "start must"),
+        (lambda: L.StimulusTrials("x", n_out=2, n_per_stimulus=2, start=5), "a StimulusSet"),
     ],
 )
 def test_learning_inputs_are_checked_where_they_enter(call, message):

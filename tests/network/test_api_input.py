@@ -225,3 +225,12 @@ def test_recurrent_current_checks_pre():
             idn.network.recurrent_current(z, sw, pre)
     with pytest.raises(InputError, match="pre .presynaptic indices. is for SparseWeights"):
         idn.network.recurrent_current(z, w, "zzz")  # ignored for dense weights
+
+
+@pytest.mark.parametrize("rates", ["3", True, [[1.0, 2.0], [3.0]]])
+def test_poisson_rates_must_be_numbers(rates):
+    # np.asarray(..., float) read "3" as 3 Hz and True as 1 Hz
+    with pytest.raises(InputError, match="rates must be numbers"):
+        poisson_spikes(rates, 10, 3)
+    with pytest.raises(InputError, match="dt must be a finite number > 0 ms, got True"):
+        poisson_spikes(np.full(3, 5.0), 10, dt=True)

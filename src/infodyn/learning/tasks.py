@@ -31,13 +31,13 @@ or None, and ``metrics(y, target) -> dict`` of task scores computed from the rea
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 from infodyn.data.gaze import saccade_path
-from infodyn.errors import is_finite_number, make_rng, require, whole_number
+from infodyn.errors import check_option_type, is_finite_number, make_rng, require, whole_number
 from infodyn.learning.info_objectives import window_target
 from infodyn.network.encoders import StimulusSet, encode_patches, spike_probabilities
 
@@ -47,6 +47,15 @@ def _poisson(rng: np.random.Generator, rate_hz: np.ndarray | float, shape, dt: f
     ``InputError``: they were clipped, so a task with ``rate_hz = -50`` trained on silence)."""
     p = spike_probabilities(rate_hz, dt)
     return (rng.random(shape) < p).astype(np.float64)
+
+
+def _check_fields(task: Any) -> None:
+    """Each ``int``, ``float`` or ``bool`` field of a task dataclass has that type
+    (:func:`~infodyn.errors.check_option_type`): ``channels_per_group="a"`` made ``n_in`` the
+    text ``'aaaa'``, ``True`` was read as 1 and ``2.5`` channels as 2."""
+    for f in fields(task):
+        if f.init:
+            check_option_type(f"{type(task).__name__}.{f.name}", getattr(task, f.name), f.type)
 
 
 @dataclass
@@ -62,6 +71,7 @@ class PatternGeneration:
     n_out: int = field(default=1, init=False)
 
     def __post_init__(self) -> None:
+        _check_fields(self)
         require(self.n_in >= 1 and self.n_steps >= 2, "n_in >= 1 and n_steps >= 2 are needed")
         periods = np.asarray(self.periods_ms, dtype=np.float64).reshape(-1)
         require(
@@ -104,7 +114,11 @@ class EvidenceAccumulation:
     dt: float = 1.0
 
     def __post_init__(self) -> None:
+        _check_fields(self)
         require(self.n_cues >= 1 and self.n_cues % 2 == 1, "n_cues must be odd (no ties)")
+        self.channels_per_group = whole_number(
+            self.channels_per_group, "channels_per_group", minimum=1
+        )
         require(0.0 <= self.p_group <= 0.5, f"p_group must be in [0, 0.5], got {self.p_group}")
         require(  # dt = 0 was a ZeroDivisionError
             bool(np.isfinite(self.dt)) and self.dt > 0, f"dt must be > 0 ms, got {self.dt}"
@@ -116,6 +130,8 @@ class EvidenceAccumulation:
             )
         for name in ("gap_ms", "delay_ms"):
             require(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("cue_rate_hz", "noise_rate_hz"):  # checked at batch() only
+            spike_probabilities(getattr(self, name), self.dt)
         s = lambda ms: int(round(ms / self.dt))  # noqa: E731
         self._cue, self._gap = s(self.cue_ms), s(self.gap_ms)
         self._recall_start = self.n_cues * (self._cue + self._gap) + s(self.delay_ms)
@@ -213,7 +229,10 @@ class PatchTask:
         spike_probabilities(self.rates_hz, dt)  # NaN/negative/too high: one InputError
         self.n_out = self.rates_hz.shape[0]
         self.n_in = self.rates_hz.shape[1]
-        self.n_steps, self.start, self.dt = int(n_steps), int(start), float(dt)
+        # int() cut 20.7 steps to 20 and took "3" and True
+        self.n_steps = whole_number(n_steps, "n_steps", minimum=1)
+        self.start = whole_number(start, "start", maximum=self.n_steps - 1)
+        self.dt = float(dt)
         self.gaze = gaze if gaze and gaze["drift"] > 0 else None
 
     def rates(self, rng: np.random.Generator, labels: np.ndarray) -> np.ndarray:
@@ -265,8 +284,13 @@ class StimulusTrials:
     ``start``. :meth:`sampler` gives the batches of a run seeded by ``seed``."""
 
     def __init__(self, stimuli: StimulusSet, n_out: int, n_per_stimulus: int, start: int) -> None:
-        self.stimuli, self.n_per_stimulus, self.start = stimuli, int(n_per_stimulus), int(start)
-        self.n_in, self.n_out = stimuli.n_in, int(n_out)
+        require(isinstance(stimuli, StimulusSet), f"stimuli must be a StimulusSet, got {stimuli!r}")
+        self.stimuli = stimuli
+        # int() cut 2.5 to 2 and took "3", True and -1
+        self.n_per_stimulus = whole_number(n_per_stimulus, "n_per_stimulus", minimum=1)
+        self.start = whole_number(start, "start", maximum=stimuli.n_steps - 1)
+        self.n_in = stimuli.n_in
+        self.n_out = whole_number(n_out, "n_out", minimum=stimuli.n_stimuli)
         self.n_steps = stimuli.n_steps
         self.labels = np.repeat(np.arange(stimuli.n_stimuli), self.n_per_stimulus)
 

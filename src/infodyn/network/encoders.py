@@ -20,6 +20,7 @@ from infodyn.errors import (
     require,
     require_finite,
     require_flag,
+    shown,
     whole_number,
 )
 from infodyn.memory import require_memory
@@ -28,12 +29,18 @@ from infodyn.memory import require_memory
 def spike_probabilities(rates: Any, dt: float) -> np.ndarray:
     """Per-step spike probabilities ``rate dt / 1000`` of Poisson ``rates`` (Hz), checked: finite,
     >= 0, and at most one spike per step of ``dt`` ms."""
-    r = np.asarray(rates, dtype=np.float64)
+    try:
+        r = np.asarray(rates)
+    except ValueError:  # ragged
+        r = np.array([], dtype=object)
+    if r.dtype.kind not in "iuf":  # "3" and True were read as rates of 3 and 1 Hz
+        raise InputError(f"rates must be numbers (Hz), got {shown(rates)}")
+    r = r.astype(np.float64, copy=False)
     require_finite("rates", r)
     if np.any(r < 0):
         raise InputError("rates must be >= 0 Hz")
-    if not (np.isfinite(dt) and dt > 0):  # NaN made every probability NaN: silence
-        raise InputError(f"dt must be a finite number > 0 ms, got {dt}")
+    if not (is_finite_number(dt) and dt > 0):  # NaN made every probability NaN: silence
+        raise InputError(f"dt must be a finite number > 0 ms, got {shown(dt)}")
     p = r * dt / 1000.0
     if np.any(p > 1):
         raise InputError(
