@@ -163,6 +163,9 @@ def test_bad_values_raise(values, kw):
         ((5, 2.5, np.inf), "xmin must be a finite number > 0"),
         ((5, 2.5, 1e300), "a discrete xmin must be at most 2.53"),  # ZeroDivisionError
         ((5, 1.0001, 1), "draws exceed float64's range"),  # inf values, with a warning
+        ((5, 1e300, 1), "a discrete alpha must be at most 1000"),  # ran for ever
+        ((5, "2.5", 1), "alpha must be a finite number > 1"),  # a raw TypeError
+        ((5, 2.5, True), "xmin must be a finite number > 0"),  # xmin 1
     ],
 )
 def test_sample_power_law_refuses_what_fit_power_law_would(args, message):

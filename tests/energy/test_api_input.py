@@ -191,3 +191,9 @@ def test_flip_counts_and_windows_are_whole_numbers():
     ]:
         with pytest.raises(InputError, match=message):
             E.memory_triggered_average(labels, stimulus, window=window)
+
+
+def test_counts_beyond_int64_are_refused_not_run_for_ever():
+    # zipf_slope(n_boot=10**30) looped for ever; ais n_chains=10**30 overflowed in NumPy
+    with pytest.raises(InputError, match="n_boot must be at most 2.63 - 1"):
+        E.zipf_slope(_X, rank_range=(1, 10), n_boot=10**30)

@@ -223,3 +223,11 @@ def test_mask_gradients_checks_its_mask(mask):
     n = NET0.n_rec
     kept = L.mask_gradients(NET0, grads, np.ones((n, n)))["w_rec"]
     np.testing.assert_array_equal(np.asarray(kept), 1.0 - np.eye(n))
+
+
+def test_adapt_lif_checks_n_updates_and_cfg():
+    x = np.zeros((20, 5))
+    with pytest.raises(InputError, match="n_updates must be at most"):
+        L.adapt_lif(NET0, NET0.init(0), x, n_updates=10**30)  # a loop for ever
+    with pytest.raises(InputError, match="cfg must be a LIFAdaptationConfig"):
+        L.adapt_lif(NET0, NET0.init(0), x, n_updates=1, cfg={})  # {} read as the defaults

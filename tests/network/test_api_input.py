@@ -234,3 +234,12 @@ def test_poisson_rates_must_be_numbers(rates):
         poisson_spikes(rates, 10, 3)
     with pytest.raises(InputError, match="dt must be a finite number > 0 ms, got True"):
         poisson_spikes(np.full(3, 5.0), 10, dt=True)
+
+
+def test_stimulus_sets_take_a_whole_number_of_stimuli():
+    from infodyn.network import StimulusSet
+
+    with pytest.raises(InputError, match="n_stimuli must be at most"):
+        StimulusSet.filtered_noise(10**30, 10, 3)  # a loop for ever
+    with pytest.raises(InputError, match="n_stimuli must be a whole number >= 2"):
+        StimulusSet.constant(2.5, 10, 3)

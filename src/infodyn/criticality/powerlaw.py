@@ -62,7 +62,14 @@ from infodyn.criticality.powerlaw_compare import (  # noqa: F401 - re-exported: 
     _upper_gamma,
     no_comparisons,
 )
-from infodyn.errors import InputError, make_rng, require, require_flag, whole_number
+from infodyn.errors import (
+    InputError,
+    is_finite_number,
+    make_rng,
+    require,
+    require_flag,
+    whole_number,
+)
 
 
 # ----------------------------------------------------------------------------- results
@@ -205,6 +212,10 @@ def _sigma(alpha: float, xmin: float, n: int, discrete: bool) -> float:
 
 
 # ----------------------------------------------------------------------------- sampling
+#: the largest exponent of a discrete draw (its table's zeta sums take about 2 alpha terms each)
+MAX_DISCRETE_ALPHA = 1000
+
+
 def sample_power_law(
     n: int,
     alpha: float,
@@ -222,10 +233,18 @@ def sample_power_law(
     discrete = require_flag("discrete", discrete)
     n = whole_number(n, "n")
     table = whole_number(table, "table", minimum=1)
-    require(np.isfinite(alpha) and alpha > 1, f"alpha must be a finite number > 1, got {alpha}")
-    require(np.isfinite(xmin) and xmin > 0, f"xmin must be a finite number > 0, got {xmin}")
+    # text was a raw TypeError, True an xmin of 1
+    require(
+        is_finite_number(alpha) and alpha > 1, f"alpha must be a finite number > 1, got {alpha!r}"
+    )
+    require(is_finite_number(xmin) and xmin > 0, f"xmin must be a finite number > 0, got {xmin!r}")
     # as fit_power_law: a fraction would shift every discrete value off the integers
     require(not discrete or float(xmin) == round(xmin), f"xmin must be an integer, got {xmin}")
+    require(  # the zeta sums of the table add about 2 alpha terms: 1e300 ran for ever
+        not discrete or alpha <= MAX_DISCRETE_ALPHA,
+        f"a discrete alpha must be at most {MAX_DISCRETE_ALPHA} (P(xmin + 1) / P(xmin) is "
+        f"below 2^-{MAX_DISCRETE_ALPHA} at xmin = 1), got {alpha}; use discrete=False",
+    )
     require(  # beyond, float64 has no neighbouring integers: 1e300 + 1 == 1e300
         not discrete or xmin <= 2**53,
         f"a discrete xmin must be at most 2^53 (float64 holds every integer only that far), "

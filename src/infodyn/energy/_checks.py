@@ -192,6 +192,8 @@ def positive_int(value: Any, name: str, minimum: int = 1) -> int:
         isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= minimum,
         f"{name} must be an integer >= {minimum}, got {value!r}",
     )
+    # 10**30 ran a Python loop for ever (zipf_slope's n_boot) or overflowed in NumPy or Numba
+    require(value < 2**63, f"{name} must be at most 2^63 - 1, got {value!r}")
     return int(value)
 
 

@@ -308,8 +308,9 @@ def adapt_lif(
     ``inputs(k)`` returning the k-th chunk. Each chunk is simulated by the JAX engine on the
     :func:`adapted_network` and the state updated with its spikes.
     """
-    cfg = cfg or LIFAdaptationConfig()
-    require(n_updates >= 1, "n_updates must be >= 1")
+    cfg = LIFAdaptationConfig() if cfg is None else cfg  # {} or 0 was read as the defaults
+    require(isinstance(cfg, LIFAdaptationConfig), f"cfg must be a LIFAdaptationConfig, got {cfg!r}")
+    n_updates = whole_number(n_updates, "n_updates", minimum=1)  # 10**30: a loop for ever
     state = state if state is not None else init_lif_adaptation(net.n_rec)
     w = max(1, int(round(cfg.window_ms / net.dt)))
     target = cfg.target_rate_hz * w * net.dt / 1000.0

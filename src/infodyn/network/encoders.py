@@ -283,7 +283,7 @@ class StimulusSet:
         seed: int = 0,
     ) -> StimulusSet:
         """K independent filtered-noise rate patterns (:func:`filtered_noise_rates`)."""
-        require(n_stimuli >= 2, "need at least 2 stimuli")
+        n_stimuli = whole_number(n_stimuli, "n_stimuli", minimum=2)  # 10**30: a loop for ever
         pats = [
             filtered_noise_rates(
                 n_steps, n_in, dt=dt, mean_rate=mean_rate, contrast=contrast, seed=seed * 1000 + k
@@ -303,7 +303,7 @@ class StimulusSet:
         seed: int = 0,
     ) -> StimulusSet:
         """K constant rate patterns, each channel's rate drawn uniformly from [0, max_rate]."""
-        require(n_stimuli >= 2, "need at least 2 stimuli")
+        n_stimuli = whole_number(n_stimuli, "n_stimuli", minimum=2)
         require(
             max_rate > 0 and max_rate * dt / 1000.0 <= 1.0,
             "max_rate must be > 0 and at most one spike per step",
