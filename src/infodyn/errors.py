@@ -162,6 +162,26 @@ def whole_number(value: typing.Any, name: str, minimum: int = 0, maximum: int = 
     return int(value)
 
 
+def as_array(value: typing.Any, name: str, dtype: typing.Any = None) -> np.ndarray:
+    """``np.asarray(value, dtype)``, with a ragged list (rows of different lengths), or values
+    ``dtype`` cannot hold (text as float), as one :class:`InputError` naming ``name`` instead of
+    NumPy's "setting an array element with a sequence"."""
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (ValueError, TypeError, OverflowError):
+        what = "numbers" if dtype is None else f"values of type {np.dtype(dtype).name}"
+        raise InputError(
+            f"{name} must be a rectangular array of {what} (rows of equal length), got "
+            f"{_short(value)}"
+        ) from None
+
+
+def _short(value: typing.Any) -> str:
+    """``repr(value)`` cut to 60 characters for a message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def as_table(value: typing.Any, name: str) -> dict[typing.Any, typing.Any]:
     """``value`` as a new ``dict``: a mapping (``None``: empty); else one :class:`InputError`
     naming ``name`` (``metadata="text"`` was ``'str' object is not a mapping`` from deep inside

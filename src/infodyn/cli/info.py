@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from infodyn.cli.app import app
+from infodyn.errors import InputError
 
 
 @app.command()
@@ -47,7 +48,7 @@ def info(
         seed=seed,
         units=units,
         max_units=max_units,
-        base=math.e if base.strip().lower() == "e" else base,
+        base=_log_base(base),
     )
     pop = r["population"]
     unit = r["unit"]
@@ -73,3 +74,14 @@ def info(
     typer.echo(f"{line} -> {out}")
     for w in r["warnings"]:
         typer.echo(f"warning: {w}", err=True)
+
+
+def _log_base(text: str) -> float:
+    """``--base``: ``e`` or a number (the library refuses text, so the option is read here)."""
+    word = text.strip().lower()
+    if word == "e":
+        return math.e
+    try:
+        return float(word)
+    except ValueError:
+        raise InputError(f"base must be a number > 1 (2: bits, e: nats), got {text!r}") from None
