@@ -10,6 +10,7 @@ import pytest
 
 from infodyn.errors import (
     InputError,
+    as_array,
     check_option_type,
     class_labels,
     make_rng,
@@ -91,6 +92,16 @@ def test_require_finite_number_refuses_inf():
             require_finite_number("rate", bad)
     for good in (2, 2.5, np.float32(2.0), np.int64(3), np.array(4.0)):
         require_finite_number("rate", good)
+
+
+def test_as_array_names_a_ragged_list():
+    # NumPy: "setting an array element with a sequence. The requested array has an
+    # inhomogeneous shape after 1 dimensions..."
+    with pytest.raises(InputError, match=r"J must be a rectangular array of numbers .* \[\[1, 2\]"):
+        as_array([[1, 2], [3]], "J")
+    with pytest.raises(InputError, match="rates must be a rectangular array of values of type"):
+        as_array(["a"], "rates", dtype=float)
+    np.testing.assert_array_equal(as_array([[1, 2]], "J"), [[1, 2]])
 
 
 @pytest.mark.parametrize("bad", ["no", "false", "a", float("nan"), -1, None, {}, np.array([])])

@@ -107,6 +107,8 @@ def _gw():
         # each was accepted and gave a number without a word
         (lambda C: C.borel_pmf(1.5), "whole numbers >= 1"),  # a "probability" at s = 1.5
         (lambda C: C.borel_pmf("3"), "whole numbers >= 1"),  # read as 3
+        (lambda C: C.fit_power_law([[1, 2], [3]]), "values must be a rectangular array"),
+        (lambda C: C.population_activity([[1, 2], [3]]), "data must be a rectangular array"),
         (lambda C: C.borel_pmf(True), "whole numbers >= 1"),  # read as 1
         (lambda C: C.borel_pmf(3, mu=None), "0 < mu <= 1"),  # a raw TypeError
         (lambda C: C.borel_pmf(3, mu="1"), "0 < mu <= 1"),

@@ -193,6 +193,8 @@ def test_population_activity_of_a_huge_span_is_refused_before_allocating():
 
 @pytest.mark.parametrize("bad", ["text", [1, 2], 3])
 def test_spike_metadata_must_be_a_table(bad, tmp_path):
+    with pytest.raises(InputError, match="spike times must be a rectangular array"):
+        SpikeTrain([[0, 1], [0]], [0, 0], n_units=1, n_steps=2)  # NumPy's ValueError
     # SpikeTrain kept metadata="text" and wrote it; SpikeWriter failed with dict()'s error
     with pytest.raises(InputError, match="metadata must be a table"):
         SpikeTrain(np.array([0]), np.array([0]), n_units=1, n_steps=2, metadata=bad)

@@ -22,7 +22,14 @@ from infodyn.data.io import load_spikes
 from infodyn.data.spike_files import is_h5_path
 from infodyn.data.spike_reader import SpikeReader
 from infodyn.data.units import unit_subset
-from infodyn.errors import InputError, is_finite_number, require, require_flag, whole_number
+from infodyn.errors import (
+    InputError,
+    as_array,
+    is_finite_number,
+    require,
+    require_flag,
+    whole_number,
+)
 
 
 @dataclass(frozen=True)
@@ -210,7 +217,7 @@ def population_activity(
             bin_ms = max(iei, step)
     else:
         require(units is None, "units= selects units of a SpikeTrain; arrays are already summed")
-        a = np.asarray(data)
+        a = as_array(data, "data")
         if a.ndim == 3:  # binary raster (trials, T, N)
             require(a.shape[2] >= 1, f"the raster has no units (shape {a.shape})")
             as_counts(a.reshape(-1, a.shape[2]), "the raster")  # checked before it is summed:

@@ -64,6 +64,7 @@ from infodyn.criticality.powerlaw_compare import (  # noqa: F401 - re-exported: 
 )
 from infodyn.errors import (
     InputError,
+    as_array,
     is_finite_number,
     make_rng,
     require,
@@ -130,7 +131,7 @@ class PowerLawFit:
 
 # ----------------------------------------------------------------------------- helpers
 def _check_values(values: Any, discrete: bool) -> np.ndarray:
-    x = np.asarray(values)
+    x = as_array(values, "values")
     require(x.dtype.kind in "biuf", f"values must be numbers, got dtype {x.dtype}")
     require(x.ndim <= 1, f"values must be one list of observations (1-D), got shape {x.shape}")
     x = x.astype(np.float64).ravel()

@@ -31,7 +31,7 @@ import h5py
 import numpy as np
 
 from infodyn.atomic import atomic_path
-from infodyn.errors import InputError, as_table, shown, whole_number
+from infodyn.errors import InputError, as_array, as_table, shown, whole_number
 
 if TYPE_CHECKING:
     from infodyn.data.spikes import SpikeTrain
@@ -120,7 +120,7 @@ def save_spikes(path: str | os.PathLike, spikes: SpikeTrain) -> Path:
 def _indices(values: Any, name: str, upper: int | None) -> np.ndarray:
     """Spike times or units as 1-D int64: whole numbers in ``[0, upper)`` (fractional steps were
     truncated, units past ``n_units`` written and refused only on reading)."""
-    a = np.asarray(values)
+    a = as_array(values, name)
     if a.ndim != 1:
         raise InputError(f"{name} must be a 1-D array, got shape {a.shape}")
     if a.size == 0:

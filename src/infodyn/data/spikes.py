@@ -47,7 +47,7 @@ from infodyn.data.spike_reader import SpikeReader as SpikeReader
 from infodyn.data.spike_reader import _Cursor as _Cursor
 from infodyn.data.spike_stream import iter_spike_file as iter_spike_file
 from infodyn.data.units import unit_subset as unit_subset
-from infodyn.errors import InputError, as_table, whole_number
+from infodyn.errors import InputError, as_array, as_table, whole_number
 from infodyn.memory import require_memory
 
 
@@ -79,10 +79,10 @@ class SpikeTrain:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        times = np.asarray(self.times)
-        units = np.asarray(self.units)
+        times = as_array(self.times, "spike times")
+        units = as_array(self.units, "spike units")
         trials = np.zeros_like(times, dtype=np.int32) if self.trials is None else self.trials
-        trials = np.asarray(trials)
+        trials = as_array(trials, "spike trials")
         for name, a in (("times", times), ("units", units), ("trials", trials)):
             if a.ndim != 1:
                 raise InputError(f"spike {name} must be one-dimensional, got shape {a.shape}")
@@ -133,7 +133,7 @@ class SpikeTrain:
         cls, raster: Any, dt: float = 1.0, metadata: dict[str, Any] | None = None
     ) -> SpikeTrain:
         """Build from a binary raster ``(n_steps, n_units)`` or ``(n_trials, n_steps, n_units)``."""
-        r = np.asarray(raster)
+        r = as_array(raster, "raster")
         if r.ndim == 2:
             r = r[None]
         if r.ndim != 3:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError, require, require_finite, whole_number
+from infodyn.errors import InputError, as_array, require, require_finite, whole_number
 
 
 def as_binary(X: Any, name: str = "X", n: int | None = None, min_rows: int = 1) -> np.ndarray:
@@ -16,7 +16,7 @@ def as_binary(X: Any, name: str = "X", n: int | None = None, min_rows: int = 1) 
     Accepts bool, integer or float arrays holding only 0 and 1; a single pattern of shape (n,) is
     promoted to (1, n). Raises :class:`InputError` for anything else.
     """
-    a = np.asarray(X)
+    a = as_array(X, name)
     if a.ndim == 1:
         a = a[None, :]
     require(a.ndim == 2, f"{name} must be a (patterns, units) array, got shape {np.shape(X)}")
@@ -48,7 +48,7 @@ def ising_parameters(
     The compiled kernels index J by theta's length without bounds checks: a theta longer than
     J read past its end, a non-square or asymmetric J gave a log Z of another model."""
     for name, value in (("J", J), ("theta", theta), ("V", V), ("theta0", theta0)):
-        dtype = None if value is None else np.asarray(value).dtype
+        dtype = None if value is None else as_array(value, name).dtype
         require(  # complex values lost their imaginary part with only NumPy's warning
             dtype is None or dtype.kind in "biuf", f"{name} must hold real numbers, got {dtype}"
         )

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.binning import check_spike_counts
-from infodyn.errors import make_rng, require, require_flag, whole_number
+from infodyn.errors import as_array, make_rng, require, require_flag, whole_number
 from infodyn.information._inputs import as_symbols, log_factor, unit_key
 from infodyn.information.gaussian import gaussian_total_correlation
 from infodyn.information.measures import mutual_information, total_correlation
@@ -32,7 +32,7 @@ def response_words(z: Any, start: int = 0, bin_steps: int = 10, binary: bool = T
     bins of ``bin_steps`` (a trailing partial bin is dropped): did each unit spike in each bin
     (``binary``), or how often."""
     binary = require_flag("binary", binary)
-    z = np.asarray(z)
+    z = as_array(z, "responses")
     require(z.ndim == 3, f"responses must be (trials, T, n), got shape {z.shape}")
     check_spike_counts(z, "z (the responses)")
     start = whole_number(start, "start")
@@ -72,7 +72,7 @@ def response_information(
     """
     log_factor(base)
     u = unit_key(base)
-    z = np.asarray(z)
+    z = as_array(z, "responses")
     # labels are categories: whole numbers (any sign), relabelled 0..k-1 (2.5 was truncated)
     labels = as_symbols(labels, "labels", check_sign=False)
     require(labels.shape[1] == 1, f"labels must be one label per trial, got {labels.shape}")

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError, make_rng, whole_number
+from infodyn.errors import InputError, as_array, make_rng, whole_number
 from infodyn.information._inputs import as_symbols, check_estimator, log_factor, same_samples
 from infodyn.information.measures import _mi_words
 from infodyn.information.words import Words, encode
@@ -76,7 +76,7 @@ def _prepare(x: Any, y: Any, estimator: str, groups: Any) -> tuple[Words, Words,
     same_samples(X=a, Y=b)
     g = None
     if groups is not None:
-        g = np.asarray(groups).reshape(-1)
+        g = as_array(groups, "groups").reshape(-1)
         if g.size != a.shape[0]:
             raise InputError(f"groups has {g.size} entries for {a.shape[0]} samples")
         if g.dtype.kind in "fc" and not np.all(np.isfinite(g)):  # was "groups has one group"

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.binning import bin_raster
-from infodyn.errors import InputError, require_flag, whole_number
+from infodyn.errors import InputError, as_array, require_flag, whole_number
 from infodyn.information._inputs import as_symbols
 from infodyn.information._kernels import (
     column_max,
@@ -259,7 +259,7 @@ def trial_view(x: Any) -> np.ndarray:
     """
     if hasattr(x, "to_dense") and hasattr(x, "n_trials"):
         return x.to_dense()
-    a = np.asarray(x)
+    a = as_array(x, "the time series")
     if a.ndim == 1:
         a = a.reshape(1, -1, 1)
     elif a.ndim == 2:

@@ -27,7 +27,14 @@ import scipy.sparse as sp
 
 from infodyn.data.spike_files import SpikeWriter
 from infodyn.data.spikes import SpikeTrain
-from infodyn.errors import InputError, as_table, require_finite, require_flag, whole_number
+from infodyn.errors import (
+    InputError,
+    as_array,
+    as_table,
+    require_finite,
+    require_flag,
+    whole_number,
+)
 from infodyn.memory import require_memory
 from infodyn.network.engine_event import (
     EXACT_INPUT_DTYPES,
@@ -90,7 +97,7 @@ def check_sparse_input(net, x: Any):
 
 def check_input(net, x: Any) -> tuple[np.ndarray, bool]:
     """Validate ``x`` and return it as (B, T, n_in) float64 with a flag for batched input."""
-    x = np.asarray(x)
+    x = as_array(x, "input x")
     if x.dtype == object or x.dtype.kind not in "biuf":
         raise InputError(f"input x must be numeric, got dtype {x.dtype}")
     batched = x.ndim == 3
@@ -213,7 +220,7 @@ def _chunked_run(
     net.validate_params(params)
     n_steps = whole_number(n_steps, "n_steps", minimum=1)
     chunk_steps = whole_number(chunk_steps, "chunk_steps", minimum=1)
-    if not callable(x) and not sparse_input(x) and np.ndim(x) != 2:
+    if not callable(x) and not sparse_input(x) and np.ndim(as_array(x, "input x")) != 2:
         raise InputError(
             f"x must be (T, n_in): one trial, got shape {np.shape(x)}; for a batch of trials use "
             f"simulate(net, params, x, engine={engine!r})"
@@ -332,7 +339,7 @@ def simulate_spikes(
         if callable(x):
             raise InputError("n_steps is needed when x is a function")
         if not sparse_input(x):
-            x = np.asarray(x)
+            x = as_array(x, "input x")
         n_steps = int(x.shape[0]) if np.ndim(x) >= 1 else 0
     n_steps, chunk_steps, meta = _chunked_run(
         net, params, x, n_steps, chunk_steps, metadata, engine, precision
