@@ -284,3 +284,24 @@ def test_energy_cli_runs_a_toml_config_and_typed_options_override_it(tmp_path, m
     config.write_text(f'spikes = "{path}"\nl3 = 1\n')
     rc, out, err = cli_in_process(["energy", config, "--out", tmp_path / "r3"], capsys)
     assert rc == 2 and "l3" in err and len(err.strip().splitlines()) == 1
+
+
+def test_energy_refuses_too_many_selected_units_before_binning_them(tmp_path, monkeypatch):
+    # --units 0-99999 was binned whole (11 s, 2.1 GB) before the bits were counted
+    import infodyn.energy as E
+    from infodyn.experiments.energy_run import run_energy
+
+    rng = np.random.default_rng(4)
+    path = tmp_path / "six.npz"
+    np.savez(path, raster=(rng.random((400, 6)) < 0.3).astype(np.uint8))
+
+    def binned(*a, **k):
+        raise AssertionError("binned before the units were counted")
+
+    monkeypatch.setattr(E, "binary_words", binned)
+    with pytest.raises(InputError, match="5 of the selected 5 units spike, more than max_units"):
+        run_energy({"spikes": str(path), "units": "0-4", "max_units": 4}, tmp_path / "o")
+    with pytest.raises(InputError, match="6 bits a word at window 2, more than max_units = 4"):
+        run_energy(
+            {"spikes": str(path), "units": [0, 1, 2], "window": 2, "max_units": 4}, tmp_path / "o"
+        )

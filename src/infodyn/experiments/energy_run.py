@@ -59,23 +59,36 @@ def _split(words: Any, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
     return ~test, test
 
 
+def _refuse_too_many_units(cfg: EnergyRunConfig) -> None:
+    """Refuse, before any unit is binned, more spiking units (times ``window`` bits each) than
+    ``max_units``: ``--units 0-99999`` was refused only after binning them all (11 s and 2.1
+    GB), or by the words' memory check with advice that hid the limit."""
+    from infodyn.data.binning import spike_source
+    from infodyn.data.units import unit_subset
+
+    with spike_source(cfg.spikes) as src:
+        selected = None if cfg.units is None else unit_subset(cfg.units, src.n_units)
+        n_selected = src.n_units if selected is None else selected.size
+        if n_selected * cfg.window <= cfg.max_units:
+            return
+        counts = src.unit_counts()
+        active = int(np.count_nonzero(counts if selected is None else counts[selected]))
+    which = "the file's" if selected is None else "the selected"
+    bits = "" if cfg.window == 1 else f", {active * cfg.window} bits a word at window {cfg.window}"
+    require(
+        active * cfg.window <= cfg.max_units,
+        f"{active} of {which} {n_selected} units spike{bits}, more than max_units = "
+        f"{cfg.max_units}; select fewer units (--units), a shorter --window, or raise --max-units",
+    )
+
+
 def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) -> dict[str, Any]:
     """Run the energy analysis described by ``cfg`` into run directory ``out``; return results."""
     import infodyn.energy as E
 
     if isinstance(cfg, dict):
         cfg = validate(EnergyRunConfig, cfg, source="energy")
-    if cfg.units is None:  # a large file: refuse before binning every unit
-        from infodyn.data.binning import spike_source
-
-        with spike_source(cfg.spikes) as src:
-            if src.n_units > cfg.max_units:
-                active = int(np.count_nonzero(src.unit_counts()))
-                require(
-                    active <= cfg.max_units,
-                    f"{active} of the file's {src.n_units} units spike, more than max_units = "
-                    f"{cfg.max_units}; select units (--units) or raise --max-units",
-                )
+    _refuse_too_many_units(cfg)
     # an HDF5 file is streamed: only the selected units' words are held, never the file
     words = E.binary_words(cfg.spikes, bin_ms=cfg.bin_ms, units=cfg.units, window=cfg.window)
     X_all = words.X
