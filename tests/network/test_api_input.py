@@ -200,7 +200,7 @@ def test_metadata_that_is_not_a_table_is_refused(engine, tmp_path):
 @pytest.mark.parametrize("dtype", ["foo", "int8", "complex128", object])
 def test_sparse_weights_cast_only_to_a_float_type(dtype):
     w = idn.network.SparseWeights.from_dense(np.array([[0.0, 1.5], [-2.5, 0.0]]))
-    with pytest.raises(InputError, match="dtype must be a float type"):
+    with pytest.raises(InputError, match="dtype must be float32 or float64"):
         w.astype(dtype)  # int8 cut the weights to whole numbers; "foo" was a raw TypeError
     assert w.astype(np.float32).values.dtype == np.float32
 
@@ -245,3 +245,14 @@ def test_stimulus_sets_take_a_whole_number_of_stimuli():
         StimulusSet.filtered_noise(10**30, 10, 3)  # a loop for ever
     with pytest.raises(InputError, match="n_stimuli must be a whole number >= 2"):
         StimulusSet.constant(2.5, 10, 3)
+
+
+def test_sparse_weights_from_scipy_with_a_list_and_to_float16():
+    import scipy.sparse as sps
+
+    dense = np.array([[0.0, 1.5], [2.0, 0.0]])
+    w = idn.network.SparseWeights.from_dense(sps.csr_array(dense))  # "got shape ()"
+    np.testing.assert_array_equal(w.to_dense(), dense)
+    assert w.with_values([3, 4]).nnz == 2  # a list was kept: nnz and repr failed later
+    with pytest.raises(InputError, match="dtype must be float32 or float64"):
+        w.astype("float16")  # from_coo and the engines refuse it

@@ -73,7 +73,12 @@ class SparseWeights:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_dense(cls, w: Array, dtype: Any = None) -> SparseWeights:
-        """The non-zero entries of a dense (n_pre, n_post) matrix ``w``."""
+        """The non-zero entries of a dense (n_pre, n_post) matrix ``w`` (or of a SciPy sparse
+        matrix: its stored entries that are not zero)."""
+        if hasattr(w, "tocoo"):  # scipy.sparse: np.asarray made a 0-d object array of it
+            c = w.tocoo()
+            keep = c.data != 0
+            return cls.from_coo(c.row[keep], c.col[keep], c.data[keep], c.shape, dtype=dtype)
         w = np.asarray(w)
         if w.ndim != 2:
             raise InputError(f"SparseWeights.from_dense needs a 2-D matrix, got shape {w.shape}")
@@ -104,15 +109,9 @@ class SparseWeights:
             raise InputError(f"synapse values must be real numbers, got dtype {values.dtype}")
         if dtype is None:  # float32 stays float32; float16, ints and bools become float64
             dtype = values.dtype if values.dtype.name == "float32" else np.dtype(np.float64)
-        else:
-            try:
-                ok = np.dtype(dtype).name in ("float32", "float64")
-            except TypeError:
-                ok = False
-            if not ok:
-                raise InputError("dtype must be float32 or float64 (synapse values)")
-            dtype = np.dtype(dtype)
-        return cls(values.astype(dtype), post.astype(np.int32), indptr, (n_pre, n_post))
+        return cls(
+            values.astype(_weight_dtype(dtype)), post.astype(np.int32), indptr, (n_pre, n_post)
+        )
 
     # ------------------------------------------------------------------ properties
     @property
@@ -166,20 +165,17 @@ class SparseWeights:
 
     def with_values(self, values: Array) -> SparseWeights:
         """The same pattern with new synapse values (length nnz)."""
+        if isinstance(values, list | tuple):  # kept as a list: nnz and repr failed later
+            values = np.asarray(values, dtype=self.dtype)
         if tuple(np.shape(values)) != (self.nnz,):
             raise InputError(f"values must have shape ({self.nnz},), got {np.shape(values)}")
         return SparseWeights(values, self.indices, self.indptr, self.shape)
 
     def astype(self, dtype: Any) -> SparseWeights:
-        """Values cast to the float ``dtype`` (a JAX array if the values are, else NumPy).
-        Weights are real floats: an integer type would cut them to whole numbers, a complex or
-        object type is refused by every engine."""
-        try:
-            real = bool(jnp.issubdtype(dtype, jnp.floating))  # bfloat16 too
-        except TypeError:  # "foo"
-            real = False
-        if not real:
-            raise InputError(f"dtype must be a float type (float32, float64), got {dtype!r}")
+        """Values cast to ``dtype``, float32 or float64 (a JAX array if the values are, else
+        NumPy): an integer type cut the weights to whole numbers, float16 is refused by
+        :meth:`from_coo` and the engines."""
+        dtype = _weight_dtype(dtype)
         v = self.values
         v = v.astype(dtype) if hasattr(v, "astype") else np.asarray(v, dtype)
         return SparseWeights(v, self.indices, self.indptr, self.shape)
@@ -246,6 +242,17 @@ def numpy_params(params: dict[str, Any]) -> dict[str, Any]:
     """``params`` with every weight as NumPy arrays: dense weights as arrays, sparse ones as
     :meth:`SparseWeights.to_numpy` (``np.asarray`` refuses them)."""
     return {k: v.to_numpy() if is_sparse(v) else np.asarray(v) for k, v in params.items()}
+
+
+def _weight_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` as float32 or float64, the types synapse values are kept in."""
+    try:
+        ok = np.dtype(dtype).name in ("float32", "float64")
+    except TypeError:  # "foo"
+        ok = False
+    if not ok:
+        raise InputError(f"dtype must be float32 or float64 (synapse values), got {dtype!r}")
+    return np.dtype(dtype)
 
 
 def matrix_shape(shape: Any) -> tuple[int, int]:
@@ -354,14 +361,6 @@ def by_target(w: Any) -> ByTarget | None:
 GPU_UNROLL = 64
 
 
-def _describe(a: Any) -> str:
-    """``a``'s shape and dtype for a message (an array, or a tracer under jit)."""
-    try:
-        return f"shape {tuple(jnp.shape(a))}, dtype {jnp.result_type(a)}"
-    except TypeError:
-        return repr(a)
-
-
 def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -> Array:
     """``I[..., j] = sum_i z[..., i] w[i, j]`` for a dense array or a :class:`SparseWeights`.
 
@@ -386,7 +385,8 @@ def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -
         if jnp.shape(pre) != (w.nnz,) or not jnp.issubdtype(jnp.result_type(pre), jnp.integer):
             raise InputError(  # pre=0 spread unit 0's activity over every synapse
                 f"pre must be the presynaptic unit of each synapse: {w.nnz} whole numbers "
-                f"(pre_indices_jax(w)), or a ByTarget; got {_describe(pre)}"
+                f"(pre_indices_jax(w)), or a ByTarget; got {type(pre).__name__} of shape "
+                f"{jnp.shape(pre)}"
             )
     if isinstance(pre, ByTarget):
         plan = pre if pre.values is not None else pre.gather(w)
