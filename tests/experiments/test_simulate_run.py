@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from infodyn.data.spikes import SpikeTrain
+from infodyn.errors import InputError
 from infodyn.experiments.config import SimulateConfig, validate
 from infodyn.experiments.interrupt import Interrupted, _state
 from infodyn.experiments.rundir import RunDir
@@ -119,3 +120,51 @@ def test_simulation_results_of_a_known_spike_train(tmp_path):
     assert res["fraction_silent"] == 0.6  # units 0, 3 and 4 (unit 1's 0.5 Hz is not silent)
     assert res["mean_rate_hz"] == pytest.approx((0.5 + 5.0) / 5)
     assert res["n_spikes"] == 11 and res["activity_per_step"] == pytest.approx(11 / (5 * 2000))
+
+
+@pytest.mark.parametrize("connectivity", ["dense", "sparse"])
+def test_simulate_runs_the_weights_of_a_training_checkpoint(connectivity, tmp_path):
+    # train -> long streamed simulation -> criticality needed hand-written Python that renamed
+    # the checkpoint's param_* arrays (load_params returned them beside the optimizer state)
+    from infodyn.data import load_spikes
+    from infodyn.learning import RateTask, Trainer, TrainOptions
+    from infodyn.network import load_params, simulate_spikes
+
+    network = {"n_in": 4, "n_rec": 12, "n_out": 0, "connectivity": connectivity, "k_in": 4}
+    if connectivity == "dense":
+        network = {"n_in": 4, "n_rec": 12, "n_out": 0}
+    cfg = validate(SimulateConfig, {"network": network, "input": {"n_steps": 200}})
+    net = cfg.build_network()
+    trainer = Trainer(
+        net,
+        RateTask(n_in=4, n_steps=50, rate_hz=40.0),
+        "unit_rate",
+        TrainOptions(lr=0.05, train=("w_rec",)),
+    )
+    trainer.fit(2, out=tmp_path / "train")
+    trained = load_params(tmp_path / "train" / "checkpoint.npz")
+    assert sorted(trained) == ["w_in", "w_out", "w_rec"]  # not param_*, not opt_*
+    def dense(w):
+        return w.to_dense() if hasattr(w, "to_dense") else np.asarray(w)
+
+    drawn = net.init(seed=0)  # [simulation] seed's weights, which ran before
+    assert not np.array_equal(dense(trained["w_rec"]), dense(drawn["w_rec"]))
+
+    data = {
+        "network": network,
+        "input": {"n_steps": 200},
+        "simulation": {"params": str(tmp_path / "train" / "checkpoint.npz")},
+    }
+    run_simulation(validate(SimulateConfig, data), tmp_path / "sim")
+    got = load_spikes(tmp_path / "sim" / "spikes.h5")
+    from infodyn.experiments.config import make_input
+
+    cfg = validate(SimulateConfig, data)
+    x = make_input(cfg.input, net.n_in, net.dt)
+    want = simulate_spikes(net, trained, x, engine="event")
+    np.testing.assert_array_equal(got.times, want.times)
+    np.testing.assert_array_equal(got.units, want.units)
+
+    data["network"] = {**network, "n_rec": 13}  # not the network the weights were trained in
+    with pytest.raises(InputError, match="does not fit \\[network\\]"):
+        run_simulation(validate(SimulateConfig, data), tmp_path / "other")

@@ -71,6 +71,11 @@ class SimulationConfig(Section):
         "float32", description="JAX engine precision (the event engine always runs in float64)"
     )
     seed: Seed = Field(0, description="weight initialisation seed")
+    params: str | None = Field(
+        None,
+        description="weights to simulate instead of drawing them: a params .npz "
+        "(infodyn.network.save_params) or a training checkpoint.npz (infodyn train)",
+    )
     chunk_steps: int = Field(
         10_000,
         ge=1,

@@ -18,7 +18,7 @@ from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 from infodyn.experiments.config import make_input
 from infodyn.experiments.rundir import RunDir
-from infodyn.experiments.simulate_run import simulation_results
+from infodyn.experiments.simulate_run import initial_params, simulation_results
 from infodyn.memory import require_memory
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype, run
@@ -55,7 +55,7 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
         "a smaller batch_size, or run the points one by one (they stream their spikes in chunks)",
     )
     dtype = ensure_dtype(cfg0.simulation.precision)
-    params = [n.init(seed=c.simulation.seed) for n, c in zip(nets, cfgs, strict=True)]
+    params = [initial_params(c, n) for n, c in zip(nets, cfgs, strict=True)]
     stacked = {k: jnp.asarray(np.stack([p[k] for p in params]), dtype) for k in params[0]}
     xs = np.stack([make_input(c.input, n.n_in, n.dt) for n, c in zip(nets, cfgs, strict=True)])
     consts = Constants.of(net0)

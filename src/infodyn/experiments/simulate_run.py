@@ -33,7 +33,7 @@ def run_simulation(
     from infodyn.experiments.interrupt import Interrupted, check
 
     net = cfg.build_network()
-    params = net.init(seed=cfg.simulation.seed)
+    params = initial_params(cfg, net)
     x = make_input(cfg.input, net.n_in, net.dt)
     fresh = not Path(out).exists()
     run = RunDir(out, "simulate")
@@ -72,6 +72,25 @@ def run_simulation(
         staged.unlink(missing_ok=True)  # a run that failed: its spikes are not kept
     run.finish(cfg, "simulate", results, prune=True)
     return results
+
+
+def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:
+    """The weights to simulate: ``[simulation] params`` read and checked against ``net`` (the
+    ``[network]`` they were made with), else drawn with ``[simulation] seed``."""
+    source = cfg.simulation.params
+    if source is None:
+        return net.init(seed=cfg.simulation.seed)
+    from infodyn.network import load_params
+
+    params = load_params(source)
+    try:
+        net.validate_params(params)
+    except InputError as exc:
+        raise InputError(
+            f"[simulation] params = {source!r} does not fit [network]: {exc} (give the "
+            "[network] section the weights were made with)"
+        ) from None
+    return params
 
 
 #: the new run's spike file until the run has succeeded (then renamed to ``spikes.h5``)

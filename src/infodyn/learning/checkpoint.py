@@ -36,7 +36,7 @@ import optax
 from infodyn.atomic import save_npz, write_json
 from infodyn.errors import InputError, reading
 from infodyn.learning.synapse_ops import trainable_arrays
-from infodyn.network.params_file import params_from_arrays, params_to_arrays
+from infodyn.network.params_file import CHECKPOINT_PREFIX, params_from_arrays, params_to_arrays
 
 ADVICE = (
     "restore it, or train afresh without --resume into another directory (a sweep point: "
@@ -66,7 +66,7 @@ def save_checkpoint(
     connectivity ``mask`` (which synapses exist, when weights stored dense are masked) so that a
     resume can check it."""
     path = Path(path)
-    arrays = params_to_arrays(state.params, prefix="param_")  # sparse: values + pattern
+    arrays = params_to_arrays(state.params, prefix=CHECKPOINT_PREFIX)  # sparse: values + pattern
     leaves = jax.tree_util.tree_leaves(state.opt_state)
     arrays.update({f"opt_{i}": np.asarray(v) for i, v in enumerate(leaves)})
     if state.feedback is not None:
@@ -110,7 +110,7 @@ def load_checkpoint(
         data = np.load(path, allow_pickle=False)
         _check_options(data, options or {}, path)
         _check_mask(data, mask, path)
-        stored = params_from_arrays(data, prefix="param_")
+        stored = params_from_arrays(data, prefix=CHECKPOINT_PREFIX)
         for key in keys:  # named with the file (was "params['w_rec'] contains NaN", no file)
             if _non_finite(getattr(stored.get(key), "values", stored.get(key))):
                 raise InputError(f"{path}: the weights {key} hold NaN or inf; {ADVICE}")

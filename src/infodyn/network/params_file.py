@@ -104,9 +104,16 @@ def _npy_magic(path: Path) -> bool | None:
         return None
 
 
+#: the prefix of a training checkpoint's weights (``infodyn.learning.checkpoint``)
+CHECKPOINT_PREFIX = "param_"
+
+
 def load_params(path: str | os.PathLike) -> dict[str, Any]:
     """Read weights written by :func:`save_params` (NumPy arrays; a sparse ``w_rec`` comes back
-    as :class:`SparseWeights`). Check them against a network with ``net.validate_params``."""
+    as :class:`SparseWeights`), or the weights of a training checkpoint (the ``checkpoint.npz``
+    of :class:`~infodyn.learning.Trainer` and ``infodyn train``: its ``param_*`` arrays; they
+    were returned under those names beside the optimizer's state). Check them against a network
+    with ``net.validate_params``."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such params file")
@@ -122,7 +129,11 @@ def load_params(path: str | os.PathLike) -> dict[str, Any]:
         raise InputError(f"{path}: not a params file (a single .npy array, not an .npz archive)")
     try:
         with data:
-            params = params_from_arrays({k: data[k] for k in data.files})
+            checkpoint = any(k.startswith(CHECKPOINT_PREFIX) for k in data.files)
+            prefix = CHECKPOINT_PREFIX if checkpoint else ""
+            params = params_from_arrays(
+                {k: data[k] for k in data.files if k.startswith(prefix)}, prefix=prefix
+            )
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
