@@ -144,6 +144,7 @@ def test_simulate_runs_the_weights_of_a_training_checkpoint(connectivity, tmp_pa
     trainer.fit(2, out=tmp_path / "train")
     trained = load_params(tmp_path / "train" / "checkpoint.npz")
     assert sorted(trained) == ["w_in", "w_out", "w_rec"]  # not param_*, not opt_*
+
     def dense(w):
         return w.to_dense() if hasattr(w, "to_dense") else np.asarray(w)
 
