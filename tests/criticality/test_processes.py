@@ -107,6 +107,13 @@ def _gw():
         # each was accepted and gave a number without a word
         (lambda C: C.borel_pmf(1.5), "whole numbers >= 1"),  # a "probability" at s = 1.5
         (lambda C: C.borel_pmf("3"), "whole numbers >= 1"),  # read as 3
+        # float() and np.isfinite read "3" as 3 and True as 1, or raised TypeError on text
+        (lambda C: C.branching_ratio(np.ones((2, 50)), dt="3"), "dt must be a positive number"),
+        (lambda C: C.population_activity(np.ones((1, 20)), dt=True), "dt must be a positive"),
+        (lambda C: C.galton_watson_avalanches(20, m=True), "m must be a finite number"),
+        (lambda C: C.simulate_branching_process(0.5, "1", 50), "h must be a finite number"),
+        (lambda C: C.avalanches(np.ones(20), threshold="a"), "threshold must be >= 0"),
+        (lambda C: C.crackling_relation(_gw(), True, 2.0), "alpha_size must be a number"),
         (lambda C: C.fit_power_law([[1, 2], [3]]), "values must be a rectangular array"),
         (lambda C: C.population_activity([[1, 2], [3]]), "data must be a rectangular array"),
         (lambda C: C.borel_pmf(True), "whole numbers >= 1"),  # read as 1

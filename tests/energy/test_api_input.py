@@ -53,6 +53,8 @@ _KP = KPairwiseModel(np.zeros((5, 5)), np.zeros(5), [0, 0, 0, 50, 100, 150.0])
         (lambda: E.fit(_X, gtol=-1.0), "gtol must be >= 0"),
         (lambda: E.fit(_X, l2=None), "l2 must be a finite number"),
         (lambda: E.fit([[1, 0], [1]]), "X must be a rectangular array"),  # NumPy's ValueError
+        (lambda: E.heldout_report(IsingModel(_J, _TH), _X, _Y, log_z="3"), "log_z must be a"),
+        (lambda: E.glauber(IsingModel(_J, _TH), _X[:2], temperature="1"), "temperature must"),
         (lambda: E.IsingModel([[0, 1], [1]], [0, 0]), "J must be a rectangular array"),
         (lambda: E.is_fixed_point(IsingModel(_J, _TH), _X, strict="no"), "strict must be true"),
         (lambda: E.descend(IsingModel(_J, _TH), _X, return_sweeps=1), "return_sweeps must be"),

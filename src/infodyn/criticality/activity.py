@@ -227,8 +227,11 @@ def population_activity(
         if np.any(counts != np.round(counts)):
             raise InputError("population counts must be whole numbers")
         counts = counts.astype(np.int64)
+        require(  # float() read "3" as 3 ms and True as 1 ms
+            dt is None or (is_finite_number(dt) and dt > 0),
+            f"dt must be a positive number of ms, got {dt!r}",
+        )
         step = 1.0 if dt is None else float(dt)
-        require(np.isfinite(step) and step > 0, f"dt must be a positive number of ms, got {dt}")
         if isinstance(bin_ms, str):
             require(bin_ms.lower() == "iei", f"bin_ms must be a number, 'iei' or None: {bin_ms!r}")
             n_ev = counts.sum(axis=1)

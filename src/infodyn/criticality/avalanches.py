@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.criticality._common import as_counts, warn
-from infodyn.errors import require, require_flag, whole_number
+from infodyn.errors import is_finite_number, require, require_flag, whole_number
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def avalanches(activity: Any, threshold: float = 0.0, drop_edges: bool = True) -
     """
     drop_edges = require_flag("drop_edges", drop_edges)
     a, dt = as_counts(activity)
-    require(np.isfinite(threshold) and threshold >= 0, "threshold must be >= 0")
+    require(is_finite_number(threshold) and threshold >= 0, "threshold must be >= 0")
     n, t = a.shape
     active = a > threshold
     # a silent guard column after every trial keeps runs from crossing trials
@@ -172,7 +172,10 @@ def crackling_relation(
     """
     exponents = {"alpha_size": alpha_size, "alpha_duration": alpha_duration}
     for name, value in exponents.items():
-        require(isinstance(value, int | float | np.number), f"{name} must be a number")
+        require(  # True was an exponent of 1
+            isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_),
+            f"{name} must be a number",
+        )
         require(  # inf gave a predicted gamma of 0 (or inf)
             np.isnan(value) or (np.isfinite(value) and value > 1),
             f"{name} must be a finite number > 1 (or NaN), got {value}",

@@ -49,7 +49,14 @@ from infodyn.criticality.mr_fit import _profile_sse as _profile_sse
 from infodyn.criticality.mr_fit import _slopes_sm as _slopes_sm
 from infodyn.criticality.mr_fit import _slopes_ts as _slopes_ts
 from infodyn.criticality.mr_fit import regression_slopes as regression_slopes
-from infodyn.errors import InputError, make_rng, require, require_flag, whole_number
+from infodyn.errors import (
+    InputError,
+    is_finite_number,
+    make_rng,
+    require,
+    require_flag,
+    whole_number,
+)
 
 _FITS = ("exp", "exp_offset")
 
@@ -192,8 +199,11 @@ def branching_ratio(
     n_inner = check_ci_method(ci_method, n_inner)
     min_events = whole_number(min_events, "min_events")
     dt_given = dt is not None
+    require(  # float() read "3" as 3 ms and True as 1 ms
+        dt is None or (is_finite_number(dt) and dt > 0),
+        f"dt must be a positive number of ms, got {dt!r}",
+    )
     dt = float(dt if dt is not None else (dt_known if dt_known is not None else 1.0))
-    require(np.isfinite(dt) and dt > 0, f"dt must be a positive number of ms, got {dt}")
     if dt_given and dt_known is not None and abs(dt - dt_known) > 1e-9 * dt_known:
         raise InputError(  # dt = 2 over bins of 5 ms gave tau = 15.7 ms, not 39.2, unremarked
             f"dt = {dt:g} ms contradicts the activity's own bin width, {dt_known:g} ms: leave "

@@ -324,7 +324,7 @@ def fit_power_law(
     min_tail = whole_number(min_tail, "min_tail", minimum=2)  # 1.5, '2', True went in
     bootstrap = whole_number(bootstrap, "bootstrap")
     if xmin is not None:
-        require(np.isfinite(xmin) and xmin > 0, f"xmin must be > 0, got {xmin}")
+        require(is_finite_number(xmin) and xmin > 0, f"xmin must be > 0, got {xmin}")
         require(not discrete or float(xmin) == round(xmin), "xmin must be an integer")
     n = x.size
     nan = float("nan")

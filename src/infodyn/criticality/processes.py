@@ -22,7 +22,7 @@ from scipy import special
 from infodyn import errors
 from infodyn.criticality._common import warn
 from infodyn.criticality.avalanches import Avalanches
-from infodyn.errors import InputError, require, require_flag, whole_number
+from infodyn.errors import InputError, is_finite_number, require, require_flag, whole_number
 from infodyn.memory import require_memory
 
 _MAX_ACTIVITY = 2.0**52  # beyond this, counts lose integer precision in float64
@@ -76,8 +76,8 @@ def simulate_branching_process(
         Also return the full (unsubsampled) activity: ``(observed, full)``.
     """
     return_full = require_flag("return_full", return_full)
-    require(np.isfinite(m) and m >= 0, f"m must be a finite number >= 0, got {m}")
-    require(np.isfinite(h) and h >= 0, f"h must be a finite number >= 0, got {h}")
+    require(is_finite_number(m) and m >= 0, f"m must be a finite number >= 0, got {m}")
+    require(is_finite_number(h) and h >= 0, f"h must be a finite number >= 0, got {h}")
     T, trials = whole_number(T, "T", minimum=1), whole_number(trials, "trials", minimum=1)
     seed = whole_number(seed, "seed")
     require_memory(  # the observed and the full activity, int64 each
@@ -140,7 +140,7 @@ def galton_watson_avalanches(n: int, m: float = 1.0, max_size: int = 10**7, seed
     censored, not dropped). Returns an :class:`~infodyn.criticality.avalanches.Avalanches`.
     """
     n = whole_number(n, "n", minimum=1)  # 1.5, '2' and a seed of -1 went in
-    require(np.isfinite(m) and m >= 0, f"m must be a finite number >= 0, got {m}")
+    require(is_finite_number(m) and m >= 0, f"m must be a finite number >= 0, got {m}")
     max_size = whole_number(max_size, "max_size", minimum=2)
     seed = whole_number(seed, "seed")
     sizes, durations, truncated = _gw_kernel(n, float(m), max_size, seed)

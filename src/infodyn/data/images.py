@@ -74,7 +74,7 @@ from infodyn.data.image_files import (  # noqa: F401 - re-exported: the old home
     read_image,
     to_grey,
 )
-from infodyn.errors import InputError, require, require_flag, whole_number
+from infodyn.errors import InputError, is_finite_number, require, require_flag, whole_number
 
 # ---------------------------------------------------------------------------------------------
 # whitening
@@ -329,7 +329,7 @@ def natural_patches(
         len(dog_sigmas) == 2, f"dog_sigmas must be (centre, surround) pixels, got {dog_sigmas!r}"
     )
     require(
-        bool(np.isfinite(zca_epsilon)) and zca_epsilon >= 0,
+        is_finite_number(zca_epsilon) and zca_epsilon >= 0,
         f"zca_epsilon must be a finite number >= 0, got {zca_epsilon}",  # inf: all zeros
     )
     loaded = load_images(images)

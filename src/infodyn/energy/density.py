@@ -23,7 +23,7 @@ import numpy as np
 from infodyn.energy._checks import as_binary, require_model
 from infodyn.energy.fit import fit
 from infodyn.energy.model import IsingModel
-from infodyn.errors import make_rng, require, whole_number
+from infodyn.errors import is_finite_number, make_rng, require, whole_number
 
 LOG2E = 1.0 / np.log(2.0)
 
@@ -63,9 +63,10 @@ def heldout_report(
     require_model(model)
     A = as_binary(X_train, "X_train", n=model.n)
     B = as_binary(X_test, "X_test", n=model.n)
+    if log_z is not None:  # NaN gave NaN everywhere; float() read "3" as 3 nats
+        require(is_finite_number(log_z), f"log_z must be a finite number (nats), got {log_z!r}")
     lz = model.log_partition() if log_z is None else float(log_z)
-    if log_z is not None:  # NaN gave NaN everywhere; -100 a likelihood of 144.9 bits a pattern
-        require(np.isfinite(lz), f"log_z must be a finite number, got {log_z}")
+    if log_z is not None:  # -100 gave a likelihood of 144.9 bits a pattern
         top = float(np.max(-model.energy(np.vstack([A, B]))))
         require(
             top <= lz + 1e-9 * max(1.0, abs(lz)),
@@ -145,7 +146,7 @@ def smoothed_histogram_bits(X_train: Any, X_test: Any, pseudocount: float = 0.5)
     B = as_binary(X_test, "X_test", n=n)
     require(n <= 24, f"the smoothed histogram counts all 2^n states: n = {n} > 24")
     require(
-        bool(np.isfinite(pseudocount)) and pseudocount > 0,
+        is_finite_number(pseudocount) and pseudocount > 0,
         f"pseudocount must be a finite number > 0, got {pseudocount}",
     )
     w = 1 << np.arange(n, dtype=np.int64)

@@ -22,7 +22,7 @@ import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int, require_model, rng_seed
 from infodyn.energy.kernels import TIE, descend_kernel, exhaustive_fixed_kernel, gibbs_kernel
-from infodyn.errors import make_rng, require, require_flag
+from infodyn.errors import is_finite_number, make_rng, require, require_flag
 
 MAX_EXHAUSTIVE_N = 26
 
@@ -157,7 +157,7 @@ def glauber(
     T -> 0 approaches descent."""
     require_model(model)
     X = as_binary(X, n=model.n)
-    require(np.isfinite(temperature) and temperature > 0, "temperature must be > 0")
+    require(is_finite_number(temperature) and temperature > 0, "temperature must be > 0")
     n_sweeps = positive_int(n_sweeps, "n_sweeps")
     require(
         order in ("sequential", "random"), f"order must be 'sequential' or 'random', got {order!r}"

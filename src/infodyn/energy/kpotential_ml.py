@@ -52,7 +52,7 @@ from infodyn.energy.kpairwise import KPairwiseModel
 from infodyn.energy.model import IsingModel
 from infodyn.energy.partition import neg_energy_blocks
 from infodyn.energy.sampling import sample
-from infodyn.errors import require
+from infodyn.errors import is_finite_number, require
 
 MAX_EXACT_N = 20
 RANDOM_STARTS = 0.25
@@ -198,7 +198,7 @@ def refine_potential(
     }
     seed = rng_seed(seed)
     for name, val in (("l2_potential", l2_potential), ("tol", tol), ("pseudocount", pseudocount)):
-        require(bool(np.isfinite(val)) and val >= 0, f"{name} must be finite and >= 0")
+        require(is_finite_number(val) and val >= 0, f"{name} must be finite and >= 0")
     require(bool(np.isfinite(step)) and 0 < step <= 1, "step must be in (0, 1]")
     pk = np.bincount(X.sum(1, dtype=np.int64), minlength=n + 1) / X.shape[0]
     require(

@@ -36,7 +36,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from infodyn.data.binning import bin_raster, check_spike_counts
-from infodyn.errors import InputError, require, require_finite_number, whole_number
+from infodyn.errors import (
+    InputError,
+    is_finite_number,
+    require,
+    require_finite_number,
+    whole_number,
+)
 from infodyn.learning.transfer import (
     IPResult,
     TransferFit,
@@ -111,7 +117,7 @@ class LIFAdaptationConfig:
         require(self.max_step > 0, "max_step must be > 0")
         for name, (lo, hi) in (("theta_range", self.theta_range), ("gain_range", self.gain_range)):
             require(  # (5, -5) pinned every threshold at -5
-                bool(np.isfinite(lo) and np.isfinite(hi) and lo < hi),
+                is_finite_number(lo) and is_finite_number(hi) and lo < hi,
                 f"{name} must be finite bounds (lo, hi) with lo < hi, got {(lo, hi)}",
             )
         require(  # a negative gain flips the sign of every input weight

@@ -183,11 +183,11 @@ def filtered_noise_rates(
     n_steps = whole_number(n_steps, "n_steps", minimum=1)
     n_in = whole_number(n_in, "n_in", minimum=1)
     for name, value in (("mean_rate", mean_rate), ("contrast", contrast)):
-        if not (np.isfinite(value) and value >= 0):
-            raise InputError(f"{name} must be a finite number >= 0, got {value}")
-    if not (np.isfinite(dt) and dt > 0):  # dt <= 0 gave an empty array, 0 a ZeroDivisionError
+        if not (is_finite_number(value) and value >= 0):
+            raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
+    if not (is_finite_number(dt) and dt > 0):  # dt <= 0 gave an empty array, 0 a ZeroDivisionError
         raise InputError(f"dt must be a finite number > 0 ms, got {dt}")
-    if not (np.isfinite(kernel_ms) and kernel_ms >= 2 * dt):  # D(0) = 0: one tap is no filter
+    if not (is_finite_number(kernel_ms) and kernel_ms >= 2 * dt):  # D(0) = 0: one tap is no filter
         raise InputError(
             f"kernel_ms must span at least two steps ({2 * dt:g} ms) of the filter, got {kernel_ms}"
         )
@@ -234,7 +234,7 @@ def encode_patches(grey: np.ndarray, base_hz: float, gain_hz: float) -> np.ndarr
     require(g.ndim == 2 and g.size > 0, f"grey patches must be (K, n), got shape {g.shape}")
     require_finite("grey", g)  # a NaN patch became a flat one
     require(
-        np.isfinite(base_hz) and np.isfinite(gain_hz) and base_hz >= 0 and gain_hz >= 0,
+        is_finite_number(base_hz) and is_finite_number(gain_hz) and base_hz >= 0 and gain_hz >= 0,
         f"base_hz and gain_hz must be finite rates >= 0, got {base_hz}, {gain_hz}",
     )
     sd = g.std(axis=1, keepdims=True)
