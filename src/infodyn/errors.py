@@ -182,6 +182,16 @@ def _short(value: typing.Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def finite_reals(value: typing.Any, name: str) -> np.ndarray:
+    """``value`` as a float64 array of finite real numbers (any shape); text, ``True``/``False``,
+    complex numbers, NaN, inf and ragged lists are one :class:`InputError` naming ``name``."""
+    a = as_array(value, name)
+    if a.dtype.kind not in "iuf":  # text was read as numbers, complex lost its imaginary part
+        raise InputError(f"{name} must be real numbers, got {_short(value)}")
+    require_finite(name, a)
+    return a.astype(np.float64)
+
+
 def as_table(value: typing.Any, name: str) -> dict[typing.Any, typing.Any]:
     """``value`` as a new ``dict``: a mapping (``None``: empty); else one :class:`InputError`
     naming ``name`` (``metadata="text"`` was ``'str' object is not a mapping`` from deep inside

@@ -331,3 +331,20 @@ def test_patches_are_found_where_few_positions_have_contrast():
     assert patches.shape == (1000, 16) and patches.std(axis=1).min() > 0
     with pytest.raises(InputError, match=r"0 of [\d,]+ random positions had it"):
         im.natural_patches(4, 10, images=[np.full((40, 40), 0.5)], min_contrast=0.02)
+
+
+def test_zca_transform_checks_what_it_whitens():
+    # "3" was broadcast as a scalar patch, NaN whitened to NaN, 3 pixels of a 4-pixel fit a
+    # raw matmul error
+    X = np.random.default_rng(0).normal(size=(200, 4))
+    zca = im.ZCAWhitener.fit(X, epsilon=0.0)
+    for bad, message in [
+        ("3", "X must be real numbers"),
+        (np.full((2, 4), np.nan), "NaN"),
+        (np.zeros((2, 3)), r"X must be \(samples, 4\)"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            zca.transform(bad)
+    np.testing.assert_allclose(
+        np.cov(zca.transform(X), rowvar=False, bias=True), np.eye(4), atol=1e-10
+    )

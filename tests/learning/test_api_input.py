@@ -150,6 +150,16 @@ def test_resume_with_another_optimizer_is_refused(tmp_path):
         (lambda: L.StimulusTrials(_STIM, n_out=2, n_per_stimulus=True, start=5), "n_per_stim"),
         (lambda: L.StimulusTrials(_STIM, n_out=2, n_per_stimulus=2, start="3"), "start must"),
         (lambda: L.StimulusTrials("x", n_out=2, n_per_stimulus=2, start=5), "a StimulusSet"),
+        # no checks at all: text taken as numbers, mu = 0 a ZeroDivisionError, complex rates
+        (lambda: L.ip_update("3", np.zeros(1), np.array([0.5]), 0.1, 0.01), "a must be real"),
+        (lambda: L.ip_update(np.ones(1), np.zeros(1), np.array([np.nan]), 0.1, 0.01), "x cont"),
+        (lambda: L.ip_update(np.ones(1), np.zeros(1), np.array([0.5]), 0, 0.01), "mu must be"),
+        (lambda: L.ip_update(np.ones(1), np.zeros(1), np.array([0.5]), 0.1, 1j), "eta must be"),
+        (lambda: L.sigmoid_transfer(np.array([0.5]), 1 + 2j, 1.0, 0.0), "r_max must be a fin"),
+        (lambda: L.sigmoid_transfer("3", 1.0, 1.0, 0.0), "h must be real numbers"),
+        (lambda: L.intrinsic_plasticity(np.ones(50), n_checkpoints=np.nan), "n_checkpoints"),
+        (lambda: L.count_distribution_kl(np.ones((5, 2), int), mean=np.nan), "mean must be"),
+        (lambda: L.count_distribution_kl(np.ones((5, 2), int), mean="3"), "mean must be"),
     ],
 )
 def test_learning_inputs_are_checked_where_they_enter(call, message):

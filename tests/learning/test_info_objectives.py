@@ -280,3 +280,13 @@ def test_a_missing_or_empty_target_is_refused_for_the_terms_that_read_it():
     for loss in (InformationBottleneck(labels=(0, 1, 0, 1)), InfoMaxBound()):
         with pytest.raises(InputError, match=f"scores no step for the loss term '{loss.name}'"):
             gradients(net, net.init(seed=0), x, np.zeros((4, 10, 2)), loss)
+
+
+@pytest.mark.parametrize("dt", [float("nan"), -1, 0, "3", True])
+def test_learning_signals_check_dt(dt):
+    import infodyn.learning as L
+    from infodyn.errors import InputError
+
+    z = np.zeros((2, 10, 3))
+    with pytest.raises(InputError, match="dt must be a finite number > 0"):
+        L.objective_learning_signals(L.FiringRateRegularizer(), z, None, None, dt=dt)

@@ -74,7 +74,14 @@ from infodyn.data.image_files import (  # noqa: F401 - re-exported: the old home
     read_image,
     to_grey,
 )
-from infodyn.errors import InputError, is_finite_number, require, require_flag, whole_number
+from infodyn.errors import (
+    InputError,
+    finite_reals,
+    is_finite_number,
+    require,
+    require_flag,
+    whole_number,
+)
 
 # ---------------------------------------------------------------------------------------------
 # whitening
@@ -136,7 +143,12 @@ class ZCAWhitener:
         return cls(mean=mean, matrix=W, eigenvalues=lam, epsilon=eps)
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        return (np.asarray(X, dtype=np.float64) - self.mean) @ self.matrix.T
+        """Whitened ``X`` (samples, pixels): ``(X - mean) W^T``. ``X`` must be finite real numbers
+        with this whitener's number of pixels (``"3"`` was broadcast as a scalar)."""
+        X = finite_reals(X, "X")
+        n = self.mean.shape[-1]
+        require(X.ndim == 2 and X.shape[1] == n, f"X must be (samples, {n}), got shape {X.shape}")
+        return (X - self.mean) @ self.matrix.T
 
 
 def binarize_patches(X: np.ndarray, method: Literal["mean", "sign"]) -> np.ndarray:

@@ -273,6 +273,10 @@ def count_distribution_kl(counts: Any, mean: float | None = None) -> np.ndarray:
     c = np.asarray(counts)
     require(c.ndim == 2 and c.shape[0] > 0, "counts must be (n_windows, n_units)")
     check_spike_counts(c, "counts")  # 0.5 was cut to 0 and read as a perfect fit
+    require(  # NaN gave NaN, -1 inf, "3" was read as 3
+        mean is None or (is_finite_number(mean) and mean >= 0),
+        f"mean must be a finite number >= 0 (spikes per window), got {mean!r}",
+    )
     out = np.empty(c.shape[1])
     for j in range(c.shape[1]):
         col = c[:, j].astype(np.int64)

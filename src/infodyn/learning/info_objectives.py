@@ -84,7 +84,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.errors import class_labels, require
+from infodyn.errors import class_labels, is_finite_number, require
 from infodyn.learning.losses import CompositeLoss, LossTerm, UnitRateTarget, as_loss
 
 Array = Any
@@ -332,7 +332,7 @@ def objective_learning_signals(loss: Any, z: Any, y: Any, target: Any, dt: float
     a recorded trajectory: the cotangent of the reduction at the sequence's statistics, pushed
     through each step's ``signal``. Useful to inspect what e-prop feeds back (and in tests)."""
     lossc = as_loss(loss)
-    lz, ly = _signals(lossc, float(dt), *_time_major(lossc, z, y, target))
+    lz, ly = _signals(lossc, _dt(dt), *_time_major(lossc, z, y, target))
     return jnp.swapaxes(lz, 0, 1), jnp.swapaxes(ly, 0, 1)
 
 
@@ -340,7 +340,13 @@ def sequence_statistics(loss: Any, z: Any, y: Any, target: Any, dt: float = 1.0)
     """The loss statistics ``S = sum_t step_stats(z[t], y[t], target[t])`` of a recorded
     trajectory ((B, T, .) arrays); ``as_loss(loss).total(S, T, dt)`` is the loss value."""
     lossc = as_loss(loss)
-    return _stats(lossc, float(dt), *_time_major(lossc, z, y, target))
+    return _stats(lossc, _dt(dt), *_time_major(lossc, z, y, target))
+
+
+def _dt(dt: Any) -> float:
+    """The step in ms, a finite number > 0 (NaN, -1, 0, "3" and True were taken)."""
+    require(is_finite_number(dt) and dt > 0, f"dt must be a finite number > 0 (ms), got {dt!r}")
+    return float(dt)
 
 
 def _time_major(lossc: CompositeLoss, z: Any, y: Any, target: Any) -> tuple[Array, ...]:

@@ -35,6 +35,8 @@ from scipy.optimize import least_squares
 from scipy.special import ndtri
 
 from infodyn.errors import (
+    finite_reals,
+    is_finite_number,
     make_rng,
     require,
     require_finite,
@@ -59,11 +61,24 @@ def ip_update(
     Returns new ``(a, b)``: ``db = eta (1 - (2 + 1/mu) y + y^2/mu)``, ``da = eta/a + x db``.
     Pure: the inputs are not modified.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a, b, x = finite_reals(a, "a"), finite_reals(b, "b"), finite_reals(x, "x")
+    _check_ip_rates(mu, eta)
+    require(bool(np.all(a > 0)), "the gain a must be > 0")  # eta / a
     y = sigmoid_unit(x, a, b)
     db = eta * (1.0 - (2.0 + 1.0 / mu) * y + y * y / mu)
-    return a + eta / a + np.asarray(x) * db, b + db
+    return a + eta / a + x * db, b + db
+
+
+def _check_ip_rates(mu: Any, eta: Any, eta_final: Any = None) -> None:
+    """The target mean ``mu`` in (0, 1/2) and learning rates > 0, finite numbers (``mu = 0`` was
+    a ZeroDivisionError; text, NaN and complex were taken)."""
+    require(is_finite_number(mu) and 0.0 < mu < 0.5, f"mu must be in (0, 0.5), got {mu!r}")
+    for name, value in (("eta", eta), ("eta_final", eta_final)):
+        if value is not None or name == "eta":
+            require(
+                is_finite_number(value) and value > 0,
+                f"{name} must be a finite number > 0, got {value!r}",
+            )
 
 
 def ip_sample_objective(x: Any, a: Any, b: Any, mu: float):
@@ -143,12 +158,12 @@ def intrinsic_plasticity(
         "x must be a non-empty (n_samples,) or (n_samples, n_units) array",
     )
     require_finite("x", x)
-    require(0.0 < mu < 0.5, f"mu must be in (0, 0.5), got {mu}")
-    require(eta > 0 and (eta_final is None or eta_final > 0), "learning rates must be > 0")
+    _check_ip_rates(mu, eta, eta_final)
     epochs = whole_number(epochs, "epochs", minimum=1)  # 1.5: a TypeError in range()
+    n_checkpoints = whole_number(n_checkpoints, "n_checkpoints", minimum=1)  # NaN gave 1
     x2 = x if x.ndim == 2 else x[:, None]
     n, m = x2.shape
-    a, b = (np.asarray(v, dtype=np.float64) for v in (a0, b0))
+    a, b = finite_reals(a0, "a0"), finite_reals(b0, "b0")  # "3" was a gain of 3
     for name, v in (("a0", a), ("b0", b)):  # a wrong length: NumPy's broadcast error
         require(v.size in (1, m), f"{name} must be one number or one per unit ({m}), got {v.size}")
     a, b = (np.broadcast_to(v.reshape(-1), (m,)).copy() for v in (a, b))
@@ -191,7 +206,9 @@ def intrinsic_plasticity(
 
 def sigmoid_transfer(h: Any, r_max: float, beta: float, h0: float) -> np.ndarray:
     """``phi(h) = r_max / (1 + exp(-beta (h - h0)))`` (Pereira & Brunel 2018)."""
-    u = beta * (np.asarray(h, dtype=np.float64) - h0)
+    for name, value in (("r_max", r_max), ("beta", beta), ("h0", h0)):  # 1+2j: complex rates
+        require(is_finite_number(value), f"{name} must be a finite number, got {value!r}")
+    u = beta * (finite_reals(h, "h") - h0)
     return r_max * 0.5 * (1.0 + np.tanh(0.5 * u))
 
 
