@@ -45,6 +45,7 @@ def test_the_task_must_be_made_for_the_networks_dt():
         (dict(train="w_rec"), "train must be a list of weight names"),  # read letter by letter
         (dict(train=()), "train must name at least one"),  # every iteration changed nothing
         (dict(filter_readout="no"), "filter_readout must be true or false"),  # read as true
+        (dict(explode_threshold=-1.0), "explode_threshold must be > 0"),  # all "exploded"
     ],
 )
 def test_train_options_are_checked_when_made(options, message):
@@ -160,6 +161,12 @@ def test_resume_with_another_optimizer_is_refused(tmp_path):
         (lambda: L.intrinsic_plasticity(np.ones(50), n_checkpoints=np.nan), "n_checkpoints"),
         (lambda: L.count_distribution_kl(np.ones((5, 2), int), mean=np.nan), "mean must be"),
         (lambda: L.count_distribution_kl(np.ones((5, 2), int), mean="3"), "mean must be"),
+        # hooks built without a word and failed inside Trainer.fit
+        (lambda: L.metric_hook("m", fn="notfn"), "fn must be a function"),
+        (lambda: L.lif_adaptation_hook("zzz"), "cfg must be a LIFAdaptationConfig"),
+        (lambda: L.lif_adaptation_hook(LIFAdaptationConfig(), every=2.5), "every must be"),
+        (lambda: L.early_stopping(patience=2.5), "patience must be a whole number"),
+        (lambda: L.early_stopping(min_delta=True), "min_delta must be a finite number"),
     ],
 )
 def test_learning_inputs_are_checked_where_they_enter(call, message):
@@ -241,3 +248,12 @@ def test_adapt_lif_checks_n_updates_and_cfg():
         L.adapt_lif(NET0, NET0.init(0), x, n_updates=10**30)  # a loop for ever
     with pytest.raises(InputError, match="cfg must be a LIFAdaptationConfig"):
         L.adapt_lif(NET0, NET0.init(0), x, n_updates=1, cfg={})  # {} read as the defaults
+
+
+@pytest.mark.parametrize("trained", ["a", {}, [[1, 2]], ("w_rec", "bias")])
+def test_evaluate_checks_trained(trained):
+    # "a" was ignored: the norm and explosion check then covered every weight
+    task = RateTask(n_in=5, n_steps=20)
+    x, _ = task.batch(np.random.default_rng(0), 1)
+    with pytest.raises(InputError, match="trained must be a list of weight names"):
+        L.evaluate(NET0, NET0.init(0), x, None, "unit_rate", trained=trained)

@@ -19,7 +19,15 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.errors import InputError, make_rng, require, require_finite, require_flag, whole_number
+from infodyn.errors import (
+    InputError,
+    is_finite_number,
+    make_rng,
+    require,
+    require_finite,
+    require_flag,
+    whole_number,
+)
 from infodyn.learning.bptt import bptt_window
 from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.losses import as_loss
@@ -196,6 +204,19 @@ def evaluate(
     remat = require_flag("remat", remat)
     require(method in METHODS, f"method must be one of {METHODS}, got {method!r}")
     require(reset in RESETS, f"reset must be one of {RESETS}, got {reset!r}")
+    require(  # "a" or {} was ignored: the norm and explosion check of every weight
+        trained is None
+        or (
+            not isinstance(trained, str)
+            and isinstance(trained, tuple | list)
+            and all(k in ("w_in", "w_rec", "w_out") for k in trained)
+        ),
+        f"trained must be a list of weight names from ('w_in', 'w_rec', 'w_out'), got {trained!r}",
+    )
+    require(
+        is_finite_number(explode_threshold) and explode_threshold > 0,
+        f"explode_threshold must be a finite number > 0, got {explode_threshold!r}",
+    )
     lossc = as_loss(loss)
     require(
         target is not None or not lossc.needs_target,

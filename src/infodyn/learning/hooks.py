@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from infodyn.errors import require
+from infodyn.errors import is_finite_number, require, whole_number
 from infodyn.learning.adaptation import (
     LIFAdaptationConfig,
     adapted_input,
@@ -102,7 +102,10 @@ def _empty(net: Any, params: dict[str, Any]) -> EmptyState:
 
 def metric_hook(name: str, fn: Callable[[StepInfo], Any]) -> TrainHook:
     """A stateless hook adding ``record[name] = fn(info)`` to every iteration's metrics."""
-    require(bool(name), "a metric needs a name")
+    require(isinstance(name, str) and bool(name), f"a metric needs a name (text), got {name!r}")
+    require(  # a raw TypeError inside Trainer.fit, after its first iteration
+        callable(fn), f"fn must be a function of the iteration's StepInfo, got {fn!r}"
+    )
 
     def update(info: StepInfo, state: EmptyState) -> HookOutput:
         return HookOutput({name: fn(info)}, state)
@@ -125,8 +128,12 @@ def early_stopping(
 
     A non-finite value never counts as an improvement.
     """
-    require(patience >= 1, f"patience must be >= 1, got {patience}")
-    require(min_delta >= 0, f"min_delta must be >= 0, got {min_delta}")
+    patience = whole_number(patience, "patience", minimum=1)  # 2.5 and True were taken
+    require(
+        is_finite_number(min_delta) and min_delta >= 0,
+        f"min_delta must be a finite number >= 0, got {min_delta!r}",
+    )
+    require(isinstance(key, str), f"key must be a metric's name (text), got {key!r}")
     require(mode in ("min", "max"), f"mode must be 'min' or 'max', got {mode!r}")
     sign = 1.0 if mode == "min" else -1.0
 
@@ -166,7 +173,10 @@ def lif_adaptation_hook(
     iterations the adapted network is simulated on the iteration's input and the adaptation
     state (a pytree of per-unit arrays) is updated from its spikes.
     """
-    require(every >= 1, f"every must be >= 1, got {every}")
+    every = whole_number(every, "every", minimum=1)  # 2.5 and True were taken
+    require(  # a raw AttributeError inside Trainer.fit
+        isinstance(cfg, LIFAdaptationConfig), f"cfg must be a LIFAdaptationConfig, got {cfg!r}"
+    )
     dtype = np.float64 if precision == "float64" else np.float32
 
     def init(net: Any, params: dict[str, Any]) -> dict[str, np.ndarray]:

@@ -117,6 +117,10 @@ class TrainOptions:
         if self.online_window is not None:
             self.online_window = whole_number(self.online_window, "online_window", minimum=1)
         require(self.lr > 0, f"lr must be > 0, got {self.lr}")
+        require(  # -1 or 0 counted every iteration as an explosion
+            self.explode_threshold > 0,
+            f"explode_threshold must be > 0, got {self.explode_threshold}",
+        )
         require(  # -1 grew B away from W_out instead of toward it
             self.feedback_decay >= 0, f"feedback_decay must be >= 0, got {self.feedback_decay}"
         )
