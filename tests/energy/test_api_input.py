@@ -55,6 +55,13 @@ _KP = KPairwiseModel(np.zeros((5, 5)), np.zeros(5), [0, 0, 0, 50, 100, 150.0])
         (lambda: E.fit([[1, 0], [1]]), "X must be a rectangular array"),  # NumPy's ValueError
         (lambda: E.heldout_report(IsingModel(_J, _TH), _X, _Y, log_z="3"), "log_z must be a"),
         (lambda: E.glauber(IsingModel(_J, _TH), _X[:2], temperature="1"), "temperature must"),
+        (lambda: IsingModel(_J, _TH, fit_info=[[1, 2]]), "fit_info must be a table"),  # {1: 2}
+        (lambda: E.clique_network(6, threshold="3"), "threshold must be a finite number"),
+        (lambda: E.clique_network(6, share=True), "share must be a finite number"),
+        (lambda: E.capacity_curve(6, counts={}), "counts must be a non-empty list"),
+        (lambda: E.generalisation_curve(_X, sizes=[]), "sizes must be a non-empty list"),
+        (lambda: E.generalisation_curve(_X, sizes=[20.5]), "sizes must be a whole number"),
+        (lambda: E.basin_profile(IsingModel(_J, _TH), _X[:2], [1], seed=True), "seed must"),
         (lambda: E.IsingModel([[0, 1], [1]], [0, 0]), "J must be a rectangular array"),
         (lambda: E.is_fixed_point(IsingModel(_J, _TH), _X, strict="no"), "strict must be true"),
         (lambda: E.descend(IsingModel(_J, _TH), _X, return_sweeps=1), "return_sweeps must be"),

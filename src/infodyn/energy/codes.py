@@ -36,7 +36,7 @@ from infodyn.energy._checks import (
 )
 from infodyn.energy.fit import fit
 from infodyn.energy.model import IsingModel
-from infodyn.errors import require, require_flag
+from infodyn.errors import is_finite_number, require, require_flag, whole_number
 
 
 def hamming_distances(A: Any, B: Any = None) -> np.ndarray:
@@ -115,6 +115,7 @@ def denoising_curve(
 ) -> list[dict[str, Any]]:
     """``recovery`` for each k in ``ks`` (without the per-pattern arrays)."""
     require_model(model)
+    seed = rng_seed(seed)  # True was seed 1
     out = []
     for j, k in enumerate(flip_counts(ks)):
         r = recovery(model, patterns, k, n_trials=n_trials, seed=seed + j)
@@ -203,6 +204,11 @@ def clique_network(
     v = positive_int(v, "v", 3)
     k = v // 2 if k is None else positive_int(k, "k", 2)
     require(k < v, "k must be smaller than v")
+    for name, value in (("share", share), ("disjoint", disjoint), ("threshold", threshold)):
+        require(  # "3" was a threshold of 3, True a share of 1
+            (value is None and name == "threshold") or is_finite_number(value),
+            f"{name} must be a finite number, got {value!r}",
+        )
     c = comb(k, 2)
     inside = 2 * (k - 2) * share + (c - 2 * k + 3) * disjoint
     outside = max((k - 1) * share + (c - k + 1) * disjoint, c * disjoint)
@@ -227,6 +233,11 @@ def capacity_curve(
 ) -> list[dict[str, Any]]:
     """Fraction of K random patterns (n bits, P = 1/2) stored as strict fixed points by
     ``method`` ("mpf" or "outer"), for each K in ``counts``."""
+    require(  # {} or [] gave an empty curve without a word
+        isinstance(counts, list | tuple | np.ndarray) and len(counts) > 0,
+        f"counts must be a non-empty list of whole numbers >= 1, got {counts!r}",
+    )
+    seed = whole_number(seed, "seed")  # True was seed 1
     out = []
     for j, K in enumerate(counts):
         P = random_patterns(positive_int(K, "counts"), n, seed=seed + j)  # 2.7 was 2

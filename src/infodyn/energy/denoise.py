@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.energy._checks import as_binary, positive_int, require_model
+from infodyn.energy._checks import as_binary, positive_int, require_model, rng_seed
 from infodyn.energy.codes import corrupt
 from infodyn.errors import require
 
@@ -59,6 +59,8 @@ def denoising_rows(model: Any, ind: Any, patterns: np.ndarray, flips: list[int],
     the pairwise prior ``model`` and the independent prior ``ind``, after plain descent to a
     memory of ``model``, and the fraction restored exactly by the pairwise posterior."""
     n = patterns.shape[1]
+    seed = rng_seed(seed)
+    require(len(flips) > 0, "denoise_flips must list at least one number of flips")
     rows = []
     for j, k in enumerate(flips):
         require(0 < k < n / 2, f"denoise_flips must be in (0, {n / 2})")

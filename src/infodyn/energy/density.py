@@ -110,9 +110,13 @@ def generalisation_curve(
     idx = make_rng(seed).permutation(X.shape[0])
     k = int(round(test_fraction * X.shape[0]))
     test, pool = X[idx[:k]], X[idx[k:]]
+    require(  # [] gave an empty curve, 2.5 a subset of 2
+        isinstance(sizes, list | tuple | np.ndarray) and len(sizes) > 0,
+        f"sizes must be a non-empty list of whole numbers, got {sizes!r}",
+    )
     out = []
     for m in sizes:
-        m = int(m)
+        m = whole_number(m, "sizes")
         require(2 <= m <= pool.shape[0], f"training size {m} exceeds the {pool.shape[0]} available")
         model = fit(pool[:m], method=method, seed=seed, **fit_kwargs)
         r = heldout_report(model, pool[:m], test)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.energy._checks import as_binary, flip_counts, positive_int, require_model
+from infodyn.energy._checks import as_binary, flip_counts, positive_int, require_model, rng_seed
 from infodyn.energy.codes import recovery
 from infodyn.errors import require, require_flag, whole_number
 
@@ -141,5 +141,6 @@ def basin_profile(
     """Fraction of ``k``-bit corruptions of each memory that descend back to it, (K, len(ks))."""
     require_model(model)
     mem = as_binary(memories, "memories", n=model.n)
+    seed = rng_seed(seed)  # True was seed 1
     per_k = [recovery(model, mem, k, n_trials, seed + j) for j, k in enumerate(flip_counts(ks))]
     return np.stack([r["per_pattern"] for r in per_k], axis=1)

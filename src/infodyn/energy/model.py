@@ -24,7 +24,7 @@ from infodyn.energy._checks import as_binary, ising_parameters
 from infodyn.energy.dynamics import descend, drive, fixed_points, flip_energies, is_fixed_point
 from infodyn.energy.partition import ais_log_partition, all_states, exact_log_partition
 from infodyn.energy.sampling import sample
-from infodyn.errors import InputError, reading, require
+from infodyn.errors import InputError, as_table, reading, require
 
 
 class IsingModel:
@@ -49,7 +49,8 @@ class IsingModel:
         theta.flags.writeable = False
         self.J = J
         self.theta = theta
-        self.fit_info: dict[str, Any] = dict(fit_info or {})
+        # [[1, 2]] became {1: 2}, 0 and [] were read as no record
+        self.fit_info: dict[str, Any] = as_table(fit_info, "fit_info")
         self._log_z: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ basics
