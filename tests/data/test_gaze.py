@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from infodyn.data.gaze import saccade_path
 from infodyn.data.image_files import builtin_image
+from infodyn.errors import InputError
 
 
 def test_saccade_path_fixations_drift_and_patches():
@@ -51,3 +53,16 @@ def test_saccade_options_are_checked():
             saccade_path("camera", **{"n_fixations": 2, "fixation_steps": 10, **kwargs})
     path = saccade_path("camera", n_fixations=2, fixation_steps=np.int64(10), drift=0.0, seed=0)
     assert len(path.row) == 20
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        (dict(drift=True), "drift must be a probability"),  # a drift of 1
+        (dict(drift="0.3"), "drift must be a probability"),  # a raw TypeError
+        (dict(max_offset=2.5), "max_offset must be a whole number"),
+    ],
+)
+def test_saccade_path_options_take_numbers(kw, message):
+    with pytest.raises(InputError, match=message):
+        saccade_path("camera", size=4, n_fixations=2, fixation_steps=10, **kw)

@@ -348,3 +348,20 @@ def test_zca_transform_checks_what_it_whitens():
     np.testing.assert_allclose(
         np.cov(zca.transform(X), rowvar=False, bias=True), np.eye(4), atol=1e-10
     )
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # True was a 1 x 1 patch or a centre of 1 pixel; text a raw TypeError; -1 a column
+        (lambda img: im.natural_patches(size=True, n=2, images=[img]), "size must be a whole"),
+        (lambda img: im.natural_patches(size=2, n=2.5, images=[img]), "n must be a whole"),
+        (lambda img: im.dog_filter(img, sigma_center=True), "dog_sigmas must satisfy"),
+        (lambda img: im.dog_filter(img, sigma_center="a"), "dog_sigmas must satisfy"),
+        (lambda img: im.dog_filter(img, columns=-1), "columns must be a slice"),
+    ],
+)
+def test_patch_options_take_numbers_of_their_kind(call, message):
+    img = np.random.default_rng(0).random((16, 16))
+    with pytest.raises(InputError, match=message):
+        call(img)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from infodyn.data.image_files import ImageSpec, load_images
-from infodyn.errors import make_rng, require, whole_number
+from infodyn.errors import is_finite_number, make_rng, require, whole_number
 
 
 @dataclass
@@ -52,8 +52,13 @@ def saccade_path(
     size = whole_number(size, "size", minimum=1)  # 0 gave empty patches
     require(H >= size and W >= size, f"{name}: image {grey.shape} is smaller than the patch")
     n_fixations = whole_number(n_fixations, "n_fixations", minimum=1)  # 2.5: a raw TypeError
-    require(0.0 <= drift <= 1.0, "drift must be a probability in [0, 1]")
-    require(  # max_offset=-1 never drifted
+    require(  # True was a drift of 1
+        is_finite_number(drift) and 0.0 <= drift <= 1.0,
+        f"drift must be a probability in [0, 1], got {drift!r}",
+    )
+    if max_offset is not None:  # -1 never drifted; 2.5 and 1e300 were taken
+        max_offset = whole_number(max_offset, "max_offset")
+    require(
         max_offset is None or max_offset >= 0, f"max_offset must be >= 0 pixels, got {max_offset}"
     )
     one = np.ndim(fixation_steps) == 0  # np.int64(5) was not "an int"; 150.0 a raw TypeError

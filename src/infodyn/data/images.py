@@ -101,7 +101,16 @@ def dog_filter(
     4 sigma, a radius of :func:`dog_radius` pixels). The filter has zero response to a constant
     image, which therefore gives zeros.
     """
-    require(0 < sigma_center < sigma_surround, "dog_sigmas must satisfy 0 < centre < surround")
+    require(  # True was a centre of 1 pixel, "a" a raw TypeError
+        is_finite_number(sigma_center)
+        and is_finite_number(sigma_surround)
+        and 0 < sigma_center < sigma_surround,
+        f"dog_sigmas must satisfy 0 < centre < surround (finite numbers), got "
+        f"({sigma_center!r}, {sigma_surround!r})",
+    )
+    require(
+        isinstance(columns, slice), f"columns must be a slice of image columns, got {columns!r}"
+    )
     img = np.asarray(image, dtype=np.float64)
     out = gaussian_filter(img, sigma_center, mode="reflect") - gaussian_filter(
         img, sigma_surround, mode="reflect"
@@ -317,8 +326,8 @@ def natural_patches(
     An (n, size*size) array, or ``PatchSplit(train, test)`` when ``held_out`` is given.
     """
     details = require_flag("details", details)
-    require(isinstance(size, (int, np.integer)) and size >= 1, "size must be a positive integer")
-    require(isinstance(n, (int, np.integer)) and n >= 1, "n must be a positive integer")
+    size = whole_number(size, "size", minimum=1)  # True was a 1 x 1 patch
+    n = whole_number(n, "n", minimum=1)
     require(whiten in (None, "zca", "dog"), f"whiten must be None, 'zca' or 'dog', got {whiten!r}")
     require(
         binarize in (None, "mean", "sign"),
@@ -329,7 +338,10 @@ def natural_patches(
         "binarize='sign' needs whitening (whiten='zca' or 'dog'); use binarize='mean' otherwise",
     )
     require(split in ("region", "image"), f"split must be 'region' or 'image', got {split!r}")
-    require(min_contrast >= 0, "min_contrast must be >= 0")
+    require(
+        is_finite_number(min_contrast) and min_contrast >= 0,
+        f"min_contrast must be a finite number >= 0, got {min_contrast!r}",
+    )
     seed = whole_number(seed, "seed")  # -1 or 1.5: raw errors in SeedSequence
     if n_test is not None:
         n_test = whole_number(n_test, "n_test", minimum=1)
