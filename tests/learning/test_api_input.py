@@ -167,6 +167,8 @@ def test_resume_with_another_optimizer_is_refused(tmp_path):
         (lambda: L.lif_adaptation_hook(LIFAdaptationConfig(), every=2.5), "every must be"),
         (lambda: L.early_stopping(patience=2.5), "patience must be a whole number"),
         (lambda: L.early_stopping(min_delta=True), "min_delta must be a finite number"),
+        (lambda: window_target(np.array([0, 1]), 20, 2, start=True), "start must be a whole"),
+        (lambda: window_target(np.array([0, 1]), 20.5, 2, start=1), "n_steps must be a whole"),
     ],
 )
 def test_learning_inputs_are_checked_where_they_enter(call, message):

@@ -84,7 +84,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.errors import class_labels, is_finite_number, require
+from infodyn.errors import class_labels, is_finite_number, require, whole_number
 from infodyn.learning.losses import CompositeLoss, LossTerm, UnitRateTarget, as_loss
 
 Array = Any
@@ -114,7 +114,10 @@ def window_target(
     below n_out (for example zeros): it only reads the per-step weight ``sum_k target_btk``.
     """
     lab = class_labels(labels)
-    stop = n_steps if stop is None else stop
+    n_steps = whole_number(n_steps, "n_steps", minimum=1)  # True was one step, 2.5 two
+    n_out = whole_number(n_out, "n_out", minimum=1)
+    start = whole_number(start, "start")
+    stop = n_steps if stop is None else whole_number(stop, "stop")
     require(
         0 <= start < stop <= n_steps,
         f"need 0 <= start < stop <= n_steps, got start={start}, stop={stop}, n_steps={n_steps}",

@@ -15,6 +15,7 @@ from scipy import fft as sfft
 
 from infodyn.errors import (
     InputError,
+    finite_reals,
     is_finite_number,
     make_rng,
     require,
@@ -114,8 +115,7 @@ def _preflight(shape: tuple[int, int], batch: int | None, frozen: bool, scalar: 
 def direct_current(amplitude: Any, n_steps: int, n_in: int | None = None) -> np.ndarray:
     """Constant input current: ``amplitude`` (scalar or (n_in,)) repeated for ``n_steps`` steps."""
     n_steps = whole_number(n_steps, "n_steps", minimum=1)
-    a = np.asarray(amplitude, dtype=np.float64)
-    require_finite("amplitude", a)
+    a = finite_reals(amplitude, "amplitude")  # "3" was a current of 3
     big = float(np.finfo(np.float32).max)  # the input is float32: 1e308 became inf, then NaN
     if np.any(np.abs(a) > big):
         bad = float(a[np.abs(a) > big].flat[0])
