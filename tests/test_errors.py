@@ -228,3 +228,13 @@ def test_messages_show_numpy_scalars_as_numbers():
         check_count("n_units", np.int64(-5), 10)
     with pytest.raises(InputError, match=r"n must be a whole number >= 1, got 0$"):
         whole_number(np.uint8(0), "n", minimum=1)
+
+
+def test_require_fails_a_condition_without_a_truth_value():
+    from infodyn.errors import require
+
+    with pytest.raises(InputError, match="ci must be in"):
+        require(np.array([]) > 0, "ci must be in (0, 1)")  # NumPy: "ambiguous" ValueError
+    with pytest.raises(InputError, match="ci must be in"):
+        require(np.array([0.5, 0.9]) > 0, "ci must be in (0, 1)")
+    require(np.bool_(True), "never")

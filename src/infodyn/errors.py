@@ -25,8 +25,15 @@ class InputError(ValueError):
 
 
 def require(condition: bool, message: str) -> None:
-    """Raise :class:`InputError` with ``message`` unless ``condition`` holds."""
-    if not condition:
+    """Raise :class:`InputError` with ``message`` unless ``condition`` holds. A condition with
+    no truth value (an array compared where a number was expected: ``ci > 0`` for
+    ``ci=np.array([])``) fails the check too, instead of NumPy's "truth value of an array is
+    ambiguous"."""
+    try:
+        holds = bool(condition)
+    except (ValueError, TypeError):
+        holds = False
+    if not holds:
         raise InputError(message)
 
 
