@@ -260,3 +260,16 @@ def test_sparse_weights_from_scipy_with_a_list_and_to_float16():
     assert w.with_values([3, 4]).nnz == 2  # a list was kept: nnz and repr failed later
     with pytest.raises(InputError, match="dtype must be float32 or float64"):
         w.astype("float16")  # from_coo and the engines refuse it
+
+
+@pytest.mark.parametrize("engine", ["jax", "event"])
+def test_trace_memory_advice_offers_record_false_only_when_it_was_not_given(engine, monkeypatch):
+    from infodyn.memory import MemoryPreflightError
+
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1M")
+    x = np.zeros((50_000, 4))  # 8 MB of spikes alone
+    with pytest.raises(MemoryPreflightError, match="record=False"):
+        idn.network.simulate(NET, PARAMS, x, engine=engine, record=True)
+    with pytest.raises(MemoryPreflightError) as info:
+        idn.network.simulate(NET, PARAMS, x, engine=engine, record=False)
+    assert "record=False" not in str(info.value) and "fewer steps" in str(info.value)

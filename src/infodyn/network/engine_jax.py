@@ -242,6 +242,12 @@ def trace_bytes(net, batch: int, n_steps: int, precision: str, record: bool = Tr
     return 2 * batch * n_steps * width * np.dtype(precision).itemsize
 
 
+def trace_advice(record: bool, fewer: str) -> str:
+    """What to change when traces do not fit: ``record=False`` only when it was not given."""
+    first = "record=False (spikes only), " if record else ""
+    return f"{first}{fewer}, or stream spikes to HDF5 with `infodyn simulate` / simulate_to_file"
+
+
 def simulate_jax(
     net, params, x: np.ndarray, precision: str = "float32", record: bool = True
 ) -> dict[str, np.ndarray]:
@@ -252,8 +258,7 @@ def simulate_jax(
     require_memory(
         trace_bytes(net, batch, n_steps, precision, record),
         f"the JAX engine's {what} traces of {batch} x {n_steps} steps x {net.n_rec} units",
-        "record=False (spikes only), fewer steps or trials, or stream spikes to HDF5 with "
-        "`infodyn simulate` / simulate_to_file",
+        trace_advice(record, "fewer steps or trials"),
     )
     dtype, p, c, beta = prepare(net, params, precision)
     if dtype == jnp.float32:

@@ -48,6 +48,7 @@ from infodyn.network.engine_jax import (
     device_free_bytes,
     simulate_jax,
     stream_spikes,
+    trace_advice,
 )
 from infodyn.progress import ProgressBar
 
@@ -177,8 +178,7 @@ def _simulate_event_batch(net, params, xb, record: bool):
         8 * n_b * n_t * width,
         f"the event engine's dense {'z, v, thr and y' if record else 'z'} traces of "
         f"{n_b} x {n_t} steps x {net.n_rec} units",
-        "record=False (spikes only), fewer steps, or stream spikes to HDF5 with "
-        "`infodyn simulate` / simulate_to_file",
+        trace_advice(record, "fewer steps"),
     )
     weights = event_weights(params)
     z = np.zeros((n_b, n_t, net.n_rec), np.float64)
