@@ -273,3 +273,11 @@ def test_trace_memory_advice_offers_record_false_only_when_it_was_not_given(engi
     with pytest.raises(MemoryPreflightError) as info:
         idn.network.simulate(NET, PARAMS, x, engine=engine, record=False)
     assert "record=False" not in str(info.value) and "fewer steps" in str(info.value)
+
+
+def test_an_ei_in_degree_without_inhibitory_inputs_is_refused():
+    # k_in=1 gave every unit one excitatory input and no inhibitory one, without a word
+    with pytest.raises(InputError, match="gives 1 excitatory and 0 inhibitory inputs a unit"):
+        LIF(n_rec=20, connectivity="ei", k_in=1)
+    net = LIF(n_rec=20, connectivity="ei", k_in=3)  # 2 E + 1 I
+    assert np.all(net.init(0)["w_rec"].in_degrees() == 3)

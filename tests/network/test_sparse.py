@@ -659,7 +659,7 @@ def test_to_dense_checks_a_pattern_built_by_hand():
     [
         (dict(n_rec=1000, connectivity="ei", weights="dense"), "weights='sparse' with k_in=100 "),
         (dict(n_rec=300), "connectivity='sparse' with k_in=30 "),
-        (dict(n_rec=12, connectivity="ei", weights="dense"), "weights='sparse' with k_in=1 "),
+        (dict(n_rec=12, connectivity="ei", weights="dense"), "weights='sparse' with k_in=3 "),
     ],
 )
 def test_preflight_suggests_an_in_degree_the_network_can_have(monkeypatch, kwargs, advice):

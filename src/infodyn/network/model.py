@@ -188,6 +188,13 @@ class LIF(BaseModel):
             )
         if self.connectivity == "sparse" and self.k_in > self.n_rec - 1:
             raise ValueError(f"k_in={self.k_in} exceeds the n_rec - 1 = {self.n_rec - 1} others")
+        k_e, k_i = ei_split(self.k_in, self.frac_exc)
+        if self.connectivity == "ei" and min(k_e, k_i) == 0:  # k_in = 1: no I input at all
+            raise ValueError(
+                f"k_in={self.k_in} with frac_exc={self.frac_exc} gives {k_e} excitatory and "
+                f"{k_i} inhibitory inputs a unit (round(frac_exc k_in)): an E/I network needs "
+                "both kinds; raise k_in"
+            )
         if self.connectivity == "ei" and not self._ei_in_degree_fits(self.k_in):
             k_e, k_i = ei_split(self.k_in, self.frac_exc)
             n_e = self.n_exc
@@ -201,7 +208,7 @@ class LIF(BaseModel):
         """Whether every unit of this E/I network can receive ``k`` synapses: round(frac_exc k)
         from the other excitatory units and the rest from the other inhibitory ones."""
         k_e, k_i = ei_split(k, self.frac_exc)
-        return k_e <= self.n_exc - 1 and k_i <= max(self.n_rec - self.n_exc - 1, 0)
+        return 1 <= k_e <= self.n_exc - 1 and 1 <= k_i <= self.n_rec - self.n_exc - 1
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -366,8 +373,12 @@ class LIF(BaseModel):
         """``k``, or the largest in-degree this network's units can have when ``k`` is more
         (:meth:`_check_k_in`'s rule: no autapses, E/I split by ``frac_exc``)."""
         k = min(k, self.n_rec - 1)
-        while self.connectivity == "ei" and k > 1 and not self._ei_in_degree_fits(k):
-            k -= 1
+        if self.connectivity != "ei":
+            return max(k, 1)
+        below = range(k, 0, -1)  # then, when none fits (k_in = 1 has no I input), above
+        for j in (*below, *range(k + 1, self.n_rec)):
+            if self._ei_in_degree_fits(j):
+                return j
         return max(k, 1)
 
     def _non_default(self, keys: tuple[str, ...]) -> list[str]:
