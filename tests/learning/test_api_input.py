@@ -55,6 +55,10 @@ def test_train_options_are_checked_when_made(options, message):
 
 def test_trainer_parts_of_the_wrong_kind_are_refused_when_made():
     task = RateTask(n_in=5, n_steps=50)
+    with pytest.raises(InputError, match="net must be an infodyn network"):
+        Trainer("net", task, "mse")
+    with pytest.raises(InputError, match="options must be a TrainOptions"):
+        Trainer(NET0, task, "mse", options={})  # {} was read as the defaults
     with pytest.raises(InputError, match="hooks must be TrainHook objects"):
         Trainer(NET0, task, "mse", hooks=[lambda info: None])
     with pytest.raises(InputError, match="sampler must be a function"):

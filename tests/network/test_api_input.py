@@ -281,3 +281,15 @@ def test_an_ei_in_degree_without_inhibitory_inputs_is_refused():
         LIF(n_rec=20, connectivity="ei", k_in=1)
     net = LIF(n_rec=20, connectivity="ei", k_in=3)  # 2 E + 1 I
     assert np.all(net.init(0)["w_rec"].in_degrees() == 3)
+
+
+@pytest.mark.parametrize("net", ["a", {}, None])
+def test_what_is_not_a_network_is_refused(net, tmp_path):
+    # an AttributeError deep inside the run ("'str' object has no attribute 'validate_params'")
+    for run in (
+        lambda: idn.network.simulate(net, PARAMS, X),
+        lambda: simulate_spikes(net, PARAMS, X),
+        lambda: simulate_to_file(net, PARAMS, X, 300, tmp_path / "s.h5"),
+    ):
+        with pytest.raises(InputError, match="net must be an infodyn network"):
+            run()

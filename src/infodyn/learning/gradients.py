@@ -36,7 +36,7 @@ from infodyn.network.connectivity import checked_mask
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype
 from infodyn.network.event_current import ByEvent, by_event
-from infodyn.network.simulate import check_input
+from infodyn.network.simulate import check_input, require_network
 from infodyn.network.sparse import constrain_sparse, is_sparse, to_jax
 
 Array = Any
@@ -87,6 +87,7 @@ def random_feedback(n_rec: int, n_out: int, seed: int = 0, dtype=np.float64) -> 
 
 def _prepare(net, params, x, target, precision):
     dtype = ensure_dtype(precision)
+    require_network(net)
     net.validate_params(params)
     xb, batched = check_input(net, x)
     tgt = None
@@ -303,6 +304,11 @@ def mask_gradients(net, grads: dict[str, Array], mask: Array | None = None) -> d
     autapses in the pattern are zeroed and ``mask``, if given, is per synapse (length nnz),
     0 or 1 (:func:`~infodyn.network.connectivity.checked_mask`: a mask of NaN made every
     gradient NaN, ``-1`` reversed them)."""
+    require_network(net)
+    require(
+        isinstance(grads, dict) and "w_rec" in grads,
+        f"grads must be a dict of gradients with 'w_rec', got {type(grads).__name__}",
+    )
     return masked_gradients(net, grads, checked_mask(net, grads["w_rec"], mask))
 
 

@@ -68,6 +68,7 @@ from infodyn.learning.synapse_ops import trainable_arrays, with_trainable
 from infodyn.network.connectivity import checked_mask
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype
+from infodyn.network.simulate import require_network
 from infodyn.network.sparse import first_autapse, is_sparse, to_jax
 from infodyn.progress import ProgressBar
 
@@ -200,9 +201,10 @@ class Trainer:
         hooks: Sequence[TrainHook] = (),
         sampler: Callable[[int], tuple[Any, Any]] | None = None,
     ) -> None:
+        require_network(net)
         self.net, self.task = net, task
         self.loss = as_loss(loss)
-        self.opt = options or TrainOptions()
+        self.opt = TrainOptions() if options is None else options  # {} was read as None
         require(isinstance(self.opt, TrainOptions), "options must be a TrainOptions (or None)")
         require(  # another object failed later with an AttributeError
             all(hasattr(task, a) for a in ("n_in", "n_out", "batch")),

@@ -96,6 +96,13 @@ def check_sparse_input(net, x: Any):
     return x
 
 
+def require_network(net: Any) -> None:
+    """Refuse what is not an infodyn network (a :class:`~infodyn.network.LIF` or ALIF): a text
+    or the params dict passed as ``net`` was an AttributeError deep inside a run."""
+    if not all(hasattr(net, a) for a in ("validate_params", "n_rec", "n_in", "dt", "init")):
+        raise InputError(f"net must be an infodyn network (LIF or ALIF), got {net!r:.60}")
+
+
 def check_input(net, x: Any) -> tuple[np.ndarray, bool]:
     """Validate ``x`` and return it as (B, T, n_in) float64 with a flag for batched input."""
     x = as_array(x, "input x")
@@ -140,6 +147,7 @@ def simulate(
     spikes to a file with :func:`simulate_to_file`.
     """
     record = require_flag("record", record)
+    require_network(net)
     net.validate_params(params)
     check_precision(precision)  # the event engine took float16 without a word
     if sparse_input(x):
@@ -217,6 +225,7 @@ def _chunked_run(
     if engine not in ("event", "jax"):
         raise InputError(f"engine must be 'event' or 'jax' for a chunked run, got {engine!r}")
     check_precision(precision)
+    require_network(net)
     net.validate_params(params)
     n_steps = whole_number(n_steps, "n_steps", minimum=1)
     chunk_steps = whole_number(chunk_steps, "chunk_steps", minimum=1)
