@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from infodyn.cli.app import app
-from infodyn.errors import InputError
 
 
 @app.command()
@@ -78,6 +77,8 @@ def info(
 
 def _log_base(text: str) -> float:
     """``--base``: ``e`` or a number (the library refuses text, so the option is read here)."""
+    from infodyn.errors import InputError  # NumPy waits for a command that needs it
+
     word = text.strip().lower()
     if word == "e":
         return math.e
