@@ -129,7 +129,7 @@ def _nan_z():
         # complex and text were converted (the imaginary part dropped), ragged lists raw errors
         (lambda I: I.gaussian_entropy(np.array([1 + 5j, 2, 3, 5])), "real numbers"),
         (lambda I: I.gaussian_entropy(["1", "2", "3", "5"]), "real numbers"),
-        (lambda I: I.entropy([[0, 1], [1]]), "rows differ in length"),
+        (lambda I: I.entropy([[0, 1], [1]]), "X must be a rectangular array"),
         (lambda I: I.gaussian_total_correlation(_G, ridge=np.nan), "ridge must be"),
         (lambda I: I.gaussian_total_correlation(_G, ddof=50), "ddof"),
         (lambda I: I.gaussian_total_correlation(_G, ddof=-5), "ddof"),

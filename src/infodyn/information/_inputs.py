@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError, is_finite_number, shown
+from infodyn.errors import InputError, as_array, is_finite_number, shown
 
 ESTIMATORS = ("plugin", "miller_madow", "nsb")
 
@@ -47,16 +47,6 @@ def unit_key(base: float) -> str:
     return name if not name.startswith("base-") else f"base{float(base):.12g}"
 
 
-def _array(x: Any, name: str) -> np.ndarray:
-    """``np.asarray(x)``, with a ragged list (rows of different lengths) as an InputError."""
-    try:
-        return np.asarray(x)
-    except (ValueError, TypeError):
-        raise InputError(
-            f"{name} must be a rectangular array (samples, variables); its rows differ in length"
-        ) from None
-
-
 def as_symbols(x: Any, name: str = "X", check_sign: bool = True) -> np.ndarray:
     """Return ``x`` as a 2-D ``(samples, variables)`` array of non-negative integers.
 
@@ -65,7 +55,7 @@ def as_symbols(x: Any, name: str = "X", check_sign: bool = True) -> np.ndarray:
     ``check_sign=False`` skips the scan for negative values, for callers that count the words
     next (their one pass over the data rejects negative symbols).
     """
-    a = _array(x, name)
+    a = as_array(x, name)
     if a.dtype == object:
         raise InputError(f"{name} must be a numeric array of integer symbols, got objects")
     if not a.dtype.isnative:  # big-endian data (FITS, some HDF5): the counting kernels need native
@@ -126,7 +116,7 @@ def real_array(x: Any, name: str) -> np.ndarray:
     """``x`` as a float64 array of any shape, of real numbers: text, complex numbers and objects
     are refused, not converted or truncated (a complex table lost its imaginary part with only
     NumPy's warning, and its PID or capacity came out as the real part's)."""
-    raw = _array(x, name)
+    raw = as_array(x, name)
     if raw.dtype.kind not in "biuf":
         raise InputError(f"{name} must be an array of real numbers, got dtype {raw.dtype}")
     return raw.astype(np.float64)
