@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import require_flag, writing
+from infodyn.errors import as_path, require_flag, writing
 
 
 def _umask() -> int:
@@ -47,7 +47,7 @@ def _fsync(path: Path) -> None:
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds."""
-    final = Path(path)
+    final = as_path(path)
     tmp_path: Path | None = None
     try:  # from the moment the file exists: an interrupt right after mkstemp left it behind
         with writing(final):  # permission denied, a file in the way, read-only, disk full

@@ -13,6 +13,7 @@ import dataclasses
 import errno
 import math
 import os
+import pathlib
 import types
 import typing
 import zipfile
@@ -197,6 +198,17 @@ def finite_reals(value: typing.Any, name: str) -> np.ndarray:
         raise InputError(f"{name} must be real numbers, got {_short(value)}")
     require_finite(name, a)
     return a.astype(np.float64)
+
+
+def as_path(value: typing.Any, name: str = "path") -> pathlib.Path:
+    """``value`` as a :class:`~pathlib.Path` (text, bytes or path-like); anything else (``None``,
+    a number, a list) is one :class:`InputError` instead of ``expected str, bytes or
+    os.PathLike object``."""
+    if isinstance(value, bytes):
+        value = os.fsdecode(value)
+    if not isinstance(value, str | os.PathLike) or (isinstance(value, str) and not value):
+        raise InputError(f"{name} must be a file or folder path (text), got {_short(value)}")
+    return pathlib.Path(value)
 
 
 def as_table(value: typing.Any, name: str) -> dict[typing.Any, typing.Any]:

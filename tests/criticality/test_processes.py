@@ -114,6 +114,11 @@ def _gw():
         (lambda C: C.simulate_branching_process(0.5, "1", 50), "h must be a finite number"),
         (lambda C: C.avalanches(np.ones(20), threshold="a"), "threshold must be >= 0"),
         (lambda C: C.crackling_relation(_gw(), True, 2.0), "alpha_size must be a number"),
+        (lambda C: C.crackling_relation("av", 1.5, 2.0), "av must be the Avalanches"),
+        (lambda C: C.naive_subsampling_bias("0.9", 0.5), "needs 0 < a <= 1"),
+        (lambda C: C.simulate_branching_process(0.5, 1.0, 50, burn_in=2.5), "burn_in must be"),
+        (lambda C: C.simulate_branching_process(0.5, 1.0, 50, subsample="a"), "subsample must"),
+        (lambda C: C.population_activity(np.ones((1, 20)), bin_ms="3"), "bin_ms must be a num"),
         (lambda C: C.fit_power_law([[1, 2], [3]]), "values must be a rectangular array"),
         (lambda C: C.population_activity([[1, 2], [3]]), "data must be a rectangular array"),
         (lambda C: C.borel_pmf(True), "whole numbers >= 1"),  # read as 1

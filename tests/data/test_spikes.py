@@ -211,3 +211,24 @@ def test_iter_spike_file_dense_is_true_or_false(tmp_path):
     path = save_spikes(tmp_path / "s.h5", SpikeTrain(np.array([0]), np.array([0]), 1, 4))
     with pytest.raises(InputError, match="dense must be true or false"):
         iter_spike_file(path, 2, dense="no")  # read as true: rasters where spikes were asked
+
+
+@pytest.mark.parametrize("dtype", ["a", [], None, True])
+def test_rasters_take_a_bool_integer_or_float_dtype(dtype):
+    # "a" gave a raster of bytes, [] an empty structured type, None float64
+    st = SpikeTrain(np.array([0]), np.array([0]), n_units=1, n_steps=2)
+    with pytest.raises(InputError, match="dtype must be a bool, integer or float type"):
+        st.to_dense(dtype)
+    with pytest.raises(InputError, match="dtype must be a bool, integer or float type"):
+        next(st.iter_dense(1, dtype))
+
+
+@pytest.mark.parametrize("path", [None, 3, [], ""])
+def test_paths_that_are_not_paths_are_one_line(path):
+    # "expected str, bytes or os.PathLike object, not NoneType"
+    from infodyn.data import SpikeReader
+
+    with pytest.raises(InputError, match="path must be a file or folder path"):
+        save_spikes(path, SpikeTrain(np.array([0]), np.array([0]), 1, 2))
+    with pytest.raises(InputError, match="path must be a file or folder path"):
+        SpikeReader(path)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import infodyn.energy as E
+from infodyn.data import SpikeTrain
 from infodyn.energy.kpairwise import KPairwiseModel
 from infodyn.energy.model import IsingModel
 from infodyn.errors import InputError
@@ -20,6 +21,7 @@ _TH = _RNG.normal(0, 0.5, 5)
 _X = (_RNG.random((500, 5)) < 0.4).astype(np.uint8)
 _Y = (_RNG.random((200, 5)) < 0.4).astype(np.uint8)
 _AIS = dict(n_chains=10, n_betas=10)
+_ST = SpikeTrain(np.array([0, 3]), np.array([0, 1]), n_units=2, n_steps=10)
 _KP = KPairwiseModel(np.zeros((5, 5)), np.zeros(5), [0, 0, 0, 50, 100, 150.0])
 
 
@@ -56,6 +58,11 @@ _KP = KPairwiseModel(np.zeros((5, 5)), np.zeros(5), [0, 0, 0, 50, 100, 150.0])
         (lambda: E.heldout_report(IsingModel(_J, _TH), _X, _Y, log_z="3"), "log_z must be a"),
         (lambda: E.glauber(IsingModel(_J, _TH), _X[:2], temperature="1"), "temperature must"),
         (lambda: IsingModel(_J, _TH, fit_info=[[1, 2]]), "fit_info must be a table"),  # {1: 2}
+        (lambda: E.all_states("a"), "n must be a whole number"),  # a raw TypeError
+        (lambda: E.binary_words(_ST, bin_ms="3"), "bin_ms must be a positive number"),  # 3 ms
+        (lambda: E.all_states(True), "n must be a whole number"),  # one unit
+        (lambda: E.random_patterns(5, 4, p="0.5"), "p must be in"),
+        (lambda: E.posterior_descent(IsingModel(_J, _TH), _X[:1], "0.1"), "flip probability"),
         (lambda: E.clique_network(6, threshold="3"), "threshold must be a finite number"),
         (lambda: E.clique_network(6, share=True), "share must be a finite number"),
         (lambda: E.capacity_curve(6, counts={}), "counts must be a non-empty list"),

@@ -137,6 +137,9 @@ def fit_mean_size_by_duration(
     min_count = whole_number(min_count, "min_count", minimum=1)
     if d_max is not None:
         d_max = whole_number(d_max, "d_max", minimum=d_min)
+    require(  # an AttributeError ("'str' object has no attribute 'mean_size_by_duration'")
+        isinstance(av, Avalanches), f"av must be the Avalanches of avalanches(), got {av!r:.60}"
+    )
     d, mean, cnt = av.mean_size_by_duration()
     sel = (d >= d_min) & (cnt >= min_count)
     if d_max is not None:

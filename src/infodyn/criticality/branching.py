@@ -489,6 +489,7 @@ def naive_subsampling_bias(m: float, a: float) -> float:
     Exact for a driven Poisson branching process (Fano factor ``1/(1-m^2)``) observed through
     independent binomial thinning with probability ``a`` (Wilting & Priesemann 2018).
     """
-    if not (0 < a <= 1) or not (0 <= m < 1):
+    ok = is_finite_number(a) and is_finite_number(m)  # text was a raw TypeError
+    if not ok or not (0 < a <= 1) or not (0 <= m < 1):
         raise InputError("naive_subsampling_bias needs 0 < a <= 1 and 0 <= m < 1")
     return m / (1.0 + (1.0 - a) * (1.0 - m * m) / a)

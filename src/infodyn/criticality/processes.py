@@ -85,13 +85,18 @@ def simulate_branching_process(
         f"a branching process of {T:,} steps x {trials:,} trials",
         "simulate fewer steps or trials",
     )
-    require(0 < subsample <= 1, f"subsample must lie in (0, 1], got {subsample}")
+    require(
+        is_finite_number(subsample) and 0 < subsample <= 1,
+        f"subsample must lie in (0, 1], got {subsample!r}",
+    )
+    if burn_in is not None:  # int() cut 2.5 to 2 and read "3" as 3
+        burn_in = whole_number(burn_in, "burn_in", maximum=2**31 - 1)
     if m < 1:
         start = h / (1 - m)
-        burn = int(math.ceil(10.0 / (1.0 - m))) if burn_in is None else int(burn_in)
+        burn = int(math.ceil(10.0 / (1.0 - m))) if burn_in is None else burn_in
     else:
         start = 0.0
-        burn = 0 if burn_in is None else int(burn_in)
+        burn = 0 if burn_in is None else burn_in
         warn(f"m = {m} >= 1: the driven branching process has no stationary state")
     require(burn >= 0, "burn_in must be >= 0")
     if h == 0 and m < 1:

@@ -26,7 +26,7 @@ import numpy as np
 from infodyn.data.io import load_spikes
 from infodyn.data.spike_files import is_h5_path
 from infodyn.data.spike_reader import SpikeReader
-from infodyn.errors import InputError, whole_number
+from infodyn.errors import InputError, is_finite_number, whole_number
 from infodyn.memory import require_memory
 
 BLOCK_SPIKES = 1 << 20  # spikes read at a time from a file (16 MiB)
@@ -36,9 +36,9 @@ def whole_bin_steps(bin_ms: float, dt: float, option: str = "bin_ms") -> int:
     """The number of steps of ``dt`` ms in a bin of ``bin_ms`` ms, refusing a width that is not
     a whole multiple of ``dt`` (rounding a requested width silently, 1.5 ms to 2, would report
     a measure at another time scale than asked); ``option`` names the setting in the error."""
+    if not is_finite_number(bin_ms) or bin_ms <= 0:  # float() read "3" as 3 ms
+        raise InputError(f"{option} must be a positive number of ms, got {bin_ms!r}")
     bin_ms = float(bin_ms)
-    if not np.isfinite(bin_ms) or bin_ms <= 0:
-        raise InputError(f"{option} must be a positive number of ms, got {bin_ms:g}")
     steps = int(round(bin_ms / dt))
     if steps < 1 or abs(steps * dt - bin_ms) > 1e-6 * max(1.0, bin_ms):
         raise InputError(

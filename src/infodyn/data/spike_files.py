@@ -31,7 +31,7 @@ import h5py
 import numpy as np
 
 from infodyn.atomic import atomic_path
-from infodyn.errors import InputError, as_array, as_table, shown, whole_number
+from infodyn.errors import InputError, as_array, as_path, as_table, shown, whole_number
 
 if TYPE_CHECKING:
     from infodyn.data.spikes import SpikeTrain
@@ -63,7 +63,7 @@ NO_TRIALS = "n_trials is {} but no /spikes/trials dataset says which trial each 
 
 
 def _existing_file(path: str | bytes | os.PathLike) -> Path:
-    path = Path(os.fsdecode(path))  # bytes too, as the recording readers take them
+    path = as_path(path)  # bytes too, as the recording readers take them
     if not path.exists() and path.is_symlink():  # a loop, or a target that is gone
         raise InputError(f"{path}: a symbolic link that leads to no file (a loop, or lost target)")
     if not path.exists():
@@ -87,7 +87,7 @@ def save_spikes(path: str | os.PathLike, spikes: SpikeTrain) -> Path:
 
     The name must end in ``.h5`` or ``.hdf5``: readers choose the format by the suffix, so HDF5
     written as ``spikes.npz`` could not be read back (it was, with a message about pickles)."""
-    path = Path(path)
+    path = as_path(path)
     if not is_h5_path(path):
         raise InputError(f"{path}: save_spikes writes HDF5; name the file .h5 or .hdf5")
     if not all(hasattr(spikes, k) for k in ("times", "units", "trials", "n_spikes")):
@@ -157,7 +157,7 @@ class SpikeWriter:
         n_trials: int = 1,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        self.path = Path(path)
+        self.path = as_path(path)
         if not is_h5_path(self.path):
             raise InputError(f"{self.path}: SpikeWriter writes HDF5; name the file .h5 or .hdf5")
         # checked before the file is made: a bad header was written and refused only on reading
@@ -368,3 +368,15 @@ def _h5_header(h5: Any) -> dict[str, Any]:
         "dt": float(dt),
         "metadata": meta,
     }
+
+
+def raster_dtype(dtype: Any) -> np.dtype:
+    """A raster's ``dtype``: bool, integer or float ("a" gave a raster of bytes, ``[]`` an empty
+    structured type, "foo" NumPy's "data type not understood")."""
+    try:
+        out = np.dtype(dtype)
+    except TypeError:
+        out = None
+    if dtype is None or out is None or out.kind not in "biuf":
+        raise InputError(f"dtype must be a bool, integer or float type (np.uint8), got {dtype!r}")
+    return out

@@ -24,6 +24,7 @@ from infodyn.data.spike_files import (
     _h5_header,
     _open_h5,
     is_h5_path,
+    raster_dtype,
     read_attribute,
 )
 from infodyn.data.units import unit_subset
@@ -334,8 +335,9 @@ class SpikeReader:
         ``trial``), over steps ``[start, stop)`` of each - equal to :meth:`SpikeTrain.iter_dense`
         of the loaded file. Arguments are checked now; the file is read as windows are taken."""
         chunk_steps, trials, start, stop = self._plan(chunk_steps, trial, start, stop)
+        dtype = raster_dtype(dtype)
         require_memory(
-            min(chunk_steps, stop - start) * self.n_units * np.dtype(dtype).itemsize,
+            min(chunk_steps, stop - start) * self.n_units * dtype.itemsize,
             f"{self.path}: a window of {min(chunk_steps, stop - start):,} steps x "
             f"{self.n_units:,} units",
             "read shorter windows (chunk_steps) or sparse ones (iter_sparse)",

@@ -34,6 +34,7 @@ from infodyn.data.spike_files import (
     MAX_STEPS,
     NO_TRIALS,
     check_count,
+    raster_dtype,
 )
 from infodyn.data.spike_files import H5_SUFFIXES as H5_SUFFIXES
 from infodyn.data.spike_files import SpikeWriter as SpikeWriter
@@ -170,8 +171,8 @@ class SpikeTrain:
         return self.n_trials * self.n_steps * self.dt
 
     def to_dense(self, dtype: Any = np.uint8) -> np.ndarray:
-        """Dense raster ``(n_trials, n_steps, n_units)``."""
-        out = np.zeros((self.n_trials, self.n_steps, self.n_units), dtype=dtype)
+        """Dense raster ``(n_trials, n_steps, n_units)`` of ``dtype`` (bool, integer or float)."""
+        out = np.zeros((self.n_trials, self.n_steps, self.n_units), dtype=raster_dtype(dtype))
         out[self.trials, self.times, self.units] = 1
         return out
 
@@ -180,6 +181,7 @@ class SpikeTrain:
     ) -> Iterator[tuple[int, int, np.ndarray]]:
         """Yield ``(trial, start, raster)`` chunks of at most ``chunk_steps`` steps, in order."""
         chunk_steps = whole_number(chunk_steps, "chunk_steps", minimum=1)  # 2.5: a TypeError
+        dtype = raster_dtype(dtype)
         bounds = np.searchsorted(self.trials, np.arange(self.n_trials + 1, dtype=self.trials.dtype))
         for trial in range(self.n_trials):
             t = self.times[bounds[trial] : bounds[trial + 1]]

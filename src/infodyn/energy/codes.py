@@ -128,7 +128,7 @@ def random_patterns(n_patterns: int, n: int, p: float = 0.5, seed: int = 0) -> n
     """``n_patterns`` independent random binary patterns with P(x_i = 1) = p."""
     n_patterns = positive_int(n_patterns, "n_patterns")
     n = positive_int(n, "n")
-    require(0 < p < 1, "p must be in (0, 1)")
+    require(is_finite_number(p) and 0 < p < 1, f"p must be in (0, 1), got {p!r}")
     return (np.random.default_rng(rng_seed(seed)).random((n_patterns, n)) < p).astype(np.uint8)
 
 

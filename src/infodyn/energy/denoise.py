@@ -18,7 +18,7 @@ import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int, require_model, rng_seed
 from infodyn.energy.codes import corrupt
-from infodyn.errors import require
+from infodyn.errors import is_finite_number, require
 
 
 def posterior_descent(model: Any, Y: np.ndarray, flip_prob: float, max_sweeps: int = 50):
@@ -30,7 +30,10 @@ def posterior_descent(model: Any, Y: np.ndarray, flip_prob: float, max_sweeps: i
     ``max_sweeps`` sweeps. Returns ``uint8`` rows.
     """
     require_model(model)
-    require(0 < flip_prob < 0.5, "flip probability must be in (0, 0.5)")
+    require(
+        is_finite_number(flip_prob) and 0 < flip_prob < 0.5,
+        f"flip probability must be in (0, 0.5), got {flip_prob!r}",
+    )
     max_sweeps = positive_int(max_sweeps, "max_sweeps")
     V = getattr(model, "potential", None)
     require(  # the rule below has no V(K) term: it descended another energy

@@ -106,7 +106,10 @@ def generalisation_curve(
     """Fit on nested training subsets of each size and report the train - test gap (nats)
     against the ``d/M`` prediction; the test set is a fixed held-out part of X."""
     X = as_binary(X)
-    require(0 < test_fraction < 1, "test_fraction must be in (0, 1)")
+    require(
+        is_finite_number(test_fraction) and 0 < test_fraction < 1,
+        f"test_fraction must be in (0, 1), got {test_fraction!r}",
+    )
     idx = make_rng(seed).permutation(X.shape[0])
     k = int(round(test_fraction * X.shape[0]))
     test, pool = X[idx[:k]], X[idx[k:]]

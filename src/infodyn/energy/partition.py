@@ -23,7 +23,7 @@ import numpy as np
 
 from infodyn.energy._checks import ising_parameters, positive_int, rng_seed
 from infodyn.energy.kernels import ais_kernel
-from infodyn.errors import require
+from infodyn.errors import require, whole_number
 from infodyn.memory import require_memory
 
 MAX_EXACT_N = 34
@@ -33,7 +33,8 @@ MAX_ENUMERATE_N = 22
 def all_states(n: int) -> np.ndarray:
     """All 2^n binary states as a (2^n, n) uint8 array; row k is the binary expansion of k
     (unit i is bit i)."""
-    require(0 <= n <= MAX_ENUMERATE_N, f"enumerating 2^{n} states is too large (n <= 22)")
+    n = whole_number(n, "n")  # "a" was a raw TypeError, 2.5 a NumPy one, True one unit
+    require(n <= MAX_ENUMERATE_N, f"enumerating 2^{n} states is too large (n <= 22)")
     require_memory(  # the int64 shift table and the uint8 result
         9.0 * n * 2**n,
         f"the table of all 2^{n} states of {n} units",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from infodyn.atomic import atomic_path, write_json
-from infodyn.errors import InputError, writing
+from infodyn.errors import InputError, as_path, writing
 
 
 def command_in(file: Path) -> str | None:
@@ -63,7 +63,7 @@ class RunDir:
         run of another command (its ``config.json`` says which, or the ``progress.json`` of an
         interrupted run): writing there would leave a mix of two runs' files, e.g. a simulate
         run's ``spikes.h5`` beside a train run's config."""
-        self.path = Path(path)
+        self.path = as_path(path, "the run directory")
         self.saved: set[Path] = set()  # the figures this run wrote (see finish's prune)
         # a finished run of the same command is here: what finish(prune=True) may remove
         self.replaces_run = command is not None and command_in(self.path / "config.json") == command
