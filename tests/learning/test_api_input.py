@@ -172,6 +172,10 @@ def test_resume_with_another_optimizer_is_refused(tmp_path):
         (lambda: L.early_stopping(patience=2.5), "patience must be a whole number"),
         (lambda: L.early_stopping(min_delta=True), "min_delta must be a finite number"),
         (lambda: window_target(np.array([0, 1]), 20, 2, start=True), "start must be a whole"),
+        (lambda: L.TrainOptions(train=None), "train must be a list of weight names"),
+        (lambda: RateTask().batch("a", 1), "rng must be a np.random.Generator"),
+        (lambda: PatchTask(np.full((2, 3), 5.0), 20, 2, gaze="x"), "gaze must be a dict"),
+        (lambda: PatternGeneration(periods_ms="a"), "periods_ms must be real numbers"),
         (lambda: window_target(np.array([0, 1]), 20.5, 2, start=1), "n_steps must be a whole"),
     ],
 )

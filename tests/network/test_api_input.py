@@ -277,7 +277,7 @@ def test_trace_memory_advice_offers_record_false_only_when_it_was_not_given(engi
 
 def test_an_ei_in_degree_without_inhibitory_inputs_is_refused():
     # k_in=1 gave every unit one excitatory input and no inhibitory one, without a word
-    with pytest.raises(InputError, match="gives 1 excitatory and 0 inhibitory inputs a unit"):
+    with pytest.raises(InputError, match="needs 1 excitatory . 0 inhibitory .* needs both kinds"):
         LIF(n_rec=20, connectivity="ei", k_in=1)
     net = LIF(n_rec=20, connectivity="ei", k_in=3)  # 2 E + 1 I
     assert np.all(net.init(0)["w_rec"].in_degrees() == 3)
@@ -293,3 +293,19 @@ def test_what_is_not_a_network_is_refused(net, tmp_path):
     ):
         with pytest.raises(InputError, match="net must be an infodyn network"):
             run()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda N: N.StimulusSet.constant(2, "3", 4), "n_steps must be a whole number"),
+        (lambda N: N.StimulusSet.constant(2, 10, 4, max_rate="a"), "max_rate and dt must be"),
+        (lambda N: N.StimulusSet.filtered_noise(2, 10, 3, seed="a"), "seed must be a whole"),
+        (lambda N: N.StimulusSet(np.array("a")), "rates_hz must be real numbers"),
+        (lambda N: N.LIF(n_rec=4).constrain({}), "params must be net.init"),  # KeyError 'w_rec'
+        (lambda N: N.SparseWeights.from_dense(np.eye(2)).mask_dense(3), r"w must have shape"),
+    ],
+)
+def test_network_objects_check_what_they_are_given(call, message):
+    with pytest.raises(InputError, match=message):
+        call(idn.network)

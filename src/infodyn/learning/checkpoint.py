@@ -34,7 +34,7 @@ import numpy as np
 import optax
 
 from infodyn.atomic import save_npz, write_json
-from infodyn.errors import InputError, reading
+from infodyn.errors import InputError, as_path, reading
 from infodyn.learning.synapse_ops import trainable_arrays
 from infodyn.network.params_file import CHECKPOINT_PREFIX, params_from_arrays, params_to_arrays
 
@@ -65,7 +65,7 @@ def save_checkpoint(
     docstring); ``options`` (JSON-able) are stored for the record, and the trainer's
     connectivity ``mask`` (which synapses exist, when weights stored dense are masked) so that a
     resume can check it."""
-    path = Path(path)
+    path = as_path(path)
     arrays = params_to_arrays(state.params, prefix=CHECKPOINT_PREFIX)  # sparse: values + pattern
     leaves = jax.tree_util.tree_leaves(state.opt_state)
     arrays.update({f"opt_{i}": np.asarray(v) for i, v in enumerate(leaves)})

@@ -37,7 +37,14 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.gaze import saccade_path
-from infodyn.errors import check_option_type, is_finite_number, make_rng, require, whole_number
+from infodyn.errors import (
+    check_option_type,
+    finite_reals,
+    is_finite_number,
+    make_rng,
+    require,
+    whole_number,
+)
 from infodyn.learning.info_objectives import window_target
 from infodyn.network.encoders import StimulusSet, encode_patches, spike_probabilities
 
@@ -73,7 +80,8 @@ class PatternGeneration:
     def __post_init__(self) -> None:
         _check_fields(self)
         require(self.n_in >= 1 and self.n_steps >= 2, "n_in >= 1 and n_steps >= 2 are needed")
-        periods = np.asarray(self.periods_ms, dtype=np.float64).reshape(-1)
+        periods = finite_reals(self.periods_ms, "periods_ms")
+        require(periods.ndim == 1, f"periods_ms must be a list of periods, got {self.periods_ms!r}")
         require(
             periods.size >= 1 and bool(np.all(np.isfinite(periods) & (periods > 0))),
             f"periods_ms must list at least one period > 0 ms, got {self.periods_ms!r}",
@@ -190,6 +198,9 @@ class RateTask:
             require(ok, f"{name} must be a finite number {bound} 0 {unit}, got {value!r}")
 
     def batch(self, rng: np.random.Generator, batch_size: int):
+        require(  # an AttributeError ("'str' object has no attribute 'random'")
+            isinstance(rng, np.random.Generator), f"rng must be a np.random.Generator, got {rng!r}"
+        )
         batch_size = whole_number(batch_size, "batch_size", minimum=1)
         return _poisson(rng, self.rate_hz, (batch_size, self.n_steps, self.n_in), self.dt), None
 
@@ -222,7 +233,7 @@ class PatchTask:
         dt: float = 1.0,
         gaze: dict[str, Any] | None = None,
     ) -> None:
-        self.rates_hz = np.asarray(rates_hz, dtype=np.float64)
+        self.rates_hz = finite_reals(rates_hz, "rates_hz")
         require(
             self.rates_hz.ndim == 2, f"rates_hz must be (K, n_in), got shape {self.rates_hz.shape}"
         )
@@ -233,6 +244,10 @@ class PatchTask:
         self.n_steps = whole_number(n_steps, "n_steps", minimum=1)
         self.start = whole_number(start, "start", maximum=self.n_steps - 1)
         self.dt = float(dt)
+        require(
+            gaze is None or (isinstance(gaze, dict) and "drift" in gaze),
+            f"gaze must be a dict with images, rows, cols, size and drift, got {gaze!r:.60}",
+        )
         self.gaze = gaze if gaze and gaze["drift"] > 0 else None
 
     def rates(self, rng: np.random.Generator, labels: np.ndarray) -> np.ndarray:

@@ -144,8 +144,8 @@ class TrainOptions:
             self.online_window is None or self.method == "eprop",
             "online_window (updates during a sequence) needs method='eprop'",
         )
-        require(  # a string was read letter by letter
-            not isinstance(self.train, str) and all(isinstance(k, str) for k in self.train),
+        require(  # a string was read letter by letter; None and True were raw TypeErrors
+            isinstance(self.train, list | tuple) and all(isinstance(k, str) for k in self.train),
             f"train must be a list of weight names {KEYS}, got {self.train!r}",
         )
         bad = set(self.train) - set(KEYS)

@@ -254,7 +254,7 @@ class StimulusSet:
 
     def __post_init__(self) -> None:
         # NaN or negative rates were clipped to silence and 5000 Hz to a spike every step
-        rates = np.asarray(self.rates_hz, dtype=np.float64)
+        rates = finite_reals(self.rates_hz, "rates_hz")
         require(rates.ndim == 3, f"rates_hz must be (K, T, n_in), got shape {rates.shape}")
         spike_probabilities(rates, self.dt)
         object.__setattr__(self, "rates_hz", rates)
@@ -284,6 +284,7 @@ class StimulusSet:
     ) -> StimulusSet:
         """K independent filtered-noise rate patterns (:func:`filtered_noise_rates`)."""
         n_stimuli = whole_number(n_stimuli, "n_stimuli", minimum=2)  # 10**30: a loop for ever
+        seed = whole_number(seed, "seed", maximum=2**53)  # seed * 1000 + k: "3" was repeated
         pats = [
             filtered_noise_rates(
                 n_steps, n_in, dt=dt, mean_rate=mean_rate, contrast=contrast, seed=seed * 1000 + k
@@ -304,6 +305,12 @@ class StimulusSet:
     ) -> StimulusSet:
         """K constant rate patterns, each channel's rate drawn uniformly from [0, max_rate]."""
         n_stimuli = whole_number(n_stimuli, "n_stimuli", minimum=2)
+        n_steps = whole_number(n_steps, "n_steps", minimum=1)
+        n_in = whole_number(n_in, "n_in", minimum=1)
+        require(
+            is_finite_number(max_rate) and is_finite_number(dt) and dt > 0,
+            f"max_rate and dt must be finite numbers, dt > 0; got {max_rate!r} and {dt!r}",
+        )
         require(
             max_rate > 0 and max_rate * dt / 1000.0 <= 1.0,
             "max_rate must be > 0 and at most one spike per step",

@@ -65,15 +65,10 @@ from pydantic import (
     model_validator,
 )
 
-from infodyn.errors import InputError, make_rng, refuse_bool_number, require_finite
+from infodyn.errors import InputError, make_rng, refuse_bool_number, require, require_finite
 from infodyn.memory import format_bytes, require_memory
-from infodyn.network.connectivity import (
-    CHUNK_SYNAPSES,
-    checked_mask,
-    ei_split,
-    expected_nnz,
-    sparse_recurrent,
-)
+from infodyn.network import connectivity as graphs  # its name is also a field here
+from infodyn.network.connectivity import CHUNK_SYNAPSES, ei_split, expected_nnz, sparse_recurrent
 from infodyn.network.engine_jax import check_precision
 from infodyn.network.simulate import simulate
 from infodyn.network.sparse import SparseWeights, constrain_sparse, sparse_bytes
@@ -188,19 +183,15 @@ class LIF(BaseModel):
             )
         if self.connectivity == "sparse" and self.k_in > self.n_rec - 1:
             raise ValueError(f"k_in={self.k_in} exceeds the n_rec - 1 = {self.n_rec - 1} others")
-        k_e, k_i = ei_split(self.k_in, self.frac_exc)
-        if self.connectivity == "ei" and min(k_e, k_i) == 0:  # k_in = 1: no I input at all
-            raise ValueError(
-                f"k_in={self.k_in} with frac_exc={self.frac_exc} gives {k_e} excitatory and "
-                f"{k_i} inhibitory inputs a unit (round(frac_exc k_in)): an E/I network needs "
-                "both kinds; raise k_in"
-            )
         if self.connectivity == "ei" and not self._ei_in_degree_fits(self.k_in):
             k_e, k_i = ei_split(self.k_in, self.frac_exc)
             n_e = self.n_exc
+            why = f"there are {n_e} excitatory and {self.n_rec - n_e} inhibitory"
+            if min(k_e, k_i) == 0:  # k_in = 1 gave every unit one E input and no I input
+                why = "an E/I network needs both kinds; raise k_in"
             raise ValueError(
                 f"k_in={self.k_in} needs {k_e} excitatory + {k_i} inhibitory inputs from "
-                f"other units; there are {n_e} excitatory and {self.n_rec - n_e} inhibitory"
+                f"other units; {why}"
             )
         return self
 
@@ -373,12 +364,9 @@ class LIF(BaseModel):
         """``k``, or the largest in-degree this network's units can have when ``k`` is more
         (:meth:`_check_k_in`'s rule: no autapses, E/I split by ``frac_exc``)."""
         k = min(k, self.n_rec - 1)
-        if self.connectivity != "ei":
-            return max(k, 1)
-        below = range(k, 0, -1)  # then, when none fits (k_in = 1 has no I input), above
-        for j in (*below, *range(k + 1, self.n_rec)):
-            if self._ei_in_degree_fits(j):
-                return j
+        if self.connectivity == "ei":  # the largest up to k, else the smallest above (k_in=1)
+            ks = (*range(k, 0, -1), *range(k + 1, self.n_rec))
+            k = next((j for j in ks if self._ei_in_degree_fits(j)), k)
         return max(k, 1)
 
     def _non_default(self, keys: tuple[str, ...]) -> list[str]:
@@ -446,12 +434,13 @@ class LIF(BaseModel):
         for E/I networks, Dale's law (clip wrong-signed outgoing weights to 0).
 
         For a :class:`SparseWeights` ``w_rec`` only its values change (the pattern is the
-        connectivity); ``mask``, if given, is then a (nnz,) array multiplying the values. A mask
-        holds 0 and 1 only, in that shape (a mask of 0.5 scaled every weight, a wrong shape
-        broadcast or failed inside JAX).
+        connectivity); ``mask``, if given, is then a (nnz,) array multiplying the values. Masks
+        hold 0 and 1 (0.5 scaled every weight).
         """
+        ok = isinstance(params, dict) and "w_rec" in params  # a KeyError, or a TypeError
+        require(ok, f"params must be net.init()'s dict of weights, got {type(params).__name__}")
         w = params["w_rec"]
-        mask = checked_mask(self, w, mask)
+        mask = graphs.checked_mask(self, w, mask)
         if isinstance(w, SparseWeights):
             return {**params, "w_rec": constrain_sparse(w, self.unit_signs(), mask)}
         w = w * (1.0 - jnp.eye(self.n_rec, dtype=w.dtype))

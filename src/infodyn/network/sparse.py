@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, as_array
 from infodyn.network.sparse_checks import check_sparse
 
 Array = Any
@@ -161,7 +161,10 @@ class SparseWeights:
 
     def mask_dense(self, w: Array) -> np.ndarray:
         """The entries of a dense (n_pre, n_post) matrix at this pattern's synapses (length nnz)."""
-        return np.asarray(w)[self.pre_indices(), np.asarray(self.indices)]
+        w = np.asarray(w) if not isinstance(w, list) else as_array(w, "w")
+        if w.shape != self.shape:  # a scalar was "too many indices for array"
+            raise InputError(f"w must have shape {self.shape}, got {w.shape}")
+        return w[self.pre_indices(), np.asarray(self.indices)]
 
     def with_values(self, values: Array) -> SparseWeights:
         """The same pattern with new synapse values (length nnz)."""
