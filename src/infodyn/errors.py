@@ -75,11 +75,24 @@ def require_choices(obj: typing.Any) -> None:
     for f in dataclasses.fields(obj):
         allowed = _choices(hints.get(f.name))
         value = getattr(obj, f.name)
-        if allowed is not None and value not in allowed:
-            listed = ", ".join(repr(a) for a in allowed)
-            raise InputError(
-                f"{type(obj).__name__}.{f.name} must be one of {listed}; got {value!r}"
-            )
+        if allowed is not None:
+            require_choice(f"{type(obj).__name__}.{f.name}", value, allowed)
+
+
+def is_choice(value: typing.Any, choices: typing.Iterable[typing.Any]) -> bool:
+    """Whether ``value`` is one of ``choices`` (text, numbers, ``None``): an array compared
+    with them ("truth value ... is ambiguous") or a dict ("unhashable") is not."""
+    scalar = value is None or isinstance(value, str | int | float)
+    return scalar and any(type(value) is type(c) and value == c for c in choices)
+
+
+def require_choice(name: str, value: typing.Any, choices: typing.Iterable[typing.Any]) -> None:
+    """One :class:`InputError` naming ``name``, the value and the ``choices`` unless
+    :func:`is_choice`."""
+    choices = tuple(choices)
+    if not is_choice(value, choices):
+        listed = ", ".join(repr(a) for a in choices)
+        raise InputError(f"{name} must be one of {listed}; got {value!r:.60}")
 
 
 def _admits_bool(annotation: typing.Any) -> bool:

@@ -156,6 +156,9 @@ def _nan_z():
         (lambda I: I.spike_words(_XC, binary="no"), "binary must be true or false"),
         (lambda I: I.entropy(_X, base="3"), "base must be a number > 1"),
         (lambda I: I.entropy(_X, base=True), "base must be a number > 1"),
+        # an array or a dict for a choice: NumPy's "ambiguous" ValueError, "unhashable type"
+        (lambda I: I.entropy(_X, estimator=np.array([])), "estimator must be one of"),
+        (lambda I: I.pid(_X, _X, _X, measure={}), "measure must be one of"),
     ],
 )
 def test_api_bad_input_is_one_input_error(call, message):

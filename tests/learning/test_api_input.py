@@ -44,6 +44,7 @@ def test_the_task_must_be_made_for_the_networks_dt():
         (dict(lr_scale={"w_rec": "2"}), "lr_scale\\['w_rec'\\] must be a finite number"),
         (dict(train="w_rec"), "train must be a list of weight names"),  # read letter by letter
         (dict(train=()), "train must name at least one"),  # every iteration changed nothing
+        (dict(optimizer=np.array([])), "optimizer must be one of"),  # "ambiguous" ValueError
         (dict(filter_readout="no"), "filter_readout must be true or false"),  # read as true
         (dict(explode_threshold=-1.0), "explode_threshold must be > 0"),  # all "exploded"
     ],

@@ -199,7 +199,7 @@ def refine_potential(
     seed = rng_seed(seed)
     for name, val in (("l2_potential", l2_potential), ("tol", tol), ("pseudocount", pseudocount)):
         require(is_finite_number(val) and val >= 0, f"{name} must be finite and >= 0")
-    require(bool(np.isfinite(step)) and 0 < step <= 1, "step must be in (0, 1]")
+    require(is_finite_number(step) and 0 < step <= 1, f"step must be in (0, 1], got {step!r}")
     pk = np.bincount(X.sum(1, dtype=np.int64), minlength=n + 1) / X.shape[0]
     require(
         l2_potential > 0 or bool(np.all(pk > 0)),

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError, as_array, is_finite_number, shown
+from infodyn.errors import InputError, as_array, is_finite_number, require_choice, shown
 
 ESTIMATORS = ("plugin", "miller_madow", "nsb")
 
@@ -107,8 +107,7 @@ def same_samples(**arrays: np.ndarray) -> int:
 
 def check_estimator(estimator: str) -> str:
     """``estimator`` if it names an entropy estimator (``ESTIMATORS``), else an ``InputError``."""
-    if estimator not in ESTIMATORS:
-        raise InputError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
+    require_choice("estimator", estimator, ESTIMATORS)  # np.array([]): "ambiguous" ValueError
     return estimator
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from scipy.linalg import qr
 from scipy.optimize import minimize
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, require_choice
 from infodyn.information._inputs import as_symbols, log_factor, real_array, same_samples
 from infodyn.information._kernels import count_codes
 from infodyn.information.estimators import warn_if_undersampled
@@ -181,8 +181,7 @@ def pid(x1: Any, x2: Any, y: Any, measure: str = "wb", base: float = 2.0) -> PID
     ``"broja"``. The plug-in distribution of the samples is decomposed; with equally weighted
     rows (e.g. the four rows of XOR) it is the exact distribution.
     """
-    if measure not in _MEASURES:
-        raise InputError(f"measure must be one of {', '.join(_MEASURES)}; got {measure!r}")
+    require_choice("measure", measure, _MEASURES)
     log_factor(base)
     return pid_from_table(joint_table(x1, x2, y), measure, base)
 
@@ -196,8 +195,7 @@ def pid_from_table(p: Any, measure: str = "wb", base: float = 2.0) -> PIDResult:
         raise InputError(f"a PID table must be 3-D p[x1, x2, y], got shape {p.shape}")
     if not np.all(np.isfinite(p)) or np.any(p < 0) or abs(p.sum() - 1.0) > 1e-9:
         raise InputError("a PID table must hold non-negative probabilities summing to 1")
-    if measure not in _MEASURES:
-        raise InputError(f"measure must be one of {', '.join(_MEASURES)}; got {measure!r}")
+    require_choice("measure", measure, _MEASURES)
     mi1, mi2 = _mi(p.sum(1)), _mi(p.sum(0))
     mi12 = _mi(p.reshape(-1, p.shape[2]))
     if measure == "wb":
