@@ -82,6 +82,7 @@ def require_choices(obj: typing.Any) -> None:
 def is_choice(value: typing.Any, choices: typing.Iterable[typing.Any]) -> bool:
     """Whether ``value`` is one of ``choices`` (text, numbers, ``None``): an array compared
     with them ("truth value ... is ambiguous") or a dict ("unhashable") is not."""
+    value = value.item() if isinstance(value, np.generic) else value  # np.str_("plugin")
     scalar = value is None or isinstance(value, str | int | float)
     return scalar and any(type(value) is type(c) and value == c for c in choices)
 
@@ -167,6 +168,7 @@ def require_finite_number(name: str, value: typing.Any) -> None:
 def require_flag(name: str, value: typing.Any) -> bool:
     """``value`` when it is ``True`` or ``False`` (NumPy's too), else one :class:`InputError`:
     a flag read by truthiness took ``"no"``, ``"false"`` and NaN as true, ``{}`` as false."""
+    value = _scalar(value)
     if not isinstance(value, bool | np.bool_):
         raise InputError(f"{name} must be true or false, got {shown(value)}")
     return bool(value)
@@ -276,9 +278,21 @@ def _isfinite(value: typing.Any) -> bool:
         return False
 
 
+def _scalar(value: typing.Any) -> typing.Any:
+    """A 0-d NumPy or JAX array (``np.array(2.0)``, ``jnp.float32(1)``) as its Python value;
+    anything else as it is."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "dtype") and hasattr(value, "item"):
+        try:
+            return value.item()
+        except (TypeError, ValueError):  # a value traced by jax.jit has none yet
+            return value
+    return value
+
+
 def is_finite_number(value: typing.Any) -> bool:
-    """A finite real number, as a ``float`` option takes it: not ``true``/``false``, not text,
-    not complex, not NaN or inf."""
+    """A finite real number, as a ``float`` option takes it (a 0-d array of one too): not
+    ``true``/``false``, not text, not complex, not NaN or inf."""
+    value = _scalar(value)
     return (
         not isinstance(value, bool)
         and isinstance(value, int | float | np.integer | np.floating)

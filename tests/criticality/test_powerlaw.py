@@ -235,3 +235,18 @@ def test_nested_cutoff_ratio_is_never_positive():
         tpl = C.fit_power_law(x, xmin=1).comparisons["truncated_power_law"]
     assert tpl.nested and tpl.R <= 0.0
     assert tpl.p == 1.0 and tpl.favored == "neither"
+
+
+def test_a_bootstrap_whose_draws_overflow_reports_no_p_value(monkeypatch):
+    # near alpha = 1 synthetic draws exceed float64: the fit stopped with advice about an
+    # alpha and an xmin the caller never gave
+    import infodyn.criticality.powerlaw as pl
+
+    def overflow(*a, **k):
+        raise InputError("3 of 5 draws exceed float64's range")
+
+    x = C.sample_power_law(500, 2.5, 1, discrete=True, seed=0)
+    monkeypatch.setattr(pl, "sample_power_law", overflow)
+    with pytest.warns(C.CriticalityWarning, match="no goodness-of-fit p-value"):
+        fit = C.fit_power_law(x, bootstrap=2, compare=False)
+    assert np.isnan(fit.p_value) and fit.alpha == pytest.approx(2.5, abs=0.3)

@@ -289,11 +289,13 @@ def test_energy_cli_runs_a_toml_config_and_typed_options_override_it(tmp_path, m
 def test_energy_refuses_too_many_selected_units_before_binning_them(tmp_path, monkeypatch):
     # --units 0-99999 was binned whole (11 s, 2.1 GB) before the bits were counted
     import infodyn.energy as E
+    from infodyn.data import SpikeTrain, save_spikes
     from infodyn.experiments.energy_run import run_energy
 
     rng = np.random.default_rng(4)
-    path = tmp_path / "six.npz"
-    np.savez(path, raster=(rng.random((400, 6)) < 0.3).astype(np.uint8))
+    raster = (rng.random((400, 7)) < 0.3).astype(np.uint8)
+    raster[:, 6] = 1  # a unit that spikes in every step: a constant bit, not counted
+    path = save_spikes(tmp_path / "seven.h5", SpikeTrain.from_dense(raster))
 
     def binned(*a, **k):
         raise AssertionError("binned before the units were counted")
@@ -305,3 +307,5 @@ def test_energy_refuses_too_many_selected_units_before_binning_them(tmp_path, mo
         run_energy(
             {"spikes": str(path), "units": [0, 1, 2], "window": 2, "max_units": 4}, tmp_path / "o"
         )
+    with pytest.raises(AssertionError, match="binned"):  # 5 changing bits: the fit decides
+        run_energy({"spikes": str(path), "units": "2-6", "max_units": 4}, tmp_path / "o")

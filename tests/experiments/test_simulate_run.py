@@ -169,3 +169,11 @@ def test_simulate_runs_the_weights_of_a_training_checkpoint(connectivity, tmp_pa
     data["network"] = {**network, "n_rec": 13}  # not the network the weights were trained in
     with pytest.raises(InputError, match="does not fit \\[network\\]"):
         run_simulation(validate(SimulateConfig, data), tmp_path / "other")
+
+
+def test_points_with_weights_from_a_file_are_not_batched(tmp_path):
+    # the file may hold sparse weights under a dense [network]: np.stack failed on them
+    base = {"network": {"n_in": 3, "n_rec": 5}, "simulation": {"engine": "jax"}}
+    assert batch_signature(validate(SimulateConfig, base)) is not None
+    base["simulation"]["params"] = str(tmp_path / "params.npz")
+    assert batch_signature(validate(SimulateConfig, base)) is None

@@ -118,3 +118,19 @@ def test_run_sweep_refuses_before_it_removes_the_other_sweeps_temporary_files(tm
         with pytest.raises(InputError, match="another sweep is running"):
             run_sweep("simulate", {}, {"network.rec_scale": [0.5]}, out, n_workers=1)
     assert tmp_file.exists()
+
+
+def test_a_live_process_on_this_host_keeps_its_lock_without_a_heartbeat(tmp_path, fast):
+    # a sweep suspended by Ctrl-Z cannot beat; taking its lock let it remove the new sweep's
+    # temporary files when it resumed
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        _write_lock(tmp_path, host=socket.gethostname(), pid=sleeper.pid)
+        t0 = time.perf_counter()
+        with pytest.raises(InputError, match=f"pid {sleeper.pid} on "):
+            with sl.sweep_lock(tmp_path):
+                pass
+        assert time.perf_counter() - t0 < 0.3  # at once, not after STALE_S
+    finally:
+        sleeper.kill()
+        sleeper.wait()

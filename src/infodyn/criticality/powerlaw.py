@@ -370,18 +370,25 @@ def fit_power_law(
     ]
     p_value = None
     if bootstrap:
-        p_value = _bootstrap_p(
-            x,
-            xm,
-            alpha,
-            D,
-            discrete,
-            int(min_tail),
-            xmin is not None,
-            int(bootstrap),
-            seed,
-            max_candidates,
-        )
+        try:
+            p_value = _bootstrap_p(
+                x,
+                xm,
+                alpha,
+                D,
+                discrete,
+                int(min_tail),
+                xmin is not None,
+                int(bootstrap),
+                seed,
+                max_candidates,
+            )
+        except InputError:  # synthetic draws beyond float64 (alpha near 1): no p-value
+            p_value = float("nan")
+            notes.append(
+                f"no goodness-of-fit p-value: synthetic power-law draws at alpha={alpha:.4g} "
+                "exceed float64's range"
+            )
     for s in notes:
         warn(s)
     return PowerLawFit(

@@ -60,19 +60,26 @@ def _split(words: Any, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _refuse_too_many_units(cfg: EnergyRunConfig) -> None:
-    """Refuse, before any unit is binned, more spiking units (times ``window`` bits each) than
-    ``max_units``: ``--units 0-99999`` was refused only after binning them all (11 s and 2.1
-    GB), or by the words' memory check with advice that hid the limit."""
+    """Refuse, before any unit is binned, more units that spike but not in every step (times
+    ``window`` bits each) than ``max_units``: ``--units 0-99999`` was refused only after binning
+    them all (11 s and 2.1 GB), or by the words' memory check with advice that hid the limit.
+    A selection of units of a file that is loaded whole (not HDF5) is left to the fit's own
+    count of the bits that change: this check would load the file twice."""
     from infodyn.data.binning import spike_source
+    from infodyn.data.spike_files import is_h5_path
     from infodyn.data.units import unit_subset
 
+    if cfg.units is not None and not is_h5_path(cfg.spikes):
+        return
     with spike_source(cfg.spikes) as src:
         selected = None if cfg.units is None else unit_subset(cfg.units, src.n_units)
         n_selected = src.n_units if selected is None else selected.size
         if n_selected * cfg.window <= cfg.max_units:
             return
         counts = src.unit_counts()
-        active = int(np.count_nonzero(counts if selected is None else counts[selected]))
+        counts = counts if selected is None else counts[selected]
+        # a unit that spikes in every step is a constant bit, left out of the fit
+        active = int(np.count_nonzero((counts > 0) & (counts < src.n_steps * src.n_trials)))
     which = "the file's" if selected is None else "the selected"
     bits = "" if cfg.window == 1 else f", {active * cfg.window} bits a word at window {cfg.window}"
     require(

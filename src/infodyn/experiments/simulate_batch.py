@@ -95,10 +95,11 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
 def batch_signature(cfg: Any) -> tuple | None:
     """What must be equal for ``simulate`` points to share one vmapped scan (None: not batchable).
 
-    Points whose engine resolves to the event engine, and networks with sparse recurrent weights
-    (each point has its own synapse pattern), are not batched.
+    Points whose engine resolves to the event engine, networks with sparse recurrent weights
+    (each point has its own synapse pattern) and weights read from a file (``[simulation]
+    params``, which may hold sparse weights whatever ``[network]`` says) are not batched.
     """
-    if not hasattr(cfg, "build_network"):
+    if not hasattr(cfg, "build_network") or cfg.simulation.params is not None:
         return None
     engine = cfg.simulation.engine
     if engine == "event" or (engine == "auto" and cfg.input.n_steps >= 2000):

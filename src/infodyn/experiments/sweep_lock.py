@@ -10,7 +10,8 @@ start time and a random token, and touched every :data:`HEARTBEAT_S` seconds by 
 A second sweep that finds the lock refuses to start, naming the owner, unless the lock is
 stale:
 
-- its owner ran on this host and that process is gone (checked at once with ``kill(pid, 0)``);
+- its owner ran on this host and that process is gone (checked at once with ``kill(pid, 0)``; a
+  live process holds its lock, even suspended, and a second sweep is refused at once);
 - or its modification time does not advance for :data:`STALE_S` seconds (the owner ran on
   another node, as after a SLURM requeue of a killed job, or the file is unreadable because its
   creator was killed before writing it). Only the file's own times are compared, so clocks that
@@ -74,10 +75,10 @@ def _acquire(path: Path, token: str) -> None:
         "token": token,
     }
     while (fd := _create(path)) is None:
-        owner = _owner(path)
+        owner, seen = _owner(path), _mtime(path)
         if not _stale(path, owner):
             raise InputError(_held_message(path, owner))
-        if _owner(path).get("token") == owner.get("token"):  # still the stale one
+        if _owner(path) == owner and _mtime(path) == seen:  # still the stale one, untouched
             with writing(path):  # a folder of that name: one line
                 path.unlink(missing_ok=True)
     with os.fdopen(fd, "w") as fh:
@@ -103,14 +104,22 @@ def _owner(path: Path) -> dict[str, Any]:
     return record if isinstance(record, dict) else {}
 
 
-def _stale(path: Path, owner: dict[str, Any]) -> bool:
-    """Whether the lock at ``path`` (whose record is ``owner``) was abandoned."""
-    if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
-        if not _process_alive(owner["pid"]):
-            return True
+def _mtime(path: Path) -> int | None:
+    """The lock's modification time in ns (``None`` when it is gone)."""
     try:
-        seen = path.stat().st_mtime_ns
+        return path.stat().st_mtime_ns
     except FileNotFoundError:
+        return None
+
+
+def _stale(path: Path, owner: dict[str, Any]) -> bool:
+    """Whether the lock at ``path`` (whose record is ``owner``) was abandoned: its process on
+    this host is gone (a live one holds it, even suspended by Ctrl-Z, when it cannot beat), or,
+    for another host or an unreadable record, its heartbeat stopped for :data:`STALE_S`."""
+    if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
+        return not _process_alive(owner["pid"])
+    seen = _mtime(path)
+    if seen is None:
         return True
     waited = 0.0
     while waited < STALE_S:

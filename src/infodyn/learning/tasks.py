@@ -199,7 +199,8 @@ class RateTask:
 
     def batch(self, rng: np.random.Generator, batch_size: int):
         require(  # an AttributeError ("'str' object has no attribute 'random'")
-            isinstance(rng, np.random.Generator), f"rng must be a np.random.Generator, got {rng!r}"
+            isinstance(rng, np.random.Generator | np.random.RandomState),
+            f"rng must be a np.random.Generator, got {rng!r}",
         )
         batch_size = whole_number(batch_size, "batch_size", minimum=1)
         return _poisson(rng, self.rate_hz, (batch_size, self.n_steps, self.n_in), self.dt), None

@@ -29,10 +29,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import jax
 import numba
 import numpy as np
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, as_array
 from infodyn.network.sparse import SparseWeights, is_sparse
 
 #: synapse values drawn at once (bounds the transient float64 buffer to 32 MiB)
@@ -228,16 +229,20 @@ def sparse_recurrent(net, rng: np.random.Generator, dtype=np.float64):
 def checked_mask(net, w_rec: Any, mask: Any) -> np.ndarray | None:
     """A connectivity ``mask`` for ``w_rec`` as float64, checked: (n_rec, n_rec) for dense
     weights, one value per stored synapse (nnz,) for :class:`SparseWeights`; finite numbers.
-    A wrong shape was a raw TypeError/IndexError inside JAX, a NaN "an exploding gradient"."""
+    A wrong shape was a raw TypeError/IndexError inside JAX, a NaN "an exploding gradient".
+    A mask traced by ``jax.jit`` has no values yet: only its shape and type are checked."""
     if mask is None:
         return None
-    m = np.asarray(mask)
+    traced = isinstance(mask, jax.core.Tracer)
+    m = mask if traced else as_array(mask, "mask")
     if m.dtype.kind not in "biuf":
         raise InputError(f"mask must hold numbers (1: synapse, 0: none), got dtype {m.dtype}")
     want = (w_rec.nnz,) if is_sparse(w_rec) else (net.n_rec, net.n_rec)
-    if m.shape != want:
+    if tuple(m.shape) != want:
         what = "one value per stored synapse" if is_sparse(w_rec) else "(n_rec, n_rec)"
         raise InputError(f"mask must have shape {want} ({what}), got {m.shape}")
+    if traced:
+        return m
     m = m.astype(np.float64, copy=False)
     if not np.all((m == 0) | (m == 1)):  # 0.5 scaled the weights (and gradients) each step
         raise InputError("mask must hold 0 (no synapse) and 1 (synapse) only")

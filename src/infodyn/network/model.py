@@ -189,6 +189,8 @@ class LIF(BaseModel):
             why = f"there are {n_e} excitatory and {self.n_rec - n_e} inhibitory"
             if min(k_e, k_i) == 0:  # k_in = 1 gave every unit one E input and no I input
                 why = "an E/I network needs both kinds; raise k_in"
+            if min(n_e, self.n_rec - n_e) < 2:  # no k_in fits: inputs come from other units
+                why = "each kind needs 2 units or more (inputs come from other units)"
             raise ValueError(
                 f"k_in={self.k_in} needs {k_e} excitatory + {k_i} inhibitory inputs from "
                 f"other units; {why}"

@@ -229,7 +229,9 @@ def _chunked_run(
     net.validate_params(params)
     n_steps = whole_number(n_steps, "n_steps", minimum=1)
     chunk_steps = whole_number(chunk_steps, "chunk_steps", minimum=1)
-    if not callable(x) and not sparse_input(x) and np.ndim(as_array(x, "input x")) != 2:
+    # .ndim of an array (or an h5py dataset) reads no data: as_array would load it whole
+    lazy = callable(x) or sparse_input(x)
+    if not lazy and (x.ndim if hasattr(x, "ndim") else np.ndim(as_array(x, "input x"))) != 2:
         raise InputError(
             f"x must be (T, n_in): one trial, got shape {np.shape(x)}; for a batch of trials use "
             f"simulate(net, params, x, engine={engine!r})"
