@@ -238,3 +238,15 @@ def test_require_fails_a_condition_without_a_truth_value():
     with pytest.raises(InputError, match="ci must be in"):
         require(np.array([0.5, 0.9]) > 0, "ci must be in (0, 1)")
     require(np.bool_(True), "never")
+
+
+def test_zero_d_arrays_and_numpy_strings_are_numbers_flags_and_choices():
+    # np.array(2.0), jnp.float32(1) and np.str_("plugin") were refused by the new checks
+    import jax.numpy as jnp
+
+    from infodyn.errors import is_choice, is_finite_number
+
+    assert is_finite_number(np.array(2.0)) and is_finite_number(jnp.float32(1.0))
+    assert not is_finite_number(np.array(True)) and not is_finite_number(np.array("3"))
+    assert require_flag("f", np.array(True)) is True
+    assert is_choice(np.str_("plugin"), ("plugin", "mm")) and not is_choice(np.array([]), ("a",))

@@ -309,3 +309,19 @@ def test_what_is_not_a_network_is_refused(net, tmp_path):
 def test_network_objects_check_what_they_are_given(call, message):
     with pytest.raises(InputError, match=message):
         call(idn.network)
+
+
+def test_a_chunked_run_reads_only_the_chunks_of_a_lazy_input(tmp_path):
+    # np.asarray of an h5py-like input, to check its dimensions, loaded it whole
+    class Lazy:
+        ndim, shape = 2, X.shape
+
+        def __getitem__(self, key):
+            return X[key]
+
+        def __array__(self, *a, **k):
+            raise AssertionError("the whole input was read")
+
+    lazy = simulate_spikes(NET, PARAMS, Lazy(), engine="event", chunk_steps=100)
+    whole = simulate_spikes(NET, PARAMS, X, engine="event", chunk_steps=100)
+    np.testing.assert_array_equal(lazy.times, whole.times)

@@ -257,3 +257,12 @@ def test_dense_ei_magnitudes_are_divided_by_the_mean_fan_in():
     exc = w[: net.n_exc][w[: net.n_exc] != 0]
     expected = math.exp(-0.64 + 0.5**2 / 2) * 0.03 / 82.416
     assert exc.mean() == pytest.approx(expected, rel=0.03)
+
+
+def test_constrain_takes_a_mask_traced_by_jit():
+    # the mask's check read its values: a TracerArrayConversionError under jax.jit
+    net = idn.network.LIF(n_rec=12, connectivity="ei")
+    params = net.init(seed=1)
+    mask = (np.asarray(params["w_rec"]) != 0).astype(float)
+    traced = jax.jit(lambda p, m: net.constrain(p, m)["w_rec"])(params, jnp.asarray(mask))
+    np.testing.assert_allclose(traced, net.constrain(params, mask)["w_rec"], rtol=1e-6)

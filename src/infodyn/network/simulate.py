@@ -349,9 +349,9 @@ def simulate_spikes(
     if n_steps is None:
         if callable(x):
             raise InputError("n_steps is needed when x is a function")
-        if not sparse_input(x):
+        if not sparse_input(x) and not hasattr(x, "shape"):  # an h5py dataset is not read
             x = as_array(x, "input x")
-        n_steps = int(x.shape[0]) if np.ndim(x) >= 1 else 0
+        n_steps = int(x.shape[0]) if len(x.shape) >= 1 else 0
     n_steps, chunk_steps, meta = _chunked_run(
         net, params, x, n_steps, chunk_steps, metadata, engine, precision
     )
