@@ -72,9 +72,7 @@ class SimulationConfig(Section):
     )
     seed: Seed = Field(0, description="weight initialisation seed")
     params: str | None = Field(
-        None,
-        description="weights to simulate instead of drawing them: a params .npz "
-        "(infodyn.network.save_params) or a training checkpoint.npz (infodyn train)",
+        None, description="weights to run, not drawn: a params .npz or a training checkpoint.npz"
     )
     chunk_steps: int = Field(
         10_000,
