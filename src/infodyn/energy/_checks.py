@@ -179,9 +179,9 @@ def warn_unbounded(X: np.ndarray, w: np.ndarray, early_stopping: bool = False) -
 
 def rng_seed(seed: Any) -> int:
     """Validate a seed and return it as a non-negative int."""
-    require(
-        isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and int(seed) >= 0,
-        f"seed must be a non-negative integer, got {seed!r}",
+    require(  # 10**30 overflowed in the compiled samplers
+        isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and 0 <= seed < 2**63,
+        f"seed must be a non-negative integer below 2^63, got {seed!r}",
     )
     return int(seed)
 

@@ -191,10 +191,16 @@ def filtered_noise_rates(
         raise InputError(
             f"kernel_ms must span at least two steps ({2 * dt:g} ms) of the filter, got {kernel_ms}"
         )
+    n_taps = math.ceil(kernel_ms / dt)  # 1e300 ms: "Maximum allowed size exceeded"
+    n_sig = 1 if shared else n_in
+    require_memory(
+        8.0 * (n_taps + (n_steps + n_taps) * n_sig),
+        "the filtered noise and its kernel",
+        "use a shorter kernel_ms or fewer steps",
+    )
     rng = make_rng(seed)
     taus = np.arange(0.0, kernel_ms, dt)
     kern = adelson_bergen_kernel(taus, a)
-    n_sig = 1 if shared else n_in
     noise = rng.standard_normal((n_steps + taus.size, n_sig))
 
     s = valid_convolution(noise, kern)[:n_steps]
