@@ -4,6 +4,7 @@
 10^6 synapses, and the Bernoulli density of N (N - 1) possible synapses."""
 
 import numpy as np
+import pytest
 
 import infodyn as idn
 
@@ -63,3 +64,19 @@ def test_expected_synapse_count_of_ei_blocks_matches_drawn_networks():
     probs = {"ee": net.p_ee, "ei": net.p_ei, "ie": net.p_ie, "ii": net.p_ii}
     var = sum(pairs[b] * probs[b] * (1 - probs[b]) for b in pairs)
     assert abs(np.mean(counts) - expected_nnz(net)) < 4 * np.sqrt(var / len(counts))
+
+
+def test_a_checked_mask_is_read_only_and_not_scanned_again():
+    # the Trainer gave its mask back to constrain and evaluate every iteration: an n_rec^2 scan
+    import infodyn as idn
+    from infodyn.network.connectivity import checked_mask
+
+    net = idn.network.LIF(n_rec=6)
+    w = np.zeros((6, 6))
+    mine = np.ones((6, 6))
+    checked = checked_mask(net, w, mine)
+    assert checked is not mine and not checked.flags.writeable  # the caller's may change
+    assert checked_mask(net, w, checked) is checked
+    mine[0, 1] = 0.5  # a change of the caller's array is seen on the next call
+    with pytest.raises(idn.InputError, match="0 .no synapse. and 1 .synapse. only"):
+        checked_mask(net, w, mine)

@@ -26,6 +26,7 @@ a synapse of at most :data:`CHUNK_SYNAPSES` synapses). Time: O(nnz).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -230,9 +231,11 @@ def checked_mask(net, w_rec: Any, mask: Any) -> np.ndarray | None:
     """A connectivity ``mask`` for ``w_rec`` as float64, checked: (n_rec, n_rec) for dense
     weights, one value per stored synapse (nnz,) for :class:`SparseWeights`; finite numbers.
     A wrong shape was a raw TypeError/IndexError inside JAX, a NaN "an exploding gradient".
-    A mask traced by ``jax.jit`` has no values yet: only its shape and type are checked."""
-    if mask is None:
-        return None
+    A mask traced by ``jax.jit`` has no values yet: only its shape and type are checked. The
+    array returned is read-only and remembered: given back (the Trainer's mask, every
+    iteration), it is not scanned again."""
+    if mask is None or _CHECKED.get(id(mask)) is mask:
+        return mask
     traced = isinstance(mask, jax.core.Tracer)
     m = mask if traced else as_array(mask, "mask")
     if m.dtype.kind not in "biuf":
@@ -243,7 +246,13 @@ def checked_mask(net, w_rec: Any, mask: Any) -> np.ndarray | None:
         raise InputError(f"mask must have shape {want} ({what}), got {m.shape}")
     if traced:
         return m
-    m = m.astype(np.float64, copy=False)
+    m = m.astype(np.float64)  # a copy: the caller's array may change, this one may not
     if not np.all((m == 0) | (m == 1)):  # 0.5 scaled the weights (and gradients) each step
         raise InputError("mask must hold 0 (no synapse) and 1 (synapse) only")
+    m.flags.writeable = False
+    _CHECKED[id(m)] = m
     return m
+
+
+#: masks :func:`checked_mask` returned, by id, while they live (read-only: they cannot change)
+_CHECKED: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
