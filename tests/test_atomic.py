@@ -42,8 +42,12 @@ def test_to_jsonable_makes_plain_python():
 
 
 def test_to_jsonable_refuses_what_it_cannot_convert():
-    with pytest.raises(TypeError, match="object"):
+    from infodyn.errors import InputError
+
+    with pytest.raises(InputError, match="cannot write object"):  # one line, not a TypeError
         to_jsonable({"x": object()})
+    with pytest.raises(InputError, match="cannot write complex"):
+        to_jsonable({"x": 1 + 2j})
 
 
 def test_write_json_writes_strict_json(tmp_path):
@@ -217,3 +221,12 @@ def test_remove_temporaries_removes_a_staged_spike_file_of_a_killed_simulate_run
     (point / "spikes.h5").write_bytes(b"\x89HDF")  # a finished run's file stays
     assert remove_temporaries(tmp_path) == 1
     assert [p.name for p in point.iterdir()] == ["spikes.h5"]
+
+
+def test_write_text_takes_text(tmp_path):
+    from infodyn.atomic import write_text
+    from infodyn.errors import InputError
+
+    with pytest.raises(InputError, match="text must be a str, got NoneType"):
+        write_text(tmp_path / "t.txt", None)  # "data must be str" from the temporary file
+    assert not list(tmp_path.iterdir())

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import as_path, require_flag, writing
+from infodyn.errors import InputError, as_path, require_flag, writing
 
 
 def _umask() -> int:
@@ -120,7 +120,7 @@ def _json_default(obj: Any) -> Any:
         return str(obj)
     if hasattr(obj, "tolist"):  # jax arrays
         return np.asarray(obj).tolist()
-    raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")
+    raise InputError(f"cannot write {type(obj).__name__} {obj!r:.40} to JSON")
 
 
 def to_jsonable(obj: Any, keep_nonfinite: bool = False) -> Any:
@@ -141,6 +141,8 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Atomically write a text file."""
+    if not isinstance(text, str):  # "data must be str" from inside the temporary file
+        raise InputError(f"text must be a str, got {type(text).__name__}")
     with atomic_path(path) as tmp:
         tmp.write_text(text)
     return Path(path)

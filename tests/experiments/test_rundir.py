@@ -231,3 +231,14 @@ def test_a_file_in_the_way_of_the_run_folder_is_one_input_error(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(InputError, match=r"f"):
         RunDir(tmp_path / "f")
+
+
+@pytest.mark.parametrize(("png", "name"), [(b"\x89PNG", None), ("a", "fig"), (None, "fig")])
+def test_save_png_takes_bytes_and_a_name(png, name, tmp_path):
+    # None was saved as figures/None.png; text was a raw TypeError after the folder was made
+    from infodyn.errors import InputError
+
+    run = RunDir(tmp_path / "run")
+    with pytest.raises(InputError, match="save_png takes the PNG's bytes and a figure name"):
+        run.save_png(png, name)
+    assert not (tmp_path / "run" / "figures").exists()

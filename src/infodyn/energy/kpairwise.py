@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.energy._checks import as_binary
+from infodyn.energy._checks import as_binary, require_model
 from infodyn.energy.model import IsingModel
 from infodyn.errors import require
 
@@ -83,6 +83,7 @@ class KPairwiseModel(IsingModel, file_key="V"):
     def from_pairwise(cls, model: IsingModel, V: Any = None) -> KPairwiseModel:
         """A K-pairwise model with the couplings and fields of ``model`` and potential ``V``
         (default zero: the same distribution)."""
+        require_model(model)  # "a" was an AttributeError
         return cls(model.J, model.theta, np.zeros(model.n + 1) if V is None else V, model.fit_info)
 
 

@@ -82,8 +82,10 @@ def zipf_slope(
     Needs at least 3 ranks in the window with ``min_count`` or more occurrences; otherwise the
     slope is NaN (with a warning).
     """
-    require(  # (1, 10, 5) was read as (1, 10); NaN was a raw ValueError
-        len(rank_range) == 2 and all(isinstance(v, int | np.integer) for v in rank_range),
+    require(  # (1, 10, 5) was read as (1, 10); NaN was a raw ValueError, None a TypeError
+        isinstance(rank_range, tuple | list)
+        and len(rank_range) == 2
+        and all(isinstance(v, int | np.integer) for v in rank_range),
         f"rank_range must be two whole numbers (lo, hi), got {rank_range!r}",
     )
     lo, hi = (int(rank_range[0]), int(rank_range[1]))

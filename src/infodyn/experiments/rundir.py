@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from infodyn.atomic import atomic_path, write_json
-from infodyn.errors import InputError, as_path, writing
+from infodyn.errors import InputError, as_path, require, writing
 
 
 def command_in(file: Path) -> str | None:
@@ -138,6 +138,11 @@ class RunDir:
 
     def save_png(self, png: bytes, name: str) -> Path:
         """Write a rendered figure (:func:`png_bytes`) as ``figures/NAME.png``, atomically."""
+        require(  # None was saved as figures/None.png; text a raw TypeError after the folder
+            isinstance(png, bytes) and isinstance(name, str) and name,
+            f"save_png takes the PNG's bytes and a figure name, got {type(png).__name__} and "
+            f"{name!r}",
+        )
         target = self.path / "figures" / f"{name}.png"
         with writing(target.parent):
             target.parent.mkdir(parents=True, exist_ok=True)
