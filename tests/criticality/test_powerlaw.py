@@ -243,10 +243,13 @@ def test_a_bootstrap_whose_draws_overflow_reports_no_p_value(monkeypatch):
     import infodyn.criticality.powerlaw as pl
 
     def overflow(*a, **k):
-        raise InputError("3 of 5 draws exceed float64's range")
+        raise pl.DrawsOverflow("3 of 5 draws exceed float64's range")
 
     x = C.sample_power_law(500, 2.5, 1, discrete=True, seed=0)
     monkeypatch.setattr(pl, "sample_power_law", overflow)
     with pytest.warns(C.CriticalityWarning, match="no goodness-of-fit p-value"):
         fit = C.fit_power_law(x, bootstrap=2, compare=False)
     assert np.isnan(fit.p_value) and fit.alpha == pytest.approx(2.5, abs=0.3)
+    monkeypatch.undo()
+    with pytest.raises(InputError, match="seed must be a whole number"):  # not swallowed
+        C.fit_power_law(x, bootstrap=2, compare=False, seed="a")

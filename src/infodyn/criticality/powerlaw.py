@@ -259,12 +259,17 @@ def sample_power_law(
         else:
             out = _discrete_draws(u, float(alpha), float(xmin), table)
     n_inf = int(np.count_nonzero(np.isinf(out)))
-    require(
-        n_inf == 0,
-        f"{n_inf} of {n} draws exceed float64's range (about 1.8e308): alpha={alpha} is too "
-        "close to 1 for this xmin; use a larger alpha or a smaller xmin",
-    )
+    if n_inf:
+        raise DrawsOverflow(
+            f"{n_inf} of {n} draws exceed float64's range (about 1.8e308): alpha={alpha} is too "
+            "close to 1 for this xmin; use a larger alpha or a smaller xmin"
+        )
     return out
+
+
+class DrawsOverflow(InputError):
+    """Power-law draws beyond float64's range (alpha near 1): the bootstrap of
+    :func:`fit_power_law` reports no p-value for them; any other bad input stops the fit."""
 
 
 def _discrete_draws(u: np.ndarray, alpha: float, xmin: float, table: int) -> np.ndarray:
@@ -383,7 +388,7 @@ def fit_power_law(
                 seed,
                 max_candidates,
             )
-        except InputError:  # synthetic draws beyond float64 (alpha near 1): no p-value
+        except DrawsOverflow:  # synthetic draws beyond float64 (alpha near 1): no p-value
             p_value = float("nan")
             notes.append(
                 f"no goodness-of-fit p-value: synthetic power-law draws at alpha={alpha:.4g} "

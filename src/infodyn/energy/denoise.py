@@ -61,6 +61,7 @@ def denoising_rows(model: Any, ind: Any, patterns: np.ndarray, flips: list[int],
     report the mean number of bits wrong after :func:`posterior_descent` (``eps = k / n``) under
     the pairwise prior ``model`` and the independent prior ``ind``, after plain descent to a
     memory of ``model``, and the fraction restored exactly by the pairwise posterior."""
+    require_model(model)
     patterns = as_binary(patterns, "patterns", n=model.n)  # "a": an AttributeError
     n = patterns.shape[1]
     seed = rng_seed(seed)
