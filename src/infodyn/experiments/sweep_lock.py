@@ -160,6 +160,7 @@ def _held_message(path: Path, owner: dict[str, Any]) -> str:
     )
     return (
         f"another sweep is running in {path.parent} ({who}): two sweeps in one folder remove "
-        f"each other's files; wait for it to end or use another --out (a lock whose sweep was "
-        f"killed is taken over after {STALE_S:g} s without a heartbeat; {path} is the lock)"
+        f"each other's files; wait for it to end or use another --out (a killed sweep's lock "
+        f"is taken over, at once on its host, after {STALE_S:g} s without a heartbeat from "
+        f"another; if that process is no sweep, delete {path})"
     )
