@@ -115,6 +115,11 @@ def _gw():
         (lambda C: C.avalanches(np.ones(20), threshold="a"), "threshold must be >= 0"),
         (lambda C: C.crackling_relation(_gw(), True, 2.0), "alpha_size must be a number"),
         (lambda C: C.crackling_relation("av", 1.5, 2.0), "av must be the Avalanches"),
+        # results built by hand failed later, inside the estimators they were passed to
+        (lambda C: C.PopulationActivity("a", bin_ms=1.0), "counts must be a .n_trials, n."),
+        (lambda C: C.PopulationActivity(np.ones((1, 5)), bin_ms="1"), "bin_ms must be a pos"),
+        (lambda C: C.StepCounts(np.ones((1, 5)), n_units="a"), "n_units must be a whole"),
+        (lambda C: C.StepCounts(np.ones(5), n_units=2), "counts must be a .n_trials, n."),
         (lambda C: C.naive_subsampling_bias("0.9", 0.5), "needs 0 < a <= 1"),
         (lambda C: C.simulate_branching_process(0.5, 1.0, 50, burn_in=2.5), "burn_in must be"),
         (lambda C: C.simulate_branching_process(0.5, 1.0, 50, subsample="a"), "subsample must"),

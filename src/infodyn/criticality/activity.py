@@ -32,6 +32,13 @@ from infodyn.errors import (
 )
 
 
+def _check_counts(counts: Any) -> None:
+    """Counts of a result built by hand: a (n_trials, n) array of numbers (shape and type only;
+    the values are what a caller computed)."""
+    ok = isinstance(counts, np.ndarray) and counts.ndim == 2 and counts.dtype.kind in "iuf"
+    require(ok, f"counts must be a (n_trials, n) array of numbers, got {counts!r:.60}")
+
+
 @dataclass(frozen=True)
 class PopulationActivity:
     """Counts per bin ``(n_trials, n_bins)`` with the bin width in ms.
@@ -46,6 +53,17 @@ class PopulationActivity:
     bin_steps: int = 1
     n_units: int | None = None
     info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # built by hand with text or a 1-D array, it failed later inside the estimators
+        _check_counts(self.counts)
+        require(
+            is_finite_number(self.bin_ms) and self.bin_ms > 0,
+            f"bin_ms must be a positive number of ms, got {self.bin_ms!r}",
+        )
+        whole_number(self.bin_steps, "bin_steps", minimum=1)
+        if self.n_units is not None:
+            whole_number(self.n_units, "n_units", minimum=1)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return self.counts if dtype is None else self.counts.astype(dtype)
@@ -69,6 +87,14 @@ class StepCounts:
     counts: np.ndarray
     n_units: int
     dt: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check_counts(self.counts)  # n_units="a" or dt="a" failed later, inside population_activity
+        whole_number(self.n_units, "n_units", minimum=1)
+        require(
+            is_finite_number(self.dt) and self.dt > 0,
+            f"dt must be a positive number of ms, got {self.dt!r}",
+        )
 
     @property
     def n_trials(self) -> int:
