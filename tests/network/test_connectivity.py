@@ -77,6 +77,8 @@ def test_a_checked_mask_is_read_only_and_not_scanned_again():
     checked = checked_mask(net, w, mine)
     assert checked is not mine and not checked.flags.writeable  # the caller's may change
     assert checked_mask(net, w, checked) is checked
+    with pytest.raises(idn.InputError, match=r"mask must have shape \(7, 7\)"):  # remembered,
+        checked_mask(idn.network.LIF(n_rec=7), np.zeros((7, 7)), checked)  # still its shape
     mine[0, 1] = 0.5  # a change of the caller's array is seen on the next call
     with pytest.raises(idn.InputError, match="0 .no synapse. and 1 .synapse. only"):
         checked_mask(net, w, mine)

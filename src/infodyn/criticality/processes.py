@@ -19,10 +19,16 @@ import numba
 import numpy as np
 from scipy import special
 
-from infodyn import errors
 from infodyn.criticality._common import warn
 from infodyn.criticality.avalanches import Avalanches
-from infodyn.errors import InputError, is_finite_number, require, require_flag, whole_number
+from infodyn.errors import (
+    InputError,
+    as_array,
+    is_finite_number,
+    require,
+    require_flag,
+    whole_number,
+)
 from infodyn.memory import require_memory
 
 _MAX_ACTIVITY = 2.0**52  # beyond this, counts lose integer precision in float64
@@ -171,12 +177,9 @@ def borel_pmf(s, mu: float = 1.0) -> np.ndarray:
     from s = 10): the direct sum of terms of size s log s cancelled to nothing in float64 (1.0
     for ``s = 1e16``, where P is 4e-25)."""
     require(  # "3" was read as 3, True as 1
-        errors.is_finite_number(mu) and 0 < mu <= 1, f"borel_pmf needs 0 < mu <= 1, got mu={mu!r}"
+        is_finite_number(mu) and 0 < mu <= 1, f"borel_pmf needs 0 < mu <= 1, got mu={mu!r}"
     )
-    try:
-        s = np.asarray(s)
-    except ValueError:  # ragged
-        s = np.array([], dtype=object)
+    s = as_array(s, "s")
     ok = s.dtype.kind in "iuf" and (s.dtype.kind != "f" or bool(np.all(np.isfinite(s))))
     s = s.astype(float) if ok else s
     if not ok or np.any(s < 1) or np.any(s != np.round(s)):

@@ -32,6 +32,7 @@ from infodyn.learning.bptt import bptt_window
 from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import values_of
+from infodyn.learning.train_options import KEYS
 from infodyn.network.connectivity import checked_mask
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype
@@ -210,9 +211,9 @@ def evaluate(
         or (
             not isinstance(trained, str)
             and isinstance(trained, tuple | list)
-            and all(k in ("w_in", "w_rec", "w_out") for k in trained)
+            and all(k in KEYS for k in trained)
         ),
-        f"trained must be a list of weight names from ('w_in', 'w_rec', 'w_out'), got {trained!r}",
+        f"trained must be a list of weight names from {KEYS}, got {trained!r}",
     )
     require(  # inf turns the check off; NaN, 0, -1 and text counted every gradient exploded
         (is_finite_number(explode_threshold) or explode_threshold == np.inf)
@@ -275,7 +276,7 @@ def evaluate(
         grads, stats, activity, y = bptt_window(
             c, lossc, net.dt, detach_rec, detach_reset, p, beta, xt, tgt, chunk
         )
-    grads = masked_gradients(net, grads, mask)  # checked on entry
+    grads = mask_gradients(net, grads, mask)
     values = lossc.term_values(stats, n_steps, net.dt)
     total = float(sum(values))
     norm = grad_norm(grads, trained)
@@ -310,11 +311,7 @@ def mask_gradients(net, grads: dict[str, Array], mask: Array | None = None) -> d
         isinstance(grads, dict) and "w_rec" in grads,
         f"grads must be a dict of gradients with 'w_rec', got {type(grads).__name__}",
     )
-    return masked_gradients(net, grads, checked_mask(net, grads["w_rec"], mask))
-
-
-def masked_gradients(net, grads: dict[str, Array], mask: np.ndarray | None) -> dict[str, Array]:
-    """:func:`mask_gradients` with a ``mask`` already checked (the training loop's step)."""
+    mask = checked_mask(net, grads["w_rec"], mask)  # not scanned again when checked before
     if is_sparse(grads["w_rec"]):
         return {**grads, "w_rec": constrain_sparse(grads["w_rec"], None, mask)}
     g = grads["w_rec"] * (1.0 - jnp.eye(net.n_rec, dtype=grads["w_rec"].dtype))

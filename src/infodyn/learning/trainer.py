@@ -56,7 +56,7 @@ from infodyn.learning.gradients import (
     evaluate,
     explosion_message,
     grad_norm,
-    masked_gradients,
+    mask_gradients,
     random_feedback,
     sparse_layout,
 )
@@ -328,7 +328,7 @@ class Trainer:
                 None if tgt is None else tgt[sl],
                 layout=layout,
             )
-            grads = masked_gradients(net, grads, self.mask)  # checked in __init__
+            grads = mask_gradients(net, grads, self.mask)  # checked in __init__: not rescanned
             norm = grad_norm(grads, tuple(o.train))
             if not np.isfinite(norm) or norm > o.explode_threshold:
                 raise GradientExplosionError(

@@ -234,13 +234,15 @@ def checked_mask(net, w_rec: Any, mask: Any) -> np.ndarray | None:
     A mask traced by ``jax.jit`` has no values yet: only its shape and type are checked. The
     array returned is read-only and remembered: given back (the Trainer's mask, every
     iteration), it is not scanned again."""
-    if mask is None or _CHECKED.get(id(mask)) is mask:
+    if mask is None:
+        return None
+    want = (w_rec.nnz,) if is_sparse(w_rec) else (net.n_rec, net.n_rec)
+    if _CHECKED.get(id(mask)) is mask and mask.shape == want:
         return mask
     traced = isinstance(mask, jax.core.Tracer)
     m = mask if traced else as_array(mask, "mask")
     if m.dtype.kind not in "biuf":
         raise InputError(f"mask must hold numbers (1: synapse, 0: none), got dtype {m.dtype}")
-    want = (w_rec.nnz,) if is_sparse(w_rec) else (net.n_rec, net.n_rec)
     if tuple(m.shape) != want:
         what = "one value per stored synapse" if is_sparse(w_rec) else "(n_rec, n_rec)"
         raise InputError(f"mask must have shape {want} ({what}), got {m.shape}")

@@ -161,7 +161,7 @@ class SparseWeights:
 
     def mask_dense(self, w: Array) -> np.ndarray:
         """The entries of a dense (n_pre, n_post) matrix at this pattern's synapses (length nnz)."""
-        w = np.asarray(w) if not isinstance(w, list) else as_array(w, "w")
+        w = as_array(w, "w")
         if w.shape != self.shape:  # a scalar was "too many indices for array"
             raise InputError(f"w must have shape {self.shape}, got {w.shape}")
         return w[self.pre_indices(), np.asarray(self.indices)]
