@@ -92,7 +92,7 @@ def test_prepared_weights_of_another_network_are_refused():
 
 
 def test_simulate_to_file_prepares_once_and_equals_the_one_shot_run(tmp_path, monkeypatch):
-    simulate_module = importlib.import_module("infodyn.network.simulate")
+    simulate_module = importlib.import_module("infodyn.network.chunked")
     calls = []
 
     def counted(params):

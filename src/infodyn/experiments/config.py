@@ -80,6 +80,10 @@ class SimulationConfig(Section):
         description="steps per chunk when streaming to disk (JAX engine: each chunk's input and "
         "spikes are dense on the device)",
     )
+    checkpoint_seconds: float = Field(
+        60.0, ge=0, allow_inf_nan=False, description="wall seconds between checkpoints (after "
+        "a chunk; 0: every chunk) that --resume continues from; a signal checkpoints at once",
+    )  # fmt: skip
 
 
 class SimulateConfig(Section):
@@ -456,6 +460,7 @@ register_command(
         run="infodyn.experiments.simulate_run:run_simulation",
         seed_keys=("simulation.seed", "input.seed"),
         summary_metric="mean_rate_hz",
+        checkpoint="checkpoint/state.npz",
         batch="infodyn.experiments.simulate_batch:simulate_batch",
     )
 )

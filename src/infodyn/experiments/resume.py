@@ -93,14 +93,14 @@ def check_resume_config(
     new = json.loads(json.dumps(new))  # the JSON types the stored copy has
     defaults = json.loads(json.dumps(defaults)) if defaults is not None else None
     keys = changed_keys(old, new)
-    changes = {k: [_get(old, k), _get(new, k)] for k in keys}
+    changes = {k: [config_value(old, k), config_value(new, k)] for k in keys}
 
     def fixed(key: str) -> bool:
         if key not in FIXED_BY_CHECKPOINT:
             return False
         if changes[key][0] != ABSENT:
             return True
-        return defaults is not None and changes[key][1] != _get(defaults, key)
+        return defaults is not None and changes[key][1] != config_value(defaults, key)
 
     blocking = [k for k in keys if k not in EXTENDABLE]
     fixed_keys = [k for k in blocking if fixed(k)]
@@ -108,9 +108,9 @@ def check_resume_config(
         others = [k for k in blocking if k not in fixed_keys]
         also = ""
         if others and not allow_changes:
-            also = f"; it also differs in {_shown(others, changes)} (--allow-config-change)"
+            also = f"; it also differs in {shown_changes(others, changes)} (--allow-config-change)"
         raise InputError(
-            f"{Path(run_dir) / 'config.json'}: {_shown(fixed_keys, changes)}"
+            f"{Path(run_dir) / 'config.json'}: {shown_changes(fixed_keys, changes)}"
             " fixed the network this checkpoint was trained as (its draw, graph, signs or "
             "seeds): a change on resume would never take effect or would mix two networks; "
             f"resume with the original values, or train afresh in another directory{also}"
@@ -118,13 +118,13 @@ def check_resume_config(
     if blocking and not allow_changes:
         raise InputError(
             f"{Path(run_dir) / 'config.json'}: the config differs from the one this run started "
-            f"with: {_shown(blocking, changes)}; resume with the original config, or pass "
+            f"with: {shown_changes(blocking, changes)}; resume with the original config, or pass "
             "--allow-config-change to continue under the new settings (recorded in config.json)"
         )
     return changes
 
 
-def _shown(keys: list[str], changes: dict[str, list[Any]]) -> str:
+def shown_changes(keys: list[str], changes: dict[str, list[Any]]) -> str:
     """``key (old -> new)`` for the first six keys, then how many more."""
     shown = ", ".join(f"{k} ({_short(changes[k][0])} -> {_short(changes[k][1])})" for k in keys[:6])
     return shown + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
@@ -134,7 +134,8 @@ def _shown(keys: list[str], changes: dict[str, list[Any]]) -> str:
 ABSENT = "(absent)"
 
 
-def _get(data: Any, key: str) -> Any:
+def config_value(data: Any, key: str) -> Any:
+    """The value of a dotted ``key`` in a nested config dict (:data:`ABSENT` when missing)."""
     for part in key.split("."):
         if not isinstance(data, dict) or part not in data:
             return ABSENT

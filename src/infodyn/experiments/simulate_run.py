@@ -13,65 +13,115 @@ import numpy as np
 from infodyn.errors import InputError
 from infodyn.experiments.config import SimulateConfig, make_input
 from infodyn.experiments.rundir import RunDir, png_bytes
+from infodyn.network.chunked import check_chunked_run
 
 
 def run_simulation(
-    cfg: SimulateConfig, out: str | os.PathLike, progress: bool = False
+    cfg: SimulateConfig, out: str | os.PathLike, progress: bool = False, resume: bool = False
 ) -> dict[str, Any]:
     """Run the simulation described by ``cfg`` into run directory ``out``; return results.
 
-    Nothing in ``out`` but the figures changes until everything has been computed: the spikes
-    are written to a staging file beside ``spikes.h5`` (itself written through a temporary
-    file), the figures and results are made from it, and only then is it renamed to
-    ``spikes.h5`` and are ``config.json`` and ``results.json`` written, so a run that fails
-    leaves the previous run's spikes, config and results together. Inside
+    Nothing in ``out`` but the figures and ``out/checkpoint/`` changes until everything has been
+    computed: the spikes go to the checkpoint's files
+    (:mod:`~infodyn.experiments.simulate_checkpoint`), then to a staging file beside
+    ``spikes.h5``, the figures and results are made from it, and only then is it renamed to
+    ``spikes.h5`` and are ``config.json`` and ``results.json`` written (and the checkpoint
+    removed), so a run that fails leaves the previous run's spikes, config and results together.
+    A checkpoint is written every ``[simulation] checkpoint_seconds``; inside
     :func:`~infodyn.experiments.interrupt.graceful` (the CLI) SIGINT/SIGTERM stop the
-    simulation (either engine) after the current chunk with
-    :class:`~infodyn.experiments.interrupt.Interrupted`; the partial file is removed, a run that
-    was in ``out`` before is left as it was, and an ``out`` this call created is removed.
+    simulation (either engine) after the current chunk with a checkpoint and
+    :class:`~infodyn.experiments.interrupt.Interrupted`. ``resume`` continues from it, with the
+    same spikes as one uninterrupted run; without ``resume`` a checkpoint in ``out`` is refused.
     """
-    from infodyn.experiments.interrupt import Interrupted, check
+    from infodyn.experiments.config import resolved
+    from infodyn.experiments.interrupt import check
+    from infodyn.experiments.simulate_checkpoint import (
+        SimulationCheckpoint,
+        saved_step,
+        weights_digest,
+    )
 
+    if not resume and (step := saved_step(out)) is not None:
+        raise InputError(
+            f"{out} holds an interrupted simulation ({step:,} of its steps done): pass --resume "
+            f"(resume=True) to continue it, or delete {Path(out) / 'checkpoint'} to start afresh"
+        )
     net = cfg.build_network()
     params = initial_params(cfg, net)
     x = make_input(cfg.input, net.n_in, net.dt)
-    fresh = not Path(out).exists()
-    run = RunDir(out, "simulate")
     engine = cfg.simulation.engine
     if engine == "auto":
         engine = "event" if cfg.input.n_steps >= 2000 else "jax"
+    n_steps, chunk_steps, meta = check_chunked_run(
+        net, params, x, cfg.input.n_steps, cfg.simulation.chunk_steps,
+        {"seed": cfg.simulation.seed}, engine, cfg.simulation.precision,
+    )  # fmt: skip
+    header = {"n_units": net.n_rec, "dt": net.dt, "n_steps": n_steps, "metadata": meta}
+    if resume and not (Path(out) / "checkpoint").is_dir():  # before RunDir makes the folder
+        raise InputError(f"{out}: no interrupted simulation to resume (no checkpoint folder)")
+    run = RunDir(out, "simulate")
+    args = (run.path, resolved(cfg), header, cfg.simulation.checkpoint_seconds)
+    if resume:
+        ckpt, start = SimulationCheckpoint.resumed(*args, weights_digest(params))
+    else:
+        ckpt, start = SimulationCheckpoint.fresh(*args, weights_digest(params)), None
     t0 = time.perf_counter()
     staged = run.file(STAGED)
     try:
-        spikes = _spikes_into(run, staged, net, params, x, cfg, engine, progress)
+        if start is None or start.step < n_steps:
+            _run_steps(net, params, x, n_steps, chunk_steps, engine, cfg, ckpt, start, progress)
+        ckpt.spikes_into(staged)
         elapsed = time.perf_counter() - t0
         # what ran, not what was asked: the event engine computes in float64 whatever
         # [simulation] precision says (that applies to the JAX engine)
         precision = "float64" if engine == "event" else cfg.simulation.precision
         results = simulation_results(
             run,
-            spikes,
+            staged,
             net.n_rec,
             elapsed,
             engine,
             precision,
             # a signal during the analysis: stop before the first file of out changes
             before_saving=lambda: check(
-                f"simulation of {cfg.input.n_steps:,} steps stopped as its results were being "
-                f"made; nothing was written to {run.path} (a run there before is unchanged); "
-                "run the command again to simulate"
+                f"simulation of {n_steps:,} steps stopped as its results were being made; all "
+                f"its steps are checkpointed in {ckpt.folder} (a run there before is unchanged)"
             ),
         )
+        if start is not None:
+            results["resumed_from_step"] = start.step
         os.replace(staged, run.file("spikes.h5"))
-    except Interrupted:
-        staged.unlink(missing_ok=True)
-        if fresh:  # only the empty folders RunDir made
+    except BaseException:
+        ckpt.discard_open()
+        if not ckpt.saved:  # stopped before its first checkpoint: nothing to resume
+            ckpt.remove()
             run.remove_if_empty()
         raise
     finally:
         staged.unlink(missing_ok=True)  # a run that failed: its spikes are not kept
     run.finish(cfg, "simulate", results, prune=True)
+    ckpt.remove()
     return results
+
+
+def _run_steps(net, params, x, n_steps, chunk_steps, engine, cfg, ckpt, start, progress) -> None:
+    """Simulate from ``start`` (step 0 when ``None``) to ``n_steps`` into the checkpoint ``ckpt``,
+    with a progress bar of the steps."""
+    from infodyn.network.chunked import run_chunks
+    from infodyn.progress import ProgressBar
+
+    with ProgressBar("simulating", n_steps, enabled=progress, unit="steps") as bar:
+        if start is not None:
+            bar.update(done=start.step)
+
+        def after_chunk(stop: int, snapshot: Any) -> None:
+            bar.update(done=stop)
+            ckpt.after_chunk(stop, snapshot)
+
+        run_chunks(
+            net, params, x, n_steps, chunk_steps, engine, cfg.simulation.precision,
+            ckpt.on_spikes, after_chunk, start,
+        )  # fmt: skip
 
 
 def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:
@@ -95,53 +145,6 @@ def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:
 
 #: the new run's spike file until the run has succeeded (then renamed to ``spikes.h5``)
 STAGED = ".spikes.staged.h5"
-
-
-def _spikes_into(
-    run: RunDir,
-    spikes_path: Path,
-    net: Any,
-    params: Any,
-    x: Any,
-    cfg: SimulateConfig,
-    engine: str,
-    progress: bool,
-) -> Any:
-    """Simulate and stream the spikes to ``spikes_path`` in chunks of ``[simulation]
-    chunk_steps`` (either engine; the JAX engine carries its state from chunk to chunk); returns
-    the path. Polls for an interrupt after every chunk."""
-    from infodyn.experiments.interrupt import check
-    from infodyn.network.simulate import simulate_to_file
-    from infodyn.progress import ProgressBar
-
-    n_steps = cfg.input.n_steps
-
-    def stop_if_asked(done: int) -> None:
-        check(
-            f"simulation stopped after {done:,} of {n_steps:,} steps, before its results were "
-            "written; nothing was written to "
-            f"{run.path} (a run there before is unchanged); run the command again to simulate"
-        )
-
-    with ProgressBar("simulating", n_steps, enabled=progress, unit="steps") as bar:
-
-        def after_chunk(done: int) -> None:
-            bar.update(done=done)
-            stop_if_asked(done)
-
-        simulate_to_file(
-            net,
-            params,
-            x,
-            n_steps,
-            spikes_path,
-            chunk_steps=cfg.simulation.chunk_steps,
-            progress=after_chunk,
-            metadata={"seed": cfg.simulation.seed},
-            engine=engine,
-            precision=cfg.simulation.precision,
-        )
-    return spikes_path
 
 
 def simulation_results(

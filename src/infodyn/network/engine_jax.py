@@ -199,32 +199,39 @@ def device_free_bytes() -> int | None:
     return int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
 
 
-def stream_spikes(net, params, chunks, precision: str, on_spikes, progress=None) -> None:
+def stream_spikes(
+    net, params, chunks, precision: str, on_spikes, progress=None, state0=None
+) -> None:
     """Run the JAX engine over a long single trial given in ``chunks`` (an iterable of ``(start,
     (steps, n_in) array)``), the state carried from each chunk to the next, passing each
     chunk's spikes to ``on_spikes(times, units)`` (times within the run, ascending; units
-    ascending within a step: the event engine's order) and then the steps done to
-    ``progress``. The steps are those of :func:`simulate_jax` on the whole input: the same
-    spikes at the same precision. Chunks of one length share one compilation. Each chunk is
+    ascending within a step: the event engine's order) and then the steps done and the
+    :class:`~infodyn.network.dynamics.State` after them to ``progress(stop, state)``. The steps
+    are those of :func:`simulate_jax` on the whole input: the same spikes at the same
+    precision. ``state0``: the (v, z, a, r, y) arrays to start from (a state ``progress`` was
+    given, saved; zeros by default). Chunks of one length share one compilation. Each chunk is
     dispatched before the previous one's spikes are copied back and written (JAX runs
     asynchronously), so the device computes while the host writes; at most two chunks' input
     and spikes are held at a time."""
     dtype, p, c, beta = prepare(net, params, precision)
     layouts = _layouts(p, event_driven=True)
-    state = zero_state(1, net.n_rec, net.n_out, dtype)
+    if state0 is None:
+        state = zero_state(1, net.n_rec, net.n_out, dtype)
+    else:
+        state = State(*(jnp.asarray(a, dtype) for a in state0))
 
-    def emit(start: int, steps: int, z: jax.Array) -> None:
+    def emit(start: int, steps: int, z: jax.Array, after: State) -> None:
         times, _, units = np.nonzero(np.asarray(z))
         on_spikes(times.astype(np.int64) + start, units.astype(np.int32))
         if progress is not None:
-            progress(start + steps)
+            progress(start + steps, after)
 
     pending = None
     for start, chunk in chunks:
         state, z = _continue(c, p, beta, jnp.asarray(chunk[None], dtype), layouts, state)
         if pending is not None:
             emit(*pending)
-        pending = (start, chunk.shape[0], z)
+        pending = (start, chunk.shape[0], z, state)
     if pending is not None:
         emit(*pending)
 

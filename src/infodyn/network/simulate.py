@@ -30,12 +30,11 @@ from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import (
     InputError,
     as_array,
-    as_table,
     require_finite,
     require_flag,
-    whole_number,
 )
 from infodyn.memory import require_memory
+from infodyn.network.chunked import check_chunked_run, run_chunks
 from infodyn.network.engine_event import (
     EXACT_INPUT_DTYPES,
     EventState,
@@ -45,9 +44,7 @@ from infodyn.network.engine_event import (
 )
 from infodyn.network.engine_jax import (
     check_precision,
-    device_free_bytes,
     simulate_jax,
-    stream_spikes,
     trace_advice,
 )
 from infodyn.progress import ProgressBar
@@ -208,119 +205,6 @@ def _simulate_event_batch(net, params, xb, record: bool):
     return z, np.stack(vs), np.stack(thrs), np.stack(ys)
 
 
-def _chunked_run(
-    net,
-    params,
-    x: Any,
-    n_steps: Any,
-    chunk_steps: Any,
-    metadata: dict[str, Any] | None,
-    engine: str = "event",
-    precision: str = "float32",
-) -> tuple[int, int, dict[str, Any]]:
-    """Check a chunked run before it starts; return ``n_steps``, ``chunk_steps`` and the
-    metadata of its spikes. A negative ``chunk_steps`` ran no chunk at all (an empty spike
-    train that claimed the whole run), so both counts must be whole numbers >= 1. The JAX
-    engine's ``precision`` goes into the metadata; the event engine's is always float64."""
-    if engine not in ("event", "jax"):
-        raise InputError(f"engine must be 'event' or 'jax' for a chunked run, got {engine!r}")
-    check_precision(precision)
-    require_network(net)
-    net.validate_params(params)
-    n_steps = whole_number(n_steps, "n_steps", minimum=1)
-    chunk_steps = whole_number(chunk_steps, "chunk_steps", minimum=1)
-    # .ndim of an array (or an h5py dataset) reads no data: as_array would load it whole
-    lazy = callable(x) or sparse_input(x)
-    if not lazy and (x.ndim if hasattr(x, "ndim") else np.ndim(as_array(x, "input x"))) != 2:
-        raise InputError(
-            f"x must be (T, n_in): one trial, got shape {np.shape(x)}; for a batch of trials use "
-            f"simulate(net, params, x, engine={engine!r})"
-        )
-    meta: dict[str, Any] = {"network": net.model_dump(mode="json"), "engine": engine}
-    if engine == "jax":
-        meta["precision"] = precision
-    return n_steps, chunk_steps, {**meta, **as_table(metadata, "metadata")}
-
-
-def _chunks(net, params, x, n_steps, chunk_steps, engine, precision, on_spikes, progress):
-    """A chunked run on ``engine`` (:func:`_event_chunks` or :func:`_jax_chunks`)."""
-    if engine == "jax":
-        _jax_chunks(net, params, x, n_steps, chunk_steps, precision, on_spikes, progress)
-    else:
-        _event_chunks(net, params, x, n_steps, chunk_steps, on_spikes, progress)
-
-
-def _input_chunks(net, x, n_steps: int, chunk_steps: int):
-    """``(start, chunk)`` for the chunks of ``chunk_steps`` steps of a run of ``n_steps``, each
-    from ``x`` (an array, a SciPy sparse matrix or a callable ``x(start, stop)``) and checked: a
-    whole sparse ``x`` once, an array's chunks and a callable's as they come."""
-    whole_sparse = sparse_input(x)
-    if whole_sparse:
-        x = check_sparse_input(net, x)
-    for start in range(0, n_steps, chunk_steps):
-        stop = min(start + chunk_steps, n_steps)
-        chunk = x(start, stop) if callable(x) else x[start:stop]
-        if not sparse_input(chunk) and np.ndim(chunk) != 2:  # a batch lost all but its first
-            raise InputError(
-                f"x({start}, {stop}) must return a (steps, n_in) chunk of one trial, got shape "
-                f"{np.shape(chunk)}"
-            )
-        if not whole_sparse:  # the rows of a whole CSR input were checked above
-            sparse = sparse_input(chunk)
-            chunk = check_sparse_input(net, chunk) if sparse else check_input(net, chunk)[0][0]
-        if chunk.shape[0] != stop - start:
-            raise InputError(f"input for steps {start}..{stop} has {chunk.shape[0]} rows")
-        yield start, chunk
-
-
-def _event_chunks(net, params, x, n_steps: int, chunk_steps: int, on_spikes, progress) -> None:
-    """Run the event engine for ``n_steps`` in chunks of ``chunk_steps`` (:func:`_input_chunks`),
-    passing the spikes (times within the run) to ``on_spikes`` and the steps done after each
-    chunk to ``progress``."""
-    weights = event_weights(params)
-    state = EventState.zeros(net.n_rec, net.n_out)
-    for start, chunk in _input_chunks(net, x, n_steps, chunk_steps):
-        run_event_chunk(
-            net, params, chunk, state, t_offset=start, on_spikes=on_spikes, weights=weights
-        )
-        if progress is not None:
-            progress(start + chunk.shape[0])
-
-
-def _jax_chunks(net, params, x, n_steps, chunk_steps, precision, on_spikes, progress) -> None:
-    """:func:`_event_chunks` on the JAX engine (:func:`.engine_jax.stream_spikes`, the state
-    carried between chunks), each chunk's input made dense (sparse inputs). Before anything is
-    built, the memory of the largest chunk is checked, for two chunks in flight: on the host its
-    input (float64, then a copy in ``precision``) and spikes (bytes); on JAX's device its input
-    and spikes in ``precision``. On a GPU (where JAX reports its free memory) the two are
-    checked apart; on the CPU the device's arrays are in host memory too, so their sum is."""
-    steps = min(chunk_steps, n_steps)
-    itemsize = np.dtype(precision).itemsize
-    what = f"chunks of {steps:,} steps for the JAX engine (dense input {net.n_in:,} wide"
-    what += f" and its spikes, two chunks in flight, {precision}"
-    advice = (
-        "fewer chunk_steps ([simulation] chunk_steps), or engine='event', which reads sparse "
-        "input row by row"
-    )
-    host = 2 * steps * (net.n_in * (8 + itemsize) + net.n_rec)
-    on_device = 2 * steps * (net.n_in + net.n_rec) * itemsize
-    free = device_free_bytes()
-    if free is None:  # JAX on the CPU (or a device that reports no free memory: summing is
-        # the safe side): its arrays are host memory (a 10^5-unit chunk of 10^5 steps passed
-        # the host's check without them and died allocating 40 GB in JAX)
-        require_memory(host + on_device, f"{what}, JAX's arrays in host memory)", advice)
-    else:
-        require_memory(host, f"{what}, on the host)", advice)
-        require_memory(on_device, f"{what})", advice, free=free, where=" on the device")
-
-    def dense(chunks):
-        for start, chunk in chunks:
-            yield start, (chunk.toarray() if sparse_input(chunk) else chunk)
-
-    chunks = dense(_input_chunks(net, x, n_steps, chunk_steps))
-    stream_spikes(net, params, chunks, precision, on_spikes, progress)
-
-
 def simulate_spikes(
     net,
     params: dict[str, Any],
@@ -352,11 +236,11 @@ def simulate_spikes(
         if not sparse_input(x) and not hasattr(x, "shape"):  # an h5py dataset is not read
             x = as_array(x, "input x")
         n_steps = int(x.shape[0]) if len(x.shape) >= 1 else 0
-    n_steps, chunk_steps, meta = _chunked_run(
+    n_steps, chunk_steps, meta = check_chunked_run(
         net, params, x, n_steps, chunk_steps, metadata, engine, precision
     )
     collect = _SpikeCollector(net.n_rec, n_steps, net.dt)
-    _chunks(net, params, x, n_steps, chunk_steps, engine, precision, collect, None)
+    run_chunks(net, params, x, n_steps, chunk_steps, engine, precision, collect)
     times, units = collect.arrays()
     return SpikeTrain(times, units, n_units=net.n_rec, n_steps=n_steps, dt=net.dt, metadata=meta)
 
@@ -439,7 +323,7 @@ def simulate_to_file(
     ``progress(steps_done)`` is called after each chunk instead. The file appears only when
     the run completes; its metadata names the engine (and the JAX engine's precision).
     """
-    n_steps, chunk_steps, meta = _chunked_run(
+    n_steps, chunk_steps, meta = check_chunked_run(
         net, params, x, n_steps, chunk_steps, metadata, engine, precision
     )
     report = progress if callable(progress) else None
@@ -448,10 +332,10 @@ def simulate_to_file(
         SpikeWriter(path, n_units=net.n_rec, dt=net.dt, n_steps=n_steps, metadata=meta) as writer,
     ):
 
-        def done(stop: int) -> None:
+        def done(stop: int, _snapshot: Any) -> None:
             bar.update(done=stop)
             if report is not None:
                 report(stop)
 
-        _chunks(net, params, x, n_steps, chunk_steps, engine, precision, writer.append, done)
+        run_chunks(net, params, x, n_steps, chunk_steps, engine, precision, writer.append, done)
     return Path(path)

@@ -1,0 +1,242 @@
+"""The checkpoint of an ``infodyn simulate`` run: stop after any chunk, continue with ``--resume``.
+
+While a run goes, ``DIR/checkpoint/`` holds
+
+- ``config.json``: the resolved config the run started with. A resume must give the same one;
+  only :data:`HARMLESS` keys (how the steps are chunked and how often checkpoints are made) may
+  differ, since they change no spike;
+- ``spikes-00000.h5``, ``spikes-00001.h5``, ...: the spikes of each stretch of steps between two
+  checkpoints, each a spike file of the whole run's header (times within the run), written
+  through a temporary file, so that a file cut off by a kill is never under its name;
+- ``state.npz``: written after each stretch's file: the steps done, how many files hold their
+  spikes, the engine's state after them (:class:`~infodyn.network.chunked.RunState`) and a
+  SHA-256 digest of the weights (a ``[simulation] params`` file changed in between is refused).
+
+A checkpoint is made every ``[simulation] checkpoint_seconds`` of wall time, after all steps, and
+at once when SIGINT or SIGTERM arrives (after the current chunk). A kill that allows nothing
+(SIGKILL, a node lost) loses the steps since the last checkpoint: their file, if it was written
+before ``state.npz``, is dropped on resume and the steps run again from the saved state, which
+gives them the same spikes (:func:`~infodyn.network.chunked.run_chunks`). At the end the files
+become the run's one spike file (one is linked; several are copied block by block, one block in
+memory), and the folder is removed once the run's results are written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infodyn.atomic import remove_temporaries, save_npz, write_json
+from infodyn.data.spike_files import SpikeWriter
+from infodyn.data.spike_reader import SpikeReader
+from infodyn.errors import InputError, reading
+from infodyn.experiments.interrupt import check, requested
+from infodyn.experiments.resume import (
+    changed_keys,
+    config_value,
+    shown_changes,
+    stored_config,
+)
+from infodyn.network.chunked import EVENT_ARRAYS, JAX_ARRAYS, RunState
+from infodyn.network.params_file import params_to_arrays
+
+#: the checkpoint folder in a simulate run's directory, and its state file
+FOLDER = "checkpoint"
+STATE = "state.npz"
+
+#: config keys a resume may change: they change how the run is cut up, not its spikes
+HARMLESS = frozenset({"simulation.chunk_steps", "simulation.checkpoint_seconds"})
+
+
+def weights_digest(params: dict[str, Any]) -> str:
+    """SHA-256 of the weights: every array's name, dtype, shape and bytes (sparse ``w_rec`` by
+    its parts, :func:`~infodyn.network.params_file.params_to_arrays`)."""
+    digest = hashlib.sha256()
+    for name, array in sorted(params_to_arrays(params).items()):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{name}:{array.dtype.str}:{array.shape};".encode())
+        digest.update(array.data)
+    return digest.hexdigest()
+
+
+def saved_step(run_dir: str | os.PathLike) -> int | None:
+    """The steps an interrupted simulation in ``run_dir`` has done (``None``: no checkpoint)."""
+    path = Path(run_dir) / FOLDER / STATE
+    if not path.exists():
+        return None
+    return _load_state(path)["step"]
+
+
+class SimulationCheckpoint:
+    """The checkpoint folder of one run (module docstring): a fresh one (:meth:`fresh`) or one
+    continued (:meth:`resumed`). Its :meth:`on_spikes` and :meth:`after_chunk` are the
+    callbacks of :func:`~infodyn.network.chunked.run_chunks`."""
+
+    def __init__(self, folder: Path, header: dict[str, Any], every_s: float, digest: str) -> None:
+        self.folder = folder
+        self.header = header  # n_units, dt, n_steps, metadata of every spike file
+        self.every_s = every_s
+        self.digest = digest
+        self.segments = 0  # spike files the last state.npz counts
+        self.saved = False  # a state.npz exists
+        self._writer: SpikeWriter | None = None
+        self._last = time.monotonic()
+
+    @classmethod
+    def fresh(
+        cls, run_dir: Path, config: dict[str, Any], header: dict[str, Any], every_s: float,
+        digest: str,
+    ) -> SimulationCheckpoint:  # fmt: skip
+        """Start a new checkpoint folder in ``run_dir`` (an old one without a state is
+        replaced: the caller refuses to replace one with a state)."""
+        folder = run_dir / FOLDER
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        write_json(folder / "config.json", {"command": "simulate", "config": config})
+        return cls(folder, header, every_s, digest)
+
+    @classmethod
+    def resumed(
+        cls, run_dir: Path, config: dict[str, Any], header: dict[str, Any], every_s: float,
+        digest: str,
+    ) -> tuple[SimulationCheckpoint, RunState | None]:  # fmt: skip
+        """Open ``run_dir``'s checkpoint to continue it: the config must be the one it started
+        with (but :data:`HARMLESS` keys) and the weights the same; returns it and the saved
+        state (``None`` when it holds none yet: the run starts at step 0). Files a kill left
+        (temporaries, a stretch written after the last state) are removed."""
+        folder = run_dir / FOLDER
+        stored = stored_config(folder)
+        if stored is None:
+            raise InputError(f"{run_dir}: no interrupted simulation to resume (no {folder})")
+        changes = [k for k in changed_keys(stored["config"], config) if k not in HARMLESS]
+        if changes:
+            old = stored["config"]
+            shown = {k: [config_value(old, k), config_value(config, k)] for k in changes}
+            raise InputError(
+                f"{folder / 'config.json'}: the config differs from the one this simulation "
+                f"started with: {shown_changes(changes, shown)}; resume with the original "
+                f"config, or delete {folder} and simulate afresh"
+            )
+        remove_temporaries(folder)
+        ckpt = cls(folder, header, every_s, digest)
+        if not (folder / STATE).exists():
+            ckpt._drop_segments_from(0)
+            return ckpt, None
+        saved = _load_state(folder / STATE)
+        if saved["digest"] != digest:
+            raise InputError(
+                f"{folder / STATE}: the weights differ from those the interrupted run used (was "
+                "[simulation] params changed?); restore them, or delete "
+                f"{folder} and simulate afresh"
+            )
+        ckpt.segments, ckpt.saved = saved["segments"], True
+        missing = [p.name for p in ckpt.segment_paths() if not p.is_file()]
+        if missing:
+            raise InputError(
+                f"{folder}: the spike files {missing[:3]} of the interrupted run are missing; "
+                f"delete {folder} and simulate afresh"
+            )
+        ckpt._drop_segments_from(ckpt.segments)
+        return ckpt, saved["state"]
+
+    def segment_path(self, k: int) -> Path:
+        return self.folder / f"spikes-{k:05d}.h5"
+
+    def segment_paths(self) -> list[Path]:
+        """The spike files the last state counts, in order."""
+        return [self.segment_path(k) for k in range(self.segments)]
+
+    def _drop_segments_from(self, k: int) -> None:
+        for path in self.folder.glob("spikes-*.h5"):
+            if path.stem[7:].isdigit() and int(path.stem[7:]) >= k:
+                path.unlink()
+
+    def on_spikes(self, times: np.ndarray, units: np.ndarray) -> None:
+        """Append spikes to the current stretch's file (opened at its first spikes)."""
+        if self._writer is None:
+            self._writer = SpikeWriter(self.segment_path(self.segments), **self.header)
+        self._writer.append(times, units)
+
+    def after_chunk(self, stop: int, snapshot: Any) -> None:
+        """Checkpoint after this chunk when ``checkpoint_seconds`` have passed since the last,
+        after the last step, or when a signal came (then stop: :class:`Interrupted`)."""
+        due = time.monotonic() - self._last >= self.every_s
+        if due or requested() is not None or stop == self.header["n_steps"]:
+            self.save(snapshot())
+        check(
+            f"simulation stopped after {stop:,} of {self.header['n_steps']:,} steps, "
+            f"checkpointed in {self.folder}"
+        )
+
+    def save(self, state: RunState) -> None:
+        """Close the current stretch's file (an empty one if it had no spikes), then write
+        ``state.npz`` counting it."""
+        if self._writer is None:
+            self._writer = SpikeWriter(self.segment_path(self.segments), **self.header)
+        self._writer.close()
+        self._writer = None
+        arrays = {f"state.{k}": v for k, v in state.arrays.items()}
+        save_npz(
+            self.folder / STATE,
+            step=np.int64(state.step),
+            engine=np.str_(state.engine),
+            precision=np.str_(state.precision),
+            segments=np.int64(self.segments + 1),
+            digest=np.str_(self.digest),
+            **arrays,
+        )
+        self.segments += 1
+        self.saved = True
+        self._last = time.monotonic()
+
+    def discard_open(self) -> None:
+        """Drop the stretch being written (a failed run): the last checkpoint stays whole."""
+        if self._writer is not None:
+            self._writer.close(error=True)
+            self._writer = None
+
+    def spikes_into(self, path: Path) -> None:
+        """The run's spike file at ``path``, made from the stretches (one is linked, or copied
+        where links are not allowed; several are copied block by block); they are kept until
+        :meth:`remove`, so a stop before the run's results are written can still resume."""
+        path.unlink(missing_ok=True)
+        paths = self.segment_paths()
+        if len(paths) == 1:
+            try:
+                os.link(paths[0], path)
+            except OSError:
+                shutil.copyfile(paths[0], path)
+            return
+        with SpikeWriter(path, **self.header) as writer:
+            for segment in paths:
+                with SpikeReader(segment) as reader:
+                    for _, times, units in reader.iter_blocks():
+                        writer.append(times, units)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _load_state(path: Path) -> dict[str, Any]:
+    """``state.npz``: its step, stretch count, weights digest and the engine's state."""
+    advice = f"delete {path.parent} and simulate afresh"
+    with reading(path, "simulation checkpoint", advice), np.load(path) as data:
+        engine = str(data["engine"])
+        names = EVENT_ARRAYS if engine == "event" else JAX_ARRAYS
+        state = RunState(
+            int(data["step"]),
+            engine,
+            str(data["precision"]),
+            {k: data[f"state.{k}"] for k in names},
+        )
+        segments = int(data["segments"])
+        if segments < 1:
+            raise ValueError(f"it counts {segments} spike files")
+        return {"step": state.step, "state": state, "segments": segments,
+                "digest": str(data["digest"])}  # fmt: skip
