@@ -1,4 +1,5 @@
-"""The simulate run (infodyn.experiments.simulate_run): an interrupt leaves nothing behind."""
+"""The simulate run (infodyn.experiments.simulate_run): an interrupt leaves a checkpoint beside
+the previous run, and ``resume`` continues it with the spikes of one uninterrupted run."""
 
 import numpy as np
 import pytest
@@ -15,7 +16,9 @@ SIM_SMALL = {"network": {"n_in": 3, "n_rec": 5}}
 
 
 @pytest.mark.parametrize("engine", ["event", "jax"])
-def test_an_interrupted_run_into_a_new_folder_leaves_no_folder(engine, tmp_path, monkeypatch):
+def test_an_interrupted_run_into_a_new_folder_keeps_only_its_checkpoint(
+    engine, tmp_path, monkeypatch
+):
     cfg = validate(
         SimulateConfig,
         {
@@ -25,13 +28,156 @@ def test_an_interrupted_run_into_a_new_folder_leaves_no_folder(engine, tmp_path,
         },
     )
     monkeypatch.setitem(_state, "signal", "SIGTERM")  # as if a signal had come (graceful)
-    # both engines stream in chunks and stop after the first
-    with pytest.raises(Interrupted, match="after 100 of 300 steps.*nothing was written"):
+    # both engines stream in chunks and stop after the first, with a checkpoint
+    with pytest.raises(Interrupted, match="after 100 of 300 steps, checkpointed in"):
         run_simulation(cfg, tmp_path / "new")
-    assert not (tmp_path / "new").exists()
+    left = sorted(p.relative_to(tmp_path / "new").as_posix() for p in (tmp_path / "new").rglob("*"))
+    assert left == [
+        "checkpoint",
+        "checkpoint/config.json",
+        "checkpoint/spikes-00000.h5",
+        "checkpoint/state.npz",
+    ]
     monkeypatch.setitem(_state, "signal", None)
-    res = run_simulation(cfg, tmp_path / "new")
-    assert res["n_steps"] == 300 and (tmp_path / "new" / "config.json").exists()
+    with pytest.raises(InputError, match="holds an interrupted simulation \\(100 of its steps"):
+        run_simulation(cfg, tmp_path / "new")  # without resume: refused, nothing lost
+    res = run_simulation(cfg, tmp_path / "new", resume=True)
+    assert res["n_steps"] == 300 and res["resumed_from_step"] == 100
+    assert (tmp_path / "new" / "config.json").exists()
+    assert not (tmp_path / "new" / "checkpoint").exists()
+
+
+SIM_SPIKING = {"n_in": 10, "n_rec": 60, "in_scale": 3.0}
+
+
+def _spiking(engine, precision="float32", n_steps=500, **simulation):
+    return validate(
+        SimulateConfig,
+        {
+            "network": SIM_SPIKING,
+            "input": {"n_steps": n_steps, "rate_hz": 40.0},
+            "simulation": {"engine": engine, "precision": precision, "chunk_steps": 100,
+                           **simulation},
+        },
+    )  # fmt: skip
+
+
+def _same_spikes(a, b):
+    from infodyn.data.io import load_spikes
+
+    a, b = load_spikes(a / "spikes.h5"), load_spikes(b / "spikes.h5")
+    assert a.n_spikes > 1000 and a.n_steps == b.n_steps and a.metadata == b.metadata
+    np.testing.assert_array_equal(a.times, b.times)
+    np.testing.assert_array_equal(a.units, b.units)
+
+
+@pytest.mark.parametrize(("engine", "precision"), [("event", "float64"), ("jax", "float32")])
+def test_a_run_stopped_twice_and_resumed_has_the_uninterrupted_spikes(
+    engine, precision, tmp_path, monkeypatch
+):
+    """Stopped after steps 100 and 200, then resumed to 500: three stretches of spikes made
+    into one file, spike for spike the file of one run (the JAX engine's state is kept in its
+    float32)."""
+    cfg = _spiking(engine, precision)
+    run_simulation(cfg, tmp_path / "whole")
+    monkeypatch.setitem(_state, "signal", "SIGINT")
+    with pytest.raises(Interrupted, match="after 100 of 500"):
+        run_simulation(cfg, tmp_path / "run")
+    with pytest.raises(Interrupted, match="after 200 of 500"):
+        run_simulation(cfg, tmp_path / "run", resume=True)
+    monkeypatch.setitem(_state, "signal", None)
+    res = run_simulation(cfg, tmp_path / "run", resume=True)
+    assert res["resumed_from_step"] == 200
+    _same_spikes(tmp_path / "run", tmp_path / "whole")
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        "config.json", "figures", "results.json", "spikes.h5"
+    ]  # fmt: skip
+
+
+def test_checkpoints_every_chunk_and_a_kill_loses_only_the_steps_since(tmp_path, monkeypatch):
+    """``checkpoint_seconds = 0``: a checkpoint after every chunk. A kill during step 300-400
+    (here a KeyboardInterrupt from the spike callback, as a second Ctrl-C stops at once; the
+    files a SIGKILL leaves are added by hand: a temporary file and a stretch written after the
+    last state) loses those steps only: the resumed run removes them and has the spikes of one
+    run."""
+    from infodyn.experiments import simulate_checkpoint as module
+
+    cfg = _spiking("event", checkpoint_seconds=0)
+    run_simulation(cfg, tmp_path / "whole")
+    appended = module.SimulationCheckpoint.on_spikes
+
+    def killed(self, times, units):
+        if times.max() >= 300:
+            raise KeyboardInterrupt
+        appended(self, times, units)
+
+    monkeypatch.setattr(module.SimulationCheckpoint, "on_spikes", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_simulation(cfg, tmp_path / "run")
+    monkeypatch.setattr(module.SimulationCheckpoint, "on_spikes", appended)
+    folder = tmp_path / "run" / "checkpoint"
+    assert sorted(p.name for p in folder.glob("spikes-*")) == [
+        f"spikes-0000{k}.h5" for k in (0, 1, 2)
+    ]
+    assert module.saved_step(tmp_path / "run") == 300
+    (folder / "spikes-00003.h5").write_bytes(b"written after the last state")
+    (folder / ".spikes-00004.h5.abcd.h5.tmp").write_bytes(b"cut off")
+    res = run_simulation(cfg, tmp_path / "run", resume=True)
+    assert res["resumed_from_step"] == 300
+    _same_spikes(tmp_path / "run", tmp_path / "whole")
+
+
+def test_a_resume_refuses_another_config_or_other_weights(tmp_path, monkeypatch):
+    from infodyn.network import save_params
+
+    net = validate(SimulateConfig, {"network": SIM_SPIKING}).build_network()
+    save_params(tmp_path / "w.npz", net.init(seed=1))
+    cfg = _spiking("event", params=str(tmp_path / "w.npz"))
+    monkeypatch.setitem(_state, "signal", "SIGTERM")
+    with pytest.raises(Interrupted):
+        run_simulation(cfg, tmp_path / "run")
+    monkeypatch.setitem(_state, "signal", None)
+    with pytest.raises(InputError, match="input.n_steps \\(500 -> 600\\)"):
+        run_simulation(_spiking("event", n_steps=600, params=str(tmp_path / "w.npz")),
+                       tmp_path / "run", resume=True)  # fmt: skip
+    save_params(tmp_path / "w.npz", net.init(seed=2))  # the params file changed meanwhile
+    with pytest.raises(InputError, match="the weights differ from those the interrupted run"):
+        run_simulation(cfg, tmp_path / "run", resume=True)
+    save_params(tmp_path / "w.npz", net.init(seed=1))
+    # chunking and the checkpoints' interval change no spike: a resume may change them
+    cfg = _spiking("event", params=str(tmp_path / "w.npz"), chunk_steps=70, checkpoint_seconds=5)
+    assert run_simulation(cfg, tmp_path / "run", resume=True)["resumed_from_step"] == 100
+
+
+def test_a_resume_without_a_checkpoint_or_with_a_corrupt_one_is_refused(tmp_path, monkeypatch):
+    cfg = _spiking("event")
+    with pytest.raises(InputError, match="no interrupted simulation to resume"):
+        run_simulation(cfg, tmp_path / "none", resume=True)
+    assert not (tmp_path / "none").exists()
+    monkeypatch.setitem(_state, "signal", "SIGTERM")
+    with pytest.raises(Interrupted):
+        run_simulation(cfg, tmp_path / "run")
+    monkeypatch.setitem(_state, "signal", None)
+    state = tmp_path / "run" / "checkpoint" / "state.npz"
+    state.write_bytes(state.read_bytes()[:100])
+    with pytest.raises(InputError, match="state.npz: cannot read this simulation checkpoint"):
+        run_simulation(cfg, tmp_path / "run", resume=True)
+    (tmp_path / "run" / "checkpoint" / "spikes-00000.h5").unlink()
+    state.unlink()  # no state yet (a kill before the first): the run starts at step 0
+    res = run_simulation(cfg, tmp_path / "run", resume=True)
+    assert res["resumed_from_step"] == 0
+
+
+def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_folder(tmp_path, monkeypatch):
+    from infodyn.experiments import simulate_checkpoint as module
+
+    def failing(self, times, units):
+        raise MemoryError
+
+    monkeypatch.setattr(module.SimulationCheckpoint, "on_spikes", failing)
+    with pytest.raises(MemoryError):
+        run_simulation(_spiking("event"), tmp_path / "new")
+    assert not (tmp_path / "new").exists()
 
 
 @pytest.mark.parametrize(("engine", "ran"), [("event", "float64"), ("jax", "float32")])
@@ -92,10 +238,17 @@ def test_a_signal_during_the_analysis_leaves_the_previous_run_whole(tmp_path, mo
 
     monkeypatch.setattr(figures, "rate_histogram_figure", signalled)
     monkeypatch.setitem(_state, "signal", None)
-    with pytest.raises(Interrupted, match="as its results were being made; nothing was written"):
-        run_simulation(SimulateConfig(**SIM_SMALL, input={"n_steps": 90}), out)
-    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    new = SimulateConfig(**SIM_SMALL, input={"n_steps": 90})
+    with pytest.raises(Interrupted, match="as its results were being made; all its steps are"):
+        run_simulation(new, out)
+    after = {
+        p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "checkpoint" not in p.parts
+    }
     assert after == before
+    # the resumed run runs no step: it makes the results from the checkpoint
+    monkeypatch.setattr(figures, "rate_histogram_figure", histogram)
+    _state["signal"] = None
+    assert run_simulation(new, out, resume=True)["resumed_from_step"] == 90
 
 
 def test_an_interrupt_keeps_an_empty_folder_the_user_made(tmp_path, monkeypatch):
@@ -104,7 +257,7 @@ def test_an_interrupt_keeps_an_empty_folder_the_user_made(tmp_path, monkeypatch)
     cfg = SimulateConfig(**SIM_SMALL, input={"n_steps": 50}, simulation={"engine": "jax"})
     with pytest.raises(Interrupted):
         run_simulation(cfg, tmp_path / "mine")
-    assert (tmp_path / "mine").is_dir() and list((tmp_path / "mine").iterdir()) == []
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["checkpoint"]
 
 
 def test_simulation_results_of_a_known_spike_train(tmp_path):

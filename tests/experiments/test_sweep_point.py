@@ -63,3 +63,24 @@ def test_a_full_disk_fails_a_point_at_once_with_one_line(tmp_path, monkeypatch):
     raised[0] = OSError(errno.EIO, "Input/output error")
     with pytest.raises(OSError, match="Input/output"):
         run_point(spec, {}, str(tmp_path / "q"), "k")
+
+
+def test_a_simulate_point_cut_off_continues_from_its_checkpoint(tmp_path, monkeypatch):
+    """A simulate point stopped with a checkpoint (a sweep's SIGTERM) is continued when the
+    point runs again: it was refused (a checkpoint in its folder and no resume)."""
+    from infodyn.experiments.config import SimulateConfig, validate
+    from infodyn.experiments.interrupt import Interrupted, _state
+    from infodyn.experiments.simulate_run import run_simulation
+
+    config = {
+        "network": {"n_in": 3, "n_rec": 8},
+        "input": {"n_steps": 300},
+        "simulation": {"engine": "event", "chunk_steps": 100},
+    }
+    monkeypatch.setitem(_state, "signal", "SIGTERM")
+    with pytest.raises(Interrupted):
+        run_simulation(validate(SimulateConfig, config), tmp_path / "p")
+    monkeypatch.setitem(_state, "signal", None)
+    marker = run_point(get_command("simulate"), config, str(tmp_path / "p"), "k")
+    assert marker["results"]["resumed_from_step"] == 100
+    assert not (tmp_path / "p" / "checkpoint").exists()

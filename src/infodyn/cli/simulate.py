@@ -1,4 +1,5 @@
-"""``infodyn simulate CONFIG.toml --out DIR``: run a network and save its spikes and figures."""
+"""``infodyn simulate CONFIG.toml --out DIR [--resume]``: run a network, save its spikes and
+figures."""
 
 from __future__ import annotations
 
@@ -14,10 +15,16 @@ def simulate(
     config: Path = typer.Argument(..., help="TOML config with [network], [input], [simulation]."),
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
     engine: str = typer.Option(None, help="Override [simulation] engine: auto, jax or event."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue the interrupted run in DIR/checkpoint/."
+    ),
 ) -> None:
     """Simulate a LIF/ALIF network; writes spikes.h5, a raster, rates and results.json.
 
-    Ctrl-C (or SIGTERM) stops after the current chunk of steps and leaves --out as it was.
+    A checkpoint is written to DIR/checkpoint/ every [simulation] checkpoint_seconds (60 by
+    default). Ctrl-C (or SIGTERM) stops after the current chunk of steps with a checkpoint;
+    --resume continues it with the spikes of one uninterrupted run. A run that was in DIR before
+    stays whole until the new one has finished.
     """
     from infodyn.experiments.config import SimulateConfig, load_config, with_overrides
     from infodyn.experiments.interrupt import graceful, requested
@@ -25,13 +32,17 @@ def simulate(
 
     cfg = load_config(config, SimulateConfig)
     cfg = with_overrides(cfg, {"simulation.engine": engine}, source="--engine")
-    # SIGINT/SIGTERM: stop after the current chunk, leave --out as it was (no checkpoint)
-    with graceful(doing="stopping after the current chunk; --out is left as it was"):
-        results = run_simulation(cfg, out, progress=True)
+    doing = "finishing the current chunk of steps and writing a checkpoint"
+    again = f"infodyn simulate {config} --out {out}" + (f" --engine {engine}" if engine else "")
+    with graceful(resume=f"{again} --resume", doing=doing):
+        results = run_simulation(cfg, out, progress=True, resume=resume)
         late = requested()  # came while the finished run's files were being written
     if late is not None:
         typer.echo(f"infodyn: {late} came as the finished run was written: it is whole", err=True)
+    resumed = results.get("resumed_from_step")
     typer.echo(
         f"simulated {results['n_steps']} steps of {results['n_units']} units "
-        f"({results['engine']} engine): mean rate {results['mean_rate_hz']:.2f} Hz -> {out}"
+        f"({results['engine']} engine"
+        + (f", resumed at step {resumed}" if resumed is not None else "")
+        + f"): mean rate {results['mean_rate_hz']:.2f} Hz -> {out}"
     )

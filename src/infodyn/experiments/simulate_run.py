@@ -88,8 +88,8 @@ def run_simulation(
                 f"its steps are checkpointed in {ckpt.folder} (a run there before is unchanged)"
             ),
         )
-        if start is not None:
-            results["resumed_from_step"] = start.step
+        if resume:
+            results["resumed_from_step"] = 0 if start is None else start.step
         os.replace(staged, run.file("spikes.h5"))
     except BaseException:
         ckpt.discard_open()

@@ -3,9 +3,9 @@ a checkpoint is written, the last line says how to resume, the exit code is 130,
 file is left, and the resumed run reaches the result of an uninterrupted one (issue 15).
 
 Covered: train (both signals), sweep (SIGTERM), channel (SIGINT), images (SIGTERM), simulate
-(SIGTERM, and a second signal that stops at once: no checkpoint, the run folder is left as it
-was; the process sends itself the two signals, ``signal_driver.py``, so they always arrive
-together). ``demo``
+(SIGTERM: a checkpoint beside the run that was there, which stays whole, and ``--resume``; a
+second signal stops at once: no checkpoint, the run folder is left as it was; the process sends
+itself the signals, ``signal_driver.py``, so they always arrive together). ``demo``
 runs the same pipeline code as ``images`` (infodyn.cli.demo.run_with_progress).
 """
 
@@ -179,13 +179,14 @@ def _long_simulation(tmp_path, n_steps: int, chunk_steps: int) -> None:
 
 
 def _assert_left_as_it_was(rc: int, err: str, out, before, hint: str) -> None:
+    """Exit 130 with ``hint`` last, no traceback or temporary file, and the files of the run
+    that was in ``out`` unchanged (a checkpoint folder beside them is the caller's to check)."""
     assert rc == 130, (rc, err[-2000:])
     assert "Traceback" not in err, err[-3000:]
     last = err.strip().splitlines()[-1]
     assert last.startswith("infodyn: interrupted") and hint in last, last
-    # simulate keeps no checkpoint: its first line said it would write one
     first = next(line for line in err.splitlines() if line.startswith("infodyn: got SIG"))
-    assert "stopping after the current chunk" in first and "checkpoint" not in first, first
+    assert "finishing the current chunk of steps and writing a checkpoint" in first, first
     assert not list(out.rglob(".*.tmp")), list(out.rglob(".*.tmp"))
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert after == before
@@ -217,12 +218,38 @@ def test_ctrl_c_inside_an_import_at_start_up_stops_once_the_import_is_done(modul
     assert "got SIG" not in err and not (tmp_path / "run").exists()
 
 
-def test_simulate_sigterm_leaves_the_run_folder_as_it_was(tmp_path):
+def test_simulate_sigterm_checkpoints_beside_the_run_that_was_there(tmp_path):
     out, before = _finished_run(tmp_path)
     _long_simulation(tmp_path, n_steps=2_000_000, chunk_steps=20_000)
     proc = start_cli(["simulate", "long.toml", "--out", "run"], tmp_path)
-    rc, err = signal_when(proc, lambda: any(out.glob(".*spikes*.tmp")), signal.SIGTERM)
-    _assert_left_as_it_was(rc, err, out, before, "run the command again")
+    rc, err = signal_when(proc, lambda: any(out.rglob(".*spikes*.tmp")), signal.SIGTERM)
+    _assert_left_as_it_was(
+        rc, err, out, before, "resume with: infodyn simulate long.toml --out run --resume"
+    )
+    assert (out / "checkpoint" / "state.npz").is_file()
+    proc = start_cli(["simulate", "long.toml", "--out", "run"], tmp_path)  # no --resume
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "holds an interrupted simulation" in err, err[-2000:]
+
+
+def test_simulate_resumed_from_the_command_line_has_the_uninterrupted_spikes(tmp_path):
+    from infodyn.data import load_spikes
+
+    _long_simulation(tmp_path, n_steps=4_000, chunk_steps=1_000)
+    rc, err = _driven(tmp_path, "SIGTERM", "simulate", "long.toml", "--out", "run")
+    assert rc == 130 and "after 1,000 of 4,000 steps, checkpointed" in err, err[-2000:]
+    lines = []
+    for args in (["--out", "run", "--resume"], ["--out", "whole"]):
+        proc = start_cli(["simulate", "long.toml", *args], tmp_path)
+        stdout, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+        lines.append(stdout)
+    assert "event engine, resumed at step 1000)" in lines[0] and "resumed" not in lines[1]
+    resumed, whole = (load_spikes(tmp_path / name / "spikes.h5") for name in ("run", "whole"))
+    assert whole.n_spikes > 1000
+    np.testing.assert_array_equal(resumed.times, whole.times)
+    np.testing.assert_array_equal(resumed.units, whole.units)
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["resumed_from_step"] == 1000
 
 
 @pytest.mark.parametrize(
@@ -237,3 +264,4 @@ def test_simulate_second_signal_stops_at_once_and_leaves_the_run_folder(signals,
     rc, err = _driven(tmp_path, ",".join(signals), "simulate", "long.toml", "--out", "run")
     _assert_left_as_it_was(rc, err, out, before, "interrupted at once")
     assert f"infodyn: got {signals[0]}:" in err, err[-2000:]
+    assert not (out / "checkpoint").exists()  # stopped before its first checkpoint
