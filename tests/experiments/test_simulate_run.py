@@ -95,19 +95,30 @@ def test_a_run_stopped_twice_and_resumed_has_the_uninterrupted_spikes(
 
 
 def test_checkpoints_every_chunk_and_a_kill_loses_only_the_steps_since(tmp_path, monkeypatch):
-    """``checkpoint_seconds = 0``: a checkpoint after every chunk. A kill during step 300-400
-    (here a KeyboardInterrupt from the spike callback, as a second Ctrl-C stops at once; the
-    files a SIGKILL leaves are added by hand: a temporary file and a stretch written after the
-    last state) loses those steps only: the resumed run removes them and has the spikes of one
-    run."""
+    """``checkpoint_seconds = 0``: a checkpoint after every chunk. A kill during steps
+    2100-2400 (here a KeyboardInterrupt from the spike callback, as a second Ctrl-C stops at
+    once; the files a SIGKILL leaves are added by hand: a temporary file and a stretch written
+    after the last state) loses those steps only: the resumed run removes them and has the
+    spikes of one run. The stretches' files hold whole chunks of 65,536 spikes (the rest waits
+    in state.npz), so the run's 176,000 spikes are joined by copying compressed chunks."""
+    import h5py
+
+    from infodyn.data.spike_files import CHUNK
     from infodyn.experiments import simulate_checkpoint as module
 
-    cfg = _spiking("event", checkpoint_seconds=0)
+    cfg = validate(
+        SimulateConfig,
+        {
+            "network": {"n_in": 10, "n_rec": 300, "in_scale": 5.0},
+            "input": {"n_steps": 3000, "rate_hz": 100.0},
+            "simulation": {"engine": "event", "chunk_steps": 300, "checkpoint_seconds": 0},
+        },
+    )
     run_simulation(cfg, tmp_path / "whole")
     appended = module.SimulationCheckpoint.on_spikes
 
     def killed(self, times, units):
-        if times.max() >= 300:
+        if times.max() >= 2100:
             raise KeyboardInterrupt
         appended(self, times, units)
 
@@ -116,14 +127,18 @@ def test_checkpoints_every_chunk_and_a_kill_loses_only_the_steps_since(tmp_path,
         run_simulation(cfg, tmp_path / "run")
     monkeypatch.setattr(module.SimulationCheckpoint, "on_spikes", appended)
     folder = tmp_path / "run" / "checkpoint"
-    assert sorted(p.name for p in folder.glob("spikes-*")) == [
-        f"spikes-0000{k}.h5" for k in (0, 1, 2)
-    ]
-    assert module.saved_step(tmp_path / "run") == 300
-    (folder / "spikes-00003.h5").write_bytes(b"written after the last state")
-    (folder / ".spikes-00004.h5.abcd.h5.tmp").write_bytes(b"cut off")
+    written = sorted(folder.glob("spikes-*.h5"))
+    assert [p.name for p in written] == [f"spikes-{k:05d}.h5" for k in range(7)]
+    counts = []
+    for path in written:
+        with h5py.File(path) as h5:
+            counts.append(h5["spikes/times"].shape[0])
+    assert all(c % CHUNK == 0 for c in counts) and sum(counts) == CHUNK  # the rest is in state.npz
+    assert module.saved_step(tmp_path / "run") == 2100
+    (folder / "spikes-00007.h5").write_bytes(b"written after the last state")
+    (folder / ".spikes-00008.h5.abcd.h5.tmp").write_bytes(b"cut off")
     res = run_simulation(cfg, tmp_path / "run", resume=True)
-    assert res["resumed_from_step"] == 300
+    assert res["resumed_from_step"] == 2100 and res["n_spikes"] > 2 * CHUNK
     _same_spikes(tmp_path / "run", tmp_path / "whole")
 
 

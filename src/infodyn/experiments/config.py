@@ -4,15 +4,11 @@ Each section is a model with defaults, units in the field descriptions, and ``ex
 an unknown key is an error that names the key. :func:`load_config` reads a TOML file and reports
 every problem in one line.
 
-The ``[network]`` section takes the fields of :class:`infodyn.network.LIF` (``model = "alif"``
-adds those of :class:`infodyn.network.ALIF`); ``[input]`` describes the stimulus; ``[simulation]``
-the engine and seeds.
-
-Commands that run from a config are listed in :data:`COMMANDS` (:class:`CommandSpec`: config
-model, run function, seed keys, the metric a sweep summarises). ``infodyn config show`` and
-``infodyn sweep`` work for every registered command; adding a command is one
-:func:`register_command` line. :func:`resolved` gives a config with every default filled in (the
-network section included) and :func:`to_toml` prints it with units as comments.
+``[network]`` takes the fields of :class:`infodyn.network.LIF` (``model = "alif"``: of
+:class:`infodyn.network.ALIF`), ``[input]`` the stimulus, ``[simulation]`` engine and seeds.
+Commands that run from a config are in :data:`COMMANDS` (:class:`CommandSpec`); ``infodyn config
+show`` and ``infodyn sweep`` work for each; adding one is a :func:`register_command` line.
+:func:`resolved` fills in every default (the network's too), :func:`to_toml` prints it with units.
 """
 
 from __future__ import annotations
@@ -81,8 +77,8 @@ class SimulationConfig(Section):
         "spikes are dense on the device)",
     )
     checkpoint_seconds: float = Field(
-        60.0, ge=0, allow_inf_nan=False, description="wall seconds between checkpoints (after "
-        "a chunk; 0: every chunk) that --resume continues from; a signal checkpoints at once",
+        60.0, ge=0, description="wall seconds between the checkpoints --resume continues from "
+        "(0: after every chunk; a signal checkpoints at once)",
     )  # fmt: skip
 
 

@@ -17,8 +17,11 @@ at once when SIGINT or SIGTERM arrives (after the current chunk). A kill that al
 (SIGKILL, a node lost) loses the steps since the last checkpoint: their file, if it was written
 before ``state.npz``, is dropped on resume and the steps run again from the saved state, which
 gives them the same spikes (:func:`~infodyn.network.chunked.run_chunks`). At the end the files
-become the run's one spike file (one is linked; several are copied block by block, one block in
-memory), and the folder is removed once the run's results are written.
+become the run's one spike file: one is linked; several are joined by copying their compressed
+chunks as stored (every stretch but the last holds whole chunks: the spikes beyond them wait in
+memory, and in ``state.npz``, for the next stretch), :mod:`infodyn.data.spike_concat`. The folder
+is removed once the run's results are written. The folder takes as much disk as the run's spike
+file, and both exist while they are joined.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ from typing import Any
 import numpy as np
 
 from infodyn.atomic import remove_temporaries, save_npz, write_json
-from infodyn.data.spike_files import SpikeWriter
-from infodyn.data.spike_reader import SpikeReader
+from infodyn.data.spike_concat import concatenate_spike_files
+from infodyn.data.spike_files import CHUNK, SpikeWriter
 from infodyn.errors import InputError, reading
 from infodyn.experiments.interrupt import check, requested
 from infodyn.experiments.resume import (
@@ -86,6 +89,8 @@ class SimulationCheckpoint:
         self.segments = 0  # spike files the last state.npz counts
         self.saved = False  # a state.npz exists
         self._writer: SpikeWriter | None = None
+        self._held: list[tuple[np.ndarray, np.ndarray]] = []  # spikes not yet in a file
+        self._n_held = 0
         self._last = time.monotonic()
 
     @classmethod
@@ -143,6 +148,7 @@ class SimulationCheckpoint:
                 f"delete {folder} and simulate afresh"
             )
         ckpt._drop_segments_from(ckpt.segments)
+        ckpt._held, ckpt._n_held = [saved["held"]], len(saved["held"][0])
         return ckpt, saved["state"]
 
     def segment_path(self, k: int) -> Path:
@@ -158,14 +164,35 @@ class SimulationCheckpoint:
                 path.unlink()
 
     def on_spikes(self, times: np.ndarray, units: np.ndarray) -> None:
-        """Append spikes to the current stretch's file (opened at its first spikes)."""
+        """Take a chunk's spikes: whole dataset chunks (:data:`CHUNK` spikes) go to the current
+        stretch's file, the rest waits for the next spikes (so that the files join by copying
+        their compressed chunks, :mod:`infodyn.data.spike_concat`)."""
+        self._held.append((times, units))
+        self._n_held += len(times)
+        if self._n_held >= CHUNK:
+            self._write_held(whole_chunks=True)
+
+    def _write_held(self, whole_chunks: bool) -> None:
+        """Append the spikes held (their whole chunks only, ``whole_chunks``) to the current
+        stretch's file, opening it first."""
+        times, units = self.held()
+        cut = len(times) - len(times) % CHUNK if whole_chunks else len(times)
         if self._writer is None:
             self._writer = SpikeWriter(self.segment_path(self.segments), **self.header)
-        self._writer.append(times, units)
+        self._writer.append(times[:cut], units[:cut])
+        self._held = [(times[cut:], units[cut:])]
+        self._n_held = len(times) - cut
+
+    def held(self) -> tuple[np.ndarray, np.ndarray]:
+        """The spikes not yet in a file, as one (times, units) pair."""
+        times = np.concatenate([t for t, _ in self._held] or [np.zeros(0, np.int64)])
+        units = np.concatenate([u for _, u in self._held] or [np.zeros(0, np.int32)])
+        return times.astype(np.int64, copy=False), units.astype(np.int32, copy=False)
 
     def after_chunk(self, stop: int, snapshot: Any) -> None:
         """Checkpoint after this chunk when ``checkpoint_seconds`` have passed since the last,
-        after the last step, or when a signal came (then stop: :class:`Interrupted`)."""
+        after the last step, or when a signal came (then stop:
+        :class:`~infodyn.experiments.interrupt.Interrupted`)."""
         due = time.monotonic() - self._last >= self.every_s
         if due or requested() is not None or stop == self.header["n_steps"]:
             self.save(snapshot())
@@ -175,12 +202,12 @@ class SimulationCheckpoint:
         )
 
     def save(self, state: RunState) -> None:
-        """Close the current stretch's file (an empty one if it had no spikes), then write
-        ``state.npz`` counting it."""
-        if self._writer is None:
-            self._writer = SpikeWriter(self.segment_path(self.segments), **self.header)
+        """Close the current stretch's file with its whole chunks of spikes (all of them after
+        the last step), then write ``state.npz`` counting it, with the spikes left over."""
+        self._write_held(whole_chunks=state.step < self.header["n_steps"])
         self._writer.close()
         self._writer = None
+        times, units = self.held()
         arrays = {f"state.{k}": v for k, v in state.arrays.items()}
         save_npz(
             self.folder / STATE,
@@ -189,6 +216,8 @@ class SimulationCheckpoint:
             precision=np.str_(state.precision),
             segments=np.int64(self.segments + 1),
             digest=np.str_(self.digest),
+            held_times=times,
+            held_units=units,
             **arrays,
         )
         self.segments += 1
@@ -203,7 +232,7 @@ class SimulationCheckpoint:
 
     def spikes_into(self, path: Path) -> None:
         """The run's spike file at ``path``, made from the stretches (one is linked, or copied
-        where links are not allowed; several are copied block by block); they are kept until
+        where links are not allowed; several are joined chunk by chunk); they are kept until
         :meth:`remove`, so a stop before the run's results are written can still resume."""
         path.unlink(missing_ok=True)
         paths = self.segment_paths()
@@ -213,11 +242,7 @@ class SimulationCheckpoint:
             except OSError:
                 shutil.copyfile(paths[0], path)
             return
-        with SpikeWriter(path, **self.header) as writer:
-            for segment in paths:
-                with SpikeReader(segment) as reader:
-                    for _, times, units in reader.iter_blocks():
-                        writer.append(times, units)
+        concatenate_spike_files(paths, path)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -238,5 +263,6 @@ def _load_state(path: Path) -> dict[str, Any]:
         segments = int(data["segments"])
         if segments < 1:
             raise ValueError(f"it counts {segments} spike files")
-        return {"step": state.step, "state": state, "segments": segments,
+        held = (data["held_times"].astype(np.int64), data["held_units"].astype(np.int32))
+        return {"step": state.step, "state": state, "segments": segments, "held": held,
                 "digest": str(data["digest"])}  # fmt: skip

