@@ -36,6 +36,7 @@ def run_simulation(
     from infodyn.experiments.config import resolved
     from infodyn.experiments.interrupt import check
     from infodyn.experiments.simulate_checkpoint import (
+        FOLDER,
         SimulationCheckpoint,
         saved_step,
         weights_digest,
@@ -44,7 +45,7 @@ def run_simulation(
     if not resume and (step := saved_step(out)) is not None:
         raise InputError(
             f"{out} holds an interrupted simulation ({step:,} of its steps done): pass --resume "
-            f"(resume=True) to continue it, or delete {Path(out) / 'checkpoint'} to start afresh"
+            f"(resume=True) to continue it, or delete {Path(out) / FOLDER} to start afresh"
         )
     net = cfg.build_network()
     params = initial_params(cfg, net)
@@ -57,14 +58,15 @@ def run_simulation(
         {"seed": cfg.simulation.seed}, engine, cfg.simulation.precision,
     )  # fmt: skip
     header = {"n_units": net.n_rec, "dt": net.dt, "n_steps": n_steps, "metadata": meta}
-    if resume and not (Path(out) / "checkpoint").is_dir():  # before RunDir makes the folder
+    if resume and not (Path(out) / FOLDER).is_dir():  # before RunDir makes the folder
         raise InputError(f"{out}: no interrupted simulation to resume (no checkpoint folder)")
     run = RunDir(out, "simulate")
-    args = (run.path, resolved(cfg), header, cfg.simulation.checkpoint_seconds)
+    every_s = cfg.simulation.checkpoint_seconds
+    args = (run.path, resolved(cfg), header, every_s, weights_digest(params))
     if resume:
-        ckpt, start = SimulationCheckpoint.resumed(*args, weights_digest(params))
+        ckpt, start = SimulationCheckpoint.resumed(*args)
     else:
-        ckpt, start = SimulationCheckpoint.fresh(*args, weights_digest(params)), None
+        ckpt, start = SimulationCheckpoint.fresh(*args), None
     t0 = time.perf_counter()
     staged = run.file(STAGED)
     try:
@@ -110,9 +112,8 @@ def _run_steps(net, params, x, n_steps, chunk_steps, engine, cfg, ckpt, start, p
     from infodyn.network.chunked import run_chunks
     from infodyn.progress import ProgressBar
 
-    with ProgressBar("simulating", n_steps, enabled=progress, unit="steps") as bar:
-        if start is not None:
-            bar.update(done=start.step)
+    first = 0 if start is None else start.step
+    with ProgressBar("simulating", n_steps, done=first, enabled=progress, unit="steps") as bar:
 
         def after_chunk(stop: int, snapshot: Any) -> None:
             bar.update(done=stop)
