@@ -224,17 +224,6 @@ def run_sweep(
         raise InputError(f"batch_size must be >= 1, got {batch_size}")
     points = expand_grid(spec, base, grid, seeds, source=source)
     out = Path(out)
-
-    def failure(p: Any, error: str) -> dict[str, Any]:
-        return {
-            "index": p.index,
-            "point": p.name,
-            "values": p.values,
-            "seed": p.seed,
-            "error": error,
-            "attempts": count_attempts(point_dir[p.key]),
-        }
-
     sweep_dir = RunDir(out, "sweep")
     definition = {
         "command": command,
@@ -248,113 +237,30 @@ def run_sweep(
         remove_temporaries(out)  # left by workers killed mid-write in an earlier run
         point_dir = {p.key: out / "points" / p.name for p in points}
         adopted = adopt_finished_folders(out / "points", points)
-        markers: dict[str, dict[str, Any]] = {}
-        replaced: set[str] = set()  # the keys of input files replaced since their points finished
-        for p in points:
-            marker = read_marker(point_dir[p.key], p.key)
-            changed = [] if marker is None else changed_inputs(marker, input_files(p.config))
-            if changed:
-                replaced.update(changed)
-            elif marker is not None:
-                markers[p.key] = marker
-        rerun_note, adopted_note = None, None
-        if adopted:
-            adopted_note = (
-                f"{adopted} finished point(s) of the same config under another name were renamed "
-                "to this grid's names and not run again"
-            )
-        if replaced:
-            rerun_note = (
-                f"points that had finished run again: their input files changed since "
-                f"({', '.join(sorted(replaced))})"
-            )
+        markers, replaced = _earlier_markers(points, point_dir)
+        notes = _earlier_notes(adopted, replaced)
         skipped = set(markers)
         pending = [p for p in points if p.key not in markers]
         failures: list[dict[str, Any]] = []
         t0 = time.perf_counter()
-        batch_note = None
         if pending:
             tasks = make_tasks(spec, pending, batch_size)
-            if batch_size > 1 and len(pending) > 1 and all(len(t) == 1 for t in tasks):
-                no_runner = "" if spec.batch else f"; {command} has no batched runner"
-                batch_note = (  # --batch 16 on the event engine did nothing without a word
-                    f"batch_size={batch_size}: no two points could share a batch (each ran alone): "
-                    "batches need the JAX engine (engine='jax', or 'auto' below 2000 steps), dense "
-                    f"weights and equal shapes{no_runner}"
-                )
-            report = progress if callable(progress) else None
+            notes.append(_batch_note(spec, batch_size, len(pending), tasks))
+            run = _Submitted(spec, point_dir, markers, failures)
             with (
                 dask_client(scheduler, n_workers, connect_timeout) as client,
                 ProgressBar("sweep", len(tasks), enabled=progress is True, unit="tasks") as bar,
             ):
-                futures = {}
-                for task in tasks:
-                    if len(task) == 1:
-                        p = task[0]
-                        fut = client.submit(
-                            run_point,
-                            spec,
-                            p.config,
-                            str(point_dir[p.key]),
-                            p.key,
-                            key=f"infodyn-point-{p.key[:16]}-{time.time_ns()}",
-                            retries=retries,
-                            pure=False,
-                        )
-                    else:
-                        items = [(p.config, str(point_dir[p.key]), p.key) for p in task]
-                        fut = client.submit(
-                            run_point_batch,
-                            spec,
-                            items,
-                            key=f"infodyn-batch-{task[0].key[:16]}-{time.time_ns()}",
-                            retries=retries,
-                            pure=False,
-                        )
-                    futures[fut] = task
-                from dask.distributed import as_completed
-
-                done = 0
-                for fut in as_completed(list(futures)):
-                    if interrupt.requested():  # SIGINT/SIGTERM: keep what finished, stop the rest
-                        client.cancel(list(futures))
-                        break
-                    task = futures[fut]
-                    try:
-                        result = fut.result()
-                        results = [result] if len(task) == 1 else result
-                        for p, marker in zip(task, results, strict=True):
-                            if INPUT_ERROR in marker:
-                                failures.append(failure(p, f"InputError: {marker[INPUT_ERROR]}"))
-                            else:
-                                markers[p.key] = marker
-                    except Exception as exc:  # a point that failed after its retries
-                        failures.extend(failure(p, f"{type(exc).__name__}: {exc}") for p in task)
-                    done += 1
-                    bar.update(done=done)
-                    if report is not None:
-                        report(done, len(futures))
+                run.gather(client, tasks, retries, bar, progress if callable(progress) else None)
             if scheduler is None:
                 remove_temporaries(out)  # the local workers are gone: nothing writes there now
             for p in pending:  # points a worker finished after an interrupt stopped the loop
                 if p.key not in markers and (m := read_marker(point_dir[p.key], p.key)) is not None:
                     markers[p.key] = m
         wall = time.perf_counter() - t0
-        failed = {f["point"] for f in failures}
-        rows = []
-        for p in points:
-            # a point finished in an earlier run is "done" like one finished now (its results come
-            # from its marker); one cut off by an interrupt is "interrupted"
-            status = "failed" if p.name in failed else "done" if p.key in markers else "interrupted"
-            row: dict[str, Any] = {"index": p.index, "point": p.name, "status": status}
-            row.update(p.values)
-            if p.seed is not None:
-                row["seed"] = p.seed
-            row["attempts"] = count_attempts(point_dir[p.key])
-            if p.key in markers:
-                row.update(flatten(markers[p.key]["results"]))
-            rows.append(row)
+        rows = _table_rows(points, markers, {f["point"] for f in failures}, point_dir)
         files, why_not = write_outputs(sweep_dir, rows, grid, metric or spec.summary_metric)
+        n_left = sum(r["status"] == "interrupted" for r in rows)
         summary = {
             "command": command,
             "n_points": len(points),
@@ -364,10 +270,9 @@ def run_sweep(
             "failures": failures,
             "wall_seconds": wall,
             "files": files,
-            "notes": [n for n in (adopted_note, rerun_note, batch_note, why_not) if n is not None],
+            "notes": [n for n in [*notes, why_not] if n is not None],
+            "n_interrupted": n_left,
         }
-        n_left = sum(r["status"] == "interrupted" for r in rows)
-        summary["n_interrupted"] = n_left
         write_json(out / "failures.json", failures)
         # the definition with the results: a sweep that cannot start leaves the last one's pair
         sweep_dir.finish(definition, "sweep", summary)
@@ -387,6 +292,139 @@ def run_sweep(
             files=files,
             notes=summary["notes"],
         )
+
+
+def _earlier_markers(
+    points: list[SweepPoint], point_dir: dict[str, Path]
+) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """The done markers of points an earlier run finished whose input files are unchanged, and
+    the keys of the input files replaced since their points finished (those run again)."""
+    markers: dict[str, dict[str, Any]] = {}
+    replaced: set[str] = set()
+    for p in points:
+        marker = read_marker(point_dir[p.key], p.key)
+        changed = [] if marker is None else changed_inputs(marker, input_files(p.config))
+        if changed:
+            replaced.update(changed)
+        elif marker is not None:
+            markers[p.key] = marker
+    return markers, replaced
+
+
+def _earlier_notes(adopted: int, replaced: set[str]) -> list[str | None]:
+    """What the sweep did with an earlier run's points, for the summary's notes."""
+    notes: list[str | None] = []
+    if adopted:
+        notes.append(
+            f"{adopted} finished point(s) of the same config under another name were renamed "
+            "to this grid's names and not run again"
+        )
+    if replaced:
+        notes.append(
+            f"points that had finished run again: their input files changed since "
+            f"({', '.join(sorted(replaced))})"
+        )
+    return notes
+
+
+def _batch_note(spec: CommandSpec, batch_size: int, n_pending: int, tasks: list) -> str | None:
+    """Why ``batch_size > 1`` batched nothing, when it did not (it did so without a word)."""
+    if batch_size == 1 or n_pending < 2 or any(len(t) > 1 for t in tasks):
+        return None
+    no_runner = "" if spec.batch else f"; {spec.name} has no batched runner"
+    return (
+        f"batch_size={batch_size}: no two points could share a batch (each ran alone): "
+        "batches need the JAX engine (engine='jax', or 'auto' below 2000 steps), dense "
+        f"weights and equal shapes{no_runner}"
+    )
+
+
+@dataclass
+class _Submitted:
+    """The points of a sweep on Dask: their folders, and the markers and failures of those
+    that return (filled in by :meth:`gather`)."""
+
+    spec: CommandSpec
+    point_dir: dict[str, Path]
+    markers: dict[str, dict[str, Any]]
+    failures: list[dict[str, Any]]
+
+    def failure(self, p: SweepPoint, error: str) -> dict[str, Any]:
+        return {
+            "index": p.index,
+            "point": p.name,
+            "values": p.values,
+            "seed": p.seed,
+            "error": error,
+            "attempts": count_attempts(self.point_dir[p.key]),
+        }
+
+    def submit(self, client: Any, task: list[SweepPoint], retries: int) -> Any:
+        """One task (a point, or a batch of points) as a Dask future."""
+        if len(task) == 1:
+            p = task[0]
+            return client.submit(
+                run_point, self.spec, p.config, str(self.point_dir[p.key]), p.key,
+                key=f"infodyn-point-{p.key[:16]}-{time.time_ns()}", retries=retries, pure=False,
+            )  # fmt: skip
+        items = [(p.config, str(self.point_dir[p.key]), p.key) for p in task]
+        return client.submit(
+            run_point_batch, self.spec, items,
+            key=f"infodyn-batch-{task[0].key[:16]}-{time.time_ns()}", retries=retries, pure=False,
+        )  # fmt: skip
+
+    def gather(self, client: Any, tasks: list, retries: int, bar: Any, report: Any) -> None:
+        """Submit every task and take their results as they finish; on SIGINT/SIGTERM keep
+        what finished and cancel the rest."""
+        from dask.distributed import as_completed
+
+        from infodyn.experiments import interrupt
+
+        futures = {self.submit(client, task, retries): task for task in tasks}
+        for done, fut in enumerate(as_completed(list(futures)), start=1):
+            if interrupt.requested():
+                client.cancel(list(futures))
+                break
+            self.take(futures[fut], fut)
+            bar.update(done=done)
+            if report is not None:
+                report(done, len(futures))
+
+    def take(self, task: list[SweepPoint], fut: Any) -> None:
+        """A finished task's markers, or its failures (bad input, or failed after retries)."""
+        try:
+            result = fut.result()
+        except Exception as exc:  # a point that failed after its retries
+            self.failures.extend(self.failure(p, f"{type(exc).__name__}: {exc}") for p in task)
+            return
+        for p, marker in zip(task, [result] if len(task) == 1 else result, strict=True):
+            if INPUT_ERROR in marker:
+                self.failures.append(self.failure(p, f"InputError: {marker[INPUT_ERROR]}"))
+            else:
+                self.markers[p.key] = marker
+
+
+def _table_rows(
+    points: list[SweepPoint],
+    markers: dict[str, dict[str, Any]],
+    failed: set[str],
+    point_dir: dict[str, Path],
+) -> list[dict[str, Any]]:
+    """One row per point: index, name, status, grid values, seed, attempts, scalar results. A
+    point finished in an earlier run is "done" like one finished now (its results come from its
+    marker); one cut off by an interrupt is "interrupted"."""
+    rows = []
+    for p in points:
+        status = "failed" if p.name in failed else "done" if p.key in markers else "interrupted"
+        row: dict[str, Any] = {"index": p.index, "point": p.name, "status": status}
+        row.update(p.values)
+        if p.seed is not None:
+            row["seed"] = p.seed
+        row["attempts"] = count_attempts(point_dir[p.key])
+        if p.key in markers:
+            row.update(flatten(markers[p.key]["results"]))
+        rows.append(row)
+    return rows
 
 
 def flatten(results: dict[str, Any], prefix: str = "") -> dict[str, Any]:
