@@ -32,12 +32,8 @@ def test_an_interrupted_run_into_a_new_folder_keeps_only_its_checkpoint(
     with pytest.raises(Interrupted, match="after 100 of 300 steps, checkpointed in"):
         run_simulation(cfg, tmp_path / "new")
     left = sorted(p.relative_to(tmp_path / "new").as_posix() for p in (tmp_path / "new").rglob("*"))
-    assert left == [
-        "checkpoint",
-        "checkpoint/config.json",
-        "checkpoint/spikes-00000.h5",
-        "checkpoint/state.npz",
-    ]
+    # fewer spikes than an HDF5 chunk: all wait in state.npz, no stretch has a file yet
+    assert left == ["checkpoint", "checkpoint/config.json", "checkpoint/state.npz"]
     monkeypatch.setitem(_state, "signal", None)
     with pytest.raises(InputError, match="holds an interrupted simulation \\(100 of its steps"):
         run_simulation(cfg, tmp_path / "new")  # without resume: refused, nothing lost
@@ -127,16 +123,13 @@ def test_checkpoints_every_chunk_and_a_kill_loses_only_the_steps_since(tmp_path,
         run_simulation(cfg, tmp_path / "run")
     monkeypatch.setattr(module.SimulationCheckpoint, "on_spikes", appended)
     folder = tmp_path / "run" / "checkpoint"
-    written = sorted(folder.glob("spikes-*.h5"))
-    assert [p.name for p in written] == [f"spikes-{k:05d}.h5" for k in range(7)]
-    counts = []
-    for path in written:
-        with h5py.File(path) as h5:
-            counts.append(h5["spikes/times"].shape[0])
-    assert all(c % CHUNK == 0 for c in counts) and sum(counts) == CHUNK  # the rest is in state.npz
+    written = sorted(folder.glob("spikes-*.h5"))  # stretches of fewer spikes have no file
+    assert [p.name for p in written] == ["spikes-00000.h5"]
+    with h5py.File(written[0]) as h5:
+        assert h5["spikes/times"].shape[0] == CHUNK  # the rest is in state.npz
     assert module.saved_step(tmp_path / "run") == 2100
-    (folder / "spikes-00007.h5").write_bytes(b"written after the last state")
-    (folder / ".spikes-00008.h5.abcd.h5.tmp").write_bytes(b"cut off")
+    (folder / "spikes-00001.h5").write_bytes(b"written after the last state")
+    (folder / ".spikes-00002.h5.abcd.h5.tmp").write_bytes(b"cut off")
     res = run_simulation(cfg, tmp_path / "run", resume=True)
     assert res["resumed_from_step"] == 2100 and res["n_spikes"] > 2 * CHUNK
     _same_spikes(tmp_path / "run", tmp_path / "whole")
@@ -177,10 +170,23 @@ def test_a_resume_without_a_checkpoint_or_with_a_corrupt_one_is_refused(tmp_path
     state.write_bytes(state.read_bytes()[:100])
     with pytest.raises(InputError, match="state.npz: cannot read this simulation checkpoint"):
         run_simulation(cfg, tmp_path / "run", resume=True)
-    (tmp_path / "run" / "checkpoint" / "spikes-00000.h5").unlink()
     state.unlink()  # no state yet (a kill before the first): the run starts at step 0
     res = run_simulation(cfg, tmp_path / "run", resume=True)
     assert res["resumed_from_step"] == 0
+
+
+def test_a_run_without_a_spike_resumed_writes_an_empty_spike_file(tmp_path, monkeypatch):
+    from infodyn.data.io import load_spikes
+
+    silent = {"network": {"n_in": 3, "n_rec": 5, "in_scale": 0.0}, "input": {"n_steps": 300}}
+    cfg = validate(SimulateConfig, {**silent, "simulation": {"chunk_steps": 100}})
+    monkeypatch.setitem(_state, "signal", "SIGTERM")
+    with pytest.raises(Interrupted):
+        run_simulation(cfg, tmp_path / "run")
+    monkeypatch.setitem(_state, "signal", None)
+    assert run_simulation(cfg, tmp_path / "run", resume=True)["n_spikes"] == 0
+    spikes = load_spikes(tmp_path / "run" / "spikes.h5")
+    assert spikes.n_spikes == 0 and spikes.n_steps == 300 and spikes.n_units == 5
 
 
 def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_folder(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ import pytest
 import infodyn as idn
 from infodyn import InputError
 from infodyn.network import SparseWeights
-from infodyn.network.simulate import check_sparse_input
+from infodyn.network.run_inputs import check_sparse_input
 
 NETS = [
     dict(cls="LIF", n_ref=0, connectivity="sparse", k_in=12),

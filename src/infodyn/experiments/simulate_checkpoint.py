@@ -5,12 +5,14 @@ While a run goes, ``DIR/checkpoint/`` holds
 - ``config.json``: the resolved config the run started with. A resume must give the same one;
   only :data:`HARMLESS` keys (how the steps are chunked and how often checkpoints are made) may
   differ, since they change no spike;
-- ``spikes-00000.h5``, ``spikes-00001.h5``, ...: the spikes of each stretch of steps between two
-  checkpoints, each a spike file of the whole run's header (times within the run), written
-  through a temporary file, so that a file cut off by a kill is never under its name;
+- ``spikes-00000.h5``, ``spikes-00001.h5``, ...: the spikes of the stretches of steps between
+  checkpoints, each file a spike file of the whole run's header (times within the run) holding
+  whole HDF5 chunks of :data:`~infodyn.data.spike_files.CHUNK` spikes, written through a
+  temporary file, so that a file cut off by a kill is never under its name;
 - ``state.npz``: written after each stretch's file: the steps done, how many files hold their
-  spikes, the engine's state after them (:class:`~infodyn.network.chunked.RunState`) and a
-  SHA-256 digest of the weights (a ``[simulation] params`` file changed in between is refused).
+  spikes, the spikes beyond their last whole chunk (a stretch of fewer has no file), the
+  engine's state (:class:`~infodyn.network.chunked.RunState`) and a SHA-256 digest of the
+  weights (a ``[simulation] params`` file changed in between is refused).
 
 A checkpoint is made every ``[simulation] checkpoint_seconds`` of wall time, after all steps, and
 at once when SIGINT or SIGTERM arrives (after the current chunk). A kill that allows nothing
@@ -18,8 +20,8 @@ at once when SIGINT or SIGTERM arrives (after the current chunk). A kill that al
 before ``state.npz``, is dropped on resume and the steps run again from the saved state, which
 gives them the same spikes (:func:`~infodyn.network.chunked.run_chunks`). At the end the files
 become the run's one spike file: one is linked; several are joined by copying their compressed
-chunks as stored (every stretch but the last holds whole chunks: the spikes beyond them wait in
-memory, and in ``state.npz``, for the next stretch), :mod:`infodyn.data.spike_concat`. The folder
+chunks as stored (:mod:`infodyn.data.spike_concat`: every file but the last holds whole
+chunks, the spikes beyond them waiting in memory, and in ``state.npz``, for the next). The folder
 is removed once the run's results are written. The folder takes as much disk as the run's spike
 file, and both exist while they are joined.
 """
@@ -35,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.atomic import remove_temporaries, save_npz, write_json
+from infodyn.atomic import remove_temporaries, save_npz, to_jsonable, write_json
 from infodyn.data.spike_concat import concatenate_spike_files
 from infodyn.data.spike_files import CHUNK, SpikeWriter
 from infodyn.errors import InputError, reading
@@ -119,6 +121,7 @@ class SimulationCheckpoint:
         stored = stored_config(folder)
         if stored is None:
             raise InputError(f"{run_dir}: no interrupted simulation to resume (no {folder})")
+        config = to_jsonable(config)  # the types the stored copy has (lists, not tuples)
         changes = [k for k in changed_keys(stored["config"], config) if k not in HARMLESS]
         if changes:
             old = stored["config"]
@@ -174,9 +177,11 @@ class SimulationCheckpoint:
 
     def _write_held(self, whole_chunks: bool) -> None:
         """Append the spikes held (their whole chunks only, ``whole_chunks``) to the current
-        stretch's file, opening it first."""
+        stretch's file, opening it first (not for no spikes: a stretch of none has no file)."""
         times, units = self.held()
         cut = len(times) - len(times) % CHUNK if whole_chunks else len(times)
+        if cut == 0:
+            return
         if self._writer is None:
             self._writer = SpikeWriter(self.segment_path(self.segments), **self.header)
         self._writer.append(times[:cut], units[:cut])
@@ -203,10 +208,13 @@ class SimulationCheckpoint:
 
     def save(self, state: RunState) -> None:
         """Close the current stretch's file with its whole chunks of spikes (all of them after
-        the last step), then write ``state.npz`` counting it, with the spikes left over."""
+        the last step), then write ``state.npz`` counting it, with the spikes left over (a
+        stretch of fewer spikes than a chunk leaves them all there, and no file)."""
         self._write_held(whole_chunks=state.step < self.header["n_steps"])
-        self._writer.close()
-        self._writer = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+            self.segments += 1
         times, units = self.held()
         arrays = {f"state.{k}": v for k, v in state.arrays.items()}
         save_npz(
@@ -214,13 +222,12 @@ class SimulationCheckpoint:
             step=np.int64(state.step),
             engine=np.str_(state.engine),
             precision=np.str_(state.precision),
-            segments=np.int64(self.segments + 1),
+            segments=np.int64(self.segments),
             digest=np.str_(self.digest),
             held_times=times,
             held_units=units,
             **arrays,
         )
-        self.segments += 1
         self.saved = True
         self._last = time.monotonic()
 
@@ -236,6 +243,9 @@ class SimulationCheckpoint:
         :meth:`remove`, so a stop before the run's results are written can still resume."""
         path.unlink(missing_ok=True)
         paths = self.segment_paths()
+        if not paths:  # a run without a spike
+            SpikeWriter(path, **self.header).close()
+            return
         if len(paths) == 1:
             try:
                 os.link(paths[0], path)
@@ -261,7 +271,7 @@ def _load_state(path: Path) -> dict[str, Any]:
             {k: data[f"state.{k}"] for k in names},
         )
         segments = int(data["segments"])
-        if segments < 1:
+        if segments < 0:
             raise ValueError(f"it counts {segments} spike files")
         held = (data["held_times"].astype(np.int64), data["held_units"].astype(np.int32))
         return {"step": state.step, "state": state, "segments": segments, "held": held,

@@ -37,7 +37,7 @@ from infodyn.network.connectivity import checked_mask
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype
 from infodyn.network.event_current import ByEvent, by_event
-from infodyn.network.simulate import check_input, require_network
+from infodyn.network.run_inputs import check_input, require_network
 from infodyn.network.sparse import constrain_sparse, is_sparse, to_jax
 
 Array = Any

@@ -67,7 +67,7 @@ from infodyn.learning.train_options import KEYS, TrainOptions
 from infodyn.network.connectivity import checked_mask
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype
-from infodyn.network.simulate import require_network
+from infodyn.network.run_inputs import require_network
 from infodyn.network.sparse import first_autapse, is_sparse, to_jax
 from infodyn.progress import ProgressBar
 

@@ -26,6 +26,7 @@ from infodyn.errors import InputError, as_array, as_table, whole_number
 from infodyn.memory import require_memory
 from infodyn.network.engine_event import EventState, event_weights, run_event_chunk, sparse_input
 from infodyn.network.engine_jax import check_precision, device_free_bytes, stream_spikes
+from infodyn.network.run_inputs import check_input, check_sparse_input, require_network
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,6 @@ def check_chunked_run(
     metadata of its spikes. A negative ``chunk_steps`` ran no chunk at all (an empty spike
     train that claimed the whole run), so both counts must be whole numbers >= 1. The JAX
     engine's ``precision`` goes into the metadata; the event engine's is always float64."""
-    from infodyn.network.simulate import require_network
-
     if engine not in ("event", "jax"):
         raise InputError(f"engine must be 'event' or 'jax' for a chunked run, got {engine!r}")
     check_precision(precision)
@@ -152,8 +151,6 @@ def input_chunks(net, x, n_steps: int, chunk_steps: int, first: int = 0):
     step ``first`` on, each from ``x`` (an array, a SciPy sparse matrix or a callable ``x(start,
     stop)``) and checked: a whole sparse ``x`` once, an array's chunks and a callable's as they
     come."""
-    from infodyn.network.simulate import check_input, check_sparse_input
-
     whole_sparse = sparse_input(x)
     if whole_sparse:
         x = check_sparse_input(net, x)

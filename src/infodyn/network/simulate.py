@@ -23,20 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from infodyn.data.spike_files import SpikeWriter
 from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import (
     InputError,
     as_array,
-    require_finite,
     require_flag,
 )
 from infodyn.memory import require_memory
 from infodyn.network.chunked import check_chunked_run, run_chunks
 from infodyn.network.engine_event import (
-    EXACT_INPUT_DTYPES,
     EventState,
     event_weights,
     run_event_chunk,
@@ -47,6 +44,7 @@ from infodyn.network.engine_jax import (
     simulate_jax,
     trace_advice,
 )
+from infodyn.network.run_inputs import check_input, check_sparse_input, require_network
 from infodyn.progress import ProgressBar
 
 AUTO_EVENT_MIN_STEPS = 2000
@@ -75,47 +73,6 @@ class Trace:
         """Mean rate of each unit in Hz (averaged over batch and time)."""
         z = self.z.reshape(-1, self.z.shape[-1])
         return z.mean(axis=0) * 1000.0 / self.dt
-
-
-def check_sparse_input(net, x: Any):
-    """Validate a SciPy sparse input ``x`` (T, n_in) and return it as a CSR array: as it is
-    when its values are bool, uint8, float32 or float64 (the event engine reads them as they
-    are, :data:`~infodyn.network.engine_event.EXACT_INPUT_DTYPES`), else as float64."""
-    if x.ndim != 2:
-        raise InputError(f"a sparse input x must be (T, n_in), got shape {x.shape}")
-    if x.shape[1] != net.n_in:
-        raise InputError(f"input x has {x.shape[1]} channels but the network has n_in={net.n_in}")
-    if x.shape[0] == 0:
-        raise InputError(f"input x is empty (shape {x.shape})")
-    if x.format != "csr" or x.dtype not in EXACT_INPUT_DTYPES:
-        x = sp.csr_array(x, dtype=np.float64)
-    require_finite("input x", x.data)
-    return x
-
-
-def require_network(net: Any) -> None:
-    """Refuse what is not an infodyn network (a :class:`~infodyn.network.LIF` or ALIF): a text
-    or the params dict passed as ``net`` was an AttributeError deep inside a run."""
-    if not all(hasattr(net, a) for a in ("validate_params", "n_rec", "n_in", "dt", "init")):
-        raise InputError(f"net must be an infodyn network (LIF or ALIF), got {net!r:.60}")
-
-
-def check_input(net, x: Any) -> tuple[np.ndarray, bool]:
-    """Validate ``x`` and return it as (B, T, n_in) float64 with a flag for batched input."""
-    x = as_array(x, "input x")
-    if x.dtype == object or x.dtype.kind not in "biuf":
-        raise InputError(f"input x must be numeric, got dtype {x.dtype}")
-    batched = x.ndim == 3
-    if x.ndim == 2:
-        x = x[None]
-    if x.ndim != 3:
-        raise InputError(f"input x must be (T, n_in) or (B, T, n_in), got shape {x.shape}")
-    if x.shape[2] != net.n_in:
-        raise InputError(f"input x has {x.shape[2]} channels but the network has n_in={net.n_in}")
-    if x.shape[1] == 0 or x.shape[0] == 0:
-        raise InputError(f"input x is empty (shape {x.shape})")
-    require_finite("input x", x)
-    return x.astype(np.float64, copy=False), batched
 
 
 def simulate(
