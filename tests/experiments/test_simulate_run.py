@@ -199,6 +199,42 @@ def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_folder(tmp_path,
     with pytest.raises(MemoryError):
         run_simulation(_spiking("event"), tmp_path / "new")
     assert not (tmp_path / "new").exists()
+    (tmp_path / "mine").mkdir()  # an empty folder the user made stays
+    with pytest.raises(MemoryError):
+        run_simulation(_spiking("event"), tmp_path / "mine")
+    assert (tmp_path / "mine").is_dir() and not list((tmp_path / "mine").iterdir())
+
+
+def test_a_folder_named_checkpoint_of_the_users_is_never_removed(tmp_path):
+    (tmp_path / "mine" / "checkpoint").mkdir(parents=True)
+    (tmp_path / "mine" / "checkpoint" / "model.pt").write_bytes(b"the user's")
+    with pytest.raises(InputError, match="checkpoint is in the way: it is not a simulation's"):
+        run_simulation(_spiking("event"), tmp_path / "mine")
+    with pytest.raises(InputError, match="no simulation checkpoint in"):
+        run_simulation(_spiking("event"), tmp_path / "mine", resume=True)
+    assert (tmp_path / "mine" / "checkpoint" / "model.pt").read_bytes() == b"the user's"
+    (tmp_path / "file").mkdir()
+    (tmp_path / "file" / "checkpoint").write_text("a file")
+    with pytest.raises(InputError, match="checkpoint is in the way"):
+        run_simulation(_spiking("event"), tmp_path / "file")
+
+
+def test_a_signal_just_after_a_chunk_is_taken_after_the_next(tmp_path, monkeypatch):
+    """The signal is read once per chunk: one that lands after the read (here: the second
+    read of the first chunk would see it) stops the run after the next chunk, checkpointed; it
+    said "checkpointed" after the first without having saved anything."""
+    from infodyn.experiments import simulate_checkpoint as module
+
+    reads = []
+
+    def requested():
+        reads.append(1)
+        return None if len(reads) == 1 else "SIGINT"
+
+    monkeypatch.setattr(module, "requested", requested)
+    with pytest.raises(Interrupted, match="after 200 of 500 steps, checkpointed"):
+        run_simulation(_spiking("event"), tmp_path / "run")
+    assert module.saved_step(tmp_path / "run") == 200
 
 
 @pytest.mark.parametrize(("engine", "ran"), [("event", "float64"), ("jax", "float32")])
@@ -269,6 +305,8 @@ def test_a_signal_during_the_analysis_leaves_the_previous_run_whole(tmp_path, mo
     # the resumed run runs no step: it makes the results from the checkpoint
     monkeypatch.setattr(figures, "rate_histogram_figure", histogram)
     _state["signal"] = None
+    with pytest.raises(InputError, match="all its 90 steps done, its results not yet written"):
+        run_simulation(new, out)
     assert run_simulation(new, out, resume=True)["resumed_from_step"] == 90
 
 

@@ -84,3 +84,54 @@ def test_a_simulate_point_cut_off_continues_from_its_checkpoint(tmp_path, monkey
     marker = run_point(get_command("simulate"), config, str(tmp_path / "p"), "k")
     assert marker["results"]["resumed_from_step"] == 100
     assert not (tmp_path / "p" / "checkpoint").exists()
+
+
+def _interrupted_point(tmp_path, monkeypatch, config):
+    from infodyn.experiments.config import SimulateConfig, validate
+    from infodyn.experiments.interrupt import Interrupted, _state
+    from infodyn.experiments.simulate_run import run_simulation
+
+    monkeypatch.setitem(_state, "signal", "SIGTERM")
+    with pytest.raises(Interrupted):
+        run_simulation(validate(SimulateConfig, config), tmp_path / "p")
+    monkeypatch.setitem(_state, "signal", None)
+
+
+def test_a_simulate_point_whose_weights_changed_runs_afresh(tmp_path, monkeypatch):
+    """Its checkpoint was made from other weights (the params file was rewritten): the point
+    ran into the refusal as bad input, for good; it now starts afresh, as a finished point whose
+    input files changed runs again."""
+    from infodyn.experiments.config import SimulateConfig, validate
+    from infodyn.network import save_params
+
+    config = {
+        "network": {"n_in": 3, "n_rec": 8},
+        "input": {"n_steps": 300},
+        "simulation": {"engine": "event", "chunk_steps": 100, "params": str(tmp_path / "w.npz")},
+    }
+    net = validate(SimulateConfig, config).build_network()
+    save_params(tmp_path / "w.npz", net.init(seed=1))
+    _interrupted_point(tmp_path, monkeypatch, config)
+    save_params(tmp_path / "w.npz", net.init(seed=2))
+    marker = run_point(get_command("simulate"), config, str(tmp_path / "p"), "k")
+    assert "input_error" not in marker and "resumed_from_step" not in marker["results"]
+    assert not (tmp_path / "p" / "checkpoint").exists()
+
+
+def test_a_batched_sweep_continues_a_point_cut_off_with_a_checkpoint(tmp_path, monkeypatch):
+    """The batched runner recomputed such a point and left its checkpoint beside DONE.json;
+    a later plain run into the folder was then refused as interrupted."""
+    config = {
+        "network": {"n_in": 3, "n_rec": 8},
+        "input": {"n_steps": 300},
+        "simulation": {"engine": "jax", "chunk_steps": 100},
+    }
+    _interrupted_point(tmp_path, monkeypatch, config)
+    other = {**config, "input": {"n_steps": 300, "seed": 2}}
+    markers = run_point_batch(
+        get_command("simulate"),
+        [(config, str(tmp_path / "p"), "k1"), (other, str(tmp_path / "q"), "k2")],
+    )
+    assert markers[0]["results"]["resumed_from_step"] == 100
+    assert "resumed_from_step" not in markers[1]["results"]
+    assert not (tmp_path / "p" / "checkpoint").exists()

@@ -36,6 +36,12 @@ FIXED_BY_CHECKPOINT = frozenset(
 )  # fmt: skip
 
 
+class StaleCheckpoint(InputError):
+    """A checkpoint that cannot continue: the files it was made from (weights) have changed
+    since. The command line says so and stops; a sweep point starts afresh instead, as it
+    runs a finished point again when its input files change."""
+
+
 def changed_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
     """Dotted keys whose values differ between two nested dicts (added and removed keys too)."""
     if isinstance(old, dict) and isinstance(new, dict):

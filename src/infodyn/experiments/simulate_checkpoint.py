@@ -29,6 +29,7 @@ file, and both exist while they are joined.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import time
@@ -41,8 +42,9 @@ from infodyn.atomic import remove_temporaries, save_npz, to_jsonable, write_json
 from infodyn.data.spike_concat import concatenate_spike_files
 from infodyn.data.spike_files import CHUNK, SpikeWriter
 from infodyn.errors import InputError, reading
-from infodyn.experiments.interrupt import check, requested
+from infodyn.experiments.interrupt import Interrupted, requested
 from infodyn.experiments.resume import (
+    StaleCheckpoint,
     changed_keys,
     config_value,
     shown_changes,
@@ -100,9 +102,15 @@ class SimulationCheckpoint:
         cls, run_dir: Path, config: dict[str, Any], header: dict[str, Any], every_s: float,
         digest: str,
     ) -> SimulationCheckpoint:  # fmt: skip
-        """Start a new checkpoint folder in ``run_dir`` (an old one without a state is
-        replaced: the caller refuses to replace one with a state)."""
+        """Start a new checkpoint folder in ``run_dir``: an old one of a simulation without a
+        state is replaced (the caller refuses one with a state), a folder of that name that is
+        not a simulation's checkpoint is refused (it is the user's)."""
         folder = run_dir / FOLDER
+        if folder.exists() and not _is_checkpoint(folder):
+            raise InputError(
+                f"{folder} is in the way: it is not a simulation's checkpoint, and a run in "
+                f"{run_dir} keeps its checkpoint there; choose another --out (nothing was changed)"
+            )
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         write_json(folder / "config.json", {"command": "simulate", "config": config})
@@ -118,9 +126,12 @@ class SimulationCheckpoint:
         state (``None`` when it holds none yet: the run starts at step 0). Files a kill left
         (temporaries, a stretch written after the last state) are removed."""
         folder = run_dir / FOLDER
-        stored = stored_config(folder)
+        stored = stored_config(folder) if _is_checkpoint(folder) else None
         if stored is None:
-            raise InputError(f"{run_dir}: no interrupted simulation to resume (no {folder})")
+            raise InputError(
+                f"{run_dir}: no interrupted simulation to resume (no simulation checkpoint in "
+                f"{folder})"
+            )
         config = to_jsonable(config)  # the types the stored copy has (lists, not tuples)
         changes = [k for k in changed_keys(stored["config"], config) if k not in HARMLESS]
         if changes:
@@ -138,7 +149,7 @@ class SimulationCheckpoint:
             return ckpt, None
         saved = _load_state(folder / STATE)
         if saved["digest"] != digest:
-            raise InputError(
+            raise StaleCheckpoint(
                 f"{folder / STATE}: the weights differ from those the interrupted run used (was "
                 "[simulation] params changed?); restore them, or delete "
                 f"{folder} and simulate afresh"
@@ -198,13 +209,15 @@ class SimulationCheckpoint:
         """Checkpoint after this chunk when ``checkpoint_seconds`` have passed since the last,
         after the last step, or when a signal came (then stop:
         :class:`~infodyn.experiments.interrupt.Interrupted`)."""
+        signal = requested()  # read once: one that comes after this is taken after a chunk
         due = time.monotonic() - self._last >= self.every_s
-        if due or requested() is not None or stop == self.header["n_steps"]:
+        if due or signal is not None or stop == self.header["n_steps"]:
             self.save(snapshot())
-        check(
-            f"simulation stopped after {stop:,} of {self.header['n_steps']:,} steps, "
-            f"checkpointed in {self.folder}"
-        )
+        if signal is not None:
+            raise Interrupted(
+                f"simulation stopped after {stop:,} of {self.header['n_steps']:,} steps, "
+                f"checkpointed in {self.folder} (stopped on {signal})"
+            )
 
     def save(self, state: RunState) -> None:
         """Close the current stretch's file with its whole chunks of spikes (all of them after
@@ -256,6 +269,19 @@ class SimulationCheckpoint:
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _is_checkpoint(folder: Path) -> bool:
+    """Whether ``folder`` is a simulation's checkpoint (its ``config.json`` says so) or an
+    empty folder: what :class:`SimulationCheckpoint` may replace and remove."""
+    if not folder.is_dir():
+        return False
+    if not any(folder.iterdir()):
+        return True
+    try:
+        return json.loads((folder / "config.json").read_text()).get("command") == "simulate"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _load_state(path: Path) -> dict[str, Any]:

@@ -43,9 +43,12 @@ def run_simulation(
     )
 
     if not resume and (step := saved_step(out)) is not None:
+        done = f"{step:,} of its steps done"
+        if step >= cfg.input.n_steps:  # killed as it finished: only its results are missing
+            done = f"all its {step:,} steps done, its results not yet written"
         raise InputError(
-            f"{out} holds an interrupted simulation ({step:,} of its steps done): pass --resume "
-            f"(resume=True) to continue it, or delete {Path(out) / FOLDER} to start afresh"
+            f"{out} holds an interrupted simulation ({done}): pass --resume (resume=True) to "
+            f"continue it, or delete {Path(out) / FOLDER} to start afresh"
         )
     net = cfg.build_network()
     params = initial_params(cfg, net)
@@ -60,6 +63,7 @@ def run_simulation(
     header = {"n_units": net.n_rec, "dt": net.dt, "n_steps": n_steps, "metadata": meta}
     if resume and not (Path(out) / FOLDER).is_dir():  # before RunDir makes the folder
         raise InputError(f"{out}: no interrupted simulation to resume (no checkpoint folder)")
+    created = not Path(out).exists()
     run = RunDir(out, "simulate")
     every_s = cfg.simulation.checkpoint_seconds
     args = (run.path, resolved(cfg), header, every_s, weights_digest(params))
@@ -97,7 +101,8 @@ def run_simulation(
         ckpt.discard_open()
         if not ckpt.saved:  # stopped before its first checkpoint: nothing to resume
             ckpt.remove()
-            run.remove_if_empty()
+            if created:  # only the empty folders RunDir made
+                run.remove_if_empty()
         raise
     finally:
         staged.unlink(missing_ok=True)  # a run that failed: its spikes are not kept

@@ -25,6 +25,7 @@ from infodyn.atomic import write_json
 from infodyn.errors import InputError, os_error_line
 from infodyn.experiments.config import CommandSpec, validate
 from infodyn.experiments.grid import SweepPoint, changed_inputs, input_files
+from infodyn.experiments.resume import StaleCheckpoint
 
 DONE_MARKER = "DONE.json"
 ATTEMPTS_LOG = "attempts.jsonl"
@@ -96,8 +97,7 @@ def run_point(spec: CommandSpec, config: dict[str, Any], out: str, key: str) -> 
     t0 = time.perf_counter()
     try:
         cfg = validate(spec.config_model(), config, source=str(out_path))
-        resume = spec.checkpoint is not None and (out_path / spec.checkpoint).exists()
-        results = spec.runner()(cfg, out_path, **({"resume": True} if resume else {}))
+        results = _run_or_resume(spec, cfg, out_path)
     except (InputError, OSError) as exc:  # bad input fails the same way every time
         if (line := _not_retried(exc)) is None:
             raise
@@ -105,15 +105,32 @@ def run_point(spec: CommandSpec, config: dict[str, Any], out: str, key: str) -> 
     return _mark_done(out_path, key, results, time.perf_counter() - t0, inputs)
 
 
+def _run_or_resume(spec: CommandSpec, cfg: Any, out: Path) -> dict[str, Any]:
+    """Run the point, continuing from its checkpoint when it has one; a checkpoint made from
+    input files that changed since (:class:`~infodyn.experiments.resume.StaleCheckpoint`) is
+    removed and the point runs afresh, as a finished point whose inputs changed does."""
+    checkpoint = None if spec.checkpoint is None else out / spec.checkpoint
+    if checkpoint is not None and checkpoint.exists():
+        try:
+            return spec.runner()(cfg, out, resume=True)
+        except StaleCheckpoint:
+            checkpoint.unlink()
+    return spec.runner()(cfg, out)
+
+
 def run_point_batch(
     spec: CommandSpec, items: list[tuple[dict[str, Any], str, str]]
 ) -> list[dict[str, Any]]:
     """Run several points with the command's batched runner; one marker per point (the
-    points that finished already are not run again, as in :func:`run_point`)."""
+    points that finished already are not run again, and those cut off with a checkpoint
+    continue it, alone, as in :func:`run_point`)."""
     inputs = [input_files(config) for config, _, _ in items]
     done = [
         finished_marker(out, key, files) for (_, out, key), files in zip(items, inputs, strict=True)
     ]
+    for k, (config, out, key) in enumerate(items):  # cut off with a checkpoint: continue it
+        if done[k] is None and spec.checkpoint and (Path(out) / spec.checkpoint).exists():
+            done[k] = run_point(spec, config, out, key)
     if any(marker is not None for marker in done):
         todo = [item for item, marker in zip(items, done, strict=True) if marker is None]
         ran = iter(run_point_batch(spec, todo) if todo else [])
