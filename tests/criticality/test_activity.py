@@ -148,3 +148,12 @@ def test_bad_rasters_and_rate_options_are_refused_before_any_number():
         with pytest.raises(InputError, match=message):
             C.global_rate_variance(act, **kwargs)
     assert C.global_rate_variance(act, n_units=10, dt_ms=1.0) > 0
+
+
+@pytest.mark.parametrize("dt", ["3", "a", {}, True, -1.0])
+def test_a_dt_that_is_no_positive_number_is_refused_for_spike_trains_too(dt):
+    # for a SpikeTrain (or a spike file) dt was compared with np.isclose: text raised NumPy's
+    # UFuncTypeError, a dict a TypeError
+    spikes = SpikeTrain(times=np.array([1, 2]), units=np.array([0, 1]), n_units=2, n_steps=5)
+    with pytest.raises(InputError, match="dt must be a positive number of ms"):
+        C.population_activity(spikes, dt=dt)

@@ -365,3 +365,31 @@ def test_patch_options_take_numbers_of_their_kind(call, message):
     img = np.random.default_rng(0).random((16, 16))
     with pytest.raises(InputError, match=message):
         call(img)
+
+
+@pytest.mark.parametrize("bad", ["a", [[1.0, 2.0], [3.0]], {}, 1 + 2j])
+def test_image_arrays_that_are_not_real_numbers_are_one_line(bad):
+    # NumPy's "could not convert string to float" and "float() argument must be ..." were raw
+    from infodyn.data.images import ZCAWhitener, binarize_patches, dog_filter
+    from infodyn.errors import InputError
+
+    for call in (
+        lambda: dog_filter(bad),
+        lambda: ZCAWhitener.fit(bad),
+        lambda: binarize_patches(bad, "mean"),
+    ):
+        with pytest.raises(InputError, match="must be"):
+            call()
+
+
+def test_image_shapes_and_zca_epsilon_are_checked():
+    from infodyn.data.images import ZCAWhitener, binarize_patches, dog_filter
+    from infodyn.errors import InputError
+
+    with pytest.raises(InputError, match="image must be a 2-D array"):
+        dog_filter(3.0)  # an IndexError
+    with pytest.raises(InputError, match="X must be \\(patches, pixels\\)"):
+        binarize_patches(3.0, "mean")  # an AxisError
+    X = np.random.default_rng(0).normal(size=(50, 4))
+    with pytest.raises(InputError, match="zca_epsilon must be a number >= 0"):
+        ZCAWhitener.fit(X, epsilon="0.1")  # a TypeError comparing text with 0

@@ -294,3 +294,19 @@ def test_a_k_pairwise_fit_warns_of_unbounded_couplings_with_early_stopping_too()
         warnings.simplefilter("error", idn.energy.UnboundedCouplingWarning)
         assert fit(X, validation=0.2).fit_info["unbounded_pairs"] is None
         fit(X, model="k_pairwise", validation=0.2, l2=1e-3)
+
+
+def test_fit_weights_and_validation_that_are_not_numbers_are_one_line():
+    # float("a") and np.asarray({}, float) were raw; float("0.2") read text as a fraction
+    X = np.random.default_rng(0).integers(0, 2, size=(40, 3))
+    with pytest.raises(InputError, match="weights must be"):
+        fit(X, weights="a")
+    with pytest.raises(InputError, match="validation must be a fraction in \\(0, 1\\)"):
+        fit(X, validation="0.2")
+
+
+def test_memory_triggered_average_stimulus_must_be_real_numbers():
+    from infodyn.energy import memory_triggered_average
+
+    with pytest.raises(InputError, match="stimulus must be"):
+        memory_triggered_average(np.array([0, 1, 0]), "abc")

@@ -136,3 +136,20 @@ def test_bad_states():
 def _random_model(n, rng, scale=0.5):
     J = np.triu(rng.normal(0, scale, (n, n)), 1)
     return IsingModel(J + J.T, rng.normal(0.3, 0.5, n))
+
+
+@pytest.mark.parametrize("bad", ["a", [[1.0, 2.0], [3.0]], {}, 1 + 2j])
+def test_model_arrays_that_are_not_real_numbers_are_one_line(bad):
+    from infodyn.energy import IsingModel, KPairwiseModel
+    from infodyn.errors import InputError
+
+    J, theta = np.zeros((2, 2)), np.zeros(2)
+    for call in (
+        lambda: IsingModel.from_spin(bad, np.zeros(2)),
+        lambda: IsingModel.from_spin(J, bad),
+        lambda: KPairwiseModel(J, theta, bad),
+    ):
+        with pytest.raises(InputError, match="must be"):
+            call()
+    with pytest.raises(InputError, match="pseudocount must be a number >= 0, got '1'"):
+        IsingModel.independent(np.array([[0, 1], [1, 0]]), pseudocount="1")

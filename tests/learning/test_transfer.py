@@ -129,3 +129,22 @@ def test_transfer_options_are_checked(call, message):
     x = np.random.default_rng(0).normal(size=(100, 2))
     with pytest.raises(InputError, match=message):
         call(x)
+
+
+@pytest.mark.parametrize("bad", ["a", [[1.0, 2.0], [3.0]], {}, 1 + 2j])
+def test_transfer_inputs_that_are_not_real_numbers_are_one_line(bad):
+    from infodyn.learning.transfer import infer_transfer_function, intrinsic_plasticity
+
+    with pytest.raises(InputError, match="x must be"):
+        intrinsic_plasticity(bad)
+    with pytest.raises(InputError, match="rates must be"):
+        infer_transfer_function(bad)
+
+
+@pytest.mark.parametrize("key", ["eta_theta", "eta_gain", "smoothing", "max_step"])
+def test_adaptation_step_sizes_must_be_numbers(key):
+    # text failed the comparisons of __post_init__ with a TypeError
+    with pytest.raises(InputError, match=f"{key} must be a finite number"):
+        adaptation.LIFAdaptationConfig(**{key: "0.3"})
+    with pytest.raises(InputError, match="spikes must be a rectangular array"):
+        adaptation.window_counts("a", 5)

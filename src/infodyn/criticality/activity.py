@@ -218,6 +218,10 @@ def population_activity(
     """
     n_units = None
     info: dict[str, Any] = {}
+    require(  # float() read "3" as 3 ms and True as 1 ms; np.isclose failed on text
+        dt is None or (is_finite_number(dt) and dt > 0),
+        f"dt must be a positive number of ms, got {dt!r}",
+    )
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
         if is_h5_path(data):
             data, units = step_counts(data, units=units), None
@@ -253,10 +257,6 @@ def population_activity(
         if np.any(counts != np.round(counts)):
             raise InputError("population counts must be whole numbers")
         counts = counts.astype(np.int64)
-        require(  # float() read "3" as 3 ms and True as 1 ms
-            dt is None or (is_finite_number(dt) and dt > 0),
-            f"dt must be a positive number of ms, got {dt!r}",
-        )
         step = 1.0 if dt is None else float(dt)
         if isinstance(bin_ms, str):
             require(bin_ms.lower() == "iei", f"bin_ms must be a number, 'iei' or None: {bin_ms!r}")

@@ -108,10 +108,9 @@ def dog_filter(
         f"dog_sigmas must satisfy 0 < centre < surround (finite numbers), got "
         f"({sigma_center!r}, {sigma_surround!r})",
     )
-    require(
-        isinstance(columns, slice), f"columns must be a slice of image columns, got {columns!r}"
-    )
-    img = np.asarray(image, dtype=np.float64)
+    require(isinstance(columns, slice), f"columns must be a slice of columns, got {columns!r}")
+    img = finite_reals(image, "image")
+    require(img.ndim == 2, f"image must be a 2-D array (rows, columns), got shape {img.shape}")
     out = gaussian_filter(img, sigma_center, mode="reflect") - gaussian_filter(
         img, sigma_surround, mode="reflect"
     )
@@ -139,9 +138,9 @@ class ZCAWhitener:
     @classmethod
     def fit(cls, X: np.ndarray, epsilon: float = 1e-2) -> ZCAWhitener:
         """Fit on (samples, pixels) data; ``epsilon`` is relative to the mean eigenvalue."""
-        X = np.asarray(X, dtype=np.float64)
+        X = finite_reals(X, "X")
         require(X.ndim == 2 and X.shape[0] > X.shape[1], "ZCA needs more patches than pixels")
-        require(epsilon >= 0, "zca_epsilon must be >= 0")
+        require(is_finite_number(epsilon) and epsilon >= 0, "zca_epsilon must be a number >= 0")
         mean = X.mean(axis=0)
         C = np.cov(X - mean, rowvar=False, bias=True)
         lam, U = np.linalg.eigh(C)
@@ -165,7 +164,8 @@ def binarize_patches(X: np.ndarray, method: Literal["mean", "sign"]) -> np.ndarr
 
     ``"mean"``: 1 where a pixel is above its own patch's mean; ``"sign"``: 1 where it is > 0.
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = finite_reals(X, "X")
+    require(X.ndim == 2, f"X must be (patches, pixels), got shape {X.shape}")
     if method == "mean":
         return (X > X.mean(axis=1, keepdims=True)).astype(np.uint8)
     if method == "sign":

@@ -40,7 +40,15 @@ from infodyn.energy.kprecondition import lbfgs_potential_preconditioned
 from infodyn.energy.model import IsingModel
 from infodyn.energy.objectives import MAX_ML_N, METHODS, make_objective, pack, prepare_data
 from infodyn.energy.objectives import unpack_numpy as unpack
-from infodyn.errors import InputError, check_option_type, make_rng, require, require_flag
+from infodyn.errors import (
+    InputError,
+    check_option_type,
+    finite_reals,
+    is_finite_number,
+    make_rng,
+    require,
+    require_flag,
+)
 
 
 def unique_patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -178,13 +186,17 @@ def fit(
     if validation is not None:
         if np.isscalar(validation):
             require(weights is None, "weights cannot be combined with a validation fraction")
+            require(  # float() read the text "0.2", and "a" was a raw ValueError
+                is_finite_number(validation),
+                f"validation must be a fraction in (0, 1) or held-out rows, got {validation!r}",
+            )
             X, X_val = split_validation(X, float(validation), seed)
         else:
             X_val = as_binary(validation, "validation", n=n)
     if weights is None:
         Xu, w = unique_patterns(X)
     else:
-        w = np.asarray(weights, dtype=np.float64).reshape(-1)
+        w = finite_reals(weights, "weights").reshape(-1)
         require(w.shape[0] == X.shape[0], "weights need one entry per row of X")
         require(
             bool(np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0),

@@ -21,7 +21,7 @@ import numpy as np
 
 from infodyn.energy._checks import as_binary, require_model
 from infodyn.energy.model import IsingModel
-from infodyn.errors import require
+from infodyn.errors import finite_reals, require
 
 
 class KPairwiseModel(IsingModel, file_key="V"):
@@ -29,7 +29,7 @@ class KPairwiseModel(IsingModel, file_key="V"):
 
     def __init__(self, J: Any, theta: Any, V: Any, fit_info: dict[str, Any] | None = None) -> None:
         super().__init__(J, theta, fit_info)
-        V = np.array(V, dtype=np.float64).reshape(-1)
+        V = finite_reals(V, "V").reshape(-1)
         require(V.shape[0] == self.n + 1, f"V needs n + 1 = {self.n + 1} values, got {V.size}")
         require(bool(np.all(np.isfinite(V))), "V must be finite")
         V.flags.writeable = False

@@ -18,7 +18,7 @@ import numpy as np
 
 from infodyn.energy._checks import as_binary, flip_counts, positive_int, require_model, rng_seed
 from infodyn.energy.codes import recovery
-from infodyn.errors import require, require_flag, whole_number
+from infodyn.errors import finite_reals, require, require_flag, whole_number
 
 
 def memory_labels(model: Any, X: Any, memories: Any = None) -> tuple[np.ndarray, np.ndarray]:
@@ -112,7 +112,7 @@ def memory_triggered_average(
     lab = np.asarray(labels)
     require(lab.ndim == 1 and lab.size >= 1, f"labels must be a non-empty 1-D array: {lab.shape}")
     require(lab.dtype.kind in "iu", f"labels must be integers (memory ids), got {lab.dtype}")
-    stim = np.asarray(stimulus, dtype=np.float64)
+    stim = finite_reals(stimulus, "stimulus")
     require(stim.ndim >= 1 and stim.shape[0] == lab.size, "stimulus and labels differ in length")
     require(  # (1,) gave an IndexError, None a TypeError, (1.9, 0.9) the window (1, 0)
         np.ndim(window) == 1 and len(window) == 2,

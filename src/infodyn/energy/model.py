@@ -24,7 +24,14 @@ from infodyn.energy._checks import as_binary, ising_parameters
 from infodyn.energy.dynamics import descend, drive, fixed_points, flip_energies, is_fixed_point
 from infodyn.energy.partition import ais_log_partition, all_states, exact_log_partition
 from infodyn.energy.sampling import sample
-from infodyn.errors import InputError, as_table, reading, require
+from infodyn.errors import (
+    InputError,
+    as_table,
+    finite_reals,
+    is_finite_number,
+    reading,
+    require,
+)
 
 
 class IsingModel:
@@ -103,8 +110,8 @@ class IsingModel:
     def from_spin(cls, W: Any, b: Any, fit_info: dict[str, Any] | None = None) -> IsingModel:
         """The model with energy ``-1/2 s^T W s - b^T s`` over spins s = 2x - 1 (W symmetric,
         zero diagonal): ``J = 4W``, ``theta = 2 W 1 - 2b``."""
-        W = np.asarray(W, dtype=np.float64)
-        b = np.asarray(b, dtype=np.float64).reshape(-1)
+        W = finite_reals(W, "W")
+        b = finite_reals(b, "b").reshape(-1)
         require(
             W.ndim == 2 and W.shape[0] == W.shape[1] == b.shape[0], "W must be (n, n) and b (n,)"
         )
@@ -115,7 +122,10 @@ class IsingModel:
         """The independent (J = 0) model matching the unit means of X, with ``pseudocount``
         half-observations added to each outcome: ``theta_i = log((1 - m_i) / m_i)``."""
         X = as_binary(X)
-        require(pseudocount >= 0, "pseudocount must be >= 0")
+        require(
+            is_finite_number(pseudocount) and pseudocount >= 0,
+            f"pseudocount must be a number >= 0, got {pseudocount!r}",
+        )
         M = X.shape[0]
         m = (X.sum(0) + pseudocount) / (M + 2 * pseudocount)
         if np.any((m <= 0) | (m >= 1)):

@@ -38,6 +38,7 @@ import numpy as np
 from infodyn.data.binning import bin_raster, check_spike_counts
 from infodyn.errors import (
     InputError,
+    as_array,
     is_finite_number,
     require,
     require_finite_number,
@@ -104,7 +105,9 @@ class LIFAdaptationConfig:
     gain_range: tuple[float, float] = (0.02, 50.0)
 
     def __post_init__(self) -> None:
-        for key in ("target_rate_hz", "window_ms"):  # inf pushed theta down every update
+        # inf pushed theta down every update; text failed the comparisons below
+        numbers = ("target_rate_hz", "window_ms", "eta_theta", "eta_gain", "smoothing", "max_step")
+        for key in numbers:
             require_finite_number(key, getattr(self, key))
         require(self.target_rate_hz > 0, "target_rate_hz must be > 0")
         require(self.window_ms > 0, "window_ms must be > 0")
@@ -207,7 +210,7 @@ def window_counts(z: Any, window_steps: int) -> np.ndarray:
 
     Trailing steps that do not fill a window are dropped.
     """
-    z = np.asarray(z, dtype=np.float64)
+    z = as_array(z, "spikes", np.float64)
     require(z.ndim in (2, 3), f"spikes must be (T, n) or (B, T, n), got shape {z.shape}")
     window_steps = whole_number(window_steps, "window_steps", minimum=1)  # 0: ZeroDivisionError
     require(

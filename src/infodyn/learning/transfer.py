@@ -152,7 +152,7 @@ def intrinsic_plasticity(
         of the fixed point.
     a0, b0 : initial gain (> 0) and bias.
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = finite_reals(x, "x")
     require(
         x.ndim in (1, 2) and x.size > 0,
         "x must be a non-empty (n_samples,) or (n_samples, n_units) array",
@@ -256,7 +256,7 @@ def infer_transfer_function(
     identifiable from a rate histogram alone, and h is only defined up to the assumed mean and
     scale of the input.
     """
-    r = np.asarray(rates, dtype=np.float64).ravel()
+    r = finite_reals(rates, "rates").ravel()
     require(r.size >= 10, f"need at least 10 rates to infer a transfer function, got {r.size}")
     require_finite("rates", r)
     require(bool(np.all(r >= 0)), "rates must be >= 0")
