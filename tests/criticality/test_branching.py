@@ -389,3 +389,22 @@ def test_slopes_of_constant_activity_are_nan_with_a_warning(method):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         C.regression_slopes(C.simulate_branching_process(0.9, 3.0, 500, seed=1), 5, method)
+
+
+@pytest.mark.parametrize(
+    ("option", "bad", "said"),
+    [
+        ("method", np.array([]), "method must be 'mr' or 'naive'"),
+        ("coefficient_method", {}, "coefficient_method must be 'ts' or 'sm'"),
+        ("fit", np.array([]), "fit must be 'exp' or 'exp_offset'"),
+        ("ci", "0.9", "ci must lie in \\(0, 1\\), got '0.9'"),
+    ],
+)
+def test_options_of_a_wrong_type_are_one_line(option, bad, said):
+    # an array's truth value, a dict's hash and text compared with 0.0 were raw errors
+    activity = np.random.default_rng(0).poisson(5.0, size=(2, 500))
+    with pytest.raises(InputError, match=said):
+        C.branching_ratio(activity, **{option: bad})
+    if option == "coefficient_method":
+        with pytest.raises(InputError, match="coefficient method must be 'ts' or 'sm'"):
+            C.regression_slopes(activity, 5, method=bad)

@@ -77,3 +77,18 @@ def test_denoising_rows_with_a_biased_independent_prior_use_the_bitwise_map():
         assert r["bits_wrong_after_posterior_independent"] == wrong
         assert r["bits_wrong_after_posterior_pairwise"] == wrong  # the same prior twice
         assert wrong != r["k"]  # the prior changed bits: not the flat case again
+
+
+def test_flips_that_are_no_list_of_whole_numbers_are_one_line():
+    import pytest
+
+    from infodyn.errors import InputError
+
+    model = IsingModel(np.zeros((8, 8)), np.zeros(8))
+    patterns = np.random.default_rng(0).integers(0, 2, size=(5, 8))
+    for bad, said in (
+        (None, "must list at least one"),
+        (["2"], "must be whole numbers in \\(0, 4.0\\)"),
+    ):
+        with pytest.raises(InputError, match=f"denoise_flips {said}"):
+            denoising_rows(model, model, patterns, bad, 0)

@@ -61,3 +61,12 @@ def test_ais_with_two_temperatures_is_importance_sampling_from_the_base():
     res = ais_log_partition(m.J, m.theta, n_chains=200_000, n_betas=2, seed=0)
     assert abs(res.log_z - exact) < 5 * res.stderr + 1e-3
     assert res.stderr < 0.01
+
+
+@pytest.mark.parametrize("bad", ["1000", 0, 2.5, None])
+def test_max_entries_must_be_a_whole_number(bad):
+    from infodyn.errors import InputError
+
+    model = IsingModel(np.zeros((3, 3)), np.zeros(3))
+    with pytest.raises(InputError, match="max_entries must be a whole number >= 1"):
+        exact_log_partition(model.J, model.theta, max_entries=bad)

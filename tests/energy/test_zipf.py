@@ -77,3 +77,9 @@ def test_zipf_interval_half_width_follows_the_normal_quantile():
 def test_zipf_rank_range_needs_lo_below_hi():
     with pytest.raises(InputError):
         zipf_slope(_from_counts([5, 4, 3, 2]), rank_range=(3, 3))
+
+
+def test_a_level_that_is_no_number_is_one_line():
+    X = np.random.default_rng(0).integers(0, 2, size=(200, 6))
+    with pytest.raises(InputError, match="level must be in \\(0, 1\\), got '0.9'"):
+        zipf_slope(X, level="0.9")

@@ -51,6 +51,7 @@ from infodyn.criticality.mr_fit import _slopes_ts as _slopes_ts
 from infodyn.criticality.mr_fit import regression_slopes as regression_slopes
 from infodyn.errors import (
     InputError,
+    is_choice,
     is_finite_number,
     make_rng,
     require,
@@ -187,13 +188,14 @@ def branching_ratio(
     bias_correction = require_flag("bias_correction", bias_correction)
     signed = require_flag("signed", signed)
     a, dt_known = as_counts(activity, allow_negative=signed)
-    require(method in ("mr", "naive"), f"method must be 'mr' or 'naive', got {method!r}")
+    # is_choice: an array ("truth value ... ambiguous") or a dict ("unhashable") was raw
+    require(is_choice(method, ("mr", "naive")), f"method must be 'mr' or 'naive', got {method!r}")
     require(
-        coefficient_method in _SLOPES,
+        is_choice(coefficient_method, _SLOPES),
         f"coefficient_method must be 'ts' or 'sm', got {coefficient_method!r}",
     )
-    require(fit in _FITS, f"fit must be 'exp' or 'exp_offset', got {fit!r}")
-    require(0.0 < ci < 1.0, f"ci must lie in (0, 1), got {ci}")
+    require(is_choice(fit, _FITS), f"fit must be 'exp' or 'exp_offset', got {fit!r}")
+    require(is_finite_number(ci) and 0.0 < ci < 1.0, f"ci must lie in (0, 1), got {ci!r}")
     n_boot = whole_number(n_boot, "n_boot")
     require(n_boot != 1, "n_boot must be 0 (no intervals) or at least 2 (one replicate: no spread)")
     n_inner = check_ci_method(ci_method, n_inner)

@@ -58,6 +58,7 @@ def neg_energy_blocks(
     """``-E`` of all 2^n states in blocks of at most about ``max_entries`` (float64): block
     ``[a, b]`` is the state whose low ``ceil(n/2)`` units spell ``a`` and high units ``b``. ``V``
     (n + 1 values) adds a potential ``V(K)`` on the count of active units."""
+    max_entries = whole_number(max_entries, "max_entries", minimum=1)
     n = theta.shape[0]
     n_lo = (n + 1) // 2
     n_hi = n - n_lo

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from infodyn.energy._checks import as_binary, positive_int, rng_seed
-from infodyn.errors import require
+from infodyn.errors import is_finite_number, require
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def zipf_slope(
     require(1 <= lo < hi, f"rank_range must be (lo, hi) with 1 <= lo < hi, got {rank_range}")
     min_count = positive_int(min_count, "min_count")
     n_boot = positive_int(n_boot, "n_boot", 0)
-    require(0 < level < 1, "level must be in (0, 1)")
+    require(is_finite_number(level) and 0 < level < 1, f"level must be in (0, 1), got {level!r}")
     counts = word_counts(X)
     slope, used = _slope(counts, lo, hi, min_count)
     low = high = float("nan")
