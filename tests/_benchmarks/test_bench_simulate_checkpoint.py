@@ -3,35 +3,23 @@ joining give the file's spikes (the timing compares equal work)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
 from infodyn.data import load_spikes
 from infodyn.data.spike_files import SpikeWriter
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def _module():
-    path = ROOT / "benchmarks" / "bench_simulate_checkpoint.py"
-    spec = importlib.util.spec_from_file_location("bench_simulate_checkpoint", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_both_joins_give_the_runs_spikes(tmp_path):
+def test_both_joins_give_the_runs_spikes(tmp_path, bench_module):
+    mod = bench_module("bench_simulate_checkpoint")
     flat = np.sort(np.random.default_rng(0).choice(2000 * 300, 200_000, replace=False))
     times, units = flat // 300, (flat % 300).astype(np.int32)
     with SpikeWriter(tmp_path / "s.h5", n_units=300, dt=1.0, n_steps=2000) as writer:
         writer.append(times, units)
-    got = _module()._join_times(tmp_path / "s.h5", tmp_path, repeats=1)
+    got = mod._join_times(tmp_path / "s.h5", tmp_path, repeats=1)
     assert got["n_spikes"] == 200_000 and got["chunks"] >= 0 and got["blocks"] > 0
     for name in ("joined.h5", "rewritten.h5"):
         back = load_spikes(tmp_path / name)
         np.testing.assert_array_equal(back.times, times)
         np.testing.assert_array_equal(back.units, units)
-    config = _module()._config(tmp_path, 3.0).read_text()
+    config = mod._config(tmp_path, 3.0).read_text()
     assert "chunk_steps = 1000\ncheckpoint_seconds = 3.0\n" in config
