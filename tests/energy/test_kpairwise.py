@@ -146,9 +146,9 @@ def test_potential_must_have_exactly_n_plus_1_finite_values():
     J, theta = np.zeros((3, 3)), np.zeros(3)
     with pytest.raises(InputError, match="n \\+ 1 = 4"):
         KPairwiseModel(J, theta, np.zeros(5))  # one value too many
-    with pytest.raises(InputError, match="finite"):
+    with pytest.raises(InputError, match="NaN or inf"):
         KPairwiseModel(J, theta, [0.0, 1.0, np.nan, 0.0])
-    with pytest.raises(InputError, match="finite"):
+    with pytest.raises(InputError, match="NaN or inf"):
         KPairwiseModel(J, theta, [0.0, np.inf, 0.0, 0.0])
 
 
