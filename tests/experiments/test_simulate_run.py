@@ -389,3 +389,59 @@ def test_points_with_weights_from_a_file_are_not_batched(tmp_path):
     assert batch_signature(validate(SimulateConfig, base)) is not None
     base["simulation"]["params"] = str(tmp_path / "params.npz")
     assert batch_signature(validate(SimulateConfig, base)) is None
+
+
+def test_one_simulation_at_a_time_in_a_folder_and_a_killed_ones_files_go(tmp_path, monkeypatch):
+    """A second run into a folder where one runs removed the first one's temporary files (it
+    died with "no such file"); it is refused. A run killed as it joined its spikes left a
+    staged file as large as spikes.h5, which nothing removed: the next run into the folder
+    does."""
+    from infodyn.experiments.simulate_run import LOCK_NAME
+    from infodyn.experiments.sweep_lock import folder_lock
+
+    cfg = _spiking("event")
+    (tmp_path / "run").mkdir()
+    with folder_lock(tmp_path / "run", LOCK_NAME, "simulation"):  # this live process holds it
+        with pytest.raises(InputError, match="another simulation is running in"):
+            run_simulation(cfg, tmp_path / "run")
+    left = tmp_path / "run" / "..spikes.staged.h5.abcd1234.h5.tmp"
+    left.write_bytes(b"x" * 1000)
+    run_simulation(cfg, tmp_path / "run")
+    assert not left.exists() and not (tmp_path / "run" / LOCK_NAME).exists()
+
+
+def test_what_a_resume_says_when_it_cannot_go_on(tmp_path, monkeypatch):
+    data = {
+        "network": {"n_in": 3, "n_rec": 8},
+        "input": {"n_steps": 3000},
+        "simulation": {"chunk_steps": 1000},
+    }
+    monkeypatch.setitem(_state, "signal", "SIGTERM")
+    with pytest.raises(Interrupted):
+        run_simulation(validate(SimulateConfig, data), tmp_path / "run")
+    monkeypatch.setitem(_state, "signal", None)
+    # the first run had --engine jax (the config file unchanged): say to give it again
+    forced = {**data, "simulation": {**data["simulation"], "engine": "jax"}}
+    with pytest.raises(InputError, match="an --engine given to the first run must be given"):
+        run_simulation(validate(SimulateConfig, forced), tmp_path / "run", resume=True)
+    folder = tmp_path / "run" / "checkpoint"
+    config = (folder / "config.json").read_bytes()
+    (folder / "config.json").unlink()
+    with pytest.raises(InputError, match="config.json is missing: the settings the interrupted"):
+        run_simulation(validate(SimulateConfig, data), tmp_path / "run", resume=True)
+    (folder / "config.json").write_bytes(config)
+    with pytest.raises(InputError, match="no interrupted simulation to resume .*run without"):
+        run_simulation(validate(SimulateConfig, data), tmp_path / "none", resume=True)
+
+
+def test_a_damaged_stretch_file_says_to_start_afresh(tmp_path):
+    from infodyn.experiments.simulate_checkpoint import SimulationCheckpoint
+
+    header = {"n_units": 3, "dt": 1.0, "n_steps": 10, "metadata": {}}
+    ckpt = SimulationCheckpoint.fresh(tmp_path, {}, header, 60.0, "digest")
+    for k in range(2):
+        ckpt.segment_path(k).write_bytes(b"truncated")
+    for segments in (1, 2):  # linked alone, or joined
+        ckpt.segments = segments
+        with pytest.raises(InputError, match="not a readable HDF5 file.*delete .* afresh"):
+            ckpt.spikes_into(tmp_path / "s.h5")

@@ -41,6 +41,7 @@ import numpy as np
 from infodyn.atomic import remove_temporaries, save_npz, to_jsonable, write_json
 from infodyn.data.spike_concat import concatenate_spike_files
 from infodyn.data.spike_files import CHUNK, SpikeWriter
+from infodyn.data.spike_reader import SpikeReader
 from infodyn.errors import InputError, reading
 from infodyn.experiments.interrupt import Interrupted, requested
 from infodyn.experiments.resume import (
@@ -126,6 +127,11 @@ class SimulationCheckpoint:
         state (``None`` when it holds none yet: the run starts at step 0). Files a kill left
         (temporaries, a stretch written after the last state) are removed."""
         folder = run_dir / FOLDER
+        if (folder / STATE).is_file() and not (folder / "config.json").is_file():
+            raise InputError(
+                f"{folder / 'config.json'} is missing: the settings the interrupted run started "
+                f"with are unknown; delete {folder} and simulate afresh"
+            )
         stored = stored_config(folder) if _is_checkpoint(folder) else None
         if stored is None:
             raise InputError(
@@ -137,10 +143,15 @@ class SimulationCheckpoint:
         if changes:
             old = stored["config"]
             shown = {k: [config_value(old, k), config_value(config, k)] for k in changes}
+            engine = (  # the config file may be unchanged: --engine overrides it
+                "; an --engine given to the first run must be given again"
+                if "simulation.engine" in changes
+                else ""
+            )
             raise InputError(
                 f"{folder / 'config.json'}: the config differs from the one this simulation "
                 f"started with: {shown_changes(changes, shown)}; resume with the original "
-                f"config, or delete {folder} and simulate afresh"
+                f"config, or delete {folder} and simulate afresh{engine}"
             )
         remove_temporaries(folder)
         ckpt = cls(folder, header, every_s, digest)
@@ -259,13 +270,18 @@ class SimulationCheckpoint:
         if not paths:  # a run without a spike
             SpikeWriter(path, **self.header).close()
             return
-        if len(paths) == 1:
-            try:
-                os.link(paths[0], path)
-            except OSError:
-                shutil.copyfile(paths[0], path)
-            return
-        concatenate_spike_files(paths, path)
+        try:
+            if len(paths) > 1:
+                concatenate_spike_files(paths, path)
+                return
+            with SpikeReader(paths[0]):  # opened: a damaged file is refused here
+                pass
+        except InputError as exc:  # a stretch's file damaged since it was written
+            raise InputError(f"{exc}; delete {self.folder} and simulate afresh") from None
+        try:
+            os.link(paths[0], path)
+        except OSError:
+            shutil.copyfile(paths[0], path)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.atomic import remove_temporaries
 from infodyn.errors import InputError
 from infodyn.experiments.config import SimulateConfig, make_input
 from infodyn.experiments.rundir import RunDir, png_bytes
+from infodyn.experiments.sweep_lock import folder_lock
 from infodyn.network.chunked import check_chunked_run
 
 
@@ -34,7 +36,6 @@ def run_simulation(
     same spikes as one uninterrupted run; without ``resume`` a checkpoint in ``out`` is refused.
     """
     from infodyn.experiments.config import resolved
-    from infodyn.experiments.interrupt import check
     from infodyn.experiments.simulate_checkpoint import (
         FOLDER,
         SimulationCheckpoint,
@@ -62,15 +63,38 @@ def run_simulation(
     )  # fmt: skip
     header = {"n_units": net.n_rec, "dt": net.dt, "n_steps": n_steps, "metadata": meta}
     if resume and not (Path(out) / FOLDER).is_dir():  # before RunDir makes the folder
-        raise InputError(f"{out}: no interrupted simulation to resume (no checkpoint folder)")
+        raise InputError(
+            f"{out}: no interrupted simulation to resume (no checkpoint folder); run without "
+            "--resume to start one"
+        )
     created = not Path(out).exists()
     run = RunDir(out, "simulate")
-    every_s = cfg.simulation.checkpoint_seconds
-    args = (run.path, resolved(cfg), header, every_s, weights_digest(params))
-    if resume:
-        ckpt, start = SimulationCheckpoint.resumed(*args)
-    else:
-        ckpt, start = SimulationCheckpoint.fresh(*args), None
+    try:  # one simulation at a time in a folder: a second removed the first one's files
+        with folder_lock(run.path, LOCK_NAME, "simulation"):
+            remove_temporaries(run.path)  # what a run killed here left (a staged spike file)
+            every_s = cfg.simulation.checkpoint_seconds
+            args = (run.path, resolved(cfg), header, every_s, weights_digest(params))
+            if resume:
+                ckpt, start = SimulationCheckpoint.resumed(*args)
+            else:
+                ckpt, start = SimulationCheckpoint.fresh(*args), None
+            return _simulate(
+                cfg, run, ckpt, start, (net, params, x), engine, chunk_steps, progress, resume
+            )
+    finally:
+        if created:  # a run stopped before its first checkpoint: the empty folders RunDir made
+            run.remove_if_empty()
+
+
+def _simulate(
+    cfg, run, ckpt, start, network, engine, chunk_steps, progress, resume
+) -> dict[str, Any]:
+    """The simulation of :func:`run_simulation` into its checkpoint ``ckpt`` from ``start``,
+    then the run's files."""
+    from infodyn.experiments.interrupt import check
+
+    net, params, x = network
+    n_steps = ckpt.header["n_steps"]
     t0 = time.perf_counter()
     staged = run.file(STAGED)
     try:
@@ -101,8 +125,6 @@ def run_simulation(
         ckpt.discard_open()
         if not ckpt.saved:  # stopped before its first checkpoint: nothing to resume
             ckpt.remove()
-            if created:  # only the empty folders RunDir made
-                run.remove_if_empty()
         raise
     finally:
         staged.unlink(missing_ok=True)  # a run that failed: its spikes are not kept
@@ -151,6 +173,8 @@ def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:
 
 #: the new run's spike file until the run has succeeded (then renamed to ``spikes.h5``)
 STAGED = ".spikes.staged.h5"
+#: the lock a simulation holds in its folder (:func:`~infodyn.experiments.sweep_lock.folder_lock`)
+LOCK_NAME = ".simulate.lock"
 
 
 def simulation_results(

@@ -1,5 +1,8 @@
 """One sweep at a time in an output folder: the lock file ``OUT/.sweep.lock``.
 
+:func:`folder_lock` is the same lock under another name, for other commands that must not run
+twice in one folder (``infodyn simulate`` holds ``OUT/.simulate.lock``).
+
 Two sweeps on one ``--out`` do not merely repeat work: each starts by removing the temporary
 files that killed workers left (:func:`~infodyn.atomic.remove_temporaries`), which are then the
 other sweep's files being written (an atomic write whose temporary file vanishes fails, a
@@ -47,13 +50,19 @@ STALE_S = 30.0
 POLL_S = 0.5
 
 
-@contextlib.contextmanager
-def sweep_lock(out: str | os.PathLike) -> Iterator[Path]:
+def sweep_lock(out: str | os.PathLike) -> contextlib.AbstractContextManager[Path]:
     """Hold ``out/.sweep.lock`` for the block (see the module docstring); yields its path.
     A live lock of another sweep is one :class:`~infodyn.errors.InputError`."""
-    path = Path(out) / LOCK_NAME
+    return folder_lock(out, LOCK_NAME, "sweep")
+
+
+@contextlib.contextmanager
+def folder_lock(out: str | os.PathLike, name: str, what: str) -> Iterator[Path]:
+    """Hold the lock file ``out/name`` for the block, as :func:`sweep_lock` does for sweeps;
+    ``what`` names the holder in the refusal ("another simulation is running in ...")."""
+    path = Path(out) / name
     token = uuid.uuid4().hex
-    _acquire(path, token)
+    _acquire(path, token, what)
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(path, token, stop), daemon=True)
     beat.start()
@@ -66,7 +75,7 @@ def sweep_lock(out: str | os.PathLike) -> Iterator[Path]:
             path.unlink(missing_ok=True)
 
 
-def _acquire(path: Path, token: str) -> None:
+def _acquire(path: Path, token: str, what: str) -> None:
     """Create the lock, replacing a stale one; refuse a live one."""
     record = {
         "host": socket.gethostname(),
@@ -77,7 +86,7 @@ def _acquire(path: Path, token: str) -> None:
     while (fd := _create(path)) is None:
         owner, seen = _owner(path), _mtime(path)
         if not _stale(path, owner):
-            raise InputError(_held_message(path, owner))
+            raise InputError(_held_message(path, owner, what))
         if _owner(path) == owner and _mtime(path) == seen:  # still the stale one, untouched
             with writing(path):  # a folder of that name: one line
                 path.unlink(missing_ok=True)
@@ -151,7 +160,7 @@ def _heartbeat(path: Path, token: str, stop: threading.Event) -> None:
                 os.utime(path)
 
 
-def _held_message(path: Path, owner: dict[str, Any]) -> str:
+def _held_message(path: Path, owner: dict[str, Any], what: str) -> str:
     who = (
         f"pid {owner.get('pid', '?')} on {owner.get('host', '?')}, started "
         f"{owner.get('started', '?')}"
@@ -159,8 +168,8 @@ def _held_message(path: Path, owner: dict[str, Any]) -> str:
         else "its owner is unknown"
     )
     return (
-        f"another sweep is running in {path.parent} ({who}): two sweeps in one folder remove "
-        f"each other's files; wait for it to end or use another --out (a killed sweep's lock "
-        f"is taken over, at once on its host, after {STALE_S:g} s without a heartbeat from "
-        f"another; if that process is no sweep, delete {path})"
+        f"another {what} is running in {path.parent} ({who}): two {what}s in one folder "
+        f"remove each other's files; wait for it to end or use another --out (a killed "
+        f"{what}'s lock is taken over, at once on its host, after {STALE_S:g} s without a "
+        f"heartbeat from another; if that process is no {what}, delete {path})"
     )
