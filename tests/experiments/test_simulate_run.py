@@ -422,7 +422,7 @@ def test_what_a_resume_says_when_it_cannot_go_on(tmp_path, monkeypatch):
     monkeypatch.setitem(_state, "signal", None)
     # the first run had --engine jax (the config file unchanged): say to give it again
     forced = {**data, "simulation": {**data["simulation"], "engine": "jax"}}
-    with pytest.raises(InputError, match="an --engine given to the first run must be given"):
+    with pytest.raises(InputError, match="if --engine was given to the first run, give it again"):
         run_simulation(validate(SimulateConfig, forced), tmp_path / "run", resume=True)
     folder = tmp_path / "run" / "checkpoint"
     config = (folder / "config.json").read_bytes()

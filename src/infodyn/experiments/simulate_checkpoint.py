@@ -144,7 +144,7 @@ class SimulationCheckpoint:
             old = stored["config"]
             shown = {k: [config_value(old, k), config_value(config, k)] for k in changes}
             engine = (  # the config file may be unchanged: --engine overrides it
-                "; an --engine given to the first run must be given again"
+                "; if --engine was given to the first run, give it again"
                 if "simulation.engine" in changes
                 else ""
             )
