@@ -36,6 +36,7 @@ has no checkpoint of its own (the channel experiment, the image pipeline), so a 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import signal
 import sys
@@ -86,9 +87,9 @@ def _importing(frame: Any) -> bool:
 
 
 def _redelivery_signal() -> int:
-    """SIGINT, or SIGTERM inside :func:`graceful` when SIGINT is ignored there."""
+    """SIGINT, or SIGTERM when SIGINT is ignored and SIGTERM is handled here."""
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        if signal.getsignal(signal.SIGTERM) is _handler:
+        if signal.getsignal(signal.SIGTERM) in (_handler, _outside_graceful):
             return signal.SIGTERM
     return signal.SIGINT
 
@@ -137,8 +138,8 @@ def _stop_at_once(frame: Any, redelivered: bool) -> None:
 
 
 def _outside_graceful(signum: int, frame: Any) -> None:
-    """The command line's SIGINT handler outside :func:`graceful`: ``KeyboardInterrupt``, as
-    Python's own, but never inside an import."""
+    """The command line's SIGINT and SIGTERM handler outside :func:`graceful`:
+    ``KeyboardInterrupt``, as Python's own for SIGINT, but never inside an import."""
     _stop_at_once(frame, _take("redelivering"))
 
 
@@ -159,9 +160,10 @@ def command_line_interrupts() -> None:
     """Ctrl-C for the command line, installed (once) before it imports anything heavy.
 
     SIGINT raises ``KeyboardInterrupt`` as usual, but never inside an import, and a
-    ``KeyboardInterrupt`` dropped in a callback is delivered again (module docstring). Python's
-    default SIGINT handler is replaced only in the main thread and only if nobody replaced it
-    before; :func:`graceful` puts its own in place for its block and restores this one.
+    ``KeyboardInterrupt`` dropped in a callback is delivered again (module docstring); SIGTERM
+    does the same (by default it ended the process at once, exit 143). Python's default
+    handlers are replaced only in the main thread and only if nobody replaced them before;
+    :func:`graceful` puts its own in place for its block and restores these.
     """
     if not getattr(sys.unraisablehook, "_infodyn_keeps", False):
         keep = _keeping(sys.unraisablehook)
@@ -170,6 +172,13 @@ def command_line_interrupts() -> None:
     main = threading.current_thread() is threading.main_thread()
     if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _outside_graceful)
+    # SIGTERM before graceful (a scheduler's kill at start-up) ended the process with 143 and
+    # no line, where SIGINT gave 130 and "interrupted at once": both stop the same way now
+    # (not in a process multiprocessing started, a Dask worker importing the command line:
+    # its nanny stops it with SIGTERM)
+    child = multiprocessing.parent_process() is not None
+    if main and not child and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _outside_graceful)
 
 
 def _handler(signum: int, frame: Any) -> None:

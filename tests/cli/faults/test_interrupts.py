@@ -218,6 +218,19 @@ def test_ctrl_c_inside_an_import_at_start_up_stops_once_the_import_is_done(modul
     assert "got SIG" not in err and not (tmp_path / "run").exists()
 
 
+def test_sigterm_at_start_up_stops_as_ctrl_c_does(tmp_path):
+    # SIGTERM before the command's work (here from inside JAX's import) ended the process at
+    # once with 143 and no line, where SIGINT gave 130 and "interrupted at once"
+    _long_simulation(tmp_path, n_steps=4_000, chunk_steps=1_000)
+    args = ["--in-import", "jax", "SIGTERM", "simulate", "long.toml", "--out", "run"]
+    rc, err = _driven(tmp_path, *args)
+    lines = err.strip().splitlines()
+    assert rc == 130, (rc, err[-2000:])
+    assert lines[-1] == "driver: signalled True, jax imported True", lines[-3:]
+    assert lines[-2].startswith("infodyn: interrupted at once"), lines
+    assert "Traceback" not in err and not (tmp_path / "run").exists()
+
+
 def test_simulate_sigterm_checkpoints_beside_the_run_that_was_there(tmp_path):
     out, before = _finished_run(tmp_path)
     _long_simulation(tmp_path, n_steps=2_000_000, chunk_steps=20_000)
