@@ -64,9 +64,8 @@ def concatenate_spike_files(parts: list[str | os.PathLike], path: str | os.PathL
                 grp = out.create_group("spikes")
                 total = sum(counts)
                 for name in DATASETS:
-                    dtype = np.int64 if name == "times" else np.int32
                     ds = grp.create_dataset(
-                        name, shape=(total,), dtype=dtype, maxshape=(None,), chunks=(CHUNK,),
+                        name, shape=(total,), dtype=_dtype(name), maxshape=(None,), chunks=(CHUNK,),
                         **COMPRESSION,
                     )  # fmt: skip
                     if _chunks_align(files, counts, name):

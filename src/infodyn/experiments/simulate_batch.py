@@ -22,6 +22,7 @@ from infodyn.experiments.simulate_run import initial_params, simulation_results
 from infodyn.memory import require_memory
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype, run
+from infodyn.network.simulate import AUTO_EVENT_MIN_STEPS
 
 _BATCHED: dict[Any, Any] = {}
 
@@ -102,7 +103,7 @@ def batch_signature(cfg: Any) -> tuple | None:
     if not hasattr(cfg, "build_network") or cfg.simulation.params is not None:
         return None
     engine = cfg.simulation.engine
-    if engine == "event" or (engine == "auto" and cfg.input.n_steps >= 2000):
+    if engine == "event" or (engine == "auto" and cfg.input.n_steps >= AUTO_EVENT_MIN_STEPS):
         return None
     net = cfg.build_network()
     if net.sparse_weights:

@@ -29,7 +29,6 @@ file, and both exist while they are joined.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import time
@@ -38,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.atomic import remove_temporaries, save_npz, to_jsonable, write_json
+from infodyn.atomic import save_npz, to_jsonable, write_json
 from infodyn.data.spike_concat import concatenate_spike_files
 from infodyn.data.spike_files import CHUNK, SpikeWriter
 from infodyn.data.spike_reader import SpikeReader
@@ -51,12 +50,15 @@ from infodyn.experiments.resume import (
     shown_changes,
     stored_config,
 )
+from infodyn.experiments.rundir import command_in
 from infodyn.network.chunked import EVENT_ARRAYS, JAX_ARRAYS, RunState
 from infodyn.network.params_file import params_to_arrays
 
 #: the checkpoint folder in a simulate run's directory, and its state file
 FOLDER = "checkpoint"
 STATE = "state.npz"
+#: the start of a stretch's spike file name (``spikes-00000.h5``)
+SEGMENT = "spikes-"
 
 #: config keys a resume may change: they change how the run is cut up, not its spikes
 HARMLESS = frozenset({"simulation.chunk_steps", "simulation.checkpoint_seconds"})
@@ -124,8 +126,9 @@ class SimulationCheckpoint:
     ) -> tuple[SimulationCheckpoint, RunState | None]:  # fmt: skip
         """Open ``run_dir``'s checkpoint to continue it: the config must be the one it started
         with (but :data:`HARMLESS` keys) and the weights the same; returns it and the saved
-        state (``None`` when it holds none yet: the run starts at step 0). Files a kill left
-        (temporaries, a stretch written after the last state) are removed."""
+        state (``None`` when it holds none yet: the run starts at step 0). A stretch's file
+        written after the last state (by a run killed then) is removed; the caller removes the
+        temporary files a kill left."""
         folder = run_dir / FOLDER
         if (folder / STATE).is_file() and not (folder / "config.json").is_file():
             raise InputError(
@@ -153,7 +156,6 @@ class SimulationCheckpoint:
                 f"started with: {shown_changes(changes, shown)}; resume with the original "
                 f"config, or delete {folder} and simulate afresh{engine}"
             )
-        remove_temporaries(folder)
         ckpt = cls(folder, header, every_s, digest)
         if not (folder / STATE).exists():
             ckpt._drop_segments_from(0)
@@ -177,15 +179,16 @@ class SimulationCheckpoint:
         return ckpt, saved["state"]
 
     def segment_path(self, k: int) -> Path:
-        return self.folder / f"spikes-{k:05d}.h5"
+        return self.folder / f"{SEGMENT}{k:05d}.h5"
 
     def segment_paths(self) -> list[Path]:
         """The spike files the last state counts, in order."""
         return [self.segment_path(k) for k in range(self.segments)]
 
     def _drop_segments_from(self, k: int) -> None:
-        for path in self.folder.glob("spikes-*.h5"):
-            if path.stem[7:].isdigit() and int(path.stem[7:]) >= k:
+        for path in self.folder.glob(f"{SEGMENT}*.h5"):
+            number = path.stem.removeprefix(SEGMENT)
+            if number.isdigit() and int(number) >= k:
                 path.unlink()
 
     def on_spikes(self, times: np.ndarray, units: np.ndarray) -> None:
@@ -292,12 +295,7 @@ def _is_checkpoint(folder: Path) -> bool:
     empty folder: what :class:`SimulationCheckpoint` may replace and remove."""
     if not folder.is_dir():
         return False
-    if not any(folder.iterdir()):
-        return True
-    try:
-        return json.loads((folder / "config.json").read_text()).get("command") == "simulate"
-    except (OSError, ValueError, AttributeError):
-        return False
+    return not any(folder.iterdir()) or command_in(folder / "config.json") == "simulate"
 
 
 def _load_state(path: Path) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from infodyn.experiments.config import SimulateConfig, make_input
 from infodyn.experiments.rundir import RunDir, png_bytes
 from infodyn.experiments.sweep_lock import folder_lock
 from infodyn.network.chunked import check_chunked_run
+from infodyn.network.simulate import AUTO_EVENT_MIN_STEPS
 
 
 def run_simulation(
@@ -56,7 +57,7 @@ def run_simulation(
     x = make_input(cfg.input, net.n_in, net.dt)
     engine = cfg.simulation.engine
     if engine == "auto":
-        engine = "event" if cfg.input.n_steps >= 2000 else "jax"
+        engine = "event" if cfg.input.n_steps >= AUTO_EVENT_MIN_STEPS else "jax"
     n_steps, chunk_steps, meta = check_chunked_run(
         net, params, x, cfg.input.n_steps, cfg.simulation.chunk_steps,
         {"seed": cfg.simulation.seed}, engine, cfg.simulation.precision,

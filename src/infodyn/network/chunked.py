@@ -79,8 +79,7 @@ def _expected(net: Any, engine: str, precision: str) -> dict[str, tuple[tuple[in
     if engine == "event":
         zeros = EventState.zeros(n, n_out).arrays()
         return {name: (a.shape, a.dtype) for name, a in zip(EVENT_ARRAYS, zeros, strict=True)}
-    shapes = {"v": (1, n), "z": (1, n), "a": (1, n), "r": (1, n), "y": (1, n_out)}
-    return {name: (shape, np.dtype(precision)) for name, shape in shapes.items()}
+    return {name: ((1, n_out if name == "y" else n), np.dtype(precision)) for name in JAX_ARRAYS}
 
 
 def check_chunked_run(
