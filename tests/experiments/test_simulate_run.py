@@ -445,3 +445,41 @@ def test_a_damaged_stretch_file_says_to_start_afresh(tmp_path):
         ckpt.segments = segments
         with pytest.raises(InputError, match="not a readable HDF5 file.*delete .* afresh"):
             ckpt.spikes_into(tmp_path / "s.h5")
+
+
+def test_a_resumed_run_counts_the_wall_time_of_its_earlier_sessions(tmp_path, monkeypatch):
+    """``wall_seconds`` of a resumed run is the time of every session up to the checkpoint it
+    continued from plus its own (``wall_seconds_this_run``); a checkpoint written before the
+    wall time was kept counts none."""
+    cfg = _spiking("event", "float64", n_steps=300)
+    monkeypatch.setitem(_state, "signal", "SIGINT")
+    with pytest.raises(Interrupted, match="after 100 of 300"):
+        run_simulation(cfg, tmp_path / "run")
+    state = tmp_path / "run" / "checkpoint" / "state.npz"
+    with np.load(state) as data:
+        saved = dict(data)
+    assert 0.0 < saved["wall_seconds"] < 60.0
+    saved["wall_seconds"] = np.float64(1000.0)  # as if the first session had taken 1000 s
+    np.savez(state, **saved)
+    monkeypatch.setitem(_state, "signal", None)
+    res = run_simulation(cfg, tmp_path / "run", resume=True)
+    assert 0.0 < res["wall_seconds_this_run"] < 60.0
+    assert res["wall_seconds"] == pytest.approx(1000.0 + res["wall_seconds_this_run"])
+    monkeypatch.setitem(_state, "signal", "SIGINT")
+    with pytest.raises(Interrupted, match="after 100 of 300"):
+        run_simulation(cfg, tmp_path / "old")
+    state = tmp_path / "old" / "checkpoint" / "state.npz"
+    with np.load(state) as data:
+        saved = {k: v for k, v in data.items() if k != "wall_seconds"}
+    np.savez(state, **saved)  # a checkpoint of the version before
+    monkeypatch.setitem(_state, "signal", None)
+    res = run_simulation(cfg, tmp_path / "old", resume=True)
+    assert res["wall_seconds"] == pytest.approx(res["wall_seconds_this_run"])
+    saved["wall_seconds"] = np.float64(np.nan)
+    monkeypatch.setitem(_state, "signal", "SIGINT")
+    with pytest.raises(Interrupted):
+        run_simulation(cfg, tmp_path / "bad")
+    np.savez(tmp_path / "bad" / "checkpoint" / "state.npz", **saved)
+    monkeypatch.setitem(_state, "signal", None)
+    with pytest.raises(InputError, match="nan wall seconds"):
+        run_simulation(cfg, tmp_path / "bad", resume=True)

@@ -11,8 +11,11 @@ While a run goes, ``DIR/checkpoint/`` holds
   temporary file, so that a file cut off by a kill is never under its name;
 - ``state.npz``: written after each stretch's file: the steps done, how many files hold their
   spikes, the spikes beyond their last whole chunk (a stretch of fewer has no file), the
-  engine's state (:class:`~infodyn.network.chunked.RunState`) and a SHA-256 digest of the
-  weights (a ``[simulation] params`` file changed in between is refused).
+  engine's state (:class:`~infodyn.network.chunked.RunState`), a SHA-256 digest of the
+  weights (a ``[simulation] params`` file changed in between is refused) and the wall seconds
+  the run has taken up to this checkpoint, its earlier sessions' included (:attr:`earlier_s` of
+  a resumed run: a resumed run's ``wall_seconds`` counts every session up to the checkpoint it
+  continued from, not the steps a kill threw away).
 
 A checkpoint is made every ``[simulation] checkpoint_seconds`` of wall time, after all steps, and
 at once when SIGINT or SIGTERM arrives (after the current chunk). A kill that allows nothing
@@ -99,6 +102,12 @@ class SimulationCheckpoint:
         self._held: list[tuple[np.ndarray, np.ndarray]] = []  # spikes not yet in a file
         self._n_held = 0
         self._last = time.monotonic()
+        self._started = self._last
+        self.earlier_s = 0.0  # the wall seconds of the sessions before, up to their checkpoint
+
+    def wall_seconds(self) -> float:
+        """The run's wall seconds so far: this session's and :attr:`earlier_s`."""
+        return self.earlier_s + time.monotonic() - self._started
 
     @classmethod
     def fresh(
@@ -168,6 +177,7 @@ class SimulationCheckpoint:
                 f"{folder} and simulate afresh"
             )
         ckpt.segments, ckpt.saved = saved["segments"], True
+        ckpt.earlier_s = saved["wall_seconds"]
         missing = [p.name for p in ckpt.segment_paths() if not p.is_file()]
         if missing:
             raise InputError(
@@ -251,6 +261,7 @@ class SimulationCheckpoint:
             precision=np.str_(state.precision),
             segments=np.int64(self.segments),
             digest=np.str_(self.digest),
+            wall_seconds=np.float64(self.wall_seconds()),
             held_times=times,
             held_units=units,
             **arrays,
@@ -314,5 +325,9 @@ def _load_state(path: Path) -> dict[str, Any]:
         if segments < 0:
             raise ValueError(f"it counts {segments} spike files")
         held = (data["held_times"].astype(np.int64), data["held_units"].astype(np.int32))
+        # (a checkpoint written before its wall seconds were kept counts none)
+        wall = float(data["wall_seconds"]) if "wall_seconds" in data.files else 0.0
+        if not (np.isfinite(wall) and wall >= 0.0):
+            raise ValueError(f"it counts {wall} wall seconds")
         return {"step": state.step, "state": state, "segments": segments, "held": held,
-                "digest": str(data["digest"])}  # fmt: skip
+                "digest": str(data["digest"]), "wall_seconds": wall}  # fmt: skip

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -96,13 +95,12 @@ def _simulate(
 
     net, params, x = network
     n_steps = ckpt.header["n_steps"]
-    t0 = time.perf_counter()
     staged = run.file(STAGED)
     try:
         if start is None or start.step < n_steps:
             _run_steps(net, params, x, n_steps, chunk_steps, engine, cfg, ckpt, start, progress)
         ckpt.spikes_into(staged)
-        elapsed = time.perf_counter() - t0
+        elapsed = ckpt.wall_seconds()  # a resumed run's earlier sessions' included
         # what ran, not what was asked: the event engine computes in float64 whatever
         # [simulation] precision says (that applies to the JAX engine)
         precision = "float64" if engine == "event" else cfg.simulation.precision
@@ -121,6 +119,7 @@ def _simulate(
         )
         if resume:
             results["resumed_from_step"] = 0 if start is None else start.step
+            results["wall_seconds_this_run"] = elapsed - ckpt.earlier_s
         os.replace(staged, run.file("spikes.h5"))
     except BaseException:
         ckpt.discard_open()
