@@ -14,11 +14,11 @@ from infodyn.experiments.config import (
     detect_command,
     load_config,
     resolved,
-    to_toml,
     validate,
     with_overrides,
 )
 from infodyn.experiments.pipeline.config import PipelineConfig
+from infodyn.experiments.toml_write import to_toml
 
 
 def _write(tmp_path, text, name="c.toml"):
@@ -77,12 +77,6 @@ def test_resolved_toml_round_trip(text):
     assert "time step in ms" in shown
     net, net2 = cfg.build_network(), again.build_network()
     assert net == net2 and type(net) is type(net2)
-
-
-def test_to_toml_values():
-    text = to_toml({"a": 1, "b": {"s": 'q"x', "f": float("inf"), "l": [1, 2.5], "n": None}})
-    assert tomllib.loads(text) == {"a": 1, "b": {"s": 'q"x', "f": float("inf"), "l": [1, 2.5]}}
-    assert "# n = (unset)" in text
 
 
 def test_detect_command_reports_best_match(tmp_path):

@@ -31,9 +31,9 @@ def show(
         get_command,
         read_toml,
         resolved,
-        to_toml,
         validate,
     )
+    from infodyn.experiments.toml_write import to_toml
 
     data = read_toml(config)
     spec = get_command(command) if command else detect_command(data, str(config))

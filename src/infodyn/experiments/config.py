@@ -8,13 +8,13 @@ every problem in one line.
 :class:`infodyn.network.ALIF`), ``[input]`` the stimulus, ``[simulation]`` engine and seeds.
 Commands that run from a config are in :data:`COMMANDS` (:class:`CommandSpec`); ``infodyn config
 show`` and ``infodyn sweep`` work for each; adding one is a :func:`register_command` line.
-:func:`resolved` fills in every default (the network's too), :func:`to_toml` prints it with units.
+:func:`resolved` fills in every default (the network's too),
+:func:`~infodyn.experiments.toml_write.to_toml` prints it with units.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 import math
 import os
 import tomllib
@@ -26,6 +26,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from infodyn.errors import InputError, refuse_bool_number
+from infodyn.experiments.config_paths import PATH_FIELD, check_config_paths
+from infodyn.experiments.toml_write import to_toml
 
 #: a random seed: a whole number in [0, 2^32 - 1], the range every generator infodyn seeds
 #: accepts (Numba's, NumPy's legacy one); -1 or 10^23 failed deep inside them
@@ -68,7 +70,9 @@ class SimulationConfig(Section):
     )
     seed: Seed = Field(0, description="weight initialisation seed")
     params: str | None = Field(
-        None, description="weights to run, not drawn: a params .npz or a training checkpoint.npz"
+        None,
+        description="weights to run, not drawn: a params .npz or a training checkpoint.npz",
+        json_schema_extra=PATH_FIELD,
     )
     chunk_steps: int = Field(
         10_000,
@@ -251,8 +255,10 @@ def with_overrides(cfg: BaseModel, updates: dict[str, Any], source: str = "optio
 
 
 def load_config(path: str | os.PathLike, model: type[BaseModel]) -> Any:
-    """Read and validate a TOML config file."""
-    return validate(model, read_toml(path), source=str(path))
+    """Read and validate a TOML config file (its paths: :func:`check_config_paths`)."""
+    cfg = validate(model, read_toml(path), source=str(path))
+    check_config_paths(cfg, path)
+    return cfg
 
 
 # ---------------------------------------------------------------------- resolved configs
@@ -291,62 +297,6 @@ def describe_fields(cfg: BaseModel) -> dict[str, str]:
     if hasattr(cfg, "free_form_descriptions"):  # tables the model keeps as plain dicts
         out.update(cfg.free_form_descriptions())
     return out
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a valid TOML basic string
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        inner = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
-        return "{ " + inner + " }" if inner else "{}"
-    raise InputError(f"cannot write a {type(value).__name__} value to TOML")
-
-
-def _toml_key(key: str) -> str:
-    bare = key.replace("_", "").replace("-", "").isalnum() and key.isascii()
-    return key if bare else json.dumps(key)
-
-
-def to_toml(data: dict[str, Any], comments: dict[str, str] | None = None) -> str:
-    """Write a nested dict as TOML; ``comments`` maps dotted keys to trailing comments.
-
-    ``None`` values (unset optional settings) become commented-out lines, since TOML has no null.
-    """
-    comments = comments or {}
-    lines: list[str] = []
-
-    def emit(table: dict[str, Any], path: tuple[str, ...]) -> None:
-        scalars = {k: v for k, v in table.items() if not isinstance(v, dict) or not v}
-        tables = {k: v for k, v in table.items() if isinstance(v, dict) and v}
-        if path and (scalars or not tables):
-            if lines:
-                lines.append("")
-            lines.append("[" + ".".join(_toml_key(p) for p in path) + "]")
-        for key, value in scalars.items():
-            dotted = ".".join((*path, key))
-            note = comments.get(dotted)
-            if value is None:
-                line = f"# {_toml_key(key)} = (unset)"
-            else:
-                line = f"{_toml_key(key)} = {_toml_value(value)}"
-            lines.append(f"{line}  # {note}" if note else line)
-        for key, value in tables.items():
-            emit(value, (*path, key))
-
-    emit(data, ())
-    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------- command registry

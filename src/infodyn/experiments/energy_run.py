@@ -19,6 +19,7 @@ from pydantic import Field
 
 from infodyn.errors import require
 from infodyn.experiments.config import Section, Seed, validate
+from infodyn.experiments.config_paths import PATH_FIELD
 from infodyn.experiments.rundir import RunDir
 from infodyn.experiments.thermo_report import thermo_section
 
@@ -26,7 +27,10 @@ from infodyn.experiments.thermo_report import thermo_section
 class EnergyRunConfig(Section):
     """Options of ``infodyn energy`` (units: ms)."""
 
-    spikes: str = Field(description="spike file to fit (HDF5, NPZ or a recording format)")
+    spikes: str = Field(
+        description="spike file to fit (HDF5, NPZ or a recording format)",
+        json_schema_extra=PATH_FIELD,
+    )
     bin_ms: float | None = Field(None, gt=0, description="bin width in ms (default: one step)")
     units: list[int] | str | None = Field(
         None, description="unit indices, or text such as '0-19,25' (infodyn.data.units)"

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from infodyn.errors import InputError
 from infodyn.experiments.config import Section, Seed, build_network, validate
+from infodyn.experiments.config_paths import PATH_FIELD
 
 
 class ImagesSection(Section):
@@ -20,6 +21,7 @@ class ImagesSection(Section):
     images: list[str] = Field(
         default_factory=list,
         description="built-in names, image files or folders (empty: every built-in image)",
+        json_schema_extra=PATH_FIELD,
     )
     sizes: list[int] = Field(default_factory=lambda: [4, 8], description="patch sides (pixels)")
     n_patches: int = Field(20000, ge=100, description="training patches per size")
