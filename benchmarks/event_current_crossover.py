@@ -27,7 +27,8 @@ def main() -> None:
 
     from infodyn.network import LIF
     from infodyn.network.event_current import by_event, event_current
-    from infodyn.network.sparse import recurrent_current, to_jax
+    from infodyn.network.sparse import to_jax
+    from infodyn.network.sparse_current import recurrent_current
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=10_000)

@@ -6,8 +6,8 @@ in-degree E/I LIF, one private Poisson input a unit) it runs
 - infodyn's event engine (Numba, on this machine's CPU, one thread: the reference raster), and
 - infodyn's JAX engine (``engine_jax.run``: the fixed in-degree ``SparseWeights`` run by target,
   K gathers and multiply-adds a step, no N x N array) on the chosen JAX device, in float64 and
-  float32, for each ``--gpu-unroll`` (``infodyn.network.sparse.GPU_UNROLL``: how many of the K
-  multiply-adds one iteration of the by-target loop does on a GPU),
+  float32, for each ``--gpu-unroll`` (``infodyn.network.sparse_current.GPU_UNROLL``: how many
+  of the K multiply-adds one iteration of the by-target loop does on a GPU),
 
 and prints, per case and precision: the first call's wall time (compilation included), the
 median wall time of the repeats that follow, recurrent synaptic events per second of wall time,
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         "--gpu-unroll",
         type=int,
         nargs="+",
-        help="values of infodyn.network.sparse.GPU_UNROLL to run (each in both precisions; "
+        help="values of infodyn.network.sparse_current.GPU_UNROLL to run (each in both precisions; "
         "default: the library's)",
     )
     p.add_argument(
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     import jax
 
-    from infodyn.network.sparse import GPU_UNROLL
+    from infodyn.network.sparse_current import GPU_UNROLL
 
     args.gpu_unroll = args.gpu_unroll or [GPU_UNROLL]
     jax.config.update("jax_enable_x64", True)

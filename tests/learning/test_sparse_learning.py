@@ -384,3 +384,34 @@ def test_evaluate_checks_the_layout_it_is_given(spike_input):
         ev = run(layout)
         np.testing.assert_array_equal(ev.activity, ref.activity)
         np.testing.assert_allclose(ev.grads["w_rec"].values, ref.grads["w_rec"].values, rtol=1e-12)
+
+
+def test_an_optax_loop_of_the_docs_steps_the_values_and_keeps_the_graph():
+    """docs/scale.md's own-loop recipe: optax steps ``trainable_arrays`` (a sparse weight is its
+    values) and ``with_trainable`` puts them back; an optax step of the whole tree rewired the
+    graph (the integer leaves rounded to other units), which the engines refuse with a hint."""
+    import optax
+
+    from infodyn.errors import InputError
+    from infodyn.learning import gradients, trainable_arrays, with_trainable
+
+    net = idn.network.LIF(n_in=3, n_rec=40, n_out=1, connectivity="sparse", k_in=8)
+    params = net.init(0)
+    rng = np.random.default_rng(0)
+    x = (rng.random((2, 30, 3)) < 0.3).astype(float)
+    target = rng.normal(size=(2, 30, 1))
+    opt = optax.adam(1e-2)
+    state = opt.init(trainable_arrays(params))
+    new = params
+    for _ in range(2):
+        grads = gradients(net, new, x, target, "mse")
+        updates, state = opt.update(trainable_arrays(grads), state, trainable_arrays(new))
+        new = with_trainable(new, optax.apply_updates(trainable_arrays(new), updates))
+    assert new["w_rec"].same_pattern(params["w_rec"])
+    assert not np.array_equal(np.asarray(new["w_rec"].values), params["w_rec"].values)
+    net.simulate(new, x[0])
+    sgd = optax.sgd(0.1)
+    whole = optax.apply_updates(params, sgd.update(grads, sgd.init(params))[0])
+    assert not whole["w_rec"].same_pattern(params["w_rec"])  # the trap the recipe avoids
+    with pytest.raises(InputError, match="step only the values"):
+        net.simulate(whole, x[0])

@@ -11,7 +11,8 @@ from infodyn.network import SparseWeights
 from infodyn.network import event_current as ec
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import cast_params, ensure_dtype, lower, run
-from infodyn.network.sparse import by_target, recurrent_current, to_jax
+from infodyn.network.sparse import to_jax
+from infodyn.network.sparse_current import by_target, recurrent_current
 
 NETS = [
     dict(n_ref=2, connectivity="ei", k_in=12),  # fixed in-degree: the by-target fallback

@@ -609,19 +609,19 @@ def test_private_inputs_end_in_the_dense_runs_membranes_bit_for_bit():
 
 @pytest.mark.parametrize("unroll", [5, 6, 64])
 def test_by_target_sum_unrolled_as_on_a_gpu_is_the_same_sum(unroll, monkeypatch):
-    """On a GPU the by-target loop runs unrolled (``sparse.GPU_UNROLL`` K-steps an iteration);
-    a CPU lowers it rolled. Taking the GPU branch here gives bitwise the CPU branch's currents
-    for spikes (K = 12: not a multiple of the unroll, a multiple, and fully unrolled; float64
-    weights: every rounding shows), and for real-valued ``z`` the same up to where XLA fuses a
-    multiply-add."""
+    """On a GPU the by-target loop runs unrolled (``sparse_current.GPU_UNROLL`` K-steps an
+    iteration); a CPU lowers it rolled. Taking the GPU branch here gives bitwise the CPU
+    branch's currents for spikes (K = 12: not a multiple of the unroll, a multiple, and fully
+    unrolled; float64 weights: every rounding shows), and for real-valued ``z`` the same up to
+    where XLA fuses a multiply-add."""
     import jax
     import jax.numpy as jnp
 
-    from infodyn.network import sparse
+    from infodyn.network import sparse_current
 
     net = _net(NETS[0])
     w = net.init(seed=4)["w_rec"]
-    plan = sparse.by_target(w)
+    plan = sparse_current.by_target(w)
     assert plan is not None and plan.pre.shape[0] == 12
     rng = np.random.default_rng(5)
     spikes = jnp.asarray((rng.random((3, 60)) < 0.4).astype(np.float64))
@@ -629,10 +629,10 @@ def test_by_target_sum_unrolled_as_on_a_gpu_is_the_same_sum(unroll, monkeypatch)
     sw = w.with_values(jnp.asarray(rng.normal(size=w.nnz)))
 
     def current(z):
-        return np.asarray(jax.jit(lambda z: sparse.recurrent_current(z, sw, plan))(z))
+        return np.asarray(jax.jit(lambda z: sparse_current.recurrent_current(z, sw, plan))(z))
 
     rolled = [current(z) for z in (spikes, real)]
-    monkeypatch.setattr(sparse, "GPU_UNROLL", unroll)
+    monkeypatch.setattr(sparse_current, "GPU_UNROLL", unroll)
     monkeypatch.setattr(jax.lax, "platform_dependent", lambda *a, cpu, default: default(*a))
     unrolled = [current(z) for z in (spikes, real)]
     np.testing.assert_array_equal(unrolled[0], rolled[0])
@@ -705,3 +705,33 @@ def test_numpy_params_keeps_sparse_weights_sparse():
     got = numpy_params({"w_rec": w.with_values(jnp.asarray(w.values)), "w_out": jnp.ones(2)})
     assert isinstance(got["w_rec"], SparseWeights) and isinstance(got["w_rec"].values, np.ndarray)
     assert isinstance(got["w_out"], np.ndarray) and got["w_rec"].same_pattern(w)
+
+
+def test_equality_copies_and_arithmetic_of_sparse_weights(tmp_path):
+    """``==`` is one bool: the same synapses, values and dtype (it compared identities: a copy
+    or a saved and loaded matrix was unequal); ``copy``, ``-w`` and ``w / k`` keep the pattern;
+    ``w1 + w2`` says how to add values of one pattern instead of a bare TypeError."""
+    import copy
+
+    from infodyn.network import load_params, save_params
+
+    w = SparseWeights.from_dense(np.array([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0], [0.0, 0.5, 0.0]]))
+    assert w == copy.deepcopy(w) and w == w.copy() and not (w != w.copy())
+    c = w.copy()
+    c.values[0] = 9.0  # a copy owns its arrays
+    assert w.values[0] == 1.5 and w != c
+    assert w != w.astype(np.float32) and w != SparseWeights.from_dense(np.eye(3))
+    assert w != w.to_dense() and w != "w"  # another kind: not equal, no error
+    save_params(tmp_path / "p.npz", {"w_rec": w})
+    assert load_params(tmp_path / "p.npz")["w_rec"] == w
+    nan = w.with_values(np.array([np.nan, 2.0, -1.0, 0.5]))
+    assert nan == nan.copy()  # NaN weights compare equal bitwise
+    np.testing.assert_array_equal((-w).to_dense(), -w.to_dense())
+    np.testing.assert_array_equal((w / 2).to_dense(), w.to_dense() / 2)
+    assert (-w).same_pattern(w) and (w / 4.0).same_pattern(w)
+    with pytest.raises(TypeError, match="w1.with_values\\(w1.values \\+ w2.values\\)"):
+        w + w
+    with pytest.raises(TypeError, match="w / k takes a number k"):
+        w / w
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(w)

@@ -10,7 +10,8 @@ import pytest
 
 import infodyn as idn
 from infodyn.network import SparseWeights
-from infodyn.network.sparse import by_target, recurrent_current, sparse_bytes
+from infodyn.network.sparse import sparse_bytes
+from infodyn.network.sparse_current import by_target, recurrent_current
 
 # rows ascending, 6 synapses, no autapses
 W = SparseWeights.from_dense(np.array([[0, 1.0, 2.0], [3.0, 0, 4.0], [5.0, 6.0, 0]]))

@@ -81,8 +81,8 @@ def step(
     :class:`~infodyn.network.sparse.SparseWeights`; ``pre`` and ``pre_in`` then pass their
     presynaptic indices (:func:`~infodyn.network.sparse.pre_indices_jax`, computed once per scan
     rather than every step), their by-target layout
-    (:class:`~infodyn.network.sparse.ByTarget`, fixed in-degree) or their event-driven layout
-    (:class:`~infodyn.network.event_current.ByEvent`: a CPU custom call, same sums)."""
+    (:class:`~infodyn.network.sparse_current.ByTarget`, fixed in-degree) or their event-driven
+    layout (:class:`~infodyn.network.event_current.ByEvent`: a CPU custom call, same sums)."""
     z_prev = state.z
     z_rec = jax.lax.stop_gradient(z_prev) if detach_recurrent else z_prev
     z_reset = jax.lax.stop_gradient(z_prev) if detach_reset else z_prev

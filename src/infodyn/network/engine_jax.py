@@ -9,8 +9,8 @@ units (and input channels) that are active, in an XLA custom call
 (:mod:`infodyn.network.event_current`: about 3x faster than gathering every synapse at 10 %
 activity), with bitwise the sums of the gather path, which it falls back to above 40 %
 activity, for derivatives and on a GPU. ``event_driven=False`` runs the gather path everywhere:
-K gathers by target for a fixed in-degree (:func:`~infodyn.network.sparse.by_target`), else a
-gather and segment sum.
+K gathers by target for a fixed in-degree (:func:`~infodyn.network.sparse_current.by_target`),
+else a gather and segment sum.
 """
 
 from __future__ import annotations
@@ -22,16 +22,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, is_choice
 from infodyn.memory import require_memory
 from infodyn.network.dynamics import Constants, State, step, zero_state
 from infodyn.network.event_current import ByEvent, by_event
-from infodyn.network.sparse import ByTarget, by_target, is_sparse, pre_indices_jax, to_jax
+from infodyn.network.sparse import is_sparse, pre_indices_jax, to_jax
+from infodyn.network.sparse_current import ByTarget, by_target
 
 
 def check_precision(precision: str) -> None:
     """Refuse a ``precision`` other than "float32" and "float64" in one line."""
-    if precision not in ("float32", "float64"):
+    if not is_choice(precision, ("float32", "float64")):  # an array: no truth value
         raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
 
 
@@ -102,7 +103,7 @@ def run(
     (only z with ``record=False``). ``params["w_rec"]`` and ``params["w_in"]`` may be
     :class:`SparseWeights`; with concrete index arrays they run event-driven on a CPU
     (``event_driven``, module docstring), else one with a fixed in-degree runs by target
-    (:func:`~infodyn.network.sparse.by_target`: gathers and sums, no scatter), others by
+    (:func:`~infodyn.network.sparse_current.by_target`: gathers and sums, no scatter), others by
     segment sums; all give the same sums."""
     layouts = _layouts(params, event_driven)
     return _run(c, params, beta, x, layouts, detach_recurrent, detach_reset, record)
@@ -133,8 +134,8 @@ def _layouts(params, event_driven: bool) -> tuple:
 def prepare_layout(w, plan):
     """What a step needs besides ``w`` (its ``pre``/``pre_in``, :func:`.dynamics.step`): the
     layout ``plan`` (:func:`~infodyn.network.event_current.by_event` or
-    :func:`~infodyn.network.sparse.by_target` of ``w``, made outside ``jit``) with its values
-    gathered, or, without a plan, the presynaptic ids of a sparse ``w``; call it inside the
+    :func:`~infodyn.network.sparse_current.by_target` of ``w``, made outside ``jit``) with its
+    values gathered, or, without a plan, the presynaptic ids of a sparse ``w``; call it inside the
     traced function, once per scan, not every step."""
     if isinstance(plan, ByEvent):
         return plan.replace(fallback=prepare_layout(w, plan.fallback))

@@ -1,11 +1,12 @@
 """The sparse recurrent current added event by event inside XLA on a CPU (an XLA custom call).
 
 The current of a step is ``I[b, j] = sum_i z[b, i] w[i, j]`` (the ``z^T W_rec`` of
-:mod:`infodyn.network.model`). The gather path of :func:`~infodyn.network.sparse.recurrent_current`
-touches every synapse every step; an event-driven product touches only the rows of the units
-that spiked, ``I[b, :] += z[b, i] * w[i, :]`` for each i with ``z[b, i] != 0`` (the event
-engine's loop; the clock-driven scheme with event-driven spike propagation of Brette et al. 2007,
-J. Comput. Neurosci. 23:349), so at 10 % activity it does a tenth of the work.
+:mod:`infodyn.network.model`). The gather path of
+:func:`~infodyn.network.sparse_current.recurrent_current` touches every synapse every step; an
+event-driven product touches only the rows of the units that spiked,
+``I[b, :] += z[b, i] * w[i, :]`` for each i with ``z[b, i] != 0`` (the event engine's loop;
+the clock-driven scheme with event-driven spike propagation of Brette et al. 2007, J. Comput.
+Neurosci. 23:349), so at 10 % activity it does a tenth of the work.
 
 Why a custom call: XLA has no efficient event-driven sparse product on a CPU. Measured on this
 project's CPU at N = 10^4, K = 100, 10.6 % activity, float32, one thread (ms per step):
@@ -59,7 +60,8 @@ import numpy as np
 from numba import carray, types
 from numba.extending import intrinsic
 
-from infodyn.network.sparse import ByTarget, SparseWeights, by_target, recurrent_current
+from infodyn.network.sparse import SparseWeights
+from infodyn.network.sparse_current import ByTarget, by_target, recurrent_current
 
 Array = Any
 TARGET = "infodyn_event_current"
@@ -77,8 +79,8 @@ _FFI_VERSION = (0, 1)  # the XLA FFI API version this handler's struct offsets f
 class ByEvent:
     """The event-driven layout of a :class:`SparseWeights` (a pytree): its CSR ``indices`` and
     ``indptr`` as int32 (what the custom call reads) and ``fallback``, the layout of the gather
-    path (a :class:`~infodyn.network.sparse.ByTarget`, the presynaptic ids, or None) used for
-    derivatives, above ``capacity`` and on other platforms. ``capacity`` (static): the fraction
+    path (a :class:`~infodyn.network.sparse_current.ByTarget`, the presynaptic ids, or None) used
+    for derivatives, above ``capacity`` and on other platforms. ``capacity`` (static): the fraction
     of active entries of ``z`` up to which a step is event-driven."""
 
     indices: Array
@@ -312,16 +314,16 @@ def _exact_jvp(shape, capacity, primals, tangents):
 
 def event_current(z: Array, w: SparseWeights, plan: ByEvent) -> Array:
     """``I[..., j] = sum_i z[..., i] w[i, j]``, event-driven on a CPU (module docstring), bitwise
-    the gather path's :func:`~infodyn.network.sparse.recurrent_current` with ``plan.fallback``,
-    which it uses for derivatives, above ``plan.capacity``, on other platforms and for inputs
-    the custom call does not take."""
+    the gather path's :func:`~infodyn.network.sparse_current.recurrent_current` with
+    ``plan.fallback``, which it uses for derivatives, above ``plan.capacity``, on other platforms
+    and for inputs the custom call does not take."""
     if not _supported(z, w):
         return recurrent_current(z, w, plan.fallback)
     return _exact(z, w.values, plan.indices, plan.indptr, plan.fallback, w.shape, plan.capacity)
 
 
 def current(z: Array, w: Array, pre: Array | ByTarget | ByEvent | None = None) -> Array:
-    """:func:`~infodyn.network.sparse.recurrent_current`, event-driven when ``pre`` is a
+    """:func:`~infodyn.network.sparse_current.recurrent_current`, event-driven when ``pre`` is a
     :class:`ByEvent` layout (what :func:`infodyn.network.dynamics.step` calls)."""
     if isinstance(pre, ByEvent) and isinstance(w, SparseWeights):
         return event_current(z, w, pre)

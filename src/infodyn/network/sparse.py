@@ -13,22 +13,22 @@ forming an N x N array.
 
 ``SparseWeights`` is a registered JAX pytree whose children are ``(values, indices, indptr)`` and
 whose static part is ``shape``. Only ``values`` is a parameter: learning code and optimizers must
-pass the integer leaves through unchanged (:func:`float_leaves` splits them off).
+pass the integer leaves through unchanged. An optax step of the whole params tree would step
+them too (``indices - lr * indices`` rounds to other units: the graph rewired); step the
+values alone (``infodyn.learning.trainable_arrays`` and ``with_trainable``, as the trainer does),
+and take ``jax.grad`` with respect to ``values`` (``w.with_values(v)`` inside the function).
 The checks of a pattern that the engines trust are in :mod:`infodyn.network.sparse_checks`.
 
-The recurrent current of a step, ``I[j] = sum_i z[i] w[i, j]`` (the ``z^T W_rec`` of
-:mod:`infodyn.network.model`), is :func:`recurrent_current`: a dense matmul for arrays and, for
-``SparseWeights``, ``segment_sum_j(values_s * z[pre_s])`` over the synapses s, or, for a fixed
-in-degree K, K gathers of ``z`` through the synapses stored by target (:func:`by_target`, an
-ELL layout built once per run: no scatter). The JAX engine's forward runs on a CPU add only the
-rows of the active units instead (:mod:`infodyn.network.event_current`, same sums).
+The recurrent current of a step, ``I[j] = sum_i z[i] w[i, j]``, is
+:func:`~infodyn.network.sparse_current.recurrent_current` (JAX; the gather and segment-sum, and
+the by-target layout of fixed in-degree graphs, live in :mod:`infodyn.network.sparse_current`).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -176,8 +176,8 @@ class SparseWeights:
 
     def astype(self, dtype: Any) -> SparseWeights:
         """Values cast to ``dtype``, float32 or float64 (a JAX array if the values are, else
-        NumPy): an integer type cut the weights to whole numbers, float16 is refused by
-        :meth:`from_coo` and the engines."""
+        NumPy); an integer type would cut the weights to whole numbers, float16 keeps too few
+        digits for the engines' sums (:meth:`from_coo` stores float16 values as float64)."""
         dtype = _weight_dtype(dtype)
         v = self.values
         v = v.astype(dtype) if hasattr(v, "astype") else np.asarray(v, dtype)
@@ -202,6 +202,35 @@ class SparseWeights:
             and np.array_equal(np.asarray(other.indices), np.asarray(self.indices))
         )
 
+    def __eq__(self, other: Any) -> bool:
+        """``w1 == w2``: one bool, True when both hold the same synapses with the same values
+        (bitwise, NaN equal to NaN) and dtype; not elementwise (``==`` compared identities, so
+        a copy or a saved and loaded matrix was unequal). ``np.array_equal(w1, w2)`` cannot
+        see into ``w`` (it is always False): use ``==``."""
+        if not isinstance(other, SparseWeights):
+            return NotImplemented
+        a, b = np.asarray(self.values), np.asarray(other.values)
+        return (
+            self.same_pattern(other)
+            and a.dtype == b.dtype
+            and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable arrays: equal ones may differ later
+
+    def copy(self) -> SparseWeights:
+        """A copy whose three arrays are new (NumPy) or the same immutable JAX arrays."""
+        return SparseWeights(*(_copied(a) for a in (self.values, self.indices, self.indptr)),
+                             self.shape)  # fmt: skip
+
+    def __neg__(self) -> SparseWeights:
+        """``-w``: the same pattern, values negated."""
+        return self.with_values(-self.values)
+
+    def __truediv__(self, other: Any) -> SparseWeights:
+        """``w / k`` for a real number ``k``."""
+        return self * (1.0 / other) if _real_number(other) else self._refuse("/")
+
     # ------------------------------------------------------------------ not an array
     #: NumPy defers its operators to this class (``np.float64(2) * w`` is ``w.__rmul__``)
     __array_ufunc__ = None
@@ -209,7 +238,7 @@ class SparseWeights:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """Refused: ``np.asarray(w)`` made a 0-d object array without a word. NumPy functions
         that catch the error answer for arrays of ``w`` (``np.array_equal(w, w)`` is False):
-        compare ``w1.same_pattern(w2)`` and the ``values``."""
+        compare ``w1 == w2``."""
         raise TypeError(self._not_dense("np.asarray"))
 
     def __matmul__(self, other: Any) -> Any:
@@ -219,18 +248,26 @@ class SparseWeights:
 
     def __mul__(self, other: Any) -> SparseWeights:
         """``w * k`` for a real number ``k``: the same pattern, values scaled."""
-        real = np.ndim(other) == 0 and np.asarray(other).dtype.kind in "iuf"  # NumPy, JAX
-        if real and not isinstance(other, bool | np.bool_):
-            return self.with_values(self.values * other)
-        raise TypeError(self._not_dense("*") + "; w * k takes a number k")
+        return self.with_values(self.values * other) if _real_number(other) else self._refuse("*")
 
     __rmul__ = __mul__
+
+    def _refuse(self, op: str) -> Any:
+        raise TypeError(self._not_dense(op) + f"; w {op} k takes a number k")
+
+    def __add__(self, other: Any) -> Any:
+        raise TypeError(
+            self._not_dense("+") + "; to add weights of one pattern, "
+            "w1.with_values(w1.values + w2.values) (w1.same_pattern(w2) must hold)"
+        )
+
+    __radd__ = __sub__ = __rsub__ = __add__
 
     def _not_dense(self, op: str) -> str:
         return (
             f"{op} on {self!r}: it holds only the stored synapses, not a dense matrix; use "
             "w.to_dense() for the (n_pre, n_post) array, w.values for the synapse weights, "
-            "w.with_values(...) for new ones, or infodyn.network.sparse.recurrent_current for "
+            "w.with_values(...) for new ones, or infodyn.network.recurrent_current for "
             "z @ w"
         )
 
@@ -239,6 +276,16 @@ class SparseWeights:
             f"SparseWeights(shape={self.shape}, nnz={self.nnz}, "
             f"dtype={np.dtype(self.values.dtype).name})"
         )
+
+
+def _real_number(k: Any) -> bool:
+    """A real number or a 0-d array of one (NumPy, JAX), not ``True``/``False``."""
+    real = np.ndim(k) == 0 and np.asarray(k).dtype.kind in "iuf"
+    return real and not isinstance(k, bool | np.bool_)
+
+
+def _copied(a: Any) -> Any:
+    return a.copy() if isinstance(a, np.ndarray) else a
 
 
 def numpy_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -296,126 +343,6 @@ def pre_indices_jax(w: SparseWeights) -> jax.Array:
     """The presynaptic unit of each synapse, computed inside JAX from ``indptr`` (jit-safe)."""
     counts = jnp.diff(jnp.asarray(w.indptr))
     return jnp.repeat(jnp.arange(w.shape[0], dtype=jnp.int32), counts, total_repeat_length=w.nnz)
-
-
-class ByTarget(NamedTuple):
-    """The synapses of a fixed in-degree :class:`SparseWeights` grouped by target (an ELL
-    layout, K-major): ``pre[k, j]`` is the k-th presynaptic unit of unit j (ascending in k) and
-    ``syn[k, j]`` that synapse's position in ``values``; both (K, n_post), ``syn`` int32, ``pre``
-    uint16 up to 2^16 presynaptic units (the rows streamed every step: 6 bytes a synapse instead
-    of 8, about 15 % faster on a CPU), else int32. ``values``:
-    ``w.values[syn]``, gathered once per scan (:meth:`gather`), or None."""
-
-    pre: Array
-    syn: Array
-    values: Array | None = None
-
-    def gather(self, w: SparseWeights) -> ByTarget:
-        """This layout with ``w``'s values in it (differentiable with respect to them)."""
-        return self._replace(values=jnp.take(jnp.asarray(w.values), self.syn))
-
-
-_BY_TARGET_CACHE: list[tuple[Any, Any, ByTarget | None]] = []
-
-
-def by_target(w: Any) -> ByTarget | None:
-    """The :class:`ByTarget` layout of ``w`` when every postsynaptic unit receives the same
-    number K >= 1 of synapses (fixed in-degree, ``k_in``) and ``w``'s index arrays are concrete
-    (not traced); else None. Computed with NumPy (a stable sort of the synapses by target) and
-    kept for the last few patterns, so a run that reuses its weights pays it once."""
-    if not isinstance(w, SparseWeights) or isinstance(w.indices, jax.core.Tracer):
-        return None
-    if isinstance(w.indptr, jax.core.Tracer):
-        return None
-    for ind, ptr, plan in _BY_TARGET_CACHE:
-        if ind is w.indices and ptr is w.indptr:
-            return plan
-    indices = np.asarray(w.indices)
-    n_pre, n_post = w.shape
-    nnz = indices.shape[0]
-    plan = None
-    if nnz and nnz % n_post == 0:
-        k = nnz // n_post
-        if np.all(np.bincount(indices, minlength=n_post) == k):
-            order = np.argsort(indices, kind="stable")  # by target, then by synapse (= by pre)
-            counts = np.diff(np.asarray(w.indptr))
-            small = np.uint16 if n_pre <= 1 << 16 else np.int32  # 6 bytes a synapse a step
-            pre = np.repeat(np.arange(n_pre, dtype=small), counts)[order]
-            plan = ByTarget(
-                jnp.asarray(pre.reshape(n_post, k).T),
-                jnp.asarray(order.astype(np.int32).reshape(n_post, k).T),
-            )
-    _BY_TARGET_CACHE.insert(0, (w.indices, w.indptr, plan))
-    del _BY_TARGET_CACHE[4:]
-    return plan
-
-
-#: K-steps of the by-target sum unrolled into one step of its loop on a GPU (and any platform
-#: but the CPU): each loop iteration there costs a kernel launch, about 10 us, and an unrolled
-#: group fuses into one kernel, the additions still in ascending presynaptic order (the same
-#: sums for spikes; for real-valued z a fused multiply-add may round a term differently, as
-#: on a CPU when XLA contracts the rolled loop's). On a CPU the loop is not unrolled: XLA's CPU
-#: code was slower unrolled (N = 10^4, K = 100, float32: 0.29 s rolled, 0.42 s unrolled by 16,
-#: 0.34 s fully, for 500 steps). 64 was the fastest measured on an NVIDIA H200 (stop 36,
-#: ``benchmarks/RESULTS.md``): at K = 100, 1.8-3.3x faster than 32 in float64 and float32 at 10^4
-#: and 10^5 units, tied with full unrolling in float32 and 2.8x faster in float64 at 10^5, for
-#: 1.0-2.3 s more compilation than 32; at K = 1,000 each doubling from 8 to 32 cut the time by
-#: 1.5-2.1x (64 not measured there).
-GPU_UNROLL = 64
-
-
-def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -> Array:
-    """``I[..., j] = sum_i z[..., i] w[i, j]`` for a dense array or a :class:`SparseWeights`.
-
-    For sparse ``w`` the product is a gather of the presynaptic activity onto the synapses and a
-    segment sum onto the postsynaptic units: O(nnz) work and memory, no N x N array; it works
-    under ``jit``, ``lax.scan``, ``vmap`` and ``grad`` (with respect to ``z`` and ``w.values``).
-    ``pre`` may pass the precomputed presynaptic indices (:func:`pre_indices_jax`) so that a scan
-    does not rebuild them every step, or a :class:`ByTarget` layout (fixed in-degree
-    networks, :func:`by_target`): then K gathers of ``z`` and K vector multiply-adds,
-    ``I[j] = (...(z[pre[0, j]] w_0j + z[pre[1, j]] w_1j) + ...)``, in ascending presynaptic
-    order (the event engine's order), with no scatter; about 3-4x faster than the segment sum on
-    a CPU; on a GPU the loop over the K in-synapses runs :data:`GPU_UNROLL` of them an
-    iteration. Gradients with respect to ``w.values`` come back at the synapses, in ``values``'
-    order, either way.
-    """
-    if not isinstance(w, SparseWeights):
-        if pre is not None:  # ignored without a word
-            raise InputError("pre (presynaptic indices) is for SparseWeights; w is dense")
-        return z @ w
-    if pre is not None and not isinstance(pre, ByTarget):
-        # shapes and dtypes are static under jit: a check here costs nothing at run time
-        if jnp.shape(pre) != (w.nnz,) or not jnp.issubdtype(jnp.result_type(pre), jnp.integer):
-            raise InputError(  # pre=0 spread unit 0's activity over every synapse
-                f"pre must be the presynaptic unit of each synapse: {w.nnz} whole numbers "
-                f"(pre_indices_jax(w)), or a ByTarget; got {type(pre).__name__} of shape "
-                f"{jnp.shape(pre)}"
-            )
-    if isinstance(pre, ByTarget):
-        plan = pre if pre.values is not None else pre.gather(w)
-
-        def add(acc, inp):  # the ids are in range by construction: no bounds handling
-            pre_k, w_k = inp
-            z_k = z.at[..., pre_k.astype(jnp.int32)].get(mode="promise_in_bounds")
-            return acc + z_k * w_k, None
-
-        shape = (*z.shape[:-1], w.shape[1])
-        acc0 = jnp.zeros(shape, jnp.result_type(z, plan.values))
-
-        def summed(unroll: int):
-            return lambda p, v: jax.lax.scan(add, acc0, (p, v), unroll=unroll)[0]
-
-        k = int(plan.pre.shape[0])
-        gpu_unroll = max(1, min(k, int(GPU_UNROLL)))
-        return jax.lax.platform_dependent(
-            plan.pre, plan.values, cpu=summed(1), default=summed(gpu_unroll)
-        )
-    if pre is None:
-        pre = pre_indices_jax(w)
-    contrib = jnp.take(z, pre, axis=-1) * w.values  # (..., nnz)
-    moved = jnp.moveaxis(contrib, -1, 0)
-    summed = jax.ops.segment_sum(moved, jnp.asarray(w.indices), num_segments=w.shape[1])
-    return jnp.moveaxis(summed, 0, -1)
 
 
 def first_autapse(w: Any) -> int | None:
@@ -477,23 +404,3 @@ def to_jax(w: Array, dtype: Any) -> Array:
 def sparse_bytes(n_pre: int, nnz: int, dtype: Any = np.float32) -> int:
     """Bytes a :class:`SparseWeights` of ``nnz`` synapses needs (values + indices + indptr)."""
     return nnz * (np.dtype(dtype).itemsize + 4) + (n_pre + 1) * 8
-
-
-def float_leaves(tree: Any) -> tuple[list[Any], Any]:
-    """Split a pytree into its floating-point leaves (the trainable ones) and a rebuild function.
-
-    ``leaves, rebuild = float_leaves(params)``; ``rebuild(new_leaves)`` returns the tree with the
-    floating leaves replaced and integer leaves (sparse indices) untouched.
-    """
-    leaves, treedef = jax.tree_util.tree_flatten(tree)
-    where = [
-        i for i, leaf in enumerate(leaves) if jnp.issubdtype(jnp.result_type(leaf), jnp.floating)
-    ]
-
-    def rebuild(new: list[Any]) -> Any:
-        out = list(leaves)
-        for i, leaf in zip(where, new, strict=True):
-            out[i] = leaf
-        return jax.tree_util.tree_unflatten(treedef, out)
-
-    return [leaves[i] for i in where], rebuild

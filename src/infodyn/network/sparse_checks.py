@@ -62,8 +62,12 @@ def check_sparse(w: Any, shape: tuple[int, int], name: str = "w_rec", finite: bo
     if indptr.dtype.kind == "u" or indices.dtype.kind == "u":  # the loop reads them signed
         indptr, indices = indptr.astype(np.int64), indices.astype(np.int64)
     error = _pattern_error(indices, indptr, shape[1])
-    if error == 1:
-        raise InputError(f"{name}: indptr must rise from 0 to nnz={nnz}")
+    if error == 1:  # the usual cause: an optimizer stepped the integer leaves of the pytree
+        raise InputError(
+            f"{name}: indptr must rise from 0 to nnz={nnz} (was the whole params tree given to "
+            "an optimizer? it changes the pattern too: step only the values, "
+            "infodyn.learning.trainable_arrays and with_trainable)"
+        )
     if error == 2:
         raise InputError(f"{name}: postsynaptic indices out of range 0..{shape[1] - 1}")
     if error == 3:
