@@ -199,6 +199,15 @@ def as_array(value: typing.Any, name: str, dtype: typing.Any = None) -> np.ndarr
         ) from None
 
 
+def array_or_none(value: typing.Any) -> np.ndarray | None:
+    """``np.asarray(value)``, or ``None`` for what NumPy cannot make an array of (a ragged list):
+    for checks that then refuse it in their own words (a count, a pair, a shape)."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
 def _short(value: typing.Any) -> str:
     """``repr(value)`` cut to 60 characters for a message."""
     text = repr(value)

@@ -175,10 +175,11 @@ def crackling_relation(
     """
     exponents = {"alpha_size": alpha_size, "alpha_duration": alpha_duration}
     for name, value in exponents.items():
-        require(  # True was an exponent of 1
-            isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_),
+        require(  # True was an exponent of 1; 10**30 (an int NumPy cannot hold) a raw TypeError
+            isinstance(value, float | np.floating) or is_finite_number(value),
             f"{name} must be a number",
         )
+        value = exponents[name] = float(value)
         require(  # inf gave a predicted gamma of 0 (or inf)
             np.isnan(value) or (np.isfinite(value) and value > 1),
             f"{name} must be a finite number > 1 (or NaN), got {value}",
@@ -186,6 +187,7 @@ def crackling_relation(
     missing = [name for name, value in exponents.items() if np.isnan(value)]
     if missing:
         warn(f"{' and '.join(missing)} NaN (no power-law fit): the predicted gamma is NaN")
+    alpha_size, alpha_duration = exponents["alpha_size"], exponents["alpha_duration"]
     gp = (alpha_duration - 1.0) / (alpha_size - 1.0)
     g, se, b, rng, nsel = fit_mean_size_by_duration(av, d_min, d_max, min_count)
     return CracklingResult(gp, g, se, b, rng, nsel)

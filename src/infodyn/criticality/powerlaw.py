@@ -65,6 +65,7 @@ from infodyn.criticality.powerlaw_compare import (  # noqa: F401 - re-exported: 
 from infodyn.errors import (
     InputError,
     as_array,
+    finite_reals,
     is_finite_number,
     make_rng,
     require,
@@ -99,17 +100,23 @@ class PowerLawFit:
 
     def ccdf(self, x: Any) -> np.ndarray:
         """Fitted ``P(X >= x)`` (discrete) or ``P(X > x)`` (continuous) for ``x >= xmin``."""
-        x = np.asarray(x, dtype=float)
+        x = self._support(x)
         if self.discrete:
             return special.zeta(self.alpha, x) / special.zeta(self.alpha, self.xmin)
         return (x / self.xmin) ** (1.0 - self.alpha)
 
     def pdf(self, x: Any) -> np.ndarray:
         """Fitted probability mass (discrete) or density (continuous) for ``x >= xmin``."""
-        x = np.asarray(x, dtype=float)
+        x = self._support(x)
         if self.discrete:
             return x ** (-self.alpha) / special.zeta(self.alpha, self.xmin)
         return (self.alpha - 1.0) / self.xmin * (x / self.xmin) ** (-self.alpha)
+
+    def _support(self, x: Any) -> np.ndarray:
+        """``x`` as float64 values >= xmin ("a" was a raw ValueError, NaN and -1 gave NaN)."""
+        x = finite_reals(x, "x")
+        require(bool(np.all(x >= self.xmin)), f"x must be >= xmin = {self.xmin:g}")
+        return x
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from infodyn.data.npy import read_npy
-from infodyn.errors import InputError, reading, require, require_finite
+from infodyn.errors import InputError, is_choice, reading, require, require_finite
 
 SKIMAGE_IMAGES = ("camera", "astronaut", "coffee", "chelsea", "rocket", "grass", "gravel", "brick")
 SKLEARN_IMAGES = ("china", "flower")
@@ -106,7 +106,7 @@ def _builtin(name: str) -> np.ndarray:
 def builtin_image(name: str) -> np.ndarray:
     """One of :data:`BUILTIN_IMAGES` as a read-only grey-level float64 array in [0, 1]."""
     require(
-        name in BUILTIN_IMAGES,
+        is_choice(name, BUILTIN_IMAGES),
         f"unknown built-in image {name!r}; choose from {', '.join(BUILTIN_IMAGES)}",
     )
     return _builtin(name)
@@ -180,6 +180,11 @@ def load_images(
         images = list(BUILTIN_IMAGES)
     elif isinstance(images, (str, os.PathLike, np.ndarray)):
         images = [images]
+    elif not isinstance(images, Iterable):  # 2.5 or 1j: "'complex' object is not iterable"
+        raise InputError(
+            f"images must be a built-in name, an image file or folder, an array, or a list of "
+            f"them, got {images!r:.60}"
+        )
     out: list[tuple[str, np.ndarray]] = []
     for i, item in enumerate(images):
         if isinstance(item, np.ndarray):

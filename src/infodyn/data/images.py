@@ -77,6 +77,7 @@ from infodyn.data.image_files import (  # noqa: F401 - re-exported: the old home
 from infodyn.errors import (
     InputError,
     finite_reals,
+    is_choice,
     is_finite_number,
     require,
     require_flag,
@@ -328,16 +329,21 @@ def natural_patches(
     details = require_flag("details", details)
     size = whole_number(size, "size", minimum=1)  # True was a 1 x 1 patch
     n = whole_number(n, "n", minimum=1)
-    require(whiten in (None, "zca", "dog"), f"whiten must be None, 'zca' or 'dog', got {whiten!r}")
     require(
-        binarize in (None, "mean", "sign"),
+        is_choice(whiten, (None, "zca", "dog")),
+        f"whiten must be None, 'zca' or 'dog', got {whiten!r}",
+    )
+    require(
+        is_choice(binarize, (None, "mean", "sign")),
         f"binarize must be None, 'mean' or 'sign', got {binarize!r}",
     )
     require(
         not (binarize == "sign" and whiten is None),
         "binarize='sign' needs whitening (whiten='zca' or 'dog'); use binarize='mean' otherwise",
     )
-    require(split in ("region", "image"), f"split must be 'region' or 'image', got {split!r}")
+    require(
+        is_choice(split, ("region", "image")), f"split must be 'region' or 'image', got {split!r}"
+    )
     require(
         is_finite_number(min_contrast) and min_contrast >= 0,
         f"min_contrast must be a finite number >= 0, got {min_contrast!r}",
@@ -349,8 +355,9 @@ def natural_patches(
         held_out = [held_out]
     elif isinstance(held_out, np.floating | np.integer):
         held_out = float(held_out)
-    require(
-        len(dog_sigmas) == 2, f"dog_sigmas must be (centre, surround) pixels, got {dog_sigmas!r}"
+    require(  # None: "object of type 'NoneType' has no len()"
+        isinstance(dog_sigmas, tuple | list | np.ndarray) and len(dog_sigmas) == 2,
+        f"dog_sigmas must be (centre, surround) pixels, got {dog_sigmas!r}",
     )
     require(
         is_finite_number(zca_epsilon) and zca_epsilon >= 0,
@@ -447,6 +454,10 @@ def _split_sources(
     if held_out is None:
         return [full(i) for i in range(k)], []
     if not isinstance(held_out, (float, int)):
+        require(  # 1j: "not iterable"; an array: "truth value ... is ambiguous"
+            isinstance(held_out, list | tuple) and all(isinstance(w, str) for w in held_out),
+            f"held_out must be a fraction or a list of image names, got {held_out!r:.60}",
+        )
         wanted = list(held_out)
         names = [n for n, _ in loaded]
         missing = [w for w in wanted if w not in names]

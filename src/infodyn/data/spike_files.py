@@ -31,7 +31,15 @@ import h5py
 import numpy as np
 
 from infodyn.atomic import atomic_path
-from infodyn.errors import InputError, as_array, as_path, as_table, shown, whole_number
+from infodyn.errors import (
+    InputError,
+    array_or_none,
+    as_array,
+    as_path,
+    as_table,
+    shown,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from infodyn.data.spikes import SpikeTrain
@@ -339,8 +347,8 @@ def check_count(name: str, value: Any, limit: int) -> int:
     """A count (``n_units``, ...) as an int: one whole number in ``[1, limit]``, else
     :class:`InputError` (2.7 units, or 3e9 beyond the int32 ids, would be truncated or wrap
     silently)."""
-    a = np.asarray(value)
-    ok = not isinstance(value, bool) and a.ndim == 0 and a.dtype.kind in "iuf"
+    a = array_or_none(value)  # a ragged list: NumPy's "inhomogeneous shape"
+    ok = a is not None and not isinstance(value, bool) and a.ndim == 0 and a.dtype.kind in "iuf"
     ok = ok and bool(np.isfinite(a)) and a == np.round(a) and 1 <= a <= limit
     if not ok:
         raise InputError(f"{name} must be a whole number in [1, {limit}], got {shown(value)}")

@@ -48,7 +48,7 @@ from infodyn.data.spike_reader import SpikeReader as SpikeReader
 from infodyn.data.spike_reader import _Cursor as _Cursor
 from infodyn.data.spike_stream import iter_spike_file as iter_spike_file
 from infodyn.data.units import unit_subset as unit_subset
-from infodyn.errors import InputError, as_array, as_table, whole_number
+from infodyn.errors import InputError, array_or_none, as_array, as_table, whole_number
 from infodyn.memory import require_memory
 
 
@@ -102,8 +102,8 @@ class SpikeTrain:
             ("n_trials", INT32_MAX),
         ):
             check_count(name, getattr(self, name), limit)
-        dt = np.asarray(self.dt)
-        if dt.ndim or dt.dtype.kind not in "iuf" or not np.isfinite(dt) or dt <= 0:
+        dt = array_or_none(self.dt)  # a ragged list: NumPy's "inhomogeneous shape"
+        if dt is None or dt.ndim or dt.dtype.kind not in "iuf" or not np.isfinite(dt) or dt <= 0:
             raise InputError(f"dt must be a positive number of ms, got {self.dt!r}")
         if times.size:
             if times.min() < 0 or times.max() >= self.n_steps:

@@ -22,7 +22,7 @@ import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int, require_model, rng_seed
 from infodyn.energy.kernels import TIE, descend_kernel, exhaustive_fixed_kernel, gibbs_kernel
-from infodyn.errors import is_finite_number, make_rng, require, require_flag
+from infodyn.errors import is_choice, is_finite_number, make_rng, require, require_flag
 
 MAX_EXHAUSTIVE_N = 26
 
@@ -57,7 +57,8 @@ def is_fixed_point(model: Any, X: Any, strict: bool = False) -> np.ndarray:
 
 def _orders(n: int, order: str, seed: int, k: int = 64) -> np.ndarray:
     require(
-        order in ("sequential", "random"), f"order must be 'sequential' or 'random', got {order!r}"
+        is_choice(order, ("sequential", "random")),
+        f"order must be 'sequential' or 'random', got {order!r}",
     )
     if order == "sequential":
         return np.arange(n, dtype=np.int64)[None, :]
@@ -160,7 +161,8 @@ def glauber(
     require(is_finite_number(temperature) and temperature > 0, "temperature must be > 0")
     n_sweeps = positive_int(n_sweeps, "n_sweeps")
     require(
-        order in ("sequential", "random"), f"order must be 'sequential' or 'random', got {order!r}"
+        is_choice(order, ("sequential", "random")),
+        f"order must be 'sequential' or 'random', got {order!r}",
     )
     out = gibbs_kernel(
         X,
@@ -224,7 +226,7 @@ def fixed_points(
     strict = require_flag("strict", strict)
     require_model(model)
     require(
-        method in ("auto", "exhaustive", "data", "random"),
+        is_choice(method, ("auto", "exhaustive", "data", "random")),
         f"method must be auto, exhaustive, data or random, got {method!r}",
     )
     if method == "auto":

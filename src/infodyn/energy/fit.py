@@ -44,6 +44,7 @@ from infodyn.errors import (
     InputError,
     check_option_type,
     finite_reals,
+    is_choice,
     is_finite_number,
     make_rng,
     require,
@@ -153,23 +154,26 @@ def fit(
     objective, convergence message, wall time, validation curve, best iteration).
     """
     allow_constant = require_flag("allow_constant", allow_constant)
-    require(method in METHODS, f"method must be one of {', '.join(METHODS)}, got {method!r}")
     require(
-        model in ("pairwise", "k_pairwise"),
+        is_choice(method, METHODS), f"method must be one of {', '.join(METHODS)}, got {method!r}"
+    )
+    require(
+        is_choice(model, ("pairwise", "k_pairwise")),
         f"model must be 'pairwise' or 'k_pairwise', got {model!r}",
     )
     for name, value in (("l1", l1), ("l2", l2), ("l2_potential", l2_potential)):
         check_option_type(name, value, float)  # None or text: a raw isfinite TypeError
         require(value >= 0, f"{name} must be >= 0, got {value}")
+    l1, l2, l2_potential = float(l1), float(l2), float(l2_potential)  # 10**30: jit overflowed
     for name, value in (("tol", tol), ("gtol", gtol)):  # NaN or negative ran unchecked
         check_option_type(name, value, float)
         require(value >= 0, f"{name} must be >= 0, got {value}")  # 0: stop on the other
     require(
-        coordinates in ("free", "canonical"),
+        is_choice(coordinates, ("free", "canonical")),
         f"coordinates must be 'free' or 'canonical', got {coordinates!r}",
     )
     require(
-        precision in ("float32", "float64"),
+        is_choice(precision, ("float32", "float64")),
         f"precision must be float32 or float64, got {precision!r}",
     )
     patience = positive_int(patience, "patience")

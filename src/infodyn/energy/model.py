@@ -28,9 +28,11 @@ from infodyn.errors import (
     InputError,
     as_table,
     finite_reals,
+    is_choice,
     is_finite_number,
     reading,
     require,
+    require_finite_number,
 )
 
 
@@ -167,7 +169,8 @@ class IsingModel:
         ``partition.ais_log_partition``) or ``"auto"`` (exact for n <= 24). Results are cached
         per method and options."""
         require(
-            method in ("auto", "exact", "ais"), f"method must be auto, exact or ais, got {method!r}"
+            is_choice(method, ("auto", "exact", "ais")),
+            f"method must be auto, exact or ais, got {method!r}",
         )
         V = self.potential if np.any(self.potential) else None
         if not np.any(self.J) and V is None:  # independent: log Z = sum log(1 + exp(-theta))
@@ -190,8 +193,11 @@ class IsingModel:
         """``log p(x) = -E(x) - log Z`` in nats: the mean over rows (``reduce="mean"``), their sum
         (``"sum"``) or one value per row (``"none"``). ``log_z`` overrides the computed value."""
         require(
-            reduce in ("mean", "sum", "none"), f"reduce must be mean, sum or none, got {reduce!r}"
+            is_choice(reduce, ("mean", "sum", "none")),
+            f"reduce must be mean, sum or none, got {reduce!r}",
         )
+        if log_z is not None:  # "a" or {}: raw errors of float()
+            require_finite_number("log_z", log_z)
         lz = self.log_partition(method) if log_z is None else float(log_z)
         ll = -self.energy(X) - lz
         return float(ll.mean()) if reduce == "mean" else float(ll.sum()) if reduce == "sum" else ll

@@ -20,7 +20,7 @@ import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int, require_model, rng_seed
 from infodyn.energy.kernels import gibbs_kernel
-from infodyn.errors import check_option_type, make_rng, require
+from infodyn.errors import check_option_type, is_choice, make_rng, require
 
 
 def sample(
@@ -47,10 +47,12 @@ def sample(
     n = positive_int(n, "n")
     seed = rng_seed(seed)
     require(
-        method in ("gibbs", "metropolis"), f"method must be 'gibbs' or 'metropolis', got {method!r}"
+        is_choice(method, ("gibbs", "metropolis")),
+        f"method must be 'gibbs' or 'metropolis', got {method!r}",
     )
     require(
-        order in ("random", "sequential"), f"order must be 'random' or 'sequential', got {order!r}"
+        is_choice(order, ("random", "sequential")),
+        f"order must be 'random' or 'sequential', got {order!r}",
     )
     check_option_type("temperature", temperature, float)  # "1" or an array: raw TypeErrors
     require(temperature > 0, f"temperature must be > 0, got {temperature}")

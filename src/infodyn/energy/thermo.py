@@ -26,7 +26,7 @@ import numpy as np
 from infodyn.energy._checks import positive_int, require_model, rng_seed
 from infodyn.energy.partition import neg_energy_blocks
 from infodyn.energy.tempering import tempering_kernel
-from infodyn.errors import require
+from infodyn.errors import as_array, is_choice, require
 
 MAX_EXACT_N = 24
 LN2 = float(np.log(2.0))
@@ -99,7 +99,7 @@ MIN_TEMPERATURE = 1e-8
 
 
 def _temperatures(temperatures: Any) -> np.ndarray:
-    raw = np.atleast_1d(np.asarray(temperatures))
+    raw = np.atleast_1d(as_array(temperatures, "temperatures"))
     require(raw.dtype.kind in "iuf", f"temperatures must be numbers, got {temperatures!r}")
     T = raw.astype(np.float64).reshape(-1)
     require(T.size >= 1, "give at least one temperature")
@@ -114,7 +114,8 @@ def _temperatures(temperatures: Any) -> np.ndarray:
 
 def _method(model: Any, method: str) -> str:
     require(
-        method in ("auto", "exact", "mcmc"), f"method must be auto, exact or mcmc, got {method!r}"
+        is_choice(method, ("auto", "exact", "mcmc")),
+        f"method must be auto, exact or mcmc, got {method!r}",
     )
     if method == "auto":
         return "exact" if model.n <= 20 else "mcmc"

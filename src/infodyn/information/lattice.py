@@ -68,11 +68,25 @@ class LatticePID:
     def atom(self, *subsets: Any) -> float:
         """The atom of the antichain given as subsets, e.g. ``atom((0,), (1,))`` (redundancy of
         sources 0 and 1 alone) or ``atom((0, 1, 2))`` (synergy of three sources)."""
-        key = tuple(sorted(tuple(sorted(int(i) for i in s)) for s in subsets))
-        key = tuple(sorted(key, key=lambda s: (len(s), s)))
+        try:  # None or "a" were raw TypeErrors and ValueErrors of int()
+            key = tuple(sorted(tuple(sorted(_source(i) for i in s)) for s in subsets))
+        except (TypeError, ValueError):
+            key = None
+        if key is not None:
+            key = tuple(sorted(key, key=lambda s: (len(s), s)))
         if key not in self.atoms:
-            raise InputError(f"{subsets} is not an antichain of source subsets")
+            raise InputError(
+                f"{subsets!r:.60} is not an antichain of source subsets (give tuples of source "
+                f"indices 0..{self.n_sources - 1}, e.g. atom((0,), (1,)))"
+            )
         return self.atoms[key]
+
+
+def _source(i: Any) -> int:
+    """A source index: a whole number (2.7, NaN, text or ``True`` are not)."""
+    if isinstance(i, bool | np.bool_) or not isinstance(i, int | np.integer):
+        raise TypeError(i)
+    return int(i)
 
 
 def _canonical(alpha: Antichain) -> Antichain:

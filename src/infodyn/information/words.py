@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.binning import bin_raster
-from infodyn.errors import InputError, as_array, require_flag, whole_number
+from infodyn.errors import InputError, as_array, require, require_flag, whole_number
 from infodyn.information._inputs import as_symbols
 from infodyn.information._kernels import (
     column_max,
@@ -230,7 +230,12 @@ class EmpiricalDistribution:
 
     def marginal_counts(self, columns: Any) -> tuple[np.ndarray, float]:
         """Counts of the words on ``columns`` and that marginal's alphabet size."""
-        cols = np.atleast_1d(np.asarray(columns, dtype=np.int64))
+        cols = np.atleast_1d(as_array(columns, "columns"))
+        n = self.rows.shape[1]
+        require(  # "3", None, NaN or 3-D: raw int(), IndexError and TypeError
+            cols.ndim == 1 and cols.dtype.kind in "iu" and bool(np.all((cols >= 0) & (cols < n))),
+            f"columns must be a list of column indices in [0, {n}), got {columns!r:.60}",
+        )
         w = encode(self.rows[:, cols], validated=True)
         c = np.bincount(w.labels, weights=self.counts, minlength=w.n_labels)
         return c[c > 0], w.alphabet_size

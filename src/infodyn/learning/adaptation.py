@@ -28,7 +28,7 @@ Brunel 2018), live in :mod:`infodyn.learning.transfer` and are importable from h
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ from infodyn.data.binning import bin_raster, check_spike_counts
 from infodyn.errors import (
     InputError,
     as_array,
+    is_choice,
     is_finite_number,
     require,
     require_finite_number,
@@ -54,6 +55,7 @@ from infodyn.learning.transfer import (
     sigmoid_transfer,
     sigmoid_unit,
 )
+from infodyn.network.run_inputs import require_network
 from infodyn.network.simulate import simulate
 from infodyn.network.sparse import SparseWeights, is_sparse
 
@@ -112,16 +114,17 @@ class LIFAdaptationConfig:
         require(self.target_rate_hz > 0, "target_rate_hz must be > 0")
         require(self.window_ms > 0, "window_ms must be > 0")
         require(
-            self.rule in ("rate", "max_entropy"),
+            is_choice(self.rule, ("rate", "max_entropy")),
             f"rule must be 'rate' or 'max_entropy', got {self.rule!r}",
         )
         require(self.eta_theta >= 0 and self.eta_gain >= 0, "step sizes must be >= 0")
         require(0 < self.smoothing <= 1, "smoothing must be in (0, 1]")
         require(self.max_step > 0, "max_step must be > 0")
-        for name, (lo, hi) in (("theta_range", self.theta_range), ("gain_range", self.gain_range)):
+        for name, bounds in (("theta_range", self.theta_range), ("gain_range", self.gain_range)):
+            pair = isinstance(bounds, tuple | list) and len(bounds) == 2  # None: a raw unpacking
             require(  # (5, -5) pinned every threshold at -5
-                is_finite_number(lo) and is_finite_number(hi) and lo < hi,
-                f"{name} must be finite bounds (lo, hi) with lo < hi, got {(lo, hi)}",
+                pair and all(map(is_finite_number, bounds)) and bounds[0] < bounds[1],
+                f"{name} must be finite bounds (lo, hi) with lo < hi, got {bounds!r}",
             )
         require(  # a negative gain flips the sign of every input weight
             self.gain_range[0] > 0, f"gain_range must be > 0, got {self.gain_range}"
@@ -131,8 +134,8 @@ class LIFAdaptationConfig:
 def init_lif_adaptation(n_rec: int) -> dict[str, np.ndarray]:
     """Initial adaptation state: ``theta = g = 1`` (the unadapted network), no count moments."""
     require(  # a network gave a raw TypeError
-        isinstance(n_rec, int | np.integer) and not isinstance(n_rec, bool) and n_rec >= 1,
-        f"n_rec must be a whole number >= 1 (the network's net.n_rec), got {n_rec!r}",
+        isinstance(n_rec, int | np.integer) and not isinstance(n_rec, bool) and 1 <= n_rec < 2**31,
+        f"n_rec must be a whole number in [1, 2**31) (the network's net.n_rec), got {n_rec!r}",
     )
     ones = np.ones(int(n_rec))
     return {
@@ -145,6 +148,10 @@ def init_lif_adaptation(n_rec: int) -> dict[str, np.ndarray]:
 
 
 def _check_state(state: dict[str, Any]) -> None:
+    require(  # None was "argument of type 'NoneType' is not iterable"
+        isinstance(state, Mapping),
+        f"the adaptation state must be the dict of init_lif_adaptation(n_rec), got {state!r:.60}",
+    )
     missing = [
         k for k in ("theta", "gain", "count_mean", "count_var", "n_updates") if k not in state
     ]
@@ -168,7 +175,12 @@ def adapted_network(net: Any, params: dict[str, Any], state: dict[str, Any]):
     sparse ``w_in`` stays sparse: its values are scaled by their target's gain, and the bias row
     adds one synapse onto every unit.
     """
+    require_network(net)
     _check_state(state)
+    require(  # None, {} or an array: a raw TypeError, KeyError or IndexError below
+        isinstance(params, Mapping) and "w_in" in params,
+        f"params must be the network's weights (a dict with w_in), got {params!r:.60}",
+    )
     require(
         np.shape(state["theta"]) == (net.n_rec,),
         f"adaptation state is for {np.shape(state['theta'])[0]} units, net has {net.n_rec}",
@@ -200,7 +212,8 @@ def _with_bias_row(w: SparseWeights, values: Any, bias: Any) -> SparseWeights:
 
 def adapted_input(x: Any) -> np.ndarray:
     """Append the constant bias channel to input ``x`` ((T, n_in) or (B, T, n_in))."""
-    x = np.asarray(x)
+    x = as_array(x, "x")  # None was "zero-dimensional arrays cannot be concatenated"
+    require(x.ndim in (2, 3), f"x must be (T, n_in) or (B, T, n_in), got shape {x.shape}")
     ones = np.ones((*x.shape[:-1], 1), dtype=x.dtype if x.dtype.kind == "f" else np.float32)
     return np.concatenate([x, ones], axis=-1)
 
@@ -233,10 +246,15 @@ def lif_adaptation_update(
     ``F* = 1 + m*`` (geometric law). Each step is clipped to ``cfg.max_step``.
     """
     _check_state(state)
+    require(isinstance(cfg, LIFAdaptationConfig), f"cfg must be a LIFAdaptationConfig, got {cfg!r}")
     require_finite_number("dt", dt)
     require(dt > 0, f"dt must be a positive step in ms, got {dt}")  # 0: ZeroDivisionError
     w = max(1, int(round(cfg.window_ms / dt)))
     counts = window_counts(z, w)
+    require(  # none: a ZeroDivisionError in the floor below
+        counts.shape[0] > 0,
+        f"the spikes hold no window of {cfg.window_ms} ms ({w} steps): give at least one trial",
+    )
     n = counts.shape[1]
     require(
         np.shape(state["theta"]) == (n,),
@@ -273,7 +291,7 @@ def count_distribution_kl(counts: Any, mean: float | None = None) -> np.ndarray:
 
     counts: (n_windows, n_units) integer counts. ``D = sum_n p(n) log2(p(n) / P_geo(n))``.
     """
-    c = np.asarray(counts)
+    c = as_array(counts, "counts")
     require(c.ndim == 2 and c.shape[0] > 0, "counts must be (n_windows, n_units)")
     check_spike_counts(c, "counts")  # 0.5 was cut to 0 and read as a perfect fit
     require(  # NaN gave NaN, -1 inf, "3" was read as 3
@@ -324,6 +342,7 @@ def adapt_lif(
     cfg = LIFAdaptationConfig() if cfg is None else cfg  # {} or 0 was read as the defaults
     require(isinstance(cfg, LIFAdaptationConfig), f"cfg must be a LIFAdaptationConfig, got {cfg!r}")
     n_updates = whole_number(n_updates, "n_updates", minimum=1)  # 10**30: a loop for ever
+    require_network(net)  # None was an AttributeError on net.n_rec
     state = state if state is not None else init_lif_adaptation(net.n_rec)
     w = max(1, int(round(cfg.window_ms / net.dt)))
     target = cfg.target_rate_hz * w * net.dt / 1000.0

@@ -21,6 +21,8 @@ import numpy as np
 
 from infodyn.errors import (
     InputError,
+    as_array,
+    is_choice,
     is_finite_number,
     make_rng,
     require,
@@ -83,6 +85,11 @@ def random_feedback(n_rec: int, n_out: int, seed: int = 0, dtype=np.float64) -> 
     n_rec = whole_number(n_rec, "n_rec", minimum=1)  # -1, 2.5 and NaN were raw NumPy errors
     n_out = whole_number(n_out, "n_out")  # 0: a network without readout (rate losses)
     rng = make_rng(seed)
+    try:  # "3" was NumPy's "data type not understood"; None and "a" were taken
+        ok = dtype is not None and np.dtype(dtype) in (np.float32, np.float64)
+    except TypeError:
+        ok = False
+    require(ok, f"dtype must be float32 or float64, got {dtype!r}")
     return (rng.standard_normal((n_rec, n_out)) / np.sqrt(n_rec)).astype(dtype)
 
 
@@ -93,7 +100,7 @@ def _prepare(net, params, x, target, precision):
     xb, batched = check_input(net, x)
     tgt = None
     if target is not None:
-        raw = np.asarray(target)
+        raw = as_array(target, "target")
         if raw.dtype.kind not in "biuf":  # complex lost its imaginary part, text a raw error
             raise InputError(f"target must hold real numbers, got dtype {raw.dtype}")
         t = raw.astype(np.float64)
@@ -113,7 +120,7 @@ def _prepare(net, params, x, target, precision):
 
 
 def _feedback_matrix(net, params, feedback, feedback_matrix, feedback_seed, dtype):
-    require(feedback in FEEDBACK, f"feedback must be one of {FEEDBACK}, got {feedback!r}")
+    require(is_choice(feedback, FEEDBACK), f"feedback must be one of {FEEDBACK}, got {feedback!r}")
     if feedback == "symmetric":
         require(feedback_matrix is None, "feedback_matrix is only used with random/adaptive")
         return params["w_out"]
@@ -202,10 +209,11 @@ def evaluate(
     :func:`sparse_layout` returns (checked against ``params``: :func:`checked_layout`);
     ``"auto"``: made here, O(nnz log nnz) on the host (callers that evaluate one pattern many
     times pass it); None: no event-driven forward pass (the gather path)."""
+    require_network(net)  # None was an AttributeError on net.n_out below
     filter_readout = require_flag("filter_readout", filter_readout)
     remat = require_flag("remat", remat)
-    require(method in METHODS, f"method must be one of {METHODS}, got {method!r}")
-    require(reset in RESETS, f"reset must be one of {RESETS}, got {reset!r}")
+    require(is_choice(method, METHODS), f"method must be one of {METHODS}, got {method!r}")
+    require(is_choice(reset, RESETS), f"reset must be one of {RESETS}, got {reset!r}")
     require(  # "a" or {} was ignored: the norm and explosion check of every weight
         trained is None
         or (

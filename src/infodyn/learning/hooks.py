@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from infodyn.errors import is_finite_number, require, whole_number
+from infodyn.errors import is_choice, is_finite_number, require, require_choice, whole_number
 from infodyn.learning.adaptation import (
     LIFAdaptationConfig,
     adapted_input,
@@ -134,7 +134,7 @@ def early_stopping(
         f"min_delta must be a finite number >= 0, got {min_delta!r}",
     )
     require(isinstance(key, str), f"key must be a metric's name (text), got {key!r}")
-    require(mode in ("min", "max"), f"mode must be 'min' or 'max', got {mode!r}")
+    require(is_choice(mode, ("min", "max")), f"mode must be 'min' or 'max', got {mode!r}")
     sign = 1.0 if mode == "min" else -1.0
 
     def init(net: Any, params: dict[str, Any]) -> EarlyStoppingState:
@@ -177,6 +177,7 @@ def lif_adaptation_hook(
     require(  # a raw AttributeError inside Trainer.fit
         isinstance(cfg, LIFAdaptationConfig), f"cfg must be a LIFAdaptationConfig, got {cfg!r}"
     )
+    require_choice("precision", precision, ("float32", "float64"))  # None, {} were float32
     dtype = np.float64 if precision == "float64" else np.float32
 
     def init(net: Any, params: dict[str, Any]) -> dict[str, np.ndarray]:

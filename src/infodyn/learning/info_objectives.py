@@ -84,7 +84,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.errors import class_labels, is_finite_number, require, whole_number
+from infodyn.errors import (
+    class_labels,
+    finite_reals,
+    is_choice,
+    is_finite_number,
+    require,
+    whole_number,
+)
 from infodyn.learning.losses import CompositeLoss, LossTerm, UnitRateTarget, as_loss
 
 Array = Any
@@ -96,9 +103,10 @@ LN2 = math.log(2.0)
 
 def stimulus_entropy_bits(labels: Any, n_stimuli: int | None = None) -> float:
     """Plug-in entropy H(S) in bits of the stimulus labels of a batch (0 <= H <= log2 K)."""
-    lab = np.asarray(labels).ravel()
+    lab = class_labels(labels)  # a ragged list was NumPy's "inhomogeneous shape"
     require(lab.size > 0, "labels must not be empty")
-    require(lab.dtype.kind in "iu" and bool(np.all(lab >= 0)), "labels must be integers >= 0")
+    if n_stimuli is not None:  # text, a fraction or an array: raw bincount errors
+        n_stimuli = whole_number(n_stimuli, "n_stimuli", minimum=1, maximum=2**31 - 1)
     p = np.bincount(lab, minlength=n_stimuli or 0) / lab.size
     p = p[p > 0]
     return float(-np.sum(p * np.log2(p)))
@@ -215,7 +223,7 @@ class TotalCorrelationPenalty(LossTerm):
     def __post_init__(self) -> None:
         super().__post_init__()
         require(
-            self.estimator in ("gaussian", "pairwise"),
+            is_choice(self.estimator, ("gaussian", "pairwise")),
             f"estimator must be 'gaussian' or 'pairwise', got {self.estimator!r}",
         )
         require(self.eps > 0, "eps must be > 0 (it keeps silent units finite)")
@@ -281,10 +289,8 @@ class InformationBottleneck(LossTerm):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require(
-            len(self.labels) > 0, "InformationBottleneck needs the stimulus labels of the batch"
-        )
-        labels = class_labels(self.labels)
+        labels = class_labels(self.labels)  # None: "has no len()"
+        require(labels.size > 0, "InformationBottleneck needs the stimulus labels of the batch")
         require(self.gamma >= 0, f"gamma must be >= 0, got {self.gamma}")
         object.__setattr__(self, "labels", tuple(int(s) for s in labels))
 
@@ -358,11 +364,30 @@ def _time_major(lossc: CompositeLoss, z: Any, y: Any, target: Any) -> tuple[Arra
     require(
         target is not None or not lossc.needs_target, f"the loss {lossc.names()} needs a target"
     )
-    zt = jnp.swapaxes(jnp.asarray(z), 0, 1)
-    yt = jnp.swapaxes(jnp.asarray(y), 0, 1)
+    arrays = {"z": z, "y": y} if target is None else {"z": z, "y": y, "target": target}
+    shapes = {}
+    for name, value in arrays.items():  # None, text, a ragged or 2-D list: raw JAX errors
+        shape = _real_shape(value, name)
+        require(len(shape) == 3, f"{name} must be a (B, T, n) array, got shape {shape}")
+        shapes[name] = shape[:2]
+    require(
+        len(set(shapes.values())) == 1 and min(min(s) for s in shapes.values()) > 0,
+        f"z, y and target must have the same (B, T) >= 1, got {shapes}",
+    )
+    zt, yt = (jnp.swapaxes(jnp.asarray(arrays[k]), 0, 1) for k in ("z", "y"))
     if target is None:  # terms without a target ignore it; vmap needs an array
         return zt, yt, jnp.zeros((*zt.shape[:2], 1), zt.dtype)
-    return zt, yt, jnp.swapaxes(jnp.asarray(target), 0, 1)
+    return zt, yt, jnp.swapaxes(jnp.asarray(arrays["target"]), 0, 1)
+
+
+def _real_shape(value: Any, name: str) -> tuple[int, ...]:
+    """The shape of an array of real numbers (a NumPy or JAX array, or a value JAX traces:
+    only its dtype is checked); anything else is read by :func:`errors.finite_reals`."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        kind = np.dtype(value.dtype).kind
+        require(kind in "biuf", f"{name} must be real numbers, got dtype {value.dtype}")
+        return tuple(value.shape)
+    return np.shape(finite_reals(value, name))
 
 
 @partial(jax.jit, static_argnums=(0, 1))

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError, require
+from infodyn.errors import InputError, is_choice, require
 from infodyn.learning.losses import (
     CompositeLoss,
     FiringRateRegularizer,
@@ -163,7 +163,9 @@ class NestEprop:
     def optimizer(self) -> NestOptimizer:
         s = self.optimizer_settings
         kind = s.get("type", "gradient_descent")
-        require(kind in ("gradient_descent", "adam"), f"optimizer type {kind!r} is not NEST's")
+        require(
+            is_choice(kind, ("gradient_descent", "adam")), f"optimizer type {kind!r} is not NEST's"
+        )
         return NestOptimizer(
             kind=kind,
             eta=float(s.get("eta", 1e-4)),

@@ -30,6 +30,7 @@ or None, and ``metrics(y, target) -> dict`` of task scores computed from the rea
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -46,6 +47,7 @@ from infodyn.errors import (
     whole_number,
 )
 from infodyn.learning.info_objectives import window_target
+from infodyn.memory import require_memory
 from infodyn.network.encoders import StimulusSet, encode_patches, spike_probabilities
 
 
@@ -53,6 +55,9 @@ def _poisson(rng: np.random.Generator, rate_hz: np.ndarray | float, shape, dt: f
     """Poisson spikes at ``rate_hz`` (negative rates, or more than one spike per step, are an
     ``InputError``: they were clipped, so a task with ``rate_hz = -50`` trained on silence)."""
     p = spike_probabilities(rate_hz, dt)
+    require_memory(  # n_in = 10**30 was NumPy's "maximum allowed dimension exceeded"
+        9 * math.prod(shape), f"a batch of {shape} input spikes", "give fewer steps or inputs"
+    )
     return (rng.random(shape) < p).astype(np.float64)
 
 

@@ -35,6 +35,7 @@ from scipy.optimize import least_squares
 from scipy.special import ndtri
 
 from infodyn.errors import (
+    InputError,
     finite_reals,
     is_finite_number,
     make_rng,
@@ -62,6 +63,13 @@ def ip_update(
     Pure: the inputs are not modified.
     """
     a, b, x = finite_reals(a, "a"), finite_reals(b, "b"), finite_reals(x, "x")
+    try:  # one value per unit (or one for all): empty against three was a raw broadcast error
+        np.broadcast_shapes(a.shape, b.shape, x.shape)
+    except ValueError:
+        raise InputError(
+            f"a, b and x must hold one value per unit, got shapes {a.shape}, {b.shape} and "
+            f"{x.shape}"
+        ) from None
     _check_ip_rates(mu, eta)
     require(bool(np.all(a > 0)), "the gain a must be > 0")  # eta / a
     y = sigmoid_unit(x, a, b)
@@ -172,7 +180,9 @@ def intrinsic_plasticity(
     require(bool(np.all(a > 0)), "the initial gain a0 must be > 0")
     total = n * epochs
     etas = (
-        np.geomspace(eta, eta_final, total) if eta_final is not None else np.full(total, float(eta))
+        np.geomspace(float(eta), float(eta_final), total)  # 10**30, an int, had no log10
+        if eta_final is not None
+        else np.full(total, float(eta))
     )
     rng = make_rng(seed)
     n_ck = max(1, min(n_checkpoints, total))

@@ -236,7 +236,7 @@ def encode_patches(grey: np.ndarray, base_hz: float, gain_hz: float) -> np.ndarr
     into rectified ON and OFF pathways as in retinal ganglion cells (Kuffler 1953,
     J. Neurophysiol. 16:37), each a rate code saturating at two standard deviations.
     """
-    g = np.asarray(grey, dtype=np.float64)
+    g = finite_reals(grey, "grey")  # "a" was a raw ValueError of float()
     require(g.ndim == 2 and g.size > 0, f"grey patches must be (K, n), got shape {g.shape}")
     require_finite("grey", g)  # a NaN patch became a flat one
     require(

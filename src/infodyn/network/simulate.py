@@ -29,6 +29,7 @@ from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import (
     InputError,
     as_array,
+    require_choice,
     require_flag,
 )
 from infodyn.memory import require_memory
@@ -75,6 +76,10 @@ class Trace:
         return z.mean(axis=0) * 1000.0 / self.dt
 
 
+#: the engines :func:`simulate` runs ("auto": the event engine for one long trial, else JAX)
+ENGINES = ("auto", "jax", "event")
+
+
 def simulate(
     net,
     params: dict[str, Any],
@@ -104,6 +109,7 @@ def simulate(
     require_network(net)
     net.validate_params(params)
     check_precision(precision)  # the event engine took float16 without a word
+    require_choice("engine", engine, ENGINES)  # (an array compared with "auto" had no truth value)
     if sparse_input(x):
         xs = check_sparse_input(net, x)
         if engine == "auto":
@@ -126,8 +132,6 @@ def simulate(
         z, v, thr, y = out["z"], out.get("v"), out.get("thr"), out.get("y")
     elif engine == "event":
         z, v, thr, y = _simulate_event_batch(net, params, xb, record)
-    else:
-        raise InputError(f"engine must be 'auto', 'jax' or 'event', got {engine!r}")
     if not batched:
         z, v, thr, y = (a[0] if a is not None else None for a in (z, v, thr, y))
     return Trace(z=z, v=v, thr=thr, y=y, dt=net.dt, engine=engine)
