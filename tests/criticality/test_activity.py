@@ -157,3 +157,34 @@ def test_a_dt_that_is_no_positive_number_is_refused_for_spike_trains_too(dt):
     spikes = SpikeTrain(times=np.array([1, 2]), units=np.array([0, 1]), n_units=2, n_steps=5)
     with pytest.raises(InputError, match="dt must be a positive number of ms"):
         C.population_activity(spikes, dt=dt)
+
+
+def test_a_trace_is_read_by_its_raster_and_a_raster_as_counts_warns():
+    """A simulation's Trace is its raster summed over units, one bin per step, in every
+    function; the raster ``trace.z`` itself, a 2-D array of 0s and 1s, is read as (trials, T)
+    counts (the documented meaning of 2-D) with a warning instead of in silence (it gave
+    thousands of avalanches of nothing); a path says which call reads it."""
+    import warnings
+
+    import infodyn.network as N
+    from infodyn.criticality import CriticalityWarning, avalanches, branching_ratio
+
+    net = N.LIF(n_in=5, n_rec=60, in_scale=3.0)
+    x = (np.random.default_rng(0).random((400, 5)) < 0.02).astype(float)
+    trace = net.simulate(net.init(0), x)
+    counts = np.asarray(trace.z).sum(axis=1)
+    assert counts.sum() > 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CriticalityWarning)
+        pa = C.population_activity(trace)
+        np.testing.assert_array_equal(pa.counts, counts[None])
+        assert pa.n_units == 60 and pa.bin_ms == net.dt
+        np.testing.assert_array_equal(avalanches(trace).sizes, avalanches(counts).sizes)
+        assert avalanches(trace).n > 5
+    with pytest.warns(CriticalityWarning, match="holds only 0s and 1s"):
+        avalanches(trace.z)
+    with pytest.warns(CriticalityWarning, match="pass the Trace itself"):
+        C.population_activity(np.asarray(trace.z))
+    for call in (avalanches, branching_ratio):
+        with pytest.raises(InputError, match="read a spike file with population_activity"):
+            call("big.h5")

@@ -20,17 +20,35 @@ def warn(message: str) -> None:
 
 
 def as_counts(
-    activity: Any, name: str = "activity", allow_negative: bool = False
+    activity: Any, name: str = "activity", allow_negative: bool = False, raster_check: bool = True
 ) -> tuple[np.ndarray, float | None]:
     """Return ``(counts, dt)``: counts as float64 ``(trials, T)`` and the bin width if known.
 
     Accepts a :class:`~infodyn.criticality.activity.PopulationActivity`, a
-    :class:`~infodyn.data.spikes.SpikeTrain` (one bin per step), or an array shaped ``(T,)`` or
-    ``(trials, T)`` of non-negative counts (any real values with ``allow_negative``).
-    Negative (unless allowed), non-finite or empty input raises :class:`InputError`.
+    :class:`~infodyn.data.spikes.SpikeTrain` (one bin per step), a simulation's
+    :class:`~infodyn.network.Trace` (its raster ``z`` summed over units, one bin per step), or
+    an array shaped ``(T,)`` or ``(trials, T)`` of non-negative counts (any real values with
+    ``allow_negative``). Negative (unless allowed), non-finite or empty input raises
+    :class:`InputError`; a path is refused with the call that reads it. A 2-D array of only 0s
+    and 1s is read as counts, with a warning: it is most likely a raster ``(T, N)`` (a Trace's
+    ``z``), which read as ``(trials, T)`` counts gives avalanches and branching ratios of
+    nothing (``raster_check=False``: counts the caller made itself, no warning).
     """
     dt = None
-    if hasattr(activity, "counts") and hasattr(activity, "bin_ms"):
+    if isinstance(activity, str | bytes) or hasattr(activity, "__fspath__"):
+        raise InputError(  # it was "must hold numbers (counts), got dtype <U23"
+            f"{name} is a path ({activity!r:.60}): read a spike file with "
+            "population_activity(path) (an HDF5 file is streamed) and pass its result"
+        )
+    array_given = raster_check and not any(
+        hasattr(activity, a) for a in ("counts", "population_activity", "engine")
+    )
+    if is_trace(activity):
+        z = np.asarray(activity.z)  # (T, N) or (B, T, N) spikes
+        require(z.ndim in (2, 3), f"the trace's z must be (T, N) or (B, T, N), got {z.shape}")
+        dt = float(activity.dt)
+        activity = z.sum(axis=-1)
+    elif hasattr(activity, "counts") and hasattr(activity, "bin_ms"):
         dt = float(activity.bin_ms)
         activity = activity.counts
     elif hasattr(activity, "population_activity") and hasattr(activity, "dt"):
@@ -48,6 +66,8 @@ def as_counts(
         f"{name} must be (T,) or (trials, T) population counts, got shape {np.shape(activity)}",
     )
     require(a.size > 0, f"{name} is empty (shape {a.shape})")
+    if array_given:
+        _warn_raster(a, name)
     a = a.astype(np.float64, copy=False)
     if not np.all(np.isfinite(a)):
         raise InputError(f"{name} contains NaN or inf values")
@@ -60,3 +80,19 @@ def as_counts(
         f"{name} holds counts of 2^53 or more ({a.max():.3g}): not counts of events",
     )
     return a, dt
+
+
+def is_trace(data: Any) -> bool:
+    """Whether ``data`` is a simulation's :class:`~infodyn.network.Trace` (its raster ``z``)."""
+    return all(hasattr(data, a) for a in ("z", "engine", "dt"))
+
+
+def _warn_raster(a: np.ndarray, name: str) -> None:
+    """Warn when ``(trials, T)`` counts given as an array hold only 0s and 1s in several rows:
+    a spike raster ``(T, N)`` (``trace.z``) read as counts, the usual slip."""
+    if a.ndim == 2 and a.shape[0] > 1 and bool(np.all((a == 0) | (a == 1))):
+        warn(
+            f"{name} of shape {a.shape} holds only 0s and 1s: read as population counts "
+            "(trials, T); a spike raster (T, N) such as trace.z must be summed over units "
+            "first (pass the Trace itself, or raster.sum(axis=1))"
+        )

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.criticality._common import as_counts, warn
+from infodyn.criticality._common import as_counts, is_trace, warn
 from infodyn.data.binning import whole_bin_steps
 from infodyn.data.io import load_spikes
 from infodyn.data.spike_files import is_h5_path
@@ -200,11 +200,14 @@ def population_activity(
     ----------
     data
         A :class:`~infodyn.data.spikes.SpikeTrain`, a path to a spike file readable by
-        :func:`infodyn.data.io.load_spikes`, :class:`StepCounts`, a binary raster ``(T, N)``
-        or ``(trials, T, N)`` given as ``raster=``-style 3-D array, or population counts
-        ``(T,)`` / ``(trials, T)``. An infodyn HDF5 file (``.h5``/``.hdf5``) is not loaded but
-        read in one streamed pass (:func:`step_counts`): memory is the counts per step, not the
-        spikes; the result equals that of the loaded SpikeTrain.
+        :func:`infodyn.data.io.load_spikes`, :class:`StepCounts`, a simulation's
+        :class:`~infodyn.network.Trace` (its raster ``z``, ``(T, N)`` or ``(B, T, N)``), a
+        binary raster ``(trials, T, N)`` as a 3-D array, or population counts ``(T,)`` /
+        ``(trials, T)`` (a 2-D array is counts, never a raster: one of only 0s and 1s, such as
+        ``trace.z``, is read as counts with a warning). An infodyn HDF5 file
+        (``.h5``/``.hdf5``) is not loaded but read in one streamed pass (:func:`step_counts`):
+        memory is the counts per step, not the spikes; the result equals that of the loaded
+        SpikeTrain.
     bin_ms
         Bin width in ms, a whole multiple of the step (another width is refused rather than
         rounded). ``"iei"`` uses the mean inter-event interval of the pooled population (Beggs &
@@ -247,13 +250,19 @@ def population_activity(
             bin_ms = max(iei, step)
     else:
         require(units is None, "units= selects units of a SpikeTrain; arrays are already summed")
+        trace = is_trace(data)
+        if trace:  # a simulation's Trace: its raster z, (T, N) or (B, T, N)
+            require(dt is None or np.isclose(dt, data.dt), "dt is given by the trace; omit dt")
+            dt, data = float(data.dt), np.asarray(data.z)
+            data = data[None] if data.ndim == 2 else data
         a = as_array(data, "data")
         if a.ndim == 3:  # binary raster (trials, T, N)
             require(a.shape[2] >= 1, f"the raster has no units (shape {a.shape})")
-            as_counts(a.reshape(-1, a.shape[2]), "the raster")  # checked before it is summed:
-            n_units = int(a.shape[2])  # a -1 beside a 1 summed to a count of 0
+            # checked before it is summed: a -1 beside a 1 summed to a count of 0
+            as_counts(a.reshape(-1, a.shape[2]), "the raster", raster_check=False)
+            n_units = int(a.shape[2])
             a = a.sum(axis=2)
-        counts, _ = as_counts(a)
+        counts, _ = as_counts(a, raster_check=n_units is None)
         if np.any(counts != np.round(counts)):
             raise InputError("population counts must be whole numbers")
         counts = counts.astype(np.int64)
