@@ -180,3 +180,34 @@ def test_a_checkpoint_trained_on_another_mask_is_refused(tmp_path):
     del data["mask"]  # written before the mask was stored: not checked
     np.savez(ck, **data)
     trainer(1).load_checkpoint(ck)
+
+
+def test_a_checkpoint_of_another_graph_is_refused_and_other_dynamics_are_named(tmp_path):
+    """A checkpoint keeps the network it was trained in: a resume into another graph (another
+    k_in, or 'sparse' for 'ei', which dropped Dale's law) ran on without a word; another time
+    constant or adaptation is allowed with a warning naming it; a checkpoint written before the
+    network was stored is not checked."""
+    import warnings
+
+    task = PatternGeneration(n_in=3, n_steps=20)
+    ei = {"n_in": 3, "n_rec": 30, "n_out": 1, "connectivity": "ei", "k_in": 10, "n_alif": 10}
+
+    def trainer(**changes):
+        return Trainer(idn.network.ALIF(**{**ei, **changes}), task, "mse", TrainOptions())
+
+    ck = trainer().save_checkpoint(tmp_path / "checkpoint.npz")
+    for changes, said in (
+        ({"k_in": 8}, "k_in \\(10 -> 8\\)"),
+        ({"connectivity": "sparse"}, "connectivity \\('ei' -> 'sparse'\\)"),
+    ):
+        with pytest.raises(InputError, match=f"trained in another network: .*{said}"):
+            trainer(**changes).load_checkpoint(ck)
+    with pytest.warns(UserWarning, match="n_alif \\(10 -> 5\\), tau_a \\(2000.0 -> 500.0\\)"):
+        trainer(n_alif=5, tau_a=500.0).load_checkpoint(ck)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        trainer().load_checkpoint(ck)  # the same network: no word
+        data = dict(np.load(ck))
+        del data["network"]  # written before the network was stored: not checked
+        np.savez(ck, **data)
+        trainer(k_in=8).load_checkpoint(ck)

@@ -492,3 +492,27 @@ def test_online_windows_report_the_sequence_loss():
     for rec in values[1:]:
         for key in ("loss_infomax_xent_bits", "loss_unit_rate", "loss"):
             assert rec[key] == pytest.approx(values[0][key], rel=1e-5), key
+
+
+@pytest.mark.parametrize("weights", ["sparse", "dense"])
+def test_given_weights_that_break_dales_law_are_zeroed_with_a_warning(weights):
+    """An E/I network's trainer clips wrong-signed weights to 0 (Dale's law): given weights
+    that break it lost half their synapses in silence."""
+    import infodyn as idn
+    from infodyn.learning.trainer import dale_violations
+
+    net = idn.network.LIF(n_in=3, n_rec=40, n_out=1, connectivity="ei", k_in=10, weights=weights)
+    p = net.init(0)
+    assert dale_violations(p["w_rec"], net.unit_signs()) == 0
+    task = idn.learning.PatternGeneration(n_in=3, n_steps=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        idn.learning.Trainer(net, task, "mse", params=p)  # drawn by the network: no word
+    w = np.asarray(p["w_rec"].values if weights == "sparse" else p["w_rec"])
+    flipped = -w
+    wrong = int(np.sum(flipped != 0))
+    bad = p["w_rec"].with_values(flipped) if weights == "sparse" else flipped
+    with pytest.warns(UserWarning, match=f"has {wrong} synapses whose sign breaks Dale's law"):
+        tr = idn.learning.Trainer(net, task, "mse", params={**p, "w_rec": bad})
+    kept = tr.state.params["w_rec"]
+    assert not np.any(np.asarray(kept.values if weights == "sparse" else kept))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from infodyn.errors import InputError, reading
+from infodyn.learning.checkpoint import NETWORK_FIXED
 
 #: keys that may differ on resume without changing what was computed (how long to train)
 EXTENDABLE = frozenset({"training.iterations"})
@@ -28,12 +29,8 @@ EXTENDABLE = frozenset({"training.iterations"})
 #: fresh draw: another ``p_connect`` or ``training.seed`` re-masked the trained weights)
 FIXED_BY_CHECKPOINT = frozenset(
     [f"training.{key}" for key in ("seed", "feedback_seed")]
-    + [f"network.{key}" for key in (
-        "n_in", "n_rec", "n_out", "connectivity", "p_connect", "k_in", "weights", "in_scale",
-        "rec_scale", "out_scale", "frac_exc", "ei_mu", "ei_sigma", "inh_factor", "p_ee", "p_ei",
-        "p_ie", "p_ii",
-    )]
-)  # fmt: skip
+    + [f"network.{key}" for key in NETWORK_FIXED]
+)
 
 
 class StaleCheckpoint(InputError):

@@ -11,7 +11,12 @@
 - ``options``: the training options as JSON (a resumed run must use the same optimizer and
   feedback, :data:`FIXED_OPTIONS`; the rest is the record);
 - ``mask``: the trainer's connectivity mask as booleans, when it has one (a sparse or E/I graph
-  stored dense); a resumed run must have the same (checkpoints without it are not checked).
+  stored dense); a resumed run must have the same (checkpoints without it are not checked);
+- ``network``: the network the weights were trained in, as JSON (:func:`network_record`): a
+  resumed run must have the same :data:`NETWORK_FIXED` fields (its shapes, graph, storage,
+  initial scales and Dale's signs); other changes (the kind, LIF or ALIF, time constants,
+  threshold, adaptation) are allowed with a warning that names them (checkpoints without it are
+  not checked).
 
 ``metrics.json`` beside it holds one row of metrics per iteration. Loading rebuilds every tree
 on the structure of a fresh one (the optimizer's ``init``, the hooks' ``init``) and checks each
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +43,16 @@ from infodyn.atomic import save_npz, write_json
 from infodyn.errors import InputError, as_path, reading
 from infodyn.learning.synapse_ops import trainable_arrays
 from infodyn.network.params_file import CHECKPOINT_PREFIX, params_from_arrays, params_to_arrays
+
+#: network fields a checkpoint fixes: shapes, graph, storage, initial scales and the signs of
+#: Dale's law (``frac_exc``). A resume keeps the checkpoint's weights, so another value would be
+#: trained on the old graph, or mix two networks (a graph stored dense takes its mask from a
+#: fresh draw)
+NETWORK_FIXED = (
+    "n_in", "n_rec", "n_out", "connectivity", "p_connect", "k_in", "weights", "in_scale",
+    "rec_scale", "out_scale", "frac_exc", "ei_mu", "ei_sigma", "inh_factor", "p_ee", "p_ei",
+    "p_ie", "p_ii",
+)  # fmt: skip
 
 ADVICE = (
     "restore it, or train afresh without --resume into another directory (a sweep point: "
@@ -58,13 +74,22 @@ class TrainState:
     stop: bool = False
 
 
+def network_record(net: Any) -> dict[str, Any]:
+    """The network as the checkpoint stores it: its kind and every field (JSON types)."""
+    return {"model": type(net).__name__, **net.model_dump(mode="json")}
+
+
 def save_checkpoint(
-    path: str | os.PathLike, state: TrainState, options: dict[str, Any], mask: Any = None
+    path: str | os.PathLike,
+    state: TrainState,
+    options: dict[str, Any],
+    mask: Any = None,
+    network: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``state`` to ``path`` and its metrics to ``metrics.json`` beside it (module
     docstring); ``options`` (JSON-able) are stored for the record, and the trainer's
-    connectivity ``mask`` (which synapses exist, when weights stored dense are masked) so that a
-    resume can check it."""
+    connectivity ``mask`` (which synapses exist, when weights stored dense are masked) and its
+    ``network`` (:func:`network_record`) so that a resume can check them."""
     path = as_path(path)
     arrays = params_to_arrays(state.params, prefix=CHECKPOINT_PREFIX)  # sparse: values + pattern
     leaves = jax.tree_util.tree_leaves(state.opt_state)
@@ -78,6 +103,8 @@ def save_checkpoint(
         arrays[f"hook_{j}_n"] = np.asarray(len(leaves))
         arrays.update({f"hook_{j}_{i}": np.asarray(v) for i, v in enumerate(leaves)})
     arrays["options"] = np.asarray(json.dumps(options))
+    if network is not None:
+        arrays["network"] = np.asarray(json.dumps(network))
     if mask is not None:
         arrays["mask"] = np.asarray(mask) != 0
     write_json(path.with_name("metrics.json"), state.history)
@@ -92,6 +119,7 @@ def load_checkpoint(
     to_param: Callable[[Any], Any],
     options: dict[str, Any] | None = None,
     mask: Any = None,
+    network: dict[str, Any] | None = None,
 ) -> TrainState:
     """The :class:`TrainState` stored at ``path`` (and ``metrics.json`` beside it).
 
@@ -102,6 +130,8 @@ def load_checkpoint(
     resuming trainer's connectivity mask) the stored one: a trainer whose mask comes from a
     fresh draw under another seed or connectivity would otherwise zero trained synapses and
     grow new ones (checkpoints written before the mask was stored are not checked).
+    ``network`` (the resuming trainer's :func:`network_record`) must be the stored one in its
+    :data:`NETWORK_FIXED` fields; other changed fields are named in a warning.
     """
     path = Path(path)
     if not path.exists():
@@ -110,6 +140,7 @@ def load_checkpoint(
         data = np.load(path, allow_pickle=False)
         _check_options(data, options or {}, path)
         _check_mask(data, mask, path)
+        _check_network(data, network, path)
         stored = params_from_arrays(data, prefix=CHECKPOINT_PREFIX)
         for key in keys:  # named with the file (was "params['w_rec'] contains NaN", no file)
             if _non_finite(getattr(stored.get(key), "values", stored.get(key))):
@@ -149,6 +180,32 @@ def _check_options(data: Any, options: dict[str, Any], path: Path) -> None:
                 f"{path}: the checkpoint was trained with {key} = {stored[key]!r}, this trainer "
                 f"has {options[key]!r}; resume with {key} = {stored[key]!r}"
             )
+
+
+def _check_network(data: Any, network: dict[str, Any] | None, path: Path) -> None:
+    """Refuse a resume into another graph (:data:`NETWORK_FIXED`); warn of other changed fields
+    (the dynamics the weights meet from now on)."""
+    if "network" not in data or network is None:
+        return
+    try:
+        stored = json.loads(str(data["network"]))
+    except (ValueError, TypeError):
+        raise InputError(f"{path}: the stored network is not JSON; {ADVICE}") from None
+    changed = sorted(k for k in set(stored) | set(network) if stored.get(k) != network.get(k))
+    shown = ", ".join(f"{k} ({stored.get(k)!r} -> {network.get(k)!r})" for k in changed)
+    fixed = [k for k in changed if k in NETWORK_FIXED]
+    if fixed:
+        raise InputError(
+            f"{path}: the checkpoint was trained in another network: {shown}; resume with the "
+            "network it was trained in (its weights, graph and signs are those of that network)"
+        )
+    if changed:
+        warnings.warn(
+            f"{path}: resuming with other network settings than the checkpoint was trained "
+            f"with: {shown}; the trained weights meet the new dynamics from here on",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _non_finite(values: Any) -> bool:

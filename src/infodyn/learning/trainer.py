@@ -47,7 +47,12 @@ from infodyn.errors import (
     require_flag,
     whole_number,
 )
-from infodyn.learning.checkpoint import TrainState, load_checkpoint, save_checkpoint
+from infodyn.learning.checkpoint import (
+    TrainState,
+    load_checkpoint,
+    network_record,
+    save_checkpoint,
+)
 from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.gradients import (
     GradientExplosionError,
@@ -137,6 +142,15 @@ class Trainer:
             warnings.warn(
                 f"params['w_rec'] has synapses of units onto themselves (unit {self_synapse} "
                 "first); the model's learning has no autapses, so the trainer sets them to 0",
+                UserWarning,
+                stacklevel=2,
+            )
+        wrong = dale_violations(w0, net.unit_signs())
+        if wrong:  # constrain below zeroes them too: say so
+            warnings.warn(
+                f"params['w_rec'] has {wrong} synapses whose sign breaks Dale's law for this E/I "
+                "network (a unit's outgoing weights share its sign: net.unit_signs()); the "
+                "trainer sets them to 0",
                 UserWarning,
                 stacklevel=2,
             )
@@ -403,7 +417,9 @@ class Trainer:
     def save_checkpoint(self, path: str | os.PathLike) -> Path:
         """Write weights, optimizer state, feedback, iteration, hook states (and metrics.json
         beside it): :func:`infodyn.learning.checkpoint.save_checkpoint`."""
-        return save_checkpoint(path, self.state, asdict(self.opt), mask=self.mask)
+        return save_checkpoint(
+            path, self.state, asdict(self.opt), mask=self.mask, network=network_record(self.net)
+        )
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
         """Continue from the checkpoint at ``path``, every part checked against this trainer
@@ -416,6 +432,18 @@ class Trainer:
             lambda p: to_jax(p, self.dtype),
             options=asdict(self.opt),
             mask=self.mask,
+            network=network_record(self.net),
         )
         self.net.validate_params(state.params)
         self.state = state
+
+
+def dale_violations(w: Any, signs: Any) -> int:
+    """How many synapses of ``w`` (dense or sparse) have the sign opposite to their presynaptic
+    unit's in ``signs`` (+1 excitatory, -1 inhibitory; ``None``: no Dale's law, 0)."""
+    if signs is None:
+        return 0
+    signs = np.asarray(signs)
+    if is_sparse(w):
+        return int(np.sum(np.asarray(w.values) * signs[w.pre_indices()] < 0))
+    return int(np.sum(np.asarray(w) * signs[:, None] < 0))
