@@ -21,3 +21,15 @@ def test_grad_norm_is_the_global_l2_norm():
         "w_out": np.array([[12.0], [0.0]]),
     }
     assert grad_norm(g) == pytest.approx(13.0, rel=1e-12)
+
+
+def test_an_unknown_option_names_gradients_not_its_helper():
+    """``gradients(..., lr=0.1)`` said ``evaluate() got an unexpected keyword argument``."""
+    import infodyn as idn
+
+    net = idn.network.LIF(n_in=2, n_rec=5, n_out=1)
+    x, target = np.zeros((10, 2)), np.zeros((10, 1))
+    with pytest.raises(
+        TypeError, match="gradients\\(\\) got unexpected keyword arguments \\['lr'\\]"
+    ):
+        idn.learning.gradients(net, net.init(0), x, target, lr=0.1)

@@ -735,3 +735,27 @@ def test_equality_copies_and_arithmetic_of_sparse_weights(tmp_path):
         w / w
     with pytest.raises(TypeError, match="unhashable"):
         hash(w)
+
+
+def test_scipy_transpose_and_the_checks_of_new_values_and_dense_copies(monkeypatch):
+    """``to_scipy`` and ``.T`` (scipy.sparse.csr_matrix(w) failed, no transpose existed);
+    integer values are refused by ``with_values`` (they were taken, then refused by the
+    engines); ``to_dense`` checks the memory it needs first."""
+    import infodyn.memory
+
+    dense = np.array([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0], [0.0, 0.5, 0.0]], np.float32)
+    w = SparseWeights.from_dense(dense)
+    np.testing.assert_array_equal(w.to_scipy().toarray(), dense)
+    t = w.T
+    assert t.shape == (3, 3) and t.dtype == np.float32 and t.indices.dtype == np.int32
+    np.testing.assert_array_equal(t.to_dense(), dense.T)
+    assert t.T == w
+    rect = SparseWeights.from_dense(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(rect.T.to_dense(), np.arange(6.0).reshape(2, 3).T)
+    with pytest.raises(InputError, match="values must be floating point, got dtype int64"):
+        w.with_values(np.ones(w.nnz, np.int64))
+    monkeypatch.setattr(infodyn.memory, "available_bytes", lambda: 16)
+    with pytest.raises(InputError, match="a dense 3 x 3 float32 matrix needs"):
+        w.to_dense()
+    with pytest.raises(TypeError, match="infodyn.network.save_params for files"):
+        np.asarray(w)

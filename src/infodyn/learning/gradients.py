@@ -12,6 +12,7 @@ value and the population activity, which the trainer logs.
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -367,4 +368,10 @@ def gradients(
     is a ``SparseWeights`` of the same pattern whose values are the gradients of the stored
     synapses (e-prop forms the per-synapse products at those synapses only; memory O(nnz)).
     """
+    unknown = sorted(set(options) - set(inspect.signature(evaluate).parameters))
+    if unknown:  # was "evaluate() got an unexpected keyword argument", a function not called
+        raise TypeError(
+            f"gradients() got unexpected keyword arguments {unknown} (its options are those "
+            "listed in its docstring; a learning rate is the optimizer's: TrainOptions(lr=...))"
+        )
     return evaluate(net, params, x, target, loss, method=method, feedback=feedback, **options).grads

@@ -33,8 +33,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.sparse
 
 from infodyn.errors import InputError, as_array
+from infodyn.memory import require_memory
 from infodyn.network.sparse_checks import check_sparse
 
 Array = Any
@@ -74,7 +76,9 @@ class SparseWeights:
     @classmethod
     def from_dense(cls, w: Array, dtype: Any = None) -> SparseWeights:
         """The non-zero entries of a dense (n_pre, n_post) matrix ``w`` (or of a SciPy sparse
-        matrix: its stored entries that are not zero)."""
+        matrix: its stored entries that are not zero). An exact zero is no synapse: to keep a
+        pattern whose weights are 0 (clipped by Dale's law during training), take the dense
+        matrix at its synapses, ``pattern.with_values(pattern.mask_dense(w))``."""
         if hasattr(w, "tocoo"):  # scipy.sparse: np.asarray made a 0-d object array of it
             c = w.tocoo()
             keep = c.data != 0
@@ -153,9 +157,17 @@ class SparseWeights:
     def to_dense(self) -> np.ndarray:
         """The (n_pre, n_post) dense matrix (zeros where there is no synapse). The pattern is
         checked first (:func:`check_sparse`): one built by hand with an index out of range was
-        a raw IndexError here."""
+        a raw IndexError here; so is the memory it needs (37 GiB at 10^5 units was NumPy's
+        "Unable to allocate")."""
         check_sparse(self, self.shape, "SparseWeights", finite=False)
-        out = np.zeros(self.shape, dtype=np.asarray(self.values).dtype)
+        dtype = np.asarray(self.values).dtype
+        require_memory(
+            dtype.itemsize * self.shape[0] * self.shape[1],
+            f"a dense {self.shape[0]} x {self.shape[1]} {dtype.name} matrix",
+            "keep it sparse (w.values, w.mask_dense(...), w.to_scipy(); the engines and "
+            "save_params take SparseWeights)",
+        )
+        out = np.zeros(self.shape, dtype=dtype)
         out[self.pre_indices(), np.asarray(self.indices)] = np.asarray(self.values)
         return out
 
@@ -166,10 +178,30 @@ class SparseWeights:
             raise InputError(f"w must have shape {self.shape}, got {w.shape}")
         return w[self.pre_indices(), np.asarray(self.indices)]
 
+    def to_scipy(self) -> Any:
+        """The matrix as a SciPy ``csr_array`` (on the same NumPy arrays; JAX ones are copied)."""
+        v, i, p = (np.asarray(a) for a in (self.values, self.indices, self.indptr))
+        return scipy.sparse.csr_array((v, i, p), shape=self.shape)
+
+    @property
+    def T(self) -> SparseWeights:  # noqa: N802 - NumPy's name
+        """The transpose (n_post, n_pre): the same synapses by postsynaptic unit (NumPy)."""
+        t = self.to_scipy().T.tocsr()
+        t.sort_indices()
+        return SparseWeights(
+            t.data, t.indices.astype(np.int32), t.indptr.astype(np.int64), self.shape[::-1]
+        )
+
     def with_values(self, values: Array) -> SparseWeights:
-        """The same pattern with new synapse values (length nnz)."""
+        """The same pattern with new synapse values (length nnz, floating point)."""
         if isinstance(values, list | tuple):  # kept as a list: nnz and repr failed later
             values = np.asarray(values, dtype=self.dtype)
+        kind = np.dtype(getattr(values, "dtype", np.float64)).kind
+        if kind != "f":  # ints were taken here and refused by the engines later
+            raise InputError(
+                f"values must be floating point, got dtype {values.dtype}; cast them first "
+                "(values.astype(np.float64))"
+            )
         if tuple(np.shape(values)) != (self.nnz,):
             raise InputError(f"values must have shape ({self.nnz},), got {np.shape(values)}")
         return SparseWeights(values, self.indices, self.indptr, self.shape)
@@ -267,7 +299,8 @@ class SparseWeights:
         return (
             f"{op} on {self!r}: it holds only the stored synapses, not a dense matrix; use "
             "w.to_dense() for the (n_pre, n_post) array, w.values for the synapse weights, "
-            "w.with_values(...) for new ones, or infodyn.network.recurrent_current for "
+            "w.with_values(...) for new ones, infodyn.network.save_params for files, "
+            "w.to_scipy() for SciPy, or infodyn.network.recurrent_current for "
             "z @ w"
         )
 
