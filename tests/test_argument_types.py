@@ -232,6 +232,14 @@ OTHERS = {  # (call, words of the message)
         lambda: C.fit_power_law(R.zipf(2.5, 500), xmin=2).ccdf(-1),
         "x must be >= xmin",
     ),
+    "heat_capacity exact with n_sweeps {}": (
+        lambda: E.heat_capacity(_ising(), [1.0], method="exact", n_sweeps={}),
+        "n_sweeps must be",
+    ),
+    "step_counts block_spikes text": (
+        lambda: C.step_counts(D.SpikeTrain(times=[0], units=[0], n_units=2, n_steps=5), None, "a"),
+        "block_spikes must be a whole number",
+    ),
     "encode_patches text": (
         lambda: N.encode_patches("a", 5.0, 50.0),
         "grey must be real numbers",

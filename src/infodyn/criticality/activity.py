@@ -127,6 +127,8 @@ def step_counts(data: Any, units: Any = None, block_spikes: int | None = None) -
     counts only those units (``n_units`` is then their number). The counts equal
     ``load_spikes(path).select_units(units).population_activity()``.
     """
+    if block_spikes is not None:  # "a" or 2.5 were taken when the data was not a file
+        block_spikes = whole_number(block_spikes, "block_spikes", minimum=1)
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
         if is_h5_path(data):
             block = BLOCK_SPIKES if block_spikes is None else block_spikes

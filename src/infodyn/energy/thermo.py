@@ -98,6 +98,15 @@ class Entropy:
 MIN_TEMPERATURE = 1e-8
 
 
+def _mcmc_options(n_sweeps: Any, burn_in: Any, n_blocks: Any, seed: Any) -> tuple[int, ...]:
+    """The replica-exchange options, checked: whole numbers (``n_sweeps >= 2 n_blocks``)."""
+    n_sweeps = positive_int(n_sweeps, "n_sweeps", 2)
+    burn_in = positive_int(burn_in, "burn_in", 0)
+    n_blocks = positive_int(n_blocks, "n_blocks", 2)
+    require(n_sweeps >= 2 * n_blocks, "n_sweeps must be at least 2 * n_blocks")
+    return n_sweeps, burn_in, n_blocks, rng_seed(seed)
+
+
 def _temperatures(temperatures: Any) -> np.ndarray:
     raw = np.atleast_1d(as_array(temperatures, "temperatures"))
     require(raw.dtype.kind in "iuf", f"temperatures must be numbers, got {temperatures!r}")
@@ -190,11 +199,8 @@ def tempering_moments(
 ) -> dict[str, np.ndarray]:
     """``beta^2 Var(E)`` and ``<E>`` with jackknife errors at each inverse temperature (sorted
     ascending) by replica exchange; also the exchange acceptance of each neighbouring pair."""
-    n_sweeps = positive_int(n_sweeps, "n_sweeps", 2)
-    burn_in = positive_int(burn_in, "burn_in", 0)
-    n_blocks = positive_int(n_blocks, "n_blocks", 2)
-    require(n_sweeps >= 2 * n_blocks, "n_sweeps must be at least 2 * n_blocks")
-    rng = np.random.default_rng(rng_seed(seed))
+    n_sweeps, burn_in, n_blocks, seed = _mcmc_options(n_sweeps, burn_in, n_blocks, seed)
+    rng = np.random.default_rng(seed)
     X0 = (rng.random((betas.size, model.n)) < 0.5).astype(np.uint8)
     V = np.ascontiguousarray(model.potential, dtype=np.float64)
     e, acc, tried = tempering_kernel(
@@ -248,6 +254,8 @@ def heat_capacity(
     require_model(model)
     T = _temperatures(temperatures)
     method = _method(model, method)
+    # checked whichever method runs ({} was taken when the exact method ignored it)
+    _mcmc_options(n_sweeps, burn_in, n_blocks, seed)
     order = np.argsort(-T)  # ascending beta
     betas = 1.0 / T[order]
     n = model.n
