@@ -211,6 +211,10 @@ OTHERS = {  # (call, words of the message)
         lambda: D.natural_patches(3, 100, images=["camera"], whiten="dog", dog_sigmas=None),
         "dog_sigmas must be \\(centre, surround\\)",
     ),
+    "natural_patches min_contrast beyond any patch": (
+        lambda: D.natural_patches(3, 100, images=["camera"], min_contrast=2.5),
+        "min_contrast must be a finite number in \\[0, 0.5\\]",
+    ),
     "natural_patches held_out 1j": (
         lambda: D.natural_patches(3, 100, images=["camera", "coffee"], held_out=1j),
         "held_out must be a fraction or a list of image names",

@@ -217,7 +217,8 @@ def test_user_files_and_folders(tmp_path):
         (dict(held_out=1.5), "fraction in"),
         (dict(held_out=["moon"]), "not among the images"),
         (dict(images=["camera"], held_out=0.5, split="image"), "at least two images"),
-        (dict(min_contrast=0.9, n=10), "lower min_contrast"),
+        (dict(min_contrast=0.45, n=10), "lower min_contrast"),  # possible, never found
+        (dict(min_contrast=0.9, n=10), "in \\[0, 0.5\\]"),  # beyond any patch
         (dict(n=0), "n must be"),
     ],
 )

@@ -62,7 +62,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
 from infodyn.data.image_files import (  # noqa: F401 - re-exported: the old home of these names
     BUILTIN_IMAGES,
@@ -74,105 +73,19 @@ from infodyn.data.image_files import (  # noqa: F401 - re-exported: the old home
     read_image,
     to_grey,
 )
+from infodyn.data.whitening import (  # noqa: F401 - re-exported: the old home of these names
+    ZCAWhitener,
+    binarize_patches,
+    dog_filter,
+    dog_radius,
+)
 from infodyn.errors import (
-    InputError,
-    finite_reals,
     is_choice,
     is_finite_number,
     require,
     require_flag,
     whole_number,
 )
-
-# ---------------------------------------------------------------------------------------------
-# whitening
-# ---------------------------------------------------------------------------------------------
-
-
-def dog_filter(
-    image: np.ndarray,
-    sigma_center: float = 0.5,
-    sigma_surround: float = 1.5,
-    columns: slice = slice(None),
-) -> np.ndarray:
-    """Difference-of-Gaussians filtered image ``I * (G_c - G_s)``, divided by its std (over
-    ``columns`` of it: the training part of a region split).
-
-    Boundaries are reflected (``scipy.ndimage.gaussian_filter`` mode "reflect"; kernels cut at
-    4 sigma, a radius of :func:`dog_radius` pixels). The filter has zero response to a constant
-    image, which therefore gives zeros.
-    """
-    require(  # True was a centre of 1 pixel, "a" a raw TypeError
-        is_finite_number(sigma_center)
-        and is_finite_number(sigma_surround)
-        and 0 < sigma_center < sigma_surround,
-        f"dog_sigmas must satisfy 0 < centre < surround (finite numbers), got "
-        f"({sigma_center!r}, {sigma_surround!r})",
-    )
-    require(isinstance(columns, slice), f"columns must be a slice of columns, got {columns!r}")
-    img = finite_reals(image, "image")
-    require(img.ndim == 2, f"image must be a 2-D array (rows, columns), got shape {img.shape}")
-    out = gaussian_filter(img, sigma_center, mode="reflect") - gaussian_filter(
-        img, sigma_surround, mode="reflect"
-    )
-    sd = out[:, columns].std()
-    if sd <= 1e-12 * max(1.0, float(np.abs(img).max())):  # flat image: no contrast at all
-        return np.zeros_like(out)
-    return out / sd
-
-
-def dog_radius(sigma_surround: float) -> int:
-    """Pixels from a pixel that the surround Gaussian reaches (scipy's ``int(4 sigma + 0.5)``):
-    the guard band of a region split (``ceil(3 sigma)`` was a pixel short at sigma = 1.5)."""
-    return int(4.0 * float(sigma_surround) + 0.5)
-
-
-@dataclass(frozen=True)
-class ZCAWhitener:
-    """ZCA whitening ``y = W (x - mean)``, ``W = U diag((lambda + eps)^-1/2) U^T``."""
-
-    mean: np.ndarray
-    matrix: np.ndarray
-    eigenvalues: np.ndarray
-    epsilon: float
-
-    @classmethod
-    def fit(cls, X: np.ndarray, epsilon: float = 1e-2) -> ZCAWhitener:
-        """Fit on (samples, pixels) data; ``epsilon`` is relative to the mean eigenvalue."""
-        X = finite_reals(X, "X")
-        require(X.ndim == 2 and X.shape[0] > X.shape[1], "ZCA needs more patches than pixels")
-        require(is_finite_number(epsilon) and epsilon >= 0, "zca_epsilon must be a number >= 0")
-        mean = X.mean(axis=0)
-        C = np.cov(X - mean, rowvar=False, bias=True)
-        lam, U = np.linalg.eigh(C)
-        lam = np.clip(lam, 0.0, None)
-        eps = epsilon * float(lam.mean())
-        require(np.all(lam + eps > 0), "ZCA: singular patch covariance; use zca_epsilon > 0")
-        W = (U / np.sqrt(lam + eps)) @ U.T
-        return cls(mean=mean, matrix=W, eigenvalues=lam, epsilon=eps)
-
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Whitened ``X`` (samples, pixels): ``(X - mean) W^T``. ``X`` must be finite real numbers
-        with this whitener's number of pixels (``"3"`` was broadcast as a scalar)."""
-        X = finite_reals(X, "X")
-        n = self.mean.shape[-1]
-        require(X.ndim == 2 and X.shape[1] == n, f"X must be (samples, {n}), got shape {X.shape}")
-        return (X - self.mean) @ self.matrix.T
-
-
-def binarize_patches(X: np.ndarray, method: Literal["mean", "sign"]) -> np.ndarray:
-    """Binary patterns (uint8) from (patches, pixels) values.
-
-    ``"mean"``: 1 where a pixel is above its own patch's mean; ``"sign"``: 1 where it is > 0.
-    """
-    X = finite_reals(X, "X")
-    require(X.ndim == 2, f"X must be (patches, pixels), got shape {X.shape}")
-    if method == "mean":
-        return (X > X.mean(axis=1, keepdims=True)).astype(np.uint8)
-    if method == "sign":
-        return (X > 0).astype(np.uint8)
-    raise InputError(f"binarize must be None, 'mean' or 'sign', got {method!r}")
-
 
 # ---------------------------------------------------------------------------------------------
 # sampling
@@ -236,8 +149,8 @@ def _draw(
     most = max(64, 2**22 // (size * size))  # a round's draws: at most 64 MB of patches
     while have < n:
         tries += 1
-        require(
-            tries <= 100,
+        require(  # none in 50 rounds: the big rounds after them would find none either
+            tries <= 100 and not (tries > 50 and passed == 0),
             f"could not find {n} patches with contrast >= {min_contrast}: {passed:,} of "
             f"{drawn:,} random positions had it; lower min_contrast or use images with more "
             "texture",
@@ -345,8 +258,11 @@ def natural_patches(
         is_choice(split, ("region", "image")), f"split must be 'region' or 'image', got {split!r}"
     )
     require(
-        is_finite_number(min_contrast) and min_contrast >= 0,
-        f"min_contrast must be a finite number >= 0, got {min_contrast!r}",
+        is_finite_number(min_contrast) and 0 <= min_contrast <= 0.5,
+        # grey levels lie in [0, 1]: no patch's standard deviation exceeds 0.5 (2.5 drew for
+        # a minute before it gave up)
+        f"min_contrast must be a finite number in [0, 0.5] (a grey-level standard deviation), "
+        f"got {min_contrast!r}",
     )
     seed = whole_number(seed, "seed")  # -1 or 1.5: raw errors in SeedSequence
     if n_test is not None:
