@@ -244,6 +244,67 @@ OTHERS = {  # (call, words of the message)
         lambda: C.step_counts(D.SpikeTrain(times=[0], units=[0], n_units=2, n_steps=5), None, "a"),
         "block_spikes must be a whole number",
     ),
+    "SparseWeights.from_coo ragged pre": (
+        lambda: N.SparseWeights.from_coo(RAGGED, [0, 1], [1.0, 2.0], (3, 3)),
+        "pre indices must be a rectangular array",
+    ),
+    "SparseWeights.from_dense ragged": (
+        lambda: N.SparseWeights.from_dense(RAGGED),
+        "w must be a rectangular array",
+    ),
+    "SparseWeights values None": (
+        lambda: N.SparseWeights(None, np.zeros(0, np.int32), np.zeros(4, np.int64), (3, 3)),
+        "values must be a 1-D array",
+    ),
+    "IsingModel.load None": (lambda: E.IsingModel.load(None), "path must be a file"),
+    "binarize_patches method array": (
+        lambda: D.binarize_patches(R.normal(size=(5, 4)), ARRAY),
+        "method must be 'mean' or 'sign'",
+    ),
+    "entropy method array": (
+        lambda: E.entropy(_ising(), 1.0, method=ARRAY),
+        "method must be auto, exact or mcmc",
+    ),
+    "poisson_spikes n_in array": (
+        lambda: N.poisson_spikes(5.0, 10, n_in=ARRAY),
+        "n_in must be a whole number",
+    ),
+    "galton_watson_avalanches m 10**30": (
+        lambda: C.galton_watson_avalanches(5, m=10**30),
+        "m must be a finite number in \\[0, 1e6\\]",
+    ),
+    "SpikeWriter dt 10**30": (
+        lambda: D.SpikeWriter("/nonexistent/s.h5", n_units=2, dt=10**30, n_steps=5),
+        None,  # a huge step is a number: refused only for the folder that does not exist
+    ),
+    "dog_filter empty image": (
+        lambda: D.dog_filter(np.zeros((0, 4))),
+        "image must be a non-empty 2-D array",
+    ),
+    "dog_filter sigma 10**30": (
+        lambda: D.dog_filter(R.random((8, 8)), 0.5, 10**30),
+        "must be at most 4 times the image's size",
+    ),
+    "saccade_path ragged start": (
+        lambda: D.saccade_path("camera", 4, 3, start=RAGGED),
+        "start must be a \\(row, column\\) pair",
+    ),
+    "IsingModel.independent pseudocount 10**30": (
+        lambda: E.IsingModel.independent(X, pseudocount=10**30),
+        None,
+    ),
+    "markov_chain ragged labels": (
+        lambda: E.markov_chain(RAGGED),
+        "labels must be a rectangular array",
+    ),
+    "memory_triggered_average ragged window": (
+        lambda: E.memory_triggered_average([0, 1, 0], np.zeros(3), window=RAGGED),
+        "window must be a pair",
+    ),
+    "adelson_bergen_kernel ragged": (
+        lambda: N.adelson_bergen_kernel(RAGGED),
+        "tau must be a rectangular array",
+    ),
     "encode_patches text": (
         lambda: N.encode_patches("a", 5.0, 50.0),
         "grey must be real numbers",

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError, as_path, require_flag, writing
+from infodyn.errors import InputError, as_array, as_path, require_flag, writing
 
 
 def _umask() -> int:
@@ -154,5 +154,5 @@ def save_npz(path: str | os.PathLike, *, compress: bool = True, **arrays: Any) -
     write = np.savez_compressed if compress else np.savez
     with atomic_path(path, ".npz") as tmp:
         with open(tmp, "wb") as fh:
-            write(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+            write(fh, **{k: as_array(v, k) for k, v in arrays.items()})
     return Path(path)

@@ -387,7 +387,7 @@ def test_image_shapes_and_zca_epsilon_are_checked():
     from infodyn.data.images import ZCAWhitener, binarize_patches, dog_filter
     from infodyn.errors import InputError
 
-    with pytest.raises(InputError, match="image must be a 2-D array"):
+    with pytest.raises(InputError, match="image must be a non-empty 2-D array"):
         dog_filter(3.0)  # an IndexError
     with pytest.raises(InputError, match="X must be \\(patches, pixels\\)"):
         binarize_patches(3.0, "mean")  # an AxisError

@@ -82,7 +82,9 @@ def simulate_branching_process(
         Also return the full (unsubsampled) activity: ``(observed, full)``.
     """
     return_full = require_flag("return_full", return_full)
-    require(is_finite_number(m) and m >= 0, f"m must be a finite number >= 0, got {m}")
+    require(  # 10**30 overflowed the Poisson draw ("lambda < 0")
+        is_finite_number(m) and 0 <= m <= 1e6, f"m must be a finite number in [0, 1e6], got {m}"
+    )
     require(is_finite_number(h) and h >= 0, f"h must be a finite number >= 0, got {h}")
     T, trials = whole_number(T, "T", minimum=1), whole_number(trials, "trials", minimum=1)
     seed = whole_number(seed, "seed")
@@ -151,7 +153,9 @@ def galton_watson_avalanches(n: int, m: float = 1.0, max_size: int = 10**7, seed
     censored, not dropped). Returns an :class:`~infodyn.criticality.avalanches.Avalanches`.
     """
     n = whole_number(n, "n", minimum=1)  # 1.5, '2' and a seed of -1 went in
-    require(is_finite_number(m) and m >= 0, f"m must be a finite number >= 0, got {m}")
+    require(  # 10**30 overflowed the Poisson draw ("lambda < 0")
+        is_finite_number(m) and 0 <= m <= 1e6, f"m must be a finite number in [0, 1e6], got {m}"
+    )
     max_size = whole_number(max_size, "max_size", minimum=2)
     seed = whole_number(seed, "seed")
     sizes, durations, truncated = _gw_kernel(n, float(m), max_size, seed)

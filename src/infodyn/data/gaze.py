@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from infodyn.data.image_files import ImageSpec, load_images
-from infodyn.errors import is_finite_number, make_rng, require, whole_number
+from infodyn.errors import array_or_none, is_finite_number, make_rng, require, whole_number
 
 
 @dataclass
@@ -61,13 +61,20 @@ def saccade_path(
     require(
         max_offset is None or max_offset >= 0, f"max_offset must be >= 0 pixels, got {max_offset}"
     )
-    one = np.ndim(fixation_steps) == 0  # np.int64(5) was not "an int"; 150.0 a raw TypeError
+    steps = array_or_none(fixation_steps)  # a ragged list: NumPy's "inhomogeneous shape"
+    require(steps is not None, f"fixation_steps must be a step count or a range (lo, hi), got "
+            f"{fixation_steps!r:.60}")  # fmt: skip
+    one = steps.ndim == 0  # np.int64(5) was not "an int"; 150.0 a raw TypeError
     span = (fixation_steps, fixation_steps) if one else tuple(fixation_steps)
     require(len(span) == 2, f"fixation_steps must be a step count or a range (lo, hi), got {span}")
     lo, hi = (whole_number(v, "fixation_steps", minimum=1) for v in span)
     require(lo <= hi, f"fixation_steps must be a range lo <= hi, got {span}")
     if start is not None:  # (1, 2, 3) was taken as (1, 2)
-        require(np.shape(start) == (2,), f"start must be a (row, column) pair, got {start!r}")
+        pair = array_or_none(start)
+        require(
+            pair is not None and pair.shape == (2,),
+            f"start must be a (row, column) pair, got {start!r}",
+        )
     reach = size // 2 if max_offset is None else int(max_offset)
     rng = make_rng(seed)
     rows, cols, fix = [], [], []

@@ -37,6 +37,7 @@ from infodyn.errors import (
     as_array,
     as_path,
     as_table,
+    is_finite_number,
     shown,
     whole_number,
 )
@@ -172,11 +173,7 @@ class SpikeWriter:
         self.n_units = whole_number(n_units, "n_units", minimum=1)
         self.n_trials = whole_number(n_trials, "n_trials", minimum=1)
         self.n_steps = None if n_steps is None else whole_number(n_steps, "n_steps", minimum=1)
-        if (
-            isinstance(dt, bool)
-            or not isinstance(dt, int | float | np.number)
-            or not (np.isfinite(dt) and dt > 0)
-        ):
+        if not (is_finite_number(dt) and dt > 0):  # 10**30: a raw isfinite TypeError
             raise InputError(f"dt must be a positive number of ms, got {dt!r}")
         self.dt = float(dt)
         self.metadata = as_table(metadata, "metadata")

@@ -11,12 +11,7 @@ from typing import Literal
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from infodyn.errors import (
-    InputError,
-    finite_reals,
-    is_finite_number,
-    require,
-)
+from infodyn.errors import InputError, finite_reals, is_choice, is_finite_number, require
 
 
 def dog_filter(
@@ -41,7 +36,14 @@ def dog_filter(
     )
     require(isinstance(columns, slice), f"columns must be a slice of columns, got {columns!r}")
     img = finite_reals(image, "image")
-    require(img.ndim == 2, f"image must be a 2-D array (rows, columns), got shape {img.shape}")
+    require(
+        img.ndim == 2 and img.size > 0,
+        f"image must be a non-empty 2-D array (rows, columns), got shape {img.shape}",
+    )
+    require(  # 10**30 was "Maximum allowed size exceeded" (a kernel of 4 sigma)
+        sigma_surround <= 4 * max(img.shape),
+        f"sigma_surround ({sigma_surround:g} pixels) must be at most 4 times the image's size",
+    )
     out = gaussian_filter(img, sigma_center, mode="reflect") - gaussian_filter(
         img, sigma_surround, mode="reflect"
     )
@@ -97,6 +99,9 @@ def binarize_patches(X: np.ndarray, method: Literal["mean", "sign"]) -> np.ndarr
     """
     X = finite_reals(X, "X")
     require(X.ndim == 2, f"X must be (patches, pixels), got shape {X.shape}")
+    require(  # an array compared with "mean" had no truth value
+        is_choice(method, ("mean", "sign")), f"method must be 'mean' or 'sign', got {method!r}"
+    )
     if method == "mean":
         return (X > X.mean(axis=1, keepdims=True)).astype(np.uint8)
     if method == "sign":

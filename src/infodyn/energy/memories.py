@@ -18,7 +18,14 @@ import numpy as np
 
 from infodyn.energy._checks import as_binary, flip_counts, positive_int, require_model, rng_seed
 from infodyn.energy.codes import recovery
-from infodyn.errors import finite_reals, require, require_flag, whole_number
+from infodyn.errors import (
+    array_or_none,
+    as_array,
+    finite_reals,
+    require,
+    require_flag,
+    whole_number,
+)
 
 
 def memory_labels(model: Any, X: Any, memories: Any = None) -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +68,7 @@ def markov_chain(labels: Any, n_states: int | None = None, segments: Any = None)
     marks trials, and no transition is counted across a segment boundary. Rows never left have
     a self-transition of 1. The stationary distribution is the empirical label frequency.
     """
-    lab = np.asarray(labels)
+    lab = as_array(labels, "labels")
     require(  # 2-D labels were flattened and counted across row ends
         lab.ndim == 1, f"labels must be one 1-D sequence (trials: segments), got {lab.shape}"
     )
@@ -75,7 +82,7 @@ def markov_chain(labels: Any, n_states: int | None = None, segments: Any = None)
     a, b = lab[:-1], lab[1:]
     ok = (a >= 0) & (b >= 0)
     if segments is not None:
-        seg = np.asarray(segments).reshape(-1)
+        seg = as_array(segments, "segments").reshape(-1)
         require(seg.size == lab.size, "segments must match labels in length")
         require(  # NaN ids differ from themselves: every transition was cut (entropy rate 0)
             seg.dtype.kind in "biu" or (seg.dtype.kind == "f" and bool(np.all(np.isfinite(seg)))),
@@ -109,13 +116,13 @@ def memory_triggered_average(
     ``(averages (K, pre + post + 1, ...), n_events (K,))``; memories without events get NaN.
     """
     onsets_only = require_flag("onsets_only", onsets_only)
-    lab = np.asarray(labels)
+    lab = as_array(labels, "labels")
     require(lab.ndim == 1 and lab.size >= 1, f"labels must be a non-empty 1-D array: {lab.shape}")
     require(lab.dtype.kind in "iu", f"labels must be integers (memory ids), got {lab.dtype}")
     stim = finite_reals(stimulus, "stimulus")
     require(stim.ndim >= 1 and stim.shape[0] == lab.size, "stimulus and labels differ in length")
     require(  # (1,) gave an IndexError, None a TypeError, (1.9, 0.9) the window (1, 0)
-        np.ndim(window) == 1 and len(window) == 2,
+        getattr(array_or_none(window), "shape", None) == (2,),
         f"window must be a pair (pre, post) of whole numbers of steps, got {window!r}",
     )
     pre, post = whole_number(window[0], "window's pre"), whole_number(window[1], "window's post")

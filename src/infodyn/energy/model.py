@@ -26,6 +26,7 @@ from infodyn.energy.partition import ais_log_partition, all_states, exact_log_pa
 from infodyn.energy.sampling import sample
 from infodyn.errors import (
     InputError,
+    as_path,
     as_table,
     finite_reals,
     is_choice,
@@ -129,6 +130,7 @@ class IsingModel:
             f"pseudocount must be a number >= 0, got {pseudocount!r}",
         )
         M = X.shape[0]
+        pseudocount = float(pseudocount)  # 10**30, an int, overflowed NumPy's C long
         m = (X.sum(0) + pseudocount) / (M + 2 * pseudocount)
         if np.any((m <= 0) | (m >= 1)):
             raise InputError("a constant unit needs pseudocount > 0 for the independent model")
@@ -227,7 +229,7 @@ class IsingModel:
     @classmethod
     def load(cls, path: str | os.PathLike) -> IsingModel:
         """Read a model written by ``save``."""
-        path = Path(path)
+        path = as_path(path)
         if not path.exists():
             raise InputError(f"{path}: no such model file")
         # a truncated or empty file (BadZipFile, EOFError) was a raw error

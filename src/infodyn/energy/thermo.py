@@ -304,12 +304,13 @@ def entropy(
     """
     require_model(model)
     T = _temperatures(temperatures)
+    method_given = method
+    method = _method(model, method)  # checked first: an array compared with "exact" was raw
     require(  # n_sweeps=-5 with method="exact" was taken and ignored ("auto" may pick either)
-        method != "exact" or not mcmc,
+        method_given != "exact" or not mcmc,
         f"{', '.join(sorted(mcmc))} {'is an option' if len(mcmc) == 1 else 'are options'} of "
         "method='mcmc'",
     )
-    method = _method(model, method)
     n_betas = positive_int(n_betas, "n_betas", 3)
     targets = 1.0 / T
     grid = _entropy_grid(model, targets, n_betas, seed)

@@ -134,7 +134,7 @@ class EvidenceAccumulation:
         )
         require(0.0 <= self.p_group <= 0.5, f"p_group must be in [0, 0.5], got {self.p_group}")
         require(  # dt = 0 was a ZeroDivisionError
-            bool(np.isfinite(self.dt)) and self.dt > 0, f"dt must be > 0 ms, got {self.dt}"
+            is_finite_number(self.dt) and self.dt > 0, f"dt must be > 0 ms, got {self.dt}"
         )
         for name in ("cue_ms", "recall_ms"):  # a window of no steps: nothing to see or score
             require(

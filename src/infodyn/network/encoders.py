@@ -15,6 +15,7 @@ from scipy import fft as sfft
 
 from infodyn.errors import (
     InputError,
+    as_array,
     finite_reals,
     is_finite_number,
     make_rng,
@@ -69,6 +70,8 @@ def poisson_spikes(
     frozen = require_flag("frozen", frozen)
     p = spike_probabilities(rates, dt)
     n_steps = whole_number(n_steps, "n_steps", minimum=1)
+    if n_in is not None:  # an array compared with the channels had no truth value
+        n_in = whole_number(n_in, "n_in", minimum=1)
     if p.ndim >= 1 and n_in is not None and n_in != p.shape[-1]:
         raise InputError(f"n_in={n_in} but rates give {p.shape[-1]} channels; omit n_in")
     if p.ndim == 0 and n_in is None:
@@ -126,7 +129,7 @@ def direct_current(amplitude: Any, n_steps: int, n_in: int | None = None) -> np.
         if n_in is None:
             raise InputError("give n_in when amplitude is a scalar")
         a = np.full(whole_number(n_in, "n_in", minimum=1), float(a))
-    elif n_in is not None and n_in != a.size:
+    elif n_in is not None and whole_number(n_in, "n_in", minimum=1) != a.size:
         raise InputError(f"n_in={n_in} but amplitude gives {a.size} channels; omit n_in")
     return np.broadcast_to(a, (n_steps, a.size)).astype(np.float32)
 
@@ -152,7 +155,7 @@ def adelson_bergen_kernel(tau: Any, a: float = 1.0 / 15.0) -> np.ndarray:
     """
     if not (is_finite_number(a) and a > 0):  # NaN gave NaN rates, -1 plausible ones
         raise InputError(f"a must be a finite rate > 0 in 1/ms, got {a!r}")
-    raw = np.asarray(tau)
+    raw = as_array(tau, "tau")
     if raw.dtype.kind not in "biuf" or raw.size == 0:
         raise InputError(f"tau must be non-empty lags in ms (numbers), got {tau!r}")
     t = raw.astype(np.float64)

@@ -56,6 +56,9 @@ class SparseWeights:
     __slots__ = ("values", "indices", "indptr", "shape")
 
     def __init__(self, values: Array, indices: Array, indptr: Array, shape: tuple[int, int]):
+        for name, a in (("values", values), ("indices", indices), ("indptr", indptr)):
+            if getattr(a, "ndim", None) != 1:  # None was an AttributeError on w.nnz later
+                raise InputError(f"{name} must be a 1-D array, got {a!r:.60}")
         self.values = values
         self.indices = indices
         self.indptr = indptr
@@ -83,7 +86,7 @@ class SparseWeights:
             c = w.tocoo()
             keep = c.data != 0
             return cls.from_coo(c.row[keep], c.col[keep], c.data[keep], c.shape, dtype=dtype)
-        w = np.asarray(w)
+        w = as_array(w, "w")
         if w.ndim != 2:
             raise InputError(f"SparseWeights.from_dense needs a 2-D matrix, got shape {w.shape}")
         pre, post = np.nonzero(w)
@@ -95,7 +98,7 @@ class SparseWeights:
     ) -> SparseWeights:
         """Build from synapse lists ``(pre[s], post[s], values[s])`` (any order, no duplicates)."""
         pre, post = _whole_indices(pre, "pre"), _whole_indices(post, "post")
-        values = np.asarray(values)
+        values = as_array(values, "values")
         n_pre, n_post = matrix_shape(shape)
         if not (pre.shape == post.shape == values.shape and pre.ndim == 1):
             raise InputError("pre, post and values must be 1-D arrays of one length")
@@ -195,7 +198,7 @@ class SparseWeights:
     def with_values(self, values: Array) -> SparseWeights:
         """The same pattern with new synapse values (length nnz, floating point)."""
         if isinstance(values, list | tuple):  # kept as a list: nnz and repr failed later
-            values = np.asarray(values, dtype=self.dtype)
+            values = as_array(values, "values", self.dtype)
         kind = np.dtype(getattr(values, "dtype", np.float64)).kind
         if kind != "f":  # ints were taken here and refused by the engines later
             raise InputError(
@@ -358,7 +361,7 @@ def matrix_shape(shape: Any) -> tuple[int, int]:
 
 def _whole_indices(a: Array, name: str) -> np.ndarray:
     """``a`` as int64, refusing fractional, non-finite and non-numeric entries."""
-    a = np.asarray(a)
+    a = as_array(a, f"{name} indices")
     if a.dtype.kind == "f":
         if not bool(np.all(np.isfinite(a))) or not bool(np.all(a == np.round(a))):
             raise InputError(f"{name} indices must be whole numbers")
