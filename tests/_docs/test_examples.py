@@ -308,7 +308,15 @@ assert len(memories) == 10 and {0, 12} <= set(memories.sum(axis=1).tolist())
     Run("docs/scale.md", (1,), given={1: SWEEP_FILES_GIVEN}, check=SWEEP_CHECK),
     Run(
         "docs/scale.md",
-        (3, 4, 5),
+        (5,),
+        check="""
+assert params["w_rec"].same_pattern(net.init(seed=0)["w_rec"])  # the graph kept
+assert params["w_rec"] != net.init(seed=0)["w_rec"]  # the values trained
+""",
+    ),
+    Run(
+        "docs/scale.md",
+        (3, 4, 6),
         given={3: "import infodyn as idn\n" + SPIKE_FILE_GIVEN},
         subs={4: (("50.0, 10_000,", "50.0, 1_000,"), ("x, 10_000,", "x, 1_000,"))},
         check="""
