@@ -305,6 +305,10 @@ OTHERS = {  # (call, words of the message)
         lambda: N.adelson_bergen_kernel(RAGGED),
         "tau must be a rectangular array",
     ),
+    "EmpiricalDistribution.from_samples validated array": (
+        lambda: I.EmpiricalDistribution.from_samples(X, validated=ARRAY),
+        "validated must be true or false",
+    ),
     "encode_patches text": (
         lambda: N.encode_patches("a", 5.0, 50.0),
         "grey must be real numbers",

@@ -216,7 +216,7 @@ class EmpiricalDistribution:
     def from_samples(
         cls, x: Any, name: str = "X", validated: bool = False
     ) -> EmpiricalDistribution:
-        a = x if validated else as_symbols(x, name)
+        a = x if require_flag("validated", validated) else as_symbols(x, name)
         w = encode(a, validated=True)
         rep = np.zeros(w.n_labels, dtype=np.int64)
         rep[w.labels] = np.arange(w.labels.size)  # any index of a word represents it
