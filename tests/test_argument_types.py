@@ -7,6 +7,9 @@ int where a number, a table or a network is meant were raw TypeErrors, Attribute
 OverflowErrors from deep inside. Found by a type-confusion fuzz of the public API; each case
 here failed with such a raw error before its check."""
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -308,6 +311,21 @@ OTHERS = {  # (call, words of the message)
     "EmpiricalDistribution.from_samples validated array": (
         lambda: I.EmpiricalDistribution.from_samples(X, validated=ARRAY),
         "validated must be true or false",
+    ),
+    "fixed_points exhaustive order None": (
+        lambda: E.fixed_points(_ising(), method="exhaustive", order=None),
+        "order must be 'sequential' or 'random'",
+    ),
+    "simulate_to_file progress text": (
+        lambda: N.simulate_to_file(
+            _net(),
+            _net().init(0),
+            np.zeros((20, 3)),
+            20,
+            Path(tempfile.mkdtemp()) / "x.h5",
+            progress="a",
+        ),
+        "progress must be True, False, None or a function",
     ),
     "encode_patches text": (
         lambda: N.encode_patches("a", 5.0, 50.0),

@@ -55,11 +55,15 @@ def is_fixed_point(model: Any, X: Any, strict: bool = False) -> np.ndarray:
     return np.all(u > TIE, axis=1) if strict else np.all(u >= -TIE, axis=1)
 
 
-def _orders(n: int, order: str, seed: int, k: int = 64) -> np.ndarray:
+def _check_order(order: Any) -> None:
     require(
         is_choice(order, ("sequential", "random")),
         f"order must be 'sequential' or 'random', got {order!r}",
     )
+
+
+def _orders(n: int, order: str, seed: int, k: int = 64) -> np.ndarray:
+    _check_order(order)
     if order == "sequential":
         return np.arange(n, dtype=np.int64)[None, :]
     rng = make_rng(seed)
@@ -160,10 +164,7 @@ def glauber(
     X = as_binary(X, n=model.n)
     require(is_finite_number(temperature) and temperature > 0, "temperature must be > 0")
     n_sweeps = positive_int(n_sweeps, "n_sweeps")
-    require(
-        is_choice(order, ("sequential", "random")),
-        f"order must be 'sequential' or 'random', got {order!r}",
-    )
+    _check_order(order)
     out = gibbs_kernel(
         X,
         model.J,
@@ -229,6 +230,9 @@ def fixed_points(
         is_choice(method, ("auto", "exhaustive", "data", "random")),
         f"method must be auto, exhaustive, data or random, got {method!r}",
     )
+    # checked whichever method runs (the exhaustive one ignores them: None or {} were taken)
+    n_starts, seed = positive_int(n_starts, "n_starts"), rng_seed(seed)
+    _check_order(order)
     if method == "auto":
         method = "data" if X is not None else ("exhaustive" if model.n <= 20 else "random")
     if method == "exhaustive":
@@ -237,8 +241,7 @@ def fixed_points(
         require(X is not None, "method='data' needs the data X")
         starts = np.unique(as_binary(X, n=model.n), axis=0)
     else:
-        n_starts = positive_int(n_starts, "n_starts")
-        rng = np.random.default_rng(rng_seed(seed))
+        rng = np.random.default_rng(seed)
         starts = (rng.random((n_starts, model.n)) < 0.5).astype(np.uint8)
     ends = descend(model, starts, order=order, seed=seed)
     if strict:

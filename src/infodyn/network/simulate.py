@@ -26,12 +26,7 @@ import numpy as np
 
 from infodyn.data.spike_files import SpikeWriter
 from infodyn.data.spikes import SpikeTrain
-from infodyn.errors import (
-    InputError,
-    as_array,
-    require_choice,
-    require_flag,
-)
+from infodyn.errors import InputError, as_array, require, require_choice, require_flag
 from infodyn.memory import require_memory
 from infodyn.network.chunked import check_chunked_run, run_chunks
 from infodyn.network.engine_event import (
@@ -286,6 +281,11 @@ def simulate_to_file(
     """
     n_steps, chunk_steps, meta = check_chunked_run(
         net, params, x, n_steps, chunk_steps, metadata, engine, precision
+    )
+    require(  # "a" or {} were taken and showed nothing
+        progress is None or isinstance(progress, bool) or callable(progress),
+        f"progress must be True, False, None or a function progress(steps_done), got "
+        f"{progress!r:.60}",
     )
     report = progress if callable(progress) else None
     with (
