@@ -97,11 +97,11 @@ def run_case(
     print(f"{spec}: built in {build:.1f} s, {rate:.2f} Hz, event engine {event_wall:.3f} s")
     import jax
 
-    from infodyn.network import sparse
+    from infodyn.network import sparse_current
 
     for name, device in devices.items():
         for unroll, precision in ((u, p) for u in unrolls for p in ("float64", "float32")):
-            sparse.GPU_UNROLL = unroll  # read when the run is traced: clear the compiled ones
+            sparse_current.GPU_UNROLL = unroll  # read when traced: clear the compiled runs
             jax.clear_caches()
             times, units, walls, _, extra = jax_main(
                 net, case, arrays, params, repeats, precision, device

@@ -214,9 +214,9 @@ OTHERS = {  # (call, words of the message)
         lambda: D.natural_patches(3, 100, images=["camera"], whiten="dog", dog_sigmas=None),
         "dog_sigmas must be \\(centre, surround\\)",
     ),
-    "natural_patches min_contrast beyond any patch": (
+    "natural_patches min_contrast beyond any patch": (  # it drew for a minute
         lambda: D.natural_patches(3, 100, images=["camera"], min_contrast=2.5),
-        "min_contrast must be a finite number in \\[0, 0.5\\]",
+        "exceeds what any patch of these images can reach",
     ),
     "natural_patches held_out 1j": (
         lambda: D.natural_patches(3, 100, images=["camera", "coffee"], held_out=1j),
@@ -235,9 +235,9 @@ OTHERS = {  # (call, words of the message)
         lambda: C.fit_power_law(R.zipf(2.5, 500), xmin=1).pdf("a"),
         "x must be real numbers",
     ),
-    "PowerLawFit.ccdf below xmin": (
-        lambda: C.fit_power_law(R.zipf(2.5, 500), xmin=2).ccdf(-1),
-        "x must be >= xmin",
+    "PowerLawFit.ccdf NaN": (
+        lambda: C.fit_power_law(R.zipf(2.5, 500), xmin=2).ccdf(np.nan),
+        "x contains NaN",
     ),
     "heat_capacity exact with n_sweeps {}": (
         lambda: E.heat_capacity(_ising(), [1.0], method="exact", n_sweeps={}),

@@ -203,8 +203,8 @@ def array_or_none(value: typing.Any) -> np.ndarray | None:
     """``np.asarray(value)``, or ``None`` for what NumPy cannot make an array of (a ragged list):
     for checks that then refuse it in their own words (a count, a pair, a shape)."""
     try:
-        return np.asarray(value)
-    except (ValueError, TypeError, OverflowError):
+        return as_array(value, "value")
+    except InputError:
         return None
 
 
@@ -222,6 +222,19 @@ def finite_reals(value: typing.Any, name: str) -> np.ndarray:
         raise InputError(f"{name} must be real numbers, got {_short(value)}")
     require_finite(name, a)
     return a.astype(np.float64)
+
+
+def real_shape(value: typing.Any, name: str) -> tuple[int, ...]:
+    """The shape of ``value``, an array of real numbers (or bools): a NumPy or JAX array, or a
+    value JAX traces (only its dtype is checked: no data is read, so under ``jit`` and ``grad``
+    it costs nothing); anything else (lists, text, ``None``) is read by :func:`finite_reals`."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        require(
+            np.dtype(value.dtype).kind in "biuf",
+            f"{name} must be real numbers (float32 or float64), got dtype {value.dtype}",
+        )
+        return tuple(value.shape)
+    return tuple(np.shape(finite_reals(value, name)))
 
 
 def as_path(value: typing.Any, name: str = "path") -> pathlib.Path:

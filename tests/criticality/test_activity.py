@@ -179,6 +179,9 @@ def test_a_trace_is_read_by_its_raster_and_a_raster_as_counts_warns():
         pa = C.population_activity(trace)
         np.testing.assert_array_equal(pa.counts, counts[None])
         assert pa.n_units == 60 and pa.bin_ms == net.dt
+        some = C.population_activity(trace, units=[0, 5, 7])
+        np.testing.assert_array_equal(some.counts[0], np.asarray(trace.z)[:, [0, 5, 7]].sum(1))
+        assert some.n_units == 3
         np.testing.assert_array_equal(avalanches(trace).sizes, avalanches(counts).sizes)
         assert avalanches(trace).n > 5
     with pytest.warns(CriticalityWarning, match="holds only 0s and 1s"):
@@ -188,3 +191,10 @@ def test_a_trace_is_read_by_its_raster_and_a_raster_as_counts_warns():
     for call in (avalanches, branching_ratio):
         with pytest.raises(InputError, match="read a spike file with population_activity"):
             call("big.h5")
+    sparse_counts = (np.random.default_rng(1).random((5, 20000)) < 0.02).astype(int)
+    with warnings.catch_warnings():  # counts of a few trials: far more steps than trials
+        warnings.simplefilter("error", CriticalityWarning)
+        avalanches(sparse_counts)
+    with pytest.warns(CriticalityWarning, match="holds only 0s and 1s") as caught:
+        avalanches(trace.z)
+    assert caught[0].filename == __file__  # it points at the line that passed the raster

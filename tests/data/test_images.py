@@ -218,7 +218,7 @@ def test_user_files_and_folders(tmp_path):
         (dict(held_out=["moon"]), "not among the images"),
         (dict(images=["camera"], held_out=0.5, split="image"), "at least two images"),
         (dict(min_contrast=0.45, n=10), "lower min_contrast"),  # possible, never found
-        (dict(min_contrast=0.9, n=10), "in \\[0, 0.5\\]"),  # beyond any patch
+        (dict(min_contrast=0.9, n=10), "exceeds what any patch of these images can reach"),
         (dict(n=0), "n must be"),
     ],
 )
@@ -323,15 +323,19 @@ def test_image_split_always_leaves_a_training_image():  # kills I16
 def test_patches_are_found_where_few_positions_have_contrast():
     """A flat 500 x 500 image with one textured 60 x 60 square: 1.6 % of the positions pass
     min_contrast, and the sampler gave up after 50 rounds of 1.3x the missing patches ("lower
-    min_contrast"). Rounds now draw for the acceptance seen; a flat image still fails, saying
-    how many positions passed."""
+    min_contrast"). Rounds now draw for the acceptance seen; a flat image is refused before any
+    draw (no patch of it can reach the contrast), and so is a contrast beyond half the images'
+    range of grey levels, which is measured (float images keep their own scale: 20 on 0..255
+    is a fine contrast)."""
     rng = np.random.default_rng(0)
     img = np.full((500, 500), 0.5)
     img[100:160, 100:160] = rng.random((60, 60))
     patches = im.natural_patches(4, 1000, images=[img], min_contrast=0.02, binarize=None)
     assert patches.shape == (1000, 16) and patches.std(axis=1).min() > 0
-    with pytest.raises(InputError, match=r"0 of [\d,]+ random positions had it"):
+    with pytest.raises(InputError, match="exceeds what any patch of these images can reach"):
         im.natural_patches(4, 10, images=[np.full((40, 40), 0.5)], min_contrast=0.02)
+    wide = rng.random((64, 64)) * 255.0
+    assert im.natural_patches(4, 10, images=[wide], min_contrast=20.0).shape == (10, 16)
 
 
 def test_zca_transform_checks_what_it_whitens():

@@ -752,7 +752,7 @@ def test_scipy_transpose_and_the_checks_of_new_values_and_dense_copies(monkeypat
     assert t.T == w
     rect = SparseWeights.from_dense(np.arange(6.0).reshape(2, 3))
     np.testing.assert_array_equal(rect.T.to_dense(), np.arange(6.0).reshape(2, 3).T)
-    with pytest.raises(InputError, match="values must be floating point, got dtype int64"):
+    with pytest.raises(InputError, match="values must be float32 or float64, got dtype int64"):
         w.with_values(np.ones(w.nnz, np.int64))
     monkeypatch.setattr(infodyn.memory, "available_bytes", lambda: 16)
     with pytest.raises(InputError, match="a dense 3 x 3 float32 matrix needs"):

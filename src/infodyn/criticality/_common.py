@@ -30,9 +30,10 @@ def as_counts(
     an array shaped ``(T,)`` or ``(trials, T)`` of non-negative counts (any real values with
     ``allow_negative``). Negative (unless allowed), non-finite or empty input raises
     :class:`InputError`; a path is refused with the call that reads it. A 2-D array of only 0s
-    and 1s is read as counts, with a warning: it is most likely a raster ``(T, N)`` (a Trace's
-    ``z``), which read as ``(trials, T)`` counts gives avalanches and branching ratios of
-    nothing (``raster_check=False``: counts the caller made itself, no warning).
+    and 1s with more rows than columns is read as counts, with a warning: it is most likely a
+    raster ``(T, N)`` (a Trace's ``z``), which read as ``(trials, T)`` counts gives avalanches
+    and branching ratios of nothing (``raster_check=False``: counts the caller made itself, no
+    warning).
     """
     dt = None
     if isinstance(activity, str | bytes) or hasattr(activity, "__fspath__"):
@@ -88,11 +89,16 @@ def is_trace(data: Any) -> bool:
 
 
 def _warn_raster(a: np.ndarray, name: str) -> None:
-    """Warn when ``(trials, T)`` counts given as an array hold only 0s and 1s in several rows:
-    a spike raster ``(T, N)`` (``trace.z``) read as counts, the usual slip."""
-    if a.ndim == 2 and a.shape[0] > 1 and bool(np.all((a == 0) | (a == 1))):
-        warn(
+    """Warn when ``(trials, T)`` counts given as an array hold only 0s and 1s and have more
+    rows than columns: a spike raster ``(T, N)`` (``trace.z``, more steps than units) read as
+    counts, the usual slip (sparse counts of a few trials have far more steps than trials).
+    The warning points at the caller of the public function (``as_counts`` is two calls down).
+    """
+    if a.ndim == 2 and a.shape[0] > a.shape[1] > 0 and bool(np.all((a == 0) | (a == 1))):
+        warnings.warn(
             f"{name} of shape {a.shape} holds only 0s and 1s: read as population counts "
             "(trials, T); a spike raster (T, N) such as trace.z must be summed over units "
-            "first (pass the Trace itself, or raster.sum(axis=1))"
+            "first (pass the Trace itself, or raster.sum(axis=1))",
+            CriticalityWarning,
+            stacklevel=4,
         )

@@ -205,11 +205,11 @@ def population_activity(
         :func:`infodyn.data.io.load_spikes`, :class:`StepCounts`, a simulation's
         :class:`~infodyn.network.Trace` (its raster ``z``, ``(T, N)`` or ``(B, T, N)``), a
         binary raster ``(trials, T, N)`` as a 3-D array, or population counts ``(T,)`` /
-        ``(trials, T)`` (a 2-D array is counts, never a raster: one of only 0s and 1s, such as
-        ``trace.z``, is read as counts with a warning). An infodyn HDF5 file
-        (``.h5``/``.hdf5``) is not loaded but read in one streamed pass (:func:`step_counts`):
-        memory is the counts per step, not the spikes; the result equals that of the loaded
-        SpikeTrain.
+        ``(trials, T)`` (a 2-D array is counts, never a raster: one of only 0s and 1s with more
+        rows than columns, such as ``trace.z``, is read as counts with a warning). An infodyn
+        HDF5 file (``.h5``/``.hdf5``) is not loaded but read in one streamed pass
+        (:func:`step_counts`): memory is the counts per step, not the spikes; the result equals
+        that of the loaded SpikeTrain.
     bin_ms
         Bin width in ms, a whole multiple of the step (another width is refused rather than
         rounded). ``"iei"`` uses the mean inter-event interval of the pooled population (Beggs &
@@ -251,12 +251,13 @@ def population_activity(
             info["mean_iei_ms"] = iei
             bin_ms = max(iei, step)
     else:
-        require(units is None, "units= selects units of a SpikeTrain; arrays are already summed")
-        trace = is_trace(data)
-        if trace:  # a simulation's Trace: its raster z, (T, N) or (B, T, N)
+        if is_trace(data):  # a simulation's Trace: its raster z, (T, N) or (B, T, N)
             require(dt is None or np.isclose(dt, data.dt), "dt is given by the trace; omit dt")
             dt, data = float(data.dt), np.asarray(data.z)
             data = data[None] if data.ndim == 2 else data
+            if units is not None:
+                data, units = data[..., unit_subset(units, data.shape[-1])], None
+        require(units is None, "units= selects units of a SpikeTrain; arrays are already summed")
         a = as_array(data, "data")
         if a.ndim == 3:  # binary raster (trials, T, N)
             require(a.shape[2] >= 1, f"the raster has no units (shape {a.shape})")

@@ -113,10 +113,9 @@ class PowerLawFit:
         return (self.alpha - 1.0) / self.xmin * (x / self.xmin) ** (-self.alpha)
 
     def _support(self, x: Any) -> np.ndarray:
-        """``x`` as float64 values >= xmin ("a" was a raw ValueError, NaN and -1 gave NaN)."""
-        x = finite_reals(x, "x")
-        require(bool(np.all(x >= self.xmin)), f"x must be >= xmin = {self.xmin:g}")
-        return x
+        """``x`` as float64 values ("a" was a raw ValueError; NaN gave NaN). Below ``xmin`` the
+        fitted law is extended, not fitted."""
+        return finite_reals(x, "x")
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -83,8 +83,9 @@ class LatticePID:
 
 
 def _source(i: Any) -> int:
-    """A source index: a whole number (2.7, NaN, text or ``True`` are not)."""
-    if isinstance(i, bool | np.bool_) or not isinstance(i, int | np.integer):
+    """A source index: a whole number, 0.0 too (2.7, NaN, text or ``True`` are not)."""
+    whole = isinstance(i, int | np.integer) or (isinstance(i, float | np.floating) and i == int(i))
+    if isinstance(i, bool | np.bool_) or not whole:
         raise TypeError(i)
     return int(i)
 

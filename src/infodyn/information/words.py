@@ -231,6 +231,7 @@ class EmpiricalDistribution:
     def marginal_counts(self, columns: Any) -> tuple[np.ndarray, float]:
         """Counts of the words on ``columns`` and that marginal's alphabet size."""
         cols = np.atleast_1d(as_array(columns, "columns"))
+        cols = cols.astype(np.int64) if cols.size == 0 else cols  # [] reads as float64
         n = self.rows.shape[1]
         require(  # "3", None, NaN or 3-D: raw int(), IndexError and TypeError
             cols.ndim == 1 and cols.dtype.kind in "iu" and bool(np.all((cols >= 0) & (cols < n))),

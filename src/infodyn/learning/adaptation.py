@@ -38,6 +38,7 @@ import numpy as np
 from infodyn.data.binning import bin_raster, check_spike_counts
 from infodyn.errors import (
     InputError,
+    array_or_none,
     as_array,
     is_choice,
     is_finite_number,
@@ -121,7 +122,7 @@ class LIFAdaptationConfig:
         require(0 < self.smoothing <= 1, "smoothing must be in (0, 1]")
         require(self.max_step > 0, "max_step must be > 0")
         for name, bounds in (("theta_range", self.theta_range), ("gain_range", self.gain_range)):
-            pair = isinstance(bounds, tuple | list) and len(bounds) == 2  # None: a raw unpacking
+            pair = getattr(array_or_none(bounds), "shape", None) == (2,)  # None: a raw unpacking
             require(  # (5, -5) pinned every threshold at -5
                 pair and all(map(is_finite_number, bounds)) and bounds[0] < bounds[1],
                 f"{name} must be finite bounds (lo, hi) with lo < hi, got {bounds!r}",

@@ -191,8 +191,10 @@ def _check_network(data: Any, network: dict[str, Any] | None, path: Path) -> Non
         stored = json.loads(str(data["network"]))
     except (ValueError, TypeError):
         raise InputError(f"{path}: the stored network is not JSON; {ADVICE}") from None
-    changed = sorted(k for k in set(stored) | set(network) if stored.get(k) != network.get(k))
-    shown = ", ".join(f"{k} ({stored.get(k)!r} -> {network.get(k)!r})" for k in changed)
+    # only the fields both know: one a later version added (or removed) was not recorded, as
+    # the whole network was not before checkpoints kept it
+    changed = sorted(k for k in set(stored) & set(network) if stored[k] != network[k])
+    shown = ", ".join(f"{k} ({stored[k]!r} -> {network[k]!r})" for k in changed)
     fixed = [k for k in changed if k in NETWORK_FIXED]
     if fixed:
         raise InputError(

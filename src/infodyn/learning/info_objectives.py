@@ -86,9 +86,9 @@ import numpy as np
 
 from infodyn.errors import (
     class_labels,
-    finite_reals,
     is_choice,
     is_finite_number,
+    real_shape,
     require,
     whole_number,
 )
@@ -367,7 +367,7 @@ def _time_major(lossc: CompositeLoss, z: Any, y: Any, target: Any) -> tuple[Arra
     arrays = {"z": z, "y": y} if target is None else {"z": z, "y": y, "target": target}
     shapes = {}
     for name, value in arrays.items():  # None, text, a ragged or 2-D list: raw JAX errors
-        shape = _real_shape(value, name)
+        shape = real_shape(value, name)
         require(len(shape) == 3, f"{name} must be a (B, T, n) array, got shape {shape}")
         shapes[name] = shape[:2]
     require(
@@ -378,16 +378,6 @@ def _time_major(lossc: CompositeLoss, z: Any, y: Any, target: Any) -> tuple[Arra
     if target is None:  # terms without a target ignore it; vmap needs an array
         return zt, yt, jnp.zeros((*zt.shape[:2], 1), zt.dtype)
     return zt, yt, jnp.swapaxes(jnp.asarray(arrays["target"]), 0, 1)
-
-
-def _real_shape(value: Any, name: str) -> tuple[int, ...]:
-    """The shape of an array of real numbers (a NumPy or JAX array, or a value JAX traces:
-    only its dtype is checked); anything else is read by :func:`errors.finite_reals`."""
-    if hasattr(value, "shape") and hasattr(value, "dtype"):
-        kind = np.dtype(value.dtype).kind
-        require(kind in "biuf", f"{name} must be real numbers, got dtype {value.dtype}")
-        return tuple(value.shape)
-    return np.shape(finite_reals(value, name))
 
 
 @partial(jax.jit, static_argnums=(0, 1))

@@ -32,7 +32,8 @@ from infodyn.network.sparse_current import ByTarget, by_target
 
 def check_precision(precision: str) -> None:
     """Refuse a ``precision`` other than "float32" and "float64" in one line."""
-    if not is_choice(precision, ("float32", "float64")):  # an array: no truth value
+    name = precision.name if isinstance(precision, np.dtype) else precision  # np.dtype("float32")
+    if not is_choice(name, ("float32", "float64")):  # an array: no truth value
         raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
 
 

@@ -182,7 +182,7 @@ class SparseWeights:
         return w[self.pre_indices(), np.asarray(self.indices)]
 
     def to_scipy(self) -> Any:
-        """The matrix as a SciPy ``csr_array`` (on the same NumPy arrays; JAX ones are copied)."""
+        """The matrix as a SciPy ``csr_array`` (SciPy may copy the arrays: int64 indices)."""
         v, i, p = (np.asarray(a) for a in (self.values, self.indices, self.indptr))
         return scipy.sparse.csr_array((v, i, p), shape=self.shape)
 
@@ -202,7 +202,7 @@ class SparseWeights:
         kind = np.dtype(getattr(values, "dtype", np.float64)).kind
         if kind != "f":  # ints were taken here and refused by the engines later
             raise InputError(
-                f"values must be floating point, got dtype {values.dtype}; cast them first "
+                f"values must be float32 or float64, got dtype {values.dtype}; cast them first "
                 "(values.astype(np.float64))"
             )
         if tuple(np.shape(values)) != (self.nnz,):
@@ -264,7 +264,7 @@ class SparseWeights:
 
     def __truediv__(self, other: Any) -> SparseWeights:
         """``w / k`` for a real number ``k``."""
-        return self * (1.0 / other) if _real_number(other) else self._refuse("/")
+        return self.with_values(self.values / other) if _real_number(other) else self._refuse("/")
 
     # ------------------------------------------------------------------ not an array
     #: NumPy defers its operators to this class (``np.float64(2) * w`` is ``w.__rmul__``)
@@ -290,13 +290,19 @@ class SparseWeights:
     def _refuse(self, op: str) -> Any:
         raise TypeError(self._not_dense(op) + f"; w {op} k takes a number k")
 
-    def __add__(self, other: Any) -> Any:
+    def _combine(self, op: str) -> Any:
         raise TypeError(
-            self._not_dense("+") + "; to add weights of one pattern, "
-            "w1.with_values(w1.values + w2.values) (w1.same_pattern(w2) must hold)"
+            self._not_dense(op) + f"; to combine weights of one pattern, "
+            f"w1.with_values(w1.values {op} w2.values) (w1.same_pattern(w2) must hold)"
         )
 
-    __radd__ = __sub__ = __rsub__ = __add__
+    def __add__(self, other: Any) -> Any:
+        return self._combine("+")
+
+    def __sub__(self, other: Any) -> Any:
+        return self._combine("-")
+
+    __radd__, __rsub__ = __add__, __sub__
 
     def _not_dense(self, op: str) -> str:
         return (

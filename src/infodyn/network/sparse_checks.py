@@ -64,8 +64,8 @@ def check_sparse(w: Any, shape: tuple[int, int], name: str = "w_rec", finite: bo
     error = _pattern_error(indices, indptr, shape[1])
     if error == 1:  # the usual cause: an optimizer stepped the integer leaves of the pytree
         raise InputError(
-            f"{name}: indptr must rise from 0 to nnz={nnz} (was the whole params tree given to "
-            "an optimizer? it changes the pattern too: step only the values, "
+            f"{name}: indptr must rise from 0 to nnz={nnz} (one cause: an optimizer stepped the "
+            "whole params tree, pattern included; step only the values, "
             "infodyn.learning.trainable_arrays and with_trainable)"
         )
     if error == 2:

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, real_shape
 from infodyn.network.sparse import SparseWeights, pre_indices_jax
 
 Array = Any
@@ -103,10 +103,15 @@ def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -
     iteration. Gradients with respect to ``w.values`` come back at the synapses, in ``values``'
     order, either way.
     """
-    n_pre = _real_shape(w, "w", 2, 2)[0]  # None, text or a ragged list: raw errors of z @ w
-    z_shape = _real_shape(z, "z", 1, None)
-    if z_shape[-1] != n_pre:
-        raise InputError(f"z must hold the activity of the {n_pre} units, got shape {z_shape}")
+    # None, text or a ragged list were raw errors of z @ w (shapes and dtypes are static: under
+    # jit these checks cost nothing)
+    w_shape = w.shape if isinstance(w, SparseWeights) else real_shape(w, "w")
+    z_shape = real_shape(z, "z")
+    if len(w_shape) != 2 or not z_shape or z_shape[-1] != w_shape[0]:
+        raise InputError(
+            f"z (..., n_pre) and w (n_pre, n_post) must be activity and weights of the same "
+            f"units, got shapes {z_shape} and {w_shape}"
+        )
     if not isinstance(w, SparseWeights):
         if pre is not None:  # ignored without a word
             raise InputError("pre (presynaptic indices) is for SparseWeights; w is dense")
@@ -144,20 +149,3 @@ def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -
     moved = jnp.moveaxis(contrib, -1, 0)
     summed = jax.ops.segment_sum(moved, jnp.asarray(w.indices), num_segments=w.shape[1])
     return jnp.moveaxis(summed, 0, -1)
-
-
-def _real_shape(a: Any, name: str, least: int, most: int | None) -> tuple[int, ...]:
-    """The shape of ``a``, an array of real numbers (or bools) with ``least`` to ``most`` axes
-    (a value JAX traces too: shapes and dtypes are static, so this costs nothing under jit)."""
-    if isinstance(a, SparseWeights):
-        return a.shape
-    try:
-        dtype, shape = jnp.result_type(a), jnp.shape(a)
-    except (TypeError, ValueError):
-        dtype = shape = None
-    if a is None or dtype is None or jnp.issubdtype(dtype, jnp.complexfloating):
-        raise InputError(f"{name} must be an array of real numbers, got {a!r:.60}")
-    if len(shape) < least or (most is not None and len(shape) > most):
-        axes = f"{least}" if most == least else f"at least {least}"
-        raise InputError(f"{name} must have {axes} axes, got shape {tuple(shape)}")
-    return tuple(shape)

@@ -29,7 +29,7 @@ class ImagesSection(Section):
     split: Literal["region", "image"] = "region"
     whiten: Literal["none", "zca", "dog"] = "none"
     binarize: Literal["mean", "sign"] = "mean"
-    min_contrast: float = Field(0.02, ge=0, le=0.5, description="reject flatter patches (grey std)")
+    min_contrast: float = Field(0.02, ge=0, description="reject flatter patches (grey std)")
     seed: Seed = Field(0, description="seed of the patches, fits and samples")
 
 
