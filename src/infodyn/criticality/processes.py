@@ -52,6 +52,14 @@ def _bp_kernel(m, h, T, trials, a, burn, start, seed):  # pragma: no cover - com
     return full, obs, True
 
 
+def _check_m(m: float) -> None:
+    """The branching ratio (offspring mean): a finite number in [0, 1e6] (10**30 overflowed
+    the Poisson draw: "lambda < 0")."""
+    require(
+        is_finite_number(m) and 0 <= m <= 1e6, f"m must be a finite number in [0, 1e6], got {m}"
+    )
+
+
 def simulate_branching_process(
     m: float,
     h: float,
@@ -82,9 +90,7 @@ def simulate_branching_process(
         Also return the full (unsubsampled) activity: ``(observed, full)``.
     """
     return_full = require_flag("return_full", return_full)
-    require(  # 10**30 overflowed the Poisson draw ("lambda < 0")
-        is_finite_number(m) and 0 <= m <= 1e6, f"m must be a finite number in [0, 1e6], got {m}"
-    )
+    _check_m(m)
     require(is_finite_number(h) and h >= 0, f"h must be a finite number >= 0, got {h}")
     T, trials = whole_number(T, "T", minimum=1), whole_number(trials, "trials", minimum=1)
     seed = whole_number(seed, "seed")
@@ -153,9 +159,7 @@ def galton_watson_avalanches(n: int, m: float = 1.0, max_size: int = 10**7, seed
     censored, not dropped). Returns an :class:`~infodyn.criticality.avalanches.Avalanches`.
     """
     n = whole_number(n, "n", minimum=1)  # 1.5, '2' and a seed of -1 went in
-    require(  # 10**30 overflowed the Poisson draw ("lambda < 0")
-        is_finite_number(m) and 0 <= m <= 1e6, f"m must be a finite number in [0, 1e6], got {m}"
-    )
+    _check_m(m)
     max_size = whole_number(max_size, "max_size", minimum=2)
     seed = whole_number(seed, "seed")
     sizes, durations, truncated = _gw_kernel(n, float(m), max_size, seed)
