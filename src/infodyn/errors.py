@@ -248,6 +248,22 @@ def as_path(value: typing.Any, name: str = "path") -> pathlib.Path:
     return pathlib.Path(value)
 
 
+def existing_file(value: typing.Any, what: str = "file", missing: str = "") -> pathlib.Path:
+    """``value`` as the :class:`~pathlib.Path` of an existing regular file, else one
+    :class:`InputError`: ``missing`` (default "no such {what}"), a link to nothing, a folder, or
+    something that is no regular file (a named pipe blocked every reader for ever)."""
+    path = as_path(value)  # bytes too, as the recording readers take them
+    if not path.exists() and path.is_symlink():  # a loop, or a target that is gone
+        raise InputError(f"{path}: a symbolic link that leads to no file (a loop, or lost target)")
+    if not path.exists():
+        raise InputError(f"{path}: {missing or f'no such {what}'}")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected a {what}")
+    if not path.is_file():
+        raise InputError(f"{path}: is not a regular file (a pipe or a device), expected a {what}")
+    return path
+
+
 def as_table(value: typing.Any, name: str) -> dict[typing.Any, typing.Any]:
     """``value`` as a new ``dict``: a mapping (``None``: empty); else one :class:`InputError`
     naming ``name`` (``metadata="text"`` was ``'str' object is not a mapping`` from deep inside
@@ -341,7 +357,12 @@ def check_option_type(name: str, value: typing.Any, annotation: typing.Any) -> N
 #: what goes wrong when a file is read: missing or unreadable (OSError), cut short (EOFError,
 #: BadZipFile), garbled (ValueError covers JSON, Unicode and NumPy format errors), missing a
 #: field (KeyError) or too large for memory
-_READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, ValueError, KeyError, MemoryError)
+_READ_ERRORS = (
+    OSError, EOFError, zipfile.BadZipFile, ValueError, KeyError, MemoryError,
+    # an entry of another type or kind than expected (int() of a list, a group for a
+    # dataset) and nesting too deep for the JSON reader
+    TypeError, AttributeError, IndexError, RecursionError,
+)  # fmt: skip
 
 
 @contextlib.contextmanager

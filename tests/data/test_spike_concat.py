@@ -79,3 +79,42 @@ def test_parts_of_different_runs_or_none_are_refused(tmp_path):
     (tmp_path / "junk.h5").write_bytes(b"no hdf5")
     with pytest.raises(InputError, match="junk.h5: not a readable HDF5 file"):
         concatenate_spike_files([first, tmp_path / "junk.h5"], tmp_path / "x.h5")
+
+
+def test_parts_the_readers_refuse_are_refused_not_copied(tmp_path):
+    """A part with fractional times was truncated into a joined file that loaded fine; one with
+    times out of range, or a name that is not .h5, made a file that did not read back; a group
+    for a dataset, parts of unequal lengths or None were raw errors (fuzz of the readers)."""
+    import h5py
+
+    from infodyn.data import SpikeTrain, load_spikes, save_spikes
+    from infodyn.data.spike_concat import concatenate_spike_files as join
+    from infodyn.errors import InputError
+
+    first, second = np.zeros((8, 4), np.uint8), np.zeros((8, 4), np.uint8)
+    first[:4], second[4:] = np.eye(4), np.eye(4)  # two stretches of one run
+    s, s2 = SpikeTrain.from_dense(first), SpikeTrain.from_dense(second)
+    a, b = tmp_path / "a.h5", tmp_path / "b.h5"
+    save_spikes(a, s)
+    save_spikes(b, s2)
+    with pytest.raises(InputError, match="name it .h5 or .hdf5"):
+        join([a, b], tmp_path / "o.npz")
+    with pytest.raises(InputError, match="parts must be a list of spike files"):
+        join(None, tmp_path / "o.h5")
+    with h5py.File(b, "r+") as h:  # fractional times
+        t = h["spikes/times"][...].astype(float)
+        t[0] += 0.5
+        del h["spikes/times"]
+        h["spikes/times"] = t
+    with pytest.raises(InputError, match="is not a 1-D dataset of whole numbers"):
+        join([a, b], tmp_path / "o.h5")
+    save_spikes(b, s2)
+    with h5py.File(b, "r+") as h:  # a time beyond n_steps
+        h["spikes/times"][0] = 99
+    with pytest.raises(InputError, match="spike times must lie in \\[0, 8\\); the file is damaged"):
+        join([a, b], tmp_path / "o.h5")
+    save_spikes(b, s2)
+    with h5py.File(b, "r+") as h:  # one trial: no trial ids needed, as the readers take it
+        del h["spikes/trials"]
+    joined = load_spikes(join([a, b], tmp_path / "o.h5"))
+    assert joined.n_spikes == 8 and not (tmp_path / "o.npz").exists()

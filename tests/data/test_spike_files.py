@@ -73,3 +73,44 @@ def test_save_spikes_names_what_it_writes(tmp_path):
     with pytest.raises(InputError, match="save_spikes writes a SpikeTrain, got ndarray"):
         save_spikes(tmp_path / "b.h5", np.eye(3))
     assert not (tmp_path / "b.h5").exists()
+
+
+def test_a_writer_refuses_at_once_what_it_could_not_close_or_read_back(tmp_path):
+    """Metadata keys JSON cannot hold failed as the file closed (every spike lost, the
+    temporary left); counts beyond the readers' limits, and times that wrapped (uint64
+    2**64 - 1 stored as -1), were written and refused only on reading (fuzz of the writers)."""
+    import os
+
+    from infodyn.data import SpikeWriter
+    from infodyn.errors import InputError
+
+    with pytest.raises(InputError, match="metadata must be a table JSON can hold"):
+        SpikeWriter(tmp_path / "o.h5", n_units=3, metadata={np.int64(1): "a"})
+    for kw, said in (
+        ({"n_units": 2**31}, "n_units must be at most 2147483647"),
+        ({"n_trials": 2**31 + 1}, "n_trials must be at most 2147483647"),
+        ({"n_steps": 2**62 + 1}, "n_steps must be at most"),
+    ):
+        with pytest.raises(InputError, match=said):
+            SpikeWriter(tmp_path / "o.h5", **{"n_units": 3, **kw})
+    w = SpikeWriter(tmp_path / "o.h5", n_units=3)
+    with pytest.raises(InputError, match="times must lie in \\[0, 4611686018427387904\\)"):
+        w.append(np.array([2**64 - 1], np.uint64), [0])
+    w.close(error=True)
+    assert os.listdir(tmp_path) == []  # nothing left behind
+
+
+def test_a_named_pipe_is_refused_instead_of_blocking_the_reader(tmp_path):
+    """Opening a FIFO without a writer blocked load_spikes, load_params, IsingModel.load and
+    load_checkpoint for ever."""
+    import os
+
+    from infodyn.data import load_spikes
+    from infodyn.energy import IsingModel
+    from infodyn.errors import InputError
+    from infodyn.network import load_params
+
+    for name, load in (("f.h5", load_spikes), ("p.npz", load_params), ("m.npz", IsingModel.load)):
+        os.mkfifo(tmp_path / name)
+        with pytest.raises(InputError, match="is not a regular file \\(a pipe or a device\\)"):
+            load(tmp_path / name)

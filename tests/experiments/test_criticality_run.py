@@ -131,3 +131,15 @@ def test_crackling_relation_starts_at_the_duration_fit_xmin(tmp_path, monkeypatc
     path = write_raster(tmp_path / "s.h5", random_raster((2000, 10), 0.02, seed=9))
     res = _crit(path, tmp_path / "c")
     assert res["avalanches"]["n"] >= 2 and seen == [3]
+
+
+def test_a_spike_source_that_is_no_path_and_a_fraction_of_text_are_one_line(tmp_path):
+    """None or a number as the spikes, and sample_fraction "0.5", were raw TypeErrors."""
+    from infodyn.data import SpikeTrain
+
+    for bad in (None, 3):
+        with pytest.raises(InputError, match="spikes must be a file or folder path"):
+            run_criticality(bad, tmp_path / "out")
+    spikes = SpikeTrain.from_dense(np.random.default_rng(0).random((300, 5)) < 0.3)
+    with pytest.raises(InputError, match="sample_fraction must lie in \\(0, 1\\], got '0.5'"):
+        run_criticality(spikes, tmp_path / "out", sample_fraction="0.5")

@@ -242,3 +242,13 @@ def test_save_png_takes_bytes_and_a_name(png, name, tmp_path):
     with pytest.raises(InputError, match="save_png takes the PNG's bytes and a figure name"):
         run.save_png(png, name)
     assert not (tmp_path / "run" / "figures").exists()
+
+
+def test_a_figure_name_cannot_leave_the_run_folder(tmp_path):
+    from infodyn.errors import InputError
+    from infodyn.experiments.rundir import RunDir
+
+    run = RunDir(tmp_path / "run", "simulate")
+    with pytest.raises(InputError, match="stays inside the run's figures/ folder"):
+        run.save_png(b"png", "../../escape")  # was written outside the run folder
+    assert run.save_png(b"png", "patches/4x4").parent.name == "patches"  # subfolders are fine

@@ -217,3 +217,17 @@ def test_a_checkpoint_of_another_graph_is_refused_and_other_dynamics_are_named(t
         del data["network"]  # written before the network was stored: not checked
         np.savez(ck, **data)
         trainer(k_in=8).load_checkpoint(ck)
+
+
+def test_a_stop_flag_that_is_not_a_boolean_is_refused(tmp_path):
+    """A 'stop' entry of text ('no') was read as true: the resumed fit did nothing, silently."""
+    net = idn.network.LIF(n_in=2, n_rec=6, n_out=1)
+    trainer = Trainer(net, PatternGeneration(n_in=2, n_steps=10), "mse", TrainOptions())
+    ck = trainer.save_checkpoint(tmp_path / "checkpoint.npz")
+    data = dict(np.load(ck))
+    data["stop"] = np.asarray("no")
+    np.savez(ck, **data)
+    with pytest.raises(InputError, match="'stop' must be one boolean"):
+        trainer.load_checkpoint(ck)
+    with pytest.raises(InputError, match="out must be a folder path"):
+        trainer.fit(1, out="")  # it wrote into the current folder

@@ -17,6 +17,7 @@ __all__ = ["concatenate_spike_files"]
 
 import os
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -28,11 +29,14 @@ from infodyn.data.spike_files import (
     _h5_header,
     _open_h5,
     _write_attrs,
+    is_h5_path,
 )
 from infodyn.errors import InputError, as_path
 
-#: the datasets of a spike file, and the spikes copied at a time where chunks cannot be
+#: the datasets of a spike file, the header entry that bounds each, and the spikes copied at
+#: a time where chunks cannot be
 DATASETS = ("times", "units", "trials")
+UPPER = {"times": "n_steps", "units": "n_units", "trials": "n_trials"}
 BLOCK = 1 << 20
 
 
@@ -44,9 +48,13 @@ def concatenate_spike_files(parts: list[str | os.PathLike], path: str | os.PathL
     the (trial, time) where the one before ends. Compressed chunks are copied as stored where
     the parts allow it (module docstring), else block by block.
     """
-    paths = [as_path(p) for p in parts]
-    if not paths:
+    if not isinstance(parts, list | tuple):  # None was "not iterable"
+        raise InputError(f"parts must be a list of spike files, got {parts!r:.60}")
+    if not parts:
         raise InputError("concatenate_spike_files needs at least one spike file")
+    if not is_h5_path(path):  # HDF5 named .npz was written and refused when read back
+        raise InputError(f"{path}: the joined spike file is HDF5; name it .h5 or .hdf5")
+    paths = [as_path(p) for p in parts]
     files = []
     try:
         for p in paths:
@@ -58,7 +66,7 @@ def concatenate_spike_files(parts: list[str | os.PathLike], path: str | os.PathL
                     f"{p}: its header ({_shown(header)}) is not that of {paths[0]} "
                     f"({_shown(headers[0])}): not a stretch of the same run"
                 )
-        counts = [int(h5["spikes/times"].shape[0]) for h5 in files]
+        counts = [_checked_part(h5, p, headers[0]) for h5, p in zip(files, paths, strict=True)]
         with atomic_path(path, ".h5") as tmp:
             with h5py.File(tmp, "w") as out:
                 grp = out.create_group("spikes")
@@ -68,15 +76,31 @@ def concatenate_spike_files(parts: list[str | os.PathLike], path: str | os.PathL
                         name, shape=(total,), dtype=_dtype(name), maxshape=(None,), chunks=(CHUNK,),
                         **COMPRESSION,
                     )  # fmt: skip
-                    if _chunks_align(files, counts, name):
+                    if _chunks_align(files, counts, name):  # the writers' own files
                         _copy_chunks(files, counts, name, ds)
                     else:
-                        _copy_blocks(files, counts, name, ds)
+                        _copy_blocks(files, counts, name, ds, headers[0][UPPER[name]])
                 _write_attrs(out, {**headers[0], "sorted": _in_order(files, counts)})
     finally:
         for h5 in files:
             h5.close()
     return as_path(path)
+
+
+def _checked_part(h5: Any, path: Path, header: dict) -> int:
+    """The spike count of a part, whose datasets must be 1-D whole numbers of one length (a
+    group, 2-D or float data were raw errors, or copied into a file that read back otherwise)."""
+    lengths = set()
+    for name in DATASETS:
+        ds = h5.get(f"spikes/{name}")
+        if ds is None and name == "trials" and header["n_trials"] == 1:
+            continue  # one trial needs no trial ids (the readers take it so)
+        if not isinstance(ds, h5py.Dataset) or ds.ndim != 1 or ds.dtype.kind not in "iu":
+            raise InputError(f"{path}: /spikes/{name} is not a 1-D dataset of whole numbers")
+        lengths.add(ds.shape[0])
+    if len(lengths) != 1:
+        raise InputError(f"{path}: /spikes/times, units and trials differ in length")
+    return lengths.pop()
 
 
 def _shown(header: dict) -> str:
@@ -89,7 +113,9 @@ def _chunks_align(files: list, counts: list[int], name: str) -> bool:
     if any(count % CHUNK for count in counts[:-1]):
         return False
     for h5 in files:
-        ds = h5[f"spikes/{name}"]
+        ds = h5.get(f"spikes/{name}")
+        if ds is None:
+            return False
         filters = (ds.compression, ds.compression_opts, ds.shuffle)
         wanted = (COMPRESSION["compression"], COMPRESSION["compression_opts"], True)
         if ds.chunks != (CHUNK,) or filters != wanted or ds.dtype != _dtype(name):
@@ -112,26 +138,41 @@ def _copy_chunks(files: list, counts: list[int], name: str, out) -> None:
         offset += count
 
 
-def _copy_blocks(files: list, counts: list[int], name: str, out) -> None:
+def _copy_blocks(files: list, counts: list[int], name: str, out, upper: int) -> None:
+    """Block by block, each checked to lie in ``[0, upper)`` (a part the readers refuse made a
+    joined file that read back wrong or not at all); a part of one trial without trial ids
+    gets zeros."""
     offset = 0
     for h5, count in zip(files, counts, strict=True):
-        source = h5[f"spikes/{name}"]
+        source = h5.get(f"spikes/{name}")
         for start in range(0, count, BLOCK):
             stop = min(start + BLOCK, count)
-            out[offset + start : offset + stop] = source[start:stop]
+            block = np.zeros(stop - start, _dtype(name)) if source is None else source[start:stop]
+            if block.size and (block.min() < 0 or block.max() >= upper):
+                raise InputError(
+                    f"{h5.filename}: spike {name} must lie in [0, {upper}); the file is damaged"
+                )
+            out[offset + start : offset + stop] = block
         offset += count
+
+
+def _flag(value: Any) -> bool:
+    """A stored 0/1 flag; anything else ('yes', [1, 1]: raw errors) counts as unset."""
+    a = np.asarray(value)
+    return a.ndim == 0 and a.dtype.kind in "biu" and bool(a)
 
 
 def _in_order(files: list, counts: list[int]) -> bool:
     """Each part flagged sorted, and each starting at or after the previous one's last key."""
     last = None
     for h5, count in zip(files, counts, strict=True):
-        if not int(h5.attrs.get("sorted", 0)):
+        if not _flag(h5.attrs.get("sorted", 0)):
             return False
         if count == 0:
             continue
-        first = (int(h5["spikes/trials"][0]), int(h5["spikes/times"][0]))
+        trials, times = h5.get("spikes/trials"), h5["spikes/times"]
+        first = (0 if trials is None else int(trials[0]), int(times[0]))
         if last is not None and first < last:
             return False
-        last = (int(h5["spikes/trials"][count - 1]), int(h5["spikes/times"][count - 1]))
+        last = (0 if trials is None else int(trials[count - 1]), int(times[count - 1]))
     return True

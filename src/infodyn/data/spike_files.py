@@ -37,6 +37,7 @@ from infodyn.errors import (
     as_array,
     as_path,
     as_table,
+    existing_file,
     is_finite_number,
     shown,
     whole_number,
@@ -72,14 +73,20 @@ NO_TRIALS = "n_trials is {} but no /spikes/trials dataset says which trial each 
 
 
 def _existing_file(path: str | bytes | os.PathLike) -> Path:
-    path = as_path(path)  # bytes too, as the recording readers take them
-    if not path.exists() and path.is_symlink():  # a loop, or a target that is gone
-        raise InputError(f"{path}: a symbolic link that leads to no file (a loop, or lost target)")
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, expected a spike file")
-    return path
+    return existing_file(path, "spike file", missing="no such file")
+
+
+def metadata_json(metadata: Any) -> str:
+    """``metadata`` as the JSON text a spike file stores (values JSON cannot hold as their
+    text); keys it cannot hold (NumPy ints, tuples) or a table that holds itself are one
+    :class:`InputError` (they were a raw TypeError as the file closed: the spikes were lost)."""
+    try:
+        return json.dumps(metadata, default=str)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InputError(
+            f"metadata must be a table JSON can hold (text keys; numbers, text, lists, tables): "
+            f"{exc}"
+        ) from None
 
 
 def _write_attrs(h5: Any, spikes_meta: dict[str, Any]) -> None:
@@ -87,7 +94,7 @@ def _write_attrs(h5: Any, spikes_meta: dict[str, Any]) -> None:
     h5.attrs["version"] = FORMAT_VERSION
     for key in ("dt", "n_units", "n_steps", "n_trials"):
         h5.attrs[key] = spikes_meta[key]
-    h5.attrs["metadata"] = json.dumps(spikes_meta.get("metadata", {}), default=str)
+    h5.attrs["metadata"] = metadata_json(spikes_meta.get("metadata", {}))
     h5.attrs["sorted"] = np.int8(1 if spikes_meta["sorted"] else 0)
 
 
@@ -169,14 +176,18 @@ class SpikeWriter:
         self.path = as_path(path)
         if not is_h5_path(self.path):
             raise InputError(f"{self.path}: SpikeWriter writes HDF5; name the file .h5 or .hdf5")
-        # checked before the file is made: a bad header was written and refused only on reading
-        self.n_units = whole_number(n_units, "n_units", minimum=1)
-        self.n_trials = whole_number(n_trials, "n_trials", minimum=1)
-        self.n_steps = None if n_steps is None else whole_number(n_steps, "n_steps", minimum=1)
+        # checked before the file is made, to the readers' limits: a bad header was written and
+        # refused only on reading
+        self.n_units = whole_number(n_units, "n_units", minimum=1, maximum=INT32_MAX)
+        self.n_trials = whole_number(n_trials, "n_trials", minimum=1, maximum=INT32_MAX)
+        self.n_steps = (
+            None if n_steps is None else whole_number(n_steps, "n_steps", 1, maximum=MAX_STEPS)
+        )
         if not (is_finite_number(dt) and dt > 0):  # 10**30: a raw isfinite TypeError
             raise InputError(f"dt must be a positive number of ms, got {dt!r}")
         self.dt = float(dt)
         self.metadata = as_table(metadata, "metadata")
+        metadata_json(self.metadata)  # now, not as the file closes (the spikes were lost)
         self._ctx = atomic_path(self.path, ".h5")
         self._tmp = self._ctx.__enter__()
         try:  # an interrupt while the file is set up (no __exit__ yet) left its temporary
@@ -210,7 +221,8 @@ class SpikeWriter:
         (whole numbers in range), not when the file is read back."""
         if self._closed:
             raise InputError(f"{self.path}: the spike writer is closed; nothing can be appended")
-        times = _indices(times, "times", self.n_steps)
+        # without n_steps, the readers' limit (2**64 - 1 as uint64 wrapped to -1)
+        times = _indices(times, "times", self.n_steps or MAX_STEPS)
         units = _indices(units, "units", self.n_units).astype(np.int32)
         trial = whole_number(trial, "trial", maximum=self.n_trials - 1)
         if times.shape != units.shape:
@@ -244,7 +256,7 @@ class SpikeWriter:
         if self._closed:
             return
         if n_steps is not None and not error:  # 0 fell back to the default, 2.7 was cut to 2
-            n_steps = whole_number(n_steps, "n_steps", minimum=1)
+            n_steps = whole_number(n_steps, "n_steps", minimum=1, maximum=MAX_STEPS)
             if n_steps <= self._last_time:  # wrote a file that failed only when read
                 raise InputError(
                     f"{self.path}: n_steps={n_steps} but a spike lies at step "

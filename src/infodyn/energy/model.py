@@ -26,8 +26,8 @@ from infodyn.energy.partition import ais_log_partition, all_states, exact_log_pa
 from infodyn.energy.sampling import sample
 from infodyn.errors import (
     InputError,
-    as_path,
     as_table,
+    existing_file,
     finite_reals,
     is_choice,
     is_finite_number,
@@ -229,9 +229,7 @@ class IsingModel:
     @classmethod
     def load(cls, path: str | os.PathLike) -> IsingModel:
         """Read a model written by ``save``."""
-        path = as_path(path)
-        if not path.exists():
-            raise InputError(f"{path}: no such model file")
+        path = existing_file(path, "model file")
         # a truncated or empty file (BadZipFile, EOFError) was a raw error
         with reading(path, "model file", "write it again with model.save"):
             loaded = np.load(path, allow_pickle=False)

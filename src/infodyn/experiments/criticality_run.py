@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.units import unit_subset
-from infodyn.errors import InputError, make_rng, require
+from infodyn.errors import InputError, as_path, is_finite_number, make_rng, require
 from infodyn.experiments.rundir import RunDir
 from infodyn.plotting import pyplot
 
@@ -76,6 +76,8 @@ def run_criticality(
     from infodyn.data.spike_files import is_h5_path
     from infodyn.data.spike_reader import SpikeReader
 
+    if not hasattr(spikes, "n_units"):  # None or a number: raw TypeErrors of the path
+        spikes = as_path(spikes, "spikes")
     source = str(spikes) if not hasattr(spikes, "n_units") else "<SpikeTrain>"
     stream = not hasattr(spikes, "n_units") and is_h5_path(spikes)
     if stream:
@@ -88,8 +90,9 @@ def run_criticality(
     selected = None if units is None else unit_subset(units, spikes.n_units, "units").tolist()
     if sample_fraction is not None:
         require(selected is None, "give either units or sample_fraction, not both")
-        require(
-            0 < sample_fraction <= 1, f"sample_fraction must lie in (0, 1], got {sample_fraction}"
+        require(  # "0.5" was a raw TypeError, True a fraction of 1
+            is_finite_number(sample_fraction) and 0 < sample_fraction <= 1,
+            f"sample_fraction must lie in (0, 1], got {sample_fraction!r}",
         )
         k = max(1, int(round(sample_fraction * spikes.n_units)))
         rng = make_rng(seed)

@@ -6,13 +6,19 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from infodyn.data.units import unit_subset
-from infodyn.errors import InputError, make_rng
+from infodyn.errors import (
+    InputError,
+    as_path,
+    is_choice,
+    is_finite_number,
+    make_rng,
+    require,
+)
 from infodyn.experiments.rundir import RunDir
 
 ESTIMATORS = ("plugin", "miller_madow", "nsb")
@@ -88,14 +94,24 @@ def run_info(
     from infodyn.information.estimators import UndersampledWarning
     from infodyn.information.measures import require_pairwise_memory
 
-    if estimator not in ESTIMATORS:
+    if not is_choice(estimator, ESTIMATORS):
         raise InputError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
-    if max_population < 3:
-        raise InputError("max_population must be >= 3 (O-information needs three units)")
-    if n_shuffles < 0:
-        raise InputError("n_shuffles must be >= 0")
-    if max_units < 3:
-        raise InputError("max_units must be >= 3")
+    # checked before the data is read ("5" or None were raw TypeErrors, 3.5 one after it)
+    for name, value, least, why in (
+        ("max_population", max_population, 3, " (O-information needs three units)"),
+        ("n_shuffles", n_shuffles, 0, ""),
+        ("max_units", max_units, 3, ""),
+    ):
+        whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
+        require(
+            whole and value >= least,
+            f"{name} must be >= {least}{why}, a whole number; got {value!r}",
+        )
+    require(
+        bin_ms is None or (is_finite_number(bin_ms) and bin_ms > 0),
+        f"bin_ms must be a positive number of ms, got {bin_ms!r}",
+    )
+    source = "<SpikeTrain>" if hasattr(spikes_path, "n_units") else str(as_path(spikes_path))
     f = log_factor(base)
     base, unit, u = float(base), unit_name(base), unit_key(base)
     with spike_source(spikes_path) as src:
@@ -116,10 +132,10 @@ def run_info(
         binned = src.binned(bin_steps, sel, binary=True)
     if not binned.any():  # every entropy and information would be 0: nothing was measured
         whose = "the selected units hold" if units is not None else "the spike file holds"
-        raise InputError(f"{spikes_path}: {whose} no spikes")
+        raise InputError(f"{source}: {whose} no spikes")
     run = RunDir(out, "info")
     config = {
-        "spikes": str(Path(spikes_path)),
+        "spikes": source,
         "bin_ms": bin_ms,
         "estimator": estimator,
         "max_population": max_population,
@@ -166,7 +182,7 @@ def run_info(
             f"information are 0{smaller}"
         )
     results: dict[str, Any] = {
-        "spikes": str(Path(spikes_path)),
+        "spikes": source,
         "n_units": n_units,
         "n_units_file": n_units_file,
         "units": "all" if n_units == n_units_file and units is None else sel.tolist(),

@@ -143,6 +143,10 @@ class RunDir:
             f"save_png takes the PNG's bytes and a figure name, got {type(png).__name__} and "
             f"{name!r}",
         )
+        require(  # "../../x" was written outside the run folder
+            not Path(name).is_absolute() and ".." not in Path(name).parts,
+            f"a figure name stays inside the run's figures/ folder, got {name!r}",
+        )
         target = self.path / "figures" / f"{name}.png"
         with writing(target.parent):
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,7 @@ import numpy as np
 import optax
 
 from infodyn.atomic import save_npz, write_json
-from infodyn.errors import InputError, as_path, reading
+from infodyn.errors import InputError, as_path, existing_file, reading
 from infodyn.learning.synapse_ops import trainable_arrays
 from infodyn.network.params_file import CHECKPOINT_PREFIX, params_from_arrays, params_to_arrays
 
@@ -133,9 +133,7 @@ def load_checkpoint(
     ``network`` (the resuming trainer's :func:`network_record`) must be the stored one in its
     :data:`NETWORK_FIXED` fields; other changed fields are named in a warning.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no checkpoint to resume from")
+    path = existing_file(path, "checkpoint", missing="no checkpoint to resume from")
     with reading(path, "checkpoint", ADVICE):
         data = np.load(path, allow_pickle=False)
         _check_options(data, options or {}, path)
@@ -154,7 +152,7 @@ def load_checkpoint(
         if it.ndim or it.dtype.kind not in "iu" or it < 0:
             raise InputError(f"{path}: 'iteration' must be one whole number >= 0; {ADVICE}")
         iteration = int(it)
-        stop = bool(data["stop"]) if "stop" in data else False
+        stop = _stop_flag(data, path)
         hook_states = _hook_states(data, init_hooks(params), path)
     history = _metrics(path.with_name("metrics.json"), iteration)
     return TrainState(params, opt_state, feedback, iteration, history, hook_states, stop)
@@ -208,6 +206,17 @@ def _check_network(data: Any, network: dict[str, Any] | None, path: Path) -> Non
             UserWarning,
             stacklevel=4,
         )
+
+
+def _stop_flag(data: Any, path: Path) -> bool:
+    """The stored 'a hook asked to stop' flag: one boolean (text such as 'no' was read as true,
+    and the resumed fit did nothing)."""
+    if "stop" not in data:
+        return False
+    flag = np.asarray(data["stop"])
+    if flag.ndim or flag.dtype.kind not in "biu" or int(flag) not in (0, 1):
+        raise InputError(f"{path}: 'stop' must be one boolean; {ADVICE}")
+    return bool(flag)
 
 
 def _non_finite(values: Any) -> bool:

@@ -386,8 +386,8 @@ class Trainer:
         resume = require_flag("resume", resume)  # "no" resumed
         progress = require_flag("progress", progress)  # "no" showed a bar
         require(  # both were raw TypeErrors after the training, when first used
-            out is None or isinstance(out, str | os.PathLike),
-            f"out must be a folder path, got {out!r}",
+            out is None or (isinstance(out, str | os.PathLike) and str(out) != ""),
+            f"out must be a folder path, got {out!r}",  # "" wrote into the current folder
         )
         require(
             callback is None or callable(callback),

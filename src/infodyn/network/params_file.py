@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.atomic import save_npz
-from infodyn.errors import InputError, as_path
+from infodyn.errors import InputError, existing_file
 from infodyn.network.sparse import SparseWeights, matrix_shape
 from infodyn.network.sparse_checks import check_sparse
 
@@ -114,9 +114,7 @@ def load_params(path: str | os.PathLike) -> dict[str, Any]:
     of :class:`~infodyn.learning.Trainer` and ``infodyn train``: its ``param_*`` arrays; they
     were returned under those names beside the optimizer's state). Check them against a network
     with ``net.validate_params``."""
-    path = as_path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such params file")
+    path = existing_file(path, "params file")
     if path.is_file() and not zipfile.is_zipfile(path) and _npy_magic(path) is False:
         # np.load reads any other bytes as a pickle and refused them with advice to allow
         # pickles: this is simply not an .npz archive
