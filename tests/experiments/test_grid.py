@@ -59,7 +59,7 @@ def test_expand_grid_seeds_and_names():
         ({"inputs.rate_hz": [1.0]}, None, r"\[inputs\] unknown key"),
         ({"simulation.seed": [1, 2]}, 2, "seed key"),
         ({"network.rec_scale": [1.0, 1]}, None, "identical configs"),
-        ({}, 0, "--seeds must be >= 1"),
+        ({}, 0, "--seeds must be a whole number >= 1"),
     ],
 )
 def test_expand_grid_errors(grid, seeds, msg):
@@ -139,3 +139,21 @@ def test_flatten_keeps_missing_results():
         "r.tau": None,
         "r.x": 1.0,
     }
+
+
+@pytest.mark.parametrize(
+    ("grid", "seeds", "said"),
+    [
+        ({"network.n_rec": 0.5}, None, "must list one or more values"),
+        (None, None, "grid a table of key -> list of values"),
+        ({}, "2", "--seeds must be a whole number >= 1"),
+        ({}, 2.5, "--seeds must be a whole number >= 1"),
+    ],
+)
+def test_grids_and_seeds_of_the_wrong_kind_are_one_line(grid, seeds, said):
+    """A scalar grid value, no grid and text or fractional seeds were raw TypeErrors."""
+    from infodyn.experiments.config import get_command
+    from infodyn.experiments.grid import expand_grid
+
+    with pytest.raises(InputError, match=said):
+        expand_grid(get_command("simulate"), {}, grid, seeds)

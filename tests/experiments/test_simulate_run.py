@@ -483,3 +483,20 @@ def test_a_resumed_run_counts_the_wall_time_of_its_earlier_sessions(tmp_path, mo
     monkeypatch.setitem(_state, "signal", None)
     with pytest.raises(InputError, match="nan wall seconds"):
         run_simulation(cfg, tmp_path / "bad", resume=True)
+
+
+def test_the_arguments_are_checked_before_the_simulation(tmp_path):
+    """A dict config (as run_energy takes) is validated; None, or None as out, were raw
+    errors; a folder named spikes.h5 failed the final rename after the whole simulation."""
+    res = run_simulation(
+        {"network": {"n_in": 3, "n_rec": 5}, "input": {"n_steps": 50}}, tmp_path / "a"
+    )
+    assert res["n_steps"] == 50
+    with pytest.raises(InputError, match="cfg must be a SimulateConfig or its table"):
+        run_simulation(None, tmp_path / "b")
+    cfg = validate(SimulateConfig, {**SIM_SMALL, "input": {"n_steps": 50}})
+    with pytest.raises(InputError, match="out must be a file or folder path"):
+        run_simulation(cfg, None)
+    (tmp_path / "c" / "spikes.h5").mkdir(parents=True)
+    with pytest.raises(InputError, match="a folder is in the way of the run's spikes.h5"):
+        run_simulation(cfg, tmp_path / "c")

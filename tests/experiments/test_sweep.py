@@ -282,7 +282,7 @@ def test_a_batch_size_that_batches_nothing_says_so(tmp_path, toy_command, cluste
 
 
 def test_run_sweep_refuses_negative_retries_and_no_workers(tmp_path):
-    with pytest.raises(InputError, match="retries must be >= 0, got -1"):
+    with pytest.raises(InputError, match="retries must be a whole number >= 0, got -1"):
         run_sweep("simulate", SIM_SMALL, {"network.rec_scale": [1.0]}, tmp_path, retries=-1)
     with pytest.raises(InputError, match="n_workers must be >= 1, got 0"):
         with dask_client(n_workers=0):

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, whole_number
 from infodyn.experiments.config import CommandSpec, detect_command, resolved, validate
 
 
@@ -180,8 +180,16 @@ def expand_grid(
     ``seed_keys`` (for ``simulate``: ``simulation.seed`` and ``input.seed``). Raises
     :class:`InputError` naming the key for the first invalid point.
     """
-    if seeds is not None and seeds < 1:
-        raise InputError(f"--seeds must be >= 1, got {seeds}")
+    if seeds is not None:  # "2" or 2.5 were raw TypeErrors
+        seeds = whole_number(seeds, "--seeds", minimum=1)
+    if not isinstance(base, dict) or not isinstance(grid, dict):  # None: "not iterable"
+        raise InputError(
+            f"base must be a config table and grid a table of key -> list of values, got "
+            f"{type(base).__name__} and {type(grid).__name__}"
+        )
+    for key, values in grid.items():  # {"k": 0.5}: "float is not iterable"
+        if not isinstance(values, list | tuple | range) or not len(values):
+            raise InputError(f"--grid {key!r} must list one or more values, got {values!r:.60}")
     if seeds is not None and not spec.seed_keys:
         raise InputError(f"command {spec.name!r} declares no seed keys; --seeds cannot be used")
     model = spec.config_model()

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from infodyn.atomic import remove_temporaries
-from infodyn.errors import InputError
-from infodyn.experiments.config import SimulateConfig, make_input
+from infodyn.errors import InputError, as_path
+from infodyn.experiments.config import SimulateConfig, make_input, validate
 from infodyn.experiments.rundir import RunDir, png_bytes
 from infodyn.experiments.sweep_lock import folder_lock
 from infodyn.network.chunked import check_chunked_run
@@ -43,6 +43,7 @@ def run_simulation(
         weights_digest,
     )
 
+    cfg, out = _checked_arguments(cfg, out)
     if not resume and (step := saved_step(out)) is not None:
         done = f"{step:,} of its steps done"
         if step >= cfg.input.n_steps:  # killed as it finished: only its results are missing
@@ -84,6 +85,24 @@ def run_simulation(
     finally:
         if created:  # a run stopped before its first checkpoint: the empty folders RunDir made
             run.remove_if_empty()
+
+
+def _checked_arguments(cfg: Any, out: Any) -> tuple[SimulateConfig, Path]:
+    """``cfg`` as a :class:`SimulateConfig` (a dict is validated, as the other runs take it;
+    None or text were AttributeErrors) and ``out`` as a path whose run files are not folders
+    (a folder named spikes.h5 failed the rename after the whole simulation)."""
+    if isinstance(cfg, dict):
+        cfg = validate(SimulateConfig, cfg)
+    if not isinstance(cfg, SimulateConfig):
+        raise InputError(f"cfg must be a SimulateConfig or its table, got {type(cfg).__name__}")
+    out = as_path(out, "out")
+    for name in ("spikes.h5", "config.json", "results.json"):
+        if (out / name).is_dir():
+            raise InputError(
+                f"{out / name}: a folder is in the way of the run's {name}; move it or choose "
+                "another --out"
+            )
+    return cfg, out
 
 
 def _simulate(

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from infodyn.atomic import remove_temporaries, write_json
-from infodyn.errors import InputError
+from infodyn.errors import InputError, as_path, whole_number
 from infodyn.experiments.config import CommandSpec, get_command, validate
 from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-exported
     SweepPoint,
@@ -218,12 +218,11 @@ def run_sweep(
     from infodyn.experiments import interrupt
 
     spec = get_command(command)
-    if retries < 0:
-        raise InputError(f"retries must be >= 0, got {retries}")
-    if batch_size < 1:
-        raise InputError(f"batch_size must be >= 1, got {batch_size}")
+    # "2" or None were raw TypeErrors of the comparisons
+    retries = whole_number(retries, "retries")
+    batch_size = whole_number(batch_size, "batch_size", minimum=1)
+    out = as_path(out, "out")
     points = expand_grid(spec, base, grid, seeds, source=source)
-    out = Path(out)
     sweep_dir = RunDir(out, "sweep")
     definition = {
         "command": command,
