@@ -77,6 +77,9 @@ def test_phy_folder_good_units_by_default(tmp_path):
     _same(load_spikes(folder, groups=("good", "mua")), _expected([3, 7, 12]))
     _same(load_spikes(folder, groups="good,mua"), _expected([3, 7, 12]))
     _same(load_spikes(folder, groups="all"), _expected([3, 7, 12, 20]))
+    for bad in (None, 5):  # "not iterable"
+        with pytest.raises(InputError, match="groups must be cluster labels"):
+            load_spikes(folder, groups=bad)
 
 
 def test_phy_sample_rate_may_be_a_numpy_number(tmp_path):

@@ -516,3 +516,15 @@ def test_given_weights_that_break_dales_law_are_zeroed_with_a_warning(weights):
         tr = idn.learning.Trainer(net, task, "mse", params={**p, "w_rec": bad})
     kept = tr.state.params["w_rec"]
     assert not np.any(np.asarray(kept.values if weights == "sparse" else kept))
+
+
+def test_a_sampler_that_returns_no_pair_is_one_line():
+    """A sampler returning None or one array was a raw unpacking error inside step()."""
+    import infodyn as idn
+
+    net = idn.network.LIF(n_in=2, n_rec=5, n_out=1)
+    task = idn.learning.PatternGeneration(n_in=2, n_steps=10)
+    for bad in (lambda it: None, lambda it: (np.zeros((1, 10, 2)),)):
+        trainer = idn.learning.Trainer(net, task, "mse", sampler=bad)
+        with pytest.raises(InputError, match="a batch must be the pair \\(x, target\\)"):
+            trainer.step()

@@ -212,6 +212,8 @@ def _wanted_groups(groups: str | Sequence[str]) -> set[str] | None:
         if groups.lower() == "all":
             return None
         groups = [g.strip() for g in groups.split(",")]
+    if not isinstance(groups, list | tuple | set):  # None or 5: "not iterable"
+        raise InputError(f"groups must be cluster labels ('good', ...) or 'all', got {groups!r}")
     wanted = {str(g) for g in groups if str(g)}
     if not wanted:
         raise InputError("groups must name at least one cluster label, or be 'all'")

@@ -242,7 +242,13 @@ class Trainer:
         """Run one training iteration, then the hooks; return the iteration's metrics."""
         t0 = time.perf_counter()
         it = self.state.iteration
-        x, target = self._batch(it)
+        batch = self._batch(it)
+        require(  # None or one array were raw unpacking errors
+            isinstance(batch, tuple | list) and len(batch) == 2,
+            f"a batch must be the pair (x, target) (the task's batch or the sampler's result), "
+            f"got {type(batch).__name__}",
+        )
+        x, target = batch
         view = self._view(x)
         if self.opt.online_window is None:
             ev = evaluate(
