@@ -114,3 +114,14 @@ def test_a_named_pipe_is_refused_instead_of_blocking_the_reader(tmp_path):
         os.mkfifo(tmp_path / name)
         with pytest.raises(InputError, match="is not a regular file \\(a pipe or a device\\)"):
             load(tmp_path / name)
+
+
+def test_a_closed_reader_says_so(tmp_path):
+    from infodyn.data import SpikeReader, SpikeTrain, save_spikes
+    from infodyn.errors import InputError
+
+    save_spikes(tmp_path / "s.h5", SpikeTrain.from_dense(np.eye(4, dtype=np.uint8)))
+    reader = SpikeReader(tmp_path / "s.h5")
+    reader.close()
+    with pytest.raises(InputError, match="the reader is closed"):  # was "corrupt spike data"
+        reader.window(0, 0, 4)

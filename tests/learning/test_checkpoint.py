@@ -231,3 +231,16 @@ def test_a_stop_flag_that_is_not_a_boolean_is_refused(tmp_path):
         trainer.load_checkpoint(ck)
     with pytest.raises(InputError, match="out must be a folder path"):
         trainer.fit(1, out="")  # it wrote into the current folder
+
+
+def test_stored_weights_of_another_shape_are_named_not_the_optimizer_state(tmp_path):
+    """Weights of the wrong shape were blamed on the optimizer state ("opt_3 has shape (8, 8),
+    this network's optimizer needs (3, 3)"), which was built from them."""
+    net = idn.network.LIF(n_in=2, n_rec=6, n_out=1)
+    trainer = Trainer(net, PatternGeneration(n_in=2, n_steps=10), "mse", TrainOptions())
+    ck = trainer.save_checkpoint(tmp_path / "checkpoint.npz")
+    data = dict(np.load(ck))
+    data["param_w_rec"] = np.zeros((8, 8))
+    np.savez(ck, **data)
+    with pytest.raises(InputError, match="the stored weights do not fit this network: .*w_rec"):
+        trainer.load_checkpoint(ck)

@@ -157,6 +157,8 @@ class SpikeReader:
 
     # ------------------------------------------------------------------ internals
     def _read(self, ds: Any, a: int, b: int) -> np.ndarray:
+        if not self._h5.id.valid:  # was "corrupt spike data (... not of specified type)"
+            raise InputError(f"{self.path}: the reader is closed; open a new SpikeReader")
         try:
             return np.asarray(ds[a:b])
         except H5_READ_ERRORS as exc:

@@ -120,6 +120,7 @@ def load_checkpoint(
     options: dict[str, Any] | None = None,
     mask: Any = None,
     network: dict[str, Any] | None = None,
+    check_params: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainState:
     """The :class:`TrainState` stored at ``path`` (and ``metrics.json`` beside it).
 
@@ -132,6 +133,7 @@ def load_checkpoint(
     grow new ones (checkpoints written before the mask was stored are not checked).
     ``network`` (the resuming trainer's :func:`network_record`) must be the stored one in its
     :data:`NETWORK_FIXED` fields; other changed fields are named in a warning.
+    ``check_params(weights)`` (the network's ``validate_params``) checks the stored weights.
     """
     path = existing_file(path, "checkpoint", missing="no checkpoint to resume from")
     with reading(path, "checkpoint", ADVICE):
@@ -143,6 +145,13 @@ def load_checkpoint(
         for key in keys:  # named with the file (was "params['w_rec'] contains NaN", no file)
             if _non_finite(getattr(stored.get(key), "values", stored.get(key))):
                 raise InputError(f"{path}: the weights {key} hold NaN or inf; {ADVICE}")
+        if check_params is not None:  # before the optimizer state is built on them (a wrong
+            try:  # shape was blamed on the optimizer state)
+                check_params({k: stored[k] for k in keys})
+            except InputError as exc:
+                raise InputError(
+                    f"{path}: the stored weights do not fit this network: {exc}; {ADVICE}"
+                ) from None
         params = {k: to_param(stored[k]) for k in keys}
         opt_state = _optimizer_state(data, optimizer.init(trainable_arrays(params)), path)
         feedback = np.asarray(data["feedback"]) if "feedback" in data else None

@@ -439,8 +439,8 @@ class Trainer:
             options=asdict(self.opt),
             mask=self.mask,
             network=network_record(self.net),
+            check_params=self.net.validate_params,
         )
-        self.net.validate_params(state.params)
         self.state = state
 
 
