@@ -419,3 +419,13 @@ def test_cli_warnings_are_one_line(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stderr.startswith("warning: ") and "1 spikes share a 1.0 ms bin" in r.stderr
     assert r.stderr.count("\n") == 1 and "UserWarning" not in r.stderr, r.stderr
+
+
+def test_a_matlab_file_without_neos_structure_names_the_file(tmp_path):
+    """Neo's MATLAB reader returns nothing for a plain .mat file: the message said "expected a
+    Neo Block, Segment or SpikeTrain ..., got NoneType", naming neither file nor problem."""
+    import scipy.io
+
+    scipy.io.savemat(tmp_path / "x.mat", {"a": np.arange(3)})
+    with pytest.raises(InputError, match="x.mat: no spike trains readable by Neo's readers"):
+        load_spikes(tmp_path / "x.mat")

@@ -71,7 +71,10 @@ def load_neo_spikes(path: str | os.PathLike, dt: float | None = None) -> SpikeTr
                 close = getattr(locals().get("io"), "close", None)
                 if callable(close):
                     close()
-        segments = [seg for seg in _segments(blocks, neo) if seg]
+        try:  # a reader that read nothing (None: a MATLAB file without Neo's structure)
+            segments = [seg for seg in _segments(blocks, neo) if seg]
+        except InputError:
+            segments = []
         if not segments:
             tried.append(f"{cls.__name__} finds no spike trains")
             continue
