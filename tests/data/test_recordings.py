@@ -421,11 +421,13 @@ def test_cli_warnings_are_one_line(tmp_path):
     assert r.stderr.count("\n") == 1 and "UserWarning" not in r.stderr, r.stderr
 
 
-def test_a_matlab_file_without_neos_structure_names_the_file(tmp_path):
+def test_a_matlab_file_without_neos_structure_names_the_file(tmp_path, caplog):
     """Neo's MATLAB reader returns nothing for a plain .mat file: the message said "expected a
-    Neo Block, Segment or SpikeTrain ..., got NoneType", naming neither file nor problem."""
+    Neo Block, Segment or SpikeTrain ..., got NoneType", naming neither file nor problem, and
+    Neo's logger printed "No block in x.mat" and a traceback line beside it."""
     import scipy.io
 
     scipy.io.savemat(tmp_path / "x.mat", {"a": np.arange(3)})
     with pytest.raises(InputError, match="x.mat: no spike trains readable by Neo's readers"):
         load_spikes(tmp_path / "x.mat")
+    assert not [r for r in caplog.records if r.name.startswith("neo")]

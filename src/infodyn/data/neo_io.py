@@ -18,8 +18,11 @@ spike file could run commands (infodyn's own ``.npz`` reader likewise loads with
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +62,7 @@ def load_neo_spikes(path: str | os.PathLike, dt: float | None = None) -> SpikeTr
     candidates = [cls for cls in candidates if cls.__name__ not in UNSAFE_NEO_IOS]
     tried = [f"{cls.__name__} is not used (unpickling runs code from the file)" for cls in unsafe]
     for cls in candidates:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, _quiet_neo_logs():
             warnings.simplefilter("always")
             try:
                 io = cls(str(path))
@@ -129,6 +132,20 @@ def spikes_from_neo(obj: Any, dt: float | None = None, *, source: str = "neo") -
         trials.append(TimedTrial(t, np.concatenate(units), start, stop))
     metadata = {"source": source, "format": "neo", "unit_ids": [str(u) for u in unit_ids]}
     return bin_trials(trials, len(unit_ids), dt, source=source, metadata=metadata)
+
+
+@contextlib.contextmanager
+def _quiet_neo_logs() -> Iterator[None]:
+    """Neo's readers log their own failures ("No block in x.mat" and a traceback line) on a
+    handler of their own; the readers are tried in turn here, and one message says what each
+    found, so their log records below CRITICAL are dropped while they run."""
+    logger = logging.getLogger("neo")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _segments(obj: Any, neo: Any) -> list[list[Any]]:
