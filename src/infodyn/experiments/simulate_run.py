@@ -50,7 +50,7 @@ def run_simulation(
             done = f"all its {step:,} steps done, its results not yet written"
         raise InputError(
             f"{out} holds an interrupted simulation ({done}): pass --resume (resume=True) to "
-            f"continue it, or delete {Path(out) / FOLDER} to start afresh"
+            f"continue it, or delete {out / FOLDER} to start afresh"
         )
     net = cfg.build_network()
     params = initial_params(cfg, net)
@@ -63,12 +63,12 @@ def run_simulation(
         {"seed": cfg.simulation.seed}, engine, cfg.simulation.precision,
     )  # fmt: skip
     header = {"n_units": net.n_rec, "dt": net.dt, "n_steps": n_steps, "metadata": meta}
-    if resume and not (Path(out) / FOLDER).is_dir():  # before RunDir makes the folder
+    if resume and not (out / FOLDER).is_dir():  # before RunDir makes the folder
         raise InputError(
             f"{out}: no interrupted simulation to resume (no checkpoint folder); run without "
             "--resume to start one"
         )
-    created = not Path(out).exists()
+    created = not out.exists()
     run = RunDir(out, "simulate")
     try:  # one simulation at a time in a folder: a second removed the first one's files
         with folder_lock(run.path, LOCK_NAME, "simulation"):

@@ -177,10 +177,7 @@ def _check_options(data: Any, options: dict[str, Any], path: Path) -> None:
     options; a checkpoint without them is not checked)."""
     if "options" not in data or not options:
         return
-    try:
-        stored = json.loads(str(data["options"]))
-    except (ValueError, TypeError):
-        raise InputError(f"{path}: the stored training options are not JSON; {ADVICE}") from None
+    stored = _stored_json(data, "options", "the stored training options are", path)
     for key in FIXED_OPTIONS:
         if key in stored and key in options and stored[key] != options[key]:
             raise InputError(
@@ -189,15 +186,21 @@ def _check_options(data: Any, options: dict[str, Any], path: Path) -> None:
             )
 
 
+def _stored_json(data: Any, key: str, said: str, path: Path) -> Any:
+    """The JSON text stored under ``key`` (the options, the network), read; else one
+    :class:`InputError` that begins with ``said`` ("the stored network is")."""
+    try:
+        return json.loads(str(data[key]))
+    except (ValueError, TypeError):
+        raise InputError(f"{path}: {said} not JSON; {ADVICE}") from None
+
+
 def _check_network(data: Any, network: dict[str, Any] | None, path: Path) -> None:
     """Refuse a resume into another graph (:data:`NETWORK_FIXED`); warn of other changed fields
     (the dynamics the weights meet from now on)."""
     if "network" not in data or network is None:
         return
-    try:
-        stored = json.loads(str(data["network"]))
-    except (ValueError, TypeError):
-        raise InputError(f"{path}: the stored network is not JSON; {ADVICE}") from None
+    stored = _stored_json(data, "network", "the stored network is", path)
     # only the fields both know: one a later version added (or removed) was not recorded, as
     # the whole network was not before checkpoints kept it
     changed = sorted(k for k in set(stored) & set(network) if stored[k] != network[k])
