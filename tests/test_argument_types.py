@@ -54,29 +54,32 @@ CHOICES = {  # (call with the bad value, words of the message)
     "simulate engine": (lambda v: _simulate(engine=v), "engine must be one of"),
     "simulate_spikes engine": (
         lambda v: N.simulate_spikes(_net(), _net().init(0), np.zeros((20, 3)), engine=v),
-        "engine must be 'event' or 'jax'",
+        "must be one of 'event', 'jax'",
     ),
     "gradients method": (lambda v: _gradients(method=v), "method must be one of"),
     "fit method": (lambda v: E.fit(X, method=v), "method must be one of"),
-    "fit model": (lambda v: E.fit(X, model=v), "model must be 'pairwise' or 'k_pairwise'"),
-    "fit precision": (lambda v: E.fit(X, precision=v), "precision must be float32 or float64"),
+    "fit model": (lambda v: E.fit(X, model=v), "model must be one of 'pairwise', 'k_pairwise'"),
+    "fit precision": (
+        lambda v: E.fit(X, precision=v),
+        "precision must be one of 'float32', 'float64'",
+    ),
     "descend order": (lambda v: _ising().descend(X[:3], order=v), "order must be"),
     "fixed_points method": (lambda v: E.fixed_points(_ising(), method=v), "method must be"),
-    "log_partition method": (lambda v: _ising().log_partition(v), "method must be auto"),
+    "log_partition method": (lambda v: _ising().log_partition(v), "method must be one of 'auto'"),
     "log_likelihood reduce": (lambda v: _ising().log_likelihood(X, reduce=v), "reduce must"),
-    "sample method": (lambda v: E.sample(_ising(), 10, method=v), "method must be 'gibbs'"),
+    "sample method": (lambda v: E.sample(_ising(), 10, method=v), "method must be one of 'gibbs'"),
     "glauber order": (lambda v: E.glauber(_ising(), X[:3], order=v), "order must be"),
     "store method": (lambda v: E.store(E.random_patterns(2, 8, seed=0), method=v), "method"),
     "null_words kind": (lambda v: E.null_words(X, kind=v), "kind must be one of"),
     "heat_capacity method": (
         lambda v: E.heat_capacity(_ising(), [1.0], method=v),
-        "method must be auto, exact or mcmc",
+        "method must be one of 'auto', 'exact', 'mcmc'",
     ),
-    "early_stopping mode": (lambda v: L.early_stopping(mode=v), "mode must be 'min' or 'max'"),
+    "early_stopping mode": (lambda v: L.early_stopping(mode=v), "mode must be one of 'min', 'max'"),
     "LIFAdaptationConfig rule": (lambda v: L.LIFAdaptationConfig(rule=v), "rule must be"),
     "TotalCorrelationPenalty estimator": (
         lambda v: L.TotalCorrelationPenalty(estimator=v),
-        "estimator must be 'gaussian' or 'pairwise'",
+        "estimator must be one of 'gaussian', 'pairwise'",
     ),
     "lif_adaptation_hook precision": (
         lambda v: L.lif_adaptation_hook(L.LIFAdaptationConfig(), precision=v),
@@ -89,7 +92,7 @@ CHOICES = {  # (call with the bad value, words of the message)
     "builtin_image name": (lambda v: D.builtin_image(v), "unknown built-in image"),
     "natural_patches whiten": (
         lambda v: D.natural_patches(3, 100, images=["camera"], whiten=v),
-        "whiten must be None",
+        "whiten must be one of None",
     ),
 }
 
@@ -262,11 +265,11 @@ OTHERS = {  # (call, words of the message)
     "IsingModel.load None": (lambda: E.IsingModel.load(None), "path must be a file"),
     "binarize_patches method array": (
         lambda: D.binarize_patches(R.normal(size=(5, 4)), ARRAY),
-        "method must be 'mean' or 'sign'",
+        "method must be one of 'mean', 'sign'",
     ),
     "entropy method array": (
         lambda: E.entropy(_ising(), 1.0, method=ARRAY),
-        "method must be auto, exact or mcmc",
+        "method must be one of 'auto', 'exact', 'mcmc'",
     ),
     "poisson_spikes n_in array": (
         lambda: N.poisson_spikes(5.0, 10, n_in=ARRAY),
@@ -314,7 +317,7 @@ OTHERS = {  # (call, words of the message)
     ),
     "fixed_points exhaustive order None": (
         lambda: E.fixed_points(_ising(), method="exhaustive", order=None),
-        "order must be 'sequential' or 'random'",
+        "order must be one of 'sequential', 'random'",
     ),
     "simulate_to_file progress text": (
         lambda: N.simulate_to_file(

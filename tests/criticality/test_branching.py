@@ -394,9 +394,9 @@ def test_slopes_of_constant_activity_are_nan_with_a_warning(method):
 @pytest.mark.parametrize(
     ("option", "bad", "said"),
     [
-        ("method", np.array([]), "method must be 'mr' or 'naive'"),
-        ("coefficient_method", {}, "coefficient_method must be 'ts' or 'sm'"),
-        ("fit", np.array([]), "fit must be 'exp' or 'exp_offset'"),
+        ("method", np.array([]), "method must be one of 'mr', 'naive'"),
+        ("coefficient_method", {}, "coefficient_method must be one of 'ts', 'sm'"),
+        ("fit", np.array([]), "fit must be one of 'exp', 'exp_offset'"),
         ("ci", "0.9", "ci must lie in \\(0, 1\\), got '0.9'"),
     ],
 )
@@ -406,5 +406,5 @@ def test_options_of_a_wrong_type_are_one_line(option, bad, said):
     with pytest.raises(InputError, match=said):
         C.branching_ratio(activity, **{option: bad})
     if option == "coefficient_method":
-        with pytest.raises(InputError, match="coefficient method must be 'ts' or 'sm'"):
+        with pytest.raises(InputError, match="method must be one of 'ts', 'sm'"):
             C.regression_slopes(activity, 5, method=bad)

@@ -83,7 +83,7 @@ def test_sparse_weights_take_float_dtypes_and_real_values():
 
 
 def test_precision_is_checked_for_every_engine():
-    with pytest.raises(InputError, match="precision must be 'float32' or 'float64'"):
+    with pytest.raises(InputError, match="precision must be one of 'float32', 'float64'"):
         NET.simulate(PARAMS, X, engine="event", precision="float16")  # was accepted
 
 

@@ -216,9 +216,11 @@ def test_jax_streamed_run_checks_its_chunks_against_the_free_memory(
     assert not (tmp_path / "m.h5").exists() and not (tmp_path / "d.h5").exists()
     monkeypatch.setattr(simulate_module, "device_free_bytes", lambda: 5_000_000)
     run("ok.h5")  # fits with the 10 % headroom
-    with pytest.raises(InputError, match="engine must be 'event' or 'jax' for a chunked run"):
+    with pytest.raises(
+        InputError, match=r"engine \(of a chunked run\) must be one of 'event', 'jax'"
+    ):
         simulate_to_file(net, params, x, 2000, tmp_path / "e.h5", engine="auto")
-    with pytest.raises(InputError, match="precision must be 'float32' or 'float64'"):
+    with pytest.raises(InputError, match="precision must be one of 'float32', 'float64'"):
         simulate_to_file(net, params, x, 2000, tmp_path / "e.h5", engine="jax", precision="bf16")
 
 

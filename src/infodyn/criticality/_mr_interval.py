@@ -30,17 +30,14 @@ from collections.abc import Callable
 import numpy as np
 
 from infodyn.criticality.mr_fit import _interval
-from infodyn.errors import is_choice, require
+from infodyn.errors import require, require_choice
 
 CI_METHODS = ("centred_percentile", "symmetric_t")
 
 
 def check_ci_method(ci_method: str, n_inner: int) -> int:
     """Validate ``ci_method`` and ``n_inner`` (an integer >= 2); return ``n_inner`` as int."""
-    require(
-        is_choice(ci_method, CI_METHODS),
-        f"ci_method must be one of {CI_METHODS}, got {ci_method!r}",
-    )
+    require_choice("ci_method", ci_method, CI_METHODS)
     ok = isinstance(n_inner, (int, np.integer)) and not isinstance(n_inner, bool)
     require(ok and n_inner >= 2, f"n_inner must be an integer >= 2, got {n_inner!r}")
     return int(n_inner)

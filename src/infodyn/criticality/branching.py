@@ -51,10 +51,10 @@ from infodyn.criticality.mr_fit import _slopes_ts as _slopes_ts
 from infodyn.criticality.mr_fit import regression_slopes as regression_slopes
 from infodyn.errors import (
     InputError,
-    is_choice,
     is_finite_number,
     make_rng,
     require,
+    require_choice,
     require_flag,
     whole_number,
 )
@@ -189,12 +189,9 @@ def branching_ratio(
     signed = require_flag("signed", signed)
     a, dt_known = as_counts(activity, allow_negative=signed)
     # is_choice: an array ("truth value ... ambiguous") or a dict ("unhashable") was raw
-    require(is_choice(method, ("mr", "naive")), f"method must be 'mr' or 'naive', got {method!r}")
-    require(
-        is_choice(coefficient_method, _SLOPES),
-        f"coefficient_method must be 'ts' or 'sm', got {coefficient_method!r}",
-    )
-    require(is_choice(fit, _FITS), f"fit must be 'exp' or 'exp_offset', got {fit!r}")
+    require_choice("method", method, ("mr", "naive"))
+    require_choice("coefficient_method", coefficient_method, _SLOPES)
+    require_choice("fit", fit, _FITS)
     require(is_finite_number(ci) and 0.0 < ci < 1.0, f"ci must lie in (0, 1), got {ci!r}")
     n_boot = whole_number(n_boot, "n_boot")
     require(n_boot != 1, "n_boot must be 0 (no intervals) or at least 2 (one replicate: no spread)")

@@ -31,7 +31,7 @@ from scipy import stats
 
 from infodyn.criticality._common import as_counts, warn
 from infodyn.criticality._mr_bias import expected_slopes
-from infodyn.errors import is_choice, require, whole_number
+from infodyn.errors import require, require_choice, whole_number
 
 
 # ----------------------------------------------------------------------------- slopes r_k
@@ -125,7 +125,7 @@ def regression_slopes(
     docstring for the formulas.
     """
     a, _ = as_counts(activity)
-    require(is_choice(method, _SLOPES), f"coefficient method must be 'ts' or 'sm', got {method!r}")
+    require_choice("method", method, _SLOPES)
     kmax = whole_number(kmax, "kmax", minimum=1)  # 1.5 ran as 1; '2' and True went in
     require(1 <= kmax <= a.shape[1] - 2, f"kmax must lie in [1, T-2={a.shape[1] - 2}]")
     s = _lag_sums(a, kmax)

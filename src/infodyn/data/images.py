@@ -80,9 +80,9 @@ from infodyn.data.whitening import (  # noqa: F401 - re-exported: the old home o
     dog_radius,
 )
 from infodyn.errors import (
-    is_choice,
     is_finite_number,
     require,
+    require_choice,
     require_flag,
     whole_number,
 )
@@ -242,21 +242,13 @@ def natural_patches(
     details = require_flag("details", details)
     size = whole_number(size, "size", minimum=1)  # True was a 1 x 1 patch
     n = whole_number(n, "n", minimum=1)
-    require(
-        is_choice(whiten, (None, "zca", "dog")),
-        f"whiten must be None, 'zca' or 'dog', got {whiten!r}",
-    )
-    require(
-        is_choice(binarize, (None, "mean", "sign")),
-        f"binarize must be None, 'mean' or 'sign', got {binarize!r}",
-    )
+    require_choice("whiten", whiten, (None, "zca", "dog"))
+    require_choice("binarize", binarize, (None, "mean", "sign"))
     require(
         not (binarize == "sign" and whiten is None),
         "binarize='sign' needs whitening (whiten='zca' or 'dog'); use binarize='mean' otherwise",
     )
-    require(
-        is_choice(split, ("region", "image")), f"split must be 'region' or 'image', got {split!r}"
-    )
+    require_choice("split", split, ("region", "image"))
     require(
         is_finite_number(min_contrast) and min_contrast >= 0,
         f"min_contrast must be a finite number >= 0, got {min_contrast!r}",

@@ -11,7 +11,13 @@ from typing import Literal
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from infodyn.errors import InputError, finite_reals, is_choice, is_finite_number, require
+from infodyn.errors import (
+    InputError,
+    finite_reals,
+    is_finite_number,
+    require,
+    require_choice,
+)
 
 
 def dog_filter(
@@ -99,9 +105,7 @@ def binarize_patches(X: np.ndarray, method: Literal["mean", "sign"]) -> np.ndarr
     """
     X = finite_reals(X, "X")
     require(X.ndim == 2, f"X must be (patches, pixels), got shape {X.shape}")
-    require(  # an array compared with "mean" had no truth value
-        is_choice(method, ("mean", "sign")), f"method must be 'mean' or 'sign', got {method!r}"
-    )
+    require_choice("method", method, ("mean", "sign"))
     if method == "mean":
         return (X > X.mean(axis=1, keepdims=True)).astype(np.uint8)
     if method == "sign":

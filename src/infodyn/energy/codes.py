@@ -36,7 +36,13 @@ from infodyn.energy._checks import (
 )
 from infodyn.energy.fit import fit
 from infodyn.energy.model import IsingModel
-from infodyn.errors import is_choice, is_finite_number, require, require_flag, whole_number
+from infodyn.errors import (
+    is_finite_number,
+    require,
+    require_choice,
+    require_flag,
+    whole_number,
+)
 
 
 def hamming_distances(A: Any, B: Any = None) -> np.ndarray:
@@ -145,7 +151,7 @@ def outer_product_rule(patterns: Any) -> Any:
 def store(patterns: Any, method: str = "mpf", **fit_kwargs: Any) -> Any:
     """A network storing ``patterns``: ``"mpf"`` fits MPF to them (``fit_kwargs`` go to
     ``fit``; constant bits are allowed), ``"outer"`` uses the outer-product rule."""
-    require(is_choice(method, ("mpf", "outer")), f"method must be 'mpf' or 'outer', got {method!r}")
+    require_choice("method", method, ("mpf", "outer"))
     if method == "outer":
         require(  # l2=5, seed=3, maxiter=-1 were ignored without a word
             not fit_kwargs,

@@ -22,7 +22,13 @@ import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int, require_model, rng_seed
 from infodyn.energy.kernels import TIE, descend_kernel, exhaustive_fixed_kernel, gibbs_kernel
-from infodyn.errors import is_choice, is_finite_number, make_rng, require, require_flag
+from infodyn.errors import (
+    is_finite_number,
+    make_rng,
+    require,
+    require_choice,
+    require_flag,
+)
 
 MAX_EXHAUSTIVE_N = 26
 
@@ -56,10 +62,7 @@ def is_fixed_point(model: Any, X: Any, strict: bool = False) -> np.ndarray:
 
 
 def _check_order(order: Any) -> None:
-    require(
-        is_choice(order, ("sequential", "random")),
-        f"order must be 'sequential' or 'random', got {order!r}",
-    )
+    require_choice("order", order, ("sequential", "random"))
 
 
 def _orders(n: int, order: str, seed: int, k: int = 64) -> np.ndarray:
@@ -226,10 +229,7 @@ def fixed_points(
     """
     strict = require_flag("strict", strict)
     require_model(model)
-    require(
-        is_choice(method, ("auto", "exhaustive", "data", "random")),
-        f"method must be auto, exhaustive, data or random, got {method!r}",
-    )
+    require_choice("method", method, ("auto", "exhaustive", "data", "random"))
     # checked whichever method runs (the exhaustive one ignores them: None or {} were taken)
     n_starts, seed = positive_int(n_starts, "n_starts"), rng_seed(seed)
     _check_order(order)

@@ -44,10 +44,10 @@ from infodyn.errors import (
     InputError,
     check_option_type,
     finite_reals,
-    is_choice,
     is_finite_number,
     make_rng,
     require,
+    require_choice,
     require_flag,
 )
 
@@ -154,13 +154,8 @@ def fit(
     objective, convergence message, wall time, validation curve, best iteration).
     """
     allow_constant = require_flag("allow_constant", allow_constant)
-    require(
-        is_choice(method, METHODS), f"method must be one of {', '.join(METHODS)}, got {method!r}"
-    )
-    require(
-        is_choice(model, ("pairwise", "k_pairwise")),
-        f"model must be 'pairwise' or 'k_pairwise', got {model!r}",
-    )
+    require_choice("method", method, METHODS)
+    require_choice("model", model, ("pairwise", "k_pairwise"))
     for name, value in (("l1", l1), ("l2", l2), ("l2_potential", l2_potential)):
         check_option_type(name, value, float)  # None or text: a raw isfinite TypeError
         require(value >= 0, f"{name} must be >= 0, got {value}")
@@ -168,14 +163,8 @@ def fit(
     for name, value in (("tol", tol), ("gtol", gtol)):  # NaN or negative ran unchecked
         check_option_type(name, value, float)
         require(value >= 0, f"{name} must be >= 0, got {value}")  # 0: stop on the other
-    require(
-        is_choice(coordinates, ("free", "canonical")),
-        f"coordinates must be 'free' or 'canonical', got {coordinates!r}",
-    )
-    require(
-        is_choice(precision, ("float32", "float64")),
-        f"precision must be float32 or float64, got {precision!r}",
-    )
+    require_choice("coordinates", coordinates, ("free", "canonical"))
+    require_choice("precision", precision, ("float32", "float64"))
     patience = positive_int(patience, "patience")
     maxiter = positive_int(maxiter, "maxiter")
     seed = rng_seed(seed)

@@ -52,7 +52,7 @@ from infodyn.energy.kpairwise import KPairwiseModel
 from infodyn.energy.model import IsingModel
 from infodyn.energy.partition import neg_energy_blocks
 from infodyn.energy.sampling import sample
-from infodyn.errors import is_choice, is_finite_number, require
+from infodyn.errors import is_finite_number, require, require_choice
 
 MAX_EXACT_N = 20
 RANDOM_STARTS = 0.25
@@ -184,7 +184,7 @@ def refine_potential(
     penalised objective of each update's surrogate, the iterations and whether ``tol`` was met.
     """
     require(isinstance(model, IsingModel), "model must be an IsingModel or KPairwiseModel")
-    require(is_choice(method, ("exact", "mc")), f"method must be 'exact' or 'mc', got {method!r}")
+    require_choice("method", method, ("exact", "mc"))
     n = model.n
     if method == "exact":
         require(n <= MAX_EXACT_N, f"method='exact' needs n <= {MAX_EXACT_N} (got {n}); use 'mc'")

@@ -29,10 +29,10 @@ from infodyn.errors import (
     as_table,
     existing_file,
     finite_reals,
-    is_choice,
     is_finite_number,
     reading,
     require,
+    require_choice,
     require_finite_number,
 )
 
@@ -170,10 +170,7 @@ class IsingModel:
         (enumeration, n <= 34), ``"ais"`` (annealed importance sampling; keyword options go to
         ``partition.ais_log_partition``) or ``"auto"`` (exact for n <= 24). Results are cached
         per method and options."""
-        require(
-            is_choice(method, ("auto", "exact", "ais")),
-            f"method must be auto, exact or ais, got {method!r}",
-        )
+        require_choice("method", method, ("auto", "exact", "ais"))
         V = self.potential if np.any(self.potential) else None
         if not np.any(self.J) and V is None:  # independent: log Z = sum log(1 + exp(-theta))
             return float(np.sum(np.logaddexp(0.0, -self.theta)))
@@ -194,10 +191,7 @@ class IsingModel:
     ) -> float | np.ndarray:
         """``log p(x) = -E(x) - log Z`` in nats: the mean over rows (``reduce="mean"``), their sum
         (``"sum"``) or one value per row (``"none"``). ``log_z`` overrides the computed value."""
-        require(
-            is_choice(reduce, ("mean", "sum", "none")),
-            f"reduce must be mean, sum or none, got {reduce!r}",
-        )
+        require_choice("reduce", reduce, ("mean", "sum", "none"))
         if log_z is not None:  # "a" or {}: raw errors of float()
             require_finite_number("log_z", log_z)
         lz = self.log_partition(method) if log_z is None else float(log_z)

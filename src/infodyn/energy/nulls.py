@@ -26,7 +26,7 @@ import numpy as np
 from scipy.special import expit, ndtr, ndtri, owens_t
 
 from infodyn.energy._checks import as_binary, positive_int, rng_seed
-from infodyn.errors import is_choice, require
+from infodyn.errors import require, require_choice
 
 KINDS = ("independent", "shuffle", "dichotomised_gaussian", "latent")
 
@@ -163,7 +163,7 @@ def latent_null(X: Any, n_samples: int | None = None, seed: int = 0) -> np.ndarr
 def null_words(X: Any, kind: str, seed: int = 0) -> np.ndarray:
     """A null data set of the shape of X: ``kind`` in independent, shuffle,
     dichotomised_gaussian, latent (module docstring)."""
-    require(is_choice(kind, KINDS), f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    require_choice("kind", kind, KINDS)
     if kind == "shuffle":
         return shuffle_null(X, seed=seed)
     fn = {

@@ -20,7 +20,7 @@ import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int, require_model, rng_seed
 from infodyn.energy.kernels import gibbs_kernel
-from infodyn.errors import check_option_type, is_choice, make_rng, require
+from infodyn.errors import check_option_type, make_rng, require, require_choice
 
 
 def sample(
@@ -46,14 +46,8 @@ def sample(
     require_model(model)
     n = positive_int(n, "n")
     seed = rng_seed(seed)
-    require(
-        is_choice(method, ("gibbs", "metropolis")),
-        f"method must be 'gibbs' or 'metropolis', got {method!r}",
-    )
-    require(
-        is_choice(order, ("random", "sequential")),
-        f"order must be 'random' or 'sequential', got {order!r}",
-    )
+    require_choice("method", method, ("gibbs", "metropolis"))
+    require_choice("order", order, ("random", "sequential"))
     check_option_type("temperature", temperature, float)  # "1" or an array: raw TypeErrors
     require(temperature > 0, f"temperature must be > 0, got {temperature}")
     burn_in = positive_int(burn_in, "burn_in", 0)

@@ -26,7 +26,7 @@ import numpy as np
 from infodyn.energy._checks import positive_int, require_model, rng_seed
 from infodyn.energy.partition import neg_energy_blocks
 from infodyn.energy.tempering import tempering_kernel
-from infodyn.errors import as_array, is_choice, require
+from infodyn.errors import as_array, require, require_choice
 
 MAX_EXACT_N = 24
 LN2 = float(np.log(2.0))
@@ -122,10 +122,7 @@ def _temperatures(temperatures: Any) -> np.ndarray:
 
 
 def _method(model: Any, method: str) -> str:
-    require(
-        is_choice(method, ("auto", "exact", "mcmc")),
-        f"method must be auto, exact or mcmc, got {method!r}",
-    )
+    require_choice("method", method, ("auto", "exact", "mcmc"))
     if method == "auto":
         return "exact" if model.n <= 20 else "mcmc"
     if method == "exact":

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from infodyn.errors import InputError, is_choice, refuse_bool_number
+from infodyn.errors import InputError, refuse_bool_number, require_choice
 from infodyn.experiments.config_paths import PATH_FIELD, check_config_paths
 from infodyn.experiments.toml_write import to_toml
 
@@ -111,8 +111,7 @@ def _network_class(section: dict[str, Any]):
 
     model = section.get("model", "lif")
     model = model.lower() if isinstance(model, str) else model
-    if not is_choice(model, ("lif", "alif")):
-        raise InputError(f"[network.model] must be 'lif' or 'alif', got {model!r}")
+    require_choice("[network.model]", model, ("lif", "alif"))
     return ALIF if model == "alif" else LIF
 
 

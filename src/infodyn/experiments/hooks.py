@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from infodyn.criticality.branching import branching_ratio
-from infodyn.errors import is_choice, require
+from infodyn.errors import require_choice
 from infodyn.learning.hooks import TrainHook, metric_hook
 
 #: the estimators a :func:`branching_hook` can record, and the metric each writes
@@ -20,9 +20,7 @@ BRANCHING_METRICS = {"naive": "branching", "mr": "branching_mr"}
 
 
 def _check_method(method: str) -> None:
-    require(
-        is_choice(method, BRANCHING_METRICS), f"method must be one of {sorted(BRANCHING_METRICS)}"
-    )
+    require_choice("method", method, sorted(BRANCHING_METRICS))
 
 
 def branching_estimate(activity: np.ndarray, method: str = "naive") -> float:

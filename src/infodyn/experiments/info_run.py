@@ -14,10 +14,10 @@ from infodyn.data.units import unit_subset
 from infodyn.errors import (
     InputError,
     as_path,
-    is_choice,
     is_finite_number,
     make_rng,
     require,
+    require_choice,
 )
 from infodyn.experiments.rundir import RunDir
 
@@ -94,8 +94,7 @@ def run_info(
     from infodyn.information.estimators import UndersampledWarning
     from infodyn.information.measures import require_pairwise_memory
 
-    if not is_choice(estimator, ESTIMATORS):
-        raise InputError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
+    require_choice("estimator", estimator, ESTIMATORS)
     # checked before the data is read ("5" or None were raw TypeErrors, 3.5 one after it)
     for name, value, least, why in (
         ("max_population", max_population, 3, " (O-information needs three units)"),

@@ -40,9 +40,9 @@ from infodyn.errors import (
     InputError,
     array_or_none,
     as_array,
-    is_choice,
     is_finite_number,
     require,
+    require_choice,
     require_finite_number,
     whole_number,
 )
@@ -114,10 +114,7 @@ class LIFAdaptationConfig:
             require_finite_number(key, getattr(self, key))
         require(self.target_rate_hz > 0, "target_rate_hz must be > 0")
         require(self.window_ms > 0, "window_ms must be > 0")
-        require(
-            is_choice(self.rule, ("rate", "max_entropy")),
-            f"rule must be 'rate' or 'max_entropy', got {self.rule!r}",
-        )
+        require_choice("rule", self.rule, ("rate", "max_entropy"))
         require(self.eta_theta >= 0 and self.eta_gain >= 0, "step sizes must be >= 0")
         require(0 < self.smoothing <= 1, "smoothing must be in (0, 1]")
         require(self.max_step > 0, "max_step must be > 0")

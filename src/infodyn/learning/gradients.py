@@ -23,10 +23,10 @@ import numpy as np
 from infodyn.errors import (
     InputError,
     as_array,
-    is_choice,
     is_finite_number,
     make_rng,
     require,
+    require_choice,
     require_finite,
     require_flag,
     whole_number,
@@ -121,7 +121,7 @@ def _prepare(net, params, x, target, precision):
 
 
 def _feedback_matrix(net, params, feedback, feedback_matrix, feedback_seed, dtype):
-    require(is_choice(feedback, FEEDBACK), f"feedback must be one of {FEEDBACK}, got {feedback!r}")
+    require_choice("feedback", feedback, FEEDBACK)
     if feedback == "symmetric":
         require(feedback_matrix is None, "feedback_matrix is only used with random/adaptive")
         return params["w_out"]
@@ -213,8 +213,8 @@ def evaluate(
     require_network(net)  # None was an AttributeError on net.n_out below
     filter_readout = require_flag("filter_readout", filter_readout)
     remat = require_flag("remat", remat)
-    require(is_choice(method, METHODS), f"method must be one of {METHODS}, got {method!r}")
-    require(is_choice(reset, RESETS), f"reset must be one of {RESETS}, got {reset!r}")
+    require_choice("method", method, METHODS)
+    require_choice("reset", reset, RESETS)
     require(  # "a" or {} was ignored: the norm and explosion check of every weight
         trained is None
         or (

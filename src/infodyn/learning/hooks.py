@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from infodyn.errors import is_choice, is_finite_number, require, require_choice, whole_number
+from infodyn.errors import is_finite_number, require, require_choice, whole_number
 from infodyn.learning.adaptation import (
     LIFAdaptationConfig,
     adapted_input,
@@ -134,7 +134,7 @@ def early_stopping(
         f"min_delta must be a finite number >= 0, got {min_delta!r}",
     )
     require(isinstance(key, str), f"key must be a metric's name (text), got {key!r}")
-    require(is_choice(mode, ("min", "max")), f"mode must be 'min' or 'max', got {mode!r}")
+    require_choice("mode", mode, ("min", "max"))
     sign = 1.0 if mode == "min" else -1.0
 
     def init(net: Any, params: dict[str, Any]) -> EarlyStoppingState:

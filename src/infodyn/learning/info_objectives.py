@@ -86,10 +86,10 @@ import numpy as np
 
 from infodyn.errors import (
     class_labels,
-    is_choice,
     is_finite_number,
     real_shape,
     require,
+    require_choice,
     whole_number,
 )
 from infodyn.learning.losses import CompositeLoss, LossTerm, UnitRateTarget, as_loss
@@ -222,10 +222,7 @@ class TotalCorrelationPenalty(LossTerm):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require(
-            is_choice(self.estimator, ("gaussian", "pairwise")),
-            f"estimator must be 'gaussian' or 'pairwise', got {self.estimator!r}",
-        )
+        require_choice("estimator", self.estimator, ("gaussian", "pairwise"))
         require(self.eps > 0, "eps must be > 0 (it keeps silent units finite)")
 
     def step_stats(self, z_t, y_t, target_t, dt):

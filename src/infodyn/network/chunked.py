@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError, as_array, as_table, is_choice, whole_number
+from infodyn.errors import InputError, as_array, as_table, require_choice, whole_number
 from infodyn.memory import require_memory
 from infodyn.network.engine_event import EventState, event_weights, run_event_chunk, sparse_input
 from infodyn.network.engine_jax import check_precision, device_free_bytes, stream_spikes
@@ -96,8 +96,7 @@ def check_chunked_run(
     metadata of its spikes. A negative ``chunk_steps`` ran no chunk at all (an empty spike
     train that claimed the whole run), so both counts must be whole numbers >= 1. The JAX
     engine's ``precision`` goes into the metadata; the event engine's is always float64."""
-    if not is_choice(engine, ("event", "jax")):
-        raise InputError(f"engine must be 'event' or 'jax' for a chunked run, got {engine!r}")
+    require_choice("engine (of a chunked run)", engine, ("event", "jax"))
     check_precision(precision)
     require_network(net)
     net.validate_params(params)

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from infodyn.errors import InputError, is_choice
+from infodyn.errors import InputError, require_choice
 from infodyn.memory import require_memory
 from infodyn.network.dynamics import Constants, State, step, zero_state
 from infodyn.network.event_current import ByEvent, by_event
@@ -33,8 +33,7 @@ from infodyn.network.sparse_current import ByTarget, by_target
 def check_precision(precision: str) -> None:
     """Refuse a ``precision`` other than "float32" and "float64" in one line."""
     name = precision.name if isinstance(precision, np.dtype) else precision  # np.dtype("float32")
-    if not is_choice(name, ("float32", "float64")):  # an array: no truth value
-        raise InputError(f"precision must be 'float32' or 'float64', got {precision!r}")
+    require_choice("precision", name, ("float32", "float64"))
 
 
 def ensure_dtype(precision: str):
