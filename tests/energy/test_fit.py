@@ -159,6 +159,11 @@ def test_early_stopping_on_held_out_data():
     es = fit(X, method="pl", validation=X_val, patience=5, maxiter=500)
     info = es.fit_info
     assert info["stopped_early"] and info["best_iteration"] < full.fit_info["n_iterations"]
+    assert info["converged"] and info["message"] == (  # was "`callback` raised `StopIteration`."
+        f"stopped early: the validation objective did not improve for 5 iterations after "
+        f"iteration {info['best_iteration']}"
+    )
+    assert "StopIteration" not in full.fit_info["message"]
     curve = np.array([v for _, v in info["validation_curve"]])
     assert info["validation_objective"] == pytest.approx(curve.min())
     # the early-stopped model generalises better than the fully fitted one

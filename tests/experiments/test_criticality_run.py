@@ -21,11 +21,14 @@ def test_no_avalanches_is_said_on_summary(tmp_path):
         warnings.simplefilter("ignore")
         res = run_criticality(path, tmp_path / "c", n_boot=0, avalanche_bin_ms="step")
     assert res["avalanches"]["n"] == 0
-    assert (
-        "no avalanche" in res["avalanches"]["note"]
-        and "--avalanche-bin-ms" in res["avalanches"]["note"]
-    )
+    note = res["avalanches"]["note"]
+    assert "no avalanche" in note and "fewer units (--units" in note
+    assert "--avalanche-bin-ms" not in note  # one-step bins cannot be made smaller
     assert any("no avalanche" in w for w in res["warnings"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_criticality(path, tmp_path / "c2", n_boot=0, avalanche_bin_ms=2.0)
+    assert "use a smaller --avalanche-bin-ms (or 'step')" in res["avalanches"]["note"]
 
 
 def test_bin_widths_that_are_not_whole_steps_are_refused(tmp_path):

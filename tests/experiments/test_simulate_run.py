@@ -381,6 +381,14 @@ def test_simulate_runs_the_weights_of_a_training_checkpoint(connectivity, tmp_pa
     data["network"] = {**network, "n_rec": 13}  # not the network the weights were trained in
     with pytest.raises(InputError, match="does not fit \\[network\\]"):
         run_simulation(validate(SimulateConfig, data), tmp_path / "other")
+    # the same size, another graph: ran without a word (a k_in = 100 network under k_in = 50)
+    other = {**network, "connectivity": "sparse", "k_in": 2}
+    if connectivity == "sparse":
+        other = {"n_in": 4, "n_rec": 12, "n_out": 0}  # all-to-all
+    data["network"] = other
+    with pytest.raises(InputError, match="does not fit \\[network\\]: its units receive"):
+        run_simulation(validate(SimulateConfig, data), tmp_path / "other")
+    assert not (tmp_path / "other").exists()
 
 
 def test_points_with_weights_from_a_file_are_not_batched(tmp_path):

@@ -188,6 +188,13 @@ def test_undersampled_nsb_warns_with_nsb_advice():
     with pytest.warns(UndersampledWarning, match="NSB's estimate then leans on its prior"):
         warnings.simplefilter("always")
         entropy(x, "nsb", alphabet_size=64)
+    # and the Miller-Madow users that they had plug-in estimates
+    with pytest.warns(UndersampledWarning, match="Miller-Madow's correction is first order only"):
+        entropy(x, "miller_madow")
+    with pytest.warns(UndersampledWarning, match="Miller-Madow's correction is first order only"):
+        I.total_correlation(np.random.default_rng(0).integers(0, 2, (20, 6)), "miller_madow")
+    with pytest.warns(UndersampledWarning, match="plug-in estimates are strongly biased"):
+        entropy(x)
 
 
 def test_negative_counts_are_refused():

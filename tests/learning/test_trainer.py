@@ -499,7 +499,7 @@ def test_given_weights_that_break_dales_law_are_zeroed_with_a_warning(weights):
     """An E/I network's trainer clips wrong-signed weights to 0 (Dale's law): given weights
     that break it lost half their synapses in silence."""
     import infodyn as idn
-    from infodyn.learning.trainer import dale_violations
+    from infodyn.network.weights_check import dale_violations
 
     net = idn.network.LIF(n_in=3, n_rec=40, n_out=1, connectivity="ei", k_in=10, weights=weights)
     p = net.init(0)

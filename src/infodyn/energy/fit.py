@@ -258,6 +258,7 @@ def fit(
             if v < best["val"] - 1e-12 * max(1.0, abs(v)):
                 best.update(p=np.array(x), val=v, iter=it)
             elif it - best["iter"] >= patience:
+                best["patience_ran_out"] = it
                 raise StopIteration
 
         def callback(intermediate_result: Any) -> None:
@@ -329,7 +330,13 @@ def fit(
         "converged": bool(res.success) or stopped_early,
         # pairs with a joint state the data never show (None: regularised, not counted)
         "unbounded_pairs": unbounded,
-        "message": str(res.message),
+        # SciPy's own words for a stop by the patience were "`callback` raised `StopIteration`."
+        "message": (
+            f"stopped early: the validation objective did not improve for {patience} "
+            f"iterations after iteration {best['iter']}"
+            if "patience_ran_out" in best
+            else str(res.message)
+        ),
         "wall_seconds": wall,
     }
     if val_data is not None:

@@ -217,11 +217,13 @@ def _no_avalanches_note(av_act: Any, n_avalanches: int) -> str | None:
         return None
     counts = np.asarray(av_act.counts)
     silent = float(np.mean(counts == 0)) if counts.size else 0.0
+    smaller = (  # bins of one step are as small as they get (the advice was given for them)
+        "" if av_act.bin_steps == 1 else "a smaller --avalanche-bin-ms (or 'step'), "
+    )
     return (
         f"{'no' if n_avalanches == 0 else 'only one'} avalanche: {100 * silent:.0f} % of the "
         f"{av_act.bin_ms:g} ms bins are silent and an avalanche needs silent bins around it; "
-        "use a smaller --avalanche-bin-ms (or 'step'), fewer units (--units, --sample-fraction) "
-        "or a longer recording"
+        f"use {smaller}fewer units (--units, --sample-fraction) or a longer recording"
     )
 
 

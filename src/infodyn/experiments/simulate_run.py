@@ -16,6 +16,7 @@ from infodyn.experiments.rundir import RunDir, png_bytes
 from infodyn.experiments.sweep_lock import folder_lock
 from infodyn.network.chunked import check_chunked_run
 from infodyn.network.simulate import AUTO_EVENT_MIN_STEPS
+from infodyn.network.weights_check import connectivity_mismatch
 
 
 def run_simulation(
@@ -173,7 +174,9 @@ def _run_steps(net, params, x, n_steps, chunk_steps, engine, cfg, ckpt, start, p
 
 def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:
     """The weights to simulate: ``[simulation] params`` read and checked against ``net`` (the
-    ``[network]`` they were made with), else drawn with ``[simulation] seed``."""
+    ``[network]`` they were made with: shapes, then the graph,
+    :func:`~infodyn.network.weights_check.connectivity_mismatch`), else drawn with
+    ``[simulation] seed``."""
     source = cfg.simulation.params
     if source is None:
         return net.init(seed=cfg.simulation.seed)
@@ -182,6 +185,9 @@ def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:
     params = load_params(source)
     try:
         net.validate_params(params)
+        mismatch = connectivity_mismatch(net, params["w_rec"])
+        if mismatch is not None:  # a k_in = 100 graph ran under k_in = 50 without a word
+            raise InputError(mismatch)
     except InputError as exc:
         raise InputError(
             f"[simulation] params = {source!r} does not fit [network]: {exc} (give the "

@@ -94,6 +94,13 @@ def _plugin_nats(counts: np.ndarray) -> tuple[float, float, float]:
     return (h if h > 0.0 else 0.0), float(np.sqrt(var)), big_n  # never -0.0 (max(-0.0, 0.0))
 
 
+#: how the undersampling warning names the estimates of each non-NSB estimator
+_BIASED = {
+    "plugin": "plug-in estimates are",
+    "miller_madow": "Miller-Madow's correction is first order only: estimates are still",
+}
+
+
 def warn_if_undersampled(
     n_samples: float, n_words: int, what: str = "the words", estimator: str = "plugin"
 ) -> None:
@@ -114,8 +121,8 @@ def warn_if_undersampled(
             "word sets are not comparable (a total correlation can come out negative); use "
             "more data or fewer units."
             if estimator == "nsb"
-            else "plug-in estimates are strongly biased. Use estimator='nsb', more data or "
-            "fewer units."
+            else f"{_BIASED.get(estimator, 'plug-in estimates are')} strongly biased. Use "
+            "estimator='nsb', more data or fewer units."
         )
         warnings.warn(
             f"{what}: {int(n_samples)} samples for {n_words} distinct words (< 2 per word); "
@@ -204,7 +211,7 @@ def entropy_from_counts(
         mean, std = nsb_entropy(c, k)
         return Estimate(mean * f, std * f, "nsb", int(big_n), k_obs, base)
     if warn:
-        warn_if_undersampled(big_n, k_obs)
+        warn_if_undersampled(big_n, k_obs, estimator=estimator)
     if estimator == "miller_madow":
         h += (k_obs - 1) / (2.0 * big_n)
     return Estimate(h / _LN2 * f, se / _LN2 * f, estimator, int(big_n), k_obs, base)

@@ -74,6 +74,7 @@ from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype
 from infodyn.network.run_inputs import require_network
 from infodyn.network.sparse import first_autapse, is_sparse, to_jax
+from infodyn.network.weights_check import dale_violations
 from infodyn.progress import ProgressBar
 
 
@@ -442,14 +443,3 @@ class Trainer:
             check_params=self.net.validate_params,
         )
         self.state = state
-
-
-def dale_violations(w: Any, signs: Any) -> int:
-    """How many synapses of ``w`` (dense or sparse) have the sign opposite to their presynaptic
-    unit's in ``signs`` (+1 excitatory, -1 inhibitory; ``None``: no Dale's law, 0)."""
-    if signs is None:
-        return 0
-    signs = np.asarray(signs)
-    if is_sparse(w):
-        return int(np.sum(np.asarray(w.values) * signs[w.pre_indices()] < 0))
-    return int(np.sum(np.asarray(w) * signs[:, None] < 0))
