@@ -418,6 +418,27 @@ def test_one_simulation_at_a_time_in_a_folder_and_a_killed_ones_files_go(tmp_pat
     assert not left.exists() and not (tmp_path / "run" / LOCK_NAME).exists()
 
 
+def test_a_running_simulations_checkpoint_is_not_called_interrupted(tmp_path, monkeypatch):
+    """A second run into the folder of a running one said it "holds an interrupted simulation
+    ... delete run/checkpoint to start afresh": deleting it made the running one fail and
+    remove the folder. The lock is looked at first."""
+    from infodyn.experiments.simulate_run import LOCK_NAME
+    from infodyn.experiments.sweep_lock import folder_lock
+
+    data = {"network": {"n_in": 3, "n_rec": 8}, "input": {"n_steps": 3000}}
+    data["simulation"] = {"chunk_steps": 1000}
+    monkeypatch.setitem(_state, "signal", "SIGTERM")
+    with pytest.raises(Interrupted):
+        run_simulation(validate(SimulateConfig, data), tmp_path / "run")
+    monkeypatch.setitem(_state, "signal", None)
+    with folder_lock(tmp_path / "run", LOCK_NAME, "simulation"):  # the run goes on, here
+        with pytest.raises(InputError, match="another simulation is running in") as caught:
+            run_simulation(validate(SimulateConfig, data), tmp_path / "run")
+    assert "delete" not in str(caught.value).split("(")[0]
+    with pytest.raises(InputError, match="holds an interrupted simulation"):  # it was killed
+        run_simulation(validate(SimulateConfig, data), tmp_path / "run")
+
+
 def test_what_a_resume_says_when_it_cannot_go_on(tmp_path, monkeypatch):
     data = {
         "network": {"n_in": 3, "n_rec": 8},

@@ -13,7 +13,7 @@ from infodyn.atomic import remove_temporaries
 from infodyn.errors import InputError, as_path
 from infodyn.experiments.config import SimulateConfig, make_input, validate
 from infodyn.experiments.rundir import RunDir, png_bytes
-from infodyn.experiments.sweep_lock import folder_lock
+from infodyn.experiments.sweep_lock import folder_lock, refuse_if_held
 from infodyn.network.chunked import check_chunked_run
 from infodyn.network.simulate import AUTO_EVENT_MIN_STEPS
 from infodyn.network.weights_check import connectivity_mismatch
@@ -46,6 +46,9 @@ def run_simulation(
 
     cfg, out = _checked_arguments(cfg, out)
     if not resume and (step := saved_step(out)) is not None:
+        # a simulation running there has a checkpoint too: it is not interrupted, and deleting
+        # its checkpoint as advised below made it fail and removed its folder
+        refuse_if_held(out, LOCK_NAME, "simulation")
         done = f"{step:,} of its steps done"
         if step >= cfg.input.n_steps:  # killed as it finished: only its results are missing
             done = f"all its {step:,} steps done, its results not yet written"

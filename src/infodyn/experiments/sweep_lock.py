@@ -75,6 +75,17 @@ def folder_lock(out: str | os.PathLike, name: str, what: str) -> Iterator[Path]:
             path.unlink(missing_ok=True)
 
 
+def refuse_if_held(out: str | os.PathLike, name: str, what: str) -> None:
+    """The refusal of :func:`folder_lock` when another process holds ``out/name`` now, without
+    taking the lock: for what a command says about a folder before it locks it (a running
+    simulation's checkpoint is not an interrupted one, and deleting it killed the run)."""
+    path = Path(out) / name
+    if path.exists():
+        owner = _owner(path)
+        if not _stale(path, owner):
+            raise InputError(_held_message(path, owner, what))
+
+
 def _acquire(path: Path, token: str, what: str) -> None:
     """Create the lock, replacing a stale one; refuse a live one."""
     record = {
