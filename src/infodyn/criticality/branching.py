@@ -25,6 +25,7 @@ import numpy as np
 
 from infodyn.criticality._common import as_counts, warn
 from infodyn.criticality._mr_bias import fit_corrected
+from infodyn.criticality._mr_decay import decay_note, oscillation_note
 from infodyn.criticality._mr_interval import check_ci_method, inner_weights, replicate_interval
 from infodyn.criticality._mr_significance import NO_CORRELATION_P, ljung_box_p
 from infodyn.criticality.branching_result import BranchingResult, ExpFit
@@ -399,9 +400,11 @@ def branching_ratio(
             "activity shows no temporal correlation to estimate m from (m near 0, independent "
             "units, or too sparse a subsample); m is not reported"
         )
-    decays = _decay_note(r[ok], se[ok], k[ok])
+    decays = decay_note(r[ok], se[ok], k[ok])
     if decays:
         notes.append(decays)
+    elif wobble := oscillation_note(r[ok], se[ok], k[ok]):  # m stays: it may fit the envelope
+        notes.append(wobble)
     meaningful = bool(main.b > 0 and not edge and p_zero <= NO_CORRELATION_P and not decays)
     if meaningful and not bias_correction and np.all(np.isfinite(main.m_ci)):
         rows = r[None, ok]
@@ -439,30 +442,6 @@ def _short_trial_note(
         f"bias moves m from {m_corrected:.4g} (bias-corrected) to {main.m:.4g}, by more than "
         f"half the interval's half-width of {half:.2g}, so the interval misses the true m more "
         "often than its level says; pass bias_correction=True"
-    )
-
-
-def _decay_note(r: np.ndarray, se: np.ndarray, k: np.ndarray) -> str:
-    """Why the fitted slopes cannot be ``b m^k`` with ``b, m > 0`` (empty if they can).
-
-    Such slopes are positive at every lag. A first fitted slope <= 0, or a later one below
-    ``-r_first / 4`` and (where the bootstrap gives errors) below ``-4 se``, is an oscillation
-    of the activity (refractoriness at about the bin width, rhythms); the least-squares m of an
-    exponential through it can still come out near 1, which would read as criticality.
-    """
-    if r[0] <= 0:
-        why = f"the first fitted slope r_{k[0]} = {r[0]:.3g} is <= 0"
-    else:
-        noise = np.where(np.isfinite(se), 4.0 * se, 0.0)
-        below = np.nonzero(r < -np.maximum(0.25 * r[0], noise))[0]
-        if below.size == 0:
-            return ""
-        j = below[0]
-        why = f"r_{k[j]} = {r[j]:.3g} is clearly negative (r_{k[0]} = {r[0]:.3g})"
-    return (
-        f"the slopes r_k do not decay as b m^k: {why}; the activity oscillates (a refractory "
-        "period about as long as the bin? use a bin of at least n_ref + 1 steps, or kmin past "
-        "the oscillation); m is not reported"
     )
 
 
