@@ -28,7 +28,10 @@ def test_refusal_message(monkeypatch):
     with pytest.raises(MemoryPreflightError) as info:
         require_memory(10 * 1024**3, "a dense w_rec", "use connectivity='sparse'")
     msg = str(info.value)
-    assert "a dense w_rec needs 10 GiB but 1 GiB is free; use connectivity='sparse'" == msg
+    assert (
+        "a dense w_rec needs 10 GiB but 1 GiB is free under INFODYN_MEMORY_LIMIT; use "
+        "connectivity='sparse'" == msg
+    )
     assert isinstance(info.value, InputError)
 
 
@@ -85,3 +88,14 @@ def test_another_memory_is_checked_with_the_same_headroom(monkeypatch):
     with pytest.raises(MemoryPreflightError) as info:
         require_memory(0.91 * 1024**3, "chunks", "fewer", free=1024**3, where=" on the device")
     assert str(info.value) == "chunks needs 932 MiB on the device but 1 GiB is free there; fewer"
+
+
+def test_a_refusal_under_the_limit_names_the_limit(monkeypatch):
+    """'2 GiB is free' read as the host's memory where the user had set the limit to 2G."""
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1G")
+    with pytest.raises(MemoryPreflightError, match="but 1 GiB is free under INFODYN_MEMORY_LIMIT;"):
+        require_memory(2 * 2**30, "x", "less")
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", str(10**18))  # the host binds: not named
+    with pytest.raises(MemoryPreflightError) as info:
+        require_memory(10**19, "x", "less")
+    assert "INFODYN_MEMORY_LIMIT" not in str(info.value)

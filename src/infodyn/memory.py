@@ -8,7 +8,10 @@ the CLI prints one line and exits with 2) naming the need, what is free and what
 What counts as free: ``MemAvailable`` of ``/proc/meminfo`` (Linux), else the physical memory
 reported by ``os.sysconf``. The environment variable ``INFODYN_MEMORY_LIMIT`` (bytes, or with a
 suffix K, M, G, T) caps it, e.g. for a job that must stay inside a SLURM allocation, and makes
-the check testable.
+the check testable. The check is made for each large allocation on its own, against what is
+free at that moment: the limit is not a cap on the process's total memory (a run of many
+allocations that each fit may hold more than it altogether; the scheduler's or ``ulimit -v``'s
+limit is that cap), and a refusal under it names it.
 """
 
 from __future__ import annotations
@@ -87,11 +90,16 @@ def require_memory(
     as a GPU's, which ``where`` names (" on the device": "needs 3.51 MiB on the device but
     2.86 MiB is free there").
     """
+    limited = False
     if free is None:
         free = available_bytes()
+        limit = os.environ.get("INFODYN_MEMORY_LIMIT")
+        limited = bool(limit) and free == _parse_limit(limit)  # the limit, not the host, binds
     if need > HEADROOM * free:
         there = " there" if where else ""
+        # "2 GiB is free" read as the host's memory where the user had set the limit to 2G
+        under = " under INFODYN_MEMORY_LIMIT" if limited else ""
         raise MemoryPreflightError(
-            f"{what} needs {format_bytes(need)}{where} but {format_bytes(free)} is free{there}; "
-            f"{advice}"
+            f"{what} needs {format_bytes(need)}{where} but {format_bytes(free)} is free{there}"
+            f"{under}; {advice}"
         )

@@ -85,6 +85,31 @@ def test_cli_writes_results_and_figures(tmp_path, cli):
         assert (out / "figures" / f"{name}.png").stat().st_size > 1000
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["command"] == "criticality" and cfg["config"]["n_boot"] == 30
+    fit = av["size_fit"]
+    assert f"alpha_S = {fit['alpha']:.3f} on {fit['n_tail']} of {fit['n']} sizes" in proc.stdout
+
+
+def test_the_summary_line_says_what_the_likelihood_ratios_favour():
+    """'58 avalanches, alpha_S = 1.622' read as a power law where the exponential (p = 0.003)
+    and the lognormal (p = 0.001) fitted the tail better."""
+    from infodyn.cli.criticality import _verdict
+
+    def fit(**favoured):
+        return {
+            "n_tail": 50,
+            "n": 58,
+            "comparisons": {k: {"favored": v, "p": 0.003} for k, v in favoured.items()},
+        }
+
+    said = _verdict(fit(exponential="exponential", lognormal="lognormal"))
+    assert said == (
+        " on 50 of 58 sizes, but exponential (p = 0.003) and lognormal (p = 0.003) fit the "
+        "tail better"
+    )
+    said = _verdict(fit(exponential="power_law", lognormal="neither"))
+    assert said == " on 50 of 58 sizes, favoured over exponential"
+    assert _verdict(fit(exponential="neither")) == " on 50 of 58 sizes, undecided"
+    assert _verdict({}) == ""
 
 
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, cli):

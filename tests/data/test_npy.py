@@ -77,8 +77,8 @@ def test_an_array_larger_than_the_free_memory(tmp_path, monkeypatch):
     with pytest.raises(MemoryPreflightError) as info:
         read_npy(path, "the spike times", "split the recording")
     assert str(info.value) == (
-        f"the spike times in {path} (float64 of shape (1000,)) needs 7.81 KiB but 4 KiB is free; "
-        "split the recording"
+        f"the spike times in {path} (float64 of shape (1000,)) needs 7.81 KiB but 4 KiB is free "
+        "under INFODYN_MEMORY_LIMIT; split the recording"
     )
     monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1M")
     np.testing.assert_array_equal(read_npy(path), np.zeros(1000))

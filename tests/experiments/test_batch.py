@@ -74,7 +74,7 @@ def test_a_batch_larger_than_the_free_memory_is_refused_before_it_runs(tmp_path,
         simulate_batch(cfgs, outs)
     assert str(info.value).startswith(
         "a batch of 4 simulate points of 150 steps x 16 units (dense inputs and spikes, all "
-        "held) needs 262 KiB but 200 KiB is free; a smaller batch_size"
+        "held) needs 262 KiB but 200 KiB is free under INFODYN_MEMORY_LIMIT; a smaller batch_size"
     )
     assert not any(o.exists() for o in outs)
     monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1M")

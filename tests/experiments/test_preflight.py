@@ -31,7 +31,7 @@ def test_check_trials_memory_names_the_batch(monkeypatch):
     with pytest.raises(
         MemoryPreflightError,
         match=r"a batch \(1,000 trials x 10,000 steps x 5 inputs and 20 units\) needs 1.68 GiB "
-        r"but 64 MiB is free; use less",
+        r"but 64 MiB is free under INFODYN_MEMORY_LIMIT; use less",
     ):
         check_trials_memory(1000, 10_000, 5, 20, "a batch", "use less")
 

@@ -255,5 +255,6 @@ def test_pairwise_mutual_information_checks_its_memory_first(monkeypatch):
         pairwise_mutual_information(np.zeros((10, 60000), np.uint8))
     assert str(err.value) == (
         "the pairwise mutual information of 60,000 units (60,000 x 60,000 float64, 10 samples) "
-        "needs 27 GiB but 1 GiB is free; use fewer units (infodyn info: --max-units or --units)"
+        "needs 27 GiB but 1 GiB is free under INFODYN_MEMORY_LIMIT; use fewer units (infodyn "
+        "info: --max-units or --units)"
     )  # 8 x 10 x 60,000 + 8 x 60,000^2 + 17 x 8 x 2^20 bytes

@@ -188,8 +188,8 @@ def test_poisson_spikes_too_large_are_refused_before_drawing(monkeypatch):
         idn.network.poisson_spikes(50.0, 10**6, n_in=10**5, seed=1)
     assert str(err.value).startswith(
         "Poisson spike trains of 1,000,000 x 100,000 (dense float32) needs 1.91 TiB but 1 MiB "
-        "is free; for long runs of many inputs give simulate_to_file or simulate_spikes a "
-        "function x(start, stop)"
+        "is free under INFODYN_MEMORY_LIMIT; for long runs of many inputs give simulate_to_file "
+        "or simulate_spikes a function x(start, stop)"
     )  # 10^11 cells x (8 uniform + 1 mask + 4 result + 8 probability) bytes
     # fresh draws per entry: 10^4 cells x 13 B x 20 = 2.48 MiB
     with pytest.raises(

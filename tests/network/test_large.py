@@ -201,7 +201,7 @@ def test_jax_streamed_run_checks_its_chunks_against_the_free_memory(
     assert str(info.value).startswith(
         "chunks of 1,000 steps for the JAX engine (dense input 30 wide and its spikes, two "
         "chunks in flight, float64, JAX's arrays in host memory) needs 4.81 MiB but 600 KiB "
-        "is free; fewer chunk_steps"
+        "is free under INFODYN_MEMORY_LIMIT; fewer chunk_steps"
     )  # 1.30 MiB of host copies and spikes + 3.51 MiB of JAX's float64 input and spikes
     monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "4M")  # the host copies alone would fit
     with pytest.raises(MemoryPreflightError, match="needs 4.81 MiB but 4 MiB is free"):

@@ -457,7 +457,7 @@ def test_preflight_names_each_matrix_and_advises_on_the_largest(monkeypatch, kwa
         idn.network.LIF(n_rec=10**5, **kwargs).init(seed=0)
     msg = str(err.value)
     assert msg.startswith("the weights of 100,000 units (") and "\n" not in msg
-    assert share in msg and "but 2 GiB is free; " + advice in msg
+    assert share in msg and "but 2 GiB is free under INFODYN_MEMORY_LIMIT; " + advice in msg
 
 
 def test_preflight_refuses_traces_that_do_not_fit(monkeypatch):

@@ -74,7 +74,21 @@ def criticality(
     alpha = sf.get("alpha")
     typer.echo(
         f"MR m = {m}, tau = {tau} ms; {res['avalanches']['n']} avalanches, "
-        f"alpha_S = {'nan' if alpha is None else f'{alpha:.3f}'} -> {out}"
+        f"alpha_S = {'nan' if alpha is None else f'{alpha:.3f}'}{_verdict(sf)} -> {out}"
     )
     for w in res["warnings"]:
         typer.echo(f"warning: {w}", err=True)
+
+
+def _verdict(size_fit: dict) -> str:
+    """What the likelihood ratios say of the size power law, for the summary line (an alpha_S
+    printed alone read as a power law where the exponential and lognormal were favoured)."""
+    if not size_fit.get("comparisons"):
+        return ""
+    tail = f" on {size_fit['n_tail']} of {size_fit['n']} sizes"
+    against = {k: c for k, c in size_fit["comparisons"].items() if c["favored"] == k}
+    if against:
+        listed = " and ".join(f"{k} (p = {c['p']:.2g})" for k, c in against.items())
+        return f"{tail}, but {listed} fit the tail better"
+    won = [k for k, c in size_fit["comparisons"].items() if c["favored"] == "power_law"]
+    return f"{tail}, favoured over {' and '.join(won)}" if won else f"{tail}, undecided"

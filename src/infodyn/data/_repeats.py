@@ -29,11 +29,20 @@ from infodyn.memory import require_memory
 
 
 def strictly_in_order(trials: np.ndarray, times: np.ndarray, units: np.ndarray) -> bool:
-    """True when the spikes are sorted by (trial, time, unit) with no spike repeated: O(n)."""
-    if times.size < 2:
-        return True
-    dr, dt, du = np.diff(trials), np.diff(times), np.diff(units)
-    return bool(np.all((dr > 0) | ((dr == 0) & ((dt > 0) | ((dt == 0) & (du > 0))))))
+    """True when the spikes are sorted by (trial, time, unit) with no spike repeated: O(n)
+    time, and O(:data:`ORDER_BLOCK`) memory (the differences of the whole arrays took 24 bytes
+    a spike beside the spikes: ``load_spikes`` of 1.85e8 spikes peaked at 3.5 times their
+    2.75 GiB)."""
+    for a in range(0, max(times.size - 1, 0), ORDER_BLOCK):
+        b = min(a + ORDER_BLOCK + 1, times.size)  # one spike of overlap: the pair across
+        dr, dt, du = np.diff(trials[a:b]), np.diff(times[a:b]), np.diff(units[a:b])
+        if not np.all((dr > 0) | ((dr == 0) & ((dt > 0) | ((dt == 0) & (du > 0))))):
+            return False
+    return True
+
+
+#: spikes compared at once by :func:`strictly_in_order`
+ORDER_BLOCK = 1 << 16
 
 
 def sorted_repeats(tr: np.ndarray, t: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
