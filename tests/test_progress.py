@@ -72,6 +72,28 @@ def test_off_a_terminal_only_plain_log_lines_reach_stderr(capsys):
     assert _lines(err) == ["first network done", long]
 
 
+def test_off_a_terminal_the_counts_are_a_line_now_and_then(capsys, monkeypatch):
+    """A 158 s simulation into a log file printed nothing until it ended."""
+    with ProgressBar("simulating", 100_000, unit="steps") as bar:
+        bar.update(done=10)  # within the minute: nothing
+        monkeypatch.setattr(progress, "OFF_TERMINAL_EVERY_S", 0.0)
+        bar.update(done=40_000, status="18.5 Hz")
+        monkeypatch.setattr(progress, "OFF_TERMINAL_EVERY_S", 3600.0)
+        bar.update(done=50_000)
+    with ProgressBar("stage", 100, unit="%") as bar:
+        monkeypatch.setattr(progress, "OFF_TERMINAL_EVERY_S", 0.0)
+        bar.update(done=25)
+    with ProgressBar("points", None) as bar:
+        bar.update(done=3)
+    out, err = capsys.readouterr()
+    assert out == "" and "\x1b" not in err
+    assert _lines(err) == [
+        "simulating: 40,000/100,000 steps (40 %), 18.5 Hz",
+        "stage: 25 %",
+        "points: 3",
+    ]
+
+
 def test_on_a_terminal_the_bar_is_drawn_and_the_lines_stay(terminal, capsys):
     with ProgressBar("work", 4, unit="items") as bar:
         bar.update(done=2)

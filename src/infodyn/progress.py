@@ -17,8 +17,11 @@ stdout stay clean. The convention:
 
 - **quiet** (``enabled=False``): nothing is written;
 - **terminal**: a live bar (removed when done) with the lines of :meth:`ProgressBar.log` above it;
-- **not a terminal** (a pipe, a log file, a batch job): no bar, no control codes; only the lines
-  of :meth:`ProgressBar.log` (and of :class:`StageLog`), each with the elapsed seconds.
+- **not a terminal** (a pipe, a log file, a batch job): no bar, no control codes; the lines
+  of :meth:`ProgressBar.log` (and of :class:`StageLog`), each with the elapsed seconds, and every
+  :data:`OFF_TERMINAL_EVERY_S` seconds a line of the counts (``simulating: 40,000/100,000 steps
+  (40 %)``), so that a batch job's log shows it is alive (a 158 s simulation printed nothing
+  until it ended).
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 _console: list[Any] = []
+
+#: seconds between two lines of the counts when stderr is not a terminal
+OFF_TERMINAL_EVERY_S = 60.0
 
 
 def console() -> Any:
@@ -60,10 +66,10 @@ class ProgressBar:
         self.label, self.total, self.done = label, total, done
         self.enabled, self.unit = enabled, unit
         self._bar: Any = None
-        self._t0 = time.perf_counter()
+        self._t0 = self._said = time.perf_counter()
 
     def __enter__(self) -> ProgressBar:
-        self._t0 = time.perf_counter()
+        self._t0 = self._said = time.perf_counter()
         if self.enabled:
             out = console()
             if self.unit == "%":
@@ -108,6 +114,24 @@ class ProgressBar:
         if label is not None:
             kwargs["description"] = label
         self._bar.update(self._task, **kwargs)
+        if self._bar.disable and time.perf_counter() - self._said >= OFF_TERMINAL_EVERY_S:
+            self._said = time.perf_counter()
+            self.log(self._counts(status))
+
+    def _counts(self, status: str) -> str:
+        """``LABEL: done/total UNIT (P %)``, and the status: the line off a terminal."""
+        task = self._bar.tasks[0]
+        text = f"{task.description}: "
+        if self.unit == "%":
+            text += f"{task.percentage:.0f} %"
+        else:
+            text += f"{task.completed:,.0f}"
+            if task.total:
+                text += f"/{task.total:,.0f}" + (f" {self.unit}" if self.unit else "")
+                text += f" ({task.percentage:.0f} %)"
+            elif self.unit:
+                text += f" {self.unit}"
+        return text + (f", {status}" if status else "")
 
     def log(self, text: str) -> None:
         """Write ``text`` as one line that stays (above the bar on a terminal), after the clock
