@@ -46,6 +46,11 @@ def test_simulate_writes_run_directory(tmp_path, engine, n_steps):
         assert (out / name).exists(), name
     config = json.loads((out / "config.json").read_text())
     assert config["command"] == "simulate" and "infodyn_version" in config
+    assert "holds a finished run" not in res.stderr
+    if engine == "jax":  # a second run into the folder replaced the first without a word
+        again = run_cli("simulate", str(cfg), "--out", str(out))
+        assert again.returncode == 0, again.stderr
+        assert "holds a finished run; this one replaces it when it finishes" in again.stderr
 
 
 @pytest.mark.parametrize(

@@ -162,6 +162,9 @@ def test_a_resume_without_a_checkpoint_or_with_a_corrupt_one_is_refused(tmp_path
     with pytest.raises(InputError, match="no interrupted simulation to resume"):
         run_simulation(cfg, tmp_path / "none", resume=True)
     assert not (tmp_path / "none").exists()
+    run_simulation(cfg, tmp_path / "done")  # finished: "no checkpoint folder" said too little
+    with pytest.raises(InputError, match="holds a finished simulation .* nothing to resume"):
+        run_simulation(cfg, tmp_path / "done", resume=True)
     monkeypatch.setitem(_state, "signal", "SIGTERM")
     with pytest.raises(Interrupted):
         run_simulation(cfg, tmp_path / "run")

@@ -143,9 +143,13 @@ def _raised_by_interrupt(exc: BaseException) -> bool:
 
 
 def _interrupted_at_once() -> None:
+    from infodyn.experiments.interrupt import resume_after_stop
+
+    command = resume_after_stop()  # the first signal's line gave it; this one did not
     print(
         "infodyn: interrupted at once: every file written so far is complete (atomic "
-        "writes); the last checkpoint, if any, is kept",
+        "writes); the last checkpoint, if any, is kept"
+        + (f" (resume with: {command})" if command else ""),
         file=sys.stderr,
     )
 

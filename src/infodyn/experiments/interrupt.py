@@ -58,12 +58,19 @@ _state: dict[str, Any] = {
     "deferred": False,  # an interrupt waits to be delivered again (_stop_at_once, _keeping)
     "redelivering": False,  # the next handler call is that delivery, not a new signal
     "timer": None,  # the one pending redelivery
+    "stopped_resume": None,  # the resume command of a graceful block a second signal stopped
 }
 _lock = threading.RLock()  # the timer thread and the main thread's handlers share _state
 
 
 class Interrupted(Exception):  # noqa: N818 - reads as what happened, like KeyboardInterrupt
     """A long command stopped at a step boundary after SIGINT/SIGTERM (checkpoint written)."""
+
+
+def resume_after_stop() -> str | None:
+    """The command that resumes the run a second signal stopped at once (its
+    :func:`graceful` block's ``resume``; ``None`` when it had none or nothing stopped)."""
+    return _state["stopped_resume"]
 
 
 def requested() -> str | None:
@@ -227,6 +234,9 @@ def graceful(resume: str | None = None, doing: str = CHECKPOINT) -> Iterator[Non
         if resume is None:
             raise
         raise Interrupted(f"{exc}; resume with: {resume}") from None
+    except KeyboardInterrupt:  # stopped at once: the last checkpoint may still resume
+        _state["stopped_resume"] = resume
+        raise
     finally:
         for s, h in old.items():
             signal.signal(s, h)

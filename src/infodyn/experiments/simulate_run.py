@@ -67,6 +67,12 @@ def run_simulation(
         {"seed": cfg.simulation.seed}, engine, cfg.simulation.precision,
     )  # fmt: skip
     header = {"n_units": net.n_rec, "dt": net.dt, "n_steps": n_steps, "metadata": meta}
+    if resume and not (out / FOLDER).is_dir() and (out / "results.json").is_file():
+        raise InputError(
+            f"{out} holds a finished simulation (its results.json, no checkpoint): nothing to "
+            "resume; run without --resume to simulate it again (the new run replaces it when it "
+            "finishes)"
+        )
     if resume and not (out / FOLDER).is_dir():  # before RunDir makes the folder
         raise InputError(
             f"{out}: no interrupted simulation to resume (no checkpoint folder); run without "
