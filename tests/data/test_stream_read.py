@@ -3,6 +3,7 @@
 ``InputError``."""
 
 import tracemalloc
+import warnings
 
 import h5py
 import numpy as np
@@ -449,3 +450,37 @@ def test_a_time_outside_its_trial_in_a_file_flagged_sorted_is_refused(
         ),
         raster.reshape(-1, 4),
     )
+
+
+def test_a_whole_pass_over_a_file_wrongly_flagged_sorted_loses_no_spike_in_silence(tmp_path):
+    """Windows trust the file's ``sorted`` flag (checking it costs a pass): a hand-edited file
+    with its spikes shuffled under the flag either is refused as corrupt or, read whole, gives
+    every spike. A window's search skips what lies outside it, so only windows within a trial
+    can miss spikes of such a file; a whole pass reads every block between the trials' ends,
+    whose checks fail on any disorder."""
+    rng = np.random.default_rng(0)
+    outcomes = {"refused": 0, "whole": 0}
+    for case in range(60):
+        n, n_trials, n_steps = int(rng.integers(5, 300)), int(rng.integers(1, 4)), 50
+        tr, t, u = (np.sort(rng.integers(0, n_trials, n)), rng.integers(0, n_steps, n),
+                    rng.integers(0, 7, n))  # fmt: skip
+        with warnings.catch_warnings():  # repeated spikes are kept once, with a warning
+            warnings.simplefilter("ignore")
+            train = SpikeTrain(t, u, n_units=7, n_steps=n_steps, trials=tr, n_trials=n_trials)
+        path = save_spikes(tmp_path / f"s{case}.h5", train)
+        with h5py.File(path, "r+") as h5:  # a stretch shuffled, the flag left at 1
+            i, j = sorted(rng.integers(0, train.n_spikes, 2))
+            order = np.arange(train.n_spikes)
+            order[i : j + 1] = rng.permutation(order[i : j + 1])
+            for name in ("times", "units", "trials"):
+                h5["spikes"][name][...] = h5["spikes"][name][...][order]
+        try:
+            with SpikeReader(path, block_spikes=int(rng.integers(1, 64))) as reader:
+                chunks = reader.iter_sparse(int(rng.integers(1, 60)))
+                got = sum(len(times) for _, _, times, _ in chunks)
+        except InputError:
+            outcomes["refused"] += 1
+            continue
+        assert got == train.n_spikes, case
+        outcomes["whole"] += 1
+    assert outcomes["refused"] > 40  # the check is not vacuous
