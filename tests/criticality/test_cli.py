@@ -109,7 +109,10 @@ def test_the_summary_line_says_what_the_likelihood_ratios_favour():
     said = _verdict(fit(exponential="power_law", lognormal="neither"))
     assert said == " on 50 of 58 sizes, favoured over exponential"
     assert _verdict(fit(exponential="neither")) == " on 50 of 58 sizes, undecided"
+    said = _verdict(fit(exponential="exponential", lognormal="neither"))
+    assert said == " on 50 of 58 sizes, but exponential (p = 0.003) fits the tail better"
     assert _verdict({}) == ""
+    assert _verdict({**fit(exponential="neither"), "n_tail": 0}) == ""  # no fit: alpha_S nan
 
 
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, cli):

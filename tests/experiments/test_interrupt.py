@@ -214,6 +214,19 @@ def test_interrupted_message_says_how_to_resume():
             raise Interrupted("stopped")
 
 
+def test_a_stop_at_once_keeps_the_resume_command_only_where_it_can_resume():
+    """The second signal's line ('interrupted at once ...') gave no resume command; given
+    where nothing was checkpointed, it advised a --resume that was refused."""
+    for resumable, kept in ((None, True), (lambda: True, True), (lambda: False, False)):
+        with pytest.raises(KeyboardInterrupt):
+            with graceful(resume="infodyn simulate c.toml --out r --resume", resumable=resumable):
+                raise KeyboardInterrupt
+        want = "infodyn simulate c.toml --out r --resume" if kept else None
+        assert interrupt.resume_after_stop() == want
+    with graceful(resume="x"):  # a new block forgets the last one's
+        assert interrupt.resume_after_stop() is None
+
+
 def test_resumable_iterations_load_only_with_resume(tmp_path):
     ckpt = tmp_path / "checkpoint.npz"
     ckpt.write_bytes(b"x")

@@ -442,6 +442,24 @@ def test_a_running_simulations_checkpoint_is_not_called_interrupted(tmp_path, mo
         run_simulation(validate(SimulateConfig, data), tmp_path / "run")
 
 
+def test_a_rerun_says_it_replaces_a_finished_run_only_once_it_may(tmp_path, monkeypatch, capsys):
+    """'holds a finished run; this one replaces it' was printed before the refusals, beside
+    'holds an interrupted simulation ... pass --resume'."""
+    data = {"network": {"n_in": 3, "n_rec": 8}, "input": {"n_steps": 3000}}
+    data["simulation"] = {"chunk_steps": 1000}
+    cfg = validate(SimulateConfig, data)
+    run_simulation(cfg, tmp_path / "run", progress=True)
+    assert "replaces it" not in capsys.readouterr().err  # nothing was there
+    monkeypatch.setitem(_state, "signal", "SIGTERM")
+    with pytest.raises(Interrupted):
+        run_simulation(cfg, tmp_path / "run", progress=True)
+    monkeypatch.setitem(_state, "signal", None)
+    assert "holds a finished run; this one replaces it when it finishes" in capsys.readouterr().err
+    with pytest.raises(InputError, match="holds an interrupted simulation"):
+        run_simulation(cfg, tmp_path / "run", progress=True)
+    assert "replaces it" not in capsys.readouterr().err
+
+
 def test_what_a_resume_says_when_it_cannot_go_on(tmp_path, monkeypatch):
     data = {
         "network": {"n_in": 3, "n_rec": 8},

@@ -64,12 +64,33 @@ def test_a_dense_array_may_have_lost_synapses_to_training_but_not_gained_any():
     w = np.asarray(net.init(0)["w_rec"]).copy()
     w[:, :150][w[:, :150] < 0] = 0.0  # about half the synapses of half the units zeroed
     assert connectivity_mismatch(net, w) is None
-    w[:, :] = 0.0
-    assert "(mean 0.0)" in connectivity_mismatch(net, w)
+    w[:, :] = 0.0  # as many as all: zeros are not absent synapses in a dense array
+    assert connectivity_mismatch(net, w) is None
+    uncoupled = _net(n_rec=50, rec_scale=0.0)  # was refused as "0..0 synapses, all-to-all"
+    assert connectivity_mismatch(uncoupled, uncoupled.init(0)["w_rec"]) is None
     w = np.asarray(net.init(0)["w_rec"]).copy()
     absent = np.flatnonzero(w[:, 5] == 0)
     w[absent[absent != 5][0], 5] = 0.1  # one more synapse onto a unit of 20
     assert "k_in = 20" in connectivity_mismatch(net, w)
+
+
+def test_dense_checks_read_the_weights_a_block_of_rows_at_a_time(monkeypatch):
+    """The dense checks made a float64 n x n copy and a boolean one (309 MiB at 137 MiB of
+    float32 weights)."""
+    import tracemalloc
+
+    from infodyn.network import weights_check
+
+    net = _net(n_rec=1500, connectivity="ei", weights="dense")
+    w = -np.asarray(net.init(0, precision="float32")["w_rec"])  # every synapse breaks Dale
+    want = (in_degrees(w).tolist(), dale_violations(w, net.unit_signs()))
+    monkeypatch.setattr(weights_check, "BLOCK_ELEMENTS", 7 * 1500 + 3)  # blocks of 7 rows
+    tracemalloc.start()
+    got = (in_degrees(w).tolist(), dale_violations(w, net.unit_signs()))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert got == want and want[1] == sum(want[0]) > 0
+    assert peak < 0.05 * w.nbytes
 
 
 def test_dale_violations_are_counted_and_named():

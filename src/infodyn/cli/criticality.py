@@ -83,12 +83,12 @@ def criticality(
 def _verdict(size_fit: dict) -> str:
     """What the likelihood ratios say of the size power law, for the summary line (an alpha_S
     printed alone read as a power law where the exponential and lognormal were favoured)."""
-    if not size_fit.get("comparisons"):
+    if not size_fit.get("comparisons") or not size_fit.get("n_tail"):  # no fit: alpha_S nan
         return ""
     tail = f" on {size_fit['n_tail']} of {size_fit['n']} sizes"
     against = {k: c for k, c in size_fit["comparisons"].items() if c["favored"] == k}
     if against:
         listed = " and ".join(f"{k} (p = {c['p']:.2g})" for k, c in against.items())
-        return f"{tail}, but {listed} fit the tail better"
+        return f"{tail}, but {listed} {'fits' if len(against) == 1 else 'fit'} the tail better"
     won = [k for k, c in size_fit["comparisons"].items() if c["favored"] == "power_law"]
     return f"{tail}, favoured over {' and '.join(won)}" if won else f"{tail}, undecided"

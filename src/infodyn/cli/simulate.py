@@ -34,11 +34,8 @@ def simulate(
     cfg = with_overrides(cfg, {"simulation.engine": engine}, source="--engine")
     doing = "finishing the current chunk of steps and writing a checkpoint"
     again = f"infodyn simulate {config} --out {out}" + (f" --engine {engine}" if engine else "")
-    if not resume and (out / "results.json").is_file():  # it was replaced without a word
-        typer.echo(
-            f"infodyn: {out} holds a finished run; this one replaces it when it finishes", err=True
-        )
-    with graceful(resume=f"{again} --resume", doing=doing):
+    state = out / "checkpoint" / "state.npz"  # a second signal's line names --resume only then
+    with graceful(resume=f"{again} --resume", doing=doing, resumable=state.is_file):
         results = run_simulation(cfg, out, progress=True, resume=resume)
         late = requested()  # came while the finished run's files were being written
     if late is not None:

@@ -40,7 +40,10 @@ def train(
             f"{out} already holds a training checkpoint: pass --resume to continue it, "
             "or choose another --out (nothing was overwritten)"
         )
-    with graceful(resume=f"infodyn train {config} --out {out} --resume"):
+    with graceful(
+        resume=f"infodyn train {config} --out {out} --resume",
+        resumable=(out / "checkpoint.npz").is_file,
+    ):
         res = run_training(
             cfg, out, resume=resume, progress=True, allow_config_change=allow_config_change
         )

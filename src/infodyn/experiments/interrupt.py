@@ -41,7 +41,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -203,11 +203,17 @@ def _handler(signum: int, frame: Any) -> None:
 
 
 @contextlib.contextmanager
-def graceful(resume: str | None = None, doing: str = CHECKPOINT) -> Iterator[None]:
+def graceful(
+    resume: str | None = None,
+    doing: str = CHECKPOINT,
+    resumable: Callable[[], bool] | None = None,
+) -> Iterator[None]:
     """Handle SIGINT and SIGTERM as described in the module docstring while the block runs.
 
     ``resume`` is the command line that continues the run; it is appended to the message of an
-    :class:`Interrupted` leaving the block. ``doing`` is what the first signal's line says
+    :class:`Interrupted` leaving the block, and kept for the line of a second signal that
+    stopped it at once (:func:`resume_after_stop`) when ``resumable()`` (whether a checkpoint
+    was written; ``None``: always) holds then. ``doing`` is what the first signal's line says
     happens next (a command without checkpoints says what it keeps instead).
     """
     if threading.current_thread() is not threading.main_thread() or _state["active"]:
@@ -224,7 +230,7 @@ def graceful(resume: str | None = None, doing: str = CHECKPOINT) -> Iterator[Non
         if (h := signal.getsignal(s)) is not signal.SIG_IGN
     }
     old_hook = sys.unraisablehook
-    _state.update(active=True, signal=None, doing=doing)
+    _state.update(active=True, signal=None, doing=doing, stopped_resume=None)
     sys.unraisablehook = _keeping(old_hook)
     try:
         for s in old:
@@ -235,7 +241,8 @@ def graceful(resume: str | None = None, doing: str = CHECKPOINT) -> Iterator[Non
             raise
         raise Interrupted(f"{exc}; resume with: {resume}") from None
     except KeyboardInterrupt:  # stopped at once: the last checkpoint may still resume
-        _state["stopped_resume"] = resume
+        if resumable is None or resumable():  # not "--resume" where nothing was checkpointed
+            _state["stopped_resume"] = resume
         raise
     finally:
         for s, h in old.items():

@@ -56,6 +56,18 @@ def run_simulation(
             f"{out} holds an interrupted simulation ({done}): pass --resume (resume=True) to "
             f"continue it, or delete {out / FOLDER} to start afresh"
         )
+    if resume and not (out / FOLDER).is_dir() and (out / "results.json").is_file():
+        raise InputError(
+            f"{out} holds a finished simulation (its results.json, no checkpoint): nothing to "
+            "resume; run without --resume to simulate it again (the new run replaces it when it "
+            "finishes)"
+        )
+    if resume and not (out / FOLDER).is_dir():  # before the network is built and RunDir
+        # makes the folder
+        raise InputError(
+            f"{out}: no interrupted simulation to resume (no checkpoint folder); run without "
+            "--resume to start one"
+        )
     net = cfg.build_network()
     params = initial_params(cfg, net)
     x = make_input(cfg.input, net.n_in, net.dt)
@@ -67,17 +79,6 @@ def run_simulation(
         {"seed": cfg.simulation.seed}, engine, cfg.simulation.precision,
     )  # fmt: skip
     header = {"n_units": net.n_rec, "dt": net.dt, "n_steps": n_steps, "metadata": meta}
-    if resume and not (out / FOLDER).is_dir() and (out / "results.json").is_file():
-        raise InputError(
-            f"{out} holds a finished simulation (its results.json, no checkpoint): nothing to "
-            "resume; run without --resume to simulate it again (the new run replaces it when it "
-            "finishes)"
-        )
-    if resume and not (out / FOLDER).is_dir():  # before RunDir makes the folder
-        raise InputError(
-            f"{out}: no interrupted simulation to resume (no checkpoint folder); run without "
-            "--resume to start one"
-        )
     created = not out.exists()
     run = RunDir(out, "simulate")
     try:  # one simulation at a time in a folder: a second removed the first one's files
@@ -89,6 +90,16 @@ def run_simulation(
                 ckpt, start = SimulationCheckpoint.resumed(*args)
             else:
                 ckpt, start = SimulationCheckpoint.fresh(*args), None
+                if progress and (run.path / "results.json").is_file():  # replaced in silence
+                    from infodyn.progress import console
+
+                    console().print(
+                        f"infodyn: {out} holds a finished run; this one replaces it when it "
+                        "finishes",
+                        markup=False,
+                        highlight=False,
+                        soft_wrap=True,
+                    )
             return _simulate(
                 cfg, run, ckpt, start, (net, params, x), engine, chunk_steps, progress, resume
             )
