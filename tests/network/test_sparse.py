@@ -692,6 +692,14 @@ def test_sparse_weights_are_not_taken_for_an_array():
     with pytest.raises(TypeError, match="w \\* k takes a number k"):
         w * np.ones(2)
     assert (np.shape(w), np.ndim(w)) == ((2, 2), 2)  # read from w, not from an array of it
+    import jax
+
+    # a traced k (a learning rate inside a jitted step): np.asarray of the tracer failed
+    for op in (lambda w, k: w * k, lambda w, k: k * w, lambda w, k: w / (1 / k)):
+        got = jax.jit(lambda w, k, op=op: op(w, k).values)(w, 2.0)
+        np.testing.assert_allclose(got, [2.0, 4.0])
+    with pytest.raises(TypeError, match="w \\* k takes a number k"):
+        jax.jit(lambda w, k: (w * k).values)(w, jnp.ones(2))
 
 
 def test_numpy_params_keeps_sparse_weights_sparse():

@@ -321,8 +321,10 @@ class SparseWeights:
 
 
 def _real_number(k: Any) -> bool:
-    """A real number or a 0-d array of one (NumPy, JAX), not ``True``/``False``."""
-    real = np.ndim(k) == 0 and np.asarray(k).dtype.kind in "iuf"
+    """A real number or a 0-d array of one (NumPy, JAX, also traced under ``jax.jit``: a
+    tracer has no values for ``np.asarray``), not ``True``/``False``."""
+    dtype = k.dtype if hasattr(k, "dtype") else np.asarray(k).dtype
+    real = np.ndim(k) == 0 and np.dtype(dtype).kind in "iuf"
     return real and not isinstance(k, bool | np.bool_)
 
 
