@@ -51,11 +51,11 @@ def write_file(path: Path, n_spikes: int, n_units: int = 100_000, per_step: int 
             writer.append(np.concatenate(times), np.concatenate(units))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--spikes", type=int, default=20_000_000)
     parser.add_argument("--src", nargs="+", default=["src"])
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "spikes.h5"
         write_file(path, args.spikes)
