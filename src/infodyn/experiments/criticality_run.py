@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.criticality.own_share import LAGS, own_share, own_share_note
 from infodyn.data.units import unit_subset
 from infodyn.errors import InputError, as_path, is_finite_number, make_rng, require
 from infodyn.experiments.rundir import RunDir
@@ -99,9 +100,12 @@ def run_criticality(
         selected = sorted(rng.choice(spikes.n_units, size=k, replace=False).tolist())
     if stream:
         # counts per step of the selected units, in one pass; both activities are binned from them
+        by_unit = (path, selected)  # where the units' own counts are read (own_share)
         spikes = step_counts(path, units=selected)
-    elif selected is not None:
-        spikes = spikes.select_units(selected)
+    else:
+        if selected is not None:
+            spikes = spikes.select_units(selected)
+        by_unit = (spikes, None)
     if selected is not None:
         require(spikes.n_spikes > 0, "the selected units hold no spikes")
     bin_ms, avalanche_bin_ms = _parse_bin(bin_ms), _parse_bin(avalanche_bin_ms)
@@ -138,6 +142,7 @@ def run_criticality(
             ci_method=ci_method,
             seed=seed,
         )
+        own = _own_share(by_unit, spikes.n_trials, spikes.n_units, act)
         naive = branching_ratio(
             act,
             method="naive",
@@ -163,6 +168,8 @@ def run_criticality(
         fano = fano_factor(act)
         s_hz = global_rate_variance(act, n_units=spikes.n_units, dt_ms=act.bin_ms)
     caught = [str(w.message) for w in record]
+    if own is not None and mr.meaningful and (note := own_share_note(own, spikes.n_units)):
+        caught.append(note)
     no_avalanches = _no_avalanches_note(av_act, av.n)
     if no_avalanches:
         caught.append(no_avalanches)
@@ -177,6 +184,7 @@ def run_criticality(
             "bin_ms": act.bin_ms,
             "mr": mr.to_dict(),
             "naive": naive.to_dict(),
+            "own_share": own,
         },
         "avalanches": {
             "bin_ms": av_act.bin_ms,
@@ -209,6 +217,25 @@ def run_criticality(
         run.savefig(fig, name)
     run.finish(cfg, "criticality", results, prune=True)
     return results
+
+
+def _own_share(by_unit: tuple[Any, Any], n_trials: int, n_units: int, act: Any) -> float | None:
+    """The share of the population's lagged covariance that is its units' own
+    (:func:`~infodyn.criticality.own_share.own_share`), from each unit's counts in the MR bins;
+    ``None`` when those counts would take more than :data:`OWN_SHARE_MAX_CELLS` cells."""
+    from infodyn.data.binning import spike_source
+
+    source, units = by_unit
+    n_bins = act.counts.shape[1]
+    if n_trials * n_bins * n_units > OWN_SHARE_MAX_CELLS or n_bins <= LAGS:
+        return None
+    with spike_source(source) as src:
+        counts = src.binned(act.bin_steps, units, binary=False)
+    return own_share(counts)
+
+
+#: per-unit counts (int64 cells) :func:`_own_share` holds at most: 128 MiB
+OWN_SHARE_MAX_CELLS = 1 << 24
 
 
 def _no_avalanches_note(av_act: Any, n_avalanches: int) -> str | None:
