@@ -55,6 +55,21 @@ def test_an_oscillation_under_a_branching_process_warns_and_keeps_m():
     assert any("the activity oscillates" in w for w in res.warnings)
 
 
+def test_a_refused_m_is_not_also_said_to_oscillate(monkeypatch):
+    """With m refused for another reason (no correlation to fit: Ljung-Box), the oscillation's
+    warning said that m 'may describe the oscillation's envelope' beside 'm is not reported'."""
+    import sys
+
+    branching = sys.modules["infodyn.criticality.branching"]
+    activity = C.simulate_branching_process(0.9, 2.0, 4000, trials=4, seed=0)
+    activity = activity + _refractory_units(200, 4000, 4, seed=0)
+    monkeypatch.setattr(branching, "ljung_box_p", lambda *args: 1.0)  # "no correlation"
+    with pytest.warns(C.CriticalityWarning, match="indistinguishable from 0") as caught:
+        res = C.branching_ratio(activity, seed=0)
+    assert not res.meaningful
+    assert not any("rise and fall" in str(w.message) for w in caught)
+
+
 @pytest.mark.parametrize("m", [0.5, 0.9, 0.98])
 @pytest.mark.parametrize("fraction", [1.0, 0.1, 0.01])
 def test_branching_processes_do_not_raise_it(m, fraction):

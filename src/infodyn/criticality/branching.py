@@ -403,9 +403,10 @@ def branching_ratio(
     decays = decay_note(r[ok], se[ok], k[ok])
     if decays:
         notes.append(decays)
-    elif wobble := oscillation_note(r[ok], se[ok], k[ok]):  # m stays: it may fit the envelope
-        notes.append(wobble)
     meaningful = bool(main.b > 0 and not edge and p_zero <= NO_CORRELATION_P and not decays)
+    # m stays (it may fit the envelope); where it is refused anyway, the refusal says why
+    if meaningful and (wobble := oscillation_note(r[ok], se[ok], k[ok])):
+        notes.append(wobble)
     if meaningful and not bias_correction and np.all(np.isfinite(main.m_ci)):
         rows = r[None, ok]
         if short := _short_trial_note(plain_fits[fit], rows, kf, t, n if pool else 1, main):
