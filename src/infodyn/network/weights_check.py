@@ -53,7 +53,7 @@ def in_degrees(w: Any) -> np.ndarray:
     postsynaptic): the stored synapses of a :class:`~infodyn.network.sparse.SparseWeights`, the
     non-zero off-diagonal entries of a dense array."""
     if is_sparse(w):
-        return np.bincount(np.asarray(w.indices), minlength=w.shape[1])
+        return w.in_degrees()
     a = np.asarray(w)
     degrees = np.zeros(a.shape[1], np.int64)
     for _, rows in _row_blocks(a):
