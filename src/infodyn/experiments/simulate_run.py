@@ -56,14 +56,14 @@ def run_simulation(
             f"{out} holds an interrupted simulation ({done}): pass --resume (resume=True) to "
             f"continue it, or delete {out / FOLDER} to start afresh"
         )
-    if resume and not (out / FOLDER).is_dir() and (out / "results.json").is_file():
-        raise InputError(
-            f"{out} holds a finished simulation (its results.json, no checkpoint): nothing to "
-            "resume; run without --resume to simulate it again (the new run replaces it when it "
-            "finishes)"
-        )
     if resume and not (out / FOLDER).is_dir():  # before the network is built and RunDir
         # makes the folder
+        if (out / "results.json").is_file():
+            raise InputError(
+                f"{out} holds a finished simulation (its results.json, no checkpoint): nothing "
+                "to resume; run without --resume to simulate it again (the new run replaces it "
+                "when it finishes)"
+            )
         raise InputError(
             f"{out}: no interrupted simulation to resume (no checkpoint folder); run without "
             "--resume to start one"
