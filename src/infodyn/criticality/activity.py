@@ -11,6 +11,7 @@ driven Poisson branching process), and the global-rate variance of Seitz 2021
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,7 +117,12 @@ class StepCounts:
 BLOCK_SPIKES = 1 << 20  # spikes read at a time when a spike file is streamed (16 MiB)
 
 
-def step_counts(data: Any, units: Any = None, block_spikes: int | None = None) -> StepCounts:
+def step_counts(
+    data: Any,
+    units: Any = None,
+    block_spikes: int | None = None,
+    each_block: Callable[[Any, Any, Any], None] | None = None,
+) -> StepCounts:
     """Population counts per step of a spike file or :class:`~infodyn.data.spikes.SpikeTrain`.
 
     An infodyn HDF5 file (``.h5``/``.hdf5``) is read in one streamed pass
@@ -125,7 +131,9 @@ def step_counts(data: Any, units: Any = None, block_spikes: int | None = None) -
     block (16 bytes a spike), however many spikes the file holds, and the file's spikes need not
     be in order. Other files are loaded with :func:`~infodyn.data.io.load_spikes`. ``units``
     counts only those units (``n_units`` is then their number). The counts equal
-    ``load_spikes(path).select_units(units).population_activity()``.
+    ``load_spikes(path).select_units(units).population_activity()``. ``each_block`` is given
+    each block of a streamed file's spikes (:meth:`~infodyn.data.spikes.SpikeReader.step_counts`;
+    not called for other data).
     """
     if block_spikes is not None:  # "a" or 2.5 were taken when the data was not a file
         block_spikes = whole_number(block_spikes, "block_spikes", minimum=1)
@@ -136,7 +144,8 @@ def step_counts(data: Any, units: Any = None, block_spikes: int | None = None) -
                 n_units = reader.n_units
                 if units is not None:
                     n_units = int(unit_subset(units, reader.n_units).size)
-                return StepCounts(reader.step_counts(units), n_units=n_units, dt=reader.dt)
+                counts = reader.step_counts(units, each_block)
+                return StepCounts(counts, n_units=n_units, dt=reader.dt)
         data = load_spikes(data)
     require(
         hasattr(data, "population_activity") and hasattr(data, "select_units"),

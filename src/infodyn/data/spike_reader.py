@@ -11,7 +11,7 @@ in one streamed pass over any file.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -409,11 +409,15 @@ class SpikeReader:
 
         return gen()
 
-    def step_counts(self, units: Any = None) -> np.ndarray:
+    def step_counts(
+        self, units: Any = None, each_block: Callable[[Any, Any, Any], None] | None = None
+    ) -> np.ndarray:
         """Spike counts per step summed over units, ``(n_trials, n_steps)`` int64 - equal to
         ``load_spikes(path).population_activity()`` (of ``.select_units(units)`` when ``units``
         is given) - from one pass over the file (:meth:`iter_blocks`): memory is one block plus
-        the result (8 bytes a step and trial)."""
+        the result (8 bytes a step and trial). ``each_block``, if given, is called with each
+        block's ``(trials, times, units)`` of all units (something else computed in the same
+        pass)."""
         keep = None
         if units is not None:
             keep = np.zeros(self.n_units, dtype=bool)
@@ -428,6 +432,8 @@ class SpikeReader:
         counts = np.zeros((self.n_trials, self.n_steps), dtype=np.int64)
         flat = counts.reshape(-1)
         for tr, t, u in self.iter_blocks():
+            if each_block is not None:
+                each_block(tr, t, u)
             idx = tr.astype(np.int64)  # flat (trial, step) index, in place
             idx *= self.n_steps
             idx += t

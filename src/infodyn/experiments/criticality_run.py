@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.criticality.own_share import LAGS, own_share, own_share_note
+from infodyn.criticality.own_share import (
+    LAGS,
+    OwnCovariances,
+    own_covariances,
+    own_share,
+    own_share_note,
+    share_of,
+)
+from infodyn.data.binning import spike_source, whole_bin_steps
 from infodyn.data.units import unit_subset
 from infodyn.errors import InputError, as_path, is_finite_number, make_rng, require
 from infodyn.experiments.rundir import RunDir
@@ -72,7 +80,6 @@ def run_criticality(
         population_activity,
         step_counts,
     )
-    from infodyn.data.binning import whole_bin_steps
     from infodyn.data.io import load_spikes
     from infodyn.data.spike_files import is_h5_path
     from infodyn.data.spike_reader import SpikeReader
@@ -98,20 +105,22 @@ def run_criticality(
         k = max(1, int(round(sample_fraction * spikes.n_units)))
         rng = make_rng(seed)
         selected = sorted(rng.choice(spikes.n_units, size=k, replace=False).tolist())
-    if stream:
-        # counts per step of the selected units, in one pass; both activities are binned from them
-        by_unit = (path, selected)  # where the units' own counts are read (own_share)
-        spikes = step_counts(path, units=selected)
-    else:
-        if selected is not None:
-            spikes = spikes.select_units(selected)
-        by_unit = (spikes, None)
-    if selected is not None:
-        require(spikes.n_spikes > 0, "the selected units hold no spikes")
     bin_ms, avalanche_bin_ms = _parse_bin(bin_ms), _parse_bin(avalanche_bin_ms)
     for option, width in (("--bin-ms", bin_ms), ("--avalanche-bin-ms", avalanche_bin_ms)):
         if isinstance(width, float | int):  # asked for: not rounded to another width
-            whole_bin_steps(width, spikes.dt, option)
+            whole_bin_steps(width, spikes.dt, option)  # before a pass over the file
+    if stream:
+        # counts per step of the selected units, in one pass; both activities are binned from
+        # them, and the units' own lagged covariances are summed in it where the bin is known
+        own = _own_in_pass(spikes, selected, bin_ms)
+        spikes = step_counts(path, units=selected, each_block=own and own.add)
+        by_unit = (path, selected, own)
+    else:
+        if selected is not None:
+            spikes = spikes.select_units(selected)
+        by_unit = (spikes, None, None)
+    if selected is not None:
+        require(spikes.n_spikes > 0, "the selected units hold no spikes")
     cfg = {
         "spikes": source,
         "bin_ms": bin_ms,
@@ -142,7 +151,7 @@ def run_criticality(
             ci_method=ci_method,
             seed=seed,
         )
-        own = _own_share(by_unit, spikes.n_trials, spikes.n_units, act)
+        own = _own_share(by_unit, act)
         naive = branching_ratio(
             act,
             method="naive",
@@ -219,22 +228,52 @@ def run_criticality(
     return results
 
 
-def _own_share(by_unit: tuple[Any, Any], n_trials: int, n_units: int, act: Any) -> float | None:
+def _own_share(by_unit: tuple[Any, Any, Any], act: Any) -> float | None:
     """The share of the population's lagged covariance that is its units' own
-    (:func:`~infodyn.criticality.own_share.own_share`), from each unit's counts in the MR bins;
-    ``None`` when those counts would take more than :data:`OWN_SHARE_MAX_CELLS` cells."""
-    from infodyn.data.binning import spike_source
-
-    source, units = by_unit
-    n_bins = act.counts.shape[1]
-    if n_trials * n_bins * n_units > OWN_SHARE_MAX_CELLS or n_bins <= LAGS:
+    (:mod:`~infodyn.criticality.own_share`) in the MR bins: from the sums made in the pass that
+    counted the spikes (:func:`_own_in_pass`), else from a pass of their own
+    (:func:`~infodyn.criticality.own_share.own_covariances`); from the units' binned counts
+    where a file's spikes are not stored in time order, ``None`` when those would take more than
+    :data:`OWN_SHARE_MAX_CELLS` cells."""
+    source, units, summed = by_unit
+    n_trials, n_bins = act.counts.shape
+    if n_bins <= LAGS:
         return None
+    if summed is not None and (summed.bin_steps, summed.n_bins) == (act.bin_steps, n_bins):
+        own = summed.result()
+        if own is not None:
+            return share_of(own, act.counts)
     with spike_source(source) as src:
-        counts = src.binned(act.bin_steps, units, binary=False)
-    return own_share(counts)
+        columns = _columns(src.n_units, units)
+        own = own_covariances(src.blocks(), n_bins, act.bin_steps, columns)
+        if own is None:  # not in time order
+            if n_trials * n_bins * np.count_nonzero(columns >= 0) > OWN_SHARE_MAX_CELLS:
+                return None
+            return own_share(src.binned(act.bin_steps, units, binary=False))
+    return share_of(own, act.counts)
 
 
-#: per-unit counts (int64 cells) :func:`_own_share` holds at most: 128 MiB
+def _own_in_pass(reader: Any, units: Any, bin_ms: Any) -> OwnCovariances | None:
+    """Sums of the units' own lagged covariances for the pass that counts a file's spikes per
+    step, in the MR bins of ``bin_ms`` (``None`` for a bin the counts decide: ``'iei'``)."""
+    if not (bin_ms is None or isinstance(bin_ms, float | int)):
+        return None
+    bin_steps = 1 if bin_ms is None else whole_bin_steps(bin_ms, reader.dt)
+    if reader.n_steps // bin_steps <= LAGS:
+        return None
+    return OwnCovariances(_columns(reader.n_units, units), reader.n_steps // bin_steps, bin_steps)
+
+
+def _columns(n_units: int, units: Any) -> np.ndarray:
+    """Each unit's column among ``units`` (all when ``None``), -1 for the others."""
+    columns = np.full(n_units, -1, np.int64)
+    chosen = np.arange(n_units) if units is None else np.asarray(units, np.int64)
+    columns[chosen] = np.arange(chosen.size)
+    return columns
+
+
+#: per-unit counts (int64 cells) :func:`_own_share` holds at most for a file whose spikes are
+#: not in time order: 128 MiB
 OWN_SHARE_MAX_CELLS = 1 << 24
 
 
