@@ -31,9 +31,10 @@ def test_no_avalanches_is_said_on_summary(tmp_path):
     assert "use a smaller --avalanche-bin-ms (or 'step')" in res["avalanches"]["note"]
 
 
-def test_bin_widths_that_are_not_whole_steps_are_refused(tmp_path):
+def test_bin_widths_that_are_not_whole_steps_are_refused(tmp_path, monkeypatch):
     import pytest
 
+    from infodyn.data.spike_reader import SpikeReader
     from infodyn.data.spikes import SpikeTrain, save_spikes
     from infodyn.errors import InputError
     from infodyn.experiments.criticality_run import run_criticality
@@ -42,12 +43,16 @@ def test_bin_widths_that_are_not_whole_steps_are_refused(tmp_path):
     rng = np.random.default_rng(0)
     train = SpikeTrain.from_dense((rng.random((400, 6)) < 0.1).astype(np.uint8), dt=0.5)
     path = save_spikes(tmp_path / "s.h5", train)
+    passes = []
+    monkeypatch.setattr(SpikeReader, "step_counts", lambda *a, **k: passes.append(a))
     for kwargs, option in (
         ({"bin_ms": 0.75}, "--bin-ms=0.75"),  # used to become 1 ms silently
         ({"avalanche_bin_ms": 1.2}, "--avalanche-bin-ms=1.2"),
     ):
         with pytest.raises(InputError, match=f"{option} must be a whole multiple .* dt=0.5"):
             run_criticality(path, tmp_path / "c", n_boot=0, **kwargs)
+    assert passes == []  # refused before a pass over the file (it was after it)
+    monkeypatch.undo()
     with pytest.raises(InputError, match="--bin-ms=0.75 must be a whole multiple"):
         run_info(path, tmp_path / "i", bin_ms=0.75)
     with warnings.catch_warnings():
