@@ -70,6 +70,28 @@ def test_triplets_equal_third_central_moment():
     assert t.shape == (10, 4)
 
 
+def test_triplets_hold_a_bounded_block_of_words_x_triplets(monkeypatch):
+    """`infodyn energy` on 30 units x 50000 words held 4060 triplets x 50000 float64 three
+    times over (1.6 GB each) to compare the model's statistics with the data's."""
+    import tracemalloc
+
+    from infodyn.energy import sampling
+
+    X = (np.random.default_rng(1).random((4000, 20)) < 0.2).astype(np.uint8)
+    tracemalloc.start()
+    try:
+        t = triplet_correlations(X)  # 1140 triplets: 36 MB a product of all of them
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * sampling.TRIPLET_CELLS * 5, peak
+    monkeypatch.setattr(sampling, "TRIPLET_CELLS", 4000 * 7)  # blocks of 7 triplets
+    np.testing.assert_array_equal(triplet_correlations(X), t)  # the same, bit for bit
+    Xc = X - X.mean(0)
+    i, j, k = t[:, :3].T.astype(int)
+    np.testing.assert_allclose(t[:, 3], np.mean(Xc[:, i] * Xc[:, j] * Xc[:, k], axis=0), atol=1e-14)
+
+
 def test_statistics_of_model_samples_match_data():
     m = _model()
     data = m.sample(20000, seed=0)

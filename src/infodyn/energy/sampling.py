@@ -108,9 +108,17 @@ def triplet_correlations(X: np.ndarray, max_triplets: int = 20000, seed: int = 0
         i, j, k = trip.T
     m = Xf.mean(0)
     pair = Xf.T @ Xf / Xf.shape[0]
-    third = np.mean(Xf[:, i] * Xf[:, j] * Xf[:, k], axis=0)
+    third = np.empty(i.size)
+    step = max(1, TRIPLET_CELLS // max(Xf.shape[0], 1))  # words x triplets were held at once
+    for lo in range(0, i.size, step):
+        sl = slice(lo, lo + step)
+        third[sl] = np.mean(Xf[:, i[sl]] * Xf[:, j[sl]] * Xf[:, k[sl]], axis=0)
     c3 = third - pair[i, j] * m[k] - pair[i, k] * m[j] - pair[j, k] * m[i] + 2 * m[i] * m[j] * m[k]
     return np.column_stack([i, j, k, c3])
+
+
+#: float64 cells (words x triplets) :func:`triplet_correlations` forms at a time: 8 MiB
+TRIPLET_CELLS = 1 << 20
 
 
 def count_distribution(X: np.ndarray) -> np.ndarray:
