@@ -37,3 +37,25 @@ def test_options_of_the_wrong_kind_are_refused_before_the_data_is_read(option, b
     with pytest.raises(InputError, match=said):
         run_info(tmp_path / "missing.h5", tmp_path / "out", **{option: bad})
     assert not (tmp_path / "out").exists()
+
+
+def test_a_rerun_stopped_in_its_figures_keeps_the_previous_runs_files_together(
+    tmp_path, monkeypatch
+):
+    """information.npz was written before the figures: a rerun stopped there (Ctrl-C, a full
+    disk) left its arrays beside the previous run's config and results."""
+    import infodyn.experiments.info_run as info_run
+
+    out = tmp_path / "out"
+    run_info(_spikes(), out, n_shuffles=0)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(info_run, "pairwise_mi_figure", stopped)
+    other = SpikeTrain.from_dense(np.random.default_rng(1).random((400, 7)) < 0.2)
+    with pytest.raises(KeyboardInterrupt):
+        run_info(other, out, n_shuffles=0, bin_ms=2.0)
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert after == before

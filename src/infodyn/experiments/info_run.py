@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.atomic import save_npz
 from infodyn.data.units import unit_subset
 from infodyn.errors import (
     InputError,
@@ -222,9 +223,6 @@ def run_info(
             "interpretation": "O-information > 0: redundancy dominates; < 0: synergy dominates",
         }
     results["wall_seconds"] = time.perf_counter() - t0
-    from infodyn.atomic import save_npz
-
-    save_npz(run.file("information.npz"), **{f"entropy_{u}": h, f"pairwise_mi_{u}": mi}, units=sel)
     results["files"] = {
         "arrays": "information.npz",
         "entropies": "figures/entropies.png",
@@ -235,6 +233,9 @@ def run_info(
     run.savefig(pairwise_mi_figure(mi, unit, sel), "pairwise_mi")
     if pop is not None:
         run.savefig(population_figure(results["population"], unit), "population")
+    # with config and results, after everything can fail (a rerun stopped in its figures left
+    # its arrays beside the previous run's results)
+    save_npz(run.file("information.npz"), **{f"entropy_{u}": h, f"pairwise_mi_{u}": mi}, units=sel)
     run.finish(config, "info", results, prune=True)
     return results
 
