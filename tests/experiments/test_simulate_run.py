@@ -128,11 +128,19 @@ def test_checkpoints_every_chunk_and_a_kill_loses_only_the_steps_since(tmp_path,
     with h5py.File(written[0]) as h5:
         assert h5["spikes/times"].shape[0] == CHUNK  # the rest is in state.npz
     assert module.saved_step(tmp_path / "run") == 2100
+    # the stretch's header is the whole run's: its missing steps were analysed as silence
+    from infodyn.data import SpikeReader, load_spikes
+
+    for read in (load_spikes, SpikeReader):
+        with pytest.raises(InputError, match="one stretch of a simulation that has not finish"):
+            read(written[0])
     (folder / "spikes-00001.h5").write_bytes(b"written after the last state")
     (folder / ".spikes-00002.h5.abcd.h5.tmp").write_bytes(b"cut off")
     res = run_simulation(cfg, tmp_path / "run", resume=True)
     assert res["resumed_from_step"] == 2100 and res["n_spikes"] > 2 * CHUNK
     _same_spikes(tmp_path / "run", tmp_path / "whole")
+    with h5py.File(tmp_path / "run" / "spikes.h5") as h5:
+        assert "unfinished_run" not in h5.attrs
 
 
 def test_a_resume_refuses_another_config_or_other_weights(tmp_path, monkeypatch):
@@ -491,7 +499,7 @@ def test_a_damaged_stretch_file_says_to_start_afresh(tmp_path):
     ckpt = SimulationCheckpoint.fresh(tmp_path, {}, header, 60.0, "digest")
     for k in range(2):
         ckpt.segment_path(k).write_bytes(b"truncated")
-    for segments in (1, 2):  # linked alone, or joined
+    for segments in (1, 2):  # one, or joined
         ckpt.segments = segments
         with pytest.raises(InputError, match="not a readable HDF5 file.*delete .* afresh"):
             ckpt.spikes_into(tmp_path / "s.h5")

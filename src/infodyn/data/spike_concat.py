@@ -59,7 +59,7 @@ def concatenate_spike_files(parts: list[str | os.PathLike], path: str | os.PathL
     try:
         for p in paths:
             files.append(_open_h5(p))
-        headers = [_h5_header(h5) for h5 in files]
+        headers = [_h5_header(h5, unfinished_ok=True) for h5 in files]
         for p, header in zip(paths[1:], headers[1:], strict=True):
             if header != headers[0]:
                 raise InputError(

@@ -89,6 +89,11 @@ def metadata_json(metadata: Any) -> str:
         ) from None
 
 
+#: the attribute of a spike file that holds one stretch of an unfinished run (a checkpoint's,
+#: :mod:`infodyn.experiments.simulate_checkpoint`): the readers refuse it
+UNFINISHED = "unfinished_run"
+
+
 def _write_attrs(h5: Any, spikes_meta: dict[str, Any]) -> None:
     h5.attrs["format"] = FORMAT_NAME
     h5.attrs["version"] = FORMAT_VERSION
@@ -162,6 +167,9 @@ class SpikeWriter:
         with SpikeWriter("run/spikes.h5", n_units=1000, dt=1.0) as w:
             w.append(times, units)          # any number of chunks, times in steps
         # n_steps defaults to the last spike time + 1 unless given to the constructor or close()
+
+    ``unfinished`` marks the file as one stretch of a run that is still going (:data:`UNFINISHED`:
+    its header is the whole run's), which the readers refuse.
     """
 
     def __init__(
@@ -172,8 +180,10 @@ class SpikeWriter:
         n_steps: int | None = None,
         n_trials: int = 1,
         metadata: dict[str, Any] | None = None,
+        unfinished: bool = False,
     ) -> None:
         self.path = as_path(path)
+        self.unfinished = bool(unfinished)
         if not is_h5_path(self.path):
             raise InputError(f"{self.path}: SpikeWriter writes HDF5; name the file .h5 or .hdf5")
         # checked before the file is made, to the readers' limits: a bad header was written and
@@ -274,6 +284,8 @@ class SpikeWriter:
                 "sorted": self._sorted,
             },
         )
+        if self.unfinished:
+            self._h5.attrs[UNFINISHED] = np.int8(1)
         self._h5.close()
         self._closed = True
         if error:
@@ -364,10 +376,18 @@ def check_count(name: str, value: Any, limit: int) -> int:
     return int(a)
 
 
-def _h5_header(h5: Any) -> dict[str, Any]:
+def _h5_header(h5: Any, unfinished_ok: bool = False) -> dict[str, Any]:
     """``n_units``, ``n_steps``, ``n_trials``, ``dt`` and ``metadata`` of an open spike file
-    (KeyError when one is missing, InputError when one is not what it should be)."""
+    (KeyError when one is missing, InputError when one is not what it should be, or when the
+    file is a stretch of an unfinished run, :data:`UNFINISHED`, unless ``unfinished_ok``)."""
     attrs = h5.attrs
+    if UNFINISHED in attrs and not unfinished_ok:  # its missing steps were read as silence
+        raise InputError(
+            f"this is the spike file of one stretch of a simulation that has not finished (a "
+            f"checkpoint's): its header gives the whole run's {attrs.get('n_steps')} steps, but "
+            "its spikes stop where the stretch did; finish the run (infodyn simulate CONFIG "
+            "--out DIR --resume) and analyse DIR/spikes.h5"
+        )
     for name in ("dt", "n_units", "n_steps"):  # h5py's KeyError text named no attribute
         if name not in attrs:
             raise InputError(f"the spike file has no {name!r} attribute")

@@ -22,9 +22,11 @@ at once when SIGINT or SIGTERM arrives (after the current chunk). A kill that al
 (SIGKILL, a node lost) loses the steps since the last checkpoint: their file, if it was written
 before ``state.npz``, is dropped on resume and the steps run again from the saved state, which
 gives them the same spikes (:func:`~infodyn.network.chunked.run_chunks`). At the end the files
-become the run's one spike file: one is linked; several are joined by copying their compressed
-chunks as stored (:mod:`infodyn.data.spike_concat`: every file but the last holds whole
-chunks, the spikes beyond them waiting in memory, and in ``state.npz``, for the next). The folder
+become the run's one spike file, joined by copying their compressed chunks as stored
+(:mod:`infodyn.data.spike_concat`: every file but the last holds whole chunks, the spikes beyond
+them waiting in memory, and in ``state.npz``, for the next). Each file is marked as a stretch of
+an unfinished run (:data:`~infodyn.data.spike_files.UNFINISHED`), which the readers refuse: its
+header gives the whole run's steps, and the steps it lacks were analysed as silence. The folder
 is removed once the run's results are written. The folder takes as much disk as the run's spike
 file, and both exist while they are joined.
 """
@@ -43,7 +45,6 @@ import numpy as np
 from infodyn.atomic import save_npz, to_jsonable, write_json
 from infodyn.data.spike_concat import concatenate_spike_files
 from infodyn.data.spike_files import CHUNK, SpikeWriter
-from infodyn.data.spike_reader import SpikeReader
 from infodyn.errors import InputError, reading
 from infodyn.experiments.interrupt import Interrupted, requested
 from infodyn.experiments.resume import (
@@ -218,7 +219,9 @@ class SimulationCheckpoint:
         if cut == 0:
             return
         if self._writer is None:
-            self._writer = SpikeWriter(self.segment_path(self.segments), **self.header)
+            self._writer = SpikeWriter(  # marked: the readers refuse it until the run ends
+                self.segment_path(self.segments), **self.header, unfinished=True
+            )
         self._writer.append(times[:cut], units[:cut])
         self._held = [(times[cut:], units[cut:])]
         self._n_held = len(times) - cut
@@ -276,26 +279,20 @@ class SimulationCheckpoint:
             self._writer = None
 
     def spikes_into(self, path: Path) -> None:
-        """The run's spike file at ``path``, made from the stretches (one is linked, or copied
-        where links are not allowed; several are joined chunk by chunk); they are kept until
-        :meth:`remove`, so a stop before the run's results are written can still resume."""
+        """The run's spike file at ``path``, made from the stretches by copying their
+        compressed chunks (:func:`~infodyn.data.spike_concat.concatenate_spike_files`, which
+        leaves out their mark of an unfinished run: a single stretch was linked, and kept it);
+        they are kept until :meth:`remove`, so a stop before the run's results are written can
+        still resume."""
         path.unlink(missing_ok=True)
         paths = self.segment_paths()
         if not paths:  # a run without a spike
             SpikeWriter(path, **self.header).close()
             return
         try:
-            if len(paths) > 1:
-                concatenate_spike_files(paths, path)
-                return
-            with SpikeReader(paths[0]):  # opened: a damaged file is refused here
-                pass
+            concatenate_spike_files(paths, path)
         except InputError as exc:  # a stretch's file damaged since it was written
             raise InputError(f"{exc}; delete {self.folder} and simulate afresh") from None
-        try:
-            os.link(paths[0], path)
-        except OSError:
-            shutil.copyfile(paths[0], path)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
