@@ -309,6 +309,73 @@ def test_repeated_spikes_are_counted_once_as_load_spikes_counts_them(tmp_path, b
             np.testing.assert_array_equal(u, s.units[keep])
 
 
+def test_a_file_without_the_sorted_flag_in_order_is_not_held_whole(tmp_path, monkeypatch):
+    """Older files lack the flag: every whole pass held their spikes (38 bytes a spike) to find
+    repeats, though they were in order; they are now checked for order first."""
+    from infodyn.data import _repeats, spike_reader
+
+    s = _train(seed=5)
+    path = save_spikes(tmp_path / "s.h5", s)
+    with h5py.File(path, "a") as h5:
+        del h5.attrs["sorted"]
+    held = []
+    monkeypatch.setattr(
+        spike_reader,
+        "repeats_in_file_order",
+        lambda *a: held.append(a) or _repeats.repeats_in_file_order(*a),
+    )
+    with SpikeReader(path, block_spikes=64) as r:
+        np.testing.assert_array_equal(r.unit_counts(), s.spike_counts())
+    assert held == []
+    shuffled = _with_spikes(
+        path, s, np.random.default_rng(0).permutation(s.n_spikes), 0, tmp_path, "x.h5"
+    )
+    with h5py.File(shuffled, "a") as h5:
+        del h5.attrs["sorted"]
+    with SpikeReader(shuffled, block_spikes=64) as r:
+        np.testing.assert_array_equal(r.unit_counts(), s.spike_counts())
+    assert len(held) == 1
+
+
+def test_unit_counts_hold_one_array_of_the_headers_units(tmp_path):
+    """Each block's bincount took all n_units: a header's 10^8 units needed twice the memory
+    the check asked for (8 bytes a unit)."""
+    n_units = 2_000_000
+    with SpikeWriter(tmp_path / "w.h5", n_units=n_units, n_steps=100) as w:
+        w.append(np.arange(100), np.arange(100) * 7)  # units up to 693
+    with SpikeReader(tmp_path / "w.h5", block_spikes=10) as r:
+        tracemalloc.start()
+        try:
+            counts = r.unit_counts()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 8 * n_units * 1.2, peak
+    assert counts.sum() == 100 and counts[693] == 1 and counts.size == n_units
+
+
+def test_repeats_in_file_order_one_key_or_three_fields_agree():
+    from infodyn.data._repeats import repeats_in_file_order
+
+    rng = np.random.default_rng(1)
+    tr, t, u = rng.integers(0, 3, 4000), rng.integers(0, 50, 4000), rng.integers(0, 30, 4000)
+    tr, t, u = tr.astype(np.int32), t.astype(np.int64), u.astype(np.int32)
+
+    def blocks():
+        return iter(
+            [(tr[a : a + 333], t[a : a + 333], u[a : a + 333]) for a in range(0, 4000, 333)]
+        )
+
+    one_key = repeats_in_file_order("f", 4000, blocks, (3, 50, 30))
+    fields = repeats_in_file_order("f", 4000, blocks, (3, 50, 2**62))  # no int64 key fits
+    np.testing.assert_array_equal(one_key, fields)
+    seen, expect = set(), np.zeros(4000, bool)  # every copy after a spike's first, by hand
+    for k, key in enumerate(zip(tr.tolist(), t.tolist(), u.tolist(), strict=True)):
+        expect[k] = key in seen
+        seen.add(key)
+    np.testing.assert_array_equal(one_key, expect)
+
+
 def test_repeat_check_of_an_unordered_file_checks_memory_first(tmp_path, monkeypatch):
     from infodyn.memory import MemoryPreflightError
 

@@ -59,3 +59,17 @@ def test_a_rerun_stopped_in_its_figures_keeps_the_previous_runs_files_together(
         run_info(other, out, n_shuffles=0, bin_ms=2.0)
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert after == before
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_most_active_units_are_those_of_a_stable_sort(seed, monkeypatch):
+    import infodyn.experiments.info_run as info_run
+
+    rng = np.random.default_rng(seed)
+    monkeypatch.setattr(info_run, "SILENT_BLOCK", 3)  # the silent units found across blocks
+    for _ in range(50):
+        n = int(rng.integers(1, 60))
+        counts = rng.integers(0, 4, n) * (rng.random(n) < rng.random())
+        k = int(rng.integers(1, n + 1))
+        expect = np.sort(np.argsort(-counts, kind="stable")[:k])
+        np.testing.assert_array_equal(info_run.most_active(counts, k), expect)

@@ -14,7 +14,9 @@ Two ways, by what is known of the file's order:
   previous block's last group. Blocks already strictly ordered by (trial, time, unit) - every file
   infodyn's simulators write - take one O(n) test; others are sorted within the block.
 * :func:`repeats_in_file_order`, for files in no known order: every spike's (trial, time, unit)
-  is held and sorted once (25 bytes a spike, checked against the free memory first).
+  is held and sorted once (25 bytes a spike as one key, checked against the free memory
+  first). A file without the ``sorted`` flag (older files) is checked for order first, block by
+  block, and read as sorted when it is.
 """
 
 from __future__ import annotations
@@ -109,19 +111,47 @@ class RepeatFilter:
 
 
 def repeats_in_file_order(
-    source: str, n_spikes: int, blocks: Callable[[], Iterator[tuple[np.ndarray, ...]]]
+    source: str,
+    n_spikes: int,
+    blocks: Callable[[], Iterator[tuple[np.ndarray, ...]]],
+    sizes: tuple[int, int, int],
 ) -> np.ndarray | None:
     """For a file in no known order: the mask of spikes that repeat an earlier-sorted copy of
-    themselves (``None`` when there are none), from one pass over ``blocks()``."""
+    themselves (``None`` when there are none), from one pass over ``blocks()``. ``sizes`` are
+    the header's ``(n_trials, n_steps, n_units)``: where their product fits in int64, each
+    spike is one key ``(trial * n_steps + time) * n_units + unit`` (25 bytes a spike with its
+    order and sorted copy), else its three fields are sorted together (41 bytes a spike)."""
+    n_trials, n_steps, n_units = sizes
+    one_key = n_trials * n_steps * n_units < 2**63
     require_memory(
-        25 * n_spikes,
+        (25 if one_key else 41) * n_spikes,
         f"{source}: checking {n_spikes:,} spikes stored out of (trial, time) order for repeats",
         "rewrite the file in order (load_spikes, then save_spikes, or `infodyn convert`)",
     )
     if not n_spikes:
         return None
-    tr, t, u = (np.concatenate(p) for p in zip(*blocks(), strict=True))
-    order, repeat = sorted_repeats(tr, t, u)
+    if one_key:
+        keys, a = np.empty(n_spikes, np.int64), 0  # filled block by block: no list of blocks
+        for tr, t, u in blocks():
+            part = keys[a : a + tr.size]
+            np.multiply(tr, n_steps, out=part, casting="unsafe")
+            part += t
+            part *= n_units
+            part += u
+            a += tr.size
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        repeat = np.zeros(n_spikes, dtype=bool)
+        repeat[1:] = keys[1:] == keys[:-1]
+        del keys
+    else:
+        fields = [np.empty(n_spikes, dtype) for dtype in (np.int32, np.int64, np.int32)]
+        a = 0
+        for block in blocks():
+            for field, part in zip(fields, block, strict=True):
+                field[a : a + part.size] = part
+            a += block[0].size
+        order, repeat = sorted_repeats(*fields)
     if not repeat.any():
         return None
     mask = np.zeros(n_spikes, dtype=bool)

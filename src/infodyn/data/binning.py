@@ -25,7 +25,7 @@ import numpy as np
 
 from infodyn.data.io import load_spikes
 from infodyn.data.spike_files import is_h5_path
-from infodyn.data.spike_reader import SpikeReader
+from infodyn.data.spike_reader import SpikeReader, unit_counts_of
 from infodyn.errors import InputError, is_finite_number, whole_number
 from infodyn.memory import require_memory
 
@@ -104,10 +104,7 @@ class SpikeSource:
         require_memory(
             8 * self.n_units, f"the spike counts of {self.n_units:,} units", "check n_units"
         )
-        counts = np.zeros(self.n_units, np.int64)
-        for _, _, u in self.blocks():
-            counts += np.bincount(u, minlength=self.n_units)
-        return counts
+        return unit_counts_of(self.blocks(), self.n_units)
 
     def binned(self, bin_steps: int, units: Any = None, binary: bool = True) -> np.ndarray:
         """``(n_trials, n_bins, len(units))`` counts per bin (module docstring): uint8 0/1 when

@@ -193,6 +193,17 @@ class SpikeReader:
 
     def _require_order(self) -> None:
         """Check (once, block by block) that the spikes are in (trial, time) order."""
+        self._check_order()
+        if not self._sorted:
+            raise InputError(
+                f"{self.path}: spikes are not stored in (trial, time) order (SpikeWriter.append "
+                f"was given them out of order), so they cannot be read in windows; load_spikes "
+                f"reads the file whole, and save_spikes rewrites it in order"
+            )
+
+    def _check_order(self) -> None:
+        """Whether a file without the ``sorted`` flag is in (trial, time) order, found once by
+        reading its trials and times block by block."""
         if self._sorted is None:
             ok, prev = True, None
             for a in range(0, self.n_spikes, self.block_spikes):
@@ -206,12 +217,6 @@ class SpikeReader:
                     break
                 prev = (tr[-1], t[-1])
             self._sorted = ok
-        if not self._sorted:
-            raise InputError(
-                f"{self.path}: spikes are not stored in (trial, time) order (SpikeWriter.append "
-                f"was given them out of order), so they cannot be read in windows; load_spikes "
-                f"reads the file whole, and save_spikes rewrites it in order"
-            )
 
     def _seek(self, trial: int, step: int) -> int:
         """Index of the first spike at or after (trial, step): binary search by single-element
@@ -381,16 +386,21 @@ class SpikeReader:
         the header's ranges. For passes that need no order - counts per step or per unit - so it
         works on files not stored in (trial, time) order too. Memory: one block. A spike that
         repeats a (trial, step, unit) is yielded once, with a warning, as :func:`load_spikes`
-        keeps it (:mod:`infodyn.data._repeats`; a file not flagged ``sorted`` needs 25 bytes a
-        spike for that, checked first)."""
+        keeps it (:mod:`infodyn.data._repeats`; a file whose spikes are not in order needs 25
+        bytes a spike for that, checked first; one without the ``sorted`` flag is checked for
+        order first)."""
 
         def raw() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
             for a in range(0, self.n_spikes, self.block_spikes):
                 yield self._checked_block(a, min(a + self.block_spikes, self.n_spikes))
 
         def gen() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+            self._check_order()  # a file without the flag in order: not held whole (38 B/spike)
+            sizes = (self.n_trials, self.n_steps, self.n_units)
             stored = (
-                None if self._sorted else repeats_in_file_order(str(self.path), self.n_spikes, raw)
+                None
+                if self._sorted
+                else repeats_in_file_order(str(self.path), self.n_spikes, raw, sizes)
             )
             repeats, a = RepeatFilter(str(self.path)), 0
             for tr, t, u in raw():
@@ -456,11 +466,7 @@ class SpikeReader:
             f"{self.path}: the spike counts of {self.n_units:,} units",
             "check the file's n_units attribute",
         )
-        counts = np.zeros(self.n_units, dtype=np.int64)
-        for block in self.iter_blocks():
-            counts += np.bincount(block[2], minlength=self.n_units)
-            del block  # free this block before the next is read
-        return counts
+        return unit_counts_of(self.iter_blocks(), self.n_units)
 
     @property
     def duration_ms(self) -> float:
@@ -470,3 +476,15 @@ class SpikeReader:
     def rates_hz(self) -> np.ndarray:
         """Mean firing rate of each unit in Hz (equal to ``SpikeTrain.rates_hz``), streamed."""
         return self.unit_counts() / (self.duration_ms / 1000.0)
+
+
+def unit_counts_of(blocks: Iterator[tuple[Any, Any, Any]], n_units: int) -> np.ndarray:
+    """Spikes per unit, ``(n_units,)`` int64, of ``(trials, times, units)`` blocks: each block's
+    counts reach only its highest unit (a ``bincount`` of all ``n_units`` a block doubled the
+    memory of a header's large n_units)."""
+    counts = np.zeros(n_units, dtype=np.int64)
+    for block in blocks:
+        seen = np.bincount(block[2])
+        counts[: seen.size] += seen
+        del block, seen  # free this block before the next is read
+    return counts

@@ -122,7 +122,7 @@ def run_info(
         if units is not None:
             sel = unit_subset(units, n_units_file, "units")
         elif n_units_file > max_units:  # the most active units (one streamed pass)
-            sel = np.sort(np.argsort(-src.unit_counts(), kind="stable")[:max_units])
+            sel = most_active(src.unit_counts(), max_units)
         else:
             sel = np.arange(n_units_file)
         # before the words are read (60,000 units ran 18 s into the file, then ran out)
@@ -238,6 +238,26 @@ def run_info(
     save_npz(run.file("information.npz"), **{f"entropy_{u}": h, f"pairwise_mi_{u}": mi}, units=sel)
     run.finish(config, "info", results, prune=True)
     return results
+
+
+def most_active(counts: np.ndarray, k: int) -> np.ndarray:
+    """The ids of the ``k`` units of most spikes, ties to the lower id, in ascending order - those
+    of ``np.argsort(-counts, kind="stable")[:k]``, without a sort of every unit (16 bytes a
+    unit: a corrupt header's 10^8 units with 300 spikes peaked at 1.75 GB)."""
+    spiking = np.flatnonzero(counts)
+    top = spiking[np.argsort(-counts[spiking], kind="stable")[:k]]
+    parts, need = [top], k - top.size
+    for lo in range(0, counts.size if need > 0 else 0, SILENT_BLOCK):  # the silent units next
+        silent = lo + np.flatnonzero(counts[lo : lo + SILENT_BLOCK] == 0)[:need]
+        parts.append(silent)
+        need -= silent.size
+        if need == 0:
+            break
+    return np.sort(np.concatenate(parts))
+
+
+#: units looked through at a time by :func:`most_active` for silent ones
+SILENT_BLOCK = 1 << 20
 
 
 def _top_pairs(mi: np.ndarray, k: int, units: np.ndarray, u: str = "bits") -> list[dict[str, Any]]:
