@@ -73,3 +73,23 @@ def test_most_active_units_are_those_of_a_stable_sort(seed, monkeypatch):
         k = int(rng.integers(1, n + 1))
         expect = np.sort(np.argsort(-counts, kind="stable")[:k])
         np.testing.assert_array_equal(info_run.most_active(counts, k), expect)
+
+
+def test_one_word_a_run_or_an_absurd_bin_is_refused(tmp_path):
+    """One bin of the whole trial gave all-zero results and exit 0; 1e300 ms was refused as a
+    300-digit bin_steps."""
+    with pytest.raises(InputError, match="leaves 1 bin.*at least two words; choose a smaller"):
+        run_info(_spikes(), tmp_path / "one", bin_ms=500.0)
+    with pytest.raises(InputError, match=r"--bin-ms=1e\+300 ms is longer than any run"):
+        run_info(_spikes(), tmp_path / "huge", bin_ms=1e300)
+    assert not (tmp_path / "one").exists() and not (tmp_path / "huge").exists()
+
+
+def test_an_nsb_run_is_not_advised_nsb_and_is_told_of_miller_madow_pairs(tmp_path):
+    rng = np.random.default_rng(3)
+    train = SpikeTrain.from_dense(rng.random((300, 70)) < 0.3)
+    res = run_info(train, tmp_path / "nsb", estimator="nsb", n_shuffles=2, max_population=10)
+    notes = " ".join(res["warnings"])
+    assert "estimates are undersampled" in notes and "--estimator nsb" not in notes
+    assert "70 units is estimated by Miller-Madow, not NSB" in notes
+    assert res["pairwise_estimator"] == "miller_madow"

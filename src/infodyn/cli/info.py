@@ -54,7 +54,8 @@ def info(
     u = unit_key(r["base"])
     pair_mean = r[f"pairwise_mi_{u}"]["mean"]
     line = (
-        f"{r['n_units']} units, {r['n_samples']} bins of {r['bin_ms']:g} ms: "
+        f"{r['n_units']} unit{'s' if r['n_units'] != 1 else ''}, {r['n_samples']} bins of "
+        f"{r['bin_ms']:g} ms: "
         f"mean H {r[f'entropy_{u}']['mean']:.3f} {unit}, mean pairwise MI "
         + (f"{pair_mean:.4f} {unit}" if pair_mean is not None else "- (one unit: no pairs)")
     )

@@ -39,12 +39,18 @@ def whole_bin_steps(bin_ms: float, dt: float, option: str = "bin_ms") -> int:
     if not is_finite_number(bin_ms) or bin_ms <= 0:  # float() read "3" as 3 ms
         raise InputError(f"{option} must be a positive number of ms, got {bin_ms!r}")
     bin_ms = float(bin_ms)
+    if bin_ms / dt > MAX_BIN_STEPS:  # 1e300 was refused as a 300-digit bin_steps
+        raise InputError(f"{option}={bin_ms:g} ms is longer than any run of dt={dt:g} ms steps")
     steps = int(round(bin_ms / dt))
     if steps < 1 or abs(steps * dt - bin_ms) > 1e-6 * max(1.0, bin_ms):
         raise InputError(
             f"{option}={bin_ms:g} must be a whole multiple of the time step dt={dt:g} ms"
         )
     return steps
+
+
+#: the most steps a bin can hold (a run's steps are int64)
+MAX_BIN_STEPS = 2**62
 
 
 def check_spike_counts(r: np.ndarray, name: str = "the raster") -> None:

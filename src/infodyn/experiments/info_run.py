@@ -53,14 +53,15 @@ def _population_null(
     }
 
 
-def _one_undersampling_note(messages: list[str]) -> list[str]:
+def _one_undersampling_note(messages: list[str], estimator: str) -> list[str]:
     """The undersampling warnings of one analysis as one note: each estimate on the same words
     (units, pairs, shuffles) warned with its own counts, nine near-identical lines on a run."""
     if len(messages) <= 1:
         return messages
+    nsb = "" if estimator == "nsb" else "--estimator nsb, "  # advised to a run of nsb
     return [
         f"{len(messages)} estimates are undersampled, e.g. {messages[0]} (command line: "
-        "--estimator nsb, a larger --bin-ms or a smaller --max-population)"
+        f"{nsb}a larger --bin-ms or a smaller --max-population)"
     ]
 
 
@@ -127,6 +128,12 @@ def run_info(
             sel = np.arange(n_units_file)
         # before the words are read (60,000 units ran 18 s into the file, then ran out)
         n_samples = n_trials * (src.n_steps // bin_steps)  # a partial last bin is dropped
+        require(  # one bin a trial gave all-zero results and exit 0
+            n_samples >= 2,
+            f"--bin-ms={bin_ms:g} leaves {n_samples} bin(s) in {n_trials} trial(s) of "
+            f"{src.n_steps} steps: information needs at least two words; choose a smaller "
+            "--bin-ms",
+        )
         require_pairwise_memory(n_samples, sel.size, extra=n_samples * sel.size)
         t0 = time.perf_counter()
         binned = src.binned(bin_steps, sel, binary=True)
@@ -163,7 +170,14 @@ def run_info(
             n_words = int(np.unique(pw, axis=0).shape[0])
             null = _population_null(pw, estimator, n_shuffles, seed, base) if n_shuffles else None
         caught = _one_undersampling_note(
-            sorted({str(w.message) for w in record if issubclass(w.category, UndersampledWarning)})
+            sorted({str(w.message) for w in record if issubclass(w.category, UndersampledWarning)}),
+            estimator,
+        )
+    if pair_estimator != estimator:  # recorded as pairwise_estimator only
+        caught.append(
+            f"the pairwise mutual information of {n_units} units is estimated by Miller-Madow, "
+            "not NSB (one NSB integral per pair's entropy is too slow beyond 64 units); the "
+            "entropies and the population measures use NSB"
         )
     upper = mi[np.triu_indices(n_units, 1)]
     if not upper.size:  # one unit: no pair, so no pairwise number (not a mean of 0.0)
