@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from infodyn.cli._reading import reading_progress
 from infodyn.cli.app import app
 
 
@@ -52,21 +53,22 @@ def criticality(
 
     if method not in ("ts", "sm"):
         raise InputError(f"--method must be 'ts' or 'sm' (the MR slopes), got {method!r}")
-    res = run_criticality(
-        spikes,
-        out,
-        bin_ms=bin_ms,
-        avalanche_bin_ms=avalanche_bin_ms,
-        kmax=kmax,
-        coefficient_method=method,
-        n_boot=n_boot,
-        ci_method=ci_method,
-        gof_bootstrap=gof_bootstrap,
-        min_tail=min_tail,
-        seed=seed,
-        units=units,
-        sample_fraction=sample_fraction,
-    )
+    with reading_progress():  # a bar of the passes over a large spike file
+        res = run_criticality(
+            spikes,
+            out,
+            bin_ms=bin_ms,
+            avalanche_bin_ms=avalanche_bin_ms,
+            kmax=kmax,
+            coefficient_method=method,
+            n_boot=n_boot,
+            ci_method=ci_method,
+            gof_bootstrap=gof_bootstrap,
+            min_tail=min_tail,
+            seed=seed,
+            units=units,
+            sample_fraction=sample_fraction,
+        )
     mr = res["branching"]["mr"]
     sf = res["avalanches"]["size_fit"] or {}
     m = "nan" if mr["m"] is None else f"{mr['m']:.4f}"

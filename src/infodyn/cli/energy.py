@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from infodyn.cli._reading import reading_progress
 from infodyn.cli.app import app
 
 
@@ -74,7 +75,8 @@ def energy(
         cfg = {"spikes": str(spikes), **options}
     if not spikes.exists():
         raise FileNotFoundError(2, "no such file", str(spikes))
-    r = run_energy(cfg, out)
+    with reading_progress():  # a bar of the passes over a large spike file
+        r = run_energy(cfg, out)
     h = r["heldout"]
     typer.echo(
         f"{r['bits_per_word']}-bit words ({r['n_train']} train, {r['n_test']} test): held-out "

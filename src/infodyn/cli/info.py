@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from infodyn.cli._reading import reading_progress
 from infodyn.cli.app import app
 
 
@@ -37,18 +38,19 @@ def info(
     from infodyn.experiments.info_run import run_info
     from infodyn.information._inputs import unit_key
 
-    r = run_info(
-        spikes,
-        out,
-        bin_ms=bin_ms,
-        estimator=estimator,
-        max_population=max_population,
-        n_shuffles=n_shuffles,
-        seed=seed,
-        units=units,
-        max_units=max_units,
-        base=_log_base(base),
-    )
+    with reading_progress():  # a bar of the passes over a large spike file
+        r = run_info(
+            spikes,
+            out,
+            bin_ms=bin_ms,
+            estimator=estimator,
+            max_population=max_population,
+            n_shuffles=n_shuffles,
+            seed=seed,
+            units=units,
+            max_units=max_units,
+            base=_log_base(base),
+        )
     pop = r["population"]
     unit = r["unit"]
     u = unit_key(r["base"])

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data._repeats import RepeatFilter, repeat_warning, repeats_in_file_order
+from infodyn.data.read_progress import READ_HOOK
 from infodyn.data.spike_files import (
     H5_READ_ERRORS,
     NO_TRIALS,
@@ -391,8 +392,12 @@ class SpikeReader:
         order first)."""
 
         def raw() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+            hook = READ_HOOK.get()
             for a in range(0, self.n_spikes, self.block_spikes):
-                yield self._checked_block(a, min(a + self.block_spikes, self.n_spikes))
+                b = min(a + self.block_spikes, self.n_spikes)
+                yield self._checked_block(a, b)
+                if hook is not None:
+                    hook(self.path, b, self.n_spikes)
 
         def gen() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
             self._check_order()  # a file without the flag in order: not held whole (38 B/spike)
