@@ -182,6 +182,41 @@ def test_a_checkpoint_trained_on_another_mask_is_refused(tmp_path):
     trainer(1).load_checkpoint(ck)
 
 
+def test_a_sparse_checkpoint_of_another_pattern_or_breaking_dale_is_refused(tmp_path):
+    """SparseWeights carry their pattern (no mask is stored): a checkpoint of another seed's
+    graph, an edited pattern or a weight of the wrong sign was resumed without a word."""
+    net = idn.network.ALIF(
+        n_in=2, n_rec=30, n_out=1, connectivity="ei", k_in=6, weights="sparse", in_scale=2.0
+    )
+    task = PatternGeneration(n_in=2, n_steps=10)
+
+    def trainer(seed):
+        return Trainer(net, task, "mse", TrainOptions(seed=seed))
+
+    first = trainer(0)
+    assert first.mask is None and hasattr(first.state.params["w_rec"], "indptr")
+    ck = first.save_checkpoint(tmp_path / "checkpoint.npz")
+    trainer(0).load_checkpoint(ck)  # its own graph
+    with pytest.raises(InputError, match="another synapse pattern than this trainer's"):
+        trainer(1).load_checkpoint(ck)
+    data = dict(np.load(ck))
+    edited = dict(data)
+    indices = edited["param_w_rec.indices"].copy()
+    row = set(indices[:6].tolist())
+    indices[5] = max(j for j in range(30) if j not in row and j != 0)  # one target moved
+    edited["param_w_rec.indices"] = np.r_[np.sort(indices[:6]), indices[6:]]
+    np.savez(ck, **edited)
+    with pytest.raises(InputError, match="another synapse pattern"):
+        trainer(0).load_checkpoint(ck)
+    flipped = dict(data)
+    values = flipped["param_w_rec.values"].copy()
+    values[np.argmax(values)] *= -1  # an excitatory unit's synapse made inhibitory
+    flipped["param_w_rec.values"] = values
+    np.savez(ck, **flipped)
+    with pytest.raises(InputError, match="1 synapses break Dale's law of this E/I network"):
+        trainer(0).load_checkpoint(ck)
+
+
 def test_a_checkpoint_of_another_graph_is_refused_and_other_dynamics_are_named(tmp_path):
     """A checkpoint keeps the network it was trained in: a resume into another graph (another
     k_in, or 'sparse' for 'ei', which dropped Dale's law) ran on without a word; another time
@@ -214,9 +249,11 @@ def test_a_checkpoint_of_another_graph_is_refused_and_other_dynamics_are_named(t
         data["network"] = np.asarray(json.dumps(stored))
         np.savez(ck, **data)
         trainer(tau_a=500.0).load_checkpoint(ck)
-        del data["network"]  # written before the network was stored: not checked
-        np.savez(ck, **data)
-        trainer(k_in=8).load_checkpoint(ck)
+        del data["network"]  # written before the network was stored: not checked, but
+        np.savez(ck, **data)  # sparse weights carry their pattern, which is compared
+        trainer(n_alif=5).load_checkpoint(ck)
+        with pytest.raises(InputError, match="another synapse pattern"):
+            trainer(k_in=8).load_checkpoint(ck)
 
 
 def test_a_stop_flag_that_is_not_a_boolean_is_refused(tmp_path):

@@ -428,6 +428,26 @@ class Trainer:
             path, self.state, asdict(self.opt), mask=self.mask, network=network_record(self.net)
         )
 
+    def _check_stored_weights(self, weights: dict[str, Any]) -> None:
+        """A checkpoint's weights must fit the network, keep this trainer's synapse pattern
+        (sparse weights store it; a dense ``mask`` is checked on its own) and Dale's law: the
+        checkpoint of another seed's graph, or an edited one, was resumed without a word."""
+        self.net.validate_params(weights)
+        stored, ours = weights["w_rec"], self.state.params["w_rec"]
+        if is_sparse(stored) and is_sparse(ours):
+            same = all(
+                np.array_equal(np.asarray(a), np.asarray(b))
+                for a, b in ((stored.indptr, ours.indptr), (stored.indices, ours.indices))
+            )
+            require(
+                same,
+                "they hold another synapse pattern than this trainer's (drawn by net.init with "
+                "its seed and connectivity, or given); resume with the network, seed and "
+                "weights it was trained with",
+            )
+        wrong = dale_violations(stored, self.net.unit_signs())
+        require(not wrong, f"{wrong} synapses break Dale's law of this E/I network")
+
     def load_checkpoint(self, path: str | os.PathLike) -> None:
         """Continue from the checkpoint at ``path``, every part checked against this trainer
         (:func:`infodyn.learning.checkpoint.load_checkpoint`)."""
@@ -440,6 +460,6 @@ class Trainer:
             options=asdict(self.opt),
             mask=self.mask,
             network=network_record(self.net),
-            check_params=self.net.validate_params,
+            check_params=self._check_stored_weights,
         )
         self.state = state
