@@ -31,7 +31,7 @@ from infodyn.errors import (
     require_flag,
     whole_number,
 )
-from infodyn.learning.bptt import bptt_window
+from infodyn.learning.bptt import bptt_window, require_bptt_memory
 from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import values_of
@@ -282,6 +282,7 @@ def evaluate(
         detach_rec = method == "bptt_stopgrad"
         detach_reset = detach_rec or reset == "detach"
         chunk = math.ceil(math.sqrt(n_steps)) if remat else 0
+        require_bptt_memory(batch, n_steps, chunk, p, dtype)
         grads, stats, activity, y = bptt_window(
             c, lossc, net.dt, detach_rec, detach_reset, p, beta, xt, tgt, chunk
         )
