@@ -173,6 +173,23 @@ def test_resume_without_a_run_leaves_no_folder(tmp_path):
     assert not (tmp_path / "none").exists()
 
 
+def test_bptt_of_sparse_weights_that_cannot_fit_is_refused_before_the_run_folder(
+    tmp_path, monkeypatch
+):
+    from infodyn.memory import MemoryPreflightError
+
+    cfg = {
+        "network": {"n_in": 3, "n_rec": 300, "n_out": 1, "connectivity": "sparse", "k_in": 50},
+        "task": {"kind": "pattern_generation", "n_steps": 100},
+        "training": {"iterations": 1, "method": "bptt", "batch_size": 8},
+    }
+    need = 2.5 * 10 * 8 * 300 * 50 * 4  # BPTT_PEAK x ceil(sqrt(100)) x batch x nnz x float32
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", str(int(need * 0.9)))
+    with pytest.raises(MemoryPreflightError, match="BPTT's residuals .*method='eprop'"):
+        run_training(TrainConfig(**cfg), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
 def test_train_cli_passes_allow_config_change_with_resume(tmp_path, monkeypatch, capsys):
     """T3 (tests/experiments/test_train_run.py): ``--resume --allow-config-change`` reaches
     run_training (it was the only way to resume an edited config)."""

@@ -27,6 +27,8 @@ from pydantic import Field, PositiveFloat
 from infodyn.errors import InputError, check_option_type
 from infodyn.experiments.config import Section, Seed, build_network, network_section
 from infodyn.experiments.rundir import RunDir
+from infodyn.learning.bptt import remat_chunk_of, require_bptt_memory
+from infodyn.network.connectivity import expected_nnz
 
 
 class TrainingSection(Section):
@@ -206,6 +208,14 @@ def run_training(
         "a training batch",
         "use a smaller [training] batch_size or fewer [task] steps",
     )
+    if opts.method != "eprop" and net.sparse_weights:  # before RunDir makes the folder
+        require_bptt_memory(
+            t.batch_size,
+            task.n_steps,
+            remat_chunk_of(task.n_steps),
+            int(expected_nnz(net)),
+            np.dtype(opts.precision),
+        )
     if resume and not (Path(out) / "checkpoint.npz").exists():  # before RunDir makes the folder
         raise InputError(f"{out}: no checkpoint.npz to resume from")
     run = RunDir(out, "train")

@@ -28,6 +28,7 @@ fit (10^4 units at k_in = 1000 and batch 16 asked XLA for 31 GB and died in a tr
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import Any
 
@@ -108,13 +109,11 @@ def _checkpointed_scan(body, carry, x: Array, tgt: Array | None, size: int):
     return scan_in_chunks(chunk, carry, (x, tgt), size)
 
 
-def require_bptt_memory(
-    batch: int, n_steps: int, remat_chunk: int, params: Any, dtype: Any
-) -> None:
-    """Refuse a BPTT pass over sparse weights whose residuals cannot fit: :data:`BPTT_PEAK` x the
-    steps kept at once (a rematerialised chunk, else all) x ``batch`` x the stored synapses of
-    the sparse weights x the item size (dense weights keep only per-unit values a step)."""
-    nnz = sum(int(w.nnz) for w in (params["w_rec"], params["w_in"]) if is_sparse(w))
+def require_bptt_memory(batch: int, n_steps: int, remat_chunk: int, nnz: int, dtype: Any) -> None:
+    """Refuse a BPTT pass over ``nnz`` synapses of sparse weights (:func:`sparse_synapses`) whose
+    residuals cannot fit: :data:`BPTT_PEAK` x the steps kept at once (a rematerialised chunk,
+    else all) x ``batch`` x ``nnz`` x the item size (dense weights keep only per-unit values a
+    step)."""
     if not nnz:
         return
     steps = remat_chunk if 0 < remat_chunk < n_steps else n_steps
@@ -128,6 +127,16 @@ def require_bptt_memory(
         free=free,
         where="" if free is None else " on the device",
     )
+
+
+def sparse_synapses(params: dict[str, Any]) -> int:
+    """The stored synapses of ``params``' sparse weights (0 when they are dense)."""
+    return sum(int(w.nnz) for w in (params["w_rec"], params["w_in"]) if is_sparse(w))
+
+
+def remat_chunk_of(n_steps: int) -> int:
+    """The steps of a rematerialised chunk of :func:`infodyn.learning.evaluate`: ceil(sqrt(T))."""
+    return math.ceil(math.sqrt(n_steps))
 
 
 #: peak memory of a BPTT pass over sparse weights in units of one chunk's gathered spikes

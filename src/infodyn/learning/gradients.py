@@ -13,7 +13,6 @@ value and the population activity, which the trainer logs.
 from __future__ import annotations
 
 import inspect
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +30,12 @@ from infodyn.errors import (
     require_flag,
     whole_number,
 )
-from infodyn.learning.bptt import bptt_window, require_bptt_memory
+from infodyn.learning.bptt import (
+    bptt_window,
+    remat_chunk_of,
+    require_bptt_memory,
+    sparse_synapses,
+)
 from infodyn.learning.eprop import eprop_window, zero_carry
 from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import values_of
@@ -281,8 +285,8 @@ def evaluate(
     else:
         detach_rec = method == "bptt_stopgrad"
         detach_reset = detach_rec or reset == "detach"
-        chunk = math.ceil(math.sqrt(n_steps)) if remat else 0
-        require_bptt_memory(batch, n_steps, chunk, p, dtype)
+        chunk = remat_chunk_of(n_steps) if remat else 0
+        require_bptt_memory(batch, n_steps, chunk, sparse_synapses(p), dtype)
         grads, stats, activity, y = bptt_window(
             c, lossc, net.dt, detach_rec, detach_reset, p, beta, xt, tgt, chunk
         )
