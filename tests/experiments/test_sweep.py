@@ -316,11 +316,43 @@ def test_a_point_finished_when_an_interrupt_stops_the_sweep_counts_as_done(
 ):
     # a signal (graceful) stops the loop at the first finished task; a point whose worker wrote
     # its marker is done, not "interrupted" (and then the sweep has nothing left to report)
+    from infodyn.experiments import sweep
 
-    monkeypatch.setitem(interrupt._state, "signal", "SIGINT")
+    submit = sweep._Submitted.submit
+
+    def signalled(self, *args):  # the signal comes while the point runs
+        fut = submit(self, *args)
+        interrupt._state["signal"] = "SIGINT"
+        return fut
+
+    monkeypatch.setitem(interrupt._state, "signal", None)
+    monkeypatch.setattr(sweep._Submitted, "submit", signalled)
     res = run_sweep("toy", {}, {"params.x": [3.0]}, tmp_path, scheduler=cluster.scheduler_address)
     assert [r["status"] for r in res.rows] == ["done"] and res.rows[0]["y"] == 9.0
     assert json.loads((tmp_path / "results.json").read_text())["n_interrupted"] == 0
+
+
+def test_no_point_starts_after_a_signal(tmp_path, toy_command, cluster, monkeypatch):
+    """Every point was queued at once: after SIGINT a worker took the next point the moment
+    its point finished (and it was killed seconds later, its attempt counted). Points are
+    submitted as threads free up, and none after the signal."""
+    from infodyn.experiments import sweep
+
+    submit, submitted = sweep._Submitted.submit, []
+
+    def signalled(self, client, task, retries):  # the signal comes after the first point
+        submitted.append(task[0].values)
+        fut = submit(self, client, task, retries)
+        interrupt._state["signal"] = "SIGINT"
+        return fut
+
+    monkeypatch.setitem(interrupt._state, "signal", None)
+    monkeypatch.setattr(sweep._Submitted, "submit", signalled)
+    grid = {"params.x": [1.0, 2.0, 3.0]}
+    with pytest.raises(interrupt.Interrupted, match="1 of 3 points done, 2 left"):
+        run_sweep("toy", {}, grid, tmp_path, scheduler=cluster.scheduler_address)
+    assert submitted == [{"params.x": 1.0}]  # two threads free, one point started
+    assert len(list((tmp_path / "points").iterdir())) == 1  # no folder of a point not run
 
 
 @pytest.mark.parametrize(

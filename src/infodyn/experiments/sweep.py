@@ -373,21 +373,37 @@ class _Submitted:
         )  # fmt: skip
 
     def gather(self, client: Any, tasks: list, retries: int, bar: Any, report: Any) -> None:
-        """Submit every task and take their results as they finish; on SIGINT/SIGTERM keep
-        what finished and cancel the rest."""
+        """Submit the tasks as the cluster's threads free up and take their results as they
+        finish; after SIGINT/SIGTERM start nothing more, and at the first task to finish keep
+        what finished and cancel the rest. Only as many tasks as the workers have threads are
+        submitted at a time (re-counted every :data:`POLL_S` seconds, as workers join): with
+        every task queued at once, a worker took the next point the moment its point finished,
+        after the signal."""
         from dask.distributed import as_completed
 
         from infodyn.experiments import interrupt
 
-        futures = {self.submit(client, task, retries): task for task in tasks}
-        for done, fut in enumerate(as_completed(list(futures)), start=1):
-            if interrupt.requested():
-                client.cancel(list(futures))
-                break
-            self.take(futures[fut], fut)
-            bar.update(done=done)
-            if report is not None:
-                report(done, len(futures))
+        queue, running, done = list(tasks), {}, 0
+        finished = as_completed()
+        while running or (queue and not interrupt.requested()):
+            threads = max(1, sum(client.nthreads().values()))
+            while queue and len(running) < threads and not interrupt.requested():
+                task = queue.pop(0)
+                fut = self.submit(client, task, retries)
+                running[fut] = task
+                finished.add(fut)
+            if not finished.has_ready():
+                time.sleep(POLL_S)
+                continue
+            if interrupt.requested():  # the first task to finish after the signal: stop
+                client.cancel(list(running))
+                return
+            for fut in finished.next_batch(block=False):
+                self.take(running.pop(fut), fut)
+                done += 1
+                bar.update(done=done)
+                if report is not None:
+                    report(done, len(tasks))
 
     def take(self, task: list[SweepPoint], fut: Any) -> None:
         """A finished task's markers, or its failures (bad input, or failed after retries)."""
@@ -401,6 +417,10 @@ class _Submitted:
                 self.failures.append(self.failure(p, f"InputError: {marker[INPUT_ERROR]}"))
             else:
                 self.markers[p.key] = marker
+
+
+#: seconds between looks at a running sweep's tasks (and at a signal)
+POLL_S = 0.05
 
 
 def _table_rows(
