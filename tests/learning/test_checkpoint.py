@@ -215,6 +215,13 @@ def test_a_sparse_checkpoint_of_another_pattern_or_breaking_dale_is_refused(tmp_
     np.savez(ck, **flipped)
     with pytest.raises(InputError, match="1 synapses break Dale's law of this E/I network"):
         trainer(0).load_checkpoint(ck)
+    unsorted = dict(data)
+    indices = unsorted["param_w_rec.indices"].copy()
+    indices[[0, 1]] = indices[[1, 0]]
+    unsorted["param_w_rec.indices"] = indices
+    np.savez(ck, **unsorted)
+    with pytest.raises(InputError, match=f"^{ck}: param_w_rec: indices must ascend.*restore it"):
+        trainer(0).load_checkpoint(ck)  # the file and what to do were not named
 
 
 def test_a_checkpoint_of_another_graph_is_refused_and_other_dynamics_are_named(tmp_path):

@@ -767,3 +767,15 @@ def test_scipy_transpose_and_the_checks_of_new_values_and_dense_copies(monkeypat
         w.to_dense()
     with pytest.raises(TypeError, match="infodyn.network.save_params for files"):
         np.asarray(w)
+
+
+def test_arrays_of_another_rank_are_named_by_their_shape():
+    # the message held an array's repr over three lines, without its shape
+    with pytest.raises(
+        InputError, match=r"^values must be a 1-D array, got an array of shape \(3, 1\)$"
+    ):
+        SparseWeights(
+            np.ones((3, 1)), np.array([1, 2, 0], np.int32), np.array([0, 1, 2, 3]), (3, 3)
+        )
+    with pytest.raises(InputError, match="indptr must be a 1-D array, got None"):
+        SparseWeights(np.ones(3), np.array([1, 2, 0], np.int32), None, (3, 3))

@@ -141,7 +141,10 @@ def load_checkpoint(
         _check_options(data, options or {}, path)
         _check_mask(data, mask, path)
         _check_network(data, network, path)
-        stored = params_from_arrays(data, prefix=CHECKPOINT_PREFIX)
+        try:  # a damaged sparse pattern was named without the file or what to do
+            stored = params_from_arrays(data, prefix=CHECKPOINT_PREFIX)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}; {ADVICE}") from None
         for key in keys:  # named with the file (was "params['w_rec'] contains NaN", no file)
             if _non_finite(getattr(stored.get(key), "values", stored.get(key))):
                 raise InputError(f"{path}: the weights {key} hold NaN or inf; {ADVICE}")

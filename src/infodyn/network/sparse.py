@@ -58,7 +58,10 @@ class SparseWeights:
     def __init__(self, values: Array, indices: Array, indptr: Array, shape: tuple[int, int]):
         for name, a in (("values", values), ("indices", indices), ("indptr", indptr)):
             if getattr(a, "ndim", None) != 1:  # None was an AttributeError on w.nnz later
-                raise InputError(f"{name} must be a 1-D array, got {a!r:.60}")
+                got = (  # an array's repr ran over lines, without its shape
+                    f"an array of shape {a.shape}" if hasattr(a, "shape") else f"{a!r:.60}"
+                )
+                raise InputError(f"{name} must be a 1-D array, got {got}")
         self.values = values
         self.indices = indices
         self.indptr = indptr
