@@ -5,7 +5,8 @@ heat capacity C(T)/N and the Zipf plot of words (``thermo_report``), figures.
 Words are cut trial by trial (``idn.energy.binary_words``); bits that never change in the
 training words are dropped (and listed) because their fields diverge; all statistics, including
 the held-out likelihood, are over the kept bits. The last ``test_fraction`` of the words of
-every trial is held out (a temporal split: no test word is interleaved with training words).
+every trial is held out (a temporal split: no test word is interleaved with training words, and
+with ``window`` > 1 the words that share a bin with the first test word are left out of both).
 """
 
 from __future__ import annotations
@@ -54,13 +55,18 @@ class EnergyRunConfig(Section):
 
 
 def _split(words: Any, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """The training and test words: the last ``test_fraction`` of each trial's words are held
+    out, and with a window of ``w`` bins the ``w - 1`` words before them belong to neither (the
+    words slide one bin at a time: those shared bins with the first test words)."""
     test = np.zeros(words.X.shape[0], dtype=bool)
+    train = np.ones(words.X.shape[0], dtype=bool)
     for t in np.unique(words.trial):
         idx = np.flatnonzero(words.trial == t)
         k = int(round(test_fraction * idx.size))
         if k:
             test[idx[-k:]] = True
-    return ~test, test
+            train[idx[max(0, idx.size - k - (words.window - 1)) :]] = False
+    return train, test
 
 
 def _refuse_too_many_units(cfg: EnergyRunConfig) -> None:
