@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from infodyn.data.read_progress import on_blocks_read
 from infodyn.progress import ProgressBar
 
 #: files of fewer spikes are read without a bar (a few blocks: under a second)
@@ -24,6 +23,9 @@ def reading_progress(min_spikes: int = PROGRESS_MIN_SPIKES) -> Iterator[None]:
     """A bar of the spikes each whole pass over a spike file of at least ``min_spikes`` spikes
     has read, inside the block; a pass that starts again from the file's first block is the
     next pass."""
+    from infodyn.data.read_progress import on_blocks_read  # here: the command line's start
+    # imports no NumPy (tests/experiments/test_interrupt.py)
+
     state: dict[str, Any] = {"bar": None, "done": 0, "passes": 0}
 
     def read(path: Path, done: int, total: int) -> None:

@@ -110,7 +110,11 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     words = E.binary_words(cfg.spikes, bin_ms=cfg.bin_ms, units=cfg.units, window=cfg.window)
     X_all = words.X
     require(X_all.any(), f"{cfg.spikes}: no spikes (of the units selected): nothing to fit")
-    require(X_all.shape[0] >= 20, f"only {X_all.shape[0]} word(s): use more data or smaller bins")
+    require(
+        X_all.shape[0] >= 20,
+        f"only {X_all.shape[0]} word{'s' if X_all.shape[0] != 1 else ''}: use more data or "
+        "smaller bins",
+    )
     train_mask, test_mask = _split(words, cfg.test_fraction)
     require(  # round(test_fraction * words) is 0 (or all) in every trial: nothing to compare
         test_mask.any() and train_mask.any(),
