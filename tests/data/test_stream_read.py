@@ -369,6 +369,9 @@ def test_repeats_in_file_order_one_key_or_three_fields_agree():
     one_key = repeats_in_file_order("f", 4000, blocks, (3, 50, 30))
     fields = repeats_in_file_order("f", 4000, blocks, (3, 50, 2**62))  # no int64 key fits
     np.testing.assert_array_equal(one_key, fields)
+    # trials x n_steps past 2^32: an int32 product wrapped and merged spikes of other trials
+    wide = repeats_in_file_order("f", 4000, blocks, (3, 2**32, 30))
+    np.testing.assert_array_equal(wide, one_key)
     seen, expect = set(), np.zeros(4000, bool)  # every copy after a spike's first, by hand
     for k, key in enumerate(zip(tr.tolist(), t.tolist(), u.tolist(), strict=True)):
         expect[k] = key in seen

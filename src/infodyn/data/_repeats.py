@@ -134,7 +134,8 @@ def repeats_in_file_order(
         keys, a = np.empty(n_spikes, np.int64), 0  # filled block by block: no list of blocks
         for tr, t, u in blocks():
             part = keys[a : a + tr.size]
-            np.multiply(tr, n_steps, out=part, casting="unsafe")
+            part[:] = tr  # int64 before the product: int32 trials x n_steps wrapped around
+            part *= n_steps
             part += t
             part *= n_units
             part += u
