@@ -138,12 +138,15 @@ def test_a_file_out_of_time_order_is_counted_by_unit_within_the_cap(tmp_path, mo
         half = t.size // 2
         w.append(t[half:], u[half:])  # the second half first: not in time order
         w.append(t[:half], u[:half])
+    passes = []
+    monkeypatch.setattr(R, "own_covariances", lambda *a: passes.append(a))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = R.run_criticality(path, tmp_path / "a", n_boot=0)
         assert res["branching"]["own_share"] == pytest.approx(
             O.own_share(raster[None].astype(float)), rel=1e-12
         )
+        assert passes == []  # the counting pass saw the disorder: no pass to find it again
         monkeypatch.setattr(R, "OWN_SHARE_MAX_CELLS", 100)  # too many cells: not computed
         res = R.run_criticality(path, tmp_path / "b", n_boot=0)
     assert res["branching"]["own_share"] is None
@@ -200,3 +203,18 @@ def test_mr_on_the_branching_network_is_its_m():  # the network above is what MR
     raster = _branching_network()
     res = C.branching_ratio(raster[None, :, :50].sum(axis=2).astype(float), seed=0)
     assert res.meaningful and abs(res.m - 0.9) < 0.05
+
+
+def test_own_covariances_refuse_what_they_cannot_sum(monkeypatch):
+    from infodyn.memory import MemoryPreflightError
+
+    block = (np.zeros(2, int), np.array([1, 2]), np.array([0, 3]))
+    with pytest.raises(InputError, match=r"units must be whole numbers in \[0, 2\)"):
+        O.own_covariances([block], 10, 1, [0, 1])  # a unit beyond columns read out of bounds
+    with pytest.raises(InputError, match="more than lags=5 bins a trial, got .* 5 bins"):
+        O.own_covariances([], 5, 1, [0])  # S_k of lags beyond the trial were not 0
+    empty = (np.array([]), np.array([]), np.array([]))  # floats, as np.array([]) makes them
+    np.testing.assert_array_equal(O.own_covariances([empty], 10, 1, [0]), np.zeros(5))
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1M")  # 232 bytes a unit
+    with pytest.raises(MemoryPreflightError, match="own lagged covariances of 10,000 units"):
+        O.OwnCovariances(np.arange(10_000), 10, 1)

@@ -38,6 +38,7 @@ import numba
 import numpy as np
 
 from infodyn.errors import InputError, whole_number
+from infodyn.memory import require_memory
 
 #: lags compared, and the share of the units' own covariance above which a result warns
 LAGS = 5
@@ -106,6 +107,8 @@ def own_covariances(
     sums = OwnCovariances(columns, n_bins, bin_steps, lags)
     for trials, times, units in blocks:
         sums.add(trials, times, units)
+        if not sums.in_order:  # the rest of the file cannot change that
+            break
     return sums.result()
 
 
@@ -119,11 +122,21 @@ class OwnCovariances:
         self.n_bins = whole_number(n_bins, "n_bins", minimum=1)
         self.bin_steps = whole_number(bin_steps, "bin_steps", minimum=1)
         lags = whole_number(lags, "lags", minimum=1)
+        if self.columns.ndim != 1 or self.n_bins <= lags:
+            raise InputError(
+                f"need 1-D columns and more than lags={lags} bins a trial, got columns of shape "
+                f"{self.columns.shape} and {self.n_bins} bins"
+            )
         n_cols = max(int(self.columns.max(initial=-1)) + 1, 1)
         # per column: its last lags + 1 bins and their counts (a ring indexed by the global bin
         # g = trial * n_bins + bin), its count in this trial, and in the trial's first and
         # last bins
         width = 1 << lags.bit_length()  # a power of two above lags: slots by a mask
+        require_memory(  # 232 bytes a unit at 5 lags: a corrupt header's 10^8 units, 23 GB
+            8 * self.columns.size + 8 * n_cols * (2 * width + 2 * lags + 2),
+            f"the own lagged covariances of {n_cols:,} units",
+            "analyse fewer units (--units, --sample-fraction)",
+        )
         self._ring = np.full((n_cols, width, 2), -1, np.int64)
         self._n = np.zeros(n_cols, np.int64)
         self._edges = np.zeros((2, lags, n_cols), np.int64)
@@ -134,12 +147,16 @@ class OwnCovariances:
 
     def add(self, trials: Any, times: Any, units: Any) -> None:
         """Add the next block of spikes (the blocks in (trial, time) order)."""
-        if self.in_order:
-            self.in_order = _add_spikes(
-                np.asarray(trials), np.asarray(times), np.asarray(units), self.columns,
-                self.n_bins, self.bin_steps, self._ring, self._n, self._edges, self._touched,
-                self._state, self._products, self._sums,
-            )  # fmt: skip
+        units = np.asarray(units)
+        if not self.in_order or units.size == 0:
+            return
+        if units.dtype.kind not in "iu" or units.min() < 0 or units.max() >= self.columns.size:
+            raise InputError(f"units must be whole numbers in [0, {self.columns.size})")
+        self.in_order = _add_spikes(
+            np.asarray(trials), np.asarray(times), units, self.columns, self.n_bins,
+            self.bin_steps, self._ring, self._n, self._edges, self._touched, self._state,
+            self._products, self._sums,
+        )  # fmt: skip
 
     def result(self) -> np.ndarray | None:
         """``S_1..S_lags`` of the spikes added (``None`` if they were not in order); call

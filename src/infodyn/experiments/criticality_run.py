@@ -26,6 +26,7 @@ from infodyn.data.binning import spike_source, whole_bin_steps
 from infodyn.data.units import unit_subset
 from infodyn.errors import InputError, as_path, is_finite_number, make_rng, require
 from infodyn.experiments.rundir import RunDir
+from infodyn.memory import MemoryPreflightError
 from infodyn.plotting import pyplot
 
 
@@ -239,13 +240,17 @@ def _own_share(by_unit: tuple[Any, Any, Any], act: Any) -> float | None:
     n_trials, n_bins = act.counts.shape
     if n_bins <= LAGS:
         return None
-    if summed is not None and (summed.bin_steps, summed.n_bins) == (act.bin_steps, n_bins):
-        own = summed.result()
-        if own is not None:
-            return share_of(own, act.counts)
+    same_bins = summed is not None and (summed.bin_steps, summed.n_bins) == (act.bin_steps, n_bins)
+    if same_bins and summed.in_order:
+        return share_of(summed.result(), act.counts)
     with spike_source(source) as src:
         columns = _columns(src.n_units, units)
-        own = own_covariances(src.blocks(), n_bins, act.bin_steps, columns)
+        own = None  # the counting pass found the file out of order: no pass of its own
+        if not same_bins:
+            try:
+                own = own_covariances(src.blocks(), n_bins, act.bin_steps, columns)
+            except MemoryPreflightError:  # a header of 10^8 units: not reported
+                return None
         if own is None:  # not in time order
             if n_trials * n_bins * np.count_nonzero(columns >= 0) > OWN_SHARE_MAX_CELLS:
                 return None
@@ -261,7 +266,12 @@ def _own_in_pass(reader: Any, units: Any, bin_ms: Any) -> OwnCovariances | None:
     bin_steps = 1 if bin_ms is None else whole_bin_steps(bin_ms, reader.dt)
     if reader.n_steps // bin_steps <= LAGS:
         return None
-    return OwnCovariances(_columns(reader.n_units, units), reader.n_steps // bin_steps, bin_steps)
+    try:
+        return OwnCovariances(
+            _columns(reader.n_units, units), reader.n_steps // bin_steps, bin_steps
+        )
+    except MemoryPreflightError:  # a header of 10^8 units: no share reported
+        return None
 
 
 def _columns(n_units: int, units: Any) -> np.ndarray:
