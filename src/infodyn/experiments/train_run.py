@@ -27,8 +27,6 @@ from pydantic import Field, PositiveFloat
 from infodyn.errors import InputError, check_option_type
 from infodyn.experiments.config import Section, Seed, build_network, network_section
 from infodyn.experiments.rundir import RunDir
-from infodyn.learning.bptt import remat_chunk_of, require_bptt_memory
-from infodyn.network.connectivity import expected_nnz
 
 
 class TrainingSection(Section):
@@ -209,6 +207,9 @@ def run_training(
         "use a smaller [training] batch_size or fewer [task] steps",
     )
     if opts.method != "eprop" and net.sparse_weights:  # before RunDir makes the folder
+        from infodyn.learning.bptt import remat_chunk_of, require_bptt_memory
+        from infodyn.network.connectivity import expected_nnz
+
         require_bptt_memory(
             t.batch_size,
             task.n_steps,

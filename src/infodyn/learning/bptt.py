@@ -28,7 +28,9 @@ fit (10^4 units at k_in = 1000 and batch 16 asked XLA for 31 GB and died in a tr
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 from functools import partial
 from typing import Any
 
@@ -113,13 +115,25 @@ def require_bptt_memory(batch: int, n_steps: int, remat_chunk: int, nnz: int, dt
     """Refuse a BPTT pass over ``nnz`` synapses of sparse weights (:func:`sparse_synapses`) whose
     residuals cannot fit: :data:`BPTT_PEAK` x the steps kept at once (a rematerialised chunk,
     else all) x ``batch`` x ``nnz`` x the item size (dense weights keep only per-unit values a
-    step)."""
-    if not nnz:
-        return
+    step). A shape that passed is not checked again (under the same ``INFODYN_MEMORY_LIMIT``):
+    after the first pass the process keeps the memory it freed, which the free memory then
+    lacks, and a run was refused midway."""
+    if nnz:
+        _bptt_memory(
+            batch, n_steps, remat_chunk, nnz, jnp.dtype(dtype).itemsize,
+            os.environ.get("INFODYN_MEMORY_LIMIT"),
+        )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=32)
+def _bptt_memory(
+    batch: int, n_steps: int, remat_chunk: int, nnz: int, itemsize: int, limit: str | None
+) -> None:
+    """:func:`require_bptt_memory`'s check (``limit`` is only its cache key)."""
     steps = remat_chunk if 0 < remat_chunk < n_steps else n_steps
     free = device_free_bytes()  # None: JAX on the CPU, its arrays in host memory
     require_memory(
-        BPTT_PEAK * steps * batch * nnz * jnp.dtype(dtype).itemsize,
+        BPTT_PEAK * steps * batch * nnz * itemsize,
         f"BPTT's residuals ({steps:,} steps kept at once x batch {batch} x {nnz:,} synapses: "
         "the presynaptic spike each one gathered)",
         "use method='eprop' (its memory does not grow with the steps), a smaller batch_size, "
