@@ -285,7 +285,7 @@ def test_an_ei_in_degree_without_inhibitory_inputs_is_refused():
     assert np.all(net.init(0)["w_rec"].in_degrees() == 3)
     # "there are 16 excitatory and 4 inhibitory" for 4 inhibitory inputs: the unit's own kind
     # has one fewer other unit
-    why = "at most 15 excitatory and 3 inhibitory other units .* the largest k_in that fits is 17"
+    why = "at most 15 excitatory and 3 inhibitory other units; the largest k_in that fits is 17"
     with pytest.raises(InputError, match=f"k_in=18 needs 14 excitatory . 4 inhibitory .*{why}"):
         LIF(n_rec=20, connectivity="ei", k_in=18)
     assert np.all(LIF(n_rec=20, connectivity="ei", k_in=17).init(0)["w_rec"].in_degrees() == 17)

@@ -45,7 +45,9 @@ def concatenate_spike_files(parts: list[str | os.PathLike], path: str | os.PathL
 
     The parts must share one header (units, steps, trials, dt, metadata): they are stretches of
     one run. The result is flagged ``sorted`` when each part is and each part starts at or after
-    the (trial, time) where the one before ends. Compressed chunks are copied as stored where
+    the (trial, time) where the one before ends. Parts marked as stretches of an unfinished run
+    (:data:`~infodyn.data.spike_files.UNFINISHED`) are taken and the result is not marked: join
+    them once the run has ended. Compressed chunks are copied as stored where
     the parts allow it (module docstring), else block by block.
     """
     if not isinstance(parts, list | tuple):  # None was "not iterable"

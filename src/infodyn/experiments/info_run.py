@@ -120,6 +120,13 @@ def run_info(
         bin_ms = dt if bin_ms is None else float(bin_ms)
         bin_steps = whole_bin_steps(bin_ms, dt, "--bin-ms")
         n_units_file, n_trials = src.n_units, src.n_trials
+        n_samples = n_trials * (src.n_steps // bin_steps)  # a partial last bin is dropped
+        require(  # one bin a trial gave all-zero results and exit 0 (before any pass)
+            n_samples >= 2,
+            f"--bin-ms={bin_ms:g} leaves {n_samples} bin(s) in {n_trials} trial(s) of "
+            f"{src.n_steps} steps: information needs at least two words; choose a smaller "
+            "--bin-ms",
+        )
         if units is not None:
             sel = unit_subset(units, n_units_file, "units")
         elif n_units_file > max_units:  # the most active units (one streamed pass)
@@ -127,13 +134,6 @@ def run_info(
         else:
             sel = np.arange(n_units_file)
         # before the words are read (60,000 units ran 18 s into the file, then ran out)
-        n_samples = n_trials * (src.n_steps // bin_steps)  # a partial last bin is dropped
-        require(  # one bin a trial gave all-zero results and exit 0
-            n_samples >= 2,
-            f"--bin-ms={bin_ms:g} leaves {n_samples} bin(s) in {n_trials} trial(s) of "
-            f"{src.n_steps} steps: information needs at least two words; choose a smaller "
-            "--bin-ms",
-        )
         require_pairwise_memory(n_samples, sel.size, extra=n_samples * sel.size)
         t0 = time.perf_counter()
         binned = src.binned(bin_steps, sel, binary=True)

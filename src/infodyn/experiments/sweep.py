@@ -35,6 +35,7 @@ Outputs in ``OUT``: ``config.json`` (the sweep definition and package version), 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -383,12 +384,12 @@ class _Submitted:
 
         from infodyn.experiments import interrupt
 
-        queue, running, done = list(tasks), {}, 0
+        queue, running, done = collections.deque(tasks), {}, 0
         finished = as_completed()
         while running or (queue and not interrupt.requested()):
-            threads = max(1, sum(client.nthreads().values()))
+            threads = max(1, sum(client.nthreads().values())) if queue else 0
             while queue and len(running) < threads and not interrupt.requested():
-                task = queue.pop(0)
+                task = queue.popleft()
                 fut = self.submit(client, task, retries)
                 running[fut] = task
                 finished.add(fut)

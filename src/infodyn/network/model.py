@@ -186,15 +186,11 @@ class LIF(BaseModel):
         if self.connectivity == "ei" and not self._ei_in_degree_fits(self.k_in):
             k_e, k_i = ei_split(self.k_in, self.frac_exc)
             n_e = self.n_exc
-            n_i = self.n_rec - n_e
-            # inputs come from other units: an excitatory unit has n_e - 1 excitatory sources
-            why = (
-                f"a unit has at most {n_e - 1} excitatory and {n_i - 1} inhibitory other units "
-                f"({n_e} excitatory and {n_i} inhibitory in all)"
-            )
-            largest = max((k for k in range(1, self.k_in) if self._ei_in_degree_fits(k)), default=0)
-            if largest:
-                why += f"; the largest k_in that fits is {largest}"
+            n_i = self.n_rec - n_e  # a unit's inputs come from the others of its kind
+            why = f"a unit has at most {n_e - 1} excitatory and {n_i - 1} inhibitory other units"
+            below = range(min(self.k_in, self.n_rec) - 1, 0, -1)
+            if fit := next((k for k in below if self._ei_in_degree_fits(k)), None):
+                why += f"; the largest k_in that fits is {fit}"
             if min(k_e, k_i) == 0:  # k_in = 1 gave every unit one E input and no I input
                 why = "an E/I network needs both kinds; raise k_in"
             if min(n_e, self.n_rec - n_e) < 2:  # no k_in fits: inputs come from other units
