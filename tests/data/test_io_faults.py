@@ -134,6 +134,8 @@ def test_dt_does_not_apply_to_binned_files(spike_file):
 
     with pytest.raises(InputError, match="already binned in steps"):
         load_spikes(spike_file, dt=5.0)
+    with pytest.raises(InputError, match="groups .* selects Kilosort/phy cluster labels"):
+        load_spikes(spike_file, groups="all")  # was ignored without a word
 
 
 def test_npz_paths_that_hold_no_zip_archive_say_so(tmp_path):

@@ -393,6 +393,8 @@ def test_convert_cli(tmp_path):
     assert r.returncode == 2 and "exists; pass --force" in r.stderr and out.read_bytes() == before
     r = _cli("convert", folder, out, "--dt", "1.0", "--groups", "good,mua", "--force")
     assert r.returncode == 0 and load_spikes(out).dt == 1.0  # ... unless --force is given
+    r = _cli("convert", tmp_path / "no_such_folder", out)  # said only: OUT exists
+    assert r.returncode == 2 and "no_such_folder: no such file or folder" in r.stderr
     np.savez(tmp_path / "none.npz", times=[], units=[], n_units=5, n_steps=100)
     r = _cli("convert", tmp_path / "none.npz", tmp_path / "none.h5")
     assert (

@@ -333,3 +333,11 @@ def test_a_chunked_run_reads_only_the_chunks_of_a_lazy_input(tmp_path):
     lazy = simulate_spikes(NET, PARAMS, Lazy(), engine="event", chunk_steps=100)
     whole = simulate_spikes(NET, PARAMS, X, engine="event", chunk_steps=100)
     np.testing.assert_array_equal(lazy.times, whole.times)
+
+
+def test_a_check_of_the_whole_config_is_not_named_twice():
+    # "invalid LIF config: LIF: p_connect is for connectivity 'sparse'..."
+    with pytest.raises(InputError, match="^invalid LIF config: p_connect is for connectivity"):
+        LIF(n_rec=20, p_connect=0.5)
+    with pytest.raises(InputError, match="^invalid LIF config: tau_m: "):  # a field keeps its name
+        LIF(n_rec=20, tau_m=-1.0)

@@ -28,6 +28,8 @@ def convert(
     from infodyn.data.spike_files import is_h5_path, save_spikes
     from infodyn.errors import InputError
 
+    if not source.exists():  # first: "OUT exists; pass --force" came before it
+        raise InputError(f"{source}: no such file or folder")
     if not is_h5_path(out):
         raise InputError(f"{out}: the output must be an infodyn HDF5 file (.h5 or .hdf5)")
     if out.exists() and source.exists() and out.resolve() == source.resolve():

@@ -37,6 +37,10 @@ def load_spikes(
             f"{path}: dt (--dt) bins spike times in seconds (NWB, Kilosort/phy, Neo); this file "
             "is already binned in steps, so it does not apply"
         )
+    if not (isinstance(groups, str) and groups == "good"):  # was ignored without a word
+        raise InputError(
+            f"{path}: groups (--groups) selects Kilosort/phy cluster labels; this file has none"
+        )
     with reading(path, "spike file"):  # truncated, unreadable or too large: one InputError
         if is_h5_path(path):
             return _spikes._load_h5(path)

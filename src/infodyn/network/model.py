@@ -498,6 +498,7 @@ class ALIF(LIF):
 def _format_validation(name: str, exc: Any) -> str:
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or name
-        parts.append(f"{loc}: {err['msg'].removeprefix('Value error, ')}")
+        msg = err["msg"].removeprefix("Value error, ")
+        loc = ".".join(str(p) for p in err["loc"])  # none for the whole config's checks
+        parts.append(f"{loc}: {msg}" if loc else msg)  # "invalid LIF config: LIF: ..."
     return f"invalid {name} config: " + "; ".join(parts)
