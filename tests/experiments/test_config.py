@@ -236,6 +236,9 @@ def test_train_config_refuses_nan_and_bool_in_tables():
     with pytest.raises(InputError, match=r"\[training.lr_scale\] got \{'w_rec': true\}"):
         validate(TrainConfig, {"training": {"lr_scale": {"w_rec": True}}})
     assert validate(TrainConfig, {"training": {"lr": 1e-3}}).training.lr == 1e-3
+    # a misspelt weight name was "[training.lr_scale.wrec.[key]] Input should be ..."
+    with pytest.raises(InputError, match=r": \[training.lr_scale\] key 'wrec': Input should be"):
+        validate(TrainConfig, {"training": {"lr_scale": {"wrec": 0.5}}})
 
 
 @pytest.mark.parametrize(

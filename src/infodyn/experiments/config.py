@@ -226,8 +226,12 @@ def _format_errors(exc: ValidationError, prefix: str = "") -> str:
     """One line naming every bad key as ``[section.key] problem``."""
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in (*([prefix] if prefix else []), *err["loc"]))
+        where = [str(p) for p in (*([prefix] if prefix else []), *err["loc"])]
         msg = err["msg"].removeprefix("Value error, ")
+        if where[-1:] == ["[key]"] and len(where) >= 2:  # a table's key: [a.b.wrec.[key]]
+            msg = f"key {where[-2]!r}: {msg}"
+            where = where[:-2]
+        loc = ".".join(where)
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         elif err["type"] == "missing":
