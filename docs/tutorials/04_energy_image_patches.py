@@ -36,8 +36,8 @@ N_PATCHES = 2_000 if FAST else 20_000
 # ## Patches
 #
 # Each patch is binarised at its own mean (1 = brighter than the patch's average); flat patches
-# are dropped. A quarter of the patches come from the right-hand quarter of every image, which
-# no training patch touches.
+# are dropped. The held-out patches, a quarter as many as the training ones (a fifth of all),
+# come from the right-hand quarter of every image, which no training patch touches.
 
 # %%
 split = idn.data.natural_patches(

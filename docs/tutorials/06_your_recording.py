@@ -150,11 +150,12 @@ for name, s in (("Neo .mat", from_neo), ("pynapple", from_nap)):
 # ## From the command line
 #
 # Every command that takes a spike file takes these sources too, and `infodyn convert` writes
-# infodyn's HDF5 format (streamed by the long-run tools):
+# infodyn's HDF5 format (streamed by the long-run tools); give the folder of your own
+# recording (this tutorial's lies in a temporary folder, `folder` above):
 #
 # ```bash
-# infodyn convert kilosort_output/ spikes.h5 --dt 1 --groups good
-# infodyn criticality kilosort_output/ --out runs/crit
+# infodyn convert path/to/kilosort_output/ spikes.h5 --dt 1 --groups good
+# infodyn criticality path/to/kilosort_output/ --out runs/crit
 # infodyn info recording.plx --out runs/info --bin-ms 5
 # ```
 #

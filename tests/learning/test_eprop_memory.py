@@ -41,3 +41,23 @@ def test_sparse_traces_are_sized_by_the_synapses_without_a_dense_copy(monkeypatc
     with pytest.raises(MemoryPreflightError, match="or filter_readout=False") as info:
         zero_carry(8, 4, 300, 1, np.float32, 300, True, np.zeros((300, 300), np.float32))
     assert "sparse weights (k_in)" in str(info.value)
+
+
+def test_the_traces_are_checked_once_a_size(monkeypatch):
+    """The carry is made every iteration; after the first the process keeps what it freed,
+    which the free memory then lacks: a long run could be refused midway."""
+    from infodyn.learning import eprop
+
+    calls = []
+    check = eprop.require_memory
+    monkeypatch.setattr(eprop, "require_memory", lambda *a, **k: calls.append(a) or check(*a, **k))
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "987654321")  # a cache key of this test's own
+    net = _alif()
+    params = net.init(seed=0)
+    x = idn.network.poisson_spikes(20.0, 20, n_in=4, batch=3, seed=1)
+    for _ in range(3):
+        idn.learning.gradients(net, params, x, np.zeros((3, 20, 1)), "mse", method="eprop")
+    assert len(calls) == 1
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "987654322")  # another limit: checked again
+    idn.learning.gradients(net, params, x, np.zeros((3, 20, 1)), "mse", method="eprop")
+    assert len(calls) == 2

@@ -46,7 +46,9 @@ traces kept between them (online e-prop).
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -101,8 +103,7 @@ def zero_carry(
     eps_rec, ebar_rec = _trace_shapes(batch, n_rec, n_rec, n_adaptive, filtered, w_rec)
     shapes = {"eps_in": eps_in, "eps_rec": eps_rec, "ebar_in": ebar_in, "ebar_rec": ebar_rec}
     entries = sum(math.prod(shape) for shape in shapes.values())
-    free = device_free_bytes()  # None: JAX on the CPU, its arrays in host memory
-    require_memory(
+    _traces_fit(
         TRACE_PEAK * entries * jnp.dtype(dtype).itemsize,
         f"e-prop's per-synapse eligibility traces ({entries:,} values: batch {batch} x the "
         f"synapses onto {n_adaptive:,} adaptive units"
@@ -110,8 +111,7 @@ def zero_carry(
         "use a smaller batch_size, fewer adaptive (ALIF) units"
         + ("" if is_sparse(w_rec) else ", sparse weights (k_in)")
         + (" or filter_readout=False" if filtered else ""),
-        free=free,
-        where="" if free is None else " on the device",
+        os.environ.get("INFODYN_MEMORY_LIMIT"),
     )
     z = jnp.zeros
     return Carry(
@@ -122,6 +122,16 @@ def zero_carry(
         zout=z((batch, n_rec), dtype),
         **{name: z(shape, dtype) for name, shape in shapes.items()},
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _traces_fit(need: float, what: str, advice: str, limit: str | None) -> None:
+    """:func:`zero_carry`'s memory check, once for each size (``limit``, the
+    ``INFODYN_MEMORY_LIMIT`` it ran under, only keys the cache): the carry is made every
+    iteration, and after the first the process keeps the memory it freed, which the free memory
+    then lacks (as for BPTT's check, :func:`infodyn.learning.bptt.require_bptt_memory`)."""
+    free = device_free_bytes()  # None: JAX on the CPU, its arrays in host memory
+    require_memory(need, what, advice, free=free, where="" if free is None else " on the device")
 
 
 #: peak memory of the traces while they are updated, in units of their size (measured with
