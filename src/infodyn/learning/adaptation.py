@@ -241,7 +241,10 @@ def lif_adaptation_update(
     Running count moments: ``m <- (1-s) m + s mean(c)``, ``v <- (1-s) v + s var(c)`` over
     windows of ``cfg.window_ms``. Then (module docstring) ``theta += eta_theta log(m/m*)`` and,
     for ``rule="max_entropy"``, ``log g += eta_gain/2 log(F*/F)`` with ``F = v/m`` and
-    ``F* = 1 + m*`` (geometric law). Each step is clipped to ``cfg.max_step``.
+    ``F* = 1 + m*`` (geometric law), only while the threshold step is not clipped (the rate
+    within reach of the target). Each step is clipped to ``cfg.max_step``. The threshold/gain
+    pair matches the count moments of the maximum-entropy law; it is a heuristic after
+    Triesch 2005, not that paper's KL gradient.
     """
     _check_state(state)
     require(isinstance(cfg, LIFAdaptationConfig), f"cfg must be a LIFAdaptationConfig, got {cfg!r}")
@@ -271,8 +274,11 @@ def lif_adaptation_update(
     if cfg.rule == "max_entropy":
         fano = np.maximum(v, floor) / np.maximum(m, floor)
         d_gain = 0.5 * cfg.eta_gain * np.log((1.0 + target) / fano)
-        # a silent unit says nothing about its spread: leave its gain alone
-        d_gain = np.where(m > floor, d_gain, 0.0)
+        # a silent unit says nothing about its spread, nor one whose rate is still far off (its
+        # threshold step clipped): a saturated unit fires regularly, its low Fano factor raised
+        # the gain faster than the threshold could follow, up to the clip bounds (3 of 100 units
+        # at 334 Hz held a 10 Hz target's population at 19.4 Hz)
+        d_gain = np.where((m > floor) & (np.abs(d_theta) < cfg.max_step), d_gain, 0.0)
         gain = gain * np.exp(np.clip(d_gain, -cfg.max_step, cfg.max_step))
     return {
         "theta": np.clip(theta, *cfg.theta_range),
