@@ -292,6 +292,18 @@ def test_graceful_leaves_an_ignored_signal_ignored():
     assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
+def test_a_signal_after_the_last_step_is_answered_at_the_end(capsys):
+    """SIGTERM after a training run's last iteration was acknowledged ("finishing the current
+    step and writing a checkpoint"), then the run finished with exit 0 and no further word."""
+    with graceful():
+        interrupt._handler(signal.SIGTERM, None)  # nothing checks it again: the work ends
+    err = capsys.readouterr().err
+    assert "SIGTERM came as the command was finishing; it ran to its end" in err
+    with graceful():
+        pass
+    assert "came as the command" not in capsys.readouterr().err
+
+
 def test_a_nested_graceful_keeps_the_outer_signal():
     with graceful():
         interrupt._handler(signal.SIGINT, None)

@@ -244,6 +244,13 @@ def graceful(
         if resumable is None or resumable():  # not "--resume" where nothing was checkpointed
             _state["stopped_resume"] = resume
         raise
+    else:
+        if _state["signal"] is not None:  # it came after the last step: said it would stop
+            print(
+                f"infodyn: {_state['signal']} came as the command was finishing; it ran to its "
+                "end and its files are complete (nothing to resume)",
+                file=sys.stderr,
+            )
     finally:
         for s, h in old.items():
             signal.signal(s, h)
