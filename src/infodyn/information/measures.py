@@ -254,11 +254,12 @@ PAIRWISE_BLOCK_CELLS = 2**20
 
 def require_pairwise_memory(n_samples: int, n_units: int, extra: int = 0) -> None:
     """Refuse (:func:`infodyn.memory.require_memory`) a :func:`pairwise_mutual_information` of
-    ``n_units`` columns of ``n_samples`` samples that would not fit: the float64 copy of the
-    words, the ``n_units`` x ``n_units`` result and one block's work (``extra`` bytes more, such
-    as the caller's words)."""
+    ``n_units`` columns of ``n_samples`` samples that would not fit: a float32 block of the
+    words and its product, the ``n_units`` x ``n_units`` result and one block's work (``extra``
+    bytes more, such as the caller's words)."""
     n = int(n_units)
-    need = 8 * n_samples * n + 8 * n * n + 17 * 8 * min(n * n, PAIRWISE_BLOCK_CELLS) + extra
+    block = 4 * min(n_samples, _sample_block(n)) * n + 4 * n * n
+    need = block + 8 * n * n + 17 * 8 * min(n * n, PAIRWISE_BLOCK_CELLS) + extra
     require_memory(
         need,
         f"the pairwise mutual information of {n:,} units ({n:,} x {n:,} float64, "
@@ -272,7 +273,7 @@ def pairwise_mutual_information(x: Any, estimator: str = "plugin", base: float =
     ``log_base`` (default bits).
 
     Binary columns use matrix products for all pair counts (``O(N n^2)`` BLAS work, in blocks
-    of rows: the memory is the n x n result, a float64 copy of the words and one block's work);
+    of samples and of rows: the memory is the n x n result and one block's work);
     other alphabets join the per-column labels pair by pair. The memory is checked first
     (:func:`require_pairwise_memory`).
     """
@@ -296,19 +297,27 @@ def pairwise_mutual_information(x: Any, estimator: str = "plugin", base: float =
 
 
 def _pairwise_binary(a: np.ndarray, estimator: str) -> np.ndarray:
-    """All-pairs MI of binary columns from ``n11 = X^T X`` (plug-in or Miller-Madow), formed
-    :data:`PAIRWISE_BLOCK_CELLS` cells at a time (the counts are whole numbers, exact in
-    float64, so each block's product gives the same values as the whole one)."""
-    f = a.astype(np.float64)
+    """All-pairs MI of binary columns from ``n11 = X^T X`` (plug-in or Miller-Madow).
+
+    ``n11`` is summed over blocks of samples (:func:`_sample_block`), each a float32 product
+    (its counts, at most the block's samples < 2^24, are exact in float32) added in
+    float64, so no float64 copy of all the words is held (8 bytes a sample and unit: 1.3 GB for
+    2000 units of a long file); the entropies are then formed :data:`PAIRWISE_BLOCK_CELLS`
+    cells at a time, in place of ``n11``'s rows. The counts are whole numbers, exact either way,
+    so the values are those of one product of the whole words."""
     big_n = float(a.shape[0])
     n = a.shape[1]
-    n1 = f.sum(axis=0)
+    mi = np.zeros((n, n))  # n11 first, then the MI, row block by row block
+    step = _sample_block(n)
+    for s0 in range(0, a.shape[0], step):
+        block = a[s0 : s0 + step].astype(np.float32)
+        mi += block.T @ block
+    n1 = np.diag(mi).copy()
     hm = _count_entropies(np.stack([big_n - n1, n1]), big_n, estimator)
-    mi = np.empty((n, n))
     rows = max(1, PAIRWISE_BLOCK_CELLS // max(n, 1))
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
-        n11 = f[:, i0:i1].T @ f
+        n11 = mi[i0:i1]
         n1_rows = n1[i0:i1, None]
         n10 = n1_rows - n11
         n01 = n1[None, :] - n11
@@ -320,6 +329,16 @@ def _pairwise_binary(a: np.ndarray, estimator: str) -> np.ndarray:
     np.fill_diagonal(mi, hm)
     mi /= np.log(2.0)
     return mi
+
+
+def _sample_block(n_units: int) -> int:
+    """Samples of ``n_units`` words multiplied at once by :func:`_pairwise_binary`: about
+    :data:`PAIRWISE_SAMPLE_CELLS` float32 cells, fewer than 2^24 samples (exact counts)."""
+    return min(1 << 23, max(1, PAIRWISE_SAMPLE_CELLS // max(n_units, 1)))
+
+
+#: float32 cells of words :func:`_pairwise_binary` multiplies at once (16 MiB)
+PAIRWISE_SAMPLE_CELLS = 1 << 22
 
 
 def _count_entropies(cells: np.ndarray, big_n: float, estimator: str) -> np.ndarray:
