@@ -28,21 +28,17 @@ fit (10^4 units at k_in = 1000 and batch 16 asked XLA for 31 GB and died in a tr
 
 from __future__ import annotations
 
-import functools
 import math
-import os
 from functools import partial
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-from infodyn.learning.eprop import scan_in_chunks
+from infodyn.learning.eprop import require_memory_once, scan_in_chunks
 from infodyn.learning.losses import CompositeLoss
 from infodyn.learning.synapse_ops import pre_of, trainable_arrays, with_trainable
-from infodyn.memory import require_memory
 from infodyn.network.dynamics import Constants, step, zero_state
-from infodyn.network.engine_jax import device_free_bytes
 from infodyn.network.sparse import is_sparse
 
 Array = Any
@@ -115,31 +111,16 @@ def require_bptt_memory(batch: int, n_steps: int, remat_chunk: int, nnz: int, dt
     """Refuse a BPTT pass over ``nnz`` synapses of sparse weights (:func:`sparse_synapses`) whose
     residuals cannot fit: :data:`BPTT_PEAK` x the steps kept at once (a rematerialised chunk,
     else all) x ``batch`` x ``nnz`` x the item size (dense weights keep only per-unit values a
-    step). A shape that passed is not checked again (under the same ``INFODYN_MEMORY_LIMIT``):
-    after the first pass the process keeps the memory it freed, which the free memory then
-    lacks, and a run was refused midway."""
-    if nnz:
-        _bptt_memory(
-            batch, n_steps, remat_chunk, nnz, jnp.dtype(dtype).itemsize,
-            os.environ.get("INFODYN_MEMORY_LIMIT"),
-        )  # fmt: skip
-
-
-@functools.lru_cache(maxsize=32)
-def _bptt_memory(
-    batch: int, n_steps: int, remat_chunk: int, nnz: int, itemsize: int, limit: str | None
-) -> None:
-    """:func:`require_bptt_memory`'s check (``limit`` is only its cache key)."""
+    step); once for each shape (:func:`~infodyn.learning.eprop.require_memory_once`)."""
+    if not nnz:
+        return
     steps = remat_chunk if 0 < remat_chunk < n_steps else n_steps
-    free = device_free_bytes()  # None: JAX on the CPU, its arrays in host memory
-    require_memory(
-        BPTT_PEAK * steps * batch * nnz * itemsize,
+    require_memory_once(
+        BPTT_PEAK * steps * batch * nnz * jnp.dtype(dtype).itemsize,
         f"BPTT's residuals ({steps:,} steps kept at once x batch {batch} x {nnz:,} synapses: "
         "the presynaptic spike each one gathered)",
         "use method='eprop' (its memory does not grow with the steps), a smaller batch_size, "
         "fewer steps or fewer synapses (k_in)",
-        free=free,
-        where="" if free is None else " on the device",
     )
 
 

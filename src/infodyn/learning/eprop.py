@@ -103,7 +103,7 @@ def zero_carry(
     eps_rec, ebar_rec = _trace_shapes(batch, n_rec, n_rec, n_adaptive, filtered, w_rec)
     shapes = {"eps_in": eps_in, "eps_rec": eps_rec, "ebar_in": ebar_in, "ebar_rec": ebar_rec}
     entries = sum(math.prod(shape) for shape in shapes.values())
-    _traces_fit(
+    require_memory_once(
         TRACE_PEAK * entries * jnp.dtype(dtype).itemsize,
         f"e-prop's per-synapse eligibility traces ({entries:,} values: batch {batch} x the "
         f"synapses onto {n_adaptive:,} adaptive units"
@@ -111,7 +111,6 @@ def zero_carry(
         "use a smaller batch_size, fewer adaptive (ALIF) units"
         + ("" if is_sparse(w_rec) else ", sparse weights (k_in)")
         + (" or filter_readout=False" if filtered else ""),
-        os.environ.get("INFODYN_MEMORY_LIMIT"),
     )
     z = jnp.zeros
     return Carry(
@@ -124,12 +123,18 @@ def zero_carry(
     )
 
 
+def require_memory_once(need: float, what: str, advice: str) -> None:
+    """:func:`~infodyn.memory.require_memory` on the device JAX computes on (host memory on the
+    CPU), once for each need under one ``INFODYN_MEMORY_LIMIT``: e-prop's carry
+    (:func:`zero_carry`) and BPTT's residuals (:func:`infodyn.learning.bptt.require_bptt_memory`)
+    are checked every iteration, and after the first the process keeps the memory it freed,
+    which the free memory then lacks (a long run could be refused midway)."""
+    _fits_once(need, what, advice, os.environ.get("INFODYN_MEMORY_LIMIT"))
+
+
 @functools.lru_cache(maxsize=32)
-def _traces_fit(need: float, what: str, advice: str, limit: str | None) -> None:
-    """:func:`zero_carry`'s memory check, once for each size (``limit``, the
-    ``INFODYN_MEMORY_LIMIT`` it ran under, only keys the cache): the carry is made every
-    iteration, and after the first the process keeps the memory it freed, which the free memory
-    then lacks (as for BPTT's check, :func:`infodyn.learning.bptt.require_bptt_memory`)."""
+def _fits_once(need: float, what: str, advice: str, limit: str | None) -> None:
+    """:func:`require_memory_once`'s check (``limit`` only keys the cache)."""
     free = device_free_bytes()  # None: JAX on the CPU, its arrays in host memory
     require_memory(need, what, advice, free=free, where="" if free is None else " on the device")
 
