@@ -61,6 +61,27 @@ def test_a_rerun_stopped_in_its_figures_keeps_the_previous_runs_files_together(
     assert after == before
 
 
+def test_a_rerun_dying_after_its_arrays_leaves_no_old_results_beside_them(
+    tmp_path, monkeypatch
+):
+    """The new information.npz replaced the old one, then a death before results.json left
+    the previous run's results beside the new arrays."""
+    from infodyn.experiments.rundir import RunDir
+
+    out = tmp_path / "out"
+    run_info(_spikes(), out, n_shuffles=0)
+
+    def dies(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunDir, "finish", dies)
+    other = SpikeTrain.from_dense(np.random.default_rng(1).random((400, 7)) < 0.2)
+    with pytest.raises(KeyboardInterrupt):
+        run_info(other, out, n_shuffles=0)
+    assert np.load(out / "information.npz")["units"].size == 7
+    assert not (out / "results.json").exists()
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_most_active_units_are_those_of_a_stable_sort(seed, monkeypatch):
     import infodyn.experiments.info_run as info_run

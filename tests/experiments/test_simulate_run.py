@@ -4,6 +4,7 @@ the previous run, and ``resume`` continues it with the spikes of one uninterrupt
 import numpy as np
 import pytest
 
+from infodyn.data.io import load_spikes
 from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 from infodyn.experiments.config import SimulateConfig, validate
@@ -558,3 +559,22 @@ def test_the_arguments_are_checked_before_the_simulation(tmp_path):
     (tmp_path / "c" / "spikes.h5").mkdir(parents=True)
     with pytest.raises(InputError, match="a folder is in the way of the run's spikes.h5"):
         run_simulation(cfg, tmp_path / "c")
+
+
+def test_a_rerun_dying_after_its_spikes_leaves_no_old_results_beside_them(tmp_path, monkeypatch):
+    # the new spikes.h5 replaced the old one, then the process died before results.json: the
+    # old run's results stayed, read back as describing the new spikes
+    out = tmp_path / "run"
+    run_simulation(SimulateConfig(**SIM_SMALL, input={"n_steps": 60}), out)
+
+    def dies(*args, **kwargs):
+        raise KeyboardInterrupt  # as a kill between the spike file and the results would
+
+    monkeypatch.setattr(RunDir, "finish", dies)
+    new = SimulateConfig(**SIM_SMALL, input={"n_steps": 90})
+    with pytest.raises(KeyboardInterrupt):
+        run_simulation(new, out)
+    assert load_spikes(out / "spikes.h5").n_steps == 90
+    assert not (out / "results.json").exists()
+    monkeypatch.undo()  # the checkpoint is still there: the resume writes the results
+    assert run_simulation(new, out, resume=True)["resumed_from_step"] == 90

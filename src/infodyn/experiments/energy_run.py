@@ -233,6 +233,7 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     results["thermodynamics"] = thermo_section(
         run, model, X_train, samples, cfg.seed, "thermodynamics"
     )
+    run.retire_results()
     model.save(run.file("model.npz"))  # with config and results, after everything can fail
     run.finish(cfg, "energy", results, prune=True)
     return results

@@ -249,6 +249,7 @@ def run_info(
         run.savefig(population_figure(results["population"], unit), "population")
     # with config and results, after everything can fail (a rerun stopped in its figures left
     # its arrays beside the previous run's results)
+    run.retire_results()
     save_npz(run.file("information.npz"), **{f"entropy_{u}": h, f"pairwise_mi_{u}": mi}, units=sel)
     run.finish(config, "info", results, prune=True)
     return results

@@ -82,6 +82,14 @@ class RunDir:
             with contextlib.suppress(OSError):
                 folder.rmdir()
 
+    def retire_results(self) -> None:
+        """Remove the previous run's ``results.json``: called just before this run's data file
+        (``spikes.h5``, ``information.npz``) replaces its own, so that a run which dies between
+        that file and :meth:`finish` leaves data without results, never the old results beside
+        the new data (read back as describing it)."""
+        with writing(self.path / "results.json"):
+            self.file("results.json").unlink(missing_ok=True)
+
     def write_json(self, name: str, obj: Any) -> Path:
         return write_json(self.path / name, obj)
 

@@ -87,7 +87,8 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
         result = simulation_results(
             run_dir, spikes, net.n_rec, elapsed, "jax-vmap", cfg.simulation.precision
         )
-        save_spikes(run_dir.file("spikes.h5"), spikes)  # then config and results, as a run
+        run_dir.retire_results()  # then the spikes, config and results, as a run
+        save_spikes(run_dir.file("spikes.h5"), spikes)
         run_dir.finish(cfg, "simulate", result, prune=True)
         results.append(result)
     return results

@@ -29,7 +29,10 @@ def run_simulation(
     (:mod:`~infodyn.experiments.simulate_checkpoint`), then to a staging file beside
     ``spikes.h5``, the figures and results are made from it, and only then is it renamed to
     ``spikes.h5`` and are ``config.json`` and ``results.json`` written (and the checkpoint
-    removed), so a run that fails leaves the previous run's spikes, config and results together.
+    removed), so a run that fails leaves the previous run's spikes, config and results together;
+    its ``results.json`` goes just before the rename (:meth:`RunDir.retire_results`): a run
+    killed between the two leaves the new spikes without results, and its checkpoint, from
+    which ``resume`` writes them.
     A checkpoint is written every ``[simulation] checkpoint_seconds``; inside
     :func:`~infodyn.experiments.interrupt.graceful` (the CLI) SIGINT/SIGTERM stop the
     simulation (either engine) after the current chunk with a checkpoint and
@@ -160,6 +163,7 @@ def _simulate(
         if resume:
             results["resumed_from_step"] = 0 if start is None else start.step
             results["wall_seconds_this_run"] = elapsed - ckpt.earlier_s
+        run.retire_results()  # a death before finish: no old results beside the new spikes
         os.replace(staged, run.file("spikes.h5"))
     except BaseException:
         ckpt.discard_open()

@@ -170,6 +170,7 @@ def run_channel(
     fig1, fig2 = channel_figures(summary)
     run.savefig(fig1, "info_vs_branching")
     run.savefig(fig2, "before_after")
+    run.retire_results()
     write_csv(run.file("table.csv"), rows)
     results = {
         "rows": rows,
