@@ -61,9 +61,7 @@ def test_a_rerun_stopped_in_its_figures_keeps_the_previous_runs_files_together(
     assert after == before
 
 
-def test_a_rerun_dying_after_its_arrays_leaves_no_old_results_beside_them(
-    tmp_path, monkeypatch
-):
+def test_a_rerun_dying_after_its_arrays_leaves_no_old_results_beside_them(tmp_path, monkeypatch):
     """The new information.npz replaced the old one, then a death before results.json left
     the previous run's results beside the new arrays."""
     from infodyn.experiments.rundir import RunDir
