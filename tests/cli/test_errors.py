@@ -8,7 +8,7 @@ import pytest
 import typer
 
 from infodyn.cli import app
-from infodyn.cli.errors import EXIT_INTERRUPT, run
+from infodyn.cli.errors import EXIT_INTERRUPT, _interrupted_at_once, run
 from infodyn.errors import InputError
 
 
@@ -152,6 +152,23 @@ def test_an_error_raised_from_ctrl_c_is_an_interrupt_not_a_bug():
     assert text.strip().startswith("infodyn: interrupted at once"), text
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["info", "s.h5"], "info keeps no checkpoint: run it again to start over"),
+        (["--quiet", "energy", "s.h5"], "energy keeps no checkpoint: run it again"),
+        (["train", "c.toml"], "the last checkpoint, if any, is kept"),
+        (["simulate", "c.toml"], "the last checkpoint, if any, is kept"),
+    ],
+)
+def test_ctrl_c_names_a_checkpoint_only_for_commands_that_keep_one(argv, said):
+    # info and energy were told "the last checkpoint, if any, is kept": they write none
+    err = io.StringIO()
+    with redirect_stderr(err):
+        _interrupted_at_once(argv)
+    assert said in err.getvalue(), err.getvalue()
+
+
 def test_ctrl_c_at_a_prompt_stays_aborted():
     """click raises Abort from the KeyboardInterrupt of a Ctrl-C at a prompt: still 'aborted'."""
     try:
@@ -163,3 +180,14 @@ def test_ctrl_c_at_a_prompt_stays_aborted():
         abort = exc
     rc, text = _run_failing(abort)
     assert rc == EXIT_INTERRUPT and text.strip() == "infodyn: aborted", text
+
+
+def test_the_commands_said_to_keep_progress_are_those_that_resume():
+    import typer.main
+
+    from infodyn.cli.app import app
+    from infodyn.cli.errors import KEEP_PROGRESS
+
+    commands = typer.main.get_command(app).commands
+    resume = {n for n, c in commands.items() if any("--resume" in p.opts for p in c.params)}
+    assert KEEP_PROGRESS == resume | {"sweep"}  # a sweep's rerun skips its finished points

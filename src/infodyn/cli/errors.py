@@ -142,14 +142,26 @@ def _raised_by_interrupt(exc: BaseException) -> bool:
     return False
 
 
-def _interrupted_at_once() -> None:
+#: the commands that keep their progress: checkpoints or a step journal and ``--resume``, or
+#: (``sweep``) finished points that a rerun skips
+KEEP_PROGRESS = frozenset({"simulate", "train", "sweep", "channel", "images", "demo"})
+
+
+def _interrupted_at_once(argv: list[str] | None) -> None:
     from infodyn.experiments.interrupt import resume_after_stop
 
+    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+    name = words[0] if words else None
     command = resume_after_stop()  # the first signal's line gave it; this one did not
+    if name is not None and name not in KEEP_PROGRESS:  # info, energy, ...: "the last checkpoint"
+        kept = f"{name} keeps no checkpoint: run it again to start over"  # was named to them
+    else:
+        kept = "the last checkpoint, if any, is kept" + (
+            f" (resume with: {command})" if command else ""
+        )
     print(
-        "infodyn: interrupted at once: every file written so far is complete (atomic "
-        "writes); the last checkpoint, if any, is kept"
-        + (f" (resume with: {command})" if command else ""),
+        f"infodyn: interrupted at once: every file written so far is complete (atomic "
+        f"writes); {kept}",
         file=sys.stderr,
     )
 
@@ -163,13 +175,13 @@ def run(app: Any, argv: list[str] | None = None) -> int:
         refuse_empty_out(sys.argv[1:] if argv is None else argv)
         rc = app(args=argv, standalone_mode=False, prog_name="infodyn")
         if rc == EXIT_INTERRUPT:  # typer turns KeyboardInterrupt into a silent Exit(130)
-            _interrupted_at_once()
+            _interrupted_at_once(argv)
         return rc if isinstance(rc, int) else 0
     except Interrupted as exc:
         print(f"infodyn: interrupted: {exc}", file=sys.stderr)
         return EXIT_INTERRUPT
     except KeyboardInterrupt:
-        _interrupted_at_once()
+        _interrupted_at_once(argv)
         return EXIT_INTERRUPT
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -180,7 +192,7 @@ def run(app: Any, argv: list[str] | None = None) -> int:
             print("infodyn: aborted", file=sys.stderr)
             return EXIT_INTERRUPT
         if _raised_by_interrupt(exc):  # after Abort: Ctrl-C at a prompt stays "aborted"
-            _interrupted_at_once()
+            _interrupted_at_once(argv)
             return EXIT_INTERRUPT
         if _is(exc, "ClickException"):
             return _usage_error(exc)
