@@ -253,3 +253,51 @@ def test_a_bootstrap_whose_draws_overflow_reports_no_p_value(monkeypatch):
     monkeypatch.undo()
     with pytest.raises(InputError, match="seed must be a whole number"):  # not swallowed
         C.fit_power_law(x, bootstrap=2, compare=False, seed="a")
+
+
+@pytest.mark.parametrize("alpha", [-2.0, 0.0, 0.5, 3.0, 10.0, 20.0, 50.0])
+@pytest.mark.parametrize("lam_xmin", [1e-3, 0.7, 1.0, 50.0, 300.0])
+def test_continuous_cutoff_normaliser_matches_quadrature(alpha, lam_xmin):
+    # ln int_xmin^inf x^-alpha e^-lam x dx by quadrature of e^-lam t (1 + t/xmin)^-alpha: the
+    # downward recurrence cancelled for steep tails (alpha 20, lam xmin 100: 12 nats off)
+    from scipy import integrate
+
+    from infodyn.criticality.powerlaw_compare import _log_z_cutoff
+
+    xmin = 7.0
+    lam = lam_xmin / xmin
+    body, _ = integrate.quad(
+        lambda t: np.exp(-lam * t - alpha * np.log1p(t / xmin)), 0, np.inf, epsrel=1e-12
+    )
+    expected = -alpha * np.log(xmin) - lam * xmin + np.log(body)
+    got = _log_z_cutoff(alpha, lam, xmin, False, 1000)
+    assert got == pytest.approx(expected, abs=1e-8 * max(1.0, abs(expected)))
+
+
+@pytest.mark.parametrize("discrete", [True, False])
+def test_the_cutoff_law_fits_at_least_as_well_as_the_exponential_it_contains(discrete):
+    # x^-alpha e^-lam x is the exponential at alpha = 0: its likelihood ratio with the power
+    # law can never exceed the exponential's; steep tails gave R_tpl = -29 against R_exp = -884
+    # (discrete) and R_tpl = 0 (p = 1) against R_exp = -0.21 (continuous)
+    rng = np.random.default_rng(0)
+    if discrete:
+        x = np.floor(400 + np.abs(rng.normal(0, 5, 1000)))
+    else:
+        x = 100 + np.abs(rng.normal(0, 1, 2000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = C.fit_power_law(x, discrete=discrete)
+    exp_r = f.comparisons["exponential"].R
+    assert f.comparisons["truncated_power_law"].R <= min(0.0, exp_r) + 1e-6
+    if not discrete:  # alpha is unbounded here: it is no bound that was hit
+        assert f.alpha > 200
+        assert any(w.startswith(f"alpha = {f.alpha:.4g} > 20") for w in f.warnings)
+        assert not any("upper bound" in w for w in f.warnings)
+        assert "log-slope at xmin (beta) reached +-100" in f.comparisons["lognormal"].bound
+
+
+def test_no_stray_numpy_warning_from_the_exponential_comparison():
+    x = np.round(C.sample_power_law(1000, 2.5, 1e12, discrete=False, seed=2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        C.fit_power_law(x)

@@ -56,10 +56,10 @@ from infodyn.criticality.powerlaw_compare import (  # noqa: F401 - re-exported: 
     _log1mexp,
     _log_diff_ndtr,
     _log_phi,
+    _log_upper_gamma,
     _log_z_cutoff,
     _loglik_pl,
     _lognormal_terms,
-    _upper_gamma,
     no_comparisons,
 )
 from infodyn.errors import (
@@ -361,8 +361,10 @@ def fit_power_law(
             nan, nan, nan, nan, 0, n, discrete, nan,
             comparisons=no_comparisons() if compare else {}, meaningful=False, warnings=[msg],
         )  # fmt: skip
-    if alpha >= ALPHA_MAX - 1e-3:
-        notes.append(f"alpha hit the upper bound {ALPHA_MAX}: the tail is not a power law")
+    if discrete and alpha >= ALPHA_MAX - 1e-3:  # the continuous MLE is unbounded
+        notes.append(f"alpha hit the upper bound {ALPHA_MAX:g}: the tail is not a power law")
+    elif alpha > ALPHA_MAX:
+        notes.append(f"alpha = {alpha:.4g} > {ALPHA_MAX:g}: the tail is not a power law")
     tail = x[x >= xm]
     ll = float(_loglik_pl(tail, alpha, xm, discrete).sum())
     sigma = _sigma(alpha, xm, n_tail, discrete)
@@ -374,8 +376,8 @@ def fit_power_law(
         )
     comparisons = _compare(tail, alpha, xm, discrete) if compare else {}
     notes += [
-        f"the {c.alternative} fit stopped at a bound of its parameters ({c.params}), where it "
-        "approaches the power law: that comparison is reported as 'neither'"
+        f"the {c.alternative} fit stopped at a bound of its parameters ({c.params}): {c.bound}; "
+        "that comparison is reported as 'neither'"
         for c in comparisons.values()
         if c.at_bound
     ]
