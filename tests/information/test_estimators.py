@@ -260,3 +260,15 @@ def test_counts_options_are_checked_for_every_estimator():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndersampledWarning)
         assert float(entropy_from_counts([0.5, 0.25, 0.25])) == pytest.approx(1.5, abs=1e-12)
+
+
+def test_probabilities_have_no_sample_size_and_no_undersampling_warning():
+    # [0.2, 0.8] was read as one sample: std 0.8 bits and "only 1 sample: the estimate (0 bits
+    # plug-in ...)" beside an estimate of 0.72 bits
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        e = entropy_from_counts([0.2, 0.8])
+    assert float(e) == pytest.approx(-(0.2 * np.log2(0.2) + 0.8 * np.log2(0.8)), abs=1e-12)
+    assert np.isnan(e.std) and e.n_samples == 0 and e.n_words == 2
+    counts = entropy_from_counts([200, 800])  # counts keep their standard error
+    assert float(counts) == pytest.approx(float(e), abs=1e-12) and 0 < counts.std < 0.03

@@ -160,14 +160,20 @@ def entropy_from_counts(
     base: float = 2.0,
 ) -> Estimate:
     """Entropy from word counts with the chosen estimator (see module docstring), in units of
-    ``log_base`` (default bits)."""
+    ``log_base`` (default bits).
+
+    The plug-in estimator also takes probabilities (or any non-negative weights that are not
+    all whole numbers): their distribution's entropy, with ``std`` NaN and ``n_samples`` 0, as
+    they hold no sample size (``[0.2, 0.8]`` was read as one sample: a standard error of 0.8
+    bits and a warning that one sample says nothing)."""
     warn = require_flag("warn", warn)
     check_estimator(estimator)
     f = log_factor(base)
     c = real_array(counts, "counts")
     if c.ndim != 1 or c.size == 0 or not np.all(np.isfinite(c)) or np.any(c < 0):
         raise InputError("counts must be a non-empty 1-D array of finite non-negative numbers")
-    if estimator != "plugin" and np.any(c != np.floor(c)):  # probabilities gave 2.94 bits
+    weights = bool(np.any(c != np.floor(c)))  # probabilities: no number of samples
+    if estimator != "plugin" and weights:  # probabilities gave 2.94 bits
         raise InputError(
             f"estimator={estimator!r} needs counts of samples (whole numbers): its correction "
             "depends on their number; the plug-in estimator also takes probabilities"
@@ -181,6 +187,8 @@ def entropy_from_counts(
     if alphabet_size is not None:  # every estimator: fewer possible words than observed ones
         alphabet_size = check_alphabet_size(alphabet_size, k_obs)
     h, se, big_n = _plugin_nats(c)
+    if weights:
+        return Estimate(h / _LN2 * f, float("nan"), estimator, 0, k_obs, base)
     if warn and big_n < 2:
         warnings.warn(
             f"only {big_n:g} sample: the estimate (0 bits plug-in, the prior's mean for NSB) says "
