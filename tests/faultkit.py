@@ -162,14 +162,15 @@ def no_complete_looking_output(out: Path) -> None:
         assert not list(out.rglob(".*.tmp")), list(out.rglob(".*.tmp"))
 
 
-def start_python(args: list[str], cwd: Path) -> subprocess.Popen:
+def start_python(args: list[str], cwd: Path, new_session: bool = False) -> subprocess.Popen:
     """``python ARGS`` as a real process for a signal test, with SIGINT at its default, as a
     command typed in a terminal has it, and stderr and stdout as text pipes.
 
     The test run may have been started with SIGINT ignored (a background job, ``nohup ... &``),
     which its processes inherit, and the command line leaves an ignored signal ignored. A small
     Python resets it and ``exec``s the real one (a ``preexec_fn`` would fork this multithreaded
-    process).
+    process). ``new_session``: in a process group of its own (``os.killpg`` then signals it and
+    its children, as Ctrl-C in a terminal or a batch scheduler's kill does).
     """
     reset_then_exec = (
         "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
@@ -182,19 +183,20 @@ def start_python(args: list[str], cwd: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=new_session,
     )
 
 
-def start_cli(args: list[str], cwd: Path) -> subprocess.Popen:
+def start_cli(args: list[str], cwd: Path, new_session: bool = False) -> subprocess.Popen:
     """``python -m infodyn.cli ARGS`` as a real process (for signal tests)."""
-    return start_python(["-m", "infodyn.cli", *args], cwd)
+    return start_python(["-m", "infodyn.cli", *args], cwd, new_session)
 
 
 def signal_when(
-    proc: subprocess.Popen, ready, sig: int | list[int], timeout: float = 300
+    proc: subprocess.Popen, ready, sig: int | list[int], timeout: float = 300, group: bool = False
 ) -> tuple[int, str]:
     """Send ``sig`` (or each of a list, back to back) once ``ready()`` is true; return (exit
-    code, stderr)."""
+    code, stderr). ``group``: to the process group of a ``new_session`` process."""
     import time
 
     t0 = time.monotonic()
@@ -203,7 +205,10 @@ def signal_when(
         assert time.monotonic() - t0 < timeout, "the run never got ready"
         time.sleep(0.05)
     for one in sig if isinstance(sig, list) else [sig]:
-        proc.send_signal(one)
+        if group:
+            os.killpg(proc.pid, one)
+        else:
+            proc.send_signal(one)
     _, err = proc.communicate(timeout=timeout)
     return proc.returncode, err
 

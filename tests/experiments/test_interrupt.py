@@ -177,6 +177,18 @@ def test_command_line_interrupts_keeps_a_handler_set_by_someone_else():
     assert signal.getsignal(signal.SIGINT) is mine
 
 
+def test_a_spawned_process_importing_the_command_line_keeps_sigterm(monkeypatch):
+    # a Dask worker imports the ``infodyn`` script as __mp_main__ before multiprocessing names
+    # its parent: it took the SIGTERM handler, and a sweep's group SIGTERM printed tracebacks
+    monkeypatch.setitem(sys.modules, "__mp_main__", sys.modules[__name__])
+    before = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        interrupt.command_line_interrupts()
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def test_other_unraisable_exceptions_are_still_reported(monkeypatch):
     seen = []
 

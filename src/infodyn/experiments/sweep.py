@@ -152,19 +152,40 @@ def dask_client(
     from infodyn.experiments.mainguard import require_main_guard
 
     require_main_guard()  # spawned workers re-import the script: it needs a main guard
-    cluster = LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-        silence_logs=logging.ERROR,
-    )
+    with _workers_ignore_sigint():
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        )
     client = Client(cluster)
     try:
         yield client
     finally:
         client.close()
         cluster.close()
+
+
+@contextlib.contextmanager
+def _workers_ignore_sigint() -> Iterator[None]:
+    """SIGINT ignored while the worker processes start, so that they inherit it ignored (an
+    ignored signal survives ``exec``; Python leaves it ignored). Ctrl-C in a terminal signals
+    the whole process group: the workers died of it mid-point, no worker was left to finish
+    one, and the sweep waited for a finished point for ever. Now the sweep alone hears it and
+    stops its workers after the first point to finish (:meth:`_Submitted.gather`)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # a handler can be set from the main thread only
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 @dataclass
@@ -394,6 +415,9 @@ class _Submitted:
                 running[fut] = task
                 finished.add(fut)
             if not finished.has_ready():
+                if interrupt.requested() and not client.nthreads():  # the workers died of
+                    client.cancel(list(running))  # the signal (a group's SIGTERM): none is
+                    return  # left to finish a point
                 time.sleep(POLL_S)
                 continue
             if interrupt.requested():  # the first task to finish after the signal: stop

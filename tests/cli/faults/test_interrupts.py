@@ -108,6 +108,21 @@ def test_sweep_sigterm_keeps_finished_points_and_resume_marks_all_done(tmp_path)
         assert float(row["mean_rate_hz"]) == pytest.approx(ref["mean_rate_hz"], rel=1e-12)
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_sweep_stops_when_the_whole_process_group_is_signalled(sig, tmp_path):
+    # Ctrl-C in a terminal (and a scheduler's kill) signals the Dask workers too: they died of
+    # it mid-point (tracebacks from the command line's handler, which the spawned workers had
+    # installed while importing the ``infodyn`` script), and the sweep waited for ever
+    (tmp_path / "sim.toml").write_text(SIM.replace("n_steps = 60", "n_steps = 100000"))
+    args = ["sweep", "sim.toml", "--grid", "network.rec_scale=0.5:1.5:12", "--out", "sw"]
+    out = tmp_path / "sw"
+    proc = start_cli(args, tmp_path, new_session=True)
+    rc, err = signal_when(proc, lambda: any(out.glob("points/*/DONE.json")), sig, group=True)
+    assert_clean_interrupt(rc, err, out, "infodyn sweep sim.toml")
+    status = [r["status"] for r in _rows(out / "results.csv")]
+    assert "done" in status and "interrupted" in status, status
+
+
 def test_channel_sigint_then_resume_equals_uninterrupted(tmp_path):
     # many short steps, so that the run is still going when the signal arrives on a fast machine
     strengths = ", ".join(f"{0.25 * (i + 1):g}" for i in range(24))
