@@ -177,3 +177,13 @@ def test_strict_filter_applies_to_data_and_random_starts():
     assert fixed_points(m, X, strict=True).shape == (0, 3)
     assert fixed_points(m, method="random", n_starts=50, strict=True).shape == (0, 3)
     assert fixed_points(m, X).shape == (2, 3)
+
+
+def test_auto_fixed_points_are_exhaustive_up_to_26_units():
+    # random starts (auto beyond 20 units) missed a strict fixed point of a 25-pixel model
+    rng = np.random.default_rng(3)
+    n = 22
+    J = np.triu(rng.normal(0, 0.4, (n, n)), 1)
+    m = IsingModel(J + J.T, rng.normal(0, 0.5, n))
+    every = fixed_points(m, method="exhaustive")
+    np.testing.assert_array_equal(fixed_points(m, n_starts=1), every)

@@ -1,5 +1,7 @@
 """log Z: chunked enumeration against brute force; AIS against exact."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.special import logsumexp
@@ -63,6 +65,30 @@ def test_ais_with_two_temperatures_is_importance_sampling_from_the_base():
     assert res.stderr < 0.01
 
 
+def test_an_ais_estimate_below_a_known_state_is_reported_and_refused():
+    # ferromagnetic couplings under strong fields: the chains stay in the all-off basin while
+    # all-on (E = -390) holds nearly all of Z; AIS gave log Z = 0.001 with stderr 0 and full
+    # effective sample size, and log_likelihood(all-on) = +390 nats without a word
+    from infodyn.energy import AISModeWarning
+    from infodyn.errors import InputError
+
+    n = 26
+    m = IsingModel(2.0 * (np.ones((n, n)) - np.eye(n)), np.full(n, 10.0))
+    with pytest.warns(AISModeWarning, match="too low by at least 390 nats"):
+        res = ais_log_partition(m.J, m.theta, seed=0)
+    assert res.log_z < 1 and res.lower_bound == pytest.approx(390.0, abs=1e-6)
+    with pytest.warns(AISModeWarning), pytest.raises(InputError, match=r"log p\(x\) = 389.999 > 0"):
+        m.log_likelihood(np.ones((1, n)))
+
+
+def test_a_sound_ais_estimate_lies_above_its_descent_bound():
+    m = _model(16, 7, scale=0.4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = ais_log_partition(m.J, m.theta, n_chains=400, n_betas=1000, seed=0)
+    assert res.lower_bound <= m.log_partition("exact") < res.lower_bound + 16 * np.log(2)
+
+
 @pytest.mark.parametrize("bad", ["1000", 0, 2.5, None])
 def test_max_entries_must_be_a_whole_number(bad):
     from infodyn.errors import InputError
@@ -70,3 +96,16 @@ def test_max_entries_must_be_a_whole_number(bad):
     model = IsingModel(np.zeros((3, 3)), np.zeros(3))
     with pytest.raises(InputError, match="max_entries must be a whole number >= 1"):
         exact_log_partition(model.J, model.theta, max_entries=bad)
+
+
+def test_log_partition_options_are_checked_for_every_method():
+    # "exact" with n_chains was a raw TypeError; J = 0 took n_chains = -5 without a word
+    from infodyn.errors import InputError
+
+    m = IsingModel([[0, 1], [1, 0]], [0, 0])
+    with pytest.raises(InputError, match="log_partition\\('exact'\\) has no option n_chains"):
+        m.log_partition("exact", n_chains=100)
+    free = IsingModel(np.zeros((2, 2)), [0, 0])
+    with pytest.raises(InputError, match="n_chains must be an integer >= 2"):
+        free.log_partition("ais", n_chains=-5)
+    assert free.log_partition("ais", n_chains=5) == pytest.approx(np.log(4), abs=1e-12)

@@ -69,7 +69,13 @@ from infodyn.energy.nulls import (
     null_words,
     shuffle_null,
 )
-from infodyn.energy.partition import AISResult, ais_log_partition, all_states, exact_log_partition
+from infodyn.energy.partition import (
+    AISModeWarning,
+    AISResult,
+    ais_log_partition,
+    all_states,
+    exact_log_partition,
+)
 from infodyn.energy.sampling import (
     compare_statistics,
     pattern_rates,
@@ -81,6 +87,7 @@ from infodyn.energy.words import Words, binary_words
 from infodyn.energy.zipf import ZipfFit, rank_frequency, zipf_slope
 
 __all__ = [
+    "AISModeWarning",
     "AISResult",
     "Entropy",
     "HeatCapacity",

@@ -71,7 +71,9 @@ def heldout_report(
         require(
             top <= lz + 1e-9 * max(1.0, abs(lz)),
             f"log_z = {lz:.6g} is below -E(x) = {top + 0.0:.6g} of a pattern (a probability "
-            "above 1): pass the model's own log partition function (model.log_partition())",
+            "above 1): it is too low; an AIS estimate can miss a deeper mode of a strongly "
+            "coupled model (its AISModeWarning says so): use the exact log Z (n <= 34 units) or "
+            "more inverse temperatures",
         )
     ind = IsingModel.independent(A)
     ll_tr = model.log_likelihood(A, log_z=lz)

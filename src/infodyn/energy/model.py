@@ -36,6 +36,12 @@ from infodyn.errors import (
     require_finite_number,
 )
 
+#: the keyword options of :meth:`IsingModel.log_partition` for each method
+_Z_OPTIONS = {
+    "exact": ("max_entries",),
+    "ais": ("n_chains", "n_betas", "sweeps_per_beta", "theta0", "seed"),
+}
+
 
 class IsingModel:
     """An energy model ``E(x) = -1/2 x^T J x + theta^T x`` over {0,1}^n.
@@ -172,10 +178,16 @@ class IsingModel:
         per method and options."""
         require_choice("method", method, ("auto", "exact", "ais"))
         V = self.potential if np.any(self.potential) else None
-        if not np.any(self.J) and V is None:  # independent: log Z = sum log(1 + exp(-theta))
-            return float(np.sum(np.logaddexp(0.0, -self.theta)))
         if method == "auto":
             method = "exact" if self.n <= 24 else "ais"
+        unknown = sorted(set(kwargs) - set(_Z_OPTIONS[method]))
+        if unknown:  # was a raw TypeError (exact), or ignored below (J = 0)
+            raise InputError(
+                f"log_partition({method!r}) has no option {', '.join(unknown)}; its options: "
+                f"{', '.join(_Z_OPTIONS[method])}"
+            )
+        if not np.any(self.J) and V is None and not kwargs:  # independent units: log Z =
+            return float(np.sum(np.logaddexp(0.0, -self.theta)))  # sum log(1 + exp(-theta))
         key = method + repr(sorted(kwargs.items()))
         if key not in self._log_z:
             if method == "exact":
@@ -196,7 +208,18 @@ class IsingModel:
             require_finite_number("log_z", log_z)
         lz = self.log_partition(method) if log_z is None else float(log_z)
         ll = -self.energy(X) - lz
+        if ll.size and ll.max() > 1e-9 * max(1.0, abs(lz)):  # p(x) > 1: log Z is too low
+            raise InputError(
+                f"log p(x) = {ll.max():.6g} > 0 for a row of X: log Z = {lz:.6g} is too low"
+                + (" (given)" if log_z is not None else f" ({self._z_method(method)})")
+                + "; AIS can miss a deeper mode of a strongly coupled model: use "
+                "log_partition('exact') (n <= 34 units) or more inverse temperatures"
+            )
         return float(ll.mean()) if reduce == "mean" else float(ll.sum()) if reduce == "sum" else ll
+
+    def _z_method(self, method: str) -> str:
+        """How :meth:`log_partition` computes log Z for ``method`` (``"auto"`` resolved)."""
+        return method if method != "auto" else "exact" if self.n <= 24 else "AIS"
 
     def probabilities(self) -> np.ndarray:
         """Exact ``p(x)`` of all 2^n states (n <= 22), ordered as ``partition.all_states(n)``."""

@@ -103,9 +103,7 @@ def image_energy_stage(cfg: PipelineConfig, size: int, run: RunDir) -> ImageEner
         res["histogram_pseudocount"] = en.pseudocount
         res["fraction_test_unseen_in_train"] = rep["fraction_test_unseen"]
     # memories
-    memories = model.fixed_points(
-        method="exhaustive" if n <= 20 else "random", n_starts=20000, seed=im.seed
-    )
+    memories = model.fixed_points(n_starts=20000, seed=im.seed)  # exhaustive up to 26 units
     res["n_memories"] = int(len(memories))
     res["min_distance"] = int(minimum_distance(memories)) if len(memories) > 1 else None
     labels, _ = memory_labels(model, test.values, memories=memories)
