@@ -157,3 +157,37 @@ def test_grids_and_seeds_of_the_wrong_kind_are_one_line(grid, seeds, said):
 
     with pytest.raises(InputError, match=said):
         expand_grid(get_command("simulate"), {}, grid, seeds)
+
+
+def test_a_grid_beyond_a_sweeps_points_is_refused_before_it_is_expanded():
+    # --grid rec_scale=0:1:100000000 filled 16 GB and was still going minutes after SIGTERM
+    from infodyn.experiments.grid import MAX_POINTS
+
+    with pytest.raises(InputError, match="NUM is above a sweep's 100,000 points"):
+        parse_grid([f"network.rec_scale=0:1:{MAX_POINTS + 1}"])
+    grid = {"network.rec_scale": list(range(400)), "input.rate_hz": list(range(1, 301))}
+    with pytest.raises(InputError, match=r"120,000 points \(400 x 300\)"):
+        expand_grid(get_command("simulate"), {}, grid)
+    with pytest.raises(InputError, match=r"200,000 points \(400 x 250 x 2 seeds\)"):
+        expand_grid(get_command("simulate"), {}, {**grid, "input.rate_hz": [1] * 250}, seeds=2)
+
+
+def test_a_signal_stops_the_expansion_of_a_large_grid(monkeypatch):
+    from infodyn.experiments.interrupt import Interrupted, _state
+
+    monkeypatch.setitem(_state, "signal", "SIGTERM")
+    with pytest.raises(Interrupted, match="as its 1,000 points were being checked; none ran"):
+        expand_grid(get_command("simulate"), {}, parse_grid(["network.rec_scale=0:1:1000"]))
+
+
+def test_a_path_beside_the_config_is_named_before_any_point_runs(tmp_path, monkeypatch):
+    # every point ran on Dask and failed with "sp2.h5: no such file", without the hint the
+    # single commands give
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "sp2.h5").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    base = {"spikes": "sp2.h5", "bin_ms": 5.0}
+    grid = {"l2": [0.0, 0.1]}
+    with pytest.raises(InputError, match=r"'sp2.h5' is not in the current directory .* beside"):
+        expand_grid(get_command("energy"), base, grid, config_file="sub/en.toml")
+    assert len(expand_grid(get_command("energy"), base, grid)) == 2  # the library's own call

@@ -56,6 +56,7 @@ def sweep(
             metric=metric,
             progress=True,
             source=f"{config} (base config)",
+            config_file=config,
         )
     typer.echo(
         f"sweep of {result.n_points} point{'' if result.n_points == 1 else 's'}: "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -16,7 +17,13 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError, whole_number
+from infodyn.experiments import interrupt
 from infodyn.experiments.config import CommandSpec, detect_command, resolved, validate
+from infodyn.experiments.config_paths import check_config_paths
+
+#: the most points a sweep takes (each is validated, hashed and given a run folder; a grid of
+#: 10^8 values filled 16 GB before the first point ran)
+MAX_POINTS = 100_000
 
 
 def parse_value(text: str) -> Any:
@@ -58,6 +65,8 @@ def parse_grid(items: list[str] | tuple[str, ...]) -> dict[str, list[Any]]:
                 isinstance(num, int) and num >= 1
             ):
                 raise InputError(f"--grid {item!r}: START:STOP:NUM needs numbers and NUM >= 1")
+            if num > MAX_POINTS:
+                raise InputError(f"--grid {item!r}: NUM is above a sweep's {MAX_POINTS:,} points")
             grid[key] = [float(v) for v in np.linspace(start, stop, num)]
         else:
             grid[key] = [parse_value(v) for v in values.split(",")]
@@ -172,13 +181,15 @@ def expand_grid(
     grid: dict[str, list[Any]],
     seeds: int | None = None,
     source: str = "base config",
+    config_file: str | os.PathLike | None = None,
 ) -> list[SweepPoint]:
     """All points of ``grid`` x ``seeds``, each validated against the command's config model
     (``source`` names the base config in errors: its file, from the command line).
 
     ``seeds=N`` runs every grid point with seed offsets 0..N-1 added to each of the command's
     ``seed_keys`` (for ``simulate``: ``simulation.seed`` and ``input.seed``). Raises
-    :class:`InputError` naming the key for the first invalid point.
+    :class:`InputError` naming the key for the first invalid point, or (``config_file``: the
+    file ``base`` came from) for a relative path that is beside that file but not here.
     """
     if seeds is not None:  # "2" or 2.5 were raw TypeErrors
         seeds = whole_number(seeds, "--seeds", minimum=1)
@@ -202,6 +213,13 @@ def expand_grid(
         if seeds is not None and key in spec.seed_keys:
             raise InputError(f"--grid {key!r} is a seed key; use --seeds instead")
     keys = list(grid)
+    total = (seeds or 1) * int(np.prod([len(grid[k]) for k in keys], dtype=object))
+    if total > MAX_POINTS:
+        sizes = " x ".join([str(len(grid[k])) for k in keys] + ([f"{seeds} seeds"] * bool(seeds)))
+        raise InputError(
+            f"the sweep has {total:,} points ({sizes}), above the {MAX_POINTS:,} one sweep takes "
+            "(each point is a run folder): split the grid into several sweeps"
+        )
     points: list[SweepPoint] = []
     seen: dict[str, int] = {}
     seed_range: list[int | None] = list(range(seeds)) if seeds is not None else [None]
@@ -219,7 +237,13 @@ def expand_grid(
                         raise InputError(f"seed key {key!r} is not in the config") from None
                     set_dotted(data, key, int(start) + s)
             where = ", ".join(f"{k}={v!r}" for k, v in values.items()) or "base"
+            if len(points) % 256 == 0:  # 1 ms a point: a signal was not heard for minutes
+                interrupt.check(
+                    f"sweep stopped as its {total:,} points were being checked; none ran"
+                )
             cfg = validate(model, data, source=f"sweep point {where}")
+            if config_file is not None:  # every point failed with "no such file", on Dask
+                check_config_paths(cfg, config_file)
             full = resolved(cfg)
             digest = config_hash(spec.name, full)
             if digest in seen:

@@ -221,6 +221,7 @@ def run_sweep(
     metric: str | None = None,
     progress: bool | Callable[[int, int], None] | None = None,
     source: str = "base config",
+    config_file: str | os.PathLike | None = None,
 ) -> SweepResult:
     """Run ``command`` at every grid point on Dask; see the module docstring.
 
@@ -236,6 +237,9 @@ def run_sweep(
     progress : True for the bar of :mod:`infodyn.progress` (tasks finished), or a callable
         ``progress(finished, total)`` called after each finished task.
     source : how errors in ``base`` name it (the CLI passes the config file's path).
+    config_file : the file ``base`` was read from: a point's relative path that is missing here
+        but exists beside it is refused before any point runs
+        (:func:`~infodyn.experiments.config_paths.check_config_paths`, as the commands do).
     """
     from infodyn.experiments import interrupt
 
@@ -244,7 +248,7 @@ def run_sweep(
     retries = whole_number(retries, "retries")
     batch_size = whole_number(batch_size, "batch_size", minimum=1)
     out = as_path(out, "out")
-    points = expand_grid(spec, base, grid, seeds, source=source)
+    points = expand_grid(spec, base, grid, seeds, source=source, config_file=config_file)
     sweep_dir = RunDir(out, "sweep")
     definition = {
         "command": command,
