@@ -114,6 +114,34 @@ def test_a_failed_rerun_leaves_the_finished_run_as_it_was(
     assert json.loads(kept["config.json"])["command"] == command
 
 
+@pytest.mark.parametrize("command", ["simulate", "criticality", "info", "energy", "channel"])
+def test_a_rerun_stopped_after_its_first_figure_leaves_the_old_figures(
+    command, spike_file, tmp_path, monkeypatch
+):
+    # figures were written as they were made: a rerun stopped after its first one left it
+    # beside the previous run's results and config (a report then embedded it)
+    out = tmp_path / "run"
+    _run(command, out, 0, spike_file)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    save_png, calls = RunDir.save_png, []
+
+    def stopped_at_the_second(self, png, name):
+        calls.append(name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return save_png(self, png, name)
+
+    monkeypatch.setattr(RunDir, "save_png", stopped_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        _run(command, out, 1, spike_file)
+    after = {
+        p: p.read_bytes()
+        for p in out.rglob("*")
+        if p.is_file() and "checkpoint" not in p.parts and p.name != "progress.json"
+    }
+    assert after == before
+
+
 def test_a_folder_holding_another_commands_interrupted_run_is_refused(tmp_path, spike_file):
     # an interrupted channel run has its journal and no config.json yet: simulate, info, ...
     # wrote beside it, and its --resume was then refused (config.json named the other command)

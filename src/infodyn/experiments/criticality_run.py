@@ -137,7 +137,7 @@ def run_criticality(
         "sample_fraction": sample_fraction,
         "n_units_analysed": spikes.n_units,
     }
-    run = RunDir(out, "criticality")
+    run = RunDir(out, "criticality", hold_figures=True)
     t0 = time.perf_counter()
     caught: list[str] = []
     with warnings.catch_warnings(record=True) as record:

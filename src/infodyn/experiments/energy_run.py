@@ -135,7 +135,7 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     )
     X = np.ascontiguousarray(X_all[:, keep])
     X_train, X_test = X[train_mask], X[test_mask]
-    run = RunDir(out, "energy")
+    run = RunDir(out, "energy", hold_figures=True)
 
     t0 = time.perf_counter()
     model = E.fit(

@@ -140,7 +140,7 @@ def run_info(
     if not binned.any():  # every entropy and information would be 0: nothing was measured
         whose = "the selected units hold" if units is not None else "the spike file holds"
         raise InputError(f"{source}: {whose} no spikes")
-    run = RunDir(out, "info")
+    run = RunDir(out, "info", hold_figures=True)
     config = {
         "spikes": source,
         "bin_ms": bin_ms,

@@ -57,14 +57,19 @@ def png_bytes(fig: Any, dpi: int = 110) -> bytes:
 class RunDir:
     """A folder for one run's outputs."""
 
-    def __init__(self, path: str | os.PathLike, command: str | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike, command: str | None = None, hold_figures: bool = False
+    ) -> None:
         """Make the folder (``figures/`` is made by the first figure, so a run refused part way
         leaves no empty one). With ``command``, refuse a folder that holds the
         run of another command (its ``config.json`` says which, or the ``progress.json`` of an
         interrupted run): writing there would leave a mix of two runs' files, e.g. a simulate
-        run's ``spikes.h5`` beside a train run's config."""
+        run's ``spikes.h5`` beside a train run's config. ``hold_figures``: keep the figures in
+        memory and write them in :meth:`finish`, just before the config and results (a rerun
+        stopped in its analysis left its first figures beside the previous run's results)."""
         self.path = as_path(path, "the run directory")
         self.saved: set[Path] = set()  # the figures this run wrote (see finish's prune)
+        self.held: dict[Path, bytes] | None = {} if hold_figures else None
         # a finished run of the same command is here: what finish(prune=True) may remove
         self.replaces_run = command is not None and command_in(self.path / "config.json") == command
         if command is not None:
@@ -130,6 +135,8 @@ class RunDir:
         and its ``report.html`` (of ``infodyn report``): they described the old run, and a
         report of the new one embedded them. Nothing is removed from a folder that held no
         such run (a user's own ``--out``), and a file that cannot be removed is left."""
+        for target, png in (self.held or {}).items():
+            self._write_png(target, png)
         self.write_config(config, command, extra)
         written = self.write_json("results.json", results)
         if prune and self.replaces_run:
@@ -156,12 +163,18 @@ class RunDir:
             f"a figure name stays inside the run's figures/ folder, got {name!r}",
         )
         target = self.path / "figures" / f"{name}.png"
+        self.saved.add(target)
+        if self.held is not None:  # written by finish
+            self.held[target] = png
+        else:
+            self._write_png(target, png)
+        return target
+
+    def _write_png(self, target: Path, png: bytes) -> None:
         with writing(target.parent):
             target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(target, ".png") as tmp:
             tmp.write_bytes(png)
-        self.saved.add(target)
-        return target
 
     def figures(self) -> list[Path]:
         return sorted((self.path / "figures").glob("*.png"))

@@ -83,7 +83,7 @@ def run_simulation(
     )  # fmt: skip
     header = {"n_units": net.n_rec, "dt": net.dt, "n_steps": n_steps, "metadata": meta}
     created = not out.exists()
-    run = RunDir(out, "simulate")
+    run = RunDir(out, "simulate", hold_figures=True)
     try:  # one simulation at a time in a folder: a second removed the first one's files
         with folder_lock(run.path, LOCK_NAME, "simulation"):
             remove_temporaries(run.path)  # what a run killed here left (a staged spike file)

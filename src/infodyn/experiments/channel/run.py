@@ -147,7 +147,7 @@ def run_channel(
     )
     if resume:  # before RunDir makes the folder: a misspelt --out is left unmade
         check_resumable(out, "channel")
-    run = RunDir(out, "channel")
+    run = RunDir(out, "channel", hold_figures=True)
     journal = StepJournal.of_config(run.path, cfg, resume, "channel")
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
