@@ -385,3 +385,31 @@ def test_figure_order_lists_every_captioned_figure():
     for sizes in ([4], [4, 8]):
         order = figure_order(sizes)
         assert set(order) == set(captions(sizes)) and len(order) == len(set(order))
+
+
+def test_a_rerun_over_a_finished_run_stopped_part_way_is_an_interrupted_run(tmp_path, monkeypatch):
+    # its stages overwrote the old run's model and figures one by one: stopped part way, they
+    # sat beside the old results and config, and a rerun was told "nothing was overwritten"
+    import infodyn.experiments.pipeline.run as prun
+
+    def network(cfg, run, progress, resume):
+        return {"notes": []}
+
+    def stopped(cfg, run, progress, resume):
+        (run.path / "network_params.npz").write_bytes(b"the new run's")
+        raise KeyboardInterrupt
+
+    cfg = validate(PipelineConfig, {"stages": ["network", "report"], "training": {"seed": 0}})
+    out = tmp_path / "run"
+    monkeypatch.setattr(prun, "network_stage", network)
+    prun.run_pipeline(cfg, out)
+    assert (out / "results.json").exists() and (out / "report.html").exists()
+    monkeypatch.setattr(prun, "network_stage", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        prun.run_pipeline(cfg, out)
+    assert not (out / "results.json").exists() and not (out / "report.html").exists()
+    with pytest.raises(InputError, match="holds an interrupted images run .* changed nothing"):
+        prun.run_pipeline(cfg, out)
+    monkeypatch.setattr(prun, "network_stage", network)
+    prun.run_pipeline(cfg, out, resume=True)
+    assert (out / "results.json").exists() and not (out / "progress.json").exists()

@@ -107,7 +107,8 @@ class StepJournal:
                 owner = command_in(self.path) or command
                 raise InputError(
                     f"{self.path.parent} holds an interrupted {owner} run ({self.NAME}): pass "
-                    "--resume to continue it, or choose another --out (nothing was overwritten)"
+                    "--resume to continue it, or choose another --out (this command changed "
+                    "nothing)"
                 )
             return
         if self.path.exists():  # the callers asked check_resumable first

@@ -63,6 +63,12 @@ def _stages(
     cfg: PipelineConfig, run: RunDir, progress: Progress, command: str, resume: bool
 ) -> dict[str, Any]:
     journal = StepJournal.of_config(run.path, cfg, resume, command)
+    if not resume and run.file("results.json").exists():  # a finished run: the stages
+        # overwrite its files one by one, so a rerun stopped part way left its model and figures
+        # beside the old results: it is an interrupted run of this config from the start
+        run.retire_results()
+        run.file("report.html").unlink(missing_ok=True)
+        journal.begin()
     t_start = time.perf_counter()
     notes: list[str] = []
     results: dict[str, Any] = {
