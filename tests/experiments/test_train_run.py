@@ -97,6 +97,33 @@ def test_a_failed_resume_with_changes_leaves_the_config(tmp_path, monkeypatch):
     assert stored["resumed_with_changes"]["training.lr"] == [0.001, 0.5]
 
 
+def test_a_changed_resume_that_checkpointed_then_failed_keeps_the_record(tmp_path, monkeypatch):
+    # stopped (or failed) after its first checkpoint, a resume with --allow-config-change left
+    # checkpoints trained at the new lr under a config that said the old one, with no record
+    from infodyn.learning.trainer import Trainer
+
+    cfg, out = _trained(tmp_path)
+    step, steps = Trainer.step, []
+
+    def fails_at_the_second(self, *args, **kwargs):
+        steps.append(1)
+        if len(steps) == 2:
+            raise InputError("gradient exploded")
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "step", fails_at_the_second)
+    with pytest.raises(InputError, match="gradient exploded"):
+        _resume(cfg, out, allow=True, iterations=6, lr=0.5)
+    assert int(np.load(out / "checkpoint.npz")["iteration"]) == 4  # one iteration at lr 0.5
+    stored = json.loads((out / "config.json").read_text())
+    assert stored["config"]["training"]["lr"] == 0.5
+    assert stored["resumed_with_changes"]["training.lr"] == [0.001, 0.5]
+    assert not (out / "results.json").exists()  # it described the 3-iteration run
+    monkeypatch.undo()
+    with pytest.raises(InputError, match=r"training.lr \(0.5 -> 0.001\)"):
+        _resume(cfg, out, iterations=6)  # the original config: a change now
+
+
 @pytest.mark.parametrize(
     ("training", "key"), [({"iterations": 0}, "iterations"), ({"train": []}, "train")]
 )

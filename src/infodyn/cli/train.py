@@ -41,7 +41,8 @@ def train(
             "or choose another --out (nothing was overwritten)"
         )
     with graceful(
-        resume=f"infodyn train {config} --out {out} --resume",
+        resume=f"infodyn train {config} --out {out} --resume"
+        + (" --allow-config-change" if allow_config_change else ""),
         resumable=(out / "checkpoint.npz").is_file,
     ):
         res = run_training(

@@ -227,6 +227,8 @@ def run_training(
     if not resume:  # a fresh run's settings, kept for a resume after an interrupt
         run.write_config(cfg, "train")
     trainer = Trainer(net, task, loss, opts, hooks=(branching_hook(),))
+    if changes:
+        _record_changes_with_first_checkpoint(trainer, run, cfg, changes)
     t0 = time.perf_counter()
     stop = checkpoint_on_signal(run.file("checkpoint.npz"), t.iterations)
     history = trainer.fit(
@@ -263,6 +265,25 @@ def run_training(
     else:
         run.write_json("results.json", results)
     return results
+
+
+def _record_changes_with_first_checkpoint(trainer: Any, run: Any, cfg: Any, changes: dict) -> None:
+    """Write ``config.json`` with the resumed run's config and ``resumed_with_changes`` (and
+    remove the old ``results.json``) right after the first checkpoint trained under it: a resume
+    with changes that then failed before its first checkpoint leaves the config as it was, but
+    one stopped after it (Ctrl-C, or a later failure) left checkpoints trained at the new lr
+    under a config that still said the old one and recorded no change."""
+    save = trainer.save_checkpoint
+
+    def save_then_record(path: Any) -> Any:
+        written = save(path)
+        if trainer.save_checkpoint is save_then_record:  # once
+            trainer.save_checkpoint = save
+            run.retire_results()
+            run.write_config(cfg, "train", {"resumed_with_changes": changes})
+        return written
+
+    trainer.save_checkpoint = save_then_record
 
 
 def _trained_metrics(net, task, loss, params, x, target, opts) -> tuple[dict[str, Any], Any]:
