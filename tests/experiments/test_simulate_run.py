@@ -578,3 +578,21 @@ def test_a_rerun_dying_after_its_spikes_leaves_no_old_results_beside_them(tmp_pa
     assert not (out / "results.json").exists()
     monkeypatch.undo()  # the checkpoint is still there: the resume writes the results
     assert run_simulation(new, out, resume=True)["resumed_from_step"] == 90
+
+
+def test_a_stretch_damaged_inside_its_chunks_names_the_checkpoint(tmp_path, monkeypatch):
+    # the stretches' chunks are copied unread: a damaged one showed up as "DIR/.spikes.staged.h5:
+    # corrupt spike data", a temporary file already gone, with no remedy
+    import infodyn.experiments.simulate_run as simulate_run
+
+    def corrupt(run, staged, *args, **kwargs):
+        raise InputError(f"{staged}: corrupt spike data (bad chunk)")
+
+    monkeypatch.setattr(simulate_run, "simulation_results", corrupt)
+    out = tmp_path / "run"
+    with pytest.raises(InputError) as info:
+        run_simulation(SimulateConfig(**SIM_SMALL, input={"n_steps": 60}), out)
+    said = str(info.value)
+    assert said.startswith(f"{out / 'checkpoint'}: the spikes of its stretch files do not read")
+    assert "(corrupt spike data (bad chunk))" in said and "staged" not in said
+    assert said.endswith(f"delete {out / 'checkpoint'} and simulate afresh")

@@ -147,19 +147,30 @@ def _simulate(
         # what ran, not what was asked: the event engine computes in float64 whatever
         # [simulation] precision says (that applies to the JAX engine)
         precision = "float64" if engine == "event" else cfg.simulation.precision
-        results = simulation_results(
-            run,
-            staged,
-            net.n_rec,
-            elapsed,
-            engine,
-            precision,
-            # a signal during the analysis: stop before the first file of out changes
-            before_saving=lambda: check(
-                f"simulation of {n_steps:,} steps stopped as its results were being made; all "
-                f"its steps are checkpointed in {ckpt.folder} (a run there before is unchanged)"
-            ),
-        )
+        try:
+            results = simulation_results(
+                run,
+                staged,
+                net.n_rec,
+                elapsed,
+                engine,
+                precision,
+                # a signal during the analysis: stop before the first file of out changes
+                before_saving=lambda: check(
+                    f"simulation of {n_steps:,} steps stopped as its results were being made; "
+                    f"all its steps are checkpointed in {ckpt.folder} (a run there before is "
+                    "unchanged)"
+                ),
+            )
+        except InputError as exc:  # the joined stretches: named a temporary file, no remedy
+            if str(staged) not in str(exc):
+                raise
+            why = str(exc).replace(f"{staged}: ", "")
+            raise InputError(
+                f"{ckpt.folder}: the spikes of its stretch files do not read back ({why}): a "
+                f"file there was damaged after it was written; delete {ckpt.folder} and "
+                "simulate afresh"
+            ) from None
         if resume:
             results["resumed_from_step"] = 0 if start is None else start.step
             results["wall_seconds_this_run"] = elapsed - ckpt.earlier_s
