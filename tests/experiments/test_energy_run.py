@@ -24,3 +24,23 @@ def test_no_training_word_shares_a_bin_with_a_test_word(window):
         last_train_bin = words.bin[train & mine].max() + window - 1
         assert last_train_bin < words.bin[test & mine].min()
         assert int((train & mine).sum()) == n - round(0.25 * n) - (window - 1)
+
+
+def test_a_bit_that_changes_only_in_the_validation_words_is_dropped(tmp_path):
+    # bits were dropped when constant in all training words, but E.fit then held out its
+    # validation rows: a bit changing only there was refused as "constant column 1" (a position
+    # among the kept bits) with advice to pass allow_constant=True, which the CLI has not
+    from infodyn.data.spikes import save_spikes
+    from infodyn.energy.fit import split_validation
+    from infodyn.experiments.energy_run import run_energy
+
+    rng = np.random.default_rng(0)
+    z = (rng.random((1000, 4)) < 0.3).astype(np.uint8)
+    z[:, 1] = 0
+    train = np.flatnonzero(_split(binary_words(SpikeTrain.from_dense(z), 1.0), 0.2)[0])
+    _, held = split_validation(train, 0.1, 0)
+    z[held[0], 1] = 1  # unit 1 spikes once, in a validation word
+    save_spikes(tmp_path / "s.h5", SpikeTrain.from_dense(z))
+    cfg = {"spikes": str(tmp_path / "s.h5"), "bin_ms": 1.0, "validation": 0.1, "seed": 0}
+    res = run_energy({**cfg, "n_samples": 200}, tmp_path / "out")
+    assert res["dropped_constant_bits"] == [1] and res["kept_bits"] == [0, 2, 3]

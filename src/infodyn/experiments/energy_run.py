@@ -102,6 +102,7 @@ def _refuse_too_many_units(cfg: EnergyRunConfig) -> None:
 def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) -> dict[str, Any]:
     """Run the energy analysis described by ``cfg`` into run directory ``out``; return results."""
     import infodyn.energy as E
+    from infodyn.energy.fit import split_validation
 
     if isinstance(cfg, dict):
         cfg = validate(EnergyRunConfig, cfg, source="energy")
@@ -123,8 +124,15 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
         "words (the trials are too short): use another test_fraction, a smaller bin_ms or "
         "window, or longer trials",
     )
-    # bits that never change in the training words cannot be fitted (their fields diverge)
-    m = X_all[train_mask].mean(0)
+    # bits that never change in the words the model is fitted to cannot be fitted (their fields
+    # diverge): the training words less the validation rows (E.fit's own split of them, made
+    # here: a bit constant only there was refused by E.fit as "constant column 70", a position
+    # among the kept bits, with advice to pass allow_constant=True, which the CLI has not)
+    fit_rows = np.flatnonzero(train_mask)
+    val_rows = fit_rows[:0]
+    if cfg.validation:
+        fit_rows, val_rows = split_validation(fit_rows, cfg.validation, cfg.seed)
+    m = X_all[fit_rows].mean(0)
     keep = np.flatnonzero((m > 0) & (m < 1))
     dropped = np.flatnonzero((m == 0) | (m == 1))
     require(keep.size >= 2, "fewer than two bits ever change in these words: nothing to fit")
@@ -139,12 +147,12 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
 
     t0 = time.perf_counter()
     model = E.fit(
-        X_train,
+        X[fit_rows],
         method=cfg.method,
         l2=cfg.l2,
         l1=cfg.l1,
         seed=cfg.seed,
-        validation=cfg.validation or None,
+        validation=X[val_rows] if val_rows.size else None,
         patience=cfg.patience,
         model=cfg.model,
     )
