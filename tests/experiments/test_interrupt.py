@@ -180,9 +180,15 @@ def test_command_line_interrupts_keeps_a_handler_set_by_someone_else():
 def test_a_spawned_process_importing_the_command_line_keeps_sigterm(monkeypatch):
     # a Dask worker imports the ``infodyn`` script as __mp_main__ before multiprocessing names
     # its parent: it took the SIGTERM handler, and a sweep's group SIGTERM printed tracebacks
-    monkeypatch.setitem(sys.modules, "__mp_main__", sys.modules[__name__])
+    import types
+
     before = signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
+        interrupt.command_line_interrupts()  # the main process (it imported multiprocessing,
+        assert signal.getsignal(signal.SIGTERM) is interrupt._outside_graceful  # __mp_main__ too)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        spawned = types.ModuleType("__mp_main__")  # what a spawned child runs the script as
+        monkeypatch.setitem(sys.modules, "__mp_main__", spawned)
         interrupt.command_line_interrupts()
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     finally:

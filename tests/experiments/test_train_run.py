@@ -144,8 +144,13 @@ def test_training_that_would_do_nothing_is_refused_when_the_config_is_read(train
             r"\[task\] kind = 'evidence_accumulation' needs \[network\] n_in = 40 and n_out = 2",
         ),
         (
-            {"network": {"n_in": 20}, "task": {"kind": "rate"}},
-            r"\[\[loss\]\] kind = 'mse' needs a target, and \[task\] kind = 'rate' gives none",
+            {"network": {"n_in": 20}, "task": {"kind": "rate"}},  # "leave it out": never given
+            r"\[\[loss\]\] kind = 'mse' \(the default, used when the config has no \[\[loss\]\]\) "
+            r"needs a target, and \[task\] kind = 'rate' gives none: add \[\[loss\]\] tables",
+        ),
+        (
+            {"network": {"n_in": 20}, "task": {"kind": "rate"}, "loss": [{"kind": "mse"}]},
+            r"'mse' needs a target, and \[task\] kind = 'rate' gives none: leave it out",
         ),
         (  # only the term that needs one is named (it said "unit_rate, mse needs a target")
             {

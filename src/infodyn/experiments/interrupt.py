@@ -183,10 +183,13 @@ def command_line_interrupts() -> None:
     # no line, where SIGINT gave 130 and "interrupted at once": both stop the same way now
     # (not in a process multiprocessing started, a Dask worker importing the command line:
     # its nanny stops it with SIGTERM)
-    # a spawned process imports the parent's main module (the ``infodyn`` script, which calls
-    # this) as ``__mp_main__`` before multiprocessing names its parent: a Dask worker of a
-    # sweep got the handler, and a SIGTERM to the process group printed its traceback
-    child = multiprocessing.parent_process() is not None or "__mp_main__" in sys.modules
+    # a spawned process runs the parent's main module (the ``infodyn`` script, which calls
+    # this) as a module named ``__mp_main__`` before multiprocessing names its parent: a Dask
+    # worker of a sweep got the handler, and a SIGTERM to the process group printed its
+    # traceback (importing multiprocessing makes sys.modules["__mp_main__"] the __main__ module
+    # in every process: only its name tells)
+    spawning = getattr(sys.modules.get("__mp_main__"), "__name__", None) == "__mp_main__"
+    child = multiprocessing.parent_process() is not None or spawning
     if main and not child and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _outside_graceful)
 

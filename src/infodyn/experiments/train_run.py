@@ -109,10 +109,13 @@ class TrainConfig(Section):
         kinds = [entry.get("kind") for entry in self.loss]
         wanting = [k for k, t in zip(kinds, loss.terms, strict=True) if t.needs_target]
         if wanting and task.batch(np.random.default_rng(0), 1)[1] is None:
+            given = "loss" in self.model_fields_set  # else the default [[loss]], mse
             raise InputError(
-                f"[[loss]] kind = {', '.join(map(repr, wanting))} needs a target, and [task] "
-                f"kind = {kind!r} gives none: leave it out, or use a loss without one (e.g. "
-                "kind = 'unit_rate')"
+                f"[[loss]] kind = {', '.join(map(repr, wanting))} "
+                + ("" if given else "(the default, used when the config has no [[loss]]) ")
+                + f"needs a target, and [task] kind = {kind!r} gives none: "
+                + ("leave it out, or use " if given else "add [[loss]] tables of ")
+                + "a loss without one (e.g. kind = 'unit_rate')"
             )
         loss.check_outputs(net.n_out)
 
