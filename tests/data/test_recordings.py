@@ -101,7 +101,8 @@ def test_phy_kilosort_labels_and_templates(tmp_path):
     """Without phy curation: clusters from spike_templates.npy, labels from cluster_KSLabel.tsv."""
     folder = _write_phy(tmp_path / "ks", PHY_SPIKES, None, dt_ms=1.0)
     (folder / "spike_clusters.npy").rename(folder / "spike_templates.npy")
-    with pytest.raises(InputError, match="no cluster labels.*groups='all'"):
+    said = "no cluster labels.*groups='all' .*infodyn convert .* --groups all"
+    with pytest.raises(InputError, match=said):
         load_spikes(folder)
     (folder / "cluster_KSLabel.tsv").write_text("cluster_id\tKSLabel\n3\tgood\n7\tmua\n12\tmua\n")
     _same(load_spikes(folder), _expected([3]))

@@ -151,3 +151,12 @@ def test_a_spike_source_that_is_no_path_and_a_fraction_of_text_are_one_line(tmp_
     spikes = SpikeTrain.from_dense(np.random.default_rng(0).random((300, 5)) < 0.3)
     with pytest.raises(InputError, match="sample_fraction must lie in \\(0, 1\\], got '0.5'"):
         run_criticality(spikes, tmp_path / "out", sample_fraction="0.5")
+
+
+def test_a_sample_of_units_with_one_spike_is_named_with_its_fraction(tmp_path):
+    # "the mean inter-event interval needs at least two spikes", without a word of the sample
+    dense = np.zeros((500, 1000), np.uint8)
+    dense[10, :] = 1  # every unit spikes once
+    path = write_raster(tmp_path / "s.h5", dense)
+    with pytest.raises(InputError, match=r"the 1 unit of sample_fraction = 0.001 hold one spike"):
+        _crit(path, tmp_path / "c", sample_fraction=0.001)

@@ -177,7 +177,9 @@ def load_phy(
         if label_file is None:
             raise InputError(
                 f"{folder}: no cluster labels (cluster_group.tsv or cluster_KSLabel.tsv), so "
-                f"no unit is known to be {'/'.join(sorted(wanted))}; pass groups='all'"
+                f"no unit is known to be {'/'.join(sorted(wanted))}; pass groups='all' (from "
+                f"the command line: infodyn convert {folder} spikes.h5 --groups all, then "
+                "analyse spikes.h5)"
             )
         spiking = ids
         ids = np.array([c for c in ids if labels.get(int(c)) in wanted], dtype=np.int64)

@@ -120,8 +120,14 @@ def run_criticality(
         if selected is not None:
             spikes = spikes.select_units(selected)
         by_unit = (spikes, None, None)
-    if selected is not None:
-        require(spikes.n_spikes > 0, "the selected units hold no spikes")
+    if selected is not None:  # one spike: "the mean inter-event interval needs two spikes"
+        n = spikes.n_spikes
+        which, fix = "the selected units", ""
+        if sample_fraction is not None:
+            k = len(selected)
+            which = f"the {k:,} unit{'s' * (k != 1)} of sample_fraction = {sample_fraction:g}"
+            fix = ": raise the fraction"
+        require(n >= 2, f"{which} hold {'no spikes' if n == 0 else 'one spike'}{fix}")
     cfg = {
         "spikes": source,
         "bin_ms": bin_ms,
