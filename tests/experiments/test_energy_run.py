@@ -44,3 +44,21 @@ def test_a_bit_that_changes_only_in_the_validation_words_is_dropped(tmp_path):
     cfg = {"spikes": str(tmp_path / "s.h5"), "bin_ms": 1.0, "validation": 0.1, "seed": 0}
     res = run_energy({**cfg, "n_samples": 200}, tmp_path / "out")
     assert res["dropped_constant_bits"] == [1] and res["kept_bits"] == [0, 2, 3]
+
+
+def test_a_failed_fit_leaves_no_empty_out_folder(tmp_path, monkeypatch):
+    import infodyn.energy as E
+    from infodyn.data.spikes import save_spikes
+    from infodyn.errors import InputError
+    from infodyn.experiments.energy_run import run_energy
+
+    z = (np.random.default_rng(0).random((1000, 4)) < 0.3).astype(np.uint8)
+    save_spikes(tmp_path / "s.h5", SpikeTrain.from_dense(z))
+
+    def fails(*args, **kwargs):
+        raise InputError("the fit failed")
+
+    monkeypatch.setattr(E, "fit", fails)
+    with pytest.raises(InputError, match="the fit failed"):
+        run_energy({"spikes": str(tmp_path / "s.h5"), "bin_ms": 1.0}, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -133,8 +133,7 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     if cfg.validation:
         fit_rows, val_rows = split_validation(fit_rows, cfg.validation, cfg.seed)
     m = X_all[fit_rows].mean(0)
-    keep = np.flatnonzero((m > 0) & (m < 1))
-    dropped = np.flatnonzero((m == 0) | (m == 1))
+    keep = np.flatnonzero((m > 0) & (m < 1))  # the others are dropped (_fit_and_report)
     require(keep.size >= 2, "fewer than two bits ever change in these words: nothing to fit")
     require(
         keep.size <= cfg.max_units,
@@ -143,8 +142,33 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     )
     X = np.ascontiguousarray(X_all[:, keep])
     X_train, X_test = X[train_mask], X[test_mask]
+    created = not os.path.exists(out)
     run = RunDir(out, "energy", hold_figures=True)
+    try:
+        return _fit_and_report(cfg, run, words, X, (X_train, X_test), (fit_rows, val_rows), keep)
+    except BaseException:  # a failed fit left an empty --out folder
+        if created:
+            run.remove_if_empty()
+        raise
 
+
+def _fit_and_report(
+    cfg: EnergyRunConfig,
+    run: RunDir,
+    words: Any,
+    X: np.ndarray,
+    split: tuple[np.ndarray, np.ndarray],
+    rows: tuple[np.ndarray, np.ndarray],
+    keep: np.ndarray,
+) -> dict[str, Any]:
+    """:func:`run_energy` from its words ``X`` (the kept bits): the fit on ``X[rows[0]]``
+    (validation rows ``rows[1]``), log Z, held-out report, memories, samples, thermodynamics,
+    figures and files."""
+    import infodyn.energy as E
+
+    X_train, X_test = split
+    fit_rows, val_rows = rows
+    dropped = np.setdiff1d(np.arange(words.X.shape[1]), keep)
     t0 = time.perf_counter()
     model = E.fit(
         X[fit_rows],
