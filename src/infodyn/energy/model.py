@@ -178,8 +178,7 @@ class IsingModel:
         per method and options."""
         require_choice("method", method, ("auto", "exact", "ais"))
         V = self.potential if np.any(self.potential) else None
-        if method == "auto":
-            method = "exact" if self.n <= 24 else "ais"
+        method = self._z_method(method)
         unknown = sorted(set(kwargs) - set(_Z_OPTIONS[method]))
         if unknown:  # was a raw TypeError (exact), or ignored below (J = 0)
             raise InputError(
@@ -218,8 +217,9 @@ class IsingModel:
         return float(ll.mean()) if reduce == "mean" else float(ll.sum()) if reduce == "sum" else ll
 
     def _z_method(self, method: str) -> str:
-        """How :meth:`log_partition` computes log Z for ``method`` (``"auto"`` resolved)."""
-        return method if method != "auto" else "exact" if self.n <= 24 else "AIS"
+        """How :meth:`log_partition` computes log Z for ``method``: ``"auto"`` is exact for
+        n <= 24, else AIS."""
+        return method if method != "auto" else "exact" if self.n <= 24 else "ais"
 
     def probabilities(self) -> np.ndarray:
         """Exact ``p(x)`` of all 2^n states (n <= 22), ordered as ``partition.all_states(n)``."""
