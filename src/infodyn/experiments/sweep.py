@@ -174,7 +174,8 @@ def _workers_ignore_sigint() -> Iterator[None]:
     ignored signal survives ``exec``; Python leaves it ignored). Ctrl-C in a terminal signals
     the whole process group: the workers died of it mid-point, no worker was left to finish
     one, and the sweep waited for a finished point for ever. Now the sweep alone hears it and
-    stops its workers after the first point to finish (:meth:`_Submitted.gather`)."""
+    stops its workers after the first point to finish (:meth:`_Submitted.gather`). A Ctrl-C in
+    the seconds the workers take to start is not heard (SIGTERM is)."""
     import signal
     import threading
 
