@@ -596,3 +596,18 @@ def test_a_stretch_damaged_inside_its_chunks_names_the_checkpoint(tmp_path, monk
     assert said.startswith(f"{out / 'checkpoint'}: the spikes of its stretch files do not read")
     assert "(corrupt spike data (bad chunk))" in said and "staged" not in said
     assert said.endswith(f"delete {out / 'checkpoint'} and simulate afresh")
+
+
+def test_weights_with_nan_are_not_blamed_on_the_network_section(tmp_path):
+    # "... does not fit [network]: params['w_rec'] contains NaN or inf values (give the
+    # [network] section the weights were made with)": no section makes NaN fit
+    from infodyn.network import LIF, save_params
+
+    params = LIF(n_in=3, n_rec=5).init(seed=0)
+    params["w_rec"][0, 1] = np.nan
+    save_params(tmp_path / "w.npz", params)
+    cfg = {**SIM_SMALL, "simulation": {"params": str(tmp_path / "w.npz")}}
+    with pytest.raises(InputError) as info:
+        run_simulation(validate(SimulateConfig, cfg), tmp_path / "run")
+    said = str(info.value)
+    assert said.endswith("contains NaN or inf values") and "[network] section" not in said

@@ -224,6 +224,8 @@ def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:
         if mismatch is not None:  # a k_in = 100 graph ran under k_in = 50 without a word
             raise InputError(mismatch)
     except InputError as exc:
+        if "NaN or inf" in str(exc):  # no [network] section makes such weights fit
+            raise InputError(f"[simulation] params = {source!r}: {exc}") from None
         raise InputError(
             f"[simulation] params = {source!r} does not fit [network]: {exc} (give the "
             "[network] section the weights were made with)"
