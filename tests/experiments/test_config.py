@@ -314,3 +314,9 @@ def test_network_checks_apply_when_the_image_stage_is_off():
     without the image stage (stages = ["network"])."""
     with pytest.raises(InputError, match=r"\[network.n_in\] must be 32"):
         validate(PipelineConfig, {"stages": ["network"], "network": {"n_rec": 10, "n_in": 5}})
+
+
+def test_pipeline_sizes_given_twice_are_refused():
+    # --sizes 4,4 fitted the same 4x4 model twice (17 s against 12 s), one result kept
+    with pytest.raises(InputError, match=r"\[images\] sizes lists \[4\] more than once"):
+        validate(PipelineConfig, {"images": {"sizes": [4, 8, 4]}})

@@ -152,6 +152,9 @@ class PipelineConfig(Section):
         bad = [s for s in self.images.sizes if s < 2]  # 0 failed only once its stage began
         if bad:
             raise InputError(f"[images] sizes must be patch sides >= 2 pixels, got {bad}")
+        twice = sorted({s for s in self.images.sizes if self.images.sizes.count(s) > 1})
+        if twice:  # --sizes 4,4 fitted the same model twice, its results under one key
+            raise InputError(f"[images] sizes lists {twice} more than once")
         if "image_energy" in self.stages:  # refused after the first fit, naming no key
             smallest = min(self.images.sizes) ** 2
             flips = [k for k in self.energy.denoise_flips if not 0 < k < smallest / 2]
