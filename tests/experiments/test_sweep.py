@@ -119,7 +119,10 @@ def test_simulate_sweep_survives_killed_worker_and_resumes(tmp_path, cluster):
                 for log in Path(tmp_path, "points").glob("*/attempts.jsonl"):
                     if (log.parent / DONE_MARKER).exists():
                         continue
-                    pid = json.loads(log.read_text().splitlines()[-1])["pid"]
+                    lines = log.read_text().splitlines()  # made empty, then written
+                    if not lines:
+                        continue
+                    pid = json.loads(lines[-1])["pid"]
                     if pid in worker_pids:
                         os.kill(pid, signal.SIGKILL)
                         killed.append(pid)
