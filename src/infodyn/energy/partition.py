@@ -191,8 +191,7 @@ def descent_lower_bound(
         np.uint8
     )
     descend_kernel(starts, J, theta, V, np.arange(n)[None, :], 10 * n + 100)
-    ends = np.unique(starts, axis=0).astype(np.float64)
-    neg_e = 0.5 * np.einsum("mi,mi->m", ends @ J, ends) - ends @ theta
-    neg_e -= V[ends.sum(axis=1).astype(np.int64)]
+    ends = np.unique(starts, axis=0)
+    neg_e = -_block_energies(ends, J, theta) - V[ends.sum(axis=1, dtype=np.int64)]
     top = float(neg_e.max())
     return top + float(np.log(np.sum(np.exp(neg_e - top))))
