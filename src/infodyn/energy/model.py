@@ -12,6 +12,7 @@ Spin convention. With ``s = 2x - 1`` in {-1,+1}^n the same energy reads
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from pathlib import Path
@@ -36,10 +37,11 @@ from infodyn.errors import (
     require_finite_number,
 )
 
-#: the keyword options of :meth:`IsingModel.log_partition` for each method
+#: the keyword options of :meth:`IsingModel.log_partition` for each method: those of its
+#: function beyond the model's own J, theta and V
 _Z_OPTIONS = {
-    "exact": ("max_entries",),
-    "ais": ("n_chains", "n_betas", "sweeps_per_beta", "theta0", "seed"),
+    method: tuple(p for p in inspect.signature(fn).parameters if p not in ("J", "theta", "V"))
+    for method, fn in (("exact", exact_log_partition), ("ais", ais_log_partition))
 }
 
 
