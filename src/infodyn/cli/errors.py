@@ -147,10 +147,10 @@ def _raised_by_interrupt(exc: BaseException) -> bool:
 KEEP_PROGRESS = frozenset({"simulate", "train", "sweep", "channel", "images", "demo"})
 
 
-def _interrupted_at_once(argv: list[str] | None) -> None:
+def _interrupted_at_once(args: list[str]) -> None:
     from infodyn.experiments.interrupt import resume_after_stop
 
-    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+    words = [a for a in args if not a.startswith("-")]
     name = words[0] if words else None
     command = resume_after_stop()  # the first signal's line gave it; this one did not
     if name is not None and name not in KEEP_PROGRESS:  # info, energy, ...: "the last checkpoint"
@@ -170,18 +170,19 @@ def run(app: Any, argv: list[str] | None = None) -> int:
     """Run the typer ``app`` and return the process exit code (see the module docstring)."""
     from infodyn.experiments.interrupt import Interrupted
 
+    args = sys.argv[1:] if argv is None else argv  # the command line's words
     try:
         platform_preflight()
-        refuse_empty_out(sys.argv[1:] if argv is None else argv)
+        refuse_empty_out(args)
         rc = app(args=argv, standalone_mode=False, prog_name="infodyn")
         if rc == EXIT_INTERRUPT:  # typer turns KeyboardInterrupt into a silent Exit(130)
-            _interrupted_at_once(argv)
+            _interrupted_at_once(args)
         return rc if isinstance(rc, int) else 0
     except Interrupted as exc:
         print(f"infodyn: interrupted: {exc}", file=sys.stderr)
         return EXIT_INTERRUPT
     except KeyboardInterrupt:
-        _interrupted_at_once(argv)
+        _interrupted_at_once(args)
         return EXIT_INTERRUPT
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -192,13 +193,13 @@ def run(app: Any, argv: list[str] | None = None) -> int:
             print("infodyn: aborted", file=sys.stderr)
             return EXIT_INTERRUPT
         if _raised_by_interrupt(exc):  # after Abort: Ctrl-C at a prompt stays "aborted"
-            _interrupted_at_once(argv)
+            _interrupted_at_once(args)
             return EXIT_INTERRUPT
         if _is(exc, "ClickException"):
             return _usage_error(exc)
         line = explain(exc)
         if line is not None:
-            _say(name_options(line, sys.argv[1:] if argv is None else argv))
+            _say(name_options(line, args))
             return EXIT_ERROR
         traceback.print_exception(exc)
         print(
