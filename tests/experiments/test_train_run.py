@@ -94,7 +94,7 @@ def test_a_failed_resume_with_changes_leaves_the_config(tmp_path, monkeypatch):
     monkeypatch.undo()
     _resume(cfg, out, allow=True, iterations=5, lr=0.5)
     stored = json.loads((out / "config.json").read_text())
-    assert stored["resumed_with_changes"]["training.lr"] == [0.001, 0.5]
+    assert stored["resumed_with_changes"][-1]["changes"]["training.lr"] == [0.001, 0.5]
 
 
 def test_a_changed_resume_that_checkpointed_then_failed_keeps_the_record(tmp_path, monkeypatch):
@@ -117,11 +117,41 @@ def test_a_changed_resume_that_checkpointed_then_failed_keeps_the_record(tmp_pat
     assert int(np.load(out / "checkpoint.npz")["iteration"]) == 4  # one iteration at lr 0.5
     stored = json.loads((out / "config.json").read_text())
     assert stored["config"]["training"]["lr"] == 0.5
-    assert stored["resumed_with_changes"]["training.lr"] == [0.001, 0.5]
+    assert stored["resumed_with_changes"] == [
+        {
+            "from_iteration": 3,
+            "changes": {"training.iterations": [3, 6], "training.lr": [0.001, 0.5]},
+        }
+    ]
     assert not (out / "results.json").exists()  # it described the 3-iteration run
     monkeypatch.undo()
     with pytest.raises(InputError, match=r"training.lr \(0.5 -> 0.001\)"):
         _resume(cfg, out, iterations=6)  # the original config: a change now
+
+
+def test_every_resume_with_changes_stays_recorded(tmp_path):
+    # the second resume's record replaced the first's: a run trained at lr 0.001, then 0.5,
+    # then 0.1 said it was started at 0.5
+    cfg, out = _trained(tmp_path)
+    _resume(cfg, out, allow=True, iterations=4, lr=0.5)
+    _resume({**cfg, "training": {**cfg["training"], "lr": 0.5}}, out, True, iterations=6, lr=0.1)
+    stored = json.loads((out / "config.json").read_text())
+    assert [
+        (r["from_iteration"], r["changes"]["training.lr"]) for r in stored["resumed_with_changes"]
+    ] == [(3, [0.001, 0.5]), (4, [0.5, 0.1])]
+    assert stored["config"]["training"]["lr"] == 0.1
+
+
+def test_resuming_a_complete_run_is_refused_and_changes_nothing(tmp_path):
+    # it trained no further and rewrote the results (channel and demo refuse such a resume)
+    cfg, out = _trained(tmp_path)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    with pytest.raises(InputError, match=r"complete \(it has done its 3 iterations; "):
+        _resume(cfg, out)
+    with pytest.raises(InputError, match="raise \\[training\\] iterations"):
+        _resume(cfg, out, allow=True, lr=0.5)  # a change that nothing would train under
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert _resume(cfg, out, iterations=4)["iterations"] == 4  # training further goes on
 
 
 @pytest.mark.parametrize(

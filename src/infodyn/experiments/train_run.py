@@ -230,16 +230,25 @@ def run_training(
     if not resume:  # a fresh run's settings, kept for a resume after an interrupt
         run.write_config(cfg, "train")
     trainer = Trainer(net, task, loss, opts, hooks=(branching_hook(),))
-    if changes:
-        _record_changes_with_first_checkpoint(trainer, run, cfg, changes)
+    ran: list[int] = []  # the iterations this call trained
+    change_record = _change_record(run.path, changes, trainer, ran) if changes else None
+    if change_record:
+        _record_changes_with_first_checkpoint(trainer, run, cfg, change_record)
     t0 = time.perf_counter()
     stop = checkpoint_on_signal(run.file("checkpoint.npz"), t.iterations)
+
+    def step_done(trainer: Any, record: dict[str, Any]) -> None:
+        ran.append(record["iteration"])
+        stop(trainer, record)
+
     history = trainer.fit(
-        t.iterations, out=run.path, resume=resume, progress=progress, callback=stop
+        t.iterations, out=run.path, resume=resume, progress=progress, callback=step_done
     )
     elapsed = time.perf_counter() - t0
     if not history:
         raise InputError("no training iterations were run (training.iterations = 0)")
+    if resume and not ran and run.file("results.json").exists():
+        _refuse_complete(run.path, trainer.state)
     params = numpy_params(trainer.state.params)  # a sparse w_rec stays sparse
     last = history[-1]
     first = history[0]
@@ -263,19 +272,55 @@ def run_training(
         },
     }
     _figures(run, net, params, history, opts, x_eval, target_eval, trace)
-    if changes:  # recorded once the resumed run went through: a failed one changes nothing
-        run.finish(cfg, "train", results, {"resumed_with_changes": changes})
+    if change_record:  # recorded once the resumed run went through: a failed one changes nothing
+        run.finish(cfg, "train", results, change_record())
     else:
         run.write_json("results.json", results)
     return results
 
 
-def _record_changes_with_first_checkpoint(trainer: Any, run: Any, cfg: Any, changes: dict) -> None:
-    """Write ``config.json`` with the resumed run's config and ``resumed_with_changes`` (and
-    remove the old ``results.json``) right after the first checkpoint trained under it: a resume
-    with changes that then failed before its first checkpoint leaves the config as it was, but
-    one stopped after it (Ctrl-C, or a later failure) left checkpoints trained at the new lr
-    under a config that still said the old one and recorded no change."""
+def _refuse_complete(out: Path, state: Any) -> None:
+    """``--resume`` of a run that is complete (its checkpoint has done the iterations asked
+    for, or a hook stopped it, and ``results.json`` is written): it rewrote the results of a
+    run that trained no further (``channel`` and ``demo`` refuse such a resume too)."""
+    why = "a hook stopped it at" if state.stop else "it has done its"
+    raise InputError(
+        f"{out}: its train run is complete ({why} {state.iteration} iterations; results.json), "
+        "there is nothing to resume: raise [training] iterations to train it further, or run "
+        "without --resume to train it again (its results are then replaced); this command "
+        "changed nothing"
+    )
+
+
+def _change_record(
+    run_dir: Path, changes: dict[str, list[Any]], trainer: Any, ran: list[int]
+) -> Any:
+    """A function giving ``config.json``'s ``resumed_with_changes`` once this resume trained:
+    every resume with changes so far, oldest first, each ``{"from_iteration": k, "changes":
+    {key: [old, new]}}`` (``k``: the checkpoint's iterations it continued from: the
+    ``trainer``'s less ``ran``, this call's). Read before anything is written, so that the record
+    written with the first checkpoint and at the end are the same; it kept the latest resume's
+    changes only, so a run resumed at lr 0.5 and again at 0.1 said it started at 0.5. A record
+    of the earlier form (one dict of changes) is kept as an entry without ``from_iteration``."""
+    from infodyn.experiments.resume import stored_config
+
+    earlier = (stored_config(run_dir) or {}).get("resumed_with_changes") or []
+    if isinstance(earlier, dict):
+        earlier = [{"changes": earlier}]
+
+    def record() -> dict[str, Any]:
+        entry = {"from_iteration": trainer.state.iteration - len(ran), "changes": changes}
+        return {"resumed_with_changes": [*earlier, entry]}
+
+    return record
+
+
+def _record_changes_with_first_checkpoint(trainer: Any, run: Any, cfg: Any, record: Any) -> None:
+    """Write ``config.json`` with the resumed run's config and ``record()`` (its
+    ``resumed_with_changes``; the old ``results.json`` removed) right after the first checkpoint
+    trained under it: a resume with changes that then failed before its first checkpoint leaves
+    the config as it was, but one stopped after it (Ctrl-C, or a later failure) left checkpoints
+    trained at the new lr under a config that still said the old one and recorded no change."""
     save = trainer.save_checkpoint
 
     def save_then_record(path: Any) -> Any:
@@ -283,7 +328,7 @@ def _record_changes_with_first_checkpoint(trainer: Any, run: Any, cfg: Any, chan
         if trainer.save_checkpoint is save_then_record:  # once
             trainer.save_checkpoint = save
             run.retire_results()
-            run.write_config(cfg, "train", {"resumed_with_changes": changes})
+            run.write_config(cfg, "train", record())
         return written
 
     trainer.save_checkpoint = save_then_record
