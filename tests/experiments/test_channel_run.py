@@ -60,6 +60,15 @@ def test_channel_refuses_a_value_given_twice(kw):
         _channel(**kw)
 
 
+@pytest.mark.parametrize("key", ["conditions", "input_strengths", "seeds"])
+def test_channel_refuses_an_empty_list(key):
+    # conditions = [] trained nothing and wrote a results table without rows
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="at least 1 item"):
+        _channel(**{key: []})
+
+
 @pytest.mark.parametrize(
     ("kw", "message"),
     [

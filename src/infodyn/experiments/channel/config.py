@@ -24,6 +24,7 @@ class ChannelConfig(Section):
     contrast: float = Field(1.0, ge=0, description="filtered-noise modulation depth")
     input_strengths: list[float] = Field(
         default_factory=lambda: [0.5, 1.0, 2.0, 4.0],
+        min_length=1,
         description="input weight scales swept (in_scale of the network)",
     )
     rec_scale: float = Field(0.5, ge=0, description="initial recurrent weight scale")
@@ -37,6 +38,7 @@ class ChannelConfig(Section):
     gamma: float = Field(0.1, ge=0, description="bottleneck compression weight")
     conditions: list[Literal["rate", "info"]] = Field(
         default_factory=lambda: ["rate", "info"],
+        min_length=1,
         description="trainings compared: rate target alone, or with the objective",
     )
     n_iterations: int = Field(150, ge=0, description="training iterations")
