@@ -167,11 +167,14 @@ def test_bad_config_exits_2_with_one_line(tmp_path):
 
 def test_overrides_and_defaults():
     cfg = pl.apply_overrides(
-        pl.PipelineConfig(), images=["camera"], sizes="4", iterations=7, train=False, seed=3
+        pl.PipelineConfig(), images=["camera"], sizes="4", iterations=7, seed=3
     )
     assert cfg.images.images == ["camera"] and cfg.images.sizes == [4]
-    assert cfg.training.iterations == 7 and not cfg.training.enabled
+    assert cfg.training.iterations == 7 and cfg.training.enabled
     assert cfg.images.seed == 3 and cfg.stimulus.seed == 4
+    assert not pl.apply_overrides(pl.PipelineConfig(), train=False).training.enabled
+    with pytest.raises(InputError, match="--iterations 7 and --no-train contradict"):
+        pl.apply_overrides(pl.PipelineConfig(), iterations=7, train=False)  # trained nothing
     with pytest.raises(ValueError, match="--sizes"):
         pl.apply_overrides(pl.PipelineConfig(), sizes="4,x")
     with pytest.raises(InputError, match=r"^--sizes, --seed: \[images\] sizes must be patch"):

@@ -197,6 +197,11 @@ def apply_overrides(
     seed: int | None = None,
 ) -> PipelineConfig:
     """``cfg`` with command-line options applied (None leaves a value as it is)."""
+    if iterations is not None and train is False:  # trained nothing, with a note
+        raise InputError(
+            f"--iterations {iterations} and --no-train contradict each other: the network is "
+            "trained for --iterations, and --no-train analyses it untrained; give one"
+        )
     data = cfg.model_dump(mode="json")
     if images:
         data["images"]["images"] = list(images)
