@@ -42,5 +42,8 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: one line and exit 2 for every expected failure
     (:mod:`infodyn.cli.errors`)."""
     from infodyn.cli.errors import run
+    from infodyn.experiments.interrupt import ignore_signals_at_exit
 
-    sys.exit(run(app, argv))
+    code = run(app, argv)
+    ignore_signals_at_exit()  # a signal while the interpreter shuts down: still this code
+    sys.exit(code)

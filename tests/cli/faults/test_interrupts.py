@@ -295,3 +295,21 @@ def test_simulate_second_signal_stops_at_once_and_leaves_the_run_folder(signals,
     assert not (out / "checkpoint").exists()  # stopped before its first checkpoint
     # no checkpoint: the line does not advise a --resume that would be refused
     assert "resume with" not in err.strip().splitlines()[-1], err[-2000:]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_after_the_command_finished_keeps_its_exit_code(sig, tmp_path):
+    # a signal during the interpreter's shutdown (0.5-0.8 s with JAX imported), after the
+    # summary line and complete files, ended the process by that signal (-2, -15): a batch
+    # scheduler read the finished run as failed
+    import time
+
+    (tmp_path / "sim.toml").write_text(SIM)
+    proc = start_cli(["simulate", "sim.toml", "--out", "run"], tmp_path)
+    line = proc.stdout.readline()
+    assert line.startswith("simulated 60 steps"), (line, proc.communicate()[1][-2000:])
+    time.sleep(0.1)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, (proc.returncode, err[-2000:])
+    assert (tmp_path / "run" / "results.json").is_file()
