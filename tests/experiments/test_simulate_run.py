@@ -611,3 +611,23 @@ def test_weights_with_nan_are_not_blamed_on_the_network_section(tmp_path):
         run_simulation(validate(SimulateConfig, cfg), tmp_path / "run")
     said = str(info.value)
     assert said.endswith("contains NaN or inf values") and "[network] section" not in said
+
+
+@pytest.mark.parametrize("engine", ["event", "jax"])
+def test_weights_that_leave_no_room_for_the_engines_copy_are_refused_before_drawing(
+    engine, tmp_path, monkeypatch
+):
+    # the check of the draw counted the weights alone: 10^8 synapses passed at 1.67 GiB and the
+    # run peaked at 2.75 GiB (event engine), 4.97 GiB (JAX)
+    from infodyn.network import LIF
+
+    monkeypatch.setattr(LIF, "init", lambda *a, **k: pytest.fail("drawn before the check"))
+    network = {"n_in": 5, "n_rec": 10_000, "connectivity": "sparse", "k_in": 1000}
+    cfg = validate(
+        SimulateConfig,
+        {"network": network, "input": {"n_steps": 50}, "simulation": {"engine": engine}},
+    )
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "240M")  # the draw (186 MiB) fits under it
+    with pytest.raises(InputError, match=f"with the {engine} engine's own copy of them needs"):
+        run_simulation(cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists()

@@ -126,3 +126,25 @@ def test_the_input_path_is_chosen_by_the_pattern():
     for want, w_in in cases.items():
         w = w_in if want == 0 else idn.network.SparseWeights.from_dense(w_in)
         assert event_weights({**params, "w_in": w}).loop.in_kind == want
+
+
+def test_the_engines_copy_of_the_weights_is_checked_against_the_free_memory(monkeypatch):
+    # a run of 10^9 synapses passed the check of their draw, then the engine's copy needed 7.6
+    # GB more than it counted
+    from infodyn.network.simulate import run_weights_bytes
+
+    net = idn.network.LIF(n_in=5, n_rec=2000, connectivity="sparse", k_in=50, weights="sparse")
+    params = net.init(seed=0)
+    stored = sum(
+        a.nbytes
+        for w in params.values()
+        for a in ((w.values, w.indices, w.indptr) if hasattr(w, "indptr") else (w,))
+    )
+    assert run_weights_bytes(net, "event", "float64") == 2 * stored  # the weights and a copy
+    jax_need = run_weights_bytes(net, "jax", "float32")
+    assert jax_need > 2 * stored  # its cast copy and the layouts by target and by event
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", f"{stored // 2}")
+    with pytest.raises(InputError, match="the event engine's own copy of the weights .* needs"):
+        event_weights(params)
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", f"{2 * stored}")
+    assert event_weights(params).loop.sparse

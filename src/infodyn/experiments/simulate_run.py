@@ -14,8 +14,9 @@ from infodyn.errors import InputError, as_path
 from infodyn.experiments.config import SimulateConfig, make_input, validate
 from infodyn.experiments.rundir import RunDir, png_bytes
 from infodyn.experiments.sweep_lock import folder_lock, refuse_if_held
+from infodyn.memory import require_memory
 from infodyn.network.chunked import check_chunked_run
-from infodyn.network.simulate import AUTO_EVENT_MIN_STEPS
+from infodyn.network.simulate import AUTO_EVENT_MIN_STEPS, run_weights_bytes
 from infodyn.network.weights_check import connectivity_mismatch
 
 
@@ -72,11 +73,12 @@ def run_simulation(
             "--resume to start one"
         )
     net = cfg.build_network()
-    params = initial_params(cfg, net)
-    x = make_input(cfg.input, net.n_in, net.dt)
     engine = cfg.simulation.engine
     if engine == "auto":
         engine = "event" if cfg.input.n_steps >= AUTO_EVENT_MIN_STEPS else "jax"
+    check_weights_memory(net, engine, cfg.simulation.precision)
+    params = initial_params(cfg, net)
+    x = make_input(cfg.input, net.n_in, net.dt)
     n_steps, chunk_steps, meta = check_chunked_run(
         net, params, x, cfg.input.n_steps, cfg.simulation.chunk_steps,
         {"seed": cfg.simulation.seed}, engine, cfg.simulation.precision,
@@ -205,6 +207,20 @@ def _run_steps(net, params, x, n_steps, chunk_steps, engine, cfg, ckpt, start, p
             net, params, x, n_steps, chunk_steps, engine, cfg.simulation.precision,
             ckpt.on_spikes, after_chunk, start,
         )  # fmt: skip
+
+
+def check_weights_memory(net: Any, engine: str, precision: str) -> None:
+    """Refuse, before they are drawn, weights that fit but leave no room for the engine's own
+    copy of them (:func:`~infodyn.network.simulate.run_weights_bytes`)."""
+    need = run_weights_bytes(net, engine, precision)
+    advice = net.memory_advice()
+    if engine == "jax" and net.sparse_weights:
+        advice += "; [simulation] engine = 'event' needs about half as much (one copy of them)"
+    require_memory(
+        need,
+        f"the weights of {net.n_rec:,} units with the {engine} engine's own copy of them",
+        advice,
+    )
 
 
 def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from infodyn.errors import InputError
+from infodyn.memory import require_memory
 from infodyn.network._event_rows import row_storage, sparse_storage
 from infodyn.network.sparse import SparseWeights
 
@@ -110,7 +111,19 @@ def _in_kind(in_sparse: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> int
 def event_weights(params) -> EventWeights:
     """Prepare the weights of ``params`` for the event engine once (module docstring): float32
     rows of ``w_in``/``w_rec`` when every weight is exactly a float32 (else float64), CSR arrays
-    of a :class:`SparseWeights`, float64 ``w_out``, all read-only copies of their own."""
+    of a :class:`SparseWeights`, float64 ``w_out``, all read-only copies of their own. Their
+    memory (at most that of ``params``' arrays, as they are) is checked first: a run of 10^9
+    synapses passed the check of their draw and then needed 7.6 GB more than it counted."""
+    arrays = [
+        a
+        for w in (params["w_in"], params["w_rec"])
+        for a in ((w.values, w.indices, w.indptr) if isinstance(w, SparseWeights) else (w,))
+    ]
+    require_memory(
+        sum(np.asarray(a).nbytes for a in arrays) + 8 * np.size(params["w_out"]),
+        "the event engine's own copy of the weights (it reads them as a snapshot, beside params)",
+        "use fewer synapses (a smaller k_in or p_connect) or fewer units",
+    )
     w_out = np.ascontiguousarray(params["w_out"], dtype=np.float64)
     w_out = _own(w_out, (params["w_out"],))
     w_in, in_sparse = _storage(params["w_in"])

@@ -326,6 +326,11 @@ class LIF(BaseModel):
             advice = "use fewer readouts (n_out): w_out is dense, n_rec weights a readout"
         require_memory(rec + w_in + w_out, what, advice)
 
+    def memory_advice(self) -> str:
+        """What to change to make this network's recurrent weights smaller (the advice of the
+        check before :meth:`init` draws them, which a validator would not refuse in turn)."""
+        return self._recurrent_need(np.dtype(np.float64))[2]
+
     def _recurrent_need(self, dtype: np.dtype) -> tuple[int, str, str]:
         """The bytes drawing ``w_rec`` needs, what it is, and how to make it smaller (advice
         that a validator would not refuse in turn)."""

@@ -45,6 +45,34 @@ from infodyn.progress import ProgressBar
 
 AUTO_EVENT_MIN_STEPS = 2000
 
+#: peak bytes the JAX engine allocates beyond the weights it is given, a synapse of a sparse
+#: ``w_rec`` (its copy in the run's precision and the layouts by target and by event; 33.5-37.5
+#: measured, VmHWM, 10^7 synapses at 10^5 units x K = 100 and 10^4 x K = 1,000) or an entry
+#: of a dense one (12.3 float32, 8.3 float64, at 5,000 units)
+JAX_BYTES_PER_SYNAPSE = 40
+JAX_BYTES_PER_DENSE_ENTRY = {"float32": 12.5, "float64": 8.5}
+
+
+def run_weights_bytes(net, engine: str, precision: str) -> int:
+    """Bytes the weights of ``net``, as :meth:`~infodyn.network.LIF.init` draws them (float64),
+    and the ``engine``'s own copy of them take during a run: the event engine's is a copy of
+    the arrays (:func:`~infodyn.network.engine_event.event_weights`), the JAX engine's is
+    :data:`JAX_BYTES_PER_SYNAPSE` (:data:`JAX_BYTES_PER_DENSE_ENTRY`). The check of the draw
+    counted only the weights: a run allowed beside them could need twice as much and more."""
+    from infodyn.network.connectivity import expected_nnz
+    from infodyn.network.sparse import sparse_bytes
+
+    require_choice("engine", engine, ("event", "jax"))
+    n = net.n_rec
+    if net.sparse_weights:
+        nnz = int(expected_nnz(net))
+        stored = sparse_bytes(n, nnz, np.float64)
+        extra = stored if engine == "event" else JAX_BYTES_PER_SYNAPSE * nnz
+    else:
+        stored = 8 * n * n
+        extra = stored if engine == "event" else JAX_BYTES_PER_DENSE_ENTRY[precision] * n * n
+    return int(stored + extra + 2 * 8 * n * (net.n_in + net.n_out))  # and w_in, w_out
+
 
 @dataclass
 class Trace:
