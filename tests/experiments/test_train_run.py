@@ -53,11 +53,17 @@ def _trained(tmp_path, **training):
     return cfg, tmp_path / "t"
 
 
-def _resume(cfg, out, allow=False, **training):
+def _resume(cfg, out, allow=False, refuse_complete=False, **training):
     from infodyn.experiments.train_run import TrainConfig, run_training
 
     new = {**cfg, "training": {**cfg["training"], **training}}
-    return run_training(TrainConfig(**new), out, resume=True, allow_config_change=allow)
+    return run_training(
+        TrainConfig(**new),
+        out,
+        resume=True,
+        allow_config_change=allow,
+        refuse_complete=refuse_complete,
+    )
 
 
 def test_resume_refuses_what_it_cannot_continue_honestly(tmp_path):
@@ -147,11 +153,13 @@ def test_resuming_a_complete_run_is_refused_and_changes_nothing(tmp_path):
     cfg, out = _trained(tmp_path)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     with pytest.raises(InputError, match=r"complete \(it has done its 3 iterations; "):
-        _resume(cfg, out)
+        _resume(cfg, out, refuse_complete=True)
     with pytest.raises(InputError, match="raise \\[training\\] iterations"):
-        _resume(cfg, out, allow=True, lr=0.5)  # a change that nothing would train under
+        _resume(cfg, out, allow=True, refuse_complete=True, lr=0.5)  # nothing trains under it
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
-    assert _resume(cfg, out, iterations=4)["iterations"] == 4  # training further goes on
+    more = _resume(cfg, out, refuse_complete=True, iterations=4)  # training further goes on
+    assert more["iterations"] == 4
+    assert _resume(cfg, out, iterations=4)["iterations"] == 4  # a sweep point: made again
 
 
 @pytest.mark.parametrize(
@@ -269,6 +277,7 @@ def test_train_cli_passes_allow_config_change_with_resume(tmp_path, monkeypatch,
     rc, out, err = cli_in_process([*argv, "--resume", "--allow-config-change"], capsys)
     assert rc == 0, err
     assert calls[-1][1]["resume"] is True and calls[-1][1]["allow_config_change"] is True
+    assert calls[-1][1]["refuse_complete"] is True  # a complete run: nothing to resume
     rc, out, err = cli_in_process([*argv, "--resume"], capsys)
     assert rc == 0, err
     assert calls[-1][1]["allow_config_change"] is False
@@ -331,3 +340,48 @@ def test_results_give_the_trained_weights_on_the_figures_trials(tmp_path):
     assert trained["loss"] == pytest.approx(ev.loss, rel=1e-6)
     rate = net.simulate(params, x, engine="jax").rates_hz().mean()
     assert trained["mean_rate_hz"] == pytest.approx(rate, rel=1e-6)
+
+
+def test_the_resolved_config_gives_every_task_and_loss_option():
+    # config show and config.json gave [task] and [[loss]] as the file named them: the defaults
+    # of PatternGeneration and FiringRateRegularizer were nowhere to be read
+    from infodyn.experiments.config import resolved, validate
+
+    cfg = TrainConfig(
+        network={"n_in": 3, "n_rec": 8, "n_out": 1},
+        loss=[{"kind": "mse"}, {"kind": "rate_reg", "weight": 0.1}],
+    )
+    full = resolved(cfg)
+    assert full["task"] == {
+        "kind": "pattern_generation",
+        "n_in": 3,  # the network's
+        "n_steps": 1000,
+        "rate_hz": 50.0,
+        "dt": 1.0,
+        "periods_ms": [1000.0, 500.0, 333.0, 200.0],
+        "seed": 0,
+    }
+    assert full["loss"] == [
+        {"kind": "mse", "weight": 1.0},
+        {"kind": "rate_reg", "weight": 0.1, "f_target_hz": 10.0, "per_sequence": False},
+    ]
+    assert resolved(validate(TrainConfig, full)) == full  # it rebuilds the same run
+    evidence = TrainConfig(
+        network={"n_in": 40, "n_rec": 8, "n_out": 2}, task={"kind": "evidence_accumulation"}
+    )
+    assert resolved(evidence)["task"]["p_group"] == 0.3
+
+
+def test_a_run_whose_config_predates_the_task_and_loss_defaults_resumes(tmp_path):
+    # its config.json names the options the file gave; resolved now it lists every default,
+    # which is no change of the run
+    cfg, out = _trained(tmp_path)
+    stored = json.loads((out / "config.json").read_text())
+    stored["config"]["task"] = {"kind": "pattern_generation", "n_steps": 30}
+    stored["config"]["loss"] = [{"kind": "mse"}]
+    (out / "config.json").write_text(json.dumps(stored))
+    assert _resume(cfg, out, iterations=4)["iterations"] == 4
+    record = json.loads((out / "config.json").read_text())["resumed_with_changes"]
+    assert record == [{"from_iteration": 3, "changes": {"training.iterations": [3, 4]}}]
+    with pytest.raises(InputError, match=r"task.n_steps \(30 -> 40\)"):
+        _resume({**cfg, "task": {"kind": "pattern_generation", "n_steps": 40}}, out, iterations=5)

@@ -46,7 +46,12 @@ def train(
         resumable=(out / "checkpoint.npz").is_file,
     ):
         res = run_training(
-            cfg, out, resume=resume, progress=True, allow_config_change=allow_config_change
+            cfg,
+            out,
+            resume=resume,
+            progress=True,
+            allow_config_change=allow_config_change,
+            refuse_complete=True,
         )
     done = res["trained"]  # the trained weights on fresh trials (the figures' trials)
     typer.echo(

@@ -11,6 +11,7 @@ refused even then: the change would be recorded and never applied, or mix two ne
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,7 @@ def check_resume_config(
     new: dict[str, Any],
     allow_changes: bool = False,
     defaults: dict[str, Any] | None = None,
+    resolve: Any = None,
 ) -> dict[str, list[Any]]:
     """Compare the resolved config ``new`` with the one the run in ``run_dir`` started with.
 
@@ -81,7 +83,10 @@ def check_resume_config(
     run started before infodyn had it) whose new value is its value in ``defaults`` (the
     resolved default config: what the run used; without ``defaults``, any such key is left to
     ``allow_changes``). A missing ``config.json`` is refused the same way (the settings are
-    unknown).
+    unknown). ``resolve`` (a stored config -> that config with every default this version fills
+    in) makes a stored config that predates a key, or lists less (a ``[[loss]]`` term without
+    its defaults), equal to the same config resolved now; one it cannot resolve is compared as
+    it is.
     """
     stored = stored_config(run_dir)
     if stored is None:  # deleted: what the checkpoint was trained under is unknown
@@ -95,7 +100,12 @@ def check_resume_config(
     old = stored["config"]
     new = json.loads(json.dumps(new))  # the JSON types the stored copy has
     defaults = json.loads(json.dumps(defaults)) if defaults is not None else None
-    keys = changed_keys(old, new)
+    seen = old
+    if resolve is not None:  # the stored config as this version resolves it: what it lacks
+        # (a key or an option added since, with its default) is no change
+        with contextlib.suppress(InputError):
+            seen = json.loads(json.dumps(resolve(old)))
+    keys = changed_keys(seen, new)
     changes = {k: [config_value(old, k), config_value(new, k)] for k in keys}
 
     def fixed(key: str) -> bool:

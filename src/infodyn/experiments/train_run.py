@@ -120,19 +120,44 @@ class TrainConfig(Section):
         loss.check_outputs(net.n_out)
 
     def resolved_sections(self) -> dict[str, Any]:
-        return {"network": network_section(self.build_network())}
+        """``[network]``, ``[task]`` and each ``[[loss]]`` term with every default filled in
+        (the task's as built for the network: its ``n_in``, ``dt``): ``config show`` and a
+        run's ``config.json`` gave the task and loss options the file named, and nothing said
+        what the others were."""
+        net = self.build_network()
+        kind = self.task.get("kind", "pattern_generation")
+        terms = self.build_loss().terms
+        return {
+            "network": network_section(net),
+            "task": {"kind": kind, **_init_fields(self.build_task(net))},
+            "loss": [
+                {"kind": entry.get("kind"), **_init_fields(term)}
+                for entry, term in zip(self.loss, terms, strict=True)
+            ],
+        }
 
     def free_form_descriptions(self) -> dict[str, str]:
         """The comments ``infodyn config show`` gives ``[task]`` and ``[[loss]]``."""
         from infodyn.learning.registry import config_kinds
-        from infodyn.learning.tasks import TASKS
+        from infodyn.learning.tasks import OPTION_DESCRIPTIONS, TASKS
 
+        task = self.build_task(self.build_network())
         return {
+            **{f"task.{k}": OPTION_DESCRIPTIONS[k] for k in _init_fields(task)},
             "task.kind": "one of " + ", ".join(map(repr, TASKS)) + " (+ the task's options)",
             "loss": "one table per term: kind = one of "
             + ", ".join(map(repr, config_kinds()))
             + "; weight; the term's options",
         }
+
+
+def _init_fields(obj: Any) -> dict[str, Any]:
+    """The options of a task or loss term (its dataclass's ``init`` fields), tuples as lists."""
+    return {
+        f.name: list(v) if isinstance(v := getattr(obj, f.name), tuple) else v
+        for f in dataclasses.fields(obj)
+        if f.init
+    }
 
 
 def build_task(section: dict[str, Any], net) -> Any:
@@ -180,15 +205,20 @@ def run_training(
     resume: bool = False,
     progress: bool = False,
     allow_config_change: bool = False,
+    refuse_complete: bool = False,
 ) -> dict[str, Any]:
     """Train as ``cfg`` says into run directory ``out``; returns the results dict.
+
+    ``refuse_complete`` (the command line's ``--resume``): a resume of a complete run (its
+    iterations done, its ``results.json`` written) is refused, changing nothing; without it (a
+    sweep point whose done marker was lost) the run's results are made again.
 
     ``resume`` continues from ``out/checkpoint.npz`` and refuses a config that differs from the
     stored one (:func:`~infodyn.experiments.resume.check_resume_config`) unless
     ``allow_config_change``. Inside :func:`~infodyn.experiments.interrupt.graceful`, SIGINT or
     SIGTERM ends the run after the current iteration with a checkpoint.
     """
-    from infodyn.experiments.config import resolved
+    from infodyn.experiments.config import resolved, validate
     from infodyn.experiments.hooks import branching_hook
     from infodyn.experiments.interrupt import checkpoint_on_signal
     from infodyn.experiments.preflight import check_trials_memory
@@ -226,7 +256,13 @@ def run_training(
     changes = {}
     if resume:  # the defaults: what a run whose config.json predates a key used for it
         defaults = resolved(TrainConfig())
-        changes = check_resume_config(run.path, resolved(cfg), allow_config_change, defaults)
+        changes = check_resume_config(
+            run.path,
+            resolved(cfg),
+            allow_config_change,
+            defaults,
+            resolve=lambda stored: resolved(validate(TrainConfig, stored)),
+        )
     if not resume:  # a fresh run's settings, kept for a resume after an interrupt
         run.write_config(cfg, "train")
     trainer = Trainer(net, task, loss, opts, hooks=(branching_hook(),))
@@ -247,7 +283,7 @@ def run_training(
     elapsed = time.perf_counter() - t0
     if not history:
         raise InputError("no training iterations were run (training.iterations = 0)")
-    if resume and not ran and run.file("results.json").exists():
+    if refuse_complete and resume and not ran and run.file("results.json").exists():
         _refuse_complete(run.path, trainer.state)
     params = numpy_params(trainer.state.params)  # a sparse w_rec stays sparse
     last = history[-1]

@@ -51,6 +51,27 @@ from infodyn.memory import require_memory
 from infodyn.network.encoders import StimulusSet, encode_patches, spike_probabilities
 
 
+#: what each option of the config's tasks (``[task]``) means, for ``infodyn config show``
+OPTION_DESCRIPTIONS = {
+    "n_in": "input channels (the network's n_in)",
+    "n_steps": "steps of a trial",
+    "rate_hz": "Poisson rate of every input channel (Hz)",
+    "dt": "time step in ms (the network's dt)",
+    "periods_ms": "periods of the target's sines (ms)",
+    "seed": "seed of the frozen input and the target's amplitudes and phases",
+    "n_out": "readouts (the network's n_out)",
+    "n_cues": "cues a trial (odd: no ties)",
+    "cue_ms": "length of a cue (ms)",
+    "gap_ms": "gap after each cue (ms)",
+    "delay_ms": "delay between the last cue and the recall cue (ms)",
+    "recall_ms": "length of the recall cue, the scored window (ms)",
+    "channels_per_group": "input channels of each of the 4 groups (left, right, recall, noise)",
+    "cue_rate_hz": "rate of a cue's and the recall cue's channels (Hz)",
+    "noise_rate_hz": "rate of the noise channels (Hz)",
+    "p_group": "chance that a cue comes from the side that is not favoured",
+}
+
+
 def _poisson(rng: np.random.Generator, rate_hz: np.ndarray | float, shape, dt: float):
     """Poisson spikes at ``rate_hz`` (negative rates, or more than one spike per step, are an
     ``InputError``: they were clipped, so a task with ``rate_hz = -50`` trained on silence)."""
