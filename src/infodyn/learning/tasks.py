@@ -50,7 +50,6 @@ from infodyn.learning.info_objectives import window_target
 from infodyn.memory import require_memory
 from infodyn.network.encoders import StimulusSet, encode_patches, spike_probabilities
 
-
 #: what each option of the config's tasks (``[task]``) means, for ``infodyn config show``
 OPTION_DESCRIPTIONS = {
     "n_in": "input channels (the network's n_in)",
