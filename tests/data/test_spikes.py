@@ -168,6 +168,11 @@ def test_hdf5_file_of_another_format_is_refused(tmp_path):  # kills F11
         h5.attrs["format"] = "other-spikes"
     with pytest.raises(InputError, match="not an infodyn spike file"):
         load_spikes(path)
+    with h5py.File(path, "r+") as h5:  # the attributes on /spikes: it said "missing format
+        h5["spikes"].attrs["format"] = "infodyn-spikes"  # attribute" of one it had, elsewhere
+        del h5.attrs["format"]
+    with pytest.raises(InputError, match="root attribute format = 'infodyn-spikes'"):
+        load_spikes(path)
     with pytest.raises(InputError, match="not an infodyn spike file"):
         with spike_source(path):
             pass

@@ -327,7 +327,10 @@ def _open_h5(path: Path) -> Any:
         raise InputError(f"{path}: corrupt HDF5 file ({exc})") from None
     if not is_spike_file:
         h5.close()
-        raise InputError(f"{path}: not an infodyn spike file (missing format attribute or /spikes)")
+        raise InputError(
+            f"{path}: not an infodyn spike file (it needs the root attribute format = "
+            f"{FORMAT_NAME!r} and the group /spikes)"
+        )
     if isinstance(version, float) and version.is_integer():  # MATLAB writes numbers as doubles
         version = int(version)
     whole = isinstance(version, int) and not isinstance(version, bool)
