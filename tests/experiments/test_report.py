@@ -255,3 +255,15 @@ def test_report_files_table_leaves_out_the_report_itself(tmp_path):
     text = render_report(tmp_path)
     assert "<td class='key'>results.json</td>" in text
     assert "<td class='key'>report.html</td>" not in text
+
+
+def test_a_damaged_figure_is_left_out_with_a_note_and_a_warning(tmp_path):
+    # it was embedded as it was: a broken image in the report and nothing said why
+    run, _ = _make_run(tmp_path / "r")
+    (run.path / "figures" / "memories.png").write_bytes(b"not a png at all")
+    (run.path / "figures" / "photo.jpg").write_bytes(b"\x89PNG\r\n\x1a\n misnamed")
+    with pytest.warns(UserWarning, match=r"memories.png: not a PNG image") as seen:
+        text = render_report(run.path)
+    assert any("photo.jpg: not a JPEG image" in str(w.message) for w in seen)
+    assert "not a PNG image (damaged or misnamed); the report leaves it out" in text
+    assert text.count("<img src='data:image/png;base64,") == 2  # bits_per_patch, extra/grid

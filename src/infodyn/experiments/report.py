@@ -38,6 +38,8 @@ _FIGURE_TYPES = {
     ".jpeg": "image/jpeg",
     ".svg": "image/svg+xml",
 }
+#: the first bytes of each binary image type (an SVG is text)
+_MAGIC = {"image/png": ("PNG", b"\x89PNG\r\n\x1a\n"), "image/jpeg": ("JPEG", b"\xff\xd8\xff")}
 _MAX_INLINE = 12  # numeric lists up to this length are shown in full
 _MAX_ROWS = 40  # rows of a list-of-records table
 
@@ -412,18 +414,25 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
         parts.append("<h2 id='figures'>Figures</h2><div class='figs'>")
         for p in figs:
             name = p.relative_to(run / "figures").with_suffix("").as_posix()
-            data = base64.b64encode(p.read_bytes()).decode("ascii")
+            raw = p.read_bytes()
             mime = _FIGURE_TYPES[p.suffix.lower()]
             caption = captions.get(name, "")
             cap = f"<b>{html.escape(name)}</b>" + (
                 f": {html.escape(str(caption))}" if caption else ""
             )
             wide = " class='wide'" if _aspect(p) > 2.2 else ""
-            parts.append(
-                f"<figure id='fig-{_anchor(name)}'{wide}>"
-                f"<img src='data:{mime};base64,{data}' alt='{html.escape(name, quote=True)}'>"
-                f"<figcaption>{cap}</figcaption></figure>"
-            )
+            kind, magic = _MAGIC.get(mime, ("", b""))
+            if raw.startswith(magic):
+                data = base64.b64encode(raw).decode("ascii")
+                shown = (
+                    f"<img src='data:{mime};base64,{data}' alt='{html.escape(name, quote=True)}'>"
+                )
+            else:  # embedded as it was: a broken image, and nothing said why
+                said = f"{p}: not a {kind} image (damaged or misnamed); the report leaves it out"
+                warnings.warn(said, stacklevel=2)
+                shown = f"<div class='note'>{html.escape(said)}</div>"
+            figure = f"<figure id='fig-{_anchor(name)}'{wide}>"
+            parts.append(f"{figure}{shown}<figcaption>{cap}</figcaption></figure>")
         parts.append("</div>")
 
     if config is not None:
