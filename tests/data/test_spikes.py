@@ -81,10 +81,15 @@ def test_bad_rasters(raster, match):
 
 
 def test_bad_sparse_fields():
-    with pytest.raises(InputError, match="lie in"):
+    # the value out of range is named (a negative time was said against n_steps alone)
+    with pytest.raises(InputError, match=r"times must lie in \[0, n_steps=5\), got 5$"):
         SpikeTrain(times=[5], units=[0], n_units=1, n_steps=5)
-    with pytest.raises(InputError, match="lie in"):
+    with pytest.raises(InputError, match=r"times must lie in \[0, n_steps=5\), got -2$"):
+        SpikeTrain(times=[-2, 9], units=[0, 0], n_units=1, n_steps=5)
+    with pytest.raises(InputError, match=r"units must lie in \[0, n_units=1\), got -1$"):
         SpikeTrain(times=[0], units=[-1], n_units=1, n_steps=5)
+    with pytest.raises(InputError, match=r"trials must lie in \[0, n_trials=1\), got 3$"):
+        SpikeTrain(times=[0], units=[0], trials=[3], n_units=1, n_steps=5)
     with pytest.raises(InputError, match="differ in length"):
         SpikeTrain(times=[0, 1], units=[0], n_units=1, n_steps=5)
     with pytest.raises(InputError, match="integers"):

@@ -119,13 +119,17 @@ class SpikeTrain:
         dt = array_or_none(self.dt)  # a ragged list: NumPy's "inhomogeneous shape"
         if dt is None or dt.ndim or dt.dtype.kind not in "iuf" or not np.isfinite(dt) or dt <= 0:
             raise InputError(f"dt must be a positive number of ms, got {self.dt!r}")
-        if times.size:
-            if times.min() < 0 or times.max() >= self.n_steps:
-                raise InputError(f"spike times must lie in [0, n_steps={self.n_steps})")
-            if units.min() < 0 or units.max() >= self.n_units:
-                raise InputError(f"spike units must lie in [0, n_units={self.n_units})")
-            if trials.min() < 0 or trials.max() >= self.n_trials:
-                raise InputError(f"spike trials must lie in [0, n_trials={self.n_trials})")
+        if times.size:  # the value out of range named: a negative time of an .npz was read
+            # against an n_steps inferred from the largest time, and only that was said
+            for name, a, size in (
+                ("times", times, "n_steps"),
+                ("units", units, "n_units"),
+                ("trials", trials, "n_trials"),
+            ):
+                low, high, bound = a.min(), a.max(), getattr(self, size)
+                if low < 0 or high >= bound:
+                    bad = low if low < 0 else high
+                    raise InputError(f"spike {name} must lie in [0, {size}={bound}), got {bad:g}")
         times, units, trials = _own(times, np.int64), _own(units, np.int32), _own(trials, np.int32)
         if not _strictly_in_order(trials, times, units):  # the engines' spikes already are
             trials, times, units = _sorted_once(trials, times, units)
