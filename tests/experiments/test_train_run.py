@@ -385,3 +385,21 @@ def test_a_run_whose_config_predates_the_task_and_loss_defaults_resumes(tmp_path
     assert record == [{"from_iteration": 3, "changes": {"training.iterations": [3, 4]}}]
     with pytest.raises(InputError, match=r"task.n_steps \(30 -> 40\)"):
         _resume({**cfg, "task": {"kind": "pattern_generation", "n_steps": 40}}, out, iterations=5)
+
+
+def test_a_fresh_run_failing_before_its_first_checkpoint_leaves_nothing(tmp_path, monkeypatch):
+    # a run that exploded at iteration 1 left a folder holding its config.json alone
+    from infodyn.learning.trainer import Trainer
+
+    def explode(self, *args, **kwargs):
+        raise InputError("gradient exploded")
+
+    monkeypatch.setattr(Trainer, "step", explode)
+    cfg = {"network": {"n_in": 3, "n_rec": 8, "n_out": 1}, "task": {"n_steps": 30}}
+    with pytest.raises(InputError, match="gradient exploded"):
+        run_training(TrainConfig(**cfg), tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "mine").mkdir()  # a folder the user made stays, empty
+    with pytest.raises(InputError, match="gradient exploded"):
+        run_training(TrainConfig(**cfg), tmp_path / "mine")
+    assert (tmp_path / "mine").is_dir() and not list((tmp_path / "mine").iterdir())

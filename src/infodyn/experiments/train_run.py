@@ -15,6 +15,7 @@ Writes ``config.json``, ``checkpoint.npz`` + ``metrics.json`` (atomic, resumable
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -252,6 +253,7 @@ def run_training(
         )
     if resume and not (Path(out) / "checkpoint.npz").exists():  # before RunDir makes the folder
         raise InputError(f"{out}: no checkpoint.npz to resume from")
+    created = not Path(out).exists()
     run = RunDir(out, "train")
     changes = {}
     if resume:  # the defaults: what a run whose config.json predates a key used for it
@@ -277,9 +279,14 @@ def run_training(
         ran.append(record["iteration"])
         stop(trainer, record)
 
-    history = trainer.fit(
-        t.iterations, out=run.path, resume=resume, progress=progress, callback=step_done
-    )
+    try:
+        history = trainer.fit(
+            t.iterations, out=run.path, resume=resume, progress=progress, callback=step_done
+        )
+    except BaseException:
+        if not resume and not run.file("checkpoint.npz").exists():  # nothing of it is kept
+            _forget_fresh_run(run, created)
+        raise
     elapsed = time.perf_counter() - t0
     if not history:
         raise InputError("no training iterations were run (training.iterations = 0)")
@@ -313,6 +320,16 @@ def run_training(
     else:
         run.write_json("results.json", results)
     return results
+
+
+def _forget_fresh_run(run: RunDir, created: bool) -> None:
+    """Remove what a fresh run wrote before its first checkpoint (its ``config.json``, and the
+    folder when the run made it): a run that exploded at iteration 1 left a folder holding a
+    config alone, which read as a run."""
+    with contextlib.suppress(OSError):
+        run.file("config.json").unlink(missing_ok=True)
+    if created:
+        run.remove_if_empty()
 
 
 def _refuse_complete(out: Path, state: Any) -> None:
