@@ -135,3 +135,30 @@ def test_a_batched_sweep_continues_a_point_cut_off_with_a_checkpoint(tmp_path, m
     assert markers[0]["results"]["resumed_from_step"] == 100
     assert "resumed_from_step" not in markers[1]["results"]
     assert not (tmp_path / "p" / "checkpoint").exists()
+
+
+def test_a_marker_whose_results_were_changed_runs_the_point_again(tmp_path, monkeypatch):
+    # a marker edited or damaged into other valid JSON was taken as done, and its numbers went
+    # into results.csv as they were
+    import json
+    import math
+
+    from infodyn.experiments.sweep_point import DONE_MARKER
+
+    spec = get_command("channel")
+    module, name = spec.run.split(":")
+    results = {"y": 0.125, "z": math.nan, "n": 3}
+    seen = []
+    monkeypatch.setattr(f"{module}.{name}", lambda cfg, out, **kw: seen.append(out) or results)
+    out = tmp_path / "p"
+    first = run_point(spec, {}, str(out), "k1")
+    assert run_point(spec, {}, str(out), "k1") == first and len(seen) == 1  # NaN stored as null
+    marker = json.loads((out / DONE_MARKER).read_text())
+    marker["results"]["y"] = 0.126
+    (out / DONE_MARKER).write_text(json.dumps(marker))
+    with pytest.warns(UserWarning, match="do not match their checksum"):
+        again = run_point(spec, {}, str(out), "k1")
+    assert len(seen) == 2 and again["results"]["y"] == 0.125
+    del marker["checksum"]  # a marker written before checksums: read as it is
+    (out / DONE_MARKER).write_text(json.dumps(marker))
+    assert run_point(spec, {}, str(out), "k1")["results"]["y"] == 0.126 and len(seen) == 2

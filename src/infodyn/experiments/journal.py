@@ -56,6 +56,13 @@ def _checksum(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def stored_checksum(result: Any) -> str:
+    """The checksum of ``result`` as a JSON file stores it (NumPy values converted, NaN and
+    inf as null: :func:`~infodyn.atomic.write_json`), the same for the result read back: what
+    a sweep point's done marker keeps to find an edited or damaged one."""
+    return _checksum(json.dumps(to_jsonable(result), sort_keys=True))
+
+
 def check_resumable(
     run_dir: str | os.PathLike, command: str, checkpoint: str | None = None
 ) -> None:

@@ -2,8 +2,10 @@
 
 ``OUT/points/NAME/`` holds the command's own run directory, ``attempts.jsonl`` (one line per
 start of the point: pid, host, time) and, once its run returned, ``DONE.json``: the point's
-config hash (``key``), the files its config names (:func:`~infodyn.experiments.grid.input_files`:
-path, size, modification time), its results, attempts and wall time, written atomically. A
+config hash (``key``), a checksum of its results (a marker edited or damaged since is not
+taken as done: the point runs again, with a warning), the files its config names
+(:func:`~infodyn.experiments.grid.input_files`: path, size, modification time), its results,
+attempts and wall time, written atomically. A
 point whose marker holds its key and unchanged input files is done: :func:`read_marker` and
 :func:`~infodyn.experiments.grid.changed_inputs` tell, here before a point runs (Dask reruns the
 finished tasks of a worker it lost) and in :func:`~infodyn.experiments.sweep.run_sweep` before
@@ -18,6 +20,7 @@ import json
 import os
 import socket
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from infodyn.atomic import write_json
 from infodyn.errors import InputError, os_error_line
 from infodyn.experiments.config import CommandSpec, validate
 from infodyn.experiments.grid import SweepPoint, changed_inputs, input_files
+from infodyn.experiments.journal import stored_checksum
 from infodyn.experiments.resume import StaleCheckpoint
 
 DONE_MARKER = "DONE.json"
@@ -54,6 +58,7 @@ def _mark_done(
     marker = {
         "key": key,
         "inputs": inputs,
+        "checksum": stored_checksum(results),
         "results": results,
         "attempts": count_attempts(out),
         "wall_seconds": wall,
@@ -174,7 +179,16 @@ def read_marker(out: str | os.PathLike, key: str) -> dict[str, Any] | None:
         return None
     if not isinstance(marker, dict) or not isinstance(marker.get("results"), dict):
         return None  # damaged (valid JSON, but not a marker): run the point again
-    return marker if marker.get("key") == key else None
+    if marker.get("key") != key:
+        return None
+    if "checksum" in marker and marker["checksum"] != stored_checksum(marker["results"]):
+        warnings.warn(  # its numbers went into results.csv as they were
+            f"{path}: its results do not match their checksum (edited or damaged); the point "
+            "runs again",
+            stacklevel=2,
+        )
+        return None
+    return marker  # a marker written before checksums is read as it is
 
 
 def adopt_finished_folders(points_dir: Path, points: list[SweepPoint]) -> int:
