@@ -485,3 +485,25 @@ def test_a_finished_point_under_another_name_is_not_run_again(tmp_path, toy_comm
     folders = sorted(d.name for d in (tmp_path / "points").iterdir())
     assert folders == sorted(r["point"] for r in again.rows) and len(folders) == 2
     assert [r["y"] for r in again.rows] == [1.0, 4.0]
+
+
+def test_a_ctrl_c_while_the_workers_start_is_heard_once_they_have(monkeypatch):
+    # SIGINT was ignored while the Dask workers started (so that they inherit it ignored): a
+    # Ctrl-C then was discarded and the sweep ran to its end; blocked as well, it stays pending
+    from infodyn.experiments.sweep import _workers_ignore_sigint
+
+    heard = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: heard.append(signum))
+    try:
+        with _workers_ignore_sigint():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # what the workers inherit
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+            time.sleep(0.05)
+            assert heard == []
+        for _ in range(100):  # the handler runs between bytecodes, once it is unblocked
+            if heard:
+                break
+            time.sleep(0.01)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert heard == [signal.SIGINT]

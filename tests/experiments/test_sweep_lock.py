@@ -134,3 +134,35 @@ def test_a_live_process_on_this_host_keeps_its_lock_without_a_heartbeat(tmp_path
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_the_heartbeat_thread_leaves_sigint_and_sigterm_to_the_main_thread(tmp_path):
+    # while a sweep's main thread blocks SIGINT (its workers starting), a Ctrl-C delivered to
+    # the heartbeat thread was discarded (SIGINT ignored then), and the sweep ran to its end
+    import signal
+    import threading
+    import time
+
+    from infodyn.experiments.sweep_lock import folder_lock
+
+    with folder_lock(tmp_path, ".sweep.lock", "sweep"):
+        deadline = time.monotonic() + 10
+        while True:
+            beat = [t for t in threading.enumerate() if t.name != "MainThread" and t.daemon]
+            blocked = [_blocked(t.native_id) for t in beat]
+            if any({signal.SIGINT, signal.SIGTERM} <= b for b in blocked):
+                break
+            assert time.monotonic() < deadline, blocked
+            time.sleep(0.01)
+
+
+def _blocked(tid: int) -> set[int]:
+    """The signals thread ``tid`` of this process blocks (its SigBlk mask)."""
+    import os
+
+    try:
+        status = open(f"/proc/{os.getpid()}/task/{tid}/status").read()
+    except OSError:
+        return set()
+    mask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigBlk")), 16)
+    return {n for n in range(1, 65) if mask >> (n - 1) & 1}

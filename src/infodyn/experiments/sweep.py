@@ -174,19 +174,24 @@ def _workers_ignore_sigint() -> Iterator[None]:
     ignored signal survives ``exec``; Python leaves it ignored). Ctrl-C in a terminal signals
     the whole process group: the workers died of it mid-point, no worker was left to finish
     one, and the sweep waited for a finished point for ever. Now the sweep alone hears it and
-    stops its workers after the first point to finish (:meth:`_Submitted.gather`). A Ctrl-C in
-    the seconds the workers take to start is not heard (SIGTERM is)."""
+    stops its workers after the first point to finish (:meth:`_Submitted.gather`).
+
+    SIGINT is blocked in this thread meanwhile (the threads Dask starts here inherit that): a
+    Ctrl-C in the seconds the workers take to start was discarded, ignored, and the sweep ran
+    to its end; blocked, Linux keeps it pending, and it is heard once the handler is back."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield  # a handler can be set from the main thread only
         return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     old = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, old)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 @dataclass

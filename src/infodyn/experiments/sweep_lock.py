@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -164,7 +165,11 @@ def _process_alive(pid: int) -> bool:
 
 
 def _heartbeat(path: Path, token: str, stop: threading.Event) -> None:
-    """Touch the lock every :data:`HEARTBEAT_S` seconds while it is ours."""
+    """Touch the lock every :data:`HEARTBEAT_S` seconds while it is ours. SIGINT and SIGTERM
+    are blocked in this thread (Python runs their handlers in the main thread only): while a
+    sweep's main thread blocked SIGINT, as its workers started, a Ctrl-C was delivered here and
+    discarded (:func:`~infodyn.experiments.sweep._workers_ignore_sigint`)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     while not stop.wait(HEARTBEAT_S):
         with contextlib.suppress(OSError):
             if _owner(path).get("token") == token:
