@@ -164,5 +164,7 @@ def _blocked(tid: int) -> set[int]:
         status = open(f"/proc/{os.getpid()}/task/{tid}/status").read()
     except OSError:
         return set()
-    mask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigBlk")), 16)
+    mask = int(
+        next(line.split()[1] for line in status.splitlines() if line.startswith("SigBlk")), 16
+    )
     return {n for n in range(1, 65) if mask >> (n - 1) & 1}
