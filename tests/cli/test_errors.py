@@ -191,3 +191,16 @@ def test_the_commands_said_to_keep_progress_are_those_that_resume():
     commands = typer.main.get_command(app).commands
     resume = {n for n, c in commands.items() if any("--resume" in p.opts for p in c.params)}
     assert KEEP_PROGRESS == resume | {"sweep"}  # a sweep's rerun skips its finished points
+
+
+def test_main_in_a_process_that_goes_on_leaves_its_signal_handlers():
+    # main() ignored SIGINT and SIGTERM once it had its exit code, for the interpreter's
+    # shutdown: a script or kernel that caught the SystemExit could no longer be interrupted
+    import signal
+
+    from infodyn.cli import main
+
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit):
+        main(["config", "init", "train"])
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before

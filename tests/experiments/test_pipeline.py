@@ -173,8 +173,12 @@ def test_overrides_and_defaults():
     assert cfg.training.iterations == 7 and cfg.training.enabled
     assert cfg.images.seed == 3 and cfg.stimulus.seed == 4
     assert not pl.apply_overrides(pl.PipelineConfig(), train=False).training.enabled
-    with pytest.raises(InputError, match="--iterations 7 and --no-train contradict"):
+    with pytest.raises(InputError, match="--iterations 7 with --no-train: "):
         pl.apply_overrides(pl.PipelineConfig(), iterations=7, train=False)  # trained nothing
+    off = validate(pl.PipelineConfig, {"training": {"enabled": False}})
+    with pytest.raises(InputError, match=r"with the config's \[training\] enabled = false"):
+        pl.apply_overrides(off, iterations=7)
+    assert pl.apply_overrides(off, iterations=7, train=True).training.enabled
     with pytest.raises(ValueError, match="--sizes"):
         pl.apply_overrides(pl.PipelineConfig(), sizes="4,x")
     with pytest.raises(InputError, match=r"^--sizes, --seed: \[images\] sizes must be patch"):

@@ -631,3 +631,31 @@ def test_weights_that_leave_no_room_for_the_engines_copy_are_refused_before_draw
     with pytest.raises(InputError, match=f"with the {engine} engine's own copy of them needs"):
         run_simulation(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_the_jax_copy_is_checked_on_its_device_and_a_params_file_as_it_is_copied(
+    tmp_path, monkeypatch
+):
+    # on a GPU the JAX engine's copy was counted against the host's memory; weights read from
+    # a file (float32, trained) were counted as a float64 draw
+    from infodyn.experiments import simulate_run
+    from infodyn.network import LIF, engine_jax
+
+    net = LIF(n_in=5, n_rec=10_000, connectivity="sparse", k_in=1000)
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "240M")  # the weights alone fit the host
+    monkeypatch.setattr(engine_jax, "device_free_bytes", lambda: 80 * 2**30)
+    simulate_run.check_weights_memory(net, "jax", "float32")  # the copy fits the device
+    monkeypatch.setattr(engine_jax, "device_free_bytes", lambda: 100 * 2**20)
+    with pytest.raises(InputError, match="JAX engine's copy .* needs .* on the device but"):
+        simulate_run.check_weights_memory(net, "jax", "float32")
+    monkeypatch.setattr(simulate_run, "check_weights_memory", lambda *a: pytest.fail("checked"))
+    small = {"n_in": 3, "n_rec": 20}
+    params = tmp_path / "w.npz"
+    from infodyn.network import save_params
+
+    save_params(params, LIF(**small).init(seed=0))
+    cfg = validate(
+        SimulateConfig,
+        {"network": small, "input": {"n_steps": 20}, "simulation": {"params": str(params)}},
+    )
+    run_simulation(cfg, tmp_path / "run")  # no draw: no check of one

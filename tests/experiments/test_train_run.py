@@ -403,3 +403,21 @@ def test_a_fresh_run_failing_before_its_first_checkpoint_leaves_nothing(tmp_path
     with pytest.raises(InputError, match="gradient exploded"):
         run_training(TrainConfig(**cfg), tmp_path / "mine")
     assert (tmp_path / "mine").is_dir() and not list((tmp_path / "mine").iterdir())
+
+
+def test_a_fresh_run_over_a_finished_one_retires_its_results_at_once(tmp_path, monkeypatch):
+    # a fresh run that failed after its last checkpoint left the earlier run's results.json
+    # beside its own config and checkpoint, and its resume was refused as complete
+    import infodyn.experiments.train_run as train_run
+
+    cfg, out = _trained(tmp_path)
+    monkeypatch.setattr(
+        train_run, "_figures", lambda *a: (_ for _ in ()).throw(OSError(28, "full"))
+    )
+    with pytest.raises(OSError):
+        run_training(TrainConfig(**{**cfg, "training": {**cfg["training"], "lr": 0.05}}), out)
+    assert not (out / "results.json").exists()
+    monkeypatch.undo()
+    new = {**cfg, "training": {**cfg["training"], "lr": 0.05}}
+    done = run_training(TrainConfig(**new), out, resume=True, refuse_complete=True)
+    assert done["iterations"] == 3 and (out / "results.json").exists()

@@ -6,6 +6,7 @@ Each module named in ``COMMAND_MODULES`` registers its command(s) on ``app`` whe
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import sys
 
@@ -45,5 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     from infodyn.experiments.interrupt import ignore_signals_at_exit
 
     code = run(app, argv)
-    ignore_signals_at_exit()  # a signal while the interpreter shuts down: still this code
+    # when the interpreter shuts down (not in a process that catches SystemExit and goes on),
+    # before JAX's exit handlers (atexit runs the last registered first): still this code
+    atexit.register(ignore_signals_at_exit)
     sys.exit(code)

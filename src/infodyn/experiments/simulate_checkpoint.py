@@ -174,8 +174,8 @@ class SimulationCheckpoint:
         if saved["digest"] != digest:
             raise StaleCheckpoint(
                 f"{folder / STATE}: the weights differ from those the interrupted run used (was "
-                "[simulation] params changed?); restore them, or delete "
-                f"{folder} and simulate afresh"
+                "[simulation] params changed, or were they drawn by another infodyn version?); "
+                f"restore them, or delete {folder} and simulate afresh"
             )
         ckpt.segments, ckpt.saved = saved["segments"], True
         ckpt.earlier_s = saved["wall_seconds"]

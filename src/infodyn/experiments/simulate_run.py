@@ -76,7 +76,9 @@ def run_simulation(
     engine = cfg.simulation.engine
     if engine == "auto":
         engine = "event" if cfg.input.n_steps >= AUTO_EVENT_MIN_STEPS else "jax"
-    check_weights_memory(net, engine, cfg.simulation.precision)
+    if cfg.simulation.params is None:  # to be drawn (a file's are checked as the engine
+        # copies them: event_weights)
+        check_weights_memory(net, engine, cfg.simulation.precision)
     params = initial_params(cfg, net)
     x = make_input(cfg.input, net.n_in, net.dt)
     n_steps, chunk_steps, meta = check_chunked_run(
@@ -211,16 +213,25 @@ def _run_steps(net, params, x, n_steps, chunk_steps, engine, cfg, ckpt, start, p
 
 def check_weights_memory(net: Any, engine: str, precision: str) -> None:
     """Refuse, before they are drawn, weights that fit but leave no room for the engine's own
-    copy of them (:func:`~infodyn.network.simulate.run_weights_bytes`)."""
-    need = run_weights_bytes(net, engine, precision)
+    copy of them (:func:`~infodyn.network.simulate.run_weights_bytes`); the JAX engine's copy
+    is checked against its device's memory where JAX reports it (a GPU's), else with the
+    weights against the host's."""
+    stored, copy = run_weights_bytes(net, engine, precision)
     advice = net.memory_advice()
-    if engine == "jax" and net.sparse_weights:
-        advice += "; [simulation] engine = 'event' needs about half as much (one copy of them)"
-    require_memory(
-        need,
-        f"the weights of {net.n_rec:,} units with the {engine} engine's own copy of them",
-        advice,
-    )
+    what = f"the weights of {net.n_rec:,} units with the {engine} engine's own copy of them"
+    free = None
+    if engine == "jax":
+        from infodyn.network.engine_jax import device_free_bytes
+
+        free = device_free_bytes()
+    if free is None:
+        if engine == "jax" and net.sparse_weights:
+            advice += "; [simulation] engine = 'event' needs about half as much (one copy)"
+        require_memory(stored + copy, what, advice)
+        return
+    require_memory(stored, f"the weights of {net.n_rec:,} units", advice)
+    copied = f"the JAX engine's copy of the weights of {net.n_rec:,} units"
+    require_memory(copy, copied, advice, free=free, where=" on the device")
 
 
 def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:

@@ -265,7 +265,10 @@ def run_training(
             defaults,
             resolve=lambda stored: resolved(validate(TrainConfig, stored)),
         )
-    if not resume:  # a fresh run's settings, kept for a resume after an interrupt
+    if not resume:  # a fresh run's settings, kept for a resume after an interrupt; a
+        # finished run's results.json described another run from here on (and a resume of
+        # this one, stopped after its last checkpoint, was refused as complete)
+        run.retire_results()
         run.write_config(cfg, "train")
     trainer = Trainer(net, task, loss, opts, hooks=(branching_hook(),))
     ran: list[int] = []  # the iterations this call trained

@@ -44,7 +44,7 @@ float32, never an N x N array); ``"auto"`` (default) is sparse when ``k_in`` is 
 ``"sparse"``/``"ei"`` network has more than ``AUTO_SPARSE_MIN_UNITS`` (4096) units, dense
 otherwise. Dense and all-to-all networks therefore keep their historic draw, number for number
 (a dense ``"ei"`` draw's divisor no longer counts the autapses it then removes: its weights are
-larger by that count's share, 10 % at 10 units, 0.03 % at 1,000).
+larger by that count's share, 10 % at 10 units, 0.1 % at 1,000).
 The sparse draw of a Bernoulli (``p_connect`` or ``p_xy``) graph is a different realisation of
 the same distribution than the dense draw; a ``k_in`` graph is the same in both storages
 (``weights="dense"`` densifies it).
@@ -400,7 +400,7 @@ class LIF(BaseModel):
             )
             mask = rng.random((n, n)) < p
             # no autapses, before the in-degree is counted: its mean counted the diagonal's
-            # draws, whose weights were then zeroed (10 % too weak at 10 units, 1.6 % at 50)
+            # draws, whose weights were then zeroed (10 % too weak at 10 units, 1.8 % at 50)
             np.fill_diagonal(mask, False)
             mag = rng.lognormal(self.ei_mu, self.ei_sigma, size=(n, n))
             mag[~is_exc] *= self.inh_factor

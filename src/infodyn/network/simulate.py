@@ -45,20 +45,23 @@ from infodyn.progress import ProgressBar
 
 AUTO_EVENT_MIN_STEPS = 2000
 
-#: peak bytes the JAX engine allocates beyond the weights it is given, a synapse of a sparse
-#: ``w_rec`` (its copy in the run's precision and the layouts by target and by event; 33.5-37.5
-#: measured, VmHWM, 10^7 synapses at 10^5 units x K = 100 and 10^4 x K = 1,000) or an entry
-#: of a dense one (12.3 float32, 8.3 float64, at 5,000 units)
-JAX_BYTES_PER_SYNAPSE = 40
-JAX_BYTES_PER_DENSE_ENTRY = {"float32": 12.5, "float64": 8.5}
+#: peak bytes the JAX engine allocates beyond the weights it is given, by precision: a synapse
+#: of a sparse ``w_rec`` (its copy in the run's precision and the layouts by target and by
+#: event; measured, VmHWM, 10^7 synapses at 10^5 x K = 100, 2 10^4 x K = 250, 10^4 x K =
+#: 1,000: 33.5-38.9 float32, 37.5-42.5 float64) or an entry of a dense one (12.3-13.0 float32,
+#: 8.3-9.1 float64, at 5,000 units)
+JAX_BYTES_PER_SYNAPSE = {"float32": 40, "float64": 44}
+JAX_BYTES_PER_DENSE_ENTRY = {"float32": 13.5, "float64": 9.5}
 
 
-def run_weights_bytes(net, engine: str, precision: str) -> int:
-    """Bytes the weights of ``net``, as :meth:`~infodyn.network.LIF.init` draws them (float64),
-    and the ``engine``'s own copy of them take during a run: the event engine's is a copy of
-    the arrays (:func:`~infodyn.network.engine_event.event_weights`), the JAX engine's is
-    :data:`JAX_BYTES_PER_SYNAPSE` (:data:`JAX_BYTES_PER_DENSE_ENTRY`). The check of the draw
-    counted only the weights: a run allowed beside them could need twice as much and more."""
+def run_weights_bytes(net, engine: str, precision: str) -> tuple[int, int]:
+    """``(stored, engine's)``: the bytes of the weights of ``net`` as
+    :meth:`~infodyn.network.LIF.init` draws them (float64), and of the ``engine``'s own copy of
+    them during a run: the event engine's is a copy of the arrays
+    (:func:`~infodyn.network.engine_event.event_weights`), the JAX engine's is
+    :data:`JAX_BYTES_PER_SYNAPSE` (:data:`JAX_BYTES_PER_DENSE_ENTRY`), on its device. The check
+    of the draw counted only the weights: a run allowed beside them could need twice as much
+    and more."""
     from infodyn.network.connectivity import expected_nnz
     from infodyn.network.sparse import sparse_bytes
 
@@ -67,11 +70,12 @@ def run_weights_bytes(net, engine: str, precision: str) -> int:
     if net.sparse_weights:
         nnz = int(expected_nnz(net))
         stored = sparse_bytes(n, nnz, np.float64)
-        extra = stored if engine == "event" else JAX_BYTES_PER_SYNAPSE * nnz
+        extra = stored if engine == "event" else JAX_BYTES_PER_SYNAPSE[precision] * nnz
     else:
         stored = 8 * n * n
         extra = stored if engine == "event" else JAX_BYTES_PER_DENSE_ENTRY[precision] * n * n
-    return int(stored + extra + 2 * 8 * n * (net.n_in + net.n_out))  # and w_in, w_out
+    others = 8 * n * (net.n_in + net.n_out)  # w_in and w_out, and a copy of them
+    return int(stored + others), int(extra + others)
 
 
 @dataclass

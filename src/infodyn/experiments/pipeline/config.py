@@ -197,12 +197,14 @@ def apply_overrides(
     seed: int | None = None,
 ) -> PipelineConfig:
     """``cfg`` with command-line options applied (None leaves a value as it is)."""
-    if iterations is not None and train is False:  # trained nothing, with a note
-        raise InputError(
-            f"--iterations {iterations} and --no-train contradict each other: the network is "
-            "trained for --iterations, and --no-train analyses it untrained; give one"
-        )
     data = cfg.model_dump(mode="json")
+    enabled = data["training"]["enabled"] if train is None else train
+    if iterations is not None and not enabled:  # it analysed the untrained network
+        why = "--no-train" if train is False else "the config's [training] enabled = false"
+        raise InputError(
+            f"--iterations {iterations} with {why}: the network is trained for --iterations, "
+            "and it is not trained at all; give one"
+        )
     if images:
         data["images"]["images"] = list(images)
     if sizes is not None:
