@@ -29,6 +29,7 @@ from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError, as_array, require, require_choice, require_flag
 from infodyn.memory import require_memory
 from infodyn.network.chunked import check_chunked_run, run_chunks
+from infodyn.network.connectivity import expected_nnz
 from infodyn.network.engine_event import (
     EventState,
     event_weights,
@@ -41,6 +42,7 @@ from infodyn.network.engine_jax import (
     trace_advice,
 )
 from infodyn.network.run_inputs import check_input, check_sparse_input, require_network
+from infodyn.network.sparse import sparse_bytes
 from infodyn.progress import ProgressBar
 
 AUTO_EVENT_MIN_STEPS = 2000
@@ -62,9 +64,6 @@ def run_weights_bytes(net, engine: str, precision: str) -> tuple[int, int]:
     :data:`JAX_BYTES_PER_SYNAPSE` (:data:`JAX_BYTES_PER_DENSE_ENTRY`), on its device. The check
     of the draw counted only the weights: a run allowed beside them could need twice as much
     and more."""
-    from infodyn.network.connectivity import expected_nnz
-    from infodyn.network.sparse import sparse_bytes
-
     require_choice("engine", engine, ("event", "jax"))
     n = net.n_rec
     if net.sparse_weights:
