@@ -337,14 +337,12 @@ def _forget_fresh_run(run: RunDir, created: bool) -> None:
 
 def _refuse_complete(out: Path, state: Any) -> None:
     """``--resume`` of a run that is complete (its checkpoint has done the iterations asked
-    for, or a hook stopped it, and ``results.json`` is written): it rewrote the results of a
-    run that trained no further (``channel`` and ``demo`` refuse such a resume too)."""
-    why = "a hook stopped it at" if state.stop else "it has done its"
+    for and ``results.json`` is written): it rewrote the results of a run that trained no
+    further (``channel`` and ``demo`` refuse such a resume too)."""
     raise InputError(
-        f"{out}: its train run is complete ({why} {state.iteration} iterations; results.json), "
-        "there is nothing to resume: raise [training] iterations to train it further, or run "
-        "without --resume to train it again (its results are then replaced); this command "
-        "changed nothing"
+        f"{out}: its train run is complete (it has done its {state.iteration} iterations; "
+        "results.json), there is nothing to resume: raise [training] iterations to train it "
+        "further, or train afresh into another --out; this command changed nothing"
     )
 
 
