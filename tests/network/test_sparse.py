@@ -436,7 +436,7 @@ def test_preflight_refuses_a_dense_network_that_does_not_fit(monkeypatch):
         ),
         (
             dict(n_in=5, connectivity="ei", weights="dense", p_ee=0.1),
-            "drawn as 5 float64 arrays",
+            "a dense w_rec of 100,000 x 100,000 while drawn: 307 GiB",
             "use weights='sparse' with k_in=1000 in place of p_ee",
         ),
         (  # p_connect and k_in are refused for the all-to-all graph
@@ -446,7 +446,7 @@ def test_preflight_refuses_a_dense_network_that_does_not_fit(monkeypatch):
         ),
         (
             dict(n_in=5, connectivity="sparse", p_connect=0.5, weights="dense"),
-            "a dense w_rec of 100,000 x 100,000 drawn as 3 float64 arrays: 224 GiB",
+            "a dense w_rec of 100,000 x 100,000 while drawn: 158 GiB",  # 2.125 arrays
             "use weights='sparse' with k_in=100 in place of p_connect",
         ),
     ],
