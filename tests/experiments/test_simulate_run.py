@@ -659,3 +659,23 @@ def test_the_jax_copy_is_checked_on_its_device_and_a_params_file_as_it_is_copied
         {"network": small, "input": {"n_steps": 20}, "simulation": {"params": str(params)}},
     )
     run_simulation(cfg, tmp_path / "run")  # no draw: no check of one
+
+
+def test_a_signal_during_the_last_chunk_lets_the_whole_run_write_its_files(tmp_path, monkeypatch):
+    # it stopped after 500 of 500 steps, with a checkpoint and no results, and asked for a
+    # --resume to write them (a 10^5-unit run of one chunk could not be stopped earlier)
+    from infodyn.experiments import simulate_checkpoint as module
+
+    cfg = _spiking("event", chunk_steps=250)
+    run_simulation(cfg, tmp_path / "whole")
+    reads = []
+
+    def requested():  # the signal came during the second (last) chunk
+        reads.append(1)
+        return "SIGTERM" if len(reads) > 1 else None
+
+    monkeypatch.setattr(module, "requested", requested)
+    results = run_simulation(cfg, tmp_path / "run")
+    assert results["n_steps"] == 500 and (tmp_path / "run" / "results.json").is_file()
+    assert not (tmp_path / "run" / "checkpoint").exists()
+    _same_spikes(tmp_path / "run", tmp_path / "whole")

@@ -235,12 +235,15 @@ class SimulationCheckpoint:
     def after_chunk(self, stop: int, snapshot: Any) -> None:
         """Checkpoint after this chunk when ``checkpoint_seconds`` have passed since the last,
         after the last step, or when a signal came (then stop:
-        :class:`~infodyn.experiments.interrupt.Interrupted`)."""
+        :class:`~infodyn.experiments.interrupt.Interrupted`, unless this chunk was the last: the
+        run is whole then and goes on to write its files, where it stopped after every step
+        with no results and asked for a ``--resume`` to write them)."""
         signal = requested()  # read once: one that comes after this is taken after a chunk
         due = time.monotonic() - self._last >= self.every_s
-        if due or signal is not None or stop == self.header["n_steps"]:
+        last = stop == self.header["n_steps"]
+        if due or signal is not None or last:
             self.save(snapshot())
-        if signal is not None:
+        if signal is not None and not last:
             raise Interrupted(
                 f"simulation stopped after {stop:,} of {self.header['n_steps']:,} steps, "
                 f"checkpointed in {self.folder} (stopped on {signal})"
