@@ -180,7 +180,7 @@ def test_jax_streamed_run_checks_its_chunks_against_the_free_memory(
     from infodyn.errors import InputError
     from infodyn.memory import MemoryPreflightError
 
-    simulate_module = importlib.import_module("infodyn.network.chunked")
+    simulate_module = importlib.import_module("infodyn.network.engine_jax")
     net, params, x = sparse_run
 
     def run(name):

@@ -15,6 +15,7 @@ from infodyn.experiments.config import SimulateConfig, make_input, validate
 from infodyn.experiments.rundir import RunDir, png_bytes
 from infodyn.experiments.sweep_lock import folder_lock, refuse_if_held
 from infodyn.memory import require_memory
+from infodyn.network import engine_jax
 from infodyn.network.chunked import check_chunked_run
 from infodyn.network.simulate import AUTO_EVENT_MIN_STEPS, run_weights_bytes
 from infodyn.network.weights_check import connectivity_mismatch
@@ -219,19 +220,15 @@ def check_weights_memory(net: Any, engine: str, precision: str) -> None:
     stored, copy = run_weights_bytes(net, engine, precision)
     advice = net.memory_advice()
     what = f"the weights of {net.n_rec:,} units with the {engine} engine's own copy of them"
-    free = None
-    if engine == "jax":
-        from infodyn.network.engine_jax import device_free_bytes
-
-        free = device_free_bytes()
-    if free is None:
-        if engine == "jax" and net.sparse_weights:
-            advice += "; [simulation] engine = 'event' needs about half as much (one copy)"
+    if engine == "event":
         require_memory(stored + copy, what, advice)
         return
-    require_memory(stored, f"the weights of {net.n_rec:,} units", advice)
-    copied = f"the JAX engine's copy of the weights of {net.n_rec:,} units"
-    require_memory(copy, copied, advice, free=free, where=" on the device")
+    if net.sparse_weights and engine_jax.device_free_bytes() is None:  # on the CPU
+        advice += "; [simulation] engine = 'event' needs about half as much (one copy)"
+    engine_jax.require_host_and_device(
+        stored, copy, advice, what, f"the weights of {net.n_rec:,} units",
+        f"the JAX engine's copy of the weights of {net.n_rec:,} units",
+    )  # fmt: skip
 
 
 def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:

@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError, as_array, as_table, require_choice, whole_number
-from infodyn.memory import require_memory
 from infodyn.network.engine_event import EventState, event_weights, run_event_chunk, sparse_input
-from infodyn.network.engine_jax import check_precision, device_free_bytes, stream_spikes
+from infodyn.network.engine_jax import check_precision, require_host_and_device, stream_spikes
 from infodyn.network.run_inputs import check_input, check_sparse_input, require_network
 
 
@@ -208,14 +207,12 @@ def _jax_chunks(
     )
     host = 2 * steps * (net.n_in * (8 + itemsize) + net.n_rec)
     on_device = 2 * steps * (net.n_in + net.n_rec) * itemsize
-    free = device_free_bytes()
-    if free is None:  # JAX on the CPU (or a device that reports no free memory: summing is
-        # the safe side): its arrays are host memory (a 10^5-unit chunk of 10^5 steps passed
-        # the host's check without them and died allocating 40 GB in JAX)
-        require_memory(host + on_device, f"{what}, JAX's arrays in host memory)", advice)
-    else:
-        require_memory(host, f"{what}, on the host)", advice)
-        require_memory(on_device, f"{what})", advice, free=free, where=" on the device")
+    # on the CPU JAX's arrays are host memory: a 10^5-unit chunk of 10^5 steps passed the
+    # host's check without them and died allocating 40 GB in JAX
+    require_host_and_device(
+        host, on_device, advice, f"{what}, JAX's arrays in host memory)", f"{what}, on the host)",
+        f"{what})",
+    )  # fmt: skip
 
     def dense(chunks):
         for first, chunk in chunks:

@@ -200,6 +200,21 @@ def device_free_bytes() -> int | None:
     return int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
 
 
+def require_host_and_device(
+    host: float, device: float, advice: str, summed: str, on_host: str, on_device: str
+) -> None:
+    """Check ``host`` bytes of host memory and ``device`` bytes of JAX's arrays: apart where
+    JAX reports its device's free memory (a GPU), against the host together where it does not
+    (the CPU, whose device arrays are host memory; a device that reports nothing: summing is
+    the safe side). ``summed``, ``on_host`` and ``on_device`` name the need in each message."""
+    free = device_free_bytes()
+    if free is None:
+        require_memory(host + device, summed, advice)
+    else:
+        require_memory(host, on_host, advice)
+        require_memory(device, on_device, advice, free=free, where=" on the device")
+
+
 def stream_spikes(
     net, params, chunks, precision: str, on_spikes, progress=None, state0=None
 ) -> None:
