@@ -122,6 +122,19 @@ def test_global_rate_variance_is_the_deck_formula():
         C.global_rate_variance(a, n_units=50)
 
 
+def test_global_rate_variance_takes_the_bin_width_the_activity_carries():
+    # dt_ms = 1 over bins of 5 ms gave a variance 25 times too large, unremarked
+    raster = (np.random.default_rng(1).random((2, 1000, 40)) < 0.02).astype(float)
+    act = C.population_activity(raster, bin_ms=5.0)
+    assert act.bin_ms == 5.0 and act.n_units == 40
+    by_hand = np.mean((act.counts / (40 * 5.0 / 1000)).var(axis=1))
+    assert C.global_rate_variance(act, n_units=40, dt_ms=5.0) == pytest.approx(by_hand)
+    assert C.global_rate_variance(act, n_units=40) == pytest.approx(by_hand)
+    assert C.global_rate_variance(act, dt_ms=5.0) == pytest.approx(by_hand)
+    with pytest.raises(InputError, match="dt_ms = 1 ms contradicts the activity's own bin width"):
+        C.global_rate_variance(act, n_units=40, dt_ms=1.0)
+
+
 def test_bad_rasters_and_rate_options_are_refused_before_any_number():
     """From a fuzz of the public API: a 3-D raster was summed before it was checked (a -1
     beside a 1 gave a count of 0), counts of 1e300 became avalanche sizes of -2^63, and

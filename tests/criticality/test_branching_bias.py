@@ -123,6 +123,17 @@ def test_signed_signals_are_accepted_and_shift_invariant():
     np.testing.assert_allclose(b.r_k, a.r_k, atol=1e-10)
 
 
+def test_signed_signals_keep_the_min_events_guard():
+    # six events in 400 bins: centred, every bin was non-zero and the guard let m = 0.16 through
+    counts = np.zeros(400)
+    counts[[50, 51, 52, 200, 201, 300]] = [1, 2, 1, 1, 1, 1]
+    for x, kw in ((counts, {}), (counts - counts.mean(), {"signed": True})):
+        with pytest.warns(C.CriticalityWarning, match="only 6 "):
+            r = C.branching_ratio(x, n_boot=0, **kw)
+        assert np.isnan(r.m) and not r.meaningful
+    assert B._event_bins(np.array([[0.5, 0.5, 1.5, -2.0]]), signed=True) == 2
+
+
 def _documented_expectation(b, m, k, T, n):
     """E[r_k] of the _mr_bias docstring, every sum taken term by term
     (rho(h) = b m^|h|, rho(0) = 1)."""

@@ -83,6 +83,15 @@ def as_counts(
     return a, dt
 
 
+def require_bin_width(name: str, given: float, known: float | None) -> None:
+    """Refuse a bin width ``name`` (ms) that contradicts the one the activity carries."""
+    if known is not None and abs(given - known) > 1e-9 * known:
+        raise InputError(
+            f"{name} = {given:g} ms contradicts the activity's own bin width, {known:g} ms: "
+            f"leave {name} unset (it is taken from the activity)"
+        )
+
+
 def is_trace(data: Any) -> bool:
     """Whether ``data`` is a simulation's :class:`~infodyn.network.Trace` (its raster ``z``)."""
     return all(hasattr(data, a) for a in ("z", "engine", "dt"))

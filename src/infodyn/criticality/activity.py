@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.criticality._common import as_counts, is_trace, warn
+from infodyn.criticality._common import as_counts, is_trace, require_bin_width, warn
 from infodyn.data.binning import whole_bin_steps
 from infodyn.data.io import load_spikes
 from infodyn.data.spike_files import is_h5_path
@@ -341,9 +341,11 @@ def global_rate_variance(
 ) -> float | np.ndarray:
     """The global-rate variance (Seitz 2021) ``s = (1/T) sum_t (r_t - mu_r)^2`` (ddof 0).
 
-    ``r_t`` is the population activity of bin ``t`` itself (counts) unless ``n_units`` and
-    ``dt_ms`` are given, in which case it is the mean single-unit rate in Hz,
-    ``r_t = A_t / (n_units * dt_ms / 1000)``. ``mu_r`` is the mean over the bins of each trial;
+    ``r_t`` is the population activity of bin ``t`` itself (counts) unless ``n_units`` or
+    ``dt_ms`` is given, in which case it is the mean single-unit rate in Hz,
+    ``r_t = A_t / (n_units * dt_ms / 1000)``; either one left out is taken from a
+    :class:`PopulationActivity` (its ``n_units``, its ``bin_ms``), and a ``dt_ms`` that
+    contradicts its ``bin_ms`` is refused (``InputError``). ``mu_r`` is the mean over the bins of each trial;
     the result is averaged over trials (or returned per trial).
 
     The deck (Seitz 2021) constrains branching through ``s`` and states that branching -> 1 as
@@ -355,15 +357,20 @@ def global_rate_variance(
     per_trial = require_flag("per_trial", per_trial)
     a, dt_known = as_counts(activity)
     if n_units is not None or dt_ms is not None:
+        if n_units is None and isinstance(activity, PopulationActivity):
+            n_units = activity.n_units
+        require(
+            dt_ms is None or (is_finite_number(dt_ms) and dt_ms > 0),
+            f"dt_ms must be a finite number of ms > 0, got {dt_ms!r}",
+        )
+        if dt_ms is not None:  # dt_ms = 1 over bins of 5 ms gave a variance 25 times too large
+            require_bin_width("dt_ms", dt_ms, dt_known)
+        dt_ms = dt_known if dt_ms is None else dt_ms
         require(
             n_units is not None and dt_ms is not None,
             "give both n_units and dt_ms to express the rate in Hz (or neither for counts)",
         )
         n_units = whole_number(n_units, "n_units", minimum=1)  # 1.5 units, inf, True went in
-        require(
-            is_finite_number(dt_ms) and dt_ms > 0,
-            f"dt_ms must be a finite number of ms > 0, got {dt_ms!r}",
-        )
         a = a / (n_units * dt_ms / 1000.0)
     s = a.var(axis=1)
     return s if per_trial else float(s.mean())

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.criticality._common import as_counts, warn
+from infodyn.criticality._common import as_counts, require_bin_width, warn
 from infodyn.criticality._mr_bias import fit_corrected
 from infodyn.criticality._mr_decay import decay_note, oscillation_note
 from infodyn.criticality._mr_interval import check_ci_method, inner_weights, replicate_interval
@@ -96,6 +96,19 @@ def _result(
     )
 
 
+def _event_bins(a: np.ndarray, signed: bool) -> int:
+    """The bins with activity, which ``min_events`` counts: the non-zero counts or, for a signed
+    signal, the bins that differ from their trial's most common value (its baseline: the
+    centred silent bins of mean-subtracted counts), so that the guard too is shift-invariant."""
+    if not signed:
+        return int(np.count_nonzero(a))
+    events = 0
+    for trial in a:
+        _, counts = np.unique(trial, return_counts=True)
+        events += trial.size - int(counts.max())
+    return events
+
+
 def branching_ratio(
     activity: Any,
     method: str = "mr",
@@ -153,7 +166,8 @@ def branching_ratio(
     n_inner
         Inner replicates per bootstrap replicate for ``ci_method="symmetric_t"`` (>= 2).
     min_events
-        Fewer non-empty bins than this (or constant activity) gives NaN and a warning.
+        Fewer non-empty bins than this (or constant activity) gives NaN and a warning; with
+        ``signed``, fewer bins away from their trial's most common value (its baseline).
     weighted
         Weight the fits by ``1/se_k^2`` from the bootstrap (floored at a tenth of the median
         ``se``); the default is ordinary least squares, which is robust when few trials make
@@ -204,11 +218,8 @@ def branching_ratio(
         f"dt must be a positive number of ms, got {dt!r}",
     )
     dt = float(dt if dt is not None else (dt_known if dt_known is not None else 1.0))
-    if dt_given and dt_known is not None and abs(dt - dt_known) > 1e-9 * dt_known:
-        raise InputError(  # dt = 2 over bins of 5 ms gave tau = 15.7 ms, not 39.2, unremarked
-            f"dt = {dt:g} ms contradicts the activity's own bin width, {dt_known:g} ms: leave "
-            "dt unset (it is taken from the activity)"
-        )
+    if dt_given:  # dt = 2 over bins of 5 ms gave tau = 15.7 ms, not 39.2, unremarked
+        require_bin_width("dt", dt, dt_known)
     n, t = a.shape
     kmin = whole_number(kmin, "kmin", minimum=1)
     if method == "naive":
@@ -234,7 +245,7 @@ def branching_ratio(
     }
     # --- degenerate activity: warn, do not crash
     problems: list[str] = []
-    nonempty = int(np.count_nonzero(a))
+    nonempty = _event_bins(a, signed)
     if t < 12:
         problems.append(f"only {t} bins per trial: too short to estimate a branching ratio")
     elif nonempty == 0:
@@ -243,7 +254,8 @@ def branching_ratio(
         problems.append("the activity is constant: the branching ratio is not defined")
     elif nonempty < min_events:
         problems.append(
-            f"only {nonempty} non-empty bins (< min_events={min_events}): "
+            f"only {nonempty} {'bins away from the baseline' if signed else 'non-empty bins'} "
+            f"(< min_events={min_events}): "
             "the branching-ratio estimate is not meaningful"
         )
     if problems:
