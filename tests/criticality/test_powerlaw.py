@@ -301,3 +301,15 @@ def test_no_stray_numpy_warning_from_the_exponential_comparison():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         C.fit_power_law(x)
+
+
+def test_a_fixed_xmin_keeps_the_min_tail_guard():
+    """A fixed xmin skipped min_tail: 2 values at or above it gave an alpha called meaningful."""
+    x = np.array([1, 1, 1, 2, 2, 3, 5, 8, 40, 1000])
+    for xmin in (1, 40):
+        with pytest.warns(C.CriticalityWarning, match=f"values >= xmin={xmin} .< min_tail=50."):
+            f = C.fit_power_law(x, xmin=xmin)
+        assert np.isnan(f.alpha) and not f.meaningful and f.n_tail == 0
+        assert {c.favored for c in f.comparisons.values()} == {"neither"}
+    f = C.fit_power_law(x, xmin=1, min_tail=10, compare=False)
+    assert f.meaningful and f.n_tail == 10 and np.isfinite(f.alpha)

@@ -159,6 +159,16 @@ def _candidates(counts_tail: np.ndarray, min_tail: int, n_unique: int) -> np.nda
     return np.flatnonzero(ok)
 
 
+def _no_fit(message: str, n: int, discrete: bool, compare: bool) -> PowerLawFit:
+    """The NaN fit of data too few to fit, with ``message`` warned and kept."""
+    warn(message)
+    nan = float("nan")
+    return PowerLawFit(
+        nan, nan, nan, nan, 0, n, discrete, nan,
+        comparisons=no_comparisons() if compare else {}, meaningful=False, warnings=[message],
+    )  # fmt: skip
+
+
 def _scan(
     x: np.ndarray, discrete: bool, min_tail: int, xmin: float | None, max_candidates: int | None
 ) -> tuple[float, float, float, int]:
@@ -325,7 +335,8 @@ def fit_power_law(
 
     Notes
     -----
-    Too few values (fewer than ``min_tail`` or fewer than two distinct ones) give a NaN fit with
+    Too few values (fewer than ``min_tail`` or fewer than two distinct ones; with a fixed
+    ``xmin``, fewer than ``min_tail`` at or above it) give a NaN fit with
     a warning that the estimate is not meaningful; with ``compare`` its ``comparisons`` still
     name every alternative, with NaN entries (as does a comparison that could not be made).
     """
@@ -338,29 +349,26 @@ def fit_power_law(
         require(is_finite_number(xmin) and xmin > 0, f"xmin must be > 0, got {xmin}")
         require(not discrete or float(xmin) == round(xmin), "xmin must be an integer")
     n = x.size
-    nan = float("nan")
     n_unique = np.unique(x).size
     if n_unique < 2 or (xmin is None and n < min_tail):
         msg = (
             f"{n} values ({n_unique} distinct): too few to fit a power law "
             f"(need >= {min_tail} and two distinct values); the fit is not meaningful"
         )
-        warn(msg)
-        return PowerLawFit(
-            nan, nan, nan, nan, 0, n, discrete, nan,
-            comparisons=no_comparisons() if compare else {}, meaningful=False, warnings=[msg],
-        )  # fmt: skip
+        return _no_fit(msg, n, discrete, compare)
     if max_candidates is not None:
         max_candidates = whole_number(max_candidates, "max_candidates (None: exhaustive)", 1)
     xm, alpha, D, n_tail = _scan(x, discrete, int(min_tail), xmin, max_candidates)
     notes: list[str] = []
     if not np.isfinite(alpha):
         msg = "no xmin candidate leaves enough points: the fit is not meaningful"
-        warn(msg)
-        return PowerLawFit(
-            nan, nan, nan, nan, 0, n, discrete, nan,
-            comparisons=no_comparisons() if compare else {}, meaningful=False, warnings=[msg],
-        )  # fmt: skip
+        return _no_fit(msg, n, discrete, compare)
+    if n_tail < min_tail:  # a fixed xmin: a tail of 2 values was fitted and called meaningful
+        msg = (
+            f"only {n_tail} values >= xmin={xmin:g} (< min_tail={min_tail}): too few to fit a "
+            "power law; the fit is not meaningful (a smaller min_tail fits it anyway)"
+        )
+        return _no_fit(msg, n, discrete, compare)
     if discrete and alpha >= ALPHA_MAX - 1e-3:  # the continuous MLE is unbounded
         notes.append(f"alpha hit the upper bound {ALPHA_MAX:g}: the tail is not a power law")
     elif alpha > ALPHA_MAX:
