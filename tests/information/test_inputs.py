@@ -85,7 +85,7 @@ def test_huge_orders_and_counts_are_input_errors():
 
     x = np.zeros(100, dtype=int)
     # range(10**12) was built before the length check (MemoryError)
-    with pytest.raises(InputError, match="100 steps per trial, too few for a history"):
+    with pytest.raises(InputError, match="100 steps per trial, too few for blocks of k = 10+ "):
         block_entropy(x, 10**12)
     with pytest.raises(InputError, match="too few for a history"):
         entropy_rate(x, k=10**12)

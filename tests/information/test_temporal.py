@@ -102,3 +102,31 @@ def test_delay_zero_is_refused():
         I.transfer_entropy(x, x, delay=0)
     with pytest.raises(InputError, match="delay must be a whole number >= 1"):
         I.local_transfer_entropy(x, x, delay=0)
+
+
+def test_trials_of_one_variable_as_a_2d_array_are_refused():
+    """(trials, steps), pyinform's layout, was read as one trial of `steps` variables: a TE of
+    0 bits where pyinform (and infodyn on (trials, steps, 1)) gives 0.53."""
+    rng = np.random.default_rng(4)
+    src = rng.integers(0, 2, (20, 500))
+    tgt = np.zeros_like(src)
+    tgt[:, 1:] = src[:, :-1] ^ (rng.random((20, 499)) < 0.1)
+    with pytest.raises(InputError, match=r"20 steps of 500 variables.*x\[\.\.\., None\]"):
+        transfer_entropy(src, tgt)
+    with pytest.raises(InputError, match="fewer steps than variables"):
+        I.local_active_information_storage(tgt)
+    te = transfer_entropy(src[..., None], tgt[..., None])
+    assert te == pytest.approx(pyinform.transfer_entropy(src, tgt, k=1), abs=1e-10)
+    assert te > 0.5
+    assert transfer_entropy(src[:2].T, tgt[:2].T) > 0.5  # (steps, variables) as before
+
+
+def test_too_short_series_name_the_history_that_is_too_long():
+    x = np.random.default_rng(1).integers(0, 2, 200)
+    for kw, what in (({"delay": 500}, "delay \\+ l - 1 = 500 of source"), ({"k": 300}, "k = 300")):
+        with pytest.raises(InputError, match=f"200 steps per trial, too few for .*{what}"):
+            transfer_entropy(x, np.roll(x, 1), **kw)
+        with pytest.raises(InputError, match=f"too few for .*{what}"):
+            I.local_transfer_entropy(x, np.roll(x, 1), **kw)
+    with pytest.raises(InputError, match="too few for blocks of k = 500 steps: .* at least 500"):
+        I.excess_entropy(x, k=500)

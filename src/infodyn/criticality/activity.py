@@ -345,8 +345,8 @@ def global_rate_variance(
     ``dt_ms`` is given, in which case it is the mean single-unit rate in Hz,
     ``r_t = A_t / (n_units * dt_ms / 1000)``; either one left out is taken from a
     :class:`PopulationActivity` (its ``n_units``, its ``bin_ms``), and a ``dt_ms`` that
-    contradicts its ``bin_ms`` is refused (``InputError``). ``mu_r`` is the mean over the bins of each trial;
-    the result is averaged over trials (or returned per trial).
+    contradicts its ``bin_ms`` is refused (``InputError``). ``mu_r`` is the mean over the bins
+    of each trial; the result is averaged over trials (or returned per trial).
 
     The deck (Seitz 2021) constrains branching through ``s`` and states that branching -> 1 as
     s -> 0. For a driven branching process at a fixed input the variance moves the other way:

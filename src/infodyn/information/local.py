@@ -24,7 +24,13 @@ from typing import Any
 import numpy as np
 
 from infodyn.information._inputs import log_factor
-from infodyn.information.temporal import _positive, _same_shape, _series
+from infodyn.information.temporal import (
+    _enough_steps,
+    _positive,
+    _same_shape,
+    _series,
+    te_span,
+)
 from infodyn.information.words import Words, encode, join, lagged
 
 
@@ -48,7 +54,7 @@ def local_transfer_entropy(
     k, l, delay = _positive("k", k), _positive("l", l), _positive("delay", delay)
     x, y = _series(source, "source"), _series(target, "target")
     _same_shape(source=x, target=y)
-    span = max(k, delay + l - 1)
+    span = te_span(y.shape[1], k, l, delay)
     future = encode(lagged(y, [0], "target", span), validated=True)
     y_past = encode(lagged(y, range(1, k + 1), "target", span), validated=True)
     x_past = encode(lagged(x, range(delay, delay + l), "source", span), validated=True)
@@ -72,6 +78,7 @@ def block_entropy(x: Any, k: int, base: float = 2.0) -> float:
     """Plug-in entropy of the length-``k`` blocks ``(x_t, ..., x_{t+k-1})``, pooled over trials."""
     k = _positive("k", k)
     r = _series(x, "x")
+    _enough_steps(r.shape[1], k - 1, f"blocks of k = {k} steps")
     words = encode(lagged(r, range(k), "x", k - 1), validated=True)
     c = words.counts()
     p = c / c.sum()
@@ -87,6 +94,7 @@ def excess_entropy(x: Any, k: int, base: float = 2.0) -> float:
     """
     k = _positive("k", k)
     r = _series(x, "x")
+    _enough_steps(r.shape[1], k - 1, f"blocks of k = {k} steps")
     h = []
     for size in (k - 1, k):
         if size == 0:

@@ -31,7 +31,17 @@ from infodyn.information.words import encode, join, lagged, trial_view
 
 
 def _series(x: Any, name: str) -> np.ndarray:
+    """``x`` as ``(trials, steps, variables)`` symbols; a 2-D array with fewer steps than
+    variables is refused: it is almost surely ``(trials, steps)`` (pyinform's layout, and
+    :mod:`infodyn.criticality`'s), which read as one trial of ``steps`` variables gave a TE of 20
+    trials of 500 steps of 0 bits instead of 0.53."""
     r = trial_view(x)
+    if not hasattr(x, "to_dense") and np.ndim(x) == 2 and r.shape[1] < r.shape[2]:
+        raise InputError(
+            f"{name} is 2-D, read as (steps, variables): {r.shape[1]} steps of {r.shape[2]} "
+            f"variables, fewer steps than variables; for {r.shape[1]} trials of {r.shape[2]} "
+            f"steps of one variable pass it as (trials, steps, 1): x[..., None]"
+        )
     as_symbols(r.reshape(-1, r.shape[2]), name)  # checks symbols (integers >= 0)
     return r
 
@@ -39,6 +49,24 @@ def _series(x: Any, name: str) -> np.ndarray:
 def _positive(name: str, v: int) -> int:
     """A history length or delay: a whole number >= 1 (NaN, inf, ``True``, 2.5 refused)."""
     return whole_number(v, name, minimum=1)
+
+
+def _enough_steps(n_steps: int, span: int, what: str) -> None:
+    """Refuse trials of ``n_steps`` that leave no step after ``span`` steps of ``what``."""
+    if n_steps <= span:  # it named the target's history for a source delay of 500
+        raise InputError(
+            f"the series have {n_steps} steps per trial, too few for {what}: a trial needs "
+            f"at least {span + 1} steps"
+        )
+
+
+def te_span(n_steps: int, k: int, l: int, delay: int, condition_k: int | None = None) -> int:
+    """The steps of history a transfer entropy needs, ``max(k, delay + l - 1, condition_k)``,
+    checked against ``n_steps`` with a message that names each."""
+    span = max(k, delay + l - 1, condition_k or 0)
+    what = f"k = {k} steps of target history and delay + l - 1 = {delay + l - 1} of source"
+    _enough_steps(n_steps, span, what + (f", condition_k = {condition_k}" if condition_k else ""))
+    return span
 
 
 def _same_shape(**series: np.ndarray) -> None:
@@ -76,7 +104,7 @@ def transfer_entropy(
         z = _series(condition, "condition")
         series["condition"] = z
     _same_shape(**series)
-    span = max(k, delay + l - 1, condition_k if z is not None else 0)
+    span = te_span(y.shape[1], k, l, delay, condition_k if z is not None else None)
     future = encode(lagged(y, [0], "target", span), validated=True)
     y_past = encode(lagged(y, range(1, k + 1), "target", span), validated=True)
     x_past = encode(lagged(x, range(delay, delay + l), "source", span), validated=True)
