@@ -31,6 +31,27 @@ def test_no_avalanches_is_said_on_summary(tmp_path):
     assert "use a smaller --avalanche-bin-ms (or 'step')" in res["avalanches"]["note"]
 
 
+def test_warnings_name_their_analysis_once(tmp_path):
+    """The MR and naive estimators (and the size and duration fits) gave the same lines twice,
+    with nothing to tell them apart."""
+    from infodyn.data.spikes import SpikeTrain, save_spikes
+
+    path = save_spikes(tmp_path / "busy.h5", SpikeTrain.from_dense(np.ones((300, 5)), dt=1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_criticality(path, tmp_path / "c", n_boot=0)
+    constant = [w for w in res["warnings"] if "the activity is constant" in w]
+    assert [w.split(":")[0] for w in constant] == ["MR branching ratio", "naive branching ratio"]
+    assert len(set(res["warnings"])) == len(res["warnings"])
+    sparse = (np.random.default_rng(0).random((3000, 10)) < 0.002).astype(np.uint8)
+    path = save_spikes(tmp_path / "sparse.h5", SpikeTrain.from_dense(sparse, dt=1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_criticality(path, tmp_path / "c2", n_boot=0)
+    few = [w.split(":")[0] for w in res["warnings"] if "too few to fit a power law" in w]
+    assert few == ["avalanche sizes", "avalanche durations"]
+
+
 def test_bin_widths_that_are_not_whole_steps_are_refused(tmp_path, monkeypatch):
     import pytest
 

@@ -7,9 +7,11 @@ the fitted and predicted crackling exponents).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -42,6 +44,19 @@ def _parse_bin(value: Any) -> float | str | None:
         raise InputError(
             f"a bin width must be a number of ms, 'iei' or 'step': {value!r}"
         ) from None
+
+
+@contextlib.contextmanager
+def _warnings_of(analysis: str, caught: list[str]) -> Iterator[None]:
+    """Keep the warnings of one analysis in ``caught``, each once, named by ``analysis``: the
+    MR and naive estimators, or the size and duration fits, gave the same lines unattributed."""
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        yield
+    for w in record:
+        line = f"{analysis}: {w.message}"
+        if line not in caught:
+            caught.append(line)
 
 
 def run_criticality(
@@ -146,9 +161,9 @@ def run_criticality(
     run = RunDir(out, "criticality", hold_figures=True)
     t0 = time.perf_counter()
     caught: list[str] = []
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
+    with _warnings_of("binning", caught):
         act = population_activity(spikes, bin_ms=bin_ms)
+    with _warnings_of("MR branching ratio", caught):
         mr = branching_ratio(
             act,
             method="mr",
@@ -159,6 +174,7 @@ def run_criticality(
             seed=seed,
         )
         own = _own_share(by_unit, act)
+    with _warnings_of("naive branching ratio", caught):
         naive = branching_ratio(
             act,
             method="naive",
@@ -167,23 +183,28 @@ def run_criticality(
             ci_method=ci_method,
             seed=seed,
         )
+    with _warnings_of("avalanches", caught):
         av_act = population_activity(spikes, bin_ms=avalanche_bin_ms)
         av = avalanches(av_act)
-        size_fit = dur_fit = crackle = None
-        if av.n >= 2:
+    size_fit = dur_fit = crackle = None
+    if av.n >= 2:
+        with _warnings_of("avalanche sizes", caught):
             size_fit = fit_power_law(
                 av.sizes, discrete=True, min_tail=min_tail, bootstrap=gof_bootstrap, seed=seed
             )
+        with _warnings_of("avalanche durations", caught):
             dur_fit = fit_power_law(
                 av.durations, discrete=True, min_tail=min_tail, bootstrap=gof_bootstrap, seed=seed
             )
-            if size_fit.meaningful and dur_fit.meaningful and size_fit.alpha > 1:
+        if size_fit.meaningful and dur_fit.meaningful and size_fit.alpha > 1:
+            with _warnings_of("crackling relation", caught):
                 crackle = crackling_relation(
                     av, size_fit.alpha, dur_fit.alpha, d_min=int(dur_fit.xmin)
                 )
+    with _warnings_of("Fano factor", caught):
         fano = fano_factor(act)
+    with _warnings_of("global-rate variance", caught):
         s_hz = global_rate_variance(act, n_units=spikes.n_units, dt_ms=act.bin_ms)
-    caught = [str(w.message) for w in record]
     if own is not None and mr.meaningful and (note := own_share_note(own, spikes.n_units)):
         caught.append(note)
     no_avalanches = _no_avalanches_note(av_act, av.n)
