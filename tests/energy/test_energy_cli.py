@@ -57,6 +57,9 @@ def test_energy_cli_writes_run_directory(tmp_path):
     assert f"left out of the model: {n} " in res.stderr and "overfits" not in res.stderr
     assert r["n_train"] == 4800 and r["n_test"] == 1200
     h = r["heldout"]
+    # the held-out report's training words are those the fit saw: not the 10 % validation rows
+    assert r["n_validation"] == 480 and h["n_train"] == 4320
+    assert h["expected_gap_nats"] == pytest.approx(n * (n + 1) / 2 / 4320)
     assert h["model_test_bits"] > h["independent_test_bits"]
     assert r["memories"]["n_distinct"] >= 1 and r["log_z"]["method"] == "exact"
     assert sum(t["fraction_of_words"] for t in r["memories"]["top"]) <= 1.0 + 1e-12

@@ -187,7 +187,9 @@ def _fit_and_report(
     else:
         ais = E.ais_log_partition(model.J, model.theta, seed=cfg.seed, V=model.potential)
         log_z, log_z_se, log_z_method = ais.log_z, ais.stderr, "ais"
-    report = E.heldout_report(model, X_train, X_test, log_z=log_z)
+    # the words the fit saw (not the validation rows: they made n_train 2400 for 2160 fitted,
+    # so d/M and the train - test gap were those of words the model never saw)
+    report = E.heldout_report(model, X[fit_rows], X_test, log_z=log_z)
 
     labels, memories = E.memory_labels(model, X)
     counts = np.bincount(labels, minlength=memories.shape[0])
@@ -210,6 +212,7 @@ def _fit_and_report(
         "n_words": int(X.shape[0]),
         "n_train": int(X_train.shape[0]),
         "n_test": int(X_test.shape[0]),
+        "n_validation": int(val_rows.size),
         "bits_per_word": int(n),
         "bin_ms": words.bin_ms,
         "window": words.window,
