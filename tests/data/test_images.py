@@ -398,3 +398,15 @@ def test_image_shapes_and_zca_epsilon_are_checked():
     X = np.random.default_rng(0).normal(size=(50, 4))
     with pytest.raises(InputError, match="zca_epsilon must be a number >= 0"):
         ZCAWhitener.fit(X, epsilon="0.1")  # a TypeError comparing text with 0
+
+
+def test_one_pixel_patches_whiten_and_refuse_mean_binarisation():
+    """One pixel: np.cov gave a 0-d covariance and ZCA a raw LinAlgError; binarize='mean' gave
+    all-zero words (a 1 x 1 patch equals its own mean)."""
+    x = np.random.default_rng(0).normal(3.0, 2.0, (500, 1))
+    zca = im.ZCAWhitener.fit(x, epsilon=0.0)
+    y = zca.transform(x)
+    assert y.mean() == pytest.approx(0.0, abs=1e-12) and y.var() == pytest.approx(1.0)
+    assert im.natural_patches(1, 200, whiten="zca", seed=0).shape == (200, 1)
+    with pytest.raises(InputError, match="a 1 x 1 patch equals"):
+        im.natural_patches(1, 100, binarize="mean")

@@ -248,6 +248,11 @@ def natural_patches(
         not (binarize == "sign" and whiten is None),
         "binarize='sign' needs whitening (whiten='zca' or 'dog'); use binarize='mean' otherwise",
     )
+    require(  # a 1 x 1 patch is its own mean: every word was 0, silently
+        not (binarize == "mean" and size == 1),
+        "binarize='mean' compares each pixel with its patch's mean, which a 1 x 1 patch equals "
+        "(every bit 0): use size >= 2, or whitening with binarize='sign'",
+    )
     require_choice("split", split, ("region", "image"))
     require(
         is_finite_number(min_contrast) and min_contrast >= 0,

@@ -81,7 +81,7 @@ class ZCAWhitener:
         require(X.ndim == 2 and X.shape[0] > X.shape[1], "ZCA needs more patches than pixels")
         require(is_finite_number(epsilon) and epsilon >= 0, "zca_epsilon must be a number >= 0")
         mean = X.mean(axis=0)
-        C = np.cov(X - mean, rowvar=False, bias=True)
+        C = np.atleast_2d(np.cov(X - mean, rowvar=False, bias=True))  # one pixel: 0-d
         lam, U = np.linalg.eigh(C)
         lam = np.clip(lam, 0.0, None)
         eps = epsilon * float(lam.mean())
