@@ -236,6 +236,16 @@ def test_image_stage_denoises_held_out_patches(image_stage_pl):
     assert np.array_equal(res.seen["pats"], res.seen["test"][:n])
 
 
+def test_image_stage_refuses_flat_pixels_with_advice_a_config_can_follow(tmp_path):
+    """The fit's own message advised allow_constant=True, which no config can pass."""
+    flat = tmp_path / "flat.npy"
+    np.save(flat, np.full((20, 20), 0.5))
+    images = {**TINY.get("images", {}), "images": [str(flat)], "min_contrast": 0.0}
+    cfg = validate(PipelineConfig, {**TINY, "images": images, "stages": ["image_energy"]})
+    with pytest.raises(InputError, match="16 of the 16 pixels .* raise \\[images\\] min_contrast"):
+        image_energy_stage(cfg, 4, RunDir(tmp_path / "run"))
+
+
 def test_stimulus_patches_are_distinct(tmp_path):
     """n_stimuli patches drawn without replacement from the pool: no stimulus twice."""
 

@@ -25,6 +25,7 @@ from infodyn.energy import (
 )
 from infodyn.energy import fit as fit_energy
 from infodyn.energy.sampling import count_distribution, pairwise_covariance
+from infodyn.errors import InputError
 from infodyn.experiments.pipeline import figures as pf
 from infodyn.experiments.pipeline.config import PipelineConfig
 from infodyn.experiments.rundir import RunDir
@@ -40,6 +41,22 @@ class ImageEnergyResult:
     model: IsingModel
     memories: np.ndarray
     numbers: dict[str, Any]
+
+
+def _require_varying_pixels(words: np.ndarray, size: int) -> None:
+    """Refuse training patches with a pixel that never changes (its field would diverge) with
+    advice a config can follow: the fit's own message named units, columns and a keyword
+    (``allow_constant``) that neither the command line nor the config can pass."""
+    p = words.mean(axis=0)
+    flat = np.flatnonzero((p == 0) | (p == 1))
+    if flat.size:
+        shown = ", ".join(str(int(i)) for i in flat[:8]) + (", ..." if flat.size > 8 else "")
+        raise InputError(
+            f"{flat.size} of the {size * size} pixels of the binarised {size} x {size} training "
+            f"patches never change (pixels {shown}, row by row): the images are flat there; "
+            "raise [images] min_contrast (flat patches are dropped), add n_patches or use other "
+            "images"
+        )
 
 
 def image_energy_stage(cfg: PipelineConfig, size: int, run: RunDir) -> ImageEnergyResult:
@@ -60,6 +77,7 @@ def image_energy_stage(cfg: PipelineConfig, size: int, run: RunDir) -> ImageEner
     )
     train, test = split.train, split.test
     n = size * size
+    _require_varying_pixels(train.values, size)
     t0 = time.perf_counter()
     model = fit_energy(train.values, method=en.method, l2=en.l2, seed=im.seed)
     fit_s = time.perf_counter() - t0
