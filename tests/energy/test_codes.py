@@ -93,3 +93,14 @@ def test_minimum_distance_of_a_code_larger_than_one_chunk():
     assert even.shape[0] == 2048
     assert minimum_distance(even) == 2
     assert minimum_distance(S) == 1
+
+
+def test_one_pattern_is_stored():
+    """Storing one memory is a Hopfield case: MPF refused it ("X needs at least 2 pattern(s)")."""
+    P = random_patterns(1, 16, seed=0)
+    model = store(P)
+    assert storage_fraction(model, P) == 1.0
+    np.testing.assert_array_equal(model.fixed_points(method="exhaustive"), P)
+    assert idn.energy.capacity_curve(16, [1])[0] == {"n_patterns": 1, "fraction_stored": 1.0}
+    with pytest.raises(idn.InputError, match="never change in the data"):
+        idn.energy.fit(P)  # a density fit of one word: every bit constant, refused as before

@@ -168,7 +168,7 @@ def fit(
     patience = positive_int(patience, "patience")
     maxiter = positive_int(maxiter, "maxiter")
     seed = rng_seed(seed)
-    X = as_binary(X, min_rows=2)
+    X = as_binary(X)  # one pattern is a memory to store(); its constant bits need allowing
     n = X.shape[1]
     if method == "ml":
         require(
