@@ -18,6 +18,7 @@ gives errors by the jackknife over blocks of sweeps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,7 +84,8 @@ class HeatCapacity:
 
 @dataclass(frozen=True)
 class Entropy:
-    """S(T)/n in bits by thermodynamic integration, with its standard error (MCMC only)."""
+    """S(T)/n in bits (by enumeration, or by thermodynamic integration of MCMC moments), with
+    its standard error (MCMC only)."""
 
     temperatures: np.ndarray
     s_bits: np.ndarray
@@ -295,9 +297,10 @@ def entropy(
     ``LINEAR_SPAN / epsilon``, :func:`_entropy_grid`).
 
     ``method`` as in :func:`heat_capacity` (``mcmc`` keyword options go to it; with
-    ``method="exact"`` they are refused, with ``"auto"`` used if it picks MCMC); the error adds
-    the jackknife errors of the integrand in quadrature (MCMC only; the grid error is not
-    included: compare two ``n_betas`` to see it).
+    ``method="exact"`` they are refused, with ``"auto"`` used if it picks MCMC). ``"exact"``
+    enumerates the states instead, :func:`exact_entropy` (no integral: ``n_betas`` is unused,
+    the error 0); the MCMC error adds the jackknife errors of the integrand in quadrature (the
+    grid error is not included: compare two ``n_betas`` to see it).
     """
     require_model(model)
     T = _temperatures(temperatures)
@@ -309,15 +312,32 @@ def entropy(
         "method='mcmc'",
     )
     n_betas = positive_int(n_betas, "n_betas", 3)
-    targets = 1.0 / T
-    grid = _entropy_grid(model, targets, n_betas, seed)
-    if method == "exact":
-        var_b, err_b = grid * exact_moments(model, grid)["var"], np.zeros(grid.size)
-    else:
+    if method == "exact":  # the integral of exact moments still had the grid's error (-7e-4
+        s_exact = exact_entropy(model, T)  # bit a unit at T = 0.001): enumeration has none
+        return Entropy(T, s_exact, np.zeros(T.size), model.n, method, n_betas)
+
+    def integrand(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mom = tempering_moments(model, grid, seed=seed, **mcmc)
         safe = np.where(grid > 0, grid, 1.0)
         var_b = np.where(grid > 0, mom["c"] / safe, 0.0)  # beta Var = C / beta
-        err_b = np.where(grid > 0, mom["c_err"] / safe, 0.0)
+        return var_b, np.where(grid > 0, mom["c_err"] / safe, 0.0)
+
+    s, s_err = integrated_entropy(model, T, n_betas, seed, integrand)
+    return Entropy(T, s, s_err, model.n, method, n_betas)
+
+
+def integrated_entropy(
+    model: Any,
+    T: np.ndarray,
+    n_betas: int,
+    seed: int,
+    integrand: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """``S(T)/n`` in bits and its error by the trapezoid rule on :func:`_entropy_grid`:
+    ``integrand(grid)`` gives ``beta Var_beta(E)`` and its error at every grid point (MCMC
+    moments in :func:`entropy`; the tests check the grid with exact ones)."""
+    grid = _entropy_grid(model, 1.0 / T, n_betas, seed)
+    var_b, err_b = integrand(grid)
     w = np.zeros((grid.size, grid.size))  # cumulative trapezoid weights
     for k in range(1, grid.size):
         w[k] = w[k - 1]
@@ -326,10 +346,8 @@ def entropy(
         w[k, k] += h / 2
     s = model.n * LN2 - w @ var_b
     s_err = np.sqrt((w**2) @ (err_b**2))
-    idx = np.searchsorted(grid, targets)
-    return Entropy(
-        T, s[idx] / (model.n * LN2), s_err[idx] / (model.n * LN2), model.n, method, n_betas
-    )
+    idx = np.searchsorted(grid, 1.0 / T)
+    return s[idx] / (model.n * LN2), s_err[idx] / (model.n * LN2)
 
 
 def _energy_scale(model: Any, seed: int) -> float:
