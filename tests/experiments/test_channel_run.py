@@ -77,6 +77,8 @@ def test_channel_refuses_an_empty_list(key):
             {"adaptation": True, "adapt_window_ms": 500.0, "n_steps": 40},
             "adapt_window_ms = 500 is longer than a trial",
         ),
+        ({"r0_hz": 5000.0}, "r0_hz = 5000 is above .* 1000 / \\(n_ref \\+ 1\\) = 333.333 Hz"),
+        ({"r0_hz": 101.0, "n_ref": 9}, "give r0_hz <= 100"),
     ],
 )
 def test_channel_refuses_keys_that_failed_only_once_the_networks_ran(kw, message):
@@ -87,6 +89,7 @@ def test_channel_refuses_keys_that_failed_only_once_the_networks_ran(kw, message
     with pytest.raises(ValidationError, match=message):
         _channel(**kw)
     _channel(input_rate_hz=500.0, stimulus="filtered_noise")  # the noise's own check applies
+    _channel(r0_hz=100.0, n_ref=9)  # the highest rate itself is a target
 
 
 def test_channel_network_uses_the_configured_refractory_period():

@@ -74,6 +74,13 @@ class ChannelConfig(Section):
                 f"input_rate_hz = {self.input_rate_hz:g}: the constant stimuli draw rates up to "
                 "2 x input_rate_hz, and a 1-ms step holds one spike: give input_rate_hz <= 500"
             )
+        top = 1000.0 / (self.n_ref + 1)  # a spike a 1-ms step, then n_ref refractory steps
+        if self.r0_hz > top:  # 5000 Hz trained to a loss of 2.5e5 and exited 0
+            raise ValueError(
+                f"r0_hz = {self.r0_hz:g} is above the highest rate a unit can fire, "
+                f"1000 / (n_ref + 1) = {top:g} Hz at n_ref = {self.n_ref} (one spike a 1-ms step, "
+                f"then n_ref refractory steps): give r0_hz <= {top:g}"
+            )
         if self.adaptation and self.adapt_window_ms > self.n_steps:
             raise ValueError(
                 f"adapt_window_ms = {self.adapt_window_ms:g} is longer than a trial (n_steps = "
