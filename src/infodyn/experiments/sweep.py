@@ -48,6 +48,7 @@ from typing import Any
 from infodyn.atomic import remove_temporaries, write_json
 from infodyn.errors import InputError, as_path, whole_number
 from infodyn.experiments.config import CommandSpec, get_command, validate
+from infodyn.experiments.dask_teardown import cluster_closing, cluster_started
 from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-exported
     SweepPoint,
     changed_inputs,
@@ -160,10 +161,12 @@ def dask_client(
             dashboard_address=":0",
             silence_logs=logging.ERROR,
         )
+    cluster_started()
     client = Client(cluster)
     try:
         yield client
     finally:
+        cluster_closing()  # a stopped sweep's nannies logged 30-line CancelledError tracebacks
         client.close()
         cluster.close()
 

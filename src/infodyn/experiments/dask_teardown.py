@@ -1,0 +1,68 @@
+"""Quiet teardown of a sweep's local Dask cluster: no tracebacks after the sweep's last line.
+
+A terminal's Ctrl-C or a scheduler's ``kill`` signals the whole process group, Dask's worker
+processes included. A worker that dies of it is restarted by its nanny (in the sweep's own
+process); when the sweep then stops and closes the cluster, that restart is cancelled, and the
+nanny logs the ``CancelledError`` (or, for a connection cut mid-message, a
+``CommClosedError``) as an ERROR with a 30-line traceback, printed after the sweep's own
+"interrupted" line. Neither says anything about the sweep's points: what finished is in its
+table, what did not is marked there. :func:`cluster_closing` drops exactly these records of
+Dask's loggers once the cluster is being closed (until :func:`cluster_started` of another), and
+nothing else: a failing point's error still reaches the sweep's table through its future.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+__all__ = ["TeardownNoise", "cluster_closing", "cluster_started"]
+
+#: the loggers of Dask's nannies, workers, comms and client
+LOGGERS = (
+    "distributed.nanny",
+    "distributed.worker",
+    "distributed.core",
+    "distributed.comm",
+    "distributed.client",
+    "distributed.utils",
+)
+
+
+class TeardownNoise(logging.Filter):
+    """Drops records whose exception is a cancellation or a closed connection while
+    ``closing`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closing = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.closing or not record.exc_info:
+            return True
+        exc = record.exc_info[1]
+        closed = type(exc).__name__ == "CommClosedError"  # distributed.comm.core, not imported
+        return not (isinstance(exc, asyncio.CancelledError) or closed)
+
+
+_FILTER = TeardownNoise()
+
+
+def _install() -> None:
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+def cluster_started() -> None:
+    """A local cluster is up: Dask's records pass unchanged."""
+    _install()
+    _FILTER.closing = False
+
+
+def cluster_closing() -> None:
+    """The local cluster is being closed: its cancellation tracebacks are dropped from now on
+    (they are logged after ``close`` returns, so until the next :func:`cluster_started`)."""
+    _install()
+    _FILTER.closing = True

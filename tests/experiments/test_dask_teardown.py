@@ -1,0 +1,49 @@
+"""A stopped sweep's cluster teardown logs no cancellation tracebacks (dask_teardown)."""
+
+import asyncio
+import logging
+
+import dask.distributed
+import pytest
+from distributed.comm.core import CommClosedError
+
+from infodyn.experiments import dask_teardown, sweep
+
+
+def _record(exc: BaseException | None) -> logging.LogRecord:
+    info = (type(exc), exc, None) if exc is not None else None
+    return logging.LogRecord("distributed.nanny", logging.ERROR, __file__, 1, "", (), info)
+
+
+def test_cancellations_are_dropped_only_while_the_cluster_closes():
+    nanny = logging.getLogger("distributed.nanny")
+    cancelled, closed = _record(asyncio.CancelledError()), _record(CommClosedError("gone"))
+    other, plain = _record(ValueError("a real error")), _record(None)
+    dask_teardown.cluster_started()
+    assert all(nanny.filter(r) for r in (cancelled, closed, other, plain))
+    dask_teardown.cluster_closing()
+    assert not nanny.filter(cancelled) and not nanny.filter(closed)
+    assert nanny.filter(other) and nanny.filter(plain)
+    dask_teardown.cluster_started()  # another sweep in the same process: all pass again
+    assert nanny.filter(cancelled)
+    dask_teardown.cluster_started()
+    assert nanny.filters.count(dask_teardown._FILTER) == 1
+
+
+def test_dask_client_marks_its_local_cluster_closing(monkeypatch):
+    seen = []
+
+    class Fake:
+        def __init__(self, *a, **k):
+            seen.append(("start", dask_teardown._FILTER.closing))
+
+        def close(self):
+            seen.append(("close", dask_teardown._FILTER.closing))
+
+    monkeypatch.setattr(dask.distributed, "LocalCluster", Fake)
+    monkeypatch.setattr(dask.distributed, "Client", Fake)
+    with pytest.raises(KeyboardInterrupt), sweep.dask_client(n_workers=1):
+        assert dask_teardown._FILTER.closing is False
+        raise KeyboardInterrupt
+    assert seen[-2:] == [("close", True), ("close", True)]
+    dask_teardown.cluster_started()
