@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,6 +81,26 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
 #: finished result staged until the rest of its run is made (the simulate run's
 #: ``.spikes.staged.h5``, which can hold gigabytes)
 TEMPORARY_PATTERNS = (".*.tmp", ".*.staged.*")
+
+
+#: bytes an HDF5 write keeps free beyond its own data: the chunk caches of a spike file's three
+#: datasets (1 MiB each, written when they close) and its metadata
+HDF5_RESERVE_BYTES = 4 * 2**20
+
+
+def require_space(path: str | os.PathLike, n_bytes: int) -> None:
+    """Refuse a write of at most ``n_bytes`` to ``path`` that would leave less than
+    :data:`HDF5_RESERVE_BYTES` free on its file system, as the disk would refuse it
+    (``OSError`` ENOSPC naming ``path``), before HDF5 starts it: HDF5 does not survive a full
+    disk. A close that fails to write leaves a file handle that cannot be closed, and freeing it
+    crashed the process (segmentation fault, exit 139, after the error's line; h5py issues
+    914, 1120, 2160). A disk that another process fills meanwhile is not caught."""
+    folder = as_path(path).parent
+    while not folder.exists() and folder != folder.parent:  # the run's folder, not made yet
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    if free < int(n_bytes) + HDF5_RESERVE_BYTES:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 
 def remove_temporaries(folder: str | os.PathLike) -> int:

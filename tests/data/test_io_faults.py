@@ -203,3 +203,41 @@ def test_an_empty_path_is_not_the_working_folder():
     for empty in ("", b""):
         with pytest.raises(InputError, match="an empty path: name a spike file"):
             load_spikes(empty)
+
+
+def test_hdf5_writes_are_refused_before_they_fill_the_disk(monkeypatch, tmp_path):
+    """HDF5 does not survive a full disk: its close failed, and freeing the handle it left
+    crashed the process (exit 139) after the error's line. Each write now checks the free space
+    first and fails as the disk would, naming the file, with nothing left behind."""
+    import errno
+    import shutil
+    from collections import namedtuple
+
+    from infodyn.atomic import HDF5_RESERVE_BYTES
+    from infodyn.data.spike_concat import concatenate_spike_files
+    from infodyn.data.spike_files import SpikeWriter, save_spikes
+    from infodyn.data.spikes import SpikeTrain
+
+    train = SpikeTrain.from_dense((np.random.default_rng(0).random((500, 8)) < 0.2), dt=1.0)
+    part = save_spikes(tmp_path / "part.h5", train)
+    usage = namedtuple("usage", "total used free")
+    # one byte short of the reserve and the write: 16 B a spike, or the part's size to join it
+    free = {"bytes": HDF5_RESERVE_BYTES + min(16 * train.n_spikes, part.stat().st_size) - 1}
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(1, 1, free["bytes"]))
+    out = tmp_path / "new" / "out.h5"
+
+    def stream() -> None:
+        with SpikeWriter(out, n_units=8) as writer:
+            writer.append(train.times, train.units)
+
+    for write in (
+        lambda: save_spikes(out, train),
+        stream,
+        lambda: concatenate_spike_files([part], out),
+    ):
+        with pytest.raises(OSError) as caught:
+            write()
+        assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(out)
+        assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["part.h5"]
+    free["bytes"] = HDF5_RESERVE_BYTES + 16 * train.n_spikes  # enough
+    assert save_spikes(out, train).exists()

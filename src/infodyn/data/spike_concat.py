@@ -22,7 +22,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from infodyn.atomic import atomic_path
+from infodyn.atomic import atomic_path, require_space
 from infodyn.data.spike_files import (
     CHUNK,
     COMPRESSION,
@@ -69,6 +69,8 @@ def concatenate_spike_files(parts: list[str | os.PathLike], path: str | os.PathL
                     f"({_shown(headers[0])}): not a stretch of the same run"
                 )
         counts = [_checked_part(h5, p, headers[0]) for h5, p in zip(files, paths, strict=True)]
+        # stored chunks copied, or the spikes compressed again: about the parts' own sizes
+        require_space(path, sum(os.path.getsize(p) for p in paths))  # HDF5 dies of a full disk
         with atomic_path(path, ".h5") as tmp:
             with h5py.File(tmp, "w") as out:
                 grp = out.create_group("spikes")

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import h5py
 import numpy as np
 
-from infodyn.atomic import atomic_path
+from infodyn.atomic import atomic_path, require_space
 from infodyn.errors import (
     InputError,
     array_or_none,
@@ -57,6 +57,9 @@ FORMAT_VERSION = 1
 COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
 #: spikes a dataset chunk holds (both writers)
 CHUNK = 65536
+
+#: bytes a spike takes uncompressed (int64 time, int32 unit, int32 trial): the most it adds
+SPIKE_BYTES = 16
 
 
 H5_SUFFIXES = (".h5", ".hdf5")  # infodyn HDF5 spike files
@@ -116,6 +119,7 @@ def save_spikes(path: str | os.PathLike, spikes: SpikeTrain) -> Path:
             f"save_spikes writes a SpikeTrain, got {type(spikes).__name__}; make one with "
             "SpikeTrain.from_dense(raster)"
         )
+    require_space(path, SPIKE_BYTES * spikes.n_spikes)  # HDF5 does not survive a full disk
     with atomic_path(path, ".h5") as tmp:
         with h5py.File(tmp, "w") as h5:
             grp = h5.create_group("spikes")
@@ -240,6 +244,7 @@ class SpikeWriter:
         if times.size == 0:
             return
         n = times.size
+        require_space(self.path, SPIKE_BYTES * n)  # before HDF5 meets a full disk: it crashed
         for key, data in (
             ("times", times),
             ("units", units),
