@@ -181,3 +181,27 @@ def test_a_sample_of_units_with_one_spike_is_named_with_its_fraction(tmp_path):
     path = write_raster(tmp_path / "s.h5", dense)
     with pytest.raises(InputError, match=r"the 1 unit of sample_fraction = 0.001 hold one spike"):
         _crit(path, tmp_path / "c", sample_fraction=0.001)
+
+
+def test_a_header_of_a_billion_units_is_checked_before_the_column_map(tmp_path, monkeypatch):
+    """A file of 2 spikes whose header claims 2^30 units: the map of units to columns took 24 GiB
+    with np.full before any memory check, and the kernel killed the process."""
+    import h5py
+
+    from infodyn.experiments import criticality_run as cr
+    from infodyn.memory import MemoryPreflightError
+
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "100M")
+    with pytest.raises(MemoryPreflightError, match="the column map of 134,217,728 units"):
+        cr._columns(2**27, None)
+    path = tmp_path / "huge.h5"
+    with h5py.File(path, "w") as h:
+        spikes = h.create_group("spikes")
+        spikes["times"], spikes["units"], spikes["trials"] = [1, 2], [0, 1], [0, 0]
+        header = {"format": "infodyn-spikes", "version": 1, "dt": 1.0, "n_units": 2**30}
+        header.update(n_steps=1000, n_trials=1, metadata="{}", sorted=1)
+        h.attrs.update(header)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_criticality(path, tmp_path / "out", n_boot=0)
+    assert res["branching"]["own_share"] is None and res["n_units"] == 2**30

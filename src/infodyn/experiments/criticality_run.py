@@ -28,7 +28,7 @@ from infodyn.data.binning import spike_source, whole_bin_steps
 from infodyn.data.units import unit_subset
 from infodyn.errors import InputError, as_path, is_finite_number, make_rng, require
 from infodyn.experiments.rundir import RunDir
-from infodyn.memory import MemoryPreflightError
+from infodyn.memory import MemoryPreflightError, require_memory
 from infodyn.plotting import pyplot
 
 
@@ -271,13 +271,13 @@ def _own_share(by_unit: tuple[Any, Any, Any], act: Any) -> float | None:
     if same_bins and summed.in_order:
         return share_of(summed.result(), act.counts)
     with spike_source(source) as src:
-        columns = _columns(src.n_units, units)
         own = None  # the counting pass found the file out of order: no pass of its own
-        if not same_bins:
-            try:
+        try:
+            columns = _columns(src.n_units, units)
+            if not same_bins:
                 own = own_covariances(src.blocks(), n_bins, act.bin_steps, columns)
-            except MemoryPreflightError:  # a header of 10^8 units: not reported
-                return None
+        except MemoryPreflightError:  # a header of 10^8 units: not reported
+            return None
         if own is None:  # not in time order
             if n_trials * n_bins * np.count_nonzero(columns >= 0) > OWN_SHARE_MAX_CELLS:
                 return None
@@ -303,6 +303,11 @@ def _own_in_pass(reader: Any, units: Any, bin_ms: Any) -> OwnCovariances | None:
 
 def _columns(n_units: int, units: Any) -> np.ndarray:
     """Each unit's column among ``units`` (all when ``None``), -1 for the others."""
+    require_memory(  # 2^30 units in a corrupt header: 24 GiB, the kernel killed the process
+        8 * n_units * (1 if units is not None else 3),
+        f"the column map of {n_units:,} units",
+        "analyse fewer units (--units, --sample-fraction)",
+    )
     columns = np.full(n_units, -1, np.int64)
     chosen = np.arange(n_units) if units is None else np.asarray(units, np.int64)
     columns[chosen] = np.arange(chosen.size)
