@@ -488,7 +488,19 @@ def test_what_a_resume_says_when_it_cannot_go_on(tmp_path, monkeypatch):
     (folder / "config.json").unlink()
     with pytest.raises(InputError, match="config.json is missing: the settings the interrupted"):
         run_simulation(validate(SimulateConfig, data), tmp_path / "run", resume=True)
+    # damaged: without --resume it said "pass --resume", with it "no interrupted simulation"
+    (folder / "config.json").write_bytes(config[: len(config) // 2])
+    with pytest.raises(InputError, match="config.json is damaged: .* delete .* afresh"):
+        run_simulation(validate(SimulateConfig, data), tmp_path / "run", resume=True)
     (folder / "config.json").write_bytes(config)
+    # a state that holds NaN was resumed (11 Hz for 27, other spikes)
+    state = dict(np.load(folder / "state.npz"))
+    state["state.v"] = np.full_like(state["state.v"], np.nan)
+    original = (folder / "state.npz").read_bytes()
+    np.savez(folder / "state.npz", **state)
+    with pytest.raises(InputError, match=r"state.v holds NaN or inf\); delete .* afresh"):
+        run_simulation(validate(SimulateConfig, data), tmp_path / "run", resume=True)
+    (folder / "state.npz").write_bytes(original)
     with pytest.raises(InputError, match="no interrupted simulation to resume .*run without"):
         run_simulation(validate(SimulateConfig, data), tmp_path / "none", resume=True)
 

@@ -140,9 +140,11 @@ class SimulationCheckpoint:
         written after the last state (by a run killed then) is removed; the caller removes the
         temporary files a kill left."""
         folder = run_dir / FOLDER
-        if (folder / STATE).is_file() and not (folder / "config.json").is_file():
+        if (folder / STATE).is_file() and not _is_checkpoint(folder):  # damaged: without
+            # --resume it said "pass --resume", with it "no interrupted simulation to resume"
+            what = "is missing" if not (folder / "config.json").is_file() else "is damaged"
             raise InputError(
-                f"{folder / 'config.json'} is missing: the settings the interrupted run started "
+                f"{folder / 'config.json'} {what}: the settings the interrupted run started "
                 f"with are unknown; delete {folder} and simulate afresh"
             )
         stored = stored_config(folder) if _is_checkpoint(folder) else None
@@ -321,6 +323,9 @@ def _load_state(path: Path) -> dict[str, Any]:
             str(data["precision"]),
             {k: data[f"state.{k}"] for k in names},
         )
+        for name, value in state.arrays.items():  # NaN in v resumed at 11 Hz for 27, unsaid
+            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+                raise ValueError(f"its state.{name} holds NaN or inf")
         segments = int(data["segments"])
         if segments < 0:
             raise ValueError(f"it counts {segments} spike files")
