@@ -289,11 +289,15 @@ def test_neo_objects_in_the_api():
 
 def test_neo_file_without_spikes_and_unknown_types(tmp_path):
     (tmp_path / "s.csv").write_text("1,2\n3,4\n")  # Neo reads it as a signal, not spikes
-    with pytest.raises(InputError, match="no spike trains readable by Neo's readers of '.csv'"):
+    with pytest.raises(
+        InputError, match="no spike trains readable by Neo's readers of '.csv'"
+    ) as err:
         load_spikes(tmp_path / "s.csv")
+    assert "save them as NPZ instead: np.savez('spikes.npz', times=" in str(err.value)
     (tmp_path / "r.plx").write_bytes(bytes(range(7)))  # a format Neo knows, corrupt
     with pytest.raises(InputError, match="r.plx: no spike trains readable.*PlexonIO") as err:
         load_spikes(tmp_path / "r.plx")
+    assert "NPZ" not in str(err.value)
     assert "unknown" not in str(err.value)
     (tmp_path / "s.zzz").write_text("?")
     with pytest.raises(InputError, match="unknown spike file type '.zzz'"):

@@ -279,3 +279,14 @@ def test_info_checks_the_pairwise_memory_before_reading_words(tmp_path, capsys, 
     assert code == 2 and calls == []
     assert "the pairwise mutual information of 60,000 units (60,000 x 60,000 float64, 10 " in err
     assert "use fewer units (infodyn info: --max-units or --units)" in err
+
+
+def test_pairwise_memory_advice_names_what_is_too_large():
+    # 2 units of 10^13 samples were told to use fewer units
+    from infodyn.information.measures import require_pairwise_memory
+    from infodyn.memory import MemoryPreflightError
+
+    with pytest.raises(MemoryPreflightError, match="use fewer samples .*a coarser --bin-ms"):
+        require_pairwise_memory(10**13, 2, extra=2 * 10**13)
+    with pytest.raises(MemoryPreflightError, match="use fewer units"):
+        require_pairwise_memory(1000, 10**6)

@@ -93,9 +93,16 @@ def load_neo_spikes(path: str | os.PathLike, dt: float | None = None) -> SpikeTr
     # called "unknown", and a .txt listed every reader tried in one very long line)
     shown = [t if len(t) <= 160 else t[:157] + "..." for t in tried[:3]]
     more = f"; and {len(tried) - 3} more readers" if len(tried) > 3 else ""
+    text = path.suffix.lower() in (".csv", ".tsv", ".txt")  # said nothing of what to do
+    hint = (
+        "; for spike times in a text table, save them as NPZ instead: "
+        "np.savez('spikes.npz', times=<steps>, units=<unit ids>) (docs/recordings.md)"
+        if text
+        else ""
+    )
     raise InputError(
         f"{path}: no spike trains readable by Neo's readers of {path.suffix!r} files (corrupt, or "
-        f"not spike data?): " + "; ".join(shown) + more
+        f"not spike data?): " + "; ".join(shown) + more + hint
     )
 
 

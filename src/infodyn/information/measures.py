@@ -260,11 +260,16 @@ def require_pairwise_memory(n_samples: int, n_units: int, extra: int = 0) -> Non
     n = int(n_units)
     block = 4 * min(n_samples, _sample_block(n)) * n + 4 * n * n
     need = block + 8 * n * n + 17 * 8 * min(n * n, PAIRWISE_BLOCK_CELLS) + extra
+    # the words (the caller's ``extra`` and a block of them) or the units' n x n arrays: 2 units
+    # of 10^13 steps were told to use fewer units
+    by_samples = 4 * min(n_samples, _sample_block(n)) * n + extra > need / 2
     require_memory(
         need,
         f"the pairwise mutual information of {n:,} units ({n:,} x {n:,} float64, "
         f"{n_samples:,} samples)",
-        "use fewer units (infodyn info: --max-units or --units)",
+        "use fewer samples (infodyn info: a coarser --bin-ms, or a shorter recording)"
+        if by_samples
+        else "use fewer units (infodyn info: --max-units or --units)",
     )
 
 
