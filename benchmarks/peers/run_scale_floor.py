@@ -3,8 +3,9 @@
 Two bare loops over the case's CSR arrays (``values``, ``indices``, ``indptr``):
 
 - ``reference``: the whole network (leak, input, recurrent scatter-adds, reset, threshold) as
-  one loop, the same float64 operations in the same order as infodyn's event engine, so the two
-  rasters must be identical; it is the raster the floor replays and a check independent of
+  one loop, the same float64 operations in the same order as infodyn's event engine (each
+  multiply that feeds an add rounded once with it, as XLA and the event engine round it), so
+  the two rasters must be identical; it is the raster the floor replays and a check independent of
   infodyn's code.
 - ``floor``: only the recurrent scatter-adds ``acc[indices[s]] += values[s]`` over the synapses
   of every spike of that raster, in the same order, into one float64 array: the least work any
@@ -25,7 +26,7 @@ import numpy as np
 from common import emit, parser, save_spikes, timed
 from scale_case import read_case, synaptic_events
 
-from infodyn.network._event_rows import prefetch_synapses
+from infodyn.network._event_rows import fma, prefetch_synapses
 from infodyn.network.engine_event import SPARSE_PREFETCH_AHEAD, SPARSE_PREFETCH_LINES
 
 
@@ -56,7 +57,7 @@ def reference(values, indices, indptr, j_ext, in_t, in_u, n_steps, alpha, v_th):
             p += 1
         for j in range(n):
             zj = z[j]
-            v[j] = alpha * v[j] + rec[j] + inp[j] * 1.0 - v_th * zj
+            v[j] = fma(inp[j], 1.0, fma(alpha, v[j], rec[j])) - v_th * zj  # XLA's roundings
             z[j] = 1.0 if (v[j] - v_th) / v_th > 0.0 else 0.0
         n_active = 0
         for j in range(n):

@@ -146,3 +146,16 @@ def add_scaled_rows(acc, w, idx, scale, count):  # pragma: no cover - compiled
         s0 = scale[k]
         for j in range(n):
             acc[j] += s0 * r0[j]
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """``a * b + c`` rounded once (LLVM's fma): XLA contracts a multiply that feeds an add into
+    one (on the CPU and on GPUs), so the event engine forms the same operations so to give the
+    JAX engine's numbers bit for bit (``alpha v + rec`` rounded twice differed in the last bit
+    in most steps, and a potential within that bit of the threshold spiked on one engine only)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return a(a, b, c), codegen

@@ -7,7 +7,10 @@ product per step. With a sparse ``w_rec`` (:class:`~infodyn.network.sparse.Spars
 spike of unit i adds only its outgoing synapses ``values[indptr[i]:indptr[i+1]]`` onto units
 ``indices[indptr[i]:indptr[i+1]]``: O(K) per spike, bitwise the sums of the dense rows.
 Semantics are those of :mod:`infodyn.network.model`, operation for operation
-as the JAX engine evaluates them, so in float64 both give the same spikes.
+as the JAX engine evaluates them, so in float64 both give the same spikes (and potentials, bit
+for bit): XLA fuses each multiply that feeds an add into one rounding (``alpha v + rec``,
+``x w_in s_in + ...``, ALIF's ``rho a + z`` and ``beta a + v_th``, the readout's
+``kappa y + ...``), and so does this engine (:func:`~infodyn.network._event_rows.fma`).
 
 Spikes are returned (or streamed to an HDF5 file) sparsely as (times, units); dense voltage
 traces are recorded only on request. Weights that are all exactly float32 are read as float32
@@ -41,6 +44,7 @@ from infodyn.network._event_rows import (
     PREFETCH_LINES,
     add_rows,
     add_scaled_rows,
+    fma,
     prefetch,
     prefetch_synapses,
     row_storage,
@@ -116,7 +120,7 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
     or 3), the neuron update, the ids of the units that fired, the readout.
 
     ``lif``: plain LIF units (no adaptation, no refractory period, nothing recorded). One
-    vectorised pass forms ``u = (alpha v + rec) + s_in inp`` for every unit and clears
+    vectorised pass forms ``u = fma(s_in, inp, fma(alpha, v, rec))`` for every unit and clears
     ``rec``/``inp`` for the next step; the reset ``- v_th`` then goes to last step's spikes only
     (``active``): for the other units ``u - v_th * 0.0`` is ``u``, so every ``v`` is bitwise the
     general update's. The threshold test is ``v > v_th``: for ``v_th > 0`` (the config requires
@@ -201,7 +205,7 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
         count = 0
         if direct:  # v = alpha v + rec for every unit, its test; the inputs come next
             for j in range(n_rec):
-                vj = alpha * v[j] + rec[j]
+                vj = fma(alpha, v[j], rec[j])
                 v[j] = vj
                 rec[j] = 0.0
                 z[j] = vj > v_th
@@ -213,7 +217,7 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
                 if xi != 0.0:
                     i = xs_idx[p]
                     j = in_idx[i]
-                    vj = v[j] + (xi * in_val[i]) * s_in
+                    vj = fma(xi * in_val[i], s_in, v[j])
                     v[j] = vj
                     z[j] = vj > v_th
         elif tight:
@@ -244,7 +248,7 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
                 last = i
                 if direct:  # the unit's one input term, added as the dense update adds it
                     j = in_idx[i]
-                    vj = v[j] + (xi * in_val[i]) * s_in
+                    vj = fma(xi * in_val[i], s_in, v[j])
                     v[j] = vj
                     z[j] = vj > v_th
                 elif in_kind >= 2:
@@ -265,14 +269,14 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
             r0, r1 = w_in[buf_i[0] if n_x else 0], w_in[buf_i[1] if n_x > 1 else 0]
             x0, x1 = buf_x[0] if n_x else 0.0, buf_x[1] if n_x > 1 else 0.0
             for j in range(n_rec if not (direct or fused) else 0):
-                vj = alpha * v[j] + rec[j] + inp[j] * s_in
+                vj = fma(inp[j], s_in, fma(alpha, v[j], rec[j]))
                 v[j] = vj
                 rec[j] = 0.0
                 fire = vj > v_th
                 z[j] = fire
                 count += fire
             for j in range(n_rec if fused else 0):  # inp as add_scaled_rows forms it
-                vj = alpha * v[j] + rec[j] + ((0.0 + x0 * r0[j]) + x1 * r1[j]) * s_in
+                vj = fma((0.0 + x0 * r0[j]) + x1 * r1[j], s_in, fma(alpha, v[j], rec[j]))
                 v[j] = vj
                 rec[j] = 0.0
                 fire = vj > v_th
@@ -295,9 +299,9 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
         else:
             for j in range(n_rec):
                 zj = float(z[j])
-                a[j] = rho * a[j] + zj
-                v[j] = alpha * v[j] + rec[j] + inp[j] * s_in - v_th * zj
-                thr = v_th + beta[j] * a[j]
+                a[j] = fma(rho, a[j], zj)
+                v[j] = fma(inp[j], s_in, fma(alpha, v[j], rec[j])) - v_th * zj
+                thr = fma(beta[j], a[j], v_th)
                 fire = (r[j] <= 0.0) & ((v[j] - thr) / v_th > 0.0)
                 z[j] = fire
                 r[j] = n_ref if fire else max(r[j] - 1.0, 0.0)
@@ -337,7 +341,7 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
                 for o in range(n_out):
                     ro[o] += row[o]
             for o in range(n_out):
-                y[o] = kappa * y[o] + ro[o] * s_out
+                y[o] = fma(kappa, y[o], ro[o] * s_out)
                 if record:
                     y_rec[t, o] = y[o]
     n_active_arr[0] = n_active

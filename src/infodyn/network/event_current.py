@@ -60,6 +60,7 @@ import numpy as np
 from numba import carray, types
 from numba.extending import intrinsic
 
+from infodyn.network._event_rows import fma
 from infodyn.network.sparse import SparseWeights
 from infodyn.network.sparse_current import ByTarget, by_target, recurrent_current
 
@@ -128,16 +129,6 @@ _p_i64, _p_i32, _p_f32, _p_f64 = map(
 )
 
 
-@intrinsic
-def _fma(typingctx, a, b, c):
-    """``a * b + c`` rounded once (LLVM's fma), as XLA contracts the gather path's multiply-add."""
-
-    def codegen(context, builder, signature, args):
-        return builder.fma(*args)
-
-    return a(a, b, c), codegen
-
-
 @numba.njit(inline="always")
 def _word(addr, k):  # pragma: no cover - compiled; the k-th 8-byte word at addr
     return _p_i64(addr)[k]
@@ -162,7 +153,7 @@ def _add_rows(z, values, indices, indptr, out, fused):  # pragma: no cover - com
             if fused:
                 for s in range(first, stop):
                     t = np.uint32(indices[s])
-                    ob[t] = _fma(zi, values[s], ob[t])
+                    ob[t] = fma(zi, values[s], ob[t])
             else:
                 for s in range(first, stop):
                     t = np.uint32(indices[s])
