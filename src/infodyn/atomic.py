@@ -103,16 +103,17 @@ def require_space(path: str | os.PathLike, n_bytes: int) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 
-def remove_temporaries(folder: str | os.PathLike) -> int:
-    """Delete the files a process killed mid-write leaves below ``folder``
-    (:data:`TEMPORARY_PATTERNS`); returns how many. Call it only while no process
-    writes there (before a run starts, after its workers stopped). A file that cannot be
+def remove_temporaries(folder: str | os.PathLike, below: bool = True) -> int:
+    """Delete the files a process killed mid-write leaves in ``folder`` (and in its
+    subfolders: ``below``) (:data:`TEMPORARY_PATTERNS`); returns how many. Call it only while no
+    process writes there (before a run starts, after its workers stopped). A file that cannot be
     removed (a folder turned read-only) is left: this is cleaning up, and its error named a
     temporary file instead of the run's own failure."""
     count = 0
     root = Path(folder)
     if root.is_dir():
-        for path in (p for pattern in TEMPORARY_PATTERNS for p in root.rglob(pattern)):
+        find = root.rglob if below else root.glob
+        for path in (p for pattern in TEMPORARY_PATTERNS for p in find(pattern)):
             try:
                 if path.is_file():
                     path.unlink(missing_ok=True)

@@ -7,7 +7,7 @@ import dask.distributed
 import pytest
 from distributed.comm.core import CommClosedError
 
-from infodyn.experiments import dask_teardown, sweep
+from infodyn.experiments import dask_teardown, sweep_cluster
 
 
 def _record(exc: BaseException | None) -> logging.LogRecord:
@@ -42,7 +42,7 @@ def test_dask_client_marks_its_local_cluster_closing(monkeypatch):
 
     monkeypatch.setattr(dask.distributed, "LocalCluster", Fake)
     monkeypatch.setattr(dask.distributed, "Client", Fake)
-    with pytest.raises(KeyboardInterrupt), sweep.dask_client(n_workers=1):
+    with pytest.raises(KeyboardInterrupt), sweep_cluster.dask_client(n_workers=1):
         assert dask_teardown._FILTER.closing is False
         raise KeyboardInterrupt
     assert seen[-2:] == [("close", True), ("close", True)]

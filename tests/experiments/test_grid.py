@@ -145,7 +145,8 @@ def test_flatten_keeps_missing_results():
     ("grid", "seeds", "said"),
     [
         ({"network.n_rec": 0.5}, None, "must list one or more values"),
-        (None, None, "grid a table of key -> list of values"),
+        (None, None, "grid must be a table of key -> list of values"),
+        ({3: [1.0]}, None, "grid keys must be dotted config keys .text., got 3"),
         ({}, "2", "--seeds must be a whole number >= 1"),
         ({}, 2.5, "--seeds must be a whole number >= 1"),
     ],
@@ -191,3 +192,46 @@ def test_a_path_beside_the_config_is_named_before_any_point_runs(tmp_path, monke
     with pytest.raises(InputError, match=r"'sp2.h5' is not in the current directory .* beside"):
         expand_grid(get_command("energy"), base, grid, config_file="sub/en.toml")
     assert len(expand_grid(get_command("energy"), base, grid)) == 2  # the library's own call
+
+
+def test_evenly_spaced_values_are_the_numbers_a_user_types():
+    # 0:1:11 gave 0.30000000000000004 (its folder and config hash not those of a typed 0.3)
+    assert parse_grid(["x=0:1:11"])["x"][3] == 0.3
+    assert parse_grid(["x=0:0.3:4"])["x"] == [0.0, 0.1, 0.2, 0.3]
+    assert parse_grid(["network.n_rec=10:30:3"])["network.n_rec"] == [10, 20, 30]  # not 10.0
+    assert all(type(v) is int for v in parse_grid(["n=10:30:3"])["n"])
+    assert parse_grid(["x=0:1:2"])["x"] == [0, 1]
+
+
+def test_quoted_values_keep_their_commas():
+    # "0-3,5","0-7" was split into three points: "0-3, 5" and 0-7
+    assert parse_grid(['units="0-3,5","0-7"'])["units"] == ["0-3,5", "0-7"]
+    assert parse_grid(["w=[0,1],[2,3]"])["w"] == [[0, 1], [2, 3]]
+    assert parse_grid(["c=ei,dense"])["c"] == ["ei", "dense"]  # bare words as before
+
+
+def test_a_folder_input_is_recorded_by_its_files(tmp_path):
+    """A phy folder whose .npy files were replaced reran nothing: only files were recorded."""
+    from infodyn.experiments.grid import changed_inputs, input_files
+
+    folder = tmp_path / "phy"
+    folder.mkdir()
+    (folder / "spike_times.npy").write_bytes(b"12345")
+    config = {"spikes": str(folder)}
+    before = input_files(config)
+    assert before["spikes"][:2] == [str(folder.resolve()), 1]
+    assert changed_inputs({"inputs": before}, input_files(config)) == []
+    (folder / "spike_times.npy").write_bytes(b"123456")
+    assert changed_inputs({"inputs": before}, input_files(config)) == ["spikes"]
+
+
+def test_numpy_values_are_taken_as_pythons():
+    """np.int64 values failed in the sweep's config.json; an array was refused as no values."""
+    import numpy as np
+
+    from infodyn.experiments.config import get_command
+
+    grid = {"network.n_rec": np.array([5, 6]), "network.rec_scale": [np.float64(0.5)]}
+    points = expand_grid(get_command("simulate"), BASE, grid)
+    assert [p.values["network.n_rec"] for p in points] == [5, 6]
+    assert all(type(p.values["network.n_rec"]) is int for p in points)

@@ -490,7 +490,7 @@ def test_a_finished_point_under_another_name_is_not_run_again(tmp_path, toy_comm
 def test_a_ctrl_c_while_the_workers_start_is_heard_once_they_have(monkeypatch):
     # SIGINT was ignored while the Dask workers started (so that they inherit it ignored): a
     # Ctrl-C then was discarded and the sweep ran to its end; blocked as well, it stays pending
-    from infodyn.experiments.sweep import _workers_ignore_sigint
+    from infodyn.experiments.sweep_cluster import _workers_ignore_sigint
 
     heard = []
     old = signal.signal(signal.SIGINT, lambda signum, frame: heard.append(signum))
@@ -507,3 +507,39 @@ def test_a_ctrl_c_while_the_workers_start_is_heard_once_they_have(monkeypatch):
     finally:
         signal.signal(signal.SIGINT, old)
     assert heard == [signal.SIGINT]
+
+
+def test_a_relative_out_is_the_sweeps_folder_on_the_workers_too(tmp_path, monkeypatch, cluster):
+    # the workers of --scheduler resolved a relative --out in their own folder: the points were
+    # written there (outside the lock) and a resume never found them
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    res = run_sweep("toy", {}, {"params.x": [1.0]}, "rel_out", scheduler=cluster.scheduler_address)
+    assert res.out == here / "rel_out" and res.rows[0]["status"] == "done"
+    assert len(list((here / "rel_out" / "points").glob("*/DONE.json"))) == 1
+
+
+def test_another_commands_sweep_and_an_empty_scheduler_are_refused(tmp_path):
+    import json
+
+    with pytest.raises(InputError, match="--scheduler is empty"):
+        run_sweep("simulate", SIM_SMALL, {"network.rec_scale": [1.0]}, tmp_path, scheduler=" ")
+    (tmp_path / "config.json").write_text(
+        json.dumps({"command": "sweep", "config": {"command": "energy"}})
+    )
+    with pytest.raises(InputError, match="holds a sweep of energy: a sweep of simulate there"):
+        run_sweep("simulate", SIM_SMALL, {"network.rec_scale": [1.0]}, tmp_path)
+
+
+def test_a_sweep_cleans_its_own_temporaries_only(tmp_path):
+    # a run's staged file in another subfolder of --out was deleted (the run then failed)
+    from infodyn.experiments.sweep import _remove_temporaries
+
+    mine = [tmp_path / ".results.csv.abc.tmp", tmp_path / "points" / "p0" / ".x.h5.abc.h5.tmp"]
+    theirs = tmp_path / "other_run" / ".spikes.h5.abc.h5.tmp"
+    for path in [*mine, theirs]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    _remove_temporaries(tmp_path)
+    assert not any(p.exists() for p in mine) and theirs.exists()

@@ -33,3 +33,10 @@ def test_summary_of_a_boolean_result_is_refused_and_a_failed_first_row_is_skippe
     assert note == "the result 'ok' is not a number: no summary figure"
     files, note = write_outputs(run, rows, {"x": [1.0, 2.0]}, "rate")
     assert note is None and files["summary"] == "figures/summary.png"
+
+
+def test_no_finished_point_is_said_as_such_not_as_a_wrong_metric(tmp_path):
+    # every point failed: "no point has a result named 'mean_rate_hz' ... rerun with --metric"
+    rows = [{"index": 0, "point": "p0", "status": "failed", "x": 1.0}]
+    _, note = write_outputs(RunDir(tmp_path), rows, {"x": [1.0]}, "mean_rate_hz")
+    assert note == "no point finished: no summary figure"

@@ -67,10 +67,32 @@ def parse_grid(items: list[str] | tuple[str, ...]) -> dict[str, list[Any]]:
                 raise InputError(f"--grid {item!r}: START:STOP:NUM needs numbers and NUM >= 1")
             if num > MAX_POINTS:
                 raise InputError(f"--grid {item!r}: NUM is above a sweep's {MAX_POINTS:,} points")
-            grid[key] = [float(v) for v in np.linspace(start, stop, num)]
+            grid[key] = _evenly_spaced(start, stop, num)
         else:
-            grid[key] = [parse_value(v) for v in values.split(",")]
+            grid[key] = _values(values)
     return grid
+
+
+def _evenly_spaced(start: float, stop: float, num: int) -> list[float] | list[int]:
+    """``np.linspace`` values to 12 significant digits (``0:1:11`` gave 0.30000000000000004,
+    whose folder and config hash differed from a typed 0.3), whole numbers as ints where START
+    and STOP are ints (``n_rec=10:30:3`` gave 10.0)."""
+    values = [float(f"{v:.12g}") for v in np.linspace(start, stop, num)]
+    ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (start, stop))
+    if ints and all(v == round(v) for v in values):
+        return [int(v) for v in values]
+    return values
+
+
+def _values(text: str) -> list[Any]:
+    """``V1,V2,...``: as one TOML array where quotes or brackets make the commas ambiguous
+    (``"0-3,5","0-7"`` was split into three points), else value by value."""
+    if any(c in text for c in "\"'["):
+        try:
+            return list(tomllib.loads(f"v = [{text}]")["v"])
+        except tomllib.TOMLDecodeError:
+            pass
+    return [parse_value(v) for v in text.split(",")]
 
 
 def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
@@ -120,8 +142,10 @@ def config_hash(command: str, config: dict[str, Any]) -> str:
 def input_files(config: dict[str, Any]) -> dict[str, list[Any]]:
     """The files a point's config names: every string value, at any depth (lists included),
     that is the path of an existing file, as dotted key -> ``[absolute path, size in bytes,
-    modification time in ns]``. A point's done marker keeps them, so that a point whose input
-    file was replaced since it finished runs again: :func:`config_hash` sees only the path (an
+    modification time in ns]``, or of a folder, -> ``[absolute path, number of files, digest of
+    their listing]`` (:func:`_folder_listing`). A point's done marker keeps them, so that a
+    point whose input was replaced since it finished runs again: :func:`config_hash` sees only
+    the path (an
     energy sweep rerun over a new ``spikes.h5`` reported its points "done earlier", with the
     old file's numbers)."""
     found: dict[str, list[Any]] = {}
@@ -139,11 +163,34 @@ def input_files(config: dict[str, Any]) -> dict[str, list[Any]]:
                 if path.is_file():
                     st = path.stat()
                     found[key] = [str(path.resolve()), st.st_size, st.st_mtime_ns]
+                elif path.is_dir():  # a phy folder, a folder of images: its files' listing
+                    found[key] = [str(path.resolve()), *_folder_listing(path)]
             except (OSError, ValueError):  # not a path this system can name
                 pass
 
     walk(config, "")
     return found
+
+
+#: files of a folder named in a config that :func:`input_files` lists (beyond: counted only)
+MAX_LISTED_FILES = 20_000
+
+
+def _folder_listing(folder: Path) -> tuple[int, str]:
+    """``(number of files, SHA-256 of their relative paths, sizes and modification times)``
+    below ``folder``: a phy folder whose .npy files were replaced reran nothing (its points
+    "done earlier", with the old recording's numbers)."""
+    digest = hashlib.sha256()
+    n = 0
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            n += 1
+            if n <= MAX_LISTED_FILES:
+                st = os.stat(os.path.join(root, name))
+                rel = os.path.relpath(os.path.join(root, name), folder)
+                digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return n, digest.hexdigest()
 
 
 def changed_inputs(marker: dict[str, Any], inputs: dict[str, list[Any]]) -> list[str]:
@@ -175,6 +222,26 @@ def _other_command_hint(spec: CommandSpec, base: dict[str, Any]) -> str:
     return f"; it is a valid {other.name!r} config: add --command {other.name}"
 
 
+def plain_grid(grid: Any) -> dict[str, list[Any]]:
+    """``grid`` checked (text keys, one or more values each) with its values as Python's: a
+    1-D NumPy array as a list, NumPy scalars as numbers (np.int64 failed in the config's JSON,
+    an array was refused as listing no values, a key 3 was a raw AttributeError)."""
+    if not isinstance(grid, dict):
+        raise InputError(
+            f"grid must be a table of key -> list of values, got {type(grid).__name__}"
+        )
+    plain: dict[str, list[Any]] = {}
+    for key, values in grid.items():  # {"k": 0.5}: "float is not iterable"
+        if not isinstance(key, str) or not key:
+            raise InputError(f"grid keys must be dotted config keys (text), got {key!r}")
+        if isinstance(values, np.ndarray) and values.ndim == 1:
+            values = values.tolist()
+        if not isinstance(values, list | tuple | range) or not len(values):
+            raise InputError(f"--grid {key!r} must list one or more values, got {values!r:.60}")
+        plain[key] = [v.item() if isinstance(v, np.generic) else v for v in values]
+    return plain
+
+
 def expand_grid(
     spec: CommandSpec,
     base: dict[str, Any],
@@ -193,14 +260,9 @@ def expand_grid(
     """
     if seeds is not None:  # "2" or 2.5 were raw TypeErrors
         seeds = whole_number(seeds, "--seeds", minimum=1)
-    if not isinstance(base, dict) or not isinstance(grid, dict):  # None: "not iterable"
-        raise InputError(
-            f"base must be a config table and grid a table of key -> list of values, got "
-            f"{type(base).__name__} and {type(grid).__name__}"
-        )
-    for key, values in grid.items():  # {"k": 0.5}: "float is not iterable"
-        if not isinstance(values, list | tuple | range) or not len(values):
-            raise InputError(f"--grid {key!r} must list one or more values, got {values!r:.60}")
+    if not isinstance(base, dict):  # None: "not iterable"
+        raise InputError(f"base must be a config table, got {type(base).__name__}")
+    grid = plain_grid(grid)
     if seeds is not None and not spec.seed_keys:
         raise InputError(f"command {spec.name!r} declares no seed keys; --seeds cannot be used")
     model = spec.config_model()

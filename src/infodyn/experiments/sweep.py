@@ -24,7 +24,8 @@ One sweep at a time runs in ``OUT``: it holds the lock of
 length; they may differ in weights, seeds and input) and runs each group as one ``jax.vmap``-ed
 simulation inside a worker (:mod:`infodyn.experiments.simulate_batch`), writing the same
 per-point run directories. The grid logic is in :mod:`infodyn.experiments.grid`, what a worker
-does with one point (and its done marker) in :mod:`infodyn.experiments.sweep_point`.
+does with one point (and its done marker) in :mod:`infodyn.experiments.sweep_point`, the Dask
+client and its local cluster in :mod:`infodyn.experiments.sweep_cluster`.
 
 Outputs in ``OUT``: ``config.json`` (the sweep definition and package version), ``results.csv``
 (one row per point: grid values, seed, status, attempts and every scalar result),
@@ -36,11 +37,10 @@ Outputs in ``OUT``: ``config.json`` (the sweep definition and package version), 
 from __future__ import annotations
 
 import collections
-import contextlib
-import logging
+import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,6 @@ from typing import Any
 from infodyn.atomic import remove_temporaries, write_json
 from infodyn.errors import InputError, as_path, whole_number
 from infodyn.experiments.config import CommandSpec, get_command, validate
-from infodyn.experiments.dask_teardown import cluster_closing, cluster_started
 from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-exported
     SweepPoint,
     changed_inputs,
@@ -58,10 +57,12 @@ from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-expo
     input_files,
     parse_grid,
     parse_value,
+    plain_grid,
     set_dotted,
 )
 from infodyn.experiments.rundir import RunDir
 from infodyn.experiments.simulate_batch import batch_signature, simulate_batch  # noqa: F401
+from infodyn.experiments.sweep_cluster import dask_client
 from infodyn.experiments.sweep_lock import sweep_lock
 from infodyn.experiments.sweep_outputs import write_outputs
 from infodyn.experiments.sweep_point import (  # noqa: F401 - the point's names, re-exported
@@ -95,106 +96,6 @@ def make_tasks(
     for members in groups.values():
         tasks.extend(members[i : i + batch_size] for i in range(0, len(members), batch_size))
     return tasks
-
-
-# ---------------------------------------------------------------------- Dask
-def _connect(scheduler: str, connect_timeout: float) -> Any:
-    """A client of the scheduler at ``scheduler``, connected in a thread with a deadline: Dask's
-    timeout bounds the connection, not the handshake, so a port that accepts and never answers
-    (the dashboard's, 8787, for the scheduler's, 8786) hung past any timeout and past SIGTERM,
-    and one that answers with other bytes was read as a message length (a 3 EiB MemoryError,
-    reported as out of memory)."""
-    import threading
-
-    from dask.distributed import Client
-
-    box: dict[str, Any] = {}
-
-    def attempt() -> None:
-        try:
-            box["client"] = Client(scheduler, timeout=f"{connect_timeout}s")
-        except BaseException as exc:  # noqa: BLE001 - any failure is "not a scheduler here"
-            box["error"] = exc
-
-    thread = threading.Thread(target=attempt, name="infodyn-dask-connect", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + connect_timeout + 2.0
-    while thread.is_alive() and time.monotonic() < deadline:  # a SIGTERM waits for this at
-        thread.join(0.1)  # most (the sweep's loop then stops; it hung here for good before)
-    if "client" in box:
-        return box["client"]
-    why = type(box["error"]).__name__ if "error" in box else "no answer"
-    raise InputError(
-        f"cannot reach the Dask scheduler at {scheduler!r} within {connect_timeout:g} s ({why}); "
-        "check the address (the scheduler's port, 8786 by default, not the dashboard's 8787) "
-        "or start one with `dask scheduler`"
-    )
-
-
-@contextlib.contextmanager
-def dask_client(
-    scheduler: str | None = None, n_workers: int = 2, connect_timeout: float = 10.0
-) -> Iterator[Any]:
-    """A Dask client: to ``scheduler`` if given, else to a new ``LocalCluster`` of processes.
-
-    An unreachable scheduler raises :class:`InputError` after ``connect_timeout`` seconds.
-    """
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler:
-        client = _connect(scheduler, connect_timeout)
-        try:
-            yield client
-        finally:
-            client.close()
-        return
-    if n_workers < 1:
-        raise InputError(f"n_workers must be >= 1, got {n_workers}")
-    from infodyn.experiments.mainguard import require_main_guard
-
-    require_main_guard()  # spawned workers re-import the script: it needs a main guard
-    with _workers_ignore_sigint():
-        cluster = LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        )
-    cluster_started()
-    client = Client(cluster)
-    try:
-        yield client
-    finally:
-        cluster_closing()  # a stopped sweep's nannies logged 30-line CancelledError tracebacks
-        client.close()
-        cluster.close()
-
-
-@contextlib.contextmanager
-def _workers_ignore_sigint() -> Iterator[None]:
-    """SIGINT ignored while the worker processes start, so that they inherit it ignored (an
-    ignored signal survives ``exec``; Python leaves it ignored). Ctrl-C in a terminal signals
-    the whole process group: the workers died of it mid-point, no worker was left to finish
-    one, and the sweep waited for a finished point for ever. Now the sweep alone hears it and
-    stops its workers after the first point to finish (:meth:`_Submitted.gather`).
-
-    SIGINT is blocked in this thread meanwhile (the threads Dask starts here inherit that): a
-    Ctrl-C in the seconds the workers take to start was discarded, ignored, and the sweep ran
-    to its end; blocked, Linux keeps it pending, and it is heard once the handler is back."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield  # a handler can be set from the main thread only
-        return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 @dataclass
@@ -256,8 +157,19 @@ def run_sweep(
     # "2" or None were raw TypeErrors of the comparisons
     retries = whole_number(retries, "retries")
     batch_size = whole_number(batch_size, "batch_size", minimum=1)
-    out = as_path(out, "out")
+    # absolute: a worker of --scheduler resolved a relative one in its own folder (the points
+    # were written there, outside the lock, and a resume never found them)
+    out = Path(os.path.abspath(as_path(out, "out")))
+    if scheduler is not None and not str(scheduler).strip():
+        raise InputError(  # an unset $SCHED ran the whole sweep on the login node
+            "--scheduler is empty: give the scheduler's address (tcp://HOST:8786), or leave "
+            "--scheduler out for a local cluster"
+        )
+    if metric is not None and not isinstance(metric, str):  # 3: a TypeError after every point
+        raise InputError(f"metric must be the name of a result (text), got {metric!r}")
+    grid = plain_grid(grid)  # NumPy values as Python's, for the sweep's config.json too
     points = expand_grid(spec, base, grid, seeds, source=source, config_file=config_file)
+    _refuse_another_command(out, command)
     sweep_dir = RunDir(out, "sweep")
     definition = {
         "command": command,
@@ -268,7 +180,7 @@ def run_sweep(
         "batch_size": batch_size,
     }
     with sweep_lock(out):  # two sweeps in one folder removed each other's temporary files
-        remove_temporaries(out)  # left by workers killed mid-write in an earlier run
+        _remove_temporaries(out)  # left by workers killed mid-write in an earlier run
         point_dir = {p.key: out / "points" / p.name for p in points}
         adopted = adopt_finished_folders(out / "points", points)
         markers, replaced = _earlier_markers(points, point_dir)
@@ -287,7 +199,7 @@ def run_sweep(
             ):
                 run.gather(client, tasks, retries, bar, progress if callable(progress) else None)
             if scheduler is None:
-                remove_temporaries(out)  # the local workers are gone: nothing writes there now
+                _remove_temporaries(out)  # the local workers are gone: nothing writes there now
             for p in pending:  # points a worker finished after an interrupt stopped the loop
                 if p.key not in markers and (m := read_marker(point_dir[p.key], p.key)) is not None:
                     markers[p.key] = m
@@ -325,6 +237,29 @@ def run_sweep(
             wall_seconds=wall,
             files=files,
             notes=summary["notes"],
+        )
+
+
+def _remove_temporaries(out: Path) -> None:
+    """The temporary files of this sweep (its own and its points'), not those of a run in
+    another subfolder of ``out``: a ``simulate --out OUT/other`` lost its staged spike file."""
+    remove_temporaries(out, below=False)
+    remove_temporaries(out / "points")
+    remove_temporaries(out / "figures", below=False)
+
+
+def _refuse_another_command(out: Path, command: str) -> None:
+    """A sweep of another command in ``out`` (its config.json says what it ran): its table,
+    figure and config were replaced and the two sweeps' points mixed in ``points/``."""
+    try:
+        stored = json.loads((out / "config.json").read_text())
+        other = stored["config"]["command"] if stored.get("command") == "sweep" else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no sweep there (RunDir refuses another run's folder)
+    if other is not None and other != command:
+        raise InputError(
+            f"{out} holds a sweep of {other}: a sweep of {command} there would replace its "
+            f"table and mix the two sweeps' points; choose another --out (e.g. {out / command})"
         )
 
 

@@ -168,7 +168,7 @@ def _heartbeat(path: Path, token: str, stop: threading.Event) -> None:
     """Touch the lock every :data:`HEARTBEAT_S` seconds while it is ours. SIGINT and SIGTERM
     are blocked in this thread (Python runs their handlers in the main thread only): while a
     sweep's main thread blocked SIGINT, as its workers started, a Ctrl-C was delivered here and
-    discarded (:func:`~infodyn.experiments.sweep._workers_ignore_sigint`)."""
+    discarded (:func:`~infodyn.experiments.sweep_cluster._workers_ignore_sigint`)."""
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     while not stop.wait(HEARTBEAT_S):
         with contextlib.suppress(OSError):

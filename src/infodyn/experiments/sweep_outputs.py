@@ -50,6 +50,8 @@ def write_outputs(
 def _no_summary(rows: list[dict[str, Any]], metric: str) -> str | None:
     """Why ``metric`` cannot be plotted (``None`` when it can): absent, or not a number."""
     values = [row[metric] for row in rows if row.get(metric) is not None]
+    if not any(row.get("status") == "done" for row in rows):  # not a wrong metric name
+        return "no point finished: no summary figure"
     if not values:
         names = sorted({k for row in rows for k, v in row.items() if _is_number(v)})
         close = difflib.get_close_matches(metric, names, n=3)

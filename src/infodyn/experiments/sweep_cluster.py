@@ -1,0 +1,116 @@
+"""The Dask client of a sweep (:mod:`infodyn.experiments.sweep`): a connection to a running
+scheduler with a deadline, or a local cluster of worker processes that ignore Ctrl-C (the sweep
+alone hears it and stops them after the points that run), closed without Dask's teardown
+tracebacks (:mod:`infodyn.experiments.dask_teardown`)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from infodyn.errors import InputError
+from infodyn.experiments.dask_teardown import cluster_closing, cluster_started
+
+__all__ = ["dask_client"]
+
+
+def _connect(scheduler: str, connect_timeout: float) -> Any:
+    """A client of the scheduler at ``scheduler``, connected in a thread with a deadline: Dask's
+    timeout bounds the connection, not the handshake, so a port that accepts and never answers
+    (the dashboard's, 8787, for the scheduler's, 8786) hung past any timeout and past SIGTERM,
+    and one that answers with other bytes was read as a message length (a 3 EiB MemoryError,
+    reported as out of memory)."""
+    import threading
+
+    from dask.distributed import Client
+
+    box: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            box["client"] = Client(scheduler, timeout=f"{connect_timeout}s")
+        except BaseException as exc:  # noqa: BLE001 - any failure is "not a scheduler here"
+            box["error"] = exc
+
+    thread = threading.Thread(target=attempt, name="infodyn-dask-connect", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + connect_timeout + 2.0
+    while thread.is_alive() and time.monotonic() < deadline:  # a SIGTERM waits for this at
+        thread.join(0.1)  # most (the sweep's loop then stops; it hung here for good before)
+    if "client" in box:
+        return box["client"]
+    why = type(box["error"]).__name__ if "error" in box else "no answer"
+    raise InputError(
+        f"cannot reach the Dask scheduler at {scheduler!r} within {connect_timeout:g} s ({why}); "
+        "check the address (the scheduler's port, 8786 by default, not the dashboard's 8787) "
+        "or start one with `dask scheduler`"
+    )
+
+
+@contextlib.contextmanager
+def dask_client(
+    scheduler: str | None = None, n_workers: int = 2, connect_timeout: float = 10.0
+) -> Iterator[Any]:
+    """A Dask client: to ``scheduler`` if given, else to a new ``LocalCluster`` of processes.
+
+    An unreachable scheduler raises :class:`InputError` after ``connect_timeout`` seconds.
+    """
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        client = _connect(scheduler, connect_timeout)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    if n_workers < 1:
+        raise InputError(f"n_workers must be >= 1, got {n_workers}")
+    from infodyn.experiments.mainguard import require_main_guard
+
+    require_main_guard()  # spawned workers re-import the script: it needs a main guard
+    with _workers_ignore_sigint():
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        )
+    cluster_started()
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        cluster_closing()  # a stopped sweep's nannies logged 30-line CancelledError tracebacks
+        client.close()
+        cluster.close()
+
+
+@contextlib.contextmanager
+def _workers_ignore_sigint() -> Iterator[None]:
+    """SIGINT ignored while the worker processes start, so that they inherit it ignored (an
+    ignored signal survives ``exec``; Python leaves it ignored). Ctrl-C in a terminal signals
+    the whole process group: the workers died of it mid-point, no worker was left to finish
+    one, and the sweep waited for a finished point for ever. Now the sweep alone hears it and
+    stops its workers after the first point to finish (:meth:`_Submitted.gather`).
+
+    SIGINT is blocked in this thread meanwhile (the threads Dask starts here inherit that): a
+    Ctrl-C in the seconds the workers take to start was discarded, ignored, and the sweep ran
+    to its end; blocked, Linux keeps it pending, and it is heard once the handler is back."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # a handler can be set from the main thread only
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
