@@ -224,3 +224,20 @@ def test_trials_table_of_unequal_lengths_warns_of_the_padding(tmp_path):
     with pytest.warns(UserWarning, match="trials last 100 to 1000 steps of 1.0 ms; the 1 shor"):
         got = load_nwb_spikes(tmp_path / "u.nwb")
     assert got.metadata["nwb_binning"]["trial_steps_range"] == [100, 1000]
+
+
+def test_units_do_not_change_the_recordings_length_and_trials_keep_their_own(tmp_path):
+    """units= cut the recording at the selected units' last spike (3 steps, 667 Hz for 0.02);
+    a spike within the tolerance before a shorter trial's stop landed in its padding."""
+    path = _foreign_file(tmp_path / "u.nwb", [[0.5, 99.0], [0.001, 0.002]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        whole = load_nwb_spikes(path).select_units([1])
+        sub = load_nwb_spikes(path, units=[1])
+    assert sub.n_steps == whole.n_steps == 99001
+    np.testing.assert_array_equal(sub.rates_hz(), whole.rates_hz())
+    edge = 0.29999999999999993  # below the stop of [0, 0.3), within the binning tolerance
+    path = _foreign_file(tmp_path / "t.nwb", [[edge, 1.05]], trials=[(0.0, 0.3), (1.0, 1.5)])
+    with pytest.warns(UserWarning, match="1 spike"):
+        s = load_nwb_spikes(path)
+    assert s.n_steps == 500 and list(zip(s.trials, s.times)) == [(1, 50)]

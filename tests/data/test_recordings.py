@@ -438,3 +438,20 @@ def test_a_matlab_file_without_neos_structure_names_the_file(tmp_path, caplog):
     with pytest.raises(InputError, match="x.mat: no spike trains readable by Neo's readers"):
         load_spikes(tmp_path / "x.mat")
     assert not [r for r in caplog.records if r.name.startswith("neo")]
+
+
+def test_neo_spike_on_t_stop_keeps_the_padding_warning_and_groups_are_refused():
+    """A spike on a segment's t_stop left that trial open: unequal trials were padded unsaid.
+    --groups was ignored for Neo and pynapple sources."""
+    short = neo.Segment()
+    short.spiketrains.append(neo.SpikeTrain([1.0, 10.0], units="ms", t_stop=10.0 * pq.ms))
+    long = neo.Segment()
+    long.spiketrains.append(neo.SpikeTrain([3.0], units="ms", t_stop=20.0 * pq.ms))
+    block = neo.Block()
+    block.segments.extend([short, long])
+    with pytest.warns(UserWarning, match="trials last 10 to 20 steps"):
+        s = load_spikes(block)
+    assert s.metadata["binning"]["trial_steps_range"] == [10, 20]
+    assert sorted(zip(s.trials.tolist(), s.times.tolist())) == [(0, 1), (0, 9), (1, 3)]
+    with pytest.raises(InputError, match="Block: groups .--groups. selects Kilosort/phy"):
+        load_spikes(block, groups="mua")

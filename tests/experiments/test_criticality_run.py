@@ -102,6 +102,9 @@ def test_criticality_sample_fraction_bounds_and_rounding(tmp_path):
     path = write_raster(tmp_path / "s.h5", random_raster((400, 100), 0.05))
     assert _crit(path, tmp_path / "all", sample_fraction=1.0)["n_units"] == 100
     assert _crit(path, tmp_path / "f", sample_fraction=0.29)["n_units"] == 29
+    # halves up: Python's round() took 2 of 5 units for 0.5 (4 of 9)
+    five = write_raster(tmp_path / "five.h5", random_raster((400, 5), 0.2))
+    assert _crit(five, tmp_path / "h", sample_fraction=0.5)["n_units"] == 3
 
 
 def test_criticality_units_and_sample_fraction_are_exclusive(tmp_path):

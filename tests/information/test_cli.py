@@ -290,3 +290,14 @@ def test_pairwise_memory_advice_names_what_is_too_large():
         require_pairwise_memory(10**13, 2, extra=2 * 10**13)
     with pytest.raises(MemoryPreflightError, match="use fewer units"):
         require_pairwise_memory(1000, 10**6)
+
+
+def test_a_file_without_spikes_is_not_told_to_use_a_smaller_bin(tmp_path):
+    # one step of 1 ms: "choose a smaller --bin-ms" named an option no one gave, to no avail
+    from infodyn.experiments.info_run import run_info
+
+    path = tmp_path / "empty.npz"
+    np.savez(path, times=np.array([], int), units=np.array([], int))
+    with pytest.raises(InputError, match="the recording is too short") as err:
+        run_info(path, tmp_path / "out")
+    assert "smaller --bin-ms" not in str(err.value)

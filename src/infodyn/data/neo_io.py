@@ -132,11 +132,10 @@ def spikes_from_neo(obj: Any, dt: float | None = None, *, source: str = "neo") -
             seconds.append(np.asarray(st.times.rescale("s").magnitude, dtype=np.float64))
             units.append(np.full(len(st), index[st.name if by_name else i], dtype=np.int64))
         start = min(float(st.t_start.rescale("s").magnitude) for st in seg)
-        stop: float | None = max(float(st.t_stop.rescale("s").magnitude) for st in seg)
-        t = np.concatenate(seconds)
-        if t.size and t.max() >= stop:
-            stop = None  # Neo's t_stop is inclusive: a spike on it ends the trial in its bin
-        trials.append(TimedTrial(t, np.concatenate(units), start, stop))
+        stop = max(float(st.t_stop.rescale("s").magnitude) for st in seg)
+        # Neo's t_stop is inclusive: a spike on it is kept in the trial's last step (as for
+        # pynapple's intervals); the trial was left open, and unequal trials padded unsaid
+        trials.append(TimedTrial(np.concatenate(seconds), np.concatenate(units), start, stop, True))
     metadata = {"source": source, "format": "neo", "unit_ids": [str(u) for u in unit_ids]}
     return bin_trials(trials, len(unit_ids), dt, source=source, metadata=metadata)
 

@@ -172,6 +172,9 @@ def load_nwb_spikes(
             f"{int(ends[-1]) if ends.size else 0}); the file is corrupt"
         )
     unit_of = np.repeat(np.arange(ids.size), counts)
+    if not np.all(np.isfinite(flat)):
+        raise InputError(f"{path}: the units table holds non-finite spike times")
+    last_time = flat.max(initial=0.0)  # of every unit: units= made a recording of 3 steps
     if units is not None:
         keep_rows = unit_subset(units, ids.size)  # the rules of every units= (no repeats)
         lookup = -np.ones(ids.size, dtype=np.int64)
@@ -179,15 +182,13 @@ def load_nwb_spikes(
         unit_of = lookup[unit_of]
         sel = unit_of >= 0
         flat, unit_of, ids = flat[sel], unit_of[sel], ids[keep_rows]
-    if not np.all(np.isfinite(flat)):
-        raise InputError(f"{path}: the units table holds non-finite spike times")
     dt_s = dt / 1000.0
     tol = bin_tolerance(dt_s)
     if trials is None:
         if info and "n_steps" in info and float(info.get("dt_ms", -1.0)) == dt:
             n_steps = int(info["n_steps"])
         else:
-            last = check_span(flat.max(initial=0.0) / dt_s + tol, dt, str(path), "the data")
+            last = check_span(last_time / dt_s + tol, dt, str(path), "the data")
             n_steps = int(np.floor(last)) + 1
         starts, stops = np.zeros(1), np.array([n_steps * dt_s])
         order = np.zeros(1, np.int64)
@@ -203,17 +204,21 @@ def load_nwb_spikes(
             raise InputError(f"{path}: trials in the trials table overlap in time")
         span = check_span(np.max((stops - starts) / dt_s) - tol, dt, str(path), "a trial")
         n_steps = max(int(np.ceil(span)), 1)  # as timebins.bin_trials: a last partial bin kept
+    own = (  # each trial's own steps: a spike within the tolerance of a shorter trial's stop
+        np.full(1, n_steps)  # landed in the padding (past its stop) when another was longer
+        if trials is None
+        else np.maximum(np.ceil((stops - starts) / dt_s - tol), 1).astype(np.int64)
+    )
     trial_of = np.searchsorted(starts, flat, side="right") - 1
     inside = trial_of >= 0
     inside[inside] &= flat[inside] < stops[trial_of[inside]]
     steps = np.floor((flat - starts[np.maximum(trial_of, 0)]) / dt_s + tol).astype(np.int64)
-    inside &= (steps >= 0) & (steps < n_steps)
+    inside &= (steps >= 0) & (steps < own[np.maximum(trial_of, 0)])
     n_outside = int(np.count_nonzero(~inside))
     key = np.stack([order[trial_of[inside]], steps[inside], unit_of[inside]])
     unique = np.unique(key, axis=1)
     n_merged = key.shape[1] - unique.shape[1]
-    lengths = [] if trials is None else np.maximum(np.ceil((stops - starts) / dt_s - tol), 1)
-    lengths = [int(n) for n in lengths]
+    lengths = [] if trials is None else [int(n) for n in own]
     warn_binning(str(path), dt, n_outside, n_merged, stacklevel=3, trial_steps=lengths)
     metadata = dict(info.get("metadata", {})) if info else {}
     metadata.setdefault(

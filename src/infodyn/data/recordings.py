@@ -52,9 +52,13 @@ def load_recording(
                     f"spike_times.npy); expected a spike file or a phy folder"
                 )
             return load_phy(path, dt=dt, groups=groups)
-
-        return load_neo_spikes(path, dt=dt)
-
+    if not (isinstance(groups, str) and groups == "good"):  # ignored without a word
+        raise InputError(
+            f"{source if isinstance(source, (str, bytes, os.PathLike)) else type(source).__name__}"
+            ": groups (--groups) selects Kilosort/phy cluster labels; this recording has none"
+        )
+    if isinstance(source, (str, bytes, os.PathLike)):
+        return load_neo_spikes(Path(os.fsdecode(source)), dt=dt)
     if is_tsgroup(source):
         return from_tsgroup(source, dt=dt)
     module = type(source).__module__ or ""

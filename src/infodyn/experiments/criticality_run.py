@@ -118,7 +118,8 @@ def run_criticality(
             is_finite_number(sample_fraction) and 0 < sample_fraction <= 1,
             f"sample_fraction must lie in (0, 1], got {sample_fraction!r}",
         )
-        k = max(1, int(round(sample_fraction * spikes.n_units)))
+        # halves rounded up (Python's round() took 2 of 5 units for 0.5, 4 of 9)
+        k = max(1, int(np.floor(sample_fraction * spikes.n_units + 0.5)))
         rng = make_rng(seed)
         selected = sorted(rng.choice(spikes.n_units, size=k, replace=False).tolist())
     bin_ms, avalanche_bin_ms = _parse_bin(bin_ms), _parse_bin(avalanche_bin_ms)

@@ -124,8 +124,12 @@ def run_info(
         require(  # one bin a trial gave all-zero results and exit 0 (before any pass)
             n_samples >= 2,
             f"--bin-ms={bin_ms:g} leaves {n_samples} bin(s) in {n_trials} trial(s) of "
-            f"{src.n_steps} steps: information needs at least two words; choose a smaller "
-            "--bin-ms",
+            f"{src.n_steps} steps: information needs at least two words; "
+            + (  # of one step: no smaller --bin-ms (an empty file was told to choose one)
+                "choose a smaller --bin-ms"
+                if bin_steps > 1
+                else "the recording is too short (a spike file without spikes or n_steps?)"
+            ),
         )
         if units is not None:
             sel = unit_subset(units, n_units_file, "units")
