@@ -240,4 +240,4 @@ def test_units_do_not_change_the_recordings_length_and_trials_keep_their_own(tmp
     path = _foreign_file(tmp_path / "t.nwb", [[edge, 1.05]], trials=[(0.0, 0.3), (1.0, 1.5)])
     with pytest.warns(UserWarning, match="1 spike"):
         s = load_nwb_spikes(path)
-    assert s.n_steps == 500 and list(zip(s.trials, s.times)) == [(1, 50)]
+    assert s.n_steps == 500 and list(zip(s.trials, s.times, strict=True)) == [(1, 50)]

@@ -452,6 +452,6 @@ def test_neo_spike_on_t_stop_keeps_the_padding_warning_and_groups_are_refused():
     with pytest.warns(UserWarning, match="trials last 10 to 20 steps"):
         s = load_spikes(block)
     assert s.metadata["binning"]["trial_steps_range"] == [10, 20]
-    assert sorted(zip(s.trials.tolist(), s.times.tolist())) == [(0, 1), (0, 9), (1, 3)]
+    assert sorted(zip(s.trials.tolist(), s.times.tolist(), strict=True)) == [(0, 1), (0, 9), (1, 3)]
     with pytest.raises(InputError, match="Block: groups .--groups. selects Kilosort/phy"):
         load_spikes(block, groups="mua")
