@@ -91,6 +91,24 @@ def test_phy_sample_rate_may_be_a_numpy_number(tmp_path):
         _same(load_phy(folder, sample_rate=rate), _expected([3, 12]))
 
 
+def test_phy_messages_say_what_is_wrong(tmp_path):
+    # a header-only tsv and a byte-order mark were "needs the columns cluster_id and group";
+    # sample_rate = 3e4 * 1 was "params.py is missing or lacks it"
+    folder = _write_phy(tmp_path / "ks", PHY_SPIKES, PHY_LABELS, dt_ms=1.0)
+    tsv = folder / "cluster_group.tsv"
+    text = tsv.read_text()
+    tsv.write_text("\ufeff" + text, encoding="utf-8")
+    _same(load_spikes(folder), _expected([3, 12]))
+    tsv.write_text("cluster_id\tgroup\n")
+    with pytest.raises(InputError, match="has its columns but no cluster rows"):
+        load_spikes(folder)
+    tsv.write_text(text)
+    params = folder / "params.py"
+    params.write_text(params.read_text().replace(f"sample_rate = {RATE}", "sample_rate = 3e4 * 1"))
+    with pytest.raises(InputError, match="sets sample_rate to an expression"):
+        load_spikes(folder)
+
+
 def test_phy_folder_bin_width(tmp_path):
     folder = _write_phy(tmp_path / "ks", PHY_SPIKES, PHY_LABELS, dt_ms=0.25)
     s = load_spikes(folder, dt=0.25)

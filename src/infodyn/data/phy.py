@@ -44,8 +44,14 @@ def is_phy_folder(path: str | os.PathLike) -> bool:
     return p.is_dir() and (p / "spike_times.npy").is_file()
 
 
+#: the key under which :func:`read_params` lists the names set to expressions, not literals
+EXPRESSIONS = "__expressions__"
+
+
 def read_params(folder: str | os.PathLike) -> dict[str, Any]:
-    """The literal assignments of ``params.py`` (``name = value``), read without executing it."""
+    """The literal assignments of ``params.py`` (``name = value``), read without executing it;
+    the names assigned an expression instead (``3e4 * 1``) are listed under :data:`EXPRESSIONS`
+    (so that a missing ``sample_rate`` and one set to an expression are told apart)."""
     path = Path(folder) / "params.py"
     if not path.is_file():
         return {}
@@ -65,7 +71,7 @@ def read_params(folder: str | os.PathLike) -> dict[str, Any]:
                 try:
                     out[target.id] = ast.literal_eval(node.value)
                 except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                    continue  # an expression, not a literal (or {[]: 1}): not needed here
+                    out.setdefault(EXPRESSIONS, []).append(target.id)  # not run: named
     return out
 
 
@@ -77,12 +83,16 @@ def read_cluster_labels(folder: str | os.PathLike) -> tuple[dict[int, str], str 
         if not path.is_file():
             continue
         try:
-            with path.open(newline="") as fh:
-                rows = list(csv.DictReader(fh, delimiter="\t"))
+            # utf-8-sig: a byte-order mark (Excel, Windows editors) hid the cluster_id column
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                reader = csv.DictReader(fh, delimiter="\t")
+                rows, columns = list(reader), reader.fieldnames or []
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise InputError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from None
-        if not rows or "cluster_id" not in rows[0] or column not in rows[0]:
+        if "cluster_id" not in columns or column not in columns:
             raise InputError(f"{path}: needs the tab-separated columns cluster_id and {column}")
+        if not rows:  # it was said to lack the columns it has
+            raise InputError(f"{path}: has its columns but no cluster rows; label the clusters")
         labels: dict[int, str] = {}
         for i, row in enumerate(rows, start=2):
             try:
@@ -160,6 +170,11 @@ def load_phy(
         raise InputError(f"{times_path}: spike times must be finite sample counts >= 0")
     params = read_params(folder)
     rate = sample_rate if sample_rate is not None else params.get("sample_rate")
+    if rate is None and "sample_rate" in params.get(EXPRESSIONS, []):  # it said "lacks it"
+        raise InputError(
+            f"{folder}: params.py sets sample_rate to an expression, which infodyn does not run; "
+            "write the number (sample_rate = 30000.0) or pass sample_rate"
+        )
     if rate is None:
         raise InputError(f"{folder}: no sample_rate (params.py is missing or lacks it)")
     if isinstance(rate, np.integer | np.floating):  # NumPy scalars are numbers too
