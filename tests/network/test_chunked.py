@@ -85,3 +85,24 @@ def test_a_state_that_cannot_continue_the_run_is_refused(alif_run):
     missing = {k: v for k, v in state.arrays.items() if k != "a"}
     with pytest.raises(InputError, match="'a' is missing"):
         RunState(700, "event", "float64", missing).check(net, 1500, "event", "float64")
+
+
+def test_a_float32_chunked_run_refuses_input_beyond_float32():
+    # simulate(jax, float32) refused 1e39, the chunked run took it: inf, then NaN, no spikes
+    net = LIF(n_in=2, n_rec=2, n_out=0)
+    params = net.init(seed=0)
+    x = np.zeros((50, 2))
+    x[10, 0] = 1e39
+    with pytest.raises(InputError, match=r"x \(steps 0..\) holds 1e\+39, beyond float32"):
+        simulate_spikes(net, params, x, 50, engine="jax", precision="float32", chunk_steps=20)
+    with pytest.raises(InputError, match="x holds 1e\\+39"):
+        net.simulate(params, x, engine="jax")
+
+
+def test_a_time_constant_whose_scaling_rounds_to_zero_is_refused():
+    # 1 - exp(-dt/tau_m) == 0: init drew infinite input weights, refused as weights never written
+    with pytest.raises(InputError, match="tau_m / dt = 1e\\+20: exp.-dt/tau_m. rounds to 1"):
+        LIF(n_in=2, n_rec=3, tau_m=1e20, input_scaling="one_minus_alpha")
+    with pytest.raises(InputError, match="tau_out / dt"):
+        LIF(n_in=2, n_rec=3, tau_out=1e20, readout_scaling="one_minus_kappa")
+    assert LIF(n_in=2, n_rec=3, tau_m=1e20).alpha == 1.0  # no scaling: allowed as before

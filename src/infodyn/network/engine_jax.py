@@ -244,6 +244,8 @@ def stream_spikes(
 
     pending = None
     for start, chunk in chunks:
+        if dtype == jnp.float32:  # 1e39 became inf, then NaN: the units it reached fell silent
+            check_float32_range(f"x (steps {start}..)", chunk)
         state, z = _continue(c, p, beta, jnp.asarray(chunk[None], dtype), layouts, state)
         if pending is not None:
             emit(*pending)

@@ -170,6 +170,23 @@ class LIF(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _check_scales(self) -> LIF:
+        """A ``1 - alpha`` (or ``1 - kappa``) scaling that float64 rounds to 0: ``init`` drew
+        infinite input weights (refused as NaN or inf weights the user never wrote) and a
+        readout scaled by 0 stayed 0."""
+        for scaling, tau, name in (
+            (self.input_scaling == "one_minus_alpha", self.tau_m, "tau_m"),
+            (self.readout_scaling == "one_minus_kappa", self.tau_out, "tau_out"),
+        ):
+            if scaling and 1.0 - math.exp(-self.dt / tau) == 0.0:
+                raise ValueError(
+                    f"{name} / dt = {tau / self.dt:.3g}: exp(-dt/{name}) rounds to 1 in float64, "
+                    f"so the 1 - exp(-dt/{name}) scaling is 0; give a shorter {name} or the "
+                    "scaling 'none'"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _check_k_in(self) -> LIF:
         if self.k_in is None:
             return self
