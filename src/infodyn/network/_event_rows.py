@@ -127,10 +127,30 @@ def add_rows(acc, w, idx, count):  # pragma: no cover - compiled
             acc[j] += r0[j]
 
 
+@intrinsic
+def fma(typingctx, a, b, c):
+    """``a * b + c`` rounded once (LLVM's fma): XLA on the CPU contracts a multiply that feeds
+    an add into one, its dot products included, so the event engine forms the same operations to
+    give the JAX engine's numbers bit for bit (``alpha v + rec`` rounded twice differed in the
+    last bit in most steps, and a potential within that bit of the threshold spiked on one
+    engine only). Checked on the CPU (tests/network/test_engines_agree.py: dense and sparse,
+    analog inputs, batches); a GPU's XLA is compared in ``benchmarks/gpu_checks.sh``."""
+
+    if not (isinstance(a, types.Float) and a == b == c):  # float32 rows: say so when typed
+        raise TypeError(f"fma takes three floats of one type, got {a}, {b}, {c}")
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return a(a, b, c), codegen
+
+
 @numba.njit(cache=True, nogil=True)
 def add_scaled_rows(acc, w, idx, scale, count):  # pragma: no cover - compiled
-    """``acc[j] += scale[k] * w[idx[k], j]`` for k = 0..count-1, in that order, two per pass
-    (bitwise the same as one row at a time, like :func:`add_rows`)."""
+    """``acc[j] += scale[k] * w[idx[k], j]`` for k = 0..count-1, in that order, each rounded
+    once (:func:`fma`, as XLA's dot of the input with ``w_in`` forms it: analog inputs differed in
+    the last bit in 25-65 % of the potentials), two per pass (bitwise the same as one row at a
+    time, like :func:`add_rows`)."""
     n = acc.shape[0]
     k = 0
     while k + 2 <= count:
@@ -139,23 +159,10 @@ def add_scaled_rows(acc, w, idx, scale, count):  # pragma: no cover - compiled
         s0 = scale[k]
         s1 = scale[k + 1]
         for j in range(n):
-            acc[j] = (acc[j] + s0 * r0[j]) + s1 * r1[j]
+            acc[j] = fma(s1, np.float64(r1[j]), fma(s0, np.float64(r0[j]), acc[j]))
         k += 2
     if k < count:
         r0 = w[idx[k]]
         s0 = scale[k]
         for j in range(n):
-            acc[j] += s0 * r0[j]
-
-
-@intrinsic
-def fma(typingctx, a, b, c):
-    """``a * b + c`` rounded once (LLVM's fma): XLA contracts a multiply that feeds an add into
-    one (on the CPU and on GPUs), so the event engine forms the same operations so to give the
-    JAX engine's numbers bit for bit (``alpha v + rec`` rounded twice differed in the last bit
-    in most steps, and a potential within that bit of the threshold spiked on one engine only)."""
-
-    def codegen(context, builder, signature, args):
-        return builder.fma(*args)
-
-    return a(a, b, c), codegen
+            acc[j] = fma(s0, np.float64(r0[j]), acc[j])

@@ -276,7 +276,7 @@ def _run_loop(lif, w, xin, c, state, out, t_start):  # pragma: no cover - compil
                 z[j] = fire
                 count += fire
             for j in range(n_rec if fused else 0):  # inp as add_scaled_rows forms it
-                vj = fma((0.0 + x0 * r0[j]) + x1 * r1[j], s_in, fma(alpha, v[j], rec[j]))
+                vj = fma(fma(x1, np.float64(r1[j]), x0 * r0[j]), s_in, fma(alpha, v[j], rec[j]))
                 v[j] = vj
                 rec[j] = 0.0
                 fire = vj > v_th
