@@ -132,6 +132,8 @@ def test_signed_signals_keep_the_min_events_guard():
             r = C.branching_ratio(x, n_boot=0, **kw)
         assert np.isnan(r.m) and not r.meaningful
     assert B._event_bins(np.array([[0.5, 0.5, 1.5, -2.0]]), signed=True) == 2
+    with pytest.warns(C.CriticalityWarning, match="the activity is constant"):  # not "all zero"
+        C.branching_ratio(np.full(100, -0.5), n_boot=0, signed=True)
 
 
 def _documented_expectation(b, m, k, T, n):

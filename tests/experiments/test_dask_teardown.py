@@ -28,6 +28,15 @@ def test_cancellations_are_dropped_only_while_the_cluster_closes():
     assert nanny.filter(cancelled)
     dask_teardown.cluster_started()
     assert nanny.filters.count(dask_teardown._FILTER) == 1
+    # the records of child loggers (distributed.comm.tcp) pass the handlers of "distributed"
+    # (Dask's own stderr handler), not the filters of these loggers
+    handler = logging.StreamHandler()
+    logging.getLogger("distributed").addHandler(handler)
+    try:
+        dask_teardown.cluster_started()
+        assert handler.filters == [dask_teardown._FILTER]
+    finally:
+        logging.getLogger("distributed").removeHandler(handler)
 
 
 def test_dask_client_marks_its_local_cluster_closing(monkeypatch):

@@ -235,3 +235,20 @@ def test_numpy_values_are_taken_as_pythons():
     points = expand_grid(get_command("simulate"), BASE, grid)
     assert [p.values["network.n_rec"] for p in points] == [5, 6]
     assert all(type(p.values["network.n_rec"]) is int for p in points)
+
+
+def test_evenly_spaced_values_keep_what_rounding_would_merge(tmp_path):
+    # 12 digits made 1000000000001:1000000000003:3 three copies of 1e12
+    assert parse_grid(["n=1000000000001:1000000000003:3"])["n"] == [
+        1000000000001,
+        1000000000002,
+        1000000000003,
+    ]
+    assert len(set(parse_grid(["x=1:1.0000000000001:3"])["x"])) == 3
+    from infodyn.experiments.grid import input_files
+
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    (folder / "a.npy").write_bytes(b"1")
+    (folder / "gone").symlink_to(tmp_path / "nowhere")  # a dangling link dropped the folder
+    assert input_files({"spikes": str(folder)})["spikes"][1] == 2

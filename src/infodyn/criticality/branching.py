@@ -248,8 +248,9 @@ def branching_ratio(
     nonempty = _event_bins(a, signed)
     if t < 12:
         problems.append(f"only {t} bins per trial: too short to estimate a branching ratio")
-    elif nonempty == 0:
-        problems.append("the activity is all zero: the branching ratio is not defined")
+    elif nonempty == 0:  # (signed: no bin away from the baseline, a constant signal)
+        what = "constant" if signed else "all zero"
+        problems.append(f"the activity is {what}: the branching ratio is not defined")
     elif np.all(a.var(axis=1) == 0):
         problems.append("the activity is constant: the branching ratio is not defined")
     elif nonempty < min_events:

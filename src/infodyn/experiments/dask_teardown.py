@@ -49,10 +49,15 @@ _FILTER = TeardownNoise()
 
 
 def _install() -> None:
-    for name in LOGGERS:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+    """On Dask's loggers, and on the handlers of its root logger ``distributed``: a logger's
+    filter sees only the records made on it, not those of its children
+    (``distributed.comm.tcp``), which reach its ancestors' handlers."""
+    for filterer in [
+        *(logging.getLogger(name) for name in LOGGERS),
+        *logging.getLogger("distributed").handlers,
+    ]:
+        if _FILTER not in filterer.filters:
+            filterer.addFilter(_FILTER)
 
 
 def cluster_started() -> None:

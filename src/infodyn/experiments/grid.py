@@ -77,7 +77,11 @@ def _evenly_spaced(start: float, stop: float, num: int) -> list[float] | list[in
     """``np.linspace`` values to 12 significant digits (``0:1:11`` gave 0.30000000000000004,
     whose folder and config hash differed from a typed 0.3), whole numbers as ints where START
     and STOP are ints (``n_rec=10:30:3`` gave 10.0)."""
-    values = [float(f"{v:.12g}") for v in np.linspace(start, stop, num)]
+    step = abs(stop - start) / max(num - 1, 1)
+    values = []
+    for v in np.linspace(start, stop, num):  # rounded where that moves it by a hair of the step
+        short = float(f"{v:.12g}")  # (1000000000001:1000000000003:3 was three 1e12s)
+        values.append(short if abs(short - v) <= 1e-9 * step else float(v))
     ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (start, stop))
     if ints and all(v == round(v) for v in values):
         return [int(v) for v in values]
@@ -172,7 +176,7 @@ def input_files(config: dict[str, Any]) -> dict[str, list[Any]]:
     return found
 
 
-#: files of a folder named in a config that :func:`input_files` lists (beyond: counted only)
+#: files of a folder named in a config that :func:`input_files` lists (the first ones, in order)
 MAX_LISTED_FILES = 20_000
 
 
@@ -186,10 +190,15 @@ def _folder_listing(folder: Path) -> tuple[int, str]:
         dirs.sort()
         for name in sorted(files):
             n += 1
-            if n <= MAX_LISTED_FILES:
-                st = os.stat(os.path.join(root, name))
-                rel = os.path.relpath(os.path.join(root, name), folder)
-                digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            path = os.path.join(root, name)
+            try:  # a dangling link dropped the whole folder from the record
+                st = os.stat(path)
+                size, mtime = st.st_size, st.st_mtime_ns
+            except OSError:
+                size, mtime = -1, -1
+            digest.update(f"{os.path.relpath(path, folder)}\0{size}\0{mtime}\n".encode())
+            if n >= MAX_LISTED_FILES:  # a huge tree (named by mistake): its first files
+                return n, digest.hexdigest()
     return n, digest.hexdigest()
 
 
