@@ -111,6 +111,7 @@ def test_loss_composition_and_config_errors():
         ({"kind": "rate_reg", "f_target_hz": -10.0}, "rate_reg.f_target_hz must be a rate >= 0"),
         ({"kind": "unit_rate", "r0_hz": -1.0}, "unit_rate.r0_hz must be a rate >= 0"),
         ({"kind": "pop_rate_dev", "r0_hz": -1.0}, "r0_hz must be a rate >= 0"),
+        ({"kind": "rate_variance", "s_target": -1.0}, "s_target must be a variance >= 0"),
     ],
 )
 def test_a_negative_weight_or_target_rate_is_refused(entry, message):
@@ -119,6 +120,18 @@ def test_a_negative_weight_or_target_rate_is_refused(entry, message):
         build_loss([entry])
     with pytest.raises(InputError, match="must be >= 0"):
         -1.0 * UnitRateTarget()
+    with pytest.raises(InputError, match="scaled by a number, got .a."):  # a bare ValueError
+        UnitRateTarget() * "a"
+
+
+def test_negative_class_weights_are_refused():
+    # a target row [3, -2.9] made xent unbounded below (evaluate gave -82)
+    import jax.numpy as jnp
+
+    loss = build_loss([{"kind": "xent"}])
+    target = jnp.zeros((1, 5, 2)).at[0, 4].set(jnp.array([3.0, -2.9]))
+    with pytest.raises(InputError, match="negative class weights .down to -2.9."):
+        loss.check_target(target)
 
 
 def test_gradients_input_errors():

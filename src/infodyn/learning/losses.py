@@ -45,6 +45,7 @@ import jax.numpy as jnp
 from infodyn.errors import (
     InputError,
     check_option_type,
+    is_finite_number,
     require,
     require_choices,
 )
@@ -75,6 +76,8 @@ class LossTerm:
         for key in ("r0_hz", "f_target_hz"):
             rate = getattr(self, key, 0.0)
             require(rate >= 0, f"{self.name}.{key} must be a rate >= 0 Hz, got {rate}")
+        s_target = getattr(self, "s_target", 0.0)  # a variance: -1 was taken
+        require(s_target >= 0, f"{self.name}.s_target must be a variance >= 0 Hz^2, got {s_target}")
 
     def step_stats(self, z_t: Array, y_t: Array, target_t: Array | None, dt: float) -> Any:
         raise NotImplementedError
@@ -96,6 +99,9 @@ class LossTerm:
         return as_loss(self) if isinstance(other, int) and other == 0 else as_loss(other) + self
 
     def __mul__(self, factor: float) -> LossTerm:
+        require(  # "a" was a bare ValueError of float() (a negative weight is refused below)
+            is_finite_number(factor), f"a loss term is scaled by a number, got {factor!r}"
+        )
         return dataclasses.replace(self, weight=self.weight * float(factor))
 
     __rmul__ = __mul__
@@ -288,7 +294,15 @@ class CompositeLoss:
         rows): its loss was 0 and its gradient 0, or 0/0 in the bottleneck (reported as an
         exploded gradient)."""
         for t in self.terms:
-            if t.weights_steps and target is not None and not float(jnp.sum(target)) > 0:
+            if not (t.weights_steps and target is not None):
+                continue
+            if float(jnp.min(target)) < 0:  # [3, -2.9] made the loss unbounded below
+                raise InputError(
+                    f"the target of the loss term {t.name!r} holds negative class weights "
+                    f"(down to {float(jnp.min(target)):g}): give weights >= 0, one-hot rows on "
+                    "the scored steps (learning.window_target)"
+                )
+            if not float(jnp.sum(target)) > 0:
                 raise InputError(
                     f"the target scores no step for the loss term {t.name!r} (its weights sum "
                     "to 0): give one-hot rows on the scored steps (learning.window_target)"
