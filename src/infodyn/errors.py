@@ -119,6 +119,17 @@ def _number_only(annotation: typing.Any) -> bool:
     return False
 
 
+def _bool_only(annotation: typing.Any) -> bool:
+    """Whether an annotation is ``bool`` (or ``bool | None``): nothing else is true or false."""
+    if annotation is bool:
+        return True
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and args:
+        kinds = [a for a in args if a is not type(None)]
+        return kinds == [bool]
+    return False
+
+
 def _is_table(annotation: typing.Any) -> bool:
     """Whether an annotation is ``dict[...]`` (or a union with one): a table of plain values."""
     if typing.get_origin(annotation) is dict:
@@ -129,11 +140,14 @@ def _is_table(annotation: typing.Any) -> bool:
 def refuse_bool_number(annotation: typing.Any, value: typing.Any) -> typing.Any:
     """A pydantic ``mode="before"`` check: raise ``ValueError`` when ``value`` is a bool, or a
     list or ``dict[...]`` table holding one, for a setting whose ``annotation`` admits no bool
-    (pydantic's lax mode reads ``n_steps = true`` as 1 and ``rate_hz = false`` as 0.0), or text
-    for a number (``n_in = "20"`` was read as 20); return ``value``. Nested models (a table
+    (pydantic's lax mode reads ``n_steps = true`` as 1 and ``rate_hz = false`` as 0.0), text
+    for a number (``n_in = "20"`` was read as 20), or anything but true/false for a flag
+    (``filter_readout = "no"`` was read as false); return ``value``. Nested models (a table
     that is a section) check their own fields."""
     if isinstance(value, str) and _number_only(annotation):  # lax mode read "20" as 20
         raise ValueError(f"got {value!r}: text is not a number; write the number without quotes")
+    if _bool_only(annotation) and value is not None and not isinstance(value, bool):
+        raise ValueError(f"got {value!r}: write true or false")  # lax mode read "no" and 0
     if _admits_bool(annotation):
         return value
     if isinstance(value, list | tuple):
