@@ -325,3 +325,12 @@ def test_training_summary_and_info_bound(tmp_path, monkeypatch, info_weight):
     assert out.summary["loss_first_2"] == pytest.approx(0.5)  # mean of 0, 1
     assert out.summary["loss_last_2"] == pytest.approx(18.5)  # mean of 18, 19
     assert out.summary["mean_rate_hz_last_2"] == pytest.approx(28.5)
+
+
+def test_a_partial_network_table_keeps_the_pipelines_other_defaults():
+    """n_rec = 60 alone replaced the table: LIF's tau_m = 30 ms and no refractory period ran,
+    where the docs (and config init) give the pipeline's 20 ms and n_ref = 2."""
+    cfg = validate(PipelineConfig, {"network": {"n_rec": 60}})
+    net = cfg.build_network()
+    assert (net.n_rec, net.tau_m, net.n_ref, net.v_th) == (60, 20.0, 2, 0.03)
+    assert validate(PipelineConfig, {}).network == cfg.network | {"n_rec": 100}

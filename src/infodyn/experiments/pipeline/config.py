@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from infodyn.errors import InputError
 from infodyn.experiments.config import Section, Seed, build_network, validate
@@ -100,15 +100,17 @@ class AnalysisSection(Section):
     seed: Seed = Field(7, description="seed of the analysis trials and resampling")
 
 
+#: the pipeline's ``[network]``: a table given in a config replaces only the keys it names
+NETWORK_DEFAULTS: dict[str, Any] = {"n_rec": 100, "tau_m": 20.0, "v_th": 0.03, "n_ref": 2}
+
+
 class PipelineConfig(Section):
     """The ``infodyn images`` config: every section has defaults."""
 
     images: ImagesSection = ImagesSection()
     energy: EnergySection = EnergySection()
     stimulus: StimulusSection = StimulusSection()
-    network: dict[str, Any] = Field(
-        default_factory=lambda: {"n_rec": 100, "tau_m": 20.0, "v_th": 0.03, "n_ref": 2}
-    )
+    network: dict[str, Any] = Field(default_factory=lambda: dict(NETWORK_DEFAULTS))
     training: TrainingSection = TrainingSection()
     analysis: AnalysisSection = AnalysisSection()
     stages: list[Literal["image_energy", "network", "report"]] = Field(
@@ -116,6 +118,13 @@ class PipelineConfig(Section):
         min_length=1,  # none ran nothing and printed the path of a report it never wrote
         description="stages run, of 'image_energy', 'network', 'report'",
     )
+
+    @field_validator("network", mode="before")
+    @classmethod
+    def _network_over_defaults(cls, value: Any) -> Any:
+        """The keys given over the pipeline's defaults (``n_rec = 60`` alone replaced the whole
+        table: tau_m 30 ms and no refractory period, LIF's defaults, ran unsaid)."""
+        return {**NETWORK_DEFAULTS, **value} if isinstance(value, dict) else value
 
     def stimulus_shape(self) -> dict[str, int]:
         """The ``n_in`` and ``n_out`` that ``[stimulus]`` implies: the ON/OFF channels of a
