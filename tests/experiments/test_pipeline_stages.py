@@ -334,3 +334,13 @@ def test_a_partial_network_table_keeps_the_pipelines_other_defaults():
     net = cfg.build_network()
     assert (net.n_rec, net.tau_m, net.n_ref, net.v_th) == (60, 20.0, 2, 0.03)
     assert validate(PipelineConfig, {}).network == cfg.network | {"n_rec": 100}
+
+
+def test_no_oscillation_note_for_a_refused_estimate():
+    """m = NaN (a silent network, activity decaying within a lag) was said to "oscillate"."""
+    from infodyn.experiments.pipeline.analysis import criticality_notes
+
+    crit = {"m": float("nan"), "exponential_decay_plausible": False, "fraction_negative_r_k": 0}
+    assert criticality_notes({"criticality": crit}, "after training") == []
+    crit["m"] = 0.4
+    assert "do not decay" in criticality_notes({"criticality": crit}, "after training")[0]

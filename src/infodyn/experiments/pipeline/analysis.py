@@ -112,7 +112,8 @@ def criticality_analysis(z: np.ndarray, spikes: Any, net: Any, an: AnalysisSecti
         except (InputError, ValueError) as exc:
             av = None
             crit["avalanche_error"] = str(exc)
-    crit["warnings"] = sorted({str(w.message)[:160] for w in caught})[:6]
+    crit["warnings"] = sorted({str(w.message) for w in caught})[:6]  # whole: cut at 160 they
+    # lost their advice (the short-trial note's corrected m and "bias_correction=True")
     return Criticality(crit, br, av, av_fits)
 
 
@@ -208,7 +209,8 @@ def criticality_notes(res: dict[str, Any], when: str) -> list[str]:
     """A note when the regression slopes do not decay exponentially (m is then no branching
     ratio)."""
     c = res["criticality"]
-    if c.get("m") is None or c.get("exponential_decay_plausible", True):
+    m = c.get("m")  # NaN when refused (silent, decays within a lag): another reason, said
+    if m is None or m != m or c.get("exponential_decay_plausible", True):  # in its warnings
         return []
     return [
         f"Network {when}: the regression slopes r_k of the population activity do not decay "
