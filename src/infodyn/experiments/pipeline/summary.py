@@ -87,11 +87,7 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         )
         out[f"network {s}: autocorrelation time (ms)"] = c.get("tau_ms")
         out[f"network {s}: avalanche size exponent"] = c.get("alpha_sizes")
-        out[f"network {s}: I(stimulus; readout decision) (bits)"] = (
-            i["mi_stimulus_decision_bits_shuffle_corrected"]
-            if "mi_stimulus_decision_bits_shuffle_corrected" in i
-            else i["mi_stimulus_decision_bits_plugin"]
-        )
+        out[f"network {s}: I(stimulus; readout decision) (bits)"] = decision_information(i)[0]
         out[f"network {s}: total correlation of response words (bits)"] = i["response_words"][
             "total_correlation"
         ]
@@ -104,6 +100,19 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
     if "training" in net and net["training"].get("iterations"):
         out["e-prop training iterations"] = net["training"]["iterations"]
     return out
+
+
+def decision_information(info: dict[str, Any]) -> tuple[float, str]:
+    """The headline I(stimulus; decision) and how it was estimated: bias-corrected (Panzeri &
+    Treves), else (results written before it was recorded) shuffle-corrected, else plug-in
+    (the analysis records shuffle_correction_error instead when that correction fails)."""
+    for key, which in (
+        ("mi_stimulus_decision_bits_bias_corrected", "bias-corrected"),
+        ("mi_stimulus_decision_bits_shuffle_corrected", "shuffle-corrected"),
+    ):
+        if info.get(key) is not None:
+            return info[key], which
+    return info["mi_stimulus_decision_bits_plugin"], "plug-in"
 
 
 def summary_lines(results: dict[str, Any]) -> list[str]:
@@ -127,11 +136,7 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
                 continue
             c, i = r["criticality"], r["information"]
             m = c.get("m")
-            # the analysis records shuffle_correction_error instead when the correction fails
-            mi = i.get("mi_stimulus_decision_bits_shuffle_corrected")
-            which = "shuffle-corrected"
-            if mi is None:
-                mi, which = i["mi_stimulus_decision_bits_plugin"], "plug-in"
+            mi, which = decision_information(i)
             lines.append(
                 f"network {stage.replace('_', ' ')}: rate {r['mean_rate_hz']:.2f} Hz, "
                 f"m = {'n/a' if m is None else f'{m:.3f}'}, "
