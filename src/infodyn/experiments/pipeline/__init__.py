@@ -19,7 +19,7 @@
 3. **Analysis of its responses** before and after training, on fresh trials: rates; branching
    ratio by multistep regression (:func:`infodyn.criticality.branching_ratio`), avalanches at
    the mean inter-event interval with discrete power-law fits; the information the readout's
-   decisions carry about the stimulus (plug-in and shuffle-corrected) and the multivariate
+   decisions carry about the stimulus (plug-in, bias- and shuffle-corrected) and the multivariate
    information (total correlation, O-information) of the binary response words.
 4. **Energy model of the response words** (phase space): MPF fit to binary words of the most
    active units, its memories, the energy along trajectories, the memory transition matrix and
