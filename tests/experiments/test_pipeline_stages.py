@@ -344,3 +344,23 @@ def test_no_oscillation_note_for_a_refused_estimate():
     assert criticality_notes({"criticality": crit}, "after training") == []
     crit["m"] = 0.4
     assert "do not decay" in criticality_notes({"criticality": crit}, "after training")[0]
+
+
+@pytest.mark.parametrize(
+    ("section", "said"),
+    [
+        (
+            {"analysis": {"branching_bin_ms": 2.5}},
+            r"\[analysis\] branching_bin_ms=2.5 must be a whole",
+        ),
+        ({"energy": {"word_bin_ms": 2.5}}, r"\[energy\] word_bin_ms=2.5 must be a whole"),
+        (
+            {"training": {"rate_weight": 0.0, "variance_weight": 0.0, "info_weight": 0.0}},
+            r"\[training\] every loss weight is zero",
+        ),
+    ],
+)
+def test_network_stage_options_are_checked_when_the_config_is_read(section, said):
+    """These failed after the image stages had run (a bin of 2.5 ms was rounded to 2, unsaid)."""
+    with pytest.raises(InputError, match=said):
+        validate(PipelineConfig, {**TINY, **section})

@@ -22,7 +22,7 @@ from infodyn.criticality import (
     global_rate_variance,
     population_activity,
 )
-from infodyn.data.binning import bin_raster
+from infodyn.data.binning import bin_raster, whole_bin_steps
 from infodyn.energy import binary_words
 from infodyn.errors import InputError, make_rng
 from infodyn.experiments.pipeline import figures as pf
@@ -59,7 +59,7 @@ def criticality_analysis(z: np.ndarray, spikes: Any, net: Any, an: AnalysisSecti
     # population activity in bins of at least the refractory period + 1 step: at finer bins
     # every unit's own refractoriness shows up as negative, oscillating slopes r_k
     bin_ms = an.branching_bin_ms or (getattr(net, "n_ref", 0) + 1) * net.dt
-    b = max(1, int(round(bin_ms / net.dt)))
+    b = whole_bin_steps(bin_ms, net.dt, "[analysis] branching_bin_ms")  # was rounded, unsaid
     counts = bin_raster(z, b).sum(axis=2).astype(np.float64)  # (B, bins)
     crit: dict[str, Any] = {"branching_bin_ms": b * net.dt}
     with warnings.catch_warnings(record=True) as caught:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from infodyn.data.binning import whole_bin_steps
 from infodyn.errors import InputError
 from infodyn.experiments.config import Section, Seed, build_network, validate
 from infodyn.experiments.config_paths import PATH_FIELD
@@ -154,6 +155,7 @@ class PipelineConfig(Section):
                     f"[stimulus] response_start_ms ({st.response_start_ms}) must be less than "
                     f"trial_ms ({st.trial_ms})"
                 )
+            self._check_network_stage()
         if "image_energy" in self.stages and not self.images.sizes:
             raise InputError("[images] sizes is empty: give patch sides, or leave out the stage")
         if any(not name.strip() for name in self.images.images):
@@ -172,6 +174,21 @@ class PipelineConfig(Section):
                     f"[energy] denoise_flips must lie in (0, {smallest / 2:g}) for patches of "
                     f"{smallest} pixels ([images] sizes), got {flips}"
                 )
+
+    def _check_network_stage(self) -> None:
+        """What the network stage found only after the image stages had run (a partial run
+        folder left, naming no key), or never: a branching bin that is no whole number of steps
+        was rounded (0.4 ms to 1, 2.5 to 2)."""
+        net = self.build_network()
+        if self.analysis.branching_bin_ms is not None:
+            whole_bin_steps(self.analysis.branching_bin_ms, net.dt, "[analysis] branching_bin_ms")
+        whole_bin_steps(self.energy.word_bin_ms, net.dt, "[energy] word_bin_ms")
+        tr = self.training
+        if tr.enabled and not (tr.rate_weight or tr.variance_weight or tr.info_weight):
+            raise InputError(
+                "[training] every loss weight is zero (rate_weight, variance_weight, "
+                "info_weight): give one a weight > 0, or enabled = false"
+            )
 
 
 def demo_config() -> PipelineConfig:
