@@ -255,6 +255,23 @@ def test_stimulus_patches_are_distinct(tmp_path):
     assert len(np.unique(stim.grey, axis=0)) == 64
 
 
+def test_stimulus_patches_are_distinct_patches_on_a_small_image(tmp_path):
+    # a 6x6 image has 9 positions of 4x4: the pool repeats them, and two of four stimuli were
+    # one patch while H(S) = 2 bits was reported
+    rng = np.random.default_rng(0)
+    tiny = tmp_path / "tiny.npy"
+    np.save(tiny, rng.random((6, 6)))
+    images = {**TINY["images"], "images": [str(tiny)]}
+    data = {**TINY, "images": images, "stimulus": {**TINY["stimulus"], "size": 4, "n_stimuli": 4}}
+    stim = stimulus_stage(validate(PipelineConfig, data), RunDir(tmp_path / "r"))
+    assert len(np.unique(stim.grey, axis=0)) == 4
+    many = {**data, "stimulus": {**data["stimulus"], "n_stimuli": 12}}
+    with pytest.raises(
+        InputError, match="give 9 distinct 4x4 patches for .stimulus. n_stimuli = 12"
+    ):
+        stimulus_stage(validate(PipelineConfig, many), RunDir(tmp_path / "r2"))
+
+
 @pytest.mark.parametrize(("base", "gain"), [(2.0, 0.0), (0.0, 30.0)])
 def test_stimulus_rates_are_base_plus_gain(tmp_path, base, gain):
     """ON/OFF rate = base + gain * clip(c, 0, 2) / 2: gain 0 gives base everywhere; base 0

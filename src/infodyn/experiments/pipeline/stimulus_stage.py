@@ -52,8 +52,17 @@ def stimulus_stage(cfg: PipelineConfig, run: RunDir) -> Stimuli:
         min_contrast=max(im.min_contrast, 0.05),
         details=True,
     )
+    # distinct patches (a small image repeats them: two of four stimuli were one patch, and
+    # H(S) = log2 n_stimuli was reported); every pool index when the pool has no repeats
+    _, first = np.unique(pool.grey.reshape(len(pool.grey), -1), axis=0, return_index=True)
+    distinct = np.sort(first)
+    require(
+        distinct.size >= st.n_stimuli,
+        f"the images give {distinct.size} distinct {st.size}x{st.size} patches for "
+        f"[stimulus] n_stimuli = {st.n_stimuli}: use fewer stimuli or larger or other images",
+    )
     rng = np.random.default_rng(st.seed)
-    pick = rng.choice(len(pool), size=st.n_stimuli, replace=False)
+    pick = distinct[rng.choice(distinct.size, size=st.n_stimuli, replace=False)]
     stim_grey = pool.grey[pick]
     rates = encode_patches(stim_grey, st.base_rate_hz, st.gain_hz)
     net_fields = dict(cfg.network)
