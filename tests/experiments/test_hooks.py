@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from infodyn.errors import InputError
-from infodyn.experiments.hooks import branching_estimate
+from infodyn.experiments.hooks import branching_estimate, branching_hook
 
 
 def test_branching_estimate_is_the_lag_one_regression_slope():
@@ -47,3 +47,14 @@ def test_branching_hook_records_the_estimate_of_its_method():
     assert np.isnan(branching_estimate(np.ones((1, 50)), "mr"))  # constant: no estimate
     with pytest.raises(InputError, match="method must be one of"):
         branching_hook("mle")
+
+
+def test_branching_in_bins_of_several_steps():
+    """The image pipeline's training metric used 1-ms bins (refractoriness: m about 0) where its
+    analysis uses n_ref + 1 steps."""
+    rng = np.random.default_rng(0)
+    a = rng.poisson(3.0, size=(4, 61)).astype(float)
+    binned = a[:, :60].reshape(4, 20, 3).sum(axis=2)
+    assert branching_estimate(a, bin_steps=3) == branching_estimate(binned)
+    with pytest.raises(InputError, match="bin_steps"):
+        branching_hook(bin_steps=0)

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from infodyn.criticality.branching import branching_ratio
-from infodyn.errors import require_choice
+from infodyn.errors import require_choice, whole_number
 from infodyn.learning.hooks import TrainHook, metric_hook
 
 #: the estimators a :func:`branching_hook` can record, and the metric each writes
@@ -23,8 +23,9 @@ def _check_method(method: str) -> None:
     require_choice("method", method, sorted(BRANCHING_METRICS))
 
 
-def branching_estimate(activity: np.ndarray, method: str = "naive") -> float:
-    """Branching ratio of population counts ``activity`` (B, T), trial-separated, in steps.
+def branching_estimate(activity: np.ndarray, method: str = "naive", bin_steps: int = 1) -> float:
+    """Branching ratio of population counts ``activity`` (B, T), trial-separated, in bins of
+    ``bin_steps`` steps (summed; a partial last bin dropped).
 
     ``method="naive"``: the lag-1 regression slope ``m`` of ``A[t+1]`` on ``A[t]`` (Wilting &
     Priesemann 2018, Nat. Commun. 9:2325, eq. 2), biased toward 0 when only part of the
@@ -37,6 +38,9 @@ def branching_estimate(activity: np.ndarray, method: str = "naive") -> float:
     """
     _check_method(method)
     a = np.asarray(activity, dtype=np.float64)
+    if bin_steps > 1:  # the analysis's bins: on 1-ms bins refractoriness gave m about 0
+        n = a.shape[-1] // bin_steps
+        a = a[..., : n * bin_steps].reshape(*a.shape[:-1], n, bin_steps).sum(axis=-1)
     if a.shape[-1] < 3 or np.all(a == a.flat[0]):
         return float("nan")
     with warnings.catch_warnings():
@@ -44,11 +48,14 @@ def branching_estimate(activity: np.ndarray, method: str = "naive") -> float:
         return float(branching_ratio(a, method=method, n_boot=0).m)
 
 
-def branching_hook(method: str = "naive") -> TrainHook:
+def branching_hook(method: str = "naive", bin_steps: int = 1) -> TrainHook:
     """A trainer hook recording the branching ratio of each training batch's population
-    activity (:func:`branching_estimate`) every iteration: ``branching`` (naive) or
-    ``branching_mr`` (multistep regression), :data:`BRANCHING_METRICS`. Two hooks record both."""
+    activity (:func:`branching_estimate`, in bins of ``bin_steps`` steps) every iteration:
+    ``branching`` (naive) or ``branching_mr`` (multistep regression),
+    :data:`BRANCHING_METRICS`. Two hooks record both."""
     _check_method(method)  # here, not at the first iteration
+    bin_steps = whole_number(bin_steps, "bin_steps", minimum=1)
     return metric_hook(
-        BRANCHING_METRICS[method], lambda info: branching_estimate(info.activity, method)
+        BRANCHING_METRICS[method],
+        lambda info: branching_estimate(info.activity, method, bin_steps),
     )

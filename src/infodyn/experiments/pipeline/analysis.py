@@ -22,11 +22,15 @@ from infodyn.criticality import (
     global_rate_variance,
     population_activity,
 )
-from infodyn.data.binning import bin_raster, whole_bin_steps
+from infodyn.data.binning import bin_raster
 from infodyn.energy import binary_words
 from infodyn.errors import InputError, make_rng
 from infodyn.experiments.pipeline import figures as pf
-from infodyn.experiments.pipeline.config import AnalysisSection, PipelineConfig
+from infodyn.experiments.pipeline.config import (
+    AnalysisSection,
+    PipelineConfig,
+    branching_bin_steps,
+)
 from infodyn.experiments.pipeline.response_energy import response_energy
 from infodyn.experiments.rundir import RunDir
 from infodyn.information import multivariate_summary, mutual_information, shuffle_corrected_mi
@@ -58,8 +62,7 @@ def criticality_analysis(z: np.ndarray, spikes: Any, net: Any, an: AnalysisSecti
     # --- criticality
     # population activity in bins of at least the refractory period + 1 step: at finer bins
     # every unit's own refractoriness shows up as negative, oscillating slopes r_k
-    bin_ms = an.branching_bin_ms or (getattr(net, "n_ref", 0) + 1) * net.dt
-    b = whole_bin_steps(bin_ms, net.dt, "[analysis] branching_bin_ms")  # was rounded, unsaid
+    b = branching_bin_steps(net, an.branching_bin_ms)  # (2.5 ms was rounded to 2, unsaid)
     counts = bin_raster(z, b).sum(axis=2).astype(np.float64)  # (B, bins)
     crit: dict[str, Any] = {"branching_bin_ms": b * net.dt}
     with warnings.catch_warnings(record=True) as caught:

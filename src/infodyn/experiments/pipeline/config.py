@@ -180,8 +180,7 @@ class PipelineConfig(Section):
         folder left, naming no key), or never: a branching bin that is no whole number of steps
         was rounded (0.4 ms to 1, 2.5 to 2)."""
         net = self.build_network()
-        if self.analysis.branching_bin_ms is not None:
-            whole_bin_steps(self.analysis.branching_bin_ms, net.dt, "[analysis] branching_bin_ms")
+        branching_bin_steps(net, self.analysis.branching_bin_ms)
         whole_bin_steps(self.energy.word_bin_ms, net.dt, "[energy] word_bin_ms")
         tr = self.training
         if tr.enabled and not (tr.rate_weight or tr.variance_weight or tr.info_weight):
@@ -189,6 +188,14 @@ class PipelineConfig(Section):
                 "[training] every loss weight is zero (rate_weight, variance_weight, "
                 "info_weight): give one a weight > 0, or enabled = false"
             )
+
+
+def branching_bin_steps(net: Any, bin_ms: float | None) -> int:
+    """Steps a branching-ratio bin holds: ``[analysis] branching_bin_ms`` (a whole number of
+    steps) or, ``None``, the refractory period + 1 (finer bins show each unit's refractoriness
+    as negative, oscillating slopes r_k). The analysis and the training-time metric use it."""
+    bin_ms = bin_ms or (getattr(net, "n_ref", 0) + 1) * net.dt
+    return whole_bin_steps(bin_ms, net.dt, "[analysis] branching_bin_ms")
 
 
 def demo_config() -> PipelineConfig:

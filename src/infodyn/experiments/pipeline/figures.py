@@ -163,7 +163,7 @@ def training_figure(history: list[dict[str, Any]], tr: Any) -> Any:
     br = np.array([np.nan if r.get("branching") is None else r["branching"] for r in history])
     ax.plot(it, br, color="C4")
     ax.axhline(1.0, ls=":", color="k", lw=1)
-    ax.set_title("branching ratio (naive lag-1, per batch)")
+    ax.set_title("branching ratio (naive lag-1 in the analysis bins, per batch)")
     ax.set_xlabel("iteration")
     ax = axes[1, 1]
     if "info_bound_bits" in history[0]:

@@ -8,7 +8,7 @@ from typing import Any
 from infodyn.atomic import save_npz
 from infodyn.experiments.pipeline import figures as pf
 from infodyn.experiments.pipeline.analysis import analyse_responses, criticality_notes
-from infodyn.experiments.pipeline.config import PipelineConfig
+from infodyn.experiments.pipeline.config import PipelineConfig, branching_bin_steps
 from infodyn.experiments.pipeline.stimulus_stage import stimulus_stage
 from infodyn.experiments.pipeline.training_stage import Progress, training_stage
 from infodyn.experiments.rundir import RunDir
@@ -33,7 +33,8 @@ def network_stage(
         res["training"] = {"enabled": False}
         run.savefig(pf.rates_figure(before.rates, None, tr.rate_target_hz), "network_rates")
         return res
-    trained = training_stage(tr, stim, run, progress, resume)
+    bins = branching_bin_steps(stim.net, cfg.analysis.branching_bin_ms)
+    trained = training_stage(tr, stim, run, progress, resume, bins)
     res["training"] = trained.summary
     progress("analysing the trained network", 1.0)
     after = analyse_responses(stim.net, trained.params, stim.task, stim.grey, cfg, "after", run)

@@ -62,10 +62,17 @@ def _avg(key: str, part: list[dict[str, Any]]) -> float | None:
 
 
 def training_stage(
-    tr: TrainingSection, stimuli: Stimuli, run: RunDir, progress: Progress, resume: bool = False
+    tr: TrainingSection,
+    stimuli: Stimuli,
+    run: RunDir,
+    progress: Progress,
+    resume: bool = False,
+    bin_steps: int = 1,
 ) -> TrainingOutcome:
     """Train the network on its patch task; write ``training_history.json`` and the training
-    figure. The summary holds the means of the first and last tenth of the iterations.
+    figure. The summary holds the means of the first and last tenth of the iterations; the
+    branching ratio of each batch is estimated in bins of ``bin_steps`` steps (the analysis's:
+    on 1-ms bins refractoriness made it about 0).
 
     On SIGINT/SIGTERM (:mod:`infodyn.experiments.interrupt`) training stops after the current
     iteration with ``training/checkpoint.npz``; ``resume=True`` continues from it."""
@@ -83,7 +90,7 @@ def training_stage(
             checkpoint_every=10**9,
         ),
         params=stimuli.params0,
-        hooks=(branching_hook(),),
+        hooks=(branching_hook(bin_steps=bin_steps),),
     )
     t0 = time.perf_counter()
     ckpt = run.file(TRAINING_CHECKPOINT)
