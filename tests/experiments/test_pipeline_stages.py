@@ -141,6 +141,15 @@ def test_response_memory_frequencies_are_the_top_ones_in_order(tmp_path, analyse
     assert len(freq) >= 2, out
     assert all(a >= b for a, b in zip(freq, freq[1:], strict=False)), freq
     assert freq[0] > 0.4 and sum(freq) <= 1.0 + 1e-12
+    # a memory per trial, drawn independently of its stimulus: 40 trials, not 2000 words, are
+    # the samples, so the plug-in MI is inflated by chance; the null shuffles whole trials and
+    # is of that size (a shuffle of words would give about 0.001 bits)
+    per_trial = np.repeat(rng.choice(3, size=n_trials), per)
+    words.X[:] = pats[per_trial] ^ (rng.random((n_trials * per, 12)) < 0.03).astype(np.uint8)
+    out = response_energy(words, labels, grey, analysed.cfg, "t2", RunDir(tmp_path / "r2"))
+    plug = out["mi_memory_stimulus_bits_plugin"]
+    null = plug - out["mi_memory_stimulus_bits_trial_shuffle_corrected"]
+    assert 0.02 < null < 0.2 and plug > 0.01, (plug, null)
 
 
 def test_response_words_held_out_by_trial(analysed):

@@ -92,7 +92,9 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
             "total_correlation"
         ]
         out[f"network {s}: response-word memories"] = e["n_memories"]
-        out[f"network {s}: I(memory; stimulus) (bits)"] = e["mi_memory_stimulus_bits_plugin"]
+        out[f"network {s}: I(memory; stimulus), trial-shuffle-corrected (bits)"] = e.get(
+            "mi_memory_stimulus_bits_trial_shuffle_corrected", e["mi_memory_stimulus_bits_plugin"]
+        )  # plug-in in results written before the correction
     if net.get("before_training"):
         out["stimulus entropy H(S) (bits)"] = net["before_training"]["information"][
             "stimulus_entropy_bits"
