@@ -24,14 +24,8 @@ from typing import Any
 import numpy as np
 
 from infodyn.information._inputs import log_factor
-from infodyn.information.temporal import (
-    _enough_steps,
-    _positive,
-    _same_shape,
-    _series,
-    te_span,
-)
-from infodyn.information.words import Words, encode, join, lagged
+from infodyn.information.temporal import _positive, _same_shape, _series, te_span
+from infodyn.information.words import Words, _need_steps, encode, join, lagged
 
 
 def _p(words: Words) -> np.ndarray:
@@ -78,7 +72,7 @@ def block_entropy(x: Any, k: int, base: float = 2.0) -> float:
     """Plug-in entropy of the length-``k`` blocks ``(x_t, ..., x_{t+k-1})``, pooled over trials."""
     k = _positive("k", k)
     r = _series(x, "x")
-    _enough_steps(r.shape[1], k - 1, f"blocks of k = {k} steps")
+    _need_steps("x", r.shape[1], k - 1, f"blocks of k = {k} steps")
     words = encode(lagged(r, range(k), "x", k - 1), validated=True)
     c = words.counts()
     p = c / c.sum()
@@ -94,7 +88,7 @@ def excess_entropy(x: Any, k: int, base: float = 2.0) -> float:
     """
     k = _positive("k", k)
     r = _series(x, "x")
-    _enough_steps(r.shape[1], k - 1, f"blocks of k = {k} steps")
+    _need_steps("x", r.shape[1], k - 1, f"blocks of k = {k} steps")
     h = []
     for size in (k - 1, k):
         if size == 0:

@@ -27,7 +27,7 @@ from infodyn.errors import InputError, whole_number
 from infodyn.information._inputs import as_symbols, check_estimator, log_factor
 from infodyn.information.estimators import entropy_from_counts
 from infodyn.information.measures import _cmi_words, _mi_words
-from infodyn.information.words import encode, join, lagged, trial_view
+from infodyn.information.words import _need_steps, encode, join, lagged, trial_view
 
 
 def _series(x: Any, name: str) -> np.ndarray:
@@ -51,21 +51,13 @@ def _positive(name: str, v: int) -> int:
     return whole_number(v, name, minimum=1)
 
 
-def _enough_steps(n_steps: int, span: int, what: str) -> None:
-    """Refuse trials of ``n_steps`` that leave no step after ``span`` steps of ``what``."""
-    if n_steps <= span:  # it named the target's history for a source delay of 500
-        raise InputError(
-            f"the series have {n_steps} steps per trial, too few for {what}: a trial needs "
-            f"at least {span + 1} steps"
-        )
-
-
 def te_span(n_steps: int, k: int, l: int, delay: int, condition_k: int | None = None) -> int:
     """The steps of history a transfer entropy needs, ``max(k, delay + l - 1, condition_k)``,
     checked against ``n_steps`` with a message that names each."""
     span = max(k, delay + l - 1, condition_k or 0)
     what = f"k = {k} steps of target history and delay + l - 1 = {delay + l - 1} of source"
-    _enough_steps(n_steps, span, what + (f", condition_k = {condition_k}" if condition_k else ""))
+    what += f", condition_k = {condition_k}" if condition_k else ""
+    _need_steps("the series", n_steps, span, what)  # it named the target for a delay of 500
     return span
 
 

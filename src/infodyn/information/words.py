@@ -280,11 +280,13 @@ def trial_view(x: Any) -> np.ndarray:
     return a
 
 
-def _need_steps(name: str, n_steps: int, history: int) -> None:
-    """Refuse trials of ``n_steps`` steps that leave no step after a ``history``."""
+def _need_steps(name: str, n_steps: int, history: int, what: str | None = None) -> None:
+    """Refuse trials of ``n_steps`` steps that leave no step after a ``history``; ``what`` names
+    the history that is too long (a transfer entropy's source delay, a block length)."""
     if n_steps <= history:
+        need = f"{what}: a trial needs at least {history + 1} steps" if what else None
         raise InputError(
-            f"{name} has {n_steps} steps per trial, too few for a history of {history}"
+            f"{name} has {n_steps} steps per trial, too few for {need or f'a history of {history}'}"
         )
 
 
