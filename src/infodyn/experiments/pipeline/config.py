@@ -142,7 +142,7 @@ class PipelineConfig(Section):
         what the stages would otherwise find only after the image stage ran."""
         st = self.stimulus
         wanted = self.stimulus_shape()
-        self.build_network()
+        net = self.build_network()
         if "network" in self.stages:
             for key, value in wanted.items():
                 if self.network.get(key, value) != value:
@@ -155,7 +155,7 @@ class PipelineConfig(Section):
                     f"[stimulus] response_start_ms ({st.response_start_ms}) must be less than "
                     f"trial_ms ({st.trial_ms})"
                 )
-            self._check_network_stage()
+            self._check_network_stage(net)
         if "image_energy" in self.stages and not self.images.sizes:
             raise InputError("[images] sizes is empty: give patch sides, or leave out the stage")
         if any(not name.strip() for name in self.images.images):
@@ -175,11 +175,10 @@ class PipelineConfig(Section):
                     f"{smallest} pixels ([images] sizes), got {flips}"
                 )
 
-    def _check_network_stage(self) -> None:
+    def _check_network_stage(self, net: Any) -> None:
         """What the network stage found only after the image stages had run (a partial run
         folder left, naming no key), or never: a branching bin that is no whole number of steps
-        was rounded (0.4 ms to 1, 2.5 to 2)."""
-        net = self.build_network()
+        was rounded (0.4 ms to 1, 2.5 to 2). ``net``: :meth:`build_network`'s, built once."""
         branching_bin_steps(net, self.analysis.branching_bin_ms)
         whole_bin_steps(self.energy.word_bin_ms, net.dt, "[energy] word_bin_ms")
         tr = self.training
