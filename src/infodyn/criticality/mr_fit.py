@@ -266,7 +266,17 @@ def _local_lnm(
     Returns ``(x, ok)``; ``ok`` is False where the iteration met non-positive curvature, did
     not settle to 1e-11 within 16 steps, moved more than a quarter of ``|x0|`` (plus 0.01)
     away, left the grid's range or ended above ``S(x0)``: those rows need the full search.
+    A step far out of the grid's range overflows ``exp``; such a row ends non-finite and
+    is marked, so NumPy's warnings about it would only alarm the user.
     """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _secant_lnm(x0, r, k, w, offset)
+
+
+def _secant_lnm(
+    x0: np.ndarray, r: np.ndarray, k: np.ndarray, w: np.ndarray, offset: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_local_lnm`'s iteration."""
     grid = _lnm_grid(int(k[-1]))
     s0, g0 = _dsse(x0, r, k, w, offset)
     xa, ga = x0, g0
