@@ -98,6 +98,22 @@ def test_branching_ratio_bias_correction_on_short_trials():
     assert nvc.m - nv.m == pytest.approx((1 + 3 * 0.9) / 199, rel=0.25)
 
 
+def test_bias_corrected_fit_records_the_slopes_it_expects_of_the_trials():
+    act = C.simulate_branching_process(0.95, 10.0, 400, trials=10, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        bc = C.branching_ratio(act, kmax=50, n_boot=0, bias_correction=True)
+        raw = C.branching_ratio(act, kmax=50, n_boot=0)
+    f = bc.fits["exp"]
+    ref = expected_slopes(np.array([f.b]), np.array([f.m]), bc.k.astype(float), 400.0, 1.0)[0]
+    np.testing.assert_allclose(f.observed, ref + f.c, rtol=1e-12)
+    # the slopes follow E[r_k], not b m^k of long trials (m = 0.95 against 400 bins)
+    rms = [np.sqrt(np.mean((curve - bc.r_k) ** 2)) for curve in (f.observed, f.curve(bc.k))]
+    assert rms[0] < 0.3 * rms[1]
+    assert bc.bias_correction and bc.to_dict()["bias_correction"] is True
+    assert not raw.bias_correction and raw.fits["exp"].observed.size == 0
+
+
 def test_bias_corrected_refits_do_not_leak_numpy_overflow_warnings():
     # the secant refit can step far past the grid (exp overflows); that row is refitted by
     # the full search, so NumPy's RuntimeWarning said nothing true to the user

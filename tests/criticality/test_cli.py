@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -191,3 +192,28 @@ def test_criticality_cli_passes_method_gof_and_sample_fraction(tmp_path, monkeyp
     assert kw["coefficient_method"] == "sm"
     assert kw["gof_bootstrap"] == 7
     assert kw["sample_fraction"] == 0.25
+
+
+def test_cli_bias_correction_follows_its_own_advice(tmp_path, cli):
+    # short trials against tau: the plain run advises the flag in the CLI's own words, and the
+    # flag gives the bias-corrected m (as branching_ratio does), recorded with the config
+    _spike_file(tmp_path / "s.h5", m=0.9, h=20.0, steps=200, trials=40, seed=3)
+    common = ("--n-boot", "30", "--kmax", "12", "--avalanche-bin-ms", "step")
+    plain = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "a", *common)
+    assert plain.returncode == 0, plain.stderr
+    assert "pass --bias-correction" in plain.stderr and "bias_correction=True" not in plain.stderr
+    fixed = cli(
+        "criticality", tmp_path / "s.h5", "--out", tmp_path / "b", *common, "--bias-correction"
+    )
+    assert fixed.returncode == 0, fixed.stderr
+    assert "bias-correction" not in fixed.stderr
+    res = json.loads((tmp_path / "b" / "results.json").read_text())["branching"]
+    act = C.step_counts(tmp_path / "s.h5")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = C.branching_ratio(act, kmax=12, n_boot=30, bias_correction=True)
+    assert res["mr"]["m"] == pytest.approx(ref.m, rel=1e-12) and res["mr"]["bias_correction"]
+    before = json.loads((tmp_path / "a" / "results.json").read_text())["branching"]["mr"]["m"]
+    assert before < res["mr"]["m"]  # the plain fit is biased low on short trials
+    cfg = json.loads((tmp_path / "b" / "config.json").read_text())["config"]
+    assert cfg["bias_correction"] is True

@@ -3,6 +3,7 @@ analysis and response-energy stages) on tiny inputs: units, windows, seeds and s
 
 import importlib
 import math
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -189,6 +190,30 @@ def test_exponential_decay_flag_allows_small_negative_slopes_only(monkeypatch):
         crit = an_mod.criticality_analysis(z, SpikeTrain.from_dense(z), net, AnalysisSection())
         flags.append(crit.numbers["exponential_decay_plausible"])
     assert flags == [True, False, False, False]
+
+
+def test_pipeline_branching_ratio_is_bias_corrected_on_its_short_trials():
+    # trials of 70 bins against tau of a few bins: the plain MR fit is biased low (the
+    # estimator's own warning says so); the pipeline reports the corrected m, the plain beside
+    import infodyn.criticality as C
+    import infodyn.experiments.pipeline.analysis as an_mod
+
+    act = C.simulate_branching_process(0.7, 1.5, 210, trials=60, seed=4)  # (60, 210) counts
+    rng = np.random.default_rng(4)
+    z = np.zeros((60, 210, 40), dtype=np.uint8)  # each event a unit of 40 (one step's bin)
+    for trial, step in zip(*np.nonzero(act), strict=True):
+        z[trial, step, rng.choice(40, size=min(int(act[trial, step]), 40), replace=False)] = 1
+    net = SimpleNamespace(n_ref=2, dt=1.0, n_rec=40)
+    an = AnalysisSection()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        crit = an_mod.criticality_analysis(z, SpikeTrain.from_dense(z), net, an).numbers
+        counts = z.reshape(60, 70, 3, 40).sum(axis=(2, 3)).astype(float)
+        ref = C.branching_ratio(counts, dt=3.0, seed=an.seed, bias_correction=True)
+        plain = C.branching_ratio(counts, dt=3.0, seed=an.seed)
+    assert crit["bias_corrected"] and crit["m"] == pytest.approx(ref.m, rel=1e-12)
+    assert crit["m_uncorrected"] == pytest.approx(plain.m, rel=1e-12) and plain.m < ref.m
+    assert not any("bias_correction" in w for w in crit["warnings"])
 
 
 @pytest.fixture(scope="module")

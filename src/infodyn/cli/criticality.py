@@ -46,6 +46,11 @@ def criticality(
     sample_fraction: float = typer.Option(
         None, "--sample-fraction", help="Analyse a random fraction of the units (subsampling)."
     ),
+    bias_correction: bool = typer.Option(
+        False,
+        "--bias-correction",
+        help="Remove the finite-trial bias of the slopes r_k (short trials against tau).",
+    ),
 ) -> None:
     """Estimate m and tau (MR and naive), avalanche exponents, comparisons and crackling noise."""
     from infodyn.errors import InputError
@@ -68,6 +73,7 @@ def criticality(
             seed=seed,
             units=units,
             sample_fraction=sample_fraction,
+            bias_correction=bias_correction,
         )
     mr = res["branching"]["mr"]
     sf = res["avalanches"]["size_fit"] or {}
@@ -78,7 +84,8 @@ def criticality(
         f"MR m = {m}, tau = {tau} ms; {res['avalanches']['n']} avalanches, "
         f"alpha_S = {'nan' if alpha is None else f'{alpha:.3f}'}{_verdict(sf)} -> {out}"
     )
-    for w in res["warnings"]:
+    for w in res["warnings"]:  # the estimator's advice, in this command's words
+        w = w.replace("pass bias_correction=True", "pass --bias-correction")
         typer.echo(f"warning: {w}", err=True)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.criticality._common import as_counts, require_bin_width, warn
-from infodyn.criticality._mr_bias import fit_corrected
+from infodyn.criticality._mr_bias import expected_slopes, fit_corrected
 from infodyn.criticality._mr_decay import decay_note, oscillation_note
 from infodyn.criticality._mr_interval import check_ci_method, inner_weights, replicate_interval
 from infodyn.criticality._mr_significance import NO_CORRELATION_P, ljung_box_p
@@ -242,6 +242,7 @@ def branching_ratio(
         "ci_level": ci,
         "ci_method": ci_method,
         "n_inner": n_inner,
+        "bias_correction": bias_correction,
     }
     # --- degenerate activity: warn, do not crash
     problems: list[str] = []
@@ -379,6 +380,12 @@ def branching_ratio(
             tau_ci=_tau_interval(np.array(m_ci), dt),
             residual=float(sse[0]),
             m_boot=mb,
+            observed=(
+                expected_slopes(b, np.exp(x), k.astype(float), float(t), float(n if pool else 1))[0]
+                + c[0]
+                if bias_correction
+                else np.empty(0)
+            ),
         )
     disagree = _disagree(fits["exp"], fits["exp_offset"])
     if disagree:

@@ -26,9 +26,15 @@ class ExpFit:
     tau_ci: tuple[float, float]
     residual: float
     m_boot: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+    #: bias-corrected fits only: at the result's lags ``k``, the slopes the fit expects the
+    #: trials to give, ``E[r_k] + c`` with their finite-trial bias (first order; see
+    #: :mod:`infodyn.criticality._mr_bias`); empty without the correction, where that is
+    #: :meth:`curve`
+    observed: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
 
     def curve(self, k: Any) -> np.ndarray:
-        """The fitted ``r_k`` at lags ``k``."""
+        """``b m^k + c`` at lags ``k``: the fitted ``r_k`` or, bias-corrected, the slopes of
+        infinitely long trials (:attr:`observed` then fits the estimated slopes)."""
         return self.b * self.m ** np.asarray(k, dtype=float) + self.c
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +81,7 @@ class BranchingResult:
     meaningful: bool
     fits_disagree: bool
     warnings: list[str]
+    bias_correction: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (lags and slopes included)."""
@@ -88,6 +95,7 @@ class BranchingResult:
             "n_inner": self.n_inner,
             "method": self.method,
             "coefficient_method": self.coefficient_method,
+            "bias_correction": self.bias_correction,
             "primary_fit": self.primary,
             "dt_ms": self.dt,
             "kmax": int(self.k[-1]) if self.k.size else 0,

@@ -27,6 +27,7 @@ from infodyn.criticality.own_share import (
 from infodyn.data.binning import spike_source, whole_bin_steps
 from infodyn.data.units import unit_subset
 from infodyn.errors import InputError, as_path, is_finite_number, make_rng, require
+from infodyn.experiments.figures import draw_mr_fits
 from infodyn.experiments.rundir import RunDir
 from infodyn.memory import MemoryPreflightError, require_memory
 from infodyn.plotting import pyplot
@@ -73,8 +74,12 @@ def run_criticality(
     seed: int = 0,
     units: str | list[int] | None = None,
     sample_fraction: float | None = None,
+    bias_correction: bool = False,
 ) -> dict[str, Any]:
     """Analyse a spike file (or SpikeTrain) into run directory ``out``; return the results.
+
+    ``bias_correction`` removes the O(tau/T) finite-trial bias of the MR and naive slopes
+    (``branching_ratio(..., bias_correction=True)``; for short trials, which its warning names).
 
     ``units`` (``"0-19,25"`` or a list, see :func:`~infodyn.data.units.unit_subset`) or
     ``sample_fraction`` (a random subset of that fraction of the units, drawn with ``seed``)
@@ -157,6 +162,7 @@ def run_criticality(
         "seed": seed,
         "units": units,
         "sample_fraction": sample_fraction,
+        "bias_correction": bias_correction,
         "n_units_analysed": spikes.n_units,
     }
     run = RunDir(out, "criticality", hold_figures=True)
@@ -168,6 +174,7 @@ def run_criticality(
         mr = branching_ratio(
             act,
             method="mr",
+            bias_correction=bias_correction,
             kmax=kmax,
             coefficient_method=coefficient_method,
             n_boot=n_boot,
@@ -179,6 +186,7 @@ def run_criticality(
         naive = branching_ratio(
             act,
             method="naive",
+            bias_correction=bias_correction,
             coefficient_method=coefficient_method,
             n_boot=n_boot,
             ci_method=ci_method,
@@ -364,12 +372,7 @@ def branching_figure(mr: Any, naive: Any) -> Any:
         ax.plot(k, mr.r_k, ".", ms=3, color="0.3", label="$r_k$")
         if np.any(np.isfinite(mr.r_k_stderr)):
             ax.fill_between(k, mr.r_k - mr.r_k_stderr, mr.r_k + mr.r_k_stderr, color="0.8")
-        for name, color in (("exp", "C0"), ("exp_offset", "C1")):
-            f = mr.fits.get(name)
-            if f is not None:
-                ax.plot(
-                    k, f.curve(mr.k), color=color, label=f"{name}: m={f.m:.4f}, tau={f.tau:.3g} ms"
-                )
+        draw_mr_fits(ax, mr, k)
         pos = mr.r_k[np.isfinite(mr.r_k)]
         if pos.size and np.all(pos > 0):
             ax.set_yscale("log")

@@ -42,3 +42,18 @@ def rate_histogram_figure(rates_hz: np.ndarray) -> Any:
     ax.set_ylabel("units")
     ax.set_title(f"rates: mean {np.mean(rates_hz):.2f} Hz")
     return fig
+
+
+def draw_mr_fits(ax: Any, br: Any, x: np.ndarray, colors: tuple[str, ...] = ("C0", "C1")) -> None:
+    """Each multistep-regression fit of ``br`` (a ``BranchingResult``) over its lags, at ``x``.
+
+    Bias-corrected fits are drawn twice: solid, the slopes they expect of these trials
+    (``ExpFit.observed``, finite-trial bias included, which the points follow), and dashed,
+    ``b m^k + c`` of infinitely long trials, whose ``m`` is the estimate."""
+    for (name, f), color in zip(br.fits.items(), colors, strict=False):
+        label = f"{name}: m = {f.m:.4f}, tau = {f.tau:.3g} ms"
+        if br.bias_correction and f.observed.size:
+            ax.plot(x, f.observed, color=color, label=f"{label} (bias-corrected)")
+            ax.plot(x, f.curve(br.k), "--", lw=1, color=color, label="  b m^k + c, long trials")
+        else:
+            ax.plot(x, f.curve(br.k), color=color, label=label)

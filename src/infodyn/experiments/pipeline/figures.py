@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.images import patch_grid
+from infodyn.experiments.figures import draw_mr_fits
 from infodyn.plotting import pyplot
 
 
@@ -203,14 +204,12 @@ def rates_figure(before: np.ndarray, after: np.ndarray | None, target: float) ->
 
 def branching_figure(br: Any, tag: str) -> Any:
     """Multistep-regression slopes r_k with their standard errors and each fitted
-    b m^k + c curve (Wilting & Priesemann 2018)."""
+    b m^k + c curve (Wilting & Priesemann 2018; bias-corrected: :func:`draw_mr_fits`)."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     k, r = np.asarray(br.k), np.asarray(br.r_k)
     ax.errorbar(k, r, yerr=np.asarray(br.r_k_stderr), fmt="o", ms=3, color="k", label="r_k")
-    kk = np.linspace(k.min(), k.max(), 200)
-    for name, f in br.fits.items():
-        ax.plot(kk, f.b * f.m**kk + f.c, label=f"{name}: m = {f.m:.4f}, tau = {f.tau:.1f} ms")
+    draw_mr_fits(ax, br, k)
     ax.set_xlabel(f"lag k (bins of {br.dt:g} ms)")
     ax.set_ylabel("regression slope r_k")
     ax.set_title(f"multistep regression ({tag} training)")

@@ -81,7 +81,8 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         s = stage.replace("_", " ")
         c, i, e = r["criticality"], r["information"], r["response_energy"]
         out[f"network {s}: mean rate (Hz)"] = r["mean_rate_hz"]
-        out[f"network {s}: branching ratio m (MR estimator)"] = c.get("m")
+        corrected = ", bias-corrected" if c.get("bias_corrected") else ""  # (older results)
+        out[f"network {s}: branching ratio m (MR estimator{corrected})"] = c.get("m")
         out[f"network {s}: r_k decay exponentially (m meaningful)"] = c.get(
             "exponential_decay_plausible"
         )
