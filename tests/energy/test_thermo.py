@@ -132,3 +132,47 @@ def test_a_maximum_at_the_end_of_the_grid_is_not_called_a_peak():
     edge = heat_capacity(model, [1.0, 2.0, 3.0], method="exact")
     assert edge.peak_at_edge and edge.to_dict()["peak_at_grid_edge"]
     assert edge.peak_temperature == 1.0
+
+
+def test_entropy_integral_error_is_the_cumulative_trapezoid_in_quadrature():
+    """The O(G) sums equal the dense cumulative-trapezoid weights (written out here)."""
+    m = _model(6, 2)
+    rng = np.random.default_rng(0)
+    seen = {}
+
+    def integrand(grid):
+        seen["grid"] = grid
+        seen["f"], seen["e"] = rng.random(grid.size), rng.random(grid.size)
+        return seen["f"], seen["e"]
+
+    T = np.array([2.0, 1.0, 0.5])
+    s, s_err = integrated_entropy(m, T, 40, 0, integrand)
+    g = seen["grid"]
+    w = np.zeros((g.size, g.size))
+    for k in range(1, g.size):
+        w[k, :k] = w[k - 1, :k]
+        w[k, k - 1] += (g[k] - g[k - 1]) / 2
+        w[k, k] += (g[k] - g[k - 1]) / 2
+    idx = np.searchsorted(g, 1.0 / T)
+    norm = m.n * np.log(2)
+    np.testing.assert_allclose(s, (m.n * np.log(2) - w @ seen["f"])[idx] / norm, rtol=1e-12)
+    ref_err = np.sqrt((w**2) @ seen["e"] ** 2)[idx] / norm
+    np.testing.assert_allclose(s_err, ref_err, rtol=1e-12)
+
+
+def test_mcmc_options_are_checked_whichever_method_runs_and_sized_first():
+    m = _model(4, 0)
+    for bad in ({"n_sweeps": -5}, {"seed": -3}, {"n_sweep": 100}):
+        with pytest.raises(InputError):  # -5 and a typo were taken with the exact method
+            entropy(m, 1.0, **bad)
+    with pytest.raises(InputError, match="unknown option"):
+        entropy(m, 1.0, method="mcmc", foo=3)  # was a TypeError
+    with pytest.raises(InputError, match="sweeps"):  # a raw MemoryError from the kernel
+        heat_capacity(m, np.geomspace(0.5, 3, 30), method="mcmc", n_sweeps=10**12)
+
+
+def test_peak_takes_a_temperature_given_twice_as_one_point():
+    T = np.array([0.9, 1.0, 1.0, 1.1])
+    tp, hp = peak(T, np.array([0.1, 0.5, 0.4, 0.2]))
+    ref = peak(np.array([0.9, 1.0, 1.1]), np.array([0.1, 0.45, 0.2]))
+    assert (tp, hp) == pytest.approx(ref, rel=1e-12)

@@ -28,8 +28,11 @@ from infodyn.energy._checks import positive_int, require_model, rng_seed
 from infodyn.energy.partition import neg_energy_blocks
 from infodyn.energy.tempering import tempering_kernel
 from infodyn.errors import as_array, require, require_choice
+from infodyn.memory import require_memory
 
 MAX_EXACT_N = 24
+#: the replica-exchange options of :func:`tempering_moments` and their defaults
+MCMC_DEFAULTS = {"n_sweeps": 4000, "burn_in": 1000, "n_blocks": 20}
 LN2 = float(np.log(2.0))
 #: the entropy integral's evenly spaced part ends at ``LINEAR_SPAN / epsilon`` (``epsilon``:
 #: the energy scale per unit, :func:`_energy_scale`); beyond it ``PER_DECADE`` betas a decade
@@ -199,6 +202,11 @@ def tempering_moments(
     """``beta^2 Var(E)`` and ``<E>`` with jackknife errors at each inverse temperature (sorted
     ascending) by replica exchange; also the exchange acceptance of each neighbouring pair."""
     n_sweeps, burn_in, n_blocks, seed = _mcmc_options(n_sweeps, burn_in, n_blocks, seed)
+    require_memory(  # the kernel keeps every sweep's energies (n_sweeps=10**9: MemoryError)
+        8.0 * (burn_in + n_sweeps) * betas.size,
+        f"the energies of {betas.size} replicas over {burn_in + n_sweeps} sweeps",
+        "use fewer sweeps or temperatures",
+    )
     rng = np.random.default_rng(seed)
     X0 = (rng.random((betas.size, model.n)) < 0.5).astype(np.uint8)
     V = np.ascontiguousarray(model.potential, dtype=np.float64)
@@ -218,10 +226,10 @@ def tempering_moments(
 def peak(temperatures: np.ndarray, values: np.ndarray) -> tuple[float, float]:
     """Location and height of the maximum of ``values`` over ``temperatures``: the grid maximum,
     refined by the parabola in log T through it and its two neighbours when it is interior."""
-    T = np.asarray(temperatures, dtype=np.float64)
-    v = np.asarray(values, dtype=np.float64)
-    order = np.argsort(T)
-    T, v = T[order], v[order]
+    # a temperature given twice is one point (its mean): a parabola through two equal
+    # abscissae was ill-posed and its height neither value
+    T, where = np.unique(np.asarray(temperatures, dtype=np.float64), return_inverse=True)
+    v = np.bincount(where, weights=np.asarray(values, dtype=np.float64)) / np.bincount(where)
     k = int(np.argmax(v))
     if 0 < k < T.size - 1:
         x = np.log(T[k - 1 : k + 2])
@@ -311,6 +319,9 @@ def entropy(
         f"{', '.join(sorted(mcmc))} {'is an option' if len(mcmc) == 1 else 'are options'} of "
         "method='mcmc'",
     )
+    unknown = sorted(set(mcmc) - set(MCMC_DEFAULTS))  # a typo was a TypeError, or ignored
+    require(not unknown, f"unknown option(s) {', '.join(unknown)}; MCMC takes {MCMC_DEFAULTS}")
+    _mcmc_options(**{**MCMC_DEFAULTS, **mcmc}, seed=seed)  # checked whichever method runs
     n_betas = positive_int(n_betas, "n_betas", 3)
     if method == "exact":  # the integral of exact moments still had the grid's error (-7e-4
         s_exact = exact_entropy(model, T)  # bit a unit at T = 0.001): enumeration has none
@@ -338,14 +349,15 @@ def integrated_entropy(
     moments in :func:`entropy`; the tests check the grid with exact ones)."""
     grid = _entropy_grid(model, 1.0 / T, n_betas, seed)
     var_b, err_b = integrand(grid)
-    w = np.zeros((grid.size, grid.size))  # cumulative trapezoid weights
-    for k in range(1, grid.size):
-        w[k] = w[k - 1]
-        h = grid[k] - grid[k - 1]
-        w[k, k - 1] += h / 2
-        w[k, k] += h / 2
-    s = model.n * LN2 - w @ var_b
-    s_err = np.sqrt((w**2) @ (err_b**2))
+    # cumulative trapezoid: point j weighs h_0/2 (j = 0), (h_{j-1} + h_j)/2 (0 < j < k) and
+    # h_{k-1}/2 (j = k) in the integral up to point k; errors add in quadrature (O(G); the
+    # (G, G) weight matrix took 256 MB at n_betas = 4000)
+    h = np.diff(grid)
+    s = model.n * LN2 - np.concatenate([[0.0], np.cumsum(h * (var_b[:-1] + var_b[1:]) / 2)])
+    inner = ((h[:-1] + h[1:]) / 2) ** 2 * err_b[1:-1] ** 2
+    var_s = np.concatenate([[0.0, 0.0], np.cumsum(inner)])
+    var_s[1:] += (h[0] / 2) ** 2 * err_b[0] ** 2 + (h / 2) ** 2 * err_b[1:] ** 2
+    s_err = np.sqrt(var_s)
     idx = np.searchsorted(grid, 1.0 / T)
     return s[idx] / (model.n * LN2), s_err[idx] / (model.n * LN2)
 
