@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from infodyn.errors import InputError
-from infodyn.learning import gradients
+from infodyn.learning import Trainer, TrainOptions, gradients
 from infodyn.learning.info_objectives import (
     InfoMaxBound,
     InformationBottleneck,
@@ -245,6 +245,32 @@ def test_bottleneck_ignores_stimulus_ids_absent_from_the_batch(loss_value):
     np.testing.assert_allclose(np.asarray(ly_gap), np.asarray(ly_dense), atol=1e-14)
     with pytest.raises(InputError, match="gamma"):
         InformationBottleneck(labels=(0, 1), gamma=-0.5)
+
+
+def test_bottleneck_of_a_window_that_scores_no_step_is_zero_with_no_gradient():
+    """Online e-prop windows of 10 steps before a response window from step 20: the first two
+    windows' bottleneck was 0/0, NaN, reported by the trainer as an exploded gradient."""
+    net, params, x, _ = _problem()
+    tgt = window_target(LABELS, T, K, 20)
+    loss = InformationBottleneck(labels=tuple(LABELS), gamma=0.3)
+    with jax.enable_x64(True):
+        stats = sequence_statistics(loss, np.zeros((B, 10, 6)), np.zeros((B, 10, K)), tgt[:, :10])
+        assert float(as_loss(loss).terms[0].reduce(stats[0], 10, 1.0)) == 0.0
+        lz, ly = objective_learning_signals(loss, np.zeros((B, 10, 6)), x[:, :10, :K], tgt[:, :10])
+    assert np.all(np.asarray(ly) == 0) and np.all(np.asarray(lz) == 0)
+
+    class Task:
+        n_in, n_out = 8, K
+
+        def batch(self, rng, batch_size):
+            return x, tgt
+
+        def metrics(self, y, target):
+            return {}
+
+    opts = TrainOptions(online_window=10, batch_size=B, lr=1e-3)
+    history = Trainer(net, Task(), loss, opts).fit(2)
+    assert len(history) == 2 and all(np.isfinite(h["loss"]) for h in history)
 
 
 def test_window_target_averages_over_the_scored_steps():

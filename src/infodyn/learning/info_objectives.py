@@ -308,7 +308,9 @@ class InformationBottleneck(LossTerm):
             f"the loss has {len(self.labels)} labels but the batch has {a.shape[0]} trials",
         )
         onehot = self._onehot(a.dtype)  # (B, S)
-        total = jnp.sum(w)
+        # no scored step (an online window before the response window): both terms 0, no
+        # gradient (0/0 was NaN, reported as an exploded gradient)
+        total = jnp.where(jnp.sum(w) > 0, jnp.sum(w), 1.0)
         q = jnp.sum(a, axis=0) / total
         a_s = onehot.T @ a  # (S, K~)
         w_s = onehot.T @ w  # (S,)
