@@ -146,12 +146,21 @@ def _json_default(obj: Any) -> Any:
     raise InputError(f"cannot write {type(obj).__name__} {obj!r:.40} to JSON")
 
 
-def to_jsonable(obj: Any, keep_nonfinite: bool = False) -> Any:
+def _json_default_or_text(obj: Any) -> Any:
+    try:
+        return _json_default(obj)
+    except InputError:
+        return str(obj)
+
+
+def to_jsonable(obj: Any, keep_nonfinite: bool = False, others_as_text: bool = False) -> Any:
     """Convert NumPy/JAX scalars and arrays and paths inside ``obj`` to plain Python; NaN/inf
     become None (``keep_nonfinite=True``: stay floats, for files that must give them back).
+    Other objects are refused, or (``others_as_text=True``, a user's free-form metadata)
+    written as their text.
 
     The package's one JSON-safe conversion: every JSON file infodyn writes goes through it."""
-    text = json.dumps(obj, default=_json_default)
+    text = json.dumps(obj, default=_json_default_or_text if others_as_text else _json_default)
     return json.loads(text) if keep_nonfinite else json.loads(text, parse_constant=lambda _: None)
 
 

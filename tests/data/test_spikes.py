@@ -284,3 +284,33 @@ def test_a_loaded_train_keeps_the_files_arrays_and_peaks_near_their_size(tmp_pat
     train = SpikeTrain(mine, np.zeros(3, np.int32), n_units=1, n_steps=5)
     mine[:] = 0
     assert train.times.tolist() == [1, 2, 3] and train.times.flags.writeable
+
+
+def test_select_units_selects_the_readers_per_unit_metadata():
+    sp = SpikeTrain(
+        times=[0, 1, 2],
+        units=[0, 3, 4],
+        n_units=5,
+        n_steps=3,
+        metadata={"unit_ids": [3, 7, 12, 40, 101], "unit_groups": list("abcde"), "seed": 1},
+    )
+    sub = sp.select_units([3, 0])  # unit 0 of sub is cluster 40 (it said 3)
+    assert sub.metadata["unit_ids"] == [40, 3] and sub.metadata["unit_groups"] == ["d", "a"]
+    assert sub.metadata["seed"] == 1 and sp.metadata["unit_ids"][0] == 3
+    np.testing.assert_array_equal(sub.units, [1, 0])  # unit 0 at step 0, unit 3 at step 1
+
+
+def test_spike_file_metadata_keeps_numpy_values_and_is_strict_json(tmp_path):
+    import json
+
+    import h5py
+
+    meta = {"seed": np.int64(5), "unit_ids": np.arange(2000) * 3, "nan": float("nan")}
+    sp = SpikeTrain(times=[1], units=[0], n_units=1, n_steps=5, metadata=meta)
+    save_spikes(tmp_path / "m.h5", sp)
+    back = load_spikes(tmp_path / "m.h5").metadata
+    # NumPy values were stored as text: the ids as NumPy's truncated print '[   0    3 ...'
+    assert back["seed"] == 5 and back["unit_ids"] == list(range(0, 6000, 3))
+    assert back["nan"] is None  # strict JSON: no NaN token
+    with h5py.File(tmp_path / "m.h5") as h5:
+        json.loads(h5.attrs["metadata"], parse_constant=lambda c: pytest.fail(c))

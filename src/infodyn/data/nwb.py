@@ -33,7 +33,7 @@ import numpy as np
 
 from infodyn._version import __version__
 from infodyn.atomic import atomic_path
-from infodyn.data.spike_files import MAX_STEPS
+from infodyn.data.spike_files import MAX_STEPS, metadata_json
 from infodyn.data.spikes import SpikeTrain
 from infodyn.data.timebins import bin_tolerance, check_dt, check_span, warn_binning
 from infodyn.data.units import unit_subset
@@ -109,7 +109,7 @@ def save_nwb_spikes(
         "infodyn_version": __version__,
     }
     nwb.add_scratch(
-        json.dumps(info, default=str),
+        metadata_json(info),
         name=SCRATCH_NAME,
         description="infodyn spike-train attributes and run metadata (JSON)",
     )

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import h5py
 import numpy as np
 
-from infodyn.atomic import atomic_path, require_space
+from infodyn.atomic import atomic_path, require_space, to_jsonable
 from infodyn.errors import (
     InputError,
     array_or_none,
@@ -80,11 +80,13 @@ def _existing_file(path: str | bytes | os.PathLike) -> Path:
 
 
 def metadata_json(metadata: Any) -> str:
-    """``metadata`` as the JSON text a spike file stores (values JSON cannot hold as their
-    text); keys it cannot hold (NumPy ints, tuples) or a table that holds itself are one
-    :class:`InputError` (they were a raw TypeError as the file closed: the spikes were lost)."""
+    """``metadata`` as the strict JSON text a spike file stores: NumPy numbers and arrays as
+    numbers and lists (they were stored as text: an array of 2000 ids as NumPy's truncated
+    print), NaN/inf as null, other values JSON cannot hold as their text; keys it cannot
+    hold (NumPy ints, tuples) or a table that holds itself are one :class:`InputError` (they
+    were a raw TypeError as the file closed: the spikes were lost)."""
     try:
-        return json.dumps(metadata, default=str)
+        return json.dumps(to_jsonable(metadata, others_as_text=True), allow_nan=False)
     except (TypeError, ValueError, RecursionError) as exc:
         raise InputError(
             f"metadata must be a table JSON can hold (text keys; numbers, text, lists, tables): "

@@ -51,6 +51,10 @@ from infodyn.data.units import unit_subset as unit_subset
 from infodyn.errors import InputError, array_or_none, as_array, as_table, whole_number
 from infodyn.memory import require_memory
 
+#: metadata the readers give one entry a unit (phy's cluster ids and labels, Neo's and
+#: pynapple's unit names, NWB's unit ids): :meth:`SpikeTrain.select_units` selects them too
+PER_UNIT_METADATA = ("unit_ids", "unit_groups", "nwb_unit_ids")
+
 
 def _own(a: np.ndarray, dtype: Any) -> np.ndarray:
     """``a`` in ``dtype``, as an array of the train's own: a copy, unless ``a`` is already one
@@ -229,12 +233,18 @@ class SpikeTrain:
     def select_units(self, units: Any) -> SpikeTrain:
         """Keep the given units (renumbered 0..k-1 in the given order); ``units`` as
         :func:`~infodyn.data.units.unit_subset` takes them (a list without repeats, or
-        ``"0-19,25"``)."""
+        ``"0-19,25"``). The readers' per-unit metadata (:data:`PER_UNIT_METADATA`: one entry a
+        unit) is selected with them."""
         units = unit_subset(units, self.n_units)
         lookup = -np.ones(self.n_units, dtype=np.int64)
         lookup[units] = np.arange(units.size)
         new = lookup[self.units]
         keep = new >= 0
+        metadata = dict(self.metadata)
+        for key in PER_UNIT_METADATA:  # (they kept the old units' ids: cluster 3 for 40)
+            values = metadata.get(key)
+            if isinstance(values, list) and len(values) == self.n_units:
+                metadata[key] = [values[u] for u in units]
         return SpikeTrain(
             times=self.times[keep],
             units=new[keep],
@@ -243,7 +253,7 @@ class SpikeTrain:
             n_steps=self.n_steps,
             n_trials=self.n_trials,
             dt=self.dt,
-            metadata=dict(self.metadata),
+            metadata=metadata,
         )
 
 
