@@ -1,5 +1,7 @@
 """Spike trains and spike files: round trips, streaming, corrupt and bad input."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -314,3 +316,16 @@ def test_spike_file_metadata_keeps_numpy_values_and_is_strict_json(tmp_path):
     assert back["nan"] is None  # strict JSON: no NaN token
     with h5py.File(tmp_path / "m.h5") as h5:
         json.loads(h5.attrs["metadata"], parse_constant=lambda c: pytest.fail(c))
+
+
+def test_npz_unit_ids_read_as_indices_are_warned_about(tmp_path):
+    np.savez(tmp_path / "ids.npz", times=[5, 2, 3], units=[5, 17, 5])
+    with pytest.warns(UserWarning, match="2 distinct values up to 17.*16 of them silent"):
+        sp = load_spikes(tmp_path / "ids.npz")
+    assert sp.n_units == 18
+    np.savez(tmp_path / "given.npz", times=[5, 2, 3], units=[5, 17, 5], n_units=40)
+    np.savez(tmp_path / "dense.npz", times=[5, 2, 3], units=[0, 2, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_spikes(tmp_path / "given.npz").n_units == 40
+        assert load_spikes(tmp_path / "dense.npz").n_units == 3

@@ -218,6 +218,33 @@ def test_report_records_table_shows_the_first_40_rows(tmp_path):
     assert "<td class='num'>39</td>" in text and "<td class='num'>45</td>" not in text
 
 
+def test_report_shows_records_with_a_table_inside_lists_of_pairs_and_long_text_lists(tmp_path):
+    """energy's memories (each with a basin table), a Markov chain's top transitions (pairs)
+    and 7 warnings were each shown as "list of N items"; warnings with commas ran together."""
+    results = {
+        "memories": {
+            "top": [
+                {"pattern": "0101", "energy": -2.5, "basin": {"size": 12, "fraction": 0.25}},
+                {"pattern": "1100", "energy": -1.5, "basin": {"size": 4, "fraction": 0.5}},
+            ]
+        },
+        "top_transition": [[3, 5], [5, 3]],
+        "warnings": [f"warning {i}, with a comma" for i in range(7)],
+    }
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    text = render_report(tmp_path)
+    assert "list of" not in text
+    assert "<td>0101</td>" in text and "size=12; fraction=0.25" in text
+    assert "[3, 5]; [5, 3]" in text
+    assert text.count("<li>warning") == 7 and "<li>warning 6, with a comma</li>" in text
+
+
+def test_report_keeps_the_digits_that_tell_a_ratio_near_one_from_one():
+    assert format_value(0.99996) == "0.99996" and format_value(1.00004) == "1.00004"
+    assert format_value(-0.9999999) == "-0.9999999" and format_value(1.0) == "1"
+    assert format_value(0.98765) == "0.9877"  # four digits elsewhere, as before
+
+
 def test_report_of_a_results_list_and_of_figures_only(tmp_path):
     """results.json that is not an object is shown under 'results'; a folder holding only
     figures/ is a run directory (module docstring: config, results or figures)."""

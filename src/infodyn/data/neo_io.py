@@ -4,8 +4,8 @@ Needs the optional extra: ``pip install infodyn[neo]``.
 
 Neo reads some fifty formats (Plexon, Blackrock, Spike2, NeuroExplorer, NIX, Neo's MATLAB
 files, ...) into ``Block`` objects of ``Segment`` objects holding ``SpikeTrain`` objects. Each
-segment that holds spike trains becomes one trial spanning ``[t_start, t_stop)`` of its spike
-trains (up to its last spike when one lies on ``t_stop``, which Neo allows), and spike train
+segment that holds spike trains becomes one trial spanning ``[t_start, t_stop]`` of its spike
+trains (a spike on ``t_stop``, which Neo allows, is kept in the trial's last step), and spike train
 ``i`` of a segment becomes unit ``i`` - or, when every spike train has a distinct name, the
 units are the names (in order of first appearance), so a unit keeps its index across segments
 that list it in another order. Times are binned into steps of ``dt`` ms
@@ -96,7 +96,8 @@ def load_neo_spikes(path: str | os.PathLike, dt: float | None = None) -> SpikeTr
     text = path.suffix.lower() in (".csv", ".tsv", ".txt")  # said nothing of what to do
     hint = (
         "; for spike times in a text table, save them as NPZ instead: "
-        "np.savez('spikes.npz', times=<steps>, units=<unit ids>) (docs/recordings.md)"
+        "np.savez('spikes.npz', times=<steps>, units=<unit indices 0..n-1>, n_units=<n>) "
+        "(docs/recordings.md)"
         if text
         else ""
     )

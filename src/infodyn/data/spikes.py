@@ -16,6 +16,7 @@ NPZ import: either the same sparse keys (``times``, ``units``, optional ``trials
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -339,6 +340,21 @@ def _one_past_max(a: np.ndarray) -> Any:
     return a.max().item() + 1 if ok and a.size else 1
 
 
+def _warn_id_gaps(path: Path, sp: SpikeTrain) -> None:
+    """NPZ ``units`` are indices 0..n-1: without ``n_units``, values such as cluster ids (5, 17)
+    make every index below the largest a unit, most of them silent (18 units for 2), which
+    dilutes rates and subsamples. Said when more than half the units so made never spike."""
+    n = sp.n_units
+    used = np.unique(sp.units).size
+    if used < n / 2:
+        warnings.warn(
+            f"{path}: units hold {used} distinct values up to {n - 1}, read as indices: "
+            f"{n} units, {n - used} of them silent; if they are ids, renumber them "
+            "(np.unique(units, return_inverse=True)) or give n_units",
+            stacklevel=4,
+        )
+
+
 def _npz_spikes(path: Path, data: Any) -> SpikeTrain | None:
     """A raster (``raster``/``spikes``) or ``times``/``units`` (+ ``trials``, counts, ``dt``)."""
     keys = set(data.files)
@@ -349,7 +365,7 @@ def _npz_spikes(path: Path, data: Any) -> SpikeTrain | None:
     if {"times", "units"} <= keys:
         times, units = data["times"], data["units"]
         trials = data["trials"] if "trials" in keys else None
-        return SpikeTrain(
+        sp = SpikeTrain(
             times=times,
             units=units,
             trials=trials,
@@ -359,4 +375,7 @@ def _npz_spikes(path: Path, data: Any) -> SpikeTrain | None:
             dt=dt,
             metadata={"source": str(path)},
         )
+        if "n_units" not in keys:  # (after the train's own checks: none for refused units)
+            _warn_id_gaps(path, sp)
+        return sp
     return None

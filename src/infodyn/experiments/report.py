@@ -64,6 +64,7 @@ table { border-collapse: collapse; margin: 6px 0 14px; font-size: 13.5px; }
 th, td { border: 1px solid var(--line); padding: 3px 9px; text-align: left; vertical-align: top; }
 th { background: var(--band); font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+ul.items { margin: 0; padding-left: 1.2em; }
 td.key { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px; }
 .figs { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 18px; }
 figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 10px;
@@ -103,7 +104,7 @@ def format_value(value: Any) -> str:
         if value == 0:
             return "0"
         if 1e-3 <= abs(value) < 1e5:
-            return f"{value:.4g}"
+            return _near_one(value, f"{value:.4g}")
         return f"{value:.3e}"
     if isinstance(value, str):
         return value
@@ -123,10 +124,22 @@ def format_value(value: Any) -> str:
             )
         if len(value) <= 6 and all(isinstance(v, (str, int, float)) for v in value):
             return ", ".join(format_value(v) for v in value)
+        if len(value) <= 6 and all(_is_short_list(v) for v in value):  # pairs, small rows
+            return "; ".join(format_value(v) for v in value)
         return f"list of {len(value)} items"
     if isinstance(value, dict):
         return f"{len(value)} entries"
     return str(value)
+
+
+def _near_one(value: float, text: str) -> str:
+    """``text`` with more digits where four made a branching ratio of 0.99996 or 1.00004 read
+    as 1: near criticality 1 - m is the quantity of interest."""
+    digits = 4
+    while abs(float(text)) == 1.0 and abs(value) != 1.0 and digits < 17:
+        digits += 1
+        text = f"{value:.{digits}g}"
+    return text
 
 
 def _is_number(v: Any) -> bool:
@@ -163,6 +176,11 @@ def _records_table(records: list[dict[str, Any]]) -> str:
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, list) and len(value) > 1 and all(isinstance(v, str) for v in value):
+        # warnings and notes, each whole (more than six were "list of 7 items"; fewer were
+        # joined by commas that their own text holds)
+        items = "".join(f"<li>{html.escape(v)}</li>" for v in value)
+        return f"<td><ul class='items'>{items}</ul></td>"
     cls = "num" if _is_number(value) and value is not None else ""
     text = html.escape(format_value(value if not isinstance(value, dict) else _compact(value)))
     return f"<td class='{cls}'>{text}</td>" if cls else f"<td>{text}</td>"
@@ -247,8 +265,8 @@ def _is_records(value: Any) -> bool:
         isinstance(value, list)
         and len(value) > 0
         and all(isinstance(v, dict) for v in value)
-        and all(
-            not isinstance(x, (dict, list)) or _is_short_list(x) for v in value for x in v.values()
+        and all(  # a record's table (a memory's basin) is shown compacted in its cell
+            not isinstance(x, list) or _is_short_list(x) for v in value for x in v.values()
         )
     )
 
