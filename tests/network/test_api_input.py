@@ -126,6 +126,15 @@ def test_a_callable_chunk_of_the_wrong_length_is_refused():
         )
 
 
+def test_an_input_longer_than_the_run_is_refused(tmp_path):
+    """simulate_to_file ran the first n_steps rows of a longer x and said nothing."""
+    with pytest.raises(InputError, match=r"x has 300 steps for a run of n_steps=100"):
+        idn.network.simulate_to_file(NET, PARAMS, X[:300], 100, tmp_path / "s.h5")
+    with pytest.raises(InputError, match=r"x\[:100\]"):
+        idn.network.simulate_spikes(NET, PARAMS, X[:300], n_steps=100)
+    assert not (tmp_path / "s.h5").exists()
+
+
 def test_a_callable_without_n_steps_is_refused_by_name():
     with pytest.raises(InputError, match="n_steps is needed when x is a function"):
         idn.network.simulate_spikes(NET, PARAMS, lambda a, b: X[a:b])

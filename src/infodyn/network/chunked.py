@@ -151,6 +151,12 @@ def input_chunks(net, x, n_steps: int, chunk_steps: int, first: int = 0):
     whole_sparse = sparse_input(x)
     if whole_sparse:
         x = check_sparse_input(net, x)
+    rows = None if callable(x) else np.shape(x)[0] if np.ndim(x) else None
+    if rows is not None and rows > n_steps:  # (its first n_steps rows ran, unsaid)
+        raise InputError(
+            f"x has {rows} steps for a run of n_steps={n_steps}: give n_steps={rows}, or "
+            f"x[:{n_steps}] to run only its start"
+        )
     for start in range(first, n_steps, chunk_steps):
         stop = min(start + chunk_steps, n_steps)
         chunk = x(start, stop) if callable(x) else x[start:stop]
