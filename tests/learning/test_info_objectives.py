@@ -316,3 +316,28 @@ def test_learning_signals_check_dt(dt):
     z = np.zeros((2, 10, 3))
     with pytest.raises(InputError, match="dt must be a finite number > 0"):
         L.objective_learning_signals(L.FiringRateRegularizer(), z, None, None, dt=dt)
+
+
+def test_small_helpers_refuse_what_they_misread():
+    from infodyn.learning.adaptation import (
+        LIFAdaptationConfig,
+        init_lif_adaptation,
+        lif_adaptation_update,
+    )
+
+    with pytest.raises(InputError, match="labels go up to 5 but n_stimuli=2"):
+        stimulus_entropy_bits([0, 5], n_stimuli=2)  # was 1.0 bit, a third stimulus
+    with pytest.raises(InputError, match="cross_entropy_bits"):
+        InfoMaxBound.bound_bits("x", [0, 1])
+    with pytest.raises(InputError, match="float32's smallest normal"):
+        TotalCorrelationPenalty(eps=1e-300)
+    rng = np.random.default_rng(0)
+    z, y = rng.random((2, 5, 3)) < 0.3, rng.normal(size=(2, 5, 2))
+    with pytest.raises(InputError, match="y's width"):  # a raw JAX shape error
+        objective_learning_signals(InfoMaxBound(), z.astype(float), y, np.zeros((2, 5, 3)))
+    state = init_lif_adaptation(3)
+    state["theta"] = np.array([0.0, np.nan, 0.0])
+    with pytest.raises(InputError, match="theta holds NaN"):
+        lif_adaptation_update(state, z[0], 1.0, LIFAdaptationConfig())
+    with pytest.raises(InputError, match="exceeds one spike a step"):
+        lif_adaptation_update(init_lif_adaptation(3), z[0], 1.0, LIFAdaptationConfig(2000.0))

@@ -157,6 +157,11 @@ def _check_state(state: dict[str, Any]) -> None:
         raise InputError(
             f"adaptation state is missing {missing}; make it with init_lif_adaptation(n_rec)"
         )
+    for key in ("theta", "gain"):  # NaN was carried forward into every later step
+        require(
+            bool(np.all(np.isfinite(np.asarray(state[key], dtype=float)))),
+            f"the adaptation state's {key} holds NaN or inf",
+        )
 
 
 def threshold_bias(net: Any, theta: Any) -> Any:
@@ -250,6 +255,11 @@ def lif_adaptation_update(
     require(isinstance(cfg, LIFAdaptationConfig), f"cfg must be a LIFAdaptationConfig, got {cfg!r}")
     require_finite_number("dt", dt)
     require(dt > 0, f"dt must be a positive step in ms, got {dt}")  # 0: ZeroDivisionError
+    require(  # 2000 Hz at dt = 1 ms: a target no unit reaches, its threshold driven down
+        cfg.target_rate_hz <= 1000.0 / dt,
+        f"target_rate_hz={cfg.target_rate_hz:g} exceeds one spike a step at dt={dt:g} ms "
+        f"({1000.0 / dt:g} Hz)",
+    )
     w = max(1, int(round(cfg.window_ms / dt)))
     counts = window_counts(z, w)
     require(  # none: a ZeroDivisionError in the floor below

@@ -90,12 +90,14 @@ from infodyn.errors import (
     real_shape,
     require,
     require_choice,
+    require_finite_number,
     whole_number,
 )
 from infodyn.learning.losses import CompositeLoss, LossTerm, UnitRateTarget, as_loss
 
 Array = Any
 LN2 = math.log(2.0)
+TINY32 = float(np.finfo(np.float32).tiny)  # the smallest normal float32
 
 
 # --------------------------------------------------------------------------- helpers
@@ -107,6 +109,10 @@ def stimulus_entropy_bits(labels: Any, n_stimuli: int | None = None) -> float:
     require(lab.size > 0, "labels must not be empty")
     if n_stimuli is not None:  # text, a fraction or an array: raw bincount errors
         n_stimuli = whole_number(n_stimuli, "n_stimuli", minimum=1, maximum=2**31 - 1)
+        require(  # label 5 of 2 stimuli was counted as a third one
+            int(lab.max()) < n_stimuli,
+            f"labels go up to {int(lab.max())} but n_stimuli={n_stimuli} (labels 0..n_stimuli-1)",
+        )
     p = np.bincount(lab, minlength=n_stimuli or 0) / lab.size
     p = p[p > 0]
     return float(-np.sum(p * np.log2(p)))
@@ -173,6 +179,7 @@ class InfoMaxBound(LossTerm):
     @staticmethod
     def bound_bits(cross_entropy_bits: float, labels: Any) -> float:
         """The lower bound ``H(S) - CE`` in bits (H(S) of the batch's labels)."""
+        require_finite_number("cross_entropy_bits", cross_entropy_bits)  # "x": raw ValueError
         return stimulus_entropy_bits(labels) - float(cross_entropy_bits)
 
 
@@ -223,7 +230,11 @@ class TotalCorrelationPenalty(LossTerm):
     def __post_init__(self) -> None:
         super().__post_init__()
         require_choice("estimator", self.estimator, ("gaussian", "pairwise"))
-        require(self.eps > 0, "eps must be > 0 (it keeps silent units finite)")
+        require(  # 1e-300 is 0 in float32: a silent unit's variance 0, reported as exploded
+            self.eps >= TINY32,
+            f"eps must be >= {TINY32:.3g} (float32's smallest normal; it keeps silent units "
+            f"finite), got {self.eps!r}",
+        )
 
     def step_stats(self, z_t, y_t, target_t, dt):
         return (z_t, z_t[:, :, None] * z_t[:, None, :])
@@ -256,8 +267,16 @@ def decorrelation_objective(
     estimator: str = "gaussian",
     eps: float = 1e-4,
 ) -> CompositeLoss:
-    """Decorrelation at a fixed mean rate: ``tc_weight * TC + rate_weight * mean_j (r_j - r0)^2``
-    (:class:`TotalCorrelationPenalty` plus the per-unit rate target of Seitz 2021)."""
+    """Decorrelation near a mean rate: ``tc_weight * TC + rate_weight * mean_j (r_j - r0)^2``
+    (:class:`TotalCorrelationPenalty` plus the per-unit rate target of Seitz 2021).
+
+    The rate term is a soft penalty, not a constraint: TC falls as units fall silent, and a
+    silent network costs only ``rate_weight * r0^2`` (0.1 at the defaults), below the TC of
+    most networks at r0. So the rates drift down (a 16-unit LIF from 44 Hz to about 1 Hz in 80
+    Adam steps; with ``rate_weight`` 1e-2 or 1e-1 still to 2-6 Hz), and TC then falls partly
+    through the marginal entropies, which ``max H(R) = min TC`` assumes fixed. Check the rates
+    after training; start near r0 with a small learning rate, and raise ``rate_weight`` until
+    ``rate_weight * r0^2`` clearly exceeds the TC (bits) the network starts with."""
     return as_loss(
         [
             TotalCorrelationPenalty(weight=tc_weight, estimator=estimator, eps=eps),
@@ -372,6 +391,11 @@ def _time_major(lossc: CompositeLoss, z: Any, y: Any, target: Any) -> tuple[Arra
     require(
         len(set(shapes.values())) == 1 and min(min(s) for s in shapes.values()) > 0,
         f"z, y and target must have the same (B, T) >= 1, got {shapes}",
+    )
+    require(  # a raw JAX "mul got incompatible shapes"
+        target is None or real_shape(target, "target")[-1] == real_shape(y, "y")[-1],
+        f"target must have y's width (n_out = {real_shape(y, 'y')[-1]}), got "
+        f"{real_shape(target, 'target')[-1] if target is not None else None}",
     )
     zt, yt = (jnp.swapaxes(jnp.asarray(arrays[k]), 0, 1) for k in ("z", "y"))
     if target is None:  # terms without a target ignore it; vmap needs an array
