@@ -93,6 +93,11 @@ def test_decisions_use_the_response_window_only(analysed):
     )
     assert info["decoder_accuracy"] == 1.0 and np.array_equal(dec, labels)
     assert info["mi_stimulus_decision_bits_plugin"] == pytest.approx(math.log2(3))
+    # a perfect decoder: Miller-Madow adds (K-1)/(2 N ln 2) to log2 K; capped at H(S)
+    assert info["mi_stimulus_decision_bits_bias_corrected"] == pytest.approx(math.log2(3))
+    extra = 2 / (2 * 24 * math.log(2))
+    uncapped = info["mi_stimulus_decision_bits_bias_corrected_uncapped"]
+    assert uncapped == pytest.approx(math.log2(3) + extra)
 
 
 def test_stimulus_entropy_is_log2_of_the_number_of_stimuli(analysed):
