@@ -1,6 +1,8 @@
 """The simulate run (infodyn.experiments.simulate_run): an interrupt leaves a checkpoint beside
 the previous run, and ``resume`` continues it with the spikes of one uninterrupted run."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -380,7 +382,9 @@ def test_simulate_runs_the_weights_of_a_training_checkpoint(connectivity, tmp_pa
         "input": {"n_steps": 200},
         "simulation": {"params": str(tmp_path / "train" / "checkpoint.npz")},
     }
-    run_simulation(validate(SimulateConfig, data), tmp_path / "sim")
+    with warnings.catch_warnings():  # the network it was trained in: nothing to say
+        warnings.filterwarnings("error", message=".*trained in another network")
+        run_simulation(validate(SimulateConfig, data), tmp_path / "sim")
     got = load_spikes(tmp_path / "sim" / "spikes.h5")
     from infodyn.experiments.config import make_input
 
@@ -389,6 +393,13 @@ def test_simulate_runs_the_weights_of_a_training_checkpoint(connectivity, tmp_pa
     want = simulate_spikes(net, trained, x, engine="event")
     np.testing.assert_array_equal(got.times, want.times)
     np.testing.assert_array_equal(got.units, want.units)
+
+    # other dynamics ran without a word (an audit: trained at tau_m = 30, v_th = 0.03, run at
+    # the defaults, 78 Hz for 4.4)
+    data["network"] = {**network, "tau_m": 10.0, "v_th": 0.5, "rec_scale": 2.0}
+    said = r"trained in another network: tau_m \(30\.0 -> 10\.0\), v_th \(0\.03 -> 0\.5\);"
+    with pytest.warns(UserWarning, match=said):  # (rec_scale draws weights: not named)
+        run_simulation(validate(SimulateConfig, data), tmp_path / "dynamics")
 
     data["network"] = {**network, "n_rec": 13}  # not the network the weights were trained in
     with pytest.raises(InputError, match="does not fit \\[network\\]"):

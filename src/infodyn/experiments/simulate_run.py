@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -254,7 +255,37 @@ def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:
             f"[simulation] params = {source!r} does not fit [network]: {exc} (give the "
             "[network] section the weights were made with)"
         ) from None
+    _warn_other_dynamics(source, net)
     return params
+
+
+#: the network's fields that a simulation of given weights depends on (the others draw the
+#: weights, or shape the surrogate gradient of training)
+DYNAMICS = (
+    "model", "dt", "tau_m", "tau_out", "v_th", "n_ref", "input_scaling", "readout_scaling",
+    "tau_a", "beta_a", "n_alif",
+)  # fmt: skip
+
+
+def _warn_other_dynamics(source: Any, net: Any) -> None:
+    """A training checkpoint records the network it was trained in: name the settings
+    ``[network]`` changes (time constants, threshold, input scaling...). Weights trained at
+    tau_m = 30 ms and v_th = 0.03 ran at the defaults without a word (78 Hz for 4.4)."""
+    from infodyn.learning.checkpoint import network_changes, network_record, stored_network
+
+    stored = stored_network(source)
+    if stored is None:
+        return
+    now = {k: v for k, v in network_record(net).items() if k in DYNAMICS}
+    changed, shown = network_changes(stored, now)
+    if changed:
+        warnings.warn(
+            f"[simulation] params = {source!r} was trained in another network: {shown}; the "
+            "weights meet [network]'s dynamics here (give [network] the trained settings to "
+            "run them as trained)",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 #: the new run's spike file until the run has succeeded (then renamed to ``spikes.h5``)

@@ -204,10 +204,7 @@ def _check_network(data: Any, network: dict[str, Any] | None, path: Path) -> Non
     if "network" not in data or network is None:
         return
     stored = _stored_json(data, "network", "the stored network is", path)
-    # only the fields both know: one a later version added (or removed) was not recorded, as
-    # the whole network was not before checkpoints kept it
-    changed = sorted(k for k in set(stored) & set(network) if stored[k] != network[k])
-    shown = ", ".join(f"{k} ({stored[k]!r} -> {network[k]!r})" for k in changed)
+    changed, shown = network_changes(stored, network)
     fixed = [k for k in changed if k in NETWORK_FIXED]
     if fixed:
         raise InputError(
@@ -221,6 +218,25 @@ def _check_network(data: Any, network: dict[str, Any] | None, path: Path) -> Non
             UserWarning,
             stacklevel=4,
         )
+
+
+def network_changes(stored: dict[str, Any], network: dict[str, Any]) -> tuple[list[str], str]:
+    """The fields of ``network`` (:func:`network_record`) that differ from ``stored``, and a
+    text naming each as ``key (old -> new)``. Only the fields both know: one a later version
+    added (or removed) was not recorded, as the whole network was not before checkpoints kept
+    it."""
+    changed = sorted(k for k in set(stored) & set(network) if stored[k] != network[k])
+    return changed, ", ".join(f"{k} ({stored[k]!r} -> {network[k]!r})" for k in changed)
+
+
+def stored_network(path: str | os.PathLike) -> dict[str, Any] | None:
+    """The network a training checkpoint's weights were trained in (:func:`network_record`),
+    or None for a file without it (weights of ``save_params``, older checkpoints)."""
+    path = Path(path)
+    with np.load(path, allow_pickle=False) as data:
+        if "network" not in data.files:
+            return None
+        return _stored_json(data, "network", "the stored network is", path)
 
 
 def _stop_flag(data: Any, path: Path) -> bool:
