@@ -4,8 +4,9 @@ the information objective, confidence intervals over seeds.
 
     .venv/bin/python benchmarks/acceptance_channel.py [--quick] [--out benchmarks/results/channel]
 
-Writes the run directory (results.json, table.csv, figures/) and ``channel.md`` (the markdown
-table) next to it. ``--quick`` is a smoke run with short training.
+Writes the run directory OUT (results.json, table.csv, figures/) and ``OUT.md`` (the markdown
+table) next to it (``benchmarks/results/channel.md`` for the default OUT, which is found from
+the repository root wherever the script runs). ``--quick`` is a smoke run with short training.
 """
 
 from __future__ import annotations
@@ -148,7 +149,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument(
-        "--out", default=None, help="run directory (default benchmarks/results/channel[_OBJECTIVE])"
+        "--out",
+        default=None,
+        help="run directory (default benchmarks/results/channel[_OBJECTIVE]; OUT.md beside it)",
     )
     ap.add_argument(
         "--objective", default="infomax", choices=["infomax", "bottleneck", "decorrelation"]
@@ -160,8 +163,10 @@ def main() -> None:
     )
     args = ap.parse_args()
     if args.out is None:
-        args.out = "benchmarks/results/channel" + (
-            "" if args.objective == "infomax" else f"_{args.objective}"
+        args.out = str(
+            Path(__file__).resolve().parent
+            / "results"
+            / ("channel" + ("" if args.objective == "infomax" else f"_{args.objective}"))
         )
     cfg = config(args.quick, args.objective)
     t0 = time.perf_counter()

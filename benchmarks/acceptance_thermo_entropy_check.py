@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 from acceptance_thermo import OUT, _dataset, _split
+from harness import no_options
 
 import infodyn as idn
 from infodyn.energy.thermo import tempering_moments
@@ -81,4 +82,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    no_options(__doc__)
     main()

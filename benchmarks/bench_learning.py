@@ -44,6 +44,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -131,7 +132,7 @@ def _infodyn_case(method: str, steps: int):
     from infodyn.learning.eprop import eprop_window, zero_carry
     from infodyn.learning.losses import as_loss
     from infodyn.network.dynamics import Constants
-    from infodyn.network.engine_jax import run
+    from infodyn.network.engine_jax import lower, run
 
     net = idn.network.LIF(
         n_in=N_IN, n_rec=N, n_out=1, tau_m=TAU_M, tau_out=TAU_OUT, v_th=V_TH, in_scale=3.0
@@ -152,7 +153,9 @@ def _infodyn_case(method: str, steps: int):
             jax.block_until_ready(call(*args))
             return float("nan")
     elif method == "forward":
-        call, args, kw = run, (c, p, beta, jnp.asarray(x)), {}
+        # run is a plain function (its layouts are chosen outside jit): engine_jax.lower
+        # gives its compiled form, as jax.jit's .lower does for the others
+        call, args, kw = SimpleNamespace(lower=lower), (c, p, beta, jnp.asarray(x)), {}
 
         def fn():
             out = jax.block_until_ready(run(*args))

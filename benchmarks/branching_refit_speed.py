@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from harness import no_options
 
 import infodyn.criticality as C
 from infodyn.criticality import branching as B
@@ -55,4 +56,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    no_options(__doc__)
     main()

@@ -8,6 +8,7 @@ A worker is a script in ``benchmarks/peers/`` started as its own process with on
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -107,3 +108,11 @@ def write_block(
         body = block + ("\n\n" + rest if rest else "")
         doc = doc[:start] + "\n\n" + body + "\n\n" + doc[stop:].lstrip("\n")
     write_text(results, doc)
+
+
+def no_options(doc: str | None) -> None:
+    """The command line of a script that takes no options: ``--help`` prints its docstring,
+    anything else is refused (both ran the whole script, and some rewrote their records)."""
+    argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()

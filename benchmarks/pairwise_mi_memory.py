@@ -16,6 +16,7 @@ import time
 import tracemalloc
 
 import numpy as np
+from harness import no_options
 
 from infodyn.information import pairwise_mutual_information
 
@@ -38,4 +39,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    no_options(__doc__)
     main()
