@@ -538,10 +538,12 @@ def test_preflight_estimate_covers_the_memory_the_draw_takes(kw, precision, monk
     half the need (4 bytes a dense entry) passed them."""
     import tracemalloc
 
-    import infodyn.network.model as model
+    import infodyn.network.weights_memory as weights_memory
 
     asked = []
-    monkeypatch.setattr(model, "require_memory", lambda need, what, advice: asked.append(need))
+    monkeypatch.setattr(
+        weights_memory, "require_memory", lambda need, what, advice: asked.append(need)
+    )
     net = idn.network.LIF(n_in=20, **kw)
     tracemalloc.start()
     try:

@@ -39,6 +39,8 @@ from infodyn.network.sparse import SparseWeights, is_sparse
 
 #: synapse values drawn at once (bounds the transient float64 buffer to 32 MiB)
 CHUNK_SYNAPSES = 1 << 22
+#: the E/I connection probabilities of a network without ``k_in`` (pre -> post: E->E, E->I, ...)
+EI_PROBABILITIES = ("p_ee", "p_ei", "p_ie", "p_ii")
 
 
 @numba.njit(cache=True, nogil=True)

@@ -68,13 +68,13 @@ from pydantic import (
 )
 
 from infodyn.errors import InputError, make_rng, refuse_bool_number, require, require_finite
-from infodyn.memory import format_bytes, require_memory
 from infodyn.network import connectivity as graphs  # its name is also a field here
-from infodyn.network.connectivity import CHUNK_SYNAPSES, ei_split, expected_nnz, sparse_recurrent
+from infodyn.network.connectivity import EI_PROBABILITIES, ei_split, sparse_recurrent
 from infodyn.network.engine_jax import check_precision
 from infodyn.network.simulate import simulate
-from infodyn.network.sparse import SparseWeights, constrain_sparse, sparse_bytes
+from infodyn.network.sparse import SparseWeights, constrain_sparse
 from infodyn.network.sparse_checks import check_sparse
+from infodyn.network.weights_memory import recurrent_need, weights_preflight
 
 Array = Any
 
@@ -84,9 +84,8 @@ AUTO_SPARSE_MIN_UNITS = 4096
 
 
 #: the E/I connection probabilities (k_in replaces them)
-_EI_PROBABILITIES = ("p_ee", "p_ei", "p_ie", "p_ii")
 #: options of the E/I connectivity only
-_EI_OPTIONS = ("frac_exc", "ei_mu", "ei_sigma", "inh_factor", *_EI_PROBABILITIES)
+_EI_OPTIONS = ("frac_exc", "ei_mu", "ei_sigma", "inh_factor", *EI_PROBABILITIES)
 
 
 class LIF(BaseModel):
@@ -194,7 +193,7 @@ class LIF(BaseModel):
             raise ValueError("k_in needs connectivity 'sparse' or 'ei'")
         if self.p_connect != 1.0:
             raise ValueError("give p_connect or k_in, not both")
-        probs = self._non_default(_EI_PROBABILITIES)
+        probs = self._non_default(EI_PROBABILITIES)
         if probs:  # were ignored without a word: k_in draws frac_exc of the K from E units
             raise ValueError(
                 f"give {', '.join(probs)} or k_in, not both (with k_in every unit receives "
@@ -306,7 +305,7 @@ class LIF(BaseModel):
         """
         check_precision(precision)
         dtype = np.dtype(precision)
-        self._preflight(dtype)
+        weights_preflight(self, dtype)
         rng = make_rng(seed)
         n_in, n = self.n_in, self.n_rec
         w_in = rng.standard_normal((n_in, n)) * self.in_scale * self.v_th / math.sqrt(n_in)
@@ -325,82 +324,10 @@ class LIF(BaseModel):
             "w_out": w_out.astype(dtype, copy=False),
         }
 
-    def _preflight(self, dtype: np.dtype) -> None:
-        """Refuse, before drawing, weights that do not fit in the free memory. The message names
-        each matrix's share and advises on the largest: a recurrent one (sparse or dense), or
-        the dense ``w_in``/``w_out`` (two float64 copies each while drawn)."""
-        n = self.n_rec
-        rec, rec_what, rec_advice = self._recurrent_need(dtype)
-        w_in, w_out = 2 * 8 * self.n_in * n, 2 * 8 * n * self.n_out
-        what = (
-            f"the weights of {n:,} units ({rec_what}: {format_bytes(rec)}; w_in {self.n_in:,} x "
-            f"{n:,}: {format_bytes(w_in)}; w_out {n:,} x {self.n_out:,}: {format_bytes(w_out)})"
-        )
-        largest = max(rec, w_in, w_out)
-        if largest == rec:
-            advice = rec_advice
-        elif largest == w_in:
-            advice = "use fewer inputs (n_in): w_in is dense, a row of n_rec weights an input"
-        else:
-            advice = "use fewer readouts (n_out): w_out is dense, n_rec weights a readout"
-        require_memory(rec + w_in + w_out, what, advice)
-
     def memory_advice(self) -> str:
         """What to change to make this network's recurrent weights smaller (the advice of the
         check before :meth:`init` draws them, which a validator would not refuse in turn)."""
-        return self._recurrent_need(np.dtype(np.float64))[2]
-
-    def _recurrent_need(self, dtype: np.dtype) -> tuple[int, str, str]:
-        """The bytes drawing ``w_rec`` needs, what it is, and how to make it smaller (advice
-        that a validator would not refuse in turn)."""
-        n = self.n_rec
-        if self.sparse_weights or self.k_in is not None:
-            nnz = int(expected_nnz(self))
-            # values + indices + indptr, the column-ordered presynaptic ids, one uniform chunk
-            need = sparse_bytes(n, nnz, dtype) + 4 * nnz + 8 * CHUNK_SYNAPSES
-            if not self.sparse_weights:  # k_in drawn sparse, then stored dense
-                what = f"a dense w_rec of {n:,} x {n:,} from {nnz:.3g} synapses"
-                advice = "use weights='sparse' or 'auto' (about 8 bytes a synapse in float32)"
-                return need + n * n * dtype.itemsize, what, advice
-            if self.k_in is not None:
-                advice = "use a smaller k_in, or fewer units"
-            elif self.connectivity == "ei":
-                advice = f"use {self._k_in_hint()}, or smaller p_ee, p_ei, p_ie, p_ii"
-            elif self.connectivity == "sparse":
-                advice = f"use a smaller p_connect, or {self._k_in_hint()}"
-            else:  # weights="sparse" of the all-to-all graph
-                advice = f"use {self._k_in_hint()} (the dense graph has n_rec - 1 synapses a unit)"
-            return need, f"sparse w_rec with {nnz:.3g} synapses", advice
-        # dense draws, at their peak (tracemalloc, 3,000 units): the normals scaled in place
-        # (1 float64 array); and the uniforms with their mask (2.13, p_connect < 1); E/I's
-        # uniforms, mask, magnitudes and product (4.13); a float32 copy besides. It counted 3
-        # and 5 arrays: a 10^4-unit dense run estimated at 2.25 GiB peaked at 1.85 GiB
-        copies = {"ei": 4.125, "sparse": 2.125}.get(self.connectivity, 1.0)
-        need = int((copies * 8 + (dtype.itemsize if dtype.itemsize < 8 else 0)) * n * n)
-        what = f"a dense w_rec of {n:,} x {n:,} while drawn"
-        sparse = self.weights == "dense" and self.connectivity != "dense"
-        hint = ("weights='sparse' with " if sparse else "") + self._k_in_hint()
-        return need, what, f"use {hint} (sparse weights, about 8 bytes a synapse in float32)"
-
-    def _k_in_hint(self) -> str:
-        """A fixed in-degree to suggest (100, 1,000 for E/I, at most a tenth of the units and
-        no more than they can have), with the options it replaces (``k_in`` is refused beside
-        ``p_connect`` or ``p_ee``..``p_ii`` other than their defaults)."""
-        k = min(1000 if self.connectivity == "ei" else 100, max(1, self.n_rec // 10))
-        k_in = f"k_in={self._largest_k_in(k)}"  # at most a tenth of the units, and possible
-        if self.connectivity == "dense":
-            return f"connectivity='sparse' with {k_in}"
-        given = self._non_default(("p_connect", *_EI_PROBABILITIES))
-        return k_in + (f" in place of {', '.join(given)}" if given else "")
-
-    def _largest_k_in(self, k: int) -> int:
-        """``k``, or the largest in-degree this network's units can have when ``k`` is more
-        (:meth:`_check_k_in`'s rule: no autapses, E/I split by ``frac_exc``)."""
-        k = min(k, self.n_rec - 1)
-        if self.connectivity == "ei":  # the largest up to k, else the smallest above (k_in=1)
-            ks = (*range(k, 0, -1), *range(k + 1, self.n_rec))
-            k = next((j for j in ks if self._ei_in_degree_fits(j)), k)
-        return max(k, 1)
+        return recurrent_need(self, np.dtype(np.float64))[2]
 
     def _non_default(self, keys: tuple[str, ...]) -> list[str]:
         """Those of ``keys`` whose value is not the field's default."""
