@@ -54,3 +54,61 @@ def test_a_big_endian_16_bit_tiff_keeps_its_levels(tmp_path):
     Image.frombytes("I;16B", (2, 2), levels.astype(">u2").tobytes()).save(tmp_path / "mm.tif")
     assert Image.open(tmp_path / "mm.tif").mode == "I;16B"
     np.testing.assert_allclose(read_image(tmp_path / "mm.tif"), levels / 65535.0)
+
+
+def _png16(path, pixels):
+    """A 16-bit RGB PNG written by hand (Pillow cannot write one): header, one zlib stream of
+    unfiltered rows, end."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    h, w, _ = pixels.shape
+    rows = b"".join(b"\x00" + pixels[r].astype(">u2").tobytes() for r in range(h))
+    head = struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", zlib.compress(rows))
+    path.write_bytes(png + chunk(b"IEND", b""))
+
+
+def test_16_bit_colour_keeps_its_levels_or_is_refused(tmp_path):
+    """A 16-bit RGB TIFF or PNG came back with Pillow's high byte only: 400 grey levels of a
+    low-contrast image became 2, without a word."""
+    import tifffile
+
+    from infodyn.data.image_files import read_image
+
+    rng = np.random.default_rng(0)
+    grey = (20000 + rng.random((8, 8)) * 400).astype(np.uint16)
+    rgb = np.stack([grey] * 3, axis=2)
+    tifffile.imwrite(tmp_path / "rgb16.tif", rgb)
+    np.testing.assert_allclose(read_image(tmp_path / "rgb16.tif"), grey / 65535.0, rtol=1e-12)
+    tifffile.imwrite(tmp_path / "planar.tif", np.moveaxis(rgb, 2, 0), planarconfig="separate")
+    np.testing.assert_allclose(read_image(tmp_path / "planar.tif"), grey / 65535.0, rtol=1e-12)
+    tifffile.imwrite(tmp_path / "f64.tif", grey / 65535.0)  # Pillow: "cannot identify"
+    np.testing.assert_allclose(read_image(tmp_path / "f64.tif"), grey / 65535.0)
+    _png16(tmp_path / "rgb16.png", rgb)
+    with pytest.raises(InputError, match="a 16-bit colour PNG.*save it as a TIFF"):
+        read_image(tmp_path / "rgb16.png")
+
+
+def test_an_image_file_of_several_pages_or_frames_is_refused(tmp_path):
+    import tifffile
+    from PIL import Image
+
+    from infodyn.data.image_files import read_image
+
+    g = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    tifffile.imwrite(tmp_path / "stack.tif", np.stack([g, g]))
+    with pytest.raises(InputError, match="holds 2 images"):  # the first page was read
+        read_image(tmp_path / "stack.tif")
+    frames = [Image.fromarray(g), Image.fromarray(255 - g)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    with pytest.raises(InputError, match="holds 2 images"):
+        read_image(tmp_path / "anim.gif")
+    (tmp_path / "fake.tif").write_bytes(b"not a tiff at all")
+    with pytest.raises(InputError, match="not a readable image"):
+        read_image(tmp_path / "fake.tif")

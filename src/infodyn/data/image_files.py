@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tifffile
 from PIL import Image, UnidentifiedImageError
 
 from infodyn.data.npy import read_npy
@@ -24,6 +25,7 @@ BUILTIN_IMAGES = SKIMAGE_IMAGES + SKLEARN_IMAGES
 
 ImageSpec = str | os.PathLike | np.ndarray
 _LUMA = np.array([0.2125, 0.7154, 0.0721])
+TIFF_SUFFIXES = (".tif", ".tiff")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,18 +127,59 @@ def _read_image(path: Path) -> np.ndarray:
         return to_grey(read_npy(path, "the image", "crop or downscale it"), str(path))
 
     try:
-        raw = _read_pil(path)
+        raw = _read_tiff(path) if path.suffix.lower() in TIFF_SUFFIXES else _read_pil(path)
     except Image.DecompressionBombError as exc:  # not an OSError: was a traceback
         raise InputError(
             f"{path}: too many pixels to read safely ({_short(exc)}); downscale or crop it"
         ) from None
+    except InputError:  # (a ValueError) the reader's own refusal, whole
+        raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
     return to_grey(raw, str(path))
 
 
+def _read_tiff(path: Path) -> np.ndarray:
+    """A TIFF by tifffile, which keeps every sample's bits (Pillow cut 16-bit colour to 8 bits,
+    and could not read float64); a file of several pages is refused (the first one was read,
+    unsaid). Samples stored plane by plane, (3|4, H, W), come back as (H, W, 3|4)."""
+    try:
+        with tifffile.TiffFile(path) as tif:
+            _one_frame(path, len(tif.pages))
+            a = tif.pages[0].asarray()
+    except tifffile.TiffFileError as exc:  # not a TIFF after all: Pillow's message said so
+        raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
+    if a.ndim == 3 and a.shape[0] in (3, 4) and a.shape[2] not in (3, 4):
+        a = np.moveaxis(a, 0, -1)
+    return a
+
+
+def _one_frame(path: Path, n_frames: int) -> None:
+    require(
+        n_frames <= 1,
+        f"{path}: holds {n_frames} images (pages or frames); give one image a file (only the "
+        "first one was read)",
+    )
+
+
+def _png_bits(path: Path) -> tuple[int, int] | None:
+    """A PNG's bit depth and colour type from its header (None for another file)."""
+    with open(path, "rb") as fh:
+        head = fh.read(26)
+    if len(head) < 26 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return head[24], head[25]
+
+
 def _read_pil(path: Path) -> np.ndarray:
+    bits = _png_bits(path)
+    require(  # colour types 2 (RGB), 4 (grey + alpha), 6 (RGBA) at 16 bits
+        bits is None or not (bits[0] == 16 and bits[1] in (2, 4, 6)),
+        f"{path}: a 16-bit colour PNG, of which Pillow reads only the high 8 bits of each "
+        "channel; save it as a TIFF (read whole) or as a 16-bit grey PNG",
+    )
     with Image.open(path) as im:
+        _one_frame(path, getattr(im, "n_frames", 1))
         im.load()
         if im.mode.startswith("I;16"):  # 16-bit grey in either byte order (I;16B: TIFFs in
             return np.asarray(im).astype(np.uint16)  # "MM" order; convert("RGB") clipped at 255)
