@@ -112,3 +112,20 @@ def test_an_image_file_of_several_pages_or_frames_is_refused(tmp_path):
     (tmp_path / "fake.tif").write_bytes(b"not a tiff at all")
     with pytest.raises(InputError, match="not a readable image"):
         read_image(tmp_path / "fake.tif")
+
+
+def test_an_image_given_twice_is_refused(tmp_path):
+    """A second copy (the same name, file, or a file and its folder) put the image's patches in
+    training and held out: held out only the first copy of "camera", trained on the other."""
+    from PIL import Image
+
+    from infodyn.data.image_files import load_images
+
+    with pytest.raises(InputError, match="camera is given twice"):
+        load_images(["camera", "camera"])
+    Image.fromarray(np.arange(64, dtype=np.uint8).reshape(8, 8)).save(tmp_path / "a.png")
+    with pytest.raises(InputError, match="given twice"):
+        load_images([tmp_path, tmp_path / "a.png"])
+    with pytest.raises(InputError, match="given twice"):
+        load_images([tmp_path / "a.png", tmp_path / "." / "a.png"])
+    assert len(load_images([tmp_path, "camera"])) == 2

@@ -311,6 +311,28 @@ def test_stimulus_patches_are_distinct_patches_on_a_small_image(tmp_path):
         stimulus_stage(validate(PipelineConfig, many), RunDir(tmp_path / "r2"))
 
 
+def test_stimulus_contrast_floor_is_its_own_key_and_named(tmp_path):
+    # the stage raised [images] min_contrast to a hidden 0.05 and named a key set to 0
+    rng = np.random.default_rng(0)
+    flat = tmp_path / "flat.npy"
+    np.save(flat, 0.5 + 0.03 * rng.random((40, 40)))  # grey range 0.03: no 4x4 s.d. of 0.05
+    images = {**TINY["images"], "images": [str(flat)], "min_contrast": 0.0}
+    data = {**TINY, "images": images, "stimulus": {**TINY["stimulus"], "size": 4}}
+    with pytest.raises(InputError, match=r"^\[stimulus\] min_contrast = 0.05 exceeds"):
+        stimulus_stage(validate(PipelineConfig, data), RunDir(tmp_path / "r"))
+    data["stimulus"]["min_contrast"] = 0.001
+    stim = stimulus_stage(validate(PipelineConfig, data), RunDir(tmp_path / "r2"))
+    assert stim.grey.std(axis=1).min() >= 0.001
+
+
+def test_config_refuses_what_the_stages_found_after_the_image_stage():
+    with pytest.raises(InputError, match=r"base_rate_hz \+ gain_hz = 5002 Hz exceeds one spike"):
+        validate(PipelineConfig, {"stimulus": {"gain_hz": 5000.0}})
+    with pytest.raises(InputError, match="binarize = 'sign' needs whitening"):
+        validate(PipelineConfig, {"images": {"binarize": "sign"}})
+    validate(PipelineConfig, {"images": {"binarize": "sign", "whiten": "dog"}})
+
+
 @pytest.mark.parametrize(("base", "gain"), [(2.0, 0.0), (0.0, 30.0)])
 def test_stimulus_rates_are_base_plus_gain(tmp_path, base, gain):
     """ON/OFF rate = base + gain * clip(c, 0, 2) / 2: gain 0 gives base everywhere; base 0

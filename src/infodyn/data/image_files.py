@@ -229,10 +229,21 @@ def load_images(
             f"them, got {images!r:.60}"
         )
     out: list[tuple[str, np.ndarray]] = []
+    seen: dict[str, str] = {}  # each image once: a second copy put its pixels on both sides
+
+    def once(name: str, key: str) -> None:
+        require(
+            key not in seen,
+            f"{name} is given twice ({seen.get(key)} and {name}): its patches would be both "
+            "trained on and held out; give each image once",
+        )
+        seen[key] = name
+
     for i, item in enumerate(images):
         if isinstance(item, np.ndarray):
             out.append((f"array{i}", to_grey(item, f"images[{i}]")))
         elif isinstance(item, str) and item in BUILTIN_IMAGES:
+            once(item, f"builtin:{item}")
             out.append((item, builtin_image(item)))
         elif isinstance(item, (str, os.PathLike)):
             path = Path(item)
@@ -241,8 +252,11 @@ def load_images(
                     p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
                 )
                 require(len(files) > 0, f"{path}: image folder is empty")
+                for p in files:
+                    once(str(p), os.path.realpath(p))
                 out.extend((str(p), read_image(p)) for p in files)
             elif path.exists():
+                once(str(path), os.path.realpath(path))
                 out.append((str(path), read_image(path)))
             else:
                 raise _no_such_image(item)

@@ -61,6 +61,12 @@ class StimulusSection(Section):
     response_start_ms: int = Field(50, ge=0, description="start of the scored response window")
     base_rate_hz: float = Field(2.0, ge=0, description="ON/OFF channel rate at zero contrast")
     gain_hz: float = Field(60.0, ge=0, description="rate added at 2 s.d. of contrast (saturates)")
+    min_contrast: float = Field(
+        0.05,
+        ge=0,
+        description="contrast floor of the stimulus patches (grey-level s.d.; [images] "
+        "min_contrast is the image-energy stage's)",
+    )
     drift: float = Field(
         0.0,
         ge=0,
@@ -174,6 +180,11 @@ class PipelineConfig(Section):
                     f"[energy] denoise_flips must lie in (0, {smallest / 2:g}) for patches of "
                     f"{smallest} pixels ([images] sizes), got {flips}"
                 )
+            if self.images.binarize == "sign" and self.images.whiten == "none":
+                raise InputError(  # (said by the stage, after the config was taken)
+                    "[images] binarize = 'sign' needs whitening (whiten = 'zca' or 'dog'); "
+                    "use binarize = 'mean' otherwise"
+                )
 
     def _check_network_stage(self, net: Any) -> None:
         """What the network stage found only after the image stages had run (a partial run
@@ -181,6 +192,12 @@ class PipelineConfig(Section):
         was rounded (0.4 ms to 1, 2.5 to 2). ``net``: :meth:`build_network`'s, built once."""
         branching_bin_steps(net, self.analysis.branching_bin_ms)
         whole_bin_steps(self.energy.word_bin_ms, net.dt, "[energy] word_bin_ms")
+        st = self.stimulus  # a channel's rate is at most base + gain (2 s.d. of contrast)
+        if (st.base_rate_hz + st.gain_hz) * net.dt / 1000.0 > 1.0:
+            raise InputError(
+                f"[stimulus] base_rate_hz + gain_hz = {st.base_rate_hz + st.gain_hz:g} Hz "
+                f"exceeds one spike a step at dt = {net.dt:g} ms ({1000.0 / net.dt:g} Hz)"
+            )
         tr = self.training
         if tr.enabled and not (tr.rate_weight or tr.variance_weight or tr.info_weight):
             raise InputError(

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data import BUILTIN_IMAGES, builtin_image, load_images, natural_patches
-from infodyn.errors import require
+from infodyn.errors import InputError, require
 from infodyn.experiments.config import build_network
 from infodyn.experiments.pipeline import figures as pf
 from infodyn.experiments.pipeline.config import PipelineConfig
@@ -44,14 +44,19 @@ def stimulus_stage(cfg: PipelineConfig, run: RunDir) -> Stimuli:
     """Pick the stimulus patches, encode them, build the network and its task."""
     st, tr, im = cfg.stimulus, cfg.training, cfg.images
     require(st.response_start_ms < st.trial_ms, "[stimulus] response_start_ms >= trial_ms")
-    pool = natural_patches(
-        size=st.size,
-        n=max(20 * st.n_stimuli, 200),
-        seed=st.seed,
-        images=im.images or None,
-        min_contrast=max(im.min_contrast, 0.05),
-        details=True,
-    )
+    try:  # its own floor ([images] min_contrast raised to a hidden 0.05 here, unnamed)
+        pool = natural_patches(
+            size=st.size,
+            n=max(20 * st.n_stimuli, 200),
+            seed=st.seed,
+            images=im.images or None,
+            min_contrast=st.min_contrast,
+            details=True,
+        )
+    except InputError as exc:
+        if "min_contrast" not in str(exc):
+            raise
+        raise InputError(f"[stimulus] {exc}") from None
     # distinct patches (a small image repeats them: two of four stimuli were one patch, and
     # H(S) = log2 n_stimuli was reported); every pool index when the pool has no repeats
     _, first = np.unique(pool.grey.reshape(len(pool.grey), -1), axis=0, return_index=True)
