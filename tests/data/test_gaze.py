@@ -66,3 +66,11 @@ def test_saccade_options_are_checked():
 def test_saccade_path_options_take_numbers(kw, message):
     with pytest.raises(InputError, match=message):
         saccade_path("camera", size=4, n_fixations=2, fixation_steps=10, **kw)
+
+
+def test_a_fractional_start_is_refused():
+    from infodyn.data.gaze import saccade_path
+
+    img = np.random.default_rng(0).random((20, 20))
+    with pytest.raises(InputError, match="whole pixels"):  # it started at (1, 2), unsaid
+        saccade_path(img, 4, 10, start=(1.5, 2.7), seed=0)

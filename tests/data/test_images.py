@@ -410,3 +410,11 @@ def test_one_pixel_patches_whiten_and_refuse_mean_binarisation():
     assert im.natural_patches(1, 200, whiten="zca", seed=0).shape == (200, 1)
     with pytest.raises(InputError, match="a 1 x 1 patch equals"):
         im.natural_patches(1, 100, binarize="mean")
+
+
+def test_n_test_without_held_out_and_zca_of_flat_patches_are_named():
+    with pytest.raises(InputError, match="n_test needs held_out"):  # ignored before
+        im.natural_patches(4, 100, n_test=5)
+    flat = np.full((30, 30), 0.5)
+    with pytest.raises(InputError, match="the patches are flat"):  # "use zca_epsilon > 0"
+        im.natural_patches(4, 100, images=[flat], whiten="zca")

@@ -71,9 +71,11 @@ def saccade_path(
     require(lo <= hi, f"fixation_steps must be a range lo <= hi, got {span}")
     if start is not None:  # (1, 2, 3) was taken as (1, 2)
         pair = array_or_none(start)
-        require(
-            pair is not None and pair.shape == (2,),
-            f"start must be a (row, column) pair, got {start!r}",
+        require(  # (1.5, 2.7) started at (1, 2), unsaid
+            pair is not None
+            and pair.shape == (2,)
+            and all(is_finite_number(v) and float(v).is_integer() for v in pair.tolist()),
+            f"start must be a (row, column) pair of whole pixels, got {start!r}",
         )
     reach = size // 2 if max_offset is None else int(max_offset)
     rng = make_rng(seed)

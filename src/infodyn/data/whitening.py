@@ -85,6 +85,11 @@ class ZCAWhitener:
         lam, U = np.linalg.eigh(C)
         lam = np.clip(lam, 0.0, None)
         eps = epsilon * float(lam.mean())
+        require(  # epsilon is relative to the mean eigenvalue: 0 for flat patches, where
+            float(lam.max(initial=0.0)) > 0,  # "use zca_epsilon > 0" could not help
+            "ZCA: the patches are flat (every pixel constant): nothing to whiten; use images "
+            "with contrast, or min_contrast > 0",
+        )
         require(np.all(lam + eps > 0), "ZCA: singular patch covariance; use zca_epsilon > 0")
         W = (U / np.sqrt(lam + eps)) @ U.T
         return cls(mean=mean, matrix=W, eigenvalues=lam, epsilon=eps)
