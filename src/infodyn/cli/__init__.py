@@ -7,6 +7,7 @@ Each module named in ``COMMAND_MODULES`` registers its command(s) on ``app`` whe
 from __future__ import annotations
 
 import atexit
+import os
 import importlib
 import sys
 
@@ -42,10 +43,14 @@ __all__ = ["COMMAND_MODULES", "app", "fail", "main"]
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: one line and exit 2 for every expected failure
     (:mod:`infodyn.cli.errors`)."""
-    from infodyn.cli.errors import run
+    from infodyn.cli.errors import run, stopped_at_once
     from infodyn.experiments.interrupt import ignore_signals_at_exit
 
     code = run(app, argv)
+    if stopped_at_once():  # every file is written and closed (run's finally blocks ran);
+        sys.stdout.flush()  # skip the shutdown that raced XLA's threads (stopped_at_once)
+        sys.stderr.flush()
+        os._exit(code)
     # when the interpreter shuts down (not in a process that catches SystemExit and goes on),
     # before JAX's exit handlers (atexit runs the last registered first): still this code
     atexit.register(ignore_signals_at_exit)

@@ -147,8 +147,22 @@ def _raised_by_interrupt(exc: BaseException) -> bool:
 KEEP_PROGRESS = frozenset({"simulate", "train", "sweep", "channel", "images", "demo"})
 
 
+#: set when a second signal stopped the command at once (:func:`stopped_at_once`)
+_STOPPED = {"at_once": False}
+
+
+def stopped_at_once() -> bool:
+    """Whether the last :func:`run` ended by a second signal, which may have come while XLA
+    compiled or ran on its own threads: the interpreter's shutdown then raced them, and 2 of
+    26 double Ctrl-C's during a first iteration's compilation aborted the process (SIGABRT:
+    "pure virtual method called", a corrupted heap) after its line, instead of exit 130."""
+    return _STOPPED["at_once"]
+
+
 def _interrupted_at_once(args: list[str]) -> None:
     from infodyn.experiments.interrupt import resume_after_stop
+
+    _STOPPED["at_once"] = True
 
     words = [a for a in args if not a.startswith("-")]
     name = words[0] if words else None
@@ -171,6 +185,7 @@ def run(app: Any, argv: list[str] | None = None) -> int:
     from infodyn.experiments.interrupt import Interrupted
 
     args = sys.argv[1:] if argv is None else argv  # the command line's words
+    _STOPPED["at_once"] = False
     try:
         platform_preflight()
         refuse_empty_out(args)
