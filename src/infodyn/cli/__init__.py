@@ -7,8 +7,8 @@ Each module named in ``COMMAND_MODULES`` registers its command(s) on ``app`` whe
 from __future__ import annotations
 
 import atexit
-import os
 import importlib
+import os
 import sys
 
 from infodyn.experiments.interrupt import command_line_interrupts
