@@ -142,3 +142,13 @@ def test_pid_with_large_symbol_values_equals_pid_of_relabelled_symbols():
         big = I.pid(big_a, big_b, y, measure)
         np.testing.assert_allclose(list(big), list(small), atol=1e-9)
         assert big.mi_joint == pytest.approx(small.mi_joint, abs=1e-12)
+
+
+def test_broja_beyond_the_dense_solver_is_refused_before_it_runs():
+    # 16 x 16 x 4 (1024 cells) had not finished after 200 s; it was taken without a word
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.integers(0, 16, 4000), rng.integers(0, 16, 4000)
+    y = (x1 + x2) % 4
+    with pytest.raises(InputError, match=r"BROJA PID over \d+ free cells.*measure='wb'"):
+        pid(x1, x2, y, "broja")
+    assert pid(x1, x2, y, "wb") is not None

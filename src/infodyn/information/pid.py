@@ -33,6 +33,9 @@ from infodyn.information.estimators import warn_if_undersampled
 from infodyn.information.words import _radix_sizes, encode
 
 _MEASURES = ("wb", "broja")
+#: the most cells (x1, x2, y) of the BROJA programme: SLSQP's steps are dense, their cost
+#: grows with the cube of the cells (an 8 x 8 x 4 table, 256 cells, took 138 s)
+MAX_BROJA_CELLS = 300
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,12 @@ def _broja_min_joint_mi(p: np.ndarray, tol: float = 1e-12) -> float:
     support = (p_ac[:, None, :] > 0) & (p_bc[None, :, :] > 0)
     idx = np.argwhere(support)
     n = len(idx)
+    if n > MAX_BROJA_CELLS:  # SLSQP's dense steps grow with the cube of the cells: hours
+        raise InputError(
+            f"BROJA PID over {n} free cells (x1, x2, y) is beyond SLSQP's dense solver here "
+            f"(at most {MAX_BROJA_CELLS}; 144 took 13-53 s, 256 took 138 s in an audit): use "
+            "measure='wb', or fewer symbols (coarser bins, shorter words)"
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         q0 = (p_ac[:, None, :] * p_bc[None, :, :] / p_c[None, None, :])[support]
     # equality constraints: (a, c) and (b, c) marginals
