@@ -108,6 +108,10 @@ def test_optimizer_with_fewer_parts_is_refused_without_stored_options(tmp_path):
     ck = save_checkpoint(tmp_path / "checkpoint.npz", adam.state, {})
     with pytest.raises(InputError, match="more parts"):
         _trainer(optimizer="sgd").load_checkpoint(ck)
+    # and the other way: plain SGD's state (none) under momentum was "corrupt (KeyError)"
+    ck = save_checkpoint(tmp_path / "sgd.npz", _trainer(optimizer="sgd").state, {})
+    with pytest.raises(InputError, match=r"fewer parts \(0\).*optimizer it was trained with"):
+        _trainer(optimizer="sgd", momentum=0.9).load_checkpoint(ck)
 
 
 def test_non_finite_optimizer_state_and_feedback_are_refused(tmp_path):
@@ -197,7 +201,7 @@ def test_a_sparse_checkpoint_of_another_pattern_or_breaking_dale_is_refused(tmp_
     assert first.mask is None and hasattr(first.state.params["w_rec"], "indptr")
     ck = first.save_checkpoint(tmp_path / "checkpoint.npz")
     trainer(0).load_checkpoint(ck)  # its own graph
-    with pytest.raises(InputError, match="another synapse pattern than this trainer's"):
+    with pytest.raises(InputError, match="w_rec holds another synapse pattern than this trainer's"):
         trainer(1).load_checkpoint(ck)
     data = dict(np.load(ck))
     edited = dict(data)
@@ -288,3 +292,25 @@ def test_stored_weights_of_another_shape_are_named_not_the_optimizer_state(tmp_p
     np.savez(ck, **data)
     with pytest.raises(InputError, match="the stored weights do not fit this network: .*w_rec"):
         trainer.load_checkpoint(ck)
+
+
+def test_a_checkpoint_with_another_w_in_storage_or_pattern_is_refused(tmp_path):
+    """w_rec's storage and pattern were checked, w_in's not: a resume switched to the
+    checkpoint's sparse w_in (another pattern, or under a dense one) without a word."""
+    from infodyn.network import SparseWeights
+
+    net = idn.network.LIF(n_in=4, n_rec=4, n_out=1)
+    task = PatternGeneration(n_in=4, n_steps=10)
+
+    def trainer(w_in):
+        params = {**net.init(seed=0), "w_in": w_in}
+        return Trainer(net, task, "mse", TrainOptions(seed=0), params=params)
+
+    diagonal = SparseWeights.from_dense(np.eye(4) * 0.5)
+    shifted = SparseWeights.from_dense(np.roll(np.eye(4), 1, axis=1) * 0.5)
+    ck = trainer(diagonal).save_checkpoint(tmp_path / "checkpoint.npz")
+    trainer(diagonal).load_checkpoint(ck)  # its own
+    with pytest.raises(InputError, match="w_in holds another synapse pattern"):
+        trainer(shifted).load_checkpoint(ck)
+    with pytest.raises(InputError, match="their w_in is sparse but this trainer's is dense"):
+        trainer(np.eye(4) * 0.5).load_checkpoint(ck)

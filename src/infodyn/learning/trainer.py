@@ -433,19 +433,25 @@ class Trainer:
         (sparse weights store it; a dense ``mask`` is checked on its own) and Dale's law: the
         checkpoint of another seed's graph, or an edited one, was resumed without a word."""
         self.net.validate_params(weights)
-        stored, ours = weights["w_rec"], self.state.params["w_rec"]
-        if is_sparse(stored) and is_sparse(ours):
-            same = all(
+        for key in ("w_rec", "w_in"):  # (w_in's storage and pattern went unchecked)
+            stored, ours = weights[key], self.state.params[key]
+            kinds = ("sparse" if is_sparse(w) else "dense" for w in (stored, ours))
+            require(
+                is_sparse(stored) == is_sparse(ours),
+                "their {} is {} but this trainer's is {}: resume with the weights it was "
+                "trained with".format(key, *kinds),
+            )
+            same = not is_sparse(stored) or all(
                 np.array_equal(np.asarray(a), np.asarray(b))
                 for a, b in ((stored.indptr, ours.indptr), (stored.indices, ours.indices))
             )
             require(
                 same,
-                "they hold another synapse pattern than this trainer's (drawn by net.init with "
-                "its seed and connectivity, or given); resume with the network, seed and "
-                "weights it was trained with",
+                f"their {key} holds another synapse pattern than this trainer's (drawn by "
+                "net.init with its seed and connectivity, or given); resume with the network, "
+                "seed and weights it was trained with",
             )
-        wrong = dale_violations(stored, self.net.unit_signs())
+        wrong = dale_violations(weights["w_rec"], self.net.unit_signs())
         require(not wrong, f"{wrong} synapses break Dale's law of this E/I network")
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
