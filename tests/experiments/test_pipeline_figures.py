@@ -109,20 +109,29 @@ def test_rates_figure_histograms_every_unit_and_marks_the_target():
     assert max(edges) == pytest.approx(20.0 * 1.05, rel=1e-6)  # the bins reach past the target
 
 
-def test_branching_figure_draws_each_fit_as_b_m_to_the_k_plus_c():
-    fits = {
-        "exp": SimpleNamespace(b=0.8, m=0.95, c=0.0, tau=19.5),
-        "exp_offset": SimpleNamespace(b=0.7, m=0.9, c=0.05, tau=9.5),
-    }
-    k = np.arange(1, 11)
-    br = SimpleNamespace(k=k, r_k=0.8 * 0.95**k, r_k_stderr=np.full(10, 0.01), fits=fits, dt=4.0)
+@pytest.mark.parametrize("corrected", [False, True])
+def test_branching_figure_draws_each_fit_as_b_m_to_the_k_plus_c(corrected):
+    """Each fit as b m^k + c over the lags; bias-corrected, also the slopes it expects of the
+    trials (ExpFit.observed), which the points follow."""
+    import warnings
+
+    import infodyn.criticality as C
+
+    act = C.simulate_branching_process(0.9, 10.0, 300, trials=10, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        br = C.branching_ratio(act, dt=4.0, kmax=20, n_boot=0, bias_correction=corrected)
     ax = F.branching_figure(br, "before").axes[0]
-    curves = [ln for ln in ax.lines if len(ln.get_xdata()) == 200]
-    assert len(curves) == 2
-    for ln, f in zip(curves, fits.values(), strict=True):
-        kk = np.asarray(ln.get_xdata())
-        assert kk[0] == 1 and kk[-1] == 10
-        np.testing.assert_allclose(ln.get_ydata(), f.b * f.m**kk + f.c)
+    lines = [ln for ln in ax.lines if len(ln.get_xdata()) == len(br.k)]
+    dashed = [ln for ln in lines if ln.get_linestyle() == "--"]
+    solid = [ln for ln in lines if ln.get_linestyle() == "-"]
+    assert len(solid) == 2 and len(dashed) == (2 if corrected else 0)
+    for f, ln in zip(br.fits.values(), solid, strict=True):
+        np.testing.assert_array_equal(ln.get_xdata(), br.k)
+        want = f.observed if corrected else f.b * f.m ** br.k.astype(float) + f.c
+        np.testing.assert_allclose(ln.get_ydata(), want)
+    for f, ln in zip(br.fits.values(), dashed, strict=corrected):
+        np.testing.assert_allclose(ln.get_ydata(), f.b * f.m ** br.k.astype(float) + f.c)
     assert "bins of 4 ms" in ax.get_xlabel()
 
 
