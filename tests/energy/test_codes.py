@@ -104,3 +104,19 @@ def test_one_pattern_is_stored():
     assert idn.energy.capacity_curve(16, [1])[0] == {"n_patterns": 1, "fraction_stored": 1.0}
     with pytest.raises(idn.InputError, match="never change in the data"):
         idn.energy.fit(P)  # a density fit of one word: every bit constant, refused as before
+
+
+def test_huge_sizes_are_refused_before_allocating(monkeypatch):
+    import infodyn.energy as E
+    import infodyn.memory
+    from infodyn.errors import InputError
+
+    monkeypatch.setattr(infodyn.memory, "available_bytes", lambda: 10**9)
+    model = E.IsingModel(np.zeros((4, 4)), np.zeros(4))
+    for call, said in (
+        (lambda: model.sample(10**11), "samples of 4 units"),
+        (lambda: model.fixed_points(method="random", n_starts=10**11), "random starts"),
+        (lambda: E.random_patterns(10**6, 10**6), "random patterns"),
+    ):
+        with pytest.raises(InputError, match=said):  # raw MemoryErrors
+            call()

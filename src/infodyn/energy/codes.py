@@ -43,6 +43,7 @@ from infodyn.errors import (
     require_flag,
     whole_number,
 )
+from infodyn.memory import require_memory
 
 
 def hamming_distances(A: Any, B: Any = None) -> np.ndarray:
@@ -135,6 +136,9 @@ def random_patterns(n_patterns: int, n: int, p: float = 0.5, seed: int = 0) -> n
     n_patterns = positive_int(n_patterns, "n_patterns")
     n = positive_int(n, "n")
     require(is_finite_number(p) and 0 < p < 1, f"p must be in (0, 1), got {p!r}")
+    require_memory(  # the uniforms in float64 (10**6 x 10**6 was a raw MemoryError)
+        9.0 * n_patterns * n, f"{n_patterns:,} random patterns of {n:,} units", "use fewer"
+    )
     return (np.random.default_rng(rng_seed(seed)).random((n_patterns, n)) < p).astype(np.uint8)
 
 
@@ -142,6 +146,11 @@ def outer_product_rule(patterns: Any) -> Any:
     """The Hopfield (Hebb) network ``W = (1/n) sum_mu s^mu s^mu^T`` (zero diagonal, b = 0) over
     spins s = 2x - 1, as an :class:`IsingModel`."""
     P = as_binary(patterns, "patterns")
+    require_memory(  # W and its spin copy of the patterns, float64
+        8.0 * (P.shape[1] ** 2 + P.size),
+        f"a Hopfield network of {P.shape[1]:,} units",
+        "use fewer units",
+    )
     S = 2.0 * P - 1.0
     W = S.T @ S / P.shape[1]
     np.fill_diagonal(W, 0.0)

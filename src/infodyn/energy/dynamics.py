@@ -29,6 +29,7 @@ from infodyn.errors import (
     require_choice,
     require_flag,
 )
+from infodyn.memory import require_memory
 
 MAX_EXHAUSTIVE_N = 26
 
@@ -245,6 +246,11 @@ def fixed_points(
         require(X is not None, "method='data' needs the data X")
         starts = np.unique(as_binary(X, n=model.n), axis=0)
     else:
+        require_memory(  # the uniforms in float64 (10**11 starts: a raw MemoryError)
+            9.0 * n_starts * model.n,
+            f"{n_starts:,} random starts of {model.n} units",
+            "use fewer n_starts",
+        )
         rng = np.random.default_rng(seed)
         starts = (rng.random((n_starts, model.n)) < 0.5).astype(np.uint8)
     ends = descend(model, starts, order=order, seed=seed)

@@ -21,6 +21,7 @@ import numpy as np
 from infodyn.energy._checks import as_binary, positive_int, require_model, rng_seed
 from infodyn.energy.kernels import gibbs_kernel
 from infodyn.errors import check_option_type, make_rng, require, require_choice
+from infodyn.memory import require_memory
 
 
 def sample(
@@ -57,6 +58,11 @@ def sample(
         chains = min(n, 64) if X0 is None else X0.shape[0]
     chains = positive_int(chains, "chains")
     per_chain = -(-n // chains)
+    require_memory(  # the samples, one byte a unit (10**11 was a raw MemoryError)
+        float(chains * per_chain * model.n),
+        f"{chains * per_chain:,} samples of {model.n} units",
+        "draw fewer samples at a time",
+    )
     if X0 is None:
         rng = make_rng(seed)
         X0 = (rng.random((chains, model.n)) < 0.5).astype(np.uint8)
