@@ -263,9 +263,11 @@ def test_image_stage_has_the_histogram_bits_up_to_4x4(image_stage_pl):
 
 def test_image_stage_train_and_test_counts(image_stage_pl):
     """held_out = 0.25 of the patches (by region): the test set is the smaller one."""
-    res, _ = image_stage_pl
+    res, cfg = image_stage_pl
     n_tr, n_te = res.numbers["n_train"], res.numbers["n_test"]
     assert 0.1 < n_te / (n_tr + n_te) < 0.4 and n_tr > n_te
+    # by region, every image has held-out patches (split = "image" names the ones it drew)
+    assert res.numbers["test_images"] == sorted(cfg.images.images)
 
 
 def test_image_stage_denoises_held_out_patches(image_stage_pl):

@@ -100,6 +100,8 @@ def image_energy_stage(cfg: PipelineConfig, size: int, run: RunDir) -> ImageEner
         "n_units": n,
         "n_train": len(train),
         "n_test": len(test),
+        # which images the held-out patches come from ([images] split = "image" draws them)
+        "test_images": sorted({test.image_names[i] for i in np.unique(test.image)}),
         "fraction_ones": float(train.values.mean()),
         "fit_method": en.method,
         "fit_seconds": fit_s,
