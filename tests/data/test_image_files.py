@@ -129,3 +129,30 @@ def test_an_image_given_twice_is_refused(tmp_path):
     with pytest.raises(InputError, match="given twice"):
         load_images([tmp_path / "a.png", tmp_path / "." / "a.png"])
     assert len(load_images([tmp_path, "camera"])) == 2
+
+
+def test_tiffs_that_pillow_reads_whole_stay_with_pillow(tmp_path):
+    """LZW/JPEG-compressed, palette and white-is-zero TIFFs (tifffile alone could not decode
+    the first without imagecodecs, and read the others' raw samples); a camera JPEG with an
+    MPF preview is one photograph; a TIFF with a thumbnail page is one image."""
+    import tifffile
+    from PIL import Image
+
+    from infodyn.data.image_files import read_image
+
+    ramp = np.tile(np.linspace(0, 255, 16).astype(np.uint8), (8, 1))
+    grey = ramp / 255.0
+    Image.fromarray(np.stack([ramp] * 3, 2)).save(tmp_path / "lzw.tif", compression="tiff_lzw")
+    np.testing.assert_allclose(read_image(tmp_path / "lzw.tif"), grey, atol=1e-3)
+    Image.fromarray(ramp).convert("P").save(tmp_path / "pal.tif")
+    np.testing.assert_allclose(read_image(tmp_path / "pal.tif"), grey, atol=0.05)
+    tifffile.imwrite(tmp_path / "white.tif", 255 - ramp, photometric="miniswhite")
+    np.testing.assert_allclose(read_image(tmp_path / "white.tif"), grey, atol=1e-12)
+    small = Image.fromarray(ramp[:4, :4])
+    Image.fromarray(ramp).save(tmp_path / "photo.jpg", format="MPO", save_all=True,
+                               append_images=[small])  # fmt: skip
+    assert read_image(tmp_path / "photo.jpg").shape == (8, 16)
+    with tifffile.TiffWriter(tmp_path / "thumb.tif") as tw:
+        tw.write(ramp)
+        tw.write(ramp[:4, :8], subfiletype=1)  # a reduced-resolution page
+    np.testing.assert_allclose(read_image(tmp_path / "thumb.tif"), grey)

@@ -221,6 +221,29 @@ def test_pipeline_branching_ratio_is_bias_corrected_on_its_short_trials():
     assert not any("bias_correction" in w for w in crit["warnings"])
 
 
+def test_pipeline_branching_ratio_near_one_falls_back_to_the_plain_fit():
+    # m = 0.95 on 70-bin trials: the first-order correction does not hold (NaN); the headline
+    # m was null exactly where training aims (m -> 1). The plain fit stands, said so.
+    import infodyn.criticality as C
+    import infodyn.experiments.pipeline.analysis as an_mod
+
+    act = C.simulate_branching_process(0.95, 3.0, 70, trials=80, seed=2)
+    z = np.zeros((80, 70, 60), dtype=np.uint8)
+    rng = np.random.default_rng(2)
+    for trial, step in zip(*np.nonzero(act), strict=True):
+        z[trial, step, rng.choice(60, size=min(int(act[trial, step]), 60), replace=False)] = 1
+    net = SimpleNamespace(n_ref=0, dt=1.0, n_rec=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        crit = an_mod.criticality_analysis(z, SpikeTrain.from_dense(z), net, AnalysisSection())
+        crit = crit.numbers
+        corrected = C.branching_ratio(act.astype(float), bias_correction=True, n_boot=0)
+    assert not np.isfinite(corrected.m)  # the case this test is about
+    assert crit["bias_corrected"] is False and np.isfinite(crit["m"])
+    assert crit["m"] == crit["m_uncorrected"]
+    assert any("correction does not hold" in w for w in crit["warnings"])
+
+
 @pytest.fixture(scope="module")
 def image_stage_pl(tmp_path_factory):
     cfg = validate(

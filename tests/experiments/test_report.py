@@ -243,6 +243,7 @@ def test_report_keeps_the_digits_that_tell_a_ratio_near_one_from_one():
     assert format_value(0.99996) == "0.99996" and format_value(1.00004) == "1.00004"
     assert format_value(-0.9999999) == "-0.9999999" and format_value(1.0) == "1"
     assert format_value(0.98765) == "0.9877"  # four digits elsewhere, as before
+    assert format_value(0.9999999999999999) == "1" == format_value(1.0000000000000002)  # noise
 
 
 def test_report_of_a_results_list_and_of_figures_only(tmp_path):

@@ -140,18 +140,31 @@ def _read_image(path: Path) -> np.ndarray:
 
 
 def _read_tiff(path: Path) -> np.ndarray:
-    """A TIFF by tifffile, which keeps every sample's bits (Pillow cut 16-bit colour to 8 bits,
-    and could not read float64); a file of several pages is refused (the first one was read,
-    unsaid). Samples stored plane by plane, (3|4, H, W), come back as (H, W, 3|4)."""
+    """A TIFF: Pillow reads it (every compression, palettes, CMYK, white-is-zero, the pixel
+    guard), except where it loses bits: 16-bit colour (it kept the high byte: 400 grey levels
+    became 2) and 64-bit floats (unreadable), which tifffile reads uncompressed or deflated.
+    More than one full-size page is refused (the first was read, unsaid); reduced-size pages
+    (thumbnails) do not count."""
     try:
         with tifffile.TiffFile(path) as tif:
-            _one_frame(path, len(tif.pages))
-            a = tif.pages[0].asarray()
+            full = [p for p in tif.pages if not getattr(p, "is_reduced", False)]
+            _one_frame(path, len(full))
+            page = full[0] if full else None
+            rgb = page is not None and page.photometric == tifffile.PHOTOMETRIC.RGB
+            deep_rgb = rgb and page.bitspersample > 8
+            grey_f64 = page is not None and page.dtype == np.float64 and page.samplesperpixel == 1
+            if not (deep_rgb or grey_f64):
+                return _read_pil(path, frames=False)
+            pixels = page.imagewidth * page.imagelength
+            require(  # Pillow's guard, which this path skips: a small file can declare a lot
+                pixels <= 2 * Image.MAX_IMAGE_PIXELS,
+                f"{path}: too many pixels to read safely ({pixels:,}); downscale or crop it",
+            )
+            a = page.asarray()
+            planar = page.planarconfig == tifffile.PLANARCONFIG.SEPARATE
     except tifffile.TiffFileError as exc:  # not a TIFF after all: Pillow's message said so
         raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
-    if a.ndim == 3 and a.shape[0] in (3, 4) and a.shape[2] not in (3, 4):
-        a = np.moveaxis(a, 0, -1)
-    return a
+    return np.moveaxis(a, 0, -1) if planar and a.ndim == 3 else a
 
 
 def _one_frame(path: Path, n_frames: int) -> None:
@@ -171,7 +184,9 @@ def _png_bits(path: Path) -> tuple[int, int] | None:
     return head[24], head[25]
 
 
-def _read_pil(path: Path) -> np.ndarray:
+def _read_pil(path: Path, frames: bool = True) -> np.ndarray:
+    """Pillow's reading; ``frames``: refuse an animation (a camera JPEG's MPF preview or gain
+    map is no second image: frame 0 is the photograph)."""
     bits = _png_bits(path)
     require(  # colour types 2 (RGB), 4 (grey + alpha), 6 (RGBA) at 16 bits
         bits is None or not (bits[0] == 16 and bits[1] in (2, 4, 6)),
@@ -179,7 +194,8 @@ def _read_pil(path: Path) -> np.ndarray:
         "channel; save it as a TIFF (read whole) or as a 16-bit grey PNG",
     )
     with Image.open(path) as im:
-        _one_frame(path, getattr(im, "n_frames", 1))
+        if frames and im.format != "MPO":
+            _one_frame(path, getattr(im, "n_frames", 1))
         im.load()
         if im.mode.startswith("I;16"):  # 16-bit grey in either byte order (I;16B: TIFFs in
             return np.asarray(im).astype(np.uint16)  # "MM" order; convert("RGB") clipped at 255)

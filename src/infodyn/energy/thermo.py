@@ -194,9 +194,9 @@ def _jackknife(e: np.ndarray, betas: np.ndarray, n_blocks: int) -> tuple[np.ndar
 def tempering_moments(
     model: Any,
     betas: np.ndarray,
-    n_sweeps: int = 4000,
-    burn_in: int = 1000,
-    n_blocks: int = 20,
+    n_sweeps: int = MCMC_DEFAULTS["n_sweeps"],
+    burn_in: int = MCMC_DEFAULTS["burn_in"],
+    n_blocks: int = MCMC_DEFAULTS["n_blocks"],
     seed: int = 0,
 ) -> dict[str, np.ndarray]:
     """``beta^2 Var(E)`` and ``<E>`` with jackknife errors at each inverse temperature (sorted
@@ -245,9 +245,9 @@ def heat_capacity(
     temperatures: Any,
     method: str = "auto",
     seed: int = 0,
-    n_sweeps: int = 4000,
-    burn_in: int = 1000,
-    n_blocks: int = 20,
+    n_sweeps: int = MCMC_DEFAULTS["n_sweeps"],
+    burn_in: int = MCMC_DEFAULTS["burn_in"],
+    n_blocks: int = MCMC_DEFAULTS["n_blocks"],
 ) -> HeatCapacity:
     """Heat capacity per unit ``C(T)/n = Var_T(E) / (n T^2)`` of ``p_T(x) ~ exp(-E(x)/T)``
     (Tkacik et al. 2015, eq. 3) at each temperature.

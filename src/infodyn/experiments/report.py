@@ -136,8 +136,8 @@ def _near_one(value: float, text: str) -> str:
     """``text`` with more digits where four made a branching ratio of 0.99996 or 1.00004 read
     as 1: near criticality 1 - m is the quantity of interest."""
     digits = 4
-    while abs(float(text)) == 1.0 and abs(value) != 1.0 and digits < 17:
-        digits += 1
+    while abs(float(text)) == 1.0 and abs(abs(value) - 1.0) > 1e-9 and digits < 12:
+        digits += 1  # (not for rounding noise: 0.9999999999999999 stays "1")
         text = f"{value:.{digits}g}"
     return text
 

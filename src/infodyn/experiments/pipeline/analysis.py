@@ -71,21 +71,28 @@ def criticality_analysis(z: np.ndarray, spikes: Any, net: Any, an: AnalysisSecti
             # trials of ~70 bins are short against tau: the plain MR fit is biased low by
             # O(tau/T) (0.23 for 0.37 before training in the demo), so m is bias-corrected;
             # the plain estimate is kept beside it (its own warning would advise the other)
-            br = branching_ratio(
+            with warnings.catch_warnings(record=True) as plain_said:
+                warnings.simplefilter("always")
+                plain = branching_ratio(counts, method="mr", dt=b * net.dt, seed=an.seed)
+            corrected = branching_ratio(
                 counts, method="mr", dt=b * net.dt, seed=an.seed, bias_correction=True
             )
+            # near m = 1 the first-order correction does not hold on such trials (NaN from
+            # m ~ 0.9 at 66 bins): then the plain fit, said so, with its own warnings
+            use_plain = not np.isfinite(corrected.m) and np.isfinite(plain.m)
+            br = plain if use_plain else corrected
+            if use_plain:
+                for w in plain_said:
+                    warnings.warn(w.message, stacklevel=1)
             crit.update(
                 m=br.m,
                 tau_ms=br.tau,
                 m_ci=list(br.m_ci),
-                bias_corrected=True,
+                bias_corrected=not use_plain,
                 meaningful=br.meaningful,
                 fits={k: {"m": f.m, "tau_ms": f.tau} for k, f in br.fits.items()},
                 fits_disagree=br.fits_disagree,
             )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                plain = branching_ratio(counts, method="mr", dt=b * net.dt, seed=an.seed)
             crit.update(m_uncorrected=plain.m, m_uncorrected_ci=list(plain.m_ci))
             nv = branching_ratio(counts, method="naive", n_boot=0)
             crit["m_naive"] = nv.m
