@@ -185,11 +185,11 @@ def test_criticality_cli_passes_method_gof_and_sample_fraction(tmp_path, monkeyp
         monkeypatch, "infodyn.experiments.criticality_run", "run_criticality", CRIT_FAKE
     )
     argv = ["criticality", tmp_path / "s.h5", "--out", tmp_path / "r"]
-    extra = ["--method", "sm", "--gof-bootstrap", "7", "--sample-fraction", "0.25"]
+    extra = ["--method", "sm", "--gof-bootstrap", "7", "--sample-fraction", "0.25", "--kmin", "3"]
     rc, out, err = cli_in_process([*argv, *extra], capsys)
     assert rc == 0, err
     kw = calls[-1][1]
-    assert kw["coefficient_method"] == "sm"
+    assert kw["coefficient_method"] == "sm" and kw["kmin"] == 3
     assert kw["gof_bootstrap"] == 7
     assert kw["sample_fraction"] == 0.25
 
@@ -217,3 +217,19 @@ def test_cli_bias_correction_follows_its_own_advice(tmp_path, cli):
     assert before < res["mr"]["m"]  # the plain fit is biased low on short trials
     cfg = json.loads((tmp_path / "b" / "config.json").read_text())["config"]
     assert cfg["bias_correction"] is True
+
+
+def test_the_estimators_advice_is_given_in_flags_the_command_has():
+    """'kmin past the oscillation' and 'a bin of at least n_ref + 1 steps' named no flag of
+    infodyn criticality; each API phrase it rewrites must still be the library's own."""
+    import inspect
+
+    from infodyn.cli.criticality import CLI_WORDS
+    from infodyn.criticality import _mr_decay, _mr_interval, branching
+
+    text = "".join(inspect.getsource(m) for m in (_mr_decay, _mr_interval, branching))
+    text = " ".join(text.replace('"', " ").split())  # the notes' strings span source lines
+    for api, flag in CLI_WORDS:
+        assert " ".join(api.split()) in text, api
+        option = flag.split()[1] if flag.startswith("pass") else flag.split()[0]
+        assert option.startswith("--")

@@ -10,6 +10,14 @@ from infodyn.cli._reading import reading_progress
 from infodyn.cli.app import app
 
 
+#: the estimators' advice in the API's words, and the same in this command's flags
+CLI_WORDS = (
+    ("pass bias_correction=True", "pass --bias-correction"),
+    ("a bin of at least n_ref + 1 steps", "--bin-ms of at least (n_ref + 1) dt"),
+    ("kmin past the oscillation", "--kmin past the oscillation"),
+)
+
+
 @app.command()
 def criticality(
     spikes: Path = typer.Argument(..., help="Spike file (.h5, .npz, .nwb, Neo) or phy folder."),
@@ -21,6 +29,9 @@ def criticality(
         "iei", "--avalanche-bin-ms", help="Bin for avalanches: ms, 'iei' or 'step'."
     ),
     kmax: int = typer.Option(None, "--kmax", help="Largest MR lag in bins (default: 5 tau)."),
+    kmin: int = typer.Option(
+        1, "--kmin", min=1, help="First MR lag fitted, in bins (past an oscillation)."
+    ),
     method: str = typer.Option("ts", "--method", help="MR slopes: 'ts' or 'sm'."),
     n_boot: int = typer.Option(
         100, "--n-boot", min=0, max=10**6, help="Bootstrap replicates for intervals."
@@ -65,6 +76,7 @@ def criticality(
             bin_ms=bin_ms,
             avalanche_bin_ms=avalanche_bin_ms,
             kmax=kmax,
+            kmin=kmin,
             coefficient_method=method,
             n_boot=n_boot,
             ci_method=ci_method,
@@ -85,7 +97,8 @@ def criticality(
         f"alpha_S = {'nan' if alpha is None else f'{alpha:.3f}'}{_verdict(sf)} -> {out}"
     )
     for w in res["warnings"]:  # the estimator's advice, in this command's words
-        w = w.replace("pass bias_correction=True", "pass --bias-correction")
+        for api, flag in CLI_WORDS:
+            w = w.replace(api, flag)
         typer.echo(f"warning: {w}", err=True)
 
 
