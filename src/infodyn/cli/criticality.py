@@ -9,7 +9,6 @@ import typer
 from infodyn.cli._reading import reading_progress
 from infodyn.cli.app import app
 
-
 #: the estimators' advice in the API's words, and the same in this command's flags
 CLI_WORDS = (
     ("pass bias_correction=True", "pass --bias-correction"),
