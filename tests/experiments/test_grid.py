@@ -252,3 +252,28 @@ def test_evenly_spaced_values_keep_what_rounding_would_merge(tmp_path):
     (folder / "a.npy").write_bytes(b"1")
     (folder / "gone").symlink_to(tmp_path / "nowhere")  # a dangling link dropped the folder
     assert input_files({"spikes": str(folder)})["spikes"][1] == 2
+
+
+def test_relative_paths_go_out_absolute_so_a_worker_elsewhere_reads_the_same_files(
+    tmp_path, monkeypatch
+):
+    """A remote Dask worker read params = "data/w.npz" from its own folder: another file of
+    that name (its numbers reported as the point's), or none."""
+    import os
+
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    np.savez(tmp_path / "data" / "w.npz", w=np.zeros(1))
+    base = {**BASE, "simulation": {"params": "data/w.npz"}}
+    points = expand_grid(get_command("simulate"), base, {"input.rate_hz": [10.0, 20.0]})
+    want = str((tmp_path / "data" / "w.npz").resolve())
+    assert all(p.config["simulation"]["params"] == want for p in points)
+    elsewhere = tmp_path / "worker"
+    elsewhere.mkdir()
+    os.chdir(elsewhere)  # what a worker in its own folder now reads
+    assert os.path.samefile(points[0].config["simulation"]["params"], want)
+    # built-in image names are no paths: they stay names
+    images = expand_grid(get_command("images"), {"images": {"images": ["camera"]}}, {})
+    assert images[0].config["images"]["images"] == ["camera"]

@@ -2,8 +2,9 @@
 
 A config's relative paths (``[simulation] params``, ``spikes`` of an energy config, the
 ``images`` of the images pipeline; fields marked with :data:`PATH_FIELD`) are read from the
-current directory, not from the config file's folder: a sweep's points, a Dask worker and the
-command line then all see the same file. The usual slip is a config kept beside its data and run
+current directory, not from the config file's folder; a sweep makes them absolute before its
+points go out (:func:`with_absolute_paths`), so a Dask worker in another folder reads the same
+file. The usual slip is a config kept beside its data and run
 from elsewhere (``infodyn simulate sub/run.toml`` with ``params = "w.npz"`` and ``sub/w.npz``):
 :func:`check_config_paths` finds a relative path that is missing here but exists beside the
 config, and says so in one line instead of a bare "no such file".
@@ -11,8 +12,10 @@ config, and says so in one line instead of a bare "no such file".
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -52,3 +55,27 @@ def check_config_paths(cfg: BaseModel, config_file: str | os.PathLike) -> None:
             f"read from the directory infodyn runs in; give {str(folder / path)!r} or an "
             f"absolute path, or run infodyn from {folder}"
         )
+
+
+def with_absolute_paths(cfg: BaseModel, data: dict) -> dict:
+    """``data`` (``cfg`` resolved to a dict) with each relative :data:`PATH_FIELD` value that
+    names an existing file or folder here made absolute: a sweep's points then read the files
+    the sweep was started beside, wherever a Dask worker runs (a remote worker read
+    ``data/w.npz`` from its own folder: another file, or none). Values that name nothing here
+    (built-in image names, a file yet to be made) stay as they are."""
+    out = json.loads(json.dumps(data))
+
+    def absolute(value: Any) -> Any:
+        if not isinstance(value, str) or not value:
+            return value
+        path = Path(value).expanduser()
+        return str(path.resolve()) if not path.is_absolute() and path.exists() else value
+
+    for key in dict(path_values(cfg)):
+        *parents, leaf = key.split(".")
+        table = out
+        for name in parents:
+            table = table[name]
+        value = table[leaf]
+        table[leaf] = [absolute(v) for v in value] if isinstance(value, list) else absolute(value)
+    return out

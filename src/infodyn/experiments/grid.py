@@ -19,7 +19,7 @@ import numpy as np
 from infodyn.errors import InputError, whole_number
 from infodyn.experiments import interrupt
 from infodyn.experiments.config import CommandSpec, detect_command, resolved, validate
-from infodyn.experiments.config_paths import check_config_paths
+from infodyn.experiments.config_paths import check_config_paths, with_absolute_paths
 
 #: the most points a sweep takes (each is validated, hashed and given a run folder; a grid of
 #: 10^8 values filled 16 GB before the first point ran)
@@ -315,7 +315,7 @@ def expand_grid(
             cfg = validate(model, data, source=f"sweep point {where}")
             if config_file is not None:  # every point failed with "no such file", on Dask
                 check_config_paths(cfg, config_file)
-            full = resolved(cfg)
+            full = with_absolute_paths(cfg, resolved(cfg))
             digest = config_hash(spec.name, full)
             if digest in seen:
                 raise InputError(
