@@ -543,3 +543,11 @@ def test_a_sweep_cleans_its_own_temporaries_only(tmp_path):
         path.write_bytes(b"x")
     _remove_temporaries(tmp_path)
     assert not any(p.exists() for p in mine) and theirs.exists()
+    # a point whose run holds its lock (a remote worker goes on with a cancelled point) keeps
+    # its files: the rerun's clean-up deleted them and the point's work was lost
+    running = tmp_path / "points" / "p1" / ".spikes.staged.h5"
+    running.parent.mkdir(parents=True)
+    running.write_bytes(b"x")
+    (running.parent / ".simulate.lock").write_text("{}")
+    _remove_temporaries(tmp_path)
+    assert running.exists()

@@ -188,6 +188,7 @@ def run_sweep(
         skipped = set(markers)
         pending = [p for p in points if p.key not in markers]
         failures: list[dict[str, Any]] = []
+        cancelled: list[SweepPoint] = []
         t0 = time.perf_counter()
         if pending:
             tasks = make_tasks(spec, pending, batch_size)
@@ -198,6 +199,7 @@ def run_sweep(
                 ProgressBar("sweep", len(tasks), enabled=progress is True, unit="tasks") as bar,
             ):
                 run.gather(client, tasks, retries, bar, progress if callable(progress) else None)
+            cancelled = run.cancelled
             if scheduler is None:
                 _remove_temporaries(out)  # the local workers are gone: nothing writes there now
             for p in pending:  # points a worker finished after an interrupt stopped the loop
@@ -223,9 +225,16 @@ def run_sweep(
         # the definition with the results: a sweep that cannot start leaves the last one's pair
         sweep_dir.finish(definition, "sweep", summary)
         if n_left:
+            still = [p for p in cancelled if p.key not in markers] if scheduler else []
             interrupt.check(
                 f"{len(points) - n_left} of {len(points)} points done, {n_left} left "
                 f"(marked 'interrupted' in {out}/results.csv)"
+                + (
+                    f"; {len(still)} of them had started on the cluster, whose workers finish "
+                    "a started point: rerun once they are done (their results count then)"
+                    if still
+                    else ""
+                )
             )
         return SweepResult(
             out=out,
@@ -244,7 +253,13 @@ def _remove_temporaries(out: Path) -> None:
     """The temporary files of this sweep (its own and its points'), not those of a run in
     another subfolder of ``out``: a ``simulate --out OUT/other`` lost its staged spike file."""
     remove_temporaries(out, below=False)
-    remove_temporaries(out / "points")
+    points = out / "points"
+    remove_temporaries(points, below=False)
+    for folder in (f for f in points.glob("*") if f.is_dir()):
+        # a point whose run holds its lock may still be writing: a remote worker goes on with
+        # a point the interrupted sweep cancelled, and lost its files to the rerun's clean-up
+        if not any(folder.glob("*.lock")):
+            remove_temporaries(folder)
     remove_temporaries(out / "figures", below=False)
 
 
@@ -317,6 +332,9 @@ class _Submitted:
     point_dir: dict[str, Path]
     markers: dict[str, dict[str, Any]]
     failures: list[dict[str, Any]]
+    #: the points still running when a signal stopped the sweep (cancelled; a remote worker
+    #: finishes them all the same)
+    cancelled: list[SweepPoint] = field(default_factory=list)
 
     def failure(self, p: SweepPoint, error: str) -> dict[str, Any]:
         return {
@@ -369,7 +387,8 @@ class _Submitted:
                 time.sleep(POLL_S)
                 continue
             if interrupt.requested():  # the first task to finish after the signal: stop
-                client.cancel(list(running))
+                client.cancel(list(running))  # (a remote worker finishes a started point)
+                self.cancelled = [p for task in running.values() for p in task]
                 return
             for fut in finished.next_batch(block=False):
                 self.take(running.pop(fut), fut)
