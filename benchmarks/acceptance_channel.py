@@ -109,7 +109,9 @@ def markdown(results: dict, cfg, command: str, name: str = "channel") -> str:
     for r in results["summary"]:
 
         def f(k, r=r):
-            return f"{r[k]:.3f} +- {r[k + '_ci95']:.3f}"
+            n = r.get(f"{k}_n", len(cfg.seeds))  # seeds whose value is finite
+            some = f" ({n} of {len(cfg.seeds)} seeds)" if n < len(cfg.seeds) else ""
+            return f"{r[k]:.3f} +- {r[k + '_ci95']:.3f}{some}"
 
         lines.append(
             f"| {r['strength']:g} | {r['condition']} | {f('m_naive')} | {f('m')} | "

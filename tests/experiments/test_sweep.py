@@ -530,6 +530,11 @@ def test_another_commands_sweep_and_an_empty_scheduler_are_refused(tmp_path):
     )
     with pytest.raises(InputError, match="holds a sweep of energy: a sweep of simulate there"):
         run_sweep("simulate", SIM_SMALL, {"network.rec_scale": [1.0]}, tmp_path)
+    # nor into its points folder, which the outer sweep's reruns clean
+    with pytest.raises(InputError, match="lies in the points folder of the sweep in"):
+        run_sweep("simulate", SIM_SMALL, {"network.rec_scale": [1.0]}, tmp_path / "points")
+    with pytest.raises(InputError, match="lies in the points folder of the sweep in"):
+        run_sweep("simulate", SIM_SMALL, {"network.rec_scale": [1.0]}, tmp_path / "points" / "x")
 
 
 def test_a_sweep_cleans_its_own_temporaries_only(tmp_path):

@@ -263,14 +263,26 @@ def _remove_temporaries(out: Path) -> None:
     remove_temporaries(out / "figures", below=False)
 
 
+def _swept_command(folder: Path) -> str | None:
+    """The command of the sweep whose output ``folder`` is (its config.json says), else None."""
+    try:
+        stored = json.loads((folder / "config.json").read_text())
+        return stored["config"]["command"] if stored.get("command") == "sweep" else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no sweep there (RunDir refuses another run's folder)
+
+
 def _refuse_another_command(out: Path, command: str) -> None:
     """A sweep of another command in ``out`` (its config.json says what it ran): its table,
-    figure and config were replaced and the two sweeps' points mixed in ``points/``."""
-    try:
-        stored = json.loads((out / "config.json").read_text())
-        other = stored["config"]["command"] if stored.get("command") == "sweep" else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return  # no sweep there (RunDir refuses another run's folder)
+    figure and config were replaced and the two sweeps' points mixed in ``points/``. And a
+    sweep into another sweep's ``points/``, which that one's clean-up does not spare."""
+    for points in (out, out.parent):
+        if points.name == "points" and _swept_command(points.parent) is not None:
+            raise InputError(
+                f"{out} lies in the points folder of the sweep in {points.parent}, whose reruns "
+                "clean that folder; choose an --out outside it"
+            )
+    other = _swept_command(out)
     if other is not None and other != command:
         raise InputError(
             f"{out} holds a sweep of {other}: a sweep of {command} there would replace its "
