@@ -156,3 +156,15 @@ def test_a_channel_sweep_plots_the_info_conditions_information_by_default():
     from infodyn.experiments.config import get_command
 
     assert get_command("channel").summary_metric == "means.info.mi_bits"
+
+
+def test_filtered_noise_beyond_one_spike_a_step_is_refused_before_the_folder(tmp_path):
+    # it failed mid-run ("rate x dt exceeds one spike per step"), naming no key, leaving an
+    # empty run folder
+    from infodyn.errors import InputError
+    from infodyn.experiments.channel.run import run_channel
+
+    cfg = _channel(stimulus="filtered_noise", input_rate_hz=400.0, contrast=2.0)
+    with pytest.raises(InputError, match=r"^\[channel\] input_rate_hz = 400 with contrast = 2"):
+        run_channel(cfg, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

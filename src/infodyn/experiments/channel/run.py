@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from infodyn.atomic import write_csv
-from infodyn.errors import require
+from infodyn.errors import InputError, require
 from infodyn.experiments.channel.config import ChannelConfig, ChannelFile
 from infodyn.experiments.channel.measures import network_measures
 from infodyn.experiments.channel.summary import channel_figures, condition_means, summarize
@@ -39,17 +39,22 @@ def build_channel_network(cfg: ChannelConfig, strength: float):
     )
 
 
+def _stimuli(cfg: ChannelConfig, seed: int) -> StimulusSet:
+    """The frozen stimuli of one seed (constant rates uniform on [0, 2 x mean], or filtered
+    noise)."""
+    if cfg.stimulus == "constant":
+        return StimulusSet.constant(
+            cfg.n_stimuli, cfg.n_steps, cfg.n_in, 2.0 * cfg.input_rate_hz, seed=seed
+        )
+    return StimulusSet.filtered_noise(
+        cfg.n_stimuli, cfg.n_steps, cfg.n_in, cfg.input_rate_hz, cfg.contrast, seed=seed
+    )
+
+
 def run_one(cfg: ChannelConfig, strength: float, seed: int) -> list[dict[str, Any]]:
     """All conditions for one input strength and seed: one row per condition."""
     net = build_channel_network(cfg, strength)
-    if cfg.stimulus == "constant":  # rates uniform on [0, 2 x mean]
-        stim = StimulusSet.constant(
-            cfg.n_stimuli, cfg.n_steps, cfg.n_in, 2.0 * cfg.input_rate_hz, seed=seed
-        )
-    else:
-        stim = StimulusSet.filtered_noise(
-            cfg.n_stimuli, cfg.n_steps, cfg.n_in, cfg.input_rate_hz, cfg.contrast, seed=seed
-        )
+    stim = _stimuli(cfg, seed)
     params0 = net.init(seed=seed)
     x_test, lab_test = stim.trials(cfg.test_trials_per_stimulus, seed=10_000_019 + seed)
     info_opts = {
@@ -145,6 +150,15 @@ def run_channel(
         "a batch of the channel's trials",
         "use fewer n_steps, trials_per_stimulus or test_trials_per_stimulus",
     )
+    if cfg.stimulus == "filtered_noise":  # its peak rate depends on the seed's noise: drawn
+        for seed in cfg.seeds:  # here, before the folder (it failed mid-run, naming no key)
+            try:
+                _stimuli(cfg, seed)
+            except InputError as exc:
+                raise InputError(
+                    f"[channel] input_rate_hz = {cfg.input_rate_hz:g} with contrast = "
+                    f"{cfg.contrast:g} (seed {seed}): {exc}; lower either"
+                ) from None
     if resume:  # before RunDir makes the folder: a misspelt --out is left unmade
         check_resumable(out, "channel")
     run = RunDir(out, "channel", hold_figures=True)
