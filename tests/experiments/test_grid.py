@@ -268,12 +268,25 @@ def test_relative_paths_go_out_absolute_so_a_worker_elsewhere_reads_the_same_fil
     np.savez(tmp_path / "data" / "w.npz", w=np.zeros(1))
     base = {**BASE, "simulation": {"params": "data/w.npz"}}
     points = expand_grid(get_command("simulate"), base, {"input.rate_hz": [10.0, 20.0]})
-    want = str((tmp_path / "data" / "w.npz").resolve())
+    want = os.path.abspath(tmp_path / "data" / "w.npz")
     assert all(p.config["simulation"]["params"] == want for p in points)
+    # hashed as given: the same sweep from a moved project folder keeps its points
+    assert points[0].key == config_hash("simulate", _as_given(base, {"input.rate_hz": 10.0}))
     elsewhere = tmp_path / "worker"
     elsewhere.mkdir()
     os.chdir(elsewhere)  # what a worker in its own folder now reads
     assert os.path.samefile(points[0].config["simulation"]["params"], want)
-    # built-in image names are no paths: they stay names
+    # built-in image names are no paths: they stay names, even beside a folder of that name
+    (elsewhere / "camera").mkdir()
     images = expand_grid(get_command("images"), {"images": {"images": ["camera"]}}, {})
     assert images[0].config["images"]["images"] == ["camera"]
+
+
+def _as_given(base, values):
+    from infodyn.experiments.config import resolved, validate
+    from infodyn.experiments.grid import set_dotted
+
+    data = {k: dict(v) for k, v in base.items()}
+    for key, value in values.items():
+        set_dotted(data, key, value)
+    return resolved(validate(get_command("simulate").config_model(), data))

@@ -553,6 +553,15 @@ def test_a_sweep_cleans_its_own_temporaries_only(tmp_path):
     running = tmp_path / "points" / "p1" / ".spikes.staged.h5"
     running.parent.mkdir(parents=True)
     running.write_bytes(b"x")
-    (running.parent / ".simulate.lock").write_text("{}")
+    import json
+    import os
+    import socket
+
+    lock = running.parent / ".simulate.lock"
+    lock.write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
     _remove_temporaries(tmp_path)
     assert running.exists()
+    # a stale lock (its process gone: killed, out of memory) does not keep its files
+    lock.write_text(json.dumps({"host": socket.gethostname(), "pid": 2**22 + 12345}))
+    _remove_temporaries(tmp_path)
+    assert not running.exists()

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from infodyn.data.image_files import BUILTIN_IMAGES
 from infodyn.errors import InputError
 
 #: ``json_schema_extra`` of a config field that holds a path (or a list of paths)
@@ -66,10 +67,12 @@ def with_absolute_paths(cfg: BaseModel, data: dict) -> dict:
     out = json.loads(json.dumps(data))
 
     def absolute(value: Any) -> Any:
-        if not isinstance(value, str) or not value:
+        # a built-in image's name stays a name (the reader takes it first: a folder "camera"
+        # here was read in its place); a symbolic link stays the link
+        if not isinstance(value, str) or not value or value in BUILTIN_IMAGES:
             return value
         path = Path(value).expanduser()
-        return str(path.resolve()) if not path.is_absolute() and path.exists() else value
+        return os.path.abspath(path) if not path.is_absolute() and path.exists() else value
 
     for key in dict(path_values(cfg)):
         *parents, leaf = key.split(".")

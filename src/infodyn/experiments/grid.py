@@ -315,8 +315,9 @@ def expand_grid(
             cfg = validate(model, data, source=f"sweep point {where}")
             if config_file is not None:  # every point failed with "no such file", on Dask
                 check_config_paths(cfg, config_file)
+            # hashed as given (a moved project keeps its points), shipped with absolute paths
+            digest = config_hash(spec.name, resolved(cfg))
             full = with_absolute_paths(cfg, resolved(cfg))
-            digest = config_hash(spec.name, full)
             if digest in seen:
                 raise InputError(
                     f"sweep points {seen[digest]} and {len(points)} have identical configs "

@@ -63,7 +63,7 @@ from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-expo
 from infodyn.experiments.rundir import RunDir
 from infodyn.experiments.simulate_batch import batch_signature, simulate_batch  # noqa: F401
 from infodyn.experiments.sweep_cluster import dask_client
-from infodyn.experiments.sweep_lock import sweep_lock
+from infodyn.experiments.sweep_lock import is_held, sweep_lock
 from infodyn.experiments.sweep_outputs import write_outputs
 from infodyn.experiments.sweep_point import (  # noqa: F401 - the point's names, re-exported
     ATTEMPTS_LOG,
@@ -258,7 +258,7 @@ def _remove_temporaries(out: Path) -> None:
     for folder in (f for f in points.glob("*") if f.is_dir()):
         # a point whose run holds its lock may still be writing: a remote worker goes on with
         # a point the interrupted sweep cancelled, and lost its files to the rerun's clean-up
-        if not any(folder.glob("*.lock")):
+        if not any(is_held(lock) for lock in folder.glob("*.lock")):  # (a stale one: cleaned)
             remove_temporaries(folder)
     remove_temporaries(out / "figures", below=False)
 

@@ -87,6 +87,12 @@ def refuse_if_held(out: str | os.PathLike, name: str, what: str) -> None:
             raise InputError(_held_message(path, owner, what))
 
 
+def is_held(path: Path) -> bool:
+    """Whether the lock file ``path`` is held by a live process (:func:`_stale`: at once on
+    this host, by its heartbeat for another)."""
+    return path.exists() and not _stale(path, _owner(path))
+
+
 def _acquire(path: Path, token: str, what: str) -> None:
     """Create the lock, replacing a stale one; refuse a live one."""
     record = {
