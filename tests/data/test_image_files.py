@@ -156,3 +156,30 @@ def test_tiffs_that_pillow_reads_whole_stay_with_pillow(tmp_path):
         tw.write(ramp)
         tw.write(ramp[:4, :8], subfiletype=1)  # a reduced-resolution page
     np.testing.assert_allclose(read_image(tmp_path / "thumb.tif"), grey)
+
+
+def test_tiff_kinds_pillow_cannot_read_whole_go_to_tifffile(tmp_path, monkeypatch):
+    """16-bit grey + alpha, float16, 32-bit unsigned and a thumbnail as the first page: the
+    first version of the tifffile path refused them, read the thumbnail, or read uint32 as
+    Pillow's signed 32-bit ("grey levels must be >= 0")."""
+    import tifffile
+
+    from infodyn.data.image_files import read_image
+
+    grey = np.linspace(0.0, 1.0, 16 * 20).reshape(16, 20)
+    la = np.stack([(grey * 65535).astype(np.uint16), np.full((16, 20), 65535, np.uint16)], 2)
+    tifffile.imwrite(tmp_path / "la16.tif", la, photometric="minisblack", extrasamples=[2])
+    np.testing.assert_allclose(read_image(tmp_path / "la16.tif"), la[..., 0] / 65535.0)
+    tifffile.imwrite(tmp_path / "f16.tif", grey.astype(np.float16))
+    np.testing.assert_allclose(read_image(tmp_path / "f16.tif"), grey, atol=1e-3)
+    u32 = (grey * (2**32 - 1)).astype(np.uint32)
+    tifffile.imwrite(tmp_path / "u32.tif", u32)
+    np.testing.assert_allclose(read_image(tmp_path / "u32.tif"), u32 / (2**32 - 1))
+    with tifffile.TiffWriter(tmp_path / "thumb_first.tif") as tw:
+        tw.write((grey[:4, :5] * 255).astype(np.uint8), subfiletype=1)  # the thumbnail first
+        tw.write((grey * 255).astype(np.uint8))
+    assert read_image(tmp_path / "thumb_first.tif").shape == (16, 20)
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)  # Pillow's guard lifted: a TypeError
+    np.testing.assert_allclose(read_image(tmp_path / "la16.tif"), la[..., 0] / 65535.0)

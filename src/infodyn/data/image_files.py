@@ -140,24 +140,24 @@ def _read_image(path: Path) -> np.ndarray:
 
 
 def _read_tiff(path: Path) -> np.ndarray:
-    """A TIFF: Pillow reads it (every compression, palettes, CMYK, white-is-zero, the pixel
-    guard), except where it loses bits: 16-bit colour (it kept the high byte: 400 grey levels
-    became 2) and 64-bit floats (unreadable), which tifffile reads uncompressed or deflated.
-    More than one full-size page is refused (the first was read, unsaid); reduced-size pages
-    (thumbnails) do not count."""
+    """A TIFF: Pillow reads what it reads whole (:func:`_pillow_whole`: 8-bit images of any
+    kind, its compressions, palettes, CMYK, white-is-zero, the pixel guard; one-sample 16-bit
+    and float32 grey); tifffile reads the rest with every bit (16-bit colour, of which Pillow
+    kept the high byte: 400 grey levels became 2; 16-bit grey + alpha, float16/float64,
+    32-bit integers; LZW and JPEG compression of those need the ``imagecodecs`` package), and
+    a first page that is a thumbnail. More than one full-size page is refused (the first was
+    read, unsaid); reduced-size pages (thumbnails) do not count."""
     try:
         with tifffile.TiffFile(path) as tif:
             full = [p for p in tif.pages if not getattr(p, "is_reduced", False)]
             _one_frame(path, len(full))
-            page = full[0] if full else None
-            rgb = page is not None and page.photometric == tifffile.PHOTOMETRIC.RGB
-            deep_rgb = rgb and page.bitspersample > 8
-            grey_f64 = page is not None and page.dtype == np.float64 and page.samplesperpixel == 1
-            if not (deep_rgb or grey_f64):
+            page = full[0] if full else tif.pages[0]
+            if page is tif.pages[0] and _pillow_whole(page):
                 return _read_pil(path, frames=False)
             pixels = page.imagewidth * page.imagelength
+            limit = Image.MAX_IMAGE_PIXELS  # None: the guard lifted, as Pillow's users do
             require(  # Pillow's guard, which this path skips: a small file can declare a lot
-                pixels <= 2 * Image.MAX_IMAGE_PIXELS,
+                limit is None or pixels <= 2 * limit,
                 f"{path}: too many pixels to read safely ({pixels:,}); downscale or crop it",
             )
             a = page.asarray()
@@ -165,6 +165,16 @@ def _read_tiff(path: Path) -> np.ndarray:
     except tifffile.TiffFileError as exc:  # not a TIFF after all: Pillow's message said so
         raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
     return np.moveaxis(a, 0, -1) if planar and a.ndim == 3 else a
+
+
+def _pillow_whole(page: Any) -> bool:
+    """Whether Pillow reads this TIFF page without losing bits or the samples' meaning."""
+    dtype, samples = np.dtype(page.dtype) if page.dtype is not None else None, page.samplesperpixel
+    if dtype is None or dtype.kind == "b" or dtype.itemsize == 1:  # 1- and 8-bit: any kind
+        return True
+    if samples != 1:  # 16-bit colour, grey + alpha
+        return False
+    return dtype in (np.dtype(np.uint16), np.dtype(np.int16), np.dtype(np.float32))
 
 
 def _one_frame(path: Path, n_frames: int) -> None:
