@@ -191,3 +191,15 @@ def test_expected_slopes_are_the_documented_expansion_at_long_lags(n_pool):
     got = expected_slopes(np.array([b]), np.array([m]), k, T, n_pool)[0]
     want = [_documented_expectation(b, m, int(kk), int(T), n_pool) for kk in k]
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_kmin_must_leave_lags_within_the_trials_when_kmax_is_automatic():
+    # kmin = 150 of 200 bins fitted three noise slopes (lags 150-152) as an estimate, and
+    # kmin = 1000 gave m = nan with a generic note
+    act = C.simulate_branching_process(0.9, 20.0, 200, trials=20, seed=1)
+    with pytest.raises(InputError, match=r"kmin=189 is too large for 200 bins"):
+        C.branching_ratio(act, kmin=189, n_boot=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        res = C.branching_ratio(act, kmin=100, n_boot=0)  # past the automatic kmax (5 tau)
+    assert res.k[-1] == 102 and not any("kmax limited to" in w for w in res.warnings)

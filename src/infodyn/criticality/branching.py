@@ -232,6 +232,11 @@ def branching_ratio(
             f"kmax={kmax} is too large for {t} bins per trial (need kmax <= T - 10)",
         )
         require(kmin <= kmax - 2, f"kmin={kmin} leaves fewer than 3 lags up to kmax={kmax}")
+    elif kmin > 1:  # the automatic kmax grows to kmin + 2: the fit's lags must fit the trials
+        require(  # kmin = 150 of 200 bins fitted three noise slopes, as an estimate
+            kmin + 2 <= t - 10,
+            f"kmin={kmin} is too large for {t} bins per trial (need kmin <= T - 12)",
+        )
     primary = fit if method == "mr" else "naive"
     setup = {
         "method": method,
@@ -274,7 +279,10 @@ def branching_ratio(
     elif kmax is None:
         kmax_eff, more = _auto_kmax(a, coefficient_method)
         notes += more
-        kmax_eff = min(max(kmax_eff, kmin + 2), t - 2)
+        if kmax_eff < kmin + 2:  # (its note of a kmax limited below 5 tau no longer held)
+            notes = [n for n in notes if "kmax limited to" not in n]
+            kmax_eff = kmin + 2
+        kmax_eff = min(kmax_eff, t - 2)
     else:
         kmax_eff = kmax
         if kmax > t // 2:

@@ -146,13 +146,14 @@ def outer_product_rule(patterns: Any) -> Any:
     """The Hopfield (Hebb) network ``W = (1/n) sum_mu s^mu s^mu^T`` (zero diagonal, b = 0) over
     spins s = 2x - 1, as an :class:`IsingModel`."""
     P = as_binary(patterns, "patterns")
-    require_memory(  # W and its spin copy of the patterns, float64
-        8.0 * (P.shape[1] ** 2 + P.size),
+    require_memory(  # W, the model's copies of it (from_spin), and the patterns as spins
+        8.0 * (3 * P.shape[1] ** 2 + P.size),
         f"a Hopfield network of {P.shape[1]:,} units",
         "use fewer units",
     )
     S = 2.0 * P - 1.0
-    W = S.T @ S / P.shape[1]
+    W = S.T @ S
+    W /= P.shape[1]
     np.fill_diagonal(W, 0.0)
     return IsingModel.from_spin(W, np.zeros(P.shape[1]), {"method": "outer_product"})
 

@@ -81,8 +81,9 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         s = stage.replace("_", " ")
         c, i, e = r["criticality"], r["information"], r["response_energy"]
         out[f"network {s}: mean rate (Hz)"] = r["mean_rate_hz"]
-        corrected = ", bias-corrected" if c.get("bias_corrected") else ""  # (older results)
-        out[f"network {s}: branching ratio m (MR estimator{corrected})"] = c.get("m")
+        how = {True: ", bias-corrected", False: ", plain fit: a lower bound on short trials"}
+        fit = how.get(c.get("bias_corrected"), "")  # (neither in older results)
+        out[f"network {s}: branching ratio m (MR estimator{fit})"] = c.get("m")
         out[f"network {s}: r_k decay exponentially (m meaningful)"] = c.get(
             "exponential_decay_plausible"
         )
