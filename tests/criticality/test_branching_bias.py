@@ -203,3 +203,4 @@ def test_kmin_must_leave_lags_within_the_trials_when_kmax_is_automatic():
         warnings.simplefilter("ignore", C.CriticalityWarning)
         res = C.branching_ratio(act, kmin=100, n_boot=0)  # past the automatic kmax (5 tau)
     assert res.k[-1] == 102 and not any("kmax limited to" in w for w in res.warnings)
+    assert any("kmin=100 lies past the lags" in w for w in res.warnings)

@@ -179,6 +179,16 @@ def test_tiff_kinds_pillow_cannot_read_whole_go_to_tifffile(tmp_path, monkeypatc
         tw.write((grey[:4, :5] * 255).astype(np.uint8), subfiletype=1)  # the thumbnail first
         tw.write((grey * 255).astype(np.uint8))
     assert read_image(tmp_path / "thumb_first.tif").shape == (16, 20)
+    np.testing.assert_allclose(read_image(tmp_path / "thumb_first.tif"), grey, atol=1 / 255)
+    with tifffile.TiffWriter(tmp_path / "thumb_first_white.tif") as tw:  # raw samples: inverted
+        tw.write(
+            (255 - grey[:4, :5] * 255).astype(np.uint8), subfiletype=1, photometric="miniswhite"
+        )
+        tw.write((255 - grey * 255).astype(np.uint8), photometric="miniswhite")
+    np.testing.assert_allclose(read_image(tmp_path / "thumb_first_white.tif"), grey, atol=1 / 255)
+    tifffile.imwrite(tmp_path / "i8.tif", np.array([[-128, 0, 127]], np.int8))
+    with pytest.raises(InputError, match="must be >= 0"):  # Pillow read it unsigned, wrapped
+        read_image(tmp_path / "i8.tif")
     from PIL import Image
 
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)  # Pillow's guard lifted: a TypeError

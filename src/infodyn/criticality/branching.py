@@ -232,7 +232,7 @@ def branching_ratio(
             f"kmax={kmax} is too large for {t} bins per trial (need kmax <= T - 10)",
         )
         require(kmin <= kmax - 2, f"kmin={kmin} leaves fewer than 3 lags up to kmax={kmax}")
-    elif kmin > 1:  # the automatic kmax grows to kmin + 2: the fit's lags must fit the trials
+    elif kmin > 1 and t >= 12:  # the automatic kmax grows to kmin + 2: the lags must fit
         require(  # kmin = 150 of 200 bins fitted three noise slopes, as an estimate
             kmin + 2 <= t - 10,
             f"kmin={kmin} is too large for {t} bins per trial (need kmin <= T - 12)",
@@ -281,6 +281,10 @@ def branching_ratio(
         notes += more
         if kmax_eff < kmin + 2:  # (its note of a kmax limited below 5 tau no longer held)
             notes = [n for n in notes if "kmax limited to" not in n]
+            notes.append(
+                f"kmin={kmin} lies past the lags the fit would use (up to about 5 tau, "
+                f"kmax={kmax_eff}): the slopes from there on are mostly noise"
+            )
             kmax_eff = kmin + 2
         kmax_eff = min(kmax_eff, t - 2)
     else:

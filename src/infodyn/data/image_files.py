@@ -152,8 +152,8 @@ def _read_tiff(path: Path) -> np.ndarray:
             full = [p for p in tif.pages if not getattr(p, "is_reduced", False)]
             _one_frame(path, len(full))
             page = full[0] if full else tif.pages[0]
-            if page is tif.pages[0] and _pillow_whole(page):
-                return _read_pil(path, frames=False)
+            if _pillow_whole(page):  # (its frame: a thumbnail may come first)
+                return _read_pil(path, frames=False, frame=page.index)
             pixels = page.imagewidth * page.imagelength
             limit = Image.MAX_IMAGE_PIXELS  # None: the guard lifted, as Pillow's users do
             require(  # Pillow's guard, which this path skips: a small file can declare a lot
@@ -170,8 +170,8 @@ def _read_tiff(path: Path) -> np.ndarray:
 def _pillow_whole(page: Any) -> bool:
     """Whether Pillow reads this TIFF page without losing bits or the samples' meaning."""
     dtype, samples = np.dtype(page.dtype) if page.dtype is not None else None, page.samplesperpixel
-    if dtype is None or dtype.kind == "b" or dtype.itemsize == 1:  # 1- and 8-bit: any kind
-        return True
+    if dtype is None or dtype.kind == "b" or (dtype.itemsize == 1 and dtype.kind == "u"):
+        return True  # 1- and 8-bit unsigned: any kind (int8 was read as unsigned, wrapped)
     if samples != 1:  # 16-bit colour, grey + alpha
         return False
     return dtype in (np.dtype(np.uint16), np.dtype(np.int16), np.dtype(np.float32))
@@ -194,9 +194,9 @@ def _png_bits(path: Path) -> tuple[int, int] | None:
     return head[24], head[25]
 
 
-def _read_pil(path: Path, frames: bool = True) -> np.ndarray:
-    """Pillow's reading; ``frames``: refuse an animation (a camera JPEG's MPF preview or gain
-    map is no second image: frame 0 is the photograph)."""
+def _read_pil(path: Path, frames: bool = True, frame: int = 0) -> np.ndarray:
+    """Pillow's reading of ``frame``; ``frames``: refuse an animation (a camera JPEG's MPF
+    preview or gain map is no second image: frame 0 is the photograph)."""
     bits = _png_bits(path)
     require(  # colour types 2 (RGB), 4 (grey + alpha), 6 (RGBA) at 16 bits
         bits is None or not (bits[0] == 16 and bits[1] in (2, 4, 6)),
@@ -206,6 +206,8 @@ def _read_pil(path: Path, frames: bool = True) -> np.ndarray:
     with Image.open(path) as im:
         if frames and im.format != "MPO":
             _one_frame(path, getattr(im, "n_frames", 1))
+        if frame:
+            im.seek(frame)
         im.load()
         if im.mode.startswith("I;16"):  # 16-bit grey in either byte order (I;16B: TIFFs in
             return np.asarray(im).astype(np.uint16)  # "MM" order; convert("RGB") clipped at 255)

@@ -68,11 +68,11 @@ def with_absolute_paths(cfg: BaseModel, data: dict) -> dict:
 
     def absolute(value: Any) -> Any:
         # a built-in image's name stays a name (the reader takes it first: a folder "camera"
-        # here was read in its place); a symbolic link stays the link
+        # here was read in its place); links and '..' stay as written, below this folder
         if not isinstance(value, str) or not value or value in BUILTIN_IMAGES:
             return value
         path = Path(value).expanduser()
-        return os.path.abspath(path) if not path.is_absolute() and path.exists() else value
+        return str(Path.cwd() / path) if not path.is_absolute() and path.exists() else value
 
     for key in dict(path_values(cfg)):
         *parents, leaf = key.split(".")

@@ -208,7 +208,13 @@ def changed_inputs(marker: dict[str, Any], inputs: dict[str, list[Any]]) -> list
     recorded = marker.get("inputs")
     if not isinstance(recorded, dict):
         return []
-    return sorted(k for k in set(recorded) | set(inputs) if recorded.get(k) != inputs.get(k))
+
+    def content(entry: Any) -> Any:  # size and time (or listing), not where it lies now: the
+        return entry[1:] if isinstance(entry, list) else entry  # config names it as written
+
+    return sorted(
+        k for k in set(recorded) | set(inputs) if content(recorded.get(k)) != content(inputs.get(k))
+    )
 
 
 def _slug(values: dict[str, Any], seed: int | None) -> str:
