@@ -291,3 +291,15 @@ def _as_given(base, values):
     for key, value in values.items():
         set_dotted(data, key, value)
     return resolved(validate(get_command("simulate").config_model(), data))
+
+
+def test_a_moved_input_with_the_same_size_and_time_is_not_changed():
+    # the config names it as written (and is hashed so): a moved project reran every point,
+    # "their input files changed since", for files that had not
+    from infodyn.experiments.grid import changed_inputs
+
+    marker = {"inputs": {"simulation.params": ["/old/proj/w.npz", 100, 7]}}
+    assert changed_inputs(marker, {"simulation.params": ["/new/proj/w.npz", 100, 7]}) == []
+    assert changed_inputs(marker, {"simulation.params": ["/new/proj/w.npz", 101, 7]}) == [
+        "simulation.params"
+    ]

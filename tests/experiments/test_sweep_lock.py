@@ -168,3 +168,21 @@ def _blocked(tid: int) -> set[int]:
         next(line.split()[1] for line in status.splitlines() if line.startswith("SigBlk")), 16
     )
     return {n for n in range(1, 65) if mask >> (n - 1) & 1}
+
+
+def test_is_held_judges_a_lock_of_another_host_by_its_age_without_waiting(tmp_path):
+    import json
+    import os
+    import time
+
+    from infodyn.experiments.sweep_lock import STALE_S, is_held
+
+    lock = tmp_path / ".simulate.lock"
+    lock.write_text(json.dumps({"host": "node17", "pid": 4242}))
+    t0 = time.perf_counter()
+    assert is_held(lock)  # touched just now: its heartbeat may be alive
+    old = time.time() - 2 * STALE_S
+    os.utime(lock, (old, old))
+    assert not is_held(lock)
+    assert time.perf_counter() - t0 < 1.0  # (it watched each for 30 s)
+    assert not is_held(tmp_path / "none.lock")
