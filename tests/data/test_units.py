@@ -60,3 +60,14 @@ def test_select_units_checks_its_units():
         sp.select_units([0, 0])
     sub = sp.select_units("1-2")
     assert sub.n_units == 2 and sub.units.tolist() == [0, 1] and sub.times.tolist() == [1, 2]
+
+
+def test_recorded_ids_tie_indices_back_to_the_recordings_units():
+    from infodyn.data.units import recorded_ids
+
+    meta = {"unit_ids": [3, 7, 12, 40, 101], "unit_groups": list("abcde")}
+    assert recorded_ids(meta, 5) == [3, 7, 12, 40, 101]
+    assert recorded_ids(meta, 5, np.array([3, 0])) == [40, 3]
+    assert recorded_ids({"nwb_unit_ids": [10, 20]}, 2, [1]) == [20]
+    assert recorded_ids(meta, 6) is None  # another file's ids: not these units'
+    assert recorded_ids({}, 5) is None and recorded_ids(None, 5) is None

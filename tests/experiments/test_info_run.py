@@ -112,3 +112,27 @@ def test_an_nsb_run_is_not_advised_nsb_and_is_told_of_miller_madow_pairs(tmp_pat
     assert "estimates are undersampled" in notes and "--estimator nsb" not in notes
     assert "70 units is estimated by Miller-Madow, not NSB" in notes
     assert res["pairwise_estimator"] == "miller_madow"
+
+
+def test_results_of_a_recording_name_its_units_ids(tmp_path):
+    """info, energy and criticality gave units as indices only: the recording's cluster ids
+    (kept in the spike file) did not reach the run folder."""
+    from infodyn.data.spikes import SpikeTrain, save_spikes
+    from infodyn.experiments.criticality_run import run_criticality
+    from infodyn.experiments.energy_run import run_energy
+    from infodyn.experiments.info_run import run_info
+
+    rng = np.random.default_rng(0)
+    n, steps = 6, 4000
+    t, u = np.nonzero(rng.random((steps, n)) < 0.05)
+    ids = [3, 7, 12, 40, 101, 150]
+    sp = SpikeTrain(times=t, units=u, n_units=n, n_steps=steps, metadata={"unit_ids": ids})
+    save_spikes(tmp_path / "s.h5", sp)
+    info = run_info(tmp_path / "s.h5", tmp_path / "i", units="1,3", n_shuffles=2)
+    assert info["unit_ids"] == [7, 40]
+    energy = run_energy({"spikes": str(tmp_path / "s.h5"), "units": "0-2"}, tmp_path / "e")
+    assert energy["unit_ids"] == [3, 7, 12]
+    crit = run_criticality(tmp_path / "s.h5", tmp_path / "c", n_boot=0, units="4,5")
+    assert crit["unit_ids"] == [101, 150]
+    loaded = run_criticality(sp, tmp_path / "c2", n_boot=0, units="2")  # a train, not a file
+    assert loaded["unit_ids"] == [12]

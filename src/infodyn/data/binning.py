@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -104,6 +104,7 @@ class SpikeSource:
     dt: float
     blocks: Callable[[], Blocks]
     streamed: bool
+    metadata: dict = field(default_factory=dict)  # the file's or train's (unit ids, source)
 
     def unit_counts(self) -> np.ndarray:
         """Spikes per unit, ``(n_units,)`` int64, from one pass."""
@@ -158,6 +159,7 @@ def spike_source(source: Any, block_spikes: int | None = None) -> Iterator[Spike
                     reader.dt,
                     reader.iter_blocks,
                     streamed=True,
+                    metadata=dict(reader.metadata),
                 )
             return
         source = load_spikes(source)
@@ -173,4 +175,5 @@ def spike_source(source: Any, block_spikes: int | None = None) -> Iterator[Spike
             [(np.asarray(train.trials), np.asarray(train.times), np.asarray(train.units))]
         ),
         streamed=False,
+        metadata=dict(getattr(train, "metadata", {}) or {}),
     )

@@ -81,3 +81,17 @@ def unit_subset(units: Any, n_units: int, name: str = "units") -> np.ndarray:
             + "; give each unit once"
         )
     return a
+
+
+def recorded_ids(metadata: Any, n_units: int, units: Any = None) -> list[Any] | None:
+    """The recording's own ids of ``units`` (indices; all when None): a reader's
+    ``metadata["unit_ids"]`` (phy cluster ids, Neo and pynapple names) or NWB's
+    ``metadata["nwb_unit_ids"]``, one a unit; None for a file without them. Results of a
+    recording name their units by index, which these tie back to the sorting."""
+    ids = None
+    for key in ("unit_ids", "nwb_unit_ids"):
+        if ids is None and isinstance(metadata, dict) and isinstance(metadata.get(key), list):
+            ids = metadata[key]
+    if ids is None or len(ids) != n_units:
+        return None
+    return list(ids) if units is None else [ids[int(u)] for u in units]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.data.binning import spike_source, whole_bin_steps
-from infodyn.data.units import unit_subset
+from infodyn.data.units import recorded_ids, unit_subset
 from infodyn.energy._checks import positive_int
 from infodyn.errors import require
 
@@ -29,6 +29,8 @@ class Words:
     units: np.ndarray
     bin_ms: float
     window: int
+    #: the recording's own ids of ``units`` (:func:`~infodyn.data.units.recorded_ids`), or None
+    unit_ids: list[Any] | None = None
 
 
 def binary_words(
@@ -51,6 +53,7 @@ def binary_words(
         )
         binned = src.binned(steps, sel, binary=True)
         n_trials, dt = src.n_trials, src.dt
+        ids = recorded_ids(src.metadata, src.n_units, sel)
     per_trial = n_bins - window + 1
     if window == 1:
         X = binned.reshape(-1, sel.size)
@@ -59,4 +62,4 @@ def binary_words(
         X = binned[:, idx, :].reshape(n_trials * per_trial, window * sel.size)
     trial = np.repeat(np.arange(n_trials), per_trial)
     first = np.tile(np.arange(per_trial), n_trials)
-    return Words(np.ascontiguousarray(X), trial, first, sel, steps * dt, window)
+    return Words(np.ascontiguousarray(X), trial, first, sel, steps * dt, window, ids)

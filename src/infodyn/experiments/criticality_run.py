@@ -25,7 +25,7 @@ from infodyn.criticality.own_share import (
     share_of,
 )
 from infodyn.data.binning import spike_source, whole_bin_steps
-from infodyn.data.units import unit_subset
+from infodyn.data.units import recorded_ids, unit_subset
 from infodyn.errors import InputError, as_path, is_finite_number, make_rng, require
 from infodyn.experiments.figures import draw_mr_fits
 from infodyn.experiments.rundir import RunDir
@@ -128,6 +128,7 @@ def run_criticality(
         k = max(1, int(np.floor(sample_fraction * spikes.n_units + 0.5)))
         rng = make_rng(seed)
         selected = sorted(rng.choice(spikes.n_units, size=k, replace=False).tolist())
+    ids = recorded_ids(getattr(spikes, "metadata", None), spikes.n_units, selected)
     bin_ms, avalanche_bin_ms = _parse_bin(bin_ms), _parse_bin(avalanche_bin_ms)
     for option, width in (("--bin-ms", bin_ms), ("--avalanche-bin-ms", avalanche_bin_ms)):
         if isinstance(width, float | int):  # asked for: not rounded to another width
@@ -229,6 +230,7 @@ def run_criticality(
         "n_steps": spikes.n_steps,
         "dt_ms": spikes.dt,
         "n_spikes": spikes.n_spikes,
+        **({} if ids is None else {"unit_ids": ids}),  # the recording's own, of the units
         "branching": {
             "bin_ms": act.bin_ms,
             "mr": mr.to_dict(),

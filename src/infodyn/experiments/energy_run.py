@@ -217,6 +217,7 @@ def _fit_and_report(
         "bin_ms": words.bin_ms,
         "window": words.window,
         "units": words.units.tolist(),
+        **({} if words.unit_ids is None else {"unit_ids": words.unit_ids}),
         "kept_bits": keep.tolist(),
         "dropped_constant_bits": dropped.tolist(),
         "fit": {**model.fit_info, "wall_seconds": fit_s},

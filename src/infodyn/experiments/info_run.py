@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.atomic import save_npz
-from infodyn.data.units import unit_subset
+from infodyn.data.units import recorded_ids, unit_subset
 from infodyn.errors import (
     InputError,
     as_path,
@@ -141,6 +141,7 @@ def run_info(
         require_pairwise_memory(n_samples, sel.size, extra=n_samples * sel.size)
         t0 = time.perf_counter()
         binned = src.binned(bin_steps, sel, binary=True)
+        ids = recorded_ids(src.metadata, n_units_file, sel)
     if not binned.any():  # every entropy and information would be 0: nothing was measured
         whose = "the selected units hold" if units is not None else "the spike file holds"
         raise InputError(f"{source}: {whose} no spikes")
@@ -204,6 +205,7 @@ def run_info(
         "n_units": n_units,
         "n_units_file": n_units_file,
         "units": "all" if n_units == n_units_file and units is None else sel.tolist(),
+        **({} if ids is None else {"unit_ids": ids}),  # the recording's own, for those units
         "n_trials": n_trials,
         "n_samples": n_samples,
         "bin_ms": bin_ms,
