@@ -186,6 +186,9 @@ def test_tiff_kinds_pillow_cannot_read_whole_go_to_tifffile(tmp_path, monkeypatc
         )
         tw.write((255 - grey * 255).astype(np.uint8), photometric="miniswhite")
     np.testing.assert_allclose(read_image(tmp_path / "thumb_first_white.tif"), grey, atol=1 / 255)
+    mw16 = (grey * 65535).astype(np.uint16)  # 16-bit white-is-zero: Pillow did not invert it
+    tifffile.imwrite(tmp_path / "mw16.tif", 65535 - mw16, photometric="miniswhite")
+    np.testing.assert_allclose(read_image(tmp_path / "mw16.tif"), mw16 / 65535.0)
     tifffile.imwrite(tmp_path / "i8.tif", np.array([[-128, 0, 127]], np.int8))
     with pytest.raises(InputError, match="must be >= 0"):  # Pillow read it unsigned, wrapped
         read_image(tmp_path / "i8.tif")

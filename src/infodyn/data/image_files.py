@@ -162,6 +162,8 @@ def _read_tiff(path: Path) -> np.ndarray:
             )
             a = page.asarray()
             planar = page.planarconfig == tifffile.PLANARCONFIG.SEPARATE
+            if page.photometric == tifffile.PHOTOMETRIC.MINISWHITE:  # 0 is white
+                a = (np.iinfo(a.dtype).max if a.dtype.kind in "ui" else 1.0) - a
     except tifffile.TiffFileError as exc:  # not a TIFF after all: Pillow's message said so
         raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
     return np.moveaxis(a, 0, -1) if planar and a.ndim == 3 else a
@@ -172,8 +174,8 @@ def _pillow_whole(page: Any) -> bool:
     dtype, samples = np.dtype(page.dtype) if page.dtype is not None else None, page.samplesperpixel
     if dtype is None or dtype.kind == "b" or (dtype.itemsize == 1 and dtype.kind == "u"):
         return True  # 1- and 8-bit unsigned: any kind (int8 was read as unsigned, wrapped)
-    if samples != 1:  # 16-bit colour, grey + alpha
-        return False
+    if samples != 1 or page.photometric == tifffile.PHOTOMETRIC.MINISWHITE:
+        return False  # 16-bit colour, grey + alpha; 16-bit white-is-zero (Pillow: not inverted)
     return dtype in (np.dtype(np.uint16), np.dtype(np.int16), np.dtype(np.float32))
 
 
