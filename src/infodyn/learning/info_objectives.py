@@ -383,19 +383,18 @@ def _time_major(lossc: CompositeLoss, z: Any, y: Any, target: Any) -> tuple[Arra
         target is not None or not lossc.needs_target, f"the loss {lossc.names()} needs a target"
     )
     arrays = {"z": z, "y": y} if target is None else {"z": z, "y": y, "target": target}
-    shapes = {}
+    shapes, widths = {}, {}
     for name, value in arrays.items():  # None, text, a ragged or 2-D list: raw JAX errors
         shape = real_shape(value, name)
         require(len(shape) == 3, f"{name} must be a (B, T, n) array, got shape {shape}")
-        shapes[name] = shape[:2]
+        shapes[name], widths[name] = shape[:2], shape[2]
     require(
         len(set(shapes.values())) == 1 and min(min(s) for s in shapes.values()) > 0,
         f"z, y and target must have the same (B, T) >= 1, got {shapes}",
     )
     require(  # a raw JAX "mul got incompatible shapes"
-        target is None or real_shape(target, "target")[-1] == real_shape(y, "y")[-1],
-        f"target must have y's width (n_out = {real_shape(y, 'y')[-1]}), got "
-        f"{real_shape(target, 'target')[-1] if target is not None else None}",
+        widths.get("target", widths["y"]) == widths["y"],
+        f"target must have y's width (n_out = {widths['y']}), got {widths.get('target')}",
     )
     zt, yt = (jnp.swapaxes(jnp.asarray(arrays[k]), 0, 1) for k in ("z", "y"))
     if target is None:  # terms without a target ignore it; vmap needs an array
