@@ -95,9 +95,16 @@ def is_held(path: Path) -> bool:
     owner, seen = _owner(path), _mtime(path)
     if seen is None:
         return False
-    if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
-        return _process_alive(owner["pid"])
+    if (pid := _local_pid(owner)) is not None:
+        return _process_alive(pid)
     return time.time_ns() - seen < STALE_S * 1e9
+
+
+def _local_pid(owner: dict[str, Any]) -> int | None:
+    """The process id of a lock record written on this host (None for another host's, or an
+    unreadable record): its liveness is then known at once."""
+    pid = owner.get("pid")
+    return pid if owner.get("host") == socket.gethostname() and isinstance(pid, int) else None
 
 
 def _acquire(path: Path, token: str, what: str) -> None:
@@ -150,8 +157,8 @@ def _stale(path: Path, owner: dict[str, Any]) -> bool:
     """Whether the lock at ``path`` (whose record is ``owner``) was abandoned: its process on
     this host is gone (a live one holds it, even suspended by Ctrl-Z, when it cannot beat), or,
     for another host or an unreadable record, its heartbeat stopped for :data:`STALE_S`."""
-    if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
-        return not _process_alive(owner["pid"])
+    if (pid := _local_pid(owner)) is not None:
+        return not _process_alive(pid)
     seen = _mtime(path)
     if seen is None:
         return True
