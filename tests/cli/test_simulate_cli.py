@@ -110,11 +110,14 @@ def test_example_configs_are_valid():
 
     root = Path(__file__).resolve().parents[2] / "examples"
     paths = sorted(root.glob("simulate*.toml"))
-    assert [p.name for p in paths] == ["simulate_lif.toml", "simulate_sparse_100k.toml"]
+    assert [p.name for p in paths] == [
+        "simulate_brunel_ai.toml", "simulate_lif.toml", "simulate_sparse_100k.toml"
+    ]  # fmt: skip
     for path in paths:
         cfg = load_config(path, SimulateConfig)
         net = cfg.build_network()
-        assert (net.n_rec, net.n_in) == (cfg.network["n_rec"], cfg.network["n_in"])
+        n_in = cfg.network.get("n_in", net.n_rec)  # private inputs: one a unit
+        assert (net.n_rec, net.n_in) == (cfg.network["n_rec"], n_in)
 
 
 def test_simulate_sparse_k_in_network(tmp_path):

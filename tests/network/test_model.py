@@ -266,3 +266,43 @@ def test_constrain_takes_a_mask_traced_by_jit():
     mask = (np.asarray(params["w_rec"]) != 0).astype(float)
     traced = jax.jit(lambda p, m: net.constrain(p, m)["w_rec"])(params, jnp.asarray(mask))
     np.testing.assert_allclose(traced, net.constrain(params, mask)["w_rec"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("scaling", ["none", "one_minus_alpha"])
+def test_private_inputs_are_one_synapse_a_unit_of_in_scale_v_th(scaling):
+    """input_connectivity='private': w_in is the n x n diagonal SparseWeights, every weight
+    in_scale v_th (divided by 1 - alpha with that input scaling, so that an input spike moves v
+    by in_scale v_th either way); n_in defaults to n_rec."""
+    net = idn.network.LIF(
+        n_rec=50, input_connectivity="private", in_scale=0.3, v_th=2.0, input_scaling=scaling
+    )
+    assert net.n_in == 50
+    w_in = net.init(seed=0)["w_in"]
+    assert isinstance(w_in, SparseWeights) and w_in.nnz == 50
+    np.testing.assert_array_equal(w_in.indices, np.arange(50))
+    np.testing.assert_allclose(w_in.to_dense() * net.input_scale, 0.6 * np.eye(50), rtol=1e-12)
+    with pytest.raises(InputError, match="n_in must equal n_rec = 50, got n_in = 40"):
+        idn.network.LIF(n_in=40, n_rec=50, input_connectivity="private")
+
+
+def test_private_inputs_of_a_million_units_draw_in_o_n_memory():
+    """A dense w_in of 10^6 x 10^6 would be 16 TB: the weights' check counts the diagonal."""
+    net = idn.network.LIF(
+        n_rec=10**6, n_out=0, input_connectivity="private", connectivity="sparse", k_in=1
+    )
+    params = net.init(seed=0, precision="float32")
+    assert params["w_in"].nnz == 10**6 and params["w_rec"].nnz == 10**6
+    with pytest.raises(InputError, match="input_connectivity='private'"):  # the advice
+        idn.network.LIF(n_in=10**6, n_rec=10**6, n_out=0, connectivity="sparse", k_in=1).init()
+
+
+def test_ei_sigma_zero_gives_brunels_two_weights():
+    """ei_sigma = 0: every E magnitude exp(ei_mu) rec_scale v_th / K, every I one inh_factor
+    times that, negative (Brunel 2000's J and -g J)."""
+    net = idn.network.LIF(
+        n_rec=500, connectivity="ei", k_in=100, ei_mu=0.0, ei_sigma=0.0, rec_scale=5.0,
+        inh_factor=8.0, v_th=1.0,
+    )  # fmt: skip
+    w = net.init(seed=2)["w_rec"]
+    np.testing.assert_allclose(np.unique(w.values), [-0.4, 0.05], rtol=1e-12)
+    assert np.all(w.values[: w.indptr[net.n_exc]] == 0.05)

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from infodyn.errors import InputError, refuse_bool_number, require_choice
@@ -98,8 +97,17 @@ class SimulateConfig(Section):
         return build_network(self.network)
 
     def check_sections(self) -> None:
-        """Validate the free-form ``[network]`` section (called by :func:`validate`)."""
-        self.build_network()
+        """Validate the free-form ``[network]`` section (called by :func:`validate`) and the
+        input it takes: private inputs are Poisson spikes made chunk by chunk."""
+        net = self.build_network()
+        if net.input_connectivity == "private":
+            if self.input.kind != "poisson":
+                raise InputError(
+                    f"[input] kind = {self.input.kind!r} with [network] input_connectivity = "
+                    "'private': private inputs take kind = 'poisson' (each unit's own Poisson "
+                    "source, made chunk by chunk)"
+                )
+            make_input(self.input, net.n_in, net.dt, streamed=True)  # its rate, checked
 
     def resolved_sections(self) -> dict[str, Any]:
         """``[network]`` with every default of the network model filled in."""
@@ -147,11 +155,19 @@ def network_section(net: Any) -> dict[str, Any]:
 INPUT_BYTES_PER_ELEMENT = {"poisson": 21, "filtered_noise": 40, "current": 8}
 
 
-def make_input(cfg: InputConfig, n_in: int, dt: float) -> np.ndarray:
-    """The (n_steps, n_in) input array described by ``cfg`` (memory checked first)."""
+def make_input(cfg: InputConfig, n_in: int, dt: float, streamed: bool = False) -> Any:
+    """The (n_steps, n_in) input array described by ``cfg`` (memory checked first), or with
+    ``streamed`` (private inputs: n_in = n_rec channels) its Poisson spikes as an input function
+    that makes them chunk by chunk (:class:`~infodyn.network.poisson_stream.PoissonStream`)."""
     from infodyn.memory import require_memory
     from infodyn.network import encoders
+    from infodyn.network.poisson_stream import PoissonStream
 
+    if streamed:
+        try:
+            return PoissonStream(cfg.rate_hz, n_in, dt, cfg.seed)
+        except InputError as exc:
+            raise InputError(f"[input] {exc}") from None
     require_memory(
         INPUT_BYTES_PER_ELEMENT.get(cfg.kind, 64) * cfg.n_steps * n_in,
         f"the input of {cfg.n_steps:,} steps x {n_in:,} channels",

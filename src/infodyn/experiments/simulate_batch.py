@@ -39,9 +39,9 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
     signatures = {batch_signature(c) for c in cfgs}
     if None in signatures:  # sparse weights, or a run the event engine takes: not vmap-able
         raise InputError(
-            "simulate_batch cannot batch configs with sparse recurrent weights or that run on "
-            "the event engine (engine = 'event', or 'auto' with n_steps >= 2000); run them "
-            "one by one with run_simulation"
+            "simulate_batch cannot batch configs with sparse recurrent weights, private "
+            "inputs, or that run on the event engine (engine = 'event', or 'auto' with "
+            "n_steps >= 2000); run them one by one with run_simulation"
         )
     if len(signatures) != 1:
         raise InputError("simulate_batch needs configs that share one network signature")
@@ -98,8 +98,9 @@ def batch_signature(cfg: Any) -> tuple | None:
     """What must be equal for ``simulate`` points to share one vmapped scan (None: not batchable).
 
     Points whose engine resolves to the event engine, networks with sparse recurrent weights
-    (each point has its own synapse pattern) and weights read from a file (``[simulation]
-    params``, which may hold sparse weights whatever ``[network]`` says) are not batched.
+    (each point has its own synapse pattern) or private inputs, and weights read from a file
+    (``[simulation] params``, which may hold sparse weights whatever ``[network]`` says) are not
+    batched.
     """
     if not hasattr(cfg, "build_network") or cfg.simulation.params is not None:
         return None
@@ -107,7 +108,7 @@ def batch_signature(cfg: Any) -> tuple | None:
     if engine == "event" or (engine == "auto" and cfg.input.n_steps >= AUTO_EVENT_MIN_STEPS):
         return None
     net = cfg.build_network()
-    if net.sparse_weights:
+    if net.sparse_weights or net.input_connectivity == "private":  # a SparseWeights w_in too
         return None
     return (
         Constants.of(net),

@@ -82,11 +82,19 @@ def run_simulation(
         # copies them: event_weights)
         check_weights_memory(net, engine, cfg.simulation.precision)
     params = initial_params(cfg, net)
-    x = make_input(cfg.input, net.n_in, net.dt)
+    private = net.input_connectivity == "private"
+    x = make_input(cfg.input, net.n_in, net.dt, streamed=private)
     n_steps, chunk_steps, meta = check_chunked_run(
         net, params, x, cfg.input.n_steps, cfg.simulation.chunk_steps,
         {"seed": cfg.simulation.seed}, engine, cfg.simulation.precision,
     )  # fmt: skip
+    if private:  # made a chunk at a time: one chunk's spikes
+        steps = min(chunk_steps, n_steps)
+        require_memory(
+            x.chunk_bytes(steps),
+            f"the private Poisson input of a chunk of {steps:,} steps x {net.n_in:,} units",
+            "fewer [simulation] chunk_steps",
+        )
     header = {"n_units": net.n_rec, "dt": net.dt, "n_steps": n_steps, "metadata": meta}
     created = not out.exists()
     run = RunDir(out, "simulate", hold_figures=True)

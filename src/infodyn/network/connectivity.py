@@ -229,6 +229,15 @@ def sparse_recurrent(net, rng: np.random.Generator, dtype=np.float64):
     return SparseWeights(values, indices, indptr, (n, n))
 
 
+def private_inputs(n: int, weight: float, dtype=np.float64) -> SparseWeights:
+    """Input weights of private inputs: channel i onto unit i only, every weight ``weight`` (the
+    external drive of Brunel 2000, section 2, each unit's own Poisson source through one synapse
+    of efficacy J_ext): an n x n diagonal :class:`SparseWeights`, O(n) memory."""
+    ids = np.arange(n, dtype=np.int32)
+    indptr = np.arange(n + 1, dtype=np.int64)
+    return SparseWeights(np.full(n, weight, dtype=dtype), ids, indptr, (n, n))
+
+
 def checked_mask(net, w_rec: Any, mask: Any) -> np.ndarray | None:
     """A connectivity ``mask`` for ``w_rec`` as float64, checked: (n_rec, n_rec) for dense
     weights, one value per stored synapse (nnz,) for :class:`SparseWeights`; finite numbers.

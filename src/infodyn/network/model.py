@@ -17,6 +17,10 @@ The reset is subtractive and W_rec has a zero diagonal (no autapses).
 
 Weights are a dict of arrays: ``w_in`` (n_in, n_rec), ``w_rec`` (n_rec, n_rec) with
 ``w_rec[i, j]`` the synapse from unit i onto unit j, and ``w_out`` (n_rec, n_out).
+``input_connectivity="private"`` gives each unit its own input channel through one synapse
+(Brunel 2000, section 2: the external Poisson drive): ``n_in = n_rec`` and ``w_in`` the diagonal
+:class:`~infodyn.network.sparse.SparseWeights` of weight ``in_scale v_th / s_in``; drive it with
+:class:`~infodyn.network.poisson_stream.PoissonStream`.
 
 Connectivity (``connectivity=``):
 
@@ -129,17 +133,46 @@ class LIF(BaseModel):
     weights: Literal["auto", "dense", "sparse"] = Field(
         "auto", description="storage of w_rec from init: dense array or SparseWeights"
     )
-    in_scale: float = Field(1.0, ge=0, description="input weight scale (x v_th / sqrt(n_in))")
+    in_scale: float = Field(
+        1.0, ge=0, description="input weight scale (x v_th / sqrt(n_in); private: x v_th)"
+    )
+    input_connectivity: Literal["dense", "private"] = Field(
+        "dense",
+        description="w_in from init: every input onto every unit (dense), or input i onto unit "
+        "i only (private, n_in = n_rec: Brunel's external drive)",
+    )
     rec_scale: float = Field(1.0, ge=0, description="recurrent weight scale")
     out_scale: float = Field(1.0, ge=0, description="readout weight scale")
     frac_exc: float = Field(0.8, gt=0, lt=1, description="fraction of excitatory units (ei)")
     ei_mu: float = Field(-0.64, description="mean of the log weight magnitude (ei, lognormal)")
-    ei_sigma: float = Field(0.5, gt=0, description="s.d. of the log weight magnitude (ei)")
+    ei_sigma: float = Field(
+        0.5,
+        ge=0,
+        description="s.d. of the log weight magnitude (ei; 0: every magnitude exp(ei_mu))",
+    )
     inh_factor: float = Field(5.0, gt=0, description="inhibitory magnitude factor (ei)")
     p_ee: float = Field(0.16, ge=0, le=1, description="probability E -> E (ei, without k_in)")
     p_ei: float = Field(0.244, ge=0, le=1, description="probability E -> I (ei, without k_in)")
     p_ie: float = Field(0.318, ge=0, le=1, description="probability I -> E (ei, without k_in)")
     p_ii: float = Field(0.343, ge=0, le=1, description="probability I -> I (ei, without k_in)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _private_inputs_default(cls, data: Any) -> Any:
+        """With private inputs ``n_in`` defaults to ``n_rec`` (one input channel a unit)."""
+        if isinstance(data, dict) and data.get("input_connectivity") == "private":
+            if "n_in" not in data and "n_rec" in data:
+                data = {**data, "n_in": data["n_rec"]}
+        return data
+
+    @model_validator(mode="after")
+    def _check_private_inputs(self) -> LIF:
+        if self.input_connectivity == "private" and self.n_in != self.n_rec:
+            raise ValueError(
+                f"input_connectivity 'private' gives each unit its own input channel: n_in must "
+                f"equal n_rec = {self.n_rec}, got n_in = {self.n_in} (leave n_in out)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_connectivity_options(self) -> LIF:
@@ -297,8 +330,9 @@ class LIF(BaseModel):
     def init(self, seed: int = 0, precision: str = "float64") -> dict[str, Any]:
         """Draw initial weights ``{"w_in", "w_rec", "w_out"}`` (NumPy arrays of ``precision``).
 
-        ``w_in ~ N(0, (in_scale * v_th)^2 / n_in) * sqrt(n_in)`` scaled so that one input spike
-        moves v by about ``in_scale * v_th / sqrt(n_in)``; ``w_out ~ N(0, out_scale^2 / n_rec)``;
+        ``w_in ~ N(0, (in_scale * v_th)^2 / n_in)``, so that one input spike moves v by about
+        ``in_scale * v_th / sqrt(n_in)`` (private inputs: ``in_scale * v_th`` on the diagonal);
+        ``w_out ~ N(0, out_scale^2 / n_rec)``;
         ``w_rec`` follows ``connectivity`` (module docstring) and has no autapses; it is a
         :class:`SparseWeights` when :attr:`sparse_weights` holds. Before drawing, the memory the
         weights need is checked (:func:`infodyn.memory.require_memory`).
@@ -308,9 +342,11 @@ class LIF(BaseModel):
         weights_preflight(self, dtype)
         rng = make_rng(seed)
         n_in, n = self.n_in, self.n_rec
-        w_in = rng.standard_normal((n_in, n)) * self.in_scale * self.v_th / math.sqrt(n_in)
-        if self.input_scaling == "one_minus_alpha":
-            w_in = w_in / (1.0 - self.alpha)
+        if self.input_connectivity == "private":
+            w_in = graphs.private_inputs(n, self.in_scale * self.v_th / self.input_scale, dtype)
+        else:
+            w_in = rng.standard_normal((n_in, n)) * self.in_scale * self.v_th / math.sqrt(n_in)
+            w_in = (w_in / self.input_scale).astype(dtype, copy=False)
         if self.sparse_weights or self.k_in is not None:
             w_rec = sparse_recurrent(self, rng, dtype)
             if not self.sparse_weights:
@@ -319,7 +355,7 @@ class LIF(BaseModel):
             w_rec = self._init_recurrent(rng).astype(dtype, copy=False)
         w_out = rng.standard_normal((n, self.n_out)) * self.out_scale / math.sqrt(n)
         return {
-            "w_in": w_in.astype(dtype, copy=False),
+            "w_in": w_in,
             "w_rec": w_rec,
             "w_out": w_out.astype(dtype, copy=False),
         }

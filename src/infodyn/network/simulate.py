@@ -43,6 +43,7 @@ from infodyn.network.engine_jax import (
 )
 from infodyn.network.run_inputs import check_input, check_sparse_input, require_network
 from infodyn.network.sparse import sparse_bytes
+from infodyn.network.weights_memory import input_weights_bytes
 from infodyn.progress import ProgressBar
 
 AUTO_EVENT_MIN_STEPS = 2000
@@ -73,7 +74,8 @@ def run_weights_bytes(net, engine: str, precision: str) -> tuple[int, int]:
     else:
         stored = 8 * n * n
         extra = stored if engine == "event" else JAX_BYTES_PER_DENSE_ENTRY[precision] * n * n
-    others = 8 * n * (net.n_in + net.n_out)  # w_in and w_out, and a copy of them
+    others = input_weights_bytes(net, np.float64) + 8 * n * net.n_out  # w_in and w_out, and
+    # the engine's copy of them
     return int(stored + others), int(extra + others)
 
 

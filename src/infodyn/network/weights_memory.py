@@ -23,19 +23,33 @@ def weights_preflight(net: Any, dtype: np.dtype) -> None:
     the dense ``w_in``/``w_out`` (two float64 copies each while drawn)."""
     n = net.n_rec
     rec, rec_what, rec_advice = recurrent_need(net, dtype)
-    w_in, w_out = 2 * 8 * net.n_in * n, 2 * 8 * n * net.n_out
+    # the dense draws hold two float64 copies of w_in and w_out at their peak
+    private = net.input_connectivity == "private"
+    w_in = input_weights_bytes(net, dtype if private else np.float64) * (1 if private else 2)
+    w_out = 2 * 8 * n * net.n_out
     what = (
-        f"the weights of {n:,} units ({rec_what}: {format_bytes(rec)}; w_in {net.n_in:,} x "
-        f"{n:,}: {format_bytes(w_in)}; w_out {n:,} x {net.n_out:,}: {format_bytes(w_out)})"
+        f"the weights of {n:,} units ({rec_what}: {format_bytes(rec)}; w_in{' private' * private} "
+        f"{net.n_in:,} x {n:,}: {format_bytes(w_in)}; w_out {n:,} x {net.n_out:,}: "
+        f"{format_bytes(w_out)})"
     )
     largest = max(rec, w_in, w_out)
     if largest == rec:
         advice = rec_advice
     elif largest == w_in:
         advice = "use fewer inputs (n_in): w_in is dense, a row of n_rec weights an input"
+        if net.n_in == n:
+            advice += ", or input_connectivity='private' (input i onto unit i only)"
     else:
         advice = "use fewer readouts (n_out): w_out is dense, n_rec weights a readout"
     require_memory(rec + w_in + w_out, what, advice)
+
+
+def input_weights_bytes(net: Any, dtype: Any) -> int:
+    """The bytes of ``w_in`` in ``dtype``: a diagonal :class:`SparseWeights` for private
+    inputs, else an n_in x n_rec array."""
+    if net.input_connectivity == "private":
+        return sparse_bytes(net.n_rec, net.n_rec, dtype)
+    return np.dtype(dtype).itemsize * net.n_in * net.n_rec
 
 
 def recurrent_need(net: Any, dtype: np.dtype) -> tuple[int, str, str]:
