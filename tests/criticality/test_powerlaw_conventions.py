@@ -102,3 +102,77 @@ def test_truncated_xmin_scan_says_so_and_the_exhaustive_scan_finds_the_optimum()
     assert full.xmin == best[1] and full.D == pytest.approx(best[0], rel=1e-12)
     assert full.D <= short.D
     assert full.warnings == []
+
+
+def test_continuous_likelihood_ratios_do_not_depend_on_the_datas_units():
+    """A likelihood ratio of continuous data is unchanged by rescaling x (the densities' Jacobians
+    cancel): the cutoff law's rate was bounded by 50 in the data's units, so durations in
+    seconds got another R than the same durations in ms (-6.8 for -567 at 1e-6), and a mean
+    below 2e-14 crossed its bounds (a raw SciPy ValueError)."""
+    x = 1.0 + np.random.default_rng(0).exponential(5.0, 2000)
+    rs = {}
+    for scale in (1.0, 1e-3, 1e-6, 1e4):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", C.CriticalityWarning)
+            f = C.fit_power_law(x * scale, discrete=False, xmin=scale)
+        rs[scale] = {k: c.R for k, c in f.comparisons.items()}
+        assert not f.comparisons["truncated_power_law"].at_bound
+    for scale, r in rs.items():
+        for k, v in r.items():
+            assert v == pytest.approx(rs[1.0][k], rel=1e-4, abs=1e-3), (scale, k)
+    # the cutoff law contains the exponential: never a worse fit
+    assert rs[1e-3]["truncated_power_law"] <= rs[1e-3]["exponential"] + 1e-6
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        f = C.fit_power_law(np.arange(1, 200) * 1e-310, discrete=False)
+    assert np.isfinite(f.comparisons["truncated_power_law"].R)
+
+
+def test_a_fixed_xmin_above_the_data_or_under_one_value_gives_the_documented_nan_fit():
+    """docs/criticality.md: with a fixed xmin, too few values at or above it give a NaN fit
+    with a warning; none, one, or one distinct value raised an InputError."""
+    for xmin, match in ((1000, "only 0 values"), (199, "only 1 values"), (190, "only 10")):
+        with pytest.warns(C.CriticalityWarning, match=match):
+            f = C.fit_power_law(np.arange(1, 200), xmin=xmin)
+        assert np.isnan(f.alpha) and not f.meaningful
+    with pytest.warns(C.CriticalityWarning, match="are all 5: no power law"):
+        f = C.fit_power_law(np.r_[np.ones(10), np.full(60, 5.0)], xmin=5)
+    assert np.isnan(f.alpha)
+    with pytest.warns(C.CriticalityWarning, match="only 1 values"):
+        C.fit_power_law(np.arange(1.0, 200.0), xmin=199.0, discrete=False)
+
+
+def test_a_fixed_xmin_bootstrap_takes_synthetic_tails_of_one_value():
+    """A steep tail at a fixed xmin: a synthetic tail is all ones in about 1 % of draws (P(X=1)
+    = 0.92, 60 values), which raised 'xmin=1 leaves fewer than two distinct values'. Such a
+    tail's KS distance is the limit of its fit (alpha at its bound): about 0, below D."""
+    x = C.sample_power_law(60, 4.0, 1, True, seed=3)
+    f = C.fit_power_law(x, xmin=1, bootstrap=500, compare=False)
+    assert 0.0 <= f.p_value <= 1.0 and f.meaningful
+    f = C.fit_power_law(np.r_[np.ones(46), 2, 2, 2, 3], xmin=1, bootstrap=200)
+    assert 0.0 < f.p_value <= 1.0
+
+
+def test_bootstrap_sets_without_an_xmin_candidate_are_left_out_of_p(monkeypatch):
+    """A synthetic set that no xmin can fit (NaN D) was counted as a set below D, biasing p low;
+    it is left out, and the fit says how many."""
+    import infodyn.criticality.powerlaw as pl
+
+    real = pl._scan
+    calls = []
+
+    def every_other_unfit(x, discrete, min_tail, xmin, max_candidates):
+        calls.append(1)
+        if len(calls) > 1 and len(calls) % 2 == 0:  # the data's own fit is the first call
+            return np.nan, np.nan, np.nan, 0
+        return real(x, discrete, min_tail, xmin, max_candidates)
+
+    x = C.sample_power_law(300, 2.5, 1, True, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        whole = C.fit_power_law(x, bootstrap=40, compare=False, seed=5)
+    monkeypatch.setattr(pl, "_scan", every_other_unfit)
+    with pytest.warns(C.CriticalityWarning, match="20 of 40 synthetic sets could not be refitted"):
+        half = C.fit_power_law(x, bootstrap=40, compare=False, seed=5)
+    assert 0.0 < half.p_value <= 1.0
+    assert half.p_value != pytest.approx(whole.p_value * 0.5)  # not counted as below D

@@ -176,9 +176,10 @@ def _scan(
     if discrete:
         u, c = np.unique(x, return_counts=True)
         c = c.astype(float)
-        if xmin is not None:  # fixed xmin: MLE and KS distance at exactly that value
+        if xmin is not None:  # fixed xmin: MLE and KS distance at exactly that value (a
+            # tail of one value, a bootstrap's draw: alpha at its bound, D near 0)
             j = int(np.searchsorted(u, xmin))
-            require(j < u.size - 1, f"xmin={xmin} leaves fewer than two distinct values")
+            require(j < u.size, f"xmin={xmin} leaves no value")
             n_t = float(c[j:].sum())
             a = _alpha_discrete(float(xmin), float((c[j:] * np.log(u[j:])).sum() / n_t))
             return float(xmin), float(a), float(_ks_discrete(u, c, j, a, float(xmin))), int(n_t)
@@ -191,7 +192,9 @@ def _scan(
     # continuous
     if xmin is not None:  # fixed xmin: closed-form MLE and the two-sided KS distance
         t = x[x >= xmin]
-        require(t.size >= 2 and t[-1] > xmin, f"xmin={xmin} leaves fewer than two values")
+        require(t.size >= 1, f"xmin={xmin} leaves no value")
+        if t[-1] == t[0]:  # one value (a bootstrap's draw): the MLE's limit, a step at it
+            return float(xmin), float("inf"), 0.0, int(t.size)
         a = 1.0 + t.size / float(np.sum(np.log(t / xmin)))
         fit = 1.0 - (t / xmin) ** (1.0 - a)
         i = np.arange(t.size)
@@ -358,16 +361,12 @@ def fit_power_law(
         return _no_fit(msg, n, discrete, compare)
     if max_candidates is not None:
         max_candidates = whole_number(max_candidates, "max_candidates (None: exhaustive)", 1)
+    if xmin is not None and (why := _fixed_tail_too_small(x, float(xmin), min_tail)):
+        return _no_fit(why, n, discrete, compare)  # (an exception before: docs say NaN fit)
     xm, alpha, D, n_tail = _scan(x, discrete, int(min_tail), xmin, max_candidates)
     notes: list[str] = []
     if not np.isfinite(alpha):
         msg = "no xmin candidate leaves enough points: the fit is not meaningful"
-        return _no_fit(msg, n, discrete, compare)
-    if n_tail < min_tail:  # a fixed xmin: a tail of 2 values was fitted and called meaningful
-        msg = (
-            f"only {n_tail} values >= xmin={xmin:g} (< min_tail={min_tail}): too few to fit a "
-            "power law; the fit is not meaningful (a smaller min_tail fits it anyway)"
-        )
         return _no_fit(msg, n, discrete, compare)
     if discrete and alpha >= ALPHA_MAX - 1e-3:  # the continuous MLE is unbounded
         notes.append(f"alpha hit the upper bound {ALPHA_MAX:g}: the tail is not a power law")
@@ -392,7 +391,7 @@ def fit_power_law(
     p_value = None
     if bootstrap:
         try:
-            p_value = _bootstrap_p(
+            p_value, unfit = _bootstrap_p(
                 x,
                 xm,
                 alpha,
@@ -404,6 +403,11 @@ def fit_power_law(
                 seed,
                 max_candidates,
             )
+            if unfit:
+                notes.append(
+                    f"{unfit} of {bootstrap} synthetic sets could not be refitted (no xmin "
+                    f"candidate left {min_tail} values) and are left out of the p-value"
+                )
         except DrawsOverflow:  # synthetic draws beyond float64 (alpha near 1): no p-value
             p_value = float("nan")
             notes.append(
@@ -429,6 +433,24 @@ def fit_power_law(
     )
 
 
+def _fixed_tail_too_small(x: np.ndarray, xmin: float, min_tail: int) -> str:
+    """Why the values at or above a fixed ``xmin`` cannot be fitted ("" if they can): fewer than
+    ``min_tail`` (a tail of 2 values was fitted and called meaningful), or one value only (an
+    unbounded MLE; it raised an error where the docs give a NaN fit)."""
+    tail = x[x >= xmin]
+    if tail.size < min_tail:
+        return (
+            f"only {tail.size} values >= xmin={xmin:g} (< min_tail={min_tail}): too few to fit "
+            "a power law; the fit is not meaningful (a smaller min_tail fits it anyway)"
+        )
+    if tail[0] == tail[-1]:
+        return (
+            f"the {tail.size} values >= xmin={xmin:g} are all {tail[0]:g}: no power law can be "
+            "fitted to one value; the fit is not meaningful"
+        )
+    return ""
+
+
 def _bootstrap_p(
     x: np.ndarray,
     xm: float,
@@ -441,12 +463,15 @@ def _bootstrap_p(
     seed: int,
     max_cand: int | None,
 ) -> float:
-    """Fraction of semi-parametric synthetic sets whose refitted KS distance is >= ``D``."""
+    """Fraction of semi-parametric synthetic sets whose refitted KS distance is >= ``D``, and
+    how many sets could not be refitted (no xmin candidate leaves ``min_tail`` values; at a fixed
+    xmin, no value at or above it). Those are left out of the fraction, which is then that of
+    the sets fitted as the data were (counted as below ``D`` they biased p low)."""
     rng = make_rng(seed)
     body = x[x < xm]
     n = x.size
     p_tail = np.mean(x >= xm)
-    ge = 0
+    ge = unfit = 0
     for _ in range(n_boot):
         n_t = rng.binomial(n, p_tail)
         synth = np.concatenate(
@@ -456,6 +481,10 @@ def _bootstrap_p(
             ]
         )
         synth.sort()
-        _, _, d, _ = _scan(synth, discrete, min_tail, xm if fixed else None, max_cand)
+        if fixed and n_t == 0:
+            d = float("nan")
+        else:
+            _, _, d, _ = _scan(synth, discrete, min_tail, xm if fixed else None, max_cand)
+        unfit += not np.isfinite(d)
         ge += d >= D
-    return ge / n_boot
+    return (ge / (n_boot - unfit) if unfit < n_boot else float("nan")), unfit

@@ -283,7 +283,12 @@ def _ll_cutoff(
         return float(val) if np.isfinite(val) else 1e300
 
     mean = float(np.mean(x))
-    bounds = [(-3.0, max(ALPHA_MAX, alpha0 + 1.0)), (np.log(1e-12 / mean), np.log(50.0))]
+    # the cutoff rate in units of the data's scale: the unit step of discrete data; for
+    # continuous data xmin, or the exponential's own rate where larger (a tail close above a
+    # large xmin): 50 in the data's units made a likelihood ratio of the same data in seconds
+    # differ from that in ms, and a scale below 2e-14 crossed the bounds
+    lam_max = 50.0 if discrete else 50.0 * max(1.0 / xmin, lam_exp)
+    bounds = [(-3.0, max(ALPHA_MAX, alpha0 + 1.0)), (np.log(1e-12 / mean), np.log(lam_max))]
     starts = (
         (alpha0, 1e-3 / mean),
         (max(alpha0 - 0.5, 0.1), 1.0 / mean),
@@ -300,7 +305,15 @@ def _ll_cutoff(
     alpha, llam = best.x
     lam = float(np.exp(llam))
     lz = _log_z_cutoff(alpha, lam, xmin, discrete, n_direct)
-    return -alpha * np.log(x) - lam * x - lz, {"alpha": float(alpha), "lambda": lam}
+    bound = ""
+    if llam >= bounds[1][1] - 1e-6:
+        limit = "50 a unit step" if discrete else "50 / xmin or 50 x the exponential's rate"
+        bound = f"its cutoff rate reached {limit}, a tail falling faster than it can follow"
+    return -alpha * np.log(x) - lam * x - lz, {
+        "alpha": float(alpha),
+        "lambda": lam,
+        "_at_bound": bound,
+    }
 
 
 class _Degenerate(Exception):
