@@ -100,3 +100,17 @@ def test_shuffle_correction_subtracts_the_mean_of_the_shuffles():
     assert abs(np.mean(shuf) - np.median(shuf)) > 1e-3  # the case tells mean from median
     assert res["mi_plugin_bits"] == pytest.approx(raw, abs=1e-12)
     assert res["mi_bits"] == pytest.approx(raw - np.mean(shuf), abs=1e-12)
+
+
+def test_words_of_one_unit_carry_their_information_and_no_total_correlation():
+    """subset_size = 1 (valid here and in [channel]) and one-unit populations: I(S; X_1) of that
+    unit, TC = 0 by definition; both raised 'X needs at least 2 variables' (the channel
+    experiment after its whole training)."""
+    labels = np.repeat([0, 1], 50)
+    z = np.zeros((100, 20, 3), dtype=np.float32)
+    z[:, :, 0] = labels[:, None]  # unit 0 names the stimulus; the others are silent
+    one = response_information(z[:, :, :1], labels, bin_steps=10, n_shuffles=5)
+    assert one["mi_plugin_bits"] == pytest.approx(1.0) and one["tc_bits"] == 0.0
+    subsets = response_information(z, labels, bin_steps=10, subset_size=1, n_subsets=30)
+    assert subsets["subset_size"] == 1 and subsets["tc_bits"] == 0.0
+    assert 0.0 < subsets["mi_plugin_bits"] < 1.0  # a third of the subsets hold unit 0

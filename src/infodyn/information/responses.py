@@ -67,8 +67,8 @@ def response_information(
     ``n_shuffles`` permutations of the trial labels (the shuffle correction removes the
     plug-in's upward bias; bins of a trial move together). The estimate is averaged over
     ``n_subsets`` random subsets (all units when n <= subset_size); TC is the plug-in total
-    correlation of the same words (the words' alphabet is at most 2^subset_size). Returns means
-    and standard deviations over subsets.
+    correlation of the same words (the words' alphabet is at most 2^subset_size; 0 for words of
+    one unit). Returns means and standard deviations over subsets.
     """
     log_factor(base)
     u = unit_key(base)
@@ -106,7 +106,8 @@ def response_information(
             ]
             mi_raw.append(raw)
             mi.append(raw - float(np.mean(shuf)))
-            tc.append(total_correlation(w, base=base))
+            # one unit's word: TC = H(X_1) - H(X_1) = 0 (total_correlation needs two columns)
+            tc.append(total_correlation(w, base=base) if k >= 2 else 0.0)
     return {
         f"mi_{u}": float(np.mean(mi)),
         f"mi_{u}_sd": float(np.std(mi)),
