@@ -303,3 +303,15 @@ def test_a_moved_input_with_the_same_size_and_time_is_not_changed():
     assert changed_inputs(marker, {"simulation.params": ["/new/proj/w.npz", 101, 7]}) == [
         "simulation.params"
     ]
+
+
+def test_a_grid_value_that_is_a_table_is_refused():
+    """--grid 'network={rec_scale=1.5}' replaced the base config's whole [network] with that
+    table: its n_in and n_rec fell back to the defaults and the sweep ran another network."""
+    from infodyn.experiments.config import get_command
+    from infodyn.experiments.grid import expand_grid
+
+    grid = parse_grid(["network={rec_scale=1.5}"])
+    base = {"network": {"n_in": 10, "n_rec": 20}}
+    with pytest.raises(InputError, match="'network': a value cannot be a table .*network.NAME"):
+        expand_grid(get_command("simulate"), base, grid)

@@ -40,3 +40,36 @@ def test_no_finished_point_is_said_as_such_not_as_a_wrong_metric(tmp_path):
     rows = [{"index": 0, "point": "p0", "status": "failed", "x": 1.0}]
     _, note = write_outputs(RunDir(tmp_path), rows, {"x": [1.0]}, "mean_rate_hz")
     assert note == "no point finished: no summary figure"
+
+
+def test_a_column_of_mixed_kinds_is_written_to_parquet_as_text(tmp_path):
+    """A grid of units = "0-9", [0, 1, 2] (energy) gave a column of text and a list: Arrow
+    raised after every point had run (a traceback, no results.json), and every rerun again."""
+    import pandas as pd
+
+    run = RunDir(tmp_path)
+    rows = [
+        {"index": 0, "point": "p0", "status": "done", "units": "0-9", "bits": 1.5, "n": 3},
+        {"index": 1, "point": "p1", "status": "done", "units": [0, 1, 2], "bits": 2.5, "n": "x"},
+        {"index": 2, "point": "p2", "status": "failed", "units": None},
+    ]
+    files, _ = write_outputs(run, rows, {"units": ["0-9", [0, 1, 2]]}, "bits")
+    table = pd.read_parquet(tmp_path / files["parquet"])
+    assert table["units"].tolist()[:2] == ["0-9", "[0, 1, 2]"] and pd.isna(table["units"][2])
+    assert table["n"].tolist()[:2] == ["3", "x"] and pd.isna(table["n"][2])
+    assert table["bits"].tolist()[:2] == [1.5, 2.5]  # a column of one kind keeps its type
+
+
+def test_summary_error_bars_are_the_seeds_sample_sd():
+    """Two seeds at 1 and 3: sample SD sqrt(2) (ddof 1); the population SD, 1, understated the
+    spread of independent seeds by sqrt(N / (N - 1))."""
+    import numpy as np
+
+    from infodyn.experiments.sweep_outputs import summary_figure
+
+    rows = [
+        {"status": "done", "x": 1.0, "seed": s, "rate": v} for s, v in enumerate([1.0, 3.0])
+    ]
+    fig = summary_figure(rows, {"x": [1.0]}, "rate")
+    (segment,) = fig.axes[0].containers[0].lines[2][0].get_segments()
+    np.testing.assert_allclose(segment[:, 1], [2.0 - np.sqrt(2.0), 2.0 + np.sqrt(2.0)])

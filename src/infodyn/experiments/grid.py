@@ -254,6 +254,12 @@ def plain_grid(grid: Any) -> dict[str, list[Any]]:
         if not isinstance(values, list | tuple | range) or not len(values):
             raise InputError(f"--grid {key!r} must list one or more values, got {values!r:.60}")
         plain[key] = [v.item() if isinstance(v, np.generic) else v for v in values]
+        if any(isinstance(v, dict) for v in plain[key]):  # it replaced the whole table: the
+            # base config's other keys of it fell back to their defaults, unsaid
+            raise InputError(
+                f"--grid {key!r}: a value cannot be a table ({{...}}); give each setting its own "
+                f"key, such as {key}.NAME=V1,V2"
+            )
     return plain
 
 

@@ -1,6 +1,6 @@
 """A sweep's outputs: the results table (``results.csv``, and ``results.parquet`` when pyarrow
 is installed) and the summary figure (``figures/summary.png``: one result against the first grid
-key, one line per combination of the other keys, mean +- SD over seeds).
+key, one line per combination of the other keys, mean +- the seeds' sample SD).
 
 :func:`infodyn.experiments.sweep.run_sweep` calls :func:`write_outputs` once every point is in.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import json
 import math
 from typing import Any
 
@@ -36,7 +37,7 @@ def write_outputs(
         pass
     else:
         with atomic_path(run.file("results.parquet"), ".parquet") as tmp:
-            pd.DataFrame(rows, columns=columns).to_parquet(tmp, index=False)
+            pd.DataFrame(_parquet_rows(rows, columns), columns=columns).to_parquet(tmp, index=False)
         files["parquet"] = "results.parquet"
     why_not = _no_summary(rows, metric) if metric else None
     if metric and why_not is None:
@@ -45,6 +46,32 @@ def write_outputs(
     else:  # a summary of an earlier run of this folder would be taken for this one's
         run.file("figures/summary.png").unlink(missing_ok=True)
     return files, why_not
+
+
+def _parquet_rows(rows: list[dict[str, Any]], columns: list[str]) -> list[dict[str, Any]]:
+    """``rows`` with each column that holds values of several kinds (text and numbers, lists:
+    a grid of ``units = "0-9", [0, 1]``) as text, which Arrow takes (it raised on such a column
+    after every point had run, and each rerun again). Lists and tables become JSON."""
+
+    def kind(v: Any) -> str:
+        if isinstance(v, bool):
+            return "bool"
+        return "number" if isinstance(v, int | float) else "text" if isinstance(v, str) else "other"
+
+    mixed = set()
+    for c in columns:
+        kinds = {kind(row[c]) for row in rows if row.get(c) is not None}
+        if len(kinds) > 1 or "other" in kinds:
+            mixed.add(c)
+    if not mixed:
+        return rows
+
+    def text(v: Any) -> Any:
+        if v is None or isinstance(v, str):
+            return v
+        return json.dumps(v, default=str) if isinstance(v, list | tuple | dict) else str(v)
+
+    return [{k: text(v) if k in mixed else v for k, v in row.items()} for row in rows]
 
 
 def _no_summary(rows: list[dict[str, Any]], metric: str) -> str | None:
@@ -72,7 +99,8 @@ def _is_number(value: Any) -> bool:
 
 def summary_figure(rows: list[dict[str, Any]], grid: dict[str, list[Any]], metric: str) -> Any:
     """``metric`` against the first grid key, one line per combination of the other keys,
-    mean +- SD over seeds (a strip of values per point when there is no grid key)."""
+    mean +- the sample SD over seeds (ddof 1; a strip of values per point when there is no grid
+    key)."""
     from infodyn.plotting import pyplot
 
     plt = pyplot()
@@ -97,7 +125,7 @@ def summary_figure(rows: list[dict[str, Any]], grid: dict[str, list[Any]], metri
                     and all(r.get(k) == v for k, v in zip(others, combo, strict=True))
                 ]
                 mean.append(np.mean(vals) if vals else math.nan)
-                sd.append(np.std(vals) if len(vals) > 1 else 0.0)
+                sd.append(np.std(vals, ddof=1) if len(vals) > 1 else 0.0)  # sample SD
             pos = xs if numeric else list(range(len(xs)))
             ax.errorbar(pos, mean, yerr=sd, marker="o", capsize=3, label=label or None)
         if not numeric:
