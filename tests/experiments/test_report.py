@@ -295,3 +295,20 @@ def test_a_damaged_figure_is_left_out_with_a_note_and_a_warning(tmp_path):
     assert any("photo.jpg: not a JPEG image" in str(w.message) for w in seen)
     assert "not a PNG image (damaged or misnamed); the report leaves it out" in text
     assert text.count("<img src='data:image/png;base64,") == 2  # bits_per_patch, extra/grid
+
+
+def test_a_summary_that_is_not_text_is_a_result_table_not_the_heading_paragraph(tmp_path):
+    """infodyn channel's summary (records by strength and condition, its headline numbers) was
+    shown as the paragraph under the heading, a Python repr with None, and left the tables."""
+    results = {
+        "summary": [
+            {"strength": 1.0, "condition": "untrained", "mi_bits": 0.25, "m": None},
+            {"strength": 1.0, "condition": "infomax", "mi_bits": 1.04, "m": 0.9},
+        ]
+    }
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    text = render_report(tmp_path)
+    assert "<p class='summary'>" not in text and "'condition'" not in text
+    assert "<td>infomax</td>" in text and "<td class='num'>1.04</td>" in text
+    (tmp_path / "results.json").write_text(json.dumps({"summary": "a short run", "x": 1}))
+    assert "<p class='summary'>a short run</p>" in render_report(tmp_path)

@@ -409,13 +409,16 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
     nav: list[tuple[str, str]] = []
     parts: list[str] = []
 
-    if results.get("summary"):
-        parts.append(f"<p class='summary'>{html.escape(str(results['summary']))}</p>")
+    # a text summary is the paragraph under the heading; any other (the channel experiment's
+    # records by strength and condition) is a result, shown as a table (it was a repr paragraph)
+    meta_keys = _META_KEYS if isinstance(results.get("summary"), str) else _META_KEYS - {"summary"}
+    if isinstance(results.get("summary"), str) and results["summary"]:
+        parts.append(f"<p class='summary'>{html.escape(results['summary'])}</p>")
     for note in notes:
         parts.append(f"<div class='note'>{html.escape(str(note))}</div>")
 
     # results: top-level scalars in one table, each nested section in its own table
-    body = {k: v for k, v in results.items() if k not in _META_KEYS}
+    body = {k: v for k, v in results.items() if k not in meta_keys}
     scalars = [(k, v) for k, v in body.items() if not isinstance(v, dict)]
     nested = [(k, v) for k, v in body.items() if isinstance(v, dict)]
     if scalars or nested:
