@@ -421,3 +421,13 @@ def test_a_fresh_run_over_a_finished_one_retires_its_results_at_once(tmp_path, m
     new = {**cfg, "training": {**cfg["training"], "lr": 0.05}}
     done = run_training(TrainConfig(**new), out, resume=True, refuse_complete=True)
     assert done["iterations"] == 3 and (out / "results.json").exists()
+
+
+def test_a_killed_checkpoint_writes_temporary_file_is_removed_by_the_next_run(tmp_path):
+    """kill -9 while a checkpoint was written left .checkpoint.npz.XXXX.npz.tmp, up to a
+    checkpoint's size; no run removed them and they piled up under repeated pre-emption."""
+    cfg, out = _trained(tmp_path)
+    left = out / ".checkpoint.npz.k1ll3d.npz.tmp"
+    left.write_bytes(b"half a checkpoint")
+    _resume(cfg, out, allow=True, iterations=4)
+    assert not left.exists()

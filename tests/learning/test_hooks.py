@@ -264,3 +264,21 @@ def test_early_stopping_in_max_mode_and_with_min_delta():
 def test_early_stopping_never_counts_an_infinite_value_as_better():
     state, stops = _run_hook(early_stopping("m", patience=2), [1.0, -np.inf, -np.inf])
     assert stops == [False, False, True] and state.best == 1.0
+
+
+def test_a_resumed_history_keeps_nan_metrics_as_nan(tmp_path):
+    """metrics.json holds a NaN metric as null (strict JSON): the resumed history had None where
+    the run had NaN, and np.nanmean of it raised a TypeError."""
+    import math
+
+    def trainer():
+        hooks = (metric_hook("odd", lambda info: math.nan if info.iteration % 2 else 0.5),)
+        opts = TrainOptions(lr=1e-2, precision="float64", checkpoint_every=2)
+        return Trainer(idn.network.LIF(**NET), TASK, UnitRateTarget(r0_hz=5.0), opts, hooks=hooks)
+
+    trainer().fit(2, out=tmp_path)
+    resumed = trainer()
+    history = resumed.fit(4, out=tmp_path, resume=True)
+    odd = [r["odd"] for r in history]
+    assert math.isnan(odd[0]) and odd[1] == 0.5 and math.isnan(odd[2])
+    assert np.nanmean(odd) == 0.5

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveFloat
 
+from infodyn.atomic import remove_temporaries
 from infodyn.errors import InputError, check_option_type
 from infodyn.experiments.config import Section, Seed, build_network, network_section
 from infodyn.experiments.rundir import RunDir
@@ -255,6 +256,9 @@ def run_training(
         raise InputError(f"{out}: no checkpoint.npz to resume from")
     created = not Path(out).exists()
     run = RunDir(out, "train")
+    # what a run killed mid-write left (a checkpoint's temporary file, up to a checkpoint's size
+    # each: they piled up under repeated pre-emption)
+    remove_temporaries(run.path, below=False)
     changes = {}
     if resume:  # the defaults: what a run whose config.json predates a key used for it
         defaults = resolved(TrainConfig())

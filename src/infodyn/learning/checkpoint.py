@@ -27,6 +27,7 @@ part, so a checkpoint of another network, optimizer or set of hooks, or a damage
 from __future__ import annotations
 
 import json
+import math
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -338,7 +339,14 @@ def _metrics(metrics: Path, iteration: int) -> list[dict[str, Any]]:
             isinstance(r, dict) and isinstance(r.get("iteration"), int) for r in rows
         ):
             raise InputError(f"{metrics}: not a list of rows with an 'iteration' each; {ADVICE}")
-    history = [r for r in rows if r["iteration"] <= iteration]
+    # metrics.json is strict JSON: a NaN metric (branching is NaN on most early iterations) was
+    # written as null and came back as None, where the run had NaN (np.nanmean of a resumed
+    # history raised); inf, written as null too, comes back as NaN
+    history = [
+        {k: math.nan if v is None else v for k, v in r.items()}
+        for r in rows
+        if r["iteration"] <= iteration
+    ]
     if [r["iteration"] for r in history] != list(range(1, iteration + 1)):
         raise InputError(
             f"{metrics} does not hold one row for each of the checkpoint's {iteration} "
