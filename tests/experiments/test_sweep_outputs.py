@@ -67,9 +67,7 @@ def test_summary_error_bars_are_the_seeds_sample_sd():
 
     from infodyn.experiments.sweep_outputs import summary_figure
 
-    rows = [
-        {"status": "done", "x": 1.0, "seed": s, "rate": v} for s, v in enumerate([1.0, 3.0])
-    ]
+    rows = [{"status": "done", "x": 1.0, "seed": s, "rate": v} for s, v in enumerate([1.0, 3.0])]
     fig = summary_figure(rows, {"x": [1.0]}, "rate")
     (segment,) = fig.axes[0].containers[0].lines[2][0].get_segments()
     np.testing.assert_allclose(segment[:, 1], [2.0 - np.sqrt(2.0), 2.0 + np.sqrt(2.0)])
