@@ -241,3 +241,21 @@ def test_units_do_not_change_the_recordings_length_and_trials_keep_their_own(tmp
     with pytest.warns(UserWarning, match="1 spike"):
         s = load_nwb_spikes(path)
     assert s.n_steps == 500 and list(zip(s.trials, s.times, strict=True)) == [(1, 50)]
+
+
+def test_units_take_the_runs_per_unit_ids_with_them(tmp_path):
+    """A file of infodyn's keeps its run's per-unit lists (phy cluster ids, groups): units=
+    reordered the units but kept the lists whole, so unit 0 of units=[2, 1, 0] was labelled
+    with row 0's cluster (and a subset lost its ids)."""
+    spikes = _spikes(n_trials=1, n_units=5).select_units([0, 1, 2])
+    spikes = SpikeTrain(
+        times=spikes.times, units=spikes.units, trials=spikes.trials, n_units=3,
+        n_steps=spikes.n_steps, dt=spikes.dt,
+        metadata={"unit_ids": [2, 7, 11], "unit_groups": ["good", "mua", "good"]},
+    )  # fmt: skip
+    path = save_nwb_spikes(tmp_path / "phy.nwb", spikes, session_start_time=START)
+    sub = load_nwb_spikes(path, units=[2, 1, 0])
+    assert sub.metadata["unit_ids"] == [11, 7, 2]
+    assert sub.metadata["unit_groups"] == ["good", "mua", "good"]
+    np.testing.assert_array_equal(sub.spike_counts(), spikes.spike_counts()[[2, 1, 0]])
+    assert load_nwb_spikes(path, units=[1]).metadata["unit_ids"] == [7]

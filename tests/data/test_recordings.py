@@ -376,6 +376,29 @@ def test_pynapple_round_trip_and_independent_group():
     assert got.metadata["unit_ids"] == [2, 10]
 
 
+def test_pynapple_round_trip_keeps_cluster_ids_and_groups():
+    """A phy recording through pynapple came back with ids 0..n-1 and no groups: it could not be
+    tied back to its sorting. Ascending ids are the group's keys; other ids stay 0..n-1."""
+    from infodyn.data.pynapple_io import from_tsgroup, to_tsgroup
+
+    s = _random_spikes(seed=5, n_trials=2, dt=1.0)
+    ids = [2 + 5 * i for i in range(s.n_units)]
+    groups = ["good" if i % 2 else "mua" for i in range(s.n_units)]
+    phy = SpikeTrain(
+        times=s.times, units=s.units, trials=s.trials, n_units=s.n_units, n_steps=s.n_steps,
+        n_trials=s.n_trials, dt=s.dt, metadata={"unit_ids": ids, "unit_groups": groups},
+    )  # fmt: skip
+    group = to_tsgroup(phy)
+    assert list(group.keys()) == ids
+    back = from_tsgroup(group, dt=1.0)
+    _same(back, phy)
+    assert back.metadata["unit_ids"] == ids and back.metadata["unit_groups"] == groups
+    reordered = phy.select_units(list(range(s.n_units))[::-1])  # descending ids: keys 0..n-1
+    back = from_tsgroup(to_tsgroup(reordered), dt=1.0)
+    _same(back, reordered)
+    assert back.metadata["unit_groups"] == groups[::-1]
+
+
 def test_pynapple_spikes_on_an_interval_end_are_kept_and_others_counted():
     """pynapple's intervals hold their end, and a TsGroup without a time support ends at its
     last spike: those spikes were dropped before binning, so neither counted nor warned."""

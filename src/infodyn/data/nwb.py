@@ -34,7 +34,7 @@ import numpy as np
 from infodyn._version import __version__
 from infodyn.atomic import atomic_path
 from infodyn.data.spike_files import MAX_STEPS, metadata_json
-from infodyn.data.spikes import SpikeTrain
+from infodyn.data.spikes import SpikeTrain, per_unit_selected
 from infodyn.data.timebins import bin_tolerance, check_dt, check_span, warn_binning
 from infodyn.data.units import unit_subset
 from infodyn.errors import InputError
@@ -175,12 +175,16 @@ def load_nwb_spikes(
     if not np.all(np.isfinite(flat)):
         raise InputError(f"{path}: the units table holds non-finite spike times")
     last_time = flat.max(initial=0.0)  # of every unit: units= made a recording of 3 steps
+    metadata = dict(info.get("metadata", {})) if info else {}
     if units is not None:
         keep_rows = unit_subset(units, ids.size)  # the rules of every units= (no repeats)
         lookup = -np.ones(ids.size, dtype=np.int64)
         lookup[keep_rows] = np.arange(keep_rows.size)
         unit_of = lookup[unit_of]
         sel = unit_of >= 0
+        # a file of infodyn's: its run's per-unit lists (phy cluster ids) taken with the rows
+        # (they were kept whole: unit 0 of units=[2, 1, 0] was labelled with row 0's cluster)
+        metadata = per_unit_selected(metadata, ids.size, keep_rows)
         flat, unit_of, ids = flat[sel], unit_of[sel], ids[keep_rows]
     dt_s = dt / 1000.0
     tol = bin_tolerance(dt_s)
@@ -220,7 +224,6 @@ def load_nwb_spikes(
     n_merged = key.shape[1] - unique.shape[1]
     lengths = [] if trials is None else [int(n) for n in own]
     warn_binning(str(path), dt, n_outside, n_merged, stacklevel=3, trial_steps=lengths)
-    metadata = dict(info.get("metadata", {})) if info else {}
     metadata.setdefault(
         "nwb",
         {

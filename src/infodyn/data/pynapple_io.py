@@ -12,7 +12,9 @@ the trial's last step; spikes outside every interval are counted in ``metadata["
 warned about. :func:`to_tsgroup` lays trials one after another with
 a one-step gap (pynapple merges touching intervals) - trial ``k`` spans ``k * (n_steps + 1) * dt``
 ms to ``n_steps * dt`` ms later, one interval of the time support - with each spike at the start
-of its step, so ``from_tsgroup(to_tsgroup(s), dt=s.dt)`` gives ``s`` back.
+of its step, so ``from_tsgroup(to_tsgroup(s), dt=s.dt)`` gives ``s``'s spikes back, with its unit
+ids (as the keys, where they are ascending whole numbers: phy's cluster ids) and unit groups (a
+metadata column); its other metadata (sample rate, source) has no place in a ``TsGroup``.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ def from_tsgroup(group: Any, dt: float | None = None, epochs: Any = None) -> Spi
         anywhere |= inside
         trials.append(TimedTrial(t[inside], u[inside], float(a), float(b), closed=True))
     metadata = {"source": "pynapple.TsGroup", "format": "pynapple", "unit_ids": list(keys)}
+    if GROUP_COLUMN in getattr(group, "metadata_columns", ()):  # to_tsgroup's (phy's groups)
+        metadata["unit_groups"] = [str(group[GROUP_COLUMN][k]) for k in keys]
     return bin_trials(
         trials,
         len(keys),
@@ -80,10 +84,21 @@ def from_tsgroup(group: Any, dt: float | None = None, epochs: Any = None) -> Spi
     )
 
 
+#: the TsGroup metadata column that carries a train's ``unit_groups`` (phy's good/mua labels)
+GROUP_COLUMN = "unit_group"
+
+
 def to_tsgroup(spikes: SpikeTrain) -> Any:
-    """A pynapple ``TsGroup`` of ``spikes``: unit ``i`` under key ``i``, trials one after another
-    (see the module docstring), times in seconds."""
+    """A pynapple ``TsGroup`` of ``spikes``: unit ``i`` under its id (``metadata["unit_ids"]``
+    where they are distinct whole numbers in ascending order, pynapple's key order; else ``i``)
+    with its group (``metadata["unit_groups"]``) in the column :data:`GROUP_COLUMN`, trials one
+    after another (see the module docstring), times in seconds."""
     nap = _nap()
+    keys = _keys(spikes.metadata.get("unit_ids"), spikes.n_units)
+    groups = spikes.metadata.get("unit_groups")
+    columns = {}
+    if isinstance(groups, list) and len(groups) == spikes.n_units:
+        columns[GROUP_COLUMN] = [str(g) for g in groups]
     dt_s = spikes.dt / 1000.0
     period = (spikes.n_steps + 1) * dt_s
     seconds = spikes.trials * period + spikes.times * dt_s
@@ -91,8 +106,21 @@ def to_tsgroup(spikes: SpikeTrain) -> Any:
     support = nap.IntervalSet(start=starts, end=starts + spikes.n_steps * dt_s)
     return nap.TsGroup(
         {
-            i: nap.Ts(t=np.sort(seconds[spikes.units == i]), time_support=support)
-            for i in range(spikes.n_units)
+            key: nap.Ts(t=np.sort(seconds[spikes.units == i]), time_support=support)
+            for i, key in enumerate(keys)
         },
         time_support=support,
+        metadata=columns or None,
     )
+
+
+def _keys(ids: Any, n_units: int) -> list[int]:
+    """The TsGroup keys of ``n_units`` units: their ids where those are distinct whole numbers
+    in ascending order (the order :func:`from_tsgroup` reads keys in), else 0..n-1."""
+    ok = (
+        isinstance(ids, list)
+        and len(ids) == n_units
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in ids)
+        and all(a < b for a, b in zip(ids, ids[1:], strict=False))
+    )
+    return list(ids) if ok else list(range(n_units))

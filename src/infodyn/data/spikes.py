@@ -57,6 +57,17 @@ from infodyn.memory import require_memory
 PER_UNIT_METADATA = ("unit_ids", "unit_groups", "nwb_unit_ids")
 
 
+def per_unit_selected(metadata: dict[str, Any], n_units: int, units: np.ndarray) -> dict:
+    """``metadata`` with each per-unit list (:data:`PER_UNIT_METADATA`, one entry for each of
+    ``n_units`` units) taken at ``units``, in their order: entry i stays unit i's."""
+    metadata = dict(metadata)
+    for key in PER_UNIT_METADATA:
+        values = metadata.get(key)
+        if isinstance(values, list) and len(values) == n_units:
+            metadata[key] = [values[u] for u in units]
+    return metadata
+
+
 def _own(a: np.ndarray, dtype: Any) -> np.ndarray:
     """``a`` in ``dtype``, as an array of the train's own: a copy, unless ``a`` is already one
     that nothing else can write (read-only, of that dtype, owning its data: what the file
@@ -241,11 +252,8 @@ class SpikeTrain:
         lookup[units] = np.arange(units.size)
         new = lookup[self.units]
         keep = new >= 0
-        metadata = dict(self.metadata)
-        for key in PER_UNIT_METADATA:  # (they kept the old units' ids: cluster 3 for 40)
-            values = metadata.get(key)
-            if isinstance(values, list) and len(values) == self.n_units:
-                metadata[key] = [values[u] for u in units]
+        # (they kept the old units' ids: cluster 3 for 40)
+        metadata = per_unit_selected(self.metadata, self.n_units, units)
         return SpikeTrain(
             times=self.times[keep],
             units=new[keep],
