@@ -314,9 +314,19 @@ assert params["w_rec"].same_pattern(net.init(seed=0)["w_rec"])  # the graph kept
 assert params["w_rec"] != net.init(seed=0)["w_rec"]  # the values trained
 """,
     ),
+    Run(  # private inputs: the scale benchmark's "ai" network, at 2,000 units
+        "docs/scale.md",
+        (6,),
+        given={6: "import infodyn as idn\n"},
+        subs={6: (("n_rec=100_000", "n_rec=2_000"), ("x, 10_000,", "x, 1_000,"))},
+        check="""
+s = idn.data.load_spikes("spikes.h5")
+assert params["w_in"].nnz == 2_000 and 4.0 < s.n_spikes / (2_000 * 1.0) < 7.0  # about 5.4 Hz
+""",
+    ),
     Run(
         "docs/scale.md",
-        (3, 4, 6),
+        (3, 4, 7),
         given={3: "import infodyn as idn\n" + SPIKE_FILE_GIVEN},
         subs={4: (("50.0, 10_000,", "50.0, 1_000,"), ("x, 10_000,", "x, 1_000,"))},
         check="""

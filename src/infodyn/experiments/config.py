@@ -158,7 +158,7 @@ INPUT_BYTES_PER_ELEMENT = {"poisson": 21, "filtered_noise": 40, "current": 8}
 def make_input(cfg: InputConfig, n_in: int, dt: float, streamed: bool = False) -> Any:
     """The (n_steps, n_in) input array described by ``cfg`` (memory checked first), or with
     ``streamed`` (private inputs: n_in = n_rec channels) its Poisson spikes as an input function
-    that makes them chunk by chunk (:class:`~infodyn.network.poisson_stream.PoissonStream`)."""
+    that makes them chunk by chunk (:class:`~infodyn.network.PoissonStream`)."""
     from infodyn.memory import require_memory
     from infodyn.network import encoders
     from infodyn.network.poisson_stream import PoissonStream

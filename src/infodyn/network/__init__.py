@@ -11,6 +11,7 @@ from infodyn.network.encoders import (
 )
 from infodyn.network.model import ALIF, LIF
 from infodyn.network.params_file import load_params, save_params
+from infodyn.network.poisson_stream import PoissonStream
 from infodyn.network.simulate import Trace, simulate, simulate_spikes, simulate_to_file
 from infodyn.network.sparse import SparseWeights
 from infodyn.network.sparse_current import recurrent_current
@@ -18,6 +19,7 @@ from infodyn.network.sparse_current import recurrent_current
 __all__ = [
     "ALIF",
     "LIF",
+    "PoissonStream",
     "SparseWeights",
     "StimulusSet",
     "Trace",

@@ -20,7 +20,7 @@ Weights are a dict of arrays: ``w_in`` (n_in, n_rec), ``w_rec`` (n_rec, n_rec) w
 ``input_connectivity="private"`` gives each unit its own input channel through one synapse
 (Brunel 2000, section 2: the external Poisson drive): ``n_in = n_rec`` and ``w_in`` the diagonal
 :class:`~infodyn.network.sparse.SparseWeights` of weight ``in_scale v_th / s_in``; drive it with
-:class:`~infodyn.network.poisson_stream.PoissonStream`.
+:class:`~infodyn.network.PoissonStream`.
 
 Connectivity (``connectivity=``):
 

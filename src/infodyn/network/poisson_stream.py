@@ -48,7 +48,7 @@ class PoissonStream:
     (module docstring). Example::
 
         x = PoissonStream(rate_hz=100.0, n_in=net.n_in, dt=net.dt, seed=1)
-        idn.network.simulate_to_file(net, params, x, "spikes.h5", n_steps=10_000)
+        idn.network.simulate_to_file(net, params, x, 10_000, "spikes.h5")
     """
 
     rate_hz: float
