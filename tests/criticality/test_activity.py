@@ -122,6 +122,16 @@ def test_global_rate_variance_is_the_deck_formula():
         C.global_rate_variance(a, n_units=50)
 
 
+def test_global_rate_variance_of_one_bin_a_trial_is_nan_with_a_warning():
+    """The variance about each trial's own mean of one bin was 0 (the pipeline reported
+    global_rate_variance_hz2 = 0.0 for branching bins as long as its trials)."""
+    a = np.random.default_rng(0).poisson(3.0, size=(20, 1)).astype(float)
+    with pytest.warns(C.CriticalityWarning, match="one bin a trial"):
+        assert np.isnan(C.global_rate_variance(a, n_units=10, dt_ms=40.0))
+    with pytest.warns(C.CriticalityWarning, match="one bin a trial"):
+        assert np.isnan(C.global_rate_variance(a, per_trial=True)).all()
+
+
 def test_global_rate_variance_takes_the_bin_width_the_activity_carries():
     # dt_ms = 1 over bins of 5 ms gave a variance 25 times too large, unremarked
     raster = (np.random.default_rng(1).random((2, 1000, 40)) < 0.02).astype(float)

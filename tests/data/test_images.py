@@ -267,9 +267,9 @@ def test_every_top_left_corner_of_a_small_image_is_drawn():  # kills I09, I10
 
 def test_region_split_boundaries_on_a_small_image():  # kills I13, I14, I15
     """Width 20, held_out=0.25: cut = round(20 * 0.75) = 15. Training patches (4 wide) start at
-    columns 0..11 (end before the cut), held-out ones at 15 + guard .. 16; DoG's guard is the
-    surround kernel's radius int(4 * 1.5 + 0.5) = 6 pixels (it was ceil(3 * 1.5) = 5, one
-    short), leaving no held-out room at all (15 + 6 > 16), an error."""
+    columns 0..11 (end before the cut), held-out ones at 15 + guard .. 16; DoG's guard, on each
+    side of the cut, is the surround kernel's radius int(4 * 1.5 + 0.5) = 6 pixels (it was
+    ceil(3 * 1.5) = 5, one short), leaving no held-out room at all (15 + 6 > 16), an error."""
     img = _small_image(6, 20)
     s = im.natural_patches(size=4, n=600, seed=1, images=[img], held_out=0.25, details=True)
     assert set(s.train.col.tolist()) == set(range(0, 12))
@@ -285,8 +285,8 @@ def test_region_split_boundaries_on_a_small_image():  # kills I13, I14, I15
         whiten="dog",
         details=True,
     )
-    # width 40: cut = 30, training columns 0..26, held-out columns 36
-    assert set(s.train.col.tolist()) == set(range(0, 27))
+    # width 40: cut = 30, training columns 0..20 (ending 6 before the cut), held-out columns 36
+    assert set(s.train.col.tolist()) == set(range(0, 21))
     assert set(s.test.col.tolist()) == {36}
 
 
@@ -296,10 +296,30 @@ def test_no_held_out_pixel_reaches_a_training_patch_through_the_dog_filter():
     img = _small_image(30, 80)
     kw = dict(size=4, n=200, seed=3, held_out=0.25, whiten="dog", binarize=None, details=True)
     base = im.natural_patches(images=[img], **kw).train.values
-    for col in (60 + 6, 79):  # the first held-out patch column, and the far right
+    for col in (60, 60 + 5, 60 + 6, 79):  # every held-out column, the guard band's included
         changed = img.copy()
         changed[:, col] = 1.0 - changed[:, col]
         np.testing.assert_array_equal(im.natural_patches(images=[changed], **kw).train.values, base)
+
+
+def test_no_pixel_reaches_both_sides_of_a_dog_region_split():
+    """Training patches ended at the cut and held-out ones started 6 px after it: the DoG values
+    of both read the 6 columns after the cut (and the scale too), so the held-out patches were
+    not independent of the training ones. Now a band lies on each side: no training column
+    reaches a held-out patch's values, and no held-out column a training patch's."""
+    img = _small_image(30, 80)
+    kw = dict(size=4, n=200, seed=3, held_out=0.25, whiten="dog", binarize=None, details=True)
+    ref = im.natural_patches(images=[img], **kw)
+    cut = 60  # round(80 * 0.75); guard dog_radius(1.5) = 6
+    assert ref.train.col.max() + 4 <= cut - 6 and ref.test.col.min() >= cut + 6
+    for col in range(0, cut):  # every training column: the held-out values stay, up to scale
+        changed = img.copy()
+        changed[:, col] = 1.0 - changed[:, col]
+        test = im.natural_patches(images=[changed], **kw).test.values
+        # the filtered image is scaled by its training part's std: the same up to that factor
+        ratio = test / np.where(ref.test.values == 0, 1.0, ref.test.values)
+        nonzero = ref.test.values != 0
+        np.testing.assert_allclose(ratio[nonzero], ratio[nonzero].flat[0], rtol=1e-9)
 
 
 def test_dog_filter_output_has_unit_standard_deviation():  # kills I02

@@ -112,3 +112,21 @@ def test_generalisation_gap_matches_d_over_m():
     ratio = np.mean([g["gap_nats"] for g in gaps]) / gaps[0]["expected_gap_nats"]
     assert gaps[0]["expected_gap_nats"] == pytest.approx(21 / 300)
     assert 0.3 < ratio < 1.7, ratio
+
+
+def test_memory_triggered_average_starts_each_trial_afresh():
+    """Trials joined end to end: a memory that went on from one trial into the next was no
+    visit of the new trial (its stimulus never entered the average), and a window reached into
+    the trial before. With segments every trial's first word is an onset, and windows stay
+    within their trial."""
+    from infodyn.energy import memory_triggered_average
+
+    labels = np.array([0, 0, 1, 1, 1, 1, 0, 0])  # trial 1 goes on in memory 1
+    trial = np.array([0, 0, 0, 1, 1, 1, 1, 1])  # ... trial 1 starts at step 3
+    stim = np.array([10.0, 10.0, 10.0, 20.0, 20.0, 20.0, 20.0, 20.0])
+    joined, n_joined = memory_triggered_average(labels, stim, n_memories=2, window=(0, 0))
+    assert n_joined.tolist() == [2, 1] and joined[1, 0] == 10.0  # trial 1 never counted
+    avg, n = memory_triggered_average(labels, stim, n_memories=2, window=(0, 0), segments=trial)
+    assert n.tolist() == [2, 2] and avg[1, 0] == 15.0
+    pre, n_pre = memory_triggered_average(labels, stim, n_memories=2, window=(1, 0), segments=trial)
+    assert n_pre.tolist() == [1, 1] and pre[1].tolist() == [10.0, 10.0]  # not from step 2 into 3

@@ -427,3 +427,22 @@ def test_a_rerun_over_a_finished_run_stopped_part_way_is_an_interrupted_run(tmp_
     monkeypatch.setattr(prun, "network_stage", network)
     prun.run_pipeline(cfg, out, resume=True)
     assert (out / "results.json").exists() and not (out / "progress.json").exists()
+
+
+def test_a_config_refused_mid_run_leaves_no_folder_behind_from_the_cli(tmp_path, capsys):
+    """infodyn images made its --out folder before the pipeline (to refuse another command's
+    folder before the display), so the pipeline took it as not fresh: a run refused at its
+    stimulus stage left the folder with progress.json alone, and the corrected rerun was
+    refused as an interrupted run of another config."""
+    tiny = tmp_path / "tiny.npy"
+    np.save(tiny, np.random.default_rng(0).random((6, 6)))
+    path = tmp_path / "c.toml"
+    path.write_text(
+        'stages = ["network"]\n'
+        f"[images]\nimages = [{str(tiny)!r}]\nmin_contrast = 0.0\n"
+        "[stimulus]\nsize = 4\nn_stimuli = 12\nmin_contrast = 0.0\n"
+    )
+    out = tmp_path / "run"
+    rc, _, err = cli_in_process(["images", str(path), "--out", str(out)], capsys)
+    assert rc == 2 and "patches of distinct contrast" in err
+    assert not out.exists()

@@ -331,9 +331,22 @@ def test_stimulus_patches_are_distinct_patches_on_a_small_image(tmp_path):
     assert len(np.unique(stim.grey, axis=0)) == 4
     many = {**data, "stimulus": {**data["stimulus"], "n_stimuli": 12}}
     with pytest.raises(
-        InputError, match="give 9 distinct 4x4 patches for .stimulus. n_stimuli = 12"
+        InputError, match="give 9 4x4 patches of distinct contrast .* n_stimuli = 12"
     ):
         stimulus_stage(validate(PipelineConfig, many), RunDir(tmp_path / "r2"))
+
+
+def test_patches_that_encode_alike_are_one_stimulus(tmp_path):
+    """On a linear ramp every 4x4 patch has the same contrast pattern: the encoder (each patch's
+    own mean and s.d.) gives all of them the same rates, and three of four 'distinct' stimuli
+    drove the network alike while H(S) = 2 bits was reported."""
+    ramp = tmp_path / "ramp.npy"
+    np.save(ramp, np.tile(np.linspace(0.0, 1.0, 16), (16, 1)))
+    images = {**TINY["images"], "images": [str(ramp)], "min_contrast": 0.0}
+    stimulus = {**TINY["stimulus"], "size": 4, "n_stimuli": 2, "min_contrast": 0.0}
+    data = {**TINY, "images": images, "stimulus": stimulus}
+    with pytest.raises(InputError, match="give 1 4x4 patches of distinct contrast"):
+        stimulus_stage(validate(PipelineConfig, data), RunDir(tmp_path / "r"))
 
 
 def test_stimulus_contrast_floor_is_its_own_key_and_named(tmp_path):

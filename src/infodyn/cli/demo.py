@@ -39,6 +39,7 @@ def run_with_progress(
     from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.journal import check_resumable
     from infodyn.experiments.pipeline import run_pipeline, summary_lines
+    from infodyn.experiments.pipeline.run import forget_failed_run
     from infodyn.experiments.pipeline.training_stage import TRAINING_CHECKPOINT
     from infodyn.experiments.preflight import check_pipeline_memory
     from infodyn.experiments.rundir import RunDir
@@ -47,11 +48,17 @@ def run_with_progress(
     check_image_sources(cfg.images.images)  # (and before the run folder is made)
     if resume:
         check_resumable(out, command, TRAINING_CHECKPOINT)
-    RunDir(out, command)
+    fresh = not Path(out).exists()
+    run = RunDir(out, command)  # (another command's folder: refused before the display)
 
     t0 = time.perf_counter()
     with graceful(resume=again):
-        results = run_pipeline(cfg, out, progress=True, command=command, resume=resume)
+        try:
+            results = run_pipeline(cfg, out, progress=True, command=command, resume=resume)
+        except BaseException as exc:  # the pipeline took the folder this made as not fresh
+            if fresh:
+                forget_failed_run(run, exc)
+            raise
     for line in summary_lines(results):
         typer.echo(line)
     # without the report stage there is no report.html to point to

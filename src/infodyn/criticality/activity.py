@@ -346,7 +346,8 @@ def global_rate_variance(
     ``r_t = A_t / (n_units * dt_ms / 1000)``; either one left out is taken from a
     :class:`PopulationActivity` (its ``n_units``, its ``bin_ms``), and a ``dt_ms`` that
     contradicts its ``bin_ms`` is refused (``InputError``). ``mu_r`` is the mean over the bins
-    of each trial; the result is averaged over trials (or returned per trial).
+    of each trial; the result is averaged over trials (or returned per trial). One bin a trial
+    leaves no variance to measure: NaN, with a warning.
 
     The deck (Seitz 2021) constrains branching through ``s`` and states that branching -> 1 as
     s -> 0. For a driven branching process at a fixed input the variance moves the other way:
@@ -372,5 +373,8 @@ def global_rate_variance(
         )
         n_units = whole_number(n_units, "n_units", minimum=1)  # 1.5 units, inf, True went in
         a = a / (n_units * dt_ms / 1000.0)
+    if a.shape[1] < 2:  # the variance around a trial's own mean of one bin was 0, unsaid
+        warn("one bin a trial: no variance about a trial's mean to measure (NaN)")
+        return np.full(a.shape[0], np.nan) if per_trial else float("nan")
     s = a.var(axis=1)
     return s if per_trial else float(s.mean())

@@ -20,10 +20,12 @@ Sampling
 Held-out splits
     ``split="region"``: each image is cut into a left part (training patches) and a right part
     (held-out patches, the last ``held_out`` fraction of its columns); no patch crosses the cut,
-    and with difference-of-Gaussians whitening a guard band of the surround kernel's radius
-    (:func:`dog_radius`, ``int(4 sigma_surround + 0.5)`` pixels) separates the two parts and the
-    filtered image is scaled by its training part's std, so no held-out pixel influences a
-    training patch.
+    and with difference-of-Gaussians whitening a guard band of the surround kernel's radius r
+    (:func:`dog_radius`, ``int(4 sigma_surround + 0.5)`` pixels) lies on each side of the cut:
+    training patches end r columns before it and held-out ones start r after it, and the
+    filtered image is scaled by the std of its columns before ``cut - r``, so no held-out pixel
+    influences a training patch and no training pixel a held-out one (with one band, both read
+    the r columns after the cut).
     ``split="image"``: whole images are held out (``round(held_out * n_images)``, at least one,
     chosen with the seed; or the images named in ``held_out``).
 
@@ -289,8 +291,13 @@ def natural_patches(
     def work(g: np.ndarray) -> np.ndarray:  # a region split scales by the training part's std
         if whiten != "dog":
             return g
-        columns = slice(0, _region_cut(g.shape[1], held_out)) if region else slice(None)
-        return dog_filter(g, *dog_sigmas, columns=columns)
+        # the std of the columns whose filtered values read training pixels only
+        cut = (
+            max(_region_cut(g.shape[1], held_out) - dog_radius(dog_sigmas[1]), 1)
+            if region
+            else None
+        )
+        return dog_filter(g, *dog_sigmas, columns=slice(0, cut) if region else slice(None))
 
     work_imgs = [work(g) for _, g in loaded]
     guard = dog_radius(dog_sigmas[1]) if whiten == "dog" else 0
@@ -402,9 +409,9 @@ def _split_sources(
     for i, (_name, g) in enumerate(loaded):
         width = g.shape[1]
         cut = _region_cut(width, f)
-        # training patches end at or before the cut; held-out ones start guard px after it
-        if cut - size >= 0:
-            train.append(src(i, 0, cut - size))
+        # training patches end guard px before the cut; held-out ones start guard px after it
+        if cut - guard - size >= 0:
+            train.append(src(i, 0, cut - guard - size))
         if cut + guard <= width - size:
             test.append(src(i, cut + guard, width - size))
     require(train and test, f"held_out={f} leaves no room for {size}x{size} patches on one side")

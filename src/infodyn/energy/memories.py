@@ -61,6 +61,17 @@ class MarkovChain:
     stationary_entropy_bits: float
 
 
+def _segments(segments: Any, size: int) -> np.ndarray:
+    """``segments`` checked: one finite trial id for each of ``size`` labels."""
+    seg = as_array(segments, "segments").reshape(-1)
+    require(seg.size == size, "segments must match labels in length")
+    require(  # NaN ids differ from themselves: every transition was cut (entropy rate 0)
+        seg.dtype.kind in "biu" or (seg.dtype.kind == "f" and bool(np.all(np.isfinite(seg)))),
+        "segments must be finite numbers (one trial id per label)",
+    )
+    return seg
+
+
 def markov_chain(labels: Any, n_states: int | None = None, segments: Any = None) -> MarkovChain:
     """Transition counts and matrix of a label sequence.
 
@@ -82,12 +93,7 @@ def markov_chain(labels: Any, n_states: int | None = None, segments: Any = None)
     a, b = lab[:-1], lab[1:]
     ok = (a >= 0) & (b >= 0)
     if segments is not None:
-        seg = as_array(segments, "segments").reshape(-1)
-        require(seg.size == lab.size, "segments must match labels in length")
-        require(  # NaN ids differ from themselves: every transition was cut (entropy rate 0)
-            seg.dtype.kind in "biu" or (seg.dtype.kind == "f" and bool(np.all(np.isfinite(seg)))),
-            "segments must be finite numbers (one trial id per label)",
-        )
+        seg = _segments(segments, lab.size)
         ok &= seg[:-1] == seg[1:]
     counts = np.zeros((K, K), dtype=np.int64)
     np.add.at(counts, (a[ok], b[ok]), 1)
@@ -108,12 +114,16 @@ def memory_triggered_average(
     n_memories: int | None = None,
     window: tuple[int, int] = (10, 0),
     onsets_only: bool = True,
+    segments: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean stimulus around visits of each memory.
 
     ``stimulus`` is (T, ...) aligned with ``labels`` (T,); ``window = (pre, post)`` steps. A
-    visit is a step with that label (``onsets_only``: the first step of each run). Returns
-    ``(averages (K, pre + post + 1, ...), n_events (K,))``; memories without events get NaN.
+    visit is a step with that label (``onsets_only``: the first step of each run). ``segments``
+    (one trial id a label, as in :func:`markov_chain`): a run starts afresh at each trial's first
+    step, and a window does not reach across a trial's bounds (trials joined end to end counted
+    a memory that went on from one trial into the next as no visit). Returns ``(averages (K,
+    pre + post + 1, ...), n_events (K,))``; memories without events get NaN.
     """
     onsets_only = require_flag("onsets_only", onsets_only)
     lab = as_array(labels, "labels")
@@ -127,15 +137,20 @@ def memory_triggered_average(
     )
     pre, post = whole_number(window[0], "window's pre"), whole_number(window[1], "window's post")
     K = int(lab.max()) + 1 if n_memories is None else positive_int(n_memories, "n_memories")
+    seg = None if segments is None else _segments(segments, lab.size)
     events = np.ones(lab.size, dtype=bool)
     if onsets_only:
         events[1:] = lab[1:] != lab[:-1]
+        if seg is not None:
+            events[1:] |= seg[1:] != seg[:-1]
     lags = np.arange(-pre, post + 1)
     out = np.full((K, lags.size, *stim.shape[1:]), np.nan)
     n_events = np.zeros(K, dtype=np.int64)
     for k in range(K):
         t = np.flatnonzero(events & (lab == k))
         t = t[(t - pre >= 0) & (t + post < lab.size)]
+        if seg is not None:  # the whole window within the event's trial
+            t = t[(seg[t - pre] == seg[t]) & (seg[t + post] == seg[t])]
         n_events[k] = t.size
         if t.size:
             out[k] = stim[t[:, None] + lags[None, :]].mean(0)

@@ -66,7 +66,9 @@ def response_energy(
     remap = -np.ones(len(mem), dtype=np.int64)
     remap[keep] = np.arange(len(keep))
     lab_top = np.where(lab >= 0, remap[np.maximum(lab, 0)], -1)
-    mta, n_ev = memory_triggered_average(lab_top, stim, n_memories=len(keep), window=(0, 0))
+    mta, n_ev = memory_triggered_average(
+        lab_top, stim, n_memories=len(keep), window=(0, 0), segments=words.trial
+    )
     out["memory_triggered_events"] = [int(v) for v in n_ev]
     # I(memory label; stimulus) of words in the response
     with warnings.catch_warnings():

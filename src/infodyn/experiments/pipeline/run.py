@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from infodyn.data.image_files import check_image_sources
+from infodyn.errors import InputError
 from infodyn.experiments.interrupt import check
 from infodyn.experiments.journal import StepJournal, check_resumable
 from infodyn.experiments.pipeline.config import PipelineConfig
@@ -53,10 +54,23 @@ def _run_stages(
     run = RunDir(out, command)
     try:
         return _stages(cfg, run, progress, command, resume)
-    except BaseException:
+    except BaseException as exc:
         if fresh:  # an image that failed to load left an empty --out folder
-            run.remove_if_empty()
+            forget_failed_run(run, exc)
         raise
+
+
+def forget_failed_run(run: RunDir, exc: BaseException) -> None:
+    """Remove the fresh folder of a run that failed (not one interrupted: its journal is what
+    ``--resume`` continues) when it holds nothing but its journal: a config refused at its
+    second stage left ``progress.json`` alone, and the corrected rerun was refused as an
+    interrupted run of another config."""
+    if isinstance(exc, InputError):  # (an interrupt is no InputError)
+        journal = run.path / StepJournal.NAME
+        others = [p for p in run.path.iterdir() if p != journal and p.name != "figures"]
+        if not others and not any((run.path / "figures").glob("*")):
+            journal.unlink(missing_ok=True)
+    run.remove_if_empty()
 
 
 def _stages(

@@ -57,14 +57,19 @@ def stimulus_stage(cfg: PipelineConfig, run: RunDir) -> Stimuli:
         if "min_contrast" not in str(exc):
             raise
         raise InputError(f"[stimulus] {exc}") from None
-    # distinct patches (a small image repeats them: two of four stimuli were one patch, and
-    # H(S) = log2 n_stimuli was reported); every pool index when the pool has no repeats
-    _, first = np.unique(pool.grey.reshape(len(pool.grey), -1), axis=0, return_index=True)
+    # patches of distinct input (a small image repeats them: two of four stimuli were one
+    # patch, and H(S) = log2 n_stimuli was reported), told apart by what the encoder takes of
+    # them, their contrast (its rates at unit gain): patches that differ in brightness or
+    # contrast scale only (a ramp's) drove the network alike; every pool index when none
+    # repeats (gain_hz = 0, a control without stimulus, keeps distinct patches)
+    grey = pool.grey.reshape(len(pool.grey), -1)
+    _, first = np.unique(np.round(encode_patches(grey, 0.0, 1.0), 9), axis=0, return_index=True)
     distinct = np.sort(first)
     require(
         distinct.size >= st.n_stimuli,
-        f"the images give {distinct.size} distinct {st.size}x{st.size} patches for "
-        f"[stimulus] n_stimuli = {st.n_stimuli}: use fewer stimuli or larger or other images",
+        f"the images give {distinct.size} {st.size}x{st.size} patches of distinct contrast "
+        f"(the rates they encode to) for [stimulus] n_stimuli = {st.n_stimuli}: use fewer "
+        "stimuli or larger or other images",
     )
     rng = np.random.default_rng(st.seed)
     pick = distinct[rng.choice(distinct.size, size=st.n_stimuli, replace=False)]
