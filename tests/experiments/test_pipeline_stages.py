@@ -480,3 +480,19 @@ def test_network_stage_options_are_checked_when_the_config_is_read(section, said
     """These failed after the image stages had run (a bin of 2.5 ms was rounded to 2, unsaid)."""
     with pytest.raises(InputError, match=said):
         validate(PipelineConfig, {**TINY, **section})
+
+
+def test_the_network_stage_saves_sparse_and_private_weights(tmp_path):
+    """A k_in network (sparse w_rec) or private inputs (sparse w_in): save_npz refused the
+    SparseWeights after every stage had run, and the run's results were lost."""
+    from infodyn.experiments.pipeline.network_stage import network_stage
+    from infodyn.network import SparseWeights, load_params
+
+    network = {**TINY["network"], "n_rec": 32, "connectivity": "sparse", "k_in": 5}
+    network["input_connectivity"] = "private"  # n_in = 2 x 4 x 4 = 32 ON/OFF channels
+    data = {**TINY, "network": network, "training": {"iterations": 1, "batch_size": 2}}
+    run = RunDir(tmp_path / "run")
+    network_stage(validate(PipelineConfig, data), run, lambda *a: None)
+    params = load_params(run.path / "network_params.npz")
+    assert isinstance(params["w_rec"], SparseWeights) and params["w_rec"].nnz == 32 * 5
+    assert isinstance(params["w_in"], SparseWeights) and params["w_in"].nnz == 32

@@ -19,12 +19,12 @@ from infodyn.network import LIF, filtered_noise_spikes
 
 
 # ----------------------------------------------------------------- LIF analogue
-def _reference_lif_with_thresholds(net, params, x, theta, in_factor=1.0):
+def _reference_lif_with_thresholds(net, params, x, theta, in_factor=1.0, rest=False):
     """Independent NumPy LIF with per-unit threshold theta*v_th and reset v_th, started at the
-    value v0 = v_th (theta - 1) that the bias realisation implies (module docstring); the input
-    current is ``in_factor * x w_in``."""
+    value v0 = v_th (theta - 1) that the bias realisation implies without the network
+    (module docstring), or at rest; the input current is ``in_factor * x w_in``."""
     n_t = x.shape[0]
-    v = net.v_th * (theta - 1.0)
+    v = np.zeros(net.n_rec) if rest else net.v_th * (theta - 1.0)
     z = np.zeros(net.n_rec)
     out = np.zeros((n_t, net.n_rec))
     for t in range(n_t):
@@ -46,6 +46,33 @@ def test_threshold_as_bias_current_is_exact():
     ref = _reference_lif_with_thresholds(net, params, x, state["theta"])
     assert ref.sum() > 50 and len(set(ref.sum(axis=0))) > 3  # active, thresholds matter
     np.testing.assert_array_equal(z, ref)
+    # with the network, the bias channel's first step starts the membrane at rest
+    z = net_a.simulate(params_a, adapted_input(x, net), engine="jax", precision="float64").z
+    rest = _reference_lif_with_thresholds(net, params, x, state["theta"], rest=True)
+    np.testing.assert_array_equal(z, rest)
+    assert not np.array_equal(rest[:30], ref[:30])  # the start differs: the test can tell
+
+
+def test_a_silent_unit_below_a_small_target_lowers_its_threshold():
+    """A 2 Hz target over 100-step chunks is 0.04 spikes a 20-ms window, below the floor of half
+    a spike a chunk (0.1): a silent unit's threshold rose and the whole network fell silent."""
+    z = np.zeros((100, 2))
+    z[[10, 50, 90], 1] = 1.0  # unit 0 silent, unit 1 at 30 Hz
+    cfg = LIFAdaptationConfig(target_rate_hz=2.0, rule="rate")
+    new = lif_adaptation_update(init_lif_adaptation(2), z, 1.0, cfg)
+    assert new["theta"][0] < 1.0 < new["theta"][1]
+
+
+def test_the_gain_rule_reads_the_unbiased_variance_of_a_chunk():
+    """Counts 0, 2, 0, 2, 0 in five windows: the variance is 1.2 (ddof 1), not 0.96."""
+    z = np.zeros((100, 1))
+    for k in (1, 3):
+        z[20 * k : 20 * k + 2, 0] = 1.0
+    cfg = LIFAdaptationConfig(target_rate_hz=40.0, rule="max_entropy", smoothing=1.0)
+    new = lif_adaptation_update(init_lif_adaptation(1), z, 1.0, cfg)
+    assert new["count_var"][0] == pytest.approx(1.2) and new["count_mean"][0] == pytest.approx(0.8)
+    one = lif_adaptation_update(init_lif_adaptation(1), z[:20], 1.0, cfg)  # one window
+    assert np.isnan(one["count_var"][0]) and one["gain"][0] == 1.0
 
 
 def test_lif_update_is_pure_and_moves_threshold_toward_target():
@@ -129,7 +156,9 @@ def test_running_moments_weight_the_newest_chunk_by_smoothing():
     c = np.zeros(50)
     c[0] = 10.0
     s3 = lif_adaptation_update(s2, z3, 1.0, cfg)
-    assert s3["count_var"][0] == pytest.approx(0.8 * s2["count_var"][0] + 0.2 * c.var(), rel=1e-12)
+    assert s3["count_var"][0] == pytest.approx(
+        0.8 * s2["count_var"][0] + 0.2 * c.var(ddof=1), rel=1e-12
+    )
 
 
 def test_target_count_uses_the_step_in_ms():

@@ -314,3 +314,17 @@ def test_a_checkpoint_with_another_w_in_storage_or_pattern_is_refused(tmp_path):
         trainer(shifted).load_checkpoint(ck)
     with pytest.raises(InputError, match="their w_in is sparse but this trainer's is dense"):
         trainer(np.eye(4) * 0.5).load_checkpoint(ck)
+
+
+def test_a_checkpoint_of_dense_inputs_is_refused_for_private_ones(tmp_path):
+    """input_connectivity fixes w_in's graph: a resume into private inputs first warned that the
+    weights meet 'new dynamics', then failed on w_in's storage."""
+    task = PatternGeneration(n_in=12, n_steps=20)
+
+    def trainer(**changes):
+        net = idn.network.LIF(n_in=12, n_rec=12, n_out=1, **changes)
+        return Trainer(net, task, "mse", TrainOptions())
+
+    ck = trainer().save_checkpoint(tmp_path / "checkpoint.npz")
+    with pytest.raises(InputError, match="input_connectivity \\('dense' -> 'private'\\)"):
+        trainer(input_connectivity="private").load_checkpoint(ck)

@@ -118,11 +118,11 @@ def test_lif_adaptation_hook_matches_a_hand_written_loop():
     for it in range(4):
         x, tgt = TASK.batch(np.random.default_rng([0, it]), 1)
         net_a, p_a = adapted_network(net, p, st)
-        ev = evaluate(net_a, p_a, adapted_input(x), tgt, loss, precision="float64")
+        ev = evaluate(net_a, p_a, adapted_input(x, net), tgt, loss, precision="float64")
         g = {k: np.asarray(v) for k, v in ev.grads.items()}
         g["w_in"] = g["w_in"][:-1] * st["gain"][None, :]
         if it % 2 == 0:
-            z = net_a.simulate(p_a, adapted_input(x), engine="jax", precision="float64").z
+            z = net_a.simulate(p_a, adapted_input(x, net), engine="jax", precision="float64").z
             st = lif_adaptation_update(st, z, net.dt, cfg)
         upd, ost = opt.update(g, ost, p)
         p = {k: np.asarray(v) for k, v in net.constrain(optax.apply_updates(p, upd)).items()}

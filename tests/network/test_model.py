@@ -281,7 +281,7 @@ def test_private_inputs_are_one_synapse_a_unit_of_in_scale_v_th(scaling):
     assert isinstance(w_in, SparseWeights) and w_in.nnz == 50
     np.testing.assert_array_equal(w_in.indices, np.arange(50))
     np.testing.assert_allclose(w_in.to_dense() * net.input_scale, 0.6 * np.eye(50), rtol=1e-12)
-    with pytest.raises(InputError, match="n_in must equal n_rec = 50, got n_in = 40"):
+    with pytest.raises(InputError, match="n_in must equal n_rec, got n_in = 40 and n_rec = 50"):
         idn.network.LIF(n_in=40, n_rec=50, input_connectivity="private")
 
 

@@ -96,3 +96,20 @@ def test_chunk_bytes_bounds_what_a_chunk_holds():
     tracemalloc.stop()
     assert chunk.nnz > 1.9e6
     assert peak <= x.chunk_bytes(1000) < 3 * peak
+
+
+def test_a_tiny_rate_gives_no_spike_at_once():
+    """Below p = 1e-18 NumPy's geometric gaps are 2^63 - 1: their sum wrapped negative and the
+    draw looped for ever, holding more memory each round (19 GB at 1e-30 Hz)."""
+    assert PoissonStream(1e-30, n_in=1000, seed=0)(0, 5000).nnz == 0
+
+
+def test_a_block_is_not_the_stream_that_draws_weights_of_the_same_seed():
+    """default_rng([s, 0]) is default_rng(s): block 0 of seed s drew the numbers net.init(seed=s)
+    draws, so an input and weights of one seed were correlated."""
+    x = PoissonStream(400.0, n_in=50, seed=3)  # the uniform sampler: one number a draw
+    size = x.block_steps * 50
+    same = np.flatnonzero(np.random.default_rng(3).random(size, dtype=np.float32) < 0.4)
+    first = x(0, x.block_steps)
+    positions = np.flatnonzero(first.toarray().ravel())
+    assert not np.array_equal(positions, same)

@@ -5,7 +5,8 @@ subtracts ``v_th``) and an input gain ``g_j`` multiplying unit j's feed-forward 
 without a teacher, beside e-prop. The threshold is realised exactly by a constant bias current:
 with ``b_j = (1 - alpha) v_th (1 - theta_j)``, ``u = v - b/(1-alpha)`` obeys the unbiased membrane
 equation, and the biased potential v reaches ``v_th`` exactly when u reaches ``theta_j v_th``
-(the only difference is the start value ``u[0] = v_th (theta_j - 1)``, a transient of tau_m).
+(from rest too: :func:`adapted_input` with the network makes the bias channel's first step
+``1 / (1 - alpha)``, so that ``u[0] = 0``; without it ``u[0] = v_th (theta_j - 1)``).
 :func:`adapted_network` therefore returns the network with one extra, constant input channel
 carrying the biases, and the input gains folded into ``w_in``, so every engine, e-prop and BPTT
 run adapted networks unchanged. :func:`lif_adaptation_update` is a pure function
@@ -213,11 +214,21 @@ def _with_bias_row(w: SparseWeights, values: Any, bias: Any) -> SparseWeights:
     )
 
 
-def adapted_input(x: Any) -> np.ndarray:
-    """Append the constant bias channel to input ``x`` ((T, n_in) or (B, T, n_in))."""
+def adapted_input(x: Any, net: Any = None) -> np.ndarray:
+    """Append the constant bias channel to input ``x`` ((T, n_in) or (B, T, n_in)).
+
+    With ``net`` (the raw network) its first step is ``1 / (1 - alpha)``: the membrane then
+    starts where the unbiased one does, ``u[0] = 0`` (module docstring), and the adapted
+    network's spikes equal those of per-unit thresholds from rest. Without it the bias channel
+    is 1 throughout and the membrane starts at ``u[0] = v_th (theta - 1)``, depolarised for a
+    raised threshold: over the first tau_m of every trial such a unit fired more (56 Hz for 34
+    at theta = 5), which short chunks of adaptation read as its rate."""
     x = as_array(x, "x")  # None was "zero-dimensional arrays cannot be concatenated"
     require(x.ndim in (2, 3), f"x must be (T, n_in) or (B, T, n_in), got shape {x.shape}")
     ones = np.ones((*x.shape[:-1], 1), dtype=x.dtype if x.dtype.kind == "f" else np.float32)
+    if net is not None:
+        require_network(net)
+        ones[..., 0, 0] = 1.0 / (1.0 - net.alpha)
     return np.concatenate([x, ones], axis=-1)
 
 
@@ -244,7 +255,10 @@ def lif_adaptation_update(
     call; returns a new state (the input state is not modified).
 
     Running count moments: ``m <- (1-s) m + s mean(c)``, ``v <- (1-s) v + s var(c)`` over
-    windows of ``cfg.window_ms``. Then (module docstring) ``theta += eta_theta log(m/m*)`` and,
+    windows of ``cfg.window_ms`` (the unbiased variance, ddof 1; a chunk of one window leaves v
+    as it was). A unit without a spike counts as half a spike over the chunk, or half the
+    target if that is less, so that a unit below the target always lowers its threshold. Then
+    (module docstring) ``theta += eta_theta log(m/m*)`` and,
     for ``rule="max_entropy"``, ``log g += eta_gain/2 log(F*/F)`` with ``F = v/m`` and
     ``F* = 1 + m*`` (geometric law), only while the threshold step is not clipped (the rate
     within reach of the target). Each step is clipped to ``cfg.max_step``. The threshold/gain
@@ -271,13 +285,21 @@ def lif_adaptation_update(
         np.shape(state["theta"]) == (n,),
         f"state is for {np.shape(state['theta'])[0]} units, spikes have {n}",
     )
-    m_new, v_new = counts.mean(axis=0), counts.var(axis=0)
     s = cfg.smoothing
     m_old, v_old = np.asarray(state["count_mean"]), np.asarray(state["count_var"])
+    m_new = counts.mean(axis=0)
     m = np.where(np.isnan(m_old), m_new, (1 - s) * m_old + s * m_new)
-    v = np.where(np.isnan(v_old), v_new, (1 - s) * v_old + s * v_new)
+    spread = counts.shape[0] >= 2  # one window tells nothing of the spread
+    if spread:  # the unbiased variance: with ddof 0 (5 windows a chunk) F read 0.8 of its value
+        v_new = counts.var(axis=0, ddof=1)  # and the gain rose until F was 1.25 F*
+        v = np.where(np.isnan(v_old), v_new, (1 - s) * v_old + s * v_new)
+    else:
+        v = v_old
     target = cfg.target_rate_hz * w * dt / 1000.0
-    floor = 0.5 / counts.shape[0]  # no spike in any window: treat as half a spike
+    # no spike in any window: half a spike over the chunk, but below the target (a floor above
+    # it raised a silent unit's threshold: a 2 Hz target over 100-step chunks silenced every
+    # unit, theta at its bound)
+    floor = min(0.5 / counts.shape[0], 0.5 * target)
     d_theta = cfg.eta_theta * np.log(np.maximum(m, floor) / target)
     theta = np.asarray(state["theta"]) + np.clip(d_theta, -cfg.max_step, cfg.max_step)
     gain = np.asarray(state["gain"])
@@ -288,7 +310,8 @@ def lif_adaptation_update(
         # threshold step clipped): a saturated unit fires regularly, its low Fano factor raised
         # the gain faster than the threshold could follow, up to the clip bounds (3 of 100 units
         # at 334 Hz held a 10 Hz target's population at 19.4 Hz)
-        d_gain = np.where((m > floor) & (np.abs(d_theta) < cfg.max_step), d_gain, 0.0)
+        live = (m > floor) & (np.abs(d_theta) < cfg.max_step) & ~np.isnan(v)
+        d_gain = np.where(live, d_gain, 0.0)
         gain = gain * np.exp(np.clip(d_gain, -cfg.max_step, cfg.max_step))
     return {
         "theta": np.clip(theta, *cfg.theta_range),
@@ -364,7 +387,7 @@ def adapt_lif(
     for k in range(n_updates):
         x = inputs(k) if callable(inputs) else inputs
         net_a, params_a = adapted_network(net, params, state)
-        tr = simulate(net_a, params_a, adapted_input(x), engine="jax", precision=precision)
+        tr = simulate(net_a, params_a, adapted_input(x, net), engine="jax", precision=precision)
         state = lif_adaptation_update(state, tr.z, net.dt, cfg)
         counts = window_counts(tr.z, w)
         m = counts.mean(axis=0)

@@ -52,7 +52,7 @@ from infodyn.network.params_file import CHECKPOINT_PREFIX, params_from_arrays, p
 NETWORK_FIXED = (
     "n_in", "n_rec", "n_out", "connectivity", "p_connect", "k_in", "weights", "in_scale",
     "rec_scale", "out_scale", "frac_exc", "ei_mu", "ei_sigma", "inh_factor", "p_ee", "p_ei",
-    "p_ie", "p_ii",
+    "p_ie", "p_ii", "input_connectivity",
 )  # fmt: skip
 
 ADVICE = (

@@ -198,7 +198,7 @@ def lif_adaptation_hook(
                 g["w_in"] = g["w_in"][:-1] * gain[None, :]
             return g
 
-        return View(net_a, params_a, adapted_input(x), pullback)
+        return View(net_a, params_a, adapted_input(x, net), pullback)
 
     def update(info: StepInfo, state: dict[str, Any]) -> HookOutput:
         if (info.iteration - 1) % every != 0:

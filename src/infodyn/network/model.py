@@ -170,7 +170,8 @@ class LIF(BaseModel):
         if self.input_connectivity == "private" and self.n_in != self.n_rec:
             raise ValueError(
                 f"input_connectivity 'private' gives each unit its own input channel: n_in must "
-                f"equal n_rec = {self.n_rec}, got n_in = {self.n_in} (leave n_in out)"
+                f"equal n_rec, got n_in = {self.n_in} and n_rec = {self.n_rec} (leave n_in out, "
+                "or where the input's width sets n_in, set n_rec to it)"
             )
         return self
 

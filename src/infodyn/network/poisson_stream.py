@@ -12,7 +12,7 @@ Neurosci. 8:183, section 2), whose n_rec channels over 10^4 steps would be a 4 G
 
 Reproducibility: the steps are drawn in blocks of :attr:`PoissonStream.block_steps` steps
 (about :data:`BLOCK_ELEMENTS` draws a block), block b from a generator seeded with
-``(seed, b)``. A step's spikes therefore depend on the seed and the step only, not on the chunks
+``(seed, b, STREAM_TAG)``. A step's spikes therefore depend on the seed and the step only, not on the chunks
 asked for: a run in chunks of 1,000 steps, of 10,000, or stopped and resumed, gets the same
 input.
 
@@ -33,6 +33,10 @@ import scipy.sparse as sp
 
 from infodyn.errors import InputError, require, whole_number
 from infodyn.network.encoders import spike_probabilities
+
+#: the last word of every block's seed: block 0 of seed s is not the stream of
+#: ``default_rng(s)`` (``[s, 0]`` seeds as ``s`` does), which draws the weights of seed s
+STREAM_TAG = 0x5053
 
 #: draws (steps x channels) a block holds: 2^22, 16 MiB of float32 uniforms for the dense sampler
 BLOCK_ELEMENTS = 1 << 22
@@ -126,12 +130,14 @@ class PoissonStream:
         p = self.p
         if p == 0.0:
             return np.zeros(0, np.int64)
-        rng = np.random.default_rng([self.seed, block])
+        rng = np.random.default_rng([self.seed, block, STREAM_TAG])
         if p > GEOMETRIC_MAX_P:
             return np.flatnonzero(rng.random(size, dtype=np.float32) < np.float32(p))
         parts, end = [], -1
         while end < size - 1:  # gaps until the block is passed (one draw, rarely two)
-            gaps = rng.geometric(p, size=_gaps_to_draw((size - 1 - end) * p))
+            # gaps past the block end it alike: capped, the sum cannot wrap (below p = 1e-18
+            # NumPy's gaps are 2^63 - 1, and their sum wrapped negative: a loop for ever)
+            gaps = np.minimum(rng.geometric(p, size=_gaps_to_draw((size - 1 - end) * p)), size + 1)
             positions = end + np.cumsum(gaps)
             parts.append(positions)
             end = int(positions[-1])

@@ -69,7 +69,7 @@ class TrainResult:
         if self.adaptation is None:
             return net, self.params, lambda x: x
         net_a, params_a = adapted_network(net, self.params, self.adaptation)
-        return net_a, params_a, adapted_input
+        return net_a, params_a, lambda x: adapted_input(x, net)
 
 
 def train_network(

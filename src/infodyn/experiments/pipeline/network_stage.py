@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infodyn.atomic import save_npz
+from infodyn.network.params_file import save_params
 from infodyn.experiments.pipeline import figures as pf
 from infodyn.experiments.pipeline.analysis import analyse_responses, criticality_notes
 from infodyn.experiments.pipeline.config import PipelineConfig, branching_bin_steps
@@ -44,5 +44,7 @@ def network_stage(
         pf.rates_figure(before.rates, after.rates, tr.rate_target_hz),
         "network_rates_before_after",
     )
-    save_npz(run.file("network_params.npz"), **trained.params)
+    # a sparse w_rec (k_in) or private w_in is a SparseWeights: save_npz refused it after
+    # every stage had run, and the run's results were lost
+    save_params(run.file("network_params.npz"), trained.params)
     return res
