@@ -12,9 +12,9 @@ Neurosci. 8:183, section 2), whose n_rec channels over 10^4 steps would be a 4 G
 
 Reproducibility: the steps are drawn in blocks of :attr:`PoissonStream.block_steps` steps
 (about :data:`BLOCK_ELEMENTS` draws a block), block b from a generator seeded with
-``(seed, b, STREAM_TAG)``. A step's spikes therefore depend on the seed and the step only, not on the chunks
-asked for: a run in chunks of 1,000 steps, of 10,000, or stopped and resumed, gets the same
-input.
+``(seed, b, STREAM_TAG)``. A step's spikes therefore depend on the seed and the step only, not
+on the chunks asked for: a run in chunks of 1,000 steps, of 10,000, or stopped and resumed, gets
+the same input.
 
 Sampling: where ``p <= GEOMETRIC_MAX_P`` the positions of the spikes in a block (its steps x
 channels read row by row) are drawn as cumulative sums of geometric gaps, ``P(gap = g) =
