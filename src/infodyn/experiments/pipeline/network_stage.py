@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from infodyn.network.params_file import save_params
 from infodyn.experiments.pipeline import figures as pf
 from infodyn.experiments.pipeline.analysis import analyse_responses, criticality_notes
 from infodyn.experiments.pipeline.config import PipelineConfig, branching_bin_steps
 from infodyn.experiments.pipeline.stimulus_stage import stimulus_stage
 from infodyn.experiments.pipeline.training_stage import Progress, training_stage
 from infodyn.experiments.rundir import RunDir
+from infodyn.network.params_file import save_params
 
 
 def network_stage(
