@@ -176,3 +176,14 @@ def test_bootstrap_sets_without_an_xmin_candidate_are_left_out_of_p(monkeypatch)
         half = C.fit_power_law(x, bootstrap=40, compare=False, seed=5)
     assert 0.0 < half.p_value <= 1.0
     assert half.p_value != pytest.approx(whole.p_value * 0.5)  # not counted as below D
+
+
+def test_a_continuous_tail_of_one_value_above_xmin_is_fitted_not_taken_as_its_limit():
+    """Only a tail all at xmin is the degenerate step (D = 0): one value above xmin has the
+    closed-form MLE alpha = 1 + 1 / ln(t / xmin) and D = 1 - 1/e (it was given D = 0, so a
+    bootstrap with a small min_tail counted such draws below D and reported p too low)."""
+    from infodyn.criticality.powerlaw import _scan
+
+    xm, alpha, d, n = _scan(np.array([2.0]), False, 2, 1.0, None)
+    assert alpha == pytest.approx(1.0 + 1.0 / np.log(2.0)) and d == pytest.approx(1 - np.exp(-1))
+    assert _scan(np.array([1.0, 1.0]), False, 2, 1.0, None)[1:3] == (np.inf, 0.0)

@@ -252,3 +252,9 @@ def test_max_entropy_adaptation_leaves_no_unit_saturated():
     r = adapt_lif(net, net.init(seed=0), PatternGeneration().x, 150, cfg)
     assert abs(r.rate_hz[-1] - 10.0) < 1.0, r.rate_hz[-1]
     assert np.max(r.state["gain"]) < cfg.gain_range[1]  # none pushed to the gain's bound
+
+
+def test_adapted_input_of_no_step_is_refused_in_one_line():
+    net = LIF(n_in=3, n_rec=4)
+    with pytest.raises(InputError, match="x has no step"):
+        adapted_input(np.zeros((0, 3)), net)

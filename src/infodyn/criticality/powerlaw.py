@@ -193,7 +193,7 @@ def _scan(
     if xmin is not None:  # fixed xmin: closed-form MLE and the two-sided KS distance
         t = x[x >= xmin]
         require(t.size >= 1, f"xmin={xmin} leaves no value")
-        if t[-1] == t[0]:  # one value (a bootstrap's draw): the MLE's limit, a step at it
+        if t[-1] == xmin:  # every value at xmin (a bootstrap's draw): the MLE's limit, a step
             return float(xmin), float("inf"), 0.0, int(t.size)
         a = 1.0 + t.size / float(np.sum(np.log(t / xmin)))
         fit = 1.0 - (t / xmin) ** (1.0 - a)
@@ -404,9 +404,14 @@ def fit_power_law(
                 max_candidates,
             )
             if unfit:
+                why = (
+                    f"no value at or above xmin={xmin:g}"
+                    if xmin is not None
+                    else f"no xmin candidate left {min_tail} values"
+                )
                 notes.append(
-                    f"{unfit} of {bootstrap} synthetic sets could not be refitted (no xmin "
-                    f"candidate left {min_tail} values) and are left out of the p-value"
+                    f"{unfit} of {bootstrap} synthetic sets could not be refitted ({why}) and "
+                    "are left out of the p-value"
                 )
         except DrawsOverflow:  # synthetic draws beyond float64 (alpha near 1): no p-value
             p_value = float("nan")

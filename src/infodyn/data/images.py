@@ -24,8 +24,8 @@ Held-out splits
     (:func:`dog_radius`, ``int(4 sigma_surround + 0.5)`` pixels) lies on each side of the cut:
     training patches end r columns before it and held-out ones start r after it, and the
     filtered image is scaled by the std of its columns before ``cut - r``, so no held-out pixel
-    influences a training patch and no training pixel a held-out one (with one band, both read
-    the r columns after the cut).
+    influences a training patch and no training pixel a held-out one, apart from the common
+    scale (with one band, both read the r columns after the cut).
     ``split="image"``: whole images are held out (``round(held_out * n_images)``, at least one,
     chosen with the seed; or the images named in ``held_out``).
 

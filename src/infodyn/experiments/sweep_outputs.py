@@ -50,8 +50,9 @@ def write_outputs(
 
 def _parquet_rows(rows: list[dict[str, Any]], columns: list[str]) -> list[dict[str, Any]]:
     """``rows`` with each column that holds values of several kinds (text and numbers, lists:
-    a grid of ``units = "0-9", [0, 1]``) as text, which Arrow takes (it raised on such a column
-    after every point had run, and each rerun again). Lists and tables become JSON."""
+    a grid of ``units = "0-9", [0, 1]``), or lists or tables, as text, which Arrow takes (it
+    raised on such a column after every point had run, and each rerun again). Lists and tables
+    become JSON, as the CSV shows them."""
 
     def kind(v: Any) -> str:
         if isinstance(v, bool):

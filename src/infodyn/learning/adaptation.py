@@ -228,6 +228,7 @@ def adapted_input(x: Any, net: Any = None) -> np.ndarray:
     ones = np.ones((*x.shape[:-1], 1), dtype=x.dtype if x.dtype.kind == "f" else np.float32)
     if net is not None:
         require_network(net)
+        require(x.shape[-2] >= 1, f"x has no step (shape {x.shape})")
         ones[..., 0, 0] = 1.0 / (1.0 - net.alpha)
     return np.concatenate([x, ones], axis=-1)
 
@@ -393,5 +394,6 @@ def adapt_lif(
         m = counts.mean(axis=0)
         rates.append(float(m.mean() * 1000.0 / (w * net.dt)))
         live = m > 0
-        fanos.append(float(np.mean(counts.var(axis=0)[live] / m[live])) if live.any() else 0.0)
+        var = counts.var(axis=0, ddof=1) if counts.shape[0] > 1 else np.full(m.shape, np.nan)
+        fanos.append(float(np.mean(var[live] / m[live])) if live.any() else 0.0)  # the rule's F
     return LIFAdaptationResult(state=state, rate_hz=rates, fano=fanos, fano_target=1.0 + target)
