@@ -208,3 +208,45 @@ def test_a_header_of_a_billion_units_is_checked_before_the_column_map(tmp_path, 
         warnings.simplefilter("ignore")
         res = run_criticality(path, tmp_path / "out", n_boot=0)
     assert res["branching"]["own_share"] is None and res["n_units"] == 2**30
+
+
+def test_own_share_left_out_of_an_unsorted_file_is_said(tmp_path, monkeypatch):
+    """A file not in time order whose units x bins exceed the cap: own_share was null without
+    a word, and with it the warning it may give (the loaded train had it)."""
+    import h5py
+
+    from infodyn.experiments import criticality_run as cr
+
+    rng = np.random.default_rng(3)
+    raster = (rng.random((3000, 20)) < 0.05).astype(np.uint8)
+    t, u = np.nonzero(raster)
+    order = rng.permutation(t.size)  # stored out of time order
+    path = tmp_path / "unsorted.h5"
+    with h5py.File(path, "w") as h:
+        spikes = h.create_group("spikes")
+        spikes["times"], spikes["units"] = t[order], u[order]
+        spikes["trials"] = np.zeros(t.size, np.int64)
+        header = {"format": "infodyn-spikes", "version": 1, "dt": 1.0, "n_units": 20}
+        header.update(n_steps=3000, n_trials=1, metadata="{}", sorted=0)
+        h.attrs.update(header)
+    monkeypatch.setattr(cr, "OWN_SHARE_MAX_CELLS", 100)
+    res = _crit(path, tmp_path / "out")
+    assert res["branching"]["own_share"] is None
+    assert any("own_share not computed" in w for w in res["warnings"])
+
+
+def test_a_bin_longer_than_a_trial_is_refused_before_a_pass(tmp_path, monkeypatch):
+    from infodyn.data.spike_reader import SpikeReader
+    from infodyn.data.spikes import SpikeTrain, save_spikes
+
+    train = SpikeTrain.from_dense((np.random.default_rng(0).random((400, 6)) < 0.1), dt=0.5)
+    path = save_spikes(tmp_path / "s.h5", train)
+    passes = []
+    monkeypatch.setattr(SpikeReader, "step_counts", lambda *a, **k: passes.append(a))
+    for option, kw in (
+        ("--bin-ms", {"bin_ms": 300}),
+        ("--avalanche-bin-ms", {"avalanche_bin_ms": 201}),
+    ):
+        with pytest.raises(InputError, match=f"{option} = .* ms is longer than a trial .200 ms"):
+            run_criticality(path, tmp_path / "c", n_boot=0, **kw)
+    assert passes == []

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.criticality import CriticalityWarning
 from infodyn.criticality.own_share import (
     LAGS,
     OwnCovariances,
@@ -132,7 +133,13 @@ def run_criticality(
     bin_ms, avalanche_bin_ms = _parse_bin(bin_ms), _parse_bin(avalanche_bin_ms)
     for option, width in (("--bin-ms", bin_ms), ("--avalanche-bin-ms", avalanche_bin_ms)):
         if isinstance(width, float | int):  # asked for: not rounded to another width
-            whole_bin_steps(width, spikes.dt, option)  # before a pass over the file
+            steps = whole_bin_steps(width, spikes.dt, option)  # before a pass over the file
+            require(  # (refused after a whole pass over the file)
+                steps <= spikes.n_steps,
+                f"{option} = {width:g} ms is longer than a trial ({spikes.n_steps * spikes.dt:g} "
+                "ms)",
+            )
+    t0 = time.perf_counter()  # the pass over the file included
     if stream:
         # counts per step of the selected units, in one pass; both activities are binned from
         # them, and the units' own lagged covariances are summed in it where the bin is known
@@ -169,7 +176,6 @@ def run_criticality(
         "n_units_analysed": spikes.n_units,
     }
     run = RunDir(out, "criticality", hold_figures=True)
-    t0 = time.perf_counter()
     caught: list[str] = []
     with _warnings_of("binning", caught):
         act = population_activity(spikes, bin_ms=bin_ms)
@@ -294,6 +300,13 @@ def _own_share(by_unit: tuple[Any, Any, Any], act: Any) -> float | None:
             return None
         if own is None:  # not in time order
             if n_trials * n_bins * np.count_nonzero(columns >= 0) > OWN_SHARE_MAX_CELLS:
+                warnings.warn(  # (it went unsaid, and with it the warning it may give)
+                    "own_share not computed: the file's spikes are not in time order and its "
+                    f"units x bins exceed {OWN_SHARE_MAX_CELLS:,} cells; rewrite it in time "
+                    "order (infodyn convert) or analyse fewer units",
+                    CriticalityWarning,
+                    stacklevel=2,
+                )
                 return None
             return own_share(src.binned(act.bin_steps, units, binary=False))
     return share_of(own, act.counts)
