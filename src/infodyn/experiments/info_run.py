@@ -145,120 +145,136 @@ def run_info(
     if not binned.any():  # every entropy and information would be 0: nothing was measured
         whose = "the selected units hold" if units is not None else "the spike file holds"
         raise InputError(f"{source}: {whose} no spikes")
+    created = not os.path.exists(out)
     run = RunDir(out, "info", hold_figures=True)
-    config = {
-        "spikes": source,
-        "bin_ms": bin_ms,
-        "estimator": estimator,
-        "max_population": max_population,
-        "n_shuffles": n_shuffles,
-        "seed": seed,
-        "units": None if units is None else [int(u) for u in sel],
-        "max_units": max_units,
-        "base": base,
-    }
-    words = binned.reshape(-1, sel.size)
-    del binned
-    n_samples, n_units = words.shape
-    # NSB per pair costs one 1-D integral per entropy: beyond 64 units use Miller-Madow
-    pair_estimator = "miller_madow" if estimator == "nsb" and n_units > 64 else estimator
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always", UndersampledWarning)
-        h = np.array([float(entropy(words[:, i], estimator, base=base)) for i in range(n_units)])
-        mi = pairwise_mutual_information(words, pair_estimator, base=base)
-        activity = words.mean(axis=0)
-        pop_units = np.sort(np.argsort(-activity, kind="stable")[: min(max_population, n_units)])
-        pop = None
-        if pop_units.size >= 3:
-            pw = words[:, pop_units]
-            pop = multivariate_summary(pw, estimator, base=base)
-            n_words = int(np.unique(pw, axis=0).shape[0])
-            null = _population_null(pw, estimator, n_shuffles, seed, base) if n_shuffles else None
-        caught = _one_undersampling_note(
-            sorted({str(w.message) for w in record if issubclass(w.category, UndersampledWarning)}),
-            estimator,
-        )
-    if pair_estimator != estimator:  # recorded as pairwise_estimator only
-        caught.append(
-            f"the pairwise mutual information of {n_units} units is estimated by Miller-Madow, "
-            "not NSB (one NSB integral per pair's entropy is too slow beyond 64 units); the "
-            "entropies and the population measures use NSB"
-        )
-    upper = mi[np.triu_indices(n_units, 1)]
-    if not upper.size:  # one unit: no pair, so no pairwise number (not a mean of 0.0)
-        caught.append("one unit analysed: no pairwise mutual information (it needs two units)")
-    silent = int(np.count_nonzero((h == 0) & ~words.any(axis=0)))
-    full = int(np.count_nonzero(h == 0)) - silent  # a spike in every bin
-    if silent:  # a smaller bin was suggested to silent units, and at a bin of one step
-        caught.append(
-            f"{silent} of {n_units} units never spike in these bins: their entropies and "
-            "information are 0"
-        )
-    if full:
-        smaller = "; a smaller --bin-ms separates their spikes" if bin_steps > 1 else ""
-        caught.append(
-            f"{full} of {n_units} units spike in every {bin_ms:g} ms bin: their entropies and "
-            f"information are 0{smaller}"
-        )
-    results: dict[str, Any] = {
-        "spikes": source,
-        "n_units": n_units,
-        "n_units_file": n_units_file,
-        "units": "all" if n_units == n_units_file and units is None else sel.tolist(),
-        **({} if ids is None else {"unit_ids": ids}),  # the recording's own, for those units
-        "n_trials": n_trials,
-        "n_samples": n_samples,
-        "bin_ms": bin_ms,
-        "estimator": estimator,
-        "pairwise_estimator": pair_estimator,
-        "base": base,
-        "unit": unit,
-        f"entropy_{u}": {
-            "per_unit": h.tolist(),
-            "mean": float(h.mean()),
-            "max_possible_per_unit": f,
-        },
-        f"pairwise_mi_{u}": {
-            "mean": float(upper.mean()) if upper.size else None,
-            "max": float(upper.max()) if upper.size else None,
-            "plugin_bias_under_independence": 1.0 / (2 * n_samples * np.log(base)),
-            "top_pairs": _top_pairs(mi, 10, sel, u),
-        },
-        "population": None,
-        "warnings": caught,
-    }
-    if pop is not None:
-        results["population"] = {
-            "units": sel[pop_units].tolist(),
-            "n_distinct_words": n_words,
-            "samples_per_word": n_samples / n_words,
-            **pop,
-            "shuffle_null": null,
-            "total_correlation_corrected": (
-                pop["total_correlation"] - null["total_correlation_mean"] if null else None
-            ),
-            "o_information_corrected": (
-                pop["o_information"] - null["o_information_mean"] if null else None
-            ),
-            "interpretation": "O-information > 0: redundancy dominates; < 0: synergy dominates",
+    try:  # a run stopped or failed in its analysis left an empty --out folder
+        config = {
+            "spikes": source,
+            "bin_ms": bin_ms,
+            "estimator": estimator,
+            "max_population": max_population,
+            "n_shuffles": n_shuffles,
+            "seed": seed,
+            "units": None if units is None else [int(u) for u in sel],
+            "max_units": max_units,
+            "base": base,
         }
-    results["wall_seconds"] = time.perf_counter() - t0
-    results["files"] = {
-        "arrays": "information.npz",
-        "entropies": "figures/entropies.png",
-        "pairwise_mi": "figures/pairwise_mi.png",
-        "population": "figures/population.png" if pop is not None else None,
-    }
-    run.savefig(entropy_figure(h, activity, unit, f), "entropies")
-    run.savefig(pairwise_mi_figure(mi, unit, sel), "pairwise_mi")
-    if pop is not None:
-        run.savefig(population_figure(results["population"], unit), "population")
-    # with config and results, after everything can fail (a rerun stopped in its figures left
-    # its arrays beside the previous run's results)
-    run.retire_results()
-    save_npz(run.file("information.npz"), **{f"entropy_{u}": h, f"pairwise_mi_{u}": mi}, units=sel)
-    run.finish(config, "info", results, prune=True)
-    return results
+        words = binned.reshape(-1, sel.size)
+        del binned
+        n_samples, n_units = words.shape
+        # NSB per pair costs one 1-D integral per entropy: beyond 64 units use Miller-Madow
+        pair_estimator = "miller_madow" if estimator == "nsb" and n_units > 64 else estimator
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always", UndersampledWarning)
+            h = np.array(
+                [float(entropy(words[:, i], estimator, base=base)) for i in range(n_units)]
+            )
+            mi = pairwise_mutual_information(words, pair_estimator, base=base)
+            activity = words.mean(axis=0)
+            pop_units = np.sort(
+                np.argsort(-activity, kind="stable")[: min(max_population, n_units)]
+            )
+            pop = None
+            if pop_units.size >= 3:
+                pw = words[:, pop_units]
+                pop = multivariate_summary(pw, estimator, base=base)
+                n_words = int(np.unique(pw, axis=0).shape[0])
+                null = (
+                    _population_null(pw, estimator, n_shuffles, seed, base) if n_shuffles else None
+                )
+            caught = _one_undersampling_note(
+                sorted(
+                    {str(w.message) for w in record if issubclass(w.category, UndersampledWarning)}
+                ),
+                estimator,
+            )
+        if pair_estimator != estimator:  # recorded as pairwise_estimator only
+            caught.append(
+                f"the pairwise mutual information of {n_units} units is estimated by Miller-Madow, "
+                "not NSB (one NSB integral per pair's entropy is too slow beyond 64 units); the "
+                "entropies and the population measures use NSB"
+            )
+        upper = mi[np.triu_indices(n_units, 1)]
+        if not upper.size:  # one unit: no pair, so no pairwise number (not a mean of 0.0)
+            caught.append("one unit analysed: no pairwise mutual information (it needs two units)")
+        silent = int(np.count_nonzero((h == 0) & ~words.any(axis=0)))
+        full = int(np.count_nonzero(h == 0)) - silent  # a spike in every bin
+        if silent:  # a smaller bin was suggested to silent units, and at a bin of one step
+            caught.append(
+                f"{silent} of {n_units} units never spike in these bins: their entropies and "
+                "information are 0"
+            )
+        if full:
+            smaller = "; a smaller --bin-ms separates their spikes" if bin_steps > 1 else ""
+            caught.append(
+                f"{full} of {n_units} units spike in every {bin_ms:g} ms bin: their entropies and "
+                f"information are 0{smaller}"
+            )
+        results: dict[str, Any] = {
+            "spikes": source,
+            "n_units": n_units,
+            "n_units_file": n_units_file,
+            "units": "all" if n_units == n_units_file and units is None else sel.tolist(),
+            **({} if ids is None else {"unit_ids": ids}),  # the recording's own, for those units
+            "n_trials": n_trials,
+            "n_samples": n_samples,
+            "bin_ms": bin_ms,
+            "estimator": estimator,
+            "pairwise_estimator": pair_estimator,
+            "base": base,
+            "unit": unit,
+            f"entropy_{u}": {
+                "per_unit": h.tolist(),
+                "mean": float(h.mean()),
+                "max_possible_per_unit": f,
+            },
+            f"pairwise_mi_{u}": {
+                "mean": float(upper.mean()) if upper.size else None,
+                "max": float(upper.max()) if upper.size else None,
+                "plugin_bias_under_independence": 1.0 / (2 * n_samples * np.log(base)),
+                "top_pairs": _top_pairs(mi, 10, sel, u),
+            },
+            "population": None,
+            "warnings": caught,
+        }
+        if pop is not None:
+            results["population"] = {
+                "units": sel[pop_units].tolist(),
+                "n_distinct_words": n_words,
+                "samples_per_word": n_samples / n_words,
+                **pop,
+                "shuffle_null": null,
+                "total_correlation_corrected": (
+                    pop["total_correlation"] - null["total_correlation_mean"] if null else None
+                ),
+                "o_information_corrected": (
+                    pop["o_information"] - null["o_information_mean"] if null else None
+                ),
+                "interpretation": "O-information > 0: redundancy dominates; < 0: synergy dominates",
+            }
+        results["wall_seconds"] = time.perf_counter() - t0
+        results["files"] = {
+            "arrays": "information.npz",
+            "entropies": "figures/entropies.png",
+            "pairwise_mi": "figures/pairwise_mi.png",
+            "population": "figures/population.png" if pop is not None else None,
+        }
+        run.savefig(entropy_figure(h, activity, unit, f), "entropies")
+        run.savefig(pairwise_mi_figure(mi, unit, sel), "pairwise_mi")
+        if pop is not None:
+            run.savefig(population_figure(results["population"], unit), "population")
+        # with config and results, after everything can fail (a rerun stopped in its figures left
+        # its arrays beside the previous run's results)
+        run.retire_results()
+        save_npz(
+            run.file("information.npz"), **{f"entropy_{u}": h, f"pairwise_mi_{u}": mi}, units=sel
+        )
+        run.finish(config, "info", results, prune=True)
+        return results
+    except BaseException:
+        if created:
+            run.remove_if_empty()
+        raise
 
 
 def most_active(counts: np.ndarray, k: int) -> np.ndarray:
