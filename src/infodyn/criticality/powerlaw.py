@@ -467,7 +467,7 @@ def _bootstrap_p(
     n_boot: int,
     seed: int,
     max_cand: int | None,
-) -> float:
+) -> tuple[float, int]:
     """Fraction of semi-parametric synthetic sets whose refitted KS distance is >= ``D``, and
     how many sets could not be refitted (no xmin candidate leaves ``min_tail`` values; at a fixed
     xmin, no value at or above it). Those are left out of the fraction, which is then that of
