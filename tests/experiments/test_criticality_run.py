@@ -250,3 +250,34 @@ def test_a_bin_longer_than_a_trial_is_refused_before_a_pass(tmp_path, monkeypatc
         with pytest.raises(InputError, match=f"{option} = .* ms is longer than a trial .200 ms"):
             run_criticality(path, tmp_path / "c", n_boot=0, **kw)
     assert passes == []
+
+
+def _file_with_repeats(path):
+    """A sorted spike file where a third of the spikes repeat one of the same unit and step."""
+    import h5py
+
+    rng = np.random.default_rng(4)
+    t, u = np.nonzero(rng.random((2000, 12)) < 0.05)
+    again = rng.random(t.size) < 0.3
+    t, u = np.r_[t, t[again]], np.r_[u, u[again]]
+    order = np.lexsort((u, t))
+    with h5py.File(path, "w") as h:
+        spikes = h.create_group("spikes")
+        spikes["times"], spikes["units"] = t[order], u[order]
+        spikes["trials"] = np.zeros(t.size, np.int64)
+        header = {"format": "infodyn-spikes", "version": 1, "dt": 1.0, "n_units": 12}
+        header.update(n_steps=2000, n_trials=1, metadata="{}", sorted=1)
+        h.attrs.update(header)
+    return path
+
+
+def test_repeated_spikes_merged_while_streaming_are_in_the_results(tmp_path):
+    """The reader's warning reached stderr only: the archived results did not say that spikes
+    were merged."""
+    from infodyn.experiments.info_run import run_info
+
+    path = _file_with_repeats(tmp_path / "rep.h5")
+    crit = _crit(path, tmp_path / "c")
+    assert any("spikes repeat a spike" in w for w in crit["warnings"])
+    info = run_info(path, tmp_path / "i")
+    assert any("spikes repeat a spike" in w for w in info["warnings"])

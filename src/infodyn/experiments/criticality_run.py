@@ -140,11 +140,13 @@ def run_criticality(
                 "ms)",
             )
     t0 = time.perf_counter()  # the pass over the file included
+    caught: list[str] = []
     if stream:
         # counts per step of the selected units, in one pass; both activities are binned from
         # them, and the units' own lagged covariances are summed in it where the bin is known
         own = _own_in_pass(spikes, selected, bin_ms)
-        spikes = step_counts(path, units=selected, each_block=own and own.add)
+        with _warnings_of("reading the spikes", caught):  # (repeats merged: stderr only)
+            spikes = step_counts(path, units=selected, each_block=own and own.add)
         by_unit = (path, selected, own)
     else:
         if selected is not None:
@@ -176,7 +178,6 @@ def run_criticality(
         "n_units_analysed": spikes.n_units,
     }
     run = RunDir(out, "criticality", hold_figures=True)
-    caught: list[str] = []
     with _warnings_of("binning", caught):
         act = population_activity(spikes, bin_ms=bin_ms)
     with _warnings_of("MR branching ratio", caught):

@@ -115,7 +115,12 @@ def run_info(
     source = "<SpikeTrain>" if hasattr(spikes_path, "n_units") else str(as_path(spikes_path))
     f = log_factor(base)
     base, unit, u = float(base), unit_name(base), unit_key(base)
-    with spike_source(spikes_path) as src:
+    t0 = time.perf_counter()  # the passes over the file included
+    # the reader's warnings (repeated spikes merged, unit ids read as indices) go to the
+    # results too: they reached stderr only, and the archived results did not say the data
+    # were altered
+    with warnings.catch_warnings(record=True) as read, spike_source(spikes_path) as src:
+        warnings.simplefilter("always")
         dt = src.dt
         bin_ms = dt if bin_ms is None else float(bin_ms)
         bin_steps = whole_bin_steps(bin_ms, dt, "--bin-ms")
@@ -139,7 +144,6 @@ def run_info(
             sel = np.arange(n_units_file)
         # before the words are read (60,000 units ran 18 s into the file, then ran out)
         require_pairwise_memory(n_samples, sel.size, extra=n_samples * sel.size)
-        t0 = time.perf_counter()
         binned = src.binned(bin_steps, sel, binary=True)
         ids = recorded_ids(src.metadata, n_units_file, sel)
     if not binned.any():  # every entropy and information would be 0: nothing was measured
@@ -235,7 +239,7 @@ def run_info(
                 "top_pairs": _top_pairs(mi, 10, sel, u),
             },
             "population": None,
-            "warnings": caught,
+            "warnings": list(dict.fromkeys(str(w.message) for w in read)) + caught,
         }
         if pop is not None:
             results["population"] = {
