@@ -252,32 +252,17 @@ def test_a_bin_longer_than_a_trial_is_refused_before_a_pass(tmp_path, monkeypatc
     assert passes == []
 
 
-def _file_with_repeats(path):
-    """A sorted spike file where a third of the spikes repeat one of the same unit and step."""
-    import h5py
+def test_a_run_stopped_in_its_analysis_leaves_no_folder_it_made(tmp_path, monkeypatch):
+    """Ctrl-C during the estimates left an empty --out folder (info and energy remove theirs)."""
+    from infodyn.data.spikes import SpikeTrain, save_spikes
 
-    rng = np.random.default_rng(4)
-    t, u = np.nonzero(rng.random((2000, 12)) < 0.05)
-    again = rng.random(t.size) < 0.3
-    t, u = np.r_[t, t[again]], np.r_[u, u[again]]
-    order = np.lexsort((u, t))
-    with h5py.File(path, "w") as h:
-        spikes = h.create_group("spikes")
-        spikes["times"], spikes["units"] = t[order], u[order]
-        spikes["trials"] = np.zeros(t.size, np.int64)
-        header = {"format": "infodyn-spikes", "version": 1, "dt": 1.0, "n_units": 12}
-        header.update(n_steps=2000, n_trials=1, metadata="{}", sorted=1)
-        h.attrs.update(header)
-    return path
+    raster = (np.random.default_rng(0).random((800, 8)) < 0.1).astype(np.uint8)
+    path = save_spikes(tmp_path / "s.h5", SpikeTrain.from_dense(raster))
 
+    def stopped(*a, **k):
+        raise KeyboardInterrupt
 
-def test_repeated_spikes_merged_while_streaming_are_in_the_results(tmp_path):
-    """The reader's warning reached stderr only: the archived results did not say that spikes
-    were merged."""
-    from infodyn.experiments.info_run import run_info
-
-    path = _file_with_repeats(tmp_path / "rep.h5")
-    crit = _crit(path, tmp_path / "c")
-    assert any("spikes repeat a spike" in w for w in crit["warnings"])
-    info = run_info(path, tmp_path / "i")
-    assert any("spikes repeat a spike" in w for w in info["warnings"])
+    monkeypatch.setattr("infodyn.criticality.branching_ratio", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        run_criticality(path, tmp_path / "new", n_boot=0)
+    assert not (tmp_path / "new").exists()

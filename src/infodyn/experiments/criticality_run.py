@@ -145,8 +145,7 @@ def run_criticality(
         # counts per step of the selected units, in one pass; both activities are binned from
         # them, and the units' own lagged covariances are summed in it where the bin is known
         own = _own_in_pass(spikes, selected, bin_ms)
-        with _warnings_of("reading the spikes", caught):  # (repeats merged: stderr only)
-            spikes = step_counts(path, units=selected, each_block=own and own.add)
+        spikes = step_counts(path, units=selected, each_block=own and own.add)
         by_unit = (path, selected, own)
     else:
         if selected is not None:
@@ -177,104 +176,115 @@ def run_criticality(
         "bias_correction": bias_correction,
         "n_units_analysed": spikes.n_units,
     }
+    created = not os.path.exists(out)
     run = RunDir(out, "criticality", hold_figures=True)
-    with _warnings_of("binning", caught):
-        act = population_activity(spikes, bin_ms=bin_ms)
-    with _warnings_of("MR branching ratio", caught):
-        mr = branching_ratio(
-            act,
-            method="mr",
-            bias_correction=bias_correction,
-            kmax=kmax,
-            kmin=kmin,
-            coefficient_method=coefficient_method,
-            n_boot=n_boot,
-            ci_method=ci_method,
-            seed=seed,
-        )
-        own = _own_share(by_unit, act)
-    with _warnings_of("naive branching ratio", caught):
-        naive = branching_ratio(
-            act,
-            method="naive",
-            bias_correction=bias_correction,
-            coefficient_method=coefficient_method,
-            n_boot=n_boot,
-            ci_method=ci_method,
-            seed=seed,
-        )
-    with _warnings_of("avalanches", caught):
-        av_act = population_activity(spikes, bin_ms=avalanche_bin_ms)
-        av = avalanches(av_act)
-    size_fit = dur_fit = crackle = None
-    if av.n >= 2:
-        with _warnings_of("avalanche sizes", caught):
-            size_fit = fit_power_law(
-                av.sizes, discrete=True, min_tail=min_tail, bootstrap=gof_bootstrap, seed=seed
+    try:  # a run stopped or failed in its analysis left an empty --out folder
+        with _warnings_of("binning", caught):
+            act = population_activity(spikes, bin_ms=bin_ms)
+        with _warnings_of("MR branching ratio", caught):
+            mr = branching_ratio(
+                act,
+                method="mr",
+                bias_correction=bias_correction,
+                kmax=kmax,
+                kmin=kmin,
+                coefficient_method=coefficient_method,
+                n_boot=n_boot,
+                ci_method=ci_method,
+                seed=seed,
             )
-        with _warnings_of("avalanche durations", caught):
-            dur_fit = fit_power_law(
-                av.durations, discrete=True, min_tail=min_tail, bootstrap=gof_bootstrap, seed=seed
+            own = _own_share(by_unit, act)
+        with _warnings_of("naive branching ratio", caught):
+            naive = branching_ratio(
+                act,
+                method="naive",
+                bias_correction=bias_correction,
+                coefficient_method=coefficient_method,
+                n_boot=n_boot,
+                ci_method=ci_method,
+                seed=seed,
             )
-        if size_fit.meaningful and dur_fit.meaningful and size_fit.alpha > 1:
-            with _warnings_of("crackling relation", caught):
-                crackle = crackling_relation(
-                    av, size_fit.alpha, dur_fit.alpha, d_min=int(dur_fit.xmin)
+        with _warnings_of("avalanches", caught):
+            av_act = population_activity(spikes, bin_ms=avalanche_bin_ms)
+            av = avalanches(av_act)
+        size_fit = dur_fit = crackle = None
+        if av.n >= 2:
+            with _warnings_of("avalanche sizes", caught):
+                size_fit = fit_power_law(
+                    av.sizes, discrete=True, min_tail=min_tail, bootstrap=gof_bootstrap, seed=seed
                 )
-    with _warnings_of("Fano factor", caught):
-        fano = fano_factor(act)
-    with _warnings_of("global-rate variance", caught):
-        s_hz = global_rate_variance(act, n_units=spikes.n_units, dt_ms=act.bin_ms)
-    if own is not None and mr.meaningful and (note := own_share_note(own, spikes.n_units)):
-        caught.append(note)
-    no_avalanches = _no_avalanches_note(av_act, av.n)
-    if no_avalanches:
-        caught.append(no_avalanches)
-    elapsed = time.perf_counter() - t0
-    results: dict[str, Any] = {
-        "n_units": spikes.n_units,
-        "n_trials": spikes.n_trials,
-        "n_steps": spikes.n_steps,
-        "dt_ms": spikes.dt,
-        "n_spikes": spikes.n_spikes,
-        **({} if ids is None else {"unit_ids": ids}),  # the recording's own, of the units
-        "branching": {
-            "bin_ms": act.bin_ms,
-            "mr": mr.to_dict(),
-            "naive": naive.to_dict(),
-            "own_share": own,
-        },
-        "avalanches": {
-            "bin_ms": av_act.bin_ms,
-            "mean_iei_ms": av_act.info.get("mean_iei_ms"),
-            "n": av.n,
-            "mean_size": float(av.sizes.mean()) if av.n else None,
-            "mean_duration_bins": float(av.durations.mean()) if av.n else None,
-            "size_fit": size_fit.to_dict() if size_fit else None,
-            "duration_fit": dur_fit.to_dict() if dur_fit else None,
-            "crackling": crackle.to_dict() if crackle else None,
-            "note": no_avalanches,
-        },
-        "fano_factor": None if not np.isfinite(fano) else fano,
-        "global_rate_variance_hz2": s_hz,
-        "warnings": caught,
-        "wall_seconds": elapsed,
-        "files": {
-            k: f"figures/{k}.png" for k in ("branching", "sizes", "durations", "size_vs_duration")
-        },
-    }
-    run.savefig(branching_figure(mr, naive), "branching")
-    figs = {
-        "sizes": distribution_figure(av.sizes, size_fit, "avalanche size S (events)"),
-        "durations": distribution_figure(av.durations, dur_fit, "duration D (bins)"),
-        "size_vs_duration": size_duration_figure(av, crackle),
-    }
-    for name, fig in figs.items():
+            with _warnings_of("avalanche durations", caught):
+                dur_fit = fit_power_law(
+                    av.durations,
+                    discrete=True,
+                    min_tail=min_tail,
+                    bootstrap=gof_bootstrap,
+                    seed=seed,
+                )
+            if size_fit.meaningful and dur_fit.meaningful and size_fit.alpha > 1:
+                with _warnings_of("crackling relation", caught):
+                    crackle = crackling_relation(
+                        av, size_fit.alpha, dur_fit.alpha, d_min=int(dur_fit.xmin)
+                    )
+        with _warnings_of("Fano factor", caught):
+            fano = fano_factor(act)
+        with _warnings_of("global-rate variance", caught):
+            s_hz = global_rate_variance(act, n_units=spikes.n_units, dt_ms=act.bin_ms)
+        if own is not None and mr.meaningful and (note := own_share_note(own, spikes.n_units)):
+            caught.append(note)
+        no_avalanches = _no_avalanches_note(av_act, av.n)
         if no_avalanches:
-            _say_on_figure(fig, no_avalanches)
-        run.savefig(fig, name)
-    run.finish(cfg, "criticality", results, prune=True)
-    return results
+            caught.append(no_avalanches)
+        elapsed = time.perf_counter() - t0
+        results: dict[str, Any] = {
+            "n_units": spikes.n_units,
+            "n_trials": spikes.n_trials,
+            "n_steps": spikes.n_steps,
+            "dt_ms": spikes.dt,
+            "n_spikes": spikes.n_spikes,
+            **({} if ids is None else {"unit_ids": ids}),  # the recording's own, of the units
+            "branching": {
+                "bin_ms": act.bin_ms,
+                "mr": mr.to_dict(),
+                "naive": naive.to_dict(),
+                "own_share": own,
+            },
+            "avalanches": {
+                "bin_ms": av_act.bin_ms,
+                "mean_iei_ms": av_act.info.get("mean_iei_ms"),
+                "n": av.n,
+                "mean_size": float(av.sizes.mean()) if av.n else None,
+                "mean_duration_bins": float(av.durations.mean()) if av.n else None,
+                "size_fit": size_fit.to_dict() if size_fit else None,
+                "duration_fit": dur_fit.to_dict() if dur_fit else None,
+                "crackling": crackle.to_dict() if crackle else None,
+                "note": no_avalanches,
+            },
+            "fano_factor": None if not np.isfinite(fano) else fano,
+            "global_rate_variance_hz2": s_hz,
+            "warnings": caught,
+            "wall_seconds": elapsed,
+            "files": {
+                k: f"figures/{k}.png"
+                for k in ("branching", "sizes", "durations", "size_vs_duration")
+            },
+        }
+        run.savefig(branching_figure(mr, naive), "branching")
+        figs = {
+            "sizes": distribution_figure(av.sizes, size_fit, "avalanche size S (events)"),
+            "durations": distribution_figure(av.durations, dur_fit, "duration D (bins)"),
+            "size_vs_duration": size_duration_figure(av, crackle),
+        }
+        for name, fig in figs.items():
+            if no_avalanches:
+                _say_on_figure(fig, no_avalanches)
+            run.savefig(fig, name)
+        run.finish(cfg, "criticality", results, prune=True)
+        return results
+    except BaseException:
+        if created:
+            run.remove_if_empty()
+        raise
 
 
 def _own_share(by_unit: tuple[Any, Any, Any], act: Any) -> float | None:

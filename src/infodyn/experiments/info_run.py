@@ -116,11 +116,7 @@ def run_info(
     f = log_factor(base)
     base, unit, u = float(base), unit_name(base), unit_key(base)
     t0 = time.perf_counter()  # the passes over the file included
-    # the reader's warnings (repeated spikes merged, unit ids read as indices) go to the
-    # results too: they reached stderr only, and the archived results did not say the data
-    # were altered
-    with warnings.catch_warnings(record=True) as read, spike_source(spikes_path) as src:
-        warnings.simplefilter("always")
+    with spike_source(spikes_path) as src:
         dt = src.dt
         bin_ms = dt if bin_ms is None else float(bin_ms)
         bin_steps = whole_bin_steps(bin_ms, dt, "--bin-ms")
@@ -239,7 +235,7 @@ def run_info(
                 "top_pairs": _top_pairs(mi, 10, sel, u),
             },
             "population": None,
-            "warnings": list(dict.fromkeys(str(w.message) for w in read)) + caught,
+            "warnings": caught,
         }
         if pop is not None:
             results["population"] = {
