@@ -283,3 +283,22 @@ def test_a_figure_name_cannot_leave_the_run_folder(tmp_path):
     with pytest.raises(InputError, match="stays inside the run's figures/ folder"):
         run.save_png(b"png", "../../escape")  # was written outside the run folder
     assert run.save_png(b"png", "patches/4x4").parent.name == "patches"  # subfolders are fine
+
+
+def test_removed_if_failed_removes_only_an_empty_folder_the_run_made(tmp_path):
+    run = RunDir(tmp_path / "new")
+    assert run.created
+    with pytest.raises(KeyboardInterrupt), run.removed_if_failed():
+        raise KeyboardInterrupt
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "mine").mkdir()
+    mine = RunDir(tmp_path / "mine")
+    assert not mine.created
+    with pytest.raises(ValueError), mine.removed_if_failed():
+        raise ValueError
+    assert (tmp_path / "mine").is_dir()
+    written = RunDir(tmp_path / "written")
+    with pytest.raises(ValueError), written.removed_if_failed():
+        written.file("x.txt").write_text("kept")
+        raise ValueError
+    assert (tmp_path / "written" / "x.txt").exists()

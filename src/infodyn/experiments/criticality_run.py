@@ -176,9 +176,8 @@ def run_criticality(
         "bias_correction": bias_correction,
         "n_units_analysed": spikes.n_units,
     }
-    created = not os.path.exists(out)
     run = RunDir(out, "criticality", hold_figures=True)
-    try:  # a run stopped or failed in its analysis left an empty --out folder
+    with run.removed_if_failed():  # a run stopped in its analysis left an empty --out folder
         with _warnings_of("binning", caught):
             act = population_activity(spikes, bin_ms=bin_ms)
         with _warnings_of("MR branching ratio", caught):
@@ -281,10 +280,6 @@ def run_criticality(
             run.savefig(fig, name)
         run.finish(cfg, "criticality", results, prune=True)
         return results
-    except BaseException:
-        if created:
-            run.remove_if_empty()
-        raise
 
 
 def _own_share(by_unit: tuple[Any, Any, Any], act: Any) -> float | None:

@@ -142,14 +142,9 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     )
     X = np.ascontiguousarray(X_all[:, keep])
     X_train, X_test = X[train_mask], X[test_mask]
-    created = not os.path.exists(out)
     run = RunDir(out, "energy", hold_figures=True)
-    try:
+    with run.removed_if_failed():  # a failed fit left an empty --out folder
         return _fit_and_report(cfg, run, words, X, (X_train, X_test), (fit_rows, val_rows), keep)
-    except BaseException:  # a failed fit left an empty --out folder
-        if created:
-            run.remove_if_empty()
-        raise
 
 
 def _fit_and_report(

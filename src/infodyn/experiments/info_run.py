@@ -145,9 +145,8 @@ def run_info(
     if not binned.any():  # every entropy and information would be 0: nothing was measured
         whose = "the selected units hold" if units is not None else "the spike file holds"
         raise InputError(f"{source}: {whose} no spikes")
-    created = not os.path.exists(out)
     run = RunDir(out, "info", hold_figures=True)
-    try:  # a run stopped or failed in its analysis left an empty --out folder
+    with run.removed_if_failed():  # a run stopped in its analysis left an empty --out folder
         config = {
             "spikes": source,
             "bin_ms": bin_ms,
@@ -271,10 +270,6 @@ def run_info(
         )
         run.finish(config, "info", results, prune=True)
         return results
-    except BaseException:
-        if created:
-            run.remove_if_empty()
-        raise
 
 
 def most_active(counts: np.ndarray, k: int) -> np.ndarray:

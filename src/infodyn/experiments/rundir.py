@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import platform
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,21 @@ class RunDir:
         self.replaces_run = command is not None and command_in(self.path / "config.json") == command
         if command is not None:
             _refuse_other_command(self.path, command)
+        self.created = not self.path.exists()  # made by this run (see removed_if_failed)
         with writing(self.path):  # unwritable, or a file in the way: one InputError
             self.path.mkdir(parents=True, exist_ok=True)
+
+    @contextlib.contextmanager
+    def removed_if_failed(self) -> Iterator[None]:
+        """Remove the folder this run made (:attr:`created`) if the block fails or is stopped
+        before anything was written there: a run stopped in its analysis left an empty --out
+        folder. A folder that existed before is kept whatever happens."""
+        try:
+            yield
+        except BaseException:
+            if self.created:
+                self.remove_if_empty()
+            raise
 
     def file(self, name: str) -> Path:
         return self.path / name
