@@ -48,16 +48,14 @@ def run_with_progress(
     check_image_sources(cfg.images.images)  # (and before the run folder is made)
     if resume:
         check_resumable(out, command, TRAINING_CHECKPOINT)
-    fresh = not Path(out).exists()
     run = RunDir(out, command)  # (another command's folder: refused before the display)
 
     t0 = time.perf_counter()
     with graceful(resume=again):
         try:
             results = run_pipeline(cfg, out, progress=True, command=command, resume=resume)
-        except BaseException as exc:  # the pipeline took the folder this made as not fresh
-            if fresh:
-                forget_failed_run(run, exc)
+        except BaseException as exc:  # the pipeline's RunDir did not make the folder: this one did
+            forget_failed_run(run, exc)
             raise
     for line in summary_lines(results):
         typer.echo(line)

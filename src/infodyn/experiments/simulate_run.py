@@ -96,7 +96,6 @@ def run_simulation(
             "fewer [simulation] chunk_steps",
         )
     header = {"n_units": net.n_rec, "dt": net.dt, "n_steps": n_steps, "metadata": meta}
-    created = not out.exists()
     run = RunDir(out, "simulate", hold_figures=True)
     try:  # one simulation at a time in a folder: a second removed the first one's files
         with folder_lock(run.path, LOCK_NAME, "simulation"):
@@ -121,7 +120,7 @@ def run_simulation(
                 cfg, run, ckpt, start, (net, params, x), engine, chunk_steps, progress, resume
             )
     finally:
-        if created:  # a run stopped before its first checkpoint: the empty folders RunDir made
+        if run.created:  # a run stopped before its first checkpoint: the empty folders RunDir made
             run.remove_if_empty()
 
 

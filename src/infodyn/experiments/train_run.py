@@ -254,7 +254,6 @@ def run_training(
         )
     if resume and not (Path(out) / "checkpoint.npz").exists():  # before RunDir makes the folder
         raise InputError(f"{out}: no checkpoint.npz to resume from")
-    created = not Path(out).exists()
     run = RunDir(out, "train")
     # what a run killed mid-write left (a checkpoint's temporary file, up to a checkpoint's size
     # each: they piled up under repeated pre-emption)
@@ -292,7 +291,7 @@ def run_training(
         )
     except BaseException:
         if not resume and not run.file("checkpoint.npz").exists():  # nothing of it is kept
-            _forget_fresh_run(run, created)
+            _forget_fresh_run(run)
         raise
     elapsed = time.perf_counter() - t0
     if not history:
@@ -329,13 +328,13 @@ def run_training(
     return results
 
 
-def _forget_fresh_run(run: RunDir, created: bool) -> None:
+def _forget_fresh_run(run: RunDir) -> None:
     """Remove what a fresh run wrote before its first checkpoint (its ``config.json``, and the
     folder when the run made it): a run that exploded at iteration 1 left a folder holding a
     config alone, which read as a run."""
     with contextlib.suppress(OSError):
         run.file("config.json").unlink(missing_ok=True)
-    if created:
+    if run.created:
         run.remove_if_empty()
 
 

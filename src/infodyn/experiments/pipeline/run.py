@@ -48,23 +48,23 @@ def run_pipeline(
 def _run_stages(
     cfg: PipelineConfig, out: str | os.PathLike, progress: Progress, command: str, resume: bool
 ) -> dict[str, Any]:
-    fresh = not os.path.exists(out)
     if resume:  # nothing to resume: refused before the folder is made
         check_resumable(out, command, TRAINING_CHECKPOINT)
     run = RunDir(out, command)
     try:
         return _stages(cfg, run, progress, command, resume)
-    except BaseException as exc:
-        if fresh:  # an image that failed to load left an empty --out folder
-            forget_failed_run(run, exc)
+    except BaseException as exc:  # an image that failed to load left an empty --out folder
+        forget_failed_run(run, exc)
         raise
 
 
 def forget_failed_run(run: RunDir, exc: BaseException) -> None:
-    """Remove the fresh folder of a run that failed (not one interrupted: its journal is what
-    ``--resume`` continues) when it holds nothing but its journal: a config refused at its
-    second stage left ``progress.json`` alone, and the corrected rerun was refused as an
-    interrupted run of another config."""
+    """Remove the folder a run made (:attr:`RunDir.created`) that failed (not one interrupted:
+    its journal is what ``--resume`` continues) when it holds nothing but its journal: a config
+    refused at its second stage left ``progress.json`` alone, and the corrected rerun was
+    refused as an interrupted run of another config."""
+    if not run.created:
+        return
     if isinstance(exc, InputError):  # (an interrupt is no InputError)
         journal = run.path / StepJournal.NAME
         others = [p for p in run.path.iterdir() if p != journal and p.name != "figures"]
