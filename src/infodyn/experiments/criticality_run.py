@@ -180,29 +180,19 @@ def run_criticality(
     with run.removed_if_failed():  # a run stopped in its analysis left an empty --out folder
         with _warnings_of("binning", caught):
             act = population_activity(spikes, bin_ms=bin_ms)
+        # the options both estimators take (kmin and kmax are MR's)
+        estimator = dict(
+            bias_correction=bias_correction,
+            coefficient_method=coefficient_method,
+            n_boot=n_boot,
+            ci_method=ci_method,
+            seed=seed,
+        )
         with _warnings_of("MR branching ratio", caught):
-            mr = branching_ratio(
-                act,
-                method="mr",
-                bias_correction=bias_correction,
-                kmax=kmax,
-                kmin=kmin,
-                coefficient_method=coefficient_method,
-                n_boot=n_boot,
-                ci_method=ci_method,
-                seed=seed,
-            )
+            mr = branching_ratio(act, method="mr", kmax=kmax, kmin=kmin, **estimator)
             own = _own_share(by_unit, act)
         with _warnings_of("naive branching ratio", caught):
-            naive = branching_ratio(
-                act,
-                method="naive",
-                bias_correction=bias_correction,
-                coefficient_method=coefficient_method,
-                n_boot=n_boot,
-                ci_method=ci_method,
-                seed=seed,
-            )
+            naive = branching_ratio(act, method="naive", **estimator)
         with _warnings_of("avalanches", caught):
             av_act = population_activity(spikes, bin_ms=avalanche_bin_ms)
             av = avalanches(av_act)

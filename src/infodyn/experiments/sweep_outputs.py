@@ -52,7 +52,7 @@ def _parquet_rows(rows: list[dict[str, Any]], columns: list[str]) -> list[dict[s
     """``rows`` with each column that holds values of several kinds (text and numbers, lists:
     a grid of ``units = "0-9", [0, 1]``), or lists or tables, as text, which Arrow takes (it
     raised on such a column after every point had run, and each rerun again). Lists and tables
-    become JSON, as the CSV shows them."""
+    become JSON."""
 
     def kind(v: Any) -> str:
         if isinstance(v, bool):
