@@ -250,3 +250,22 @@ def test_zero_d_arrays_and_numpy_strings_are_numbers_flags_and_choices():
     assert not is_finite_number(np.array(True)) and not is_finite_number(np.array("3"))
     assert require_flag("f", np.array(True)) is True
     assert is_choice(np.str_("plugin"), ("plugin", "mm")) and not is_choice(np.array([]), ("a",))
+
+
+def test_recording_data_warnings_keeps_the_readers_notes_and_passes_the_others_on():
+    import warnings
+
+    from infodyn.errors import DataWarning, recording_data_warnings
+
+    lines: list[str] = []
+    with pytest.warns(RuntimeWarning, match="not the reader's"):
+        with recording_data_warnings(lines):
+            warnings.warn("3 spikes merged", DataWarning)
+            warnings.warn("not the reader's", RuntimeWarning)
+            warnings.warn("3 spikes merged", DataWarning)  # a second pass: kept once
+            warnings.warn("1 spike dropped", DataWarning)
+    assert lines == ["3 spikes merged", "1 spike dropped"]
+    with pytest.raises(KeyError), recording_data_warnings(lines):  # kept when the block fails
+        warnings.warn("read before the failure", DataWarning)
+        raise KeyError
+    assert lines[-1] == "read before the failure"

@@ -16,6 +16,7 @@ import os
 import pathlib
 import types
 import typing
+import warnings
 import zipfile
 
 import numpy as np
@@ -23,6 +24,32 @@ import numpy as np
 
 class InputError(ValueError):
     """Bad user input: wrong shape, non-finite values, out-of-range parameters, corrupt files."""
+
+
+class DataWarning(UserWarning):
+    """A reader's note on data it read with a change: spikes merged or dropped, trials padded,
+    unit ids repeated or read as indices. The commands that analyse a spike file record these
+    in their ``results.json`` (``warnings``), as they record the analyses' own."""
+
+
+@contextlib.contextmanager
+def recording_data_warnings(lines: list[str]) -> typing.Iterator[None]:
+    """Append to ``lines`` the text of each :class:`DataWarning` raised inside the block (each
+    once, in order) instead of showing it; other warnings go on as they would have. A command
+    puts ``lines`` into its ``results.json``, where what a reader changed in the data is kept
+    with the numbers it changed (on stderr alone it was lost with the terminal)."""
+    record: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always", DataWarning)
+            yield
+    finally:
+        for w in record:
+            text = str(w.message)
+            if not issubclass(w.category, DataWarning):  # under the caller's filters, as before
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+            elif text not in lines:
+                lines.append(text)
 
 
 def require(condition: bool, message: str) -> None:

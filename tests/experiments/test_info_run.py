@@ -138,6 +138,35 @@ def test_results_of_a_recording_name_its_units_ids(tmp_path):
     assert loaded["unit_ids"] == [12]
 
 
+@pytest.mark.parametrize("suffix", [".h5", ".npz"])  # streamed, loaded whole
+def test_the_readers_warnings_reach_results_json(tmp_path, suffix):
+    """Spikes a reader merged (a spike listed twice) were said on stderr only: results.json of
+    info, criticality and energy kept no trace of the change to the data they measured."""
+    from infodyn.data import SpikeWriter
+    from infodyn.experiments.criticality_run import run_criticality
+    from infodyn.experiments.energy_run import run_energy
+
+    rng = np.random.default_rng(1)
+    t, u = np.nonzero(rng.random((3000, 6)) < 0.05)
+    path = tmp_path / f"s{suffix}"
+    if suffix == ".h5":
+        with SpikeWriter(path, n_units=6, n_steps=3000) as w:
+            w.append(np.r_[t, t[:4]], np.r_[u, u[:4]])  # four spikes twice, after the others
+    else:
+        np.savez(path, times=np.r_[t, t[:4]], units=np.r_[u, u[:4]], n_units=6, n_steps=3000)
+    line = "4 spikes repeat a spike of the same unit in the same step and trial"
+    runs = {
+        "info": lambda out: run_info(path, out, n_shuffles=0),
+        "criticality": lambda out: run_criticality(path, out, n_boot=0),
+        "energy": lambda out: run_energy({"spikes": str(path), "n_samples": 100}, out),
+    }
+    for name, run in runs.items():
+        res = run(tmp_path / name)
+        kept = json.loads((tmp_path / name / "results.json").read_text())["warnings"]
+        assert sum(line in w for w in kept) == 1, (name, kept)  # once, though read twice
+        assert kept == res["warnings"]
+
+
 def test_a_run_stopped_in_its_analysis_leaves_no_folder_it_made(tmp_path, monkeypatch):
     """Ctrl-C during the information measures left an empty --out folder (energy's did not)."""
     import infodyn.experiments.info_run as ir

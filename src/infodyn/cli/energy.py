@@ -85,6 +85,8 @@ def energy(
         f"{r['memories']['n_distinct']} memor{'y' if r['memories']['n_distinct'] == 1 else 'ies'}; "
         f"{_peak_words(r['thermodynamics']['heat_capacity'])} -> {out}"
     )
+    for w in r["warnings"]:  # the reader's: spikes merged or dropped, trials padded
+        typer.echo(f"warning: {w}", err=True)
     dropped = r["dropped_constant_bits"]
     if dropped:  # --units 0-9 gave 8-bit words without a word why
         shown = ", ".join(map(str, dropped[:10])) + (" ..." if len(dropped) > 10 else "")

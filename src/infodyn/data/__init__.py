@@ -19,9 +19,11 @@ from infodyn.data.spike_files import SpikeWriter, save_spikes
 from infodyn.data.spike_reader import SpikeReader
 from infodyn.data.spike_stream import iter_spike_file
 from infodyn.data.spikes import SpikeTrain
+from infodyn.errors import DataWarning
 
 __all__ = [
     "BUILTIN_IMAGES",
+    "DataWarning",
     "GazePath",
     "PatchSplit",
     "Patches",

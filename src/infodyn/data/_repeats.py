@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from infodyn.errors import InputError
+from infodyn.errors import DataWarning, InputError
 from infodyn.memory import require_memory
 
 
@@ -63,6 +63,7 @@ def repeat_warning(source: str, n_repeats: int, stacklevel: int = 3) -> None:
         warnings.warn(
             f"{source}{n_repeats} spikes repeat a spike of the same unit in the same step and "
             "trial; each was kept once (a unit spikes at most once a step)",
+            DataWarning,
             stacklevel=stacklevel,
         )
 

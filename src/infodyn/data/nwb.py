@@ -37,7 +37,7 @@ from infodyn.data.spike_files import MAX_STEPS, metadata_json
 from infodyn.data.spikes import SpikeTrain, per_unit_selected
 from infodyn.data.timebins import bin_tolerance, check_dt, check_span, warn_binning
 from infodyn.data.units import unit_subset
-from infodyn.errors import InputError
+from infodyn.errors import DataWarning, InputError
 
 SCRATCH_NAME = "infodyn"
 
@@ -244,6 +244,7 @@ def load_nwb_spikes(
         warnings.warn(
             f"{path}: the units table repeats ids ({n_repeated} rows); "
             "units are numbered by row (metadata['nwb_unit_ids'] keeps the ids)",
+            DataWarning,
             stacklevel=2,
         )
     return SpikeTrain(
@@ -277,7 +278,7 @@ def _infodyn_info(nwb: Any) -> dict[str, Any]:
     warnings.warn(
         f"the NWB file's scratch/{SCRATCH_NAME} entry is not infodyn's header (dt_ms, n_steps, "
         "metadata); ignored: the spikes are binned from the units table alone",
-        UserWarning,
+        DataWarning,
         stacklevel=3,
     )
     return {}

@@ -49,7 +49,14 @@ from infodyn.data.spike_reader import SpikeReader as SpikeReader
 from infodyn.data.spike_reader import _Cursor as _Cursor
 from infodyn.data.spike_stream import iter_spike_file as iter_spike_file
 from infodyn.data.units import unit_subset as unit_subset
-from infodyn.errors import InputError, array_or_none, as_array, as_table, whole_number
+from infodyn.errors import (
+    DataWarning,
+    InputError,
+    array_or_none,
+    as_array,
+    as_table,
+    whole_number,
+)
 from infodyn.memory import require_memory
 
 #: metadata the readers give one entry a unit (phy's cluster ids and labels, Neo's and
@@ -359,6 +366,7 @@ def _warn_id_gaps(path: Path, sp: SpikeTrain) -> None:
             f"{path}: units hold {used} distinct values up to {n - 1}, read as indices: "
             f"{n} units, {n - used} of them silent; if they are ids, renumber them "
             "(np.unique(units, return_inverse=True)) or give n_units",
+            DataWarning,
             stacklevel=4,
         )
 

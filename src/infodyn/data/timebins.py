@@ -30,7 +30,7 @@ import numpy as np
 
 from infodyn.data.spike_files import MAX_STEPS
 from infodyn.data.spikes import SpikeTrain
-from infodyn.errors import InputError
+from infodyn.errors import DataWarning, InputError
 
 _BIN_TOL = 1e-6  # of a bin
 _MAX_TOL_S = 1e-9  # the tolerance in seconds is at most this (1e-6 of a 1-ms bin)
@@ -178,11 +178,13 @@ def warn_binning(
             f"the {shorter} shorter one(s) are padded with silent steps to {max(trial_steps)}, "
             "which rates and analyses count as recorded (a recording of trials of one length "
             "has none)",
+            DataWarning,
             stacklevel=stacklevel,
         )
     if n_outside:
         warnings.warn(
             f"{source}: {n_outside} spikes lie outside every trial and were dropped",
+            DataWarning,
             stacklevel=stacklevel,
         )
     if n_merged:
@@ -190,5 +192,6 @@ def warn_binning(
             f"{source}: {n_merged} spikes share a {dt} ms bin with another spike of the same "
             f"unit and were merged: bin finer, with a dt below {dt} ms in load_spikes(..., dt=) "
             f"or `infodyn convert {source} spikes.h5 --dt D`",
+            DataWarning,
             stacklevel=stacklevel,
         )

@@ -27,7 +27,14 @@ from infodyn.criticality.own_share import (
 )
 from infodyn.data.binning import spike_source, whole_bin_steps
 from infodyn.data.units import recorded_ids, unit_subset
-from infodyn.errors import InputError, as_path, is_finite_number, make_rng, require
+from infodyn.errors import (
+    InputError,
+    as_path,
+    is_finite_number,
+    make_rng,
+    recording_data_warnings,
+    require,
+)
 from infodyn.experiments.figures import draw_mr_fits
 from infodyn.experiments.rundir import RunDir
 from infodyn.memory import MemoryPreflightError, require_memory
@@ -111,12 +118,14 @@ def run_criticality(
         spikes = as_path(spikes, "spikes")
     source = str(spikes) if not hasattr(spikes, "n_units") else "<SpikeTrain>"
     stream = not hasattr(spikes, "n_units") and is_h5_path(spikes)
+    caught: list[str] = []  # the warnings results.json keeps: the reader's, the analyses'
     if stream:
         path = spikes
         with SpikeReader(path) as reader:  # the header (n_units, n_spikes); counted below
             spikes = reader
     elif not hasattr(spikes, "n_units"):
-        spikes = load_spikes(spikes)
+        with recording_data_warnings(caught):
+            spikes = load_spikes(spikes)
     require(spikes.n_spikes > 0, f"{source}: the spike file holds no spikes")
     selected = None if units is None else unit_subset(units, spikes.n_units, "units").tolist()
     if sample_fraction is not None:
@@ -140,12 +149,12 @@ def run_criticality(
                 "ms)",
             )
     t0 = time.perf_counter()  # the pass over the file included
-    caught: list[str] = []
     if stream:
         # counts per step of the selected units, in one pass; both activities are binned from
         # them, and the units' own lagged covariances are summed in it where the bin is known
         own = _own_in_pass(spikes, selected, bin_ms)
-        spikes = step_counts(path, units=selected, each_block=own and own.add)
+        with recording_data_warnings(caught):
+            spikes = step_counts(path, units=selected, each_block=own and own.add)
         by_unit = (path, selected, own)
     else:
         if selected is not None:

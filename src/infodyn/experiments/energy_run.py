@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from infodyn.errors import require
+from infodyn.errors import recording_data_warnings, require
 from infodyn.experiments.config import Section, Seed, validate
 from infodyn.experiments.config_paths import PATH_FIELD
 from infodyn.experiments.rundir import RunDir
@@ -106,9 +106,11 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
 
     if isinstance(cfg, dict):
         cfg = validate(EnergyRunConfig, cfg, source="energy")
-    _refuse_too_many_units(cfg)
-    # an HDF5 file is streamed: only the selected units' words are held, never the file
-    words = E.binary_words(cfg.spikes, bin_ms=cfg.bin_ms, units=cfg.units, window=cfg.window)
+    read_notes: list[str] = []  # what the reader changed in the data (merged spikes, ...)
+    with recording_data_warnings(read_notes):
+        _refuse_too_many_units(cfg)
+        # an HDF5 file is streamed: only the selected units' words are held, never the file
+        words = E.binary_words(cfg.spikes, bin_ms=cfg.bin_ms, units=cfg.units, window=cfg.window)
     X_all = words.X
     require(X_all.any(), f"{cfg.spikes}: no spikes (of the units selected): nothing to fit")
     require(
@@ -144,7 +146,8 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     X_train, X_test = X[train_mask], X[test_mask]
     run = RunDir(out, "energy", hold_figures=True)
     with run.removed_if_failed():  # a failed fit left an empty --out folder
-        return _fit_and_report(cfg, run, words, X, (X_train, X_test), (fit_rows, val_rows), keep)
+        split, rows = (X_train, X_test), (fit_rows, val_rows)
+        return _fit_and_report(cfg, run, words, X, split, rows, keep, read_notes)
 
 
 def _fit_and_report(
@@ -155,10 +158,11 @@ def _fit_and_report(
     split: tuple[np.ndarray, np.ndarray],
     rows: tuple[np.ndarray, np.ndarray],
     keep: np.ndarray,
+    read_notes: list[str],
 ) -> dict[str, Any]:
     """:func:`run_energy` from its words ``X`` (the kept bits): the fit on ``X[rows[0]]``
     (validation rows ``rows[1]``), log Z, held-out report, memories, samples, thermodynamics,
-    figures and files."""
+    figures and files; ``read_notes``: the reader's warnings, kept as ``warnings``."""
     import infodyn.energy as E
 
     X_train, X_test = split
@@ -242,6 +246,7 @@ def _fit_and_report(
             "fraction_self_transitions": float(np.trace(chain.counts) / max(chain.counts.sum(), 1)),
         },
         "sample_statistics": {"model": stats_model, "independent": stats_ind},
+        "warnings": read_notes,
         "files": {
             "model": "model.npz",
             "figures": [f"figures/{f}.png" for f in _FIGURES],

@@ -17,6 +17,7 @@ from infodyn.errors import (
     as_path,
     is_finite_number,
     make_rng,
+    recording_data_warnings,
     require,
     require_choice,
 )
@@ -116,7 +117,8 @@ def run_info(
     f = log_factor(base)
     base, unit, u = float(base), unit_name(base), unit_key(base)
     t0 = time.perf_counter()  # the passes over the file included
-    with spike_source(spikes_path) as src:
+    read_notes: list[str] = []  # what the reader changed in the data (merged spikes, ...)
+    with recording_data_warnings(read_notes), spike_source(spikes_path) as src:
         dt = src.dt
         bin_ms = dt if bin_ms is None else float(bin_ms)
         bin_steps = whole_bin_steps(bin_ms, dt, "--bin-ms")
@@ -234,7 +236,7 @@ def run_info(
                 "top_pairs": _top_pairs(mi, 10, sel, u),
             },
             "population": None,
-            "warnings": caught,
+            "warnings": read_notes + caught,
         }
         if pop is not None:
             results["population"] = {
