@@ -260,12 +260,12 @@ def test_recording_data_warnings_keeps_the_readers_notes_and_passes_the_others_o
     lines: list[str] = []
     with pytest.warns(RuntimeWarning, match="not the reader's"):
         with recording_data_warnings(lines):
-            warnings.warn("3 spikes merged", DataWarning)
-            warnings.warn("not the reader's", RuntimeWarning)
-            warnings.warn("3 spikes merged", DataWarning)  # a second pass: kept once
-            warnings.warn("1 spike dropped", DataWarning)
+            warnings.warn("3 spikes merged", DataWarning, stacklevel=1)
+            warnings.warn("not the reader's", RuntimeWarning, stacklevel=1)
+            warnings.warn("3 spikes merged", DataWarning, stacklevel=1)  # a second pass: kept once
+            warnings.warn("1 spike dropped", DataWarning, stacklevel=1)
     assert lines == ["3 spikes merged", "1 spike dropped"]
     with pytest.raises(KeyError), recording_data_warnings(lines):  # kept when the block fails
-        warnings.warn("read before the failure", DataWarning)
+        warnings.warn("read before the failure", DataWarning, stacklevel=1)
         raise KeyError
     assert lines[-1] == "read before the failure"
