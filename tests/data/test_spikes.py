@@ -329,3 +329,5 @@ def test_npz_unit_ids_read_as_indices_are_warned_about(tmp_path):
         warnings.simplefilter("error")
         assert load_spikes(tmp_path / "given.npz").n_units == 40
         assert load_spikes(tmp_path / "dense.npz").n_units == 3
+        np.savez(tmp_path / "empty.npz", times=np.zeros(0, int), units=np.zeros(0, int))
+        assert load_spikes(tmp_path / "empty.npz").n_spikes == 0  # ids were "1 of 1 silent"

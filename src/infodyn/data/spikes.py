@@ -391,7 +391,7 @@ def _npz_spikes(path: Path, data: Any) -> SpikeTrain | None:
             dt=dt,
             metadata={"source": str(path)},
         )
-        if "n_units" not in keys:  # (after the train's own checks: none for refused units)
-            _warn_id_gaps(path, sp)
+        if "n_units" not in keys and sp.n_spikes:  # (after the train's own checks: none for
+            _warn_id_gaps(path, sp)  # refused units; no spikes: "no spikes" says it)
         return sp
     return None
