@@ -132,8 +132,10 @@ def test_results_of_a_recording_name_its_units_ids(tmp_path):
     assert info["unit_ids"] == [7, 40]
     energy = run_energy({"spikes": str(tmp_path / "s.h5"), "units": "0-2"}, tmp_path / "e")
     assert energy["unit_ids"] == [3, 7, 12]
-    crit = run_criticality(tmp_path / "s.h5", tmp_path / "c", n_boot=0, units="4,5")
-    assert crit["unit_ids"] == [101, 150]
+    crit = run_criticality(tmp_path / "s.h5", tmp_path / "c", n_boot=0, units="5,4")
+    assert crit["unit_ids"] == [101, 150] and crit["units"] == [4, 5]  # indices: none before
+    drawn = run_criticality(tmp_path / "s.h5", tmp_path / "c3", n_boot=0, sample_fraction=0.5)
+    assert len(drawn["units"]) == 3 and drawn["unit_ids"] == [ids[i] for i in drawn["units"]]
     loaded = run_criticality(sp, tmp_path / "c2", n_boot=0, units="2")  # a train, not a file
     assert loaded["unit_ids"] == [12]
 

@@ -240,6 +240,7 @@ def run_criticality(
             "n_steps": spikes.n_steps,
             "dt_ms": spikes.dt,
             "n_spikes": spikes.n_spikes,
+            "units": "all" if selected is None else selected,  # indices (sample_fraction's too)
             **({} if ids is None else {"unit_ids": ids}),  # the recording's own, of the units
             "branching": {
                 "bin_ms": act.bin_ms,
