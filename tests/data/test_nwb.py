@@ -97,6 +97,23 @@ def test_trials_merging_and_dropping_are_reported(tmp_path):
     assert got == [(0, 10, 0), (1, 50, 1)]  # 0.5 s lies between the trials; 1.2 s after them
 
 
+def test_a_saved_copy_describes_its_own_file_and_read(tmp_path):
+    """A train read from one NWB file and saved to another kept, when read back, the first
+    file's source, identifier and binning notes (2 spikes dropped) as its own."""
+    times = [np.array([0.0105, 0.0109, 0.5, 1.2]), np.array([1.05])]
+    first = _foreign_file(tmp_path / "tr.nwb", times, trials=[(0.0, 0.1), (1.0, 1.1)])
+    with pytest.warns(UserWarning, match="outside every trial"):
+        spikes = load_nwb_spikes(first, dt=1.0)
+    copy = save_nwb_spikes(tmp_path / "copy.nwb", spikes, identifier="copy-1")
+    again = load_nwb_spikes(copy, dt=1.0)
+    assert again.metadata["nwb"]["source"] == str(copy)
+    assert again.metadata["nwb"]["identifier"] == "copy-1"
+    assert again.metadata["nwb_origin"] == spikes.metadata["nwb"]  # the recording read first
+    assert "nwb_binning" not in again.metadata  # nothing was dropped reading the copy
+    twice = load_nwb_spikes(save_nwb_spikes(tmp_path / "copy2.nwb", again), dt=1.0)
+    assert twice.metadata["nwb_origin"]["source"] == str(first)
+
+
 def test_file_without_units_is_a_clear_error(tmp_path):
     path = tmp_path / "empty.nwb"
     nwb = pynwb.NWBFile(session_description="x", identifier="y", session_start_time=START)

@@ -224,15 +224,19 @@ def load_nwb_spikes(
     n_merged = key.shape[1] - unique.shape[1]
     lengths = [] if trials is None else [int(n) for n in own]
     warn_binning(str(path), dt, n_outside, n_merged, stacklevel=3, trial_steps=lengths)
-    metadata.setdefault(
-        "nwb",
-        {
-            "source": str(path),
-            "session_description": description,
-            "identifier": identifier,
-            "session_start_time": start_time,
-        },
-    )
+    # this file's session; a train infodyn saved after reading another NWB file carries that
+    # read's "nwb" and "nwb_binning", which described the other file: the first NWB file read
+    # is kept as nwb_origin, the binning notes are this read's alone
+    earlier = metadata.pop("nwb", None)
+    metadata.pop("nwb_binning", None)
+    metadata["nwb"] = {
+        "source": str(path),
+        "session_description": description,
+        "identifier": identifier,
+        "session_start_time": start_time,
+    }
+    if isinstance(earlier, dict) and earlier != metadata["nwb"]:
+        metadata.setdefault("nwb_origin", earlier)
     if n_outside or n_merged:
         metadata["nwb_binning"] = {"dropped_outside_trials": n_outside, "merged": n_merged}
     if lengths and min(lengths) != n_steps:
