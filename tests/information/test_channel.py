@@ -103,6 +103,20 @@ def test_rows_that_do_not_sum_to_one_are_refused():
     assert cap.capacity == pytest.approx(1.0, abs=1e-9)
 
 
+def test_rows_normalised_in_float32_are_taken_at_their_precision():
+    """A float32 channel (a float32 softmax, a JAX model) was refused: its rows sum to 1 within
+    float32's rounding, 0.99999998, not within 1e-9. BSC(0.1): C = 1 - H(0.1) bits."""
+    h = -(0.1 * math.log2(0.1) + 0.9 * math.log2(0.9))
+    cap = I.channel_capacity(np.float32([[0.9, 0.1], [0.1, 0.9]]))
+    assert cap.capacity == pytest.approx(1.0 - h, abs=1e-6)
+    P = np.random.default_rng(0).random((4, 6)).astype(np.float32)
+    P /= P.sum(axis=1, keepdims=True)
+    exact = I.channel_capacity(P.astype(np.float64) / P.astype(np.float64).sum(1, keepdims=True))
+    assert I.channel_capacity(P).capacity == pytest.approx(exact.capacity, abs=1e-12)
+    with pytest.raises(InputError, match="row 0 sums to 1.0000"):  # not rounding: refused
+        I.channel_capacity(np.float32([[0.5, 0.50002], [0.5, 0.5]]))
+
+
 def test_tol_is_the_stopping_gap_in_bits():
     """The loop stops once the bound gap is below ``tol`` bits, whatever the base."""
     P = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.3, 0.3, 0.4]])

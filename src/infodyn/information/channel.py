@@ -54,9 +54,10 @@ def channel_capacity(
 ) -> ChannelCapacity:
     """Capacity of the discrete memoryless channel ``P[x, y] = p(y | x)`` by Blahut-Arimoto.
 
-    Each row must sum to 1 within :data:`ROW_SUM_TOL` (absolute). ``tol`` is the stopping gap
-    in bits whatever ``base`` (so the iterations do not depend on the unit); capacity and gap
-    are returned in units of ``log_base``.
+    Each row must sum to 1 within :data:`ROW_SUM_TOL` (absolute), or within the rounding of
+    ``P``'s own float type (4 eps per column: float32 rows), and is renormalised in float64.
+    ``tol`` is the stopping gap in bits whatever ``base`` (so the iterations do not depend on
+    the unit); capacity and gap are returned in units of ``log_base``.
     """
     f = log_factor(base)
     m = real_array(P, "P")
@@ -66,11 +67,16 @@ def channel_capacity(
         raise InputError("P must hold finite non-negative probabilities")
     sums = m.sum(axis=1)
     x = int(np.abs(sums - 1.0).argmax())
-    if abs(sums[x] - 1.0) > ROW_SUM_TOL:  # absolute: np.allclose's default rtol allowed 1e-5
+    # a row normalised in float32 sums to 1 within float32's rounding (0.99999998): refused
+    given = getattr(P, "dtype", None)
+    eps = np.finfo(given).eps if given is not None and np.issubdtype(given, np.floating) else 0.0
+    row_tol = max(ROW_SUM_TOL, 4 * float(eps) * m.shape[1])
+    if abs(sums[x] - 1.0) > row_tol:  # absolute: np.allclose's default rtol allowed 1e-5
         raise InputError(
-            f"each row of P must sum to 1 within {ROW_SUM_TOL:g} (P[x, y] = p(y|x)): "
+            f"each row of P must sum to 1 within {row_tol:g} (P[x, y] = p(y|x)): "
             f"row {x} sums to {sums[x]:.12g}"
         )
+    m = m / sums[:, None]  # in float64: the channel the rows' rounding stands for
     max_iter = whole_number(max_iter, "max_iter", minimum=1)  # NaN ran no iteration, gap 0
     if isinstance(tol, bool) or not isinstance(tol, int | float | np.number):
         raise InputError(f"tol must be a finite number > 0 (bits), got {tol!r}")
