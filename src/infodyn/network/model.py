@@ -460,10 +460,11 @@ class LIF(BaseModel):
 
 
 class ALIF(LIF):
-    """A LIF network whose last ``n_adaptive`` units have adaptive thresholds (ALIF).
+    """A LIF network whose last ``n_alif`` units have adaptive thresholds (ALIF).
 
     ``a[t] = rho a[t-1] + z[t-1]``, ``A[t] = v_th + beta a[t]``, ``rho = exp(-dt/tau_a)``
-    (Bellec et al. 2018, 2020). ``n_adaptive=None`` makes every unit adaptive.
+    (Bellec et al. 2018, 2020). ``n_alif=None`` (default) makes every unit adaptive; the
+    property ``n_adaptive`` gives the count either way.
     """
 
     tau_a: float = Field(2000.0, gt=0, description="adaptation time constant in ms")
