@@ -98,6 +98,36 @@ def test_branching_ratio_bias_correction_on_short_trials():
     assert nvc.m - nv.m == pytest.approx((1 + 3 * 0.9) / 199, rel=0.25)
 
 
+def test_a_bias_too_large_to_correct_is_said_too():
+    """Where the first-order correction fails (NaN) the bias is largest, and the note was
+    silent: m = 0.9 on 40 trials of 100 bins, kmax 20, gave m 0.83 with an interval missing 0.9
+    (0 of 20 seeds covered it; 1 of 20 was warned about)."""
+    act = C.simulate_branching_process(0.9, 5.0, 100, trials=40, seed=2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        raw = C.branching_ratio(act, kmax=20, n_boot=50, seed=0)
+        bc = C.branching_ratio(act, kmax=20, n_boot=50, seed=0, bias_correction=True)
+        sm = C.branching_ratio(act, kmax=20, n_boot=50, seed=0, coefficient_method="sm")
+    assert raw.meaningful and raw.m_ci[1] < 0.9 and not np.isfinite(bc.m)  # the failed case
+    note = [w for w in raw.warnings if "too short against tau" in w]
+    assert len(note) == 1 and "to be corrected" in note[0] and "'sm'" in note[0], raw.warnings
+    assert sm.m_ci[0] < 0.9 < sm.m_ci[1]  # the advice holds here
+
+
+def test_the_bootstrap_checks_its_memory_first(monkeypatch):
+    """Every replicate's slopes and fits are held at once (66 KB each at kmax 1000): the CLI's
+    --n-boot 10^6 would have needed about 65 GB, and ran out unannounced."""
+    from infodyn.memory import MemoryPreflightError
+
+    act = C.simulate_branching_process(0.95, 10.0, 3000, trials=4, seed=1)
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "50M")
+    with pytest.raises(MemoryPreflightError, match="bootstrap of 10,000 replicates of 1000"):
+        C.branching_ratio(act, kmax=1000, n_boot=10_000)
+    with pytest.raises(MemoryPreflightError, match="x 20 inner ones .* or n_inner"):
+        C.branching_ratio(act, kmax=1000, n_boot=200, ci_method="symmetric_t")
+    assert np.isfinite(C.branching_ratio(act, kmax=100, n_boot=100).m)  # 3 MB: runs
+
+
 def test_bias_corrected_fit_records_the_slopes_it_expects_of_the_trials():
     act = C.simulate_branching_process(0.95, 10.0, 400, trials=10, seed=2)
     with warnings.catch_warnings():

@@ -32,7 +32,8 @@ import numpy as np
 
 _ITERATIONS = 12
 _TOL = 1e-6  # in ln m: far below any interval's width
-_MAX = 0.25  # largest correction of a slope for which the first-order expansion is trusted
+#: the largest correction of a slope for which the first-order expansion is trusted
+MAX_CORRECTION = 0.25
 
 
 def _geom(m: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -104,7 +105,7 @@ def fit_corrected(
     ``r - (E[r_k] - b m^k)`` at the current ``(b, m)`` until the correction settles
     (at most :data:`_ITERATIONS` steps, until ``ln m`` moves by less than :data:`_TOL`; the
     correction is ``O(tau / T)`` and each step shrinks the change about fourfold). Rows whose
-    correction exceeds :data:`_MAX` (tau not small against T, typically m close to 1) are
+    correction exceeds :data:`MAX_CORRECTION` (tau not small against T, typically m close to 1) are
     returned as NaN: the expansion does not hold there.
     """
     x, b, c, sse = fit(r, None)
@@ -115,7 +116,8 @@ def fit_corrected(
             delta = expected_slopes(b, m, k, T, n_pool) - b[:, None] * m[:, None] ** k
         # the expansion holds while the correction is small; near m = 1 it is not (and the
         # iteration would run away towards m = 1): such rows get NaN
-        failed |= ~np.all(np.isfinite(delta), axis=1) | (np.max(np.abs(delta), axis=1) > _MAX)
+        too_large = np.max(np.abs(delta), axis=1) > MAX_CORRECTION
+        failed |= ~np.all(np.isfinite(delta), axis=1) | too_large
         delta[failed] = 0.0
         x_old = x
         x, b, c, sse = fit(r - delta, x_old)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.criticality._common import as_counts, require_bin_width, warn
-from infodyn.criticality._mr_bias import expected_slopes, fit_corrected
+from infodyn.criticality._mr_bias import MAX_CORRECTION, expected_slopes, fit_corrected
 from infodyn.criticality._mr_decay import decay_note, oscillation_note
 from infodyn.criticality._mr_interval import check_ci_method, inner_weights, replicate_interval
 from infodyn.criticality._mr_significance import NO_CORRELATION_P, ljung_box_p
@@ -59,6 +59,7 @@ from infodyn.errors import (
     require_flag,
     whole_number,
 )
+from infodyn.memory import require_memory
 
 _FITS = ("exp", "exp_offset")
 
@@ -308,6 +309,17 @@ def branching_ratio(
             if why:
                 notes.append(why)
             n_units, unit_len = units.shape
+            # every replicate's slopes and fits are held at once (66 KB each at kmax = 1000,
+            # 1 + n_inner times that for symmetric_t): 10^6 replicates ran out unannounced
+            per_replicate = 64 * (kmax_eff + _lnm_grid(kmax_eff).size + n_units)
+            copies = 1 + (n_inner if ci_method == "symmetric_t" else 0)
+            require_memory(
+                n_boot * copies * per_replicate,
+                f"the bootstrap of {n_boot:,} replicates"
+                + (f" x {n_inner} inner ones" if copies > 1 else "")
+                + f" of {kmax_eff} slopes",
+                "lower n_boot" + (" or n_inner" if copies > 1 else "") + " (or kmax)",
+            )
             usums = sums if units is a else _lag_sums(units, kmax_eff)
             wb = _boot_weights(units.shape[0], n_boot, rng)
             r_boot = slopes(usums, wb)
@@ -464,11 +476,20 @@ def _short_trial_note(
     bias-corrected ``m`` lies more than half the interval's half-width away, the interval misses
     the true ``m`` far more often than its level says (1 of 12 intervals covered m = 0.8 on 30
     trials of 100 bins of a branching process with drive 5, seeds 100-111; 12 of 12 with the
-    correction). ``plain`` is the main fit's least squares, as ``fit_corrected`` takes it.
+    correction). When the correction fails (``fit_corrected`` NaN: the bias is too large for
+    its first order) the note says so too. ``plain`` is the main fit's least squares, as
+    ``fit_corrected`` takes it.
     """
     m_corrected = float(np.exp(fit_corrected(plain, rows, kf, float(t), float(n_pool))[0][0]))
+    if not np.isfinite(m_corrected):  # the bias is too large to correct: the worst case, which
+        return (  # was silent (0 of 20 intervals covered m = 0.9 on 40 trials of 100 bins)
+            f"the trials ({t} bins) are too short against tau = {main.tau:.3g} ms for their "
+            "finite-trial bias to be corrected (a slope's first-order correction exceeds "
+            f"{MAX_CORRECTION:.0%}): m = {main.m:.4g} and its interval are biased low; use "
+            "longer trials, a smaller kmax, or coefficient_method='sm' (stationary-mean slopes)"
+        )
     half = 0.5 * (main.m_ci[1] - main.m_ci[0])
-    if not np.isfinite(m_corrected) or abs(m_corrected - main.m) <= 0.5 * half:
+    if abs(m_corrected - main.m) <= 0.5 * half:
         return ""
     return (
         f"the trials ({t} bins) are short against tau = {main.tau:.3g} ms: their finite-trial "
