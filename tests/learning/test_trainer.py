@@ -528,3 +528,42 @@ def test_a_sampler_that_returns_no_pair_is_one_line():
         trainer = idn.learning.Trainer(net, task, "mse", sampler=bad)
         with pytest.raises(InputError, match="a batch must be the pair \\(x, target\\)"):
             trainer.step()
+
+
+def test_given_params_of_an_ei_network_stored_dense_keep_its_clipped_synapses():
+    """Trainer(params=...) read a dense E/I network's graph from the weights' non-zeros: the
+    synapses Dale's law had clipped to 0 were dropped for good (57 of 180 kept in a review's
+    run), where sparse storage keeps them and a continued run could grow them back."""
+    from infodyn.learning import PopulationRateVariance
+
+    task = RateTask(n_in=10, n_steps=40, rate_hz=40.0)
+    loss = UnitRateTarget(weight=0.1, r0_hz=5.0) + PopulationRateVariance(weight=1e-3)
+    o = TrainOptions(lr=3e-2, batch_size=2, precision="float64")
+    grown = {}
+    for storage in ("sparse", "dense"):
+        net = idn.network.LIF(
+            n_in=10, n_rec=30, n_out=0, in_scale=3.0, rec_scale=3.0,
+            connectivity="ei", k_in=6, weights=storage,
+        )  # fmt: skip
+        first = Trainer(net, task, loss, o)
+        first.fit(3)
+        params = {k: v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v)
+                  for k, v in first.state.params.items()}  # fmt: skip
+        w = params["w_rec"]
+        if storage == "dense":
+            graph = np.asarray(net.init(seed=0)["w_rec"]) != 0
+            clipped = graph & (w == 0)
+            assert clipped.any()  # the case: Dale's law clipped some synapses to 0
+        then = Trainer(net, task, loss, o, params=params)
+        if storage == "dense":
+            np.testing.assert_array_equal(then.mask != 0, graph)
+        then.fit(3)
+        wr = then.state.params["w_rec"]
+        grown[storage] = np.asarray(wr.to_dense() if hasattr(wr, "to_dense") else wr)
+    np.testing.assert_allclose(grown["dense"], grown["sparse"], rtol=0, atol=1e-12)
+    # weights with synapses outside the seeded graph: their own non-zeros are the graph
+    own = np.asarray(net.init(seed=0)["w_rec"]).copy()
+    i, j = next((a, b) for a, b in np.argwhere(own == 0) if a != b)
+    own[i, j] = 0.01 * net.unit_signs()[i]  # a synapse of unit i, of its sign
+    mine = Trainer(net, task, loss, o, params={**net.init(seed=0), "w_rec": own})
+    np.testing.assert_array_equal(mine.mask != 0, own != 0)

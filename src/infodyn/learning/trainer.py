@@ -91,11 +91,27 @@ def batch_metrics(net, task, loss, terms, activity, y, target) -> dict[str, Any]
     }
 
 
+def _graph_mask(net: Any, w0: Any, given: bool, seed: int) -> np.ndarray:
+    """The synapses of a sparse or E/I network stored dense: the graph ``net.init(seed)`` draws,
+    of which weights Dale's law clipped to 0 are still part (read from given ``params`` by their
+    non-zero entries, a continued run lost them for good, where sparse storage keeps them);
+    given weights with synapses outside that graph have a graph of their own: their non-zeros."""
+    given_graph = np.asarray(w0) != 0
+    if given:
+        w = net.init(seed=seed)["w_rec"]
+        drawn = np.asarray(w.to_dense() if is_sparse(w) else w) != 0
+        if not np.any(given_graph & ~drawn):
+            return drawn.astype(np.float64)
+    return given_graph.astype(np.float64)
+
+
 class Trainer:
     """Train ``net`` on ``task`` (see :mod:`infodyn.learning.tasks`) with ``loss``.
 
     ``mask`` (n_rec, n_rec) fixes which recurrent synapses exist; ``"auto"`` (default) keeps
-    the initial connectivity of sparse and E/I networks and leaves dense ones unmasked.
+    the connectivity of sparse and E/I networks (the graph ``net.init(options.seed)`` draws,
+    also for given ``params`` whose synapses lie in it; given weights with synapses outside it
+    keep their own non-zeros) and leaves dense ones unmasked.
     ``hooks``: :class:`~infodyn.learning.hooks.TrainHook` s run after every iteration, in order.
     ``sampler(iteration) -> (x, target)`` replaces the task's batches (default: ``task.batch``
     with a generator seeded by ``(seed, iteration)``).
@@ -159,7 +175,7 @@ class Trainer:
             # sparse and E/I networks keep their connectivity: absent synapses stay absent
             # (SparseWeights: the pattern is the mask, nothing to mask)
             sparse = net.connectivity != "dense" and not is_sparse(w0)
-            mask = (np.asarray(w0) != 0).astype(np.float64) if sparse else None
+            mask = _graph_mask(net, w0, params is not None, self.opt.seed) if sparse else None
         if mask is not None and is_sparse(w0) and np.ndim(mask) == 2:
             mask = w0.mask_dense(mask)  # a dense mask, taken at the stored synapses
         self.mask = checked_mask(net, w0, mask)
