@@ -106,3 +106,15 @@ def test_a_time_constant_whose_scaling_rounds_to_zero_is_refused():
     with pytest.raises(InputError, match="tau_out / dt"):
         LIF(n_in=2, n_rec=3, tau_out=1e20, readout_scaling="one_minus_kappa")
     assert LIF(n_in=2, n_rec=3, tau_m=1e20).alpha == 1.0  # no scaling: allowed as before
+
+
+def test_metadata_may_not_replace_the_runs_own_record():
+    """A user's {"engine": "fake"} replaced the file's record of its engine (and "network" the
+    whole network record), unsaid."""
+    net = LIF(n_in=2, n_rec=3)
+    params, x = net.init(seed=0), np.zeros((5, 2))
+    for key in ("engine", "network", "precision"):
+        with pytest.raises(InputError, match=f"metadata may not set '{key}'"):
+            check_chunked_run(net, params, x, 5, 5, {key: "mine"}, "jax", "float32")
+    _, _, meta = check_chunked_run(net, params, x, 5, 5, {"note": "mine"}, "event", "float64")
+    assert meta["note"] == "mine" and meta["engine"] == "event"

@@ -42,7 +42,8 @@ def test_time_varying_rates():
     "kwargs, match",
     [
         (dict(rates=-1.0, n_steps=10, n_in=2), ">= 0"),
-        (dict(rates=2000.0, n_steps=10, n_in=2), "one spike per step"),
+        (dict(rates=2000.0, n_steps=10, n_in=2), "highest rate is 2000 Hz.*at most 1000 Hz"),
+        (dict(rates=300.0, n_steps=10, n_in=2, dt=4.0), "dt = 4 ms allows at most 250 Hz"),
         (dict(rates=np.nan, n_steps=10, n_in=2), "NaN"),
         (dict(rates=5.0, n_steps=10), "n_in"),
         (dict(rates=np.ones((5, 2)), n_steps=10), "rows"),
@@ -51,6 +52,13 @@ def test_time_varying_rates():
 def test_poisson_bad_input(kwargs, match):
     with pytest.raises(InputError, match=match):
         idn.network.poisson_spikes(**kwargs)
+
+
+def test_filtered_noise_too_fast_names_its_peak():
+    """The refused rate is the noise's peak, not the mean_rate given: the message said "max
+    rate 1193 Hz" of a mean_rate of 600, as though 1193 Hz were the limit."""
+    with pytest.raises(InputError, match="at most 1000 Hz .*peak of mean_rate"):
+        idn.network.filtered_noise_spikes(200, 3, mean_rate=600.0, contrast=0.5)
 
 
 def test_adelson_bergen_kernel_values():

@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError, as_array, as_table, require_choice, whole_number
+from infodyn.errors import (
+    InputError,
+    as_array,
+    as_table,
+    require,
+    require_choice,
+    whole_number,
+)
 from infodyn.network.engine_event import EventState, event_weights, run_event_chunk, sparse_input
 from infodyn.network.engine_jax import check_precision, require_host_and_device, stream_spikes
 from infodyn.network.run_inputs import check_input, check_sparse_input, require_network
@@ -111,7 +118,14 @@ def check_chunked_run(
     meta: dict[str, Any] = {"network": net.model_dump(mode="json"), "engine": engine}
     if engine == "jax":
         meta["precision"] = precision
-    return n_steps, chunk_steps, {**meta, **as_table(metadata, "metadata")}
+    mine = as_table(metadata, "metadata")
+    taken = sorted(set(mine) & {"network", "engine", "precision"})
+    require(  # a user's "engine" replaced the run's own record of its engine, unsaid
+        not taken,
+        f"metadata may not set {', '.join(map(repr, taken))}: the run records its network, "
+        "engine and precision under those keys; name yours otherwise",
+    )
+    return n_steps, chunk_steps, {**meta, **mine}
 
 
 def run_chunks(

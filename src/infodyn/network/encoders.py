@@ -46,7 +46,8 @@ def spike_probabilities(rates: Any, dt: float) -> np.ndarray:
     p = r * dt / 1000.0
     if np.any(p > 1):
         raise InputError(
-            f"rate x dt exceeds one spike per step (max rate {r.max():.4g} Hz at dt={dt} ms)"
+            f"rate x dt exceeds one spike per step: the highest rate is {r.max():.4g} Hz, and a "
+            f"step of dt = {dt:g} ms allows at most {1000.0 / dt:.4g} Hz"
         )
     return p
 
@@ -228,7 +229,15 @@ def filtered_noise_spikes(
     Seitz 2021)."""
     seed = whole_number(seed, "seed")  # the spikes use seed + 1 (a Generator cannot be shared)
     rates = filtered_noise_rates(n_steps, n_in, dt, mean_rate, contrast, seed=seed, **kwargs)
-    return poisson_spikes(rates, n_steps, dt=dt, batch=batch, frozen=frozen, seed=seed + 1)
+    try:
+        return poisson_spikes(rates, n_steps, dt=dt, batch=batch, frozen=frozen, seed=seed + 1)
+    except InputError as exc:  # the rate refused is the noise's peak, which no one typed
+        if "rate x dt" not in str(exc):
+            raise
+        raise InputError(
+            f"{exc} (the peak of mean_rate (1 + contrast s), s the unit-variance noise: lower "
+            "mean_rate or contrast)"
+        ) from None
 
 
 def encode_patches(grey: np.ndarray, base_hz: float, gain_hz: float) -> np.ndarray:
