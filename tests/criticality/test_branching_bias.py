@@ -234,3 +234,14 @@ def test_kmin_must_leave_lags_within_the_trials_when_kmax_is_automatic():
         res = C.branching_ratio(act, kmin=100, n_boot=0)  # past the automatic kmax (5 tau)
     assert res.k[-1] == 102 and not any("kmax limited to" in w for w in res.warnings)
     assert any("kmin=100 lies past the lags" in w for w in res.warnings)
+
+
+def test_trials_too_short_for_the_automatic_kmax_say_so_not_kmin():
+    """Trials under 30 bins: the automatic kmax (T/10 = 2) fell below 3 lags and the note blamed
+    "kmin=1 ... (up to about 5 tau, kmax=2)", a kmin the user never set."""
+    act = C.simulate_branching_process(0.9, 5.0, 20, trials=50, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        res = C.branching_ratio(act, n_boot=0)
+    assert not any("kmin=" in w for w in res.warnings), res.warnings
+    assert any("trials of 20 bins are short for MR" in w for w in res.warnings), res.warnings

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.criticality._common import as_counts, require_bin_width, warn
-from infodyn.criticality._mr_bias import MAX_CORRECTION, expected_slopes, fit_corrected
+from infodyn.criticality._mr_bias import expected_slopes, fit_corrected, short_trial_note
 from infodyn.criticality._mr_decay import decay_note, oscillation_note
 from infodyn.criticality._mr_interval import check_ci_method, inner_weights, replicate_interval
 from infodyn.criticality._mr_significance import NO_CORRELATION_P, ljung_box_p
@@ -42,6 +42,7 @@ from infodyn.criticality.mr_fit import (
     _naive_corrected,
     _tau,
     _tau_interval,
+    require_bootstrap_memory,
 )
 from infodyn.criticality.mr_fit import _interval as _interval
 from infodyn.criticality.mr_fit import _LagSums as _LagSums
@@ -59,7 +60,6 @@ from infodyn.errors import (
     require_flag,
     whole_number,
 )
-from infodyn.memory import require_memory
 
 _FITS = ("exp", "exp_offset")
 
@@ -186,7 +186,7 @@ def branching_ratio(
         it the estimate and each replicate are corrected and the interval covers at about its
         nominal rate on simulated branching processes (tested). Off by default (the reported
         numbers of existing analyses do not move); an uncorrected result whose corrected ``m``
-        lies more than half the interval's half-width away warns (``_short_trial_note``).
+        lies more than half the interval's half-width away warns (``short_trial_note``).
     signed
         Accept real-valued signals with negative values (e.g. mean-subtracted activity; the
         slopes are shift-invariant). By default negative counts raise ``InputError``.
@@ -285,6 +285,10 @@ def branching_ratio(
             notes.append(
                 f"kmin={kmin} lies past the lags the fit would use (up to about 5 tau, "
                 f"kmax={kmax_eff}): the slopes from there on are mostly noise"
+                if kmin > 1  # kmin = 1: the automatic kmax (T/10) is short of 3 lags
+                else f"trials of {t} bins are short for MR: the automatic kmax (T/10) is below "
+                "the 3 lags a fit needs, so lags 1-3 are fitted, and their finite-trial bias "
+                "(O(tau/T)) is large; use longer trials"
             )
             kmax_eff = kmin + 2
         kmax_eff = min(kmax_eff, t - 2)
@@ -309,17 +313,8 @@ def branching_ratio(
             if why:
                 notes.append(why)
             n_units, unit_len = units.shape
-            # every replicate's slopes and fits are held at once (66 KB each at kmax = 1000,
-            # 1 + n_inner times that for symmetric_t): 10^6 replicates ran out unannounced
-            per_replicate = 64 * (kmax_eff + _lnm_grid(kmax_eff).size + n_units)
-            copies = 1 + (n_inner if ci_method == "symmetric_t" else 0)
-            require_memory(
-                n_boot * copies * per_replicate,
-                f"the bootstrap of {n_boot:,} replicates"
-                + (f" x {n_inner} inner ones" if copies > 1 else "")
-                + f" of {kmax_eff} slopes",
-                "lower n_boot" + (" or n_inner" if copies > 1 else "") + " (or kmax)",
-            )
+            inner = n_inner if ci_method == "symmetric_t" else 0
+            require_bootstrap_memory(n_boot, inner, kmax_eff, n_units)
             usums = sums if units is a else _lag_sums(units, kmax_eff)
             wb = _boot_weights(units.shape[0], n_boot, rng)
             r_boot = slopes(usums, wb)
@@ -453,7 +448,7 @@ def branching_ratio(
         notes.append(wobble)
     if meaningful and not bias_correction and np.all(np.isfinite(main.m_ci)):
         rows = r[None, ok]
-        if short := _short_trial_note(plain_fits[fit], rows, kf, t, n if pool else 1, main):
+        if short := short_trial_note(plain_fits[fit], rows, kf, t, n if pool else 1, main):
             notes.append(short)
     # a refused m has no interval either (results.json gave m null beside an m_ci); the fit's
     # own m and interval stay in ``fits``
@@ -464,39 +459,6 @@ def branching_ratio(
     )
     estimate.update(r_k=r, r_k_stderr=se, fits=fits)
     return _result(setup, a, k, notes, **estimate, meaningful=meaningful, fits_disagree=disagree)
-
-
-def _short_trial_note(
-    plain: Any, rows: np.ndarray, kf: np.ndarray, t: int, n_pool: int, main: ExpFit
-) -> str:
-    """Why the uncorrected interval may miss the true m (empty if it need not).
-
-    Every slope of a trial of ``t`` bins is shrunk by ``O(tau / t)`` (``_mr_bias``), the
-    same in every bootstrap replicate, so the interval is centred on the shrunk ``m``. When the
-    bias-corrected ``m`` lies more than half the interval's half-width away, the interval misses
-    the true ``m`` far more often than its level says (1 of 12 intervals covered m = 0.8 on 30
-    trials of 100 bins of a branching process with drive 5, seeds 100-111; 12 of 12 with the
-    correction). When the correction fails (``fit_corrected`` NaN: the bias is too large for
-    its first order) the note says so too. ``plain`` is the main fit's least squares, as
-    ``fit_corrected`` takes it.
-    """
-    m_corrected = float(np.exp(fit_corrected(plain, rows, kf, float(t), float(n_pool))[0][0]))
-    if not np.isfinite(m_corrected):  # the bias is too large to correct: the worst case, which
-        return (  # was silent (0 of 20 intervals covered m = 0.9 on 40 trials of 100 bins)
-            f"the trials ({t} bins) are too short against tau = {main.tau:.3g} ms for their "
-            "finite-trial bias to be corrected (a slope's first-order correction exceeds "
-            f"{MAX_CORRECTION:.0%}): m = {main.m:.4g} and its interval are biased low; use "
-            "longer trials, a smaller kmax, or coefficient_method='sm' (stationary-mean slopes)"
-        )
-    half = 0.5 * (main.m_ci[1] - main.m_ci[0])
-    if abs(m_corrected - main.m) <= 0.5 * half:
-        return ""
-    return (
-        f"the trials ({t} bins) are short against tau = {main.tau:.3g} ms: their finite-trial "
-        f"bias moves m from {m_corrected:.4g} (bias-corrected) to {main.m:.4g}, by more than "
-        f"half the interval's half-width of {half:.2g}, so the interval misses the true m more "
-        "often than its level says; pass bias_correction=True"
-    )
 
 
 def _pair(v: Any) -> tuple[float, float]:
