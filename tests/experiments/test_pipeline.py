@@ -287,6 +287,22 @@ def test_an_interruption_in_the_first_steps_training_is_resumed_only_under_its_c
     assert (out / TRAINING_CHECKPOINT).read_bytes() == b"weights" and resumed == []
     prun.run_pipeline(cfg, out, resume=True)
     assert resumed == [True] and not (out / "progress.json").exists()
+    # the recorded step's checkpoint is spent: it stayed, and a later --resume under another
+    # config reran the finished run over its results (or trained on from its weights)
+    assert not (out / TRAINING_CHECKPOINT).parent.exists()
+    with pytest.raises(InputError, match="run is complete"):
+        prun.run_pipeline(changed, out, resume=True)
+    (out / TRAINING_CHECKPOINT).parent.mkdir()  # one left by an older version
+    (out / TRAINING_CHECKPOINT).write_bytes(b"stale")
+    with pytest.raises(InputError, match="run is complete"):
+        prun.run_pipeline(changed, out, resume=True)
+
+    def fresh(cfg, run, progress, resume):  # a plain run starts without it
+        assert not (run.path / TRAINING_CHECKPOINT).exists()
+        return {"notes": []}
+
+    monkeypatch.setattr(prun, "network_stage", fresh)
+    prun.run_pipeline(changed, out)
 
 
 def test_zero_iterations_is_noted_as_untrained(tmp_path, monkeypatch):

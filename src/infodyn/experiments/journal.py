@@ -72,9 +72,12 @@ def check_resumable(
     run_dir = Path(run_dir)
     if (run_dir / StepJournal.NAME).exists():
         return
-    if checkpoint is not None and (run_dir / checkpoint).exists():
-        return
-    if command_in(run_dir / "config.json") == command and (run_dir / "results.json").exists():
+    complete = (
+        command_in(run_dir / "config.json") == command and (run_dir / "results.json").exists()
+    )
+    if checkpoint is not None and (run_dir / checkpoint).exists() and not complete:
+        return  # (a complete run's checkpoint is a leftover: resuming it replaced the results)
+    if complete:
         raise InputError(
             f"{run_dir}: its {command} run is complete (results.json), there is nothing to "
             "resume; run without --resume to run it again (its results are then replaced)"

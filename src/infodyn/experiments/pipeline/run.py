@@ -16,7 +16,11 @@ from infodyn.experiments.pipeline.config import PipelineConfig
 from infodyn.experiments.pipeline.image_stage import image_energy_stage
 from infodyn.experiments.pipeline.network_stage import network_stage
 from infodyn.experiments.pipeline.summary import captions, figure_order, headline
-from infodyn.experiments.pipeline.training_stage import TRAINING_CHECKPOINT, Progress
+from infodyn.experiments.pipeline.training_stage import (
+    TRAINING_CHECKPOINT,
+    Progress,
+    forget_training_checkpoint,
+)
 from infodyn.experiments.preflight import check_pipeline_memory
 from infodyn.experiments.report import write_report
 from infodyn.experiments.rundir import RunDir
@@ -77,6 +81,8 @@ def _stages(
     cfg: PipelineConfig, run: RunDir, progress: Progress, command: str, resume: bool
 ) -> dict[str, Any]:
     journal = StepJournal.of_config(run.path, cfg, resume, command)
+    if not resume:  # a checkpoint of an earlier run is not this run's
+        forget_training_checkpoint(run)
     if not resume and run.file("results.json").exists():  # a finished run: the stages
         # overwrite its files one by one, so a rerun stopped part way left its model and figures
         # beside the old results: it is an interrupted run of this config from the start
@@ -111,6 +117,7 @@ def _stages(
         if res is None:  # its training leaves a checkpoint: the journal must name this config
             journal.begin()
             res = journal.put("network", network_stage(cfg, run, progress, resume))
+            forget_training_checkpoint(run)  # recorded: its checkpoint is spent
         notes.extend(res.pop("notes", []))
         results["network"] = res
         if not cfg.training.enabled or cfg.training.iterations == 0:

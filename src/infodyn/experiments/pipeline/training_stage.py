@@ -5,6 +5,7 @@ through a softmax readout (``H(S) - CE``; Barber & Agakov 2003, NIPS 16), by
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
@@ -41,6 +42,18 @@ class TrainingOutcome:
 
 #: the training step's checkpoint in the run folder (resumable before any step is journaled)
 TRAINING_CHECKPOINT = "training/checkpoint.npz"
+
+
+def forget_training_checkpoint(run: RunDir) -> None:
+    """Remove the training checkpoint (and the ``metrics.json`` beside it) once the network
+    step it belongs to is recorded, or before a run starts afresh: one left behind by a resumed
+    run was taken up by a later ``--resume`` under another config (a finished run was rerun
+    over, or trained on from another seed's weights)."""
+    ckpt = run.file(TRAINING_CHECKPOINT)
+    for path in (ckpt, ckpt.with_name("metrics.json")):
+        path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # (not empty: something of the user's)
+        ckpt.parent.rmdir()
 
 
 def training_loss(tr: TrainingSection) -> CompositeLoss:
