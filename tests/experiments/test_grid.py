@@ -24,7 +24,14 @@ def test_parse_grid_types_and_ranges():
 
 @pytest.mark.parametrize(
     ("item", "msg"),
-    [("nokey", "KEY=V1"), ("=1,2", "KEY=V1"), ("a..b=1", "dotted"), ("x=0:1:0", "NUM >= 1")],
+    [
+        ("nokey", "KEY=V1"),
+        ("=1,2", "KEY=V1"),
+        ("a..b=1", "dotted"),
+        ("x=0:1:0", "NUM >= 1"),
+        ("x=1:inf:3", "START and STOP must be finite"),  # NaN points, NumPy warnings
+        ("x=nan:2:3", "START and STOP must be finite"),
+    ],
 )
 def test_parse_grid_errors(item, msg):
     with pytest.raises(InputError, match=msg):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import json
 import os
 import re
@@ -65,6 +66,8 @@ def parse_grid(items: list[str] | tuple[str, ...]) -> dict[str, list[Any]]:
                 isinstance(num, int) and num >= 1
             ):
                 raise InputError(f"--grid {item!r}: START:STOP:NUM needs numbers and NUM >= 1")
+            if not (math.isfinite(start) and math.isfinite(stop)):  # 1:inf:3 gave NaN points
+                raise InputError(f"--grid {item!r}: START and STOP must be finite numbers")
             if num > MAX_POINTS:
                 raise InputError(f"--grid {item!r}: NUM is above a sweep's {MAX_POINTS:,} points")
             grid[key] = _evenly_spaced(start, stop, num)
