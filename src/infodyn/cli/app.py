@@ -18,6 +18,14 @@ app = typer.Typer(
 )
 
 
+def command_line(*words: Any) -> str:
+    """``infodyn WORDS...`` as a shell line to paste (``shlex.join``): a resume line built by
+    an f-string broke on a path with a space (``--out out dir``)."""
+    import shlex
+
+    return shlex.join(["infodyn", *map(str, words)])
+
+
 def fail(message: str) -> NoReturn:
     """Print one error line to stderr and exit with code 2."""
     print(f"infodyn: error: {message}", file=sys.stderr)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from infodyn.cli.app import app
+from infodyn.cli.app import app, command_line
 
 
 @app.command()
@@ -28,7 +28,7 @@ def channel(
     from infodyn.experiments.interrupt import graceful
 
     cfg = load_config(config, ChannelFile)
-    with graceful(resume=f"infodyn channel {config} --out {out} --resume"):
+    with graceful(resume=command_line("channel", config, "--out", out, "--resume")):
         results = run_channel(
             cfg.channel, out, progress=not quiet, config_source=cfg, resume=resume
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from infodyn.cli.app import app
+from infodyn.cli.app import app, command_line
 
 
 @app.command()
@@ -22,7 +22,7 @@ def demo(
     """Run the main pipeline on built-in images and write DIR/report.html."""
     from infodyn.experiments.pipeline import demo_config, quick_config
 
-    again = f"infodyn demo --out {out}{' --quick' if quick else ''} --resume"
+    again = command_line("demo", "--out", out, *(("--quick",) if quick else ()), "--resume")
     cfg = quick_config() if quick else demo_config()
     run_with_progress(cfg, out, command="demo", resume=resume, again=again)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from infodyn.cli.app import app
+from infodyn.cli.app import app, command_line
 
 
 @app.command()
@@ -45,9 +45,7 @@ def images(
         train=False if no_train else None,
         seed=seed,
     )
-    import shlex
     import sys
 
-    argv = [a for a in sys.argv[1:] if a != "--resume"]
-    again = shlex.join(["infodyn", *argv, "--resume"])
+    again = command_line(*[a for a in sys.argv[1:] if a != "--resume"], "--resume")
     run_with_progress(cfg, out, command="images", resume=resume, again=again)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from infodyn.cli.app import app
+from infodyn.cli.app import app, command_line
 
 
 @app.command()
@@ -33,9 +33,10 @@ def simulate(
     cfg = load_config(config, SimulateConfig)
     cfg = with_overrides(cfg, {"simulation.engine": engine}, source="--engine")
     doing = "finishing the current chunk of steps and writing a checkpoint"
-    again = f"infodyn simulate {config} --out {out}" + (f" --engine {engine}" if engine else "")
+    engine_words = ("--engine", engine) if engine else ()
+    again = command_line("simulate", config, "--out", out, *engine_words, "--resume")
     state = out / "checkpoint" / "state.npz"  # a second signal's line names --resume only then
-    with graceful(resume=f"{again} --resume", doing=doing, resumable=state.is_file):
+    with graceful(resume=again, doing=doing, resumable=state.is_file):
         results = run_simulation(cfg, out, progress=True, resume=resume)
         late = requested()  # came while the finished run's files were being written
     if late is not None:

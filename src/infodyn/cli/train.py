@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from infodyn.cli.app import app, fail
+from infodyn.cli.app import app, command_line, fail
 
 
 @app.command()
@@ -41,8 +41,14 @@ def train(
             "or choose another --out (nothing was overwritten)"
         )
     with graceful(
-        resume=f"infodyn train {config} --out {out} --resume"
-        + (" --allow-config-change" if allow_config_change else ""),
+        resume=command_line(
+            "train",
+            config,
+            "--out",
+            out,
+            "--resume",
+            *(("--allow-config-change",) if allow_config_change else ()),
+        ),  # fmt: skip
         resumable=(out / "checkpoint.npz").is_file,
     ):
         res = run_training(
