@@ -358,6 +358,36 @@ def test_no_point_starts_after_a_signal(tmp_path, toy_command, cluster, monkeypa
     assert len(list((tmp_path / "points").iterdir())) == 1  # no folder of a point not run
 
 
+def test_an_interrupted_rerun_over_a_replaced_input_leaves_its_points_interrupted(
+    tmp_path, toy_command, cluster, monkeypatch
+):
+    """Rerun after the input file was replaced, then stopped after its first point: the other
+    points' markers, of the old file, were read back as "done" (the old file's numbers in the
+    table beside the new file's) and the sweep exited 0 as though complete."""
+    from infodyn.experiments import sweep
+
+    data = tmp_path / "spikes.h5"
+    data.write_bytes(b"old")
+    base, grid = {"params": {"data": str(data)}}, {"params.x": [1.0, 2.0, 3.0]}
+    at = {"scheduler": cluster.scheduler_address}
+    run_sweep("toy", base, grid, tmp_path / "sw", **at)
+    data.write_bytes(b"a new recording")
+    submit = sweep._Submitted.submit
+
+    def signalled(self, client, task, retries):  # the signal comes after the first point
+        fut = submit(self, client, task, retries)
+        interrupt._state["signal"] = "SIGINT"
+        return fut
+
+    monkeypatch.setitem(interrupt._state, "signal", None)
+    monkeypatch.setattr(sweep._Submitted, "submit", signalled)
+    with pytest.raises(interrupt.Interrupted, match="1 of 3 points done, 2 left"):
+        run_sweep("toy", base, grid, tmp_path / "sw", **at)
+    table = (tmp_path / "sw" / "results.csv").read_text().splitlines()
+    assert sum(",done," in line for line in table) == 1, table
+    assert sum(",interrupted," in line for line in table) == 2, table
+
+
 @pytest.mark.parametrize(
     "text",
     [b"[]", b"null", b"\xff\xfe not utf-8", b'{"key": "k"}'],
@@ -452,6 +482,13 @@ def test_a_point_whose_input_file_was_replaced_runs_again(tmp_path, toy_command,
     assert (rerun.n_ran, rerun.n_skipped) == (2, 0)
     assert any("input files changed since (params.data)" in n for n in rerun.notes)
     assert [r["data_size"] for r in rerun.rows] == [15, 15]  # the new file's numbers
+    # the input gone: both points fail, and their rows carried the outdated markers' results
+    # (and counted as run: "2 ran ... 2 failed")
+    data.unlink()
+    gone = run_sweep("toy", base, grid, tmp_path / "sw", retries=0, **at)
+    assert gone.n_ran == 0 and len(gone.failures) == 2
+    for row in gone.rows:
+        assert row["status"] == "failed" and "y" not in row and "data_size" not in row, row
 
 
 def test_input_files_are_found_at_any_depth_and_compared(tmp_path):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import math
 import json
+import math
 import os
 import re
 import tomllib

@@ -71,6 +71,7 @@ from infodyn.experiments.sweep_point import (  # noqa: F401 - the point's names,
     INPUT_ERROR,
     adopt_finished_folders,
     count_attempts,
+    finished_marker,
     read_marker,
     run_point,
     run_point_batch,
@@ -202,9 +203,15 @@ def run_sweep(
             cancelled = run.cancelled
             if scheduler is None:
                 _remove_temporaries(out)  # the local workers are gone: nothing writes there now
-            for p in pending:  # points a worker finished after an interrupt stopped the loop
-                if p.key not in markers and (m := read_marker(point_dir[p.key], p.key)) is not None:
-                    markers[p.key] = m
+            failed = {f["point"] for f in failures}
+            for p in pending:  # points a worker finished after an interrupt stopped the loop:
+                # their new markers (an outdated one, of a replaced input, is no finished point;
+                # nor is the old marker of a point that failed now)
+                if p.key in markers or p.name in failed:
+                    continue
+                marker = finished_marker(point_dir[p.key], p.key, input_files(p.config))
+                if marker is not None:
+                    markers[p.key] = marker
         wall = time.perf_counter() - t0
         rows = _table_rows(points, markers, {f["point"] for f in failures}, point_dir)
         files, why_not = write_outputs(sweep_dir, rows, grid, metric or spec.summary_metric)
@@ -445,7 +452,7 @@ def _table_rows(
         if p.seed is not None:
             row["seed"] = p.seed
         row["attempts"] = count_attempts(point_dir[p.key])
-        if p.key in markers:
+        if status == "done":  # (a failed point's outdated marker is not its result)
             row.update(flatten(markers[p.key]["results"]))
         rows.append(row)
     return rows
