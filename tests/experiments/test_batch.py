@@ -63,6 +63,23 @@ def test_batched_points_equal_unbatched_runs(tmp_path):
     assert len({m["results"]["n_spikes"] for m in markers}) > 1  # the points really differ
 
 
+def test_one_bad_point_fails_alone_not_its_whole_batch(tmp_path):
+    """A 5000 Hz point refused the whole batch: the 50 Hz points beside it failed with its
+    message ("all 4 points failed on the same input"), on every rerun."""
+    spec = get_command("simulate")
+    points = expand_grid(
+        spec, BASE, {"input.rate_hz": [50.0, 5000.0], "network.rec_scale": [0.5, 1.0]}
+    )
+    items = [(p.config, str(tmp_path / p.name), p.key) for p in points]
+    assert len(make_tasks(spec, points, batch_size=4)) == 1  # one batch
+    markers = run_point_batch(spec, items)
+    for p, marker in zip(points, markers, strict=True):
+        if p.values["input.rate_hz"] == 5000.0:
+            assert "highest rate is 5000 Hz" in marker["input_error"]
+        else:
+            assert marker == read_marker(tmp_path / p.name, p.key)  # ran alone, done
+
+
 def test_a_batch_larger_than_the_free_memory_is_refused_before_it_runs(tmp_path, monkeypatch):
     """4 points x 150 steps x (8 inputs x 24 B + 16 units x 16 B) = 268,800 B = 262.5 KiB."""
     from infodyn.memory import MemoryPreflightError

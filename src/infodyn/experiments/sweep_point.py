@@ -151,7 +151,11 @@ def run_point_batch(
     except (InputError, OSError) as exc:  # not retried (see run_point)
         if (line := _not_retried(exc)) is None:
             raise
-        return [{"key": key, INPUT_ERROR: line} for _, _, key in items]
+        if len(items) == 1:
+            return [{"key": items[0][2], INPUT_ERROR: line}]
+        # one point's bad input refused the whole batch (a 5000 Hz point failed the 50 Hz points
+        # beside it, with its message): each runs alone, to finish or fail on its own input
+        return [run_point(spec, config, out, key) for config, out, key in items]
     wall = (time.perf_counter() - t0) / len(items)
     return [
         _mark_done(out, key, res, wall, files)
