@@ -530,10 +530,11 @@ def test_a_sampler_that_returns_no_pair_is_one_line():
             trainer.step()
 
 
-def test_given_params_of_an_ei_network_stored_dense_keep_its_clipped_synapses():
-    """Trainer(params=...) read a dense E/I network's graph from the weights' non-zeros: the
-    synapses Dale's law had clipped to 0 were dropped for good (57 of 180 kept in a review's
-    run), where sparse storage keeps them and a continued run could grow them back."""
+def test_given_dense_params_zero_at_graph_synapses_are_warned_about_and_mask_keeps_them():
+    """Trainer(params=...) of a dense-stored E/I network reads its graph from the non-zero
+    weights: the synapses Dale's law had clipped to 0 were dropped for good without a word,
+    where sparse storage keeps them. Dense storage cannot tell them from absent (or pruned)
+    synapses: it says so, and mask= keeps them (then the run equals the sparse one)."""
     from infodyn.learning import PopulationRateVariance
 
     task = RateTask(n_in=10, n_steps=40, rate_hz=40.0)
@@ -549,21 +550,21 @@ def test_given_params_of_an_ei_network_stored_dense_keep_its_clipped_synapses():
         first.fit(3)
         params = {k: v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v)
                   for k, v in first.state.params.items()}  # fmt: skip
-        w = params["w_rec"]
         if storage == "dense":
             graph = np.asarray(net.init(seed=0)["w_rec"]) != 0
-            clipped = graph & (w == 0)
-            assert clipped.any()  # the case: Dale's law clipped some synapses to 0
-        then = Trainer(net, task, loss, o, params=params)
-        if storage == "dense":
-            np.testing.assert_array_equal(then.mask != 0, graph)
+            clipped = int(np.count_nonzero(graph & (params["w_rec"] == 0)))
+            assert clipped  # the case: Dale's law clipped some synapses to 0
+            with pytest.warns(UserWarning, match=f"is 0 at {clipped} synapses of the graph"):
+                plain = Trainer(net, task, loss, o, params=params)
+            np.testing.assert_array_equal(plain.mask != 0, params["w_rec"] != 0)
+            then = Trainer(net, task, loss, o, params=params, mask=graph.astype(float))
+        else:
+            then = Trainer(net, task, loss, o, params=params)
         then.fit(3)
         wr = then.state.params["w_rec"]
         grown[storage] = np.asarray(wr.to_dense() if hasattr(wr, "to_dense") else wr)
     np.testing.assert_allclose(grown["dense"], grown["sparse"], rtol=0, atol=1e-12)
-    # weights with synapses outside the seeded graph: their own non-zeros are the graph
-    own = np.asarray(net.init(seed=0)["w_rec"]).copy()
-    i, j = next((a, b) for a, b in np.argwhere(own == 0) if a != b)
-    own[i, j] = 0.01 * net.unit_signs()[i]  # a synapse of unit i, of its sign
-    mine = Trainer(net, task, loss, o, params={**net.init(seed=0), "w_rec": own})
-    np.testing.assert_array_equal(mine.mask != 0, own != 0)
+    with warnings.catch_warnings():  # the network's own weights, or another graph's: no word
+        warnings.simplefilter("error")
+        Trainer(net, task, loss, o, params=net.init(seed=0))
+        Trainer(net, task, loss, o, params=net.init(seed=1))

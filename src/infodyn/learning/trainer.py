@@ -91,27 +91,37 @@ def batch_metrics(net, task, loss, terms, activity, y, target) -> dict[str, Any]
     }
 
 
-def _graph_mask(net: Any, w0: Any, given: bool, seed: int) -> np.ndarray:
-    """The synapses of a sparse or E/I network stored dense: the graph ``net.init(seed)`` draws,
-    of which weights Dale's law clipped to 0 are still part (read from given ``params`` by their
-    non-zero entries, a continued run lost them for good, where sparse storage keeps them);
-    given weights with synapses outside that graph have a graph of their own: their non-zeros."""
-    given_graph = np.asarray(w0) != 0
+def _dense_graph_mask(net: Any, w0: Any, given: bool, seed: int) -> np.ndarray:
+    """The synapses of a sparse or E/I network stored dense: the non-zero entries of its
+    weights. Given weights that lie in the graph ``net.init(seed)`` draws but are 0 at some of
+    its synapses (Dale's law clips weights to exactly 0 in training, or a pruning) are warned
+    about: dense storage cannot tell such a synapse from an absent one, and a continued run
+    then differed from one of sparse storage, whose pattern keeps zero weights."""
+    mask = np.asarray(w0) != 0
     if given:
         w = net.init(seed=seed)["w_rec"]
         drawn = np.asarray(w.to_dense() if is_sparse(w) else w) != 0
-        if not np.any(given_graph & ~drawn):
-            return drawn.astype(np.float64)
-    return given_graph.astype(np.float64)
+        zero = int(np.count_nonzero(drawn & ~mask))
+        if zero and not np.any(mask & ~drawn):
+            warnings.warn(
+                f"params['w_rec'] is 0 at {zero} synapses of the graph net.init(seed={seed}) "
+                "draws (Dale's law clips weights to 0 in training); stored dense, they count as "
+                "absent and stay 0. To keep them, pass mask=(net.init(seed)['w_rec'] != 0) or "
+                "store the network sparse (weights='sparse'), whose pattern keeps zero weights",
+                UserWarning,
+                stacklevel=3,
+            )
+    return mask.astype(np.float64)
 
 
 class Trainer:
     """Train ``net`` on ``task`` (see :mod:`infodyn.learning.tasks`) with ``loss``.
 
     ``mask`` (n_rec, n_rec) fixes which recurrent synapses exist; ``"auto"`` (default) keeps
-    the connectivity of sparse and E/I networks (the graph ``net.init(options.seed)`` draws,
-    also for given ``params`` whose synapses lie in it; given weights with synapses outside it
-    keep their own non-zeros) and leaves dense ones unmasked.
+    the connectivity of sparse and E/I networks and leaves dense ones unmasked. Stored sparse,
+    the pattern is the connectivity (zero weights included); stored dense, the non-zero
+    weights are (given ``params`` that are 0 at synapses of the graph ``net.init(seed)`` draws,
+    as Dale's law leaves them, are warned about: pass ``mask=`` to keep those).
     ``hooks``: :class:`~infodyn.learning.hooks.TrainHook` s run after every iteration, in order.
     ``sampler(iteration) -> (x, target)`` replaces the task's batches (default: ``task.batch``
     with a generator seeded by ``(seed, iteration)``).
@@ -175,7 +185,8 @@ class Trainer:
             # sparse and E/I networks keep their connectivity: absent synapses stay absent
             # (SparseWeights: the pattern is the mask, nothing to mask)
             sparse = net.connectivity != "dense" and not is_sparse(w0)
-            mask = _graph_mask(net, w0, params is not None, self.opt.seed) if sparse else None
+            given = params is not None
+            mask = _dense_graph_mask(net, w0, given, self.opt.seed) if sparse else None
         if mask is not None and is_sparse(w0) and np.ndim(mask) == 2:
             mask = w0.mask_dense(mask)  # a dense mask, taken at the stored synapses
         self.mask = checked_mask(net, w0, mask)
