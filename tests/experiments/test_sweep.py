@@ -177,6 +177,9 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     assert time.perf_counter() - t0 < 15
     assert count_attempts(tmp_path / "points") == 0
     assert not (tmp_path / "config.json").exists()  # written with the results, at the end
+    for bad in (0, -1, "x", float("nan")):  # 0 never connected, and blamed the address
+        with pytest.raises(InputError, match="connect_timeout must be a number of seconds > 0"):
+            run_sweep("simulate", {}, {"network.rec_scale": [1.0]}, tmp_path, connect_timeout=bad)
 
 
 @pytest.mark.parametrize("reply", [None, b"HTTP/1.0 200 OK\r\n\r\n" + b"\xff" * 64])

@@ -27,7 +27,7 @@ def sweep(
         1, "--batch", min=1, help="vmap up to N compatible small networks in one task (simulate)."
     ),
     metric: str = typer.Option(None, "--metric", help="Result plotted in the summary figure."),
-    connect_timeout: float = typer.Option(10.0, min=0.0, help="Seconds to wait for --scheduler."),
+    connect_timeout: float = typer.Option(10.0, help="Seconds (> 0) to wait for --scheduler."),
 ) -> None:
     """Run COMMAND at every grid point on Dask; finished points are reused on rerun."""
     import shlex

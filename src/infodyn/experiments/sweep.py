@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from infodyn.atomic import remove_temporaries, write_json
-from infodyn.errors import InputError, as_path, whole_number
+from infodyn.errors import InputError, as_path, is_finite_number, whole_number
 from infodyn.experiments.config import CommandSpec, get_command, validate
 from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-exported
     SweepPoint,
@@ -165,6 +165,10 @@ def run_sweep(
         raise InputError(  # an unset $SCHED ran the whole sweep on the login node
             "--scheduler is empty: give the scheduler's address (tcp://HOST:8786), or leave "
             "--scheduler out for a local cluster"
+        )
+    if not (is_finite_number(connect_timeout) and connect_timeout > 0):  # 0 never connected,
+        raise InputError(  # and was reported as an unreachable address
+            f"connect_timeout must be a number of seconds > 0, got {connect_timeout!r}"
         )
     if metric is not None and not isinstance(metric, str):  # 3: a TypeError after every point
         raise InputError(f"metric must be the name of a result (text), got {metric!r}")
