@@ -20,6 +20,8 @@ def test_parse_grid_types_and_ranges():
     assert grid["x"] == [0.0, 0.25, 0.5, 0.75, 1.0]
     # numbers TOML does not write were text, refused as "write the number without quotes"
     assert parse_grid(["network.rec_scale=.5,5.,1e-3"]) == {"network.rec_scale": [0.5, 5.0, 1e-3]}
+    # a quoted value with two colons is one value, not START:STOP:NUM ("needs numbers")
+    assert parse_grid(['spikes="rec_10:30:00.h5"']) == {"spikes": ["rec_10:30:00.h5"]}
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,8 @@ def parse_grid(items: list[str] | tuple[str, ...]) -> dict[str, list[Any]]:
         if key in grid:
             raise InputError(f"--grid {key!r} is given twice")
         span = values.split(":")
-        if len(span) == 3 and "," not in values:
+        quoted = values.lstrip().startswith(('"', "'", "["))  # "rec_10:30:00.h5" is one value
+        if len(span) == 3 and "," not in values and not quoted:
             start, stop, num = (parse_value(v) for v in span)
             if not all(isinstance(v, int | float) for v in (start, stop)) or not (
                 isinstance(num, int) and num >= 1
