@@ -252,20 +252,50 @@ def test_zero_d_arrays_and_numpy_strings_are_numbers_flags_and_choices():
     assert is_choice(np.str_("plugin"), ("plugin", "mm")) and not is_choice(np.array([]), ("a",))
 
 
-def test_recording_data_warnings_keeps_the_readers_notes_and_passes_the_others_on():
+def test_recording_data_warnings_keeps_the_readers_notes():
     import warnings
 
-    from infodyn.errors import DataWarning, recording_data_warnings
+    from infodyn.errors import DataWarning, recording_data_warnings, warn_data
 
     lines: list[str] = []
     with pytest.warns(RuntimeWarning, match="not the reader's"):
         with recording_data_warnings(lines):
-            warnings.warn("3 spikes merged", DataWarning, stacklevel=1)
+            warn_data("3 spikes merged")
             warnings.warn("not the reader's", RuntimeWarning, stacklevel=1)
-            warnings.warn("3 spikes merged", DataWarning, stacklevel=1)  # a second pass: kept once
-            warnings.warn("1 spike dropped", DataWarning, stacklevel=1)
+            warn_data("3 spikes merged")  # a second pass over the file: kept once
+            warn_data("1 spike dropped")
     assert lines == ["3 spikes merged", "1 spike dropped"]
     with pytest.raises(KeyError), recording_data_warnings(lines):  # kept when the block fails
-        warnings.warn("read before the failure", DataWarning, stacklevel=1)
+        warn_data("read before the failure")
         raise KeyError
     assert lines[-1] == "read before the failure"
+    again: list[str] = []  # the same file read again by another run: recorded again
+    with recording_data_warnings(again):
+        warn_data("3 spikes merged")
+    assert again == ["3 spikes merged"]
+    with pytest.warns(DataWarning, match="outside a block") as seen:  # a warning there
+        warn_data("outside a block", stacklevel=1)
+    assert seen[0].filename == __file__  # stacklevel counts from the caller
+
+
+def test_recording_data_warnings_leaves_pythons_warnings_alone():
+    """A first version recorded every warning of the block and warned again afterwards without
+    the module: "once" showed twice and module filters stopped matching."""
+    import warnings
+
+    from infodyn.errors import recording_data_warnings
+
+    def twice() -> None:
+        for _ in range(2):
+            with recording_data_warnings([]):
+                warnings.warn("a library's", UserWarning, stacklevel=1)
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("once")
+        twice()
+    assert len(seen) == 1
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("ignore")
+        warnings.filterwarnings("always", category=UserWarning, module=__name__)
+        twice()
+    assert len(seen) == 2

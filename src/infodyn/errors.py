@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections.abc
 import contextlib
+import contextvars
 import dataclasses
 import errno
 import math
@@ -32,24 +33,35 @@ class DataWarning(UserWarning):
     in their ``results.json`` (``warnings``), as they record the analyses' own."""
 
 
+#: the list a :func:`recording_data_warnings` block keeps the readers' notes in (None: none open)
+_DATA_NOTES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "infodyn_data_notes", default=None
+)
+
+
+def warn_data(message: str, stacklevel: int = 2) -> None:
+    """A reader's note on the data it read (:class:`DataWarning`): kept by the enclosing
+    :func:`recording_data_warnings` block, when one is open, else warned about. ``stacklevel``
+    counts from the caller, as :func:`warnings.warn`'s does."""
+    lines = _DATA_NOTES.get()
+    if lines is None:
+        warnings.warn(message, DataWarning, stacklevel=stacklevel + 1)
+    elif message not in lines:
+        lines.append(message)
+
+
 @contextlib.contextmanager
 def recording_data_warnings(lines: list[str]) -> typing.Iterator[None]:
-    """Append to ``lines`` the text of each :class:`DataWarning` raised inside the block (each
-    once, in order) instead of showing it; other warnings go on as they would have. A command
-    puts ``lines`` into its ``results.json``, where what a reader changed in the data is kept
-    with the numbers it changed (on stderr alone it was lost with the terminal)."""
-    record: list[warnings.WarningMessage] = []
+    """Inside the block, the readers' notes (:func:`warn_data`) are appended to ``lines``
+    (each once, in order) instead of being warned about. A command puts ``lines`` into its
+    ``results.json``, where what a reader changed in the data is kept with the numbers it
+    changed (on stderr alone it was lost with the terminal). Python's warnings are not
+    touched: other warnings are shown, filtered and counted as they would have been."""
+    token = _DATA_NOTES.set(lines)
     try:
-        with warnings.catch_warnings(record=True) as record:
-            warnings.simplefilter("always", DataWarning)
-            yield
+        yield
     finally:
-        for w in record:
-            text = str(w.message)
-            if not issubclass(w.category, DataWarning):  # under the caller's filters, as before
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
-            elif text not in lines:
-                lines.append(text)
+        _DATA_NOTES.reset(token)
 
 
 def require(condition: bool, message: str) -> None:

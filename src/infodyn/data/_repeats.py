@@ -21,12 +21,11 @@ Two ways, by what is known of the file's order:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from infodyn.errors import DataWarning, InputError
+from infodyn.errors import InputError, warn_data
 from infodyn.memory import require_memory
 
 
@@ -60,10 +59,9 @@ def sorted_repeats(tr: np.ndarray, t: np.ndarray, u: np.ndarray) -> tuple[np.nda
 def repeat_warning(source: str, n_repeats: int, stacklevel: int = 3) -> None:
     """The warning of :func:`~infodyn.data.io.load_spikes` for ``n_repeats`` merged spikes."""
     if n_repeats:
-        warnings.warn(
+        warn_data(
             f"{source}{n_repeats} spikes repeat a spike of the same unit in the same step and "
             "trial; each was kept once (a unit spikes at most once a step)",
-            DataWarning,
             stacklevel=stacklevel,
         )
 

@@ -37,7 +37,7 @@ from infodyn.data.spike_files import MAX_STEPS, metadata_json
 from infodyn.data.spikes import SpikeTrain, per_unit_selected
 from infodyn.data.timebins import bin_tolerance, check_dt, check_span, warn_binning
 from infodyn.data.units import unit_subset
-from infodyn.errors import DataWarning, InputError
+from infodyn.errors import InputError, warn_data
 
 SCRATCH_NAME = "infodyn"
 
@@ -245,10 +245,9 @@ def load_nwb_spikes(
         metadata["nwb_unit_ids"] = ids.tolist()
     n_repeated = ids.size - np.unique(ids).size
     if n_repeated:  # loaded silently: two rows named the same unit
-        warnings.warn(
+        warn_data(
             f"{path}: the units table repeats ids ({n_repeated} rows); "
             "units are numbered by row (metadata['nwb_unit_ids'] keeps the ids)",
-            DataWarning,
             stacklevel=2,
         )
     return SpikeTrain(
@@ -279,10 +278,9 @@ def _infodyn_info(nwb: Any) -> dict[str, Any]:
         return {}
     if _valid_info(info):
         return info
-    warnings.warn(
+    warn_data(
         f"the NWB file's scratch/{SCRATCH_NAME} entry is not infodyn's header (dt_ms, n_steps, "
         "metadata); ignored: the spikes are binned from the units table alone",
-        DataWarning,
         stacklevel=3,
     )
     return {}

@@ -16,7 +16,6 @@ NPZ import: either the same sparse keys (``times``, ``units``, optional ``trials
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,11 +49,11 @@ from infodyn.data.spike_reader import _Cursor as _Cursor
 from infodyn.data.spike_stream import iter_spike_file as iter_spike_file
 from infodyn.data.units import unit_subset as unit_subset
 from infodyn.errors import (
-    DataWarning,
     InputError,
     array_or_none,
     as_array,
     as_table,
+    warn_data,
     whole_number,
 )
 from infodyn.memory import require_memory
@@ -362,11 +361,10 @@ def _warn_id_gaps(path: Path, sp: SpikeTrain) -> None:
     n = sp.n_units
     used = np.unique(sp.units).size
     if used < n / 2:
-        warnings.warn(
+        warn_data(
             f"{path}: units hold {used} distinct values up to {n - 1}, read as indices: "
             f"{n} units, {n - used} of them silent; if they are ids, renumber them "
             "(np.unique(units, return_inverse=True)) or give n_units",
-            DataWarning,
             stacklevel=4,
         )
 

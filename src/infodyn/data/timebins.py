@@ -21,7 +21,6 @@ one bin become one event (infodyn rasters are binary). Both are counted in
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +29,7 @@ import numpy as np
 
 from infodyn.data.spike_files import MAX_STEPS
 from infodyn.data.spikes import SpikeTrain
-from infodyn.errors import DataWarning, InputError
+from infodyn.errors import InputError, warn_data
 
 _BIN_TOL = 1e-6  # of a bin
 _MAX_TOL_S = 1e-9  # the tolerance in seconds is at most this (1e-6 of a 1-ms bin)
@@ -173,25 +172,22 @@ def warn_binning(
     so the shorter ones end in steps that were not recorded but are analysed as silent."""
     if len(trial_steps) and min(trial_steps) != max(trial_steps):
         shorter = sum(1 for n in trial_steps if n < max(trial_steps))
-        warnings.warn(
+        warn_data(
             f"{source}: trials last {min(trial_steps)} to {max(trial_steps)} steps of {dt} ms; "
             f"the {shorter} shorter one(s) are padded with silent steps to {max(trial_steps)}, "
             "which rates and analyses count as recorded (a recording of trials of one length "
             "has none)",
-            DataWarning,
             stacklevel=stacklevel,
         )
     if n_outside:
-        warnings.warn(
+        warn_data(
             f"{source}: {n_outside} spikes lie outside every trial and were dropped",
-            DataWarning,
             stacklevel=stacklevel,
         )
     if n_merged:
-        warnings.warn(
+        warn_data(
             f"{source}: {n_merged} spikes share a {dt} ms bin with another spike of the same "
             f"unit and were merged: bin finer, with a dt below {dt} ms in load_spikes(..., dt=) "
             f"or `infodyn convert {source} spikes.h5 --dt D`",
-            DataWarning,
             stacklevel=stacklevel,
         )
