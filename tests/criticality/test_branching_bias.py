@@ -112,6 +112,14 @@ def test_a_bias_too_large_to_correct_is_said_too():
     note = [w for w in raw.warnings if "too short against tau" in w]
     assert len(note) == 1 and "to be corrected" in note[0] and "'sm'" in note[0], raw.warnings
     assert sm.m_ci[0] < 0.9 < sm.m_ci[1]  # the advice holds here
+    # slow drift over long trials fits m ~ 1 (tau 1.8e6 bins): not "too short ... biased low"
+    rng = np.random.default_rng(0)
+    drift = rng.poisson(5 + 4 * np.sin(2 * np.pi * np.arange(50_000) / 50_000), size=(10, 50_000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        slow = C.branching_ratio(drift, n_boot=100)
+    assert not any("too short against tau" in w for w in slow.warnings), slow.warnings
+    assert any("autocorrelation time" in w for w in slow.warnings), slow.warnings
 
 
 def test_the_bootstrap_checks_its_memory_first(monkeypatch):

@@ -224,12 +224,19 @@ def test_the_estimators_advice_is_given_in_flags_the_command_has():
     infodyn criticality; each API phrase it rewrites must still be the library's own."""
     import inspect
 
-    from infodyn.cli.criticality import CLI_WORDS
-    from infodyn.criticality import _mr_decay, _mr_interval, branching
+    from infodyn.cli.criticality import CLI_WORDS, criticality
 
-    text = "".join(inspect.getsource(m) for m in (_mr_decay, _mr_interval, branching))
+    criticality_options = {
+        name
+        for p in inspect.signature(criticality).parameters.values()
+        for name in getattr(p.default, "param_decls", None) or ()
+    }
+    from infodyn.criticality import _mr_bias, _mr_decay, _mr_interval, branching
+
+    text = "".join(inspect.getsource(m) for m in (_mr_bias, _mr_decay, _mr_interval, branching))
     text = " ".join(text.replace('"', " ").split())  # the notes' strings span source lines
     for api, flag in CLI_WORDS:
         assert " ".join(api.split()) in text, api
-        option = flag.split()[1] if flag.startswith("pass") else flag.split()[0]
-        assert option.startswith("--")
+        options = [w for w in flag.split() if w.startswith("--")]
+        assert len(options) == 1, flag
+        assert options[0] in criticality_options, flag

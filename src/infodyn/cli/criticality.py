@@ -14,6 +14,8 @@ CLI_WORDS = (
     ("pass bias_correction=True", "pass --bias-correction"),
     ("a bin of at least n_ref + 1 steps", "--bin-ms of at least (n_ref + 1) dt"),
     ("kmin past the oscillation", "--kmin past the oscillation"),
+    ("a smaller kmax", "a smaller --kmax"),
+    ("coefficient_method='sm' (stationary-mean slopes)", "--method sm (stationary-mean slopes)"),
 )
 
 

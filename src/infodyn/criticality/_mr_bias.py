@@ -130,7 +130,7 @@ def fit_corrected(
 
 
 def short_trial_note(
-    plain: _Fit, rows: np.ndarray, kf: np.ndarray, t: int, n_pool: int, main: ExpFit
+    plain: _Fit, rows: np.ndarray, kf: np.ndarray, t: int, n_pool: int, main: ExpFit, method: str
 ) -> str:
     """Why the uncorrected interval may miss the true m (empty if it need not).
 
@@ -140,16 +140,23 @@ def short_trial_note(
     the true ``m`` far more often than its level says (1 of 12 intervals covered m = 0.8 on 30
     trials of 100 bins of a branching process with drive 5, seeds 100-111; 12 of 12 with the
     correction). When the correction fails (``fit_corrected`` NaN: the bias is too large for
-    its first order) the note says so too. ``plain`` is the main fit's least squares, as
-    ``fit_corrected`` takes it.
+    its first order) the note says so too, unless m or its interval reaches 1 or tau outlasts
+    a trial (long, non-stationary activity fits m near 1: "biased low" would be false there).
+    ``plain`` is the main fit's least squares, as ``fit_corrected`` takes it; ``method`` the
+    slopes' (``"ts"``: the advice names ``"sm"``).
     """
     m_corrected = float(np.exp(fit_corrected(plain, rows, kf, float(t), float(n_pool))[0][0]))
     if not np.isfinite(m_corrected):  # the bias is too large to correct: the worst case, which
-        return (  # was silent (0 of 20 intervals covered m = 0.9 on 40 trials of 100 bins)
+        # was silent (0 of 20 intervals covered m = 0.9 on 40 trials of 100 bins); not where m
+        # reaches 1 or tau outlasts the trial (slow drift fits m ~ 1: the kmax note says it)
+        if main.m_ci[1] >= 1.0 or main.m >= 1.0 or -1.0 / np.log(main.m) >= t:
+            return ""
+        sm = ", or coefficient_method='sm' (stationary-mean slopes)" if method == "ts" else ""
+        return (
             f"the trials ({t} bins) are too short against tau = {main.tau:.3g} ms for their "
             "finite-trial bias to be corrected (a slope's first-order correction exceeds "
             f"{MAX_CORRECTION:.0%}): m = {main.m:.4g} and its interval are biased low; use "
-            "longer trials, a smaller kmax, or coefficient_method='sm' (stationary-mean slopes)"
+            f"longer trials or a smaller kmax{sm}"
         )
     half = 0.5 * (main.m_ci[1] - main.m_ci[0])
     if abs(m_corrected - main.m) <= 0.5 * half:

@@ -448,7 +448,10 @@ def branching_ratio(
         notes.append(wobble)
     if meaningful and not bias_correction and np.all(np.isfinite(main.m_ci)):
         rows = r[None, ok]
-        if short := short_trial_note(plain_fits[fit], rows, kf, t, n if pool else 1, main):
+        pooled = n if pool else 1
+        if short := short_trial_note(
+            plain_fits[fit], rows, kf, t, pooled, main, coefficient_method
+        ):
             notes.append(short)
     # a refused m has no interval either (results.json gave m null beside an m_ci); the fit's
     # own m and interval stay in ``fits``
