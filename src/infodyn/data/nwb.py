@@ -228,7 +228,7 @@ def load_nwb_spikes(
     # read's "nwb" and "nwb_binning", which described the other file: the first NWB file read
     # is kept as nwb_origin, the binning notes are this read's alone
     earlier = metadata.pop("nwb", None)
-    metadata.pop("nwb_binning", None)
+    earlier_binning = metadata.pop("nwb_binning", None)  # what that read changed in the data
     metadata["nwb"] = {
         "source": str(path),
         "session_description": description,
@@ -236,7 +236,8 @@ def load_nwb_spikes(
         "session_start_time": start_time,
     }
     if isinstance(earlier, dict) and earlier != metadata["nwb"]:
-        metadata.setdefault("nwb_origin", earlier)
+        binning = {} if earlier_binning is None else {"binning": earlier_binning}
+        metadata.setdefault("nwb_origin", {**earlier, **binning})
     if n_outside or n_merged:
         metadata["nwb_binning"] = {"dropped_outside_trials": n_outside, "merged": n_merged}
     if lengths and min(lengths) != n_steps:
