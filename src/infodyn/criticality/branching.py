@@ -314,7 +314,7 @@ def branching_ratio(
                 notes.append(why)
             n_units, unit_len = units.shape
             inner = n_inner if ci_method == "symmetric_t" else 0
-            require_bootstrap_memory(n_boot, inner, kmax_eff, n_units)
+            require_bootstrap_memory(n_boot, inner, kmax_eff, n_units, bias_correction)
             usums = sums if units is a else _lag_sums(units, kmax_eff)
             wb = _boot_weights(units.shape[0], n_boot, rng)
             r_boot = slopes(usums, wb)

@@ -357,11 +357,14 @@ def _boot_weights(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
     return w
 
 
-def require_bootstrap_memory(n_boot: int, n_inner: int, kmax: int, n_units: int) -> None:
+def require_bootstrap_memory(
+    n_boot: int, n_inner: int, kmax: int, n_units: int, corrected: bool = False
+) -> None:
     """Refuse a bootstrap that does not fit in memory: every replicate's slopes and fits are
     held at once (measured 66 KB each at kmax = 1000, 1 + ``n_inner`` times that with inner
-    replicates): the command line's ``--n-boot`` 10^6 ran out of memory unannounced."""
-    per_replicate = 64 * (kmax + _lnm_grid(kmax).size + n_units)
+    replicates, 1.6 times with the bias correction's iterations, ``corrected``): the command
+    line's ``--n-boot`` 10^6 ran out of memory unannounced."""
+    per_replicate = (96 if corrected else 64) * (kmax + _lnm_grid(kmax).size + n_units)
     require_memory(
         n_boot * (1 + n_inner) * per_replicate,
         f"the bootstrap of {n_boot:,} replicates"
