@@ -23,6 +23,7 @@ ENERGY_FAKE = {
         "independent_train_bits": 0.0,
     },
     "dropped_constant_bits": [],
+    "warnings": [],
     "memories": {"n_distinct": 1},
     "thermodynamics": {
         "heat_capacity": {
