@@ -315,3 +315,22 @@ def test_memory_triggered_average_stimulus_must_be_real_numbers():
 
     with pytest.raises(InputError, match="stimulus must be"):
         memory_triggered_average(np.array([0, 1, 0]), "abc")
+
+
+def test_the_k_pairwise_hessian_fits_its_batch_to_the_free_memory(monkeypatch):
+    """200,000 words of 100 bits tried a 9.4 GB Hessian batch in JAX: an internal error (exit
+    1) in `infodyn energy --model k_pairwise`. Fewer directions at once where 8 do not fit, and
+    one line naming the need where one does not."""
+    from infodyn.energy.fit import _hessian_batch
+    from infodyn.memory import MemoryPreflightError
+
+    for limit, batch in (("2G", 8), ("700M", 4), ("200M", 1)):  # 160 MB a direction
+        monkeypatch.setenv("INFODYN_MEMORY_LIMIT", limit)
+        assert _hessian_batch(20_000, 100, 8) == batch, limit
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "100M")
+    with pytest.raises(MemoryPreflightError, match="Hessian over 20,000 distinct words of 100"):
+        _hessian_batch(20_000, 100, 8)
+    X = (np.random.default_rng(0).random((4000, 30)) < 0.2).astype(np.uint8)
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "5M")  # the fit asks before it builds it
+    with pytest.raises(MemoryPreflightError, match="Hessian over 3,"):
+        fit(X, model="k_pairwise")
