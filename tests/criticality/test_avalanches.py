@@ -113,3 +113,19 @@ def test_segmentation_conserves_events_and_active_bins(act):
     kept = C.avalanches(act) if (~av.truncated).any() else None
     if kept is not None:
         assert kept.n == int((~av.truncated).sum())
+
+
+def test_long_activity_is_checked_against_the_free_memory(monkeypatch):
+    """10^7 bins took 0.55 GB in avalanches and 0.6 GB in the MR lag sums, under any limit:
+    a 5 x 10^7-step recording ended in std::bad_alloc. Both ask first."""
+    from infodyn.memory import MemoryPreflightError
+
+    a = np.random.default_rng(0).poisson(2, size=(2, 200_000))
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "10M")
+    with pytest.raises(MemoryPreflightError, match="avalanches of 2 trial.* x 200,000 bins"):
+        C.avalanches(a)
+    for method in ("mr", "naive"):
+        with pytest.raises(MemoryPreflightError, match="lag sums of 2 trial.* x 200,000 bins"):
+            C.branching_ratio(a, method=method, n_boot=0)
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "200M")
+    assert C.avalanches(a).n > 0

@@ -18,6 +18,7 @@ import numpy as np
 
 from infodyn.criticality._common import as_counts, warn
 from infodyn.errors import is_finite_number, require, require_flag, whole_number
+from infodyn.memory import require_memory
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,11 @@ def avalanches(activity: Any, threshold: float = 0.0, drop_edges: bool = True) -
     a, dt = as_counts(activity)
     require(is_finite_number(threshold) and threshold >= 0, "threshold must be >= 0")
     n, t = a.shape
+    require_memory(  # masks, excess and its cumulative sum: 10^7 bins took 0.55 GB
+        48 * n * (t + 2),
+        f"the avalanches of {n:,} trial(s) x {t:,} bins",
+        "a coarser bin (--avalanche-bin-ms), or fewer or shorter trials",
+    )
     active = a > threshold
     # a silent guard column after every trial keeps runs from crossing trials
     padded = np.zeros((n, t + 2), dtype=np.int8)

@@ -53,6 +53,11 @@ class _LagSums:
 def _lag_sums(a: np.ndarray, kmax: int) -> _LagSums:
     """All lag sums for ``k = 1..kmax``; the data are centred by one constant (shift-invariant)."""
     n, t = a.shape
+    require_memory(  # centred copy, spectrum, products, cumulative sums: 10^7 bins took 0.6 GB
+        (48 if kmax <= 4 else 64) * n * (t + kmax),
+        f"the lag sums of {n:,} trial(s) x {t:,} bins",
+        "a coarser bin (--bin-ms), or fewer or shorter trials",
+    )
     x = a - a.mean()
     k = np.arange(1, kmax + 1)
     if kmax <= 4:  # direct products are cheaper than an FFT for the naive estimator
