@@ -438,3 +438,14 @@ def test_n_test_without_held_out_and_zca_of_flat_patches_are_named():
     flat = np.full((30, 30), 0.5)
     with pytest.raises(InputError, match="the patches are flat"):  # "use zca_epsilon > 0"
         im.natural_patches(4, 100, images=[flat], whiten="zca")
+
+
+def test_patches_beyond_the_free_memory_are_refused_before_any_is_drawn(monkeypatch):
+    """natural_patches(size=16, n=10**6) was a raw "Unable to allocate 2.48 GiB" (size 8:
+    3.4 GB taken for a 0.5 GB result, under any limit)."""
+    from infodyn.memory import MemoryPreflightError
+
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "100M")
+    with pytest.raises(MemoryPreflightError, match="1,000,000 patches of 16x16 pixels needs"):
+        im.natural_patches(size=16, n=10**6)
+    assert im.natural_patches(size=4, n=1000).shape == (1000, 16)

@@ -90,6 +90,7 @@ from infodyn.errors import (
     require_flag,
     whole_number,
 )
+from infodyn.memory import require_memory
 
 # ---------------------------------------------------------------------------------------------
 # sampling
@@ -277,6 +278,12 @@ def natural_patches(
     require(
         is_finite_number(zca_epsilon) and zca_epsilon >= 0,
         f"zca_epsilon must be a finite number >= 0, got {zca_epsilon}",  # inf: all zeros
+    )
+    rows = n + (n_test or 0)
+    require_memory(  # grey and working copies, kept and drawn, whitened, binarised (10^6 8x8
+        64.0 * size * size * rows + 2**26,  # patches took 3.4 GB), and the images' filtering
+        f"{rows:,} patches of {size}x{size} pixels",
+        "draw fewer patches (n, n_test) or smaller ones",
     )
     loaded = load_images(images)
     reach = max(0.5 * float(np.ptp(g)) for _, g in loaded)  # no patch's std exceeds it
