@@ -131,3 +131,14 @@ def test_join_refuses_arrays_with_a_clear_message():
 def test_lagged_refuses_a_span_shorter_than_the_largest_lag():
     with pytest.raises(InputError, match="span=2 is shorter than the largest lag 3"):
         I.lagged(np.arange(10), [0, 3], span=2)
+
+
+def test_a_delay_embedding_checks_its_memory_first(monkeypatch):
+    """block_entropy(k=3000) of 10^6 binary steps held 3 GB, whatever memory was free."""
+    from infodyn.memory import MemoryPreflightError
+
+    x = (np.random.default_rng(0).random(200_000) < 0.3).astype(np.uint8)
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "50M")
+    with pytest.raises(MemoryPreflightError, match=r"embedding of x \(199,001 rows x 1,000 lags"):
+        I.block_entropy(x, k=1000)
+    assert I.block_entropy(x, k=3) > 0

@@ -28,6 +28,7 @@ from infodyn.information._kernels import (
     pack_bits,
     pack_radix,
 )
+from infodyn.memory import require_memory
 
 _DIRECT_RANGE = 1 << 20
 
@@ -318,5 +319,12 @@ def lagged(x: Any, lags: Any, name: str = "x", span: int | None = None) -> np.nd
     if s < lag_arr.max():
         raise InputError(f"span={s} is shorter than the largest lag {int(lag_arr.max())}")
     _need_steps(name, n_st, s)
+    rows = n_tr * (n_st - s)
+    require_memory(  # block_entropy(k=3000) of 10^6 steps held 3 GB, whatever was free
+        2.0 * rows * lag_arr.size * n_v * r.dtype.itemsize,
+        f"the delay embedding of {name} ({rows:,} rows x {lag_arr.size:,} lags x {n_v} "
+        "variable(s))",
+        "shorter histories (k, l) or fewer steps",
+    )
     cols = [r[:, s - lag : n_st - lag, :] for lag in lag_arr]
     return np.concatenate(cols, axis=2).reshape(n_tr * (n_st - s), lag_arr.size * n_v)
