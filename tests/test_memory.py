@@ -1,5 +1,6 @@
 """Memory preflight: the refusal names the need, what is free and what to change."""
 
+import numpy as np
 import pytest
 
 from infodyn.errors import InputError
@@ -99,3 +100,29 @@ def test_a_refusal_under_the_limit_names_the_limit(monkeypatch):
     with pytest.raises(MemoryPreflightError) as info:
         require_memory(10**19, "x", "less")
     assert "INFODYN_MEMORY_LIMIT" not in str(info.value)
+
+
+def test_library_allocations_that_grow_with_their_arguments_ask_first(monkeypatch):
+    """Each was a raw NumPy "Unable to allocate" (or ran past any limit): the Hamming matrix
+    of 20,000 codewords (3 GiB), the clique network on K_200 (3 GiB), a transition matrix of
+    20,000 states (3 GiB), a constant input of 10^7 x 100 steps (3.7 GiB), 10^9 power-law
+    values (7.5 GiB); filtered noise counted its noise alone (200,000 x 100 took 4x)."""
+    import infodyn.criticality as C
+    import infodyn.energy as E
+    import infodyn.network as N
+
+    patterns = np.zeros((20_000, 8), np.uint8)
+    labels = np.arange(20_000)
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "100M")
+    for call, what in (
+        (lambda: E.hamming_distances(patterns), "20,000 x 20,000 Hamming distances"),
+        (lambda: E.clique_network(200), r"clique network on K_200 \(19,900 units\)"),
+        (lambda: E.markov_chain(labels), "20,000 x 20,000 transition matrix"),
+        (lambda: N.direct_current(1.0, 10**7, 100), "constant input of 10,000,000 steps"),
+        (lambda: C.sample_power_law(10**9, 2.5, 1), "1,000,000,000 power-law values"),
+        (lambda: N.filtered_noise_rates(200_000, 100), "filtered noise of 200,000 steps"),
+    ):
+        with pytest.raises(MemoryPreflightError, match=what):
+            call()
+    assert E.hamming_distances(patterns[:10]).shape == (10, 10)  # small ones run
+    assert N.direct_current(1.0, 100, 3).shape == (100, 3)

@@ -72,6 +72,7 @@ from infodyn.errors import (
     require_flag,
     whole_number,
 )
+from infodyn.memory import require_memory
 
 
 # ----------------------------------------------------------------------------- results
@@ -269,6 +270,11 @@ def sample_power_law(
         not discrete or xmin <= 2**53,
         f"a discrete xmin must be at most 2^53 (float64 holds every integer only that far), "
         f"got {xmin}; use discrete=False",
+    )
+    require_memory(  # the uniforms, the values, the table's tails (n = 10^9: a raw MemoryError)
+        24.0 * n + (16.0 * table if discrete else 0.0),
+        f"{n:,} power-law values" + (f" and a table of {table:,}" if discrete else ""),
+        "draw fewer values (or a smaller table)",
     )
     rng = make_rng(seed)
     u = rng.random(n)

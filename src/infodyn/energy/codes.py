@@ -50,6 +50,11 @@ def hamming_distances(A: Any, B: Any = None) -> np.ndarray:
     """Pairwise Hamming distances between the rows of A and B (default B = A), int64."""
     A = as_binary(A, "A")
     B = A if B is None else as_binary(B, "B", n=A.shape[1])
+    require_memory(  # the int64 matrix and its two products (20,000 rows: a raw 3 GiB error)
+        8.0 * (3 * A.shape[0] * B.shape[0] + (A.shape[0] + B.shape[0]) * A.shape[1]),
+        f"the {A.shape[0]:,} x {B.shape[0]:,} Hamming distances",
+        "fewer rows, or minimum_distance (blockwise) for the smallest one",
+    )
     a = A.astype(np.int64)
     b = B.astype(np.int64)
     return a @ (1 - b).T + (1 - a) @ b.T
@@ -230,6 +235,11 @@ def clique_network(
     outside = max((k - 1) * share + (c - k + 1) * disjoint, c * disjoint)
     require(inside > outside, "no threshold stores the cliques with these couplings")
     z = 0.5 * (inside + outside) if threshold is None else float(threshold)
+    require_memory(  # the edges' coupling matrix and its masks (v = 200: a raw 3 GiB error)
+        12.0 * comb(v, 2) ** 2,
+        f"the clique network on K_{v} ({comb(v, 2):,} units)",
+        "a smaller v",
+    )
     edges = list(combinations(range(v), 2))
     a = np.array(edges)
     meet = (

@@ -26,6 +26,7 @@ from infodyn.errors import (
     require_flag,
     whole_number,
 )
+from infodyn.memory import require_memory
 
 
 def memory_labels(model: Any, X: Any, memories: Any = None) -> tuple[np.ndarray, np.ndarray]:
@@ -90,6 +91,11 @@ def markov_chain(labels: Any, n_states: int | None = None, segments: Any = None)
     )
     K = int(lab.max()) + 1 if n_states is None else positive_int(n_states, "n_states")
     require(lab.max() < K, "a label exceeds n_states")
+    require_memory(  # counts, P, logs and their products (20,000 states: a raw 3 GiB error)
+        40.0 * K * K,
+        f"the {K:,} x {K:,} transition matrix",
+        "fewer states (the most frequent memories, the others labelled -1)",
+    )
     a, b = lab[:-1], lab[1:]
     ok = (a >= 0) & (b >= 0)
     if segments is not None:

@@ -132,6 +132,11 @@ def direct_current(amplitude: Any, n_steps: int, n_in: int | None = None) -> np.
         a = np.full(whole_number(n_in, "n_in", minimum=1), float(a))
     elif n_in is not None and whole_number(n_in, "n_in", minimum=1) != a.size:
         raise InputError(f"n_in={n_in} but amplitude gives {a.size} channels; omit n_in")
+    require_memory(  # 10^7 steps x 100 inputs was a raw "Unable to allocate 3.73 GiB"
+        4.0 * n_steps * a.size,
+        f"a constant input of {n_steps:,} steps x {a.size:,} inputs (float32)",
+        "fewer steps, or an input function x(start, stop) that makes each chunk",
+    )
     return np.broadcast_to(a, (n_steps, a.size)).astype(np.float32)
 
 
@@ -197,9 +202,10 @@ def filtered_noise_rates(
         )
     n_taps = math.ceil(kernel_ms / dt)  # 1e300 ms: "Maximum allowed size exceeded"
     n_sig = 1 if shared else n_in
-    require_memory(
-        8.0 * (n_taps + (n_steps + n_taps) * n_sig),
-        "the filtered noise and its kernel",
+    require_memory(  # the noise, its spectrum (complex), the inverse and the normalised copy,
+        # then the rates (the noise alone was counted: 200,000 x 100 took 4x its estimate)
+        8.0 * (n_taps + 3 * (n_steps + n_taps) * n_sig + 2 * n_steps * n_in),
+        f"the filtered noise of {n_steps:,} steps x {n_in:,} inputs and its kernel",
         "use a shorter kernel_ms or fewer steps",
     )
     rng = make_rng(seed)
