@@ -303,6 +303,14 @@ def test_an_interruption_in_the_first_steps_training_is_resumed_only_under_its_c
 
     monkeypatch.setattr(prun, "network_stage", fresh)
     prun.run_pipeline(changed, out)
+    mine = out / "training"  # a folder of the user's there (infodyn train --out OUT/training)
+    mine.mkdir()
+    for name in ("checkpoint.npz", "metrics.json", "config.json"):
+        (mine / name).write_text(name)
+    monkeypatch.setattr(prun, "network_stage", lambda cfg, run, progress, resume: {"notes": []})
+    prun.run_pipeline(changed, out)
+    kept = sorted(p.name for p in mine.iterdir())
+    assert kept == ["checkpoint.npz", "config.json", "metrics.json"]
 
 
 def test_zero_iterations_is_noted_as_untrained(tmp_path, monkeypatch):

@@ -48,11 +48,15 @@ def forget_training_checkpoint(run: RunDir) -> None:
     """Remove the training checkpoint (and the ``metrics.json`` beside it) once the network
     step it belongs to is recorded, or before a run starts afresh: one left behind by a resumed
     run was taken up by a later ``--resume`` under another config (a finished run was rerun
-    over, or trained on from another seed's weights)."""
+    over, or trained on from another seed's weights). A ``training`` folder holding anything
+    else is not the step's (``infodyn train --out OUT/training``) and is left alone."""
     ckpt = run.file(TRAINING_CHECKPOINT)
-    for path in (ckpt, ckpt.with_name("metrics.json")):
+    ours = (ckpt, ckpt.with_name("metrics.json"))
+    if ckpt.parent.is_dir() and any(p not in ours for p in ckpt.parent.iterdir()):
+        return  # more than the training step's files: a folder of the user's (a train --out)
+    for path in ours:
         path.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):  # (not empty: something of the user's)
+    with contextlib.suppress(OSError):
         ckpt.parent.rmdir()
 
 
