@@ -11,7 +11,13 @@ from infodyn.errors import InputError
 from infodyn.experiments.config import SimulateConfig, get_command, validate
 from infodyn.experiments.simulate_batch import batch_signature, simulate_batch
 from infodyn.experiments.simulate_run import run_simulation
-from infodyn.experiments.sweep import expand_grid, make_tasks, read_marker, run_point_batch
+from infodyn.experiments.sweep import (
+    count_attempts,
+    expand_grid,
+    make_tasks,
+    read_marker,
+    run_point_batch,
+)
 
 SIM_SMALL = {"network": {"n_in": 3, "n_rec": 5}}
 
@@ -78,6 +84,24 @@ def test_one_bad_point_fails_alone_not_its_whole_batch(tmp_path):
             assert "highest rate is 5000 Hz" in marker["input_error"]
         else:
             assert marker == read_marker(tmp_path / p.name, p.key)  # ran alone, done
+        assert count_attempts(tmp_path / p.name) == 1  # the batch's attempt, not two
+
+
+def test_a_full_disk_fails_the_batch_at_once_not_point_by_point(tmp_path, monkeypatch):
+    """Only bad input sends a batch's points to run alone: a full disk would fail each again."""
+    import errno
+
+    import infodyn.experiments.simulate_batch as sb
+
+    def full(cfgs, outs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sb, "simulate_batch", full)
+    spec = get_command("simulate")
+    points = expand_grid(spec, BASE, {"network.rec_scale": [0.5, 1.0]})
+    markers = run_point_batch(spec, [(p.config, str(tmp_path / p.name), p.key) for p in points])
+    assert all("no space left on the device" in m["input_error"] for m in markers)
+    assert all(count_attempts(tmp_path / p.name) == 1 for p in points)
 
 
 def test_a_batch_larger_than_the_free_memory_is_refused_before_it_runs(tmp_path, monkeypatch):

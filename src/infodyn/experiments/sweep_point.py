@@ -87,18 +87,22 @@ def _not_retried(exc: BaseException) -> str | None:
     return None
 
 
-def run_point(spec: CommandSpec, config: dict[str, Any], out: str, key: str) -> dict[str, Any]:
+def run_point(
+    spec: CommandSpec, config: dict[str, Any], out: str, key: str, logged: bool = False
+) -> dict[str, Any]:
     """Run one sweep point into ``out`` and write its done marker; returns the marker.
 
     A point cut off earlier continues from its checkpoint when the command declares one. A
     point that finished already (Dask reruns a lost worker's finished tasks) is not run again.
+    ``logged``: this attempt is in the point's log already (a batch's, run again alone).
     """
     out_path = Path(out)
     inputs = input_files(config)
     done = finished_marker(out_path, key, inputs)
     if done is not None:
         return done
-    _log_attempt(out_path, key)
+    if not logged:
+        _log_attempt(out_path, key)
     t0 = time.perf_counter()
     try:
         cfg = validate(spec.config_model(), config, source=str(out_path))
@@ -151,11 +155,12 @@ def run_point_batch(
     except (InputError, OSError) as exc:  # not retried (see run_point)
         if (line := _not_retried(exc)) is None:
             raise
-        if len(items) == 1:
-            return [{"key": items[0][2], INPUT_ERROR: line}]
+        if len(items) == 1 or not isinstance(exc, InputError):  # (a full disk fails them all)
+            return [{"key": key, INPUT_ERROR: line} for _, _, key in items]
         # one point's bad input refused the whole batch (a 5000 Hz point failed the 50 Hz points
-        # beside it, with its message): each runs alone, to finish or fail on its own input
-        return [run_point(spec, config, out, key) for config, out, key in items]
+        # beside it, with its message): each runs alone, to finish or fail on its own input, in
+        # the attempt the batch logged
+        return [run_point(spec, c, out, key, logged=True) for c, out, key in items]
     wall = (time.perf_counter() - t0) / len(items)
     return [
         _mark_done(out, key, res, wall, files)
