@@ -115,6 +115,8 @@ def test_rows_normalised_in_float32_are_taken_at_their_precision():
     assert I.channel_capacity(P).capacity == pytest.approx(exact.capacity, abs=1e-12)
     with pytest.raises(InputError, match="row 0 sums to 1.0000"):  # not rounding: refused
         I.channel_capacity(np.float32([[0.5, 0.50002], [0.5, 0.5]]))
+    L = np.random.default_rng(3).random((20_000, 3)).astype(np.float32)
+    assert np.isfinite(I.channel_capacity((L / L.sum(0)).T).capacity)  # normalised by columns
     wide = np.full((2, 1000), 1e-3, np.float32)
     wide[0, 0] -= 3e-4  # a row 3e-4 short is no rounding, however many columns
     with pytest.raises(InputError, match="row 0 sums to 0.9997"):
