@@ -235,8 +235,8 @@ def clique_network(
     outside = max((k - 1) * share + (c - k + 1) * disjoint, c * disjoint)
     require(inside > outside, "no threshold stores the cliques with these couplings")
     z = 0.5 * (inside + outside) if threshold is None else float(threshold)
-    require_memory(  # the edges' coupling matrix and its masks (v = 200: a raw 3 GiB error)
-        12.0 * comb(v, 2) ** 2,
+    require_memory(  # the edges' coupling matrix, its masks and the model's checked, symmetrised
+        36.0 * comb(v, 2) ** 2,  # copies (v = 200: a raw 3 GiB error; v = 100 peaked at 0.83 GB)
         f"the clique network on K_{v} ({comb(v, 2):,} units)",
         "a smaller v",
     )
