@@ -238,7 +238,7 @@ def test_recurrent_current_checks_pre():
 
 @pytest.mark.parametrize("rates", ["3", True, [[1.0, 2.0], [3.0]]])
 def test_poisson_rates_must_be_numbers(rates):
-    with pytest.raises(InputError, match="the filtered noise and its kernel needs"):
+    with pytest.raises(InputError, match="filtered noise of 50 steps x 3 inputs and its kernel"):
         filtered_noise_rates(50, 3, kernel_ms=1e300)  # "Maximum allowed size exceeded"
     with pytest.raises(InputError, match="amplitude must be real numbers"):
         direct_current("3", 5, 3)  # a current of 3
