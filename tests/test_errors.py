@@ -274,8 +274,30 @@ def test_recording_data_warnings_keeps_the_readers_notes():
         warn_data("3 spikes merged")
     assert again == ["3 spikes merged"]
     with pytest.warns(DataWarning, match="outside a block") as seen:  # a warning there
-        warn_data("outside a block", stacklevel=1)
-    assert seen[0].filename == __file__  # stacklevel counts from the caller
+        warn_data("outside a block")
+    assert seen[0].filename == __file__  # at the first caller outside infodyn
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".h5"])
+def test_a_readers_note_points_at_the_users_call(tmp_path, suffix):
+    """The readers' fixed stack levels pointed inside infodyn (spikes.py, spike_reader.py,
+    io.py) for load_spikes and step_counts: -W and module filters on the user's code missed."""
+    from infodyn.criticality import step_counts
+    from infodyn.data import DataWarning, SpikeWriter, load_spikes
+
+    path = tmp_path / f"s{suffix}"
+    if suffix == ".npz":
+        np.savez(path, times=[1, 1, 2], units=[0, 0, 1], n_units=2, n_steps=4)
+    else:
+        with SpikeWriter(path, n_units=2, n_steps=4) as w:
+            w.append([2, 1, 1], [1, 0, 0])
+    with pytest.warns(DataWarning, match="1 spikes repeat") as seen:
+        load_spikes(path)
+    assert seen[0].filename == __file__
+    if suffix == ".h5":
+        with pytest.warns(DataWarning, match="1 spikes repeat") as seen:
+            step_counts(path)
+        assert seen[0].filename == __file__
 
 
 def test_recording_data_warnings_leaves_pythons_warnings_alone():

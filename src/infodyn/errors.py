@@ -15,6 +15,7 @@ import errno
 import math
 import os
 import pathlib
+import sys
 import types
 import typing
 import warnings
@@ -39,15 +40,29 @@ _DATA_NOTES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 )
 
 
-def warn_data(message: str, stacklevel: int = 2) -> None:
+def warn_data(message: str) -> None:
     """A reader's note on the data it read (:class:`DataWarning`): kept by the enclosing
-    :func:`recording_data_warnings` block, when one is open, else warned about. ``stacklevel``
-    counts from the caller, as :func:`warnings.warn`'s does."""
+    :func:`recording_data_warnings` block, when one is open, else warned about at the first
+    caller outside infodyn (the readers' fixed stack levels pointed inside the package for
+    every public entry but one, so ``-W`` and module filters on the user's code missed it)."""
     lines = _DATA_NOTES.get()
-    if lines is None:
-        warnings.warn(message, DataWarning, stacklevel=stacklevel + 1)
-    elif message not in lines:
-        lines.append(message)
+    if lines is not None:
+        if message not in lines:
+            lines.append(message)
+        return
+    level, frame = 2, sys._getframe(1)  # level 2: warn_data's caller
+    while frame.f_back is not None and _ours(frame.f_code.co_filename):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, DataWarning, stacklevel=level)
+
+
+#: the folder of infodyn's own modules (warn_data's notes point past them)
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _ours(filename: str) -> bool:
+    """A frame of infodyn: its modules, or code generated for them (a dataclass's __init__)."""
+    return filename.startswith(_PACKAGE) or filename == "<string>"
 
 
 @contextlib.contextmanager

@@ -56,13 +56,12 @@ def sorted_repeats(tr: np.ndarray, t: np.ndarray, u: np.ndarray) -> tuple[np.nda
     return order, repeat
 
 
-def repeat_warning(source: str, n_repeats: int, stacklevel: int = 3) -> None:
+def repeat_warning(source: str, n_repeats: int) -> None:
     """The warning of :func:`~infodyn.data.io.load_spikes` for ``n_repeats`` merged spikes."""
     if n_repeats:
         warn_data(
             f"{source}{n_repeats} spikes repeat a spike of the same unit in the same step and "
-            "trial; each was kept once (a unit spikes at most once a step)",
-            stacklevel=stacklevel,
+            "trial; each was kept once (a unit spikes at most once a step)"
         )
 
 

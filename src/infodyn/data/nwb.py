@@ -223,7 +223,7 @@ def load_nwb_spikes(
     unique = np.unique(key, axis=1)
     n_merged = key.shape[1] - unique.shape[1]
     lengths = [] if trials is None else [int(n) for n in own]
-    warn_binning(str(path), dt, n_outside, n_merged, stacklevel=3, trial_steps=lengths)
+    warn_binning(str(path), dt, n_outside, n_merged, trial_steps=lengths)
     # this file's session; a train infodyn saved after reading another NWB file carries that
     # read's "nwb" and "nwb_binning", which described the other file: the first NWB file read
     # is kept as nwb_origin, the binning notes are this read's alone
@@ -248,8 +248,7 @@ def load_nwb_spikes(
     if n_repeated:  # loaded silently: two rows named the same unit
         warn_data(
             f"{path}: the units table repeats ids ({n_repeated} rows); "
-            "units are numbered by row (metadata['nwb_unit_ids'] keeps the ids)",
-            stacklevel=2,
+            "units are numbered by row (metadata['nwb_unit_ids'] keeps the ids)"
         )
     return SpikeTrain(
         times=unique[1],
@@ -281,8 +280,7 @@ def _infodyn_info(nwb: Any) -> dict[str, Any]:
         return info
     warn_data(
         f"the NWB file's scratch/{SCRATCH_NAME} entry is not infodyn's header (dt_ms, n_steps, "
-        "metadata); ignored: the spikes are binned from the units table alone",
-        stacklevel=3,
+        "metadata); ignored: the spikes are binned from the units table alone"
     )
     return {}
 

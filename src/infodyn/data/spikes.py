@@ -91,7 +91,7 @@ def _sorted_once(trials: np.ndarray, times: np.ndarray, units: np.ndarray) -> tu
     trials, times, units = trials[order], times[order], units[order]
     n_repeats = int(np.count_nonzero(repeat))
     if n_repeats:
-        repeat_warning("", n_repeats, stacklevel=5)
+        repeat_warning("", n_repeats)
         keep = ~repeat
         trials, times, units = trials[keep], times[keep], units[keep]
     return trials, times, units
@@ -364,8 +364,7 @@ def _warn_id_gaps(path: Path, sp: SpikeTrain) -> None:
         warn_data(
             f"{path}: units hold {used} distinct values up to {n - 1}, read as indices: "
             f"{n} units, {n - used} of them silent; if they are ids, renumber them "
-            "(np.unique(units, return_inverse=True)) or give n_units",
-            stacklevel=4,
+            "(np.unique(units, return_inverse=True)) or give n_units"
         )
 
 

@@ -129,7 +129,7 @@ def bin_trials(
     unique = np.unique(key, axis=1)
     n_merged = key.shape[1] - unique.shape[1]
     closed_lengths = [p[4] for p in parts] if all(p[3] is not None for p in parts) else []
-    warn_binning(source, dt, n_outside, n_merged, stacklevel=4, trial_steps=closed_lengths)
+    warn_binning(source, dt, n_outside, n_merged, trial_steps=closed_lengths)
     meta = dict(metadata or {})
     meta["binning"] = {"dt_ms": dt, "dropped_outside_trials": n_outside, "merged": n_merged}
     if closed_lengths and min(closed_lengths) != n_steps:
@@ -163,7 +163,6 @@ def warn_binning(
     dt: float,
     n_outside: int,
     n_merged: int,
-    stacklevel: int,
     trial_steps: Sequence[int] = (),
 ) -> None:
     """Warn that binning dropped ``n_outside`` spikes outside every trial and merged
@@ -176,18 +175,13 @@ def warn_binning(
             f"{source}: trials last {min(trial_steps)} to {max(trial_steps)} steps of {dt} ms; "
             f"the {shorter} shorter one(s) are padded with silent steps to {max(trial_steps)}, "
             "which rates and analyses count as recorded (a recording of trials of one length "
-            "has none)",
-            stacklevel=stacklevel,
+            "has none)"
         )
     if n_outside:
-        warn_data(
-            f"{source}: {n_outside} spikes lie outside every trial and were dropped",
-            stacklevel=stacklevel,
-        )
+        warn_data(f"{source}: {n_outside} spikes lie outside every trial and were dropped")
     if n_merged:
         warn_data(
             f"{source}: {n_merged} spikes share a {dt} ms bin with another spike of the same "
             f"unit and were merged: bin finer, with a dt below {dt} ms in load_spikes(..., dt=) "
-            f"or `infodyn convert {source} spikes.h5 --dt D`",
-            stacklevel=stacklevel,
+            f"or `infodyn convert {source} spikes.h5 --dt D`"
         )
