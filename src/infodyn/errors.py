@@ -40,6 +40,15 @@ _DATA_NOTES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 )
 
 
+#: the folder of infodyn's own modules (warn_data's notes point past them)
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _ours(filename: str) -> bool:
+    """A frame of infodyn: its modules, or code generated for them (a dataclass's __init__)."""
+    return filename.startswith(_PACKAGE) or filename == "<string>"
+
+
 def warn_data(message: str) -> None:
     """A reader's note on the data it read (:class:`DataWarning`): kept by the enclosing
     :func:`recording_data_warnings` block, when one is open, else warned about at the first
@@ -54,15 +63,6 @@ def warn_data(message: str) -> None:
     while frame.f_back is not None and _ours(frame.f_code.co_filename):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, DataWarning, stacklevel=level)
-
-
-#: the folder of infodyn's own modules (warn_data's notes point past them)
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _ours(filename: str) -> bool:
-    """A frame of infodyn: its modules, or code generated for them (a dataclass's __init__)."""
-    return filename.startswith(_PACKAGE) or filename == "<string>"
 
 
 @contextlib.contextmanager
