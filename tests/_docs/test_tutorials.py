@@ -22,7 +22,8 @@ RUNNER = (
 
 
 def run_fast(path: Path, tmp_path: Path, as_file: bool = False) -> subprocess.CompletedProcess:
-    env = {**os.environ, "INFODYN_TUTORIAL_FAST": "1", "MPLBACKEND": "Agg"}
+    # TMPDIR: the tutorials' mkdtemp folders (a sweep, a recording) left one in /tmp a test run
+    env = {**os.environ, "INFODYN_TUTORIAL_FAST": "1", "MPLBACKEND": "Agg", "TMPDIR": str(tmp_path)}
     return subprocess.run(
         [sys.executable, str(path)] if as_file else [sys.executable, "-c", RUNNER, str(path)],
         capture_output=True,
