@@ -105,7 +105,9 @@ def test_a_full_disk_fails_the_batch_at_once_not_point_by_point(tmp_path, monkey
 
 
 def test_a_batch_larger_than_the_free_memory_is_refused_before_it_runs(tmp_path, monkeypatch):
-    """4 points x 150 steps x (8 inputs x 24 B + 16 units x 16 B) = 268,800 B = 262.5 KiB."""
+    """4 points x 150 steps x (8 inputs x 24 B + 16 units x 16 B) = 268,800 B, plus 4 points x
+    (8 x 16 + 16 x 16 + 16 x 1) weights x 24 B = 38,400 B (the weights were not counted):
+    307,200 B = 300 KiB."""
     from infodyn.memory import MemoryPreflightError
 
     cfgs = [validate(SimulateConfig, BASE)] * 4
@@ -114,8 +116,9 @@ def test_a_batch_larger_than_the_free_memory_is_refused_before_it_runs(tmp_path,
     with pytest.raises(MemoryPreflightError) as info:
         simulate_batch(cfgs, outs)
     assert str(info.value).startswith(
-        "a batch of 4 simulate points of 150 steps x 16 units (dense inputs and spikes, all "
-        "held) needs 262 KiB but 200 KiB is free under INFODYN_MEMORY_LIMIT; a smaller batch_size"
+        "a batch of 4 simulate points of 150 steps x 16 units (dense weights, inputs and spikes, "
+        "all held) needs 300 KiB but 200 KiB is free under INFODYN_MEMORY_LIMIT; a smaller "
+        "batch_size"
     )
     assert not any(o.exists() for o in outs)
     monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1M")

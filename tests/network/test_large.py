@@ -228,3 +228,30 @@ def test_the_free_memory_of_a_cpu_device_is_the_hosts():
     from infodyn.network.engine_jax import device_free_bytes
 
     assert device_free_bytes() is None  # the suite runs JAX on the CPU
+
+
+def test_a_jax_run_counts_its_input_and_checks_the_device_apart(monkeypatch):
+    """simulate(engine="jax") counted its traces alone: a bool input of 10^4 x 4000 channels
+    (40 MB) took 0.5 GB as a float64 copy and the device's copy, unchecked; on a GPU it never
+    asked the device. 3000 x 4000 bools: a float64 copy of 96 MB, and 48 MB (float32) or 96 MB
+    (float64) on the device."""
+    import importlib
+
+    from infodyn.memory import MemoryPreflightError
+
+    engine_jax = importlib.import_module("infodyn.network.engine_jax")
+    net = LIF(n_in=4000, n_rec=50, v_th=0.5)
+    params = net.init(seed=1)
+    x = np.random.default_rng(0).random((3000, 4000)) < 0.01
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "60M")
+    with pytest.raises(MemoryPreflightError, match=r"a float64 copy of the input x \(1, 3000"):
+        simulate(net, params, x, engine="jax", record=False)
+    xf = x.astype(np.float64)  # no copy to make: the device's (96 MB in float64) is too much
+    with pytest.raises(MemoryPreflightError, match="traces of 1 x 3000 steps x 50 units and its"):
+        simulate(net, params, xf, engine="jax", record=False, precision="float64")
+    monkeypatch.delenv("INFODYN_MEMORY_LIMIT")
+    monkeypatch.setattr(engine_jax, "device_free_bytes", lambda: 20_000_000)  # a small GPU
+    with pytest.raises(MemoryPreflightError, match="needs 46.3 MiB on the device"):
+        simulate(net, params, x, engine="jax", record=False)
+    monkeypatch.setattr(engine_jax, "device_free_bytes", lambda: 10**9)
+    assert simulate(net, params, x[:100], engine="jax", record=False).z.shape == (100, 50)

@@ -49,10 +49,14 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
     net0, cfg0 = nets[0], cfgs[0]
     n_points, n_steps = len(cfgs), cfg0.input.n_steps
     itemsize = np.dtype(cfg0.simulation.precision).itemsize
-    require_memory(  # the inputs (float64, stacked, then in precision) and z (device and host)
-        n_points * n_steps * (net0.n_in * (16 + itemsize) + 2 * net0.n_rec * itemsize),
+    n_weights = net0.n_in * net0.n_rec + net0.n_rec**2 + net0.n_rec * net0.n_out
+    require_memory(  # the inputs (float64, stacked, then in precision), z (device and host) and
+        # the weights (each point's float64, stacked, then in precision: 6 points of 2,000
+        # units took 0.46 GB beyond the 9.6 MB counted)
+        n_points * n_steps * (net0.n_in * (16 + itemsize) + 2 * net0.n_rec * itemsize)
+        + n_points * n_weights * (16 + itemsize),
         f"a batch of {n_points} simulate points of {n_steps:,} steps x {net0.n_rec:,} units "
-        "(dense inputs and spikes, all held)",
+        "(dense weights, inputs and spikes, all held)",
         "a smaller batch_size, or run the points one by one (they stream their spikes in chunks)",
     )
     dtype = ensure_dtype(cfg0.simulation.precision)

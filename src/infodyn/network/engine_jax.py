@@ -280,10 +280,18 @@ def simulate_jax(
     (z only with ``record=False``). Refuses, before running, traces that do not fit in memory."""
     batch, n_steps = x.shape[:2]
     what = "z, v, thr and y" if record else "z"
-    require_memory(
-        trace_bytes(net, batch, n_steps, precision, record),
-        f"the JAX engine's {what} traces of {batch} x {n_steps} steps x {net.n_rec} units",
+    # the traces on each side, and the input's copy on the device (4,000 input channels took
+    # 0.5 GB unchecked); on a GPU the device's memory is checked on its own
+    traces = trace_bytes(net, batch, n_steps, precision, record) / 2
+    device_input = x.size * np.dtype(precision).itemsize
+    need = f"the JAX engine's {what} traces of {batch} x {n_steps} steps x {net.n_rec} units"
+    require_host_and_device(
+        traces,
+        traces + device_input,
         trace_advice(record, "fewer steps or trials"),
+        f"{need} and its input",
+        need,
+        f"{need} and its input",
     )
     dtype, p, c, beta = prepare(net, params, precision)
     if dtype == jnp.float32:

@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from infodyn.errors import InputError, as_array, require_finite
+from infodyn.memory import require_memory
 from infodyn.network.engine_event import EXACT_INPUT_DTYPES
 
 
@@ -51,4 +52,10 @@ def check_input(net, x: Any) -> tuple[np.ndarray, bool]:
     if x.shape[1] == 0 or x.shape[0] == 0:
         raise InputError(f"input x is empty (shape {x.shape})")
     require_finite("input x", x)
+    if x.dtype != np.float64:  # bool or uint8 spikes: 8 bytes an entry more
+        require_memory(
+            8 * x.size,
+            f"a float64 copy of the input x {x.shape}",
+            "fewer steps, trials or input channels",
+        )
     return x.astype(np.float64, copy=False), batched
