@@ -294,6 +294,8 @@ def test_an_interruption_in_the_first_steps_training_is_resumed_only_under_its_c
         prun.run_pipeline(changed, out, resume=True)
     (out / TRAINING_CHECKPOINT).parent.mkdir()  # one left by an older version
     (out / TRAINING_CHECKPOINT).write_bytes(b"stale")
+    # and the temporary of a write killed part way (it made the folder look like a user's)
+    (out / TRAINING_CHECKPOINT).with_name(".checkpoint.npz.abc123.npz.tmp").write_bytes(b"x")
     with pytest.raises(InputError, match="run is complete"):
         prun.run_pipeline(changed, out, resume=True)
 

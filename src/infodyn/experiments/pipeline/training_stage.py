@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.atomic import remove_temporaries
 from infodyn.errors import require
 from infodyn.experiments.hooks import branching_hook
 from infodyn.experiments.interrupt import checkpoint_on_signal
@@ -52,6 +53,8 @@ def forget_training_checkpoint(run: RunDir) -> None:
     else is not the step's (``infodyn train --out OUT/training``) and is left alone."""
     ckpt = run.file(TRAINING_CHECKPOINT)
     ours = (ckpt, ckpt.with_name("metrics.json"))
+    if ckpt.parent.is_dir():  # a write killed part way left its temporary: ours too, not a
+        remove_temporaries(ckpt.parent, below=False)  # user's file (it kept a stale checkpoint)
     if ckpt.parent.is_dir() and any(p not in ours for p in ckpt.parent.iterdir()):
         return  # more than the training step's files: a folder of the user's (a train --out)
     for path in ours:
