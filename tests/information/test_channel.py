@@ -117,6 +117,13 @@ def test_rows_normalised_in_float32_are_taken_at_their_precision():
         I.channel_capacity(np.float32([[0.5, 0.50002], [0.5, 0.5]]))
     L = np.random.default_rng(3).random((20_000, 3)).astype(np.float32)
     assert np.isfinite(I.channel_capacity((L / L.sum(0)).T).capacity)  # normalised by columns
+    skew = np.ones((65_536, 2), np.float32)
+    skew[0] = 1e4  # one large term first: summed term by term, a row drifts by ~4000 eps
+    assert np.isfinite(I.channel_capacity((skew / skew.sum(0)).T).capacity)
+    half = np.full((2, 16), 1 / 16, np.float16)
+    half[0] = 0  # float16's eps (~1e-3 a column) let an all-zero row pass
+    with pytest.raises(InputError, match="row 0 sums to 0"):
+        I.channel_capacity(half)
     wide = np.full((2, 1000), 1e-3, np.float32)
     wide[0, 0] -= 3e-4  # a row 3e-4 short is no rounding, however many columns
     with pytest.raises(InputError, match="row 0 sums to 0.9997"):
