@@ -88,7 +88,8 @@ def test_one_bad_point_fails_alone_not_its_whole_batch(tmp_path):
 
 
 def test_a_full_disk_fails_the_batch_at_once_not_point_by_point(tmp_path, monkeypatch):
-    """Only bad input sends a batch's points to run alone: a full disk would fail each again."""
+    """A full disk fails a batch's points at once (each alone would fail again); a permission
+    error, which may be one point's file, sends them to run alone, as bad input does."""
     import errno
 
     import infodyn.experiments.simulate_batch as sb
@@ -102,6 +103,13 @@ def test_a_full_disk_fails_the_batch_at_once_not_point_by_point(tmp_path, monkey
     markers = run_point_batch(spec, [(p.config, str(tmp_path / p.name), p.key) for p in points])
     assert all("no space left on the device" in m["input_error"] for m in markers)
     assert all(count_attempts(tmp_path / p.name) == 1 for p in points)
+
+    def denied(cfgs, outs):  # one point's file it may not write: not every point's failure
+        raise PermissionError(errno.EACCES, "Permission denied", str(outs[1] / "spikes.h5"))
+
+    monkeypatch.setattr(sb, "simulate_batch", denied)
+    others = [(p.config, str(tmp_path / "b" / p.name), p.key) for p in points]
+    assert all("results" in m for m in run_point_batch(spec, others))  # each ran alone
 
 
 def test_a_batch_larger_than_the_free_memory_is_refused_before_it_runs(tmp_path, monkeypatch):

@@ -78,6 +78,10 @@ INPUT_ERROR = "input_error"
 _FILE_SYSTEM_STATE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 
+#: file-system states that fail every point of a batch alike (not one point's file: EACCES)
+_WHOLE_FILE_SYSTEM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+
+
 def _not_retried(exc: BaseException) -> str | None:
     """The one line of a failure that fails the same way every time, or None (retry it)."""
     if isinstance(exc, InputError):
@@ -155,11 +159,11 @@ def run_point_batch(
     except (InputError, OSError) as exc:  # not retried (see run_point)
         if (line := _not_retried(exc)) is None:
             raise
-        if len(items) == 1 or not isinstance(exc, InputError):  # (a full disk fails them all)
-            return [{"key": key, INPUT_ERROR: line} for _, _, key in items]
-        # one point's bad input refused the whole batch (a 5000 Hz point failed the 50 Hz points
-        # beside it, with its message): each runs alone, to finish or fail on its own input, in
-        # the attempt the batch logged
+        if len(items) == 1 or getattr(exc, "errno", None) in _WHOLE_FILE_SYSTEM:  # (a full disk
+            return [{"key": key, INPUT_ERROR: line} for _, _, key in items]  # fails them all)
+        # one point's bad input (or a file of its own it may not read or write) refused the whole
+        # batch (a 5000 Hz point failed the 50 Hz points beside it, with its message): each
+        # runs alone, to finish or fail on its own, in the attempt the batch logged
         return [run_point(spec, c, out, key, logged=True) for c, out, key in items]
     wall = (time.perf_counter() - t0) / len(items)
     return [
