@@ -179,3 +179,20 @@ def test_the_cutoff_tests_p_is_halved_only_where_alpha_exceeds_3():
                 break
         assert (fit.alpha > 3) == (alpha > 3) and tpl.R < -0.1
         assert tpl.p == pytest.approx(share * stats.chi2.sf(-2 * tpl.R, 1), rel=1e-12)
+
+
+@pytest.mark.parametrize("discrete", [False, True])
+def test_a_gamma_like_tail_is_fitted_past_alpha_minus_3(discrete):
+    """The cutoff law's alpha stopped at -3, unflagged: a shape-8 gamma (its exact law is the
+    cutoff law with alpha = -7, lambda = 1) was fitted 290 nats short of the maximum."""
+    x = np.random.default_rng(0).gamma(8.0, 1.0, 3000)
+    x = np.floor(x) + 1 if discrete else x[x >= 1]
+    tpl = C.fit_power_law(x, discrete=discrete, xmin=1.0).comparisons["truncated_power_law"]
+    assert tpl.params["alpha"] < -5 and not tpl.at_bound
+    assert 0.8 < tpl.params["lambda"] < 1.2
+    if not discrete:  # the true law's own likelihood is no higher than the fit's
+        ours = C.fit_power_law(x, discrete=False, xmin=1.0)
+        t = x[x >= 1.0]
+        log_z = special.gammaln(8.0) + np.log(special.gammaincc(8.0, 1.0))
+        ll_true = float(np.sum(7.0 * np.log(t) - t) - t.size * log_z)
+        assert ours.loglikelihood - tpl.R >= ll_true - 1e-6
