@@ -16,6 +16,7 @@ from infodyn.network import (
     filtered_noise_rates,
     filtered_noise_spikes,
     poisson_spikes,
+    simulate,
     simulate_spikes,
     simulate_to_file,
 )
@@ -350,3 +351,15 @@ def test_a_check_of_the_whole_config_is_not_named_twice():
         LIF(n_rec=20, p_connect=0.5)
     with pytest.raises(InputError, match="^invalid LIF config: tau_m: "):  # a field keeps its name
         LIF(n_rec=20, tau_m=-1.0)
+
+
+def test_a_trace_and_its_spike_train_name_their_engine_and_precision():
+    """Trace kept no precision and spike_train() metadata was {}, where simulate_spikes names
+    both; np.dtype("float32") went into simulate_spikes' metadata as an object."""
+    for engine, precision, name in (("jax", "float32", "float32"), ("event", "float32", "float64")):
+        trace = simulate(NET, PARAMS, X, engine=engine, precision=precision)
+        assert trace.precision == name
+        meta = trace.spike_train(metadata={"run": 1}).metadata
+        assert meta == {"engine": engine, "precision": name, "run": 1}
+    kept = simulate_spikes(NET, PARAMS, X, engine="jax", precision=np.dtype("float32"))
+    assert kept.metadata["precision"] == "float32"

@@ -116,8 +116,8 @@ def check_chunked_run(
             f"simulate(net, params, x, engine={engine!r})"
         )
     meta: dict[str, Any] = {"network": net.model_dump(mode="json"), "engine": engine}
-    if engine == "jax":
-        meta["precision"] = precision
+    if engine == "jax":  # a name, as a file keeps it (np.dtype("float32") went in as an object)
+        meta["precision"] = np.dtype(precision).name
     mine = as_table(metadata, "metadata")
     taken = sorted(set(mine) & {"network", "engine", "precision"})
     require(  # a user's "engine" replaced the run's own record of its engine, unsaid

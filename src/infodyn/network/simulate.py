@@ -26,7 +26,14 @@ import numpy as np
 
 from infodyn.data.spike_files import SpikeWriter
 from infodyn.data.spikes import SpikeTrain
-from infodyn.errors import InputError, as_array, require, require_choice, require_flag
+from infodyn.errors import (
+    InputError,
+    as_array,
+    as_table,
+    require,
+    require_choice,
+    require_flag,
+)
 from infodyn.memory import require_memory
 from infodyn.network.chunked import check_chunked_run, run_chunks
 from infodyn.network.connectivity import expected_nnz
@@ -84,7 +91,8 @@ class Trace:
     """Result of a simulation. Arrays are (T, .) for unbatched input, (B, T, .) for batched.
 
     ``z`` spikes (0/1), ``v`` membrane potentials, ``thr`` thresholds A (v_th for LIF units,
-    adaptive for ALIF), ``y`` readouts. ``engine`` names the engine that produced it.
+    adaptive for ALIF), ``y`` readouts. ``engine`` names the engine that produced it and
+    ``precision`` its floats (the event engine's are always float64).
     """
 
     z: np.ndarray
@@ -93,10 +101,14 @@ class Trace:
     y: np.ndarray | None
     dt: float
     engine: str
+    precision: str = "float64"
 
     def spike_train(self, metadata: dict[str, Any] | None = None):
-        """The spikes as a :class:`~infodyn.data.SpikeTrain` (batch entries become trials)."""
-        return SpikeTrain.from_dense(self.z.astype(np.uint8), dt=self.dt, metadata=metadata)
+        """The spikes as a :class:`~infodyn.data.SpikeTrain` (batch entries become trials); its
+        metadata names the engine and precision, as simulate_spikes' does, then ``metadata``."""
+        own = {"engine": self.engine, "precision": self.precision}
+        extra = {} if metadata is None else as_table(metadata, "metadata")
+        return SpikeTrain.from_dense(self.z.astype(np.uint8), dt=self.dt, metadata={**own, **extra})
 
     def rates_hz(self) -> np.ndarray:
         """Mean rate of each unit in Hz (averaged over batch and time)."""
@@ -162,7 +174,8 @@ def simulate(
         z, v, thr, y = _simulate_event_batch(net, params, xb, record)
     if not batched:
         z, v, thr, y = (a[0] if a is not None else None for a in (z, v, thr, y))
-    return Trace(z=z, v=v, thr=thr, y=y, dt=net.dt, engine=engine)
+    used = np.dtype(precision).name if engine == "jax" else "float64"
+    return Trace(z=z, v=v, thr=thr, y=y, dt=net.dt, engine=engine, precision=used)
 
 
 def _simulate_event_batch(net, params, xb, record: bool):
