@@ -253,3 +253,18 @@ def test_trials_too_short_for_the_automatic_kmax_say_so_not_kmin():
         res = C.branching_ratio(act, n_boot=0)
     assert not any("kmin=" in w for w in res.warnings), res.warnings
     assert any("trials of 20 bins are short for MR" in w for w in res.warnings), res.warnings
+
+
+def test_tau_interval_of_a_growing_process_holds_its_tau():
+    """m >= 1 gives tau < 0 (growth), but tau_ci was (tau_lo, inf): without the estimate."""
+    rng = np.random.default_rng(0)
+    a = np.zeros((10, 400))
+    a[:, 0] = 20
+    for t in range(1, 400):
+        a[:, t] = rng.poisson(1.005 * a[:, t - 1] + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        res = C.branching_ratio(a, kmax=40, n_boot=50, seed=0)
+    fit = res.fits["exp"]
+    assert fit.m >= 1 and fit.tau < 0
+    assert fit.tau_ci[0] <= fit.tau <= fit.tau_ci[1]

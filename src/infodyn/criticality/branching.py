@@ -346,7 +346,7 @@ def branching_ratio(
             else (np.nan, np.nan)
         )
         tau = float(_tau(np.log(m), dt)) if m > 0 else float("nan")
-        tau_ci = _tau_interval(np.array(m_ci), dt)
+        tau_ci = _tau_interval(np.array(m_ci), dt, m)
         if m <= 0:
             notes.append(f"the lag-1 slope is {m:.3g} <= 0: tau is undefined")
         estimate = {"m": m, "tau": tau, "m_ci": _pair(m_ci), "tau_ci": tau_ci}
@@ -396,7 +396,7 @@ def branching_ratio(
             b=float(b[0]),
             c=float(c[0]),
             m_ci=_pair(m_ci),
-            tau_ci=_tau_interval(np.array(m_ci), dt),
+            tau_ci=_tau_interval(np.array(m_ci), dt, m_hat),
             residual=float(sse[0]),
             m_boot=mb,
             observed=(

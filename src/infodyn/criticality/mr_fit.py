@@ -416,10 +416,14 @@ def _tau(lnm: np.ndarray | float, dt: float) -> np.ndarray:
         return -dt / np.asarray(lnm, dtype=float)
 
 
-def _tau_interval(m_ci: np.ndarray, dt: float) -> tuple[float, float]:
-    """tau interval from an m interval (tau is increasing in m on (0, 1))."""
+def _tau_interval(m_ci: np.ndarray, dt: float, m: float) -> tuple[float, float]:
+    """tau interval from an m interval (tau is increasing in m on (0, 1)). An interval reaching
+    m = 1 leaves tau unbounded above; where ``m`` itself is >= 1 (tau < 0, a growing process)
+    it holds negative values too: (-inf, inf) (it was (tau_lo, inf), without the estimate)."""
     if not np.all(np.isfinite(m_ci)) or m_ci[0] <= 0:
         return (float("nan"), float("nan"))
+    if m >= 1 and m_ci[1] >= 1:
+        return (float("-inf"), float("inf"))
     lo, hi = (_tau(np.log(v), dt) for v in m_ci)
     if m_ci[1] >= 1:  # the interval reaches the supercritical side: tau unbounded above
         hi = np.inf
