@@ -131,25 +131,31 @@ def test_channel_summary_mean_and_t_interval_over_seeds():
     assert (rec["n_seeds"], rec["mi_bits_n"]) == (4, 3)  # the NaN seed counted apart
 
 
-def test_condition_means_average_each_condition_over_strengths_and_seeds_skipping_nan():
-    # a sweep's results.csv keeps scalars only: without these a channel sweep had no column
-    # to plot (its rows and summary are lists)
+def test_condition_means_compare_the_conditions_on_the_same_networks():
+    """A sweep's results.csv keeps scalars only: without these a channel sweep had no column to
+    plot. Each condition skipped its own NaN, so the untrained m averaged strength 2.5 alone
+    and the trained m strength 0.5 alone ("training lowered m"): the means now take the
+    networks (strength, seed) where every condition's value is finite, and count them."""
     from infodyn.experiments.channel.summary import condition_means
 
+    def row(cond, strength, mi, m, rate, tc):
+        keys = ("condition", "strength", "seed", "mi_bits", "m", "rate_hz", "tc_bits")
+        return dict(zip(keys, (cond, strength, 0, mi, m, rate, tc), strict=True))
+
     rows = [
-        {"condition": "untrained", "mi_bits": 0.5, "m": 0.2, "rate_hz": 4.0, "tc_bits": 1.0},
-        {"condition": "info", "mi_bits": 1.0, "m": 0.9, "rate_hz": 9.0, "tc_bits": 2.0},
-        {"condition": "untrained", "mi_bits": 1.5, "m": 0.4, "rate_hz": 6.0, "tc_bits": 3.0},
-        {"condition": "info", "mi_bits": math.nan, "m": 0.7, "rate_hz": 11.0, "tc_bits": 4.0},
+        row("untrained", 0.5, 0.5, None, 4.0, 1.0),
+        row("info", 0.5, 1.0, 0.9, 9.0, 2.0),
+        row("untrained", 2.5, 1.5, 0.4, 6.0, 3.0),
+        row("info", 2.5, math.nan, None, 11.0, 4.0),
     ]
     means = condition_means(rows)
     assert list(means) == ["untrained", "info"]
     assert means["untrained"] == pytest.approx(
-        {"mi_bits": 1.0, "m": 0.3, "rate_hz": 5.0, "tc_bits": 2.0}
-    )
-    assert means["info"] == pytest.approx(
-        {"mi_bits": 1.0, "m": 0.8, "rate_hz": 10.0, "tc_bits": 3.0}
-    )
+        {"mi_bits": 0.5, "mi_bits_n": 1, "m": math.nan, "m_n": 0, "rate_hz": 5.0,
+         "rate_hz_n": 2, "tc_bits": 2.0, "tc_bits_n": 2},
+        nan_ok=True,
+    )  # fmt: skip
+    assert means["info"]["mi_bits"] == 1.0 and means["info"]["rate_hz"] == 10.0
 
 
 def test_a_channel_sweep_plots_the_info_conditions_information_by_default():

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from typing import Any
@@ -176,8 +177,9 @@ def run_channel(
                 )
                 last = rows[-1]
                 bar.update(advance=1)
-                bar.log(
-                    f"strength {g:g} seed {s}: m={last['m']:.3f} "
+                m = f"m={last['m']:.3f}" if math.isfinite(last["m"]) else "m not resolved"
+                bar.log(  # the last condition's row: named (it read as the network's)
+                    f"strength {g:g} seed {s}, {last['condition']}: {m} "
                     f"I={last['mi_bits']:.3f} bits rate={last['rate_hz']:.1f} Hz"
                 )
     summary = summarize(rows)

@@ -46,18 +46,33 @@ def summarize(
 def condition_means(
     rows: list[dict[str, Any]], keys=("mi_bits", "m", "rate_hz", "tc_bits")
 ) -> dict[str, dict[str, float]]:
-    """Per condition (``untrained``, ``rate``, ``info``), the mean of each measure over every
-    input strength and seed (NaN values left out): scalars a sweep over the channel's options
-    can tabulate and plot (``means.info.mi_bits``), where the rows and the summary are lists."""
-    out: dict[str, dict[str, float]] = {}
-    for cond in dict.fromkeys(r["condition"] for r in rows):
-        rec = {}
-        for k in keys:
-            v = np.array([r[k] for r in rows if r["condition"] == cond], dtype=float)
-            v = v[np.isfinite(v)]
-            rec[k] = float(v.mean()) if v.size else float("nan")
-        out[cond] = rec
+    """Per condition (``untrained``, ``rate``, ``info``), the mean of each measure over the
+    networks (input strength and seed) where every condition's value is finite, and their
+    number (``{key}_n``): scalars a sweep over the channel's options can tabulate and plot
+    (``means.info.mi_bits``), where the rows and the summary are lists. Each condition left
+    out its own NaN before, so its m could average other networks than another's (untrained
+    m from strength 2.5 only, trained m from 0.5 only: "training lowered m")."""
+    conds = list(dict.fromkeys(r["condition"] for r in rows))
+    networks: dict[tuple[Any, Any], dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        networks.setdefault((r.get("strength"), r.get("seed")), {})[r["condition"]] = r
+    out: dict[str, dict[str, float]] = {c: {} for c in conds}
+    for k in keys:
+        shared = [
+            by_cond
+            for by_cond in networks.values()
+            if all(c in by_cond and _finite(by_cond[c].get(k)) for c in conds)
+        ]
+        for c in conds:
+            v = np.array([by_cond[c][k] for by_cond in shared], dtype=float)
+            out[c][k] = float(v.mean()) if v.size else float("nan")
+            out[c][f"{k}_n"] = len(shared)
     return out
+
+
+def _finite(value: Any) -> bool:
+    """A number that is finite (None, NaN and inf are not)."""
+    return value is not None and bool(np.isfinite(float(value)))
 
 
 def channel_figures(summary: list[dict[str, Any]]):
@@ -83,7 +98,7 @@ def channel_figures(summary: list[dict[str, Any]]):
                 label=cond,
                 capsize=3,
             )
-            a.set_xlabel("branching parameter m (lag-1 regression, all units observed)")
+            a.set_xlabel("m_naive (lag-1 regression, all units observed; not the MR m)")
             a.set_ylabel(lab)
     ax[0].legend()
     ax[0].set_title("information vs branching (95 % CI over seeds)")
@@ -98,7 +113,7 @@ def channel_figures(summary: list[dict[str, Any]]):
         for a, key, lab in (
             (bx[0], "mi_bits", "I(S;R) [bits]"),
             (bx[1], "rate_hz", "rate [Hz]"),
-            (bx[2], "m_naive", "branching m"),
+            (bx[2], "m_naive", "m_naive (lag-1; not the MR m)"),
         ):
             a.bar(
                 xs,
