@@ -42,3 +42,14 @@ def test_raster_shows_max_units_units():
     fig = raster_figure(SpikeTrain.from_dense(z), max_units=2)
     units = fig.axes[0].get_lines()[0].get_ydata()
     assert sorted(units) == [0, 1]
+
+
+def test_a_steady_rate_stays_steady_to_the_edges_and_the_window_is_named():
+    """The 10-ms mean padded zeros past the ends: a steady 25 Hz fell to about half in the
+    first and last 5 ms; a raster of the first 2000 of 3000 ms did not say so."""
+    z = (np.random.default_rng(0).random((3000, 200)) < 0.025).astype(np.uint8)  # 25 Hz
+    fig = raster_figure(SpikeTrain.from_dense(z))
+    rate = fig.axes[1].get_lines()[0].get_ydata()
+    for edge in (rate[:3], rate[-3:], rate[900:1100]):  # (padding gave ~12.5 Hz at the ends)
+        assert 0.8 * 25 < edge.mean() < 1.2 * 25
+    assert "first 2000 of 3000 ms" in fig.axes[0].get_title()

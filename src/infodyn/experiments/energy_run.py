@@ -302,7 +302,8 @@ def _figures(
     fig, ax = plt.subplots(
         1, 2, figsize=(9, 0.3 * len(memories) + 1.8), gridspec_kw={"width_ratios": [2, 1]}
     )
-    ax[0].imshow(memories, cmap="Greys", aspect="auto", interpolation="nearest")
+    # 0 white, 1 black whatever the memories hold (one memory, or all alike: a blank panel)
+    ax[0].imshow(memories, cmap="Greys", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
     ax[0].set(title="memories (rank by visits)", xlabel="bit", ylabel="rank")
     y = np.arange(len(memories))
     ax[1].barh(y - 0.2, freq, height=0.4, label="words descending here")

@@ -23,10 +23,15 @@ def raster_figure(
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(8, 5), sharex=True, height_ratios=[3, 1])
     ax.plot(t, spikes.units[sel], "|", ms=3, color="k", alpha=0.7)
     ax.set_ylabel("unit")
-    ax.set_title(f"raster ({min(spikes.n_units, max_units)} of {spikes.n_units} units)")
+    total_ms, shown_ms = spikes.n_steps * spikes.dt, n_steps * spikes.dt
+    shown = "" if n_steps == spikes.n_steps else f", first {shown_ms:g} of {total_ms:g} ms"
+    ax.set_title(f"raster ({min(spikes.n_units, max_units)} of {spikes.n_units} units{shown})")
     pop = np.bincount(spikes.times[sel], minlength=n_steps)[:n_steps]
     width = max(1, min(n_steps, round(10.0 / spikes.dt)))  # 10 ms, within the shown steps
-    rate = np.convolve(pop, np.ones(width) / width, mode="same") / min(spikes.n_units, max_units)
+    # a 10-ms mean over the steps each window holds (zeros padded past the ends halved it)
+    box = np.ones(width)
+    held = np.convolve(np.ones(n_steps), box, mode="same")
+    rate = np.convolve(pop, box, mode="same") / held / min(spikes.n_units, max_units)
     ax2.plot(np.arange(n_steps) * spikes.dt, rate * 1000.0 / spikes.dt, color="C0")
     ax2.set_ylabel("rate (Hz)")
     ax2.set_xlabel("time (ms)")

@@ -424,7 +424,9 @@ def population_figure(pop: dict[str, Any], unit: str = "bits") -> Any:
         ax.legend(fontsize=8)
     ax.axhline(0, color="k", lw=0.6)
     ax.set_ylabel(unit)
-    ax.set_title(
-        f"population of {len(pop['units'])} units ({pop['samples_per_word']:.1f} samples per word)"
+    ax.set_title(  # the bars are the measures as estimated; results.json's corrected ones
+        # (and the printed line's) are those minus the shuffled mean
+        f"population of {len(pop['units'])} units ({pop['samples_per_word']:.1f} samples per "
+        "word; bars uncorrected" + ("; dots: shuffled)" if null else ")")
     )
     return fig
