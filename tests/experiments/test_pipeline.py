@@ -418,7 +418,12 @@ def test_summary_falls_back_to_the_plug_in_information():
     (line,) = summary_lines({"network": {"after_training": _stage(None)}})
     assert "I(stimulus; decision) = 0.90 bits (plug-in) of 1.00" in line
     (line,) = summary_lines({"network": {"after_training": _stage(0.4)}})
-    assert "= 0.40 bits (shuffle-corrected)" in line
+    assert "= 0.40 bits (shuffle-corrected)" in line and "m = 0.900" in line
+    for unresolved in (float("nan"), None):  # NaN in the run: "m = nan" was printed
+        stage = _stage(0.4)
+        stage["criticality"]["m"] = unresolved
+        (line,) = summary_lines({"network": {"after_training": stage}})
+        assert "m not resolved" in line
 
 
 def test_figure_order_lists_every_captioned_figure():

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 _CAPTIONS = {
     "image_{t}_patches_and_samples": "held-out grey patches, their binarisation, samples from "
     "the fitted pairwise energy model and from the independent model ({t})",
@@ -139,11 +141,12 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             if not r:
                 continue
             c, i = r["criticality"], r["information"]
-            m = c.get("m")
+            m = c.get("m")  # NaN in the run, null in results.json: "m = nan" was printed
+            shown = f"m = {m:.3f}" if m is not None and np.isfinite(m) else "m not resolved"
             mi, which = decision_information(i)
             lines.append(
                 f"network {stage.replace('_', ' ')}: rate {r['mean_rate_hz']:.2f} Hz, "
-                f"m = {'n/a' if m is None else f'{m:.3f}'}, "
+                f"{shown}, "
                 f"I(stimulus; decision) = {mi:.2f} bits ({which}) "
                 f"of {i['stimulus_entropy_bits']:.2f}"
             )
