@@ -431,3 +431,26 @@ def test_a_killed_checkpoint_writes_temporary_file_is_removed_by_the_next_run(tm
     left.write_bytes(b"half a checkpoint")
     _resume(cfg, out, allow=True, iterations=4)
     assert not left.exists()
+
+
+def test_a_classification_runs_output_figure_shows_class_probabilities(tmp_path, monkeypatch):
+    """For a cross-entropy task the target is class weights in the recall window (about 0.007):
+    drawn beside the readouts it read as a target of 0 for the whole trial, with no y label."""
+    from infodyn.experiments.rundir import RunDir
+
+    figures = {}
+    monkeypatch.setattr(RunDir, "savefig", lambda self, fig, name: figures.update({name: fig}))
+    cfg = {
+        "network": {"n_in": 40, "n_rec": 8, "n_out": 2},
+        "task": {"kind": "evidence_accumulation", "n_cues": 1, "cue_ms": 20, "gap_ms": 10,
+                 "delay_ms": 20, "recall_ms": 30},
+        "loss": [{"kind": "xent"}],
+        "training": {"iterations": 1, "batch_size": 2},
+    }  # fmt: skip
+    run_training(TrainConfig(**cfg), tmp_path / "t")
+    ax = figures["output"].axes[0]
+    assert ax.get_ylabel() == "softmax of the readouts"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:2] == ["p(class 0)", "p(class 1)"] and "decision window (class" in labels[2]
+    for line in ax.get_lines():
+        assert 0.0 <= line.get_ydata().min() and line.get_ydata().max() <= 1.0

@@ -320,7 +320,8 @@ def run_training(
             "figures": ["loss", "raster", "rates", "output"],
         },
     }
-    _figures(run, net, params, history, opts, x_eval, target_eval, trace)
+    classify = any(term.name == "xent" for term in loss.terms)
+    _figures(run, net, history, x_eval, target_eval, trace, classify)
     if change_record:  # recorded once the resumed run went through: a failed one changes nothing
         run.finish(cfg, "train", results, change_record())
     else:
@@ -409,9 +410,12 @@ def _trained_metrics(net, task, loss, params, x, target, opts) -> tuple[dict[str
     return {"n_trials": int(z.shape[0]), **metrics}, trace
 
 
-def _figures(run: RunDir, net, params, history, opts, x, target, every) -> None:
+def _figures(run: RunDir, net, history, x, target, every, classify: bool) -> None:
     """The loss curves; the raster and output of the first fresh trial ``x[0]``, and the rates
-    over all, from their trace ``every`` (one simulation of the batch)."""
+    over all, from their trace ``every`` (one simulation of the batch). ``classify`` (a
+    cross-entropy loss): the output is the softmax of the readouts, with the window where the
+    target weights the decision shaded and its class named (the target's class weights, drawn
+    as lines at about 0 beside the readouts, read as a target of 0)."""
     from infodyn.experiments.figures import raster_figure, rate_histogram_figure
     from infodyn.plotting import pyplot
 
@@ -433,11 +437,24 @@ def _figures(run: RunDir, net, params, history, opts, x, target, every) -> None:
     run.savefig(rate_histogram_figure(every.rates_hz()), "rates")  # the trials of `trained`
     fig, ax = plt.subplots(figsize=(6, 3))
     tt = np.arange(x.shape[1]) * net.dt
-    if net.n_out and every.y is not None:
+    if net.n_out and every.y is not None and classify and target is not None:
+        y = every.y[0] - every.y[0].max(axis=1, keepdims=True)
+        p = np.exp(y) / np.exp(y).sum(axis=1, keepdims=True)
+        for k in range(net.n_out):
+            ax.plot(tt, p[:, k], lw=1.0, label=f"p(class {k})")
+        window = np.flatnonzero(np.asarray(target[0]).sum(axis=1) > 0)
+        if window.size:
+            right = int(np.asarray(target[0])[window].sum(axis=0).argmax())
+            ax.axvspan(tt[window[0]], tt[window[-1]], color="0.85", zorder=0,
+                       label=f"decision window (class {right})")  # fmt: skip
+        ax.set_ylabel("softmax of the readouts")
+        ax.legend(fontsize=7)
+    elif net.n_out and every.y is not None:
         for k in range(net.n_out):
             ax.plot(tt, every.y[0, :, k], lw=1.0, label=f"y{k}")
             if target is not None:
                 ax.plot(tt, target[0, :, k], "--", lw=1.0, label=f"target {k}")
+        ax.set_ylabel("readout y")
         ax.legend(fontsize=7)
     else:
         ax.plot(tt, every.z[0].sum(axis=1), lw=0.8, label="population spikes")
