@@ -268,3 +268,8 @@ def test_tau_interval_of_a_growing_process_holds_its_tau():
     fit = res.fits["exp"]
     assert fit.m >= 1 and fit.tau < 0
     assert fit.tau_ci[0] <= fit.tau <= fit.tau_ci[1]
+    from infodyn.criticality.mr_fit import _tau_interval
+
+    above = _tau_interval(np.array([1.01, 1.02]), 1.0, 1.015)  # wholly above 1: finite
+    assert above == pytest.approx((-1 / np.log(1.01), -1 / np.log(1.02)))
+    assert _tau_interval(np.array([0.98, 1.02]), 1.0, 0.999)[1] == np.inf

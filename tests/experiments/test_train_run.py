@@ -447,10 +447,11 @@ def test_a_classification_runs_output_figure_shows_class_probabilities(tmp_path,
         "loss": [{"kind": "xent"}],
         "training": {"iterations": 1, "batch_size": 2},
     }  # fmt: skip
-    run_training(TrainConfig(**cfg), tmp_path / "t")
-    ax = figures["output"].axes[0]
-    assert ax.get_ylabel() == "softmax of the readouts"
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels[:2] == ["p(class 0)", "p(class 1)"] and "decision window (class" in labels[2]
-    for line in ax.get_lines():
-        assert 0.0 <= line.get_ydata().min() and line.get_ydata().max() <= 1.0
+    for loss in ("xent", "infomax"):  # both weight the decision steps by class
+        run_training(TrainConfig(**{**cfg, "loss": [{"kind": loss}]}), tmp_path / loss)
+        ax = figures["output"].axes[0]
+        assert ax.get_ylabel() == "softmax of the readouts", loss
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert labels[:2] == ["p(class 0)", "p(class 1)"] and "decision window (cl" in labels[2]
+        for line in ax.get_lines():
+            assert 0.0 <= line.get_ydata().min() and line.get_ydata().max() <= 1.0

@@ -320,7 +320,7 @@ def run_training(
             "figures": ["loss", "raster", "rates", "output"],
         },
     }
-    classify = any(term.name == "xent" for term in loss.terms)
+    classify = any(term.weights_steps for term in loss.terms)  # xent, infomax: class weights
     _figures(run, net, history, x_eval, target_eval, trace, classify)
     if change_record:  # recorded once the resumed run went through: a failed one changes nothing
         run.finish(cfg, "train", results, change_record())
@@ -412,10 +412,10 @@ def _trained_metrics(net, task, loss, params, x, target, opts) -> tuple[dict[str
 
 def _figures(run: RunDir, net, history, x, target, every, classify: bool) -> None:
     """The loss curves; the raster and output of the first fresh trial ``x[0]``, and the rates
-    over all, from their trace ``every`` (one simulation of the batch). ``classify`` (a
-    cross-entropy loss): the output is the softmax of the readouts, with the window where the
-    target weights the decision shaded and its class named (the target's class weights, drawn
-    as lines at about 0 beside the readouts, read as a target of 0)."""
+    over all, from their trace ``every`` (one simulation of the batch). ``classify`` (a loss
+    whose target weights steps by class: cross-entropy, infomax): the output is the softmax of
+    the readouts, with the window where the target weights the decision shaded and its class
+    named (the class weights, drawn beside the readouts, read as a target of 0)."""
     from infodyn.experiments.figures import raster_figure, rate_histogram_figure
     from infodyn.plotting import pyplot
 
@@ -445,7 +445,7 @@ def _figures(run: RunDir, net, history, x, target, every, classify: bool) -> Non
         window = np.flatnonzero(np.asarray(target[0]).sum(axis=1) > 0)
         if window.size:
             right = int(np.asarray(target[0])[window].sum(axis=0).argmax())
-            ax.axvspan(tt[window[0]], tt[window[-1]], color="0.85", zorder=0,
+            ax.axvspan(tt[window[0]], tt[window[-1]] + net.dt, color="0.85", zorder=0,
                        label=f"decision window (class {right})")  # fmt: skip
         ax.set_ylabel("softmax of the readouts")
         ax.legend(fontsize=7)

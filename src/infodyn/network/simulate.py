@@ -105,7 +105,7 @@ class Trace:
 
     def spike_train(self, metadata: dict[str, Any] | None = None):
         """The spikes as a :class:`~infodyn.data.SpikeTrain` (batch entries become trials); its
-        metadata names the engine and precision, as simulate_spikes' does, then ``metadata``."""
+        metadata names the engine and precision, then ``metadata``."""
         own = {"engine": self.engine, "precision": self.precision}
         extra = {} if metadata is None else as_table(metadata, "metadata")
         return SpikeTrain.from_dense(self.z.astype(np.uint8), dt=self.dt, metadata={**own, **extra})
