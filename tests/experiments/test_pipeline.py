@@ -315,6 +315,21 @@ def test_an_interruption_in_the_first_steps_training_is_resumed_only_under_its_c
     assert kept == ["checkpoint.npz", "config.json", "metrics.json"]
 
 
+def test_the_network_stages_keep_the_order_they_ran(tmp_path, monkeypatch):
+    """The journal keeps a step's result with sorted keys: the report showed "after training"
+    before "before training"."""
+    import infodyn.experiments.pipeline.run as prun
+
+    stages = {"notes": [], "n_stimuli": 4, "before_training": _stage(0.3),
+              "training": {"iterations": 2}, "after_training": _stage(0.6)}  # fmt: skip
+    monkeypatch.setattr(prun, "network_stage", lambda cfg, run, progress, resume: dict(stages))
+    cfg = validate(PipelineConfig, {"stages": ["network"]})
+    res = prun.run_pipeline(cfg, tmp_path / "run")
+    assert list(res["network"]) == ["n_stimuli", "before_training", "training", "after_training"]
+    stored = json.loads((tmp_path / "run" / "results.json").read_text())["network"]
+    assert list(stored)[-3:] == ["before_training", "training", "after_training"]
+
+
 def test_zero_iterations_is_noted_as_untrained(tmp_path, monkeypatch):
     """results['notes'] lists every stage switched off: iterations = 0 trains nothing."""
     res = _run_network_only(tmp_path, monkeypatch, ["network"], {"iterations": 0})

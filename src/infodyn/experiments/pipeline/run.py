@@ -62,6 +62,17 @@ def _run_stages(
         raise
 
 
+#: the network section's stages in the order they ran
+NETWORK_STAGES = ("before_training", "training", "after_training")
+
+
+def _stages_in_order(res: dict[str, Any]) -> dict[str, Any]:
+    """``res`` with its stages last, in the order they ran: the journal keeps a step's result
+    with sorted keys, so the report showed "after training" before "before training"."""
+    rest = {k: v for k, v in res.items() if k not in NETWORK_STAGES}
+    return {**rest, **{k: res[k] for k in NETWORK_STAGES if k in res}}
+
+
 def forget_failed_run(run: RunDir, exc: BaseException) -> None:
     """Remove the folder a run made (:attr:`RunDir.created`) that failed (not one interrupted:
     its journal is what ``--resume`` continues) when it holds nothing but its journal: a config
@@ -119,7 +130,7 @@ def _stages(
             res = journal.put("network", network_stage(cfg, run, progress, resume))
             forget_training_checkpoint(run)  # recorded: its checkpoint is spent
         notes.extend(res.pop("notes", []))
-        results["network"] = res
+        results["network"] = _stages_in_order(res)
         if not cfg.training.enabled or cfg.training.iterations == 0:
             notes.append(
                 "Training was switched off: the network results are those of the untrained "
