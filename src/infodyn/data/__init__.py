@@ -15,11 +15,11 @@ from infodyn.data.images import (
     read_image,
 )
 from infodyn.data.io import load_spikes
+from infodyn.data.notes import DataWarning
 from infodyn.data.spike_files import SpikeWriter, save_spikes
 from infodyn.data.spike_reader import SpikeReader
 from infodyn.data.spike_stream import iter_spike_file
 from infodyn.data.spikes import SpikeTrain
-from infodyn.errors import DataWarning
 
 __all__ = [
     "BUILTIN_IMAGES",

@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from infodyn.errors import InputError, warn_data
+from infodyn.data.notes import warn_data
+from infodyn.errors import InputError
 from infodyn.memory import require_memory
 
 

@@ -33,11 +33,12 @@ import numpy as np
 
 from infodyn._version import __version__
 from infodyn.atomic import atomic_path
+from infodyn.data.notes import warn_data
 from infodyn.data.spike_files import MAX_STEPS, metadata_json
 from infodyn.data.spikes import SpikeTrain, per_unit_selected
 from infodyn.data.timebins import bin_tolerance, check_dt, check_span, warn_binning
 from infodyn.data.units import unit_subset
-from infodyn.errors import InputError, warn_data
+from infodyn.errors import InputError
 
 SCRATCH_NAME = "infodyn"
 

@@ -26,6 +26,7 @@ import numpy as np
 # re-exported: the HDF5 format and writers, and the streaming reader, live in their own modules
 from infodyn.data._repeats import repeat_warning, sorted_repeats
 from infodyn.data._repeats import strictly_in_order as _strictly_in_order
+from infodyn.data.notes import warn_data
 from infodyn.data.spike_files import FORMAT_NAME as FORMAT_NAME
 from infodyn.data.spike_files import FORMAT_VERSION as FORMAT_VERSION
 from infodyn.data.spike_files import (
@@ -53,7 +54,6 @@ from infodyn.errors import (
     array_or_none,
     as_array,
     as_table,
-    warn_data,
     whole_number,
 )
 from infodyn.memory import require_memory

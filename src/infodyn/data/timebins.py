@@ -27,9 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.data.notes import warn_data
 from infodyn.data.spike_files import MAX_STEPS
 from infodyn.data.spikes import SpikeTrain
-from infodyn.errors import InputError, warn_data
+from infodyn.errors import InputError
 
 _BIN_TOL = 1e-6  # of a bin
 _MAX_TOL_S = 1e-9  # the tolerance in seconds is at most this (1e-6 of a 1-ms bin)

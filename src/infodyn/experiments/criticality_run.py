@@ -26,13 +26,13 @@ from infodyn.criticality.own_share import (
     share_of,
 )
 from infodyn.data.binning import spike_source, whole_bin_steps
+from infodyn.data.notes import recording_data_warnings
 from infodyn.data.units import recorded_ids, unit_subset
 from infodyn.errors import (
     InputError,
     as_path,
     is_finite_number,
     make_rng,
-    recording_data_warnings,
     require,
 )
 from infodyn.experiments.figures import draw_mr_fits

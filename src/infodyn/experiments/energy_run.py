@@ -18,7 +18,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from infodyn.errors import recording_data_warnings, require
+from infodyn.data.notes import recording_data_warnings
+from infodyn.errors import require
 from infodyn.experiments.config import Section, Seed, validate
 from infodyn.experiments.config_paths import PATH_FIELD
 from infodyn.experiments.rundir import RunDir

@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 
 from infodyn.atomic import save_npz
+from infodyn.data.notes import recording_data_warnings
 from infodyn.data.units import recorded_ids, unit_subset
 from infodyn.errors import (
     InputError,
     as_path,
     is_finite_number,
     make_rng,
-    recording_data_warnings,
     require,
     require_choice,
 )
