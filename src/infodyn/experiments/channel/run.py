@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from typing import Any
 
 from infodyn.atomic import write_csv
-from infodyn.errors import InputError, require
+from infodyn.errors import InputError, is_finite_number, require
 from infodyn.experiments.channel.config import ChannelConfig, ChannelFile
 from infodyn.experiments.channel.measures import network_measures
 from infodyn.experiments.channel.summary import channel_figures, condition_means, summarize
@@ -177,7 +176,7 @@ def run_channel(
                 )
                 last = rows[-1]
                 bar.update(advance=1)
-                m = f"m={last['m']:.3f}" if math.isfinite(last["m"]) else "m not resolved"
+                m = f"m={last['m']:.3f}" if is_finite_number(last["m"]) else "m not resolved"
                 bar.log(  # the last condition's row: named (it read as the network's)
                     f"strength {g:g} seed {s}, {last['condition']}: {m} "
                     f"I={last['mi_bits']:.3f} bits rate={last['rate_hz']:.1f} Hz"

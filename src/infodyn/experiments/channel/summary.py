@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import t as student_t
 
+from infodyn.errors import is_finite_number
 from infodyn.plotting import pyplot
 
 
@@ -61,18 +62,13 @@ def condition_means(
         shared = [
             by_cond
             for by_cond in networks.values()
-            if all(c in by_cond and _finite(by_cond[c].get(k)) for c in conds)
+            if all(c in by_cond and is_finite_number(by_cond[c].get(k)) for c in conds)
         ]
         for c in conds:
             v = np.array([by_cond[c][k] for by_cond in shared], dtype=float)
             out[c][k] = float(v.mean()) if v.size else float("nan")
             out[c][f"{k}_n"] = len(shared)
     return out
-
-
-def _finite(value: Any) -> bool:
-    """A number that is finite (None, NaN and inf are not)."""
-    return value is not None and bool(np.isfinite(float(value)))
 
 
 def channel_figures(summary: list[dict[str, Any]]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from infodyn.errors import is_finite_number
 
 _CAPTIONS = {
     "image_{t}_patches_and_samples": "held-out grey patches, their binarisation, samples from "
@@ -142,7 +142,7 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
                 continue
             c, i = r["criticality"], r["information"]
             m = c.get("m")  # NaN in the run, null in results.json: "m = nan" was printed
-            shown = f"m = {m:.3f}" if m is not None and np.isfinite(m) else "m not resolved"
+            shown = f"m = {m:.3f}" if is_finite_number(m) else "m not resolved"
             mi, which = decision_information(i)
             lines.append(
                 f"network {stage.replace('_', ' ')}: rate {r['mean_rate_hz']:.2f} Hz, "
