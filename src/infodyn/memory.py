@@ -76,6 +76,13 @@ def available_bytes() -> int:
     return int(free)
 
 
+def fits_in_memory(need: float, free: int | None = None) -> bool:
+    """Whether ``need`` bytes fit in ``free`` (default: :func:`available_bytes`) with the
+    :data:`HEADROOM` every preflight keeps: the test :func:`require_memory` refuses by, for
+    callers that choose a smaller step where a larger one does not fit."""
+    return need <= HEADROOM * (available_bytes() if free is None else free)
+
+
 def require_memory(
     need: float, what: str, advice: str, free: int | None = None, where: str = ""
 ) -> None:
@@ -95,7 +102,7 @@ def require_memory(
         free = available_bytes()
         limit = os.environ.get("INFODYN_MEMORY_LIMIT")
         limited = bool(limit) and free == _parse_limit(limit)  # the limit, not the host, binds
-    if need > HEADROOM * free:
+    if not fits_in_memory(need, free):
         there = " there" if where else ""
         # "2 GiB is free" read as the host's memory where the user had set the limit to 2G
         under = " under INFODYN_MEMORY_LIMIT" if limited else ""

@@ -50,7 +50,7 @@ from infodyn.errors import (
     require_choice,
     require_flag,
 )
-from infodyn.memory import HEADROOM, available_bytes, require_memory
+from infodyn.memory import fits_in_memory, require_memory
 
 
 def unique_patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -107,7 +107,7 @@ def _hessian_batch(n_words: int, n: int, itemsize: int) -> int:
     words of 100 bits tried 9.4 GB in JAX and ended in an internal error."""
     per_direction = _HESSIAN_FLOATS * n_words * n * itemsize
     for batch in (8, 4, 2):
-        if batch * per_direction <= HEADROOM * available_bytes():
+        if fits_in_memory(batch * per_direction):
             return batch
     require_memory(
         per_direction,
