@@ -28,13 +28,7 @@ from infodyn.criticality.own_share import (
 from infodyn.data.binning import spike_source, whole_bin_steps
 from infodyn.data.notes import recording_data_warnings
 from infodyn.data.units import recorded_ids, unit_subset
-from infodyn.errors import (
-    InputError,
-    as_path,
-    is_finite_number,
-    make_rng,
-    require,
-)
+from infodyn.errors import InputError, as_path, is_finite_number, make_rng, require
 from infodyn.experiments.figures import draw_mr_fits
 from infodyn.experiments.rundir import RunDir
 from infodyn.memory import MemoryPreflightError, require_memory
