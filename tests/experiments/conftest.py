@@ -103,6 +103,31 @@ def report_checks():
     return parse_report, assert_every_figure_embedded
 
 
+@pytest.fixture
+def stopped_run_check(tmp_path, monkeypatch):
+    """``check(raster, patched, run)``: with the function named ``patched`` raising
+    KeyboardInterrupt (Ctrl-C in the analysis), ``run(spike_path, out)`` on an HDF5 file of
+    ``raster`` removes an ``out`` folder it made and keeps one that was there before."""
+    from infodyn.data.spikes import SpikeTrain, save_spikes
+
+    def check(raster, patched: str, run) -> None:
+        path = save_spikes(tmp_path / "s.h5", SpikeTrain.from_dense(raster))
+
+        def stopped(*a, **k):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(patched, stopped)
+        with pytest.raises(KeyboardInterrupt):
+            run(path, tmp_path / "new")
+        assert not (tmp_path / "new").exists()
+        (tmp_path / "mine").mkdir()
+        with pytest.raises(KeyboardInterrupt):
+            run(path, tmp_path / "mine")
+        assert (tmp_path / "mine").is_dir()
+
+    return check
+
+
 HERE = str(Path(__file__).parent)
 
 

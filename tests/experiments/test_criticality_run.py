@@ -252,17 +252,11 @@ def test_a_bin_longer_than_a_trial_is_refused_before_a_pass(tmp_path, monkeypatc
     assert passes == []
 
 
-def test_a_run_stopped_in_its_analysis_leaves_no_folder_it_made(tmp_path, monkeypatch):
+def test_a_run_stopped_in_its_analysis_leaves_no_folder_it_made(stopped_run_check):
     """Ctrl-C during the estimates left an empty --out folder (info and energy remove theirs)."""
-    from infodyn.data.spikes import SpikeTrain, save_spikes
-
     raster = (np.random.default_rng(0).random((800, 8)) < 0.1).astype(np.uint8)
-    path = save_spikes(tmp_path / "s.h5", SpikeTrain.from_dense(raster))
-
-    def stopped(*a, **k):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr("infodyn.criticality.branching_ratio", stopped)
-    with pytest.raises(KeyboardInterrupt):
-        run_criticality(path, tmp_path / "new", n_boot=0)
-    assert not (tmp_path / "new").exists()
+    stopped_run_check(
+        raster,
+        "infodyn.criticality.branching_ratio",
+        lambda path, out: run_criticality(path, out, n_boot=0),
+    )

@@ -170,22 +170,7 @@ def test_the_readers_warnings_reach_results_json(tmp_path, suffix):
         assert kept == res["warnings"]
 
 
-def test_a_run_stopped_in_its_analysis_leaves_no_folder_it_made(tmp_path, monkeypatch):
+def test_a_run_stopped_in_its_analysis_leaves_no_folder_it_made(stopped_run_check):
     """Ctrl-C during the information measures left an empty --out folder (energy's did not)."""
-    import infodyn.experiments.info_run as ir
-    from infodyn.data.spikes import SpikeTrain, save_spikes
-
     raster = (np.random.default_rng(0).random((500, 6)) < 0.2).astype(np.uint8)
-    path = save_spikes(tmp_path / "s.h5", SpikeTrain.from_dense(raster))
-
-    def stopped(*a, **k):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr("infodyn.information.pairwise_mutual_information", stopped)
-    with pytest.raises(KeyboardInterrupt):
-        ir.run_info(path, tmp_path / "new")
-    assert not (tmp_path / "new").exists()
-    (tmp_path / "mine").mkdir()
-    with pytest.raises(KeyboardInterrupt):
-        ir.run_info(path, tmp_path / "mine")
-    assert (tmp_path / "mine").is_dir()
+    stopped_run_check(raster, "infodyn.information.pairwise_mutual_information", run_info)
