@@ -162,3 +162,28 @@ def test_a_marker_whose_results_were_changed_runs_the_point_again(tmp_path, monk
     del marker["checksum"]  # a marker written before checksums: read as it is
     (out / DONE_MARKER).write_text(json.dumps(marker))
     assert run_point(spec, {}, str(out), "k1")["results"]["y"] == 0.126 and len(seen) == 2
+
+
+def test_a_failed_batch_keeps_the_points_that_finished_alone(tmp_path, toy_command):
+    """A batch that raised after its retries marked every point failed, those that had run
+    alone and written their marker (after one point's bad input) among them: their results
+    were left out of the table and counted as failures."""
+    from infodyn.experiments.grid import expand_grid
+    from infodyn.experiments.sweep import _Submitted
+
+    points = expand_grid(toy_command, {}, {"params.x": [1.0, 2.0]})
+    point_dir = {p.key: tmp_path / p.name for p in points}
+    finished = run_point(
+        toy_command, points[0].config, str(point_dir[points[0].key]), points[0].key
+    )
+
+    class Crashed:
+        def result(self):
+            raise RuntimeError("worker lost")
+
+    run = _Submitted(toy_command, point_dir, {}, [])
+    run.take(points, Crashed())
+    assert run.markers == {points[0].key: finished}
+    assert [(f["point"], f["error"]) for f in run.failures] == [
+        (points[1].name, "RuntimeError: worker lost")
+    ]

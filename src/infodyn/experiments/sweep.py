@@ -426,7 +426,12 @@ class _Submitted:
         try:
             result = fut.result()
         except Exception as exc:  # a point that failed after its retries
-            self.failures.extend(self.failure(p, f"{type(exc).__name__}: {exc}") for p in task)
+            for p in task:  # (a batch's points that finished before it failed keep their result)
+                marker = finished_marker(self.point_dir[p.key], p.key, input_files(p.config))
+                if marker is not None:
+                    self.markers[p.key] = marker
+                else:
+                    self.failures.append(self.failure(p, f"{type(exc).__name__}: {exc}"))
             return
         for p, marker in zip(task, [result] if len(task) == 1 else result, strict=True):
             if INPUT_ERROR in marker:
