@@ -174,3 +174,25 @@ def test_a_journal_of_another_config_names_the_keys_that_changed(tmp_path):
     (tmp_path / "progress.json").write_text(json.dumps(data))
     with pytest.raises(InputError, match=r"different config; rerun"):
         StepJournal(tmp_path, config_digest(new), True, "channel", new)
+
+
+def test_a_failed_runs_journal_gives_way_to_a_plain_rerun_only(tmp_path):
+    """A run that failed on bad input part way marks its journal failed: a plain rerun (the
+    corrected config) may start over it, --resume still reuses its steps, and neither an
+    interrupted run's journal, another command's failed one, nor one this run did not write
+    changes."""
+    j = _journal(tmp_path / "a", resume=False)
+    j.put("one", 1)
+    with pytest.raises(InputError, match="interrupted channel run"):
+        _journal(tmp_path / "a", resume=False)
+    j.fail("bad input at step two")
+    assert json.loads((tmp_path / "a" / "progress.json").read_text())["failed"] == (
+        "bad input at step two"
+    )
+    assert _journal(tmp_path / "a").get("one") == 1
+    _journal(tmp_path / "a", resume=False, digest="corrected")  # accepted
+    with pytest.raises(InputError, match="interrupted channel run"):
+        _journal(tmp_path / "a", resume=False, command="images")
+    untouched = _journal(tmp_path / "b", resume=False)  # wrote nothing: fail() writes nothing
+    untouched.fail("refused")
+    assert not (tmp_path / "b" / "progress.json").exists()

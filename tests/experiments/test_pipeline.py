@@ -492,3 +492,26 @@ def test_a_config_refused_mid_run_leaves_no_folder_behind_from_the_cli(tmp_path,
     rc, _, err = cli_in_process(["images", str(path), "--out", str(out)], capsys)
     assert rc == 2 and "patches of distinct contrast" in err
     assert not out.exists()
+
+
+def test_a_config_refused_mid_run_in_a_folder_of_the_users_lets_a_rerun_start(tmp_path, capsys):
+    """In a folder that existed before (one the user made), a run refused part way kept its
+    progress.json as an interrupted run's: the corrected rerun was refused ("pass --resume"),
+    and --resume refused the corrected config. The journal now says the run failed, and a plain
+    rerun starts afresh over it; the user's files stay."""
+    tiny = tmp_path / "tiny.npy"
+    np.save(tiny, np.random.default_rng(0).random((6, 6)))
+    path = tmp_path / "c.toml"
+    path.write_text(
+        'stages = ["network"]\n'
+        f"[images]\nimages = [{str(tiny)!r}]\nmin_contrast = 0.0\n"
+        "[stimulus]\nsize = 4\nn_stimuli = 12\nmin_contrast = 0.0\n"
+    )
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    for _ in range(2):  # the second run meets the same stage, not the first run's journal
+        rc, _, err = cli_in_process(["images", str(path), "--out", str(out)], capsys)
+        assert rc == 2 and "patches of distinct contrast" in err, err
+    assert json.loads((out / "progress.json").read_text())["failed"].startswith("the images give 9")
+    assert (out / "notes.txt").read_text() == "mine"

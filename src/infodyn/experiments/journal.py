@@ -17,7 +17,9 @@ names the config.
 ``--resume`` reuses the steps recorded for the same command and config; a journal of another
 command or config is refused (a folder holding another command's finished run is refused
 before, by :class:`~infodyn.experiments.rundir.RunDir`), and a plain rerun over an interrupted
-run is refused too, so that neither loses the other's work. ``--resume`` with nothing to resume
+run is refused too, so that neither loses the other's work. A run that failed on bad input part
+way marks its journal ``"failed"`` (:meth:`StepJournal.fail`): a plain rerun, with the config
+corrected, may start afresh over that one. ``--resume`` with nothing to resume
 (no journal and no checkpoint: a misspelt ``--out``, or a finished run) is refused by the
 commands (:func:`check_resumable`): it used to start the whole run afresh, over a finished
 one's results even with another config. Any other command refuses a folder holding a journal
@@ -88,6 +90,16 @@ def check_resumable(
     )
 
 
+def _failed_run_of(path: Path, command: str) -> bool:
+    """Whether the journal at ``path`` is that of a ``command`` run that failed
+    (:meth:`StepJournal.fail`), which a plain rerun may replace."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "failed" in data and data.get("command") == command
+
+
 class StepJournal:
     """Finished steps of one run of ``command`` under the config hashed as ``digest``.
 
@@ -112,8 +124,9 @@ class StepJournal:
         self.command = command
         self.settings = settings  # the config hashed as digest, kept to name changed keys
         self._texts: dict[str, str] = {}  # step -> its result's canonical JSON text
+        self._mine = False  # the file on disk is this run's (written or resumed by it)
         if not resume:
-            if self.path.exists():
+            if self.path.exists() and not _failed_run_of(self.path, command):
                 owner = command_in(self.path) or command
                 raise InputError(
                     f"{self.path.parent} holds an interrupted {owner} run ({self.NAME}): pass "
@@ -123,6 +136,7 @@ class StepJournal:
             return
         if self.path.exists():  # the callers asked check_resumable first
             self._load()
+            self._mine = True
 
     @classmethod
     def of_config(
@@ -208,15 +222,25 @@ class StepJournal:
         self._write()
         return self.get(step)
 
-    def _write(self) -> None:
+    def fail(self, reason: str) -> None:
+        """The run failed on bad input met part way (not an interruption): mark its journal
+        ``"failed"``, so that a plain rerun (the corrected config) starts afresh over it, where
+        an interrupted run's journal refuses one; ``--resume`` still reuses its steps. A journal
+        this run neither wrote nor resumed (another run's) is left alone."""
+        if self._mine and self.path.exists():
+            self._write(failed=reason)
+
+    def _write(self, **extra: Any) -> None:
         record = {
             "command": self.command,
             "config": self.digest,
             **({} if self.settings is None else {"settings": self.settings}),
             "steps": self.steps,
             "checksums": {step: _checksum(text) for step, text in self._texts.items()},
+            **extra,
         }
         write_text(self.path, json.dumps(record))
+        self._mine = True
 
     def finish(self) -> None:
         """The run completed: its results are in place, the journal is no longer needed."""

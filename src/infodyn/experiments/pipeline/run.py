@@ -55,10 +55,12 @@ def _run_stages(
     if resume:  # nothing to resume: refused before the folder is made
         check_resumable(out, command, TRAINING_CHECKPOINT)
     run = RunDir(out, command)
+    journal = None
     try:
-        return _stages(cfg, run, progress, command, resume)
+        journal = StepJournal.of_config(run.path, cfg, resume, command)
+        return _stages(cfg, run, journal, progress, command, resume)
     except BaseException as exc:  # an image that failed to load left an empty --out folder
-        forget_failed_run(run, exc)
+        forget_failed_run(run, exc, journal)
         raise
 
 
@@ -73,14 +75,17 @@ def _stages_in_order(res: dict[str, Any]) -> dict[str, Any]:
     return {**rest, **{k: res[k] for k in NETWORK_STAGES if k in res}}
 
 
-def forget_failed_run(run: RunDir, exc: BaseException) -> None:
-    """Remove the folder a run made (:attr:`RunDir.created`) that failed (not one interrupted:
-    its journal is what ``--resume`` continues) when it holds nothing but its journal: a config
-    refused at its second stage left ``progress.json`` alone, and the corrected rerun was
-    refused as an interrupted run of another config."""
+def forget_failed_run(run: RunDir, exc: BaseException, journal: StepJournal | None = None) -> None:
+    """After a run that failed (not one interrupted: its journal is what ``--resume``
+    continues), mark its ``journal`` failed (:meth:`StepJournal.fail`), and remove the folder
+    the run made (:attr:`RunDir.created`) when it holds nothing but that journal: a config
+    refused at its second stage left ``progress.json`` as an interrupted run's, and the
+    corrected rerun was refused as an interrupted run of another config."""
+    if journal is not None and isinstance(exc, InputError):  # (an interrupt is no InputError)
+        journal.fail(str(exc))
     if not run.created:
         return
-    if isinstance(exc, InputError):  # (an interrupt is no InputError)
+    if isinstance(exc, InputError):
         journal = run.path / StepJournal.NAME
         others = [p for p in run.path.iterdir() if p != journal and p.name != "figures"]
         if not others and not any((run.path / "figures").glob("*")):
@@ -89,9 +94,13 @@ def forget_failed_run(run: RunDir, exc: BaseException) -> None:
 
 
 def _stages(
-    cfg: PipelineConfig, run: RunDir, progress: Progress, command: str, resume: bool
+    cfg: PipelineConfig,
+    run: RunDir,
+    journal: StepJournal,
+    progress: Progress,
+    command: str,
+    resume: bool,
 ) -> dict[str, Any]:
-    journal = StepJournal.of_config(run.path, cfg, resume, command)
     if not resume:  # a checkpoint of an earlier run is not this run's
         forget_training_checkpoint(run)
     if not resume and run.file("results.json").exists():  # a finished run: the stages
