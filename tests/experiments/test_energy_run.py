@@ -62,3 +62,31 @@ def test_a_failed_fit_leaves_no_empty_out_folder(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="the fit failed"):
         run_energy({"spikes": str(tmp_path / "s.h5"), "bin_ms": 1.0}, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_memories_are_points_on_the_log_axis_and_the_chain_has_whole_ticks():
+    """The memories' probabilities were bars on a log axis (a bar there starts nowhere, so its
+    length meant nothing), and the transition matrix of two memories had ticks at 0.5 steps."""
+    from infodyn.energy import IsingModel
+    from infodyn.experiments.energy_run import _figures
+
+    figures = {}
+
+    class Run:
+        def savefig(self, fig, name):
+            figures[name] = fig
+
+    model = IsingModel(np.array([[0.0, 1.0], [1.0, 0.0]]), np.zeros(2))
+    words = np.array([[0, 0], [1, 1], [1, 1]])
+    freq, energy = np.array([2 / 3, 1 / 3]), np.array([-1.0, 0.0])
+    transition = np.array([[0.5, 0.5], [1.0, 0.0]])
+    memories = np.array([[1, 1], [0, 0]])
+    ind = IsingModel.independent(words)
+    _figures(Run(), model, words, words, ind, memories, freq, energy, 0.5, transition, [0, 1], "x")
+    panel = figures["memories"].axes[1]
+    assert not panel.patches and panel.get_xscale() == "log"
+    np.testing.assert_allclose(panel.lines[0].get_xdata(), freq)
+    np.testing.assert_allclose(panel.lines[1].get_xdata(), np.exp(-energy - 0.5))
+    np.testing.assert_allclose(panel.lines[0].get_ydata(), [0, 1])
+    ticks = figures["transitions"].axes[0].get_xticks()
+    np.testing.assert_array_equal(ticks, [0, 1])

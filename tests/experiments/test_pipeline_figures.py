@@ -32,6 +32,7 @@ def test_confusion_figure_shows_p_decision_given_stimulus():
     np.testing.assert_allclose(shown, expected)
     assert shown[3].sum() == 0.0  # a stimulus never shown: an empty row, not NaN
     np.testing.assert_allclose(shown[:3].sum(axis=1), 1.0)
+    np.testing.assert_array_equal(fig.axes[0].get_xticks(), [0, 1, 2, 3])  # classes, not 0.5s
 
 
 def test_couplings_figure_averages_couplings_by_pixel_offset():
@@ -182,6 +183,8 @@ def test_denoising_figure_draws_only_methods_every_row_has():
         "posterior descent, pairwise prior",
     ]
     np.testing.assert_allclose(ax.lines[1].get_ydata(), [0.2, 0.9])
+    # on top: a prior that cleans nothing draws its line on the corrupted one, and hid it
+    assert ax.lines[0].get_zorder() > ax.lines[1].get_zorder()
 
 
 def test_energy_trajectory_figure_times_colours_and_transitions():
@@ -191,8 +194,13 @@ def test_energy_trajectory_figure_times_colours_and_transitions():
     fig = F.energy_trajectory_figure(E, labels, bin_ms=5.0, transition=T)
     a1, a2 = fig.axes[:2]
     np.testing.assert_allclose(a1.lines[0].get_xdata(), [0, 5, 10, 15])
-    np.testing.assert_allclose(a1.collections[0].get_array(), labels)
+    # one colour a memory, named in a legend (the colours had none)
+    names = [t.get_text() for t in a1.get_legend().get_texts()]
+    assert names == ["no memory", "memory 0", "memory 2"]
+    for points, at in zip(a1.collections, ([2], [0, 1], [3]), strict=True):
+        np.testing.assert_allclose(points.get_offsets(), np.c_[5.0 * np.array(at), E[at]])
     np.testing.assert_array_equal(a2.images[0].get_array(), T)
+    assert [t.get_position()[0] for t in a2.get_xticklabels()] == [0, 1]  # whole ticks
     none = F.energy_trajectory_figure(E, labels, bin_ms=5.0, transition=None)
     assert not none.axes[1].axison
 

@@ -307,9 +307,10 @@ def _figures(
     ax[0].imshow(memories, cmap="Greys", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
     ax[0].set(title="memories (rank by visits)", xlabel="bit", ylabel="rank")
     y = np.arange(len(memories))
-    ax[1].barh(y - 0.2, freq, height=0.4, label="words descending here")
-    ax[1].barh(y + 0.2, np.exp(-energy - log_z), height=0.4, label="model p(memory)")
-    ax[1].invert_yaxis()
+    # points, not bars: a bar's length on a log axis starts nowhere and means nothing
+    ax[1].plot(freq, y, "o", ms=4, label="words descending here")
+    ax[1].plot(np.exp(-energy - log_z), y, "s", ms=4, mfc="none", label="model p(memory)")
+    ax[1].set_ylim(len(memories) - 0.5, -0.5)  # rank 0 at the top, as the image beside it
     ax[1].set_xscale("log")
     from matplotlib.ticker import LogLocator, NullFormatter
 
@@ -323,6 +324,7 @@ def _figures(
 
     fig, ax = plt.subplots(figsize=(4.5, 4))
     im = ax.imshow(transition, cmap="viridis", vmin=0, vmax=1)
+    label_matrix_ticks(ax, np.arange(len(transition)))  # memory ranks: whole ticks
     fig.colorbar(im, ax=ax, label="P(next | current)")
     ax.set(title="Markov chain of memories", xlabel="next memory", ylabel="current memory")
     run.savefig(fig, "transitions")

@@ -8,7 +8,7 @@ import numpy as np
 
 from infodyn.data.images import patch_grid
 from infodyn.experiments.figures import draw_mr_fits
-from infodyn.plotting import pyplot
+from infodyn.plotting import label_matrix_ticks, pyplot
 
 
 def _grid_ax(
@@ -106,7 +106,8 @@ def denoising_figure(rows: list[dict[str, Any]], size: int) -> Any:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     k = [r["k"] for r in rows]
-    ax.plot(k, k, "k--", lw=1, label="corrupted (k flips)")
+    # drawn over the methods' lines: a prior that cleans nothing lies on it and hid it
+    ax.plot(k, k, "k--", lw=1.2, zorder=5, label="corrupted (k flips)")
     for key, label, c in (
         ("bits_wrong_after_posterior_pairwise", "posterior descent, pairwise prior", "C0"),
         ("bits_wrong_after_posterior_independent", "posterior descent, independent prior", "C1"),
@@ -256,6 +257,7 @@ def confusion_figure(labels: np.ndarray, decisions: np.ndarray, k: int, tag: str
     m = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(4.4, 3.8))
     im = ax.imshow(m, cmap="viridis", vmin=0, vmax=1)
+    label_matrix_ticks(ax, np.arange(k))  # classes: whole ticks (0.5 steps for a few)
     ax.set_xlabel("readout decision")
     ax.set_ylabel("stimulus")
     ax.set_title(f"P(decision | stimulus), {tag} training")
@@ -305,12 +307,23 @@ def energy_trajectory_figure(
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.8), width_ratios=[2, 1])
     t = np.arange(len(E)) * bin_ms
     a1.plot(t, E, color="0.6", lw=1)
-    a1.scatter(t, E, c=np.where(labels >= 0, labels, -1), cmap="tab20", s=14, zorder=3)
+    reached = np.unique(labels)
+    for memory in reached:  # one colour a memory, named in the legend (it had none)
+        at = labels == memory
+        colour = "0.3" if memory < 0 else plt.get_cmap("tab20")(int(memory) % 20)
+        name = "no memory" if memory < 0 else f"memory {int(memory)}"
+        a1.scatter(t[at], E[at], color=colour, s=14, zorder=3, label=name)
+    if 0 < reached.size <= 12:
+        a1.legend(fontsize=7, ncol=2 if reached.size > 6 else 1, loc="best")
     a1.set_xlabel("time in trial (ms)")
     a1.set_ylabel("energy E(word)")
-    a1.set_title("energy along a trajectory (colour: memory reached)")
+    a1.set_title(
+        "energy along a trajectory (colour: memory reached"
+        + (", colours repeat every 20)" if reached.size > 20 else ")")
+    )
     if transition is not None and len(transition):
         im = a2.imshow(transition, cmap="magma", vmin=0, vmax=1)
+        label_matrix_ticks(a2, np.arange(len(transition)))
         fig.colorbar(im, ax=a2, shrink=0.8)
         a2.set_xlabel("next memory")
         a2.set_ylabel("memory")
