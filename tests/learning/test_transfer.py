@@ -31,8 +31,8 @@ def test_ip_reaches_exponential_output_with_mean_mu():
 
 
 def test_ip_mean_spreads_over_seeds_as_documented():
-    # docs/information_training.md: median 2-4 % off over seeds, at most 7 % at SDs 0.5 and 1
-    # and 11.5 % at SD 3 (one seed's 5 % had been said of all)
+    # docs/information_training.md: median 2-3 % off over seeds, at most 7.8 % (20 seeds; one
+    # seed's 5 % had been said of all)
     sds = np.array([0.5, 1.0, 3.0])
     dev = []
     for seed in range(5):
@@ -41,7 +41,7 @@ def test_ip_mean_spreads_over_seeds_as_documented():
         y = res.output(rng.normal(0.0, 1.0, (400_000, 3)) * sds)
         dev.append(np.abs(y.mean(axis=0) / 0.1 - 1.0))
     dev = np.array(dev)
-    assert np.all(dev[:, :2] < 0.08) and np.all(dev[:, 2] < 0.13), dev
+    assert np.all(dev < 0.09), dev
     assert np.all(np.median(dev, axis=0) < 0.05), dev
 
 
@@ -99,7 +99,10 @@ def _ip_step(a, b, x, mu, eta):
 def test_ip_anneals_the_rate_geometrically():
     """Three equal samples (order does not matter) with eta decayed 1e-2 -> 1e-3 -> 1e-4."""
     x = np.full(3, 0.7)
-    res = intrinsic_plasticity(x, mu=0.2, eta=1e-2, eta_final=1e-4, a0=1.3, b0=-0.4)
+    with pytest.warns(UserWarning, match="did not converge: 1 unit"):  # three samples
+        res = intrinsic_plasticity(
+            x, mu=0.2, eta=1e-2, eta_final=1e-4, a0=1.3, b0=-0.4, standardize=False
+        )
     a, b = 1.3, -0.4
     for eta in (1e-2, 1e-3, 1e-4):
         a, b = _ip_step(a, b, 0.7, 0.2, eta)
@@ -163,3 +166,40 @@ def test_adaptation_step_sizes_must_be_numbers(key):
         adaptation.LIFAdaptationConfig(**{key: "0.3"})
     with pytest.raises(InputError, match="spikes must be a rectangular array"):
         adaptation.window_counts("a", 5)
+
+
+def _kl_optimum(mu):
+    """The (a, b) minimising KL(p_y || Exp(mu)) for x ~ N(0, 1), by Gauss-Hermite quadrature
+    of the expected sample term (an independent computation of the rule's fixed point)."""
+    from scipy.optimize import minimize
+
+    z, w = np.polynomial.hermite_e.hermegauss(80)
+    w = w / w.sum()
+
+    def expected(p):
+        u = p[0] * z + p[1]
+        return float(
+            w
+            @ (-np.log(p[0]) + np.logaddexp(0, -u) + np.logaddexp(0, u) + 1 / (1 + np.exp(-u)) / mu)
+        )
+
+    return minimize(expected, [1.0, -2.0], bounds=[(1e-3, None), (None, None)]).x
+
+
+@pytest.mark.parametrize("scale,shift", [(10.0, 50.0), (300.0, -20.0), (0.01, 0.0)])
+def test_ip_finds_the_optimum_whatever_the_inputs_scale(scale, shift):
+    """On inputs far from unit scale (currents in pA) the rule ran to a negative gain or
+    saturated, silently (mean 0.18 for mu = 0.1 at SD 10). The optimum is affine-equivariant:
+    for x = scale z + shift the gain is a*/scale and the bias b* - a* shift / scale."""
+    a_opt, b_opt = _kl_optimum(0.1)
+    z = np.random.default_rng(4).standard_normal((100_000, 1))
+    res = intrinsic_plasticity(scale * z + shift, mu=0.1, seed=1)
+    assert res.a[0] * scale == pytest.approx(a_opt, rel=0.1)
+    assert res.b[0] + res.a[0] * shift == pytest.approx(b_opt, rel=0.1)
+    assert res.mean_history[-1, 0] == pytest.approx(0.1, rel=0.1)
+
+
+def test_ip_on_raw_inputs_far_from_unit_scale_is_refused_not_returned():
+    x = 10.0 * np.random.default_rng(0).standard_normal(20_000) + 50.0
+    with pytest.raises(InputError, match="did not converge.*gain <= 0.*not scale-free"):
+        intrinsic_plasticity(x, mu=0.1, standardize=False)  # it returned a gain of -0.22

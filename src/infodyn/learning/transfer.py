@@ -25,6 +25,7 @@ the LIF analogue that runs beside e-prop is :mod:`infodyn.learning.adaptation`.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ from infodyn.errors import (
     require,
     require_finite,
     require_finite_number,
+    require_flag,
     whole_number,
 )
 
@@ -147,8 +149,19 @@ def intrinsic_plasticity(
     b0: float | np.ndarray = 0.0,
     n_checkpoints: int = 20,
     seed: int = 0,
+    standardize: bool = True,
 ) -> IPResult:
     """Adapt sigmoid units online by intrinsic plasticity (Triesch 2005).
+
+    The rule is not scale-free (``da = eta/a + x db``): on inputs far from unit scale (currents
+    in pA, say) it oscillated to a negative gain or saturated, without a word. With
+    ``standardize`` (the default) each unit's input is standardised, ``x' = (x - m) / s`` over
+    the samples, the rule runs on x', and the gain and bias are mapped back
+    (``a = a' / s``, ``b = b' - a' m / s``). The sigmoid family is affine-equivariant, so the
+    optimum of ``KL(p_y || Exp(mu))`` and the rule's fixed point are the same in either
+    coordinates; only the stochastic path differs. ``standardize=False`` runs the rule on x as
+    published. Either way a run that ends with a gain <= 0 or an output mean more than 50 %
+    from ``mu`` is refused as not converged.
 
     Parameters
     ----------
@@ -158,7 +171,10 @@ def intrinsic_plasticity(
     eta, eta_final : learning rate, decayed geometrically from ``eta`` to ``eta_final`` over the
         whole run (``eta_final=None`` keeps it constant). Annealing removes the stochastic jitter
         of the fixed point.
-    a0, b0 : initial gain (> 0) and bias.
+    a0, b0 : initial gain (> 0) and bias, on the standardised input x' with ``standardize``
+        (the default 1 and 0 then start every unit at sigmoid(x'), whatever x's scale), on x
+        without.
+    standardize : run the rule on each unit's standardised input (see above).
     """
     x = finite_reals(x, "x")
     require(
@@ -178,6 +194,12 @@ def intrinsic_plasticity(
     require_finite("a0", a)
     require_finite("b0", b)
     require(bool(np.all(a > 0)), "the initial gain a0 must be > 0")
+    loc, scale = np.zeros(m), np.ones(m)
+    standardize = require_flag("standardize", standardize)
+    if standardize:
+        loc, scale = x2.mean(axis=0), x2.std(axis=0)
+        scale[scale == 0] = 1.0  # a constant input: shifted only
+        x2 = (x2 - loc) / scale
     total = n * epochs
     etas = (
         np.geomspace(float(eta), float(eta_final), total)  # 10**30, an int, had no log10
@@ -201,14 +223,42 @@ def intrinsic_plasticity(
         bool(np.all(np.isfinite(a)) and np.all(np.isfinite(b))),
         "intrinsic plasticity diverged; lower eta",
     )
+    _check_converged(a, means[-1], float(mu), None if standardize else x2.std(axis=0))
     return IPResult(
-        a=a,
-        b=b,
+        a=a / scale,
+        b=b - a * loc / scale,
         mu=float(mu),
         checkpoints=bounds,
         mean_history=np.array(means),
         cv_history=np.array(cvs),
     )
+
+
+def _check_converged(a: np.ndarray, mean: np.ndarray, mu: float, raw_sd: np.ndarray | None) -> None:
+    """Refuse a run that ended with a gain <= 0 (a sigmoid turned round: no fixed point of the
+    rule), and warn of one whose output mean ended more than 50 % from ``mu`` (the seed-to-seed
+    spread of a converged run is a few per cent); ``raw_sd``: the inputs' SDs of a run on
+    unstandardised input, None for a standardised one."""
+    far = np.abs(mean / mu - 1.0) > 0.5
+    for bad, what in ((a <= 0, "a gain <= 0"), (far, "an output mean more than 50 % from mu")):
+        if not bad.any():
+            continue
+        j = int(np.flatnonzero(bad)[0])
+        advice = (
+            "lower eta or give more samples (epochs)"
+            if raw_sd is None
+            else f"its input's SD is {float(raw_sd[j]):.3g}: the rule is not scale-free; use "
+            "standardize=True, or lower eta"
+        )
+        text = (
+            f"intrinsic plasticity did not converge: {int(bad.sum())} unit(s) ended with {what} "
+            f"(unit {j}: gain {float(a[j]):.3g}, output mean {float(mean[j]):.3g} for "
+            f"mu = {mu:g}); {advice}"
+        )
+        if what.startswith("a gain"):
+            raise InputError(text)
+        warnings.warn(text, stacklevel=3)
+        return
 
 
 # --------------------------------------------------------------------------- histogram matching
