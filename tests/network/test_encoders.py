@@ -138,13 +138,16 @@ def test_direct_current_needs_n_in_for_a_scalar():
 
 def test_filtered_noise_contrast_kernel_span_and_shared_signal():
     """Without clipping (contrast .2, s normalised to unit variance) the rates have mean
-    mean_rate and standard deviation mean_rate x contrast exactly; a kernel of exactly two
-    steps is allowed; shared=True gives one signal in every channel."""
+    mean_rate / g and standard deviation mean_rate x contrast / g exactly, g = 1 + 1.07e-8 the
+    rectified mean of a Gaussian's (its clipping past 5 SDs); shared=True gives one signal in
+    every channel."""
     r = idn.network.filtered_noise_rates(5000, 3, mean_rate=20.0, contrast=0.2, seed=1)
     assert r.min() > 0
-    np.testing.assert_allclose(r.mean(axis=0), 20.0, rtol=1e-9)
-    np.testing.assert_allclose(r.std(axis=0), 4.0, rtol=1e-9)
-    assert idn.network.filtered_noise_rates(50, 2, kernel_ms=2.0).shape == (50, 2)
+    g = 1.0 + 1.0692e-8
+    np.testing.assert_allclose(r.mean(axis=0), 20.0 / g, rtol=1e-12)
+    np.testing.assert_allclose(r.std(axis=0), 4.0 / g, rtol=1e-10)  # (std + 1e-12)
+    # the shortest kernel that resolves a and holds 99 % of its energy: 14 steps at a dt = 1
+    assert idn.network.filtered_noise_rates(50, 2, a=1.0, kernel_ms=14.0).shape == (50, 2)
     shared = idn.network.filtered_noise_rates(500, 3, shared=True, seed=2)
     assert shared.shape == (500, 3)
     np.testing.assert_array_equal(shared, np.repeat(shared[:, :1], 3, axis=1))
@@ -175,9 +178,14 @@ def test_stimulus_set_filtered_noise_patterns_are_distinct_and_keep_dt():
     for k in range(3):
         np.testing.assert_array_equal(
             s.rates_hz[k],
-            idn.network.filtered_noise_rates(400, 2, dt=0.5, contrast=1.0, seed=4000 + k),
+            idn.network.filtered_noise_rates(400, 2, dt=0.5, contrast=1.0, seed=[4, k]),
         )
     assert not np.array_equal(s.rates_hz[0], s.rates_hz[1])
+    # pattern k of seed s was seeded s * 1000 + k: set 1's first pattern was set 0's 1001st
+    big = idn.network.StimulusSet.filtered_noise(1001, 20, 2, seed=0).rates_hz[1000]
+    assert not np.array_equal(
+        big, idn.network.StimulusSet.filtered_noise(2, 20, 2, seed=1).rates_hz[0]
+    )
 
 
 def test_stimulus_set_trials_use_its_dt():
@@ -258,3 +266,32 @@ def test_the_adelson_bergen_kernel_checks_its_lags_and_rate(tau, a, message):
     if not isinstance(tau, str) and len(tau) == 2 and tau[0] == 0.0:
         with pytest.raises(InputError, match=message):
             idn.network.filtered_noise_rates(20, 3, a=a)
+
+
+@pytest.mark.parametrize("contrast", [0.5, 1.0, 2.0])
+def test_filtered_noise_mean_rate_is_the_mean_rate(contrast):
+    """The rate was mean_rate max(0, 1 + c s): the rectification raised its mean to 21.7 Hz of
+    a mean_rate of 20 at contrast 1 (27.9 at contrast 2). The expected factor, integrated
+    over s ~ N(0, 1) where 1 + c s > 0, is divided out; the sample mean of 40,000 steps x 8
+    channels of noise correlated over about 100 ms lies within a few per cent of it."""
+    from scipy.integrate import quad
+
+    density = lambda s: (1 + contrast * s) * np.exp(-s * s / 2) / np.sqrt(2 * np.pi)  # noqa: E731
+    g = quad(density, -1 / contrast, np.inf)[0]
+    assert idn.network.encoders.rectified_mean(contrast) == pytest.approx(g, rel=1e-9)
+    r = idn.network.filtered_noise_rates(40_000, 8, mean_rate=20.0, contrast=contrast, seed=5)
+    assert r.mean() == pytest.approx(20.0, rel=0.03)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"a": 100.0}, "peak at 0.039 ms, under four steps"),  # a kernel of 1e-32: constant
+        ({"a": 10.0}, "not resolved"),  # "10 ms" read as a rate: a few taps of white noise
+        ({"a": 1e-4}, "cuts the kernel"),  # a t^5 ramp, not biphasic
+        ({"a": 1 / 15, "kernel_ms": 150.0}, "kernel_ms >= 199.5"),
+    ],
+)
+def test_filtered_noise_refuses_a_kernel_the_steps_miss_or_the_span_cuts(kwargs, match):
+    with pytest.raises(InputError, match=match):
+        idn.network.filtered_noise_rates(200, 2, **kwargs)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from scipy import fft as sfft
+from scipy.special import ndtr
 
 from infodyn.errors import (
     InputError,
@@ -180,13 +181,22 @@ def filtered_noise_rates(
     a: float = 1.0 / 15.0,
     kernel_ms: float = 300.0,
     shared: bool = False,
-    seed: int = 0,
+    seed: int | list[int] = 0,
 ) -> np.ndarray:
     """The author's stimulus: Gaussian white noise filtered by the Adelson-Bergen kernel.
 
     Each channel (or one shared signal with ``shared=True``) is white noise convolved with
-    D(tau) over ``kernel_ms``, normalised to unit variance ``s(t)``; the rate is
-    ``mean_rate * max(0, 1 + contrast * s(t))`` Hz. Returns (n_steps, n_in) rates in Hz.
+    D(tau) over ``kernel_ms``, normalised to zero mean and unit variance ``s(t)``; the rate is
+    ``mean_rate * max(0, 1 + contrast * s(t)) / g(contrast)`` Hz, where
+    ``g(c) = E[max(0, 1 + c s)] = Phi(1/c) + c phi(1/c)`` for Gaussian s (1 at c = 0), so that
+    ``mean_rate`` is the mean rate: the rectification alone raised it, by 8 % at contrast 1
+    and 40 % at contrast 2. Returns (n_steps, n_in) rates in Hz.
+
+    The kernel must be resolved by the steps and fit in ``kernel_ms``: its positive lobe peaks
+    at ``a tau = 3.9``, so ``a dt <= 1`` (four steps to the peak) is required (a = 10 /ms, read
+    as "10 ms", gave a few taps of white noise; a = 100 gave a kernel of 1e-32 and constant
+    rates), and ``a kernel_ms >= 13.3`` (at most 1 % of the kernel's energy cut off: at
+    a = 1e-4 it was a t^5 ramp, not biphasic).
     """
     shared = require_flag("shared", shared)
     n_steps = whole_number(n_steps, "n_steps", minimum=1)
@@ -200,6 +210,7 @@ def filtered_noise_rates(
         raise InputError(
             f"kernel_ms must span at least two steps ({2 * dt:g} ms) of the filter, got {kernel_ms}"
         )
+    _check_kernel_span(a, dt, kernel_ms)
     n_taps = math.ceil(kernel_ms / dt)  # 1e300 ms: "Maximum allowed size exceeded"
     n_sig = 1 if shared else n_in
     require_memory(  # the noise, its spectrum (complex), the inverse and the normalised copy,
@@ -217,7 +228,40 @@ def filtered_noise_rates(
     s = (s - s.mean(axis=0)) / (s.std(axis=0) + 1e-12)
     if shared:
         s = np.repeat(s, n_in, axis=1)
-    return mean_rate * np.maximum(0.0, 1.0 + contrast * s)
+    return (mean_rate / rectified_mean(contrast)) * np.maximum(0.0, 1.0 + contrast * s)
+
+
+def rectified_mean(contrast: float) -> float:
+    """``E[max(0, 1 + c s)]`` for ``s ~ N(0, 1)``: ``Phi(1/c) + c phi(1/c)`` (1 at c = 0), the
+    factor by which rectification raises the mean of :func:`filtered_noise_rates`."""
+    if contrast == 0:
+        return 1.0
+    z = 1.0 / contrast
+    return float(ndtr(z) + contrast * math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi))
+
+
+#: the positive lobe of D(tau) peaks at a tau = 3.9: at least four steps to it
+_KERNEL_MAX_A_DT = 1.0
+#: at a kernel_ms = 13.3 the tail past kernel_ms holds 1 % of the kernel's energy
+_KERNEL_MIN_A_SPAN = 13.3
+
+
+def _check_kernel_span(a: float, dt: float, kernel_ms: float) -> None:
+    """Refuse an Adelson-Bergen kernel the steps do not resolve, or that ``kernel_ms`` cuts."""
+    if not (is_finite_number(a) and a > 0):
+        raise InputError(f"a must be a finite rate > 0 in 1/ms, got {a!r}")
+    if a * dt > _KERNEL_MAX_A_DT:
+        raise InputError(
+            f"a = {a:g} /ms puts the kernel's peak at {3.9 / a:.3g} ms, under four steps of "
+            f"dt = {dt:g} ms: the filter is not resolved (a is a rate in 1/ms, e.g. 1/15 for a "
+            f"15 ms time scale); use a <= {_KERNEL_MAX_A_DT / dt:g} or a smaller dt"
+        )
+    if a * kernel_ms < _KERNEL_MIN_A_SPAN:
+        raise InputError(
+            f"kernel_ms = {kernel_ms:g} cuts the kernel of a = {a:g} /ms before its negative "
+            f"lobe ends (more than 1 % of its energy lies past it); use kernel_ms >= "
+            f"{_KERNEL_MIN_A_SPAN / a:.4g}"
+        )
 
 
 def filtered_noise_spikes(
@@ -241,8 +285,8 @@ def filtered_noise_spikes(
         if "rate x dt" not in str(exc):
             raise
         raise InputError(
-            f"{exc} (the peak of mean_rate (1 + contrast s), s the unit-variance noise: lower "
-            "mean_rate or contrast)"
+            f"{exc} (the peak of mean_rate (1 + contrast s) / g(contrast), s the unit-variance "
+            "noise: lower mean_rate or contrast)"
         ) from None
 
 
@@ -308,10 +352,10 @@ class StimulusSet:
     ) -> StimulusSet:
         """K independent filtered-noise rate patterns (:func:`filtered_noise_rates`)."""
         n_stimuli = whole_number(n_stimuli, "n_stimuli", minimum=2)  # 10**30: a loop for ever
-        seed = whole_number(seed, "seed", maximum=2**53)  # seed * 1000 + k: "3" was repeated
-        pats = [
-            filtered_noise_rates(
-                n_steps, n_in, dt=dt, mean_rate=mean_rate, contrast=contrast, seed=seed * 1000 + k
+        seed = whole_number(seed, "seed")  # "3" was repeated
+        pats = [  # pattern k of seed s from the seed pair (s, k): seed * 1000 + k gave set 1's
+            filtered_noise_rates(  # first pattern as set 0's 1001st
+                n_steps, n_in, dt=dt, mean_rate=mean_rate, contrast=contrast, seed=[seed, k]
             )
             for k in range(n_stimuli)
         ]
