@@ -137,6 +137,14 @@ def test_checkpoints_every_chunk_and_a_kill_loses_only_the_steps_since(tmp_path,
     for read in (load_spikes, SpikeReader):
         with pytest.raises(InputError, match="one stretch of a simulation that has not finish"):
             read(written[0])
+    # a damaged stretch is refused before the rest of the run is simulated (it was found at
+    # the join, after all of it), and nothing in the checkpoint changes
+    whole = written[0].read_bytes()
+    written[0].write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError, match="spikes-00000.h5: not a readable HDF5 .*afresh"):
+        run_simulation(cfg, tmp_path / "run", resume=True)
+    assert sorted(folder.glob("spikes-*.h5")) == written
+    written[0].write_bytes(whole)
     (folder / "spikes-00001.h5").write_bytes(b"written after the last state")
     (folder / ".spikes-00002.h5.abcd.h5.tmp").write_bytes(b"cut off")
     res = run_simulation(cfg, tmp_path / "run", resume=True)

@@ -57,18 +57,9 @@ def concatenate_spike_files(parts: list[str | os.PathLike], path: str | os.PathL
     if not is_h5_path(path):  # HDF5 named .npz was written and refused when read back
         raise InputError(f"{path}: the joined spike file is HDF5; name it .h5 or .hdf5")
     paths = [as_path(p) for p in parts]
-    files = []
+    files: list[Any] = []
     try:
-        for p in paths:
-            files.append(_open_h5(p))
-        headers = [_h5_header(h5, unfinished_ok=True) for h5 in files]
-        for p, header in zip(paths[1:], headers[1:], strict=True):
-            if header != headers[0]:
-                raise InputError(
-                    f"{p}: its header ({_shown(header)}) is not that of {paths[0]} "
-                    f"({_shown(headers[0])}): not a stretch of the same run"
-                )
-        counts = [_checked_part(h5, p, headers[0]) for h5, p in zip(files, paths, strict=True)]
+        headers, counts = _open_parts(paths, files)
         # stored chunks copied, or the spikes compressed again: about the parts' own sizes
         require_space(path, sum(os.path.getsize(p) for p in paths))  # HDF5 dies of a full disk
         with atomic_path(path, ".h5") as tmp:
@@ -89,6 +80,34 @@ def concatenate_spike_files(parts: list[str | os.PathLike], path: str | os.PathL
         for h5 in files:
             h5.close()
     return as_path(path)
+
+
+def check_spike_parts(parts: list[Path]) -> None:
+    """Raise :class:`InputError` unless the spike files ``parts`` can be joined by
+    :func:`concatenate_spike_files` (readable, one run's header, whole-number datasets): what a
+    resumed simulation checks of its stretches before it runs on (a damaged one was found only
+    at the join, after the rest of the run)."""
+    files: list[Any] = []
+    try:
+        _open_parts(parts, files)
+    finally:
+        for h5 in files:
+            h5.close()
+
+
+def _open_parts(paths: list[Path], files: list[Any]) -> tuple[list[dict], list[int]]:
+    """Open ``paths`` into ``files`` (the caller closes them) and check them: their headers,
+    which must be one, and their spike counts."""
+    for p in paths:
+        files.append(_open_h5(p))
+    headers = [_h5_header(h5, unfinished_ok=True) for h5 in files]
+    for p, header in zip(paths[1:], headers[1:], strict=True):
+        if header != headers[0]:
+            raise InputError(
+                f"{p}: its header ({_shown(header)}) is not that of {paths[0]} "
+                f"({_shown(headers[0])}): not a stretch of the same run"
+            )
+    return headers, [_checked_part(h5, p, headers[0]) for h5, p in zip(files, paths, strict=True)]
 
 
 def _checked_part(h5: Any, path: Path, header: dict) -> int:

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.atomic import save_npz, to_jsonable, write_json
-from infodyn.data.spike_concat import concatenate_spike_files
+from infodyn.data.spike_concat import check_spike_parts, concatenate_spike_files
 from infodyn.data.spike_files import CHUNK, SpikeWriter
 from infodyn.errors import InputError, reading
 from infodyn.experiments.interrupt import Interrupted, requested
@@ -187,6 +187,10 @@ class SimulationCheckpoint:
                 f"{folder}: the spike files {missing[:3]} of the interrupted run are missing; "
                 f"delete {folder} and simulate afresh"
             )
+        try:  # before the rest of the run, not at the join after it
+            check_spike_parts(ckpt.segment_paths())
+        except InputError as exc:
+            raise InputError(f"{exc}; delete {folder} and simulate afresh") from None
         ckpt._drop_segments_from(ckpt.segments)
         ckpt._held, ckpt._n_held = [saved["held"]], len(saved["held"][0])
         return ckpt, saved["state"]
