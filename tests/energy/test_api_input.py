@@ -109,9 +109,13 @@ def test_model_files_that_cannot_be_read_are_one_input_error(tmp_path):
 
 
 def test_weighted_fits_report_the_weight_total():
+    """Counts (whole-number weights) of unique rows are 500 samples, as the rows they count
+    are (n_samples said the rows, 30 for 3000 words); other weights leave the rows."""
     U, c = np.unique(_X, axis=0, return_counts=True)
     info = E.fit(U, weights=c).fit_info
-    assert info["n_samples"] == U.shape[0] and info["weight_total"] == 500.0
+    assert info["n_samples"] == 500 == E.fit(_X).fit_info["n_samples"]
+    assert info["weight_total"] == 500.0
+    assert E.fit(U, weights=c / 500.0).fit_info["n_samples"] == U.shape[0]
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,8 @@ def test_markov_chain_by_hand():
     mc2 = markov_chain([0, 1, -1, 1, 0, 0], segments=[0, 0, 0, 0, 1, 1])
     np.testing.assert_array_equal(mc2.counts, [[1, 1], [0, 0]])
     np.testing.assert_array_equal(mc2.transition[1], [0, 1])
+    one = markov_chain([0, 0, 0])  # one state: 0 bits, not -0.0 (a negative entropy in JSON)
+    assert str(one.entropy_rate_bits) == str(one.stationary_entropy_bits) == "0.0"
 
 
 def test_memory_labels_and_triggered_average():

@@ -167,9 +167,14 @@ def test_a_float32_run_refuses_what_float32_cannot_hold():
     p = net.init(seed=0)
     x = np.ones((20, 3))
     big = dict(p, w_in=np.full((3, 5), 1e300))
+    tiny_net = idn.network.LIF(n_in=3, n_rec=5, n_out=2, v_th=1e-39)
     cases = [
         (net, big, x, "params\\['w_in'\\] holds 1e\\+300"),
         (idn.network.LIF(n_in=3, n_rec=5, n_out=2, v_th=1e-300), p, x, "v_th = 1e-300"),
+        # below float32's smallest normal number, which XLA flushes to 0: weights drawn for
+        # v_th = 1e-39 gave no current and no spike, where the event engine spiked
+        (tiny_net, tiny_net.init(seed=0), x, r"w_in'\] holds values up to .* only, below"),
+        (tiny_net, p, x, "v_th = 1e-39, below float32's smallest normal"),
         (idn.network.LIF(n_in=3, n_rec=5, n_out=2, v_th=1e300), p, x, "v_th holds 1e\\+300"),
         (net, p, x * 1e300, "x holds 1e\\+300"),
     ]

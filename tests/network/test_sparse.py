@@ -781,3 +781,15 @@ def test_arrays_of_another_rank_are_named_by_their_shape():
         )
     with pytest.raises(InputError, match="indptr must be a 1-D array, got None"):
         SparseWeights(np.ones(3), np.array([1, 2, 0], np.int32), None, (3, 3))
+
+
+def test_from_dense_sums_scipy_duplicates_as_scipy_reads_them():
+    """SciPy sums a COO matrix's repeated entries (the usual result of accumulating a
+    connectivity): from_dense refused them as duplicate synapses. Entries that cancel are no
+    synapse, and the caller's matrix is left as it was."""
+    import scipy.sparse as sps
+
+    coo = sps.coo_matrix(([1.0, 2.0, 1.0, -1.0, 4.0], ([0, 0, 1, 1, 2], [1, 1, 0, 0, 2])), (3, 3))
+    w = SparseWeights.from_dense(coo)
+    np.testing.assert_array_equal(w.to_dense(), coo.toarray())
+    assert w.nnz == 2 and coo.nnz == 5

@@ -339,8 +339,9 @@ def fit(
         "method": method,
         "model": model,
         "n_units": n,
-        "n_samples": int(round(w.sum())) if weights is None else int(X.shape[0]),
-        # with weights (e.g. counts of unique rows) the rows are not the samples: their total
+        # whole-number weights are counts (of unique rows, say): the samples are their total,
+        # as without weights (it said the rows: 30 for 3000 words); other weights, the rows
+        "n_samples": int(round(w.sum())) if counts else int(X.shape[0]),
         "weight_total": float(w.sum()),
         "n_unique_patterns": int(Xu.shape[0]),
         "n_params": n * (n + 1) // 2 + n_v,

@@ -109,8 +109,9 @@ def markov_chain(labels: Any, n_states: int | None = None, segments: Any = None)
     pi = freq / max(freq.sum(), 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.where(P > 0, np.log2(P), 0.0)
-        h_rate = float(-np.sum(pi[:, None] * P * logs))
-        h_stat = float(-np.sum(np.where(pi > 0, pi * np.log2(pi), 0.0)))
+        # (+ 0.0: one state gave -0.0 bits, read as a negative entropy in results.json)
+        h_rate = float(-np.sum(pi[:, None] * P * logs)) + 0.0
+        h_stat = float(-np.sum(np.where(pi > 0, pi * np.log2(pi), 0.0))) + 0.0
     return MarkovChain(counts, P, pi, h_rate, h_stat)
 
 

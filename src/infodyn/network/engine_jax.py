@@ -48,10 +48,12 @@ def ensure_dtype(precision: str):
 
 def check_float32_range(name: str, values: Any, nonzero: bool = False) -> None:
     """Refuse float64 ``values`` beyond float32's largest number (they became inf, and the run
-    NaN with no spike, where the float64 event engine spiked), and with ``nonzero`` (a
-    threshold) a non-zero one below its smallest (it became 0: no potential was ever tested
-    against 1e-300). Float32 input fits itself; NaN and inf are refused before (validation).
-    Two passes without temporaries (max, min), for weights of 10^8 synapses."""
+    NaN with no spike, where the float64 event engine spiked), and with ``nonzero`` (weights,
+    input, a threshold) values that are all below its smallest normal number but not 0 (XLA on
+    the CPU flushes subnormals to 0: weights drawn for ``v_th = 1e-39`` gave no current and no
+    spike, and no potential was ever tested against ``v_th = 1e-300``; a decay that small is 0
+    to float32's precision). Float32 input fits itself; NaN and inf are refused before
+    (validation). Two passes without temporaries (max, min), for weights of 10^8 synapses."""
     a = np.asarray(values.values if is_sparse(values) else values)
     if a.dtype != np.float64 or a.size == 0:
         return
@@ -61,15 +63,17 @@ def check_float32_range(name: str, values: Any, nonzero: bool = False) -> None:
             f"{name} holds {largest:.3g}, beyond float32's range (3.4e38): run with "
             "precision='float64'"
         )
-    if nonzero and a.size == 1 and 0 < abs(float(a)) < _F32_SMALLEST:
+    if nonzero and 0 < largest < _F32_TINY:
+        what = f"= {float(a):.3g}" if a.size == 1 else f"holds values up to {largest:.3g} only"
         raise InputError(
-            f"{name} = {float(a):.3g}, which float32 rounds to 0: run with precision='float64'"
+            f"{name} {what}, below float32's smallest normal number (1.2e-38), which the "
+            "engine flushes to 0: run with precision='float64'"
         )
 
 
 #: float32's limits, against which a float32 run's float64 input is checked
 _F32_MAX = float(np.finfo(np.float32).max)
-_F32_SMALLEST = float(np.finfo(np.float32).smallest_subnormal)
+_F32_TINY = float(np.finfo(np.float32).tiny)
 
 
 def prepare(net, params, precision: str):
@@ -79,7 +83,7 @@ def prepare(net, params, precision: str):
     c = Constants.of(net)
     if dtype == jnp.float32:
         for key in ("w_in", "w_rec", "w_out"):
-            check_float32_range(f"params[{key!r}]", params[key])
+            check_float32_range(f"params[{key!r}]", params[key], nonzero=True)
         for field in ("alpha", "rho", "kappa", "v_th", "input_scale", "readout_scale", "gamma"):
             # a decay or scale below float32's smallest number is 0 to the same precision; a
             # threshold that becomes 0 changes which potentials spike
@@ -245,7 +249,7 @@ def stream_spikes(
     pending = None
     for start, chunk in chunks:
         if dtype == jnp.float32:  # 1e39 became inf, then NaN: the units it reached fell silent
-            check_float32_range(f"x (steps {start}..)", chunk)
+            check_float32_range(f"x (steps {start}..)", chunk, nonzero=True)
         state, z = _continue(c, p, beta, jnp.asarray(chunk[None], dtype), layouts, state)
         if pending is not None:
             emit(*pending)
@@ -295,6 +299,6 @@ def simulate_jax(
     )
     dtype, p, c, beta = prepare(net, params, precision)
     if dtype == jnp.float32:
-        check_float32_range("x", x)
+        check_float32_range("x", x, nonzero=True)
     out = run(c, p, beta, jnp.asarray(x, dtype), record=record)
     return {k: np.swapaxes(np.asarray(v), 0, 1) for k, v in out.items()}

@@ -82,11 +82,13 @@ class SparseWeights:
     @classmethod
     def from_dense(cls, w: Array, dtype: Any = None) -> SparseWeights:
         """The non-zero entries of a dense (n_pre, n_post) matrix ``w`` (or of a SciPy sparse
-        matrix: its stored entries that are not zero). An exact zero is no synapse: to keep a
+        matrix: its entries that are not zero, duplicates summed as SciPy reads them; they
+        were refused as duplicate synapses). An exact zero is no synapse: to keep a
         pattern whose weights are 0 (clipped by Dale's law during training), take the dense
         matrix at its synapses, ``pattern.with_values(pattern.mask_dense(w))``."""
         if hasattr(w, "tocoo"):  # scipy.sparse: np.asarray made a 0-d object array of it
-            c = w.tocoo()
+            c = w.tocoo(copy=True)  # (a copy: summing in place changed the caller's matrix)
+            c.sum_duplicates()
             keep = c.data != 0
             return cls.from_coo(c.row[keep], c.col[keep], c.data[keep], c.shape, dtype=dtype)
         w = as_array(w, "w")
