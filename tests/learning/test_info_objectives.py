@@ -339,5 +339,8 @@ def test_small_helpers_refuse_what_they_misread():
     state["theta"] = np.array([0.0, np.nan, 0.0])
     with pytest.raises(InputError, match="theta holds NaN"):
         lif_adaptation_update(state, z[0], 1.0, LIFAdaptationConfig())
+    state = dict(init_lif_adaptation(3), gain=np.ones(2))  # a raw broadcast error
+    with pytest.raises(InputError, match="one value per unit each, got shapes"):
+        lif_adaptation_update(state, z[0], 1.0, LIFAdaptationConfig())
     with pytest.raises(InputError, match="exceeds one spike a step"):
         lif_adaptation_update(init_lif_adaptation(3), z[0], 1.0, LIFAdaptationConfig(2000.0))

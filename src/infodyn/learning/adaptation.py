@@ -163,6 +163,12 @@ def _check_state(state: dict[str, Any]) -> None:
             bool(np.all(np.isfinite(np.asarray(state[key], dtype=float)))),
             f"the adaptation state's {key} holds NaN or inf",
         )
+    shapes = {k: np.shape(state[k]) for k in ("theta", "gain", "count_mean", "count_var")}
+    if len(set(shapes.values())) > 1:  # a raw "operands could not be broadcast" later
+        raise InputError(
+            "the adaptation state's theta, gain, count_mean and count_var must hold one value "
+            f"per unit each, got shapes {shapes}; make it with init_lif_adaptation(n_rec)"
+        )
 
 
 def threshold_bias(net: Any, theta: Any) -> Any:
