@@ -496,3 +496,16 @@ def test_neo_spike_on_t_stop_keeps_the_padding_warning_and_groups_are_refused():
     assert sorted(zip(s.trials.tolist(), s.times.tolist(), strict=True)) == [(0, 1), (0, 9), (1, 3)]
     with pytest.raises(InputError, match="Block: groups .--groups. selects Kilosort/phy"):
         load_spikes(block, groups="mua")
+
+
+def test_a_neo_float32_t_stop_is_read_as_the_decimal_it_prints_as():
+    """A t_stop of float32 0.1 s is 0.10000000149 s: its trial took 101 steps of 1 ms (1.1 s,
+    1101). Another float64 bound is taken as it is."""
+    for stop, steps in ((0.1, 100), (1.1, 1100), (2.3, 2300)):
+        st = neo.SpikeTrain(
+            np.array([0.05], np.float32) * pq.s, t_start=np.float32(0) * pq.s,
+            t_stop=np.float32(stop) * pq.s,
+        )  # fmt: skip
+        assert load_spikes(st, dt=1.0).n_steps == steps
+    wide = neo.SpikeTrain([0.05] * pq.s, t_stop=0.1004 * pq.s)
+    assert load_spikes(wide, dt=1.0).n_steps == 101
