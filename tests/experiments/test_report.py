@@ -312,3 +312,27 @@ def test_a_summary_that_is_not_text_is_a_result_table_not_the_heading_paragraph(
     assert "<td>infomax</td>" in text and "<td class='num'>1.04</td>" in text
     (tmp_path / "results.json").write_text(json.dumps({"summary": "a short run", "x": 1}))
     assert "<p class='summary'>a short run</p>" in render_report(tmp_path)
+
+
+def test_a_sweeps_report_shows_its_points_and_sums_up_their_folders(tmp_path):
+    """A sweep's report listed every file of every point (10^4 points: a table as long as
+    the sweep) and showed no table of the points; results.csv is now its "Points" table, and
+    a folder of more than 40 files is one row of the files table."""
+    (tmp_path / "config.json").write_text('{"command": "sweep", "grid": {"x": [1, 2, 3]}}')
+    (tmp_path / "results.json").write_text('{"n_points": 3, "n_failed": 1}')
+    (tmp_path / "results.csv").write_text(
+        "x,seed,status,attempts,y\n1.0,0,done,1,0.25\n2.0,0,done,1,4.5\n3.0,0,failed,3,\n"
+    )
+    for k in range(20):
+        folder = tmp_path / "points" / f"x={k}_abc"
+        folder.mkdir(parents=True)
+        for name in ("DONE.json", "results.json", "attempts.jsonl"):
+            (folder / name).write_text("{}")
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "summary.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    text = render_report(tmp_path)
+    assert "<a href='#points'>Points (3)</a>" in text
+    assert "<td>failed</td>" in text and "<td class='num'>4.5</td>" in text
+    assert "points/ (60 files in 20 folders)" in text
+    assert "DONE.json" not in text  # no point's own file
+    assert "<td class='key'>figures/summary.png</td>" in text  # a small folder: in full

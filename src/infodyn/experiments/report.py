@@ -5,6 +5,9 @@ The report reads what any command wrote with :class:`~infodyn.experiments.rundir
 sections become their own tables) and every figure under ``figures/`` (embedded as base64 PNG,
 so the file can be mailed or archived alone). It needs nothing else: a run directory written by
 ``simulate``, ``criticality``, ``info``, ``energy``, ``train``, ``images`` or a sweep all work.
+A sweep's report also shows its points (``results.csv``, one row a point), and a folder of
+many files (a sweep's ``points/``) is one row of the files table
+(:mod:`infodyn.experiments.report_files`).
 
 Optional keys in ``results.json`` that the report understands:
 
@@ -30,6 +33,7 @@ from typing import Any
 
 from infodyn.atomic import write_text
 from infodyn.errors import InputError
+from infodyn.experiments.report_files import files_table, sweep_points
 
 _META_KEYS = {"title", "summary", "notes", "figure_order", "figure_captions", "sections"}
 _FIGURE_TYPES = {
@@ -42,6 +46,7 @@ _FIGURE_TYPES = {
 _MAGIC = {"image/png": ("PNG", b"\x89PNG\r\n\x1a\n"), "image/jpeg": ("JPEG", b"\xff\xd8\xff")}
 _MAX_INLINE = 12  # numeric lists up to this length are shown in full
 _MAX_ROWS = 40  # rows of a list-of-records table
+_MAX_POINTS = 500  # rows of a sweep's table of points (all of them are in results.csv)
 
 _CSS = """
 :root { --ink:#1d2330; --muted:#5b6475; --line:#dde2ea; --band:#f5f7fa; --accent:#2f5d9e; }
@@ -79,6 +84,7 @@ pre { background: var(--band); border: 1px solid var(--line); padding: 10px 12px
 p.tname { margin: 10px 0 2px; font-weight: 600; font-size: 13.5px; color: var(--muted); }
 h4, h5 { margin: 14px 0 4px; font-size: 15px; }
 .tables { display: flex; flex-wrap: wrap; gap: 0 36px; align-items: flex-start; }
+.scroll { overflow: auto; max-height: 640px; }
 footer { color: var(--muted); font-size: 12px; padding: 0 32px 24px; }
 """
 
@@ -158,20 +164,20 @@ def _flatten(obj: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     return rows
 
 
-def _records_table(records: list[dict[str, Any]]) -> str:
+def _records_table(records: list[dict[str, Any]], max_rows: int = _MAX_ROWS) -> str:
     cols: list[str] = []
-    for r in records[:_MAX_ROWS]:
+    for r in records[:max_rows]:
         for k in r:
             if k not in cols:
                 cols.append(k)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
     body = []
-    for r in records[:_MAX_ROWS]:
+    for r in records[:max_rows]:
         cells = "".join(_cell(r.get(c)) for c in cols)
         body.append(f"<tr>{cells}</tr>")
     more = ""
-    if len(records) > _MAX_ROWS:
-        more = f"<p class='meta'>first {_MAX_ROWS} of {len(records)} rows</p>"
+    if len(records) > max_rows:
+        more = f"<p class='meta'>first {max_rows} of {len(records)} rows</p>"
     return f"<table><tr>{head}</tr>{''.join(body)}</table>{more}"
 
 
@@ -327,27 +333,6 @@ def _figures(run: Path, order: list[str]) -> list[Path]:
     return first + list(by_name.values())
 
 
-def _files_table(run: Path) -> str:
-    rows = []
-    for p in sorted(run.rglob("*")):
-        if not p.is_file() or p.name.startswith(".") or p.name == "report.html":
-            continue
-        rel = p.relative_to(run).as_posix()
-        rows.append(
-            f"<tr><td class='key'>{html.escape(rel)}</td>"
-            f"<td class='num'>{_human_size(p.stat().st_size)}</td></tr>"
-        )
-    return "<table><tr><th>file</th><th>size</th></tr>" + "".join(rows) + "</table>"
-
-
-def _human_size(n: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
-
-
 def _aspect(path: Path) -> float:
     """Width / height of a PNG from its header (1.0 for other formats or a short file)."""
     if path.suffix.lower() != ".png":
@@ -430,6 +415,12 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
         for key, value in nested:
             parts.append(_section(key, value, str(headings.get(key, key))))
 
+    points = sweep_points(run) if command == "sweep" else None
+    if points:  # one row a point (the files table listed every point's files instead)
+        nav.append(("points", f"Points ({len(points)})"))
+        table = _records_table(points, max_rows=_MAX_POINTS)
+        parts.append(f"<h2 id='points'>Points (results.csv)</h2><div class='scroll'>{table}</div>")
+
     if figs:
         nav.append(("figures", f"Figures ({len(figs)})"))
         parts.append("<h2 id='figures'>Figures</h2><div class='figs'>")
@@ -462,7 +453,7 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
         parts.append(f"<h2 id='config'>Config used</h2><pre>{html.escape(text)}</pre>")
 
     nav.append(("files", "Files"))
-    parts.append(f"<h2 id='files'>Files in the run directory</h2>{_files_table(run)}")
+    parts.append(f"<h2 id='files'>Files in the run directory</h2>{files_table(run)}")
 
     now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = [f"run directory <code>{html.escape(str(run))}</code>", f"report written {now}"]

@@ -1,0 +1,82 @@
+"""The report's lists of what a run directory holds: its files, and a sweep's table of points.
+
+A sweep keeps one folder a point under ``points/`` (10^4 of them, for a large grid): listing
+every file there made the report's "Files" table as long as the sweep, and the table a reader
+wants, one row a point (``results.csv``), was not shown at all. Here a first-level folder of
+more than :data:`MAX_FILES_LISTED` files is one row (its files, folders and size), and a
+sweep's ``results.csv`` is read back as records for the report's "Points" table.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+from pathlib import Path
+from typing import Any
+
+#: a first-level folder holding more files than this is one row of the files table
+MAX_FILES_LISTED = 40
+
+
+def files_table(run: Path) -> str:
+    """Every file of ``run`` with its size (hidden files and the report left out), a large
+    first-level folder summarised in one row."""
+    rows: list[tuple[str, str]] = []
+    grouped: dict[str, list[Path]] = {}
+    for p in sorted(run.rglob("*")):
+        if not p.is_file() or p.name.startswith(".") or p.name == "report.html":
+            continue
+        rel = p.relative_to(run)
+        if len(rel.parts) > 1:
+            grouped.setdefault(rel.parts[0], []).append(p)
+        else:
+            rows.append((rel.as_posix(), human_size(p.stat().st_size)))
+    for folder, files in grouped.items():
+        if len(files) <= MAX_FILES_LISTED:
+            rows.extend(
+                (f.relative_to(run).as_posix(), human_size(f.stat().st_size)) for f in files
+            )
+            continue
+        subfolders = {
+            f.relative_to(run).parts[1] for f in files if len(f.relative_to(run).parts) > 2
+        }
+        inside = f" in {len(subfolders):,} folders" if subfolders else ""
+        total = human_size(sum(f.stat().st_size for f in files))
+        rows.append((f"{folder}/ ({len(files):,} files{inside})", total))
+    rows.sort()
+    body = "".join(
+        f"<tr><td class='key'>{html.escape(name)}</td><td class='num'>{size}</td></tr>"
+        for name, size in rows
+    )
+    return "<table><tr><th>file</th><th>size</th></tr>" + body + "</table>"
+
+
+def human_size(n: float) -> str:
+    """``n`` bytes as "512 B", "3.4 kB", "1.2 MB" or "5.0 GB"."""
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def sweep_points(run: Path) -> list[dict[str, Any]] | None:
+    """The rows of a sweep's ``results.csv`` (numbers as numbers, empty cells as None), or
+    None when there is none or it cannot be read (the files table still lists it)."""
+    path = run / "results.csv"
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+
+
+def _number(text: str | None) -> Any:
+    if text is None or text == "":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
