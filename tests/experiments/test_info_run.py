@@ -156,7 +156,8 @@ def test_the_readers_warnings_reach_results_json(tmp_path, suffix):
             w.append(np.r_[t, t[:4]], np.r_[u, u[:4]])  # four spikes twice, after the others
     else:
         np.savez(path, times=np.r_[t, t[:4]], units=np.r_[u, u[:4]], n_units=6, n_steps=3000)
-    line = "4 spikes repeat a spike of the same unit in the same step and trial"
+    # named by its file, also where the file is loaded whole (it named none there)
+    line = f"{path}: 4 spikes repeat a spike of the same unit in the same step and trial"
     runs = {
         "info": lambda out: run_info(path, out, n_shuffles=0),
         "criticality": lambda out: run_criticality(path, out, n_boot=0),

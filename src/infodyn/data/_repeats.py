@@ -21,7 +21,10 @@ Two ways, by what is known of the file's order:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from typing import Any
 
 import numpy as np
 
@@ -57,12 +60,29 @@ def sorted_repeats(tr: np.ndarray, t: np.ndarray, u: np.ndarray) -> tuple[np.nda
     return order, repeat
 
 
+#: the file whose spikes are being built into a train (:func:`naming_file`), for the note
+_FILE: ContextVar[str] = ContextVar("infodyn_spike_file", default="")
+
+
+@contextlib.contextmanager
+def naming_file(path: Any) -> Iterator[None]:
+    """Name ``path`` in the repeat note of the trains built inside the block: a whole-file
+    load builds its train without knowing its file, and the note named none (two files of a
+    command with the same count of repeats made one note)."""
+    token = _FILE.set(f"{path}: ")
+    try:
+        yield
+    finally:
+        _FILE.reset(token)
+
+
 def repeat_warning(source: str, n_repeats: int) -> None:
-    """The warning of :func:`~infodyn.data.io.load_spikes` for ``n_repeats`` merged spikes."""
+    """The warning of :func:`~infodyn.data.io.load_spikes` for ``n_repeats`` merged spikes
+    (``source``: the file, ``"PATH: "``; empty, the one :func:`naming_file` names, if any)."""
     if n_repeats:
         warn_data(
-            f"{source}{n_repeats} spikes repeat a spike of the same unit in the same step and "
-            "trial; each was kept once (a unit spikes at most once a step)"
+            f"{source or _FILE.get()}{n_repeats} spikes repeat a spike of the same unit in the "
+            "same step and trial; each was kept once (a unit spikes at most once a step)"
         )
 
 

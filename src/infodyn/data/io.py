@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from infodyn.data import spikes as _spikes
+from infodyn.data._repeats import naming_file
 from infodyn.data.nwb import load_nwb_spikes
 from infodyn.data.recordings import is_recording, load_recording
 from infodyn.data.spike_files import is_h5_path
@@ -41,7 +42,8 @@ def load_spikes(
         raise InputError(
             f"{path}: groups (--groups) selects Kilosort/phy cluster labels; this file has none"
         )
-    with reading(path, "spike file"):  # truncated, unreadable or too large: one InputError
+    with reading(path, "spike file"), naming_file(path):  # (reading: truncated, unreadable or
+        # too large is one InputError; naming_file: the repeat note names the file)
         if is_h5_path(path):
             return _spikes._load_h5(path)
         if suffix == ".npz":
