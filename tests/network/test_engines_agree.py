@@ -158,7 +158,7 @@ def test_float64_precision_turns_x64_on():
     assert trace.v.dtype == np.float64
 
 
-def test_a_float32_run_refuses_what_float32_cannot_hold():
+def test_a_float32_run_refuses_what_float32_cannot_hold(tmp_path):
     """Finite in float64 and past every check, these became inf or 0 in the JAX engine's
     float32: w_in = 1e300 gave NaN potentials and no spike where the event engine (float64)
     spiked at every step, and v_th = 1e-300 a threshold of 0. They are refused, naming
@@ -178,9 +178,17 @@ def test_a_float32_run_refuses_what_float32_cannot_hold():
         (idn.network.LIF(n_in=3, n_rec=5, n_out=2, v_th=1e300), p, x, "v_th holds 1e\\+300"),
         (net, p, x * 1e300, "x holds 1e\\+300"),
     ]
+    one = idn.network.LIF(n_in=1, n_rec=1, n_out=1, v_th=1e-39)  # one weight each: 1x1
+    cases.append((one, one.init(seed=0), np.ones((5, 1)), r"w_in'\] = 1.26e-40, below"))
     for model, params, inp, message in cases:
         with pytest.raises(InputError, match=message + ".*precision='float64'"):
             idn.network.simulate(model, params, inp, engine="jax")
+    # an input that fades below float32's normal numbers is no error: a later chunk of it
+    # holds only such values, and flushing them to 0 changes nothing
+    fading = 5.0 * np.exp(-np.arange(400.0) / 2.0)[:, None] * np.ones((1, 3))
+    path = tmp_path / "faded.h5"
+    idn.network.simulate_to_file(net, p, fading, 400, path, chunk_steps=200, engine="jax")
+    assert idn.data.load_spikes(path).n_steps == 400
     jax_run = idn.network.simulate(net, big, x, engine="jax", precision="float64")
     event_run = idn.network.simulate(net, big, x, engine="event")
     np.testing.assert_array_equal(jax_run.z, event_run.z)

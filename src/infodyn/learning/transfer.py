@@ -160,8 +160,8 @@ def intrinsic_plasticity(
     (``a = a' / s``, ``b = b' - a' m / s``). The sigmoid family is affine-equivariant, so the
     optimum of ``KL(p_y || Exp(mu))`` and the rule's fixed point are the same in either
     coordinates; only the stochastic path differs. ``standardize=False`` runs the rule on x as
-    published. Either way a run that ends with a gain <= 0 or an output mean more than 50 %
-    from ``mu`` is refused as not converged.
+    published. Either way a run that ends with a gain <= 0 is refused, and one whose output
+    mean ends more than 50 % from ``mu`` is warned of, as not converged.
 
     Parameters
     ----------

@@ -48,8 +48,8 @@ def ensure_dtype(precision: str):
 
 def check_float32_range(name: str, values: Any, nonzero: bool = False) -> None:
     """Refuse float64 ``values`` beyond float32's largest number (they became inf, and the run
-    NaN with no spike, where the float64 event engine spiked), and with ``nonzero`` (weights,
-    input, a threshold) values that are all below its smallest normal number but not 0 (XLA on
+    NaN with no spike, where the float64 event engine spiked), and with ``nonzero`` (weights, a
+    threshold) values that are all below its smallest normal number but not 0 (XLA on
     the CPU flushes subnormals to 0: weights drawn for ``v_th = 1e-39`` gave no current and no
     spike, and no potential was ever tested against ``v_th = 1e-300``; a decay that small is 0
     to float32's precision). Float32 input fits itself; NaN and inf are refused before
@@ -64,7 +64,7 @@ def check_float32_range(name: str, values: Any, nonzero: bool = False) -> None:
             "precision='float64'"
         )
     if nonzero and 0 < largest < _F32_TINY:
-        what = f"= {float(a):.3g}" if a.size == 1 else f"holds values up to {largest:.3g} only"
+        what = f"= {largest:.3g}" if a.size == 1 else f"holds values up to {largest:.3g} only"
         raise InputError(
             f"{name} {what}, below float32's smallest normal number (1.2e-38), which the "
             "engine flushes to 0: run with precision='float64'"
@@ -249,7 +249,7 @@ def stream_spikes(
     pending = None
     for start, chunk in chunks:
         if dtype == jnp.float32:  # 1e39 became inf, then NaN: the units it reached fell silent
-            check_float32_range(f"x (steps {start}..)", chunk, nonzero=True)
+            check_float32_range(f"x (steps {start}..)", chunk)
         state, z = _continue(c, p, beta, jnp.asarray(chunk[None], dtype), layouts, state)
         if pending is not None:
             emit(*pending)
@@ -299,6 +299,6 @@ def simulate_jax(
     )
     dtype, p, c, beta = prepare(net, params, precision)
     if dtype == jnp.float32:
-        check_float32_range("x", x, nonzero=True)
+        check_float32_range("x", x)
     out = run(c, p, beta, jnp.asarray(x, dtype), record=record)
     return {k: np.swapaxes(np.asarray(v), 0, 1) for k, v in out.items()}
