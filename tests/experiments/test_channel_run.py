@@ -174,3 +174,30 @@ def test_filtered_noise_beyond_one_spike_a_step_is_refused_before_the_folder(tmp
     with pytest.raises(InputError, match=r"^\[channel\] input_rate_hz = 400 with contrast = 2"):
         run_channel(cfg, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_channel_run_that_fails_part_way_lets_a_plain_rerun_start(tmp_path, monkeypatch):
+    """A network refused part way (an exploding gradient is an InputError) left progress.json
+    as an interrupted run's: the rerun was refused ("pass --resume"), and --resume refused the
+    corrected config. The journal now says the run failed; a plain rerun starts afresh over
+    it and says which finished networks it discards (--resume would reuse them)."""
+    from infodyn.errors import InputError
+    from infodyn.experiments.channel import run as cr
+
+    done = []
+
+    def run_one(cfg, g, seed):
+        if seed == 1:
+            raise InputError("eprop gradient exploded")
+        done.append(seed)
+        return [{"m": 0.5, "mi_bits": 0.1, "rate_hz": 5.0, "condition": "info"}]
+
+    monkeypatch.setattr(cr, "run_one", run_one)
+    cfg = _channel(seeds=[0, 1])
+    with pytest.raises(InputError, match="exploded"):
+        cr.run_channel(cfg, tmp_path / "run")
+    assert "exploded" in (tmp_path / "run" / "progress.json").read_text()
+    with pytest.raises(InputError, match="exploded"):  # not "holds an interrupted run"
+        with pytest.warns(UserWarning, match="'strength=2.0 seed=0'.* discarded.*--resume would"):
+            cr.run_channel(cfg, tmp_path / "run")
+    assert done == [0, 0]  # seed 0 ran again: a plain rerun starts afresh

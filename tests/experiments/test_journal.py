@@ -190,7 +190,8 @@ def test_a_failed_runs_journal_gives_way_to_a_plain_rerun_only(tmp_path):
         "bad input at step two"
     )
     assert _journal(tmp_path / "a").get("one") == 1
-    _journal(tmp_path / "a", resume=False, digest="corrected")  # accepted
+    with pytest.warns(UserWarning, match=r"steps \('one'\) are discarded: this run starts afresh$"):
+        _journal(tmp_path / "a", resume=False, digest="corrected")  # accepted, and said
     with pytest.raises(InputError, match="interrupted channel run"):
         _journal(tmp_path / "a", resume=False, command="images")
     untouched = _journal(tmp_path / "b", resume=False)  # wrote nothing: fail() writes nothing

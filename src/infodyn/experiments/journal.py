@@ -30,10 +30,12 @@ command were recorded is read without those checks.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,14 +92,15 @@ def check_resumable(
     )
 
 
-def _failed_run_of(path: Path, command: str) -> bool:
-    """Whether the journal at ``path`` is that of a ``command`` run that failed
-    (:meth:`StepJournal.fail`), which a plain rerun may replace."""
+def _failed_run_of(path: Path, command: str) -> dict[str, Any] | None:
+    """The journal at ``path`` if it is that of a ``command`` run that failed
+    (:meth:`StepJournal.fail`), which a plain rerun may replace, else None."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and "failed" in data and data.get("command") == command
+        return None
+    failed = isinstance(data, dict) and "failed" in data and data.get("command") == command
+    return data if failed else None
 
 
 class StepJournal:
@@ -126,7 +129,10 @@ class StepJournal:
         self._texts: dict[str, str] = {}  # step -> its result's canonical JSON text
         self._mine = False  # the file on disk is this run's (written or resumed by it)
         if not resume:
-            if self.path.exists() and not _failed_run_of(self.path, command):
+            failed = _failed_run_of(self.path, command) if self.path.exists() else None
+            if failed is not None:
+                self._warn_discarded(failed)
+            elif self.path.exists():
                 owner = command_in(self.path) or command
                 raise InputError(
                     f"{self.path.parent} holds an interrupted {owner} run ({self.NAME}): pass "
@@ -221,6 +227,32 @@ class StepJournal:
         self._texts[step] = _canonical(result)
         self._write()
         return self.get(step)
+
+    def _warn_discarded(self, failed: dict[str, Any]) -> None:
+        """A plain rerun over a failed run's journal: say which finished steps it discards
+        (they were dropped unsaid, hours of work perhaps), and that ``--resume`` keeps them
+        where the config is the same."""
+        steps = failed.get("steps")
+        if not isinstance(steps, dict) or not steps:
+            return
+        names = ", ".join(map(repr, list(steps)[:5])) + (" ..." if len(steps) > 5 else "")
+        same = failed.get("config") == self.digest
+        warnings.warn(
+            f"{self.path}: the failed {self.command} run's finished steps ({names}) are "
+            "discarded: this run starts afresh"
+            + ("; --resume would reuse them (the config is the same)" if same else ""),
+            stacklevel=4,
+        )
+
+    @contextlib.contextmanager
+    def failing(self) -> Iterator[None]:
+        """Mark the journal failed (:meth:`fail`) when the block raises an
+        :class:`InputError` (bad input met part way; an interruption is none)."""
+        try:
+            yield
+        except InputError as exc:
+            self.fail(str(exc))
+            raise
 
     def fail(self, reason: str) -> None:
         """The run failed on bad input met part way (not an interruption): mark its journal

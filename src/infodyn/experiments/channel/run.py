@@ -166,7 +166,10 @@ def run_channel(
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     n_networks = len(cfg.input_strengths) * len(cfg.seeds)
-    with ProgressBar("channel", n_networks, enabled=progress, unit="networks") as bar:
+    with (
+        ProgressBar("channel", n_networks, enabled=progress, unit="networks") as bar,
+        journal.failing(),
+    ):
         for g in cfg.input_strengths:
             for s in cfg.seeds:
                 step = f"strength={g!r} seed={s}"

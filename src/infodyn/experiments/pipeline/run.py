@@ -55,12 +55,12 @@ def _run_stages(
     if resume:  # nothing to resume: refused before the folder is made
         check_resumable(out, command, TRAINING_CHECKPOINT)
     run = RunDir(out, command)
-    journal = None
     try:
         journal = StepJournal.of_config(run.path, cfg, resume, command)
-        return _stages(cfg, run, journal, progress, command, resume)
+        with journal.failing():
+            return _stages(cfg, run, journal, progress, command, resume)
     except BaseException as exc:  # an image that failed to load left an empty --out folder
-        forget_failed_run(run, exc, journal)
+        forget_failed_run(run, exc)
         raise
 
 
@@ -75,17 +75,15 @@ def _stages_in_order(res: dict[str, Any]) -> dict[str, Any]:
     return {**rest, **{k: res[k] for k in NETWORK_STAGES if k in res}}
 
 
-def forget_failed_run(run: RunDir, exc: BaseException, journal: StepJournal | None = None) -> None:
-    """After a run that failed (not one interrupted: its journal is what ``--resume``
-    continues), mark its ``journal`` failed (:meth:`StepJournal.fail`), and remove the folder
-    the run made (:attr:`RunDir.created`) when it holds nothing but that journal: a config
-    refused at its second stage left ``progress.json`` as an interrupted run's, and the
-    corrected rerun was refused as an interrupted run of another config."""
-    if journal is not None and isinstance(exc, InputError):  # (an interrupt is no InputError)
-        journal.fail(str(exc))
+def forget_failed_run(run: RunDir, exc: BaseException) -> None:
+    """Remove the folder a run made (:attr:`RunDir.created`) that failed (not one interrupted:
+    its journal is what ``--resume`` continues) when it holds nothing but its journal: a config
+    refused at its second stage left ``progress.json`` alone, and the corrected rerun was
+    refused as an interrupted run of another config. (In a folder that was there before, the
+    journal stays, marked failed: :meth:`StepJournal.failing`.)"""
     if not run.created:
         return
-    if isinstance(exc, InputError):
+    if isinstance(exc, InputError):  # (an interrupt is no InputError)
         journal = run.path / StepJournal.NAME
         others = [p for p in run.path.iterdir() if p != journal and p.name != "figures"]
         if not others and not any((run.path / "figures").glob("*")):
