@@ -235,3 +235,26 @@ def test_untranslatable_settings_raise():
         from_nest(
             2, {**rec, "surrogate_gradient_width": 0.6}, 3, {"tau_m": 20.0}, 1, sequence_steps=10
         )
+
+
+def test_nest_parameters_not_translated_are_refused_and_the_older_surrogate_names_read():
+    """Keys from_nest did not read were dropped unsaid: NEST 3.6-3.8's surrogate gamma = 0.3
+    (and beta) gave infodyn's default gamma of 1.0, 3.3 times the pseudo-derivative; a finite
+    V_min (NEST's clamp) or a misspelt key went unnoticed."""
+    base = {"C_m": 1.0, "E_L": 0.0, "I_e": 0.0, "V_m": 0.0, "V_th": 1.0, "tau_m": 20.0}
+    out = {"tau_m": 20.0, "loss": "mean_squared_error", "regular_spike_arrival": False}
+    old = {**base, "surrogate_gradient_function": "piecewise_linear", "beta": 1.0, "gamma": 0.3}
+    assert from_nest(3, old, 5, out, 1, sequence_steps=10).net.gamma == pytest.approx(0.3)
+    new = {**base, "surrogate_gradient_height": 0.3, "surrogate_gradient_width": 1.0}
+    assert from_nest(3, new, 5, out, 1, sequence_steps=10).net.gamma == pytest.approx(0.3)
+    cases = [
+        ({**old, "beta": 2.0}, out, "beta=2.0: the surrogate's width V_th / beta must equal"),
+        ({**old, "surrogate_gradient_height": 0.3}, out, "not both"),
+        ({**base, "tau_syn": 5.0}, out, "recurrent neurons: tau_syn not translated"),
+        ({**base, "V_min": -70.0}, out, "V_min=-70 clamps the potential"),
+        (base, {**out, "tau_M": 20.0}, "readout: tau_M not translated"),
+    ]
+    for rec, readout, message in cases:
+        with pytest.raises(InputError, match=message):
+            from_nest(3, rec, 5, readout, 1, sequence_steps=10)
+    from_nest(3, {**base, "V_min": -np.inf}, 5, out, 1, sequence_steps=10)  # NEST's default

@@ -23,7 +23,11 @@ six places; each is translated here (the table is ``docs/conventions.md``):
 5. feedback: NEST's learning-signal weights ``B`` are given (the tests draw ``N(0, 1)`` or
    ``N(0, 1/n_rec)``), infodyn's ``random_feedback`` draws ``N(0, 1/n_rec)``; pass NEST's matrix;
 6. surrogate: ``piecewise_linear`` with height ``h`` and width ``w`` is infodyn's ``triangle``
-   with ``gamma = h * V_th`` when ``w = V_th`` (NEST's tests set exactly that).
+   with ``gamma = h * V_th`` when ``w = V_th`` (NEST's tests set exactly that); NEST 3.6-3.8
+   name it ``gamma`` and ``beta``, which is infodyn's ``gamma`` when ``beta = 1``.
+
+A parameter not translated (or checked to be NEST's neutral value) is refused by name: the
+dicts of NEST's own examples are taken as they are, and nothing in them is dropped unsaid.
 
 The readout ``eprop_readout_bsshslm_2020`` with ``regular_spike_arrival=False`` integrates
 ``(1 - kappa) W_out z``: ``readout_scaling="one_minus_kappa"``. NEST's optimisers: gradient
@@ -58,12 +62,56 @@ def _check_neutral(params: dict[str, Any], what: str) -> None:
         )
 
 
-def _recurrent(params: dict[str, Any], dt: float) -> dict[str, Any]:
-    """Shared LIF settings of a NEST e-prop neuron parameter dict."""
-    _check_neutral(params, "recurrent neurons")
-    v_th = float(params["V_th"])
+#: the parameters translated (or checked to be neutral) of each NEST model's dict; any other
+#: was dropped unsaid (NEST 3.6-3.8's surrogate gamma = 0.3 gave infodyn's default 1.0)
+_NEUTRAL = {"C_m", "E_L", "I_e", "V_m", "V_min"}
+_RECURRENT_KEYS = _NEUTRAL | {
+    "V_th", "tau_m", "t_ref", "regular_spike_arrival", "c_reg", "f_target",
+    "surrogate_gradient_function", "surrogate_gradient_height", "surrogate_gradient_width",
+    "gamma", "beta",
+}  # fmt: skip
+_ADAPTIVE_KEYS = _RECURRENT_KEYS | {"adapt_tau", "adapt_beta", "adaptation"}
+_READOUT_KEYS = _NEUTRAL | {"tau_m", "loss", "regular_spike_arrival"}
+
+
+def _check_keys(params: dict[str, Any], known: set[str], what: str) -> None:
+    """Refuse a parameter that is not translated, and a finite ``V_min`` (NEST clamps the
+    potential from below there; infodyn does not)."""
+    unknown = sorted(set(params) - known)
+    require(
+        not unknown,
+        f"{what}: {', '.join(unknown)} not translated to infodyn (it knows "
+        f"{', '.join(sorted(known))}); leave out what NEST's default covers",
+    )
+    v_min = float(params.get("V_min", -math.inf))
+    require(
+        v_min <= -1e300,
+        f"{what}: V_min={v_min:g} clamps the potential from below; infodyn has no such clamp "
+        "(leave V_min at NEST's default, -inf)",
+    )
+
+
+def _surrogate(params: dict[str, Any], v_th: float) -> float:
+    """infodyn's ``gamma`` for NEST's piecewise-linear surrogate: ``surrogate_gradient_height``
+    h and ``_width`` w (``gamma = h V_th``, w must be ``V_th``), or NEST 3.6-3.8's ``gamma``
+    and ``beta`` (``psi = gamma max(0, 1 - beta |v - v_th| / V_th) / V_th``: infodyn's
+    ``gamma`` itself, beta must be 1)."""
     fn = params.get("surrogate_gradient_function", "piecewise_linear")
     require(fn == "piecewise_linear", f"surrogate {fn!r}: only piecewise_linear is translated")
+    old = {"gamma", "beta"} & set(params)
+    if old:
+        require(
+            not {"surrogate_gradient_height", "surrogate_gradient_width"} & set(params),
+            "give the surrogate as gamma and beta (NEST 3.6-3.8) or as surrogate_gradient_height "
+            "and _width, not both",
+        )
+        beta = float(params.get("beta", 1.0))
+        require(
+            math.isclose(beta, 1.0, rel_tol=1e-12),
+            f"beta={beta}: the surrogate's width V_th / beta must equal V_th (infodyn's triangle "
+            "has width v_th); set beta = 1",
+        )
+        return float(params.get("gamma", 0.3))
     height = float(params.get("surrogate_gradient_height", 1.0))
     width = float(params.get("surrogate_gradient_width", 1.0))
     require(
@@ -71,12 +119,23 @@ def _recurrent(params: dict[str, Any], dt: float) -> dict[str, Any]:
         f"surrogate_gradient_width={width} must equal V_th={v_th} (infodyn's triangle has "
         "width v_th)",
     )
+    return height * v_th
+
+
+def _recurrent(
+    params: dict[str, Any], dt: float, known: set[str] = _RECURRENT_KEYS
+) -> dict[str, Any]:
+    """Shared LIF settings of a NEST e-prop neuron parameter dict."""
+    _check_keys(params, known, "recurrent neurons")
+    _check_neutral(params, "recurrent neurons")
+    v_th = float(params["V_th"])
+    gamma = _surrogate(params, v_th)
     steps = round(float(params.get("t_ref", 0.0)) / dt)
     return {
         "tau_m": float(params["tau_m"]),
         "v_th": v_th,
         "n_ref": max(steps - 1, 0),
-        "gamma": height * v_th,
+        "gamma": gamma,
         "surrogate": "triangle",
         "input_scaling": "none" if params.get("regular_spike_arrival", True) else "one_minus_alpha",
     }
@@ -205,7 +264,12 @@ def from_nest(
     n_adaptive = int(n_adaptive)
     lif = _recurrent(recurrent, dt)
     if adaptive is not None and n_adaptive:
-        ad = _recurrent(adaptive, dt)
+        ad = _recurrent(adaptive, dt, _ADAPTIVE_KEYS)
+        require(  # NEST's initial adaptation: infodyn's starts at 0
+            float(adaptive.get("adaptation", 0.0)) == 0.0,
+            f"adaptive neurons: adaptation={adaptive.get('adaptation')} (the initial adaptation) "
+            "has no infodyn equivalent (needs 0)",
+        )
         require(
             ad == lif,
             "regular and adaptive neurons must share tau_m, V_th, t_ref, "
@@ -213,6 +277,7 @@ def from_nest(
         )
         for key in ("c_reg", "f_target"):
             require(adaptive.get(key) == recurrent.get(key), f"{key} differs between neurons")
+    _check_keys(readout, _READOUT_KEYS, "readout")
     _check_neutral(readout, "readout")
     require(
         readout.get("regular_spike_arrival", True) is False,
