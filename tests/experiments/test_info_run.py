@@ -175,3 +175,19 @@ def test_a_run_stopped_in_its_analysis_leaves_no_folder_it_made(stopped_run_chec
     """Ctrl-C during the information measures left an empty --out folder (energy's did not)."""
     raster = (np.random.default_rng(0).random((500, 6)) < 0.2).astype(np.uint8)
     stopped_run_check(raster, "infodyn.information.pairwise_mutual_information", run_info)
+
+
+def test_constant_units_and_too_few_units_are_noted_under_every_estimator(tmp_path):
+    """Silent units and units spiking in every bin were found by an entropy of exactly 0, which
+    NSB's prior never gives (6e-4 bit): under --estimator nsb both notes were lost. Two units
+    left out the population measures without a word."""
+    raster = (np.random.default_rng(1).random((2000, 5)) < 0.2).astype(np.uint8)
+    raster[:, 2], raster[:, 4] = 0, 1
+    train = SpikeTrain.from_dense(raster)
+    for estimator in ("plugin", "nsb"):
+        res = run_info(train, tmp_path / estimator, estimator=estimator, n_shuffles=0)
+        notes = " ".join(res["warnings"])
+        assert "1 of 5 units never spike" in notes and "1 of 5 units spike in every" in notes
+    two = run_info(train, tmp_path / "two", units=[0, 1], n_shuffles=0)
+    assert two["population"] is None
+    assert any("2 units analysed: no population measures" in w for w in two["warnings"])

@@ -336,3 +336,12 @@ def test_a_sweeps_report_shows_its_points_and_sums_up_their_folders(tmp_path):
     assert "points/ (60 files in 20 folders)" in text
     assert "DONE.json" not in text  # no point's own file
     assert "<td class='key'>figures/summary.png</td>" in text  # a small folder: in full
+
+
+def test_a_damaged_sweep_table_is_listed_not_shown(tmp_path):
+    """A row longer than results.csv's header (damaged, edited) was an internal error."""
+    (tmp_path / "config.json").write_text('{"command": "sweep"}')
+    (tmp_path / "results.json").write_text('{"n_points": 2}')
+    (tmp_path / "results.csv").write_text("a,b\n1,2\n3,4,5\n")
+    text = render_report(tmp_path)
+    assert "id='points'" not in text and "<td class='key'>results.csv</td>" in text

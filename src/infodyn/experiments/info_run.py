@@ -198,18 +198,26 @@ def run_info(
         upper = mi[np.triu_indices(n_units, 1)]
         if not upper.size:  # one unit: no pair, so no pairwise number (not a mean of 0.0)
             caught.append("one unit analysed: no pairwise mutual information (it needs two units)")
-        silent = int(np.count_nonzero((h == 0) & ~words.any(axis=0)))
-        full = int(np.count_nonzero(h == 0)) - silent  # a spike in every bin
+        if 1 < n_units < 3:  # the population results were left out without a word
+            caught.append(
+                f"{n_units} units analysed: no population measures (total correlation and "
+                "O-information need three units)"
+            )
+        # from the words, not from h: NSB gives a constant unit its prior's few 1e-4 bit, and
+        # both notes were lost under --estimator nsb
+        silent = int(np.count_nonzero(~words.any(axis=0)))
+        full = int(np.count_nonzero(words.all(axis=0)))  # a spike in every bin
+        zero = "0" if estimator != "nsb" else "0 (NSB's prior leaves them about 1e-3 bit)"
         if silent:  # a smaller bin was suggested to silent units, and at a bin of one step
             caught.append(
                 f"{silent} of {n_units} units never spike in these bins: their entropies and "
-                "information are 0"
+                f"information are {zero}"
             )
         if full:
             smaller = "; a smaller --bin-ms separates their spikes" if bin_steps > 1 else ""
             caught.append(
                 f"{full} of {n_units} units spike in every {bin_ms:g} ms bin: their entropies and "
-                f"information are 0{smaller}"
+                f"information are {zero}{smaller}"
             )
         results: dict[str, Any] = {
             "spikes": source,

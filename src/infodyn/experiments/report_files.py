@@ -62,13 +62,17 @@ def human_size(n: float) -> str:
 
 def sweep_points(run: Path) -> list[dict[str, Any]] | None:
     """The rows of a sweep's ``results.csv`` (numbers as numbers, empty cells as None), or
-    None when there is none or it cannot be read (the files table still lists it)."""
+    None when there is none or it cannot be read, or a row is longer than the header (damaged
+    or edited: the files table still lists it)."""
     path = run / "results.csv"
     try:
         with open(path, newline="", encoding="utf-8") as fh:
-            return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+            rows = list(csv.DictReader(fh))
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
+    if any(None in row for row in rows):  # (DictReader keeps a long row's extra cells there)
+        return None
+    return [{k: _number(v) for k, v in row.items()} for row in rows]
 
 
 def _number(text: str | None) -> Any:

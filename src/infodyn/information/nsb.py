@@ -79,11 +79,13 @@ def nsb_entropy(counts: np.ndarray, alphabet_size: float) -> tuple[float, float]
         dxi_k = polygamma(1, kb + 1.0) - polygamma(1, beta + 1.0) / k
         return log_ev + log_k + np.log(np.maximum(dxi_k, 1e-300)) + t
 
-    # beta from K beta = 1e-8 (the data alone) to K beta >= 1e8 N and beta >= 1e8 N / 1e8 (the
-    # prior alone, near uniform): capped so that K beta stays finite for any representable K
-    # (and below 1e300, so that K beta + N and its functions stay finite for K up to 1.8e308)
+    # beta from K beta = 1e-8 (the data alone) to beta = 1e8 N (the prior alone, near uniform,
+    # whatever K: the prior's density in log beta falls only as 1 / (2 beta), and where no word
+    # repeats the evidence is flat up there; the grid stopped at beta = N for K >= 1e8, which
+    # cut that weight off and put H 0.17 bit low at K = 2^30, N = 2): capped so that K beta
+    # stays below 1e300 (K beta + N and its functions finite for K up to 1.8e308)
     lo = np.log(1e-8) - log_k
-    hi = min(np.log(1e8 * max(big_n, 1.0) / min(k, 1e8)), np.log(1e300) - log_k)
+    hi = min(np.log(1e8 * max(big_n, 1.0)), np.log(1e300) - log_k)
     coarse = np.linspace(lo, hi, 1201)
     lp = logpost(coarse)
     i = int(np.argmax(lp))
