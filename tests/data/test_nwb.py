@@ -91,7 +91,11 @@ def test_trials_merging_and_dropping_are_reported(tmp_path):
     messages = " ".join(str(w.message) for w in rec)
     assert "outside every trial" in messages and "merged" in messages
     assert spikes.n_trials == 2 and spikes.n_steps == 100
-    assert spikes.metadata["nwb_binning"] == {"dropped_outside_trials": 2, "merged": 1}
+    assert spikes.metadata["nwb_binning"] == {
+        "dropped_outside_trials": 2,
+        "merged": 1,
+        "repeated": 0,
+    }
     triples = zip(spikes.trials.tolist(), spikes.times.tolist(), spikes.units.tolist(), strict=True)
     got = sorted(triples)
     assert got == [(0, 10, 0), (1, 50, 1)]  # 0.5 s lies between the trials; 1.2 s after them

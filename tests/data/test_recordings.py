@@ -137,6 +137,15 @@ def test_phy_merged_spikes_are_counted(tmp_path):
     # the advice can be followed from every command (criticality/info/energy take no --dt)
     assert f"infodyn convert {folder} spikes.h5 --dt D" in str(caught[0].message)
     assert len(load_spikes(folder, dt=0.02).times) == 2  # one sample (1/30 ms) apart
+    # the same sample twice (a sorter's duplicate): no finer bin parts them, so no such advice
+    np.save(folder / "spike_times.npy", np.array([100, 100, 121], np.uint64))
+    np.save(folder / "spike_clusters.npy", np.array([1, 1, 1]))
+    with pytest.warns(UserWarning) as caught:
+        s = load_spikes(folder, dt=0.01)
+    said = [str(w.message) for w in caught]
+    assert said == [f"{folder}: 1 spikes repeat a spike of the same unit at the same time; each "
+                    "was kept once (a unit spikes at most once a step)"]  # fmt: skip
+    assert s.metadata["binning"]["merged"] == s.metadata["binning"]["repeated"] == 1
 
 
 def _npy_header(shape):

@@ -36,7 +36,13 @@ from infodyn.atomic import atomic_path
 from infodyn.data.notes import warn_data
 from infodyn.data.spike_files import MAX_STEPS, metadata_json
 from infodyn.data.spikes import SpikeTrain, per_unit_selected
-from infodyn.data.timebins import bin_tolerance, check_dt, check_span, warn_binning
+from infodyn.data.timebins import (
+    bin_tolerance,
+    check_dt,
+    check_span,
+    repeated_spikes,
+    warn_binning,
+)
 from infodyn.data.units import unit_subset
 from infodyn.errors import InputError
 
@@ -223,8 +229,9 @@ def load_nwb_spikes(
     key = np.stack([order[trial_of[inside]], steps[inside], unit_of[inside]])
     unique = np.unique(key, axis=1)
     n_merged = key.shape[1] - unique.shape[1]
+    n_repeated = repeated_spikes(key[0], flat[inside], key[2]) if n_merged else 0
     lengths = [] if trials is None else [int(n) for n in own]
-    warn_binning(str(path), dt, n_outside, n_merged, trial_steps=lengths)
+    warn_binning(str(path), dt, n_outside, n_merged, lengths, n_repeated)
     # this file's session; a train infodyn saved after reading another NWB file carries that
     # read's "nwb" and "nwb_binning", which described the other file: the first NWB file read
     # is kept as nwb_origin, the binning notes are this read's alone
@@ -240,7 +247,11 @@ def load_nwb_spikes(
         binning = {} if earlier_binning is None else {"binning": earlier_binning}
         metadata.setdefault("nwb_origin", {**earlier, **binning})
     if n_outside or n_merged:
-        metadata["nwb_binning"] = {"dropped_outside_trials": n_outside, "merged": n_merged}
+        metadata["nwb_binning"] = {
+            "dropped_outside_trials": n_outside,
+            "merged": n_merged,
+            "repeated": n_repeated,
+        }
     if lengths and min(lengths) != n_steps:
         metadata.setdefault("nwb_binning", {})["trial_steps_range"] = [min(lengths), n_steps]
     if not np.array_equal(ids, np.arange(ids.size)):

@@ -114,7 +114,7 @@ def bin_trials(
             steps_r = max(math.ceil(check_span(span, dt, source, f"trial {r}")), 1)
         parts.append((t, u, start, trial.stop, steps_r, trial.closed))
     n_steps = max(p[4] for p in parts)
-    keys, n_outside = [], int(dropped)
+    keys, times, n_outside = [], [], int(dropped)
     for r, (t, u, start, stop, steps_r, closed) in enumerate(parts):
         steps = np.floor((t - start) / dt_s + tol).astype(np.int64)
         if stop is not None and closed:  # a spike at the stop: in the last step
@@ -124,15 +124,22 @@ def bin_trials(
             inside &= t < float(stop) - tol * dt_s
         n_outside += int(np.count_nonzero(~inside))
         keys.append(np.stack([np.full(int(inside.sum()), r), steps[inside], u[inside]]))
+        times.append(t[inside])
     key = np.concatenate(keys, axis=1)
     if key.size and (key[2].min() < 0 or key[2].max() >= n_units):
         raise InputError(f"{source}: spike unit indices must lie in [0, {n_units})")
     unique = np.unique(key, axis=1)
     n_merged = key.shape[1] - unique.shape[1]
+    n_repeated = repeated_spikes(key[0], np.concatenate(times), key[2]) if n_merged else 0
     closed_lengths = [p[4] for p in parts] if all(p[3] is not None for p in parts) else []
-    warn_binning(source, dt, n_outside, n_merged, trial_steps=closed_lengths)
+    warn_binning(source, dt, n_outside, n_merged, closed_lengths, n_repeated)
     meta = dict(metadata or {})
-    meta["binning"] = {"dt_ms": dt, "dropped_outside_trials": n_outside, "merged": n_merged}
+    meta["binning"] = {
+        "dt_ms": dt,
+        "dropped_outside_trials": n_outside,
+        "merged": n_merged,
+        "repeated": n_repeated,
+    }
     if closed_lengths and min(closed_lengths) != n_steps:
         meta["binning"]["trial_steps_range"] = [min(closed_lengths), n_steps]
     return SpikeTrain(
@@ -159,17 +166,28 @@ def check_span(steps: float, dt_ms: float, source: str, what: str) -> float:
     return steps
 
 
+def repeated_spikes(trials: np.ndarray, seconds: np.ndarray, units: np.ndarray) -> int:
+    """How many spikes repeat another of the same unit at exactly the same time in the same
+    trial (a sorter's duplicate): a finer bin cannot part them, unlike spikes that only share
+    a bin."""
+    exact = np.stack([trials.astype(np.float64), seconds, units.astype(np.float64)])
+    return int(exact.shape[1] - np.unique(exact, axis=1).shape[1])
+
+
 def warn_binning(
     source: str,
     dt: float,
     n_outside: int,
     n_merged: int,
     trial_steps: Sequence[int] = (),
+    n_repeated: int = 0,
 ) -> None:
     """Warn that binning dropped ``n_outside`` spikes outside every trial and merged
-    ``n_merged`` spikes into a bin already holding a spike of the same unit, and that trials of
-    ``trial_steps`` steps (their stops given) differ in length: every trial is ``n_steps`` long,
-    so the shorter ones end in steps that were not recorded but are analysed as silent."""
+    ``n_merged`` spikes into a bin already holding a spike of the same unit (``n_repeated`` of
+    them at exactly the same time: kept once, with no advice to bin finer, which cannot part
+    them), and that trials of ``trial_steps`` steps (their stops given) differ in length: every
+    trial is ``n_steps`` long, so the shorter ones end in steps that were not recorded but are
+    analysed as silent."""
     if len(trial_steps) and min(trial_steps) != max(trial_steps):
         shorter = sum(1 for n in trial_steps if n < max(trial_steps))
         warn_data(
@@ -180,9 +198,14 @@ def warn_binning(
         )
     if n_outside:
         warn_data(f"{source}: {n_outside} spikes lie outside every trial and were dropped")
-    if n_merged:
+    if n_repeated:
         warn_data(
-            f"{source}: {n_merged} spikes share a {dt} ms bin with another spike of the same "
-            f"unit and were merged: bin finer, with a dt below {dt} ms in load_spikes(..., dt=) "
-            f"or `infodyn convert {source} spikes.h5 --dt D`"
+            f"{source}: {n_repeated} spikes repeat a spike of the same unit at the same time; "
+            "each was kept once (a unit spikes at most once a step)"
+        )
+    if n_merged > n_repeated:
+        warn_data(
+            f"{source}: {n_merged - n_repeated} spikes share a {dt} ms bin with another spike "
+            f"of the same unit and were merged: bin finer, with a dt below {dt} ms in "
+            f"load_spikes(..., dt=) or `infodyn convert {source} spikes.h5 --dt D`"
         )
