@@ -230,3 +230,30 @@ def test_write_text_takes_text(tmp_path):
     with pytest.raises(InputError, match="text must be a str, got NoneType"):
         write_text(tmp_path / "t.txt", None)  # "data must be str" from the temporary file
     assert not list(tmp_path.iterdir())
+
+
+def test_require_space_names_a_read_only_file_system_and_skips_one_without_capacity(
+    tmp_path, monkeypatch
+):
+    """A write to /proc was refused as "no space left on the device" (its file system reports
+    none), and so was one to a read-only mount; a real shortage still is."""
+    import errno
+    import shutil
+    from types import SimpleNamespace
+
+    from infodyn.atomic import HDF5_RESERVE_BYTES, require_space
+
+    def fs(flag, blocks):
+        return lambda folder: SimpleNamespace(f_flag=flag, f_blocks=blocks)
+
+    monkeypatch.setattr(os, "statvfs", fs(os.ST_RDONLY, 100))
+    with pytest.raises(OSError) as read_only:
+        require_space(tmp_path / "x.h5", 10)
+    assert read_only.value.errno == errno.EROFS
+    monkeypatch.setattr(os, "statvfs", fs(0, 0))  # /proc, /sys: no capacity to compare
+    require_space(tmp_path / "x.h5", 10)
+    monkeypatch.setattr(os, "statvfs", fs(0, 100))
+    monkeypatch.setattr(shutil, "disk_usage", lambda f: SimpleNamespace(free=HDF5_RESERVE_BYTES))
+    with pytest.raises(OSError) as full:
+        require_space(tmp_path / "x.h5", 10)
+    assert full.value.errno == errno.ENOSPC

@@ -94,10 +94,18 @@ def require_space(path: str | os.PathLike, n_bytes: int) -> None:
     (``OSError`` ENOSPC naming ``path``), before HDF5 starts it: HDF5 does not survive a full
     disk. A close that fails to write leaves a file handle that cannot be closed, and freeing it
     crashed the process (segmentation fault, exit 139, after the error's line; h5py issues
-    914, 1120, 2160). A disk that another process fills meanwhile is not caught."""
+    914, 1120, 2160). A disk that another process fills meanwhile is not caught. A read-only
+    file system is named as such (EROFS), and one that reports no capacity (``/proc``) is left
+    to the write's own error: both were called full."""
     folder = as_path(path).parent
     while not folder.exists() and folder != folder.parent:  # the run's folder, not made yet
         folder = folder.parent
+    if hasattr(os, "statvfs"):
+        stats = os.statvfs(folder)
+        if stats.f_flag & os.ST_RDONLY:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        if stats.f_blocks == 0:  # a pseudo file system: no free space to compare
+            return
     free = shutil.disk_usage(folder).free
     if free < int(n_bytes) + HDF5_RESERVE_BYTES:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
