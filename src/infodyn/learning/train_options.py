@@ -25,7 +25,14 @@ class TrainOptions:
     ``input_scaling="one_minus_alpha"`` the input weights carry a 1/(1 - alpha) factor that the
     recurrent ones do not); ``clip_norm`` the global-norm clip (None: off); ``train`` the weights
     that learn; ``online_window`` K steps per e-prop update (None: one update per sequence batch);
-    ``checkpoint_every`` iterations between checkpoints."""
+    ``checkpoint_every`` iterations between checkpoints.
+
+    Online (``online_window = K``), each window's loss is the loss of those K steps alone,
+    reduced over them: an MSE averages over K steps, so at fixed weights the T/K windows'
+    gradients add up to T/K times the whole sequence's (SGD's effective rate grows with T/K;
+    Adam's step size does not), and a rate or variance regulariser is measured per window, a
+    different objective from the sequence's. The readout's learning signal uses ``W_out`` as it
+    is at each window (e-prop's rule, B = the current ``W_out``)."""
 
     method: Literal["eprop", "bptt", "bptt_stopgrad"] = "eprop"
     feedback: Literal["symmetric", "random", "adaptive"] = "symmetric"
