@@ -475,11 +475,9 @@ def test_a_rerun_over_a_finished_run_stopped_part_way_is_an_interrupted_run(tmp_
     assert (out / "results.json").exists() and not (out / "progress.json").exists()
 
 
-def test_a_config_refused_mid_run_leaves_no_folder_behind_from_the_cli(tmp_path, capsys):
-    """infodyn images made its --out folder before the pipeline (to refuse another command's
-    folder before the display), so the pipeline took it as not fresh: a run refused at its
-    stimulus stage left the folder with progress.json alone, and the corrected rerun was
-    refused as an interrupted run of another config."""
+def _refused_at_its_stimuli(tmp_path):
+    """A config the stimulus stage refuses: one 6x6 image gives 9 4x4 patches of distinct
+    contrast, and 12 stimuli are asked for."""
     tiny = tmp_path / "tiny.npy"
     np.save(tiny, np.random.default_rng(0).random((6, 6)))
     path = tmp_path / "c.toml"
@@ -488,6 +486,15 @@ def test_a_config_refused_mid_run_leaves_no_folder_behind_from_the_cli(tmp_path,
         f"[images]\nimages = [{str(tiny)!r}]\nmin_contrast = 0.0\n"
         "[stimulus]\nsize = 4\nn_stimuli = 12\nmin_contrast = 0.0\n"
     )
+    return path
+
+
+def test_a_config_refused_mid_run_leaves_no_folder_behind_from_the_cli(tmp_path, capsys):
+    """infodyn images made its --out folder before the pipeline (to refuse another command's
+    folder before the display), so the pipeline took it as not fresh: a run refused at its
+    stimulus stage left the folder with progress.json alone, and the corrected rerun was
+    refused as an interrupted run of another config."""
+    path = _refused_at_its_stimuli(tmp_path)
     out = tmp_path / "run"
     rc, _, err = cli_in_process(["images", str(path), "--out", str(out)], capsys)
     assert rc == 2 and "patches of distinct contrast" in err
@@ -499,14 +506,7 @@ def test_a_config_refused_mid_run_in_a_folder_of_the_users_lets_a_rerun_start(tm
     progress.json as an interrupted run's: the corrected rerun was refused ("pass --resume"),
     and --resume refused the corrected config. The journal now says the run failed, and a plain
     rerun starts afresh over it; the user's files stay."""
-    tiny = tmp_path / "tiny.npy"
-    np.save(tiny, np.random.default_rng(0).random((6, 6)))
-    path = tmp_path / "c.toml"
-    path.write_text(
-        'stages = ["network"]\n'
-        f"[images]\nimages = [{str(tiny)!r}]\nmin_contrast = 0.0\n"
-        "[stimulus]\nsize = 4\nn_stimuli = 12\nmin_contrast = 0.0\n"
-    )
+    path = _refused_at_its_stimuli(tmp_path)
     out = tmp_path / "run"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
