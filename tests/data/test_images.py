@@ -92,10 +92,10 @@ def test_image_split_holds_out_whole_images():
 def test_mean_binarisation_statistics_as_documented():
     p = im.natural_patches(size=4, n=10000, seed=0, binarize="mean", details=True)
     X, G = p.values, p.grey
-    ref = (G > G.mean(axis=1, keepdims=True)).astype(np.uint8)
+    flat = np.ptp(G, axis=1) == 0  # all 0s (a flat patch's mean may round below its pixels)
+    ref = ((G > G.mean(axis=1, keepdims=True)) & ~flat[:, None]).astype(np.uint8)
     np.testing.assert_array_equal(X, ref)
     ones = X.sum(axis=1)
-    flat = G.std(axis=1) == 0
     assert np.all(ones[flat] == 0)
     assert np.all((ones[~flat] >= 1) & (ones[~flat] <= 15))
     assert abs(X.mean() - 0.489) < 0.005
@@ -111,8 +111,11 @@ def test_sign_binarisation_statistics_as_documented():
     d = im.natural_patches(size=4, n=10000, seed=0, whiten="dog", binarize="sign")
     assert abs(d.mean() - 0.504) < 0.003
     w = im.natural_patches(size=4, n=2000, seed=0, whiten="zca", details=True)
+    from infodyn.data.whitening import TIE_EPS
+
+    tie = TIE_EPS * np.abs(w.whitened).max()  # (flat patches whiten to rounding's +-1e-16)
     np.testing.assert_array_equal(
-        im.binarize_patches(w.whitened, "sign"), (w.whitened > 0).astype(np.uint8)
+        im.binarize_patches(w.whitened, "sign"), (w.whitened > tie).astype(np.uint8)
     )
 
 
@@ -449,3 +452,20 @@ def test_patches_beyond_the_free_memory_are_refused_before_any_is_drawn(monkeypa
     with pytest.raises(MemoryPreflightError, match="1,000,000 patches of 16x16 pixels needs"):
         im.natural_patches(size=16, n=10**6)
     assert im.natural_patches(size=4, n=1000).shape == (1000, 16)
+
+
+@pytest.mark.parametrize("level", [29, 200, 65000])
+def test_a_flat_patch_binarises_to_zeros(level):
+    """The mean of a flat patch's pixels rounds below them for some levels (29 of 9 pixels),
+    and the patch came out all 1s; a flat region whitened by a DoG holds values of about
+    1e-17 whose signs are rounding's. A pixel above the mean (or 0) by rounding alone is 0."""
+    from infodyn.data.images import binarize_patches
+
+    for size in (3, 5, 8):
+        flat = np.full((2, size * size), float(level))
+        assert not binarize_patches(flat, "mean").any()
+    noise = np.array([[1e-17, -1e-17, 3e-17, 2.0], [0.5, -0.5, 1e-16, -2.0]])
+    np.testing.assert_array_equal(binarize_patches(noise, "sign"), [[0, 0, 0, 1], [1, 0, 0, 0]])
+    np.testing.assert_array_equal(
+        binarize_patches(np.array([[1.0, 2.0, 3.0]]), "mean"), [[0, 0, 1]]
+    )

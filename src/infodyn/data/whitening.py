@@ -106,13 +106,25 @@ class ZCAWhitener:
 def binarize_patches(X: np.ndarray, method: Literal["mean", "sign"]) -> np.ndarray:
     """Binary patterns (uint8) from (patches, pixels) values.
 
-    ``"mean"``: 1 where a pixel is above its own patch's mean; ``"sign"``: 1 where it is > 0.
+    ``"mean"``: 1 where a pixel is above its own patch's mean, and a flat patch all 0s (the
+    mean of 9 pixels of 29 rounds below 29, and the patch came out all 1s, for 30 of 256 grey
+    levels); ``"sign"``: 1 where it is > 0 by more than rounding, :data:`TIE_EPS` times the
+    array's largest magnitude (a flat region whitened by a DoG holds values of about 1e-17,
+    whose signs are rounding's).
     """
     X = finite_reals(X, "X")
     require(X.ndim == 2, f"X must be (patches, pixels), got shape {X.shape}")
     require_choice("method", method, ("mean", "sign"))
     if method == "mean":
-        return (X > X.mean(axis=1, keepdims=True)).astype(np.uint8)
+        above = X > X.mean(axis=1, keepdims=True)
+        if X.size:
+            above[np.ptp(X, axis=1) == 0] = False
+        return above.astype(np.uint8)
     if method == "sign":
-        return (X > 0).astype(np.uint8)
+        scale = float(np.abs(X).max()) if X.size else 0.0
+        return (X > TIE_EPS * scale).astype(np.uint8)
     raise InputError(f"binarize must be None, 'mean' or 'sign', got {method!r}")
+
+
+#: differences within this many float64 epsilons of the largest magnitude are rounding's
+TIE_EPS = 64 * float(np.finfo(np.float64).eps)
