@@ -238,7 +238,7 @@ def test_untranslatable_settings_raise():
 
 
 def test_nest_parameters_not_translated_are_refused_and_the_older_surrogate_names_read():
-    """Keys from_nest did not read were dropped unsaid: NEST 3.6-3.8's surrogate gamma = 0.3
+    """Keys from_nest did not read were dropped unsaid: NEST's older surrogate gamma = 0.3
     (and beta) gave infodyn's default gamma of 1.0, 3.3 times the pseudo-derivative; a finite
     V_min (NEST's clamp) or a misspelt key went unnoticed."""
     base = {"C_m": 1.0, "E_L": 0.0, "I_e": 0.0, "V_m": 0.0, "V_th": 1.0, "tau_m": 20.0}
@@ -248,7 +248,9 @@ def test_nest_parameters_not_translated_are_refused_and_the_older_surrogate_name
     new = {**base, "surrogate_gradient_height": 0.3, "surrogate_gradient_width": 1.0}
     assert from_nest(3, new, 5, out, 1, sequence_steps=10).net.gamma == pytest.approx(0.3)
     cases = [
-        ({**old, "beta": 2.0}, out, "beta=2.0: the surrogate's width V_th / beta must equal"),
+        ({**old, "beta": 2.0}, out, "beta=2.0: the surrogate's width 1 / beta must equal"),
+        # NEST 3.7-3.8 and later versions read gamma and beta apart unless V_th = 1
+        ({**old, "V_th": 0.03}, out, "gamma and beta with V_th=0.03: NEST's versions read"),
         ({**old, "surrogate_gradient_height": 0.3}, out, "not both"),
         ({**base, "tau_syn": 5.0}, out, "recurrent neurons: tau_syn not translated"),
         ({**base, "V_min": -70.0}, out, "V_min=-70 clamps the potential"),

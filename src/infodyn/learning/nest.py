@@ -23,8 +23,9 @@ six places; each is translated here (the table is ``docs/conventions.md``):
 5. feedback: NEST's learning-signal weights ``B`` are given (the tests draw ``N(0, 1)`` or
    ``N(0, 1/n_rec)``), infodyn's ``random_feedback`` draws ``N(0, 1/n_rec)``; pass NEST's matrix;
 6. surrogate: ``piecewise_linear`` with height ``h`` and width ``w`` is infodyn's ``triangle``
-   with ``gamma = h * V_th`` when ``w = V_th`` (NEST's tests set exactly that); NEST 3.6-3.8
-   name it ``gamma`` and ``beta``, which is infodyn's ``gamma`` when ``beta = 1``.
+   with ``gamma = h * V_th`` when ``w = V_th`` (NEST's tests set exactly that); the older
+   names ``gamma`` and ``beta``, which NEST's versions read differently, are taken only at
+   ``V_th = 1``, where the readings agree (infodyn's ``gamma`` is NEST's with ``beta = 1``).
 
 A parameter not translated (or checked to be NEST's neutral value) is refused by name: the
 dicts of NEST's own examples are taken as they are, and nothing in them is dropped unsaid.
@@ -63,7 +64,7 @@ def _check_neutral(params: dict[str, Any], what: str) -> None:
 
 
 #: the parameters translated (or checked to be neutral) of each NEST model's dict; any other
-#: was dropped unsaid (NEST 3.6-3.8's surrogate gamma = 0.3 gave infodyn's default 1.0)
+#: was dropped unsaid (NEST's older surrogate gamma = 0.3 gave infodyn's default 1.0)
 _NEUTRAL = {"C_m", "E_L", "I_e", "V_m", "V_min"}
 _RECURRENT_KEYS = _NEUTRAL | {
     "V_th", "tau_m", "t_ref", "regular_spike_arrival", "c_reg", "f_target",
@@ -93,23 +94,29 @@ def _check_keys(params: dict[str, Any], known: set[str], what: str) -> None:
 
 def _surrogate(params: dict[str, Any], v_th: float) -> float:
     """infodyn's ``gamma`` for NEST's piecewise-linear surrogate: ``surrogate_gradient_height``
-    h and ``_width`` w (``gamma = h V_th``, w must be ``V_th``), or NEST 3.6-3.8's ``gamma``
-    and ``beta`` (``psi = gamma max(0, 1 - beta |v - v_th| / V_th) / V_th``: infodyn's
-    ``gamma`` itself, beta must be 1)."""
+    h and ``_width`` w (``gamma = h V_th``, w must be ``V_th``), or the older names ``gamma``
+    and ``beta``, which NEST versions read differently (3.7-3.8: ``gamma max(0, 1 - beta
+    |v - v_th| / V_th) / V_th``; later ones without the two ``/ V_th``): only at ``V_th = 1``,
+    where both readings agree and infodyn's ``gamma`` is NEST's with ``beta = 1``."""
     fn = params.get("surrogate_gradient_function", "piecewise_linear")
     require(fn == "piecewise_linear", f"surrogate {fn!r}: only piecewise_linear is translated")
-    old = {"gamma", "beta"} & set(params)
-    if old:
+    if {"gamma", "beta"} & set(params):
         require(
             not {"surrogate_gradient_height", "surrogate_gradient_width"} & set(params),
-            "give the surrogate as gamma and beta (NEST 3.6-3.8) or as surrogate_gradient_height "
-            "and _width, not both",
+            "give the surrogate as gamma and beta or as surrogate_gradient_height and _width, "
+            "not both",
+        )
+        require(
+            v_th == 1.0,
+            f"gamma and beta with V_th={v_th}: NEST's versions read them differently (3.7-3.8 "
+            "divide |v - v_th| and the height by V_th, later ones do not); give the surrogate as "
+            "surrogate_gradient_height and surrogate_gradient_width instead",
         )
         beta = float(params.get("beta", 1.0))
         require(
             math.isclose(beta, 1.0, rel_tol=1e-12),
-            f"beta={beta}: the surrogate's width V_th / beta must equal V_th (infodyn's triangle "
-            "has width v_th); set beta = 1",
+            f"beta={beta}: the surrogate's width 1 / beta must equal V_th = 1 (infodyn's "
+            "triangle has width v_th)",
         )
         return float(params.get("gamma", 0.3))
     height = float(params.get("surrogate_gradient_height", 1.0))
