@@ -518,3 +518,12 @@ def test_a_neo_float32_t_stop_is_read_as_the_decimal_it_prints_as():
         assert load_spikes(st, dt=1.0).n_steps == steps
     wide = neo.SpikeTrain([0.05] * pq.s, t_stop=0.1004 * pq.s)
     assert load_spikes(wide, dt=1.0).n_steps == 101
+    # spikes on the float32 bounds stay in the trial (read apart from the bounds, they fell
+    # outside: 0.69999998808 before a start of 0.7, 1.7000000477 after a stop of 1.7)
+    for t0, t1 in ((0.7, 1.7), (1000.3, 1001.3)):
+        on = neo.SpikeTrain(
+            np.array([t0, t1], np.float32) * pq.s, t_start=np.float32(t0) * pq.s,
+            t_stop=np.float32(t1) * pq.s,
+        )  # fmt: skip
+        kept = load_spikes(on, dt=1.0)
+        assert kept.n_steps == 1000 and kept.times.tolist() == [0, 999], (t0, kept.times)

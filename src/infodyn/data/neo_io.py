@@ -132,20 +132,25 @@ def spikes_from_neo(obj: Any, dt: float | None = None, *, source: str = "neo") -
         for i, st in enumerate(seg):
             seconds.append(np.asarray(st.times.rescale("s").magnitude, dtype=np.float64))
             units.append(np.full(len(st), index[st.name if by_name else i], dtype=np.int64))
-        start = min(_seconds(st.t_start) for st in seg)
-        stop = max(_seconds(st.t_stop) for st in seg)
-        # Neo's t_stop is inclusive: a spike on it is kept in the trial's last step (as for
+        raw_start = min(float(st.t_start.rescale("s").magnitude) for st in seg)
+        raw_stop = max(float(st.t_stop.rescale("s").magnitude) for st in seg)
+        start, stop = _decimal(raw_start), _decimal(raw_stop)
+        # a spike on a float32 bound read as its decimal stays on it (it fell outside)
+        t = np.concatenate(seconds)
+        t = np.where((t >= raw_start) & (t < start), start, t)
+        t = np.where((t <= raw_stop) & (t > stop), stop, t)
+        # Neo's t_stop is inclusive: a spike at it is kept in the trial's last step (as for
         # pynapple's intervals); the trial was left open, and unequal trials padded unsaid
-        trials.append(TimedTrial(np.concatenate(seconds), np.concatenate(units), start, stop, True))
+        trials.append(TimedTrial(t, np.concatenate(units), start, stop, True))
     metadata = {"source": source, "format": "neo", "unit_ids": [str(u) for u in unit_ids]}
     return bin_trials(trials, len(unit_ids), dt, source=source, metadata=metadata)
 
 
-def _seconds(q: Any) -> float:
-    """A trial's bound in seconds. A value that is a float32 (Neo keeps float32 times, or
-    widens them to the float64 of the same number) is read as the decimal it prints as: a
-    ``t_stop`` of float32 0.1 s is 0.10000000149 s, and the trial took 101 steps of 1 ms."""
-    value = float(q.rescale("s").magnitude)
+def _decimal(value: float) -> float:
+    """A trial's bound in seconds: a value that is a float32 (Neo keeps float32 times, or widens
+    them to the float64 of the same number) is read as the decimal it prints as; a ``t_stop``
+    of float32 0.1 s is 0.10000000149 s, and the trial took 101 steps of 1 ms. The caller keeps
+    a spike on the float32 bound on it."""
     single = np.float32(value)
     return float(str(single)) if float(single) == value else value
 
