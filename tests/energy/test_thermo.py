@@ -90,7 +90,7 @@ def test_entropy_by_integration_matches_exact():
     m = _model(10, 3, scale=0.9)
     T = np.array([1.0, 0.7])
     ex = exact_entropy(m, T)
-    ti, _, _ = integrated_entropy(m, T, 201, 0, _exact_integrand(m))
+    ti, *_ = integrated_entropy(m, T, 201, 0, _exact_integrand(m))
     np.testing.assert_allclose(ti, ex, atol=2e-4)
     np.testing.assert_array_equal(entropy(m, T, method="exact").s_bits, ex)  # no grid error
     mc = entropy(m, 1.0, method="mcmc", n_betas=21, seed=0, n_sweeps=3000, burn_in=300)
@@ -104,7 +104,7 @@ def test_entropy_integral_reaches_temperatures_far_below_the_energy_scale(seed, 
     a unit); the grid's geometric tail resolves it (61 betas, within 1e-3 bit at every T)."""
     m = _model(8, seed, scale=scale)
     T = np.array([1.0, 0.1, 0.03, 0.01, 1e-4, 1e-8])
-    ti, _, _ = integrated_entropy(m, T, 61, 0, _exact_integrand(m))
+    ti, *_ = integrated_entropy(m, T, 61, 0, _exact_integrand(m))
     np.testing.assert_allclose(ti, exact_entropy(m, T), atol=1e-3)
     mc = entropy(m, 1e-3, method="mcmc", seed=0, n_sweeps=3000, burn_in=300)
     assert abs(mc.s_bits[0] - exact_entropy(m, 1e-3)[0]) < 4 * mc.s_err_bits[0] + 5e-3
@@ -146,7 +146,7 @@ def test_entropy_integral_error_is_the_cumulative_trapezoid_in_quadrature():
         return seen["f"], seen["e"]
 
     T = np.array([2.0, 1.0, 0.5])
-    s, s_err, _ = integrated_entropy(m, T, 40, 0, integrand)
+    s, s_err, *_ = integrated_entropy(m, T, 40, 0, integrand)
     g = seen["grid"]
     w = np.zeros((g.size, g.size))
     for k in range(1, g.size):
@@ -185,9 +185,33 @@ def test_the_grids_error_is_estimated_by_halving_it(n_betas):
     the estimate lies within a factor 2 of the true error (it falls as h^2)."""
     m = _model(10, 3, scale=0.9)
     T = np.array([1.0, 0.7])
-    ti, _, grid_err = integrated_entropy(m, T, n_betas, 0, _exact_integrand(m))
+    ti, _, grid_err, noise = integrated_entropy(m, T, n_betas, 0, _exact_integrand(m))
     true = np.abs(ti - exact_entropy(m, T))
     assert np.all(true > 0) and np.all((grid_err > true / 2) & (grid_err < 2 * true)), (
         grid_err,
         true,
     )
+    np.testing.assert_array_equal(noise, 0.0)  # exact moments: no noise in the estimate
+
+
+def test_the_grid_errors_noise_is_that_of_the_moments_through_both_rules():
+    """With MCMC moments S_h - S_2h also holds their noise, which does not cancel (the same
+    values, other weights): 3 times the reported noise is the SD of S_h - S_2h over noisy
+    integrands, checked by drawing them (the noise alone was 3.4 times the real grid error)."""
+    m = _model(8, 2)
+    exact = _exact_integrand(m)
+    rng = np.random.default_rng(0)
+
+    def noisy(grid):
+        f, _ = exact(grid)
+        err = 0.05 * np.abs(f) + 1e-3
+        return f + err * rng.standard_normal(grid.size), err
+
+    _, _, _, noise = integrated_entropy(m, np.array([1.0]), 31, 0, noisy)
+    diffs = []
+    for _ in range(400):
+        _, _, g, _ = integrated_entropy(m, np.array([1.0]), 31, 0, noisy)
+        diffs.append(3.0 * g[0])  # |S_h - S_2h| / (n ln 2)
+    base = 3.0 * integrated_entropy(m, np.array([1.0]), 31, 0, exact)[2][0]
+    spread = np.sqrt(np.mean(np.array(diffs) ** 2) - base**2)  # E d^2 = d0^2 + sd^2
+    assert spread == pytest.approx(3.0 * noise[0], rel=0.15)

@@ -96,8 +96,11 @@ class Entropy:
     n: int
     method: str
     n_betas: int
-    #: the integration grid's error, estimated by halving the grid (0 by enumeration)
+    #: the integration grid's error, estimated by halving the grid (0 by enumeration), and the
+    #: SD of the sampling noise in that estimate (MCMC moments: a grid error below about twice
+    #: it is not resolved)
     grid_err_bits: np.ndarray
+    grid_err_noise_bits: np.ndarray
 
 
 #: the lowest temperature the thermodynamic functions take: below it 1/T and beta^2 leave
@@ -329,7 +332,7 @@ def entropy(
     if method == "exact":  # the integral of exact moments still had the grid's error (-7e-4
         s_exact = exact_entropy(model, T)  # bit a unit at T = 0.001): enumeration has none
         zero = np.zeros(T.size)
-        return Entropy(T, s_exact, zero, model.n, method, n_betas, zero.copy())
+        return Entropy(T, s_exact, zero, model.n, method, n_betas, zero.copy(), zero.copy())
 
     def integrand(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mom = tempering_moments(model, grid, seed=seed, **mcmc)
@@ -337,8 +340,8 @@ def entropy(
         var_b = np.where(grid > 0, mom["c"] / safe, 0.0)  # beta Var = C / beta
         return var_b, np.where(grid > 0, mom["c_err"] / safe, 0.0)
 
-    s, s_err, grid_err = integrated_entropy(model, T, n_betas, seed, integrand)
-    return Entropy(T, s, s_err, model.n, method, n_betas, grid_err)
+    s, s_err, grid_err, grid_noise = integrated_entropy(model, T, n_betas, seed, integrand)
+    return Entropy(T, s, s_err, model.n, method, n_betas, grid_err, grid_noise)
 
 
 def integrated_entropy(
@@ -347,13 +350,16 @@ def integrated_entropy(
     n_betas: int,
     seed: int,
     integrand: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``S(T)/n`` in bits, its error, and the grid's error, by the trapezoid rule on
-    :func:`_entropy_grid`: ``integrand(grid)`` gives ``beta Var_beta(E)`` and its error at
-    every grid point (MCMC moments in :func:`entropy`; the tests check the grid with exact
-    ones). The grid's error is Richardson's estimate: the same rule on every other point (the
-    targets kept) errs about 4 times as much (the error falls as h^2), so the full grid's is
-    about ``|S_h - S_2h| / 3`` (the energy CLI's 31 temperatures left 0.005 bit a unit unsaid)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``S(T)/n`` in bits, its error, the grid's error and that estimate's own sampling noise,
+    by the trapezoid rule on :func:`_entropy_grid`: ``integrand(grid)`` gives
+    ``beta Var_beta(E)`` and its error at every grid point (MCMC moments in :func:`entropy`;
+    the tests check the grid with exact ones). The grid's error is Richardson's estimate: the
+    same rule on every other point (the targets kept) errs about 4 times as much (the error
+    falls as h^2), so the full grid's is about ``|S_h - S_2h| / 3`` (the energy CLI's 31
+    temperatures left 0.005 bit a unit unsaid). With MCMC moments the difference also holds
+    their noise, whose SD (over 3) is the fourth result: a grid error below about twice it is
+    not resolved by the run."""
     grid = _entropy_grid(model, 1.0 / T, n_betas, seed)
     var_b, err_b = integrand(grid)
     # cumulative trapezoid: point j weighs h_0/2 (j = 0), (h_{j-1} + h_j)/2 (0 < j < k) and
@@ -368,10 +374,25 @@ def integrated_entropy(
     idx = np.searchsorted(grid, 1.0 / T)
     half = np.zeros(grid.size, dtype=bool)
     half[::2], half[idx], half[-1] = True, True, True
-    s_half = model.n * LN2 - _cumulative_trapezoid(grid[half], var_b[half])
-    grid_err = np.abs(s[idx] - s_half[np.searchsorted(grid[half], 1.0 / T)]) / 3.0
+    kept = np.flatnonzero(half)
+    diff, noise = np.empty(T.size), np.empty(T.size)
+    for i, k in enumerate(idx):  # S_2h - S_h as weights on the integrand: its value, and the
+        # sampling noise the same moments put in it (MCMC's does not cancel in the difference)
+        w = np.zeros(grid.size)
+        w[kept] = _trapezoid_weights(grid[kept], int(np.searchsorted(kept, k)))
+        w -= _trapezoid_weights(grid, int(k))
+        diff[i], noise[i] = w @ var_b, np.sqrt(np.sum((w * err_b) ** 2))
     norm = model.n * LN2
-    return s[idx] / norm, s_err[idx] / norm, grid_err / norm
+    return s[idx] / norm, s_err[idx] / norm, np.abs(diff) / 3.0 / norm, noise / 3.0 / norm
+
+
+def _trapezoid_weights(grid: np.ndarray, k: int) -> np.ndarray:
+    """The weights of the trapezoid rule from ``grid[0]`` to ``grid[k]`` on the grid's points."""
+    w = np.zeros(grid.size)
+    h = np.diff(grid[: k + 1])
+    w[:k] += h / 2
+    w[1 : k + 1] += h / 2
+    return w
 
 
 def _cumulative_trapezoid(grid: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -30,14 +30,16 @@ def thermo_measures(
     hc = E.heat_capacity(model, TEMPERATURES, method=method, seed=seed, **mc)
     if method == "exact":  # by enumeration: the 31-point integration was 4 % off, error 0
         s_bits, s_err, s_how = float(E.exact_entropy(model, 1.0)[0]), 0.0, "enumeration"
-        s_grid = 0.0
+        s_grid = s_grid_noise = 0.0
     else:
         s1 = E.entropy(model, 1.0, method=method, n_betas=31, seed=seed, **mc)
         s_bits, s_err = float(s1.s_bits[0]), float(s1.s_err_bits[0])
         s_grid = float(s1.grid_err_bits[0])  # (it was left out, unsaid but for this line)
+        s_grid_noise = float(s1.grid_err_noise_bits[0])
         s_how = (
             "thermodynamic integration on 31 temperatures (the error is the sampling's; the "
-            "grid's, estimated by halving it, is entropy_grid_err_bits_per_unit)"
+            "grid's, estimated by halving it, is entropy_grid_err_bits_per_unit, not resolved "
+            "below about twice entropy_grid_err_noise_bits_per_unit)"
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # too few repeated words: slope is NaN
@@ -48,6 +50,7 @@ def thermo_measures(
         "entropy_bits_per_unit_T1": s_bits,
         "entropy_err_bits_per_unit": s_err,
         "entropy_grid_err_bits_per_unit": s_grid,
+        "entropy_grid_err_noise_bits_per_unit": s_grid_noise,
         "entropy_method": s_how,
         "zipf_data": zd.to_dict(),
         "zipf_model": zm.to_dict(),
