@@ -232,6 +232,7 @@ def test_write_text_takes_text(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.skipif(not hasattr(os, "statvfs"), reason="no statvfs on this platform (Windows)")
 def test_require_space_names_a_read_only_file_system_and_skips_one_without_capacity(
     tmp_path, monkeypatch
 ):

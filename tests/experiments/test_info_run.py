@@ -188,6 +188,7 @@ def test_constant_units_and_too_few_units_are_noted_under_every_estimator(tmp_pa
         res = run_info(train, tmp_path / estimator, estimator=estimator, n_shuffles=0)
         notes = " ".join(res["warnings"])
         assert "1 of 5 units never spike" in notes and "1 of 5 units spike in every" in notes
+    assert "NSB's prior leaves them 0.0006 bits" in notes  # (2000 bins: the prior's share)
     two = run_info(train, tmp_path / "two", units=[0, 1], n_shuffles=0)
     assert two["population"] is None
     assert any("2 units analysed: no population measures" in w for w in two["warnings"])

@@ -321,7 +321,7 @@ def test_a_sweeps_report_shows_its_points_and_sums_up_their_folders(tmp_path):
     (tmp_path / "config.json").write_text('{"command": "sweep", "grid": {"x": [1, 2, 3]}}')
     (tmp_path / "results.json").write_text('{"n_points": 3, "n_failed": 1}')
     (tmp_path / "results.csv").write_text(
-        "x,seed,status,attempts,y\n1.0,0,done,1,0.25\n2.0,0,done,1,4.5\n3.0,0,failed,3,\n"
+        "x,seed,status,attempts,y,tag\n1.0,0,done,1,0.25,1_2\n2.0,0,done,1,4.5,\n3.0,0,failed,3,,\n"
     )
     for k in range(20):
         folder = tmp_path / "points" / f"x={k}_abc"
@@ -333,6 +333,7 @@ def test_a_sweeps_report_shows_its_points_and_sums_up_their_folders(tmp_path):
     text = render_report(tmp_path)
     assert "<a href='#points'>Points (3)</a>" in text
     assert "<td>failed</td>" in text and "<td class='num'>4.5</td>" in text
+    assert "<td>1_2</td>" in text  # a label, not the number 12
     assert "points/ (60 files in 20 folders)" in text
     assert "DONE.json" not in text  # no point's own file
     assert "<td class='key'>figures/summary.png</td>" in text  # a small folder: in full

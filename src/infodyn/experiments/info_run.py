@@ -205,9 +205,11 @@ def run_info(
             )
         # from the words, not from h: NSB gives a constant unit its prior's few 1e-4 bit, and
         # both notes were lost under --estimator nsb
+        constant = ~words.any(axis=0) | words.all(axis=0)
         silent = int(np.count_nonzero(~words.any(axis=0)))
         full = int(np.count_nonzero(words.all(axis=0)))  # a spike in every bin
-        zero = "0" if estimator != "nsb" else "0 (NSB's prior leaves them about 1e-3 bit)"
+        prior = float(h[constant].max()) if constant.any() else 0.0  # (NSB's, by the bin count)
+        zero = f"0 (NSB's prior leaves them {prior:.2g} {unit})" if estimator == "nsb" else "0"
         if silent:  # a smaller bin was suggested to silent units, and at a bin of one step
             caught.append(
                 f"{silent} of {n_units} units never spike in these bins: their entropies and "

@@ -78,6 +78,8 @@ def sweep_points(run: Path) -> list[dict[str, Any]] | None:
 def _number(text: str | None) -> Any:
     if text is None or text == "":
         return None
+    if "_" in text:  # int("1_2") is 12: a point's name or a label, not a number
+        return text
     for kind in (int, float):
         try:
             return kind(text)
