@@ -196,3 +196,21 @@ def test_tiff_kinds_pillow_cannot_read_whole_go_to_tifffile(tmp_path, monkeypatc
 
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)  # Pillow's guard lifted: a TypeError
     np.testing.assert_allclose(read_image(tmp_path / "la16.tif"), la[..., 0] / 65535.0)
+
+
+def test_a_jpegs_exif_orientation_is_applied(tmp_path):
+    """A phone's JPEG stores its rows sideways with an EXIF orientation (6: rotate 90 degrees
+    to view); it was read with rows and columns swapped."""
+    from PIL import Image
+
+    from infodyn.data.image_files import load_images
+
+    pixels = np.zeros((20, 40), np.uint8)
+    pixels[:, :20] = 255  # bright left half, as stored
+    img = Image.fromarray(pixels)
+    exif = img.getexif()
+    exif[0x0112] = 6  # Orientation: the viewer turns it 90 degrees clockwise
+    img.save(tmp_path / "phone.jpg", exif=exif, quality=100)
+    ((_, grey),) = load_images([str(tmp_path / "phone.jpg")])
+    assert grey.shape == (40, 20)  # as shown: the stored left half is now the top half
+    assert grey[:20].mean() > 0.9 and grey[20:].mean() < 0.1

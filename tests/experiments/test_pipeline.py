@@ -515,3 +515,18 @@ def test_a_config_refused_mid_run_in_a_folder_of_the_users_lets_a_rerun_start(tm
         assert rc == 2 and "patches of distinct contrast" in err, err
     assert json.loads((out / "progress.json").read_text())["failed"].startswith("the images give 9")
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_an_image_too_small_for_a_later_patch_is_refused_before_any_stage(tmp_path, capsys):
+    """A 3x3 image was refused for the 4x4 stimuli ([stimulus] size, unnamed) only after the
+    3x3 energy model had run and left its files."""
+    tiny = tmp_path / "tiny.npy"
+    np.save(tiny, np.random.default_rng(0).random((3, 3)))
+    path = tmp_path / "c.toml"
+    path.write_text(
+        f"[images]\nimages = [{str(tiny)!r}]\nsizes = [3]\n[energy]\ndenoise_flips = [1]\n"
+    )
+    out = tmp_path / "run"
+    rc, _, err = cli_in_process(["images", str(path), "--out", str(out)], capsys)
+    assert rc == 2 and "smaller than the 4x4 patches of [stimulus] size" in err, err
+    assert not out.exists()

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import tifffile
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from infodyn.data.npy import read_npy
 from infodyn.errors import InputError, is_choice, reading, require, require_finite
@@ -211,6 +211,9 @@ def _read_pil(path: Path, frames: bool = True, frame: int = 0) -> np.ndarray:
         if frame:
             im.seek(frame)
         im.load()
+        # as a viewer shows it: a phone's JPEG stores its rows sideways with an EXIF
+        # orientation, and was read with rows and columns swapped (couplings transposed)
+        im = ImageOps.exif_transpose(im)
         if im.mode.startswith("I;16"):  # 16-bit grey in either byte order (I;16B: TIFFs in
             return np.asarray(im).astype(np.uint16)  # "MM" order; convert("RGB") clipped at 255)
         if im.mode not in ("L", "RGB", "RGBA", "I", "F", "LA", "1"):

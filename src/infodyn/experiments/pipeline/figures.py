@@ -34,7 +34,7 @@ def patches_figure(train: Any, samples: np.ndarray, ind_samples: np.ndarray, siz
     plt = pyplot()
     n, cols = (64, 8) if size <= 4 else (36, 6)
     fig, axes = plt.subplots(2, 2, figsize=(8, 8.4))
-    _grid_ax(axes[0, 0], train.grey, size, "natural patches (grey)", n, cols)
+    _grid_ax(axes[0, 0], train.grey, size, "training patches (grey)", n, cols)
     _grid_ax(axes[0, 1], train.values, size, "binarised at each patch's mean", n, cols)
     _grid_ax(axes[1, 0], samples, size, "samples: pairwise energy model", n, cols)
     _grid_ax(axes[1, 1], ind_samples, size, "samples: independent model", n, cols)

@@ -8,7 +8,7 @@ import os
 import time
 from typing import Any
 
-from infodyn.data.image_files import check_image_sources
+from infodyn.data.image_files import check_image_sources, load_images
 from infodyn.errors import InputError
 from infodyn.experiments.interrupt import check
 from infodyn.experiments.journal import StepJournal, check_resumable
@@ -43,10 +43,31 @@ def run_pipeline(
     """
     check_pipeline_memory(cfg)  # before any stage (or the run directory) is made
     check_image_sources(cfg.images.images)  # a misspelt name failed once its stage began
+    check_image_shapes(cfg)
     if callable(progress):
         return _run_stages(cfg, out, progress, command, resume)
     with StageLog(enabled=bool(progress)) as log:
         return _run_stages(cfg, out, log, command, resume)
+
+
+def check_image_shapes(cfg: PipelineConfig) -> None:
+    """Refuse, before any stage, an image smaller than the largest patch a stage cuts from it,
+    naming the key: a 3x3 image was refused for the 4x4 stimuli (``[stimulus] size``, unnamed)
+    after the 2x2 energy model had run, and a 6-pixel-high one for 7x7 patches after the 2x2."""
+    needs = []
+    if "image_energy" in cfg.stages:
+        needs += [(size, "[images] sizes") for size in cfg.images.sizes]
+    if "network" in cfg.stages:
+        needs.append((cfg.stimulus.size, "[stimulus] size"))
+    if not needs:
+        return
+    size, key = max(needs)
+    for name, grey in load_images(cfg.images.images or None):
+        if min(grey.shape) < size:
+            raise InputError(
+                f"{name}: image {grey.shape} is smaller than the {size}x{size} patches of {key}; "
+                "use smaller patches or larger images"
+            )
 
 
 def _run_stages(

@@ -8,7 +8,7 @@ from typing import Any
 from infodyn.errors import is_finite_number
 
 _CAPTIONS = {
-    "image_{t}_patches_and_samples": "held-out grey patches, their binarisation, samples from "
+    "image_{t}_patches_and_samples": "training grey patches, their binarisation, samples from "
     "the fitted pairwise energy model and from the independent model ({t})",
     "image_{t}_memories": "memories (fixed points of asynchronous descent) of the {t} patch "
     "model, lowest energy first, with the fraction of held-out patches descending to each",
