@@ -39,14 +39,13 @@ def run_with_progress(
     from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.journal import check_resumable
     from infodyn.experiments.pipeline import run_pipeline, summary_lines
-    from infodyn.experiments.pipeline.run import check_image_shapes, forget_failed_run
+    from infodyn.experiments.pipeline.run import forget_failed_run
     from infodyn.experiments.pipeline.training_stage import TRAINING_CHECKPOINT
     from infodyn.experiments.preflight import check_pipeline_memory
     from infodyn.experiments.rundir import RunDir
 
     check_pipeline_memory(cfg)  # refuse before the progress display starts: one clean line
     check_image_sources(cfg.images.images)  # (and before the run folder is made)
-    check_image_shapes(cfg)
     if resume:
         check_resumable(out, command, TRAINING_CHECKPOINT)
     run = RunDir(out, command)  # (another command's folder: refused before the display)

@@ -212,8 +212,9 @@ def _read_pil(path: Path, frames: bool = True, frame: int = 0) -> np.ndarray:
             im.seek(frame)
         im.load()
         # as a viewer shows it: a phone's JPEG stores its rows sideways with an EXIF
-        # orientation, and was read with rows and columns swapped (couplings transposed)
-        im = ImageOps.exif_transpose(im)
+        # orientation, and was read with rows and columns swapped (couplings transposed);
+        # (a TIFF's orientation is not applied: load() has consumed its tag)
+        ImageOps.exif_transpose(im, in_place=True)
         if im.mode.startswith("I;16"):  # 16-bit grey in either byte order (I;16B: TIFFs in
             return np.asarray(im).astype(np.uint16)  # "MM" order; convert("RGB") clipped at 255)
         if im.mode not in ("L", "RGB", "RGBA", "I", "F", "LA", "1"):

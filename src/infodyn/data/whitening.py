@@ -108,9 +108,8 @@ def binarize_patches(X: np.ndarray, method: Literal["mean", "sign"]) -> np.ndarr
 
     ``"mean"``: 1 where a pixel is above its own patch's mean, and a flat patch all 0s (the
     mean of 9 pixels of 29 rounds below 29, and the patch came out all 1s, for 30 of 256 grey
-    levels); ``"sign"``: 1 where it is > 0 by more than rounding, :data:`TIE_EPS` times the
-    array's largest magnitude (a flat region whitened by a DoG holds values of about 1e-17,
-    whose signs are rounding's).
+    levels); ``"sign"``: 1 where it is > 0 (a flat region whitened by a DoG holds values of
+    rounding's size and sign: drop flat patches with ``min_contrast``).
     """
     X = finite_reals(X, "X")
     require(X.ndim == 2, f"X must be (patches, pixels), got shape {X.shape}")
@@ -121,10 +120,5 @@ def binarize_patches(X: np.ndarray, method: Literal["mean", "sign"]) -> np.ndarr
             above[np.ptp(X, axis=1) == 0] = False
         return above.astype(np.uint8)
     if method == "sign":
-        scale = float(np.abs(X).max()) if X.size else 0.0
-        return (X > TIE_EPS * scale).astype(np.uint8)
+        return (X > 0).astype(np.uint8)
     raise InputError(f"binarize must be None, 'mean' or 'sign', got {method!r}")
-
-
-#: differences within this many float64 epsilons of the largest magnitude are rounding's
-TIE_EPS = 64 * float(np.finfo(np.float64).eps)

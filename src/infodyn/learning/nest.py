@@ -107,7 +107,7 @@ def _surrogate(params: dict[str, Any], v_th: float) -> float:
             "not both",
         )
         require(
-            v_th == 1.0,
+            math.isclose(v_th, 1.0, rel_tol=1e-12),
             f"gamma and beta with V_th={v_th}: NEST's versions read them differently (3.7-3.8 "
             "divide |v - v_th| and the height by V_th, later ones do not); give the surrogate as "
             "surrogate_gradient_height and surrogate_gradient_width instead",
