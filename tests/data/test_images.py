@@ -418,6 +418,8 @@ def test_image_shapes_and_zca_epsilon_are_checked():
     X = np.random.default_rng(0).normal(size=(50, 4))
     with pytest.raises(InputError, match="zca_epsilon must be a number >= 0"):
         ZCAWhitener.fit(X, epsilon="0.1")  # a TypeError comparing text with 0
+    with pytest.raises(InputError, match="100 patches of 144 pixels; draw more patches"):
+        ZCAWhitener.fit(np.random.default_rng(0).normal(size=(100, 144)))  # (no counts)
 
 
 def test_one_pixel_patches_whiten_and_refuse_mean_binarisation():

@@ -441,6 +441,23 @@ def test_summary_falls_back_to_the_plug_in_information():
         assert "m not resolved" in line
 
 
+def test_the_image_summary_line_names_a_log_likelihood_and_no_d_min_of_one_memory():
+    """The held-out numbers are log-likelihoods (negative): "-15.04 bits/patch held out" read
+    as a code length; a single memory printed "d_min None"."""
+    res = {
+        "bits_per_patch_model_test": -13.13,
+        "bits_per_patch_independent_test": -16.0,
+        "gain_over_independent_bits": 2.87,
+        "n_memories": 14,
+        "min_distance": 2,
+    }
+    (line,) = summary_lines({"image_energy_4x4": res})
+    assert line.startswith("4x4 patches: held-out log-likelihood -13.13 bits/patch (pairwise)")
+    assert line.endswith("14 memories, d_min 2")
+    (one,) = summary_lines({"image_energy_4x4": {**res, "n_memories": 1, "min_distance": None}})
+    assert one.endswith("1 memories") and "None" not in one
+
+
 def test_figure_order_lists_every_captioned_figure():
     for sizes in ([4], [4, 8]):
         order = figure_order(sizes)

@@ -78,7 +78,12 @@ class ZCAWhitener:
     def fit(cls, X: np.ndarray, epsilon: float = 1e-2) -> ZCAWhitener:
         """Fit on (samples, pixels) data; ``epsilon`` is relative to the mean eigenvalue."""
         X = finite_reals(X, "X")
-        require(X.ndim == 2 and X.shape[0] > X.shape[1], "ZCA needs more patches than pixels")
+        require(X.ndim == 2, f"X must be (patches, pixels), got shape {X.shape}")
+        require(  # (it gave no counts, and no key to raise)
+            X.shape[0] > X.shape[1],
+            f"ZCA needs more patches than pixels: {X.shape[0]} patches of {X.shape[1]} pixels; "
+            "draw more patches (n, [images] n_patches) or use smaller ones",
+        )
         require(is_finite_number(epsilon) and epsilon >= 0, "zca_epsilon must be a number >= 0")
         mean = X.mean(axis=0)
         C = np.atleast_2d(np.cov(X - mean, rowvar=False, bias=True))  # one pixel: 0-d

@@ -127,11 +127,12 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     for key, res in results.items():
         if key.startswith("image_energy_"):
             t = key.removeprefix("image_energy_")
+            d_min = res["min_distance"]  # None for a single memory: "d_min None" was printed
             line = (
-                f"{t} patches: {res['bits_per_patch_model_test']:.2f} bits/patch held out "
-                f"(pairwise) vs {res['bits_per_patch_independent_test']:.2f} (independent), "
-                f"gain {res['gain_over_independent_bits']:.2f} bits; "
-                f"{res['n_memories']} memories, d_min {res['min_distance']}"
+                f"{t} patches: held-out log-likelihood {res['bits_per_patch_model_test']:.2f} "
+                f"bits/patch (pairwise) vs {res['bits_per_patch_independent_test']:.2f} "
+                f"(independent), gain {res['gain_over_independent_bits']:.2f} bits; "
+                f"{res['n_memories']} memories" + (f", d_min {d_min}" if d_min is not None else "")
             )
             lines.append(line)
     net = results.get("network")
