@@ -113,6 +113,9 @@ def test_weights_must_be_a_dict_of_real_numbers():
         (lambda: filtered_noise_rates(100, 2, kernel_ms=1.0), "kernel_ms"),  # a constant
         (lambda: filtered_noise_rates(100, 2, mean_rate=np.nan), "mean_rate"),
         (lambda: filtered_noise_spikes(100, 2, seed=None), "seed must be"),  # TypeError
+        (lambda: poisson_spikes([], 10), "rates is empty"),  # a (10, 0) input, unsaid
+        (lambda: poisson_spikes(np.zeros((10, 0)), 10), "rates is empty"),
+        (lambda: idn.network.direct_current([], 5), "amplitude is empty"),  # (5, 0)
     ],
 )
 def test_stimulus_makers_refuse_what_they_clipped_or_mangled(call, message):

@@ -82,6 +82,8 @@ def poisson_spikes(
         n_in = whole_number(n_in, "n_in", minimum=1)
     if p.ndim > 2:  # (3, 50, 4) came back as it was, n_steps ignored
         raise InputError(f"rates must be a scalar, (n_in,) or (n_steps, n_in), got shape {p.shape}")
+    if p.ndim and p.shape[-1] == 0:  # a (10, 0) input no network takes (n_in >= 1)
+        raise InputError("rates is empty: give at least one channel's rate")
     if p.ndim == 2 and p.shape[0] != n_steps:
         raise InputError(f"time-varying rates must have {n_steps} rows, got {p.shape[0]}")
     batch = None if batch is None else whole_number(batch, "batch", minimum=1)
@@ -127,6 +129,8 @@ def direct_current(amplitude: Any, n_steps: int, n_in: int | None = None) -> np.
         raise InputError(f"amplitude must lie within +-{big:.3g} (float32 input), got {bad:g}")
     if a.ndim > 1:
         raise InputError(f"amplitude must be a scalar or (n_in,), got shape {a.shape}")
+    if a.ndim == 1 and a.size == 0:  # a (5, 0) input no network takes (n_in >= 1)
+        raise InputError("amplitude is empty: give at least one channel's current")
     if a.ndim == 0:
         if n_in is None:
             raise InputError("give n_in when amplitude is a scalar")
