@@ -3,6 +3,7 @@ computation, its inner resampling, its coverage on simulated branching processes
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 
@@ -132,3 +133,18 @@ def test_symmetric_t_takes_the_ceil_b_plus_1_ci_order_statistic():
     half = t[19] * np.std(boot, ddof=1)
     assert t[19] > t[18]
     assert symmetric_t(est, boot, inner, 0.95) == pytest.approx((est - half, est + half), rel=1e-12)
+
+
+@pytest.mark.parametrize("n_boot,ci_method", [(3, "symmetric_t"), (2, "centred_percentile")])
+def test_too_few_replicates_for_the_level_are_said(n_boot, ci_method):
+    """With B < ci / (1 - ci) (19 at 95 %) the ceil((B + 1) ci)-th of B values does not exist:
+    bootstrap-t took the largest, at most B / (B + 1) (75 % at B = 3), reported as 95 % without
+    a word; the percentile interval spanned two replicates. From 19 on nothing is said."""
+    a = C.simulate_branching_process(0.9, 10, 2000, 5, seed=0)
+    said = "replicates cannot resolve a 95 % interval (it needs at least 19)"
+    with pytest.warns(UserWarning, match=re.escape(f"n_boot = {n_boot} {said}")):
+        C.branching_ratio(a, n_boot=n_boot, ci_method=ci_method, seed=0)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        C.branching_ratio(a, n_boot=19, ci_method=ci_method, seed=0)
+    assert not [w for w in seen if said in str(w.message)]

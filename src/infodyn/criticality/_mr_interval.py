@@ -25,6 +25,7 @@ vectorised call, all inner replicates in another, and builds the interval.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -58,6 +59,21 @@ def inner_weights(w: np.ndarray, n_inner: int, rng: np.random.Generator) -> np.n
     flat = drawn + n * np.arange(nb * n_inner)[:, None]
     return (
         np.bincount(flat.ravel(), minlength=nb * n_inner * n).reshape(nb * n_inner, n).astype(float)
+    )
+
+
+def few_replicates_note(n_boot: int, ci: float) -> str | None:
+    """The note for ``n_boot`` replicates too few for a ``ci`` interval, else None: the
+    ``ceil((B + 1) ci)``-th of B values exists only from ``B = ci / (1 - ci)`` (19 at 95 %);
+    below it the interval took the largest value (bootstrap-t) or the extremes (percentile)
+    and was reported as 95 % without a word (at most ``B / (B + 1)``: 75 % at B = 3)."""
+    need = math.ceil(ci / (1.0 - ci) - 1e-9)
+    if n_boot >= need:
+        return None
+    return (
+        f"n_boot = {n_boot} replicates cannot resolve a {100 * ci:g} % interval (it needs at "
+        f"least {need}): its level is at most {100 * n_boot / (n_boot + 1):.0f} %; use "
+        "n_boot >= 100"
     )
 
 

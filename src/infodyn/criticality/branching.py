@@ -26,7 +26,12 @@ import numpy as np
 from infodyn.criticality._common import as_counts, require_bin_width, warn
 from infodyn.criticality._mr_bias import expected_slopes, fit_corrected, short_trial_note
 from infodyn.criticality._mr_decay import decay_note, oscillation_note
-from infodyn.criticality._mr_interval import check_ci_method, inner_weights, replicate_interval
+from infodyn.criticality._mr_interval import (
+    check_ci_method,
+    few_replicates_note,
+    inner_weights,
+    replicate_interval,
+)
 from infodyn.criticality._mr_significance import NO_CORRELATION_P, ljung_box_p
 from infodyn.criticality.branching_result import BranchingResult, ExpFit
 
@@ -310,8 +315,7 @@ def branching_ratio(
         if units is None:
             notes.append(why)
         else:
-            if why:
-                notes.append(why)
+            notes.extend(note for note in (why, few_replicates_note(n_boot, ci)) if note)
             n_units, unit_len = units.shape
             inner = n_inner if ci_method == "symmetric_t" else 0
             require_bootstrap_memory(n_boot, inner, kmax_eff, n_units, bias_correction)
