@@ -260,3 +260,18 @@ def test_a_run_stopped_in_its_analysis_leaves_no_folder_it_made(stopped_run_chec
         "infodyn.criticality.branching_ratio",
         lambda path, out: run_criticality(path, out, n_boot=0),
     )
+
+
+def test_constant_trials_pooled_in_the_fano_factor_are_said(tmp_path):
+    """A silent trial is left out of m with a note, but was pooled into the Fano factor and the
+    global-rate variance without one (358.5 -> 268.9 Hz^2 with a silent fourth trial)."""
+    from infodyn.data.spikes import SpikeTrain, save_spikes
+
+    raster = (np.random.default_rng(0).random((4, 2000, 20)) < 0.05).astype(np.uint8)
+    raster[3] = 0  # a dead trial
+    path = save_spikes(tmp_path / "dead.h5", SpikeTrain.from_dense(raster, dt=1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_criticality(path, tmp_path / "c", n_boot=0)
+    said = "Fano factor and global-rate variance: 1 of 4 trials have constant activity"
+    assert any(w.startswith(said) for w in res["warnings"]), res["warnings"]

@@ -224,6 +224,13 @@ def run_criticality(
             fano = fano_factor(act)
         with _warnings_of("global-rate variance", caught):
             s_hz = global_rate_variance(act, n_units=spikes.n_units, dt_ms=act.bin_ms)
+        n_flat = int(np.count_nonzero(np.ptp(act.counts, axis=1) == 0))
+        if n_flat and n_flat < act.counts.shape[0]:  # (the estimators of m say they drop them)
+            caught.append(
+                f"Fano factor and global-rate variance: {n_flat} of {act.counts.shape[0]} "
+                "trials have constant activity and are pooled with the others (the branching "
+                "estimators leave them out)"
+            )
         if own is not None and mr.meaningful and (note := own_share_note(own, spikes.n_units)):
             caught.append(note)
         no_avalanches = _no_avalanches_note(av_act, av.n)
