@@ -318,10 +318,11 @@ def test_a_sweeps_report_shows_its_points_and_sums_up_their_folders(tmp_path):
     """A sweep's report listed every file of every point (10^4 points: a table as long as
     the sweep) and showed no table of the points; results.csv is now its "Points" table, and
     a folder of more than 40 files is one row of the files table."""
-    (tmp_path / "config.json").write_text('{"command": "sweep", "grid": {"x": [1, 2, 3]}}')
+    (tmp_path / "config.json").write_text('{"command": "sweep", "config": {"grid": {"x": []}}}')
     (tmp_path / "results.json").write_text('{"n_points": 3, "n_failed": 1}')
     (tmp_path / "results.csv").write_text(
-        "x,seed,status,attempts,y,tag\n1.0,0,done,1,0.25,1_2\n2.0,0,done,1,4.5,\n3.0,0,failed,3,,\n"
+        "x,seed,status,attempts,y,tag\n0.50001,0,done,1,0.25,1_2\n0.50002,0,done,1,4.5,\n"
+        "3.0,0,failed,3,,\n"
     )
     for k in range(20):
         folder = tmp_path / "points" / f"x={k}_abc"
@@ -334,6 +335,8 @@ def test_a_sweeps_report_shows_its_points_and_sums_up_their_folders(tmp_path):
     assert "<a href='#points'>Points (3)</a>" in text
     assert "<td>failed</td>" in text and "<td class='num'>4.5</td>" in text
     assert "<td>1_2</td>" in text  # a label, not the number 12
+    # the grid's values as written (rounded, 0.50001 and 0.50002 read as two points of 0.5)
+    assert "<td>0.50001</td>" in text and "<td>0.50002</td>" in text
     assert "points/ (60 files in 20 folders)" in text
     assert "DONE.json" not in text  # no point's own file
     assert "<td class='key'>figures/summary.png</td>" in text  # a small folder: in full

@@ -71,3 +71,16 @@ def test_summary_error_bars_are_the_seeds_sample_sd():
     fig = summary_figure(rows, {"x": [1.0]}, "rate")
     (segment,) = fig.axes[0].containers[0].lines[2][0].get_segments()
     np.testing.assert_allclose(segment[:, 1], [2.0 - np.sqrt(2.0), 2.0 + np.sqrt(2.0)])
+
+
+def test_the_summary_title_counts_every_point():
+    """A sweep of 4 with 2 failed was titled "sweep: 2 points, 2 failed" (a sweep of 2), and
+    interrupted points went unmentioned."""
+    from infodyn.experiments.sweep_outputs import summary_figure
+
+    rows = [{"status": "done", "x": x, "rate": x} for x in (1.0, 2.0)]
+    rows += [{"status": "failed", "x": 3.0}, {"status": "interrupted", "x": 4.0}]
+    fig = summary_figure(rows, {"x": [1.0, 2.0, 3.0, 4.0]}, "rate")
+    assert fig.axes[0].get_title() == "sweep: 2 of 4 points plotted, 1 failed, 1 interrupted"
+    whole = summary_figure(rows[:2], {"x": [1.0, 2.0]}, "rate")
+    assert whole.axes[0].get_title() == "sweep: 2 points"

@@ -415,7 +415,10 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
         for key, value in nested:
             parts.append(_section(key, value, str(headings.get(key, key))))
 
-    points = sweep_points(run) if command == "sweep" else None
+    definition = config.get("config") if isinstance(config, dict) else None
+    grid = definition.get("grid") if isinstance(definition, dict) else None
+    keys = [*grid, "seed"] if isinstance(grid, dict) else ["seed"]
+    points = sweep_points(run, verbatim=keys) if command == "sweep" else None
     if points:  # one row a point (the files table listed every point's files instead)
         nav.append(("points", f"Points ({len(points)})"))
         table = _records_table(points, max_rows=_MAX_POINTS)

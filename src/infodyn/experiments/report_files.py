@@ -60,10 +60,11 @@ def human_size(n: float) -> str:
     return f"{n} B"
 
 
-def sweep_points(run: Path) -> list[dict[str, Any]] | None:
-    """The rows of a sweep's ``results.csv`` (numbers as numbers, empty cells as None), or
-    None when there is none or it cannot be read, or a row is longer than the header (damaged
-    or edited: the files table still lists it)."""
+def sweep_points(run: Path, verbatim: Any = ()) -> list[dict[str, Any]] | None:
+    """The rows of a sweep's ``results.csv`` (numbers as numbers, empty cells as None; the
+    ``verbatim`` columns, the grid's keys, as written: rounded to 4 digits, 0.50001 and 0.50002
+    read as two points of 0.5), or None when there is none or it cannot be read, or a row is
+    longer than the header (damaged or edited: the files table still lists it)."""
     path = run / "results.csv"
     try:
         with open(path, newline="", encoding="utf-8") as fh:
@@ -72,7 +73,8 @@ def sweep_points(run: Path) -> list[dict[str, Any]] | None:
         return None
     if any(None in row for row in rows):  # (DictReader keeps a long row's extra cells there)
         return None
-    return [{k: _number(v) for k, v in row.items()} for row in rows]
+    keep = set(verbatim)
+    return [{k: v if k in keep else _number(v) for k, v in row.items()} for row in rows]
 
 
 def _number(text: str | None) -> Any:

@@ -338,12 +338,13 @@ def _batch_note(spec: CommandSpec, batch_size: int, n_pending: int, tasks: list)
     """Why ``batch_size > 1`` batched nothing, when it did not (it did so without a word)."""
     if batch_size == 1 or n_pending < 2 or any(len(t) > 1 for t in tasks):
         return None
-    no_runner = "" if spec.batch else f"; {spec.name} has no batched runner"
+    if not spec.batch:  # (the simulate rules were given as the reason)
+        return f"batch_size={batch_size}: {spec.name} has no batched runner; each point ran alone"
     return (
         f"batch_size={batch_size}: no two points could share a batch (each ran alone): "
         "batches need the JAX engine (engine='jax', or 'auto' below 2000 steps), dense "
         "weights drawn from [network] (no [simulation] params file), dense inputs and equal "
-        f"shapes{no_runner}"
+        "shapes"
     )
 
 

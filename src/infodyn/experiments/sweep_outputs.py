@@ -135,8 +135,12 @@ def summary_figure(rows: list[dict[str, Any]], grid: dict[str, list[Any]], metri
         if others:
             ax.legend(fontsize=7)
     n_failed = sum(r["status"] == "failed" for r in rows)
+    n_left = sum(r["status"] == "interrupted" for r in rows)
     n_seeds = len({r.get("seed") for r in ok})
     ax.set_ylabel(metric + (f" (mean ± SD over {n_seeds} seeds)" if n_seeds > 1 and keys else ""))
-    ax.set_title(f"sweep: {len(ok)} points" + (f", {n_failed} failed" if n_failed else ""))
+    # of all the points ("2 points, 2 failed" read as a sweep of 2), the interrupted too
+    title = f"sweep: {len(ok)} of {len(rows)} points plotted" if len(ok) < len(rows) else ""
+    extra = [f"{n} {what}" for n, what in ((n_failed, "failed"), (n_left, "interrupted")) if n]
+    ax.set_title((title or f"sweep: {len(ok)} points") + "".join(f", {e}" for e in extra))
     fig.tight_layout()
     return fig
