@@ -141,10 +141,21 @@ def test_too_few_replicates_for_the_level_are_said(n_boot, ci_method):
     bootstrap-t took the largest, at most B / (B + 1) (75 % at B = 3), reported as 95 % without
     a word; the percentile interval spanned two replicates. From 19 on nothing is said."""
     a = C.simulate_branching_process(0.9, 10, 2000, 5, seed=0)
-    said = "replicates cannot resolve a 95 % interval (it needs at least 19)"
+    need = 19 if ci_method == "symmetric_t" else 39  # (each percentile tail needs one beyond)
+    said = f"replicates cannot resolve a 95 % {ci_method} interval (it needs at least {need})"
     with pytest.warns(UserWarning, match=re.escape(f"n_boot = {n_boot} {said}")):
         C.branching_ratio(a, n_boot=n_boot, ci_method=ci_method, seed=0)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        C.branching_ratio(a, n_boot=19, ci_method=ci_method, seed=0)
-    assert not [w for w in seen if said in str(w.message)]
+        C.branching_ratio(a, n_boot=need, ci_method=ci_method, seed=0)
+    assert not [w for w in seen if "cannot resolve" in str(w.message)]
+
+
+@pytest.mark.parametrize("ci,need", [(0.9, 9), (0.95, 19), (0.975, 39), (0.99, 99), (0.995, 199)])
+def test_the_replicates_a_bootstrap_t_level_needs(ci, need):
+    """The smallest B with ceil((B + 1) ci) <= B, and the advice never below it."""
+    from infodyn.criticality._mr_interval import few_replicates_note
+
+    assert few_replicates_note(need, ci, "symmetric_t") is None
+    note = few_replicates_note(need - 1, ci, "symmetric_t")
+    assert f"(it needs at least {need})" in note and f"use n_boot >= {max(100, need)}" in note

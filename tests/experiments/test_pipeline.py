@@ -455,7 +455,7 @@ def test_the_image_summary_line_names_a_log_likelihood_and_no_d_min_of_one_memor
     assert line.startswith("4x4 patches: held-out log-likelihood -13.13 bits/patch (pairwise)")
     assert line.endswith("14 memories, d_min 2")
     (one,) = summary_lines({"image_energy_4x4": {**res, "n_memories": 1, "min_distance": None}})
-    assert one.endswith("1 memories") and "None" not in one
+    assert one.endswith("1 memory") and "None" not in one
 
 
 def test_figure_order_lists_every_captioned_figure():

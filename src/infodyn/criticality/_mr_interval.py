@@ -62,18 +62,32 @@ def inner_weights(w: np.ndarray, n_inner: int, rng: np.random.Generator) -> np.n
     )
 
 
-def few_replicates_note(n_boot: int, ci: float) -> str | None:
-    """The note for ``n_boot`` replicates too few for a ``ci`` interval, else None: the
-    ``ceil((B + 1) ci)``-th of B values exists only from ``B = ci / (1 - ci)`` (19 at 95 %);
-    below it the interval took the largest value (bootstrap-t) or the extremes (percentile)
-    and was reported as 95 % without a word (at most ``B / (B + 1)``: 75 % at B = 3)."""
-    need = math.ceil(ci / (1.0 - ci) - 1e-9)
+def _order_index(n: int, ci: float) -> int:
+    """``ceil((n + 1) ci)``: the rank of the bootstrap-t quantile among ``n`` replicates (the
+    tolerance absorbs rounding of ``(n + 1) ci``)."""
+    return int(np.ceil((n + 1) * ci - 1e-9))
+
+
+def few_replicates_note(n_boot: int, ci: float, ci_method: str) -> str | None:
+    """The note for ``n_boot`` replicates too few for a ``ci`` interval, else None (it was
+    reported as 95 % without a word: 75 % at most for the bootstrap-t at B = 3).
+
+    Bootstrap-t: the ``ceil((B + 1) ci)``-th of B values exists only from the smallest B with
+    ``ceil((B + 1) ci) <= B`` (19 at 95 %); below it the largest was taken, a level of at most
+    ``B / (B + 1)``. Percentile: each tail needs a replicate beyond its quantile,
+    ``B >= 2 / (1 - ci) - 1`` (39 at 95 %); below it the ends are interpolated among the
+    extreme replicates. Replicates whose fit failed are left out of the interval too."""
+    if ci_method == "symmetric_t":
+        need = next(b for b in range(1, 10**7) if _order_index(b, ci) <= b)
+        reach = f"its level is at most {100 * n_boot / (n_boot + 1):.0f} %"
+    else:
+        need = math.ceil(2.0 / (1.0 - ci) - 1.0 - 1e-9)
+        reach = "its ends are interpolated among the extreme replicates"
     if n_boot >= need:
         return None
     return (
-        f"n_boot = {n_boot} replicates cannot resolve a {100 * ci:g} % interval (it needs at "
-        f"least {need}): its level is at most {100 * n_boot / (n_boot + 1):.0f} %; use "
-        "n_boot >= 100"
+        f"n_boot = {n_boot} replicates cannot resolve a {100 * ci:g} % {ci_method} interval "
+        f"(it needs at least {need}): {reach}; use n_boot >= {max(100, need)}"
     )
 
 
@@ -101,8 +115,8 @@ def symmetric_t(est: float, boot: np.ndarray, inner: np.ndarray, ci: float) -> t
         return (float("nan"), float("nan"))
     t_abs = np.sort(np.abs(boot[use] - est) / s_inner[use])
     # the ceil((B + 1) ci)-th smallest of B values: P(|T| <= q) >= ci when T and the t*_b are
-    # exchangeable (Davison & Hinkley 1997, sec. 5.2); the tolerance absorbs rounding of (B+1) ci
-    j = min(int(np.ceil((t_abs.size + 1) * ci - 1e-9)), t_abs.size)
+    # exchangeable (Davison & Hinkley 1997, sec. 5.2); too few: the largest (few_replicates_note)
+    j = min(_order_index(t_abs.size, ci), t_abs.size)
     half = float(t_abs[j - 1]) * s
     return (float(est - half), float(est + half))
 

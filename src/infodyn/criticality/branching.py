@@ -315,7 +315,8 @@ def branching_ratio(
         if units is None:
             notes.append(why)
         else:
-            notes.extend(note for note in (why, few_replicates_note(n_boot, ci)) if note)
+            few = few_replicates_note(n_boot, ci, ci_method)
+            notes.extend(note for note in (why, few) if note)
             n_units, unit_len = units.shape
             inner = n_inner if ci_method == "symmetric_t" else 0
             require_bootstrap_memory(n_boot, inner, kmax_eff, n_units, bias_correction)

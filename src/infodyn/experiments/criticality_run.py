@@ -225,7 +225,8 @@ def run_criticality(
         with _warnings_of("global-rate variance", caught):
             s_hz = global_rate_variance(act, n_units=spikes.n_units, dt_ms=act.bin_ms)
         n_flat = int(np.count_nonzero(np.ptp(act.counts, axis=1) == 0))
-        if n_flat and n_flat < act.counts.shape[0]:  # (the estimators of m say they drop them)
+        dropped = any("constant activity and are ignored" in w for w in caught)  # by m's
+        if n_flat and n_flat < act.counts.shape[0] and dropped:
             caught.append(
                 f"Fano factor and global-rate variance: {n_flat} of {act.counts.shape[0]} "
                 "trials have constant activity and are pooled with the others (the branching "

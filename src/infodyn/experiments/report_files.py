@@ -62,9 +62,9 @@ def human_size(n: float) -> str:
 
 def sweep_points(run: Path, verbatim: Any = ()) -> list[dict[str, Any]] | None:
     """The rows of a sweep's ``results.csv`` (numbers as numbers, empty cells as None; the
-    ``verbatim`` columns, the grid's keys, as written: rounded to 4 digits, 0.50001 and 0.50002
-    read as two points of 0.5), or None when there is none or it cannot be read, or a row is
-    longer than the header (damaged or edited: the files table still lists it)."""
+    ``verbatim`` columns, the grid's keys, as written: as numbers they were rounded to 4 digits,
+    and 0.50001 and 0.50002 both read 0.5), or None when there is none or it cannot be read, or
+    a row is longer than the header (damaged or edited: the files table still lists it)."""
     path = run / "results.csv"
     try:
         with open(path, newline="", encoding="utf-8") as fh:

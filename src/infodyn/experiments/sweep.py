@@ -343,8 +343,8 @@ def _batch_note(spec: CommandSpec, batch_size: int, n_pending: int, tasks: list)
     return (
         f"batch_size={batch_size}: no two points could share a batch (each ran alone): "
         "batches need the JAX engine (engine='jax', or 'auto' below 2000 steps), dense "
-        "weights drawn from [network] (no [simulation] params file), dense inputs and equal "
-        "shapes"
+        "weights drawn from [network] (no [simulation] params file), dense inputs, and equal "
+        "shapes, neuron constants, dt, n_steps and precision"
     )
 
 

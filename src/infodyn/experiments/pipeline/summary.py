@@ -59,14 +59,11 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         if not key.startswith("image_energy_"):
             continue
         t = key.removeprefix("image_energy_")
-        out[f"{t} patches: held-out bits/patch, pairwise model"] = res["bits_per_patch_model_test"]
-        out[f"{t} patches: held-out bits/patch, independent model"] = res[
-            "bits_per_patch_independent_test"
-        ]
+        ll = f"{t} patches: held-out log-likelihood (bits/patch)"
+        out[f"{ll}, pairwise model"] = res["bits_per_patch_model_test"]
+        out[f"{ll}, independent model"] = res["bits_per_patch_independent_test"]
         if "bits_per_patch_histogram_test" in res:
-            out[f"{t} patches: held-out bits/patch, smoothed histogram"] = res[
-                "bits_per_patch_histogram_test"
-            ]
+            out[f"{ll}, smoothed histogram"] = res["bits_per_patch_histogram_test"]
         out[f"{t} patches: gain of the pairwise model (bits)"] = res["gain_over_independent_bits"]
         out[f"{t} patches: memories"] = res["n_memories"]
         out[f"{t} patches: minimum distance between memories"] = res["min_distance"]
@@ -132,7 +129,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
                 f"{t} patches: held-out log-likelihood {res['bits_per_patch_model_test']:.2f} "
                 f"bits/patch (pairwise) vs {res['bits_per_patch_independent_test']:.2f} "
                 f"(independent), gain {res['gain_over_independent_bits']:.2f} bits; "
-                f"{res['n_memories']} memories" + (f", d_min {d_min}" if d_min is not None else "")
+                f"{res['n_memories']} memor{'y' if res['n_memories'] == 1 else 'ies'}"
+                + (f", d_min {d_min}" if d_min is not None else "")
             )
             lines.append(line)
     net = results.get("network")
