@@ -224,11 +224,10 @@ def run_criticality(
             fano = fano_factor(act)
         with _warnings_of("global-rate variance", caught):
             s_hz = global_rate_variance(act, n_units=spikes.n_units, dt_ms=act.bin_ms)
-        n_flat = int(np.count_nonzero(np.ptp(act.counts, axis=1) == 0))
-        dropped = any("constant activity and are ignored" in w for w in caught)  # by m's
-        if n_flat and n_flat < act.counts.shape[0] and dropped:
+        n_dropped = act.counts.shape[0] - mr.n_trials  # the constant trials m's estimators left
+        if n_dropped:
             caught.append(
-                f"Fano factor and global-rate variance: {n_flat} of {act.counts.shape[0]} "
+                f"Fano factor and global-rate variance: {n_dropped} of {act.counts.shape[0]} "
                 "trials have constant activity and are pooled with the others (the branching "
                 "estimators leave them out)"
             )

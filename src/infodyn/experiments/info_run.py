@@ -205,9 +205,9 @@ def run_info(
             )
         # from the words, not from h: NSB gives a constant unit its prior's few 1e-4 bit, and
         # both notes were lost under --estimator nsb
-        constant = ~words.any(axis=0) | words.all(axis=0)
-        silent = int(np.count_nonzero(~words.any(axis=0)))
-        full = int(np.count_nonzero(words.all(axis=0)))  # a spike in every bin
+        never, always = ~words.any(axis=0), words.all(axis=0)  # (always: a spike in every bin)
+        silent, full = int(np.count_nonzero(never)), int(np.count_nonzero(always))
+        constant = never | always
         prior = float(h[constant].max()) if constant.any() else 0.0  # (NSB's, by the bin count)
         zero = f"0 (NSB's prior leaves them {prior:.2g} {unit})" if estimator == "nsb" else "0"
         if silent:  # a smaller bin was suggested to silent units, and at a bin of one step
