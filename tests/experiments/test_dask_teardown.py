@@ -49,10 +49,25 @@ def test_dask_client_marks_its_local_cluster_closing(monkeypatch):
         def close(self):
             seen.append(("close", dask_teardown._FILTER.closing))
 
+        def register_plugin(self, plugin, name=None):
+            seen.append(("plugin", name))
+
     monkeypatch.setattr(dask.distributed, "LocalCluster", Fake)
     monkeypatch.setattr(dask.distributed, "Client", Fake)
     with pytest.raises(KeyboardInterrupt), sweep_cluster.dask_client(n_workers=1):
         assert dask_teardown._FILTER.closing is False
         raise KeyboardInterrupt
     assert seen[-2:] == [("close", True), ("close", True)]
+    dask_teardown.cluster_started()
+
+
+def test_the_local_workers_drop_their_own_teardown_records():
+    # a worker busy with a point when the scheduler closed logged "Failed to communicate with
+    # scheduler during heartbeat" and a CommClosedError traceback in its own process, after the
+    # sweep's "interrupted" line (the sweep's filter is in the sweep's process only)
+    heartbeat = logging.getLogger("distributed.worker")
+    closed, other = _record(CommClosedError("gone")), _record(ValueError("a real error"))
+    with sweep_cluster.dask_client(n_workers=1) as client:
+        assert list(client.run(heartbeat.filter, closed).values()) == [False]
+        assert list(client.run(heartbeat.filter, other).values()) == [True]
     dask_teardown.cluster_started()

@@ -9,14 +9,22 @@ nanny logs the ``CancelledError`` (or, for a connection cut mid-message, a
 table, what did not is marked there. :func:`cluster_closing` drops exactly these records of
 Dask's loggers once the cluster is being closed (until :func:`cluster_started` of another), and
 nothing else: a failing point's error still reaches the sweep's table through its future.
+
+The worker processes log such records too: a worker still busy with a point when the
+scheduler closes logs "Failed to communicate with scheduler during heartbeat" with a
+``CommClosedError`` traceback before its nanny stops it. A local cluster's workers have no
+peer but the sweep's own scheduler, which goes away only when the sweep closes it, so
+:class:`QuietWorkerTeardown` (a worker plugin, :func:`quiet_worker_teardown`) drops these
+records in each worker for its whole life.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
-__all__ = ["TeardownNoise", "cluster_closing", "cluster_started"]
+__all__ = ["TeardownNoise", "cluster_closing", "cluster_started", "quiet_worker_teardown"]
 
 #: the loggers of Dask's nannies, workers, comms and client
 LOGGERS = (
@@ -71,3 +79,20 @@ def cluster_closing() -> None:
     (they are logged after ``close`` returns, so until the next :func:`cluster_started`)."""
     _install()
     _FILTER.closing = True
+
+
+def quiet_worker_teardown(client: Any) -> None:
+    """Registers, on every worker of ``client`` (and on those that join later), a plugin that
+    drops the cancellation and closed-connection records of Dask's loggers in the worker's own
+    process (see the module's docstring): for a local cluster's workers only."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class QuietWorkerTeardown(WorkerPlugin):
+        idempotent = True
+        name = "infodyn-quiet-teardown"
+
+        def setup(self, worker: Any) -> None:
+            cluster_closing()  # by name: cloudpickle sends this class by value, and a
+            # reference to _FILTER here would arrive as a copy, not the worker's own filter
+
+    client.register_plugin(QuietWorkerTeardown(), name=QuietWorkerTeardown.name)

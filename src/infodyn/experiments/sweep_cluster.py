@@ -12,7 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from infodyn.errors import InputError
-from infodyn.experiments.dask_teardown import cluster_closing, cluster_started
+from infodyn.experiments.dask_teardown import (
+    cluster_closing,
+    cluster_started,
+    quiet_worker_teardown,
+)
 
 __all__ = ["dask_client"]
 
@@ -82,6 +86,7 @@ def dask_client(
         )
     cluster_started()
     client = Client(cluster)
+    quiet_worker_teardown(client)
     try:
         yield client
     finally:
