@@ -214,3 +214,37 @@ def test_a_jpegs_exif_orientation_is_applied(tmp_path):
     ((_, grey),) = load_images([str(tmp_path / "phone.jpg")])
     assert grey.shape == (40, 20)  # as shown: the stored left half is now the top half
     assert grey[:20].mean() > 0.9 and grey[20:].mean() < 0.1
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_oriented_turns_as_pillow_does(orientation):
+    # the reference: Pillow's exif_transpose of the same pixels
+    from PIL import Image, ImageOps
+
+    from infodyn.data.image_files import exif_oriented
+
+    pixels = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
+    img = Image.fromarray(pixels)
+    exif = img.getexif()
+    exif[0x0112] = orientation
+    img.info["exif"] = exif.tobytes()
+    want = np.asarray(ImageOps.exif_transpose(img))
+    np.testing.assert_array_equal(exif_oriented(pixels, orientation), want)
+    rgb = np.stack([pixels, pixels + 1, pixels + 2], axis=-1)  # channels stay last
+    np.testing.assert_array_equal(exif_oriented(rgb, orientation)[..., 1], want + 1)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16], ids=["pillow", "tifffile"])
+def test_a_tiffs_orientation_is_applied(tmp_path, dtype):
+    # Pillow's path turned a TIFF by its Orientation tag; tifffile's read it as stored
+    import tifffile
+
+    from infodyn.data.image_files import load_images
+
+    pixels = np.zeros((20, 40, 3), dtype)  # colour: 16 bits go through tifffile
+    pixels[:, :20] = np.iinfo(dtype).max  # bright left half, as stored
+    path = tmp_path / "turned.tif"
+    tifffile.imwrite(path, pixels, photometric="rgb", extratags=[(274, "H", 1, 6, True)])
+    ((_, grey),) = load_images([str(path)])
+    assert grey.shape == (40, 20)  # turned 90 degrees clockwise: the left half is on top
+    assert grey[:20].mean() > 0.9 and grey[20:].mean() < 0.1

@@ -179,8 +179,9 @@ def test_overrides_and_defaults():
     with pytest.raises(InputError, match=r"with the config's \[training\] enabled = false"):
         pl.apply_overrides(off, iterations=7)
     assert pl.apply_overrides(off, iterations=7, train=True).training.enabled
-    with pytest.raises(ValueError, match="--sizes"):
-        pl.apply_overrides(pl.PipelineConfig(), sizes="4,x")
+    for typo in ("4,x", "4,,8", "4,", ""):  # an empty item was dropped: "4,,8" ran as "4,8"
+        with pytest.raises(ValueError, match="--sizes must be integers separated by commas"):
+            pl.apply_overrides(pl.PipelineConfig(), sizes=typo)
     with pytest.raises(InputError, match=r"^--sizes, --seed: \[images\] sizes must be patch"):
         pl.apply_overrides(pl.PipelineConfig(), sizes="0", seed=0)  # it said "options: [images]"
     assert pl.demo_config().images.sizes == [4, 8]

@@ -283,6 +283,8 @@ def test_report_files_table_leaves_out_the_report_itself(tmp_path):
     text = render_report(tmp_path)
     assert "<td class='key'>results.json</td>" in text
     assert "<td class='key'>report.html</td>" not in text
+    (tmp_path / "spikes.h5").write_bytes(b"\0" * 1536)  # 1.5 KiB: it said "1.5 kB" (1.536)
+    assert "<td class='key'>spikes.h5</td><td class='num'>1.5 KiB</td>" in render_report(tmp_path)
 
 
 def test_a_damaged_figure_is_left_out_with_a_note_and_a_warning(tmp_path):
@@ -293,6 +295,17 @@ def test_a_damaged_figure_is_left_out_with_a_note_and_a_warning(tmp_path):
     with pytest.warns(UserWarning, match=r"memories.png: not a PNG image") as seen:
         text = render_report(run.path)
     assert any("photo.jpg: not a JPEG image" in str(w.message) for w in seen)
+    # a truncated SVG was embedded whole without a word (PNG and JPEG were checked)
+    svg = (run.path / "figures" / "bits_per_patch.png").with_name("curve.svg")
+    svg.write_text("<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'><path d='M0")
+    (run.path / "figures" / "whole.svg").write_text(
+        "<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'><path d='M0 0'/></svg>"
+    )
+    with pytest.warns(UserWarning) as seen:
+        text = render_report(run.path)
+    assert any("curve.svg: not an SVG image" in str(w.message) for w in seen)
+    assert not any("whole.svg" in str(w.message) for w in seen)
+    assert text.count("<img src='data:image/svg+xml;base64,") == 1
     assert "not a PNG image (damaged or misnamed); the report leaves it out" in text
     assert text.count("<img src='data:image/png;base64,") == 2  # bits_per_patch, extra/grid
 

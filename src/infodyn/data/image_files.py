@@ -146,14 +146,17 @@ def _read_tiff(path: Path) -> np.ndarray:
     kept the high byte: 400 grey levels became 2; 16-bit grey + alpha, float16/float64,
     32-bit integers; LZW and JPEG compression of those need the ``imagecodecs`` package), and
     a first page that is a thumbnail. More than one full-size page is refused (the first was
-    read, unsaid); reduced-size pages (thumbnails) do not count."""
+    read, unsaid); reduced-size pages (thumbnails) do not count. Both paths turn the image by
+    its Orientation tag (:func:`exif_oriented`; tifffile's was read as stored)."""
     try:
         with tifffile.TiffFile(path) as tif:
             full = [p for p in tif.pages if not getattr(p, "is_reduced", False)]
             _one_frame(path, len(full))
             page = full[0] if full else tif.pages[0]
             if _pillow_whole(page):  # (its frame: a thumbnail may come first)
-                return _read_pil(path, frames=False, frame=page.index)
+                return _read_pil(path, frames=False, frame=page.index)  # (turned there)
+            tag = page.tags.get(274)  # Orientation, which tifffile does not apply
+            orientation = int(tag.value) if tag is not None else 1
             pixels = page.imagewidth * page.imagelength
             limit = Image.MAX_IMAGE_PIXELS  # None: the guard lifted, as Pillow's users do
             require(  # Pillow's guard, which this path skips: a small file can declare a lot
@@ -166,7 +169,25 @@ def _read_tiff(path: Path) -> np.ndarray:
                 a = (np.iinfo(a.dtype).max if a.dtype.kind in "ui" else 1.0) - a
     except tifffile.TiffFileError as exc:  # not a TIFF after all: Pillow's message said so
         raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
-    return np.moveaxis(a, 0, -1) if planar and a.ndim == 3 else a
+    return exif_oriented(np.moveaxis(a, 0, -1) if planar and a.ndim == 3 else a, orientation)
+
+
+def exif_oriented(a: np.ndarray, orientation: int) -> np.ndarray:
+    """Rows and columns (axes 0, 1) as a viewer shows them under the TIFF/EXIF Orientation tag
+    (TIFF 6.0, tag 274; CIPA DC-008-2012, 4.6.4): 1 as stored, 2 mirrored left-right, 3 turned
+    180 degrees, 4 mirrored top-bottom, 5 transposed, 6 turned 90 degrees clockwise, 7
+    transposed across the other diagonal, 8 turned 90 degrees counter-clockwise. Another value
+    (0, 9 or more: written by no camera) leaves the array as stored, as Pillow does."""
+    turns = {2: a[:, ::-1], 3: a[::-1, ::-1], 4: a[::-1]}
+    if orientation in turns:
+        return turns[orientation]
+    if orientation == 5:
+        return a.swapaxes(0, 1)
+    if orientation == 7:
+        return a[::-1, ::-1].swapaxes(0, 1)
+    if orientation in (6, 8):
+        return np.rot90(a, -1 if orientation == 6 else 1, axes=(0, 1))
+    return a
 
 
 def _pillow_whole(page: Any) -> bool:
@@ -213,7 +234,6 @@ def _read_pil(path: Path, frames: bool = True, frame: int = 0) -> np.ndarray:
         im.load()
         # as a viewer shows it: a phone's JPEG stores its rows sideways with an EXIF
         # orientation, and was read with rows and columns swapped (couplings transposed);
-        # (a TIFF's orientation is not applied: load() has consumed its tag)
         ImageOps.exif_transpose(im, in_place=True)
         if im.mode.startswith("I;16"):  # 16-bit grey in either byte order (I;16B: TIFFs in
             return np.asarray(im).astype(np.uint16)  # "MM" order; convert("RGB") clipped at 255)

@@ -43,7 +43,7 @@ _FIGURE_TYPES = {
     ".svg": "image/svg+xml",
 }
 #: the first bytes of each binary image type (an SVG is text)
-_MAGIC = {"image/png": ("PNG", b"\x89PNG\r\n\x1a\n"), "image/jpeg": ("JPEG", b"\xff\xd8\xff")}
+_MAGIC = {"image/png": ("a PNG", b"\x89PNG\r\n\x1a\n"), "image/jpeg": ("a JPEG", b"\xff\xd8\xff")}
 _MAX_INLINE = 12  # numeric lists up to this length are shown in full
 _MAX_ROWS = 40  # rows of a list-of-records table
 _MAX_POINTS = 500  # rows of a sweep's table of points (all of them are in results.csv)
@@ -345,6 +345,20 @@ def _aspect(path: Path) -> float:
     return w / h if h else 1.0
 
 
+def _is_image(raw: bytes, mime: str) -> bool:
+    """Whether ``raw`` is what its name says: a PNG's or JPEG's signature, or an SVG that parses
+    as XML with an ``svg`` root (a truncated one was embedded whole, and shown as nothing)."""
+    if mime in _MAGIC:
+        return raw.startswith(_MAGIC[mime][1])
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(raw)  # expat: no external entities, no entity bombs
+    except ElementTree.ParseError:
+        return False
+    return root.tag.rsplit("}", 1)[-1] == "svg"
+
+
 def _anchor(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-") or "section"
 
@@ -436,14 +450,14 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
                 f": {html.escape(str(caption))}" if caption else ""
             )
             wide = " class='wide'" if _aspect(p) > 2.2 else ""
-            kind, magic = _MAGIC.get(mime, ("", b""))
-            if raw.startswith(magic):
+            kind = _MAGIC[mime][0] if mime in _MAGIC else "an SVG"
+            if _is_image(raw, mime):
                 data = base64.b64encode(raw).decode("ascii")
                 shown = (
                     f"<img src='data:{mime};base64,{data}' alt='{html.escape(name, quote=True)}'>"
                 )
             else:  # embedded as it was: a broken image, and nothing said why
-                said = f"{p}: not a {kind} image (damaged or misnamed); the report leaves it out"
+                said = f"{p}: not {kind} image (damaged or misnamed); the report leaves it out"
                 warnings.warn(said, stacklevel=2)
                 shown = f"<div class='note'>{html.escape(said)}</div>"
             figure = f"<figure id='fig-{_anchor(name)}'{wide}>"

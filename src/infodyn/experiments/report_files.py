@@ -14,6 +14,8 @@ import html
 from pathlib import Path
 from typing import Any
 
+from infodyn.memory import format_bytes
+
 #: a first-level folder holding more files than this is one row of the files table
 MAX_FILES_LISTED = 40
 
@@ -30,18 +32,18 @@ def files_table(run: Path) -> str:
         if len(rel.parts) > 1:
             grouped.setdefault(rel.parts[0], []).append(p)
         else:
-            rows.append((rel.as_posix(), human_size(p.stat().st_size)))
+            rows.append((rel.as_posix(), format_bytes(p.stat().st_size)))
     for folder, files in grouped.items():
         if len(files) <= MAX_FILES_LISTED:
             rows.extend(
-                (f.relative_to(run).as_posix(), human_size(f.stat().st_size)) for f in files
+                (f.relative_to(run).as_posix(), format_bytes(f.stat().st_size)) for f in files
             )
             continue
         subfolders = {
             f.relative_to(run).parts[1] for f in files if len(f.relative_to(run).parts) > 2
         }
         inside = f" in {len(subfolders):,} folders" if subfolders else ""
-        total = human_size(sum(f.stat().st_size for f in files))
+        total = format_bytes(sum(f.stat().st_size for f in files))
         rows.append((f"{folder}/ ({len(files):,} files{inside})", total))
     rows.sort()
     body = "".join(
@@ -49,15 +51,6 @@ def files_table(run: Path) -> str:
         for name, size in rows
     )
     return "<table><tr><th>file</th><th>size</th></tr>" + body + "</table>"
-
-
-def human_size(n: float) -> str:
-    """``n`` bytes as "512 B", "3.4 kB", "1.2 MB" or "5.0 GB"."""
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
 
 
 def sweep_points(run: Path, verbatim: Any = ()) -> list[dict[str, Any]] | None:

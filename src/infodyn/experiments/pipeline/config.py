@@ -259,7 +259,7 @@ def apply_overrides(
     if sizes is not None:
         if isinstance(sizes, str):
             try:
-                sizes = [int(v) for v in sizes.split(",") if v.strip()]
+                sizes = [int(v) for v in sizes.split(",")]  # "4,,8" is a typo: refused
             except ValueError:
                 raise InputError(
                     f"--sizes must be integers separated by commas, got {sizes!r}"
