@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(VENV)/bin/infodyn demo --out $(DEMO_OUT)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --dist loadfile tests
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15 tests
 
 $(DOCS_STAMP): pyproject.toml $(STAMP)
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[test,docs]"
