@@ -231,12 +231,26 @@ def test_the_estimators_advice_is_given_in_flags_the_command_has():
         for p in inspect.signature(criticality).parameters.values()
         for name in getattr(p.default, "param_decls", None) or ()
     }
-    from infodyn.criticality import _mr_bias, _mr_decay, _mr_interval, branching
+    from infodyn.criticality import _mr_bias, _mr_decay, _mr_interval, branching, mr_fit
 
-    text = "".join(inspect.getsource(m) for m in (_mr_bias, _mr_decay, _mr_interval, branching))
+    modules = (_mr_bias, _mr_decay, _mr_interval, branching, mr_fit)
+    text = "".join(inspect.getsource(m) for m in modules)
     text = " ".join(text.replace('"', " ").split())  # the notes' strings span source lines
     for api, flag in CLI_WORDS:
         assert " ".join(api.split()) in text, api
         options = [w for w in flag.split() if w.startswith("--")]
         assert len(options) == 1, flag
         assert options[0] in criticality_options, flag
+
+
+def test_refusals_and_the_replicate_note_name_the_commands_flags(tmp_path, cli):
+    # "kmax=495 is too large" and "use n_boot >= 100" named the library's arguments
+    _spike_file(tmp_path / "s.h5", m=0.9, h=2.0, steps=500, trials=4, seed=2)
+    refused = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "a", "--kmax", "495")
+    assert refused.returncode == 2
+    assert "--kmax 495 is too large for 500 bins per trial" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    few = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "b", "--n-boot", "10")
+    assert few.returncode == 0, few.stderr
+    assert "--n-boot 10 replicates cannot resolve" in few.stderr
+    assert "use --n-boot >= 100" in few.stderr and "n_boot" not in few.stderr

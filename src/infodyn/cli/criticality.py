@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -16,7 +18,19 @@ CLI_WORDS = (
     ("kmin past the oscillation", "--kmin past the oscillation"),
     ("a smaller kmax", "a smaller --kmax"),
     ("coefficient_method='sm' (stationary-mean slopes)", "--method sm (stationary-mean slopes)"),
+    ("use n_boot >= ", "use --n-boot >= "),
+    ("n_boot = ", "--n-boot "),
+    ("lower n_boot", "lower --n-boot"),
+    ("kmax=", "--kmax "),
+    ("kmin=", "--kmin "),
 )
+
+
+def in_cli_words(text: str) -> str:
+    """An estimator's message with its API arguments named as this command's flags."""
+    for api, flag in CLI_WORDS:
+        text = text.replace(api, flag)
+    return text
 
 
 @app.command()
@@ -70,7 +84,7 @@ def criticality(
 
     if method not in ("ts", "sm"):
         raise InputError(f"--method must be 'ts' or 'sm' (the MR slopes), got {method!r}")
-    with reading_progress():  # a bar of the passes over a large spike file
+    with reading_progress(), _refusals_in_cli_words():  # a bar of the passes over a large file
         res = run_criticality(
             spikes,
             out,
@@ -98,9 +112,21 @@ def criticality(
         f"alpha_S = {'nan' if alpha is None else f'{alpha:.3f}'}{_verdict(sf)} -> {out}"
     )
     for w in res["warnings"]:  # the estimator's advice, in this command's words
-        for api, flag in CLI_WORDS:
-            w = w.replace(api, flag)
-        typer.echo(f"warning: {w}", err=True)
+        typer.echo(f"warning: {in_cli_words(w)}", err=True)
+
+
+@contextlib.contextmanager
+def _refusals_in_cli_words() -> Iterator[None]:
+    """An estimator's refusal ("kmax=495 is too large ...") in this command's words."""
+    from infodyn.errors import InputError
+
+    try:
+        yield
+    except InputError as exc:
+        said = in_cli_words(str(exc))
+        if said == str(exc):
+            raise
+        raise InputError(said) from None
 
 
 def _verdict(size_fit: dict) -> str:
