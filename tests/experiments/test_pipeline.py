@@ -548,3 +548,16 @@ def test_an_image_too_small_for_a_later_patch_is_refused_before_any_stage(tmp_pa
     rc, _, err = cli_in_process(["images", str(path), "--out", str(out)], capsys)
     assert rc == 2 and "smaller than the 4x4 patches of [stimulus] size" in err, err
     assert not out.exists()
+
+
+def test_an_image_split_of_one_image_is_refused_in_the_configs_words(tmp_path, capsys):
+    # it was refused as the library's argument ("split='image' needs at least two images")
+    path = tmp_path / "c.toml"
+    path.write_text('[images]\nimages = ["camera"]\nsplit = "image"\n')
+    out = tmp_path / "run"
+    rc, _, err = cli_in_process(["images", str(path), "--out", str(out)], capsys)
+    assert rc == 2, err
+    assert (
+        '[images] split = "image" holds out whole images and needs at least two; got camera' in err
+    )
+    assert not out.exists()

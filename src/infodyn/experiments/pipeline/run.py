@@ -54,7 +54,9 @@ def check_image_shapes(cfg: PipelineConfig) -> None:
     """Refuse, before any stage, an image smaller than the largest patch a stage cuts from it,
     naming the key: a 3x3 image was refused for the 4x4 stimuli (``[stimulus] size``, unnamed)
     after the 2x2 energy model had run, and a 6-pixel-high one for 7x7 patches after the 2x2.
-    (Room on both sides of a held-out region split is still found by the stage that needs it.)"""
+    (Room on both sides of a held-out region split is still found by the stage that needs it.)
+    A held-out image split of one image is refused here too, in the config's words (the
+    library's ``split='image'`` was named)."""
     needs = []
     if "image_energy" in cfg.stages:
         needs += [(size, "[images] sizes") for size in cfg.images.sizes]
@@ -63,7 +65,14 @@ def check_image_shapes(cfg: PipelineConfig) -> None:
     if not needs:
         return
     size, key = max(needs)
-    for name, grey in load_images(cfg.images.images or None):
+    images = load_images(cfg.images.images or None)
+    if "image_energy" in cfg.stages and cfg.images.split == "image" and len(images) < 2:
+        raise InputError(
+            f'[images] split = "image" holds out whole images and needs at least two; got '
+            f"{', '.join(name for name, _ in images) or 'none'}: give more images (--image) or "
+            'split = "region"'
+        )
+    for name, grey in images:
         if min(grey.shape) < size:
             raise InputError(
                 f"{name}: image {grey.shape} is smaller than the {size}x{size} patches of {key}; "
