@@ -1,6 +1,6 @@
 """Test set-up: float64 JAX (exactness checks) on the CPU even where a GPU is visible, a headless
-matplotlib backend, and tests/ on the import path for the shared helpers (``faultkit``; see
-tests/README.md)."""
+matplotlib backend, no forced colour, and tests/ on the import path for the shared helpers
+(``faultkit``; see tests/README.md)."""
 
 import os
 import sys
@@ -9,6 +9,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# the tests read plain text from the command line; these make rich and typer write colour
+# codes whatever the stream (typer reads them when it is imported; subprocesses inherit this)
+for _forces_colour in ("FORCE_COLOR", "PY_COLORS", "GITHUB_ACTIONS", "TTY_COMPATIBLE"):
+    os.environ.pop(_forces_colour, None)
 os.environ.setdefault(
     "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 )

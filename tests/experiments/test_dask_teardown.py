@@ -19,10 +19,11 @@ def test_cancellations_are_dropped_only_while_the_cluster_closes():
     nanny = logging.getLogger("distributed.nanny")
     cancelled, closed = _record(asyncio.CancelledError()), _record(CommClosedError("gone"))
     other, plain = _record(ValueError("a real error")), _record(None)
+    late = _record(TimeoutError("restart"))  # a nanny's restart cut short by the close
     dask_teardown.cluster_started()
-    assert all(nanny.filter(r) for r in (cancelled, closed, other, plain))
+    assert all(nanny.filter(r) for r in (cancelled, closed, other, plain, late))
     dask_teardown.cluster_closing()
-    assert not nanny.filter(cancelled) and not nanny.filter(closed)
+    assert not nanny.filter(cancelled) and not nanny.filter(closed) and not nanny.filter(late)
     assert nanny.filter(other) and nanny.filter(plain)
     dask_teardown.cluster_started()  # another sweep in the same process: all pass again
     assert nanny.filter(cancelled)

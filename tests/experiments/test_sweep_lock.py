@@ -25,6 +25,16 @@ def fast(monkeypatch):
     monkeypatch.setattr(sl, "POLL_S", 0.05)
 
 
+@pytest.fixture
+def patient(monkeypatch):
+    """Heartbeats every 20 ms, stale only after 30 s: a refusal "at once" (well under STALE_S)
+    is told from one after STALE_S without a 0.3 s bound that a loaded machine's stall breaks,
+    and a beating lock stays fresh through such a stall."""
+    monkeypatch.setattr(sl, "HEARTBEAT_S", 0.02)
+    monkeypatch.setattr(sl, "STALE_S", 30.0)
+    monkeypatch.setattr(sl, "POLL_S", 0.05)
+
+
 def _write_lock(folder, **record):
     path = folder / sl.LOCK_NAME
     path.write_text(json.dumps({"token": "theirs", "started": "then", **record}))
@@ -32,7 +42,7 @@ def _write_lock(folder, **record):
 
 
 def test_a_second_sweep_in_the_same_folder_is_refused_while_the_first_holds_the_lock(
-    tmp_path, fast
+    tmp_path, patient
 ):
     with sl.sweep_lock(tmp_path) as path:
         assert json.loads(path.read_text())["pid"] == os.getpid()
@@ -41,7 +51,7 @@ def test_a_second_sweep_in_the_same_folder_is_refused_while_the_first_holds_the_
             with sl.sweep_lock(tmp_path):
                 pass
         # refused once a heartbeat was seen, long before the lock would have gone stale
-        assert time.perf_counter() - t0 < 0.3
+        assert time.perf_counter() - t0 < 5
         assert path.exists()
     assert not path.exists()  # released at the end
 
@@ -80,7 +90,7 @@ def test_a_lock_without_a_heartbeat_is_taken_over_after_stale_s(tmp_path, fast, 
     assert time.perf_counter() - t0 >= 0.3
 
 
-def test_a_lock_of_another_host_that_keeps_beating_is_refused(tmp_path, fast):
+def test_a_lock_of_another_host_that_keeps_beating_is_refused(tmp_path, patient):
     path = _write_lock(tmp_path, host="node-17", pid=1)
     stop = threading.Event()
 
@@ -120,7 +130,7 @@ def test_run_sweep_refuses_before_it_removes_the_other_sweeps_temporary_files(tm
     assert tmp_file.exists()
 
 
-def test_a_live_process_on_this_host_keeps_its_lock_without_a_heartbeat(tmp_path, fast):
+def test_a_live_process_on_this_host_keeps_its_lock_without_a_heartbeat(tmp_path, patient):
     # a sweep suspended by Ctrl-Z cannot beat; taking its lock let it remove the new sweep's
     # temporary files when it resumed
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
@@ -130,7 +140,7 @@ def test_a_live_process_on_this_host_keeps_its_lock_without_a_heartbeat(tmp_path
         with pytest.raises(InputError, match=f"pid {sleeper.pid} on "):
             with sl.sweep_lock(tmp_path):
                 pass
-        assert time.perf_counter() - t0 < 0.3  # at once, not after STALE_S
+        assert time.perf_counter() - t0 < 5  # at once, not after STALE_S
     finally:
         sleeper.kill()
         sleeper.wait()

@@ -38,8 +38,8 @@ LOGGERS = (
 
 
 class TeardownNoise(logging.Filter):
-    """Drops records whose exception is a cancellation or a closed connection while
-    ``closing`` is set."""
+    """Drops records whose exception is a cancellation or a closed connection (an
+    :class:`OSError`) while ``closing`` is set."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -48,9 +48,10 @@ class TeardownNoise(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.closing or not record.exc_info:
             return True
-        exc = record.exc_info[1]
-        closed = type(exc).__name__ == "CommClosedError"  # distributed.comm.core, not imported
-        return not (isinstance(exc, asyncio.CancelledError) or closed)
+        exc = record.exc_info[1]  # a closed connection (CommClosedError, tornado's
+        # StreamClosedError) or a timeout (a restart cut short: "Failed to restart worker"):
+        # all OSErrors, as is anything a worker's heartbeat logs with its traceback
+        return not isinstance(exc, asyncio.CancelledError | OSError)
 
 
 _FILTER = TeardownNoise()
