@@ -110,6 +110,7 @@ def test_simulate_sweep_survives_killed_worker_and_resumes(tmp_path, cluster):
     }
     grid = {"network.rec_scale": [0.5, 1.5]}
     killed: list[int] = []
+    raced: list[bool] = []
     with Client(cluster) as client:
         worker_pids = set(client.run(os.getpid).values())
 
@@ -125,7 +126,8 @@ def test_simulate_sweep_survives_killed_worker_and_resumes(tmp_path, cluster):
                     pid = json.loads(lines[-1])["pid"]
                     if pid in worker_pids:
                         os.kill(pid, signal.SIGKILL)
-                        killed.append(pid)
+                        killed.append(pid)  # the point may have finished since the check
+                        raced.append((log.parent / DONE_MARKER).exists())  # (a stalled thread)
                         return
                 time.sleep(0.02)
 
@@ -138,7 +140,10 @@ def test_simulate_sweep_survives_killed_worker_and_resumes(tmp_path, cluster):
     assert killed, "no running point was found to kill"
     assert res.n_points == 4 and res.n_failed == 0 and res.n_ran == 4
     attempts = [r["attempts"] for r in res.rows]
-    assert sorted(attempts) == [1, 1, 1, 2]  # only the killed point ran twice
+    if raced[0]:  # the kill came after its point had finished: no point needed to run twice
+        assert sorted(attempts) in ([1, 1, 1, 1], [1, 1, 1, 2])
+    else:
+        assert sorted(attempts) == [1, 1, 1, 2]  # only the killed point ran twice
     from infodyn.data.io import load_spikes
 
     for row in res.rows:
