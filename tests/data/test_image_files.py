@@ -248,3 +248,42 @@ def test_a_tiffs_orientation_is_applied(tmp_path, dtype):
     ((_, grey),) = load_images([str(path)])
     assert grey.shape == (40, 20)  # turned 90 degrees clockwise: the left half is on top
     assert grey[:20].mean() > 0.9 and grey[20:].mean() < 0.1
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("kind", ["uint8", "uint16", "bool", "white-is-zero"])
+def test_a_grey_tiff_turned_a_quarter_is_read_whole(tmp_path, orientation, kind):
+    # libtiff (Pillow's reader) turns a page as it decodes it, but kept a one-sample page
+    # turned by 90 degrees (5-8) in its stored shape: 5 x 7 pixels in a scrambled order
+    import tifffile
+
+    from infodyn.data.image_files import exif_oriented, load_images
+
+    stored = np.arange(35).reshape(5, 7)
+    a = (
+        stored % 2 == 0
+        if kind == "bool"
+        else (stored * 7).astype(kind.replace("white-is-zero", "uint8"))
+    )
+    photometric = "miniswhite" if kind == "white-is-zero" else "minisblack"
+    path = tmp_path / "grey.tif"
+    tifffile.imwrite(path, a, photometric=photometric, extratags=[(274, "H", 1, orientation, True)])
+    ((_, grey),) = load_images([str(path)])
+    want = exif_oriented(a, orientation).astype(float) * (-1 if kind == "white-is-zero" else 1)
+    assert grey.shape == want.shape
+    assert np.corrcoef(grey.ravel(), want.ravel())[0, 1] > 0.999  # the same pixels, in place
+
+
+def test_a_palette_tiff_turned_a_quarter_is_refused(tmp_path):
+    import tifffile
+
+    from infodyn.data.image_files import load_images
+
+    path = tmp_path / "palette.tif"
+    colours = np.tile(np.arange(256, dtype=np.uint16) * 257, (3, 1))
+    pixels = np.arange(35, dtype=np.uint8).reshape(5, 7)
+    tifffile.imwrite(
+        path, pixels, photometric="palette", colormap=colours, extratags=[(274, "H", 1, 6, True)]
+    )
+    with pytest.raises(InputError, match=r"palette TIFF turned a quarter \(Orientation 6\)"):
+        load_images([str(path)])

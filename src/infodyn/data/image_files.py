@@ -147,16 +147,26 @@ def _read_tiff(path: Path) -> np.ndarray:
     32-bit integers; LZW and JPEG compression of those need the ``imagecodecs`` package), and
     a first page that is a thumbnail. More than one full-size page is refused (the first was
     read, unsaid); reduced-size pages (thumbnails) do not count. Both paths turn the image by
-    its Orientation tag (:func:`exif_oriented`; tifffile's was read as stored)."""
+    its Orientation tag: libtiff as Pillow decodes, tifffile's by :func:`exif_oriented` (it was
+    read as stored). A one-sample page turned a quarter (5-8) goes to tifffile: libtiff kept
+    its stored shape and scrambled its pixels; a palette one is refused."""
     try:
         with tifffile.TiffFile(path) as tif:
             full = [p for p in tif.pages if not getattr(p, "is_reduced", False)]
             _one_frame(path, len(full))
             page = full[0] if full else tif.pages[0]
-            if _pillow_whole(page):  # (its frame: a thumbnail may come first)
-                return _read_pil(path, frames=False, frame=page.index)  # (turned there)
             tag = page.tags.get(274)  # Orientation, which tifffile does not apply
             orientation = int(tag.value) if tag is not None else 1
+            # libtiff, under Pillow, turns a page as it decodes it, but a one-sample page
+            # turned by 90 degrees (5-8) keeps its stored shape: scrambled pixels
+            quarter_turn = orientation in (5, 6, 7, 8) and page.samplesperpixel == 1
+            require(
+                not (quarter_turn and page.photometric == tifffile.PHOTOMETRIC.PALETTE),
+                f"{path}: a palette TIFF turned a quarter (Orientation {orientation}), which "
+                "neither reader reads whole; save it upright, or as grey or RGB",
+            )
+            if _pillow_whole(page) and not quarter_turn:  # (its frame: a thumbnail may
+                return _read_pil(path, frames=False, frame=page.index)  # come first; turned)
             pixels = page.imagewidth * page.imagelength
             limit = Image.MAX_IMAGE_PIXELS  # None: the guard lifted, as Pillow's users do
             require(  # Pillow's guard, which this path skips: a small file can declare a lot
@@ -166,7 +176,8 @@ def _read_tiff(path: Path) -> np.ndarray:
             a = page.asarray()
             planar = page.planarconfig == tifffile.PLANARCONFIG.SEPARATE
             if page.photometric == tifffile.PHOTOMETRIC.MINISWHITE:  # 0 is white
-                a = (np.iinfo(a.dtype).max if a.dtype.kind in "ui" else 1.0) - a
+                top = np.iinfo(a.dtype).max if a.dtype.kind in "ui" else 1.0
+                a = ~a if a.dtype.kind == "b" else top - a
     except tifffile.TiffFileError as exc:  # not a TIFF after all: Pillow's message said so
         raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
     return exif_oriented(np.moveaxis(a, 0, -1) if planar and a.ndim == 3 else a, orientation)
