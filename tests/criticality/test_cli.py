@@ -238,7 +238,7 @@ def test_the_estimators_advice_is_given_in_flags_the_command_has():
     text = " ".join(text.replace('"', " ").split())  # the notes' strings span source lines
     for api, flag in CLI_WORDS:
         assert " ".join(api.split()) in text, api
-        options = [w for w in flag.split() if w.startswith("--")]
+        options = [w.rstrip(")") for w in flag.split() if w.startswith("--")]
         assert len(options) == 1, flag
         assert options[0] in criticality_options, flag
 
@@ -254,3 +254,20 @@ def test_refusals_and_the_replicate_note_name_the_commands_flags(tmp_path, cli):
     assert few.returncode == 0, few.stderr
     assert "--n-boot 10 replicates cannot resolve" in few.stderr
     assert "use --n-boot >= 100" in few.stderr and "n_boot" not in few.stderr
+    # a path that holds an API name is left as it is (it read "sweep/--kmax 40/missing.h5")
+    missing = cli("criticality", tmp_path / "kmax=40" / "s.h5", "--out", tmp_path / "c")
+    assert missing.returncode == 2 and "kmax=40" in missing.stderr, missing.stderr
+    assert "--kmax 40" not in missing.stderr
+
+
+def test_the_memory_refusal_names_the_commands_options(tmp_path, cli, monkeypatch):
+    # "lower --n-boot or n_inner (or kmax)": the command has no n_inner, and kmax is --kmax
+    _spike_file(tmp_path / "s.h5", m=0.9, h=2.0, steps=500, trials=4, seed=2)
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "50M")
+    args = ("--n-boot", "100000", "--ci-method", "symmetric_t")
+    refused = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "a", *args)
+    assert refused.returncode == 2, refused.stderr
+    assert (
+        "lower --n-boot or --ci-method centred_percentile (no inner replicates) (or --kmax)"
+        in refused.stderr
+    ), refused.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,15 +22,29 @@ CLI_WORDS = (
     ("use n_boot >= ", "use --n-boot >= "),
     ("n_boot = ", "--n-boot "),
     ("lower n_boot", "lower --n-boot"),
+    (" or n_inner", " or --ci-method centred_percentile (no inner replicates)"),
+    ("(or kmax)", "(or --kmax)"),
     ("kmax=", "--kmax "),
     ("kmin=", "--kmin "),
 )
 
 
+def _as_pattern(api: str) -> re.Pattern[str]:
+    """``api`` where it stands alone: not inside a path or a longer name (a file
+    ``sweep/kmax=40/s.h5`` became ``sweep/--kmax 40/s.h5``), and ``name=`` only before a
+    number."""
+    alone = r"(?<![\w/\\.=-])" if api[0].isalnum() else ""
+    number = r"(?=-?\d)" if api.endswith("=") else ""
+    return re.compile(alone + re.escape(api) + number)
+
+
+_CLI_PATTERNS = [(_as_pattern(api), flag) for api, flag in CLI_WORDS]
+
+
 def in_cli_words(text: str) -> str:
     """An estimator's message with its API arguments named as this command's flags."""
-    for api, flag in CLI_WORDS:
-        text = text.replace(api, flag)
+    for pattern, flag in _CLI_PATTERNS:
+        text = pattern.sub(lambda _, flag=flag: flag, text)
     return text
 
 

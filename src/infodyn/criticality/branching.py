@@ -288,8 +288,8 @@ def branching_ratio(
         if kmax_eff < kmin + 2:  # (its note of a kmax limited below 5 tau no longer held)
             notes = [n for n in notes if "kmax limited to" not in n]
             notes.append(
-                f"kmin={kmin} lies past the lags the fit would use (up to about 5 tau, "
-                f"kmax={kmax_eff}): the slopes from there on are mostly noise"
+                f"kmin={kmin} lies past the lags the fit would use (up to about 5 tau: the "
+                f"automatic kmax is {kmax_eff}): the slopes from there on are mostly noise"
                 if kmin > 1  # kmin = 1: the automatic kmax (T/10) is short of 3 lags
                 else f"trials of {t} bins are short for MR: the automatic kmax (T/10) is below "
                 "the 3 lags a fit needs, so lags 1-3 are fitted, and their finite-trial bias "
