@@ -7,6 +7,7 @@ import dask.distributed
 import pytest
 from distributed.comm.core import CommClosedError
 
+from infodyn.errors import InputError
 from infodyn.experiments import dask_teardown, sweep_cluster
 
 
@@ -24,6 +25,8 @@ def test_cancellations_are_dropped_only_while_the_cluster_closes():
     assert all(nanny.filter(r) for r in (cancelled, closed, other, plain, late))
     dask_teardown.cluster_closing()
     assert not nanny.filter(cancelled) and not nanny.filter(closed) and not nanny.filter(late)
+    spill = _record(OSError(28, "No space left on device"))  # "Spill to disk failed": shown
+    assert nanny.filter(spill)
     assert nanny.filter(other) and nanny.filter(plain)
     dask_teardown.cluster_started()  # another sweep in the same process: all pass again
     assert nanny.filter(cancelled)
@@ -71,4 +74,11 @@ def test_the_local_workers_drop_their_own_teardown_records():
     with sweep_cluster.dask_client(n_workers=1) as client:
         assert list(client.run(heartbeat.filter, closed).values()) == [False]
         assert list(client.run(heartbeat.filter, other).values()) == [True]
+        spill = _record(OSError(28, "No space left on device"))  # a user needs this one
+        assert list(client.run(heartbeat.filter, spill).values()) == [True]
+    dask_teardown.cluster_closing()  # as a local sweep leaves it
+    with pytest.raises(InputError):  # a remote sweep after it: records pass unchanged again
+        with sweep_cluster.dask_client("tcp://127.0.0.1:9", connect_timeout=0.5):
+            pass
+    assert dask_teardown._FILTER.closing is False
     dask_teardown.cluster_started()

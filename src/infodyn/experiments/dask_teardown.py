@@ -4,10 +4,11 @@ A terminal's Ctrl-C or a scheduler's ``kill`` signals the whole process group, D
 processes included. A worker that dies of it is restarted by its nanny (in the sweep's own
 process); when the sweep then stops and closes the cluster, that restart is cancelled, and the
 nanny logs the ``CancelledError`` (or, for a connection cut mid-message, a
-``CommClosedError``) as an ERROR with a 30-line traceback, printed after the sweep's own
-"interrupted" line. Neither says anything about the sweep's points: what finished is in its
-table, what did not is marked there. :func:`cluster_closing` drops exactly these records of
-Dask's loggers once the cluster is being closed (until :func:`cluster_started` of another), and
+``CommClosedError``; for a restart cut short, a ``TimeoutError``) as an ERROR with a 30-line
+traceback, printed after the sweep's own "interrupted" line. None says anything about the
+sweep's points: what finished is in its table, what did not is marked there.
+:func:`cluster_closing` drops exactly these records of Dask's loggers once the cluster is being
+closed (until :func:`cluster_started`: another local sweep, or one on a remote scheduler), and
 nothing else: a failing point's error still reaches the sweep's table through its future.
 
 The worker processes log such records too: a worker still busy with a point when the
@@ -38,8 +39,8 @@ LOGGERS = (
 
 
 class TeardownNoise(logging.Filter):
-    """Drops records whose exception is a cancellation or a closed connection (an
-    :class:`OSError`) while ``closing`` is set."""
+    """Drops records whose exception is a cancellation, a closed connection or a timeout while
+    ``closing`` is set."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -48,10 +49,16 @@ class TeardownNoise(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.closing or not record.exc_info:
             return True
-        exc = record.exc_info[1]  # a closed connection (CommClosedError, tornado's
-        # StreamClosedError) or a timeout (a restart cut short: "Failed to restart worker"):
-        # all OSErrors, as is anything a worker's heartbeat logs with its traceback
-        return not isinstance(exc, asyncio.CancelledError | OSError)
+        exc = record.exc_info[1]  # a cancellation, a closed connection (distributed's
+        # CommClosedError, tornado's StreamClosedError: not imported here) or a timeout (a
+        # restart cut short: "Failed to restart worker"); not every OSError (a worker's
+        # "Spill to disk failed" is one, and a user needs it)
+        closed = any(c.__name__ in _CLOSED for c in type(exc).__mro__)
+        return not (closed or isinstance(exc, asyncio.CancelledError | TimeoutError))
+
+
+#: the exceptions of a connection that the other side closed
+_CLOSED = ("CommClosedError", "StreamClosedError")
 
 
 _FILTER = TeardownNoise()

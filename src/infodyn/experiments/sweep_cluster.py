@@ -65,7 +65,8 @@ def dask_client(
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
-        client = _connect(scheduler, connect_timeout)
+        cluster_started()  # Dask's records pass unchanged (a local sweep before may have
+        client = _connect(scheduler, connect_timeout)  # left them filtered)
         try:
             yield client
         finally:
@@ -86,8 +87,8 @@ def dask_client(
         )
     cluster_started()
     client = Client(cluster)
-    quiet_worker_teardown(client)
     try:
+        quiet_worker_teardown(client)
         yield client
     finally:
         cluster_closing()  # a stopped sweep's nannies logged 30-line CancelledError tracebacks
