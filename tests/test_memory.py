@@ -15,6 +15,9 @@ from infodyn.memory import (
 def test_format_bytes():
     assert format_bytes(512) == "512 B"
     assert format_bytes(1536) == "1.5 KiB"
+    assert format_bytes(1000 * 1024) == "1000 KiB"  # not "1e+03 KiB"
+    assert format_bytes(1047552) == "1023 KiB" and format_bytes(99.96 * 1024) == "100 KiB"
+    assert format_bytes(99.9 * 1024) == "99.9 KiB"
     assert format_bytes(3 * 1024**3) == "3 GiB"
 
 

@@ -32,11 +32,13 @@ class MemoryPreflightError(InputError):
 
 
 def format_bytes(n: float) -> str:
-    """``1536 -> '1.5 KiB'``: a byte count in binary units, three significant digits."""
+    """``1536 -> '1.5 KiB'``: a byte count in binary units, three significant digits (whole
+    units from 100 up: ``.3g`` wrote 1,000-1,023 KiB as ``1e+03 KiB``)."""
     n = float(n)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
+            whole = unit == "B" or abs(n) >= 99.95
+            return f"{n:.0f} {unit}" if whole else f"{n:.3g} {unit}"
         n /= 1024
     return f"{n:.3g} TiB"  # pragma: no cover
 
