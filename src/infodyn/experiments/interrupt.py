@@ -59,6 +59,7 @@ _state: dict[str, Any] = {
     "redelivering": False,  # the next handler call is that delivery, not a new signal
     "timer": None,  # the one pending redelivery
     "stopped_resume": None,  # the resume command of a graceful block a second signal stopped
+    "finished": False,  # the command's run is written (run_finished): signals are ignored
 }
 _lock = threading.RLock()  # the timer thread and the main thread's handlers share _state
 
@@ -146,8 +147,21 @@ def _stop_at_once(frame: Any, redelivered: bool) -> None:
 
 def _outside_graceful(signum: int, frame: Any) -> None:
     """The command line's SIGINT and SIGTERM handler outside :func:`graceful`:
-    ``KeyboardInterrupt``, as Python's own for SIGINT, but never inside an import."""
+    ``KeyboardInterrupt``, as Python's own for SIGINT, but never inside an import, and not
+    once the command's run is written (:func:`run_finished`)."""
+    if _state["finished"]:
+        return
     _stop_at_once(frame, _take("redelivering"))
+
+
+def run_finished(done: bool = True) -> None:
+    """The command's run folder is complete (its ``results.json`` written): from now on the
+    command line's handler ignores SIGINT and SIGTERM, as :func:`ignore_signals_at_exit` does
+    once the interpreter shuts down. A signal in between, right after the summary line, ended
+    a finished run with exit 130 ("interrupted at once"), and a batch scheduler read it as
+    failed. ``done=False`` (each command line's start) hears them again. Outside the command
+    line (no handler of this module installed) nothing changes."""
+    _state["finished"] = done
 
 
 def _keeping(hook: Any) -> Any:

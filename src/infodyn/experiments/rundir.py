@@ -19,6 +19,7 @@ from typing import Any
 
 from infodyn.atomic import atomic_path, write_json
 from infodyn.errors import InputError, as_path, require, writing
+from infodyn.experiments.interrupt import run_finished
 
 
 def command_in(file: Path) -> str | None:
@@ -153,6 +154,7 @@ class RunDir:
             self._write_png(target, png)
         self.write_config(config, command, extra)
         written = self.write_json("results.json", results)
+        run_finished()  # a signal from here on leaves the exit code 0 (command line only)
         if prune and self.replaces_run:
             old = [p for p in (self.path / "figures").glob("*.png") if p not in self.saved]
             for path in [*old, self.path / "report.html"]:
