@@ -301,9 +301,11 @@ def test_a_damaged_figure_is_left_out_with_a_note_and_a_warning(tmp_path):
     (run.path / "figures" / "whole.svg").write_text(
         "<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'><path d='M0 0'/></svg>"
     )
+    (run.path / "figures" / "plain.svg").write_text("<svg><path d='M0 0'/></svg>")  # no xmlns
     with pytest.warns(UserWarning) as seen:
         text = render_report(run.path)
     assert any("curve.svg: not an SVG image" in str(w.message) for w in seen)
+    assert any("plain.svg: not an SVG image" in str(w.message) for w in seen)
     assert not any("whole.svg" in str(w.message) for w in seen)
     assert text.count("<img src='data:image/svg+xml;base64,") == 1
     assert "not a PNG image (damaged or misnamed); the report leaves it out" in text

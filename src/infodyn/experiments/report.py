@@ -347,7 +347,8 @@ def _aspect(path: Path) -> float:
 
 def _is_image(raw: bytes, mime: str) -> bool:
     """Whether ``raw`` is what its name says: a PNG's or JPEG's signature, or an SVG that parses
-    as XML with an ``svg`` root (a truncated one was embedded whole, and shown as nothing)."""
+    as XML with an ``svg`` root in the SVG namespace (a truncated one was embedded whole, and
+    shown as nothing)."""
     if mime in _MAGIC:
         return raw.startswith(_MAGIC[mime][1])
     from xml.etree import ElementTree
@@ -356,7 +357,7 @@ def _is_image(raw: bytes, mime: str) -> bool:
         root = ElementTree.fromstring(raw)  # expat: no external entities, no entity bombs
     except ElementTree.ParseError:
         return False
-    return root.tag.rsplit("}", 1)[-1] == "svg"
+    return root.tag == "{http://www.w3.org/2000/svg}svg"  # without it no browser draws it
 
 
 def _anchor(text: str) -> str:
