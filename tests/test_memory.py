@@ -18,6 +18,7 @@ def test_format_bytes():
     assert format_bytes(1000 * 1024) == "1000 KiB"  # not "1e+03 KiB"
     assert format_bytes(1047552) == "1023 KiB" and format_bytes(99.96 * 1024) == "100 KiB"
     assert format_bytes(99.9 * 1024) == "99.9 KiB"
+    assert format_bytes(1048575) == "1 MiB"  # it printed "1024 KiB"
     assert format_bytes(3 * 1024**3) == "3 GiB"
 
 

@@ -36,9 +36,9 @@ def format_bytes(n: float) -> str:
     units from 100 up: ``.3g`` wrote 1,000-1,023 KiB as ``1e+03 KiB``)."""
     n = float(n)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            whole = unit == "B" or abs(n) >= 99.95
-            return f"{n:.0f} {unit}" if whole else f"{n:.3g} {unit}"
+        text = f"{n:.0f}" if unit == "B" or abs(n) >= 99.95 else f"{n:.3g}"
+        if abs(float(text)) < 1024 or unit == "TiB":  # rounded: 1023.99 KiB is "1 MiB"
+            return f"{text} {unit}"
         n /= 1024
     return f"{n:.3g} TiB"  # pragma: no cover
 

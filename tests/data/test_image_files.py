@@ -285,5 +285,56 @@ def test_a_palette_tiff_turned_a_quarter_is_refused(tmp_path):
     tifffile.imwrite(
         path, pixels, photometric="palette", colormap=colours, extratags=[(274, "H", 1, 6, True)]
     )
-    with pytest.raises(InputError, match=r"palette TIFF turned a quarter \(Orientation 6\)"):
+    with pytest.raises(InputError, match=r"uncompressed palette TIFF turned a quarter \(Orient"):
+        load_images([str(path)])
+
+
+@pytest.mark.parametrize(
+    ("mode", "compression"),
+    [("L", "lzw"), ("L", "packbits"), ("L", "tiff_deflate"), ("P", "packbits")]
+    + [("P", "tiff_deflate"), ("I;16", "lzw"), ("I;16", "packbits"), ("I;16", "tiff_deflate")],
+)  # (Pillow saves a palette page asked for LZW uncompressed: refused, above)
+def test_a_compressed_tiff_turned_a_quarter_is_read_by_pillow(tmp_path, compression, mode):
+    # the first fix sent every one-sample page turned 5-8 to tifffile, which needs imagecodecs
+    # for LZW: such files, read right before, were refused
+    from PIL import Image
+
+    from infodyn.data.image_files import exif_oriented, load_images
+
+    stored = (np.arange(35).reshape(5, 7) * 7).astype(np.uint16 if mode == "I;16" else np.uint8)
+    img = Image.fromarray(stored)  # L or I;16
+    if mode == "P":
+        img = img.convert("P")  # a grey palette
+    exif = img.getexif()
+    exif[0x0112] = 6
+    path = tmp_path / "turned.tif"
+    img.save(path, compression=compression, exif=exif)
+    ((_, grey),) = load_images([str(path)])
+    want = exif_oriented(stored, 6).astype(float)
+    assert grey.shape == want.shape
+    assert np.corrcoef(grey.ravel(), want.ravel())[0, 1] > 0.999
+
+
+def test_a_compression_tifffile_cannot_decode_names_the_package(tmp_path):
+    # "not a readable image (<COMPRESSION.LZW: 5> requires the 'imagecodecs' package)"
+    import importlib.util
+
+    import tifffile
+
+    from infodyn.data.image_files import load_images
+
+    if importlib.util.find_spec("imagecodecs") is not None:
+        pytest.skip("imagecodecs is installed: tifffile decodes LZW")
+    path = tmp_path / "colour16.tif"
+    pixels = (np.arange(105).reshape(5, 7, 3) * 600).astype(np.uint16)  # 16-bit colour: tifffile
+    tifffile.imwrite(path, pixels, photometric="rgb", compression="zlib")
+    ((_, grey),) = load_images([str(path)])  # zlib: tifffile's own
+    assert grey.shape == (5, 7)
+    with open(path, "r+b") as fh:  # the same page marked LZW (tag 259): imagecodecs needed
+        data = fh.read()
+        at = data.find(b"\x03\x01\x03\x00\x01\x00\x00\x00\x08\x00")  # 259, SHORT, 1, 8
+        assert at >= 0
+        fh.seek(at + 8)
+        fh.write(b"\x05\x00")
+    with pytest.raises(InputError, match="needs the imagecodecs package .*pip install imagecodecs"):
         load_images([str(path)])

@@ -27,6 +27,9 @@ def test_cancellations_are_dropped_only_while_the_cluster_closes():
     assert not nanny.filter(cancelled) and not nanny.filter(closed) and not nanny.filter(late)
     spill = _record(OSError(28, "No space left on device"))  # "Spill to disk failed": shown
     assert nanny.filter(spill)
+    refused = _record(ConnectionRefusedError(111, "Connection refused"))  # the gone scheduler
+    again = _record(OSError("Timed out trying to connect to tcp://127.0.0.1:1 after 30 s"))
+    assert not nanny.filter(refused) and not nanny.filter(again)
     assert nanny.filter(other) and nanny.filter(plain)
     dask_teardown.cluster_started()  # another sweep in the same process: all pass again
     assert nanny.filter(cancelled)

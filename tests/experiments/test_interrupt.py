@@ -353,3 +353,24 @@ def test_the_command_line_installs_its_handler_before_it_imports_typer():
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err[-2000:]
     assert out.split() == ["_outside_graceful", "False"]
+
+
+def test_a_finished_run_ignores_signals_only_inside_a_command_line(tmp_path):
+    # a signal right after the summary line ended a finished run with 130; the first fix made
+    # every later Ctrl-C of a notebook that had imported the command line silent, once any
+    # library call had written a run (RunDir.finish)
+    from infodyn.experiments.rundir import RunDir
+
+    interrupt.command_line_interrupts()
+    handler = signal.getsignal(signal.SIGINT)
+    RunDir(tmp_path / "lib", "info").finish({}, "info", {"x": 1})  # library use
+    with pytest.raises(KeyboardInterrupt):
+        handler(signal.SIGINT, None)
+    interrupt.command_running(True)
+    try:
+        RunDir(tmp_path / "cli", "info").finish({}, "info", {"x": 1})
+        handler(signal.SIGINT, None)  # ignored: the command's run is complete
+    finally:
+        interrupt.command_running(False)
+    with pytest.raises(KeyboardInterrupt):  # the command over: heard again
+        handler(signal.SIGINT, None)

@@ -455,3 +455,16 @@ def test_a_classification_runs_output_figure_shows_class_probabilities(tmp_path,
         assert labels[:2] == ["p(class 0)", "p(class 1)"] and "decision window (cl" in labels[2]
         for line in ax.get_lines():
             assert 0.0 <= line.get_ydata().min() and line.get_ydata().max() <= 1.0
+
+
+def test_every_train_run_marks_its_results_written(tmp_path, monkeypatch):
+    # a fresh run writes results.json without RunDir.finish: a signal right after its summary
+    # line still ended it with 130
+    from infodyn.experiments import interrupt
+
+    interrupt.command_running(True)
+    try:
+        _trained(tmp_path)
+        assert interrupt._state["finished"]
+    finally:
+        interrupt.command_running(False)

@@ -21,9 +21,11 @@ CLI_WORDS = (
     ("coefficient_method='sm' (stationary-mean slopes)", "--method sm (stationary-mean slopes)"),
     ("use n_boot >= ", "use --n-boot >= "),
     ("n_boot = ", "--n-boot "),
-    ("lower n_boot", "lower --n-boot"),
-    (" or n_inner", " or --ci-method centred_percentile (no inner replicates)"),
-    ("(or kmax)", "(or --kmax)"),
+    ("lower n_boot or kmax", "lower --n-boot or --kmax"),
+    (
+        ", or n_inner (the bootstrap-t's inner replicates)",
+        ", or use --ci-method centred_percentile (no inner replicates)",
+    ),
     ("kmax=", "--kmax "),
     ("kmin=", "--kmin "),
 )
@@ -32,9 +34,9 @@ CLI_WORDS = (
 def _as_pattern(api: str) -> re.Pattern[str]:
     """``api`` where it stands alone: not inside a path or a longer name (a file
     ``sweep/kmax=40/s.h5`` became ``sweep/--kmax 40/s.h5``), and ``name=`` only before a
-    number."""
+    number that ends the word (not a file ``kmax=40.h5``)."""
     alone = r"(?<![\w/\\.=-])" if api[0].isalnum() else ""
-    number = r"(?=-?\d)" if api.endswith("=") else ""
+    number = r"(?=-?\d+(?![\w./\\]))" if api.endswith("=") else ""
     return re.compile(alone + re.escape(api) + number)
 
 

@@ -182,11 +182,11 @@ def _interrupted_at_once(args: list[str]) -> None:
 
 def run(app: Any, argv: list[str] | None = None) -> int:
     """Run the typer ``app`` and return the process exit code (see the module docstring)."""
-    from infodyn.experiments.interrupt import Interrupted, run_finished
+    from infodyn.experiments.interrupt import Interrupted, command_running
 
     args = sys.argv[1:] if argv is None else argv  # the command line's words
     _STOPPED["at_once"] = False
-    run_finished(False)
+    command_running(True)
     try:
         platform_preflight()
         refuse_empty_out(args)
@@ -225,3 +225,5 @@ def run(app: Any, argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BUG
+    finally:
+        command_running(False)

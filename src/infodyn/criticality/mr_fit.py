@@ -375,7 +375,8 @@ def require_bootstrap_memory(
         f"the bootstrap of {n_boot:,} replicates"
         + (f" x {n_inner} inner ones" if n_inner else "")
         + f" of {kmax} slopes",
-        "lower n_boot" + (" or n_inner" if n_inner else "") + " (or kmax)",
+        "lower n_boot or kmax"
+        + (", or n_inner (the bootstrap-t's inner replicates)" if n_inner else ""),
     )
 
 

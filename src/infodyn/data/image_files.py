@@ -135,6 +135,11 @@ def _read_image(path: Path) -> np.ndarray:
     except InputError:  # (a ValueError) the reader's own refusal, whole
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        if "imagecodecs" in str(exc):  # it read "not a readable image (<COMPRESSION.LZW: 5>
+            raise InputError(  # requires the 'imagecodecs' package)"
+                f"{path}: its compression needs the imagecodecs package to be read whole: "
+                "pip install imagecodecs, or save it uncompressed"
+            ) from None
         raise InputError(f"{path}: not a readable image ({_short(exc)})") from None
     return to_grey(raw, str(path))
 
@@ -147,9 +152,9 @@ def _read_tiff(path: Path) -> np.ndarray:
     32-bit integers; LZW and JPEG compression of those need the ``imagecodecs`` package), and
     a first page that is a thumbnail. More than one full-size page is refused (the first was
     read, unsaid); reduced-size pages (thumbnails) do not count. Both paths turn the image by
-    its Orientation tag: libtiff as Pillow decodes, tifffile's by :func:`exif_oriented` (it was
-    read as stored). A one-sample page turned a quarter (5-8) goes to tifffile: libtiff kept
-    its stored shape and scrambled its pixels; a palette one is refused."""
+    its Orientation tag: Pillow's as it reads, tifffile's by :func:`exif_oriented` (it was
+    read as stored). An uncompressed one-sample page turned a quarter (5-8) goes to tifffile:
+    Pillow kept its stored shape and scrambled its pixels; a palette one is refused."""
     try:
         with tifffile.TiffFile(path) as tif:
             full = [p for p in tif.pages if not getattr(p, "is_reduced", False)]
@@ -157,13 +162,19 @@ def _read_tiff(path: Path) -> np.ndarray:
             page = full[0] if full else tif.pages[0]
             tag = page.tags.get(274)  # Orientation, which tifffile does not apply
             orientation = int(tag.value) if tag is not None else 1
-            # libtiff, under Pillow, turns a page as it decodes it, but a one-sample page
-            # turned by 90 degrees (5-8) keeps its stored shape: scrambled pixels
-            quarter_turn = orientation in (5, 6, 7, 8) and page.samplesperpixel == 1
+            # Pillow turns a page by its tag, but an uncompressed one-sample page turned by 90
+            # degrees (5-8) kept its stored shape: scrambled pixels (compressed ones, which
+            # libtiff decodes, came out right)
+            quarter_turn = (
+                orientation in (5, 6, 7, 8)
+                and page.samplesperpixel == 1
+                and page.compression == tifffile.COMPRESSION.NONE
+            )
             require(
                 not (quarter_turn and page.photometric == tifffile.PHOTOMETRIC.PALETTE),
-                f"{path}: a palette TIFF turned a quarter (Orientation {orientation}), which "
-                "neither reader reads whole; save it upright, or as grey or RGB",
+                f"{path}: an uncompressed palette TIFF turned a quarter (Orientation "
+                f"{orientation}), which Pillow reads scrambled and tifffile without its "
+                "colours; save it upright, compressed (LZW), or as grey or RGB",
             )
             if _pillow_whole(page) and not quarter_turn:  # (its frame: a thumbnail may
                 return _read_pil(path, frames=False, frame=page.index)  # come first; turned)

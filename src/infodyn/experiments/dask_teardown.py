@@ -54,11 +54,14 @@ class TeardownNoise(logging.Filter):
         # restart cut short: "Failed to restart worker"); not every OSError (a worker's
         # "Spill to disk failed" is one, and a user needs it)
         closed = any(c.__name__ in _CLOSED for c in type(exc).__mro__)
-        return not (closed or isinstance(exc, asyncio.CancelledError | TimeoutError))
+        lost = isinstance(exc, ConnectionError) or str(exc).startswith(_RECONNECT)
+        return not (closed or lost or isinstance(exc, asyncio.CancelledError | TimeoutError))
 
 
 #: the exceptions of a connection that the other side closed
 _CLOSED = ("CommClosedError", "StreamClosedError")
+#: distributed's OSError when a connection to the gone scheduler cannot be made again
+_RECONNECT = "Timed out trying to connect"
 
 
 _FILTER = TeardownNoise()

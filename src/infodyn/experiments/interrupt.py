@@ -59,7 +59,8 @@ _state: dict[str, Any] = {
     "redelivering": False,  # the next handler call is that delivery, not a new signal
     "timer": None,  # the one pending redelivery
     "stopped_resume": None,  # the resume command of a graceful block a second signal stopped
-    "finished": False,  # the command's run is written (run_finished): signals are ignored
+    "command": False,  # a command line runs (command_running)
+    "finished": False,  # its run is written (run_finished): signals are ignored
 }
 _lock = threading.RLock()  # the timer thread and the main thread's handlers share _state
 
@@ -149,19 +150,29 @@ def _outside_graceful(signum: int, frame: Any) -> None:
     """The command line's SIGINT and SIGTERM handler outside :func:`graceful`:
     ``KeyboardInterrupt``, as Python's own for SIGINT, but never inside an import, and not
     once the command's run is written (:func:`run_finished`)."""
+    redelivered = _take("redelivering")
     if _state["finished"]:
+        _take("deferred")  # (a deferred interrupt must not outlive the command)
         return
-    _stop_at_once(frame, _take("redelivering"))
+    _stop_at_once(frame, redelivered)
 
 
-def run_finished(done: bool = True) -> None:
-    """The command's run folder is complete (its ``results.json`` written): from now on the
-    command line's handler ignores SIGINT and SIGTERM, as :func:`ignore_signals_at_exit` does
-    once the interpreter shuts down. A signal in between, right after the summary line, ended
-    a finished run with exit 130 ("interrupted at once"), and a batch scheduler read it as
-    failed. ``done=False`` (each command line's start) hears them again. Outside the command
-    line (no handler of this module installed) nothing changes."""
-    _state["finished"] = done
+def command_running(running: bool) -> None:
+    """A command line starts (True) or has ended (False); :func:`run_finished` acts only in
+    between, so that library use (a notebook that imported the command line, whose handler
+    stays installed) keeps its Ctrl-C."""
+    _state["command"], _state["finished"] = running, False
+
+
+def run_finished() -> None:
+    """The command's run folder is complete (its ``results.json`` written): from now until the
+    command ends, the command line's handler ignores SIGINT and SIGTERM, as
+    :func:`ignore_signals_at_exit` does once the interpreter shuts down. A signal in between,
+    right after the summary line, ended a finished run with exit 130 ("interrupted at once"),
+    and a batch scheduler read it as failed. Outside a command line (:func:`command_running`)
+    nothing changes."""
+    if _state["command"]:
+        _state["finished"] = True
 
 
 def _keeping(hook: Any) -> Any:

@@ -28,6 +28,7 @@ from pydantic import Field, PositiveFloat
 from infodyn.atomic import remove_temporaries
 from infodyn.errors import InputError, check_option_type
 from infodyn.experiments.config import Section, Seed, build_network, network_section
+from infodyn.experiments.interrupt import run_finished
 from infodyn.experiments.rundir import RunDir
 
 
@@ -326,6 +327,7 @@ def run_training(
         run.finish(cfg, "train", results, change_record())
     else:
         run.write_json("results.json", results)
+        run_finished()  # (finish does it in the branch above)
     return results
 
 
