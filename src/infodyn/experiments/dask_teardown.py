@@ -7,16 +7,17 @@ nanny logs the ``CancelledError`` (or, for a connection cut mid-message, a
 ``CommClosedError``; for a restart cut short, a ``TimeoutError``) as an ERROR with a 30-line
 traceback, printed after the sweep's own "interrupted" line. None says anything about the
 sweep's points: what finished is in its table, what did not is marked there.
-:func:`cluster_closing` drops exactly these records of Dask's loggers once the cluster is being
-closed (until :func:`cluster_started`: another local sweep, or one on a remote scheduler), and
-nothing else: a failing point's error still reaches the sweep's table through its future.
+:func:`cluster_closing` drops these records of Dask's loggers (and those of a lost connection)
+once the cluster is being closed (until :func:`cluster_started`: another local sweep, or one on
+a remote scheduler), and nothing else: a failing point's error still reaches the sweep's table
+through its future, and a worker's failed spill to disk is still shown.
 
 The worker processes log such records too: a worker still busy with a point when the
 scheduler closes logs "Failed to communicate with scheduler during heartbeat" with a
 ``CommClosedError`` traceback before its nanny stops it. A local cluster's workers have no
-peer but the sweep's own scheduler, which goes away only when the sweep closes it, so
-:class:`QuietWorkerTeardown` (a worker plugin, :func:`quiet_worker_teardown`) drops these
-records in each worker for its whole life.
+peer but the sweep's own scheduler, which goes away only when the sweep closes it, so a worker
+plugin (:func:`quiet_worker_teardown`) drops these records, and those of a connection to it
+that cannot be made again, in each worker for its whole life.
 """
 
 from __future__ import annotations
