@@ -200,16 +200,10 @@ def exif_oriented(a: np.ndarray, orientation: int) -> np.ndarray:
     180 degrees, 4 mirrored top-bottom, 5 transposed, 6 turned 90 degrees clockwise, 7
     transposed across the other diagonal, 8 turned 90 degrees counter-clockwise. Another value
     (0, 9 or more: written by no camera) leaves the array as stored, as Pillow does."""
-    turns = {2: a[:, ::-1], 3: a[::-1, ::-1], 4: a[::-1]}
-    if orientation in turns:
-        return turns[orientation]
-    if orientation == 5:
-        return a.swapaxes(0, 1)
-    if orientation == 7:
-        return a[::-1, ::-1].swapaxes(0, 1)
-    if orientation in (6, 8):
-        return np.rot90(a, -1 if orientation == 6 else 1, axes=(0, 1))
-    return a
+    if orientation in (5, 6, 7, 8):  # a quarter turn: transposed, then as 1-4 (6: 5 mirrored
+        a, orientation = a.swapaxes(0, 1), orientation - 4  # left-right is clockwise)
+    rows, cols = {2: (1, -1), 3: (-1, -1), 4: (-1, 1)}.get(orientation, (1, 1))
+    return a[::rows, ::cols]
 
 
 def _pillow_whole(page: Any) -> bool:
