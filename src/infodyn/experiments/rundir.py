@@ -113,6 +113,13 @@ class RunDir:
     def write_json(self, name: str, obj: Any) -> Path:
         return write_json(self.path / name, obj)
 
+    def write_results(self, results: Any) -> Path:
+        """Write ``results.json``, the run's last file: from here on a signal to the command line
+        leaves its exit code 0 (:func:`~infodyn.experiments.interrupt.run_finished`)."""
+        written = self.write_json("results.json", results)
+        run_finished()
+        return written
+
     def write_config(self, config: Any, command: str, extra: dict[str, Any] | None = None) -> Path:
         """Store the resolved config with the package version, so the run can be repeated;
         ``extra`` entries (e.g. ``resumed_with_changes``) are stored beside it."""
@@ -153,8 +160,7 @@ class RunDir:
         for target, png in (self.held or {}).items():
             self._write_png(target, png)
         self.write_config(config, command, extra)
-        written = self.write_json("results.json", results)
-        run_finished()  # a signal from here on leaves the exit code 0 (command line only)
+        written = self.write_results(results)
         if prune and self.replaces_run:
             old = [p for p in (self.path / "figures").glob("*.png") if p not in self.saved]
             for path in [*old, self.path / "report.html"]:

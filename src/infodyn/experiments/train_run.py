@@ -28,7 +28,6 @@ from pydantic import Field, PositiveFloat
 from infodyn.atomic import remove_temporaries
 from infodyn.errors import InputError, check_option_type
 from infodyn.experiments.config import Section, Seed, build_network, network_section
-from infodyn.experiments.interrupt import run_finished
 from infodyn.experiments.rundir import RunDir
 
 
@@ -326,8 +325,7 @@ def run_training(
     if change_record:  # recorded once the resumed run went through: a failed one changes nothing
         run.finish(cfg, "train", results, change_record())
     else:
-        run.write_json("results.json", results)
-        run_finished()  # (finish does it in the branch above)
+        run.write_results(results)
     return results
 
 
