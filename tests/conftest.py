@@ -1,5 +1,6 @@
 """Test set-up: float64 JAX (exactness checks) on the CPU even where a GPU is visible, a headless
-matplotlib backend, no forced colour, and tests/ on the import path for the shared helpers
+matplotlib backend, no forced colour, one JAX compilation cache shared by the run's processes, and
+tests/ on the import path for the shared helpers
 (``faultkit``; see tests/README.md)."""
 
 import os
@@ -16,6 +17,22 @@ for _forces_colour in ("FORCE_COLOR", "PY_COLORS", "GITHUB_ACTIONS", "TTY_COMPAT
 os.environ.setdefault(
     "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 )
+# One JAX compilation cache for the whole run: the xdist workers and every `infodyn ...`
+# subprocess inherit these variables (the controller imports this file first), so a function
+# compiled once (a trainer's step, a CLI run's simulation) is read back instead of compiled
+# again in the next test, worker or subprocess. Results are unchanged: the cache holds the
+# executables XLA would build. A 2-core run of tests/_benchmarks/test_gpu_reproducibility.py
+# took 36 s with it, 60 s without. A cache directory set by the caller is kept.
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    _cache = tempfile.mkdtemp(prefix="infodyn-tests-jax-cache-")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache
+    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 import jax  # noqa: E402
 
