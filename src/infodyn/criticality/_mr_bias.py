@@ -106,25 +106,30 @@ def fit_corrected(
     or the previous ``ln m`` of each row, from which the refit starts); it is re-run on
     ``r - (E[r_k] - b m^k)`` at the current ``(b, m)`` until the correction settles
     (at most :data:`_ITERATIONS` steps, until ``ln m`` moves by less than :data:`_TOL`; the
-    correction is ``O(tau / T)`` and each step shrinks the change about fourfold). Rows whose
+    correction is ``O(tau / T)`` and each step shrinks the change about fourfold). Each row
+    stops at its own first step below :data:`_TOL` (all rows had run until the slowest
+    settled: 5-12 steps for the 1,050 replicates of a bootstrap-t fit). Rows whose
     correction exceeds :data:`MAX_CORRECTION` (tau not small against T, typically m close to 1) are
     returned as NaN: the expansion does not hold there.
     """
     x, b, c, sse = fit(r, None)
     failed = ~np.isfinite(x)
+    moving = np.flatnonzero(~failed)  # the rows still iterating
     for _ in range(_ITERATIONS):
-        m = np.exp(x)
+        if moving.size == 0:
+            break
+        m = np.exp(x[moving])
         with np.errstate(all="ignore"):
-            delta = expected_slopes(b, m, k, T, n_pool) - b[:, None] * m[:, None] ** k
+            delta = expected_slopes(b[moving], m, k, T, n_pool) - b[moving, None] * m[:, None] ** k
         # the expansion holds while the correction is small; near m = 1 it is not (and the
         # iteration would run away towards m = 1): such rows get NaN
         too_large = np.max(np.abs(delta), axis=1) > MAX_CORRECTION
-        failed |= ~np.all(np.isfinite(delta), axis=1) | too_large
-        delta[failed] = 0.0
-        x_old = x
-        x, b, c, sse = fit(r - delta, x_old)
-        if np.all(np.abs(x - x_old)[~failed] < _TOL):
-            break
+        bad = ~np.all(np.isfinite(delta), axis=1) | too_large
+        failed[moving[bad]] = True
+        moving, delta = moving[~bad], delta[~bad]
+        x_old = x[moving]
+        x[moving], b[moving], c[moving], sse[moving] = fit(r[moving] - delta, x_old)
+        moving = moving[np.abs(x[moving] - x_old) >= _TOL]  # a settled row is left as it is
     nan = np.where(failed, np.nan, 1.0)
     return x * nan, b * nan, c * nan, sse * nan
 

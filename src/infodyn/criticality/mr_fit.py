@@ -210,10 +210,13 @@ def _fit_lnm(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Least-squares ``ln m`` (and b, c, sse) for each row of ``r`` (R, K).
 
-    Without ``start``: the best point of a grid, refined by golden section. With ``start``
-    (R,), a nearby solution (a refit of slightly changed rows, as in the bias correction's
-    fixed-point iteration): the minimum next to it by :func:`_local_lnm`; rows where that
-    fails get the full search.
+    Without ``start``: the best point of a grid, refined by :func:`_local_lnm` (the secant
+    method on the SSE's derivative, which settles in a few steps) where that ends inside the
+    grid point's bracket, else by golden section over the bracket (32 steps: the refinement
+    had been golden section for every row, 1.6x the profile evaluations of a bias-corrected
+    bootstrap-t fit). With ``start`` (R,), a nearby solution (a refit of slightly changed
+    rows, as in the bias correction's fixed-point iteration): the minimum next to it by
+    :func:`_local_lnm`; rows where that fails get the full search.
     """
     if start is not None:
         x, ok = _local_lnm(np.asarray(start, dtype=float), r, k, w, offset)
@@ -225,6 +228,18 @@ def _fit_lnm(
     sse, _, _ = _profile_sse(grid, r, k, w, offset)
     sse = np.where(np.isfinite(sse), sse, np.inf)
     g = np.argmin(sse, axis=1)
+    x, ok = _local_lnm(grid[g], r, k, w, offset)
+    ok &= (x >= grid[np.maximum(g - 1, 0)]) & (x <= grid[np.minimum(g + 1, grid.size - 1)])
+    if not np.all(ok):
+        x[~ok] = _golden_lnm(grid, g[~ok], r[~ok], k, w, offset)
+    s, b, c = _paired(x, r, k, w, offset)
+    return x, b, c, s
+
+
+def _golden_lnm(
+    grid: np.ndarray, g: np.ndarray, r: np.ndarray, k: np.ndarray, w: np.ndarray, offset: bool
+) -> np.ndarray:
+    """The minimum of each row's profile SSE between the grid points next to ``grid[g]``."""
     lo = grid[np.maximum(g - 1, 0)]
     hi = grid[np.minimum(g + 1, grid.size - 1)]
     invphi = (np.sqrt(5.0) - 1.0) / 2.0
@@ -245,9 +260,7 @@ def _fit_lnm(
         fnew = obj(np.where(left, x1n, x2n))
         f1, f2 = np.where(left, fnew, f2), np.where(left, f1, fnew)
         x1, x2 = x1n, x2n
-    x = 0.5 * (lo + hi)
-    s, b, c = _paired(x, r, k, w, offset)
-    return x, b, c, s
+    return 0.5 * (lo + hi)
 
 
 def _dsse(
@@ -282,25 +295,28 @@ def _local_lnm(
 def _secant_lnm(
     x0: np.ndarray, r: np.ndarray, k: np.ndarray, w: np.ndarray, offset: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_local_lnm`'s iteration."""
+    """:func:`_local_lnm`'s iteration; a row that settles (or fails) stops there, and only the
+    others are evaluated again (all rows had been, until the last one settled)."""
     grid = _lnm_grid(int(k[-1]))
-    s0, g0 = _dsse(x0, r, k, w, offset)
-    xa, ga = x0, g0
+    s0, ga = _dsse(x0, r, k, w, offset)
+    xa = x0.copy()
     xb = x0 + 1e-4 * (np.abs(x0) + 1e-3)
     _, gb = _dsse(xb, r, k, w, offset)
     bad = np.zeros(x0.shape, dtype=bool)
     done = bad.copy()
+    live = np.arange(x0.size)
     for _ in range(16):
-        dx, dg = xb - xa, gb - ga
+        dx, dg = xb[live] - xa[live], gb[live] - ga[live]
         curved = dg * dx > 0
-        bad |= ~curved & ~done
-        step = np.where(curved & ~done, -gb * dx / np.where(curved, dg, 1.0), 0.0)
-        xa, ga = xb, gb
-        xb = xb + step
-        done |= np.abs(step) < 1e-11
-        if np.all(done | bad):
+        step = np.where(curved, -gb[live] * dx / np.where(curved, dg, 1.0), 0.0)
+        xa[live], ga[live] = xb[live], gb[live]
+        xb[live] += step
+        bad[live[~curved]] = True
+        done[live[np.abs(step) < 1e-11]] = True
+        live = live[~done[live] & ~bad[live]]
+        if live.size == 0:
             break
-        _, gb = _dsse(xb, r, k, w, offset)
+        gb[live] = _dsse(xb[live], r[live], k, w, offset)[1]
     s1, _ = _dsse(xb, r, k, w, offset)
     ok = done & ~bad & np.isfinite(xb) & (np.abs(xb - x0) <= 0.25 * np.abs(x0) + 0.01)
     ok &= (xb >= grid[0]) & (xb <= grid[-1]) & (s1 <= s0 + 1e-12 * np.abs(s0))
