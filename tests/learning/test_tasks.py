@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import infodyn as idn
+from infodyn.learning import tasks
 from infodyn.learning.tasks import (
     EvidenceAccumulation,
     PatchTask,
@@ -84,6 +85,41 @@ def test_evidence_noise_channels_fire_at_the_noise_rate():
     ev = EvidenceAccumulation(n_cues=1, delay_ms=50.0, recall_ms=50.0, noise_rate_hz=20.0)
     x, _ = ev.batch(np.random.default_rng(0), 64)
     assert x[:, :, 30:40].mean() == pytest.approx(0.02, abs=0.002)
+
+
+@pytest.mark.parametrize("block", [1, 700, 1 << 18])
+def test_evidence_batches_drawn_in_blocks_are_one_draws_numbers(monkeypatch, block):
+    """Spikes drawn a block of trials at a time (any block size, one trial or less included)
+    equal those of one whole-batch draw against whole-batch rates (how batches were drawn
+    before, 2.2 GB an array at 3,000 trials), so seeded runs keep their inputs."""
+    ev = EvidenceAccumulation(n_cues=3, delay_ms=30.0, recall_ms=20.0, channels_per_group=4)
+    monkeypatch.setattr(tasks, "DRAW_BLOCK", block)
+    x, target = ev.batch(np.random.default_rng(5), 9)
+    rng = np.random.default_rng(5)  # the whole-batch draw, written out here
+    favoured = rng.integers(0, 2, size=(9, 1))
+    sides = np.where(rng.random((9, 3)) < ev.p_group, 1 - favoured, favoured)
+    rate = np.zeros(x.shape)
+    rate[:, :, 12:] = ev.noise_rate_hz
+    for k in range(3):
+        for trial in range(9):
+            side = sides[trial, k]
+            rate[trial, 150 * k : 150 * k + 100, 4 * side : 4 * side + 4] = ev.cue_rate_hz
+    rate[:, ev.n_steps - 20 :, 8:12] = ev.cue_rate_hz
+    expected = (rng.random(x.shape) < rate / 1000.0).astype(np.float64)
+    assert x.dtype == np.float64 and x.shape == (9, 3 * 150 + 30 + 20, 16)
+    np.testing.assert_array_equal(x, expected)
+    assert x[:, :, 12:].mean() == pytest.approx(0.01, abs=0.003)  # the noise channels fire
+    np.testing.assert_array_equal(target.sum(axis=(1, 2)), np.ones(9))
+
+
+def test_poisson_rates_of_a_block_are_checked():
+    def rates(lo, hi):
+        return np.where(np.arange(lo, hi)[:, None] == 5, -1.0, 10.0)
+
+    with pytest.raises(idn.InputError, match="rates must be >= 0 Hz"):
+        tasks._poisson(np.random.default_rng(0), rates, (8, 3), 1.0)
+    x = tasks._poisson(np.random.default_rng(0), 1000.0, (8, 3), 1.0)
+    np.testing.assert_array_equal(x, np.ones((8, 3)))
 
 
 def test_evidence_error_reads_the_recall_window_only():

@@ -264,7 +264,7 @@ def test_evidence_cues_follow_the_published_bias(p_group, close_fraction):
     """Each trial favours one side; a cue comes from it with probability 1 - p_group. The
     fraction of 4:3 trials is 2 * C(7,3)/2^7 = 0.547 for unbiased cues and
     C(7,3) (0.3^3 0.7^4 + 0.3^4 0.7^3) = 0.324 for p_group = 0.3 (the published task)."""
-    ev = EvidenceAccumulation(p_group=p_group)
+    ev = EvidenceAccumulation(p_group=p_group, delay_ms=0.0, recall_ms=1.0)  # the cues only
     x, _ = ev.batch(np.random.default_rng(1), 3000)
     starts = np.arange(ev.n_cues) * 150
     per_cue = np.stack(
