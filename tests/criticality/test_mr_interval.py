@@ -159,3 +159,40 @@ def test_the_replicates_a_bootstrap_t_level_needs(ci, need):
     assert few_replicates_note(need, ci, "symmetric_t") is None
     note = few_replicates_note(need - 1, ci, "symmetric_t")
     assert f"(it needs at least {need})" in note and f"use n_boot >= {max(100, need)}" in note
+
+
+def _failed_and_kept(act, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        return C.branching_ratio(act, n_boot=100, seed=1, **kwargs)
+
+
+def test_replicates_left_out_of_the_interval_are_said():
+    """m = 0.9 on 10 trials of 100 bins: 32 of 100 bias-corrected replicate fits fail (the
+    correction does not hold), and they are the replicates of largest m; the interval of the
+    other 68 was reported without a word."""
+    act = C.simulate_branching_process(0.9, 10.0, 100, trials=10, seed=1)
+    res = _failed_and_kept(act, bias_correction=True)
+    failed = ~np.isfinite(res.fits["exp"].m_boot)
+    assert failed.sum() == 32 and res.fits["exp"].m_boot.size == 100
+    said = [w for w in res.warnings if "bootstrap replicates are left out" in w]
+    assert len(said) == 1 and said[0].startswith("32 of 100 bootstrap replicates"), res.warnings
+    assert "upper end may be too low" in said[0] and np.all(np.isfinite(res.m_ci))
+    plain = _failed_and_kept(act).fits["exp"].m_boot  # the same replicates, uncorrected
+    assert np.median(plain[failed]) > np.median(plain[~failed])
+    # the bootstrap-t counts the replicates its interval used; 40 replicates leave fewer than
+    # a 95 % percentile interval needs, which is said with them
+    sym = _failed_and_kept(act, bias_correction=True, ci_method="symmetric_t", n_inner=10)
+    assert any(w.startswith("32 of 100 bootstrap replicates") for w in sym.warnings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        few = C.branching_ratio(act, n_boot=40, seed=1, bias_correction=True)
+    said = [w for w in few.warnings if "left out" in w]
+    assert len(said) == 1 and "the 28 left: cannot resolve a 95 % centred_percentile" in said[0]
+
+
+def test_no_note_when_every_replicate_is_used():
+    act = C.simulate_branching_process(0.9, 10.0, 2000, trials=10, seed=1)
+    for kwargs in ({}, {"bias_correction": True}, {"method": "naive"}):
+        res = _failed_and_kept(act, **kwargs)
+        assert not any("left out" in w for w in res.warnings), (kwargs, res.warnings)

@@ -76,7 +76,8 @@ def few_replicates_note(n_boot: int, ci: float, ci_method: str) -> str | None:
     ``ceil((B + 1) ci) <= B`` (19 at 95 %); below it the largest was taken, a level of at most
     ``B / (B + 1)``. Percentile: each tail needs a replicate beyond its quantile,
     ``B >= 2 / (1 - ci) - 1`` (39 at 95 %); below it the ends are interpolated among the
-    extreme replicates. Replicates whose fit failed are left out of the interval too."""
+    extreme replicates. Replicates whose fit failed are left out of the interval too, which
+    :func:`left_out_note` says (with this note for the replicates left)."""
     if ci_method == "symmetric_t":
         need = next(b for b in range(1, 10**7) if _order_index(b, ci) <= b)
         reach = f"its level is at most {100 * n_boot / (n_boot + 1):.0f} %"
@@ -91,6 +92,37 @@ def few_replicates_note(n_boot: int, ci: float, ci_method: str) -> str | None:
     )
 
 
+def left_out_note(
+    n_used: int,
+    n_boot: int,
+    m_ci: tuple[float, float],
+    ci: float,
+    ci_method: str,
+    bias_correction: bool,
+) -> list[str]:
+    """The note (a list of none or one) for an interval built from ``n_used`` of ``n_boot``
+    replicates: the others' fits failed and had been left out without a word. For the
+    bias-corrected fit they fail where the first-order correction does not hold, which is where
+    the bias is largest, at the replicates of largest m (m = 0.9 on 10 trials of 100 bins,
+    seeds 0 and 1: 38 and 32 of 100 left out, their uncorrected m 0.857 and 0.863 against
+    0.837 and 0.826 for those kept), so the interval's upper end may be too low. Nothing when
+    all were used or the interval is NaN."""
+    if n_used >= n_boot or not np.all(np.isfinite(m_ci)):
+        return []
+    why = (
+        "their finite-trial bias is too large for the first-order correction (tau not small "
+        "against the trial); these are the replicates of largest m, so the interval's upper "
+        "end may be too low; use longer trials or a smaller kmax"
+        if bias_correction
+        else "their slopes or fit were not finite"
+    )
+    note = f"{n_boot - n_used} of {n_boot} bootstrap replicates are left out of the interval: {why}"
+    few = few_replicates_note(n_used, ci, ci_method)
+    if few and not few_replicates_note(n_boot, ci, ci_method):  # (that one was said already)
+        note += f"; the {n_used} left: " + few.removeprefix(f"n_boot = {n_used} replicates ")
+    return [note]
+
+
 def symmetric_t(est: float, boot: np.ndarray, inner: np.ndarray, ci: float) -> tuple[float, float]:
     """Symmetric bootstrap-t interval ``m^ -+ |t*|_(j) sd(m*)`` (module docstring).
 
@@ -99,6 +131,13 @@ def symmetric_t(est: float, boot: np.ndarray, inner: np.ndarray, ci: float) -> t
     finite inner estimates or no inner spread (below 1e-6 of the outer one) are dropped. NaN
     with fewer than two usable replicates.
     """
+    return _symmetric_t(est, boot, inner, ci)[0]
+
+
+def _symmetric_t(
+    est: float, boot: np.ndarray, inner: np.ndarray, ci: float
+) -> tuple[tuple[float, float], int]:
+    """:func:`symmetric_t` and the number of replicates it used."""
     finite = np.isfinite(inner)
     n_fin = finite.sum(axis=1)
     filled = np.where(finite, inner, 0.0)
@@ -106,19 +145,20 @@ def symmetric_t(est: float, boot: np.ndarray, inner: np.ndarray, ci: float) -> t
     dev = np.where(finite, inner - mean[:, None], 0.0)
     s_inner = np.sqrt((dev * dev).sum(axis=1) / np.maximum(n_fin - 1, 1))
     finite_boot = np.isfinite(boot)
+    nan = (float("nan"), float("nan"))
     if finite_boot.sum() < 2:
-        return (float("nan"), float("nan"))
+        return nan, 0
     s = float(np.std(boot[finite_boot], ddof=1))
     # a replicate made of one unit repeated has no inner spread (zero up to rounding)
     use = finite_boot & (n_fin >= 2) & (s_inner > 1e-6 * s)
     if use.sum() < 2:
-        return (float("nan"), float("nan"))
+        return nan, 0
     t_abs = np.sort(np.abs(boot[use] - est) / s_inner[use])
     # the ceil((B + 1) ci)-th smallest of B values: P(|T| <= q) >= ci when T and the t*_b are
     # exchangeable (Davison & Hinkley 1997, sec. 5.2); too few: the largest (few_replicates_note)
     j = min(_order_index(t_abs.size, ci), t_abs.size)
     half = float(t_abs[j - 1]) * s
-    return (float(est - half), float(est + half))
+    return (float(est - half), float(est + half)), t_abs.size
 
 
 def replicate_interval(
@@ -128,8 +168,9 @@ def replicate_interval(
     r_inner: np.ndarray | None,
     ci: float,
     n_units: int,
-) -> tuple[tuple[float, float], np.ndarray]:
-    """The interval of ``est`` from the slopes of the replicates; returns ``(m_ci, m_boot)``.
+) -> tuple[tuple[float, float], np.ndarray, int]:
+    """The interval of ``est`` from the slopes of the replicates; returns ``(m_ci, m_boot,
+    n_used)``, ``n_used`` the outer replicates the interval was built from (0 when NaN).
 
     ``fit_m(rows)`` gives ``m`` for each row of slopes; ``r_boot`` (B, K) are the outer
     replicates' slopes, ``r_inner`` (B * n_inner, K) the inner ones (``None``: centred
@@ -142,11 +183,12 @@ def replicate_interval(
     finite = np.isfinite(m_boot)
     kept = m_boot[np.all(np.isfinite(r_boot), axis=1)]
     if finite.sum() < 2 or not np.isfinite(est):
-        return (float("nan"), float("nan")), kept
+        return (float("nan"), float("nan")), kept, 0
     if r_inner is None:
-        return _interval(est, m_boot, ci, n_units), kept
+        return _interval(est, m_boot, ci, n_units), kept, int(finite.sum())
     inner = _fit_finite(fit_m, r_inner).reshape(r_boot.shape[0], -1)
-    return symmetric_t(est, m_boot, inner, ci), kept
+    interval, n_used = _symmetric_t(est, m_boot, inner, ci)
+    return interval, kept, n_used
 
 
 def _fit_finite(fit_m: Callable[[np.ndarray], np.ndarray], rows: np.ndarray) -> np.ndarray:

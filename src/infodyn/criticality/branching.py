@@ -30,6 +30,7 @@ from infodyn.criticality._mr_interval import (
     check_ci_method,
     few_replicates_note,
     inner_weights,
+    left_out_note,
     replicate_interval,
 )
 from infodyn.criticality._mr_significance import NO_CORRELATION_P, ljung_box_p
@@ -345,11 +346,10 @@ def branching_ratio(
             return _naive_corrected(rows[:, 0], unit_len, n_units if pool else 1)
 
         inner1 = None if r_inner is None else r_inner[:, :1]
-        m_ci = (
-            replicate_interval(lag1, m, r_boot[:, :1], inner1, ci, n_units)[0]
-            if have_boot
-            else (np.nan, np.nan)
-        )
+        m_ci = (np.nan, np.nan)
+        if have_boot:
+            m_ci, _, n_used = replicate_interval(lag1, m, r_boot[:, :1], inner1, ci, n_units)
+            notes += left_out_note(n_used, n_boot, m_ci, ci, ci_method, bias_correction)
         tau = float(_tau(np.log(m), dt)) if m > 0 else float("nan")
         tau_ci = _tau_interval(np.array(m_ci), dt, m)
         if m <= 0:
@@ -369,6 +369,7 @@ def branching_ratio(
         w = np.ones(ok.sum())
     fits: dict[str, ExpFit] = {}
     plain_fits = {}  # each fit's plain least squares, for the short-trial note too
+    used = {}  # the replicates each fit's interval was built from
     pool = coefficient_method == "sm"
     for name in _FITS:
         offset = name == "exp_offset"
@@ -393,7 +394,9 @@ def branching_ratio(
         m_ci, mb = (np.nan, np.nan), np.empty(0)
         if have_boot:
             inner = None if r_inner is None else r_inner[:, ok]
-            m_ci, mb = replicate_interval(boot_m, m_hat, r_boot[:, ok], inner, ci, n_units)
+            m_ci, mb, used[name] = replicate_interval(
+                boot_m, m_hat, r_boot[:, ok], inner, ci, n_units
+            )
         fits[name] = ExpFit(
             name=name,
             m=float(np.exp(x[0])),
@@ -419,6 +422,8 @@ def branching_ratio(
             "fit window kmax inadequate"
         )
     main = fits[fit]
+    if have_boot:
+        notes += left_out_note(used[fit], n_boot, main.m_ci, ci, ci_method, bias_correction)
     if bias_correction and not np.isfinite(main.m):
         notes.append(
             f"the finite-trial bias correction does not hold here (tau not small against "
