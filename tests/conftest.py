@@ -22,17 +22,30 @@ os.environ.setdefault(
 # compiled once (a trainer's step, a CLI run's simulation) is read back instead of compiled
 # again in the next test, worker or subprocess. Results are unchanged: the cache holds the
 # executables XLA would build. A 2-core run of tests/_benchmarks/test_gpu_reproducibility.py
-# took 36 s with it, 60 s without. A cache directory set by the caller is kept.
-if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+# took 36 s with it, 60 s without. A size limit makes JAX lock each read and write (with
+# `filelock`; without a limit it writes entries in place, and a process reading one half
+# written warns); XLA's own caches (GPU autotuning) stay per process. Left off when the caller
+# set a cache directory (their cache is theirs) or `filelock` is missing.
+try:
+    import filelock  # noqa: F401  (JAX's cache lock)
+
+    _locked = True
+except ImportError:
+    _locked = False
+if _locked and "JAX_COMPILATION_CACHE_DIR" not in os.environ:
     import atexit
     import shutil
     import tempfile
 
     _cache = tempfile.mkdtemp(prefix="infodyn-tests-jax-cache-")
-    os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache
     atexit.register(shutil.rmtree, _cache, ignore_errors=True)
-os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+    os.environ.update(
+        JAX_COMPILATION_CACHE_DIR=_cache,
+        JAX_COMPILATION_CACHE_MAX_SIZE=str(8 << 30),
+        JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+        JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
+        JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES="none",
+    )
 
 import jax  # noqa: E402
 

@@ -87,11 +87,11 @@ def test_evidence_noise_channels_fire_at_the_noise_rate():
     assert x[:, :, 30:40].mean() == pytest.approx(0.02, abs=0.002)
 
 
-@pytest.mark.parametrize("block", [1, 700, 1 << 18])
+@pytest.mark.parametrize("block", [1, 700, 3 * 8000 + 5, 1 << 18])
 def test_evidence_batches_drawn_in_blocks_are_one_draws_numbers(monkeypatch, block):
-    """Spikes drawn a block of trials at a time (any block size, one trial or less included)
-    equal those of one whole-batch draw against whole-batch rates (how batches were drawn
-    before, 2.2 GB an array at 3,000 trials), so seeded runs keep their inputs."""
+    """Spikes drawn a block of trials at a time (one trial a block, three, or all nine; a trial
+    is 8,000 draws) equal those of one whole-batch draw against whole-batch rates (how batches
+    were drawn before, 2.2 GB an array at 3,000 trials), so seeded runs keep their inputs."""
     ev = EvidenceAccumulation(n_cues=3, delay_ms=30.0, recall_ms=20.0, channels_per_group=4)
     monkeypatch.setattr(tasks, "DRAW_BLOCK", block)
     x, target = ev.batch(np.random.default_rng(5), 9)
@@ -112,7 +112,9 @@ def test_evidence_batches_drawn_in_blocks_are_one_draws_numbers(monkeypatch, blo
     np.testing.assert_array_equal(target.sum(axis=(1, 2)), np.ones(9))
 
 
-def test_poisson_rates_of_a_block_are_checked():
+def test_poisson_rates_of_a_later_block_are_checked(monkeypatch):
+    monkeypatch.setattr(tasks, "DRAW_BLOCK", 6)  # two rows of 3 a block: row 5 in the third
+
     def rates(lo, hi):
         return np.where(np.arange(lo, hi)[:, None] == 5, -1.0, 10.0)
 
@@ -120,6 +122,18 @@ def test_poisson_rates_of_a_block_are_checked():
         tasks._poisson(np.random.default_rng(0), rates, (8, 3), 1.0)
     x = tasks._poisson(np.random.default_rng(0), 1000.0, (8, 3), 1.0)
     np.testing.assert_array_equal(x, np.ones((8, 3)))
+
+
+def test_poisson_memory_counts_the_batch_not_a_whole_block(monkeypatch):
+    """A batch smaller than a block is charged its own size (it was charged a whole 2^18-draw
+    block, 4.25 MiB); an impossible rate is said before the memory is counted."""
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1M")
+    x, _ = idn.learning.RateTask(n_in=10, n_steps=100).batch(np.random.default_rng(0), 4)
+    assert x.shape == (4, 100, 10)
+    with pytest.raises(idn.InputError, match="needs"):
+        idn.learning.RateTask(n_in=1000, n_steps=1000).batch(np.random.default_rng(0), 4)
+    with pytest.raises(idn.InputError, match="rates must be >= 0 Hz"):
+        tasks._poisson(np.random.default_rng(0), -3.0, (10**6, 10**6), 1.0)
 
 
 def test_evidence_error_reads_the_recall_window_only():

@@ -93,11 +93,16 @@ def _poisson(
     whole-batch rates, probabilities and uniforms beside the result (a batch of 3,000
     evidence-accumulation trials held four 2.2 GB arrays and took 10-22 s; 2.5-5 s now, most of
     it the first touch of the result's pages)."""
-    rates = rate_hz if callable(rate_hz) else (lambda lo, hi: rate_hz)
+    if callable(rate_hz):
+        rates = rate_hz
+    else:  # checked before the memory (an impossible rate is the first thing to say)
+        spike_probabilities(rate_hz, dt)
+        rates = lambda lo, hi: rate_hz  # noqa: E731
     per_row = math.prod(shape[1:])
     rows = max(1, DRAW_BLOCK // max(per_row, 1))
     require_memory(  # n_in = 10**30 was NumPy's "maximum allowed dimension exceeded"
-        8 * math.prod(shape) + 17 * rows * per_row,
+        # the result, and a block's rates, probabilities (two blocks' at once) and uniforms
+        8 * math.prod(shape) + 32 * min(rows, shape[0]) * per_row,
         f"a batch of {shape} input spikes",
         "give fewer steps or inputs",
     )
