@@ -173,6 +173,28 @@ def test_dog_filter_equals_explicit_kernel_convolution():
     assert np.all(im.dog_filter(np.full((40, 40), 0.3)) == 0)
 
 
+def test_a_flat_region_is_zero_after_dog_and_all_zeros_after_sign():
+    """A flat region beside texture, at each 8-bit grey level: its DoG response (beyond the
+    surround's reach of the texture) was rounding, about 1e-16, positive at 7 levels (45/255
+    among them), so ``binarize="sign"`` made those regions all ones; it is exactly 0 now, and
+    the textured half is untouched."""
+    rng = np.random.default_rng(0)
+    texture = rng.uniform(0, 1, (40, 20))
+    reach = im.dog_radius(1.5)
+    for level in range(256):
+        img = np.hstack([np.full((40, 20), level / 255), texture])
+        dog = im.dog_filter(img, 0.5, 1.5)
+        assert np.all(dog[:, : 20 - reach] == 0), level
+        assert np.all(dog[:, 20 + reach :] != 0), level
+    img = np.hstack([np.full((40, 20), 45 / 255), texture])
+    patches = im.natural_patches(
+        size=4, n=500, seed=0, images=[img], whiten="dog", binarize="sign", details=True
+    )
+    flat = patches.col + 4 <= 20 - reach
+    assert flat.sum() > 50 and not patches.values[flat].any()
+    assert 0.3 < patches.values[~flat & (patches.col >= 20 + reach)].mean() < 0.7
+
+
 def test_user_files_and_folders(tmp_path):
     from PIL import Image
 

@@ -31,7 +31,11 @@ def dog_filter(
 
     Boundaries are reflected (``scipy.ndimage.gaussian_filter`` mode "reflect"; kernels cut at
     4 sigma, a radius of :func:`dog_radius` pixels). The filter has zero response to a constant
-    image, which therefore gives zeros.
+    image, which therefore gives zeros, and to a constant region: responses within the
+    convolution's rounding (``1e-12`` of the largest grey level) are set to exactly 0 (a flat
+    region at 7 of the 256 8-bit grey levels, 45/255 among them, came out about 1e-16 positive,
+    and ``binarize="sign"`` made it all ones; the smallest response of a real 8-bit edge is
+    orders of magnitude above that bound).
     """
     require(  # True was a centre of 1 pixel, "a" a raw TypeError
         is_finite_number(sigma_center)
@@ -53,8 +57,10 @@ def dog_filter(
     out = gaussian_filter(img, sigma_center, mode="reflect") - gaussian_filter(
         img, sigma_surround, mode="reflect"
     )
+    rounding = 1e-12 * max(1.0, float(np.abs(img).max()))
+    out[np.abs(out) <= rounding] = 0.0
     sd = out[:, columns].std()
-    if sd <= 1e-12 * max(1.0, float(np.abs(img).max())):  # flat image: no contrast at all
+    if sd <= rounding:  # flat image: no contrast at all
         return np.zeros_like(out)
     return out / sd
 
@@ -113,8 +119,8 @@ def binarize_patches(X: np.ndarray, method: Literal["mean", "sign"]) -> np.ndarr
 
     ``"mean"``: 1 where a pixel is above its own patch's mean, and a flat patch all 0s (the
     mean of 9 pixels of 29 rounds below 29, and the patch came out all 1s, for 30 of 256 grey
-    levels); ``"sign"``: 1 where it is > 0 (a flat region whitened by a DoG holds values of
-    rounding's size and sign: drop flat patches with ``min_contrast``).
+    levels); ``"sign"``: 1 where it is > 0 (a flat region whitened by :func:`dog_filter` is
+    exactly 0, so all 0s).
     """
     X = finite_reals(X, "X")
     require(X.ndim == 2, f"X must be (patches, pixels), got shape {X.shape}")
