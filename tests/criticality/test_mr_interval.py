@@ -177,18 +177,45 @@ def test_replicates_left_out_of_the_interval_are_said():
     assert failed.sum() == 32 and res.fits["exp"].m_boot.size == 100
     said = [w for w in res.warnings if "bootstrap replicates are left out" in w]
     assert len(said) == 1 and said[0].startswith("32 of 100 bootstrap replicates"), res.warnings
-    assert "upper end may be too low" in said[0] and np.all(np.isfinite(res.m_ci))
+    assert "32 have a finite-trial bias" in said[0] and "upper end may be too low" in said[0]
+    assert "or a smaller kmax" in said[0] and np.all(np.isfinite(res.m_ci))
     plain = _failed_and_kept(act).fits["exp"].m_boot  # the same replicates, uncorrected
     assert np.median(plain[failed]) > np.median(plain[~failed])
-    # the bootstrap-t counts the replicates its interval used; 40 replicates leave fewer than
-    # a 95 % percentile interval needs, which is said with them
-    sym = _failed_and_kept(act, bias_correction=True, ci_method="symmetric_t", n_inner=10)
-    assert any(w.startswith("32 of 100 bootstrap replicates") for w in sym.warnings)
+    # the bootstrap-t (symmetric: too narrow, not too low) counts the replicates it used,
+    # those its inner replicates dropped (5 inner fits leave some without two finite) too
+    sym = _failed_and_kept(act, bias_correction=True, ci_method="symmetric_t", n_inner=5)
+    said = [w for w in sym.warnings if "left out" in w]
+    assert len(said) == 1 and "32 have a finite-trial bias" in said[0], sym.warnings
+    assert "so the interval may be too narrow" in said[0] and "upper end" not in said[0]
+    left = int(said[0].split(" of 100")[0])
+    assert left > 32 and f"{left - 32} have fewer than two finite inner fits" in said[0]
+    # 40 replicates leave 28, fewer than a 95 % percentile interval needs: said with the
+    # n_boot that leaves enough at this rate of failures (ceil(39 * 40 / 28) = 56)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", C.CriticalityWarning)
         few = C.branching_ratio(act, n_boot=40, seed=1, bias_correction=True)
     said = [w for w in few.warnings if "left out" in w]
-    assert len(said) == 1 and "the 28 left: cannot resolve a 95 % centred_percentile" in said[0]
+    assert len(said) == 1 and "the 28 left cannot resolve a 95 % centred_percentile" in said[0]
+    assert said[0].endswith("use n_boot >= 56"), said
+
+
+def test_left_out_replicates_of_the_naive_slope_and_of_one_trial_drawn_again():
+    """The naive estimator takes no kmax (not advised); replicates a bootstrap-t drops for
+    lack of inner spread (2 trials: a replicate is often one trial twice) are not blamed on
+    their fits."""
+    act = C.simulate_branching_process(0.8, 10.0, 20, trials=10, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        naive = C.branching_ratio(act, method="naive", bias_correction=True, n_boot=100, seed=1)
+        two = C.branching_ratio(
+            C.simulate_branching_process(0.9, 10.0, 150, trials=2, seed=1),
+            ci_method="symmetric_t", n_inner=5, n_boot=100, seed=1,
+        )  # fmt: skip
+    said = [w for w in naive.warnings if "left out" in w]
+    assert len(said) == 1 and "use longer trials" in said[0] and "kmax" not in said[0]
+    said = [w for w in two.warnings if "left out" in w]
+    assert len(said) == 1 and "not finite" not in said[0] and "finite-trial" not in said[0]
+    assert "have fewer than two finite inner fits or no spread" in said[0], said
 
 
 def test_no_note_when_every_replicate_is_used():

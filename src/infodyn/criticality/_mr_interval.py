@@ -68,6 +68,16 @@ def _order_index(n: int, ci: float) -> int:
     return int(np.ceil((n + 1) * ci - 1e-9))
 
 
+def _level_need(n: int, ci: float, ci_method: str) -> tuple[int, str]:
+    """The replicates a ``ci`` interval needs, and what it reaches with ``n`` fewer than that
+    (:func:`few_replicates_note`)."""
+    if ci_method == "symmetric_t":
+        need = next(b for b in range(1, 10**7) if _order_index(b, ci) <= b)
+        return need, f"its level is at most {100 * n / (n + 1):.0f} %"
+    need = math.ceil(2.0 / (1.0 - ci) - 1.0 - 1e-9)
+    return need, "its ends are interpolated among the extreme replicates"
+
+
 def few_replicates_note(n_boot: int, ci: float, ci_method: str) -> str | None:
     """The note for ``n_boot`` replicates too few for a ``ci`` interval, else None (it was
     reported as 95 % without a word: 75 % at most for the bootstrap-t at B = 3).
@@ -78,12 +88,7 @@ def few_replicates_note(n_boot: int, ci: float, ci_method: str) -> str | None:
     ``B >= 2 / (1 - ci) - 1`` (39 at 95 %); below it the ends are interpolated among the
     extreme replicates. Replicates whose fit failed are left out of the interval too, which
     :func:`left_out_note` says (with this note for the replicates left)."""
-    if ci_method == "symmetric_t":
-        need = next(b for b in range(1, 10**7) if _order_index(b, ci) <= b)
-        reach = f"its level is at most {100 * n_boot / (n_boot + 1):.0f} %"
-    else:
-        need = math.ceil(2.0 / (1.0 - ci) - 1.0 - 1e-9)
-        reach = "its ends are interpolated among the extreme replicates"
+    need, reach = _level_need(n_boot, ci, ci_method)
     if n_boot >= need:
         return None
     return (
@@ -93,33 +98,55 @@ def few_replicates_note(n_boot: int, ci: float, ci_method: str) -> str | None:
 
 
 def left_out_note(
-    n_used: int,
-    n_boot: int,
+    counts: tuple[int, int, int],
     m_ci: tuple[float, float],
     ci: float,
     ci_method: str,
     bias_correction: bool,
+    naive: bool = False,
 ) -> list[str]:
-    """The note (a list of none or one) for an interval built from ``n_used`` of ``n_boot``
-    replicates: the others' fits failed and had been left out without a word. For the
-    bias-corrected fit they fail where the first-order correction does not hold, which is where
-    the bias is largest, at the replicates of largest m (m = 0.9 on 10 trials of 100 bins,
-    seeds 0 and 1: 38 and 32 of 100 left out, their uncorrected m 0.857 and 0.863 against
-    0.837 and 0.826 for those kept), so the interval's upper end may be too low. Nothing when
-    all were used or the interval is NaN."""
+    """The note (a list of none or one) for an interval that left replicates out, which it
+    had done without a word. ``counts``: the replicates asked for, those with a finite fit, and
+    those the interval used (the bootstrap-t also drops replicates with fewer than two finite
+    inner fits or no spread among them: with few trials, one trial drawn over and over).
+
+    For the bias-corrected fit, fits fail where the first-order correction does not hold, which
+    is where the bias is largest, at the replicates of largest m (m = 0.9 on 10 trials of 100
+    bins, seeds 0 and 1: 38 and 32 of 100 left out, their uncorrected m 0.857 and 0.863 against
+    0.837 and 0.826 for those kept): the percentile interval's upper end may be too low, the
+    symmetric bootstrap-t interval too narrow. Nothing when all were used or the interval is
+    NaN. When the replicates left are too few for the level (and ``n_boot`` was not), the note
+    says so, with the ``n_boot`` that would leave enough at the same rate of failures."""
+    n_boot, n_fitted, n_used = counts
     if n_used >= n_boot or not np.all(np.isfinite(m_ci)):
         return []
-    why = (
-        "their finite-trial bias is too large for the first-order correction (tau not small "
-        "against the trial); these are the replicates of largest m, so the interval's upper "
-        "end may be too low; use longer trials or a smaller kmax"
-        if bias_correction
-        else "their slopes or fit were not finite"
-    )
-    note = f"{n_boot - n_used} of {n_boot} bootstrap replicates are left out of the interval: {why}"
-    few = few_replicates_note(n_used, ci, ci_method)
-    if few and not few_replicates_note(n_boot, ci, ci_method):  # (that one was said already)
-        note += f"; the {n_used} left: " + few.removeprefix(f"n_boot = {n_used} replicates ")
+    parts = []
+    if n_fitted < n_boot:
+        where = (
+            "'s upper end may be too low" if ci_method != "symmetric_t" else " may be too narrow"
+        )
+        parts.append(
+            f"{n_boot - n_fitted} have a finite-trial bias too large for the first-order "
+            "correction (tau not small against the trial); they are the replicates of largest "
+            f"m, so the interval{where}; use longer trials"
+            + ("" if naive else " or a smaller kmax")
+            if bias_correction
+            else f"{n_boot - n_fitted} have slopes or a fit that are not finite"
+        )
+    if n_used < n_fitted:
+        parts.append(
+            f"{n_fitted - n_used} have fewer than two finite inner fits or no spread among "
+            "them (with few trials a replicate can hold one trial over and over; use more trials)"
+        )
+    note = f"{n_boot - n_used} of {n_boot} bootstrap replicates are left out of the interval: "
+    note += "; ".join(parts)
+    need, reach = _level_need(n_used, ci, ci_method)
+    if n_used < need <= n_boot:  # (fewer than n_boot needs: few_replicates_note said it)
+        more = math.ceil(need * n_boot / max(n_used, 1))
+        note += (
+            f"; the {n_used} left cannot resolve a {100 * ci:g} % {ci_method} interval (it "
+            f"needs at least {need}): {reach}; use n_boot >= {more}"
+        )
     return [note]
 
 
@@ -168,9 +195,10 @@ def replicate_interval(
     r_inner: np.ndarray | None,
     ci: float,
     n_units: int,
-) -> tuple[tuple[float, float], np.ndarray, int]:
+) -> tuple[tuple[float, float], np.ndarray, tuple[int, int, int]]:
     """The interval of ``est`` from the slopes of the replicates; returns ``(m_ci, m_boot,
-    n_used)``, ``n_used`` the outer replicates the interval was built from (0 when NaN).
+    counts)``, ``counts`` the outer replicates given, those with a finite fit and those the
+    interval was built from (0 when NaN), as :func:`left_out_note` takes them.
 
     ``fit_m(rows)`` gives ``m`` for each row of slopes; ``r_boot`` (B, K) are the outer
     replicates' slopes, ``r_inner`` (B * n_inner, K) the inner ones (``None``: centred
@@ -180,15 +208,15 @@ def replicate_interval(
     replicate estimates.
     """
     m_boot = _fit_finite(fit_m, r_boot)
-    finite = np.isfinite(m_boot)
     kept = m_boot[np.all(np.isfinite(r_boot), axis=1)]
-    if finite.sum() < 2 or not np.isfinite(est):
-        return (float("nan"), float("nan")), kept, 0
+    n_boot, n_fitted = m_boot.size, int(np.isfinite(m_boot).sum())
+    if n_fitted < 2 or not np.isfinite(est):
+        return (float("nan"), float("nan")), kept, (n_boot, n_fitted, 0)
     if r_inner is None:
-        return _interval(est, m_boot, ci, n_units), kept, int(finite.sum())
+        return _interval(est, m_boot, ci, n_units), kept, (n_boot, n_fitted, n_fitted)
     inner = _fit_finite(fit_m, r_inner).reshape(r_boot.shape[0], -1)
     interval, n_used = _symmetric_t(est, m_boot, inner, ci)
-    return interval, kept, n_used
+    return interval, kept, (n_boot, n_fitted, n_used)
 
 
 def _fit_finite(fit_m: Callable[[np.ndarray], np.ndarray], rows: np.ndarray) -> np.ndarray:

@@ -348,8 +348,8 @@ def branching_ratio(
         inner1 = None if r_inner is None else r_inner[:, :1]
         m_ci = (np.nan, np.nan)
         if have_boot:
-            m_ci, _, n_used = replicate_interval(lag1, m, r_boot[:, :1], inner1, ci, n_units)
-            notes += left_out_note(n_used, n_boot, m_ci, ci, ci_method, bias_correction)
+            m_ci, _, counts = replicate_interval(lag1, m, r_boot[:, :1], inner1, ci, n_units)
+            notes += left_out_note(counts, m_ci, ci, ci_method, bias_correction, naive=True)
         tau = float(_tau(np.log(m), dt)) if m > 0 else float("nan")
         tau_ci = _tau_interval(np.array(m_ci), dt, m)
         if m <= 0:
@@ -369,7 +369,7 @@ def branching_ratio(
         w = np.ones(ok.sum())
     fits: dict[str, ExpFit] = {}
     plain_fits = {}  # each fit's plain least squares, for the short-trial note too
-    used = {}  # the replicates each fit's interval was built from
+    used = {}  # the replicates each fit's interval was given and built from
     pool = coefficient_method == "sm"
     for name in _FITS:
         offset = name == "exp_offset"
@@ -423,7 +423,7 @@ def branching_ratio(
         )
     main = fits[fit]
     if have_boot:
-        notes += left_out_note(used[fit], n_boot, main.m_ci, ci, ci_method, bias_correction)
+        notes += left_out_note(used[fit], main.m_ci, ci, ci_method, bias_correction)
     if bias_correction and not np.isfinite(main.m):
         notes.append(
             f"the finite-trial bias correction does not hold here (tau not small against "

@@ -32,10 +32,10 @@ def dog_filter(
     Boundaries are reflected (``scipy.ndimage.gaussian_filter`` mode "reflect"; kernels cut at
     4 sigma, a radius of :func:`dog_radius` pixels). The filter has zero response to a constant
     image, which therefore gives zeros, and to a constant region: responses within the
-    convolution's rounding (``1e-12`` of the largest grey level) are set to exactly 0 (a flat
-    region at 7 of the 256 8-bit grey levels, 45/255 among them, came out about 1e-16 positive,
-    and ``binarize="sign"`` made it all ones; the smallest response of a real 8-bit edge is
-    orders of magnitude above that bound).
+    convolution's rounding (at most 3 eps of the largest |grey level| for sigmas 0.3-6 pixels)
+    are set to exactly 0, below ``1e-14`` of it (a flat region at 7 of the 256 8-bit grey
+    levels, 45/255 among them, came out about 1e-16 positive, and ``binarize="sign"`` made it
+    all ones).
     """
     require(  # True was a centre of 1 pixel, "a" a raw TypeError
         is_finite_number(sigma_center)
@@ -57,10 +57,10 @@ def dog_filter(
     out = gaussian_filter(img, sigma_center, mode="reflect") - gaussian_filter(
         img, sigma_surround, mode="reflect"
     )
-    rounding = 1e-12 * max(1.0, float(np.abs(img).max()))
-    out[np.abs(out) <= rounding] = 0.0
+    largest = float(np.abs(img).max())
+    out[np.abs(out) <= 1e-14 * largest] = 0.0
     sd = out[:, columns].std()
-    if sd <= rounding:  # flat image: no contrast at all
+    if sd <= 1e-12 * max(1.0, largest):  # flat image: no contrast at all
         return np.zeros_like(out)
     return out / sd
 
