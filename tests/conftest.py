@@ -1,6 +1,5 @@
 """Test set-up: float64 JAX (exactness checks) on the CPU even where a GPU is visible, a headless
-matplotlib backend, no forced colour, one JAX compilation cache shared by the run's processes, and
-tests/ on the import path for the shared helpers
+matplotlib backend, no forced colour, and tests/ on the import path for the shared helpers
 (``faultkit``; see tests/README.md)."""
 
 import os
@@ -17,35 +16,10 @@ for _forces_colour in ("FORCE_COLOR", "PY_COLORS", "GITHUB_ACTIONS", "TTY_COMPAT
 os.environ.setdefault(
     "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 )
-# One JAX compilation cache for the whole run: the xdist workers and every `infodyn ...`
-# subprocess inherit these variables (the controller imports this file first), so a function
-# compiled once (a trainer's step, a CLI run's simulation) is read back instead of compiled
-# again in the next test, worker or subprocess. Results are unchanged: the cache holds the
-# executables XLA would build. A 2-core run of tests/_benchmarks/test_gpu_reproducibility.py
-# took 36 s with it, 60 s without. A size limit makes JAX lock each read and write (with
-# `filelock`; without a limit it writes entries in place, and a process reading one half
-# written warns); XLA's own caches (GPU autotuning) stay per process. Left off when the caller
-# set a cache directory (their cache is theirs) or `filelock` is missing.
-try:
-    import filelock  # noqa: F401  (JAX's cache lock)
-
-    _locked = True
-except ImportError:
-    _locked = False
-if _locked and "JAX_COMPILATION_CACHE_DIR" not in os.environ:
-    import atexit
-    import shutil
-    import tempfile
-
-    _cache = tempfile.mkdtemp(prefix="infodyn-tests-jax-cache-")
-    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
-    os.environ.update(
-        JAX_COMPILATION_CACHE_DIR=_cache,
-        JAX_COMPILATION_CACHE_MAX_SIZE=str(8 << 30),
-        JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
-        JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
-        JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES="none",
-    )
+# (A JAX compilation cache shared by the workers and CLI subprocesses was tried in stop 56:
+# the subprocess-heavy test files took 226 s with it against 233 s without, -n 2, and JAX
+# writes entries unlocked unless a size limit makes it lock each read and write with
+# `filelock`, a half-written entry otherwise being read with a warning. Not kept.)
 
 import jax  # noqa: E402
 
