@@ -304,3 +304,22 @@ def test_the_corrected_fit_is_a_fixed_point_of_each_row_alone():
         some = np.flatnonzero(ok)[::37]
         alone = np.array([fit_corrected(plain, r[i : i + 1], k, float(t), 1.0)[0][0] for i in some])
         np.testing.assert_allclose(alone, x[some], rtol=0, atol=1e-12)
+
+
+def test_one_small_step_does_not_stop_the_fixed_point_iteration():
+    """A row's iteration can take one small step by chance and move again (steps of 2.7e-3,
+    8.7e-8, 3.5e-4 were seen where a large correction makes it wander): a row stops after two
+    steps below the tolerance in a row, not one. A scripted fit moves one row by these steps."""
+    steps = [2.7e-3, 8.7e-8, 3.5e-4, 4e-7, 3e-8, 1e-3]
+    x0 = np.log(0.9)
+
+    def scripted(rows, start=None):
+        scripted.calls += start is not None  # the n-th refit has taken n steps
+        x = np.full(rows.shape[0], x0 + sum(steps[: scripted.calls]))
+        ones = np.ones(rows.shape[0])
+        return x, 0.5 * ones, 0 * ones, 0 * ones
+
+    scripted.calls = 0
+    k = np.arange(1.0, 11.0)
+    x = fit_corrected(scripted, np.zeros((1, 10)), k, 1000.0, 1.0)[0]
+    assert scripted.calls == 5 and x[0] == pytest.approx(x0 + sum(steps[:5]), abs=1e-15)
