@@ -201,21 +201,22 @@ def test_replicates_left_out_of_the_interval_are_said():
 
 def test_left_out_replicates_of_the_naive_slope_and_of_one_trial_drawn_again():
     """The naive estimator takes no kmax (not advised); replicates a bootstrap-t drops for
-    lack of inner spread (2 trials: a replicate is often one trial twice) are not blamed on
-    their fits."""
+    lack of inner spread (3 trials: 13 of 100 replicates are one trial three times) are not
+    blamed on their fits."""
     act = C.simulate_branching_process(0.8, 10.0, 20, trials=10, seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", C.CriticalityWarning)
         naive = C.branching_ratio(act, method="naive", bias_correction=True, n_boot=100, seed=1)
-        two = C.branching_ratio(
-            C.simulate_branching_process(0.9, 10.0, 150, trials=2, seed=1),
+        three = C.branching_ratio(
+            C.simulate_branching_process(0.9, 10.0, 150, trials=3, seed=1),
             ci_method="symmetric_t", n_inner=5, n_boot=100, seed=1,
         )  # fmt: skip
     said = [w for w in naive.warnings if "left out" in w]
     assert len(said) == 1 and "use longer trials" in said[0] and "kmax" not in said[0]
-    said = [w for w in two.warnings if "left out" in w]
+    said = [w for w in three.warnings if "left out" in w]
     assert len(said) == 1 and "not finite" not in said[0] and "finite-trial" not in said[0]
-    assert "have fewer than two finite inner fits or no spread" in said[0], said
+    assert said[0].startswith("13 of 100") and np.all(np.isfinite(three.m_ci))
+    assert "13 have fewer than two finite inner fits or no spread" in said[0], said
 
 
 def test_no_note_when_every_replicate_is_used():
@@ -223,3 +224,19 @@ def test_no_note_when_every_replicate_is_used():
     for kwargs in ({}, {"bias_correction": True}, {"method": "naive"}):
         res = _failed_and_kept(act, **kwargs)
         assert not any("left out" in w for w in res.warnings), (kwargs, res.warnings)
+
+
+def test_a_bootstrap_t_of_two_trials_gives_no_interval_not_a_point():
+    """2 trials: replicates holding one trial twice have no inner spread (dropped), those
+    holding both once equal the estimate, so the interval was (m, m) at "95 %"; it is NaN now,
+    beside the note that 2 trials make intervals unreliable (the percentile interval stays)."""
+    act = C.simulate_branching_process(0.9, 10.0, 150, trials=2, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        sym = C.branching_ratio(act, ci_method="symmetric_t", n_inner=5, n_boot=100, seed=1)
+        pct = C.branching_ratio(act, n_boot=100, seed=1)
+    assert np.isfinite(sym.m) and np.all(np.isnan(sym.m_ci)), sym.m_ci
+    assert any("only 2 trials" in w for w in sym.warnings)
+    assert pct.m_ci[0] < pct.m < pct.m_ci[1]
+    est = 0.8
+    assert np.all(np.isnan(symmetric_t(est, np.full(30, est), np.ones((30, 4)), 0.95)))

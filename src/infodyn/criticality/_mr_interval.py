@@ -156,7 +156,10 @@ def symmetric_t(est: float, boot: np.ndarray, inner: np.ndarray, ci: float) -> t
     ``boot`` (B,) are the replicates' estimates, ``inner`` (B, n_inner) those of their inner
     replicates; NaN entries (failed fits) are left out, and replicates with fewer than two
     finite inner estimates or no inner spread (below 1e-6 of the outer one) are dropped. NaN
-    with fewer than two usable replicates.
+    with fewer than two usable replicates, and where the chosen ``|t*|`` is 0 (the usable
+    replicates equal the estimate: with 2 trials, the replicates that hold both trials once;
+    the others, one trial twice, have no inner spread), which had been an interval of zero
+    width around m.
     """
     return _symmetric_t(est, boot, inner, ci)[0]
 
@@ -185,6 +188,8 @@ def _symmetric_t(
     # exchangeable (Davison & Hinkley 1997, sec. 5.2); too few: the largest (few_replicates_note)
     j = min(_order_index(t_abs.size, ci), t_abs.size)
     half = float(t_abs[j - 1]) * s
+    if not half > 0:  # the replicates that vary were all dropped: no interval, not a point
+        return nan, 0
     return (float(est - half), float(est + half)), t_abs.size
 
 
