@@ -94,14 +94,14 @@ def _poisson(
     evidence-accumulation trials held four 2.2 GB arrays and took 10-22 s; 2.5-5 s now, most of
     it the first touch of the result's pages)."""
     if callable(rate_hz):
-        rates = rate_hz
-    else:  # checked before the memory (an impossible rate is the first thing to say)
-        spike_probabilities(rate_hz, dt)
-        rates = lambda lo, hi: rate_hz  # noqa: E731
+        probabilities = lambda lo, hi: spike_probabilities(rate_hz(lo, hi), dt)  # noqa: E731
+    else:  # checked once, before the memory (an impossible rate is the first thing to say)
+        p = spike_probabilities(rate_hz, dt)
+        probabilities = lambda lo, hi: p  # noqa: E731
     per_row = math.prod(shape[1:])
     rows = max(1, DRAW_BLOCK // max(per_row, 1))
     require_memory(  # n_in = 10**30 was NumPy's "maximum allowed dimension exceeded"
-        # the result, and a block's rates, probabilities (two blocks' at once) and uniforms
+        # the result, and a block's rates, probabilities and uniforms (with room to spare)
         8 * math.prod(shape) + 32 * min(rows, shape[0]) * per_row,
         f"a batch of {shape} input spikes",
         "give fewer steps or inputs",
@@ -109,8 +109,7 @@ def _poisson(
     out = np.empty(shape)
     for lo in range(0, shape[0], rows):
         hi = min(lo + rows, shape[0])
-        p = spike_probabilities(rates(lo, hi), dt)
-        np.less(rng.random((hi - lo, *shape[1:])), p, out=out[lo:hi])
+        np.less(rng.random((hi - lo, *shape[1:])), probabilities(lo, hi), out=out[lo:hi])
     return out
 
 
