@@ -234,6 +234,39 @@ def test_a_port_that_is_no_scheduler_is_a_clear_error_in_time(reply):
     assert "within 1 s" in str(outcome["error"]) and "8787" in str(outcome["error"])
 
 
+def test_a_client_made_after_the_deadline_is_closed(monkeypatch):
+    """An attempt given up runs on in its thread; the client it made late stayed connected,
+    unseen, for the rest of the process. It is closed now, and one made in time is not."""
+    import dask.distributed
+
+    from infodyn.experiments import sweep_cluster
+
+    made: list = []
+
+    class SlowClient:
+        def __init__(self, address: str, timeout: str) -> None:
+            time.sleep(delay)
+            self.closed = False
+            made.append(self)
+
+        def close(self) -> None:
+            self.closed = True
+
+    monkeypatch.setattr(dask.distributed, "Client", SlowClient)
+    monkeypatch.setattr(sweep_cluster, "_GRACE_S", 0.0)
+    delay = 0.6
+    with pytest.raises(InputError, match="within 0.1 s \\(no answer\\)"):
+        sweep_cluster._connect("tcp://127.0.0.1:1", 0.1)
+    deadline = time.monotonic() + 10
+    while not made and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.1)
+    assert len(made) == 1 and made[0].closed
+    delay = 0.0
+    client = sweep_cluster._connect("tcp://127.0.0.1:1", 5.0)
+    assert client is made[1] and not client.closed
+
+
 def test_cli_sweep_bad_input(tmp_path):
     import subprocess
     import sys

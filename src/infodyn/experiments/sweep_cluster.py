@@ -21,31 +21,47 @@ from infodyn.experiments.dask_teardown import (
 __all__ = ["dask_client"]
 
 
+_GRACE_S = 2.0  # seconds past connect_timeout before the attempt is given up
+
+
 def _connect(scheduler: str, connect_timeout: float) -> Any:
     """A client of the scheduler at ``scheduler``, connected in a thread with a deadline: Dask's
     timeout bounds the connection, not the handshake, so a port that accepts and never answers
     (the dashboard's, 8787, for the scheduler's, 8786) hung past any timeout and past SIGTERM,
     and one that answers with other bytes was read as a message length (a 3 EiB MemoryError,
-    reported as out of memory)."""
+    reported as out of memory).
+
+    A thread cannot be stopped: an attempt given up runs on, and the client it makes after the
+    deadline is closed at once (it stayed connected, unseen, for the rest of the process)."""
     import threading
 
     from dask.distributed import Client
 
     box: dict[str, Any] = {}
+    lock = threading.Lock()
 
     def attempt() -> None:
         try:
-            box["client"] = Client(scheduler, timeout=f"{connect_timeout}s")
+            client = Client(scheduler, timeout=f"{connect_timeout}s")
         except BaseException as exc:  # noqa: BLE001 - any failure is "not a scheduler here"
             box["error"] = exc
+            return
+        with lock:
+            late = box.get("given_up", False)
+            if not late:
+                box["client"] = client
+        if late:
+            client.close()
 
     thread = threading.Thread(target=attempt, name="infodyn-dask-connect", daemon=True)
     thread.start()
-    deadline = time.monotonic() + connect_timeout + 2.0
+    deadline = time.monotonic() + connect_timeout + _GRACE_S
     while thread.is_alive() and time.monotonic() < deadline:  # a SIGTERM waits for this at
         thread.join(0.1)  # most (the sweep's loop then stops; it hung here for good before)
-    if "client" in box:
-        return box["client"]
+    with lock:
+        if "client" in box:
+            return box["client"]
+        box["given_up"] = True
     why = type(box["error"]).__name__ if "error" in box else "no answer"
     raise InputError(
         f"cannot reach the Dask scheduler at {scheduler!r} within {connect_timeout:g} s ({why}); "
