@@ -83,3 +83,70 @@ def test_a_level_that_is_no_number_is_one_line():
     X = np.random.default_rng(0).integers(0, 2, size=(200, 6))
     with pytest.raises(InputError, match="level must be in \\(0, 1\\), got '0.9'"):
         zipf_slope(X, level="0.9")
+
+
+def _persistent_words(n_rows, stay, seed, n_types=300, alpha=1.0):
+    """Zipf words that persist: each row keeps the previous row's word with probability
+    ``stay``, else draws afresh, so ``rho_k = stay^k`` and ``tau = (1 + stay) / (1 - stay)``."""
+    rng = np.random.default_rng(seed)
+    p = np.arange(1, n_types + 1, dtype=float) ** -alpha
+    fresh = rng.choice(n_types, size=n_rows, p=p / p.sum())
+    new = rng.random(n_rows) >= stay
+    new[0] = True
+    k = fresh[np.maximum.accumulate(np.where(new, np.arange(n_rows), 0))]
+    return ((k[:, None] >> np.arange(9)) & 1).astype(np.uint8), k
+
+
+@pytest.mark.parametrize("stay", [0.0, 0.8, 0.9])
+def test_autocorrelation_time_of_persistent_words(stay):
+    from infodyn.energy.zipf import _autocorrelation_time
+
+    _, k = _persistent_words(40_000, stay, seed=3)
+    tau, closed = _autocorrelation_time(k)
+    assert closed and tau == pytest.approx((1 + stay) / (1 - stay), rel=0.15)
+
+
+def test_block_bootstrap_interval_matches_the_spread_over_independent_recordings():
+    """Against the true sd of the slope over 60 independent recordings: resampling single rows
+    of persistent words (tau = 19) gives about a third of it, the automatic blocks about all."""
+    stay, n = 0.9, 20_000
+    kw = {"rank_range": (1, 60), "min_count": 5, "seed": 2}
+    slopes = [zipf_slope(_persistent_words(n, stay, s)[0], n_boot=0, **kw).slope for s in range(60)]
+    truth = np.std(slopes, ddof=1)
+    auto_sd, single_sd = [], []
+    for s in range(100, 104):
+        X = _persistent_words(n, stay, s)[0]
+        z = zipf_slope(X, n_boot=150, **kw)
+        one = zipf_slope(X, n_boot=150, block=1, **kw)
+        assert z.block == int(np.ceil(5 * z.tau)) and 80 <= z.block <= 115 and one.block == 1
+        auto_sd.append((z.high - z.low) / (2 * norm.ppf(0.975)))
+        single_sd.append((one.high - one.low) / (2 * norm.ppf(0.975)))
+    assert 0.75 < np.mean(auto_sd) / truth < 1.25, (np.mean(auto_sd), truth)
+    assert np.mean(single_sd) / truth < 0.5, (np.mean(single_sd), truth)
+
+
+def test_block_one_is_the_multinomial_interval_and_blocks_are_checked():
+    X = _words(1.0, n_types=500, M=5000)
+    z = zipf_slope(X, rank_range=(1, 100), n_boot=40, seed=4, block=1)
+    counts = np.sort(np.unique(np.packbits(X, axis=1), axis=0, return_counts=True)[1])[::-1]
+    rng = np.random.default_rng(4)
+    boots = []
+    for _ in range(40):
+        c = np.sort(rng.multinomial(counts.sum(), counts / counts.sum()))[::-1]
+        r = np.arange(1, c.size + 1)
+        keep = (r <= 100) & (c >= 2)
+        boots.append(_ls_slope(r[keep], c[keep]))
+    half = norm.ppf(0.975) * np.std(boots, ddof=1)
+    assert z.low == pytest.approx(z.slope - half, abs=1e-12)
+    assert z.high == pytest.approx(z.slope + half, abs=1e-12)
+    assert z.to_dict()["block_rows"] == 1
+    for bad in (0, 1.5, "blocks", True, 5001, np.array([5, 5]), None):
+        with pytest.raises(InputError, match="block must be"):
+            zipf_slope(X, block=bad)
+
+
+def test_a_recording_too_short_for_its_correlations_is_warned():
+    X = _persistent_words(1000, 0.97, seed=1)[0]
+    with pytest.warns(UserWarning, match="too few for a reliable Zipf interval"):
+        z = zipf_slope(X, rank_range=(1, 30), n_boot=20)
+    assert z.block > 50
