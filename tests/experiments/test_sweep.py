@@ -237,6 +237,8 @@ def test_a_port_that_is_no_scheduler_is_a_clear_error_in_time(reply):
 def test_a_client_made_after_the_deadline_is_closed(monkeypatch):
     """An attempt given up runs on in its thread; the client it made late stayed connected,
     unseen, for the rest of the process. It is closed now, and one made in time is not."""
+    import _thread
+
     import dask.distributed
 
     from infodyn.experiments import sweep_cluster
@@ -258,13 +260,19 @@ def test_a_client_made_after_the_deadline_is_closed(monkeypatch):
     with pytest.raises(InputError, match="within 0.1 s \\(no answer\\)"):
         sweep_cluster._connect("tcp://127.0.0.1:1", 0.1)
     deadline = time.monotonic() + 10
-    while not made and time.monotonic() < deadline:
+    while not (made and made[0].closed) and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.1)
     assert len(made) == 1 and made[0].closed
     delay = 0.0
     client = sweep_cluster._connect("tcp://127.0.0.1:1", 5.0)
     assert client is made[1] and not client.closed
+    delay = 0.6  # a Ctrl-C while it waits gives the attempt up too
+    threading.Timer(0.2, _thread.interrupt_main).start()
+    with pytest.raises(KeyboardInterrupt):
+        sweep_cluster._connect("tcp://127.0.0.1:1", 5.0)
+    while not (len(made) == 3 and made[2].closed) and time.monotonic() < deadline + 10:
+        time.sleep(0.05)
+    assert len(made) == 3 and made[2].closed
 
 
 def test_cli_sweep_bad_input(tmp_path):

@@ -56,12 +56,15 @@ def _connect(scheduler: str, connect_timeout: float) -> Any:
     thread = threading.Thread(target=attempt, name="infodyn-dask-connect", daemon=True)
     thread.start()
     deadline = time.monotonic() + connect_timeout + _GRACE_S
-    while thread.is_alive() and time.monotonic() < deadline:  # a SIGTERM waits for this at
-        thread.join(0.1)  # most (the sweep's loop then stops; it hung here for good before)
-    with lock:
-        if "client" in box:
-            return box["client"]
-        box["given_up"] = True
+    try:
+        while thread.is_alive() and time.monotonic() < deadline:  # a SIGTERM waits for this
+            thread.join(0.1)  # at most (the sweep's loop then stops; it hung here for good)
+    finally:  # a Ctrl-C meanwhile gives the attempt up too
+        with lock:
+            client = box.get("client")
+            box["given_up"] = client is None
+    if client is not None:
+        return client
     why = type(box["error"]).__name__ if "error" in box else "no answer"
     raise InputError(
         f"cannot reach the Dask scheduler at {scheduler!r} within {connect_timeout:g} s ({why}); "
