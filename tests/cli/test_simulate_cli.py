@@ -146,3 +146,25 @@ def test_simulate_refuses_a_dense_network_larger_than_memory(tmp_path):
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert "needs" in res.stderr and "is free" in res.stderr and "k_in" in res.stderr
+
+
+def test_simulate_resume_extends_a_finished_run(tmp_path):
+    """--resume with a larger [input] n_steps runs the new steps only; with as many steps it
+    says how to extend (exit 2, one line)."""
+    for n_steps in (200, 350):
+        (tmp_path / f"c{n_steps}.toml").write_text(SMALL.format(engine="event", n_steps=n_steps))
+    out = tmp_path / "run"
+    assert run_cli("simulate", str(tmp_path / "c200.toml"), "--out", str(out)).returncode == 0
+    res = run_cli("simulate", str(tmp_path / "c350.toml"), "--out", str(out), "--resume")
+    assert res.returncode == 0, res.stderr
+    assert "simulated 350 steps of 50 units (event engine, resumed at step 200)" in res.stdout
+    again = run_cli("simulate", str(tmp_path / "c350.toml"), "--out", str(out), "--resume")
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert again.stderr.strip().count("\n") == 0, again.stderr
+    assert "all its 350 steps: nothing to resume; to extend it, raise [input] n_steps" in (
+        again.stderr
+    )
+    whole = tmp_path / "whole"
+    assert run_cli("simulate", str(tmp_path / "c350.toml"), "--out", str(whole)).returncode == 0
+    a, b = idn.data.load_spikes(out / "spikes.h5"), idn.data.load_spikes(whole / "spikes.h5")
+    assert a.n_spikes > 100 and (a.times == b.times).all() and (a.units == b.units).all()

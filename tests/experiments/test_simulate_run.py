@@ -89,7 +89,7 @@ def test_a_run_stopped_twice_and_resumed_has_the_uninterrupted_spikes(
     assert res["resumed_from_step"] == 200
     _same_spikes(tmp_path / "run", tmp_path / "whole")
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
-        "config.json", "figures", "results.json", "spikes.h5"
+        "config.json", "end_state.npz", "figures", "results.json", "spikes.h5"
     ]  # fmt: skip
 
 

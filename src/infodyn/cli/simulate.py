@@ -16,15 +16,19 @@ def simulate(
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
     engine: str = typer.Option(None, help="Override [simulation] engine: auto, jax or event."),
     resume: bool = typer.Option(
-        False, "--resume", help="Continue the interrupted run in DIR/checkpoint/."
+        False,
+        "--resume",
+        help="Continue the interrupted run in DIR/checkpoint/, or extend the finished run in "
+        "DIR to a larger [input] n_steps.",
     ),
 ) -> None:
     """Simulate a LIF/ALIF network; writes spikes.h5, a raster, rates and results.json.
 
     A checkpoint is written to DIR/checkpoint/ every [simulation] checkpoint_seconds (60 by
     default). Ctrl-C (or SIGTERM) stops after the current chunk of steps with a checkpoint;
-    --resume continues it with the spikes of one uninterrupted run. A run that was in DIR before
-    stays whole until the new one has finished.
+    --resume continues it with the spikes of one uninterrupted run. A finished run is extended
+    by raising [input] n_steps and resuming: only the new steps run. A run that was in DIR
+    before stays whole until the new one has finished.
     """
     from infodyn.experiments.config import SimulateConfig, load_config, with_overrides
     from infodyn.experiments.interrupt import graceful, requested

@@ -84,7 +84,7 @@ def saved_step(run_dir: str | os.PathLike) -> int | None:
     path = Path(run_dir) / FOLDER / STATE
     if not path.exists():
         return None
-    return _load_state(path)["step"]
+    return load_state(path)["step"]
 
 
 class SimulationCheckpoint:
@@ -172,7 +172,7 @@ class SimulationCheckpoint:
         if not (folder / STATE).exists():
             ckpt._drop_segments_from(0)
             return ckpt, None
-        saved = _load_state(folder / STATE)
+        saved = load_state(folder / STATE)
         if saved["digest"] != digest:
             raise StaleCheckpoint(
                 f"{folder / STATE}: the weights differ from those the interrupted run used (was "
@@ -315,7 +315,7 @@ def _is_checkpoint(folder: Path) -> bool:
     return not any(folder.iterdir()) or command_in(folder / "config.json") == "simulate"
 
 
-def _load_state(path: Path) -> dict[str, Any]:
+def load_state(path: Path) -> dict[str, Any]:
     """``state.npz``: its step, stretch count, weights digest and the engine's state."""
     advice = f"delete {path.parent} and simulate afresh"
     with reading(path, "simulation checkpoint", advice), np.load(path) as data:

@@ -14,6 +14,7 @@ from infodyn.atomic import remove_temporaries
 from infodyn.errors import InputError, as_path
 from infodyn.experiments.config import SimulateConfig, make_input, validate
 from infodyn.experiments.rundir import RunDir, png_bytes
+from infodyn.experiments.simulate_extend import END_STATE, keep_end_state
 from infodyn.experiments.sweep_lock import folder_lock, refuse_if_held
 from infodyn.memory import require_memory
 from infodyn.network import engine_jax
@@ -49,6 +50,7 @@ def run_simulation(
         saved_step,
         weights_digest,
     )
+    from infodyn.experiments.simulate_extend import finished_run_end, reopen_as_checkpoint
 
     cfg, out = _checked_arguments(cfg, out)
     if not resume and (step := saved_step(out)) is not None:
@@ -62,22 +64,20 @@ def run_simulation(
             f"{out} holds an interrupted simulation ({done}): pass --resume (resume=True) to "
             f"continue it, or delete {out / FOLDER} to start afresh"
         )
+    end = None  # the saved end of a finished run that this one extends
     if resume and not (out / FOLDER).is_dir():  # before the network is built and RunDir
         # makes the folder
-        if (out / "results.json").is_file():
+        if not (out / "results.json").is_file():
             raise InputError(
-                f"{out} holds a finished simulation (its results.json, no checkpoint): nothing "
-                "to resume; run without --resume to simulate it again (the new run replaces it "
-                "when it finishes)"
+                f"{out}: no interrupted simulation to resume (no checkpoint folder); run "
+                "without --resume to start one"
             )
-        raise InputError(
-            f"{out}: no interrupted simulation to resume (no checkpoint folder); run without "
-            "--resume to start one"
-        )
+        end = finished_run_end(out, resolved(cfg), cfg.input.n_steps)
     net = cfg.build_network()
     engine = cfg.simulation.engine
-    if engine == "auto":
-        engine = "event" if cfg.input.n_steps >= AUTO_EVENT_MIN_STEPS else "jax"
+    if engine == "auto":  # an extended run goes on with the engine it ran on
+        auto = "event" if cfg.input.n_steps >= AUTO_EVENT_MIN_STEPS else "jax"
+        engine = end["state"].engine if end is not None else auto
     if cfg.simulation.params is None:  # to be drawn (a file's are checked as the engine
         # copies them: event_weights)
         check_weights_memory(net, engine, cfg.simulation.precision)
@@ -102,6 +102,8 @@ def run_simulation(
             remove_temporaries(run.path)  # what a run killed here left (a staged spike file)
             every_s = cfg.simulation.checkpoint_seconds
             args = (run.path, resolved(cfg), header, every_s, weights_digest(params))
+            if end is not None:  # the finished run as one interrupted after its last step
+                reopen_as_checkpoint(SimulationCheckpoint.fresh(*args), end, run.file("spikes.h5"))
             if resume:
                 ckpt, start = SimulationCheckpoint.resumed(*args)
             else:
@@ -188,6 +190,7 @@ def _simulate(
             results["resumed_from_step"] = 0 if start is None else start.step
             results["wall_seconds_this_run"] = elapsed - ckpt.earlier_s
         run.retire_results()  # a death before finish: no old results beside the new spikes
+        run.file(END_STATE).unlink(missing_ok=True)  # nor the old run's end beside them
         os.replace(staged, run.file("spikes.h5"))
     except BaseException:
         ckpt.discard_open()
@@ -197,6 +200,7 @@ def _simulate(
     finally:
         staged.unlink(missing_ok=True)  # a run that failed: its spikes are not kept
     run.finish(cfg, "simulate", results, prune=True)
+    keep_end_state(ckpt.folder, run.path)  # for a longer run to extend this one
     ckpt.remove()
     return results
 

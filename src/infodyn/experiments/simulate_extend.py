@@ -1,0 +1,118 @@
+"""Extending a finished ``infodyn simulate`` run: ``--resume`` with more ``[input] n_steps``.
+
+A finished run keeps the engine's state after its last step, ``DIR/end_state.npz`` (the
+checkpoint's last ``state.npz``, :mod:`~infodyn.experiments.simulate_checkpoint`). Given a config
+that differs from the run's own (``DIR/config.json``) only by a larger ``[input] n_steps`` (and
+the keys that change no spike, :data:`~infodyn.experiments.simulate_checkpoint.HARMLESS`),
+``infodyn simulate CONFIG --out DIR --resume`` makes the finished run an interrupted one at its
+last step: a checkpoint whose first stretch holds the run's spikes under the longer run's header
+and whose state is the end state. The resume then runs the new steps only. The result is the
+run of the longer ``n_steps`` from step 0, spike for spike, because the input of the first steps
+does not depend on ``n_steps`` (Poisson input and direct current; the private Poisson stream is
+drawn by blocks of steps) and the state after them is the saved one. Filtered noise is made for
+the whole run at once (its filter and normalisation see every step), so a run driven by it is
+refused. The run that was in DIR stays whole until the longer one has finished.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from infodyn.data.spike_stream import iter_spike_file
+from infodyn.errors import InputError
+from infodyn.experiments.resume import changed_keys, config_value, shown_changes, stored_config
+from infodyn.experiments.simulate_checkpoint import (
+    HARMLESS,
+    STATE,
+    SimulationCheckpoint,
+    load_state,
+)
+
+#: the engine's state after a finished run's last step, in its run directory
+END_STATE = "end_state.npz"
+
+#: input kinds whose first steps are the same for any number of steps
+EXTENDABLE_INPUTS = ("poisson", "current")
+
+#: spike steps read at a time while the finished run's spikes are copied into the checkpoint
+_COPY_STEPS = 10_000
+
+
+def keep_end_state(checkpoint: Path, run_dir: Path) -> None:
+    """Keep the checkpoint's last state (after the run's last step) as :data:`END_STATE`."""
+    state = checkpoint / STATE
+    if state.is_file():
+        os.replace(state, run_dir / END_STATE)
+
+
+def finished_run_end(out: Path, config: dict[str, Any], n_steps: int) -> dict[str, Any]:
+    """The saved end of the finished run in ``out`` that ``config`` (resolved, with
+    ``n_steps`` steps) extends: :func:`load_state`'s dict. Refuses, with what to do, a run that
+    cannot be extended to it (another config, as many steps or fewer, filtered noise, no end
+    state)."""
+    stored = stored_config(out)
+    if stored is None or not isinstance(stored.get("config"), dict):
+        raise InputError(
+            f"{out} holds a finished run without its config.json: nothing to resume; run without "
+            "--resume to simulate it again"
+        )
+    old = stored["config"]
+    done = config_value(old, "input.n_steps")
+    if isinstance(done, int) and n_steps == done:
+        raise InputError(
+            f"{out} holds a finished simulation of all its {done:,} steps: nothing to resume; to "
+            "extend it, raise [input] n_steps and resume again, or run without --resume to "
+            "simulate it again (the new run replaces it when it finishes)"
+        )
+    changes = [k for k in changed_keys(old, config) if k not in HARMLESS and k != "input.n_steps"]
+    if changes:
+        shown = {k: [config_value(old, k), config_value(config, k)] for k in changes}
+        raise InputError(
+            f"{out} holds a finished simulation of another config: {shown_changes(changes, shown)}"
+            "; a finished run is extended by [input] n_steps alone: restore the rest, or run "
+            "without --resume to simulate afresh"
+        )
+    if not isinstance(done, int):
+        raise InputError(
+            f"{out / 'config.json'} gives no whole [input] n_steps ({done!r}): the finished run "
+            "cannot be extended; run without --resume to simulate afresh"
+        )
+    if n_steps < done:
+        raise InputError(
+            f"{out} holds a finished simulation of {done:,} steps, more than the {n_steps:,} "
+            "asked for: a run is extended, never cut; analyse its first steps instead "
+            "(infodyn criticality/info take the spike file), or run without --resume"
+        )
+    kind = config_value(config, "input.kind")
+    if kind not in EXTENDABLE_INPUTS:
+        raise InputError(
+            f"{out}: a run driven by [input] kind = {kind!r} cannot be extended (that input is "
+            "made for the whole run at once: a longer run's first steps get another input); run "
+            "without --resume to simulate the longer run"
+        )
+    path = out / END_STATE
+    if not path.is_file():
+        raise InputError(
+            f"{out} holds a finished simulation without {END_STATE} (the engine's state after "
+            "its last step: kept from this version on) so it cannot be extended; run without "
+            "--resume to simulate the longer run"
+        )
+    end = load_state(path)
+    if end["step"] != done:
+        raise InputError(
+            f"{path} is the state after step {end['step']:,}, but the run has {done:,} steps: "
+            "it belongs to another run; run without --resume to simulate the longer run"
+        )
+    return end
+
+
+def reopen_as_checkpoint(ckpt: SimulationCheckpoint, end: dict[str, Any], spikes: Path) -> None:
+    """Fill the fresh checkpoint ``ckpt`` (the longer run's header) with the finished run's
+    spikes and end state, as a run interrupted after its last step would have left it."""
+    ckpt.earlier_s = end["wall_seconds"]
+    for _, _, times, units in iter_spike_file(spikes, _COPY_STEPS, dense=False):
+        if times.size:
+            ckpt.on_spikes(times, units)
+    ckpt.save(end["state"])

@@ -1,0 +1,113 @@
+"""Extending a finished simulation (infodyn.experiments.simulate_extend): ``resume`` with a
+larger ``[input] n_steps`` runs the new steps only and gives the longer run, spike for spike."""
+
+import numpy as np
+import pytest
+
+from infodyn.data.io import load_spikes
+from infodyn.errors import InputError
+from infodyn.experiments.config import SimulateConfig, validate
+from infodyn.experiments.interrupt import Interrupted, _state
+from infodyn.experiments.simulate_checkpoint import load_state
+from infodyn.experiments.simulate_extend import END_STATE
+from infodyn.experiments.simulate_run import run_simulation
+
+
+def _cfg(n_steps, engine="event", precision="float64", kind="poisson", network=None, **sim):
+    return validate(
+        SimulateConfig,
+        {
+            "network": network or {"n_in": 10, "n_rec": 60, "in_scale": 3.0},
+            "input": {"kind": kind, "n_steps": n_steps, "rate_hz": 40.0, "seed": 5},
+            "simulation": {"engine": engine, "precision": precision, "chunk_steps": 100, **sim},
+        },
+    )
+
+
+def _assert_same_spikes(a, b, n_steps):
+    a, b = load_spikes(a / "spikes.h5"), load_spikes(b / "spikes.h5")
+    assert a.n_steps == b.n_steps == n_steps and a.metadata == b.metadata
+    assert a.n_spikes > 500 and a.times.max() >= n_steps - 100  # spikes in the new steps too
+    np.testing.assert_array_equal(a.times, b.times)
+    np.testing.assert_array_equal(a.units, b.units)
+
+
+@pytest.mark.parametrize(("engine", "precision"), [("event", "float64"), ("jax", "float32")])
+def test_an_extended_run_is_the_longer_run_spike_for_spike(engine, precision, tmp_path):
+    run_simulation(_cfg(700, engine, precision), tmp_path / "whole")
+    run_simulation(_cfg(300, engine, precision), tmp_path / "run")
+    assert load_state(tmp_path / "run" / END_STATE)["step"] == 300
+    res = run_simulation(_cfg(550, engine, precision), tmp_path / "run", resume=True)
+    assert res["resumed_from_step"] == 300 and res["n_steps"] == 550
+    res = run_simulation(_cfg(700, engine, precision), tmp_path / "run", resume=True)
+    assert res["resumed_from_step"] == 550 and res["n_steps"] == 700
+    _assert_same_spikes(tmp_path / "run", tmp_path / "whole", 700)
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        "config.json", END_STATE, "figures", "results.json", "spikes.h5"
+    ]  # fmt: skip
+    assert load_state(tmp_path / "run" / END_STATE)["step"] == 700
+
+
+def test_private_poisson_inputs_extend_and_auto_keeps_the_engine_the_run_had(tmp_path):
+    """A 300-step run on "auto" ran on JAX (the event engine from 2,000 steps): its extension
+    to 2,100 steps goes on with JAX; the private Poisson stream is drawn by blocks of steps."""
+    brunel = {
+        "n_rec": 200, "n_out": 0, "connectivity": "ei", "k_in": 50, "ei_mu": 0.0,
+        "ei_sigma": 0.0, "rec_scale": 5.0, "inh_factor": 5.0,
+        "input_connectivity": "private", "in_scale": 0.3,
+    }  # fmt: skip
+    cfg = {"network": brunel, "engine": "auto", "precision": "float64", "chunk_steps": 700}
+    run_simulation(_cfg(2100, **{**cfg, "engine": "jax"}), tmp_path / "whole")
+    assert run_simulation(_cfg(300, **cfg), tmp_path / "run")["engine"] == "jax"
+    res = run_simulation(_cfg(2100, **cfg), tmp_path / "run", resume=True)
+    assert res["engine"] == "jax" and res["resumed_from_step"] == 300
+    _assert_same_spikes(tmp_path / "run", tmp_path / "whole", 2100)
+
+
+def test_an_extension_stopped_part_way_resumes_to_the_longer_run(tmp_path, monkeypatch):
+    run_simulation(_cfg(600), tmp_path / "whole")
+    run_simulation(_cfg(200), tmp_path / "run")
+    before = (tmp_path / "run" / "spikes.h5").read_bytes()
+    monkeypatch.setitem(_state, "signal", "SIGINT")
+    with pytest.raises(Interrupted, match="after 300 of 600 steps"):
+        run_simulation(_cfg(600), tmp_path / "run", resume=True)
+    monkeypatch.setitem(_state, "signal", None)
+    assert (tmp_path / "run" / "spikes.h5").read_bytes() == before  # the finished run is whole
+    res = run_simulation(_cfg(600, chunk_steps=70), tmp_path / "run", resume=True)
+    assert res["resumed_from_step"] == 300  # (chunk_steps changes no spike: may differ)
+    _assert_same_spikes(tmp_path / "run", tmp_path / "whole", 600)
+
+
+def test_what_cannot_be_extended_is_refused_and_left_as_it_was(tmp_path):
+    out = tmp_path / "run"
+    run_simulation(_cfg(300), out)
+    files = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    refusals = [
+        (_cfg(300), "all its 300 steps: nothing to resume; to extend it, raise \\[input\\] n_st"),
+        (_cfg(200), "of 300 steps, more than the 200 asked for: a run is extended, never cut"),
+        (_cfg(400, seed=9), "another config: simulation.seed \\(0 -> 9\\); a finished run is"),
+        (_cfg(400, engine="jax"), 'simulation.engine \\("event" -> "jax"\\)'),
+    ]
+    for cfg, match in refusals:
+        with pytest.raises(InputError, match=match):
+            run_simulation(cfg, out, resume=True)
+        assert not (out / "checkpoint").exists()
+        assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == files
+    (out / END_STATE).unlink()
+    with pytest.raises(InputError, match="without end_state.npz .* cannot be extended"):
+        run_simulation(_cfg(400), out, resume=True)
+    noise = tmp_path / "noise"
+    run_simulation(_cfg(300, kind="filtered_noise"), noise)
+    with pytest.raises(InputError, match="kind = 'filtered_noise' cannot be extended"):
+        run_simulation(_cfg(400, kind="filtered_noise"), noise, resume=True)
+
+
+def test_a_rerun_replaces_the_end_state_and_a_foreign_one_is_refused(tmp_path):
+    out = tmp_path / "run"
+    run_simulation(_cfg(300), out)
+    state = (out / END_STATE).read_bytes()
+    run_simulation(_cfg(250), out)  # a new run (no resume) replaces the old one, end and all
+    assert load_state(out / END_STATE)["step"] == 250
+    (out / END_STATE).write_bytes(state)  # the end of another run
+    with pytest.raises(InputError, match="state after step 300, but the run has 250 steps"):
+        run_simulation(_cfg(400), out, resume=True)
