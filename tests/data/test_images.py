@@ -302,7 +302,7 @@ def test_region_split_boundaries_on_a_small_image():  # kills I13, I14, I15
     s = im.natural_patches(size=4, n=600, seed=1, images=[img], held_out=0.25, details=True)
     assert set(s.train.col.tolist()) == set(range(0, 12))
     assert set(s.test.col.tolist()) == {15, 16}
-    with pytest.raises(InputError, match="leaves no room"):
+    with pytest.raises(InputError, match="leaves no room for 4x4 patches on the held-out side"):
         im.natural_patches(size=4, n=50, images=[img], held_out=0.25, whiten="dog")
     s = im.natural_patches(
         size=4,

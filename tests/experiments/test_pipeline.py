@@ -561,3 +561,28 @@ def test_an_image_split_of_one_image_is_refused_in_the_configs_words(tmp_path, c
         '[images] split = "image" holds out whole images and needs at least two; got camera' in err
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("held_out", "whiten", "side", "band"),
+    [(0.1, "none", "held-out", ""), (0.9, "none", "training", ""), (0.25, "dog", "held-out", "6")],
+)
+def test_a_region_split_without_room_is_refused_before_any_stage(
+    tmp_path, capsys, held_out, whiten, side, band
+):
+    """A 40-pixel-wide image cut at 0.9 (36 | 4) has no room for 7x7 held-out patches; it was
+    refused by the energy stage after the 2x2 model had run, as the library's held_out=0.1.
+    With DoG whitening a guard band of 6 pixels lies on each side of the cut (30 | 10: 4 left)."""
+    img = tmp_path / "narrow.npy"
+    np.save(img, np.random.default_rng(0).random((40, 40)))
+    path = tmp_path / "c.toml"
+    path.write_text(
+        f'stages = ["image_energy"]\n[images]\nimages = [{str(img)!r}]\nsizes = [2, 7]\n'
+        f'held_out = {held_out}\nwhiten = "{whiten}"\n[energy]\ndenoise_flips = [1]\n'
+    )
+    out = tmp_path / "run"
+    rc, _, err = cli_in_process(["images", str(path), "--out", str(out)], capsys)
+    assert rc == 2, err
+    assert f"leaves no image room for the 7x7 patches of [images] sizes on the {side} side" in err
+    assert (f"{band}-pixel guard band of the DoG" in err) == bool(band), err
+    assert not out.exists()

@@ -92,6 +92,9 @@ from infodyn.errors import (
 )
 from infodyn.memory import require_memory
 
+#: the difference-of-Gaussians whitening's (centre, surround) sigmas by default, in pixels
+DOG_SIGMAS = (0.5, 1.5)
+
 # ---------------------------------------------------------------------------------------------
 # sampling
 # ---------------------------------------------------------------------------------------------
@@ -211,7 +214,7 @@ def natural_patches(
     split: Literal["region", "image"] = "region",
     n_test: int | None = None,
     min_contrast: float = 0.0,
-    dog_sigmas: tuple[float, float] = (0.5, 1.5),
+    dog_sigmas: tuple[float, float] = DOG_SIGMAS,
     zca_epsilon: float = 1e-2,
     details: bool = False,
 ) -> Any:
@@ -416,13 +419,26 @@ def _split_sources(
     for i, (_name, g) in enumerate(loaded):
         width = g.shape[1]
         cut = _region_cut(width, f)
-        # training patches end guard px before the cut; held-out ones start guard px after it
-        if cut - guard - size >= 0:
+        has_train, has_test = region_room(width, f, size, guard)
+        if has_train:
             train.append(src(i, 0, cut - guard - size))
-        if cut + guard <= width - size:
+        if has_test:
             test.append(src(i, cut + guard, width - size))
-    require(train and test, f"held_out={f} leaves no room for {size}x{size} patches on one side")
+    side = "training" if not train else "held-out"
+    require(
+        train and test,
+        f"held_out={f} leaves no room for {size}x{size} patches on the {side} side of any image's "
+        "cut",
+    )
     return train, test
+
+
+def region_room(width: int, held_out: float, size: int, guard: int) -> tuple[bool, bool]:
+    """Whether a region split (``held_out`` of the columns) of an image ``width`` pixels wide
+    has room for a ``size`` patch on its training side, ending ``guard`` pixels before the cut,
+    and on its held-out side, starting ``guard`` pixels after it."""
+    cut = _region_cut(width, held_out)
+    return cut - guard - size >= 0, cut + guard <= width - size
 
 
 def _region_cut(width: int, held_out: float) -> int:

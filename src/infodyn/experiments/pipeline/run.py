@@ -9,6 +9,8 @@ import time
 from typing import Any
 
 from infodyn.data.image_files import check_image_sources, load_images
+from infodyn.data.images import DOG_SIGMAS, region_room
+from infodyn.data.whitening import dog_radius
 from infodyn.errors import InputError
 from infodyn.experiments.interrupt import check
 from infodyn.experiments.journal import StepJournal, check_resumable
@@ -54,9 +56,10 @@ def check_image_shapes(cfg: PipelineConfig) -> None:
     """Refuse, before any stage, an image smaller than the largest patch a stage cuts from it,
     naming the key: a 3x3 image was refused for the 4x4 stimuli (``[stimulus] size``, unnamed)
     after the 2x2 energy model had run, and a 6-pixel-high one for 7x7 patches after the 2x2.
-    (Room on both sides of a held-out region split is still found by the stage that needs it.)
-    A held-out image split of one image is refused here too, in the config's words (the
-    library's ``split='image'`` was named)."""
+    Room on both sides of a held-out region split is checked here too (it was found by the
+    energy stage, after the 2x2 model had run, in the library's words: ``held_out=0.25``), and a
+    held-out image split of one image is refused in the config's words (the library's
+    ``split='image'`` was named)."""
     needs = []
     if "image_energy" in cfg.stages:
         needs += [(size, "[images] sizes") for size in cfg.images.sizes]
@@ -78,6 +81,26 @@ def check_image_shapes(cfg: PipelineConfig) -> None:
                 f"{name}: image {grey.shape} is smaller than the {size}x{size} patches of {key}; "
                 "use smaller patches or larger images"
             )
+    if "image_energy" in cfg.stages and cfg.images.split == "region":
+        _check_region_room(cfg, [grey.shape[1] for _, grey in images])
+
+
+def _check_region_room(cfg: PipelineConfig, widths: list[int]) -> None:
+    """Refuse ``[images] sizes`` for which a region split leaves no image room for a training
+    or a held-out patch (:func:`~infodyn.data.images.region_room`, with the DoG guard band)."""
+    held_out = cfg.images.held_out
+    guard = dog_radius(DOG_SIGMAS[1]) if cfg.images.whiten == "dog" else 0
+    for size in sorted(cfg.images.sizes, reverse=True):
+        rooms = [region_room(width, held_out, size, guard) for width in widths]
+        for side, k in (("training", 0), ("held-out", 1)):
+            if not any(room[k] for room in rooms):
+                band = f" and the {guard}-pixel guard band of the DoG whitening" if guard else ""
+                raise InputError(
+                    f'[images] held_out = {held_out:g} (split = "region") leaves no image room '
+                    f"for the {size}x{size} patches of [images] sizes on the {side} side of its "
+                    f"cut (widest image {max(widths)} pixels{band}): use smaller sizes, a "
+                    "held_out nearer 0.5 or wider images"
+                )
 
 
 def _run_stages(
