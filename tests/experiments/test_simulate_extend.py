@@ -111,3 +111,81 @@ def test_a_rerun_replaces_the_end_state_and_a_foreign_one_is_refused(tmp_path):
     (out / END_STATE).write_bytes(state)  # the end of another run
     with pytest.raises(InputError, match="state after step 300, but the run has 250 steps"):
         run_simulation(_cfg(400), out, resume=True)
+
+
+def _files(out):
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def test_other_weights_are_refused_and_a_stop_while_reopening_leaves_the_run_as_it_was(
+    tmp_path, monkeypatch
+):
+    """A params file rewritten after the run finished was taken: the new weights went on from
+    the old weights' state. A stop while the spikes are copied into the checkpoint left a
+    checkpoint without a state, from which the next resume started over at step 0."""
+    from infodyn.experiments.simulate_checkpoint import SimulationCheckpoint
+    from infodyn.network import save_params
+
+    net = _cfg(300).build_network()
+    weights = tmp_path / "w.npz"
+    save_params(weights, net.init(seed=1))
+    out = tmp_path / "run"
+    run_simulation(_cfg(300, params=str(weights)), out)
+    files = _files(out)
+    save_params(weights, net.init(seed=2))
+    with pytest.raises(InputError, match="the weights differ from those the finished run used"):
+        run_simulation(_cfg(600, params=str(weights)), out, resume=True)
+    assert _files(out) == files
+    save_params(weights, net.init(seed=1))
+
+    def stopped(self, times, units):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SimulationCheckpoint, "on_spikes", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            run_simulation(_cfg(600, params=str(weights)), out, resume=True)
+    assert _files(out) == files and sorted(p.name for p in out.iterdir()) == [
+        "config.json", "end_state.npz", "figures", "results.json", "spikes.h5"
+    ]  # fmt: skip
+    res = run_simulation(_cfg(600, params=str(weights)), out, resume=True)
+    assert res["resumed_from_step"] == 300
+    run_simulation(_cfg(600, params=str(weights)), tmp_path / "whole")
+    _assert_same_spikes(out, tmp_path / "whole", 600)
+
+
+def test_damaged_spikes_and_a_batched_rerun_are_refused(tmp_path):
+    from infodyn.experiments.simulate_batch import simulate_batch
+
+    out = tmp_path / "run"
+    run_simulation(_cfg(300), out)
+    spikes = out / "spikes.h5"
+    spikes.write_bytes(spikes.read_bytes()[:2000])
+    with pytest.raises(InputError, match="the finished run's spikes cannot be read .* cannot be"):
+        run_simulation(_cfg(400), out, resume=True)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json", "end_state.npz", "figures", "results.json", "spikes.h5"
+    ]  # fmt: skip
+    # a sweep's batched points keep no end state: the one there before is not theirs
+    batched = _cfg(300, engine="jax", precision="float32")
+    run_simulation(batched, out)
+    simulate_batch([batched], [out])
+    assert not (out / END_STATE).exists()
+    with pytest.raises(InputError, match="without end_state.npz .* batched points keep none"):
+        run_simulation(_cfg(400, engine="jax", precision="float32"), out, resume=True)
+
+
+def test_what_a_refusal_says_first_and_a_stopped_extension_counts_its_steps(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    run_simulation(_cfg(300), out)
+    with pytest.raises(InputError, match="another config: simulation.seed"):  # not "raise n_st"
+        run_simulation(_cfg(300, seed=9), out, resume=True)
+    with pytest.raises(InputError, match="if --engine was given to the first run, give it again"):
+        run_simulation(_cfg(400, engine="auto"), out, resume=True)
+    monkeypatch.setitem(_state, "signal", "SIGINT")
+    with pytest.raises(Interrupted, match="after 400 of 600 steps"):
+        run_simulation(_cfg(600), out, resume=True)
+    monkeypatch.setitem(_state, "signal", None)
+    # it said "all its 300 steps done, its results not yet written" (the new config's steps)
+    with pytest.raises(InputError, match="interrupted simulation \\(400 of its 600 steps done\\)"):
+        run_simulation(_cfg(300), out)

@@ -38,7 +38,9 @@ def test_an_interrupted_run_into_a_new_folder_keeps_only_its_checkpoint(
     # fewer spikes than an HDF5 chunk: all wait in state.npz, no stretch has a file yet
     assert left == ["checkpoint", "checkpoint/config.json", "checkpoint/state.npz"]
     monkeypatch.setitem(_state, "signal", None)
-    with pytest.raises(InputError, match="holds an interrupted simulation \\(100 of its steps"):
+    with pytest.raises(
+        InputError, match="holds an interrupted simulation \\(100 of its 300 steps done\\)"
+    ):
         run_simulation(cfg, tmp_path / "new")  # without resume: refused, nothing lost
     res = run_simulation(cfg, tmp_path / "new", resume=True)
     assert res["n_steps"] == 300 and res["resumed_from_step"] == 100

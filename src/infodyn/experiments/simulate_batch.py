@@ -18,6 +18,7 @@ from infodyn.data.spikes import SpikeTrain
 from infodyn.errors import InputError
 from infodyn.experiments.config import make_input
 from infodyn.experiments.rundir import RunDir
+from infodyn.experiments.simulate_extend import END_STATE
 from infodyn.experiments.simulate_run import initial_params, simulation_results
 from infodyn.memory import require_memory
 from infodyn.network.dynamics import Constants
@@ -92,7 +93,8 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
             run_dir, spikes, net.n_rec, elapsed, "jax-vmap", cfg.simulation.precision
         )
         run_dir.retire_results()  # then the spikes, config and results, as a run
-        save_spikes(run_dir.file("spikes.h5"), spikes)
+        run_dir.file(END_STATE).unlink(missing_ok=True)  # a run's end there before: not this
+        save_spikes(run_dir.file("spikes.h5"), spikes)  # one's (no end state: not extendable)
         run_dir.finish(cfg, "simulate", result, prune=True)
         results.append(result)
     return results

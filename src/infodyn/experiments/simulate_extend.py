@@ -17,13 +17,16 @@ refused. The run that was in DIR stays whole until the longer one has finished.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
+from infodyn.atomic import atomic_path
 from infodyn.data.spike_stream import iter_spike_file
 from infodyn.errors import InputError
 from infodyn.experiments.resume import changed_keys, config_value, shown_changes, stored_config
 from infodyn.experiments.simulate_checkpoint import (
+    FOLDER,
     HARMLESS,
     STATE,
     SimulationCheckpoint,
@@ -36,22 +39,26 @@ END_STATE = "end_state.npz"
 #: input kinds whose first steps are the same for any number of steps
 EXTENDABLE_INPUTS = ("poisson", "current")
 
+#: the folder in which an extension's checkpoint is made before it is renamed into place
+STAGING = ".extending"
+
 #: spike steps read at a time while the finished run's spikes are copied into the checkpoint
 _COPY_STEPS = 10_000
 
 
 def keep_end_state(checkpoint: Path, run_dir: Path) -> None:
-    """Keep the checkpoint's last state (after the run's last step) as :data:`END_STATE`."""
-    state = checkpoint / STATE
-    if state.is_file():
-        os.replace(state, run_dir / END_STATE)
+    """Copy the checkpoint's last state (after the run's last step) to :data:`END_STATE`,
+    atomically; the checkpoint keeps it until it is removed, so a kill before the run's files
+    are written still resumes from it."""
+    with atomic_path(run_dir / END_STATE, ".npz") as tmp:
+        shutil.copyfile(checkpoint / STATE, tmp)
 
 
 def finished_run_end(out: Path, config: dict[str, Any], n_steps: int) -> dict[str, Any]:
     """The saved end of the finished run in ``out`` that ``config`` (resolved, with
     ``n_steps`` steps) extends: :func:`load_state`'s dict. Refuses, with what to do, a run that
     cannot be extended to it (another config, as many steps or fewer, filtered noise, no end
-    state)."""
+    state); the weights are checked by :func:`check_end_weights`."""
     stored = stored_config(out)
     if stored is None or not isinstance(stored.get("config"), dict):
         raise InputError(
@@ -59,25 +66,30 @@ def finished_run_end(out: Path, config: dict[str, Any], n_steps: int) -> dict[st
             "--resume to simulate it again"
         )
     old = stored["config"]
-    done = config_value(old, "input.n_steps")
-    if isinstance(done, int) and n_steps == done:
-        raise InputError(
-            f"{out} holds a finished simulation of all its {done:,} steps: nothing to resume; to "
-            "extend it, raise [input] n_steps and resume again, or run without --resume to "
-            "simulate it again (the new run replaces it when it finishes)"
-        )
     changes = [k for k in changed_keys(old, config) if k not in HARMLESS and k != "input.n_steps"]
     if changes:
         shown = {k: [config_value(old, k), config_value(config, k)] for k in changes}
+        engine = (
+            "; if --engine was given to the first run, give it again"
+            if "simulation.engine" in changes
+            else ""
+        )
         raise InputError(
             f"{out} holds a finished simulation of another config: {shown_changes(changes, shown)}"
             "; a finished run is extended by [input] n_steps alone: restore the rest, or run "
-            "without --resume to simulate afresh"
+            f"without --resume to simulate afresh{engine}"
         )
+    done = config_value(old, "input.n_steps")
     if not isinstance(done, int):
         raise InputError(
             f"{out / 'config.json'} gives no whole [input] n_steps ({done!r}): the finished run "
             "cannot be extended; run without --resume to simulate afresh"
+        )
+    if n_steps == done:
+        raise InputError(
+            f"{out} holds a finished simulation of all its {done:,} steps: nothing to resume; to "
+            "extend it, raise [input] n_steps and resume again, or run without --resume to "
+            "simulate it again (the new run replaces it when it finishes)"
         )
     if n_steps < done:
         raise InputError(
@@ -96,8 +108,9 @@ def finished_run_end(out: Path, config: dict[str, Any], n_steps: int) -> dict[st
     if not path.is_file():
         raise InputError(
             f"{out} holds a finished simulation without {END_STATE} (the engine's state after "
-            "its last step: kept from this version on) so it cannot be extended; run without "
-            "--resume to simulate the longer run"
+            "its last step, which `infodyn simulate` keeps from this version on; a sweep's "
+            "batched points keep none), so it cannot be extended; run without --resume to "
+            "simulate the longer run"
         )
     end = load_state(path)
     if end["step"] != done:
@@ -108,11 +121,45 @@ def finished_run_end(out: Path, config: dict[str, Any], n_steps: int) -> dict[st
     return end
 
 
-def reopen_as_checkpoint(ckpt: SimulationCheckpoint, end: dict[str, Any], spikes: Path) -> None:
-    """Fill the fresh checkpoint ``ckpt`` (the longer run's header) with the finished run's
-    spikes and end state, as a run interrupted after its last step would have left it."""
-    ckpt.earlier_s = end["wall_seconds"]
-    for _, _, times, units in iter_spike_file(spikes, _COPY_STEPS, dense=False):
-        if times.size:
-            ckpt.on_spikes(times, units)
-    ckpt.save(end["state"])
+def check_end_weights(end: dict[str, Any], digest: str, out: Path) -> None:
+    """Refuse weights other than those the finished run used (its end state keeps their
+    SHA-256, :func:`~infodyn.experiments.simulate_checkpoint.weights_digest`)."""
+    if end["digest"] != digest:
+        raise InputError(
+            f"{out / END_STATE}: the weights differ from those the finished run used (was "
+            "[simulation] params changed, or were they drawn by another infodyn version?); "
+            "restore them, or run without --resume to simulate the longer run afresh"
+        )
+
+
+def reopen_as_checkpoint(
+    run_dir: Path, args: tuple[Any, ...], end: dict[str, Any], spikes: Path
+) -> None:
+    """Make ``run_dir/checkpoint`` from the finished run: its spikes under the longer run's
+    header (``args`` of :meth:`SimulationCheckpoint.fresh`) and its end state, as a run
+    interrupted after its last step would have left it. It is built in a staging folder and
+    renamed into place once whole: a kill or a failure on the way leaves the folder as it was
+    (the staging folder is removed by the next extension, or here on a failure)."""
+    staging = run_dir / STAGING
+    shutil.rmtree(staging, ignore_errors=True)
+    ckpt = None
+    try:
+        ckpt = SimulationCheckpoint.fresh(staging, *args[1:])
+        ckpt.earlier_s = end["wall_seconds"]
+        try:
+            for _, _, times, units in iter_spike_file(spikes, _COPY_STEPS, dense=False):
+                if times.size:
+                    ckpt.on_spikes(times, units)
+        except InputError as exc:
+            raise InputError(
+                f"the finished run's spikes cannot be read ({exc}), so it cannot be extended; "
+                "run without --resume to simulate the longer run"
+            ) from None
+        ckpt.save(end["state"])
+        os.replace(ckpt.folder, run_dir / FOLDER)
+    except BaseException:
+        if ckpt is not None:
+            ckpt.discard_open()
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -13,6 +13,7 @@ import numpy as np
 from infodyn.atomic import remove_temporaries
 from infodyn.errors import InputError, as_path
 from infodyn.experiments.config import SimulateConfig, make_input, validate
+from infodyn.experiments.resume import config_value, stored_config
 from infodyn.experiments.rundir import RunDir, png_bytes
 from infodyn.experiments.simulate_extend import END_STATE, keep_end_state
 from infodyn.experiments.sweep_lock import folder_lock, refuse_if_held
@@ -50,15 +51,20 @@ def run_simulation(
         saved_step,
         weights_digest,
     )
-    from infodyn.experiments.simulate_extend import finished_run_end, reopen_as_checkpoint
+    from infodyn.experiments.simulate_extend import (
+        check_end_weights,
+        finished_run_end,
+        reopen_as_checkpoint,
+    )
 
     cfg, out = _checked_arguments(cfg, out)
     if not resume and (step := saved_step(out)) is not None:
         # a simulation running there has a checkpoint too: it is not interrupted, and deleting
         # its checkpoint as advised below made it fail and removed its folder
         refuse_if_held(out, LOCK_NAME, "simulation")
-        done = f"{step:,} of its steps done"
-        if step >= cfg.input.n_steps:  # killed as it finished: only its results are missing
+        total = config_value((stored_config(out / FOLDER) or {}).get("config"), "input.n_steps")
+        done = f"{step:,} of its {total:,} steps done" if isinstance(total, int) else f"{step:,}"
+        if step == total:  # killed as it finished: only its results are missing
             done = f"all its {step:,} steps done, its results not yet written"
         raise InputError(
             f"{out} holds an interrupted simulation ({done}): pass --resume (resume=True) to "
@@ -103,7 +109,8 @@ def run_simulation(
             every_s = cfg.simulation.checkpoint_seconds
             args = (run.path, resolved(cfg), header, every_s, weights_digest(params))
             if end is not None:  # the finished run as one interrupted after its last step
-                reopen_as_checkpoint(SimulationCheckpoint.fresh(*args), end, run.file("spikes.h5"))
+                check_end_weights(end, args[4], out)
+                reopen_as_checkpoint(run.path, args, end, run.file("spikes.h5"))
             if resume:
                 ckpt, start = SimulationCheckpoint.resumed(*args)
             else:
@@ -192,6 +199,7 @@ def _simulate(
         run.retire_results()  # a death before finish: no old results beside the new spikes
         run.file(END_STATE).unlink(missing_ok=True)  # nor the old run's end beside them
         os.replace(staged, run.file("spikes.h5"))
+        keep_end_state(ckpt.folder, run.path)  # for a longer run to extend this one
     except BaseException:
         ckpt.discard_open()
         if not ckpt.saved:  # stopped before its first checkpoint: nothing to resume
@@ -200,7 +208,6 @@ def _simulate(
     finally:
         staged.unlink(missing_ok=True)  # a run that failed: its spikes are not kept
     run.finish(cfg, "simulate", results, prune=True)
-    keep_end_state(ckpt.folder, run.path)  # for a longer run to extend this one
     ckpt.remove()
     return results
 
