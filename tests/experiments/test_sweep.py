@@ -237,8 +237,6 @@ def test_a_port_that_is_no_scheduler_is_a_clear_error_in_time(reply):
 def test_a_client_made_after_the_deadline_is_closed(monkeypatch):
     """An attempt given up runs on in its thread; the client it made late stayed connected,
     unseen, for the rest of the process. It is closed now, and one made in time is not."""
-    import _thread
-
     import dask.distributed
 
     from infodyn.experiments import sweep_cluster
@@ -266,10 +264,18 @@ def test_a_client_made_after_the_deadline_is_closed(monkeypatch):
     delay = 0.0
     client = sweep_cluster._connect("tcp://127.0.0.1:1", 5.0)
     assert client is made[1] and not client.closed
-    delay = 0.6  # a Ctrl-C while it waits gives the attempt up too
-    threading.Timer(0.2, _thread.interrupt_main).start()
+    delay = 0.6  # a Ctrl-C while it waits gives the attempt up too (raised by the wait
+    join = threading.Thread.join  # itself: SIGINT is ignored in some test workers)
+
+    def interrupted(thread, timeout=None):
+        if thread.name == "infodyn-dask-connect":
+            raise KeyboardInterrupt
+        return join(thread, timeout)
+
+    monkeypatch.setattr(threading.Thread, "join", interrupted)
     with pytest.raises(KeyboardInterrupt):
         sweep_cluster._connect("tcp://127.0.0.1:1", 5.0)
+    monkeypatch.setattr(threading.Thread, "join", join)
     while not (len(made) == 3 and made[2].closed) and time.monotonic() < deadline + 10:
         time.sleep(0.05)
     assert len(made) == 3 and made[2].closed
