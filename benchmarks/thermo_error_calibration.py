@@ -6,7 +6,7 @@ over ``--units`` units, no fields, 12 temperatures from 0.5 to 3. The reference 
 independent runs of the default length (4,000 sweeps after 1,000 of burn-in, 20 jackknife
 blocks) it prints, per temperature, the sd of C over the seeds divided by the mean jackknife
 error (1 when the errors are right) and the share of runs whose C lies within 1.96 errors of
-the reference (0.95, or 0.937 for the t quantile of 19 degrees of freedom). Run::
+the reference (0.935 for 19 degrees of freedom, t). Run::
 
     PYTHONPATH=src .venv/bin/python benchmarks/thermo_error_calibration.py --units 16
     PYTHONPATH=src .venv/bin/python benchmarks/thermo_error_calibration.py --units 48 --disorder 0.4

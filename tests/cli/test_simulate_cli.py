@@ -164,7 +164,5 @@ def test_simulate_resume_extends_a_finished_run(tmp_path):
     assert "all its 350 steps: nothing to resume; to extend it, raise [input] n_steps" in (
         again.stderr
     )
-    whole = tmp_path / "whole"
-    assert run_cli("simulate", str(tmp_path / "c350.toml"), "--out", str(whole)).returncode == 0
-    a, b = idn.data.load_spikes(out / "spikes.h5"), idn.data.load_spikes(whole / "spikes.h5")
-    assert a.n_spikes > 100 and (a.times == b.times).all() and (a.units == b.units).all()
+    # (spike for spike the longer run: tests/experiments/test_simulate_extend.py)
+    assert idn.data.load_spikes(out / "spikes.h5").n_steps == 350

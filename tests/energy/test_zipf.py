@@ -163,3 +163,35 @@ def test_explicit_blocks_too_long_for_the_rows_are_warned_and_below_two_give_no_
         with pytest.warns(UserWarning, match="too few for a reliable Zipf interval"):
             z = zipf_slope(X, block=b, **kw)
         assert np.isfinite(z.slope) and np.isnan(z.low) and np.isnan(z.high)
+
+
+def test_tied_words_have_one_slope_term_that_matches_the_slope_change():
+    """Words of equal count share their ranks in any order: each has the same first-order
+    effect on the slope (they had different terms, by the arbitrary order of their ranks)."""
+    from infodyn.energy.zipf import _slope, _slope_terms
+
+    counts = np.array([50, 400, 200, 50, 50, 100, 30, 20])
+    g = _slope_terms(np.arange(counts.size), counts, 1, 8, 1)
+    assert g[0] == g[3] == g[4]
+    base = _slope(counts, 1, 8, 1)[0]
+    for w in range(counts.size):
+        more = counts.copy()
+        more[w] += 1
+        if np.sum(counts == counts[w]) == 1:  # (for a tied word one more moves its rank)
+            assert _slope(more, 1, 8, 1)[0] - base == pytest.approx(g[w], rel=0.05, abs=1e-5)
+
+
+@pytest.mark.parametrize("n", [61, 111, 200, 1001])
+def test_the_correlation_time_by_fft_is_the_direct_sum(n):
+    """An odd FFT length (n = 61, 111, 1001) dropped the last sample of the inverse transform:
+    tau 4.53 for 4.56 at n = 61."""
+    from infodyn.energy.zipf import _correlation_time
+
+    y = np.convolve(np.random.default_rng(n).normal(size=n), np.ones(5), "same")
+    d = y - y.mean()
+    acf = np.array([d[: n - k] @ d[k:] for k in range(n // 10 + 1)])
+    tau = np.maximum(1 + 2 * np.cumsum(acf[1:] / acf[0]), 1.0)
+    k = np.arange(1, tau.size + 1)
+    closed = k >= 5 * tau
+    expected = tau[np.argmax(closed)] if closed.any() else tau[-1]
+    assert _correlation_time(y) == (pytest.approx(expected, rel=1e-12), bool(closed.any()))

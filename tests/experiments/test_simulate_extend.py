@@ -189,3 +189,25 @@ def test_what_a_refusal_says_first_and_a_stopped_extension_counts_its_steps(tmp_
     # it said "all its 300 steps done, its results not yet written" (the new config's steps)
     with pytest.raises(InputError, match="interrupted simulation \\(400 of its 600 steps done\\)"):
         run_simulation(_cfg(300), out)
+
+
+def test_a_killed_extensions_staging_folder_goes_and_a_damaged_checkpoint_still_says_resume(
+    tmp_path, monkeypatch
+):
+    from infodyn.experiments.simulate_extend import STAGING
+
+    out = tmp_path / "run"
+    run_simulation(_cfg(300), out)
+    (out / STAGING / "checkpoint").mkdir(parents=True)  # as a kill during the copy leaves it
+    (out / STAGING / "checkpoint" / "spikes-00000.h5").write_bytes(b"x" * 1000)
+    run_simulation(_cfg(300), out)  # a plain rerun: it stayed for good
+    assert not (out / STAGING).exists()
+    monkeypatch.setitem(_state, "signal", "SIGINT")
+    with pytest.raises(Interrupted):
+        run_simulation(_cfg(600), out, resume=True)
+    monkeypatch.setitem(_state, "signal", None)
+    (out / "checkpoint" / "config.json").write_text("{not json")
+    with pytest.raises(
+        InputError, match="interrupted simulation \\(400 of its steps done\\): pass"
+    ):
+        run_simulation(_cfg(300), out)

@@ -99,8 +99,13 @@ def _slope_terms(ids: np.ndarray, counts: np.ndarray, lo: int, hi: int, min_coun
     keep = (r >= lo) & (r <= hi) & (c >= min_count)
     x = np.log(r[keep])
     x -= x.mean()
+    sxx = float(x @ x)
+    # words of equal count share their ranks in any order: one more occurrence of any of them
+    # moves the slope alike, by the mean of their centred log ranks
+    _, tie, n_tied = np.unique(c[keep], return_inverse=True, return_counts=True)
+    x = (np.bincount(tie, weights=x) / n_tied)[tie]
     g = np.zeros(counts.size)
-    g[order[keep]] = x / (float(x @ x) * c[keep])
+    g[order[keep]] = x / (sxx * c[keep])
     return g[ids]
 
 
@@ -109,8 +114,9 @@ def _correlation_time(y: np.ndarray) -> tuple[float, bool]:
     window closed within a tenth of the series (autocorrelation by FFT)."""
     n = y.size
     y = y - y.mean()
-    f = sfft.rfft(y, sfft.next_fast_len(2 * n, real=True))
-    acf = sfft.irfft(f.real**2 + f.imag**2)[: n // 10 + 1]
+    size = sfft.next_fast_len(2 * n, real=True)
+    f = sfft.rfft(y, size)
+    acf = sfft.irfft(f.real**2 + f.imag**2, size)[: n // 10 + 1]
     if n < 20 or not acf[0] > 0:
         return 1.0, n >= 20
     k = np.arange(1, acf.size)

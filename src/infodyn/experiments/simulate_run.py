@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from infodyn.errors import InputError, as_path
 from infodyn.experiments.config import SimulateConfig, make_input, validate
 from infodyn.experiments.resume import config_value, stored_config
 from infodyn.experiments.rundir import RunDir, png_bytes
-from infodyn.experiments.simulate_extend import END_STATE, keep_end_state
+from infodyn.experiments.simulate_extend import END_STATE, STAGING, keep_end_state
 from infodyn.experiments.sweep_lock import folder_lock, refuse_if_held
 from infodyn.memory import require_memory
 from infodyn.network import engine_jax
@@ -62,8 +63,8 @@ def run_simulation(
         # a simulation running there has a checkpoint too: it is not interrupted, and deleting
         # its checkpoint as advised below made it fail and removed its folder
         refuse_if_held(out, LOCK_NAME, "simulation")
-        total = config_value((stored_config(out / FOLDER) or {}).get("config"), "input.n_steps")
-        done = f"{step:,} of its {total:,} steps done" if isinstance(total, int) else f"{step:,}"
+        total = _checkpoint_steps(out / FOLDER)
+        done = f"{step:,} of its {f'{total:,} ' if total else ''}steps done"
         if step == total:  # killed as it finished: only its results are missing
             done = f"all its {step:,} steps done, its results not yet written"
         raise InputError(
@@ -105,7 +106,8 @@ def run_simulation(
     run = RunDir(out, "simulate", hold_figures=True)
     try:  # one simulation at a time in a folder: a second removed the first one's files
         with folder_lock(run.path, LOCK_NAME, "simulation"):
-            remove_temporaries(run.path)  # what a run killed here left (a staged spike file)
+            remove_temporaries(run.path)  # what a run killed here left (a staged spike file,
+            shutil.rmtree(run.file(STAGING), ignore_errors=True)  # an extension's checkpoint)
             every_s = cfg.simulation.checkpoint_seconds
             args = (run.path, resolved(cfg), header, every_s, weights_digest(params))
             if end is not None:  # the finished run as one interrupted after its last step
@@ -131,6 +133,16 @@ def run_simulation(
     finally:
         if run.created:  # a run stopped before its first checkpoint: the empty folders RunDir made
             run.remove_if_empty()
+
+
+def _checkpoint_steps(folder: Path) -> int | None:
+    """The steps of the run whose checkpoint ``folder`` is (its ``config.json``; ``None`` when
+    unreadable: the refusal that says it still advises ``--resume``, which says more)."""
+    try:
+        steps = config_value((stored_config(folder) or {}).get("config"), "input.n_steps")
+    except InputError:
+        return None
+    return steps if isinstance(steps, int) else None
 
 
 def _checked_arguments(cfg: Any, out: Any) -> tuple[SimulateConfig, Path]:
