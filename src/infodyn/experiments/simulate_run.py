@@ -16,7 +16,14 @@ from infodyn.errors import InputError, as_path
 from infodyn.experiments.config import SimulateConfig, make_input, validate
 from infodyn.experiments.resume import config_value, stored_config
 from infodyn.experiments.rundir import RunDir, png_bytes
-from infodyn.experiments.simulate_extend import END_STATE, STAGING, keep_end_state
+from infodyn.experiments.simulate_extend import (
+    END_STATE,
+    STAGING,
+    check_end_weights,
+    finished_run_end,
+    keep_end_state,
+    reopen_as_checkpoint,
+)
 from infodyn.experiments.sweep_lock import folder_lock, refuse_if_held
 from infodyn.memory import require_memory
 from infodyn.network import engine_jax
@@ -51,11 +58,6 @@ def run_simulation(
         SimulationCheckpoint,
         saved_step,
         weights_digest,
-    )
-    from infodyn.experiments.simulate_extend import (
-        check_end_weights,
-        finished_run_end,
-        reopen_as_checkpoint,
     )
 
     cfg, out = _checked_arguments(cfg, out)
@@ -136,8 +138,8 @@ def run_simulation(
 
 
 def _checkpoint_steps(folder: Path) -> int | None:
-    """The steps of the run whose checkpoint ``folder`` is (its ``config.json``; ``None`` when
-    unreadable: the refusal that says it still advises ``--resume``, which says more)."""
+    """The steps of the run whose checkpoint ``folder`` is, from its ``config.json`` (``None``
+    when that is unreadable: the refusal still advises ``--resume``, which names the damage)."""
     try:
         steps = config_value((stored_config(folder) or {}).get("config"), "input.n_steps")
     except InputError:
