@@ -79,6 +79,26 @@ def weights_digest(params: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
+def config_changes(
+    old: dict[str, Any], new: dict[str, Any], allowed: frozenset[str] = HARMLESS
+) -> tuple[str, str]:
+    """The changes from the ``old`` resolved config to ``new`` that a resume may not make (keys
+    outside ``allowed``), as ``key (old -> new)`` text ("" for none), and the hint to give
+    ``--engine`` again where the engine changed (the config file may be unchanged: --engine
+    overrides it)."""
+    new = to_jsonable(new)  # the types the stored copy has (lists, not tuples)
+    changes = [k for k in changed_keys(old, new) if k not in allowed]
+    if not changes:
+        return "", ""
+    shown = {k: [config_value(old, k), config_value(new, k)] for k in changes}
+    engine = (
+        "; if --engine was given to the first run, give it again"
+        if "simulation.engine" in changes
+        else ""
+    )
+    return shown_changes(changes, shown), engine
+
+
 def saved_step(run_dir: str | os.PathLike) -> int | None:
     """The steps an interrupted simulation in ``run_dir`` has done (``None``: no checkpoint)."""
     path = Path(run_dir) / FOLDER / STATE
@@ -153,20 +173,12 @@ class SimulationCheckpoint:
                 f"{run_dir}: no interrupted simulation to resume (no simulation checkpoint in "
                 f"{folder})"
             )
-        config = to_jsonable(config)  # the types the stored copy has (lists, not tuples)
-        changes = [k for k in changed_keys(stored["config"], config) if k not in HARMLESS]
-        if changes:
-            old = stored["config"]
-            shown = {k: [config_value(old, k), config_value(config, k)] for k in changes}
-            engine = (  # the config file may be unchanged: --engine overrides it
-                "; if --engine was given to the first run, give it again"
-                if "simulation.engine" in changes
-                else ""
-            )
+        shown, engine = config_changes(stored["config"], config)
+        if shown:
             raise InputError(
                 f"{folder / 'config.json'}: the config differs from the one this simulation "
-                f"started with: {shown_changes(changes, shown)}; resume with the original "
-                f"config, or delete {folder} and simulate afresh{engine}"
+                f"started with: {shown}; resume with the original config, or delete {folder} "
+                f"and simulate afresh{engine}"
             )
         ckpt = cls(folder, header, every_s, digest)
         if not (folder / STATE).exists():

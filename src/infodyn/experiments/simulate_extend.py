@@ -24,12 +24,13 @@ from typing import Any
 from infodyn.atomic import atomic_path
 from infodyn.data.spike_stream import iter_spike_file
 from infodyn.errors import InputError
-from infodyn.experiments.resume import changed_keys, config_value, shown_changes, stored_config
+from infodyn.experiments.resume import config_value, stored_config
 from infodyn.experiments.simulate_checkpoint import (
     FOLDER,
     HARMLESS,
     STATE,
     SimulationCheckpoint,
+    config_changes,
     load_state,
 )
 
@@ -66,18 +67,12 @@ def finished_run_end(out: Path, config: dict[str, Any], n_steps: int) -> dict[st
             "--resume to simulate it again"
         )
     old = stored["config"]
-    changes = [k for k in changed_keys(old, config) if k not in HARMLESS and k != "input.n_steps"]
-    if changes:
-        shown = {k: [config_value(old, k), config_value(config, k)] for k in changes}
-        engine = (
-            "; if --engine was given to the first run, give it again"
-            if "simulation.engine" in changes
-            else ""
-        )
+    shown, engine = config_changes(old, config, HARMLESS | {"input.n_steps"})
+    if shown:
         raise InputError(
-            f"{out} holds a finished simulation of another config: {shown_changes(changes, shown)}"
-            "; a finished run is extended by [input] n_steps alone: restore the rest, or run "
-            f"without --resume to simulate afresh{engine}"
+            f"{out} holds a finished simulation of another config: {shown}; a finished run is "
+            "extended by [input] n_steps alone: restore the rest, or run without --resume to "
+            f"simulate afresh{engine}"
         )
     done = config_value(old, "input.n_steps")
     if not isinstance(done, int):
