@@ -1,6 +1,6 @@
-"""``benchmarks/gpu_reproducibility.py`` on the CPU, where training is deterministic: both sparse
-patterns train (the weights move) and compare equal, its comparison counts a one-ulp difference,
-and a resume that started over is caught."""
+"""``benchmarks/gpu_reproducibility.py`` on the CPU, where training is deterministic: the in-degree
+pattern trains (the weights move) and compares equal, the Bernoulli pattern trains, the
+comparison counts a one-ulp difference, and a resume that started over is caught."""
 
 from __future__ import annotations
 
@@ -21,11 +21,10 @@ def script():
     return mod
 
 
-@pytest.mark.parametrize("pattern", ["k_in", "bernoulli"])
-def test_training_on_the_cpu_is_reproducible(script, pattern, capsys):
-    assert script.main(["--n-rec", "60", "--k-in", "6", "--pattern", pattern]) == 0
+def test_training_on_the_cpu_is_reproducible(script, capsys):
+    assert script.main(["--n-rec", "60", "--k-in", "6", "--pattern", "k_in"]) == 0
     out = capsys.readouterr().out
-    assert f"{pattern} pattern, 60 units" in out
+    assert "k_in pattern, 60 units" in out
     assert out.count(" 0 of ") == 2 and "largest relative difference 0.00e+00" in out
 
 
@@ -39,7 +38,7 @@ def test_the_comparison_counts_one_ulp(script, capsys):
     assert script._report("y", a, a) == 0
 
 
-def test_a_resume_that_starts_over_is_caught(script, monkeypatch):
+def test_a_resume_that_starts_over_is_caught(script, monkeypatch, capsys):
     """Without this check the two-halves comparison could not fail on a CPU: a run that ignored
     ``resume`` and trained 4 iterations afresh ends with the same weights."""
     from infodyn.learning.trainer import Trainer
@@ -51,4 +50,8 @@ def test_a_resume_that_starts_over_is_caught(script, monkeypatch):
 
     monkeypatch.setattr(Trainer, "fit", ignoring_resume)
     with pytest.raises(SystemExit, match="the resumed run ran 4 iterations, not 2"):
-        script.main(["--n-rec", "40", "--k-in", "4"])
+        # the Bernoulli pattern here (its four runs train before the check) and the in-degree
+        # pattern above: each training run compiles afresh, so one full run of the script is
+        # kept to one pattern (the comparison does not depend on it)
+        script.main(["--n-rec", "40", "--k-in", "4", "--pattern", "bernoulli"])
+    assert "bernoulli pattern, 40 units" in capsys.readouterr().out
