@@ -27,7 +27,13 @@ from pydantic import Field, PositiveFloat
 
 from infodyn.atomic import remove_temporaries
 from infodyn.errors import InputError, check_option_type
-from infodyn.experiments.config import Section, Seed, build_network, network_section
+from infodyn.experiments.config import (
+    Section,
+    Seed,
+    build_network,
+    network_errors,
+    network_section,
+)
 from infodyn.experiments.rundir import RunDir
 
 
@@ -75,6 +81,8 @@ class TrainConfig(Section):
 
     def build_network(self):
         return build_network(self.network)
+
+    network_errors = staticmethod(network_errors)  # read by validate() when it fails
 
     def build_task(self, net):
         return build_task(self.task, net)

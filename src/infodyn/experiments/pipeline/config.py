@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 
 from infodyn.data.binning import whole_bin_steps
 from infodyn.errors import InputError
-from infodyn.experiments.config import Section, Seed, build_network, validate
+from infodyn.experiments.config import Section, Seed, build_network, network_errors, validate
 from infodyn.experiments.config_paths import PATH_FIELD
 
 
@@ -137,6 +137,12 @@ class PipelineConfig(Section):
         """The ``n_in`` and ``n_out`` that ``[stimulus]`` implies: the ON/OFF channels of a
         patch and one readout per stimulus."""
         return {"n_in": 2 * self.stimulus.size**2, "n_out": self.stimulus.n_stimuli}
+
+    @classmethod
+    def network_errors(cls, section: dict[str, Any]) -> str:
+        """The bad keys of ``[network]`` over the pipeline's defaults (n_in and n_out, which
+        ``[stimulus]`` sets, are compared with it by :meth:`check_sections`)."""
+        return network_errors(cls._network_over_defaults(section))
 
     def build_network(self):
         """The network ``[network]`` describes, with n_in and n_out from ``[stimulus]``."""
