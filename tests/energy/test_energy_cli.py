@@ -265,6 +265,17 @@ def test_energy_refuses_trials_too_short_to_hold_out_words(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+def test_energy_refuses_words_with_fewer_than_two_changing_bits_naming_the_file(tmp_path):
+    """One spike in the file: one bit ever changes. The refusal named neither the file nor
+    what to change ("fewer than two bits ever change in these words")."""
+    raster = np.zeros((500, 5), np.uint8)
+    raster[100, 2] = 1
+    np.savez(tmp_path / "one.npz", raster=raster)
+    with pytest.raises(InputError, match=r"one\.npz: 1 bit of the words .* fewer than two"):
+        run_energy({"spikes": str(tmp_path / "one.npz"), "n_samples": 100}, tmp_path / "r")
+    assert not (tmp_path / "r").exists()
+
+
 def test_energy_cli_runs_a_toml_config_and_typed_options_override_it(tmp_path, monkeypatch, capsys):
     """`infodyn config init energy` printed a file that `infodyn energy` refused ("unknown spike
     file type '.toml'"): the file runs now, its keys as given, an option typed on the command

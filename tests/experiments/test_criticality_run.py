@@ -94,6 +94,16 @@ def test_criticality_refuses_a_file_without_spikes(tmp_path):
     with pytest.raises(InputError, match="holds no spikes"):
         _crit(path, tmp_path / "c")
     assert not (tmp_path / "c").exists()
+    one = np.zeros((300, 5))
+    one[100, 2] = 1  # was "the mean inter-event interval needs at least two spikes": no file
+    np.savez(tmp_path / "one.npz", spikes=one.astype(np.uint8))  # a raster in an .npz
+    for suffix in (".h5", ".npz"):
+        path = tmp_path / f"one{suffix}"
+        if suffix == ".h5":
+            write_raster(path, one)
+        with pytest.raises(InputError, match=f"one{suffix}: the spike file holds one spike"):
+            _crit(path, tmp_path / "c")
+        assert not (tmp_path / "c").exists()
 
 
 def test_criticality_sample_fraction_bounds_and_rounding(tmp_path):

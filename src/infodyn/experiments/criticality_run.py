@@ -120,7 +120,11 @@ def run_criticality(
     elif not hasattr(spikes, "n_units"):
         with recording_data_warnings(caught):
             spikes = load_spikes(spikes)
-    require(spikes.n_spikes > 0, f"{source}: the spike file holds no spikes")
+    require(  # one spike: "the mean inter-event interval needs two spikes", naming no file
+        spikes.n_spikes >= 2,
+        f"{source}: the spike file holds {'one spike' if spikes.n_spikes else 'no spikes'}: "
+        "no activity to analyse",
+    )
     selected = None if units is None else unit_subset(units, spikes.n_units, "units").tolist()
     if sample_fraction is not None:
         require(selected is None, "give either units or sample_fraction, not both")

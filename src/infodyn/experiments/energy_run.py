@@ -137,7 +137,12 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
         fit_rows, val_rows = split_validation(fit_rows, cfg.validation, cfg.seed)
     m = X_all[fit_rows].mean(0)
     keep = np.flatnonzero((m > 0) & (m < 1))  # the others are dropped (_fit_and_report)
-    require(keep.size >= 2, "fewer than two bits ever change in these words: nothing to fit")
+    require(
+        keep.size >= 2,
+        f"{cfg.spikes}: {keep.size or 'no'} bit{'s' * (keep.size != 1)} of the words (units x "
+        "window) ever change in the training words, fewer than two: nothing to fit (select "
+        "units that spike, a larger bin_ms, or more data)",
+    )
     require(
         keep.size <= cfg.max_units,
         f"{keep.size} bits per word exceed max_units = {cfg.max_units}; select units "
