@@ -81,3 +81,17 @@ def test_branching_processes_do_not_raise_it(m, fraction):
             warnings.simplefilter("ignore", C.CriticalityWarning)
             res = C.branching_ratio(activity, seed=seed)
         assert not any("rise and fall" in w for w in res.warnings), res.warnings
+
+
+def test_uncorrelated_activity_gets_the_ljung_box_note_alone():
+    """Independent bins: m is refused by the Ljung-Box test, and the notes about the fitted m
+    it does not report (supercritical, fits disagree, oscillates) no longer come beside it."""
+    for seed in (0, 1, 3, 4):  # (seed 2's slopes pass the test at p < 0.01: m is at the edge)
+        activity = np.random.default_rng(seed).random(1000) < 0.3
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = C.branching_ratio(activity, seed=0)
+        said = [str(w.message) for w in caught]
+        assert not res.meaningful and np.isnan(res.m)
+        assert sum("indistinguishable from 0" in m for m in said) == 1, said
+        assert all("Ljung-Box" in m or "blocks" in m for m in said), said

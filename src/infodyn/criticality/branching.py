@@ -414,34 +414,40 @@ def branching_ratio(
                 else np.empty(0)
             ),
         )
+    # notes on the fitted m: left out where the slopes show no correlation at all, as m is not
+    # reported then (white noise was told "supercritical", "oscillates" and "fits disagree")
+    fit_notes: list[str] = []
     disagree = _disagree(fits["exp"], fits["exp_offset"])
     if disagree:
-        notes.append(
+        fit_notes.append(
             f"the exp and exp_offset fits disagree (tau {fits['exp'].tau:.4g} vs "
             f"{fits['exp_offset'].tau:.4g} ms): the activity may be non-stationary or the "
             "fit window kmax inadequate"
         )
     main = fits[fit]
     if have_boot:
-        notes += left_out_note(used[fit], main.m_ci, ci, ci_method, bias_correction)
+        fit_notes += left_out_note(used[fit], main.m_ci, ci, ci_method, bias_correction)
     if bias_correction and not np.isfinite(main.m):
-        notes.append(
+        fit_notes.append(
             f"the finite-trial bias correction does not hold here (tau not small against "
             f"{t} bins per trial, or m close to 1): no bias-corrected estimate"
         )
     grid = _lnm_grid(int(kf[-1]))
     edge = main.b > 0 and np.isfinite(main.m) and not grid[1] <= np.log(main.m) <= grid[-2]
     if edge:  # the least-squares m sits on the end of the searched range: not an estimate
-        notes.append(
+        fit_notes.append(
             f"the fitted m = {main.m:.3g} (tau = {main.tau:.3g} ms) lies at the edge of the fit "
             "range: r_k decays within about one lag (or grows), so m and tau are not resolved; "
             "use a finer bin or check the activity"
         )
     if main.m >= 1:
-        notes.append(f"m = {main.m:.4g} >= 1 (supercritical or non-stationary): tau is negative")
+        fit_notes.append(
+            f"m = {main.m:.4g} >= 1 (supercritical or non-stationary): tau is negative"
+        )
     if main.b <= 0:
-        notes.append("the fitted amplitude b is 0: r_k shows no decay; m is not meaningful")
+        fit_notes.append("the fitted amplitude b is 0: r_k shows no decay; m is not meaningful")
     p_zero = ljung_box_p(r[ok], k[ok], n * t)
+    decays = decay_note(r[ok], se[ok], k[ok])
     if p_zero > NO_CORRELATION_P:
         notes.append(
             f"the slopes r_k are indistinguishable from 0 (Ljung-Box p = {p_zero:.2g} > "
@@ -449,9 +455,8 @@ def branching_ratio(
             "activity shows no temporal correlation to estimate m from (m near 0, independent "
             "units, or too sparse a subsample); m is not reported"
         )
-    decays = decay_note(r[ok], se[ok], k[ok])
-    if decays:
-        notes.append(decays)
+    else:
+        notes += fit_notes + ([decays] if decays else [])
     meaningful = bool(main.b > 0 and not edge and p_zero <= NO_CORRELATION_P and not decays)
     # m stays (it may fit the envelope); where it is refused anyway, the refusal says why
     if meaningful and (wobble := oscillation_note(r[ok], se[ok], k[ok])):
