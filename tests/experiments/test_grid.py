@@ -153,7 +153,12 @@ def test_flatten_keeps_missing_results():
 @pytest.mark.parametrize(
     ("grid", "seeds", "said"),
     [
-        ({"network.n_rec": 0.5}, None, "must list one or more values"),
+        (
+            {"network.n_rec": 0.5},
+            None,
+            r"^grid\['network.n_rec'\] must list one or more values, "
+            r"got 0.5 \(one value: \[0.5\]\)$",
+        ),
         (None, None, "grid must be a table of key -> list of values"),
         ({3: [1.0]}, None, "grid keys must be dotted config keys .text., got 3"),
         ({}, "2", "--seeds must be a whole number >= 1"),

@@ -256,7 +256,10 @@ def plain_grid(grid: Any) -> dict[str, list[Any]]:
         if isinstance(values, np.ndarray) and values.ndim == 1:
             values = values.tolist()
         if not isinstance(values, list | tuple | range) or not len(values):
-            raise InputError(f"--grid {key!r} must list one or more values, got {values!r:.60}")
+            raise InputError(  # (only Python gives one: --grid's values are always a list)
+                f"grid[{key!r}] must list one or more values, got {values!r:.60} (one value: "
+                f"[{values!r:.60}])"
+            )
         plain[key] = [v.item() if isinstance(v, np.generic) else v for v in values]
         if any(isinstance(v, dict) for v in plain[key]):  # it replaced the whole table: the
             # base config's other keys of it fell back to their defaults, unsaid
