@@ -581,6 +581,23 @@ def test_a_finished_point_under_another_name_is_not_run_again(tmp_path, toy_comm
     assert [r["y"] for r in again.rows] == [1.0, 4.0]
 
 
+def test_a_shrunk_grid_says_its_finished_points_outside_it_are_kept(tmp_path, toy_command, cluster):
+    """Rerun with fewer grid values, the table held only the new grid's points without a word
+    about the others, which stay in points/ (read as results lost)."""
+    grid = {"params.x": [1.0, 2.0, 3.0, 4.0, 5.0]}
+    run_sweep("toy", {}, grid, tmp_path, scheduler=cluster.scheduler_address)
+    shrunk = run_sweep("toy", {}, {"params.x": [2.0]}, tmp_path, scheduler="tcp://127.0.0.1:9")
+    assert (shrunk.n_ran, shrunk.n_skipped, len(shrunk.rows)) == (0, 1, 1)
+    said = [n for n in shrunk.notes if "outside this grid" in n]
+    assert len(said) == 1 and said[0].startswith("4 finished point(s) outside this grid")
+    assert said[0].count("x=") == 3 and ", ...)" in said[0], said  # three named, then "..."
+    assert len(list((tmp_path / "points").iterdir())) == 5
+    summary = json.loads((tmp_path / "results.json").read_text())
+    assert said[0] in summary["notes"]
+    again = run_sweep("toy", {}, grid, tmp_path, scheduler="tcp://127.0.0.1:9")
+    assert again.n_skipped == 5 and not any("outside this grid" in n for n in again.notes)
+
+
 def test_a_ctrl_c_while_the_workers_start_is_heard_once_they_have(monkeypatch):
     # SIGINT was ignored while the Dask workers started (so that they inherit it ignored): a
     # Ctrl-C then was discarded and the sweep ran to its end; blocked as well, it stays pending

@@ -190,6 +190,7 @@ def run_sweep(
         adopted = adopt_finished_folders(out / "points", points)
         markers, replaced = _earlier_markers(points, point_dir)
         notes = _earlier_notes(adopted, replaced)
+        notes.append(_outside_note(out / "points", point_dir))
         skipped = set(markers)
         pending = [p for p in points if p.key not in markers]
         failures: list[dict[str, Any]] = []
@@ -332,6 +333,26 @@ def _earlier_notes(adopted: int, replaced: set[str]) -> list[str | None]:
             f"({', '.join(sorted(replaced))})"
         )
     return notes
+
+
+def _outside_note(points_dir: Path, point_dir: dict[str, Path]) -> str | None:
+    """Finished points of an earlier, larger grid: kept in ``points/``, not in the table (a
+    shrunk grid's table lost them without a word, which read as results lost)."""
+    if not points_dir.is_dir():
+        return None
+    ours = {folder.name for folder in point_dir.values()}
+    outside = sorted(
+        folder.name
+        for folder in points_dir.iterdir()
+        if folder.name not in ours and (folder / DONE_MARKER).is_file()
+    )
+    if not outside:
+        return None
+    shown = ", ".join(outside[:3]) + (", ..." if len(outside) > 3 else "")
+    return (
+        f"{len(outside)} finished point(s) outside this grid stay in points/ ({shown}) and are "
+        "left out of the table: rerun with their grid values to list them again"
+    )
 
 
 def _batch_note(spec: CommandSpec, batch_size: int, n_pending: int, tasks: list) -> str | None:
