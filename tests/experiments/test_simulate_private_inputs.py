@@ -60,7 +60,7 @@ def test_both_engines_and_any_chunking_give_the_same_spikes(tmp_path):
     net = cfg.build_network()
     params = net.init(seed=cfg.simulation.seed)
     assert isinstance(params["w_in"], SparseWeights)
-    x = make_input(cfg.input, net.n_in, net.dt, streamed=True)(0, 1200).toarray()
+    x = make_input(cfg.input, net.n_in, net.dt, private=True)(0, 1200).toarray()
     dense = {**params, "w_in": params["w_in"].to_dense()}
     z = net.simulate(dense, x.astype(np.float64), engine="jax", precision="float64").z
     t, u = np.nonzero(z)

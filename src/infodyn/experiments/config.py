@@ -121,7 +121,7 @@ class SimulateConfig(Section):
                     "'private': private inputs take kind = 'poisson' (each unit's own Poisson "
                     "source, made chunk by chunk)"
                 )
-            make_input(self.input, net.n_in, net.dt, streamed=True)  # its rate, checked
+            make_input(self.input, net.n_in, net.dt, private=True)  # its rate, checked
 
     def resolved_sections(self) -> dict[str, Any]:
         """``[network]`` with every default of the network model filled in."""
@@ -169,17 +169,26 @@ def network_section(net: Any) -> dict[str, Any]:
 INPUT_BYTES_PER_ELEMENT = {"poisson": 21, "filtered_noise": 40, "current": 8}
 
 
-def make_input(cfg: InputConfig, n_in: int, dt: float, streamed: bool = False) -> Any:
+def make_input(
+    cfg: InputConfig, n_in: int, dt: float, streamed: bool = False, private: bool = False
+) -> Any:
     """The (n_steps, n_in) input array described by ``cfg`` (memory checked first), or with
-    ``streamed`` (private inputs: n_in = n_rec channels) its Poisson spikes as an input function
-    that makes them chunk by chunk (:class:`~infodyn.network.PoissonStream`)."""
+    ``streamed`` an input function ``x(start, stop)`` that makes it a chunk at a time with the
+    same numbers (:mod:`infodyn.network.input_rows`; filtered noise, made for the whole run at
+    once, stays an array). ``private`` (n_in = n_rec channels): each unit's own Poisson source,
+    always made chunk by chunk (:class:`~infodyn.network.PoissonStream`)."""
     from infodyn.memory import require_memory
     from infodyn.network import encoders
+    from infodyn.network.input_rows import ConstantRows, PoissonRows
     from infodyn.network.poisson_stream import PoissonStream
 
-    if streamed:
+    if private or (streamed and cfg.kind != "filtered_noise"):
         try:
-            return PoissonStream(cfg.rate_hz, n_in, dt, cfg.seed)
+            if private:
+                return PoissonStream(cfg.rate_hz, n_in, dt, cfg.seed)
+            if cfg.kind == "poisson":
+                return PoissonRows(cfg.rate_hz, n_in, dt, cfg.seed)
+            return ConstantRows(cfg.amplitude, n_in)
         except InputError as exc:
             raise InputError(f"[input] {exc}") from None
     require_memory(

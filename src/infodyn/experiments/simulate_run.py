@@ -92,16 +92,19 @@ def run_simulation(
         check_weights_memory(net, engine, cfg.simulation.precision)
     params = initial_params(cfg, net)
     private = net.input_connectivity == "private"
-    x = make_input(cfg.input, net.n_in, net.dt, streamed=private)
+    # made a chunk at a time (but filtered noise): never the whole run's input at once
+    x = make_input(cfg.input, net.n_in, net.dt, streamed=True, private=private)
     n_steps, chunk_steps, meta = check_chunked_run(
         net, params, x, cfg.input.n_steps, cfg.simulation.chunk_steps,
         {"seed": cfg.simulation.seed}, engine, cfg.simulation.precision,
     )  # fmt: skip
-    if private:  # made a chunk at a time: one chunk's spikes
+    if callable(x):  # one chunk's input
         steps = min(chunk_steps, n_steps)
+        which = "private Poisson" if private else cfg.input.kind
         require_memory(
             x.chunk_bytes(steps),
-            f"the private Poisson input of a chunk of {steps:,} steps x {net.n_in:,} units",
+            f"the {which} input of a chunk of {steps:,} steps x {net.n_in:,} "
+            f"{'units' if private else 'channels'}",
             "fewer [simulation] chunk_steps",
         )
     header = {"n_units": net.n_rec, "dt": net.dt, "n_steps": n_steps, "metadata": meta}

@@ -9,6 +9,7 @@ from infodyn.network.encoders import (
     filtered_noise_spikes,
     poisson_spikes,
 )
+from infodyn.network.input_rows import ConstantRows, PoissonRows
 from infodyn.network.model import ALIF, LIF
 from infodyn.network.params_file import load_params, save_params
 from infodyn.network.poisson_stream import PoissonStream
@@ -18,7 +19,9 @@ from infodyn.network.sparse_current import recurrent_current
 
 __all__ = [
     "ALIF",
+    "ConstantRows",
     "LIF",
+    "PoissonRows",
     "PoissonStream",
     "SparseWeights",
     "StimulusSet",
