@@ -92,7 +92,10 @@ def test_another_memory_is_checked_with_the_same_headroom(monkeypatch):
     require_memory(0.89 * 1024**3, "most of it", "nothing", free=1024**3, where=" on the device")
     with pytest.raises(MemoryPreflightError) as info:
         require_memory(0.91 * 1024**3, "chunks", "fewer", free=1024**3, where=" on the device")
-    assert str(info.value) == "chunks needs 932 MiB on the device but 1 GiB is free there; fewer"
+    assert str(info.value) == (
+        "chunks needs 932 MiB on the device but 1 GiB is free there, of which one allocation "
+        "takes at most 90% (922 MiB); fewer"
+    )
 
 
 def test_a_refusal_under_the_limit_names_the_limit(monkeypatch):
@@ -130,3 +133,73 @@ def test_library_allocations_that_grow_with_their_arguments_ask_first(monkeypatc
             call()
     assert E.hamming_distances(patterns[:10]).shape == (10, 10)  # small ones run
     assert N.direct_current(1.0, 100, 3).shape == (100, 3)
+
+
+def _cgroups(tmp_path, monkeypatch, own, files):
+    """A fake cgroup mount under tmp_path: ``own`` is /proc/self/cgroup's text, ``files`` maps
+    paths under the mount to their contents."""
+    import io
+
+    import infodyn.memory as memory
+
+    host = "MemTotal: 1000000000 kB\nMemAvailable: 900000000 kB\n"  # a large node: 858 GiB
+    monkeypatch.setattr(memory, "open", lambda path, *a, **k: io.StringIO(host), raising=False)
+    for name, text in files.items():
+        path = tmp_path / "mount" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    (tmp_path / "cgroup").write_text(own)
+    monkeypatch.setattr(memory, "CGROUP_MOUNT", tmp_path / "mount")
+    monkeypatch.setattr(memory, "PROC_CGROUP", tmp_path / "cgroup")
+    monkeypatch.delenv("INFODYN_MEMORY_LIMIT", raising=False)
+    return memory
+
+
+def test_a_cgroup_v2_limit_binds_with_its_tightest_ancestor(tmp_path, monkeypatch):
+    """A container or batch job on a large node: MemAvailable is the node's, and the job was
+    killed by its group's OOM killer after the preflight passed."""
+    G = 1024**3
+    memory = _cgroups(
+        tmp_path,
+        monkeypatch,
+        "0::/job/step\n",
+        {
+            "job/memory.max": f"{4 * G}\n",  # the job: 4 GiB, 3 GiB used, 0.5 GiB reclaimable
+            "job/memory.current": f"{3 * G}\n",
+            "job/memory.stat": f"anon 1\ninactive_file {G // 2}\nactive_file 7\n",
+            "job/step/memory.max": "max\n",  # the step: no limit of its own
+            "job/step/memory.current": f"{G}\n",
+        },
+    )
+    assert memory.cgroup_free_bytes() == 4 * G - (3 * G - G // 2)
+    assert available_bytes() == memory.cgroup_free_bytes()
+    with pytest.raises(MemoryPreflightError, match="under this process's control group memory"):
+        require_memory(2 * G, "x", "less")
+    (tmp_path / "mount" / "job" / "step" / "memory.max").write_text(f"{G + G // 4}\n")
+    assert memory.cgroup_free_bytes() == G // 4  # the step's own, tighter
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "1M")  # the user's cap binds: named as such
+    with pytest.raises(MemoryPreflightError, match="under INFODYN_MEMORY_LIMIT;"):
+        require_memory(2 * G, "x", "less")
+
+
+def test_cgroup_v1_and_namespaced_and_unlimited_groups(tmp_path, monkeypatch):
+    G = 1024**3
+    unlimited = str(2**63 - 4096)
+    # v1, namespaced (a container): the process's path is not under the mount, its group is
+    memory = _cgroups(
+        tmp_path,
+        monkeypatch,
+        "4:memory:/docker/abc\n3:cpu:/docker/abc\n",
+        {
+            "memory/memory.limit_in_bytes": f"{2 * G}",
+            "memory/memory.usage_in_bytes": f"{G}",
+            "memory/memory.stat": f"cache 5\ntotal_inactive_file {G // 4}\n",
+        },
+    )
+    assert memory.cgroup_free_bytes() == 2 * G - (G - G // 4)
+    (tmp_path / "mount" / "memory" / "memory.limit_in_bytes").write_text(unlimited)
+    assert memory.cgroup_free_bytes() is None  # v1's "no limit"
+    (tmp_path / "cgroup").write_text("0::/\n")  # v2 at the root: no memory.max there
+    assert memory.cgroup_free_bytes() is None
+    (tmp_path / "cgroup").unlink()  # no /proc/self/cgroup (not Linux)
+    assert memory.cgroup_free_bytes() is None

@@ -6,18 +6,24 @@ with its estimate, and gets one clear :class:`MemoryPreflightError` (an :class:`
 the CLI prints one line and exits with 2) naming the need, what is free and what to change.
 
 What counts as free: ``MemAvailable`` of ``/proc/meminfo`` (Linux), else the physical memory
-reported by ``os.sysconf``. The environment variable ``INFODYN_MEMORY_LIMIT`` (bytes, or with a
-suffix K, M, G, T) caps it, e.g. for a job that must stay inside a SLURM allocation, and makes
-the check testable. The check is made for each large allocation on its own, against what is
-free at that moment: the limit is not a cap on the process's total memory (a run of many
-allocations that each fit may hold more than it altogether; the scheduler's or ``ulimit -v``'s
-limit is that cap), and a refusal under it names it.
+reported by ``os.sysconf``; inside a memory-limited control group (a container's
+``--memory``, a SLURM job's cgroup: v2 ``memory.max``, v1 ``memory.limit_in_bytes``) at most
+what the tightest limit of the process's cgroup and its ancestors leaves (the limit less the
+group's usage, less its inactive page cache, which the kernel reclaims before it kills), as
+the kernel's out-of-memory killer of that group counts. The environment variable
+``INFODYN_MEMORY_LIMIT`` (bytes, or with a suffix K, M, G, T) caps it, e.g. for a job whose
+scheduler limits it otherwise, and makes the check testable. The check is made for each large
+allocation on its own, against what is free at that moment: the limit is not a cap on the
+process's total memory (a run of many allocations that each fit may hold more than it
+altogether; the scheduler's or ``ulimit -v``'s limit is that cap), and a refusal under it
+names it.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 
 from infodyn.errors import InputError
 
@@ -56,8 +62,69 @@ def _parse_limit(text: str) -> int:
     return int(value)
 
 
+#: where the control groups are mounted, and the file naming the process's own (tests move them)
+CGROUP_MOUNT = Path("/sys/fs/cgroup")
+PROC_CGROUP = Path("/proc/self/cgroup")
+#: a cgroup v1 limit at or above this is "no limit" (the kernel writes 2^63 - 4096)
+_NO_LIMIT = 1 << 60
+#: per version: where the memory controller is mounted, its limit, usage and reclaimable cache
+_CGROUP_FILES = {
+    "v2": (("", "unified"), "memory.max", "memory.current", "inactive_file"),
+    "v1": (("memory",), "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"),
+}
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None  # "max" (v2): no limit
+
+
+def _inactive_cache(folder: Path, key: str) -> int:
+    try:
+        for line in (folder / "memory.stat").read_text().splitlines():
+            name, _, value = line.partition(" ")
+            if name == key and value.strip().isdigit():
+                return int(value)
+    except (OSError, UnicodeDecodeError):
+        pass
+    return 0
+
+
+def cgroup_free_bytes() -> int | None:
+    """What the memory limits of the process's control group and its ancestors still allow
+    (module docstring), or None where no limit applies or none can be read."""
+    try:
+        lines = PROC_CGROUP.read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    found: list[int] = []
+    for line in lines:
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, own = rest.partition(":")
+        version = "v2" if hierarchy == "0" and not controllers else "v1"
+        if version == "v1" and "memory" not in controllers.split(","):
+            continue
+        mounts, limit_file, usage_file, cache_key = _CGROUP_FILES[version]
+        for mount in (CGROUP_MOUNT / m for m in mounts):
+            here = mount / own.strip("/")
+            # the group and its ancestors up to the mount; in a cgroup namespace (a
+            # container) the process's group is the mount itself and its path is not there
+            chain = [here, *here.parents[: len(here.parents) - len(mount.parents)]]
+            for folder in chain if here.is_dir() else [mount]:
+                limit = _read_int(folder / limit_file)
+                usage = _read_int(folder / usage_file)
+                if limit is not None and limit < _NO_LIMIT and usage is not None:
+                    used = max(0, usage - _inactive_cache(folder, cache_key))
+                    found.append(max(0, limit - used))
+    return min(found) if found else None
+
+
 def available_bytes() -> int:
-    """Bytes free for new allocations (module docstring), capped by ``INFODYN_MEMORY_LIMIT``."""
+    """Bytes free for new allocations (module docstring): the host's, at most what its control
+    group's memory limit leaves, capped by ``INFODYN_MEMORY_LIMIT``."""
     free = None
     try:
         with open("/proc/meminfo") as fh:
@@ -72,6 +139,9 @@ def available_bytes() -> int:
             free = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         except (ValueError, OSError, AttributeError):
             free = 1 << 62
+    group = cgroup_free_bytes()
+    if group is not None:
+        free = min(free, group)
     limit = os.environ.get("INFODYN_MEMORY_LIMIT")
     if limit:
         free = min(free, _parse_limit(limit))
@@ -99,16 +169,26 @@ def require_memory(
     as a GPU's, which ``where`` names (" on the device": "needs 3.51 MiB on the device but
     2.86 MiB is free there").
     """
-    limited = False
+    under = ""
     if free is None:
         free = available_bytes()
         limit = os.environ.get("INFODYN_MEMORY_LIMIT")
-        limited = bool(limit) and free == _parse_limit(limit)  # the limit, not the host, binds
+        group = cgroup_free_bytes()
+        # "2 GiB is free" read as the host's memory where the user had set the limit to 2G
+        if limit and free == _parse_limit(limit):  # the limit, not the host, binds
+            under = " under INFODYN_MEMORY_LIMIT"
+        elif group is not None and free == group:
+            under = " under this process's control group memory limit (its container or job)"
     if not fits_in_memory(need, free):
         there = " there" if where else ""
-        # "2 GiB is free" read as the host's memory where the user had set the limit to 2G
-        under = " under INFODYN_MEMORY_LIMIT" if limited else ""
+        # "needs 275 MiB but 300 MiB is free" read as a mistake: the headroom refused it
+        most = (
+            f", of which one allocation takes at most {HEADROOM:.0%} "
+            f"({format_bytes(HEADROOM * free)})"
+            if need <= free
+            else ""
+        )
         raise MemoryPreflightError(
             f"{what} needs {format_bytes(need)}{where} but {format_bytes(free)} is free{there}"
-            f"{under}; {advice}"
+            f"{under}{most}; {advice}"
         )
