@@ -63,6 +63,19 @@ def test_options_of_another_connectivity_are_refused(kwargs):
         LIF(n_in=3, n_rec=50, **kwargs)
 
 
+def test_sparse_without_k_in_or_p_connect_is_refused():
+    """connectivity = "sparse" alone drew every synapse (p_connect's default 1.0): 4 x 10^8
+    synapses and 9.8 GB at 2 x 10^4 units, without a word."""
+    with pytest.raises(InputError, match=r"'sparse' needs k_in .* or p_connect .* all 24,995,000"):
+        LIF(n_in=3, n_rec=5000, connectivity="sparse")
+    for given, nnz in (({"p_connect": 1.0}, 2450), ({"k_in": 5}, 250)):
+        net = LIF(n_in=3, n_rec=50, connectivity="sparse", weights="sparse", **given)
+        assert net.init(seed=0)["w_rec"].nnz == nnz
+    # a network written back (a run's resolved config, a checkpoint's) names p_connect
+    net = LIF(n_in=3, n_rec=50, connectivity="sparse", p_connect=0.2)
+    assert LIF(**net.model_dump()) == net
+
+
 def test_ei_connection_probabilities_and_k_in_are_refused_together():
     """k_in draws frac_exc of the K from the E units: p_ee..p_ii were ignored without a word."""
     with pytest.raises(InputError, match=r"give p_ee, p_ii or k_in, not both"):

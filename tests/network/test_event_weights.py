@@ -13,8 +13,15 @@ from infodyn.network.engine_event import EventState, event_weights, run_event_ch
 
 
 def _net(connectivity: str = "dense", n_rec: int = 60):
+    density = {"p_connect": 0.5} if connectivity == "sparse" else {}
     return idn.network.LIF(
-        n_in=30, n_rec=n_rec, n_out=2, in_scale=4.0, rec_scale=1.5, connectivity=connectivity
+        n_in=30,
+        n_rec=n_rec,
+        n_out=2,
+        in_scale=4.0,
+        rec_scale=1.5,
+        connectivity=connectivity,
+        **density,
     )
 
 

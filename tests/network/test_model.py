@@ -93,7 +93,8 @@ def test_constrain_keeps_dale_mask_and_diagonal():
 def test_constrain_refuses_a_mask_that_is_not_0_and_1_in_the_weights_shape(connectivity):
     # a mask of 0.5 halved every weight, a (3,) mask broadcast or failed inside JAX
     weights = "sparse" if connectivity == "sparse" else "dense"
-    net = idn.network.LIF(n_rec=20, connectivity=connectivity, weights=weights)
+    density = {"p_connect": 0.5} if connectivity == "sparse" else {}
+    net = idn.network.LIF(n_rec=20, connectivity=connectivity, weights=weights, **density)
     params = net.init(seed=1)
     w = params["w_rec"]
     shape = (w.nnz,) if connectivity == "sparse" else (20, 20)
