@@ -146,7 +146,20 @@ def test_checkpoints_every_chunk_and_a_kill_loses_only_the_steps_since(tmp_path,
     with pytest.raises(InputError, match="spikes-00000.h5: not a readable HDF5 .*afresh"):
         run_simulation(cfg, tmp_path / "run", resume=True)
     assert sorted(folder.glob("spikes-*.h5")) == written
+    # bytes overwritten in its compressed data: readable as HDF5, it failed only at the join
+    # ("do not read back"); its SHA-256, kept in state.npz, finds it before any step runs
+    damaged = bytearray(whole)
+    damaged[len(whole) // 2 : len(whole) // 2 + 4096] = b"\x55" * 4096
+    written[0].write_bytes(bytes(damaged))
+    state = (folder / "state.npz").read_bytes()
+    with pytest.raises(InputError, match="spikes-00000.h5'] of the interrupted run changed"):
+        run_simulation(cfg, tmp_path / "run", resume=True)
+    assert (folder / "state.npz").read_bytes() == state
+    assert not (tmp_path / "run" / "spikes.h5").exists()
     written[0].write_bytes(whole)
+    with np.load(folder / "state.npz") as data:  # a checkpoint of an earlier version: no
+        arrays = {k: data[k] for k in data.files if k != "segment_sha256"}  # digests, resumed
+    np.savez(folder / "state.npz", **arrays)
     (folder / "spikes-00001.h5").write_bytes(b"written after the last state")
     (folder / ".spikes-00002.h5.abcd.h5.tmp").write_bytes(b"cut off")
     res = run_simulation(cfg, tmp_path / "run", resume=True)

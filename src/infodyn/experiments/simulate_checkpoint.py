@@ -99,6 +99,15 @@ def config_changes(
     return shown_changes(changes, shown), engine
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (read 1 MiB at a time), as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def saved_step(run_dir: str | os.PathLike) -> int | None:
     """The steps an interrupted simulation in ``run_dir`` has done (``None``: no checkpoint)."""
     path = Path(run_dir) / FOLDER / STATE
@@ -118,6 +127,7 @@ class SimulationCheckpoint:
         self.every_s = every_s
         self.digest = digest
         self.segments = 0  # spike files the last state.npz counts
+        self.segment_sha256: list[str] = []  # their SHA-256s, kept with them in state.npz
         self.saved = False  # a state.npz exists
         self._writer: SpikeWriter | None = None
         self._held: list[tuple[np.ndarray, np.ndarray]] = []  # spikes not yet in a file
@@ -203,6 +213,20 @@ class SimulationCheckpoint:
             check_spike_parts(ckpt.segment_paths())
         except InputError as exc:
             raise InputError(f"{exc}; delete {folder} and simulate afresh") from None
+        if saved["segment_sha256"] is not None:  # (a checkpoint of an earlier version: none)
+            # a damaged stretch was found only at the join, after the rest of the run
+            changed = [
+                p.name
+                for p, want in zip(ckpt.segment_paths(), saved["segment_sha256"], strict=True)
+                if file_sha256(p) != want
+            ]
+            if changed:
+                raise InputError(
+                    f"{folder}: the spike files {changed[:3]} of the interrupted run changed "
+                    "since they were checkpointed (their SHA-256 differs: damaged or "
+                    f"replaced); delete {folder} and simulate afresh"
+                )
+            ckpt.segment_sha256 = list(saved["segment_sha256"])
         ckpt._drop_segments_from(ckpt.segments)
         ckpt._held, ckpt._n_held = [saved["held"]], len(saved["held"][0])
         return ckpt, saved["state"]
@@ -275,6 +299,7 @@ class SimulationCheckpoint:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+            self.segment_sha256.append(file_sha256(self.segment_path(self.segments)))
             self.segments += 1
         times, units = self.held()
         arrays = {f"state.{k}": v for k, v in state.arrays.items()}
@@ -284,6 +309,7 @@ class SimulationCheckpoint:
             engine=np.str_(state.engine),
             precision=np.str_(state.precision),
             segments=np.int64(self.segments),
+            segment_sha256=np.array(self.segment_sha256, dtype="U64"),
             digest=np.str_(self.digest),
             wall_seconds=np.float64(self.wall_seconds()),
             held_times=times,
@@ -346,9 +372,15 @@ def load_state(path: Path) -> dict[str, Any]:
         if segments < 0:
             raise ValueError(f"it counts {segments} spike files")
         held = (data["held_times"].astype(np.int64), data["held_units"].astype(np.int32))
+        sha256 = None  # (written before the stretches' digests were kept: none)
+        if "segment_sha256" in data.files:
+            sha256 = [str(d) for d in data["segment_sha256"]]
+            if len(sha256) != segments:
+                raise ValueError(f"it has {len(sha256)} digests for {segments} spike files")
         # (a checkpoint written before its wall seconds were kept counts none)
         wall = float(data["wall_seconds"]) if "wall_seconds" in data.files else 0.0
         if not (np.isfinite(wall) and wall >= 0.0):
             raise ValueError(f"it counts {wall} wall seconds")
         return {"step": state.step, "state": state, "segments": segments, "held": held,
-                "digest": str(data["digest"]), "wall_seconds": wall}  # fmt: skip
+                "digest": str(data["digest"]), "wall_seconds": wall,
+                "segment_sha256": sha256}  # fmt: skip
