@@ -203,3 +203,20 @@ def test_cgroup_v1_and_namespaced_and_unlimited_groups(tmp_path, monkeypatch):
     assert memory.cgroup_free_bytes() is None
     (tmp_path / "cgroup").unlink()  # no /proc/self/cgroup (not Linux)
     assert memory.cgroup_free_bytes() is None
+
+
+def test_the_limit_that_binds_is_named_from_one_reading(tmp_path, monkeypatch):
+    """The group's usage changes between reads (workers beside the process): read twice, the
+    second reading differed from the first and the refusal named no limit."""
+    G = 1024**3
+    memory = _cgroups(tmp_path, monkeypatch, "0::/\n", {})
+    readings, real = iter([G, G + 4096, G + 8192]), memory.cgroup_free_bytes
+    monkeypatch.setattr(memory, "cgroup_free_bytes", lambda: next(readings))
+    with pytest.raises(MemoryPreflightError, match="but 1 GiB is free under this process's con"):
+        require_memory(2 * G, "x", "less")
+    monkeypatch.setattr(memory, "cgroup_free_bytes", real)
+    # digits the kernel never writes ("²" passes str.isdigit) are no limit, not a ValueError
+    memory = _cgroups(
+        tmp_path, monkeypatch, "0::/j\n", {"j/memory.max": "²\n", "j/memory.current": "5\n"}
+    )
+    assert memory.cgroup_free_bytes() is None

@@ -74,19 +74,23 @@ _CGROUP_FILES = {
 }
 
 
+_UNDER_CGROUP = " under this process's control group memory limit (its container or job)"
+
+
 def _read_int(path: Path) -> int | None:
     try:
         text = path.read_text().strip()
     except (OSError, UnicodeDecodeError):
         return None
-    return int(text) if text.isdigit() else None  # "max" (v2): no limit
+    return int(text) if text.isascii() and text.isdigit() else None  # "max" (v2): no limit
 
 
 def _inactive_cache(folder: Path, key: str) -> int:
     try:
         for line in (folder / "memory.stat").read_text().splitlines():
             name, _, value = line.partition(" ")
-            if name == key and value.strip().isdigit():
+            value = value.strip()
+            if name == key and value.isascii() and value.isdigit():
                 return int(value)
     except (OSError, UnicodeDecodeError):
         pass
@@ -125,7 +129,14 @@ def cgroup_free_bytes() -> int | None:
 def available_bytes() -> int:
     """Bytes free for new allocations (module docstring): the host's, at most what its control
     group's memory limit leaves, capped by ``INFODYN_MEMORY_LIMIT``."""
+    return _free_memory()[0]
+
+
+def _free_memory() -> tuple[int, str]:
+    """:func:`available_bytes` and what binds it: ``""`` (the host), ``" under ..."`` (read
+    once: the group's usage changes between two reads)."""
     free = None
+    binds = ""
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:
@@ -140,12 +151,13 @@ def available_bytes() -> int:
         except (ValueError, OSError, AttributeError):
             free = 1 << 62
     group = cgroup_free_bytes()
-    if group is not None:
-        free = min(free, group)
+    if group is not None and group < free:
+        free, binds = group, _UNDER_CGROUP
     limit = os.environ.get("INFODYN_MEMORY_LIMIT")
-    if limit:
-        free = min(free, _parse_limit(limit))
-    return int(free)
+    # "2 GiB is free" read as the host's memory where the user had set the limit to 2G
+    if limit and _parse_limit(limit) <= free:
+        free, binds = _parse_limit(limit), " under INFODYN_MEMORY_LIMIT"
+    return int(free), binds
 
 
 def fits_in_memory(need: float, free: int | None = None) -> bool:
@@ -171,14 +183,7 @@ def require_memory(
     """
     under = ""
     if free is None:
-        free = available_bytes()
-        limit = os.environ.get("INFODYN_MEMORY_LIMIT")
-        group = cgroup_free_bytes()
-        # "2 GiB is free" read as the host's memory where the user had set the limit to 2G
-        if limit and free == _parse_limit(limit):  # the limit, not the host, binds
-            under = " under INFODYN_MEMORY_LIMIT"
-        elif group is not None and free == group:
-            under = " under this process's control group memory limit (its container or job)"
+        free, under = _free_memory()
     if not fits_in_memory(need, free):
         there = " there" if where else ""
         # "needs 275 MiB but 300 MiB is free" read as a mistake: the headroom refused it

@@ -40,7 +40,7 @@ def test_tasks_group_compatible_points():
     long = dict(BASE, simulation={"engine": "auto"}, input={"n_steps": 5000})
     assert all(len(t) == 1 for t in make_tasks(spec, expand_grid(spec, long, grid), 4))
     # sparse networks (k_in) are swept point by point: each point has its own synapse pattern
-    sparse = dict(BASE, network={**BASE["network"], "connectivity": "sparse", "k_in": 4})
+    sparse = dict(BASE, network={**BASE["network"], "connectivity": "sparse"})
     points = expand_grid(spec, sparse, {"network.k_in": [3, 5]}, seeds=2)
     assert len(points) == 4 and {p.config["network"]["k_in"] for p in points} == {3, 5}
     assert all(len(t) == 1 for t in make_tasks(spec, points, batch_size=4))

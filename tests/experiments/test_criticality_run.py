@@ -101,9 +101,13 @@ def test_criticality_refuses_a_file_without_spikes(tmp_path):
         path = tmp_path / f"one{suffix}"
         if suffix == ".h5":
             write_raster(path, one)
-        with pytest.raises(InputError, match=f"one{suffix}: the spike file holds one spike"):
+        said = f"one{suffix}: the spike file holds one spike, and --avalanche-bin-ms 'iei' "
+        with pytest.raises(InputError, match=said):
             _crit(path, tmp_path / "c")
         assert not (tmp_path / "c").exists()
+    # bins in ms: the run goes on (a near-silent sweep point keeps its results and notes)
+    res = _crit(path, tmp_path / "c", bin_ms=4, avalanche_bin_ms=4)
+    assert (tmp_path / "c" / "results.json").is_file() and res is not None
 
 
 def test_criticality_sample_fraction_bounds_and_rounding(tmp_path):

@@ -157,7 +157,7 @@ def test_flatten_keeps_missing_results():
             {"network.n_rec": 0.5},
             None,
             r"^grid\['network.n_rec'\] must list one or more values, "
-            r"got 0.5 \(one value: \[0.5\]\)$",
+            r"got 0.5 \(one: \[0.5\]\)$",
         ),
         (None, None, "grid must be a table of key -> list of values"),
         ({3: [1.0]}, None, "grid keys must be dotted config keys .text., got 3"),
@@ -329,3 +329,23 @@ def test_a_grid_value_that_is_a_table_is_refused():
     base = {"network": {"n_in": 10, "n_rec": 20}}
     with pytest.raises(InputError, match="'network': a value cannot be a table .*network.NAME"):
         expand_grid(get_command("simulate"), base, grid)
+
+
+def test_a_base_that_the_grid_completes_is_taken():
+    """connectivity = "sparse" needs k_in or p_connect: a base without either, the grid sweeping
+    k_in, was refused as a base on its own, though every point is valid."""
+    from infodyn.experiments.config import get_command
+    from infodyn.experiments.grid import expand_grid
+
+    spec = get_command("simulate")
+    base = {"network": {"n_in": 3, "n_rec": 20, "connectivity": "sparse"}}
+    points = expand_grid(spec, base, {"network.k_in": [3, 5]})
+    assert [p.config["network"]["k_in"] for p in points] == [3, 5]
+    points = expand_grid(spec, base, {"network.p_connect": [0.1, 0.2]}, seeds=2)
+    assert len(points) == 4
+    with pytest.raises(InputError, match=r"^base config: \[network\] connectivity 'sparse' needs"):
+        expand_grid(spec, base, {"network.tau_m": [10.0, 20.0]})  # the grid does not complete it
+    with pytest.raises(InputError, match=r"^grid\['network.k_in'\] must list one or more values, "):
+        expand_grid(spec, base, {"network.k_in": []})
+    with pytest.raises(InputError, match=r"got \[\]$"):  # no "(one: [[]])"
+        expand_grid(spec, base, {"network.k_in": []})

@@ -162,8 +162,14 @@ def test_checkpoints_every_chunk_and_a_kill_loses_only_the_steps_since(tmp_path,
     np.savez(folder / "state.npz", **arrays)
     (folder / "spikes-00001.h5").write_bytes(b"written after the last state")
     (folder / ".spikes-00002.h5.abcd.h5.tmp").write_bytes(b"cut off")
+    monkeypatch.setitem(_state, "signal", "SIGTERM")  # stopped again: its state.npz counts a
+    with pytest.raises(Interrupted):  # digest for the earlier file too (it had fewer digests
+        run_simulation(cfg, tmp_path / "run", resume=True)  # than files, then refused itself)
+    monkeypatch.setitem(_state, "signal", None)
+    with np.load(folder / "state.npz") as data:
+        assert len(data["segment_sha256"]) == int(data["segments"]) == 2
     res = run_simulation(cfg, tmp_path / "run", resume=True)
-    assert res["resumed_from_step"] == 2100 and res["n_spikes"] > 2 * CHUNK
+    assert res["resumed_from_step"] == 2400 and res["n_spikes"] > 2 * CHUNK
     _same_spikes(tmp_path / "run", tmp_path / "whole")
     with h5py.File(tmp_path / "run" / "spikes.h5") as h5:
         assert "unfinished_run" not in h5.attrs

@@ -476,6 +476,8 @@ def branching_ratio(
         else {}
     )
     estimate.update(r_k=r, r_k_stderr=se, fits=fits)
+    # (no correlation to fit: the fits' disagreement is not said, nor flagged)
+    disagree = disagree and p_zero <= NO_CORRELATION_P
     return _result(setup, a, k, notes, **estimate, meaningful=meaningful, fits_disagree=disagree)
 
 

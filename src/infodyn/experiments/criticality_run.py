@@ -120,11 +120,7 @@ def run_criticality(
     elif not hasattr(spikes, "n_units"):
         with recording_data_warnings(caught):
             spikes = load_spikes(spikes)
-    require(  # one spike: "the mean inter-event interval needs two spikes", naming no file
-        spikes.n_spikes >= 2,
-        f"{source}: the spike file holds {'one spike' if spikes.n_spikes else 'no spikes'}: "
-        "no activity to analyse",
-    )
+    require(spikes.n_spikes > 0, f"{source}: the spike file holds no spikes")
     selected = None if units is None else unit_subset(units, spikes.n_units, "units").tolist()
     if sample_fraction is not None:
         require(selected is None, "give either units or sample_fraction, not both")
@@ -138,7 +134,14 @@ def run_criticality(
         selected = sorted(rng.choice(spikes.n_units, size=k, replace=False).tolist())
     ids = recorded_ids(getattr(spikes, "metadata", None), spikes.n_units, selected)
     bin_ms, avalanche_bin_ms = _parse_bin(bin_ms), _parse_bin(avalanche_bin_ms)
-    for option, width in (("--bin-ms", bin_ms), ("--avalanche-bin-ms", avalanche_bin_ms)):
+    options = (("--bin-ms", bin_ms), ("--avalanche-bin-ms", avalanche_bin_ms))
+    iei = [option for option, width in options if width == "iei"]
+    require(  # "the mean inter-event interval needs at least two spikes", naming no file
+        spikes.n_spikes >= 2 or not iei,
+        f"{source}: the spike file holds one spike, and {' and '.join(iei)} 'iei' (the mean "
+        "inter-event interval) needs two: give the bin in ms (or 'step')",
+    )
+    for option, width in options:
         if isinstance(width, float | int):  # asked for: not rounded to another width
             steps = whole_bin_steps(width, spikes.dt, option)  # before a pass over the file
             require(  # (refused after a whole pass over the file)

@@ -256,9 +256,9 @@ def plain_grid(grid: Any) -> dict[str, list[Any]]:
         if isinstance(values, np.ndarray) and values.ndim == 1:
             values = values.tolist()
         if not isinstance(values, list | tuple | range) or not len(values):
-            raise InputError(  # (only Python gives one: --grid's values are always a list)
-                f"grid[{key!r}] must list one or more values, got {values!r:.60} (one value: "
-                f"[{values!r:.60}])"
+            one = "" if isinstance(values, list | tuple | range) else f" (one: [{values!r:.60}])"
+            raise InputError(  # (only Python gives a scalar: --grid's values are a list)
+                f"grid[{key!r}] must list one or more values, got {values!r:.60}{one}"
             )
         plain[key] = [v.item() if isinstance(v, np.generic) else v for v in values]
         if any(isinstance(v, dict) for v in plain[key]):  # it replaced the whole table: the
@@ -297,7 +297,18 @@ def expand_grid(
     try:
         base_cfg = validate(model, base, source=source)
     except InputError as exc:
-        raise InputError(f"{exc}{_other_command_hint(spec, base)}") from None
+        # a base that the grid completes (connectivity = "sparse" without k_in, the grid
+        # sweeping k_in) is taken: checked with the first point's values; the points are each
+        # checked below
+        first = _deep_copy(base)
+        for key, values in grid.items():
+            set_dotted(first, key, values[0])
+        try:
+            base_cfg = validate(model, first, source=source) if grid else None
+        except InputError:
+            base_cfg = None
+        if base_cfg is None:
+            raise InputError(f"{exc}{_other_command_hint(spec, base)}") from None
     base_full = resolved(base_cfg)
     for key in grid:
         if seeds is not None and key in spec.seed_keys:

@@ -227,6 +227,8 @@ class SimulationCheckpoint:
                     f"replaced); delete {folder} and simulate afresh"
                 )
             ckpt.segment_sha256 = list(saved["segment_sha256"])
+        else:  # its files as they are now (the next state.npz counts a digest for each)
+            ckpt.segment_sha256 = [file_sha256(p) for p in ckpt.segment_paths()]
         ckpt._drop_segments_from(ckpt.segments)
         ckpt._held, ckpt._n_held = [saved["held"]], len(saved["held"][0])
         return ckpt, saved["state"]

@@ -341,10 +341,20 @@ def _outside_note(points_dir: Path, point_dir: dict[str, Path]) -> str | None:
     if not points_dir.is_dir():
         return None
     ours = {folder.name for folder in point_dir.values()}
+
+    def finished_elsewhere(folder: Path) -> bool:  # not a finished twin of one of ours
+        try:
+            key = json.loads((folder / DONE_MARKER).read_text()).get("key")
+        except (OSError, ValueError, AttributeError):
+            return False
+        return (
+            isinstance(key, str) and key not in point_dir and read_marker(folder, key) is not None
+        )
+
     outside = sorted(
         folder.name
         for folder in points_dir.iterdir()
-        if folder.name not in ours and (folder / DONE_MARKER).is_file()
+        if folder.name not in ours and finished_elsewhere(folder)
     )
     if not outside:
         return None

@@ -198,8 +198,8 @@ class LIF(BaseModel):
         ):  # drew every synapse: 4 x 10^8 at 2 x 10^4 units, 9.8 GB and 85 s, without a word
             raise ValueError(
                 "connectivity 'sparse' needs k_in (each unit receives exactly K synapses) or "
-                "p_connect (each synapse present with that probability); with neither it drew "
-                f"all {self.n_rec * (self.n_rec - 1):,} synapses of n_rec = {self.n_rec:,} "
+                "p_connect (each synapse present with that probability); with neither it would "
+                f"draw all {self.n_rec * (self.n_rec - 1):,} synapses of n_rec = {self.n_rec:,} "
                 "units (give p_connect = 1.0 for that all-to-all network)"
             )
         return self
