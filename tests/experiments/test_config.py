@@ -337,6 +337,15 @@ def test_pipeline_sizes_given_twice_are_refused():
             ["[network.tau_m]", "[training.lr]"],
         ),
         (
+            "train",
+            {
+                "task": {"kind": "nope"},
+                "loss": [{"kind": "mse", "wieght": 1.0}],
+                "training": {"lr": "fast"},
+            },
+            ["[task.kind] must be one of", "[[loss]] loss 'mse' has no option", "[training.lr]"],
+        ),
+        (
             PipelineConfig,
             {"network": {"n_recc": 60}, "stimulus": {"size": 0}},
             ["[network.n_recc] unknown key", "[stimulus.size]"],
@@ -344,14 +353,15 @@ def test_pipeline_sizes_given_twice_are_refused():
     ],
 )
 def test_a_bad_free_form_network_is_named_with_the_other_sections_errors(model, data, errors):
-    """The free-form [network] was built only once the rest validated, so a config with errors
-    in both named the other sections' alone: fixed one run at a time."""
+    """The free-form sections ([network]; train's [task] and [[loss]]) were built only once the
+    rest validated, so a config with errors in both named the other sections' alone: fixed
+    one run at a time."""
     if model == "train":
         from infodyn.experiments.train_run import TrainConfig as model
     with pytest.raises(InputError) as err:
         validate(model, data, source="c.toml")
     message = str(err.value)
-    assert message.startswith("c.toml: [network.") and "\n" not in message
+    assert message.startswith(f"c.toml: {errors[0]}") and "\n" not in message
     positions = [message.index(e) for e in errors]
     assert positions == sorted(positions), message  # [network] first, as in the file
 

@@ -85,11 +85,14 @@ class SimulationConfig(Section):
     )  # fmt: skip
 
 
-def network_errors(section: dict[str, Any]) -> str:
-    """The ``[network.KEY]`` errors of a free-form section as one line ("" when it builds).
-    Config models whose ``[network]`` is free-form call it from their own ``network_errors``,
-    which :func:`validate` reads when the other sections fail (:func:`build_network` runs
-    only after they pass)."""
+def network_errors(data: dict[str, Any]) -> str:
+    """The ``[network.KEY]`` errors of a config's free-form ``[network]`` as one line (""
+    when it builds, or is not a table: the model names that). It is the ``section_errors``
+    of config models with such a section, which :func:`validate` reads when the other
+    sections fail (:func:`build_network` runs only once they pass)."""
+    section = data.get("network", {})
+    if not isinstance(section, dict):
+        return ""
     try:
         build_network(section)
     except InputError as exc:
@@ -108,7 +111,7 @@ class SimulateConfig(Section):
     def build_network(self):
         return build_network(self.network)
 
-    network_errors = staticmethod(network_errors)  # read by validate() when it fails
+    section_errors = staticmethod(network_errors)  # read by validate() when it fails
 
     def check_sections(self) -> None:
         """Validate the free-form ``[network]`` section (called by :func:`validate`) and the
@@ -252,11 +255,10 @@ def validate(
         obj = model.model_validate(data)
     except ValidationError as exc:
         message = _format_errors(exc, prefix)
-        # the free-form [network] is checked only once the rest validates: name its bad keys
-        # in the same line (one error a run was fixed at a time)
-        network = data.get("network")
-        if hasattr(model, "network_errors") and isinstance(network, dict):
-            message = "; ".join(filter(None, [model.network_errors(network), message]))
+        # free-form sections ([network]) are checked only once the rest validates: name their
+        # bad keys in the same line (one error a run was fixed at a time)
+        if hasattr(model, "section_errors"):
+            message = "; ".join(filter(None, [model.section_errors(data), message]))
         raise InputError(f"{source}: {message}" if source else message) from None
     if hasattr(obj, "check_sections"):
         try:

@@ -82,7 +82,25 @@ class TrainConfig(Section):
     def build_network(self):
         return build_network(self.network)
 
-    network_errors = staticmethod(network_errors)  # read by validate() when it fails
+    @staticmethod
+    def section_errors(data: dict[str, Any]) -> str:
+        """The errors of the free-form ``[network]``, ``[task]`` (given a network that builds)
+        and ``[[loss]]``, in one line: read by :func:`validate` when the other sections fail."""
+        from infodyn.learning.registry import build_loss
+
+        found = [network_errors(data)]
+        network, task, loss = data.get("network", {}), data.get("task", {}), data.get("loss")
+        try:
+            if not found[0] and isinstance(network, dict) and isinstance(task, dict):
+                build_task(task, build_network(network))
+        except InputError as exc:
+            found.append(str(exc))
+        try:
+            if isinstance(loss, list):  # (none given: the default, mse)
+                build_loss(loss)
+        except InputError as exc:
+            found.append(f"[[loss]] {exc}" if not str(exc).startswith("[") else str(exc))
+        return "; ".join(filter(None, found))
 
     def build_task(self, net):
         return build_task(self.task, net)

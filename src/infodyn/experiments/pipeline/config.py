@@ -139,10 +139,10 @@ class PipelineConfig(Section):
         return {"n_in": 2 * self.stimulus.size**2, "n_out": self.stimulus.n_stimuli}
 
     @classmethod
-    def network_errors(cls, section: dict[str, Any]) -> str:
+    def section_errors(cls, data: dict[str, Any]) -> str:
         """The bad keys of ``[network]`` over the pipeline's defaults (n_in and n_out, which
         ``[stimulus]`` sets, are compared with it by :meth:`check_sections`)."""
-        return network_errors(cls._network_over_defaults(section))
+        return network_errors({"network": cls._network_over_defaults(data.get("network", {}))})
 
     def build_network(self):
         """The network ``[network]`` describes, with n_in and n_out from ``[stimulus]``."""
