@@ -98,3 +98,19 @@ def test_a_key_the_stored_config_lacks(tmp_path):
     five = {**null, "network": {"k_in": 5}}
     with pytest.raises(InputError, match=r"network.k_in \(absent -> 5\) fixed the network"):
         check_resume_config(tmp_path, five, allow_changes=True, defaults=defaults)
+
+
+def test_how_often_to_checkpoint_may_change_and_long_values_show_their_difference(tmp_path):
+    """checkpoint_every changes no weight (refused without --allow-config-change); a [[loss]]
+    list longer than 30 characters was cut at its start, both sides showing the same text."""
+    mse = {"kind": "mse", "weight": 1.0}
+    old = {"training": {"checkpoint_every": 50, "iterations": 5}, "loss": [mse]}
+    RunDir(tmp_path).write_config(old, "train")
+    new = {"training": {"checkpoint_every": 2, "iterations": 5}, "loss": [mse]}
+    assert check_resume_config(tmp_path, new) == {"training.checkpoint_every": [50, 2]}
+    new["loss"] = [mse, {"kind": "rate_reg", "weight": 1e-4}]
+    with pytest.raises(InputError) as err:
+        check_resume_config(tmp_path, new)
+    shown = str(err.value).split("loss (")[1].split(")")[0]
+    before, after = shown.split(" -> ")
+    assert before != after and "rate_" in after, shown

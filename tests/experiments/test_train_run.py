@@ -202,6 +202,10 @@ def test_training_that_would_do_nothing_is_refused_when_the_config_is_read(train
             {"loss": [{"kind": "xent"}]},
             r"needs n_out >= 2 readouts",
         ),
+        (  # named as the config names it (it said 'infomax_xent_bits')
+            {"loss": [{"kind": "infomax"}]},
+            r"the loss term 'infomax' needs n_out >= 2 readouts",
+        ),
         ({"training": {"lr_scale": {"w_rec": -1.0}}}, r"\[training.lr_scale.w_rec\]"),
     ],
 )

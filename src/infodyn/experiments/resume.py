@@ -19,8 +19,9 @@ from typing import Any
 from infodyn.errors import InputError, reading
 from infodyn.learning.checkpoint import NETWORK_FIXED
 
-#: keys that may differ on resume without changing what was computed (how long to train)
-EXTENDABLE = frozenset({"training.iterations"})
+#: keys that may differ on resume without changing what was computed (how long to train, how
+#: often to checkpoint)
+EXTENDABLE = frozenset({"training.iterations", "training.checkpoint_every"})
 
 #: keys that fix the network a checkpoint was trained as: its shapes, graph, storage, initial
 #: scales and signs (Dale's law follows ``frac_exc``) and the seeds of its draw and feedback
@@ -139,7 +140,7 @@ def check_resume_config(
 
 def shown_changes(keys: list[str], changes: dict[str, list[Any]]) -> str:
     """``key (old -> new)`` for the first six keys, then how many more."""
-    shown = ", ".join(f"{k} ({_short(changes[k][0])} -> {_short(changes[k][1])})" for k in keys[:6])
+    shown = ", ".join(f"{k} ({_change(*changes[k])})" for k in keys[:6])
     return shown + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
 
 
@@ -156,6 +157,19 @@ def config_value(data: Any, key: str) -> Any:
     return data
 
 
-def _short(value: Any) -> str:
-    text = "absent" if value == ABSENT else json.dumps(value)
-    return text if len(text) <= 30 else text[:27] + "..."
+def _change(old: Any, new: Any) -> str:
+    """``old -> new`` as JSON, each cut to 30 characters around where the two first differ (a
+    list of loss terms cut at its start showed two equal texts)."""
+    a, b = ("absent" if v == ABSENT else json.dumps(v) for v in (old, new))
+    if max(len(a), len(b)) <= 30:
+        return f"{a} -> {b}"
+    first = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    start = max(0, first - 10)
+
+    def cut(text: str) -> str:
+        part = text[start : start + 27]
+        return ("..." if start else "") + part + ("..." if start + 27 < len(text) else "")
+
+    return f"{cut(a)} -> {cut(b)}"

@@ -145,7 +145,7 @@ class TrainConfig(Section):
                 + ("leave it out, or use " if given else "add [[loss]] tables of ")
                 + "a loss without one (e.g. kind = 'unit_rate')"
             )
-        loss.check_outputs(net.n_out)
+        loss.check_outputs(net.n_out, kinds)
 
     def resolved_sections(self) -> dict[str, Any]:
         """``[network]``, ``[task]`` and each ``[[loss]]`` term with every default filled in

@@ -279,13 +279,15 @@ class CompositeLoss:
     def needs_target(self) -> bool:
         return any(t.needs_target for t in self.terms)
 
-    def check_outputs(self, n_out: int) -> None:
+    def check_outputs(self, n_out: int, names: list[str] | None = None) -> None:
         """Refuse a network with fewer readouts than a term needs: a softmax over one readout
-        is always 1, so its cross-entropy and gradient were 0 whatever the network did."""
-        for t in self.terms:
+        is always 1, so its cross-entropy and gradient were 0 whatever the network did.
+        ``names``: the terms as the caller wrote them (a config's kinds: ``infomax``, where the
+        term's own name is ``infomax_xent_bits``)."""
+        for t, name in zip(self.terms, names or [t.name for t in self.terms], strict=True):
             if n_out < t.min_outputs:
                 raise InputError(
-                    f"the loss term {t.name!r} needs n_out >= {t.min_outputs} readouts (a "
+                    f"the loss term {name!r} needs n_out >= {t.min_outputs} readouts (a "
                     f"softmax over {n_out} is constant); the network has n_out={n_out}"
                 )
 
