@@ -140,6 +140,29 @@ def test_config_init_is_a_valid_default_config(tmp_path):
     assert "simulate: config infodyn.experiments.config:SimulateConfig" in res.output
 
 
+def test_config_init_train_is_the_example_that_learns():
+    """``config init train`` printed the bare defaults, under which the loss rose to 840 and
+    the readout ended no better than a constant; it prints the pattern-generation example's
+    settings now (tests/learning/test_trainer.py shows that file lowering the MSE >= 10x),
+    naming the keys that differ from the defaults at its top."""
+    from pathlib import Path
+
+    from infodyn.cli import app
+    from infodyn.cli.config import STARTERS
+    from infodyn.experiments.resume import changed_keys
+    from infodyn.experiments.train_run import TrainConfig
+
+    res = CliRunner().invoke(app, ["config", "init", "train"])
+    assert res.exit_code == 0, res.output
+    printed = resolved(validate(TrainConfig, tomllib.loads(res.output)))
+    example = Path(__file__).resolve().parents[2] / "examples" / "train_pattern_generation.toml"
+    assert changed_keys(printed, resolved(load_config(example, TrainConfig))) == []
+    differ = changed_keys(resolved(validate(TrainConfig, {})), printed)
+    starters = STARTERS["train"]
+    assert differ and all(any(k == s or k.startswith(f"{s}.") for s in starters) for k in differ)
+    assert all(key in res.output.splitlines()[0] for key in STARTERS["train"])
+
+
 def _leaf_keys(table, prefix=""):
     for key, value in table.items():
         if isinstance(value, dict) and value:
