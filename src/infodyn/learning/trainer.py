@@ -415,6 +415,8 @@ class Trainer:
 
         With ``out``, writes ``checkpoint.npz`` and ``metrics.json`` there every
         ``checkpoint_every`` iterations and at the end; ``resume=True`` loads them first.
+        Without it a checkpoint already in ``out`` is replaced by this run's (``infodyn train``
+        refuses such a folder; ``run_training`` replaces a finished run on purpose).
         """
         n_iterations = whole_number(n_iterations, "n_iterations")  # 2.5 ran 3, "3" a TypeError
         resume = require_flag("resume", resume)  # "no" resumed
