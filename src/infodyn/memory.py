@@ -126,10 +126,18 @@ def cgroup_free_bytes() -> int | None:
     return min(found) if found else None
 
 
+#: the last reading of :func:`available_bytes` and what bound it (``""``: the host; else
+#: " under ..."): a refusal names the limit from the same reading (the group's usage changes
+#: between two reads), and a replaced ``available_bytes`` (tests) names none
+_last_reading: dict[str, object] = {"free": None, "binds": ""}
+
+
 def available_bytes() -> int:
     """Bytes free for new allocations (module docstring): the host's, at most what its control
     group's memory limit leaves, capped by ``INFODYN_MEMORY_LIMIT``."""
-    return _free_memory()[0]
+    free, binds = _free_memory()
+    _last_reading.update(free=free, binds=binds)
+    return free
 
 
 def _free_memory() -> tuple[int, str]:
@@ -183,7 +191,8 @@ def require_memory(
     """
     under = ""
     if free is None:
-        free, under = _free_memory()
+        free = available_bytes()
+        under = str(_last_reading["binds"]) if _last_reading["free"] == free else ""
     if not fits_in_memory(need, free):
         there = " there" if where else ""
         # "needs 275 MiB but 300 MiB is free" read as a mistake: the headroom refused it
