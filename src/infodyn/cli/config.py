@@ -69,15 +69,12 @@ def starter_config(name: str) -> tuple[dict[str, object], object]:
     """Command ``name``'s default config with :data:`STARTERS`' values over it: the resolved
     dict and the validated config (for its field descriptions)."""
     from infodyn.experiments.config import get_command, resolved, validate
+    from infodyn.experiments.grid import set_dotted
 
     spec = get_command(name)
     data: dict[str, object] = dict(spec.required_example)
     for key, value in STARTERS.get(spec.name, {}).items():
-        *parents, leaf = key.split(".")
-        table = data
-        for part in parents:
-            table = table.setdefault(part, {})
-        table[leaf] = value
+        set_dotted(data, key, value)
     cfg = validate(spec.config_model(), data, source=f"starter {spec.name} config")
     return resolved(cfg), cfg
 
