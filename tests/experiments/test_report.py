@@ -113,6 +113,28 @@ def test_report_without_results_or_config_still_renders_with_notes(tmp_path, rep
     assert "results.json could not be read" in text
 
 
+@pytest.mark.parametrize(
+    ("left", "command"),
+    [
+        ({"progress.json": '{"command": "images", "done": ["images"]}'}, "images"),
+        ({"checkpoint/state.npz": "x"}, "simulate"),
+        ({"checkpoint.npz": "x", "config.json": '{"command": "train"}'}, "train"),
+    ],
+)
+def test_the_report_of_an_interrupted_run_says_how_to_resume_it(left, command, tmp_path):
+    """An interrupted images run (no config.json, no results.json yet) was reported as "the
+    run's settings are unknown" and "results.json is missing or empty"."""
+    import html
+
+    for name, text in left.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    text = html.unescape(render_report(tmp_path))
+    said = f"the {command} run here was interrupted (its results come when it ends): resume it"
+    assert said in text and f"infodyn {command} CONFIG --out {tmp_path} --resume" in text
+    assert "settings are unknown" not in text and "results.json is missing" not in text
+
+
 def test_report_cli_says_on_stderr_what_it_could_not_read(tmp_path):
     """The command exits 0 with a report that notes a corrupt results.json: stderr says so too
     (it printed only the report's path)."""

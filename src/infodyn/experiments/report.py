@@ -34,6 +34,7 @@ from typing import Any
 from infodyn.atomic import write_text
 from infodyn.errors import InputError
 from infodyn.experiments.report_files import files_table, sweep_points
+from infodyn.experiments.rundir import interrupted_note
 
 _META_KEYS = {"title", "summary", "notes", "figure_order", "figure_captions", "sections"}
 _FIGURE_TYPES = {
@@ -385,7 +386,8 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
         results = {"results": results}
     results, meta_notes = _checked_meta(results or {})
     figs = _figures(run, list(results.get("figure_order", [])))
-    if config is None and not results and not figs and not (config_err or results_err):
+    stopped = None if results or results_err else interrupted_note(run)  # no config.json yet
+    if config is None and not (results or figs or config_err or results_err or stopped):
         raise InputError(
             f"{run}: not a run directory (no config.json, results.json or figures/ found)"
         )
@@ -400,10 +402,10 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
     captions = results.get("figure_captions", {}) or {}
     headings = results.get("sections", {}) or {}
     notes = list(results.get("notes", []) or [])
-    notes += [e for e in (config_err, results_err) if e] + meta_notes
-    if config is None and not config_err:
+    notes += [e for e in (config_err, results_err, stopped) if e] + meta_notes
+    if config is None and not config_err and not stopped:
         notes.append("config.json is missing: the run's settings are unknown.")
-    if not results and not results_err:
+    if not results and not results_err and not stopped:
         notes.append("results.json is missing or empty.")
 
     nav: list[tuple[str, str]] = []

@@ -33,6 +33,24 @@ def command_in(file: Path) -> str | None:
     return command if isinstance(command, str) else None
 
 
+def interrupted_note(path: Path) -> str | None:
+    """What to do with an interrupted run in ``path`` (found by its step journal,
+    ``progress.json``: images, channel; a simulation's ``checkpoint/``; a training's
+    ``checkpoint.npz``), or ``None``; a finished run may keep a checkpoint too, so callers
+    ask where results are missing."""
+    command = command_in(path / "progress.json")
+    if command is None and (path / "checkpoint" / "state.npz").is_file():
+        command = "simulate"
+    if command is None and (path / "checkpoint.npz").is_file():
+        command = "train"
+    if command is None:
+        return None
+    return (
+        f"the {command} run here was interrupted (its results come when it ends): resume it "
+        f"with `infodyn {command} CONFIG --out {path} --resume`."
+    )
+
+
 def _refuse_other_command(path: Path, command: str) -> None:
     # an interrupted channel or image pipeline run has its journal and no config.json yet
     for name, what in (("config.json", "run"), ("progress.json", "interrupted run")):
