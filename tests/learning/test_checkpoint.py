@@ -112,6 +112,12 @@ def test_optimizer_with_fewer_parts_is_refused_without_stored_options(tmp_path):
     ck = save_checkpoint(tmp_path / "sgd.npz", _trainer(optimizer="sgd").state, {})
     with pytest.raises(InputError, match=r"fewer parts \(0\).*optimizer it was trained with"):
         _trainer(optimizer="sgd", momentum=0.9).load_checkpoint(ck)
+    # one of Adam's parts deleted (not the last): a damaged file, not another optimizer's
+    with np.load(ck := save_checkpoint(tmp_path / "adam.npz", adam.state, {})) as data:
+        arrays = {k: data[k] for k in data.files if k != "opt_1"}
+    np.savez(tmp_path / "damaged.npz", **arrays)
+    with pytest.raises(InputError, match=r"optimizer state opt_1 is missing; restore it"):
+        _trainer().load_checkpoint(tmp_path / "damaged.npz")
 
 
 def test_non_finite_optimizer_state_and_feedback_are_refused(tmp_path):

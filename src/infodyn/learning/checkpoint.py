@@ -279,12 +279,15 @@ def _optimizer_state(data: Any, fresh_state: Any, path: Path) -> Any:
             f"{path}: the checkpoint's optimizer state has more parts than this trainer's "
             f"optimizer ({treedef.num_leaves}); resume with the optimizer it was trained with"
         )
-    stored = sum(1 for i in range(treedef.num_leaves) if f"opt_{i}" in data)
-    if stored < treedef.num_leaves:  # plain SGD's none under momentum: read as a damaged file
+    missing = [i for i in range(treedef.num_leaves) if f"opt_{i}" not in data]
+    stored = treedef.num_leaves - len(missing)
+    if missing and missing[0] < stored:  # a gap: parts lost, not another optimizer's state
+        raise InputError(f"{path}: optimizer state opt_{missing[0]} is missing; {ADVICE}")
+    if missing:  # plain SGD's none under momentum: read as a damaged file
         raise InputError(
             f"{path}: the checkpoint's optimizer state has fewer parts ({stored}) than this "
             f"trainer's optimizer ({treedef.num_leaves}); resume with the optimizer it was "
-            "trained with"
+            "trained with (if it was this one, the file lost its last parts: restore it)"
         )
     leaves = [jnp.asarray(data[f"opt_{i}"]) for i in range(treedef.num_leaves)]
     for i, (got, want) in enumerate(zip(leaves, fresh, strict=True)):
