@@ -10,7 +10,11 @@ from typer.testing import CliRunner
 from infodyn.cli import app
 
 
-def test_channel_cli_tiny_run(tmp_path):
+def test_channel_cli_tiny_run(tmp_path, monkeypatch):
+    from infodyn import progress
+
+    # no line of the counts every minute off a terminal (a loaded CI machine ran it past one)
+    monkeypatch.setattr(progress, "OFF_TERMINAL_EVERY_S", float("inf"))
     cfg = tmp_path / "c.toml"
     cfg.write_text(
         "[channel]\nn_in = 10\nn_rec = 6\nn_stimuli = 2\nn_steps = 40\nresponse_start = 10\n"
