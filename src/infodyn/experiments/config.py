@@ -294,14 +294,22 @@ def with_overrides(cfg: BaseModel, updates: dict[str, Any], source: str = "optio
     """
     data = cfg.model_dump(mode="json")
     for key, value in updates.items():
-        if value is None:
-            continue
-        *parents, leaf = key.split(".")
-        table = data
-        for part in parents:
-            table = table.setdefault(part, {})
-        table[leaf] = value
+        if value is not None:
+            set_dotted(data, key, value, source=source)
     return validate(type(cfg), data, source=source)
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any, source: str = "--grid") -> None:
+    """Set ``data["a"]["b"] = value`` for ``key="a.b"``, creating tables as needed; a step
+    that is not a table is refused, named with ``source`` (the option that gave the key)."""
+    parts = key.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise InputError(f"{source} {key!r}: {'.'.join(parts[: i + 1])!r} is not a table")
+        node = child
+    node[parts[-1]] = value
 
 
 def load_config(path: str | os.PathLike, model: type[BaseModel]) -> Any:

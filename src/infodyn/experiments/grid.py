@@ -19,7 +19,13 @@ import numpy as np
 
 from infodyn.errors import InputError, whole_number
 from infodyn.experiments import interrupt
-from infodyn.experiments.config import CommandSpec, detect_command, resolved, validate
+from infodyn.experiments.config import (
+    CommandSpec,
+    detect_command,
+    resolved,
+    set_dotted,
+    validate,
+)
 from infodyn.experiments.config_paths import check_config_paths, with_absolute_paths
 
 #: the most points a sweep takes (each is validated, hashed and given a run folder; a grid of
@@ -101,18 +107,6 @@ def _values(text: str) -> list[Any]:
         except tomllib.TOMLDecodeError:
             pass
     return [parse_value(v) for v in text.split(",")]
-
-
-def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``data["a"]["b"] = value`` for ``key="a.b"``, creating tables as needed."""
-    parts = key.split(".")
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise InputError(f"--grid {key!r}: {'.'.join(parts[: i + 1])!r} is not a table")
-        node = child
-    node[parts[-1]] = value
 
 
 def get_dotted(data: dict[str, Any], key: str) -> Any:

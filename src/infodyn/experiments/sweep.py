@@ -343,13 +343,8 @@ def _outside_note(points_dir: Path, point_dir: dict[str, Path]) -> str | None:
     ours = {folder.name for folder in point_dir.values()}
 
     def finished_elsewhere(folder: Path) -> bool:  # not a finished twin of one of ours
-        try:
-            key = json.loads((folder / DONE_MARKER).read_text()).get("key")
-        except (OSError, ValueError, AttributeError):
-            return False
-        return (
-            isinstance(key, str) and key not in point_dir and read_marker(folder, key) is not None
-        )
+        key = (read_marker(folder, None) or {}).get("key")
+        return isinstance(key, str) and key not in point_dir
 
     outside = sorted(
         folder.name

@@ -181,8 +181,9 @@ def finished_marker(
     return None if marker is None or changed_inputs(marker, inputs) else marker
 
 
-def read_marker(out: str | os.PathLike, key: str) -> dict[str, Any] | None:
-    """The done marker of a point if it exists and belongs to the same config, else None."""
+def read_marker(out: str | os.PathLike, key: str | None) -> dict[str, Any] | None:
+    """The done marker of a point if it exists and belongs to the same config (``key``; None:
+    whichever config it names), else None."""
     path = Path(out) / DONE_MARKER
     if not path.exists():
         return None
@@ -192,7 +193,7 @@ def read_marker(out: str | os.PathLike, key: str) -> dict[str, Any] | None:
         return None
     if not isinstance(marker, dict) or not isinstance(marker.get("results"), dict):
         return None  # damaged (valid JSON, but not a marker): run the point again
-    if marker.get("key") != key:
+    if key is not None and marker.get("key") != key:
         return None
     if "checksum" in marker and marker["checksum"] != stored_checksum(marker["results"]):
         warnings.warn(  # its numbers went into results.csv as they were
