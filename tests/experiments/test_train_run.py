@@ -103,6 +103,39 @@ def test_a_failed_resume_with_changes_leaves_the_config(tmp_path, monkeypatch):
     assert stored["resumed_with_changes"][-1]["changes"]["training.lr"] == [0.001, 0.5]
 
 
+def test_an_explosion_after_a_checkpoint_gives_the_resume_options(tmp_path, monkeypatch):
+    # the run's checkpoints were kept but the error named neither them nor how to continue
+    from infodyn.experiments.train_run import TrainConfig, run_training
+    from infodyn.learning.gradients import GradientExplosionError
+    from infodyn.learning.trainer import Trainer
+
+    step, steps = Trainer.step, []
+
+    def fails_at_the_third(self, *args, **kwargs):
+        steps.append(1)
+        if len(steps) == 3:
+            raise GradientExplosionError("eprop gradient exploded (norm 1e+09 > 1e+08)")
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "step", fails_at_the_third)
+    cfg = {
+        "network": {"n_in": 3, "n_rec": 8, "n_out": 1},
+        "task": {"kind": "pattern_generation", "n_steps": 30},
+        "training": {"iterations": 5, "checkpoint_every": 2},
+    }
+    with pytest.raises(GradientExplosionError) as info:
+        run_training(TrainConfig(**cfg), tmp_path / "t")
+    assert str(info.value) == (
+        "eprop gradient exploded (norm 1e+09 > 1e+08); the run's last checkpoint, of 2 "
+        f"iteration(s), is kept in {tmp_path / 't'}: change the settings and continue it with "
+        "--resume --allow-config-change"
+    )
+    assert (tmp_path / "t" / "config.json").exists()  # the run's, for the resume
+    monkeypatch.undo()
+    _resume(cfg, tmp_path / "t", allow=True, lr=1e-4)
+    assert json.loads((tmp_path / "t" / "results.json").read_text())["iterations"] == 5
+
+
 def test_a_changed_resume_that_checkpointed_then_failed_keeps_the_record(tmp_path, monkeypatch):
     # stopped (or failed) after its first checkpoint, a resume with --allow-config-change left
     # checkpoints trained at the new lr under a config that said the old one, with no record

@@ -568,3 +568,48 @@ def test_given_dense_params_zero_at_graph_synapses_are_warned_about_and_mask_kee
         warnings.simplefilter("error")
         Trainer(net, task, loss, o, params=net.init(seed=0))
         Trainer(net, task, loss, o, params=net.init(seed=1))
+
+
+def _exploding_at(monkeypatch, iteration):
+    """Trainer.step raising GradientExplosionError at its ``iteration``-th call."""
+    from infodyn.learning.gradients import GradientExplosionError
+
+    step, calls = Trainer.step, []
+
+    def step_or_explode(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == iteration:
+            raise GradientExplosionError("eprop gradient exploded (norm 1e+09 > 1e+08)")
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "step", step_or_explode)
+
+
+def test_an_explosion_names_the_last_checkpoint(tmp_path, monkeypatch):
+    # it named none: a run that exploded after hours of checkpoints read as lost
+    from infodyn.learning.gradients import GradientExplosionError
+
+    net = idn.network.LIF(**SMALL_NET)
+    opts = TrainOptions(batch_size=1, checkpoint_every=2)
+    _exploding_at(monkeypatch, 4)
+    with pytest.raises(GradientExplosionError) as info:
+        Trainer(net, SMALL_TASK, UnitRateTarget(r0_hz=10.0), opts).fit(6, out=tmp_path)
+    err = info.value
+    assert err.checkpoint == tmp_path / "checkpoint.npz" and err.checkpoint_iteration == 2
+    assert err.reason == "eprop gradient exploded (norm 1e+09 > 1e+08)"
+    assert str(err) == (
+        f"{err.reason}; the run's last checkpoint, of 2 iteration(s), is "
+        f"{tmp_path / 'checkpoint.npz'}: fit(..., resume=True) continues from it"
+    )
+    assert int(np.load(tmp_path / "checkpoint.npz")["iteration"]) == 2
+    # a resumed run that explodes before its next checkpoint names the one it resumed from
+    _exploding_at(monkeypatch, 1)
+    with pytest.raises(GradientExplosionError) as info:
+        Trainer(net, SMALL_TASK, UnitRateTarget(r0_hz=10.0), opts).fit(6, tmp_path, resume=True)
+    assert info.value.checkpoint_iteration == 2
+    # without a folder, or before a first checkpoint: the error as the step raised it
+    for out in (None, tmp_path / "fresh"):
+        _exploding_at(monkeypatch, 1)
+        with pytest.raises(GradientExplosionError) as info:
+            Trainer(net, SMALL_TASK, UnitRateTarget(r0_hz=10.0), opts).fit(6, out=out)
+        assert info.value.checkpoint is None and "checkpoint" not in str(info.value)

@@ -251,6 +251,7 @@ def run_training(
     from infodyn.experiments.interrupt import checkpoint_on_signal
     from infodyn.experiments.preflight import check_trials_memory
     from infodyn.experiments.resume import check_resume_config
+    from infodyn.learning.gradients import GradientExplosionError
     from infodyn.learning.trainer import Trainer
     from infodyn.network.sparse import numpy_params
 
@@ -315,9 +316,15 @@ def run_training(
         history = trainer.fit(
             t.iterations, out=run.path, resume=resume, progress=progress, callback=step_done
         )
-    except BaseException:
+    except BaseException as err:
         if not resume and not run.file("checkpoint.npz").exists():  # nothing of it is kept
             _forget_fresh_run(run)
+        if isinstance(err, GradientExplosionError) and err.checkpoint is not None:
+            raise GradientExplosionError(  # the command that continues, not the API's call
+                f"{err.reason}; the run's last checkpoint, of {err.checkpoint_iteration} "
+                f"iteration(s), is kept in {run.path}: change the settings and continue it "
+                "with --resume --allow-config-change"
+            ) from None
         raise
     elapsed = time.perf_counter() - t0
     if not history:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jax.numpy as jnp
@@ -77,7 +78,25 @@ def explosion_message(method: str, reset: str, norm: float, threshold: float) ->
 
 
 class GradientExplosionError(InputError):
-    """The gradient is not finite or its norm exceeds the explosion threshold."""
+    """The gradient is not finite or its norm exceeds the explosion threshold.
+
+    Raised by :meth:`~infodyn.learning.trainer.Trainer.fit` with ``out``, it names the run's
+    last checkpoint: ``checkpoint`` (its path) and ``checkpoint_iteration`` (the iterations
+    it holds), None when the run wrote none; ``reason`` is then the message without them."""
+
+    reason: str = ""
+    checkpoint: Path | None = None
+    checkpoint_iteration: int | None = None
+
+    def with_checkpoint(self, path: Path, iteration: int) -> GradientExplosionError:
+        """This error, naming the last checkpoint and how the API continues from it (it named
+        none: a run that exploded after hours read as lost)."""
+        err = GradientExplosionError(
+            f"{self}; the run's last checkpoint, of {iteration} iteration(s), is {path}: "
+            "fit(..., resume=True) continues from it"
+        )
+        err.reason, err.checkpoint, err.checkpoint_iteration = str(self), path, iteration
+        return err
 
 
 @dataclass

@@ -437,10 +437,17 @@ class Trainer:
                 f"{out}: the run has done {self.state.iteration} iterations, more than the "
                 f"{n_iterations} asked for; ask for at least {self.state.iteration} to continue it",
             )
+        saved = self.state.iteration if resume else None  # the checkpoint's iterations
         bar = ProgressBar("training", n_iterations, self.state.iteration, enabled=progress)
         with bar:
             while self.state.iteration < n_iterations and not self.state.stop:
-                rec = self.step()
+                try:
+                    rec = self.step()
+                except GradientExplosionError as err:
+                    if saved is not None and out is not None:
+                        path = Path(out) / "checkpoint.npz"
+                        raise err.with_checkpoint(path, saved) from None
+                    raise
                 bar.update(advance=1, status=f"loss {rec['loss']:.4g}")
                 if callback is not None:
                     callback(self, rec)
@@ -448,6 +455,7 @@ class Trainer:
                 last = self.state.iteration == n_iterations or self.state.stop
                 if out is not None and (due or last):
                     self.save_checkpoint(Path(out) / "checkpoint.npz")
+                    saved = self.state.iteration
         return self.state.history
 
     def save_checkpoint(self, path: str | os.PathLike) -> Path:
