@@ -55,6 +55,10 @@ _KP = KPairwiseModel(np.zeros((5, 5)), np.zeros(5), [0, 0, 0, 50, 100, 150.0])
         (lambda: E.fit(_X, gtol=-1.0), "gtol must be >= 0"),
         (lambda: E.fit(_X, l2=None), "l2 must be a finite number"),
         (lambda: E.fit([[1, 0], [1]]), "X must be a rectangular array"),  # NumPy's ValueError
+        # "5 unit(s) never change in the data"; a silent NaN correlation of covariances
+        (lambda: E.fit(np.array([0, 1, 1, 0, 1])), r"5 units \(a 1-D array is one pattern\)"),
+        (lambda: E.compare_statistics(_X, _X[:1]), "samples needs at least 2 pattern"),
+        (lambda: E.fit(_X[:3], validation=0.9), "validation = 0.9 holds out 3 of the 3 training"),
         (lambda: E.heldout_report(IsingModel(_J, _TH), _X, _Y, log_z="3"), "log_z must be a"),
         (lambda: E.glauber(IsingModel(_J, _TH), _X[:2], temperature="1"), "temperature must"),
         (lambda: IsingModel(_J, _TH, fit_info=[[1, 2]]), "fit_info must be a table"),  # {1: 2}

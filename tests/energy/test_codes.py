@@ -102,8 +102,8 @@ def test_one_pattern_is_stored():
     assert storage_fraction(model, P) == 1.0
     np.testing.assert_array_equal(model.fixed_points(method="exhaustive"), P)
     assert idn.energy.capacity_curve(16, [1])[0] == {"n_patterns": 1, "fraction_stored": 1.0}
-    with pytest.raises(idn.InputError, match="never change in the data"):
-        idn.energy.fit(P)  # a density fit of one word: every bit constant, refused as before
+    with pytest.raises(idn.InputError, match="X is a single pattern of 16 units: fit learns"):
+        idn.energy.fit(P)  # a density fit of one word: refused as before, now saying why
 
 
 def test_huge_sizes_are_refused_before_allocating(monkeypatch):

@@ -21,6 +21,10 @@ ENERGY_FAKE = {
         "independent_test_bits": 0.0,
         "model_train_bits": 0.0,
         "independent_train_bits": 0.0,
+        "gain_over_independent_bits": 0.0,
+        "gain_over_independent_se_bits": 0.0,
+        "train_gain_over_independent_bits": 0.0,
+        "train_gain_over_independent_se_bits": 0.0,
     },
     "dropped_constant_bits": [],
     "warnings": [],
@@ -160,13 +164,16 @@ def test_energy_cli_warns_when_the_model_is_worse_than_independent_units(
     path = tmp_path / "s.npz"
     np.savez(path, raster=np.zeros((30, 3), np.uint8))
     fits = {"model_train_bits": -0.9, "independent_train_bits": -0.95}
+    fits |= {"train_gain_over_independent_bits": 0.05, "train_gain_over_independent_se_bits": 0.0}
     held = {"model_test_bits": -1.024, "independent_test_bits": -0.981}
+    held |= {"gain_over_independent_bits": -0.043, "gain_over_independent_se_bits": 0.01}
     worse = {**ENERGY_FAKE, "heldout": {**held, **fits}}
     record_calls(monkeypatch, "infodyn.experiments.energy_run", "run_energy", worse)
     rc, out, err = cli_in_process(["energy", path, "--out", tmp_path / "r"], capsys)
     assert rc == 0 and "model does worse than independent units" in err and "--l2" in err, err
     # worse on its own training words too: not overfitting, a failed fit (said "use --l2")
-    failed = {**ENERGY_FAKE, "heldout": {**held, **fits, "model_train_bits": -70.9}}
+    failed_fit = {"model_train_bits": -70.9, "train_gain_over_independent_bits": -69.95}
+    failed = {**ENERGY_FAKE, "heldout": {**held, **fits, **failed_fit}}
     edge = {"peak_temperature": 3.0, "temperatures": [0.5, 1.0, 3.0], "peak_at_grid_edge": True}
     failed["thermodynamics"] = {"heat_capacity": edge}  # "peaks at T = 3.00", the grid's end
     record_calls(monkeypatch, "infodyn.experiments.energy_run", "run_energy", failed)
@@ -324,3 +331,18 @@ def test_energy_refuses_too_many_selected_units_before_binning_them(tmp_path, mo
         )
     with pytest.raises(AssertionError, match="binned"):  # 5 changing bits: the fit decides
         run_energy({"spikes": str(path), "units": "2-6", "max_units": 4}, tmp_path / "o")
+
+
+def test_energy_cli_a_tie_with_independent_units_is_no_overfit(tmp_path, capsys):
+    # --l1 1e9 drove every coupling to 0: the model is the independent one, 9e-7 bit a word
+    # below it, and was said to overfit ("use --l2") where the penalty was already huge
+    path = tmp_path / "s.npz"
+    bits = np.random.default_rng(0).random((4000, 4)) < [0.2, 0.3, 0.4, 0.5]
+    np.savez(path, raster=bits.astype(np.uint8))
+    rc, out, err = cli_in_process(["energy", path, "--out", tmp_path / "r", "--l1", "1e9"], capsys)
+    assert rc == 0, err
+    held = json.loads((tmp_path / "r" / "results.json").read_text())["heldout"]
+    assert abs(held["gain_over_independent_bits"]) < 1e-3  # a tie, whichever its sign
+    assert "worse than independent" not in err, err
+    # 3200 training words, of which the fit held 320 out for early stopping ("3200 train")
+    assert "4-bit words (3200 train (320 of them validation), 800 test)" in out, out

@@ -16,6 +16,7 @@ from infodyn.energy import (
     memory_labels,
     memory_triggered_average,
 )
+from infodyn.energy.density import clearly_worse
 
 
 def test_markov_chain_by_hand():
@@ -76,6 +77,15 @@ def test_heldout_report_and_empirical_likelihood():
     assert r["model_test_bits"] > r["independent_test_bits"] + 0.05
     assert r["gain_over_independent_bits"] > 0.05
     assert r["expected_kl_nats"] == pytest.approx(36 / 12000)
+    # the standard errors of the per-word gains, computed from the words themselves
+    ind = IsingModel.independent(train)
+    for words, key in ((test, "gain_over_independent"), (train, "train_gain_over_independent")):
+        gain = (model.log_likelihood(words, "none") - ind.log_likelihood(words, "none")) / np.log(2)
+        assert r[key + "_bits"] == pytest.approx(gain.mean(), rel=1e-12)
+        assert r[key + "_se_bits"] == pytest.approx(gain.std(ddof=1) / np.sqrt(6000), rel=1e-12)
+    assert not clearly_worse(r["gain_over_independent_bits"], r["gain_over_independent_se_bits"])
+    assert clearly_worse(-0.05, 0.01) and not clearly_worse(-0.05, 0.03)  # two SEs
+    assert not clearly_worse(-9e-7, 0.0) and clearly_worse(-2e-3, 0.0)  # TIE_BITS
     # the true model scores the test set as well as the fit does, to within a few d/M
     assert truth.log_likelihood(test) - model.log_likelihood(test) < 5 * r["expected_gap_nats"]
     ll, unseen = empirical_log_likelihood([[0, 1], [0, 1], [1, 1], [0, 0]], [[0, 1], [1, 1]])

@@ -46,6 +46,22 @@ def test_a_bit_that_changes_only_in_the_validation_words_is_dropped(tmp_path):
     assert res["dropped_constant_bits"] == [1] and res["kept_bits"] == [0, 2, 3]
 
 
+def test_holding_out_almost_every_word_is_named_so(tmp_path):
+    # 2 words left to fit were refused as "no bits change: select units that spike, a larger
+    # bin_ms" (a larger bin_ms leaves fewer words still)
+    from infodyn.data.spikes import save_spikes
+    from infodyn.errors import InputError
+    from infodyn.experiments.energy_run import run_energy
+
+    z = (np.random.default_rng(0).random((1000, 4)) < 0.3).astype(np.uint8)
+    save_spikes(tmp_path / "s.h5", SpikeTrain.from_dense(z))
+    cfg = {"spikes": str(tmp_path / "s.h5"), "bin_ms": 1.0, "test_fraction": 0.999}
+    message = r"test_fraction = 0.999 and validation = 0.1 leave 1 of the 1000 words to fit"
+    with pytest.raises(InputError, match=message + r" the model to, .*: hold out fewer words$"):
+        run_energy(cfg, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_failed_fit_leaves_no_empty_out_folder(tmp_path, monkeypatch):
     import infodyn.energy as E
     from infodyn.data.spikes import save_spikes

@@ -44,6 +44,7 @@ def energy(
 ) -> None:
     """Fit an Ising model to binary words; report memories, transitions, likelihood, samples,
     the heat capacity C(T)/N and the Zipf plot."""
+    from infodyn.energy.density import clearly_worse
     from infodyn.experiments.energy_run import run_energy
 
     options = {
@@ -79,8 +80,8 @@ def energy(
         r = run_energy(cfg, out)
     h = r["heldout"]
     typer.echo(
-        f"{r['bits_per_word']}-bit words ({r['n_train']} train, {r['n_test']} test): held-out "
-        f"log-likelihood {h['model_test_bits']:.3f} bits/word vs "
+        f"{r['bits_per_word']}-bit words ({r['n_train']} train{_of_them(r)}, {r['n_test']} "
+        f"test): held-out log-likelihood {h['model_test_bits']:.3f} bits/word vs "
         f"{h['independent_test_bits']:.3f} independent; "
         f"{r['memories']['n_distinct']} memor{'y' if r['memories']['n_distinct'] == 1 else 'ies'}; "
         f"{_peak_words(r['thermodynamics']['heat_capacity'])} -> {out}"
@@ -95,19 +96,28 @@ def energy(
             f"and are left out of the model: {shown} (results.json: dropped_constant_bits)",
             err=True,
         )
-    if h["model_train_bits"] < h["independent_train_bits"]:  # not overfitting: a failed fit
+    train_gain = h["train_gain_over_independent_bits"], h["train_gain_over_independent_se_bits"]
+    if clearly_worse(*train_gain):  # worse on its own training words: not overfitting, a
+        # failed fit (a tie, a penalty's couplings of 0, is neither: TIE_BITS)
         typer.echo(
             "warning: the model does worse than independent units on its own training words: "
             "the fit failed (its mass lies on words the data do not hold); use --l2 (e.g. "
             "0.01): pairs of bits never active together have no finite coupling otherwise",
             err=True,
         )
-    elif h["model_test_bits"] < h["independent_test_bits"]:
+    elif clearly_worse(h["gain_over_independent_bits"], h["gain_over_independent_se_bits"]):
         typer.echo(
             "warning: on held-out words the model does worse than independent units: it "
             "overfits the training words; use --l2 (e.g. 0.01), --validation or more data",
             err=True,
         )
+
+
+def _of_them(r: dict) -> str:
+    """``" (1600 of them validation)"``: the words held out of the fit for early stopping (the
+    summary said 16000 train where 14400 were fitted)."""
+    n = r.get("n_validation") or 0
+    return f" ({n} of them validation)" if n else ""
 
 
 def _peak_words(hc: dict) -> str:

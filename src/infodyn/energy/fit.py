@@ -66,7 +66,11 @@ def split_validation(X: np.ndarray, fraction: float, seed: int) -> tuple[np.ndar
     require(0 < fraction < 1, f"validation fraction must be in (0, 1), got {fraction}")
     idx = make_rng(seed).permutation(X.shape[0])
     k = max(1, int(round(fraction * X.shape[0])))
-    require(k < X.shape[0], "the validation split leaves no training data")
+    require(  # "leaves no training data" did not say how many rows there were
+        k < X.shape[0],
+        f"validation = {fraction:g} holds out {k} of the {X.shape[0]} training row(s) and "
+        "leaves none to fit: give more rows, or no validation",
+    )
     return X[idx[k:]], X[idx[:k]]
 
 
@@ -190,8 +194,16 @@ def fit(
     patience = positive_int(patience, "patience")
     maxiter = positive_int(maxiter, "maxiter")
     seed = rng_seed(seed)
+    given = X
     X = as_binary(X)  # one pattern is a memory to store(); its constant bits need allowing
+    one_d = np.ndim(given) == 1
     n = X.shape[1]
+    require(  # a 1-D array (one unit's series, say) was told "5 unit(s) never change"
+        X.shape[0] > 1 or allow_constant,
+        f"X is a single pattern of {n} units{' (a 1-D array is one pattern)' * one_d}: fit "
+        "learns from many, shape (patterns, units) (one unit's series: X[:, None]); store() "
+        "makes patterns memories",
+    )
     if method == "ml":
         require(
             n <= MAX_ML_N,

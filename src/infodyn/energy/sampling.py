@@ -149,7 +149,11 @@ def compare_statistics(data: Any, samples: Any, seed: int = 0) -> dict[str, floa
     triplet correlations, the correlation of covariances, and the total-variation distance and
     KL(data || samples) in bits of the count distribution P(K) (a count K of the data that no
     sample has gets half a sample), and over whole patterns the total-variation distance between the
-    two pattern histograms and the fraction of the data's patterns never sampled."""
+    two pattern histograms and the fraction of the data's patterns never sampled. Both need two
+    patterns or more (one sample's covariances are 0: their correlation was a silent NaN); the
+    correlation is NaN where it is undefined (fewer than two pairs, or no spread in either)."""
+    for name, rows in (("data", data), ("samples", samples)):
+        as_binary(rows, name, min_rows=2)
     a = sample_statistics(data, seed=seed)
     b = sample_statistics(samples, seed=seed)
     require(a["means"].size == b["means"].size, "data and samples differ in their number of units")

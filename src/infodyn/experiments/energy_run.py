@@ -133,10 +133,19 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     # among the kept bits, with advice to pass allow_constant=True, which the CLI has not)
     fit_rows = np.flatnonzero(train_mask)
     val_rows = fit_rows[:0]
-    if cfg.validation:
+    if cfg.validation and fit_rows.size > 1:  # (a single word is refused below)
         fit_rows, val_rows = split_validation(fit_rows, cfg.validation, cfg.seed)
     m = X_all[fit_rows].mean(0)
     keep = np.flatnonzero((m > 0) & (m < 1))  # the others are dropped (_fit_and_report)
+    held = f"test_fraction = {cfg.test_fraction:g}" + (
+        f" and validation = {cfg.validation:g}" if cfg.validation else ""
+    )
+    require(  # "select units that spike, a larger bin_ms" where 2 words were left to fit
+        keep.size >= 2 or fit_rows.size >= 20,
+        f"{cfg.spikes}: {held} leave {fit_rows.size} of the {X_all.shape[0]} words to fit the "
+        f"model to, and {keep.size or 'no'} bit{'s' * (keep.size != 1)} change in them: hold "
+        "out fewer words",
+    )
     require(
         keep.size >= 2,
         f"{cfg.spikes}: {keep.size or 'no'} bit{'s' * (keep.size != 1)} of the words (units x "
