@@ -149,6 +149,10 @@ def test_select_units_and_bad_column(tmp_path):
             load_nwb_spikes(path, dt=dt)
     with pytest.raises(InputError, match="unit column"):
         save_nwb_spikes(tmp_path / "t.nwb", spikes, unit_columns={"x": [1, 2]})
+    # written as NWB under any name, then unreadable: load_spikes reads NWB by its suffix
+    with pytest.raises(InputError, match=r"rt.txt: save_nwb_spikes writes NWB; name the file"):
+        save_nwb_spikes(tmp_path / "rt.txt", spikes)
+    assert not (tmp_path / "rt.txt").exists()
 
 
 def test_analyses_read_nwb_paths(tmp_path):

@@ -527,3 +527,29 @@ def test_a_neo_float32_t_stop_is_read_as_the_decimal_it_prints_as():
         )  # fmt: skip
         kept = load_spikes(on, dt=1.0)
         assert kept.n_steps == 1000 and kept.times.tolist() == [0, 999], (t0, kept.times)
+
+
+def test_neo_segments_left_out_or_matched_by_position_are_said():
+    """An empty segment was dropped without a word (3 segments, 2 trials: the third became
+    trial 1), and segments of 3 and 2 unnamed trains were matched by position unsaid."""
+    block = neo.Block()
+    for k in range(3):
+        seg = neo.Segment()
+        if k != 1:
+            seg.spiketrains.append(neo.SpikeTrain([0.1] * pq.s, t_stop=1 * pq.s))
+        block.segments.append(seg)
+    with pytest.warns(UserWarning, match=r"segment\(s\) 1 of 3 hold no spike trains .* the 2 "):
+        assert load_spikes(block, dt=1.0).n_trials == 2
+    block = neo.Block()
+    for k, n in enumerate([3, 2]):
+        seg = neo.Segment()
+        for _ in range(n):
+            seg.spiketrains.append(
+                neo.SpikeTrain([k + 0.1] * pq.s, t_start=k * pq.s, t_stop=(k + 1) * pq.s)
+            )
+        block.segments.append(seg)
+    with pytest.warns(UserWarning, match=r"segments hold 2 or 3 unnamed spike trains; train i"):
+        assert load_spikes(block, dt=1.0).n_units == 3
+    with warnings.catch_warnings():  # equal segments, or named trains: nothing to say
+        warnings.simplefilter("error")
+        load_spikes(block.segments[0], dt=1.0)

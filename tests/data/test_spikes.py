@@ -331,3 +331,20 @@ def test_npz_unit_ids_read_as_indices_are_warned_about(tmp_path):
         assert load_spikes(tmp_path / "dense.npz").n_units == 3
         np.savez(tmp_path / "empty.npz", times=np.zeros(0, int), units=np.zeros(0, int))
         assert load_spikes(tmp_path / "empty.npz").n_spikes == 0  # ids were "1 of 1 silent"
+
+
+def test_npz_messages_name_what_the_file_holds(tmp_path):
+    # a length mismatch named "trials" the file did not hold (their default's length); float
+    # trials were to be "step indices"; a raster beside times/units hid them without a word
+    np.savez(tmp_path / "ragged.npz", times=[0, 1, 2], units=[0, 1])
+    with pytest.raises(InputError, match=r"spike times and units differ in length: 3, 2$"):
+        load_spikes(tmp_path / "ragged.npz")
+    np.savez(tmp_path / "t.npz", times=[0, 1], units=[0, 1], trials=[0])
+    with pytest.raises(InputError, match=r"times, units and trials differ in length: 2, 2, 1$"):
+        load_spikes(tmp_path / "t.npz")
+    np.savez(tmp_path / "f.npz", times=[1, 2], units=[0, 1], trials=[0, 0.5])
+    with pytest.raises(InputError, match=r"spike trials must be integers \(trial indices\)"):
+        load_spikes(tmp_path / "f.npz")
+    np.savez(tmp_path / "b.npz", raster=np.eye(3, dtype=np.uint8), times=[1], units=[0])
+    with pytest.warns(UserWarning, match=r"read its 'raster' array; times, units are not read"):
+        assert load_spikes(tmp_path / "b.npz").n_units == 3

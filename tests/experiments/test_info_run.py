@@ -23,6 +23,17 @@ def test_a_spike_train_is_analysed_and_named(tmp_path):
     assert config["config"]["spikes"] == "<SpikeTrain>"
 
 
+def test_the_most_active_units_of_a_larger_file_are_said(tmp_path):
+    # results.json's n_units_file alone said so: "3 units, ..." read as the whole file
+    res = run_info(_spikes(), tmp_path / "out", n_shuffles=1, max_units=3)
+    assert res["n_units"] == 3 and res["warnings"] == [
+        "<SpikeTrain>: analysing the 3 most active of its 5 units (raise max_units, "
+        "--max-units, or select units, --units)"
+    ]
+    res = run_info(_spikes(), tmp_path / "all", n_shuffles=1, max_units=5)
+    assert res["n_units"] == 5 and res["warnings"] == []
+
+
 @pytest.mark.parametrize(
     ("option", "bad", "said"),
     [

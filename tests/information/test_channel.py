@@ -1,6 +1,7 @@
 """Blahut-Arimoto capacity against closed forms and a brute-force maximum."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -71,6 +72,12 @@ def test_capacity_warns_when_it_stops_before_tol_and_checks_its_options():
     assert short.capacity <= full.capacity + 1e-12 and short.gap > 1e-3
     with pytest.raises(InputError, match="tol must be a finite number > 0"):
         channel_capacity(P, tol=float("nan"))
+    # a small gap: the bounds with enough digits to differ ("between 0.280676 and 0.280676")
+    with pytest.warns(UserWarning, match="stopped at max_iter") as said:
+        close = channel_capacity(P, max_iter=200, tol=1e-15)
+    lower, upper = re.search(r"between (\S+) and (\S+) bits", str(said[0].message)).groups()
+    assert close.gap < 1e-9 and float(lower) < float(upper)
+    assert float(lower) <= close.capacity <= float(upper) + 1e-15
     with pytest.raises(InputError, match="P must be an array of real numbers"):
         channel_capacity([["a", "b"], ["c", "d"]])
 

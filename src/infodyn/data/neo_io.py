@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.data.notes import warn_data
 from infodyn.data.spikes import SpikeTrain
 from infodyn.data.timebins import TimedTrial, bin_trials
 from infodyn.errors import InputError
@@ -111,9 +112,17 @@ def spikes_from_neo(obj: Any, dt: float | None = None, *, source: str = "neo") -
     """Bin Neo objects: a ``Block``, a ``Segment``, a ``SpikeTrain``, or a list of any of these
     (a list of spike trains is one trial; a list of blocks or segments, consecutive trials)."""
     neo = _neo()
-    segments = [seg for seg in _segments(obj, neo) if seg]
+    every = _segments(obj, neo)
+    segments = [seg for seg in every if seg]
     if not segments:
         raise InputError(f"{source}: holds no spike trains")
+    empty = [i for i, seg in enumerate(every) if not seg]
+    if empty:  # a trial without trains has no bounds: left out, and said (trials renumbered)
+        warn_data(
+            f"{source}: segment(s) {_listed(empty)} of {len(every)} hold no spike trains (no "
+            f"start or stop to bin) and are left out: the {len(segments)} trials are the other "
+            "segments, in order"
+        )
     names = [st.name for seg in segments for st in seg]
     by_name = all(isinstance(n, str) and n for n in names) and all(
         len({st.name for st in seg}) == len(seg) for seg in segments
@@ -125,6 +134,13 @@ def spikes_from_neo(obj: Any, dt: float | None = None, *, source: str = "neo") -
                 unit_ids.append(n)
     else:
         unit_ids = list(range(max(len(seg) for seg in segments)))
+        counts = sorted({len(seg) for seg in segments})
+        if len(counts) > 1:  # a segment short of its first train shifted every later one
+            warn_data(
+                f"{source}: segments hold {' or '.join(map(str, counts))} unnamed spike trains; "
+                "train i of every segment is read as unit i (name the trains, SpikeTrain.name, "
+                "to match them by name)"
+            )
     index = {u: i for i, u in enumerate(unit_ids)}
     trials = []
     for seg in segments:
@@ -144,6 +160,11 @@ def spikes_from_neo(obj: Any, dt: float | None = None, *, source: str = "neo") -
         trials.append(TimedTrial(t, np.concatenate(units), start, stop, True))
     metadata = {"source": source, "format": "neo", "unit_ids": [str(u) for u in unit_ids]}
     return bin_trials(trials, len(unit_ids), dt, source=source, metadata=metadata)
+
+
+def _listed(indices: list[int]) -> str:
+    """``0, 2, 5`` (the first ten, then ``...``)."""
+    return ", ".join(map(str, indices[:10])) + (", ..." if len(indices) > 10 else "")
 
 
 def _decimal(value: float) -> float:

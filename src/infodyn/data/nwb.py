@@ -75,6 +75,8 @@ def save_nwb_spikes(
     ``unit_columns`` adds per-unit columns to the units table (e.g. ``{"cell_type": [...]}``,
     one value per unit). Returns the path.
     """
+    if Path(path).suffix.lower() != ".nwb":  # written, then unreadable: load_spikes reads NWB
+        raise InputError(f"{path}: save_nwb_spikes writes NWB; name the file .nwb")  # by name
     pynwb = _pynwb()
     from pynwb import NWBHDF5IO, NWBFile
 

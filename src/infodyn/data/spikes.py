@@ -126,11 +126,13 @@ class SpikeTrain:
             if a.size and a.dtype.kind not in "iu":
                 if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
                     continue
-                raise InputError(f"spike {name} must be integers (step indices), got {a.dtype}")
+                what = {"times": "step indices", "units": "unit ids", "trials": "trial indices"}
+                raise InputError(f"spike {name} must be integers ({what[name]}), got {a.dtype}")
         if not (times.size == units.size == trials.size):
-            raise InputError(
-                f"spike times, units and trials differ in length: "
-                f"{times.size}, {units.size}, {trials.size}"
+            given = "times, units and trials" if self.trials is not None else "times and units"
+            sizes = (times.size, units.size) + ((trials.size,) if self.trials is not None else ())
+            raise InputError(  # it named trials that were not given (their default's length)
+                f"spike {given} differ in length: {', '.join(map(str, sizes))}"
             )
         for name, limit in (
             ("n_units", INT32_MAX),
@@ -374,6 +376,9 @@ def _npz_spikes(path: Path, data: Any) -> SpikeTrain | None:
     dt = _npz_number(data, "dt", 1.0)
     for key in ("raster", "spikes"):
         if key in keys:
+            left = sorted(keys & {"times", "units", "trials"})
+            if left:  # two descriptions of the spikes: the other was ignored without a word
+                warn_data(f"{path}: read its {key!r} array; {', '.join(left)} are not read")
             return SpikeTrain.from_dense(data[key], dt=dt, metadata={"source": str(path)})
     if {"times", "units"} <= keys:
         times, units = data["times"], data["units"]

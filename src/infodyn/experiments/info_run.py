@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.atomic import save_npz
-from infodyn.data.notes import recording_data_warnings
+from infodyn.data.notes import recording_data_warnings, warn_data
 from infodyn.data.units import recorded_ids, unit_subset
 from infodyn.errors import (
     InputError,
@@ -138,6 +138,10 @@ def run_info(
             sel = unit_subset(units, n_units_file, "units")
         elif n_units_file > max_units:  # the most active units (one streamed pass)
             sel = most_active(src.unit_counts(), max_units)
+            warn_data(  # said in results.json's n_units_file alone: the summary read as all
+                f"{source}: analysing the {max_units} most active of its {n_units_file} units "
+                "(raise max_units, --max-units, or select units, --units)"
+            )
         else:
             sel = np.arange(n_units_file)
         # before the words are read (60,000 units ran 18 s into the file, then ran out)

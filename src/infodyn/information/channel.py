@@ -99,10 +99,14 @@ def channel_capacity(
         if upper - lower < tol * _LN2:
             break
     else:
+        # enough digits that the two bounds differ (6 printed "between 0.280676 and 0.280676")
+        gap = upper - lower
+        ratio = max(abs(upper), gap) / gap if gap > 0 else 1e17
+        digits = int(min(17, max(6, 2 + np.ceil(np.log10(ratio)))))
         warnings.warn(
             f"Blahut-Arimoto stopped at max_iter = {max_iter} with a gap of "
-            f"{(upper - lower) / _LN2:.3g} bits > tol = {tol:g}: the capacity lies between "
-            f"{lower / _LN2:.6g} and {upper / _LN2:.6g} bits; raise max_iter",
+            f"{gap / _LN2:.3g} bits > tol = {tol:g}: the capacity lies between "
+            f"{lower / _LN2:.{digits}g} and {upper / _LN2:.{digits}g} bits; raise max_iter",
             stacklevel=2,
         )
     q = r @ m
