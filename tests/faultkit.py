@@ -111,6 +111,20 @@ def record_calls(monkeypatch, module: str, name: str, result) -> list:
     return calls
 
 
+def fail_at_call(monkeypatch, owner, name: str, call: int, error: BaseException) -> None:
+    """Make ``owner.name`` (a method or function) raise ``error`` at its ``call``-th call (from
+    1) and behave as before otherwise: a training that fails after some iterations."""
+    original, calls = getattr(owner, name), []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == call:
+            raise error
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, failing)
+
+
 def breakages(good: Path, folder: Path, stem: str, suffix: str) -> dict[str, Path]:
     """Missing, empty, truncated and garbage versions of ``good`` in ``folder``."""
     data = good.read_bytes()

@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from faultkit import TRAIN, cli_in_process, record_calls
+from faultkit import TRAIN, cli_in_process, fail_at_call, record_calls
 
 import infodyn as idn
 from infodyn.errors import InputError
@@ -109,15 +109,8 @@ def test_an_explosion_after_a_checkpoint_gives_the_resume_options(tmp_path, monk
     from infodyn.learning.gradients import GradientExplosionError
     from infodyn.learning.trainer import Trainer
 
-    step, steps = Trainer.step, []
-
-    def fails_at_the_third(self, *args, **kwargs):
-        steps.append(1)
-        if len(steps) == 3:
-            raise GradientExplosionError("eprop gradient exploded (norm 1e+09 > 1e+08)")
-        return step(self, *args, **kwargs)
-
-    monkeypatch.setattr(Trainer, "step", fails_at_the_third)
+    exploded = GradientExplosionError("eprop gradient exploded (norm 1e+09 > 1e+08)")
+    fail_at_call(monkeypatch, Trainer, "step", 3, exploded)
     cfg = {
         "network": {"n_in": 3, "n_rec": 8, "n_out": 1},
         "task": {"kind": "pattern_generation", "n_steps": 30},
@@ -142,15 +135,7 @@ def test_a_changed_resume_that_checkpointed_then_failed_keeps_the_record(tmp_pat
     from infodyn.learning.trainer import Trainer
 
     cfg, out = _trained(tmp_path)
-    step, steps = Trainer.step, []
-
-    def fails_at_the_second(self, *args, **kwargs):
-        steps.append(1)
-        if len(steps) == 2:
-            raise InputError("gradient exploded")
-        return step(self, *args, **kwargs)
-
-    monkeypatch.setattr(Trainer, "step", fails_at_the_second)
+    fail_at_call(monkeypatch, Trainer, "step", 2, InputError("gradient exploded"))
     with pytest.raises(InputError, match="gradient exploded"):
         _resume(cfg, out, allow=True, iterations=6, lr=0.5)
     assert int(np.load(out / "checkpoint.npz")["iteration"]) == 4  # one iteration at lr 0.5

@@ -7,6 +7,7 @@ from pathlib import Path
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from faultkit import fail_at_call
 
 import infodyn as idn
 from infodyn.errors import InputError
@@ -574,15 +575,8 @@ def _exploding_at(monkeypatch, iteration):
     """Trainer.step raising GradientExplosionError at its ``iteration``-th call."""
     from infodyn.learning.gradients import GradientExplosionError
 
-    step, calls = Trainer.step, []
-
-    def step_or_explode(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == iteration:
-            raise GradientExplosionError("eprop gradient exploded (norm 1e+09 > 1e+08)")
-        return step(self, *args, **kwargs)
-
-    monkeypatch.setattr(Trainer, "step", step_or_explode)
+    exploded = GradientExplosionError("eprop gradient exploded (norm 1e+09 > 1e+08)")
+    fail_at_call(monkeypatch, Trainer, "step", iteration, exploded)
 
 
 def test_an_explosion_names_the_last_checkpoint(tmp_path, monkeypatch):
