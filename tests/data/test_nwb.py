@@ -285,3 +285,11 @@ def test_units_take_the_runs_per_unit_ids_with_them(tmp_path):
     assert sub.metadata["unit_groups"] == ["good", "mua", "good"]
     np.testing.assert_array_equal(sub.spike_counts(), spikes.spike_counts()[[2, 1, 0]])
     assert load_nwb_spikes(path, units=[1]).metadata["unit_ids"] == [7]
+
+
+def test_spikes_before_a_recording_without_trials_are_not_outside_trials(tmp_path):
+    """A file without a trials table was told its spike at -0.5 s lay "outside every trial"."""
+    path = _foreign_file(tmp_path / "neg.nwb", [np.array([-0.5, 0.0105, 0.02])])
+    with pytest.warns(UserWarning, match=r"1 spikes lie outside the recording \(0 to 21 ms; the"):
+        spikes = load_nwb_spikes(path, dt=1.0)
+    assert spikes.times.tolist() == [10, 20]

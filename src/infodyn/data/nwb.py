@@ -233,7 +233,13 @@ def load_nwb_spikes(
     n_merged = key.shape[1] - unique.shape[1]
     n_repeated = repeated_spikes(key[0], flat[inside], key[2]) if n_merged else 0
     lengths = [] if trials is None else [int(n) for n in own]
-    warn_binning(str(path), dt, n_outside, n_merged, lengths, n_repeated)
+    # without a trials table the one trial is the recording: "outside every trial" named none
+    outside = (
+        "outside every trial"
+        if trials is not None
+        else f"outside the recording (0 to {n_steps * dt:g} ms; the file has no trials table)"
+    )
+    warn_binning(str(path), dt, n_outside, n_merged, lengths, n_repeated, outside)
     # this file's session; a train infodyn saved after reading another NWB file carries that
     # read's "nwb" and "nwb_binning", which described the other file: the first NWB file read
     # is kept as nwb_origin, the binning notes are this read's alone

@@ -181,8 +181,9 @@ def warn_binning(
     n_merged: int,
     trial_steps: Sequence[int] = (),
     n_repeated: int = 0,
+    outside: str = "outside every trial",
 ) -> None:
-    """Warn that binning dropped ``n_outside`` spikes outside every trial and merged
+    """Warn that binning dropped ``n_outside`` spikes ``outside`` (every trial) and merged
     ``n_merged`` spikes into a bin already holding a spike of the same unit (``n_repeated`` of
     them at exactly the same time: kept once, with no advice to bin finer, which cannot part
     them), and that trials of ``trial_steps`` steps (their stops given) differ in length: every
@@ -197,7 +198,7 @@ def warn_binning(
             "has none)"
         )
     if n_outside:
-        warn_data(f"{source}: {n_outside} spikes lie outside every trial and were dropped")
+        warn_data(f"{source}: {n_outside} spikes lie {outside} and were dropped")
     if n_repeated:
         warn_data(
             f"{source}: {n_repeated} spikes repeat a spike of the same unit at the same time; "
