@@ -218,6 +218,16 @@ def test_adaptation_settings_are_checked():
         window_counts(np.zeros((10, 2)), 20)
 
 
+_NET5 = LIF(n_in=5, n_rec=4)
+
+
+def _update_with(**state):
+    """One adaptation step of 3 units from a state with ``state``'s entries replaced."""
+    return lif_adaptation_update(
+        {**init_lif_adaptation(3), **state}, np.zeros((100, 3)), 1.0, LIFAdaptationConfig()
+    )
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -231,6 +241,16 @@ def test_adaptation_settings_are_checked():
             "dt must be a positive step",
         ),
         (lambda: LIFAdaptationConfig(target_rate_hz=float("inf")), "target_rate_hz must be a"),
+        # raw ValueError, TypeError and UFuncTypeError from NumPy
+        (lambda: _update_with(theta=np.array(["a"] * 3)), "theta must hold numbers, got <U1"),
+        (lambda: _update_with(count_var=np.array(["a"] * 3)), "count_var must hold numbers"),
+        (lambda: _update_with(n_updates="x"), "n_updates must be a whole number >= 0, got 'x'"),
+        # "x has 7 channels but the network has n_in=6" for 6 channels into n_in = 5: the
+        # bias channel counted and the adapted network's n_in named
+        (
+            lambda: adapt_lif(_NET5, _NET5.init(), np.zeros((50, 6)), 1),
+            "input x has 6 channels but the network has n_in=5",
+        ),
     ],
 )
 def test_adaptation_inputs_are_checked(call, message):

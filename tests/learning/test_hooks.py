@@ -7,6 +7,7 @@ import optax
 import pytest
 
 import infodyn as idn
+from infodyn.errors import InputError
 from infodyn.learning import UnitRateTarget
 from infodyn.learning.adaptation import (
     LIFAdaptationConfig,
@@ -55,6 +56,19 @@ def test_metric_hook_sees_the_iteration_and_adds_its_metric():
     assert seen == [1, 2, 3]
     rates = [r["spikes"] / (40 * 5) * 1000.0 for r in hist]  # batch of 1, 40 steps, 5 units
     np.testing.assert_allclose(rates, [r["mean_rate_hz"] for r in hist])
+
+
+@pytest.mark.parametrize("name", ["loss", "mean_rate_hz", "grad_norm", "seconds", "twice"])
+def test_a_hook_metric_may_not_replace_one_of_the_record(name):
+    # metric_hook("loss", ...) replaced the loss in the history, metrics.json and what
+    # early_stopping("loss") watched, without a word
+    net = idn.network.LIF(**NET)
+    hooks = (metric_hook(name, lambda info: 5.0),)
+    if name == "twice":  # another hook's metric of the same name
+        hooks += (metric_hook(name, lambda info: 6.0),)
+    tr = Trainer(net, TASK, UnitRateTarget(r0_hz=5.0), hooks=hooks)
+    with pytest.raises(InputError, match=rf"a hook's metric \['{name}'\] would replace the"):
+        tr.fit(1)
 
 
 def test_early_stopping_stops_after_patience_without_improvement():

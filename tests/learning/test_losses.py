@@ -102,6 +102,11 @@ def test_loss_composition_and_config_errors():
         build_loss([{"kind": "unit_rate", "r0": 5.0}])
     with pytest.raises(InputError, match="unknown loss"):
         as_loss("hinge")
+    # a config's kinds whose API form is an object: "unknown loss", the README naming them
+    with pytest.raises(InputError, match=r"'infomax' is a kind of a config's .* InfoMaxBound\(\)"):
+        as_loss("infomax")
+    with pytest.raises(InputError, match=r"pass TotalCorrelationPenalty\(\) \(infodyn.learning\)"):
+        as_loss(["mse", "total_correlation"])
 
 
 @pytest.mark.parametrize(

@@ -158,11 +158,19 @@ def _check_state(state: dict[str, Any]) -> None:
         raise InputError(
             f"adaptation state is missing {missing}; make it with init_lif_adaptation(n_rec)"
         )
+    for key in ("theta", "gain", "count_mean", "count_var"):  # text: raw NumPy errors
+        dtype = np.asarray(state[key]).dtype
+        require(dtype.kind in "iuf", f"the adaptation state's {key} must hold numbers, got {dtype}")
     for key in ("theta", "gain"):  # NaN was carried forward into every later step
         require(
             bool(np.all(np.isfinite(np.asarray(state[key], dtype=float)))),
             f"the adaptation state's {key} holds NaN or inf",
         )
+    n = np.asarray(state["n_updates"])
+    require(  # "x" was a raw UFuncTypeError in the update
+        n.shape == () and n.dtype.kind in "iu" and int(n) >= 0,
+        f"the adaptation state's n_updates must be a whole number >= 0, got {state['n_updates']!r}",
+    )
     shapes = {k: np.shape(state[k]) for k in ("theta", "gain", "count_mean", "count_var")}
     if len(set(shapes.values())) > 1:  # a raw "operands could not be broadcast" later
         raise InputError(
@@ -234,6 +242,10 @@ def adapted_input(x: Any, net: Any = None) -> np.ndarray:
     ones = np.ones((*x.shape[:-1], 1), dtype=x.dtype if x.dtype.kind == "f" else np.float32)
     if net is not None:
         require_network(net)
+        require(  # checked after the bias channel: "7 channels but n_in=6" for 6 and 5
+            x.shape[-1] == net.n_in,
+            f"input x has {x.shape[-1]} channels but the network has n_in={net.n_in}",
+        )
         require(x.shape[-2] >= 1, f"x has no step (shape {x.shape})")
         ones[..., 0, 0] = 1.0 / (1.0 - net.alpha)
     return np.concatenate([x, ones], axis=-1)

@@ -367,6 +367,10 @@ NAMED = {
 }
 
 
+#: config kinds (:func:`infodyn.learning.registry.config_kinds`) whose API form is an object
+CONFIG_ONLY = {"infomax": "InfoMaxBound()", "total_correlation": "TotalCorrelationPenalty()"}
+
+
 def as_loss(spec: Any) -> CompositeLoss:
     """Turn ``"mse"``, ``"xent"``, a :class:`LossTerm`, a list of them or a
     :class:`CompositeLoss` into a :class:`CompositeLoss`."""
@@ -375,6 +379,11 @@ def as_loss(spec: Any) -> CompositeLoss:
     if isinstance(spec, LossTerm):
         return CompositeLoss((spec,))
     if isinstance(spec, str):
+        if spec in CONFIG_ONLY:  # a config's kind, told "unknown loss" here without a word
+            raise InputError(
+                f"loss {spec!r} is a kind of a config's [[loss]] tables; in the API pass "
+                f"{CONFIG_ONLY[spec]} (infodyn.learning)"
+            )
         if spec not in NAMED:
             raise InputError(f"unknown loss {spec!r}; choose from {sorted(NAMED)} or a loss object")
         return CompositeLoss((NAMED[spec](),))

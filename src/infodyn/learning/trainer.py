@@ -310,6 +310,12 @@ class Trainer:
         states = []
         for hook, hs in zip(self.hooks, self.state.hook_states, strict=True):
             out = hook.update(info, hs)
+            taken = sorted(k for k in out.metrics if k in rec or k == "seconds")
+            require(  # metric_hook("loss", ...) replaced the loss early_stopping watched
+                not taken,
+                f"a hook's metric {taken} would replace the iteration's own (its record has "
+                f"{sorted([*rec, 'seconds'])}): name it otherwise",
+            )
             rec.update(out.metrics)
             states.append(out.state)
             self.state.stop = self.state.stop or bool(out.stop)
