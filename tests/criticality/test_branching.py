@@ -408,3 +408,21 @@ def test_options_of_a_wrong_type_are_one_line(option, bad, said):
     if option == "coefficient_method":
         with pytest.raises(InputError, match="method must be one of 'ts', 'sm'"):
             C.regression_slopes(activity, 5, method=bad)
+
+
+def test_mr_interval_and_notes_stay_within_what_a_fit_gives():
+    """An MR interval reached below 0 (m = e^x > 0) and its tau interval was NaN without a
+    word; white noise was told its autocorrelation time limited kmax; two fits without a tau
+    were said to "disagree (tau nan vs nan ms)"."""
+    act = C.simulate_branching_process(m=0.3, h=5, T=300, trials=3, subsample=0.3, seed=5)
+    r = C.branching_ratio(act, n_boot=100, seed=5)
+    assert r.meaningful and r.m_ci[0] == 0.0 and 0.0 < r.m_ci[1] < 1.0
+    assert r.tau_ci[0] == 0.0 and np.isfinite(r.tau_ci[1]) and r.tau_ci[1] > r.tau
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        noise = C.branching_ratio(C.simulate_branching_process(0.0, 10, 3000, trials=5, seed=0))
+        assert not noise.meaningful and not any("kmax limited" in w for w in noise.warnings)
+        act = C.simulate_branching_process(0.999, 10, 3000, trials=5, subsample=0.05, seed=0)
+        close = C.branching_ratio(act, bias_correction=True)
+    assert not close.fits_disagree and not any("disagree" in w for w in close.warnings)
+    assert any("bias correction does not hold" in w for w in close.warnings)

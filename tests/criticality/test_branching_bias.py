@@ -242,6 +242,12 @@ def test_kmin_must_leave_lags_within_the_trials_when_kmax_is_automatic():
         res = C.branching_ratio(act, kmin=100, n_boot=0)  # past the automatic kmax (5 tau)
     assert res.k[-1] == 102 and not any("kmax limited to" in w for w in res.warnings)
     assert any("kmin=100 lies past the lags" in w for w in res.warnings)
+    # its m was reported as meaningful (0.776 for 0.9, an amplitude of 1e107): refused now
+    assert (
+        not res.meaningful
+        and np.isnan(res.m)
+        and "m is not reported; lower kmin" in str(res.warnings)
+    )
 
 
 def test_trials_too_short_for_the_automatic_kmax_say_so_not_kmin():

@@ -236,8 +236,12 @@ def test_the_estimators_advice_is_given_in_flags_the_command_has():
     modules = (_mr_bias, _mr_decay, _mr_interval, branching, mr_fit)
     text = "".join(inspect.getsource(m) for m in modules)
     text = " ".join(text.replace('"', " ").split())  # the notes' strings span source lines
+    parameters = inspect.signature(branching.branching_ratio).parameters
     for api, flag in CLI_WORDS:
-        assert " ".join(api.split()) in text, api
+        if api.endswith(" must be"):  # infodyn.errors' range checks of a parameter
+            assert api.split()[0] in parameters, api
+        else:
+            assert " ".join(api.split()) in text, api
         options = [w.rstrip("),") for w in flag.split() if w.startswith("--")]
         assert options and set(options) <= criticality_options, flag
 
@@ -249,6 +253,8 @@ def test_refusals_and_the_replicate_note_name_the_commands_flags(tmp_path, cli):
     assert refused.returncode == 2
     assert "--kmax 495 is too large for 500 bins per trial" in refused.stderr
     assert "Traceback" not in refused.stderr
+    small = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "a", "--kmax", "1")
+    assert small.returncode == 2 and "error: --kmax must be a whole number >= 2" in small.stderr
     few = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "b", "--n-boot", "10")
     assert few.returncode == 0, few.stderr
     assert "--n-boot 10 replicates cannot resolve" in few.stderr

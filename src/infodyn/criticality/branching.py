@@ -281,6 +281,7 @@ def branching_ratio(
         notes.append(f"{int(flat.sum())} of {n} trials have constant activity and are ignored")
         a = a[~flat]
         n = a.shape[0]
+    noise_lags = False  # kmin past the lags of the automatic kmax: no m is reported
     if method == "naive":
         kmax_eff = 1
     elif kmax is None:
@@ -288,9 +289,11 @@ def branching_ratio(
         notes += more
         if kmax_eff < kmin + 2:  # (its note of a kmax limited below 5 tau no longer held)
             notes = [n for n in notes if "kmax limited to" not in n]
+            noise_lags = kmin > 1  # its m was reported as meaningful: 0.776 for 0.9, b 1e107
             notes.append(
                 f"kmin={kmin} lies past the lags the fit would use (up to about 5 tau: the "
-                f"automatic kmax is {kmax_eff}): the slopes from there on are mostly noise"
+                f"automatic kmax is {kmax_eff}): the slopes from there on are mostly noise, "
+                "so m is not reported; lower kmin"
                 if kmin > 1  # kmin = 1: the automatic kmax (T/10) is short of 3 lags
                 else f"trials of {t} bins are short for MR: the automatic kmax (T/10) is below "
                 "the 3 lags a fit needs, so lags 1-3 are fitted, and their finite-trial bias "
@@ -397,6 +400,9 @@ def branching_ratio(
             m_ci, mb, used[name] = replicate_interval(
                 boot_m, m_hat, r_boot[:, ok], inner, ci, n_units
             )
+            # m = e^x > 0: an interval reaching below 0 holds values no fit gives (its tau
+            # interval was NaN without a word); cut at 0, where tau = 0
+            m_ci = (max(m_ci[0], 0.0), m_ci[1]) if np.isfinite(m_ci[0]) else m_ci
         fits[name] = ExpFit(
             name=name,
             m=float(np.exp(x[0])),
@@ -448,7 +454,8 @@ def branching_ratio(
         fit_notes.append("the fitted amplitude b is 0: r_k shows no decay; m is not meaningful")
     p_zero = ljung_box_p(r[ok], k[ok], n * t)
     decays = decay_note(r[ok], se[ok], k[ok])
-    if p_zero > NO_CORRELATION_P:
+    if p_zero > NO_CORRELATION_P:  # (a first pass's tau of noise limited no kmax worth saying)
+        notes = [n for n in notes if "kmax limited to" not in n]
         notes.append(
             f"the slopes r_k are indistinguishable from 0 (Ljung-Box p = {p_zero:.2g} > "
             f"{NO_CORRELATION_P:g}): the "
@@ -457,7 +464,9 @@ def branching_ratio(
         )
     else:
         notes += fit_notes + ([decays] if decays else [])
-    meaningful = bool(main.b > 0 and not edge and p_zero <= NO_CORRELATION_P and not decays)
+    meaningful = bool(
+        main.b > 0 and not edge and p_zero <= NO_CORRELATION_P and not decays and not noise_lags
+    )
     # m stays (it may fit the envelope); where it is refused anyway, the refusal says why
     if meaningful and (wobble := oscillation_note(r[ok], se[ok], k[ok])):
         notes.append(wobble)
@@ -487,6 +496,8 @@ def _pair(v: Any) -> tuple[float, float]:
 
 def _disagree(e: ExpFit, o: ExpFit) -> bool:
     """The fits disagree if tau differs by > 50 % or their m intervals do not overlap."""
+    if not (np.isfinite(e.tau) or np.isfinite(o.tau)):  # neither fit: nothing to compare
+        return False  # (it said "disagree (tau nan vs nan ms)")
     if not (np.isfinite(e.tau) and np.isfinite(o.tau)):
         return True
     if e.tau <= 0 or o.tau <= 0:

@@ -437,12 +437,13 @@ def _tau_interval(m_ci: np.ndarray, dt: float, m: float) -> tuple[float, float]:
     """tau interval from an m interval (tau = -dt / ln m increases in m on (0, 1) and on
     (1, inf)). An interval from below 1 to 1 or above leaves tau unbounded above, and where
     ``m`` itself is >= 1 (tau < 0, a growing process) it holds negative values too: (-inf, inf)
-    (it was (tau_lo, inf), without the estimate); one wholly above 1 is finite and negative."""
-    if not np.all(np.isfinite(m_ci)) or m_ci[0] <= 0:
+    (it was (tau_lo, inf), without the estimate); one wholly above 1 is finite and negative.
+    An interval from m = 0 (the MR interval is cut there) gives tau from 0."""
+    if not np.all(np.isfinite(m_ci)) or m_ci[0] < 0 or m_ci[1] <= 0:
         return (float("nan"), float("nan"))
     if m >= 1 and m_ci[0] < 1 <= m_ci[1]:  # straddling 1 around a growing estimate
         return (float("-inf"), float("inf"))
-    lo, hi = (_tau(np.log(v), dt) for v in m_ci)
+    lo, hi = (_tau(np.log(v), dt) if v > 0 else 0.0 for v in m_ci)  # m -> 0: tau -> 0
     if m_ci[0] < 1 <= m_ci[1]:  # the interval reaches the supercritical side: unbounded above
         hi = np.inf
     return (float(lo), float(hi))
