@@ -299,7 +299,7 @@ def test_relative_paths_go_out_absolute_so_a_worker_elsewhere_reads_the_same_fil
 
 def _as_given(base, values):
     from infodyn.experiments.config import resolved, validate
-    from infodyn.experiments.grid import set_dotted
+    from infodyn.experiments.dotted import set_dotted
 
     data = {k: dict(v) for k, v in base.items()}
     for key, value in values.items():

@@ -69,7 +69,7 @@ def starter_config(name: str) -> tuple[dict[str, object], object]:
     """Command ``name``'s default config with :data:`STARTERS`' values over it: the resolved
     dict and the validated config (for its field descriptions)."""
     from infodyn.experiments.config import get_command, resolved, validate
-    from infodyn.experiments.grid import set_dotted
+    from infodyn.experiments.dotted import set_dotted
 
     spec = get_command(name)
     data: dict[str, object] = dict(spec.required_example)

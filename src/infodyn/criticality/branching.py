@@ -423,7 +423,7 @@ def branching_ratio(
     # notes on the fitted m: left out where the slopes show no correlation at all, as m is not
     # reported then (white noise was told "supercritical", "oscillates" and "fits disagree")
     fit_notes: list[str] = []
-    disagree = _disagree(fits["exp"], fits["exp_offset"])
+    disagree = fits["exp"].disagrees_with(fits["exp_offset"])
     if disagree:
         fit_notes.append(
             f"the exp and exp_offset fits disagree (tau {fits['exp'].tau:.4g} vs "
@@ -492,20 +492,6 @@ def branching_ratio(
 
 def _pair(v: Any) -> tuple[float, float]:
     return (float(v[0]), float(v[1]))
-
-
-def _disagree(e: ExpFit, o: ExpFit) -> bool:
-    """The fits disagree if tau differs by > 50 % or their m intervals do not overlap."""
-    if not (np.isfinite(e.tau) or np.isfinite(o.tau)):  # neither fit: nothing to compare
-        return False  # (it said "disagree (tau nan vs nan ms)")
-    if not (np.isfinite(e.tau) and np.isfinite(o.tau)):
-        return True
-    if e.tau <= 0 or o.tau <= 0:
-        return (e.tau > 0) != (o.tau > 0)
-    rel = abs(e.tau - o.tau) / min(e.tau, o.tau)
-    ci_ok = np.all(np.isfinite(e.m_ci + o.m_ci))
-    apart = ci_ok and (e.m_ci[1] < o.m_ci[0] or o.m_ci[1] < e.m_ci[0])
-    return bool(rel > 0.5 or apart)
 
 
 def naive_subsampling_bias(m: float, a: float) -> float:

@@ -37,6 +37,21 @@ class ExpFit:
         infinitely long trials (:attr:`observed` then fits the estimated slopes)."""
         return self.b * self.m ** np.asarray(k, dtype=float) + self.c
 
+    def disagrees_with(self, other: ExpFit) -> bool:
+        """Whether the two fits' tau differ by > 50 % or their m intervals do not overlap (one
+        fit without a tau disagrees with one that has it; two without, neither: there is nothing
+        to compare, and "tau nan vs nan ms" was said to disagree)."""
+        if not (np.isfinite(self.tau) or np.isfinite(other.tau)):
+            return False
+        if not (np.isfinite(self.tau) and np.isfinite(other.tau)):
+            return True
+        if self.tau <= 0 or other.tau <= 0:
+            return (self.tau > 0) != (other.tau > 0)
+        rel = abs(self.tau - other.tau) / min(self.tau, other.tau)
+        ci_ok = np.all(np.isfinite(self.m_ci + other.m_ci))
+        apart = ci_ok and (self.m_ci[1] < other.m_ci[0] or other.m_ci[1] < self.m_ci[0])
+        return bool(rel > 0.5 or apart)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "m": self.m,

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from infodyn.errors import InputError, refuse_bool_number, require_choice
 from infodyn.experiments.config_paths import PATH_FIELD, check_config_paths
+from infodyn.experiments.dotted import set_dotted
 from infodyn.experiments.toml_write import to_toml
 
 #: a random seed: a whole number in [0, 2^32 - 1], the range every generator infodyn seeds
@@ -297,19 +298,6 @@ def with_overrides(cfg: BaseModel, updates: dict[str, Any], source: str = "optio
         if value is not None:
             set_dotted(data, key, value, source=source)
     return validate(type(cfg), data, source=source)
-
-
-def set_dotted(data: dict[str, Any], key: str, value: Any, source: str = "--grid") -> None:
-    """Set ``data["a"]["b"] = value`` for ``key="a.b"``, creating tables as needed; a step
-    that is not a table is refused, named with ``source`` (the option that gave the key)."""
-    parts = key.split(".")
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise InputError(f"{source} {key!r}: {'.'.join(parts[: i + 1])!r} is not a table")
-        node = child
-    node[parts[-1]] = value
 
 
 def load_config(path: str | os.PathLike, model: type[BaseModel]) -> Any:

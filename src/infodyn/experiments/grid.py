@@ -19,14 +19,9 @@ import numpy as np
 
 from infodyn.errors import InputError, whole_number
 from infodyn.experiments import interrupt
-from infodyn.experiments.config import (
-    CommandSpec,
-    detect_command,
-    resolved,
-    set_dotted,
-    validate,
-)
+from infodyn.experiments.config import CommandSpec, detect_command, resolved, validate
 from infodyn.experiments.config_paths import check_config_paths, with_absolute_paths
+from infodyn.experiments.dotted import get_dotted, set_dotted
 
 #: the most points a sweep takes (each is validated, hashed and given a run folder; a grid of
 #: 10^8 values filled 16 GB before the first point ran)
@@ -107,16 +102,6 @@ def _values(text: str) -> list[Any]:
         except tomllib.TOMLDecodeError:
             pass
     return [parse_value(v) for v in text.split(",")]
-
-
-def get_dotted(data: dict[str, Any], key: str) -> Any:
-    """``data["a"]["b"]`` for ``key = "a.b"``; a missing step raises ``KeyError(key)``."""
-    node: Any = data
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise KeyError(key)
-        node = node[part]
-    return node
 
 
 def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:

@@ -83,6 +83,19 @@ class HookOutput(NamedTuple):
     stop: bool = False
 
 
+def add_metrics(record: dict[str, Any], metrics: dict[str, Any]) -> None:
+    """Add a hook's ``metrics`` to the iteration's ``record``, refusing a name it already has
+    (or ``seconds``, added last): ``metric_hook("loss", ...)`` replaced the loss in the
+    history, ``metrics.json`` and what ``early_stopping("loss")`` watched."""
+    taken = sorted(k for k in metrics if k in record or k == "seconds")
+    require(
+        not taken,
+        f"a hook's metric {taken} would replace the iteration's own (its record has "
+        f"{sorted([*record, 'seconds'])}): name it otherwise",
+    )
+    record.update(metrics)
+
+
 class TrainHook(NamedTuple):
     """A training hook: ``init(net, params) -> state``; ``update(info, state) -> HookOutput``;
     optional ``view(state, net, params, x) -> View`` (module docstring)."""

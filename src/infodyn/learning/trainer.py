@@ -65,7 +65,7 @@ from infodyn.learning.gradients import (
     random_feedback,
     sparse_layout,
 )
-from infodyn.learning.hooks import StepInfo, TrainHook, View
+from infodyn.learning.hooks import StepInfo, TrainHook, View, add_metrics
 from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import trainable_arrays, with_trainable
 from infodyn.learning.train_options import KEYS, TrainOptions
@@ -310,13 +310,7 @@ class Trainer:
         states = []
         for hook, hs in zip(self.hooks, self.state.hook_states, strict=True):
             out = hook.update(info, hs)
-            taken = sorted(k for k in out.metrics if k in rec or k == "seconds")
-            require(  # metric_hook("loss", ...) replaced the loss early_stopping watched
-                not taken,
-                f"a hook's metric {taken} would replace the iteration's own (its record has "
-                f"{sorted([*rec, 'seconds'])}): name it otherwise",
-            )
-            rec.update(out.metrics)
+            add_metrics(rec, out.metrics)
             states.append(out.state)
             self.state.stop = self.state.stop or bool(out.stop)
         self.state.hook_states = tuple(states)
