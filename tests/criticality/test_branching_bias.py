@@ -250,6 +250,19 @@ def test_kmin_must_leave_lags_within_the_trials_when_kmax_is_automatic():
     )
 
 
+def test_kmin_past_the_trial_length_cap_keeps_its_m():
+    # the refusal of kmin past 5 tau caught a kmax capped at T/10 by short trials, whose lags
+    # are not noise (m 0.960, 0.967 at kmin = 5), and said "up to about 5 tau"
+    act = C.simulate_branching_process(m=0.99, h=20, T=200, trials=50, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        res = C.branching_ratio(act, kmin=19, n_boot=20)
+    assert res.meaningful and 0.9 < res.m < 1.0 and res.k[-1] == 21
+    said = " ".join(res.warnings)
+    assert "kmin=19 lies past the automatic kmax (20, at most T/10 for trials of 200" in said
+    assert "kmax limited to 20" in said and "mostly noise" not in said
+
+
 def test_trials_too_short_for_the_automatic_kmax_say_so_not_kmin():
     """Trials under 30 bins: the automatic kmax (T/10 = 2) fell below 3 lags and the note blamed
     "kmin=1 ... (up to about 5 tau, kmax=2)", a kmin the user never set."""

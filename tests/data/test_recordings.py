@@ -548,7 +548,10 @@ def test_neo_segments_left_out_or_matched_by_position_are_said():
                 neo.SpikeTrain([k + 0.1] * pq.s, t_start=k * pq.s, t_stop=(k + 1) * pq.s)
             )
         block.segments.append(seg)
-    with pytest.warns(UserWarning, match=r"segments hold 2 or 3 unnamed spike trains; train i"):
+    with pytest.warns(
+        UserWarning,
+        match=r"segments hold 2 or 3 spike trains, without a name of their own each; train i",
+    ):
         assert load_spikes(block, dt=1.0).n_units == 3
     with warnings.catch_warnings():  # equal segments, or named trains: nothing to say
         warnings.simplefilter("error")

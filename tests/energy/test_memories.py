@@ -82,9 +82,11 @@ def test_heldout_report_and_empirical_likelihood():
     for words, key in ((test, "gain_over_independent"), (train, "train_gain_over_independent")):
         gain = (model.log_likelihood(words, "none") - ind.log_likelihood(words, "none")) / np.log(2)
         assert r[key + "_bits"] == pytest.approx(gain.mean(), rel=1e-12)
-        assert r[key + "_se_bits"] == pytest.approx(gain.std(ddof=1) / np.sqrt(6000), rel=1e-12)
+        blocks = gain[: 77 * 77].reshape(77, 77).mean(axis=1)  # batch means: 77 of 77 words
+        assert r[key + "_se_bits"] == pytest.approx(blocks.std(ddof=1) / np.sqrt(77), rel=1e-12)
     assert not clearly_worse(r["gain_over_independent_bits"], r["gain_over_independent_se_bits"])
     assert clearly_worse(-0.05, 0.01) and not clearly_worse(-0.05, 0.03)  # two SEs
+    assert clearly_worse(-0.05, float("nan")) and not clearly_worse(-5e-4, float("nan"))
     assert not clearly_worse(-9e-7, 0.0) and clearly_worse(-2e-3, 0.0)  # TIE_BITS
     # the true model scores the test set as well as the fit does, to within a few d/M
     assert truth.log_likelihood(test) - model.log_likelihood(test) < 5 * r["expected_gap_nats"]
@@ -142,3 +144,22 @@ def test_memory_triggered_average_starts_each_trial_afresh():
     assert n.tolist() == [2, 2] and avg[1, 0] == 15.0
     pre, n_pre = memory_triggered_average(labels, stim, n_memories=2, window=(1, 0), segments=trial)
     assert n_pre.tolist() == [1, 1] and pre[1].tolist() == [10.0, 10.0]  # not from step 2 into 3
+
+
+def test_the_gains_standard_error_holds_for_words_correlated_in_time():
+    """Words of a recording (and sliding words) are correlated: sd / sqrt(M) understated the
+    error of their mean. An AR(1) series x_t = phi x_{t-1} + e_t has Var(mean) = Var(x) / M
+    (1 + phi) / (1 - phi) for large M; the batch-means error is within 15 % of it."""
+    from infodyn.energy.density import _standard_error
+
+    rng = np.random.default_rng(0)
+    phi, m = 0.8, 40_000
+    e = rng.standard_normal(m)
+    x = np.empty(m)
+    x[0] = e[0] / np.sqrt(1 - phi**2)
+    for t in range(1, m):
+        x[t] = phi * x[t - 1] + e[t]
+    exact = np.sqrt(1 / (1 - phi**2) / m * (1 + phi) / (1 - phi))
+    assert _standard_error(x) == pytest.approx(exact, rel=0.15)
+    assert x.std() / np.sqrt(m) < 0.4 * exact  # the plain error, three times too small
+    assert np.isnan(_standard_error(np.ones(3)))

@@ -5,6 +5,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -594,8 +595,18 @@ def test_a_shrunk_grid_says_its_finished_points_outside_it_are_kept(tmp_path, to
     assert len(list((tmp_path / "points").iterdir())) == 5
     summary = json.loads((tmp_path / "results.json").read_text())
     assert said[0] in summary["notes"]
-    again = run_sweep("toy", {}, grid, tmp_path, scheduler="tcp://127.0.0.1:9")
-    assert again.n_skipped == 5 and not any("outside this grid" in n for n in again.notes)
+    # an outside point's damaged marker: not listed, and no "the point runs again" (it does not)
+    outside = next(f for f in (tmp_path / "points").iterdir() if "x=5" in f.name)
+    marker = json.loads((outside / "DONE.json").read_text())
+    marker["results"] = {**marker["results"], "edited": 1}
+    (outside / "DONE.json").write_text(json.dumps(marker))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        shrunk = run_sweep("toy", {}, {"params.x": [2.0]}, tmp_path, scheduler="tcp://127.0.0.1:9")
+    assert any(n.startswith("3 finished point(s) outside this grid") for n in shrunk.notes)
+    with pytest.warns(UserWarning, match="do not match their checksum"):  # its own grid's
+        again = run_sweep("toy", {}, grid, tmp_path, scheduler=cluster.scheduler_address)
+    assert again.n_skipped == 4 and not any("outside this grid" in n for n in again.notes)
 
 
 def test_a_ctrl_c_while_the_workers_start_is_heard_once_they_have(monkeypatch):

@@ -123,6 +123,8 @@ def test_an_explosion_after_a_checkpoint_gives_the_resume_options(tmp_path, monk
         f"iteration(s), is kept in {tmp_path / 't'}: change the settings and continue it with "
         "--resume --allow-config-change"
     )
+    assert info.value.checkpoint == tmp_path / "t" / "checkpoint.npz"
+    assert info.value.checkpoint_iteration == 2 and info.value.reason.startswith("eprop")
     assert (tmp_path / "t" / "config.json").exists()  # the run's, for the resume
     monkeypatch.undo()
     _resume(cfg, tmp_path / "t", allow=True, lr=1e-4)

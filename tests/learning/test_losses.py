@@ -105,6 +105,12 @@ def test_loss_composition_and_config_errors():
     # a config's kinds whose API form is an object: "unknown loss", the README naming them
     with pytest.raises(InputError, match=r"'infomax' is a kind of a config's .* InfoMaxBound\(\)"):
         as_loss("infomax")
+    from infodyn.learning.losses import CONFIG_ONLY, NAMED
+    from infodyn.learning.registry import config_kinds
+
+    kinds = config_kinds()  # the names as_loss points to objects are the config's other kinds
+    assert set(CONFIG_ONLY) == set(kinds) - set(NAMED)
+    assert all(CONFIG_ONLY[k] == f"{kinds[k].__name__}()" for k in CONFIG_ONLY)
     with pytest.raises(InputError, match=r"pass TotalCorrelationPenalty\(\) \(infodyn.learning\)"):
         as_loss(["mse", "total_correlation"])
 

@@ -28,6 +28,7 @@ CLI_WORDS = (
     ),
     ("kmax=", "--kmax "),
     ("kmin=", "--kmin "),
+    ("lower kmin", "lower --kmin"),
     ("kmax must be", "--kmax must be"),  # its range check spoke the API's words alone
     ("kmin must be", "--kmin must be"),
 )

@@ -169,7 +169,9 @@ def short_trial_note(
             f"{MAX_CORRECTION:.0%}): m = {main.m:.4g} and its interval are biased low; use "
             f"longer trials or a smaller kmax{sm}"
         )
-    half = 0.5 * (main.m_ci[1] - main.m_ci[0])
+    # an interval cut at m = 0 (branching_ratio) keeps its upper side whole: that side's width
+    lo, hi = main.m_ci
+    half = hi - main.m if lo == 0.0 else 0.5 * (hi - lo)
     if abs(m_corrected - main.m) <= 0.5 * half:
         return ""
     return (

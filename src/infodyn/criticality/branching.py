@@ -285,15 +285,22 @@ def branching_ratio(
     if method == "naive":
         kmax_eff = 1
     elif kmax is None:
-        kmax_eff, more = _auto_kmax(a, coefficient_method)
+        kmax_eff, more, five_tau = _auto_kmax(a, coefficient_method)
         notes += more
-        if kmax_eff < kmin + 2:  # (its note of a kmax limited below 5 tau no longer held)
-            notes = [n for n in notes if "kmax limited to" not in n]
-            noise_lags = kmin > 1  # its m was reported as meaningful: 0.776 for 0.9, b 1e107
+        if kmax_eff < kmin + 2:
+            # past 5 tau, the slopes are mostly noise: its m was reported as meaningful (0.776
+            # for 0.9, b 1e107); past the T/10 cap of short trials they are not, m stays
+            noise_lags = kmin > 1 and five_tau is not None and five_tau < kmin + 2
+            if noise_lags:  # (the note of a kmax limited below 5 tau no longer held)
+                notes = [n for n in notes if "kmax limited to" not in n]
             notes.append(
                 f"kmin={kmin} lies past the lags the fit would use (up to about 5 tau: the "
                 f"automatic kmax is {kmax_eff}): the slopes from there on are mostly noise, "
                 "so m is not reported; lower kmin"
+                if noise_lags
+                else f"kmin={kmin} lies past the automatic kmax ({kmax_eff}, at most T/10 for "
+                f"trials of {t} bins): lags {kmin}-{kmin + 2} are fitted; lower kmin or use "
+                "longer trials"
                 if kmin > 1  # kmin = 1: the automatic kmax (T/10) is short of 3 lags
                 else f"trials of {t} bins are short for MR: the automatic kmax (T/10) is below "
                 "the 3 lags a fit needs, so lags 1-3 are fitted, and their finite-trial bias "

@@ -332,8 +332,10 @@ def _paired(
 
 
 # ----------------------------------------------------------------------------- window, bootstrap
-def _auto_kmax(a: np.ndarray, method: str) -> tuple[int, list[str]]:
-    """Fit window: ``k_max = 5 tau`` from a first MR pass on ``k = 1..min(T/10, 1000)``."""
+def _auto_kmax(a: np.ndarray, method: str) -> tuple[int, list[str], int | None]:
+    """Fit window: ``k_max = 5 tau`` from a first MR pass on ``k = 1..min(T/10, 1000)``;
+    returns it (kept within ``min(10, k0)..k0``), its notes, and the 5 tau itself (None where
+    the first pass resolves no decay)."""
     notes: list[str] = []
     t = a.shape[1]
     k0 = int(min(max(t // 10, 2), 1000, t - 2))
@@ -341,18 +343,18 @@ def _auto_kmax(a: np.ndarray, method: str) -> tuple[int, list[str]]:
     r = _SLOPES[method](s)
     ok = np.isfinite(r)
     if ok.sum() < 2:
-        return k0, notes
+        return k0, notes, None
     x, *_ = _fit_lnm(r[None, ok], s.k[ok].astype(float), np.ones(ok.sum()), False)
     lnm = float(x[0])
     if lnm >= 0:
-        return k0, notes
+        return k0, notes, None
     kmax = int(np.ceil(5.0 / -lnm))
     if kmax > k0:
         notes.append(
             f"the autocorrelation time (~{-1 / lnm:.0f} bins) is long for {t} bins per trial: "
             f"kmax limited to {k0}, below the recommended 5 tau"
         )
-    return int(np.clip(kmax, min(10, k0), k0)), notes
+    return int(np.clip(kmax, min(10, k0), k0)), notes, kmax
 
 
 def _bootstrap_units(a: np.ndarray, kmax: int) -> tuple[np.ndarray | None, str]:

@@ -137,9 +137,9 @@ def spikes_from_neo(obj: Any, dt: float | None = None, *, source: str = "neo") -
         counts = sorted({len(seg) for seg in segments})
         if len(counts) > 1:  # a segment short of its first train shifted every later one
             warn_data(
-                f"{source}: segments hold {' or '.join(map(str, counts))} unnamed spike trains; "
-                "train i of every segment is read as unit i (name the trains, SpikeTrain.name, "
-                "to match them by name)"
+                f"{source}: segments hold {' or '.join(map(str, counts))} spike trains, without "
+                "a name of their own each; train i of every segment is read as unit i (give "
+                "each train of a segment its own name, SpikeTrain.name, to match them by name)"
             )
     index = {u: i for i, u in enumerate(unit_ids)}
     trials = []

@@ -152,8 +152,8 @@ def compare_statistics(data: Any, samples: Any, seed: int = 0) -> dict[str, floa
     two pattern histograms and the fraction of the data's patterns never sampled. Both need two
     patterns or more (one sample's covariances are 0: their correlation was a silent NaN); the
     correlation is NaN where it is undefined (fewer than two pairs, or no spread in either)."""
-    for name, rows in (("data", data), ("samples", samples)):
-        as_binary(rows, name, min_rows=2)
+    data = as_binary(data, "data", min_rows=2)
+    samples = as_binary(samples, "samples", min_rows=2)
     a = sample_statistics(data, seed=seed)
     b = sample_statistics(samples, seed=seed)
     require(a["means"].size == b["means"].size, "data and samples differ in their number of units")

@@ -138,13 +138,13 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     m = X_all[fit_rows].mean(0)
     keep = np.flatnonzero((m > 0) & (m < 1))  # the others are dropped (_fit_and_report)
     held = f"test_fraction = {cfg.test_fraction:g}" + (
-        f" and validation = {cfg.validation:g}" if cfg.validation else ""
+        f" and validation = {cfg.validation:g}" if val_rows.size else ""
     )
     require(  # "select units that spike, a larger bin_ms" where 2 words were left to fit
         keep.size >= 2 or fit_rows.size >= 20,
         f"{cfg.spikes}: {held} leave {fit_rows.size} of the {X_all.shape[0]} words to fit the "
         f"model to, and {keep.size or 'no'} bit{'s' * (keep.size != 1)} change in them: hold "
-        "out fewer words",
+        "out fewer words (or select units that spike more)",
     )
     require(
         keep.size >= 2,

@@ -40,6 +40,7 @@ import collections
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -343,7 +344,9 @@ def _outside_note(points_dir: Path, point_dir: dict[str, Path]) -> str | None:
     ours = {folder.name for folder in point_dir.values()}
 
     def finished_elsewhere(folder: Path) -> bool:  # not a finished twin of one of ours
-        key = (read_marker(folder, None) or {}).get("key")
+        with warnings.catch_warnings():  # (a damaged marker here runs nothing again)
+            warnings.simplefilter("ignore")
+            key = (read_marker(folder, None) or {}).get("key")
         return isinstance(key, str) and key not in point_dir
 
     outside = sorted(

@@ -320,11 +320,14 @@ def run_training(
         if not resume and not run.file("checkpoint.npz").exists():  # nothing of it is kept
             _forget_fresh_run(run)
         if isinstance(err, GradientExplosionError) and err.checkpoint is not None:
-            raise GradientExplosionError(  # the command that continues, not the API's call
+            said = GradientExplosionError(  # the command that continues, not the API's call
                 f"{err.reason}; the run's last checkpoint, of {err.checkpoint_iteration} "
                 f"iteration(s), is kept in {run.path}: change the settings and continue it "
                 "with --resume --allow-config-change"
-            ) from None
+            )
+            said.reason, said.checkpoint = err.reason, err.checkpoint
+            said.checkpoint_iteration = err.checkpoint_iteration
+            raise said from None
         raise
     elapsed = time.perf_counter() - t0
     if not history:
