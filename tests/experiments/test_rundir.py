@@ -158,6 +158,32 @@ def test_a_folder_holding_another_commands_interrupted_run_is_refused(tmp_path, 
     assert [p.name for p in (tmp_path / "ch").iterdir()] == ["progress.json"]
 
 
+def test_a_folder_holding_an_interrupted_simulation_is_refused(tmp_path, spike_file):
+    # its command is in checkpoint/config.json (no config.json at the top yet): a train or an
+    # analysis ran there, then simulate named that run and, without --resume, the simulation
+    import json
+
+    import numpy as np
+
+    from infodyn.errors import InputError
+    from infodyn.experiments.train_run import TrainConfig, run_training
+
+    sim = tmp_path / "sim"
+    (sim / "checkpoint").mkdir(parents=True)
+    (sim / "checkpoint" / "config.json").write_text(json.dumps({"command": "simulate"}))
+    np.savez(sim / "checkpoint" / "state.npz", step=np.int64(10))
+    said = r"holds an infodyn simulate interrupted run \(checkpoint/config.json\)"
+    for command in ("criticality", "info", "energy"):
+        with pytest.raises(InputError, match=said):
+            _run(command, sim, 0, spike_file)
+    cfg = TrainConfig(network={"n_in": 3, "n_rec": 8, "n_out": 1}, training={"iterations": 2})
+    with pytest.raises(InputError, match=said):
+        run_training(cfg, sim)
+    with pytest.raises(InputError, match=r"no checkpoint.npz to resume from; the simulate run"):
+        run_training(cfg, sim, resume=True)
+    assert sorted(p.name for p in sim.iterdir()) == ["checkpoint"]
+
+
 def test_channel_resume_into_a_missing_folder_is_refused_and_makes_none(tmp_path):
     from infodyn.errors import InputError
     from infodyn.experiments.channel.config import ChannelConfig

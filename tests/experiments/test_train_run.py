@@ -492,3 +492,30 @@ def test_every_train_run_marks_its_results_written(tmp_path, monkeypatch):
         assert interrupt._state["finished"]
     finally:
         interrupt.command_running(False)
+
+
+def test_a_second_training_in_a_running_ones_folder_is_refused(tmp_path, capsys):
+    # both ran: the second replaced the first's checkpoints, config and results, and both said
+    # they had succeeded
+    from infodyn.experiments.sweep_lock import folder_lock
+    from infodyn.experiments.train_run import LOCK_NAME
+
+    cfg = {
+        "network": {"n_in": 3, "n_rec": 8, "n_out": 1},
+        "task": {"kind": "pattern_generation", "n_steps": 30},
+        "training": {"iterations": 2},
+    }
+    out = tmp_path / "t"
+    out.mkdir()
+    with folder_lock(out, LOCK_NAME, "training"):  # a training running there (this process)
+        with pytest.raises(InputError, match=r"another training is running in .*t \(pid"):
+            run_training(TrainConfig(**cfg), out)
+        (out / "checkpoint.npz").write_bytes(b"its first checkpoint")
+        path = tmp_path / "c.toml"
+        path.write_text(TRAIN)
+        rc, _, err = cli_in_process(["train", path, "--out", out], capsys)
+        assert rc == 2 and "another training is running" in err  # not "pass --resume"
+        assert sorted(p.name for p in out.iterdir()) == [".train.lock", "checkpoint.npz"]
+    (out / "checkpoint.npz").unlink()
+    run_training(TrainConfig(**cfg), out)  # the lock released: it trains
+    assert not (out / LOCK_NAME).exists() and (out / "results.json").exists()

@@ -30,11 +30,13 @@ def train(
     """
     from infodyn.experiments.config import load_config
     from infodyn.experiments.interrupt import graceful
-    from infodyn.experiments.train_run import TrainConfig, run_training
+    from infodyn.experiments.sweep_lock import refuse_if_held
+    from infodyn.experiments.train_run import LOCK_NAME, TrainConfig, run_training
 
     if allow_config_change and not resume:  # was accepted and did nothing
         fail("--allow-config-change applies only with --resume (it lets a resume take an edit)")
     cfg = load_config(config, TrainConfig)
+    refuse_if_held(out, LOCK_NAME, "training")  # a running one's checkpoint is no interrupted run
     if not resume and (out / "checkpoint.npz").exists():
         fail(
             f"{out} already holds a training checkpoint: pass --resume to continue it, "

@@ -4,9 +4,11 @@ A resumed run continues from a checkpoint made under the settings stored in ``DI
 Continuing with an edited config would mix two runs and then record settings that part of the
 run never used, so :func:`check_resume_config` refuses, naming every changed key, unless the
 caller passes ``allow_changes=True`` (the CLI's ``--allow-config-change``); the changes are then
-kept in ``config.json`` under ``"resumed_with_changes"``. Keys that fix the network the
-checkpoint was trained as (:data:`FIXED_BY_CHECKPOINT`: its draw, graph, signs, seeds) are
-refused even then: the change would be recorded and never applied, or mix two networks.
+kept in ``config.json`` under ``"resumed_with_changes"`` (a training's: :func:`resumed_changes`,
+written with its first checkpoint by :func:`record_with_first_checkpoint`). Keys that fix the
+network the checkpoint was trained as (:data:`FIXED_BY_CHECKPOINT`: its draw, graph, signs,
+seeds) are refused even then: the change would be recorded and never applied, or mix two
+networks.
 """
 
 from __future__ import annotations
@@ -173,3 +175,43 @@ def _change(old: Any, new: Any) -> str:
         return ("..." if start else "") + part + ("..." if start + 27 < len(text) else "")
 
     return f"{cut(a)} -> {cut(b)}"
+
+
+def resumed_changes(
+    run_dir: Path, changes: dict[str, list[Any]], trainer: Any, ran: list[int]
+) -> Any:
+    """A function giving ``config.json``'s ``resumed_with_changes`` once this resume trained:
+    every resume with changes so far, oldest first, each ``{"from_iteration": k, "changes":
+    {key: [old, new]}}`` (``k``: the checkpoint's iterations it continued from: the
+    ``trainer``'s less ``ran``, this call's). Read before anything is written, so that the record
+    written with the first checkpoint and at the end are the same; it kept the latest resume's
+    changes only, so a run resumed at lr 0.5 and again at 0.1 said it started at 0.5. A record
+    of the earlier form (one dict of changes) is kept as an entry without ``from_iteration``."""
+    earlier = (stored_config(run_dir) or {}).get("resumed_with_changes") or []
+    if isinstance(earlier, dict):
+        earlier = [{"changes": earlier}]
+
+    def record() -> dict[str, Any]:
+        entry = {"from_iteration": trainer.state.iteration - len(ran), "changes": changes}
+        return {"resumed_with_changes": [*earlier, entry]}
+
+    return record
+
+
+def record_with_first_checkpoint(trainer: Any, run: Any, cfg: Any, record: Any) -> None:
+    """Write ``config.json`` with the resumed run's config and ``record()`` (its
+    ``resumed_with_changes``; the old ``results.json`` removed) right after the first checkpoint
+    trained under it: a resume with changes that then failed before its first checkpoint leaves
+    the config as it was, but one stopped after it (Ctrl-C, or a later failure) left checkpoints
+    trained at the new lr under a config that still said the old one and recorded no change."""
+    save = trainer.save_checkpoint
+
+    def save_then_record(path: Any) -> Any:
+        written = save(path)
+        if trainer.save_checkpoint is save_then_record:  # once
+            trainer.save_checkpoint = save
+            run.retire_results()
+            run.write_config(cfg, "train", record())
+        return written
+
+    trainer.save_checkpoint = save_then_record

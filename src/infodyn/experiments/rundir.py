@@ -52,8 +52,14 @@ def interrupted_note(path: Path) -> str | None:
 
 
 def _refuse_other_command(path: Path, command: str) -> None:
-    # an interrupted channel or image pipeline run has its journal and no config.json yet
-    for name, what in (("config.json", "run"), ("progress.json", "interrupted run")):
+    # an interrupted channel or image pipeline run has its journal and no config.json yet, an
+    # interrupted simulation its checkpoint/ (a train run there stranded it: simulate then
+    # named the train run, and without --resume the interrupted simulation)
+    for name, what in (
+        ("config.json", "run"),
+        ("progress.json", "interrupted run"),
+        ("checkpoint/config.json", "interrupted run"),
+    ):
         other = command_in(path / name)
         if other is not None and other != command:
             raise InputError(

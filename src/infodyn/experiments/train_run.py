@@ -34,7 +34,8 @@ from infodyn.experiments.config import (
     network_errors,
     network_section,
 )
-from infodyn.experiments.rundir import RunDir
+from infodyn.experiments.rundir import RunDir, interrupted_note
+from infodyn.experiments.sweep_lock import folder_lock
 
 
 class TrainingSection(Section):
@@ -246,14 +247,7 @@ def run_training(
     ``allow_config_change``. Inside :func:`~infodyn.experiments.interrupt.graceful`, SIGINT or
     SIGTERM ends the run after the current iteration with a checkpoint.
     """
-    from infodyn.experiments.config import resolved, validate
-    from infodyn.experiments.hooks import branching_hook
-    from infodyn.experiments.interrupt import checkpoint_on_signal
     from infodyn.experiments.preflight import check_trials_memory
-    from infodyn.experiments.resume import check_resume_config
-    from infodyn.learning.gradients import GradientExplosionError
-    from infodyn.learning.trainer import Trainer
-    from infodyn.network.sparse import numpy_params
 
     net = cfg.build_network()
     task = cfg.build_task(net)
@@ -280,8 +274,51 @@ def run_training(
             np.dtype(opts.precision),
         )
     if resume and not (Path(out) / "checkpoint.npz").exists():  # before RunDir makes the folder
-        raise InputError(f"{out}: no checkpoint.npz to resume from")
+        note = interrupted_note(Path(out))  # another command's, say an interrupted simulation
+        raise InputError(f"{out}: no checkpoint.npz to resume from" + (f"; {note}" if note else ""))
     run = RunDir(out, "train")
+    try:  # one training at a time in a folder: a second replaced the first's checkpoints and
+        # results without a word (both said they succeeded)
+        with folder_lock(run.path, LOCK_NAME, "training"):
+            built = (net, task, loss, opts)
+            return _train_in(
+                run, cfg, built, resume, progress, allow_config_change, refuse_complete
+            )
+    except BaseException:
+        if run.created:  # the lock held the folder a fresh run that failed made: removed
+            run.remove_if_empty()
+        raise
+
+
+#: the lock a training holds in its folder (:func:`~infodyn.experiments.sweep_lock.folder_lock`)
+LOCK_NAME = ".train.lock"
+
+
+def _train_in(
+    run: RunDir,
+    cfg: TrainConfig,
+    built: tuple[Any, Any, Any, Any],
+    resume: bool,
+    progress: bool,
+    allow_config_change: bool,
+    refuse_complete: bool,
+) -> dict[str, Any]:
+    """:func:`run_training`'s training in its folder ``run``, locked; ``built``: the network,
+    task, loss and train options it made of ``cfg``."""
+    from infodyn.experiments.config import resolved, validate
+    from infodyn.experiments.hooks import branching_hook
+    from infodyn.experiments.interrupt import checkpoint_on_signal
+    from infodyn.experiments.resume import (
+        check_resume_config,
+        record_with_first_checkpoint,
+        resumed_changes,
+    )
+    from infodyn.learning.gradients import GradientExplosionError
+    from infodyn.learning.trainer import Trainer
+    from infodyn.network.sparse import numpy_params
+
+    net, task, loss, opts = built
+    t = cfg.training
     # what a run killed mid-write left (a checkpoint's temporary file, up to a checkpoint's size
     # each: they piled up under repeated pre-emption)
     remove_temporaries(run.path, below=False)
@@ -302,9 +339,9 @@ def run_training(
         run.write_config(cfg, "train")
     trainer = Trainer(net, task, loss, opts, hooks=(branching_hook(),))
     ran: list[int] = []  # the iterations this call trained
-    change_record = _change_record(run.path, changes, trainer, ran) if changes else None
+    change_record = resumed_changes(run.path, changes, trainer, ran) if changes else None
     if change_record:
-        _record_changes_with_first_checkpoint(trainer, run, cfg, change_record)
+        record_with_first_checkpoint(trainer, run, cfg, change_record)
     t0 = time.perf_counter()
     stop = checkpoint_on_signal(run.file("checkpoint.npz"), t.iterations)
 
@@ -384,48 +421,6 @@ def _refuse_complete(out: Path, state: Any) -> None:
         "results.json), there is nothing to resume: raise [training] iterations to train it "
         "further, or train afresh into another --out; this command changed nothing"
     )
-
-
-def _change_record(
-    run_dir: Path, changes: dict[str, list[Any]], trainer: Any, ran: list[int]
-) -> Any:
-    """A function giving ``config.json``'s ``resumed_with_changes`` once this resume trained:
-    every resume with changes so far, oldest first, each ``{"from_iteration": k, "changes":
-    {key: [old, new]}}`` (``k``: the checkpoint's iterations it continued from: the
-    ``trainer``'s less ``ran``, this call's). Read before anything is written, so that the record
-    written with the first checkpoint and at the end are the same; it kept the latest resume's
-    changes only, so a run resumed at lr 0.5 and again at 0.1 said it started at 0.5. A record
-    of the earlier form (one dict of changes) is kept as an entry without ``from_iteration``."""
-    from infodyn.experiments.resume import stored_config
-
-    earlier = (stored_config(run_dir) or {}).get("resumed_with_changes") or []
-    if isinstance(earlier, dict):
-        earlier = [{"changes": earlier}]
-
-    def record() -> dict[str, Any]:
-        entry = {"from_iteration": trainer.state.iteration - len(ran), "changes": changes}
-        return {"resumed_with_changes": [*earlier, entry]}
-
-    return record
-
-
-def _record_changes_with_first_checkpoint(trainer: Any, run: Any, cfg: Any, record: Any) -> None:
-    """Write ``config.json`` with the resumed run's config and ``record()`` (its
-    ``resumed_with_changes``; the old ``results.json`` removed) right after the first checkpoint
-    trained under it: a resume with changes that then failed before its first checkpoint leaves
-    the config as it was, but one stopped after it (Ctrl-C, or a later failure) left checkpoints
-    trained at the new lr under a config that still said the old one and recorded no change."""
-    save = trainer.save_checkpoint
-
-    def save_then_record(path: Any) -> Any:
-        written = save(path)
-        if trainer.save_checkpoint is save_then_record:  # once
-            trainer.save_checkpoint = save
-            run.retire_results()
-            run.write_config(cfg, "train", record())
-        return written
-
-    trainer.save_checkpoint = save_then_record
 
 
 def _trained_metrics(net, task, loss, params, x, target, opts) -> tuple[dict[str, Any], Any]:
