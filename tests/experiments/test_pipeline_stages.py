@@ -417,12 +417,20 @@ def test_training_summary_and_info_bound(tmp_path, monkeypatch, info_weight):
         for i in range(n_it)
     ]
 
+    saved = []  # the iterations checkpointed: every tenth (a SIGKILL lost the whole training)
+
     class FakeTrainer:
         def __init__(self, *a, **k):
-            self.state = SimpleNamespace(params={"w_rec": np.zeros((2, 2))})
+            self.state = SimpleNamespace(params={"w_rec": np.zeros((2, 2))}, iteration=0)
 
         def fit(self, n, callback=None):
+            for r in history:
+                self.state.iteration = r["iteration"]
+                callback(self, r)
             return [dict(r) for r in history]
+
+        def save_checkpoint(self, path):
+            saved.append((self.state.iteration, path.name))
 
     monkeypatch.setattr(ts, "Trainer", FakeTrainer)
     monkeypatch.setattr(
@@ -441,6 +449,7 @@ def test_training_summary_and_info_bound(tmp_path, monkeypatch, info_weight):
     assert out.summary["loss_first_2"] == pytest.approx(0.5)  # mean of 0, 1
     assert out.summary["loss_last_2"] == pytest.approx(18.5)  # mean of 18, 19
     assert out.summary["mean_rate_hz_last_2"] == pytest.approx(28.5)
+    assert saved == [(i, "checkpoint.npz") for i in range(2, 21, 2)]
 
 
 def test_a_partial_network_table_keeps_the_pipelines_other_defaults():

@@ -95,7 +95,9 @@ def training_stage(
     on 1-ms bins refractoriness made it about 0).
 
     On SIGINT/SIGTERM (:mod:`infodyn.experiments.interrupt`) training stops after the current
-    iteration with ``training/checkpoint.npz``; ``resume=True`` continues from it."""
+    iteration with ``training/checkpoint.npz``; ``resume=True`` continues from it. The
+    checkpoint is also written every tenth of the iterations (a SIGKILL, the out-of-memory
+    killer or a lost node threw the whole training away, even one that had finished)."""
     loss = training_loss(tr)
     trainer = Trainer(
         stimuli.net,
@@ -117,12 +119,15 @@ def training_stage(
     if resume and ckpt.exists():
         trainer.load_checkpoint(ckpt)
     stop = checkpoint_on_signal(ckpt, tr.iterations)
+    every = max(1, tr.iterations // 10)
 
     def report(trainer: Trainer, rec: dict[str, Any]) -> None:
         i = rec["iteration"]
         progress(
             f"training: {i}/{tr.iterations}, rate {rec['mean_rate_hz']:.1f} Hz", i / tr.iterations
         )
+        if i % every == 0:
+            trainer.save_checkpoint(ckpt)
         stop(trainer, rec)
 
     with warnings.catch_warnings():
