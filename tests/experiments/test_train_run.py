@@ -120,8 +120,8 @@ def test_an_explosion_after_a_checkpoint_gives_the_resume_options(tmp_path, monk
         run_training(TrainConfig(**cfg), tmp_path / "t")
     assert str(info.value) == (
         "eprop gradient exploded (norm 1e+09 > 1e+08); the run's last checkpoint, of 2 "
-        f"iteration(s), is kept in {tmp_path / 't'}: change the settings and continue it with "
-        "--resume --allow-config-change"
+        f"iteration(s), is {tmp_path / 't' / 'checkpoint.npz'}: change the settings and "
+        "continue with --resume --allow-config-change"
     )
     assert info.value.checkpoint == tmp_path / "t" / "checkpoint.npz"
     assert info.value.checkpoint_iteration == 2 and info.value.reason.startswith("eprop")

@@ -593,7 +593,7 @@ def test_an_explosion_names_the_last_checkpoint(tmp_path, monkeypatch):
     assert err.reason == "eprop gradient exploded (norm 1e+09 > 1e+08)"
     assert str(err) == (
         f"{err.reason}; the run's last checkpoint, of 2 iteration(s), is "
-        f"{tmp_path / 'checkpoint.npz'}: fit(..., resume=True) continues from it"
+        f"{tmp_path / 'checkpoint.npz'}: fit(..., resume=True) continues"
     )
     assert int(np.load(tmp_path / "checkpoint.npz")["iteration"]) == 2
     # a resumed run that explodes before its next checkpoint names the one it resumed from

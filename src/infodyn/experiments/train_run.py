@@ -357,14 +357,10 @@ def _train_in(
         if not resume and not run.file("checkpoint.npz").exists():  # nothing of it is kept
             _forget_fresh_run(run)
         if isinstance(err, GradientExplosionError) and err.checkpoint is not None:
-            said = GradientExplosionError(  # the command that continues, not the API's call
-                f"{err.reason}; the run's last checkpoint, of {err.checkpoint_iteration} "
-                f"iteration(s), is kept in {run.path}: change the settings and continue it "
-                "with --resume --allow-config-change"
-            )
-            said.reason, said.checkpoint = err.reason, err.checkpoint
-            said.checkpoint_iteration = err.checkpoint_iteration
-            raise said from None
+            how = "change the settings and continue with --resume --allow-config-change"
+            raise err.at_checkpoint(  # the command that continues, not the API's call
+                err.reason, err.checkpoint, err.checkpoint_iteration or 0, how
+            ) from None
         raise
     elapsed = time.perf_counter() - t0
     if not history:

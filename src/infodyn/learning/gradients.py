@@ -88,14 +88,16 @@ class GradientExplosionError(InputError):
     checkpoint: Path | None = None
     checkpoint_iteration: int | None = None
 
-    def with_checkpoint(self, path: Path, iteration: int) -> GradientExplosionError:
-        """This error, naming the last checkpoint and how the API continues from it (it named
-        none: a run that exploded after hours read as lost)."""
-        err = GradientExplosionError(
-            f"{self}; the run's last checkpoint, of {iteration} iteration(s), is {path}: "
-            "fit(..., resume=True) continues from it"
+    @classmethod
+    def at_checkpoint(
+        cls, reason: str, path: Path, iteration: int, how: str
+    ) -> GradientExplosionError:
+        """The error ``reason``, naming the run's last checkpoint and ``how`` to continue from
+        it (it named none: a run that exploded after hours read as lost)."""
+        err = cls(
+            f"{reason}; the run's last checkpoint, of {iteration} iteration(s), is {path}: {how}"
         )
-        err.reason, err.checkpoint, err.checkpoint_iteration = str(self), path, iteration
+        err.reason, err.checkpoint, err.checkpoint_iteration = reason, path, iteration
         return err
 
 

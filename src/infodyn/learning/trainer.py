@@ -445,8 +445,8 @@ class Trainer:
                     rec = self.step()
                 except GradientExplosionError as err:
                     if saved is not None and out is not None:
-                        path = Path(out) / "checkpoint.npz"
-                        raise err.with_checkpoint(path, saved) from None
+                        path, how = Path(out) / "checkpoint.npz", "fit(..., resume=True) continues"
+                        raise err.at_checkpoint(str(err), path, saved, how) from None
                     raise
                 bar.update(advance=1, status=f"loss {rec['loss']:.4g}")
                 if callback is not None:
