@@ -203,7 +203,9 @@ def _fit_and_report(
         log_z, log_z_se, log_z_method = ais.log_z, ais.stderr, "ais"
     # the words the fit saw (not the validation rows: they made n_train 2400 for 2160 fitted,
     # so d/M and the train - test gap were those of words the model never saw)
-    report = E.heldout_report(model, X[fit_rows], X_test, log_z=log_z)
+    # in time order: the batch-means errors of the per-word gains need it (the fit rows are
+    # shuffled by the validation split)
+    report = E.heldout_report(model, X[np.sort(fit_rows)], X_test, log_z=log_z)
 
     labels, memories = E.memory_labels(model, X)
     counts = np.bincount(labels, minlength=memories.shape[0])
