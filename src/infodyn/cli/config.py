@@ -65,20 +65,6 @@ STARTERS: dict[str, dict[str, object]] = {
 }
 
 
-def starter_config(name: str) -> tuple[dict[str, object], object]:
-    """Command ``name``'s default config with :data:`STARTERS`' values over it: the resolved
-    dict and the validated config (for its field descriptions)."""
-    from infodyn.experiments.config import get_command, resolved, validate
-    from infodyn.experiments.dotted import set_dotted
-
-    spec = get_command(name)
-    data: dict[str, object] = dict(spec.required_example)
-    for key, value in STARTERS.get(spec.name, {}).items():
-        set_dotted(data, key, value)
-    cfg = validate(spec.config_model(), data, source=f"starter {spec.name} config")
-    return resolved(cfg), cfg
-
-
 @config_app.command("init")
 def init(
     command: str = typer.Argument("simulate", help="Command whose default config to print."),
@@ -86,8 +72,7 @@ def init(
     """Print COMMAND's complete config (a starting point to copy and edit): every key with its
     default, but the few values that make it run well as it is (named at the top)."""
     from infodyn._version import __version__
-    from infodyn.experiments.config import describe_fields, get_command
-    from infodyn.experiments.toml_write import to_toml
+    from infodyn.experiments.config import default_config_toml, get_command
 
     name = get_command(command).name
     header = f"# default config for `infodyn {name}` (infodyn {__version__})\n"
@@ -97,8 +82,7 @@ def init(
             f"# config for `infodyn {name}` (infodyn {__version__}): every key at its default "
             f"but {', '.join(changed)}, set so that it runs well as it is\n"
         )
-    full, cfg = starter_config(name)
-    typer.echo(header + to_toml(full, describe_fields(cfg)), nl=False)
+    typer.echo(header + default_config_toml(name, changed), nl=False)
 
 
 @config_app.command("list")

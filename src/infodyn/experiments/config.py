@@ -410,12 +410,15 @@ def get_command(name: str) -> CommandSpec:
     return COMMANDS[name]
 
 
-def default_config_toml(name: str) -> str:
+def default_config_toml(name: str, overrides: dict[str, Any] | None = None) -> str:
     """Command ``name``'s complete default config as commented TOML (``infodyn config init``
     and the documentation's config reference): every key with its default, units and choices;
-    keys without a default hold the spec's ``required_example`` placeholders."""
+    keys without a default hold the spec's ``required_example`` placeholders. ``overrides``
+    (dotted keys) replace defaults: ``config init``'s starter values."""
     spec = get_command(name)
     example = dict(spec.required_example)  # placeholders for the keys without a default
+    for key, value in (overrides or {}).items():
+        set_dotted(example, key, value, source=f"starter {name} config")
     cfg = validate(spec.config_model(), example, source=f"default {name} config")
     return to_toml(resolved(cfg), describe_fields(cfg))
 
