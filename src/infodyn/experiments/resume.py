@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from infodyn.errors import InputError, reading
+from infodyn.experiments.dotted import get_dotted
 from infodyn.learning.checkpoint import NETWORK_FIXED
 
 #: keys that may differ on resume without changing what was computed (how long to train, how
@@ -152,11 +153,10 @@ ABSENT = "(absent)"
 
 def config_value(data: Any, key: str) -> Any:
     """The value of a dotted ``key`` in a nested config dict (:data:`ABSENT` when missing)."""
-    for part in key.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return ABSENT
-        data = data[part]
-    return data
+    try:
+        return get_dotted(data, key)
+    except KeyError:
+        return ABSENT
 
 
 def _change(old: Any, new: Any) -> str:
