@@ -1,6 +1,7 @@
 """The channel experiment's runs and summary (infodyn.experiments.channel: config, run,
 summary): boundary values, the network it builds, stimulus rates and intervals over seeds."""
 
+import json
 import math
 
 import numpy as np
@@ -186,11 +187,12 @@ def test_a_channel_run_that_fails_part_way_lets_a_plain_rerun_start(tmp_path, mo
 
     done = []
 
-    def run_one(cfg, g, seed):
+    def run_one(cfg, g, seed, journal, checkpoints):
         if seed == 1:
             raise InputError("eprop gradient exploded")
         done.append(seed)
-        return [{"m": 0.5, "mi_bits": 0.1, "rate_hz": 5.0, "condition": "info"}]
+        row = {"m": 0.5, "mi_bits": 0.1, "rate_hz": 5.0, "condition": "info"}
+        return [journal.put(f"strength={g!r} seed={seed} condition=info", row)]
 
     monkeypatch.setattr(cr, "run_one", run_one)
     cfg = _channel(seeds=[0, 1])
@@ -198,6 +200,48 @@ def test_a_channel_run_that_fails_part_way_lets_a_plain_rerun_start(tmp_path, mo
         cr.run_channel(cfg, tmp_path / "run")
     assert "exploded" in (tmp_path / "run" / "progress.json").read_text()
     with pytest.raises(InputError, match="exploded"):  # not "holds an interrupted run"
-        with pytest.warns(UserWarning, match="'strength=2.0 seed=0'.* discarded.*--resume would"):
+        with pytest.warns(
+            UserWarning, match="'strength=2.0 seed=0 condition=info'.* discarded.*--resume would"
+        ):
             cr.run_channel(cfg, tmp_path / "run")
     assert done == [0, 0]  # seed 0 ran again: a plain rerun starts afresh
+
+
+class _Killed(BaseException):
+    """A SIGKILL's stand-in: nothing after it runs (no interrupt handler, no checkpoint)."""
+
+
+def test_a_channel_run_killed_in_a_training_resumes_from_its_last_checkpoint(tmp_path, monkeypatch):
+    """A SIGKILL lost the network in progress, all its conditions' trainings: each finished
+    condition is now journalled and each training checkpointed every tenth of its iterations;
+    --resume continues there and gives the rows of an uninterrupted run."""
+    from faultkit import fail_at_call
+
+    from infodyn.experiments.channel.run import TRAINING_CHECKPOINTS, run_channel
+    from infodyn.learning.trainer import Trainer
+
+    cfg = _channel(conditions=["rate", "info"], n_iterations=20)
+    ref = run_channel(cfg, tmp_path / "ref")["rows"]
+    assert not (tmp_path / "ref" / TRAINING_CHECKPOINTS).exists()
+    fail_at_call(monkeypatch, Trainer, "step", 20 + 7, _Killed())  # info's 7th iteration
+    with pytest.raises(_Killed):
+        run_channel(cfg, tmp_path / "run")
+    steps = json.loads((tmp_path / "run" / "progress.json").read_text())["steps"]
+    assert sorted(steps) == [
+        "strength=2.0 seed=0 condition=rate",
+        "strength=2.0 seed=0 condition=untrained",
+    ]
+    folders = list((tmp_path / "run" / TRAINING_CHECKPOINTS).iterdir())
+    assert [f.name for f in folders] == ["strength=2.0_seed=0_info"]  # rate's was removed
+    assert np.load(folders[0] / "checkpoint.npz")["iteration"] == 6
+    monkeypatch.undo()
+    steps_run = []
+    step = Trainer.step
+    monkeypatch.setattr(Trainer, "step", lambda self: steps_run.append(1) or step(self))
+    got = run_channel(cfg, tmp_path / "run", resume=True)["rows"]
+    assert len(steps_run) == 20 - 6  # from the checkpoint on
+    assert not (tmp_path / "run" / TRAINING_CHECKPOINTS).exists()
+    drop = ("train_seconds",)
+    assert [{k: v for k, v in r.items() if k not in drop} for r in got] == [
+        {k: v for k, v in r.items() if k not in drop} for r in ref
+    ]

@@ -4,6 +4,7 @@ analysis and response-energy stages) on tiny inputs: units, windows, seeds and s
 import importlib
 import math
 import warnings
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -417,20 +418,19 @@ def test_training_summary_and_info_bound(tmp_path, monkeypatch, info_weight):
         for i in range(n_it)
     ]
 
-    saved = []  # the iterations checkpointed: every tenth (a SIGKILL lost the whole training)
+    saved = []  # where and how often it checkpoints: every tenth (a SIGKILL lost it all)
 
     class FakeTrainer:
-        def __init__(self, *a, **k):
+        def __init__(self, net, task, loss, opts, **k):
             self.state = SimpleNamespace(params={"w_rec": np.zeros((2, 2))}, iteration=0)
+            self.opts = opts
 
-        def fit(self, n, callback=None):
+        def fit(self, n, out=None, resume=False, callback=None):
+            saved.append((Path(out).name, self.opts.checkpoint_every, resume))
             for r in history:
                 self.state.iteration = r["iteration"]
                 callback(self, r)
             return [dict(r) for r in history]
-
-        def save_checkpoint(self, path):
-            saved.append((self.state.iteration, path.name))
 
     monkeypatch.setattr(ts, "Trainer", FakeTrainer)
     monkeypatch.setattr(
@@ -449,7 +449,7 @@ def test_training_summary_and_info_bound(tmp_path, monkeypatch, info_weight):
     assert out.summary["loss_first_2"] == pytest.approx(0.5)  # mean of 0, 1
     assert out.summary["loss_last_2"] == pytest.approx(18.5)  # mean of 18, 19
     assert out.summary["mean_rate_hz_last_2"] == pytest.approx(28.5)
-    assert saved == [(i, "checkpoint.npz") for i in range(2, 21, 2)]
+    assert saved == [("training", 2, False)]
 
 
 def test_a_partial_network_table_keeps_the_pipelines_other_defaults():

@@ -316,6 +316,29 @@ def checkpoint_on_signal(path: str | os.PathLike, total: int) -> Any:
     return callback
 
 
+def fit_resumably(
+    trainer: Any,
+    n: int,
+    folder: str | os.PathLike,
+    resume: bool,
+    callback: Any = None,
+) -> list[dict[str, Any]]:
+    """``trainer.fit(n)`` checkpointed in ``folder/checkpoint.npz``: every
+    ``trainer.opt.checkpoint_every`` iterations, at the end, and after the iteration during
+    which a signal arrived (then :class:`Interrupted`); with ``resume`` it continues from that
+    checkpoint when there is one (a kill before the first checkpoint left none).
+    ``callback(trainer, record)`` runs after every iteration, before the signal check."""
+    stop = checkpoint_on_signal(Path(folder) / "checkpoint.npz", n)
+
+    def each(trainer: Any, record: dict[str, Any]) -> None:
+        if callback is not None:
+            callback(trainer, record)
+        stop(trainer, record)
+
+    resume = resume and (Path(folder) / "checkpoint.npz").exists()
+    return trainer.fit(n, out=folder, resume=resume, callback=each)
+
+
 def resumable_iterations(trainer: Any, n: int, checkpoint: str | os.PathLike, resume: bool):
     """Iteration numbers ``start .. n - 1`` for a loop that calls ``trainer.step()`` itself.
 

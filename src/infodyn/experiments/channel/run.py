@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from infodyn.atomic import write_csv
@@ -21,6 +25,8 @@ from infodyn.learning.adaptation import LIFAdaptationConfig
 from infodyn.network import LIF
 from infodyn.network.encoders import StimulusSet
 from infodyn.progress import ProgressBar
+
+TRAINING_CHECKPOINTS = "training_checkpoints"  # a folder per training in progress
 
 
 def build_channel_network(cfg: ChannelConfig, strength: float):
@@ -51,8 +57,19 @@ def _stimuli(cfg: ChannelConfig, seed: int) -> StimulusSet:
     )
 
 
-def run_one(cfg: ChannelConfig, strength: float, seed: int) -> list[dict[str, Any]]:
-    """All conditions for one input strength and seed: one row per condition."""
+def run_one(
+    cfg: ChannelConfig,
+    strength: float,
+    seed: int,
+    journal: StepJournal | None = None,
+    checkpoints: str | os.PathLike | None = None,
+) -> list[dict[str, Any]]:
+    """All conditions for one input strength and seed: one row per condition.
+
+    With a ``journal``, each condition's row is recorded there once done and taken from it
+    when it is there (a resumed run), and each training is checkpointed in a folder of its own
+    under ``checkpoints`` (removed once its row is recorded) and continued from the checkpoint
+    it finds there: a kill loses at most a tenth of one training."""
     net = build_channel_network(cfg, strength)
     stim = _stimuli(cfg, seed)
     params0 = net.init(seed=seed)
@@ -75,16 +92,31 @@ def run_one(cfg: ChannelConfig, strength: float, seed: int) -> list[dict[str, An
         adaptation = LIFAdaptationConfig(
             target_rate_hz=cfg.r0_hz, window_ms=cfg.adapt_window_ms, rule=cfg.adaptation_rule
         )
-    rows = [
-        {
+
+    def kept(cond: str, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        if journal is None:
+            return make()
+        step = f"strength={strength!r} seed={seed} condition={cond}"
+        row = journal.get(step) or journal.put(step, make())
+        if checkpoints is not None:  # the training's checkpoint is of no more use
+            shutil.rmtree(training_folder(cond), ignore_errors=True)
+        return row
+
+    def training_folder(cond: str) -> Path | None:
+        if checkpoints is None:
+            return None
+        return Path(checkpoints) / f"strength={strength!r}_seed={seed}_{cond}"
+
+    def untrained() -> dict[str, Any]:
+        return {
             "strength": strength,
             "seed": seed,
             "condition": "untrained",
             **measure(TrainResult(params0, [])),
             "train_seconds": 0.0,
         }
-    ]
-    for cond in cfg.conditions:
+
+    def trained(cond: str) -> dict[str, Any]:
         t0 = time.perf_counter()
         result = train_network(
             net,
@@ -100,8 +132,10 @@ def run_one(cfg: ChannelConfig, strength: float, seed: int) -> list[dict[str, An
             method=cfg.method,
             seed=seed,
             adaptation=adaptation,
+            checkpoint=training_folder(cond),
+            resume=True,  # from a checkpoint that is there: run_channel's own
         )
-        row = {
+        return {
             "strength": strength,
             "seed": seed,
             "condition": cond,
@@ -109,7 +143,9 @@ def run_one(cfg: ChannelConfig, strength: float, seed: int) -> list[dict[str, An
             "train_seconds": time.perf_counter() - t0,
             "final_loss": result.history[-1]["loss"] if result.history else float("nan"),
         }
-        rows.append(row)
+
+    rows = [kept("untrained", untrained)]
+    rows += [kept(cond, lambda cond=cond: trained(cond)) for cond in cfg.conditions]
     return rows
 
 
@@ -163,6 +199,8 @@ def run_channel(
         check_resumable(out, "channel")
     run = RunDir(out, "channel", hold_figures=True)
     journal = StepJournal.of_config(run.path, cfg, resume, "channel")
+    if not resume:  # a failed run's (a plain rerun starts afresh over it)
+        shutil.rmtree(run.file(TRAINING_CHECKPOINTS), ignore_errors=True)
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     n_networks = len(cfg.input_strengths) * len(cfg.seeds)
@@ -170,20 +208,16 @@ def run_channel(
         ProgressBar("channel", n_networks, enabled=progress, unit="networks") as bar,
         journal.failing(),
     ):
-        for g in cfg.input_strengths:
-            for s in cfg.seeds:
-                step = f"strength={g!r} seed={s}"
-                rows.extend(journal.get(step) or journal.put(step, run_one(cfg, g, s)))
-                check(
-                    f"{len(journal.steps)} of {n_networks} networks done and kept in {journal.path}"
-                )
-                last = rows[-1]
-                bar.update(advance=1)
-                m = f"m={last['m']:.3f}" if is_finite_number(last["m"]) else "m not resolved"
-                bar.log(  # the last condition's row: named (it read as the network's)
-                    f"strength {g:g} seed {s}, {last['condition']}: {m} "
-                    f"I={last['mi_bits']:.3f} bits rate={last['rate_hz']:.1f} Hz"
-                )
+        for done, (g, s) in enumerate(itertools.product(cfg.input_strengths, cfg.seeds), 1):
+            rows.extend(run_one(cfg, g, s, journal, run.file(TRAINING_CHECKPOINTS)))
+            check(f"{done} of {n_networks} networks done and kept in {journal.path}")
+            last = rows[-1]
+            bar.update(advance=1)
+            m = f"m={last['m']:.3f}" if is_finite_number(last["m"]) else "m not resolved"
+            bar.log(  # the last condition's row: named (it read as the network's)
+                f"strength {g:g} seed {s}, {last['condition']}: {m} "
+                f"I={last['mi_bits']:.3f} bits rate={last['rate_hz']:.1f} Hz"
+            )
     summary = summarize(rows)
     fig1, fig2 = channel_figures(summary)
     run.savefig(fig1, "info_vs_branching")
@@ -202,4 +236,5 @@ def run_channel(
     }
     run.finish(config_source if config_source is not None else cfg, "channel", results)
     journal.finish()
+    shutil.rmtree(run.file(TRAINING_CHECKPOINTS), ignore_errors=True)
     return results

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError, require
+from infodyn.experiments.interrupt import fit_resumably
 from infodyn.learning.adaptation import adapted_input, adapted_network
 from infodyn.learning.hooks import lif_adaptation_hook
 from infodyn.learning.info_objectives import (
@@ -88,6 +90,8 @@ def train_network(
     precision: str = "float32",
     adaptation: Any = None,
     adapt_every: int = 1,
+    checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
 ) -> TrainResult:
     """Adam (after global-norm clipping) on the chosen weights, by
     :class:`~infodyn.learning.trainer.Trainer`; every iteration draws fresh noisy trials of all
@@ -97,6 +101,10 @@ def train_network(
     ``adaptation`` (a :class:`~infodyn.learning.adaptation.LIFAdaptationConfig`) runs the LIF
     threshold/gain homeostasis alongside (:func:`~infodyn.learning.hooks.lif_adaptation_hook`,
     updated every ``adapt_every`` iterations).
+
+    ``checkpoint`` (a folder): the training is checkpointed there every tenth of its
+    iterations and on SIGINT/SIGTERM (:func:`~infodyn.experiments.interrupt.fit_resumably`);
+    ``resume=True`` continues from the checkpoint there.
     """
     require(n_iterations >= 0, "n_iterations must be >= 0")
     require(adapt_every >= 1, "adapt_every must be >= 1")
@@ -114,14 +122,17 @@ def train_network(
             train=train,
             precision=precision,
             seed=seed,
-            checkpoint_every=10**9,
+            checkpoint_every=max(1, n_iterations // 10),
         ),
         params=params,
         mask=None,
         hooks=hooks,
         sampler=task.sampler(seed),
     )
-    history = trainer.fit(n_iterations)
+    if checkpoint is None:
+        history = trainer.fit(n_iterations)
+    else:
+        history = fit_resumably(trainer, n_iterations, checkpoint, resume)
     dtype = np.float64 if precision == "float64" else np.float32
     p = {k: np.asarray(trainer.state.params[k], dtype=dtype) for k in params}
     hist = [

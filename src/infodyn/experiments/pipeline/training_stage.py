@@ -18,7 +18,7 @@ import numpy as np
 from infodyn.atomic import remove_temporaries
 from infodyn.errors import require
 from infodyn.experiments.hooks import branching_hook
-from infodyn.experiments.interrupt import checkpoint_on_signal
+from infodyn.experiments.interrupt import fit_resumably
 from infodyn.experiments.pipeline import figures as pf
 from infodyn.experiments.pipeline.config import TrainingSection
 from infodyn.experiments.pipeline.stimulus_stage import Stimuli
@@ -109,30 +109,23 @@ def training_stage(
             batch_size=tr.batch_size,
             clip_norm=tr.clip_norm,
             seed=tr.seed,
-            checkpoint_every=10**9,
+            checkpoint_every=max(1, tr.iterations // 10),
         ),
         params=stimuli.params0,
         hooks=(branching_hook(bin_steps=bin_steps),),
     )
     t0 = time.perf_counter()
-    ckpt = run.file(TRAINING_CHECKPOINT)
-    if resume and ckpt.exists():
-        trainer.load_checkpoint(ckpt)
-    stop = checkpoint_on_signal(ckpt, tr.iterations)
-    every = max(1, tr.iterations // 10)
 
     def report(trainer: Trainer, rec: dict[str, Any]) -> None:
         i = rec["iteration"]
         progress(
             f"training: {i}/{tr.iterations}, rate {rec['mean_rate_hz']:.1f} Hz", i / tr.iterations
         )
-        if i % every == 0:
-            trainer.save_checkpoint(ckpt)
-        stop(trainer, rec)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        history = trainer.fit(tr.iterations, callback=report)
+        folder = run.file(TRAINING_CHECKPOINT).parent
+        history = fit_resumably(trainer, tr.iterations, folder, resume, report)
     params = numpy_params(trainer.state.params)  # a sparse [network] stays sparse
     h_s = math.log2(stimuli.task.n_out)
     for rec in history:  # the history's loss terms are weighted: the bound needs CE itself
