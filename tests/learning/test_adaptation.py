@@ -164,18 +164,18 @@ def test_running_moments_weight_the_newest_chunk_by_smoothing():
 def test_target_count_uses_the_step_in_ms():
     """At dt = 0.5 ms a 20-ms window is 40 steps; a unit firing at exactly the target rate
     (10 Hz: one spike per 100 ms = 200 steps, 0.2 per window) keeps its threshold."""
-    cfg = LIFAdaptationConfig(target_rate_hz=10.0, window_ms=20.0, rule="rate")
+    cfg = LIFAdaptationConfig(target_rate_hz=10.0, window_ms=20.0, rule="rate", eta_theta=0.1)
     z = np.zeros((4000, 2))
     z[::200, 0] = 1  # 10 Hz at dt = 0.5
     z[::100, 1] = 1  # 20 Hz
     new = lif_adaptation_update(init_lif_adaptation(2), z, 0.5, cfg)
     assert new["count_mean"][0] == pytest.approx(0.2, rel=1e-12)
     assert new["theta"][0] == pytest.approx(1.0, abs=1e-12)
-    assert new["theta"][1] == pytest.approx(1.0 + 0.3 * np.log(2.0), rel=1e-12)
+    assert new["theta"][1] == pytest.approx(1.0 + 0.1 * (20.0 / 10.0 - 1.0), rel=1e-12)
 
 
 def test_each_step_is_clipped_to_max_step():
-    """100 Hz against a 10 Hz target: eta log(10) = 0.69 per update is cut to max_step = 0.25
+    """100 Hz against a 10 Hz target: eta (100 - 10) / 10 = 2.7 per update is cut to max_step = 0.25
     on theta; a Fano factor 0 against F* = 1.2 asks for 0.5 eta log(F*/floor) > 0.25 on log g."""
     cfg = LIFAdaptationConfig(target_rate_hz=10.0, window_ms=20.0)
     z = np.zeros((1000, 1))
@@ -278,3 +278,55 @@ def test_adapted_input_of_no_step_is_refused_in_one_line():
     net = LIF(n_in=3, n_rec=4)
     with pytest.raises(InputError, match="x has no step"):
         adapted_input(np.zeros((0, 3)), net)
+
+
+def test_the_threshold_step_is_the_relative_rate_error():
+    """theta += eta_theta (m - m*) / m*: 15 Hz against 10 Hz in 20-ms windows is 0.3 / 0.2 - 1."""
+    z = np.zeros((1000, 1))
+    z[::200, 0] = 1  # 5 spikes in 1 s: 0.1 a window
+    z[100::200, 0] = 1  # and 5 more: 0.2 a window, 10 Hz
+    z[50::100, 0] = 1  # and 10 more: 0.4 a window, 20 Hz
+    cfg = LIFAdaptationConfig(target_rate_hz=15.0, rule="rate", smoothing=1.0, eta_theta=0.1)
+    new = lif_adaptation_update(init_lif_adaptation(1), z, 1.0, cfg)
+    assert new["theta"][0] == pytest.approx(1.0 + 0.1 * (0.4 / 0.3 - 1.0), rel=1e-12)
+
+
+def test_the_threshold_step_is_unbiased_at_the_target_on_short_chunks():
+    """Chunks of 200 steps at exactly the 10 Hz target (2 spikes a unit): the mean threshold
+    step is 0. With log(m / m*) it was below 0 (Jensen: the mean of the log is below the log of
+    the mean), and the rate settled 10-40 % above the target."""
+    rng = np.random.default_rng(3)
+    cfg = LIFAdaptationConfig(target_rate_hz=10.0, rule="rate", smoothing=1.0, eta_theta=0.01)
+    z = (rng.random((200, 4000)) < 0.01).astype(float)  # 4000 units, each one chunk
+    steps = lif_adaptation_update(init_lif_adaptation(4000), z, 1.0, cfg)["theta"] - 1.0
+    se = steps.std() / np.sqrt(steps.size)
+    assert abs(steps.mean()) < 3 * se  # the log rule: about -11 se
+
+
+def test_adapt_lif_holds_a_10_hz_target_on_short_chunks():
+    """30 units, fresh 200-ms chunks of filtered noise (2 spikes a unit at the target): the
+    log rule held 11.4 Hz over updates 100-200 (smoothing 0.5); the relative error holds
+    10.0 Hz with smoothing 0.2."""
+    net = LIF(n_in=50, n_rec=30, n_out=1, rec_scale=0.5, in_scale=3.0)
+    params = net.init(seed=0)
+
+    def inputs(k):
+        return filtered_noise_spikes(200, 50, mean_rate=20, contrast=0.8, seed=100 + k)
+
+    cfg = LIFAdaptationConfig(target_rate_hz=10.0, rule="rate", smoothing=0.2)
+    rates = adapt_lif(net, params, inputs, 200, cfg).rate_hz
+    assert np.mean(rates[100:]) == pytest.approx(10.0, rel=0.03)
+
+
+def test_a_target_beyond_the_refractory_limit_is_refused():
+    """n_ref = 10 at dt = 1 ms allows at most 1000 / 11 = 90.9 Hz: a 150 Hz target drove every
+    threshold to its lower bound and the rate stayed at 81 Hz, unsaid."""
+    from infodyn.learning.hooks import lif_adaptation_hook
+
+    net = LIF(n_in=5, n_rec=4, n_out=1, n_ref=10)
+    cfg = LIFAdaptationConfig(target_rate_hz=150.0, rule="rate")
+    with pytest.raises(InputError, match=r"out of reach.*n_ref=10.*90.91 Hz"):
+        adapt_lif(net, net.init(seed=0), np.zeros((50, 5)), 1, cfg)
+    with pytest.raises(InputError, match="out of reach"):
+        lif_adaptation_hook(cfg).init(net, net.init(seed=0))
+    adapt_lif(net, net.init(seed=0), np.zeros((50, 5)), 1, LIFAdaptationConfig(target_rate_hz=90.0))

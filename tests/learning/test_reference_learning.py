@@ -64,21 +64,22 @@ def test_sigmoid_transfer_formula():
 
 def test_lif_adaptation_step_by_hand():
     """Unit 0 fires every 10 steps (2 per 20-ms window), unit 1 every 100 (mean 0.2 = target),
-    unit 2 never (floor: half a spike over the run's windows, or half the target if less).
-    The variance is the unbiased one (ddof 1)."""
+    unit 2 never (its Fano factor's floor: half a spike over the run's windows, or half the
+    target if less). The threshold steps by the relative rate error; the variance is the
+    unbiased one (ddof 1)."""
     z = np.zeros((1000, 3))
     z[::10, 0] = 1
     z[::100, 1] = 1
-    cfg = LIFAdaptationConfig(target_rate_hz=10.0, window_ms=20.0, eta_theta=0.05, eta_gain=0.1)
+    cfg = LIFAdaptationConfig(target_rate_hz=10.0, window_ms=20.0, eta_theta=0.02, eta_gain=0.1)
     new = lif_adaptation_update(init_lif_adaptation(3), z, 1.0, cfg)
     counts = z.reshape(50, 20, 3).sum(1)  # 50 windows of 20 steps
     m, v, target = counts.mean(0), counts.var(0, ddof=1), 10.0 * 20 / 1000
     floor = min(0.5 / 50, 0.5 * target)
     np.testing.assert_allclose(new["count_mean"], m, rtol=1e-12)
     np.testing.assert_allclose(new["count_var"], v, rtol=1e-12)
-    theta = 1.0 + np.clip(0.05 * np.log(np.maximum(m, floor) / target), -0.25, 0.25)
+    theta = 1.0 + np.clip(0.02 * (m - target) / target, -0.25, 0.25)
     np.testing.assert_allclose(new["theta"], theta, rtol=1e-12)
-    assert new["theta"][0] == pytest.approx(1.0 + 0.05 * np.log(10.0), rel=1e-12)
+    assert new["theta"][0] == pytest.approx(1.0 + 0.02 * 9.0, rel=1e-12)
     assert new["theta"][1] == pytest.approx(1.0, abs=1e-12)
     fano = np.maximum(v, floor) / np.maximum(m, floor)  # unit 0: variance 0
     d_log_gain = np.clip(0.5 * 0.1 * np.log((1.0 + target) / fano), -0.25, 0.25)

@@ -34,6 +34,7 @@ from infodyn.learning.adaptation import (
     adapted_network,
     init_lif_adaptation,
     lif_adaptation_update,
+    require_reachable_target,
 )
 from infodyn.network.sparse import is_sparse
 
@@ -194,6 +195,7 @@ def lif_adaptation_hook(
     dtype = np.float64 if precision == "float64" else np.float32
 
     def init(net: Any, params: dict[str, Any]) -> dict[str, np.ndarray]:
+        require_reachable_target(net, cfg)
         return init_lif_adaptation(net.n_rec)
 
     def view(state: dict[str, Any], net: Any, params: dict[str, Any], x: Any) -> View:
