@@ -74,3 +74,13 @@ def test_a_fractional_start_is_refused():
     img = np.random.default_rng(0).random((20, 20))
     with pytest.raises(InputError, match="whole pixels"):  # it started at (1, 2), unsaid
         saccade_path(img, 4, 10, start=(1.5, 2.7), seed=0)
+
+
+def test_a_folder_of_several_images_is_refused_in_one_line(tmp_path):
+    """A folder of two images: "too many values to unpack (expected 1)"."""
+    from PIL import Image
+
+    for k in range(2):
+        Image.fromarray(np.full((16, 16), 40 * k + 10, np.uint8)).save(tmp_path / f"{k}.png")
+    with pytest.raises(InputError, match="one image, this holds 2"):
+        saccade_path(str(tmp_path), size=4, n_fixations=2, seed=0)

@@ -338,3 +338,34 @@ def test_a_compression_tifffile_cannot_decode_names_the_package(tmp_path):
         fh.write(b"\x05\x00")
     with pytest.raises(InputError, match="needs the imagecodecs package .*pip install imagecodecs"):
         load_images([str(path)])
+
+
+def test_netpbm_files_of_more_than_8_bits_keep_their_scale_or_are_refused(tmp_path):
+    """A 16-bit PGM whose levels all lay below 256 read 257x too bright (Pillow's mode "I",
+    which to_grey took for 8-bit levels): its maxval is the scale, as for a 16-bit PNG. A
+    16-bit colour PPM lost its low 8 bits (Pillow reads it as 8-bit RGB): refused."""
+    from infodyn.data.image_files import read_image
+
+    levels = (np.random.default_rng(1).random((16, 16)) * 200).astype(np.uint16)
+    (tmp_path / "dark.pgm").write_bytes(
+        b"P5\n# a comment\n16 16\n65535\n" + levels.astype(">u2").tobytes()
+    )
+    np.testing.assert_allclose(read_image(tmp_path / "dark.pgm"), levels / 65535.0, rtol=1e-12)
+    (tmp_path / "ten.pgm").write_bytes(b"P5 16 16 1000\n" + levels.astype(">u2").tobytes())
+    np.testing.assert_allclose(read_image(tmp_path / "ten.pgm"), levels / 1000.0, atol=1e-5)
+    (tmp_path / "byte.pgm").write_bytes(b"P5\n16 16\n255\n" + levels.astype(np.uint8).tobytes())
+    np.testing.assert_allclose(read_image(tmp_path / "byte.pgm"), levels / 255.0, rtol=1e-12)
+    rgb = np.stack([levels + 300] * 3, axis=2)
+    (tmp_path / "c.ppm").write_bytes(b"P6\n16 16\n65535\n" + rgb.astype(">u2").tobytes())
+    with pytest.raises(InputError, match="colour PPM of maxval 65535.*save it as a TIFF"):
+        read_image(tmp_path / "c.ppm")
+
+
+def test_an_image_without_pixels_is_refused_in_one_line():
+    """natural_patches on a (0, 8) image raised NumPy's "zero-size array to reduction"."""
+    from infodyn.data.images import natural_patches
+
+    with pytest.raises(InputError, match=r"no pixels \(shape \(0, 8\)\)"):
+        to_grey(np.zeros((0, 8)))
+    with pytest.raises(InputError, match="no pixels"):
+        natural_patches(2, 10, images=[np.zeros((0, 8))])

@@ -47,7 +47,12 @@ def saccade_path(
     staying within ``max_offset`` pixels of the fixation point (default: ``size // 2``) and
     inside the image.
     """
-    ((name, grey),) = load_images([image])
+    loaded = load_images([image])
+    require(  # a folder of two: "too many values to unpack"
+        len(loaded) == 1,
+        f"{image}: saccade_path follows one image, this holds {len(loaded)}; name one of them",
+    )
+    ((name, grey),) = loaded
     H, W = grey.shape
     size = whole_number(size, "size", minimum=1)  # 0 gave empty patches
     require(H >= size and W >= size, f"{name}: image {grey.shape} is smaller than the patch")

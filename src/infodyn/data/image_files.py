@@ -52,6 +52,7 @@ def to_grey(image: np.ndarray, name: str = "image") -> np.ndarray:
         grey = a.astype(np.float64) / _integer_scale(a, name)
     else:
         raise InputError(f"{name}: expected a 2-D grey or (H, W, 3|4) colour image, got {a.shape}")
+    require(grey.size > 0, f"{name}: the image has no pixels (shape {a.shape})")
     require_finite(name, grey)
     return grey
 
@@ -233,6 +234,17 @@ def _png_bits(path: Path) -> tuple[int, int] | None:
     return head[24], head[25]
 
 
+def _netpbm_max(path: Path) -> tuple[bytes, int] | None:
+    """A colour or grey Netpbm file's magic number and maxval from its header (None for
+    another file): whitespace-separated tokens, ``#`` comments to the end of a line."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if head[:2] not in (b"P2", b"P3", b"P5", b"P6"):
+        return None
+    tokens = b" ".join(line.split(b"#")[0] for line in head.splitlines()).split()
+    return (tokens[0][:2], int(tokens[3])) if len(tokens) > 3 and tokens[3].isdigit() else None
+
+
 def _read_pil(path: Path, frames: bool = True, frame: int = 0) -> np.ndarray:
     """Pillow's reading of ``frame``; ``frames``: refuse an animation (a camera JPEG's MPF
     preview or gain map is no second image: frame 0 is the photograph)."""
@@ -241,6 +253,12 @@ def _read_pil(path: Path, frames: bool = True, frame: int = 0) -> np.ndarray:
         bits is None or not (bits[0] == 16 and bits[1] in (2, 4, 6)),
         f"{path}: a 16-bit colour PNG, of which Pillow reads only the high 8 bits of each "
         "channel; save it as a TIFF (read whole) or as a 16-bit grey PNG",
+    )
+    netpbm = _netpbm_max(path)
+    require(  # Pillow reads P3/P6 at maxval > 255 as 8-bit RGB: 20 grey levels of 64 were left
+        netpbm is None or not (netpbm[0] in (b"P3", b"P6") and netpbm[1] > 255),
+        f"{path}: a colour PPM of maxval {netpbm and netpbm[1]}, of which Pillow keeps only "
+        "8 bits a channel; save it as a TIFF (read whole) or as a 16-bit grey PGM",
     )
     with Image.open(path) as im:
         if frames and im.format != "MPO":
@@ -253,6 +271,8 @@ def _read_pil(path: Path, frames: bool = True, frame: int = 0) -> np.ndarray:
         ImageOps.exif_transpose(im, in_place=True)
         if im.mode.startswith("I;16"):  # 16-bit grey in either byte order (I;16B: TIFFs in
             return np.asarray(im).astype(np.uint16)  # "MM" order; convert("RGB") clipped at 255)
+        if netpbm is not None and im.mode == "I":  # a PGM of maxval > 255, which Pillow scales
+            return np.asarray(im).astype(np.uint16)  # to 0..65535 (a dark one read as 8-bit)
         if im.mode not in ("L", "RGB", "RGBA", "I", "F", "LA", "1"):
             im = im.convert("RGB")
         return np.asarray(im)  # mode "I" (16-bit data in int32): to_grey's signed-integer rule
