@@ -457,6 +457,10 @@ def test_a_damaged_done_marker_is_not_trusted(text, tmp_path):
     # KeyError 'results' while the table was built)
     (tmp_path / DONE_MARKER).write_bytes(text)
     assert read_marker(tmp_path, "k") is None
+    # and said, as docs/scale.md promises (only an edited checksum was: these reran unsaid)
+    with pytest.warns(UserWarning, match=r"DONE.json: it (is not a done marker|cannot be read).*"
+                      "the point runs again"):  # fmt: skip
+        assert read_marker(tmp_path, "k", warn=True) is None
 
 
 def test_sweep_with_failed_points_exits_1_or_2_for_bad_input(tmp_path, monkeypatch, capsys):
@@ -687,3 +691,38 @@ def test_a_sweep_cleans_its_own_temporaries_only(tmp_path):
     lock.write_text(json.dumps({"host": socket.gethostname(), "pid": 2**22 + 12345}))
     _remove_temporaries(tmp_path)
     assert not running.exists()
+
+
+def test_a_result_named_like_a_grid_column_keeps_the_grid_value(tmp_path):
+    """energy's results hold bin_ms and window, which are also its grid keys: the result's
+    value replaced the grid's in results.csv (1.0 for 1 on finished rows, 1 on failed ones)."""
+    from types import SimpleNamespace
+
+    from infodyn.experiments.sweep import _table_rows
+
+    p = SimpleNamespace(index=0, name="bin_ms=1_x", key="k", values={"bin_ms": 1}, seed=None)
+    marker = {"results": {"bin_ms": 2.5, "m": 0.9, "nested": {"bin_ms": 3}}}
+    (row,) = _table_rows([p], {"k": marker}, set(), {"k": tmp_path})
+    assert row["bin_ms"] == 1 and row["results.bin_ms"] == 2.5 and row["m"] == 0.9
+    assert row["nested.bin_ms"] == 3
+
+
+@pytest.mark.parametrize("where", ["points", "point"])
+def test_a_file_in_the_way_of_a_points_folder_is_refused_before_any_point_runs(
+    where, tmp_path, toy_command
+):
+    """A file named points in --out, or where a point's folder goes: a worker's mkdir raised
+    NotADirectoryError / FileExistsError, Dask retried and printed a traceback, and the sweep
+    ended with a failed point (exit 1)."""
+    from infodyn.experiments.config import get_command
+
+    grid = {"params.x": [1.0, 2.0]}
+    out = tmp_path / "sw"
+    (out / "points").parent.mkdir(parents=True)
+    blocker = out / "points"
+    if where == "point":  # the point's folder, as the sweep names it
+        blocker.mkdir()
+        blocker = blocker / expand_grid(get_command("toy"), {}, grid, None)[0].name
+    blocker.write_text("")
+    with pytest.raises(InputError, match="a file is in the way of the sweep's"):
+        run_sweep("toy", {}, grid, out, scheduler="tcp://127.0.0.1:9")

@@ -84,3 +84,14 @@ def test_the_summary_title_counts_every_point():
     assert fig.axes[0].get_title() == "sweep: 2 of 4 points plotted, 1 failed, 1 interrupted"
     whole = summary_figure(rows[:2], {"x": [1.0, 2.0]}, "rate")
     assert whole.axes[0].get_title() == "sweep: 2 points"
+
+
+def test_the_summary_line_runs_in_the_order_of_its_numeric_values():
+    """--grid x=1.5,0.5,1.0 drew its line in the order given: a zig-zag."""
+    from infodyn.experiments.sweep_outputs import summary_figure
+
+    rows = [{"status": "done", "x": x, "rate": 2 * x} for x in (1.5, 0.5, 1.0)]
+    fig = summary_figure(rows, {"x": [1.5, 0.5, 1.0]}, "rate")
+    line = fig.axes[0].containers[0].lines[0]
+    assert list(line.get_xdata()) == [0.5, 1.0, 1.5]
+    assert list(line.get_ydata()) == [1.0, 2.0, 3.0]

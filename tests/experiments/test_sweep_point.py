@@ -2,11 +2,12 @@
 again, attempts are counted in bytes, and a full disk fails a point at once."""
 
 import errno
+import warnings
 
 import pytest
 
 from infodyn.experiments.config import get_command
-from infodyn.experiments.sweep_point import count_attempts, run_point, run_point_batch
+from infodyn.experiments.sweep_point import count_attempts, read_marker, run_point, run_point_batch
 
 
 def test_a_point_that_finished_is_not_run_again_on_a_worker(tmp_path, monkeypatch):
@@ -156,7 +157,10 @@ def test_a_marker_whose_results_were_changed_runs_the_point_again(tmp_path, monk
     marker = json.loads((out / DONE_MARKER).read_text())
     marker["results"]["y"] = 0.126
     (out / DONE_MARKER).write_text(json.dumps(marker))
-    with pytest.warns(UserWarning, match="do not match their checksum"):
+    with pytest.warns(UserWarning, match="do not match their checksum.*runs again"):
+        assert read_marker(out, "k1", warn=True) is None  # the sweep's first look says so
+    with warnings.catch_warnings():  # the worker's look does not say it again
+        warnings.simplefilter("error")
         again = run_point(spec, {}, str(out), "k1")
     assert len(seen) == 2 and again["results"]["y"] == 0.125
     del marker["checksum"]  # a marker written before checksums: read as it is

@@ -14,6 +14,7 @@ show`` and ``infodyn sweep`` work for each; adding one is a :func:`register_comm
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import math
 import os
@@ -156,7 +157,7 @@ def build_network(section: dict[str, Any], prefix: str = "network"):
         # the network model reports its pydantic errors as one InputError; re-key them
         inner = exc.__context__
         if isinstance(inner, ValidationError):
-            raise InputError(_format_errors(inner, prefix)) from None
+            raise InputError(_format_errors(inner, prefix, cls)) from None
         raise InputError(f"[{prefix}] {exc}") from None
 
 
@@ -255,7 +256,7 @@ def validate(
     try:
         obj = model.model_validate(data)
     except ValidationError as exc:
-        message = _format_errors(exc, prefix)
+        message = _format_errors(exc, prefix, model)
         # free-form sections ([network]) are checked only once the rest validates: name their
         # bad keys in the same line (one error a run was fixed at a time)
         if hasattr(model, "section_errors"):
@@ -269,8 +270,18 @@ def validate(
     return obj
 
 
-def _format_errors(exc: ValidationError, prefix: str = "") -> str:
-    """One line naming every bad key as ``[section.key] problem``."""
+def _known_keys(model: Any, path: tuple[Any, ...]) -> list[str]:
+    """The keys of the table at ``path`` inside the pydantic ``model`` ([] where it is not a
+    model's table: a free-form one, a list's item)."""
+    for part in path:
+        info = getattr(model, "model_fields", {}).get(part)
+        model = getattr(info, "annotation", None)
+    return list(getattr(model, "model_fields", {})) if isinstance(model, type) else []
+
+
+def _format_errors(exc: ValidationError, prefix: str = "", model: Any = None) -> str:
+    """One line naming every bad key as ``[section.key] problem``; an unknown key near one of
+    ``model``'s says which (``[input.n_step] unknown key (did you mean 'n_steps'?)``)."""
     parts = []
     for err in exc.errors():
         where = [str(p) for p in (*([prefix] if prefix else []), *err["loc"])]
@@ -280,7 +291,9 @@ def _format_errors(exc: ValidationError, prefix: str = "") -> str:
             where = where[:-2]
         loc = ".".join(where)
         if err["type"] == "extra_forbidden":
-            msg = "unknown key"
+            known = _known_keys(model, err["loc"][:-1])
+            close = difflib.get_close_matches(str(err["loc"][-1]), known, n=1)
+            msg = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
         elif err["type"] == "missing":
             msg = "required key is missing"
         parts.append(f"[{loc}] {msg}")

@@ -74,6 +74,7 @@ from infodyn.experiments.sweep_point import (  # noqa: F401 - the point's names,
     count_attempts,
     finished_marker,
     read_marker,
+    refuse_files_in_the_way,
     run_point,
     run_point_batch,
 )
@@ -188,6 +189,7 @@ def run_sweep(
     with sweep_lock(out):  # two sweeps in one folder removed each other's temporary files
         _remove_temporaries(out)  # left by workers killed mid-write in an earlier run
         point_dir = {p.key: out / "points" / p.name for p in points}
+        refuse_files_in_the_way(out / "points", list(point_dir.values()))
         adopted = adopt_finished_folders(out / "points", points)
         markers, replaced = _earlier_markers(points, point_dir)
         notes = _earlier_notes(adopted, replaced)
@@ -311,7 +313,7 @@ def _earlier_markers(
     markers: dict[str, dict[str, Any]] = {}
     replaced: set[str] = set()
     for p in points:
-        marker = read_marker(point_dir[p.key], p.key)
+        marker = read_marker(point_dir[p.key], p.key, warn=True)
         changed = [] if marker is None else changed_inputs(marker, input_files(p.config))
         if changed:
             replaced.update(changed)
@@ -491,8 +493,10 @@ def _table_rows(
         if p.seed is not None:
             row["seed"] = p.seed
         row["attempts"] = count_attempts(point_dir[p.key])
-        if status == "done":  # (a failed point's outdated marker is not its result)
-            row.update(flatten(markers[p.key]["results"]))
+        if status == "done":  # (a failed point's outdated marker is not its result); a
+            for name, value in flatten(markers[p.key]["results"]).items():  # result named
+                row[f"results.{name}" if name in row else name] = value  # like a column
+                # (energy's bin_ms beside the grid's bin_ms) replaced the grid's value
         rows.append(row)
     return rows
 

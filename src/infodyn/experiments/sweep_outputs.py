@@ -114,7 +114,7 @@ def summary_figure(rows: list[dict[str, Any]], grid: dict[str, list[Any]], metri
     else:
         xkey, others = keys[0], keys[1:]
         numeric = all(_is_number(v) for v in grid[xkey])
-        xs = grid[xkey]
+        xs = sorted(grid[xkey]) if numeric else grid[xkey]  # 1.5, 0.5, 1.0 drew a zig-zag
         for combo in itertools.product(*(grid[k] for k in others)):
             label = ", ".join(f"{k}={v}" for k, v in zip(others, combo, strict=True))
             mean, sd = [], []

@@ -181,28 +181,49 @@ def finished_marker(
     return None if marker is None or changed_inputs(marker, inputs) else marker
 
 
-def read_marker(out: str | os.PathLike, key: str | None) -> dict[str, Any] | None:
+def read_marker(
+    out: str | os.PathLike, key: str | None, warn: bool = False
+) -> dict[str, Any] | None:
     """The done marker of a point if it exists and belongs to the same config (``key``; None:
-    whichever config it names), else None."""
+    whichever config it names), else None. ``warn``: say so when the marker is damaged
+    (unreadable, not JSON, not a marker, or its results not matching their checksum) and the
+    point therefore runs again: the sweep's first look says it once (a worker's look again
+    printed it twice, once as a raw Python warning)."""
     path = Path(out) / DONE_MARKER
     if not path.exists():
         return None
     try:
         marker = json.loads(path.read_text())
-    except (OSError, ValueError):  # unreadable, not JSON, not UTF-8: run the point again
+        damage = None
+        if not isinstance(marker, dict) or not isinstance(marker.get("results"), dict):
+            damage = "it is not a done marker"
+    except (OSError, ValueError) as exc:  # unreadable, not JSON, not UTF-8
+        marker, damage = None, f"it cannot be read ({type(exc).__name__})"
+    if damage is None and key is not None and marker.get("key") != key:
+        return None  # another config's point: not damage
+    if damage is None and "checksum" in marker:  # a marker written before checksums is read
+        if marker["checksum"] != stored_checksum(marker["results"]):  # as it is
+            damage = "its results do not match their checksum (edited or damaged)"
+    if damage is not None:
+        if warn:
+            warnings.warn(f"{path}: {damage}; the point runs again", stacklevel=2)
         return None
-    if not isinstance(marker, dict) or not isinstance(marker.get("results"), dict):
-        return None  # damaged (valid JSON, but not a marker): run the point again
-    if key is not None and marker.get("key") != key:
-        return None
-    if "checksum" in marker and marker["checksum"] != stored_checksum(marker["results"]):
-        warnings.warn(  # its numbers went into results.csv as they were
-            f"{path}: its results do not match their checksum (edited or damaged); the point "
-            "runs again",
-            stacklevel=2,
-        )
-        return None
-    return marker  # a marker written before checksums is read as it is
+    return marker
+
+
+def refuse_files_in_the_way(points_dir: Path, folders: list[Path]) -> None:
+    """Refuse, before any point runs, a file where the sweep's ``points`` folder or a point's
+    folder goes (a worker's ``mkdir`` raised, Dask retried the point and printed its traceback,
+    and the sweep ended as a failed point with exit code 1)."""
+    for path in (points_dir, *folders):
+        if path.exists() and not path.is_dir():
+            what = "points folder" if path == points_dir else "folder of a point"
+            raise InputError(
+                f"{path}: a file is in the way of the sweep's {what}; move it, or choose "
+                "another --out"
+            )
+        if path == points_dir and not path.exists():
+            return  # no point's folder can exist either
 
 
 def adopt_finished_folders(points_dir: Path, points: list[SweepPoint]) -> int:
