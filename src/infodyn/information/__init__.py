@@ -48,7 +48,7 @@ from infodyn.information.measures import (
     s_information,
     total_correlation,
 )
-from infodyn.information.pid import PIDResult, pid, pid_from_table
+from infodyn.information.pid import PIDAccuracyWarning, PIDResult, pid, pid_from_table
 from infodyn.information.responses import (
     response_gaussian_tc,
     response_information,
@@ -87,6 +87,7 @@ __all__ = [
     "PIDResult",
     "PermutationTest",
     "UndersampledWarning",
+    "PIDAccuracyWarning",
     "Words",
     "active_information_storage",
     "binary_erasure_channel",

@@ -10,7 +10,9 @@ fixes everything once the redundancy ``R`` (or one unique term) is chosen:
   ``UI_1 = min_{Q in Delta_P} I_Q(Y; X1 | X2)`` over distributions ``Q`` with the same ``(X1,Y)``
   and ``(X2,Y)`` marginals as ``P``. Equivalently ``Q*`` maximises ``H_Q(Y | X1, X2)``; this
   convex programme is solved with SciPy's SLSQP (analytic gradient, linear equality
-  constraints), started from ``p(x1|y) p(x2|y) p(y)``, which lies in ``Delta_P``.
+  constraints), started from ``p(x1|y) p(x2|y) p(y)``, which lies in ``Delta_P``, then
+  finished by the alternating minimisation of :mod:`~infodyn.information.broja_polish`, which
+  brackets the minimum (SLSQP alone stopped 0.017 bit above it on small tables).
 
 Classic values: XOR: S = 1; AND: WB R = 0.311278, S = 0.5; COPY (Y = (X1, X2)): WB R = 1 and
 S = 1, BROJA U1 = U2 = 1.
@@ -19,6 +21,7 @@ S = 1, BROJA U1 = U2 = 1.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -29,6 +32,7 @@ from scipy.optimize import minimize
 from infodyn.errors import InputError, require_choice
 from infodyn.information._inputs import as_symbols, log_factor, real_array, same_samples
 from infodyn.information._kernels import count_codes
+from infodyn.information.broja_polish import MAX_ALTERNATIONS, broja_alternating
 from infodyn.information.estimators import warn_if_undersampled
 from infodyn.information.words import _radix_sizes, encode
 
@@ -36,6 +40,12 @@ _MEASURES = ("wb", "broja")
 #: the most cells (x1, x2, y) of the BROJA programme: SLSQP's steps are dense, their cost
 #: grows with the cube of the cells (an 8 x 8 x 4 table, 256 cells, took 138 s)
 MAX_BROJA_CELLS = 300
+#: the BROJA minimum's bracket beyond which the answer is warned about (bits)
+BROJA_TOLERANCE_BITS = 1e-5
+
+
+class PIDAccuracyWarning(UserWarning):
+    """The BROJA optimisation could not bracket its minimum as tightly as asked."""
 
 
 @dataclass(frozen=True)
@@ -168,12 +178,23 @@ def _broja_min_joint_mi(p: np.ndarray, tol: float = 1e-12) -> float:
         constraints=[{"type": "eq", "fun": lambda q: A @ q - rhs, "jac": lambda q: A}],
         options={"ftol": tol, "maxiter": 1000},
     )
-    q = np.clip(res.x, 0.0, None)
-    if not res.success:
-        raise RuntimeError(f"BROJA optimisation failed: {res.message}")
+    q = np.clip(res.x, 0.0, None) if res.success else q0
     # I_Q(Y; X1X2) = H(Y) - H_Q(Y|X1X2), with H(Y) fixed by the constraints
     val = min(neg_cond_entropy(q)[0], neg_cond_entropy(q0)[0])  # never worse than the start
-    return (h_y(p_c) + val) / np.log(2.0)
+    # SLSQP can stop well above the minimum (broja_polish): alternate from its answer to it
+    r0 = np.zeros(p.shape)
+    r0[tuple(idx.T)] = q
+    upper, lower = broja_alternating(p, r0.sum(2))
+    upper = min(upper, h_y(p_c) + val)
+    if np.isfinite(lower) and upper - lower > BROJA_TOLERANCE_BITS * np.log(2.0):
+        warnings.warn(
+            f"BROJA: the minimum of I_Q(Y; X1 X2) is bracketed only to within "
+            f"{(upper - lower) / np.log(2.0):.2g} bit after {MAX_ALTERNATIONS:,} alternations; "
+            "the unique and redundant atoms may be that much too large",
+            PIDAccuracyWarning,
+            stacklevel=3,
+        )
+    return upper / np.log(2.0)
 
 
 def h_y(p: np.ndarray) -> float:
