@@ -349,3 +349,15 @@ def test_a_base_that_the_grid_completes_is_taken():
         expand_grid(spec, base, {"network.k_in": []})
     with pytest.raises(InputError, match=r"got \[\]$"):  # no "(one: [[]])"
         expand_grid(spec, base, {"network.k_in": []})
+
+
+def test_a_grid_that_breaks_the_config_names_the_point_not_the_base():
+    """A base with connectivity = "sparse" and neither k_in nor p_connect, swept over both:
+    the error blamed the base config ("needs k_in or p_connect")."""
+    base = {"network": {"connectivity": "sparse", "n_rec": 30}, "input": {"n_steps": 50}}
+    grid = {"network.k_in": [10, 20], "network.p_connect": [0.1]}
+    with pytest.raises(InputError, match=r"^sweep point network.k_in=10, network.p_connect=0.1: "
+                       r".*p_connect or k_in, not both"):  # fmt: skip
+        expand_grid(get_command("simulate"), base, grid, source="c.toml")
+    with pytest.raises(InputError, match=r"^c.toml: .*needs k_in"):  # the grid cannot mend it
+        expand_grid(get_command("simulate"), base, {"input.n_steps": [60]}, source="c.toml")

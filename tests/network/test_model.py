@@ -307,3 +307,22 @@ def test_ei_sigma_zero_gives_brunels_two_weights():
     w = net.init(seed=2)["w_rec"]
     np.testing.assert_allclose(np.unique(w.values), [-0.4, 0.05], rtol=1e-12)
     assert np.all(w.values[: w.indptr[net.n_exc]] == 0.05)
+
+
+@pytest.mark.parametrize("connectivity", ["ei_dense", "ei_sparse"])
+def test_constrain_keeps_numpy_weights_numpy_in_their_dtype(connectivity):
+    """net.init's float64 weights came back float32 (JAX arrays) from constrain unless JAX's
+    64-bit mode happened to be on: a float64 simulation after it differed by ~3e-9."""
+    from infodyn.network import LIF, SparseWeights
+
+    kw = {"k_in": 10} if connectivity == "ei_sparse" else {}
+    net = LIF(n_in=4, n_rec=50, connectivity="ei", **kw)
+    p = net.init(seed=0)
+    w = net.constrain(p)["w_rec"]
+    values = w.values if isinstance(w, SparseWeights) else w
+    before = p["w_rec"].values if isinstance(w, SparseWeights) else p["w_rec"]
+    assert isinstance(values, np.ndarray) and values.dtype == np.float64
+    np.testing.assert_array_equal(values, before)  # init's weights obey the constraints
+    p32 = net.init(seed=0, precision="float32")
+    w32 = net.constrain(p32)["w_rec"]
+    assert (w32.values if isinstance(w32, SparseWeights) else w32).dtype == np.float32

@@ -68,7 +68,7 @@ def test_load_refuses_bad_files_with_one_error(tmp_path):
         ),
         _write(
             tmp_path / "noptr.npz", **{k: v for k, v in good.items() if k != "w_rec.indptr"}
-        ).name: "not a params file",
+        ).name: "sparse weight needs .* lacks indptr",
         _write(
             tmp_path / "oor.npz", **{**good, "w_rec.indices": good["w_rec.indices"] + 50}
         ).name: "out of range",
@@ -93,7 +93,7 @@ def test_load_refuses_missing_empty_and_pickled_files(tmp_path):
     with pytest.raises(InputError, match="no such params file"):
         idn.network.load_params(tmp_path / "missing.npz")
     np.savez(tmp_path / "none.npz", **{"w_rec.indices": np.zeros(3, np.int32)})  # no weights
-    with pytest.raises(InputError, match="holds no weights"):
+    with pytest.raises(InputError, match="lacks indptr, shape, values"):
         idn.network.load_params(tmp_path / "none.npz")
     obj = np.empty(1, dtype=object)
     obj[0] = {"a": 1}
@@ -142,3 +142,16 @@ def test_save_refuses_what_load_would_refuse(tmp_path):
         with pytest.raises(InputError, match=message):
             save_params(tmp_path / "p.npz", params)
         assert not (tmp_path / "p.npz").exists()
+
+
+def test_a_sparse_weight_written_part_way_is_named():
+    """w_rec.indices, .indptr and .shape without .values loaded as params without w_rec (the
+    error came later: "params is missing ['w_rec']"); without .indices it was a KeyError."""
+    w = SparseWeights.from_dense(np.array([[0.0, 0.5], [0.25, 0.0]]))
+    arrays = {"w_rec.values": w.values, "w_rec.indices": w.indices, "w_rec.indptr": w.indptr}
+    arrays["w_rec.shape"] = np.array(w.shape)
+    for part in ("values", "indices"):
+        partial = {k: v for k, v in arrays.items() if k != f"w_rec.{part}"}
+        with pytest.raises(InputError, match=f"w_rec: a sparse weight needs .*lacks {part}"):
+            params_from_arrays(partial)
+    assert params_from_arrays(arrays)["w_rec"].nnz == 2

@@ -7,6 +7,7 @@ import infodyn as idn
 from infodyn import InputError
 from infodyn.network import SparseWeights
 from infodyn.network.run_inputs import check_sparse_input
+from infodyn.network.sparse_checks import check_sparse
 
 NETS = [
     dict(cls="LIF", n_ref=0, connectivity="sparse", k_in=12),
@@ -793,3 +794,58 @@ def test_from_dense_sums_scipy_duplicates_as_scipy_reads_them():
     w = SparseWeights.from_dense(coo)
     np.testing.assert_array_equal(w.to_dense(), coo.toarray())
     assert w.nnz == 2 and coo.nnz == 5
+
+
+def test_recurrent_current_checks_a_pattern_it_is_given_outside_jit():
+    """A synapse onto unit 5 of 2 was dropped, and a duplicate synapse summed, without a word
+    (sparse_checks: every pattern that reaches the kernels is checked first)."""
+    import jax.numpy as jnp
+
+    from infodyn.network import recurrent_current
+
+    bad = np.array([1, 5], np.int32)
+    out_of_range = SparseWeights(np.array([1.0, 2.0]), bad, np.array([0, 1, 2]), (2, 2))
+    with pytest.raises(InputError, match="out of range"):
+        recurrent_current(jnp.ones(2), out_of_range)
+    twice = SparseWeights(
+        np.array([1.0, 2.0]), np.array([1, 1], np.int32), np.array([0, 2, 2]), (2, 2)
+    )
+    with pytest.raises(InputError, match="no duplicates"):
+        recurrent_current(jnp.ones(2), twice)
+    good = SparseWeights(
+        np.array([1.0, 2.0]), np.array([0, 1], np.int32), np.array([0, 1, 2]), (2, 2)
+    )
+    np.testing.assert_allclose(recurrent_current(jnp.ones(2), good), [1.0, 2.0])
+
+
+def test_float16_synapse_values_are_refused_everywhere():
+    """astype(float16) was refused, but with_values and a params file took float16 values:
+    the run went on with rounded weights (702 spikes for 701)."""
+    w = SparseWeights.from_dense(np.array([[0.0, 0.5], [0.25, 0.0]]))
+    with pytest.raises(InputError, match="float32 or float64, got dtype float16"):
+        w.with_values(w.values.astype(np.float16))
+    half = SparseWeights(w.values.astype(np.float16), w.indices, w.indptr, w.shape)
+    with pytest.raises(InputError, match="float32 or float64, got float16"):
+        check_sparse(half, half.shape, "w_rec")
+
+
+def test_from_coo_checks_the_memory_of_a_huge_shape_first():
+    """(2^41, 2): NumPy's "Unable to allocate 16.0 TiB" (a raw MemoryError)."""
+    with pytest.raises(InputError, match="row pointers of a 2,199,023,255,552 x 2"):
+        SparseWeights.from_coo([0, 2**40], [1, 0], [1.0, 2.0], (2**41, 2))
+
+
+def test_a_complex_sparse_input_is_refused_as_a_dense_one_is():
+    """A complex SciPy input ran with its imaginary part dropped (NumPy's ComplexWarning)."""
+    import scipy.sparse as sps
+
+    from infodyn.network.engine_event import _csr_input
+
+    net = idn.network.LIF(n_in=4, n_rec=5, n_out=1)
+    x = sps.csr_matrix(np.ones((10, 4)) * (1 + 1j))
+    with pytest.raises(InputError, match="must be numeric, got dtype complex128"):
+        check_sparse_input(net, x)
+    with pytest.raises(InputError, match="must be numeric, got dtype complex128"):
+        _csr_input(x, 4)
+    with pytest.raises(InputError, match="must be numeric"):
+        net.simulate(net.init(seed=0), x, engine="event")

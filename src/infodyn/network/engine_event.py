@@ -397,6 +397,8 @@ def _csr_input(x, n_in: int, canonical: bool = False) -> _Input:
     duplicates summed, indices sorted)."""
     if x.ndim != 2 or x.shape[1] != n_in:
         raise InputError(f"sparse input must have shape (T, {n_in}), got {x.shape}")
+    if x.dtype.kind not in "buif":  # complex: the cast below dropped the imaginary part
+        raise InputError(f"input x must be numeric, got dtype {x.dtype}")
     xs = x
     if canonical or x.format != "csr" or x.dtype not in EXACT_INPUT_DTYPES:
         xs = sp.csr_array(x, dtype=np.float64, copy=canonical)

@@ -454,13 +454,14 @@ class LIF(BaseModel):
         mask = graphs.checked_mask(self, w, mask)
         if isinstance(w, SparseWeights):
             return {**params, "w_rec": constrain_sparse(w, self.unit_signs(), mask)}
-        w = w * (1.0 - jnp.eye(self.n_rec, dtype=w.dtype))
-        if mask is not None:
-            w = w * jnp.asarray(mask, w.dtype)
+        xp = np if isinstance(w, np.ndarray) else jnp  # NumPy stays NumPy, in its dtype (JAX
+        w = w * (1.0 - xp.eye(self.n_rec, dtype=w.dtype))  # cut float64 to float32 unless its
+        if mask is not None:  # 64-bit mode happened to be on)
+            w = w * xp.asarray(mask, w.dtype)
         signs = self.unit_signs()
         if signs is not None:
-            s = jnp.asarray(signs, dtype=w.dtype)[:, None]
-            w = s * jnp.maximum(s * w, 0.0)
+            s = xp.asarray(signs, dtype=w.dtype)[:, None]
+            w = s * xp.maximum(s * w, 0.0)
         return {**params, "w_rec": w}
 
     # ------------------------------------------------------------------ simulation

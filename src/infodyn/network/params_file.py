@@ -60,6 +60,18 @@ def params_to_arrays(params: Mapping[str, Any], prefix: str = "") -> dict[str, n
 def params_from_arrays(arrays: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """The params dict that :func:`params_to_arrays` flattened (other names are ignored)."""
     out: dict[str, Any] = {}
+    parts: dict[str, set[str]] = {}
+    for name in arrays:
+        if name.startswith(prefix) and "." in name[len(prefix) :]:
+            key, _, part = name[len(prefix) :].partition(".")
+            parts.setdefault(key, set()).add(part)
+    for key, have in parts.items():  # a sparse weight without its values was left out unsaid
+        missing = sorted({"values", "indices", "indptr", "shape"} - have)
+        if missing:
+            raise InputError(
+                f"{prefix}{key}: a sparse weight needs {prefix}{key}.values, .indices, .indptr "
+                f"and .shape; the file lacks {', '.join(missing)} (written part way?)"
+            )
     for name in arrays:
         if not name.startswith(prefix):
             continue

@@ -24,6 +24,8 @@ def check_sparse_input(net, x: Any):
         raise InputError(f"input x has {x.shape[1]} channels but the network has n_in={net.n_in}")
     if x.shape[0] == 0:
         raise InputError(f"input x is empty (shape {x.shape})")
+    if x.dtype.kind not in "buif":  # complex: the cast below dropped the imaginary part
+        raise InputError(f"input x must be numeric, got dtype {x.dtype}")
     if x.format != "csr" or x.dtype not in EXACT_INPUT_DTYPES:
         x = sp.csr_array(x, dtype=np.float64)
     require_finite("input x", x.data)

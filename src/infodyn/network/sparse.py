@@ -115,6 +115,11 @@ class SparseWeights:
         pre, post, values = pre[order], post[order], values[order]
         if pre.size > 1 and np.any((np.diff(pre) == 0) & (np.diff(post) == 0)):
             raise InputError("duplicate synapses (the same (pre, post) pair twice)")
+        require_memory(  # a shape of 2^41 rows was NumPy's "Unable to allocate 16.0 TiB"
+            16.0 * (n_pre + 1),
+            f"the row pointers of a {n_pre:,} x {n_post:,} SparseWeights",
+            "check the shape",
+        )
         indptr = np.zeros(n_pre + 1, np.int64)
         np.cumsum(np.bincount(pre, minlength=n_pre), out=indptr[1:])
         if values.dtype.kind not in "biuf":  # complex lost its imaginary part
@@ -204,9 +209,9 @@ class SparseWeights:
         """The same pattern with new synapse values (length nnz, floating point)."""
         if isinstance(values, list | tuple):  # kept as a list: nnz and repr failed later
             values = as_array(values, "values", self.dtype)
-        kind = np.dtype(getattr(values, "dtype", np.float64)).kind
-        if kind != "f":  # ints were taken here and refused by the engines later
-            raise InputError(
+        dtype = np.dtype(getattr(values, "dtype", np.float64))
+        if dtype not in (np.float32, np.float64):  # ints were refused by the engines later;
+            raise InputError(  # float16 ran with too few digits for the engines' sums
                 f"values must be float32 or float64, got dtype {values.dtype}; cast them first "
                 "(values.astype(np.float64))"
             )
@@ -408,21 +413,30 @@ def first_autapse(w: Any) -> int | None:
 def constrain_sparse(w: SparseWeights, signs: Array | None = None, mask: Array | None = None):
     """The values projected onto the constraints (JAX, jit-safe): synapses on the diagonal
     zeroed, times ``mask`` (nnz,) if given, and Dale's law ``s_i max(s_i w_s, 0)`` with ``s_i``
-    the sign of the presynaptic unit i when ``signs`` (n_pre,) is given."""
-    return w.with_values(_constrained_values(w, signs, mask))  # the pattern arrays unchanged
+    the sign of the presynaptic unit i when ``signs`` (n_pre,) is given. NumPy values stay
+    NumPy in their own dtype (the jitted JAX path made float64 values float32 unless JAX's
+    64-bit mode happened to be on)."""
+    if isinstance(w.values, np.ndarray):  # the pattern arrays unchanged
+        pre, post = w.pre_indices(), np.asarray(w.indices)
+        return w.with_values(_values_constrained(np, w.values, pre, post, signs, mask))
+    return w.with_values(_constrained_values(w, signs, mask))
+
+
+def _values_constrained(xp: Any, v: Any, pre: Any, post: Any, signs: Any, mask: Any) -> Any:
+    """:func:`constrain_sparse`'s projection of the values ``v`` in NumPy or JAX (``xp``)."""
+    v = v * (pre != post).astype(v.dtype)
+    if mask is not None:
+        v = v * xp.asarray(mask, v.dtype)
+    if signs is not None:
+        s = xp.take(xp.asarray(signs, v.dtype), pre)
+        v = s * xp.maximum(s * v, 0.0)
+    return v
 
 
 @jax.jit
 def _constrained_values(w: SparseWeights, signs: Array | None, mask: Array | None) -> Array:
-    pre = pre_indices_jax(w)
-    v = jnp.asarray(w.values)
-    v = v * (pre != jnp.asarray(w.indices)).astype(v.dtype)
-    if mask is not None:
-        v = v * jnp.asarray(mask, v.dtype)
-    if signs is not None:
-        s = jnp.take(jnp.asarray(signs, v.dtype), pre)
-        v = s * jnp.maximum(s * v, 0.0)
-    return v
+    post = jnp.asarray(w.indices)
+    return _values_constrained(jnp, jnp.asarray(w.values), pre_indices_jax(w), post, signs, mask)
 
 
 #: the most synapses whose positions int32 holds (beyond: int64 ``indptr``, which needs x64)

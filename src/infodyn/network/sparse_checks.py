@@ -54,6 +54,11 @@ def check_sparse(w: Any, shape: tuple[int, int], name: str = "w_rec", finite: bo
     nnz = values.shape[0] if values.ndim == 1 else -1
     if values.dtype.kind != "f" or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
         raise InputError(f"{name}: values must be float and indices, indptr integers")
+    if values.dtype not in (np.float32, np.float64):  # float16 from a file ran, rounded
+        raise InputError(
+            f"{name}: values must be float32 or float64, got {values.dtype} (too few digits "
+            "for the engines' sums); cast them first"
+        )
     if indices.shape != (nnz,) or indptr.shape != (shape[0] + 1,):
         raise InputError(
             f"{name}: values {values.shape}, indices {indices.shape} and indptr {indptr.shape} "

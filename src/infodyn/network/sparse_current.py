@@ -18,6 +18,7 @@ import numpy as np
 
 from infodyn.errors import InputError, real_shape
 from infodyn.network.sparse import SparseWeights, pre_indices_jax
+from infodyn.network.sparse_checks import check_sparse
 
 Array = Any
 
@@ -112,6 +113,9 @@ def recurrent_current(z: Array, w: Array, pre: Array | ByTarget | None = None) -
             f"z (..., n_pre) and w (n_pre, n_post) must be activity and weights of the same "
             f"units, got shapes {z_shape} and {w_shape}"
         )
+    if isinstance(w, SparseWeights) and isinstance(w.indices, np.ndarray):  # not traced:
+        check_sparse(w, w.shape, "w", finite=False)  # an index past n_post was dropped and a
+        # duplicate synapse summed without a word
     if not isinstance(w, SparseWeights):
         if pre is not None:  # ignored without a word
             raise InputError("pre (presynaptic indices) is for SparseWeights; w is dense")
