@@ -250,3 +250,16 @@ def test_zero_d_arrays_and_numpy_strings_are_numbers_flags_and_choices():
     assert not is_finite_number(np.array(True)) and not is_finite_number(np.array("3"))
     assert require_flag("f", np.array(True)) is True
     assert is_choice(np.str_("plugin"), ("plugin", "mm")) and not is_choice(np.array([]), ("a",))
+
+
+def test_a_scipy_sparse_matrix_is_refused_with_the_advice_to_densify_it():
+    """entropy said "got objects" and transfer_entropy "got shape ()" (NumPy made a 0-d object
+    array of the matrix)."""
+    import scipy.sparse as sp
+
+    import infodyn.information as I
+
+    x = sp.csr_matrix(np.eye(5, dtype=int))
+    for call in (lambda: I.entropy(x), lambda: I.transfer_entropy(x, x)):
+        with pytest.raises(InputError, match=r"SciPy sparse csr matrix; .*pass its .toarray\(\)"):
+            call()

@@ -202,7 +202,13 @@ def whole_number(value: typing.Any, name: str, minimum: int = 0, maximum: int = 
 def as_array(value: typing.Any, name: str, dtype: typing.Any = None) -> np.ndarray:
     """``np.asarray(value, dtype)``, with a ragged list (rows of different lengths), or values
     ``dtype`` cannot hold (text as float), as one :class:`InputError` naming ``name`` instead of
-    NumPy's "setting an array element with a sequence"."""
+    NumPy's "setting an array element with a sequence". A SciPy sparse matrix is refused with
+    the advice to densify it (NumPy made a 0-d object array of it: "got objects", "shape ()")."""
+    if type(value).__module__.startswith("scipy.sparse"):
+        raise InputError(
+            f"{name} is a SciPy sparse {getattr(value, 'format', '')} matrix; this takes dense "
+            "arrays only: pass its .toarray()"
+        )
     try:
         return np.asarray(value, dtype=dtype)
     except (ValueError, TypeError, OverflowError):

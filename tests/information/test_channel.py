@@ -158,3 +158,10 @@ def test_complex_tables_are_refused_not_truncated():
             pid(p + 1j)
     with pytest.raises(InputError, match="counts must be an array of real numbers"):
         I.entropy_from_counts(np.array([5, 3]) + 1j)
+
+
+def test_a_flip_or_erasure_probability_of_true_is_refused():
+    """True was taken as p = 1 (elsewhere True is refused as a number, e.g. base=True)."""
+    for make in (binary_symmetric_channel, binary_erasure_channel):
+        with pytest.raises(InputError, match="probability in \\[0, 1\\], got True"):
+            make(True)

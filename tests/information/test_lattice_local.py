@@ -125,3 +125,11 @@ def test_lattice_table_checks():
         I.pid_lattice_from_table(p)
     with pytest.raises(InputError, match="non-negative probabilities summing to 1"):
         I.pid_lattice_from_table(np.full((2, 2, 2), 0.25))  # sums to 2
+
+
+def test_pid_lattice_of_one_sample_warns_as_pid_does():
+    """One sample returned every atom 0 without a word (pid warned)."""
+    from infodyn.information import UndersampledWarning, pid_lattice
+
+    with pytest.warns(UndersampledWarning, match="only 1 sample"):
+        pid_lattice([[1], [0]], [0])

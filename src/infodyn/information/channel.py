@@ -122,6 +122,8 @@ def channel_capacity(
 
 
 def _probability(value: Any, name: str) -> float:
+    if isinstance(value, bool | np.bool_):  # True was taken as p = 1
+        raise InputError(f"{name} must be a probability in [0, 1], got {value!r}")
     try:
         p = float(value)
     except (TypeError, ValueError):

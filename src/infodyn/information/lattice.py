@@ -28,6 +28,7 @@ import numpy as np
 
 from infodyn.errors import InputError
 from infodyn.information._inputs import as_symbols, log_factor, real_array, same_samples
+from infodyn.information.estimators import warn_if_undersampled
 from infodyn.information.measures import _Marginals
 from infodyn.information.words import encode
 
@@ -142,7 +143,8 @@ def pid_lattice(sources: Any, target: Any, base: float = 2.0) -> LatticePID:
     y = as_symbols(target, "Y", check_sign=False)
     if not 2 <= len(srcs) <= MAX_SOURCES:
         raise InputError(f"pid_lattice takes 2 to {MAX_SOURCES} sources, got {len(srcs)}")
-    same_samples(Y=y, **{f"source{i}": s for i, s in enumerate(srcs)})
+    if same_samples(Y=y, **{f"source{i}": s for i, s in enumerate(srcs)}) < 2:
+        warn_if_undersampled(y.shape[0], 1, "sources, Y")  # all atoms 0, unsaid (pid warned)
     labels, shape = [], []
     for i, v in enumerate([*srcs, y]):
         w = encode(v, f"source {i}" if i < len(srcs) else "Y")
