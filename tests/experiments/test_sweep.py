@@ -471,10 +471,10 @@ def test_sweep_with_failed_points_exits_1_or_2_for_bad_input(tmp_path, monkeypat
 
     (tmp_path / "c.toml").write_text("[network]\nn_rec = 5\n")
 
-    def result(failures):
+    def result(failures, n_points=2):
         return SweepResult(
-            out=tmp_path / "o", rows=[], failures=failures, n_points=2, n_ran=2, n_skipped=0,
-            wall_seconds=0.0,
+            out=tmp_path / "o", rows=[], failures=failures, n_points=n_points, n_ran=n_points,
+            n_skipped=0, wall_seconds=0.0,
         )  # fmt: skip
 
     argv = [
@@ -499,6 +499,11 @@ def test_sweep_with_failed_points_exits_1_or_2_for_bad_input(tmp_path, monkeypat
     rc, out, err = cli_in_process(argv, capsys)
     assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
     assert "all 2 points failed on the same input: x.h5: no such file" in err
+    # a sweep of one point that failed on bad input says so in one line too (it gave three)
+    record_calls(monkeypatch, "infodyn.experiments.sweep", "run_sweep", result(same[:1], 1))
+    rc, out, err = cli_in_process(argv, capsys)
+    assert rc == 2 and err.count("\n") == 1, err
+    assert "its one point failed on bad input: x.h5: no such file" in err
     record_calls(monkeypatch, "infodyn.experiments.sweep", "run_sweep", result([]))
     rc, out, err = cli_in_process(argv, capsys)
     assert rc == 0 and "0 failed" in out, (out, err)

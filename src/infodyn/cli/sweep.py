@@ -67,12 +67,14 @@ def sweep(
         typer.echo(f"warning: {note}", err=True)
     errors = {f["error"] for f in result.failures}
     bad_input = all(e.startswith("InputError: ") for e in errors)
-    every = len(result.failures) == result.n_points > 1  # no point to name apart
+    every = len(result.failures) == result.n_points  # no point to name apart
     if every and len(errors) == 1 and bad_input:  # say it once
-        raise InputError(
-            f"all {result.n_points} points failed on the same input: "
-            f"{errors.pop().removeprefix('InputError: ')}"
+        which = (
+            "its one point failed on bad input"
+            if result.n_points == 1
+            else f"all {result.n_points} points failed on the same input"
         )
+        raise InputError(f"{which}: {errors.pop().removeprefix('InputError: ')}")
     for f in result.failures:
         typer.echo(f"  failed: {f['point']}: {f['error']}", err=True)
     if result.failures:
