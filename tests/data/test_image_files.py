@@ -353,6 +353,9 @@ def test_netpbm_files_of_more_than_8_bits_keep_their_scale_or_are_refused(tmp_pa
     np.testing.assert_allclose(read_image(tmp_path / "dark.pgm"), levels / 65535.0, rtol=1e-12)
     (tmp_path / "ten.pgm").write_bytes(b"P5 16 16 1000\n" + levels.astype(">u2").tobytes())
     np.testing.assert_allclose(read_image(tmp_path / "ten.pgm"), levels / 1000.0, atol=1e-5)
+    long_comment = b"P5\n#" + b"x" * 600 + b"\n16 16\n# maxval next\n65535\n"  # past 512 bytes
+    (tmp_path / "long.pgm").write_bytes(long_comment + levels.astype(">u2").tobytes())
+    np.testing.assert_allclose(read_image(tmp_path / "long.pgm"), levels / 65535.0, rtol=1e-12)
     (tmp_path / "byte.pgm").write_bytes(b"P5\n16 16\n255\n" + levels.astype(np.uint8).tobytes())
     np.testing.assert_allclose(read_image(tmp_path / "byte.pgm"), levels / 255.0, rtol=1e-12)
     rgb = np.stack([levels + 300] * 3, axis=2)

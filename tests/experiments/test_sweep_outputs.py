@@ -95,3 +95,21 @@ def test_the_summary_line_runs_in_the_order_of_its_numeric_values():
     line = fig.axes[0].containers[0].lines[0]
     assert list(line.get_xdata()) == [0.5, 1.0, 1.5]
     assert list(line.get_ydata()) == [1.0, 2.0, 3.0]
+
+
+def test_a_metric_named_like_a_grid_key_plots_the_result(tmp_path, monkeypatch):
+    """A result named like a grid column goes to results.<name>: --metric <name> plotted the
+    grid's own values against themselves."""
+    import infodyn.experiments.sweep_outputs as so
+    from infodyn.experiments.rundir import RunDir
+
+    rows = [
+        {"status": "done", "point": f"p{x}", "bin_ms": x, "results.bin_ms": 10.0 * x}
+        for x in (1, 2)
+    ]
+    seen, original = [], so.summary_figure
+    monkeypatch.setattr(so, "summary_figure", lambda r, g, m: seen.append(m) or original(r, g, m))
+    _, why_not = so.write_outputs(
+        RunDir(tmp_path / "s", "sweep"), rows, {"bin_ms": [1, 2]}, "bin_ms"
+    )
+    assert why_not is None and seen == ["results.bin_ms"]

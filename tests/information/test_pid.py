@@ -189,3 +189,22 @@ def test_the_alternation_brackets_the_broja_minimum():
     q = _table(10)
     up, lo = broja_alternating(q, q.sum(2))
     assert up / np.log(2) >= _broja_grid(q) - 1e-9 and lo <= up
+
+
+@pytest.mark.parametrize("bracket", ["wide", "none"])
+def test_an_unbracketed_broja_minimum_is_warned_about(bracket, monkeypatch):
+    """A bracket wider than 1e-5 bit, or none (Sinkhorn never reached a feasible Q), is said,
+    with the direction of each atom's possible error (an I_Q too large makes the unique atoms
+    too large and the redundancy and the synergy too small)."""
+    import sys
+
+    pid_module = sys.modules["infodyn.information.pid"]  # (the package's pid is the function)
+
+    def alternating(p, r0):
+        upper = 0.1  # nats, below SLSQP's answer there
+        return upper, upper - 1e-3 if bracket == "wide" else -np.inf
+
+    monkeypatch.setattr(pid_module, "broja_alternating", alternating)
+    what = "bracketed only to within 0.0014 bit" if bracket == "wide" else "could not be bracketed"
+    with pytest.warns(pid_module.PIDAccuracyWarning, match=f"{what}.*unique atoms may be"):
+        pid_from_table(STALLED / STALLED.sum(), "broja")

@@ -330,3 +330,16 @@ def test_a_target_beyond_the_refractory_limit_is_refused():
     with pytest.raises(InputError, match="out of reach"):
         lif_adaptation_hook(cfg).init(net, net.init(seed=0))
     adapt_lif(net, net.init(seed=0), np.zeros((50, 5)), 1, LIFAdaptationConfig(target_rate_hz=90.0))
+
+
+def test_the_gain_waits_while_the_rate_is_far_below_the_target():
+    """The relative error never falls below -1, so its clip stopped marking a rate far below
+    the target: at 30 % of a 50 Hz target the gain rose (1.16) where the log rule's band, m
+    within exp(+-max_step/eta_theta) of m*, keeps it (0.43-2.3 m* at the defaults)."""
+    z = np.zeros((400, 1))
+    z[::67, 0] = 1  # 6 spikes in 400 ms: 15 Hz, 30 % of the target
+    cfg = LIFAdaptationConfig(target_rate_hz=50.0, window_ms=20.0, smoothing=1.0)
+    assert lif_adaptation_update(init_lif_adaptation(1), z, 1.0, cfg)["gain"][0] == 1.0
+    z = np.zeros((400, 1))
+    z[::25, 0] = 1  # 16 spikes in 400 ms: 40 Hz, within reach
+    assert lif_adaptation_update(init_lif_adaptation(1), z, 1.0, cfg)["gain"][0] != 1.0

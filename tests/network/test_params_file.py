@@ -155,3 +155,5 @@ def test_a_sparse_weight_written_part_way_is_named():
         with pytest.raises(InputError, match=f"w_rec: a sparse weight needs .*lacks {part}"):
             params_from_arrays(partial)
     assert params_from_arrays(arrays)["w_rec"].nnz == 2
+    # a dotted name that is no part of a sparse weight is still ignored (the review: refused)
+    assert list(params_from_arrays({**arrays, "meta.note": np.zeros(1)})) == ["w_rec"]

@@ -236,13 +236,25 @@ def _png_bits(path: Path) -> tuple[int, int] | None:
 
 def _netpbm_max(path: Path) -> tuple[bytes, int] | None:
     """A colour or grey Netpbm file's magic number and maxval from its header (None for
-    another file): whitespace-separated tokens, ``#`` comments to the end of a line."""
+    another file): four whitespace-separated tokens, ``#`` comments to the end of a line (of
+    any length: a header past a first block of bytes hid the maxval)."""
+    tokens: list[bytes] = []
     with open(path, "rb") as fh:
-        head = fh.read(512)
-    if head[:2] not in (b"P2", b"P3", b"P5", b"P6"):
+        if fh.read(2) not in (b"P2", b"P3", b"P5", b"P6"):
+            return None
+        fh.seek(0)
+        token, comment = b"", False
+        while len(tokens) < 4 and (c := fh.read(1)):
+            if comment:
+                comment = c not in b"\r\n"
+            elif c == b"#" or c.isspace():
+                comment = c == b"#"
+                tokens, token = tokens + [token] * bool(token), b""
+            else:
+                token += c
+    if len(tokens) < 4 or not tokens[3].isdigit():
         return None
-    tokens = b" ".join(line.split(b"#")[0] for line in head.splitlines()).split()
-    return (tokens[0][:2], int(tokens[3])) if len(tokens) > 3 and tokens[3].isdigit() else None
+    return tokens[0][:2], int(tokens[3])
 
 
 def _read_pil(path: Path, frames: bool = True, frame: int = 0) -> np.ndarray:

@@ -282,12 +282,13 @@ def expand_grid(
         first = _deep_copy(base)
         for key, values in grid.items():
             set_dotted(first, key, values[0])
-        where = ", ".join(f"{k}={v[0]!r}" for k, v in grid.items())
+        point = "sweep point " + ", ".join(f"{k}={v[0]!r}" for k, v in grid.items())
         try:
-            base_cfg = validate(model, first, source=f"sweep point {where}") if grid else None
+            base_cfg = validate(model, first, source=point) if grid else None
         except InputError as at_first:  # the grid's values broke it otherwise (k_in and
             # p_connect both swept): that point is named, not the base config
-            if str(at_first).partition(": ")[2] != str(exc).partition(": ")[2]:
+            said = str(at_first).removeprefix(f"{point}: ")
+            if said != str(exc).removeprefix(f"{source}: "):
                 raise at_first from None
             base_cfg = None
         if base_cfg is None:

@@ -39,6 +39,8 @@ def write_outputs(
         with atomic_path(run.file("results.parquet"), ".parquet") as tmp:
             pd.DataFrame(_parquet_rows(rows, columns), columns=columns).to_parquet(tmp, index=False)
         files["parquet"] = "results.parquet"
+    if metric in grid and any(f"results.{metric}" in row for row in rows):
+        metric = f"results.{metric}"  # the result of that name, not the grid's own values
     why_not = _no_summary(rows, metric) if metric else None
     if metric and why_not is None:
         run.savefig(summary_figure(rows, grid, metric), "summary")

@@ -186,11 +186,16 @@ def _broja_min_joint_mi(p: np.ndarray, tol: float = 1e-12) -> float:
     r0[tuple(idx.T)] = q
     upper, lower = broja_alternating(p, r0.sum(2))
     upper = min(upper, h_y(p_c) + val)
-    if np.isfinite(lower) and upper - lower > BROJA_TOLERANCE_BITS * np.log(2.0):
+    if not upper - lower <= BROJA_TOLERANCE_BITS * np.log(2.0):  # wide, or no bracket
+        how, much = (
+            (f"is bracketed only to within {(upper - lower) / np.log(2.0):.2g} bit", " that much")
+            if np.isfinite(lower)
+            else ("could not be bracketed (the alternation's scalings did not converge)", "")
+        )
         warnings.warn(
-            f"BROJA: the minimum of I_Q(Y; X1 X2) is bracketed only to within "
-            f"{(upper - lower) / np.log(2.0):.2g} bit after {MAX_ALTERNATIONS:,} alternations; "
-            "the unique and redundant atoms may be that much too large",
+            f"BROJA: the minimum of I_Q(Y; X1 X2) {how} after {MAX_ALTERNATIONS:,} "
+            f"alternations; the unique atoms may be{much} too large, the redundancy and the "
+            f"synergy{much} too small",
             PIDAccuracyWarning,
             stacklevel=3,
         )

@@ -295,8 +295,8 @@ def lif_adaptation_update(
     windows of ``cfg.window_ms`` (the unbiased variance, ddof 1; a chunk of one window leaves v
     as it was). Then (module docstring) ``theta += eta_theta (m - m*)/m*`` and,
     for ``rule="max_entropy"``, ``log g += eta_gain/2 log(F*/F)`` with ``F = v/m`` and
-    ``F* = 1 + m*`` (geometric law), only while the threshold step is not clipped (the rate
-    within reach of the target). Each step is clipped to ``cfg.max_step``. The threshold/gain
+    ``F* = 1 + m*`` (geometric law), only while the rate is within reach of the target
+    (``eta_theta |log(m/m*)| < max_step``: m between 0.43 and 2.3 m* at the defaults). Each step is clipped to ``cfg.max_step``. The threshold/gain
     pair matches the count moments of the maximum-entropy law; it is a heuristic after
     Triesch 2005, not that paper's KL gradient.
     """
@@ -346,7 +346,10 @@ def lif_adaptation_update(
         # threshold step clipped): a saturated unit fires regularly, its low Fano factor raised
         # the gain faster than the threshold could follow, up to the clip bounds (3 of 100 units
         # at 334 Hz held a 10 Hz target's population at 19.4 Hz)
-        live = (m > floor) & (np.abs(d_theta) < cfg.max_step) & ~np.isnan(v)
+        # "within reach": |eta_theta log(m/m*)| < max_step, the band of the log rule (the
+        # relative error never falls below -1, so its clip no longer marks a rate far below)
+        reach = cfg.eta_theta * np.abs(np.log(np.maximum(m, floor) / target)) < cfg.max_step
+        live = (m > floor) & reach & ~np.isnan(v)
         d_gain = np.where(live, d_gain, 0.0)
         gain = gain * np.exp(np.clip(d_gain, -cfg.max_step, cfg.max_step))
     return {

@@ -65,9 +65,10 @@ def params_from_arrays(arrays: Mapping[str, Any], prefix: str = "") -> dict[str,
         if name.startswith(prefix) and "." in name[len(prefix) :]:
             key, _, part = name[len(prefix) :].partition(".")
             parts.setdefault(key, set()).add(part)
+    sparse_parts = {"values", "indices", "indptr", "shape"}
     for key, have in parts.items():  # a sparse weight without its values was left out unsaid
-        missing = sorted({"values", "indices", "indptr", "shape"} - have)
-        if missing:
+        missing = sorted(sparse_parts - have)
+        if have & sparse_parts and missing:  # ("meta.note" is no weight's: ignored)
             raise InputError(
                 f"{prefix}{key}: a sparse weight needs {prefix}{key}.values, .indices, .indptr "
                 f"and .shape; the file lacks {', '.join(missing)} (written part way?)"
