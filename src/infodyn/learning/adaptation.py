@@ -296,9 +296,10 @@ def lif_adaptation_update(
     as it was). Then (module docstring) ``theta += eta_theta (m - m*)/m*`` and,
     for ``rule="max_entropy"``, ``log g += eta_gain/2 log(F*/F)`` with ``F = v/m`` and
     ``F* = 1 + m*`` (geometric law), only while the rate is within reach of the target
-    (``eta_theta |log(m/m*)| < max_step``: m between 0.43 and 2.3 m* at the defaults). Each step is clipped to ``cfg.max_step``. The threshold/gain
-    pair matches the count moments of the maximum-entropy law; it is a heuristic after
-    Triesch 2005, not that paper's KL gradient.
+    (``eta_theta |log(m/m*)| < max_step``: m between 0.43 and 2.3 m* at the defaults). Each
+    step is clipped to ``cfg.max_step``. The threshold/gain pair matches the count moments of
+    the maximum-entropy law; it is a heuristic after Triesch 2005, not that paper's KL
+    gradient.
     """
     _check_state(state)
     require(isinstance(cfg, LIFAdaptationConfig), f"cfg must be a LIFAdaptationConfig, got {cfg!r}")
