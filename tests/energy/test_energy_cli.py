@@ -152,10 +152,12 @@ def test_energy_cli_passes_every_option(tmp_path, monkeypatch, capsys):
     np.savez(path, raster=np.zeros((30, 3), np.uint8))
     calls = record_calls(monkeypatch, "infodyn.experiments.energy_run", "run_energy", ENERGY_FAKE)
     extra = ["--l1", "0.03", "--l2", "0.005", "--window", "3", "--validation", "0.25"]
+    extra += ["--patience", "7", "--memories", "5"]  # TOML keys only, before
     rc, out, err = cli_in_process(["energy", path, "--out", tmp_path / "r", *extra], capsys)
     assert rc == 0, err
     cfg = calls[-1][0][0]
     assert (cfg["l1"], cfg["l2"], cfg["window"], cfg["validation"]) == (0.03, 0.005, 3, 0.25)
+    assert (cfg["patience"], cfg["n_memories"]) == (7, 5)
 
 
 def test_energy_cli_warns_when_the_model_is_worse_than_independent_units(

@@ -36,7 +36,11 @@ def energy(
     validation: float = typer.Option(
         0.1, "--validation", help="Fraction of training words for early stopping (0: off)."
     ),
+    patience: int = typer.Option(
+        20, "--patience", help="Early stopping: iterations after the best validation score."
+    ),
     n_samples: int = typer.Option(20000, "--samples", help="Gibbs samples for statistics."),
+    n_memories: int = typer.Option(20, "--memories", help="Memories listed and plotted."),
     max_units: int = typer.Option(
         128, "--max-units", help="Refuse words of more bits (the fit grows as bits^2)."
     ),
@@ -57,7 +61,9 @@ def energy(
         "l1": l1,
         "test_fraction": test_fraction,
         "validation": validation,
+        "patience": patience,
         "n_samples": n_samples,
+        "n_memories": n_memories,
         "max_units": max_units,
         "seed": seed,
     }

@@ -43,7 +43,11 @@ def explain(exc: BaseException) -> str | None:
 
 
 #: options whose library parameter is not the option's name with dashes as underscores
-OPTION_PARAMETERS = {"--samples": "n_samples", "--shuffles": "n_shuffles"}
+OPTION_PARAMETERS = {
+    "--samples": "n_samples",
+    "--shuffles": "n_shuffles",
+    "--memories": "n_memories",
+}
 
 
 def name_options(line: str, argv: list[str]) -> str:
