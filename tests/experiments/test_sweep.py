@@ -703,11 +703,11 @@ def test_a_result_named_like_a_grid_column_keeps_the_grid_value(tmp_path):
     value replaced the grid's in results.csv (1.0 for 1 on finished rows, 1 on failed ones)."""
     from types import SimpleNamespace
 
-    from infodyn.experiments.sweep import _table_rows
+    from infodyn.experiments.sweep_outputs import table_rows
 
     p = SimpleNamespace(index=0, name="bin_ms=1_x", key="k", values={"bin_ms": 1}, seed=None)
     marker = {"results": {"bin_ms": 2.5, "m": 0.9, "nested": {"bin_ms": 3}}}
-    (row,) = _table_rows([p], {"k": marker}, set(), {"k": tmp_path})
+    (row,) = table_rows([p], {"k": marker}, set(), {"k": tmp_path})
     assert row["bin_ms"] == 1 and row["results.bin_ms"] == 2.5 and row["m"] == 0.9
     assert row["nested.bin_ms"] == 3
 

@@ -14,7 +14,6 @@ show`` and ``infodyn sweep`` work for each; adding one is a :func:`register_comm
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import math
 import os
@@ -26,6 +25,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from infodyn.errors import InputError, refuse_bool_number, require_choice
+from infodyn.experiments.config_errors import format_errors
 from infodyn.experiments.config_paths import PATH_FIELD, check_config_paths
 from infodyn.experiments.dotted import set_dotted
 from infodyn.experiments.toml_write import to_toml
@@ -157,7 +157,7 @@ def build_network(section: dict[str, Any], prefix: str = "network"):
         # the network model reports its pydantic errors as one InputError; re-key them
         inner = exc.__context__
         if isinstance(inner, ValidationError):
-            raise InputError(_format_errors(inner, prefix, cls)) from None
+            raise InputError(format_errors(inner, prefix, cls)) from None
         raise InputError(f"[{prefix}] {exc}") from None
 
 
@@ -256,7 +256,7 @@ def validate(
     try:
         obj = model.model_validate(data)
     except ValidationError as exc:
-        message = _format_errors(exc, prefix, model)
+        message = format_errors(exc, prefix, model)
         # free-form sections ([network]) are checked only once the rest validates: name their
         # bad keys in the same line (one error a run was fixed at a time)
         if hasattr(model, "section_errors"):
@@ -268,36 +268,6 @@ def validate(
         except InputError as exc:
             raise InputError(f"{source}: {exc}" if source else str(exc)) from None
     return obj
-
-
-def _known_keys(model: Any, path: tuple[Any, ...]) -> list[str]:
-    """The keys of the table at ``path`` inside the pydantic ``model`` ([] where it is not a
-    model's table: a free-form one, a list's item)."""
-    for part in path:
-        info = getattr(model, "model_fields", {}).get(part)
-        model = getattr(info, "annotation", None)
-    return list(getattr(model, "model_fields", {})) if isinstance(model, type) else []
-
-
-def _format_errors(exc: ValidationError, prefix: str = "", model: Any = None) -> str:
-    """One line naming every bad key as ``[section.key] problem``; an unknown key near one of
-    ``model``'s says which (``[input.n_step] unknown key (did you mean 'n_steps'?)``)."""
-    parts = []
-    for err in exc.errors():
-        where = [str(p) for p in (*([prefix] if prefix else []), *err["loc"])]
-        msg = err["msg"].removeprefix("Value error, ")
-        if where[-1:] == ["[key]"] and len(where) >= 2:  # a table's key: [a.b.wrec.[key]]
-            msg = f"key {where[-2]!r}: {msg}"
-            where = where[:-2]
-        loc = ".".join(where)
-        if err["type"] == "extra_forbidden":
-            known = _known_keys(model, err["loc"][:-1])
-            close = difflib.get_close_matches(str(err["loc"][-1]), known, n=1)
-            msg = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        parts.append(f"[{loc}] {msg}")
-    return "; ".join(parts)
 
 
 def with_overrides(cfg: BaseModel, updates: dict[str, Any], source: str = "options") -> Any:

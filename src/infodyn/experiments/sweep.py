@@ -65,7 +65,7 @@ from infodyn.experiments.rundir import RunDir
 from infodyn.experiments.simulate_batch import batch_signature, simulate_batch  # noqa: F401
 from infodyn.experiments.sweep_cluster import dask_client
 from infodyn.experiments.sweep_lock import is_held, sweep_lock
-from infodyn.experiments.sweep_outputs import write_outputs
+from infodyn.experiments.sweep_outputs import flatten, table_rows, write_outputs  # noqa: F401
 from infodyn.experiments.sweep_point import (  # noqa: F401 - the point's names, re-exported
     ATTEMPTS_LOG,
     DONE_MARKER,
@@ -221,7 +221,7 @@ def run_sweep(
                 if marker is not None:
                     markers[p.key] = marker
         wall = time.perf_counter() - t0
-        rows = _table_rows(points, markers, {f["point"] for f in failures}, point_dir)
+        rows = table_rows(points, markers, {f["point"] for f in failures}, point_dir)
         files, why_not = write_outputs(sweep_dir, rows, grid, metric or spec.summary_metric)
         n_left = sum(r["status"] == "interrupted" for r in rows)
         summary = {
@@ -474,40 +474,3 @@ class _Submitted:
 
 #: seconds between looks at a running sweep's tasks (and at a signal)
 POLL_S = 0.05
-
-
-def _table_rows(
-    points: list[SweepPoint],
-    markers: dict[str, dict[str, Any]],
-    failed: set[str],
-    point_dir: dict[str, Path],
-) -> list[dict[str, Any]]:
-    """One row per point: index, name, status, grid values, seed, attempts, scalar results. A
-    point finished in an earlier run is "done" like one finished now (its results come from its
-    marker); one cut off by an interrupt is "interrupted"."""
-    rows = []
-    for p in points:
-        status = "failed" if p.name in failed else "done" if p.key in markers else "interrupted"
-        row: dict[str, Any] = {"index": p.index, "point": p.name, "status": status}
-        row.update(p.values)
-        if p.seed is not None:
-            row["seed"] = p.seed
-        row["attempts"] = count_attempts(point_dir[p.key])
-        if status == "done":  # (a failed point's outdated marker is not its result); a
-            for name, value in flatten(markers[p.key]["results"]).items():  # result named
-                row[f"results.{name}" if name in row else name] = value  # like a column
-                # (energy's bin_ms beside the grid's bin_ms) replaced the grid's value
-        rows.append(row)
-    return rows
-
-
-def flatten(results: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Scalar entries of a nested results dict, keys joined by dots (lists are left out)."""
-    flat: dict[str, Any] = {}
-    for key, value in results.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, name + "."))
-        elif isinstance(value, bool | int | float | str) or value is None:
-            flat[name] = value
-    return flat

@@ -1,6 +1,7 @@
 """A sweep's outputs: the results table (``results.csv``, and ``results.parquet`` when pyarrow
 is installed) and the summary figure (``figures/summary.png``: one result against the first grid
-key, one line per combination of the other keys, mean +- the seeds' sample SD).
+key, one line per combination of the other keys, mean +- the seeds' sample SD), and the table's
+rows (:func:`table_rows`).
 
 :func:`infodyn.experiments.sweep.run_sweep` calls :func:`write_outputs` once every point is in.
 """
@@ -11,12 +12,15 @@ import difflib
 import itertools
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from infodyn.atomic import atomic_path, write_csv
+from infodyn.experiments.grid import SweepPoint
 from infodyn.experiments.rundir import RunDir
+from infodyn.experiments.sweep_point import count_attempts
 
 
 def write_outputs(
@@ -146,3 +150,40 @@ def summary_figure(rows: list[dict[str, Any]], grid: dict[str, list[Any]], metri
     ax.set_title((title or f"sweep: {len(ok)} points") + "".join(f", {e}" for e in extra))
     fig.tight_layout()
     return fig
+
+
+def table_rows(
+    points: list[SweepPoint],
+    markers: dict[str, dict[str, Any]],
+    failed: set[str],
+    point_dir: dict[str, Path],
+) -> list[dict[str, Any]]:
+    """One row per point: index, name, status, grid values, seed, attempts, scalar results. A
+    point finished in an earlier run is "done" like one finished now (its results come from its
+    marker); one cut off by an interrupt is "interrupted"."""
+    rows = []
+    for p in points:
+        status = "failed" if p.name in failed else "done" if p.key in markers else "interrupted"
+        row: dict[str, Any] = {"index": p.index, "point": p.name, "status": status}
+        row.update(p.values)
+        if p.seed is not None:
+            row["seed"] = p.seed
+        row["attempts"] = count_attempts(point_dir[p.key])
+        if status == "done":  # (a failed point's outdated marker is not its result); a
+            for name, value in flatten(markers[p.key]["results"]).items():  # result named
+                row[f"results.{name}" if name in row else name] = value  # like a column
+                # (energy's bin_ms beside the grid's bin_ms) replaced the grid's value
+        rows.append(row)
+    return rows
+
+
+def flatten(results: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Scalar entries of a nested results dict, keys joined by dots (lists are left out)."""
+    flat: dict[str, Any] = {}
+    for key, value in results.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, name + "."))
+        elif isinstance(value, bool | int | float | str) or value is None:
+            flat[name] = value
+    return flat
