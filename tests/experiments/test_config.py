@@ -393,3 +393,18 @@ def test_a_good_free_form_network_adds_nothing_to_the_other_errors():
     with pytest.raises(InputError) as err:
         validate(SimulateConfig, {"network": {"n_rec": 5}, "input": {"n_steps": 0}}, source="")
     assert str(err.value).startswith("[input.n_steps]") and "network" not in str(err.value)
+
+
+def test_the_starter_leaves_p_connect_unset_so_that_sparse_asks_for_it():
+    """The starter wrote p_connect = 1.0: turning connectivity to "sparse" then drew every
+    synapse (the guard asking for k_in or p_connect saw p_connect given)."""
+    import tomllib
+
+    from infodyn.experiments.config import SimulateConfig, default_config_toml, validate
+
+    text = default_config_toml("simulate")
+    assert "# p_connect = (unset)" in text
+    validate(SimulateConfig, tomllib.loads(text))  # the starter itself is valid
+    sparse = text.replace('\nconnectivity = "dense"', '\nconnectivity = "sparse"')
+    with pytest.raises(InputError, match="needs k_in .* or p_connect"):
+        validate(SimulateConfig, tomllib.loads(sparse))

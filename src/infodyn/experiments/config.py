@@ -403,7 +403,12 @@ def default_config_toml(name: str, overrides: dict[str, Any] | None = None) -> s
     for key, value in (overrides or {}).items():
         set_dotted(example, key, value, source=f"starter {name} config")
     cfg = validate(spec.config_model(), example, source=f"default {name} config")
-    return to_toml(resolved(cfg), describe_fields(cfg))
+    data = resolved(cfg)
+    net = data.get("network")
+    if isinstance(net, dict) and net.get("connectivity") == "dense" and net["p_connect"] == 1.0:
+        net["p_connect"] = None  # commented out: "sparse" typed over "dense" then asks for
+        # k_in or p_connect (the written 1.0 drew every synapse of a "sparse" network unsaid)
+    return to_toml(data, describe_fields(cfg))
 
 
 def detect_command(data: dict[str, Any], source: str = "config") -> CommandSpec:
