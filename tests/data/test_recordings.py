@@ -556,3 +556,19 @@ def test_neo_segments_left_out_or_matched_by_position_are_said():
     with warnings.catch_warnings():  # equal segments, or named trains: nothing to say
         warnings.simplefilter("error")
         load_spikes(block.segments[0], dt=1.0)
+
+
+def test_neo_float32_spike_times_on_whole_steps_stay_in_their_step():
+    """Float32 0.35 s is 0.3499999940 s: it was binned in step 349 at dt = 1 ms (and 0.7 s in
+    699); about half of all whole-millisecond times fell a step early. In ms they stay too."""
+    seg = neo.Segment()
+    times = np.array([0.35, 0.7, 0.123], np.float32)
+    seg.spiketrains.append(neo.SpikeTrain(times, units="s", t_stop=1.0))
+    seg.spiketrains.append(neo.SpikeTrain(times * np.float32(1000), units="ms", t_stop=1000.0))
+    train = load_spikes(seg)
+    got = sorted(zip(train.units.tolist(), train.times.tolist(), strict=True))
+    assert got == [(0, 123), (0, 350), (0, 700), (1, 123), (1, 350), (1, 700)]
+    whole_ms = np.arange(1, 100_001, dtype=np.float64) / 1000  # every ms of 100 s, in float32
+    seg = neo.Segment()
+    seg.spiketrains.append(neo.SpikeTrain(whole_ms.astype(np.float32), units="s", t_stop=101.0))
+    np.testing.assert_array_equal(load_spikes(seg).times, np.arange(1, 100_001))

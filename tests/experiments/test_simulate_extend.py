@@ -211,3 +211,46 @@ def test_a_killed_extensions_staging_folder_goes_and_a_damaged_checkpoint_still_
         InputError, match="interrupted simulation \\(400 of its steps done\\): pass"
     ):
         run_simulation(_cfg(300), out)
+
+
+@pytest.mark.parametrize("swap", ["foreign", "edited", "longer"])
+def test_a_spike_file_that_is_not_the_finished_runs_is_refused_and_the_folder_kept(swap, tmp_path):
+    """A foreign or edited spikes.h5 was spliced into the longer run without a word; one of
+    more steps failed later, blaming the checkpoint's stretch files, and left checkpoint/
+    behind, which then refused a plain rerun as "an interrupted simulation"."""
+    from infodyn.data import SpikeTrain, save_spikes
+
+    out = tmp_path / "run"
+    run_simulation(_cfg(300), out)
+    spikes = out / "spikes.h5"
+    train = load_spikes(spikes)
+    if swap == "foreign":  # another recording of 10 units
+        rng = np.random.default_rng(0)
+        save_spikes(
+            spikes,
+            SpikeTrain(
+                np.sort(rng.integers(0, 300, 50)),
+                rng.integers(0, 10, 50),
+                n_units=10,
+                n_steps=300,
+                dt=1.0,
+            ),
+        )
+    elif swap == "edited":  # half its spikes deleted
+        keep = np.arange(train.n_spikes) % 2 == 0
+        save_spikes(
+            spikes,
+            SpikeTrain(
+                train.times[keep], train.units[keep], n_units=train.n_units, n_steps=300, dt=1.0
+            ),
+        )
+    else:  # the spikes of a longer run of the same config
+        run_simulation(_cfg(600), tmp_path / "long")
+        spikes.write_bytes((tmp_path / "long" / "spikes.h5").read_bytes())
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    what = {"foreign": "n_units 10", "edited": "n_spikes", "longer": "n_steps 600"}[swap]
+    with pytest.raises(InputError, match=f"not the finished run's spike file .*{what}"):
+        run_simulation(_cfg(400), out, resume=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert not (out / "checkpoint").exists()
+    run_simulation(_cfg(300), out)  # a plain rerun is not refused

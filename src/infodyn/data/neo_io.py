@@ -146,7 +146,10 @@ def spikes_from_neo(obj: Any, dt: float | None = None, *, source: str = "neo") -
     for seg in segments:
         seconds, units = [], []
         for i, st in enumerate(seg):
-            seconds.append(np.asarray(st.times.rescale("s").magnitude, dtype=np.float64))
+            # float32 times as the decimals they print as, in their own unit (0.35 s in float32
+            # is 0.3499999940 s: about half of all whole-millisecond times fell a step early)
+            per_unit = float(st.times.units.rescale("s").magnitude)
+            seconds.append(_decimals(np.asarray(st.times.magnitude)) * per_unit)
             units.append(np.full(len(st), index[st.name if by_name else i], dtype=np.int64))
         raw_start = min(float(st.t_start.rescale("s").magnitude) for st in seg)
         raw_stop = max(float(st.t_stop.rescale("s").magnitude) for st in seg)
@@ -165,6 +168,16 @@ def spikes_from_neo(obj: Any, dt: float | None = None, *, source: str = "neo") -
 def _listed(indices: list[int]) -> str:
     """``0, 2, 5`` (the first ten, then ``...``)."""
     return ", ".join(map(str, indices[:10])) + (", ..." if len(indices) > 10 else "")
+
+
+def _decimals(values: np.ndarray) -> np.ndarray:
+    """:func:`_decimal` of every value of an array, as float64."""
+    values = np.asarray(values, dtype=np.float64)
+    single = values.astype(np.float32)
+    exact = single.astype(np.float64) == values
+    out = values.copy()
+    out[exact] = single[exact].astype(str).astype(np.float64)
+    return out
 
 
 def _decimal(value: float) -> float:

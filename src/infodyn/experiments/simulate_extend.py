@@ -113,7 +113,42 @@ def finished_run_end(out: Path, config: dict[str, Any], n_steps: int) -> dict[st
             f"{path} is the state after step {end['step']:,}, but the run has {done:,} steps: "
             "it belongs to another run; run without --resume to simulate the longer run"
         )
+    _check_finished_spikes(out, done)
     return end
+
+
+def _check_finished_spikes(out: Path, done: int) -> None:
+    """Refuse a ``spikes.h5`` that is not the finished run's: its header and number of spikes
+    against the run's ``results.json`` (a foreign or edited file was spliced into the longer
+    run without a word, or one of more steps failed later, leaving a checkpoint that blocked
+    the folder)."""
+    import json
+
+    from infodyn.data.spike_reader import SpikeReader
+
+    spikes = out / "spikes.h5"
+    try:
+        results = json.loads((out / "results.json").read_text())
+        with SpikeReader(spikes) as reader:
+            got = {
+                "n_units": reader.n_units,
+                "n_steps": reader.n_steps,
+                "n_trials": reader.n_trials,
+                "dt_ms": reader.dt,
+                "n_spikes": reader.n_spikes,
+            }
+    except (OSError, ValueError, InputError) as exc:
+        raise InputError(
+            f"the finished run's spikes cannot be read against its results.json ({exc}), so "
+            "it cannot be extended; run without --resume to simulate the longer run"
+        ) from None
+    want = {**{k: results.get(k) for k in got}, "n_steps": done, "n_trials": 1}
+    differ = [f"{k} {got[k]!r} (the run's: {want[k]!r})" for k in got if got[k] != want[k]]
+    if differ:
+        raise InputError(
+            f"{spikes} is not the finished run's spike file ({'; '.join(differ)}): restore it, "
+            "or run without --resume to simulate the longer run afresh"
+        )
 
 
 def check_end_weights(end: dict[str, Any], digest: str, out: Path) -> None:

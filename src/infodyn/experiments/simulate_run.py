@@ -119,7 +119,12 @@ def run_simulation(
                 check_end_weights(end, args[4], out)
                 reopen_as_checkpoint(run.path, args, end, run.file("spikes.h5"))
             if resume:
-                ckpt, start = SimulationCheckpoint.resumed(*args)
+                try:
+                    ckpt, start = SimulationCheckpoint.resumed(*args)
+                except BaseException:  # the extension's own checkpoint: left, it blocked the
+                    if end is not None:  # folder as "an interrupted simulation"
+                        shutil.rmtree(run.file(FOLDER), ignore_errors=True)
+                    raise
             else:
                 ckpt, start = SimulationCheckpoint.fresh(*args), None
                 if progress and (run.path / "results.json").is_file():  # replaced in silence
