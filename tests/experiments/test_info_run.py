@@ -113,6 +113,10 @@ def test_one_word_a_run_or_an_absurd_bin_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"--bin-ms=1e\+300 ms is longer than any run"):
         run_info(_spikes(), tmp_path / "huge", bin_ms=1e300)
     assert not (tmp_path / "one").exists() and not (tmp_path / "huge").exists()
+    # a recording of one step, --bin-ms not given: not named ("--bin-ms=1 leaves 1 bin(s)")
+    one_step = SpikeTrain(np.array([0]), np.array([0]), n_units=2, n_steps=1, dt=1.0)
+    with pytest.raises(InputError, match=r"^the recording holds 1 bin\(s\).*too short"):
+        run_info(one_step, tmp_path / "step")
 
 
 def test_an_nsb_run_is_not_advised_nsb_and_is_told_of_miller_madow_pairs(tmp_path):

@@ -120,13 +120,15 @@ def run_info(
     read_notes: list[str] = []  # what the reader changed in the data (merged spikes, ...)
     with recording_data_warnings(read_notes), spike_source(spikes_path) as src:
         dt = src.dt
+        given = bin_ms is not None  # a message names --bin-ms only where the user gave it
         bin_ms = dt if bin_ms is None else float(bin_ms)
         bin_steps = whole_bin_steps(bin_ms, dt, "--bin-ms")
         n_units_file, n_trials = src.n_units, src.n_trials
         n_samples = n_trials * (src.n_steps // bin_steps)  # a partial last bin is dropped
         require(  # one bin a trial gave all-zero results and exit 0 (before any pass)
             n_samples >= 2,
-            f"--bin-ms={bin_ms:g} leaves {n_samples} bin(s) in {n_trials} trial(s) of "
+            (f"--bin-ms={bin_ms:g} leaves " if given else "the recording holds ")
+            + f"{n_samples} bin(s) in {n_trials} trial(s) of "
             f"{src.n_steps} steps: information needs at least two words; "
             + (  # of one step: no smaller --bin-ms (an empty file was told to choose one)
                 "choose a smaller --bin-ms"
