@@ -311,6 +311,9 @@ def test_the_jax_engine_streams_the_event_engines_spikes_in_float64(tmp_path):
         assert res["engine"] == engine and res["precision"] == "float64"
         spikes[engine] = load_spikes(tmp_path / engine / "spikes.h5")
     assert spikes["jax"].metadata["engine"] == "jax" and spikes["event"].n_spikes > 500
+    # the input's settings travel with the spikes (a converted file could not say them)
+    assert spikes["event"].metadata["input"] == cfg.input.model_dump(mode="json")
+    assert spikes["event"].metadata["input"]["rate_hz"] == 40.0
     np.testing.assert_array_equal(spikes["jax"].times, spikes["event"].times)
     np.testing.assert_array_equal(spikes["jax"].units, spikes["event"].units)
 

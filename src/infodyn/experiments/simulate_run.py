@@ -96,7 +96,9 @@ def run_simulation(
     x = make_input(cfg.input, net.n_in, net.dt, streamed=True, private=private)
     n_steps, chunk_steps, meta = check_chunked_run(
         net, params, x, cfg.input.n_steps, cfg.simulation.chunk_steps,
-        {"seed": cfg.simulation.seed}, engine, cfg.simulation.precision,
+        # the input's settings too: a converted file could not say how it was driven
+        {"seed": cfg.simulation.seed, "input": cfg.input.model_dump(mode="json")},
+        engine, cfg.simulation.precision,
     )  # fmt: skip
     if callable(x):  # one chunk's input
         steps = min(chunk_steps, n_steps)
