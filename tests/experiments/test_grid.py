@@ -361,3 +361,12 @@ def test_a_grid_that_breaks_the_config_names_the_point_not_the_base():
         expand_grid(get_command("simulate"), base, grid, source="c.toml")
     with pytest.raises(InputError, match=r"^c.toml: .*needs k_in"):  # the grid cannot mend it
         expand_grid(get_command("simulate"), base, {"input.n_steps": [60]}, source="c.toml")
+
+
+def test_a_list_items_key_points_to_sweeping_whole_lists():
+    """--grid loss.0.weight=... was "not a dotted config key", with no word of how a
+    [[loss]] term is swept: whole lists, one a value (parsed as TOML)."""
+    with pytest.raises(InputError, match=r"'loss' is a list .* loss='\[\{kind"):
+        parse_grid(["loss.0.weight=1,2"])
+    grid = parse_grid(['loss=[{kind = "mse", weight = 1.0}],[{kind = "mse", weight = 2.0}]'])
+    assert grid == {"loss": [[{"kind": "mse", "weight": 1.0}], [{"kind": "mse", "weight": 2.0}]]}

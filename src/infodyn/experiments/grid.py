@@ -57,7 +57,15 @@ def parse_grid(items: list[str] | tuple[str, ...]) -> dict[str, list[Any]]:
         if not sep or not key or not values.strip():
             raise InputError(f"--grid {item!r}: expected KEY=V1,V2,... or KEY=START:STOP:NUM")
         if not re.fullmatch(r"[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*", key):
-            raise InputError(f"--grid {item!r}: {key!r} is not a dotted config key")
+            index = re.search(r"\.\d+(\.|$)", key)  # loss.0.weight: an item of a list
+            name = key[: index.start()] if index else ""
+            hint = (
+                f"; {name!r} is a list ([[{name}]] tables): sweep whole lists, one a value, "
+                f'e.g. {name}=\'[{{kind = "mse", weight = 1.0}}],[{{kind = "mse", weight = 2.0}}]\''
+                if index
+                else ""
+            )
+            raise InputError(f"--grid {item!r}: {key!r} is not a dotted config key{hint}")
         if key in grid:
             raise InputError(f"--grid {key!r} is given twice")
         span = values.split(":")
