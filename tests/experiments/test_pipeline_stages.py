@@ -425,7 +425,7 @@ def test_training_summary_and_info_bound(tmp_path, monkeypatch, info_weight):
             self.state = SimpleNamespace(params={"w_rec": np.zeros((2, 2))}, iteration=0)
             self.opts = opts
 
-        def fit(self, n, out=None, resume=False, callback=None):
+        def fit(self, n, out=None, resume=False, progress=False, callback=None):
             saved.append((Path(out).name, self.opts.checkpoint_every, resume))
             for r in history:
                 self.state.iteration = r["iteration"]

@@ -248,8 +248,9 @@ def _netpbm_max(path: Path) -> tuple[bytes, int] | None:
             if comment:
                 comment = c not in b"\r\n"
             elif c == b"#" or c.isspace():
-                comment = c == b"#"
-                tokens, token = tokens + [token] * bool(token), b""
+                if token:
+                    tokens.append(token)
+                token, comment = b"", c == b"#"
             else:
                 token += c
     if len(tokens) < 4 or not tokens[3].isdigit():

@@ -171,7 +171,9 @@ def _listed(indices: list[int]) -> str:
 
 
 def _decimals(values: np.ndarray) -> np.ndarray:
-    """:func:`_decimal` of every value of an array, as float64."""
+    """Times as float64, each that is a float32 (Neo keeps float32 times, or widens them to the
+    float64 of the same number) read as the decimal it prints as: a ``t_stop`` of float32 0.1 s
+    is 0.10000000149 s, and the trial took 101 steps of 1 ms."""
     values = np.asarray(values, dtype=np.float64)
     single = values.astype(np.float32)
     exact = single.astype(np.float64) == values
@@ -181,12 +183,9 @@ def _decimals(values: np.ndarray) -> np.ndarray:
 
 
 def _decimal(value: float) -> float:
-    """A trial's bound in seconds: a value that is a float32 (Neo keeps float32 times, or widens
-    them to the float64 of the same number) is read as the decimal it prints as; a ``t_stop``
-    of float32 0.1 s is 0.10000000149 s, and the trial took 101 steps of 1 ms. The caller keeps
-    a spike on the float32 bound on it."""
-    single = np.float32(value)
-    return float(str(single)) if float(single) == value else value
+    """A trial's bound in seconds, by :func:`_decimals`; the caller keeps a spike on the
+    float32 bound on it."""
+    return float(_decimals(np.array([value]))[0])
 
 
 @contextlib.contextmanager

@@ -322,12 +322,14 @@ def fit_resumably(
     folder: str | os.PathLike,
     resume: bool,
     callback: Any = None,
+    progress: bool = False,
 ) -> list[dict[str, Any]]:
     """``trainer.fit(n)`` checkpointed in ``folder/checkpoint.npz``: every
     ``trainer.opt.checkpoint_every`` iterations, at the end, and after the iteration during
     which a signal arrived (then :class:`Interrupted`); with ``resume`` it continues from that
     checkpoint when there is one (a kill before the first checkpoint left none).
-    ``callback(trainer, record)`` runs after every iteration, before the signal check."""
+    ``callback(trainer, record)`` runs after every iteration, before the signal check;
+    ``progress``: the fit's bar."""
     stop = checkpoint_on_signal(Path(folder) / "checkpoint.npz", n)
 
     def each(trainer: Any, record: dict[str, Any]) -> None:
@@ -336,7 +338,7 @@ def fit_resumably(
         stop(trainer, record)
 
     resume = resume and (Path(folder) / "checkpoint.npz").exists()
-    return trainer.fit(n, out=folder, resume=resume, callback=each)
+    return trainer.fit(n, out=folder, resume=resume, progress=progress, callback=each)
 
 
 def resumable_iterations(trainer: Any, n: int, checkpoint: str | os.PathLike, resume: bool):

@@ -307,7 +307,7 @@ def _train_in(
     task, loss and train options it made of ``cfg``."""
     from infodyn.experiments.config import resolved, validate
     from infodyn.experiments.hooks import branching_hook
-    from infodyn.experiments.interrupt import checkpoint_on_signal
+    from infodyn.experiments.interrupt import fit_resumably
     from infodyn.experiments.resume import (
         check_resume_config,
         record_with_first_checkpoint,
@@ -343,16 +343,12 @@ def _train_in(
     if change_record:
         record_with_first_checkpoint(trainer, run, cfg, change_record)
     t0 = time.perf_counter()
-    stop = checkpoint_on_signal(run.file("checkpoint.npz"), t.iterations)
 
     def step_done(trainer: Any, record: dict[str, Any]) -> None:
         ran.append(record["iteration"])
-        stop(trainer, record)
 
-    try:
-        history = trainer.fit(
-            t.iterations, out=run.path, resume=resume, progress=progress, callback=step_done
-        )
+    try:  # (a resume without a checkpoint was refused before the folder was made)
+        history = fit_resumably(trainer, t.iterations, run.path, resume, step_done, progress)
     except BaseException as err:
         if not resume and not run.file("checkpoint.npz").exists():  # nothing of it is kept
             _forget_fresh_run(run)
