@@ -65,6 +65,12 @@ def test_batched_points_equal_unbatched_runs(tmp_path):
         a = load_spikes(tmp_path / "b" / p.name / "spikes.h5")
         b = load_spikes(tmp_path / "ref" / p.name / "spikes.h5")
         np.testing.assert_array_equal(a.to_dense(), b.to_dense())
+        # the same record of how they ran: network (model included), seed and input settings
+        assert a.metadata["network"] == b.metadata["network"]
+        assert a.metadata["network"]["model"] == "lif"
+        assert {k: a.metadata[k] for k in ("seed", "input")} == {
+            k: b.metadata[k] for k in ("seed", "input")
+        }
         assert (tmp_path / "b" / p.name / "figures" / "raster.png").exists()
     assert len({m["results"]["n_spikes"] for m in markers}) > 1  # the points really differ
 

@@ -314,6 +314,11 @@ def test_the_jax_engine_streams_the_event_engines_spikes_in_float64(tmp_path):
     # the input's settings travel with the spikes (a converted file could not say them)
     assert spikes["event"].metadata["input"] == cfg.input.model_dump(mode="json")
     assert spikes["event"].metadata["input"]["rate_hz"] == 40.0
+    # and the network's kind with its fields: the section that rebuilds it
+    assert spikes["event"].metadata["network"] == {
+        "model": "lif",
+        **cfg.build_network().model_dump(mode="json"),
+    }
     np.testing.assert_array_equal(spikes["jax"].times, spikes["event"].times)
     np.testing.assert_array_equal(spikes["jax"].units, spikes["event"].units)
 

@@ -42,6 +42,18 @@ def test_alif_rejects_more_adaptive_units_than_units():
         idn.network.ALIF(n_rec=10, n_alif=11)
 
 
+@pytest.mark.parametrize("model", ["lif", "alif"])
+def test_section_rebuilds_the_network(model):
+    """``net.section()`` is the ``[network]`` table that builds the same network again."""
+    from infodyn.experiments.config import build_network
+
+    cls = idn.network.ALIF if model == "alif" else idn.network.LIF
+    net = cls(n_in=3, n_rec=20, connectivity="sparse", k_in=4, tau_m=12.0)
+    section = net.section()
+    assert section["model"] == model
+    assert build_network(section) == net
+
+
 @pytest.mark.parametrize("conn", ["dense", "sparse", "ei"])
 def test_no_autapses_and_determinism(conn):
     p = {"p_connect": 0.3} if conn == "sparse" else {}

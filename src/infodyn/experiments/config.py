@@ -130,7 +130,7 @@ class SimulateConfig(Section):
 
     def resolved_sections(self) -> dict[str, Any]:
         """``[network]`` with every default of the network model filled in."""
-        return {"network": network_section(self.build_network())}
+        return {"network": self.build_network().section()}
 
 
 def _network_class(section: dict[str, Any]):
@@ -159,13 +159,6 @@ def build_network(section: dict[str, Any], prefix: str = "network"):
         if isinstance(inner, ValidationError):
             raise InputError(format_errors(inner, prefix, cls)) from None
         raise InputError(f"[{prefix}] {exc}") from None
-
-
-def network_section(net: Any) -> dict[str, Any]:
-    """The config section that rebuilds ``net`` exactly (``model`` plus every field)."""
-    from infodyn.network import ALIF
-
-    return {"model": "alif" if isinstance(net, ALIF) else "lif", **net.model_dump(mode="json")}
 
 
 #: peak bytes per input element while each encoder makes it (tracemalloc, 10^7 elements: 17,

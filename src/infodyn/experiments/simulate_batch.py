@@ -83,10 +83,11 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
             z[i].astype(np.uint8),
             dt=net.dt,
             metadata={
-                "network": net.model_dump(mode="json"),
+                "network": net.section(),
                 "engine": "jax-vmap",
                 "precision": cfg.simulation.precision,
                 "seed": cfg.simulation.seed,
+                "input": cfg.input.model_dump(mode="json"),  # as one run's file keeps them
             },
         )
         result = simulation_results(

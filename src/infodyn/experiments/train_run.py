@@ -32,7 +32,6 @@ from infodyn.experiments.config import (
     Seed,
     build_network,
     network_errors,
-    network_section,
 )
 from infodyn.experiments.rundir import RunDir, interrupted_note
 from infodyn.experiments.sweep_lock import folder_lock
@@ -157,7 +156,7 @@ class TrainConfig(Section):
         kind = self.task.get("kind", "pattern_generation")
         terms = self.build_loss().terms
         return {
-            "network": network_section(net),
+            "network": net.section(),
             "task": {"kind": kind, **_init_fields(self.build_task(net))},
             "loss": [
                 {"kind": entry.get("kind"), **_init_fields(term)}

@@ -115,7 +115,7 @@ def check_chunked_run(
             f"x must be (T, n_in): one trial, got shape {np.shape(x)}; for a batch of trials use "
             f"simulate(net, params, x, engine={engine!r})"
         )
-    meta: dict[str, Any] = {"network": net.model_dump(mode="json"), "engine": engine}
+    meta: dict[str, Any] = {"network": net.section(), "engine": engine}
     if engine == "jax":  # a name, as a file keeps it (np.dtype("float32") went in as an object)
         meta["precision"] = np.dtype(precision).name
     mine = as_table(metadata, "metadata")

@@ -372,6 +372,11 @@ class LIF(BaseModel):
             "w_out": w_out.astype(dtype, copy=False),
         }
 
+    def section(self) -> dict[str, Any]:
+        """The ``[network]`` config section that rebuilds this network: ``model`` ("lif" or
+        "alif") and every field, in JSON types (what run records keep as their network)."""
+        return {"model": type(self).__name__.lower(), **self.model_dump(mode="json")}
+
     def memory_advice(self) -> str:
         """What to change to make this network's recurrent weights smaller (the advice of the
         check before :meth:`init` draws them, which a validator would not refuse in turn)."""
