@@ -164,6 +164,18 @@ def test_write_csv_columns_are_every_key_in_order_blank_when_missing(tmp_path):
     assert rows == [["a", "b"], ["1", ""], ["3", "2"]]
 
 
+def test_write_csv_writes_lists_and_tables_as_json(tmp_path):
+    """A sweep's grid of lists (``units = ["0-9", [0, 1]]``) or a table of results: cells any
+    reader parses back (Python's repr has single quotes and None)."""
+    rows = [{"units": ["a", None, 1.5], "fit": {"ok": True}, "flag": True, "n": (1, 2)}]
+    with open(write_csv(tmp_path / "t.csv", rows), newline="") as fh:
+        (got,) = list(csv.DictReader(fh))
+    assert json.loads(got["units"]) == ["a", None, 1.5]
+    assert json.loads(got["fit"]) == {"ok": True}
+    assert json.loads(got["n"]) == [1, 2]
+    assert got["flag"] == "True"  # pandas and R read it as a boolean
+
+
 def test_remove_temporaries_counts_and_removes_only_files(tmp_path):
     (tmp_path / ".d.tmp").mkdir()  # a folder matching the pattern is not a temporary file
     (tmp_path / ".x.json.abc.json.tmp").write_text("left")

@@ -132,13 +132,22 @@ def remove_temporaries(folder: str | os.PathLike, below: bool = True) -> int:
 
 
 def write_csv(path: str | os.PathLike, rows: list[dict[str, Any]]) -> Path:
-    """Atomically write ``rows`` as CSV; the columns are every key, in order of appearance."""
+    """Atomically write ``rows`` as CSV; the columns are every key, in order of appearance.
+
+    A list, tuple or table in a cell is written as JSON (``["a", "b"]``, ``{"k": 1}``), which
+    any reader can parse back; Python's repr (``['a', 'b']``) was written before."""
     columns = list(dict.fromkeys(k for row in rows for k in row))
+
+    def cell(v: Any) -> Any:
+        if isinstance(v, list | tuple | dict):
+            return json.dumps(v, default=_json_default_or_text)
+        return v
+
     with atomic_path(path, ".csv") as tmp:
         with open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=columns, restval="")
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({k: cell(v) for k, v in row.items()} for row in rows)
     return Path(path)
 
 
