@@ -420,6 +420,19 @@ def test_patch_options_take_numbers_of_their_kind(call, message):
         call(img)
 
 
+def test_a_rank_deficient_covariance_is_refused_whatever_the_round_off():
+    """A pixel that is a combination of two others: the smallest eigenvalue is 0 up to
+    round-off, whose sign decided between the error and weights of 1e7 (seeds 0-19)."""
+    outcomes = set()
+    for seed in range(20):
+        X = np.random.default_rng(seed).normal(size=(500, 6))
+        X = np.c_[X, X[:, 0] + 0.3 * X[:, 1]]
+        with pytest.raises(InputError, match=r"singular patch covariance \(rank 6 of 7"):
+            im.ZCAWhitener.fit(X, epsilon=0.0)
+        outcomes.add(float(np.abs(im.ZCAWhitener.fit(X, epsilon=1e-3).matrix).max()) < 1e3)
+    assert outcomes == {True}  # regularised, the same data whitens with bounded weights
+
+
 @pytest.mark.parametrize("bad", ["a", [[1.0, 2.0], [3.0]], {}, 1 + 2j])
 def test_image_arrays_that_are_not_real_numbers_are_one_line(bad):
     # NumPy's "could not convert string to float" and "float() argument must be ..." were raw

@@ -2,6 +2,7 @@
 ``load_spikes(path).iter_dense``, only slices of the datasets are read, and bad input is a clear
 ``InputError``."""
 
+import re
 import tracemalloc
 import warnings
 
@@ -335,6 +336,27 @@ def test_a_file_without_the_sorted_flag_in_order_is_not_held_whole(tmp_path, mon
     with SpikeReader(shuffled, block_spikes=64) as r:
         np.testing.assert_array_equal(r.unit_counts(), s.spike_counts())
     assert len(held) == 1
+
+
+@pytest.mark.parametrize(
+    "times, message",
+    [
+        (np.array([b"a", b"b", b"c"]), "spike times must be whole numbers, got |S1"),
+        (np.array([0.0, np.nan, 2.0]), "spike times must be whole numbers, got float64"),
+        (np.array([True, False, True]), "spike times must be whole numbers, got bool"),
+    ],
+)
+def test_a_file_without_the_sorted_flag_is_checked_before_its_order(tmp_path, times, message):
+    """Text times raised NumPy's UFuncTypeError in the order check of a file without the flag,
+    NaN or boolean ones were called "not stored in (trial, time) order"."""
+    from infodyn.data.spike_stream import iter_spike_file
+
+    path = save_spikes(tmp_path / "s.h5", SpikeTrain([0, 1, 2], [0, 1, 2], n_units=3, n_steps=4))
+    with h5py.File(path, "a") as h5:
+        del h5.attrs["sorted"], h5["spikes/times"]
+        h5["spikes/times"] = times
+    with pytest.raises(InputError, match=re.escape(message)):
+        list(iter_spike_file(path, 4, dense=False))
 
 
 def test_unit_counts_hold_one_array_of_the_headers_units(tmp_path):

@@ -204,12 +204,13 @@ class SpikeReader:
 
     def _check_order(self) -> None:
         """Whether a file without the ``sorted`` flag is in (trial, time) order, found once by
-        reading its trials and times block by block."""
+        reading its spikes block by block, each checked as a read checks it (text times raised
+        NumPy's UFuncTypeError here, NaN ones were called "out of order")."""
         if self._sorted is None:
             ok, prev = True, None
             for a in range(0, self.n_spikes, self.block_spikes):
                 b = min(a + self.block_spikes, self.n_spikes)
-                tr, t = self._read_trials(a, b), self._read(self._times, a, b)
+                tr, t, _ = self._checked_block(a, b)
                 if prev is not None:
                     tr, t = np.concatenate([[prev[0]], tr]), np.concatenate([[prev[1]], t])
                 steps = (tr[1:] > tr[:-1]) | ((tr[1:] == tr[:-1]) & (t[1:] >= t[:-1]))

@@ -101,7 +101,16 @@ class ZCAWhitener:
             "ZCA: the patches are flat (every pixel constant): nothing to whiten; use images "
             "with contrast, or min_contrast > 0",
         )
-        require(np.all(lam + eps > 0), "ZCA: singular patch covariance; use zca_epsilon > 0")
+        # an eigenvalue within round-off of 0 (n eps_machine of the largest, as numpy's
+        # matrix_rank) is 0: its sign came out either way, and a rank-deficient covariance was
+        # refused or whitened to 1e7-sized weights by the seed
+        floor = lam.size * np.finfo(np.float64).eps * float(lam.max())
+        rank = int(np.count_nonzero(lam > floor))
+        require(
+            np.all(lam + eps > floor),
+            f"ZCA: singular patch covariance (rank {rank} of {lam.size} pixels); use "
+            "zca_epsilon > 0",
+        )
         W = (U / np.sqrt(lam + eps)) @ U.T
         return cls(mean=mean, matrix=W, eigenvalues=lam, epsilon=eps)
 
