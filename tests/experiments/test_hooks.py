@@ -58,3 +58,19 @@ def test_branching_in_bins_of_several_steps():
     assert branching_estimate(a, bin_steps=3) == branching_estimate(binned)
     with pytest.raises(InputError, match="bin_steps"):
         branching_hook(bin_steps=0)
+
+
+@pytest.mark.parametrize(
+    "activity, bin_steps, message",
+    [
+        (np.ones((2, 10)), 0, "bin_steps"),  # 0 and -3 were taken as 1
+        (np.ones((2, 10)), -3, "bin_steps"),
+        (np.ones((2, 10)), 2.5, "bin_steps"),  # a TypeError of slice indices
+        (np.zeros((0, 10)), 1, r"population counts \(trials, steps\), got shape \(0, 10\)"),
+        ("abc", 1, "activity must be real numbers"),
+        (np.full((2, 10), np.nan), 1, "activity"),
+    ],
+)
+def test_branching_estimate_refuses_bad_input_in_one_line(activity, bin_steps, message):
+    with pytest.raises(InputError, match=message):
+        branching_estimate(activity, bin_steps=bin_steps)

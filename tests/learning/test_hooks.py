@@ -244,8 +244,12 @@ def test_resume_keeps_an_early_stop_where_it_was():
         resumed.fit(10, out=d, resume=True)
         _assert_same_state(full, resumed)
         again = _hooked_trainer(patience=3)
-        again.fit(10, out=d, resume=True)  # the checkpoint of the stopped run
+        with pytest.warns(UserWarning, match="a hook stopped this run at iteration 4"):
+            again.fit(10, out=d, resume=True)  # the checkpoint of the stopped run
         _assert_same_state(full, again)
+        with warnings.catch_warnings():  # resumed to where it stopped: nothing to say
+            warnings.simplefilter("error")
+            _hooked_trainer(patience=3).fit(4, out=d, resume=True)
 
 
 def test_resume_with_other_hooks_is_refused(tmp_path):
@@ -253,8 +257,43 @@ def test_resume_with_other_hooks_is_refused(tmp_path):
     net = idn.network.LIF(**NET)
     opts = TrainOptions(lr=1e-2, precision="float64")
     other = Trainer(net, TASK, UnitRateTarget(r0_hz=5.0), opts, hooks=(early_stopping("loss"),))
-    with pytest.raises(idn.InputError, match="hook states do not match"):
+    with pytest.raises(idn.InputError, match="resume with the hooks"):
         other.fit(2, out=tmp_path, resume=True)
+
+
+def test_a_hook_state_that_changes_structure_is_named_on_resume(tmp_path):
+    """A state that grows trains and saves, but cannot be rebuilt on its init's structure:
+    the message said the hooks did not match, though they were the same."""
+    from infodyn.learning.hooks import HookOutput, TrainHook
+
+    growing = TrainHook(lambda net, params: [], lambda info, s: HookOutput({}, [*s, info.loss]))
+    net = idn.network.LIF(**NET)
+    opts = TrainOptions(lr=1e-2, precision="float64")
+    Trainer(net, TASK, UnitRateTarget(r0_hz=5.0), opts, hooks=(growing,)).fit(2, out=tmp_path)
+    again = Trainer(net, TASK, UnitRateTarget(r0_hz=5.0), opts, hooks=(growing,))
+    with pytest.raises(InputError, match="hook 0's stored state has 2 parts, a fresh init of it 0"):
+        again.fit(4, out=tmp_path, resume=True)
+
+
+@pytest.mark.parametrize("returned", ["tuple", "none", "no metrics"])
+def test_a_hook_update_that_returns_no_hook_output_is_named(returned):
+    """A tuple, None or ``HookOutput(None, state)`` were an AttributeError or a TypeError
+    inside the trainer."""
+    from infodyn.learning.hooks import HookOutput, TrainHook
+
+    outputs = {"tuple": lambda s: ({}, s), "none": lambda s: None}
+    outputs["no metrics"] = lambda s: HookOutput(None, s)
+    hook = TrainHook(lambda net, params: (), lambda info, s: outputs[returned](s))
+    net = idn.network.LIF(**NET)
+    tr = Trainer(
+        net,
+        TASK,
+        UnitRateTarget(r0_hz=5.0),
+        TrainOptions(),
+        hooks=(metric_hook("m", lambda i: 1.0), hook),
+    )
+    with pytest.raises(InputError, match=r"hook 1's update must return HookOutput\(metrics, state"):
+        tr.fit(1)
 
 
 def _run_hook(hook, values):

@@ -101,6 +101,20 @@ def test_closed_form_signal_equals_gradient_of_the_loss(loss):
         np.testing.assert_allclose(np.asarray(u), np.asarray(v), atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "z, message",
+    [
+        (np.zeros((0, 5, 3)), "at least one step"),
+        (np.full((2, 5, 3), np.nan), "NaN"),
+        ("spikes", "z must be real numbers"),
+    ],
+)
+def test_tc_of_a_batch_that_is_not_spikes_is_refused(z, message):
+    """An empty batch or NaN spikes gave (nan, nan matrix), text a raw JAX TypeError."""
+    with pytest.raises(InputError, match=message):
+        TotalCorrelationPenalty().value_and_grad_cov(z)
+
+
 def test_gaussian_tc_matches_the_analytic_value():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(4, 4))
@@ -245,6 +259,26 @@ def test_bottleneck_ignores_stimulus_ids_absent_from_the_batch(loss_value):
     np.testing.assert_allclose(np.asarray(ly_gap), np.asarray(ly_dense), atol=1e-14)
     with pytest.raises(InputError, match="gamma"):
         InformationBottleneck(labels=(0, 1), gamma=-0.5)
+
+
+def test_bottleneck_refuses_a_task_whose_labels_change_between_batches():
+    """PatchTask draws new labels each batch; the bottleneck's labels are fixed, so it trained
+    on labels unrelated to the stimuli without a word. A target that groups the trials as the
+    labels do (any class names) is taken; one that groups them otherwise is refused."""
+    from infodyn.learning.tasks import PatchTask
+
+    task = PatchTask(np.array([[10.0, 200, 50], [200, 10, 50]]), 30, 10)
+    net = LIF(n_in=3, n_rec=8, n_out=2)
+    loss = InformationBottleneck(labels=(0, 1, 0, 1), gamma=0.1)
+    with pytest.raises(InputError, match="labels are fixed when it is made.*PatchTask"):
+        Trainer(net, task, loss, TrainOptions(batch_size=4, seed=0)).fit(5)
+    net, params, x, _ = _problem()
+    fixed = InformationBottleneck(labels=tuple(LABELS), gamma=0.3)
+    renamed = window_target((LABELS + 1) % K, T, K, 10)  # the same groups, other columns
+    gradients(net, params, x, renamed, fixed, precision="float64")
+    regrouped = window_target(np.arange(B) % 2, T, K, 10)
+    with pytest.raises(InputError, match=r"\d of 6 trials differ"):
+        gradients(net, params, x, regrouped, fixed, precision="float64")
 
 
 def test_bottleneck_of_a_window_that_scores_no_step_is_zero_with_no_gradient():

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from infodyn.criticality.branching import branching_ratio
-from infodyn.errors import require_choice, whole_number
+from infodyn.errors import finite_reals, require, require_choice, whole_number
 from infodyn.learning.hooks import TrainHook, metric_hook
 
 #: the estimators a :func:`branching_hook` can record, and the metric each writes
@@ -37,7 +37,12 @@ def branching_estimate(activity: np.ndarray, method: str = "naive", bin_steps: i
     meaningful (its warning is not repeated: a metric of every iteration).
     """
     _check_method(method)
-    a = np.asarray(activity, dtype=np.float64)
+    bin_steps = whole_number(bin_steps, "bin_steps", minimum=1)  # 0 and -3 were taken as 1
+    a = finite_reals(activity, "activity")  # text, NaN and () were raw NumPy errors
+    require(
+        a.ndim in (1, 2) and a.size > 0,
+        f"activity must be population counts (trials, steps), got shape {a.shape}",
+    )
     if bin_steps > 1:  # the analysis's bins: on 1-ms bins refractoriness gave m about 0
         n = a.shape[-1] // bin_steps
         a = a[..., : n * bin_steps].reshape(*a.shape[:-1], n, bin_steps).sum(axis=-1)

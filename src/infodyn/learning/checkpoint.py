@@ -41,7 +41,7 @@ import numpy as np
 import optax
 
 from infodyn.atomic import save_npz, write_json
-from infodyn.errors import InputError, as_path, existing_file, reading
+from infodyn.errors import InputError, as_path, existing_file, reading, require
 from infodyn.learning.synapse_ops import trainable_arrays
 from infodyn.network.params_file import CHECKPOINT_PREFIX, params_from_arrays, params_to_arrays
 
@@ -301,6 +301,24 @@ def _optimizer_state(data: Any, fresh_state: Any, path: Path) -> Any:
     return jax.tree_util.tree_unflatten(treedef, leaves)
 
 
+def check_resumed(state: TrainState, out: Any, n_iterations: int) -> None:
+    """Refuse resuming a run past the iterations asked for; warn when a hook had stopped it
+    before them (resuming returned its old history, the iterations asked for unsaid)."""
+    require(
+        state.iteration <= n_iterations,
+        f"{out}: the run has done {state.iteration} iterations, more than the "
+        f"{n_iterations} asked for; ask for at least {state.iteration} to continue it",
+    )
+    if state.stop and state.iteration < n_iterations:
+        warnings.warn(
+            f"{out}: a hook stopped this run at iteration {state.iteration}, so resuming it "
+            f"trains no further toward {n_iterations}; to train on, start a new run from its "
+            "weights (trainer.state.params)",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _hook_states(data: Any, fresh: tuple[Any, ...], path: Path) -> tuple[Any, ...]:
     """The hooks' states kept in checkpoint ``data``, each rebuilt on the structure (and leaf
     types) of a fresh ``init``; a checkpoint written without hook states (by a trainer
@@ -311,10 +329,17 @@ def _hook_states(data: Any, fresh: tuple[Any, ...], path: Path) -> tuple[Any, ..
     for j, init in enumerate(fresh):
         leaves, treedef = jax.tree_util.tree_flatten(init)
         key = f"hook_{j}_n"
-        if key not in data or int(data[key]) != len(leaves):
+        if key not in data:
             raise InputError(
                 f"{path}: the checkpoint's hook states do not match the hooks of this "
                 f"trainer (hook {j}); resume with the hooks it was trained with"
+            )
+        if int(data[key]) != len(leaves):
+            raise InputError(
+                f"{path}: hook {j}'s stored state has {int(data[key])} parts, a fresh init of "
+                f"it {len(leaves)}: resume with the hooks the run was trained with; a hook "
+                "whose state changes structure as it trains (a growing list) cannot be resumed "
+                "(keep its state's structure fixed)"
             )
         stored = [_like(old, data[f"hook_{j}_{i}"]) for i, old in enumerate(leaves)]
         states.append(jax.tree_util.tree_unflatten(treedef, stored))

@@ -271,7 +271,6 @@ def evaluate(
         "the loss uses readouts but the network has n_out=0",
     )
     lossc.check_outputs(net.n_out)
-    lossc.check_target(target)
     require(  # e-prop's traces have no reset term to detach: the option did nothing
         reset == "through" or method != "eprop",
         "reset='detach' is a BPTT option (e-prop never differentiates through the reset)",
@@ -282,6 +281,7 @@ def evaluate(
         "true gradient",
     )
     dtype, p, xt, tgt = _prepare(net, params, x, target, precision)
+    lossc.check_target(tgt)
     mask = checked_mask(net, p["w_rec"], mask)
     beta = jnp.asarray(net.beta_vector(), dtype)
     c = Constants.of(net)

@@ -4,9 +4,12 @@ A hook is a pair of pure functions in the style of optax's ``GradientTransformat
 (Babuschkin et al. 2020, "The DeepMind JAX Ecosystem"): ``init(net, params) -> state`` and
 ``update(info, state) -> HookOutput(metrics, state, stop)``, called after every iteration with the
 :class:`StepInfo` of that iteration. Its state is a NamedTuple or another pytree held by the
-trainer, never by the hook, so a hook can be shared by several trainers. A hook may also give a
-``view``: the network, parameters and input on which the gradients are taken (an adapted network,
-for example), with the ``pullback`` that maps their gradients back to the trained weights.
+trainer, never by the hook, so a hook can be shared by several trainers. A checkpoint
+rebuilds each state on the structure of a fresh ``init``: a state whose structure changes (a
+list that grows) trains, but cannot be resumed; keep it fixed (arrays of fixed shape). A hook
+may also give a ``view``: the network, parameters and input on which the gradients are taken
+(an adapted network, for example), with the ``pullback`` that maps their gradients back to the
+trained weights.
 
 ::
 
@@ -82,6 +85,17 @@ class HookOutput(NamedTuple):
     metrics: dict[str, Any]
     state: Any
     stop: bool = False
+
+
+def require_hook_output(out: Any, index: int) -> None:
+    """Refuse what hook ``index``'s ``update`` returned unless it is a :class:`HookOutput`
+    with a dict of metrics (a tuple, None or ``HookOutput(None, state)`` were AttributeErrors
+    and TypeErrors inside the trainer)."""
+    require(
+        isinstance(out, HookOutput) and isinstance(out.metrics, dict),
+        f"hook {index}'s update must return HookOutput(metrics, state, stop) with a dict of "
+        f"metrics ({{}} for none), got {out!r:.100}",
+    )
 
 
 def add_metrics(record: dict[str, Any], metrics: dict[str, Any]) -> None:

@@ -85,7 +85,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from infodyn.errors import (
+    InputError,
     class_labels,
+    finite_reals,
     is_finite_number,
     real_shape,
     require,
@@ -252,8 +254,11 @@ class TotalCorrelationPenalty(LossTerm):
 
     def value_and_grad_cov(self, z: Any) -> tuple[float, np.ndarray]:
         """TC (bits) of spikes ``z`` (B, T, n) and ``dTC/dC``: a direct check of the reduction."""
-        zz = jnp.asarray(z)
-        require(zz.ndim == 3, f"z must be spikes (B, T, n), got shape {zz.shape}")
+        zz = jnp.asarray(finite_reals(z, "z"))  # NaN spikes gave (nan, nan), text a JAX error
+        require(
+            zz.ndim == 3 and zz.size > 0,  # an empty batch gave (nan, nan)
+            f"z must be spikes (B, T, n) of at least one step, got shape {zz.shape}",
+        )
         stats = (jnp.sum(zz, axis=1), jnp.einsum("bti,btj->bij", zz, zz))
         c, _, _ = _pooled_cov(stats, zz.shape[1], self.eps)
         tc, g = _tc_and_grad_from_cov(c, self.estimator)
@@ -309,6 +314,27 @@ class InformationBottleneck(LossTerm):
         require(labels.size > 0, "InformationBottleneck needs the stimulus labels of the batch")
         require(self.gamma >= 0, f"gamma must be >= 0, got {self.gamma}")
         object.__setattr__(self, "labels", tuple(int(s) for s in labels))
+
+    def check_batch(self, target: np.ndarray) -> None:
+        """The labels are fixed when the loss is made: refuse a batch whose one-hot target
+        rows (:func:`window_target`) group its trials otherwise. A task that draws new labels
+        each batch (``PatchTask``) trained on labels unrelated to its stimuli, unsaid."""
+        totals = target.sum(axis=0)  # (B, n_out)
+        if totals.shape[0] != len(self.labels) or np.any(np.count_nonzero(totals, axis=1) != 1):
+            return  # not one class a trial: weights only (the batch size is checked later)
+        cols = totals.argmax(axis=1)
+        pairs = set(zip(self.labels, cols.tolist(), strict=True))
+        if len(set(cols.tolist())) > 1 and not (
+            len(pairs) == len(set(self.labels)) == len(set(cols.tolist()))
+        ):
+            wrong = int(np.sum(cols != np.asarray(self.labels)))
+            raise InputError(
+                f"the batch's targets group its trials otherwise than the bottleneck's labels "
+                f"({wrong} of {len(cols)} trials differ): InformationBottleneck's labels are "
+                "fixed when it is made, so the task must show the same stimuli in every batch "
+                "(StimulusTrials, labels=tuple(task.labels)); a task that draws labels each "
+                "batch (PatchTask) does not"
+            )
 
     def _onehot(self, dtype) -> Array:
         lab = np.asarray(self.labels)

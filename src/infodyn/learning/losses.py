@@ -41,6 +41,7 @@ from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from infodyn.errors import (
     InputError,
@@ -78,6 +79,10 @@ class LossTerm:
             require(rate >= 0, f"{self.name}.{key} must be a rate >= 0 Hz, got {rate}")
         s_target = getattr(self, "s_target", 0.0)  # a variance: -1 was taken
         require(s_target >= 0, f"{self.name}.s_target must be a variance >= 0 Hz^2, got {s_target}")
+
+    def check_batch(self, target: np.ndarray) -> None:
+        """Refuse a batch's target, (T, B, n_out) time-major, that this term cannot score (a
+        concrete array, checked before the batch runs). None refused here."""
 
     def step_stats(self, z_t: Array, y_t: Array, target_t: Array | None, dt: float) -> Any:
         raise NotImplementedError
@@ -292,10 +297,13 @@ class CompositeLoss:
                 )
 
     def check_target(self, target: Any) -> None:
-        """Refuse a target that scores no step for a term that weights steps by it (one-hot
-        rows): its loss was 0 and its gradient 0, or 0/0 in the bottleneck (reported as an
-        exploded gradient)."""
+        """Refuse a target, (T, B, n_out) time-major or None, that scores no step for a term
+        that weights steps by it (one-hot rows): its loss was 0 and its gradient 0, or 0/0 in
+        the bottleneck (reported as an exploded gradient); then each term's own
+        :meth:`LossTerm.check_batch`."""
         for t in self.terms:
+            if target is not None:
+                t.check_batch(np.asarray(target))
             if not (t.weights_steps and target is not None):
                 continue
             if float(jnp.min(target)) < 0:  # [3, -2.9] made the loss unbounded below

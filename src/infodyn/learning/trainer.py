@@ -49,6 +49,7 @@ from infodyn.errors import (
 )
 from infodyn.learning.checkpoint import (
     TrainState,
+    check_resumed,
     load_checkpoint,
     network_record,
     save_checkpoint,
@@ -65,7 +66,7 @@ from infodyn.learning.gradients import (
     random_feedback,
     sparse_layout,
 )
-from infodyn.learning.hooks import StepInfo, TrainHook, View, add_metrics
+from infodyn.learning.hooks import StepInfo, TrainHook, View, add_metrics, require_hook_output
 from infodyn.learning.losses import as_loss
 from infodyn.learning.synapse_ops import trainable_arrays, with_trainable
 from infodyn.learning.train_options import KEYS, TrainOptions
@@ -308,8 +309,9 @@ class Trainer:
         }
         info = StepInfo(it + 1, x, target, activity, y, loss, terms, gnorm, view, rec)
         states = []
-        for hook, hs in zip(self.hooks, self.state.hook_states, strict=True):
+        for j, (hook, hs) in enumerate(zip(self.hooks, self.state.hook_states, strict=True)):
             out = hook.update(info, hs)
+            require_hook_output(out, j)
             add_metrics(rec, out.metrics)
             states.append(out.state)
             self.state.stop = self.state.stop or bool(out.stop)
@@ -432,11 +434,7 @@ class Trainer:
         if resume:
             require(out is not None, "resume needs a run directory")
             self.load_checkpoint(Path(out) / "checkpoint.npz")
-            require(
-                self.state.iteration <= n_iterations,
-                f"{out}: the run has done {self.state.iteration} iterations, more than the "
-                f"{n_iterations} asked for; ask for at least {self.state.iteration} to continue it",
-            )
+            check_resumed(self.state, out, n_iterations)
         saved = self.state.iteration if resume else None  # the checkpoint's iterations
         bar = ProgressBar("training", n_iterations, self.state.iteration, enabled=progress)
         with bar:
