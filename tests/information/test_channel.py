@@ -165,3 +165,5 @@ def test_a_flip_or_erasure_probability_of_true_is_refused():
     for make in (binary_symmetric_channel, binary_erasure_channel):
         with pytest.raises(InputError, match="probability in \\[0, 1\\], got True"):
             make(True)
+        with pytest.raises(InputError, match="got '0.1'"):  # text was read as a number
+            make("0.1")

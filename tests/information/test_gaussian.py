@@ -1,5 +1,8 @@
 """Gaussian MI / TC: closed forms, copula invariance, bias correction, blindness to synergy."""
 
+import math
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -89,11 +92,26 @@ def test_a_covariance_singular_up_to_round_off_is_refused():
             I.gaussian_entropy(x)
     with pytest.raises(InputError, match="linear combination"):
         I.gaussian_total_correlation(np.c_[a, a], copula=True)
-    with pytest.raises(InputError, match="too small or too large for float64"):
-        I.gaussian_entropy(np.c_[a, b] * 1e-200)
+    # values of any size float64 holds: their covariance is formed on columns scaled to 1
+    # (x 1e-200 was refused, x 1e-154 gave an information of 0.0 bits: the LU underflowed)
+    base = I.gaussian_entropy(np.c_[a, b])
+    for s in (1e-300, 1e-200, 1e-154, 1e153, 1e300):
+        shifted = base + 2 * np.log2(s)  # H(s X) = H(X) + d log2 s
+        assert I.gaussian_entropy(np.c_[a, b] * s) == pytest.approx(shifted, abs=1e-9)
+        y = 0.8 * a + 0.6 * b
+        assert I.gaussian_mutual_information(a * s, y * s) == pytest.approx(
+            I.gaussian_mutual_information(a, y), rel=1e-9
+        )
     near = np.c_[a, a + 1e-5 * b]
-    expected = (np.log(2 * np.pi * np.e) + 0.5 * np.linalg.slogdet(np.cov(near.T))[1]) / np.log(2)
-    assert I.gaussian_entropy(near) == pytest.approx(expected, rel=1e-9)
+    # its sample covariance's determinant in exact rational arithmetic (slogdet of the float64
+    # covariance is 6e-6 bit off, the scaled columns' 8e-7)
+    x, y = ([Fraction(float(v)) for v in col] for col in near.T)
+    mx, my = sum(x) / len(x), sum(y) / len(y)
+    sxx, syy = sum((u - mx) ** 2 for u in x), sum((v - my) ** 2 for v in y)
+    sxy = sum((u - mx) * (v - my) for u, v in zip(x, y, strict=True))
+    det = (sxx * syy - sxy**2) / (len(x) - 1) ** 2
+    expected = (np.log(2 * np.pi * np.e) + 0.5 * math.log(det)) / np.log(2)
+    assert I.gaussian_entropy(near) == pytest.approx(expected, rel=2e-7)
     assert I.gaussian_total_correlation(np.c_[a, a], ridge=0.1) > 0  # ridge makes it regular
 
 

@@ -130,3 +130,17 @@ def test_too_short_series_name_the_history_that_is_too_long():
             I.local_transfer_entropy(x, np.roll(x, 1), **kw)
     with pytest.raises(InputError, match="too few for blocks of k = 500 steps: .* at least 500"):
         I.excess_entropy(x, k=500)
+
+
+def test_block_and_excess_entropy_of_a_constant_series_are_plus_zero():
+    """They came out -0.0 (the plug-in sum of 1 log 1), which prints as "-0.0" in tables; the
+    estimators' entropies are never -0.0."""
+    x = np.zeros((3, 50, 1), dtype=int)  # 3 trials of one variable
+    for value in (I.block_entropy(x, 2), I.excess_entropy(x, 1), I.excess_entropy(x, 3)):
+        assert value == 0.0 and np.copysign(1.0, value) == 1.0
+    # and the values of a non-constant series are the plug-in entropies of its blocks
+    y = np.random.default_rng(0).integers(0, 3, 400)
+    blocks = [(y[t], y[t + 1]) for t in range(399)]
+    _, counts = np.unique(np.array(blocks), axis=0, return_counts=True)
+    p = counts / counts.sum()
+    assert I.block_entropy(y, 2) == pytest.approx(-(p * np.log2(p)).sum(), rel=1e-12)

@@ -122,7 +122,7 @@ def channel_capacity(
 
 
 def _probability(value: Any, name: str) -> float:
-    if isinstance(value, bool | np.bool_):  # True was taken as p = 1
+    if isinstance(value, bool | np.bool_ | str | bytes):  # True was taken as p = 1, "0.1" as 0.1
         raise InputError(f"{name} must be a probability in [0, 1], got {value!r}")
     try:
         p = float(value)

@@ -64,14 +64,21 @@ def _checked_logdet(cov: np.ndarray, advice: str) -> float:
         raise InputError(
             f"the covariance is singular: a variable is a linear combination of others{advice}"
         )
-    return float(np.linalg.slogdet(cov)[1])
+    # log det S = sum_i log S_ii + log det R: the LU of S itself underflowed its off-diagonal
+    # products for variances near 1e-308 (the information of x 1e-154 and y 1e-154 came out 0)
+    return float(2.0 * np.sum(np.log(sd)) + np.linalg.slogdet(corr)[1])
 
 
 def _logdet_cov(a: np.ndarray, bias_correct: bool) -> float:
     n, d = a.shape
     if n <= d + 1:
         raise InputError(f"need more samples ({n}) than variables + 1 ({d + 1}) for a covariance")
-    logdet = _checked_logdet(np.atleast_2d(np.cov(a, rowvar=False)), "")
+    # each column scaled to at most 1 first, its log put back: values of 1e-160 had subnormal
+    # covariances (3 digits left), those of 1e153 overflowed in the product
+    scale = np.max(np.abs(a), axis=0)
+    scale[scale == 0] = 1.0  # (a column of zeros: refused as constant below)
+    logdet = _checked_logdet(np.atleast_2d(np.cov(a / scale, rowvar=False)), "")
+    logdet += 2.0 * float(np.sum(np.log(scale)))
     if bias_correct:
         psi = digamma((n - np.arange(1, d + 1)) / 2.0)
         logdet -= float(np.sum(psi)) + d * np.log(2.0 / (n - 1))

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.information._inputs import log_factor
+from infodyn.information.estimators import _LN2, _plugin_nats
 from infodyn.information.temporal import _positive, _same_shape, _series, te_span
 from infodyn.information.words import Words, _need_steps, encode, join, lagged
 
@@ -74,9 +75,12 @@ def block_entropy(x: Any, k: int, base: float = 2.0) -> float:
     r = _series(x, "x")
     _need_steps("x", r.shape[1], k - 1, f"blocks of k = {k} steps")
     words = encode(lagged(r, range(k), "x", k - 1), validated=True)
-    c = words.counts()
-    p = c / c.sum()
-    return float(-(p * np.log2(p)).sum()) * log_factor(base)
+    return _plugin_bits(words) * log_factor(base)
+
+
+def _plugin_bits(words: Words) -> float:
+    """Plug-in entropy of ``words`` in bits, never -0.0 (a constant series gave -0.0)."""
+    return _plugin_nats(words.counts())[0] / _LN2
 
 
 def excess_entropy(x: Any, k: int, base: float = 2.0) -> float:
@@ -94,8 +98,5 @@ def excess_entropy(x: Any, k: int, base: float = 2.0) -> float:
         if size == 0:
             h.append(0.0)
             continue
-        w = encode(lagged(r, range(size), "x", k - 1), validated=True)
-        c = w.counts()
-        p = c / c.sum()
-        h.append(float(-(p * np.log2(p)).sum()))
+        h.append(_plugin_bits(encode(lagged(r, range(size), "x", k - 1), validated=True)))
     return (h[1] - k * (h[1] - h[0])) * log_factor(base)
