@@ -209,6 +209,12 @@ def as_array(value: typing.Any, name: str, dtype: typing.Any = None) -> np.ndarr
             f"{name} is a SciPy sparse {getattr(value, 'format', '')} matrix; this takes dense "
             "arrays only: pass its .toarray()"
         )
+    if is_tracer(value):  # "must be a rectangular array ..., got JitTracer(...)"
+        raise InputError(
+            f"{name} is a traced JAX value (inside jax.jit, vmap or grad), but this function "
+            "reads concrete arrays: call it outside the transformation (the network's "
+            "jit-able and differentiable run is infodyn.network.engine_jax.run)"
+        )
     try:
         return np.asarray(value, dtype=dtype)
     except (ValueError, TypeError, OverflowError):
@@ -217,6 +223,14 @@ def as_array(value: typing.Any, name: str, dtype: typing.Any = None) -> np.ndarr
             f"{name} must be a rectangular array of {what} (rows of equal length), got "
             f"{_short(value)}"
         ) from None
+
+
+def is_tracer(value: typing.Any) -> bool:
+    """Whether ``value`` is an abstract JAX value being traced (``jax.core.Tracer``, found by
+    name: this module imports no JAX)."""
+    return any(
+        c.__name__ == "Tracer" and c.__module__.startswith("jax") for c in type(value).__mro__
+    )
 
 
 def array_or_none(value: typing.Any) -> np.ndarray | None:

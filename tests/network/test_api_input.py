@@ -379,3 +379,61 @@ def test_a_trace_and_its_spike_train_name_their_engine_and_precision():
         assert meta == {"engine": engine, "precision": name, "run": 1}
     kept = simulate_spikes(NET, PARAMS, X, engine="jax", precision=np.dtype("float32"))
     assert kept.metadata["precision"] == "float32"
+
+
+def test_simulate_under_a_jax_transformation_says_what_to_use():
+    """Under jit or vmap the input, under grad the weights, are tracers: the message said "must
+    be a rectangular array of numbers ..., got JitTracer(...)", or a raw
+    TracerArrayConversionError."""
+    import jax
+    import jax.numpy as jnp
+
+    net = idn.network.LIF(n_in=3, n_rec=10)
+    p, x = net.init(seed=0), np.zeros((20, 3))
+    calls = {
+        "jit": lambda: jax.jit(lambda x: idn.network.simulate(net, p, x).z)(x),
+        "vmap": lambda: jax.vmap(lambda x: idn.network.simulate(net, p, x).z)(x[None]),
+        "grad": lambda: jax.grad(
+            lambda w: jnp.sum(idn.network.simulate(net, {**p, "w_in": w}, x).z)
+        )(jnp.asarray(p["w_in"])),
+    }
+    for call in calls.values():
+        with pytest.raises(InputError, match="traced JAX value.*engine_jax.run"):
+            call()
+
+
+def test_init_refuses_weights_that_overflow():
+    """Finite settings whose product is not: v_th = 1e308 drew inf weights (a RuntimeWarning),
+    later blamed on params the user never wrote."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one error, no NumPy overflow warning before it
+        for kw, precision, key in [
+            (dict(v_th=1e308), "float64", "w_in"),
+            (dict(v_th=1e300, rec_scale=1e10), "float64", "w_rec"),
+            (dict(v_th=1e30, in_scale=1e10), "float32", "w_in"),
+        ]:
+            with pytest.raises(InputError, match=f"the drawn {key} overflows {precision}"):
+                idn.network.LIF(n_in=5, n_rec=50, **kw).init(precision=precision)
+        net = idn.network.LIF(n_in=5, n_rec=50, v_th=1e30, in_scale=1e10)
+        assert np.all(np.isfinite(net.init(precision="float64")["w_in"]))  # fits float64
+
+
+def test_the_jax_runs_input_and_weights_must_share_a_dtype():
+    """float32 x with float64 weights was lax.scan's "carry input and carry output must have
+    equal types" traceback."""
+    import jax
+    import jax.numpy as jnp
+
+    from infodyn.network.dynamics import Constants
+    from infodyn.network.engine_jax import run
+
+    with jax.enable_x64(True):
+        for extra in ({}, {"connectivity": "sparse", "k_in": 3}):
+            net = idn.network.LIF(n_in=3, n_rec=10, **extra)
+            p, beta = net.init(seed=0), jnp.asarray(net.beta_vector())
+            z = run(Constants.of(net), p, beta, jnp.zeros((1, 5, 3), jnp.float64))["z"]
+            assert z.dtype == jnp.float64
+            with pytest.raises(InputError, match="share one dtype, got float32, float64"):
+                run(Constants.of(net), p, beta, jnp.zeros((1, 5, 3), jnp.float32))

@@ -48,6 +48,9 @@ def test_constant_rows_are_the_direct_currents_rows():
         (lambda: PoissonRows(np.ones(4), 3), "one rate or one a channel"),
         (lambda: PoissonRows(10.0, 0), "n_in"),
         (lambda: PoissonRows(10.0, 3, seed=-1), "seed"),
+        # redrawn or advanced by each call: no chunk the same twice
+        (lambda: PoissonRows(10.0, 3, seed=np.random.default_rng(0)), "whole-number seed"),
+        (lambda: PoissonRows(10.0, 3, seed=None), "whole-number seed"),
         (lambda: PoissonRows(10.0, 3)(5, 2), "stop=2 is before start=5"),
         (lambda: PoissonRows(10.0, 3)(-1, 2), "start"),
         (lambda: ConstantRows(np.nan, 3), "amplitude"),

@@ -26,6 +26,7 @@ a synapse of at most :data:`CHUNK_SYNAPSES` synapses). Time: O(nnz).
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -190,6 +191,36 @@ def expected_nnz(net) -> float:
         )
     p = net.p_connect if net.connectivity == "sparse" else 1.0
     return float(n) * (n - 1) * p
+
+
+def dense_recurrent(net, rng: np.random.Generator) -> np.ndarray:
+    """Draw ``net``'s recurrent weights as a dense float64 (N, N) array, no autapses (the
+    draw of ``weights="dense"`` without ``k_in``, and of small networks; module docstring)."""
+    n = net.n_rec
+    if net.connectivity == "ei":
+        n_e = net.n_exc
+        is_exc = np.arange(n) < n_e
+        p = np.where(
+            is_exc[:, None],
+            np.where(is_exc[None, :], net.p_ee, net.p_ei),
+            np.where(is_exc[None, :], net.p_ie, net.p_ii),
+        )
+        mask = rng.random((n, n)) < p
+        # no autapses, before the in-degree is counted: its mean counted the diagonal's
+        # draws, whose weights were then zeroed (10 % too weak at 10 units, 1.8 % at 50)
+        np.fill_diagonal(mask, False)
+        mag = rng.lognormal(net.ei_mu, net.ei_sigma, size=(n, n))
+        mag[~is_exc] *= net.inh_factor
+        w = mag * mask * net.unit_signs()[:, None] * net.rec_scale * net.v_th
+        # keep the mean input per unit independent of n: divide by the expected fan-in
+        w /= max(1.0, float(np.mean(mask.sum(axis=0))))
+    else:
+        p = net.p_connect if net.connectivity == "sparse" else 1.0
+        w = rng.standard_normal((n, n)) * net.rec_scale * net.v_th / math.sqrt(p * n)
+        if p < 1.0:
+            w *= rng.random((n, n)) < p
+    np.fill_diagonal(w, 0.0)
+    return w
 
 
 def sparse_recurrent(net, rng: np.random.Generator, dtype=np.float64):

@@ -6,11 +6,12 @@ threshold. With a few per cent of units active this is far cheaper than a dense 
 product per step. With a sparse ``w_rec`` (:class:`~infodyn.network.sparse.SparseWeights`) a
 spike of unit i adds only its outgoing synapses ``values[indptr[i]:indptr[i+1]]`` onto units
 ``indices[indptr[i]:indptr[i+1]]``: O(K) per spike, bitwise the sums of the dense rows.
-Semantics are those of :mod:`infodyn.network.model`, operation for operation
-as the JAX engine evaluates them, so in float64 both give the same spikes (and potentials, bit
-for bit): XLA fuses each multiply that feeds an add into one rounding (``alpha v + rec``,
-``x w_in s_in + ...``, ALIF's ``rho a + z`` and ``beta a + v_th``, the readout's
-``kappa y + ...``), and so does this engine (:func:`~infodyn.network._event_rows.fma`).
+Semantics are those of :mod:`infodyn.network.model`, operation for operation as the JAX
+engine evaluates them, so in float64 both give the same spikes (and, for one trial,
+potentials bit for bit; a batch's matrix products may sum in another order, about 1e-15 off):
+XLA fuses each multiply that feeds an add into one rounding (``alpha v + rec``, ``x w_in s_in
++ ...``, ALIF's ``rho a + z`` and ``beta a + v_th``, the readout's ``kappa y + ...``), and so
+does this engine (:func:`~infodyn.network._event_rows.fma`).
 
 Spikes are returned (or streamed to an HDF5 file) sparsely as (times, units); dense voltage
 traces are recorded only on request. Weights that are all exactly float32 are read as float32

@@ -108,7 +108,15 @@ def run(
     :class:`SparseWeights`; with concrete index arrays they run event-driven on a CPU
     (``event_driven``, module docstring), else one with a fixed in-degree runs by target
     (:func:`~infodyn.network.sparse_current.by_target`: gathers and sums, no scatter), others by
-    segment sums; all give the same sums."""
+    segment sums; all give the same sums. ``x`` and the weights must share one dtype."""
+    dtypes = {
+        str(jnp.result_type(a)) for a in (x, params["w_in"], params["w_rec"], params["w_out"])
+    }
+    if len(dtypes) > 1:  # lax.scan's "carry input and carry output must have equal types"
+        raise InputError(
+            f"x and the weights must share one dtype, got {', '.join(sorted(dtypes))}: cast "
+            "them to one precision (jnp.asarray(x, dtype), and each weight)"
+        )
     layouts = _layouts(params, event_driven)
     return _run(c, params, beta, x, layouts, detach_recurrent, detach_reset, record)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError, make_rng, whole_number
+from infodyn.errors import InputError, make_rng, require, whole_number
 from infodyn.network.encoders import direct_current, spike_probabilities
 
 #: peak bytes a draw while a chunk is made: its float64 uniform, the comparison's mask, the
@@ -60,6 +60,13 @@ class PoissonRows:
             raise InputError(
                 f"rate_hz must be one rate or one a channel ({n_in}), got shape {p.shape}"
             )
+        # a whole number (or a list of them): a Generator or None was reseeded, or advanced,
+        # by every call, so no chunk was the same twice (the rows are read more than once)
+        require(
+            self.seed is not None and not isinstance(self.seed, np.random.Generator),
+            f"PoissonRows needs a whole-number seed (its rows are redrawn from it), got "
+            f"{self.seed!r}",
+        )
         make_rng(self.seed)  # a seed NumPy cannot take, refused here
 
     def __call__(self, start: int, stop: int) -> np.ndarray:

@@ -71,9 +71,21 @@ from pydantic import (
     model_validator,
 )
 
-from infodyn.errors import InputError, make_rng, refuse_bool_number, require, require_finite
+from infodyn.errors import (
+    InputError,
+    as_array,
+    make_rng,
+    refuse_bool_number,
+    require,
+    require_finite,
+)
 from infodyn.network import connectivity as graphs  # its name is also a field here
-from infodyn.network.connectivity import EI_PROBABILITIES, ei_split, sparse_recurrent
+from infodyn.network.connectivity import (
+    EI_PROBABILITIES,
+    dense_recurrent,
+    ei_split,
+    sparse_recurrent,
+)
 from infodyn.network.engine_jax import check_precision
 from infodyn.network.simulate import simulate
 from infodyn.network.sparse import SparseWeights, constrain_sparse
@@ -354,23 +366,29 @@ class LIF(BaseModel):
         weights_preflight(self, dtype)
         rng = make_rng(seed)
         n_in, n = self.n_in, self.n_rec
-        if self.input_connectivity == "private":
-            w_in = graphs.private_inputs(n, self.in_scale * self.v_th / self.input_scale, dtype)
-        else:
-            w_in = rng.standard_normal((n_in, n)) * self.in_scale * self.v_th / math.sqrt(n_in)
-            w_in = (w_in / self.input_scale).astype(dtype, copy=False)
-        if self.sparse_weights or self.k_in is not None:
-            w_rec = sparse_recurrent(self, rng, dtype)
-            if not self.sparse_weights:
-                w_rec = w_rec.to_dense()
-        else:
-            w_rec = self._init_recurrent(rng).astype(dtype, copy=False)
-        w_out = rng.standard_normal((n, self.n_out)) * self.out_scale / math.sqrt(n)
-        return {
-            "w_in": w_in,
-            "w_rec": w_rec,
-            "w_out": w_out.astype(dtype, copy=False),
-        }
+        with np.errstate(over="ignore", invalid="ignore"):  # refused below, in one line
+            if self.input_connectivity == "private":
+                w_in = graphs.private_inputs(n, self.in_scale * self.v_th / self.input_scale, dtype)
+            else:
+                w_in = rng.standard_normal((n_in, n)) * self.in_scale * self.v_th / math.sqrt(n_in)
+                w_in = (w_in / self.input_scale).astype(dtype, copy=False)
+            if self.sparse_weights or self.k_in is not None:
+                w_rec = sparse_recurrent(self, rng, dtype)
+                if not self.sparse_weights:
+                    w_rec = w_rec.to_dense()
+            else:
+                w_rec = dense_recurrent(self, rng).astype(dtype, copy=False)
+            w_out = rng.standard_normal((n, self.n_out)) * self.out_scale / math.sqrt(n)
+            params = {"w_in": w_in, "w_rec": w_rec, "w_out": w_out.astype(dtype, copy=False)}
+        for key, w in params.items():  # finite settings whose product is not (v_th = 1e308)
+            values = w.values if isinstance(w, SparseWeights) else w
+            require(
+                bool(np.all(np.isfinite(values))),
+                f"the drawn {key} overflows {dtype.name}: in_scale, rec_scale, out_scale and "
+                f"v_th (here {self.in_scale:g}, {self.rec_scale:g}, {self.out_scale:g}, "
+                f"{self.v_th:g}) scale the weights; use smaller ones",
+            )
+        return params
 
     def section(self) -> dict[str, Any]:
         """The ``[network]`` config section that rebuilds this network: ``model`` ("lif" or
@@ -386,34 +404,6 @@ class LIF(BaseModel):
         """Those of ``keys`` whose value is not the field's default."""
         fields = type(self).model_fields
         return [k for k in keys if getattr(self, k) != fields[k].default]
-
-    def _init_recurrent(self, rng: np.random.Generator) -> np.ndarray:
-        """The dense draw (``weights="dense"`` without ``k_in``, and small networks)."""
-        n = self.n_rec
-        if self.connectivity == "ei":
-            n_e = self.n_exc
-            is_exc = np.arange(n) < n_e
-            p = np.where(
-                is_exc[:, None],
-                np.where(is_exc[None, :], self.p_ee, self.p_ei),
-                np.where(is_exc[None, :], self.p_ie, self.p_ii),
-            )
-            mask = rng.random((n, n)) < p
-            # no autapses, before the in-degree is counted: its mean counted the diagonal's
-            # draws, whose weights were then zeroed (10 % too weak at 10 units, 1.8 % at 50)
-            np.fill_diagonal(mask, False)
-            mag = rng.lognormal(self.ei_mu, self.ei_sigma, size=(n, n))
-            mag[~is_exc] *= self.inh_factor
-            w = mag * mask * self.unit_signs()[:, None] * self.rec_scale * self.v_th
-            # keep the mean input per unit independent of n: divide by the expected fan-in
-            w /= max(1.0, float(np.mean(mask.sum(axis=0))))
-        else:
-            p = self.p_connect if self.connectivity == "sparse" else 1.0
-            w = rng.standard_normal((n, n)) * self.rec_scale * self.v_th / math.sqrt(p * n)
-            if p < 1.0:
-                w *= rng.random((n, n)) < p
-        np.fill_diagonal(w, 0.0)
-        return w
 
     def validate_params(self, params: dict[str, Array]) -> None:
         """Raise :class:`InputError` unless ``params`` has the right keys, shapes and values
@@ -440,7 +430,7 @@ class LIF(BaseModel):
             got = tuple(np.shape(params[key]))
             if got != shape:
                 raise InputError(f"params[{key!r}] must have shape {shape}, got {got}")
-            a = np.asarray(params[key])
+            a = as_array(params[key], f"params[{key!r}]")
             if a.dtype.kind not in "iuf":  # objects gave NaN voltages, complex lost a part
                 raise InputError(f"params[{key!r}] must hold real numbers, got dtype {a.dtype}")
             require_finite(f"params[{key!r}]", a)

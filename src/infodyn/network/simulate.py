@@ -137,6 +137,9 @@ def simulate(
         Poisson inputs; densified for the JAX engine).
     engine : "auto", "jax" or "event" (module docstring).
     precision : "float32" (default) or "float64" (JAX engine; the event engine is always float64).
+        "float64" turns on JAX's 64-bit mode (``jax_enable_x64``) for the rest of the process,
+        as JAX cannot hold float64 arrays without it: other JAX code then defaults to 64 bits
+        too (set ``jax.config.update("jax_enable_x64", False)`` after, to go back).
     record : also record v, thr and y (dense arrays); spikes are always recorded. With
         ``record=False`` the trace holds z only (``v``, ``thr``, ``y`` are None).
 
