@@ -183,6 +183,17 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     assert time.perf_counter() - t0 < 15
     assert count_attempts(tmp_path / "points") == 0
     assert not (tmp_path / "config.json").exists()  # written with the results, at the end
+    # a folder the sweep made is not left behind empty; one that was there is kept
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
+        run_sweep(
+            "simulate",
+            {"network": {"n_rec": 5, "n_in": 3}},
+            {"network.rec_scale": [1.0]},
+            tmp_path / "new",
+            scheduler="tcp://127.0.0.1:9",
+            connect_timeout=1.0,
+        )
+    assert not (tmp_path / "new").exists() and tmp_path.is_dir()
     for bad in (0, -1, "x", float("nan")):  # 0 never connected, and blamed the address
         with pytest.raises(InputError, match="connect_timeout must be a number of seconds > 0"):
             run_sweep("simulate", {}, {"network.rec_scale": [1.0]}, tmp_path, connect_timeout=bad)

@@ -186,7 +186,9 @@ def run_sweep(
         "retries": retries,
         "batch_size": batch_size,
     }
-    with sweep_lock(out):  # two sweeps in one folder removed each other's temporary files
+    # an unreachable --scheduler left an empty --out; two sweeps in one folder removed each
+    # other's temporary files
+    with sweep_dir.removed_if_failed(), sweep_lock(out):
         _remove_temporaries(out)  # left by workers killed mid-write in an earlier run
         point_dir = {p.key: out / "points" / p.name for p in points}
         refuse_files_in_the_way(out / "points", list(point_dir.values()))
