@@ -289,3 +289,22 @@ def test_constant_trials_pooled_in_the_fano_factor_are_said(tmp_path):
         res = run_criticality(path, tmp_path / "c", n_boot=0)
     said = "Fano factor and global-rate variance: 1 of 4 trials have constant activity"
     assert any(w.startswith(said) for w in res["warnings"]), res["warnings"]
+
+
+def test_a_branching_figure_without_an_estimate_says_why():
+    """Constant activity: empty axes titled "MR: not meaningful", no reason on them."""
+    import warnings
+
+    from infodyn.criticality.branching import branching_ratio
+    from infodyn.experiments.criticality_run import branching_figure
+    from infodyn.plotting import pyplot
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mr = branching_ratio(np.full((1, 500), 5.0), method="mr", n_boot=0)
+        naive = branching_ratio(np.full((1, 500), 5.0), method="naive", n_boot=0)
+    ax = branching_figure(mr, naive).axes[0]
+    assert ax.get_title() == "MR: not meaningful"
+    (text,) = (t.get_text() for t in ax.texts)
+    assert " ".join(text.split()) == "the activity is constant: the branching ratio is not defined"
+    pyplot().close("all")

@@ -53,3 +53,21 @@ def test_a_steady_rate_stays_steady_to_the_edges_and_the_window_is_named():
     for edge in (rate[:3], rate[-3:], rate[900:1100]):  # (padding gave ~12.5 Hz at the ends)
         assert 0.8 * 25 < edge.mean() < 1.2 * 25
     assert "first 2000 of 3000 ms" in fig.axes[0].get_title()
+
+
+@pytest.mark.parametrize("case", ["no spikes", "one step", "a few"])
+def test_raster_axes_span_the_units_and_time_of_its_title(case):
+    """The axes fitted what spiked: with no spike (or one step) the unit axis ran -0.05 to 0.05
+    and time went negative, though the title said 50 units."""
+    import matplotlib.pyplot as plt
+
+    z = np.zeros((1 if case == "one step" else 200, 50), np.uint8)
+    if case == "a few":
+        z[[10, 20], [3, 7]] = 1
+    fig = raster_figure(SpikeTrain.from_dense(z, dt=0.5))
+    ax, ax2 = fig.axes
+    assert ax.get_ylim() == (-0.5, 49.5) and ax.get_xlim() == (0.0, z.shape[0] * 0.5)
+    assert ax2.get_ylim()[0] == 0.0
+    said = [t.get_text() for t in ax.texts]
+    assert said == (["no spikes"] if case != "a few" else [])
+    plt.close(fig)

@@ -207,3 +207,8 @@ def test_constant_units_and_too_few_units_are_noted_under_every_estimator(tmp_pa
     two = run_info(train, tmp_path / "two", units=[0, 1], n_shuffles=0)
     assert two["population"] is None
     assert any("2 units analysed: no population measures" in w for w in two["warnings"])
+    # one unit has no pair: no pairwise figure (it was an empty matrix and "0 pairs")
+    one = run_info(train, tmp_path / "one", units=[0], n_shuffles=0)
+    assert one["files"]["pairwise_mi"] is None
+    assert not (tmp_path / "one" / "figures" / "pairwise_mi.png").exists()
+    assert (tmp_path / "two" / "figures" / "pairwise_mi.png").exists()

@@ -229,6 +229,15 @@ def test_report_shows_lists_of_up_to_twelve_numbers_in_full():
 
 def test_report_integer_thousands_separator_from_ten_thousand():
     assert format_value(10_000) == "10,000" and format_value(9_999) == "9999"
+    # not inside a list, where [12,345, 67,890] read as four numbers
+    assert format_value([12345, 67890, 2.5]) == "[12345, 67890, 2.5]"
+
+
+def test_report_list_summaries_count_what_is_not_available():
+    """None (NaN in results.json) was dropped unsaid; a NaN gave min and max by its place."""
+    assert format_value([None] * 30 + [1.0] * 20) == "50 values (30 n/a): min 1, mean 1, max 1"
+    for values in ([float("nan")] + [2.0] * 20, [2.0] * 20 + [float("nan")]):
+        assert format_value(values) == "21 values (1 n/a): min 2, mean 2, max 2"
 
 
 def test_report_records_table_shows_the_first_40_rows(tmp_path):
@@ -332,6 +341,31 @@ def test_a_damaged_figure_is_left_out_with_a_note_and_a_warning(tmp_path):
     assert text.count("<img src='data:image/svg+xml;base64,") == 1
     assert "not a PNG image (damaged or misnamed); the report leaves it out" in text
     assert text.count("<img src='data:image/png;base64,") == 2  # bits_per_patch, extra/grid
+    # a truncated PNG starts as one: it was embedded, and shown broken
+    grid = run.path / "figures" / "extra" / "grid.png"
+    grid.write_bytes(grid.read_bytes()[:300])
+    with pytest.warns(UserWarning, match=r"grid.png: not a PNG image"):
+        text = render_report(run.path)
+    assert text.count("<img src='data:image/png;base64,") == 1
+
+
+def test_a_figure_named_in_the_results_but_missing_is_noted(tmp_path):
+    run, results = _make_run(tmp_path / "r")
+    run.write_json("results.json", {**results, "files": {"memories": "figures/memories.png"}})
+    assert "figures/memories.png is named in results.json but missing" not in render_report(
+        run.path
+    )
+    (run.path / "figures" / "memories.png").unlink()
+    assert "figures/memories.png is named in results.json but missing" in render_report(run.path)
+
+
+def test_the_heading_of_a_report_on_the_current_folder_names_it(tmp_path, monkeypatch):
+    """``infodyn report .`` on a folder without config.json: the heading was "infodyn run "."""
+    run, results = _make_run(tmp_path / "named")
+    (run.path / "config.json").unlink()
+    run.write_json("results.json", {k: v for k, v in results.items() if k != "title"})
+    monkeypatch.chdir(run.path)
+    assert "<h1>infodyn run named</h1>" in render_report(".")
 
 
 def test_a_summary_that_is_not_text_is_a_result_table_not_the_heading_paragraph(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import textwrap
 import time
 import warnings
 from collections.abc import Iterator
@@ -414,6 +415,9 @@ def branching_figure(mr: Any, naive: Any) -> Any:
     if np.isfinite(naive.m):
         title += f"; naive m={naive.m:.4f}"
     ax.set(xlabel="lag k dt (ms)", ylabel="slope $r_k$", title=title)
+    if not np.isfinite(mr.m) and mr.warnings:  # empty axes said nothing of why
+        why = textwrap.fill(mr.warnings[0], 60)
+        ax.text(0.5, 0.5, why, transform=ax.transAxes, ha="center", va="center", fontsize=8)
     _legend(ax)
     return fig
 

@@ -35,6 +35,13 @@ def raster_figure(
     ax2.plot(np.arange(n_steps) * spikes.dt, rate * 1000.0 / spikes.dt, color="C0")
     ax2.set_ylabel("rate (Hz)")
     ax2.set_xlabel("time (ms)")
+    # the units and time the title names, not what spiked (no spike or one step: +-0.05 around
+    # 0, a negative time and rate)
+    ax.set_xlim(0.0, shown_ms)
+    ax.set_ylim(-0.5, min(spikes.n_units, max_units) - 0.5)
+    ax2.set_ylim(bottom=0.0)
+    if not t.size:
+        ax.text(0.5, 0.5, "no spikes", transform=ax.transAxes, ha="center", va="center")
     return fig
 
 

@@ -273,11 +273,13 @@ def run_info(
         results["files"] = {
             "arrays": "information.npz",
             "entropies": "figures/entropies.png",
-            "pairwise_mi": "figures/pairwise_mi.png",
+            # one unit has no pair: the figure was an empty matrix and "0 pairs"
+            "pairwise_mi": "figures/pairwise_mi.png" if sel.size > 1 else None,
             "population": "figures/population.png" if pop is not None else None,
         }
         run.savefig(entropy_figure(h, activity, unit, f), "entropies")
-        run.savefig(pairwise_mi_figure(mi, unit, sel), "pairwise_mi")
+        if sel.size > 1:
+            run.savefig(pairwise_mi_figure(mi, unit, sel), "pairwise_mi")
         if pop is not None:
             run.savefig(population_figure(results["population"], unit), "population")
         # with config and results, after everything can fail (a rerun stopped in its figures left

@@ -21,7 +21,6 @@ Optional keys in ``results.json`` that the report understands:
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
 import html
 import json
@@ -33,18 +32,11 @@ from typing import Any
 
 from infodyn.atomic import write_text
 from infodyn.errors import InputError
+from infodyn.experiments.report_figures import anchor, figures_section, run_figures
 from infodyn.experiments.report_files import files_table, sweep_points
 from infodyn.experiments.rundir import interrupted_note
 
 _META_KEYS = {"title", "summary", "notes", "figure_order", "figure_captions", "sections"}
-_FIGURE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".svg": "image/svg+xml",
-}
-#: the first bytes of each binary image type (an SVG is text)
-_MAGIC = {"image/png": ("a PNG", b"\x89PNG\r\n\x1a\n"), "image/jpeg": ("a JPEG", b"\xff\xd8\xff")}
 _MAX_INLINE = 12  # numeric lists up to this length are shown in full
 _MAX_ROWS = 40  # rows of a list-of-records table
 _MAX_POINTS = 500  # rows of a sweep's table of points (all of them are in results.csv)
@@ -117,16 +109,19 @@ def format_value(value: Any) -> str:
         return value
     if isinstance(value, list):
         if value and all(_is_number(v) for v in value):
-            if len(value) <= _MAX_INLINE:
-                return "[" + ", ".join(format_value(v) for v in value) + "]"
-            try:
-                nums = [float(v) for v in value if v is not None]
+            if len(value) <= _MAX_INLINE:  # [12345, 67890] read as four numbers with commas
+                items = (str(v) if type(v) is int else format_value(v) for v in value)
+                return "[" + ", ".join(items) + "]"
+            try:  # None (NaN in results.json) and NaN are n/a, counted: min and max of a list
+                # with a NaN depended on where it stood
+                nums = [float(v) for v in value if v is not None and not math.isnan(v)]
             except OverflowError:  # an integer beyond the float range
                 return f"{len(value)} values, some beyond the float range"
             if not nums:
                 return f"{len(value)} values, all n/a"
+            n_a = f" ({len(value) - len(nums):,} n/a)" if len(nums) < len(value) else ""
             return (
-                f"{len(value)} values: min {format_value(min(nums))}, "
+                f"{len(value)} values{n_a}: min {format_value(min(nums))}, "
                 f"mean {format_value(sum(nums) / len(nums))}, max {format_value(max(nums))}"
             )
         if len(value) <= 6 and all(isinstance(v, (str, int, float)) for v in value):
@@ -240,7 +235,7 @@ def _section(key: str, value: dict[str, Any], label: str, level: int = 3) -> str
     """A results section: scalars in one table; sibling sub-dicts with the same keys side by
     side in one comparison table; other sub-dicts as their own sub-sections."""
     tag = f"h{min(level, 5)}"
-    parts = [f"<div class='section'><{tag} id='res-{_anchor(key)}'>{html.escape(label)}</{tag}>"]
+    parts = [f"<div class='section'><{tag} id='res-{anchor(key)}'>{html.escape(label)}</{tag}>"]
     scalars = [(k, v) for k, v in value.items() if not isinstance(v, dict)]
     subs = [(k, v) for k, v in value.items() if isinstance(v, dict) and v]
     if not scalars and not subs:
@@ -323,48 +318,6 @@ def _checked_meta(results: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return kept, notes
 
 
-def _figures(run: Path, order: list[str]) -> list[Path]:
-    found = [
-        p
-        for p in sorted((run / "figures").rglob("*"))
-        if p.is_file() and p.suffix.lower() in _FIGURE_TYPES and not p.name.startswith(".")
-    ]
-    by_name = {p.relative_to(run / "figures").with_suffix("").as_posix(): p for p in found}
-    first = [by_name.pop(name) for name in order if name in by_name]
-    return first + list(by_name.values())
-
-
-def _aspect(path: Path) -> float:
-    """Width / height of a PNG from its header (1.0 for other formats or a short file)."""
-    if path.suffix.lower() != ".png":
-        return 1.0
-    with open(path, "rb") as fh:
-        head = fh.read(24)
-    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n":
-        return 1.0
-    w, h = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-    return w / h if h else 1.0
-
-
-def _is_image(raw: bytes, mime: str) -> bool:
-    """Whether ``raw`` is what its name says: a PNG's or JPEG's signature, or an SVG that parses
-    as XML with an ``svg`` root in the SVG namespace (a truncated one was embedded whole, and
-    shown as nothing)."""
-    if mime in _MAGIC:
-        return raw.startswith(_MAGIC[mime][1])
-    from xml.etree import ElementTree
-
-    try:
-        root = ElementTree.fromstring(raw)  # expat: no external entities, no entity bombs
-    except ElementTree.ParseError:
-        return False
-    return root.tag == "{http://www.w3.org/2000/svg}svg"  # without it no browser draws it
-
-
-def _anchor(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-") or "section"
-
-
 # ---------------------------------------------------------------------------------------------
 # rendering
 # ---------------------------------------------------------------------------------------------
@@ -385,7 +338,7 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
     if results is not None and not isinstance(results, dict):
         results = {"results": results}
     results, meta_notes = _checked_meta(results or {})
-    figs = _figures(run, list(results.get("figure_order", [])))
+    figs = run_figures(run, list(results.get("figure_order", [])))
     stopped = None if results or results_err else interrupted_note(run)  # no config.json yet
     if config is None and not (results or figs or config_err or results_err or stopped):
         raise InputError(
@@ -397,7 +350,7 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
     heading = (
         title
         or results.get("title")
-        or (f"infodyn {command}: {run.resolve().name}" if command else f"infodyn run {run.name}")
+        or f"infodyn {command or 'run'}{':' if command else ''} {run.resolve().name}"
     )
     captions = results.get("figure_captions", {}) or {}
     headings = results.get("sections", {}) or {}
@@ -407,6 +360,13 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
         notes.append("config.json is missing: the run's settings are unknown.")
     if not results and not results_err and not stopped:
         notes.append("results.json is missing or empty.")
+    files = results.get("files")
+    named = files.values() if isinstance(files, dict) else ()
+    notes += [  # a deleted figure went unmentioned
+        f"{f} is named in results.json but missing"
+        for f in named
+        if isinstance(f, str) and f.startswith("figures/") and not (run / f).is_file()
+    ]
 
     nav: list[tuple[str, str]] = []
     parts: list[str] = []
@@ -443,29 +403,7 @@ def render_report(run_dir: str | os.PathLike, title: str | None = None) -> str:
 
     if figs:
         nav.append(("figures", f"Figures ({len(figs)})"))
-        parts.append("<h2 id='figures'>Figures</h2><div class='figs'>")
-        for p in figs:
-            name = p.relative_to(run / "figures").with_suffix("").as_posix()
-            raw = p.read_bytes()
-            mime = _FIGURE_TYPES[p.suffix.lower()]
-            caption = captions.get(name, "")
-            cap = f"<b>{html.escape(name)}</b>" + (
-                f": {html.escape(str(caption))}" if caption else ""
-            )
-            wide = " class='wide'" if _aspect(p) > 2.2 else ""
-            kind = _MAGIC[mime][0] if mime in _MAGIC else "an SVG"
-            if _is_image(raw, mime):
-                data = base64.b64encode(raw).decode("ascii")
-                shown = (
-                    f"<img src='data:{mime};base64,{data}' alt='{html.escape(name, quote=True)}'>"
-                )
-            else:  # embedded as it was: a broken image, and nothing said why
-                said = f"{p}: not {kind} image (damaged or misnamed); the report leaves it out"
-                warnings.warn(said, stacklevel=2)
-                shown = f"<div class='note'>{html.escape(said)}</div>"
-            figure = f"<figure id='fig-{_anchor(name)}'{wide}>"
-            parts.append(f"{figure}{shown}<figcaption>{cap}</figcaption></figure>")
-        parts.append("</div>")
+        parts.append(figures_section(run, figs, captions))
 
     if config is not None:
         nav.append(("config", "Config"))
