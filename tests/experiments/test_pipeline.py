@@ -495,6 +495,35 @@ def test_a_rerun_over_a_finished_run_stopped_part_way_is_an_interrupted_run(tmp_
     assert (out / "results.json").exists() and not (out / "progress.json").exists()
 
 
+def test_a_rerun_with_fewer_stages_leaves_no_figure_or_model_of_the_run_it_replaces(
+    tmp_path, monkeypatch
+):
+    """A trained run's figures, weights and history stayed beside an untrained rerun's results
+    (and a 3x3 model beside a rerun of 4x4 only); its report embedded them."""
+    import infodyn.experiments.pipeline.run as prun
+    from infodyn.plotting import pyplot
+
+    def network(cfg, run, progress, resume):
+        if cfg.training.enabled:  # what the trained run writes beside its results
+            fig = pyplot().figure()
+            run.savefig(fig, "network_training")
+            (run.path / "network_params.npz").write_bytes(b"trained")
+            (run.path / "training_history.json").write_text("[]")
+        return {"notes": []}
+
+    monkeypatch.setattr(prun, "network_stage", network)
+    out = tmp_path / "run"
+    prun.run_pipeline(validate(PipelineConfig, {"stages": ["network", "report"]}), out)
+    (out / "image_3x3_model.npz").write_bytes(b"an earlier size's model")
+    (out / "notes.txt").write_text("the user's own")
+    assert "network_training" in (out / "report.html").read_text()
+    untrained = {"stages": ["network", "report"], "training": {"enabled": False}}
+    prun.run_pipeline(validate(PipelineConfig, untrained), out)
+    left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert left == ["config.json", "notes.txt", "report.html", "results.json"]
+    assert "network_training" not in (out / "report.html").read_text()
+
+
 def _refused_at_its_stimuli(tmp_path):
     """A config the stimulus stage refuses: one 6x6 image gives 9 4x4 patches of distinct
     contrast, and 12 stimuli are asked for."""
@@ -588,3 +617,14 @@ def test_a_region_split_without_room_is_refused_before_any_stage(
     assert f"leaves no image room for the 7x7 patches of [images] sizes on the {side} side" in err
     assert (f"{band}-pixel guard band of the DoG" in err) == bool(band), err
     assert not out.exists()
+
+
+def test_the_headline_shows_the_decay_and_whether_m_is_meaningful_apart():
+    """One label, "r_k decay exponentially (m meaningful)", showed the decay: True beside a
+    meaningless m (None), False beside a meaningful one."""
+    stage = _stage(0.4)
+    stage["criticality"] = {"m": None, "exponential_decay_plausible": True, "meaningful": False}
+    head = headline({"network": {"after_training": stage}})
+    assert head["network after training: r_k decay exponentially"] is True
+    assert head["network after training: m meaningful (MR estimator)"] is False
+    assert not any("(m meaningful)" in k for k in head)

@@ -479,6 +479,15 @@ def test_no_oscillation_note_for_a_refused_estimate():
             r"\[analysis\] branching_bin_ms=2.5 must be a whole",
         ),
         ({"energy": {"word_bin_ms": 2.5}}, r"\[energy\] word_bin_ms=2.5 must be a whole"),
+        # longer than a trial: refused in the analysis, after the image stages, naming no key
+        (
+            {"energy": {"word_bin_ms": 500.0}},
+            r"\[energy\] word_bin_ms = 500 ms is longer than a trial \(\[stimulus\] trial_ms",
+        ),
+        (
+            {"analysis": {"branching_bin_ms": 1000.0}},
+            r"\[analysis\] branching_bin_ms = 1000 ms is longer than a trial",
+        ),
         (
             {"training": {"rate_weight": 0.0, "variance_weight": 0.0, "info_weight": 0.0}},
             r"\[training\] every loss weight is zero",

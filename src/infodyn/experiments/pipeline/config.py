@@ -196,8 +196,17 @@ class PipelineConfig(Section):
         """What the network stage found only after the image stages had run (a partial run
         folder left, naming no key), or never: a branching bin that is no whole number of steps
         was rounded (0.4 ms to 1, 2.5 to 2). ``net``: :meth:`build_network`'s, built once."""
-        branching_bin_steps(net, self.analysis.branching_bin_ms)
-        whole_bin_steps(self.energy.word_bin_ms, net.dt, "[energy] word_bin_ms")
+        word = whole_bin_steps(self.energy.word_bin_ms, net.dt, "[energy] word_bin_ms")
+        bins = {
+            "[analysis] branching_bin_ms": branching_bin_steps(net, self.analysis.branching_bin_ms),
+            "[energy] word_bin_ms": word,
+        }
+        for key, steps in bins.items():  # refused mid-run, in the analysis, naming no key
+            if steps * net.dt > self.stimulus.trial_ms:
+                raise InputError(
+                    f"{key} = {steps * net.dt:g} ms is longer than a trial ([stimulus] "
+                    f"trial_ms = {self.stimulus.trial_ms:g}): use a bin of at most a trial"
+                )
         st = self.stimulus  # a channel's rate is at most base + gain (2 s.d. of contrast)
         if (st.base_rate_hz + st.gain_hz) * net.dt / 1000.0 > 1.0:
             raise InputError(

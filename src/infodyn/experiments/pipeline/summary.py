@@ -83,9 +83,10 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         how = {True: ", bias-corrected", False: ", plain fit: a lower bound on short trials"}
         fit = how.get(c.get("bias_corrected"), "")  # (neither in older results)
         out[f"network {s}: branching ratio m (MR estimator{fit})"] = c.get("m")
-        out[f"network {s}: r_k decay exponentially (m meaningful)"] = c.get(
-            "exponential_decay_plausible"
-        )
+        # two answers, each under its own label: "r_k decay exponentially (m meaningful)" showed
+        # the decay's (True beside m = None, False beside a meaningful m)
+        out[f"network {s}: r_k decay exponentially"] = c.get("exponential_decay_plausible")
+        out[f"network {s}: m meaningful (MR estimator)"] = c.get("meaningful")
         out[f"network {s}: autocorrelation time (ms)"] = c.get("tau_ms")
         out[f"network {s}: avalanche size exponent"] = c.get("alpha_sizes")
         out[f"network {s}: I(stimulus; readout decision) (bits)"] = decision_information(i)[0]
