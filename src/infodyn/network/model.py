@@ -382,8 +382,8 @@ class LIF(BaseModel):
             params = {"w_in": w_in, "w_rec": w_rec, "w_out": w_out.astype(dtype, copy=False)}
         for key, w in params.items():  # finite settings whose product is not (v_th = 1e308)
             values = w.values if isinstance(w, SparseWeights) else w
-            require(
-                bool(np.all(np.isfinite(values))),
+            require(  # min and max (NaN propagates): no N x N mask beside the weights
+                values.size == 0 or bool(np.isfinite(values.min()) and np.isfinite(values.max())),
                 f"the drawn {key} overflows {dtype.name}: in_scale, rec_scale, out_scale and "
                 f"v_th (here {self.in_scale:g}, {self.rec_scale:g}, {self.out_scale:g}, "
                 f"{self.v_th:g}) scale the weights; use smaller ones",
