@@ -174,6 +174,12 @@ def test_write_csv_writes_lists_and_tables_as_json(tmp_path):
     assert json.loads(got["fit"]) == {"ok": True}
     assert json.loads(got["n"]) == [1, 2]
     assert got["flag"] == "True"  # pandas and R read it as a boolean
+    # an array is a list; what JSON cannot hold (tuple keys) is its text, not a TypeError
+    odd = [{"a": np.array([1, 2]), "t": {(1, 2): 3}, "x": [float("nan")]}]
+    with open(write_csv(tmp_path / "o.csv", odd), newline="") as fh:
+        (got,) = list(csv.DictReader(fh))
+    assert json.loads(got["a"]) == [1, 2] and got["t"] == "{(1, 2): 3}"
+    assert np.isnan(json.loads(got["x"])[0])
 
 
 def test_remove_temporaries_counts_and_removes_only_files(tmp_path):

@@ -134,14 +134,19 @@ def remove_temporaries(folder: str | os.PathLike, below: bool = True) -> int:
 def write_csv(path: str | os.PathLike, rows: list[dict[str, Any]]) -> Path:
     """Atomically write ``rows`` as CSV; the columns are every key, in order of appearance.
 
-    A list, tuple or table in a cell is written as JSON (``["a", "b"]``, ``{"k": 1}``), which
-    any reader can parse back; Python's repr (``['a', 'b']``) was written before."""
+    A list, tuple, array or table in a cell is written as JSON (``["a", "b"]``, ``{"k": 1}``;
+    NaN as ``NaN``, as Python's and pandas' JSON readers take it); Python's repr
+    (``['a', 'b']``) was written before. What JSON cannot hold (a table with tuple keys) is
+    written as its text."""
     columns = list(dict.fromkeys(k for row in rows for k in row))
 
     def cell(v: Any) -> Any:
-        if isinstance(v, list | tuple | dict):
+        if not isinstance(v, list | tuple | dict | np.ndarray):
+            return v
+        try:
             return json.dumps(v, default=_json_default_or_text)
-        return v
+        except (TypeError, ValueError):
+            return str(v)
 
     with atomic_path(path, ".csv") as tmp:
         with open(tmp, "w", newline="") as fh:

@@ -429,6 +429,8 @@ def test_a_rank_deficient_covariance_is_refused_whatever_the_round_off():
         X = np.c_[X, X[:, 0] + 0.3 * X[:, 1]]
         with pytest.raises(InputError, match=r"singular patch covariance \(rank 6 of 7"):
             im.ZCAWhitener.fit(X, epsilon=0.0)
+        with pytest.raises(InputError, match=r"use a zca_epsilon above \d\.\de-\d+ \(the default"):
+            im.ZCAWhitener.fit(X, epsilon=1e-18)  # > 0, but below round-off
         outcomes.add(float(np.abs(im.ZCAWhitener.fit(X, epsilon=1e-3).matrix).max()) < 1e3)
     assert outcomes == {True}  # regularised, the same data whitens with bounded weights
 

@@ -522,6 +522,13 @@ def test_a_rerun_with_fewer_stages_leaves_no_figure_or_model_of_the_run_it_repla
     left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert left == ["config.json", "notes.txt", "report.html", "results.json"]
     assert "network_training" not in (out / "report.html").read_text()
+    # a folder of the user's own with a results.json of something else: nothing removed
+    mine = tmp_path / "mine"
+    (mine / "figures").mkdir(parents=True)
+    for name in ("results.json", "figures/my_plot.png", "network_params.npz"):
+        (mine / name).write_text("{}")
+    prun.run_pipeline(validate(PipelineConfig, untrained), mine)
+    assert (mine / "figures" / "my_plot.png").exists() and (mine / "network_params.npz").exists()
 
 
 def _refused_at_its_stimuli(tmp_path):

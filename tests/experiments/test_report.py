@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -341,8 +342,15 @@ def test_a_damaged_figure_is_left_out_with_a_note_and_a_warning(tmp_path):
     assert text.count("<img src='data:image/svg+xml;base64,") == 1
     assert "not a PNG image (damaged or misnamed); the report leaves it out" in text
     assert text.count("<img src='data:image/png;base64,") == 2  # bits_per_patch, extra/grid
-    # a truncated PNG starts as one: it was embedded, and shown broken
+    # bytes after the end marker (cameras append them to JPEGs) are no damage
+    for name in ("memories.png", "photo.jpg", "curve.svg", "plain.svg"):
+        (run.path / "figures" / name).unlink()
     grid = run.path / "figures" / "extra" / "grid.png"
+    grid.write_bytes(grid.read_bytes() + b"\0\0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert render_report(run.path).count("<img src='data:image/png;base64,") == 2
+    # a truncated PNG starts as one: it was embedded, and shown broken
     grid.write_bytes(grid.read_bytes()[:300])
     with pytest.warns(UserWarning, match=r"grid.png: not a PNG image"):
         text = render_report(run.path)

@@ -102,6 +102,10 @@ def test_a_covariance_singular_up_to_round_off_is_refused():
         assert I.gaussian_mutual_information(a * s, y * s) == pytest.approx(
             I.gaussian_mutual_information(a, y), rel=1e-9
         )
+        three = np.c_[a, y, a + np.roll(b, 7)]  # and TC with another divisor (ddof = 0)
+        assert I.gaussian_total_correlation(three * s, ddof=0) == pytest.approx(
+            I.gaussian_total_correlation(three, ddof=0), rel=1e-9
+        )
     near = np.c_[a, a + 1e-5 * b]
     # its sample covariance's determinant in exact rational arithmetic (slogdet of the float64
     # covariance is 6e-6 bit off, the scaled columns' 8e-7)

@@ -106,10 +106,10 @@ class ZCAWhitener:
         # refused or whitened to 1e7-sized weights by the seed
         floor = lam.size * np.finfo(np.float64).eps * float(lam.max())
         rank = int(np.count_nonzero(lam > floor))
-        require(
+        require(  # "use zca_epsilon > 0" was said to an epsilon of 1e-16 too
             np.all(lam + eps > floor),
-            f"ZCA: singular patch covariance (rank {rank} of {lam.size} pixels); use "
-            "zca_epsilon > 0",
+            f"ZCA: singular patch covariance (rank {rank} of {lam.size} pixels); use a "
+            f"zca_epsilon above {floor / float(lam.mean()):.1e} (the default is 1e-2)",
         )
         W = (U / np.sqrt(lam + eps)) @ U.T
         return cls(mean=mean, matrix=W, eigenvalues=lam, epsilon=eps)

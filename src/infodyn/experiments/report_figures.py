@@ -24,6 +24,10 @@ _MAGIC = {
 }
 
 
+#: the last bytes searched for an image's end marker
+_TAIL_BYTES = 4096
+
+
 def run_figures(run: Path, order: list[str]) -> list[Path]:
     """The image files under ``run/figures`` (any depth, hidden ones left out): those named in
     ``order`` first, in its order, then the rest by path."""
@@ -80,12 +84,12 @@ def _aspect(path: Path) -> float:
 
 
 def _is_image(raw: bytes, mime: str) -> bool:
-    """Whether ``raw`` is what its name says: a PNG or JPEG with its first and last bytes (a
-    truncated PNG was embedded, and shown broken), or an SVG that parses as XML with an
-    ``svg`` root in the SVG namespace (a truncated one was embedded whole, and shown as
-    nothing)."""
-    if mime in _MAGIC:
-        return raw.startswith(_MAGIC[mime][1]) and raw.endswith(_MAGIC[mime][2])
+    """Whether ``raw`` is what its name says: a PNG or JPEG with its first bytes and its end
+    marker in the last :data:`_TAIL_BYTES` (a truncated PNG was embedded, and shown broken),
+    or an SVG that parses as XML with an ``svg`` root in the SVG namespace (a truncated one
+    was embedded whole, and shown as nothing)."""
+    if mime in _MAGIC:  # the end marker near the end: cameras append bytes after a JPEG's
+        return raw.startswith(_MAGIC[mime][1]) and _MAGIC[mime][2] in raw[-_TAIL_BYTES:]
     from xml.etree import ElementTree
 
     try:

@@ -185,13 +185,21 @@ class RunDir:
             self._write_png(target, png)
         self.write_config(config, command, extra)
         written = self.write_results(results)
-        if prune and self.replaces_run:
+        if prune:
             old = [p for p in (self.path / "figures").glob("*.png") if p not in self.saved]
-            for path in [*old, self.path / "report.html"]:
-                if path.is_file():
-                    with contextlib.suppress(OSError):
-                        path.unlink()
+            self.retire_files([*old, self.path / "report.html"])
         return written
+
+    def retire_files(self, paths: list[Path]) -> None:
+        """Remove ``paths``, files of the finished run this folder held, but only when it held
+        one of this command (:attr:`replaces_run`: its ``config.json``): nothing is removed
+        from a folder of the user's own. A file that cannot be removed is left."""
+        if not self.replaces_run:
+            return
+        for path in paths:
+            if path.is_file():
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
     def savefig(self, fig: Any, name: str, dpi: int = 110) -> Path:
         """Save a matplotlib figure as ``figures/NAME.png`` atomically and close it."""

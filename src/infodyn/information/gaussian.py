@@ -69,16 +69,21 @@ def _checked_logdet(cov: np.ndarray, advice: str) -> float:
     return float(2.0 * np.sum(np.log(sd)) + np.linalg.slogdet(corr)[1])
 
 
+def _unit_columns(a: np.ndarray) -> tuple[np.ndarray, float]:
+    """``a`` with each column divided by its largest magnitude, and the sum of those logs
+    (``log det`` of the covariance gains twice it back): values of 1e-160 had subnormal
+    covariances (3 digits left), those of 1e153 overflowed in the product."""
+    scale = np.max(np.abs(a), axis=0)
+    scale[scale == 0] = 1.0  # (a column of zeros: refused as constant by _checked_logdet)
+    return a / scale, float(np.sum(np.log(scale)))
+
+
 def _logdet_cov(a: np.ndarray, bias_correct: bool) -> float:
     n, d = a.shape
     if n <= d + 1:
         raise InputError(f"need more samples ({n}) than variables + 1 ({d + 1}) for a covariance")
-    # each column scaled to at most 1 first, its log put back: values of 1e-160 had subnormal
-    # covariances (3 digits left), those of 1e153 overflowed in the product
-    scale = np.max(np.abs(a), axis=0)
-    scale[scale == 0] = 1.0  # (a column of zeros: refused as constant below)
-    logdet = _checked_logdet(np.atleast_2d(np.cov(a / scale, rowvar=False)), "")
-    logdet += 2.0 * float(np.sum(np.log(scale)))
+    scaled, log_scale = _unit_columns(a)
+    logdet = _checked_logdet(np.atleast_2d(np.cov(scaled, rowvar=False)), "") + 2.0 * log_scale
     if bias_correct:
         psi = digamma((n - np.arange(1, d + 1)) / 2.0)
         logdet -= float(np.sum(psi)) + d * np.log(2.0 / (n - 1))
@@ -150,6 +155,8 @@ def gaussian_total_correlation(
         return 0.5 * (singles - _logdet_cov(a, bias_correct)) / _LN2 * f
     if bias_correct:
         raise InputError("bias_correct needs ridge=0 and ddof=1")
-    cov = np.atleast_2d(np.cov(a, rowvar=False, ddof=ddof)) + ridge * np.eye(a.shape[1])
+    # TC does not change when the columns are scaled, but a ridge is in the data's units
+    cols = _unit_columns(a)[0] if ridge == 0.0 else a
+    cov = np.atleast_2d(np.cov(cols, rowvar=False, ddof=ddof)) + ridge * np.eye(a.shape[1])
     logdet = _checked_logdet(cov, " (use ridge > 0)" if ridge == 0 else "")
     return 0.5 * (float(np.sum(np.log(np.diag(cov)))) - logdet) / _LN2 * f

@@ -127,7 +127,8 @@ def window_target(
     :class:`InformationBottleneck`): ``onehot(s_b) / n_scored`` on steps ``start..stop-1``.
 
     For the bottleneck, whose n_out need not equal the number of stimuli, pass any labels
-    below n_out (for example zeros): it only reads the per-step weight ``sum_k target_btk``.
+    below n_out that follow its own (zeros, ``labels % n_out``): it reads only the per-step
+    weight ``sum_k target_btk``, and refuses trials of one label in different columns.
     """
     lab = class_labels(labels)
     n_steps = whole_number(n_steps, "n_steps", minimum=1)  # True was one step, 2.5 two
@@ -317,23 +318,25 @@ class InformationBottleneck(LossTerm):
 
     def check_batch(self, target: np.ndarray) -> None:
         """The labels are fixed when the loss is made: refuse a batch whose one-hot target
-        rows (:func:`window_target`) group its trials otherwise. A task that draws new labels
-        each batch (``PatchTask``) trained on labels unrelated to its stimuli, unsaid."""
+        rows (:func:`window_target`) put trials of one label in different columns, so that
+        they cannot name the same stimulus. A task that draws new labels each batch
+        (``PatchTask``) trained on labels unrelated to its stimuli, unsaid. Columns that are
+        any function of the labels (zeros, ``labels % n_out``) are weights, as documented."""
         totals = target.sum(axis=0)  # (B, n_out)
         if totals.shape[0] != len(self.labels) or np.any(np.count_nonzero(totals, axis=1) != 1):
             return  # not one class a trial: weights only (the batch size is checked later)
-        cols = totals.argmax(axis=1)
-        pairs = set(zip(self.labels, cols.tolist(), strict=True))
-        if len(set(cols.tolist())) > 1 and not (
-            len(pairs) == len(set(self.labels)) == len(set(cols.tolist()))
-        ):
-            wrong = int(np.sum(cols != np.asarray(self.labels)))
+        columns: dict[int, set[int]] = {}
+        for label, col in zip(self.labels, totals.argmax(axis=1).tolist(), strict=True):
+            columns.setdefault(label, set()).add(col)
+        split = {label: sorted(c) for label, c in columns.items() if len(c) > 1}
+        if split:
+            label, cols = next(iter(split.items()))
             raise InputError(
-                f"the batch's targets group its trials otherwise than the bottleneck's labels "
-                f"({wrong} of {len(cols)} trials differ): InformationBottleneck's labels are "
-                "fixed when it is made, so the task must show the same stimuli in every batch "
-                "(StimulusTrials, labels=tuple(task.labels)); a task that draws labels each "
-                "batch (PatchTask) does not"
+                f"the batch's one-hot targets put trials of one bottleneck label in different "
+                f"columns (label {label}: columns {cols}; {len(split)} label(s) so split): "
+                "InformationBottleneck's labels are fixed when it is made, so the task must "
+                "show the same stimuli in every batch (StimulusTrials, labels="
+                "tuple(task.labels)); a task that draws labels each batch (PatchTask) does not"
             )
 
     def _onehot(self, dtype) -> Array:

@@ -393,7 +393,10 @@ class LIF(BaseModel):
     def section(self) -> dict[str, Any]:
         """The ``[network]`` config section that rebuilds this network: ``model`` ("lif" or
         "alif") and every field, in JSON types (what run records keep as their network)."""
-        return {"model": type(self).__name__.lower(), **self.model_dump(mode="json")}
+        return {
+            "model": "alif" if isinstance(self, ALIF) else "lif",
+            **self.model_dump(mode="json"),
+        }
 
     def memory_advice(self) -> str:
         """What to change to make this network's recurrent weights smaller (the advice of the

@@ -11,7 +11,7 @@ from typing import Any
 from infodyn.data.image_files import check_image_sources, load_images
 from infodyn.data.images import DOG_SIGMAS, region_room
 from infodyn.data.whitening import dog_radius
-from infodyn.errors import InputError, writing
+from infodyn.errors import InputError
 from infodyn.experiments.interrupt import check
 from infodyn.experiments.journal import StepJournal, check_resumable
 from infodyn.experiments.pipeline.config import PipelineConfig
@@ -146,18 +146,17 @@ def forget_failed_run(run: RunDir, exc: BaseException) -> None:
 
 
 def retire_outputs(run: RunDir) -> None:
-    """Remove what a finished run of the pipeline wrote beside its results: its figures, image
-    models, trained weights, training history and report. A rerun with fewer stages, sizes or
-    no training kept the others, and its report embedded them (a trained run's figures in an
-    untrained one's report)."""
-    old = [
-        *run.path.glob("figures/*.png"),
-        *run.path.glob("image_*x*_model.npz"),
-        *(run.file(n) for n in ("network_params.npz", "training_history.json", "report.html")),
-    ]
-    for path in old:
-        with writing(path):
-            path.unlink(missing_ok=True)
+    """Remove what a finished run of the pipeline wrote beside its results (only when the
+    folder held one: :meth:`RunDir.retire_files`): its figures, image models, trained weights
+    and training history. A rerun with fewer stages, sizes or no training kept the
+    others, and its report embedded them (a trained run's figures in an untrained one's)."""
+    run.retire_files(
+        [
+            *run.path.glob("figures/*.png"),
+            *run.path.glob("image_*x*_model.npz"),
+            *(run.file(n) for n in ("network_params.npz", "training_history.json")),
+        ]
+    )
 
 
 def _stages(
@@ -174,6 +173,7 @@ def _stages(
         # overwrite its files one by one, so a rerun stopped part way left its model and figures
         # beside the old results: it is an interrupted run of this config from the start
         run.retire_results()
+        run.file("report.html").unlink(missing_ok=True)
         retire_outputs(run)
         journal.begin()
     t_start = time.perf_counter()
