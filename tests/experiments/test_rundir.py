@@ -114,6 +114,9 @@ def test_a_failed_rerun_leaves_the_finished_run_as_it_was(
     if command == "images":  # its stages replace the old files one by one: the old results
         del kept["results.json"]  # go first, and the folder is an interrupted run of the new
         assert (out / "progress.json").exists()  # config (never old results beside new files)
+        # with the old run's models and weights (pipeline.run.retire_outputs): a rerun with
+        # fewer stages or sizes kept them, and its report showed them
+        kept = {k: v for k, v in kept.items() if not k.endswith(".npz")}
     assert _run_files(out) == kept  # (a journal of the failed run's finished steps may be added)
 
 
@@ -207,11 +210,8 @@ def test_a_rerun_removes_the_figures_and_report_of_the_run_it_replaces(tmp_path,
     (out / "figures" / "mine").mkdir()  # a subfolder of the user's: kept
     (out / "figures" / "mine" / "panel.png").write_bytes(b"png")
     run_info(spike_file, out, n_shuffles=1, units="3")
-    assert sorted(p.name for p in (out / "figures").iterdir()) == [
-        "entropies.png",
-        "mine",
-        "pairwise_mi.png",
-    ]
+    # (one unit has no pair either: the old pairwise figure goes too)
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["entropies.png", "mine"]
     assert not (out / "report.html").exists() and (out / "figures" / "mine" / "panel.png").exists()
     # a folder of the user's own, without a run of the command: nothing of it is removed
     own = tmp_path / "paper"
