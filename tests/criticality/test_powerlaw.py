@@ -289,7 +289,10 @@ def test_the_cutoff_law_fits_at_least_as_well_as_the_exponential_it_contains(dis
         f = C.fit_power_law(x, discrete=discrete)
     exp_r = f.comparisons["exponential"].R
     assert f.comparisons["truncated_power_law"].R <= min(0.0, exp_r) + 1e-6
-    if not discrete:  # alpha is unbounded here: it is no bound that was hit
+    assert not f.meaningful  # "the tail is not a power law", as its warning says (was True)
+    if discrete:
+        assert any("alpha hit the upper bound 20" in w for w in f.warnings)
+    else:  # alpha is unbounded here: it is no bound that was hit
         assert f.alpha > 200
         assert any(w.startswith(f"alpha = {f.alpha:.4g} > 20") for w in f.warnings)
         assert not any("upper bound" in w for w in f.warnings)

@@ -139,6 +139,12 @@ def test_weighted_fits_report_the_weight_total():
         (lambda m: E.markov_chain([-1, -1], n_states=3), "every label is negative"),
         (lambda m: E.memory_triggered_average([0.5, 1.5], np.zeros(2)), "labels must be integ"),
         (lambda m: E.memory_triggered_average([], np.zeros(0)), "non-empty 1-D"),
+        (  # the visits to memories 2 and 3 were left out without a word
+            lambda m: E.memory_triggered_average(
+                np.array([0, 1, 2, 3, 3, 0]), np.arange(6.0), n_memories=2, window=(0, 0)
+            ),
+            r"a label \(3\) exceeds n_memories \(2\)",
+        ),
     ],
 )
 def test_thermodynamics_and_memory_statistics_check_their_input(call, message):

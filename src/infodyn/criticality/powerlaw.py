@@ -298,10 +298,10 @@ def fit_power_law(
     if not np.isfinite(alpha):
         msg = "no xmin candidate leaves enough points: the fit is not meaningful"
         return _no_fit(msg, n, discrete, compare)
-    if discrete and alpha >= ALPHA_MAX - 1e-3:  # the continuous MLE is unbounded
-        notes.append(f"alpha hit the upper bound {ALPHA_MAX:g}: the tail is not a power law")
-    elif alpha > ALPHA_MAX:
-        notes.append(f"alpha = {alpha:.4g} > {ALPHA_MAX:g}: the tail is not a power law")
+    steep = alpha > ALPHA_MAX or (discrete and alpha >= ALPHA_MAX - 1e-3)  # (the continuous
+    if steep:  # MLE is unbounded): not meaningful, as its warning says (it was flagged so)
+        bound = "hit the upper bound" if alpha <= ALPHA_MAX else f"= {alpha:.4g} >"
+        notes.append(f"alpha {bound} {ALPHA_MAX:g}: the tail is not a power law")
     tail = x[x >= xm]
     ll = float(_loglik_pl(tail, alpha, xm, discrete).sum())
     sigma = _sigma(alpha, xm, n_tail, discrete)
@@ -363,7 +363,7 @@ def fit_power_law(
         comparisons,
         p_value,
         int(bootstrap),
-        True,
+        not steep,
         notes,
     )
 

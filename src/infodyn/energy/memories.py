@@ -144,6 +144,9 @@ def memory_triggered_average(
     )
     pre, post = whole_number(window[0], "window's pre"), whole_number(window[1], "window's post")
     K = int(lab.max()) + 1 if n_memories is None else positive_int(n_memories, "n_memories")
+    require(  # the visits to memories >= n_memories were left out without a word
+        int(lab.max()) < K, f"a label ({int(lab.max())}) exceeds n_memories ({K})"
+    )
     seg = None if segments is None else _segments(segments, lab.size)
     events = np.ones(lab.size, dtype=bool)
     if onsets_only:
