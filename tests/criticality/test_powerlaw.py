@@ -316,3 +316,28 @@ def test_a_fixed_xmin_keeps_the_min_tail_guard():
         assert {c.favored for c in f.comparisons.values()} == {"neither"}
     f = C.fit_power_law(x, xmin=1, min_tail=10, compare=False)
     assert f.meaningful and f.n_tail == 10 and np.isfinite(f.alpha)
+
+
+@pytest.mark.parametrize(
+    ("s", "z"), [(1.0 - 4e9, 0.5), (-50.5, 0.01), (-20.3, 0.9), (-10.5, 1e-3), (-5.5, 0.1)]
+)
+def test_the_upper_gamma_of_very_negative_orders_is_exact_and_quick(s, z):
+    """Below s = -10 the recurrence took -s steps: a continuous tail of near-equal values
+    (alpha = 4e9) made a cutoff fit that did not end. mpmath (powerlaw's dependency) is the
+    reference."""
+    import mpmath
+
+    from infodyn.criticality.powerlaw_compare import _log_upper_gamma
+
+    mpmath.mp.dps = 40
+    expected = float(mpmath.log(mpmath.gammainc(s, z)))
+    assert _log_upper_gamma(s, z) == pytest.approx(expected, rel=1e-13)
+
+
+def test_a_continuous_tail_of_near_equal_values_is_compared_in_a_moment():
+    x = np.r_[np.ones(50), np.full(50, 1.0001)] + np.linspace(0, 1e-9, 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CriticalityWarning)
+        f = C.fit_power_law(x, discrete=False)
+    assert f.alpha > 1e9 and not f.meaningful
+    assert np.isfinite(f.comparisons["truncated_power_law"].R)
