@@ -1,5 +1,7 @@
 """Transfer entropy, AIS and entropy rate: analytic Markov chains and pyinform."""
 
+import warnings
+
 import numpy as np
 import pyinform
 import pytest
@@ -144,3 +146,20 @@ def test_block_and_excess_entropy_of_a_constant_series_are_plus_zero():
     _, counts = np.unique(np.array(blocks), axis=0, return_counts=True)
     p = counts / counts.sum()
     assert I.block_entropy(y, 2) == pytest.approx(-(p * np.log2(p)).sum(), rel=1e-12)
+
+
+def test_a_2d_series_of_many_variables_and_few_steps_is_warned_about_its_layout():
+    """pyinform's (trials, steps) with more trials than steps: read as 500 steps of a 20-variable
+    joint state, TE came out 0 with only the undersampling warning (the layout was not said)."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, (500, 20))
+    y = np.zeros_like(x)
+    y[:, 1:] = x[:, :-1]
+    with pytest.warns(
+        I.UndersampledWarning, match=r"read as \(steps, variables\).*x\[\.\.\., None\]"
+    ):
+        transfer_entropy(x, y)
+    assert transfer_entropy(x[..., None], y[..., None]) > 0.99  # the layout meant
+    with warnings.catch_warnings():  # a long series of a few variables: nothing said
+        warnings.simplefilter("error")
+        transfer_entropy(rng.integers(0, 2, (5000, 3)), rng.integers(0, 2, (5000, 3)))

@@ -19,13 +19,14 @@ variable) or ``(trials, steps, variables)``. Histories never cross trials: every
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from infodyn.errors import InputError, whole_number
 from infodyn.information._inputs import as_symbols, check_estimator, log_factor
-from infodyn.information.estimators import entropy_from_counts
+from infodyn.information.estimators import UndersampledWarning, entropy_from_counts
 from infodyn.information.measures import _cmi_words, _mi_words
 from infodyn.information.words import _need_steps, encode, join, lagged, trial_view
 
@@ -43,7 +44,22 @@ def _series(x: Any, name: str) -> np.ndarray:
             f"steps of one variable pass it as (trials, steps, 1): x[..., None]"
         )
     as_symbols(r.reshape(-1, r.shape[2]), name)  # checks symbols (integers >= 0)
+    many = r.shape[2] > _MANY_VARIABLES and 2.0 ** r.shape[2] > r.shape[0] * r.shape[1]
+    if not hasattr(x, "to_dense") and np.ndim(x) == 2 and many:
+        warnings.warn(  # (500, 20) of pyinform's (trials, steps) gave 0 bits, said undersampled
+            f"{name} is 2-D, read as (steps, variables): {r.shape[1]} steps of a joint state of "
+            f"{r.shape[2]} variables (at least 2^{r.shape[2]} states, more than the steps); "
+            f"for {r.shape[1]} trials of {r.shape[2]} steps of one variable pass it as "
+            "(trials, steps, 1): x[..., None]",
+            UndersampledWarning,
+            stacklevel=3,
+        )
     return r
+
+
+#: a 2-D series of more variables than this, and fewer steps than 2^variables, is warned
+#: about: probably (trials, steps)
+_MANY_VARIABLES = 8
 
 
 def _positive(name: str, v: int) -> int:
