@@ -69,6 +69,10 @@ def test_binned_refuses_a_unit_past_the_last():  # kills B11
         for bad in ([3], [0, 3], [-1]):
             with pytest.raises(InputError, match=r"units must be a non-empty list in \[0, 3\)"):
                 src.binned(2, bad)
+        for bad in ([1.7, 2.2], ["a"], [True]):  # 1.7 was read as unit 1
+            with pytest.raises(InputError, match="units must be whole numbers"):
+                src.binned(2, bad)
+        np.testing.assert_array_equal(src.binned(2, [2.0, 0.0]), src.binned(2, [2, 0]))
 
 
 def test_unit_counts_include_silent_last_units(tmp_path):  # kills B13

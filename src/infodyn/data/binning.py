@@ -26,7 +26,7 @@ import numpy as np
 from infodyn.data.io import load_spikes
 from infodyn.data.spike_files import is_h5_path
 from infodyn.data.spike_reader import SpikeReader, unit_counts_of
-from infodyn.errors import InputError, is_finite_number, whole_number
+from infodyn.errors import InputError, as_array, is_finite_number, whole_number
 from infodyn.memory import require_memory
 
 BLOCK_SPIKES = 1 << 20  # spikes read at a time from a file (16 MiB)
@@ -120,7 +120,10 @@ class SpikeSource:
         n_bins = self.n_steps // b
         if n_bins == 0:
             raise InputError(f"bin_steps={b} is longer than a trial ({self.n_steps} steps)")
-        sel = np.arange(self.n_units) if units is None else np.asarray(units, np.int64).ravel()
+        raw = np.arange(self.n_units) if units is None else as_array(units, "units").ravel()
+        if raw.dtype.kind not in "iuf" or not np.all(raw == np.round(raw)):  # 1.7 was unit 1
+            raise InputError(f"units must be whole numbers (unit indices), got {units!r:.60}")
+        sel = raw.astype(np.int64)
         if sel.size == 0 or sel.min() < 0 or sel.max() >= self.n_units:
             raise InputError(f"units must be a non-empty list in [0, {self.n_units})")
         uniq, inverse = np.unique(sel, return_inverse=True)
