@@ -301,9 +301,10 @@ class CompositeLoss:
         that weights steps by it (one-hot rows): its loss was 0 and its gradient 0, or 0/0 in
         the bottleneck (reported as an exploded gradient); then each term's own
         :meth:`LossTerm.check_batch`."""
+        concrete = None if target is None else np.asarray(target)  # (from the device once)
         for t in self.terms:
-            if target is not None:
-                t.check_batch(np.asarray(target))
+            if concrete is not None:
+                t.check_batch(concrete)
             if not (t.weights_steps and target is not None):
                 continue
             if float(jnp.min(target)) < 0:  # [3, -2.9] made the loss unbounded below
