@@ -189,6 +189,7 @@ def test_reading_a_garbage_npz_does_not_suggest_unpickling_it(tmp_path):
             np.load(target, allow_pickle=False)
     message = str(err.value)
     assert "not an NPZ archive of plain arrays" in message and "unsafely" not in message
+    assert "read it as pickled" not in message  # text is no pickle: the reason was wrong
 
 
 def test_writing_names_the_path_when_the_error_has_none(tmp_path):

@@ -428,9 +428,9 @@ def reading(path: str | os.PathLike, what: str = "file", advice: str = "") -> ty
         elif isinstance(exc, ValueError) and "allow_pickle" in str(exc):
             # NumPy's text ("... load it unsafely using the allow_pickle= keyword") invited
             # unpickling a file that is no NPZ archive at all (garbage bytes read as a pickle)
-            problem = (
-                "not an NPZ archive of plain arrays (NumPy read it as pickled Python objects, "
-                "which infodyn never loads)"
+            problem = (  # (NumPy takes whatever is no zip or .npy for a pickle: text too)
+                "not an NPZ archive of plain arrays (neither a zip archive of arrays nor an "
+                "array file; infodyn never loads pickled Python objects)"
             )
         else:
             problem = f"corrupt or not in the expected format ({type(exc).__name__}: {exc})"

@@ -429,6 +429,31 @@ def test_a_fresh_run_failing_before_its_first_checkpoint_leaves_nothing(tmp_path
     assert (tmp_path / "mine").is_dir() and not list((tmp_path / "mine").iterdir())
 
 
+@pytest.mark.parametrize("where", ["making the trainer", "just after config.json"])
+def test_a_fresh_run_interrupted_before_training_leaves_nothing(tmp_path, monkeypatch, where):
+    """A second Ctrl-C during start-up (after config.json, before the training's try) left a
+    folder holding config.json alone; its --resume said "no checkpoint.npz to resume from"."""
+    from infodyn.experiments.rundir import RunDir
+    from infodyn.learning.trainer import Trainer
+
+    if where == "making the trainer":
+        monkeypatch.setattr(
+            Trainer, "__init__", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt)
+        )
+    else:
+        write_config = RunDir.write_config
+
+        def then_interrupted(self, *args, **kwargs):
+            write_config(self, *args, **kwargs)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(RunDir, "write_config", then_interrupted)
+    cfg = {"network": {"n_in": 3, "n_rec": 8, "n_out": 1}, "task": {"n_steps": 30}}
+    with pytest.raises(KeyboardInterrupt):
+        run_training(TrainConfig(**cfg), tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+
+
 def test_a_fresh_run_over_a_finished_one_retires_its_results_at_once(tmp_path, monkeypatch):
     # a fresh run that failed after its last checkpoint left the earlier run's results.json
     # beside its own config and checkpoint, and its resume was refused as complete

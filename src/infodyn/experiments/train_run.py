@@ -331,11 +331,6 @@ def _train_in(
             defaults,
             resolve=lambda stored: resolved(validate(TrainConfig, stored)),
         )
-    if not resume:  # a fresh run's settings, kept for a resume after an interrupt; a
-        # finished run's results.json described another run from here on (and a resume of
-        # this one, stopped after its last checkpoint, was refused as complete)
-        run.retire_results()
-        run.write_config(cfg, "train")
     trainer = Trainer(net, task, loss, opts, hooks=(branching_hook(),))
     ran: list[int] = []  # the iterations this call trained
     change_record = resumed_changes(run.path, changes, trainer, ran) if changes else None
@@ -347,6 +342,12 @@ def _train_in(
         ran.append(record["iteration"])
 
     try:  # (a resume without a checkpoint was refused before the folder was made)
+        if not resume:  # a fresh run's settings, kept for a resume after an interrupt; a
+            # finished run's results.json described another run from here on (and a resume
+            # of this one, stopped after its last checkpoint, was refused as complete). In the
+            # try: a Ctrl-C between them left a folder holding config.json alone
+            run.retire_results()
+            run.write_config(cfg, "train")
         history = fit_resumably(trainer, t.iterations, run.path, resume, step_done, progress)
     except BaseException as err:
         if not resume and not run.file("checkpoint.npz").exists():  # nothing of it is kept
