@@ -209,6 +209,11 @@ def as_array(value: typing.Any, name: str, dtype: typing.Any = None) -> np.ndarr
             f"{name} is a SciPy sparse {getattr(value, 'format', '')} matrix; this takes dense "
             "arrays only: pass its .toarray()"
         )
+    if isinstance(value, np.ma.MaskedArray) and np.ma.is_masked(value):  # the mask was lost:
+        raise InputError(  # masked entries were counted as data
+            f"{name} is a masked array with masked entries, and infodyn does not read masks: "
+            "pass the valid entries (a[~a.mask], or a.compressed())"
+        )
     if is_tracer(value):  # "must be a rectangular array ..., got JitTracer(...)"
         raise InputError(
             f"{name} is a traced JAX value (inside jax.jit, vmap or grad), but this function "
