@@ -408,3 +408,20 @@ def test_the_starter_leaves_p_connect_unset_so_that_sparse_asks_for_it():
     sparse = text.replace('\nconnectivity = "dense"', '\nconnectivity = "sparse"')
     with pytest.raises(InputError, match="needs k_in .* or p_connect"):
         validate(SimulateConfig, tomllib.loads(sparse))
+
+
+def test_a_step_too_coarse_for_filtered_noise_names_the_networks_dt():
+    """The refusal named the kernel's rate ``a`` ("use a <= 0.05"), which no config sets;
+    ``[network] dt`` is what to change."""
+    from infodyn.experiments.config import make_input
+
+    def cfg(dt):
+        data = {
+            "network": {"n_in": 3, "n_rec": 5, "dt": dt},
+            "input": {"kind": "filtered_noise", "rate_hz": 10.0, "n_steps": 100},
+        }
+        return validate(SimulateConfig, data).input
+
+    with pytest.raises(InputError, match=r"^\[network\] dt = 20 ms is too coarse .* dt <= 15 ms"):
+        make_input(cfg(20.0), 3, 20.0)
+    assert make_input(cfg(15.0), 3, 15.0).shape == (100, 3)  # the largest step it resolves

@@ -430,6 +430,8 @@ def test_simulate_runs_the_weights_of_a_training_checkpoint(connectivity, tmp_pa
     want = simulate_spikes(net, trained, x, engine="event")
     np.testing.assert_array_equal(got.times, want.times)
     np.testing.assert_array_equal(got.units, want.units)
+    # the spike file says where its weights came from (it said seed 0, never used)
+    assert got.metadata["params"] == data["simulation"]["params"] and "seed" not in got.metadata
 
     # other dynamics ran without a word (an audit: trained at tau_m = 30, v_th = 0.03, run at
     # the defaults, 78 Hz for 4.4)
@@ -671,6 +673,13 @@ def test_weights_with_nan_are_not_blamed_on_the_network_section(tmp_path):
         run_simulation(validate(SimulateConfig, cfg), tmp_path / "run")
     said = str(info.value)
     assert said.endswith("contains NaN or inf values") and "[network] section" not in said
+    # a missing or foreign file names the key too ("nope.npz: no such params file" did not)
+    for name, content in (("nope.npz", None), ("text.npz", "not weights")):
+        if content is not None:
+            (tmp_path / name).write_text(content)
+        cfg = {**SIM_SMALL, "simulation": {"params": str(tmp_path / name)}}
+        with pytest.raises(InputError, match=r"^\[simulation\] params: .*" + name):
+            run_simulation(validate(SimulateConfig, cfg), tmp_path / "run")
 
 
 @pytest.mark.parametrize("engine", ["event", "jax"])

@@ -97,7 +97,7 @@ def run_simulation(
     n_steps, chunk_steps, meta = check_chunked_run(
         net, params, x, cfg.input.n_steps, cfg.simulation.chunk_steps,
         # the input's settings too: a converted file could not say how it was driven
-        {"seed": cfg.simulation.seed, "input": cfg.input.model_dump(mode="json")},
+        {**weights_source(cfg), "input": cfg.input.model_dump(mode="json")},
         engine, cfg.simulation.precision,
     )  # fmt: skip
     if callable(x):  # one chunk's input
@@ -284,7 +284,10 @@ def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:
         return net.init(seed=cfg.simulation.seed)
     from infodyn.network import load_params
 
-    params = load_params(source)
+    try:  # "nope.npz: no such params file" named no key
+        params = load_params(source)
+    except InputError as exc:
+        raise InputError(f"[simulation] params: {exc}") from None
     try:
         net.validate_params(params)
         mismatch = connectivity_mismatch(net, params["w_rec"])
@@ -299,6 +302,14 @@ def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:
         ) from None
     _warn_other_dynamics(source, net)
     return params
+
+
+def weights_source(cfg: SimulateConfig) -> dict[str, Any]:
+    """Where the run's weights came from, for its spike file's metadata: the seed that drew
+    them, or the params file they were read from (the file said ``seed = 0``, never used, for
+    weights read from a file)."""
+    params = cfg.simulation.params
+    return {"seed": cfg.simulation.seed} if params is None else {"params": str(params)}
 
 
 #: the network's fields that a simulation of given weights depends on (the others draw the

@@ -158,7 +158,11 @@ def valid_convolution(signal: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return full[kernel.size - 1 : signal.shape[0]]
 
 
-def adelson_bergen_kernel(tau: Any, a: float = 1.0 / 15.0) -> np.ndarray:
+#: the rate (1/ms) of the Adelson-Bergen kernel of :func:`filtered_noise_rates`: a 15 ms scale
+KERNEL_A = 1.0 / 15.0
+
+
+def adelson_bergen_kernel(tau: Any, a: float = KERNEL_A) -> np.ndarray:
     """Adelson-Bergen temporal kernel ``D(tau) = a e^(-a tau) [(a tau)^5/5! - (a tau)^7/7!]``
     (Adelson & Bergen 1985, J. Opt. Soc. Am. A 2:284).
 
@@ -182,7 +186,7 @@ def filtered_noise_rates(
     dt: float = 1.0,
     mean_rate: float = 20.0,
     contrast: float = 0.5,
-    a: float = 1.0 / 15.0,
+    a: float = KERNEL_A,
     kernel_ms: float = 300.0,
     shared: bool = False,
     seed: int | np.random.Generator = 0,
@@ -244,6 +248,14 @@ def rectified_mean(contrast: float) -> float:
 
 #: the positive lobe of D(tau) peaks at a tau = 3.9: at least four steps to it
 _KERNEL_MAX_A_DT = 1.0
+
+
+def kernel_max_dt(a: float = KERNEL_A) -> float:
+    """The largest step (ms) that resolves the Adelson-Bergen kernel of rate ``a`` (four steps
+    to its peak): 15 ms at the default ``a``."""
+    return _KERNEL_MAX_A_DT / a
+
+
 #: at a kernel_ms = 13.4 the tail past kernel_ms holds 1 % of the kernel's energy
 _KERNEL_MIN_A_SPAN = 13.4
 
