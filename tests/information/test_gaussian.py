@@ -123,3 +123,15 @@ def test_one_sample_is_named_as_such():
     """One sample gave "ddof must be at most 0", naming an option the caller never passed."""
     with pytest.raises(InputError, match="at least two samples, got 1"):
         I.gaussian_total_correlation(np.ones((1, 3)))
+
+
+def test_gaussian_measures_return_python_floats_as_the_others_do():
+    """They returned np.float64 (the discrete measures return float)."""
+    x = np.random.default_rng(0).normal(size=(100, 2))
+    for value in (
+        I.gaussian_entropy(x),
+        I.gaussian_mutual_information(x[:, 0], x[:, 1]),
+        I.gaussian_total_correlation(x),
+        I.gaussian_total_correlation(x, ddof=0),
+    ):
+        assert type(value) is float

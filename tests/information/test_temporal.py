@@ -140,6 +140,7 @@ def test_block_and_excess_entropy_of_a_constant_series_are_plus_zero():
     x = np.zeros((3, 50, 1), dtype=int)  # 3 trials of one variable
     for value in (I.block_entropy(x, 2), I.excess_entropy(x, 1), I.excess_entropy(x, 3)):
         assert value == 0.0 and np.copysign(1.0, value) == 1.0
+        assert type(value) is float  # (np.float64 before, where the other measures give float)
     # and the values of a non-constant series are the plug-in entropies of its blocks
     y = np.random.default_rng(0).integers(0, 3, 400)
     blocks = [(y[t], y[t + 1]) for t in range(399)]

@@ -103,7 +103,7 @@ def gaussian_entropy(x: Any, bias_correct: bool = False, base: float = 2.0) -> f
     a = as_real(x)
     d = a.shape[1]
     h = (0.5 * d * np.log(2 * np.pi * np.e) + 0.5 * _logdet_cov(a, bias_correct)) / _LN2
-    return h * f
+    return float(h * f)  # (np.float64 where the other measures give float)
 
 
 def gaussian_mutual_information(
@@ -117,7 +117,7 @@ def gaussian_mutual_information(
     a, b = _prep(x, "X", copula), _prep(y, "Y", copula)
     same_samples(X=a, Y=b)
     ld = [_logdet_cov(v, bias_correct) for v in (a, b, np.hstack([a, b]))]
-    return 0.5 * (ld[0] + ld[1] - ld[2]) / _LN2 * f
+    return float(0.5 * (ld[0] + ld[1] - ld[2]) / _LN2 * f)
 
 
 def gaussian_total_correlation(
@@ -152,11 +152,11 @@ def gaussian_total_correlation(
     ddof = whole_number(ddof, "ddof", maximum=a.shape[0] - 1)  # the divisor N - ddof is >= 1
     if ridge == 0.0 and ddof == 1:
         singles = sum(_logdet_cov(a[:, [i]], bias_correct) for i in range(a.shape[1]))
-        return 0.5 * (singles - _logdet_cov(a, bias_correct)) / _LN2 * f
+        return float(0.5 * (singles - _logdet_cov(a, bias_correct)) / _LN2 * f)
     if bias_correct:
         raise InputError("bias_correct needs ridge=0 and ddof=1")
     # TC does not change when the columns are scaled, but a ridge is in the data's units
     cols = _unit_columns(a)[0] if ridge == 0.0 else a
     cov = np.atleast_2d(np.cov(cols, rowvar=False, ddof=ddof)) + ridge * np.eye(a.shape[1])
     logdet = _checked_logdet(cov, " (use ridge > 0)" if ridge == 0 else "")
-    return 0.5 * (float(np.sum(np.log(np.diag(cov)))) - logdet) / _LN2 * f
+    return float(0.5 * (float(np.sum(np.log(np.diag(cov)))) - logdet) / _LN2 * f)

@@ -75,7 +75,7 @@ def block_entropy(x: Any, k: int, base: float = 2.0) -> float:
     r = _series(x, "x")
     _need_steps("x", r.shape[1], k - 1, f"blocks of k = {k} steps")
     words = encode(lagged(r, range(k), "x", k - 1), validated=True)
-    return _plugin_bits(words) * log_factor(base)
+    return float(_plugin_bits(words) * log_factor(base))  # (was np.float64)
 
 
 def _plugin_bits(words: Words) -> float:
@@ -99,4 +99,4 @@ def excess_entropy(x: Any, k: int, base: float = 2.0) -> float:
             h.append(0.0)
             continue
         h.append(_plugin_bits(encode(lagged(r, range(size), "x", k - 1), validated=True)))
-    return (h[1] - k * (h[1] - h[0])) * log_factor(base)
+    return float((h[1] - k * (h[1] - h[0])) * log_factor(base))
