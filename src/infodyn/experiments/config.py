@@ -197,7 +197,7 @@ def make_input(
         "chunk at a time",
     )
 
-    if cfg.kind == "filtered_noise" and dt > encoders.kernel_max_dt():
+    if cfg.kind == "filtered_noise" and not encoders.kernel_resolved(dt):
         raise InputError(  # (it was said of the kernel's rate a, which no config sets)
             f"[network] dt = {dt:g} ms is too coarse for [input] kind = 'filtered_noise': its "
             f"kernel needs four steps to its peak; use dt <= {encoders.kernel_max_dt():g} ms"

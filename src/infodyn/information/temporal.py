@@ -37,7 +37,8 @@ def _series(x: Any, name: str) -> np.ndarray:
     :mod:`infodyn.criticality`'s), which read as one trial of ``steps`` variables gave a TE of 20
     trials of 500 steps of 0 bits instead of 0.53."""
     r = trial_view(x)
-    if not hasattr(x, "to_dense") and np.ndim(x) == 2 and r.shape[1] < r.shape[2]:
+    flat = not hasattr(x, "to_dense") and np.ndim(x) == 2  # one 2-D array, read as one trial
+    if flat and r.shape[1] < r.shape[2]:
         raise InputError(
             f"{name} is 2-D, read as (steps, variables): {r.shape[1]} steps of {r.shape[2]} "
             f"variables, fewer steps than variables; for {r.shape[1]} trials of {r.shape[2]} "
@@ -45,7 +46,7 @@ def _series(x: Any, name: str) -> np.ndarray:
         )
     as_symbols(r.reshape(-1, r.shape[2]), name)  # checks symbols (integers >= 0)
     many = r.shape[2] > _MANY_VARIABLES and 2.0 ** r.shape[2] > r.shape[0] * r.shape[1]
-    if not hasattr(x, "to_dense") and np.ndim(x) == 2 and many:
+    if flat and many:
         warnings.warn(  # (500, 20) of pyinform's (trials, steps) gave 0 bits, said undersampled
             f"{name} is 2-D, read as (steps, variables): {r.shape[1]} steps of a joint state of "
             f"{r.shape[2]} variables (at least 2^{r.shape[2]} states, more than the steps); "

@@ -250,6 +250,12 @@ def rectified_mean(contrast: float) -> float:
 _KERNEL_MAX_A_DT = 1.0
 
 
+def kernel_resolved(dt: float, a: float = KERNEL_A) -> bool:
+    """Whether steps of ``dt`` ms resolve the Adelson-Bergen kernel of rate ``a`` (four steps
+    to its peak): the test :func:`filtered_noise_rates` makes of its arguments."""
+    return a * dt <= _KERNEL_MAX_A_DT
+
+
 def kernel_max_dt(a: float = KERNEL_A) -> float:
     """The largest step (ms) that resolves the Adelson-Bergen kernel of rate ``a`` (four steps
     to its peak): 15 ms at the default ``a``."""
@@ -264,7 +270,7 @@ def _check_kernel_span(a: float, dt: float, kernel_ms: float) -> None:
     """Refuse an Adelson-Bergen kernel the steps do not resolve, or that ``kernel_ms`` cuts."""
     if not (is_finite_number(a) and a > 0):
         raise InputError(f"a must be a finite rate > 0 in 1/ms, got {a!r}")
-    if a * dt > _KERNEL_MAX_A_DT:
+    if not kernel_resolved(dt, a):
         raise InputError(
             f"a = {a:g} /ms puts the kernel's peak at {3.9 / a:.3g} ms, under four steps of "
             f"dt = {dt:g} ms: the filter is not resolved (a is a rate in 1/ms, e.g. 1/15 for a "
