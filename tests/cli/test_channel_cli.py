@@ -25,8 +25,11 @@ def test_channel_cli_tiny_run(tmp_path, monkeypatch):
     out = tmp_path / "run"
     res = CliRunner().invoke(app, ["channel", str(cfg), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    # progress (infodyn.progress, not a terminal): one plain line per network on stderr
-    (line,) = res.stderr.splitlines()
+    # progress (infodyn.progress, not a terminal): one plain line per network on stderr (a
+    # timestamped line; a CI machine once wrote one more line there, which a failure must show)
+    progress_lines = [ln for ln in res.stderr.splitlines() if re.match(r"\d\d:\d\d:\d\d ", ln)]
+    assert len(progress_lines) == 1, res.stderr
+    (line,) = progress_lines
     assert re.fullmatch(
         r"\d\d:\d\d:\d\d strength 2 seed 0, info: (m=\S+|m not resolved) "
         r"I=\S+ bits rate=\S+ Hz  \[\d+ s\]",
