@@ -437,3 +437,11 @@ def test_the_jax_runs_input_and_weights_must_share_a_dtype():
             assert z.dtype == jnp.float64
             with pytest.raises(InputError, match="share one dtype, got float32, float64"):
                 run(Constants.of(net), p, beta, jnp.zeros((1, 5, 3), jnp.float32))
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (2, 0, 3)])
+def test_an_empty_input_is_named_by_the_shape_given(shape):
+    # a (0, 3) input was reported as "shape (1, 0, 3)", the batch the engines add
+    net = idn.network.LIF(n_in=3, n_rec=4)
+    with pytest.raises(InputError, match=rf"input x is empty \(shape \({shape[0]}, {shape[1]}"):
+        net.simulate(net.init(0), np.ones(shape))

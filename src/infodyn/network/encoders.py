@@ -64,7 +64,9 @@ def poisson_spikes(
 ) -> np.ndarray:
     """Bernoulli-per-step (Poisson) spike trains.
 
-    ``rates``: a scalar, (n_in,) per channel, or (n_steps, n_in) time-varying, in Hz.
+    ``rates``: a scalar, (n_in,) per channel, or (n_steps, n_in) time-varying, in Hz; ``dt``:
+    the step in ms (not read from the network: give the network's ``dt`` when it is not 1 ms,
+    else a rate is read per 1 ms step). A spike has probability ``rates * dt / 1000`` a step.
     Returns (n_steps, n_in) float32, or (batch, n_steps, n_in) when ``batch`` is given: with
     ``frozen=True`` every batch entry is the same realisation (a frozen stimulus), otherwise each
     entry is a fresh draw.

@@ -354,8 +354,10 @@ class LIF(BaseModel):
     def init(self, seed: int = 0, precision: str = "float64") -> dict[str, Any]:
         """Draw initial weights ``{"w_in", "w_rec", "w_out"}`` (NumPy arrays of ``precision``).
 
-        ``w_in ~ N(0, (in_scale * v_th)^2 / n_in)``, so that one input spike moves v by about
-        ``in_scale * v_th / sqrt(n_in)`` (private inputs: ``in_scale * v_th`` on the diagonal);
+        ``w_in ~ N(0, (in_scale * v_th / s_in)^2 / n_in)`` (``s_in = 1 - alpha`` under
+        ``input_scaling="one_minus_alpha"``, else 1), so that one input spike moves v by about
+        ``in_scale * v_th / sqrt(n_in)`` (private inputs: ``in_scale * v_th / s_in`` on the
+        diagonal);
         ``w_out ~ N(0, out_scale^2 / n_rec)``;
         ``w_rec`` follows ``connectivity`` (module docstring) and has no autapses; it is a
         :class:`SparseWeights` when :attr:`sparse_weights` holds. Before drawing, the memory the

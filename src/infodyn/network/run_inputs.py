@@ -44,7 +44,7 @@ def check_input(net, x: Any) -> tuple[np.ndarray, bool]:
     x = as_array(x, "input x")
     if x.dtype == object or x.dtype.kind not in "biuf":
         raise InputError(f"input x must be numeric, got dtype {x.dtype}")
-    batched = x.ndim == 3
+    batched, given = x.ndim == 3, x.shape  # messages name the shape given, not (1, T, n_in)
     if x.ndim == 2:
         x = x[None]
     if x.ndim != 3:
@@ -52,7 +52,7 @@ def check_input(net, x: Any) -> tuple[np.ndarray, bool]:
     if x.shape[2] != net.n_in:
         raise InputError(f"input x has {x.shape[2]} channels but the network has n_in={net.n_in}")
     if x.shape[1] == 0 or x.shape[0] == 0:
-        raise InputError(f"input x is empty (shape {x.shape})")
+        raise InputError(f"input x is empty (shape {given})")
     require_finite("input x", x)
     if x.dtype != np.float64:  # bool or uint8 spikes: 8 bytes an entry more
         require_memory(
