@@ -233,3 +233,19 @@ def test_counts_beyond_int64_are_refused_not_run_for_ever():
     # zipf_slope(n_boot=10**30) looped for ever; ais n_chains=10**30 overflowed in NumPy
     with pytest.raises(InputError, match="n_boot must be at most 2.63 - 1"):
         E.zipf_slope(_X, rank_range=(1, 10), n_boot=10**30)
+
+
+def test_messages_name_the_argument_and_empty_state_sets_pass_through():
+    """The strict fixed points of a model that has none, (0, n), were refused by energy() and
+    is_fixed_point(); a unit-count mismatch between two data arrays said "the model has 6" where
+    there is none."""
+    model = IsingModel(np.zeros((4, 4)), np.zeros(4))
+    none = model.fixed_points(strict=True)
+    assert none.shape == (0, 4)
+    assert model.energy(none).shape == (0,) and model.is_fixed_point(none).shape == (0,)
+    assert KPairwiseModel(np.zeros((4, 4)), np.zeros(4), np.zeros(5)).energy(none).shape == (0,)
+    six, five = np.zeros((3, 6)), np.zeros((3, 5))
+    with pytest.raises(InputError, match="B has 5 units but A has 6"):
+        E.hamming_distances(six, five)
+    with pytest.raises(InputError, match="X_test has 5 units but X_train has 6"):
+        E.empirical_log_likelihood(six, five)

@@ -187,3 +187,33 @@ def test_auto_fixed_points_are_exhaustive_up_to_26_units():
     m = IsingModel(J + J.T, rng.normal(0, 0.5, n))
     every = fixed_points(m, method="exhaustive")
     np.testing.assert_array_equal(fixed_points(m, n_starts=1), every)
+
+
+def test_exhaustive_search_classes_exact_ties_as_is_fixed_point_does():
+    # the Gray-code scan's incremental drive drifted by round-off (5e-10 after 2^25 flips), and
+    # states with an exact tie (u_i = 0: Hebbian couplings 4k/n) were classed by the drift: a
+    # stored pattern that is a fixed point was missing and the strict list held a non-strict one
+    patterns = idn.energy.random_patterns(5, 25, seed=4)
+    m = idn.energy.store(patterns, method="outer")
+    assert is_fixed_point(m, patterns[2])[0]
+    found = {x.tobytes() for x in fixed_points(m, method="exhaustive")}
+    reached = descend(m, np.random.default_rng(0).integers(0, 2, (200, 25), dtype=np.uint8))
+    assert {x.tobytes() for x in reached} <= found
+    assert patterns[2].tobytes() in found
+    strict = fixed_points(m, method="exhaustive", strict=True)
+    assert is_fixed_point(m, strict, strict=True).all()
+
+
+def test_exhaustive_fixed_points_of_decimal_couplings_equal_a_brute_force_check():
+    # couplings in steps of 0.1 tie often; n = 20 had found 5 of 8 fixed points
+    rng = np.random.default_rng(7)
+    n = 20
+    J = np.triu(np.round(rng.normal(0, 1, (n, n)), 1), 1)
+    m = IsingModel(J + J.T, np.round(rng.normal(0, 1, n), 1))
+    states = all_states(n)
+    for strict in (False, True):
+        every = states[is_fixed_point(m, states, strict=strict)]
+        np.testing.assert_array_equal(
+            fixed_points(m, method="exhaustive", strict=strict),
+            every[np.lexsort((np.arange(len(every)), m.energy(every)))],
+        )

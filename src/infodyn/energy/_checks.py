@@ -10,11 +10,18 @@ import numpy as np
 from infodyn.errors import InputError, as_array, require, require_finite, whole_number
 
 
-def as_binary(X: Any, name: str = "X", n: int | None = None, min_rows: int = 1) -> np.ndarray:
+def as_binary(
+    X: Any,
+    name: str = "X",
+    n: int | None = None,
+    min_rows: int = 1,
+    n_of: str = "the model",
+) -> np.ndarray:
     """Return ``X`` as a C-contiguous ``uint8`` array of shape (M, n) with entries in {0, 1}.
 
     Accepts bool, integer or float arrays holding only 0 and 1; a single pattern of shape (n,) is
-    promoted to (1, n). Raises :class:`InputError` for anything else.
+    promoted to (1, n). ``n``: the units it must have, those of ``n_of`` (named in the message).
+    Raises :class:`InputError` for anything else.
     """
     a = as_array(X, name)
     if a.ndim == 1:
@@ -25,7 +32,7 @@ def as_binary(X: Any, name: str = "X", n: int | None = None, min_rows: int = 1) 
         a.shape[0] >= min_rows, f"{name} needs at least {min_rows} pattern(s), got {a.shape[0]}"
     )
     if n is not None:
-        require(a.shape[1] == n, f"{name} has {a.shape[1]} units but the model has {n}")
+        require(a.shape[1] == n, f"{name} has {a.shape[1]} units but {n_of} has {n}")
     if a.dtype == bool:
         return np.ascontiguousarray(a, dtype=np.uint8)
     require(a.dtype.kind in "iuf", f"{name} must be numeric 0/1 data, got dtype {a.dtype}")

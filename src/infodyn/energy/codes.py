@@ -49,7 +49,7 @@ from infodyn.memory import require_memory
 def hamming_distances(A: Any, B: Any = None) -> np.ndarray:
     """Pairwise Hamming distances between the rows of A and B (default B = A), int64."""
     A = as_binary(A, "A")
-    B = A if B is None else as_binary(B, "B", n=A.shape[1])
+    B = A if B is None else as_binary(B, "B", n=A.shape[1], n_of="A")
     require_memory(  # the int64 matrix and its two products (20,000 rows: a raw 3 GiB error)
         8.0 * (3 * A.shape[0] * B.shape[0] + (A.shape[0] + B.shape[0]) * A.shape[1]),
         f"the {A.shape[0]:,} x {B.shape[0]:,} Hamming distances",

@@ -67,13 +67,13 @@ def denoising_rows(model: Any, ind: Any, patterns: np.ndarray, flips: list[int],
     seed = rng_seed(seed)
     require(  # None had no len(), text failed the comparison below
         isinstance(flips, list | tuple | np.ndarray) and len(flips) > 0,
-        f"denoise_flips must list at least one number of flips, got {flips!r:.60}",
+        f"flips must list at least one number of flips, got {flips!r:.60}",
     )
     rows = []
     for j, k in enumerate(flips):
         require(
             isinstance(k, int | np.integer) and not isinstance(k, bool) and 0 < k < n / 2,
-            f"denoise_flips must be whole numbers in (0, {n / 2}), got {k!r:.30}",
+            f"flips must be whole numbers in (0, {n / 2:g}), got {k!r:.30}",
         )
         noisy = corrupt(patterns, int(k), seed=seed + j)
         eps = k / n

@@ -45,7 +45,7 @@ def empirical_log_likelihood(X_train: Any, X_test: Any) -> tuple[float | None, f
     """Mean ``log p_emp(x)`` (nats) of test patterns under the training histogram, and the
     fraction of test patterns never seen in training (the value is None when that is > 0)."""
     A = as_binary(X_train, "X_train")
-    B = as_binary(X_test, "X_test", n=A.shape[1])
+    B = as_binary(X_test, "X_test", n=A.shape[1], n_of="X_train")
     pa = np.packbits(A, axis=1)
     uniq, counts = np.unique(pa, axis=0, return_counts=True)
     lookup = {row.tobytes(): c for row, c in zip(uniq, counts, strict=True)}
@@ -190,7 +190,7 @@ def smoothed_histogram_bits(X_train: Any, X_test: Any, pseudocount: float = 0.5)
     one of the ``2^n`` states, so ``n`` is limited to 24 units."""
     A = as_binary(X_train, "X_train")  # 0.5 counted as 0 and 2 as a wrong state before
     n = A.shape[1]
-    B = as_binary(X_test, "X_test", n=n)
+    B = as_binary(X_test, "X_test", n=n, n_of="X_train")
     require(n <= 24, f"the smoothed histogram counts all 2^n states: n = {n} > 24")
     require(
         is_finite_number(pseudocount) and pseudocount > 0,

@@ -21,7 +21,13 @@ from typing import Any
 import numpy as np
 
 from infodyn.energy._checks import as_binary, positive_int, require_model, rng_seed
-from infodyn.energy.kernels import TIE, descend_kernel, exhaustive_fixed_kernel, gibbs_kernel
+from infodyn.energy.kernels import (
+    RESYNC_STEPS,
+    TIE,
+    descend_kernel,
+    exhaustive_fixed_kernel,
+    gibbs_kernel,
+)
 from infodyn.errors import (
     is_finite_number,
     make_rng,
@@ -48,14 +54,14 @@ def drive(model: Any, X: np.ndarray) -> np.ndarray:
 
 
 def flip_energies(model: Any, X: Any) -> np.ndarray:
-    """``u_i(x) = E(x with bit i flipped) - E(x) = (2 x_i - 1) h_i``, shape (M, n)."""
+    """``u_i(x) = E(x with bit i flipped) - E(x) = (2 x_i - 1) h_i``, shape (M, n) (M may be 0)."""
     require_model(model)
-    X = as_binary(X, n=model.n)
+    X = as_binary(X, n=model.n, min_rows=0)
     return (2.0 * X - 1.0) * drive(model, X)
 
 
 def is_fixed_point(model: Any, X: Any, strict: bool = False) -> np.ndarray:
-    """Boolean (M,): whether each row is a fixed point (strict: every flip raises E)."""
+    """Boolean (M,): whether each row is a fixed point (strict: every flip raises E); M may be 0."""
     strict = require_flag("strict", strict)
     require_model(model)
     u = flip_energies(model, X)
@@ -199,17 +205,34 @@ def exhaustive_fixed_points(
     """All fixed points by checking every one of the 2^n states (n <= 26), sorted by energy.
 
     States are visited in Gray-code order so each step flips one unit and updates the drive in
-    O(n); n = 24 takes about a second.
+    O(n); n = 24 takes about a second. The incremental drive drifts by round-off, so the scan
+    keeps every state within a margin of a fixed point (:func:`_drift_margin`) and each is then
+    confirmed by :func:`is_fixed_point` on drives computed afresh: a state with an exact tie
+    (``u_i = 0``, common with Hebbian or decimal couplings) is classed as :func:`is_fixed_point`
+    and :func:`descend` class it (at n = 25 the drift had dropped a stored pattern).
     """
     strict = require_flag("strict", strict)
     require_model(model)
     n = model.n
     require(n <= MAX_EXHAUSTIVE_N, f"exhaustive search needs n <= {MAX_EXHAUSTIVE_N}, got {n}")
-    found, count = exhaustive_fixed_kernel(
-        model.J, model.theta, model.potential, strict, positive_int(max_found, "max_found")
+    max_found = positive_int(max_found, "max_found")
+    lowest = (TIE if strict else -TIE) - _drift_margin(model)
+    found, count = exhaustive_fixed_kernel(model.J, model.theta, model.potential, lowest, max_found)
+    require(
+        count <= max_found,
+        f"more than {max_found:,} fixed points (or near-ties) among the 2^{n} states; "
+        "exhaustive_fixed_points(model, max_found=...) takes a higher limit",
     )
-    require(count <= max_found, f"more than max_found = {max_found} fixed points; raise max_found")
-    return _unique_sorted(model, found)
+    return _unique_sorted(model, found[is_fixed_point(model, found, strict=strict)])
+
+
+def _drift_margin(model: Any) -> float:
+    """How far the exhaustive scan's incremental drive may be from the exact one: at most
+    ``RESYNC_STEPS`` additions since the last fresh drive, each off by a rounding of the drive's
+    largest possible size ``S = max_i (sum_j |J_ij| + |theta_i|)``; 10x that, and never below
+    1e-12."""
+    size = float(np.max(np.sum(np.abs(model.J), axis=0) + np.abs(model.theta)))
+    return max(1e-12, 10.0 * RESYNC_STEPS * np.finfo(np.float64).eps * size)
 
 
 def fixed_points(

@@ -48,7 +48,7 @@ class KPairwiseModel(IsingModel, file_key="V"):
         return super().__repr__().replace("IsingModel", "KPairwiseModel")
 
     def energy(self, X: Any) -> np.ndarray:
-        Xb = as_binary(X, n=self.n)
+        Xb = as_binary(X, n=self.n, min_rows=0)
         return super().energy(Xb) + self.V[Xb.sum(1, dtype=np.int64)]
 
     def canonical(self) -> KPairwiseModel:

@@ -93,13 +93,14 @@ class IsingModel:
         return f"IsingModel(n={self.n}{extra})"
 
     def energy(self, X: Any) -> np.ndarray:
-        """``E(x)`` for each row of X (M, n) -> (M,) float64 (a single state gives shape (1,))."""
-        Xf = as_binary(X, n=self.n).astype(np.float64)
+        """``E(x)`` for each row of X (M, n) -> (M,) float64 (a single state gives shape (1,); no
+        rows, such as the strict fixed points of a model that has none, give shape (0,))."""
+        Xf = as_binary(X, n=self.n, min_rows=0).astype(np.float64)
         return -0.5 * np.einsum("mi,mi->m", Xf @ self.J, Xf) + Xf @ self.theta
 
     def drive(self, X: Any) -> np.ndarray:
         """``h = X J - theta`` (M, n): h_i > 0 means setting x_i = 1 lowers the energy."""
-        return drive(self, as_binary(X, n=self.n))
+        return drive(self, as_binary(X, n=self.n, min_rows=0))
 
     def flip_energies(self, X: Any) -> np.ndarray:
         """``u_i(x) = E(x with bit i flipped) - E(x)`` (M, n)."""

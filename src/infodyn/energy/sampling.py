@@ -191,7 +191,7 @@ def pattern_rates(data: Any, other: Any) -> tuple[np.ndarray, np.ndarray, np.nda
     most frequent first: ``(patterns (K, n), data_freq (K,), other_freq (K,))`` - the
     observed-vs-predicted pattern-rate comparison of Schneidman et al. (2006)."""
     A = as_binary(data, "data")
-    B = as_binary(other, "other", n=A.shape[1])
+    B = as_binary(other, "other", n=A.shape[1], n_of="data")
     pa, pb = np.packbits(A, axis=1), np.packbits(B, axis=1)
     ua, ia, ca = np.unique(pa, axis=0, return_index=True, return_counts=True)
     ub, cb = np.unique(pb, axis=0, return_counts=True)
