@@ -459,7 +459,7 @@ def _gibbs_baseline(model, sweeps: int, seed: int) -> tuple[np.ndarray, np.ndarr
     for T in TEMPS:
         S = model.sample(sweeps, seed=seed, chains=1, burn_in=sweeps // 4, thin=1, temperature=T)
         e = model.energy(S)[:, None]
-        cc, ce, _, _ = _jackknife(e, np.array([1.0 / T]), 20)
+        cc, ce, *_ = _jackknife(e, np.array([1.0 / T]), 20)
         c.append(cc[0] / model.n)
         err.append(ce[0] / model.n)
     return np.array(c), np.array(err)

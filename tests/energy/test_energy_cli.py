@@ -280,7 +280,8 @@ def test_energy_refuses_words_with_fewer_than_two_changing_bits_naming_the_file(
     raster = np.zeros((500, 5), np.uint8)
     raster[100, 2] = 1
     np.savez(tmp_path / "one.npz", raster=raster)
-    with pytest.raises(InputError, match=r"one\.npz: 1 bit of the words .* fewer than two"):
+    said = r"one\.npz: 1 bit of the words .* ever changes in .* fewer than two"
+    with pytest.raises(InputError, match=said):
         run_energy({"spikes": str(tmp_path / "one.npz"), "n_samples": 100}, tmp_path / "r")
     assert not (tmp_path / "r").exists()
 
@@ -348,3 +349,12 @@ def test_energy_cli_a_tie_with_independent_units_is_no_overfit(tmp_path, capsys)
     assert "worse than independent" not in err, err
     # 3200 training words, of which the fit held 320 out for early stopping ("3200 train")
     assert "4-bit words (3200 train (320 of them validation), 800 test)" in out, out
+
+
+def test_the_printed_peak_carries_its_bootstrap_spread():
+    from infodyn.cli.energy import _peak_words
+
+    hc = {"peak_temperature": 1.137, "temperatures": [0.5, 3.0], "peak_at_grid_edge": False}
+    assert _peak_words(hc) == "C(T)/N peaks at T = 1.14"  # exact (or a run before it was kept)
+    hc["peak_temperature_err"] = 0.1234
+    assert _peak_words(hc) == "C(T)/N peaks at T = 1.14 +- 0.12 (block bootstrap)"

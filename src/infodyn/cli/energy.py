@@ -129,7 +129,10 @@ def _of_them(r: dict) -> str:
 def _peak_words(hc: dict) -> str:
     """ "C(T)/N peaks at T = x", or that it rises to an end of the temperature grid."""
     if not hc["peak_at_grid_edge"]:
-        return f"C(T)/N peaks at T = {hc['peak_temperature']:.2f}"
+        sd = hc.get("peak_temperature_err") or 0.0  # 0: exact (and runs before it was kept)
+        return f"C(T)/N peaks at T = {hc['peak_temperature']:.2f}" + (
+            f" +- {sd:.2f} (block bootstrap)" if sd > 0 else ""
+        )
     lo, hi = min(hc["temperatures"]), max(hc["temperatures"])
     end = "highest" if hc["peak_temperature"] == hi else "lowest"
     return f"C(T)/N has no peak in T = {lo:g}-{hi:g} (it is largest at the {end})"

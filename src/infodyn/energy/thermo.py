@@ -13,7 +13,8 @@ With ``beta = 1/T``:
 A peak of C(T)/n that grows with n and moves toward T = 1 is the thermodynamic signature of
 criticality of those papers. ``method="exact"`` enumerates all 2^n states (n <= 24);
 ``method="mcmc"`` runs replica exchange (``tempering``) with the temperatures as the ladder and
-gives errors by the jackknife over blocks of sweeps.
+gives errors by the jackknife over blocks of sweeps, and the spread of the peak's location by
+the block bootstrap (:mod:`.thermo_mcmc`).
 """
 
 from __future__ import annotations
@@ -26,13 +27,18 @@ import numpy as np
 
 from infodyn.energy._checks import positive_int, require_model, rng_seed
 from infodyn.energy.partition import neg_energy_blocks
-from infodyn.energy.tempering import tempering_kernel
+from infodyn.energy.thermo_mcmc import (  # noqa: F401  (_jackknife: the benchmarks')
+    MCMC_DEFAULTS,
+    _jackknife,
+    _mcmc_options,
+    jackknife_sd,
+    peak,
+    peak_spread,
+    tempering_moments,
+)
 from infodyn.errors import as_array, require, require_choice
-from infodyn.memory import require_memory
 
 MAX_EXACT_N = 24
-#: the replica-exchange options of :func:`tempering_moments` and their defaults
-MCMC_DEFAULTS = {"n_sweeps": 4000, "burn_in": 1000, "n_blocks": 20}
 LN2 = float(np.log(2.0))
 #: the entropy integral's evenly spaced part ends at ``LINEAR_SPAN / epsilon`` (``epsilon``:
 #: the energy scale per unit, :func:`_energy_scale`); beyond it ``PER_DECADE`` betas a decade
@@ -44,7 +50,9 @@ PER_DECADE = 24
 class HeatCapacity:
     """C(T)/n at each temperature with its standard error (0 when exact), the mean energy per
     unit, the peak (grid maximum refined by a parabola in log T through its neighbours) and,
-    for MCMC, the acceptance rate of replica exchanges between neighbouring temperatures."""
+    for MCMC, the acceptance rate of replica exchanges between neighbouring temperatures and
+    the standard deviations of the peak's location and height over block-bootstrap draws
+    (0 when exact; the peak of a flat, noisy C(T) moved from T = 0.99 to 1.51 between seeds)."""
 
     temperatures: np.ndarray
     c: np.ndarray
@@ -57,6 +65,8 @@ class HeatCapacity:
     peak_height: float
     swap_acceptance: np.ndarray = field(default_factory=lambda: np.zeros(0))
     n_sweeps: int = 0
+    peak_temperature_err: float = 0.0
+    peak_height_err: float = 0.0
 
     @property
     def peak_at_edge(self) -> bool:
@@ -75,8 +85,11 @@ class HeatCapacity:
             "c_per_unit": self.c.tolist(),
             "c_per_unit_err": self.c_err.tolist(),
             "energy_per_unit": self.energy.tolist(),
+            "energy_per_unit_err": self.energy_err.tolist(),
             "peak_temperature": self.peak_temperature,
+            "peak_temperature_err": self.peak_temperature_err,
             "peak_height": self.peak_height,
+            "peak_height_err": self.peak_height_err,
             "peak_at_grid_edge": self.peak_at_edge,
             "min_swap_acceptance": float(self.swap_acceptance.min())
             if self.swap_acceptance.size
@@ -108,18 +121,10 @@ class Entropy:
 MIN_TEMPERATURE = 1e-8
 
 
-def _mcmc_options(n_sweeps: Any, burn_in: Any, n_blocks: Any, seed: Any) -> tuple[int, ...]:
-    """The replica-exchange options, checked: whole numbers (``n_sweeps >= 2 n_blocks``)."""
-    n_sweeps = positive_int(n_sweeps, "n_sweeps", 2)
-    burn_in = positive_int(burn_in, "burn_in", 0)
-    n_blocks = positive_int(n_blocks, "n_blocks", 2)
-    require(n_sweeps >= 2 * n_blocks, "n_sweeps must be at least 2 * n_blocks")
-    return n_sweeps, burn_in, n_blocks, rng_seed(seed)
-
-
 def _temperatures(temperatures: Any) -> np.ndarray:
     raw = np.atleast_1d(as_array(temperatures, "temperatures"))
     require(raw.dtype.kind in "iuf", f"temperatures must be numbers, got {temperatures!r}")
+    require(raw.ndim == 1, f"temperatures must be one list of numbers, got shape {raw.shape}")
     T = raw.astype(np.float64).reshape(-1)
     require(T.size >= 1, "give at least one temperature")
     require(bool(np.all(np.isfinite(T)) and np.all(T > 0)), "temperatures must be finite and > 0")
@@ -176,75 +181,6 @@ def exact_moments(model: Any, betas: Any) -> dict[str, np.ndarray]:
     return {"mean": mean_d + ref, "var": var, "log_z": top + np.log(s0)}
 
 
-def _jackknife(e: np.ndarray, betas: np.ndarray, n_blocks: int) -> tuple[np.ndarray, ...]:
-    """C = beta^2 Var(E) and <E> per column of ``e`` (sweeps, R) with jackknife errors over
-    ``n_blocks`` contiguous blocks of sweeps (the blocked jackknife, Efron 1982; blocks longer
-    than the chain's correlation time keep the errors honest)."""
-    nb = n_blocks
-    L = e.shape[0] // nb
-    d = e[: nb * L] - e[: nb * L].mean(0)
-    blk = d.reshape(nb, L, -1)
-    m1b, m2b = blk.mean(1), (blk**2).mean(1)
-    m1, m2 = m1b.mean(0), m2b.mean(0)
-    c = betas**2 * (m2 - m1**2)
-    m1j = (nb * m1 - m1b) / (nb - 1)
-    m2j = (nb * m2 - m2b) / (nb - 1)
-    cj = betas**2 * (m2j - m1j**2)
-    c_err = np.sqrt((nb - 1) / nb * np.sum((cj - cj.mean(0)) ** 2, axis=0))
-    mean = e[: nb * L].mean(0)
-    mean_err = m1b.std(0, ddof=1) / np.sqrt(nb)
-    return c, c_err, mean, mean_err
-
-
-def tempering_moments(
-    model: Any,
-    betas: np.ndarray,
-    n_sweeps: int = MCMC_DEFAULTS["n_sweeps"],
-    burn_in: int = MCMC_DEFAULTS["burn_in"],
-    n_blocks: int = MCMC_DEFAULTS["n_blocks"],
-    seed: int = 0,
-) -> dict[str, np.ndarray]:
-    """``beta^2 Var(E)`` and ``<E>`` with jackknife errors at each inverse temperature (sorted
-    ascending) by replica exchange; also the exchange acceptance of each neighbouring pair."""
-    n_sweeps, burn_in, n_blocks, seed = _mcmc_options(n_sweeps, burn_in, n_blocks, seed)
-    require_memory(  # the kernel keeps every sweep's energies (n_sweeps=10**9: MemoryError)
-        8.0 * (burn_in + n_sweeps) * betas.size,
-        f"the energies of {betas.size} replicas over {burn_in + n_sweeps} sweeps",
-        "use fewer sweeps or temperatures",
-    )
-    rng = np.random.default_rng(seed)
-    X0 = (rng.random((betas.size, model.n)) < 0.5).astype(np.uint8)
-    V = np.ascontiguousarray(model.potential, dtype=np.float64)
-    e, acc, tried = tempering_kernel(
-        model.J, model.theta, V, betas, X0, burn_in + n_sweeps, rng_seed(seed)
-    )
-    c, c_err, mean, mean_err = _jackknife(e[burn_in:], betas, n_blocks)
-    return {
-        "c": c,
-        "c_err": c_err,
-        "mean": mean,
-        "mean_err": mean_err,
-        "acceptance": acc / np.maximum(tried, 1),
-    }
-
-
-def peak(temperatures: np.ndarray, values: np.ndarray) -> tuple[float, float]:
-    """Location and height of the maximum of ``values`` over ``temperatures``: the grid maximum,
-    refined by the parabola in log T through it and its two neighbours when it is interior."""
-    # a temperature given twice is one point (its mean): a parabola through two equal
-    # abscissae was ill-posed and its height neither value
-    T, where = np.unique(np.asarray(temperatures, dtype=np.float64), return_inverse=True)
-    v = np.bincount(where, weights=np.asarray(values, dtype=np.float64)) / np.bincount(where)
-    k = int(np.argmax(v))
-    if 0 < k < T.size - 1:
-        x = np.log(T[k - 1 : k + 2])
-        a, b, c0 = np.polyfit(x, v[k - 1 : k + 2], 2)
-        if a < 0:
-            xm = float(np.clip(-b / (2 * a), x[0], x[2]))
-            return float(np.exp(xm)), float(a * xm * xm + b * xm + c0)
-    return float(T[k]), float(v[k])
-
-
 def heat_capacity(
     model: Any,
     temperatures: Any,
@@ -271,7 +207,7 @@ def heat_capacity(
     order = np.argsort(-T)  # ascending beta
     betas = 1.0 / T[order]
     n = model.n
-    acc = np.zeros(0)
+    acc, spread = np.zeros(0), (0.0, 0.0)
     if method == "exact":
         mom = exact_moments(model, betas)
         c, c_err = betas**2 * mom["var"], np.zeros(betas.size)
@@ -285,13 +221,15 @@ def heat_capacity(
             mom["mean_err"],
             mom["acceptance"],
         )
+        t_sd, h_sd = peak_spread(T[order], betas, mom, seed)
+        spread = (t_sd, h_sd / n)
     inv = np.empty_like(order)
     inv[order] = np.arange(order.size)
     c, c_err, mean, mean_err = (a[inv] / n for a in (c, c_err, mean, mean_err))
     t_peak, h_peak = peak(T, c)
     return HeatCapacity(
         T, c, c_err, mean, mean_err, n, method, t_peak, h_peak, acc,
-        0 if method == "exact" else int(n_sweeps),
+        0 if method == "exact" else int(n_sweeps), *spread,
     )  # fmt: skip
 
 
@@ -312,7 +250,9 @@ def entropy(
     ``method`` as in :func:`heat_capacity` (``mcmc`` keyword options go to it; with
     ``method="exact"`` they are refused, with ``"auto"`` used if it picks MCMC). ``"exact"``
     enumerates the states instead, :func:`exact_entropy` (no integral: ``n_betas`` is unused,
-    the errors 0); the MCMC error adds the jackknife errors of the integrand in quadrature, and
+    the errors 0); the MCMC error is the blocked jackknife of the whole integral (the
+    replicas share their sweeps, so the integrand's errors at neighbouring temperatures are
+    correlated: added in quadrature they were 1.2-1.5x too small at a sharp transition), and
     the grid's error is estimated apart, by halving the grid (``grid_err_bits``,
     :func:`integrated_entropy`).
     """
@@ -338,7 +278,7 @@ def entropy(
         mom = tempering_moments(model, grid, seed=seed, **mcmc)
         safe = np.where(grid > 0, grid, 1.0)
         var_b = np.where(grid > 0, mom["c"] / safe, 0.0)  # beta Var = C / beta
-        return var_b, np.where(grid > 0, mom["c_err"] / safe, 0.0)
+        return var_b, np.where(grid > 0, mom["c_jack"] / safe, 0.0)  # (n_blocks, G)
 
     s, s_err, grid_err, grid_noise = integrated_entropy(model, T, n_betas, seed, integrand)
     return Entropy(T, s, s_err, model.n, method, n_betas, grid_err, grid_noise)
@@ -353,8 +293,11 @@ def integrated_entropy(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``S(T)/n`` in bits, its error, the grid's error and that estimate's own sampling noise,
     by the trapezoid rule on :func:`_entropy_grid`: ``integrand(grid)`` gives
-    ``beta Var_beta(E)`` and its error at every grid point (MCMC moments in :func:`entropy`;
-    the tests check the grid with exact ones). The grid's error is Richardson's estimate: the
+    ``beta Var_beta(E)`` at every grid point and its error, either independent standard errors
+    (G,) or leave-one-block-out jackknife replicates (B, G) (MCMC moments in :func:`entropy`:
+    their spread keeps the correlation between grid points; the tests check the grid with
+    exact ones). Every error is that of a weighted sum ``w @ integrand`` (:func:`_weighted_sd`).
+    The grid's error is Richardson's estimate: the
     same rule on every other point (the targets kept) errs about 4 times as much (the error
     falls as h^2), so the full grid's is about ``|S_h - S_2h| / 3`` (the energy CLI's 31
     temperatures left 0.005 bit a unit unsaid). With MCMC moments the difference also holds
@@ -362,28 +305,33 @@ def integrated_entropy(
     not resolved by the run."""
     grid = _entropy_grid(model, 1.0 / T, n_betas, seed)
     var_b, err_b = integrand(grid)
-    # cumulative trapezoid: point j weighs h_0/2 (j = 0), (h_{j-1} + h_j)/2 (0 < j < k) and
-    # h_{k-1}/2 (j = k) in the integral up to point k; errors add in quadrature (O(G); the
-    # (G, G) weight matrix took 256 MB at n_betas = 4000)
-    h = np.diff(grid)
     s = model.n * LN2 - _cumulative_trapezoid(grid, var_b)
-    inner = ((h[:-1] + h[1:]) / 2) ** 2 * err_b[1:-1] ** 2
-    var_s = np.concatenate([[0.0, 0.0], np.cumsum(inner)])
-    var_s[1:] += (h[0] / 2) ** 2 * err_b[0] ** 2 + (h / 2) ** 2 * err_b[1:] ** 2
-    s_err = np.sqrt(var_s)
     idx = np.searchsorted(grid, 1.0 / T)
     half = np.zeros(grid.size, dtype=bool)
     half[::2], half[idx], half[-1] = True, True, True
     kept = np.flatnonzero(half)
-    diff, noise = np.empty(T.size), np.empty(T.size)
-    for i, k in enumerate(idx):  # S_2h - S_h as weights on the integrand: its value, and the
-        # sampling noise the same moments put in it (MCMC's does not cancel in the difference)
+    s_err, diff, noise = np.empty(T.size), np.empty(T.size), np.empty(T.size)
+    for i, k in enumerate(idx):  # the weights of the trapezoid rule up to the target (O(G)
+        # each; the (G, G) matrix of all of them took 256 MB at n_betas = 4000), then S_2h - S_h
+        # as weights on the integrand: its value, and the sampling noise the same moments put
+        # in it (MCMC's does not cancel in the difference)
+        w_h = _trapezoid_weights(grid, int(k))
+        s_err[i] = _weighted_sd(w_h, err_b)
         w = np.zeros(grid.size)
         w[kept] = _trapezoid_weights(grid[kept], int(np.searchsorted(kept, k)))
-        w -= _trapezoid_weights(grid, int(k))
-        diff[i], noise[i] = w @ var_b, np.sqrt(np.sum((w * err_b) ** 2))
+        w -= w_h
+        diff[i], noise[i] = w @ var_b, _weighted_sd(w, err_b)
     norm = model.n * LN2
-    return s[idx] / norm, s_err[idx] / norm, np.abs(diff) / 3.0 / norm, noise / 3.0 / norm
+    return s[idx] / norm, s_err / norm, np.abs(diff) / 3.0 / norm, noise / 3.0 / norm
+
+
+def _weighted_sd(w: np.ndarray, err: np.ndarray) -> float:
+    """The standard error of ``w @ f`` for an integrand ``f`` with errors ``err``: independent
+    standard errors (G,) add in quadrature; jackknife replicates (B, G) give
+    :func:`~.thermo_mcmc.jackknife_sd` of ``replicates @ w``."""
+    if err.ndim == 1:
+        return float(np.sqrt(np.sum((w * err) ** 2)))
+    return float(jackknife_sd(err @ w))
 
 
 def _trapezoid_weights(grid: np.ndarray, k: int) -> np.ndarray:

@@ -149,7 +149,8 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     require(
         keep.size >= 2,
         f"{cfg.spikes}: {keep.size or 'no'} bit{'s' * (keep.size != 1)} of the words (units x "
-        "window) ever change in the training words, fewer than two: nothing to fit (select "
+        f"window) ever change{'s' * (keep.size == 1)} in the training words, fewer than two: "
+        "nothing to fit (select "
         "units that spike, a larger bin_ms, or more data)",
     )
     require(

@@ -68,6 +68,9 @@ def thermo_figure(hc: Any, X: np.ndarray, samples: np.ndarray, res: dict[str, An
     ax[0].errorbar(hc.temperatures, hc.c, yerr=hc.c_err, fmt="o-", ms=3, capsize=2)
     ax[0].axvline(1.0, color="k", ls=":", lw=0.8)
     ax[0].axvline(hc.peak_temperature, color="C3", ls="--", lw=0.8, label="peak")
+    if hc.peak_temperature_err > 0:  # the peak's block-bootstrap SD (MCMC)
+        t, sd = hc.peak_temperature, hc.peak_temperature_err
+        ax[0].axvspan(max(t - sd, 1e-12), t + sd, color="C3", alpha=0.12, label="peak +- SD")
     ax[0].set_xscale("log")
     ax[0].set(
         xlabel="temperature T",
