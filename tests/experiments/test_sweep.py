@@ -5,6 +5,7 @@ import os
 import signal
 import threading
 import time
+import types
 import warnings
 from pathlib import Path
 
@@ -612,6 +613,8 @@ def test_a_shrunk_grid_says_its_finished_points_outside_it_are_kept(tmp_path, to
     said = [n for n in shrunk.notes if "outside this grid" in n]
     assert len(said) == 1 and said[0].startswith("4 finished point(s) outside this grid")
     assert said[0].count("x=") == 3 and ", ...)" in said[0], said  # three named, then "..."
+    # a changed base config leaves points outside too: "rerun with their grid values" misled
+    assert "or were run from another base config" in said[0]
     assert len(list((tmp_path / "points").iterdir())) == 5
     summary = json.loads((tmp_path / "results.json").read_text())
     assert said[0] in summary["notes"]
@@ -742,3 +745,34 @@ def test_a_file_in_the_way_of_a_points_folder_is_refused_before_any_point_runs(
     blocker.write_text("")
     with pytest.raises(InputError, match="a file is in the way of the sweep's"):
         run_sweep("toy", {}, grid, out, scheduler="tcp://127.0.0.1:9")
+
+
+def test_a_scheduler_file_is_read_for_its_address(tmp_path, toy_command, cluster):
+    """`--scheduler` named a scheduler file (the hand-off of `dask scheduler --scheduler-file`
+    and dask-jobqueue) and was refused as an address "(ValueError)", which said nothing."""
+    from infodyn.experiments.sweep_cluster import scheduler_address
+
+    file = tmp_path / "scheduler.json"
+    file.write_text(json.dumps({"type": "Scheduler", "address": cluster.scheduler_address}))
+    res = run_sweep("toy", {}, {"params.x": [1.0, 2.0]}, tmp_path / "out", scheduler=str(file))
+    assert res.n_ran == 2 and [r["y"] for r in res.rows] == [1.0, 4.0]
+    assert scheduler_address("tcp://127.0.0.1:8786") == "tcp://127.0.0.1:8786"
+    for text, said in (("{", "not a Dask scheduler file"), ('{"id": 1}', "without an 'address'")):
+        file.write_text(text)
+        with pytest.raises(InputError, match=said):
+            scheduler_address(str(file))
+
+
+def test_a_point_whose_workers_died_says_why_and_whose_limit_ended_it():
+    """Dask's KilledWorker line named neither memory nor that its own limit on worker deaths,
+    not --retries, ended the point (a worker out of memory gave attempts = 4 with --retries 1)."""
+    from distributed.scheduler import KilledWorker
+
+    from infodyn.experiments.sweep import _failure_text
+
+    worker = types.SimpleNamespace(address="tcp://w:1")
+    text = _failure_text(KilledWorker("run-abc", worker, 3))
+    assert text.startswith("the worker processes running this point died (most often out of")
+    assert "after 3 deaths (distributed.scheduler.allowed-failures" in text
+    assert "--retries" in text and "[KilledWorker: Attempted to run task" in text
+    assert _failure_text(ValueError("bad")) == "ValueError: bad"

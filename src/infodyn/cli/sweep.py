@@ -19,7 +19,10 @@ def sweep(
     out: Path = typer.Option(..., "--out", help="Sweep directory (rerun to resume)."),
     command: str = typer.Option("simulate", "--command", help="Command to run at each point."),
     scheduler: str = typer.Option(
-        None, "--scheduler", help="Address of a running Dask scheduler (default: local cluster)."
+        None,
+        "--scheduler",
+        help="Address (tcp://HOST:8786) or scheduler file (JSON) of a running Dask scheduler "
+        "(default: local cluster).",
     ),
     workers: int = typer.Option(2, "--workers", min=1, help="Local cluster worker processes."),
     retries: int = typer.Option(2, "--retries", min=0, help="Retries of a point that raised."),

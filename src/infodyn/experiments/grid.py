@@ -33,7 +33,7 @@ def parse_value(text: str) -> Any:
     (``.5``), or else a bare string."""
     text = text.strip()
     if not text:
-        raise InputError("empty value in --grid")
+        raise InputError("empty value (two commas, or nothing after =)")
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -71,7 +71,7 @@ def parse_grid(items: list[str] | tuple[str, ...]) -> dict[str, list[Any]]:
         span = values.split(":")
         quoted = values.lstrip().startswith(('"', "'", "["))  # "rec_10:30:00.h5" is one value
         if len(span) == 3 and "," not in values and not quoted:
-            start, stop, num = (parse_value(v) for v in span)
+            start, stop, num = (_parse_item(item, v) for v in span)
             if not all(isinstance(v, int | float) for v in (start, stop)) or not (
                 isinstance(num, int) and num >= 1
             ):
@@ -82,8 +82,17 @@ def parse_grid(items: list[str] | tuple[str, ...]) -> dict[str, list[Any]]:
                 raise InputError(f"--grid {item!r}: NUM is above a sweep's {MAX_POINTS:,} points")
             grid[key] = _evenly_spaced(start, stop, num)
         else:
-            grid[key] = _values(values)
+            grid[key] = _values(item, values)
     return grid
+
+
+def _parse_item(item: str, text: str) -> Any:
+    """:func:`parse_value` of one value of the ``--grid`` item ``item``, named when it fails
+    (``empty value in --grid`` said neither the key nor the item)."""
+    try:
+        return parse_value(text)
+    except InputError as exc:
+        raise InputError(f"--grid {item!r}: {exc}") from None
 
 
 def _evenly_spaced(start: float, stop: float, num: int) -> list[float] | list[int]:
@@ -101,7 +110,7 @@ def _evenly_spaced(start: float, stop: float, num: int) -> list[float] | list[in
     return values
 
 
-def _values(text: str) -> list[Any]:
+def _values(item: str, text: str) -> list[Any]:
     """``V1,V2,...``: as one TOML array where quotes or brackets make the commas ambiguous
     (``"0-3,5","0-7"`` was split into three points), else value by value."""
     if any(c in text for c in "\"'["):
@@ -109,7 +118,7 @@ def _values(text: str) -> list[Any]:
             return list(tomllib.loads(f"v = [{text}]")["v"])
         except tomllib.TOMLDecodeError:
             pass
-    return [parse_value(v) for v in text.split(",")]
+    return [_parse_item(item, v) for v in text.split(",")]
 
 
 def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:

@@ -363,7 +363,8 @@ def _outside_note(points_dir: Path, point_dir: dict[str, Path]) -> str | None:
     shown = ", ".join(outside[:3]) + (", ..." if len(outside) > 3 else "")
     return (
         f"{len(outside)} finished point(s) outside this grid stay in points/ ({shown}) and are "
-        "left out of the table: rerun with their grid values to list them again"
+        "left out of the table: they have other grid values or were run from another base "
+        "config; rerun with those values and that config to list them again"
     )
 
 
@@ -465,7 +466,7 @@ class _Submitted:
                 if marker is not None:
                     self.markers[p.key] = marker
                 else:
-                    self.failures.append(self.failure(p, f"{type(exc).__name__}: {exc}"))
+                    self.failures.append(self.failure(p, _failure_text(exc)))
             return
         for p, marker in zip(task, [result] if len(task) == 1 else result, strict=True):
             if INPUT_ERROR in marker:
@@ -476,3 +477,20 @@ class _Submitted:
 
 #: seconds between looks at a running sweep's tasks (and at a signal)
 POLL_S = 0.05
+
+
+def _failure_text(exc: BaseException) -> str:
+    """A failed task's line: ``Type: message``, and for Dask's ``KilledWorker`` (the worker
+    processes running the point died, most often out of memory) what it means: its message
+    named neither memory nor that Dask's own limit on worker deaths
+    (``distributed.scheduler.allowed-failures``, 3 by default), not ``--retries``, ended it."""
+    text = f"{type(exc).__name__}: {exc}"
+    if type(exc).__name__ == "KilledWorker":
+        limit = getattr(exc, "allowed_failures", "its")
+        text = (
+            "the worker processes running this point died (most often out of memory: see the "
+            "workers' logs; give them more memory or make the point smaller); Dask gave it up "
+            f"after {limit} deaths (distributed.scheduler.allowed-failures, 3 by default), "
+            f"whatever --retries says [{text}]"
+        )
+    return text

@@ -65,7 +65,8 @@ def _connect(scheduler: str, connect_timeout: float) -> Any:
             box["given_up"] = client is None
     if client is not None:
         return client
-    why = type(box["error"]).__name__ if "error" in box else "no answer"
+    error = box.get("error")  # "(ValueError)" alone told nothing: its message says what
+    why = "no answer" if error is None else f"{type(error).__name__}: {str(error)[:120]}"
     raise InputError(
         f"cannot reach the Dask scheduler at {scheduler!r} within {connect_timeout:g} s ({why}); "
         "check the address (the scheduler's port, 8786 by default, not the dashboard's 8787) "
@@ -73,11 +74,39 @@ def _connect(scheduler: str, connect_timeout: float) -> Any:
     )
 
 
+def scheduler_address(scheduler: str) -> str:
+    """``scheduler`` as an address: itself, or, where it names a file, the ``address`` of that
+    scheduler file (the JSON that ``dask scheduler --scheduler-file F`` and dask-jobqueue's
+    clusters write; a cluster's usual hand-off, which was read as an address and refused with
+    "(ValueError)")."""
+    import json
+    from pathlib import Path
+
+    path = Path(scheduler).expanduser()
+    if not path.is_file():
+        return scheduler
+    try:
+        address = json.loads(path.read_text(encoding="utf-8")).get("address")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError) as exc:
+        raise InputError(
+            f"--scheduler {scheduler}: a file, but not a Dask scheduler file (JSON with an "
+            f"'address'; {type(exc).__name__}); give the file `dask scheduler --scheduler-file` "
+            "wrote, or the scheduler's address (tcp://HOST:8786)"
+        ) from None
+    if not isinstance(address, str) or not address:
+        raise InputError(
+            f"--scheduler {scheduler}: a scheduler file without an 'address'; give the file "
+            "`dask scheduler --scheduler-file` wrote, or the address (tcp://HOST:8786)"
+        )
+    return address
+
+
 @contextlib.contextmanager
 def dask_client(
     scheduler: str | None = None, n_workers: int = 2, connect_timeout: float = 10.0
 ) -> Iterator[Any]:
-    """A Dask client: to ``scheduler`` if given, else to a new ``LocalCluster`` of processes.
+    """A Dask client: to ``scheduler`` (an address or a scheduler file) if given, else to a new
+    ``LocalCluster`` of processes.
 
     An unreachable scheduler raises :class:`InputError` after ``connect_timeout`` seconds.
     """
@@ -85,7 +114,7 @@ def dask_client(
 
     if scheduler:
         cluster_started()  # Dask's records pass unchanged (a local sweep before may have
-        client = _connect(scheduler, connect_timeout)  # left them filtered)
+        client = _connect(scheduler_address(scheduler), connect_timeout)  # left them filtered)
         try:
             yield client
         finally:
