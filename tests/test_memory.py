@@ -220,3 +220,30 @@ def test_the_limit_that_binds_is_named_from_one_reading(tmp_path, monkeypatch):
         tmp_path, monkeypatch, "0::/j\n", {"j/memory.max": "²\n", "j/memory.current": "5\n"}
     )
     assert memory.cgroup_free_bytes() is None
+
+
+def test_a_dask_workers_memory_limit_binds_inside_its_tasks():
+    """A sweep point too big for its remote worker (`dask worker --memory-limit 2GB`) was checked
+    against the host's free memory, passed, and its worker died over and over (KilledWorker);
+    inside a worker's task the limit less the process's resident memory is what is free."""
+    import psutil
+    from dask.distributed import Client, LocalCluster
+
+    from infodyn import memory
+
+    assert memory.dask_worker_free_bytes() is None  # not in a worker's task
+    limit = psutil.Process().memory_info().rss + 2**30  # threads: this process is the worker
+
+    def reading():
+        free = memory.available_bytes()
+        return free, memory._last_reading["binds"], memory.dask_worker_free_bytes()
+
+    with (
+        LocalCluster(
+            n_workers=1, processes=False, memory_limit=limit, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        free, binds, worker = client.submit(reading, pure=False).result()
+    assert 0 < free <= 2**30 and 0 < worker <= 2**30, (free, worker)  # (RSS moves between)
+    assert binds == " under this Dask worker's memory limit (dask worker --memory-limit)"

@@ -10,7 +10,10 @@ reported by ``os.sysconf``; inside a memory-limited control group (a container's
 ``--memory``, a SLURM job's cgroup: v2 ``memory.max``, v1 ``memory.limit_in_bytes``) at most
 what the tightest limit of the process's cgroup and its ancestors leaves (the limit less the
 group's usage, less its inactive page cache, which the kernel reclaims before it kills), as
-the kernel's out-of-memory killer of that group counts. The environment variable
+the kernel's out-of-memory killer of that group counts; inside a Dask worker with a memory
+limit (``dask worker --memory-limit``, a sweep's remote workers) at most that limit less the
+worker process's resident memory, since its nanny kills the worker near the limit (a point too
+big for its worker died over and over instead of being refused). The environment variable
 ``INFODYN_MEMORY_LIMIT`` (bytes, or with a suffix K, M, G, T) caps it, e.g. for a job whose
 scheduler limits it otherwise, and makes the check testable. The check is made for each large
 allocation on its own, against what is free at that moment: the limit is not a cap on the
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from pathlib import Path
 
 from infodyn.errors import InputError
@@ -75,6 +79,7 @@ _CGROUP_FILES = {
 
 
 _UNDER_CGROUP = " under this process's control group memory limit (its container or job)"
+_UNDER_DASK = " under this Dask worker's memory limit (dask worker --memory-limit)"
 
 
 def _read_int(path: Path) -> int | None:
@@ -126,6 +131,25 @@ def cgroup_free_bytes() -> int | None:
     return min(found) if found else None
 
 
+def dask_worker_free_bytes() -> int | None:
+    """What the memory limit of the Dask worker this code runs in leaves (the limit less the
+    process's resident memory), or None outside a worker or where it has no limit. Dask is only
+    looked at when it is already imported (``distributed`` in ``sys.modules``)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return None
+    try:
+        worker = distributed.get_worker()
+    except (ValueError, AttributeError):  # not in a worker's task
+        return None
+    limit = getattr(getattr(worker, "memory_manager", None), "memory_limit", None)
+    if not limit:
+        return None
+    import psutil  # a dependency of distributed
+
+    return max(0, int(limit) - int(psutil.Process().memory_info().rss))
+
+
 #: the last reading of :func:`available_bytes` and what bound it (``""``: the host; else
 #: " under ..."): a refusal names the limit from the same reading (the group's usage changes
 #: between two reads), and a replaced ``available_bytes`` (tests) names none
@@ -161,6 +185,9 @@ def _free_memory() -> tuple[int, str]:
     group = cgroup_free_bytes()
     if group is not None and group < free:
         free, binds = group, _UNDER_CGROUP
+    worker = dask_worker_free_bytes()
+    if worker is not None and worker < free:
+        free, binds = worker, _UNDER_DASK
     limit = os.environ.get("INFODYN_MEMORY_LIMIT")
     # "2 GiB is free" read as the host's memory where the user had set the limit to 2G
     if limit and _parse_limit(limit) <= free:
