@@ -17,7 +17,8 @@
 # gradient forward in time, with one eligibility trace per synapse and a learning signal per
 # unit; it never stores the history of the network.
 #
-# Set `INFODYN_TUTORIAL_FAST=1` to run a small version in a few seconds (`make test` does).
+# Set `INFODYN_TUTORIAL_FAST=1` to run a small version in about 15 s, most of it JAX compiling
+# (`make test` does).
 
 # %%
 import os

@@ -39,8 +39,9 @@ rng = np.random.default_rng(0)
 #
 # Ten independent units that spike with probability 0.2 per bin have words of entropy
 # `10 H(0.2) = 7.22` bits. The plug-in estimate is low by about `(K - 1) / (2 N ln 2)` bits for
-# `K` observed words and `N` samples; Miller-Madow adds that back; NSB (Nemenman, Shafee &
-# Bialek 2002) integrates over Dirichlet priors and stays close with fewer samples than words.
+# `K` observed words and `N` samples; Miller-Madow (Miller 1955) adds that back; NSB (Nemenman,
+# Shafee & Bialek 2002) integrates over Dirichlet priors and stays close with fewer samples than
+# words.
 
 # %%
 # the small samples below are undersampled on purpose: that is what the estimators are for
@@ -131,7 +132,8 @@ pairwise = I.pairwise_mutual_information(words)
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.4))
 ax[0].bar(["redundancy", "unique 1", "unique 2", "synergy"], list(r))
 ax[0].set(ylabel="bits", title="BROJA PID of two units about S")
-im = ax[1].imshow(pairwise, cmap="viridis")
+off_diagonal = np.where(np.eye(len(pairwise), dtype=bool), np.nan, pairwise)  # the diagonal
+im = ax[1].imshow(off_diagonal, cmap="viridis")  # is each unit's entropy: it set the scale
 ax[1].set(title="pairwise MI between units (bits)", xlabel="unit", ylabel="unit")
 fig.colorbar(im, ax=ax[1])
 fig.tight_layout()
