@@ -24,7 +24,7 @@ def test_saccade_path_fixations_drift_and_patches():
     step = np.abs(np.diff(p.row)) + np.abs(np.diff(p.col))
     same = np.diff(p.fixation) == 0
     assert np.all(step[same] <= 1)  # drift: one pixel at a time within a fixation
-    assert 0.15 < np.mean(step[same] == 1) < 0.3  # moves with probability ~ drift
+    assert 0.24 < np.mean(step[same] == 1) < 0.36  # moves with probability drift (n ~ 390)
     for f in range(6):
         sel = p.fixation == f
         assert np.ptp(p.row[sel]) <= 4 and np.ptp(p.col[sel]) <= 4  # within max_offset = 2
@@ -84,3 +84,23 @@ def test_a_folder_of_several_images_is_refused_in_one_line(tmp_path):
         Image.fromarray(np.full((16, 16), 40 * k + 10, np.uint8)).save(tmp_path / f"{k}.png")
     with pytest.raises(InputError, match="one image, this holds 2"):
         saccade_path(str(tmp_path), size=4, n_fixations=2, seed=0)
+
+
+def test_the_gaze_moves_with_probability_drift_and_names_its_arguments():
+    """A step drawn among all four neighbours was dropped where it left the box, so drift = 1
+    moved at 2/3 of the steps (size 2, max_offset 1); a neighbour is now drawn among those
+    allowed. seed=None drew another path at each call; a NaN image was named "images[0]"."""
+    image = np.random.default_rng(0).random((64, 64))
+    g = saccade_path(image, size=2, n_fixations=50, fixation_steps=40, drift=1.0, seed=0)
+    same = np.diff(g.fixation) == 0
+    assert np.all((np.abs(np.diff(g.row)) + np.abs(np.diff(g.col)))[same] == 1)
+    still = saccade_path(image, size=2, n_fixations=3, fixation_steps=20, drift=1.0, max_offset=0)
+    assert np.all(np.diff(still.row)[np.diff(still.fixation) == 0] == 0)  # nowhere to go
+    with pytest.raises(InputError, match="seed must be a whole number"):
+        saccade_path(image, seed=None)
+    bad = image.copy()
+    bad[3, 3] = np.nan
+    with pytest.raises(InputError, match="^image contains NaN"):
+        saccade_path(bad)
+    with pytest.raises(InputError, match=r"needs 0 <= row <= 60 and 0 <= column <= 60"):
+        saccade_path(image[:64, :64], size=4, start=(61, 0))

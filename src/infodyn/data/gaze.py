@@ -15,6 +15,8 @@ import numpy as np
 from infodyn.data.image_files import ImageSpec, load_images
 from infodyn.errors import array_or_none, is_finite_number, make_rng, require, whole_number
 
+_NEIGHBOURS = ((-1, 0), (1, 0), (0, -1), (0, 1))
+
 
 @dataclass
 class GazePath:
@@ -43,11 +45,16 @@ def saccade_path(
     The gaze jumps (saccades) between ``n_fixations`` fixation points drawn uniformly over the
     image (the first at ``start`` when given). Each fixation lasts ``fixation_steps`` steps (or
     a uniform integer in the given range) during which the gaze drifts: at every step it moves
-    by one pixel to a random neighbour with probability ``drift`` (fixational eye movements),
-    staying within ``max_offset`` pixels of the fixation point (default: ``size // 2``) and
-    inside the image.
+    by one pixel with probability ``drift`` (fixational eye movements), to a neighbour drawn
+    uniformly among the four that stay within ``max_offset`` pixels of the fixation point
+    (default: ``size // 2``) and inside the image (it stays where none does).
+    ``seed``: a whole number >= 0 (None drew a different path each call).
     """
-    loaded = load_images([image])
+    require(  # None drew from the OS: another path at every call
+        isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0,
+        f"seed must be a whole number >= 0, got {seed!r:.40}",
+    )
+    loaded = load_images([image], what="image")
     require(  # a folder of two: "too many values to unpack"
         len(loaded) == 1,
         f"{image}: saccade_path follows one image, this holds {len(loaded)}; name one of them",
@@ -88,24 +95,30 @@ def saccade_path(
     for f in range(n_fixations):
         if f == 0 and start is not None:
             r0, c0 = int(start[0]), int(start[1])
-            require(0 <= r0 <= H - size and 0 <= c0 <= W - size, "start is outside the image")
+            require(
+                0 <= r0 <= H - size and 0 <= c0 <= W - size,
+                f"start {(r0, c0)} is outside the image: a patch of {size} at (row, column) "
+                f"needs 0 <= row <= {H - size} and 0 <= column <= {W - size}",
+            )
         else:
             r0, c0 = int(rng.integers(0, H - size + 1)), int(rng.integers(0, W - size + 1))
         n = int(rng.integers(lo, hi + 1))
         moves = rng.random(n) < drift
-        dirs = rng.integers(0, 4, size=n)
+        picks = rng.random(n)
         r, c = r0, c0
         for t in range(n):
-            if t > 0 and moves[t]:
-                dr, dc = ((-1, 0), (1, 0), (0, -1), (0, 1))[dirs[t]]
-                nr, nc = r + dr, c + dc
-                if (
-                    abs(nr - r0) <= reach
-                    and abs(nc - c0) <= reach
-                    and 0 <= nr <= H - size
-                    and 0 <= nc <= W - size
-                ):
-                    r, c = nr, nc
+            if t > 0 and moves[t]:  # a neighbour drawn among those allowed (a step drawn
+                # among all four and dropped where it left the box moved 2/3 as often as said)
+                allowed = [
+                    (r + dr, c + dc)
+                    for dr, dc in _NEIGHBOURS
+                    if abs(r + dr - r0) <= reach
+                    and abs(c + dc - c0) <= reach
+                    and 0 <= r + dr <= H - size
+                    and 0 <= c + dc <= W - size
+                ]
+                if allowed:  # none: max_offset = 0, or an image one patch wide and high
+                    r, c = allowed[int(picks[t] * len(allowed))]
             rows.append(r)
             cols.append(c)
             fix.append(f)

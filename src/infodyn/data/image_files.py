@@ -1,7 +1,10 @@
 """Image files: the built-in images (inside scikit-image and scikit-learn, nothing is
-downloaded), a user's own files and folders, and their conversion to grey levels in [0, 1] with the
-ITU-R BT.709 luminance weights (ITU-R Recommendation BT.709-6, 2015, item 3.2). See
-:mod:`infodyn.data.images` for the whole description."""
+downloaded), a user's own files and folders, and their conversion to grey levels in [0, 1]: the
+weights of scikit-image's ``rgb2gray``, 0.2125 R + 0.7154 G + 0.0721 B (within 2e-4 of the
+0.2126 / 0.7152 / 0.0722 of ITU-R Recommendation BT.709-6, 2015, item 3.2), applied to the
+stored, gamma-encoded values: luma Y', not linear luminance, so spectra, kurtosis and contrast
+are those of the encoded grey levels. See :mod:`infodyn.data.images` for the whole
+description."""
 
 from __future__ import annotations
 
@@ -220,8 +223,7 @@ def _pillow_whole(page: Any) -> bool:
 def _one_frame(path: Path, n_frames: int) -> None:
     require(
         n_frames <= 1,
-        f"{path}: holds {n_frames} images (pages or frames); give one image a file (only the "
-        "first one was read)",
+        f"{path}: holds {n_frames} images (pages or frames) and is refused; give one image a file",
     )
 
 
@@ -315,12 +317,14 @@ def check_image_sources(images: Any) -> None:
 
 def load_images(
     images: ImageSpec | Sequence[ImageSpec] | None = None,
+    what: str = "images",
 ) -> list[tuple[str, np.ndarray]]:
     """Resolve an image specification into ``[(name, grey image), ...]``.
 
     ``None`` gives every built-in image. Otherwise each item is a built-in name, an image file,
     a folder (every non-hidden regular file in it, sorted; each must be a readable image) or an
-    array. Names are the built-in name, the file path, or ``array<i>``.
+    array. Names are the built-in name, the file path, or ``array<i>``. ``what`` names the
+    argument in messages (``"image"``: one image, named without an index).
     """
     if images is None:
         images = list(BUILTIN_IMAGES)
@@ -342,9 +346,12 @@ def load_images(
         )
         seen[key] = name
 
+    def label(i: int) -> str:
+        return what if what == "image" else f"{what}[{i}]"
+
     for i, item in enumerate(images):
         if isinstance(item, np.ndarray):
-            out.append((f"array{i}", to_grey(item, f"images[{i}]")))
+            out.append((f"array{i}", to_grey(item, label(i))))
         elif isinstance(item, str) and item in BUILTIN_IMAGES:
             once(item, f"builtin:{item}")
             out.append((item, builtin_image(item)))
@@ -364,6 +371,9 @@ def load_images(
             else:
                 raise _no_such_image(item)
         else:
-            raise InputError(f"images[{i}]: expected a name, path or array, got {type(item)}")
+            raise InputError(
+                f"{label(i)}: expected a built-in name, an image file or folder, or an array, "
+                f"got {type(item).__name__}"
+            )
     require(len(out) > 0, "no images given")
     return out

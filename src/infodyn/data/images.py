@@ -293,7 +293,11 @@ def natural_patches(
     require(  # 2.5 on grey levels in [0, 1] drew for a minute before it gave up
         min_contrast <= reach,
         f"min_contrast = {min_contrast:g} exceeds what any patch of these images can reach "
-        f"(half their range of grey levels, {reach:g})",
+        + (
+            "(they are flat: one grey level each, no patch has any contrast)"
+            if reach == 0
+            else f"(half their range of grey levels, {reach:g})"
+        ),
     )
     names = [name for name, _ in loaded]
     region = held_out is not None and split == "region" and isinstance(held_out, float | int)
