@@ -132,8 +132,10 @@ def cgroup_free_bytes() -> int | None:
 
 
 def dask_worker_free_bytes() -> int | None:
-    """What the memory limit of the Dask worker this code runs in leaves (the limit less the
-    process's resident memory), or None outside a worker or where it has no limit. Dask is only
+    """What the memory limit of the Dask worker this code runs in leaves (the fraction of the
+    limit at which its nanny kills it, ``distributed.worker.memory.terminate``, 0.95, less the
+    process's resident memory), or None outside a worker or where it has no limit. The tasks of
+    a worker's threads share that memory; each is checked against all of it. Dask is only
     looked at when it is already imported (``distributed`` in ``sys.modules``)."""
     distributed = sys.modules.get("distributed")
     if distributed is None:
@@ -145,9 +147,12 @@ def dask_worker_free_bytes() -> int | None:
     limit = getattr(getattr(worker, "memory_manager", None), "memory_limit", None)
     if not limit:
         return None
+    import dask
     import psutil  # a dependency of distributed
 
-    return max(0, int(limit) - int(psutil.Process().memory_info().rss))
+    # the nanny kills the worker at this fraction of its limit (False: it does not)
+    terminate = dask.config.get("distributed.worker.memory.terminate", 0.95) or 1.0
+    return max(0, int(terminate * limit) - int(psutil.Process().memory_info().rss))
 
 
 #: the last reading of :func:`available_bytes` and what bound it (``""``: the host; else

@@ -244,6 +244,13 @@ def test_messages_name_the_argument_and_empty_state_sets_pass_through():
     assert none.shape == (0, 4)
     assert model.energy(none).shape == (0,) and model.is_fixed_point(none).shape == (0,)
     assert KPairwiseModel(np.zeros((4, 4)), np.zeros(4), np.zeros(5)).energy(none).shape == (0,)
+    for mean_of_none in (  # a mean over no rows is refused, not NaN with NumPy's warning
+        lambda: model.log_likelihood(none),
+        lambda: E.storage_fraction(model, none),
+    ):
+        with pytest.raises(InputError, match="needs at least 1 pattern"):
+            mean_of_none()
+    assert model.log_likelihood(none, reduce="sum") == 0.0
     six, five = np.zeros((3, 6)), np.zeros((3, 5))
     with pytest.raises(InputError, match="B has 5 units but A has 6"):
         E.hamming_distances(six, five)

@@ -251,7 +251,7 @@ def _curie_weiss(n):
 def test_the_peaks_block_bootstrap_spread_is_that_of_independent_runs():
     """The C(T) peak came with no uncertainty; on a flat, noisy curve it moved from T = 0.99 to
     1.51 between seeds. Its block-bootstrap sd is now reported (0 when exact); over 12 seeds it
-    is within a factor 2 of the seeds' spread of the peak (benchmarks/RESULTS.md: 0.69-1.1x
+    is within a factor 2 of the seeds' spread of the peak (benchmarks/RESULTS.md: 0.66-1.14x
     over 40)."""
     m = _curie_weiss(40)
     T = np.geomspace(0.5, 2.0, 25)

@@ -129,9 +129,9 @@ def test_a_config_of_another_command_gets_a_hint():
 
 def test_parse_grid_refuses_an_empty_value():
     # it said "empty value in --grid", naming neither the key nor the item
-    with pytest.raises(InputError, match=r"--grid 'network.rec_scale=0.5,,1': empty value"):
+    with pytest.raises(InputError, match=r"--grid 'network.rec_scale=0.5,,1': an empty value"):
         parse_grid(["network.rec_scale=0.5,,1"])
-    with pytest.raises(InputError, match=r"--grid 'network.rec_scale=0.5::3': empty value"):
+    with pytest.raises(InputError, match=r"--grid 'network.rec_scale=0.5::3': an empty value"):
         parse_grid(["network.rec_scale=0.5::3"])
 
 

@@ -185,6 +185,7 @@ def storage_fraction(model: Any, patterns: Any, strict: bool = True) -> float:
     """Fraction of ``patterns`` that are (strict) fixed points of ``model``."""
     strict = require_flag("strict", strict)
     require_model(model)
+    patterns = as_binary(patterns, "patterns", n=model.n)  # no fraction of no patterns
     return float(np.mean(model.is_fixed_point(patterns, strict=strict)))
 
 

@@ -206,6 +206,7 @@ class IsingModel:
         """``log p(x) = -E(x) - log Z`` in nats: the mean over rows (``reduce="mean"``), their sum
         (``"sum"``) or one value per row (``"none"``). ``log_z`` overrides the computed value."""
         require_choice("reduce", reduce, ("mean", "sum", "none"))
+        X = as_binary(X, n=self.n, min_rows=1 if reduce == "mean" else 0)  # no mean of no rows
         if log_z is not None:  # "a" or {}: raw errors of float()
             require_finite_number("log_z", log_z)
         lz = self.log_partition(method) if log_z is None else float(log_z)

@@ -58,8 +58,14 @@ def _jackknife(e: np.ndarray, betas: np.ndarray, n_blocks: int) -> tuple[np.ndar
     """C = beta^2 Var(E) and <E> per column of ``e`` (sweeps, R) with jackknife errors over
     ``n_blocks`` contiguous blocks of sweeps (module docstring); the fifth result holds the
     leave-one-block-out replicates of C, (n_blocks, R)."""
-    nb = n_blocks
-    m1b, m2b = _block_moments(e, nb)
+    return _jackknife_blocks(e, betas, *_block_moments(e, n_blocks))
+
+
+def _jackknife_blocks(
+    e: np.ndarray, betas: np.ndarray, m1b: np.ndarray, m2b: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """:func:`_jackknife` from the block moments of ``e`` (:func:`_block_moments`)."""
+    nb = m1b.shape[0]
     m1, m2 = m1b.mean(0), m2b.mean(0)
     c = betas**2 * (m2 - m1**2)
     m1j = (nb * m1 - m1b) / (nb - 1)
@@ -102,8 +108,8 @@ def tempering_moments(
     e, acc, tried = tempering_kernel(
         model.J, model.theta, V, betas, X0, burn_in + n_sweeps, rng_seed(seed)
     )
-    c, c_err, mean, mean_err, c_jack = _jackknife(e[burn_in:], betas, n_blocks)
     m1b, m2b = _block_moments(e[burn_in:], n_blocks)
+    c, c_err, mean, mean_err, c_jack = _jackknife_blocks(e[burn_in:], betas, m1b, m2b)
     return {
         "c": c,
         "c_err": c_err,

@@ -33,7 +33,7 @@ def parse_value(text: str) -> Any:
     (``.5``), or else a bare string."""
     text = text.strip()
     if not text:
-        raise InputError("empty value (two commas, or nothing after =)")
+        raise InputError("an empty value")
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:

@@ -482,15 +482,16 @@ POLL_S = 0.05
 def _failure_text(exc: BaseException) -> str:
     """A failed task's line: ``Type: message``, and for Dask's ``KilledWorker`` (the worker
     processes running the point died, most often out of memory) what it means: its message
-    named neither memory nor that Dask's own limit on worker deaths
-    (``distributed.scheduler.allowed-failures``, 3 by default), not ``--retries``, ended it."""
+    named neither memory nor that Dask's own limit on worker deaths (more than
+    ``distributed.scheduler.allowed-failures``, 3 by default), not ``--retries``, ended it."""
     text = f"{type(exc).__name__}: {exc}"
     if type(exc).__name__ == "KilledWorker":
-        limit = getattr(exc, "allowed_failures", "its")
+        limit = getattr(exc, "allowed_failures", None)
+        deaths = f"{limit + 1} deaths" if isinstance(limit, int) else "its limit of deaths"
         text = (
             "the worker processes running this point died (most often out of memory: see the "
             "workers' logs; give them more memory or make the point smaller); Dask gave it up "
-            f"after {limit} deaths (distributed.scheduler.allowed-failures, 3 by default), "
+            f"after {deaths} (distributed.scheduler.allowed-failures + 1; 3 + 1 by default), "
             f"whatever --retries says [{text}]"
         )
     return text
