@@ -217,14 +217,19 @@ def test_nest_eprop_classification_losses(batch_size):
         params = opt.step(params, ev.grads)
 
 
+_NEUTRAL = {"C_m": 1.0, "E_L": 0.0, "V_m": 0.0}  # written out: NEST's defaults differ
+
+
 def test_untranslatable_settings_raise():
     rec = {
+        **_NEUTRAL,
+        "t_ref": 0.0,
         "tau_m": 20.0,
         "V_th": 0.6,
         "surrogate_gradient_height": 0.5,
         "surrogate_gradient_width": 1.0,
     }
-    out = {"tau_m": 20.0, "regular_spike_arrival": False}
+    out = {**_NEUTRAL, "tau_m": 20.0, "regular_spike_arrival": False}
     with pytest.raises(InputError, match="width"):
         from_nest(2, rec, 3, out, 1, sequence_steps=10)
     with pytest.raises(InputError, match="E_L"):
@@ -233,7 +238,12 @@ def test_untranslatable_settings_raise():
         )
     with pytest.raises(InputError, match="regular_spike_arrival"):
         from_nest(
-            2, {**rec, "surrogate_gradient_width": 0.6}, 3, {"tau_m": 20.0}, 1, sequence_steps=10
+            2,
+            {**rec, "surrogate_gradient_width": 0.6},
+            3,
+            {**_NEUTRAL, "tau_m": 20.0},
+            1,
+            sequence_steps=10,
         )
 
 
@@ -241,8 +251,8 @@ def test_nest_parameters_not_translated_are_refused_and_the_older_surrogate_name
     """Keys from_nest did not read were dropped unsaid: NEST's older surrogate gamma = 0.3
     (and beta) gave infodyn's default gamma of 1.0, 3.3 times the pseudo-derivative; a finite
     V_min (NEST's clamp) or a misspelt key went unnoticed."""
-    base = {"C_m": 1.0, "E_L": 0.0, "I_e": 0.0, "V_m": 0.0, "V_th": 1.0, "tau_m": 20.0}
-    out = {"tau_m": 20.0, "loss": "mean_squared_error", "regular_spike_arrival": False}
+    base = {**_NEUTRAL, "I_e": 0.0, "t_ref": 0.0, "V_th": 1.0, "tau_m": 20.0}
+    out = {**_NEUTRAL, "tau_m": 20.0, "loss": "mean_squared_error", "regular_spike_arrival": False}
     old = {**base, "surrogate_gradient_function": "piecewise_linear", "beta": 1.0, "gamma": 0.3}
     assert from_nest(3, old, 5, out, 1, sequence_steps=10).net.gamma == pytest.approx(0.3)
     new = {**base, "surrogate_gradient_height": 0.3, "surrogate_gradient_width": 1.0}
@@ -254,9 +264,65 @@ def test_nest_parameters_not_translated_are_refused_and_the_older_surrogate_name
         ({**old, "surrogate_gradient_height": 0.3}, out, "not both"),
         ({**base, "tau_syn": 5.0}, out, "recurrent neurons: tau_syn not translated"),
         ({**base, "V_min": -70.0}, out, "V_min=-70 clamps the potential"),
-        (base, {**out, "tau_M": 20.0}, "readout: tau_M not translated"),
+        (new, {**out, "tau_M": 20.0}, "readout: tau_M not translated"),
     ]
     for rec, readout, message in cases:
         with pytest.raises(InputError, match=message):
             from_nest(3, rec, 5, readout, 1, sequence_steps=10)
-    from_nest(3, {**base, "V_min": -np.inf}, 5, out, 1, sequence_steps=10)  # NEST's default
+    from_nest(3, {**new, "V_min": -np.inf}, 5, out, 1, sequence_steps=10)  # NEST's default
+
+
+def _small_nest_setup(dt: float, **rec_extra):
+    rec = {
+        **_NEUTRAL,
+        "t_ref": 0.0,
+        "tau_m": 20.0,
+        "V_th": 0.6,
+        "surrogate_gradient_height": 0.5,
+        "surrogate_gradient_width": 0.6,
+        **rec_extra,
+    }
+    out = {**_NEUTRAL, "tau_m": 20.0, "loss": "mean_squared_error", "regular_spike_arrival": False}
+    return rec, out
+
+
+def test_missing_parameters_whose_nest_default_differs_are_refused_by_name():
+    """A dict without C_m, E_L, V_m, t_ref or the surrogate was built with infodyn's values
+    (C_m 1, t_ref 0, height 1) where NEST 3.10 builds C_m 250, E_L -70, t_ref 2 ms, height 0.3;
+    a missing V_th or tau_m was a bare KeyError."""
+    rec, out = _small_nest_setup(1.0)
+    for key in ("C_m", "E_L", "V_m", "t_ref", "V_th", "tau_m", "surrogate_gradient_height"):
+        short = {k: v for k, v in rec.items() if k != key}
+        with pytest.raises(InputError, match=rf"give {key}"):
+            from_nest(2, short, 3, out, 1, sequence_steps=10)
+    for key in ("C_m", "tau_m"):
+        with pytest.raises(InputError, match=rf"readout: give {key}"):
+            from_nest(2, rec, 3, {k: v for k, v in out.items() if k != key}, 1, sequence_steps=10)
+    with pytest.raises(InputError, match="flush_event_send_interval not translated .* remove"):
+        from_nest(2, {**rec, "flush_event_send_interval": 500.0}, 3, out, 1, sequence_steps=10)
+    with pytest.warns(UserWarning, match="reports f_target in spikes per ms"):
+        from_nest(2, {**rec, "c_reg": 1.0, "f_target": 0.01}, 3, out, 1, sequence_steps=10)
+
+
+@pytest.mark.parametrize("dt", [1.0, 0.5, 0.1])
+def test_the_rate_regulariser_is_nests_in_spikes_per_step_at_any_dt(dt):
+    """NEST's regulariser c_reg/2 sum_j (f_j - f*)^2 takes rates in spikes per step (f* in Hz x
+    dt/1000); infodyn's takes Hz, so c = c_reg (dt/1000)^2. It was c_reg/1e6 at every dt: 4x too
+    strong at dt = 0.5 ms (a NEST 3.10 run of its sine-wave example at dt = 0.5 ms then differed
+    by 1.1 % from the second iteration; with (dt/1000)^2 its losses agree to 1e-15)."""
+    rec, out = _small_nest_setup(dt, c_reg=300.0, f_target=10.0)
+    T = 400
+    setup = from_nest(4, rec, 6, out, 1, sequence_steps=T, dt=dt)
+    rs = np.random.RandomState(0)
+    params = {
+        "w_in": rs.randn(4, 6) * 2.0,
+        "w_rec": rs.randn(6, 6) * 0.3 * (1 - np.eye(6)),
+        "w_out": rs.randn(6, 1),
+    }
+    x = (rs.rand(1, T, 4) < 0.2).astype(np.float64)
+    ev = evaluate(setup.net, params, x, np.zeros((1, T, 1)), setup.loss, precision="float64")
+    spikes = np.asarray(setup.net.simulate(params, x[0], engine="event").z)
+    per_step = spikes.sum(0) / T  # spikes per step of each unit
+    nest = 0.5 * 300.0 * np.sum((per_step - 10.0 * dt / 1000.0) ** 2)
+    assert spikes.sum() > 0
+    assert float(ev.terms["rate_reg"]) == pytest.approx(nest, rel=1e-9)

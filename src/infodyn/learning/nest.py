@@ -15,7 +15,9 @@ six places; each is translated here (the table is ``docs/conventions.md``):
    of NEST's weight is ``(1 - alpha)`` times infodyn's (learning rate x ``(1 - alpha)^2`` for SGD;
    :class:`NestOptimizer` converts exactly, for Adam too);
 3. the firing-rate regulariser: NEST's ``c_reg`` multiplies rates in spikes per step
-   (``f_target`` in Hz is divided by 1000), infodyn's rates are in Hz, so ``c = c_reg / 10^6``;
+   (``f_target`` in Hz times ``dt / 1000``), infodyn's rates are in Hz, so
+   ``c = c_reg (dt / 1000)^2`` (``c_reg / 10^6`` at dt = 1 ms; at dt = 0.5 ms that was 4x too
+   strong);
    rates are per sequence in NEST (``per_sequence=True``), pooled over the batch by default here;
 4. losses: NEST's gradients are sums over the learning window (divided by its length when
    ``average_gradient``); infodyn's MSE is a mean over time, hence a loss weight of ``T``;
@@ -27,8 +29,13 @@ six places; each is translated here (the table is ``docs/conventions.md``):
    names ``gamma`` and ``beta``, which NEST's versions read differently, are taken only at
    ``V_th = 1``, where the readings agree (infodyn's ``gamma`` is NEST's with ``beta = 1``).
 
-A parameter not translated (or checked to be NEST's neutral value) is refused by name: the
-dicts of NEST's own examples are taken as they are, and nothing in them is dropped unsaid.
+A parameter not translated (or checked to be NEST's neutral value) is refused by name, and so
+is a missing parameter whose NEST default is not what infodyn translates (NEST 3.10's
+``eprop_iaf_bsshslm_2020`` defaults to ``C_m = 250``, ``E_L = V_m = -70``, ``t_ref = 2`` and a
+surrogate height of 0.3: a dict without them was built with infodyn's values, another neuron
+than NEST's); nothing is dropped or assumed unsaid. The dicts of NEST's e-prop tests are taken
+as they are; NEST 3.10's example scripts add ``flush_event_send_interval``, which is refused:
+remove it.
 
 The readout ``eprop_readout_bsshslm_2020`` with ``regular_spike_arrival=False`` integrates
 ``(1 - kappa) W_out z``: ``readout_scaling="one_minus_kappa"``. NEST's optimisers: gradient
@@ -39,6 +46,7 @@ eps)``, one step per ``batch_size`` sequences on the batch-mean gradient.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,14 +83,29 @@ _ADAPTIVE_KEYS = _RECURRENT_KEYS | {"adapt_tau", "adapt_beta", "adaptation"}
 _READOUT_KEYS = _NEUTRAL | {"tau_m", "loss", "regular_spike_arrival"}
 
 
-def _check_keys(params: dict[str, Any], known: set[str], what: str) -> None:
-    """Refuse a parameter that is not translated, and a finite ``V_min`` (NEST clamps the
-    potential from below there; infodyn does not)."""
+#: parameters whose NEST 3.10 default differs from what infodyn translates: to be written out
+_RECURRENT_NEEDED = ("V_th", "tau_m", "C_m", "E_L", "V_m", "t_ref")
+_READOUT_NEEDED = ("tau_m", "C_m", "E_L", "V_m")
+
+
+def _check_keys(
+    params: dict[str, Any], known: set[str], what: str, needed: tuple[str, ...] = ()
+) -> None:
+    """Refuse a parameter that is not translated, one of ``needed`` that is missing (NEST's
+    default is not what infodyn would assume; a missing V_th was a bare KeyError), and a
+    finite ``V_min`` (NEST clamps the potential from below there; infodyn does not)."""
     unknown = sorted(set(params) - known)
     require(
         not unknown,
         f"{what}: {', '.join(unknown)} not translated to infodyn (it knows "
-        f"{', '.join(sorted(known))}); leave out what NEST's default covers",
+        f"{', '.join(sorted(known))}); remove it",
+    )
+    missing = [key for key in needed if key not in params]
+    require(
+        not missing,
+        f"{what}: give {', '.join(missing)}: NEST's defaults of these (C_m = 250, E_L = V_m = "
+        "-70, t_ref = 2 ms in NEST 3.10) are not what infodyn translates (it needs C_m = 1, "
+        "E_L = V_m = 0), so each must be written out, in NEST's dict too",
     )
     v_min = float(params.get("V_min", -math.inf))
     require(
@@ -119,8 +142,18 @@ def _surrogate(params: dict[str, Any], v_th: float) -> float:
             "triangle has width v_th)",
         )
         return float(params.get("gamma", 0.3))
-    height = float(params.get("surrogate_gradient_height", 1.0))
-    width = float(params.get("surrogate_gradient_width", 1.0))
+    missing = [
+        key
+        for key in ("surrogate_gradient_height", "surrogate_gradient_width")
+        if key not in params
+    ]
+    require(  # NEST's default height is 0.3; infodyn assumed 1
+        not missing,
+        f"recurrent neurons: give {' and '.join(missing)} (NEST's default height, 0.3, is not "
+        "what infodyn would assume)",
+    )
+    height = float(params["surrogate_gradient_height"])
+    width = float(params["surrogate_gradient_width"])
     require(
         math.isclose(width, abs(v_th), rel_tol=1e-12),
         f"surrogate_gradient_width={width} must equal V_th={v_th} (infodyn's triangle has "
@@ -133,7 +166,7 @@ def _recurrent(
     params: dict[str, Any], dt: float, known: set[str] = _RECURRENT_KEYS
 ) -> dict[str, Any]:
     """Shared LIF settings of a NEST e-prop neuron parameter dict."""
-    _check_keys(params, known, "recurrent neurons")
+    _check_keys(params, known, "recurrent neurons", _RECURRENT_NEEDED)
     _check_neutral(params, "recurrent neurons")
     v_th = float(params["V_th"])
     gamma = _surrogate(params, v_th)
@@ -284,7 +317,7 @@ def from_nest(
         )
         for key in ("c_reg", "f_target"):
             require(adaptive.get(key) == recurrent.get(key), f"{key} differs between neurons")
-    _check_keys(readout, _READOUT_KEYS, "readout")
+    _check_keys(readout, _READOUT_KEYS, "readout", _READOUT_NEEDED)
     _check_neutral(readout, "readout")
     require(
         readout.get("regular_spike_arrival", True) is False,
@@ -326,9 +359,16 @@ def from_nest(
         raise InputError(f"readout loss {kind!r} is not NEST's")
     c_reg = float(recurrent.get("c_reg", 0.0))
     if c_reg:
-        loss = loss + FiringRateRegularizer(
-            weight=c_reg / 1e6 * per_window,
-            f_target_hz=float(recurrent.get("f_target", 10.0)),
+        f_target = float(recurrent.get("f_target", 10.0))
+        if 0.0 < f_target < 1.0:  # GetStatus reports it per ms: 10 Hz reads 0.01
+            warnings.warn(
+                f"f_target = {f_target:g} Hz: NEST's GetStatus reports f_target in spikes per "
+                "ms (a target set to 10 Hz reads 0.01); give the value set, in Hz",
+                stacklevel=2,
+            )
+        loss = loss + FiringRateRegularizer(  # rates per step: (dt / 1000)^2 (module docstring)
+            weight=c_reg * (dt / 1000.0) ** 2 * per_window,
+            f_target_hz=f_target,
             per_sequence=True,
         )
     return NestEprop(
