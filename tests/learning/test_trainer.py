@@ -232,6 +232,16 @@ def test_online_mode_updates_within_the_sequence():
     assert 6 * 3e-4 < step <= 24 * 3e-4 * 1.01
 
 
+def test_a_variance_over_one_step_windows_is_refused():
+    """online_window=1 with rate_variance: the variance of one step is 0, so the term gave no
+    gradient and training ran on without a word (grad_norm 0, its logged loss unchanged)."""
+    net = idn.network.LIF(**NET)
+    variance = idn.learning.PopulationRateVariance(weight=1e-5, s_target=50.0)
+    with pytest.raises(InputError, match="rate_variance with online_window=1: the variance"):
+        Trainer(net, TASK, UnitRateTarget(r0_hz=10.0) + variance, TrainOptions(online_window=1))
+    Trainer(net, TASK, variance, TrainOptions(online_window=2))  # a window's own variance
+
+
 def test_train_cli_takes_the_information_objectives(tmp_path):
     """``infomax`` (the decoder bound, on the evidence task's one-hot recall window) and
     ``total_correlation`` are config kinds; their terms are logged in bits."""

@@ -14,17 +14,22 @@ show`` and ``infodyn sweep`` work for each; adding one is a :func:`register_comm
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from infodyn.errors import InputError, refuse_bool_number, require_choice
+from infodyn.experiments.command_registry import (  # noqa: F401  (their import path)
+    BUILT_IN,
+    COMMANDS,
+    CommandSpec,
+    get_command,
+    register_command,
+)
 from infodyn.experiments.config_errors import format_errors
 from infodyn.experiments.config_paths import PATH_FIELD, check_config_paths
 from infodyn.experiments.dotted import set_dotted
@@ -327,70 +332,6 @@ def describe_fields(cfg: BaseModel) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------- command registry
-def _import(ref: str) -> Any:
-    module, _, attr = ref.partition(":")
-    try:
-        obj = importlib.import_module(module)
-    except ImportError as exc:
-        raise InputError(f"cannot import {module!r} ({exc})") from None
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise InputError(f"{module!r} has no attribute {attr!r}")
-        obj = getattr(obj, part)
-    return obj
-
-
-@dataclass(frozen=True)
-class CommandSpec:
-    """A command that runs from a TOML config into a run directory.
-
-    ``config`` and ``run`` are ``"module:attribute"`` references (imported lazily, so the spec is
-    cheap to pickle to Dask workers): the pydantic config model and ``run(cfg, out) -> dict``.
-    ``seed_keys`` are the dotted keys a sweep's ``--seeds N`` offsets by 0..N-1;
-    ``summary_metric`` is the result a sweep plots; ``batch`` optionally names
-    ``run_batch(cfgs, outs) -> list[dict]`` that runs several points at once (``vmap``).
-    ``checkpoint`` names the file a resumable run leaves in its directory: when a sweep point is
-    rerun after an interruption and that file exists, ``run(cfg, out, resume=True)`` continues it.
-    """
-
-    name: str
-    config: str
-    run: str
-    seed_keys: tuple[str, ...] = ()
-    summary_metric: str | None = None
-    batch: str | None = None
-    checkpoint: str | None = None
-    #: values for the keys that have no default (``infodyn config init`` shows them), e.g.
-    #: ``(("spikes", "spikes.h5"),)``
-    required_example: tuple[tuple[str, Any], ...] = ()
-
-    def config_model(self) -> type[BaseModel]:
-        return _import(self.config)
-
-    def runner(self) -> Any:
-        return _import(self.run)
-
-    def batch_runner(self) -> Any:
-        return _import(self.batch) if self.batch else None
-
-
-COMMANDS: dict[str, CommandSpec] = {}
-
-
-def register_command(spec: CommandSpec) -> CommandSpec:
-    """Make ``spec`` available to ``infodyn config show`` and ``infodyn sweep``."""
-    COMMANDS[spec.name] = spec
-    return spec
-
-
-def get_command(name: str) -> CommandSpec:
-    """The registered :class:`CommandSpec` called ``name``; an unknown name is an ``InputError``
-    that lists the registered ones."""
-    if name not in COMMANDS:
-        raise InputError(f"unknown command {name!r}; choose one of {sorted(COMMANDS)}")
-    return COMMANDS[name]
-
-
 def default_config_toml(name: str, overrides: dict[str, Any] | None = None) -> str:
     """Command ``name``'s complete default config as commented TOML (``infodyn config init``
     and the documentation's config reference): every key with its default, units and choices;

@@ -91,7 +91,8 @@ def make_tasks(
     groups: dict[Any, list[SweepPoint]] = {}
     tasks: list[list[SweepPoint]] = []
     for p in points:
-        sig = batch_signature(validate(model, p.config))
+        cfg = validate(model, p.config)  # a command's own config may say what batches
+        sig = cfg.batch_signature() if hasattr(cfg, "batch_signature") else batch_signature(cfg)
         if sig is None:
             tasks.append([p])
         else:

@@ -29,6 +29,7 @@ from infodyn.errors import InputError, os_error_line
 from infodyn.experiments.config import CommandSpec, validate
 from infodyn.experiments.grid import SweepPoint, changed_inputs, input_files
 from infodyn.experiments.journal import stored_checksum
+from infodyn.experiments.plugins import load_plugins
 from infodyn.experiments.resume import StaleCheckpoint
 
 DONE_MARKER = "DONE.json"
@@ -109,6 +110,7 @@ def run_point(
         _log_attempt(out_path, key)
     t0 = time.perf_counter()
     try:
+        load_plugins()  # a worker process: what the plugins register (loss kinds) is used here
         cfg = validate(spec.config_model(), config, source=str(out_path))
         results = _run_or_resume(spec, cfg, out_path)
     except (InputError, OSError) as exc:  # bad input fails the same way every time
@@ -151,9 +153,10 @@ def run_point_batch(
     outs = [Path(out) for _, out, _ in items]
     for out, (_, _, key) in zip(outs, items, strict=True):
         _log_attempt(out, key)
-    model = spec.config_model()
     t0 = time.perf_counter()
     try:
+        load_plugins()
+        model = spec.config_model()
         cfgs = [validate(model, c, source=str(o)) for (c, _, _), o in zip(items, outs, strict=True)]
         results = spec.batch_runner()(cfgs, outs)
     except (InputError, OSError) as exc:  # not retried (see run_point)

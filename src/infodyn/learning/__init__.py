@@ -66,7 +66,7 @@ from infodyn.learning.losses import (
     as_loss,
 )
 from infodyn.learning.nest import NestEprop, NestOptimizer, from_nest
-from infodyn.learning.registry import build_loss, config_kinds
+from infodyn.learning.registry import build_loss, config_kinds, register_loss_kind
 from infodyn.learning.synapse_ops import trainable_arrays, with_trainable
 from infodyn.learning.tasks import (
     EvidenceAccumulation,
@@ -123,6 +123,7 @@ __all__ = [
     "as_loss",
     "build_loss",
     "config_kinds",
+    "register_loss_kind",
     "count_distribution_kl",
     "decorrelation_objective",
     "early_stopping",

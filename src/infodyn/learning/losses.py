@@ -296,6 +296,18 @@ class CompositeLoss:
                     f"softmax over {n_out} is constant); the network has n_out={n_out}"
                 )
 
+    def check_online_window(self, window: int | None) -> None:
+        """Refuse a variance over windows of one step (``online_window=1``): it is 0 whatever
+        the network does, so the term gave no gradient and training went on without a word
+        (its logged loss, the whole sequence's, did not move)."""
+        for t in self.terms:
+            if window == 1 and isinstance(t, PopulationRateVariance):
+                raise InputError(
+                    f"{t.name} with online_window=1: the variance of one step is 0, so the term "
+                    "gives no gradient; use online_window >= 2 (each window's own variance) or "
+                    "None (the sequence's)"
+                )
+
     def check_target(self, target: Any) -> None:
         """Refuse a target, (T, B, n_out) time-major or None, that scores no step for a term
         that weights steps by it (one-hot rows): its loss was 0 and its gradient 0, or 0/0 in

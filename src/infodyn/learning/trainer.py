@@ -206,6 +206,7 @@ class Trainer:
             self.opt.online_window is None or all(h.view is None for h in self.hooks),
             "a hook that changes the network the gradients see needs online_window=None",
         )
+        self.loss.check_online_window(self.opt.online_window)
         self.state = TrainState(
             params=p0,
             opt_state=self.optimizer.init(trainable_arrays(p0)),
