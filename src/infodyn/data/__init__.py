@@ -15,6 +15,7 @@ from infodyn.data.images import (
     read_image,
 )
 from infodyn.data.io import load_spikes
+from infodyn.data.nest_io import from_nest_events, load_nest_spikes
 from infodyn.data.notes import DataWarning
 from infodyn.data.spike_files import SpikeWriter, save_spikes
 from infodyn.data.spike_reader import SpikeReader
@@ -28,6 +29,8 @@ __all__ = [
     "PatchSplit",
     "Patches",
     "ZCAWhitener",
+    "from_nest_events",
+    "load_nest_spikes",
     "binarize_patches",
     "builtin_image",
     "dog_filter",

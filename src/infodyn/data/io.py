@@ -8,11 +8,14 @@ imported by the readers only when a file needs them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from infodyn.data import spikes as _spikes
 from infodyn.data._repeats import naming_file
+from infodyn.data.nest_io import from_nest_events, is_nest_events, is_nest_file, load_nest_spikes
 from infodyn.data.nwb import load_nwb_spikes
 from infodyn.data.recordings import is_recording, load_recording
 from infodyn.data.spike_files import is_h5_path
@@ -24,11 +27,20 @@ def load_spikes(
     path: Any, dt: float | None = None, groups: str | Sequence[str] = "good"
 ) -> SpikeTrain:
     """Read spikes: infodyn HDF5 (``.h5``/``.hdf5``), NPZ, NWB (``.nwb``, needs pynwb), a
-    Kilosort/phy folder, any file Neo reads, or a pynapple ``TsGroup`` / Neo object
-    (:mod:`infodyn.data.recordings`). ``dt``: bin in ms for spike times in seconds (NWB and
-    recordings; default 1 ms or the NWB file's own); ``groups``: phy cluster labels kept."""
+    Kilosort/phy folder, NEST's spike recorder (an ASCII ``.dat`` file with its sibling files,
+    or its events dict, :mod:`infodyn.data.nest_io`), any file Neo reads, or a pynapple
+    ``TsGroup`` / Neo object (:mod:`infodyn.data.recordings`). ``dt``: bin in ms for spike
+    times in seconds or ms (NWB, NEST and recordings; default 1 ms or the NWB file's own);
+    ``groups``: phy cluster labels kept."""
     if isinstance(path, (str, bytes)) and not path:  # Path("") is "." (the working folder)
         raise InputError("an empty path: name a spike file or a recording folder")
+    if is_nest_events(path) or _is_nest_path(path):  # NEST's spike recorder (before Neo, which
+        # tried nine readers on its .dat files and blamed the file)
+        if not (isinstance(groups, str) and groups == "good"):
+            raise InputError("groups (--groups) selects Kilosort/phy cluster labels; NEST has none")
+        if is_nest_events(path):
+            return from_nest_events(path, dt=dt)
+        return load_nest_spikes(path, dt=dt)
     if is_recording(path):
         return load_recording(path, dt=dt, groups=groups)
     path = _spikes._existing_file(path)
@@ -51,3 +63,11 @@ def load_spikes(
         if suffix == ".nwb":
             return load_nwb_spikes(path, dt=dt)
     raise InputError(f"{path}: unknown spike file type {suffix!r} (use .h5, .npz or .nwb)")
+
+
+def _is_nest_path(path: Any) -> bool:
+    """Whether ``path`` names an existing ASCII file of NEST's recording backend."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        return False
+    p = Path(os.fsdecode(path))
+    return p.suffix.lower() == ".dat" and p.is_file() and is_nest_file(p)
