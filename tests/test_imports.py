@@ -79,6 +79,7 @@ LAZY = {
     "mkdocs",
     "dask",
     "distributed",
+    "psutil",  # distributed's dependency: read inside a Dask worker only (infodyn.memory)
     # pyplot fixes matplotlib's backend when imported: infodyn.plotting.pyplot() chooses Agg first
     "matplotlib.pyplot",
     # fallbacks for built-in images whose files are not where expected; importing

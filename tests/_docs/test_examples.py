@@ -192,6 +192,17 @@ for r in range(2):
     neo_block.segments.append(seg)
 neo.io.NeoMatlabIO("recording.mat").write_block(neo_block)  # a file Neo reads
 tsgroup = nap.TsGroup({i: nap.Ts(t=rng.uniform(0, 2, 30)) for i in range(4)})
+Path("sr-12-0.dat").write_text(  # a NEST spike recorder's ASCII file
+    "# NEST version: 3.10.0\nsender\ttime_ms\n3\t1.500\n5\t2.100\n3\t7.900\n"
+)
+
+
+class _Recorder:  # a NEST spike recorder's get()
+    def get(self, key):
+        return {"senders": np.array([3, 5, 3]), "times": np.array([1.5, 2.1, 7.9])}
+
+
+recorder = _Recorder()
 """
 
 SWEEP_FILES_GIVEN = """

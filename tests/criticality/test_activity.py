@@ -221,3 +221,21 @@ def test_a_trace_is_read_by_its_raster_and_a_raster_as_counts_warns():
     with pytest.warns(CriticalityWarning, match="holds only 0s and 1s") as caught:
         avalanches(trace.z)
     assert caught[0].filename == __file__  # it points at the line that passed the raster
+
+
+def test_an_activity_is_rebinned_in_its_own_bins():
+    """Its 5-ms bins were read as 1-ms steps: a 10-ms request gave 50-ms bins labelled 10 ms, and
+    its inter-event interval was 5 times too short."""
+    x = np.random.default_rng(0).poisson(0.3, (2, 1000))
+    five = C.population_activity(x, bin_ms=5)
+    ten = C.population_activity(five, bin_ms=10)
+    np.testing.assert_array_equal(ten.counts, C.population_activity(x, bin_ms=10).counts)
+    assert ten.bin_ms == 10 and ten.bin_steps == 10
+    direct = C.population_activity(x, bin_ms="iei").info["mean_iei_ms"]
+    assert C.population_activity(five, bin_ms="iei").info["mean_iei_ms"] == pytest.approx(
+        direct, rel=0.05
+    )
+    with pytest.raises(InputError, match="whole multiple of the time step dt=5 ms"):
+        C.population_activity(five, bin_ms=7)
+    with pytest.raises(InputError, match="omit dt"):
+        C.population_activity(five, dt=1.0)

@@ -84,6 +84,26 @@ def test_crackling_relation_on_critical_galton_watson():
     assert cr.gamma_fitted == pytest.approx(2.0, abs=0.15)
     assert abs(cr.difference) < 0.2
     assert set(cr.to_dict()) >= {"gamma_predicted", "gamma_fitted", "gamma_fitted_stderr"}
+    # the duration fit's xmin as it comes (a float: 15.0 was "not a whole number"), and the
+    # exponents' errors: the prediction's error, propagated to first order, and a verdict
+    with_errors = C.crackling_relation(
+        sub, fs.alpha, fd.alpha, d_min=fd.xmin, alpha_size_err=fs.sigma, alpha_duration_err=fd.sigma
+    )
+    assert with_errors.gamma_fitted == cr.gamma_fitted
+    a, b = fs.alpha - 1.0, fd.alpha - 1.0
+    se = np.sqrt((fd.sigma / a) ** 2 + (b * fs.sigma / a**2) ** 2)
+    assert with_errors.gamma_predicted_stderr == pytest.approx(se, rel=1e-12)
+    d = with_errors.to_dict()
+    assert d["difference_stderr"] == pytest.approx(np.hypot(se, cr.gamma_fitted_stderr))
+    assert d["consistent"] == (abs(cr.difference) <= 2 * d["difference_stderr"])
+    assert cr.consistent is None  # no exponent errors given: no verdict
+
+
+def test_the_crackling_result_of_no_durations_has_no_range():
+    av = C.avalanches(np.array([[0, 1, 2, 0, 3, 0, 1, 0]]))
+    cr = C.crackling_relation(av, 1.5, 2.0, d_min=10**4)
+    assert cr.n_durations == 0 and cr.duration_range is None  # was [10000, 11102]
+    assert cr.to_dict()["duration_range"] is None and cr.consistent is None
 
 
 def test_avalanches_of_a_weakly_driven_branching_process_are_galton_watson_trees():

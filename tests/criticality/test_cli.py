@@ -89,6 +89,15 @@ def test_cli_writes_results_and_figures(tmp_path, cli):
     assert cfg["command"] == "criticality" and cfg["config"]["n_boot"] == 30
     fit = av["size_fit"]
     assert f"alpha_S = {fit['alpha']:.3f} on {fit['n_tail']} of {fit['n']} sizes" in proc.stdout
+    # the durations and the crackling relation were in results.json alone
+    df, cr = av["duration_fit"], av["crackling"]
+    said = {True: "consistent", False: "not within 2 SE"}[cr["consistent"]]
+    assert (
+        f"alpha_D = {df['alpha']:.3f} on {df['n_tail']} of {df['n']} durations; crackling gamma "
+        f"= {cr['gamma_fitted']:.3f} +- {cr['gamma_fitted_stderr']:.3f} fitted vs "
+        f"{cr['gamma_predicted']:.3f} +- {cr['gamma_predicted_stderr']:.3f} from "
+        f"(alpha_D - 1)/(alpha_S - 1): {said}"
+    ) in proc.stdout
 
 
 def test_the_summary_line_says_what_the_likelihood_ratios_favour():

@@ -76,3 +76,19 @@ def test_nest_files_that_cannot_be_read_say_why(tmp_path):
         warnings.simplefilter("ignore")
         load_spikes(other)
     assert "NEST" not in str(info.value)
+
+
+def test_other_recorders_and_step_times_are_refused(tmp_path):
+    """A multimeter's file (sender time_ms V_m) was read as one spike per sample; events with
+    time_in_steps=True (times in steps, with offsets) were read as ms."""
+    multimeter = tmp_path / "mm-4-0.dat"
+    multimeter.write_text("# NEST version: 3.10.0\nsender\ttime_ms\tV_m\n1\t1.0\t-70.0\n")
+    with pytest.raises(InputError, match=r"\['sender', 'time_ms', 'V_m'\] are not a spike"):
+        load_spikes(multimeter)
+    with pytest.raises(InputError, match="V_m are not a spike recorder's"):
+        from_nest_events({"senders": [1], "times": [1.0], "V_m": [-70.0]})
+    with pytest.raises(InputError, match="time_in_steps=True"):
+        from_nest_events({"senders": [1], "times": [139], "offsets": [0.0]})
+    crlf = tmp_path / "w-5-0.dat"
+    crlf.write_bytes(HEAD.replace("\n", "\r\n").encode() + b"2\t3.000\r\n")
+    assert load_spikes(crlf).times.tolist() == [3]

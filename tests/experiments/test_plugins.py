@@ -89,6 +89,8 @@ def test_a_plugins_command_and_loss_kind_reach_the_cli_and_the_sweep_workers(tmp
     bad = _cli(["config", "show", "base.toml"], tmp_path, env_plugins="no_such_plugin")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
     assert "plugin 'no_such_plugin' (named by INFODYN_PLUGINS) could not be loaded" in bad.stderr
+    # a broken plugin stands in the way of no command that does not look plugins up
+    assert _cli(["sweep", "--help"], tmp_path, env_plugins="no_such_plugin").returncode == 0
 
 
 def test_load_plugins_imports_each_once_and_names_a_failure(tmp_path, monkeypatch):
@@ -106,6 +108,10 @@ def test_load_plugins_imports_each_once_and_names_a_failure(tmp_path, monkeypatc
     assert builtins.counted_plugin_loads == 1
     monkeypatch.setenv(plugins.ENV, "counted_plugin:missing")
     with pytest.raises(InputError, match="'counted_plugin:missing' .* AttributeError"):
+        plugins.load_plugins()
+    (tmp_path / "exiting_plugin.py").write_text("import sys\nsys.exit(3)\n")
+    monkeypatch.setenv(plugins.ENV, "exiting_plugin")
+    with pytest.raises(InputError, match="'exiting_plugin' .* SystemExit"):  # not an exit of 3
         plugins.load_plugins()
 
 

@@ -55,6 +55,3 @@ def _root(
 ) -> None:
     """infodyn: spiking networks, e-prop, criticality, multivariate information, energy models."""
     warnings.showwarning = _warning_line
-    from infodyn.experiments.plugins import load_plugins
-
-    load_plugins()  # commands and loss kinds of INFODYN_PLUGINS and installed plugins

@@ -131,6 +131,8 @@ def criticality(
         f"MR m = {m}, tau = {tau} ms; {res['avalanches']['n']} avalanches, "
         f"alpha_S = {'nan' if alpha is None else f'{alpha:.3f}'}{_verdict(sf)} -> {out}"
     )
+    if more := _durations_line(res["avalanches"]):  # (they were in results.json alone)
+        typer.echo(more)
     for w in res["warnings"]:  # the estimator's advice, in this command's words
         typer.echo(f"warning: {in_cli_words(w)}", err=True)
 
@@ -147,6 +149,29 @@ def _refusals_in_cli_words() -> Iterator[None]:
         if said == str(exc):
             raise
         raise InputError(said) from None
+
+
+def _durations_line(av: dict) -> str:
+    """``alpha_D = ...; crackling gamma ...`` and the bootstrap p-values, for a second summary
+    line ("" where no duration fit was made)."""
+    df, sf, cr = av.get("duration_fit") or {}, av.get("size_fit") or {}, av.get("crackling")
+    if df.get("alpha") is None:
+        return ""
+    parts = [f"alpha_D = {df['alpha']:.3f} on {df['n_tail']} of {df['n']} durations"]
+    if cr and cr.get("gamma_fitted") is not None and cr.get("gamma_predicted") is not None:
+        verdict = {True: "consistent", False: "not within 2 SE", None: "SE unknown"}
+        parts.append(
+            f"crackling gamma = {cr['gamma_fitted']:.3f} +- {cr['gamma_fitted_stderr'] or 0:.3f} "
+            f"fitted vs {cr['gamma_predicted']:.3f} +- {cr['gamma_predicted_stderr'] or 0:.3f} "
+            f"from (alpha_D - 1)/(alpha_S - 1): {verdict[cr['consistent']]}"
+        )
+    p = {k: f.get("p_value") for k, f in (("sizes", sf), ("durations", df))}
+    if any(v is not None for v in p.values()):  # --gof-bootstrap: p < 0.1 rejects the law
+        parts.append(
+            "power-law bootstrap p = "
+            + ", ".join(f"{v:.3g} ({k})" for k, v in p.items() if v is not None)
+        )
+    return "; ".join(parts)
 
 
 def _verdict(size_fit: dict) -> str:

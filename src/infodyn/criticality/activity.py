@@ -211,7 +211,8 @@ def population_activity(
     ----------
     data
         A :class:`~infodyn.data.spikes.SpikeTrain`, a path to a spike file readable by
-        :func:`infodyn.data.io.load_spikes`, :class:`StepCounts`, a simulation's
+        :func:`infodyn.data.io.load_spikes`, :class:`StepCounts`, a :class:`PopulationActivity`
+        (re-binned: its bins are the steps, ``bin_ms`` a whole multiple of its own), a simulation's
         :class:`~infodyn.network.Trace` (its raster ``z``, ``(T, N)`` or ``(B, T, N)``), a
         binary raster ``(trials, T, N)`` as a 3-D array, or population counts ``(T,)`` /
         ``(trials, T)`` (a 2-D array is counts, never a raster: one of only 0s and 1s with more
@@ -236,6 +237,12 @@ def population_activity(
         dt is None or (is_finite_number(dt) and dt > 0),
         f"dt must be a positive number of ms, got {dt!r}",
     )
+    base_steps, counts_given = 1, isinstance(data, PopulationActivity)
+    if counts_given:  # re-binned in its own bins (its 5-ms bins were read as 1-ms steps: a
+        # 10-ms request gave 50-ms bins labelled 10, and its IEI was 5 times too short)
+        require(dt is None or np.isclose(dt, data.bin_ms), "dt is the activity's bin_ms; omit dt")
+        require(units is None, "units= selects units of a SpikeTrain; these counts are summed")
+        dt, base_steps, n_given, data = data.bin_ms, data.bin_steps, data.n_units, data.counts
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
         if is_h5_path(data):
             data, units = step_counts(data, units=units), None
@@ -274,7 +281,9 @@ def population_activity(
             as_counts(a.reshape(-1, a.shape[2]), "the raster", raster_check=False)
             n_units = int(a.shape[2])
             a = a.sum(axis=2)
-        counts, _ = as_counts(a, raster_check=n_units is None)
+        counts, _ = as_counts(a, raster_check=n_units is None and not counts_given)
+        if counts_given:
+            n_units = n_given
         if np.any(counts != np.round(counts)):
             raise InputError("population counts must be whole numbers")
         counts = counts.astype(np.int64)
@@ -301,7 +310,9 @@ def population_activity(
     out = _rebin(counts, k)
     if out.shape[1] < 2:
         warn(f"only {out.shape[1]} bin(s) of {k * step:g} ms: too short for any analysis")
-    return PopulationActivity(out, bin_ms=k * step, bin_steps=k, n_units=n_units, info=info)
+    return PopulationActivity(
+        out, bin_ms=k * step, bin_steps=k * base_steps, n_units=n_units, info=info
+    )
 
 
 def fano_factor(activity: Any, per_trial: bool = False) -> float | np.ndarray:

@@ -104,26 +104,43 @@ def avalanches(activity: Any, threshold: float = 0.0, drop_edges: bool = True) -
 
 @dataclass(frozen=True)
 class CracklingResult:
-    """Crackling-noise check: predicted ``gamma`` from the exponents vs the fitted slope."""
+    """Crackling-noise check: predicted ``gamma`` from the exponents vs the fitted slope, with
+    their standard errors, the difference and whether it lies within two of its standard
+    errors (``consistent``; None where an error is unknown or nothing was fitted)."""
 
     gamma_predicted: float
     gamma_fitted: float
     gamma_fitted_stderr: float
     intercept: float
-    duration_range: tuple[int, int]
+    duration_range: tuple[int, int] | None
     n_durations: int
+    gamma_predicted_stderr: float = float("nan")
 
     @property
     def difference(self) -> float:
         return self.gamma_fitted - self.gamma_predicted
 
+    @property
+    def difference_stderr(self) -> float:
+        return float(np.hypot(self.gamma_predicted_stderr, self.gamma_fitted_stderr))
+
+    @property
+    def consistent(self) -> bool | None:
+        """``|difference| <= 2 difference_stderr`` (None: an error or a value is NaN)."""
+        d, se = self.difference, self.difference_stderr
+        return None if not (np.isfinite(d) and np.isfinite(se)) else bool(abs(d) <= 2.0 * se)
+
     def to_dict(self) -> dict[str, Any]:
         out = {
             "gamma_predicted": self.gamma_predicted,
+            "gamma_predicted_stderr": self.gamma_predicted_stderr,
             "gamma_fitted": self.gamma_fitted,
             "gamma_fitted_stderr": self.gamma_fitted_stderr,
+            "difference": self.difference,
+            "difference_stderr": self.difference_stderr,
+            "consistent": self.consistent,
             "intercept_log10": self.intercept,
-            "duration_range": list(self.duration_range),
+            "duration_range": None if self.duration_range is None else list(self.duration_range),
             "n_durations": self.n_durations,
         }
         return {
@@ -172,13 +189,23 @@ def crackling_relation(
     d_min: int = 1,
     d_max: int | None = None,
     min_count: int = 5,
+    alpha_size_err: float = float("nan"),
+    alpha_duration_err: float = float("nan"),
 ) -> CracklingResult:
-    """Compare ``gamma = (alpha_D - 1)/(alpha_S - 1)`` with the fitted ``<S>(D) ~ D^gamma`` slope.
+    """Compare ``gamma = (alpha_D - 1)/(alpha_S - 1)`` with the fitted ``<S>(D) ~ D^gamma`` slope
+    (Sethna, Dahmen & Myers 2001; Friedman et al. 2012, PRL 108:208102).
 
-    Use ``alpha_size``/``alpha_duration`` from :func:`~infodyn.criticality.fit_power_law`;
-    ``d_min`` is typically the duration fit's ``xmin``. A NaN exponent (a fit that could not
-    be made) gives a NaN prediction with a warning; the fitted slope is still reported.
+    Use ``alpha_size``/``alpha_duration`` from :func:`~infodyn.criticality.fit_power_law`, and
+    their ``sigma`` as ``alpha_size_err``/``alpha_duration_err``: the prediction's standard
+    error is then propagated to first order, treating the two fits as independent,
+    ``se^2 = (se_D / (alpha_S - 1))^2 + ((alpha_D - 1) se_S / (alpha_S - 1)^2)^2``, and
+    ``consistent`` says whether the difference lies within two standard errors. ``d_min`` is
+    typically the duration fit's ``xmin`` (a whole-valued float, as fits give it, is taken). A
+    NaN exponent (a fit that could not be made) gives a NaN prediction with a warning; the
+    fitted slope is still reported.
     """
+    if isinstance(d_min, float | np.floating) and float(d_min).is_integer():
+        d_min = int(d_min)  # PowerLawFit.xmin is a float (15.0 was "not a whole number")
     exponents = {"alpha_size": alpha_size, "alpha_duration": alpha_duration}
     for name, value in exponents.items():
         require(  # True was an exponent of 1; 10**30 (an int NumPy cannot hold) a raw TypeError
@@ -194,6 +221,22 @@ def crackling_relation(
     if missing:
         warn(f"{' and '.join(missing)} NaN (no power-law fit): the predicted gamma is NaN")
     alpha_size, alpha_duration = exponents["alpha_size"], exponents["alpha_duration"]
+    errs = []
+    for name, err in (
+        ("alpha_size_err", alpha_size_err),
+        ("alpha_duration_err", alpha_duration_err),
+    ):
+        require(
+            isinstance(err, float | np.floating | int) and not isinstance(err, bool),
+            f"{name} must be a number (a standard error >= 0, or NaN)",
+        )
+        require(np.isnan(err) or err >= 0, f"{name} must be >= 0 (or NaN), got {err}")
+        errs.append(float(err))
     gp = (alpha_duration - 1.0) / (alpha_size - 1.0)
+    gp_se = float(
+        np.hypot(
+            errs[1] / (alpha_size - 1.0), (alpha_duration - 1.0) * errs[0] / (alpha_size - 1.0) ** 2
+        )
+    )
     g, se, b, rng, nsel = fit_mean_size_by_duration(av, d_min, d_max, min_count)
-    return CracklingResult(gp, g, se, b, rng, nsel)
+    return CracklingResult(gp, g, se, b, rng if nsel else None, nsel, gp_se)

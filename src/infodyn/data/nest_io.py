@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,17 @@ def from_nest_events(
     ``times`` in ms) into a :class:`~infodyn.data.SpikeTrain` (module docstring)."""
     if not is_nest_events(events):
         raise InputError(f"{source}: NEST events need 'senders' and 'times', got {events!r:.60}")
+    extra = sorted(set(events.keys()) - {"senders", "times"})
+    if "offsets" in extra:  # time_in_steps=True: times in steps of NEST's resolution, not ms
+        raise InputError(
+            f"{source}: events recorded with time_in_steps=True (times in steps of NEST's "
+            "resolution, with offsets); record with time_in_steps=False (times in ms)"
+        )
+    if extra:  # a multimeter's or weight recorder's events: every sample read as a spike
+        raise InputError(
+            f"{source}: events with {', '.join(map(str, extra))} are not a spike recorder's "
+            "(only senders and times)"
+        )
     ids = as_array(np.asarray(events["senders"]).reshape(-1), f"{source} senders")
     times = as_array(np.asarray(events["times"], dtype=np.float64).reshape(-1), f"{source} times")
     if ids.size != times.size:
@@ -137,19 +149,29 @@ def _sibling_files(path: Path) -> list[Path]:
 
 
 def _read_dat(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(senders, times in ms) of one NEST ASCII spike file."""
+    """(senders, times in ms) of one NEST ASCII spike file, parsed by NumPy after its header
+    (Python lists of its lines took about 20 times the file's size)."""
     with open(path, encoding="utf-8", errors="replace") as fh:
-        lines = [ln for ln in fh.read().splitlines() if ln.strip() and not ln.startswith("#")]
-    if not lines:
-        raise InputError(f"{path}: no header line (sender, time_ms): a truncated NEST file?")
-    header = lines[0].split()
-    if header[:2] != ["sender", "time_ms"]:
-        raise InputError(
-            f"{path}: columns {header} are not a spike recorder's (sender, time_ms)"
-            + ("; record with time_in_steps=False" if "time_step" in header else "")
-        )
-    try:
-        data = np.array([ln.split()[:2] for ln in lines[1:]], dtype=np.float64).reshape(-1, 2)
-    except ValueError:
-        raise InputError(f"{path}: a spike line is not 'sender time_ms' numbers") from None
+        header: list[str] = []
+        for line in fh:
+            if line.strip() and not line.startswith("#"):
+                header = line.split()
+                break
+        if not header:
+            raise InputError(f"{path}: no header line (sender, time_ms): a truncated NEST file?")
+        if header != ["sender", "time_ms"]:  # a multimeter's V_m samples were read as spikes
+            raise InputError(
+                f"{path}: columns {header} are not a spike recorder's (sender, time_ms)"
+                + ("; record with time_in_steps=False" if "time_step" in header else "")
+            )
+        try:
+            with warnings.catch_warnings():  # "input contained no data": no spikes, said later
+                warnings.simplefilter("ignore", UserWarning)
+                data = np.loadtxt(fh, dtype=np.float64, comments="#", ndmin=2)
+        except ValueError:
+            raise InputError(f"{path}: a spike line is not 'sender time_ms' numbers") from None
+    if data.size == 0:
+        return np.zeros(0), np.zeros(0)
+    if data.shape[1] != 2:
+        raise InputError(f"{path}: a spike line is not 'sender time_ms' numbers")
     return data[:, 0], data[:, 1]

@@ -117,9 +117,12 @@ def register_command(spec: CommandSpec, replace: bool = False) -> CommandSpec:
 def get_command(name: str) -> CommandSpec:
     """The registered :class:`CommandSpec` called ``name``; an unknown name is an ``InputError``
     that lists the registered ones (and says how a plugin registers one)."""
+    from infodyn.experiments.plugins import load_plugins
+
+    load_plugins()  # a plugin's commands (once a process)
     if name not in COMMANDS:
         raise InputError(
             f"unknown command {name!r}; choose one of {sorted(COMMANDS)} (a command of your own "
-            "is registered by a plugin: INFODYN_PLUGINS=your.module, docs/config.md)"
+            "is registered by a plugin: INFODYN_PLUGINS=your.module, docs/scale.md#plugins)"
         )
     return COMMANDS[name]

@@ -353,6 +353,9 @@ def default_config_toml(name: str, overrides: dict[str, Any] | None = None) -> s
 def detect_command(data: dict[str, Any], source: str = "config") -> CommandSpec:
     """The registered command a config is for: the one whose model accepts ``data``, else the
     one whose sections match best (its validation error is raised, naming the bad key)."""
+    from infodyn.experiments.plugins import load_plugins
+
+    load_plugins()  # a plugin's commands are candidates too
     if not COMMANDS:
         raise InputError("no commands are registered")
     best, best_score = None, -math.inf

@@ -226,7 +226,12 @@ def run_criticality(
             if size_fit.meaningful and dur_fit.meaningful and size_fit.alpha > 1:
                 with _warnings_of("crackling relation", caught):
                     crackle = crackling_relation(
-                        av, size_fit.alpha, dur_fit.alpha, d_min=int(dur_fit.xmin)
+                        av,
+                        size_fit.alpha,
+                        dur_fit.alpha,
+                        d_min=dur_fit.xmin,
+                        alpha_size_err=size_fit.sigma,
+                        alpha_duration_err=dur_fit.sigma,
                     )
         with _warnings_of("Fano factor", caught):
             fano = fano_factor(act)

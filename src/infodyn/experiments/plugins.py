@@ -18,9 +18,13 @@ ways to name plugins, both read by :func:`load_plugins`:
 
   (a ``"module:function"`` value is called after the import, with no arguments).
 
-:func:`load_plugins` runs when the command line starts (before it reads its arguments) and in a
-sweep worker before each point; each plugin is loaded once per process. A plugin that cannot be
-imported is one :class:`~infodyn.errors.InputError` naming it and where it was named.
+:func:`load_plugins` runs where what plugins register is looked up: the command registry
+(:func:`~infodyn.experiments.command_registry.get_command`, ``detect_command``: ``infodyn config``,
+``infodyn sweep`` and the Python ``run_sweep``), a train config's loss, and a sweep worker before
+each point; each plugin is loaded once per process. Other commands (``convert``, ``simulate``,
+``--help``) never load them, so a broken plugin does not stand in their way. A plugin that
+cannot be imported (or exits) is one :class:`~infodyn.errors.InputError` naming it and where
+it was named.
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ def load_plugins() -> list[str]:
                 obj()
         except InputError as exc:  # its own registration refused: say which plugin
             raise InputError(f"plugin {ref!r} (named by {where}): {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - any failure of a plugin is reported as one line
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - any failure is one line
             raise InputError(
                 f"plugin {ref!r} (named by {where}) could not be loaded: "
                 f"{type(exc).__name__}: {exc}"

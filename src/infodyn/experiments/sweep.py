@@ -91,8 +91,11 @@ def make_tasks(
     groups: dict[Any, list[SweepPoint]] = {}
     tasks: list[list[SweepPoint]] = []
     for p in points:
-        cfg = validate(model, p.config)  # a command's own config may say what batches
-        sig = cfg.batch_signature() if hasattr(cfg, "batch_signature") else batch_signature(cfg)
+        cfg = validate(model, p.config)  # a command's own config says what batches
+        if hasattr(cfg, "batch_signature"):
+            sig = cfg.batch_signature()
+        else:  # simulate's rules are simulate's (another config ran alone, or failed in them)
+            sig = batch_signature(cfg) if spec.name == "simulate" else None
         if sig is None:
             tasks.append([p])
         else:

@@ -70,6 +70,16 @@ class TrainingSection(Section):
     )
 
 
+def loss_of(entries: list[dict[str, Any]]) -> Any:
+    """The loss of ``[[loss]]`` tables (:func:`infodyn.learning.registry.build_loss`), with the
+    loss kinds of plugins (:mod:`infodyn.experiments.plugins`) loaded first."""
+    from infodyn.experiments.plugins import load_plugins
+    from infodyn.learning.registry import build_loss
+
+    load_plugins()
+    return build_loss(entries)
+
+
 class TrainConfig(Section):
     """The ``infodyn train`` config: ``[network]``, ``[task]``, ``[[loss]]`` terms (summed) and
     ``[training]``."""
@@ -86,8 +96,6 @@ class TrainConfig(Section):
     def section_errors(data: dict[str, Any]) -> str:
         """The errors of the free-form ``[network]``, ``[task]`` (given a network that builds)
         and ``[[loss]]``, in one line: read by :func:`validate` when the other sections fail."""
-        from infodyn.learning.registry import build_loss
-
         found = [network_errors(data)]
         network, task, loss = data.get("network", {}), data.get("task", {}), data.get("loss")
         try:
@@ -97,7 +105,7 @@ class TrainConfig(Section):
             found.append(str(exc))
         try:
             if isinstance(loss, list):  # (none given: the default, mse)
-                build_loss(loss)
+                loss_of(loss)
         except InputError as exc:
             found.append(f"[[loss]] {exc}" if not str(exc).startswith("[") else str(exc))
         return "; ".join(filter(None, found))
@@ -106,9 +114,7 @@ class TrainConfig(Section):
         return build_task(self.task, net)
 
     def build_loss(self):
-        from infodyn.learning.registry import build_loss
-
-        return build_loss(self.loss)
+        return loss_of(self.loss)
 
     def train_options(self, **overrides: Any) -> Any:
         """The :class:`~infodyn.learning.trainer.TrainOptions` of ``[training]`` (everything but

@@ -101,6 +101,11 @@ def _check_keys(
         f"{', '.join(sorted(known))}); remove it",
     )
     missing = [key for key in needed if key not in params]
+    require(  # (a missing V_th or tau_m was a bare KeyError)
+        not {"V_th", "tau_m"} & set(missing),
+        f"{what}: give {' and '.join(k for k in ('V_th', 'tau_m') if k in missing)} (the "
+        "network is built from them)",
+    )
     require(
         not missing,
         f"{what}: give {', '.join(missing)}: NEST's defaults of these (C_m = 250, E_L = V_m = "
