@@ -425,3 +425,28 @@ def test_a_step_too_coarse_for_filtered_noise_names_the_networks_dt():
     with pytest.raises(InputError, match=r"^\[network\] dt = 20 ms is too coarse .* dt <= 15 ms"):
         make_input(cfg(20.0), 3, 20.0)
     assert make_input(cfg(15.0), 3, 15.0).shape == (100, 3)  # the largest step it resolves
+
+
+def test_a_runs_config_json_reruns_it(tmp_path, capsys):
+    """A run's config.json (the resolved config it records) was refused as invalid TOML, so a
+    run could not be reproduced from its own record."""
+    import numpy as np
+
+    from infodyn.data import load_spikes
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        "[network]\nn_in = 4\nn_rec = 6\n[input]\nn_steps = 50\nrate_hz = 80.0\n"
+        "[simulation]\nengine = 'event'\n"
+    )
+    assert cli_in_process(["simulate", cfg, "--out", tmp_path / "a"], capsys)[0] == 0
+    record = tmp_path / "a" / "config.json"
+    assert cli_in_process(["simulate", record, "--out", tmp_path / "b"], capsys)[0] == 0
+    a, b = (load_spikes(tmp_path / run / "spikes.h5") for run in "ab")
+    assert a.n_spikes > 0 and np.array_equal(a.to_dense(), b.to_dense())
+    shown = cli_in_process(["config", "show", record], capsys)
+    assert shown[0] == 0 and "n_rec = 6" in shown[1]
+    other = tmp_path / "other.json"
+    other.write_text('{"network": {"n_rec": 6}}')
+    rc, _, err = cli_in_process(["simulate", other, "--out", tmp_path / "c"], capsys)
+    assert rc == 2 and "a JSON config must be a run's config.json" in err

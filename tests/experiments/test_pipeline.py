@@ -635,3 +635,21 @@ def test_the_headline_shows_the_decay_and_whether_m_is_meaningful_apart():
     assert head["network after training: r_k decay exponentially"] is True
     assert head["network after training: m meaningful (MR estimator)"] is False
     assert not any("(m meaningful)" in k for k in head)
+    # the estimator's "meaningful" beside slopes that do not decay, whose note says m is no
+    # branching ratio there: "yes" stood beside that note
+    stage["criticality"] = {"m": 0.18, "exponential_decay_plausible": False, "meaningful": True}
+    head = headline({"network": {"after_training": stage}})
+    assert head["network after training: m meaningful (MR estimator)"] is False
+
+
+def test_an_unresolved_m_is_a_note_with_its_reason():
+    """`demo --quick` printed "m not resolved" before and after training with no note: the
+    reason was in criticality.warnings alone."""
+    from infodyn.experiments.pipeline.analysis import criticality_notes
+
+    said = ["a bin note", "the slopes r_k are indistinguishable from 0: m is not reported"]
+    res = {"criticality": {"m": float("nan"), "warnings": said}}
+    assert criticality_notes(res, "before training") == [
+        "Network before training: m not resolved: the slopes r_k are indistinguishable from 0: "
+        "m is not reported"
+    ]

@@ -14,6 +14,7 @@ show`` and ``infodyn sweep`` work for each; adding one is a :func:`register_comm
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import tomllib
@@ -227,10 +228,16 @@ def make_input(
 
 
 def read_toml(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a TOML file, turning a missing or malformed file into one clear error."""
+    """Read a TOML file, turning a missing or malformed file into one clear error.
+
+    A run's ``config.json`` (the resolved config a run directory records, under its
+    ``"config"`` key) is read too, so that ``infodyn images RUN/config.json --out NEW`` reruns
+    a run (it was refused as invalid TOML)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such config file")
+    if path.suffix.lower() == ".json":
+        return _run_record_config(path)
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
@@ -242,6 +249,21 @@ def read_toml(path: str | os.PathLike) -> dict[str, Any]:
         raise InputError(f"{path}: cannot read config ({exc})") from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         raise InputError(f"{path}: invalid TOML ({exc})") from None
+
+
+def _run_record_config(path: Path) -> dict[str, Any]:
+    """The ``"config"`` table of a run directory's ``config.json`` (:func:`read_toml`)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read it as a run's config.json ({exc})") from None
+    config = record.get("config") if isinstance(record, dict) else None
+    if not isinstance(config, dict):
+        raise InputError(
+            f"{path}: a JSON config must be a run's config.json (its settings under 'config'); "
+            "write other configs as TOML"
+        )
+    return config  # (its nulls are unset optional keys, as the run had them)
 
 
 def validate(

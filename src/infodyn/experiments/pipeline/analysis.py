@@ -94,6 +94,8 @@ def criticality_analysis(z: np.ndarray, spikes: Any, net: Any, an: AnalysisSecti
                 fits_disagree=br.fits_disagree,
             )
             crit.update(m_uncorrected=plain.m, m_uncorrected_ci=list(plain.m_ci))
+            if not np.isfinite(plain.m):  # null in results.json with no reason said
+                crit["m_uncorrected_notes"] = sorted({str(w.message) for w in plain_said})[:3]
             nv = branching_ratio(counts, method="naive", n_boot=0)
             crit["m_naive"] = nv.m
             rk = np.asarray(br.r_k)
@@ -241,10 +243,16 @@ def analyse_responses(
 
 def criticality_notes(res: dict[str, Any], when: str) -> list[str]:
     """A note when the regression slopes do not decay exponentially (m is then no branching
-    ratio)."""
+    ratio), or when m was not resolved (with the first of its warnings)."""
     c = res["criticality"]
-    m = c.get("m")  # NaN when refused (silent, decays within a lag): another reason, said
-    if m is None or m != m or c.get("exponential_decay_plausible", True):  # in its warnings
+    m = c.get("m")  # NaN when refused (silent, decays within a lag): its first warning says why
+    if m is None or m != m:  # ("m not resolved" was printed with no reason in the notes)
+        said = c.get("branching_error") or c.get("warnings") or []
+        said = [said] if isinstance(said, str) else said
+        about_m = [w for w in said if "not reported" in w or "not resolved" in w]
+        why = (about_m or said or [None])[0]
+        return [f"Network {when}: m not resolved" + (f": {why}" if why else ".")]
+    if c.get("exponential_decay_plausible", True):
         return []
     return [
         f"Network {when}: the regression slopes r_k of the population activity do not decay "

@@ -57,7 +57,7 @@ class StimulusSection(Section):
 
     size: int = Field(4, ge=2, le=12, description="patch side (pixels); 2 size^2 ON/OFF inputs")
     n_stimuli: int = Field(8, ge=2, le=64, description="patches in the stimulus set (readouts)")
-    trial_ms: int = Field(200, ge=20, description="steps (ms) per trial")
+    trial_ms: int = Field(200, ge=20, description="trial length in ms (trial_ms / dt steps)")
     response_start_ms: int = Field(50, ge=0, description="start of the scored response window")
     base_rate_hz: float = Field(2.0, ge=0, description="ON/OFF channel rate at zero contrast")
     gain_hz: float = Field(60.0, ge=0, description="rate added at 2 s.d. of contrast (saturates)")
@@ -71,8 +71,8 @@ class StimulusSection(Section):
         0.0,
         ge=0,
         le=1,
-        description="fixational drift: probability per step that the gaze "
-        "moves one pixel (within size // 2 of the stimulus patch); 0: a still patch",
+        description="fixational drift: probability per time step ([network] dt) that the "
+        "gaze moves one pixel (within size // 2 of the stimulus patch); 0: a still patch",
     )
     seed: Seed = Field(1, description="seed of the patch pool and the stimulus choice")
 

@@ -86,7 +86,10 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         # two answers, each under its own label: "r_k decay exponentially (m meaningful)" showed
         # the decay's (True beside m = None, False beside a meaningful m)
         out[f"network {s}: r_k decay exponentially"] = c.get("exponential_decay_plausible")
-        out[f"network {s}: m meaningful (MR estimator)"] = c.get("meaningful")
+        meaningful = c.get("meaningful")  # the estimator's; not where r_k do not decay (the
+        if meaningful and c.get("exponential_decay_plausible") is False:  # note then says m is
+            meaningful = False  # no branching ratio: "yes" stood beside that note)
+        out[f"network {s}: m meaningful (MR estimator)"] = meaningful
         out[f"network {s}: autocorrelation time (ms)"] = c.get("tau_ms")
         out[f"network {s}: avalanche size exponent"] = c.get("alpha_sizes")
         out[f"network {s}: I(stimulus; readout decision) (bits)"] = decision_information(i)[0]
