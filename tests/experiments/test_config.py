@@ -446,6 +446,10 @@ def test_a_runs_config_json_reruns_it(tmp_path, capsys):
     assert a.n_spikes > 0 and np.array_equal(a.to_dense(), b.to_dense())
     shown = cli_in_process(["config", "show", record], capsys)
     assert shown[0] == 0 and "n_rec = 6" in shown[1]
+    train_record = tmp_path / "t.json"  # a record of another command: named, not key errors
+    train_record.write_text(json.dumps({"command": "train", "config": {"network": {}}}))
+    rc, _, err = cli_in_process(["simulate", train_record, "--out", tmp_path / "t"], capsys)
+    assert rc == 2 and "the record of an `infodyn train` run; rerun it with" in err, err
     other = tmp_path / "other.json"
     other.write_text('{"network": {"n_rec": 6}}')
     rc, _, err = cli_in_process(["simulate", other, "--out", tmp_path / "c"], capsys)

@@ -309,10 +309,25 @@ def with_overrides(cfg: BaseModel, updates: dict[str, Any], source: str = "optio
 
 
 def load_config(path: str | os.PathLike, model: type[BaseModel]) -> Any:
-    """Read and validate a TOML config file (its paths: :func:`check_config_paths`)."""
-    cfg = validate(model, read_toml(path), source=str(path))
+    """Read and validate a TOML config file, or a run's config.json (:func:`read_toml`; one of
+    another command is refused by name), and check its paths (:func:`check_config_paths`)."""
+    data = read_toml(path)
+    if Path(path).suffix.lower() == ".json":
+        made_by = json.loads(Path(path).read_text(encoding="utf-8")).get("command")
+        mine = [n for n, spec in COMMANDS.items() if spec.config == _reference(model)]
+        if isinstance(made_by, str) and mine and made_by not in mine:
+            raise InputError(
+                f"{path}: the record of an `infodyn {made_by}` run; rerun it with "
+                f"`infodyn {made_by}` (this is `infodyn {mine[0]}`)"
+            )
+    cfg = validate(model, data, source=str(path))
     check_config_paths(cfg, path)
     return cfg
+
+
+def _reference(model: type) -> str:
+    """``"module:Name"`` of a config model, as a :class:`CommandSpec` names it."""
+    return f"{model.__module__}:{model.__qualname__}"
 
 
 # ---------------------------------------------------------------------- resolved configs
