@@ -6,9 +6,11 @@ tracebacks (:mod:`infodyn.experiments.dask_teardown`)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from infodyn.errors import InputError
@@ -79,9 +81,6 @@ def scheduler_address(scheduler: str) -> str:
     scheduler file (the JSON that ``dask scheduler --scheduler-file F`` and dask-jobqueue's
     clusters write; a cluster's usual hand-off, which was read as an address and refused with
     "(ValueError)")."""
-    import json
-    from pathlib import Path
-
     path = Path(scheduler).expanduser()
     if not path.is_file():
         return scheduler
