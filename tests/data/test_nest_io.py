@@ -46,7 +46,7 @@ def test_events_dicts_and_their_bad_input():
     assert silent.n_units == 6 and silent.n_steps == 10 and silent.metadata["unit_ids"][0] == 5
     for bad, said in [
         ({"senders": [1, 2], "times": [1.0]}, "2 senders but 1 spike times"),
-        ({"senders": [], "times": []}, "NEST recorded no spikes; give senders="),
+        ({"senders": [], "times": []}, "NEST recorded no spikes; to read .* senders="),
         ({"senders": [1.5], "times": [1.0]}, "senders must be whole neuron ids"),
         ({"senders": [1], "times": [np.nan]}, "non-finite spike times"),
     ]:
@@ -92,3 +92,22 @@ def test_other_recorders_and_step_times_are_refused(tmp_path):
     crlf = tmp_path / "w-5-0.dat"
     crlf.write_bytes(HEAD.replace("\n", "\r\n").encode() + b"2\t3.000\r\n")
     assert load_spikes(crlf).times.tolist() == [3]
+
+
+def test_files_of_different_runs_and_bad_senders_are_refused(tmp_path):
+    """A folder reused with fewer threads kept the old run's other VP files, and they were
+    merged without a word (NEST writes each neuron in one VP's file); senders=["2", "10"]
+    sorted "10" before "2" and 1.5 was cut to 1."""
+    _dat(tmp_path / "r-7-0.dat", [(1, 1.0), (3, 2.0)])
+    _dat(tmp_path / "r-7-1.dat", [(2, 1.0)])
+    _dat(tmp_path / "r-7-2.dat", [(1, 9.0), (4, 9.5)])  # the old run's: neuron 1 again
+    with pytest.raises(InputError, match=r"neuron\(s\) \[1\] appear in more than one of the"):
+        load_spikes(tmp_path / "r-7-0.dat")
+    events = {"senders": [2, 10], "times": [1.0, 2.0]}
+    for bad in (["2", "10"], [1.5, 2.5]):
+        with pytest.raises(InputError, match="senders must be whole neuron ids"):
+            from_nest_events(events, senders=bad)
+    assert from_nest_events(events, senders=[2.0, 10.0]).metadata["unit_ids"] == [2, 10]
+    assert load_spikes((events,)).n_spikes == 2  # nest.GetStatus(recorder, "events")
+    with pytest.raises(InputError, match="2 NEST recorders' events: pass one"):
+        load_spikes((events, events))

@@ -12,11 +12,15 @@ from infodyn.cli.app import app
 @app.command()
 def convert(
     source: Path = typer.Argument(
-        ..., help="Spike file or recording: .h5, .npz, .nwb, a Kilosort/phy folder, or a Neo file."
+        ...,
+        help="Spike file or recording: .h5, .npz, .nwb, a Kilosort/phy folder, a NEST spike "
+        "recorder's .dat file, or a Neo file.",
     ),
     out: Path = typer.Argument(..., help="infodyn HDF5 spike file to write (.h5)."),
     dt: float = typer.Option(
-        None, "--dt", help="Bin in ms for spike times in seconds (default 1, or the NWB file's)."
+        None,
+        "--dt",
+        help="Bin in ms for spike times (seconds, or NEST's ms; default 1, or the NWB file's).",
     ),
     groups: str = typer.Option(
         "good", "--groups", help="phy cluster labels to keep, e.g. 'good,mua', or 'all'."

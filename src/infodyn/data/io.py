@@ -34,6 +34,12 @@ def load_spikes(
     ``groups``: phy cluster labels kept."""
     if isinstance(path, (str, bytes)) and not path:  # Path("") is "." (the working folder)
         raise InputError("an empty path: name a spike file or a recording folder")
+    if isinstance(path, list | tuple) and path and all(is_nest_events(e) for e in path):
+        if len(path) > 1:  # nest.GetStatus(recorders, "events"): a tuple, one per recorder
+            raise InputError(
+                f"{len(path)} NEST recorders' events: pass one recorder's (events[0], ...)"
+            )
+        path = path[0]  # GetStatus of one recorder: a tuple of one
     if is_nest_events(path) or _is_nest_path(path):  # NEST's spike recorder (before Neo, which
         # tried nine readers on its .dat files and blamed the file)
         if not (isinstance(groups, str) and groups == "good"):

@@ -63,7 +63,10 @@ def load_nest_spikes(
     processes (module docstring), into a :class:`~infodyn.data.SpikeTrain` of ``dt`` ms steps."""
     path = Path(path)
     files = _sibling_files(path)
-    columns = [_read_dat(f) for f in files]
+    columns = {path: _read_dat(path)}  # the file given first: its errors name it
+    columns.update({f: _read_dat(f) for f in files if f != path})
+    columns = [columns[f] for f in files]
+    _refuse_mixed_runs(path, files, [c[0] for c in columns])
     if len(files) > 1:
         warn_data(
             f"{path}: read with its {len(files) - 1} sibling file(s) of the other virtual "
@@ -112,12 +115,18 @@ def from_nest_events(
     if senders is None:
         if ids.size == 0:
             raise InputError(
-                f"{source}: NEST recorded no spikes; give senders= (the recorded neurons' ids) "
-                "to read them as silent units"
+                f"{source}: NEST recorded no spikes; to read its neurons as silent units, give "
+                "their ids in Python: infodyn.data.load_nest_spikes(path, senders=...) or "
+                "from_nest_events(events, senders=...)"
             )
         unit_ids = np.unique(ids)
     else:
-        unit_ids = np.unique(as_array(np.asarray(senders).reshape(-1), "senders")).astype(np.int64)
+        given = as_array(np.asarray(senders).reshape(-1), "senders")
+        if given.dtype.kind not in "iu" and not (  # "2" sorted after "10"; 1.5 was cut to 1
+            given.dtype.kind == "f" and np.all(given == np.round(given))
+        ):
+            raise InputError(f"senders must be whole neuron ids, got {given[:5].tolist()}")
+        unit_ids = np.unique(given).astype(np.int64)
         unknown = np.setdiff1d(ids, unit_ids)
         if unknown.size:
             raise InputError(
@@ -130,6 +139,23 @@ def from_nest_events(
     if files:
         meta["files"] = files
     return bin_trials([trial], int(unit_ids.size), dt, source=source, metadata=meta)
+
+
+def _refuse_mixed_runs(path: Path, files: list[Path], senders: list[np.ndarray]) -> None:
+    """Refuse a set of per-VP files in which a neuron appears in two: NEST writes each neuron's
+    spikes in its own virtual process's file, so those files come from different runs (a folder
+    reused with fewer threads kept the old run's other files, merged without a word)."""
+    if len(files) < 2:
+        return
+    ids = np.concatenate([np.unique(s) for s in senders])
+    shared, counts = np.unique(ids, return_counts=True)
+    twice = shared[counts > 1]
+    if twice.size:
+        raise InputError(
+            f"{path}: neuron(s) {twice[:5].astype(np.int64).tolist()} appear in more than one "
+            f"of the files {', '.join(f.name for f in files)}: NEST writes each neuron in one "
+            "virtual process's file, so these come from different runs; remove the stale ones"
+        )
 
 
 def _sibling_files(path: Path) -> list[Path]:
