@@ -92,8 +92,9 @@ def test_cli_writes_results_and_figures(tmp_path, cli):
     # the durations and the crackling relation were in results.json alone
     df, cr = av["duration_fit"], av["crackling"]
     said = {True: "consistent", False: "not within 2 SE"}[cr["consistent"]]
+    assert f"alpha_D = {df['alpha']:.3f} on {df['n_tail']} of {df['n']} durations" in proc.stdout
     assert (
-        f"alpha_D = {df['alpha']:.3f} on {df['n_tail']} of {df['n']} durations; crackling gamma "
+        f"crackling gamma "
         f"= {cr['gamma_fitted']:.3f} +- {cr['gamma_fitted_stderr']:.3f} fitted vs "
         f"{cr['gamma_predicted']:.3f} +- {cr['gamma_predicted_stderr']:.3f} from "
         f"(alpha_D - 1)/(alpha_S - 1): {said}"
@@ -290,3 +291,26 @@ def test_the_memory_refusal_names_the_commands_options(tmp_path, cli, monkeypatc
         "lower --n-boot or --kmax, or use --ci-method centred_percentile (no inner replicates)"
         in refused.stderr
     ), refused.stderr
+
+
+def test_the_durations_line_says_a_rejection_and_an_unknown_error():
+    """A bootstrap p of 0.02 was printed without saying it rejects the power law (p < 0.1), and
+    a missing standard error as "+- 0.000"."""
+    from infodyn.cli.criticality import _durations_line
+
+    fit = {"alpha": 1.9, "n_tail": 40, "n": 90, "p_value": 0.33, "comparisons": {}}
+    av = {
+        "duration_fit": fit,
+        "size_fit": {**fit, "p_value": 0.02},
+        "crackling": {
+            "gamma_fitted": 1.2,
+            "gamma_fitted_stderr": 0.1,
+            "gamma_predicted": 1.3,
+            "gamma_predicted_stderr": None,
+            "consistent": None,
+        },
+    }
+    line = _durations_line(av)
+    assert line.startswith("alpha_D = 1.900 on 40 of 90 durations; crackling gamma = 1.200 +- ")
+    assert "vs 1.300 +- n/a from (alpha_D - 1)/(alpha_S - 1): SE unknown" in line
+    assert line.endswith("power-law bootstrap p = 0.02 (sizes: rejected), 0.33 (durations)")

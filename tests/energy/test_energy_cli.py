@@ -358,3 +358,20 @@ def test_the_printed_peak_carries_its_bootstrap_spread():
     assert _peak_words(hc) == "C(T)/N peaks at T = 1.14"  # exact (or a run before it was kept)
     hc["peak_temperature_err"] = 0.1234
     assert _peak_words(hc) == "C(T)/N peaks at T = 1.14 +- 0.12 (block bootstrap)"
+
+
+def test_an_energy_run_reruns_from_its_config_json(energy_run, tmp_path, capsys):
+    """`infodyn energy RUN/config.json` went to Neo as a spike file (it read only .toml configs)
+    and failed on a missing .xdat file; `criticality` on it did the same."""
+    res, out = energy_run
+    assert (out / "config.json").exists()
+    rc, _, err = cli_in_process(
+        ["energy", out / "config.json", "--out", tmp_path / "again"], capsys
+    )
+    assert rc == 0, err
+    again = json.loads((tmp_path / "again" / "results.json").read_text())
+    assert again["heldout"] == pytest.approx(res["heldout"])
+    rc, _, err = cli_in_process(
+        ["criticality", out / "config.json", "--out", tmp_path / "c"], capsys
+    )
+    assert rc == 2 and "a JSON file is not a spike file" in err, err

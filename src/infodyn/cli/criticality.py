@@ -157,29 +157,40 @@ def _durations_line(av: dict) -> str:
     df, sf, cr = av.get("duration_fit") or {}, av.get("size_fit") or {}, av.get("crackling")
     if df.get("alpha") is None:
         return ""
-    parts = [f"alpha_D = {df['alpha']:.3f} on {df['n_tail']} of {df['n']} durations"]
+    parts = [f"alpha_D = {df['alpha']:.3f}{_verdict(df, 'durations')}"]
     if cr and cr.get("gamma_fitted") is not None and cr.get("gamma_predicted") is not None:
         verdict = {True: "consistent", False: "not within 2 SE", None: "SE unknown"}
+
+        def se(key: str) -> str:
+            return "n/a" if cr.get(key) is None else f"{cr[key]:.3f}"
+
         parts.append(
-            f"crackling gamma = {cr['gamma_fitted']:.3f} +- {cr['gamma_fitted_stderr'] or 0:.3f} "
-            f"fitted vs {cr['gamma_predicted']:.3f} +- {cr['gamma_predicted_stderr'] or 0:.3f} "
+            f"crackling gamma = {cr['gamma_fitted']:.3f} +- {se('gamma_fitted_stderr')} "
+            f"fitted vs {cr['gamma_predicted']:.3f} +- {se('gamma_predicted_stderr')} "
             f"from (alpha_D - 1)/(alpha_S - 1): {verdict[cr['consistent']]}"
         )
     p = {k: f.get("p_value") for k, f in (("sizes", sf), ("durations", df))}
     if any(v is not None for v in p.values()):  # --gof-bootstrap: p < 0.1 rejects the law
         parts.append(
             "power-law bootstrap p = "
-            + ", ".join(f"{v:.3g} ({k})" for k, v in p.items() if v is not None)
+            + ", ".join(
+                f"{v:.3g} ({k}{': rejected' if v < 0.1 else ''})"
+                for k, v in p.items()
+                if v is not None
+            )
         )
     return "; ".join(parts)
 
 
-def _verdict(size_fit: dict) -> str:
-    """What the likelihood ratios say of the size power law, for the summary line (an alpha_S
-    printed alone read as a power law where the exponential and lognormal were favoured)."""
+def _verdict(size_fit: dict, what: str = "sizes") -> str:
+    """What the likelihood ratios say of the size (or duration) power law, for the summary
+    line (an alpha_S printed alone read as a power law where the exponential and lognormal
+    were favoured)."""
     if not size_fit.get("comparisons") or not size_fit.get("n_tail"):  # no fit: alpha_S nan
-        return ""
-    tail = f" on {size_fit['n_tail']} of {size_fit['n']} sizes"
+        return (
+            f" on {size_fit['n_tail']} of {size_fit['n']} {what}" if size_fit.get("n_tail") else ""
+        )
+    tail = f" on {size_fit['n_tail']} of {size_fit['n']} {what}"
     against = {k: c for k, c in size_fit["comparisons"].items() if c["favored"] == k}
     if against:
         listed = " and ".join(f"{k} (p = {c['p']:.2g})" for k, c in against.items())

@@ -67,7 +67,7 @@ def energy(
         "max_units": max_units,
         "seed": seed,
     }
-    if spikes.suffix.lower() == ".toml":
+    if spikes.suffix.lower() in (".toml", ".json"):  # a config, or a run's config.json
         from infodyn.experiments.config import load_config, with_overrides
         from infodyn.experiments.energy_run import EnergyRunConfig
 

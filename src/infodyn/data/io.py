@@ -47,6 +47,11 @@ def load_spikes(
         if is_nest_events(path):
             return from_nest_events(path, dt=dt)
         return load_nest_spikes(path, dt=dt)
+    if isinstance(path, (str, bytes, os.PathLike)) and Path(os.fsdecode(path)).suffix == ".json":
+        raise InputError(  # Neo's readers were tried on it and blamed a missing .xdat file
+            f"{os.fsdecode(path)}: a JSON file is not a spike file (a run's config.json reruns "
+            "with the command that wrote it: infodyn simulate|train|energy|images RUN/config.json)"
+        )
     if is_recording(path):
         return load_recording(path, dt=dt, groups=groups)
     path = _spikes._existing_file(path)

@@ -315,7 +315,7 @@ def load_config(path: str | os.PathLike, model: type[BaseModel]) -> Any:
     if Path(path).suffix.lower() == ".json":
         made_by = json.loads(Path(path).read_text(encoding="utf-8")).get("command")
         mine = [n for n, spec in COMMANDS.items() if spec.config == _reference(model)]
-        if isinstance(made_by, str) and mine and made_by not in mine:
+        if made_by in COMMANDS and mine and made_by not in mine:  # (demo's record: images')
             raise InputError(
                 f"{path}: the record of an `infodyn {made_by}` run; rerun it with "
                 f"`infodyn {made_by}` (this is `infodyn {mine[0]}`)"
