@@ -237,7 +237,7 @@ def read_toml(path: str | os.PathLike) -> dict[str, Any]:
     if not path.exists():
         raise InputError(f"{path}: no such config file")
     if path.suffix.lower() == ".json":
-        return _run_record_config(path)
+        return _run_record(path)["config"]
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
@@ -251,8 +251,9 @@ def read_toml(path: str | os.PathLike) -> dict[str, Any]:
         raise InputError(f"{path}: invalid TOML ({exc})") from None
 
 
-def _run_record_config(path: Path) -> dict[str, Any]:
-    """The ``"config"`` table of a run directory's ``config.json`` (:func:`read_toml`)."""
+def _run_record(path: Path) -> dict[str, Any]:
+    """A run directory's ``config.json`` (:func:`read_toml`), checked to hold a ``"config"``
+    table (the settings; their nulls are unset optional keys, as the run had them)."""
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -263,7 +264,7 @@ def _run_record_config(path: Path) -> dict[str, Any]:
             f"{path}: a JSON config must be a run's config.json (its settings under 'config'); "
             "write other configs as TOML"
         )
-    return config  # (its nulls are unset optional keys, as the run had them)
+    return record
 
 
 def validate(
@@ -311,15 +312,18 @@ def with_overrides(cfg: BaseModel, updates: dict[str, Any], source: str = "optio
 def load_config(path: str | os.PathLike, model: type[BaseModel]) -> Any:
     """Read and validate a TOML config file, or a run's config.json (:func:`read_toml`; one of
     another command is refused by name), and check its paths (:func:`check_config_paths`)."""
-    data = read_toml(path)
-    if Path(path).suffix.lower() == ".json":
-        made_by = json.loads(Path(path).read_text(encoding="utf-8")).get("command")
+    if Path(path).suffix.lower() == ".json" and Path(path).exists():
+        record = _run_record(Path(path))
+        made_by = record.get("command")
         mine = [n for n, spec in COMMANDS.items() if spec.config == _reference(model)]
         if made_by in COMMANDS and mine and made_by not in mine:  # (demo's record: images')
             raise InputError(
                 f"{path}: the record of an `infodyn {made_by}` run; rerun it with "
                 f"`infodyn {made_by}` (this is `infodyn {mine[0]}`)"
             )
+        data = record["config"]
+    else:
+        data = read_toml(path)
     cfg = validate(model, data, source=str(path))
     check_config_paths(cfg, path)
     return cfg
