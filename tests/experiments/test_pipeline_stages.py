@@ -466,7 +466,10 @@ def test_no_oscillation_note_for_a_refused_estimate():
     from infodyn.experiments.pipeline.analysis import criticality_notes
 
     crit = {"m": float("nan"), "exponential_decay_plausible": False, "fraction_negative_r_k": 0}
-    assert criticality_notes({"criticality": crit}, "after training") == []
+    # (no oscillation said; that m was not resolved is, with its reason where one was warned)
+    assert criticality_notes({"criticality": crit}, "after training") == [
+        "Network after training: m not resolved."
+    ]
     crit["m"] = 0.4
     assert "do not decay" in criticality_notes({"criticality": crit}, "after training")[0]
 
