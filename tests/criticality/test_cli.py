@@ -314,3 +314,16 @@ def test_the_durations_line_says_a_rejection_and_an_unknown_error():
     assert line.startswith("alpha_D = 1.900 on 40 of 90 durations; crackling gamma = 1.200 +- ")
     assert "vs 1.300 +- n/a from (alpha_D - 1)/(alpha_S - 1): SE unknown" in line
     assert line.endswith("power-law bootstrap p = 0.02 (sizes: rejected), 0.33 (durations)")
+
+
+def test_an_unreported_m_is_said_so_on_the_summary_line(tmp_path, cli):
+    """"MR m = nan, tau = nan ms" stood beside the warning that m is not reported."""
+    raster = np.zeros((2000, 20), np.uint8)
+    raster[::97, 3] = 1  # sparse, uncorrelated: no m to estimate
+    raster[::89, 7] = 1
+    np.savez(tmp_path / "s.npz", raster=raster)
+    proc = cli("criticality", tmp_path / "s.npz", "--out", tmp_path / "run")
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert res["branching"]["mr"]["m"] is None
+    assert proc.stdout.startswith("MR m not reported (see the warnings); ")

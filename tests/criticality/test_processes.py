@@ -112,7 +112,8 @@ def _gw():
         (lambda C: C.population_activity(np.ones((1, 20)), dt=True), "dt must be a positive"),
         (lambda C: C.galton_watson_avalanches(20, m=True), "m must be a finite number"),
         (lambda C: C.simulate_branching_process(0.5, "1", 50), "h must be a finite number"),
-        (lambda C: C.avalanches(np.ones(20), threshold="a"), "threshold must be >= 0"),
+        (lambda C: C.avalanches(np.ones(20), threshold="a"), "threshold must be a finite num"),
+        (lambda C: C.avalanches(np.ones(20), threshold=True), "got True"),  # ">= 0": it is
         (lambda C: C.crackling_relation(_gw(), True, 2.0), "alpha_size must be a number"),
         (lambda C: C.crackling_relation("av", 1.5, 2.0), "av must be the Avalanches"),
         # results built by hand failed later, inside the estimators they were passed to

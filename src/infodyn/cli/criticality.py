@@ -124,11 +124,15 @@ def criticality(
         )
     mr = res["branching"]["mr"]
     sf = res["avalanches"]["size_fit"] or {}
-    m = "nan" if mr["m"] is None else f"{mr['m']:.4f}"
     tau = "nan" if mr["tau_ms"] is None else f"{mr['tau_ms']:.3g}"
+    branching = (  # "MR m = nan" stood beside the warning that m is not reported
+        "MR m not reported (see the warnings)"
+        if mr["m"] is None
+        else f"MR m = {mr['m']:.4f}, tau = {tau} ms"
+    )
     alpha = sf.get("alpha")
     typer.echo(
-        f"MR m = {m}, tau = {tau} ms; {res['avalanches']['n']} avalanches, "
+        f"{branching}; {res['avalanches']['n']} avalanches, "
         f"alpha_S = {'nan' if alpha is None else f'{alpha:.3f}'}{_verdict(sf)} -> {out}"
     )
     if more := _durations_line(res["avalanches"]):  # (they were in results.json alone)

@@ -55,7 +55,10 @@ def avalanches(activity: Any, threshold: float = 0.0, drop_edges: bool = True) -
     """
     drop_edges = require_flag("drop_edges", drop_edges)
     a, dt = as_counts(activity)
-    require(is_finite_number(threshold) and threshold >= 0, "threshold must be >= 0")
+    require(  # True was told "must be >= 0", which it is
+        is_finite_number(threshold) and threshold >= 0,
+        f"threshold must be a finite number >= 0 (counts a bin must exceed), got {threshold!r:.30}",
+    )
     n, t = a.shape
     require_memory(  # masks, excess and its cumulative sum: 10^7 bins took 0.55 GB
         48 * n * (t + 2),
