@@ -317,7 +317,7 @@ def test_the_durations_line_says_a_rejection_and_an_unknown_error():
 
 
 def test_an_unreported_m_is_said_so_on_the_summary_line(tmp_path, cli):
-    """"MR m = nan, tau = nan ms" stood beside the warning that m is not reported."""
+    """ "MR m = nan, tau = nan ms" stood beside the warning that m is not reported."""
     raster = np.zeros((2000, 20), np.uint8)
     raster[::97, 3] = 1  # sparse, uncorrelated: no m to estimate
     raster[::89, 7] = 1
