@@ -48,6 +48,7 @@ def test_events_dicts_and_their_bad_input():
         ({"senders": [1, 2], "times": [1.0]}, "2 senders but 1 spike times"),
         ({"senders": [], "times": []}, "NEST recorded no spikes; to read .* senders="),
         ({"senders": [1.5], "times": [1.0]}, "senders must be whole neuron ids"),
+        ({"senders": ["1"], "times": [1.0]}, "senders must be whole neuron ids"),  # TypeError
         ({"senders": [1], "times": [np.nan]}, "non-finite spike times"),
     ]:
         with pytest.raises(InputError, match=said):

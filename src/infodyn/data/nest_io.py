@@ -109,9 +109,7 @@ def from_nest_events(
     times = as_array(np.asarray(events["times"], dtype=np.float64).reshape(-1), f"{source} times")
     if ids.size != times.size:
         raise InputError(f"{source}: {ids.size} senders but {times.size} spike times")
-    if ids.size and (ids.dtype.kind not in "iu" and not np.all(ids == np.round(ids))):
-        raise InputError(f"{source}: senders must be whole neuron ids")
-    ids = ids.astype(np.int64)
+    ids = _whole_ids(ids, f"{source}: senders")
     if senders is None:
         if ids.size == 0:
             raise InputError(
@@ -121,12 +119,9 @@ def from_nest_events(
             )
         unit_ids = np.unique(ids)
     else:
-        given = as_array(np.asarray(senders).reshape(-1), "senders")
-        if given.dtype.kind not in "iu" and not (  # "2" sorted after "10"; 1.5 was cut to 1
-            given.dtype.kind == "f" and np.all(given == np.round(given))
-        ):
-            raise InputError(f"senders must be whole neuron ids, got {given[:5].tolist()}")
-        unit_ids = np.unique(given).astype(np.int64)
+        unit_ids = np.unique(
+            _whole_ids(as_array(np.asarray(senders).reshape(-1), "senders"), "senders")
+        )
         unknown = np.setdiff1d(ids, unit_ids)
         if unknown.size:
             raise InputError(
@@ -139,6 +134,16 @@ def from_nest_events(
     if files:
         meta["files"] = files
     return bin_trials([trial], int(unit_ids.size), dt, source=source, metadata=meta)
+
+
+def _whole_ids(ids: np.ndarray, name: str) -> np.ndarray:
+    """``ids`` as int64 neuron ids: integers, or floats of whole values (as NEST's ASCII files
+    give them); text ("2" sorted after "10"), fractions (1.5 was cut to 1) and booleans are
+    refused."""
+    whole = ids.dtype.kind in "iu" or (ids.dtype.kind == "f" and np.all(ids == np.round(ids)))
+    if not whole:
+        raise InputError(f"{name} must be whole neuron ids, got {ids[:5].tolist()}")
+    return ids.astype(np.int64)
 
 
 def _refuse_mixed_runs(path: Path, files: list[Path], senders: list[np.ndarray]) -> None:
