@@ -190,11 +190,11 @@ def _verdict(size_fit: dict, what: str = "sizes") -> str:
     """What the likelihood ratios say of the size (or duration) power law, for the summary
     line (an alpha_S printed alone read as a power law where the exponential and lognormal
     were favoured)."""
-    if not size_fit.get("comparisons") or not size_fit.get("n_tail"):  # no fit: alpha_S nan
-        return (
-            f" on {size_fit['n_tail']} of {size_fit['n']} {what}" if size_fit.get("n_tail") else ""
-        )
+    if not size_fit.get("n_tail"):  # no fit: alpha_S nan
+        return ""
     tail = f" on {size_fit['n_tail']} of {size_fit['n']} {what}"
+    if not size_fit.get("comparisons"):
+        return tail
     against = {k: c for k, c in size_fit["comparisons"].items() if c["favored"] == k}
     if against:
         listed = " and ".join(f"{k} (p = {c['p']:.2g})" for k, c in against.items())
