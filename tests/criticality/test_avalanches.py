@@ -42,6 +42,27 @@ def test_threshold_subtracts_per_bin():
     np.testing.assert_array_equal(av.durations, [1, 1])
 
 
+def test_a_fractional_threshold_rounds_each_size_once():
+    """Sizes were differences of one running sum of ``a - threshold``: 2.8999999999999995 for
+    a single bin of 3 events, and round-off growing with the trial's total."""
+    av = C.avalanches(np.array([0, 3, 0, 2, 5, 0]), threshold=0.1)
+    assert av.sizes.tolist() == [3 - 0.1, 7 - 0.1 * 2]
+    rng = np.random.default_rng(0)
+    a = rng.poisson(0.7, 200_000).astype(float)
+    a[:: 1000] = 0.0
+    sizes, run = [], None  # an independent loop: each run's events minus 0.3 a bin
+    for i, x in enumerate(a):
+        if x > 0.3:
+            run = [i, 0.0, 0] if run is None else run
+            run[1] += x
+            run[2] += 1
+        elif run is not None:
+            if run[0] > 0:  # a run from the first bin is incomplete
+                sizes.append(run[1] - 0.3 * run[2])
+            run = None
+    assert C.avalanches(a, threshold=0.3).sizes.tolist() == sizes
+
+
 def test_no_avalanche_warns():
     with pytest.warns(C.CriticalityWarning, match="no complete avalanche"):
         av = C.avalanches(np.ones(20))

@@ -69,6 +69,10 @@ def test_nest_files_that_cannot_be_read_say_why(tmp_path):
     broken.write_text(HEAD + "1\tnot-a-time\n")
     with pytest.raises(InputError, match="not 'sender time_ms' numbers"):
         load_spikes(broken)
+    cut = tmp_path / "c-3-0.dat"  # NEST writing "17\t13.5\n" got as far as "17\t13"
+    cut.write_text(HEAD + "3\t2.000\n17\t13")
+    with pytest.raises(InputError, match="last line has no line end, so it may be cut short"):
+        load_spikes(cut)
     with pytest.raises(InputError, match="groups .* NEST has none"):
         load_spikes(_dat(tmp_path / "ok-3-0.dat", [(1, 1.0)]), groups="all")
     other = tmp_path / "other.dat"  # not NEST's: still Neo's to try

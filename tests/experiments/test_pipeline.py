@@ -186,8 +186,10 @@ def test_overrides_and_defaults():
     for typo in ("4,x", "4,,8", "4,", ""):  # an empty item was dropped: "4,,8" ran as "4,8"
         with pytest.raises(ValueError, match="--sizes must be integers separated by commas"):
             pl.apply_overrides(pl.PipelineConfig(), sizes=typo)
-    with pytest.raises(InputError, match=r"^--sizes, --seed: \[images\] sizes must be patch"):
-        pl.apply_overrides(pl.PipelineConfig(), sizes="0", seed=0)  # it said "options: [images]"
+    with pytest.raises(InputError, match=r"^--sizes: \[images\] sizes must be patch"):
+        pl.apply_overrides(pl.PipelineConfig(), sizes="0", seed=0)  # not "--sizes, --seed:"
+    with pytest.raises(InputError, match=r"^--iterations: \[training.iterations\] Input should be"):
+        pl.apply_overrides(pl.PipelineConfig(), images=["camera"], iterations=-1, seed=0)
     assert pl.demo_config().images.sizes == [4, 8]
 
 
@@ -333,6 +335,22 @@ def test_the_network_stages_keep_the_order_they_ran(tmp_path, monkeypatch):
     assert list(res["network"]) == ["n_stimuli", "before_training", "training", "after_training"]
     stored = json.loads((tmp_path / "run" / "results.json").read_text())["network"]
     assert list(stored)[-3:] == ["before_training", "training", "after_training"]
+
+
+def test_figure_order_names_only_the_figures_written(tmp_path, monkeypatch):
+    """A run without the image stage listed the image figures of every size in its
+    results' figure_order, figures it never wrote."""
+    import infodyn.experiments.pipeline.run as prun
+
+    def stage(cfg, run, progress, resume):
+        (run.path / "figures").mkdir(exist_ok=True)
+        for name in ("network_rates", "network_before_raster"):
+            (run.path / "figures" / f"{name}.png").write_bytes(b"")
+        return {"notes": []}
+
+    monkeypatch.setattr(prun, "network_stage", stage)
+    res = prun.run_pipeline(validate(PipelineConfig, {"stages": ["network"]}), tmp_path / "r")
+    assert res["figure_order"] == ["network_rates", "network_before_raster"]
 
 
 def test_zero_iterations_is_noted_as_untrained(tmp_path, monkeypatch):

@@ -195,10 +195,21 @@ def test_default_gamma_is_the_documented_0_3():
     assert Constants.of(idn.network.LIF()).gamma == 0.3
 
 
-@pytest.mark.parametrize("bad", [dict(dt=0.0), dict(dt=-1.0), dict(n_ref=-1)])
-def test_zero_dt_and_negative_refractory_period_are_refused(bad):
+@pytest.mark.parametrize(
+    "bad", [dict(dt=0.0), dict(dt=-1.0), dict(n_ref=-1), dict(n_ref=2**24 + 1)]
+)
+def test_zero_dt_and_negative_or_huge_refractory_period_are_refused(bad):
+    """Above 2^24 steps the JAX engine's float32 count-down rounds (r - 1 == r from 2^25 on:
+    a unit never left its refractory period)."""
     with pytest.raises(InputError, match="invalid LIF config"):
         idn.network.LIF(**bad)
+
+
+def test_the_largest_refractory_period_counts_down_exactly_in_float32():
+    r = np.float32(2**24)
+    for _ in range(3):
+        r = np.maximum(r - np.float32(1.0), np.float32(0.0))
+    assert r == 2**24 - 3 and np.float32(2**25) - np.float32(1.0) == 2**25  # the stall beyond
 
 
 def test_every_unit_may_be_adaptive_and_k_in_may_reach_every_other_unit():

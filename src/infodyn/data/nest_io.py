@@ -205,4 +205,17 @@ def _read_dat(path: Path) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0), np.zeros(0)
     if data.shape[1] != 2:
         raise InputError(f"{path}: a spike line is not 'sender time_ms' numbers")
+    if not _ends_with_newline(path):  # "17\t13" of "17\t13.5\n" reads as a whole line
+        raise InputError(
+            f"{path}: its last line has no line end, so it may be cut short (NEST still "
+            "writing, or a truncated copy); wait for the run to finish, or end the line if "
+            "it is whole"
+        )
     return data[:, 0], data[:, 1]
+
+
+def _ends_with_newline(path: Path) -> bool:
+    """Whether the file's last byte ends a line (NEST ends every line it writes)."""
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) in (b"\n", b"\r")

@@ -132,7 +132,9 @@ class LIF(BaseModel):
     tau_m: float = Field(30.0, gt=0, description="membrane time constant in ms")
     tau_out: float = Field(30.0, gt=0, description="readout time constant in ms")
     v_th: float = Field(0.03, gt=0, description="spike threshold")
-    n_ref: int = Field(0, ge=0, description="refractory period in steps")
+    n_ref: int = Field(  # the JAX engine counts it down in float32: exact up to 2^24
+        0, ge=0, le=2**24, description="refractory period in steps (at most 2^24)"
+    )
     input_scaling: Literal["none", "one_minus_alpha"] = "none"
     readout_scaling: Literal["none", "one_minus_kappa"] = "none"
     surrogate: Literal["triangle", "fast_sigmoid", "arctan", "exponential"] = "triangle"

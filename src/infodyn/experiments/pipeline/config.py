@@ -14,6 +14,7 @@ from infodyn.data.binning import whole_bin_steps
 from infodyn.errors import InputError
 from infodyn.experiments.config import Section, Seed, build_network, network_errors, validate
 from infodyn.experiments.config_paths import PATH_FIELD
+from infodyn.experiments.dotted import set_dotted
 
 
 class ImagesSection(Section):
@@ -269,8 +270,9 @@ def apply_overrides(
             f"--iterations {iterations} with {why}: the network is trained for --iterations, "
             "and it is not trained at all; give one"
         )
+    changes: list[tuple[str, dict[str, Any]]] = []  # (option, {config key: value}) as typed
     if images:
-        data["images"]["images"] = list(images)
+        changes.append(("--image", {"images.images": list(images)}))
     if sizes is not None:
         if isinstance(sizes, str):
             try:
@@ -279,20 +281,16 @@ def apply_overrides(
                 raise InputError(
                     f"--sizes must be integers separated by commas, got {sizes!r}"
                 ) from None
-        data["images"]["sizes"] = list(sizes)
+        changes.append(("--sizes", {"images.sizes": list(sizes)}))
     if iterations is not None:
-        data["training"]["iterations"] = int(iterations)
+        changes.append(("--iterations", {"training.iterations": int(iterations)}))
     if train is not None:
-        data["training"]["enabled"] = bool(train)
+        changes.append(("--train" if train else "--no-train", {"training.enabled": bool(train)}))
     if seed is not None:
-        data["images"]["seed"] = data["training"]["seed"] = int(seed)
-        data["stimulus"]["seed"] = int(seed) + 1
-    given = {
-        "--image": images or None,
-        "--sizes": sizes,
-        "--iterations": iterations,
-        "--no-train": train,
-        "--seed": seed,
-    }  # an error names the options the user typed
-    source = ", ".join(name for name, value in given.items() if value is not None)
-    return validate(PipelineConfig, data, source=source or "options")
+        keys = {"images.seed": int(seed), "training.seed": int(seed), "stimulus.seed": seed + 1}
+        changes.append(("--seed", keys))
+    for option, keys in changes:  # validated one option at a time: an error names the option
+        for key, value in keys.items():  # that made the config invalid, not all of those typed
+            set_dotted(data, key, value, source=option)
+        cfg = validate(PipelineConfig, data, source=option)
+    return cfg

@@ -218,7 +218,8 @@ def _stages(
     results = {"headline": headline(results), **results}
     results["notes"] = notes
     results["figure_captions"] = captions(cfg.images.sizes)
-    results["figure_order"] = figure_order(cfg.images.sizes)
+    written = {p.stem for p in run.path.glob("figures/*.png")}  # stages switched off write none
+    results["figure_order"] = [n for n in figure_order(cfg.images.sizes) if n in written]
     results["sections"] = {
         "headline": "Key numbers",
         **{
