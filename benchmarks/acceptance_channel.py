@@ -6,7 +6,8 @@ the information objective, confidence intervals over seeds.
 
 Writes the run directory OUT (results.json, table.csv, figures/) and ``OUT.md`` (the markdown
 table) next to it (``benchmarks/results/channel.md`` for the default OUT, which is found from
-the repository root wherever the script runs). ``--quick`` is a smoke run with short training.
+the repository root wherever the script runs). ``--quick`` is a smoke run with short training;
+its default OUT is ``runs/acceptance_channel_quick`` (not the record).
 """
 
 from __future__ import annotations
@@ -153,7 +154,8 @@ def main() -> None:
     ap.add_argument(
         "--out",
         default=None,
-        help="run directory (default benchmarks/results/channel[_OBJECTIVE]; OUT.md beside it)",
+        help="run directory (default benchmarks/results/channel[_OBJECTIVE], with --quick "
+        "runs/acceptance_channel_quick; OUT.md beside it)",
     )
     ap.add_argument(
         "--objective", default="infomax", choices=["infomax", "bottleneck", "decorrelation"]
@@ -164,9 +166,12 @@ def main() -> None:
         help="rebuild the summary, figures and table from OUT/results.json",
     )
     args = ap.parse_args()
-    if args.out is None:
+    if args.out is None:  # a smoke run never replaces the record
+        here = Path(__file__).resolve().parent
         args.out = str(
-            Path(__file__).resolve().parent
+            here.parent / "runs" / "acceptance_channel_quick"
+            if args.quick
+            else here
             / "results"
             / ("channel" + ("" if args.objective == "infomax" else f"_{args.objective}"))
         )

@@ -10,8 +10,10 @@
   toward ``1 - h/r0`` (driven branching process at a fixed rate, Zierenberg et al. 2018).
 
 Each run writes ``benchmarks/results/acceptance_learning_<name>.json`` and a figure
-``benchmarks/results/acceptance_learning_<name>.png``; ``--summary`` rewrites
-``benchmarks/results/acceptance_learning.md`` from the JSON files present.
+``benchmarks/results/acceptance_learning_<name>.png`` and rewrites
+``benchmarks/results/acceptance_learning.md`` from the JSON files present (``--summary`` only
+rewrites the ``.md``). ``--out DIR`` writes all of these into DIR instead: use one for trial runs
+(a short run into the default folder replaces the record).
 
 Run (from the repository root), for example::
 
@@ -25,13 +27,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from harness import machine
 
 OUT = Path(__file__).resolve().parent / "results"
 COMMAND = ".venv/bin/python benchmarks/acceptance_learning.py"
@@ -41,7 +43,7 @@ def _save(name: str, result: dict, fig) -> None:
     from infodyn.atomic import write_json
 
     OUT.mkdir(parents=True, exist_ok=True)
-    result["machine"] = f"{platform.machine()}, shared 2-core machine under load"
+    result["machine"] = machine()
     result["command"] = " ".join([COMMAND, *sys.argv[1:]])
     write_json(OUT / f"acceptance_learning_{name}.json", result)
     fig.savefig(OUT / f"acceptance_learning_{name}.png", dpi=100, bbox_inches="tight")
@@ -499,8 +501,8 @@ def summary() -> None:
     lines = [
         "# Acceptance runs: learning (issue 3)",
         "",
-        "Produced by `benchmarks/acceptance_learning.py` on a shared 2-core machine under "
-        "heavy load; runs were cut by a wall-clock limit where noted.",
+        "Produced by `benchmarks/acceptance_learning.py` (each run's machine and load are in "
+        "its JSON); runs were cut by a wall-clock limit where noted.",
         "",
     ]
     lines += (
@@ -569,6 +571,7 @@ def summary() -> None:
 
 
 def main() -> None:
+    global OUT  # --out: the folder every writer and reader of this script uses
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", nargs="?", choices=["pattern", "evidence", "critical"])
     ap.add_argument("--iterations", type=int, default=300)
@@ -616,8 +619,12 @@ def main() -> None:
         help="evidence: learning-rate factor of w_rec (published units: 1 - alpha)",
     )
     ap.add_argument("--clip-norm", type=float, default=0.0, help="evidence: 0 = no clipping")
-    ap.add_argument("--summary", action="store_true")
+    ap.add_argument("--summary", action="store_true", help="only rewrite the markdown record")
+    ap.add_argument("--out", type=Path, default=OUT, help="folder of the result files")
     args = ap.parse_args()
+    if not (args.run or args.summary):
+        ap.error("give a run (pattern, evidence or critical) or --summary")
+    OUT = args.out
     warnings.simplefilter("ignore")
     if args.run == "pattern":
         run_pattern(args.iterations, args.max_minutes, args.seed)

@@ -43,7 +43,10 @@ only measures the latest checkpoint and writes the record, ``--prototype`` only 
 untrained network (one JSON line: sweeps of ``--rec-scale``, ``--h``, ``--inh-factor``), and
 ``--save-spikes F.h5`` also writes the measured trials as an infodyn spike file. Results:
 ``benchmarks/results/<record>.json``, ``.md`` and ``<record>_*.png`` (``--record``, default
-``acceptance_scale``); helpers in ``acceptance_scale_tools.py``.
+``acceptance_scale``; ``--out`` another folder: use one for trial runs); ``--summary`` only
+rewrites ``<record>.md`` from its JSON and ``<record>_notes.md``. A ``.md`` this script did not
+write (the older records, edited by hand) is kept unless ``--force``. Helpers in
+``acceptance_scale_tools.py``.
 
 Run (from the repository root; the command of the recorded run is in the record)::
 
@@ -55,7 +58,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 import warnings
@@ -63,6 +65,7 @@ from pathlib import Path
 
 import acceptance_scale_tools as tools
 from acceptance_scale_tools import aval_rows, fmt
+from harness import machine
 
 OUT = Path(__file__).resolve().parent / "results"
 COMMAND = ".venv/bin/python benchmarks/acceptance_scale.py"
@@ -136,9 +139,21 @@ def train(net, task, params, a, loss, run: Path, minutes: float):
     return tr, tr.state.iteration < a.iterations, sched
 
 
-def summary(record: str, notes: str = "", out: Path = OUT) -> None:
+#: the first line of every ``<record>.md`` this script writes: one without it (a record written
+#: by hand, or by an older version of this script from other keys) is not overwritten
+MARK = "<!-- written by benchmarks/acceptance_scale.py from {record}.json (+ {record}_notes.md) -->"
+
+
+def summary(record: str, notes: str = "", out: Path = OUT, force: bool = False) -> None:
     """Write ``<record>.md`` from ``<record>.json`` in ``out`` (``record``: e.g.
-    ``acceptance_scale``)."""
+    ``acceptance_scale``); an existing ``.md`` without :data:`MARK` is kept unless ``force``."""
+    md = out / f"{record}.md"
+    mark = MARK.format(record=record)
+    if md.exists() and not force and md.read_text().split("\n", 1)[0] != mark:
+        raise SystemExit(
+            f"{md} was not written by this script (its first line is not this script's mark): "
+            "kept; rerun with --force to replace it"
+        )
     r = json.loads((out / f"{record}.json").read_text())
     a = r["setup"]
     init = (
@@ -148,6 +163,7 @@ def summary(record: str, notes: str = "", out: Path = OUT) -> None:
         else "uniform initial state"
     )
     lines = [
+        mark,
         f"# Acceptance experiment (issue 13): a trained {a['n']:,}-unit sparse network near "
         "criticality",
         "",
@@ -205,7 +221,7 @@ def summary(record: str, notes: str = "", out: Path = OUT) -> None:
     ]
     if notes:
         lines += [notes, ""]
-    (out / f"{record}.md").write_text("\n".join(lines))
+    md.write_text("\n".join(lines))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -257,6 +273,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--measure", action="store_true", help="only measure the latest checkpoint")
     ap.add_argument("--summary", action="store_true", help="only rewrite the markdown record")
+    ap.add_argument("--force", action="store_true", help="replace a .md not written by this script")
     ap.add_argument("--prototype", action="store_true", help="only measure the untrained network")
     ap.add_argument("--record", default="acceptance_scale", help="name of the result files")
     ap.add_argument("--out", default=str(OUT), help="folder of the result files")
@@ -265,11 +282,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> None:
-    a = parser().parse_args(argv)
+    ap = parser()
+    a = ap.parse_args(argv)
+    if not 0 <= a.discard < a.trial_steps:
+        ap.error(f"--discard {a.discard} must be >= 0 and below --trial-steps {a.trial_steps}")
     out = Path(a.out)
+    notes = out / f"{a.record}_notes.md"
     if a.summary:
-        notes = out / f"{a.record}_notes.md"
-        summary(a.record, notes.read_text() if notes.exists() else "", out)
+        summary(a.record, notes.read_text() if notes.exists() else "", out, a.force)
         return
     warnings.simplefilter("ignore")
     from infodyn.atomic import write_json
@@ -366,10 +386,14 @@ def main(argv=None) -> None:
         "history": [{k: r[k] for k in HISTORY_KEYS if k in r} for r in hist],
         "targets_met": verdict,
         "minutes_this_call": (time.time() - t_start) / 60,
-        "machine": f"{platform.machine()}, shared 2-core machine under heavy load",
+        "machine": machine(),
         "command": " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])]),
     }
     write_json(out / f"{a.record}.json", result)
+    try:
+        summary(a.record, notes.read_text() if notes.exists() else "", out, a.force)
+    except SystemExit as kept:  # the JSON and figures are written: say why the .md is not
+        print(kept, flush=True)
     if a.save_spikes:
         meta = {k: result[k] for k in ("setup", "h_hz", "iterations")} | {
             "rate_hz": after["rate_hz"],

@@ -223,9 +223,19 @@ def measure(net, task, params, a, seed=123):
     step_sub = counts(trials, a.trial_steps, units=sub, discard=a.discard)
     iei = step_sub.size / max(1, step_sub.sum())  # mean inter-event interval (steps)
     b = max(1, int(round(iei)))
-    out["avalanches_subsampled"], av_sub = avalanche_stats(
-        counts(trials, a.trial_steps, units=sub, discard=a.discard, bin_steps=b), b * net.dt
-    )
+    if 2 * b <= n_kept:
+        out["avalanches_subsampled"], av_sub = avalanche_stats(
+            counts(trials, a.trial_steps, units=sub, discard=a.discard, bin_steps=b), b * net.dt
+        )
+    else:  # a near-silent subsample: its bin would be longer than half of each trial
+        out["avalanches_subsampled"], av_sub = (
+            {
+                "error": f"the subsample's mean inter-event interval ({iei:.0f} steps) leaves "
+                f"fewer than two bins in the {n_kept} analysed steps of a trial",
+                "bin_ms": b * net.dt,
+            },
+            None,
+        )
     out["avalanches_subsampled"]["n_units"] = a.subsample
     out["avalanches_full"], av_full = avalanche_stats(full, net.dt)
     out["seconds"] = time.time() - t0
@@ -269,11 +279,12 @@ def figures(before, after, hist, r0, prefix):
             continue
         t, u = raw["trials"][0]
         start = raw["discard"]  # the window of the population activity beside it
-        sel = (t >= start) & (t < start + 1000) & (u < 2000)
+        span = min(1000, raw["act"].shape[1] * raw["bin_steps"])  # (shorter trials: all)
+        sel = (t >= start) & (t < start + span) & (u < 2000)
         ax[0, col].plot(t[sel], u[sel], ".", ms=1.5, mew=0, color=colours[name])
-        ax[0, col].set_xlim(start, start + 1000)
+        ax[0, col].set_xlim(start, start + span)
         ax[0, col].set_ylim(0, 2000)
-        n_bins = 1000 // raw["bin_steps"]
+        n_bins = span // raw["bin_steps"]
         steps = start + raw["bin_steps"] * np.arange(n_bins)
         ax[0, 2].plot(steps, raw["act"][0][:n_bins], lw=0.6, color=colours[name], label=name)
         rates = raw.get("trial_rates_hz", [])

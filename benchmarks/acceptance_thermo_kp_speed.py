@@ -17,6 +17,9 @@ difference. The Hessian spectra behind the diagnosis are in the record (acceptan
 
     PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo_kp_speed.py images --size 6
     PYTHONPATH=src .venv/bin/python benchmarks/acceptance_thermo_kp_speed.py network --N 80
+
+Each run is merged into ``benchmarks/results/acceptance_thermo_kp_speed.json`` under its data's
+name, replacing a recorded run of the same data; ``--out F.json`` merges into another file.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import argparse
 import json
 import os
 import time
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -162,6 +166,13 @@ def main() -> None:
     ap.add_argument("--label", default="lif_mpred=0.9")
     ap.add_argument("--tol", type=float, default=1e-5)
     ap.add_argument("--maxiter", type=int, default=3000)
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=OUT / "acceptance_thermo_kp_speed.json",
+        help="JSON file the run is merged into, under its data's name (default: the record; "
+        "use another file for trial runs)",
+    )
     a = ap.parse_args()
     X, name = _data(a.kind, a.size, a.N, a.label)
     method = "mpf" if a.kind == "images" else "pl"
@@ -175,7 +186,7 @@ def main() -> None:
         **run(X, method, a.tol, a.maxiter, 1e-3),
     }
     res["load_average"] = list(os.getloadavg())
-    f = OUT / "acceptance_thermo_kp_speed.json"
+    f = a.out
     allres = json.loads(f.read_text()) if f.exists() else {}
     allres[name] = res
     f.write_text(json.dumps(allres, indent=1))

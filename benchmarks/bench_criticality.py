@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_criticality.py [--trials 10] [--steps 100000]
         [--avalanches 100000] [--kmax 250] [--n-boot 100] [--repeats 3] [--peer-repeats 1]
+        [--only mr|powerlaw] [--json FILE]
 
 Both sides do the same work on the same data, one thread each (BLAS/Numba), after a warm-up
 call that compiles Numba code (mrestimator uses Numba too):

@@ -2,6 +2,9 @@
 objective), exact log Z at n = 24, Gibbs sampling throughput (Numba vs vectorised NumPy).
 
     .venv/bin/python benchmarks/bench_energy.py [--repeats 3] [--samples 100000] [--maxiter 100]
+        [--maxiter-large 20] [--sizes 64,256]
+
+``--sizes``: the unit counts of the MPF fits and of the Gibbs sampling rows.
 
 Every implementation runs on one thread (BLAS and XLA), so the ratios compare the code, not
 the thread pools.
@@ -166,7 +169,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=100_000)
     ap.add_argument("--maxiter", type=int, default=100, help="L-BFGS iterations, n <= 64")
     ap.add_argument("--maxiter-large", type=int, default=20, help="L-BFGS iterations, n > 64")
-    ap.add_argument("--sizes", default="64,256")
+    ap.add_argument("--sizes", default="64,256", help="units of the MPF and Gibbs rows")
     args = ap.parse_args()
     jax.config.update("jax_enable_x64", False)
     print(f"jax {jax.__version__}, {os.cpu_count()} CPUs, devices {jax.devices()}")
@@ -180,7 +183,7 @@ def main() -> None:
             print(row, flush=True)
     for row in bench_log_z(24, args.repeats):
         print(row, flush=True)
-    for n in (64, 256):
+    for n in (int(s) for s in args.sizes.split(",")):
         for row in bench_gibbs(n, args.repeats):
             print(row, flush=True)
     print(

@@ -81,11 +81,16 @@ def main() -> None:
     warnings.simplefilter("ignore")
 
     import dit
-    import hoi
     import jax.numpy as jnp
     from dit.pid import PID_BROJA, PID_WB
-    from hoi.core import get_mi
-    from hoi.metrics import TC, Oinfo
+
+    try:  # the bench extra (pip install -e '.[bench]'); without it, dit and infodyn alone
+        import hoi
+        from hoi.core import get_mi
+        from hoi.metrics import TC, Oinfo
+    except ImportError:
+        hoi = None
+        print("hoi is not installed (pip install -e '.[bench]'): its columns are '-'\n")
 
     import infodyn.information as info
 
@@ -113,8 +118,8 @@ def main() -> None:
             ]
         )
 
-    t_hoi_o, hoi_o_val = _time(hoi_o, max(rep // 2, 2))
-    t_hoi_tc, hoi_tc_val = _time(hoi_tc, max(rep // 2, 2))
+    t_hoi_o, hoi_o_val = _time(hoi_o, max(rep // 2, 2)) if hoi else (None, None)
+    t_hoi_tc, hoi_tc_val = _time(hoi_tc, max(rep // 2, 2)) if hoi else (None, None)
     rows.append(
         ("O-information, 12 binary units, 1e5 samples", t_o, dit_o, t_hoi_o, ours_o, hoi_o_val)
     )
@@ -131,13 +136,17 @@ def main() -> None:
 
     # ------------------------------------------------ MI between binary words
     rng = np.random.default_rng(1)
-    mi_bin = get_mi("binning")
+    mi_bin = get_mi("binning") if hoi else None
     for units in (8, 64):
         a = (rng.random((100_000, units)) < 0.05).astype(np.int64)
         b = a ^ (rng.random(a.shape) < 0.02)
         t_mi, ours_mi = _time(lambda a=a, b=b: info.mutual_information(a, b), rep)
         ja, jb = jnp.asarray(a.T), jnp.asarray(b.T)
-        t_hoi_mi, hoi_mi = _time(lambda ja=ja, jb=jb: float(mi_bin(ja, jb)), max(rep // 2, 2))
+        t_hoi_mi, hoi_mi = (
+            _time(lambda ja=ja, jb=jb: float(mi_bin(ja, jb)), max(rep // 2, 2))
+            if hoi
+            else (None, None)
+        )
         if 2 * units <= 64:
             dit_mi = dit_timed(
                 np.hstack([a, b]),
@@ -175,7 +184,7 @@ def main() -> None:
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
         f"(shared and loaded while measured); python {platform.python_version()}, "
-        f"dit {dit.__version__}, hoi {hoi.__version__}"
+        f"dit {dit.__version__}, hoi {hoi.__version__ if hoi else 'not installed'}"
     )
     print()
     print(

@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--in-scale", type=float, default=2.0)
     p.add_argument("--rec-scale", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=3, help="runs per simulator (>= 3: medians)")
     p.add_argument("--timeout", type=float, default=1800.0, help="per simulator (s)")
     p.add_argument("--only", nargs="*", choices=[r.key for r in RUNNERS], help="subset to run")
     p.add_argument("--write", action="store_true", help="write the table to RESULTS.md")

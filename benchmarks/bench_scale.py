@@ -298,7 +298,8 @@ def merge(paths, records: list[dict], jax_rec: dict | None) -> tuple[list[dict],
 
 def header(args, loads: tuple[str, str]) -> str:
     return (
-        f"T = {args.n_steps:,} steps of dt = 1 ms (10 s at the default), batch 1, one thread per "
+        f"T = {args.n_steps:,} steps of dt = 1 ms ({args.n_steps / 1000:g} s), batch 1, one "
+        "thread per "
         f"simulator, medians of {args.repeats} repeats ({args.repeats_large} at N = 10^5"
         f"{f', NEST {args.nest_repeats}' if args.nest_repeats else ''}). "
         f"Machine: {platform.machine()} {os.cpu_count()} cores shared with other engineers "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -77,6 +78,11 @@ def load_average() -> str:
         return " / ".join(f"{v:.1f}" for v in os.getloadavg())
     except OSError:
         return "n/a"
+
+
+def machine() -> str:
+    """This machine for a record: architecture, cores and load now (not assumed)."""
+    return f"{platform.machine()}, {os.cpu_count()} cores, load average {load_average()}"
 
 
 def write_block(

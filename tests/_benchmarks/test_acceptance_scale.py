@@ -9,6 +9,8 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -30,6 +32,8 @@ def test_tiny_record_with_both_branching_metrics(monkeypatch, tmp_path, capsys):
     mod.main([*common, "--iterations", "2"])
     record = json.loads((tmp_path / "out" / "tiny.json").read_text())
     assert record["iterations"] == 2 and not record["stopped_by_time_limit"]
+    md = tmp_path / "out" / "tiny.md"  # a run writes its markdown record too (it did not)
+    assert md.read_text().startswith(mod.MARK.format(record="tiny") + "\n")
     for row in record["history"]:
         assert set(mod.HISTORY_KEYS) <= set(row)
         for key in ("branching", "branching_mr"):  # a number, or None (JSON's NaN)
@@ -46,3 +50,11 @@ def test_tiny_record_with_both_branching_metrics(monkeypatch, tmp_path, capsys):
     text = (tmp_path / "out" / "tiny.md").read_text()
     assert "| rate (Hz) |" in text and "naive and MR m of each training sequence" in text
     assert not (ROOT / "benchmarks" / "results" / "tiny.json").exists()
+    md.write_text("# a record edited by hand\n")  # --summary rewrote it from the JSON's keys
+    with pytest.raises(SystemExit, match="not written by this script"):
+        mod.main([*common, "--summary"])
+    assert md.read_text() == "# a record edited by hand\n"
+    mod.main([*common, "--summary", "--force"])
+    assert md.read_text() == text
+    with pytest.raises(SystemExit):  # no step left to analyse
+        mod.main([*common, "--discard", "1500"])  # (the last --discard counts)

@@ -62,6 +62,13 @@ def test_symbols_up_to_the_limit_are_exact():
     assert float(mutual_information(x, np.array([0, 1, 0, 1] * 5))) == pytest.approx(1.0)
 
 
+def test_the_symbol_limit_is_exact():
+    """2^62 + 1 compared as a float was 2^62 and passed the check of symbols above 2^62."""
+    for just_above in (np.array([0, 2**62 + 1]), np.array([0, 2**62 + 1], dtype=np.uint64)):
+        with pytest.raises(InputError, match="symbols above 2\\^62"):
+            entropy(just_above)
+
+
 def test_float_integers_accepted():
     x = np.array([0.0, 1.0, 1.0, 0.0])
     assert float(entropy(x)) == pytest.approx(1.0)

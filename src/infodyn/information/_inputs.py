@@ -89,7 +89,7 @@ MAX_SYMBOL = 2**62
 
 
 def _check_largest(a: np.ndarray, name: str) -> None:
-    if float(a.max()) > MAX_SYMBOL:
+    if a.max().item() > MAX_SYMBOL:  # Python compares int and float exactly (float() rounds)
         raise InputError(
             f"{name} holds symbols above 2^62; symbols are labels: relabel them, e.g. "
             f"np.unique({name}, return_inverse=True)[1]"
