@@ -186,6 +186,7 @@ def test_trials_partial_last_bin_unsorted_and_bad_trials(tmp_path):
         (1, 5),
         (2, 5),
     ]
+    assert spikes.metadata["trial_starts_s"] == [0.02, 0.0, 0.01]  # by row: trial ids (lost)
     path = _foreign_file(tmp_path / "o.nwb", times, trials=[(0.0, 0.02), (0.01, 0.03)])
     with pytest.raises(InputError, match="overlap"):
         load_nwb_spikes(path, dt=1.0)

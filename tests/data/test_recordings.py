@@ -14,7 +14,7 @@ import pytest
 import quantities as pq
 from faultkit import cli_subprocess
 
-from infodyn.data import SpikeTrain, load_spikes
+from infodyn.data import DataWarning, SpikeTrain, load_spikes
 from infodyn.errors import InputError
 
 RATE = 30000.0  # samples per second of the phy recordings
@@ -71,9 +71,11 @@ def _expected(ids, n_steps=100, dt=1.0):
 
 def test_phy_folder_good_units_by_default(tmp_path):
     folder = _write_phy(tmp_path / "ks", PHY_SPIKES, PHY_LABELS, dt_ms=1.0)
-    s = load_spikes(folder)
+    with pytest.warns(DataWarning, match=r"1 cluster\(s\) labelled good in cluster_group.tsv "):
+        s = load_spikes(folder)  # cluster 30 left the population without a word
     _same(s, _expected([3, 12]))
     assert s.metadata["unit_ids"] == [3, 12] and s.metadata["sample_rate"] == RATE
+    assert s.metadata["silent_labelled_clusters"] == [30]
     _same(load_spikes(folder, groups=("good", "mua")), _expected([3, 7, 12]))
     _same(load_spikes(folder, groups="good,mua"), _expected([3, 7, 12]))
     _same(load_spikes(folder, groups="all"), _expected([3, 7, 12, 20]))
@@ -424,6 +426,27 @@ def test_pynapple_spikes_on_an_interval_end_are_kept_and_others_counted():
     with pytest.warns(UserWarning, match="9 spikes lie outside every trial"):
         got = from_tsgroup(twelve, dt=1.0, epochs=nap.IntervalSet([0.0], [2.0]))
     assert got.n_spikes == 3 and got.metadata["binning"]["dropped_outside_trials"] == 9
+
+
+def test_pynapple_trial_starts_are_kept_and_an_inferred_support_is_named():
+    """A TsGroup made without a time support has one inferred from its units' spike spans:
+    two units with disjoint spans became two trials, each starting at a spike, with no word;
+    and no reader kept its trials' starts."""
+    group = nap.TsGroup({1: nap.Ts(t=np.array([5.002, 5.05])), 2: nap.Ts(t=np.array([5.2, 5.3]))})
+    with pytest.warns(DataWarning, match="2 intervals each start and end at a spike"):
+        got = load_spikes(group)
+    assert got.n_trials == 2 and got.metadata["trial_starts_s"] == [5.002, 5.2]
+    span = nap.IntervalSet([5.0, 6.0], [5.5, 6.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a support the user gave: no warning
+        got = load_spikes(nap.TsGroup(group.data, time_support=span))
+    assert got.metadata["trial_starts_s"] == [5.0, 6.0]
+    assert (
+        "trial_starts_s"
+        not in load_spikes(
+            nap.TsGroup(group.data, time_support=nap.IntervalSet([0.0], [6.0]))
+        ).metadata
+    )
 
 
 # ---------------------------------------------------------------------- infodyn convert

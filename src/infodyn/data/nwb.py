@@ -41,6 +41,7 @@ from infodyn.data.timebins import (
     check_dt,
     check_span,
     repeated_spikes,
+    trial_starts,
     warn_binning,
 )
 from infodyn.data.units import unit_subset
@@ -264,6 +265,12 @@ def load_nwb_spikes(
         metadata.setdefault("nwb_binning", {})["trial_steps_range"] = [min(lengths), n_steps]
     if not np.array_equal(ids, np.arange(ids.size)):
         metadata["nwb_unit_ids"] = ids.tolist()
+    row_starts = np.empty_like(starts)  # trial r is row r of the trials table
+    row_starts[order] = starts
+    metadata.pop("trial_starts_s", None)  # (a train saved after another read: not this file's)
+    own_starts = trial_starts(row_starts, n_steps, dt_s)  # (save_nwb_spikes' layout: None)
+    if own_starts is not None:
+        metadata["trial_starts_s"] = own_starts
     n_repeated = ids.size - np.unique(ids).size
     if n_repeated:  # loaded silently: two rows named the same unit
         warn_data(

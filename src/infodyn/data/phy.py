@@ -13,9 +13,11 @@ leaves a folder with
 
 :func:`load_phy` keeps the clusters labelled ``good`` unless asked for other labels (or
 ``"all"``), orders them by cluster id as units ``0..n-1`` (the ids are kept in
-``metadata["unit_ids"]``) and bins the times (``t = sample / sample_rate``) into steps of ``dt``
-ms from t = 0 to the end of the last sample holding a spike of any cluster (so the steps do not
-depend on the labels kept) (:func:`infodyn.data.timebins.bin_trials`).
+``metadata["unit_ids"]``; a labelled cluster without spikes, e.g. one merged away in phy, is
+left out with a warning and listed in ``metadata["silent_labelled_clusters"]``) and bins the
+times (``t = sample / sample_rate``) into steps of ``dt`` ms from t = 0 to the end of the last
+sample holding a spike of any cluster (so the steps do not depend on the labels kept)
+(:func:`infodyn.data.timebins.bin_trials`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.data.notes import warn_data
 from infodyn.data.npy import read_npy
 from infodyn.data.spikes import SpikeTrain
 from infodyn.data.timebins import TimedTrial, bin_trials
@@ -188,6 +191,7 @@ def load_phy(
     labels, label_file = read_cluster_labels(folder)
     wanted = _wanted_groups(groups)
     ids = np.unique(clusters)
+    silent: list[int] = []  # wanted clusters that have no spike
     if wanted is not None:
         if label_file is None:
             raise InputError(
@@ -198,6 +202,7 @@ def load_phy(
             )
         spiking = ids
         ids = np.array([c for c in ids if labels.get(int(c)) in wanted], dtype=np.int64)
+        silent = sorted(set(c for c, g in labels.items() if g in wanted) - set(spiking.tolist()))
         if ids.size == 0:
             if spiking.size == 0:  # "labels found: good" named labels of clusters without spikes
                 raise InputError(f"{times_path}: holds no spikes")
@@ -218,6 +223,13 @@ def load_phy(
         "cluster_file": clusters_path.name,
         "label_file": label_file,
     }
+    if silent:  # the population shrank without a word: the labels promise these units
+        metadata["silent_labelled_clusters"] = silent
+        shown = ", ".join(map(str, silent[:10])) + (" ..." if len(silent) > 10 else "")
+        warn_data(
+            f"{folder}: {len(silent)} cluster(s) labelled {'/'.join(sorted(wanted))} in "
+            f"{label_file} have no spikes and are left out ({shown}): merged away in phy?"
+        )
     # the recording runs to the end of the last sample holding a spike of any cluster
     stop = (float(samples.max(initial=0)) + 1.0) / float(rate)
     trial = TimedTrial(seconds=samples[keep] / float(rate), units=lookup[keep], stop=stop)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from infodyn.data.notes import warn_data
 from infodyn.data.spikes import SpikeTrain
 from infodyn.data.timebins import TimedTrial, bin_trials
 from infodyn.errors import InputError
@@ -66,6 +67,12 @@ def from_tsgroup(group: Any, dt: float | None = None, epochs: Any = None) -> Spi
     seconds = [np.asarray(group[k].t, dtype=np.float64) for k in keys]
     units = [np.full(s.size, i, dtype=np.int64) for i, s in enumerate(seconds)]
     t, u = np.concatenate(seconds), np.concatenate(units)
+    if epochs is None and starts.size > 1 and np.isin(starts, t).all() and np.isin(ends, t).all():
+        warn_data(  # pynapple's support of a TsGroup made without one: the spikes' spans
+            f"TsGroup: its time support's {starts.size} intervals each start and end at a spike "
+            "(pynapple infers a support from the spikes when none is given), and each interval "
+            "is a trial; give the TsGroup a time_support, or epochs=, with the recording's span"
+        )
     trials, anywhere = [], np.zeros(t.size, dtype=bool)
     for a, b in zip(starts, ends, strict=True):  # pynapple's intervals hold their end
         inside = (t >= a) & (t <= b)

@@ -126,7 +126,11 @@ class SpikeTrain:
             if a.size and a.dtype.kind not in "iu":
                 if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
                     continue
-                what = {"times": "step indices", "units": "unit ids", "trials": "trial indices"}
+                what = {
+                    "times": "step indices of dt ms; times in seconds: floor(t * 1000 / dt)",
+                    "units": "unit ids",
+                    "trials": "trial indices",
+                }
                 raise InputError(f"spike {name} must be integers ({what[name]}), got {a.dtype}")
         if not (times.size == units.size == trials.size):
             given = "times, units and trials" if self.trials is not None else "times and units"

@@ -15,12 +15,16 @@ Spikes before ``t0`` or at or after the stop are dropped (a trial ``closed`` at 
 pynapple's intervals are, keeps a spike at the stop in its last step); two spikes of one unit in
 one bin become one event (infodyn rasters are binary). Both are counted in
 ``metadata["binning"]`` and warned about, never silently, as are trials of unequal length
-(every trial is ``n_steps`` long: the shorter ones are padded with silent steps).
+(every trial is ``n_steps`` long: the shorter ones are padded with silent steps). Unless the
+trials follow one another from 0 s, ``metadata["trial_starts_s"]`` keeps every trial's start in
+the recording's clock (seconds): step ``k`` of trial ``r`` began at
+``trial_starts_s[r] + k * dt / 1000`` s.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -142,6 +146,9 @@ def bin_trials(
     }
     if closed_lengths and min(closed_lengths) != n_steps:
         meta["binning"]["trial_steps_range"] = [min(closed_lengths), n_steps]
+    starts = trial_starts(np.array([p[2] for p in parts]), n_steps, dt_s)
+    if starts is not None:
+        meta["trial_starts_s"] = starts
     return SpikeTrain(
         times=unique[1],
         units=unique[2],
@@ -152,6 +159,16 @@ def bin_trials(
         dt=dt,
         metadata=meta,
     )
+
+
+def trial_starts(starts: np.ndarray, n_steps: int, dt_s: float) -> list[float] | None:
+    """The trials' starts (seconds) for ``metadata["trial_starts_s"]``, or None when they
+    follow one another from 0 s (trial ``r`` at ``r * n_steps * dt``: infodyn's own layout in
+    NWB files, where they say nothing the steps do not)."""
+    laid_out = np.arange(starts.size) * n_steps * dt_s
+    if np.all(np.abs(starts - laid_out) <= bin_tolerance(dt_s) * dt_s):
+        return None
+    return [float(v) for v in starts]
 
 
 def check_span(steps: float, dt_ms: float, source: str, what: str) -> float:
@@ -205,8 +222,10 @@ def warn_binning(
             "each was kept once (a unit spikes at most once a step)"
         )
     if n_merged > n_repeated:
+        on_disk = os.path.exists(source)  # (an object in memory has no command line)
         warn_data(
             f"{source}: {n_merged - n_repeated} spikes share a {dt} ms bin with another spike "
             f"of the same unit and were merged: bin finer, with a dt below {dt} ms in "
-            f"load_spikes(..., dt=) or `infodyn convert {source} spikes.h5 --dt D`"
+            "load_spikes(..., dt=)"
+            + (f" or `infodyn convert {source} spikes.h5 --dt D`" if on_disk else "")
         )
