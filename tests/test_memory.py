@@ -247,3 +247,34 @@ def test_a_dask_workers_memory_limit_binds_inside_its_tasks():
         free, binds, worker = client.submit(reading, pure=False).result()
     assert 0 < free <= 2**30 and 0 < worker <= 2**30, (free, worker)  # (RSS moves between)
     assert binds == " under this Dask worker's memory limit (dask worker --memory-limit)"
+
+
+def test_an_address_space_limit_binds_and_is_named(monkeypatch):
+    """Under `ulimit -v` (RLIMIT_AS, as SGE's h_vmem sets it) a header's 2^31 units passed the
+    check against the host's free memory and numpy failed at once ("out of memory"); the limit
+    less the mapped memory is what is free there, and a refusal names it."""
+    from infodyn import memory
+
+    monkeypatch.delenv("INFODYN_MEMORY_LIMIT", raising=False)
+    mapped = memory.address_space_free_bytes()
+    assert mapped is None or mapped >= 0  # (this machine may set one)
+    real = memory.resource.getrlimit
+    with open("/proc/self/status") as fh:
+        vm_kib = int(next(ln for ln in fh if ln.startswith("VmSize:")).split()[1])
+    soft = 2**30 + 1024 * vm_kib  # 1 GiB more than is mapped now
+
+    def limited(which):
+        return (soft, real(which)[1]) if which == memory.resource.RLIMIT_AS else real(which)
+
+    monkeypatch.setattr(memory.resource, "getrlimit", limited)
+    assert 0 < memory.address_space_free_bytes() <= 2**30
+    with pytest.raises(
+        MemoryPreflightError,
+        match=r"is free under this process's address-space "
+        r"limit \(ulimit -v\); check",
+    ):
+        require_memory(2**31, "a lookup", "check")
+    monkeypatch.setattr(
+        memory.resource, "getrlimit", lambda which: (memory.resource.RLIM_INFINITY,) * 2
+    )
+    assert memory.address_space_free_bytes() is None

@@ -13,19 +13,22 @@ group's usage, less its inactive page cache, which the kernel reclaims before it
 the kernel's out-of-memory killer of that group counts; inside a Dask worker with a memory
 limit (``dask worker --memory-limit``, a sweep's remote workers) at most that limit less the
 worker process's resident memory, since its nanny kills the worker near the limit (a point too
-big for its worker died over and over instead of being refused). The environment variable
+big for its worker died over and over instead of being refused); under an address-space limit
+(``ulimit -v``, ``RLIMIT_AS``, as some batch schedulers set it: SGE's ``h_vmem``) at most the
+limit less the process's mapped memory (``VmSize``; numpy's ``zeros`` fails there at once, even
+for pages it would never touch). The environment variable
 ``INFODYN_MEMORY_LIMIT`` (bytes, or with a suffix K, M, G, T) caps it, e.g. for a job whose
 scheduler limits it otherwise, and makes the check testable. The check is made for each large
 allocation on its own, against what is free at that moment: the limit is not a cap on the
 process's total memory (a run of many allocations that each fit may hold more than it
-altogether; the scheduler's or ``ulimit -v``'s limit is that cap), and a refusal under it
-names it.
+altogether; the scheduler's limit is that cap), and a refusal under it names it.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import resource
 import sys
 from pathlib import Path
 
@@ -80,6 +83,7 @@ _CGROUP_FILES = {
 
 _UNDER_CGROUP = " under this process's control group memory limit (its container or job)"
 _UNDER_DASK = " under this Dask worker's memory limit (dask worker --memory-limit)"
+_UNDER_RLIMIT = " under this process's address-space limit (ulimit -v)"
 
 
 def _read_int(path: Path) -> int | None:
@@ -155,6 +159,26 @@ def dask_worker_free_bytes() -> int | None:
     return max(0, int(terminate * limit) - int(psutil.Process().memory_info().rss))
 
 
+def address_space_free_bytes() -> int | None:
+    """What the process's address-space limit (``RLIMIT_AS``, ``ulimit -v``) leaves: the soft
+    limit less the memory mapped now (``VmSize`` of ``/proc/self/status``), or None where no
+    limit is set or none can be read."""
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    except (OSError, ValueError):  # pragma: no cover - every POSIX system has it
+        return None
+    if soft == resource.RLIM_INFINITY or soft < 0:
+        return None
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return max(0, soft - int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 #: the last reading of :func:`available_bytes` and what bound it (``""``: the host; else
 #: " under ..."): a refusal names the limit from the same reading (the group's usage changes
 #: between two reads), and a replaced ``available_bytes`` (tests) names none
@@ -193,6 +217,9 @@ def _free_memory() -> tuple[int, str]:
     worker = dask_worker_free_bytes()
     if worker is not None and worker < free:
         free, binds = worker, _UNDER_DASK
+    mapped = address_space_free_bytes()
+    if mapped is not None and mapped < free:
+        free, binds = mapped, _UNDER_RLIMIT
     limit = os.environ.get("INFODYN_MEMORY_LIMIT")
     # "2 GiB is free" read as the host's memory where the user had set the limit to 2G
     if limit and _parse_limit(limit) <= free:

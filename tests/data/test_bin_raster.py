@@ -89,3 +89,20 @@ def test_binned_refuses_a_bin_that_is_not_a_whole_number(bad):
     with spike_source(_train_10_steps()) as src:
         with pytest.raises(InputError, match="bin_steps must be a whole number >= 1"):
             src.binned(bad)
+
+
+def test_binned_looks_up_only_the_span_of_the_units_asked_for():
+    """Ten units of a header's 2^40 took a lookup over all 2^40 (8 TiB): the columns are now
+    looked up over the selected units' span, and the words are the same as before."""
+    from infodyn.data.binning import SpikeSource
+
+    rng = np.random.default_rng(0)
+    t = rng.integers(0, 50, 40)
+    u = rng.choice([3, 5, 2**40 - 1, 2**39, 9], 40)
+    blocks = [(np.zeros(40, np.int64), t, u)]
+    words = SpikeSource(2**40, 50, 1, 1.0, lambda: iter(blocks), False).binned(5, [9, 3, 5])
+    raster = np.zeros((50, 10), np.uint8)
+    raster[t[u < 10], u[u < 10]] = 1
+    expected = raster.reshape(10, 5, 10).max(axis=1)[:, [9, 3, 5]]
+    assert 0 < expected.sum() < expected.size  # words with 0s and 1s
+    np.testing.assert_array_equal(words[0], expected)

@@ -125,3 +125,19 @@ def test_a_closed_reader_says_so(tmp_path):
     reader.close()
     with pytest.raises(InputError, match="the reader is closed"):  # was "corrupt spike data"
         reader.window(0, 0, 4)
+
+
+def test_a_file_another_process_writes_is_named_as_such(tmp_path, monkeypatch):
+    """A file held open for writing elsewhere was "not a readable HDF5 file" (HDF5's lock)."""
+    path = tmp_path / "open.h5"
+    save_spikes(path, SpikeTrain(times=[1], units=[0], n_units=1, n_steps=4))
+
+    def locked(*args, **kwargs):
+        raise OSError(
+            "[Errno 11] Unable to synchronously open file (unable to lock file, errno = 11, "
+            "error message = 'Resource temporarily unavailable')"
+        )
+
+    monkeypatch.setattr(h5py, "File", locked)
+    with pytest.raises(InputError, match="another process has it open for writing"):
+        load_spikes(path)

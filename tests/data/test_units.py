@@ -25,6 +25,8 @@ def test_text_names_a_sorted_set_and_lists_keep_their_order():
         ("5-2", "runs backwards"),  # was an empty range, silently
         ("", "is empty"),
         (" , ", "is empty"),
+        ("0-9,,12", "an empty item between commas"),  # was read as "0-9,12"
+        ("0-9,", "an empty item between commas"),
         ("0-3-5", "must look like"),
         ("a", "must look like"),
         ("1.5", "must look like"),

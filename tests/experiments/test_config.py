@@ -236,6 +236,8 @@ def test_make_input_checks_memory_before_drawing(monkeypatch):
         ('[input]\nrate_hz = "5"\n', r"\[input.rate_hz\] got '5': text is not a number"),
         ('[simulation]\nseed = "3"\n', r"\[simulation.seed\] got '3'"),
         ("[input]\nn_steps = 1" + "0" * 5000 + "\n", "invalid TOML .*digits"),
+        # it passed config show, and the run refused it without naming the key
+        ("[input]\nn_steps = 1" + "0" * 20 + "\n", r"\[input.n_steps\] got 1000.*64-bit"),
         (
             "a = " + "[" * 50000 + "]" * 50000 + "\n",
             r"invalid TOML \(arrays or tables nested too deeply",
@@ -450,6 +452,15 @@ def test_a_runs_config_json_reruns_it(tmp_path, capsys):
     train_record.write_text(json.dumps({"command": "train", "config": {"network": {}}}))
     rc, _, err = cli_in_process(["simulate", train_record, "--out", tmp_path / "t"], capsys)
     assert rc == 2 and "the record of an `infodyn train` run; rerun it with" in err, err
+    # config show guessed a command from the keys: "[estimator] unknown key; ..." for an
+    # info run's record, and it showed a train run's record as --command simulate's
+    rc, _, err = cli_in_process(["config", "show", train_record, "--command", "simulate"], capsys)
+    assert rc == 2 and "not of `infodyn simulate`; show it with --command train" in err, err
+    info_record = tmp_path / "i.json"
+    info_record.write_text(json.dumps({"command": "info", "config": {"estimator": "nsb"}}))
+    for args in (["config", "show", info_record], ["simulate", info_record, "--out", tmp_path]):
+        rc, _, err = cli_in_process(args, capsys)
+        assert rc == 2 and "an `infodyn info` run, a command that takes no config file" in err
     other = tmp_path / "other.json"
     other.write_text('{"network": {"n_rec": 6}}')
     rc, _, err = cli_in_process(["simulate", other, "--out", tmp_path / "c"], capsys)

@@ -521,6 +521,27 @@ def test_sweep_with_failed_points_exits_1_or_2_for_bad_input(tmp_path, monkeypat
     assert rc == 0 and "0 failed" in out, (out, err)
 
 
+def test_a_sweeps_first_interrupt_says_the_running_points_finish(tmp_path, monkeypatch, capsys):
+    """It said "finishing the current step and writing a checkpoint" while the running points
+    went on to their end."""
+    import infodyn.experiments.sweep as sweep_module
+
+    (tmp_path / "c.toml").write_text("[network]\nn_rec = 5\n")
+
+    def interrupted_sweep(*args, **kwargs):
+        signal.raise_signal(signal.SIGINT)  # the first signal: said on stderr, then recorded
+        time.sleep(0.2)  # (the handler runs on the main thread at its next bytecode)
+        return SweepResult(
+            out=tmp_path / "o", rows=[], failures=[], n_points=1, n_ran=1, n_skipped=0,
+            wall_seconds=0.0,
+        )  # fmt: skip
+
+    monkeypatch.setattr(sweep_module, "run_sweep", interrupted_sweep)
+    argv = ["sweep", tmp_path / "c.toml", "--grid", "network.rec_scale=1", "--out", tmp_path / "o"]
+    _, _, err = cli_in_process(argv, capsys)
+    assert "got SIGINT: letting the running points finish; no new point starts" in err, err
+
+
 @pytest.mark.parametrize("command", ["channel", "images"])
 def test_a_point_cut_off_with_a_journal_is_resumed(command, tmp_path, monkeypatch):
     # channel and images declared no checkpoint: a retried point that had left progress.json

@@ -191,3 +191,21 @@ def test_a_failed_batch_keeps_the_points_that_finished_alone(tmp_path, toy_comma
     assert [(f["point"], f["error"]) for f in run.failures] == [
         (points[1].name, "RuntimeError: worker lost")
     ]
+
+
+def test_a_points_warnings_print_as_the_command_lines_do(tmp_path, monkeypatch, capsys):
+    """A point's warning came out on the worker's stderr in Python's two-line format (file,
+    line and source of the code that warned): one line ``warning: ...`` as a direct run."""
+    spec = get_command("channel")
+    module, name = spec.run.split(":")
+
+    def runner(cfg, out, **kw):
+        warnings.warn("params were trained in another network", UserWarning, stacklevel=1)
+        return {"y": 1}
+
+    monkeypatch.setattr(f"{module}.{name}", runner)
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # restored after
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        run_point(spec, {}, str(tmp_path / "p"), "k1")
+    assert capsys.readouterr().err == "warning: params were trained in another network\n"

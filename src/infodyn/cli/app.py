@@ -8,6 +8,8 @@ from typing import Any, NoReturn
 
 import typer
 
+from infodyn.errors import warning_line
+
 app = typer.Typer(
     name="infodyn",
     help="Train spiking dynamical systems with local learning rules and measure what they encode.",
@@ -32,12 +34,6 @@ def fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _warning_line(message: Any, category: Any, filename: str, lineno: int, *_: Any) -> None:
-    """Warnings a command does not collect itself, as the one line ``warning: ...`` (Python's
-    format adds the file, line and source of the code that warned)."""
-    print(f"warning: {message}", file=sys.stderr)
-
-
 def _print_version(value: bool) -> None:
     """``--version``: the package's version, then exit (before any command runs)."""
     if value:
@@ -54,4 +50,4 @@ def _root(
     ),
 ) -> None:
     """infodyn: spiking networks, e-prop, criticality, multivariate information, energy models."""
-    warnings.showwarning = _warning_line
+    warnings.showwarning = warning_line  # warnings a command does not collect: one line

@@ -25,17 +25,26 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of TOML."),
 ) -> None:
     """Validate CONFIG and print it with every default filled in (errors name the bad key)."""
+    from infodyn.errors import InputError
     from infodyn.experiments.config import (
         describe_fields,
         detect_command,
         get_command,
         read_toml,
+        recorded_command,
         resolved,
         validate,
     )
     from infodyn.experiments.toml_write import to_toml
 
     data = read_toml(config)
+    made_by = recorded_command(config)  # a run's config.json says what made it
+    if command and made_by and get_command(command).name != made_by:
+        raise InputError(
+            f"{config}: the record of an `infodyn {made_by}` run, not of `infodyn {command}`; "
+            f"show it with --command {made_by} (or without --command)"
+        )
+    command = command or made_by
     spec = get_command(command) if command else detect_command(data, str(config))
     cfg = validate(spec.config_model(), data, source=str(config))
     full = resolved(cfg)

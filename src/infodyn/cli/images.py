@@ -25,7 +25,12 @@ def images(
     sizes: str = typer.Option(None, "--sizes", help="Patch sizes for the energy model, e.g. 4,8."),
     iterations: int = typer.Option(None, "--iterations", help="e-prop training iterations."),
     no_train: bool = typer.Option(False, "--no-train", help="Analyse the untrained network only."),
-    seed: int = typer.Option(None, "--seed", help="Seed of the patches and the network."),
+    seed: int = typer.Option(
+        None,
+        "--seed",
+        help="Seed of the patches ([images] seed) and of the network's training ([training] "
+        "seed); the stimuli take SEED + 1, [analysis] seed is left as it is.",
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in DIR."),
 ) -> None:
     """Energy models of image patches, an image-driven network trained with e-prop, its

@@ -44,7 +44,8 @@ def sweep(
     base = read_toml(config)
     parsed = parse_grid(grid)
     again = shlex.join(["infodyn", *sys.argv[1:]]) + " (the same command)"
-    with graceful(resume=again):
+    # the points already running go on to their end (their own results are kept)
+    with graceful(resume=again, doing="letting the running points finish; no new point starts"):
         result = run_sweep(
             command,
             base,

@@ -133,11 +133,18 @@ class SpikeSource:
             f"words of {uniq.size} units x {self.n_trials * n_bins} bins",
             "select fewer units or use larger bins",
         )
-        lookup = np.full(self.n_units, -1, np.int64)
-        lookup[uniq] = np.arange(uniq.size)
+        lo, hi = int(uniq[0]), int(uniq[-1]) + 1  # the column of each unit in lo..hi-1 (a
+        require_memory(  # lookup over all units took 16 GB for 10 units of 2^31 in a header)
+            8 * (hi - lo),
+            f"a column lookup of units {lo}..{hi - 1}",
+            "select units closer together",
+        )
+        lookup = np.full(hi - lo, -1, np.int64)
+        lookup[uniq - lo] = np.arange(uniq.size)
         out = np.zeros((self.n_trials, n_bins, uniq.size), dtype)
         for tr, t, u in self.blocks():
-            col = lookup[u]
+            inside = (u >= lo) & (u < hi)
+            col = np.where(inside, lookup[np.clip(u, lo, hi - 1) - lo], -1)
             keep = (col >= 0) & (t < n_bins * b)
             idx = (tr[keep], t[keep] // b, col[keep])
             if binary:

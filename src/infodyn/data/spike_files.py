@@ -325,6 +325,11 @@ def _open_h5(path: Path) -> Any:
     try:
         h5 = h5py.File(path, "r")
     except H5_READ_ERRORS as exc:
+        if "unable to lock file" in str(exc):  # HDF5's file lock: the file may be whole
+            raise InputError(
+                f"{path}: another process has it open for writing (HDF5's file lock); read it "
+                "when that process has closed it"
+            ) from None
         raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
     try:
         is_spike_file = read_attribute(h5.attrs, "format") == FORMAT_NAME and "spikes" in h5

@@ -7,9 +7,9 @@ One checker, :func:`unit_subset`, serves every reader and command that takes ``u
 - a list (or array) of whole numbers in ``[0, n_units)``, non-empty, no unit twice; the order
   given is kept (it numbers the selected units);
 - a text of comma-separated indices and inclusive ranges, ``"0,3,5"`` or ``"0-19,25"``: the set
-  of units it names, in increasing order (ranges may overlap). Each range is checked against
-  ``n_units`` before it is expanded, so ``"0-9999999999"`` is one clear error, not a list of
-  ten billion numbers.
+  of units it names, in increasing order (ranges may overlap; an empty item is refused). Each
+  range is checked against ``n_units`` before it is expanded, so ``"0-9999999999"`` is one
+  clear error, not a list of ten billion numbers.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def _text_ranges(text: str, n_units: int, name: str) -> np.ndarray:
         raise InputError(f"{name} is empty: leave it out for all units, or list {UNITS_TEXT_FORM}")
     ranges: list[tuple[int, int]] = []
     for piece in pieces:
-        if not piece:
-            continue
+        if not piece:  # "0-9,,12": a unit left out while typing (as --sizes and --grid refuse)
+            raise InputError(f"{name} has an empty item between commas: {text!r}")
         lo_text, dash, hi_text = piece.partition("-")
         try:
             lo = int(lo_text)

@@ -53,6 +53,15 @@ class Section(BaseModel):
     def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
         return refuse_bool_number(cls.model_fields[info.field_name].annotation, value)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _int64(cls, value: Any) -> Any:
+        """(After a field's own bounds, which say more.) ``n_steps = 10^20`` passed the config
+        and the run refused it without naming the key."""
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ValueError(f"got {value}: more than a 64-bit integer holds")
+        return value
+
 
 class InputConfig(Section):
     """The stimulus. ``kind``: "poisson" (constant rate), "filtered_noise" (Adelson-Bergen
@@ -251,6 +260,32 @@ def read_toml(path: str | os.PathLike) -> dict[str, Any]:
         raise InputError(f"{path}: invalid TOML ({exc})") from None
 
 
+#: commands whose runs record a config.json that is another command's config
+RECORDED_AS = {"demo": "images"}
+
+
+def recorded_command(path: str | os.PathLike) -> str | None:
+    """The command of the config at ``path`` when it is a run's ``config.json`` (its
+    ``"command"``: ``demo``'s is ``images``), else None; a run of a command that takes no
+    config (``info``, ``criticality``, ``sweep``, ...) is refused in one line."""
+    path = Path(path)
+    if path.suffix.lower() != ".json" or not path.exists():
+        return None
+    made_by = _run_record(path).get("command")
+    if not isinstance(made_by, str):
+        return None
+    made_by = RECORDED_AS.get(made_by, made_by)
+    from infodyn.experiments.plugins import load_plugins
+
+    load_plugins()  # a plugin's command may have made it
+    if made_by not in COMMANDS:
+        raise InputError(
+            f"{path}: the record of an `infodyn {made_by}` run, a command that takes no config "
+            f"file (its options are recorded there); configs are for: {', '.join(COMMANDS)}"
+        )
+    return made_by
+
+
 def _run_record(path: Path) -> dict[str, Any]:
     """A run directory's ``config.json`` (:func:`read_toml`), checked to hold a ``"config"``
     table (the settings; their nulls are unset optional keys, as the run had them)."""
@@ -312,18 +347,14 @@ def with_overrides(cfg: BaseModel, updates: dict[str, Any], source: str = "optio
 def load_config(path: str | os.PathLike, model: type[BaseModel]) -> Any:
     """Read and validate a TOML config file, or a run's config.json (:func:`read_toml`; one of
     another command is refused by name), and check its paths (:func:`check_config_paths`)."""
-    if Path(path).suffix.lower() == ".json" and Path(path).exists():
-        record = _run_record(Path(path))
-        made_by = record.get("command")
-        mine = [n for n, spec in COMMANDS.items() if spec.config == _reference(model)]
-        if made_by in COMMANDS and mine and made_by not in mine:  # (demo's record: images')
-            raise InputError(
-                f"{path}: the record of an `infodyn {made_by}` run; rerun it with "
-                f"`infodyn {made_by}` (this is `infodyn {mine[0]}`)"
-            )
-        data = record["config"]
-    else:
-        data = read_toml(path)
+    made_by = recorded_command(path)  # a run's config.json: which command made it
+    mine = [n for n, spec in COMMANDS.items() if spec.config == _reference(model)]
+    if made_by and mine and made_by not in mine:
+        raise InputError(
+            f"{path}: the record of an `infodyn {made_by}` run; rerun it with "
+            f"`infodyn {made_by}` (this is `infodyn {mine[0]}`)"
+        )
+    data = read_toml(path)
     cfg = validate(model, data, source=str(path))
     check_config_paths(cfg, path)
     return cfg

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from infodyn.atomic import write_json
-from infodyn.errors import InputError, os_error_line
+from infodyn.errors import InputError, os_error_line, warning_line
 from infodyn.experiments.config import CommandSpec, validate
 from infodyn.experiments.grid import SweepPoint, changed_inputs, input_files
 from infodyn.experiments.journal import stored_checksum
@@ -109,6 +109,7 @@ def run_point(
     if not logged:
         _log_attempt(out_path, key)
     t0 = time.perf_counter()
+    warnings.showwarning = warning_line  # a worker's warnings as the command line prints them
     try:
         load_plugins()  # a worker process: what the plugins register (loss kinds) is used here
         cfg = validate(spec.config_model(), config, source=str(out_path))
@@ -154,6 +155,7 @@ def run_point_batch(
     for out, (_, _, key) in zip(outs, items, strict=True):
         _log_attempt(out, key)
     t0 = time.perf_counter()
+    warnings.showwarning = warning_line
     try:
         load_plugins()
         model = spec.config_model()
