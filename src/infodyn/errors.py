@@ -14,7 +14,6 @@ import errno
 import math
 import os
 import pathlib
-import sys
 import types
 import typing
 import zipfile
@@ -24,13 +23,6 @@ import numpy as np
 
 class InputError(ValueError):
     """Bad user input: wrong shape, non-finite values, out-of-range parameters, corrupt files."""
-
-
-def warning_line(message: typing.Any, category: typing.Any, *_: typing.Any) -> None:
-    """``warnings.showwarning`` of the command line and of sweep points on Dask workers: a
-    warning as the one line ``warning: ...`` on stderr (Python's format adds the file, line
-    and source of the code that warned)."""
-    print(f"warning: {message}", file=sys.stderr)
 
 
 def require(condition: bool, message: str) -> None:

@@ -26,11 +26,20 @@ stdout stay clean. The convention:
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+
+def warning_line(message: Any, category: Any, *_: Any) -> None:
+    """``warnings.showwarning`` of the command line and of sweep points on Dask workers: a
+    warning as the one line ``warning: ...`` on stderr (Python's format adds the file, line
+    and source of the code that warned)."""
+    print(f"warning: {message}", file=sys.stderr)
+
 
 _console: list[Any] = []
 

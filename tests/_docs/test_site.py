@@ -47,6 +47,24 @@ def test_config_reference_shows_every_command_default():
     assert _hook("config_reference").on_page_markdown(page, None).count("```toml") == len(blocks)
 
 
+def test_config_reference_tables_the_options_defaults_leave_out():
+    from infodyn.learning.registry import config_kinds
+    from infodyn.learning.tasks import TASKS
+
+    text = _hook("config_reference").options_reference()
+    assert "| `tau_a` | `2000.0` | adaptation time constant in ms |" in text
+    assert "| `beta_a` | `0.05` |" in text and "| `n_alif` | (unset) |" in text
+    for kind in TASKS:
+        assert f'#### `kind = "{kind}"`' in text
+    assert "| `cue_rate_hz` | `40.0` | rate of a cue's and the recall cue's channels (Hz) |" in text
+    assert "| `rate_hz` | `5.0` |" in text and "| `rate_hz` | `50.0` |" in text  # rate, pattern
+    assert "| `n_out` | the network's `n_out` |" in text
+    assert "network needs `n_in = 40` and `n_out = 2`" in text
+    for option in ("r0_hz", "s_target", "estimator", "eps", "f_target_hz", "per_sequence"):
+        assert f"| `{option}` |" in text
+    assert sum(f'#### `kind = "{k}"`' in text for k in config_kinds()) == 5
+
+
 def test_api_pages_cover_every_public_name():
     import infodyn.data
 

@@ -673,3 +673,16 @@ def test_an_unresolved_m_is_a_note_with_its_reason():
         "Network before training: m not resolved: the slopes r_k are indistinguishable from 0: "
         "m is not reported"
     ]
+
+
+def test_the_resolved_network_lists_every_key_and_rebuilds_the_same_network():
+    """config show (and the run's config.json) listed only the [network] keys set, although
+    every LIF key is accepted there and the rest take LIF's defaults."""
+    from infodyn.experiments.config import resolved
+
+    cfg = validate(PipelineConfig, {"network": {"rec_scale": 2.0}})
+    network = resolved(cfg)["network"]
+    assert {"tau_out", "surrogate", "connectivity", "rec_scale"} <= set(network)
+    assert "n_in" not in network and "n_out" not in network  # [stimulus] sets them
+    again = validate(PipelineConfig, resolved(cfg))
+    assert again.build_network() == cfg.build_network() and network["rec_scale"] == 2.0

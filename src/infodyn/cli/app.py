@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from infodyn.errors import warning_line
+from infodyn.progress import warning_line
 
 app = typer.Typer(
     name="infodyn",

@@ -19,8 +19,9 @@ def energy(
     ctx: typer.Context,
     spikes: Path = typer.Argument(
         ...,
-        help="Spike file (.h5, .npz, .nwb, Neo) or phy folder; or a .toml config (infodyn config "
-        "init energy), whose keys the options typed here override.",
+        help="Spike file (.h5, streamed: only the selected units' words are held; .npz, .nwb, "
+        "Neo) or phy folder; or a .toml config (infodyn config init energy), whose keys the "
+        "options typed here override.",
     ),
     out: Path = typer.Option(..., "--out", help="Run directory to write."),
     bin_ms: float = typer.Option(None, "--bin-ms", help="Bin width in ms (default: one step)."),

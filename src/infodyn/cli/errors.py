@@ -118,16 +118,28 @@ def _is(exc: BaseException, name: str) -> bool:
     )
 
 
-def _usage_error(exc: Any) -> int:
+def _command_path(app: Any, args: list[str]) -> str:
+    """``infodyn config show``: the (sub)commands that lead ``args``, as click names them."""
+    import typer
+
+    words, group = ["infodyn"], typer.main.get_command(app)
+    for word in args:
+        sub = getattr(group, "commands", {}).get(word)
+        if sub is None:
+            break
+        words.append(word)
+        group = sub
+    return " ".join(words)
+
+
+def _usage_error(exc: Any, app: Any, args: list[str]) -> int:
     """A command-line usage error as one line naming the command and its ``--help``."""
     ctx = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError":
         exc.show()  # the help text itself (``infodyn`` alone)
         return int(exc.exit_code)
-    if ctx is None:  # e.g. an option given without its value
-        _say(f"{exc.format_message().rstrip('.')}; see 'infodyn --help'")
-        return int(exc.exit_code)
-    where = ctx.command_path
+    # an option given without its value has no context: the command is read from the words
+    where = ctx.command_path if ctx is not None else _command_path(app, args)
     _say(f"{where}: {exc.format_message().rstrip('.')}; see '{where} --help'")
     return int(exc.exit_code)
 
@@ -216,7 +228,7 @@ def run(app: Any, argv: list[str] | None = None) -> int:
             _interrupted_at_once(args)
             return EXIT_INTERRUPT
         if _is(exc, "ClickException"):
-            return _usage_error(exc)
+            return _usage_error(exc, app, args)
         line = explain(exc)
         if line is not None:
             _say(name_options(line, args))

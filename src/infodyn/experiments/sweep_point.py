@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from infodyn.atomic import write_json
-from infodyn.errors import InputError, os_error_line, warning_line
+from infodyn.errors import InputError, os_error_line
 from infodyn.experiments.config import CommandSpec, validate
 from infodyn.experiments.grid import SweepPoint, changed_inputs, input_files
 from infodyn.experiments.journal import stored_checksum
 from infodyn.experiments.plugins import load_plugins
 from infodyn.experiments.resume import StaleCheckpoint
+from infodyn.progress import warning_line
 
 DONE_MARKER = "DONE.json"
 ATTEMPTS_LOG = "attempts.jsonl"

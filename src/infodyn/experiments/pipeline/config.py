@@ -149,6 +149,16 @@ class PipelineConfig(Section):
         """The network ``[network]`` describes, with n_in and n_out from ``[stimulus]``."""
         return build_network({**self.stimulus_shape(), **self.network})
 
+    def resolved_sections(self) -> dict[str, Any]:
+        """``[network]`` with every default of the network model filled in (``config show``
+        and the run's config.json listed only the keys set); n_in and n_out stay out unless
+        given, as ``[stimulus]`` sets them."""
+        section = self.build_network().section()
+        for key in self.stimulus_shape():
+            if key not in self.network:
+                del section[key]
+        return {"network": section}
+
     def check_sections(self) -> None:
         """Validate the free-form ``[network]`` at load time (n_in and n_out default to, and
         must equal, the ON/OFF channels of a stimulus patch and the number of stimuli), and
