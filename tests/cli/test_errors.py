@@ -95,8 +95,11 @@ def test_cli_bug_keeps_traceback_and_says_it_is_a_bug(exc, shown):
         # click printed its own "Error: ..." block for an option without its value
         (["simulate", "c.toml", "--out"], "Option '--out' requires an argument"),
         # it named no command: "...; see 'infodyn --help'"
-        (["config", "show", "--command"], "infodyn config show: Option '--command' requires an "
-         "argument; see 'infodyn config show --help'"),  # fmt: skip
+        (
+            ["config", "show", "--command"],
+            "infodyn config show: Option '--command' requires an "
+            "argument; see 'infodyn config show --help'",
+        ),  # fmt: skip
         # a positional path "" is "." too: "the working folder is not a phy folder"
         (["criticality", "", "--out", "o"], "argument 2 is empty (an unset shell variable?)"),
         (["convert", "s.h5", " "], "argument 3 is empty"),
