@@ -144,16 +144,25 @@ def train(net, task, params, a, loss, run: Path, minutes: float):
 MARK = "<!-- written by benchmarks/acceptance_scale.py from {record}.json (+ {record}_notes.md) -->"
 
 
+def hand_written(record: str, out: Path) -> str | None:
+    """Why ``<record>.md`` in ``out`` may not be replaced (it exists without :data:`MARK`), or
+    None."""
+    md = out / f"{record}.md"
+    if md.exists() and md.read_text().split("\n", 1)[0] != MARK.format(record=record):
+        return (
+            f"{md} was not written by this script (its first line is not this script's mark): "
+            "kept; rerun with --force to replace it, or give another --record"
+        )
+    return None
+
+
 def summary(record: str, notes: str = "", out: Path = OUT, force: bool = False) -> None:
     """Write ``<record>.md`` from ``<record>.json`` in ``out`` (``record``: e.g.
     ``acceptance_scale``); an existing ``.md`` without :data:`MARK` is kept unless ``force``."""
     md = out / f"{record}.md"
+    if not force and (why := hand_written(record, out)):
+        raise SystemExit(why)
     mark = MARK.format(record=record)
-    if md.exists() and not force and md.read_text().split("\n", 1)[0] != mark:
-        raise SystemExit(
-            f"{md} was not written by this script (its first line is not this script's mark): "
-            "kept; rerun with --force to replace it"
-        )
     r = json.loads((out / f"{record}.json").read_text())
     a = r["setup"]
     init = (
@@ -291,6 +300,8 @@ def main(argv=None) -> None:
     if a.summary:
         summary(a.record, notes.read_text() if notes.exists() else "", out, a.force)
         return
+    if not (a.prototype or a.force) and (why := hand_written(a.record, out)):
+        ap.error(why)  # before the run: its JSON would replace the record's, its .md kept
     warnings.simplefilter("ignore")
     from infodyn.atomic import write_json
     from infodyn.learning import PopulationRateVariance, UnitRateTarget
@@ -390,10 +401,7 @@ def main(argv=None) -> None:
         "command": " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])]),
     }
     write_json(out / f"{a.record}.json", result)
-    try:
-        summary(a.record, notes.read_text() if notes.exists() else "", out, a.force)
-    except SystemExit as kept:  # the JSON and figures are written: say why the .md is not
-        print(kept, flush=True)
+    summary(a.record, notes.read_text() if notes.exists() else "", out, force=True)  # checked
     if a.save_spikes:
         meta = {k: result[k] for k in ("setup", "h_hz", "iterations")} | {
             "rate_hz": after["rate_hz"],

@@ -162,6 +162,17 @@ def refuse_bool_number(annotation: typing.Any, value: typing.Any) -> typing.Any:
     return value
 
 
+def refuse_beyond_int64(value: typing.Any) -> typing.Any:
+    """A pydantic ``mode="after"`` check: raise ``ValueError`` when ``value``, or an item of a
+    list it is, is an integer that no 64-bit integer holds (``n_steps = 10^20`` passed a config
+    and the run refused it without naming the key); return ``value``. (A table is checked by
+    the model it is for: ``[network]`` by the network's.)"""
+    for item in value if isinstance(value, list | tuple) else [value]:
+        if isinstance(item, int) and not -(2**63) <= item < 2**63:
+            raise ValueError(f"got {item}: more than a 64-bit integer holds")
+    return value
+
+
 def shown(value: typing.Any) -> str:
     """``repr(value)`` for a message, a NumPy scalar as its Python number (``-5``, not
     ``np.int64(-5)``, which NumPy 2 prints and a user never wrote)."""

@@ -54,6 +54,9 @@ def test_tiny_record_with_both_branching_metrics(monkeypatch, tmp_path, capsys):
     with pytest.raises(SystemExit, match="not written by this script"):
         mod.main([*common, "--summary"])
     assert md.read_text() == "# a record edited by hand\n"
+    with pytest.raises(SystemExit):  # a run too: its JSON replaced the record's, .md kept
+        mod.main([*common, "--iterations", "2", "--measure"])
+    assert md.read_text() == "# a record edited by hand\n"
     mod.main([*common, "--summary", "--force"])
     assert md.read_text() == text
     with pytest.raises(SystemExit):  # no step left to analyse

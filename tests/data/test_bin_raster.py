@@ -106,3 +106,7 @@ def test_binned_looks_up_only_the_span_of_the_units_asked_for():
     expected = raster.reshape(10, 5, 10).max(axis=1)[:, [9, 3, 5]]
     assert 0 < expected.sum() < expected.size  # words with 0s and 1s
     np.testing.assert_array_equal(words[0], expected)
+    far = SpikeSource(2**40, 50, 1, 1.0, lambda: iter(blocks), False).binned(5, [2**40 - 1, 3])
+    raster[:] = 0  # units at both ends of 2^40: a binary search instead of a 8 TiB table
+    raster[t[u == 2**40 - 1], 0], raster[t[u == 3], 1] = 1, 1
+    np.testing.assert_array_equal(far[0], raster[:, :2].reshape(10, 5, 2).max(axis=1))

@@ -73,6 +73,8 @@ def test_nest_files_that_cannot_be_read_say_why(tmp_path):
     cut.write_text(HEAD + "3\t2.000\n17\t13")
     with pytest.raises(InputError, match="last line has no line end, so it may be cut short"):
         load_spikes(cut)
+    cut.write_text(HEAD + "3\t2.000\r\n \t")  # blanks after the last line end: no line
+    assert load_spikes(cut).n_spikes == 1
     with pytest.raises(InputError, match="groups .* NEST has none"):
         load_spikes(_dat(tmp_path / "ok-3-0.dat", [(1, 1.0)]), groups="all")
     other = tmp_path / "other.dat"  # not NEST's: still Neo's to try

@@ -294,3 +294,16 @@ def test_spikes_before_a_recording_without_trials_are_not_outside_trials(tmp_pat
     with pytest.warns(UserWarning, match=r"1 spikes lie outside the recording \(0 to 21 ms; the"):
         spikes = load_nwb_spikes(path, dt=1.0)
     assert spikes.times.tolist() == [10, 20]
+
+
+def test_trial_starts_survive_an_nwb_round_trip(tmp_path):
+    """save_nwb_spikes lays trials end to end from 0 s; the loader dropped the train's own
+    trial_starts_s, so the session clock was lost in `infodyn convert x.nwb y.nwb`."""
+    spikes = _spikes()
+    starts = [10.0, 20.5, 31.0]
+    spikes = SpikeTrain(
+        times=spikes.times, units=spikes.units, trials=spikes.trials, n_units=7, n_steps=400,
+        n_trials=3, dt=0.5, metadata={**spikes.metadata, "trial_starts_s": starts},
+    )  # fmt: skip
+    back = load_spikes(save_nwb_spikes(tmp_path / "s.nwb", spikes, session_start_time=START))
+    assert back.metadata["trial_starts_s"] == starts

@@ -132,12 +132,18 @@ def test_a_file_another_process_writes_is_named_as_such(tmp_path, monkeypatch):
     path = tmp_path / "open.h5"
     save_spikes(path, SpikeTrain(times=[1], units=[0], n_units=1, n_steps=4))
 
-    def locked(*args, **kwargs):
-        raise OSError(
-            "[Errno 11] Unable to synchronously open file (unable to lock file, errno = 11, "
-            "error message = 'Resource temporarily unavailable')"
-        )
+    said = {
+        11: ("Resource temporarily unavailable", "another process has it open for writing"),
+        38: ("Function not implemented", "cannot lock files on this file system.*LOCKING=FALSE"),
+    }  # errno 38: NFS and Lustre, where no other process holds the file
+    for errno, (text, message) in said.items():
 
-    monkeypatch.setattr(h5py, "File", locked)
-    with pytest.raises(InputError, match="another process has it open for writing"):
-        load_spikes(path)
+        def locked(*args, errno=errno, text=text, **kwargs):
+            raise OSError(
+                f"[Errno {errno}] Unable to synchronously open file (unable to lock file, "
+                f"errno = {errno}, error message = '{text}')"
+            )
+
+        monkeypatch.setattr(h5py, "File", locked)
+        with pytest.raises(InputError, match=message):
+            load_spikes(path)

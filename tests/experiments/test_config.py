@@ -238,6 +238,8 @@ def test_make_input_checks_memory_before_drawing(monkeypatch):
         ("[input]\nn_steps = 1" + "0" * 5000 + "\n", "invalid TOML .*digits"),
         # it passed config show, and the run refused it without naming the key
         ("[input]\nn_steps = 1" + "0" * 20 + "\n", r"\[input.n_steps\] got 1000.*64-bit"),
+        # once, by key (the [network] table is checked by the network model alone)
+        ("[network]\nn_rec = 1" + "0" * 20 + "\n", r"toml: \[network.n_rec\] got 10*: more [^;]*$"),
         (
             "a = " + "[" * 50000 + "]" * 50000 + "\n",
             r"invalid TOML \(arrays or tables nested too deeply",
@@ -249,6 +251,13 @@ def test_config_refuses_nan_inf_bool_numbers_and_extreme_toml(text, message, tmp
     (tmp_path / "c.toml").write_text(text)
     with pytest.raises(InputError, match=message):
         load_config(tmp_path / "c.toml", SimulateConfig)
+
+
+def test_a_list_item_beyond_64_bits_is_refused_by_key():
+    from infodyn.experiments.pipeline import PipelineConfig
+
+    with pytest.raises(InputError, match=r"\[images.sizes\] got 10*: more than a 64-bit"):
+        validate(PipelineConfig, {"images": {"sizes": [4, 10**20]}})
 
 
 def test_train_config_refuses_nan_and_bool_in_tables():

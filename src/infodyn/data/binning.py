@@ -27,7 +27,7 @@ from infodyn.data.io import load_spikes
 from infodyn.data.spike_files import is_h5_path
 from infodyn.data.spike_reader import SpikeReader, unit_counts_of
 from infodyn.errors import InputError, as_array, is_finite_number, whole_number
-from infodyn.memory import require_memory
+from infodyn.memory import fits_in_memory, require_memory
 
 BLOCK_SPIKES = 1 << 20  # spikes read at a time from a file (16 MiB)
 
@@ -133,18 +133,10 @@ class SpikeSource:
             f"words of {uniq.size} units x {self.n_trials * n_bins} bins",
             "select fewer units or use larger bins",
         )
-        lo, hi = int(uniq[0]), int(uniq[-1]) + 1  # the column of each unit in lo..hi-1 (a
-        require_memory(  # lookup over all units took 16 GB for 10 units of 2^31 in a header)
-            8 * (hi - lo),
-            f"a column lookup of units {lo}..{hi - 1}",
-            "select units closer together",
-        )
-        lookup = np.full(hi - lo, -1, np.int64)
-        lookup[uniq - lo] = np.arange(uniq.size)
+        column = _column_lookup(uniq)
         out = np.zeros((self.n_trials, n_bins, uniq.size), dtype)
         for tr, t, u in self.blocks():
-            inside = (u >= lo) & (u < hi)
-            col = np.where(inside, lookup[np.clip(u, lo, hi - 1) - lo], -1)
+            col = column(u)
             keep = (col >= 0) & (t < n_bins * b)
             idx = (tr[keep], t[keep] // b, col[keep])
             if binary:
@@ -152,6 +144,28 @@ class SpikeSource:
             else:
                 np.add.at(out, idx, 1)
         return out if np.array_equal(uniq, sel) else out[:, :, inverse]
+
+
+def _column_lookup(units: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """For sorted distinct ``units``, a function giving each spike's column (its unit's place
+    in ``units``; -1 for the others): a table over the units' span where it fits in memory (a
+    table over every unit of the header took 16 GB for 10 units of 2^31), else a binary
+    search."""
+    lo, hi = int(units[0]), int(units[-1]) + 1
+    if not fits_in_memory(8 * (hi - lo)):
+
+        def searched(u: np.ndarray) -> np.ndarray:
+            at = np.minimum(np.searchsorted(units, u), units.size - 1)
+            return np.where(units[at] == u, at, -1)
+
+        return searched
+    table = np.full(hi - lo, -1, np.int64)
+    table[units - lo] = np.arange(units.size)
+
+    def looked_up(u: np.ndarray) -> np.ndarray:
+        return np.where((u >= lo) & (u < hi), table[np.clip(u, lo, hi - 1) - lo], -1)
+
+    return looked_up
 
 
 @contextlib.contextmanager

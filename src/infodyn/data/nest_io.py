@@ -215,7 +215,9 @@ def _read_dat(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _ends_with_newline(path: Path) -> bool:
-    """Whether the file's last byte ends a line (NEST ends every line it writes)."""
+    """Whether the file's last line is ended (NEST ends every line it writes; blanks after
+    the last line end are no line)."""
     with open(path, "rb") as fh:
-        fh.seek(-1, os.SEEK_END)
-        return fh.read(1) in (b"\n", b"\r")
+        fh.seek(max(0, os.fstat(fh.fileno()).st_size - 256))
+        tail = fh.read().rstrip(b" \t")
+    return not tail or tail.endswith((b"\n", b"\r"))

@@ -267,10 +267,12 @@ def load_nwb_spikes(
         metadata["nwb_unit_ids"] = ids.tolist()
     row_starts = np.empty_like(starts)  # trial r is row r of the trials table
     row_starts[order] = starts
-    metadata.pop("trial_starts_s", None)  # (a train saved after another read: not this file's)
+    saved = metadata.pop("trial_starts_s", None)  # those of the train infodyn saved here
     own_starts = trial_starts(row_starts, n_steps, dt_s)  # (save_nwb_spikes' layout: None)
-    if own_starts is not None:
+    if own_starts is not None:  # this file's own trials
         metadata["trial_starts_s"] = own_starts
+    elif isinstance(saved, list) and len(saved) == starts.size:  # laid out by save_nwb_spikes:
+        metadata["trial_starts_s"] = saved  # the session clock of the train it saved
     n_repeated = ids.size - np.unique(ids).size
     if n_repeated:  # loaded silently: two rows named the same unit
         warn_data(

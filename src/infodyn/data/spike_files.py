@@ -325,10 +325,15 @@ def _open_h5(path: Path) -> Any:
     try:
         h5 = h5py.File(path, "r")
     except H5_READ_ERRORS as exc:
-        if "unable to lock file" in str(exc):  # HDF5's file lock: the file may be whole
+        if "unable to lock file, errno = 11" in str(exc):  # EAGAIN: another holds the lock
             raise InputError(
                 f"{path}: another process has it open for writing (HDF5's file lock); read it "
                 "when that process has closed it"
+            ) from None
+        if "unable to lock file" in str(exc):  # a file system without locks (NFS, Lustre)
+            raise InputError(
+                f"{path}: HDF5 cannot lock files on this file system ({exc}); set "
+                "HDF5_USE_FILE_LOCKING=FALSE in the environment"
             ) from None
         raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
     try:

@@ -23,7 +23,12 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from infodyn.errors import InputError, refuse_bool_number, require_choice
+from infodyn.errors import (
+    InputError,
+    refuse_beyond_int64,
+    refuse_bool_number,
+    require_choice,
+)
 from infodyn.experiments.command_registry import (  # noqa: F401  (their import path)
     BUILT_IN,
     COMMANDS,
@@ -56,11 +61,8 @@ class Section(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _int64(cls, value: Any) -> Any:
-        """(After a field's own bounds, which say more.) ``n_steps = 10^20`` passed the config
-        and the run refused it without naming the key."""
-        if isinstance(value, int) and not -(2**63) <= value < 2**63:
-            raise ValueError(f"got {value}: more than a 64-bit integer holds")
-        return value
+        """(After a field's own bounds, which say more.)"""
+        return refuse_beyond_int64(value)
 
 
 class InputConfig(Section):
@@ -278,10 +280,12 @@ def recorded_command(path: str | os.PathLike) -> str | None:
     from infodyn.experiments.plugins import load_plugins
 
     load_plugins()  # a plugin's command may have made it
-    if made_by not in COMMANDS:
+    if made_by not in COMMANDS and made_by not in BUILT_IN:
+        known = ", ".join(dict.fromkeys([*BUILT_IN, *COMMANDS]))
         raise InputError(
             f"{path}: the record of an `infodyn {made_by}` run, a command that takes no config "
-            f"file (its options are recorded there); configs are for: {', '.join(COMMANDS)}"
+            f"file (its options are recorded there) or a plugin's that is not loaded "
+            f"(INFODYN_PLUGINS); configs are for: {known}"
         )
     return made_by
 

@@ -75,6 +75,7 @@ from infodyn.errors import (
     InputError,
     as_array,
     make_rng,
+    refuse_beyond_int64,
     refuse_bool_number,
     require,
     require_finite,
@@ -124,6 +125,12 @@ class LIF(BaseModel):
     def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
         """``n_rec = true`` is refused (pydantic's lax mode reads it as 1)."""
         return refuse_bool_number(cls.model_fields[info.field_name].annotation, value)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _int64(cls, value: Any) -> Any:
+        """``n_rec = 10^20`` is refused by key (after the field's own bounds, which say more)."""
+        return refuse_beyond_int64(value)
 
     n_in: int = Field(100, ge=1, description="number of input channels")
     n_rec: int = Field(100, ge=1, description="number of recurrent units")
