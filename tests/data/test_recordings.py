@@ -441,6 +441,14 @@ def test_pynapple_trial_starts_are_kept_and_an_inferred_support_is_named():
         warnings.simplefilter("error")  # a support the user gave: no warning
         got = load_spikes(nap.TsGroup(group.data, time_support=span))
     assert got.metadata["trial_starts_s"] == [5.0, 6.0]
+    on_spikes = nap.IntervalSet([5.002, 5.2], [5.052, 5.25])  # given: bounds at spikes, but
+    spikes = {  # not at each unit's first and last
+        1: nap.Ts(t=np.array([5.002, 5.03, 5.052, 5.2, 5.22, 5.25])),
+        2: nap.Ts(t=np.array([5.01, 5.21])),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning
+        load_spikes(nap.TsGroup(spikes, time_support=on_spikes))
     assert (
         "trial_starts_s"
         not in load_spikes(

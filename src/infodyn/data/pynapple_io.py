@@ -67,7 +67,10 @@ def from_tsgroup(group: Any, dt: float | None = None, epochs: Any = None) -> Spi
     seconds = [np.asarray(group[k].t, dtype=np.float64) for k in keys]
     units = [np.full(s.size, i, dtype=np.int64) for i, s in enumerate(seconds)]
     t, u = np.concatenate(seconds), np.concatenate(units)
-    if epochs is None and starts.size > 1 and np.isin(starts, t).all() and np.isin(ends, t).all():
+    firsts = [x.min() for x in seconds if x.size]  # a support inferred from the spikes is
+    lasts = [x.max() for x in seconds if x.size]  # the union of each unit's [first, last]
+    inferred = np.isin(starts, firsts).all() and np.isin(ends, lasts).all()
+    if epochs is None and starts.size > 1 and inferred:
         warn_data(  # pynapple's support of a TsGroup made without one: the spikes' spans
             f"TsGroup: its time support's {starts.size} intervals each start and end at a spike "
             "(pynapple infers a support from the spikes when none is given), and each interval "
