@@ -32,7 +32,14 @@ EXAMPLE = ROOT / "examples" / "simulate_sparse_100k.toml"
 
 
 def _config(work: Path, every_s: float) -> Path:
-    text = EXAMPLE.read_text().replace(
+    """The example with ``chunk_steps = 1000`` (the example's own, set here again if it changes)
+    and ``checkpoint_seconds = every_s``."""
+    lines = [
+        ln
+        for ln in EXAMPLE.read_text().splitlines(keepends=True)
+        if not ln.startswith(("chunk_steps", "checkpoint_seconds"))  # (a key twice: bad TOML)
+    ]
+    text = "".join(lines).replace(
         "[simulation]\n", f"[simulation]\nchunk_steps = 1000\ncheckpoint_seconds = {every_s}\n"
     )
     path = work / f"every_{every_s:g}.toml"

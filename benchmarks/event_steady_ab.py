@@ -78,6 +78,11 @@ def main() -> None:
     )
     case_args.float32_weights, case_args.n_steps = True, 10_000
     srcs = [str(Path(s).resolve()) for s in args.src]
+    for src in srcs:  # else the venv's own infodyn answered under that name
+        if not (Path(src) / "infodyn" / "__init__.py").is_file():
+            p.error(f"--src {src}: not an infodyn source tree (no infodyn/__init__.py)")
+    if len(set(srcs)) != len(srcs):
+        p.error("--src: the same tree twice (an A/B needs two trees)")
     times: dict[str, list[float]] = {s: [] for s in srcs}
     hashes = set()
     with tempfile.TemporaryDirectory() as tmp:

@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--spikes", type=int, default=20_000_000)
     parser.add_argument("--src", nargs="+", default=["src"])
     args = parser.parse_args(argv)
+    for src in args.src:  # else the venv's own infodyn answered under that name
+        if not (Path(src) / "infodyn" / "__init__.py").is_file():
+            parser.error(f"--src {src}: not an infodyn source tree (no infodyn/__init__.py)")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "spikes.h5"
         write_file(path, args.spikes)

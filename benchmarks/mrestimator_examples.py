@@ -365,22 +365,32 @@ def write_markdown(rows: list[dict[str, Any]], path: Path, command: str) -> None
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="markdown file (its .json beside it); default the record for all setups, and "
+        "runs/ for --only (a subset never replaces the record)",
+    )
     p.add_argument("--only", default=None, help="run one setup by name")
     p.add_argument(
         "--repeat",
         type=int,
         default=0,
         help="instead: infodyn's coverage over this many draws of the setups named by "
-        "--only (comma-separated), written to results/mrestimator_examples_repeats.md",
+        "--only (comma-separated), written to results/mrestimator_examples_repeats.md (or --out)",
     )
     args = p.parse_args()
+    if args.out is None:
+        args.out = OUT if not args.only else ROOT / "runs" / "mrestimator_examples_only.md"
+        args.out.parent.mkdir(parents=True, exist_ok=True)
     cmd = "OPENBLAS_NUM_THREADS=1 python benchmarks/mrestimator_examples.py" + "".join(
         f" {a}" for a in sys.argv[1:]
     )
     if args.repeat:
         require_names = (args.only or "").split(",")
-        path = OUT.with_name("mrestimator_examples_repeats.md")
+        given = "--out" in sys.argv[1:] or any(a.startswith("--out=") for a in sys.argv[1:])
+        path = args.out if given else OUT.with_name("mrestimator_examples_repeats.md")
         repeat(require_names, args.repeat, path, cmd)
         print(f"-> {os.path.relpath(path, ROOT)}")
         return

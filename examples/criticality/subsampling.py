@@ -1,10 +1,13 @@
 """Acceptance run: naive vs MR branching estimates under subsampling, and avalanche statistics.
 
     .venv/bin/python examples/criticality/subsampling.py [--trials 10] [--steps 10000]
+        [--avalanche-steps 1000000] [--out DIR]
 
-Writes ``examples/criticality/subsampling.md`` (tables) and ``subsampling.png`` (figure) next to
-this script. Part 1: driven branching processes (h = 10) at m = 0.9, 0.98, 0.995 observed through
-binomial subsampling a = 1 ... 0.01; the naive slope against its prediction
+Writes ``subsampling.md`` (tables) and ``subsampling.png`` (figure) into ``--out``: by default
+next to this script (the record) for the recorded sizes, and ``runs/subsampling`` for others (a
+smaller run never replaces the record). Part 1: driven branching processes (h = 10) at
+m = 0.9, 0.98, 0.995 observed through binomial subsampling a = 1 ... 0.01; the naive slope
+against its prediction
 ``m / (1 + (1-a)(1-m^2)/a)`` and the MR estimate with its 95 % interval. Part 2: avalanches of a
 weakly driven process near criticality (m = 0.999, h = 0.002) binned at the mean inter-event
 interval: power-law fits of sizes and durations, comparisons and the crackling relation.
@@ -146,7 +149,7 @@ def part2(steps: int) -> tuple[dict, str]:
     return dict(av=av, fs=fs, fd=fd, cr=cr), "\n".join(lines)
 
 
-def figure(rows: list[dict], p2: dict) -> None:
+def figure(out: Path, rows: list[dict], p2: dict) -> None:
     plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     ax = axes[0]
@@ -180,7 +183,7 @@ def figure(rows: list[dict], p2: dict) -> None:
         ax.set(xlabel=lab, ylabel="P(X >= x)")
         ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()
-    fig.savefig(HERE / "subsampling.png", dpi=110)
+    fig.savefig(out / "subsampling.png", dpi=110)
 
 
 def main() -> None:
@@ -188,10 +191,14 @@ def main() -> None:
     p.add_argument("--trials", type=int, default=10)
     p.add_argument("--steps", type=int, default=10_000)
     p.add_argument("--avalanche-steps", type=int, default=1_000_000)
+    p.add_argument("--out", type=Path, default=None, help="folder of the .md and .png")
     args = p.parse_args()
+    recorded = (args.trials, args.steps, args.avalanche_steps) == (10, 10_000, 1_000_000)
+    out = args.out or (HERE if recorded else HERE.parents[1] / "runs" / "subsampling")
+    out.mkdir(parents=True, exist_ok=True)
     rows, t1 = part1(args.trials, args.steps)
     p2, t2 = part2(args.avalanche_steps)
-    figure(rows, p2)
+    figure(out, rows, p2)
     text = (
         "# Branching estimates under subsampling, and avalanches\n\n"
         "Made by `.venv/bin/python examples/criticality/subsampling.py "
@@ -200,8 +207,9 @@ def main() -> None:
         f"## Naive vs MR ({args.trials} trials x {args.steps} steps, h = 10, kmax automatic)\n\n"
         f"{t1}\n\n## Avalanches near criticality\n\n{t2}\n"
     )
-    (HERE / "subsampling.md").write_text(text)
+    (out / "subsampling.md").write_text(text)
     print(text)
+    print(f"-> {out}")
 
 
 if __name__ == "__main__":

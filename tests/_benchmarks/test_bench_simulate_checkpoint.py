@@ -3,6 +3,8 @@ joining give the file's spikes (the timing compares equal work)."""
 
 from __future__ import annotations
 
+import tomllib
+
 import numpy as np
 
 from infodyn.data import load_spikes
@@ -23,3 +25,5 @@ def test_both_joins_give_the_runs_spikes(tmp_path, bench_module):
         np.testing.assert_array_equal(back.units, units)
     config = mod._config(tmp_path, 3.0).read_text()
     assert "chunk_steps = 1000\ncheckpoint_seconds = 3.0\n" in config
+    # a valid config: the example's own chunk_steps made the key twice, and the run failed
+    assert tomllib.loads(config)["simulation"]["chunk_steps"] == 1000
