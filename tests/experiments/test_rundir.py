@@ -328,3 +328,22 @@ def test_removed_if_failed_removes_only_an_empty_folder_the_run_made(tmp_path):
         written.file("x.txt").write_text("kept")
         raise ValueError
     assert (tmp_path / "written" / "x.txt").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [("energy", "model.npz"), ("info", "information.npz")],
+)
+def test_a_run_that_would_write_over_its_own_input_is_refused(command, name, spike_file, tmp_path):
+    """`infodyn energy DIR/model.npz --out DIR` replaced the user's spike file with the model
+    (and `info` with information.npz): refused before anything is written."""
+    from infodyn.data import load_spikes
+
+    spikes = load_spikes(spike_file)
+    own = tmp_path / name
+    np.savez(own, times=spikes.times, units=spikes.units, trials=spikes.trials, n_units=8,
+             n_steps=3000, n_trials=2)  # fmt: skip
+    before = own.read_bytes()
+    with pytest.raises(InputError, match=f"this run writes {name} into .*its own input"):
+        _run(command, tmp_path, 0, own)
+    assert own.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [name]

@@ -119,6 +119,21 @@ class RunDir:
     def file(self, name: str) -> Path:
         return self.path / name
 
+    def refuse_writing_over(self, source: Any, names: tuple[str, ...] = ()) -> None:
+        """Refuse a run whose input ``source`` is one of the files it writes here (``names``,
+        its config.json and results.json): `infodyn energy DIR/model.npz --out DIR` replaced
+        the user's spike file with the fitted model."""
+        if not isinstance(source, str | os.PathLike):
+            return
+        given = Path(source)
+        for name in (*names, "config.json", "results.json"):
+            mine = self.path / name
+            if mine.exists() and given.exists() and os.path.samefile(mine, given):
+                raise InputError(
+                    f"{source}: this run writes {name} into {self.path}, which would replace "
+                    "its own input; give another --out (or move the file)"
+                )
+
     def remove_if_empty(self) -> None:
         """Remove the folder (and an empty ``figures/``) when nothing was written: for a run
         that made a fresh folder and failed before its first file."""
