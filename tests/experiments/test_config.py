@@ -253,6 +253,20 @@ def test_config_refuses_nan_inf_bool_numbers_and_extreme_toml(text, message, tmp
         load_config(tmp_path / "c.toml", SimulateConfig)
 
 
+def test_a_paths_tilde_is_the_home_folder(tmp_path, monkeypatch):
+    """`spikes = "~/x.h5"` was read as a folder named "~" here (a wrong file where one
+    existed, else "no such file")."""
+    from infodyn.experiments.energy_run import EnergyRunConfig
+    from infodyn.experiments.pipeline import PipelineConfig
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert validate(EnergyRunConfig, {"spikes": "~/x.h5"}).spikes == str(tmp_path / "x.h5")
+    images = validate(PipelineConfig, {"images": {"images": ["~/a.png", "camera"]}}).images
+    assert images.images == [str(tmp_path / "a.png"), "camera"]
+    sim = validate(SimulateConfig, {"simulation": {"params": "~/w.npz"}}).simulation
+    assert sim.params == str(tmp_path / "w.npz")
+
+
 def test_a_list_item_beyond_64_bits_is_refused_by_key():
     from infodyn.experiments.pipeline import PipelineConfig
 

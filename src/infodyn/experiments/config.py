@@ -37,7 +37,7 @@ from infodyn.experiments.command_registry import (  # noqa: F401  (their import 
     register_command,
 )
 from infodyn.experiments.config_errors import format_errors
-from infodyn.experiments.config_paths import PATH_FIELD, check_config_paths
+from infodyn.experiments.config_paths import PATH_FIELD, check_config_paths, expand_home
 from infodyn.experiments.dotted import set_dotted
 from infodyn.experiments.toml_write import to_toml
 
@@ -60,8 +60,12 @@ class Section(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _int64(cls, value: Any) -> Any:
-        """(After a field's own bounds, which say more.)"""
+    def _int64_and_home(cls, value: Any, info: ValidationInfo) -> Any:
+        """(After a field's own bounds, which say more.) A path's ``~`` is the home folder, as
+        a shell reads it (``spikes = "~/x.h5"`` was a folder named ``~`` here)."""
+        extra = cls.model_fields[info.field_name].json_schema_extra
+        if isinstance(extra, dict) and extra.get("path"):
+            value = expand_home(value)
         return refuse_beyond_int64(value)
 
 

@@ -1,6 +1,7 @@
 """Paths in config files: read from the directory infodyn runs in, as a shell would read them.
 
-A config's relative paths (``[simulation] params``, ``spikes`` of an energy config, the
+A leading ``~`` in a path is the home folder, as a shell reads it. A config's relative paths
+(``[simulation] params``, ``spikes`` of an energy config, the
 ``images`` of the images pipeline; fields marked with :data:`PATH_FIELD`) are read from the
 current directory, not from the config file's folder; a sweep makes them absolute before its
 points go out (:func:`with_absolute_paths`), so a Dask worker in another folder reads the same
@@ -24,6 +25,13 @@ from infodyn.errors import InputError
 
 #: ``json_schema_extra`` of a config field that holds a path (or a list of paths)
 PATH_FIELD = {"path": True}
+
+
+def expand_home(value: Any) -> Any:
+    """``value`` (a path, a list of them, or None) with a leading ``~`` made the home folder."""
+    if isinstance(value, list):
+        return [expand_home(v) for v in value]
+    return os.path.expanduser(value) if isinstance(value, str) and value.startswith("~") else value
 
 
 def path_values(cfg: BaseModel, prefix: str = "") -> list[tuple[str, str]]:
