@@ -19,6 +19,7 @@ import time
 import warnings
 
 import numpy as np
+from harness import positional
 
 import infodyn.criticality as C
 
@@ -26,6 +27,7 @@ SIZES = {"test": (0.9, 300, 30, 50), "research": (0.95, 500, 60, 100)}
 
 
 def main() -> None:
+    positional(__doc__, 4)
     size, a = sys.argv[1], float(sys.argv[2])
     runs, seed0 = int(sys.argv[3]), int(sys.argv[4])
     inner = [int(v) for v in sys.argv[5:]] or [20]

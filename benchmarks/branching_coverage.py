@@ -15,11 +15,13 @@ import time
 import warnings
 
 import numpy as np
+from harness import positional
 
 import infodyn.criticality as C
 
 
 def main() -> None:
+    positional(__doc__, 6)
     m, T, N, a, kmax, runs = (
         float(sys.argv[1]),
         int(sys.argv[2]),

@@ -27,6 +27,7 @@ import sys
 import time
 
 import numpy as np
+from harness import positional
 from scipy import stats
 
 import infodyn.criticality as C
@@ -84,6 +85,7 @@ def intervals(est: np.ndarray, boot: np.ndarray, jack: np.ndarray) -> dict[str, 
 
 
 def main() -> None:
+    positional(__doc__, 2)
     a, runs = float(sys.argv[1]), int(sys.argv[2])
     seed0 = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
     t0 = time.perf_counter()

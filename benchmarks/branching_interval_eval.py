@@ -21,6 +21,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+from harness import positional
 from scipy import stats
 
 from infodyn.criticality import branching as B
@@ -59,6 +60,7 @@ def intervals(d, g) -> dict[str, np.ndarray]:
 
 
 def main() -> None:
+    positional(__doc__, 1)
     for f in sys.argv[1:]:
         d = np.load(f)
         m = float(d["m"])

@@ -16,6 +16,7 @@ import sys
 import time
 
 import numpy as np
+from harness import positional
 
 import infodyn.criticality as C
 from infodyn.criticality import branching as B
@@ -25,6 +26,7 @@ M, H, T, N, KMAX = 0.95, 10.0, 500, 10, 60
 
 
 def main() -> None:
+    positional(__doc__, 6)
     a, out = float(sys.argv[1]), sys.argv[6]
     runs, seed0, nb, ni = (int(v) for v in sys.argv[2:6])
     k = np.arange(1, KMAX + 1, dtype=float)

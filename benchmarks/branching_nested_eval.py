@@ -21,6 +21,7 @@ import sys
 import warnings
 
 import numpy as np
+from harness import positional
 from scipy import stats
 
 from infodyn.criticality import branching as B
@@ -29,6 +30,7 @@ CI = 0.95
 
 
 def main() -> None:
+    positional(__doc__, 1)
     warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN inner rows (failed fits)
     for fname in sys.argv[1:]:
         d = np.load(fname)

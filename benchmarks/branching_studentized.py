@@ -15,6 +15,7 @@ import sys
 import time
 
 import numpy as np
+from harness import positional
 
 import infodyn.criticality as C
 from infodyn.criticality import branching as B
@@ -24,6 +25,7 @@ M, H, T, N, KMAX = 0.95, 10.0, 500, 10, 60
 
 
 def main() -> None:
+    positional(__doc__, 5)
     a, runs, seed0, nb, out = (
         float(sys.argv[1]),
         int(sys.argv[2]),

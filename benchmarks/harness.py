@@ -116,6 +116,21 @@ def write_block(
     write_text(results, doc)
 
 
+def positional(doc: str | None, least: int) -> None:
+    """The command line of a study script that reads ``sys.argv`` by position (its docstring
+    says what): ``-h``/``--help`` prints the docstring, fewer than ``least`` arguments print it
+    and exit 2 (``--help`` was a ValueError, no arguments an IndexError or, for a list of
+    files, nothing at all with exit 0)."""
+    args = sys.argv[1:]
+    if any(a in ("-h", "--help") for a in args):
+        print(doc)
+        raise SystemExit(0)
+    if len(args) < least:
+        print(doc, file=sys.stderr)
+        name = Path(sys.argv[0]).name
+        raise SystemExit(f"{name}: needs at least {least} argument(s), got {len(args)} (above)")
+
+
 def no_options(doc: str | None) -> None:
     """The command line of a script that takes no options: ``--help`` prints its docstring,
     anything else is refused (both ran the whole script, and some rewrote their records)."""
