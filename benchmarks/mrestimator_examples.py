@@ -225,6 +225,9 @@ def _covers(ci: list[float], m: float) -> bool:
 
 
 def run(only: str | None = None) -> list[dict[str, Any]]:
+    names = [case["name"] for case in cases()]
+    if only and only not in names:  # it was "max() arg is an empty sequence" at the end
+        raise SystemExit(f"--only {only!r}: no such setup; the setups are {', '.join(names)}")
     rows = []
     for case in cases():
         if only and case["name"] != only:

@@ -17,6 +17,7 @@ Run it against two checkouts to compare them, alternating (from the repository r
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -33,15 +34,14 @@ def main() -> None:
     import infodyn
     from infodyn.learning import PopulationRateVariance, UnitRateTarget, evaluate
 
-    argv = sys.argv[1:]
-    repeats = 2
-    if "--repeats" in argv:  # this script's own option; the rest are acceptance_scale.py's
-        i = argv.index("--repeats")
-        repeats = int(argv[i + 1])
-        argv = argv[:i] + argv[i + 2 :]
-    a = acceptance_scale.parser().parse_args(
-        ["--inh-factor", "3", "--rec-scale", "7.65", "--h", "0.01", *argv]
-    )
+    ap = acceptance_scale.parser()  # its options, with this script's description and own
+    ap.description = __doc__  # --repeats (--help printed acceptance_scale.py's alone)
+    ap.formatter_class = argparse.RawDescriptionHelpFormatter
+    ap.add_argument("--repeats", type=int, default=2, help="steady calls after the first (>= 1)")
+    a = ap.parse_args(["--inh-factor", "3", "--rec-scale", "7.65", "--h", "0.01", *sys.argv[1:]])
+    if a.repeats < 1:  # no steady call: a median of nothing (NaN, invalid JSON)
+        ap.error(f"--repeats must be >= 1, got {a.repeats}")
+    repeats = a.repeats
     net, task, params = tools.build(a)
     x = task.sample(np.random.default_rng(a.seed), a.steps)
     loss = UnitRateTarget(r0_hz=a.r0, weight=1e-3) + PopulationRateVariance(
