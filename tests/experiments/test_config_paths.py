@@ -60,3 +60,37 @@ def test_the_command_line_says_it_in_one_line(tmp_path, monkeypatch, capsys):
     assert rc == 2 and len(err.strip().splitlines()) == 1
     assert "is beside the config" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_runs_record_names_the_folder_its_run_was_started_from(tmp_path, monkeypatch, capsys):
+    """A run's config.json kept its relative paths without the folder they were read from:
+    `infodyn simulate proj/run/config.json` from elsewhere read `params = "w.npz"` here, "no
+    such file". The record keeps the working directory, and the rerun's error names it."""
+    import json
+
+    import numpy as np
+
+    from infodyn.data import load_spikes
+    from infodyn.network import LIF, save_params
+
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    save_params(proj / "w.npz", LIF(n_in=3, n_rec=5).init(seed=0))
+    (proj / "run.toml").write_text(SIM + "[input]\nn_steps = 20\n")
+    monkeypatch.chdir(proj)
+    rc, _, err = cli_in_process(["simulate", "run.toml", "--out", "run"], capsys)
+    assert rc == 0, err
+    record = json.loads((proj / "run" / "config.json").read_text())
+    assert record["working_directory"] == str(proj)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as exc:
+        load_config("proj/run/config.json", SimulateConfig)
+    message = str(exc.value)
+    assert "= 'w.npz' is not in the current directory" in message
+    assert f"is in the folder its run was started from ({proj / 'w.npz'})" in message
+    monkeypatch.chdir(proj)  # from there the record reruns as it ran
+    assert load_config("run/config.json", SimulateConfig).simulation.params == "w.npz"
+    rc, _, err = cli_in_process(["simulate", "run/config.json", "--out", "again"], capsys)
+    assert rc == 0, err
+    first, again = (load_spikes(proj / d / "spikes.h5") for d in ("run", "again"))
+    assert np.array_equal(first.to_dense(), again.to_dense())

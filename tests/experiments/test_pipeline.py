@@ -547,8 +547,12 @@ def test_a_rerun_with_fewer_stages_leaves_no_figure_or_model_of_the_run_it_repla
     (mine / "figures").mkdir(parents=True)
     for name in ("results.json", "figures/my_plot.png", "network_params.npz"):
         (mine / name).write_text("{}")
+    with pytest.raises(InputError, match="holds results.json, network_params.npz but no"):
+        prun.run_pipeline(validate(PipelineConfig, untrained), mine)
+    (mine / "results.json").unlink()
+    (mine / "network_params.npz").unlink()
     prun.run_pipeline(validate(PipelineConfig, untrained), mine)
-    assert (mine / "figures" / "my_plot.png").exists() and (mine / "network_params.npz").exists()
+    assert (mine / "figures" / "my_plot.png").exists()
 
 
 def _refused_at_its_stimuli(tmp_path):

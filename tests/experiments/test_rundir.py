@@ -248,8 +248,39 @@ def test_a_folder_of_another_commands_run_is_refused(tmp_path, spike_file):
     after = {p.name: p.read_bytes() for p in (tmp_path / "t").iterdir() if p.is_file()}
     assert after == before
     RunDir(tmp_path / "t", "train")  # the same command may write there again
-    (tmp_path / "t" / "config.json").write_text("{broken")  # unreadable: no claim to honour
-    RunDir(tmp_path / "t", "simulate")
+    (tmp_path / "t" / "config.json").write_text("{broken")  # unreadable: no claim to honour,
+    with pytest.raises(InputError, match="holds config.json, results.json but no infodyn"):
+        RunDir(tmp_path / "t", "simulate")  # but not infodyn's: the files are not replaced
+
+
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [
+        ("simulate", "spikes.h5"),
+        ("simulate", "results.json"),
+        ("criticality", "config.json"),
+        ("info", "information.npz"),
+        ("energy", "model.npz"),
+        ("channel", "table.csv"),
+        ("images", "network_params.npz"),
+    ],
+)
+def test_a_folder_of_the_users_own_files_is_not_written_over(command, name, tmp_path, spike_file):
+    """`infodyn simulate --out data` replaced the user's recording data/spikes.h5 (and any
+    command their results.json or config.json) without a word: a folder that holds a file the
+    run writes but no run of the command is refused, and nothing in it changes."""
+    mine = tmp_path / "data"
+    mine.mkdir()
+    (mine / name).write_bytes(b"the user's own")
+    (mine / "notes.txt").write_text("kept")
+    with pytest.raises(InputError, match=f"data holds {name} but no infodyn {command} run"):
+        _run(command, mine, 0, spike_file)
+    assert sorted(p.name for p in mine.iterdir()) == sorted([name, "notes.txt"])
+    assert (mine / name).read_bytes() == b"the user's own"
+    (mine / name).unlink()  # once the file is moved away, the run goes ahead
+    _run(command, mine, 0, spike_file)
+    assert (mine / "notes.txt").read_text() == "kept" and (mine / "results.json").is_file()
+    _run(command, mine, 1, spike_file)  # and a run of the command there may be replaced
 
 
 def test_figures_folder_appears_with_the_first_figure(tmp_path):

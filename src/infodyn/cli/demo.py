@@ -39,7 +39,7 @@ def run_with_progress(
     from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.journal import check_resumable
     from infodyn.experiments.pipeline import run_pipeline, summary_lines
-    from infodyn.experiments.pipeline.run import forget_failed_run
+    from infodyn.experiments.pipeline.run import PIPELINE_WRITES, forget_failed_run
     from infodyn.experiments.pipeline.training_stage import TRAINING_CHECKPOINT
     from infodyn.experiments.preflight import check_pipeline_memory
     from infodyn.experiments.rundir import RunDir
@@ -48,7 +48,8 @@ def run_with_progress(
     check_image_sources(cfg.images.images)  # (and before the run folder is made)
     if resume:
         check_resumable(out, command, TRAINING_CHECKPOINT)
-    run = RunDir(out, command)  # (another command's folder: refused before the display)
+    # (another command's folder, or the user's own files in the way: refused before the display)
+    run = RunDir(out, command, writes=PIPELINE_WRITES)
 
     t0 = time.perf_counter()
     with graceful(resume=again):

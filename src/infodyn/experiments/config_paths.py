@@ -48,11 +48,30 @@ def path_values(cfg: BaseModel, prefix: str = "") -> list[tuple[str, str]]:
     return found
 
 
+def recorded_working_directory(config_file: str | os.PathLike) -> Path | None:
+    """The directory a run was started in, when ``config_file`` is its ``config.json`` (its
+    ``"working_directory"``; ``None`` for a TOML file or an older record)."""
+    path = Path(config_file)
+    if path.suffix.lower() != ".json":
+        return None
+    try:
+        folder = json.loads(path.read_text(encoding="utf-8")).get("working_directory")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return None
+    return Path(folder) if isinstance(folder, str) and folder else None
+
+
 def check_config_paths(cfg: BaseModel, config_file: str | os.PathLike) -> None:
     """Refuse a relative path of ``cfg`` that does not exist from the current directory but
-    does beside ``config_file``, with the path to give instead."""
-    folder = Path(config_file).parent
-    if folder == Path("."):
+    does beside ``config_file``, with the path to give instead; for a run's ``config.json``,
+    one that exists from the directory the run was started in
+    (:func:`recorded_working_directory`: ``infodyn simulate run/config.json`` from another
+    folder read its ``params = "w.npz"`` from there, "no such file")."""
+    folder, where = Path(config_file).parent, "beside the config"
+    started = recorded_working_directory(config_file)
+    if started is not None:
+        folder, where = started, "in the folder its run was started from"
+    if folder.resolve() == Path.cwd().resolve():
         return
     for key, value in path_values(cfg):
         path = Path(value).expanduser()
@@ -60,7 +79,7 @@ def check_config_paths(cfg: BaseModel, config_file: str | os.PathLike) -> None:
             continue
         raise InputError(
             f"{config_file}: [{key}] = {value!r} is not in the current directory "
-            f"({Path.cwd()}) but is beside the config ({folder / path}): paths in a config are "
+            f"({Path.cwd()}) but is {where} ({folder / path}): paths in a config are "
             f"read from the directory infodyn runs in; give {str(folder / path)!r} or an "
             f"absolute path, or run infodyn from {folder}"
         )

@@ -153,8 +153,7 @@ def run_info(
     if not binned.any():  # every entropy and information would be 0: nothing was measured
         whose = "the selected units hold" if units is not None else "the spike file holds"
         raise InputError(f"{source}: {whose} no spikes")
-    run = RunDir(out, "info", hold_figures=True)
-    run.refuse_writing_over(source, ("information.npz",))
+    run = RunDir(out, "info", hold_figures=True, writes=("information.npz",), reads=source)
     with run.removed_if_failed():  # a run stopped in its analysis left an empty --out folder
         config = {
             "spikes": source,

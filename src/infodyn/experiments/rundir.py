@@ -68,6 +68,43 @@ def _refuse_other_command(path: Path, command: str) -> None:
             )
 
 
+#: the files every command writes into its run folder (besides its own: ``writes``)
+RUN_FILES = ("config.json", "results.json")
+
+#: the files whose ``"command"`` marks a folder as an infodyn run, interrupted or finished
+RUN_MARKERS = ("config.json", "progress.json", "checkpoint/config.json")
+
+
+def _refuse_foreign_files(path: Path, command: str, writes: tuple[str, ...]) -> None:
+    # a folder of the user's own (no run of this command in it: other commands' are refused
+    # before) whose files this run would replace: `infodyn simulate --out data` replaced the
+    # user's recording data/spikes.h5 without a word, an images run their results.json
+    if not path.is_dir() or any(command_in(path / n) == command for n in RUN_MARKERS):
+        return
+    held = [n for n in dict.fromkeys((*RUN_FILES, *writes)) if (path / n).exists()]
+    if held:
+        them = "it" if len(held) == 1 else "them"
+        raise InputError(
+            f"{path} holds {', '.join(held)} but no infodyn {command} run (no config.json of "
+            f"one): this run would replace {them}; choose another --out (e.g. {path / command}), "
+            f"or move {them} away (a run stopped before it wrote its config.json leaves such "
+            "files: delete them to run there)"
+        )
+
+
+def _refuse_writing_over(path: Path, source: Any, names: tuple[str, ...]) -> None:
+    # `infodyn energy DIR/model.npz --out DIR` replaced the user's spike file with the model
+    if not isinstance(source, str | os.PathLike) or not Path(source).exists():
+        return
+    for name in (*RUN_FILES, *names):
+        mine = path / name
+        if mine.exists() and os.path.samefile(mine, source):
+            raise InputError(
+                f"{source}: this run writes {name} into {path}, which would replace its own "
+                "input; give another --out (or move the file)"
+            )
+
+
 def png_bytes(fig: Any, dpi: int = 110) -> bytes:
     """A matplotlib figure rendered as PNG (tight bounding box), then closed."""
     import io
@@ -84,7 +121,12 @@ class RunDir:
     """A folder for one run's outputs."""
 
     def __init__(
-        self, path: str | os.PathLike, command: str | None = None, hold_figures: bool = False
+        self,
+        path: str | os.PathLike,
+        command: str | None = None,
+        hold_figures: bool = False,
+        writes: tuple[str, ...] = (),
+        reads: Any = None,
     ) -> None:
         """Make the folder (``figures/`` is made by the first figure, so a run refused part way
         leaves no empty one). With ``command``, refuse a folder that holds the
@@ -92,14 +134,20 @@ class RunDir:
         interrupted run): writing there would leave a mix of two runs' files, e.g. a simulate
         run's ``spikes.h5`` beside a train run's config. ``hold_figures``: keep the figures in
         memory and write them in :meth:`finish`, just before the config and results (a rerun
-        stopped in its analysis left its first figures beside the previous run's results)."""
+        stopped in its analysis left its first figures beside the previous run's results).
+        ``writes``: the files the command writes here besides ``config.json`` and
+        ``results.json``; with ``command``, a folder that holds one of them, or those two, but
+        no run of the command (a folder of the user's own) is refused: they would be
+        replaced. ``reads``: the run's input file, refused when it is one of those files."""
         self.path = as_path(path, "the run directory")
+        _refuse_writing_over(self.path, reads, writes)
         self.saved: set[Path] = set()  # the figures this run wrote (see finish's prune)
         self.held: dict[Path, bytes] | None = {} if hold_figures else None
         # a finished run of the same command is here: what finish(prune=True) may remove
         self.replaces_run = command is not None and command_in(self.path / "config.json") == command
         if command is not None:
             _refuse_other_command(self.path, command)
+            _refuse_foreign_files(self.path, command, writes)
         self.created = not self.path.exists()  # made by this run (see removed_if_failed)
         with writing(self.path):  # unwritable, or a file in the way: one InputError
             self.path.mkdir(parents=True, exist_ok=True)
@@ -118,21 +166,6 @@ class RunDir:
 
     def file(self, name: str) -> Path:
         return self.path / name
-
-    def refuse_writing_over(self, source: Any, names: tuple[str, ...] = ()) -> None:
-        """Refuse a run whose input ``source`` is one of the files it writes here (``names``,
-        its config.json and results.json): `infodyn energy DIR/model.npz --out DIR` replaced
-        the user's spike file with the fitted model."""
-        if not isinstance(source, str | os.PathLike):
-            return
-        given = Path(source)
-        for name in (*names, "config.json", "results.json"):
-            mine = self.path / name
-            if mine.exists() and given.exists() and os.path.samefile(mine, given):
-                raise InputError(
-                    f"{source}: this run writes {name} into {self.path}, which would replace "
-                    "its own input; give another --out (or move the file)"
-                )
 
     def remove_if_empty(self) -> None:
         """Remove the folder (and an empty ``figures/``) when nothing was written: for a run
@@ -160,8 +193,8 @@ class RunDir:
         return written
 
     def write_config(self, config: Any, command: str, extra: dict[str, Any] | None = None) -> Path:
-        """Store the resolved config with the package version, so the run can be repeated;
-        ``extra`` entries (e.g. ``resumed_with_changes``) are stored beside it."""
+        """Store the resolved config with the package version and the working directory (which
+        its relative paths are read from), so the run can be repeated; ``extra`` entries (e.g. ``resumed_with_changes``) are stored beside it."""
         from infodyn._version import __version__
 
         if hasattr(config, "model_dump"):
@@ -174,6 +207,8 @@ class RunDir:
                 "command": command,
                 "infodyn_version": __version__,
                 "python": platform.python_version(),
+                # what the config's relative paths were read from (see check_config_paths)
+                "working_directory": os.getcwd(),
                 "config": config,
                 **(extra or {}),
             },

@@ -19,7 +19,11 @@ from infodyn.errors import InputError
 from infodyn.experiments.config import make_input
 from infodyn.experiments.rundir import RunDir
 from infodyn.experiments.simulate_extend import END_STATE
-from infodyn.experiments.simulate_run import initial_params, simulation_results
+from infodyn.experiments.simulate_run import (
+    SIMULATE_WRITES,
+    initial_params,
+    simulation_results,
+)
 from infodyn.memory import require_memory
 from infodyn.network.dynamics import Constants
 from infodyn.network.engine_jax import ensure_dtype, run
@@ -78,7 +82,7 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
     elapsed = (time.perf_counter() - t0) / len(cfgs)
     results = []
     for i, (net, cfg, out) in enumerate(zip(nets, cfgs, outs, strict=True)):
-        run_dir = RunDir(out, "simulate", hold_figures=True)
+        run_dir = RunDir(out, "simulate", hold_figures=True, writes=SIMULATE_WRITES)
         spikes = SpikeTrain.from_dense(
             z[i].astype(np.uint8),
             dt=net.dt,

@@ -110,7 +110,7 @@ def run_simulation(
             "fewer [simulation] chunk_steps",
         )
     header = {"n_units": net.n_rec, "dt": net.dt, "n_steps": n_steps, "metadata": meta}
-    run = RunDir(out, "simulate", hold_figures=True)
+    run = RunDir(out, "simulate", hold_figures=True, writes=SIMULATE_WRITES)
     try:  # one simulation at a time in a folder: a second removed the first one's files
         with folder_lock(run.path, LOCK_NAME, "simulation"):
             remove_temporaries(run.path)  # what a run killed here left (a staged spike file,
@@ -343,6 +343,9 @@ def _warn_other_dynamics(source: Any, net: Any) -> None:
 
 #: the new run's spike file until the run has succeeded (then renamed to ``spikes.h5``)
 STAGED = ".spikes.staged.h5"
+
+#: what a simulation writes into its folder besides config.json and results.json
+SIMULATE_WRITES = ("spikes.h5", END_STATE)
 #: the lock a simulation holds in its folder (:func:`~infodyn.experiments.sweep_lock.folder_lock`)
 LOCK_NAME = ".simulate.lock"
 

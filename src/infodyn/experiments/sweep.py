@@ -181,7 +181,7 @@ def run_sweep(
     grid = plain_grid(grid)  # NumPy values as Python's, for the sweep's config.json too
     points = expand_grid(spec, base, grid, seeds, source=source, config_file=config_file)
     _refuse_another_command(out, command)
-    sweep_dir = RunDir(out, "sweep")
+    sweep_dir = RunDir(out, "sweep", writes=("results.csv", "results.parquet"))
     definition = {
         "command": command,
         "base": base,

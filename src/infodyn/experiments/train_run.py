@@ -281,7 +281,7 @@ def run_training(
     if resume and not (Path(out) / "checkpoint.npz").exists():  # before RunDir makes the folder
         note = interrupted_note(Path(out))  # another command's, say an interrupted simulation
         raise InputError(f"{out}: no checkpoint.npz to resume from" + (f"; {note}" if note else ""))
-    run = RunDir(out, "train")
+    run = RunDir(out, "train", writes=("checkpoint.npz", "metrics.json"))
     try:  # one training at a time in a folder: a second replaced the first's checkpoints and
         # results without a word (both said they succeeded)
         with folder_lock(run.path, LOCK_NAME, "training"):

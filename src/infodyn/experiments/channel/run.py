@@ -197,7 +197,7 @@ def run_channel(
                 ) from None
     if resume:  # before RunDir makes the folder: a misspelt --out is left unmade
         check_resumable(out, "channel")
-    run = RunDir(out, "channel", hold_figures=True)
+    run = RunDir(out, "channel", hold_figures=True, writes=("table.csv",))
     journal = StepJournal.of_config(run.path, cfg, resume, "channel")
     if not resume:  # a failed run's (a plain rerun starts afresh over it)
         shutil.rmtree(run.file(TRAINING_CHECKPOINTS), ignore_errors=True)

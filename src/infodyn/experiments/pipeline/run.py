@@ -103,12 +103,17 @@ def _check_region_room(cfg: PipelineConfig, widths: list[int]) -> None:
                 )
 
 
+#: what the pipeline writes into its folder besides config.json, results.json and its image
+#: models (named by their sizes)
+PIPELINE_WRITES = ("network_params.npz", "training_history.json", "report.html")
+
+
 def _run_stages(
     cfg: PipelineConfig, out: str | os.PathLike, progress: Progress, command: str, resume: bool
 ) -> dict[str, Any]:
     if resume:  # nothing to resume: refused before the folder is made
         check_resumable(out, command, TRAINING_CHECKPOINT)
-    run = RunDir(out, command)
+    run = RunDir(out, command, writes=PIPELINE_WRITES)
     try:
         journal = StepJournal.of_config(run.path, cfg, resume, command)
         with journal.failing():
