@@ -194,7 +194,8 @@ class RunDir:
 
     def write_config(self, config: Any, command: str, extra: dict[str, Any] | None = None) -> Path:
         """Store the resolved config with the package version and the working directory (which
-        its relative paths are read from), so the run can be repeated; ``extra`` entries (e.g. ``resumed_with_changes``) are stored beside it."""
+        its relative paths are read from), so the run can be repeated; ``extra`` entries
+        (e.g. ``resumed_with_changes``) are stored beside it."""
         from infodyn._version import __version__
 
         if hasattr(config, "model_dump"):
