@@ -276,3 +276,35 @@ def test_require_space_names_a_read_only_file_system_and_skips_one_without_capac
     with pytest.raises(OSError) as full:
         require_space(tmp_path / "x.h5", 10)
     assert full.value.errno == errno.ENOSPC
+
+
+def test_replace_false_never_replaces_a_file_made_meanwhile(tmp_path, monkeypatch):
+    """Two `infodyn convert` runs to one new file both said they wrote it (the check that it
+    did not exist came before the write): without replace, the final name is taken by a hard
+    link, which fails where the name exists, even one made while the block ran."""
+    import os
+
+    from infodyn.atomic import atomic_path
+
+    target = tmp_path / "out.h5"
+    with pytest.raises(FileExistsError), atomic_path(target, replace=False) as tmp:
+        tmp.write_text("mine")
+        target.write_text("the other process's")  # made while this one was written
+    assert target.read_text() == "the other process's"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.h5"]  # no temporary left
+    target.unlink()
+    with atomic_path(target, replace=False) as tmp:
+        tmp.write_text("mine")
+    assert target.read_text() == "mine" and [p.name for p in tmp_path.iterdir()] == ["out.h5"]
+
+    def no_links(src, dst):  # a filesystem without hard links: refused all the same
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    with pytest.raises(FileExistsError), atomic_path(target, replace=False) as tmp:
+        tmp.write_text("again")
+    assert target.read_text() == "mine"
+    target.unlink()
+    with atomic_path(target, replace=False) as tmp:
+        tmp.write_text("renamed")
+    assert target.read_text() == "renamed"

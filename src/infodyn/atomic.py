@@ -47,8 +47,12 @@ def _fsync(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds."""
+def atomic_path(path: str | os.PathLike, suffix: str = "", replace: bool = True) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds.
+
+    ``replace=False``: never replace a file at ``path``, even one made while the block ran
+    (a hard link, which fails where the name exists: two ``infodyn convert`` runs to one new
+    file both said they wrote it; :class:`FileExistsError`)."""
     final = as_path(path)
     tmp_path: Path | None = None
     try:  # from the moment the file exists: an interrupt right after mkstemp left it behind
@@ -65,16 +69,33 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         os.chmod(tmp_path, 0o666 & ~_umask())
         with writing(final):  # a folder of that name, a name too long: say so of the name given
             _fsync(tmp_path)
-            try:
-                os.replace(tmp_path, final)
-            except OSError as exc:
-                exc.filename, exc.filename2 = str(final), None
-                raise
+        if replace or not _linked(tmp_path, final):
+            with writing(final):
+                try:
+                    os.replace(tmp_path, final)
+                except OSError as exc:
+                    exc.filename, exc.filename2 = str(final), None
+                    raise
         with contextlib.suppress(OSError):  # some filesystems cannot sync a folder: best effort
             _fsync(final.parent)
     finally:
         if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
+
+
+def _linked(tmp: Path, final: Path) -> bool:
+    """Give ``tmp`` the name ``final`` unless that name exists (:class:`FileExistsError`), by a
+    hard link, which never replaces; False where the filesystem has no hard links (then a
+    file there now is refused, and the caller renames: a narrow window remains)."""
+    try:
+        os.link(tmp, final)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (some network and FAT filesystems)
+        if os.path.lexists(final):
+            raise FileExistsError(errno.EEXIST, "exists", str(final)) from None
+        return False
+    return True
 
 
 #: names of files a killed process leaves: :func:`atomic_path`'s ``.NAME.XXXX.tmp``, and a

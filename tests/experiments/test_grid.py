@@ -211,6 +211,28 @@ def test_a_path_beside_the_config_is_named_before_any_point_runs(tmp_path, monke
     assert len(expand_grid(get_command("energy"), base, grid)) == 2  # the library's own call
 
 
+def test_a_missing_input_is_refused_before_a_local_cluster_starts(tmp_path, monkeypatch, capsys):
+    """A sweep whose points read a file that is nowhere started its cluster and ran every
+    point into "no such params file", leaving a folder of failures: named before, by point."""
+    from faultkit import cli_in_process
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "here.h5").write_bytes(b"")
+    spec = get_command("energy")
+    grid = {"spikes": ["here.h5", "gone.h5"]}
+    with pytest.raises(InputError, match=r"sweep point spikes='gone.h5': \[spikes\] = 'gone.h5' "):
+        expand_grid(spec, {}, grid, inputs_here=True)
+    assert len(expand_grid(spec, {}, grid)) == 2  # a remote cluster may hold it
+    images = {"images.images": [["astronaut"], ["astronaut", "mine.png"]]}  # names are no paths
+    with pytest.raises(InputError, match=r"\[images.images\] = 'mine.png' names no file"):
+        expand_grid(get_command("images"), {}, images, inputs_here=True)
+    (tmp_path / "base.toml").write_text('[simulation]\nparams = "w.npz"\n')
+    argv = ["sweep", "base.toml", "--grid", "input.seed=1,2", "--out", "sw"]
+    rc, _, err = cli_in_process(argv, capsys)
+    assert rc == 2 and "[simulation.params] = 'w.npz' names no file" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "sw").exists()
+
+
 def test_evenly_spaced_values_are_the_numbers_a_user_types():
     # 0:1:11 gave 0.30000000000000004 (its folder and config hash not those of a typed 0.3)
     assert parse_grid(["x=0:1:11"])["x"][3] == 0.3
@@ -225,6 +247,12 @@ def test_quoted_values_keep_their_commas():
     assert parse_grid(['units="0-3,5","0-7"'])["units"] == ["0-3,5", "0-7"]
     assert parse_grid(["w=[0,1],[2,3]"])["w"] == [[0, 1], [2, 3]]
     assert parse_grid(["c=ei,dense"])["c"] == ["ei", "dense"]  # bare words as before
+    # quoted and bare values together gave '"0-3', '5"' and '0-7': three points, two failing
+    assert parse_grid(['units="0-3,5",0-7'])["units"] == ["0-3,5", "0-7"]
+    assert parse_grid(["a.b='x,y',z"])["a.b"] == ["x,y", "z"]
+    assert parse_grid(["w=[0,1],3"])["w"] == [[0, 1], 3]
+    with pytest.raises(InputError, match=r"a quote \(\"\) is not closed"):
+        parse_grid(['units="0-3,5'])
 
 
 def test_a_folder_input_is_recorded_by_its_files(tmp_path):

@@ -378,3 +378,22 @@ def test_a_run_that_would_write_over_its_own_input_is_refused(command, name, spi
     with pytest.raises(InputError, match=f"this run writes {name} into .*its own input"):
         _run(command, tmp_path, 0, own)
     assert own.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_one_run_at_a_time_in_a_folder_whatever_its_command(tmp_path, spike_file):
+    """Two `info` runs into one folder left one's config and results beside the other's
+    information.npz, and `simulate` and `info` started together into a new folder both
+    succeeded with their files mixed: every command holds the folder's run lock."""
+    out = tmp_path / "M"
+    with RunDir(out, "simulate").locked():  # a simulation running there (this process)
+        for command in ("simulate", "criticality", "info", "energy", "channel", "images"):
+            with pytest.raises(InputError, match=r"another infodyn simulate run is running in"):
+                _run(command, out, 0, spike_file)
+        assert [p.name for p in out.iterdir()] == [".run.lock"]  # nothing written
+    assert not any(out.iterdir())  # released
+    _run("info", out, 0, spike_file)
+    # a run of another command that finished while this one started: refused once locked
+    late = RunDir(tmp_path / "N", "criticality")
+    RunDir(tmp_path / "N", "info").finish({"x": 1}, "info", {"done": True})
+    with pytest.raises(InputError, match="holds an infodyn info run"), late.locked():
+        pass

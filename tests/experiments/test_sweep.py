@@ -170,6 +170,27 @@ def test_simulate_sweep_survives_killed_worker_and_resumes(tmp_path, cluster):
     assert time.perf_counter() - t0 < 10
 
 
+def test_a_finished_point_whose_data_file_is_gone_runs_again(tmp_path, cluster):
+    """A point whose spikes.h5 was deleted counted as "done earlier", and its file was never
+    made again (the table still named it)."""
+    base = {**SIM_SMALL, "input": {"n_steps": 50}}
+    grid = {"network.rec_scale": [0.5, 1.5]}
+    first = run_sweep("simulate", base, grid, tmp_path, scheduler=cluster.scheduler_address)
+    assert first.n_ran == 2
+    gone = tmp_path / "points" / first.rows[0]["point"] / "spikes.h5"
+    before = gone.read_bytes()
+    gone.unlink()
+    again = run_sweep("simulate", base, grid, tmp_path, scheduler=cluster.scheduler_address)
+    assert (again.n_ran, again.n_skipped) == (1, 1) and gone.is_file()
+    assert [r["n_spikes"] for r in again.rows] == [r["n_spikes"] for r in first.rows]
+    from infodyn.data.io import load_spikes
+
+    assert load_spikes(gone).n_spikes == first.rows[0]["n_spikes"] and len(before) > 0
+    said = [n for n in again.notes if "data files were gone" in n]
+    assert said == [f"points that had finished run again: their data files were gone "
+                    f"({first.rows[0]['point']}/spikes.h5)"]  # fmt: skip
+
+
 def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     t0 = time.perf_counter()
     with pytest.raises(InputError, match=r"cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
@@ -378,6 +399,8 @@ def test_a_finished_sweep_rerun_cleans_temporaries_and_stale_failures(tmp_path, 
     stale = tmp_path / "points" / ".DONE.json.abc123.json.tmp"
     stale.write_text("{")
     (tmp_path / "failures.json").write_text(json.dumps([{"point": "old", "error": "x"}]))
+    # (beside the record of the sweep that wrote it: a folder of the user's own is refused)
+    (tmp_path / "config.json").write_text(json.dumps({"command": "sweep", "config": {}}))
     res = run_sweep("toy", {}, grid, tmp_path, scheduler="tcp://127.0.0.1:9")
     assert (res.n_skipped, res.n_ran, res.n_failed) == (2, 0, 0)
     assert not stale.exists()
@@ -783,6 +806,12 @@ def test_a_scheduler_file_is_read_for_its_address(tmp_path, toy_command, cluster
         file.write_text(text)
         with pytest.raises(InputError, match=said):
             scheduler_address(str(file))
+    # a file not (yet) there was "cannot reach ... (ValueError: missing port number)" after
+    # the connection's timeout
+    for missing in (str(tmp_path / "gone.json"), "sched.json", "~/no/such/file"):
+        with pytest.raises(InputError, match="no such scheduler file"):
+            scheduler_address(missing)
+    assert scheduler_address("127.0.0.1:8786") == "127.0.0.1:8786"
 
 
 def test_a_point_whose_workers_died_says_why_and_whose_limit_ended_it():

@@ -43,7 +43,7 @@ def convert(
     spikes = load_spikes(source, dt=dt, groups=groups)
     if spikes.n_spikes == 0:  # every analysis command refuses such a file
         raise InputError(f"{source}: holds no spikes (of the kept units): nothing to convert")
-    save_spikes(out, spikes)
+    save_spikes(out, spikes, replace=force)  # (one made meanwhile is not replaced either)
     typer.echo(
         f"{spikes.n_units} units, {spikes.n_spikes} spikes, {spikes.n_trials} trial(s) of "
         f"{spikes.n_steps} steps of {spikes.dt:g} ms -> {out}"

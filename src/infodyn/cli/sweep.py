@@ -37,10 +37,18 @@ def sweep(
     import sys
 
     from infodyn.errors import InputError
-    from infodyn.experiments.config import read_toml
+    from infodyn.experiments.config import read_toml, recorded_command
     from infodyn.experiments.interrupt import graceful
     from infodyn.experiments.sweep import parse_grid, run_sweep
 
+    # a run's config.json: of a command with configs, and of this one (a sweep's own record
+    # was "[command] unknown key; [base] unknown key; [--grid] unknown key")
+    made_by = recorded_command(config)
+    if made_by is not None and made_by != command:
+        raise InputError(
+            f"{config}: the record of an `infodyn {made_by}` run; sweep it with --command "
+            f"{made_by} (this sweep runs {command})"
+        )
     base = read_toml(config)
     parsed = parse_grid(grid)
     again = shlex.join(["infodyn", *sys.argv[1:]]) + " (the same command)"

@@ -108,11 +108,13 @@ def _write_attrs(h5: Any, spikes_meta: dict[str, Any]) -> None:
     h5.attrs["sorted"] = np.int8(1 if spikes_meta["sorted"] else 0)
 
 
-def save_spikes(path: str | os.PathLike, spikes: SpikeTrain) -> Path:
+def save_spikes(path: str | os.PathLike, spikes: SpikeTrain, replace: bool = True) -> Path:
     """Write ``spikes`` to an HDF5 file atomically (see the module docstring for the layout).
 
     The name must end in ``.h5`` or ``.hdf5``: readers choose the format by the suffix, so HDF5
-    written as ``spikes.npz`` could not be read back (it was, with a message about pickles)."""
+    written as ``spikes.npz`` could not be read back (it was, with a message about pickles).
+    ``replace=False``: a file at ``path`` is never replaced, even one another process made
+    meanwhile (:class:`InputError`)."""
     path = as_path(path)
     if not is_h5_path(path):
         raise InputError(f"{path}: save_spikes writes HDF5; name the file .h5 or .hdf5")
@@ -122,7 +124,18 @@ def save_spikes(path: str | os.PathLike, spikes: SpikeTrain) -> Path:
             "SpikeTrain.from_dense(raster)"
         )
     require_space(path, SPIKE_BYTES * spikes.n_spikes)  # HDF5 does not survive a full disk
-    with atomic_path(path, ".h5") as tmp:
+    try:
+        _write_h5(path, spikes, replace)
+    except FileExistsError:
+        raise InputError(
+            f"{path}: exists (made while this file was written, if not before) and is not "
+            "replaced; pass --force (replace=True) to replace it, or write to another file"
+        ) from None
+    return path
+
+
+def _write_h5(path: Path, spikes: SpikeTrain, replace: bool) -> None:
+    with atomic_path(path, ".h5", replace=replace) as tmp:
         with h5py.File(tmp, "w") as h5:
             grp = h5.create_group("spikes")
             n = spikes.n_spikes  # SpikeWriter's chunks (h5py's own were smaller: slower reads)
@@ -141,7 +154,6 @@ def save_spikes(path: str | os.PathLike, spikes: SpikeTrain) -> Path:
                     "sorted": True,  # a SpikeTrain is always in (trial, time, unit) order
                 },
             )
-    return path
 
 
 def _indices(values: Any, name: str, upper: int | None) -> np.ndarray:

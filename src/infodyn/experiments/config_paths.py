@@ -85,6 +85,20 @@ def check_config_paths(cfg: BaseModel, config_file: str | os.PathLike) -> None:
         )
 
 
+def refuse_missing_inputs(cfg: BaseModel, where: str) -> None:
+    """Refuse a config whose path (a :data:`PATH_FIELD` value; not a built-in image's name)
+    names nothing from the current directory: a sweep on a local cluster, whose workers read
+    the same folders, started its cluster and ran every point into "no such file"."""
+    for key, value in path_values(cfg):
+        if not value or value in BUILTIN_IMAGES or Path(value).expanduser().exists():
+            continue
+        raise InputError(
+            f"{where}: [{key}] = {value!r} names no file or folder from the current directory "
+            f"({Path.cwd()}), so the point could not run; give an existing path (relative "
+            "paths are read from the folder infodyn runs in)"
+        )
+
+
 def with_absolute_paths(cfg: BaseModel, data: dict) -> dict:
     """``data`` (``cfg`` resolved to a dict) with each relative :data:`PATH_FIELD` value that
     names an existing file or folder here made absolute: a sweep's points then read the files

@@ -190,7 +190,7 @@ def run_criticality(
     run = RunDir(out, "criticality", hold_figures=True)
     # (removed_if_failed: a run stopped in its analysis left an empty --out folder; the
     # reader's notes of a second pass over the file, own_share's, are kept once, unprefixed)
-    with run.removed_if_failed(), recording_data_warnings(caught):
+    with run.removed_if_failed(), run.locked(), recording_data_warnings(caught):
         with _warnings_of("binning", caught):
             act = population_activity(spikes, bin_ms=bin_ms)
         # the options both estimators take (kmin and kmax are MR's)

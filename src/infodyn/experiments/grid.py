@@ -20,7 +20,11 @@ import numpy as np
 from infodyn.errors import InputError, whole_number
 from infodyn.experiments import interrupt
 from infodyn.experiments.config import CommandSpec, detect_command, resolved, validate
-from infodyn.experiments.config_paths import check_config_paths, with_absolute_paths
+from infodyn.experiments.config_paths import (
+    check_config_paths,
+    refuse_missing_inputs,
+    with_absolute_paths,
+)
 from infodyn.experiments.dotted import get_dotted, set_dotted
 
 #: the most points a sweep takes (each is validated, hashed and given a run folder; a grid of
@@ -112,13 +116,36 @@ def _evenly_spaced(start: float, stop: float, num: int) -> list[float] | list[in
 
 def _values(item: str, text: str) -> list[Any]:
     """``V1,V2,...``: as one TOML array where quotes or brackets make the commas ambiguous
-    (``"0-3,5","0-7"`` was split into three points), else value by value."""
+    (``"0-3,5","0-7"`` was split into three points), else value by value, split at the commas
+    outside quotes and brackets (``"0-3,5",0-7``, quoted and bare, gave ``'"0-3'``, ``'5"'``
+    and ``'0-7'``)."""
     if any(c in text for c in "\"'["):
         try:
             return list(tomllib.loads(f"v = [{text}]")["v"])
         except tomllib.TOMLDecodeError:
             pass
-    return [_parse_item(item, v) for v in text.split(",")]
+    return [_parse_item(item, v) for v in _split_values(item, text)]
+
+
+def _split_values(item: str, text: str) -> list[str]:
+    """``text`` split at its commas outside quotes ('' or "") and brackets ([] and {}); a
+    quote left open is refused (``"a,b`` was one value with a quote in it)."""
+    pieces, start, quote, depth = [], 0, "", 0
+    for i, c in enumerate(text):
+        if quote:
+            quote = "" if c == quote else quote
+        elif c in "\"'":
+            quote = c
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+        elif c == "," and depth == 0:
+            pieces.append(text[start:i])
+            start = i + 1
+    if quote:
+        raise InputError(f"--grid {item!r}: a quote ({quote}) is not closed")
+    return [*pieces, text[start:]]
 
 
 def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
@@ -273,6 +300,7 @@ def expand_grid(
     seeds: int | None = None,
     source: str = "base config",
     config_file: str | os.PathLike | None = None,
+    inputs_here: bool = False,
 ) -> list[SweepPoint]:
     """All points of ``grid`` x ``seeds``, each validated against the command's config model
     (``source`` names the base config in errors: its file, from the command line).
@@ -280,7 +308,8 @@ def expand_grid(
     ``seeds=N`` runs every grid point with seed offsets 0..N-1 added to each of the command's
     ``seed_keys`` (for ``simulate``: ``simulation.seed`` and ``input.seed``). Raises
     :class:`InputError` naming the key for the first invalid point, or (``config_file``: the
-    file ``base`` came from) for a relative path that is beside that file but not here.
+    file ``base`` came from) for a relative path that is beside that file but not here, and
+    (``inputs_here``: the points run on this machine) for an input path that names nothing.
     """
     if seeds is not None:  # "2" or 2.5 were raw TypeErrors
         seeds = whole_number(seeds, "--seeds", minimum=1)
@@ -346,6 +375,8 @@ def expand_grid(
             cfg = validate(model, data, source=f"sweep point {where}")
             if config_file is not None:  # every point failed with "no such file", on Dask
                 check_config_paths(cfg, config_file)
+            if inputs_here:
+                refuse_missing_inputs(cfg, f"sweep point {where}")
             # hashed as given (a moved project keeps its points), shipped with absolute paths
             digest = config_hash(spec.name, resolved(cfg))
             full = with_absolute_paths(cfg, resolved(cfg))

@@ -154,7 +154,8 @@ def run_info(
         whose = "the selected units hold" if units is not None else "the spike file holds"
         raise InputError(f"{source}: {whose} no spikes")
     run = RunDir(out, "info", hold_figures=True, writes=("information.npz",), reads=source)
-    with run.removed_if_failed():  # a run stopped in its analysis left an empty --out folder
+    with run.removed_if_failed(), run.locked():  # a run stopped in its analysis left an empty
+        # --out folder; two runs in one folder mixed their files
         config = {
             "spikes": source,
             "bin_ms": bin_ms,

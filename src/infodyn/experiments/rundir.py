@@ -20,6 +20,10 @@ from typing import Any
 from infodyn.atomic import atomic_path, write_json
 from infodyn.errors import InputError, as_path, require, writing
 from infodyn.experiments.interrupt import run_finished
+from infodyn.experiments.sweep_lock import folder_lock
+
+#: the lock every command holds in its run folder while it runs (:meth:`RunDir.locked`)
+RUN_LOCK = ".run.lock"
 
 
 def command_in(file: Path) -> str | None:
@@ -140,6 +144,7 @@ class RunDir:
         no run of the command (a folder of the user's own) is refused: they would be
         replaced. ``reads``: the run's input file, refused when it is one of those files."""
         self.path = as_path(path, "the run directory")
+        self.command = command
         _refuse_writing_over(self.path, reads, writes)
         self.saved: set[Path] = set()  # the figures this run wrote (see finish's prune)
         self.held: dict[Path, bytes] | None = {} if hold_figures else None
@@ -151,6 +156,21 @@ class RunDir:
         self.created = not self.path.exists()  # made by this run (see removed_if_failed)
         with writing(self.path):  # unwritable, or a file in the way: one InputError
             self.path.mkdir(parents=True, exist_ok=True)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder's run lock (:data:`RUN_LOCK`, as
+        :func:`~infodyn.experiments.sweep_lock.folder_lock` holds a sweep's) for the block:
+        one run at a time in a folder, whatever its command. Two ``info`` runs into one
+        folder left one's config and results beside the other's ``information.npz``, and a
+        ``simulate`` and an ``info`` started together into a new folder both succeeded, their
+        files mixed. A run of another command that finished while this one started is
+        refused once the lock is held."""
+        what = f"infodyn {self.command} run" if self.command else "infodyn run"
+        with folder_lock(self.path, RUN_LOCK, what):
+            if self.command is not None:
+                _refuse_other_command(self.path, self.command)
+            yield
 
     @contextlib.contextmanager
     def removed_if_failed(self) -> Iterator[None]:

@@ -94,13 +94,14 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
                 "input": cfg.input.model_dump(mode="json"),  # as one run's file keeps them
             },
         )
-        result = simulation_results(
-            run_dir, spikes, net.n_rec, elapsed, "jax-vmap", cfg.simulation.precision
-        )
-        run_dir.retire_results()  # then the spikes, config and results, as a run
-        run_dir.file(END_STATE).unlink(missing_ok=True)  # a run's end there before: not this
-        save_spikes(run_dir.file("spikes.h5"), spikes)  # one's (no end state: not extendable)
-        run_dir.finish(cfg, "simulate", result, prune=True)
+        with run_dir.locked():
+            result = simulation_results(
+                run_dir, spikes, net.n_rec, elapsed, "jax-vmap", cfg.simulation.precision
+            )
+            run_dir.retire_results()  # then the spikes, config and results, as a run
+            run_dir.file(END_STATE).unlink(missing_ok=True)  # a run's end there before: not
+            save_spikes(run_dir.file("spikes.h5"), spikes)  # this one's (no end state: not
+            run_dir.finish(cfg, "simulate", result, prune=True)  # extendable)
         results.append(result)
     return results
 

@@ -112,7 +112,7 @@ def run_simulation(
     header = {"n_units": net.n_rec, "dt": net.dt, "n_steps": n_steps, "metadata": meta}
     run = RunDir(out, "simulate", hold_figures=True, writes=SIMULATE_WRITES)
     try:  # one simulation at a time in a folder: a second removed the first one's files
-        with folder_lock(run.path, LOCK_NAME, "simulation"):
+        with folder_lock(run.path, LOCK_NAME, "simulation"), run.locked():
             remove_temporaries(run.path)  # what a run killed here left (a staged spike file,
             shutil.rmtree(run.file(STAGING), ignore_errors=True)  # an extension's checkpoint)
             every_s = cfg.simulation.checkpoint_seconds
@@ -301,6 +301,7 @@ def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:
             "[network] section the weights were made with)"
         ) from None
     _warn_other_dynamics(source, net)
+    _warn_unused_scales(source, net)
     return params
 
 
@@ -336,6 +337,27 @@ def _warn_other_dynamics(source: Any, net: Any) -> None:
             f"[simulation] params = {source!r} was trained in another network: {shown}; the "
             "weights meet [network]'s dynamics here (give [network] the trained settings to "
             "run them as trained)",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
+#: [network] settings that only shape weights drawn by ``net.init``
+DRAW_ONLY = ("rec_scale", "in_scale", "out_scale", "ei_mu", "ei_sigma", "inh_factor")
+
+
+def _warn_unused_scales(source: Any, net: Any) -> None:
+    """Name the [network] weight scales that a weights file makes moot: a sweep of
+    ``rec_scale`` with ``[simulation] params`` gave the same spikes at every point."""
+    defaults = type(net).model_fields
+    moot = [k for k in DRAW_ONLY if k in defaults and getattr(net, k) != defaults[k].default]
+    if moot:
+        shown = ", ".join(f"{k} = {getattr(net, k)!r}" for k in moot)
+        warnings.warn(
+            f"[network] {shown} only scale{'s' if len(moot) == 1 else ''} weights drawn from "
+            f"[network]; [simulation] params = {source!r} gives the weights, so "
+            f"{'it has' if len(moot) == 1 else 'they have'} no effect (scale the file's "
+            "weights instead)",
             UserWarning,
             stacklevel=2,
         )

@@ -72,6 +72,8 @@ from infodyn.experiments.sweep_point import (  # noqa: F401 - the point's names,
     INPUT_ERROR,
     adopt_finished_folders,
     count_attempts,
+    earlier_markers,
+    earlier_notes,
     finished_marker,
     read_marker,
     refuse_files_in_the_way,
@@ -179,9 +181,12 @@ def run_sweep(
     if metric is not None and not isinstance(metric, str):  # 3: a TypeError after every point
         raise InputError(f"metric must be the name of a result (text), got {metric!r}")
     grid = plain_grid(grid)  # NumPy values as Python's, for the sweep's config.json too
-    points = expand_grid(spec, base, grid, seeds, source=source, config_file=config_file)
+    # a local cluster reads this machine's folders (a remote one may hold inputs this one lacks)
+    points = expand_grid(
+        spec, base, grid, seeds, source=source, config_file=config_file, inputs_here=not scheduler
+    )
     _refuse_another_command(out, command)
-    sweep_dir = RunDir(out, "sweep", writes=("results.csv", "results.parquet"))
+    sweep_dir = RunDir(out, "sweep", writes=("results.csv", "results.parquet", "failures.json"))
     definition = {
         "command": command,
         "base": base,
@@ -192,13 +197,13 @@ def run_sweep(
     }
     # an unreachable --scheduler left an empty --out; two sweeps in one folder removed each
     # other's temporary files
-    with sweep_dir.removed_if_failed(), sweep_lock(out):
+    with sweep_dir.removed_if_failed(), sweep_lock(out), sweep_dir.locked():
         _remove_temporaries(out)  # left by workers killed mid-write in an earlier run
         point_dir = {p.key: out / "points" / p.name for p in points}
         refuse_files_in_the_way(out / "points", list(point_dir.values()))
         adopted = adopt_finished_folders(out / "points", points)
-        markers, replaced = _earlier_markers(points, point_dir)
-        notes = _earlier_notes(adopted, replaced)
+        markers, replaced, lost = earlier_markers(points, point_dir)
+        notes = earlier_notes(adopted, replaced, lost)
         notes.append(_outside_note(out / "points", point_dir))
         skipped = set(markers)
         pending = [p for p in points if p.key not in markers]
@@ -309,39 +314,6 @@ def _refuse_another_command(out: Path, command: str) -> None:
             f"{out} holds a sweep of {other}: a sweep of {command} there would replace its "
             f"table and mix the two sweeps' points; choose another --out (e.g. {out / command})"
         )
-
-
-def _earlier_markers(
-    points: list[SweepPoint], point_dir: dict[str, Path]
-) -> tuple[dict[str, dict[str, Any]], set[str]]:
-    """The done markers of points an earlier run finished whose input files are unchanged, and
-    the keys of the input files replaced since their points finished (those run again)."""
-    markers: dict[str, dict[str, Any]] = {}
-    replaced: set[str] = set()
-    for p in points:
-        marker = read_marker(point_dir[p.key], p.key, warn=True)
-        changed = [] if marker is None else changed_inputs(marker, input_files(p.config))
-        if changed:
-            replaced.update(changed)
-        elif marker is not None:
-            markers[p.key] = marker
-    return markers, replaced
-
-
-def _earlier_notes(adopted: int, replaced: set[str]) -> list[str | None]:
-    """What the sweep did with an earlier run's points, for the summary's notes."""
-    notes: list[str | None] = []
-    if adopted:
-        notes.append(
-            f"{adopted} finished point(s) of the same config under another name were renamed "
-            "to this grid's names and not run again"
-        )
-    if replaced:
-        notes.append(
-            f"points that had finished run again: their input files changed since "
-            f"({', '.join(sorted(replaced))})"
-        )
-    return notes
 
 
 def _outside_note(points_dir: Path, point_dir: dict[str, Path]) -> str | None:

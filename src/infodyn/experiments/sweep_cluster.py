@@ -82,6 +82,15 @@ def scheduler_address(scheduler: str) -> str:
     clusters write; a cluster's usual hand-off, which was read as an address and refused with
     "(ValueError)")."""
     path = Path(scheduler).expanduser()
+    looks_like_a_file = "://" not in scheduler and (
+        "/" in scheduler or scheduler.startswith("~") or path.suffix.lower() == ".json"
+    )
+    if not path.is_file() and looks_like_a_file:  # was "cannot reach ... (ValueError: missing
+        raise InputError(  # port number)" after the connection timeout
+            f"--scheduler {scheduler}: no such scheduler file; give the file `dask scheduler "
+            "--scheduler-file` wrote (once the scheduler has started), or the scheduler's "
+            "address (tcp://HOST:8786)"
+        )
     if not path.is_file():
         return scheduler
     try:

@@ -114,6 +114,7 @@ def _acquire(path: Path, token: str, what: str) -> None:
         "pid": os.getpid(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "token": token,
+        "what": what,  # a folder's run lock is taken by every command: the refusal names it
     }
     while (fd := _create(path)) is None:
         owner, seen = _owner(path), _mtime(path)
@@ -197,6 +198,8 @@ def _heartbeat(path: Path, token: str, stop: threading.Event) -> None:
 
 
 def _held_message(path: Path, owner: dict[str, Any], what: str) -> str:
+    held_by = owner.get("what") if isinstance(owner.get("what"), str) else None
+    what = held_by or what
     who = (
         f"pid {owner.get('pid', '?')} on {owner.get('host', '?')}, started "
         f"{owner.get('started', '?')}"

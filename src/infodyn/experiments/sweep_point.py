@@ -182,9 +182,12 @@ def finished_marker(
     out: str | os.PathLike, key: str, inputs: dict[str, list[Any]]
 ) -> dict[str, Any] | None:
     """The marker of a point that finished under the same config and the same input files
-    (:func:`~infodyn.experiments.grid.input_files`), else None: the point is to run."""
+    (:func:`~infodyn.experiments.grid.input_files`), whose data files are still there
+    (:func:`missing_outputs`), else None: the point is to run."""
     marker = read_marker(out, key)
-    return None if marker is None or changed_inputs(marker, inputs) else marker
+    if marker is None or changed_inputs(marker, inputs) or missing_outputs(out, marker):
+        return None
+    return marker
 
 
 def read_marker(
@@ -215,6 +218,17 @@ def read_marker(
             warnings.warn(f"{path}: {damage}; the point runs again", stacklevel=2)
         return None
     return marker
+
+
+def missing_outputs(out: str | os.PathLike, marker: dict[str, Any]) -> list[str]:
+    """The data files a finished point's results name (``"files"``: ``spikes.h5``,
+    ``model.npz``, ...; figures aside) that are no longer in its folder ``out``: a point whose
+    ``spikes.h5`` was deleted counted as done, and was never made again."""
+    files = marker["results"].get("files")
+    if not isinstance(files, dict):
+        return []
+    named = [f for f in files.values() if isinstance(f, str) and not f.startswith("figures/")]
+    return [f for f in named if not (Path(out) / f).exists()]
 
 
 def refuse_files_in_the_way(points_dir: Path, folders: list[Path]) -> None:
@@ -263,3 +277,45 @@ def adopt_finished_folders(points_dir: Path, points: list[SweepPoint]) -> int:
             adopted += 1
             break
     return adopted
+
+
+def earlier_markers(
+    points: list[SweepPoint], point_dir: dict[str, Path]
+) -> tuple[dict[str, dict[str, Any]], set[str], list[str]]:
+    """The done markers of points an earlier run finished whose input files are unchanged and
+    whose data files are there, the keys of the input files replaced since their points
+    finished, and the data files gone from theirs (those points run again)."""
+    markers: dict[str, dict[str, Any]] = {}
+    replaced: set[str] = set()
+    lost: list[str] = []
+    for p in points:
+        marker = read_marker(point_dir[p.key], p.key, warn=True)
+        changed = [] if marker is None else changed_inputs(marker, input_files(p.config))
+        gone = [] if marker is None else missing_outputs(point_dir[p.key], marker)
+        replaced.update(changed)
+        lost += [f"{point_dir[p.key].name}/{f}" for f in gone]
+        if marker is not None and not changed and not gone:
+            markers[p.key] = marker
+    return markers, replaced, lost
+
+
+def earlier_notes(adopted: int, replaced: set[str], lost: list[str]) -> list[str | None]:
+    """What the sweep did with an earlier run's points, for the summary's notes."""
+    notes: list[str | None] = []
+    if lost:
+        more = f" and {len(lost) - 3} more" if len(lost) > 3 else ""
+        notes.append(
+            f"points that had finished run again: their data files were gone "
+            f"({', '.join(lost[:3])}{more})"
+        )
+    if adopted:
+        notes.append(
+            f"{adopted} finished point(s) of the same config under another name were renamed "
+            "to this grid's names and not run again"
+        )
+    if replaced:
+        notes.append(
+            f"points that had finished run again: their input files changed since "
+            f"({', '.join(sorted(replaced))})"
+        )
+    return notes

@@ -284,7 +284,7 @@ def run_training(
     run = RunDir(out, "train", writes=("checkpoint.npz", "metrics.json"))
     try:  # one training at a time in a folder: a second replaced the first's checkpoints and
         # results without a word (both said they succeeded)
-        with folder_lock(run.path, LOCK_NAME, "training"):
+        with folder_lock(run.path, LOCK_NAME, "training"), run.locked():
             built = (net, task, loss, opts)
             return _train_in(
                 run, cfg, built, resume, progress, allow_config_change, refuse_complete

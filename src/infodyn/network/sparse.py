@@ -62,9 +62,9 @@ class SparseWeights:
                     f"an array of shape {a.shape}" if hasattr(a, "shape") else f"{a!r:.60}"
                 )
                 raise InputError(f"{name} must be a 1-D array, got {got}")
-        self.values = values
-        self.indices = indices
-        self.indptr = indptr
+        # big-endian arrays (a file written on another machine) in the machine's byte order:
+        # Numba refused them with a TypingError, and '>f8' values read as "not float64"
+        self.values, self.indices, self.indptr = (_native(a) for a in (values, indices, indptr))
         self.shape = matrix_shape(shape)  # the arrays: check_sparse (O(nnz), where they are used)
 
     # ------------------------------------------------------------------ pytree
@@ -122,13 +122,23 @@ class SparseWeights:
         )
         indptr = np.zeros(n_pre + 1, np.int64)
         np.cumsum(np.bincount(pre, minlength=n_pre), out=indptr[1:])
+        if n_post > INDEX_MAX:  # the int32 indices wrapped to negative units
+            raise InputError(
+                f"n_post = {n_post:,} is above the {INDEX_MAX:,} postsynaptic units that "
+                "SparseWeights' int32 indices can name"
+            )
         if values.dtype.kind not in "biuf":  # complex lost its imaginary part
             raise InputError(f"synapse values must be real numbers, got dtype {values.dtype}")
         if dtype is None:  # float32 stays float32; float16, ints and bools become float64
             dtype = values.dtype if values.dtype.name == "float32" else np.dtype(np.float64)
-        return cls(
-            values.astype(_weight_dtype(dtype)), post.astype(np.int32), indptr, (n_pre, n_post)
-        )
+        with np.errstate(over="ignore"):  # (NumPy's RuntimeWarning: said below, once)
+            kept = values.astype(_weight_dtype(dtype))
+        if kept.size and not np.isfinite(kept).all() and np.isfinite(values).all():
+            raise InputError(  # 1e300 was stored as inf, refused only where used
+                f"synapse values up to {float(np.abs(values).max()):g} overflow {kept.dtype.name}; "
+                "scale them or keep float64"
+            )
+        return cls(kept, post.astype(np.int32), indptr, (n_pre, n_post))
 
     # ------------------------------------------------------------------ properties
     @property
@@ -346,6 +356,17 @@ def numpy_params(params: dict[str, Any]) -> dict[str, Any]:
     """``params`` with every weight as NumPy arrays: dense weights as arrays, sparse ones as
     :meth:`SparseWeights.to_numpy` (``np.asarray`` refuses them)."""
     return {k: v.to_numpy() if is_sparse(v) else np.asarray(v) for k, v in params.items()}
+
+
+#: the largest postsynaptic index the int32 ``indices`` hold
+INDEX_MAX = int(np.iinfo(np.int32).max)
+
+
+def _native(a: Array) -> Array:
+    """A NumPy array in the machine's byte order (others as they are)."""
+    if isinstance(a, np.ndarray) and not a.dtype.isnative:
+        return a.astype(a.dtype.newbyteorder("="))
+    return a
 
 
 def _weight_dtype(dtype: Any) -> np.dtype:

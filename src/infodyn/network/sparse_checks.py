@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import numba
 import numpy as np
 
@@ -47,10 +48,13 @@ def check_sparse(w: Any, shape: tuple[int, int], name: str = "w_rec", finite: bo
     """Raise :class:`InputError` unless ``w`` is a well-formed :class:`SparseWeights` of
     ``shape``: float values, int indices in range and ascending within each row, a
     non-decreasing ``indptr`` from 0 to nnz, finite values unless ``finite=False`` (O(nnz)
-    checks)."""
+    checks). Values traced by JAX (``jax.grad`` of ``w.with_values(v)``, ``jit``, ``vmap``)
+    are checked by their dtype and shape alone: the pattern is what the engines trust."""
     if tuple(w.shape) != tuple(shape):
         raise InputError(f"{name} must have shape {tuple(shape)}, got {tuple(w.shape)}")
-    values, indices, indptr = (np.asarray(a) for a in (w.values, w.indices, w.indptr))
+    traced = isinstance(w.values, jax.core.Tracer)  # np.asarray of it raised JAX's error
+    values = w.values if traced else np.asarray(w.values)
+    indices, indptr = np.asarray(w.indices), np.asarray(w.indptr)
     nnz = values.shape[0] if values.ndim == 1 else -1
     if values.dtype.kind != "f" or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
         raise InputError(f"{name}: values must be float and indices, indptr integers")
@@ -77,5 +81,5 @@ def check_sparse(w: Any, shape: tuple[int, int], name: str = "w_rec", finite: bo
         raise InputError(f"{name}: postsynaptic indices out of range 0..{shape[1] - 1}")
     if error == 3:
         raise InputError(f"{name}: indices must ascend within each row (no duplicates)")
-    if finite:
+    if finite and not traced:
         require_finite(name, values)

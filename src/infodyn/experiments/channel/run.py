@@ -198,6 +198,14 @@ def run_channel(
     if resume:  # before RunDir makes the folder: a misspelt --out is left unmade
         check_resumable(out, "channel")
     run = RunDir(out, "channel", hold_figures=True, writes=("table.csv",))
+    with run.locked():  # one run at a time in the folder
+        return _channel_in(cfg, run, progress, config_source, resume)
+
+
+def _channel_in(
+    cfg: ChannelConfig, run: RunDir, progress: bool, config_source: Any, resume: bool
+) -> dict[str, Any]:
+    """:func:`run_channel`'s run, in its folder ``run`` (held)."""
     journal = StepJournal.of_config(run.path, cfg, resume, "channel")
     if not resume:  # a failed run's (a plain rerun starts afresh over it)
         shutil.rmtree(run.file(TRAINING_CHECKPOINTS), ignore_errors=True)

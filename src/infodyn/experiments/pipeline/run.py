@@ -115,9 +115,10 @@ def _run_stages(
         check_resumable(out, command, TRAINING_CHECKPOINT)
     run = RunDir(out, command, writes=PIPELINE_WRITES)
     try:
-        journal = StepJournal.of_config(run.path, cfg, resume, command)
-        with journal.failing():
-            return _stages(cfg, run, journal, progress, command, resume)
+        with run.locked():
+            journal = StepJournal.of_config(run.path, cfg, resume, command)
+            with journal.failing():
+                return _stages(cfg, run, journal, progress, command, resume)
     except BaseException as exc:  # an image that failed to load left an empty --out folder
         forget_failed_run(run, exc)
         raise
