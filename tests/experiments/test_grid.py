@@ -233,6 +233,23 @@ def test_a_missing_input_is_refused_before_a_local_cluster_starts(tmp_path, monk
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "sw").exists()
 
 
+def test_a_swept_weight_scale_that_a_weights_file_makes_moot_is_warned(tmp_path, monkeypatch):
+    """A sweep of rec_scale whose points all read [simulation] params gave the same spikes at
+    every point, without a word (rec_scale scales the weights drawn from [network])."""
+    import warnings
+
+    monkeypatch.chdir(tmp_path)
+    spec = get_command("simulate")
+    base = {"simulation": {"params": "w.npz"}}
+    grid = {"network.rec_scale": [0.5, 1.0], "input.seed": [1, 2]}
+    with pytest.warns(UserWarning, match=r"--grid network.rec_scale: these scale the weights"):
+        assert len(expand_grid(spec, base, grid)) == 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        expand_grid(spec, {}, grid)  # weights drawn: rec_scale matters
+        expand_grid(spec, base, {"input.seed": [1, 2]})  # nothing moot swept
+
+
 def test_evenly_spaced_values_are_the_numbers_a_user_types():
     # 0:1:11 gave 0.30000000000000004 (its folder and config hash not those of a typed 0.3)
     assert parse_grid(["x=0:1:11"])["x"][3] == 0.3
@@ -253,6 +270,9 @@ def test_quoted_values_keep_their_commas():
     assert parse_grid(["w=[0,1],3"])["w"] == [[0, 1], 3]
     with pytest.raises(InputError, match=r"a quote \(\"\) is not closed"):
         parse_grid(['units="0-3,5'])
+    # a quote inside a value is part of it (a name): only one opening a value quotes
+    assert parse_grid(["spikes=bob's.h5"])["spikes"] == ["bob's.h5"]
+    assert parse_grid(["spikes=a.h5,bob's.h5"])["spikes"] == ["a.h5", "bob's.h5"]
 
 
 def test_a_folder_input_is_recorded_by_its_files(tmp_path):

@@ -391,6 +391,14 @@ def test_one_run_at_a_time_in_a_folder_whatever_its_command(tmp_path, spike_file
                 _run(command, out, 0, spike_file)
         assert [p.name for p in out.iterdir()] == [".run.lock"]  # nothing written
     assert not any(out.iterdir())  # released
+    with RunDir(out, "simulate").locked():  # a running simulation's checkpoint is no
+        (out / "checkpoint").mkdir()  # interrupted run: the lock is said first
+        (out / "checkpoint" / "config.json").write_text('{"command": "simulate"}')
+        with pytest.raises(InputError, match=r"another infodyn simulate run is running in .*"
+                           r"two runs in one folder mix each other's files"):  # fmt: skip
+            RunDir(out, "info")
+    (out / "checkpoint" / "config.json").unlink()
+    (out / "checkpoint").rmdir()
     _run("info", out, 0, spike_file)
     # a run of another command that finished while this one started: refused once locked
     late = RunDir(tmp_path / "N", "criticality")

@@ -812,6 +812,12 @@ def test_a_scheduler_file_is_read_for_its_address(tmp_path, toy_command, cluster
         with pytest.raises(InputError, match="no such scheduler file"):
             scheduler_address(missing)
     assert scheduler_address("127.0.0.1:8786") == "127.0.0.1:8786"
+    # one written while the sweep waits (a batch job starting both) is read, as Dask does
+    late = tmp_path / "late.json"
+    writer = threading.Timer(0.3, late.write_text, [json.dumps({"address": "tcp://h:1"})])
+    writer.start()
+    assert scheduler_address(str(late), wait_s=10) == "tcp://h:1"
+    writer.join()
 
 
 def test_a_point_whose_workers_died_says_why_and_whose_limit_ended_it():

@@ -119,3 +119,12 @@ def test_values_that_overflow_float32_are_refused_when_built():
         SparseWeights.from_dense(np.array([[0, 1e300], [1, 0]]), dtype=np.float32)
     kept = SparseWeights.from_dense(np.array([[0, 1e300], [1, 0]]))  # float64 holds them
     np.testing.assert_array_equal(kept.values, [1e300, 1.0])
+
+
+def test_to_dense_under_jit_says_it_makes_a_numpy_array():
+    # was JAX's TracerArrayConversionError
+    import jax
+
+    w = SparseWeights.from_dense(np.array([[0.0, 1.0], [2.0, 0.0]]))
+    with pytest.raises(InputError, match="to_dense makes a NumPy array and cannot run inside"):
+        jax.jit(lambda w: w.to_dense())(w)

@@ -11,6 +11,7 @@ import math
 import os
 import re
 import tomllib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,13 +129,14 @@ def _values(item: str, text: str) -> list[Any]:
 
 
 def _split_values(item: str, text: str) -> list[str]:
-    """``text`` split at its commas outside quotes ('' or "") and brackets ([] and {}); a
-    quote left open is refused (``"a,b`` was one value with a quote in it)."""
+    """``text`` split at its commas outside quotes ('' or "", opening a value: ``bob's.h5``
+    is a name) and brackets ([] and {}); a quote left open is refused (``"a,b`` was one value
+    with a quote in it)."""
     pieces, start, quote, depth = [], 0, "", 0
     for i, c in enumerate(text):
         if quote:
             quote = "" if c == quote else quote
-        elif c in "\"'":
+        elif c in "\"'" and depth == 0 and not text[start:i].strip():
             quote = c
         elif c in "[{":
             depth += 1
@@ -396,4 +398,24 @@ def expand_grid(
                     name=f"{_slug(values, s)}_{digest[:10]}",
                 )
             )
+    if spec.name == "simulate":
+        _warn_moot_scales(grid, points)
     return points
+
+
+#: [network] settings that only shape the weights ``net.init`` draws (model.py)
+DRAW_ONLY = ("rec_scale", "in_scale", "out_scale", "ei_mu", "ei_sigma", "inh_factor")
+
+
+def _warn_moot_scales(grid: dict[str, list[Any]], points: list[SweepPoint]) -> None:
+    """A simulate sweep of a weight scale whose points all read their weights from
+    ``[simulation] params``: every value gave the same spikes, without a word."""
+    moot = [k for k in grid if k.removeprefix("network.") in DRAW_ONLY and k.startswith("net")]
+    if moot and points and all(p.config["simulation"].get("params") for p in points):
+        warnings.warn(
+            f"--grid {', '.join(moot)}: these scale the weights drawn from [network], and "
+            "every point reads its weights from [simulation] params: their values change "
+            "nothing (sweep a scaled copy of the weights file instead, or leave params out)",
+            UserWarning,
+            stacklevel=3,
+        )

@@ -20,7 +20,7 @@ from typing import Any
 from infodyn.atomic import atomic_path, write_json
 from infodyn.errors import InputError, as_path, require, writing
 from infodyn.experiments.interrupt import run_finished
-from infodyn.experiments.sweep_lock import folder_lock
+from infodyn.experiments.sweep_lock import folder_lock, refuse_if_held
 
 #: the lock every command holds in its run folder while it runs (:meth:`RunDir.locked`)
 RUN_LOCK = ".run.lock"
@@ -145,6 +145,8 @@ class RunDir:
         replaced. ``reads``: the run's input file, refused when it is one of those files."""
         self.path = as_path(path, "the run directory")
         self.command = command
+        # a run going on there: said first (its checkpoint read as an interrupted run)
+        refuse_if_held(self.path, RUN_LOCK, self._what())
         _refuse_writing_over(self.path, reads, writes)
         self.saved: set[Path] = set()  # the figures this run wrote (see finish's prune)
         self.held: dict[Path, bytes] | None = {} if hold_figures else None
@@ -166,11 +168,13 @@ class RunDir:
         ``simulate`` and an ``info`` started together into a new folder both succeeded, their
         files mixed. A run of another command that finished while this one started is
         refused once the lock is held."""
-        what = f"infodyn {self.command} run" if self.command else "infodyn run"
-        with folder_lock(self.path, RUN_LOCK, what):
+        with folder_lock(self.path, RUN_LOCK, self._what()):
             if self.command is not None:
                 _refuse_other_command(self.path, self.command)
             yield
+
+    def _what(self) -> str:
+        return f"infodyn {self.command} run" if self.command else "infodyn run"
 
     @contextlib.contextmanager
     def removed_if_failed(self) -> Iterator[None]:

@@ -301,7 +301,6 @@ def initial_params(cfg: SimulateConfig, net: Any) -> dict[str, Any]:
             "[network] section the weights were made with)"
         ) from None
     _warn_other_dynamics(source, net)
-    _warn_unused_scales(source, net)
     return params
 
 
@@ -337,27 +336,6 @@ def _warn_other_dynamics(source: Any, net: Any) -> None:
             f"[simulation] params = {source!r} was trained in another network: {shown}; the "
             "weights meet [network]'s dynamics here (give [network] the trained settings to "
             "run them as trained)",
-            UserWarning,
-            stacklevel=2,
-        )
-
-
-#: [network] settings that only shape weights drawn by ``net.init``
-DRAW_ONLY = ("rec_scale", "in_scale", "out_scale", "ei_mu", "ei_sigma", "inh_factor")
-
-
-def _warn_unused_scales(source: Any, net: Any) -> None:
-    """Name the [network] weight scales that a weights file makes moot: a sweep of
-    ``rec_scale`` with ``[simulation] params`` gave the same spikes at every point."""
-    defaults = type(net).model_fields
-    moot = [k for k in DRAW_ONLY if k in defaults and getattr(net, k) != defaults[k].default]
-    if moot:
-        shown = ", ".join(f"{k} = {getattr(net, k)!r}" for k in moot)
-        warnings.warn(
-            f"[network] {shown} only scale{'s' if len(moot) == 1 else ''} weights drawn from "
-            f"[network]; [simulation] params = {source!r} gives the weights, so "
-            f"{'it has' if len(moot) == 1 else 'they have'} no effect (scale the file's "
-            "weights instead)",
             UserWarning,
             stacklevel=2,
         )

@@ -76,20 +76,27 @@ def _connect(scheduler: str, connect_timeout: float) -> Any:
     )
 
 
-def scheduler_address(scheduler: str) -> str:
+def scheduler_address(scheduler: str, wait_s: float = 0.0) -> str:
     """``scheduler`` as an address: itself, or, where it names a file, the ``address`` of that
     scheduler file (the JSON that ``dask scheduler --scheduler-file F`` and dask-jobqueue's
     clusters write; a cluster's usual hand-off, which was read as an address and refused with
-    "(ValueError)")."""
+    "(ValueError)"). A file not there yet is waited for ``wait_s`` seconds, as Dask's own
+    ``scheduler_file=`` does (a batch job starts the scheduler and the sweep together)."""
+    from infodyn.experiments import interrupt
+
     path = Path(scheduler).expanduser()
     looks_like_a_file = "://" not in scheduler and (
         "/" in scheduler or scheduler.startswith("~") or path.suffix.lower() == ".json"
     )
+    deadline = time.monotonic() + wait_s
+    while looks_like_a_file and not path.is_file() and time.monotonic() < deadline:
+        interrupt.check(f"sweep stopped while waiting for the scheduler file {scheduler}")
+        time.sleep(0.1)
     if not path.is_file() and looks_like_a_file:  # was "cannot reach ... (ValueError: missing
         raise InputError(  # port number)" after the connection timeout
-            f"--scheduler {scheduler}: no such scheduler file; give the file `dask scheduler "
-            "--scheduler-file` wrote (once the scheduler has started), or the scheduler's "
-            "address (tcp://HOST:8786)"
+            f"--scheduler {scheduler}: no such scheduler file (waited {wait_s:g} s, "
+            "--connect-timeout); give the file `dask scheduler --scheduler-file` writes, or "
+            "the scheduler's address (tcp://HOST:8786)"
         )
     if not path.is_file():
         return scheduler
@@ -122,7 +129,8 @@ def dask_client(
 
     if scheduler:
         cluster_started()  # Dask's records pass unchanged (a local sweep before may have
-        client = _connect(scheduler_address(scheduler), connect_timeout)  # left them filtered)
+        address = scheduler_address(scheduler, wait_s=connect_timeout)  # left them filtered)
+        client = _connect(address, connect_timeout)
         try:
             yield client
         finally:

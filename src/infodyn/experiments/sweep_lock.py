@@ -199,16 +199,25 @@ def _heartbeat(path: Path, token: str, stop: threading.Event) -> None:
 
 def _held_message(path: Path, owner: dict[str, Any], what: str) -> str:
     held_by = owner.get("what") if isinstance(owner.get("what"), str) else None
-    what = held_by or what
-    who = (
+    if held_by is not None and held_by != what:  # a folder's run lock: another command's run
+        return (
+            f"another {held_by} is running in {path.parent} ({_who(owner)}): two runs in one "
+            f"folder mix each other's files; wait for it to end or use another --out (a killed "
+            f"run's lock is taken over, at once on its host, after {STALE_S:g} s without a "
+            f"heartbeat from another; if that process is no {held_by}, delete {path})"
+        )
+    return (
+        f"another {what} is running in {path.parent} ({_who(owner)}): two {what}s in one "
+        f"folder remove each other's files; wait for it to end or use another --out (a killed "
+        f"{what}'s lock is taken over, at once on its host, after {STALE_S:g} s without a "
+        f"heartbeat from another; if that process is no {what}, delete {path})"
+    )
+
+
+def _who(owner: dict[str, Any]) -> str:
+    return (
         f"pid {owner.get('pid', '?')} on {owner.get('host', '?')}, started "
         f"{owner.get('started', '?')}"
         if owner
         else "its owner is unknown"
-    )
-    return (
-        f"another {what} is running in {path.parent} ({who}): two {what}s in one folder "
-        f"remove each other's files; wait for it to end or use another --out (a killed "
-        f"{what}'s lock is taken over, at once on its host, after {STALE_S:g} s without a "
-        f"heartbeat from another; if that process is no {what}, delete {path})"
     )

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.sparse
 
-from infodyn.errors import InputError, as_array
+from infodyn.errors import InputError, as_array, is_tracer
 from infodyn.memory import require_memory
 from infodyn.network.sparse_checks import check_sparse
 
@@ -181,7 +181,12 @@ class SparseWeights:
         """The (n_pre, n_post) dense matrix (zeros where there is no synapse). The pattern is
         checked first (:func:`check_sparse`): one built by hand with an index out of range was
         a raw IndexError here; so is the memory it needs (37 GiB at 10^5 units was NumPy's
-        "Unable to allocate")."""
+        "Unable to allocate"). Not under ``jax.jit``, ``vmap`` or ``grad`` (a NumPy array)."""
+        if any(is_tracer(a) for a in (self.values, self.indices, self.indptr)):
+            raise InputError(  # was JAX's TracerArrayConversionError
+                "SparseWeights.to_dense makes a NumPy array and cannot run inside jax.jit, vmap "
+                "or grad; call it outside, or use recurrent_current (it takes SparseWeights)"
+            )
         check_sparse(self, self.shape, "SparseWeights", finite=False)
         dtype = np.asarray(self.values).dtype
         require_memory(

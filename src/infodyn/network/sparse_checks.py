@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
 import numba
 import numpy as np
 
-from infodyn.errors import InputError, require_finite
+from infodyn.errors import InputError, is_tracer, require_finite
 
 
 @numba.njit(cache=True, nogil=True)
@@ -52,7 +51,7 @@ def check_sparse(w: Any, shape: tuple[int, int], name: str = "w_rec", finite: bo
     are checked by their dtype and shape alone: the pattern is what the engines trust."""
     if tuple(w.shape) != tuple(shape):
         raise InputError(f"{name} must have shape {tuple(shape)}, got {tuple(w.shape)}")
-    traced = isinstance(w.values, jax.core.Tracer)  # np.asarray of it raised JAX's error
+    traced = is_tracer(w.values)  # np.asarray of it raised JAX's TracerArrayConversionError
     values = w.values if traced else np.asarray(w.values)
     indices, indptr = np.asarray(w.indices), np.asarray(w.indptr)
     nnz = values.shape[0] if values.ndim == 1 else -1
