@@ -405,3 +405,13 @@ def test_one_run_at_a_time_in_a_folder_whatever_its_command(tmp_path, spike_file
     RunDir(tmp_path / "N", "info").finish({"x": 1}, "info", {"done": True})
     with pytest.raises(InputError, match="holds an infodyn info run"), late.locked():
         pass
+
+
+def test_an_out_that_is_a_link_to_nothing_says_so(tmp_path):
+    # "out: a file is in the way of a directory that must be created there"
+    (tmp_path / "out").symlink_to(tmp_path / "gone" / "folder")
+    with pytest.raises(InputError, match=r"out: a symbolic link to .*gone/folder, which leads"):
+        RunDir(tmp_path / "out", "info")
+    (tmp_path / "gone" / "folder").mkdir(parents=True)  # its target made: the run goes there
+    RunDir(tmp_path / "out", "info").write_json("x.json", {})
+    assert (tmp_path / "gone" / "folder" / "x.json").is_file()

@@ -145,6 +145,11 @@ class RunDir:
         replaced. ``reads``: the run's input file, refused when it is one of those files."""
         self.path = as_path(path, "the run directory")
         self.command = command
+        if self.path.is_symlink() and not self.path.exists():  # was "a file is in the way"
+            raise InputError(
+                f"{self.path}: a symbolic link to {os.readlink(self.path)}, which leads to no "
+                "folder (a lost target, or a loop); make that folder or give another --out"
+            )
         # a run going on there: said first (its checkpoint read as an interrupted run)
         refuse_if_held(self.path, RUN_LOCK, self._what())
         _refuse_writing_over(self.path, reads, writes)
