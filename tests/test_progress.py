@@ -164,3 +164,13 @@ def test_log_seconds_count_from_entering_the_bar(monkeypatch, capsys):
         bar.log("hello")
     err = capsys.readouterr().err
     assert err.rstrip().endswith("hello  [3 s]"), err
+
+
+def test_on_a_dumb_terminal_the_counts_are_lines_as_off_one(terminal, monkeypatch):
+    """TERM=dumb: rich drew no bar, and the timed count lines (kept for a stderr that is no
+    terminal) were not written either: a long run showed nothing until it ended."""
+    monkeypatch.setenv("TERM", "dumb")
+    with ProgressBar("simulating", 100, unit="steps") as bar:
+        monkeypatch.setattr(progress, "OFF_TERMINAL_EVERY_S", 0.0)
+        bar.update(done=40)
+    assert _lines(terminal.getvalue()) == ["simulating: 40/100 steps (40 %)"]

@@ -61,7 +61,8 @@ class ProgressBar:
 
     ``total=None`` is an unknown total (set it later through :meth:`update`); ``unit="%"`` shows
     the fraction of ``total`` done in per cent. On a stderr that is
-    not a terminal no bar is drawn (the counts are still kept) and only :meth:`log` lines appear.
+    not a terminal, or a dumb one (``TERM=dumb``), no bar is drawn (the counts are still kept)
+    and only :meth:`log` lines and the timed count lines appear.
     """
 
     def __init__(
@@ -93,7 +94,8 @@ class ProgressBar:
                 TimeRemainingColumn(),
                 console=out,
                 transient=True,
-                disable=not out.is_terminal,
+                # TERM=dumb: rich draws no bar there, and the timed count lines were lost too
+                disable=not out.is_terminal or out.is_dumb_terminal,
             )
             self._bar.__enter__()
             self._task = self._bar.add_task(

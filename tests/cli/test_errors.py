@@ -210,3 +210,22 @@ def test_main_in_a_process_that_goes_on_leaves_its_signal_handlers():
     with pytest.raises(SystemExit):
         main(["config", "init", "train"])
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def test_an_error_with_stderr_closed_stays_out_of_stdout(tmp_path):
+    """Started with stderr closed (`2>&-`), print(..., file=sys.stderr) wrote the error line to
+    stdout: `infodyn config show bad.toml > resolved.toml 2>&-` put it into the TOML file."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "bad.toml").write_text("[network]\nn_recc = 3\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "infodyn.cli", "config", "show", str(tmp_path / "bad.toml")],
+        stdout=subprocess.PIPE,
+        stderr=None,
+        preexec_fn=lambda: os.close(2),  # the child starts with fd 2 closed
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stdout == b""

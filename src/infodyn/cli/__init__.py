@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> None:
     from infodyn.cli.errors import run, stopped_at_once
     from infodyn.experiments.interrupt import ignore_signals_at_exit
 
+    if sys.stderr is None:  # started with stderr closed (2>&-): print(file=None) wrote the
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - error lines into stdout's file
     code = run(app, argv)
     if stopped_at_once():  # every file is written and closed (run's finally blocks ran);
         sys.stdout.flush()  # skip the shutdown that raced XLA's threads (stopped_at_once)
