@@ -80,6 +80,8 @@ def test_channel_refuses_an_empty_list(key):
         ),
         ({"r0_hz": 5000.0}, "r0_hz = 5000 is above .* 1000 / \\(n_ref \\+ 1\\) = 333.333 Hz"),
         ({"r0_hz": 101.0, "n_ref": 9}, "give r0_hz <= 100"),
+        # run_channel's own check named neither the file nor [channel]
+        ({"n_steps": 20, "response_start": 15}, "response_start \\+ bin_steps = 15 \\+ 10 must"),
     ],
 )
 def test_channel_refuses_keys_that_failed_only_once_the_networks_ran(kw, message):

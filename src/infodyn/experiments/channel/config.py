@@ -81,6 +81,12 @@ class ChannelConfig(Section):
                 f"1000 / (n_ref + 1) = {top:g} Hz at n_ref = {self.n_ref} (one spike a 1-ms step, "
                 f"then n_ref refractory steps): give r0_hz <= {top:g}"
             )
+        if self.response_start + self.bin_steps > self.n_steps:  # said by run_channel, which
+            raise ValueError(  # named neither the file nor the section
+                f"response_start + bin_steps = {self.response_start} + {self.bin_steps} must "
+                f"fit in n_steps = {self.n_steps}: the scored response starts at response_start "
+                "and spans at least one bin"
+            )
         if self.adaptation and self.adapt_window_ms > self.n_steps:
             raise ValueError(
                 f"adapt_window_ms = {self.adapt_window_ms:g} is longer than a trial (n_steps = "

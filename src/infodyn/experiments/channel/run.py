@@ -169,10 +169,6 @@ def run_channel(
     (:mod:`infodyn.experiments.interrupt`) the run stops there and ``resume=True`` continues.
     """
     require(
-        cfg.response_start + cfg.bin_steps <= cfg.n_steps,
-        "response_start + bin_steps must fit in n_steps",
-    )
-    require(
         len(cfg.input_strengths) >= 1 and all(g >= 0 for g in cfg.input_strengths),
         "input_strengths must be a non-empty list of values >= 0",
     )
