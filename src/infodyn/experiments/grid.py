@@ -410,7 +410,7 @@ DRAW_ONLY = ("rec_scale", "in_scale", "out_scale", "ei_mu", "ei_sigma", "inh_fac
 def _warn_moot_scales(grid: dict[str, list[Any]], points: list[SweepPoint]) -> None:
     """A simulate sweep of a weight scale whose points all read their weights from
     ``[simulation] params``: every value gave the same spikes, without a word."""
-    moot = [k for k in grid if k.removeprefix("network.") in DRAW_ONLY and k.startswith("net")]
+    moot = [k for k in grid if k.startswith("network.") and k.split(".", 1)[1] in DRAW_ONLY]
     if moot and points and all(p.config["simulation"].get("params") for p in points):
         warnings.warn(
             f"--grid {', '.join(moot)}: these scale the weights drawn from [network], and "
