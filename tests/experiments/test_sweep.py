@@ -812,12 +812,17 @@ def test_a_scheduler_file_is_read_for_its_address(tmp_path, toy_command, cluster
         with pytest.raises(InputError, match="no such scheduler file"):
             scheduler_address(missing)
     assert scheduler_address("127.0.0.1:8786") == "127.0.0.1:8786"
-    # one written while the sweep waits (a batch job starting both) is read, as Dask does
+    # one written while the sweep waits (a batch job starting both) is read, as Dask does,
+    # also when it is first seen empty (Dask writes it in place; CI read it half-written)
     late = tmp_path / "late.json"
-    writer = threading.Timer(0.3, late.write_text, [json.dumps({"address": "tcp://h:1"})])
+    threading.Timer(0.2, late.write_text, [""]).start()
+    writer = threading.Timer(0.6, late.write_text, [json.dumps({"address": "tcp://h:1"})])
     writer.start()
     assert scheduler_address(str(late), wait_s=10) == "tcp://h:1"
     writer.join()
+    file.write_text("{")  # still not one at the deadline: refused as before
+    with pytest.raises(InputError, match="not a Dask scheduler file"):
+        scheduler_address(str(file), wait_s=0.3)
 
 
 def test_a_point_whose_workers_died_says_why_and_whose_limit_ended_it():

@@ -80,8 +80,9 @@ def scheduler_address(scheduler: str, wait_s: float = 0.0) -> str:
     """``scheduler`` as an address: itself, or, where it names a file, the ``address`` of that
     scheduler file (the JSON that ``dask scheduler --scheduler-file F`` and dask-jobqueue's
     clusters write; a cluster's usual hand-off, which was read as an address and refused with
-    "(ValueError)"). A file not there yet is waited for ``wait_s`` seconds, as Dask's own
-    ``scheduler_file=`` does (a batch job starts the scheduler and the sweep together)."""
+    "(ValueError)"). A file not there yet, or not yet complete (Dask writes it in place), is
+    waited for ``wait_s`` seconds, as Dask's own ``scheduler_file=`` does (a batch job starts
+    the scheduler and the sweep together)."""
     from infodyn.experiments import interrupt
 
     path = Path(scheduler).expanduser()
@@ -89,17 +90,28 @@ def scheduler_address(scheduler: str, wait_s: float = 0.0) -> str:
         "/" in scheduler or scheduler.startswith("~") or path.suffix.lower() == ".json"
     )
     deadline = time.monotonic() + wait_s
-    while looks_like_a_file and not path.is_file() and time.monotonic() < deadline:
+    while True:
+        late = time.monotonic() >= deadline
+        if path.is_file():
+            try:
+                return _address_in(path, scheduler)
+            except InputError:  # an empty or half-written file: read again until the deadline
+                if late:
+                    raise
+        elif not looks_like_a_file:
+            return scheduler
+        elif late:  # was "cannot reach ... (ValueError: missing port number)" after the
+            raise InputError(  # connection timeout
+                f"--scheduler {scheduler}: no such scheduler file (waited {wait_s:g} s, "
+                "--connect-timeout); give the file `dask scheduler --scheduler-file` writes, "
+                "or the scheduler's address (tcp://HOST:8786)"
+            )
         interrupt.check(f"sweep stopped while waiting for the scheduler file {scheduler}")
         time.sleep(0.1)
-    if not path.is_file() and looks_like_a_file:  # was "cannot reach ... (ValueError: missing
-        raise InputError(  # port number)" after the connection timeout
-            f"--scheduler {scheduler}: no such scheduler file (waited {wait_s:g} s, "
-            "--connect-timeout); give the file `dask scheduler --scheduler-file` writes, or "
-            "the scheduler's address (tcp://HOST:8786)"
-        )
-    if not path.is_file():
-        return scheduler
+
+
+def _address_in(path: Path, scheduler: str) -> str:
+    """The ``address`` of the scheduler file ``path`` (given as ``scheduler``)."""
     try:
         address = json.loads(path.read_text(encoding="utf-8")).get("address")
     except (OSError, UnicodeDecodeError, ValueError, AttributeError) as exc:
