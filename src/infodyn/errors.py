@@ -210,6 +210,14 @@ def whole_number(value: typing.Any, name: str, minimum: int = 0, maximum: int = 
     return int(value)
 
 
+def native_byte_order(a: typing.Any) -> typing.Any:
+    """A NumPy array in the machine's byte order (big-endian data from FITS, some HDF5, a file
+    written on another machine: Numba kernels refuse it); anything else as it is."""
+    if isinstance(a, np.ndarray) and not a.dtype.isnative:
+        return a.astype(a.dtype.newbyteorder("="))
+    return a
+
+
 def as_array(value: typing.Any, name: str, dtype: typing.Any = None) -> np.ndarray:
     """``np.asarray(value, dtype)``, with a ragged list (rows of different lengths), or values
     ``dtype`` cannot hold (text as float), as one :class:`InputError` naming ``name`` instead of

@@ -11,7 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.errors import InputError, as_array, is_finite_number, require_choice, shown
+from infodyn.errors import (
+    InputError,
+    as_array,
+    is_finite_number,
+    native_byte_order,
+    require_choice,
+    shown,
+)
 
 ESTIMATORS = ("plugin", "miller_madow", "nsb")
 
@@ -58,8 +65,7 @@ def as_symbols(x: Any, name: str = "X", check_sign: bool = True) -> np.ndarray:
     a = as_array(x, name)
     if a.dtype == object:
         raise InputError(f"{name} must be a numeric array of integer symbols, got objects")
-    if not a.dtype.isnative:  # big-endian data (FITS, some HDF5): the counting kernels need native
-        a = a.astype(a.dtype.newbyteorder("="))
+    a = native_byte_order(a)  # the counting kernels need the machine's byte order
     if a.ndim == 1:
         a = a.reshape(-1, 1)
     if a.ndim != 2:

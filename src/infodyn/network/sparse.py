@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.sparse
 
-from infodyn.errors import InputError, as_array, is_tracer
+from infodyn.errors import InputError, as_array, is_tracer, native_byte_order
 from infodyn.memory import require_memory
 from infodyn.network.sparse_checks import check_sparse
 
@@ -64,7 +64,7 @@ class SparseWeights:
                 raise InputError(f"{name} must be a 1-D array, got {got}")
         # big-endian arrays (a file written on another machine) in the machine's byte order:
         # Numba refused them with a TypingError, and '>f8' values read as "not float64"
-        self.values, self.indices, self.indptr = (_native(a) for a in (values, indices, indptr))
+        self.values, self.indices, self.indptr = map(native_byte_order, (values, indices, indptr))
         self.shape = matrix_shape(shape)  # the arrays: check_sparse (O(nnz), where they are used)
 
     # ------------------------------------------------------------------ pytree
@@ -365,13 +365,6 @@ def numpy_params(params: dict[str, Any]) -> dict[str, Any]:
 
 #: the largest postsynaptic index the int32 ``indices`` hold
 INDEX_MAX = int(np.iinfo(np.int32).max)
-
-
-def _native(a: Array) -> Array:
-    """A NumPy array in the machine's byte order (others as they are)."""
-    if isinstance(a, np.ndarray) and not a.dtype.isnative:
-        return a.astype(a.dtype.newbyteorder("="))
-    return a
 
 
 def _weight_dtype(dtype: Any) -> np.dtype:
