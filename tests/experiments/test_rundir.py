@@ -13,7 +13,7 @@ import pytest
 from infodyn.data.spikes import SpikeTrain, save_spikes
 from infodyn.errors import InputError
 from infodyn.experiments.config import SimulateConfig
-from infodyn.experiments.rundir import RunDir
+from infodyn.experiments.rundir import STARTED, RunDir
 
 SIM_SMALL = {"network": {"n_in": 3, "n_rec": 5}}
 
@@ -389,7 +389,7 @@ def test_one_run_at_a_time_in_a_folder_whatever_its_command(tmp_path, spike_file
         for command in ("simulate", "criticality", "info", "energy", "channel", "images"):
             with pytest.raises(InputError, match=r"another infodyn simulate run is running in"):
                 _run(command, out, 0, spike_file)
-        assert [p.name for p in out.iterdir()] == [".run.lock"]  # nothing written
+        assert sorted(p.name for p in out.iterdir()) == [".run-started.json", ".run.lock"]
     assert not any(out.iterdir())  # released
     with RunDir(out, "simulate").locked():  # a running simulation's checkpoint is no
         (out / "checkpoint").mkdir()  # interrupted run: the lock is said first
@@ -415,3 +415,48 @@ def test_an_out_that_is_a_link_to_nothing_says_so(tmp_path):
     (tmp_path / "gone" / "folder").mkdir(parents=True)  # its target made: the run goes there
     RunDir(tmp_path / "out", "info").write_json("x.json", {})
     assert (tmp_path / "gone" / "folder" / "x.json").is_file()
+
+
+@pytest.mark.parametrize("command", ["criticality", "info", "energy"])
+def test_a_run_stopped_before_its_config_is_run_again_there(
+    command, tmp_path, spike_file, monkeypatch
+):
+    """A run stopped after its data file and before its config.json (Ctrl-C, kill -9) left
+    files the next run of the same command refused as the user's own ("delete them to run
+    there"): the run marks the folder when it takes it, and the mark goes with its results.
+    (simulate, channel and images runs stopped there are resumed: their checkpoints.)"""
+    out = tmp_path / "run"
+    calls = []
+
+    def stopped(self, *args, **kwargs):
+        calls.append(1)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RunDir, "write_config", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            _run(command, out, 0, spike_file)
+    assert calls and not (out / "config.json").exists()
+    assert (out / STARTED).is_file()  # what the stopped run wrote is marked as its own
+    _run(command, out, 1, spike_file)  # the rerun goes ahead
+    assert (out / "results.json").is_file() and not (out / STARTED).exists()
+    mine = tmp_path / "mine"  # a folder of the user's own stays refused, and unmarked
+    mine.mkdir()
+    (mine / "results.json").write_text("{}")
+    with pytest.raises(InputError, match="holds results.json but no infodyn"):
+        _run(command, mine, 0, spike_file)
+    assert [p.name for p in mine.iterdir()] == ["results.json"]
+
+
+def test_the_run_mark_goes_when_the_run_wrote_nothing(tmp_path):
+    """A run that failed before writing anything leaves no mark in a folder that was there
+    (it would let a later run of the command replace the user's files)."""
+    out = tmp_path / "kept"
+    out.mkdir()
+    with pytest.raises(InputError, match="refused"), RunDir(out, "info").locked():
+        assert (out / STARTED).is_file()
+        raise InputError("refused")
+    assert not any(out.iterdir())
+    with RunDir(out, "info").locked():  # one that wrote a file keeps it
+        (out / "information.npz").write_bytes(b"x")
+    assert json.loads((out / STARTED).read_text())["command"] == "info"

@@ -164,3 +164,24 @@ def test_a_2d_series_of_many_variables_and_few_steps_is_warned_about_its_layout(
     with warnings.catch_warnings():  # a long series of a few variables: nothing said
         warnings.simplefilter("error")
         transfer_entropy(rng.integers(0, 2, (5000, 3)), rng.integers(0, 2, (5000, 3)))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, bool, np.uint8, ">i8"])
+def test_every_temporal_measure_takes_symbols_of_any_numeric_dtype(dtype):
+    """float16 whole numbers gave every measure with a history of two or more columns a raw
+    Numba "NotImplementedError: float16" (the word packer got the floats): the same values as
+    int64 symbols now, whatever the dtype (bool and >i8 too)."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, 300)
+    y = np.roll(x, 1) ^ (rng.random(300) < 0.2)
+    xs, ys = x.astype(dtype), y.astype(dtype)
+    for measure in (
+        lambda a, b: transfer_entropy(a, b, k=2, l=2),
+        lambda a, b: I.local_transfer_entropy(a, b, k=2).mean(),
+        lambda a, b: active_information_storage(b, 2),
+        lambda a, b: I.local_active_information_storage(b, 2).mean(),
+        lambda a, b: entropy_rate(b, 1),
+        lambda a, b: I.block_entropy(b, 2),
+        lambda a, b: I.excess_entropy(b, 2),
+    ):
+        assert measure(xs, ys) == measure(x, y)

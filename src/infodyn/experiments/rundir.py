@@ -25,6 +25,11 @@ from infodyn.experiments.sweep_lock import folder_lock, refuse_if_held
 #: the lock every command holds in its run folder while it runs (:meth:`RunDir.locked`)
 RUN_LOCK = ".run.lock"
 
+#: the mark a run leaves in its folder from the moment it takes it (:meth:`RunDir.locked`) to
+#: its results: the files of a run stopped before its ``config.json`` (Ctrl-C, kill -9) are
+#: its own, and the next run of the command may replace them (they were refused as the user's)
+STARTED = ".run-started.json"
+
 
 def command_in(file: Path) -> str | None:
     """The ``"command"`` named in a JSON file infodyn wrote (``config.json``, ``progress.json``);
@@ -83,7 +88,7 @@ def _refuse_foreign_files(path: Path, command: str, writes: tuple[str, ...]) -> 
     # a folder of the user's own (no run of this command in it: other commands' are refused
     # before) whose files this run would replace: `infodyn simulate --out data` replaced the
     # user's recording data/spikes.h5 without a word, an images run their results.json
-    if not path.is_dir() or any(command_in(path / n) == command for n in RUN_MARKERS):
+    if not path.is_dir() or any(command_in(path / n) == command for n in (*RUN_MARKERS, STARTED)):
         return
     held = [n for n in dict.fromkeys((*RUN_FILES, *writes)) if (path / n).exists()]
     if held:
@@ -91,8 +96,7 @@ def _refuse_foreign_files(path: Path, command: str, writes: tuple[str, ...]) -> 
         raise InputError(
             f"{path} holds {', '.join(held)} but no infodyn {command} run (no config.json of "
             f"one): this run would replace {them}; choose another --out (e.g. {path / command}), "
-            f"or move {them} away (a run stopped before it wrote its config.json leaves such "
-            "files: delete them to run there)"
+            f"or move {them} away"
         )
 
 
@@ -176,7 +180,28 @@ class RunDir:
         with folder_lock(self.path, RUN_LOCK, self._what()):
             if self.command is not None:
                 _refuse_other_command(self.path, self.command)
-            yield
+            if self.command is None or self.replaces_run:  # its config.json says whose they are
+                yield
+                return
+            before = self._written()
+            self.write_json(STARTED, {"command": self.command, "pid": os.getpid()})
+            try:
+                yield
+            finally:  # a run that wrote nothing leaves no mark (see STARTED)
+                if self._written() == before:
+                    self._unmark()
+
+    def _written(self) -> set[str]:
+        """The names of the run files here and in ``figures/``, without the lock and the mark."""
+        names = {p.name for p in self.path.iterdir()} - {RUN_LOCK, STARTED}
+        figures = self.path / "figures"
+        return names | (
+            {f"figures/{p.name}" for p in figures.iterdir()} if figures.is_dir() else set()
+        )
+
+    def _unmark(self) -> None:
+        with contextlib.suppress(OSError):
+            (self.path / STARTED).unlink(missing_ok=True)
 
     def _what(self) -> str:
         return f"infodyn {self.command} run" if self.command else "infodyn run"
@@ -218,6 +243,7 @@ class RunDir:
         """Write ``results.json``, the run's last file: from here on a signal to the command line
         leaves its exit code 0 (:func:`~infodyn.experiments.interrupt.run_finished`)."""
         written = self.write_json("results.json", results)
+        self._unmark()  # a finished run: its config.json says whose the files are
         run_finished()
         return written
 

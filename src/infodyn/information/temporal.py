@@ -44,7 +44,9 @@ def _series(x: Any, name: str) -> np.ndarray:
             f"variables, fewer steps than variables; for {r.shape[1]} trials of {r.shape[2]} "
             f"steps of one variable pass it as (trials, steps, 1): x[..., None]"
         )
-    as_symbols(r.reshape(-1, r.shape[2]), name)  # checks symbols (integers >= 0)
+    # checked as symbols (integers >= 0) and taken in their integer form: float16 whole
+    # numbers reached the word packer as floats (Numba: "NotImplementedError: float16")
+    r = as_symbols(r.reshape(-1, r.shape[2]), name).reshape(r.shape)
     many = r.shape[2] > _MANY_VARIABLES and 2.0 ** r.shape[2] > r.shape[0] * r.shape[1]
     if flat and many:
         warnings.warn(  # (500, 20) of pyinform's (trials, steps) gave 0 bits, said undersampled
