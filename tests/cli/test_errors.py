@@ -229,3 +229,26 @@ def test_an_error_with_stderr_closed_stays_out_of_stdout(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 2 and proc.stdout == b""
+
+
+@pytest.mark.parametrize("args", [["config", "init", "train"], ["config", "list"], ["--version"]])
+def test_what_a_command_prints_is_refused_with_stdout_closed(args):
+    """`infodyn config init > &-` (stdout closed at start) lost the config in silence and
+    exited 0: a command whose product is its stdout says so and exits 2."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "infodyn.cli", *args],
+        stdout=None,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(1),  # the child starts with fd 1 closed
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.decode().strip() == (
+        "infodyn: error: stdout is closed (>&-), so there is nothing to print to; "
+        "redirect it (> FILE)"
+    )

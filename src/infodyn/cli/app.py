@@ -34,12 +34,21 @@ def fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
+def print_out(text: str, nl: bool = True) -> None:
+    """Print what a command makes on stdout (a config, the version). With stdout closed at
+    start (``>&-``) that is one error: ``infodyn config init > &-`` lost the config in silence
+    and exited 0. (Other commands' stdout lines only report files they wrote: dropped.)"""
+    if sys.stdout is None:
+        fail("stdout is closed (>&-), so there is nothing to print to; redirect it (> FILE)")
+    typer.echo(text, nl=nl)
+
+
 def _print_version(value: bool) -> None:
     """``--version``: the package's version, then exit (before any command runs)."""
     if value:
         from infodyn._version import __version__
 
-        print(f"infodyn {__version__}")
+        print_out(f"infodyn {__version__}")
         raise typer.Exit()
 
 

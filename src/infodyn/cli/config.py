@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from infodyn.cli.app import app
+from infodyn.cli.app import app, print_out
 
 config_app = typer.Typer(
     help="Inspect run configs: every command's TOML schema, resolved with its defaults.",
@@ -49,12 +49,12 @@ def show(
     cfg = validate(spec.config_model(), data, source=str(config))
     full = resolved(cfg)
     if as_json:
-        typer.echo(json.dumps({"command": spec.name, "config": full}, indent=2))
+        print_out(json.dumps({"command": spec.name, "config": full}, indent=2))
         return
     from infodyn._version import __version__
 
     header = f"# resolved config for `infodyn {spec.name}` (infodyn {__version__}) from {config}\n"
-    typer.echo(header + to_toml(full, describe_fields(cfg)), nl=False)
+    print_out(header + to_toml(full, describe_fields(cfg)), nl=False)
 
 
 #: values ``config init`` prints over a command's defaults, so that the file it prints runs
@@ -91,7 +91,7 @@ def init(
             f"# config for `infodyn {name}` (infodyn {__version__}): every key at its default "
             f"but {', '.join(changed)}, set so that it runs well as it is\n"
         )
-    typer.echo(header + default_config_toml(name, changed), nl=False)
+    print_out(header + default_config_toml(name, changed), nl=False)
 
 
 @config_app.command("list")
@@ -101,4 +101,4 @@ def list_commands() -> None:
 
     for spec in COMMANDS.values():
         seeds = ", ".join(spec.seed_keys) or "-"
-        typer.echo(f"{spec.name}: config {spec.config}; seed keys {seeds}")
+        print_out(f"{spec.name}: config {spec.config}; seed keys {seeds}")
