@@ -329,7 +329,8 @@ def test_npz_unit_ids_read_as_indices_are_warned_about(tmp_path):
         warnings.simplefilter("error")
         assert load_spikes(tmp_path / "given.npz").n_units == 40
         assert load_spikes(tmp_path / "dense.npz").n_units == 3
-        np.savez(tmp_path / "empty.npz", times=np.zeros(0, int), units=np.zeros(0, int))
+        empty = {"times": np.zeros(0, int), "units": np.zeros(0, int), "n_steps": 9}
+        np.savez(tmp_path / "empty.npz", **empty, n_units=3)
         assert load_spikes(tmp_path / "empty.npz").n_spikes == 0  # ids were "1 of 1 silent"
 
 
@@ -348,3 +349,17 @@ def test_npz_messages_name_what_the_file_holds(tmp_path):
     np.savez(tmp_path / "b.npz", raster=np.eye(3, dtype=np.uint8), times=[1], units=[0])
     with pytest.warns(UserWarning, match=r"read its 'raster' array; times, units are not read"):
         assert load_spikes(tmp_path / "b.npz").n_units == 3
+
+
+def test_an_empty_npz_without_its_size_is_refused(tmp_path):
+    """Empty times and units without n_units and n_steps were read as 1 unit x 1 step in
+    silence (and converted to such an HDF5 file); with the sizes the empty train is read."""
+    np.savez(tmp_path / "e.npz", times=np.array([], int), units=np.array([], int))
+    with pytest.raises(InputError, match=r"e.npz: holds no spikes and no n_units or n_steps: "):
+        load_spikes(tmp_path / "e.npz")
+    np.savez(tmp_path / "s.npz", times=[], units=[], n_units=4)
+    with pytest.raises(InputError, match=r"no spikes and no n_steps: its size is unknown"):
+        load_spikes(tmp_path / "s.npz")
+    np.savez(tmp_path / "ok.npz", times=[], units=[], n_units=4, n_steps=10)
+    sp = load_spikes(tmp_path / "ok.npz")
+    assert (sp.n_units, sp.n_steps, sp.n_spikes) == (4, 10, 0)

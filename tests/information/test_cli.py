@@ -297,7 +297,7 @@ def test_a_file_without_spikes_is_not_told_to_use_a_smaller_bin(tmp_path):
     from infodyn.experiments.info_run import run_info
 
     path = tmp_path / "empty.npz"
-    np.savez(path, times=np.array([], int), units=np.array([], int))
+    np.savez(path, times=np.array([], int), units=np.array([], int), n_units=1, n_steps=1)
     with pytest.raises(InputError, match="the recording is too short") as err:
         run_info(path, tmp_path / "out")
     assert "smaller --bin-ms" not in str(err.value)

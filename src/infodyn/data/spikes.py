@@ -387,6 +387,12 @@ def _npz_spikes(path: Path, data: Any) -> SpikeTrain | None:
     if {"times", "units"} <= keys:
         times, units = data["times"], data["units"]
         trials = data["trials"] if "trials" in keys else None
+        unsized = [k for k in ("n_units", "n_steps") if k not in keys]
+        if unsized and np.size(times) == 0:  # read as 1 unit x 1 step, with no word
+            raise InputError(
+                f"holds no spikes and no {' or '.join(unsized)}: its size is unknown; save "
+                "n_units and n_steps with the (empty) times and units"
+            )
         sp = SpikeTrain(
             times=times,
             units=units,
