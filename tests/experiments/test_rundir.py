@@ -389,7 +389,7 @@ def test_one_run_at_a_time_in_a_folder_whatever_its_command(tmp_path, spike_file
         for command in ("simulate", "criticality", "info", "energy", "channel", "images"):
             with pytest.raises(InputError, match=r"another infodyn simulate run is running in"):
                 _run(command, out, 0, spike_file)
-        assert sorted(p.name for p in out.iterdir()) == [".run-started.json", ".run.lock"]
+        assert [p.name for p in out.iterdir()] == [".run.lock"]  # nothing written
     assert not any(out.iterdir())  # released
     with RunDir(out, "simulate").locked():  # a running simulation's checkpoint is no
         (out / "checkpoint").mkdir()  # interrupted run: the lock is said first
@@ -417,14 +417,15 @@ def test_an_out_that_is_a_link_to_nothing_says_so(tmp_path):
     assert (tmp_path / "gone" / "folder" / "x.json").is_file()
 
 
-@pytest.mark.parametrize("command", ["criticality", "info", "energy"])
+@pytest.mark.parametrize("command", ["info", "energy"])
 def test_a_run_stopped_before_its_config_is_run_again_there(
     command, tmp_path, spike_file, monkeypatch
 ):
     """A run stopped after its data file and before its config.json (Ctrl-C, kill -9) left
     files the next run of the same command refused as the user's own ("delete them to run
     there"): the run marks the folder when it takes it, and the mark goes with its results.
-    (simulate, channel and images runs stopped there are resumed: their checkpoints.)"""
+    (simulate, channel, images and train runs stopped there are resumed from their checkpoints
+    and journals; a sweep's test is in test_sweep.py.)"""
     out = tmp_path / "run"
     calls = []
 
@@ -453,10 +454,10 @@ def test_the_run_mark_goes_when_the_run_wrote_nothing(tmp_path):
     (it would let a later run of the command replace the user's files)."""
     out = tmp_path / "kept"
     out.mkdir()
-    with pytest.raises(InputError, match="refused"), RunDir(out, "info").locked():
+    with pytest.raises(InputError, match="refused"), RunDir(out, "info", mark=True).locked():
         assert (out / STARTED).is_file()
         raise InputError("refused")
     assert not any(out.iterdir())
-    with RunDir(out, "info").locked():  # one that wrote a file keeps it
+    with RunDir(out, "info", mark=True).locked():  # one that wrote a file keeps it
         (out / "information.npz").write_bytes(b"x")
     assert json.loads((out / STARTED).read_text())["command"] == "info"

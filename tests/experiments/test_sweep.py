@@ -838,3 +838,25 @@ def test_a_point_whose_workers_died_says_why_and_whose_limit_ended_it():
     assert "after 4 deaths (distributed.scheduler.allowed-failures + 1" in text  # as Dask says
     assert "--retries" in text and "[KilledWorker: Attempted to run task" in text
     assert _failure_text(ValueError("bad")) == "ValueError: bad"
+
+
+def test_a_sweep_stopped_before_its_config_is_run_again_there(
+    tmp_path, toy_command, cluster, monkeypatch
+):
+    """A sweep stopped after its results.csv and before its config.json left a folder the
+    rerun refused as the user's own ("holds results.csv ... but no infodyn sweep run")."""
+    from infodyn.experiments.rundir import STARTED
+
+    grid = {"params.x": [1.0, 2.0]}
+
+    def stopped(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RunDir, "write_config", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            run_sweep("toy", {}, grid, tmp_path, scheduler=cluster.scheduler_address)
+    assert (tmp_path / "results.csv").is_file() and (tmp_path / STARTED).is_file()
+    again = run_sweep("toy", {}, grid, tmp_path, scheduler=cluster.scheduler_address)
+    assert again.n_skipped == 2 and not (tmp_path / STARTED).exists()
+    assert json.loads((tmp_path / "config.json").read_text())["command"] == "sweep"

@@ -160,7 +160,9 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
     )
     X = np.ascontiguousarray(X_all[:, keep])
     X_train, X_test = X[train_mask], X[test_mask]
-    run = RunDir(out, "energy", hold_figures=True, writes=("model.npz",), reads=cfg.spikes)
+    run = RunDir(
+        out, "energy", hold_figures=True, writes=("model.npz",), reads=cfg.spikes, mark=True
+    )
     with run.removed_if_failed(), run.locked():  # a failed fit left an empty --out folder
         split, rows = (X_train, X_test), (fit_rows, val_rows)
         return _fit_and_report(cfg, run, words, X, split, rows, keep, read_notes)

@@ -153,7 +153,9 @@ def run_info(
     if not binned.any():  # every entropy and information would be 0: nothing was measured
         whose = "the selected units hold" if units is not None else "the spike file holds"
         raise InputError(f"{source}: {whose} no spikes")
-    run = RunDir(out, "info", hold_figures=True, writes=("information.npz",), reads=source)
+    run = RunDir(
+        out, "info", hold_figures=True, writes=("information.npz",), reads=source, mark=True
+    )
     with run.removed_if_failed(), run.locked():  # a run stopped in its analysis left an empty
         # --out folder; two runs in one folder mixed their files
         config = {

@@ -135,6 +135,7 @@ class RunDir:
         hold_figures: bool = False,
         writes: tuple[str, ...] = (),
         reads: Any = None,
+        mark: bool = False,
     ) -> None:
         """Make the folder (``figures/`` is made by the first figure, so a run refused part way
         leaves no empty one). With ``command``, refuse a folder that holds the
@@ -146,9 +147,13 @@ class RunDir:
         ``writes``: the files the command writes here besides ``config.json`` and
         ``results.json``; with ``command``, a folder that holds one of them, or those two, but
         no run of the command (a folder of the user's own) is refused: they would be
-        replaced. ``reads``: the run's input file, refused when it is one of those files."""
+        replaced. ``reads``: the run's input file, refused when it is one of those files.
+        ``mark``: :meth:`locked` marks the folder as this run's (:data:`STARTED`): for commands
+        that write a data file before their ``config.json`` and have no checkpoint or step
+        journal of their own (info, energy, sweep)."""
         self.path = as_path(path, "the run directory")
         self.command = command
+        self.mark = mark and command is not None
         if self.path.is_symlink() and not self.path.exists():  # was "a file is in the way"
             raise InputError(
                 f"{self.path}: a symbolic link to {os.readlink(self.path)}, which leads to no "
@@ -180,7 +185,7 @@ class RunDir:
         with folder_lock(self.path, RUN_LOCK, self._what()):
             if self.command is not None:
                 _refuse_other_command(self.path, self.command)
-            if self.command is None or self.replaces_run:  # its config.json says whose they are
+            if not self.mark or self.replaces_run:  # its config.json says whose they are
                 yield
                 return
             before = self._written()

@@ -186,7 +186,9 @@ def run_sweep(
         spec, base, grid, seeds, source=source, config_file=config_file, inputs_here=not scheduler
     )
     _refuse_another_command(out, command)
-    sweep_dir = RunDir(out, "sweep", writes=("results.csv", "results.parquet", "failures.json"))
+    sweep_dir = RunDir(
+        out, "sweep", writes=("results.csv", "results.parquet", "failures.json"), mark=True
+    )
     definition = {
         "command": command,
         "base": base,
