@@ -697,7 +697,7 @@ def test_weights_that_leave_no_room_for_the_engines_copy_are_refused_before_draw
         {"network": network, "input": {"n_steps": 50}, "simulation": {"engine": engine}},
     )
     monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "240M")  # the draw (186 MiB) fits under it
-    with pytest.raises(InputError, match=f"with the {engine} engine's own copy of them needs"):
+    with pytest.raises(InputError, match=f"with the {engine} engine's own copy of them and"):
         run_simulation(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists()
 
@@ -748,3 +748,44 @@ def test_a_signal_during_the_last_chunk_lets_the_whole_run_write_its_files(tmp_p
     assert results["n_steps"] == 500 and (tmp_path / "run" / "results.json").is_file()
     assert not (tmp_path / "run" / "checkpoint").exists()
     _same_spikes(tmp_path / "run", tmp_path / "whole")
+
+
+@pytest.mark.parametrize(
+    ("steps", "advice"),
+    [
+        (50, "use fewer inputs"),
+        (2000, r"use fewer \[simulation\] chunk_steps; or use fewer inputs"),
+    ],
+)
+def test_the_weights_are_checked_with_a_chunks_input_and_advised_on_the_largest(
+    steps, advice, tmp_path, monkeypatch
+):
+    """A network of 10^5 inputs and 10^4 units passed the check of its weights and that of
+    its input chunk, each alone, and was killed by the out-of-memory killer; the refusal
+    advised sparse recurrent weights where the dense w_in was nine tenths of the need."""
+    from infodyn.experiments.config import make_input
+    from infodyn.experiments.simulate_run import _input_bytes
+    from infodyn.network import LIF
+    from infodyn.network.simulate import run_weights_bytes
+
+    monkeypatch.setattr(LIF, "init", lambda *a, **k: pytest.fail("drawn before the check"))
+    cfg = validate(
+        SimulateConfig,
+        {
+            "network": {"n_in": 20_000, "n_rec": 300},
+            "input": {"n_steps": steps, "rate_hz": 20.0},
+            "simulation": {"engine": "event", "chunk_steps": 2000},
+        },
+    )
+    net = cfg.build_network()
+    x = make_input(cfg.input, net.n_in, net.dt, streamed=True)
+    weights, chunk = sum(run_weights_bytes(net, "event", "float64")), _input_bytes(x, steps)
+    assert chunk > 0.1 * weights
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", str(int((weights + chunk / 2) / 0.9)))
+    with pytest.raises(
+        InputError,
+        match=r"the weights of 300 units with the event engine's own copy of them and a "
+        r"chunk's input \(.*\) needs .*; " + advice + r" \(n_in\): w_in is dense",
+    ):
+        run_simulation(cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import infodyn as idn
-from infodyn.learning.eprop import TRACE_PEAK, zero_carry
+from infodyn.learning.eprop import STEP_ARRAYS, SYNAPSE_BYTES, TRACE_PEAK, zero_carry
 from infodyn.memory import MemoryPreflightError
 
 
@@ -21,6 +21,7 @@ def test_alif_traces_that_do_not_fit_are_refused_in_one_line(monkeypatch):
     x = idn.network.poisson_spikes(20.0, 20, n_in=4, batch=8, seed=1)
     target = np.zeros((8, 20, 1))
     need = TRACE_PEAK * 8 * (4 + 300) * 300 * 4  # eps_in and eps_rec, float32
+    need += STEP_ARRAYS[True] * 20 * 8 * (300 + 4) * 4  # a chunk of 20 steps' states
     monkeypatch.setenv("INFODYN_MEMORY_LIMIT", str(int(need * 0.9)))
     why = r"eligibility traces \(729,600 values.*smaller batch_size, fewer adaptive \(ALIF\)"
     with pytest.raises(MemoryPreflightError, match=why):
@@ -61,3 +62,25 @@ def test_the_traces_are_checked_once_a_size(monkeypatch):
     monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "987654322")  # another limit: checked again
     idn.learning.gradients(net, params, x, np.zeros((3, 20, 1)), "mse", method="eprop")
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize("model", ["lif", "alif"])
+def test_a_chunks_states_and_the_synapse_layouts_are_checked_with_the_traces(model, monkeypatch):
+    """The check counted the per-synapse traces alone (none for LIF): a sparse ALIF network
+    of 20,000 units, batch 8, passed a check of 160 MiB and peaked at 1.6 GiB, 140 MiB more
+    a batch entry (the (chunk, B, n_rec) values e-prop records a chunk)."""
+    kw = {"n_in": 4, "n_rec": 1000, "connectivity": "sparse", "k_in": 20}
+    net = idn.network.ALIF(n_alif=500, **kw) if model == "alif" else idn.network.LIF(**kw)
+    params = net.init(seed=0, precision="float32")
+    x = idn.network.poisson_spikes(20.0, 300, n_in=4, batch=8, seed=1).astype(np.float32)
+    target = np.zeros((8, 300, 1), np.float32)
+    nnz_a = 500 * 20 if model == "alif" else 0
+    traces = TRACE_PEAK * 8 * (4 * 500 * (model == "alif") + nnz_a) * 4
+    states = STEP_ARRAYS[model == "alif"] * 100 * 8 * 1004 * 4  # chunks of 100 steps
+    need = traces + states + SYNAPSE_BYTES[model == "alif"] * params["w_rec"].nnz
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", str(int(need / 0.9 * 0.95)))
+    why = r"the states of a chunk of 100 steps \(batch 8 x 1,000 units\) and the layouts of "
+    with pytest.raises(MemoryPreflightError, match=why + r"20,000 synapses needs .*batch_size"):
+        idn.learning.gradients(net, params, x, target, "mse", method="eprop")
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", str(int(need / 0.9 * 1.05)))
+    idn.learning.gradients(net, params, x, target, "mse", method="eprop")

@@ -25,7 +25,7 @@ from infodyn.experiments.simulate_extend import (
     reopen_as_checkpoint,
 )
 from infodyn.experiments.sweep_lock import folder_lock, refuse_if_held
-from infodyn.memory import require_memory
+from infodyn.memory import format_bytes, require_memory
 from infodyn.network import engine_jax
 from infodyn.network.chunked import check_chunked_run
 from infodyn.network.simulate import AUTO_EVENT_MIN_STEPS, run_weights_bytes
@@ -87,13 +87,14 @@ def run_simulation(
     if engine == "auto":  # an extended run goes on with the engine it ran on
         auto = "event" if cfg.input.n_steps >= AUTO_EVENT_MIN_STEPS else "jax"
         engine = end["state"].engine if end is not None else auto
-    if cfg.simulation.params is None:  # to be drawn (a file's are checked as the engine
-        # copies them: event_weights)
-        check_weights_memory(net, engine, cfg.simulation.precision)
-    params = initial_params(cfg, net)
     private = net.input_connectivity == "private"
     # made a chunk at a time (but filtered noise): never the whole run's input at once
     x = make_input(cfg.input, net.n_in, net.dt, streamed=True, private=private)
+    if cfg.simulation.params is None:  # to be drawn (a file's are checked as the engine
+        # copies them: event_weights), with a chunk's input beside them
+        steps = max(min(cfg.simulation.chunk_steps, cfg.input.n_steps), 1)
+        check_weights_memory(net, engine, cfg.simulation.precision, _input_bytes(x, steps))
+    params = initial_params(cfg, net)
     n_steps, chunk_steps, meta = check_chunked_run(
         net, params, x, cfg.input.n_steps, cfg.simulation.chunk_steps,
         # the input's settings too: a converted file could not say how it was driven
@@ -255,14 +256,27 @@ def _run_steps(net, params, x, n_steps, chunk_steps, engine, cfg, ckpt, start, p
         )  # fmt: skip
 
 
-def check_weights_memory(net: Any, engine: str, precision: str) -> None:
+def _input_bytes(x: Any, steps: int) -> int:
+    """The bytes of a chunk of ``steps`` steps of the run's input ``x`` (a chunk maker), or of
+    the whole of it (an array: filtered noise)."""
+    return int(x.chunk_bytes(steps)) if callable(x) else int(getattr(x, "nbytes", 0))
+
+
+def check_weights_memory(net: Any, engine: str, precision: str, input_bytes: int = 0) -> None:
     """Refuse, before they are drawn, weights that fit but leave no room for the engine's own
-    copy of them (:func:`~infodyn.network.simulate.run_weights_bytes`); the JAX engine's copy
-    is checked against its device's memory where JAX reports it (a GPU's), else with the
-    weights against the host's."""
+    copy of them (:func:`~infodyn.network.simulate.run_weights_bytes`) and ``input_bytes`` of
+    input beside them (each checked alone, the weights and the input of a network of 10^5
+    inputs both passed, and the run was killed by the kernel's out-of-memory killer); the JAX
+    engine's copy is checked against its device's memory where JAX reports it (a GPU's),
+    else with the weights against the host's."""
     stored, copy = run_weights_bytes(net, engine, precision)
-    advice = net.memory_advice()
+    advice = net.memory_advice()  # for the largest matrix (it named w_rec where w_in was)
     what = f"the weights of {net.n_rec:,} units with the {engine} engine's own copy of them"
+    if input_bytes:
+        what += f" and a chunk's input ({format_bytes(input_bytes)})"
+        if input_bytes > stored + copy:
+            advice = f"use fewer [simulation] chunk_steps; or {advice}"
+        stored += input_bytes  # host memory
     if engine == "event":
         require_memory(stored + copy, what, advice)
         return

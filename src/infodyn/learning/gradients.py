@@ -291,8 +291,9 @@ def evaluate(
         n_adaptive = net.n_adaptive  # the last n_adaptive units (0: LIF)
         # one window = the whole sequence: the readout filter looks ahead (no filtered traces)
         carry = zero_carry(
-            batch, net.n_in, net.n_rec, net.n_out, dtype, n_adaptive, False, p["w_rec"], p["w_in"]
-        )
+            batch, net.n_in, net.n_rec, net.n_out, dtype, n_adaptive, False, p["w_rec"], p["w_in"],
+            n_steps,
+        )  # fmt: skip
         layout = checked_layout(p, layout)
         grads, stats, activity, y, _ = eprop_window(
             c,

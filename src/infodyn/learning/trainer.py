@@ -355,6 +355,7 @@ class Trainer:
             o.filter_readout and lossc.uses_output,
             self.state.params["w_rec"],
             self.state.params["w_in"],
+            min(o.online_window, n_steps),
         )
         acts, ys, total, norms = [], [], None, []
         k = o.online_window

@@ -91,7 +91,7 @@ from infodyn.network.engine_jax import check_precision
 from infodyn.network.simulate import simulate
 from infodyn.network.sparse import SparseWeights, constrain_sparse
 from infodyn.network.sparse_checks import check_sparse
-from infodyn.network.weights_memory import recurrent_need, weights_preflight
+from infodyn.network.weights_memory import weights_advice, weights_preflight
 
 Array = Any
 
@@ -410,9 +410,10 @@ class LIF(BaseModel):
         }
 
     def memory_advice(self) -> str:
-        """What to change to make this network's recurrent weights smaller (the advice of the
-        check before :meth:`init` draws them, which a validator would not refuse in turn)."""
-        return recurrent_need(self, np.dtype(np.float64))[2]
+        """What to change to make this network's weights smaller: the advice for its largest
+        matrix, as the check before :meth:`init` draws them gives it (advice a validator
+        would not refuse in turn)."""
+        return weights_advice(self)
 
     def _non_default(self, keys: tuple[str, ...]) -> list[str]:
         """Those of ``keys`` whose value is not the field's default."""

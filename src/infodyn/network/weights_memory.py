@@ -17,31 +17,49 @@ from infodyn.network.connectivity import CHUNK_SYNAPSES, EI_PROBABILITIES, expec
 from infodyn.network.sparse import sparse_bytes
 
 
+def _draw_needs(net: Any, dtype: np.dtype) -> tuple[int, str, str, int, int]:
+    """``(rec, rec_what, rec_advice, w_in, w_out)``: the bytes each matrix's draw needs at its
+    peak (the dense draws hold two float64 copies of w_in and w_out)."""
+    rec, rec_what, rec_advice = recurrent_need(net, dtype)
+    private = net.input_connectivity == "private"
+    w_in = input_weights_bytes(net, dtype if private else np.float64) * (1 if private else 2)
+    return rec, rec_what, rec_advice, w_in, 2 * 8 * net.n_rec * net.n_out
+
+
+def _largest_advice(net: Any, rec: int, rec_advice: str, w_in: int, w_out: int) -> str:
+    """What makes the largest of the three matrices smaller."""
+    largest = max(rec, w_in, w_out)
+    if largest == rec:
+        return rec_advice
+    if largest == w_in:
+        advice = "use fewer inputs (n_in): w_in is dense, a row of n_rec weights an input"
+        if net.n_in == net.n_rec:
+            advice += ", or input_connectivity='private' (input i onto unit i only)"
+        return advice
+    return "use fewer readouts (n_out): w_out is dense, n_rec weights a readout"
+
+
+def weights_advice(net: Any) -> str:
+    """What to change to make ``net``'s weights smaller: the advice for its largest matrix
+    (a run's check named the recurrent weights where a dense ``w_in`` of 10^5 inputs was
+    nine tenths of the need)."""
+    rec, _, rec_advice, w_in, w_out = _draw_needs(net, np.dtype(np.float64))
+    return _largest_advice(net, rec, rec_advice, w_in, w_out)
+
+
 def weights_preflight(net: Any, dtype: np.dtype) -> None:
     """Refuse, before drawing, weights that do not fit in the free memory. The message names
     each matrix's share and advises on the largest: a recurrent one (sparse or dense), or
     the dense ``w_in``/``w_out`` (two float64 copies each while drawn)."""
     n = net.n_rec
-    rec, rec_what, rec_advice = recurrent_need(net, dtype)
-    # the dense draws hold two float64 copies of w_in and w_out at their peak
+    rec, rec_what, rec_advice, w_in, w_out = _draw_needs(net, dtype)
     private = net.input_connectivity == "private"
-    w_in = input_weights_bytes(net, dtype if private else np.float64) * (1 if private else 2)
-    w_out = 2 * 8 * n * net.n_out
     what = (
         f"the weights of {n:,} units ({rec_what}: {format_bytes(rec)}; w_in{' private' * private} "
         f"{net.n_in:,} x {n:,}: {format_bytes(w_in)}; w_out {n:,} x {net.n_out:,}: "
         f"{format_bytes(w_out)})"
     )
-    largest = max(rec, w_in, w_out)
-    if largest == rec:
-        advice = rec_advice
-    elif largest == w_in:
-        advice = "use fewer inputs (n_in): w_in is dense, a row of n_rec weights an input"
-        if net.n_in == n:
-            advice += ", or input_connectivity='private' (input i onto unit i only)"
-    else:
-        advice = "use fewer readouts (n_out): w_out is dense, n_rec weights a readout"
-    require_memory(rec + w_in + w_out, what, advice)
+    require_memory(rec + w_in + w_out, what, _largest_advice(net, rec, rec_advice, w_in, w_out))
 
 
 def input_weights_bytes(net: Any, dtype: Any) -> int:
