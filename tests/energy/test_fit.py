@@ -331,6 +331,28 @@ def test_the_k_pairwise_hessian_fits_its_batch_to_the_free_memory(monkeypatch):
     with pytest.raises(MemoryPreflightError, match="Hessian over 20,000 distinct words of 100"):
         _hessian_batch(20_000, 100, 8)
     X = (np.random.default_rng(0).random((4000, 30)) < 0.2).astype(np.uint8)
-    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "5M")  # the fit asks before it builds it
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "6M")  # the fit asks before it builds it
     with pytest.raises(MemoryPreflightError, match="Hessian over 3,"):
         fit(X, model="k_pairwise")
+
+
+def test_a_fit_whose_objective_does_not_fit_in_memory_is_refused_first(monkeypatch):
+    """The MPF and pseudo-likelihood fits were not checked: 200,000 words of 200 bits took
+    0.8 GiB (1.4 GiB in float64) under any INFODYN_MEMORY_LIMIT; `infodyn energy` on an hour of
+    1 ms bins would need several GB."""
+    from infodyn.memory import MemoryPreflightError
+
+    X = (np.random.default_rng(0).random((6000, 40)) < 0.3).astype(np.uint8)
+    distinct = len(np.unique(X, axis=0))
+    assert 4096 < distinct <= 6000  # rows padded to 8192: 8192 x 40 x 5 floats
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "10M")  # 12.5 MiB in float64, 6.25 in float32
+    for method in ("mpf", "pl"):
+        with pytest.raises(
+            MemoryPreflightError,
+            match=rf"the {method} fit's objective over {distinct:,} distinct words of 40 bits "
+            r"needs 12.5 MiB .*fit fewer words .*, or precision='float32'$",
+        ):
+            fit(X, method=method)
+    with pytest.raises(MemoryPreflightError, match=r"objective over 6,000 .* 40 bits needs 15.6"):
+        fit(X, validation=0.2)  # the held-out words count too, their rows padded apart
+    assert fit(X, precision="float32", maxiter=2).J.shape == (40, 40)

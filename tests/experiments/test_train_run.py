@@ -284,6 +284,31 @@ def test_bptt_of_sparse_weights_that_cannot_fit_is_refused_before_the_run_folder
     assert not (tmp_path / "run").exists()
 
 
+def test_a_run_whose_evaluation_cannot_fit_is_refused_before_training(tmp_path, monkeypatch):
+    """The trained weights' evaluation on batch_size fresh trials (every trace) was checked
+    after the whole training, and refused with advice `infodyn train` cannot take
+    (record=False, simulate_to_file)."""
+    from infodyn.learning.trainer import Trainer
+    from infodyn.memory import MemoryPreflightError
+
+    monkeypatch.setattr(Trainer, "fit", lambda *a, **k: pytest.fail("trained before the check"))
+    cfg = {
+        "network": {"n_in": 3, "n_rec": 300, "n_out": 1},
+        "task": {"kind": "pattern_generation", "n_steps": 200},
+        "training": {"iterations": 1, "batch_size": 32},
+    }
+    # a training batch: 4 x 32 x 200 x (3 + 600) = 15.4 MB, fits; the evaluation's traces:
+    # 2 x 32 x 200 x (3 x 300 + 1) x 4 = 46.1 MB and its input, not
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "30M")
+    with pytest.raises(
+        MemoryPreflightError,
+        match=r"^the evaluation of the trained weights on 32 fresh trials .* 32 x 200 steps x 300 "
+        r"units\) needs 44.\d MiB .*; use a smaller \[training\] batch_size or fewer \[task\]",
+    ):
+        run_training(TrainConfig(**cfg), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
 def test_train_cli_passes_allow_config_change_with_resume(tmp_path, monkeypatch, capsys):
     """T3 (tests/experiments/test_train_run.py): ``--resume --allow-config-change`` reaches
     run_training (it was the only way to resume an edited config)."""

@@ -48,6 +48,24 @@ def check_trials_memory(
     )
 
 
+def check_evaluation_memory(net: Any, n_trials: int, n_steps: int, precision: str) -> None:
+    """Refuse, before training, a run whose evaluation cannot fit: ``infodyn train`` runs the
+    trained weights on ``n_trials`` fresh trials with every trace (z, v, thr, y) for its
+    results and figures, checked as :func:`~infodyn.network.engine_jax.simulate_jax` checks
+    it. It was refused after the whole training, with advice the command cannot take
+    (``record=False``, ``simulate_to_file``)."""
+    from infodyn.network.engine_jax import require_host_and_device, trace_bytes
+
+    traces = trace_bytes(net, n_trials, n_steps, precision) / 2  # on each side
+    device_input = float(n_trials) * n_steps * net.n_in * (8 if precision == "float64" else 4)
+    what = (
+        f"the evaluation of the trained weights on {n_trials:,} fresh trials (the JAX engine's "
+        f"z, v, thr and y traces of {n_trials:,} x {n_steps:,} steps x {net.n_rec:,} units)"
+    )
+    advice = "use a smaller [training] batch_size or fewer [task] steps"
+    require_host_and_device(traces, traces + device_input, advice, what, what, what)
+
+
 def check_pipeline_memory(cfg: Any) -> None:
     """Refuse a pipeline config whose largest image energy model, training batch or analysis
     trials cannot fit in memory."""

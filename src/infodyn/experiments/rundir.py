@@ -197,12 +197,16 @@ class RunDir:
                     self._unmark()
 
     def _written(self) -> set[str]:
-        """The names of the run files here and in ``figures/``, without the lock and the mark."""
-        names = {p.name for p in self.path.iterdir()} - {RUN_LOCK, STARTED}
+        """The names of the run files here and in ``figures/``, without the lock and the mark
+        (none when the folder cannot be read)."""
         figures = self.path / "figures"
-        return names | (
-            {f"figures/{p.name}" for p in figures.iterdir()} if figures.is_dir() else set()
-        )
+        try:
+            names = {p.name for p in self.path.iterdir()} - {RUN_LOCK, STARTED}
+            return names | (
+                {f"figures/{p.name}" for p in figures.iterdir()} if figures.is_dir() else set()
+            )
+        except OSError:
+            return set()
 
     def _unmark(self) -> None:
         with contextlib.suppress(OSError):

@@ -252,7 +252,7 @@ def run_training(
     ``allow_config_change``. Inside :func:`~infodyn.experiments.interrupt.graceful`, SIGINT or
     SIGTERM ends the run after the current iteration with a checkpoint.
     """
-    from infodyn.experiments.preflight import check_trials_memory
+    from infodyn.experiments.preflight import check_evaluation_memory, check_trials_memory
 
     net = cfg.build_network()
     task = cfg.build_task(net)
@@ -278,6 +278,7 @@ def run_training(
             int(expected_nnz(net)),
             np.dtype(opts.precision),
         )
+    check_evaluation_memory(net, t.batch_size, task.n_steps, opts.precision)  # after training
     if resume and not (Path(out) / "checkpoint.npz").exists():  # before RunDir makes the folder
         note = interrupted_note(Path(out))  # another command's, say an interrupted simulation
         raise InputError(f"{out}: no checkpoint.npz to resume from" + (f"; {note}" if note else ""))
