@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import infodyn as idn
 import infodyn.learning as L
 from infodyn.errors import InputError
 from infodyn.learning.adaptation import LIFAdaptationConfig
@@ -268,3 +269,28 @@ def test_evaluate_checks_trained(trained):
     x, _ = task.batch(np.random.default_rng(0), 1)
     with pytest.raises(InputError, match="trained must be a list of weight names"):
         L.evaluate(NET0, NET0.init(0), x, None, "unit_rate", trained=trained)
+
+
+@pytest.mark.parametrize("method", ["eprop", "bptt"])
+def test_float32_gradients_refuse_what_float32_cannot_hold(method):
+    """Weights, beta_a, input or targets beyond float32's range became inf in a float32
+    gradient, then read as "gradient exploded; lower the learning rate" (simulate refused the
+    same weights, advising float64): the gradients say so too, and float64 runs."""
+    net = idn.network.LIF(n_in=5, n_rec=8, n_out=1)
+    params = net.init(seed=0)
+    x = idn.network.poisson_spikes(100.0, 50, n_in=5, seed=1)
+    target = np.zeros((50, 1))
+    big = {**params, "w_out": params["w_out"] * 1e40}
+    float64 = r"beyond float32's range \(3.4e38\): run with precision='float64'"
+    with pytest.raises(InputError, match=r"params\['w_out'\] holds .*" + float64):
+        idn.learning.gradients(net, big, x, target, "mse", method=method)
+    with pytest.raises(InputError, match="^x holds 1e.39, " + float64):
+        idn.learning.gradients(net, params, x.astype(float) * 1e39, target, "mse", method=method)
+    with pytest.raises(InputError, match="^target holds 1e.39, " + float64):
+        idn.learning.gradients(net, params, x, target + 1e39, "mse", method=method)
+    alif = idn.network.ALIF(n_in=5, n_rec=8, n_out=1, beta_a=1e39, tau_a=200.0)
+    with pytest.raises(InputError, match="^beta_a holds 1e.39, " + float64):
+        idn.learning.gradients(alif, alif.init(seed=0), x, target, "mse", method=method)
+    small = idn.learning.gradients(net, params, x, target, "mse", method=method)
+    g = idn.learning.gradients(net, params, x, target, "mse", method=method, precision="float64")
+    assert np.allclose(np.asarray(small["w_out"]), np.asarray(g["w_out"]), rtol=1e-3, atol=1e-6)

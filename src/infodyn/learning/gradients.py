@@ -43,7 +43,7 @@ from infodyn.learning.synapse_ops import values_of
 from infodyn.learning.train_options import KEYS
 from infodyn.network.connectivity import checked_mask
 from infodyn.network.dynamics import Constants
-from infodyn.network.engine_jax import ensure_dtype
+from infodyn.network.engine_jax import check_float32_network, check_float32_range, ensure_dtype
 from infodyn.network.event_current import ByEvent, by_event
 from infodyn.network.run_inputs import check_input, require_network
 from infodyn.network.sparse import constrain_sparse, is_sparse, to_jax
@@ -146,7 +146,12 @@ def _prepare(net, params, x, target, precision):
         )
 
         require_finite("target", t)
+        if dtype == jnp.float32:
+            check_float32_range("target", t)
         tgt = jnp.asarray(np.swapaxes(t, 0, 1), dtype)
+    if dtype == jnp.float32:  # inf in float32 was "the gradient exploded, lower the rate"
+        check_float32_network(net, params)
+        check_float32_range("x", xb)
     p = {k: to_jax(params[k], dtype) for k in ("w_in", "w_rec", "w_out")}
     xt = jnp.asarray(np.swapaxes(xb, 0, 1), dtype)
     return dtype, p, xt, tgt

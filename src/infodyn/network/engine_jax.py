@@ -76,19 +76,27 @@ _F32_MAX = float(np.finfo(np.float32).max)
 _F32_TINY = float(np.finfo(np.float32).tiny)
 
 
+def check_float32_network(net, params, c: Constants | None = None) -> None:
+    """Refuse weights and constants of ``net`` that float32 cannot hold
+    (:func:`check_float32_range`), for a float32 run or gradient: a decay or scale below
+    float32's smallest number is 0 to the same precision, a threshold that becomes 0 changes
+    which potentials spike, and a weight beyond its range becomes inf (a float32 gradient then
+    read as "exploded ... lower the learning rate")."""
+    c = Constants.of(net) if c is None else c
+    for key in ("w_in", "w_rec", "w_out"):
+        check_float32_range(f"params[{key!r}]", params[key], nonzero=True)
+    for field in ("alpha", "rho", "kappa", "v_th", "input_scale", "readout_scale", "gamma"):
+        check_float32_range(field, np.float64(getattr(c, field)), nonzero=field == "v_th")
+    check_float32_range("beta_a", np.asarray(net.beta_vector(), np.float64))
+
+
 def prepare(net, params, precision: str):
     """``(dtype, params cast to it, Constants, beta)``: what a JAX run of ``net`` needs; in
     float32 its weights and constants are checked to fit (:func:`check_float32_range`)."""
     dtype = ensure_dtype(precision)
     c = Constants.of(net)
     if dtype == jnp.float32:
-        for key in ("w_in", "w_rec", "w_out"):
-            check_float32_range(f"params[{key!r}]", params[key], nonzero=True)
-        for field in ("alpha", "rho", "kappa", "v_th", "input_scale", "readout_scale", "gamma"):
-            # a decay or scale below float32's smallest number is 0 to the same precision; a
-            # threshold that becomes 0 changes which potentials spike
-            check_float32_range(field, np.float64(getattr(c, field)), nonzero=field == "v_th")
-        check_float32_range("beta_a", np.asarray(net.beta_vector(), np.float64))
+        check_float32_network(net, params, c)
     beta = jnp.asarray(net.beta_vector(), dtype)
     return dtype, cast_params(params, dtype), c, beta
 
