@@ -445,3 +445,21 @@ def test_an_empty_input_is_named_by_the_shape_given(shape):
     net = idn.network.LIF(n_in=3, n_rec=4)
     with pytest.raises(InputError, match=rf"input x is empty \(shape \({shape[0]}, {shape[1]}"):
         net.simulate(net.init(0), np.ones(shape))
+
+
+def test_a_float32_run_whose_traces_overflow_says_so():
+    """Finite float32 weights drove the readout past float32's range: 283 entries of y were
+    inf in silence (the float64 run's were finite, up to 1.2e39)."""
+    import warnings
+
+    net = idn.network.LIF(n_in=50, n_rec=50, n_out=2, tau_out=1e6)
+    params = {k: np.abs(v) * 1e36 for k, v in net.init(seed=0).items()}
+    x = idn.network.poisson_spikes(200.0, 200, n_in=50, seed=1)
+    with pytest.warns(RuntimeWarning, match=r"the float32 run's y overflowed to inf .*'float64'"):
+        trace = idn.network.simulate(net, params, x, engine="jax", precision="float32")
+    assert not np.all(np.isfinite(trace.y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        wide = idn.network.simulate(net, params, x, engine="jax", precision="float64")
+        idn.network.simulate(net, net.init(seed=0), x, engine="jax", precision="float32")
+    assert np.all(np.isfinite(wide.y)) and np.array_equal(wide.z, trace.z)

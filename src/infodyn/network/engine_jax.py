@@ -15,6 +15,7 @@ else a gather and segment sum.
 
 from __future__ import annotations
 
+import warnings
 from functools import partial
 from typing import Any
 
@@ -317,4 +318,21 @@ def simulate_jax(
     if dtype == jnp.float32:
         check_float32_range("x", x)
     out = run(c, p, beta, jnp.asarray(x, dtype), record=record)
-    return {k: np.swapaxes(np.asarray(v), 0, 1) for k, v in out.items()}
+    traces = {k: np.swapaxes(np.asarray(v), 0, 1) for k, v in out.items()}
+    if dtype == jnp.float32:
+        _warn_overflow(traces)
+    return traces
+
+
+def _warn_overflow(traces: dict[str, np.ndarray]) -> None:
+    """Warn when a float32 run's recorded potentials, thresholds or readouts overflowed to inf
+    (finite weights can drive them past 3.4e38: the traces held inf in silence where the
+    float64 run's were finite)."""
+    bad = [k for k in ("v", "thr", "y") if k in traces and not np.all(np.isfinite(traces[k]))]
+    if bad:
+        warnings.warn(
+            f"the float32 run's {', '.join(bad)} overflowed to inf (beyond float32's range, "
+            "3.4e38): run with precision='float64' for finite values",
+            RuntimeWarning,
+            stacklevel=4,
+        )
