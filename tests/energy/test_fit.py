@@ -349,10 +349,11 @@ def test_a_fit_whose_objective_does_not_fit_in_memory_is_refused_first(monkeypat
     for method in ("mpf", "pl"):
         with pytest.raises(
             MemoryPreflightError,
-            match=rf"the {method} fit's objective over {distinct:,} distinct words of 40 bits "
+            match=rf"the {method} fit's objective over {distinct:,} words of 40 bits "
             r"needs 12.5 MiB .*fit fewer words .*, or precision='float32'$",
         ):
             fit(X, method=method)
-    with pytest.raises(MemoryPreflightError, match=r"objective over 6,000 .* 40 bits needs 15.6"):
+    held = r"objective over 6,000 words of 40 bits \(4,800 fitted, 1,200 held out\) needs 15.6"
+    with pytest.raises(MemoryPreflightError, match=held):
         fit(X, validation=0.2)  # the held-out words count too, their rows padded apart
     assert fit(X, precision="float32", maxiter=2).J.shape == (40, 40)

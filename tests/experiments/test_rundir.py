@@ -12,7 +12,7 @@ import pytest
 
 from infodyn.data.spikes import SpikeTrain, save_spikes
 from infodyn.errors import InputError
-from infodyn.experiments.config import SimulateConfig
+from infodyn.experiments.config import SimulateConfig, validate
 from infodyn.experiments.rundir import STARTED, RunDir
 
 SIM_SMALL = {"network": {"n_in": 3, "n_rec": 5}}
@@ -461,3 +461,42 @@ def test_the_run_mark_goes_when_the_run_wrote_nothing(tmp_path):
     with RunDir(out, "info", mark=True).locked():  # one that wrote a file keeps it
         (out / "information.npz").write_bytes(b"x")
     assert json.loads((out / STARTED).read_text())["command"] == "info"
+    # a rerun that fails before writing keeps the stopped run's mark: it removed it, and the
+    # run after it was refused again ("holds information.npz but no infodyn info run")
+    with pytest.raises(InputError, match="refused"), RunDir(out, "info", mark=True).locked():
+        raise InputError("refused")
+    assert (out / STARTED).is_file()
+    RunDir(out, "info", mark=True)  # not refused
+    clean = tmp_path / "clean"  # a file the run removes (a temporary) is no writing
+    clean.mkdir()
+    (clean / ".left.tmp").write_bytes(b"")
+    with pytest.raises(InputError, match="refused"), RunDir(clean, "info", mark=True).locked():
+        (clean / ".left.tmp").unlink()
+        raise InputError("refused")
+    assert not any(clean.iterdir())
+
+
+def test_a_batched_simulation_stopped_before_its_config_is_run_again_there(tmp_path, monkeypatch):
+    """A sweep's batched simulate point stopped between its spikes.h5 and its config.json has
+    no checkpoint: its rerun, batched or not, was refused as the user's own files."""
+    from infodyn.experiments.simulate_batch import simulate_batch
+    from infodyn.experiments.simulate_run import run_simulation
+
+    cfg = validate(SimulateConfig, {**SIM_SMALL, "input": {"n_steps": 60}})
+
+    def stopped(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RunDir, "write_config", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            simulate_batch([cfg], [tmp_path / "p0"])
+    assert (tmp_path / "p0" / "spikes.h5").is_file() and (tmp_path / "p0" / STARTED).is_file()
+    simulate_batch([cfg], [tmp_path / "p0"])
+    assert (tmp_path / "p0" / "config.json").is_file() and not (tmp_path / "p0" / STARTED).exists()
+    with monkeypatch.context() as patch:
+        patch.setattr(RunDir, "write_config", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            simulate_batch([cfg], [tmp_path / "p1"])
+    run_simulation(cfg, tmp_path / "p1")  # a run of its own there too
+    assert not (tmp_path / "p1" / STARTED).exists()

@@ -130,16 +130,16 @@ _OBJECTIVE_FLOATS = 5
 
 def _check_objective_memory(method: str, words: tuple[int, ...], n: int, itemsize: int) -> None:
     """Refuse, before the data are put on the device, an MPF or pseudo-likelihood fit whose
-    objective does not fit in the free memory (:data:`_OBJECTIVE_FLOATS`); ``words``: the
-    distinct words of each data set (fitted, held out)."""
+    objective does not fit in the free memory (:data:`_OBJECTIVE_FLOATS`); ``words``: the rows
+    of each data set (fitted, held out: their distinct words, or every row with weights)."""
     if method == "ml":  # exact: 2^n states, n <= MAX_ML_N
         return
     rows = sum(1 << max(0, (max(1, k) - 1).bit_length()) for k in words)
-    n_words = sum(words)
+    held_out = f" ({words[0]:,} fitted, {words[1]:,} held out)" if len(words) > 1 else ""
     advice = "fit fewer words (a subset, or a longer bin or window), or fewer units"
     require_memory(
         _OBJECTIVE_FLOATS * rows * n * itemsize,
-        f"the {method} fit's objective over {n_words:,} distinct words of {n} bits",
+        f"the {method} fit's objective over {sum(words):,} words of {n} bits{held_out}",
         advice + (", or precision='float32'" if itemsize == 8 else ""),
     )
 

@@ -189,11 +189,13 @@ class RunDir:
                 yield
                 return
             before = self._written()
+            earlier = (self.path / STARTED).exists()  # a stopped run's, whose files are here
             self.write_json(STARTED, {"command": self.command, "pid": os.getpid()})
             try:
                 yield
-            finally:  # a run that wrote nothing leaves no mark (see STARTED)
-                if self._written() == before:
+            finally:  # a run that wrote nothing leaves no mark (see STARTED); files it
+                # removed (temporaries) are no writing, and an earlier run's mark stays
+                if not earlier and self._written() <= before:
                     self._unmark()
 
     def _written(self) -> set[str]:

@@ -82,7 +82,7 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
     elapsed = (time.perf_counter() - t0) / len(cfgs)
     results = []
     for i, (net, cfg, out) in enumerate(zip(nets, cfgs, outs, strict=True)):
-        run_dir = RunDir(out, "simulate", hold_figures=True, writes=SIMULATE_WRITES)
+        run_dir = RunDir(out, "simulate", hold_figures=True, writes=SIMULATE_WRITES, mark=True)
         spikes = SpikeTrain.from_dense(
             z[i].astype(np.uint8),
             dt=net.dt,

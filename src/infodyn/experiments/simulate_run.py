@@ -257,9 +257,9 @@ def _run_steps(net, params, x, n_steps, chunk_steps, engine, cfg, ckpt, start, p
 
 
 def _input_bytes(x: Any, steps: int) -> int:
-    """The bytes of a chunk of ``steps`` steps of the run's input ``x`` (a chunk maker), or of
-    the whole of it (an array: filtered noise)."""
-    return int(x.chunk_bytes(steps)) if callable(x) else int(getattr(x, "nbytes", 0))
+    """The bytes of a chunk of ``steps`` steps of the run's input ``x`` (a chunk maker); 0 for
+    an array (filtered noise, made for the whole run: already in memory)."""
+    return int(x.chunk_bytes(steps)) if callable(x) else 0
 
 
 def check_weights_memory(net: Any, engine: str, precision: str, input_bytes: int = 0) -> None:
