@@ -363,3 +363,24 @@ def test_an_empty_npz_without_its_size_is_refused(tmp_path):
     np.savez(tmp_path / "ok.npz", times=[], units=[], n_units=4, n_steps=10)
     sp = load_spikes(tmp_path / "ok.npz")
     assert (sp.n_units, sp.n_steps, sp.n_spikes) == (4, 10, 0)
+
+
+def test_an_npz_declaring_more_than_fits_is_refused_from_its_headers(tmp_path, monkeypatch):
+    """A compressed archive of 285 KB declared a raster of 3 x 10^8 zeros, read whole (964 MB)
+    before any check; its members' headers say what it holds."""
+    from infodyn.memory import MemoryPreflightError
+
+    np.savez_compressed(tmp_path / "r.npz", raster=np.zeros((3000, 1000), np.uint8))
+    np.savez_compressed(tmp_path / "e.npz", times=np.zeros(10**6, np.int64), units=np.zeros(10**6))
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "5M")
+    assert (tmp_path / "r.npz").stat().st_size < 50_000
+    with pytest.raises(
+        MemoryPreflightError,
+        match=r"r.npz: its 'raster' array \(2.86 MiB once decompressed\) and its checks needs "
+        r"11.4 MiB but 5 MiB is free .*; free memory, or store the spikes as an infodyn HDF5",
+    ):
+        load_spikes(tmp_path / "r.npz")
+    with pytest.raises(MemoryPreflightError, match=r"its spike times and units \(15.3 MiB once"):
+        load_spikes(tmp_path / "e.npz")
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "100M")
+    assert load_spikes(tmp_path / "r.npz").n_units == 1000

@@ -27,6 +27,7 @@ import numpy as np
 from infodyn.data._repeats import repeat_warning, sorted_repeats
 from infodyn.data._repeats import strictly_in_order as _strictly_in_order
 from infodyn.data.notes import warn_data
+from infodyn.data.npy import npz_member_bytes
 from infodyn.data.spike_files import FORMAT_NAME as FORMAT_NAME
 from infodyn.data.spike_files import FORMAT_VERSION as FORMAT_VERSION
 from infodyn.data.spike_files import (
@@ -56,7 +57,7 @@ from infodyn.errors import (
     as_table,
     whole_number,
 )
-from infodyn.memory import require_memory
+from infodyn.memory import format_bytes, require_memory
 
 #: metadata the readers give one entry a unit (phy's cluster ids and labels, Neo's and
 #: pynapple's unit names, NWB's unit ids): :meth:`SpikeTrain.select_units` selects them too
@@ -332,8 +333,8 @@ def _load_npz(path: Path) -> SpikeTrain:
     with data:
         try:
             spikes = _npz_spikes(path, data)
-        except InputError as exc:
-            raise InputError(f"{path}: {exc}") from None
+        except InputError as exc:  # (a MemoryPreflightError stays one)
+            raise type(exc)(f"{path}: {exc}") from None
         except (TypeError, ValueError, OverflowError) as exc:  # fields of an unexpected kind
             raise InputError(
                 f"{path}: unexpected NPZ field ({type(exc).__name__}: {exc})"
@@ -374,10 +375,41 @@ def _warn_id_gaps(path: Path, sp: SpikeTrain) -> None:
         )
 
 
+#: bytes the reading of an NPZ raster holds a byte of it beyond the raster itself (its 0/1
+#: check's three boolean temporaries), and of times/units/trials (their int64 and int32 copies)
+_NPZ_RASTER_EXTRA = 3
+_NPZ_EVENTS_FACTOR = 3
+
+
+def _check_npz_memory(path: Path, data: Any, keys: set[str]) -> None:
+    """Refuse, from the members' headers, an NPZ whose arrays would not fit once read: a
+    compressed archive can declare far more than it holds."""
+    raster = next((k for k in ("raster", "spikes") if k in keys), None)
+    if raster is not None:
+        size = npz_member_bytes(data, raster)
+        if size is None:
+            return
+        need = size + _NPZ_RASTER_EXTRA * size
+        what = f"its {raster!r} array ({format_bytes(size)} once decompressed) and its checks"
+    else:
+        sizes = [npz_member_bytes(data, k) for k in ("times", "units", "trials") if k in keys]
+        if not sizes or None in sizes:
+            return
+        need = _NPZ_EVENTS_FACTOR * sum(sizes)
+        what = f"its spike times and units ({format_bytes(sum(sizes))} once read) and copies"
+    require_memory(
+        need,
+        what,
+        "free memory, or store the spikes as an infodyn HDF5 file (save_spikes), which the "
+        "analyses read in chunks",
+    )
+
+
 def _npz_spikes(path: Path, data: Any) -> SpikeTrain | None:
     """A raster (``raster``/``spikes``) or ``times``/``units`` (+ ``trials``, counts, ``dt``)."""
     keys = set(data.files)
     dt = _npz_number(data, "dt", 1.0)
+    _check_npz_memory(path, data, keys)
     for key in ("raster", "spikes"):
         if key in keys:
             left = sorted(keys & {"times", "units", "trials"})
