@@ -372,3 +372,31 @@ def test_an_image_without_pixels_is_refused_in_one_line():
         to_grey(np.zeros((0, 8)))
     with pytest.raises(InputError, match="no pixels"):
         natural_patches(2, 10, images=[np.zeros((0, 8))])
+
+
+def test_image_files_whose_pixels_would_not_fit_are_refused_from_their_headers(
+    tmp_path, monkeypatch
+):
+    """Six 3000 x 3000 RGB files took 1.5 GB in `infodyn images` under any
+    INFODYN_MEMORY_LIMIT: the files' headers give their pixels before any is decoded."""
+    from PIL import Image
+
+    from infodyn.data import image_files
+    from infodyn.memory import MemoryPreflightError
+
+    for i in range(3):
+        rgb = (np.random.default_rng(i).random((600, 800, 3)) * 255).astype(np.uint8)
+        Image.fromarray(rgb).save(tmp_path / f"im{i}.png")
+    np.save(tmp_path / "a.npy", np.zeros((100, 200)))
+    read = []
+    monkeypatch.setattr(image_files, "read_image", lambda p: read.append(p) or np.zeros((2, 2)))
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "20M")  # 1,460,000 pixels x 24 bytes: 33.4 MiB
+    with pytest.raises(
+        MemoryPreflightError,
+        match=r"^4 image files \(1.5 megapixels\) read as grey levels needs 33.4 MiB .*; use "
+        r"fewer or smaller images \(crop or downscale them\)$",
+    ):
+        image_files.load_images(str(tmp_path))
+    assert read == []  # nothing decoded
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "40M")
+    assert len(image_files.load_images(str(tmp_path))) == 4 and len(read) == 4

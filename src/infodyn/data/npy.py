@@ -25,7 +25,7 @@ from infodyn.memory import format_bytes, require_memory
 _READ_ERRORS = (OSError, ValueError, EOFError, MemoryError)
 
 
-def _header(fh: Any) -> tuple[tuple[int, ...], np.dtype] | None:
+def npy_header(fh: Any) -> tuple[tuple[int, ...], np.dtype] | None:
     """``(shape, dtype)`` from the ``.npy`` header at the start of the open file ``fh``, or None
     for a header version this check does not know (numpy's own load then decides).
 
@@ -43,9 +43,9 @@ def _header(fh: Any) -> tuple[tuple[int, ...], np.dtype] | None:
 
 def _declared(path: Path) -> tuple[tuple[int, ...], np.dtype, int] | None:
     """``(shape, dtype, bytes of data after the header)`` from the header of ``path``, or None
-    (:func:`_header`)."""
+    (:func:`npy_header`)."""
     with open(path, "rb") as fh:
-        header = _header(fh)
+        header = npy_header(fh)
         data_bytes = os.fstat(fh.fileno()).st_size - fh.tell()
     return None if header is None else (*header, data_bytes)
 
@@ -57,7 +57,7 @@ def npz_member_bytes(npz: Any, key: str) -> int | None:
     a raster of 3 x 10^8 zeros in a 285 KB file took 964 MB, unchecked)."""
     try:
         with npz.zip.open(f"{key}.npy") as fh:
-            header = _header(fh)
+            header = npy_header(fh)
     except (*_READ_ERRORS, KeyError, AttributeError):  # numpy's own load then decides
         return None
     return None if header is None else math.prod(header[0]) * header[1].itemsize
