@@ -22,7 +22,14 @@ import numpy as np
 
 from infodyn.atomic import save_npz, to_jsonable
 from infodyn.energy._checks import as_binary, ising_parameters
-from infodyn.energy.dynamics import descend, drive, fixed_points, flip_energies, is_fixed_point
+from infodyn.energy.dynamics import (
+    block_rows,
+    descend,
+    drive,
+    fixed_points,
+    flip_energies,
+    is_fixed_point,
+)
 from infodyn.energy.partition import ais_log_partition, all_states, exact_log_partition
 from infodyn.energy.sampling import sample
 from infodyn.errors import (
@@ -95,8 +102,13 @@ class IsingModel:
     def energy(self, X: Any) -> np.ndarray:
         """``E(x)`` for each row of X (M, n) -> (M,) float64 (a single state gives shape (1,); no
         rows, such as the strict fixed points of a model that has none, give shape (0,))."""
-        Xf = as_binary(X, n=self.n, min_rows=0).astype(np.float64)
-        return -0.5 * np.einsum("mi,mi->m", Xf @ self.J, Xf) + Xf @ self.theta
+        X = as_binary(X, n=self.n, min_rows=0)
+        out = np.empty(X.shape[0])
+        step = block_rows(self.n)  # float64 copies of a block only: 10^5 rows of 250 bits
+        for lo in range(0, X.shape[0], step):  # took 470 MB at once
+            Xf = X[lo : lo + step].astype(np.float64)
+            out[lo : lo + step] = -0.5 * np.einsum("mi,mi->m", Xf @ self.J, Xf) + Xf @ self.theta
+        return out
 
     def drive(self, X: Any) -> np.ndarray:
         """``h = X J - theta`` (M, n): h_i > 0 means setting x_i = 1 lowers the energy."""
