@@ -384,3 +384,7 @@ def test_an_npz_declaring_more_than_fits_is_refused_from_its_headers(tmp_path, m
         load_spikes(tmp_path / "e.npz")
     monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "100M")
     assert load_spikes(tmp_path / "r.npz").n_units == 1000
+    # a float64 raster: its checks hold a byte an element, not 3 of each of its 8 (24 MB + 9)
+    np.savez_compressed(tmp_path / "f.npz", raster=np.zeros((3000, 1000)))
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "40M")
+    assert load_spikes(tmp_path / "f.npz").n_units == 1000

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -407,7 +408,9 @@ def _pixels(path: Path) -> int | None:
             with open(path, "rb") as fh:
                 header = npy_header(fh)
             return None if header is None else int(np.prod(header[0][:2]))
-        with Image.open(path) as image:
-            return int(image.size[0]) * int(image.size[1])
+        with warnings.catch_warnings():  # the reading warns about a huge image, once
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                return int(image.size[0]) * int(image.size[1])
     except Exception:  # noqa: BLE001 - any failure is the reader's to report, with its words
         return None

@@ -50,17 +50,21 @@ def _declared(path: Path) -> tuple[tuple[int, ...], np.dtype, int] | None:
     return None if header is None else (*header, data_bytes)
 
 
-def npz_member_bytes(npz: Any, key: str) -> int | None:
-    """The bytes the array ``key`` of an NPZ archive opened with ``np.load`` declares, read from
-    its header without decompressing its data; None where the header cannot say. A compressed
-    archive of a few hundred KB can declare a raster of gigabytes (read whole by ``npz[key]``:
-    a raster of 3 x 10^8 zeros in a 285 KB file took 964 MB, unchecked)."""
+def npz_member_size(npz: Any, key: str) -> tuple[int, int] | None:
+    """``(elements, bytes)`` the array ``key`` of an NPZ archive opened with ``np.load``
+    declares, read from its header without decompressing its data; None where the header
+    cannot say. A compressed archive of a few hundred KB can declare a raster of gigabytes
+    (read whole by ``npz[key]``: a raster of 3 x 10^8 zeros in a 285 KB file took 964 MB,
+    unchecked)."""
     try:
         with npz.zip.open(f"{key}.npy") as fh:
             header = npy_header(fh)
     except (*_READ_ERRORS, KeyError, AttributeError):  # numpy's own load then decides
         return None
-    return None if header is None else math.prod(header[0]) * header[1].itemsize
+    if header is None:
+        return None
+    elements = math.prod(header[0])
+    return elements, elements * header[1].itemsize
 
 
 def read_npy(

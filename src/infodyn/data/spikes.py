@@ -27,7 +27,7 @@ import numpy as np
 from infodyn.data._repeats import repeat_warning, sorted_repeats
 from infodyn.data._repeats import strictly_in_order as _strictly_in_order
 from infodyn.data.notes import warn_data
-from infodyn.data.npy import npz_member_bytes
+from infodyn.data.npy import npz_member_size
 from infodyn.data.spike_files import FORMAT_NAME as FORMAT_NAME
 from infodyn.data.spike_files import FORMAT_VERSION as FORMAT_VERSION
 from infodyn.data.spike_files import (
@@ -375,8 +375,9 @@ def _warn_id_gaps(path: Path, sp: SpikeTrain) -> None:
         )
 
 
-#: bytes the reading of an NPZ raster holds a byte of it beyond the raster itself (its 0/1
-#: check's three boolean temporaries), and of times/units/trials (their int64 and int32 copies)
+#: bytes the reading of an NPZ raster holds an element beyond the raster itself (its 0/1
+#: check's three boolean temporaries), and a byte of times/units/trials (their int64 and int32
+#: copies)
 _NPZ_RASTER_EXTRA = 3
 _NPZ_EVENTS_FACTOR = 3
 
@@ -386,15 +387,17 @@ def _check_npz_memory(path: Path, data: Any, keys: set[str]) -> None:
     compressed archive can declare far more than it holds."""
     raster = next((k for k in ("raster", "spikes") if k in keys), None)
     if raster is not None:
-        size = npz_member_bytes(data, raster)
-        if size is None:
+        declared = npz_member_size(data, raster)
+        if declared is None:
             return
-        need = size + _NPZ_RASTER_EXTRA * size
+        elements, size = declared
+        need = size + _NPZ_RASTER_EXTRA * elements
         what = f"its {raster!r} array ({format_bytes(size)} once decompressed) and its checks"
     else:
-        sizes = [npz_member_bytes(data, k) for k in ("times", "units", "trials") if k in keys]
-        if not sizes or None in sizes:
+        declared = [npz_member_size(data, k) for k in ("times", "units", "trials") if k in keys]
+        if not declared or None in declared:
             return
+        sizes = [d[1] for d in declared if d is not None]
         need = _NPZ_EVENTS_FACTOR * sum(sizes)
         what = f"its spike times and units ({format_bytes(sum(sizes))} once read) and copies"
     require_memory(

@@ -195,12 +195,13 @@ class RunDir:
                 yield
             finally:  # a run that wrote nothing leaves no mark (see STARTED); files it
                 # removed (temporaries) are no writing, and an earlier run's mark stays
-                if not earlier and self._written() <= before:
+                after = self._written()
+                if not earlier and None not in (before, after) and after <= before:
                     self._unmark()
 
-    def _written(self) -> set[str]:
+    def _written(self) -> set[str] | None:
         """The names of the run files here and in ``figures/``, without the lock and the mark
-        (none when the folder cannot be read)."""
+        (None when the folder cannot be read: the mark is then kept)."""
         figures = self.path / "figures"
         try:
             names = {p.name for p in self.path.iterdir()} - {RUN_LOCK, STARTED}
@@ -208,7 +209,7 @@ class RunDir:
                 {f"figures/{p.name}" for p in figures.iterdir()} if figures.is_dir() else set()
             )
         except OSError:
-            return set()
+            return None
 
     def _unmark(self) -> None:
         with contextlib.suppress(OSError):
