@@ -411,8 +411,7 @@ class LIF(BaseModel):
 
     def memory_advice(self) -> str:
         """What to change to make this network's weights smaller: the advice for its largest
-        matrix, as the check before :meth:`init` draws them gives it (advice a validator
-        would not refuse in turn)."""
+        matrix that the check before :meth:`init` gives (which a validator would not refuse)."""
         return weights_advice(self)
 
     def _non_default(self, keys: tuple[str, ...]) -> list[str]:
