@@ -55,7 +55,10 @@ def check_float32_range(name: str, values: Any, nonzero: bool = False) -> None:
     spike, and no potential was ever tested against ``v_th = 1e-300``; a decay that small is 0
     to float32's precision). Float32 input fits itself; NaN and inf are refused before
     (validation). Two passes without temporaries (max, min), for weights of 10^8 synapses."""
-    a = np.asarray(values.values if is_sparse(values) else values)
+    raw = values.values if is_sparse(values) else values
+    if getattr(raw, "dtype", np.float64) != np.float64:  # before any copy: a trainer's JAX
+        return  # float32 weights were copied off a GPU at every iteration
+    a = np.asarray(raw)
     if a.dtype != np.float64 or a.size == 0:
         return
     largest = max(abs(float(a.max())), abs(float(a.min())))
