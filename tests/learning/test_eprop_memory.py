@@ -6,7 +6,7 @@ import pytest
 
 import infodyn as idn
 from infodyn.learning.eprop import (
-    INPUT_COPIES,
+    INPUT_BYTES,
     STEP_ARRAYS,
     SYNAPSE_BYTES,
     TRACE_PEAK,
@@ -28,7 +28,7 @@ def test_alif_traces_that_do_not_fit_are_refused_in_one_line(monkeypatch):
     target = np.zeros((8, 20, 1))
     need = TRACE_PEAK * 8 * (4 + 300) * 300 * 4  # eps_in and eps_rec, float32
     need += STEP_ARRAYS[True] * 20 * 8 * (300 + 4) * 4  # a chunk of 20 steps' states
-    need += (8 + INPUT_COPIES * 4) * 8 * 20 * 4  # and the input's copies
+    need += INPUT_BYTES[4] * 8 * 20 * 4  # and the input's copies
     monkeypatch.setenv("INFODYN_MEMORY_LIMIT", str(int(need * 0.9)))
     why = r"eligibility traces \(729,600 values.*smaller batch_size, fewer adaptive \(ALIF\)"
     with pytest.raises(MemoryPreflightError, match=why):
@@ -84,7 +84,7 @@ def test_a_chunks_states_and_the_synapse_layouts_are_checked_with_the_traces(mod
     nnz_a = 500 * 20 if model == "alif" else 0
     traces = TRACE_PEAK * 8 * (4 * 500 * (model == "alif") + nnz_a) * 4
     states = STEP_ARRAYS[model == "alif"] * 100 * 8 * 1004 * 4  # chunks of 100 steps
-    inputs = (8 + INPUT_COPIES * 4) * 8 * 300 * 4  # a float64 copy and float32 ones
+    inputs = INPUT_BYTES[4] * 8 * 300 * 4  # a float64 copy and float32 ones
     need = traces + states + SYNAPSE_BYTES[model == "alif"] * params["w_rec"].nnz + inputs
     monkeypatch.setenv("INFODYN_MEMORY_LIMIT", str(int(need / 0.9 * 0.95)))
     why = r"the states of a chunk of 100 steps \(batch 8 x 1,000 units\), the layouts of 20,000 "

@@ -110,7 +110,7 @@ def zero_carry(
     chunk = min(SPARSE_CHUNK if is_sparse(w_rec) or is_sparse(w_in) else CHUNK, n_steps)
     states = STEP_ARRAYS[n_adaptive > 0] * chunk * batch * (n_rec + n_in) * item
     synapses = SYNAPSE_BYTES[n_adaptive > 0] * w_rec.nnz if is_sparse(w_rec) else 0
-    inputs = (8 + INPUT_COPIES * item) * batch * n_steps * n_in
+    inputs = INPUT_BYTES[item] * batch * n_steps * n_in
     require_memory_once(
         TRACE_PEAK * entries * item + states + synapses + inputs,
         f"e-prop's per-synapse eligibility traces ({entries:,} values: batch {batch} x the "
@@ -162,10 +162,11 @@ TRACE_PEAK = 2.5
 #: counted the traces alone, 0.1x of the peak
 STEP_ARRAYS = {False: 12, True: 16}
 
-#: copies of the (B, T, n_in) input in the run's precision that a gradient holds, beside the
-#: float64 one it validates (measured: dense LIF, 100 units, 2,000 inputs, B 32, T 1,000: the
-#: peak 1.2 GiB, 5 float32 copies of the input; the check had counted 154 MiB)
-INPUT_COPIES = 3
+#: bytes a value of the (B, T, n_in) input costs a gradient, by the item size of its
+#: precision: the float64 copy it validates and the copies in the run's precision (measured:
+#: dense LIF, 100-200 units, 1,000-2,000 inputs, B 16-64, T 500-1,000: 20-21 in float32, where
+#: the check had counted 154 MiB of a 1.2 GiB peak; 10-11 in float64, whose copies are shared)
+INPUT_BYTES = {4: 20, 8: 16}
 
 #: bytes a stored synapse of a sparse w_rec costs beside its weights and traces during the
 #: gradient (its layouts by target and by event, the adaptive synapses' own; the same
