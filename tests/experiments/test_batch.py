@@ -169,3 +169,15 @@ def test_configs_that_cannot_be_batched_are_refused_by_name(change):
     cfg = SimulateConfig(**{**SIM_SMALL, "input": {"n_steps": 50}, **change})
     with pytest.raises(InputError, match="cannot batch configs with sparse recurrent weights"):
         simulate_batch([cfg, cfg], [Path("a"), Path("b")])
+
+
+def test_a_batch_of_points_refuses_weights_float32_cannot_hold(tmp_path):
+    """A point run alone refused weights beyond float32's range (advising float64); in a batch
+    they became inf and the spikes were wrong in silence."""
+    big = {**SIM_SMALL["network"], "rec_scale": 1e41}
+    cfg = validate(SimulateConfig, {"network": big, "input": {"n_steps": 40}})
+    with pytest.raises(InputError, match=r"params\['w_rec'\] holds .*beyond float32's range"):
+        simulate_batch([cfg], [tmp_path / "p0"])
+    wide = {"network": big, "input": {"n_steps": 40}, "simulation": {"precision": "float64"}}
+    simulate_batch([validate(SimulateConfig, wide)], [tmp_path / "p1"])
+    assert (tmp_path / "p1" / "results.json").is_file()

@@ -26,7 +26,12 @@ from infodyn.experiments.simulate_run import (
 )
 from infodyn.memory import require_memory
 from infodyn.network.dynamics import Constants
-from infodyn.network.engine_jax import ensure_dtype, run
+from infodyn.network.engine_jax import (
+    check_float32_network,
+    check_float32_range,
+    ensure_dtype,
+    run,
+)
 from infodyn.network.simulate import AUTO_EVENT_MIN_STEPS
 
 _BATCHED: dict[Any, Any] = {}
@@ -66,8 +71,12 @@ def simulate_batch(cfgs: list[Any], outs: list[Path]) -> list[dict[str, Any]]:
     )
     dtype = ensure_dtype(cfg0.simulation.precision)
     params = [initial_params(c, n) for n, c in zip(nets, cfgs, strict=True)]
-    stacked = {k: jnp.asarray(np.stack([p[k] for p in params]), dtype) for k in params[0]}
     xs = np.stack([make_input(c.input, n.n_in, n.dt) for n, c in zip(nets, cfgs, strict=True)])
+    if dtype == jnp.float32:  # as a point run alone is checked (engine_jax.prepare): weights
+        for net, p in zip(nets, params, strict=True):  # beyond float32's range became inf
+            check_float32_network(net, p)
+        check_float32_range("the input", xs)
+    stacked = {k: jnp.asarray(np.stack([p[k] for p in params]), dtype) for k in params[0]}
     consts = Constants.of(net0)
     beta = jnp.asarray(net0.beta_vector(), dtype)
     t0 = time.perf_counter()
