@@ -200,17 +200,14 @@ def _heartbeat(path: Path, token: str, stop: threading.Event) -> None:
 def _held_message(path: Path, owner: dict[str, Any], what: str) -> str:
     held_by = owner.get("what") if isinstance(owner.get("what"), str) else None
     if held_by is not None and held_by != what:  # a folder's run lock: another command's run
-        return (
-            f"another {held_by} is running in {path.parent} ({_who(owner)}): two runs in one "
-            f"folder mix each other's files; wait for it to end or use another --out (a killed "
-            f"run's lock is taken over, at once on its host, after {STALE_S:g} s without a "
-            f"heartbeat from another; if that process is no {held_by}, delete {path})"
-        )
+        holder, clash, killed = held_by, "two runs in one folder mix", "run's"
+    else:
+        holder, clash, killed = what, f"two {what}s in one folder remove", f"{what}'s"
     return (
-        f"another {what} is running in {path.parent} ({_who(owner)}): two {what}s in one "
-        f"folder remove each other's files; wait for it to end or use another --out (a killed "
-        f"{what}'s lock is taken over, at once on its host, after {STALE_S:g} s without a "
-        f"heartbeat from another; if that process is no {what}, delete {path})"
+        f"another {holder} is running in {path.parent} ({_who(owner)}): {clash} each other's "
+        f"files; wait for it to end or use another --out (a killed {killed} lock is taken "
+        f"over, at once on its host, after {STALE_S:g} s without a heartbeat from another; if "
+        f"that process is no {holder}, delete {path})"
     )
 
 
