@@ -107,7 +107,7 @@ def zero_carry(
     shapes = {"eps_in": eps_in, "eps_rec": eps_rec, "ebar_in": ebar_in, "ebar_rec": ebar_rec}
     entries = sum(math.prod(shape) for shape in shapes.values())
     item = jnp.dtype(dtype).itemsize
-    chunk = min(SPARSE_CHUNK if is_sparse(w_rec) or is_sparse(w_in) else CHUNK, n_steps)
+    chunk = chunk_steps(w_rec, w_in, n_steps)
     states = STEP_ARRAYS[n_adaptive > 0] * chunk * batch * (n_rec + n_in) * item
     synapses = SYNAPSE_BYTES[n_adaptive > 0] * w_rec.nnz if is_sparse(w_rec) else 0
     inputs = INPUT_BYTES[item] * batch * n_steps * n_in
@@ -325,6 +325,13 @@ CHUNK = 50
 SPARSE_CHUNK = 100  # sparse weights: the event-driven sum's sampled product comes once a chunk
 
 
+def chunk_steps(w_rec: Any, w_in: Any, n_steps: int) -> int:
+    """The steps of a chunk of :func:`_chunked` over ``n_steps`` steps (:data:`SPARSE_CHUNK`
+    where either weight matrix is sparse, else :data:`CHUNK`), which :func:`zero_carry`'s
+    memory check counts."""
+    return min(SPARSE_CHUNK if is_sparse(w_rec) or is_sparse(w_in) else CHUNK, n_steps)
+
+
 def _chunked(
     c,
     loss,
@@ -462,7 +469,7 @@ def _chunked(
         chunk_fn,
         (carry, g0, stats0),
         (x, tgt, ahead),
-        min(SPARSE_CHUNK if sparse or sparse_in else CHUNK, n_steps),
+        chunk_steps(params["w_rec"], params["w_in"], n_steps),
     )
     carry, grads, stats = cy
     return grads, stats, act, y, carry
