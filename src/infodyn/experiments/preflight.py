@@ -54,16 +54,14 @@ def check_evaluation_memory(net: Any, n_trials: int, n_steps: int, precision: st
     results and figures, checked as :func:`~infodyn.network.engine_jax.simulate_jax` checks
     it. It was refused after the whole training, with advice the command cannot take
     (``record=False``, ``simulate_to_file``)."""
-    from infodyn.network.engine_jax import require_host_and_device, trace_bytes
+    from infodyn.network.engine_jax import require_trace_memory
 
-    traces = trace_bytes(net, n_trials, n_steps, precision) / 2  # on each side
-    device_input = float(n_trials) * n_steps * net.n_in * (8 if precision == "float64" else 4)
     what = (
         f"the evaluation of the trained weights on {n_trials:,} fresh trials (the JAX engine's "
         f"z, v, thr and y traces of {n_trials:,} x {n_steps:,} steps x {net.n_rec:,} units)"
     )
     advice = "use a smaller [training] batch_size or fewer [task] steps"
-    require_host_and_device(traces, traces + device_input, advice, what, what, what)
+    require_trace_memory(net, n_trials, n_steps, precision, True, advice, what, what)
 
 
 def check_pipeline_memory(cfg: Any) -> None:

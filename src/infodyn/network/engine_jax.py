@@ -291,6 +291,20 @@ def trace_bytes(net, batch: int, n_steps: int, precision: str, record: bool = Tr
     return 2 * batch * n_steps * width * np.dtype(precision).itemsize
 
 
+def require_trace_memory(
+    net, batch: int, n_steps: int, precision: str, record: bool, advice: str, need: str,
+    summed: str,
+) -> None:  # fmt: skip
+    """Refuse a JAX run of ``batch`` x ``n_steps`` steps whose traces (:func:`trace_bytes`, on
+    each side) and input's copy on the device (4,000 input channels took 0.5 GB unchecked)
+    do not fit; on a GPU the device's memory is checked on its own
+    (:func:`require_host_and_device`; ``need`` names the host's share, ``summed`` the device's
+    and the sum)."""
+    traces = trace_bytes(net, batch, n_steps, precision, record) / 2
+    device_input = float(batch) * n_steps * net.n_in * np.dtype(precision).itemsize
+    require_host_and_device(traces, traces + device_input, advice, summed, need, summed)
+
+
 def trace_advice(record: bool, fewer: str) -> str:
     """What to change when traces do not fit: ``record=False`` only when it was not given."""
     first = "record=False (spikes only), " if record else ""
@@ -304,19 +318,11 @@ def simulate_jax(
     (z only with ``record=False``). Refuses, before running, traces that do not fit in memory."""
     batch, n_steps = x.shape[:2]
     what = "z, v, thr and y" if record else "z"
-    # the traces on each side, and the input's copy on the device (4,000 input channels took
-    # 0.5 GB unchecked); on a GPU the device's memory is checked on its own
-    traces = trace_bytes(net, batch, n_steps, precision, record) / 2
-    device_input = x.size * np.dtype(precision).itemsize
     need = f"the JAX engine's {what} traces of {batch} x {n_steps} steps x {net.n_rec} units"
-    require_host_and_device(
-        traces,
-        traces + device_input,
-        trace_advice(record, "fewer steps or trials"),
-        f"{need} and its input",
-        need,
-        f"{need} and its input",
-    )
+    require_trace_memory(
+        net, batch, n_steps, precision, record, trace_advice(record, "fewer steps or trials"),
+        need, f"{need} and its input",
+    )  # fmt: skip
     dtype, p, c, beta = prepare(net, params, precision)
     if dtype == jnp.float32:
         check_float32_range("x", x)
