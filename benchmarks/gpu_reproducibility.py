@@ -9,7 +9,8 @@ the same parameters on JAX's default device:
   only): equal weights mean a resumed run continues exactly.
 
 JAX's compilation caches are cleared before each run, so each run compiles afresh (XLA's own
-autotuning results may still be reused within the process).
+autotuning results may still be reused within the process); ``--keep-caches`` compiles once and
+reuses the programs (the test suite runs it so on a CPU, where compiling is deterministic).
 
 For each comparison it prints how many weights differ and the largest relative difference.
 ``--pattern k_in`` (fixed in-degree) runs the recurrent sum by target, with no scatter;
@@ -52,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-rec", type=int, default=2000)
     p.add_argument("--pattern", choices=["k_in", "bernoulli"], default="k_in")
     p.add_argument("--k-in", type=int, default=50, help="in-degree (and mean in-degree)")
+    p.add_argument(
+        "--keep-caches",
+        action="store_true",
+        help="compile once and reuse the programs (default: every run compiles afresh)",
+    )
     args = p.parse_args(argv)
     import jax
 
@@ -96,18 +102,22 @@ def main(argv: list[str] | None = None) -> int:
         f"device {device}, XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}, "
         f"{args.pattern} pattern, {args.n_rec} units, {start['w_rec'].nnz} synapses"
     )
+    def fresh_compile() -> None:
+        if not args.keep_caches:
+            jax.clear_caches()
+
     t0 = time.perf_counter()
     runs = []
     for _ in range(2):
-        jax.clear_caches()
+        fresh_compile()
         runs.append(trainer())
         runs[-1].fit(4)
     first, second = runs
     done_after_resume: list[int] = []
     with tempfile.TemporaryDirectory() as out:
-        jax.clear_caches()
+        fresh_compile()
         trainer().fit(2, out=out)
-        jax.clear_caches()
+        fresh_compile()
         resumed = trainer()
         resumed.fit(4, out=out, resume=True, callback=lambda t, rec: done_after_resume.append(1))
     if len(done_after_resume) != 2:
