@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         f"device {device}, XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}, "
         f"{args.pattern} pattern, {args.n_rec} units, {start['w_rec'].nnz} synapses"
     )
+
     def fresh_compile() -> None:
         if not args.keep_caches:
             jax.clear_caches()
