@@ -245,6 +245,22 @@ def _update_with(**state):
         (lambda: _update_with(theta=np.array(["a"] * 3)), "theta must hold numbers, got <U1"),
         (lambda: _update_with(count_var=np.array(["a"] * 3)), "count_var must hold numbers"),
         (lambda: _update_with(n_updates="x"), "n_updates must be a whole number >= 0, got 'x'"),
+        # a negative gain flipped every input weight; inf and negative moments were carried
+        (lambda: _update_with(gain=-np.ones(3)), "gain must be > 0"),
+        (lambda: _update_with(gain=np.zeros(3)), "gain must be > 0"),
+        (lambda: _update_with(count_mean=np.array([np.inf, 1, 1])), "count_mean must be >= 0"),
+        (lambda: _update_with(count_var=-np.ones(3)), "count_var must be >= 0"),
+        # (1, 3): "state is for 1 units, spikes have 3"
+        (
+            lambda: _update_with(
+                theta=np.ones((1, 3)),
+                gain=np.ones((1, 3)),
+                count_mean=np.full((1, 3), np.nan),
+                count_var=np.full((1, 3), np.nan),
+            ),
+            "one value per unit",
+        ),
+        (lambda: adapted_input(np.full((3, 5), np.nan), _NET5), "NaN or inf"),
         # "x has 7 channels but the network has n_in=6" for 6 channels into n_in = 5: the
         # bias channel counted and the adapted network's n_in named
         (
@@ -343,3 +359,60 @@ def test_the_gain_waits_while_the_rate_is_far_below_the_target():
     z = np.zeros((400, 1))
     z[::25, 0] = 1  # 16 spikes in 400 ms: 40 Hz, within reach
     assert lif_adaptation_update(init_lif_adaptation(1), z, 1.0, cfg)["gain"][0] != 1.0
+
+
+def test_the_max_entropy_fano_target_is_the_truncated_geometric_law():
+    """A count that a window caps at ``top`` spikes has the maximum-entropy law ``P(n) ~ q^n``
+    on ``{0, ..., top}``: its Fano factor, from a brute-force solve of q here, and 1 + m where
+    the cap takes no mass (the geometric law's, exactly)."""
+    from scipy.optimize import brentq
+
+    from infodyn.learning.adaptation import max_count, max_entropy_fano
+
+    def by_hand(m, top):
+        n = np.arange(top + 1.0)
+
+        def law(q):
+            p = q**n
+            return p / p.sum()
+
+        q = brentq(lambda q: law(q) @ n - m, 1e-9, 1e3, xtol=1e-15, rtol=1e-15)
+        p = law(q)
+        return (p @ n**2 - m**2) / m
+
+    for m, top in ((1.2, 4), (0.8, 2), (3.0, 5), (0.5, 1), (2.0, 30)):
+        assert max_entropy_fano(m, top) == pytest.approx(by_hand(m, top), rel=1e-9)
+    assert max_entropy_fano(0.2, 20) == 1.2  # the old target where nothing caps the count
+    assert max_entropy_fano(0.0, 4) == 1.0 and max_entropy_fano(4.0, 4) == 0.0
+    assert (max_count(20, 0), max_count(20, 4), max_count(20, 10), max_count(21, 4)) == (
+        20,
+        4,
+        2,
+        5,
+    )
+
+
+def test_max_entropy_adaptation_reaches_a_rate_that_a_refractory_period_caps():
+    """n_ref = 4 caps a 20-ms window at 4 spikes: the geometric law's Fano factor 1 + m* = 2.2
+    at 60 Hz (1.2 spikes a window) was out of any count's reach; the gains rose to their bound
+    and the rate stayed at 84 Hz. The target is the law on {0..4} (F* = 1.33)."""
+    x = filtered_noise_spikes(1000, 40, mean_rate=20, contrast=0.8, seed=2)
+    net = LIF(n_in=40, n_rec=10, n_out=1, in_scale=3.0, n_ref=4)
+    r = adapt_lif(net, net.init(seed=0), x, 150, LIFAdaptationConfig(target_rate_hz=60.0))
+    assert r.fano_target == pytest.approx(1.3276, abs=1e-4)
+    assert np.mean(r.rate_hz[-20:]) == pytest.approx(60.0, rel=0.08), r.rate_hz[-20:]
+    assert np.max(r.state["gain"]) < 20.0, r.state["gain"]
+
+
+def test_a_gain_is_not_raised_against_a_pinned_threshold():
+    """A unit whose threshold sits at its upper bound: raising its gain raises a rate no
+    threshold can bring back down."""
+    z = np.zeros((400, 1))
+    z[::25, 0] = 1  # 40 Hz for 50: within reach, counts regular (F < F*): the gain would rise
+    cfg = LIFAdaptationConfig(target_rate_hz=50.0, smoothing=1.0)
+    free = lif_adaptation_update(init_lif_adaptation(1), z, 1.0, cfg)
+    assert free["gain"][0] > 1.0
+    pinned = {**init_lif_adaptation(1), "theta": np.array([cfg.theta_range[1]])}
+    z_high = np.zeros((400, 1))
+    z_high[::16, 0] = 1  # 62.5 Hz for 50: the threshold would rise, but it is at its bound
+    assert lif_adaptation_update(pinned, z_high, 1.0, cfg)["gain"][0] == 1.0

@@ -162,6 +162,8 @@ def test_resume_with_another_optimizer_is_refused(tmp_path):
         (lambda: L.ip_update(np.ones(1), np.zeros(1), np.array([np.nan]), 0.1, 0.01), "x cont"),
         (lambda: L.ip_update(np.ones(1), np.zeros(1), np.array([0.5]), 0, 0.01), "mu must be"),
         (lambda: L.ip_update(np.ones(1), np.zeros(1), np.array([0.5]), 0.1, 1j), "eta must be"),
+        # four samples at once: four copies of the parameters came back
+        (lambda: L.ip_update(np.ones(3), np.zeros(3), np.ones((4, 3)), 0.1, 0.1), "one sample"),
         (lambda: L.sigmoid_transfer(np.array([0.5]), 1 + 2j, 1.0, 0.0), "r_max must be a fin"),
         (lambda: L.sigmoid_transfer("3", 1.0, 1.0, 0.0), "h must be real numbers"),
         (lambda: L.intrinsic_plasticity(np.ones(50), n_checkpoints=np.nan), "n_checkpoints"),

@@ -22,7 +22,10 @@ run adapted networks unchanged. :func:`lif_adaptation_update` is a pure function
 - the gain follows the spread: the maximum-entropy distribution of a count with fixed mean m* is
   geometric, ``P(n) = (1 - q) q^n`` with variance ``m*(1 + m*)``, i.e. Fano factor ``1 + m*``.
   ``g <- g * exp(eta_gain * 1/2 log(F* / F_hat))`` raises the gain when counts vary too little
-  and lowers it when they vary too much.
+  and lowers it when they vary too much. Where a refractory period of ``n_ref`` steps caps a
+  window at ``N`` spikes, the maximum-entropy law is the truncated geometric one on
+  ``0..N`` (:func:`max_entropy_fano`): ``1 + m*`` can lie beyond any count's reach there (a
+  count's variance is at most ``m* (N - m*)``), and the gain rose to its bound chasing it.
 
 With two parameters per unit the rule matches two moments of the geometric law (as intrinsic
 plasticity's two parameters match two conditions of the exponential; Triesch 2005);
@@ -76,6 +79,8 @@ __all__ = [
     "count_distribution_kl",
     "init_lif_adaptation",
     "lif_adaptation_update",
+    "max_count",
+    "max_entropy_fano",
     "threshold_bias",
     "window_counts",
     # rate units (infodyn.learning.transfer), importable from here as before
@@ -184,13 +189,24 @@ def _check_state(state: dict[str, Any]) -> None:
             bool(np.all(np.isfinite(np.asarray(state[key], dtype=float)))),
             f"the adaptation state's {key} holds NaN or inf",
         )
+    require(  # a negative gain flipped the sign of every input weight, 0 cut the input off
+        bool(np.all(np.asarray(state["gain"]) > 0)), "the adaptation state's gain must be > 0"
+    )
+    for key in ("count_mean", "count_var"):  # NaN: no moments yet; inf stayed, -1 was carried
+        values = np.asarray(state[key], dtype=float)
+        require(
+            bool(np.all(np.isnan(values) | (np.isfinite(values) & (values >= 0)))),
+            f"the adaptation state's {key} must be >= 0 (NaN before the first update), "
+            "got inf or a negative value",
+        )
     n = np.asarray(state["n_updates"])
     require(  # "x" was a raw UFuncTypeError in the update
         n.shape == () and n.dtype.kind in "iu" and int(n) >= 0,
         f"the adaptation state's n_updates must be a whole number >= 0, got {state['n_updates']!r}",
     )
     shapes = {k: np.shape(state[k]) for k in ("theta", "gain", "count_mean", "count_var")}
-    if len(set(shapes.values())) > 1:  # a raw "operands could not be broadcast" later
+    flat = all(len(shape) == 1 for shape in shapes.values())  # (1, 3): "for 1 units"
+    if len(set(shapes.values())) > 1 or not flat:  # a raw "operands could not be broadcast"
         raise InputError(
             "the adaptation state's theta, gain, count_mean and count_var must hold one value "
             f"per unit each, got shapes {shapes}; make it with init_lif_adaptation(n_rec)"
@@ -257,6 +273,9 @@ def adapted_input(x: Any, net: Any = None) -> np.ndarray:
     at theta = 5), which short chunks of adaptation read as its rate."""
     x = as_array(x, "x")  # None was "zero-dimensional arrays cannot be concatenated"
     require(x.ndim in (2, 3), f"x must be (T, n_in) or (B, T, n_in), got shape {x.shape}")
+    require(  # NaN went through to the engine
+        x.dtype.kind in "biu" or bool(np.all(np.isfinite(x))), "input x holds NaN or inf"
+    )
     ones = np.ones((*x.shape[:-1], 1), dtype=x.dtype if x.dtype.kind == "f" else np.float32)
     if net is not None:
         require_network(net)
@@ -286,7 +305,7 @@ def window_counts(z: Any, window_steps: int) -> np.ndarray:
 
 
 def lif_adaptation_update(
-    state: dict[str, Any], z: Any, dt: float, cfg: LIFAdaptationConfig
+    state: dict[str, Any], z: Any, dt: float, cfg: LIFAdaptationConfig, n_ref: int = 0
 ) -> dict[str, Any]:
     """One adaptation step from the spikes ``z`` ((T, n) or (B, T, n)) produced since the last
     call; returns a new state (the input state is not modified).
@@ -296,7 +315,10 @@ def lif_adaptation_update(
     as it was). Then (module docstring) ``theta += eta_theta (m - m*)/m*`` and,
     for ``rule="max_entropy"``, ``log g += eta_gain/2 log(F*/F)`` with ``F = v/m`` and
     ``F* = 1 + m*`` (geometric law), only while the rate is within reach of the target
-    (``eta_theta |log(m/m*)| < max_step``: m between 0.43 and 2.3 m* at the defaults). Each
+    (``eta_theta |log(m/m*)| < max_step``: m between 0.43 and 2.3 m* at the defaults) and while
+    the threshold is not pinned at the bound the gain step pushes against. ``F*`` is that of the
+    law on ``0..N``, ``N`` = :func:`max_count` of a window under ``n_ref`` (the network's
+    refractory steps; 0: one spike a step) (:func:`max_entropy_fano`). Each
     step is clipped to ``cfg.max_step``. The threshold/gain pair matches the count moments of
     the maximum-entropy law; it is a heuristic after Triesch 2005, not that paper's KL
     gradient.
@@ -332,6 +354,7 @@ def lif_adaptation_update(
     else:
         v = v_old
     target = cfg.target_rate_hz * w * dt / 1000.0
+    fano_target = max_entropy_fano(target, max_count(w, n_ref))
     # the Fano factor's floor: no spike in any window counts as half a spike over the chunk,
     # or half the target if that is less
     floor = min(0.5 / counts.shape[0], 0.5 * target)
@@ -342,7 +365,7 @@ def lif_adaptation_update(
     gain = np.asarray(state["gain"])
     if cfg.rule == "max_entropy":
         fano = np.maximum(v, floor) / np.maximum(m, floor)
-        d_gain = 0.5 * cfg.eta_gain * np.log((1.0 + target) / fano)
+        d_gain = 0.5 * cfg.eta_gain * np.log(fano_target / fano)
         # a silent unit says nothing about its spread, nor one whose rate is still far off (its
         # threshold step clipped): a saturated unit fires regularly, its low Fano factor raised
         # the gain faster than the threshold could follow, up to the clip bounds (3 of 100 units
@@ -351,6 +374,11 @@ def lif_adaptation_update(
         # relative error never falls below -1, so its clip no longer marks a rate far below)
         reach = cfg.eta_theta * np.abs(np.log(np.maximum(m, floor) / target)) < cfg.max_step
         live = (m > floor) & reach & ~np.isnan(v)
+        # nor one whose threshold is pinned at a bound: a gain raised against the top one (or
+        # lowered against the bottom) moves the rate where no threshold can bring it back (a
+        # cap of 2 spikes a window, n_ref = 10: gains at their bound, 48 Hz for 40)
+        lo, hi = cfg.theta_range
+        live &= ~((theta >= hi) & (d_gain > 0)) & ~((theta <= lo) & (d_gain < 0))
         d_gain = np.where(live, d_gain, 0.0)
         gain = gain * np.exp(np.clip(d_gain, -cfg.max_step, cfg.max_step))
     return {
@@ -360,6 +388,45 @@ def lif_adaptation_update(
         "count_var": v,
         "n_updates": np.asarray(state["n_updates"]) + 1,
     }
+
+
+def max_count(window_steps: int, n_ref: int = 0) -> int:
+    """The most spikes a window of ``window_steps`` steps can hold: one every ``n_ref + 1``
+    steps, ``ceil(window_steps / (n_ref + 1))``."""
+    return -(-int(window_steps) // (int(n_ref) + 1))
+
+
+def max_entropy_fano(mean: float, top: int) -> float:
+    """Fano factor of the maximum-entropy count law on ``{0, ..., top}`` with the given mean:
+    the truncated geometric ``P(n) ~ q^n`` (Jaynes 1957; the Gibbs law of one constraint),
+    whose ``q`` solves ``E[n] = mean`` (bisection on ``log q``; the mean rises with q).
+    Unbounded (``top`` large against the mean) it is the geometric law, ``F = 1 + mean``; a
+    window that a refractory period caps at a few spikes lowers it (1.2 spikes a window of at
+    most 4: F = 1.33, where ``1 + mean`` = 2.2 is out of any count's reach, whose variance is at
+    most ``mean (top - mean)``)."""
+    if mean <= 0 or mean >= top:
+        return 1.0 if mean <= 0 else 0.0
+    q = mean / (1.0 + mean)  # the geometric law's, where the cap takes no mass from it: the
+    if (top + 1) * np.log(q) < np.log(1e-13 / (top + 1) ** 2):  # mass above top moves F by
+        return 1.0 + mean  # about top^2 q^(top + 1), below the solve's own rounding (1e-13)
+    n = np.arange(top + 1, dtype=np.float64)
+
+    def moments(log_q: float) -> tuple[float, float]:
+        logp = n * log_q
+        p = np.exp(logp - logp.max())
+        p /= p.sum()
+        mu = float(p @ n)
+        return mu, float(p @ (n - mu) ** 2)
+
+    lo, hi = -60.0, 60.0
+    for _ in range(200):  # the bracket halves: 2^-200 of 120 is far below rounding
+        mid = 0.5 * (lo + hi)
+        if moments(mid)[0] < mean:
+            lo = mid
+        else:
+            hi = mid
+    mu, var = moments(0.5 * (lo + hi))
+    return var / mu
 
 
 def count_distribution_kl(counts: Any, mean: float | None = None) -> np.ndarray:
@@ -429,11 +496,12 @@ def adapt_lif(
         x = inputs(k) if callable(inputs) else inputs
         net_a, params_a = adapted_network(net, params, state)
         tr = simulate(net_a, params_a, adapted_input(x, net), engine="jax", precision=precision)
-        state = lif_adaptation_update(state, tr.z, net.dt, cfg)
+        state = lif_adaptation_update(state, tr.z, net.dt, cfg, n_ref=net.n_ref)
         counts = window_counts(tr.z, w)
         m = counts.mean(axis=0)
         rates.append(float(m.mean() * 1000.0 / (w * net.dt)))
         live = m > 0
         var = counts.var(axis=0, ddof=1) if counts.shape[0] > 1 else np.full(m.shape, np.nan)
         fanos.append(float(np.mean(var[live] / m[live])) if live.any() else 0.0)  # the rule's F
-    return LIFAdaptationResult(state=state, rate_hz=rates, fano=fanos, fano_target=1.0 + target)
+    fano_target = max_entropy_fano(target, max_count(w, net.n_ref))
+    return LIFAdaptationResult(state=state, rate_hz=rates, fano=fanos, fano_target=fano_target)

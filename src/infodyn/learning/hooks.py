@@ -234,6 +234,6 @@ def lif_adaptation_hook(
             return HookOutput({}, state)
         v = info.view
         z = v.net.simulate(v.params, v.x, engine="jax", precision=precision).z
-        return HookOutput({}, lif_adaptation_update(state, z, v.net.dt, cfg))
+        return HookOutput({}, lif_adaptation_update(state, z, v.net.dt, cfg, n_ref=v.net.n_ref))
 
     return TrainHook(init, update, view)

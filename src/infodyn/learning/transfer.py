@@ -66,12 +66,14 @@ def ip_update(
     """
     a, b, x = finite_reals(a, "a"), finite_reals(b, "b"), finite_reals(x, "x")
     try:  # one value per unit (or one for all): empty against three was a raw broadcast error
-        np.broadcast_shapes(a.shape, b.shape, x.shape)
+        shape = np.broadcast_shapes(a.shape, b.shape, x.shape)
     except ValueError:
+        shape = None
+    if shape is None or len(shape) > 1:  # (4, 3) samples gave four copies of the parameters
         raise InputError(
             f"a, b and x must hold one value per unit, got shapes {a.shape}, {b.shape} and "
-            f"{x.shape}"
-        ) from None
+            f"{x.shape} (one sample x a call; intrinsic_plasticity takes many)"
+        )
     _check_ip_rates(mu, eta)
     require(bool(np.all(a > 0)), "the gain a must be > 0")  # eta / a
     y = sigmoid_unit(x, a, b)
