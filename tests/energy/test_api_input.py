@@ -37,6 +37,10 @@ _KP = KPairwiseModel(np.zeros((5, 5)), np.zeros(5), [0, 0, 0, 50, 100, 150.0])
         (lambda: E.ais_log_partition(_J, _TH, V=np.full(6, np.nan), **_AIS), "V contains"),
         (lambda: E.exact_log_partition(_J + np.triu(np.ones((5, 5)), 1), _TH), "symmetric"),
         (lambda: E.exact_log_partition(_J, np.zeros(3)), "theta has 3 entries"),
+        # flattened: a (2, 2) theta read as four fields, [[V]] as V
+        (lambda: IsingModel(np.zeros((4, 4)), np.arange(4.0).reshape(2, 2)), "theta must be a"),
+        (lambda: E.exact_log_partition(np.zeros((2, 2)), np.zeros((1, 2))), "theta must be a"),
+        (lambda: KPairwiseModel(np.zeros((2, 2)), np.zeros(2), [[0, 1, 2]]), "V must be a vec"),
         # 0.5 was counted as 0 and 2 as another state; NaN a raw bincount error
         (lambda: E.smoothed_histogram_bits(_X * 0.5, _Y), "X_train must be binary"),
         (lambda: E.smoothed_histogram_bits(_X * 2, _Y), "X_train must be binary"),
@@ -256,3 +260,29 @@ def test_messages_name_the_argument_and_empty_state_sets_pass_through():
         E.hamming_distances(six, five)
     with pytest.raises(InputError, match="X_test has 5 units but X_train has 6"):
         E.empirical_log_likelihood(six, five)
+
+
+def test_couplings_near_the_float_limit_are_symmetrised_without_overflow():
+    """(J + J.T) / 2 overflowed: finite couplings of 1e308 were stored as inf, and log Z then
+    said "J and theta must be finite" of the user's finite input."""
+    J = np.full((3, 3), 1e308)
+    np.fill_diagonal(J, 0.0)
+    assert np.array_equal(IsingModel(J, np.zeros(3)).J, J)
+
+
+def test_sizes_beyond_memory_are_refused_before_any_array_is_made():
+    """A pairwise model of 10^6 units reached the unbounded-pair check's 10^6 x 10^6 counts
+    (a raw MemoryError trying 7.3 TiB); max_found = 2**40 was the exhaustive kernel's buffer
+    (a raw MemoryError): it holds at most the 2^n states."""
+    from infodyn.memory import MemoryPreflightError
+
+    for call in (
+        lambda: E.store(np.zeros((1, 10**6), np.uint8)),
+        lambda: E.capacity_curve(10**6, [1]),
+    ):
+        with pytest.raises(MemoryPreflightError, match="1,000,000 x 1,000,000 couplings"):
+            call()
+    model = IsingModel(_J, _TH)
+    assert np.array_equal(
+        E.exhaustive_fixed_points(model, max_found=2**40), E.exhaustive_fixed_points(model)
+    )

@@ -60,7 +60,7 @@ def ising_parameters(
             dtype is None or dtype.kind in "biuf", f"{name} must hold real numbers, got {dtype}"
         )
     J = np.array(J, dtype=np.float64)
-    theta = np.array(theta, dtype=np.float64).reshape(-1)
+    theta = _vector("theta", theta)
     require(J.ndim == 2 and J.shape[0] == J.shape[1], f"J must be square, got {J.shape}")
     require(J.shape[0] >= 1, "J must have at least one unit")
     require(theta.shape[0] == J.shape[0], f"theta has {theta.size} entries for {J.shape[0]} units")
@@ -71,17 +71,25 @@ def ising_parameters(
     scale = max(1.0, float(np.abs(J).max()))
     require(bool(np.allclose(J, J.T, rtol=0, atol=1e-10 * scale)), "J must be symmetric")
     require(bool(np.all(np.diag(J) == 0)), "J must have a zero diagonal")
-    J = 0.5 * (J + J.T)
+    J = 0.5 * J + 0.5 * J.T  # (J + J.T) / 2 overflowed to inf at 1e308
     n = theta.shape[0]
     if V is not None:
-        V = np.array(V, dtype=np.float64).reshape(-1)
+        V = _vector("V", V)
         require(V.shape == (n + 1,), f"V must hold n + 1 = {n + 1} values, got {V.size}")
         require_finite("V", V)
     if theta0 is not None:
-        theta0 = np.array(theta0, dtype=np.float64).reshape(-1)
+        theta0 = _vector("theta0", theta0)
         require(theta0.shape == (n,), f"theta0 must have one field per unit ({n})")
         require_finite("theta0", theta0)
     return J, theta, V, theta0
+
+
+def _vector(name: str, value: Any) -> np.ndarray:
+    """``value`` as a float64 vector (a number: one entry); a (2, 2) theta had been read as
+    four fields, flattened."""
+    out = np.array(value, dtype=np.float64)
+    require(out.ndim <= 1, f"{name} must be a vector (n,), got shape {out.shape}")
+    return out.reshape(-1)
 
 
 def check_trainable(

@@ -12,6 +12,7 @@ against the independent prior and plain descent to a memory (Hopfield 1982, PNAS
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,8 @@ def posterior_descent(model: Any, Y: np.ndarray, flip_prob: float, max_sweeps: i
     Asynchronous descent of the posterior energy (module docstring) from ``y``: unit ``i`` is set
     to 1 exactly when ``sum_j J_ij x_j - theta_i + L (2 y_i - 1) > 0``. It never raises the
     posterior energy and stops at a local MAP estimate (no single flip lowers it) or after
-    ``max_sweeps`` sweeps. Returns ``uint8`` rows.
+    ``max_sweeps`` sweeps, warning (``UserWarning``) of the rows that had not settled. Returns
+    ``uint8`` rows.
     """
     require_model(model)
     require(
@@ -45,14 +47,22 @@ def posterior_descent(model: Any, Y: np.ndarray, flip_prob: float, max_sweeps: i
     X = as_binary(Y, "Y", n=theta.shape[0]).astype(np.float64)
     bias = math.log((1 - flip_prob) / flip_prob) * (2 * X - 1) - theta
     for _ in range(max_sweeps):
-        changed = False
+        changed = np.zeros(X.shape[0], dtype=bool)
         for i in range(X.shape[1]):
             new = (X @ J[:, i] + bias[:, i] > 0).astype(np.float64)
-            if np.any(new != X[:, i]):
-                changed = True
+            flips = new != X[:, i]
+            if np.any(flips):
+                changed |= flips
                 X[:, i] = new
-        if not changed:
+        if not np.any(changed):
             break
+    else:  # rows still changing are no local MAP estimate (as descend warns)
+        warnings.warn(
+            f"{int(np.sum(changed))} row(s) did not reach a local MAP estimate in max_sweeps = "
+            f"{max_sweeps} sweeps: raise max_sweeps",
+            UserWarning,
+            stacklevel=2,
+        )
     return X.astype(np.uint8)
 
 

@@ -239,7 +239,12 @@ def exhaustive_fixed_points(
     require_model(model)
     n = model.n
     require(n <= MAX_EXHAUSTIVE_N, f"exhaustive search needs n <= {MAX_EXHAUSTIVE_N}, got {n}")
-    max_found = positive_int(max_found, "max_found")
+    max_found = min(positive_int(max_found, "max_found"), 1 << n)  # no more states than 2^n
+    require_memory(  # 2**40 was a raw MemoryError from the kernel's buffer
+        max_found * n,
+        f"a buffer of max_found = {max_found:,} states of {n} units",
+        "give a smaller max_found",
+    )
     lowest = (TIE if strict else -TIE) - _drift_margin(model)
     found, count = exhaustive_fixed_kernel(model.J, model.theta, model.potential, lowest, max_found)
     require(

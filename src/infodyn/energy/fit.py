@@ -121,6 +121,11 @@ def _hessian_batch(n_words: int, n: int, itemsize: int) -> int:
     return 1
 
 
+#: float64 n x n arrays a fit holds however few its rows (the pair counts, the couplings, their
+#: gradient and the optimiser's step): a lower bound, checked before any is made
+_COUPLING_COPIES = 4
+
+
 #: floats the MPF and pseudo-likelihood objectives hold per (row, bit) of their data, the rows
 #: padded to a power of two (measured, VmRSS peak, pairwise MPF, 200,000 words of 100 and 200
 #: bits: 4.0 float32, 3.5 float64); the fit was not checked: 200,000 words of 200 bits took
@@ -226,6 +231,12 @@ def fit(
         f"X is a single pattern of {n} units{' (a 1-D array is one pattern)' * one_d}: fit "
         "learns from many, shape (patterns, units) (one unit's series: X[:, None]); store() "
         "makes patterns memories",
+    )
+    require_memory(  # 10^6 units reached the unbounded-pair check's n x n counts: a raw
+        _COUPLING_COPIES * n * n * 8,  # MemoryError trying 7.3 TiB
+        f"a pairwise model of {n:,} units (its {n:,} x {n:,} couplings, their counts, "
+        "gradient and the optimiser's copies, at least)",
+        "fit fewer units (a subset of them)",
     )
     if method == "ml":
         require(

@@ -29,8 +29,11 @@ class KPairwiseModel(IsingModel, file_key="V"):
 
     def __init__(self, J: Any, theta: Any, V: Any, fit_info: dict[str, Any] | None = None) -> None:
         super().__init__(J, theta, fit_info)
-        V = finite_reals(V, "V").reshape(-1)
-        require(V.shape[0] == self.n + 1, f"V needs n + 1 = {self.n + 1} values, got {V.size}")
+        V = finite_reals(V, "V")
+        require(  # [[0, 1, 2]] was flattened
+            V.shape == (self.n + 1,),
+            f"V must be a vector of n + 1 = {self.n + 1} values, got shape {V.shape}",
+        )
         require(bool(np.all(np.isfinite(V))), "V must be finite")
         V.flags.writeable = False
         self.V = V
