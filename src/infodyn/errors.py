@@ -204,7 +204,9 @@ def whole_number(value: typing.Any, name: str, minimum: int = 0, maximum: int = 
     NaN) in ``[minimum, maximum]`` (default: what an int64 holds); else one
     :class:`InputError` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise InputError(f"{name} must be a whole number >= {minimum}, got {shown(value)}")
+        whole = isinstance(value, float | np.floating) and float(value).is_integer()
+        hint = f" (a float: give the int {int(value)})" if whole and value >= minimum else ""
+        raise InputError(f"{name} must be a whole number >= {minimum}, got {shown(value)}{hint}")
     if value > maximum:
         raise InputError(f"{name} must be at most {maximum}, got {shown(value)}")
     return int(value)

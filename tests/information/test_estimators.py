@@ -13,7 +13,7 @@ from scipy.special import digamma, gammaln
 import infodyn.information as I
 from infodyn.errors import InputError
 from infodyn.information import Estimate, UndersampledWarning, entropy, entropy_from_counts
-from infodyn.information.nsb import dirichlet_entropy_moments
+from infodyn.information.nsb import dirichlet_entropy_moments, nsb_entropy
 
 pytestmark = pytest.mark.filterwarnings("ignore::infodyn.information.UndersampledWarning")
 
@@ -285,3 +285,31 @@ def test_probabilities_have_no_sample_size_and_no_undersampling_warning():
     assert np.isnan(e.std) and e.n_samples == 0 and e.n_words == 2
     counts = entropy_from_counts([200, 800])  # counts keep their standard error
     assert float(counts) == pytest.approx(float(e), abs=1e-12) and 0 < counts.std < 0.03
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # dropped as zeros are: -5 and NaN gave an entropy of the other counts
+        (lambda: nsb_entropy([3, -5, 2], 4), "finite non-negative"),
+        (lambda: nsb_entropy([np.nan, 2], 4), "finite non-negative"),
+        (lambda: nsb_entropy([1.5, 2], 4), "whole numbers"),
+        (lambda: nsb_entropy([1, 2], 2.5), "whole number"),  # 2.5 possible words
+        (lambda: nsb_entropy([1, 2], np.inf), "finite"),
+        # K = 2 bins with 3 observed: a negative weight on the empty bins
+        (lambda: dirichlet_entropy_moments([1, 2, 3], 1.0, 2), "below the 3 distinct"),
+        (lambda: dirichlet_entropy_moments([1, 2], -1.0, 4), "beta must be > 0"),  # NaN
+    ],
+)
+def test_the_nsb_helpers_check_their_input(call, message):
+    with pytest.raises(InputError, match=message):
+        call()
+
+
+def test_equal_counts_have_a_standard_error_of_zero_to_rounding():
+    """The delta-method variance sum p (log p + H)^2 is 0 for equal counts; E[log^2 p] - H^2
+    cancelled to 3e-16, and its square root read as 1.8e-8 bits (now about 1e-16)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", I.UndersampledWarning)
+        assert I.entropy_from_counts([1] * 6).std < 1e-14
+    assert I.entropy_from_counts([7] * 1000).std < 1e-14

@@ -16,7 +16,6 @@ word (plug-in and Miller-Madow are then strongly biased), or when NSB sees no co
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
@@ -31,7 +30,7 @@ from infodyn.information._inputs import (
     same_samples,
     unit_name,
 )
-from infodyn.information.nsb import nsb_entropy
+from infodyn.information.nsb import check_alphabet_size, nsb_entropy
 from infodyn.information.words import encode, join
 
 _LN2 = np.log(2.0)
@@ -90,7 +89,9 @@ def _plugin_nats(counts: np.ndarray) -> tuple[float, float, float]:
     p = n / big_n
     logp = np.log(p)
     h = float(-(p * logp).sum())
-    var = max(float((p * logp**2).sum()) - h * h, 0.0) / big_n
+    # Var[log p] about its mean -h in two passes: E[log^2 p] - h^2 cancelled to 3e-16 for equal
+    # counts, whose square root read as a standard error of 1.8e-8 bits (0 exactly)
+    var = float((p * (logp + h) ** 2).sum()) / big_n
     return (h if h > 0.0 else 0.0), float(np.sqrt(var)), big_n  # never -0.0 (max(-0.0, 0.0))
 
 
@@ -135,21 +136,6 @@ def warn_if_undersampled(
 #: the largest alphabet NSB takes: its integral over beta needs K beta, K psi_1 and their sums to
 #: stay finite, and past about 1e300 words the grid's beta values turn subnormal
 MAX_NSB_ALPHABET = 1e300
-
-
-def check_alphabet_size(alphabet_size: Any, n_observed: int) -> float:
-    """An NSB alphabet size as a float: a whole number (it may exceed 2^64, so a float is
-    accepted) at least the number of distinct words observed; else one :class:`InputError`."""
-    if isinstance(alphabet_size, bool) or not isinstance(alphabet_size, int | float | np.number):
-        raise InputError(f"alphabet_size must be a number of possible words, got {alphabet_size!r}")
-    k = float(alphabet_size)
-    if math.isnan(k) or k < 1 or (math.isfinite(k) and k != math.floor(k)):
-        raise InputError(f"alphabet_size must be a whole number >= 1, got {alphabet_size!r}")
-    if k < n_observed:
-        raise InputError(
-            f"alphabet_size={alphabet_size} is below the {n_observed} distinct words observed"
-        )
-    return k
 
 
 def entropy_from_counts(

@@ -17,10 +17,14 @@ so K may be astronomically large (2**64 words of 64 binary units). The 1-D integ
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 from scipy.special import digamma, gammaln, polygamma
 
-from infodyn.errors import InputError
+from infodyn.errors import InputError, require, require_finite_number
+from infodyn.information._inputs import real_array
 
 _LN2 = np.log(2.0)
 
@@ -47,21 +51,45 @@ def _log_rising(a: np.ndarray, n: np.ndarray) -> np.ndarray:
     return out
 
 
+def check_alphabet_size(alphabet_size: Any, n_observed: int) -> float:
+    """An NSB alphabet size as a float: a whole number (it may exceed 2^64, so a float is
+    accepted) at least the number of distinct words observed; else one :class:`InputError`."""
+    if isinstance(alphabet_size, bool) or not isinstance(alphabet_size, int | float | np.number):
+        raise InputError(f"alphabet_size must be a number of possible words, got {alphabet_size!r}")
+    k = float(alphabet_size)
+    if math.isnan(k) or k < 1 or (math.isfinite(k) and k != math.floor(k)):
+        raise InputError(f"alphabet_size must be a whole number >= 1, got {alphabet_size!r}")
+    if k < n_observed:
+        raise InputError(
+            f"alphabet_size={alphabet_size} is below the {n_observed} distinct words observed"
+        )
+    return k
+
+
+def observed_counts(counts: Any, alphabet_size: Any) -> tuple[np.ndarray, float]:
+    """The non-zero ``counts`` (a 1-D array of whole numbers >= 0) and the alphabet size as a
+    float (:func:`check_alphabet_size`): -5 and NaN were dropped as zeros are, 2.5 words and
+    fewer words than observed were taken."""
+    n = real_array(counts, "counts")
+    require(
+        n.ndim == 1 and bool(np.all(np.isfinite(n))) and bool(np.all(n >= 0)),
+        "counts must be a 1-D array of finite non-negative numbers",
+    )
+    require(bool(np.all(n == np.floor(n))), "counts must be whole numbers (counts of samples)")
+    n = n[n > 0]
+    return n, check_alphabet_size(alphabet_size, n.size)
+
+
 def nsb_entropy(counts: np.ndarray, alphabet_size: float) -> tuple[float, float]:
     """NSB posterior mean and standard deviation of the entropy, in bits.
 
     ``counts`` are the observed word counts (zeros are ignored); ``alphabet_size`` is the number
     of possible words K (>= the number of observed words).
     """
-    n = np.asarray(counts, dtype=float)
-    n = n[n > 0]
+    n, k = observed_counts(counts, alphabet_size)
     if n.size == 0:
         raise InputError("NSB needs at least one sample")
-    k = float(alphabet_size)
-    if not np.isfinite(k) or k < n.size:
-        raise InputError(
-            f"alphabet_size={alphabet_size} is smaller than the {n.size} distinct words observed"
-        )
+    require(math.isfinite(k), f"alphabet_size must be finite, got {alphabet_size!r}")
     if k < 2:
         return 0.0, 0.0
     big_n = float(n.sum())
@@ -148,10 +176,9 @@ def dirichlet_entropy_moments(counts: np.ndarray, beta: float, alphabet_size: fl
 
     Exposed for testing the closed forms against Monte Carlo samples of the Dirichlet.
     """
-    n = np.asarray(counts, dtype=float)
-    n = n[n > 0]
+    n, k = observed_counts(counts, alphabet_size)
+    require_finite_number("beta", beta)
+    require(beta > 0, f"beta must be > 0, got {beta!r}")  # -1: NaN with NumPy's warning
     vals, mult = np.unique(n, return_counts=True)
-    h1, h2 = _moments_grouped(
-        np.array([np.log(beta)]), vals, mult, float(n.sum()), float(alphabet_size)
-    )
+    h1, h2 = _moments_grouped(np.array([np.log(beta)]), vals, mult, float(n.sum()), k)
     return float(h1[0]), float(h2[0])
