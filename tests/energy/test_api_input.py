@@ -286,3 +286,9 @@ def test_sizes_beyond_memory_are_refused_before_any_array_is_made():
     assert np.array_equal(
         E.exhaustive_fixed_points(model, max_found=2**40), E.exhaustive_fixed_points(model)
     )
+
+
+def test_a_test_fraction_that_holds_out_no_row_is_refused_before_fitting():
+    X = (np.random.default_rng(1).random((40, 5)) < 0.4).astype(np.uint8)
+    with pytest.raises(InputError, match="test_fraction=0.01 of 40 rows holds out no row"):
+        E.generalisation_curve(X, [30], test_fraction=0.01)

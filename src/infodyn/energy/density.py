@@ -152,6 +152,11 @@ def generalisation_curve(
     )
     idx = make_rng(seed).permutation(X.shape[0])
     k = int(round(test_fraction * X.shape[0]))
+    require(  # 0.01 of 40 rows: found after the first fit, as "X_test needs at least 1"
+        k >= 1,
+        f"test_fraction={test_fraction!r} of {X.shape[0]} rows holds out no row: give a larger "
+        "test_fraction or more rows",
+    )
     test, pool = X[idx[:k]], X[idx[k:]]
     require(  # [] gave an empty curve, 2.5 a subset of 2
         isinstance(sizes, list | tuple | np.ndarray) and len(sizes) > 0,
