@@ -238,3 +238,24 @@ def test_energies_and_synchronous_runs_go_a_block_of_rows_at_a_time(monkeypatch)
     assert np.array_equal(blocks.states, sync.states)
     assert np.array_equal(blocks.period, sync.period) and np.array_equal(blocks.steps, sync.steps)
     assert model.energy(X[:0]).shape == (0,)
+
+
+def test_flip_energies_and_drives_are_checked_and_fixed_points_run_in_blocks(monkeypatch):
+    """(M, n) float64 results of uint8 rows, 32 bytes a bit at the peak, were made unchecked;
+    ``is_fixed_point`` made every row's flip energies at once. It now runs a block of rows at a
+    time, with the same answer."""
+    from infodyn.energy import dynamics
+    from infodyn.memory import MemoryPreflightError
+
+    rng = np.random.default_rng(0)
+    J = np.triu(rng.normal(0, 1, (20, 20)), 1)
+    model = IsingModel(J + J.T, rng.normal(0, 1, 20))
+    X = (rng.random((50_000, 20)) < 0.5).astype(np.uint8)  # 1 MB of rows, 32 MB at the peak
+    whole = np.all(model.flip_energies(X) >= -1e-12, axis=1)
+    monkeypatch.setattr(dynamics, "BLOCK_VALUES", 1000)  # blocks of 50 rows
+    assert np.array_equal(model.is_fixed_point(X), whole)
+    monkeypatch.setenv("INFODYN_MEMORY_LIMIT", "20M")
+    for call in (model.flip_energies, model.drive):
+        with pytest.raises(MemoryPreflightError, match="50,000 rows of 20 units"):
+            call(X)
+    assert model.is_fixed_point(X).shape == (50_000,)  # blocks: no refusal

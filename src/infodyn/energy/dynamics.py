@@ -53,19 +53,44 @@ def drive(model: Any, X: np.ndarray) -> np.ndarray:
     return h
 
 
+def require_rows_memory(X: np.ndarray, what: str) -> None:
+    """Refuse an (M, n) float64 result of binary rows ``X`` that does not fit with its
+    temporaries (:data:`ROW_FLOATS` floats a bit); the rows are uint8, 1 byte a bit, so a batch
+    that fits may not fit as floats."""
+    require_memory(
+        ROW_FLOATS * 8 * X.size,
+        f"{what} of {X.shape[0]:,} rows of {X.shape[1]:,} units (float64, with temporaries)",
+        "pass fewer rows at a time",
+    )
+
+
+#: float64 values a bit of the rows that :func:`flip_energies` holds at its peak: the rows as
+#: floats, the drive, the signs and the result
+ROW_FLOATS = 4
+
+
 def flip_energies(model: Any, X: Any) -> np.ndarray:
-    """``u_i(x) = E(x with bit i flipped) - E(x) = (2 x_i - 1) h_i``, shape (M, n) (M may be 0)."""
+    """``u_i(x) = E(x with bit i flipped) - E(x) = (2 x_i - 1) h_i``, shape (M, n) (M may be 0);
+    checked against the free memory first (:func:`require_rows_memory`)."""
     require_model(model)
     X = as_binary(X, n=model.n, min_rows=0)
+    require_rows_memory(X, "the flip energies")
     return (2.0 * X - 1.0) * drive(model, X)
 
 
 def is_fixed_point(model: Any, X: Any, strict: bool = False) -> np.ndarray:
-    """Boolean (M,): whether each row is a fixed point (strict: every flip raises E); M may be 0."""
+    """Boolean (M,): whether each row is a fixed point (strict: every flip raises E); M may be 0.
+    Rows run a block at a time (:func:`block_rows`): every row's flip energies were made at
+    once, 8 bytes a bit."""
     strict = require_flag("strict", strict)
     require_model(model)
-    u = flip_energies(model, X)
-    return np.all(u > TIE, axis=1) if strict else np.all(u >= -TIE, axis=1)
+    X = as_binary(X, n=model.n, min_rows=0)
+    out = np.empty(X.shape[0], dtype=bool)
+    step = block_rows(model.n)
+    for lo in range(0, X.shape[0], step):
+        u = (2.0 * X[lo : lo + step] - 1.0) * drive(model, X[lo : lo + step])
+        out[lo : lo + step] = np.all(u > TIE, axis=1) if strict else np.all(u >= -TIE, axis=1)
+    return out
 
 
 def _check_order(order: Any) -> None:

@@ -29,6 +29,7 @@ from infodyn.energy.dynamics import (
     fixed_points,
     flip_energies,
     is_fixed_point,
+    require_rows_memory,
 )
 from infodyn.energy.partition import ais_log_partition, all_states, exact_log_partition
 from infodyn.energy.sampling import sample
@@ -111,8 +112,11 @@ class IsingModel:
         return out
 
     def drive(self, X: Any) -> np.ndarray:
-        """``h = X J - theta`` (M, n): h_i > 0 means setting x_i = 1 lowers the energy."""
-        return drive(self, as_binary(X, n=self.n, min_rows=0))
+        """``h = X J - theta`` (M, n): h_i > 0 means setting x_i = 1 lowers the energy (checked
+        against the free memory first)."""
+        X = as_binary(X, n=self.n, min_rows=0)
+        require_rows_memory(X, "the drives")
+        return drive(self, X)
 
     def flip_energies(self, X: Any) -> np.ndarray:
         """``u_i(x) = E(x with bit i flipped) - E(x)`` (M, n)."""
