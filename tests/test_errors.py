@@ -285,7 +285,7 @@ def test_a_masked_array_with_masked_entries_is_refused():
 
 
 def test_a_whole_float_is_told_to_be_an_int():
-    """"bin_steps must be a whole number >= 1, got 2.0" puzzled: 2.0 is a whole number."""
+    """The message "bin_steps must be a whole number >= 1, got 2.0" puzzled: 2.0 is whole."""
     with pytest.raises(InputError, match=r"got 2\.0 \(a float: give the int 2\)$"):
         whole_number(2.0, "bin_steps", minimum=1)
     with pytest.raises(InputError, match=r"got -3\.0$"):  # below the minimum: no such advice
