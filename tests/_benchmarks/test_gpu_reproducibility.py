@@ -55,3 +55,17 @@ def test_a_resume_that_starts_over_is_caught(script, monkeypatch, capsys):
         # does not depend on it: compiling on a CPU is deterministic)
         script.main(["--n-rec", "40", "--k-in", "4", "--pattern", "bernoulli", "--keep-caches"])
     assert "bernoulli pattern, 40 units" in capsys.readouterr().out
+
+
+def test_without_keep_caches_every_run_compiles_afresh(script, monkeypatch):
+    """The default (the GPU check's) clears JAX's caches before each of the four runs; the
+    tests above keep them (counted here with the clearing itself left out: it is JAX's own)."""
+    import jax
+
+    cleared = []
+    monkeypatch.setattr(jax, "clear_caches", lambda: cleared.append(1))
+    assert script.main(["--n-rec", "40", "--k-in", "4", "--pattern", "k_in"]) == 0
+    assert len(cleared) == 4
+    cleared.clear()
+    assert script.main(["--n-rec", "40", "--k-in", "4", "--pattern", "k_in", "--keep-caches"]) == 0
+    assert not cleared

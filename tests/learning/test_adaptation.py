@@ -1,5 +1,7 @@
 """LIF threshold and input-gain homeostasis (the LIF analogue of intrinsic plasticity)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,8 @@ from infodyn.learning.adaptation import (
     count_distribution_kl,
     init_lif_adaptation,
     lif_adaptation_update,
+    max_count,
+    max_entropy_fano,
     window_counts,
 )
 from infodyn.network import LIF, filtered_noise_spikes
@@ -372,17 +376,21 @@ def test_the_max_entropy_fano_target_is_the_truncated_geometric_law():
     def by_hand(m, top):
         n = np.arange(top + 1.0)
 
-        def law(q):
-            p = q**n
+        def law(log_q):
+            p = np.exp(n * log_q - max(0.0, top * log_q))
             return p / p.sum()
 
-        q = brentq(lambda q: law(q) @ n - m, 1e-9, 1e3, xtol=1e-15, rtol=1e-15)
-        p = law(q)
-        return (p @ n**2 - m**2) / m
+        log_q = brentq(lambda t: law(t) @ n - m, -40.0, 40.0, xtol=1e-15, rtol=1e-15)
+        p = law(log_q)
+        return (p @ (n - m) ** 2) / m
 
     for m, top in ((1.2, 4), (0.8, 2), (3.0, 5), (0.5, 1), (2.0, 30)):
         assert max_entropy_fano(m, top) == pytest.approx(by_hand(m, top), rel=1e-9)
     assert max_entropy_fano(0.2, 20) == 1.2  # the old target where nothing caps the count
+    assert max_entropy_fano(500.0, 1000) == pytest.approx(1002 / 6, rel=1e-9)  # q = 1: uniform
+    for m, top in ((3.9999, 4), (99.9, 100)):  # near the top: the mirrored law's variance
+        assert max_entropy_fano(m, top) == pytest.approx(by_hand(m, top), rel=1e-9)
+    assert max_entropy_fano(10**9 - 0.25, 10**9) == pytest.approx(0.25 * 1.25 / 10**9)
     assert max_entropy_fano(0.0, 4) == 1.0 and max_entropy_fano(4.0, 4) == 0.0
     assert (max_count(20, 0), max_count(20, 4), max_count(20, 10), max_count(21, 4)) == (
         20,
@@ -416,3 +424,57 @@ def test_a_gain_is_not_raised_against_a_pinned_threshold():
     z_high = np.zeros((400, 1))
     z_high[::16, 0] = 1  # 62.5 Hz for 50: the threshold would rise, but it is at its bound
     assert lif_adaptation_update(pinned, z_high, 1.0, cfg)["gain"][0] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # a raw ZeroDivisionError, 2.7 read as 2, -10 spikes a window, NaN read as 0
+        (lambda: _update_with_n_ref(-1), "n_ref must be a whole number >= 0"),
+        (lambda: _update_with_n_ref(2.7), "n_ref must be a whole number >= 0"),
+        (lambda: max_count(20, -3), "n_ref must be a whole number >= 0"),
+        (lambda: max_entropy_fano(np.nan, 4), "mean must be a finite number"),
+        (lambda: max_entropy_fano(1.0, None), "top must be a whole number"),
+        (lambda: max_entropy_fano(5.0, 4), "exceeds the most a window holds"),
+        (lambda: max_entropy_fano(5e8, 10**9), "not solved beyond 100,000"),  # 7.5 GiB tried
+        # 500 Hz with n_ref = 4 at dt = 1 ms: 10 spikes a window of at most 4 (F* = 0, log 0)
+        (lambda: _update_with_n_ref(4, rate=500.0), r"every n_ref \+ 1 = 5 steps.*200 Hz"),
+    ],
+)
+def test_the_refractory_cap_inputs_are_checked(call, message):
+    with pytest.raises(InputError, match=message):
+        call()
+
+
+def _update_with_n_ref(n_ref, rate=10.0):
+    z = np.zeros((100, 3))
+    return lif_adaptation_update(
+        init_lif_adaptation(3), z, 1.0, LIFAdaptationConfig(target_rate_hz=rate), n_ref=n_ref
+    )
+
+
+def test_a_target_at_the_refractory_cap_leaves_the_gain_alone():
+    """200 Hz with n_ref = 4: every window full, F* = 0, no spread to shape. log(0) warned every
+    update and drove the gain down by max_step each time."""
+    z = np.zeros((400, 2))
+    z[::5] = 1  # 200 Hz: at the cap
+    cfg = LIFAdaptationConfig(target_rate_hz=200.0, smoothing=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = lif_adaptation_update(init_lif_adaptation(2), z, 1.0, cfg, n_ref=4)
+    assert np.array_equal(new["gain"], np.ones(2))
+
+
+def test_a_gain_is_not_lowered_against_a_threshold_pinned_at_its_lower_bound():
+    """Counts too variable (F > F*) lower the gain, and the rate with it; with the threshold at
+    its lower bound nothing could bring the rate back up."""
+    z = np.zeros((400, 1))
+    z[:60, 0] = 1  # three full windows of 20 steps, then none: 150 Hz, F = 17.9 >> F* = 3
+    cfg = LIFAdaptationConfig(target_rate_hz=100.0, smoothing=1.0)
+    assert lif_adaptation_update(init_lif_adaptation(1), z, 1.0, cfg)["gain"][0] < 1.0
+    pinned = {**init_lif_adaptation(1), "theta": np.array([cfg.theta_range[0]])}
+    z_at = np.zeros((400, 1))
+    z_at[:40, 0] = 1  # two full windows: 100 Hz, at the target (no threshold step), F = 18.9
+    new = lif_adaptation_update(pinned, z_at, 1.0, cfg)
+    assert new["theta"][0] == cfg.theta_range[0]  # still pinned
+    assert new["gain"][0] == 1.0

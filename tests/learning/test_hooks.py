@@ -113,10 +113,12 @@ def test_trainer_stops_when_a_hook_asks():
     assert len(hist) == 4 and tr.state.stop  # 1 improvement, then 3 iterations without
 
 
-def test_lif_adaptation_hook_matches_a_hand_written_loop():
+@pytest.mark.parametrize("n_ref", [0, 4])
+def test_lif_adaptation_hook_matches_a_hand_written_loop(n_ref):
     """Gradients on the adapted network, w_in pulled back by the gains, state updated every
-    2nd iteration from the spikes of the adapted network: the same as written out by hand."""
-    net = idn.network.LIF(**NET)
+    2nd iteration from the spikes of the adapted network: the same as written out by hand
+    (with the network's refractory period, which caps a window's count: the gain's target)."""
+    net = idn.network.LIF(**{**NET, "n_ref": n_ref})
     cfg = LIFAdaptationConfig(target_rate_hz=10.0, window_ms=10.0)
     loss = UnitRateTarget(r0_hz=5.0, weight=1e-2)
     opts = TrainOptions(optimizer="sgd", lr=1e-2, precision="float64", clip_norm=None)
@@ -137,7 +139,7 @@ def test_lif_adaptation_hook_matches_a_hand_written_loop():
         g["w_in"] = g["w_in"][:-1] * st["gain"][None, :]
         if it % 2 == 0:
             z = net_a.simulate(p_a, adapted_input(x, net), engine="jax", precision="float64").z
-            st = lif_adaptation_update(st, z, net.dt, cfg)
+            st = lif_adaptation_update(st, z, net.dt, cfg, n_ref=n_ref)
         upd, ost = opt.update(g, ost, p)
         p = {k: np.asarray(v) for k, v in net.constrain(optax.apply_updates(p, upd)).items()}
     for k in p:
@@ -145,7 +147,9 @@ def test_lif_adaptation_hook_matches_a_hand_written_loop():
     (hook_state,) = tr.state.hook_states
     assert int(hook_state["n_updates"]) == 2
     np.testing.assert_allclose(hook_state["theta"], st["theta"], rtol=1e-12)
+    np.testing.assert_allclose(hook_state["gain"], st["gain"], rtol=1e-12)
     assert not np.allclose(st["theta"], 1.0)  # the adaptation did move
+    assert not np.allclose(st["gain"], 1.0)
 
 
 def test_lif_adaptation_hook_on_a_sparse_w_in_trains_as_its_dense_twin():

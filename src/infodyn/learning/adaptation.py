@@ -27,8 +27,8 @@ run adapted networks unchanged. :func:`lif_adaptation_update` is a pure function
   ``0..N`` (:func:`max_entropy_fano`): ``1 + m*`` can lie beyond any count's reach there (a
   count's variance is at most ``m* (N - m*)``), and the gain rose to its bound chasing it.
 
-With two parameters per unit the rule matches two moments of the geometric law (as intrinsic
-plasticity's two parameters match two conditions of the exponential; Triesch 2005);
+With two parameters per unit the rule matches two moments of the maximum-entropy law (as
+intrinsic plasticity's two parameters match two conditions of the exponential; Triesch 2005);
 :func:`count_distribution_kl` reports how close the whole count distribution came.
 
 The rate-unit tools, intrinsic plasticity (Triesch 2005) and histogram matching (Pereira &
@@ -79,6 +79,7 @@ __all__ = [
     "count_distribution_kl",
     "init_lif_adaptation",
     "lif_adaptation_update",
+    "count_fano_target",
     "max_count",
     "max_entropy_fano",
     "threshold_bias",
@@ -313,8 +314,9 @@ def lif_adaptation_update(
     Running count moments: ``m <- (1-s) m + s mean(c)``, ``v <- (1-s) v + s var(c)`` over
     windows of ``cfg.window_ms`` (the unbiased variance, ddof 1; a chunk of one window leaves v
     as it was). Then (module docstring) ``theta += eta_theta (m - m*)/m*`` and,
-    for ``rule="max_entropy"``, ``log g += eta_gain/2 log(F*/F)`` with ``F = v/m`` and
-    ``F* = 1 + m*`` (geometric law), only while the rate is within reach of the target
+    for ``rule="max_entropy"``, ``log g += eta_gain/2 log(F*/F)`` with ``F = v/m`` and ``F*``
+    the maximum-entropy law's (``1 + m*``, the geometric law's, where a window's cap takes
+    little of it), only while the rate is within reach of the target
     (``eta_theta |log(m/m*)| < max_step``: m between 0.43 and 2.3 m* at the defaults) and while
     the threshold is not pinned at the bound the gain step pushes against. ``F*`` is that of the
     law on ``0..N``, ``N`` = :func:`max_count` of a window under ``n_ref`` (the network's
@@ -327,10 +329,12 @@ def lif_adaptation_update(
     require(isinstance(cfg, LIFAdaptationConfig), f"cfg must be a LIFAdaptationConfig, got {cfg!r}")
     require_finite_number("dt", dt)
     require(dt > 0, f"dt must be a positive step in ms, got {dt}")  # 0: ZeroDivisionError
+    n_ref = whole_number(n_ref, "n_ref")  # -1 was a ZeroDivisionError, 2.7 read as 2
+    top_hz = 1000.0 / (dt * (n_ref + 1))
     require(  # 2000 Hz at dt = 1 ms: a target no unit reaches, its threshold driven down
-        cfg.target_rate_hz <= 1000.0 / dt,
-        f"target_rate_hz={cfg.target_rate_hz:g} exceeds one spike a step at dt={dt:g} ms "
-        f"({1000.0 / dt:g} Hz)",
+        cfg.target_rate_hz <= top_hz,
+        f"target_rate_hz={cfg.target_rate_hz:g} exceeds one spike every n_ref + 1 = "
+        f"{n_ref + 1} steps at dt={dt:g} ms ({top_hz:g} Hz)",
     )
     w = max(1, int(round(cfg.window_ms / dt)))
     counts = window_counts(z, w)
@@ -354,7 +358,6 @@ def lif_adaptation_update(
     else:
         v = v_old
     target = cfg.target_rate_hz * w * dt / 1000.0
-    fano_target = max_entropy_fano(target, max_count(w, n_ref))
     # the Fano factor's floor: no spike in any window counts as half a spike over the chunk,
     # or half the target if that is less
     floor = min(0.5 / counts.shape[0], 0.5 * target)
@@ -364,8 +367,10 @@ def lif_adaptation_update(
     theta = np.asarray(state["theta"]) + np.clip(d_theta, -cfg.max_step, cfg.max_step)
     gain = np.asarray(state["gain"])
     if cfg.rule == "max_entropy":
+        fano_target = count_fano_target(target, w, n_ref)
         fano = np.maximum(v, floor) / np.maximum(m, floor)
-        d_gain = 0.5 * cfg.eta_gain * np.log(fano_target / fano)
+        # a target at the cap (F* = 0: every window full) leaves no spread to shape
+        d_gain = 0.5 * cfg.eta_gain * np.log(max(fano_target, 1e-300) / fano)
         # a silent unit says nothing about its spread, nor one whose rate is still far off (its
         # threshold step clipped): a saturated unit fires regularly, its low Fano factor raised
         # the gain faster than the threshold could follow, up to the clip bounds (3 of 100 units
@@ -373,7 +378,7 @@ def lif_adaptation_update(
         # "within reach": |eta_theta log(m/m*)| < max_step, the band of the log rule (the
         # relative error never falls below -1, so its clip no longer marks a rate far below)
         reach = cfg.eta_theta * np.abs(np.log(np.maximum(m, floor) / target)) < cfg.max_step
-        live = (m > floor) & reach & ~np.isnan(v)
+        live = (m > floor) & reach & ~np.isnan(v) & (fano_target > 0)
         # nor one whose threshold is pinned at a bound: a gain raised against the top one (or
         # lowered against the bottom) moves the rate where no threshold can bring it back (a
         # cap of 2 spikes a window, n_ref = 10: gains at their bound, 48 Hz for 40)
@@ -392,8 +397,16 @@ def lif_adaptation_update(
 
 def max_count(window_steps: int, n_ref: int = 0) -> int:
     """The most spikes a window of ``window_steps`` steps can hold: one every ``n_ref + 1``
-    steps, ``ceil(window_steps / (n_ref + 1))``."""
-    return -(-int(window_steps) // (int(n_ref) + 1))
+    steps (a unit is silent for ``n_ref`` steps after a spike), ``ceil(window_steps /
+    (n_ref + 1))``."""
+    window_steps = whole_number(window_steps, "window_steps", minimum=1)
+    n_ref = whole_number(n_ref, "n_ref")  # -1 was a ZeroDivisionError, 2.7 read as 2
+    return -(-window_steps // (n_ref + 1))
+
+
+#: the largest window count :func:`max_entropy_fano` solves for (its arrays hold top + 1
+#: values, 64 times: 10^9 tried 7.5 GiB)
+MAX_TOP = 10**5
 
 
 def max_entropy_fano(mean: float, top: int) -> float:
@@ -403,12 +416,26 @@ def max_entropy_fano(mean: float, top: int) -> float:
     Unbounded (``top`` large against the mean) it is the geometric law, ``F = 1 + mean``; a
     window that a refractory period caps at a few spikes lowers it (1.2 spikes a window of at
     most 4: F = 1.33, where ``1 + mean`` = 2.2 is out of any count's reach, whose variance is at
-    most ``mean (top - mean)``)."""
-    if mean <= 0 or mean >= top:
-        return 1.0 if mean <= 0 else 0.0
-    q = mean / (1.0 + mean)  # the geometric law's, where the cap takes no mass from it: the
-    if (top + 1) * np.log(q) < np.log(1e-13 / (top + 1) ** 2):  # mass above top moves F by
-        return 1.0 + mean  # about top^2 q^(top + 1), below the solve's own rounding (1e-13)
+    most ``mean (top - mean)``). A mean of 0 gives 1 (Poisson's, by convention) and a mean at
+    ``top`` gives 0 (every window holds ``top`` spikes)."""
+    require(  # NaN gave 1.0, inf a log(0) warning
+        is_finite_number(mean) and mean >= 0, f"mean must be a finite number >= 0, got {mean!r}"
+    )
+    top = whole_number(top, "top", minimum=1)
+    require(mean <= top, f"mean {mean:g} exceeds the most a window holds, {top}")
+    if mean == 0 or mean == top:
+        return 1.0 if mean == 0 else 0.0
+    # the geometric law's, exact to 1e-12 where the cap takes little of it: the law's F differs
+    # from 1 + mean by about (top + 1)^2 q^top (10 Hz in 20-ms windows); mirrored (n -> top - n,
+    # q -> 1/q, the same variance) for a mean near the top
+    for near in (mean, top - mean):
+        if 2 * np.log(top + 1.0) + top * np.log(near / (1.0 + near)) < np.log(1e-12):
+            return near * (1.0 + near) / mean
+    require(
+        top <= MAX_TOP,
+        f"the count law of windows of up to {top:,} spikes at a mean of {mean:g} is not solved "
+        f"beyond {MAX_TOP:,}: use shorter windows (window_ms)",
+    )
     n = np.arange(top + 1, dtype=np.float64)
 
     def moments(log_q: float) -> tuple[float, float]:
@@ -418,8 +445,8 @@ def max_entropy_fano(mean: float, top: int) -> float:
         mu = float(p @ n)
         return mu, float(p @ (n - mu) ** 2)
 
-    lo, hi = -60.0, 60.0
-    for _ in range(200):  # the bracket halves: 2^-200 of 120 is far below rounding
+    lo, hi = -60.0, 60.0  # q from e^-60 (the early return takes smaller means) to e^60
+    for _ in range(64):  # the bracket halves: 120 / 2^64 = 7e-18 in log q
         mid = 0.5 * (lo + hi)
         if moments(mid)[0] < mean:
             lo = mid
@@ -429,9 +456,18 @@ def max_entropy_fano(mean: float, top: int) -> float:
     return var / mu
 
 
+def count_fano_target(target: float, window_steps: int, n_ref: int) -> float:
+    """``F*`` of a target of ``target`` spikes a window of ``window_steps`` steps under a
+    refractory period of ``n_ref`` steps (:func:`max_entropy_fano` on ``0..``:func:`max_count`;
+    a target at the cap, which rounding can put a hair above it, is the cap)."""
+    top = max_count(window_steps, n_ref)
+    return max_entropy_fano(min(target, top), top)
+
+
 def count_distribution_kl(counts: Any, mean: float | None = None) -> np.ndarray:
     """KL divergence (bits) of each unit's count histogram from the geometric law of the same
-    (or the given) mean: the maximum-entropy count distribution at that mean.
+    (or the given) mean: the maximum-entropy law of an unbounded count at that mean (a window
+    that a refractory period caps has the truncated one, :func:`max_entropy_fano`).
 
     counts: (n_windows, n_units) integer counts. ``D = sum_n p(n) log2(p(n) / P_geo(n))``.
     """
@@ -503,5 +539,5 @@ def adapt_lif(
         live = m > 0
         var = counts.var(axis=0, ddof=1) if counts.shape[0] > 1 else np.full(m.shape, np.nan)
         fanos.append(float(np.mean(var[live] / m[live])) if live.any() else 0.0)  # the rule's F
-    fano_target = max_entropy_fano(target, max_count(w, net.n_ref))
+    fano_target = count_fano_target(target, w, net.n_ref)
     return LIFAdaptationResult(state=state, rate_hz=rates, fano=fanos, fano_target=fano_target)
