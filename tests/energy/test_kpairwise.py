@@ -68,7 +68,7 @@ def test_log_partition_sampling_memories_and_thermo():
     ais = m.log_partition("ais", n_chains=300, n_betas=1000, seed=0)
     assert abs(ais - m.log_partition("exact")) < 0.05
     p = m.probabilities()
-    pk = np.bincount(S.sum(1), weights=p, minlength=13)
+    pk = np.bincount(S.sum(1).astype(int), weights=p, minlength=13)
     X = m.sample(20000, seed=0)
     assert 0.5 * np.abs(count_distribution(X) - pk).sum() < 0.02
     # exhaustive fixed points against the definition (no single flip lowers E)
@@ -111,10 +111,14 @@ def test_planted_recovery(method):
     assert np.max(np.abs(a.V[seen] - b.V[seen])) < 0.1
     # the pairwise model misses P(K); the K-pairwise model does not
     pw = fit(X, method=method)
-    p_true = np.bincount(all_states(n).sum(1), weights=m.probabilities(), minlength=n + 1)
+    p_true = np.bincount(
+        all_states(n).sum(1).astype(int), weights=m.probabilities(), minlength=n + 1
+    )
 
     def tv(model):
-        q = np.bincount(all_states(n).sum(1), weights=model.probabilities(), minlength=n + 1)
+        q = np.bincount(
+            all_states(n).sum(1).astype(int), weights=model.probabilities(), minlength=n + 1
+        )
         return 0.5 * np.abs(q - p_true).sum()
 
     assert tv(f) < 0.01 < tv(pw)

@@ -234,7 +234,7 @@ def _ml_data(n=6, seed=0):
 
 def _probs_k(model):
     S = all_states(model.n)
-    return np.bincount(S.sum(1), weights=model.probabilities(), minlength=model.n + 1)
+    return np.bincount(S.sum(1).astype(int), weights=model.probabilities(), minlength=model.n + 1)
 
 
 def test_step_damps_the_update_in_v():
@@ -262,7 +262,7 @@ def test_tv_diagnostic_is_the_total_variation():
     start, X = _ml_data()
     n = start.n
     out = refine_potential(start, X, method="exact", iterations=1, tol=0.0)
-    pk = np.bincount(X.sum(1), minlength=n + 1) / X.shape[0]
+    pk = np.bincount(X.sum(1).astype(int), minlength=n + 1) / X.shape[0]
     tv = out.fit_info["refine_potential"]["tv"]
     assert tv[0] == pytest.approx(0.5 * np.abs(_probs_k(start) - pk).sum(), rel=1e-9)
     assert tv[1] == pytest.approx(0.5 * np.abs(_probs_k(out) - pk).sum(), rel=1e-6, abs=1e-12)

@@ -14,6 +14,7 @@ import time
 import warnings
 from typing import Any
 
+import jax
 import numpy as np
 from scipy.optimize import OptimizeResult, minimize
 from threadpoolctl import threadpool_limits
@@ -50,11 +51,6 @@ from infodyn.errors import (
     require_flag,
 )
 from infodyn.memory import fits_in_memory, require_memory
-
-try:  # JAX >= 0.8 (jax.experimental's, which older JAX has, is gone from it)
-    from jax import enable_x64
-except ImportError:  # JAX 0.4.30-0.7: pyproject's lower bound is 0.4.30
-    from jax.experimental import enable_x64
 
 
 def unique_patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -294,7 +290,7 @@ def fit(
     m = n * (n - 1) // 2
     bounds = [(0.0, None)] * (2 * m) + [(None, None)] * (n + n_v) if split else None
 
-    with enable_x64(precision == "float64"):
+    with jax.enable_x64(precision == "float64"):  # JAX >= 0.8 (pyproject's floor)
         dtype = np.float64 if precision == "float64" else np.float32
         if kp:
             vgk, value = make_k_objective(method, n, split, free)
