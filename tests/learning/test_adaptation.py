@@ -438,7 +438,7 @@ def test_a_gain_is_not_raised_against_a_pinned_threshold():
         (lambda: max_entropy_fano(5.0, 4), "exceeds the most a window holds"),
         (lambda: max_entropy_fano(5e8, 10**9), "not solved beyond 100,000"),  # 7.5 GiB tried
         # 500 Hz with n_ref = 4 at dt = 1 ms: 10 spikes a window of at most 4 (F* = 0, log 0)
-        (lambda: _update_with_n_ref(4, rate=500.0), r"every n_ref \+ 1 = 5 steps.*200 Hz"),
+        (lambda: _update_with_n_ref(4, rate=500.0), r"every n_ref \+ 1 = 5 step\(s\).*200 Hz"),
     ],
 )
 def test_the_refractory_cap_inputs_are_checked(call, message):
@@ -478,3 +478,16 @@ def test_a_gain_is_not_lowered_against_a_threshold_pinned_at_its_lower_bound():
     new = lif_adaptation_update(pinned, z_at, 1.0, cfg)
     assert new["theta"][0] == cfg.theta_range[0]  # still pinned
     assert new["gain"][0] == 1.0
+
+
+def test_a_target_a_rounding_below_the_cap_is_the_cap():
+    """dt = 0.15 ms, n_ref = 4, 15-ms windows: 1333.3 Hz is one spike every 5 steps, but
+    rate * window * dt came out as 19.999999999999996 for a cap of 20: F* = 1.8e-16, not 0, and
+    every update drove the gain down by max_step (0.472 after three)."""
+    z = np.zeros((1000, 2))
+    z[::5] = 1
+    cfg = LIFAdaptationConfig(target_rate_hz=1000 / (0.15 * 5), window_ms=15.0, smoothing=1.0)
+    state = init_lif_adaptation(2)
+    for _ in range(3):
+        state = lif_adaptation_update(state, z, 0.15, cfg, n_ref=4)
+    assert np.array_equal(state["gain"], np.ones(2))

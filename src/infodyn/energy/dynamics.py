@@ -64,8 +64,9 @@ def require_rows_memory(X: np.ndarray, what: str) -> None:
     )
 
 
-#: float64 values a bit of the rows that :func:`flip_energies` holds at its peak: the rows as
-#: floats, the drive, the signs and the result
+#: float64 values a bit of the rows counted for a result: measured peaks (tracemalloc) 3 for a
+#: pairwise model's flip energies, 2 for its drives, 5 for a K-pairwise model's flip energies
+#: (its int64 count temporaries); 4 is between them
 ROW_FLOATS = 4
 
 

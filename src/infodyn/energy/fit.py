@@ -290,7 +290,7 @@ def fit(
     m = n * (n - 1) // 2
     bounds = [(0.0, None)] * (2 * m) + [(None, None)] * (n + n_v) if split else None
 
-    with jax.enable_x64(precision == "float64"):  # JAX >= 0.8 (pyproject's floor)
+    with jax.enable_x64(precision == "float64"):  # JAX >= 0.8 (pyproject's floor: 0.10)
         dtype = np.float64 if precision == "float64" else np.float32
         if kp:
             vgk, value = make_k_objective(method, n, split, free)

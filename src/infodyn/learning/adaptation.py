@@ -102,7 +102,8 @@ class LIFAdaptationConfig:
 
     ``target_rate_hz``: target mean rate; ``window_ms``: count window defining the "rate" whose
     distribution is shaped; ``rule``: "rate" (threshold only: homeostasis of the mean) or
-    "max_entropy" (threshold and gain: geometric count distribution at the target mean);
+    "max_entropy" (threshold and gain: the maximum-entropy count distribution at the target
+    mean, geometric or, where a refractory period caps a window, truncated geometric);
     ``eta_theta``: step on theta per unit of relative rate error; ``eta_gain``: step on log g;
     ``smoothing``: weight of the newest chunk in the running count moments (1 = newest only);
     ``max_step``: largest change of theta or log g in one update (stability guard);
@@ -334,7 +335,7 @@ def lif_adaptation_update(
     require(  # 2000 Hz at dt = 1 ms: a target no unit reaches, its threshold driven down
         cfg.target_rate_hz <= top_hz,
         f"target_rate_hz={cfg.target_rate_hz:g} exceeds one spike every n_ref + 1 = "
-        f"{n_ref + 1} steps at dt={dt:g} ms ({top_hz:g} Hz)",
+        f"{n_ref + 1} step(s) at dt={dt:g} ms ({top_hz:g} Hz)",
     )
     w = max(1, int(round(cfg.window_ms / dt)))
     counts = window_counts(z, w)
@@ -459,9 +460,10 @@ def max_entropy_fano(mean: float, top: int) -> float:
 def count_fano_target(target: float, window_steps: int, n_ref: int) -> float:
     """``F*`` of a target of ``target`` spikes a window of ``window_steps`` steps under a
     refractory period of ``n_ref`` steps (:func:`max_entropy_fano` on ``0..``:func:`max_count`;
-    a target at the cap, which rounding can put a hair above it, is the cap)."""
+    a target within 1e-9 of the cap, where rounding of ``rate * window * dt`` puts one at it, is
+    the cap: 19.999999999999996 for 20 gave F* = 1.8e-16, and the gain was driven down)."""
     top = max_count(window_steps, n_ref)
-    return max_entropy_fano(min(target, top), top)
+    return max_entropy_fano(top if target > top * (1.0 - 1e-9) else target, top)
 
 
 def count_distribution_kl(counts: Any, mean: float | None = None) -> np.ndarray:
@@ -496,7 +498,8 @@ def count_distribution_kl(counts: Any, mean: float | None = None) -> np.ndarray:
 @dataclass
 class LIFAdaptationResult:
     """Result of :func:`adapt_lif`: final state and per-update history of the mean rate (Hz),
-    the mean Fano factor of window counts over active units, and its geometric target."""
+    the mean Fano factor of window counts over active units, and its target (the maximum-entropy
+    law's, :func:`count_fano_target`)."""
 
     state: dict[str, np.ndarray]
     rate_hz: list[float]
