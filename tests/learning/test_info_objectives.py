@@ -378,5 +378,5 @@ def test_small_helpers_refuse_what_they_misread():
     state = dict(init_lif_adaptation(3), gain=np.ones(2))  # a raw broadcast error
     with pytest.raises(InputError, match="one value per unit each, got shapes"):
         lif_adaptation_update(state, z[0], 1.0, LIFAdaptationConfig())
-    with pytest.raises(InputError, match="exceeds one spike every n_ref"):
+    with pytest.raises(InputError, match="n_ref=0 steps of 1 ms allows at most 1000 Hz"):
         lif_adaptation_update(init_lif_adaptation(3), z[0], 1.0, LIFAdaptationConfig(2000.0))

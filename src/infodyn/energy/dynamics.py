@@ -76,6 +76,11 @@ def flip_energies(model: Any, X: Any) -> np.ndarray:
     require_model(model)
     X = as_binary(X, n=model.n, min_rows=0)
     require_rows_memory(X, "the flip energies")
+    return _flip_energies(model, X)
+
+
+def _flip_energies(model: Any, X: np.ndarray) -> np.ndarray:
+    """:func:`flip_energies` of checked binary rows, with no memory check (callers block)."""
     return (2.0 * X - 1.0) * drive(model, X)
 
 
@@ -89,7 +94,7 @@ def is_fixed_point(model: Any, X: Any, strict: bool = False) -> np.ndarray:
     out = np.empty(X.shape[0], dtype=bool)
     step = block_rows(model.n)
     for lo in range(0, X.shape[0], step):
-        u = (2.0 * X[lo : lo + step] - 1.0) * drive(model, X[lo : lo + step])
+        u = _flip_energies(model, X[lo : lo + step])
         out[lo : lo + step] = np.all(u > TIE, axis=1) if strict else np.all(u >= -TIE, axis=1)
     return out
 

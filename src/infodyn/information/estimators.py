@@ -26,11 +26,10 @@ from infodyn.information._inputs import (
     as_symbols,
     check_estimator,
     log_factor,
-    real_array,
     same_samples,
     unit_name,
 )
-from infodyn.information.nsb import check_alphabet_size, nsb_entropy
+from infodyn.information.nsb import check_alphabet_size, nonnegative_counts, nsb_entropy
 from infodyn.information.words import encode, join
 
 _LN2 = np.log(2.0)
@@ -155,9 +154,7 @@ def entropy_from_counts(
     warn = require_flag("warn", warn)
     check_estimator(estimator)
     f = log_factor(base)
-    c = real_array(counts, "counts")
-    if c.ndim != 1 or c.size == 0 or not np.all(np.isfinite(c)) or np.any(c < 0):
-        raise InputError("counts must be a non-empty 1-D array of finite non-negative numbers")
+    c = nonnegative_counts(counts)
     weights = bool(np.any(c != np.floor(c)))  # probabilities: no number of samples
     if estimator != "plugin" and weights:  # probabilities gave 2.94 bits
         raise InputError(

@@ -66,15 +66,22 @@ def check_alphabet_size(alphabet_size: Any, n_observed: int) -> float:
     return k
 
 
+def nonnegative_counts(counts: Any) -> np.ndarray:
+    """``counts`` as a float array once checked: 1-D, non-empty, finite and non-negative (whole
+    numbers or weights), else one :class:`InputError`."""
+    c = real_array(counts, "counts")
+    require(
+        c.ndim == 1 and c.size > 0 and bool(np.all(np.isfinite(c))) and bool(np.all(c >= 0)),
+        "counts must be a non-empty 1-D array of finite non-negative numbers",
+    )
+    return c
+
+
 def observed_counts(counts: Any, alphabet_size: Any) -> tuple[np.ndarray, float]:
     """The non-zero ``counts`` (a 1-D array of whole numbers >= 0) and the alphabet size as a
     float (:func:`check_alphabet_size`): -5 and NaN were dropped as zeros are, 2.5 words and
     fewer words than observed were taken."""
-    n = real_array(counts, "counts")
-    require(
-        n.ndim == 1 and bool(np.all(np.isfinite(n))) and bool(np.all(n >= 0)),
-        "counts must be a 1-D array of finite non-negative numbers",
-    )
+    n = nonnegative_counts(counts)
     require(bool(np.all(n == np.floor(n))), "counts must be whole numbers (counts of samples)")
     n = n[n > 0]
     return n, check_alphabet_size(alphabet_size, n.size)

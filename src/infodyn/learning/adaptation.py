@@ -162,12 +162,19 @@ def require_reachable_target(net: Any, cfg: LIFAdaptationConfig) -> None:
     """Refuse a target rate that ``net``'s refractory period puts out of reach: at most one
     spike every ``n_ref + 1`` steps, ``1000 / (dt (n_ref + 1))`` Hz (150 Hz with ``n_ref = 10``
     at dt = 1 ms drove every threshold to its lower bound unsaid; the rate stayed at 81 Hz)."""
-    n_ref = int(getattr(net, "n_ref", 0) or 0)
-    top = 1000.0 / (net.dt * (n_ref + 1))
+    _require_rate_within_refractory_cap(
+        cfg.target_rate_hz, net.dt, int(getattr(net, "n_ref", 0) or 0)
+    )
+
+
+def _require_rate_within_refractory_cap(target_hz: float, dt: float, n_ref: int) -> None:
+    """One spike every ``n_ref + 1`` steps of ``dt`` ms is the most a unit can fire:
+    ``1000 / (dt (n_ref + 1))`` Hz; a target above it drives every threshold down in vain."""
+    top = 1000.0 / (dt * (n_ref + 1))
     require(
-        cfg.target_rate_hz <= top,
-        f"target_rate_hz={cfg.target_rate_hz:g} is out of reach: the network's refractory "
-        f"period (n_ref={n_ref} steps of {net.dt:g} ms) allows at most {top:.4g} Hz",
+        target_hz <= top,
+        f"target_rate_hz={target_hz:g} is out of reach: a refractory period of "
+        f"n_ref={n_ref} steps of {dt:g} ms allows at most {top:.4g} Hz",
     )
 
 
@@ -331,12 +338,8 @@ def lif_adaptation_update(
     require_finite_number("dt", dt)
     require(dt > 0, f"dt must be a positive step in ms, got {dt}")  # 0: ZeroDivisionError
     n_ref = whole_number(n_ref, "n_ref")  # -1 was a ZeroDivisionError, 2.7 read as 2
-    top_hz = 1000.0 / (dt * (n_ref + 1))
-    require(  # 2000 Hz at dt = 1 ms: a target no unit reaches, its threshold driven down
-        cfg.target_rate_hz <= top_hz,
-        f"target_rate_hz={cfg.target_rate_hz:g} exceeds one spike every n_ref + 1 = "
-        f"{n_ref + 1} step(s) at dt={dt:g} ms ({top_hz:g} Hz)",
-    )
+    # 2000 Hz at dt = 1 ms: a target no unit reaches, its threshold driven down
+    _require_rate_within_refractory_cap(cfg.target_rate_hz, dt, n_ref)
     w = max(1, int(round(cfg.window_ms / dt)))
     counts = window_counts(z, w)
     require(  # none: a ZeroDivisionError in the floor below
