@@ -144,6 +144,12 @@ def _gw():
         # fractions and text were cut or taken: kmax 1.5 ran as 1, a seed of -1 was accepted
         (lambda C: C.galton_watson_avalanches(1.5), "n must be a whole number"),
         (lambda C: C.galton_watson_avalanches(50, seed=-1), "seed must be a whole number"),
+        # Numba keeps a seed's low 32 bits: seeds 5 and 2^32 + 5 ran the same process
+        (
+            lambda C: C.galton_watson_avalanches(5, seed=2**32 + 5),
+            "seed must be at most 4294967295",
+        ),
+        (lambda C: C.simulate_branching_process(0.9, 0.5, 9, seed=2**32), "seed must be at most"),
         (lambda C: C.galton_watson_avalanches(50, max_size="2"), "max_size must be a whole"),
         (lambda C: C.fit_power_law(_gw().sizes, bootstrap=1.5), "bootstrap must be a whole"),
         (lambda C: C.fit_power_law(_gw().sizes, min_tail=True), "min_tail must be a whole"),

@@ -70,7 +70,10 @@ _KP = KPairwiseModel(np.zeros((5, 5)), np.zeros(5), [0, 0, 0, 50, 100, 150.0])
         (lambda: E.zipf_slope(_X, rank_range=None), "rank_range must be two whole numbers"),
         (lambda: KPairwiseModel.from_pairwise("a"), "model"),  # an AttributeError
         (lambda: E.denoising_rows("a", None, _X[:2], [1], 0), "model must be an energy model"),
-        (lambda: E.glauber(IsingModel(_J, _TH), _X[:2], seed=10**30), "seed must be a non"),
+        (
+            lambda: E.glauber(IsingModel(_J, _TH), _X[:2], seed=10**30),
+            r"seed must be a whole number in \[0, 2\^32\)",
+        ),
         (lambda: E.binary_words(_ST, bin_ms="3"), "bin_ms must be a positive number"),  # 3 ms
         (lambda: E.all_states(True), "n must be a whole number"),  # one unit
         (lambda: E.random_patterns(5, 4, p="0.5"), "p must be in"),

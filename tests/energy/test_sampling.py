@@ -59,6 +59,16 @@ def test_sampling_is_seeded():
         m.sample(10, seed=-1)
 
 
+def test_seeds_past_32_bits_are_refused_not_cut():
+    """Numba's generator keeps a seed's low 32 bits: Gibbs chains of seeds 5 and 2^32 + 5 were
+    the same chain; the largest 32-bit seed still runs."""
+    X = (np.random.default_rng(0).random((500, 8)) < 0.3).astype(np.uint8)
+    m = idn.energy.fit(X)
+    assert not np.array_equal(m.sample(200, seed=5), m.sample(200, seed=2**32 - 1))
+    with pytest.raises(idn.InputError, match=r"seed must be a whole number in \[0, 2\^32\)"):
+        m.sample(200, seed=2**32 + 5)
+
+
 def test_triplets_equal_third_central_moment():
     X = (np.random.default_rng(0).random((3000, 5)) < 0.3).astype(np.uint8)
     t = triplet_correlations(X)

@@ -32,6 +32,8 @@ from infodyn.errors import (
 from infodyn.memory import require_memory
 
 _MAX_ACTIVITY = 2.0**52  # beyond this, counts lose integer precision in float64
+#: Numba's generator keeps a seed's low 32 bits: seeds k and k + 2^32 ran the same process
+NUMBA_SEED_MAX = 2**32 - 1
 
 
 @numba.njit(cache=True)
@@ -81,7 +83,7 @@ def simulate_branching_process(
     subsample
         Fraction ``a`` in (0, 1] of events observed (binomial thinning per step).
     seed
-        Seed of the Numba random stream.
+        Seed of the Numba random stream, a whole number in ``[0, 2^32)``.
     burn_in
         Steps discarded before recording. Default ``ceil(10 / (1 - m))`` for ``m < 1`` (ten
         autocorrelation times), starting from a Poisson draw at the stationary mean; 0 for
@@ -93,7 +95,7 @@ def simulate_branching_process(
     _check_m(m)
     require(is_finite_number(h) and h >= 0, f"h must be a finite number >= 0, got {h}")
     T, trials = whole_number(T, "T", minimum=1), whole_number(trials, "trials", minimum=1)
-    seed = whole_number(seed, "seed")
+    seed = whole_number(seed, "seed", maximum=NUMBA_SEED_MAX)
     require_memory(  # the observed and the full activity, int64 each
         16.0 * T * trials,
         f"a branching process of {T:,} steps x {trials:,} trials",
@@ -161,7 +163,7 @@ def galton_watson_avalanches(n: int, m: float = 1.0, max_size: int = 10**7, seed
     n = whole_number(n, "n", minimum=1)  # 1.5, '2' and a seed of -1 went in
     _check_m(m)
     max_size = whole_number(max_size, "max_size", minimum=2)
-    seed = whole_number(seed, "seed")
+    seed = whole_number(seed, "seed", maximum=NUMBA_SEED_MAX)
     sizes, durations, truncated = _gw_kernel(n, float(m), max_size, seed)
     if m > 1:
         warn(f"m = {m} > 1: a fraction of avalanches never ends; they stop at max_size")

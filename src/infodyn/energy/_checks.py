@@ -193,10 +193,12 @@ def warn_unbounded(X: np.ndarray, w: np.ndarray, early_stopping: bool = False) -
 
 
 def rng_seed(seed: Any) -> int:
-    """Validate a seed and return it as a non-negative int."""
-    require(  # 10**30 overflowed in the compiled samplers
-        isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and 0 <= seed < 2**63,
-        f"seed must be a non-negative integer below 2^63, got {seed!r}",
+    """Validate a seed and return it as a non-negative int below 2^32: the compiled samplers
+    seed Numba's generator, which keeps a seed's low 32 bits (seeds k and k + 2^32 ran the same
+    chain; 10**30 overflowed)."""
+    require(
+        isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and 0 <= seed < 2**32,
+        f"seed must be a whole number in [0, 2^32), got {seed!r}",
     )
     return int(seed)
 
