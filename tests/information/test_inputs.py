@@ -62,6 +62,16 @@ def test_symbols_up_to_the_limit_are_exact():
     assert float(mutual_information(x, np.array([0, 1, 0, 1] * 5))) == pytest.approx(1.0)
 
 
+def test_large_symbols_of_mixed_integer_types_stay_apart():
+    """uint64 X beside int64 Z were stacked as float64, where 2^53 and 2^53 + 1 are one
+    symbol: TC(X | Z) of two copies of a fair bit came out 0 bits for 1."""
+    big = 2**53
+    x = np.array([[big, 0], [big + 1, 1]] * 4, dtype=np.uint64)
+    z = np.repeat(np.array([0, 1], dtype=np.int64), 4)
+    assert I.conditional_total_correlation(x, z) == pytest.approx(1.0)
+    assert pid(x[:, 0], z, x[:, 1].astype(np.int8)).mi1 == pytest.approx(1.0)
+
+
 def test_the_symbol_limit_is_exact():
     """2^62 + 1 compared as a float was 2^62 and passed the check of symbols above 2^62."""
     for just_above in (np.array([0, 2**62 + 1]), np.array([0, 2**62 + 1], dtype=np.uint64)):

@@ -1,5 +1,7 @@
 """Word packing and counting against np.unique on rows; lagged and trial-aware views."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -37,6 +39,16 @@ def test_binary_words_partition_rows(n_cols):
     np.testing.assert_array_equal(
         np.sort(w.counts()), np.sort(np.unique(x, axis=0, return_counts=True)[1])
     )
+
+
+def test_an_alphabet_past_the_float_range_is_inf_without_a_numpy_warning():
+    """1,100 binary columns have 2^1100 possible words: NumPy's product warned "overflow
+    encountered in reduce" once for every marginal (1,102 warnings from one O-information)."""
+    x = np.random.default_rng(0).integers(0, 2, (50, 1100))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert I.encode(x).alphabet_size == np.inf
+        assert float(I.entropy(x)) == pytest.approx(np.log2(50))  # 50 distinct rows
 
 
 def test_words_differing_only_in_last_units_of_wide_rows():

@@ -27,7 +27,13 @@ from typing import Any
 import numpy as np
 
 from infodyn.errors import InputError
-from infodyn.information._inputs import as_symbols, log_factor, real_array, same_samples
+from infodyn.information._inputs import (
+    as_symbols,
+    log_factor,
+    real_array,
+    same_samples,
+    side_by_side,
+)
 from infodyn.information.estimators import warn_if_undersampled
 from infodyn.information.measures import _Marginals
 from infodyn.information.words import encode
@@ -169,7 +175,7 @@ def conditional_total_correlation(
         raise InputError(f"X needs at least 2 variables (columns), got {a.shape[1]}")
     # Z keeps its columns (not one column of word labels), so that every joint entropy has the
     # alphabet of its own variables - NSB's prior depends on it
-    m = _Marginals(np.hstack([a, c]), estimator)
+    m = _Marginals(side_by_side(a, c), estimator)
     n = a.shape[1]
     zi = tuple(range(n, n + c.shape[1]))
     total = sum(m.h((i, *zi)) for i in range(n)) - (n - 1) * m.h(zi) - m.full()

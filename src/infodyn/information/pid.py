@@ -30,7 +30,13 @@ from scipy.linalg import qr
 from scipy.optimize import minimize
 
 from infodyn.errors import InputError, require_choice
-from infodyn.information._inputs import as_symbols, log_factor, real_array, same_samples
+from infodyn.information._inputs import (
+    as_symbols,
+    log_factor,
+    real_array,
+    same_samples,
+    side_by_side,
+)
 from infodyn.information._kernels import count_codes
 from infodyn.information.broja_polish import MAX_ALTERNATIONS, broja_alternating
 from infodyn.information.estimators import warn_if_undersampled
@@ -82,7 +88,7 @@ def joint_table(x1: Any, x2: Any, y: Any) -> np.ndarray:
     shape = [math.prod(int(v) for v in sz) for sz in sizes]
     if math.prod(shape) <= 5_000_000:  # count all words in one pass, then drop unseen ones
         flat = count_codes(
-            np.hstack([a, b, c]).astype(np.int64),
+            side_by_side(a, b, c).astype(np.int64, copy=False),
             np.concatenate(sizes).astype(np.int64),
             math.prod(shape),
         )

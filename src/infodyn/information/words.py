@@ -13,6 +13,7 @@ Also here: time-lagged (delay-embedded) and trial-aware views of spike rasters.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,7 +102,9 @@ def encode(x: Any, name: str = "X", validated: bool = False) -> Words:
     validated = require_flag("validated", validated)
     a = x if validated else as_symbols(x, name)
     sizes = _radix_sizes(a, name)
-    alphabet = float(np.prod(sizes.astype(np.float64)))
+    # a Python float product: past ~1023 binary columns it is inf (NSB refuses it by name)
+    # without NumPy's "overflow encountered in reduce" warning, once per marginal
+    alphabet = math.prod(float(v) for v in sizes)
     labels: np.ndarray | None = None
     n_labels = 1
     for lo, hi, span in _chunks(sizes):
