@@ -86,7 +86,8 @@ def test_16_bit_colour_keeps_its_levels_or_is_refused(tmp_path):
     rgb = np.stack([grey] * 3, axis=2)
     tifffile.imwrite(tmp_path / "rgb16.tif", rgb)
     np.testing.assert_allclose(read_image(tmp_path / "rgb16.tif"), grey / 65535.0, rtol=1e-12)
-    tifffile.imwrite(tmp_path / "planar.tif", np.moveaxis(rgb, 2, 0), planarconfig="separate")
+    planes = np.moveaxis(rgb, 2, 0)  # photometric named: later tifffiles write (3, 8, 8) as greys
+    tifffile.imwrite(tmp_path / "planar.tif", planes, photometric="rgb", planarconfig="separate")
     np.testing.assert_allclose(read_image(tmp_path / "planar.tif"), grey / 65535.0, rtol=1e-12)
     tifffile.imwrite(tmp_path / "f64.tif", grey / 65535.0)  # Pillow: "cannot identify"
     np.testing.assert_allclose(read_image(tmp_path / "f64.tif"), grey / 65535.0)

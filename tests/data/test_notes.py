@@ -74,3 +74,23 @@ def test_recording_data_warnings_leaves_pythons_warnings_alone():
         warnings.filterwarnings("always", category=UserWarning, module=__name__)
         twice()
     assert len(seen) == 2
+
+
+def test_muted_warnings_mutes_notes_and_runtime_warnings_but_not_deprecations():
+    """The experiments' blocks for internal estimates ignored every warning category: a
+    dependency's DeprecationWarning or FutureWarning there would have stayed hidden until the
+    release that removes the call."""
+    import warnings
+
+    from infodyn.criticality import CriticalityWarning
+    from infodyn.data.notes import muted_warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with muted_warnings():
+            warnings.warn("a note", CriticalityWarning, stacklevel=1)
+            warnings.warn("overflow", RuntimeWarning, stacklevel=1)
+            warnings.warn("old call", DeprecationWarning, stacklevel=1)
+            warnings.warn("new default", FutureWarning, stacklevel=1)
+        warnings.warn("after the block", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in seen] == ["old call", "new default", "after the block"]

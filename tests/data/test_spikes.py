@@ -225,9 +225,11 @@ def test_iter_spike_file_dense_is_true_or_false(tmp_path):
         iter_spike_file(path, 2, dense="no")  # read as true: rasters where spikes were asked
 
 
+@pytest.mark.filterwarnings("error::DeprecationWarning")
 @pytest.mark.parametrize("dtype", ["a", [], None, True])
 def test_rasters_take_a_bool_integer_or_float_dtype(dtype):
-    # "a" gave a raster of bytes, [] an empty structured type, None float64
+    # "a" gave a raster of bytes (then NumPy 2's DeprecationWarning before the refusal), []
+    # an empty structured type, None float64
     st = SpikeTrain(np.array([0]), np.array([0]), n_units=1, n_steps=2)
     with pytest.raises(InputError, match="dtype must be a bool, integer or float type"):
         st.to_dense(dtype)

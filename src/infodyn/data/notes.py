@@ -68,3 +68,17 @@ def recording_data_warnings(lines: list[str]) -> typing.Iterator[None]:
         yield
     finally:
         _DATA_NOTES.reset(token)
+
+
+@contextlib.contextmanager
+def muted_warnings() -> typing.Iterator[None]:
+    """Inside the block, user warnings (every infodyn warning class is one) and NumPy's runtime
+    warnings are not shown: for an internal estimate whose caveats mean nothing where it is
+    used (a branching ratio logged during training, a plug-in MI beside its corrected twin).
+    Other categories still reach the caller's filters: a blanket ``simplefilter("ignore")``
+    would hide a dependency's DeprecationWarning or FutureWarning until the release that
+    breaks the call."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -441,10 +442,13 @@ def _h5_header(h5: Any, unfinished_ok: bool = False) -> dict[str, Any]:
 
 def raster_dtype(dtype: Any) -> np.dtype:
     """A raster's ``dtype``: bool, integer or float ("a" gave a raster of bytes, ``[]`` an empty
-    structured type, "foo" NumPy's "data type not understood")."""
+    structured type, "foo" NumPy's "data type not understood"; NumPy 2's DeprecationWarning of
+    the alias "a" came before the refusal, or instead of it under ``-W error``)."""
     try:
-        out = np.dtype(dtype)
-    except TypeError:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            out = np.dtype(dtype)
+    except (TypeError, DeprecationWarning):
         out = None
     if dtype is None or out is None or out.kind not in "biuf":
         raise InputError(f"dtype must be a bool, integer or float type (np.uint8), got {dtype!r}")

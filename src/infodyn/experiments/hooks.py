@@ -7,11 +7,10 @@ estimate on its own.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from infodyn.criticality.branching import branching_ratio
+from infodyn.data.notes import muted_warnings
 from infodyn.errors import finite_reals, require, require_choice, whole_number
 from infodyn.learning.hooks import TrainHook, metric_hook
 
@@ -48,8 +47,7 @@ def branching_estimate(activity: np.ndarray, method: str = "naive", bin_steps: i
         a = a[..., : n * bin_steps].reshape(*a.shape[:-1], n, bin_steps).sum(axis=-1)
     if a.shape[-1] < 3 or np.all(a == a.flat[0]):
         return float("nan")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with muted_warnings():
         return float(branching_ratio(a, method=method, n_boot=0).m)
 
 

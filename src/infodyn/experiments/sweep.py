@@ -40,13 +40,13 @@ import collections
 import json
 import os
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from infodyn.atomic import remove_temporaries, write_json
+from infodyn.data.notes import muted_warnings
 from infodyn.errors import InputError, as_path, is_finite_number, whole_number
 from infodyn.experiments.config import CommandSpec, get_command, validate
 from infodyn.experiments.grid import (  # noqa: F401 - the grid's names, re-exported
@@ -326,8 +326,7 @@ def _outside_note(points_dir: Path, point_dir: dict[str, Path]) -> str | None:
     ours = {folder.name for folder in point_dir.values()}
 
     def finished_elsewhere(folder: Path) -> bool:  # not a finished twin of one of ours
-        with warnings.catch_warnings():  # (a damaged marker here runs nothing again)
-            warnings.simplefilter("ignore")
+        with muted_warnings():  # (a damaged marker here runs nothing again)
             key = (read_marker(folder, None) or {}).get("key")
         return isinstance(key, str) and key not in point_dir
 

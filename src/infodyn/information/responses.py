@@ -14,12 +14,12 @@ unit (``mi_bits`` for base 2, ``mi_nats`` for base e, ``mi_base3`` for base 3, .
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
 from infodyn.data.binning import check_spike_counts
+from infodyn.data.notes import muted_warnings
 from infodyn.errors import as_array, make_rng, require, require_flag, whole_number
 from infodyn.information._inputs import as_symbols, log_factor, unit_key
 from infodyn.information.gaussian import gaussian_total_correlation
@@ -95,8 +95,7 @@ def response_information(
     )
     lab = np.repeat(labels, n_bins)
     mi, mi_raw, tc = [], [], []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with muted_warnings():
         for sub in subsets:
             w = words[:, :, sub].reshape(-1, k)
             raw = mutual_information(lab, w, base=base)

@@ -4,12 +4,12 @@ Priesemann 2018, Nat. Commun. 9:2325), I(stimulus; response words) and total cor
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
 from infodyn.criticality import branching_ratio
+from infodyn.data.notes import muted_warnings
 from infodyn.information.responses import response_gaussian_tc, response_information
 
 #: Old name of :func:`infodyn.information.response_gaussian_tc` (its ``eps`` is now ``ridge``).
@@ -26,8 +26,7 @@ def network_measures(
     """Rate, branching (MR), information and total correlation of held-out responses."""
     z = np.asarray(z)
     act = z[:, start:].sum(axis=2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with muted_warnings():
         br = branching_ratio(act, method="mr", dt=dt, n_boot=0)
         naive = branching_ratio(act, method="naive", dt=dt, n_boot=0)
     out = {

@@ -23,6 +23,7 @@ from infodyn.criticality import (
     population_activity,
 )
 from infodyn.data.binning import bin_raster
+from infodyn.data.notes import muted_warnings
 from infodyn.energy import binary_words
 from infodyn.errors import InputError, make_rng
 from infodyn.experiments.pipeline import figures as pf
@@ -157,8 +158,7 @@ def information_analysis(
     decisions = y[:, start:, :].mean(axis=1).argmax(axis=-1)
     info: dict[str, Any] = {}
     info["decoder_accuracy"] = float(np.mean(decisions == labels))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with muted_warnings():
         mi = float(mutual_information(labels[:, None], decisions[:, None]))
         info["mi_stimulus_decision_bits_plugin"] = mi
         # bias by the occupied cells (Panzeri & Treves 1996, Network 7:87; Miller-Madow per

@@ -7,11 +7,11 @@ each memory)."""
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 
+from infodyn.data.notes import muted_warnings
 from infodyn.energy import (
     Words,
     heldout_report,
@@ -71,8 +71,7 @@ def response_energy(
     )
     out["memory_triggered_events"] = [int(v) for v in n_ev]
     # I(memory label; stimulus) of words in the response
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with muted_warnings():
         ok = lab >= 0
         memory, stimulus = lab[ok][:, None], labels[words.trial][ok][:, None]
         out["mi_memory_stimulus_bits_plugin"] = float(mutual_information(memory, stimulus))

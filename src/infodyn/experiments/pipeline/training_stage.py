@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from infodyn.atomic import remove_temporaries
+from infodyn.data.notes import muted_warnings
 from infodyn.errors import require
 from infodyn.experiments.hooks import branching_hook
 from infodyn.experiments.interrupt import fit_resumably
@@ -122,8 +122,7 @@ def training_stage(
             f"training: {i}/{tr.iterations}, rate {rec['mean_rate_hz']:.1f} Hz", i / tr.iterations
         )
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with muted_warnings():
         folder = run.file(TRAINING_CHECKPOINT).parent
         history = fit_resumably(trainer, tr.iterations, folder, resume, report)
     params = numpy_params(trainer.state.params)  # a sparse [network] stays sparse
