@@ -10,6 +10,9 @@ in its own venv, one thread each (``OMP_NUM_THREADS=1``, XLA intra-op 1,
 - infodyn event engine (Numba, float64) and JAX engine (float32): ``.venv``
 - plain NumPy dense loop (float64): ``.venv``
 - snnTorch ``RLeaky`` (PyTorch CPU, float32): ``.venv-bench``
+- Norse ``LIFRecurrentCell`` (PyTorch CPU, float32): ``.venv-bench``; Norse resets to a value
+  in the step of the spike where the benchmark subtracts the threshold in the next, so its raster
+  is not the others' (``peers/run_norse.py`` gives the mapping)
 - Brian2 runtime (Cython) and C++ standalone (float64): ``.venv-brian2`` (Brian2 needs
   numpy < 2.4)
 
@@ -29,7 +32,7 @@ Run (from the repository root)::
 
 Set-up of the peer venvs (once)::
 
-    python3 -m venv .venv-bench && .venv-bench/bin/pip install torch==2.13.0 snntorch
+    python3 -m venv .venv-bench && .venv-bench/bin/pip install torch==2.13.0 snntorch norse
     .venv-bench/bin/pip install -e .
     python3 -m venv .venv-brian2 && .venv-brian2/bin/pip install brian2 'numpy<2.4' cython
 """
@@ -63,6 +66,7 @@ RUNNERS = (
     Runner("brian2_cython", ".venv-brian2", "run_brian2.py", ("--target", "cython")),
     Runner("brian2_cpp", ".venv-brian2", "run_brian2.py", ("--target", "cpp_standalone")),
     Runner("snntorch", ".venv-bench", "run_snntorch.py"),
+    Runner("norse", ".venv-bench", "run_norse.py"),
 )
 
 
