@@ -3,7 +3,7 @@
 The peer runners re-implement the network in other simulators; these tests check the NumPy
 runner against infodyn's event engine spike for spike (an independent implementation of the same
 equations), that the JAX runner reports its extra numbers, and that writing RESULTS.md touches
-only this benchmark's block. The Brian2 and snnTorch runners need their own venvs and are
+only this benchmark's block. The Brian2, snnTorch and Norse runners need their own venvs and are
 exercised by the benchmark itself (their rasters are compared there).
 """
 
