@@ -54,6 +54,27 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
     return out, time.perf_counter() - w0, time.process_time() - c0
 
 
+def repeated(fn: Callable[[], Any], repeats: int) -> tuple[Any, list[float], list[float]]:
+    """Run ``fn()`` ``repeats`` times (:func:`timed`); return the last result and the wall and
+    CPU seconds of each run."""
+    out, wall, cpu = None, [], []
+    for _ in range(repeats):
+        out, w, c = timed(fn)
+        wall.append(w)
+        cpu.append(c)
+    return out, wall, cpu
+
+
+def emit_raster(
+    path: str, name: str, raster: np.ndarray, wall: list[float], cpu: list[float], versions: str
+) -> None:
+    """Save a dense (T, N) boolean ``raster`` as spikes (:func:`save_spikes`) and print the
+    runner's result line (:func:`emit`) with its spike count and the peer's ``versions``."""
+    times, units = np.nonzero(raster)
+    save_spikes(path, times, units)
+    emit(name, raster.shape[0], wall, cpu, n_spikes=int(times.size), versions=versions)
+
+
 def save_spikes(path: str, times: np.ndarray, units: np.ndarray) -> None:
     """Save a sparse raster, sorted by (time, unit) so rasters can be compared directly."""
     times = np.asarray(times, np.int64)

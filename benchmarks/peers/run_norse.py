@@ -19,9 +19,8 @@ used: a Python loop over time calling the cell, float32, under ``torch.no_grad()
 from __future__ import annotations
 
 import norse
-import numpy as np
 import torch
-from common import emit, load_case, parser, save_spikes, timed
+from common import emit_raster, load_case, parser, repeated
 from norse.torch import LIFParameters, LIFRecurrentCell
 
 
@@ -65,20 +64,14 @@ def main() -> None:
     cell = build(case, dtype)
     x = torch.as_tensor(case["x"], dtype=dtype)
     simulate(cell, x[:100])
-    wall, cpu = [], []
-    for _ in range(args.repeats):
-        raster, w, c = timed(lambda: simulate(cell, x))
-        wall.append(w)
-        cpu.append(c)
-    times, units = np.nonzero(raster.numpy())
-    save_spikes(args.spikes_out, times, units)
-    emit(
+    raster, wall, cpu = repeated(lambda: simulate(cell, x), args.repeats)
+    emit_raster(
+        args.spikes_out,
         "Norse LIFRecurrentCell (PyTorch eager, float32; reset to 0)",
-        x.shape[0],
+        raster.numpy(),
         wall,
         cpu,
-        n_spikes=int(times.size),
-        versions=f"norse {norse.__version__}, torch {torch.__version__}",
+        f"norse {norse.__version__}, torch {torch.__version__}",
     )
 
 

@@ -9,10 +9,9 @@ snnTorch is used: a Python loop over time, float32 (its fast path), under ``torc
 
 from __future__ import annotations
 
-import numpy as np
 import snntorch as snn
 import torch
-from common import emit, load_case, parser, save_spikes, timed
+from common import emit_raster, load_case, parser, repeated
 
 
 def build(case: dict, dtype: torch.dtype) -> tuple[torch.nn.Linear, snn.RLeaky]:
@@ -53,20 +52,14 @@ def main() -> None:
     fc, lif = build(case, dtype)
     x = torch.as_tensor(case["x"], dtype=dtype)
     simulate(fc, lif, x[:100])
-    wall, cpu = [], []
-    for _ in range(args.repeats):
-        raster, w, c = timed(lambda: simulate(fc, lif, x))
-        wall.append(w)
-        cpu.append(c)
-    times, units = np.nonzero(raster.numpy())
-    save_spikes(args.spikes_out, times, units)
-    emit(
+    raster, wall, cpu = repeated(lambda: simulate(fc, lif, x), args.repeats)
+    emit_raster(
+        args.spikes_out,
         "snnTorch RLeaky (PyTorch eager, float32)",
-        x.shape[0],
+        raster.numpy(),
         wall,
         cpu,
-        n_spikes=int(times.size),
-        versions=f"snntorch {snn.__version__}, torch {torch.__version__}",
+        f"snntorch {snn.__version__}, torch {torch.__version__}",
     )
 
 

@@ -267,7 +267,9 @@ def test_refusals_and_the_replicate_note_name_the_commands_flags(tmp_path, cli):
     assert "--kmax 495 is too large for 500 bins per trial" in refused.stderr
     assert "Traceback" not in refused.stderr
     small = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "a", "--kmax", "1")
-    assert small.returncode == 2 and "error: --kmax must be a whole number >= 2" in small.stderr
+    assert small.returncode == 2 and "error: --kmax must be a whole number >= 3" in small.stderr
+    two = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "a", "--kmax", "2")
+    assert two.returncode == 2 and "error: --kmax must be a whole number >= 3" in two.stderr
     few = cli("criticality", tmp_path / "s.h5", "--out", tmp_path / "b", "--n-boot", "10")
     assert few.returncode == 0, few.stderr
     assert "--n-boot 10 replicates cannot resolve" in few.stderr

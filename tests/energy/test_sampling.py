@@ -69,6 +69,21 @@ def test_seeds_past_32_bits_are_refused_not_cut():
         m.sample(200, seed=2**32 + 5)
 
 
+def test_the_largest_seed_runs_through_the_curves_that_derive_seeds():
+    """Curves seed point j with seed + j: the largest seed, 2^32 - 1, passed the first check and
+    was refused at the second point ("got 4294967296", a seed never given); it wraps to 0."""
+    E = idn.energy
+    top = 2**32 - 1
+    P = E.random_patterns(3, 12, seed=0)
+    m = E.store(P, method="outer")
+    ind = IsingModel.independent(np.vstack([P, 1 - P]))
+    a = E.basin_profile(m, P, [1, 2], seed=top)
+    assert a.shape == (3, 2)
+    assert len(E.denoising_curve(m, P, [1, 2], seed=top)) == 2
+    assert len(E.denoising_rows(m, ind, P, [1, 2], top)) == 2
+    assert len(E.capacity_curve(12, [1, 2], seed=top)) == 2
+
+
 def test_triplets_equal_third_central_moment():
     X = (np.random.default_rng(0).random((3000, 5)) < 0.3).astype(np.uint8)
     t = triplet_correlations(X)

@@ -308,3 +308,50 @@ def test_a_branching_figure_without_an_estimate_says_why():
     (text,) = (t.get_text() for t in ax.texts)
     assert " ".join(text.split()) == "the activity is constant: the branching ratio is not defined"
     pyplot().close("all")
+
+
+def test_a_file_of_padded_trials_says_so_at_every_read(tmp_path):
+    """`convert` warned of the padding once; `criticality` on the converted file then reported
+    an MR branching ratio of 0.995 from independent spikes (their fall to silence at a short
+    trial's end) with results.json's warnings empty. Every read of the file now passes the note
+    on, so each analysis keeps it."""
+    import dataclasses
+    import json
+
+    from infodyn.data import SpikeTrain, load_spikes, save_spikes
+
+    rng = np.random.default_rng(0)
+    z = (rng.random((3, 900, 3)) < 0.04).astype(np.uint8)
+    z[0, 500:] = z[1, 200:] = 0  # trials of 500, 200 and 900 steps, padded to 900
+    meta = {"binning": {"dt_ms": 1.0, "trial_steps_range": [200, 900]}}
+    st = SpikeTrain.from_dense(z)
+    save_spikes(tmp_path / "s.h5", dataclasses.replace(st, metadata=meta))
+    with pytest.warns(UserWarning, match="s.h5: its trials lasted 200 to 900 steps and were pad"):
+        load_spikes(tmp_path / "s.h5")
+    run_criticality(str(tmp_path / "s.h5"), tmp_path / "c", n_boot=10)
+    kept = json.loads((tmp_path / "c" / "results.json").read_text())["warnings"]
+    assert sum("its trials lasted 200 to 900 steps" in w for w in kept) == 1, kept
+    save_spikes(tmp_path / "equal.h5", st)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_spikes(tmp_path / "equal.h5")
+
+
+def test_the_too_few_avalanches_note_fits_its_cause():
+    """One spike in 1,000 bins (99.9 % silent) was told that an avalanche needs silent bins
+    around it and to use fewer units: the opposite of what it lacks."""
+    from infodyn.experiments.criticality_run import _no_avalanches_note
+
+    quiet = np.zeros(1000)
+    quiet[500] = 1
+    note = _no_avalanches_note(SimpleNamespace(counts=quiet, bin_steps=1, bin_ms=1.0), 1)
+    assert note == (
+        "only one avalanche: 100 % of the 1 ms bins are silent, too little activity to fit: "
+        "use a longer recording or more units"
+    )
+    busy = np.ones(1000)
+    busy[[0, 999]] = 0
+    note = _no_avalanches_note(SimpleNamespace(counts=busy, bin_steps=4, bin_ms=4.0), 1)
+    assert "0 % of the 4 ms bins are silent and an avalanche needs silent bins" in note
+    assert "a smaller --avalanche-bin-ms (or 'step'), fewer units" in note
+    assert _no_avalanches_note(SimpleNamespace(counts=busy, bin_steps=1, bin_ms=1.0), 2) is None

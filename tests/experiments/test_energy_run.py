@@ -46,6 +46,22 @@ def test_a_bit_that_changes_only_in_the_validation_words_is_dropped(tmp_path):
     assert res["dropped_constant_bits"] == [1] and res["kept_bits"] == [0, 2, 3]
 
 
+def test_the_fits_warnings_are_kept_in_the_results(tmp_path):
+    """Six identical units: the fit's unbounded-coupling warning went to stderr only, and the
+    run's results.json said warnings: [] beside a model 0.97 wrong on its largest memory."""
+    import json
+
+    from infodyn.data.spikes import save_spikes
+    from infodyn.experiments.energy_run import run_energy
+
+    col = np.random.default_rng(0).random(2000) < 0.2
+    save_spikes(tmp_path / "s.h5", SpikeTrain.from_dense(np.repeat(col[:, None], 6, axis=1)))
+    res = run_energy({"spikes": str(tmp_path / "s.h5"), "n_samples": 200}, tmp_path / "out")
+    kept = json.loads((tmp_path / "out" / "results.json").read_text())["warnings"]
+    assert kept == res["warnings"] and len(kept) == 1
+    assert kept[0].startswith("fit: in the data, unit 0 is never active without unit 1")
+
+
 def test_holding_out_almost_every_word_is_named_so(tmp_path):
     # 2 words left to fit were refused as "no bits change: select units that spike, a larger
     # bin_ms" (a larger bin_ms leaves fewer words still)

@@ -72,6 +72,14 @@ def test_dirichlet_entropy_moments_match_monte_carlo():
     assert m2 == pytest.approx((h**2).mean(), rel=2e-3)
 
 
+def test_dirichlet_entropy_moments_of_no_counts_are_the_priors():
+    """No observation: the prior's mean entropy psi(K beta + 1) - psi(beta + 1) (1/2 + 1/3 +
+    1/4 nats for K = 4, beta = 1); an empty array is that, as all-zero counts are."""
+    m1, m2 = dirichlet_entropy_moments([], 1.0, 4)
+    assert m1 == pytest.approx(1 / 2 + 1 / 3 + 1 / 4, rel=1e-12)
+    assert (m1, m2) == pytest.approx(dirichlet_entropy_moments([0, 0], 1.0, 4), rel=1e-12)
+
+
 def _nsb_by_quadrature(counts: np.ndarray, k: int) -> float:
     """Independent NSB: integrate over xi (flat prior) with sums over all K bins, the
     K - len(counts) empty bins summed at once (so that K = 2^30 can be checked)."""

@@ -233,12 +233,12 @@ def branching_ratio(
         require(kmax in (None, 1), "the naive estimator uses lag 1 only; leave kmax unset")
         require(kmin == 1, "the naive estimator uses lag 1 only; leave kmin unset")
     elif kmax is not None:
-        kmax = whole_number(kmax, "kmax", minimum=2)
+        # three lags from kmin at least (">= 2" was said of kmax = 1, then 2 refused by kmin)
+        kmax = whole_number(kmax, "kmax", minimum=kmin + 2)
         require(
             kmax <= t - 10,
             f"kmax={kmax} is too large for {t} bins per trial (need kmax <= T - 10)",
         )
-        require(kmin <= kmax - 2, f"kmin={kmin} leaves fewer than 3 lags up to kmax={kmax}")
     elif kmin > 1 and t >= 12:  # the automatic kmax grows to kmin + 2: the lags must fit
         require(  # kmin = 150 of 200 bins fitted three noise slopes, as an estimate
             kmin + 2 <= t - 10,

@@ -82,3 +82,18 @@ def muted_warnings() -> typing.Iterator[None]:
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         yield
+
+
+@contextlib.contextmanager
+def keeping_warnings(analysis: str, caught: list[str]) -> typing.Iterator[None]:
+    """Keep the warnings raised inside the block in ``caught``, each line once, as
+    ``"ANALYSIS: message"`` (not shown): a command writes ``caught`` to its ``results.json`` and
+    prints it. Named by analysis: the MR and naive estimators, or the size and duration fits,
+    gave the same lines unattributed."""
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        yield
+    for w in record:
+        line = f"{analysis}: {w.message}"
+        if line not in caught:
+            caught.append(line)

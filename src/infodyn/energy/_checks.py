@@ -166,10 +166,20 @@ def unbounded_pairs(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.stack([i, j], axis=1), missing[i, j]
 
 
-def warn_unbounded(X: np.ndarray, w: np.ndarray, early_stopping: bool = False) -> int:
+#: what :func:`warn_unbounded` advises, by what the fit had that might have held the couplings
+UNBOUNDED_ADVICE = {
+    "nothing": "pass l2 > 0 (e.g. 1e-3), l1 > 0 or validation= (early stopping), or use more data",
+    "k_pairwise": "early stopping does not hold them in a K-pairwise model: pass l2 > 0 (e.g. "
+    "1e-3) or l1 > 0",
+    "never_stopped": "early stopping did not hold them either (the validation objective still "
+    "fell when the optimiser stopped): pass l2 > 0 (e.g. 1e-3) or l1 > 0",
+}
+
+
+def warn_unbounded(X: np.ndarray, w: np.ndarray, held_by: str = "nothing") -> int:
     """Warn (:class:`UnboundedCouplingWarning`) when :func:`unbounded_pairs` finds any; returns
-    their number. ``early_stopping``: a K-pairwise fit with validation (which does not bound
-    them there), advised l2 or l1 only."""
+    their number. ``held_by`` (a key of :data:`UNBOUNDED_ADVICE`): what the fit had that might
+    have bounded them, which sets the advice."""
     pairs, states = unbounded_pairs(X, w)
     if pairs.size:
         i, j = (int(u) for u in pairs[0])
@@ -179,13 +189,7 @@ def warn_unbounded(X: np.ndarray, w: np.ndarray, early_stopping: bool = False) -
         warnings.warn(
             f"in the data, {what}{more}: such couplings have no finite "
             "maximum-likelihood value, so the fitted ones are where the optimiser stopped; "
-            + (
-                "early stopping does not hold them in a K-pairwise model: pass l2 > 0 (e.g. "
-                "1e-3) or l1 > 0"
-                if early_stopping
-                else "pass l2 > 0 (e.g. 1e-3), l1 > 0 or validation= (early stopping), or use "
-                "more data"
-            ),
+            + UNBOUNDED_ADVICE[held_by],
             UnboundedCouplingWarning,
             stacklevel=3,
         )
@@ -201,6 +205,13 @@ def rng_seed(seed: Any) -> int:
         f"seed must be a whole number in [0, 2^32), got {seed!r}",
     )
     return int(seed)
+
+
+def seed_plus(seed: int, j: int) -> int:
+    """The ``j``-th seed derived from a checked ``seed``: ``seed + j`` wrapped into
+    :func:`rng_seed`'s range (the largest seed, 2^32 - 1, was refused at a curve's second
+    point, naming a seed the user never gave)."""
+    return (seed + j) % 2**32
 
 
 def positive_int(value: Any, name: str, minimum: int = 1) -> int:

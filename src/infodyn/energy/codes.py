@@ -33,6 +33,7 @@ from infodyn.energy._checks import (
     positive_int,
     require_model,
     rng_seed,
+    seed_plus,
 )
 from infodyn.energy.fit import fit
 from infodyn.energy.model import IsingModel
@@ -130,7 +131,7 @@ def denoising_curve(
     seed = rng_seed(seed)  # True was seed 1
     out = []
     for j, k in enumerate(flip_counts(ks)):
-        r = recovery(model, patterns, k, n_trials=n_trials, seed=seed + j)
+        r = recovery(model, patterns, k, n_trials=n_trials, seed=seed_plus(seed, j))
         r.pop("per_pattern")
         out.append(r)
     return out
@@ -267,7 +268,7 @@ def capacity_curve(
     seed = whole_number(seed, "seed")  # True was seed 1
     out = []
     for j, K in enumerate(counts):
-        P = random_patterns(positive_int(K, "counts"), n, seed=seed + j)  # 2.7 was 2
+        P = random_patterns(positive_int(K, "counts"), n, seed=seed_plus(seed, j))  # 2.7 was 2
         model = store(P, method=method, **fit_kwargs)
         out.append({"n_patterns": int(K), "fraction_stored": storage_fraction(model, P)})
     return out

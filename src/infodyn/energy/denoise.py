@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.energy._checks import as_binary, positive_int, require_model, rng_seed
+from infodyn.energy._checks import as_binary, positive_int, require_model, rng_seed, seed_plus
 from infodyn.energy.codes import corrupt
 from infodyn.errors import is_finite_number, require
 
@@ -85,7 +85,7 @@ def denoising_rows(model: Any, ind: Any, patterns: np.ndarray, flips: list[int],
             isinstance(k, int | np.integer) and not isinstance(k, bool) and 0 < k < n / 2,
             f"flips must be whole numbers in (0, {n / 2:g}), got {k!r:.30}",
         )
-        noisy = corrupt(patterns, int(k), seed=seed + j)
+        noisy = corrupt(patterns, int(k), seed=seed_plus(seed, j))
         eps = k / n
         clean = {
             name: posterior_descent(m, noisy, eps)

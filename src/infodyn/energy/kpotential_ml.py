@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp, softmax
 
-from infodyn.energy._checks import as_binary, positive_int, rng_seed
+from infodyn.energy._checks import as_binary, positive_int, rng_seed, seed_plus
 from infodyn.energy.kpairwise import KPairwiseModel
 from infodyn.energy.model import IsingModel
 from infodyn.energy.partition import neg_energy_blocks
@@ -211,7 +211,7 @@ def refine_potential(
     objective: list[float] = []
     converged = False
     for it in range(iterations + 1):
-        opts["seed"] = seed + it
+        opts["seed"] = seed_plus(seed, it)
         pm = _model_counts(current, X, method, opts)
         tv.append(float(0.5 * np.abs(pm - pk).sum()))
         if tv[-1] <= tol:

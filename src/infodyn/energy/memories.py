@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from infodyn.energy._checks import as_binary, flip_counts, positive_int, require_model, rng_seed
+from infodyn.energy._checks import (
+    as_binary,
+    flip_counts,
+    positive_int,
+    require_model,
+    rng_seed,
+    seed_plus,
+)
 from infodyn.energy.codes import recovery
 from infodyn.errors import (
     array_or_none,
@@ -174,5 +181,7 @@ def basin_profile(
     require_model(model)
     mem = as_binary(memories, "memories", n=model.n)
     seed = rng_seed(seed)  # True was seed 1
-    per_k = [recovery(model, mem, k, n_trials, seed + j) for j, k in enumerate(flip_counts(ks))]
+    per_k = [
+        recovery(model, mem, k, n_trials, seed_plus(seed, j)) for j, k in enumerate(flip_counts(ks))
+    ]
     return np.stack([r["per_pattern"] for r in per_k], axis=1)

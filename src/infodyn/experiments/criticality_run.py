@@ -7,12 +7,10 @@ the fitted and predicted crackling exponents).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import textwrap
 import time
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -27,7 +25,7 @@ from infodyn.criticality.own_share import (
     share_of,
 )
 from infodyn.data.binning import spike_source, whole_bin_steps
-from infodyn.data.notes import recording_data_warnings
+from infodyn.data.notes import keeping_warnings, recording_data_warnings
 from infodyn.data.units import recorded_ids, unit_subset
 from infodyn.errors import InputError, as_path, is_finite_number, make_rng, require
 from infodyn.experiments.figures import draw_mr_fits
@@ -48,19 +46,6 @@ def _parse_bin(value: Any) -> float | str | None:
         raise InputError(
             f"a bin width must be a number of ms, 'iei' or 'step': {value!r}"
         ) from None
-
-
-@contextlib.contextmanager
-def _warnings_of(analysis: str, caught: list[str]) -> Iterator[None]:
-    """Keep the warnings of one analysis in ``caught``, each once, named by ``analysis``: the
-    MR and naive estimators, or the size and duration fits, gave the same lines unattributed."""
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
-        yield
-    for w in record:
-        line = f"{analysis}: {w.message}"
-        if line not in caught:
-            caught.append(line)
 
 
 def run_criticality(
@@ -116,7 +101,8 @@ def run_criticality(
     caught: list[str] = []  # the warnings results.json keeps: the reader's, the analyses'
     if stream:
         path = spikes
-        with SpikeReader(path) as reader:  # the header (n_units, n_spikes); counted below
+        # the header (n_units, n_spikes; its notes kept); counted below
+        with recording_data_warnings(caught), SpikeReader(path) as reader:
             spikes = reader
     elif not hasattr(spikes, "n_units"):
         with recording_data_warnings(caught):
@@ -191,7 +177,7 @@ def run_criticality(
     # (removed_if_failed: a run stopped in its analysis left an empty --out folder; the
     # reader's notes of a second pass over the file, own_share's, are kept once, unprefixed)
     with run.removed_if_failed(), run.locked(), recording_data_warnings(caught):
-        with _warnings_of("binning", caught):
+        with keeping_warnings("binning", caught):
             act = population_activity(spikes, bin_ms=bin_ms)
         # the options both estimators take (kmin and kmax are MR's)
         estimator = dict(
@@ -201,21 +187,21 @@ def run_criticality(
             ci_method=ci_method,
             seed=seed,
         )
-        with _warnings_of("MR branching ratio", caught):
+        with keeping_warnings("MR branching ratio", caught):
             mr = branching_ratio(act, method="mr", kmax=kmax, kmin=kmin, **estimator)
             own = _own_share(by_unit, act)
-        with _warnings_of("naive branching ratio", caught):
+        with keeping_warnings("naive branching ratio", caught):
             naive = branching_ratio(act, method="naive", **estimator)
-        with _warnings_of("avalanches", caught):
+        with keeping_warnings("avalanches", caught):
             av_act = population_activity(spikes, bin_ms=avalanche_bin_ms)
             av = avalanches(av_act)
         size_fit = dur_fit = crackle = None
         if av.n >= 2:
-            with _warnings_of("avalanche sizes", caught):
+            with keeping_warnings("avalanche sizes", caught):
                 size_fit = fit_power_law(
                     av.sizes, discrete=True, min_tail=min_tail, bootstrap=gof_bootstrap, seed=seed
                 )
-            with _warnings_of("avalanche durations", caught):
+            with keeping_warnings("avalanche durations", caught):
                 dur_fit = fit_power_law(
                     av.durations,
                     discrete=True,
@@ -224,7 +210,7 @@ def run_criticality(
                     seed=seed,
                 )
             if size_fit.meaningful and dur_fit.meaningful and size_fit.alpha > 1:
-                with _warnings_of("crackling relation", caught):
+                with keeping_warnings("crackling relation", caught):
                     crackle = crackling_relation(
                         av,
                         size_fit.alpha,
@@ -233,9 +219,9 @@ def run_criticality(
                         alpha_size_err=size_fit.sigma,
                         alpha_duration_err=dur_fit.sigma,
                     )
-        with _warnings_of("Fano factor", caught):
+        with keeping_warnings("Fano factor", caught):
             fano = fano_factor(act)
-        with _warnings_of("global-rate variance", caught):
+        with keeping_warnings("global-rate variance", caught):
             s_hz = global_rate_variance(act, n_units=spikes.n_units, dt_ms=act.bin_ms)
         n_dropped = act.counts.shape[0] - mr.n_trials  # the constant trials m's estimators left
         if n_dropped:
@@ -377,10 +363,16 @@ def _no_avalanches_note(av_act: Any, n_avalanches: int) -> str | None:
     smaller = (  # bins of one step are as small as they get (the advice was given for them)
         "" if av_act.bin_steps == 1 else "a smaller --avalanche-bin-ms (or 'step'), "
     )
+    what = f"{'no' if n_avalanches == 0 else 'only one'} avalanche"
+    if silent >= 0.5:  # one spike in 1,000 bins was told to use fewer units
+        return (
+            f"{what}: {100 * silent:.0f} % of the {av_act.bin_ms:g} ms bins are silent, too "
+            "little activity to fit: use a longer recording or more units"
+        )
     return (
-        f"{'no' if n_avalanches == 0 else 'only one'} avalanche: {100 * silent:.0f} % of the "
-        f"{av_act.bin_ms:g} ms bins are silent and an avalanche needs silent bins around it; "
-        f"use {smaller}fewer units (--units, --sample-fraction) or a longer recording"
+        f"{what}: {100 * silent:.0f} % of the {av_act.bin_ms:g} ms bins are silent and an "
+        f"avalanche needs silent bins around it; use {smaller}fewer units (--units, "
+        "--sample-fraction) or a longer recording"
     )
 
 

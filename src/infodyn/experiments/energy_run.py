@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from infodyn.data.notes import recording_data_warnings
+from infodyn.data.notes import keeping_warnings, recording_data_warnings
 from infodyn.errors import require
 from infodyn.experiments.config import Section, Seed, validate
 from infodyn.experiments.config_paths import PATH_FIELD
@@ -180,23 +180,25 @@ def _fit_and_report(
 ) -> dict[str, Any]:
     """:func:`run_energy` from its words ``X`` (the kept bits): the fit on ``X[rows[0]]``
     (validation rows ``rows[1]``), log Z, held-out report, memories, samples, thermodynamics,
-    figures and files; ``read_notes``: the reader's warnings, kept as ``warnings``."""
+    figures and files; ``read_notes``: the reader's warnings, to which the fit's are added
+    (``"fit: ..."``), kept as ``warnings``."""
     import infodyn.energy as E
 
     X_train, X_test = split
     fit_rows, val_rows = rows
     dropped = np.setdiff1d(np.arange(words.X.shape[1]), keep)
     t0 = time.perf_counter()
-    model = E.fit(
-        X[fit_rows],
-        method=cfg.method,
-        l2=cfg.l2,
-        l1=cfg.l1,
-        seed=cfg.seed,
-        validation=X[val_rows] if val_rows.size else None,
-        patience=cfg.patience,
-        model=cfg.model,
-    )
+    with keeping_warnings("fit", read_notes):  # unbounded couplings: kept in results.json
+        model = E.fit(
+            X[fit_rows],
+            method=cfg.method,
+            l2=cfg.l2,
+            l1=cfg.l1,
+            seed=cfg.seed,
+            validation=X[val_rows] if val_rows.size else None,
+            patience=cfg.patience,
+            model=cfg.model,
+        )
     fit_s = time.perf_counter() - t0
     n = model.n
     if n <= 24:

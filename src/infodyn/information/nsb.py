@@ -66,14 +66,17 @@ def check_alphabet_size(alphabet_size: Any, n_observed: int) -> float:
     return k
 
 
-def nonnegative_counts(counts: Any) -> np.ndarray:
-    """``counts`` as a float array once checked: 1-D, non-empty, finite and non-negative (whole
-    numbers or weights), else one :class:`InputError`."""
+def nonnegative_counts(counts: Any, allow_empty: bool = False) -> np.ndarray:
+    """``counts`` as a float array once checked: 1-D, finite and non-negative (whole numbers or
+    weights) and, unless ``allow_empty`` (no observation: a Dirichlet prior's own moments), not
+    empty; else one :class:`InputError`."""
     c = real_array(counts, "counts")
     require(
-        c.ndim == 1 and c.size > 0 and bool(np.all(np.isfinite(c))) and bool(np.all(c >= 0)),
-        "counts must be a non-empty 1-D array of finite non-negative numbers",
-    )
+        c.ndim == 1 and (allow_empty or c.size > 0)
+        and bool(np.all(np.isfinite(c))) and bool(np.all(c >= 0)),
+        f"counts must be a {'' if allow_empty else 'non-empty '}1-D array of finite "
+        "non-negative numbers",
+    )  # fmt: skip
     return c
 
 
@@ -81,7 +84,7 @@ def observed_counts(counts: Any, alphabet_size: Any) -> tuple[np.ndarray, float]
     """The non-zero ``counts`` (a 1-D array of whole numbers >= 0) and the alphabet size as a
     float (:func:`check_alphabet_size`): -5 and NaN were dropped as zeros are, 2.5 words and
     fewer words than observed were taken."""
-    n = nonnegative_counts(counts)
+    n = nonnegative_counts(counts, allow_empty=True)
     require(bool(np.all(n == np.floor(n))), "counts must be whole numbers (counts of samples)")
     n = n[n > 0]
     return n, check_alphabet_size(alphabet_size, n.size)
