@@ -82,6 +82,8 @@ def test_the_largest_seed_runs_through_the_curves_that_derive_seeds():
     assert len(E.denoising_curve(m, P, [1, 2], seed=top)) == 2
     assert len(E.denoising_rows(m, ind, P, [1, 2], top)) == 2
     assert len(E.capacity_curve(12, [1, 2], seed=top)) == 2
+    with pytest.raises(idn.InputError, match=r"seed must be a whole number in \[0, 2\^32\)"):
+        E.capacity_curve(12, [1, 2], seed=2**40)  # checked to 2^63, then wrapped unsaid
 
 
 def test_triplets_equal_third_central_moment():

@@ -42,7 +42,6 @@ from infodyn.errors import (
     require,
     require_choice,
     require_flag,
-    whole_number,
 )
 from infodyn.memory import require_memory
 
@@ -265,7 +264,7 @@ def capacity_curve(
         isinstance(counts, list | tuple | np.ndarray) and len(counts) > 0,
         f"counts must be a non-empty list of whole numbers >= 1, got {counts!r}",
     )
-    seed = whole_number(seed, "seed")  # True was seed 1
+    seed = rng_seed(seed)  # True was seed 1; 2^40 would wrap into seed_plus's range
     out = []
     for j, K in enumerate(counts):
         P = random_patterns(positive_int(K, "counts"), n, seed=seed_plus(seed, j))  # 2.7 was 2
