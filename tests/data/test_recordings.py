@@ -84,6 +84,18 @@ def test_phy_folder_good_units_by_default(tmp_path):
             load_spikes(folder, groups=bad)
 
 
+def test_phy_labels_compare_without_case(tmp_path):
+    # a hand-edited "Good" was left out of the default groups="good" without a word
+    labels = {**PHY_LABELS, 3: "Good", 7: "MUA"}
+    folder = _write_phy(tmp_path / "ks", PHY_SPIKES, labels, dt_ms=1.0)
+    with pytest.warns(DataWarning, match="labelled good"):  # cluster 30: no spikes
+        s = load_spikes(folder)
+    _same(s, _expected([3, 12]))
+    assert s.metadata["unit_groups"] == ["Good", "good"]  # the labels as written
+    with pytest.warns(DataWarning):
+        _same(load_spikes(folder, groups="GOOD,mua"), _expected([3, 7, 12]))
+
+
 def test_phy_sample_rate_may_be_a_numpy_number(tmp_path):
     # np.int64(30000) was refused as "not a positive number of Hz"
     from infodyn.data.phy import load_phy

@@ -137,7 +137,8 @@ def load_phy(
     folder : the output folder (see the module docstring for the files read).
     dt : bin width in ms (default 1 ms).
     groups : cluster labels to keep: ``"good"`` (default), several (``("good", "mua")``), or
-        ``"all"`` for every cluster that has spikes, labelled or not.
+        ``"all"`` for every cluster that has spikes, labelled or not; compared without case
+        (a label "Good" is good).
     sample_rate : samples per second; default ``sample_rate`` of ``params.py``.
     """
     folder = Path(folder)
@@ -201,8 +202,12 @@ def load_phy(
                 "analyse spikes.h5)"
             )
         spiking = ids
-        ids = np.array([c for c in ids if labels.get(int(c)) in wanted], dtype=np.int64)
-        silent = sorted(set(c for c, g in labels.items() if g in wanted) - set(spiking.tolist()))
+        ids = np.array(
+            [c for c in ids if labels.get(int(c), "").lower() in wanted], dtype=np.int64
+        )
+        silent = sorted(
+            set(c for c, g in labels.items() if g.lower() in wanted) - set(spiking.tolist())
+        )
         if ids.size == 0:
             if spiking.size == 0:  # "labels found: good" named labels of clusters without spikes
                 raise InputError(f"{times_path}: holds no spikes")
@@ -243,7 +248,8 @@ def _wanted_groups(groups: str | Sequence[str]) -> set[str] | None:
         groups = [g.strip() for g in groups.split(",")]
     if not isinstance(groups, list | tuple | set):  # None or 5: "not iterable"
         raise InputError(f"groups must be cluster labels ('good', ...) or 'all', got {groups!r}")
-    wanted = {str(g) for g in groups if str(g)}
+    # labels compare without case: a hand-edited "Good" was left out of groups="good" unsaid
+    wanted = {str(g).lower() for g in groups if str(g)}
     if not wanted:
         raise InputError("groups must name at least one cluster label, or be 'all'")
     return wanted
