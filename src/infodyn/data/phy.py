@@ -202,9 +202,7 @@ def load_phy(
                 "analyse spikes.h5)"
             )
         spiking = ids
-        ids = np.array(
-            [c for c in ids if labels.get(int(c), "").lower() in wanted], dtype=np.int64
-        )
+        ids = np.array([c for c in ids if labels.get(int(c), "").lower() in wanted], dtype=np.int64)
         silent = sorted(
             set(c for c, g in labels.items() if g.lower() in wanted) - set(spiking.tolist())
         )
