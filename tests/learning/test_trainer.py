@@ -643,3 +643,23 @@ def test_float32_training_does_not_depend_on_jax_64_bit_mode():
     for key in off:
         assert on[key].dtype == np.float32
         assert np.array_equal(off[key], on[key]), key
+
+
+def test_weights_left_out_of_train_after_a_resume_stay_put(tmp_path):
+    """Trained for 3 iterations with every matrix, resumed with train=("w_out",): Adam's
+    moments (or SGD's momentum) of w_rec and w_in moved them on by 0.013 in two iterations,
+    though their gradients were zeroed."""
+    net = idn.network.LIF(n_in=20, n_rec=30, n_out=1, v_th=0.03)
+    task = PatternGeneration(n_in=20, n_steps=60, seed=0)
+    for opts in (dict(optimizer="adam"), dict(optimizer="sgd", momentum=0.9)):
+        out = tmp_path / opts["optimizer"]
+        Trainer(net, task, "mse", TrainOptions(lr=1e-2, **opts)).fit(3, out=out)
+        tr = Trainer(net, task, "mse", TrainOptions(lr=1e-2, train=("w_out",), **opts))
+        tr.load_checkpoint(out / "checkpoint.npz")
+        before = {k: np.asarray(v).copy() for k, v in tr.state.params.items()}
+        tr.fit(5, out=out, resume=True)
+        after = {k: np.asarray(v) for k, v in tr.state.params.items()}
+        assert tr.state.iteration == 5
+        assert np.array_equal(after["w_rec"], before["w_rec"])
+        assert np.array_equal(after["w_in"], before["w_in"])
+        assert not np.array_equal(after["w_out"], before["w_out"])

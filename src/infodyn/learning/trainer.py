@@ -246,6 +246,9 @@ class Trainer:
         with jax.enable_x64(self.dtype == jnp.float64):
             updates, st.opt_state = self.optimizer.update(grads, st.opt_state, params)
             new = optax.apply_updates(params, updates)
+        # a zero gradient does not hold a weight still: Adam's moments or SGD's momentum of a
+        # weight trained before a resume with a smaller `train` moved it on (0.013 in 2 steps)
+        new = {k: (new[k] if k in o.train else params[k]) for k in KEYS}
         if o.feedback == "adaptive" and "w_out" in o.train:
             decay = o.lr * o.lr_scale.get("w_out", 1.0) * o.feedback_decay  # W_out's own rate
             new["w_out"] = new["w_out"] - decay * st.params["w_out"]
