@@ -169,13 +169,19 @@ def test_energy_cli_warns_when_the_model_is_worse_than_independent_units(
     fits |= {"train_gain_over_independent_bits": 0.05, "train_gain_over_independent_se_bits": 0.0}
     held = {"model_test_bits": -1.024, "independent_test_bits": -0.981}
     held |= {"gain_over_independent_bits": -0.043, "gain_over_independent_se_bits": 0.01}
+    # the run keeps what its held-out report says (likelihood_notes); the command prints it
+    from infodyn.experiments.energy_run import likelihood_notes
+
+    assert likelihood_notes({**held, **fits, "gain_over_independent_bits": -1e-4}) == []  # a tie
     worse = {**ENERGY_FAKE, "heldout": {**held, **fits}}
+    worse["warnings"] = likelihood_notes(worse["heldout"])
     record_calls(monkeypatch, "infodyn.experiments.energy_run", "run_energy", worse)
     rc, out, err = cli_in_process(["energy", path, "--out", tmp_path / "r"], capsys)
     assert rc == 0 and "model does worse than independent units" in err and "--l2" in err, err
     # worse on its own training words too: not overfitting, a failed fit (said "use --l2")
     failed_fit = {"model_train_bits": -70.9, "train_gain_over_independent_bits": -69.95}
     failed = {**ENERGY_FAKE, "heldout": {**held, **fits, **failed_fit}}
+    failed["warnings"] = likelihood_notes(failed["heldout"])
     edge = {"peak_temperature": 3.0, "temperatures": [0.5, 1.0, 3.0], "peak_at_grid_edge": True}
     failed["thermodynamics"] = {"heat_capacity": edge}  # "peaks at T = 3.00", the grid's end
     record_calls(monkeypatch, "infodyn.experiments.energy_run", "run_energy", failed)

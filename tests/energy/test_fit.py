@@ -301,17 +301,6 @@ def test_a_k_pairwise_fit_warns_of_unbounded_couplings_with_early_stopping_too()
         fit(X, model="k_pairwise", validation=0.2, l2=1e-3)
 
 
-def test_validation_that_never_stopped_the_fit_warns_of_unbounded_couplings():
-    """Six identical units show two words (80 % silent, 20 % all active): every pair lacks two
-    joint states, the validation objective fell to the optimiser's stop, and MPF put 0.97 of
-    the mass on the rarer word without a warning (held-out -4.0 bits a word for -0.8)."""
-    col = np.random.default_rng(0).random(2000) < 0.2
-    X = np.repeat(col[:, None], 6, axis=1).astype(np.uint8)
-    with pytest.warns(idn.energy.UnboundedCouplingWarning, match="early stopping did not hold"):
-        model = fit(X, validation=0.1)
-    assert not model.fit_info["stopped_early"] and model.fit_info["unbounded_pairs"] == 15
-
-
 def test_fit_weights_and_validation_that_are_not_numbers_are_one_line():
     # float("a") and np.asarray({}, float) were raw; float("0.2") read text as a fraction
     X = np.random.default_rng(0).integers(0, 2, size=(40, 3))

@@ -49,7 +49,6 @@ def energy(
 ) -> None:
     """Fit an Ising model to binary words; report memories, transitions, likelihood, samples,
     the heat capacity C(T)/N and the Zipf plot."""
-    from infodyn.energy.density import clearly_worse
     from infodyn.experiments.energy_run import run_energy
 
     options = {
@@ -93,7 +92,7 @@ def energy(
         f"{r['memories']['n_distinct']} memor{'y' if r['memories']['n_distinct'] == 1 else 'ies'}; "
         f"{_peak_words(r['thermodynamics']['heat_capacity'])} -> {out}"
     )
-    for w in r["warnings"]:  # the reader's: spikes merged or dropped, trials padded
+    for w in r["warnings"]:  # the reader's, the fit's, and a failed or overfitted fit
         typer.echo(f"warning: {w}", err=True)
     dropped = r["dropped_constant_bits"]
     if dropped:  # --units 0-9 gave 8-bit words without a word why
@@ -101,21 +100,6 @@ def energy(
         typer.echo(
             f"warning: {len(dropped)} bit(s) of the words never change in the training words "
             f"and are left out of the model: {shown} (results.json: dropped_constant_bits)",
-            err=True,
-        )
-    train_gain = h["train_gain_over_independent_bits"], h["train_gain_over_independent_se_bits"]
-    if clearly_worse(*train_gain):  # worse on its own training words: not overfitting, a
-        # failed fit (a tie, a penalty's couplings of 0, is neither: TIE_BITS)
-        typer.echo(
-            "warning: the model does worse than independent units on its own training words: "
-            "the fit failed (its mass lies on words the data do not hold); use --l2 (e.g. "
-            "0.01): pairs of bits never active together have no finite coupling otherwise",
-            err=True,
-        )
-    elif clearly_worse(h["gain_over_independent_bits"], h["gain_over_independent_se_bits"]):
-        typer.echo(
-            "warning: on held-out words the model does worse than independent units: it "
-            "overfits the training words; use --l2 (e.g. 0.01), --validation or more data",
             err=True,
         )
 

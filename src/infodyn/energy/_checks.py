@@ -171,8 +171,6 @@ UNBOUNDED_ADVICE = {
     "nothing": "pass l2 > 0 (e.g. 1e-3), l1 > 0 or validation= (early stopping), or use more data",
     "k_pairwise": "early stopping does not hold them in a K-pairwise model: pass l2 > 0 (e.g. "
     "1e-3) or l1 > 0",
-    "never_stopped": "early stopping did not hold them either (the validation objective still "
-    "fell when the optimiser stopped): pass l2 > 0 (e.g. 1e-3) or l1 > 0",
 }
 
 

@@ -369,10 +369,6 @@ def fit(
                 stopped_early = best["iter"] < len(curve)
                 p = best["p"]
             val_final = float(value(np.asarray(p, dtype=dtype), val_data))
-            if l1 == l2 == 0 and not kp and not stopped_early:
-                # the validation objective fell to the end (6 identical units, two words:
-                # MPF put 0.97 of the mass on the rarer, unwarned): early stopping held nothing
-                unbounded = warn_unbounded(Xu, w, held_by="never_stopped")
         train_obj = float(value(np.asarray(p, dtype=dtype), data))
     if not np.isfinite(train_obj) or str(res.message).startswith("ABNORMAL"):
         warnings.warn(

@@ -168,6 +168,33 @@ def run_energy(cfg: EnergyRunConfig | dict[str, Any], out: str | os.PathLike) ->
         return _fit_and_report(cfg, run, words, X, split, rows, keep, read_notes)
 
 
+def likelihood_notes(report: dict[str, Any]) -> list[str]:
+    """What the held-out report says of a failed or overfitted fit, kept with the run's
+    warnings (``infodyn energy`` printed them, and results.json said ``warnings: []`` beside
+    a model 7.7 bits a word below independent units): worse than independent units on its own
+    training words (a failed fit: its mass on words the data do not hold), or on held-out
+    words only (overfitting); a tie is neither (:func:`~infodyn.energy.density.clearly_worse`)."""
+    from infodyn.energy.density import clearly_worse
+
+    train = (
+        report["train_gain_over_independent_bits"],
+        report["train_gain_over_independent_se_bits"],
+    )
+    if clearly_worse(*train):
+        return [
+            "the model does worse than independent units on its own training words: the fit "
+            "failed (its mass lies on words the data do not hold); use --l2 (e.g. 0.01): pairs "
+            "of bits that never show one of their four joint states (never both active, or one "
+            "never without the other) have no finite coupling otherwise"
+        ]
+    if clearly_worse(report["gain_over_independent_bits"], report["gain_over_independent_se_bits"]):
+        return [
+            "on held-out words the model does worse than independent units: it overfits the "
+            "training words; use --l2 (e.g. 0.01), --validation or more data"
+        ]
+    return []
+
+
 def _fit_and_report(
     cfg: EnergyRunConfig,
     run: RunDir,
@@ -211,6 +238,7 @@ def _fit_and_report(
     # in time order: the batch-means errors of the per-word gains need it (the fit rows are
     # shuffled by the validation split)
     report = E.heldout_report(model, X[np.sort(fit_rows)], X_test, log_z=log_z)
+    read_notes.extend(likelihood_notes(report))
 
     labels, memories = E.memory_labels(model, X)
     counts = np.bincount(labels, minlength=memories.shape[0])
