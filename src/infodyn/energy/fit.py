@@ -24,6 +24,7 @@ from infodyn.energy._checks import (
     check_trainable,
     positive_int,
     rng_seed,
+    unbounded_pairs,
     warn_unbounded,
 )
 from infodyn.energy.kobjectives import (
@@ -191,7 +192,8 @@ def fit(
         Likewise, without l2, l1 or validation, a pair of units that never shows one of its
         four joint states (e.g. never both active) has no finite optimal coupling: the fit
         warns (:class:`~infodyn.energy.UnboundedCouplingWarning`) and counts such pairs
-        in ``fit_info["unbounded_pairs"]``. A K-pairwise fit warns with validation too:
+        in ``fit_info["unbounded_pairs"]`` (with validation they are counted without a
+        warning; ``None``: regularised, not counted). A K-pairwise fit warns with validation too:
         early stopping did not hold such couplings there (on 11 sparse bits, with two units
         active once each, both MPF and PL put their mass on an unseen word: -71 bits a word
         against -0.4 for independent units; any l2 >= 1e-3 fitted it).
@@ -270,11 +272,12 @@ def fit(
     n_patterns = float(w.sum()) if counts else float(np.count_nonzero(w))
     check_trainable(Xu[w > 0], n_patterns, n * (n + 1) // 2 + n_v, allow_constant)
     # unregularised, a pair missing a joint state has no finite optimum: say so
-    unbounded = (
-        warn_unbounded(Xu, w, held_by="k_pairwise" if X_val is not None else "nothing")
-        if l1 == l2 == 0 and (X_val is None or kp)
-        else None
-    )
+    unbounded = None  # regularised: such pairs have a finite optimum, not counted
+    if l1 == l2 == 0 and (X_val is None or kp):
+        unbounded = warn_unbounded(Xu, w, held_by="k_pairwise" if X_val is not None else "nothing")
+    elif l1 == l2 == 0:  # early stopping is to hold them: counted, not warned of (it was None,
+        # read as "regularised", beside 15 pairs that lacked a joint state)
+        unbounded = len(unbounded_pairs(Xu, w)[0])
     if init is None:
         init = IsingModel.independent(X, pseudocount=0.5)
     require(isinstance(init, IsingModel) and init.n == n, "init must be an IsingModel with n units")
