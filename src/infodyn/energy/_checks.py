@@ -166,18 +166,10 @@ def unbounded_pairs(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.stack([i, j], axis=1), missing[i, j]
 
 
-#: what :func:`warn_unbounded` advises, by what the fit had that might have held the couplings
-UNBOUNDED_ADVICE = {
-    "nothing": "pass l2 > 0 (e.g. 1e-3), l1 > 0 or validation= (early stopping), or use more data",
-    "k_pairwise": "early stopping does not hold them in a K-pairwise model: pass l2 > 0 (e.g. "
-    "1e-3) or l1 > 0",
-}
-
-
-def warn_unbounded(X: np.ndarray, w: np.ndarray, held_by: str = "nothing") -> int:
+def warn_unbounded(X: np.ndarray, w: np.ndarray, early_stopping: bool = False) -> int:
     """Warn (:class:`UnboundedCouplingWarning`) when :func:`unbounded_pairs` finds any; returns
-    their number. ``held_by`` (a key of :data:`UNBOUNDED_ADVICE`): what the fit had that might
-    have bounded them, which sets the advice."""
+    their number. ``early_stopping``: a K-pairwise fit with validation (which does not bound
+    them there), advised l2 or l1 only."""
     pairs, states = unbounded_pairs(X, w)
     if pairs.size:
         i, j = (int(u) for u in pairs[0])
@@ -187,7 +179,13 @@ def warn_unbounded(X: np.ndarray, w: np.ndarray, held_by: str = "nothing") -> in
         warnings.warn(
             f"in the data, {what}{more}: such couplings have no finite "
             "maximum-likelihood value, so the fitted ones are where the optimiser stopped; "
-            + UNBOUNDED_ADVICE[held_by],
+            + (
+                "early stopping does not hold them in a K-pairwise model: pass l2 > 0 (e.g. "
+                "1e-3) or l1 > 0"
+                if early_stopping
+                else "pass l2 > 0 (e.g. 1e-3), l1 > 0 or validation= (early stopping), or use "
+                "more data"
+            ),
             UnboundedCouplingWarning,
             stacklevel=3,
         )

@@ -274,7 +274,7 @@ def fit(
     # unregularised, a pair missing a joint state has no finite optimum: say so
     unbounded = None  # regularised: such pairs have a finite optimum, not counted
     if l1 == l2 == 0 and (X_val is None or kp):
-        unbounded = warn_unbounded(Xu, w, held_by="k_pairwise" if X_val is not None else "nothing")
+        unbounded = warn_unbounded(Xu, w, early_stopping=X_val is not None)
     elif l1 == l2 == 0:  # early stopping is to hold them: counted, not warned of (it was None,
         # read as "regularised", beside 15 pairs that lacked a joint state)
         unbounded = len(unbounded_pairs(Xu, w)[0])

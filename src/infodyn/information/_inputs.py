@@ -16,6 +16,7 @@ from infodyn.errors import (
     as_array,
     is_finite_number,
     native_byte_order,
+    require,
     require_choice,
     shown,
 )
@@ -134,6 +135,20 @@ def real_array(x: Any, name: str) -> np.ndarray:
     if raw.dtype.kind not in "biuf":
         raise InputError(f"{name} must be an array of real numbers, got dtype {raw.dtype}")
     return raw.astype(np.float64)
+
+
+def nonnegative_counts(counts: Any, allow_empty: bool = False) -> np.ndarray:
+    """``counts`` as a float array once checked: 1-D, finite and non-negative (whole numbers or
+    weights) and, unless ``allow_empty`` (no observation: a Dirichlet prior's own moments), not
+    empty; else one :class:`InputError`."""
+    c = real_array(counts, "counts")
+    require(
+        c.ndim == 1 and (allow_empty or c.size > 0)
+        and bool(np.all(np.isfinite(c))) and bool(np.all(c >= 0)),
+        f"counts must be a {'' if allow_empty else 'non-empty '}1-D array of finite "
+        "non-negative numbers",
+    )  # fmt: skip
+    return c
 
 
 def as_real(x: Any, name: str = "X") -> np.ndarray:

@@ -26,10 +26,11 @@ from infodyn.information._inputs import (
     as_symbols,
     check_estimator,
     log_factor,
+    nonnegative_counts,
     same_samples,
     unit_name,
 )
-from infodyn.information.nsb import check_alphabet_size, nonnegative_counts, nsb_entropy
+from infodyn.information.nsb import check_alphabet_size, nsb_entropy
 from infodyn.information.words import encode, join
 
 _LN2 = np.log(2.0)

@@ -24,7 +24,7 @@ import numpy as np
 from scipy.special import digamma, gammaln, polygamma
 
 from infodyn.errors import InputError, require, require_finite_number
-from infodyn.information._inputs import real_array
+from infodyn.information._inputs import nonnegative_counts
 
 _LN2 = np.log(2.0)
 
@@ -64,20 +64,6 @@ def check_alphabet_size(alphabet_size: Any, n_observed: int) -> float:
             f"alphabet_size={alphabet_size} is below the {n_observed} distinct words observed"
         )
     return k
-
-
-def nonnegative_counts(counts: Any, allow_empty: bool = False) -> np.ndarray:
-    """``counts`` as a float array once checked: 1-D, finite and non-negative (whole numbers or
-    weights) and, unless ``allow_empty`` (no observation: a Dirichlet prior's own moments), not
-    empty; else one :class:`InputError`."""
-    c = real_array(counts, "counts")
-    require(
-        c.ndim == 1 and (allow_empty or c.size > 0)
-        and bool(np.all(np.isfinite(c))) and bool(np.all(c >= 0)),
-        f"counts must be a {'' if allow_empty else 'non-empty '}1-D array of finite "
-        "non-negative numbers",
-    )  # fmt: skip
-    return c
 
 
 def observed_counts(counts: Any, alphabet_size: Any) -> tuple[np.ndarray, float]:
