@@ -273,11 +273,14 @@ def fit(
     check_trainable(Xu[w > 0], n_patterns, n * (n + 1) // 2 + n_v, allow_constant)
     # unregularised, a pair missing a joint state has no finite optimum: say so
     unbounded = None  # regularised: such pairs have a finite optimum, not counted
-    if l1 == l2 == 0 and (X_val is None or kp):
-        unbounded = warn_unbounded(Xu, w, early_stopping=X_val is not None)
-    elif l1 == l2 == 0:  # early stopping is to hold them: counted, not warned of (it was None,
-        # read as "regularised", beside 15 pairs that lacked a joint state)
-        unbounded = len(unbounded_pairs(Xu, w)[0])
+    if l1 == l2 == 0:  # with validation a pairwise fit's are held by early stopping: counted,
+        # not warned of (it was None, read as "regularised", beside 15 such pairs)
+        holds = X_val is not None and not kp
+        unbounded = (
+            len(unbounded_pairs(Xu, w)[0])
+            if holds
+            else warn_unbounded(Xu, w, early_stopping=X_val is not None)
+        )
     if init is None:
         init = IsingModel.independent(X, pseudocount=0.5)
     require(isinstance(init, IsingModel) and init.n == n, "init must be an IsingModel with n units")

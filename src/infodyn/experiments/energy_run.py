@@ -207,8 +207,8 @@ def _fit_and_report(
 ) -> dict[str, Any]:
     """:func:`run_energy` from its words ``X`` (the kept bits): the fit on ``X[rows[0]]``
     (validation rows ``rows[1]``), log Z, held-out report, memories, samples, thermodynamics,
-    figures and files; ``read_notes``: the reader's warnings, to which the fit's are added
-    (``"fit: ..."``), kept as ``warnings``."""
+    figures and files; ``read_notes``: the reader's warnings, to which the fit's
+    (``"fit: ..."``) and :func:`likelihood_notes` are added, kept as ``warnings``."""
     import infodyn.energy as E
 
     X_train, X_test = split
